@@ -24,12 +24,12 @@ type rowAdjoint struct {
 
 // addRow adds c to row i of x's cotangent in row form and reports
 // whether it could: x is an f64 array of static length at most maxRows
-// whose cotangent is zero or in row form, i is a constant row of it, and
+// whose cotangent is zero, borrowed or in row form, i is a constant row of it, and
 // c is a row's cotangent that is not a padded slice (acc_add_at adds
 // pad_like(...) without making it, which row form would lose).
 func (r *rev) addRow(blk *block, x *ir.Var, i, c ir.Expr) bool {
 	cur := r.adj[x]
-	if cur != nil && cur.rows == nil {
+	if cur != nil && cur.rows == nil && !(cur.borrowed && cur.val != nil && cur.elems == nil) {
 		return false
 	}
 	t, ok := x.T.(*ir.Array)
@@ -54,8 +54,16 @@ func (r *rev) addRow(blk *block, x *ir.Var, i, c ir.Expr) bool {
 		return false
 	}
 	out := &rowAdjoint{x: x, rows: make([]ir.Expr, t.Dim.N)}
-	if cur != nil {
+	switch {
+	case cur == nil:
+	case cur.rows != nil:
 		copy(out.rows, cur.rows.rows)
+	default:
+		// A borrowed cotangent (another value, which accOf would copy
+		// whole before adding the row): its rows, read as they are.
+		for k := range out.rows {
+			out.rows[k] = blk.bind("c", blk.builder().Prim(ir.PrimIndex, cur.val, ir.I64Const(int64(k), blk.pos)))
+		}
 	}
 	cv := blk.bind("c", c)
 	if prev := out.rows[n]; prev != nil {

@@ -32,6 +32,10 @@ func TestRowCotangents(t *testing.T) {
 		// reverse loop threads it as a state).
 		{"rows then whole", `def f(m: [2][3]f64): f64 = sum(m[0]) * m[1][2] + sum(map(fn(r) => sum(r * r), m))`,
 			[][]float64{{0.1, 0.2, 0.3}, {-0.4, 0.5, 0.9}}, -1},
+		// Rows added to a cotangent passed on unchanged (z's, through
+		// y = x + a): its rows, each added to once, no copy of the whole.
+		{"borrowed", `def f(x: [3]f64): f64 = let a = x[0] * x[2] in let y = x + a in let z = y + 1.0 in sum(z * z)`,
+			[]float64{0.7, -0.3, 1.9}, 0},
 		// A row read inside a loop body and outside it.
 		{"loop", `def f(x: [3]f64): f64 = x[0] * (loop acc = 0.0 for i < 3 do acc + x[2] * x[i])`,
 			[]float64{0.7, -0.3, 1.9}, -1},

@@ -10884,77 +10884,77 @@ var nbLoop35 runtime.LoopSite
 var nbLoop36 runtime.LoopSite
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
-func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
+func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
 	mark_200 := ar.Mark()
 	if r_2 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	r_1 = r_1[:r_2*r_3]
 	x_4 = x_4[:x_5*x_6]
 	if int64(0) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_7 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_8 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_9 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	rs_19 := r_3
 	tot_20, err_21 := runtime.MulSize(3, rs_19)
 	if err_21 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:132:14", err_21)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:132:14", err_21)
 	}
 	a_22 := ar.F64w(tot_20)
 	row_23 := a_22[0*rs_19 : 1*rs_19]
 	row_24 := a_22[1*rs_19 : 2*rs_19]
 	row_25 := a_22[2*rs_19 : 3*rs_19]
 	if int64(x_5) != int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_26 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_27 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	row_28 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_29 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_30 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	row_31 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	rs_32 := r_3
 	tot_33, err_34 := runtime.MulSize(3, rs_32)
 	if err_34 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_34), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_34), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	a_35 := ar.F64w(tot_33)
 	row_36 := a_35[0*rs_32 : 1*rs_32]
@@ -11087,27 +11087,27 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	}
 	row_76 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_77 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	row_78 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_79 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	row_80 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_81 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	r_82 := ar.F64w(r_3)
 	r_83 := ar.F64w(r_3)
@@ -11160,7 +11160,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	}
 	n_98, err_99 := runtime.CheckSize(int64(3))
 	if err_99 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_99)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_99)
 	}
 	var a_100 []float64
 	var d_101 int = 0
@@ -11172,25 +11172,25 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 		mark_107 := ar.Mark()
 		i_108 := int64(i_106)
 		if i_108 < 0 || i_108 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_108, x_5))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_108, x_5))
 		}
 		row_109 := x_4[int(i_108)*x_6 : (int(i_108)+1)*x_6]
 		if i_108 < 0 || i_108 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_108, 3))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_108, 3))
 		}
 		row_110 := a_35[int(i_108)*r_3 : (int(i_108)+1)*r_3]
 		if i_108 < 0 || i_108 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_108, 3))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_108, 3))
 		}
 		row_111 := a_22[int(i_108)*r_3 : (int(i_108)+1)*r_3]
 		if r_3 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		if r_3 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		if r_3 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		r_112 := ar.F64w(x_6)
 		row_109 = row_109[:len(r_112)]
@@ -11207,11 +11207,11 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 			rs_102 = d_101
 			tot_115, err_116 := runtime.MulSize(n_98, rs_102)
 			if err_116 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_116)
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_116)
 			}
 			a_100 = ar.F64w(tot_115)
 		} else if x_6 != d_101 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:14", "build: element "+strconv.Itoa(i_106)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_101}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:14", "build: element "+strconv.Itoa(i_106)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_101}))
 		}
 		copy(a_100[i_106*rs_102:(i_106+1)*rs_102], r_112)
 		if i_106 > 0 {
@@ -11224,61 +11224,61 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	n_117, err_118 := runtime.CheckSize(int64(3))
 	_ = n_117
 	if err_118 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_118)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_118)
 	}
 	view_119 := a_100
 	if int64(r_2) != int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("a", "[3][p]f64", "3", int64(r_2), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("a", "[3][p]f64", "3", int64(r_2), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(x_5) != int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(1) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	row_120 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	row_121 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if int64(2) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	row_122 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	row_123 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	row_124 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if int64(0) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	row_125 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	rs_126 := r_3
 	tot_127, err_128 := runtime.MulSize(3, rs_126)
 	if err_128 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_128), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_128), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	a_129 := ar.F64w(tot_127)
 	row_130 := a_129[0*rs_126 : 1*rs_126]
@@ -11329,33 +11329,33 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 		}
 	}
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_146 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	row_147 := a_129[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_148 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	row_149 := a_129[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_150 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	row_151 := a_129[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	rs_152 := x_6
 	tot_153, err_154 := runtime.MulSize(3, rs_152)
 	if err_154 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", err_154)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", err_154)
 	}
 	a_155 := ar.F64w(tot_153)
 	row_156 := a_155[0*rs_152 : 1*rs_152]
@@ -11407,47 +11407,47 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	}
 	n_172, err_173 := runtime.CheckSize(int64(3))
 	if err_173 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_173)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_173)
 	}
 	var a_174 []float64
 	if int64(0) >= int64(n_98) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(0), n_98))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(0), n_98))
 	}
 	row_175 := view_119[int(int64(0))*d_101 : (int(int64(0))+1)*d_101]
 	if d_101 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_101}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_101}))
 	}
 	row_176 := a_155[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	rs_177 := r_3
 	tot_178, err_179 := runtime.MulSize(n_172, rs_177)
 	if err_179 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_179)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_179)
 	}
 	a_174 = ar.F64w(tot_178)
 	if int64(1) >= int64(n_98) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(1), n_98))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(1), n_98))
 	}
 	row_180 := view_119[int(int64(1))*d_101 : (int(int64(1))+1)*d_101]
 	if d_101 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_101}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_101}))
 	}
 	row_181 := a_155[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if int64(2) >= int64(n_98) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(2), n_98))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(2), n_98))
 	}
 	row_182 := view_119[int(int64(2))*d_101 : (int(int64(2))+1)*d_101]
 	if d_101 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_101}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_101}))
 	}
 	row_183 := a_155[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_184 := a_174[0*rs_177 : 1*rs_177]
 	row_185 := a_174[1*rs_177 : 2*rs_177]
@@ -11500,8 +11500,8 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 			row_186[i_187] = e_191
 		}
 	}
-	ar.Keep(mark_200, &a_174, &view_119, &a_155, &r_10, &row_124, &row_120, &row_123, &row_125, &row_121, &row_122, &r_14, &a_35, &r_15, &a_22, &r_84, &a_100, &a_103, &a_104, &a_105, &r_83, &r_82, &row_81, &row_80, &row_79, &row_78, &row_77, &row_76, &row_30, &row_26, &row_29, &row_31, &row_27, &row_28, &r_13, &r_18, &r_1, &r_17, &r_16, &row_9, &row_8, &row_7)
-	return a_174, 3, r_3, view_119, n_98, d_101, a_155, 3, x_6, r_10, r_3, row_124, x_6, row_120, r_3, row_123, x_6, row_125, r_3, row_121, x_6, row_125, r_3, row_124, x_6, row_122, r_3, row_123, x_6, row_122, r_3, row_121, x_6, row_120, r_3, r_14, r_3, a_35, 3, r_3, r_15, r_3, a_22, 3, r_3, r_84, r_3, a_100, n_98, d_101, a_103, n_98, r_3, a_104, n_98, r_3, a_105, n_98, x_6, r_83, r_3, r_82, r_3, row_81, x_6, row_80, r_3, row_79, x_6, row_78, r_3, row_77, x_6, row_76, r_3, row_30, x_6, row_26, r_3, row_29, x_6, row_31, r_3, row_27, x_6, row_31, r_3, row_30, x_6, row_28, r_3, row_29, x_6, row_28, r_3, row_27, x_6, row_26, r_3, r_13, r_3, r_18, r_3, r_1, r_2, r_3, r_17, r_3, r_16, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
+	ar.Keep(mark_200, &a_174, &view_119, &a_155, &r_10, &row_124, &row_120, &row_123, &row_125, &row_121, &row_122, &r_14, &a_35, &r_15, &a_22, &r_84, &a_100, &a_103, &a_104, &a_105, &r_83, &r_82, &row_81, &row_80, &row_79, &row_78, &row_77, &row_76, &row_30, &row_26, &row_29, &row_31, &row_27, &row_28, &r_13, &r_18, &r_17, &r_16, &row_9, &row_8, &row_7)
+	return a_174, 3, r_3, view_119, n_98, d_101, a_155, 3, x_6, r_10, r_3, row_124, x_6, row_120, r_3, row_123, x_6, row_125, r_3, row_121, x_6, row_125, r_3, row_124, x_6, row_122, r_3, row_123, x_6, row_122, r_3, row_121, x_6, row_120, r_3, r_14, r_3, a_35, 3, r_3, r_15, r_3, a_22, 3, r_3, r_84, r_3, a_100, n_98, d_101, a_103, n_98, r_3, a_104, n_98, r_3, a_105, n_98, x_6, r_83, r_3, r_82, r_3, row_81, x_6, row_80, r_3, row_79, x_6, row_78, r_3, row_77, x_6, row_76, r_3, row_30, x_6, row_26, r_3, row_29, x_6, row_31, r_3, row_27, x_6, row_31, r_3, row_30, x_6, row_28, r_3, row_29, x_6, row_28, r_3, row_27, x_6, row_26, r_3, r_13, r_3, r_18, r_3, r_17, r_3, r_16, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
 
 // nbLoop37 keeps the records of a parallel loop of fn_rotatesplit11bwd.
@@ -11585,29 +11585,11 @@ var nbLoop62 runtime.LoopSite
 // nbLoop63 keeps the records of a parallel loop of fn_rotatesplit11bwd.
 var nbLoop63 runtime.LoopSite
 
-// nbLoop64 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop64 runtime.LoopSite
-
-// nbLoop65 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop65 runtime.LoopSite
-
-// nbLoop66 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop66 runtime.LoopSite
-
-// nbLoop67 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop67 runtime.LoopSite
-
-// nbLoop68 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop68 runtime.LoopSite
-
-// nbLoop69 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop69 runtime.LoopSite
-
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
-func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, tape_51 []float64, tape_52 int, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 []float64, tape_94 int, tape_95 []float64, tape_96 int, tape_97 []float64, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 int, tape_104 []float64, tape_105 int, tape_106 []float64, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 []float64, tape_113 int, ybar_114 []float64, ybar_115 int, ybar_116 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_593 := ar.Mark()
-	if ybar_115 != 3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_115))
+func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, tape_51 []float64, tape_52 int, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 []float64, tape_94 int, tape_95 []float64, tape_96 int, tape_97 []float64, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 []float64, tape_108 int, tape_109 []float64, tape_110 int, ybar_111 []float64, ybar_112 int, ybar_113 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_560 := ar.Mark()
+	if ybar_112 != 3 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_112))
 	}
 	tape_7 = tape_7[:tape_8]
 	tape_9 = tape_9[:tape_10]
@@ -11651,225 +11633,224 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	tape_95 = tape_95[:tape_96]
 	tape_97 = tape_97[:tape_98]
 	tape_99 = tape_99[:tape_100]
-	tape_101 = tape_101[:tape_102*tape_103]
-	tape_104 = tape_104[:tape_105]
-	tape_106 = tape_106[:tape_107]
-	tape_108 = tape_108[:tape_109]
-	tape_110 = tape_110[:tape_111]
-	tape_112 = tape_112[:tape_113]
-	ybar_114 = ybar_114[:ybar_115*ybar_116]
-	r_117 := ar.F64w(tape_8)
-	tape_7 = tape_7[:len(r_117)]
-	if len(r_117) >= 262144 {
-		loop_124 := runtime.EnterLoop(&nbLoop37, runtime.Bind(r_117, runtime.Bind(tape_7, runtime.End{})), len(r_117), 16384)
-		if loop_124.For == nil {
-			loop_124.For = func(lo_121, hi int) {
-				r_117 := loop_124.C.H
-				tape_7 := loop_124.C.T.H
-				for i_122 := lo_121; i_122 < hi; i_122++ {
-					r_117[i_122] = (runtime.Sign(tape_7[i_122]))
+	tape_101 = tape_101[:tape_102]
+	tape_103 = tape_103[:tape_104]
+	tape_105 = tape_105[:tape_106]
+	tape_107 = tape_107[:tape_108]
+	tape_109 = tape_109[:tape_110]
+	ybar_111 = ybar_111[:ybar_112*ybar_113]
+	r_114 := ar.F64w(tape_8)
+	tape_7 = tape_7[:len(r_114)]
+	if len(r_114) >= 262144 {
+		loop_121 := runtime.EnterLoop(&nbLoop37, runtime.Bind(r_114, runtime.Bind(tape_7, runtime.End{})), len(r_114), 16384)
+		if loop_121.For == nil {
+			loop_121.For = func(lo_118, hi int) {
+				r_114 := loop_121.C.H
+				tape_7 := loop_121.C.T.H
+				for i_119 := lo_118; i_119 < hi; i_119++ {
+					r_114[i_119] = (runtime.Sign(tape_7[i_119]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_117), 16384, loop_124.For)
-		loop_124.Leave(&nbLoop37)
+		runtime.ParallelFor(len(r_114), 16384, loop_121.For)
+		loop_121.Leave(&nbLoop37)
 	} else {
-		for i_118 := range r_117 {
-			r_117[i_118] = (runtime.Sign(tape_7[i_118]))
+		for i_115 := range r_114 {
+			r_114[i_115] = (runtime.Sign(tape_7[i_115]))
 		}
 	}
-	n_125, err_126 := runtime.CheckSize(int64(3))
-	if err_126 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_126)
+	n_122, err_123 := runtime.CheckSize(int64(3))
+	if err_123 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_123)
 	}
-	var a_127 []float64
-	if int64(0) >= int64(ybar_115) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_115))
+	var a_124 []float64
+	if int64(0) >= int64(ybar_112) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_112))
 	}
-	row_128 := ybar_114[int(int64(0))*ybar_116 : (int(int64(0))+1)*ybar_116]
-	if ybar_116 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
+	row_125 := ybar_111[int(int64(0))*ybar_113 : (int(int64(0))+1)*ybar_113]
+	if ybar_113 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_113}))
 	}
-	rs_129 := tape_8
-	tot_130, err_131 := runtime.MulSize(n_125, rs_129)
-	if err_131 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_131)
+	rs_126 := tape_8
+	tot_127, err_128 := runtime.MulSize(n_122, rs_126)
+	if err_128 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_128)
 	}
-	a_127 = ar.F64w(tot_130)
-	if int64(1) >= int64(ybar_115) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_115))
+	a_124 = ar.F64w(tot_127)
+	if int64(1) >= int64(ybar_112) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_112))
 	}
-	row_132 := ybar_114[int(int64(1))*ybar_116 : (int(int64(1))+1)*ybar_116]
-	if ybar_116 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
+	row_129 := ybar_111[int(int64(1))*ybar_113 : (int(int64(1))+1)*ybar_113]
+	if ybar_113 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_113}))
 	}
-	if int64(2) >= int64(ybar_115) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_115))
+	if int64(2) >= int64(ybar_112) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_112))
 	}
-	row_133 := ybar_114[int(int64(2))*ybar_116 : (int(int64(2))+1)*ybar_116]
-	if ybar_116 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
+	row_130 := ybar_111[int(int64(2))*ybar_113 : (int(int64(2))+1)*ybar_113]
+	if ybar_113 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_113}))
 	}
-	row_134 := a_127[0*rs_129 : 1*rs_129]
-	row_135 := a_127[1*rs_129 : 2*rs_129]
-	row_136 := a_127[2*rs_129 : 3*rs_129]
-	r_117 = r_117[:tape_8]
-	row_128 = row_128[:tape_8]
+	row_131 := a_124[0*rs_126 : 1*rs_126]
+	row_132 := a_124[1*rs_126 : 2*rs_126]
+	row_133 := a_124[2*rs_126 : 3*rs_126]
+	r_114 = r_114[:tape_8]
+	row_125 = row_125[:tape_8]
+	row_129 = row_129[:tape_8]
+	row_130 = row_130[:tape_8]
+	row_131 = row_131[:tape_8]
 	row_132 = row_132[:tape_8]
 	row_133 = row_133[:tape_8]
-	row_134 = row_134[:tape_8]
-	row_135 = row_135[:tape_8]
-	row_136 = row_136[:tape_8]
 	if tape_8 >= 262144 {
-		loop_149 := runtime.EnterLoop(&nbLoop38, runtime.Bind(r_117, runtime.Bind(row_128, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.End{}))))))), tape_8, 16384)
-		if loop_149.For == nil {
-			loop_149.For = func(lo_143, hi int) {
-				r_117 := loop_149.C.H
-				row_128 := loop_149.C.T.H
-				row_132 := loop_149.C.T.T.H
-				row_133 := loop_149.C.T.T.T.H
-				row_134 := loop_149.C.T.T.T.T.H
-				row_135 := loop_149.C.T.T.T.T.T.H
-				row_136 := loop_149.C.T.T.T.T.T.T.H
-				for i_144 := lo_143; i_144 < hi; i_144++ {
-					e_146 := (r_117[i_144] * row_128[i_144])
-					e_147 := (r_117[i_144] * row_132[i_144])
-					e_148 := (r_117[i_144] * row_133[i_144])
-					row_134[i_144] = e_146
-					row_135[i_144] = e_147
-					row_136[i_144] = e_148
+		loop_146 := runtime.EnterLoop(&nbLoop38, runtime.Bind(r_114, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.End{}))))))), tape_8, 16384)
+		if loop_146.For == nil {
+			loop_146.For = func(lo_140, hi int) {
+				r_114 := loop_146.C.H
+				row_125 := loop_146.C.T.H
+				row_129 := loop_146.C.T.T.H
+				row_130 := loop_146.C.T.T.T.H
+				row_131 := loop_146.C.T.T.T.T.H
+				row_132 := loop_146.C.T.T.T.T.T.H
+				row_133 := loop_146.C.T.T.T.T.T.T.H
+				for i_141 := lo_140; i_141 < hi; i_141++ {
+					e_143 := (r_114[i_141] * row_125[i_141])
+					e_144 := (r_114[i_141] * row_129[i_141])
+					e_145 := (r_114[i_141] * row_130[i_141])
+					row_131[i_141] = e_143
+					row_132[i_141] = e_144
+					row_133[i_141] = e_145
 				}
 			}
 		}
-		runtime.ParallelFor(tape_8, 16384, loop_149.For)
-		loop_149.Leave(&nbLoop38)
+		runtime.ParallelFor(tape_8, 16384, loop_146.For)
+		loop_146.Leave(&nbLoop38)
 	} else {
-		for i_137 := 0; i_137 < tape_8; i_137++ {
-			e_139 := (r_117[i_137] * row_128[i_137])
-			e_140 := (r_117[i_137] * row_132[i_137])
-			e_141 := (r_117[i_137] * row_133[i_137])
-			row_134[i_137] = e_139
-			row_135[i_137] = e_140
-			row_136[i_137] = e_141
+		for i_134 := 0; i_134 < tape_8; i_134++ {
+			e_136 := (r_114[i_134] * row_125[i_134])
+			e_137 := (r_114[i_134] * row_129[i_134])
+			e_138 := (r_114[i_134] * row_130[i_134])
+			row_131[i_134] = e_136
+			row_132[i_134] = e_137
+			row_133[i_134] = e_138
 		}
 	}
-	n_150, err_151 := runtime.CheckSize(int64(3))
-	if err_151 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_151)
+	n_147, err_148 := runtime.CheckSize(int64(3))
+	if err_148 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_148)
 	}
-	var a_152 []float64
-	if int64(0) >= int64(ybar_115) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_115))
+	var a_149 []float64
+	if int64(0) >= int64(ybar_112) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_112))
 	}
-	row_153 := ybar_114[int(int64(0))*ybar_116 : (int(int64(0))+1)*ybar_116]
-	if ybar_116 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
+	row_150 := ybar_111[int(int64(0))*ybar_113 : (int(int64(0))+1)*ybar_113]
+	if ybar_113 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_113}))
 	}
-	rs_154 := tape_8
-	tot_155, err_156 := runtime.MulSize(n_150, rs_154)
-	if err_156 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_156)
+	rs_151 := tape_8
+	tot_152, err_153 := runtime.MulSize(n_147, rs_151)
+	if err_153 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_153)
 	}
-	a_152 = ar.F64w(tot_155)
-	if int64(1) >= int64(ybar_115) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_115))
+	a_149 = ar.F64w(tot_152)
+	if int64(1) >= int64(ybar_112) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_112))
 	}
-	row_157 := ybar_114[int(int64(1))*ybar_116 : (int(int64(1))+1)*ybar_116]
-	if ybar_116 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
+	row_154 := ybar_111[int(int64(1))*ybar_113 : (int(int64(1))+1)*ybar_113]
+	if ybar_113 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_113}))
 	}
-	if int64(2) >= int64(ybar_115) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_115))
+	if int64(2) >= int64(ybar_112) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_112))
 	}
-	row_158 := ybar_114[int(int64(2))*ybar_116 : (int(int64(2))+1)*ybar_116]
-	if ybar_116 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
+	row_155 := ybar_111[int(int64(2))*ybar_113 : (int(int64(2))+1)*ybar_113]
+	if ybar_113 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_113}))
 	}
-	row_159 := a_152[0*rs_154 : 1*rs_154]
-	row_160 := a_152[1*rs_154 : 2*rs_154]
-	row_161 := a_152[2*rs_154 : 3*rs_154]
-	r_117 = r_117[:tape_8]
-	row_153 = row_153[:tape_8]
+	row_156 := a_149[0*rs_151 : 1*rs_151]
+	row_157 := a_149[1*rs_151 : 2*rs_151]
+	row_158 := a_149[2*rs_151 : 3*rs_151]
+	r_114 = r_114[:tape_8]
+	row_150 = row_150[:tape_8]
+	row_154 = row_154[:tape_8]
+	row_155 = row_155[:tape_8]
+	row_156 = row_156[:tape_8]
 	row_157 = row_157[:tape_8]
 	row_158 = row_158[:tape_8]
-	row_159 = row_159[:tape_8]
-	row_160 = row_160[:tape_8]
-	row_161 = row_161[:tape_8]
 	if tape_8 >= 262144 {
-		loop_174 := runtime.EnterLoop(&nbLoop39, runtime.Bind(r_117, runtime.Bind(row_153, runtime.Bind(row_157, runtime.Bind(row_158, runtime.Bind(row_159, runtime.Bind(row_160, runtime.Bind(row_161, runtime.End{}))))))), tape_8, 16384)
-		if loop_174.For == nil {
-			loop_174.For = func(lo_168, hi int) {
-				r_117 := loop_174.C.H
-				row_153 := loop_174.C.T.H
-				row_157 := loop_174.C.T.T.H
-				row_158 := loop_174.C.T.T.T.H
-				row_159 := loop_174.C.T.T.T.T.H
-				row_160 := loop_174.C.T.T.T.T.T.H
-				row_161 := loop_174.C.T.T.T.T.T.T.H
-				for i_169 := lo_168; i_169 < hi; i_169++ {
-					e_171 := ((1.0 - r_117[i_169]) * row_153[i_169])
-					e_172 := ((1.0 - r_117[i_169]) * row_157[i_169])
-					e_173 := ((1.0 - r_117[i_169]) * row_158[i_169])
-					row_159[i_169] = e_171
-					row_160[i_169] = e_172
-					row_161[i_169] = e_173
+		loop_171 := runtime.EnterLoop(&nbLoop39, runtime.Bind(r_114, runtime.Bind(row_150, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.Bind(row_158, runtime.End{}))))))), tape_8, 16384)
+		if loop_171.For == nil {
+			loop_171.For = func(lo_165, hi int) {
+				r_114 := loop_171.C.H
+				row_150 := loop_171.C.T.H
+				row_154 := loop_171.C.T.T.H
+				row_155 := loop_171.C.T.T.T.H
+				row_156 := loop_171.C.T.T.T.T.H
+				row_157 := loop_171.C.T.T.T.T.T.H
+				row_158 := loop_171.C.T.T.T.T.T.T.H
+				for i_166 := lo_165; i_166 < hi; i_166++ {
+					e_168 := ((1.0 - r_114[i_166]) * row_150[i_166])
+					e_169 := ((1.0 - r_114[i_166]) * row_154[i_166])
+					e_170 := ((1.0 - r_114[i_166]) * row_155[i_166])
+					row_156[i_166] = e_168
+					row_157[i_166] = e_169
+					row_158[i_166] = e_170
 				}
 			}
 		}
-		runtime.ParallelFor(tape_8, 16384, loop_174.For)
-		loop_174.Leave(&nbLoop39)
+		runtime.ParallelFor(tape_8, 16384, loop_171.For)
+		loop_171.Leave(&nbLoop39)
 	} else {
-		for i_162 := 0; i_162 < tape_8; i_162++ {
-			e_164 := ((1.0 - r_117[i_162]) * row_153[i_162])
-			e_165 := ((1.0 - r_117[i_162]) * row_157[i_162])
-			e_166 := ((1.0 - r_117[i_162]) * row_158[i_162])
-			row_159[i_162] = e_164
-			row_160[i_162] = e_165
-			row_161[i_162] = e_166
+		for i_159 := 0; i_159 < tape_8; i_159++ {
+			e_161 := ((1.0 - r_114[i_159]) * row_150[i_159])
+			e_162 := ((1.0 - r_114[i_159]) * row_154[i_159])
+			e_163 := ((1.0 - r_114[i_159]) * row_155[i_159])
+			row_156[i_159] = e_161
+			row_157[i_159] = e_162
+			row_158[i_159] = e_163
 		}
 	}
-	row_175 := a_152[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	row_176 := a_152[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	row_177 := a_152[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	r_178 := ar.F64w(tape_8)
-	r_179 := ar.F64w(tape_8)
-	r_180 := ar.F64w(tape_8)
-	row_177 = row_177[:tape_8]
-	r_178 = r_178[:tape_8]
-	row_176 = row_176[:tape_8]
-	r_179 = r_179[:tape_8]
-	row_175 = row_175[:tape_8]
-	r_180 = r_180[:tape_8]
+	row_172 := a_149[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	row_173 := a_149[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	row_174 := a_149[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	r_175 := ar.F64w(tape_8)
+	r_176 := ar.F64w(tape_8)
+	r_177 := ar.F64w(tape_8)
+	row_174 = row_174[:tape_8]
+	r_175 = r_175[:tape_8]
+	row_173 = row_173[:tape_8]
+	r_176 = r_176[:tape_8]
+	row_172 = row_172[:tape_8]
+	r_177 = r_177[:tape_8]
 	if tape_8 >= 262144 {
-		loop_193 := runtime.EnterLoop(&nbLoop40, runtime.Bind(row_177, runtime.Bind(r_178, runtime.Bind(row_176, runtime.Bind(r_179, runtime.Bind(row_175, runtime.Bind(r_180, runtime.End{})))))), tape_8, 16384)
-		if loop_193.For == nil {
-			loop_193.For = func(lo_187, hi int) {
-				row_177 := loop_193.C.H
-				r_178 := loop_193.C.T.H
-				row_176 := loop_193.C.T.T.H
-				r_179 := loop_193.C.T.T.T.H
-				row_175 := loop_193.C.T.T.T.T.H
-				r_180 := loop_193.C.T.T.T.T.T.H
-				for i_188 := lo_187; i_188 < hi; i_188++ {
-					e_190 := -row_177[i_188]
-					r_178[i_188] = e_190
-					e_191 := -row_176[i_188]
-					r_179[i_188] = e_191
-					e_192 := -row_175[i_188]
-					r_180[i_188] = e_192
+		loop_190 := runtime.EnterLoop(&nbLoop40, runtime.Bind(row_174, runtime.Bind(r_175, runtime.Bind(row_173, runtime.Bind(r_176, runtime.Bind(row_172, runtime.Bind(r_177, runtime.End{})))))), tape_8, 16384)
+		if loop_190.For == nil {
+			loop_190.For = func(lo_184, hi int) {
+				row_174 := loop_190.C.H
+				r_175 := loop_190.C.T.H
+				row_173 := loop_190.C.T.T.H
+				r_176 := loop_190.C.T.T.T.H
+				row_172 := loop_190.C.T.T.T.T.H
+				r_177 := loop_190.C.T.T.T.T.T.H
+				for i_185 := lo_184; i_185 < hi; i_185++ {
+					e_187 := -row_174[i_185]
+					r_175[i_185] = e_187
+					e_188 := -row_173[i_185]
+					r_176[i_185] = e_188
+					e_189 := -row_172[i_185]
+					r_177[i_185] = e_189
 				}
 			}
 		}
-		runtime.ParallelFor(tape_8, 16384, loop_193.For)
-		loop_193.Leave(&nbLoop40)
+		runtime.ParallelFor(tape_8, 16384, loop_190.For)
+		loop_190.Leave(&nbLoop40)
 	} else {
-		for i_181 := 0; i_181 < tape_8; i_181++ {
-			e_183 := -row_177[i_181]
-			r_178[i_181] = e_183
-			e_184 := -row_176[i_181]
-			r_179[i_181] = e_184
-			e_185 := -row_175[i_181]
-			r_180[i_181] = e_185
+		for i_178 := 0; i_178 < tape_8; i_178++ {
+			e_180 := -row_174[i_178]
+			r_175[i_178] = e_180
+			e_181 := -row_173[i_178]
+			r_176[i_178] = e_181
+			e_182 := -row_172[i_178]
+			r_177[i_178] = e_182
 		}
 	}
 	if tape_8 != tape_14 {
@@ -11905,69 +11886,69 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_22 != tape_14 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_22})+", element 0 has shape "+runtime.ShapeString([]int{tape_14})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	rs_194 := tape_14
-	tot_195, err_196 := runtime.MulSize(3, rs_194)
-	if err_196 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_196), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	rs_191 := tape_14
+	tot_192, err_193 := runtime.MulSize(3, rs_191)
+	if err_193 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_193), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	a_197 := ar.F64w(tot_195)
-	row_198 := a_197[0*rs_194 : 1*rs_194]
-	row_199 := a_197[1*rs_194 : 2*rs_194]
-	row_200 := a_197[2*rs_194 : 3*rs_194]
+	a_194 := ar.F64w(tot_192)
+	row_195 := a_194[0*rs_191 : 1*rs_191]
+	row_196 := a_194[1*rs_191 : 2*rs_191]
+	row_197 := a_194[2*rs_191 : 3*rs_191]
 	tape_13 = tape_13[:tape_14]
-	row_177 = row_177[:tape_14]
+	row_174 = row_174[:tape_14]
 	tape_17 = tape_17[:tape_14]
-	r_179 = r_179[:tape_14]
+	r_176 = r_176[:tape_14]
 	tape_9 = tape_9[:tape_14]
-	r_178 = r_178[:tape_14]
+	r_175 = r_175[:tape_14]
 	tape_29 = tape_29[:tape_14]
-	row_175 = row_175[:tape_14]
+	row_172 = row_172[:tape_14]
 	tape_21 = tape_21[:tape_14]
-	row_176 = row_176[:tape_14]
+	row_173 = row_173[:tape_14]
 	tape_25 = tape_25[:tape_14]
-	r_180 = r_180[:tape_14]
-	row_198 = row_198[:tape_14]
-	row_199 = row_199[:tape_14]
-	row_200 = row_200[:tape_14]
+	r_177 = r_177[:tape_14]
+	row_195 = row_195[:tape_14]
+	row_196 = row_196[:tape_14]
+	row_197 = row_197[:tape_14]
 	if tape_14 >= 262144 {
-		loop_213 := runtime.EnterLoop(&nbLoop41, runtime.Bind(tape_13, runtime.Bind(row_177, runtime.Bind(tape_17, runtime.Bind(r_179, runtime.Bind(tape_9, runtime.Bind(r_178, runtime.Bind(tape_29, runtime.Bind(row_175, runtime.Bind(tape_21, runtime.Bind(row_176, runtime.Bind(tape_25, runtime.Bind(r_180, runtime.Bind(row_198, runtime.Bind(row_199, runtime.Bind(row_200, runtime.End{}))))))))))))))), tape_14, 16384)
-		if loop_213.For == nil {
-			loop_213.For = func(lo_207, hi int) {
-				tape_13 := loop_213.C.H
-				row_177 := loop_213.C.T.H
-				tape_17 := loop_213.C.T.T.H
-				r_179 := loop_213.C.T.T.T.H
-				tape_9 := loop_213.C.T.T.T.T.H
-				r_178 := loop_213.C.T.T.T.T.T.H
-				tape_29 := loop_213.C.T.T.T.T.T.T.H
-				row_175 := loop_213.C.T.T.T.T.T.T.T.H
-				tape_21 := loop_213.C.T.T.T.T.T.T.T.T.H
-				row_176 := loop_213.C.T.T.T.T.T.T.T.T.T.H
-				tape_25 := loop_213.C.T.T.T.T.T.T.T.T.T.T.H
-				r_180 := loop_213.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_198 := loop_213.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_199 := loop_213.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_200 := loop_213.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_208 := lo_207; i_208 < hi; i_208++ {
-					e_210 := ((tape_13[i_208] * row_177[i_208]) + (tape_17[i_208] * r_179[i_208]))
-					e_211 := ((tape_9[i_208] * r_178[i_208]) + (tape_29[i_208] * row_175[i_208]))
-					e_212 := ((tape_21[i_208] * row_176[i_208]) + (tape_25[i_208] * r_180[i_208]))
-					row_198[i_208] = e_210
-					row_199[i_208] = e_211
-					row_200[i_208] = e_212
+		loop_210 := runtime.EnterLoop(&nbLoop41, runtime.Bind(tape_13, runtime.Bind(row_174, runtime.Bind(tape_17, runtime.Bind(r_176, runtime.Bind(tape_9, runtime.Bind(r_175, runtime.Bind(tape_29, runtime.Bind(row_172, runtime.Bind(tape_21, runtime.Bind(row_173, runtime.Bind(tape_25, runtime.Bind(r_177, runtime.Bind(row_195, runtime.Bind(row_196, runtime.Bind(row_197, runtime.End{}))))))))))))))), tape_14, 16384)
+		if loop_210.For == nil {
+			loop_210.For = func(lo_204, hi int) {
+				tape_13 := loop_210.C.H
+				row_174 := loop_210.C.T.H
+				tape_17 := loop_210.C.T.T.H
+				r_176 := loop_210.C.T.T.T.H
+				tape_9 := loop_210.C.T.T.T.T.H
+				r_175 := loop_210.C.T.T.T.T.T.H
+				tape_29 := loop_210.C.T.T.T.T.T.T.H
+				row_172 := loop_210.C.T.T.T.T.T.T.T.H
+				tape_21 := loop_210.C.T.T.T.T.T.T.T.T.H
+				row_173 := loop_210.C.T.T.T.T.T.T.T.T.T.H
+				tape_25 := loop_210.C.T.T.T.T.T.T.T.T.T.T.H
+				r_177 := loop_210.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_195 := loop_210.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_196 := loop_210.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_197 := loop_210.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_205 := lo_204; i_205 < hi; i_205++ {
+					e_207 := ((tape_13[i_205] * row_174[i_205]) + (tape_17[i_205] * r_176[i_205]))
+					e_208 := ((tape_9[i_205] * r_175[i_205]) + (tape_29[i_205] * row_172[i_205]))
+					e_209 := ((tape_21[i_205] * row_173[i_205]) + (tape_25[i_205] * r_177[i_205]))
+					row_195[i_205] = e_207
+					row_196[i_205] = e_208
+					row_197[i_205] = e_209
 				}
 			}
 		}
-		runtime.ParallelFor(tape_14, 16384, loop_213.For)
-		loop_213.Leave(&nbLoop41)
+		runtime.ParallelFor(tape_14, 16384, loop_210.For)
+		loop_210.Leave(&nbLoop41)
 	} else {
-		for i_201 := 0; i_201 < tape_14; i_201++ {
-			e_203 := ((tape_13[i_201] * row_177[i_201]) + (tape_17[i_201] * r_179[i_201]))
-			e_204 := ((tape_9[i_201] * r_178[i_201]) + (tape_29[i_201] * row_175[i_201]))
-			e_205 := ((tape_21[i_201] * row_176[i_201]) + (tape_25[i_201] * r_180[i_201]))
-			row_198[i_201] = e_203
-			row_199[i_201] = e_204
-			row_200[i_201] = e_205
+		for i_198 := 0; i_198 < tape_14; i_198++ {
+			e_200 := ((tape_13[i_198] * row_174[i_198]) + (tape_17[i_198] * r_176[i_198]))
+			e_201 := ((tape_9[i_198] * r_175[i_198]) + (tape_29[i_198] * row_172[i_198]))
+			e_202 := ((tape_21[i_198] * row_173[i_198]) + (tape_25[i_198] * r_177[i_198]))
+			row_195[i_198] = e_200
+			row_196[i_198] = e_201
+			row_197[i_198] = e_202
 		}
 	}
 	if tape_8 != tape_12 {
@@ -12003,368 +11984,368 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_20 != tape_12 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_20})+", element 0 has shape "+runtime.ShapeString([]int{tape_12})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	rs_214 := tape_12
-	tot_215, err_216 := runtime.MulSize(3, rs_214)
-	if err_216 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_216), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	rs_211 := tape_12
+	tot_212, err_213 := runtime.MulSize(3, rs_211)
+	if err_213 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_213), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	a_217 := ar.F64w(tot_215)
-	row_218 := a_217[0*rs_214 : 1*rs_214]
-	row_219 := a_217[1*rs_214 : 2*rs_214]
-	row_220 := a_217[2*rs_214 : 3*rs_214]
+	a_214 := ar.F64w(tot_212)
+	row_215 := a_214[0*rs_211 : 1*rs_211]
+	row_216 := a_214[1*rs_211 : 2*rs_211]
+	row_217 := a_214[2*rs_211 : 3*rs_211]
 	tape_11 = tape_11[:tape_12]
-	r_178 = r_178[:tape_12]
+	r_175 = r_175[:tape_12]
 	tape_23 = tape_23[:tape_12]
-	row_176 = row_176[:tape_12]
+	row_173 = row_173[:tape_12]
 	tape_15 = tape_15[:tape_12]
-	row_177 = row_177[:tape_12]
+	row_174 = row_174[:tape_12]
 	tape_27 = tape_27[:tape_12]
-	r_180 = r_180[:tape_12]
+	r_177 = r_177[:tape_12]
 	tape_19 = tape_19[:tape_12]
-	r_179 = r_179[:tape_12]
+	r_176 = r_176[:tape_12]
 	tape_31 = tape_31[:tape_12]
-	row_175 = row_175[:tape_12]
-	row_218 = row_218[:tape_12]
-	row_219 = row_219[:tape_12]
-	row_220 = row_220[:tape_12]
+	row_172 = row_172[:tape_12]
+	row_215 = row_215[:tape_12]
+	row_216 = row_216[:tape_12]
+	row_217 = row_217[:tape_12]
 	if tape_12 >= 262144 {
-		loop_233 := runtime.EnterLoop(&nbLoop42, runtime.Bind(tape_11, runtime.Bind(r_178, runtime.Bind(tape_23, runtime.Bind(row_176, runtime.Bind(tape_15, runtime.Bind(row_177, runtime.Bind(tape_27, runtime.Bind(r_180, runtime.Bind(tape_19, runtime.Bind(r_179, runtime.Bind(tape_31, runtime.Bind(row_175, runtime.Bind(row_218, runtime.Bind(row_219, runtime.Bind(row_220, runtime.End{}))))))))))))))), tape_12, 16384)
-		if loop_233.For == nil {
-			loop_233.For = func(lo_227, hi int) {
-				tape_11 := loop_233.C.H
-				r_178 := loop_233.C.T.H
-				tape_23 := loop_233.C.T.T.H
-				row_176 := loop_233.C.T.T.T.H
-				tape_15 := loop_233.C.T.T.T.T.H
-				row_177 := loop_233.C.T.T.T.T.T.H
-				tape_27 := loop_233.C.T.T.T.T.T.T.H
-				r_180 := loop_233.C.T.T.T.T.T.T.T.H
-				tape_19 := loop_233.C.T.T.T.T.T.T.T.T.H
-				r_179 := loop_233.C.T.T.T.T.T.T.T.T.T.H
-				tape_31 := loop_233.C.T.T.T.T.T.T.T.T.T.T.H
-				row_175 := loop_233.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_218 := loop_233.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_219 := loop_233.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_220 := loop_233.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_228 := lo_227; i_228 < hi; i_228++ {
-					e_230 := ((tape_11[i_228] * r_178[i_228]) + (tape_23[i_228] * row_176[i_228]))
-					e_231 := ((tape_15[i_228] * row_177[i_228]) + (tape_27[i_228] * r_180[i_228]))
-					e_232 := ((tape_19[i_228] * r_179[i_228]) + (tape_31[i_228] * row_175[i_228]))
-					row_218[i_228] = e_230
-					row_219[i_228] = e_231
-					row_220[i_228] = e_232
+		loop_230 := runtime.EnterLoop(&nbLoop42, runtime.Bind(tape_11, runtime.Bind(r_175, runtime.Bind(tape_23, runtime.Bind(row_173, runtime.Bind(tape_15, runtime.Bind(row_174, runtime.Bind(tape_27, runtime.Bind(r_177, runtime.Bind(tape_19, runtime.Bind(r_176, runtime.Bind(tape_31, runtime.Bind(row_172, runtime.Bind(row_215, runtime.Bind(row_216, runtime.Bind(row_217, runtime.End{}))))))))))))))), tape_12, 16384)
+		if loop_230.For == nil {
+			loop_230.For = func(lo_224, hi int) {
+				tape_11 := loop_230.C.H
+				r_175 := loop_230.C.T.H
+				tape_23 := loop_230.C.T.T.H
+				row_173 := loop_230.C.T.T.T.H
+				tape_15 := loop_230.C.T.T.T.T.H
+				row_174 := loop_230.C.T.T.T.T.T.H
+				tape_27 := loop_230.C.T.T.T.T.T.T.H
+				r_177 := loop_230.C.T.T.T.T.T.T.T.H
+				tape_19 := loop_230.C.T.T.T.T.T.T.T.T.H
+				r_176 := loop_230.C.T.T.T.T.T.T.T.T.T.H
+				tape_31 := loop_230.C.T.T.T.T.T.T.T.T.T.T.H
+				row_172 := loop_230.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_215 := loop_230.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_216 := loop_230.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_217 := loop_230.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_225 := lo_224; i_225 < hi; i_225++ {
+					e_227 := ((tape_11[i_225] * r_175[i_225]) + (tape_23[i_225] * row_173[i_225]))
+					e_228 := ((tape_15[i_225] * row_174[i_225]) + (tape_27[i_225] * r_177[i_225]))
+					e_229 := ((tape_19[i_225] * r_176[i_225]) + (tape_31[i_225] * row_172[i_225]))
+					row_215[i_225] = e_227
+					row_216[i_225] = e_228
+					row_217[i_225] = e_229
 				}
 			}
 		}
-		runtime.ParallelFor(tape_12, 16384, loop_233.For)
-		loop_233.Leave(&nbLoop42)
+		runtime.ParallelFor(tape_12, 16384, loop_230.For)
+		loop_230.Leave(&nbLoop42)
 	} else {
-		for i_221 := 0; i_221 < tape_12; i_221++ {
-			e_223 := ((tape_11[i_221] * r_178[i_221]) + (tape_23[i_221] * row_176[i_221]))
-			e_224 := ((tape_15[i_221] * row_177[i_221]) + (tape_27[i_221] * r_180[i_221]))
-			e_225 := ((tape_19[i_221] * r_179[i_221]) + (tape_31[i_221] * row_175[i_221]))
-			row_218[i_221] = e_223
-			row_219[i_221] = e_224
-			row_220[i_221] = e_225
+		for i_218 := 0; i_218 < tape_12; i_218++ {
+			e_220 := ((tape_11[i_218] * r_175[i_218]) + (tape_23[i_218] * row_173[i_218]))
+			e_221 := ((tape_15[i_218] * row_174[i_218]) + (tape_27[i_218] * r_177[i_218]))
+			e_222 := ((tape_19[i_218] * r_176[i_218]) + (tape_31[i_218] * row_172[i_218]))
+			row_215[i_218] = e_220
+			row_216[i_218] = e_221
+			row_217[i_218] = e_222
 		}
 	}
-	row_234 := a_152[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	row_235 := a_217[int(int64(0))*tape_12 : (int(int64(0))+1)*tape_12]
+	row_231 := a_149[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	row_232 := a_214[int(int64(0))*tape_12 : (int(int64(0))+1)*tape_12]
 	if tape_12 != tape_8 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_12}))
 	}
-	row_236 := a_152[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	row_237 := a_217[int(int64(1))*tape_12 : (int(int64(1))+1)*tape_12]
+	row_233 := a_149[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	row_234 := a_214[int(int64(1))*tape_12 : (int(int64(1))+1)*tape_12]
 	if tape_12 != tape_8 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_12}))
 	}
-	row_238 := a_152[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	row_239 := a_217[int(int64(2))*tape_12 : (int(int64(2))+1)*tape_12]
+	row_235 := a_149[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_236 := a_214[int(int64(2))*tape_12 : (int(int64(2))+1)*tape_12]
 	if tape_12 != tape_8 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_12}))
 	}
-	rs_240 := tape_8
-	tot_241, err_242 := runtime.MulSize(3, rs_240)
-	if err_242 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_242)
+	rs_237 := tape_8
+	tot_238, err_239 := runtime.MulSize(3, rs_237)
+	if err_239 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_239)
 	}
-	a_243 := ar.F64w(tot_241)
-	row_244 := a_243[0*rs_240 : 1*rs_240]
-	row_245 := a_243[1*rs_240 : 2*rs_240]
-	row_246 := a_243[2*rs_240 : 3*rs_240]
+	a_240 := ar.F64w(tot_238)
+	row_241 := a_240[0*rs_237 : 1*rs_237]
+	row_242 := a_240[1*rs_237 : 2*rs_237]
+	row_243 := a_240[2*rs_237 : 3*rs_237]
+	row_231 = row_231[:tape_8]
+	row_232 = row_232[:tape_8]
+	row_233 = row_233[:tape_8]
 	row_234 = row_234[:tape_8]
 	row_235 = row_235[:tape_8]
 	row_236 = row_236[:tape_8]
-	row_237 = row_237[:tape_8]
-	row_238 = row_238[:tape_8]
-	row_239 = row_239[:tape_8]
-	row_244 = row_244[:tape_8]
-	row_245 = row_245[:tape_8]
-	row_246 = row_246[:tape_8]
+	row_241 = row_241[:tape_8]
+	row_242 = row_242[:tape_8]
+	row_243 = row_243[:tape_8]
 	if tape_8 >= 262144 {
-		loop_259 := runtime.EnterLoop(&nbLoop43, runtime.Bind(row_234, runtime.Bind(row_235, runtime.Bind(row_236, runtime.Bind(row_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(row_244, runtime.Bind(row_245, runtime.Bind(row_246, runtime.End{}))))))))), tape_8, 16384)
-		if loop_259.For == nil {
-			loop_259.For = func(lo_253, hi int) {
-				row_234 := loop_259.C.H
-				row_235 := loop_259.C.T.H
-				row_236 := loop_259.C.T.T.H
-				row_237 := loop_259.C.T.T.T.H
-				row_238 := loop_259.C.T.T.T.T.H
-				row_239 := loop_259.C.T.T.T.T.T.H
-				row_244 := loop_259.C.T.T.T.T.T.T.H
-				row_245 := loop_259.C.T.T.T.T.T.T.T.H
-				row_246 := loop_259.C.T.T.T.T.T.T.T.T.H
-				for i_254 := lo_253; i_254 < hi; i_254++ {
-					e_256 := (row_234[i_254] + row_235[i_254])
-					e_257 := (row_236[i_254] + row_237[i_254])
-					e_258 := (row_238[i_254] + row_239[i_254])
-					row_244[i_254] = e_256
-					row_245[i_254] = e_257
-					row_246[i_254] = e_258
+		loop_256 := runtime.EnterLoop(&nbLoop43, runtime.Bind(row_231, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.Bind(row_235, runtime.Bind(row_236, runtime.Bind(row_241, runtime.Bind(row_242, runtime.Bind(row_243, runtime.End{}))))))))), tape_8, 16384)
+		if loop_256.For == nil {
+			loop_256.For = func(lo_250, hi int) {
+				row_231 := loop_256.C.H
+				row_232 := loop_256.C.T.H
+				row_233 := loop_256.C.T.T.H
+				row_234 := loop_256.C.T.T.T.H
+				row_235 := loop_256.C.T.T.T.T.H
+				row_236 := loop_256.C.T.T.T.T.T.H
+				row_241 := loop_256.C.T.T.T.T.T.T.H
+				row_242 := loop_256.C.T.T.T.T.T.T.T.H
+				row_243 := loop_256.C.T.T.T.T.T.T.T.T.H
+				for i_251 := lo_250; i_251 < hi; i_251++ {
+					e_253 := (row_231[i_251] + row_232[i_251])
+					e_254 := (row_233[i_251] + row_234[i_251])
+					e_255 := (row_235[i_251] + row_236[i_251])
+					row_241[i_251] = e_253
+					row_242[i_251] = e_254
+					row_243[i_251] = e_255
 				}
 			}
 		}
-		runtime.ParallelFor(tape_8, 16384, loop_259.For)
-		loop_259.Leave(&nbLoop43)
+		runtime.ParallelFor(tape_8, 16384, loop_256.For)
+		loop_256.Leave(&nbLoop43)
 	} else {
-		for i_247 := 0; i_247 < tape_8; i_247++ {
-			e_249 := (row_234[i_247] + row_235[i_247])
-			e_250 := (row_236[i_247] + row_237[i_247])
-			e_251 := (row_238[i_247] + row_239[i_247])
-			row_244[i_247] = e_249
-			row_245[i_247] = e_250
-			row_246[i_247] = e_251
+		for i_244 := 0; i_244 < tape_8; i_244++ {
+			e_246 := (row_231[i_244] + row_232[i_244])
+			e_247 := (row_233[i_244] + row_234[i_244])
+			e_248 := (row_235[i_244] + row_236[i_244])
+			row_241[i_244] = e_246
+			row_242[i_244] = e_247
+			row_243[i_244] = e_248
 		}
 	}
-	z_260 := ar.F64(len(tape_33))
-	z_261 := ar.F64(len(tape_38))
-	z_262 := ar.F64(len(tape_43))
+	z_257 := ar.F64(len(tape_33))
+	z_258 := ar.F64(len(tape_38))
+	z_259 := ar.F64(len(tape_43))
+	var rev_260 []float64
+	var rev_261 int
+	var rev_262 int
 	var rev_263 []float64
 	var rev_264 int
-	var rev_265 int
-	var rev_266 []float64
-	var rev_267 int
-	var rev_268 []float64
-	var rev_269 int
-	var rev_270 []float64
-	var rev_271 int
-	rev_263, rev_264, rev_265, rev_266, rev_267, rev_268, rev_269, rev_270, rev_271 = a_243, 3, tape_8, z_260, tape_34, z_261, tape_39, z_262, tape_44
-	for i_290 := int64(0); i_290 < int64(3); i_290++ {
-		if i_290 < 0 || i_290 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_290, 3))
+	var rev_265 []float64
+	var rev_266 int
+	var rev_267 []float64
+	var rev_268 int
+	rev_260, rev_261, rev_262, rev_263, rev_264, rev_265, rev_266, rev_267, rev_268 = a_240, 3, tape_8, z_257, tape_34, z_258, tape_39, z_259, tape_44
+	for i_287 := int64(0); i_287 < int64(3); i_287++ {
+		if i_287 < 0 || i_287 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_287, 3))
 		}
-		row_292 := a_127[int(i_290)*tape_8 : (int(i_290)+1)*tape_8]
-		if i_290 < 0 || i_290 >= int64(tape_46) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_290, tape_46))
+		row_289 := a_124[int(i_287)*tape_8 : (int(i_287)+1)*tape_8]
+		if i_287 < 0 || i_287 >= int64(tape_46) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_287, tape_46))
 		}
-		_ = tape_45[int(i_290)*tape_47 : (int(i_290)+1)*tape_47]
-		row_294 := tape_48[int(i_290)*tape_50 : (int(i_290)+1)*tape_50]
-		row_295 := tape_51[int(i_290)*tape_53 : (int(i_290)+1)*tape_53]
-		row_296 := tape_54[int(i_290)*tape_56 : (int(i_290)+1)*tape_56]
+		_ = tape_45[int(i_287)*tape_47 : (int(i_287)+1)*tape_47]
+		row_291 := tape_48[int(i_287)*tape_50 : (int(i_287)+1)*tape_50]
+		row_292 := tape_51[int(i_287)*tape_53 : (int(i_287)+1)*tape_53]
+		row_293 := tape_54[int(i_287)*tape_56 : (int(i_287)+1)*tape_56]
 		if tape_8 != tape_50 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_271 != tape_50 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_271})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+		if rev_268 != tape_50 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_268})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 		}
-		row_294 = row_294[:len(rev_270)]
-		row_292 = row_292[:len(rev_270)]
-		for i_298 := range rev_270 {
-			rev_270[i_298] += (row_294[i_298] * row_292[i_298])
+		row_291 = row_291[:len(rev_267)]
+		row_289 = row_289[:len(rev_267)]
+		for i_295 := range rev_267 {
+			rev_267[i_295] += (row_291[i_295] * row_289[i_295])
 		}
 		if tape_8 != tape_53 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_53})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_269 != tape_53 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_269})+" and "+runtime.ShapeString([]int{tape_53})+" differ")
+		if rev_266 != tape_53 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_266})+" and "+runtime.ShapeString([]int{tape_53})+" differ")
 		}
-		row_295 = row_295[:len(rev_268)]
-		row_292 = row_292[:len(rev_268)]
-		for i_301 := range rev_268 {
-			rev_268[i_301] += (row_295[i_301] * row_292[i_301])
+		row_292 = row_292[:len(rev_265)]
+		row_289 = row_289[:len(rev_265)]
+		for i_298 := range rev_265 {
+			rev_265[i_298] += (row_292[i_298] * row_289[i_298])
 		}
 		if tape_8 != tape_56 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_267 != tape_56 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_267})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		if rev_264 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_264})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 		}
-		row_296 = row_296[:len(rev_266)]
-		row_292 = row_292[:len(rev_266)]
-		for i_304 := range rev_266 {
-			rev_266[i_304] += (row_296[i_304] * row_292[i_304])
+		row_293 = row_293[:len(rev_263)]
+		row_289 = row_289[:len(rev_263)]
+		for i_301 := range rev_263 {
+			rev_263[i_301] += (row_293[i_301] * row_289[i_301])
 		}
 		if tape_8 != tape_34 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if i_290 < 0 || i_290 >= int64(rev_264) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_290, rev_264))
+		if i_287 < 0 || i_287 >= int64(rev_261) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_287, rev_261))
 		}
-		if rev_265 != tape_34 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_265})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
+		if rev_262 != tape_34 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_262})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 		}
-		row_306 := rev_263[i_290*int64(rev_265) : (i_290+1)*int64(rev_265)]
-		tape_33 = tape_33[:len(row_306)]
-		row_292 = row_292[:len(row_306)]
-		for i_307 := range row_306 {
-			row_306[i_307] += (tape_33[i_307] * row_292[i_307])
+		row_303 := rev_260[i_287*int64(rev_262) : (i_287+1)*int64(rev_262)]
+		tape_33 = tape_33[:len(row_303)]
+		row_289 = row_289[:len(row_303)]
+		for i_304 := range row_303 {
+			row_303[i_304] += (tape_33[i_304] * row_289[i_304])
 		}
 	}
-	n_309, err_310 := runtime.CheckSize(int64(3))
-	if err_310 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_310)
+	n_306, err_307 := runtime.CheckSize(int64(3))
+	if err_307 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_307)
 	}
-	var a_311 []float64
-	row_312 := a_127[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_308 []float64
+	row_309 := a_124[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_313 := tape_44
-	tot_314, err_315 := runtime.MulSize(n_309, rs_313)
-	if err_315 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_315)
+	rs_310 := tape_44
+	tot_311, err_312 := runtime.MulSize(n_306, rs_310)
+	if err_312 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_312)
 	}
-	a_311 = ar.F64w(tot_314)
-	row_316 := a_127[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_308 = ar.F64w(tot_311)
+	row_313 := a_124[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_317 := a_127[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_314 := a_124[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_318 := a_311[0*rs_313 : 1*rs_313]
-	row_319 := a_311[1*rs_313 : 2*rs_313]
-	row_320 := a_311[2*rs_313 : 3*rs_313]
+	row_315 := a_308[0*rs_310 : 1*rs_310]
+	row_316 := a_308[1*rs_310 : 2*rs_310]
+	row_317 := a_308[2*rs_310 : 3*rs_310]
 	tape_43 = tape_43[:tape_44]
-	row_312 = row_312[:tape_44]
+	row_309 = row_309[:tape_44]
+	row_313 = row_313[:tape_44]
+	row_314 = row_314[:tape_44]
+	row_315 = row_315[:tape_44]
 	row_316 = row_316[:tape_44]
 	row_317 = row_317[:tape_44]
-	row_318 = row_318[:tape_44]
-	row_319 = row_319[:tape_44]
-	row_320 = row_320[:tape_44]
 	if tape_44 >= 262144 {
-		loop_333 := runtime.EnterLoop(&nbLoop44, runtime.Bind(tape_43, runtime.Bind(row_312, runtime.Bind(row_316, runtime.Bind(row_317, runtime.Bind(row_318, runtime.Bind(row_319, runtime.Bind(row_320, runtime.End{}))))))), tape_44, 16384)
-		if loop_333.For == nil {
-			loop_333.For = func(lo_327, hi int) {
-				tape_43 := loop_333.C.H
-				row_312 := loop_333.C.T.H
-				row_316 := loop_333.C.T.T.H
-				row_317 := loop_333.C.T.T.T.H
-				row_318 := loop_333.C.T.T.T.T.H
-				row_319 := loop_333.C.T.T.T.T.T.H
-				row_320 := loop_333.C.T.T.T.T.T.T.H
-				for i_328 := lo_327; i_328 < hi; i_328++ {
-					e_330 := (tape_43[i_328] * row_312[i_328])
-					e_331 := (tape_43[i_328] * row_316[i_328])
-					e_332 := (tape_43[i_328] * row_317[i_328])
-					row_318[i_328] = e_330
-					row_319[i_328] = e_331
-					row_320[i_328] = e_332
+		loop_330 := runtime.EnterLoop(&nbLoop44, runtime.Bind(tape_43, runtime.Bind(row_309, runtime.Bind(row_313, runtime.Bind(row_314, runtime.Bind(row_315, runtime.Bind(row_316, runtime.Bind(row_317, runtime.End{}))))))), tape_44, 16384)
+		if loop_330.For == nil {
+			loop_330.For = func(lo_324, hi int) {
+				tape_43 := loop_330.C.H
+				row_309 := loop_330.C.T.H
+				row_313 := loop_330.C.T.T.H
+				row_314 := loop_330.C.T.T.T.H
+				row_315 := loop_330.C.T.T.T.T.H
+				row_316 := loop_330.C.T.T.T.T.T.H
+				row_317 := loop_330.C.T.T.T.T.T.T.H
+				for i_325 := lo_324; i_325 < hi; i_325++ {
+					e_327 := (tape_43[i_325] * row_309[i_325])
+					e_328 := (tape_43[i_325] * row_313[i_325])
+					e_329 := (tape_43[i_325] * row_314[i_325])
+					row_315[i_325] = e_327
+					row_316[i_325] = e_328
+					row_317[i_325] = e_329
 				}
 			}
 		}
-		runtime.ParallelFor(tape_44, 16384, loop_333.For)
-		loop_333.Leave(&nbLoop44)
+		runtime.ParallelFor(tape_44, 16384, loop_330.For)
+		loop_330.Leave(&nbLoop44)
 	} else {
-		for i_321 := 0; i_321 < tape_44; i_321++ {
-			e_323 := (tape_43[i_321] * row_312[i_321])
-			e_324 := (tape_43[i_321] * row_316[i_321])
-			e_325 := (tape_43[i_321] * row_317[i_321])
-			row_318[i_321] = e_323
-			row_319[i_321] = e_324
-			row_320[i_321] = e_325
+		for i_318 := 0; i_318 < tape_44; i_318++ {
+			e_320 := (tape_43[i_318] * row_309[i_318])
+			e_321 := (tape_43[i_318] * row_313[i_318])
+			e_322 := (tape_43[i_318] * row_314[i_318])
+			row_315[i_318] = e_320
+			row_316[i_318] = e_321
+			row_317[i_318] = e_322
 		}
 	}
-	n_334, err_335 := runtime.CheckSize(int64(3))
-	if err_335 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_335)
+	n_331, err_332 := runtime.CheckSize(int64(3))
+	if err_332 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_332)
 	}
-	var a_336 []float64
-	row_337 := a_127[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_333 []float64
+	row_334 := a_124[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_338 := tape_39
-	tot_339, err_340 := runtime.MulSize(n_334, rs_338)
-	if err_340 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_340)
+	rs_335 := tape_39
+	tot_336, err_337 := runtime.MulSize(n_331, rs_335)
+	if err_337 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_337)
 	}
-	a_336 = ar.F64w(tot_339)
-	row_341 := a_127[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_333 = ar.F64w(tot_336)
+	row_338 := a_124[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_342 := a_127[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_339 := a_124[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_343 := a_336[0*rs_338 : 1*rs_338]
-	row_344 := a_336[1*rs_338 : 2*rs_338]
-	row_345 := a_336[2*rs_338 : 3*rs_338]
+	row_340 := a_333[0*rs_335 : 1*rs_335]
+	row_341 := a_333[1*rs_335 : 2*rs_335]
+	row_342 := a_333[2*rs_335 : 3*rs_335]
 	tape_38 = tape_38[:tape_39]
-	row_337 = row_337[:tape_39]
+	row_334 = row_334[:tape_39]
+	row_338 = row_338[:tape_39]
+	row_339 = row_339[:tape_39]
+	row_340 = row_340[:tape_39]
 	row_341 = row_341[:tape_39]
 	row_342 = row_342[:tape_39]
-	row_343 = row_343[:tape_39]
-	row_344 = row_344[:tape_39]
-	row_345 = row_345[:tape_39]
 	if tape_39 >= 262144 {
-		loop_358 := runtime.EnterLoop(&nbLoop45, runtime.Bind(tape_38, runtime.Bind(row_337, runtime.Bind(row_341, runtime.Bind(row_342, runtime.Bind(row_343, runtime.Bind(row_344, runtime.Bind(row_345, runtime.End{}))))))), tape_39, 16384)
-		if loop_358.For == nil {
-			loop_358.For = func(lo_352, hi int) {
-				tape_38 := loop_358.C.H
-				row_337 := loop_358.C.T.H
-				row_341 := loop_358.C.T.T.H
-				row_342 := loop_358.C.T.T.T.H
-				row_343 := loop_358.C.T.T.T.T.H
-				row_344 := loop_358.C.T.T.T.T.T.H
-				row_345 := loop_358.C.T.T.T.T.T.T.H
-				for i_353 := lo_352; i_353 < hi; i_353++ {
-					e_355 := (tape_38[i_353] * row_337[i_353])
-					e_356 := (tape_38[i_353] * row_341[i_353])
-					e_357 := (tape_38[i_353] * row_342[i_353])
-					row_343[i_353] = e_355
-					row_344[i_353] = e_356
-					row_345[i_353] = e_357
+		loop_355 := runtime.EnterLoop(&nbLoop45, runtime.Bind(tape_38, runtime.Bind(row_334, runtime.Bind(row_338, runtime.Bind(row_339, runtime.Bind(row_340, runtime.Bind(row_341, runtime.Bind(row_342, runtime.End{}))))))), tape_39, 16384)
+		if loop_355.For == nil {
+			loop_355.For = func(lo_349, hi int) {
+				tape_38 := loop_355.C.H
+				row_334 := loop_355.C.T.H
+				row_338 := loop_355.C.T.T.H
+				row_339 := loop_355.C.T.T.T.H
+				row_340 := loop_355.C.T.T.T.T.H
+				row_341 := loop_355.C.T.T.T.T.T.H
+				row_342 := loop_355.C.T.T.T.T.T.T.H
+				for i_350 := lo_349; i_350 < hi; i_350++ {
+					e_352 := (tape_38[i_350] * row_334[i_350])
+					e_353 := (tape_38[i_350] * row_338[i_350])
+					e_354 := (tape_38[i_350] * row_339[i_350])
+					row_340[i_350] = e_352
+					row_341[i_350] = e_353
+					row_342[i_350] = e_354
 				}
 			}
 		}
-		runtime.ParallelFor(tape_39, 16384, loop_358.For)
-		loop_358.Leave(&nbLoop45)
+		runtime.ParallelFor(tape_39, 16384, loop_355.For)
+		loop_355.Leave(&nbLoop45)
 	} else {
-		for i_346 := 0; i_346 < tape_39; i_346++ {
-			e_348 := (tape_38[i_346] * row_337[i_346])
-			e_349 := (tape_38[i_346] * row_341[i_346])
-			e_350 := (tape_38[i_346] * row_342[i_346])
-			row_343[i_346] = e_348
-			row_344[i_346] = e_349
-			row_345[i_346] = e_350
+		for i_343 := 0; i_343 < tape_39; i_343++ {
+			e_345 := (tape_38[i_343] * row_334[i_343])
+			e_346 := (tape_38[i_343] * row_338[i_343])
+			e_347 := (tape_38[i_343] * row_339[i_343])
+			row_340[i_343] = e_345
+			row_341[i_343] = e_346
+			row_342[i_343] = e_347
 		}
 	}
 	if tape_44 != tape_58 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_44}))
 	}
-	r_359 := ar.F64w(tape_58)
-	tape_57 = tape_57[:len(r_359)]
-	z_262 = z_262[:len(r_359)]
-	if len(r_359) >= 262144 {
-		loop_366 := runtime.EnterLoop(&nbLoop46, runtime.Bind(r_359, runtime.Bind(tape_57, runtime.Bind(z_262, runtime.End{}))), len(r_359), 16384)
-		if loop_366.For == nil {
-			loop_366.For = func(lo_363, hi int) {
-				r_359 := loop_366.C.H
-				tape_57 := loop_366.C.T.H
-				z_262 := loop_366.C.T.T.H
-				for i_364 := lo_363; i_364 < hi; i_364++ {
-					r_359[i_364] = (tape_57[i_364] * z_262[i_364])
+	r_356 := ar.F64w(tape_58)
+	tape_57 = tape_57[:len(r_356)]
+	z_259 = z_259[:len(r_356)]
+	if len(r_356) >= 262144 {
+		loop_363 := runtime.EnterLoop(&nbLoop46, runtime.Bind(r_356, runtime.Bind(tape_57, runtime.Bind(z_259, runtime.End{}))), len(r_356), 16384)
+		if loop_363.For == nil {
+			loop_363.For = func(lo_360, hi int) {
+				r_356 := loop_363.C.H
+				tape_57 := loop_363.C.T.H
+				z_259 := loop_363.C.T.T.H
+				for i_361 := lo_360; i_361 < hi; i_361++ {
+					r_356[i_361] = (tape_57[i_361] * z_259[i_361])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_359), 16384, loop_366.For)
-		loop_366.Leave(&nbLoop46)
+		runtime.ParallelFor(len(r_356), 16384, loop_363.For)
+		loop_363.Leave(&nbLoop46)
 	} else {
-		for i_360 := range r_359 {
-			r_359[i_360] = (tape_57[i_360] * z_262[i_360])
+		for i_357 := range r_356 {
+			r_356[i_357] = (tape_57[i_357] * z_259[i_357])
 		}
 	}
 	if tape_44 != tape_60 {
@@ -12373,25 +12354,25 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_34 != tape_60 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_60})+" differ")
 	}
-	tape_59 = tape_59[:len(z_260)]
-	z_262 = z_262[:len(z_260)]
-	if len(z_260) >= 262144 {
-		loop_374 := runtime.EnterLoop(&nbLoop47, runtime.Bind(z_260, runtime.Bind(tape_59, runtime.Bind(z_262, runtime.End{}))), len(z_260), 16384)
-		if loop_374.For == nil {
-			loop_374.For = func(lo_371, hi int) {
-				z_260 := loop_374.C.H
-				tape_59 := loop_374.C.T.H
-				z_262 := loop_374.C.T.T.H
-				for i_372 := lo_371; i_372 < hi; i_372++ {
-					z_260[i_372] += (-(tape_59[i_372] * z_262[i_372]))
+	tape_59 = tape_59[:len(z_257)]
+	z_259 = z_259[:len(z_257)]
+	if len(z_257) >= 262144 {
+		loop_371 := runtime.EnterLoop(&nbLoop47, runtime.Bind(z_257, runtime.Bind(tape_59, runtime.Bind(z_259, runtime.End{}))), len(z_257), 16384)
+		if loop_371.For == nil {
+			loop_371.For = func(lo_368, hi int) {
+				z_257 := loop_371.C.H
+				tape_59 := loop_371.C.T.H
+				z_259 := loop_371.C.T.T.H
+				for i_369 := lo_368; i_369 < hi; i_369++ {
+					z_257[i_369] += (-(tape_59[i_369] * z_259[i_369]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(z_260), 16384, loop_374.For)
-		loop_374.Leave(&nbLoop47)
+		runtime.ParallelFor(len(z_257), 16384, loop_371.For)
+		loop_371.Leave(&nbLoop47)
 	} else {
-		for i_368 := range z_260 {
-			z_260[i_368] += (-(tape_59[i_368] * z_262[i_368]))
+		for i_365 := range z_257 {
+			z_257[i_365] += (-(tape_59[i_365] * z_259[i_365]))
 		}
 	}
 	if tape_58 != tape_64 {
@@ -12400,26 +12381,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_8 != tape_64 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_64})+" differ")
 	}
-	row_375 := a_243[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
-	tape_63 = tape_63[:len(row_375)]
-	r_359 = r_359[:len(row_375)]
-	if len(row_375) >= 262144 {
-		loop_382 := runtime.EnterLoop(&nbLoop48, runtime.Bind(row_375, runtime.Bind(tape_63, runtime.Bind(r_359, runtime.End{}))), len(row_375), 16384)
-		if loop_382.For == nil {
-			loop_382.For = func(lo_379, hi int) {
-				row_375 := loop_382.C.H
-				tape_63 := loop_382.C.T.H
-				r_359 := loop_382.C.T.T.H
-				for i_380 := lo_379; i_380 < hi; i_380++ {
-					row_375[i_380] += (tape_63[i_380] * r_359[i_380])
+	row_372 := a_240[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	tape_63 = tape_63[:len(row_372)]
+	r_356 = r_356[:len(row_372)]
+	if len(row_372) >= 262144 {
+		loop_379 := runtime.EnterLoop(&nbLoop48, runtime.Bind(row_372, runtime.Bind(tape_63, runtime.Bind(r_356, runtime.End{}))), len(row_372), 16384)
+		if loop_379.For == nil {
+			loop_379.For = func(lo_376, hi int) {
+				row_372 := loop_379.C.H
+				tape_63 := loop_379.C.T.H
+				r_356 := loop_379.C.T.T.H
+				for i_377 := lo_376; i_377 < hi; i_377++ {
+					row_372[i_377] += (tape_63[i_377] * r_356[i_377])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_375), 16384, loop_382.For)
-		loop_382.Leave(&nbLoop48)
+		runtime.ParallelFor(len(row_372), 16384, loop_379.For)
+		loop_379.Leave(&nbLoop48)
 	} else {
-		for i_376 := range row_375 {
-			row_375[i_376] += (tape_63[i_376] * r_359[i_376])
+		for i_373 := range row_372 {
+			row_372[i_373] += (tape_63[i_373] * r_356[i_373])
 		}
 	}
 	if tape_58 != tape_62 {
@@ -12428,26 +12409,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_44 != tape_62 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
 	}
-	row_383 := a_311[int64(2)*int64(tape_44) : (int64(2)+1)*int64(tape_44)]
-	tape_61 = tape_61[:len(row_383)]
-	r_359 = r_359[:len(row_383)]
-	if len(row_383) >= 262144 {
-		loop_390 := runtime.EnterLoop(&nbLoop49, runtime.Bind(row_383, runtime.Bind(tape_61, runtime.Bind(r_359, runtime.End{}))), len(row_383), 16384)
-		if loop_390.For == nil {
-			loop_390.For = func(lo_387, hi int) {
-				row_383 := loop_390.C.H
-				tape_61 := loop_390.C.T.H
-				r_359 := loop_390.C.T.T.H
-				for i_388 := lo_387; i_388 < hi; i_388++ {
-					row_383[i_388] += (tape_61[i_388] * r_359[i_388])
+	row_380 := a_308[int64(2)*int64(tape_44) : (int64(2)+1)*int64(tape_44)]
+	tape_61 = tape_61[:len(row_380)]
+	r_356 = r_356[:len(row_380)]
+	if len(row_380) >= 262144 {
+		loop_387 := runtime.EnterLoop(&nbLoop49, runtime.Bind(row_380, runtime.Bind(tape_61, runtime.Bind(r_356, runtime.End{}))), len(row_380), 16384)
+		if loop_387.For == nil {
+			loop_387.For = func(lo_384, hi int) {
+				row_380 := loop_387.C.H
+				tape_61 := loop_387.C.T.H
+				r_356 := loop_387.C.T.T.H
+				for i_385 := lo_384; i_385 < hi; i_385++ {
+					row_380[i_385] += (tape_61[i_385] * r_356[i_385])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_383), 16384, loop_390.For)
-		loop_390.Leave(&nbLoop49)
+		runtime.ParallelFor(len(row_380), 16384, loop_387.For)
+		loop_387.Leave(&nbLoop49)
 	} else {
-		for i_384 := range row_383 {
-			row_383[i_384] += (tape_61[i_384] * r_359[i_384])
+		for i_381 := range row_380 {
+			row_380[i_381] += (tape_61[i_381] * r_356[i_381])
 		}
 	}
 	if tape_58 != tape_68 {
@@ -12456,26 +12437,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_8 != tape_68 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
 	}
-	row_391 := a_243[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	tape_67 = tape_67[:len(row_391)]
-	r_359 = r_359[:len(row_391)]
-	if len(row_391) >= 262144 {
-		loop_398 := runtime.EnterLoop(&nbLoop50, runtime.Bind(row_391, runtime.Bind(tape_67, runtime.Bind(r_359, runtime.End{}))), len(row_391), 16384)
-		if loop_398.For == nil {
-			loop_398.For = func(lo_395, hi int) {
-				row_391 := loop_398.C.H
-				tape_67 := loop_398.C.T.H
-				r_359 := loop_398.C.T.T.H
-				for i_396 := lo_395; i_396 < hi; i_396++ {
-					row_391[i_396] += (tape_67[i_396] * r_359[i_396])
+	row_388 := a_240[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	tape_67 = tape_67[:len(row_388)]
+	r_356 = r_356[:len(row_388)]
+	if len(row_388) >= 262144 {
+		loop_395 := runtime.EnterLoop(&nbLoop50, runtime.Bind(row_388, runtime.Bind(tape_67, runtime.Bind(r_356, runtime.End{}))), len(row_388), 16384)
+		if loop_395.For == nil {
+			loop_395.For = func(lo_392, hi int) {
+				row_388 := loop_395.C.H
+				tape_67 := loop_395.C.T.H
+				r_356 := loop_395.C.T.T.H
+				for i_393 := lo_392; i_393 < hi; i_393++ {
+					row_388[i_393] += (tape_67[i_393] * r_356[i_393])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_391), 16384, loop_398.For)
-		loop_398.Leave(&nbLoop50)
+		runtime.ParallelFor(len(row_388), 16384, loop_395.For)
+		loop_395.Leave(&nbLoop50)
 	} else {
-		for i_392 := range row_391 {
-			row_391[i_392] += (tape_67[i_392] * r_359[i_392])
+		for i_389 := range row_388 {
+			row_388[i_389] += (tape_67[i_389] * r_356[i_389])
 		}
 	}
 	if tape_58 != tape_66 {
@@ -12484,26 +12465,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_44 != tape_66 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
 	}
-	row_399 := a_311[int64(1)*int64(tape_44) : (int64(1)+1)*int64(tape_44)]
-	tape_65 = tape_65[:len(row_399)]
-	r_359 = r_359[:len(row_399)]
-	if len(row_399) >= 262144 {
-		loop_406 := runtime.EnterLoop(&nbLoop51, runtime.Bind(row_399, runtime.Bind(tape_65, runtime.Bind(r_359, runtime.End{}))), len(row_399), 16384)
-		if loop_406.For == nil {
-			loop_406.For = func(lo_403, hi int) {
-				row_399 := loop_406.C.H
-				tape_65 := loop_406.C.T.H
-				r_359 := loop_406.C.T.T.H
-				for i_404 := lo_403; i_404 < hi; i_404++ {
-					row_399[i_404] += (tape_65[i_404] * r_359[i_404])
+	row_396 := a_308[int64(1)*int64(tape_44) : (int64(1)+1)*int64(tape_44)]
+	tape_65 = tape_65[:len(row_396)]
+	r_356 = r_356[:len(row_396)]
+	if len(row_396) >= 262144 {
+		loop_403 := runtime.EnterLoop(&nbLoop51, runtime.Bind(row_396, runtime.Bind(tape_65, runtime.Bind(r_356, runtime.End{}))), len(row_396), 16384)
+		if loop_403.For == nil {
+			loop_403.For = func(lo_400, hi int) {
+				row_396 := loop_403.C.H
+				tape_65 := loop_403.C.T.H
+				r_356 := loop_403.C.T.T.H
+				for i_401 := lo_400; i_401 < hi; i_401++ {
+					row_396[i_401] += (tape_65[i_401] * r_356[i_401])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_399), 16384, loop_406.For)
-		loop_406.Leave(&nbLoop51)
+		runtime.ParallelFor(len(row_396), 16384, loop_403.For)
+		loop_403.Leave(&nbLoop51)
 	} else {
-		for i_400 := range row_399 {
-			row_399[i_400] += (tape_65[i_400] * r_359[i_400])
+		for i_397 := range row_396 {
+			row_396[i_397] += (tape_65[i_397] * r_356[i_397])
 		}
 	}
 	if tape_58 != tape_72 {
@@ -12512,26 +12493,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_8 != tape_72 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
 	}
-	row_407 := a_243[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	tape_71 = tape_71[:len(row_407)]
-	r_359 = r_359[:len(row_407)]
-	if len(row_407) >= 262144 {
-		loop_414 := runtime.EnterLoop(&nbLoop52, runtime.Bind(row_407, runtime.Bind(tape_71, runtime.Bind(r_359, runtime.End{}))), len(row_407), 16384)
-		if loop_414.For == nil {
-			loop_414.For = func(lo_411, hi int) {
-				row_407 := loop_414.C.H
-				tape_71 := loop_414.C.T.H
-				r_359 := loop_414.C.T.T.H
-				for i_412 := lo_411; i_412 < hi; i_412++ {
-					row_407[i_412] += (tape_71[i_412] * r_359[i_412])
+	row_404 := a_240[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	tape_71 = tape_71[:len(row_404)]
+	r_356 = r_356[:len(row_404)]
+	if len(row_404) >= 262144 {
+		loop_411 := runtime.EnterLoop(&nbLoop52, runtime.Bind(row_404, runtime.Bind(tape_71, runtime.Bind(r_356, runtime.End{}))), len(row_404), 16384)
+		if loop_411.For == nil {
+			loop_411.For = func(lo_408, hi int) {
+				row_404 := loop_411.C.H
+				tape_71 := loop_411.C.T.H
+				r_356 := loop_411.C.T.T.H
+				for i_409 := lo_408; i_409 < hi; i_409++ {
+					row_404[i_409] += (tape_71[i_409] * r_356[i_409])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_407), 16384, loop_414.For)
-		loop_414.Leave(&nbLoop52)
+		runtime.ParallelFor(len(row_404), 16384, loop_411.For)
+		loop_411.Leave(&nbLoop52)
 	} else {
-		for i_408 := range row_407 {
-			row_407[i_408] += (tape_71[i_408] * r_359[i_408])
+		for i_405 := range row_404 {
+			row_404[i_405] += (tape_71[i_405] * r_356[i_405])
 		}
 	}
 	if tape_58 != tape_70 {
@@ -12540,70 +12521,70 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_44 != tape_70 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
 	}
-	row_415 := a_311[int64(0)*int64(tape_44) : (int64(0)+1)*int64(tape_44)]
-	tape_69 = tape_69[:len(row_415)]
-	r_359 = r_359[:len(row_415)]
-	if len(row_415) >= 262144 {
-		loop_422 := runtime.EnterLoop(&nbLoop53, runtime.Bind(row_415, runtime.Bind(tape_69, runtime.Bind(r_359, runtime.End{}))), len(row_415), 16384)
-		if loop_422.For == nil {
-			loop_422.For = func(lo_419, hi int) {
-				row_415 := loop_422.C.H
-				tape_69 := loop_422.C.T.H
-				r_359 := loop_422.C.T.T.H
-				for i_420 := lo_419; i_420 < hi; i_420++ {
-					row_415[i_420] += (tape_69[i_420] * r_359[i_420])
+	row_412 := a_308[int64(0)*int64(tape_44) : (int64(0)+1)*int64(tape_44)]
+	tape_69 = tape_69[:len(row_412)]
+	r_356 = r_356[:len(row_412)]
+	if len(row_412) >= 262144 {
+		loop_419 := runtime.EnterLoop(&nbLoop53, runtime.Bind(row_412, runtime.Bind(tape_69, runtime.Bind(r_356, runtime.End{}))), len(row_412), 16384)
+		if loop_419.For == nil {
+			loop_419.For = func(lo_416, hi int) {
+				row_412 := loop_419.C.H
+				tape_69 := loop_419.C.T.H
+				r_356 := loop_419.C.T.T.H
+				for i_417 := lo_416; i_417 < hi; i_417++ {
+					row_412[i_417] += (tape_69[i_417] * r_356[i_417])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_415), 16384, loop_422.For)
-		loop_422.Leave(&nbLoop53)
+		runtime.ParallelFor(len(row_412), 16384, loop_419.For)
+		loop_419.Leave(&nbLoop53)
 	} else {
-		for i_416 := range row_415 {
-			row_415[i_416] += (tape_69[i_416] * r_359[i_416])
+		for i_413 := range row_412 {
+			row_412[i_413] += (tape_69[i_413] * r_356[i_413])
 		}
 	}
-	row_423 := a_336[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
-	row_424 := a_336[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
-	row_425 := a_336[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
-	r_426 := ar.F64w(tape_39)
-	r_427 := ar.F64w(tape_39)
-	r_428 := ar.F64w(tape_39)
-	row_425 = row_425[:tape_39]
-	r_426 = r_426[:tape_39]
-	row_424 = row_424[:tape_39]
-	r_427 = r_427[:tape_39]
-	row_423 = row_423[:tape_39]
-	r_428 = r_428[:tape_39]
+	row_420 := a_333[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
+	row_421 := a_333[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
+	row_422 := a_333[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
+	r_423 := ar.F64w(tape_39)
+	r_424 := ar.F64w(tape_39)
+	r_425 := ar.F64w(tape_39)
+	row_422 = row_422[:tape_39]
+	r_423 = r_423[:tape_39]
+	row_421 = row_421[:tape_39]
+	r_424 = r_424[:tape_39]
+	row_420 = row_420[:tape_39]
+	r_425 = r_425[:tape_39]
 	if tape_39 >= 262144 {
-		loop_441 := runtime.EnterLoop(&nbLoop54, runtime.Bind(row_425, runtime.Bind(r_426, runtime.Bind(row_424, runtime.Bind(r_427, runtime.Bind(row_423, runtime.Bind(r_428, runtime.End{})))))), tape_39, 16384)
-		if loop_441.For == nil {
-			loop_441.For = func(lo_435, hi int) {
-				row_425 := loop_441.C.H
-				r_426 := loop_441.C.T.H
-				row_424 := loop_441.C.T.T.H
-				r_427 := loop_441.C.T.T.T.H
-				row_423 := loop_441.C.T.T.T.T.H
-				r_428 := loop_441.C.T.T.T.T.T.H
-				for i_436 := lo_435; i_436 < hi; i_436++ {
-					e_438 := -row_425[i_436]
-					r_426[i_436] = e_438
-					e_439 := -row_424[i_436]
-					r_427[i_436] = e_439
-					e_440 := -row_423[i_436]
-					r_428[i_436] = e_440
+		loop_438 := runtime.EnterLoop(&nbLoop54, runtime.Bind(row_422, runtime.Bind(r_423, runtime.Bind(row_421, runtime.Bind(r_424, runtime.Bind(row_420, runtime.Bind(r_425, runtime.End{})))))), tape_39, 16384)
+		if loop_438.For == nil {
+			loop_438.For = func(lo_432, hi int) {
+				row_422 := loop_438.C.H
+				r_423 := loop_438.C.T.H
+				row_421 := loop_438.C.T.T.H
+				r_424 := loop_438.C.T.T.T.H
+				row_420 := loop_438.C.T.T.T.T.H
+				r_425 := loop_438.C.T.T.T.T.T.H
+				for i_433 := lo_432; i_433 < hi; i_433++ {
+					e_435 := -row_422[i_433]
+					r_423[i_433] = e_435
+					e_436 := -row_421[i_433]
+					r_424[i_433] = e_436
+					e_437 := -row_420[i_433]
+					r_425[i_433] = e_437
 				}
 			}
 		}
-		runtime.ParallelFor(tape_39, 16384, loop_441.For)
-		loop_441.Leave(&nbLoop54)
+		runtime.ParallelFor(tape_39, 16384, loop_438.For)
+		loop_438.Leave(&nbLoop54)
 	} else {
-		for i_429 := 0; i_429 < tape_39; i_429++ {
-			e_431 := -row_425[i_429]
-			r_426[i_429] = e_431
-			e_432 := -row_424[i_429]
-			r_427[i_429] = e_432
-			e_433 := -row_423[i_429]
-			r_428[i_429] = e_433
+		for i_426 := 0; i_426 < tape_39; i_426++ {
+			e_428 := -row_422[i_426]
+			r_423[i_426] = e_428
+			e_429 := -row_421[i_426]
+			r_424[i_426] = e_429
+			e_430 := -row_420[i_426]
+			r_425[i_426] = e_430
 		}
 	}
 	if tape_39 != tape_78 {
@@ -12639,69 +12620,69 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_86 != tape_78 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_86})+", element 0 has shape "+runtime.ShapeString([]int{tape_78})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	rs_442 := tape_78
-	tot_443, err_444 := runtime.MulSize(3, rs_442)
-	if err_444 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_444), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	rs_439 := tape_78
+	tot_440, err_441 := runtime.MulSize(3, rs_439)
+	if err_441 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_441), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	a_445 := ar.F64w(tot_443)
-	row_446 := a_445[0*rs_442 : 1*rs_442]
-	row_447 := a_445[1*rs_442 : 2*rs_442]
-	row_448 := a_445[2*rs_442 : 3*rs_442]
+	a_442 := ar.F64w(tot_440)
+	row_443 := a_442[0*rs_439 : 1*rs_439]
+	row_444 := a_442[1*rs_439 : 2*rs_439]
+	row_445 := a_442[2*rs_439 : 3*rs_439]
 	tape_77 = tape_77[:tape_78]
-	row_425 = row_425[:tape_78]
+	row_422 = row_422[:tape_78]
 	tape_81 = tape_81[:tape_78]
-	r_427 = r_427[:tape_78]
+	r_424 = r_424[:tape_78]
 	tape_73 = tape_73[:tape_78]
-	r_426 = r_426[:tape_78]
+	r_423 = r_423[:tape_78]
 	tape_93 = tape_93[:tape_78]
-	row_423 = row_423[:tape_78]
+	row_420 = row_420[:tape_78]
 	tape_85 = tape_85[:tape_78]
-	row_424 = row_424[:tape_78]
+	row_421 = row_421[:tape_78]
 	tape_89 = tape_89[:tape_78]
-	r_428 = r_428[:tape_78]
-	row_446 = row_446[:tape_78]
-	row_447 = row_447[:tape_78]
-	row_448 = row_448[:tape_78]
+	r_425 = r_425[:tape_78]
+	row_443 = row_443[:tape_78]
+	row_444 = row_444[:tape_78]
+	row_445 = row_445[:tape_78]
 	if tape_78 >= 262144 {
-		loop_461 := runtime.EnterLoop(&nbLoop55, runtime.Bind(tape_77, runtime.Bind(row_425, runtime.Bind(tape_81, runtime.Bind(r_427, runtime.Bind(tape_73, runtime.Bind(r_426, runtime.Bind(tape_93, runtime.Bind(row_423, runtime.Bind(tape_85, runtime.Bind(row_424, runtime.Bind(tape_89, runtime.Bind(r_428, runtime.Bind(row_446, runtime.Bind(row_447, runtime.Bind(row_448, runtime.End{}))))))))))))))), tape_78, 16384)
-		if loop_461.For == nil {
-			loop_461.For = func(lo_455, hi int) {
-				tape_77 := loop_461.C.H
-				row_425 := loop_461.C.T.H
-				tape_81 := loop_461.C.T.T.H
-				r_427 := loop_461.C.T.T.T.H
-				tape_73 := loop_461.C.T.T.T.T.H
-				r_426 := loop_461.C.T.T.T.T.T.H
-				tape_93 := loop_461.C.T.T.T.T.T.T.H
-				row_423 := loop_461.C.T.T.T.T.T.T.T.H
-				tape_85 := loop_461.C.T.T.T.T.T.T.T.T.H
-				row_424 := loop_461.C.T.T.T.T.T.T.T.T.T.H
-				tape_89 := loop_461.C.T.T.T.T.T.T.T.T.T.T.H
-				r_428 := loop_461.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_446 := loop_461.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_447 := loop_461.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_448 := loop_461.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_456 := lo_455; i_456 < hi; i_456++ {
-					e_458 := ((tape_77[i_456] * row_425[i_456]) + (tape_81[i_456] * r_427[i_456]))
-					e_459 := ((tape_73[i_456] * r_426[i_456]) + (tape_93[i_456] * row_423[i_456]))
-					e_460 := ((tape_85[i_456] * row_424[i_456]) + (tape_89[i_456] * r_428[i_456]))
-					row_446[i_456] = e_458
-					row_447[i_456] = e_459
-					row_448[i_456] = e_460
+		loop_458 := runtime.EnterLoop(&nbLoop55, runtime.Bind(tape_77, runtime.Bind(row_422, runtime.Bind(tape_81, runtime.Bind(r_424, runtime.Bind(tape_73, runtime.Bind(r_423, runtime.Bind(tape_93, runtime.Bind(row_420, runtime.Bind(tape_85, runtime.Bind(row_421, runtime.Bind(tape_89, runtime.Bind(r_425, runtime.Bind(row_443, runtime.Bind(row_444, runtime.Bind(row_445, runtime.End{}))))))))))))))), tape_78, 16384)
+		if loop_458.For == nil {
+			loop_458.For = func(lo_452, hi int) {
+				tape_77 := loop_458.C.H
+				row_422 := loop_458.C.T.H
+				tape_81 := loop_458.C.T.T.H
+				r_424 := loop_458.C.T.T.T.H
+				tape_73 := loop_458.C.T.T.T.T.H
+				r_423 := loop_458.C.T.T.T.T.T.H
+				tape_93 := loop_458.C.T.T.T.T.T.T.H
+				row_420 := loop_458.C.T.T.T.T.T.T.T.H
+				tape_85 := loop_458.C.T.T.T.T.T.T.T.T.H
+				row_421 := loop_458.C.T.T.T.T.T.T.T.T.T.H
+				tape_89 := loop_458.C.T.T.T.T.T.T.T.T.T.T.H
+				r_425 := loop_458.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_443 := loop_458.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_444 := loop_458.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_445 := loop_458.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_453 := lo_452; i_453 < hi; i_453++ {
+					e_455 := ((tape_77[i_453] * row_422[i_453]) + (tape_81[i_453] * r_424[i_453]))
+					e_456 := ((tape_73[i_453] * r_423[i_453]) + (tape_93[i_453] * row_420[i_453]))
+					e_457 := ((tape_85[i_453] * row_421[i_453]) + (tape_89[i_453] * r_425[i_453]))
+					row_443[i_453] = e_455
+					row_444[i_453] = e_456
+					row_445[i_453] = e_457
 				}
 			}
 		}
-		runtime.ParallelFor(tape_78, 16384, loop_461.For)
-		loop_461.Leave(&nbLoop55)
+		runtime.ParallelFor(tape_78, 16384, loop_458.For)
+		loop_458.Leave(&nbLoop55)
 	} else {
-		for i_449 := 0; i_449 < tape_78; i_449++ {
-			e_451 := ((tape_77[i_449] * row_425[i_449]) + (tape_81[i_449] * r_427[i_449]))
-			e_452 := ((tape_73[i_449] * r_426[i_449]) + (tape_93[i_449] * row_423[i_449]))
-			e_453 := ((tape_85[i_449] * row_424[i_449]) + (tape_89[i_449] * r_428[i_449]))
-			row_446[i_449] = e_451
-			row_447[i_449] = e_452
-			row_448[i_449] = e_453
+		for i_446 := 0; i_446 < tape_78; i_446++ {
+			e_448 := ((tape_77[i_446] * row_422[i_446]) + (tape_81[i_446] * r_424[i_446]))
+			e_449 := ((tape_73[i_446] * r_423[i_446]) + (tape_93[i_446] * row_420[i_446]))
+			e_450 := ((tape_85[i_446] * row_421[i_446]) + (tape_89[i_446] * r_425[i_446]))
+			row_443[i_446] = e_448
+			row_444[i_446] = e_449
+			row_445[i_446] = e_450
 		}
 	}
 	if tape_39 != tape_76 {
@@ -12737,301 +12718,180 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_84 != tape_76 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_84})+", element 0 has shape "+runtime.ShapeString([]int{tape_76})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	rs_462 := tape_76
-	tot_463, err_464 := runtime.MulSize(3, rs_462)
-	if err_464 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_464), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	rs_459 := tape_76
+	tot_460, err_461 := runtime.MulSize(3, rs_459)
+	if err_461 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_461), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	a_465 := ar.F64w(tot_463)
-	row_466 := a_465[0*rs_462 : 1*rs_462]
-	row_467 := a_465[1*rs_462 : 2*rs_462]
-	row_468 := a_465[2*rs_462 : 3*rs_462]
+	a_462 := ar.F64w(tot_460)
+	row_463 := a_462[0*rs_459 : 1*rs_459]
+	row_464 := a_462[1*rs_459 : 2*rs_459]
+	row_465 := a_462[2*rs_459 : 3*rs_459]
 	tape_75 = tape_75[:tape_76]
-	r_426 = r_426[:tape_76]
+	r_423 = r_423[:tape_76]
 	tape_87 = tape_87[:tape_76]
-	row_424 = row_424[:tape_76]
+	row_421 = row_421[:tape_76]
 	tape_79 = tape_79[:tape_76]
-	row_425 = row_425[:tape_76]
+	row_422 = row_422[:tape_76]
 	tape_91 = tape_91[:tape_76]
-	r_428 = r_428[:tape_76]
+	r_425 = r_425[:tape_76]
 	tape_83 = tape_83[:tape_76]
-	r_427 = r_427[:tape_76]
+	r_424 = r_424[:tape_76]
 	tape_95 = tape_95[:tape_76]
-	row_423 = row_423[:tape_76]
-	row_466 = row_466[:tape_76]
-	row_467 = row_467[:tape_76]
-	row_468 = row_468[:tape_76]
+	row_420 = row_420[:tape_76]
+	row_463 = row_463[:tape_76]
+	row_464 = row_464[:tape_76]
+	row_465 = row_465[:tape_76]
 	if tape_76 >= 262144 {
-		loop_481 := runtime.EnterLoop(&nbLoop56, runtime.Bind(tape_75, runtime.Bind(r_426, runtime.Bind(tape_87, runtime.Bind(row_424, runtime.Bind(tape_79, runtime.Bind(row_425, runtime.Bind(tape_91, runtime.Bind(r_428, runtime.Bind(tape_83, runtime.Bind(r_427, runtime.Bind(tape_95, runtime.Bind(row_423, runtime.Bind(row_466, runtime.Bind(row_467, runtime.Bind(row_468, runtime.End{}))))))))))))))), tape_76, 16384)
-		if loop_481.For == nil {
-			loop_481.For = func(lo_475, hi int) {
-				tape_75 := loop_481.C.H
-				r_426 := loop_481.C.T.H
-				tape_87 := loop_481.C.T.T.H
-				row_424 := loop_481.C.T.T.T.H
-				tape_79 := loop_481.C.T.T.T.T.H
-				row_425 := loop_481.C.T.T.T.T.T.H
-				tape_91 := loop_481.C.T.T.T.T.T.T.H
-				r_428 := loop_481.C.T.T.T.T.T.T.T.H
-				tape_83 := loop_481.C.T.T.T.T.T.T.T.T.H
-				r_427 := loop_481.C.T.T.T.T.T.T.T.T.T.H
-				tape_95 := loop_481.C.T.T.T.T.T.T.T.T.T.T.H
-				row_423 := loop_481.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_466 := loop_481.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_467 := loop_481.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_468 := loop_481.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_476 := lo_475; i_476 < hi; i_476++ {
-					e_478 := ((tape_75[i_476] * r_426[i_476]) + (tape_87[i_476] * row_424[i_476]))
-					e_479 := ((tape_79[i_476] * row_425[i_476]) + (tape_91[i_476] * r_428[i_476]))
-					e_480 := ((tape_83[i_476] * r_427[i_476]) + (tape_95[i_476] * row_423[i_476]))
-					row_466[i_476] = e_478
-					row_467[i_476] = e_479
-					row_468[i_476] = e_480
+		loop_478 := runtime.EnterLoop(&nbLoop56, runtime.Bind(tape_75, runtime.Bind(r_423, runtime.Bind(tape_87, runtime.Bind(row_421, runtime.Bind(tape_79, runtime.Bind(row_422, runtime.Bind(tape_91, runtime.Bind(r_425, runtime.Bind(tape_83, runtime.Bind(r_424, runtime.Bind(tape_95, runtime.Bind(row_420, runtime.Bind(row_463, runtime.Bind(row_464, runtime.Bind(row_465, runtime.End{}))))))))))))))), tape_76, 16384)
+		if loop_478.For == nil {
+			loop_478.For = func(lo_472, hi int) {
+				tape_75 := loop_478.C.H
+				r_423 := loop_478.C.T.H
+				tape_87 := loop_478.C.T.T.H
+				row_421 := loop_478.C.T.T.T.H
+				tape_79 := loop_478.C.T.T.T.T.H
+				row_422 := loop_478.C.T.T.T.T.T.H
+				tape_91 := loop_478.C.T.T.T.T.T.T.H
+				r_425 := loop_478.C.T.T.T.T.T.T.T.H
+				tape_83 := loop_478.C.T.T.T.T.T.T.T.T.H
+				r_424 := loop_478.C.T.T.T.T.T.T.T.T.T.H
+				tape_95 := loop_478.C.T.T.T.T.T.T.T.T.T.T.H
+				row_420 := loop_478.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_463 := loop_478.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_464 := loop_478.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_465 := loop_478.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_473 := lo_472; i_473 < hi; i_473++ {
+					e_475 := ((tape_75[i_473] * r_423[i_473]) + (tape_87[i_473] * row_421[i_473]))
+					e_476 := ((tape_79[i_473] * row_422[i_473]) + (tape_91[i_473] * r_425[i_473]))
+					e_477 := ((tape_83[i_473] * r_424[i_473]) + (tape_95[i_473] * row_420[i_473]))
+					row_463[i_473] = e_475
+					row_464[i_473] = e_476
+					row_465[i_473] = e_477
 				}
 			}
 		}
-		runtime.ParallelFor(tape_76, 16384, loop_481.For)
-		loop_481.Leave(&nbLoop56)
+		runtime.ParallelFor(tape_76, 16384, loop_478.For)
+		loop_478.Leave(&nbLoop56)
 	} else {
-		for i_469 := 0; i_469 < tape_76; i_469++ {
-			e_471 := ((tape_75[i_469] * r_426[i_469]) + (tape_87[i_469] * row_424[i_469]))
-			e_472 := ((tape_79[i_469] * row_425[i_469]) + (tape_91[i_469] * r_428[i_469]))
-			e_473 := ((tape_83[i_469] * r_427[i_469]) + (tape_95[i_469] * row_423[i_469]))
-			row_466[i_469] = e_471
-			row_467[i_469] = e_472
-			row_468[i_469] = e_473
+		for i_466 := 0; i_466 < tape_76; i_466++ {
+			e_468 := ((tape_75[i_466] * r_423[i_466]) + (tape_87[i_466] * row_421[i_466]))
+			e_469 := ((tape_79[i_466] * row_422[i_466]) + (tape_91[i_466] * r_425[i_466]))
+			e_470 := ((tape_83[i_466] * r_424[i_466]) + (tape_95[i_466] * row_420[i_466]))
+			row_463[i_466] = e_468
+			row_464[i_466] = e_469
+			row_465[i_466] = e_470
 		}
 	}
 	if tape_44 != tape_78 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_44})+" and "+runtime.ShapeString([]int{3, tape_78})+" differ")
 	}
-	a_445 = a_445[:len(a_311)]
-	for i_482 := range a_311 {
-		a_311[i_482] += a_445[i_482]
+	a_442 = a_442[:len(a_308)]
+	for i_479 := range a_308 {
+		a_308[i_479] += a_442[i_479]
 	}
 	if tape_8 != tape_76 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_76})+" differ")
 	}
-	a_465 = a_465[:len(a_243)]
-	for i_483 := range a_243 {
-		a_243[i_483] += a_465[i_483]
+	a_462 = a_462[:len(a_240)]
+	for i_480 := range a_240 {
+		a_240[i_480] += a_462[i_480]
 	}
-	row_484 := a_311[int(int64(0))*tape_44 : (int(int64(0))+1)*tape_44]
-	row_485 := a_311[int(int64(1))*tape_44 : (int(int64(1))+1)*tape_44]
-	row_486 := a_311[int(int64(2))*tape_44 : (int(int64(2))+1)*tape_44]
-	r_487 := ar.F64w(tape_98)
-	tape_97 = tape_97[:len(r_487)]
-	if len(r_487) >= 262144 {
-		loop_494 := runtime.EnterLoop(&nbLoop57, runtime.Bind(r_487, runtime.Bind(tape_97, runtime.End{})), len(r_487), 16384)
-		if loop_494.For == nil {
-			loop_494.For = func(lo_491, hi int) {
-				r_487 := loop_494.C.H
-				tape_97 := loop_494.C.T.H
-				for i_492 := lo_491; i_492 < hi; i_492++ {
-					r_487[i_492] = (1.0 / tape_97[i_492])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_487), 16384, loop_494.For)
-		loop_494.Leave(&nbLoop57)
-	} else {
-		for i_488 := range r_487 {
-			r_487[i_488] = (1.0 / tape_97[i_488])
-		}
-	}
+	row_481 := a_308[int(int64(0))*tape_44 : (int(int64(0))+1)*tape_44]
+	row_482 := a_308[int(int64(1))*tape_44 : (int(int64(1))+1)*tape_44]
+	row_483 := a_308[int(int64(2))*tape_44 : (int(int64(2))+1)*tape_44]
 	if tape_98 != tape_100 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_98}))
 	}
 	if tape_44 != tape_100 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_44}))
 	}
-	r_495 := ar.F64w(tape_100)
-	tape_99 = tape_99[:len(r_495)]
-	tape_97 = tape_97[:len(r_495)]
-	row_486 = row_486[:len(r_495)]
-	if len(r_495) >= 262144 {
-		loop_502 := runtime.EnterLoop(&nbLoop58, runtime.Bind(r_495, runtime.Bind(tape_99, runtime.Bind(tape_97, runtime.Bind(row_486, runtime.End{})))), len(r_495), 16384)
-		if loop_502.For == nil {
-			loop_502.For = func(lo_499, hi int) {
-				r_495 := loop_502.C.H
-				tape_99 := loop_502.C.T.H
-				tape_97 := loop_502.C.T.T.H
-				row_486 := loop_502.C.T.T.T.H
-				for i_500 := lo_499; i_500 < hi; i_500++ {
-					r_495[i_500] = ((-(tape_99[i_500] / tape_97[i_500])) * row_486[i_500])
+	r_485 := ar.F64w(tape_100)
+	tape_99 = tape_99[:len(r_485)]
+	tape_97 = tape_97[:len(r_485)]
+	row_483 = row_483[:len(r_485)]
+	if len(r_485) >= 262144 {
+		loop_492 := runtime.EnterLoop(&nbLoop57, runtime.Bind(r_485, runtime.Bind(tape_99, runtime.Bind(tape_97, runtime.Bind(row_483, runtime.End{})))), len(r_485), 16384)
+		if loop_492.For == nil {
+			loop_492.For = func(lo_489, hi int) {
+				r_485 := loop_492.C.H
+				tape_99 := loop_492.C.T.H
+				tape_97 := loop_492.C.T.T.H
+				row_483 := loop_492.C.T.T.T.H
+				for i_490 := lo_489; i_490 < hi; i_490++ {
+					r_485[i_490] = ((-(tape_99[i_490] / tape_97[i_490])) * row_483[i_490])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_495), 16384, loop_502.For)
-		loop_502.Leave(&nbLoop58)
+		runtime.ParallelFor(len(r_485), 16384, loop_492.For)
+		loop_492.Leave(&nbLoop57)
 	} else {
-		for i_496 := range r_495 {
-			r_495[i_496] = ((-(tape_99[i_496] / tape_97[i_496])) * row_486[i_496])
+		for i_486 := range r_485 {
+			r_485[i_486] = ((-(tape_99[i_486] / tape_97[i_486])) * row_483[i_486])
 		}
 	}
-	z_503 := ar.F64(len(tape_101))
-	if tape_102 != 3 || tape_103 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_102, tape_103})+" and "+runtime.ShapeString([]int{3, tape_14})+" differ")
+	if tape_98 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_102})+" and "+runtime.ShapeString([]int{tape_98}))
 	}
-	a_197 = a_197[:len(z_503)]
-	for i_504 := range z_503 {
-		z_503[i_504] += a_197[i_504]
+	if tape_44 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_102})+" and "+runtime.ShapeString([]int{tape_44}))
 	}
-	if tape_44 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
+	if tape_100 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_102})+" differ")
 	}
-	if int64(2) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_102))
-	}
-	if tape_103 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
-	}
-	row_505 := z_503[int64(2)*int64(tape_103) : (int64(2)+1)*int64(tape_103)]
-	r_487 = r_487[:len(row_505)]
-	row_486 = row_486[:len(row_505)]
-	if len(row_505) >= 262144 {
-		loop_512 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_505, runtime.Bind(r_487, runtime.Bind(row_486, runtime.End{}))), len(row_505), 16384)
-		if loop_512.For == nil {
-			loop_512.For = func(lo_509, hi int) {
-				row_505 := loop_512.C.H
-				r_487 := loop_512.C.T.H
-				row_486 := loop_512.C.T.T.H
-				for i_510 := lo_509; i_510 < hi; i_510++ {
-					row_505[i_510] += (r_487[i_510] * row_486[i_510])
+	tape_101 = tape_101[:len(r_485)]
+	tape_97 = tape_97[:len(r_485)]
+	row_482 = row_482[:len(r_485)]
+	if len(r_485) >= 262144 {
+		loop_500 := runtime.EnterLoop(&nbLoop58, runtime.Bind(r_485, runtime.Bind(tape_101, runtime.Bind(tape_97, runtime.Bind(row_482, runtime.End{})))), len(r_485), 16384)
+		if loop_500.For == nil {
+			loop_500.For = func(lo_497, hi int) {
+				r_485 := loop_500.C.H
+				tape_101 := loop_500.C.T.H
+				tape_97 := loop_500.C.T.T.H
+				row_482 := loop_500.C.T.T.T.H
+				for i_498 := lo_497; i_498 < hi; i_498++ {
+					r_485[i_498] += ((-(tape_101[i_498] / tape_97[i_498])) * row_482[i_498])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_505), 16384, loop_512.For)
-		loop_512.Leave(&nbLoop59)
+		runtime.ParallelFor(len(r_485), 16384, loop_500.For)
+		loop_500.Leave(&nbLoop58)
 	} else {
-		for i_506 := range row_505 {
-			row_505[i_506] += (r_487[i_506] * row_486[i_506])
+		for i_494 := range r_485 {
+			r_485[i_494] += ((-(tape_101[i_494] / tape_97[i_494])) * row_482[i_494])
 		}
 	}
-	if tape_98 != tape_105 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_105})+" and "+runtime.ShapeString([]int{tape_98}))
+	if tape_98 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_104})+" and "+runtime.ShapeString([]int{tape_98}))
 	}
-	if tape_44 != tape_105 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_105})+" and "+runtime.ShapeString([]int{tape_44}))
+	if tape_44 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_104})+" and "+runtime.ShapeString([]int{tape_44}))
 	}
-	if tape_100 != tape_105 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_105})+" differ")
+	if tape_100 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_104})+" differ")
 	}
-	tape_104 = tape_104[:len(r_495)]
-	tape_97 = tape_97[:len(r_495)]
-	row_485 = row_485[:len(r_495)]
-	if len(r_495) >= 262144 {
-		loop_520 := runtime.EnterLoop(&nbLoop60, runtime.Bind(r_495, runtime.Bind(tape_104, runtime.Bind(tape_97, runtime.Bind(row_485, runtime.End{})))), len(r_495), 16384)
-		if loop_520.For == nil {
-			loop_520.For = func(lo_517, hi int) {
-				r_495 := loop_520.C.H
-				tape_104 := loop_520.C.T.H
-				tape_97 := loop_520.C.T.T.H
-				row_485 := loop_520.C.T.T.T.H
-				for i_518 := lo_517; i_518 < hi; i_518++ {
-					r_495[i_518] += ((-(tape_104[i_518] / tape_97[i_518])) * row_485[i_518])
+	tape_103 = tape_103[:len(r_485)]
+	tape_97 = tape_97[:len(r_485)]
+	row_481 = row_481[:len(r_485)]
+	if len(r_485) >= 262144 {
+		loop_508 := runtime.EnterLoop(&nbLoop59, runtime.Bind(r_485, runtime.Bind(tape_103, runtime.Bind(tape_97, runtime.Bind(row_481, runtime.End{})))), len(r_485), 16384)
+		if loop_508.For == nil {
+			loop_508.For = func(lo_505, hi int) {
+				r_485 := loop_508.C.H
+				tape_103 := loop_508.C.T.H
+				tape_97 := loop_508.C.T.T.H
+				row_481 := loop_508.C.T.T.T.H
+				for i_506 := lo_505; i_506 < hi; i_506++ {
+					r_485[i_506] += ((-(tape_103[i_506] / tape_97[i_506])) * row_481[i_506])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_495), 16384, loop_520.For)
-		loop_520.Leave(&nbLoop60)
+		runtime.ParallelFor(len(r_485), 16384, loop_508.For)
+		loop_508.Leave(&nbLoop59)
 	} else {
-		for i_514 := range r_495 {
-			r_495[i_514] += ((-(tape_104[i_514] / tape_97[i_514])) * row_485[i_514])
-		}
-	}
-	if tape_44 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
-	}
-	if int64(1) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_102))
-	}
-	if tape_103 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
-	}
-	row_521 := z_503[int64(1)*int64(tape_103) : (int64(1)+1)*int64(tape_103)]
-	r_487 = r_487[:len(row_521)]
-	row_485 = row_485[:len(row_521)]
-	if len(row_521) >= 262144 {
-		loop_528 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_521, runtime.Bind(r_487, runtime.Bind(row_485, runtime.End{}))), len(row_521), 16384)
-		if loop_528.For == nil {
-			loop_528.For = func(lo_525, hi int) {
-				row_521 := loop_528.C.H
-				r_487 := loop_528.C.T.H
-				row_485 := loop_528.C.T.T.H
-				for i_526 := lo_525; i_526 < hi; i_526++ {
-					row_521[i_526] += (r_487[i_526] * row_485[i_526])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_521), 16384, loop_528.For)
-		loop_528.Leave(&nbLoop61)
-	} else {
-		for i_522 := range row_521 {
-			row_521[i_522] += (r_487[i_522] * row_485[i_522])
-		}
-	}
-	if tape_98 != tape_107 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_107})+" and "+runtime.ShapeString([]int{tape_98}))
-	}
-	if tape_44 != tape_107 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_107})+" and "+runtime.ShapeString([]int{tape_44}))
-	}
-	if tape_100 != tape_107 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_107})+" differ")
-	}
-	tape_106 = tape_106[:len(r_495)]
-	tape_97 = tape_97[:len(r_495)]
-	row_484 = row_484[:len(r_495)]
-	if len(r_495) >= 262144 {
-		loop_536 := runtime.EnterLoop(&nbLoop62, runtime.Bind(r_495, runtime.Bind(tape_106, runtime.Bind(tape_97, runtime.Bind(row_484, runtime.End{})))), len(r_495), 16384)
-		if loop_536.For == nil {
-			loop_536.For = func(lo_533, hi int) {
-				r_495 := loop_536.C.H
-				tape_106 := loop_536.C.T.H
-				tape_97 := loop_536.C.T.T.H
-				row_484 := loop_536.C.T.T.T.H
-				for i_534 := lo_533; i_534 < hi; i_534++ {
-					r_495[i_534] += ((-(tape_106[i_534] / tape_97[i_534])) * row_484[i_534])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_495), 16384, loop_536.For)
-		loop_536.Leave(&nbLoop62)
-	} else {
-		for i_530 := range r_495 {
-			r_495[i_530] += ((-(tape_106[i_530] / tape_97[i_530])) * row_484[i_530])
-		}
-	}
-	if tape_44 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
-	}
-	if int64(0) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_102))
-	}
-	if tape_103 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
-	}
-	row_537 := z_503[int64(0)*int64(tape_103) : (int64(0)+1)*int64(tape_103)]
-	r_487 = r_487[:len(row_537)]
-	row_484 = row_484[:len(row_537)]
-	if len(row_537) >= 262144 {
-		loop_544 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_537, runtime.Bind(r_487, runtime.Bind(row_484, runtime.End{}))), len(row_537), 16384)
-		if loop_544.For == nil {
-			loop_544.For = func(lo_541, hi int) {
-				row_537 := loop_544.C.H
-				r_487 := loop_544.C.T.H
-				row_484 := loop_544.C.T.T.H
-				for i_542 := lo_541; i_542 < hi; i_542++ {
-					row_537[i_542] += (r_487[i_542] * row_484[i_542])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_537), 16384, loop_544.For)
-		loop_544.Leave(&nbLoop63)
-	} else {
-		for i_538 := range row_537 {
-			row_537[i_538] += (r_487[i_538] * row_484[i_538])
+		for i_502 := range r_485 {
+			r_485[i_502] += ((-(tape_103[i_502] / tape_97[i_502])) * row_481[i_502])
 		}
 	}
 	if tape_39 != tape_98 {
@@ -13040,25 +12900,25 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_100 != tape_98 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
 	}
-	tape_97 = tape_97[:len(r_495)]
-	z_261 = z_261[:len(r_495)]
-	if len(r_495) >= 262144 {
-		loop_552 := runtime.EnterLoop(&nbLoop64, runtime.Bind(r_495, runtime.Bind(tape_97, runtime.Bind(z_261, runtime.End{}))), len(r_495), 16384)
-		if loop_552.For == nil {
-			loop_552.For = func(lo_549, hi int) {
-				r_495 := loop_552.C.H
-				tape_97 := loop_552.C.T.H
-				z_261 := loop_552.C.T.T.H
-				for i_550 := lo_549; i_550 < hi; i_550++ {
-					r_495[i_550] += ((math.Cos(tape_97[i_550])) * z_261[i_550])
+	tape_97 = tape_97[:len(r_485)]
+	z_258 = z_258[:len(r_485)]
+	if len(r_485) >= 262144 {
+		loop_516 := runtime.EnterLoop(&nbLoop60, runtime.Bind(r_485, runtime.Bind(tape_97, runtime.Bind(z_258, runtime.End{}))), len(r_485), 16384)
+		if loop_516.For == nil {
+			loop_516.For = func(lo_513, hi int) {
+				r_485 := loop_516.C.H
+				tape_97 := loop_516.C.T.H
+				z_258 := loop_516.C.T.T.H
+				for i_514 := lo_513; i_514 < hi; i_514++ {
+					r_485[i_514] += ((math.Cos(tape_97[i_514])) * z_258[i_514])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_495), 16384, loop_552.For)
-		loop_552.Leave(&nbLoop64)
+		runtime.ParallelFor(len(r_485), 16384, loop_516.For)
+		loop_516.Leave(&nbLoop60)
 	} else {
-		for i_546 := range r_495 {
-			r_495[i_546] += ((math.Cos(tape_97[i_546])) * z_261[i_546])
+		for i_510 := range r_485 {
+			r_485[i_510] += ((math.Cos(tape_97[i_510])) * z_258[i_510])
 		}
 	}
 	if tape_34 != tape_98 {
@@ -13067,148 +12927,185 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_100 != tape_98 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
 	}
-	tape_97 = tape_97[:len(r_495)]
-	z_260 = z_260[:len(r_495)]
-	if len(r_495) >= 262144 {
-		loop_560 := runtime.EnterLoop(&nbLoop65, runtime.Bind(r_495, runtime.Bind(tape_97, runtime.Bind(z_260, runtime.End{}))), len(r_495), 16384)
-		if loop_560.For == nil {
-			loop_560.For = func(lo_557, hi int) {
-				r_495 := loop_560.C.H
-				tape_97 := loop_560.C.T.H
-				z_260 := loop_560.C.T.T.H
-				for i_558 := lo_557; i_558 < hi; i_558++ {
-					r_495[i_558] += ((-(math.Sin(tape_97[i_558]))) * z_260[i_558])
+	tape_97 = tape_97[:len(r_485)]
+	z_257 = z_257[:len(r_485)]
+	if len(r_485) >= 262144 {
+		loop_524 := runtime.EnterLoop(&nbLoop61, runtime.Bind(r_485, runtime.Bind(tape_97, runtime.Bind(z_257, runtime.End{}))), len(r_485), 16384)
+		if loop_524.For == nil {
+			loop_524.For = func(lo_521, hi int) {
+				r_485 := loop_524.C.H
+				tape_97 := loop_524.C.T.H
+				z_257 := loop_524.C.T.T.H
+				for i_522 := lo_521; i_522 < hi; i_522++ {
+					r_485[i_522] += ((-(math.Sin(tape_97[i_522]))) * z_257[i_522])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_495), 16384, loop_560.For)
-		loop_560.Leave(&nbLoop65)
+		runtime.ParallelFor(len(r_485), 16384, loop_524.For)
+		loop_524.Leave(&nbLoop61)
 	} else {
-		for i_554 := range r_495 {
-			r_495[i_554] += ((-(math.Sin(tape_97[i_554]))) * z_260[i_554])
+		for i_518 := range r_485 {
+			r_485[i_518] += ((-(math.Sin(tape_97[i_518]))) * z_257[i_518])
 		}
 	}
 	if tape_100 != tape_98 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_100}))
 	}
-	r_561 := ar.F64w(tape_98)
-	tape_97 = tape_97[:len(r_561)]
-	r_495 = r_495[:len(r_561)]
-	if len(r_561) >= 262144 {
-		loop_568 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_561, runtime.Bind(tape_97, runtime.Bind(r_495, runtime.End{}))), len(r_561), 16384)
-		if loop_568.For == nil {
-			loop_568.For = func(lo_565, hi int) {
-				r_561 := loop_568.C.H
-				tape_97 := loop_568.C.T.H
-				r_495 := loop_568.C.T.T.H
-				for i_566 := lo_565; i_566 < hi; i_566++ {
-					r_561[i_566] = ((0.5 / tape_97[i_566]) * r_495[i_566])
+	r_484 := ar.F64w(tape_98)
+	r_525 := ar.F64w(tape_98)
+	tape_97 = tape_97[:tape_98]
+	r_484 = r_484[:tape_98]
+	r_485 = r_485[:tape_98]
+	r_525 = r_525[:tape_98]
+	if tape_98 >= 262144 {
+		loop_536 := runtime.EnterLoop(&nbLoop62, runtime.Bind(tape_97, runtime.Bind(r_484, runtime.Bind(r_485, runtime.Bind(r_525, runtime.End{})))), tape_98, 16384)
+		if loop_536.For == nil {
+			loop_536.For = func(lo_531, hi int) {
+				tape_97 := loop_536.C.H
+				r_484 := loop_536.C.T.H
+				r_485 := loop_536.C.T.T.H
+				r_525 := loop_536.C.T.T.T.H
+				for i_532 := lo_531; i_532 < hi; i_532++ {
+					e_534 := (1.0 / tape_97[i_532])
+					r_484[i_532] = e_534
+					e_535 := ((0.5 / tape_97[i_532]) * r_485[i_532])
+					r_525[i_532] = e_535
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_561), 16384, loop_568.For)
-		loop_568.Leave(&nbLoop66)
+		runtime.ParallelFor(tape_98, 16384, loop_536.For)
+		loop_536.Leave(&nbLoop62)
 	} else {
-		for i_562 := range r_561 {
-			r_561[i_562] = ((0.5 / tape_97[i_562]) * r_495[i_562])
+		for i_526 := 0; i_526 < tape_98; i_526++ {
+			e_528 := (1.0 / tape_97[i_526])
+			r_484[i_526] = e_528
+			e_529 := ((0.5 / tape_97[i_526]) * r_485[i_526])
+			r_525[i_526] = e_529
 		}
 	}
-	if tape_98 != tape_109 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_109})+" and "+runtime.ShapeString([]int{tape_98}))
+	row_537 := a_194[int(int64(0))*tape_14 : (int(int64(0))+1)*tape_14]
+	if tape_44 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
 	}
-	if int64(2) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_102))
+	if tape_98 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_98}))
 	}
-	if tape_103 != tape_109 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_109})+" differ")
+	if tape_98 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_98}))
 	}
-	row_569 := z_503[int64(2)*int64(tape_103) : (int64(2)+1)*int64(tape_103)]
-	tape_108 = tape_108[:len(row_569)]
-	r_561 = r_561[:len(row_569)]
-	if len(row_569) >= 262144 {
-		loop_576 := runtime.EnterLoop(&nbLoop67, runtime.Bind(row_569, runtime.Bind(tape_108, runtime.Bind(r_561, runtime.End{}))), len(row_569), 16384)
-		if loop_576.For == nil {
-			loop_576.For = func(lo_573, hi int) {
-				row_569 := loop_576.C.H
-				tape_108 := loop_576.C.T.H
-				r_561 := loop_576.C.T.T.H
-				for i_574 := lo_573; i_574 < hi; i_574++ {
-					row_569[i_574] += ((2.0 * tape_108[i_574]) * r_561[i_574])
+	if tape_110 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	row_538 := a_194[int(int64(1))*tape_14 : (int(int64(1))+1)*tape_14]
+	if tape_44 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
+	}
+	if tape_98 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_98}))
+	}
+	if tape_98 != tape_108 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_108})+" and "+runtime.ShapeString([]int{tape_98}))
+	}
+	if tape_108 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_108}))
+	}
+	row_539 := a_194[int(int64(2))*tape_14 : (int(int64(2))+1)*tape_14]
+	if tape_44 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
+	}
+	if tape_98 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_98}))
+	}
+	if tape_98 != tape_106 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_106})+" and "+runtime.ShapeString([]int{tape_98}))
+	}
+	if tape_106 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_106}))
+	}
+	rs_540 := tape_14
+	tot_541, err_542 := runtime.MulSize(3, rs_540)
+	if err_542 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_542)
+	}
+	a_543 := ar.F64w(tot_541)
+	row_544 := a_543[0*rs_540 : 1*rs_540]
+	row_545 := a_543[1*rs_540 : 2*rs_540]
+	row_546 := a_543[2*rs_540 : 3*rs_540]
+	row_537 = row_537[:tape_14]
+	r_484 = r_484[:tape_14]
+	row_481 = row_481[:tape_14]
+	tape_109 = tape_109[:tape_14]
+	r_525 = r_525[:tape_14]
+	row_538 = row_538[:tape_14]
+	row_482 = row_482[:tape_14]
+	tape_107 = tape_107[:tape_14]
+	row_539 = row_539[:tape_14]
+	row_483 = row_483[:tape_14]
+	tape_105 = tape_105[:tape_14]
+	row_544 = row_544[:tape_14]
+	row_545 = row_545[:tape_14]
+	row_546 = row_546[:tape_14]
+	if tape_14 >= 262144 {
+		loop_559 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_537, runtime.Bind(r_484, runtime.Bind(row_481, runtime.Bind(tape_109, runtime.Bind(r_525, runtime.Bind(row_538, runtime.Bind(row_482, runtime.Bind(tape_107, runtime.Bind(row_539, runtime.Bind(row_483, runtime.Bind(tape_105, runtime.Bind(row_544, runtime.Bind(row_545, runtime.Bind(row_546, runtime.End{})))))))))))))), tape_14, 16384)
+		if loop_559.For == nil {
+			loop_559.For = func(lo_553, hi int) {
+				row_537 := loop_559.C.H
+				r_484 := loop_559.C.T.H
+				row_481 := loop_559.C.T.T.H
+				tape_109 := loop_559.C.T.T.T.H
+				r_525 := loop_559.C.T.T.T.T.H
+				row_538 := loop_559.C.T.T.T.T.T.H
+				row_482 := loop_559.C.T.T.T.T.T.T.H
+				tape_107 := loop_559.C.T.T.T.T.T.T.T.H
+				row_539 := loop_559.C.T.T.T.T.T.T.T.T.H
+				row_483 := loop_559.C.T.T.T.T.T.T.T.T.T.H
+				tape_105 := loop_559.C.T.T.T.T.T.T.T.T.T.T.H
+				row_544 := loop_559.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_545 := loop_559.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_546 := loop_559.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_554 := lo_553; i_554 < hi; i_554++ {
+					e_556 := ((row_537[i_554] + (r_484[i_554] * row_481[i_554])) + ((2.0 * tape_109[i_554]) * r_525[i_554]))
+					e_557 := ((row_538[i_554] + (r_484[i_554] * row_482[i_554])) + ((2.0 * tape_107[i_554]) * r_525[i_554]))
+					e_558 := ((row_539[i_554] + (r_484[i_554] * row_483[i_554])) + ((2.0 * tape_105[i_554]) * r_525[i_554]))
+					row_544[i_554] = e_556
+					row_545[i_554] = e_557
+					row_546[i_554] = e_558
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_569), 16384, loop_576.For)
-		loop_576.Leave(&nbLoop67)
+		runtime.ParallelFor(tape_14, 16384, loop_559.For)
+		loop_559.Leave(&nbLoop63)
 	} else {
-		for i_570 := range row_569 {
-			row_569[i_570] += ((2.0 * tape_108[i_570]) * r_561[i_570])
+		for i_547 := 0; i_547 < tape_14; i_547++ {
+			e_549 := ((row_537[i_547] + (r_484[i_547] * row_481[i_547])) + ((2.0 * tape_109[i_547]) * r_525[i_547]))
+			e_550 := ((row_538[i_547] + (r_484[i_547] * row_482[i_547])) + ((2.0 * tape_107[i_547]) * r_525[i_547]))
+			e_551 := ((row_539[i_547] + (r_484[i_547] * row_483[i_547])) + ((2.0 * tape_105[i_547]) * r_525[i_547]))
+			row_544[i_547] = e_549
+			row_545[i_547] = e_550
+			row_546[i_547] = e_551
 		}
 	}
-	if tape_98 != tape_111 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_111})+" and "+runtime.ShapeString([]int{tape_98}))
-	}
-	if int64(1) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_102))
-	}
-	if tape_103 != tape_111 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_111})+" differ")
-	}
-	row_577 := z_503[int64(1)*int64(tape_103) : (int64(1)+1)*int64(tape_103)]
-	tape_110 = tape_110[:len(row_577)]
-	r_561 = r_561[:len(row_577)]
-	if len(row_577) >= 262144 {
-		loop_584 := runtime.EnterLoop(&nbLoop68, runtime.Bind(row_577, runtime.Bind(tape_110, runtime.Bind(r_561, runtime.End{}))), len(row_577), 16384)
-		if loop_584.For == nil {
-			loop_584.For = func(lo_581, hi int) {
-				row_577 := loop_584.C.H
-				tape_110 := loop_584.C.T.H
-				r_561 := loop_584.C.T.T.H
-				for i_582 := lo_581; i_582 < hi; i_582++ {
-					row_577[i_582] += ((2.0 * tape_110[i_582]) * r_561[i_582])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_577), 16384, loop_584.For)
-		loop_584.Leave(&nbLoop68)
-	} else {
-		for i_578 := range row_577 {
-			row_577[i_578] += ((2.0 * tape_110[i_578]) * r_561[i_578])
-		}
-	}
-	if tape_98 != tape_113 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_113})+" and "+runtime.ShapeString([]int{tape_98}))
-	}
-	if int64(0) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_102))
-	}
-	if tape_103 != tape_113 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_113})+" differ")
-	}
-	row_585 := z_503[int64(0)*int64(tape_103) : (int64(0)+1)*int64(tape_103)]
-	tape_112 = tape_112[:len(row_585)]
-	r_561 = r_561[:len(row_585)]
-	if len(row_585) >= 262144 {
-		loop_592 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_585, runtime.Bind(tape_112, runtime.Bind(r_561, runtime.End{}))), len(row_585), 16384)
-		if loop_592.For == nil {
-			loop_592.For = func(lo_589, hi int) {
-				row_585 := loop_592.C.H
-				tape_112 := loop_592.C.T.H
-				r_561 := loop_592.C.T.T.H
-				for i_590 := lo_589; i_590 < hi; i_590++ {
-					row_585[i_590] += ((2.0 * tape_112[i_590]) * r_561[i_590])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_585), 16384, loop_592.For)
-		loop_592.Leave(&nbLoop69)
-	} else {
-		for i_586 := range row_585 {
-			row_585[i_586] += ((2.0 * tape_112[i_586]) * r_561[i_586])
-		}
-	}
-	ar.Keep(mark_593, &z_503, &a_243)
-	return z_503, tape_102, tape_103, a_243, 3, tape_8, nil
+	ar.Keep(mark_560, &a_543, &a_240)
+	return a_543, 3, tape_14, a_240, 3, tape_8, nil
 }
+
+// nbLoop64 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop64 runtime.LoopSite
+
+// nbLoop65 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop65 runtime.LoopSite
+
+// nbLoop66 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop66 runtime.LoopSite
+
+// nbLoop67 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop67 runtime.LoopSite
+
+// nbLoop68 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop68 runtime.LoopSite
+
+// nbLoop69 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop69 runtime.LoopSite
 
 // nbLoop70 keeps the records of a parallel loop of fn_residualsvjp1110.
 var nbLoop70 runtime.LoopSite
@@ -13234,27 +13131,9 @@ var nbLoop76 runtime.LoopSite
 // nbLoop77 keeps the records of a parallel loop of fn_residualsvjp1110.
 var nbLoop77 runtime.LoopSite
 
-// nbLoop78 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop78 runtime.LoopSite
-
-// nbLoop79 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop79 runtime.LoopSite
-
-// nbLoop80 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop80 runtime.LoopSite
-
-// nbLoop81 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop81 runtime.LoopSite
-
-// nbLoop82 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop82 runtime.LoopSite
-
-// nbLoop83 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop83 runtime.LoopSite
-
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_449 := ar.Mark()
+	mark_446 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -13288,7 +13167,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	x_4 = x_4[:len(r_22)]
 	s_20 = s_20[:len(r_22)]
 	if len(r_22) >= 262144 {
-		loop_29 := runtime.EnterLoop(&nbLoop70, runtime.Bind(r_22, runtime.Bind(x_4, runtime.Bind(s_20, runtime.End{}))), len(r_22), 16384)
+		loop_29 := runtime.EnterLoop(&nbLoop64, runtime.Bind(r_22, runtime.Bind(x_4, runtime.Bind(s_20, runtime.End{}))), len(r_22), 16384)
 		if loop_29.For == nil {
 			loop_29.For = func(lo_26, hi int) {
 				r_22 := loop_29.C.H
@@ -13300,505 +13179,505 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_22), 16384, loop_29.For)
-		loop_29.Leave(&nbLoop70)
+		loop_29.Leave(&nbLoop64)
 	} else {
 		for i_23 := range r_22 {
 			r_22[i_23] = (x_4[i_23] - s_20[i_23])
 		}
 	}
-	r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, err_146 := fn_rotatesplit11fwd(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
-	if err_146 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_146, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, err_143 := fn_rotatesplit11fwd(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
+	if err_143 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_143, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(2) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), r_31))
 	}
-	row_147 := r_30[int(int64(2))*r_32 : (int(int64(2))+1)*r_32]
+	row_144 := r_30[int(int64(2))*r_32 : (int(int64(2))+1)*r_32]
 	if int64(0) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:13", runtime.CheckIndex(int64(0), r_31))
 	}
-	row_148 := r_30[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
+	row_145 := r_30[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
 	if int64(1) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:26", runtime.CheckIndex(int64(1), r_31))
 	}
-	row_150 := r_30[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
-	rs_152 := r_32
-	tot_153, err_154 := runtime.MulSize(2, rs_152)
-	if err_154 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_154)
+	row_147 := r_30[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
+	rs_149 := r_32
+	tot_150, err_151 := runtime.MulSize(2, rs_149)
+	if err_151 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_151)
 	}
-	a_155 := ar.F64w(tot_153)
-	row_156 := a_155[0*rs_152 : 1*rs_152]
-	row_157 := a_155[1*rs_152 : 2*rs_152]
-	row_158 := a_155[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
-	row_159 := a_155[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
+	a_152 := ar.F64w(tot_150)
+	row_153 := a_152[0*rs_149 : 1*rs_149]
+	row_154 := a_152[1*rs_149 : 2*rs_149]
+	row_155 := a_152[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
+	row_156 := a_152[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_161 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_158 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_162 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	row_159 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
 	if r_32 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32}))
 	}
 	if r_32 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32}))
 	}
-	r_149 := ar.F64w(r_32)
-	r_151 := ar.F64w(r_32)
+	r_146 := ar.F64w(r_32)
+	r_148 := ar.F64w(r_32)
+	r_157 := ar.F64w(r_32)
 	r_160 := ar.F64w(r_32)
-	r_163 := ar.F64w(r_32)
-	r_164 := ar.F64w(r_32)
-	row_148 = row_148[:r_32]
+	r_161 := ar.F64w(r_32)
+	row_145 = row_145[:r_32]
+	row_144 = row_144[:r_32]
+	r_146 = r_146[:r_32]
 	row_147 = row_147[:r_32]
-	r_149 = r_149[:r_32]
-	row_150 = row_150[:r_32]
-	r_151 = r_151[:r_32]
-	row_156 = row_156[:r_32]
-	row_157 = row_157[:r_32]
+	r_148 = r_148[:r_32]
+	row_153 = row_153[:r_32]
+	row_154 = row_154[:r_32]
+	r_157 = r_157[:r_32]
 	r_160 = r_160[:r_32]
-	r_163 = r_163[:r_32]
-	row_161 = row_161[:r_32]
-	row_162 = row_162[:r_32]
-	r_164 = r_164[:r_32]
+	row_158 = row_158[:r_32]
+	row_159 = row_159[:r_32]
+	r_161 = r_161[:r_32]
 	if r_32 >= 262144 {
-		loop_185 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_148, runtime.Bind(row_147, runtime.Bind(r_149, runtime.Bind(row_150, runtime.Bind(r_151, runtime.Bind(row_156, runtime.Bind(row_157, runtime.Bind(r_160, runtime.Bind(r_163, runtime.Bind(row_161, runtime.Bind(row_162, runtime.Bind(r_164, runtime.End{})))))))))))), r_32, 16384)
-		if loop_185.For == nil {
-			loop_185.For = func(lo_175, hi int) {
-				row_148 := loop_185.C.H
-				row_147 := loop_185.C.T.H
-				r_149 := loop_185.C.T.T.H
-				row_150 := loop_185.C.T.T.T.H
-				r_151 := loop_185.C.T.T.T.T.H
-				row_156 := loop_185.C.T.T.T.T.T.H
-				row_157 := loop_185.C.T.T.T.T.T.T.H
-				r_160 := loop_185.C.T.T.T.T.T.T.T.H
-				r_163 := loop_185.C.T.T.T.T.T.T.T.T.H
-				row_161 := loop_185.C.T.T.T.T.T.T.T.T.T.H
-				row_162 := loop_185.C.T.T.T.T.T.T.T.T.T.T.H
-				r_164 := loop_185.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_176 := lo_175; i_176 < hi; i_176++ {
-					e_178 := (row_148[i_176] / row_147[i_176])
-					r_149[i_176] = e_178
-					e_179 := (row_150[i_176] / row_147[i_176])
-					r_151[i_176] = e_179
-					e_180 := e_178
-					e_181 := e_179
-					row_156[i_176] = e_180
-					row_157[i_176] = e_181
-					e_182 := ((e_180 * e_180) + (e_181 * e_181))
-					r_160[i_176] = e_182
-					e_183 := (e_182 * e_182)
-					r_163[i_176] = e_183
-					e_184 := ((1.0 + (row_161[i_176] * e_182)) + (row_162[i_176] * e_183))
-					r_164[i_176] = e_184
+		loop_182 := runtime.EnterLoop(&nbLoop65, runtime.Bind(row_145, runtime.Bind(row_144, runtime.Bind(r_146, runtime.Bind(row_147, runtime.Bind(r_148, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(r_157, runtime.Bind(r_160, runtime.Bind(row_158, runtime.Bind(row_159, runtime.Bind(r_161, runtime.End{})))))))))))), r_32, 16384)
+		if loop_182.For == nil {
+			loop_182.For = func(lo_172, hi int) {
+				row_145 := loop_182.C.H
+				row_144 := loop_182.C.T.H
+				r_146 := loop_182.C.T.T.H
+				row_147 := loop_182.C.T.T.T.H
+				r_148 := loop_182.C.T.T.T.T.H
+				row_153 := loop_182.C.T.T.T.T.T.H
+				row_154 := loop_182.C.T.T.T.T.T.T.H
+				r_157 := loop_182.C.T.T.T.T.T.T.T.H
+				r_160 := loop_182.C.T.T.T.T.T.T.T.T.H
+				row_158 := loop_182.C.T.T.T.T.T.T.T.T.T.H
+				row_159 := loop_182.C.T.T.T.T.T.T.T.T.T.T.H
+				r_161 := loop_182.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_173 := lo_172; i_173 < hi; i_173++ {
+					e_175 := (row_145[i_173] / row_144[i_173])
+					r_146[i_173] = e_175
+					e_176 := (row_147[i_173] / row_144[i_173])
+					r_148[i_173] = e_176
+					e_177 := e_175
+					e_178 := e_176
+					row_153[i_173] = e_177
+					row_154[i_173] = e_178
+					e_179 := ((e_177 * e_177) + (e_178 * e_178))
+					r_157[i_173] = e_179
+					e_180 := (e_179 * e_179)
+					r_160[i_173] = e_180
+					e_181 := ((1.0 + (row_158[i_173] * e_179)) + (row_159[i_173] * e_180))
+					r_161[i_173] = e_181
 				}
 			}
 		}
-		runtime.ParallelFor(r_32, 16384, loop_185.For)
-		loop_185.Leave(&nbLoop71)
+		runtime.ParallelFor(r_32, 16384, loop_182.For)
+		loop_182.Leave(&nbLoop65)
 	} else {
-		for i_165 := 0; i_165 < r_32; i_165++ {
-			e_167 := (row_148[i_165] / row_147[i_165])
-			r_149[i_165] = e_167
-			e_168 := (row_150[i_165] / row_147[i_165])
-			r_151[i_165] = e_168
-			e_169 := e_167
-			e_170 := e_168
-			row_156[i_165] = e_169
-			row_157[i_165] = e_170
-			e_171 := ((e_169 * e_169) + (e_170 * e_170))
-			r_160[i_165] = e_171
-			e_172 := (e_171 * e_171)
-			r_163[i_165] = e_172
-			e_173 := ((1.0 + (row_161[i_165] * e_171)) + (row_162[i_165] * e_172))
-			r_164[i_165] = e_173
+		for i_162 := 0; i_162 < r_32; i_162++ {
+			e_164 := (row_145[i_162] / row_144[i_162])
+			r_146[i_162] = e_164
+			e_165 := (row_147[i_162] / row_144[i_162])
+			r_148[i_162] = e_165
+			e_166 := e_164
+			e_167 := e_165
+			row_153[i_162] = e_166
+			row_154[i_162] = e_167
+			e_168 := ((e_166 * e_166) + (e_167 * e_167))
+			r_157[i_162] = e_168
+			e_169 := (e_168 * e_168)
+			r_160[i_162] = e_169
+			e_170 := ((1.0 + (row_158[i_162] * e_168)) + (row_159[i_162] * e_169))
+			r_161[i_162] = e_170
 		}
 	}
-	n_186, err_187 := runtime.CheckSize(int64(2))
-	if err_187 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_187)
+	n_183, err_184 := runtime.CheckSize(int64(2))
+	if err_184 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_184)
 	}
+	var a_185 []float64
+	var d_186 int = 0
+	var rs_187 int = 0
 	var a_188 []float64
 	var d_189 int = 0
 	var rs_190 int = 0
 	var a_191 []float64
-	var d_192 int = 0
-	var rs_193 int = 0
-	var a_194 []float64
-	var a_195 []float64
-	var d_196 int = 0
-	var rs_197 int = 0
-	for i_198 := 0; i_198 < n_186; i_198++ {
-		mark_199 := ar.Mark()
-		i_200 := int64(i_198)
+	var a_192 []float64
+	var d_193 int = 0
+	var rs_194 int = 0
+	for i_195 := 0; i_195 < n_183; i_195++ {
+		mark_196 := ar.Mark()
+		i_197 := int64(i_195)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_201 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_200 < 0 || i_200 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_200, 2))
+		row_198 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_197 < 0 || i_197 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_197, 2))
 		}
-		row_202 := a_155[int(i_200)*r_32 : (int(i_200)+1)*r_32]
+		row_199 := a_152[int(i_197)*r_32 : (int(i_197)+1)*r_32]
 		if r_32 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32}))
 		}
-		r_203 := ar.F64w(cam_3)
-		row_201 = row_201[:len(r_203)]
-		row_202 = row_202[:len(r_203)]
-		for i_204 := range r_203 {
-			r_203[i_204] = (row_201[i_204] * row_202[i_204])
+		r_200 := ar.F64w(cam_3)
+		row_198 = row_198[:len(r_200)]
+		row_199 = row_199[:len(r_200)]
+		for i_201 := range r_200 {
+			r_200[i_201] = (row_198[i_201] * row_199[i_201])
 		}
-		x_206 := int64(7) + i_200
-		if x_206 < 0 || x_206 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_206, cam_2))
+		x_203 := int64(7) + i_197
+		if x_203 < 0 || x_203 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_203, cam_2))
 		}
-		row_207 := cam_1[int(x_206)*cam_3 : (int(x_206)+1)*cam_3]
-		r_208 := ar.F64w(cam_3)
-		r_203 = r_203[:len(r_208)]
-		r_164 = r_164[:len(r_208)]
-		row_207 = row_207[:len(r_208)]
-		for i_209 := range r_208 {
-			r_208[i_209] = ((r_203[i_209] * r_164[i_209]) + row_207[i_209])
+		row_204 := cam_1[int(x_203)*cam_3 : (int(x_203)+1)*cam_3]
+		r_205 := ar.F64w(cam_3)
+		r_200 = r_200[:len(r_205)]
+		r_161 = r_161[:len(r_205)]
+		row_204 = row_204[:len(r_205)]
+		for i_206 := range r_205 {
+			r_205[i_206] = ((r_200[i_206] * r_161[i_206]) + row_204[i_206])
 		}
-		if i_198 == 0 {
+		if i_195 == 0 {
+			d_186 = cam_3
+			rs_187 = d_186
+			tot_208, err_209 := runtime.MulSize(n_183, rs_187)
+			if err_209 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_209)
+			}
+			a_185 = ar.F64w(tot_208)
+		} else if cam_3 != d_186 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_195)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_186}))
+		}
+		copy(a_185[i_195*rs_187:(i_195+1)*rs_187], r_205)
+		if i_195 == 0 {
 			d_189 = cam_3
 			rs_190 = d_189
-			tot_211, err_212 := runtime.MulSize(n_186, rs_190)
-			if err_212 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_212)
+			tot_210, err_211 := runtime.MulSize(n_183, rs_190)
+			if err_211 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_211)
 			}
-			a_188 = ar.F64w(tot_211)
+			a_188 = ar.F64w(tot_210)
 		} else if cam_3 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_198)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_189}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_195)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_189}))
 		}
-		copy(a_188[i_198*rs_190:(i_198+1)*rs_190], r_208)
-		if i_198 == 0 {
-			d_192 = cam_3
-			rs_193 = d_192
-			tot_213, err_214 := runtime.MulSize(n_186, rs_193)
-			if err_214 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_214)
+		copy(a_188[i_195*rs_190:(i_195+1)*rs_190], r_200)
+		if i_195 == 0 {
+			d_193 = cam_3
+			rs_194 = d_193
+			tot_212, err_213 := runtime.MulSize(n_183, rs_194)
+			if err_213 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_213)
 			}
-			a_191 = ar.F64w(tot_213)
-		} else if cam_3 != d_192 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_198)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_192}))
+			a_192 = ar.F64w(tot_212)
+		} else if cam_3 != d_193 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_195)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_193}))
 		}
-		copy(a_191[i_198*rs_193:(i_198+1)*rs_193], r_203)
-		if i_198 == 0 {
-			d_196 = cam_3
-			rs_197 = d_196
-			tot_215, err_216 := runtime.MulSize(n_186, rs_197)
-			if err_216 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_216)
-			}
-			a_195 = ar.F64w(tot_215)
-		} else if cam_3 != d_196 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_198)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_196}))
-		}
-		copy(a_195[i_198*rs_197:(i_198+1)*rs_197], row_201)
-		if i_198 > 0 {
-			ar.Release(mark_199)
+		copy(a_192[i_195*rs_194:(i_195+1)*rs_194], row_198)
+		if i_195 > 0 {
+			ar.Release(mark_196)
 		}
 	}
-	a_194 = a_155[:n_186*r_32]
+	a_191 = a_152[:n_183*r_32]
+	n_214, err_215 := runtime.CheckSize(int64(2))
+	_ = n_214
+	if err_215 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_215)
+	}
+	view_216 := a_185
 	n_217, err_218 := runtime.CheckSize(int64(2))
-	_ = n_217
 	if err_218 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_218)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_218)
 	}
-	view_219 := a_188
-	n_220, err_221 := runtime.CheckSize(int64(2))
-	if err_221 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_221)
-	}
+	var a_219 []float64
+	var d_220 int = 0
+	var rs_221 int = 0
 	var a_222 []float64
 	var d_223 int = 0
 	var rs_224 int = 0
-	var a_225 []float64
-	var d_226 int = 0
-	var rs_227 int = 0
-	for i_228 := 0; i_228 < n_220; i_228++ {
-		mark_229 := ar.Mark()
-		i_230 := int64(i_228)
-		if i_230 < 0 || i_230 >= int64(n_186) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_230, n_186))
+	for i_225 := 0; i_225 < n_217; i_225++ {
+		mark_226 := ar.Mark()
+		i_227 := int64(i_225)
+		if i_227 < 0 || i_227 >= int64(n_183) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_227, n_183))
 		}
-		row_231 := view_219[int(i_230)*d_189 : (int(i_230)+1)*d_189]
-		if i_230 < 0 || i_230 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_230, feat_10))
+		row_228 := view_216[int(i_227)*d_186 : (int(i_227)+1)*d_186]
+		if i_227 < 0 || i_227 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_227, feat_10))
 		}
-		row_232 := feat_9[int(i_230)*feat_11 : (int(i_230)+1)*feat_11]
-		if feat_11 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_189})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_229 := feat_9[int(i_227)*feat_11 : (int(i_227)+1)*feat_11]
+		if feat_11 != d_186 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_186})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_233 := ar.F64w(d_189)
-		row_231 = row_231[:len(r_233)]
-		row_232 = row_232[:len(r_233)]
+		r_230 := ar.F64w(d_186)
+		row_228 = row_228[:len(r_230)]
+		row_229 = row_229[:len(r_230)]
+		for i_231 := range r_230 {
+			r_230[i_231] = (row_228[i_231] - row_229[i_231])
+		}
+		if d_186 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_186}))
+		}
+		r_233 := ar.F64w(w_8)
+		w_7 = w_7[:len(r_233)]
+		r_230 = r_230[:len(r_233)]
 		for i_234 := range r_233 {
-			r_233[i_234] = (row_231[i_234] - row_232[i_234])
+			r_233[i_234] = (w_7[i_234] * r_230[i_234])
 		}
-		if d_189 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_189}))
+		if i_225 == 0 {
+			d_220 = w_8
+			rs_221 = d_220
+			tot_236, err_237 := runtime.MulSize(n_217, rs_221)
+			if err_237 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_237)
+			}
+			a_219 = ar.F64w(tot_236)
+		} else if w_8 != d_220 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_225)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_220}))
 		}
-		r_236 := ar.F64w(w_8)
-		w_7 = w_7[:len(r_236)]
-		r_233 = r_233[:len(r_236)]
-		for i_237 := range r_236 {
-			r_236[i_237] = (w_7[i_237] * r_233[i_237])
-		}
-		if i_228 == 0 {
-			d_223 = w_8
+		copy(a_219[i_225*rs_221:(i_225+1)*rs_221], r_233)
+		if i_225 == 0 {
+			d_223 = d_186
 			rs_224 = d_223
-			tot_239, err_240 := runtime.MulSize(n_220, rs_224)
-			if err_240 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_240)
+			tot_238, err_239 := runtime.MulSize(n_217, rs_224)
+			if err_239 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_239)
 			}
-			a_222 = ar.F64w(tot_239)
-		} else if w_8 != d_223 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_228)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_223}))
+			a_222 = ar.F64w(tot_238)
+		} else if d_186 != d_223 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_225)+" has shape "+runtime.ShapeString([]int{d_186})+", element 0 has shape "+runtime.ShapeString([]int{d_223}))
 		}
-		copy(a_222[i_228*rs_224:(i_228+1)*rs_224], r_236)
-		if i_228 == 0 {
-			d_226 = d_189
-			rs_227 = d_226
-			tot_241, err_242 := runtime.MulSize(n_220, rs_227)
-			if err_242 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_242)
-			}
-			a_225 = ar.F64w(tot_241)
-		} else if d_189 != d_226 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_228)+" has shape "+runtime.ShapeString([]int{d_189})+", element 0 has shape "+runtime.ShapeString([]int{d_226}))
-		}
-		copy(a_225[i_228*rs_227:(i_228+1)*rs_227], r_233)
-		if i_228 > 0 {
-			ar.Release(mark_229)
+		copy(a_222[i_225*rs_224:(i_225+1)*rs_224], r_230)
+		if i_225 > 0 {
+			ar.Release(mark_226)
 		}
 	}
 	if ybar_16 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
-	r_243 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_243)]
-	ybar_15 = ybar_15[:len(r_243)]
-	if len(r_243) >= 262144 {
-		loop_250 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_243, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_243), 16384)
-		if loop_250.For == nil {
-			loop_250.For = func(lo_247, hi int) {
-				r_243 := loop_250.C.H
-				w_7 := loop_250.C.T.H
-				ybar_15 := loop_250.C.T.T.H
-				for i_248 := lo_247; i_248 < hi; i_248++ {
-					r_243[i_248] = ((2.0 * w_7[i_248]) * -ybar_15[i_248])
+	r_240 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_240)]
+	ybar_15 = ybar_15[:len(r_240)]
+	if len(r_240) >= 262144 {
+		loop_247 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_240, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_240), 16384)
+		if loop_247.For == nil {
+			loop_247.For = func(lo_244, hi int) {
+				r_240 := loop_247.C.H
+				w_7 := loop_247.C.T.H
+				ybar_15 := loop_247.C.T.T.H
+				for i_245 := lo_244; i_245 < hi; i_245++ {
+					r_240[i_245] = ((2.0 * w_7[i_245]) * -ybar_15[i_245])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_243), 16384, loop_250.For)
-		loop_250.Leave(&nbLoop72)
+		runtime.ParallelFor(len(r_240), 16384, loop_247.For)
+		loop_247.Leave(&nbLoop66)
 	} else {
-		for i_244 := range r_243 {
-			r_243[i_244] = ((2.0 * w_7[i_244]) * -ybar_15[i_244])
+		for i_241 := range r_240 {
+			r_240[i_241] = ((2.0 * w_7[i_241]) * -ybar_15[i_241])
 		}
 	}
-	var rev_251 []float64
-	var rev_252 int
-	rev_251, rev_252 = r_243, w_8
-	for i_260 := int64(0); i_260 < int64(2); i_260++ {
-		if i_260 < 0 || i_260 >= int64(n_220) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_260, n_220))
+	var rev_248 []float64
+	var rev_249 int
+	rev_248, rev_249 = r_240, w_8
+	for i_257 := int64(0); i_257 < int64(2); i_257++ {
+		if i_257 < 0 || i_257 >= int64(n_217) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_257, n_217))
 		}
-		_ = a_222[int(i_260)*d_223 : (int(i_260)+1)*d_223]
-		row_263 := a_225[int(i_260)*d_226 : (int(i_260)+1)*d_226]
-		if i_260 < 0 || i_260 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_260, ybar_13))
+		_ = a_219[int(i_257)*d_220 : (int(i_257)+1)*d_220]
+		row_260 := a_222[int(i_257)*d_223 : (int(i_257)+1)*d_223]
+		if i_257 < 0 || i_257 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_257, ybar_13))
 		}
-		row_264 := ybar_12[int(i_260)*ybar_14 : (int(i_260)+1)*ybar_14]
-		if ybar_14 != d_226 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_226})+" and "+runtime.ShapeString([]int{ybar_14}))
+		row_261 := ybar_12[int(i_257)*ybar_14 : (int(i_257)+1)*ybar_14]
+		if ybar_14 != d_223 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_223})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if rev_252 != d_226 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_252})+" and "+runtime.ShapeString([]int{d_226})+" differ")
+		if rev_249 != d_223 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_249})+" and "+runtime.ShapeString([]int{d_223})+" differ")
 		}
-		row_263 = row_263[:len(rev_251)]
-		row_264 = row_264[:len(rev_251)]
-		for i_266 := range rev_251 {
-			rev_251[i_266] += (row_263[i_266] * row_264[i_266])
+		row_260 = row_260[:len(rev_248)]
+		row_261 = row_261[:len(rev_248)]
+		for i_263 := range rev_248 {
+			rev_248[i_263] += (row_260[i_263] * row_261[i_263])
 		}
 	}
-	n_268, err_269 := runtime.CheckSize(int64(2))
-	if err_269 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_269)
+	n_265, err_266 := runtime.CheckSize(int64(2))
+	if err_266 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_266)
 	}
-	var a_270 []float64
+	var a_267 []float64
 	if int64(0) >= int64(ybar_13) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_13))
 	}
-	row_271 := ybar_12[int(int64(0))*ybar_14 : (int(int64(0))+1)*ybar_14]
+	row_268 := ybar_12[int(int64(0))*ybar_14 : (int(int64(0))+1)*ybar_14]
 	if ybar_14 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 	}
-	rs_272 := w_8
-	tot_273, err_274 := runtime.MulSize(n_268, rs_272)
-	if err_274 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_274)
+	rs_269 := w_8
+	tot_270, err_271 := runtime.MulSize(n_265, rs_269)
+	if err_271 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_271)
 	}
-	a_270 = ar.F64w(tot_273)
+	a_267 = ar.F64w(tot_270)
 	if int64(1) >= int64(ybar_13) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_13))
 	}
-	row_275 := ybar_12[int(int64(1))*ybar_14 : (int(int64(1))+1)*ybar_14]
+	row_272 := ybar_12[int(int64(1))*ybar_14 : (int(int64(1))+1)*ybar_14]
 	if ybar_14 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 	}
-	row_276 := a_270[0*rs_272 : 1*rs_272]
-	row_277 := a_270[1*rs_272 : 2*rs_272]
+	row_273 := a_267[0*rs_269 : 1*rs_269]
+	row_274 := a_267[1*rs_269 : 2*rs_269]
 	w_7 = w_7[:w_8]
-	row_271 = row_271[:w_8]
-	row_275 = row_275[:w_8]
-	row_276 = row_276[:w_8]
-	row_277 = row_277[:w_8]
+	row_268 = row_268[:w_8]
+	row_272 = row_272[:w_8]
+	row_273 = row_273[:w_8]
+	row_274 = row_274[:w_8]
 	if w_8 >= 262144 {
-		loop_288 := runtime.EnterLoop(&nbLoop73, runtime.Bind(w_7, runtime.Bind(row_271, runtime.Bind(row_275, runtime.Bind(row_276, runtime.Bind(row_277, runtime.End{}))))), w_8, 16384)
-		if loop_288.For == nil {
-			loop_288.For = func(lo_283, hi int) {
-				w_7 := loop_288.C.H
-				row_271 := loop_288.C.T.H
-				row_275 := loop_288.C.T.T.H
-				row_276 := loop_288.C.T.T.T.H
-				row_277 := loop_288.C.T.T.T.T.H
-				for i_284 := lo_283; i_284 < hi; i_284++ {
-					e_286 := (w_7[i_284] * row_271[i_284])
-					e_287 := (w_7[i_284] * row_275[i_284])
-					row_276[i_284] = e_286
-					row_277[i_284] = e_287
+		loop_285 := runtime.EnterLoop(&nbLoop67, runtime.Bind(w_7, runtime.Bind(row_268, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{}))))), w_8, 16384)
+		if loop_285.For == nil {
+			loop_285.For = func(lo_280, hi int) {
+				w_7 := loop_285.C.H
+				row_268 := loop_285.C.T.H
+				row_272 := loop_285.C.T.T.H
+				row_273 := loop_285.C.T.T.T.H
+				row_274 := loop_285.C.T.T.T.T.H
+				for i_281 := lo_280; i_281 < hi; i_281++ {
+					e_283 := (w_7[i_281] * row_268[i_281])
+					e_284 := (w_7[i_281] * row_272[i_281])
+					row_273[i_281] = e_283
+					row_274[i_281] = e_284
 				}
 			}
 		}
-		runtime.ParallelFor(w_8, 16384, loop_288.For)
-		loop_288.Leave(&nbLoop73)
+		runtime.ParallelFor(w_8, 16384, loop_285.For)
+		loop_285.Leave(&nbLoop67)
 	} else {
-		for i_278 := 0; i_278 < w_8; i_278++ {
-			e_280 := (w_7[i_278] * row_271[i_278])
-			e_281 := (w_7[i_278] * row_275[i_278])
-			row_276[i_278] = e_280
-			row_277[i_278] = e_281
+		for i_275 := 0; i_275 < w_8; i_275++ {
+			e_277 := (w_7[i_275] * row_268[i_275])
+			e_278 := (w_7[i_275] * row_272[i_275])
+			row_273[i_275] = e_277
+			row_274[i_275] = e_278
 		}
 	}
-	z_289 := ar.F64(len(cam_1))
-	z_290 := ar.F64(len(a_155))
-	z_291 := ar.F64(len(r_164))
+	z_286 := ar.F64(len(cam_1))
+	z_287 := ar.F64(len(a_152))
+	z_288 := ar.F64(len(r_161))
+	var rev_289 []float64
+	var rev_290 int
+	var rev_291 int
 	var rev_292 []float64
 	var rev_293 int
 	var rev_294 int
 	var rev_295 []float64
 	var rev_296 int
-	var rev_297 int
-	var rev_298 []float64
-	var rev_299 int
-	rev_292, rev_293, rev_294, rev_295, rev_296, rev_297, rev_298, rev_299 = z_289, cam_2, cam_3, z_290, 2, r_32, z_291, cam_3
-	scratch_450 := ar.F64w(cam_3)
-	for i_321 := int64(0); i_321 < int64(2); i_321++ {
-		if i_321 < 0 || i_321 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_321, 2))
+	rev_289, rev_290, rev_291, rev_292, rev_293, rev_294, rev_295, rev_296 = z_286, cam_2, cam_3, z_287, 2, r_32, z_288, cam_3
+	scratch_447 := ar.F64w(cam_3)
+	for i_318 := int64(0); i_318 < int64(2); i_318++ {
+		if i_318 < 0 || i_318 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_318, 2))
 		}
-		row_323 := a_270[int(i_321)*w_8 : (int(i_321)+1)*w_8]
-		if i_321 < 0 || i_321 >= int64(n_186) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_321, n_186))
+		row_320 := a_267[int(i_318)*w_8 : (int(i_318)+1)*w_8]
+		if i_318 < 0 || i_318 >= int64(n_183) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_318, n_183))
 		}
-		_ = a_188[int(i_321)*d_189 : (int(i_321)+1)*d_189]
-		row_325 := a_191[int(i_321)*d_192 : (int(i_321)+1)*d_192]
-		row_326 := a_194[int(i_321)*r_32 : (int(i_321)+1)*r_32]
-		row_327 := a_195[int(i_321)*d_196 : (int(i_321)+1)*d_196]
-		x_328 := int64(7) + i_321
-		if x_328 < 0 || x_328 >= int64(rev_293) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_328, rev_293))
+		_ = a_185[int(i_318)*d_186 : (int(i_318)+1)*d_186]
+		row_322 := a_188[int(i_318)*d_189 : (int(i_318)+1)*d_189]
+		row_323 := a_191[int(i_318)*r_32 : (int(i_318)+1)*r_32]
+		row_324 := a_192[int(i_318)*d_193 : (int(i_318)+1)*d_193]
+		x_325 := int64(7) + i_318
+		if x_325 < 0 || x_325 >= int64(rev_290) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_325, rev_290))
 		}
-		if rev_294 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_294})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		if rev_291 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_291})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		row_329 := rev_292[x_328*int64(rev_294) : (x_328+1)*int64(rev_294)]
-		for j_330 := range row_329 {
-			row_329[j_330] += row_323[j_330]
+		row_326 := rev_289[x_325*int64(rev_291) : (x_325+1)*int64(rev_291)]
+		for j_327 := range row_326 {
+			row_326[j_327] += row_320[j_327]
 		}
 		if w_8 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		r_331 := scratch_450[:cam_3:cam_3]
-		r_164 = r_164[:len(r_331)]
-		row_323 = row_323[:len(r_331)]
-		for i_332 := range r_331 {
-			r_331[i_332] = (r_164[i_332] * row_323[i_332])
+		r_328 := scratch_447[:cam_3:cam_3]
+		r_161 = r_161[:len(r_328)]
+		row_320 = row_320[:len(r_328)]
+		for i_329 := range r_328 {
+			r_328[i_329] = (r_161[i_329] * row_320[i_329])
 		}
-		if w_8 != d_192 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_192})+" and "+runtime.ShapeString([]int{w_8}))
+		if w_8 != d_189 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_189})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		if rev_299 != d_192 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_299})+" and "+runtime.ShapeString([]int{d_192})+" differ")
+		if rev_296 != d_189 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_296})+" and "+runtime.ShapeString([]int{d_189})+" differ")
 		}
-		row_325 = row_325[:len(rev_298)]
-		row_323 = row_323[:len(rev_298)]
-		for i_335 := range rev_298 {
-			rev_298[i_335] += (row_325[i_335] * row_323[i_335])
+		row_322 = row_322[:len(rev_295)]
+		row_320 = row_320[:len(rev_295)]
+		for i_332 := range rev_295 {
+			rev_295[i_332] += (row_322[i_332] * row_320[i_332])
 		}
-		if cam_3 != d_196 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_196})+" and "+runtime.ShapeString([]int{cam_3}))
+		if cam_3 != d_193 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_193})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if i_321 < 0 || i_321 >= int64(rev_296) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_321, rev_296))
+		if i_318 < 0 || i_318 >= int64(rev_293) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_318, rev_293))
 		}
-		if rev_297 != d_196 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_297})+" and "+runtime.ShapeString([]int{d_196})+" differ")
+		if rev_294 != d_193 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_294})+" and "+runtime.ShapeString([]int{d_193})+" differ")
 		}
-		row_337 := rev_295[i_321*int64(rev_297) : (i_321+1)*int64(rev_297)]
-		row_327 = row_327[:len(row_337)]
-		r_331 = r_331[:len(row_337)]
-		for i_338 := range row_337 {
-			row_337[i_338] += (row_327[i_338] * r_331[i_338])
+		row_334 := rev_292[i_318*int64(rev_294) : (i_318+1)*int64(rev_294)]
+		row_324 = row_324[:len(row_334)]
+		r_328 = r_328[:len(row_334)]
+		for i_335 := range row_334 {
+			row_334[i_335] += (row_324[i_335] * r_328[i_335])
 		}
 		if cam_3 != r_32 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if int64(6) >= int64(rev_293) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_293))
+		if int64(6) >= int64(rev_290) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_290))
 		}
-		if rev_294 != r_32 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_294})+" and "+runtime.ShapeString([]int{r_32})+" differ")
+		if rev_291 != r_32 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_291})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 		}
-		row_340 := rev_292[int64(6)*int64(rev_294) : (int64(6)+1)*int64(rev_294)]
-		row_326 = row_326[:len(row_340)]
-		r_331 = r_331[:len(row_340)]
-		for i_341 := range row_340 {
-			row_340[i_341] += (row_326[i_341] * r_331[i_341])
+		row_337 := rev_289[int64(6)*int64(rev_291) : (int64(6)+1)*int64(rev_291)]
+		row_323 = row_323[:len(row_337)]
+		r_328 = r_328[:len(row_337)]
+		for i_338 := range row_337 {
+			row_337[i_338] += (row_323[i_338] * r_328[i_338])
 		}
 		runtime.LoopCall()
 	}
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_343 := ar.F64w(r_32)
-	r_160 = r_160[:len(r_343)]
-	row_162 = row_162[:len(r_343)]
-	z_291 = z_291[:len(r_343)]
-	if len(r_343) >= 262144 {
-		loop_350 := runtime.EnterLoop(&nbLoop74, runtime.Bind(r_343, runtime.Bind(r_160, runtime.Bind(row_162, runtime.Bind(z_291, runtime.End{})))), len(r_343), 16384)
-		if loop_350.For == nil {
-			loop_350.For = func(lo_347, hi int) {
-				r_343 := loop_350.C.H
-				r_160 := loop_350.C.T.H
-				row_162 := loop_350.C.T.T.H
-				z_291 := loop_350.C.T.T.T.H
-				for i_348 := lo_347; i_348 < hi; i_348++ {
-					r_343[i_348] = ((2.0 * r_160[i_348]) * (row_162[i_348] * z_291[i_348]))
+	r_340 := ar.F64w(r_32)
+	r_157 = r_157[:len(r_340)]
+	row_159 = row_159[:len(r_340)]
+	z_288 = z_288[:len(r_340)]
+	if len(r_340) >= 262144 {
+		loop_347 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_340, runtime.Bind(r_157, runtime.Bind(row_159, runtime.Bind(z_288, runtime.End{})))), len(r_340), 16384)
+		if loop_347.For == nil {
+			loop_347.For = func(lo_344, hi int) {
+				r_340 := loop_347.C.H
+				r_157 := loop_347.C.T.H
+				row_159 := loop_347.C.T.T.H
+				z_288 := loop_347.C.T.T.T.H
+				for i_345 := lo_344; i_345 < hi; i_345++ {
+					r_340[i_345] = ((2.0 * r_157[i_345]) * (row_159[i_345] * z_288[i_345]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_343), 16384, loop_350.For)
-		loop_350.Leave(&nbLoop74)
+		runtime.ParallelFor(len(r_340), 16384, loop_347.For)
+		loop_347.Leave(&nbLoop68)
 	} else {
-		for i_344 := range r_343 {
-			r_343[i_344] = ((2.0 * r_160[i_344]) * (row_162[i_344] * z_291[i_344]))
+		for i_341 := range r_340 {
+			r_340[i_341] = ((2.0 * r_157[i_341]) * (row_159[i_341] * z_288[i_341]))
 		}
 	}
 	if cam_3 != r_32 {
@@ -13810,50 +13689,50 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 	}
-	row_351 := z_289[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_163 = r_163[:len(row_351)]
-	z_291 = z_291[:len(row_351)]
-	if len(row_351) >= 262144 {
-		loop_358 := runtime.EnterLoop(&nbLoop75, runtime.Bind(row_351, runtime.Bind(r_163, runtime.Bind(z_291, runtime.End{}))), len(row_351), 16384)
-		if loop_358.For == nil {
-			loop_358.For = func(lo_355, hi int) {
-				row_351 := loop_358.C.H
-				r_163 := loop_358.C.T.H
-				z_291 := loop_358.C.T.T.H
-				for i_356 := lo_355; i_356 < hi; i_356++ {
-					row_351[i_356] += (r_163[i_356] * z_291[i_356])
+	row_348 := z_286[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_160 = r_160[:len(row_348)]
+	z_288 = z_288[:len(row_348)]
+	if len(row_348) >= 262144 {
+		loop_355 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_348, runtime.Bind(r_160, runtime.Bind(z_288, runtime.End{}))), len(row_348), 16384)
+		if loop_355.For == nil {
+			loop_355.For = func(lo_352, hi int) {
+				row_348 := loop_355.C.H
+				r_160 := loop_355.C.T.H
+				z_288 := loop_355.C.T.T.H
+				for i_353 := lo_352; i_353 < hi; i_353++ {
+					row_348[i_353] += (r_160[i_353] * z_288[i_353])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_351), 16384, loop_358.For)
-		loop_358.Leave(&nbLoop75)
+		runtime.ParallelFor(len(row_348), 16384, loop_355.For)
+		loop_355.Leave(&nbLoop69)
 	} else {
-		for i_352 := range row_351 {
-			row_351[i_352] += (r_163[i_352] * z_291[i_352])
+		for i_349 := range row_348 {
+			row_348[i_349] += (r_160[i_349] * z_288[i_349])
 		}
 	}
 	if r_32 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
-	row_161 = row_161[:len(r_343)]
-	z_291 = z_291[:len(r_343)]
-	if len(r_343) >= 262144 {
-		loop_366 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_343, runtime.Bind(row_161, runtime.Bind(z_291, runtime.End{}))), len(r_343), 16384)
-		if loop_366.For == nil {
-			loop_366.For = func(lo_363, hi int) {
-				r_343 := loop_366.C.H
-				row_161 := loop_366.C.T.H
-				z_291 := loop_366.C.T.T.H
-				for i_364 := lo_363; i_364 < hi; i_364++ {
-					r_343[i_364] += (row_161[i_364] * z_291[i_364])
+	row_158 = row_158[:len(r_340)]
+	z_288 = z_288[:len(r_340)]
+	if len(r_340) >= 262144 {
+		loop_363 := runtime.EnterLoop(&nbLoop70, runtime.Bind(r_340, runtime.Bind(row_158, runtime.Bind(z_288, runtime.End{}))), len(r_340), 16384)
+		if loop_363.For == nil {
+			loop_363.For = func(lo_360, hi int) {
+				r_340 := loop_363.C.H
+				row_158 := loop_363.C.T.H
+				z_288 := loop_363.C.T.T.H
+				for i_361 := lo_360; i_361 < hi; i_361++ {
+					r_340[i_361] += (row_158[i_361] * z_288[i_361])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_343), 16384, loop_366.For)
-		loop_366.Leave(&nbLoop76)
+		runtime.ParallelFor(len(r_340), 16384, loop_363.For)
+		loop_363.Leave(&nbLoop70)
 	} else {
-		for i_360 := range r_343 {
-			r_343[i_360] += (row_161[i_360] * z_291[i_360])
+		for i_357 := range r_340 {
+			r_340[i_357] += (row_158[i_357] * z_288[i_357])
 		}
 	}
 	if cam_3 != r_32 {
@@ -13865,262 +13744,262 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 	}
-	row_367 := z_289[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_160 = r_160[:len(row_367)]
-	z_291 = z_291[:len(row_367)]
-	if len(row_367) >= 262144 {
-		loop_374 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_367, runtime.Bind(r_160, runtime.Bind(z_291, runtime.End{}))), len(row_367), 16384)
-		if loop_374.For == nil {
-			loop_374.For = func(lo_371, hi int) {
-				row_367 := loop_374.C.H
-				r_160 := loop_374.C.T.H
-				z_291 := loop_374.C.T.T.H
-				for i_372 := lo_371; i_372 < hi; i_372++ {
-					row_367[i_372] += (r_160[i_372] * z_291[i_372])
+	row_364 := z_286[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_157 = r_157[:len(row_364)]
+	z_288 = z_288[:len(row_364)]
+	if len(row_364) >= 262144 {
+		loop_371 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_364, runtime.Bind(r_157, runtime.Bind(z_288, runtime.End{}))), len(row_364), 16384)
+		if loop_371.For == nil {
+			loop_371.For = func(lo_368, hi int) {
+				row_364 := loop_371.C.H
+				r_157 := loop_371.C.T.H
+				z_288 := loop_371.C.T.T.H
+				for i_369 := lo_368; i_369 < hi; i_369++ {
+					row_364[i_369] += (r_157[i_369] * z_288[i_369])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_367), 16384, loop_374.For)
-		loop_374.Leave(&nbLoop77)
+		runtime.ParallelFor(len(row_364), 16384, loop_371.For)
+		loop_371.Leave(&nbLoop71)
 	} else {
-		for i_368 := range row_367 {
-			row_367[i_368] += (r_160[i_368] * z_291[i_368])
+		for i_365 := range row_364 {
+			row_364[i_365] += (r_157[i_365] * z_288[i_365])
 		}
 	}
-	row_375 := z_290[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
-	row_159 = row_159[:len(row_375)]
-	r_343 = r_343[:len(row_375)]
-	if len(row_375) >= 262144 {
-		loop_382 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_375, runtime.Bind(row_159, runtime.Bind(r_343, runtime.End{}))), len(row_375), 16384)
-		if loop_382.For == nil {
-			loop_382.For = func(lo_379, hi int) {
-				row_375 := loop_382.C.H
-				row_159 := loop_382.C.T.H
-				r_343 := loop_382.C.T.T.H
-				for i_380 := lo_379; i_380 < hi; i_380++ {
-					row_375[i_380] += ((2.0 * row_159[i_380]) * r_343[i_380])
+	row_372 := z_287[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
+	row_156 = row_156[:len(row_372)]
+	r_340 = r_340[:len(row_372)]
+	if len(row_372) >= 262144 {
+		loop_379 := runtime.EnterLoop(&nbLoop72, runtime.Bind(row_372, runtime.Bind(row_156, runtime.Bind(r_340, runtime.End{}))), len(row_372), 16384)
+		if loop_379.For == nil {
+			loop_379.For = func(lo_376, hi int) {
+				row_372 := loop_379.C.H
+				row_156 := loop_379.C.T.H
+				r_340 := loop_379.C.T.T.H
+				for i_377 := lo_376; i_377 < hi; i_377++ {
+					row_372[i_377] += ((2.0 * row_156[i_377]) * r_340[i_377])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_375), 16384, loop_382.For)
-		loop_382.Leave(&nbLoop78)
+		runtime.ParallelFor(len(row_372), 16384, loop_379.For)
+		loop_379.Leave(&nbLoop72)
 	} else {
-		for i_376 := range row_375 {
-			row_375[i_376] += ((2.0 * row_159[i_376]) * r_343[i_376])
+		for i_373 := range row_372 {
+			row_372[i_373] += ((2.0 * row_156[i_373]) * r_340[i_373])
 		}
 	}
-	row_383 := z_290[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
-	row_158 = row_158[:len(row_383)]
-	r_343 = r_343[:len(row_383)]
-	if len(row_383) >= 262144 {
-		loop_390 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_383, runtime.Bind(row_158, runtime.Bind(r_343, runtime.End{}))), len(row_383), 16384)
-		if loop_390.For == nil {
-			loop_390.For = func(lo_387, hi int) {
-				row_383 := loop_390.C.H
-				row_158 := loop_390.C.T.H
-				r_343 := loop_390.C.T.T.H
-				for i_388 := lo_387; i_388 < hi; i_388++ {
-					row_383[i_388] += ((2.0 * row_158[i_388]) * r_343[i_388])
+	row_380 := z_287[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
+	row_155 = row_155[:len(row_380)]
+	r_340 = r_340[:len(row_380)]
+	if len(row_380) >= 262144 {
+		loop_387 := runtime.EnterLoop(&nbLoop73, runtime.Bind(row_380, runtime.Bind(row_155, runtime.Bind(r_340, runtime.End{}))), len(row_380), 16384)
+		if loop_387.For == nil {
+			loop_387.For = func(lo_384, hi int) {
+				row_380 := loop_387.C.H
+				row_155 := loop_387.C.T.H
+				r_340 := loop_387.C.T.T.H
+				for i_385 := lo_384; i_385 < hi; i_385++ {
+					row_380[i_385] += ((2.0 * row_155[i_385]) * r_340[i_385])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_383), 16384, loop_390.For)
-		loop_390.Leave(&nbLoop79)
+		runtime.ParallelFor(len(row_380), 16384, loop_387.For)
+		loop_387.Leave(&nbLoop73)
 	} else {
-		for i_384 := range row_383 {
-			row_383[i_384] += ((2.0 * row_158[i_384]) * r_343[i_384])
+		for i_381 := range row_380 {
+			row_380[i_381] += ((2.0 * row_155[i_381]) * r_340[i_381])
 		}
 	}
-	row_391 := z_290[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
-	row_392 := z_290[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
-	r_393 := ar.F64w(r_32)
-	row_147 = row_147[:len(r_393)]
-	if len(r_393) >= 262144 {
-		loop_400 := runtime.EnterLoop(&nbLoop80, runtime.Bind(r_393, runtime.Bind(row_147, runtime.End{})), len(r_393), 16384)
-		if loop_400.For == nil {
-			loop_400.For = func(lo_397, hi int) {
-				r_393 := loop_400.C.H
-				row_147 := loop_400.C.T.H
-				for i_398 := lo_397; i_398 < hi; i_398++ {
-					r_393[i_398] = (1.0 / row_147[i_398])
+	row_388 := z_287[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
+	row_389 := z_287[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
+	r_390 := ar.F64w(r_32)
+	row_144 = row_144[:len(r_390)]
+	if len(r_390) >= 262144 {
+		loop_397 := runtime.EnterLoop(&nbLoop74, runtime.Bind(r_390, runtime.Bind(row_144, runtime.End{})), len(r_390), 16384)
+		if loop_397.For == nil {
+			loop_397.For = func(lo_394, hi int) {
+				r_390 := loop_397.C.H
+				row_144 := loop_397.C.T.H
+				for i_395 := lo_394; i_395 < hi; i_395++ {
+					r_390[i_395] = (1.0 / row_144[i_395])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_393), 16384, loop_400.For)
-		loop_400.Leave(&nbLoop80)
+		runtime.ParallelFor(len(r_390), 16384, loop_397.For)
+		loop_397.Leave(&nbLoop74)
 	} else {
-		for i_394 := range r_393 {
-			r_393[i_394] = (1.0 / row_147[i_394])
+		for i_391 := range r_390 {
+			r_390[i_391] = (1.0 / row_144[i_391])
 		}
 	}
-	rs_401 := r_32
-	tot_402, err_403 := runtime.MulSize(3, rs_401)
-	if err_403 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_403)
+	rs_398 := r_32
+	tot_399, err_400 := runtime.MulSize(3, rs_398)
+	if err_400 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_400)
 	}
-	a_404 := ar.F64w(tot_402)
-	row_405 := a_404[0*rs_401 : 1*rs_401]
-	row_406 := a_404[1*rs_401 : 2*rs_401]
-	row_407 := a_404[2*rs_401 : 3*rs_401]
-	r_393 = r_393[:r_32]
-	row_391 = row_391[:r_32]
-	row_392 = row_392[:r_32]
-	r_151 = r_151[:r_32]
-	row_147 = row_147[:r_32]
-	r_149 = r_149[:r_32]
-	row_405 = row_405[:r_32]
-	row_406 = row_406[:r_32]
-	row_407 = row_407[:r_32]
+	a_401 := ar.F64w(tot_399)
+	row_402 := a_401[0*rs_398 : 1*rs_398]
+	row_403 := a_401[1*rs_398 : 2*rs_398]
+	row_404 := a_401[2*rs_398 : 3*rs_398]
+	r_390 = r_390[:r_32]
+	row_388 = row_388[:r_32]
+	row_389 = row_389[:r_32]
+	r_148 = r_148[:r_32]
+	row_144 = row_144[:r_32]
+	r_146 = r_146[:r_32]
+	row_402 = row_402[:r_32]
+	row_403 = row_403[:r_32]
+	row_404 = row_404[:r_32]
 	if r_32 >= 262144 {
-		loop_420 := runtime.EnterLoop(&nbLoop81, runtime.Bind(r_393, runtime.Bind(row_391, runtime.Bind(row_392, runtime.Bind(r_151, runtime.Bind(row_147, runtime.Bind(r_149, runtime.Bind(row_405, runtime.Bind(row_406, runtime.Bind(row_407, runtime.End{}))))))))), r_32, 16384)
-		if loop_420.For == nil {
-			loop_420.For = func(lo_414, hi int) {
-				r_393 := loop_420.C.H
-				row_391 := loop_420.C.T.H
-				row_392 := loop_420.C.T.T.H
-				r_151 := loop_420.C.T.T.T.H
-				row_147 := loop_420.C.T.T.T.T.H
-				r_149 := loop_420.C.T.T.T.T.T.H
-				row_405 := loop_420.C.T.T.T.T.T.T.H
-				row_406 := loop_420.C.T.T.T.T.T.T.T.H
-				row_407 := loop_420.C.T.T.T.T.T.T.T.T.H
-				for i_415 := lo_414; i_415 < hi; i_415++ {
-					e_417 := (r_393[i_415] * row_391[i_415])
-					e_418 := (r_393[i_415] * row_392[i_415])
-					e_419 := (((-(r_151[i_415] / row_147[i_415])) * row_392[i_415]) + ((-(r_149[i_415] / row_147[i_415])) * row_391[i_415]))
-					row_405[i_415] = e_417
-					row_406[i_415] = e_418
-					row_407[i_415] = e_419
+		loop_417 := runtime.EnterLoop(&nbLoop75, runtime.Bind(r_390, runtime.Bind(row_388, runtime.Bind(row_389, runtime.Bind(r_148, runtime.Bind(row_144, runtime.Bind(r_146, runtime.Bind(row_402, runtime.Bind(row_403, runtime.Bind(row_404, runtime.End{}))))))))), r_32, 16384)
+		if loop_417.For == nil {
+			loop_417.For = func(lo_411, hi int) {
+				r_390 := loop_417.C.H
+				row_388 := loop_417.C.T.H
+				row_389 := loop_417.C.T.T.H
+				r_148 := loop_417.C.T.T.T.H
+				row_144 := loop_417.C.T.T.T.T.H
+				r_146 := loop_417.C.T.T.T.T.T.H
+				row_402 := loop_417.C.T.T.T.T.T.T.H
+				row_403 := loop_417.C.T.T.T.T.T.T.T.H
+				row_404 := loop_417.C.T.T.T.T.T.T.T.T.H
+				for i_412 := lo_411; i_412 < hi; i_412++ {
+					e_414 := (r_390[i_412] * row_388[i_412])
+					e_415 := (r_390[i_412] * row_389[i_412])
+					e_416 := (((-(r_148[i_412] / row_144[i_412])) * row_389[i_412]) + ((-(r_146[i_412] / row_144[i_412])) * row_388[i_412]))
+					row_402[i_412] = e_414
+					row_403[i_412] = e_415
+					row_404[i_412] = e_416
 				}
 			}
 		}
-		runtime.ParallelFor(r_32, 16384, loop_420.For)
-		loop_420.Leave(&nbLoop81)
+		runtime.ParallelFor(r_32, 16384, loop_417.For)
+		loop_417.Leave(&nbLoop75)
 	} else {
-		for i_408 := 0; i_408 < r_32; i_408++ {
-			e_410 := (r_393[i_408] * row_391[i_408])
-			e_411 := (r_393[i_408] * row_392[i_408])
-			e_412 := (((-(r_151[i_408] / row_147[i_408])) * row_392[i_408]) + ((-(r_149[i_408] / row_147[i_408])) * row_391[i_408]))
-			row_405[i_408] = e_410
-			row_406[i_408] = e_411
-			row_407[i_408] = e_412
+		for i_405 := 0; i_405 < r_32; i_405++ {
+			e_407 := (r_390[i_405] * row_388[i_405])
+			e_408 := (r_390[i_405] * row_389[i_405])
+			e_409 := (((-(r_148[i_405] / row_144[i_405])) * row_389[i_405]) + ((-(r_146[i_405] / row_144[i_405])) * row_388[i_405]))
+			row_402[i_405] = e_407
+			row_403[i_405] = e_408
+			row_404[i_405] = e_409
 		}
 	}
-	r_421, r_422, r_423, r_424, r_425, r_426, err_427 := fn_rotatesplit11bwd(ar, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, a_404, 3, r_32)
-	if err_427 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_427, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_418, r_419, r_420, r_421, r_422, r_423, err_424 := fn_rotatesplit11bwd(ar, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, a_401, 3, r_32)
+	if err_424 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_424, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_425) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_425), cam_2))
-	}
-	if r_426 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_426})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_428 := z_289[int(int64(3))*cam_3 : (int(int64(3))+r_425)*cam_3]
-	r_424 = r_424[:len(region_428)]
-	if len(region_428) >= 262144 {
-		loop_435 := runtime.EnterLoop(&nbLoop82, runtime.Bind(region_428, runtime.Bind(r_424, runtime.End{})), len(region_428), 16384)
-		if loop_435.For == nil {
-			loop_435.For = func(lo_432, hi int) {
-				region_428 := loop_435.C.H
-				r_424 := loop_435.C.T.H
-				for i_433 := lo_432; i_433 < hi; i_433++ {
-					region_428[i_433] += -r_424[i_433]
-				}
-			}
-		}
-		runtime.ParallelFor(len(region_428), 16384, loop_435.For)
-		loop_435.Leave(&nbLoop82)
-	} else {
-		for i_429 := range region_428 {
-			region_428[i_429] += -r_424[i_429]
-		}
-	}
-	if int64(0)+int64(r_422) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_422), cam_2))
+	if int64(3)+int64(r_422) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_422), cam_2))
 	}
 	if r_423 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_423})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_436 := z_289[int(int64(0))*cam_3 : (int(int64(0))+r_422)*cam_3]
-	r_421 = r_421[:len(region_436)]
-	for i_437 := range region_436 {
-		region_436[i_437] += r_421[i_437]
-	}
-	n_438, err_439 := runtime.CheckSize(int64(2))
-	_ = n_438
-	if err_439 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_439)
-	}
-	view_440 := a_222
-	r_441 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_441)]
-	if len(r_441) >= 262144 {
-		loop_448 := runtime.EnterLoop(&nbLoop83, runtime.Bind(r_441, runtime.Bind(w_7, runtime.End{})), len(r_441), 16384)
-		if loop_448.For == nil {
-			loop_448.For = func(lo_445, hi int) {
-				r_441 := loop_448.C.H
-				w_7 := loop_448.C.T.H
-				for i_446 := lo_445; i_446 < hi; i_446++ {
-					r_441[i_446] = (1.0 - (w_7[i_446] * w_7[i_446]))
+	region_425 := z_286[int(int64(3))*cam_3 : (int(int64(3))+r_422)*cam_3]
+	r_421 = r_421[:len(region_425)]
+	if len(region_425) >= 262144 {
+		loop_432 := runtime.EnterLoop(&nbLoop76, runtime.Bind(region_425, runtime.Bind(r_421, runtime.End{})), len(region_425), 16384)
+		if loop_432.For == nil {
+			loop_432.For = func(lo_429, hi int) {
+				region_425 := loop_432.C.H
+				r_421 := loop_432.C.T.H
+				for i_430 := lo_429; i_430 < hi; i_430++ {
+					region_425[i_430] += -r_421[i_430]
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_441), 16384, loop_448.For)
-		loop_448.Leave(&nbLoop83)
+		runtime.ParallelFor(len(region_425), 16384, loop_432.For)
+		loop_432.Leave(&nbLoop76)
 	} else {
-		for i_442 := range r_441 {
-			r_441[i_442] = (1.0 - (w_7[i_442] * w_7[i_442]))
+		for i_426 := range region_425 {
+			region_425[i_426] += -r_421[i_426]
 		}
 	}
-	ar.Keep(mark_449, &view_440, &r_441, &z_289, &r_424, &r_243)
-	return view_440, n_220, d_223, r_441, w_8, z_289, cam_2, cam_3, r_424, r_425, r_426, r_243, w_8, nil
+	if int64(0)+int64(r_419) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_419), cam_2))
+	}
+	if r_420 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_420})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	region_433 := z_286[int(int64(0))*cam_3 : (int(int64(0))+r_419)*cam_3]
+	r_418 = r_418[:len(region_433)]
+	for i_434 := range region_433 {
+		region_433[i_434] += r_418[i_434]
+	}
+	n_435, err_436 := runtime.CheckSize(int64(2))
+	_ = n_435
+	if err_436 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_436)
+	}
+	view_437 := a_219
+	r_438 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_438)]
+	if len(r_438) >= 262144 {
+		loop_445 := runtime.EnterLoop(&nbLoop77, runtime.Bind(r_438, runtime.Bind(w_7, runtime.End{})), len(r_438), 16384)
+		if loop_445.For == nil {
+			loop_445.For = func(lo_442, hi int) {
+				r_438 := loop_445.C.H
+				w_7 := loop_445.C.T.H
+				for i_443 := lo_442; i_443 < hi; i_443++ {
+					r_438[i_443] = (1.0 - (w_7[i_443] * w_7[i_443]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_438), 16384, loop_445.For)
+		loop_445.Leave(&nbLoop77)
+	} else {
+		for i_439 := range r_438 {
+			r_438[i_439] = (1.0 - (w_7[i_439] * w_7[i_439]))
+		}
+	}
+	ar.Keep(mark_446, &view_437, &r_438, &z_286, &r_421, &r_240)
+	return view_437, n_217, d_220, r_438, w_8, z_286, cam_2, cam_3, r_421, r_422, r_423, r_240, w_8, nil
 }
 
-// nbLoop84 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop84 runtime.LoopSite
+// nbLoop78 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop78 runtime.LoopSite
 
-// nbLoop85 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop85 runtime.LoopSite
+// nbLoop79 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop79 runtime.LoopSite
 
-// nbLoop86 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop86 runtime.LoopSite
+// nbLoop80 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop80 runtime.LoopSite
 
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
-func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_249 := ar.Mark()
+func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
+	mark_246 := ar.Mark()
 	if cam_2 != 11 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	if feat_10 != 2 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
 	}
 	cam_1 = cam_1[:cam_2*cam_3]
 	x_4 = x_4[:x_5*x_6]
 	w_7 = w_7[:w_8]
 	feat_9 = feat_9[:feat_10*feat_11]
 	if int64(3) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
 	}
 	n_12 := int(int64(3)) - int(int64(0))
 	s_13 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
 	if int64(6) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
 	}
 	n_14 := int(int64(6)) - int(int64(3))
 	s_15 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
 	if n_14 != x_5 || cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_14, cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_14, cam_3}))
 	}
 	n_16 := x_5 * x_6
 	r_17 := ar.F64w(n_16)
 	x_4 = x_4[:len(r_17)]
 	s_15 = s_15[:len(r_17)]
 	if len(r_17) >= 262144 {
-		loop_24 := runtime.EnterLoop(&nbLoop84, runtime.Bind(r_17, runtime.Bind(x_4, runtime.Bind(s_15, runtime.End{}))), len(r_17), 16384)
+		loop_24 := runtime.EnterLoop(&nbLoop78, runtime.Bind(r_17, runtime.Bind(x_4, runtime.Bind(s_15, runtime.End{}))), len(r_17), 16384)
 		if loop_24.For == nil {
 			loop_24.For = func(lo_21, hi int) {
 				r_17 := loop_24.C.H
@@ -14132,312 +14011,330 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(len(r_17), 16384, loop_24.For)
-		loop_24.Leave(&nbLoop84)
+		loop_24.Leave(&nbLoop78)
 	} else {
 		for i_18 := range r_17 {
 			r_17[i_18] = (x_4[i_18] - s_15[i_18])
 		}
 	}
-	r_25, r_26, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, err_141 := fn_rotatesplit11fwd(ar, s_13, n_12, cam_3, r_17, x_5, x_6)
-	if err_141 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_141, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	r_25, r_26, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, err_138 := fn_rotatesplit11fwd(ar, s_13, n_12, cam_3, r_17, x_5, x_6)
+	if err_138 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_138, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
 	}
-	row_142 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
+	row_139 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
 	if int64(0) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
 	}
-	row_143 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
+	row_140 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
 	if int64(1) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
 	}
-	row_145 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
-	rs_147 := r_27
-	tot_148, err_149 := runtime.MulSize(2, rs_147)
-	if err_149 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_149)
+	row_142 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
+	rs_144 := r_27
+	tot_145, err_146 := runtime.MulSize(2, rs_144)
+	if err_146 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_146)
 	}
-	a_150 := ar.F64w(tot_148)
-	row_151 := a_150[0*rs_147 : 1*rs_147]
-	row_152 := a_150[1*rs_147 : 2*rs_147]
-	row_153 := a_150[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
-	row_154 := a_150[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
+	a_147 := ar.F64w(tot_145)
+	row_148 := a_147[0*rs_144 : 1*rs_144]
+	row_149 := a_147[1*rs_144 : 2*rs_144]
+	row_150 := a_147[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
+	row_151 := a_147[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
 	if int64(9) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_156 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_153 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_157 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	row_154 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
 	if r_27 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
 	if r_27 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
-	r_144 := ar.F64w(r_27)
-	r_146 := ar.F64w(r_27)
+	r_141 := ar.F64w(r_27)
+	r_143 := ar.F64w(r_27)
+	r_152 := ar.F64w(r_27)
 	r_155 := ar.F64w(r_27)
-	r_158 := ar.F64w(r_27)
-	r_159 := ar.F64w(r_27)
-	row_143 = row_143[:r_27]
+	r_156 := ar.F64w(r_27)
+	row_140 = row_140[:r_27]
+	row_139 = row_139[:r_27]
+	r_141 = r_141[:r_27]
 	row_142 = row_142[:r_27]
-	r_144 = r_144[:r_27]
-	row_145 = row_145[:r_27]
-	r_146 = r_146[:r_27]
-	row_151 = row_151[:r_27]
-	row_152 = row_152[:r_27]
+	r_143 = r_143[:r_27]
+	row_148 = row_148[:r_27]
+	row_149 = row_149[:r_27]
+	r_152 = r_152[:r_27]
 	r_155 = r_155[:r_27]
-	r_158 = r_158[:r_27]
-	row_156 = row_156[:r_27]
-	row_157 = row_157[:r_27]
-	r_159 = r_159[:r_27]
+	row_153 = row_153[:r_27]
+	row_154 = row_154[:r_27]
+	r_156 = r_156[:r_27]
 	if r_27 >= 262144 {
-		loop_180 := runtime.EnterLoop(&nbLoop85, runtime.Bind(row_143, runtime.Bind(row_142, runtime.Bind(r_144, runtime.Bind(row_145, runtime.Bind(r_146, runtime.Bind(row_151, runtime.Bind(row_152, runtime.Bind(r_155, runtime.Bind(r_158, runtime.Bind(row_156, runtime.Bind(row_157, runtime.Bind(r_159, runtime.End{})))))))))))), r_27, 16384)
-		if loop_180.For == nil {
-			loop_180.For = func(lo_170, hi int) {
-				row_143 := loop_180.C.H
-				row_142 := loop_180.C.T.H
-				r_144 := loop_180.C.T.T.H
-				row_145 := loop_180.C.T.T.T.H
-				r_146 := loop_180.C.T.T.T.T.H
-				row_151 := loop_180.C.T.T.T.T.T.H
-				row_152 := loop_180.C.T.T.T.T.T.T.H
-				r_155 := loop_180.C.T.T.T.T.T.T.T.H
-				r_158 := loop_180.C.T.T.T.T.T.T.T.T.H
-				row_156 := loop_180.C.T.T.T.T.T.T.T.T.T.H
-				row_157 := loop_180.C.T.T.T.T.T.T.T.T.T.T.H
-				r_159 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_171 := lo_170; i_171 < hi; i_171++ {
-					e_173 := (row_143[i_171] / row_142[i_171])
-					r_144[i_171] = e_173
-					e_174 := (row_145[i_171] / row_142[i_171])
-					r_146[i_171] = e_174
-					e_175 := e_173
-					e_176 := e_174
-					row_151[i_171] = e_175
-					row_152[i_171] = e_176
-					e_177 := ((e_175 * e_175) + (e_176 * e_176))
-					r_155[i_171] = e_177
-					e_178 := (e_177 * e_177)
-					r_158[i_171] = e_178
-					e_179 := ((1.0 + (row_156[i_171] * e_177)) + (row_157[i_171] * e_178))
-					r_159[i_171] = e_179
+		loop_177 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_140, runtime.Bind(row_139, runtime.Bind(r_141, runtime.Bind(row_142, runtime.Bind(r_143, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(r_152, runtime.Bind(r_155, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(r_156, runtime.End{})))))))))))), r_27, 16384)
+		if loop_177.For == nil {
+			loop_177.For = func(lo_167, hi int) {
+				row_140 := loop_177.C.H
+				row_139 := loop_177.C.T.H
+				r_141 := loop_177.C.T.T.H
+				row_142 := loop_177.C.T.T.T.H
+				r_143 := loop_177.C.T.T.T.T.H
+				row_148 := loop_177.C.T.T.T.T.T.H
+				row_149 := loop_177.C.T.T.T.T.T.T.H
+				r_152 := loop_177.C.T.T.T.T.T.T.T.H
+				r_155 := loop_177.C.T.T.T.T.T.T.T.T.H
+				row_153 := loop_177.C.T.T.T.T.T.T.T.T.T.H
+				row_154 := loop_177.C.T.T.T.T.T.T.T.T.T.T.H
+				r_156 := loop_177.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_168 := lo_167; i_168 < hi; i_168++ {
+					e_170 := (row_140[i_168] / row_139[i_168])
+					r_141[i_168] = e_170
+					e_171 := (row_142[i_168] / row_139[i_168])
+					r_143[i_168] = e_171
+					e_172 := e_170
+					e_173 := e_171
+					row_148[i_168] = e_172
+					row_149[i_168] = e_173
+					e_174 := ((e_172 * e_172) + (e_173 * e_173))
+					r_152[i_168] = e_174
+					e_175 := (e_174 * e_174)
+					r_155[i_168] = e_175
+					e_176 := ((1.0 + (row_153[i_168] * e_174)) + (row_154[i_168] * e_175))
+					r_156[i_168] = e_176
 				}
 			}
 		}
-		runtime.ParallelFor(r_27, 16384, loop_180.For)
-		loop_180.Leave(&nbLoop85)
+		runtime.ParallelFor(r_27, 16384, loop_177.For)
+		loop_177.Leave(&nbLoop79)
 	} else {
-		for i_160 := 0; i_160 < r_27; i_160++ {
-			e_162 := (row_143[i_160] / row_142[i_160])
-			r_144[i_160] = e_162
-			e_163 := (row_145[i_160] / row_142[i_160])
-			r_146[i_160] = e_163
-			e_164 := e_162
-			e_165 := e_163
-			row_151[i_160] = e_164
-			row_152[i_160] = e_165
-			e_166 := ((e_164 * e_164) + (e_165 * e_165))
-			r_155[i_160] = e_166
-			e_167 := (e_166 * e_166)
-			r_158[i_160] = e_167
-			e_168 := ((1.0 + (row_156[i_160] * e_166)) + (row_157[i_160] * e_167))
-			r_159[i_160] = e_168
+		for i_157 := 0; i_157 < r_27; i_157++ {
+			e_159 := (row_140[i_157] / row_139[i_157])
+			r_141[i_157] = e_159
+			e_160 := (row_142[i_157] / row_139[i_157])
+			r_143[i_157] = e_160
+			e_161 := e_159
+			e_162 := e_160
+			row_148[i_157] = e_161
+			row_149[i_157] = e_162
+			e_163 := ((e_161 * e_161) + (e_162 * e_162))
+			r_152[i_157] = e_163
+			e_164 := (e_163 * e_163)
+			r_155[i_157] = e_164
+			e_165 := ((1.0 + (row_153[i_157] * e_163)) + (row_154[i_157] * e_164))
+			r_156[i_157] = e_165
 		}
 	}
-	n_181, err_182 := runtime.CheckSize(int64(2))
-	if err_182 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_182)
+	n_178, err_179 := runtime.CheckSize(int64(2))
+	if err_179 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_179)
 	}
+	var a_180 []float64
+	var d_181 int = 0
+	var rs_182 int = 0
 	var a_183 []float64
 	var d_184 int = 0
 	var rs_185 int = 0
 	var a_186 []float64
-	var d_187 int = 0
-	var rs_188 int = 0
-	var a_189 []float64
-	var a_190 []float64
-	var d_191 int = 0
-	var rs_192 int = 0
-	for i_193 := 0; i_193 < n_181; i_193++ {
-		mark_194 := ar.Mark()
-		i_195 := int64(i_193)
+	var a_187 []float64
+	var d_188 int = 0
+	var rs_189 int = 0
+	for i_190 := 0; i_190 < n_178; i_190++ {
+		mark_191 := ar.Mark()
+		i_192 := int64(i_190)
 		if int64(6) >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_196 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_195 < 0 || i_195 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_195, 2))
+		row_193 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_192 < 0 || i_192 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_192, 2))
 		}
-		row_197 := a_150[int(i_195)*r_27 : (int(i_195)+1)*r_27]
+		row_194 := a_147[int(i_192)*r_27 : (int(i_192)+1)*r_27]
 		if r_27 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 		}
-		r_198 := ar.F64w(cam_3)
-		row_196 = row_196[:len(r_198)]
-		row_197 = row_197[:len(r_198)]
-		for i_199 := range r_198 {
-			r_198[i_199] = (row_196[i_199] * row_197[i_199])
+		r_195 := ar.F64w(cam_3)
+		row_193 = row_193[:len(r_195)]
+		row_194 = row_194[:len(r_195)]
+		for i_196 := range r_195 {
+			r_195[i_196] = (row_193[i_196] * row_194[i_196])
 		}
-		x_201 := int64(7) + i_195
-		if x_201 < 0 || x_201 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_201, cam_2))
+		x_198 := int64(7) + i_192
+		if x_198 < 0 || x_198 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_198, cam_2))
 		}
-		row_202 := cam_1[int(x_201)*cam_3 : (int(x_201)+1)*cam_3]
-		r_203 := ar.F64w(cam_3)
-		r_198 = r_198[:len(r_203)]
-		r_159 = r_159[:len(r_203)]
-		row_202 = row_202[:len(r_203)]
-		for i_204 := range r_203 {
-			r_203[i_204] = ((r_198[i_204] * r_159[i_204]) + row_202[i_204])
+		row_199 := cam_1[int(x_198)*cam_3 : (int(x_198)+1)*cam_3]
+		r_200 := ar.F64w(cam_3)
+		r_195 = r_195[:len(r_200)]
+		r_156 = r_156[:len(r_200)]
+		row_199 = row_199[:len(r_200)]
+		for i_201 := range r_200 {
+			r_200[i_201] = ((r_195[i_201] * r_156[i_201]) + row_199[i_201])
 		}
-		if i_193 == 0 {
+		if i_190 == 0 {
+			d_181 = cam_3
+			rs_182 = d_181
+			tot_203, err_204 := runtime.MulSize(n_178, rs_182)
+			if err_204 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_204)
+			}
+			a_180 = ar.F64w(tot_203)
+		} else if cam_3 != d_181 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_190)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_181}))
+		}
+		copy(a_180[i_190*rs_182:(i_190+1)*rs_182], r_200)
+		if i_190 == 0 {
 			d_184 = cam_3
 			rs_185 = d_184
-			tot_206, err_207 := runtime.MulSize(n_181, rs_185)
-			if err_207 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_207)
+			tot_205, err_206 := runtime.MulSize(n_178, rs_185)
+			if err_206 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_206)
 			}
-			a_183 = ar.F64w(tot_206)
+			a_183 = ar.F64w(tot_205)
 		} else if cam_3 != d_184 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_193)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_184}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_190)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_184}))
 		}
-		copy(a_183[i_193*rs_185:(i_193+1)*rs_185], r_203)
-		if i_193 == 0 {
-			d_187 = cam_3
-			rs_188 = d_187
-			tot_208, err_209 := runtime.MulSize(n_181, rs_188)
-			if err_209 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_209)
+		copy(a_183[i_190*rs_185:(i_190+1)*rs_185], r_195)
+		if i_190 == 0 {
+			d_188 = cam_3
+			rs_189 = d_188
+			tot_207, err_208 := runtime.MulSize(n_178, rs_189)
+			if err_208 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_208)
 			}
-			a_186 = ar.F64w(tot_208)
-		} else if cam_3 != d_187 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_193)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_187}))
+			a_187 = ar.F64w(tot_207)
+		} else if cam_3 != d_188 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_190)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_188}))
 		}
-		copy(a_186[i_193*rs_188:(i_193+1)*rs_188], r_198)
-		if i_193 == 0 {
-			d_191 = cam_3
-			rs_192 = d_191
-			tot_210, err_211 := runtime.MulSize(n_181, rs_192)
-			if err_211 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_211)
-			}
-			a_190 = ar.F64w(tot_210)
-		} else if cam_3 != d_191 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_193)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_191}))
-		}
-		copy(a_190[i_193*rs_192:(i_193+1)*rs_192], row_196)
-		if i_193 > 0 {
-			ar.Release(mark_194)
+		copy(a_187[i_190*rs_189:(i_190+1)*rs_189], row_193)
+		if i_190 > 0 {
+			ar.Release(mark_191)
 		}
 	}
-	a_189 = a_150[:n_181*r_27]
+	a_186 = a_147[:n_178*r_27]
+	n_209, err_210 := runtime.CheckSize(int64(2))
+	_ = n_209
+	if err_210 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_210)
+	}
+	view_211 := a_180
 	n_212, err_213 := runtime.CheckSize(int64(2))
-	_ = n_212
 	if err_213 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_213)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_213)
 	}
-	view_214 := a_183
-	n_215, err_216 := runtime.CheckSize(int64(2))
-	if err_216 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_216)
-	}
+	var a_214 []float64
+	var d_215 int = 0
+	var rs_216 int = 0
 	var a_217 []float64
 	var d_218 int = 0
 	var rs_219 int = 0
-	var a_220 []float64
-	var d_221 int = 0
-	var rs_222 int = 0
-	for i_223 := 0; i_223 < n_215; i_223++ {
-		mark_224 := ar.Mark()
-		i_225 := int64(i_223)
-		if i_225 < 0 || i_225 >= int64(n_181) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_225, n_181))
+	for i_220 := 0; i_220 < n_212; i_220++ {
+		mark_221 := ar.Mark()
+		i_222 := int64(i_220)
+		if i_222 < 0 || i_222 >= int64(n_178) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_222, n_178))
 		}
-		row_226 := view_214[int(i_225)*d_184 : (int(i_225)+1)*d_184]
-		if i_225 < 0 || i_225 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_225, feat_10))
+		row_223 := view_211[int(i_222)*d_181 : (int(i_222)+1)*d_181]
+		if i_222 < 0 || i_222 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_222, feat_10))
 		}
-		row_227 := feat_9[int(i_225)*feat_11 : (int(i_225)+1)*feat_11]
-		if feat_11 != d_184 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_184})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_224 := feat_9[int(i_222)*feat_11 : (int(i_222)+1)*feat_11]
+		if feat_11 != d_181 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_181})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_228 := ar.F64w(d_184)
-		row_226 = row_226[:len(r_228)]
-		row_227 = row_227[:len(r_228)]
+		r_225 := ar.F64w(d_181)
+		row_223 = row_223[:len(r_225)]
+		row_224 = row_224[:len(r_225)]
+		for i_226 := range r_225 {
+			r_225[i_226] = (row_223[i_226] - row_224[i_226])
+		}
+		if d_181 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_181}))
+		}
+		r_228 := ar.F64w(w_8)
+		w_7 = w_7[:len(r_228)]
+		r_225 = r_225[:len(r_228)]
 		for i_229 := range r_228 {
-			r_228[i_229] = (row_226[i_229] - row_227[i_229])
+			r_228[i_229] = (w_7[i_229] * r_225[i_229])
 		}
-		if d_184 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_184}))
+		if i_220 == 0 {
+			d_215 = w_8
+			rs_216 = d_215
+			tot_231, err_232 := runtime.MulSize(n_212, rs_216)
+			if err_232 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_232)
+			}
+			a_214 = ar.F64w(tot_231)
+		} else if w_8 != d_215 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_220)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_215}))
 		}
-		r_231 := ar.F64w(w_8)
-		w_7 = w_7[:len(r_231)]
-		r_228 = r_228[:len(r_231)]
-		for i_232 := range r_231 {
-			r_231[i_232] = (w_7[i_232] * r_228[i_232])
-		}
-		if i_223 == 0 {
-			d_218 = w_8
+		copy(a_214[i_220*rs_216:(i_220+1)*rs_216], r_228)
+		if i_220 == 0 {
+			d_218 = d_181
 			rs_219 = d_218
-			tot_234, err_235 := runtime.MulSize(n_215, rs_219)
-			if err_235 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_235)
+			tot_233, err_234 := runtime.MulSize(n_212, rs_219)
+			if err_234 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_234)
 			}
-			a_217 = ar.F64w(tot_234)
-		} else if w_8 != d_218 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_223)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_218}))
+			a_217 = ar.F64w(tot_233)
+		} else if d_181 != d_218 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_220)+" has shape "+runtime.ShapeString([]int{d_181})+", element 0 has shape "+runtime.ShapeString([]int{d_218}))
 		}
-		copy(a_217[i_223*rs_219:(i_223+1)*rs_219], r_231)
-		if i_223 == 0 {
-			d_221 = d_184
-			rs_222 = d_221
-			tot_236, err_237 := runtime.MulSize(n_215, rs_222)
-			if err_237 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_237)
-			}
-			a_220 = ar.F64w(tot_236)
-		} else if d_184 != d_221 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_223)+" has shape "+runtime.ShapeString([]int{d_184})+", element 0 has shape "+runtime.ShapeString([]int{d_221}))
-		}
-		copy(a_220[i_223*rs_222:(i_223+1)*rs_222], r_228)
-		if i_223 > 0 {
-			ar.Release(mark_224)
+		copy(a_217[i_220*rs_219:(i_220+1)*rs_219], r_225)
+		if i_220 > 0 {
+			ar.Release(mark_221)
 		}
 	}
-	n_238, err_239 := runtime.CheckSize(int64(2))
-	_ = n_238
-	if err_239 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_239)
+	n_235, err_236 := runtime.CheckSize(int64(2))
+	_ = n_235
+	if err_236 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_236)
 	}
-	view_240 := a_217
-	r_241 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_241)]
-	if len(r_241) >= 262144 {
-		loop_248 := runtime.EnterLoop(&nbLoop86, runtime.Bind(r_241, runtime.Bind(w_7, runtime.End{})), len(r_241), 16384)
-		if loop_248.For == nil {
-			loop_248.For = func(lo_245, hi int) {
-				r_241 := loop_248.C.H
-				w_7 := loop_248.C.T.H
-				for i_246 := lo_245; i_246 < hi; i_246++ {
-					r_241[i_246] = (1.0 - (w_7[i_246] * w_7[i_246]))
+	view_237 := a_214
+	r_238 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_238)]
+	if len(r_238) >= 262144 {
+		loop_245 := runtime.EnterLoop(&nbLoop80, runtime.Bind(r_238, runtime.Bind(w_7, runtime.End{})), len(r_238), 16384)
+		if loop_245.For == nil {
+			loop_245.For = func(lo_242, hi int) {
+				r_238 := loop_245.C.H
+				w_7 := loop_245.C.T.H
+				for i_243 := lo_242; i_243 < hi; i_243++ {
+					r_238[i_243] = (1.0 - (w_7[i_243] * w_7[i_243]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_241), 16384, loop_248.For)
-		loop_248.Leave(&nbLoop86)
+		runtime.ParallelFor(len(r_238), 16384, loop_245.For)
+		loop_245.Leave(&nbLoop80)
 	} else {
-		for i_242 := range r_241 {
-			r_241[i_242] = (1.0 - (w_7[i_242] * w_7[i_242]))
+		for i_239 := range r_238 {
+			r_238[i_239] = (1.0 - (w_7[i_239] * w_7[i_239]))
 		}
 	}
-	ar.Keep(mark_249, &view_240, &r_241, &w_7, &view_214, &a_217, &a_220, &cam_1, &a_150, &r_159, &a_183, &a_186, &a_189, &a_190, &r_158, &row_157, &r_155, &row_156, &row_154, &row_153, &row_142, &r_146, &r_144, &r_28, &r_31, &r_34, &r_36, &r_38, &r_40, &r_42, &r_44, &r_46, &r_48, &r_50, &r_52, &r_54, &r_56, &r_58, &r_60, &r_62, &r_65, &r_67, &r_70, &r_72, &r_75, &r_78, &r_81, &r_84, &r_86, &r_88, &r_90, &r_92, &r_94, &r_96, &r_98, &r_100, &r_102, &r_104, &r_106, &r_108, &r_110, &r_112, &r_114, &r_116, &r_118, &r_120, &r_122, &r_124, &r_126, &r_128, &r_131, &r_133, &r_135, &r_137, &r_139)
-	return view_240, n_215, d_218, r_241, w_8, view_240, n_215, d_218, r_241, w_8, w_7, w_8, view_214, n_181, d_184, a_217, n_215, d_218, a_220, n_215, d_221, cam_1, cam_2, cam_3, a_150, 2, r_27, r_159, cam_3, a_183, n_181, d_184, a_186, n_181, d_187, a_189, n_181, r_27, a_190, n_181, d_191, r_158, r_27, row_157, cam_3, r_155, r_27, row_156, cam_3, row_154, r_27, row_153, r_27, row_142, r_27, r_146, r_27, row_142, r_27, r_144, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, nil
+	ar.Keep(mark_246, &view_237, &r_238, &w_7, &view_211, &a_214, &a_217, &cam_1, &a_147, &r_156, &a_180, &a_183, &a_186, &a_187, &r_155, &row_154, &r_152, &row_153, &row_151, &row_150, &row_139, &r_143, &r_141, &r_28, &r_31, &r_34, &r_36, &r_38, &r_40, &r_42, &r_44, &r_46, &r_48, &r_50, &r_52, &r_54, &r_56, &r_58, &r_60, &r_62, &r_65, &r_67, &r_70, &r_72, &r_75, &r_78, &r_81, &r_84, &r_86, &r_88, &r_90, &r_92, &r_94, &r_96, &r_98, &r_100, &r_102, &r_104, &r_106, &r_108, &r_110, &r_112, &r_114, &r_116, &r_118, &r_120, &r_122, &r_124, &r_126, &r_128, &r_130, &r_132, &r_134, &r_136)
+	return view_237, n_212, d_215, r_238, w_8, view_237, n_212, d_215, r_238, w_8, w_7, w_8, view_211, n_178, d_181, a_214, n_212, d_215, a_217, n_212, d_218, cam_1, cam_2, cam_3, a_147, 2, r_27, r_156, cam_3, a_180, n_178, d_181, a_183, n_178, d_184, a_186, n_178, r_27, a_187, n_178, d_188, r_155, r_27, row_154, cam_3, r_152, r_27, row_153, cam_3, row_151, r_27, row_150, r_27, row_139, r_27, r_143, r_27, row_139, r_27, r_141, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, nil
 }
+
+// nbLoop81 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop81 runtime.LoopSite
+
+// nbLoop82 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop82 runtime.LoopSite
+
+// nbLoop83 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop83 runtime.LoopSite
+
+// nbLoop84 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop84 runtime.LoopSite
+
+// nbLoop85 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop85 runtime.LoopSite
+
+// nbLoop86 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop86 runtime.LoopSite
 
 // nbLoop87 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop87 runtime.LoopSite
@@ -14451,27 +14348,9 @@ var nbLoop89 runtime.LoopSite
 // nbLoop90 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop90 runtime.LoopSite
 
-// nbLoop91 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop91 runtime.LoopSite
-
-// nbLoop92 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop92 runtime.LoopSite
-
-// nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop93 runtime.LoopSite
-
-// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop94 runtime.LoopSite
-
-// nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop95 runtime.LoopSite
-
-// nbLoop96 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop96 runtime.LoopSite
-
 // fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
-func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 int, tape_104 []float64, tape_105 int, tape_106 int, tape_107 []float64, tape_108 int, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 []float64, tape_116 int, tape_117 []float64, tape_118 int, tape_119 []float64, tape_120 int, tape_121 []float64, tape_122 int, tape_123 []float64, tape_124 int, tape_125 []float64, tape_126 int, tape_127 []float64, tape_128 int, tape_129 []float64, tape_130 int, tape_131 []float64, tape_132 int, tape_133 []float64, tape_134 int, tape_135 []float64, tape_136 int, tape_137 []float64, tape_138 int, tape_139 []float64, tape_140 int, tape_141 []float64, tape_142 int, tape_143 []float64, tape_144 int, tape_145 []float64, tape_146 int, tape_147 []float64, tape_148 int, tape_149 []float64, tape_150 int, tape_151 []float64, tape_152 int, tape_153 []float64, tape_154 int, tape_155 []float64, tape_156 int, tape_157 []float64, tape_158 int, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, ybar_170 []float64, ybar_171 int, ybar_172 int, ybar_173 []float64, ybar_174 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_362 := ar.Mark()
+func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 int, tape_104 []float64, tape_105 int, tape_106 int, tape_107 []float64, tape_108 int, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 []float64, tape_116 int, tape_117 []float64, tape_118 int, tape_119 []float64, tape_120 int, tape_121 []float64, tape_122 int, tape_123 []float64, tape_124 int, tape_125 []float64, tape_126 int, tape_127 []float64, tape_128 int, tape_129 []float64, tape_130 int, tape_131 []float64, tape_132 int, tape_133 []float64, tape_134 int, tape_135 []float64, tape_136 int, tape_137 []float64, tape_138 int, tape_139 []float64, tape_140 int, tape_141 []float64, tape_142 int, tape_143 []float64, tape_144 int, tape_145 []float64, tape_146 int, tape_147 []float64, tape_148 int, tape_149 []float64, tape_150 int, tape_151 []float64, tape_152 int, tape_153 []float64, tape_154 int, tape_155 []float64, tape_156 int, tape_157 []float64, tape_158 int, tape_159 []float64, tape_160 int, tape_161 []float64, tape_162 int, tape_163 []float64, tape_164 int, tape_165 []float64, tape_166 int, ybar_167 []float64, ybar_168 int, ybar_169 int, ybar_170 []float64, ybar_171 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_359 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -14538,208 +14417,207 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_151 = tape_151[:tape_152]
 	tape_153 = tape_153[:tape_154]
 	tape_155 = tape_155[:tape_156]
-	tape_157 = tape_157[:tape_158*tape_159]
-	tape_160 = tape_160[:tape_161]
-	tape_162 = tape_162[:tape_163]
-	tape_164 = tape_164[:tape_165]
-	tape_166 = tape_166[:tape_167]
-	tape_168 = tape_168[:tape_169]
-	ybar_170 = ybar_170[:ybar_171*ybar_172]
-	ybar_173 = ybar_173[:ybar_174]
-	if ybar_174 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_174}))
+	tape_157 = tape_157[:tape_158]
+	tape_159 = tape_159[:tape_160]
+	tape_161 = tape_161[:tape_162]
+	tape_163 = tape_163[:tape_164]
+	tape_165 = tape_165[:tape_166]
+	ybar_167 = ybar_167[:ybar_168*ybar_169]
+	ybar_170 = ybar_170[:ybar_171]
+	if ybar_171 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_171}))
 	}
-	r_175 := ar.F64w(tape_7)
-	tape_6 = tape_6[:len(r_175)]
-	ybar_173 = ybar_173[:len(r_175)]
-	if len(r_175) >= 262144 {
-		loop_182 := runtime.EnterLoop(&nbLoop87, runtime.Bind(r_175, runtime.Bind(tape_6, runtime.Bind(ybar_173, runtime.End{}))), len(r_175), 16384)
-		if loop_182.For == nil {
-			loop_182.For = func(lo_179, hi int) {
-				r_175 := loop_182.C.H
-				tape_6 := loop_182.C.T.H
-				ybar_173 := loop_182.C.T.T.H
-				for i_180 := lo_179; i_180 < hi; i_180++ {
-					r_175[i_180] = ((2.0 * tape_6[i_180]) * -ybar_173[i_180])
+	r_172 := ar.F64w(tape_7)
+	tape_6 = tape_6[:len(r_172)]
+	ybar_170 = ybar_170[:len(r_172)]
+	if len(r_172) >= 262144 {
+		loop_179 := runtime.EnterLoop(&nbLoop81, runtime.Bind(r_172, runtime.Bind(tape_6, runtime.Bind(ybar_170, runtime.End{}))), len(r_172), 16384)
+		if loop_179.For == nil {
+			loop_179.For = func(lo_176, hi int) {
+				r_172 := loop_179.C.H
+				tape_6 := loop_179.C.T.H
+				ybar_170 := loop_179.C.T.T.H
+				for i_177 := lo_176; i_177 < hi; i_177++ {
+					r_172[i_177] = ((2.0 * tape_6[i_177]) * -ybar_170[i_177])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_175), 16384, loop_182.For)
-		loop_182.Leave(&nbLoop87)
+		runtime.ParallelFor(len(r_172), 16384, loop_179.For)
+		loop_179.Leave(&nbLoop81)
 	} else {
-		for i_176 := range r_175 {
-			r_175[i_176] = ((2.0 * tape_6[i_176]) * -ybar_173[i_176])
+		for i_173 := range r_172 {
+			r_172[i_173] = ((2.0 * tape_6[i_173]) * -ybar_170[i_173])
 		}
 	}
-	var rev_183 []float64
-	var rev_184 int
-	rev_183, rev_184 = r_175, tape_7
-	for i_192 := int64(0); i_192 < int64(2); i_192++ {
-		if i_192 < 0 || i_192 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_192, tape_12))
+	var rev_180 []float64
+	var rev_181 int
+	rev_180, rev_181 = r_172, tape_7
+	for i_189 := int64(0); i_189 < int64(2); i_189++ {
+		if i_189 < 0 || i_189 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_189, tape_12))
 		}
-		_ = tape_11[int(i_192)*tape_13 : (int(i_192)+1)*tape_13]
-		row_195 := tape_14[int(i_192)*tape_16 : (int(i_192)+1)*tape_16]
-		if i_192 < 0 || i_192 >= int64(ybar_171) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_192, ybar_171))
+		_ = tape_11[int(i_189)*tape_13 : (int(i_189)+1)*tape_13]
+		row_192 := tape_14[int(i_189)*tape_16 : (int(i_189)+1)*tape_16]
+		if i_189 < 0 || i_189 >= int64(ybar_168) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_189, ybar_168))
 		}
-		row_196 := ybar_170[int(i_192)*ybar_172 : (int(i_192)+1)*ybar_172]
-		if ybar_172 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_172}))
+		row_193 := ybar_167[int(i_189)*ybar_169 : (int(i_189)+1)*ybar_169]
+		if ybar_169 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_169}))
 		}
-		if rev_184 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_184})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_181 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_181})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_195 = row_195[:len(rev_183)]
-		row_196 = row_196[:len(rev_183)]
-		for i_198 := range rev_183 {
-			rev_183[i_198] += (row_195[i_198] * row_196[i_198])
+		row_192 = row_192[:len(rev_180)]
+		row_193 = row_193[:len(rev_180)]
+		for i_195 := range rev_180 {
+			rev_180[i_195] += (row_192[i_195] * row_193[i_195])
 		}
 	}
-	n_200, err_201 := runtime.CheckSize(int64(2))
-	if err_201 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_201)
+	n_197, err_198 := runtime.CheckSize(int64(2))
+	if err_198 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_198)
 	}
-	var a_202 []float64
-	if int64(0) >= int64(ybar_171) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_171))
+	var a_199 []float64
+	if int64(0) >= int64(ybar_168) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_168))
 	}
-	row_203 := ybar_170[int(int64(0))*ybar_172 : (int(int64(0))+1)*ybar_172]
-	if ybar_172 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_172}))
+	row_200 := ybar_167[int(int64(0))*ybar_169 : (int(int64(0))+1)*ybar_169]
+	if ybar_169 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_169}))
 	}
-	rs_204 := tape_7
-	tot_205, err_206 := runtime.MulSize(n_200, rs_204)
-	if err_206 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_206)
+	rs_201 := tape_7
+	tot_202, err_203 := runtime.MulSize(n_197, rs_201)
+	if err_203 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_203)
 	}
-	a_202 = ar.F64w(tot_205)
-	if int64(1) >= int64(ybar_171) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_171))
+	a_199 = ar.F64w(tot_202)
+	if int64(1) >= int64(ybar_168) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_168))
 	}
-	row_207 := ybar_170[int(int64(1))*ybar_172 : (int(int64(1))+1)*ybar_172]
-	if ybar_172 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_172}))
+	row_204 := ybar_167[int(int64(1))*ybar_169 : (int(int64(1))+1)*ybar_169]
+	if ybar_169 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_169}))
 	}
-	row_208 := a_202[0*rs_204 : 1*rs_204]
-	row_209 := a_202[1*rs_204 : 2*rs_204]
+	row_205 := a_199[0*rs_201 : 1*rs_201]
+	row_206 := a_199[1*rs_201 : 2*rs_201]
 	tape_6 = tape_6[:tape_7]
-	row_203 = row_203[:tape_7]
-	row_207 = row_207[:tape_7]
-	row_208 = row_208[:tape_7]
-	row_209 = row_209[:tape_7]
+	row_200 = row_200[:tape_7]
+	row_204 = row_204[:tape_7]
+	row_205 = row_205[:tape_7]
+	row_206 = row_206[:tape_7]
 	if tape_7 >= 262144 {
-		loop_220 := runtime.EnterLoop(&nbLoop88, runtime.Bind(tape_6, runtime.Bind(row_203, runtime.Bind(row_207, runtime.Bind(row_208, runtime.Bind(row_209, runtime.End{}))))), tape_7, 16384)
-		if loop_220.For == nil {
-			loop_220.For = func(lo_215, hi int) {
-				tape_6 := loop_220.C.H
-				row_203 := loop_220.C.T.H
-				row_207 := loop_220.C.T.T.H
-				row_208 := loop_220.C.T.T.T.H
-				row_209 := loop_220.C.T.T.T.T.H
-				for i_216 := lo_215; i_216 < hi; i_216++ {
-					e_218 := (tape_6[i_216] * row_203[i_216])
-					e_219 := (tape_6[i_216] * row_207[i_216])
-					row_208[i_216] = e_218
-					row_209[i_216] = e_219
+		loop_217 := runtime.EnterLoop(&nbLoop82, runtime.Bind(tape_6, runtime.Bind(row_200, runtime.Bind(row_204, runtime.Bind(row_205, runtime.Bind(row_206, runtime.End{}))))), tape_7, 16384)
+		if loop_217.For == nil {
+			loop_217.For = func(lo_212, hi int) {
+				tape_6 := loop_217.C.H
+				row_200 := loop_217.C.T.H
+				row_204 := loop_217.C.T.T.H
+				row_205 := loop_217.C.T.T.T.H
+				row_206 := loop_217.C.T.T.T.T.H
+				for i_213 := lo_212; i_213 < hi; i_213++ {
+					e_215 := (tape_6[i_213] * row_200[i_213])
+					e_216 := (tape_6[i_213] * row_204[i_213])
+					row_205[i_213] = e_215
+					row_206[i_213] = e_216
 				}
 			}
 		}
-		runtime.ParallelFor(tape_7, 16384, loop_220.For)
-		loop_220.Leave(&nbLoop88)
+		runtime.ParallelFor(tape_7, 16384, loop_217.For)
+		loop_217.Leave(&nbLoop82)
 	} else {
-		for i_210 := 0; i_210 < tape_7; i_210++ {
-			e_212 := (tape_6[i_210] * row_203[i_210])
-			e_213 := (tape_6[i_210] * row_207[i_210])
-			row_208[i_210] = e_212
-			row_209[i_210] = e_213
+		for i_207 := 0; i_207 < tape_7; i_207++ {
+			e_209 := (tape_6[i_207] * row_200[i_207])
+			e_210 := (tape_6[i_207] * row_204[i_207])
+			row_205[i_207] = e_209
+			row_206[i_207] = e_210
 		}
 	}
-	z_221 := ar.F64(len(tape_17))
-	z_222 := ar.F64(len(tape_20))
-	z_223 := ar.F64(len(tape_23))
+	z_218 := ar.F64(len(tape_17))
+	z_219 := ar.F64(len(tape_20))
+	z_220 := ar.F64(len(tape_23))
+	var rev_221 []float64
+	var rev_222 int
+	var rev_223 int
 	var rev_224 []float64
 	var rev_225 int
 	var rev_226 int
 	var rev_227 []float64
 	var rev_228 int
-	var rev_229 int
-	var rev_230 []float64
-	var rev_231 int
-	rev_224, rev_225, rev_226, rev_227, rev_228, rev_229, rev_230, rev_231 = z_221, tape_18, tape_19, z_222, tape_21, tape_22, z_223, tape_24
-	scratch_363 := ar.F64w(tape_24)
-	for i_253 := int64(0); i_253 < int64(2); i_253++ {
-		if i_253 < 0 || i_253 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_253, 2))
+	rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228 = z_218, tape_18, tape_19, z_219, tape_21, tape_22, z_220, tape_24
+	scratch_360 := ar.F64w(tape_24)
+	for i_250 := int64(0); i_250 < int64(2); i_250++ {
+		if i_250 < 0 || i_250 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_250, 2))
 		}
-		row_255 := a_202[int(i_253)*tape_7 : (int(i_253)+1)*tape_7]
-		if i_253 < 0 || i_253 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_253, tape_26))
+		row_252 := a_199[int(i_250)*tape_7 : (int(i_250)+1)*tape_7]
+		if i_250 < 0 || i_250 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_250, tape_26))
 		}
-		_ = tape_25[int(i_253)*tape_27 : (int(i_253)+1)*tape_27]
-		row_257 := tape_28[int(i_253)*tape_30 : (int(i_253)+1)*tape_30]
-		row_258 := tape_31[int(i_253)*tape_33 : (int(i_253)+1)*tape_33]
-		row_259 := tape_34[int(i_253)*tape_36 : (int(i_253)+1)*tape_36]
-		x_260 := int64(7) + i_253
-		if x_260 < 0 || x_260 >= int64(rev_225) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_260, rev_225))
+		_ = tape_25[int(i_250)*tape_27 : (int(i_250)+1)*tape_27]
+		row_254 := tape_28[int(i_250)*tape_30 : (int(i_250)+1)*tape_30]
+		row_255 := tape_31[int(i_250)*tape_33 : (int(i_250)+1)*tape_33]
+		row_256 := tape_34[int(i_250)*tape_36 : (int(i_250)+1)*tape_36]
+		x_257 := int64(7) + i_250
+		if x_257 < 0 || x_257 >= int64(rev_222) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_257, rev_222))
 		}
-		if rev_226 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_226})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
+		if rev_223 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_223})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_261 := rev_224[x_260*int64(rev_226) : (x_260+1)*int64(rev_226)]
-		for j_262 := range row_261 {
-			row_261[j_262] += row_255[j_262]
+		row_258 := rev_221[x_257*int64(rev_223) : (x_257+1)*int64(rev_223)]
+		for j_259 := range row_258 {
+			row_258[j_259] += row_252[j_259]
 		}
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_263 := scratch_363[:tape_24:tape_24]
-		tape_23 = tape_23[:len(r_263)]
-		row_255 = row_255[:len(r_263)]
-		for i_264 := range r_263 {
-			r_263[i_264] = (tape_23[i_264] * row_255[i_264])
+		r_260 := scratch_360[:tape_24:tape_24]
+		tape_23 = tape_23[:len(r_260)]
+		row_252 = row_252[:len(r_260)]
+		for i_261 := range r_260 {
+			r_260[i_261] = (tape_23[i_261] * row_252[i_261])
 		}
 		if tape_7 != tape_30 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if rev_231 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_231})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		if rev_228 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_228})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		row_257 = row_257[:len(rev_230)]
-		row_255 = row_255[:len(rev_230)]
-		for i_267 := range rev_230 {
-			rev_230[i_267] += (row_257[i_267] * row_255[i_267])
+		row_254 = row_254[:len(rev_227)]
+		row_252 = row_252[:len(rev_227)]
+		for i_264 := range rev_227 {
+			rev_227[i_264] += (row_254[i_264] * row_252[i_264])
 		}
 		if tape_24 != tape_36 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_253 < 0 || i_253 >= int64(rev_228) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_253, rev_228))
+		if i_250 < 0 || i_250 >= int64(rev_225) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_250, rev_225))
 		}
-		if rev_229 != tape_36 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_229})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		if rev_226 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_226})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
 		}
-		row_269 := rev_227[i_253*int64(rev_229) : (i_253+1)*int64(rev_229)]
-		row_259 = row_259[:len(row_269)]
-		r_263 = r_263[:len(row_269)]
-		for i_270 := range row_269 {
-			row_269[i_270] += (row_259[i_270] * r_263[i_270])
+		row_266 := rev_224[i_250*int64(rev_226) : (i_250+1)*int64(rev_226)]
+		row_256 = row_256[:len(row_266)]
+		r_260 = r_260[:len(row_266)]
+		for i_267 := range row_266 {
+			row_266[i_267] += (row_256[i_267] * r_260[i_267])
 		}
 		if tape_24 != tape_33 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_225) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_225))
+		if int64(6) >= int64(rev_222) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_222))
 		}
-		if rev_226 != tape_33 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_226})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		if rev_223 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_223})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 		}
-		row_272 := rev_224[int64(6)*int64(rev_226) : (int64(6)+1)*int64(rev_226)]
-		row_258 = row_258[:len(row_272)]
-		r_263 = r_263[:len(row_272)]
-		for i_273 := range row_272 {
-			row_272[i_273] += (row_258[i_273] * r_263[i_273])
+		row_269 := rev_221[int64(6)*int64(rev_223) : (int64(6)+1)*int64(rev_223)]
+		row_255 = row_255[:len(row_269)]
+		r_260 = r_260[:len(row_269)]
+		for i_270 := range row_269 {
+			row_269[i_270] += (row_255[i_270] * r_260[i_270])
 		}
 		runtime.LoopCall()
 	}
@@ -14749,28 +14627,28 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_40 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	r_275 := ar.F64w(tape_42)
-	tape_41 = tape_41[:len(r_275)]
-	tape_39 = tape_39[:len(r_275)]
-	z_223 = z_223[:len(r_275)]
-	if len(r_275) >= 262144 {
-		loop_282 := runtime.EnterLoop(&nbLoop89, runtime.Bind(r_275, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_223, runtime.End{})))), len(r_275), 16384)
-		if loop_282.For == nil {
-			loop_282.For = func(lo_279, hi int) {
-				r_275 := loop_282.C.H
-				tape_41 := loop_282.C.T.H
-				tape_39 := loop_282.C.T.T.H
-				z_223 := loop_282.C.T.T.T.H
-				for i_280 := lo_279; i_280 < hi; i_280++ {
-					r_275[i_280] = ((2.0 * tape_41[i_280]) * (tape_39[i_280] * z_223[i_280]))
+	r_272 := ar.F64w(tape_42)
+	tape_41 = tape_41[:len(r_272)]
+	tape_39 = tape_39[:len(r_272)]
+	z_220 = z_220[:len(r_272)]
+	if len(r_272) >= 262144 {
+		loop_279 := runtime.EnterLoop(&nbLoop83, runtime.Bind(r_272, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_220, runtime.End{})))), len(r_272), 16384)
+		if loop_279.For == nil {
+			loop_279.For = func(lo_276, hi int) {
+				r_272 := loop_279.C.H
+				tape_41 := loop_279.C.T.H
+				tape_39 := loop_279.C.T.T.H
+				z_220 := loop_279.C.T.T.T.H
+				for i_277 := lo_276; i_277 < hi; i_277++ {
+					r_272[i_277] = ((2.0 * tape_41[i_277]) * (tape_39[i_277] * z_220[i_277]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_275), 16384, loop_282.For)
-		loop_282.Leave(&nbLoop89)
+		runtime.ParallelFor(len(r_272), 16384, loop_279.For)
+		loop_279.Leave(&nbLoop83)
 	} else {
-		for i_276 := range r_275 {
-			r_275[i_276] = ((2.0 * tape_41[i_276]) * (tape_39[i_276] * z_223[i_276]))
+		for i_273 := range r_272 {
+			r_272[i_273] = ((2.0 * tape_41[i_273]) * (tape_39[i_273] * z_220[i_273]))
 		}
 	}
 	if tape_24 != tape_38 {
@@ -14782,26 +14660,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_19 != tape_38 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 	}
-	row_283 := z_221[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_37 = tape_37[:len(row_283)]
-	z_223 = z_223[:len(row_283)]
-	if len(row_283) >= 262144 {
-		loop_290 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_283, runtime.Bind(tape_37, runtime.Bind(z_223, runtime.End{}))), len(row_283), 16384)
-		if loop_290.For == nil {
-			loop_290.For = func(lo_287, hi int) {
-				row_283 := loop_290.C.H
-				tape_37 := loop_290.C.T.H
-				z_223 := loop_290.C.T.T.H
-				for i_288 := lo_287; i_288 < hi; i_288++ {
-					row_283[i_288] += (tape_37[i_288] * z_223[i_288])
+	row_280 := z_218[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_280)]
+	z_220 = z_220[:len(row_280)]
+	if len(row_280) >= 262144 {
+		loop_287 := runtime.EnterLoop(&nbLoop84, runtime.Bind(row_280, runtime.Bind(tape_37, runtime.Bind(z_220, runtime.End{}))), len(row_280), 16384)
+		if loop_287.For == nil {
+			loop_287.For = func(lo_284, hi int) {
+				row_280 := loop_287.C.H
+				tape_37 := loop_287.C.T.H
+				z_220 := loop_287.C.T.T.H
+				for i_285 := lo_284; i_285 < hi; i_285++ {
+					row_280[i_285] += (tape_37[i_285] * z_220[i_285])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_283), 16384, loop_290.For)
-		loop_290.Leave(&nbLoop90)
+		runtime.ParallelFor(len(row_280), 16384, loop_287.For)
+		loop_287.Leave(&nbLoop84)
 	} else {
-		for i_284 := range row_283 {
-			row_283[i_284] += (tape_37[i_284] * z_223[i_284])
+		for i_281 := range row_280 {
+			row_280[i_281] += (tape_37[i_281] * z_220[i_281])
 		}
 	}
 	if tape_24 != tape_44 {
@@ -14810,25 +14688,25 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_42 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
-	tape_43 = tape_43[:len(r_275)]
-	z_223 = z_223[:len(r_275)]
-	if len(r_275) >= 262144 {
-		loop_298 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_275, runtime.Bind(tape_43, runtime.Bind(z_223, runtime.End{}))), len(r_275), 16384)
-		if loop_298.For == nil {
-			loop_298.For = func(lo_295, hi int) {
-				r_275 := loop_298.C.H
-				tape_43 := loop_298.C.T.H
-				z_223 := loop_298.C.T.T.H
-				for i_296 := lo_295; i_296 < hi; i_296++ {
-					r_275[i_296] += (tape_43[i_296] * z_223[i_296])
+	tape_43 = tape_43[:len(r_272)]
+	z_220 = z_220[:len(r_272)]
+	if len(r_272) >= 262144 {
+		loop_295 := runtime.EnterLoop(&nbLoop85, runtime.Bind(r_272, runtime.Bind(tape_43, runtime.Bind(z_220, runtime.End{}))), len(r_272), 16384)
+		if loop_295.For == nil {
+			loop_295.For = func(lo_292, hi int) {
+				r_272 := loop_295.C.H
+				tape_43 := loop_295.C.T.H
+				z_220 := loop_295.C.T.T.H
+				for i_293 := lo_292; i_293 < hi; i_293++ {
+					r_272[i_293] += (tape_43[i_293] * z_220[i_293])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_275), 16384, loop_298.For)
-		loop_298.Leave(&nbLoop91)
+		runtime.ParallelFor(len(r_272), 16384, loop_295.For)
+		loop_295.Leave(&nbLoop85)
 	} else {
-		for i_292 := range r_275 {
-			r_275[i_292] += (tape_43[i_292] * z_223[i_292])
+		for i_289 := range r_272 {
+			r_272[i_289] += (tape_43[i_289] * z_220[i_289])
 		}
 	}
 	if tape_24 != tape_42 {
@@ -14840,26 +14718,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_19 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
-	row_299 := z_221[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_41 = tape_41[:len(row_299)]
-	z_223 = z_223[:len(row_299)]
-	if len(row_299) >= 262144 {
-		loop_306 := runtime.EnterLoop(&nbLoop92, runtime.Bind(row_299, runtime.Bind(tape_41, runtime.Bind(z_223, runtime.End{}))), len(row_299), 16384)
-		if loop_306.For == nil {
-			loop_306.For = func(lo_303, hi int) {
-				row_299 := loop_306.C.H
-				tape_41 := loop_306.C.T.H
-				z_223 := loop_306.C.T.T.H
-				for i_304 := lo_303; i_304 < hi; i_304++ {
-					row_299[i_304] += (tape_41[i_304] * z_223[i_304])
+	row_296 := z_218[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_296)]
+	z_220 = z_220[:len(row_296)]
+	if len(row_296) >= 262144 {
+		loop_303 := runtime.EnterLoop(&nbLoop86, runtime.Bind(row_296, runtime.Bind(tape_41, runtime.Bind(z_220, runtime.End{}))), len(row_296), 16384)
+		if loop_303.For == nil {
+			loop_303.For = func(lo_300, hi int) {
+				row_296 := loop_303.C.H
+				tape_41 := loop_303.C.T.H
+				z_220 := loop_303.C.T.T.H
+				for i_301 := lo_300; i_301 < hi; i_301++ {
+					row_296[i_301] += (tape_41[i_301] * z_220[i_301])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_299), 16384, loop_306.For)
-		loop_306.Leave(&nbLoop92)
+		runtime.ParallelFor(len(row_296), 16384, loop_303.For)
+		loop_303.Leave(&nbLoop86)
 	} else {
-		for i_300 := range row_299 {
-			row_299[i_300] += (tape_41[i_300] * z_223[i_300])
+		for i_297 := range row_296 {
+			row_296[i_297] += (tape_41[i_297] * z_220[i_297])
 		}
 	}
 	if tape_42 != tape_46 {
@@ -14871,26 +14749,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_22 != tape_46 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
-	row_307 := z_222[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	tape_45 = tape_45[:len(row_307)]
-	r_275 = r_275[:len(row_307)]
-	if len(row_307) >= 262144 {
-		loop_314 := runtime.EnterLoop(&nbLoop93, runtime.Bind(row_307, runtime.Bind(tape_45, runtime.Bind(r_275, runtime.End{}))), len(row_307), 16384)
-		if loop_314.For == nil {
-			loop_314.For = func(lo_311, hi int) {
-				row_307 := loop_314.C.H
-				tape_45 := loop_314.C.T.H
-				r_275 := loop_314.C.T.T.H
-				for i_312 := lo_311; i_312 < hi; i_312++ {
-					row_307[i_312] += ((2.0 * tape_45[i_312]) * r_275[i_312])
+	row_304 := z_219[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	tape_45 = tape_45[:len(row_304)]
+	r_272 = r_272[:len(row_304)]
+	if len(row_304) >= 262144 {
+		loop_311 := runtime.EnterLoop(&nbLoop87, runtime.Bind(row_304, runtime.Bind(tape_45, runtime.Bind(r_272, runtime.End{}))), len(row_304), 16384)
+		if loop_311.For == nil {
+			loop_311.For = func(lo_308, hi int) {
+				row_304 := loop_311.C.H
+				tape_45 := loop_311.C.T.H
+				r_272 := loop_311.C.T.T.H
+				for i_309 := lo_308; i_309 < hi; i_309++ {
+					row_304[i_309] += ((2.0 * tape_45[i_309]) * r_272[i_309])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_307), 16384, loop_314.For)
-		loop_314.Leave(&nbLoop93)
+		runtime.ParallelFor(len(row_304), 16384, loop_311.For)
+		loop_311.Leave(&nbLoop87)
 	} else {
-		for i_308 := range row_307 {
-			row_307[i_308] += ((2.0 * tape_45[i_308]) * r_275[i_308])
+		for i_305 := range row_304 {
+			row_304[i_305] += ((2.0 * tape_45[i_305]) * r_272[i_305])
 		}
 	}
 	if tape_42 != tape_48 {
@@ -14902,36 +14780,36 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_22 != tape_48 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
-	row_315 := z_222[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	tape_47 = tape_47[:len(row_315)]
-	r_275 = r_275[:len(row_315)]
-	if len(row_315) >= 262144 {
-		loop_322 := runtime.EnterLoop(&nbLoop94, runtime.Bind(row_315, runtime.Bind(tape_47, runtime.Bind(r_275, runtime.End{}))), len(row_315), 16384)
-		if loop_322.For == nil {
-			loop_322.For = func(lo_319, hi int) {
-				row_315 := loop_322.C.H
-				tape_47 := loop_322.C.T.H
-				r_275 := loop_322.C.T.T.H
-				for i_320 := lo_319; i_320 < hi; i_320++ {
-					row_315[i_320] += ((2.0 * tape_47[i_320]) * r_275[i_320])
+	row_312 := z_219[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	tape_47 = tape_47[:len(row_312)]
+	r_272 = r_272[:len(row_312)]
+	if len(row_312) >= 262144 {
+		loop_319 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_312, runtime.Bind(tape_47, runtime.Bind(r_272, runtime.End{}))), len(row_312), 16384)
+		if loop_319.For == nil {
+			loop_319.For = func(lo_316, hi int) {
+				row_312 := loop_319.C.H
+				tape_47 := loop_319.C.T.H
+				r_272 := loop_319.C.T.T.H
+				for i_317 := lo_316; i_317 < hi; i_317++ {
+					row_312[i_317] += ((2.0 * tape_47[i_317]) * r_272[i_317])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_315), 16384, loop_322.For)
-		loop_322.Leave(&nbLoop94)
+		runtime.ParallelFor(len(row_312), 16384, loop_319.For)
+		loop_319.Leave(&nbLoop88)
 	} else {
-		for i_316 := range row_315 {
-			row_315[i_316] += ((2.0 * tape_47[i_316]) * r_275[i_316])
+		for i_313 := range row_312 {
+			row_312[i_313] += ((2.0 * tape_47[i_313]) * r_272[i_313])
 		}
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_323 := z_222[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_320 := z_219[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_324 := z_222[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	row_321 := z_219[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
 	if tape_22 != tape_54 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_54})+" and "+runtime.ShapeString([]int{tape_22}))
 	}
@@ -14959,140 +14837,158 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_52 != tape_54 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_52})+", element 0 has shape "+runtime.ShapeString([]int{tape_54}))
 	}
-	rs_325 := tape_54
-	tot_326, err_327 := runtime.MulSize(3, rs_325)
-	if err_327 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_327)
+	rs_322 := tape_54
+	tot_323, err_324 := runtime.MulSize(3, rs_322)
+	if err_324 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_324)
 	}
-	a_328 := ar.F64w(tot_326)
-	row_329 := a_328[0*rs_325 : 1*rs_325]
-	row_330 := a_328[1*rs_325 : 2*rs_325]
-	row_331 := a_328[2*rs_325 : 3*rs_325]
+	a_325 := ar.F64w(tot_323)
+	row_326 := a_325[0*rs_322 : 1*rs_322]
+	row_327 := a_325[1*rs_322 : 2*rs_322]
+	row_328 := a_325[2*rs_322 : 3*rs_322]
 	tape_53 = tape_53[:tape_54]
-	row_323 = row_323[:tape_54]
+	row_320 = row_320[:tape_54]
 	tape_49 = tape_49[:tape_54]
-	row_324 = row_324[:tape_54]
+	row_321 = row_321[:tape_54]
 	tape_51 = tape_51[:tape_54]
 	tape_55 = tape_55[:tape_54]
-	row_329 = row_329[:tape_54]
-	row_330 = row_330[:tape_54]
-	row_331 = row_331[:tape_54]
+	row_326 = row_326[:tape_54]
+	row_327 = row_327[:tape_54]
+	row_328 = row_328[:tape_54]
 	if tape_54 >= 262144 {
-		loop_344 := runtime.EnterLoop(&nbLoop95, runtime.Bind(tape_53, runtime.Bind(row_323, runtime.Bind(tape_49, runtime.Bind(row_324, runtime.Bind(tape_51, runtime.Bind(tape_55, runtime.Bind(row_329, runtime.Bind(row_330, runtime.Bind(row_331, runtime.End{}))))))))), tape_54, 16384)
-		if loop_344.For == nil {
-			loop_344.For = func(lo_338, hi int) {
-				tape_53 := loop_344.C.H
-				row_323 := loop_344.C.T.H
-				tape_49 := loop_344.C.T.T.H
-				row_324 := loop_344.C.T.T.T.H
-				tape_51 := loop_344.C.T.T.T.T.H
-				tape_55 := loop_344.C.T.T.T.T.T.H
-				row_329 := loop_344.C.T.T.T.T.T.T.H
-				row_330 := loop_344.C.T.T.T.T.T.T.T.H
-				row_331 := loop_344.C.T.T.T.T.T.T.T.T.H
-				for i_339 := lo_338; i_339 < hi; i_339++ {
-					e_341 := ((1.0 / tape_53[i_339]) * row_323[i_339])
-					e_342 := ((1.0 / tape_49[i_339]) * row_324[i_339])
-					e_343 := (((-(tape_51[i_339] / tape_49[i_339])) * row_324[i_339]) + ((-(tape_55[i_339] / tape_53[i_339])) * row_323[i_339]))
-					row_329[i_339] = e_341
-					row_330[i_339] = e_342
-					row_331[i_339] = e_343
+		loop_341 := runtime.EnterLoop(&nbLoop89, runtime.Bind(tape_53, runtime.Bind(row_320, runtime.Bind(tape_49, runtime.Bind(row_321, runtime.Bind(tape_51, runtime.Bind(tape_55, runtime.Bind(row_326, runtime.Bind(row_327, runtime.Bind(row_328, runtime.End{}))))))))), tape_54, 16384)
+		if loop_341.For == nil {
+			loop_341.For = func(lo_335, hi int) {
+				tape_53 := loop_341.C.H
+				row_320 := loop_341.C.T.H
+				tape_49 := loop_341.C.T.T.H
+				row_321 := loop_341.C.T.T.T.H
+				tape_51 := loop_341.C.T.T.T.T.H
+				tape_55 := loop_341.C.T.T.T.T.T.H
+				row_326 := loop_341.C.T.T.T.T.T.T.H
+				row_327 := loop_341.C.T.T.T.T.T.T.T.H
+				row_328 := loop_341.C.T.T.T.T.T.T.T.T.H
+				for i_336 := lo_335; i_336 < hi; i_336++ {
+					e_338 := ((1.0 / tape_53[i_336]) * row_320[i_336])
+					e_339 := ((1.0 / tape_49[i_336]) * row_321[i_336])
+					e_340 := (((-(tape_51[i_336] / tape_49[i_336])) * row_321[i_336]) + ((-(tape_55[i_336] / tape_53[i_336])) * row_320[i_336]))
+					row_326[i_336] = e_338
+					row_327[i_336] = e_339
+					row_328[i_336] = e_340
 				}
 			}
 		}
-		runtime.ParallelFor(tape_54, 16384, loop_344.For)
-		loop_344.Leave(&nbLoop95)
+		runtime.ParallelFor(tape_54, 16384, loop_341.For)
+		loop_341.Leave(&nbLoop89)
 	} else {
-		for i_332 := 0; i_332 < tape_54; i_332++ {
-			e_334 := ((1.0 / tape_53[i_332]) * row_323[i_332])
-			e_335 := ((1.0 / tape_49[i_332]) * row_324[i_332])
-			e_336 := (((-(tape_51[i_332] / tape_49[i_332])) * row_324[i_332]) + ((-(tape_55[i_332] / tape_53[i_332])) * row_323[i_332]))
-			row_329[i_332] = e_334
-			row_330[i_332] = e_335
-			row_331[i_332] = e_336
+		for i_329 := 0; i_329 < tape_54; i_329++ {
+			e_331 := ((1.0 / tape_53[i_329]) * row_320[i_329])
+			e_332 := ((1.0 / tape_49[i_329]) * row_321[i_329])
+			e_333 := (((-(tape_51[i_329] / tape_49[i_329])) * row_321[i_329]) + ((-(tape_55[i_329] / tape_53[i_329])) * row_320[i_329]))
+			row_326[i_329] = e_331
+			row_327[i_329] = e_332
+			row_328[i_329] = e_333
 		}
 	}
-	r_345, r_346, r_347, r_348, r_349, r_350, err_351 := fn_rotatesplit11bwd(ar, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, a_328, 3, tape_54)
-	if err_351 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_351, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_342, r_343, r_344, r_345, r_346, r_347, err_348 := fn_rotatesplit11bwd(ar, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, a_325, 3, tape_54)
+	if err_348 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_348, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_349) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_349), tape_18))
-	}
-	if r_350 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_350})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	region_352 := z_221[int(int64(3))*tape_19 : (int(int64(3))+r_349)*tape_19]
-	r_348 = r_348[:len(region_352)]
-	if len(region_352) >= 262144 {
-		loop_359 := runtime.EnterLoop(&nbLoop96, runtime.Bind(region_352, runtime.Bind(r_348, runtime.End{})), len(region_352), 16384)
-		if loop_359.For == nil {
-			loop_359.For = func(lo_356, hi int) {
-				region_352 := loop_359.C.H
-				r_348 := loop_359.C.T.H
-				for i_357 := lo_356; i_357 < hi; i_357++ {
-					region_352[i_357] += -r_348[i_357]
-				}
-			}
-		}
-		runtime.ParallelFor(len(region_352), 16384, loop_359.For)
-		loop_359.Leave(&nbLoop96)
-	} else {
-		for i_353 := range region_352 {
-			region_352[i_353] += -r_348[i_353]
-		}
-	}
-	if int64(0)+int64(r_346) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_346), tape_18))
+	if int64(3)+int64(r_346) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_346), tape_18))
 	}
 	if r_347 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_347})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_360 := z_221[int(int64(0))*tape_19 : (int(int64(0))+r_346)*tape_19]
-	r_345 = r_345[:len(region_360)]
-	for i_361 := range region_360 {
-		region_360[i_361] += r_345[i_361]
-	}
-	ar.Keep(mark_362, &z_221, &r_348, &r_175)
-	return z_221, tape_18, tape_19, r_348, r_349, r_350, r_175, tape_7, nil
-}
-
-// nbLoop97 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
-var nbLoop97 runtime.LoopSite
-
-// fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
-func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 int, tape_104 []float64, tape_105 int, tape_106 int, tape_107 []float64, tape_108 int, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 []float64, tape_116 int, tape_117 []float64, tape_118 int, tape_119 []float64, tape_120 int, tape_121 []float64, tape_122 int, tape_123 []float64, tape_124 int, tape_125 []float64, tape_126 int, tape_127 []float64, tape_128 int, tape_129 []float64, tape_130 int, tape_131 []float64, tape_132 int, tape_133 []float64, tape_134 int, tape_135 []float64, tape_136 int, tape_137 []float64, tape_138 int, tape_139 []float64, tape_140 int, tape_141 []float64, tape_142 int, tape_143 []float64, tape_144 int, tape_145 []float64, tape_146 int, tape_147 []float64, tape_148 int, tape_149 []float64, tape_150 int, tape_151 []float64, tape_152 int, tape_153 []float64, tape_154 int, tape_155 []float64, tape_156 int, tape_157 []float64, tape_158 int, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, ybar_170 []float64, ybar_171 int, ybar_172 int, ybar_173 []float64, ybar_174 int) ([]float64, int, error) {
-	mark_183 := ar.Mark()
-	tape_6 = tape_6[:tape_7]
-	ybar_173 = ybar_173[:ybar_174]
-	if ybar_174 != tape_7 {
-		return nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_174}))
-	}
-	r_175 := ar.F64w(tape_7)
-	tape_6 = tape_6[:len(r_175)]
-	ybar_173 = ybar_173[:len(r_175)]
-	if len(r_175) >= 262144 {
-		loop_182 := runtime.EnterLoop(&nbLoop97, runtime.Bind(r_175, runtime.Bind(tape_6, runtime.Bind(ybar_173, runtime.End{}))), len(r_175), 16384)
-		if loop_182.For == nil {
-			loop_182.For = func(lo_179, hi int) {
-				r_175 := loop_182.C.H
-				tape_6 := loop_182.C.T.H
-				ybar_173 := loop_182.C.T.T.H
-				for i_180 := lo_179; i_180 < hi; i_180++ {
-					r_175[i_180] = ((2.0 * tape_6[i_180]) * -ybar_173[i_180])
+	region_349 := z_218[int(int64(3))*tape_19 : (int(int64(3))+r_346)*tape_19]
+	r_345 = r_345[:len(region_349)]
+	if len(region_349) >= 262144 {
+		loop_356 := runtime.EnterLoop(&nbLoop90, runtime.Bind(region_349, runtime.Bind(r_345, runtime.End{})), len(region_349), 16384)
+		if loop_356.For == nil {
+			loop_356.For = func(lo_353, hi int) {
+				region_349 := loop_356.C.H
+				r_345 := loop_356.C.T.H
+				for i_354 := lo_353; i_354 < hi; i_354++ {
+					region_349[i_354] += -r_345[i_354]
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_175), 16384, loop_182.For)
-		loop_182.Leave(&nbLoop97)
+		runtime.ParallelFor(len(region_349), 16384, loop_356.For)
+		loop_356.Leave(&nbLoop90)
 	} else {
-		for i_176 := range r_175 {
-			r_175[i_176] = ((2.0 * tape_6[i_176]) * -ybar_173[i_176])
+		for i_350 := range region_349 {
+			region_349[i_350] += -r_345[i_350]
 		}
 	}
-	ar.Keep(mark_183, &r_175)
-	return r_175, tape_7, nil
+	if int64(0)+int64(r_343) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_343), tape_18))
+	}
+	if r_344 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_344})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_357 := z_218[int(int64(0))*tape_19 : (int(int64(0))+r_343)*tape_19]
+	r_342 = r_342[:len(region_357)]
+	for i_358 := range region_357 {
+		region_357[i_358] += r_342[i_358]
+	}
+	ar.Keep(mark_359, &z_218, &r_345, &r_172)
+	return z_218, tape_18, tape_19, r_345, r_346, r_347, r_172, tape_7, nil
 }
+
+// nbLoop91 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
+var nbLoop91 runtime.LoopSite
+
+// fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
+func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 int, tape_104 []float64, tape_105 int, tape_106 int, tape_107 []float64, tape_108 int, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 []float64, tape_116 int, tape_117 []float64, tape_118 int, tape_119 []float64, tape_120 int, tape_121 []float64, tape_122 int, tape_123 []float64, tape_124 int, tape_125 []float64, tape_126 int, tape_127 []float64, tape_128 int, tape_129 []float64, tape_130 int, tape_131 []float64, tape_132 int, tape_133 []float64, tape_134 int, tape_135 []float64, tape_136 int, tape_137 []float64, tape_138 int, tape_139 []float64, tape_140 int, tape_141 []float64, tape_142 int, tape_143 []float64, tape_144 int, tape_145 []float64, tape_146 int, tape_147 []float64, tape_148 int, tape_149 []float64, tape_150 int, tape_151 []float64, tape_152 int, tape_153 []float64, tape_154 int, tape_155 []float64, tape_156 int, tape_157 []float64, tape_158 int, tape_159 []float64, tape_160 int, tape_161 []float64, tape_162 int, tape_163 []float64, tape_164 int, tape_165 []float64, tape_166 int, ybar_167 []float64, ybar_168 int, ybar_169 int, ybar_170 []float64, ybar_171 int) ([]float64, int, error) {
+	mark_180 := ar.Mark()
+	tape_6 = tape_6[:tape_7]
+	ybar_170 = ybar_170[:ybar_171]
+	if ybar_171 != tape_7 {
+		return nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_171}))
+	}
+	r_172 := ar.F64w(tape_7)
+	tape_6 = tape_6[:len(r_172)]
+	ybar_170 = ybar_170[:len(r_172)]
+	if len(r_172) >= 262144 {
+		loop_179 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_172, runtime.Bind(tape_6, runtime.Bind(ybar_170, runtime.End{}))), len(r_172), 16384)
+		if loop_179.For == nil {
+			loop_179.For = func(lo_176, hi int) {
+				r_172 := loop_179.C.H
+				tape_6 := loop_179.C.T.H
+				ybar_170 := loop_179.C.T.T.H
+				for i_177 := lo_176; i_177 < hi; i_177++ {
+					r_172[i_177] = ((2.0 * tape_6[i_177]) * -ybar_170[i_177])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_172), 16384, loop_179.For)
+		loop_179.Leave(&nbLoop91)
+	} else {
+		for i_173 := range r_172 {
+			r_172[i_173] = ((2.0 * tape_6[i_173]) * -ybar_170[i_173])
+		}
+	}
+	ar.Keep(mark_180, &r_172)
+	return r_172, tape_7, nil
+}
+
+// nbLoop92 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop92 runtime.LoopSite
+
+// nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop93 runtime.LoopSite
+
+// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop94 runtime.LoopSite
+
+// nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop95 runtime.LoopSite
+
+// nbLoop96 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop96 runtime.LoopSite
+
+// nbLoop97 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop97 runtime.LoopSite
 
 // nbLoop98 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
 var nbLoop98 runtime.LoopSite
@@ -15103,27 +14999,9 @@ var nbLoop99 runtime.LoopSite
 // nbLoop100 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
 var nbLoop100 runtime.LoopSite
 
-// nbLoop101 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop101 runtime.LoopSite
-
-// nbLoop102 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop102 runtime.LoopSite
-
-// nbLoop103 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop103 runtime.LoopSite
-
-// nbLoop104 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop104 runtime.LoopSite
-
-// nbLoop105 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop105 runtime.LoopSite
-
-// nbLoop106 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop106 runtime.LoopSite
-
 // fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
-func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 int, tape_104 []float64, tape_105 int, tape_106 int, tape_107 []float64, tape_108 int, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 []float64, tape_116 int, tape_117 []float64, tape_118 int, tape_119 []float64, tape_120 int, tape_121 []float64, tape_122 int, tape_123 []float64, tape_124 int, tape_125 []float64, tape_126 int, tape_127 []float64, tape_128 int, tape_129 []float64, tape_130 int, tape_131 []float64, tape_132 int, tape_133 []float64, tape_134 int, tape_135 []float64, tape_136 int, tape_137 []float64, tape_138 int, tape_139 []float64, tape_140 int, tape_141 []float64, tape_142 int, tape_143 []float64, tape_144 int, tape_145 []float64, tape_146 int, tape_147 []float64, tape_148 int, tape_149 []float64, tape_150 int, tape_151 []float64, tape_152 int, tape_153 []float64, tape_154 int, tape_155 []float64, tape_156 int, tape_157 []float64, tape_158 int, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, ybar_170 []float64, ybar_171 int, ybar_172 int, ybar_173 []float64, ybar_174 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_355 := ar.Mark()
+func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 int, tape_104 []float64, tape_105 int, tape_106 int, tape_107 []float64, tape_108 int, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 []float64, tape_116 int, tape_117 []float64, tape_118 int, tape_119 []float64, tape_120 int, tape_121 []float64, tape_122 int, tape_123 []float64, tape_124 int, tape_125 []float64, tape_126 int, tape_127 []float64, tape_128 int, tape_129 []float64, tape_130 int, tape_131 []float64, tape_132 int, tape_133 []float64, tape_134 int, tape_135 []float64, tape_136 int, tape_137 []float64, tape_138 int, tape_139 []float64, tape_140 int, tape_141 []float64, tape_142 int, tape_143 []float64, tape_144 int, tape_145 []float64, tape_146 int, tape_147 []float64, tape_148 int, tape_149 []float64, tape_150 int, tape_151 []float64, tape_152 int, tape_153 []float64, tape_154 int, tape_155 []float64, tape_156 int, tape_157 []float64, tape_158 int, tape_159 []float64, tape_160 int, tape_161 []float64, tape_162 int, tape_163 []float64, tape_164 int, tape_165 []float64, tape_166 int, ybar_167 []float64, ybar_168 int, ybar_169 int, ybar_170 []float64, ybar_171 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_352 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -15190,183 +15068,182 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_151 = tape_151[:tape_152]
 	tape_153 = tape_153[:tape_154]
 	tape_155 = tape_155[:tape_156]
-	tape_157 = tape_157[:tape_158*tape_159]
-	tape_160 = tape_160[:tape_161]
-	tape_162 = tape_162[:tape_163]
-	tape_164 = tape_164[:tape_165]
-	tape_166 = tape_166[:tape_167]
-	tape_168 = tape_168[:tape_169]
-	ybar_170 = ybar_170[:ybar_171*ybar_172]
-	z_175 := ar.F64(len(tape_6))
-	var rev_176 []float64
-	var rev_177 int
-	rev_176, rev_177 = z_175, tape_7
-	for i_185 := int64(0); i_185 < int64(2); i_185++ {
-		if i_185 < 0 || i_185 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_185, tape_12))
+	tape_157 = tape_157[:tape_158]
+	tape_159 = tape_159[:tape_160]
+	tape_161 = tape_161[:tape_162]
+	tape_163 = tape_163[:tape_164]
+	tape_165 = tape_165[:tape_166]
+	ybar_167 = ybar_167[:ybar_168*ybar_169]
+	z_172 := ar.F64(len(tape_6))
+	var rev_173 []float64
+	var rev_174 int
+	rev_173, rev_174 = z_172, tape_7
+	for i_182 := int64(0); i_182 < int64(2); i_182++ {
+		if i_182 < 0 || i_182 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_182, tape_12))
 		}
-		_ = tape_11[int(i_185)*tape_13 : (int(i_185)+1)*tape_13]
-		row_188 := tape_14[int(i_185)*tape_16 : (int(i_185)+1)*tape_16]
-		if i_185 < 0 || i_185 >= int64(ybar_171) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_185, ybar_171))
+		_ = tape_11[int(i_182)*tape_13 : (int(i_182)+1)*tape_13]
+		row_185 := tape_14[int(i_182)*tape_16 : (int(i_182)+1)*tape_16]
+		if i_182 < 0 || i_182 >= int64(ybar_168) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_182, ybar_168))
 		}
-		row_189 := ybar_170[int(i_185)*ybar_172 : (int(i_185)+1)*ybar_172]
-		if ybar_172 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_172}))
+		row_186 := ybar_167[int(i_182)*ybar_169 : (int(i_182)+1)*ybar_169]
+		if ybar_169 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_169}))
 		}
-		if rev_177 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_177})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_174 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_174})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_188 = row_188[:len(rev_176)]
-		row_189 = row_189[:len(rev_176)]
-		for i_191 := range rev_176 {
-			rev_176[i_191] += (row_188[i_191] * row_189[i_191])
+		row_185 = row_185[:len(rev_173)]
+		row_186 = row_186[:len(rev_173)]
+		for i_188 := range rev_173 {
+			rev_173[i_188] += (row_185[i_188] * row_186[i_188])
 		}
 	}
-	n_193, err_194 := runtime.CheckSize(int64(2))
-	if err_194 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_194)
+	n_190, err_191 := runtime.CheckSize(int64(2))
+	if err_191 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_191)
 	}
-	var a_195 []float64
-	if int64(0) >= int64(ybar_171) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_171))
+	var a_192 []float64
+	if int64(0) >= int64(ybar_168) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_168))
 	}
-	row_196 := ybar_170[int(int64(0))*ybar_172 : (int(int64(0))+1)*ybar_172]
-	if ybar_172 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_172}))
+	row_193 := ybar_167[int(int64(0))*ybar_169 : (int(int64(0))+1)*ybar_169]
+	if ybar_169 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_169}))
 	}
-	rs_197 := tape_7
-	tot_198, err_199 := runtime.MulSize(n_193, rs_197)
-	if err_199 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_199)
+	rs_194 := tape_7
+	tot_195, err_196 := runtime.MulSize(n_190, rs_194)
+	if err_196 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_196)
 	}
-	a_195 = ar.F64w(tot_198)
-	if int64(1) >= int64(ybar_171) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_171))
+	a_192 = ar.F64w(tot_195)
+	if int64(1) >= int64(ybar_168) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_168))
 	}
-	row_200 := ybar_170[int(int64(1))*ybar_172 : (int(int64(1))+1)*ybar_172]
-	if ybar_172 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_172}))
+	row_197 := ybar_167[int(int64(1))*ybar_169 : (int(int64(1))+1)*ybar_169]
+	if ybar_169 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_169}))
 	}
-	row_201 := a_195[0*rs_197 : 1*rs_197]
-	row_202 := a_195[1*rs_197 : 2*rs_197]
+	row_198 := a_192[0*rs_194 : 1*rs_194]
+	row_199 := a_192[1*rs_194 : 2*rs_194]
 	tape_6 = tape_6[:tape_7]
-	row_196 = row_196[:tape_7]
-	row_200 = row_200[:tape_7]
-	row_201 = row_201[:tape_7]
-	row_202 = row_202[:tape_7]
+	row_193 = row_193[:tape_7]
+	row_197 = row_197[:tape_7]
+	row_198 = row_198[:tape_7]
+	row_199 = row_199[:tape_7]
 	if tape_7 >= 262144 {
-		loop_213 := runtime.EnterLoop(&nbLoop98, runtime.Bind(tape_6, runtime.Bind(row_196, runtime.Bind(row_200, runtime.Bind(row_201, runtime.Bind(row_202, runtime.End{}))))), tape_7, 16384)
-		if loop_213.For == nil {
-			loop_213.For = func(lo_208, hi int) {
-				tape_6 := loop_213.C.H
-				row_196 := loop_213.C.T.H
-				row_200 := loop_213.C.T.T.H
-				row_201 := loop_213.C.T.T.T.H
-				row_202 := loop_213.C.T.T.T.T.H
-				for i_209 := lo_208; i_209 < hi; i_209++ {
-					e_211 := (tape_6[i_209] * row_196[i_209])
-					e_212 := (tape_6[i_209] * row_200[i_209])
-					row_201[i_209] = e_211
-					row_202[i_209] = e_212
+		loop_210 := runtime.EnterLoop(&nbLoop92, runtime.Bind(tape_6, runtime.Bind(row_193, runtime.Bind(row_197, runtime.Bind(row_198, runtime.Bind(row_199, runtime.End{}))))), tape_7, 16384)
+		if loop_210.For == nil {
+			loop_210.For = func(lo_205, hi int) {
+				tape_6 := loop_210.C.H
+				row_193 := loop_210.C.T.H
+				row_197 := loop_210.C.T.T.H
+				row_198 := loop_210.C.T.T.T.H
+				row_199 := loop_210.C.T.T.T.T.H
+				for i_206 := lo_205; i_206 < hi; i_206++ {
+					e_208 := (tape_6[i_206] * row_193[i_206])
+					e_209 := (tape_6[i_206] * row_197[i_206])
+					row_198[i_206] = e_208
+					row_199[i_206] = e_209
 				}
 			}
 		}
-		runtime.ParallelFor(tape_7, 16384, loop_213.For)
-		loop_213.Leave(&nbLoop98)
+		runtime.ParallelFor(tape_7, 16384, loop_210.For)
+		loop_210.Leave(&nbLoop92)
 	} else {
-		for i_203 := 0; i_203 < tape_7; i_203++ {
-			e_205 := (tape_6[i_203] * row_196[i_203])
-			e_206 := (tape_6[i_203] * row_200[i_203])
-			row_201[i_203] = e_205
-			row_202[i_203] = e_206
+		for i_200 := 0; i_200 < tape_7; i_200++ {
+			e_202 := (tape_6[i_200] * row_193[i_200])
+			e_203 := (tape_6[i_200] * row_197[i_200])
+			row_198[i_200] = e_202
+			row_199[i_200] = e_203
 		}
 	}
-	z_214 := ar.F64(len(tape_17))
-	z_215 := ar.F64(len(tape_20))
-	z_216 := ar.F64(len(tape_23))
+	z_211 := ar.F64(len(tape_17))
+	z_212 := ar.F64(len(tape_20))
+	z_213 := ar.F64(len(tape_23))
+	var rev_214 []float64
+	var rev_215 int
+	var rev_216 int
 	var rev_217 []float64
 	var rev_218 int
 	var rev_219 int
 	var rev_220 []float64
 	var rev_221 int
-	var rev_222 int
-	var rev_223 []float64
-	var rev_224 int
-	rev_217, rev_218, rev_219, rev_220, rev_221, rev_222, rev_223, rev_224 = z_214, tape_18, tape_19, z_215, tape_21, tape_22, z_216, tape_24
-	scratch_356 := ar.F64w(tape_24)
-	for i_246 := int64(0); i_246 < int64(2); i_246++ {
-		if i_246 < 0 || i_246 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_246, 2))
+	rev_214, rev_215, rev_216, rev_217, rev_218, rev_219, rev_220, rev_221 = z_211, tape_18, tape_19, z_212, tape_21, tape_22, z_213, tape_24
+	scratch_353 := ar.F64w(tape_24)
+	for i_243 := int64(0); i_243 < int64(2); i_243++ {
+		if i_243 < 0 || i_243 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_243, 2))
 		}
-		row_248 := a_195[int(i_246)*tape_7 : (int(i_246)+1)*tape_7]
-		if i_246 < 0 || i_246 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_246, tape_26))
+		row_245 := a_192[int(i_243)*tape_7 : (int(i_243)+1)*tape_7]
+		if i_243 < 0 || i_243 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_243, tape_26))
 		}
-		_ = tape_25[int(i_246)*tape_27 : (int(i_246)+1)*tape_27]
-		row_250 := tape_28[int(i_246)*tape_30 : (int(i_246)+1)*tape_30]
-		row_251 := tape_31[int(i_246)*tape_33 : (int(i_246)+1)*tape_33]
-		row_252 := tape_34[int(i_246)*tape_36 : (int(i_246)+1)*tape_36]
-		x_253 := int64(7) + i_246
-		if x_253 < 0 || x_253 >= int64(rev_218) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_253, rev_218))
+		_ = tape_25[int(i_243)*tape_27 : (int(i_243)+1)*tape_27]
+		row_247 := tape_28[int(i_243)*tape_30 : (int(i_243)+1)*tape_30]
+		row_248 := tape_31[int(i_243)*tape_33 : (int(i_243)+1)*tape_33]
+		row_249 := tape_34[int(i_243)*tape_36 : (int(i_243)+1)*tape_36]
+		x_250 := int64(7) + i_243
+		if x_250 < 0 || x_250 >= int64(rev_215) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_250, rev_215))
 		}
-		if rev_219 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_219})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
+		if rev_216 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_216})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_254 := rev_217[x_253*int64(rev_219) : (x_253+1)*int64(rev_219)]
-		for j_255 := range row_254 {
-			row_254[j_255] += row_248[j_255]
+		row_251 := rev_214[x_250*int64(rev_216) : (x_250+1)*int64(rev_216)]
+		for j_252 := range row_251 {
+			row_251[j_252] += row_245[j_252]
 		}
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_256 := scratch_356[:tape_24:tape_24]
-		tape_23 = tape_23[:len(r_256)]
-		row_248 = row_248[:len(r_256)]
-		for i_257 := range r_256 {
-			r_256[i_257] = (tape_23[i_257] * row_248[i_257])
+		r_253 := scratch_353[:tape_24:tape_24]
+		tape_23 = tape_23[:len(r_253)]
+		row_245 = row_245[:len(r_253)]
+		for i_254 := range r_253 {
+			r_253[i_254] = (tape_23[i_254] * row_245[i_254])
 		}
 		if tape_7 != tape_30 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if rev_224 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_224})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		if rev_221 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		row_250 = row_250[:len(rev_223)]
-		row_248 = row_248[:len(rev_223)]
-		for i_260 := range rev_223 {
-			rev_223[i_260] += (row_250[i_260] * row_248[i_260])
+		row_247 = row_247[:len(rev_220)]
+		row_245 = row_245[:len(rev_220)]
+		for i_257 := range rev_220 {
+			rev_220[i_257] += (row_247[i_257] * row_245[i_257])
 		}
 		if tape_24 != tape_36 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_246 < 0 || i_246 >= int64(rev_221) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_246, rev_221))
+		if i_243 < 0 || i_243 >= int64(rev_218) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_243, rev_218))
 		}
-		if rev_222 != tape_36 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_222})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		if rev_219 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_219})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
 		}
-		row_262 := rev_220[i_246*int64(rev_222) : (i_246+1)*int64(rev_222)]
-		row_252 = row_252[:len(row_262)]
-		r_256 = r_256[:len(row_262)]
-		for i_263 := range row_262 {
-			row_262[i_263] += (row_252[i_263] * r_256[i_263])
+		row_259 := rev_217[i_243*int64(rev_219) : (i_243+1)*int64(rev_219)]
+		row_249 = row_249[:len(row_259)]
+		r_253 = r_253[:len(row_259)]
+		for i_260 := range row_259 {
+			row_259[i_260] += (row_249[i_260] * r_253[i_260])
 		}
 		if tape_24 != tape_33 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_218) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_218))
+		if int64(6) >= int64(rev_215) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_215))
 		}
-		if rev_219 != tape_33 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_219})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		if rev_216 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_216})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 		}
-		row_265 := rev_217[int64(6)*int64(rev_219) : (int64(6)+1)*int64(rev_219)]
-		row_251 = row_251[:len(row_265)]
-		r_256 = r_256[:len(row_265)]
-		for i_266 := range row_265 {
-			row_265[i_266] += (row_251[i_266] * r_256[i_266])
+		row_262 := rev_214[int64(6)*int64(rev_216) : (int64(6)+1)*int64(rev_216)]
+		row_248 = row_248[:len(row_262)]
+		r_253 = r_253[:len(row_262)]
+		for i_263 := range row_262 {
+			row_262[i_263] += (row_248[i_263] * r_253[i_263])
 		}
 		runtime.LoopCall()
 	}
@@ -15376,28 +15253,28 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_40 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	r_268 := ar.F64w(tape_42)
-	tape_41 = tape_41[:len(r_268)]
-	tape_39 = tape_39[:len(r_268)]
-	z_216 = z_216[:len(r_268)]
-	if len(r_268) >= 262144 {
-		loop_275 := runtime.EnterLoop(&nbLoop99, runtime.Bind(r_268, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_216, runtime.End{})))), len(r_268), 16384)
-		if loop_275.For == nil {
-			loop_275.For = func(lo_272, hi int) {
-				r_268 := loop_275.C.H
-				tape_41 := loop_275.C.T.H
-				tape_39 := loop_275.C.T.T.H
-				z_216 := loop_275.C.T.T.T.H
-				for i_273 := lo_272; i_273 < hi; i_273++ {
-					r_268[i_273] = ((2.0 * tape_41[i_273]) * (tape_39[i_273] * z_216[i_273]))
+	r_265 := ar.F64w(tape_42)
+	tape_41 = tape_41[:len(r_265)]
+	tape_39 = tape_39[:len(r_265)]
+	z_213 = z_213[:len(r_265)]
+	if len(r_265) >= 262144 {
+		loop_272 := runtime.EnterLoop(&nbLoop93, runtime.Bind(r_265, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_213, runtime.End{})))), len(r_265), 16384)
+		if loop_272.For == nil {
+			loop_272.For = func(lo_269, hi int) {
+				r_265 := loop_272.C.H
+				tape_41 := loop_272.C.T.H
+				tape_39 := loop_272.C.T.T.H
+				z_213 := loop_272.C.T.T.T.H
+				for i_270 := lo_269; i_270 < hi; i_270++ {
+					r_265[i_270] = ((2.0 * tape_41[i_270]) * (tape_39[i_270] * z_213[i_270]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_268), 16384, loop_275.For)
-		loop_275.Leave(&nbLoop99)
+		runtime.ParallelFor(len(r_265), 16384, loop_272.For)
+		loop_272.Leave(&nbLoop93)
 	} else {
-		for i_269 := range r_268 {
-			r_268[i_269] = ((2.0 * tape_41[i_269]) * (tape_39[i_269] * z_216[i_269]))
+		for i_266 := range r_265 {
+			r_265[i_266] = ((2.0 * tape_41[i_266]) * (tape_39[i_266] * z_213[i_266]))
 		}
 	}
 	if tape_24 != tape_38 {
@@ -15409,26 +15286,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_19 != tape_38 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 	}
-	row_276 := z_214[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_37 = tape_37[:len(row_276)]
-	z_216 = z_216[:len(row_276)]
-	if len(row_276) >= 262144 {
-		loop_283 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_276, runtime.Bind(tape_37, runtime.Bind(z_216, runtime.End{}))), len(row_276), 16384)
-		if loop_283.For == nil {
-			loop_283.For = func(lo_280, hi int) {
-				row_276 := loop_283.C.H
-				tape_37 := loop_283.C.T.H
-				z_216 := loop_283.C.T.T.H
-				for i_281 := lo_280; i_281 < hi; i_281++ {
-					row_276[i_281] += (tape_37[i_281] * z_216[i_281])
+	row_273 := z_211[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_273)]
+	z_213 = z_213[:len(row_273)]
+	if len(row_273) >= 262144 {
+		loop_280 := runtime.EnterLoop(&nbLoop94, runtime.Bind(row_273, runtime.Bind(tape_37, runtime.Bind(z_213, runtime.End{}))), len(row_273), 16384)
+		if loop_280.For == nil {
+			loop_280.For = func(lo_277, hi int) {
+				row_273 := loop_280.C.H
+				tape_37 := loop_280.C.T.H
+				z_213 := loop_280.C.T.T.H
+				for i_278 := lo_277; i_278 < hi; i_278++ {
+					row_273[i_278] += (tape_37[i_278] * z_213[i_278])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_276), 16384, loop_283.For)
-		loop_283.Leave(&nbLoop100)
+		runtime.ParallelFor(len(row_273), 16384, loop_280.For)
+		loop_280.Leave(&nbLoop94)
 	} else {
-		for i_277 := range row_276 {
-			row_276[i_277] += (tape_37[i_277] * z_216[i_277])
+		for i_274 := range row_273 {
+			row_273[i_274] += (tape_37[i_274] * z_213[i_274])
 		}
 	}
 	if tape_24 != tape_44 {
@@ -15437,25 +15314,25 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_42 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
-	tape_43 = tape_43[:len(r_268)]
-	z_216 = z_216[:len(r_268)]
-	if len(r_268) >= 262144 {
-		loop_291 := runtime.EnterLoop(&nbLoop101, runtime.Bind(r_268, runtime.Bind(tape_43, runtime.Bind(z_216, runtime.End{}))), len(r_268), 16384)
-		if loop_291.For == nil {
-			loop_291.For = func(lo_288, hi int) {
-				r_268 := loop_291.C.H
-				tape_43 := loop_291.C.T.H
-				z_216 := loop_291.C.T.T.H
-				for i_289 := lo_288; i_289 < hi; i_289++ {
-					r_268[i_289] += (tape_43[i_289] * z_216[i_289])
+	tape_43 = tape_43[:len(r_265)]
+	z_213 = z_213[:len(r_265)]
+	if len(r_265) >= 262144 {
+		loop_288 := runtime.EnterLoop(&nbLoop95, runtime.Bind(r_265, runtime.Bind(tape_43, runtime.Bind(z_213, runtime.End{}))), len(r_265), 16384)
+		if loop_288.For == nil {
+			loop_288.For = func(lo_285, hi int) {
+				r_265 := loop_288.C.H
+				tape_43 := loop_288.C.T.H
+				z_213 := loop_288.C.T.T.H
+				for i_286 := lo_285; i_286 < hi; i_286++ {
+					r_265[i_286] += (tape_43[i_286] * z_213[i_286])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_268), 16384, loop_291.For)
-		loop_291.Leave(&nbLoop101)
+		runtime.ParallelFor(len(r_265), 16384, loop_288.For)
+		loop_288.Leave(&nbLoop95)
 	} else {
-		for i_285 := range r_268 {
-			r_268[i_285] += (tape_43[i_285] * z_216[i_285])
+		for i_282 := range r_265 {
+			r_265[i_282] += (tape_43[i_282] * z_213[i_282])
 		}
 	}
 	if tape_24 != tape_42 {
@@ -15467,26 +15344,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_19 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
-	row_292 := z_214[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_41 = tape_41[:len(row_292)]
-	z_216 = z_216[:len(row_292)]
-	if len(row_292) >= 262144 {
-		loop_299 := runtime.EnterLoop(&nbLoop102, runtime.Bind(row_292, runtime.Bind(tape_41, runtime.Bind(z_216, runtime.End{}))), len(row_292), 16384)
-		if loop_299.For == nil {
-			loop_299.For = func(lo_296, hi int) {
-				row_292 := loop_299.C.H
-				tape_41 := loop_299.C.T.H
-				z_216 := loop_299.C.T.T.H
-				for i_297 := lo_296; i_297 < hi; i_297++ {
-					row_292[i_297] += (tape_41[i_297] * z_216[i_297])
+	row_289 := z_211[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_289)]
+	z_213 = z_213[:len(row_289)]
+	if len(row_289) >= 262144 {
+		loop_296 := runtime.EnterLoop(&nbLoop96, runtime.Bind(row_289, runtime.Bind(tape_41, runtime.Bind(z_213, runtime.End{}))), len(row_289), 16384)
+		if loop_296.For == nil {
+			loop_296.For = func(lo_293, hi int) {
+				row_289 := loop_296.C.H
+				tape_41 := loop_296.C.T.H
+				z_213 := loop_296.C.T.T.H
+				for i_294 := lo_293; i_294 < hi; i_294++ {
+					row_289[i_294] += (tape_41[i_294] * z_213[i_294])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_292), 16384, loop_299.For)
-		loop_299.Leave(&nbLoop102)
+		runtime.ParallelFor(len(row_289), 16384, loop_296.For)
+		loop_296.Leave(&nbLoop96)
 	} else {
-		for i_293 := range row_292 {
-			row_292[i_293] += (tape_41[i_293] * z_216[i_293])
+		for i_290 := range row_289 {
+			row_289[i_290] += (tape_41[i_290] * z_213[i_290])
 		}
 	}
 	if tape_42 != tape_46 {
@@ -15498,26 +15375,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_22 != tape_46 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
-	row_300 := z_215[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	tape_45 = tape_45[:len(row_300)]
-	r_268 = r_268[:len(row_300)]
-	if len(row_300) >= 262144 {
-		loop_307 := runtime.EnterLoop(&nbLoop103, runtime.Bind(row_300, runtime.Bind(tape_45, runtime.Bind(r_268, runtime.End{}))), len(row_300), 16384)
-		if loop_307.For == nil {
-			loop_307.For = func(lo_304, hi int) {
-				row_300 := loop_307.C.H
-				tape_45 := loop_307.C.T.H
-				r_268 := loop_307.C.T.T.H
-				for i_305 := lo_304; i_305 < hi; i_305++ {
-					row_300[i_305] += ((2.0 * tape_45[i_305]) * r_268[i_305])
+	row_297 := z_212[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	tape_45 = tape_45[:len(row_297)]
+	r_265 = r_265[:len(row_297)]
+	if len(row_297) >= 262144 {
+		loop_304 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_297, runtime.Bind(tape_45, runtime.Bind(r_265, runtime.End{}))), len(row_297), 16384)
+		if loop_304.For == nil {
+			loop_304.For = func(lo_301, hi int) {
+				row_297 := loop_304.C.H
+				tape_45 := loop_304.C.T.H
+				r_265 := loop_304.C.T.T.H
+				for i_302 := lo_301; i_302 < hi; i_302++ {
+					row_297[i_302] += ((2.0 * tape_45[i_302]) * r_265[i_302])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_300), 16384, loop_307.For)
-		loop_307.Leave(&nbLoop103)
+		runtime.ParallelFor(len(row_297), 16384, loop_304.For)
+		loop_304.Leave(&nbLoop97)
 	} else {
-		for i_301 := range row_300 {
-			row_300[i_301] += ((2.0 * tape_45[i_301]) * r_268[i_301])
+		for i_298 := range row_297 {
+			row_297[i_298] += ((2.0 * tape_45[i_298]) * r_265[i_298])
 		}
 	}
 	if tape_42 != tape_48 {
@@ -15529,36 +15406,36 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_22 != tape_48 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
-	row_308 := z_215[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	tape_47 = tape_47[:len(row_308)]
-	r_268 = r_268[:len(row_308)]
-	if len(row_308) >= 262144 {
-		loop_315 := runtime.EnterLoop(&nbLoop104, runtime.Bind(row_308, runtime.Bind(tape_47, runtime.Bind(r_268, runtime.End{}))), len(row_308), 16384)
-		if loop_315.For == nil {
-			loop_315.For = func(lo_312, hi int) {
-				row_308 := loop_315.C.H
-				tape_47 := loop_315.C.T.H
-				r_268 := loop_315.C.T.T.H
-				for i_313 := lo_312; i_313 < hi; i_313++ {
-					row_308[i_313] += ((2.0 * tape_47[i_313]) * r_268[i_313])
+	row_305 := z_212[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	tape_47 = tape_47[:len(row_305)]
+	r_265 = r_265[:len(row_305)]
+	if len(row_305) >= 262144 {
+		loop_312 := runtime.EnterLoop(&nbLoop98, runtime.Bind(row_305, runtime.Bind(tape_47, runtime.Bind(r_265, runtime.End{}))), len(row_305), 16384)
+		if loop_312.For == nil {
+			loop_312.For = func(lo_309, hi int) {
+				row_305 := loop_312.C.H
+				tape_47 := loop_312.C.T.H
+				r_265 := loop_312.C.T.T.H
+				for i_310 := lo_309; i_310 < hi; i_310++ {
+					row_305[i_310] += ((2.0 * tape_47[i_310]) * r_265[i_310])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_308), 16384, loop_315.For)
-		loop_315.Leave(&nbLoop104)
+		runtime.ParallelFor(len(row_305), 16384, loop_312.For)
+		loop_312.Leave(&nbLoop98)
 	} else {
-		for i_309 := range row_308 {
-			row_308[i_309] += ((2.0 * tape_47[i_309]) * r_268[i_309])
+		for i_306 := range row_305 {
+			row_305[i_306] += ((2.0 * tape_47[i_306]) * r_265[i_306])
 		}
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_316 := z_215[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_313 := z_212[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_317 := z_215[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	row_314 := z_212[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
 	if tape_22 != tape_54 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_54})+" and "+runtime.ShapeString([]int{tape_22}))
 	}
@@ -15586,103 +15463,121 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_52 != tape_54 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_52})+", element 0 has shape "+runtime.ShapeString([]int{tape_54}))
 	}
-	rs_318 := tape_54
-	tot_319, err_320 := runtime.MulSize(3, rs_318)
-	if err_320 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_320)
+	rs_315 := tape_54
+	tot_316, err_317 := runtime.MulSize(3, rs_315)
+	if err_317 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_317)
 	}
-	a_321 := ar.F64w(tot_319)
-	row_322 := a_321[0*rs_318 : 1*rs_318]
-	row_323 := a_321[1*rs_318 : 2*rs_318]
-	row_324 := a_321[2*rs_318 : 3*rs_318]
+	a_318 := ar.F64w(tot_316)
+	row_319 := a_318[0*rs_315 : 1*rs_315]
+	row_320 := a_318[1*rs_315 : 2*rs_315]
+	row_321 := a_318[2*rs_315 : 3*rs_315]
 	tape_53 = tape_53[:tape_54]
-	row_316 = row_316[:tape_54]
+	row_313 = row_313[:tape_54]
 	tape_49 = tape_49[:tape_54]
-	row_317 = row_317[:tape_54]
+	row_314 = row_314[:tape_54]
 	tape_51 = tape_51[:tape_54]
 	tape_55 = tape_55[:tape_54]
-	row_322 = row_322[:tape_54]
-	row_323 = row_323[:tape_54]
-	row_324 = row_324[:tape_54]
+	row_319 = row_319[:tape_54]
+	row_320 = row_320[:tape_54]
+	row_321 = row_321[:tape_54]
 	if tape_54 >= 262144 {
-		loop_337 := runtime.EnterLoop(&nbLoop105, runtime.Bind(tape_53, runtime.Bind(row_316, runtime.Bind(tape_49, runtime.Bind(row_317, runtime.Bind(tape_51, runtime.Bind(tape_55, runtime.Bind(row_322, runtime.Bind(row_323, runtime.Bind(row_324, runtime.End{}))))))))), tape_54, 16384)
-		if loop_337.For == nil {
-			loop_337.For = func(lo_331, hi int) {
-				tape_53 := loop_337.C.H
-				row_316 := loop_337.C.T.H
-				tape_49 := loop_337.C.T.T.H
-				row_317 := loop_337.C.T.T.T.H
-				tape_51 := loop_337.C.T.T.T.T.H
-				tape_55 := loop_337.C.T.T.T.T.T.H
-				row_322 := loop_337.C.T.T.T.T.T.T.H
-				row_323 := loop_337.C.T.T.T.T.T.T.T.H
-				row_324 := loop_337.C.T.T.T.T.T.T.T.T.H
-				for i_332 := lo_331; i_332 < hi; i_332++ {
-					e_334 := ((1.0 / tape_53[i_332]) * row_316[i_332])
-					e_335 := ((1.0 / tape_49[i_332]) * row_317[i_332])
-					e_336 := (((-(tape_51[i_332] / tape_49[i_332])) * row_317[i_332]) + ((-(tape_55[i_332] / tape_53[i_332])) * row_316[i_332]))
-					row_322[i_332] = e_334
-					row_323[i_332] = e_335
-					row_324[i_332] = e_336
+		loop_334 := runtime.EnterLoop(&nbLoop99, runtime.Bind(tape_53, runtime.Bind(row_313, runtime.Bind(tape_49, runtime.Bind(row_314, runtime.Bind(tape_51, runtime.Bind(tape_55, runtime.Bind(row_319, runtime.Bind(row_320, runtime.Bind(row_321, runtime.End{}))))))))), tape_54, 16384)
+		if loop_334.For == nil {
+			loop_334.For = func(lo_328, hi int) {
+				tape_53 := loop_334.C.H
+				row_313 := loop_334.C.T.H
+				tape_49 := loop_334.C.T.T.H
+				row_314 := loop_334.C.T.T.T.H
+				tape_51 := loop_334.C.T.T.T.T.H
+				tape_55 := loop_334.C.T.T.T.T.T.H
+				row_319 := loop_334.C.T.T.T.T.T.T.H
+				row_320 := loop_334.C.T.T.T.T.T.T.T.H
+				row_321 := loop_334.C.T.T.T.T.T.T.T.T.H
+				for i_329 := lo_328; i_329 < hi; i_329++ {
+					e_331 := ((1.0 / tape_53[i_329]) * row_313[i_329])
+					e_332 := ((1.0 / tape_49[i_329]) * row_314[i_329])
+					e_333 := (((-(tape_51[i_329] / tape_49[i_329])) * row_314[i_329]) + ((-(tape_55[i_329] / tape_53[i_329])) * row_313[i_329]))
+					row_319[i_329] = e_331
+					row_320[i_329] = e_332
+					row_321[i_329] = e_333
 				}
 			}
 		}
-		runtime.ParallelFor(tape_54, 16384, loop_337.For)
-		loop_337.Leave(&nbLoop105)
+		runtime.ParallelFor(tape_54, 16384, loop_334.For)
+		loop_334.Leave(&nbLoop99)
 	} else {
-		for i_325 := 0; i_325 < tape_54; i_325++ {
-			e_327 := ((1.0 / tape_53[i_325]) * row_316[i_325])
-			e_328 := ((1.0 / tape_49[i_325]) * row_317[i_325])
-			e_329 := (((-(tape_51[i_325] / tape_49[i_325])) * row_317[i_325]) + ((-(tape_55[i_325] / tape_53[i_325])) * row_316[i_325]))
-			row_322[i_325] = e_327
-			row_323[i_325] = e_328
-			row_324[i_325] = e_329
+		for i_322 := 0; i_322 < tape_54; i_322++ {
+			e_324 := ((1.0 / tape_53[i_322]) * row_313[i_322])
+			e_325 := ((1.0 / tape_49[i_322]) * row_314[i_322])
+			e_326 := (((-(tape_51[i_322] / tape_49[i_322])) * row_314[i_322]) + ((-(tape_55[i_322] / tape_53[i_322])) * row_313[i_322]))
+			row_319[i_322] = e_324
+			row_320[i_322] = e_325
+			row_321[i_322] = e_326
 		}
 	}
-	r_338, r_339, r_340, r_341, r_342, r_343, err_344 := fn_rotatesplit11bwd(ar, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, a_321, 3, tape_54)
-	if err_344 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_344, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_335, r_336, r_337, r_338, r_339, r_340, err_341 := fn_rotatesplit11bwd(ar, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, a_318, 3, tape_54)
+	if err_341 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_341, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_342) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_342), tape_18))
-	}
-	if r_343 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_343})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	region_345 := z_214[int(int64(3))*tape_19 : (int(int64(3))+r_342)*tape_19]
-	r_341 = r_341[:len(region_345)]
-	if len(region_345) >= 262144 {
-		loop_352 := runtime.EnterLoop(&nbLoop106, runtime.Bind(region_345, runtime.Bind(r_341, runtime.End{})), len(region_345), 16384)
-		if loop_352.For == nil {
-			loop_352.For = func(lo_349, hi int) {
-				region_345 := loop_352.C.H
-				r_341 := loop_352.C.T.H
-				for i_350 := lo_349; i_350 < hi; i_350++ {
-					region_345[i_350] += -r_341[i_350]
-				}
-			}
-		}
-		runtime.ParallelFor(len(region_345), 16384, loop_352.For)
-		loop_352.Leave(&nbLoop106)
-	} else {
-		for i_346 := range region_345 {
-			region_345[i_346] += -r_341[i_346]
-		}
-	}
-	if int64(0)+int64(r_339) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_339), tape_18))
+	if int64(3)+int64(r_339) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_339), tape_18))
 	}
 	if r_340 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_340})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_353 := z_214[int(int64(0))*tape_19 : (int(int64(0))+r_339)*tape_19]
-	r_338 = r_338[:len(region_353)]
-	for i_354 := range region_353 {
-		region_353[i_354] += r_338[i_354]
+	region_342 := z_211[int(int64(3))*tape_19 : (int(int64(3))+r_339)*tape_19]
+	r_338 = r_338[:len(region_342)]
+	if len(region_342) >= 262144 {
+		loop_349 := runtime.EnterLoop(&nbLoop100, runtime.Bind(region_342, runtime.Bind(r_338, runtime.End{})), len(region_342), 16384)
+		if loop_349.For == nil {
+			loop_349.For = func(lo_346, hi int) {
+				region_342 := loop_349.C.H
+				r_338 := loop_349.C.T.H
+				for i_347 := lo_346; i_347 < hi; i_347++ {
+					region_342[i_347] += -r_338[i_347]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_342), 16384, loop_349.For)
+		loop_349.Leave(&nbLoop100)
+	} else {
+		for i_343 := range region_342 {
+			region_342[i_343] += -r_338[i_343]
+		}
 	}
-	ar.Keep(mark_355, &z_214, &r_341, &z_175)
-	return z_214, tape_18, tape_19, r_341, r_342, r_343, z_175, tape_7, nil
+	if int64(0)+int64(r_336) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_336), tape_18))
+	}
+	if r_337 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_337})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_350 := z_211[int(int64(0))*tape_19 : (int(int64(0))+r_336)*tape_19]
+	r_335 = r_335[:len(region_350)]
+	for i_351 := range region_350 {
+		region_350[i_351] += r_335[i_351]
+	}
+	ar.Keep(mark_352, &z_211, &r_338, &z_172)
+	return z_211, tape_18, tape_19, r_338, r_339, r_340, z_172, tape_7, nil
 }
+
+// nbLoop101 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop101 runtime.LoopSite
+
+// nbLoop102 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop102 runtime.LoopSite
+
+// nbLoop103 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop103 runtime.LoopSite
+
+// nbLoop104 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop104 runtime.LoopSite
+
+// nbLoop105 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop105 runtime.LoopSite
+
+// nbLoop106 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop106 runtime.LoopSite
 
 // nbLoop107 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
 var nbLoop107 runtime.LoopSite
@@ -15695,24 +15590,6 @@ var nbLoop109 runtime.LoopSite
 
 // nbLoop110 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
 var nbLoop110 runtime.LoopSite
-
-// nbLoop111 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop111 runtime.LoopSite
-
-// nbLoop112 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop112 runtime.LoopSite
-
-// nbLoop113 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop113 runtime.LoopSite
-
-// nbLoop114 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop114 runtime.LoopSite
-
-// nbLoop115 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop115 runtime.LoopSite
-
-// nbLoop116 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop116 runtime.LoopSite
 
 // fn_crosssplit11bwdx2 is def cross$split_11$bwd$x2 (models.nab:122:5).
 func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 []float64, tape_4 int, tape_5 []float64, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, ybar_25 []float64, ybar_26 int, ybar_27 int, ybar_28 []float64, ybar_29 int, ybar_30 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
@@ -15765,7 +15642,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_35 = row_35[:ybar_27]
 	r_37 = r_37[:ybar_27]
 	if ybar_27 >= 262144 {
-		loop_47 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_35, runtime.Bind(r_37, runtime.End{})), ybar_27, 16384)
+		loop_47 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_35, runtime.Bind(r_37, runtime.End{})), ybar_27, 16384)
 		if loop_47.For == nil {
 			loop_47.For = func(lo_43, hi int) {
 				row_35 := loop_47.C.H
@@ -15777,7 +15654,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_27, 16384, loop_47.For)
-		loop_47.Leave(&nbLoop107)
+		loop_47.Leave(&nbLoop101)
 	} else {
 		for i_39 := 0; i_39 < ybar_27; i_39++ {
 			e_41 := -row_35[i_39]
@@ -15788,7 +15665,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_36 = row_36[:ybar_30]
 	r_38 = r_38[:ybar_30]
 	if ybar_30 >= 262144 {
-		loop_57 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_36, runtime.Bind(r_38, runtime.End{})), ybar_30, 16384)
+		loop_57 := runtime.EnterLoop(&nbLoop102, runtime.Bind(row_36, runtime.Bind(r_38, runtime.End{})), ybar_30, 16384)
 		if loop_57.For == nil {
 			loop_57.For = func(lo_53, hi int) {
 				row_36 := loop_57.C.H
@@ -15800,7 +15677,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_30, 16384, loop_57.For)
-		loop_57.Leave(&nbLoop108)
+		loop_57.Leave(&nbLoop102)
 	} else {
 		for i_49 := 0; i_49 < ybar_30; i_49++ {
 			e_51 := -row_36[i_49]
@@ -15811,7 +15688,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_33 = row_33[:ybar_27]
 	r_48 = r_48[:ybar_27]
 	if ybar_27 >= 262144 {
-		loop_67 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_33, runtime.Bind(r_48, runtime.End{})), ybar_27, 16384)
+		loop_67 := runtime.EnterLoop(&nbLoop103, runtime.Bind(row_33, runtime.Bind(r_48, runtime.End{})), ybar_27, 16384)
 		if loop_67.For == nil {
 			loop_67.For = func(lo_63, hi int) {
 				row_33 := loop_67.C.H
@@ -15823,7 +15700,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_27, 16384, loop_67.For)
-		loop_67.Leave(&nbLoop109)
+		loop_67.Leave(&nbLoop103)
 	} else {
 		for i_59 := 0; i_59 < ybar_27; i_59++ {
 			e_61 := -row_33[i_59]
@@ -15834,7 +15711,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_34 = row_34[:ybar_30]
 	r_58 = r_58[:ybar_30]
 	if ybar_30 >= 262144 {
-		loop_77 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_34, runtime.Bind(r_58, runtime.End{})), ybar_30, 16384)
+		loop_77 := runtime.EnterLoop(&nbLoop104, runtime.Bind(row_34, runtime.Bind(r_58, runtime.End{})), ybar_30, 16384)
 		if loop_77.For == nil {
 			loop_77.For = func(lo_73, hi int) {
 				row_34 := loop_77.C.H
@@ -15846,7 +15723,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_30, 16384, loop_77.For)
-		loop_77.Leave(&nbLoop110)
+		loop_77.Leave(&nbLoop104)
 	} else {
 		for i_69 := 0; i_69 < ybar_30; i_69++ {
 			e_71 := -row_34[i_69]
@@ -15857,7 +15734,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_31 = row_31[:ybar_27]
 	r_68 = r_68[:ybar_27]
 	if ybar_27 >= 262144 {
-		loop_87 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_31, runtime.Bind(r_68, runtime.End{})), ybar_27, 16384)
+		loop_87 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_31, runtime.Bind(r_68, runtime.End{})), ybar_27, 16384)
 		if loop_87.For == nil {
 			loop_87.For = func(lo_83, hi int) {
 				row_31 := loop_87.C.H
@@ -15869,7 +15746,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_27, 16384, loop_87.For)
-		loop_87.Leave(&nbLoop111)
+		loop_87.Leave(&nbLoop105)
 	} else {
 		for i_79 := 0; i_79 < ybar_27; i_79++ {
 			e_81 := -row_31[i_79]
@@ -15880,7 +15757,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_32 = row_32[:ybar_30]
 	r_78 = r_78[:ybar_30]
 	if ybar_30 >= 262144 {
-		loop_96 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_32, runtime.Bind(r_78, runtime.End{})), ybar_30, 16384)
+		loop_96 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_32, runtime.Bind(r_78, runtime.End{})), ybar_30, 16384)
 		if loop_96.For == nil {
 			loop_96.For = func(lo_92, hi int) {
 				row_32 := loop_96.C.H
@@ -15892,7 +15769,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_30, 16384, loop_96.For)
-		loop_96.Leave(&nbLoop112)
+		loop_96.Leave(&nbLoop106)
 	} else {
 		for i_88 := 0; i_88 < ybar_30; i_88++ {
 			e_90 := -row_32[i_88]
@@ -15957,7 +15834,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_102 = row_102[:tape_6]
 	row_103 = row_103[:tape_6]
 	if tape_6 >= 262144 {
-		loop_116 := runtime.EnterLoop(&nbLoop113, runtime.Bind(tape_5, runtime.Bind(row_35, runtime.Bind(tape_9, runtime.Bind(r_48, runtime.Bind(tape_1, runtime.Bind(r_37, runtime.Bind(tape_21, runtime.Bind(row_31, runtime.Bind(tape_13, runtime.Bind(row_33, runtime.Bind(tape_17, runtime.Bind(r_68, runtime.Bind(row_101, runtime.Bind(row_102, runtime.Bind(row_103, runtime.End{}))))))))))))))), tape_6, 16384)
+		loop_116 := runtime.EnterLoop(&nbLoop107, runtime.Bind(tape_5, runtime.Bind(row_35, runtime.Bind(tape_9, runtime.Bind(r_48, runtime.Bind(tape_1, runtime.Bind(r_37, runtime.Bind(tape_21, runtime.Bind(row_31, runtime.Bind(tape_13, runtime.Bind(row_33, runtime.Bind(tape_17, runtime.Bind(r_68, runtime.Bind(row_101, runtime.Bind(row_102, runtime.Bind(row_103, runtime.End{}))))))))))))))), tape_6, 16384)
 		if loop_116.For == nil {
 			loop_116.For = func(lo_110, hi int) {
 				tape_5 := loop_116.C.H
@@ -15986,7 +15863,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_116.For)
-		loop_116.Leave(&nbLoop113)
+		loop_116.Leave(&nbLoop107)
 	} else {
 		for i_104 := 0; i_104 < tape_6; i_104++ {
 			e_106 := ((tape_5[i_104] * row_35[i_104]) + (tape_9[i_104] * r_48[i_104]))
@@ -16055,7 +15932,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_122 = row_122[:tape_4]
 	row_123 = row_123[:tape_4]
 	if tape_4 >= 262144 {
-		loop_136 := runtime.EnterLoop(&nbLoop114, runtime.Bind(tape_3, runtime.Bind(r_37, runtime.Bind(tape_15, runtime.Bind(row_33, runtime.Bind(tape_7, runtime.Bind(row_35, runtime.Bind(tape_19, runtime.Bind(r_68, runtime.Bind(tape_11, runtime.Bind(r_48, runtime.Bind(tape_23, runtime.Bind(row_31, runtime.Bind(row_121, runtime.Bind(row_122, runtime.Bind(row_123, runtime.End{}))))))))))))))), tape_4, 16384)
+		loop_136 := runtime.EnterLoop(&nbLoop108, runtime.Bind(tape_3, runtime.Bind(r_37, runtime.Bind(tape_15, runtime.Bind(row_33, runtime.Bind(tape_7, runtime.Bind(row_35, runtime.Bind(tape_19, runtime.Bind(r_68, runtime.Bind(tape_11, runtime.Bind(r_48, runtime.Bind(tape_23, runtime.Bind(row_31, runtime.Bind(row_121, runtime.Bind(row_122, runtime.Bind(row_123, runtime.End{}))))))))))))))), tape_4, 16384)
 		if loop_136.For == nil {
 			loop_136.For = func(lo_130, hi int) {
 				tape_3 := loop_136.C.H
@@ -16084,7 +15961,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_4, 16384, loop_136.For)
-		loop_136.Leave(&nbLoop114)
+		loop_136.Leave(&nbLoop108)
 	} else {
 		for i_124 := 0; i_124 < tape_4; i_124++ {
 			e_126 := ((tape_3[i_124] * r_37[i_124]) + (tape_15[i_124] * row_33[i_124]))
@@ -16153,7 +16030,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_142 = row_142[:tape_6]
 	row_143 = row_143[:tape_6]
 	if tape_6 >= 262144 {
-		loop_156 := runtime.EnterLoop(&nbLoop115, runtime.Bind(tape_5, runtime.Bind(row_36, runtime.Bind(tape_9, runtime.Bind(r_58, runtime.Bind(tape_1, runtime.Bind(r_38, runtime.Bind(tape_21, runtime.Bind(row_32, runtime.Bind(tape_13, runtime.Bind(row_34, runtime.Bind(tape_17, runtime.Bind(r_78, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.End{}))))))))))))))), tape_6, 16384)
+		loop_156 := runtime.EnterLoop(&nbLoop109, runtime.Bind(tape_5, runtime.Bind(row_36, runtime.Bind(tape_9, runtime.Bind(r_58, runtime.Bind(tape_1, runtime.Bind(r_38, runtime.Bind(tape_21, runtime.Bind(row_32, runtime.Bind(tape_13, runtime.Bind(row_34, runtime.Bind(tape_17, runtime.Bind(r_78, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.End{}))))))))))))))), tape_6, 16384)
 		if loop_156.For == nil {
 			loop_156.For = func(lo_150, hi int) {
 				tape_5 := loop_156.C.H
@@ -16182,7 +16059,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_156.For)
-		loop_156.Leave(&nbLoop115)
+		loop_156.Leave(&nbLoop109)
 	} else {
 		for i_144 := 0; i_144 < tape_6; i_144++ {
 			e_146 := ((tape_5[i_144] * row_36[i_144]) + (tape_9[i_144] * r_58[i_144]))
@@ -16251,7 +16128,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_162 = row_162[:tape_4]
 	row_163 = row_163[:tape_4]
 	if tape_4 >= 262144 {
-		loop_176 := runtime.EnterLoop(&nbLoop116, runtime.Bind(tape_3, runtime.Bind(r_38, runtime.Bind(tape_15, runtime.Bind(row_34, runtime.Bind(tape_7, runtime.Bind(row_36, runtime.Bind(tape_19, runtime.Bind(r_78, runtime.Bind(tape_11, runtime.Bind(r_58, runtime.Bind(tape_23, runtime.Bind(row_32, runtime.Bind(row_161, runtime.Bind(row_162, runtime.Bind(row_163, runtime.End{}))))))))))))))), tape_4, 16384)
+		loop_176 := runtime.EnterLoop(&nbLoop110, runtime.Bind(tape_3, runtime.Bind(r_38, runtime.Bind(tape_15, runtime.Bind(row_34, runtime.Bind(tape_7, runtime.Bind(row_36, runtime.Bind(tape_19, runtime.Bind(r_78, runtime.Bind(tape_11, runtime.Bind(r_58, runtime.Bind(tape_23, runtime.Bind(row_32, runtime.Bind(row_161, runtime.Bind(row_162, runtime.Bind(row_163, runtime.End{}))))))))))))))), tape_4, 16384)
 		if loop_176.For == nil {
 			loop_176.For = func(lo_170, hi int) {
 				tape_3 := loop_176.C.H
@@ -16280,7 +16157,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_4, 16384, loop_176.For)
-		loop_176.Leave(&nbLoop116)
+		loop_176.Leave(&nbLoop110)
 	} else {
 		for i_164 := 0; i_164 < tape_4; i_164++ {
 			e_166 := ((tape_3[i_164] * r_38[i_164]) + (tape_15[i_164] * row_34[i_164]))
@@ -16294,6 +16171,24 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	ar.Keep(mark_177, &a_100, &a_120, &a_140, &a_160)
 	return a_100, 3, tape_6, a_120, 3, tape_4, a_140, 3, tape_6, a_160, 3, tape_4, nil
 }
+
+// nbLoop111 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop111 runtime.LoopSite
+
+// nbLoop112 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop112 runtime.LoopSite
+
+// nbLoop113 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop113 runtime.LoopSite
+
+// nbLoop114 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop114 runtime.LoopSite
+
+// nbLoop115 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop115 runtime.LoopSite
+
+// nbLoop116 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop116 runtime.LoopSite
 
 // nbLoop117 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
 var nbLoop117 runtime.LoopSite
@@ -16445,62 +16340,14 @@ var nbLoop165 runtime.LoopSite
 // nbLoop166 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
 var nbLoop166 runtime.LoopSite
 
-// nbLoop167 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop167 runtime.LoopSite
-
-// nbLoop168 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop168 runtime.LoopSite
-
-// nbLoop169 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop169 runtime.LoopSite
-
-// nbLoop170 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop170 runtime.LoopSite
-
-// nbLoop171 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop171 runtime.LoopSite
-
-// nbLoop172 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop172 runtime.LoopSite
-
-// nbLoop173 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop173 runtime.LoopSite
-
-// nbLoop174 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop174 runtime.LoopSite
-
-// nbLoop175 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop175 runtime.LoopSite
-
-// nbLoop176 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop176 runtime.LoopSite
-
-// nbLoop177 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop177 runtime.LoopSite
-
-// nbLoop178 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop178 runtime.LoopSite
-
-// nbLoop179 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop179 runtime.LoopSite
-
-// nbLoop180 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop180 runtime.LoopSite
-
-// nbLoop181 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop181 runtime.LoopSite
-
-// nbLoop182 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop182 runtime.LoopSite
-
 // fn_rotatesplit11bwdx2 is def rotate$split_11$bwd$x2 (models.nab:126:5).
-func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, tape_51 []float64, tape_52 int, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 []float64, tape_94 int, tape_95 []float64, tape_96 int, tape_97 []float64, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 int, tape_104 []float64, tape_105 int, tape_106 []float64, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 []float64, tape_113 int, ybar_114 []float64, ybar_115 int, ybar_116 int, ybar_117 []float64, ybar_118 int, ybar_119 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
-	mark_1095 := ar.Mark()
+func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, tape_51 []float64, tape_52 int, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 []float64, tape_94 int, tape_95 []float64, tape_96 int, tape_97 []float64, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 []float64, tape_108 int, tape_109 []float64, tape_110 int, ybar_111 []float64, ybar_112 int, ybar_113 int, ybar_114 []float64, ybar_115 int, ybar_116 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
+	mark_1038 := ar.Mark()
+	if ybar_112 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_112))
+	}
 	if ybar_115 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_115))
-	}
-	if ybar_118 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_118))
 	}
 	tape_7 = tape_7[:tape_8]
 	tape_9 = tape_9[:tape_10]
@@ -16544,406 +16391,405 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_95 = tape_95[:tape_96]
 	tape_97 = tape_97[:tape_98]
 	tape_99 = tape_99[:tape_100]
-	tape_101 = tape_101[:tape_102*tape_103]
-	tape_104 = tape_104[:tape_105]
-	tape_106 = tape_106[:tape_107]
-	tape_108 = tape_108[:tape_109]
-	tape_110 = tape_110[:tape_111]
-	tape_112 = tape_112[:tape_113]
+	tape_101 = tape_101[:tape_102]
+	tape_103 = tape_103[:tape_104]
+	tape_105 = tape_105[:tape_106]
+	tape_107 = tape_107[:tape_108]
+	tape_109 = tape_109[:tape_110]
+	ybar_111 = ybar_111[:ybar_112*ybar_113]
 	ybar_114 = ybar_114[:ybar_115*ybar_116]
-	ybar_117 = ybar_117[:ybar_118*ybar_119]
-	r_120 := ar.F64w(tape_8)
-	tape_7 = tape_7[:len(r_120)]
-	if len(r_120) >= 262144 {
-		loop_127 := runtime.EnterLoop(&nbLoop117, runtime.Bind(r_120, runtime.Bind(tape_7, runtime.End{})), len(r_120), 16384)
-		if loop_127.For == nil {
-			loop_127.For = func(lo_124, hi int) {
-				r_120 := loop_127.C.H
-				tape_7 := loop_127.C.T.H
-				for i_125 := lo_124; i_125 < hi; i_125++ {
-					r_120[i_125] = (runtime.Sign(tape_7[i_125]))
+	r_117 := ar.F64w(tape_8)
+	tape_7 = tape_7[:len(r_117)]
+	if len(r_117) >= 262144 {
+		loop_124 := runtime.EnterLoop(&nbLoop111, runtime.Bind(r_117, runtime.Bind(tape_7, runtime.End{})), len(r_117), 16384)
+		if loop_124.For == nil {
+			loop_124.For = func(lo_121, hi int) {
+				r_117 := loop_124.C.H
+				tape_7 := loop_124.C.T.H
+				for i_122 := lo_121; i_122 < hi; i_122++ {
+					r_117[i_122] = (runtime.Sign(tape_7[i_122]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_120), 16384, loop_127.For)
-		loop_127.Leave(&nbLoop117)
+		runtime.ParallelFor(len(r_117), 16384, loop_124.For)
+		loop_124.Leave(&nbLoop111)
 	} else {
-		for i_121 := range r_120 {
-			r_120[i_121] = (runtime.Sign(tape_7[i_121]))
+		for i_118 := range r_117 {
+			r_117[i_118] = (runtime.Sign(tape_7[i_118]))
 		}
 	}
-	n_128, err_129 := runtime.CheckSize(int64(3))
-	if err_129 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_129)
+	n_125, err_126 := runtime.CheckSize(int64(3))
+	if err_126 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_126)
 	}
-	var a_130 []float64
-	if int64(0) >= int64(ybar_115) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_115))
+	var a_127 []float64
+	if int64(0) >= int64(ybar_112) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_112))
 	}
-	row_131 := ybar_114[int(int64(0))*ybar_116 : (int(int64(0))+1)*ybar_116]
-	if ybar_116 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
+	row_128 := ybar_111[int(int64(0))*ybar_113 : (int(int64(0))+1)*ybar_113]
+	if ybar_113 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_113}))
 	}
-	rs_132 := tape_8
-	tot_133, err_134 := runtime.MulSize(n_128, rs_132)
-	if err_134 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_134)
+	rs_129 := tape_8
+	tot_130, err_131 := runtime.MulSize(n_125, rs_129)
+	if err_131 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_131)
 	}
-	a_130 = ar.F64w(tot_133)
-	if int64(1) >= int64(ybar_115) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_115))
+	a_127 = ar.F64w(tot_130)
+	if int64(1) >= int64(ybar_112) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_112))
 	}
-	row_135 := ybar_114[int(int64(1))*ybar_116 : (int(int64(1))+1)*ybar_116]
-	if ybar_116 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
+	row_132 := ybar_111[int(int64(1))*ybar_113 : (int(int64(1))+1)*ybar_113]
+	if ybar_113 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_113}))
 	}
-	if int64(2) >= int64(ybar_115) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_115))
+	if int64(2) >= int64(ybar_112) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_112))
 	}
-	row_136 := ybar_114[int(int64(2))*ybar_116 : (int(int64(2))+1)*ybar_116]
-	if ybar_116 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
+	row_133 := ybar_111[int(int64(2))*ybar_113 : (int(int64(2))+1)*ybar_113]
+	if ybar_113 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_113}))
 	}
-	row_137 := a_130[0*rs_132 : 1*rs_132]
-	row_138 := a_130[1*rs_132 : 2*rs_132]
-	row_139 := a_130[2*rs_132 : 3*rs_132]
-	r_120 = r_120[:tape_8]
-	row_131 = row_131[:tape_8]
+	row_134 := a_127[0*rs_129 : 1*rs_129]
+	row_135 := a_127[1*rs_129 : 2*rs_129]
+	row_136 := a_127[2*rs_129 : 3*rs_129]
+	r_117 = r_117[:tape_8]
+	row_128 = row_128[:tape_8]
+	row_132 = row_132[:tape_8]
+	row_133 = row_133[:tape_8]
+	row_134 = row_134[:tape_8]
 	row_135 = row_135[:tape_8]
 	row_136 = row_136[:tape_8]
-	row_137 = row_137[:tape_8]
-	row_138 = row_138[:tape_8]
-	row_139 = row_139[:tape_8]
 	if tape_8 >= 262144 {
-		loop_152 := runtime.EnterLoop(&nbLoop118, runtime.Bind(r_120, runtime.Bind(row_131, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.End{}))))))), tape_8, 16384)
-		if loop_152.For == nil {
-			loop_152.For = func(lo_146, hi int) {
-				r_120 := loop_152.C.H
-				row_131 := loop_152.C.T.H
-				row_135 := loop_152.C.T.T.H
-				row_136 := loop_152.C.T.T.T.H
-				row_137 := loop_152.C.T.T.T.T.H
-				row_138 := loop_152.C.T.T.T.T.T.H
-				row_139 := loop_152.C.T.T.T.T.T.T.H
-				for i_147 := lo_146; i_147 < hi; i_147++ {
-					e_149 := (r_120[i_147] * row_131[i_147])
-					e_150 := (r_120[i_147] * row_135[i_147])
-					e_151 := (r_120[i_147] * row_136[i_147])
-					row_137[i_147] = e_149
-					row_138[i_147] = e_150
-					row_139[i_147] = e_151
+		loop_149 := runtime.EnterLoop(&nbLoop112, runtime.Bind(r_117, runtime.Bind(row_128, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.End{}))))))), tape_8, 16384)
+		if loop_149.For == nil {
+			loop_149.For = func(lo_143, hi int) {
+				r_117 := loop_149.C.H
+				row_128 := loop_149.C.T.H
+				row_132 := loop_149.C.T.T.H
+				row_133 := loop_149.C.T.T.T.H
+				row_134 := loop_149.C.T.T.T.T.H
+				row_135 := loop_149.C.T.T.T.T.T.H
+				row_136 := loop_149.C.T.T.T.T.T.T.H
+				for i_144 := lo_143; i_144 < hi; i_144++ {
+					e_146 := (r_117[i_144] * row_128[i_144])
+					e_147 := (r_117[i_144] * row_132[i_144])
+					e_148 := (r_117[i_144] * row_133[i_144])
+					row_134[i_144] = e_146
+					row_135[i_144] = e_147
+					row_136[i_144] = e_148
 				}
 			}
 		}
-		runtime.ParallelFor(tape_8, 16384, loop_152.For)
-		loop_152.Leave(&nbLoop118)
+		runtime.ParallelFor(tape_8, 16384, loop_149.For)
+		loop_149.Leave(&nbLoop112)
 	} else {
-		for i_140 := 0; i_140 < tape_8; i_140++ {
-			e_142 := (r_120[i_140] * row_131[i_140])
-			e_143 := (r_120[i_140] * row_135[i_140])
-			e_144 := (r_120[i_140] * row_136[i_140])
-			row_137[i_140] = e_142
-			row_138[i_140] = e_143
-			row_139[i_140] = e_144
+		for i_137 := 0; i_137 < tape_8; i_137++ {
+			e_139 := (r_117[i_137] * row_128[i_137])
+			e_140 := (r_117[i_137] * row_132[i_137])
+			e_141 := (r_117[i_137] * row_133[i_137])
+			row_134[i_137] = e_139
+			row_135[i_137] = e_140
+			row_136[i_137] = e_141
 		}
 	}
-	n_153, err_154 := runtime.CheckSize(int64(3))
-	if err_154 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_154)
+	n_150, err_151 := runtime.CheckSize(int64(3))
+	if err_151 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_151)
 	}
-	var a_155 []float64
+	var a_152 []float64
+	if int64(0) >= int64(ybar_112) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_112))
+	}
+	row_153 := ybar_111[int(int64(0))*ybar_113 : (int(int64(0))+1)*ybar_113]
+	if ybar_113 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_113}))
+	}
+	rs_154 := tape_8
+	tot_155, err_156 := runtime.MulSize(n_150, rs_154)
+	if err_156 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_156)
+	}
+	a_152 = ar.F64w(tot_155)
+	if int64(1) >= int64(ybar_112) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_112))
+	}
+	row_157 := ybar_111[int(int64(1))*ybar_113 : (int(int64(1))+1)*ybar_113]
+	if ybar_113 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_113}))
+	}
+	if int64(2) >= int64(ybar_112) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_112))
+	}
+	row_158 := ybar_111[int(int64(2))*ybar_113 : (int(int64(2))+1)*ybar_113]
+	if ybar_113 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_113}))
+	}
+	row_159 := a_152[0*rs_154 : 1*rs_154]
+	row_160 := a_152[1*rs_154 : 2*rs_154]
+	row_161 := a_152[2*rs_154 : 3*rs_154]
+	r_117 = r_117[:tape_8]
+	row_153 = row_153[:tape_8]
+	row_157 = row_157[:tape_8]
+	row_158 = row_158[:tape_8]
+	row_159 = row_159[:tape_8]
+	row_160 = row_160[:tape_8]
+	row_161 = row_161[:tape_8]
+	if tape_8 >= 262144 {
+		loop_174 := runtime.EnterLoop(&nbLoop113, runtime.Bind(r_117, runtime.Bind(row_153, runtime.Bind(row_157, runtime.Bind(row_158, runtime.Bind(row_159, runtime.Bind(row_160, runtime.Bind(row_161, runtime.End{}))))))), tape_8, 16384)
+		if loop_174.For == nil {
+			loop_174.For = func(lo_168, hi int) {
+				r_117 := loop_174.C.H
+				row_153 := loop_174.C.T.H
+				row_157 := loop_174.C.T.T.H
+				row_158 := loop_174.C.T.T.T.H
+				row_159 := loop_174.C.T.T.T.T.H
+				row_160 := loop_174.C.T.T.T.T.T.H
+				row_161 := loop_174.C.T.T.T.T.T.T.H
+				for i_169 := lo_168; i_169 < hi; i_169++ {
+					e_171 := ((1.0 - r_117[i_169]) * row_153[i_169])
+					e_172 := ((1.0 - r_117[i_169]) * row_157[i_169])
+					e_173 := ((1.0 - r_117[i_169]) * row_158[i_169])
+					row_159[i_169] = e_171
+					row_160[i_169] = e_172
+					row_161[i_169] = e_173
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_174.For)
+		loop_174.Leave(&nbLoop113)
+	} else {
+		for i_162 := 0; i_162 < tape_8; i_162++ {
+			e_164 := ((1.0 - r_117[i_162]) * row_153[i_162])
+			e_165 := ((1.0 - r_117[i_162]) * row_157[i_162])
+			e_166 := ((1.0 - r_117[i_162]) * row_158[i_162])
+			row_159[i_162] = e_164
+			row_160[i_162] = e_165
+			row_161[i_162] = e_166
+		}
+	}
+	n_175, err_176 := runtime.CheckSize(int64(3))
+	if err_176 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_176)
+	}
+	var a_177 []float64
 	if int64(0) >= int64(ybar_115) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_115))
 	}
-	row_156 := ybar_114[int(int64(0))*ybar_116 : (int(int64(0))+1)*ybar_116]
+	row_178 := ybar_114[int(int64(0))*ybar_116 : (int(int64(0))+1)*ybar_116]
 	if ybar_116 != tape_8 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
 	}
-	rs_157 := tape_8
-	tot_158, err_159 := runtime.MulSize(n_153, rs_157)
-	if err_159 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_159)
+	rs_179 := tape_8
+	tot_180, err_181 := runtime.MulSize(n_175, rs_179)
+	if err_181 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_181)
 	}
-	a_155 = ar.F64w(tot_158)
+	a_177 = ar.F64w(tot_180)
 	if int64(1) >= int64(ybar_115) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_115))
 	}
-	row_160 := ybar_114[int(int64(1))*ybar_116 : (int(int64(1))+1)*ybar_116]
+	row_182 := ybar_114[int(int64(1))*ybar_116 : (int(int64(1))+1)*ybar_116]
 	if ybar_116 != tape_8 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
 	}
 	if int64(2) >= int64(ybar_115) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_115))
 	}
-	row_161 := ybar_114[int(int64(2))*ybar_116 : (int(int64(2))+1)*ybar_116]
+	row_183 := ybar_114[int(int64(2))*ybar_116 : (int(int64(2))+1)*ybar_116]
 	if ybar_116 != tape_8 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
 	}
-	row_162 := a_155[0*rs_157 : 1*rs_157]
-	row_163 := a_155[1*rs_157 : 2*rs_157]
-	row_164 := a_155[2*rs_157 : 3*rs_157]
-	r_120 = r_120[:tape_8]
-	row_156 = row_156[:tape_8]
-	row_160 = row_160[:tape_8]
-	row_161 = row_161[:tape_8]
-	row_162 = row_162[:tape_8]
-	row_163 = row_163[:tape_8]
-	row_164 = row_164[:tape_8]
-	if tape_8 >= 262144 {
-		loop_177 := runtime.EnterLoop(&nbLoop119, runtime.Bind(r_120, runtime.Bind(row_156, runtime.Bind(row_160, runtime.Bind(row_161, runtime.Bind(row_162, runtime.Bind(row_163, runtime.Bind(row_164, runtime.End{}))))))), tape_8, 16384)
-		if loop_177.For == nil {
-			loop_177.For = func(lo_171, hi int) {
-				r_120 := loop_177.C.H
-				row_156 := loop_177.C.T.H
-				row_160 := loop_177.C.T.T.H
-				row_161 := loop_177.C.T.T.T.H
-				row_162 := loop_177.C.T.T.T.T.H
-				row_163 := loop_177.C.T.T.T.T.T.H
-				row_164 := loop_177.C.T.T.T.T.T.T.H
-				for i_172 := lo_171; i_172 < hi; i_172++ {
-					e_174 := ((1.0 - r_120[i_172]) * row_156[i_172])
-					e_175 := ((1.0 - r_120[i_172]) * row_160[i_172])
-					e_176 := ((1.0 - r_120[i_172]) * row_161[i_172])
-					row_162[i_172] = e_174
-					row_163[i_172] = e_175
-					row_164[i_172] = e_176
-				}
-			}
-		}
-		runtime.ParallelFor(tape_8, 16384, loop_177.For)
-		loop_177.Leave(&nbLoop119)
-	} else {
-		for i_165 := 0; i_165 < tape_8; i_165++ {
-			e_167 := ((1.0 - r_120[i_165]) * row_156[i_165])
-			e_168 := ((1.0 - r_120[i_165]) * row_160[i_165])
-			e_169 := ((1.0 - r_120[i_165]) * row_161[i_165])
-			row_162[i_165] = e_167
-			row_163[i_165] = e_168
-			row_164[i_165] = e_169
-		}
-	}
-	n_178, err_179 := runtime.CheckSize(int64(3))
-	if err_179 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_179)
-	}
-	var a_180 []float64
-	if int64(0) >= int64(ybar_118) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_118))
-	}
-	row_181 := ybar_117[int(int64(0))*ybar_119 : (int(int64(0))+1)*ybar_119]
-	if ybar_119 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_119}))
-	}
-	rs_182 := tape_8
-	tot_183, err_184 := runtime.MulSize(n_178, rs_182)
-	if err_184 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_184)
-	}
-	a_180 = ar.F64w(tot_183)
-	if int64(1) >= int64(ybar_118) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_118))
-	}
-	row_185 := ybar_117[int(int64(1))*ybar_119 : (int(int64(1))+1)*ybar_119]
-	if ybar_119 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_119}))
-	}
-	if int64(2) >= int64(ybar_118) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_118))
-	}
-	row_186 := ybar_117[int(int64(2))*ybar_119 : (int(int64(2))+1)*ybar_119]
-	if ybar_119 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_119}))
-	}
-	row_187 := a_180[0*rs_182 : 1*rs_182]
-	row_188 := a_180[1*rs_182 : 2*rs_182]
-	row_189 := a_180[2*rs_182 : 3*rs_182]
-	r_120 = r_120[:tape_8]
-	row_181 = row_181[:tape_8]
+	row_184 := a_177[0*rs_179 : 1*rs_179]
+	row_185 := a_177[1*rs_179 : 2*rs_179]
+	row_186 := a_177[2*rs_179 : 3*rs_179]
+	r_117 = r_117[:tape_8]
+	row_178 = row_178[:tape_8]
+	row_182 = row_182[:tape_8]
+	row_183 = row_183[:tape_8]
+	row_184 = row_184[:tape_8]
 	row_185 = row_185[:tape_8]
 	row_186 = row_186[:tape_8]
-	row_187 = row_187[:tape_8]
-	row_188 = row_188[:tape_8]
-	row_189 = row_189[:tape_8]
 	if tape_8 >= 262144 {
-		loop_202 := runtime.EnterLoop(&nbLoop120, runtime.Bind(r_120, runtime.Bind(row_181, runtime.Bind(row_185, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(row_189, runtime.End{}))))))), tape_8, 16384)
-		if loop_202.For == nil {
-			loop_202.For = func(lo_196, hi int) {
-				r_120 := loop_202.C.H
-				row_181 := loop_202.C.T.H
-				row_185 := loop_202.C.T.T.H
-				row_186 := loop_202.C.T.T.T.H
-				row_187 := loop_202.C.T.T.T.T.H
-				row_188 := loop_202.C.T.T.T.T.T.H
-				row_189 := loop_202.C.T.T.T.T.T.T.H
-				for i_197 := lo_196; i_197 < hi; i_197++ {
-					e_199 := (r_120[i_197] * row_181[i_197])
-					e_200 := (r_120[i_197] * row_185[i_197])
-					e_201 := (r_120[i_197] * row_186[i_197])
-					row_187[i_197] = e_199
-					row_188[i_197] = e_200
-					row_189[i_197] = e_201
+		loop_199 := runtime.EnterLoop(&nbLoop114, runtime.Bind(r_117, runtime.Bind(row_178, runtime.Bind(row_182, runtime.Bind(row_183, runtime.Bind(row_184, runtime.Bind(row_185, runtime.Bind(row_186, runtime.End{}))))))), tape_8, 16384)
+		if loop_199.For == nil {
+			loop_199.For = func(lo_193, hi int) {
+				r_117 := loop_199.C.H
+				row_178 := loop_199.C.T.H
+				row_182 := loop_199.C.T.T.H
+				row_183 := loop_199.C.T.T.T.H
+				row_184 := loop_199.C.T.T.T.T.H
+				row_185 := loop_199.C.T.T.T.T.T.H
+				row_186 := loop_199.C.T.T.T.T.T.T.H
+				for i_194 := lo_193; i_194 < hi; i_194++ {
+					e_196 := (r_117[i_194] * row_178[i_194])
+					e_197 := (r_117[i_194] * row_182[i_194])
+					e_198 := (r_117[i_194] * row_183[i_194])
+					row_184[i_194] = e_196
+					row_185[i_194] = e_197
+					row_186[i_194] = e_198
 				}
 			}
 		}
-		runtime.ParallelFor(tape_8, 16384, loop_202.For)
-		loop_202.Leave(&nbLoop120)
+		runtime.ParallelFor(tape_8, 16384, loop_199.For)
+		loop_199.Leave(&nbLoop114)
 	} else {
-		for i_190 := 0; i_190 < tape_8; i_190++ {
-			e_192 := (r_120[i_190] * row_181[i_190])
-			e_193 := (r_120[i_190] * row_185[i_190])
-			e_194 := (r_120[i_190] * row_186[i_190])
-			row_187[i_190] = e_192
-			row_188[i_190] = e_193
-			row_189[i_190] = e_194
+		for i_187 := 0; i_187 < tape_8; i_187++ {
+			e_189 := (r_117[i_187] * row_178[i_187])
+			e_190 := (r_117[i_187] * row_182[i_187])
+			e_191 := (r_117[i_187] * row_183[i_187])
+			row_184[i_187] = e_189
+			row_185[i_187] = e_190
+			row_186[i_187] = e_191
 		}
 	}
-	n_203, err_204 := runtime.CheckSize(int64(3))
-	if err_204 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_204)
+	n_200, err_201 := runtime.CheckSize(int64(3))
+	if err_201 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_201)
 	}
-	var a_205 []float64
-	if int64(0) >= int64(ybar_118) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_118))
+	var a_202 []float64
+	if int64(0) >= int64(ybar_115) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_115))
 	}
-	row_206 := ybar_117[int(int64(0))*ybar_119 : (int(int64(0))+1)*ybar_119]
-	if ybar_119 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_119}))
+	row_203 := ybar_114[int(int64(0))*ybar_116 : (int(int64(0))+1)*ybar_116]
+	if ybar_116 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
 	}
-	rs_207 := tape_8
-	tot_208, err_209 := runtime.MulSize(n_203, rs_207)
-	if err_209 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_209)
+	rs_204 := tape_8
+	tot_205, err_206 := runtime.MulSize(n_200, rs_204)
+	if err_206 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_206)
 	}
-	a_205 = ar.F64w(tot_208)
-	if int64(1) >= int64(ybar_118) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_118))
+	a_202 = ar.F64w(tot_205)
+	if int64(1) >= int64(ybar_115) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_115))
 	}
-	row_210 := ybar_117[int(int64(1))*ybar_119 : (int(int64(1))+1)*ybar_119]
-	if ybar_119 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_119}))
+	row_207 := ybar_114[int(int64(1))*ybar_116 : (int(int64(1))+1)*ybar_116]
+	if ybar_116 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
 	}
-	if int64(2) >= int64(ybar_118) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_118))
+	if int64(2) >= int64(ybar_115) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_115))
 	}
-	row_211 := ybar_117[int(int64(2))*ybar_119 : (int(int64(2))+1)*ybar_119]
-	if ybar_119 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_119}))
+	row_208 := ybar_114[int(int64(2))*ybar_116 : (int(int64(2))+1)*ybar_116]
+	if ybar_116 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_116}))
 	}
-	row_212 := a_205[0*rs_207 : 1*rs_207]
-	row_213 := a_205[1*rs_207 : 2*rs_207]
-	row_214 := a_205[2*rs_207 : 3*rs_207]
-	r_120 = r_120[:tape_8]
-	row_206 = row_206[:tape_8]
+	row_209 := a_202[0*rs_204 : 1*rs_204]
+	row_210 := a_202[1*rs_204 : 2*rs_204]
+	row_211 := a_202[2*rs_204 : 3*rs_204]
+	r_117 = r_117[:tape_8]
+	row_203 = row_203[:tape_8]
+	row_207 = row_207[:tape_8]
+	row_208 = row_208[:tape_8]
+	row_209 = row_209[:tape_8]
 	row_210 = row_210[:tape_8]
 	row_211 = row_211[:tape_8]
-	row_212 = row_212[:tape_8]
-	row_213 = row_213[:tape_8]
-	row_214 = row_214[:tape_8]
 	if tape_8 >= 262144 {
-		loop_227 := runtime.EnterLoop(&nbLoop121, runtime.Bind(r_120, runtime.Bind(row_206, runtime.Bind(row_210, runtime.Bind(row_211, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{}))))))), tape_8, 16384)
-		if loop_227.For == nil {
-			loop_227.For = func(lo_221, hi int) {
-				r_120 := loop_227.C.H
-				row_206 := loop_227.C.T.H
-				row_210 := loop_227.C.T.T.H
-				row_211 := loop_227.C.T.T.T.H
-				row_212 := loop_227.C.T.T.T.T.H
-				row_213 := loop_227.C.T.T.T.T.T.H
-				row_214 := loop_227.C.T.T.T.T.T.T.H
-				for i_222 := lo_221; i_222 < hi; i_222++ {
-					e_224 := ((1.0 - r_120[i_222]) * row_206[i_222])
-					e_225 := ((1.0 - r_120[i_222]) * row_210[i_222])
-					e_226 := ((1.0 - r_120[i_222]) * row_211[i_222])
-					row_212[i_222] = e_224
-					row_213[i_222] = e_225
-					row_214[i_222] = e_226
+		loop_224 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_117, runtime.Bind(row_203, runtime.Bind(row_207, runtime.Bind(row_208, runtime.Bind(row_209, runtime.Bind(row_210, runtime.Bind(row_211, runtime.End{}))))))), tape_8, 16384)
+		if loop_224.For == nil {
+			loop_224.For = func(lo_218, hi int) {
+				r_117 := loop_224.C.H
+				row_203 := loop_224.C.T.H
+				row_207 := loop_224.C.T.T.H
+				row_208 := loop_224.C.T.T.T.H
+				row_209 := loop_224.C.T.T.T.T.H
+				row_210 := loop_224.C.T.T.T.T.T.H
+				row_211 := loop_224.C.T.T.T.T.T.T.H
+				for i_219 := lo_218; i_219 < hi; i_219++ {
+					e_221 := ((1.0 - r_117[i_219]) * row_203[i_219])
+					e_222 := ((1.0 - r_117[i_219]) * row_207[i_219])
+					e_223 := ((1.0 - r_117[i_219]) * row_208[i_219])
+					row_209[i_219] = e_221
+					row_210[i_219] = e_222
+					row_211[i_219] = e_223
 				}
 			}
 		}
-		runtime.ParallelFor(tape_8, 16384, loop_227.For)
-		loop_227.Leave(&nbLoop121)
+		runtime.ParallelFor(tape_8, 16384, loop_224.For)
+		loop_224.Leave(&nbLoop115)
 	} else {
-		for i_215 := 0; i_215 < tape_8; i_215++ {
-			e_217 := ((1.0 - r_120[i_215]) * row_206[i_215])
-			e_218 := ((1.0 - r_120[i_215]) * row_210[i_215])
-			e_219 := ((1.0 - r_120[i_215]) * row_211[i_215])
-			row_212[i_215] = e_217
-			row_213[i_215] = e_218
-			row_214[i_215] = e_219
+		for i_212 := 0; i_212 < tape_8; i_212++ {
+			e_214 := ((1.0 - r_117[i_212]) * row_203[i_212])
+			e_215 := ((1.0 - r_117[i_212]) * row_207[i_212])
+			e_216 := ((1.0 - r_117[i_212]) * row_208[i_212])
+			row_209[i_212] = e_214
+			row_210[i_212] = e_215
+			row_211[i_212] = e_216
 		}
 	}
-	row_228 := a_155[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	row_229 := a_205[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	row_230 := a_155[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	row_231 := a_205[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	row_232 := a_155[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	row_233 := a_205[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_225 := a_152[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	row_226 := a_202[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	row_227 := a_152[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	row_228 := a_202[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	row_229 := a_152[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_230 := a_202[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	r_231 := ar.F64w(tape_8)
+	r_232 := ar.F64w(tape_8)
+	r_233 := ar.F64w(tape_8)
 	r_234 := ar.F64w(tape_8)
 	r_235 := ar.F64w(tape_8)
 	r_236 := ar.F64w(tape_8)
-	r_237 := ar.F64w(tape_8)
-	r_238 := ar.F64w(tape_8)
-	r_239 := ar.F64w(tape_8)
-	row_232 = row_232[:tape_8]
-	r_234 = r_234[:tape_8]
-	row_233 = row_233[:tape_8]
-	r_235 = r_235[:tape_8]
-	row_230 = row_230[:tape_8]
-	r_236 = r_236[:tape_8]
-	row_231 = row_231[:tape_8]
-	r_237 = r_237[:tape_8]
-	row_228 = row_228[:tape_8]
-	r_238 = r_238[:tape_8]
 	row_229 = row_229[:tape_8]
-	r_239 = r_239[:tape_8]
+	r_231 = r_231[:tape_8]
+	row_230 = row_230[:tape_8]
+	r_232 = r_232[:tape_8]
+	row_227 = row_227[:tape_8]
+	r_233 = r_233[:tape_8]
+	row_228 = row_228[:tape_8]
+	r_234 = r_234[:tape_8]
+	row_225 = row_225[:tape_8]
+	r_235 = r_235[:tape_8]
+	row_226 = row_226[:tape_8]
+	r_236 = r_236[:tape_8]
 	if tape_8 >= 262144 {
-		loop_258 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_232, runtime.Bind(r_234, runtime.Bind(row_233, runtime.Bind(r_235, runtime.Bind(row_230, runtime.Bind(r_236, runtime.Bind(row_231, runtime.Bind(r_237, runtime.Bind(row_228, runtime.Bind(r_238, runtime.Bind(row_229, runtime.Bind(r_239, runtime.End{})))))))))))), tape_8, 16384)
-		if loop_258.For == nil {
-			loop_258.For = func(lo_249, hi int) {
-				row_232 := loop_258.C.H
-				r_234 := loop_258.C.T.H
-				row_233 := loop_258.C.T.T.H
-				r_235 := loop_258.C.T.T.T.H
-				row_230 := loop_258.C.T.T.T.T.H
-				r_236 := loop_258.C.T.T.T.T.T.H
-				row_231 := loop_258.C.T.T.T.T.T.T.H
-				r_237 := loop_258.C.T.T.T.T.T.T.T.H
-				row_228 := loop_258.C.T.T.T.T.T.T.T.T.H
-				r_238 := loop_258.C.T.T.T.T.T.T.T.T.T.H
-				row_229 := loop_258.C.T.T.T.T.T.T.T.T.T.T.H
-				r_239 := loop_258.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_250 := lo_249; i_250 < hi; i_250++ {
-					e_252 := -row_232[i_250]
-					r_234[i_250] = e_252
-					e_253 := -row_233[i_250]
-					r_235[i_250] = e_253
-					e_254 := -row_230[i_250]
-					r_236[i_250] = e_254
-					e_255 := -row_231[i_250]
-					r_237[i_250] = e_255
-					e_256 := -row_228[i_250]
-					r_238[i_250] = e_256
-					e_257 := -row_229[i_250]
-					r_239[i_250] = e_257
+		loop_255 := runtime.EnterLoop(&nbLoop116, runtime.Bind(row_229, runtime.Bind(r_231, runtime.Bind(row_230, runtime.Bind(r_232, runtime.Bind(row_227, runtime.Bind(r_233, runtime.Bind(row_228, runtime.Bind(r_234, runtime.Bind(row_225, runtime.Bind(r_235, runtime.Bind(row_226, runtime.Bind(r_236, runtime.End{})))))))))))), tape_8, 16384)
+		if loop_255.For == nil {
+			loop_255.For = func(lo_246, hi int) {
+				row_229 := loop_255.C.H
+				r_231 := loop_255.C.T.H
+				row_230 := loop_255.C.T.T.H
+				r_232 := loop_255.C.T.T.T.H
+				row_227 := loop_255.C.T.T.T.T.H
+				r_233 := loop_255.C.T.T.T.T.T.H
+				row_228 := loop_255.C.T.T.T.T.T.T.H
+				r_234 := loop_255.C.T.T.T.T.T.T.T.H
+				row_225 := loop_255.C.T.T.T.T.T.T.T.T.H
+				r_235 := loop_255.C.T.T.T.T.T.T.T.T.T.H
+				row_226 := loop_255.C.T.T.T.T.T.T.T.T.T.T.H
+				r_236 := loop_255.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_247 := lo_246; i_247 < hi; i_247++ {
+					e_249 := -row_229[i_247]
+					r_231[i_247] = e_249
+					e_250 := -row_230[i_247]
+					r_232[i_247] = e_250
+					e_251 := -row_227[i_247]
+					r_233[i_247] = e_251
+					e_252 := -row_228[i_247]
+					r_234[i_247] = e_252
+					e_253 := -row_225[i_247]
+					r_235[i_247] = e_253
+					e_254 := -row_226[i_247]
+					r_236[i_247] = e_254
 				}
 			}
 		}
-		runtime.ParallelFor(tape_8, 16384, loop_258.For)
-		loop_258.Leave(&nbLoop122)
+		runtime.ParallelFor(tape_8, 16384, loop_255.For)
+		loop_255.Leave(&nbLoop116)
 	} else {
-		for i_240 := 0; i_240 < tape_8; i_240++ {
-			e_242 := -row_232[i_240]
-			r_234[i_240] = e_242
-			e_243 := -row_233[i_240]
-			r_235[i_240] = e_243
-			e_244 := -row_230[i_240]
-			r_236[i_240] = e_244
-			e_245 := -row_231[i_240]
-			r_237[i_240] = e_245
-			e_246 := -row_228[i_240]
-			r_238[i_240] = e_246
-			e_247 := -row_229[i_240]
-			r_239[i_240] = e_247
+		for i_237 := 0; i_237 < tape_8; i_237++ {
+			e_239 := -row_229[i_237]
+			r_231[i_237] = e_239
+			e_240 := -row_230[i_237]
+			r_232[i_237] = e_240
+			e_241 := -row_227[i_237]
+			r_233[i_237] = e_241
+			e_242 := -row_228[i_237]
+			r_234[i_237] = e_242
+			e_243 := -row_225[i_237]
+			r_235[i_237] = e_243
+			e_244 := -row_226[i_237]
+			r_236[i_237] = e_244
 		}
 	}
 	if tape_8 != tape_14 {
@@ -16979,265 +16825,69 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_22 != tape_14 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_22})+", element 0 has shape "+runtime.ShapeString([]int{tape_14})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_259 := tape_14
-	tot_260, err_261 := runtime.MulSize(3, rs_259)
-	if err_261 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_261), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_256 := tape_14
+	tot_257, err_258 := runtime.MulSize(3, rs_256)
+	if err_258 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_258), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_262 := ar.F64w(tot_260)
-	row_263 := a_262[0*rs_259 : 1*rs_259]
-	row_264 := a_262[1*rs_259 : 2*rs_259]
-	row_265 := a_262[2*rs_259 : 3*rs_259]
+	a_259 := ar.F64w(tot_257)
+	row_260 := a_259[0*rs_256 : 1*rs_256]
+	row_261 := a_259[1*rs_256 : 2*rs_256]
+	row_262 := a_259[2*rs_256 : 3*rs_256]
 	tape_13 = tape_13[:tape_14]
-	row_232 = row_232[:tape_14]
-	tape_17 = tape_17[:tape_14]
-	r_236 = r_236[:tape_14]
-	tape_9 = tape_9[:tape_14]
-	r_234 = r_234[:tape_14]
-	tape_29 = tape_29[:tape_14]
-	row_228 = row_228[:tape_14]
-	tape_21 = tape_21[:tape_14]
-	row_230 = row_230[:tape_14]
-	tape_25 = tape_25[:tape_14]
-	r_238 = r_238[:tape_14]
-	row_263 = row_263[:tape_14]
-	row_264 = row_264[:tape_14]
-	row_265 = row_265[:tape_14]
-	if tape_14 >= 262144 {
-		loop_278 := runtime.EnterLoop(&nbLoop123, runtime.Bind(tape_13, runtime.Bind(row_232, runtime.Bind(tape_17, runtime.Bind(r_236, runtime.Bind(tape_9, runtime.Bind(r_234, runtime.Bind(tape_29, runtime.Bind(row_228, runtime.Bind(tape_21, runtime.Bind(row_230, runtime.Bind(tape_25, runtime.Bind(r_238, runtime.Bind(row_263, runtime.Bind(row_264, runtime.Bind(row_265, runtime.End{}))))))))))))))), tape_14, 16384)
-		if loop_278.For == nil {
-			loop_278.For = func(lo_272, hi int) {
-				tape_13 := loop_278.C.H
-				row_232 := loop_278.C.T.H
-				tape_17 := loop_278.C.T.T.H
-				r_236 := loop_278.C.T.T.T.H
-				tape_9 := loop_278.C.T.T.T.T.H
-				r_234 := loop_278.C.T.T.T.T.T.H
-				tape_29 := loop_278.C.T.T.T.T.T.T.H
-				row_228 := loop_278.C.T.T.T.T.T.T.T.H
-				tape_21 := loop_278.C.T.T.T.T.T.T.T.T.H
-				row_230 := loop_278.C.T.T.T.T.T.T.T.T.T.H
-				tape_25 := loop_278.C.T.T.T.T.T.T.T.T.T.T.H
-				r_238 := loop_278.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_263 := loop_278.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_264 := loop_278.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_265 := loop_278.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_273 := lo_272; i_273 < hi; i_273++ {
-					e_275 := ((tape_13[i_273] * row_232[i_273]) + (tape_17[i_273] * r_236[i_273]))
-					e_276 := ((tape_9[i_273] * r_234[i_273]) + (tape_29[i_273] * row_228[i_273]))
-					e_277 := ((tape_21[i_273] * row_230[i_273]) + (tape_25[i_273] * r_238[i_273]))
-					row_263[i_273] = e_275
-					row_264[i_273] = e_276
-					row_265[i_273] = e_277
-				}
-			}
-		}
-		runtime.ParallelFor(tape_14, 16384, loop_278.For)
-		loop_278.Leave(&nbLoop123)
-	} else {
-		for i_266 := 0; i_266 < tape_14; i_266++ {
-			e_268 := ((tape_13[i_266] * row_232[i_266]) + (tape_17[i_266] * r_236[i_266]))
-			e_269 := ((tape_9[i_266] * r_234[i_266]) + (tape_29[i_266] * row_228[i_266]))
-			e_270 := ((tape_21[i_266] * row_230[i_266]) + (tape_25[i_266] * r_238[i_266]))
-			row_263[i_266] = e_268
-			row_264[i_266] = e_269
-			row_265[i_266] = e_270
-		}
-	}
-	if tape_8 != tape_12 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_8 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_24 != tape_12 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{tape_24})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_8 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_8 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_28 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_28})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_8 != tape_20 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_8 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_32 != tape_20 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{tape_32})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_16 != tape_12 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 1 has shape "+runtime.ShapeString([]int{tape_16})+", element 0 has shape "+runtime.ShapeString([]int{tape_12})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_20 != tape_12 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_20})+", element 0 has shape "+runtime.ShapeString([]int{tape_12})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	rs_279 := tape_12
-	tot_280, err_281 := runtime.MulSize(3, rs_279)
-	if err_281 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_281), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	a_282 := ar.F64w(tot_280)
-	row_283 := a_282[0*rs_279 : 1*rs_279]
-	row_284 := a_282[1*rs_279 : 2*rs_279]
-	row_285 := a_282[2*rs_279 : 3*rs_279]
-	tape_11 = tape_11[:tape_12]
-	r_234 = r_234[:tape_12]
-	tape_23 = tape_23[:tape_12]
-	row_230 = row_230[:tape_12]
-	tape_15 = tape_15[:tape_12]
-	row_232 = row_232[:tape_12]
-	tape_27 = tape_27[:tape_12]
-	r_238 = r_238[:tape_12]
-	tape_19 = tape_19[:tape_12]
-	r_236 = r_236[:tape_12]
-	tape_31 = tape_31[:tape_12]
-	row_228 = row_228[:tape_12]
-	row_283 = row_283[:tape_12]
-	row_284 = row_284[:tape_12]
-	row_285 = row_285[:tape_12]
-	if tape_12 >= 262144 {
-		loop_298 := runtime.EnterLoop(&nbLoop124, runtime.Bind(tape_11, runtime.Bind(r_234, runtime.Bind(tape_23, runtime.Bind(row_230, runtime.Bind(tape_15, runtime.Bind(row_232, runtime.Bind(tape_27, runtime.Bind(r_238, runtime.Bind(tape_19, runtime.Bind(r_236, runtime.Bind(tape_31, runtime.Bind(row_228, runtime.Bind(row_283, runtime.Bind(row_284, runtime.Bind(row_285, runtime.End{}))))))))))))))), tape_12, 16384)
-		if loop_298.For == nil {
-			loop_298.For = func(lo_292, hi int) {
-				tape_11 := loop_298.C.H
-				r_234 := loop_298.C.T.H
-				tape_23 := loop_298.C.T.T.H
-				row_230 := loop_298.C.T.T.T.H
-				tape_15 := loop_298.C.T.T.T.T.H
-				row_232 := loop_298.C.T.T.T.T.T.H
-				tape_27 := loop_298.C.T.T.T.T.T.T.H
-				r_238 := loop_298.C.T.T.T.T.T.T.T.H
-				tape_19 := loop_298.C.T.T.T.T.T.T.T.T.H
-				r_236 := loop_298.C.T.T.T.T.T.T.T.T.T.H
-				tape_31 := loop_298.C.T.T.T.T.T.T.T.T.T.T.H
-				row_228 := loop_298.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_283 := loop_298.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_284 := loop_298.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_285 := loop_298.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_293 := lo_292; i_293 < hi; i_293++ {
-					e_295 := ((tape_11[i_293] * r_234[i_293]) + (tape_23[i_293] * row_230[i_293]))
-					e_296 := ((tape_15[i_293] * row_232[i_293]) + (tape_27[i_293] * r_238[i_293]))
-					e_297 := ((tape_19[i_293] * r_236[i_293]) + (tape_31[i_293] * row_228[i_293]))
-					row_283[i_293] = e_295
-					row_284[i_293] = e_296
-					row_285[i_293] = e_297
-				}
-			}
-		}
-		runtime.ParallelFor(tape_12, 16384, loop_298.For)
-		loop_298.Leave(&nbLoop124)
-	} else {
-		for i_286 := 0; i_286 < tape_12; i_286++ {
-			e_288 := ((tape_11[i_286] * r_234[i_286]) + (tape_23[i_286] * row_230[i_286]))
-			e_289 := ((tape_15[i_286] * row_232[i_286]) + (tape_27[i_286] * r_238[i_286]))
-			e_290 := ((tape_19[i_286] * r_236[i_286]) + (tape_31[i_286] * row_228[i_286]))
-			row_283[i_286] = e_288
-			row_284[i_286] = e_289
-			row_285[i_286] = e_290
-		}
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_8 != tape_18 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_18 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_18})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_8 != tape_10 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_8 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_30 != tape_10 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_30})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_8 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_8 != tape_26 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_26 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_26})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_10 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 1 has shape "+runtime.ShapeString([]int{tape_10})+", element 0 has shape "+runtime.ShapeString([]int{tape_14})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_22 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_22})+", element 0 has shape "+runtime.ShapeString([]int{tape_14})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	rs_299 := tape_14
-	tot_300, err_301 := runtime.MulSize(3, rs_299)
-	if err_301 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_301), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	a_302 := ar.F64w(tot_300)
-	row_303 := a_302[0*rs_299 : 1*rs_299]
-	row_304 := a_302[1*rs_299 : 2*rs_299]
-	row_305 := a_302[2*rs_299 : 3*rs_299]
-	tape_13 = tape_13[:tape_14]
-	row_233 = row_233[:tape_14]
-	tape_17 = tape_17[:tape_14]
-	r_237 = r_237[:tape_14]
-	tape_9 = tape_9[:tape_14]
-	r_235 = r_235[:tape_14]
-	tape_29 = tape_29[:tape_14]
 	row_229 = row_229[:tape_14]
+	tape_17 = tape_17[:tape_14]
+	r_233 = r_233[:tape_14]
+	tape_9 = tape_9[:tape_14]
+	r_231 = r_231[:tape_14]
+	tape_29 = tape_29[:tape_14]
+	row_225 = row_225[:tape_14]
 	tape_21 = tape_21[:tape_14]
-	row_231 = row_231[:tape_14]
+	row_227 = row_227[:tape_14]
 	tape_25 = tape_25[:tape_14]
-	r_239 = r_239[:tape_14]
-	row_303 = row_303[:tape_14]
-	row_304 = row_304[:tape_14]
-	row_305 = row_305[:tape_14]
+	r_235 = r_235[:tape_14]
+	row_260 = row_260[:tape_14]
+	row_261 = row_261[:tape_14]
+	row_262 = row_262[:tape_14]
 	if tape_14 >= 262144 {
-		loop_318 := runtime.EnterLoop(&nbLoop125, runtime.Bind(tape_13, runtime.Bind(row_233, runtime.Bind(tape_17, runtime.Bind(r_237, runtime.Bind(tape_9, runtime.Bind(r_235, runtime.Bind(tape_29, runtime.Bind(row_229, runtime.Bind(tape_21, runtime.Bind(row_231, runtime.Bind(tape_25, runtime.Bind(r_239, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.End{}))))))))))))))), tape_14, 16384)
-		if loop_318.For == nil {
-			loop_318.For = func(lo_312, hi int) {
-				tape_13 := loop_318.C.H
-				row_233 := loop_318.C.T.H
-				tape_17 := loop_318.C.T.T.H
-				r_237 := loop_318.C.T.T.T.H
-				tape_9 := loop_318.C.T.T.T.T.H
-				r_235 := loop_318.C.T.T.T.T.T.H
-				tape_29 := loop_318.C.T.T.T.T.T.T.H
-				row_229 := loop_318.C.T.T.T.T.T.T.T.H
-				tape_21 := loop_318.C.T.T.T.T.T.T.T.T.H
-				row_231 := loop_318.C.T.T.T.T.T.T.T.T.T.H
-				tape_25 := loop_318.C.T.T.T.T.T.T.T.T.T.T.H
-				r_239 := loop_318.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_303 := loop_318.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_304 := loop_318.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_305 := loop_318.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_313 := lo_312; i_313 < hi; i_313++ {
-					e_315 := ((tape_13[i_313] * row_233[i_313]) + (tape_17[i_313] * r_237[i_313]))
-					e_316 := ((tape_9[i_313] * r_235[i_313]) + (tape_29[i_313] * row_229[i_313]))
-					e_317 := ((tape_21[i_313] * row_231[i_313]) + (tape_25[i_313] * r_239[i_313]))
-					row_303[i_313] = e_315
-					row_304[i_313] = e_316
-					row_305[i_313] = e_317
+		loop_275 := runtime.EnterLoop(&nbLoop117, runtime.Bind(tape_13, runtime.Bind(row_229, runtime.Bind(tape_17, runtime.Bind(r_233, runtime.Bind(tape_9, runtime.Bind(r_231, runtime.Bind(tape_29, runtime.Bind(row_225, runtime.Bind(tape_21, runtime.Bind(row_227, runtime.Bind(tape_25, runtime.Bind(r_235, runtime.Bind(row_260, runtime.Bind(row_261, runtime.Bind(row_262, runtime.End{}))))))))))))))), tape_14, 16384)
+		if loop_275.For == nil {
+			loop_275.For = func(lo_269, hi int) {
+				tape_13 := loop_275.C.H
+				row_229 := loop_275.C.T.H
+				tape_17 := loop_275.C.T.T.H
+				r_233 := loop_275.C.T.T.T.H
+				tape_9 := loop_275.C.T.T.T.T.H
+				r_231 := loop_275.C.T.T.T.T.T.H
+				tape_29 := loop_275.C.T.T.T.T.T.T.H
+				row_225 := loop_275.C.T.T.T.T.T.T.T.H
+				tape_21 := loop_275.C.T.T.T.T.T.T.T.T.H
+				row_227 := loop_275.C.T.T.T.T.T.T.T.T.T.H
+				tape_25 := loop_275.C.T.T.T.T.T.T.T.T.T.T.H
+				r_235 := loop_275.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_260 := loop_275.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_261 := loop_275.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_262 := loop_275.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_270 := lo_269; i_270 < hi; i_270++ {
+					e_272 := ((tape_13[i_270] * row_229[i_270]) + (tape_17[i_270] * r_233[i_270]))
+					e_273 := ((tape_9[i_270] * r_231[i_270]) + (tape_29[i_270] * row_225[i_270]))
+					e_274 := ((tape_21[i_270] * row_227[i_270]) + (tape_25[i_270] * r_235[i_270]))
+					row_260[i_270] = e_272
+					row_261[i_270] = e_273
+					row_262[i_270] = e_274
 				}
 			}
 		}
-		runtime.ParallelFor(tape_14, 16384, loop_318.For)
-		loop_318.Leave(&nbLoop125)
+		runtime.ParallelFor(tape_14, 16384, loop_275.For)
+		loop_275.Leave(&nbLoop117)
 	} else {
-		for i_306 := 0; i_306 < tape_14; i_306++ {
-			e_308 := ((tape_13[i_306] * row_233[i_306]) + (tape_17[i_306] * r_237[i_306]))
-			e_309 := ((tape_9[i_306] * r_235[i_306]) + (tape_29[i_306] * row_229[i_306]))
-			e_310 := ((tape_21[i_306] * row_231[i_306]) + (tape_25[i_306] * r_239[i_306]))
-			row_303[i_306] = e_308
-			row_304[i_306] = e_309
-			row_305[i_306] = e_310
+		for i_263 := 0; i_263 < tape_14; i_263++ {
+			e_265 := ((tape_13[i_263] * row_229[i_263]) + (tape_17[i_263] * r_233[i_263]))
+			e_266 := ((tape_9[i_263] * r_231[i_263]) + (tape_29[i_263] * row_225[i_263]))
+			e_267 := ((tape_21[i_263] * row_227[i_263]) + (tape_25[i_263] * r_235[i_263]))
+			row_260[i_263] = e_265
+			row_261[i_263] = e_266
+			row_262[i_263] = e_267
 		}
 	}
 	if tape_8 != tape_12 {
@@ -17273,603 +16923,799 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_20 != tape_12 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_20})+", element 0 has shape "+runtime.ShapeString([]int{tape_12})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_319 := tape_12
-	tot_320, err_321 := runtime.MulSize(3, rs_319)
-	if err_321 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_321), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_276 := tape_12
+	tot_277, err_278 := runtime.MulSize(3, rs_276)
+	if err_278 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_278), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_322 := ar.F64w(tot_320)
-	row_323 := a_322[0*rs_319 : 1*rs_319]
-	row_324 := a_322[1*rs_319 : 2*rs_319]
-	row_325 := a_322[2*rs_319 : 3*rs_319]
+	a_279 := ar.F64w(tot_277)
+	row_280 := a_279[0*rs_276 : 1*rs_276]
+	row_281 := a_279[1*rs_276 : 2*rs_276]
+	row_282 := a_279[2*rs_276 : 3*rs_276]
 	tape_11 = tape_11[:tape_12]
-	r_235 = r_235[:tape_12]
+	r_231 = r_231[:tape_12]
 	tape_23 = tape_23[:tape_12]
-	row_231 = row_231[:tape_12]
+	row_227 = row_227[:tape_12]
 	tape_15 = tape_15[:tape_12]
-	row_233 = row_233[:tape_12]
-	tape_27 = tape_27[:tape_12]
-	r_239 = r_239[:tape_12]
-	tape_19 = tape_19[:tape_12]
-	r_237 = r_237[:tape_12]
-	tape_31 = tape_31[:tape_12]
 	row_229 = row_229[:tape_12]
-	row_323 = row_323[:tape_12]
-	row_324 = row_324[:tape_12]
-	row_325 = row_325[:tape_12]
+	tape_27 = tape_27[:tape_12]
+	r_235 = r_235[:tape_12]
+	tape_19 = tape_19[:tape_12]
+	r_233 = r_233[:tape_12]
+	tape_31 = tape_31[:tape_12]
+	row_225 = row_225[:tape_12]
+	row_280 = row_280[:tape_12]
+	row_281 = row_281[:tape_12]
+	row_282 = row_282[:tape_12]
 	if tape_12 >= 262144 {
-		loop_338 := runtime.EnterLoop(&nbLoop126, runtime.Bind(tape_11, runtime.Bind(r_235, runtime.Bind(tape_23, runtime.Bind(row_231, runtime.Bind(tape_15, runtime.Bind(row_233, runtime.Bind(tape_27, runtime.Bind(r_239, runtime.Bind(tape_19, runtime.Bind(r_237, runtime.Bind(tape_31, runtime.Bind(row_229, runtime.Bind(row_323, runtime.Bind(row_324, runtime.Bind(row_325, runtime.End{}))))))))))))))), tape_12, 16384)
-		if loop_338.For == nil {
-			loop_338.For = func(lo_332, hi int) {
-				tape_11 := loop_338.C.H
-				r_235 := loop_338.C.T.H
-				tape_23 := loop_338.C.T.T.H
-				row_231 := loop_338.C.T.T.T.H
-				tape_15 := loop_338.C.T.T.T.T.H
-				row_233 := loop_338.C.T.T.T.T.T.H
-				tape_27 := loop_338.C.T.T.T.T.T.T.H
-				r_239 := loop_338.C.T.T.T.T.T.T.T.H
-				tape_19 := loop_338.C.T.T.T.T.T.T.T.T.H
-				r_237 := loop_338.C.T.T.T.T.T.T.T.T.T.H
-				tape_31 := loop_338.C.T.T.T.T.T.T.T.T.T.T.H
-				row_229 := loop_338.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_323 := loop_338.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_324 := loop_338.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_325 := loop_338.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_333 := lo_332; i_333 < hi; i_333++ {
-					e_335 := ((tape_11[i_333] * r_235[i_333]) + (tape_23[i_333] * row_231[i_333]))
-					e_336 := ((tape_15[i_333] * row_233[i_333]) + (tape_27[i_333] * r_239[i_333]))
-					e_337 := ((tape_19[i_333] * r_237[i_333]) + (tape_31[i_333] * row_229[i_333]))
-					row_323[i_333] = e_335
-					row_324[i_333] = e_336
-					row_325[i_333] = e_337
+		loop_295 := runtime.EnterLoop(&nbLoop118, runtime.Bind(tape_11, runtime.Bind(r_231, runtime.Bind(tape_23, runtime.Bind(row_227, runtime.Bind(tape_15, runtime.Bind(row_229, runtime.Bind(tape_27, runtime.Bind(r_235, runtime.Bind(tape_19, runtime.Bind(r_233, runtime.Bind(tape_31, runtime.Bind(row_225, runtime.Bind(row_280, runtime.Bind(row_281, runtime.Bind(row_282, runtime.End{}))))))))))))))), tape_12, 16384)
+		if loop_295.For == nil {
+			loop_295.For = func(lo_289, hi int) {
+				tape_11 := loop_295.C.H
+				r_231 := loop_295.C.T.H
+				tape_23 := loop_295.C.T.T.H
+				row_227 := loop_295.C.T.T.T.H
+				tape_15 := loop_295.C.T.T.T.T.H
+				row_229 := loop_295.C.T.T.T.T.T.H
+				tape_27 := loop_295.C.T.T.T.T.T.T.H
+				r_235 := loop_295.C.T.T.T.T.T.T.T.H
+				tape_19 := loop_295.C.T.T.T.T.T.T.T.T.H
+				r_233 := loop_295.C.T.T.T.T.T.T.T.T.T.H
+				tape_31 := loop_295.C.T.T.T.T.T.T.T.T.T.T.H
+				row_225 := loop_295.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_280 := loop_295.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_281 := loop_295.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_282 := loop_295.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_290 := lo_289; i_290 < hi; i_290++ {
+					e_292 := ((tape_11[i_290] * r_231[i_290]) + (tape_23[i_290] * row_227[i_290]))
+					e_293 := ((tape_15[i_290] * row_229[i_290]) + (tape_27[i_290] * r_235[i_290]))
+					e_294 := ((tape_19[i_290] * r_233[i_290]) + (tape_31[i_290] * row_225[i_290]))
+					row_280[i_290] = e_292
+					row_281[i_290] = e_293
+					row_282[i_290] = e_294
 				}
 			}
 		}
-		runtime.ParallelFor(tape_12, 16384, loop_338.For)
-		loop_338.Leave(&nbLoop126)
+		runtime.ParallelFor(tape_12, 16384, loop_295.For)
+		loop_295.Leave(&nbLoop118)
 	} else {
-		for i_326 := 0; i_326 < tape_12; i_326++ {
-			e_328 := ((tape_11[i_326] * r_235[i_326]) + (tape_23[i_326] * row_231[i_326]))
-			e_329 := ((tape_15[i_326] * row_233[i_326]) + (tape_27[i_326] * r_239[i_326]))
-			e_330 := ((tape_19[i_326] * r_237[i_326]) + (tape_31[i_326] * row_229[i_326]))
-			row_323[i_326] = e_328
-			row_324[i_326] = e_329
-			row_325[i_326] = e_330
+		for i_283 := 0; i_283 < tape_12; i_283++ {
+			e_285 := ((tape_11[i_283] * r_231[i_283]) + (tape_23[i_283] * row_227[i_283]))
+			e_286 := ((tape_15[i_283] * row_229[i_283]) + (tape_27[i_283] * r_235[i_283]))
+			e_287 := ((tape_19[i_283] * r_233[i_283]) + (tape_31[i_283] * row_225[i_283]))
+			row_280[i_283] = e_285
+			row_281[i_283] = e_286
+			row_282[i_283] = e_287
 		}
 	}
-	row_339 := a_155[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	row_340 := a_282[int(int64(0))*tape_12 : (int(int64(0))+1)*tape_12]
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_18 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_18})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_10 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_30 != tape_10 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_30})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_26 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_26})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_10 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 1 has shape "+runtime.ShapeString([]int{tape_10})+", element 0 has shape "+runtime.ShapeString([]int{tape_14})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_22 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_22})+", element 0 has shape "+runtime.ShapeString([]int{tape_14})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	rs_296 := tape_14
+	tot_297, err_298 := runtime.MulSize(3, rs_296)
+	if err_298 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_298), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	a_299 := ar.F64w(tot_297)
+	row_300 := a_299[0*rs_296 : 1*rs_296]
+	row_301 := a_299[1*rs_296 : 2*rs_296]
+	row_302 := a_299[2*rs_296 : 3*rs_296]
+	tape_13 = tape_13[:tape_14]
+	row_230 = row_230[:tape_14]
+	tape_17 = tape_17[:tape_14]
+	r_234 = r_234[:tape_14]
+	tape_9 = tape_9[:tape_14]
+	r_232 = r_232[:tape_14]
+	tape_29 = tape_29[:tape_14]
+	row_226 = row_226[:tape_14]
+	tape_21 = tape_21[:tape_14]
+	row_228 = row_228[:tape_14]
+	tape_25 = tape_25[:tape_14]
+	r_236 = r_236[:tape_14]
+	row_300 = row_300[:tape_14]
+	row_301 = row_301[:tape_14]
+	row_302 = row_302[:tape_14]
+	if tape_14 >= 262144 {
+		loop_315 := runtime.EnterLoop(&nbLoop119, runtime.Bind(tape_13, runtime.Bind(row_230, runtime.Bind(tape_17, runtime.Bind(r_234, runtime.Bind(tape_9, runtime.Bind(r_232, runtime.Bind(tape_29, runtime.Bind(row_226, runtime.Bind(tape_21, runtime.Bind(row_228, runtime.Bind(tape_25, runtime.Bind(r_236, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.End{}))))))))))))))), tape_14, 16384)
+		if loop_315.For == nil {
+			loop_315.For = func(lo_309, hi int) {
+				tape_13 := loop_315.C.H
+				row_230 := loop_315.C.T.H
+				tape_17 := loop_315.C.T.T.H
+				r_234 := loop_315.C.T.T.T.H
+				tape_9 := loop_315.C.T.T.T.T.H
+				r_232 := loop_315.C.T.T.T.T.T.H
+				tape_29 := loop_315.C.T.T.T.T.T.T.H
+				row_226 := loop_315.C.T.T.T.T.T.T.T.H
+				tape_21 := loop_315.C.T.T.T.T.T.T.T.T.H
+				row_228 := loop_315.C.T.T.T.T.T.T.T.T.T.H
+				tape_25 := loop_315.C.T.T.T.T.T.T.T.T.T.T.H
+				r_236 := loop_315.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_300 := loop_315.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_301 := loop_315.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_302 := loop_315.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_310 := lo_309; i_310 < hi; i_310++ {
+					e_312 := ((tape_13[i_310] * row_230[i_310]) + (tape_17[i_310] * r_234[i_310]))
+					e_313 := ((tape_9[i_310] * r_232[i_310]) + (tape_29[i_310] * row_226[i_310]))
+					e_314 := ((tape_21[i_310] * row_228[i_310]) + (tape_25[i_310] * r_236[i_310]))
+					row_300[i_310] = e_312
+					row_301[i_310] = e_313
+					row_302[i_310] = e_314
+				}
+			}
+		}
+		runtime.ParallelFor(tape_14, 16384, loop_315.For)
+		loop_315.Leave(&nbLoop119)
+	} else {
+		for i_303 := 0; i_303 < tape_14; i_303++ {
+			e_305 := ((tape_13[i_303] * row_230[i_303]) + (tape_17[i_303] * r_234[i_303]))
+			e_306 := ((tape_9[i_303] * r_232[i_303]) + (tape_29[i_303] * row_226[i_303]))
+			e_307 := ((tape_21[i_303] * row_228[i_303]) + (tape_25[i_303] * r_236[i_303]))
+			row_300[i_303] = e_305
+			row_301[i_303] = e_306
+			row_302[i_303] = e_307
+		}
+	}
+	if tape_8 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_24 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{tape_24})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_28 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_28})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_32 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{tape_32})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_16 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 1 has shape "+runtime.ShapeString([]int{tape_16})+", element 0 has shape "+runtime.ShapeString([]int{tape_12})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_20 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_20})+", element 0 has shape "+runtime.ShapeString([]int{tape_12})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	rs_316 := tape_12
+	tot_317, err_318 := runtime.MulSize(3, rs_316)
+	if err_318 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_318), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	a_319 := ar.F64w(tot_317)
+	row_320 := a_319[0*rs_316 : 1*rs_316]
+	row_321 := a_319[1*rs_316 : 2*rs_316]
+	row_322 := a_319[2*rs_316 : 3*rs_316]
+	tape_11 = tape_11[:tape_12]
+	r_232 = r_232[:tape_12]
+	tape_23 = tape_23[:tape_12]
+	row_228 = row_228[:tape_12]
+	tape_15 = tape_15[:tape_12]
+	row_230 = row_230[:tape_12]
+	tape_27 = tape_27[:tape_12]
+	r_236 = r_236[:tape_12]
+	tape_19 = tape_19[:tape_12]
+	r_234 = r_234[:tape_12]
+	tape_31 = tape_31[:tape_12]
+	row_226 = row_226[:tape_12]
+	row_320 = row_320[:tape_12]
+	row_321 = row_321[:tape_12]
+	row_322 = row_322[:tape_12]
+	if tape_12 >= 262144 {
+		loop_335 := runtime.EnterLoop(&nbLoop120, runtime.Bind(tape_11, runtime.Bind(r_232, runtime.Bind(tape_23, runtime.Bind(row_228, runtime.Bind(tape_15, runtime.Bind(row_230, runtime.Bind(tape_27, runtime.Bind(r_236, runtime.Bind(tape_19, runtime.Bind(r_234, runtime.Bind(tape_31, runtime.Bind(row_226, runtime.Bind(row_320, runtime.Bind(row_321, runtime.Bind(row_322, runtime.End{}))))))))))))))), tape_12, 16384)
+		if loop_335.For == nil {
+			loop_335.For = func(lo_329, hi int) {
+				tape_11 := loop_335.C.H
+				r_232 := loop_335.C.T.H
+				tape_23 := loop_335.C.T.T.H
+				row_228 := loop_335.C.T.T.T.H
+				tape_15 := loop_335.C.T.T.T.T.H
+				row_230 := loop_335.C.T.T.T.T.T.H
+				tape_27 := loop_335.C.T.T.T.T.T.T.H
+				r_236 := loop_335.C.T.T.T.T.T.T.T.H
+				tape_19 := loop_335.C.T.T.T.T.T.T.T.T.H
+				r_234 := loop_335.C.T.T.T.T.T.T.T.T.T.H
+				tape_31 := loop_335.C.T.T.T.T.T.T.T.T.T.T.H
+				row_226 := loop_335.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_320 := loop_335.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_321 := loop_335.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_322 := loop_335.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_330 := lo_329; i_330 < hi; i_330++ {
+					e_332 := ((tape_11[i_330] * r_232[i_330]) + (tape_23[i_330] * row_228[i_330]))
+					e_333 := ((tape_15[i_330] * row_230[i_330]) + (tape_27[i_330] * r_236[i_330]))
+					e_334 := ((tape_19[i_330] * r_234[i_330]) + (tape_31[i_330] * row_226[i_330]))
+					row_320[i_330] = e_332
+					row_321[i_330] = e_333
+					row_322[i_330] = e_334
+				}
+			}
+		}
+		runtime.ParallelFor(tape_12, 16384, loop_335.For)
+		loop_335.Leave(&nbLoop120)
+	} else {
+		for i_323 := 0; i_323 < tape_12; i_323++ {
+			e_325 := ((tape_11[i_323] * r_232[i_323]) + (tape_23[i_323] * row_228[i_323]))
+			e_326 := ((tape_15[i_323] * row_230[i_323]) + (tape_27[i_323] * r_236[i_323]))
+			e_327 := ((tape_19[i_323] * r_234[i_323]) + (tape_31[i_323] * row_226[i_323]))
+			row_320[i_323] = e_325
+			row_321[i_323] = e_326
+			row_322[i_323] = e_327
+		}
+	}
+	row_336 := a_152[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	row_337 := a_279[int(int64(0))*tape_12 : (int(int64(0))+1)*tape_12]
 	if tape_12 != tape_8 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_12}))
 	}
-	row_341 := a_155[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	row_342 := a_282[int(int64(1))*tape_12 : (int(int64(1))+1)*tape_12]
+	row_338 := a_152[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	row_339 := a_279[int(int64(1))*tape_12 : (int(int64(1))+1)*tape_12]
 	if tape_12 != tape_8 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_12}))
 	}
-	row_343 := a_155[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	row_344 := a_282[int(int64(2))*tape_12 : (int(int64(2))+1)*tape_12]
+	row_340 := a_152[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_341 := a_279[int(int64(2))*tape_12 : (int(int64(2))+1)*tape_12]
 	if tape_12 != tape_8 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_12}))
 	}
-	rs_345 := tape_8
-	tot_346, err_347 := runtime.MulSize(3, rs_345)
-	if err_347 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_347)
+	rs_342 := tape_8
+	tot_343, err_344 := runtime.MulSize(3, rs_342)
+	if err_344 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_344)
 	}
-	a_348 := ar.F64w(tot_346)
-	row_349 := a_348[0*rs_345 : 1*rs_345]
-	row_350 := a_348[1*rs_345 : 2*rs_345]
-	row_351 := a_348[2*rs_345 : 3*rs_345]
-	row_352 := a_205[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	row_353 := a_322[int(int64(0))*tape_12 : (int(int64(0))+1)*tape_12]
+	a_345 := ar.F64w(tot_343)
+	row_346 := a_345[0*rs_342 : 1*rs_342]
+	row_347 := a_345[1*rs_342 : 2*rs_342]
+	row_348 := a_345[2*rs_342 : 3*rs_342]
+	row_349 := a_202[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	row_350 := a_319[int(int64(0))*tape_12 : (int(int64(0))+1)*tape_12]
 	if tape_12 != tape_8 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_12}))
 	}
-	row_354 := a_205[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	row_355 := a_322[int(int64(1))*tape_12 : (int(int64(1))+1)*tape_12]
+	row_351 := a_202[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	row_352 := a_319[int(int64(1))*tape_12 : (int(int64(1))+1)*tape_12]
 	if tape_12 != tape_8 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_12}))
 	}
-	row_356 := a_205[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	row_357 := a_322[int(int64(2))*tape_12 : (int(int64(2))+1)*tape_12]
+	row_353 := a_202[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_354 := a_319[int(int64(2))*tape_12 : (int(int64(2))+1)*tape_12]
 	if tape_12 != tape_8 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_12}))
 	}
-	rs_358 := tape_8
-	tot_359, err_360 := runtime.MulSize(3, rs_358)
-	if err_360 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_360)
+	rs_355 := tape_8
+	tot_356, err_357 := runtime.MulSize(3, rs_355)
+	if err_357 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_357)
 	}
-	a_361 := ar.F64w(tot_359)
-	row_362 := a_361[0*rs_358 : 1*rs_358]
-	row_363 := a_361[1*rs_358 : 2*rs_358]
-	row_364 := a_361[2*rs_358 : 3*rs_358]
+	a_358 := ar.F64w(tot_356)
+	row_359 := a_358[0*rs_355 : 1*rs_355]
+	row_360 := a_358[1*rs_355 : 2*rs_355]
+	row_361 := a_358[2*rs_355 : 3*rs_355]
+	row_336 = row_336[:tape_8]
+	row_337 = row_337[:tape_8]
+	row_338 = row_338[:tape_8]
 	row_339 = row_339[:tape_8]
 	row_340 = row_340[:tape_8]
 	row_341 = row_341[:tape_8]
-	row_342 = row_342[:tape_8]
-	row_343 = row_343[:tape_8]
-	row_344 = row_344[:tape_8]
+	row_346 = row_346[:tape_8]
+	row_347 = row_347[:tape_8]
+	row_348 = row_348[:tape_8]
 	row_349 = row_349[:tape_8]
 	row_350 = row_350[:tape_8]
 	row_351 = row_351[:tape_8]
 	row_352 = row_352[:tape_8]
 	row_353 = row_353[:tape_8]
 	row_354 = row_354[:tape_8]
-	row_355 = row_355[:tape_8]
-	row_356 = row_356[:tape_8]
-	row_357 = row_357[:tape_8]
-	row_362 = row_362[:tape_8]
-	row_363 = row_363[:tape_8]
-	row_364 = row_364[:tape_8]
+	row_359 = row_359[:tape_8]
+	row_360 = row_360[:tape_8]
+	row_361 = row_361[:tape_8]
 	if tape_8 >= 262144 {
-		loop_383 := runtime.EnterLoop(&nbLoop127, runtime.Bind(row_339, runtime.Bind(row_340, runtime.Bind(row_341, runtime.Bind(row_342, runtime.Bind(row_343, runtime.Bind(row_344, runtime.Bind(row_349, runtime.Bind(row_350, runtime.Bind(row_351, runtime.Bind(row_352, runtime.Bind(row_353, runtime.Bind(row_354, runtime.Bind(row_355, runtime.Bind(row_356, runtime.Bind(row_357, runtime.Bind(row_362, runtime.Bind(row_363, runtime.Bind(row_364, runtime.End{})))))))))))))))))), tape_8, 16384)
-		if loop_383.For == nil {
-			loop_383.For = func(lo_374, hi int) {
-				row_339 := loop_383.C.H
-				row_340 := loop_383.C.T.H
-				row_341 := loop_383.C.T.T.H
-				row_342 := loop_383.C.T.T.T.H
-				row_343 := loop_383.C.T.T.T.T.H
-				row_344 := loop_383.C.T.T.T.T.T.H
-				row_349 := loop_383.C.T.T.T.T.T.T.H
-				row_350 := loop_383.C.T.T.T.T.T.T.T.H
-				row_351 := loop_383.C.T.T.T.T.T.T.T.T.H
-				row_352 := loop_383.C.T.T.T.T.T.T.T.T.T.H
-				row_353 := loop_383.C.T.T.T.T.T.T.T.T.T.T.H
-				row_354 := loop_383.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_355 := loop_383.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_356 := loop_383.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_357 := loop_383.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_362 := loop_383.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_363 := loop_383.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_364 := loop_383.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_375 := lo_374; i_375 < hi; i_375++ {
-					e_377 := (row_339[i_375] + row_340[i_375])
-					e_378 := (row_341[i_375] + row_342[i_375])
-					e_379 := (row_343[i_375] + row_344[i_375])
-					row_349[i_375] = e_377
-					row_350[i_375] = e_378
-					row_351[i_375] = e_379
-					e_380 := (row_352[i_375] + row_353[i_375])
-					e_381 := (row_354[i_375] + row_355[i_375])
-					e_382 := (row_356[i_375] + row_357[i_375])
-					row_362[i_375] = e_380
-					row_363[i_375] = e_381
-					row_364[i_375] = e_382
+		loop_380 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_336, runtime.Bind(row_337, runtime.Bind(row_338, runtime.Bind(row_339, runtime.Bind(row_340, runtime.Bind(row_341, runtime.Bind(row_346, runtime.Bind(row_347, runtime.Bind(row_348, runtime.Bind(row_349, runtime.Bind(row_350, runtime.Bind(row_351, runtime.Bind(row_352, runtime.Bind(row_353, runtime.Bind(row_354, runtime.Bind(row_359, runtime.Bind(row_360, runtime.Bind(row_361, runtime.End{})))))))))))))))))), tape_8, 16384)
+		if loop_380.For == nil {
+			loop_380.For = func(lo_371, hi int) {
+				row_336 := loop_380.C.H
+				row_337 := loop_380.C.T.H
+				row_338 := loop_380.C.T.T.H
+				row_339 := loop_380.C.T.T.T.H
+				row_340 := loop_380.C.T.T.T.T.H
+				row_341 := loop_380.C.T.T.T.T.T.H
+				row_346 := loop_380.C.T.T.T.T.T.T.H
+				row_347 := loop_380.C.T.T.T.T.T.T.T.H
+				row_348 := loop_380.C.T.T.T.T.T.T.T.T.H
+				row_349 := loop_380.C.T.T.T.T.T.T.T.T.T.H
+				row_350 := loop_380.C.T.T.T.T.T.T.T.T.T.T.H
+				row_351 := loop_380.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_352 := loop_380.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_353 := loop_380.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_354 := loop_380.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_359 := loop_380.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_360 := loop_380.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_361 := loop_380.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_372 := lo_371; i_372 < hi; i_372++ {
+					e_374 := (row_336[i_372] + row_337[i_372])
+					e_375 := (row_338[i_372] + row_339[i_372])
+					e_376 := (row_340[i_372] + row_341[i_372])
+					row_346[i_372] = e_374
+					row_347[i_372] = e_375
+					row_348[i_372] = e_376
+					e_377 := (row_349[i_372] + row_350[i_372])
+					e_378 := (row_351[i_372] + row_352[i_372])
+					e_379 := (row_353[i_372] + row_354[i_372])
+					row_359[i_372] = e_377
+					row_360[i_372] = e_378
+					row_361[i_372] = e_379
 				}
 			}
 		}
-		runtime.ParallelFor(tape_8, 16384, loop_383.For)
-		loop_383.Leave(&nbLoop127)
+		runtime.ParallelFor(tape_8, 16384, loop_380.For)
+		loop_380.Leave(&nbLoop121)
 	} else {
-		for i_365 := 0; i_365 < tape_8; i_365++ {
-			e_367 := (row_339[i_365] + row_340[i_365])
-			e_368 := (row_341[i_365] + row_342[i_365])
-			e_369 := (row_343[i_365] + row_344[i_365])
-			row_349[i_365] = e_367
-			row_350[i_365] = e_368
-			row_351[i_365] = e_369
-			e_370 := (row_352[i_365] + row_353[i_365])
-			e_371 := (row_354[i_365] + row_355[i_365])
-			e_372 := (row_356[i_365] + row_357[i_365])
-			row_362[i_365] = e_370
-			row_363[i_365] = e_371
-			row_364[i_365] = e_372
+		for i_362 := 0; i_362 < tape_8; i_362++ {
+			e_364 := (row_336[i_362] + row_337[i_362])
+			e_365 := (row_338[i_362] + row_339[i_362])
+			e_366 := (row_340[i_362] + row_341[i_362])
+			row_346[i_362] = e_364
+			row_347[i_362] = e_365
+			row_348[i_362] = e_366
+			e_367 := (row_349[i_362] + row_350[i_362])
+			e_368 := (row_351[i_362] + row_352[i_362])
+			e_369 := (row_353[i_362] + row_354[i_362])
+			row_359[i_362] = e_367
+			row_360[i_362] = e_368
+			row_361[i_362] = e_369
 		}
 	}
-	z_384 := ar.F64(len(tape_33))
-	z_385 := ar.F64(len(tape_38))
-	z_386 := ar.F64(len(tape_43))
+	z_381 := ar.F64(len(tape_33))
+	z_382 := ar.F64(len(tape_38))
+	z_383 := ar.F64(len(tape_43))
+	var rev_384 []float64
+	var rev_385 int
+	var rev_386 int
 	var rev_387 []float64
 	var rev_388 int
-	var rev_389 int
-	var rev_390 []float64
-	var rev_391 int
-	var rev_392 []float64
-	var rev_393 int
-	var rev_394 []float64
-	var rev_395 int
-	rev_387, rev_388, rev_389, rev_390, rev_391, rev_392, rev_393, rev_394, rev_395 = a_348, 3, tape_8, z_384, tape_34, z_385, tape_39, z_386, tape_44
-	for i_414 := int64(0); i_414 < int64(3); i_414++ {
-		if i_414 < 0 || i_414 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_414, 3))
+	var rev_389 []float64
+	var rev_390 int
+	var rev_391 []float64
+	var rev_392 int
+	rev_384, rev_385, rev_386, rev_387, rev_388, rev_389, rev_390, rev_391, rev_392 = a_345, 3, tape_8, z_381, tape_34, z_382, tape_39, z_383, tape_44
+	for i_411 := int64(0); i_411 < int64(3); i_411++ {
+		if i_411 < 0 || i_411 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_411, 3))
 		}
-		row_416 := a_130[int(i_414)*tape_8 : (int(i_414)+1)*tape_8]
-		if i_414 < 0 || i_414 >= int64(tape_46) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_414, tape_46))
+		row_413 := a_127[int(i_411)*tape_8 : (int(i_411)+1)*tape_8]
+		if i_411 < 0 || i_411 >= int64(tape_46) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_411, tape_46))
 		}
-		_ = tape_45[int(i_414)*tape_47 : (int(i_414)+1)*tape_47]
-		row_418 := tape_48[int(i_414)*tape_50 : (int(i_414)+1)*tape_50]
-		row_419 := tape_51[int(i_414)*tape_53 : (int(i_414)+1)*tape_53]
-		row_420 := tape_54[int(i_414)*tape_56 : (int(i_414)+1)*tape_56]
+		_ = tape_45[int(i_411)*tape_47 : (int(i_411)+1)*tape_47]
+		row_415 := tape_48[int(i_411)*tape_50 : (int(i_411)+1)*tape_50]
+		row_416 := tape_51[int(i_411)*tape_53 : (int(i_411)+1)*tape_53]
+		row_417 := tape_54[int(i_411)*tape_56 : (int(i_411)+1)*tape_56]
 		if tape_8 != tape_50 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_395 != tape_50 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_395})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+		if rev_392 != tape_50 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_392})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 		}
-		row_418 = row_418[:len(rev_394)]
-		row_416 = row_416[:len(rev_394)]
-		for i_422 := range rev_394 {
-			rev_394[i_422] += (row_418[i_422] * row_416[i_422])
+		row_415 = row_415[:len(rev_391)]
+		row_413 = row_413[:len(rev_391)]
+		for i_419 := range rev_391 {
+			rev_391[i_419] += (row_415[i_419] * row_413[i_419])
 		}
 		if tape_8 != tape_53 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_53})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_393 != tape_53 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_393})+" and "+runtime.ShapeString([]int{tape_53})+" differ")
+		if rev_390 != tape_53 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_390})+" and "+runtime.ShapeString([]int{tape_53})+" differ")
 		}
-		row_419 = row_419[:len(rev_392)]
-		row_416 = row_416[:len(rev_392)]
-		for i_425 := range rev_392 {
-			rev_392[i_425] += (row_419[i_425] * row_416[i_425])
+		row_416 = row_416[:len(rev_389)]
+		row_413 = row_413[:len(rev_389)]
+		for i_422 := range rev_389 {
+			rev_389[i_422] += (row_416[i_422] * row_413[i_422])
 		}
 		if tape_8 != tape_56 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_391 != tape_56 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_391})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		if rev_388 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_388})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 		}
-		row_420 = row_420[:len(rev_390)]
-		row_416 = row_416[:len(rev_390)]
-		for i_428 := range rev_390 {
-			rev_390[i_428] += (row_420[i_428] * row_416[i_428])
+		row_417 = row_417[:len(rev_387)]
+		row_413 = row_413[:len(rev_387)]
+		for i_425 := range rev_387 {
+			rev_387[i_425] += (row_417[i_425] * row_413[i_425])
 		}
 		if tape_8 != tape_34 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if i_414 < 0 || i_414 >= int64(rev_388) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_414, rev_388))
+		if i_411 < 0 || i_411 >= int64(rev_385) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_411, rev_385))
 		}
-		if rev_389 != tape_34 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_389})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
+		if rev_386 != tape_34 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_386})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 		}
-		row_430 := rev_387[i_414*int64(rev_389) : (i_414+1)*int64(rev_389)]
-		tape_33 = tape_33[:len(row_430)]
-		row_416 = row_416[:len(row_430)]
-		for i_431 := range row_430 {
-			row_430[i_431] += (tape_33[i_431] * row_416[i_431])
+		row_427 := rev_384[i_411*int64(rev_386) : (i_411+1)*int64(rev_386)]
+		tape_33 = tape_33[:len(row_427)]
+		row_413 = row_413[:len(row_427)]
+		for i_428 := range row_427 {
+			row_427[i_428] += (tape_33[i_428] * row_413[i_428])
 		}
 	}
-	n_433, err_434 := runtime.CheckSize(int64(3))
-	if err_434 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_434)
+	n_430, err_431 := runtime.CheckSize(int64(3))
+	if err_431 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_431)
 	}
-	var a_435 []float64
-	row_436 := a_130[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_432 []float64
+	row_433 := a_127[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_437 := tape_44
-	tot_438, err_439 := runtime.MulSize(n_433, rs_437)
-	if err_439 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_439)
+	rs_434 := tape_44
+	tot_435, err_436 := runtime.MulSize(n_430, rs_434)
+	if err_436 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_436)
 	}
-	a_435 = ar.F64w(tot_438)
-	row_440 := a_130[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_432 = ar.F64w(tot_435)
+	row_437 := a_127[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_441 := a_130[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_438 := a_127[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_442 := a_435[0*rs_437 : 1*rs_437]
-	row_443 := a_435[1*rs_437 : 2*rs_437]
-	row_444 := a_435[2*rs_437 : 3*rs_437]
+	row_439 := a_432[0*rs_434 : 1*rs_434]
+	row_440 := a_432[1*rs_434 : 2*rs_434]
+	row_441 := a_432[2*rs_434 : 3*rs_434]
 	tape_43 = tape_43[:tape_44]
-	row_436 = row_436[:tape_44]
+	row_433 = row_433[:tape_44]
+	row_437 = row_437[:tape_44]
+	row_438 = row_438[:tape_44]
+	row_439 = row_439[:tape_44]
 	row_440 = row_440[:tape_44]
 	row_441 = row_441[:tape_44]
-	row_442 = row_442[:tape_44]
-	row_443 = row_443[:tape_44]
-	row_444 = row_444[:tape_44]
 	if tape_44 >= 262144 {
-		loop_457 := runtime.EnterLoop(&nbLoop128, runtime.Bind(tape_43, runtime.Bind(row_436, runtime.Bind(row_440, runtime.Bind(row_441, runtime.Bind(row_442, runtime.Bind(row_443, runtime.Bind(row_444, runtime.End{}))))))), tape_44, 16384)
-		if loop_457.For == nil {
-			loop_457.For = func(lo_451, hi int) {
-				tape_43 := loop_457.C.H
-				row_436 := loop_457.C.T.H
-				row_440 := loop_457.C.T.T.H
-				row_441 := loop_457.C.T.T.T.H
-				row_442 := loop_457.C.T.T.T.T.H
-				row_443 := loop_457.C.T.T.T.T.T.H
-				row_444 := loop_457.C.T.T.T.T.T.T.H
-				for i_452 := lo_451; i_452 < hi; i_452++ {
-					e_454 := (tape_43[i_452] * row_436[i_452])
-					e_455 := (tape_43[i_452] * row_440[i_452])
-					e_456 := (tape_43[i_452] * row_441[i_452])
-					row_442[i_452] = e_454
-					row_443[i_452] = e_455
-					row_444[i_452] = e_456
+		loop_454 := runtime.EnterLoop(&nbLoop122, runtime.Bind(tape_43, runtime.Bind(row_433, runtime.Bind(row_437, runtime.Bind(row_438, runtime.Bind(row_439, runtime.Bind(row_440, runtime.Bind(row_441, runtime.End{}))))))), tape_44, 16384)
+		if loop_454.For == nil {
+			loop_454.For = func(lo_448, hi int) {
+				tape_43 := loop_454.C.H
+				row_433 := loop_454.C.T.H
+				row_437 := loop_454.C.T.T.H
+				row_438 := loop_454.C.T.T.T.H
+				row_439 := loop_454.C.T.T.T.T.H
+				row_440 := loop_454.C.T.T.T.T.T.H
+				row_441 := loop_454.C.T.T.T.T.T.T.H
+				for i_449 := lo_448; i_449 < hi; i_449++ {
+					e_451 := (tape_43[i_449] * row_433[i_449])
+					e_452 := (tape_43[i_449] * row_437[i_449])
+					e_453 := (tape_43[i_449] * row_438[i_449])
+					row_439[i_449] = e_451
+					row_440[i_449] = e_452
+					row_441[i_449] = e_453
 				}
 			}
 		}
-		runtime.ParallelFor(tape_44, 16384, loop_457.For)
-		loop_457.Leave(&nbLoop128)
+		runtime.ParallelFor(tape_44, 16384, loop_454.For)
+		loop_454.Leave(&nbLoop122)
 	} else {
-		for i_445 := 0; i_445 < tape_44; i_445++ {
-			e_447 := (tape_43[i_445] * row_436[i_445])
-			e_448 := (tape_43[i_445] * row_440[i_445])
-			e_449 := (tape_43[i_445] * row_441[i_445])
-			row_442[i_445] = e_447
-			row_443[i_445] = e_448
-			row_444[i_445] = e_449
+		for i_442 := 0; i_442 < tape_44; i_442++ {
+			e_444 := (tape_43[i_442] * row_433[i_442])
+			e_445 := (tape_43[i_442] * row_437[i_442])
+			e_446 := (tape_43[i_442] * row_438[i_442])
+			row_439[i_442] = e_444
+			row_440[i_442] = e_445
+			row_441[i_442] = e_446
 		}
 	}
-	n_458, err_459 := runtime.CheckSize(int64(3))
-	if err_459 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_459)
+	n_455, err_456 := runtime.CheckSize(int64(3))
+	if err_456 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_456)
 	}
-	var a_460 []float64
-	row_461 := a_130[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_457 []float64
+	row_458 := a_127[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_462 := tape_39
-	tot_463, err_464 := runtime.MulSize(n_458, rs_462)
-	if err_464 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_464)
+	rs_459 := tape_39
+	tot_460, err_461 := runtime.MulSize(n_455, rs_459)
+	if err_461 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_461)
 	}
-	a_460 = ar.F64w(tot_463)
-	row_465 := a_130[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_457 = ar.F64w(tot_460)
+	row_462 := a_127[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_466 := a_130[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_463 := a_127[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_467 := a_460[0*rs_462 : 1*rs_462]
-	row_468 := a_460[1*rs_462 : 2*rs_462]
-	row_469 := a_460[2*rs_462 : 3*rs_462]
+	row_464 := a_457[0*rs_459 : 1*rs_459]
+	row_465 := a_457[1*rs_459 : 2*rs_459]
+	row_466 := a_457[2*rs_459 : 3*rs_459]
 	tape_38 = tape_38[:tape_39]
-	row_461 = row_461[:tape_39]
+	row_458 = row_458[:tape_39]
+	row_462 = row_462[:tape_39]
+	row_463 = row_463[:tape_39]
+	row_464 = row_464[:tape_39]
 	row_465 = row_465[:tape_39]
 	row_466 = row_466[:tape_39]
-	row_467 = row_467[:tape_39]
-	row_468 = row_468[:tape_39]
-	row_469 = row_469[:tape_39]
 	if tape_39 >= 262144 {
-		loop_482 := runtime.EnterLoop(&nbLoop129, runtime.Bind(tape_38, runtime.Bind(row_461, runtime.Bind(row_465, runtime.Bind(row_466, runtime.Bind(row_467, runtime.Bind(row_468, runtime.Bind(row_469, runtime.End{}))))))), tape_39, 16384)
-		if loop_482.For == nil {
-			loop_482.For = func(lo_476, hi int) {
-				tape_38 := loop_482.C.H
-				row_461 := loop_482.C.T.H
-				row_465 := loop_482.C.T.T.H
-				row_466 := loop_482.C.T.T.T.H
-				row_467 := loop_482.C.T.T.T.T.H
-				row_468 := loop_482.C.T.T.T.T.T.H
-				row_469 := loop_482.C.T.T.T.T.T.T.H
-				for i_477 := lo_476; i_477 < hi; i_477++ {
-					e_479 := (tape_38[i_477] * row_461[i_477])
-					e_480 := (tape_38[i_477] * row_465[i_477])
-					e_481 := (tape_38[i_477] * row_466[i_477])
-					row_467[i_477] = e_479
-					row_468[i_477] = e_480
-					row_469[i_477] = e_481
+		loop_479 := runtime.EnterLoop(&nbLoop123, runtime.Bind(tape_38, runtime.Bind(row_458, runtime.Bind(row_462, runtime.Bind(row_463, runtime.Bind(row_464, runtime.Bind(row_465, runtime.Bind(row_466, runtime.End{}))))))), tape_39, 16384)
+		if loop_479.For == nil {
+			loop_479.For = func(lo_473, hi int) {
+				tape_38 := loop_479.C.H
+				row_458 := loop_479.C.T.H
+				row_462 := loop_479.C.T.T.H
+				row_463 := loop_479.C.T.T.T.H
+				row_464 := loop_479.C.T.T.T.T.H
+				row_465 := loop_479.C.T.T.T.T.T.H
+				row_466 := loop_479.C.T.T.T.T.T.T.H
+				for i_474 := lo_473; i_474 < hi; i_474++ {
+					e_476 := (tape_38[i_474] * row_458[i_474])
+					e_477 := (tape_38[i_474] * row_462[i_474])
+					e_478 := (tape_38[i_474] * row_463[i_474])
+					row_464[i_474] = e_476
+					row_465[i_474] = e_477
+					row_466[i_474] = e_478
 				}
 			}
 		}
-		runtime.ParallelFor(tape_39, 16384, loop_482.For)
-		loop_482.Leave(&nbLoop129)
+		runtime.ParallelFor(tape_39, 16384, loop_479.For)
+		loop_479.Leave(&nbLoop123)
 	} else {
-		for i_470 := 0; i_470 < tape_39; i_470++ {
-			e_472 := (tape_38[i_470] * row_461[i_470])
-			e_473 := (tape_38[i_470] * row_465[i_470])
-			e_474 := (tape_38[i_470] * row_466[i_470])
-			row_467[i_470] = e_472
-			row_468[i_470] = e_473
-			row_469[i_470] = e_474
+		for i_467 := 0; i_467 < tape_39; i_467++ {
+			e_469 := (tape_38[i_467] * row_458[i_467])
+			e_470 := (tape_38[i_467] * row_462[i_467])
+			e_471 := (tape_38[i_467] * row_463[i_467])
+			row_464[i_467] = e_469
+			row_465[i_467] = e_470
+			row_466[i_467] = e_471
 		}
 	}
-	z_483 := ar.F64(len(tape_33))
-	z_484 := ar.F64(len(tape_38))
-	z_485 := ar.F64(len(tape_43))
+	z_480 := ar.F64(len(tape_33))
+	z_481 := ar.F64(len(tape_38))
+	z_482 := ar.F64(len(tape_43))
+	var rev_483 []float64
+	var rev_484 int
+	var rev_485 int
 	var rev_486 []float64
 	var rev_487 int
-	var rev_488 int
-	var rev_489 []float64
-	var rev_490 int
-	var rev_491 []float64
-	var rev_492 int
-	var rev_493 []float64
-	var rev_494 int
-	rev_486, rev_487, rev_488, rev_489, rev_490, rev_491, rev_492, rev_493, rev_494 = a_361, 3, tape_8, z_483, tape_34, z_484, tape_39, z_485, tape_44
-	for i_513 := int64(0); i_513 < int64(3); i_513++ {
-		if i_513 < 0 || i_513 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_513, 3))
+	var rev_488 []float64
+	var rev_489 int
+	var rev_490 []float64
+	var rev_491 int
+	rev_483, rev_484, rev_485, rev_486, rev_487, rev_488, rev_489, rev_490, rev_491 = a_358, 3, tape_8, z_480, tape_34, z_481, tape_39, z_482, tape_44
+	for i_510 := int64(0); i_510 < int64(3); i_510++ {
+		if i_510 < 0 || i_510 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_510, 3))
 		}
-		row_515 := a_180[int(i_513)*tape_8 : (int(i_513)+1)*tape_8]
-		if i_513 < 0 || i_513 >= int64(tape_46) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_513, tape_46))
+		row_512 := a_177[int(i_510)*tape_8 : (int(i_510)+1)*tape_8]
+		if i_510 < 0 || i_510 >= int64(tape_46) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_510, tape_46))
 		}
-		_ = tape_45[int(i_513)*tape_47 : (int(i_513)+1)*tape_47]
-		row_517 := tape_48[int(i_513)*tape_50 : (int(i_513)+1)*tape_50]
-		row_518 := tape_51[int(i_513)*tape_53 : (int(i_513)+1)*tape_53]
-		row_519 := tape_54[int(i_513)*tape_56 : (int(i_513)+1)*tape_56]
+		_ = tape_45[int(i_510)*tape_47 : (int(i_510)+1)*tape_47]
+		row_514 := tape_48[int(i_510)*tape_50 : (int(i_510)+1)*tape_50]
+		row_515 := tape_51[int(i_510)*tape_53 : (int(i_510)+1)*tape_53]
+		row_516 := tape_54[int(i_510)*tape_56 : (int(i_510)+1)*tape_56]
 		if tape_8 != tape_50 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_494 != tape_50 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_494})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+		if rev_491 != tape_50 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_491})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 		}
-		row_517 = row_517[:len(rev_493)]
-		row_515 = row_515[:len(rev_493)]
-		for i_521 := range rev_493 {
-			rev_493[i_521] += (row_517[i_521] * row_515[i_521])
+		row_514 = row_514[:len(rev_490)]
+		row_512 = row_512[:len(rev_490)]
+		for i_518 := range rev_490 {
+			rev_490[i_518] += (row_514[i_518] * row_512[i_518])
 		}
 		if tape_8 != tape_53 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_53})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_492 != tape_53 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_492})+" and "+runtime.ShapeString([]int{tape_53})+" differ")
+		if rev_489 != tape_53 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_489})+" and "+runtime.ShapeString([]int{tape_53})+" differ")
 		}
-		row_518 = row_518[:len(rev_491)]
-		row_515 = row_515[:len(rev_491)]
-		for i_524 := range rev_491 {
-			rev_491[i_524] += (row_518[i_524] * row_515[i_524])
+		row_515 = row_515[:len(rev_488)]
+		row_512 = row_512[:len(rev_488)]
+		for i_521 := range rev_488 {
+			rev_488[i_521] += (row_515[i_521] * row_512[i_521])
 		}
 		if tape_8 != tape_56 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_490 != tape_56 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_490})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		if rev_487 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_487})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 		}
-		row_519 = row_519[:len(rev_489)]
-		row_515 = row_515[:len(rev_489)]
-		for i_527 := range rev_489 {
-			rev_489[i_527] += (row_519[i_527] * row_515[i_527])
+		row_516 = row_516[:len(rev_486)]
+		row_512 = row_512[:len(rev_486)]
+		for i_524 := range rev_486 {
+			rev_486[i_524] += (row_516[i_524] * row_512[i_524])
 		}
 		if tape_8 != tape_34 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if i_513 < 0 || i_513 >= int64(rev_487) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_513, rev_487))
+		if i_510 < 0 || i_510 >= int64(rev_484) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_510, rev_484))
 		}
-		if rev_488 != tape_34 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_488})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
+		if rev_485 != tape_34 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_485})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 		}
-		row_529 := rev_486[i_513*int64(rev_488) : (i_513+1)*int64(rev_488)]
-		tape_33 = tape_33[:len(row_529)]
-		row_515 = row_515[:len(row_529)]
-		for i_530 := range row_529 {
-			row_529[i_530] += (tape_33[i_530] * row_515[i_530])
+		row_526 := rev_483[i_510*int64(rev_485) : (i_510+1)*int64(rev_485)]
+		tape_33 = tape_33[:len(row_526)]
+		row_512 = row_512[:len(row_526)]
+		for i_527 := range row_526 {
+			row_526[i_527] += (tape_33[i_527] * row_512[i_527])
 		}
 	}
-	n_532, err_533 := runtime.CheckSize(int64(3))
-	if err_533 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_533)
+	n_529, err_530 := runtime.CheckSize(int64(3))
+	if err_530 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_530)
 	}
-	var a_534 []float64
-	row_535 := a_180[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_531 []float64
+	row_532 := a_177[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_536 := tape_44
-	tot_537, err_538 := runtime.MulSize(n_532, rs_536)
-	if err_538 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_538)
+	rs_533 := tape_44
+	tot_534, err_535 := runtime.MulSize(n_529, rs_533)
+	if err_535 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_535)
 	}
-	a_534 = ar.F64w(tot_537)
-	row_539 := a_180[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_531 = ar.F64w(tot_534)
+	row_536 := a_177[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_540 := a_180[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_537 := a_177[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_541 := a_534[0*rs_536 : 1*rs_536]
-	row_542 := a_534[1*rs_536 : 2*rs_536]
-	row_543 := a_534[2*rs_536 : 3*rs_536]
+	row_538 := a_531[0*rs_533 : 1*rs_533]
+	row_539 := a_531[1*rs_533 : 2*rs_533]
+	row_540 := a_531[2*rs_533 : 3*rs_533]
 	tape_43 = tape_43[:tape_44]
-	row_535 = row_535[:tape_44]
+	row_532 = row_532[:tape_44]
+	row_536 = row_536[:tape_44]
+	row_537 = row_537[:tape_44]
+	row_538 = row_538[:tape_44]
 	row_539 = row_539[:tape_44]
 	row_540 = row_540[:tape_44]
-	row_541 = row_541[:tape_44]
-	row_542 = row_542[:tape_44]
-	row_543 = row_543[:tape_44]
 	if tape_44 >= 262144 {
-		loop_556 := runtime.EnterLoop(&nbLoop130, runtime.Bind(tape_43, runtime.Bind(row_535, runtime.Bind(row_539, runtime.Bind(row_540, runtime.Bind(row_541, runtime.Bind(row_542, runtime.Bind(row_543, runtime.End{}))))))), tape_44, 16384)
-		if loop_556.For == nil {
-			loop_556.For = func(lo_550, hi int) {
-				tape_43 := loop_556.C.H
-				row_535 := loop_556.C.T.H
-				row_539 := loop_556.C.T.T.H
-				row_540 := loop_556.C.T.T.T.H
-				row_541 := loop_556.C.T.T.T.T.H
-				row_542 := loop_556.C.T.T.T.T.T.H
-				row_543 := loop_556.C.T.T.T.T.T.T.H
-				for i_551 := lo_550; i_551 < hi; i_551++ {
-					e_553 := (tape_43[i_551] * row_535[i_551])
-					e_554 := (tape_43[i_551] * row_539[i_551])
-					e_555 := (tape_43[i_551] * row_540[i_551])
-					row_541[i_551] = e_553
-					row_542[i_551] = e_554
-					row_543[i_551] = e_555
+		loop_553 := runtime.EnterLoop(&nbLoop124, runtime.Bind(tape_43, runtime.Bind(row_532, runtime.Bind(row_536, runtime.Bind(row_537, runtime.Bind(row_538, runtime.Bind(row_539, runtime.Bind(row_540, runtime.End{}))))))), tape_44, 16384)
+		if loop_553.For == nil {
+			loop_553.For = func(lo_547, hi int) {
+				tape_43 := loop_553.C.H
+				row_532 := loop_553.C.T.H
+				row_536 := loop_553.C.T.T.H
+				row_537 := loop_553.C.T.T.T.H
+				row_538 := loop_553.C.T.T.T.T.H
+				row_539 := loop_553.C.T.T.T.T.T.H
+				row_540 := loop_553.C.T.T.T.T.T.T.H
+				for i_548 := lo_547; i_548 < hi; i_548++ {
+					e_550 := (tape_43[i_548] * row_532[i_548])
+					e_551 := (tape_43[i_548] * row_536[i_548])
+					e_552 := (tape_43[i_548] * row_537[i_548])
+					row_538[i_548] = e_550
+					row_539[i_548] = e_551
+					row_540[i_548] = e_552
 				}
 			}
 		}
-		runtime.ParallelFor(tape_44, 16384, loop_556.For)
-		loop_556.Leave(&nbLoop130)
+		runtime.ParallelFor(tape_44, 16384, loop_553.For)
+		loop_553.Leave(&nbLoop124)
 	} else {
-		for i_544 := 0; i_544 < tape_44; i_544++ {
-			e_546 := (tape_43[i_544] * row_535[i_544])
-			e_547 := (tape_43[i_544] * row_539[i_544])
-			e_548 := (tape_43[i_544] * row_540[i_544])
-			row_541[i_544] = e_546
-			row_542[i_544] = e_547
-			row_543[i_544] = e_548
+		for i_541 := 0; i_541 < tape_44; i_541++ {
+			e_543 := (tape_43[i_541] * row_532[i_541])
+			e_544 := (tape_43[i_541] * row_536[i_541])
+			e_545 := (tape_43[i_541] * row_537[i_541])
+			row_538[i_541] = e_543
+			row_539[i_541] = e_544
+			row_540[i_541] = e_545
 		}
 	}
-	n_557, err_558 := runtime.CheckSize(int64(3))
-	if err_558 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_558)
+	n_554, err_555 := runtime.CheckSize(int64(3))
+	if err_555 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_555)
 	}
-	var a_559 []float64
-	row_560 := a_180[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_556 []float64
+	row_557 := a_177[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_561 := tape_39
-	tot_562, err_563 := runtime.MulSize(n_557, rs_561)
-	if err_563 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_563)
+	rs_558 := tape_39
+	tot_559, err_560 := runtime.MulSize(n_554, rs_558)
+	if err_560 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_560)
 	}
-	a_559 = ar.F64w(tot_562)
-	row_564 := a_180[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_556 = ar.F64w(tot_559)
+	row_561 := a_177[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_565 := a_180[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_562 := a_177[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_566 := a_559[0*rs_561 : 1*rs_561]
-	row_567 := a_559[1*rs_561 : 2*rs_561]
-	row_568 := a_559[2*rs_561 : 3*rs_561]
+	row_563 := a_556[0*rs_558 : 1*rs_558]
+	row_564 := a_556[1*rs_558 : 2*rs_558]
+	row_565 := a_556[2*rs_558 : 3*rs_558]
 	tape_38 = tape_38[:tape_39]
-	row_560 = row_560[:tape_39]
+	row_557 = row_557[:tape_39]
+	row_561 = row_561[:tape_39]
+	row_562 = row_562[:tape_39]
+	row_563 = row_563[:tape_39]
 	row_564 = row_564[:tape_39]
 	row_565 = row_565[:tape_39]
-	row_566 = row_566[:tape_39]
-	row_567 = row_567[:tape_39]
-	row_568 = row_568[:tape_39]
 	if tape_39 >= 262144 {
-		loop_581 := runtime.EnterLoop(&nbLoop131, runtime.Bind(tape_38, runtime.Bind(row_560, runtime.Bind(row_564, runtime.Bind(row_565, runtime.Bind(row_566, runtime.Bind(row_567, runtime.Bind(row_568, runtime.End{}))))))), tape_39, 16384)
-		if loop_581.For == nil {
-			loop_581.For = func(lo_575, hi int) {
-				tape_38 := loop_581.C.H
-				row_560 := loop_581.C.T.H
-				row_564 := loop_581.C.T.T.H
-				row_565 := loop_581.C.T.T.T.H
-				row_566 := loop_581.C.T.T.T.T.H
-				row_567 := loop_581.C.T.T.T.T.T.H
-				row_568 := loop_581.C.T.T.T.T.T.T.H
-				for i_576 := lo_575; i_576 < hi; i_576++ {
-					e_578 := (tape_38[i_576] * row_560[i_576])
-					e_579 := (tape_38[i_576] * row_564[i_576])
-					e_580 := (tape_38[i_576] * row_565[i_576])
-					row_566[i_576] = e_578
-					row_567[i_576] = e_579
-					row_568[i_576] = e_580
+		loop_578 := runtime.EnterLoop(&nbLoop125, runtime.Bind(tape_38, runtime.Bind(row_557, runtime.Bind(row_561, runtime.Bind(row_562, runtime.Bind(row_563, runtime.Bind(row_564, runtime.Bind(row_565, runtime.End{}))))))), tape_39, 16384)
+		if loop_578.For == nil {
+			loop_578.For = func(lo_572, hi int) {
+				tape_38 := loop_578.C.H
+				row_557 := loop_578.C.T.H
+				row_561 := loop_578.C.T.T.H
+				row_562 := loop_578.C.T.T.T.H
+				row_563 := loop_578.C.T.T.T.T.H
+				row_564 := loop_578.C.T.T.T.T.T.H
+				row_565 := loop_578.C.T.T.T.T.T.T.H
+				for i_573 := lo_572; i_573 < hi; i_573++ {
+					e_575 := (tape_38[i_573] * row_557[i_573])
+					e_576 := (tape_38[i_573] * row_561[i_573])
+					e_577 := (tape_38[i_573] * row_562[i_573])
+					row_563[i_573] = e_575
+					row_564[i_573] = e_576
+					row_565[i_573] = e_577
 				}
 			}
 		}
-		runtime.ParallelFor(tape_39, 16384, loop_581.For)
-		loop_581.Leave(&nbLoop131)
+		runtime.ParallelFor(tape_39, 16384, loop_578.For)
+		loop_578.Leave(&nbLoop125)
 	} else {
-		for i_569 := 0; i_569 < tape_39; i_569++ {
-			e_571 := (tape_38[i_569] * row_560[i_569])
-			e_572 := (tape_38[i_569] * row_564[i_569])
-			e_573 := (tape_38[i_569] * row_565[i_569])
-			row_566[i_569] = e_571
-			row_567[i_569] = e_572
-			row_568[i_569] = e_573
+		for i_566 := 0; i_566 < tape_39; i_566++ {
+			e_568 := (tape_38[i_566] * row_557[i_566])
+			e_569 := (tape_38[i_566] * row_561[i_566])
+			e_570 := (tape_38[i_566] * row_562[i_566])
+			row_563[i_566] = e_568
+			row_564[i_566] = e_569
+			row_565[i_566] = e_570
 		}
 	}
 	if tape_44 != tape_58 {
@@ -17884,25 +17730,25 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_34 != tape_60 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_60})+" differ")
 	}
-	tape_59 = tape_59[:len(z_384)]
-	z_386 = z_386[:len(z_384)]
-	if len(z_384) >= 262144 {
-		loop_591 := runtime.EnterLoop(&nbLoop132, runtime.Bind(z_384, runtime.Bind(tape_59, runtime.Bind(z_386, runtime.End{}))), len(z_384), 16384)
-		if loop_591.For == nil {
-			loop_591.For = func(lo_588, hi int) {
-				z_384 := loop_591.C.H
-				tape_59 := loop_591.C.T.H
-				z_386 := loop_591.C.T.T.H
-				for i_589 := lo_588; i_589 < hi; i_589++ {
-					z_384[i_589] += (-(tape_59[i_589] * z_386[i_589]))
+	tape_59 = tape_59[:len(z_381)]
+	z_383 = z_383[:len(z_381)]
+	if len(z_381) >= 262144 {
+		loop_588 := runtime.EnterLoop(&nbLoop126, runtime.Bind(z_381, runtime.Bind(tape_59, runtime.Bind(z_383, runtime.End{}))), len(z_381), 16384)
+		if loop_588.For == nil {
+			loop_588.For = func(lo_585, hi int) {
+				z_381 := loop_588.C.H
+				tape_59 := loop_588.C.T.H
+				z_383 := loop_588.C.T.T.H
+				for i_586 := lo_585; i_586 < hi; i_586++ {
+					z_381[i_586] += (-(tape_59[i_586] * z_383[i_586]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(z_384), 16384, loop_591.For)
-		loop_591.Leave(&nbLoop132)
+		runtime.ParallelFor(len(z_381), 16384, loop_588.For)
+		loop_588.Leave(&nbLoop126)
 	} else {
-		for i_585 := range z_384 {
-			z_384[i_585] += (-(tape_59[i_585] * z_386[i_585]))
+		for i_582 := range z_381 {
+			z_381[i_582] += (-(tape_59[i_582] * z_383[i_582]))
 		}
 	}
 	if tape_44 != tape_60 {
@@ -17911,59 +17757,59 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_34 != tape_60 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_60})+" differ")
 	}
-	tape_59 = tape_59[:len(z_483)]
-	z_485 = z_485[:len(z_483)]
-	if len(z_483) >= 262144 {
-		loop_599 := runtime.EnterLoop(&nbLoop133, runtime.Bind(z_483, runtime.Bind(tape_59, runtime.Bind(z_485, runtime.End{}))), len(z_483), 16384)
-		if loop_599.For == nil {
-			loop_599.For = func(lo_596, hi int) {
-				z_483 := loop_599.C.H
-				tape_59 := loop_599.C.T.H
-				z_485 := loop_599.C.T.T.H
-				for i_597 := lo_596; i_597 < hi; i_597++ {
-					z_483[i_597] += (-(tape_59[i_597] * z_485[i_597]))
+	tape_59 = tape_59[:len(z_480)]
+	z_482 = z_482[:len(z_480)]
+	if len(z_480) >= 262144 {
+		loop_596 := runtime.EnterLoop(&nbLoop127, runtime.Bind(z_480, runtime.Bind(tape_59, runtime.Bind(z_482, runtime.End{}))), len(z_480), 16384)
+		if loop_596.For == nil {
+			loop_596.For = func(lo_593, hi int) {
+				z_480 := loop_596.C.H
+				tape_59 := loop_596.C.T.H
+				z_482 := loop_596.C.T.T.H
+				for i_594 := lo_593; i_594 < hi; i_594++ {
+					z_480[i_594] += (-(tape_59[i_594] * z_482[i_594]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(z_483), 16384, loop_599.For)
-		loop_599.Leave(&nbLoop133)
+		runtime.ParallelFor(len(z_480), 16384, loop_596.For)
+		loop_596.Leave(&nbLoop127)
 	} else {
-		for i_593 := range z_483 {
-			z_483[i_593] += (-(tape_59[i_593] * z_485[i_593]))
+		for i_590 := range z_480 {
+			z_480[i_590] += (-(tape_59[i_590] * z_482[i_590]))
 		}
 	}
-	r_582 := ar.F64w(tape_58)
-	r_583 := ar.F64w(tape_58)
+	r_579 := ar.F64w(tape_58)
+	r_580 := ar.F64w(tape_58)
 	tape_57 = tape_57[:tape_58]
-	z_386 = z_386[:tape_58]
-	r_582 = r_582[:tape_58]
-	z_485 = z_485[:tape_58]
-	r_583 = r_583[:tape_58]
+	z_383 = z_383[:tape_58]
+	r_579 = r_579[:tape_58]
+	z_482 = z_482[:tape_58]
+	r_580 = r_580[:tape_58]
 	if tape_58 >= 262144 {
-		loop_610 := runtime.EnterLoop(&nbLoop134, runtime.Bind(tape_57, runtime.Bind(z_386, runtime.Bind(r_582, runtime.Bind(z_485, runtime.Bind(r_583, runtime.End{}))))), tape_58, 16384)
-		if loop_610.For == nil {
-			loop_610.For = func(lo_605, hi int) {
-				tape_57 := loop_610.C.H
-				z_386 := loop_610.C.T.H
-				r_582 := loop_610.C.T.T.H
-				z_485 := loop_610.C.T.T.T.H
-				r_583 := loop_610.C.T.T.T.T.H
-				for i_606 := lo_605; i_606 < hi; i_606++ {
-					e_608 := (tape_57[i_606] * z_386[i_606])
-					r_582[i_606] = e_608
-					e_609 := (tape_57[i_606] * z_485[i_606])
-					r_583[i_606] = e_609
+		loop_607 := runtime.EnterLoop(&nbLoop128, runtime.Bind(tape_57, runtime.Bind(z_383, runtime.Bind(r_579, runtime.Bind(z_482, runtime.Bind(r_580, runtime.End{}))))), tape_58, 16384)
+		if loop_607.For == nil {
+			loop_607.For = func(lo_602, hi int) {
+				tape_57 := loop_607.C.H
+				z_383 := loop_607.C.T.H
+				r_579 := loop_607.C.T.T.H
+				z_482 := loop_607.C.T.T.T.H
+				r_580 := loop_607.C.T.T.T.T.H
+				for i_603 := lo_602; i_603 < hi; i_603++ {
+					e_605 := (tape_57[i_603] * z_383[i_603])
+					r_579[i_603] = e_605
+					e_606 := (tape_57[i_603] * z_482[i_603])
+					r_580[i_603] = e_606
 				}
 			}
 		}
-		runtime.ParallelFor(tape_58, 16384, loop_610.For)
-		loop_610.Leave(&nbLoop134)
+		runtime.ParallelFor(tape_58, 16384, loop_607.For)
+		loop_607.Leave(&nbLoop128)
 	} else {
-		for i_600 := 0; i_600 < tape_58; i_600++ {
-			e_602 := (tape_57[i_600] * z_386[i_600])
-			r_582[i_600] = e_602
-			e_603 := (tape_57[i_600] * z_485[i_600])
-			r_583[i_600] = e_603
+		for i_597 := 0; i_597 < tape_58; i_597++ {
+			e_599 := (tape_57[i_597] * z_383[i_597])
+			r_579[i_597] = e_599
+			e_600 := (tape_57[i_597] * z_482[i_597])
+			r_580[i_597] = e_600
 		}
 	}
 	if tape_58 != tape_64 {
@@ -17972,26 +17818,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_64 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_64})+" differ")
 	}
-	row_611 := a_348[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
-	tape_63 = tape_63[:len(row_611)]
-	r_582 = r_582[:len(row_611)]
-	if len(row_611) >= 262144 {
-		loop_618 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_611, runtime.Bind(tape_63, runtime.Bind(r_582, runtime.End{}))), len(row_611), 16384)
-		if loop_618.For == nil {
-			loop_618.For = func(lo_615, hi int) {
-				row_611 := loop_618.C.H
-				tape_63 := loop_618.C.T.H
-				r_582 := loop_618.C.T.T.H
-				for i_616 := lo_615; i_616 < hi; i_616++ {
-					row_611[i_616] += (tape_63[i_616] * r_582[i_616])
+	row_608 := a_345[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	tape_63 = tape_63[:len(row_608)]
+	r_579 = r_579[:len(row_608)]
+	if len(row_608) >= 262144 {
+		loop_615 := runtime.EnterLoop(&nbLoop129, runtime.Bind(row_608, runtime.Bind(tape_63, runtime.Bind(r_579, runtime.End{}))), len(row_608), 16384)
+		if loop_615.For == nil {
+			loop_615.For = func(lo_612, hi int) {
+				row_608 := loop_615.C.H
+				tape_63 := loop_615.C.T.H
+				r_579 := loop_615.C.T.T.H
+				for i_613 := lo_612; i_613 < hi; i_613++ {
+					row_608[i_613] += (tape_63[i_613] * r_579[i_613])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_611), 16384, loop_618.For)
-		loop_618.Leave(&nbLoop135)
+		runtime.ParallelFor(len(row_608), 16384, loop_615.For)
+		loop_615.Leave(&nbLoop129)
 	} else {
-		for i_612 := range row_611 {
-			row_611[i_612] += (tape_63[i_612] * r_582[i_612])
+		for i_609 := range row_608 {
+			row_608[i_609] += (tape_63[i_609] * r_579[i_609])
 		}
 	}
 	if tape_58 != tape_64 {
@@ -18000,26 +17846,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_64 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_64})+" differ")
 	}
-	row_619 := a_361[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
-	tape_63 = tape_63[:len(row_619)]
-	r_583 = r_583[:len(row_619)]
-	if len(row_619) >= 262144 {
-		loop_626 := runtime.EnterLoop(&nbLoop136, runtime.Bind(row_619, runtime.Bind(tape_63, runtime.Bind(r_583, runtime.End{}))), len(row_619), 16384)
-		if loop_626.For == nil {
-			loop_626.For = func(lo_623, hi int) {
-				row_619 := loop_626.C.H
-				tape_63 := loop_626.C.T.H
-				r_583 := loop_626.C.T.T.H
-				for i_624 := lo_623; i_624 < hi; i_624++ {
-					row_619[i_624] += (tape_63[i_624] * r_583[i_624])
+	row_616 := a_358[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	tape_63 = tape_63[:len(row_616)]
+	r_580 = r_580[:len(row_616)]
+	if len(row_616) >= 262144 {
+		loop_623 := runtime.EnterLoop(&nbLoop130, runtime.Bind(row_616, runtime.Bind(tape_63, runtime.Bind(r_580, runtime.End{}))), len(row_616), 16384)
+		if loop_623.For == nil {
+			loop_623.For = func(lo_620, hi int) {
+				row_616 := loop_623.C.H
+				tape_63 := loop_623.C.T.H
+				r_580 := loop_623.C.T.T.H
+				for i_621 := lo_620; i_621 < hi; i_621++ {
+					row_616[i_621] += (tape_63[i_621] * r_580[i_621])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_619), 16384, loop_626.For)
-		loop_626.Leave(&nbLoop136)
+		runtime.ParallelFor(len(row_616), 16384, loop_623.For)
+		loop_623.Leave(&nbLoop130)
 	} else {
-		for i_620 := range row_619 {
-			row_619[i_620] += (tape_63[i_620] * r_583[i_620])
+		for i_617 := range row_616 {
+			row_616[i_617] += (tape_63[i_617] * r_580[i_617])
 		}
 	}
 	if tape_58 != tape_62 {
@@ -18028,26 +17874,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_44 != tape_62 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
 	}
-	row_627 := a_435[int64(2)*int64(tape_44) : (int64(2)+1)*int64(tape_44)]
-	tape_61 = tape_61[:len(row_627)]
-	r_582 = r_582[:len(row_627)]
-	if len(row_627) >= 262144 {
-		loop_634 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_627, runtime.Bind(tape_61, runtime.Bind(r_582, runtime.End{}))), len(row_627), 16384)
-		if loop_634.For == nil {
-			loop_634.For = func(lo_631, hi int) {
-				row_627 := loop_634.C.H
-				tape_61 := loop_634.C.T.H
-				r_582 := loop_634.C.T.T.H
-				for i_632 := lo_631; i_632 < hi; i_632++ {
-					row_627[i_632] += (tape_61[i_632] * r_582[i_632])
+	row_624 := a_432[int64(2)*int64(tape_44) : (int64(2)+1)*int64(tape_44)]
+	tape_61 = tape_61[:len(row_624)]
+	r_579 = r_579[:len(row_624)]
+	if len(row_624) >= 262144 {
+		loop_631 := runtime.EnterLoop(&nbLoop131, runtime.Bind(row_624, runtime.Bind(tape_61, runtime.Bind(r_579, runtime.End{}))), len(row_624), 16384)
+		if loop_631.For == nil {
+			loop_631.For = func(lo_628, hi int) {
+				row_624 := loop_631.C.H
+				tape_61 := loop_631.C.T.H
+				r_579 := loop_631.C.T.T.H
+				for i_629 := lo_628; i_629 < hi; i_629++ {
+					row_624[i_629] += (tape_61[i_629] * r_579[i_629])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_627), 16384, loop_634.For)
-		loop_634.Leave(&nbLoop137)
+		runtime.ParallelFor(len(row_624), 16384, loop_631.For)
+		loop_631.Leave(&nbLoop131)
 	} else {
-		for i_628 := range row_627 {
-			row_627[i_628] += (tape_61[i_628] * r_582[i_628])
+		for i_625 := range row_624 {
+			row_624[i_625] += (tape_61[i_625] * r_579[i_625])
 		}
 	}
 	if tape_58 != tape_62 {
@@ -18056,26 +17902,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_44 != tape_62 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
 	}
-	row_635 := a_534[int64(2)*int64(tape_44) : (int64(2)+1)*int64(tape_44)]
-	tape_61 = tape_61[:len(row_635)]
-	r_583 = r_583[:len(row_635)]
-	if len(row_635) >= 262144 {
-		loop_642 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_635, runtime.Bind(tape_61, runtime.Bind(r_583, runtime.End{}))), len(row_635), 16384)
-		if loop_642.For == nil {
-			loop_642.For = func(lo_639, hi int) {
-				row_635 := loop_642.C.H
-				tape_61 := loop_642.C.T.H
-				r_583 := loop_642.C.T.T.H
-				for i_640 := lo_639; i_640 < hi; i_640++ {
-					row_635[i_640] += (tape_61[i_640] * r_583[i_640])
+	row_632 := a_531[int64(2)*int64(tape_44) : (int64(2)+1)*int64(tape_44)]
+	tape_61 = tape_61[:len(row_632)]
+	r_580 = r_580[:len(row_632)]
+	if len(row_632) >= 262144 {
+		loop_639 := runtime.EnterLoop(&nbLoop132, runtime.Bind(row_632, runtime.Bind(tape_61, runtime.Bind(r_580, runtime.End{}))), len(row_632), 16384)
+		if loop_639.For == nil {
+			loop_639.For = func(lo_636, hi int) {
+				row_632 := loop_639.C.H
+				tape_61 := loop_639.C.T.H
+				r_580 := loop_639.C.T.T.H
+				for i_637 := lo_636; i_637 < hi; i_637++ {
+					row_632[i_637] += (tape_61[i_637] * r_580[i_637])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_635), 16384, loop_642.For)
-		loop_642.Leave(&nbLoop138)
+		runtime.ParallelFor(len(row_632), 16384, loop_639.For)
+		loop_639.Leave(&nbLoop132)
 	} else {
-		for i_636 := range row_635 {
-			row_635[i_636] += (tape_61[i_636] * r_583[i_636])
+		for i_633 := range row_632 {
+			row_632[i_633] += (tape_61[i_633] * r_580[i_633])
 		}
 	}
 	if tape_58 != tape_68 {
@@ -18084,26 +17930,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_68 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
 	}
-	row_643 := a_348[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	tape_67 = tape_67[:len(row_643)]
-	r_582 = r_582[:len(row_643)]
-	if len(row_643) >= 262144 {
-		loop_650 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_643, runtime.Bind(tape_67, runtime.Bind(r_582, runtime.End{}))), len(row_643), 16384)
-		if loop_650.For == nil {
-			loop_650.For = func(lo_647, hi int) {
-				row_643 := loop_650.C.H
-				tape_67 := loop_650.C.T.H
-				r_582 := loop_650.C.T.T.H
-				for i_648 := lo_647; i_648 < hi; i_648++ {
-					row_643[i_648] += (tape_67[i_648] * r_582[i_648])
+	row_640 := a_345[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	tape_67 = tape_67[:len(row_640)]
+	r_579 = r_579[:len(row_640)]
+	if len(row_640) >= 262144 {
+		loop_647 := runtime.EnterLoop(&nbLoop133, runtime.Bind(row_640, runtime.Bind(tape_67, runtime.Bind(r_579, runtime.End{}))), len(row_640), 16384)
+		if loop_647.For == nil {
+			loop_647.For = func(lo_644, hi int) {
+				row_640 := loop_647.C.H
+				tape_67 := loop_647.C.T.H
+				r_579 := loop_647.C.T.T.H
+				for i_645 := lo_644; i_645 < hi; i_645++ {
+					row_640[i_645] += (tape_67[i_645] * r_579[i_645])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_643), 16384, loop_650.For)
-		loop_650.Leave(&nbLoop139)
+		runtime.ParallelFor(len(row_640), 16384, loop_647.For)
+		loop_647.Leave(&nbLoop133)
 	} else {
-		for i_644 := range row_643 {
-			row_643[i_644] += (tape_67[i_644] * r_582[i_644])
+		for i_641 := range row_640 {
+			row_640[i_641] += (tape_67[i_641] * r_579[i_641])
 		}
 	}
 	if tape_58 != tape_68 {
@@ -18112,26 +17958,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_68 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
 	}
-	row_651 := a_361[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	tape_67 = tape_67[:len(row_651)]
-	r_583 = r_583[:len(row_651)]
-	if len(row_651) >= 262144 {
-		loop_658 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_651, runtime.Bind(tape_67, runtime.Bind(r_583, runtime.End{}))), len(row_651), 16384)
-		if loop_658.For == nil {
-			loop_658.For = func(lo_655, hi int) {
-				row_651 := loop_658.C.H
-				tape_67 := loop_658.C.T.H
-				r_583 := loop_658.C.T.T.H
-				for i_656 := lo_655; i_656 < hi; i_656++ {
-					row_651[i_656] += (tape_67[i_656] * r_583[i_656])
+	row_648 := a_358[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	tape_67 = tape_67[:len(row_648)]
+	r_580 = r_580[:len(row_648)]
+	if len(row_648) >= 262144 {
+		loop_655 := runtime.EnterLoop(&nbLoop134, runtime.Bind(row_648, runtime.Bind(tape_67, runtime.Bind(r_580, runtime.End{}))), len(row_648), 16384)
+		if loop_655.For == nil {
+			loop_655.For = func(lo_652, hi int) {
+				row_648 := loop_655.C.H
+				tape_67 := loop_655.C.T.H
+				r_580 := loop_655.C.T.T.H
+				for i_653 := lo_652; i_653 < hi; i_653++ {
+					row_648[i_653] += (tape_67[i_653] * r_580[i_653])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_651), 16384, loop_658.For)
-		loop_658.Leave(&nbLoop140)
+		runtime.ParallelFor(len(row_648), 16384, loop_655.For)
+		loop_655.Leave(&nbLoop134)
 	} else {
-		for i_652 := range row_651 {
-			row_651[i_652] += (tape_67[i_652] * r_583[i_652])
+		for i_649 := range row_648 {
+			row_648[i_649] += (tape_67[i_649] * r_580[i_649])
 		}
 	}
 	if tape_58 != tape_66 {
@@ -18140,26 +17986,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_44 != tape_66 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
 	}
-	row_659 := a_435[int64(1)*int64(tape_44) : (int64(1)+1)*int64(tape_44)]
-	tape_65 = tape_65[:len(row_659)]
-	r_582 = r_582[:len(row_659)]
-	if len(row_659) >= 262144 {
-		loop_666 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_659, runtime.Bind(tape_65, runtime.Bind(r_582, runtime.End{}))), len(row_659), 16384)
-		if loop_666.For == nil {
-			loop_666.For = func(lo_663, hi int) {
-				row_659 := loop_666.C.H
-				tape_65 := loop_666.C.T.H
-				r_582 := loop_666.C.T.T.H
-				for i_664 := lo_663; i_664 < hi; i_664++ {
-					row_659[i_664] += (tape_65[i_664] * r_582[i_664])
+	row_656 := a_432[int64(1)*int64(tape_44) : (int64(1)+1)*int64(tape_44)]
+	tape_65 = tape_65[:len(row_656)]
+	r_579 = r_579[:len(row_656)]
+	if len(row_656) >= 262144 {
+		loop_663 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_656, runtime.Bind(tape_65, runtime.Bind(r_579, runtime.End{}))), len(row_656), 16384)
+		if loop_663.For == nil {
+			loop_663.For = func(lo_660, hi int) {
+				row_656 := loop_663.C.H
+				tape_65 := loop_663.C.T.H
+				r_579 := loop_663.C.T.T.H
+				for i_661 := lo_660; i_661 < hi; i_661++ {
+					row_656[i_661] += (tape_65[i_661] * r_579[i_661])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_659), 16384, loop_666.For)
-		loop_666.Leave(&nbLoop141)
+		runtime.ParallelFor(len(row_656), 16384, loop_663.For)
+		loop_663.Leave(&nbLoop135)
 	} else {
-		for i_660 := range row_659 {
-			row_659[i_660] += (tape_65[i_660] * r_582[i_660])
+		for i_657 := range row_656 {
+			row_656[i_657] += (tape_65[i_657] * r_579[i_657])
 		}
 	}
 	if tape_58 != tape_66 {
@@ -18168,26 +18014,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_44 != tape_66 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
 	}
-	row_667 := a_534[int64(1)*int64(tape_44) : (int64(1)+1)*int64(tape_44)]
-	tape_65 = tape_65[:len(row_667)]
-	r_583 = r_583[:len(row_667)]
-	if len(row_667) >= 262144 {
-		loop_674 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_667, runtime.Bind(tape_65, runtime.Bind(r_583, runtime.End{}))), len(row_667), 16384)
-		if loop_674.For == nil {
-			loop_674.For = func(lo_671, hi int) {
-				row_667 := loop_674.C.H
-				tape_65 := loop_674.C.T.H
-				r_583 := loop_674.C.T.T.H
-				for i_672 := lo_671; i_672 < hi; i_672++ {
-					row_667[i_672] += (tape_65[i_672] * r_583[i_672])
+	row_664 := a_531[int64(1)*int64(tape_44) : (int64(1)+1)*int64(tape_44)]
+	tape_65 = tape_65[:len(row_664)]
+	r_580 = r_580[:len(row_664)]
+	if len(row_664) >= 262144 {
+		loop_671 := runtime.EnterLoop(&nbLoop136, runtime.Bind(row_664, runtime.Bind(tape_65, runtime.Bind(r_580, runtime.End{}))), len(row_664), 16384)
+		if loop_671.For == nil {
+			loop_671.For = func(lo_668, hi int) {
+				row_664 := loop_671.C.H
+				tape_65 := loop_671.C.T.H
+				r_580 := loop_671.C.T.T.H
+				for i_669 := lo_668; i_669 < hi; i_669++ {
+					row_664[i_669] += (tape_65[i_669] * r_580[i_669])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_667), 16384, loop_674.For)
-		loop_674.Leave(&nbLoop142)
+		runtime.ParallelFor(len(row_664), 16384, loop_671.For)
+		loop_671.Leave(&nbLoop136)
 	} else {
-		for i_668 := range row_667 {
-			row_667[i_668] += (tape_65[i_668] * r_583[i_668])
+		for i_665 := range row_664 {
+			row_664[i_665] += (tape_65[i_665] * r_580[i_665])
 		}
 	}
 	if tape_58 != tape_72 {
@@ -18196,26 +18042,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_72 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
 	}
-	row_675 := a_348[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	tape_71 = tape_71[:len(row_675)]
-	r_582 = r_582[:len(row_675)]
-	if len(row_675) >= 262144 {
-		loop_682 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_675, runtime.Bind(tape_71, runtime.Bind(r_582, runtime.End{}))), len(row_675), 16384)
-		if loop_682.For == nil {
-			loop_682.For = func(lo_679, hi int) {
-				row_675 := loop_682.C.H
-				tape_71 := loop_682.C.T.H
-				r_582 := loop_682.C.T.T.H
-				for i_680 := lo_679; i_680 < hi; i_680++ {
-					row_675[i_680] += (tape_71[i_680] * r_582[i_680])
+	row_672 := a_345[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	tape_71 = tape_71[:len(row_672)]
+	r_579 = r_579[:len(row_672)]
+	if len(row_672) >= 262144 {
+		loop_679 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_672, runtime.Bind(tape_71, runtime.Bind(r_579, runtime.End{}))), len(row_672), 16384)
+		if loop_679.For == nil {
+			loop_679.For = func(lo_676, hi int) {
+				row_672 := loop_679.C.H
+				tape_71 := loop_679.C.T.H
+				r_579 := loop_679.C.T.T.H
+				for i_677 := lo_676; i_677 < hi; i_677++ {
+					row_672[i_677] += (tape_71[i_677] * r_579[i_677])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_675), 16384, loop_682.For)
-		loop_682.Leave(&nbLoop143)
+		runtime.ParallelFor(len(row_672), 16384, loop_679.For)
+		loop_679.Leave(&nbLoop137)
 	} else {
-		for i_676 := range row_675 {
-			row_675[i_676] += (tape_71[i_676] * r_582[i_676])
+		for i_673 := range row_672 {
+			row_672[i_673] += (tape_71[i_673] * r_579[i_673])
 		}
 	}
 	if tape_58 != tape_72 {
@@ -18224,26 +18070,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_72 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
 	}
-	row_683 := a_361[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	tape_71 = tape_71[:len(row_683)]
-	r_583 = r_583[:len(row_683)]
-	if len(row_683) >= 262144 {
-		loop_690 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_683, runtime.Bind(tape_71, runtime.Bind(r_583, runtime.End{}))), len(row_683), 16384)
-		if loop_690.For == nil {
-			loop_690.For = func(lo_687, hi int) {
-				row_683 := loop_690.C.H
-				tape_71 := loop_690.C.T.H
-				r_583 := loop_690.C.T.T.H
-				for i_688 := lo_687; i_688 < hi; i_688++ {
-					row_683[i_688] += (tape_71[i_688] * r_583[i_688])
+	row_680 := a_358[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	tape_71 = tape_71[:len(row_680)]
+	r_580 = r_580[:len(row_680)]
+	if len(row_680) >= 262144 {
+		loop_687 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_680, runtime.Bind(tape_71, runtime.Bind(r_580, runtime.End{}))), len(row_680), 16384)
+		if loop_687.For == nil {
+			loop_687.For = func(lo_684, hi int) {
+				row_680 := loop_687.C.H
+				tape_71 := loop_687.C.T.H
+				r_580 := loop_687.C.T.T.H
+				for i_685 := lo_684; i_685 < hi; i_685++ {
+					row_680[i_685] += (tape_71[i_685] * r_580[i_685])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_683), 16384, loop_690.For)
-		loop_690.Leave(&nbLoop144)
+		runtime.ParallelFor(len(row_680), 16384, loop_687.For)
+		loop_687.Leave(&nbLoop138)
 	} else {
-		for i_684 := range row_683 {
-			row_683[i_684] += (tape_71[i_684] * r_583[i_684])
+		for i_681 := range row_680 {
+			row_680[i_681] += (tape_71[i_681] * r_580[i_681])
 		}
 	}
 	if tape_58 != tape_70 {
@@ -18252,26 +18098,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_44 != tape_70 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
 	}
-	row_691 := a_435[int64(0)*int64(tape_44) : (int64(0)+1)*int64(tape_44)]
-	tape_69 = tape_69[:len(row_691)]
-	r_582 = r_582[:len(row_691)]
-	if len(row_691) >= 262144 {
-		loop_698 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_691, runtime.Bind(tape_69, runtime.Bind(r_582, runtime.End{}))), len(row_691), 16384)
-		if loop_698.For == nil {
-			loop_698.For = func(lo_695, hi int) {
-				row_691 := loop_698.C.H
-				tape_69 := loop_698.C.T.H
-				r_582 := loop_698.C.T.T.H
-				for i_696 := lo_695; i_696 < hi; i_696++ {
-					row_691[i_696] += (tape_69[i_696] * r_582[i_696])
+	row_688 := a_432[int64(0)*int64(tape_44) : (int64(0)+1)*int64(tape_44)]
+	tape_69 = tape_69[:len(row_688)]
+	r_579 = r_579[:len(row_688)]
+	if len(row_688) >= 262144 {
+		loop_695 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_688, runtime.Bind(tape_69, runtime.Bind(r_579, runtime.End{}))), len(row_688), 16384)
+		if loop_695.For == nil {
+			loop_695.For = func(lo_692, hi int) {
+				row_688 := loop_695.C.H
+				tape_69 := loop_695.C.T.H
+				r_579 := loop_695.C.T.T.H
+				for i_693 := lo_692; i_693 < hi; i_693++ {
+					row_688[i_693] += (tape_69[i_693] * r_579[i_693])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_691), 16384, loop_698.For)
-		loop_698.Leave(&nbLoop145)
+		runtime.ParallelFor(len(row_688), 16384, loop_695.For)
+		loop_695.Leave(&nbLoop139)
 	} else {
-		for i_692 := range row_691 {
-			row_691[i_692] += (tape_69[i_692] * r_582[i_692])
+		for i_689 := range row_688 {
+			row_688[i_689] += (tape_69[i_689] * r_579[i_689])
 		}
 	}
 	if tape_58 != tape_70 {
@@ -18280,100 +18126,100 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_44 != tape_70 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
 	}
-	row_699 := a_534[int64(0)*int64(tape_44) : (int64(0)+1)*int64(tape_44)]
-	tape_69 = tape_69[:len(row_699)]
-	r_583 = r_583[:len(row_699)]
-	if len(row_699) >= 262144 {
-		loop_706 := runtime.EnterLoop(&nbLoop146, runtime.Bind(row_699, runtime.Bind(tape_69, runtime.Bind(r_583, runtime.End{}))), len(row_699), 16384)
-		if loop_706.For == nil {
-			loop_706.For = func(lo_703, hi int) {
-				row_699 := loop_706.C.H
-				tape_69 := loop_706.C.T.H
-				r_583 := loop_706.C.T.T.H
-				for i_704 := lo_703; i_704 < hi; i_704++ {
-					row_699[i_704] += (tape_69[i_704] * r_583[i_704])
+	row_696 := a_531[int64(0)*int64(tape_44) : (int64(0)+1)*int64(tape_44)]
+	tape_69 = tape_69[:len(row_696)]
+	r_580 = r_580[:len(row_696)]
+	if len(row_696) >= 262144 {
+		loop_703 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_696, runtime.Bind(tape_69, runtime.Bind(r_580, runtime.End{}))), len(row_696), 16384)
+		if loop_703.For == nil {
+			loop_703.For = func(lo_700, hi int) {
+				row_696 := loop_703.C.H
+				tape_69 := loop_703.C.T.H
+				r_580 := loop_703.C.T.T.H
+				for i_701 := lo_700; i_701 < hi; i_701++ {
+					row_696[i_701] += (tape_69[i_701] * r_580[i_701])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_699), 16384, loop_706.For)
-		loop_706.Leave(&nbLoop146)
+		runtime.ParallelFor(len(row_696), 16384, loop_703.For)
+		loop_703.Leave(&nbLoop140)
 	} else {
-		for i_700 := range row_699 {
-			row_699[i_700] += (tape_69[i_700] * r_583[i_700])
+		for i_697 := range row_696 {
+			row_696[i_697] += (tape_69[i_697] * r_580[i_697])
 		}
 	}
-	row_707 := a_460[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
-	row_708 := a_559[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
-	row_709 := a_460[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
-	row_710 := a_559[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
-	row_711 := a_460[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
-	row_712 := a_559[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
+	row_704 := a_457[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
+	row_705 := a_556[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
+	row_706 := a_457[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
+	row_707 := a_556[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
+	row_708 := a_457[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
+	row_709 := a_556[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
+	r_710 := ar.F64w(tape_39)
+	r_711 := ar.F64w(tape_39)
+	r_712 := ar.F64w(tape_39)
 	r_713 := ar.F64w(tape_39)
 	r_714 := ar.F64w(tape_39)
 	r_715 := ar.F64w(tape_39)
-	r_716 := ar.F64w(tape_39)
-	r_717 := ar.F64w(tape_39)
-	r_718 := ar.F64w(tape_39)
-	row_711 = row_711[:tape_39]
-	r_713 = r_713[:tape_39]
-	row_712 = row_712[:tape_39]
-	r_714 = r_714[:tape_39]
-	row_709 = row_709[:tape_39]
-	r_715 = r_715[:tape_39]
-	row_710 = row_710[:tape_39]
-	r_716 = r_716[:tape_39]
-	row_707 = row_707[:tape_39]
-	r_717 = r_717[:tape_39]
 	row_708 = row_708[:tape_39]
-	r_718 = r_718[:tape_39]
+	r_710 = r_710[:tape_39]
+	row_709 = row_709[:tape_39]
+	r_711 = r_711[:tape_39]
+	row_706 = row_706[:tape_39]
+	r_712 = r_712[:tape_39]
+	row_707 = row_707[:tape_39]
+	r_713 = r_713[:tape_39]
+	row_704 = row_704[:tape_39]
+	r_714 = r_714[:tape_39]
+	row_705 = row_705[:tape_39]
+	r_715 = r_715[:tape_39]
 	if tape_39 >= 262144 {
-		loop_737 := runtime.EnterLoop(&nbLoop147, runtime.Bind(row_711, runtime.Bind(r_713, runtime.Bind(row_712, runtime.Bind(r_714, runtime.Bind(row_709, runtime.Bind(r_715, runtime.Bind(row_710, runtime.Bind(r_716, runtime.Bind(row_707, runtime.Bind(r_717, runtime.Bind(row_708, runtime.Bind(r_718, runtime.End{})))))))))))), tape_39, 16384)
-		if loop_737.For == nil {
-			loop_737.For = func(lo_728, hi int) {
-				row_711 := loop_737.C.H
-				r_713 := loop_737.C.T.H
-				row_712 := loop_737.C.T.T.H
-				r_714 := loop_737.C.T.T.T.H
-				row_709 := loop_737.C.T.T.T.T.H
-				r_715 := loop_737.C.T.T.T.T.T.H
-				row_710 := loop_737.C.T.T.T.T.T.T.H
-				r_716 := loop_737.C.T.T.T.T.T.T.T.H
-				row_707 := loop_737.C.T.T.T.T.T.T.T.T.H
-				r_717 := loop_737.C.T.T.T.T.T.T.T.T.T.H
-				row_708 := loop_737.C.T.T.T.T.T.T.T.T.T.T.H
-				r_718 := loop_737.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_729 := lo_728; i_729 < hi; i_729++ {
-					e_731 := -row_711[i_729]
-					r_713[i_729] = e_731
-					e_732 := -row_712[i_729]
-					r_714[i_729] = e_732
-					e_733 := -row_709[i_729]
-					r_715[i_729] = e_733
-					e_734 := -row_710[i_729]
-					r_716[i_729] = e_734
-					e_735 := -row_707[i_729]
-					r_717[i_729] = e_735
-					e_736 := -row_708[i_729]
-					r_718[i_729] = e_736
+		loop_734 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_708, runtime.Bind(r_710, runtime.Bind(row_709, runtime.Bind(r_711, runtime.Bind(row_706, runtime.Bind(r_712, runtime.Bind(row_707, runtime.Bind(r_713, runtime.Bind(row_704, runtime.Bind(r_714, runtime.Bind(row_705, runtime.Bind(r_715, runtime.End{})))))))))))), tape_39, 16384)
+		if loop_734.For == nil {
+			loop_734.For = func(lo_725, hi int) {
+				row_708 := loop_734.C.H
+				r_710 := loop_734.C.T.H
+				row_709 := loop_734.C.T.T.H
+				r_711 := loop_734.C.T.T.T.H
+				row_706 := loop_734.C.T.T.T.T.H
+				r_712 := loop_734.C.T.T.T.T.T.H
+				row_707 := loop_734.C.T.T.T.T.T.T.H
+				r_713 := loop_734.C.T.T.T.T.T.T.T.H
+				row_704 := loop_734.C.T.T.T.T.T.T.T.T.H
+				r_714 := loop_734.C.T.T.T.T.T.T.T.T.T.H
+				row_705 := loop_734.C.T.T.T.T.T.T.T.T.T.T.H
+				r_715 := loop_734.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_726 := lo_725; i_726 < hi; i_726++ {
+					e_728 := -row_708[i_726]
+					r_710[i_726] = e_728
+					e_729 := -row_709[i_726]
+					r_711[i_726] = e_729
+					e_730 := -row_706[i_726]
+					r_712[i_726] = e_730
+					e_731 := -row_707[i_726]
+					r_713[i_726] = e_731
+					e_732 := -row_704[i_726]
+					r_714[i_726] = e_732
+					e_733 := -row_705[i_726]
+					r_715[i_726] = e_733
 				}
 			}
 		}
-		runtime.ParallelFor(tape_39, 16384, loop_737.For)
-		loop_737.Leave(&nbLoop147)
+		runtime.ParallelFor(tape_39, 16384, loop_734.For)
+		loop_734.Leave(&nbLoop141)
 	} else {
-		for i_719 := 0; i_719 < tape_39; i_719++ {
-			e_721 := -row_711[i_719]
-			r_713[i_719] = e_721
-			e_722 := -row_712[i_719]
-			r_714[i_719] = e_722
-			e_723 := -row_709[i_719]
-			r_715[i_719] = e_723
-			e_724 := -row_710[i_719]
-			r_716[i_719] = e_724
-			e_725 := -row_707[i_719]
-			r_717[i_719] = e_725
-			e_726 := -row_708[i_719]
-			r_718[i_719] = e_726
+		for i_716 := 0; i_716 < tape_39; i_716++ {
+			e_718 := -row_708[i_716]
+			r_710[i_716] = e_718
+			e_719 := -row_709[i_716]
+			r_711[i_716] = e_719
+			e_720 := -row_706[i_716]
+			r_712[i_716] = e_720
+			e_721 := -row_707[i_716]
+			r_713[i_716] = e_721
+			e_722 := -row_704[i_716]
+			r_714[i_716] = e_722
+			e_723 := -row_705[i_716]
+			r_715[i_716] = e_723
 		}
 	}
 	if tape_39 != tape_78 {
@@ -18409,265 +18255,69 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_86 != tape_78 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_86})+", element 0 has shape "+runtime.ShapeString([]int{tape_78})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_738 := tape_78
-	tot_739, err_740 := runtime.MulSize(3, rs_738)
-	if err_740 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_740), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_735 := tape_78
+	tot_736, err_737 := runtime.MulSize(3, rs_735)
+	if err_737 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_737), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_741 := ar.F64w(tot_739)
-	row_742 := a_741[0*rs_738 : 1*rs_738]
-	row_743 := a_741[1*rs_738 : 2*rs_738]
-	row_744 := a_741[2*rs_738 : 3*rs_738]
+	a_738 := ar.F64w(tot_736)
+	row_739 := a_738[0*rs_735 : 1*rs_735]
+	row_740 := a_738[1*rs_735 : 2*rs_735]
+	row_741 := a_738[2*rs_735 : 3*rs_735]
 	tape_77 = tape_77[:tape_78]
-	row_711 = row_711[:tape_78]
-	tape_81 = tape_81[:tape_78]
-	r_715 = r_715[:tape_78]
-	tape_73 = tape_73[:tape_78]
-	r_713 = r_713[:tape_78]
-	tape_93 = tape_93[:tape_78]
-	row_707 = row_707[:tape_78]
-	tape_85 = tape_85[:tape_78]
-	row_709 = row_709[:tape_78]
-	tape_89 = tape_89[:tape_78]
-	r_717 = r_717[:tape_78]
-	row_742 = row_742[:tape_78]
-	row_743 = row_743[:tape_78]
-	row_744 = row_744[:tape_78]
-	if tape_78 >= 262144 {
-		loop_757 := runtime.EnterLoop(&nbLoop148, runtime.Bind(tape_77, runtime.Bind(row_711, runtime.Bind(tape_81, runtime.Bind(r_715, runtime.Bind(tape_73, runtime.Bind(r_713, runtime.Bind(tape_93, runtime.Bind(row_707, runtime.Bind(tape_85, runtime.Bind(row_709, runtime.Bind(tape_89, runtime.Bind(r_717, runtime.Bind(row_742, runtime.Bind(row_743, runtime.Bind(row_744, runtime.End{}))))))))))))))), tape_78, 16384)
-		if loop_757.For == nil {
-			loop_757.For = func(lo_751, hi int) {
-				tape_77 := loop_757.C.H
-				row_711 := loop_757.C.T.H
-				tape_81 := loop_757.C.T.T.H
-				r_715 := loop_757.C.T.T.T.H
-				tape_73 := loop_757.C.T.T.T.T.H
-				r_713 := loop_757.C.T.T.T.T.T.H
-				tape_93 := loop_757.C.T.T.T.T.T.T.H
-				row_707 := loop_757.C.T.T.T.T.T.T.T.H
-				tape_85 := loop_757.C.T.T.T.T.T.T.T.T.H
-				row_709 := loop_757.C.T.T.T.T.T.T.T.T.T.H
-				tape_89 := loop_757.C.T.T.T.T.T.T.T.T.T.T.H
-				r_717 := loop_757.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_742 := loop_757.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_743 := loop_757.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_744 := loop_757.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_752 := lo_751; i_752 < hi; i_752++ {
-					e_754 := ((tape_77[i_752] * row_711[i_752]) + (tape_81[i_752] * r_715[i_752]))
-					e_755 := ((tape_73[i_752] * r_713[i_752]) + (tape_93[i_752] * row_707[i_752]))
-					e_756 := ((tape_85[i_752] * row_709[i_752]) + (tape_89[i_752] * r_717[i_752]))
-					row_742[i_752] = e_754
-					row_743[i_752] = e_755
-					row_744[i_752] = e_756
-				}
-			}
-		}
-		runtime.ParallelFor(tape_78, 16384, loop_757.For)
-		loop_757.Leave(&nbLoop148)
-	} else {
-		for i_745 := 0; i_745 < tape_78; i_745++ {
-			e_747 := ((tape_77[i_745] * row_711[i_745]) + (tape_81[i_745] * r_715[i_745]))
-			e_748 := ((tape_73[i_745] * r_713[i_745]) + (tape_93[i_745] * row_707[i_745]))
-			e_749 := ((tape_85[i_745] * row_709[i_745]) + (tape_89[i_745] * r_717[i_745]))
-			row_742[i_745] = e_747
-			row_743[i_745] = e_748
-			row_744[i_745] = e_749
-		}
-	}
-	if tape_39 != tape_76 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_76})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_88 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_88 != tape_76 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_76})+" and "+runtime.ShapeString([]int{tape_88})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_80 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_80})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_92 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_92})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_92 != tape_80 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_80})+" and "+runtime.ShapeString([]int{tape_92})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_84 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_84})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_96 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_96})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_96 != tape_84 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_84})+" and "+runtime.ShapeString([]int{tape_96})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_80 != tape_76 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 1 has shape "+runtime.ShapeString([]int{tape_80})+", element 0 has shape "+runtime.ShapeString([]int{tape_76})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_84 != tape_76 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_84})+", element 0 has shape "+runtime.ShapeString([]int{tape_76})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	rs_758 := tape_76
-	tot_759, err_760 := runtime.MulSize(3, rs_758)
-	if err_760 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_760), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	a_761 := ar.F64w(tot_759)
-	row_762 := a_761[0*rs_758 : 1*rs_758]
-	row_763 := a_761[1*rs_758 : 2*rs_758]
-	row_764 := a_761[2*rs_758 : 3*rs_758]
-	tape_75 = tape_75[:tape_76]
-	r_713 = r_713[:tape_76]
-	tape_87 = tape_87[:tape_76]
-	row_709 = row_709[:tape_76]
-	tape_79 = tape_79[:tape_76]
-	row_711 = row_711[:tape_76]
-	tape_91 = tape_91[:tape_76]
-	r_717 = r_717[:tape_76]
-	tape_83 = tape_83[:tape_76]
-	r_715 = r_715[:tape_76]
-	tape_95 = tape_95[:tape_76]
-	row_707 = row_707[:tape_76]
-	row_762 = row_762[:tape_76]
-	row_763 = row_763[:tape_76]
-	row_764 = row_764[:tape_76]
-	if tape_76 >= 262144 {
-		loop_777 := runtime.EnterLoop(&nbLoop149, runtime.Bind(tape_75, runtime.Bind(r_713, runtime.Bind(tape_87, runtime.Bind(row_709, runtime.Bind(tape_79, runtime.Bind(row_711, runtime.Bind(tape_91, runtime.Bind(r_717, runtime.Bind(tape_83, runtime.Bind(r_715, runtime.Bind(tape_95, runtime.Bind(row_707, runtime.Bind(row_762, runtime.Bind(row_763, runtime.Bind(row_764, runtime.End{}))))))))))))))), tape_76, 16384)
-		if loop_777.For == nil {
-			loop_777.For = func(lo_771, hi int) {
-				tape_75 := loop_777.C.H
-				r_713 := loop_777.C.T.H
-				tape_87 := loop_777.C.T.T.H
-				row_709 := loop_777.C.T.T.T.H
-				tape_79 := loop_777.C.T.T.T.T.H
-				row_711 := loop_777.C.T.T.T.T.T.H
-				tape_91 := loop_777.C.T.T.T.T.T.T.H
-				r_717 := loop_777.C.T.T.T.T.T.T.T.H
-				tape_83 := loop_777.C.T.T.T.T.T.T.T.T.H
-				r_715 := loop_777.C.T.T.T.T.T.T.T.T.T.H
-				tape_95 := loop_777.C.T.T.T.T.T.T.T.T.T.T.H
-				row_707 := loop_777.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_762 := loop_777.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_763 := loop_777.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_764 := loop_777.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_772 := lo_771; i_772 < hi; i_772++ {
-					e_774 := ((tape_75[i_772] * r_713[i_772]) + (tape_87[i_772] * row_709[i_772]))
-					e_775 := ((tape_79[i_772] * row_711[i_772]) + (tape_91[i_772] * r_717[i_772]))
-					e_776 := ((tape_83[i_772] * r_715[i_772]) + (tape_95[i_772] * row_707[i_772]))
-					row_762[i_772] = e_774
-					row_763[i_772] = e_775
-					row_764[i_772] = e_776
-				}
-			}
-		}
-		runtime.ParallelFor(tape_76, 16384, loop_777.For)
-		loop_777.Leave(&nbLoop149)
-	} else {
-		for i_765 := 0; i_765 < tape_76; i_765++ {
-			e_767 := ((tape_75[i_765] * r_713[i_765]) + (tape_87[i_765] * row_709[i_765]))
-			e_768 := ((tape_79[i_765] * row_711[i_765]) + (tape_91[i_765] * r_717[i_765]))
-			e_769 := ((tape_83[i_765] * r_715[i_765]) + (tape_95[i_765] * row_707[i_765]))
-			row_762[i_765] = e_767
-			row_763[i_765] = e_768
-			row_764[i_765] = e_769
-		}
-	}
-	if tape_39 != tape_78 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_78})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_82 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_82})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_82 != tape_78 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_78})+" and "+runtime.ShapeString([]int{tape_82})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_74 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_74})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_94 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_94})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_94 != tape_74 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_74})+" and "+runtime.ShapeString([]int{tape_94})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_86 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_86})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_90 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_90})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_90 != tape_86 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_86})+" and "+runtime.ShapeString([]int{tape_90})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_74 != tape_78 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 1 has shape "+runtime.ShapeString([]int{tape_74})+", element 0 has shape "+runtime.ShapeString([]int{tape_78})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_86 != tape_78 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_86})+", element 0 has shape "+runtime.ShapeString([]int{tape_78})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	rs_778 := tape_78
-	tot_779, err_780 := runtime.MulSize(3, rs_778)
-	if err_780 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_780), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	a_781 := ar.F64w(tot_779)
-	row_782 := a_781[0*rs_778 : 1*rs_778]
-	row_783 := a_781[1*rs_778 : 2*rs_778]
-	row_784 := a_781[2*rs_778 : 3*rs_778]
-	tape_77 = tape_77[:tape_78]
-	row_712 = row_712[:tape_78]
-	tape_81 = tape_81[:tape_78]
-	r_716 = r_716[:tape_78]
-	tape_73 = tape_73[:tape_78]
-	r_714 = r_714[:tape_78]
-	tape_93 = tape_93[:tape_78]
 	row_708 = row_708[:tape_78]
+	tape_81 = tape_81[:tape_78]
+	r_712 = r_712[:tape_78]
+	tape_73 = tape_73[:tape_78]
+	r_710 = r_710[:tape_78]
+	tape_93 = tape_93[:tape_78]
+	row_704 = row_704[:tape_78]
 	tape_85 = tape_85[:tape_78]
-	row_710 = row_710[:tape_78]
+	row_706 = row_706[:tape_78]
 	tape_89 = tape_89[:tape_78]
-	r_718 = r_718[:tape_78]
-	row_782 = row_782[:tape_78]
-	row_783 = row_783[:tape_78]
-	row_784 = row_784[:tape_78]
+	r_714 = r_714[:tape_78]
+	row_739 = row_739[:tape_78]
+	row_740 = row_740[:tape_78]
+	row_741 = row_741[:tape_78]
 	if tape_78 >= 262144 {
-		loop_797 := runtime.EnterLoop(&nbLoop150, runtime.Bind(tape_77, runtime.Bind(row_712, runtime.Bind(tape_81, runtime.Bind(r_716, runtime.Bind(tape_73, runtime.Bind(r_714, runtime.Bind(tape_93, runtime.Bind(row_708, runtime.Bind(tape_85, runtime.Bind(row_710, runtime.Bind(tape_89, runtime.Bind(r_718, runtime.Bind(row_782, runtime.Bind(row_783, runtime.Bind(row_784, runtime.End{}))))))))))))))), tape_78, 16384)
-		if loop_797.For == nil {
-			loop_797.For = func(lo_791, hi int) {
-				tape_77 := loop_797.C.H
-				row_712 := loop_797.C.T.H
-				tape_81 := loop_797.C.T.T.H
-				r_716 := loop_797.C.T.T.T.H
-				tape_73 := loop_797.C.T.T.T.T.H
-				r_714 := loop_797.C.T.T.T.T.T.H
-				tape_93 := loop_797.C.T.T.T.T.T.T.H
-				row_708 := loop_797.C.T.T.T.T.T.T.T.H
-				tape_85 := loop_797.C.T.T.T.T.T.T.T.T.H
-				row_710 := loop_797.C.T.T.T.T.T.T.T.T.T.H
-				tape_89 := loop_797.C.T.T.T.T.T.T.T.T.T.T.H
-				r_718 := loop_797.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_782 := loop_797.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_783 := loop_797.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_784 := loop_797.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_792 := lo_791; i_792 < hi; i_792++ {
-					e_794 := ((tape_77[i_792] * row_712[i_792]) + (tape_81[i_792] * r_716[i_792]))
-					e_795 := ((tape_73[i_792] * r_714[i_792]) + (tape_93[i_792] * row_708[i_792]))
-					e_796 := ((tape_85[i_792] * row_710[i_792]) + (tape_89[i_792] * r_718[i_792]))
-					row_782[i_792] = e_794
-					row_783[i_792] = e_795
-					row_784[i_792] = e_796
+		loop_754 := runtime.EnterLoop(&nbLoop142, runtime.Bind(tape_77, runtime.Bind(row_708, runtime.Bind(tape_81, runtime.Bind(r_712, runtime.Bind(tape_73, runtime.Bind(r_710, runtime.Bind(tape_93, runtime.Bind(row_704, runtime.Bind(tape_85, runtime.Bind(row_706, runtime.Bind(tape_89, runtime.Bind(r_714, runtime.Bind(row_739, runtime.Bind(row_740, runtime.Bind(row_741, runtime.End{}))))))))))))))), tape_78, 16384)
+		if loop_754.For == nil {
+			loop_754.For = func(lo_748, hi int) {
+				tape_77 := loop_754.C.H
+				row_708 := loop_754.C.T.H
+				tape_81 := loop_754.C.T.T.H
+				r_712 := loop_754.C.T.T.T.H
+				tape_73 := loop_754.C.T.T.T.T.H
+				r_710 := loop_754.C.T.T.T.T.T.H
+				tape_93 := loop_754.C.T.T.T.T.T.T.H
+				row_704 := loop_754.C.T.T.T.T.T.T.T.H
+				tape_85 := loop_754.C.T.T.T.T.T.T.T.T.H
+				row_706 := loop_754.C.T.T.T.T.T.T.T.T.T.H
+				tape_89 := loop_754.C.T.T.T.T.T.T.T.T.T.T.H
+				r_714 := loop_754.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_739 := loop_754.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_740 := loop_754.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_741 := loop_754.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_749 := lo_748; i_749 < hi; i_749++ {
+					e_751 := ((tape_77[i_749] * row_708[i_749]) + (tape_81[i_749] * r_712[i_749]))
+					e_752 := ((tape_73[i_749] * r_710[i_749]) + (tape_93[i_749] * row_704[i_749]))
+					e_753 := ((tape_85[i_749] * row_706[i_749]) + (tape_89[i_749] * r_714[i_749]))
+					row_739[i_749] = e_751
+					row_740[i_749] = e_752
+					row_741[i_749] = e_753
 				}
 			}
 		}
-		runtime.ParallelFor(tape_78, 16384, loop_797.For)
-		loop_797.Leave(&nbLoop150)
+		runtime.ParallelFor(tape_78, 16384, loop_754.For)
+		loop_754.Leave(&nbLoop142)
 	} else {
-		for i_785 := 0; i_785 < tape_78; i_785++ {
-			e_787 := ((tape_77[i_785] * row_712[i_785]) + (tape_81[i_785] * r_716[i_785]))
-			e_788 := ((tape_73[i_785] * r_714[i_785]) + (tape_93[i_785] * row_708[i_785]))
-			e_789 := ((tape_85[i_785] * row_710[i_785]) + (tape_89[i_785] * r_718[i_785]))
-			row_782[i_785] = e_787
-			row_783[i_785] = e_788
-			row_784[i_785] = e_789
+		for i_742 := 0; i_742 < tape_78; i_742++ {
+			e_744 := ((tape_77[i_742] * row_708[i_742]) + (tape_81[i_742] * r_712[i_742]))
+			e_745 := ((tape_73[i_742] * r_710[i_742]) + (tape_93[i_742] * row_704[i_742]))
+			e_746 := ((tape_85[i_742] * row_706[i_742]) + (tape_89[i_742] * r_714[i_742]))
+			row_739[i_742] = e_744
+			row_740[i_742] = e_745
+			row_741[i_742] = e_746
 		}
 	}
 	if tape_39 != tape_76 {
@@ -18703,571 +18353,565 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_84 != tape_76 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_84})+", element 0 has shape "+runtime.ShapeString([]int{tape_76})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_798 := tape_76
-	tot_799, err_800 := runtime.MulSize(3, rs_798)
-	if err_800 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_800), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_755 := tape_76
+	tot_756, err_757 := runtime.MulSize(3, rs_755)
+	if err_757 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_757), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_801 := ar.F64w(tot_799)
-	row_802 := a_801[0*rs_798 : 1*rs_798]
-	row_803 := a_801[1*rs_798 : 2*rs_798]
-	row_804 := a_801[2*rs_798 : 3*rs_798]
+	a_758 := ar.F64w(tot_756)
+	row_759 := a_758[0*rs_755 : 1*rs_755]
+	row_760 := a_758[1*rs_755 : 2*rs_755]
+	row_761 := a_758[2*rs_755 : 3*rs_755]
 	tape_75 = tape_75[:tape_76]
-	r_714 = r_714[:tape_76]
+	r_710 = r_710[:tape_76]
 	tape_87 = tape_87[:tape_76]
-	row_710 = row_710[:tape_76]
+	row_706 = row_706[:tape_76]
 	tape_79 = tape_79[:tape_76]
-	row_712 = row_712[:tape_76]
-	tape_91 = tape_91[:tape_76]
-	r_718 = r_718[:tape_76]
-	tape_83 = tape_83[:tape_76]
-	r_716 = r_716[:tape_76]
-	tape_95 = tape_95[:tape_76]
 	row_708 = row_708[:tape_76]
-	row_802 = row_802[:tape_76]
-	row_803 = row_803[:tape_76]
-	row_804 = row_804[:tape_76]
+	tape_91 = tape_91[:tape_76]
+	r_714 = r_714[:tape_76]
+	tape_83 = tape_83[:tape_76]
+	r_712 = r_712[:tape_76]
+	tape_95 = tape_95[:tape_76]
+	row_704 = row_704[:tape_76]
+	row_759 = row_759[:tape_76]
+	row_760 = row_760[:tape_76]
+	row_761 = row_761[:tape_76]
 	if tape_76 >= 262144 {
-		loop_817 := runtime.EnterLoop(&nbLoop151, runtime.Bind(tape_75, runtime.Bind(r_714, runtime.Bind(tape_87, runtime.Bind(row_710, runtime.Bind(tape_79, runtime.Bind(row_712, runtime.Bind(tape_91, runtime.Bind(r_718, runtime.Bind(tape_83, runtime.Bind(r_716, runtime.Bind(tape_95, runtime.Bind(row_708, runtime.Bind(row_802, runtime.Bind(row_803, runtime.Bind(row_804, runtime.End{}))))))))))))))), tape_76, 16384)
-		if loop_817.For == nil {
-			loop_817.For = func(lo_811, hi int) {
-				tape_75 := loop_817.C.H
-				r_714 := loop_817.C.T.H
-				tape_87 := loop_817.C.T.T.H
-				row_710 := loop_817.C.T.T.T.H
-				tape_79 := loop_817.C.T.T.T.T.H
-				row_712 := loop_817.C.T.T.T.T.T.H
-				tape_91 := loop_817.C.T.T.T.T.T.T.H
-				r_718 := loop_817.C.T.T.T.T.T.T.T.H
-				tape_83 := loop_817.C.T.T.T.T.T.T.T.T.H
-				r_716 := loop_817.C.T.T.T.T.T.T.T.T.T.H
-				tape_95 := loop_817.C.T.T.T.T.T.T.T.T.T.T.H
-				row_708 := loop_817.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_802 := loop_817.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_803 := loop_817.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_804 := loop_817.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_812 := lo_811; i_812 < hi; i_812++ {
-					e_814 := ((tape_75[i_812] * r_714[i_812]) + (tape_87[i_812] * row_710[i_812]))
-					e_815 := ((tape_79[i_812] * row_712[i_812]) + (tape_91[i_812] * r_718[i_812]))
-					e_816 := ((tape_83[i_812] * r_716[i_812]) + (tape_95[i_812] * row_708[i_812]))
-					row_802[i_812] = e_814
-					row_803[i_812] = e_815
-					row_804[i_812] = e_816
+		loop_774 := runtime.EnterLoop(&nbLoop143, runtime.Bind(tape_75, runtime.Bind(r_710, runtime.Bind(tape_87, runtime.Bind(row_706, runtime.Bind(tape_79, runtime.Bind(row_708, runtime.Bind(tape_91, runtime.Bind(r_714, runtime.Bind(tape_83, runtime.Bind(r_712, runtime.Bind(tape_95, runtime.Bind(row_704, runtime.Bind(row_759, runtime.Bind(row_760, runtime.Bind(row_761, runtime.End{}))))))))))))))), tape_76, 16384)
+		if loop_774.For == nil {
+			loop_774.For = func(lo_768, hi int) {
+				tape_75 := loop_774.C.H
+				r_710 := loop_774.C.T.H
+				tape_87 := loop_774.C.T.T.H
+				row_706 := loop_774.C.T.T.T.H
+				tape_79 := loop_774.C.T.T.T.T.H
+				row_708 := loop_774.C.T.T.T.T.T.H
+				tape_91 := loop_774.C.T.T.T.T.T.T.H
+				r_714 := loop_774.C.T.T.T.T.T.T.T.H
+				tape_83 := loop_774.C.T.T.T.T.T.T.T.T.H
+				r_712 := loop_774.C.T.T.T.T.T.T.T.T.T.H
+				tape_95 := loop_774.C.T.T.T.T.T.T.T.T.T.T.H
+				row_704 := loop_774.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_759 := loop_774.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_760 := loop_774.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_761 := loop_774.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_769 := lo_768; i_769 < hi; i_769++ {
+					e_771 := ((tape_75[i_769] * r_710[i_769]) + (tape_87[i_769] * row_706[i_769]))
+					e_772 := ((tape_79[i_769] * row_708[i_769]) + (tape_91[i_769] * r_714[i_769]))
+					e_773 := ((tape_83[i_769] * r_712[i_769]) + (tape_95[i_769] * row_704[i_769]))
+					row_759[i_769] = e_771
+					row_760[i_769] = e_772
+					row_761[i_769] = e_773
 				}
 			}
 		}
-		runtime.ParallelFor(tape_76, 16384, loop_817.For)
-		loop_817.Leave(&nbLoop151)
+		runtime.ParallelFor(tape_76, 16384, loop_774.For)
+		loop_774.Leave(&nbLoop143)
 	} else {
-		for i_805 := 0; i_805 < tape_76; i_805++ {
-			e_807 := ((tape_75[i_805] * r_714[i_805]) + (tape_87[i_805] * row_710[i_805]))
-			e_808 := ((tape_79[i_805] * row_712[i_805]) + (tape_91[i_805] * r_718[i_805]))
-			e_809 := ((tape_83[i_805] * r_716[i_805]) + (tape_95[i_805] * row_708[i_805]))
-			row_802[i_805] = e_807
-			row_803[i_805] = e_808
-			row_804[i_805] = e_809
+		for i_762 := 0; i_762 < tape_76; i_762++ {
+			e_764 := ((tape_75[i_762] * r_710[i_762]) + (tape_87[i_762] * row_706[i_762]))
+			e_765 := ((tape_79[i_762] * row_708[i_762]) + (tape_91[i_762] * r_714[i_762]))
+			e_766 := ((tape_83[i_762] * r_712[i_762]) + (tape_95[i_762] * row_704[i_762]))
+			row_759[i_762] = e_764
+			row_760[i_762] = e_765
+			row_761[i_762] = e_766
+		}
+	}
+	if tape_39 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_78})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_39 != tape_82 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_82})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_82 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_78})+" and "+runtime.ShapeString([]int{tape_82})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_39 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_74})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_39 != tape_94 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_94})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_94 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_74})+" and "+runtime.ShapeString([]int{tape_94})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_39 != tape_86 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_86})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_39 != tape_90 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_90})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_90 != tape_86 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_86})+" and "+runtime.ShapeString([]int{tape_90})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_74 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 1 has shape "+runtime.ShapeString([]int{tape_74})+", element 0 has shape "+runtime.ShapeString([]int{tape_78})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_86 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_86})+", element 0 has shape "+runtime.ShapeString([]int{tape_78})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	rs_775 := tape_78
+	tot_776, err_777 := runtime.MulSize(3, rs_775)
+	if err_777 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_777), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	a_778 := ar.F64w(tot_776)
+	row_779 := a_778[0*rs_775 : 1*rs_775]
+	row_780 := a_778[1*rs_775 : 2*rs_775]
+	row_781 := a_778[2*rs_775 : 3*rs_775]
+	tape_77 = tape_77[:tape_78]
+	row_709 = row_709[:tape_78]
+	tape_81 = tape_81[:tape_78]
+	r_713 = r_713[:tape_78]
+	tape_73 = tape_73[:tape_78]
+	r_711 = r_711[:tape_78]
+	tape_93 = tape_93[:tape_78]
+	row_705 = row_705[:tape_78]
+	tape_85 = tape_85[:tape_78]
+	row_707 = row_707[:tape_78]
+	tape_89 = tape_89[:tape_78]
+	r_715 = r_715[:tape_78]
+	row_779 = row_779[:tape_78]
+	row_780 = row_780[:tape_78]
+	row_781 = row_781[:tape_78]
+	if tape_78 >= 262144 {
+		loop_794 := runtime.EnterLoop(&nbLoop144, runtime.Bind(tape_77, runtime.Bind(row_709, runtime.Bind(tape_81, runtime.Bind(r_713, runtime.Bind(tape_73, runtime.Bind(r_711, runtime.Bind(tape_93, runtime.Bind(row_705, runtime.Bind(tape_85, runtime.Bind(row_707, runtime.Bind(tape_89, runtime.Bind(r_715, runtime.Bind(row_779, runtime.Bind(row_780, runtime.Bind(row_781, runtime.End{}))))))))))))))), tape_78, 16384)
+		if loop_794.For == nil {
+			loop_794.For = func(lo_788, hi int) {
+				tape_77 := loop_794.C.H
+				row_709 := loop_794.C.T.H
+				tape_81 := loop_794.C.T.T.H
+				r_713 := loop_794.C.T.T.T.H
+				tape_73 := loop_794.C.T.T.T.T.H
+				r_711 := loop_794.C.T.T.T.T.T.H
+				tape_93 := loop_794.C.T.T.T.T.T.T.H
+				row_705 := loop_794.C.T.T.T.T.T.T.T.H
+				tape_85 := loop_794.C.T.T.T.T.T.T.T.T.H
+				row_707 := loop_794.C.T.T.T.T.T.T.T.T.T.H
+				tape_89 := loop_794.C.T.T.T.T.T.T.T.T.T.T.H
+				r_715 := loop_794.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_779 := loop_794.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_780 := loop_794.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_781 := loop_794.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_789 := lo_788; i_789 < hi; i_789++ {
+					e_791 := ((tape_77[i_789] * row_709[i_789]) + (tape_81[i_789] * r_713[i_789]))
+					e_792 := ((tape_73[i_789] * r_711[i_789]) + (tape_93[i_789] * row_705[i_789]))
+					e_793 := ((tape_85[i_789] * row_707[i_789]) + (tape_89[i_789] * r_715[i_789]))
+					row_779[i_789] = e_791
+					row_780[i_789] = e_792
+					row_781[i_789] = e_793
+				}
+			}
+		}
+		runtime.ParallelFor(tape_78, 16384, loop_794.For)
+		loop_794.Leave(&nbLoop144)
+	} else {
+		for i_782 := 0; i_782 < tape_78; i_782++ {
+			e_784 := ((tape_77[i_782] * row_709[i_782]) + (tape_81[i_782] * r_713[i_782]))
+			e_785 := ((tape_73[i_782] * r_711[i_782]) + (tape_93[i_782] * row_705[i_782]))
+			e_786 := ((tape_85[i_782] * row_707[i_782]) + (tape_89[i_782] * r_715[i_782]))
+			row_779[i_782] = e_784
+			row_780[i_782] = e_785
+			row_781[i_782] = e_786
+		}
+	}
+	if tape_39 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_76})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_39 != tape_88 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_88 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_76})+" and "+runtime.ShapeString([]int{tape_88})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_39 != tape_80 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_80})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_39 != tape_92 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_92})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_92 != tape_80 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_80})+" and "+runtime.ShapeString([]int{tape_92})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_39 != tape_84 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_84})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_39 != tape_96 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_96})+" and "+runtime.ShapeString([]int{tape_39})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_96 != tape_84 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_84})+" and "+runtime.ShapeString([]int{tape_96})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_80 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 1 has shape "+runtime.ShapeString([]int{tape_80})+", element 0 has shape "+runtime.ShapeString([]int{tape_76})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_84 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_84})+", element 0 has shape "+runtime.ShapeString([]int{tape_76})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	rs_795 := tape_76
+	tot_796, err_797 := runtime.MulSize(3, rs_795)
+	if err_797 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_797), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	a_798 := ar.F64w(tot_796)
+	row_799 := a_798[0*rs_795 : 1*rs_795]
+	row_800 := a_798[1*rs_795 : 2*rs_795]
+	row_801 := a_798[2*rs_795 : 3*rs_795]
+	tape_75 = tape_75[:tape_76]
+	r_711 = r_711[:tape_76]
+	tape_87 = tape_87[:tape_76]
+	row_707 = row_707[:tape_76]
+	tape_79 = tape_79[:tape_76]
+	row_709 = row_709[:tape_76]
+	tape_91 = tape_91[:tape_76]
+	r_715 = r_715[:tape_76]
+	tape_83 = tape_83[:tape_76]
+	r_713 = r_713[:tape_76]
+	tape_95 = tape_95[:tape_76]
+	row_705 = row_705[:tape_76]
+	row_799 = row_799[:tape_76]
+	row_800 = row_800[:tape_76]
+	row_801 = row_801[:tape_76]
+	if tape_76 >= 262144 {
+		loop_814 := runtime.EnterLoop(&nbLoop145, runtime.Bind(tape_75, runtime.Bind(r_711, runtime.Bind(tape_87, runtime.Bind(row_707, runtime.Bind(tape_79, runtime.Bind(row_709, runtime.Bind(tape_91, runtime.Bind(r_715, runtime.Bind(tape_83, runtime.Bind(r_713, runtime.Bind(tape_95, runtime.Bind(row_705, runtime.Bind(row_799, runtime.Bind(row_800, runtime.Bind(row_801, runtime.End{}))))))))))))))), tape_76, 16384)
+		if loop_814.For == nil {
+			loop_814.For = func(lo_808, hi int) {
+				tape_75 := loop_814.C.H
+				r_711 := loop_814.C.T.H
+				tape_87 := loop_814.C.T.T.H
+				row_707 := loop_814.C.T.T.T.H
+				tape_79 := loop_814.C.T.T.T.T.H
+				row_709 := loop_814.C.T.T.T.T.T.H
+				tape_91 := loop_814.C.T.T.T.T.T.T.H
+				r_715 := loop_814.C.T.T.T.T.T.T.T.H
+				tape_83 := loop_814.C.T.T.T.T.T.T.T.T.H
+				r_713 := loop_814.C.T.T.T.T.T.T.T.T.T.H
+				tape_95 := loop_814.C.T.T.T.T.T.T.T.T.T.T.H
+				row_705 := loop_814.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_799 := loop_814.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_800 := loop_814.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_801 := loop_814.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_809 := lo_808; i_809 < hi; i_809++ {
+					e_811 := ((tape_75[i_809] * r_711[i_809]) + (tape_87[i_809] * row_707[i_809]))
+					e_812 := ((tape_79[i_809] * row_709[i_809]) + (tape_91[i_809] * r_715[i_809]))
+					e_813 := ((tape_83[i_809] * r_713[i_809]) + (tape_95[i_809] * row_705[i_809]))
+					row_799[i_809] = e_811
+					row_800[i_809] = e_812
+					row_801[i_809] = e_813
+				}
+			}
+		}
+		runtime.ParallelFor(tape_76, 16384, loop_814.For)
+		loop_814.Leave(&nbLoop145)
+	} else {
+		for i_802 := 0; i_802 < tape_76; i_802++ {
+			e_804 := ((tape_75[i_802] * r_711[i_802]) + (tape_87[i_802] * row_707[i_802]))
+			e_805 := ((tape_79[i_802] * row_709[i_802]) + (tape_91[i_802] * r_715[i_802]))
+			e_806 := ((tape_83[i_802] * r_713[i_802]) + (tape_95[i_802] * row_705[i_802]))
+			row_799[i_802] = e_804
+			row_800[i_802] = e_805
+			row_801[i_802] = e_806
 		}
 	}
 	if tape_44 != tape_78 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_44})+" and "+runtime.ShapeString([]int{3, tape_78})+" differ")
 	}
-	a_741 = a_741[:len(a_435)]
-	for i_818 := range a_435 {
-		a_435[i_818] += a_741[i_818]
+	a_738 = a_738[:len(a_432)]
+	for i_815 := range a_432 {
+		a_432[i_815] += a_738[i_815]
 	}
 	if tape_44 != tape_78 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_44})+" and "+runtime.ShapeString([]int{3, tape_78})+" differ")
 	}
-	a_781 = a_781[:len(a_534)]
-	for i_819 := range a_534 {
-		a_534[i_819] += a_781[i_819]
+	a_778 = a_778[:len(a_531)]
+	for i_816 := range a_531 {
+		a_531[i_816] += a_778[i_816]
 	}
 	if tape_8 != tape_76 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_76})+" differ")
 	}
-	a_761 = a_761[:len(a_348)]
-	for i_820 := range a_348 {
-		a_348[i_820] += a_761[i_820]
+	a_758 = a_758[:len(a_345)]
+	for i_817 := range a_345 {
+		a_345[i_817] += a_758[i_817]
 	}
 	if tape_8 != tape_76 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_76})+" differ")
 	}
-	a_801 = a_801[:len(a_361)]
-	for i_821 := range a_361 {
-		a_361[i_821] += a_801[i_821]
+	a_798 = a_798[:len(a_358)]
+	for i_818 := range a_358 {
+		a_358[i_818] += a_798[i_818]
 	}
-	row_822 := a_435[int(int64(0))*tape_44 : (int(int64(0))+1)*tape_44]
-	row_823 := a_534[int(int64(0))*tape_44 : (int(int64(0))+1)*tape_44]
-	row_824 := a_435[int(int64(1))*tape_44 : (int(int64(1))+1)*tape_44]
-	row_825 := a_534[int(int64(1))*tape_44 : (int(int64(1))+1)*tape_44]
-	row_826 := a_435[int(int64(2))*tape_44 : (int(int64(2))+1)*tape_44]
-	row_827 := a_534[int(int64(2))*tape_44 : (int(int64(2))+1)*tape_44]
+	row_819 := a_432[int(int64(0))*tape_44 : (int(int64(0))+1)*tape_44]
+	row_820 := a_531[int(int64(0))*tape_44 : (int(int64(0))+1)*tape_44]
+	row_821 := a_432[int(int64(1))*tape_44 : (int(int64(1))+1)*tape_44]
+	row_822 := a_531[int(int64(1))*tape_44 : (int(int64(1))+1)*tape_44]
+	row_823 := a_432[int(int64(2))*tape_44 : (int(int64(2))+1)*tape_44]
+	row_824 := a_531[int(int64(2))*tape_44 : (int(int64(2))+1)*tape_44]
 	if tape_98 != tape_100 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_98}))
 	}
-	r_829 := ar.F64w(tape_100)
-	tape_99 = tape_99[:len(r_829)]
-	tape_97 = tape_97[:len(r_829)]
-	if len(r_829) >= 262144 {
-		loop_836 := runtime.EnterLoop(&nbLoop152, runtime.Bind(r_829, runtime.Bind(tape_99, runtime.Bind(tape_97, runtime.End{}))), len(r_829), 16384)
-		if loop_836.For == nil {
-			loop_836.For = func(lo_833, hi int) {
-				r_829 := loop_836.C.H
-				tape_99 := loop_836.C.T.H
-				tape_97 := loop_836.C.T.T.H
-				for i_834 := lo_833; i_834 < hi; i_834++ {
-					r_829[i_834] = (-(tape_99[i_834] / tape_97[i_834]))
+	r_826 := ar.F64w(tape_100)
+	tape_99 = tape_99[:len(r_826)]
+	tape_97 = tape_97[:len(r_826)]
+	if len(r_826) >= 262144 {
+		loop_833 := runtime.EnterLoop(&nbLoop146, runtime.Bind(r_826, runtime.Bind(tape_99, runtime.Bind(tape_97, runtime.End{}))), len(r_826), 16384)
+		if loop_833.For == nil {
+			loop_833.For = func(lo_830, hi int) {
+				r_826 := loop_833.C.H
+				tape_99 := loop_833.C.T.H
+				tape_97 := loop_833.C.T.T.H
+				for i_831 := lo_830; i_831 < hi; i_831++ {
+					r_826[i_831] = (-(tape_99[i_831] / tape_97[i_831]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_829), 16384, loop_836.For)
-		loop_836.Leave(&nbLoop152)
+		runtime.ParallelFor(len(r_826), 16384, loop_833.For)
+		loop_833.Leave(&nbLoop146)
 	} else {
-		for i_830 := range r_829 {
-			r_829[i_830] = (-(tape_99[i_830] / tape_97[i_830]))
+		for i_827 := range r_826 {
+			r_826[i_827] = (-(tape_99[i_827] / tape_97[i_827]))
 		}
 	}
 	if tape_44 != tape_100 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_44}))
 	}
-	r_828 := ar.F64w(tape_98)
+	r_825 := ar.F64w(tape_98)
 	tape_97 = tape_97[:tape_98]
-	r_828 = r_828[:tape_98]
+	r_825 = r_825[:tape_98]
 	if tape_98 >= 262144 {
-		loop_846 := runtime.EnterLoop(&nbLoop153, runtime.Bind(tape_97, runtime.Bind(r_828, runtime.End{})), tape_98, 16384)
-		if loop_846.For == nil {
-			loop_846.For = func(lo_842, hi int) {
-				tape_97 := loop_846.C.H
-				r_828 := loop_846.C.T.H
-				for i_843 := lo_842; i_843 < hi; i_843++ {
-					e_845 := (1.0 / tape_97[i_843])
-					r_828[i_843] = e_845
+		loop_843 := runtime.EnterLoop(&nbLoop147, runtime.Bind(tape_97, runtime.Bind(r_825, runtime.End{})), tape_98, 16384)
+		if loop_843.For == nil {
+			loop_843.For = func(lo_839, hi int) {
+				tape_97 := loop_843.C.H
+				r_825 := loop_843.C.T.H
+				for i_840 := lo_839; i_840 < hi; i_840++ {
+					e_842 := (1.0 / tape_97[i_840])
+					r_825[i_840] = e_842
 				}
 			}
 		}
-		runtime.ParallelFor(tape_98, 16384, loop_846.For)
-		loop_846.Leave(&nbLoop153)
+		runtime.ParallelFor(tape_98, 16384, loop_843.For)
+		loop_843.Leave(&nbLoop147)
 	} else {
-		for i_838 := 0; i_838 < tape_98; i_838++ {
-			e_840 := (1.0 / tape_97[i_838])
-			r_828[i_838] = e_840
+		for i_835 := 0; i_835 < tape_98; i_835++ {
+			e_837 := (1.0 / tape_97[i_835])
+			r_825[i_835] = e_837
 		}
 	}
 	if tape_44 != tape_100 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_44}))
 	}
-	z_848 := ar.F64(len(tape_101))
-	if tape_102 != 3 || tape_103 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_102, tape_103})+" and "+runtime.ShapeString([]int{3, tape_14})+" differ")
+	if tape_98 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_102})+" and "+runtime.ShapeString([]int{tape_98}))
 	}
-	a_262 = a_262[:len(z_848)]
-	for i_849 := range z_848 {
-		z_848[i_849] += a_262[i_849]
-	}
-	z_850 := ar.F64(len(tape_101))
-	if tape_102 != 3 || tape_103 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_102, tape_103})+" and "+runtime.ShapeString([]int{3, tape_14})+" differ")
-	}
-	a_302 = a_302[:len(z_850)]
-	for i_851 := range z_850 {
-		z_850[i_851] += a_302[i_851]
-	}
-	if tape_44 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
-	}
-	if int64(2) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_102))
-	}
-	if tape_103 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
-	}
-	row_852 := z_848[int64(2)*int64(tape_103) : (int64(2)+1)*int64(tape_103)]
-	r_828 = r_828[:len(row_852)]
-	row_826 = row_826[:len(row_852)]
-	if len(row_852) >= 262144 {
-		loop_859 := runtime.EnterLoop(&nbLoop154, runtime.Bind(row_852, runtime.Bind(r_828, runtime.Bind(row_826, runtime.End{}))), len(row_852), 16384)
-		if loop_859.For == nil {
-			loop_859.For = func(lo_856, hi int) {
-				row_852 := loop_859.C.H
-				r_828 := loop_859.C.T.H
-				row_826 := loop_859.C.T.T.H
-				for i_857 := lo_856; i_857 < hi; i_857++ {
-					row_852[i_857] += (r_828[i_857] * row_826[i_857])
+	r_845 := ar.F64w(tape_102)
+	tape_101 = tape_101[:len(r_845)]
+	tape_97 = tape_97[:len(r_845)]
+	if len(r_845) >= 262144 {
+		loop_852 := runtime.EnterLoop(&nbLoop148, runtime.Bind(r_845, runtime.Bind(tape_101, runtime.Bind(tape_97, runtime.End{}))), len(r_845), 16384)
+		if loop_852.For == nil {
+			loop_852.For = func(lo_849, hi int) {
+				r_845 := loop_852.C.H
+				tape_101 := loop_852.C.T.H
+				tape_97 := loop_852.C.T.T.H
+				for i_850 := lo_849; i_850 < hi; i_850++ {
+					r_845[i_850] = (-(tape_101[i_850] / tape_97[i_850]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_852), 16384, loop_859.For)
-		loop_859.Leave(&nbLoop154)
+		runtime.ParallelFor(len(r_845), 16384, loop_852.For)
+		loop_852.Leave(&nbLoop148)
 	} else {
-		for i_853 := range row_852 {
-			row_852[i_853] += (r_828[i_853] * row_826[i_853])
+		for i_846 := range r_845 {
+			r_845[i_846] = (-(tape_101[i_846] / tape_97[i_846]))
 		}
 	}
-	if tape_44 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
-	}
-	if int64(2) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_102))
-	}
-	if tape_103 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
-	}
-	row_860 := z_850[int64(2)*int64(tape_103) : (int64(2)+1)*int64(tape_103)]
-	r_828 = r_828[:len(row_860)]
-	row_827 = row_827[:len(row_860)]
-	if len(row_860) >= 262144 {
-		loop_867 := runtime.EnterLoop(&nbLoop155, runtime.Bind(row_860, runtime.Bind(r_828, runtime.Bind(row_827, runtime.End{}))), len(row_860), 16384)
-		if loop_867.For == nil {
-			loop_867.For = func(lo_864, hi int) {
-				row_860 := loop_867.C.H
-				r_828 := loop_867.C.T.H
-				row_827 := loop_867.C.T.T.H
-				for i_865 := lo_864; i_865 < hi; i_865++ {
-					row_860[i_865] += (r_828[i_865] * row_827[i_865])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_860), 16384, loop_867.For)
-		loop_867.Leave(&nbLoop155)
-	} else {
-		for i_861 := range row_860 {
-			row_860[i_861] += (r_828[i_861] * row_827[i_861])
-		}
-	}
-	if tape_98 != tape_105 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_105})+" and "+runtime.ShapeString([]int{tape_98}))
-	}
-	r_868 := ar.F64w(tape_105)
-	tape_104 = tape_104[:len(r_868)]
-	tape_97 = tape_97[:len(r_868)]
-	if len(r_868) >= 262144 {
-		loop_875 := runtime.EnterLoop(&nbLoop156, runtime.Bind(r_868, runtime.Bind(tape_104, runtime.Bind(tape_97, runtime.End{}))), len(r_868), 16384)
-		if loop_875.For == nil {
-			loop_875.For = func(lo_872, hi int) {
-				r_868 := loop_875.C.H
-				tape_104 := loop_875.C.T.H
-				tape_97 := loop_875.C.T.T.H
-				for i_873 := lo_872; i_873 < hi; i_873++ {
-					r_868[i_873] = (-(tape_104[i_873] / tape_97[i_873]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_868), 16384, loop_875.For)
-		loop_875.Leave(&nbLoop156)
-	} else {
-		for i_869 := range r_868 {
-			r_868[i_869] = (-(tape_104[i_869] / tape_97[i_869]))
-		}
-	}
-	r_837 := ar.F64w(tape_100)
-	r_847 := ar.F64w(tape_100)
-	r_829 = r_829[:tape_100]
-	row_826 = row_826[:tape_100]
-	r_837 = r_837[:tape_100]
-	row_827 = row_827[:tape_100]
-	r_847 = r_847[:tape_100]
+	r_834 := ar.F64w(tape_100)
+	r_844 := ar.F64w(tape_100)
+	r_826 = r_826[:tape_100]
+	row_823 = row_823[:tape_100]
+	r_834 = r_834[:tape_100]
+	row_824 = row_824[:tape_100]
+	r_844 = r_844[:tape_100]
 	if tape_100 >= 262144 {
-		loop_886 := runtime.EnterLoop(&nbLoop157, runtime.Bind(r_829, runtime.Bind(row_826, runtime.Bind(r_837, runtime.Bind(row_827, runtime.Bind(r_847, runtime.End{}))))), tape_100, 16384)
-		if loop_886.For == nil {
-			loop_886.For = func(lo_881, hi int) {
-				r_829 := loop_886.C.H
-				row_826 := loop_886.C.T.H
-				r_837 := loop_886.C.T.T.H
-				row_827 := loop_886.C.T.T.T.H
-				r_847 := loop_886.C.T.T.T.T.H
-				for i_882 := lo_881; i_882 < hi; i_882++ {
-					e_884 := (r_829[i_882] * row_826[i_882])
-					r_837[i_882] = e_884
-					e_885 := (r_829[i_882] * row_827[i_882])
-					r_847[i_882] = e_885
+		loop_863 := runtime.EnterLoop(&nbLoop149, runtime.Bind(r_826, runtime.Bind(row_823, runtime.Bind(r_834, runtime.Bind(row_824, runtime.Bind(r_844, runtime.End{}))))), tape_100, 16384)
+		if loop_863.For == nil {
+			loop_863.For = func(lo_858, hi int) {
+				r_826 := loop_863.C.H
+				row_823 := loop_863.C.T.H
+				r_834 := loop_863.C.T.T.H
+				row_824 := loop_863.C.T.T.T.H
+				r_844 := loop_863.C.T.T.T.T.H
+				for i_859 := lo_858; i_859 < hi; i_859++ {
+					e_861 := (r_826[i_859] * row_823[i_859])
+					r_834[i_859] = e_861
+					e_862 := (r_826[i_859] * row_824[i_859])
+					r_844[i_859] = e_862
 				}
 			}
 		}
-		runtime.ParallelFor(tape_100, 16384, loop_886.For)
-		loop_886.Leave(&nbLoop157)
+		runtime.ParallelFor(tape_100, 16384, loop_863.For)
+		loop_863.Leave(&nbLoop149)
 	} else {
-		for i_876 := 0; i_876 < tape_100; i_876++ {
-			e_878 := (r_829[i_876] * row_826[i_876])
-			r_837[i_876] = e_878
-			e_879 := (r_829[i_876] * row_827[i_876])
-			r_847[i_876] = e_879
+		for i_853 := 0; i_853 < tape_100; i_853++ {
+			e_855 := (r_826[i_853] * row_823[i_853])
+			r_834[i_853] = e_855
+			e_856 := (r_826[i_853] * row_824[i_853])
+			r_844[i_853] = e_856
 		}
 	}
-	if tape_44 != tape_105 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_105})+" and "+runtime.ShapeString([]int{tape_44}))
+	if tape_44 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_102})+" and "+runtime.ShapeString([]int{tape_44}))
 	}
-	if tape_100 != tape_105 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_105})+" differ")
+	if tape_100 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_102})+" differ")
 	}
-	r_868 = r_868[:len(r_837)]
-	row_824 = row_824[:len(r_837)]
-	if len(r_837) >= 262144 {
-		loop_894 := runtime.EnterLoop(&nbLoop158, runtime.Bind(r_837, runtime.Bind(r_868, runtime.Bind(row_824, runtime.End{}))), len(r_837), 16384)
-		if loop_894.For == nil {
-			loop_894.For = func(lo_891, hi int) {
-				r_837 := loop_894.C.H
-				r_868 := loop_894.C.T.H
-				row_824 := loop_894.C.T.T.H
-				for i_892 := lo_891; i_892 < hi; i_892++ {
-					r_837[i_892] += (r_868[i_892] * row_824[i_892])
+	r_845 = r_845[:len(r_834)]
+	row_821 = row_821[:len(r_834)]
+	if len(r_834) >= 262144 {
+		loop_871 := runtime.EnterLoop(&nbLoop150, runtime.Bind(r_834, runtime.Bind(r_845, runtime.Bind(row_821, runtime.End{}))), len(r_834), 16384)
+		if loop_871.For == nil {
+			loop_871.For = func(lo_868, hi int) {
+				r_834 := loop_871.C.H
+				r_845 := loop_871.C.T.H
+				row_821 := loop_871.C.T.T.H
+				for i_869 := lo_868; i_869 < hi; i_869++ {
+					r_834[i_869] += (r_845[i_869] * row_821[i_869])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_837), 16384, loop_894.For)
-		loop_894.Leave(&nbLoop158)
+		runtime.ParallelFor(len(r_834), 16384, loop_871.For)
+		loop_871.Leave(&nbLoop150)
 	} else {
-		for i_888 := range r_837 {
-			r_837[i_888] += (r_868[i_888] * row_824[i_888])
+		for i_865 := range r_834 {
+			r_834[i_865] += (r_845[i_865] * row_821[i_865])
 		}
 	}
-	if tape_44 != tape_105 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_105})+" and "+runtime.ShapeString([]int{tape_44}))
+	if tape_44 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_102})+" and "+runtime.ShapeString([]int{tape_44}))
 	}
-	if tape_100 != tape_105 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_105})+" differ")
+	if tape_100 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_102})+" differ")
 	}
-	r_868 = r_868[:len(r_847)]
-	row_825 = row_825[:len(r_847)]
-	if len(r_847) >= 262144 {
-		loop_902 := runtime.EnterLoop(&nbLoop159, runtime.Bind(r_847, runtime.Bind(r_868, runtime.Bind(row_825, runtime.End{}))), len(r_847), 16384)
-		if loop_902.For == nil {
-			loop_902.For = func(lo_899, hi int) {
-				r_847 := loop_902.C.H
-				r_868 := loop_902.C.T.H
-				row_825 := loop_902.C.T.T.H
-				for i_900 := lo_899; i_900 < hi; i_900++ {
-					r_847[i_900] += (r_868[i_900] * row_825[i_900])
+	r_845 = r_845[:len(r_844)]
+	row_822 = row_822[:len(r_844)]
+	if len(r_844) >= 262144 {
+		loop_879 := runtime.EnterLoop(&nbLoop151, runtime.Bind(r_844, runtime.Bind(r_845, runtime.Bind(row_822, runtime.End{}))), len(r_844), 16384)
+		if loop_879.For == nil {
+			loop_879.For = func(lo_876, hi int) {
+				r_844 := loop_879.C.H
+				r_845 := loop_879.C.T.H
+				row_822 := loop_879.C.T.T.H
+				for i_877 := lo_876; i_877 < hi; i_877++ {
+					r_844[i_877] += (r_845[i_877] * row_822[i_877])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_847), 16384, loop_902.For)
-		loop_902.Leave(&nbLoop159)
+		runtime.ParallelFor(len(r_844), 16384, loop_879.For)
+		loop_879.Leave(&nbLoop151)
 	} else {
-		for i_896 := range r_847 {
-			r_847[i_896] += (r_868[i_896] * row_825[i_896])
+		for i_873 := range r_844 {
+			r_844[i_873] += (r_845[i_873] * row_822[i_873])
 		}
 	}
-	if tape_44 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
+	if tape_98 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_104})+" and "+runtime.ShapeString([]int{tape_98}))
 	}
-	if int64(1) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_102))
-	}
-	if tape_103 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
-	}
-	row_903 := z_848[int64(1)*int64(tape_103) : (int64(1)+1)*int64(tape_103)]
-	r_828 = r_828[:len(row_903)]
-	row_824 = row_824[:len(row_903)]
-	if len(row_903) >= 262144 {
-		loop_910 := runtime.EnterLoop(&nbLoop160, runtime.Bind(row_903, runtime.Bind(r_828, runtime.Bind(row_824, runtime.End{}))), len(row_903), 16384)
-		if loop_910.For == nil {
-			loop_910.For = func(lo_907, hi int) {
-				row_903 := loop_910.C.H
-				r_828 := loop_910.C.T.H
-				row_824 := loop_910.C.T.T.H
-				for i_908 := lo_907; i_908 < hi; i_908++ {
-					row_903[i_908] += (r_828[i_908] * row_824[i_908])
+	r_880 := ar.F64w(tape_104)
+	tape_103 = tape_103[:len(r_880)]
+	tape_97 = tape_97[:len(r_880)]
+	if len(r_880) >= 262144 {
+		loop_887 := runtime.EnterLoop(&nbLoop152, runtime.Bind(r_880, runtime.Bind(tape_103, runtime.Bind(tape_97, runtime.End{}))), len(r_880), 16384)
+		if loop_887.For == nil {
+			loop_887.For = func(lo_884, hi int) {
+				r_880 := loop_887.C.H
+				tape_103 := loop_887.C.T.H
+				tape_97 := loop_887.C.T.T.H
+				for i_885 := lo_884; i_885 < hi; i_885++ {
+					r_880[i_885] = (-(tape_103[i_885] / tape_97[i_885]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_903), 16384, loop_910.For)
-		loop_910.Leave(&nbLoop160)
+		runtime.ParallelFor(len(r_880), 16384, loop_887.For)
+		loop_887.Leave(&nbLoop152)
 	} else {
-		for i_904 := range row_903 {
-			row_903[i_904] += (r_828[i_904] * row_824[i_904])
+		for i_881 := range r_880 {
+			r_880[i_881] = (-(tape_103[i_881] / tape_97[i_881]))
 		}
 	}
-	if tape_44 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
+	if tape_44 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_104})+" and "+runtime.ShapeString([]int{tape_44}))
 	}
-	if int64(1) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_102))
+	if tape_100 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_104})+" differ")
 	}
-	if tape_103 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
-	}
-	row_911 := z_850[int64(1)*int64(tape_103) : (int64(1)+1)*int64(tape_103)]
-	r_828 = r_828[:len(row_911)]
-	row_825 = row_825[:len(row_911)]
-	if len(row_911) >= 262144 {
-		loop_918 := runtime.EnterLoop(&nbLoop161, runtime.Bind(row_911, runtime.Bind(r_828, runtime.Bind(row_825, runtime.End{}))), len(row_911), 16384)
-		if loop_918.For == nil {
-			loop_918.For = func(lo_915, hi int) {
-				row_911 := loop_918.C.H
-				r_828 := loop_918.C.T.H
-				row_825 := loop_918.C.T.T.H
-				for i_916 := lo_915; i_916 < hi; i_916++ {
-					row_911[i_916] += (r_828[i_916] * row_825[i_916])
+	r_880 = r_880[:len(r_834)]
+	row_819 = row_819[:len(r_834)]
+	if len(r_834) >= 262144 {
+		loop_895 := runtime.EnterLoop(&nbLoop153, runtime.Bind(r_834, runtime.Bind(r_880, runtime.Bind(row_819, runtime.End{}))), len(r_834), 16384)
+		if loop_895.For == nil {
+			loop_895.For = func(lo_892, hi int) {
+				r_834 := loop_895.C.H
+				r_880 := loop_895.C.T.H
+				row_819 := loop_895.C.T.T.H
+				for i_893 := lo_892; i_893 < hi; i_893++ {
+					r_834[i_893] += (r_880[i_893] * row_819[i_893])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_911), 16384, loop_918.For)
-		loop_918.Leave(&nbLoop161)
+		runtime.ParallelFor(len(r_834), 16384, loop_895.For)
+		loop_895.Leave(&nbLoop153)
 	} else {
-		for i_912 := range row_911 {
-			row_911[i_912] += (r_828[i_912] * row_825[i_912])
+		for i_889 := range r_834 {
+			r_834[i_889] += (r_880[i_889] * row_819[i_889])
 		}
 	}
-	if tape_98 != tape_107 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_107})+" and "+runtime.ShapeString([]int{tape_98}))
+	if tape_44 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_104})+" and "+runtime.ShapeString([]int{tape_44}))
 	}
-	r_919 := ar.F64w(tape_107)
-	tape_106 = tape_106[:len(r_919)]
-	tape_97 = tape_97[:len(r_919)]
-	if len(r_919) >= 262144 {
-		loop_926 := runtime.EnterLoop(&nbLoop162, runtime.Bind(r_919, runtime.Bind(tape_106, runtime.Bind(tape_97, runtime.End{}))), len(r_919), 16384)
-		if loop_926.For == nil {
-			loop_926.For = func(lo_923, hi int) {
-				r_919 := loop_926.C.H
-				tape_106 := loop_926.C.T.H
-				tape_97 := loop_926.C.T.T.H
-				for i_924 := lo_923; i_924 < hi; i_924++ {
-					r_919[i_924] = (-(tape_106[i_924] / tape_97[i_924]))
+	if tape_100 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_104})+" differ")
+	}
+	r_880 = r_880[:len(r_844)]
+	row_820 = row_820[:len(r_844)]
+	if len(r_844) >= 262144 {
+		loop_903 := runtime.EnterLoop(&nbLoop154, runtime.Bind(r_844, runtime.Bind(r_880, runtime.Bind(row_820, runtime.End{}))), len(r_844), 16384)
+		if loop_903.For == nil {
+			loop_903.For = func(lo_900, hi int) {
+				r_844 := loop_903.C.H
+				r_880 := loop_903.C.T.H
+				row_820 := loop_903.C.T.T.H
+				for i_901 := lo_900; i_901 < hi; i_901++ {
+					r_844[i_901] += (r_880[i_901] * row_820[i_901])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_919), 16384, loop_926.For)
-		loop_926.Leave(&nbLoop162)
+		runtime.ParallelFor(len(r_844), 16384, loop_903.For)
+		loop_903.Leave(&nbLoop154)
 	} else {
-		for i_920 := range r_919 {
-			r_919[i_920] = (-(tape_106[i_920] / tape_97[i_920]))
+		for i_897 := range r_844 {
+			r_844[i_897] += (r_880[i_897] * row_820[i_897])
 		}
 	}
-	if tape_44 != tape_107 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_107})+" and "+runtime.ShapeString([]int{tape_44}))
-	}
-	if tape_100 != tape_107 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_107})+" differ")
-	}
-	r_919 = r_919[:len(r_837)]
-	row_822 = row_822[:len(r_837)]
-	if len(r_837) >= 262144 {
-		loop_934 := runtime.EnterLoop(&nbLoop163, runtime.Bind(r_837, runtime.Bind(r_919, runtime.Bind(row_822, runtime.End{}))), len(r_837), 16384)
-		if loop_934.For == nil {
-			loop_934.For = func(lo_931, hi int) {
-				r_837 := loop_934.C.H
-				r_919 := loop_934.C.T.H
-				row_822 := loop_934.C.T.T.H
-				for i_932 := lo_931; i_932 < hi; i_932++ {
-					r_837[i_932] += (r_919[i_932] * row_822[i_932])
+	r_904 := ar.F64w(tape_98)
+	tape_97 = tape_97[:len(r_904)]
+	if len(r_904) >= 262144 {
+		loop_911 := runtime.EnterLoop(&nbLoop155, runtime.Bind(r_904, runtime.Bind(tape_97, runtime.End{})), len(r_904), 16384)
+		if loop_911.For == nil {
+			loop_911.For = func(lo_908, hi int) {
+				r_904 := loop_911.C.H
+				tape_97 := loop_911.C.T.H
+				for i_909 := lo_908; i_909 < hi; i_909++ {
+					r_904[i_909] = (math.Cos(tape_97[i_909]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_837), 16384, loop_934.For)
-		loop_934.Leave(&nbLoop163)
+		runtime.ParallelFor(len(r_904), 16384, loop_911.For)
+		loop_911.Leave(&nbLoop155)
 	} else {
-		for i_928 := range r_837 {
-			r_837[i_928] += (r_919[i_928] * row_822[i_928])
-		}
-	}
-	if tape_44 != tape_107 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_107})+" and "+runtime.ShapeString([]int{tape_44}))
-	}
-	if tape_100 != tape_107 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_107})+" differ")
-	}
-	r_919 = r_919[:len(r_847)]
-	row_823 = row_823[:len(r_847)]
-	if len(r_847) >= 262144 {
-		loop_942 := runtime.EnterLoop(&nbLoop164, runtime.Bind(r_847, runtime.Bind(r_919, runtime.Bind(row_823, runtime.End{}))), len(r_847), 16384)
-		if loop_942.For == nil {
-			loop_942.For = func(lo_939, hi int) {
-				r_847 := loop_942.C.H
-				r_919 := loop_942.C.T.H
-				row_823 := loop_942.C.T.T.H
-				for i_940 := lo_939; i_940 < hi; i_940++ {
-					r_847[i_940] += (r_919[i_940] * row_823[i_940])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_847), 16384, loop_942.For)
-		loop_942.Leave(&nbLoop164)
-	} else {
-		for i_936 := range r_847 {
-			r_847[i_936] += (r_919[i_936] * row_823[i_936])
-		}
-	}
-	if tape_44 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
-	}
-	if int64(0) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_102))
-	}
-	if tape_103 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
-	}
-	row_943 := z_848[int64(0)*int64(tape_103) : (int64(0)+1)*int64(tape_103)]
-	r_828 = r_828[:len(row_943)]
-	row_822 = row_822[:len(row_943)]
-	if len(row_943) >= 262144 {
-		loop_950 := runtime.EnterLoop(&nbLoop165, runtime.Bind(row_943, runtime.Bind(r_828, runtime.Bind(row_822, runtime.End{}))), len(row_943), 16384)
-		if loop_950.For == nil {
-			loop_950.For = func(lo_947, hi int) {
-				row_943 := loop_950.C.H
-				r_828 := loop_950.C.T.H
-				row_822 := loop_950.C.T.T.H
-				for i_948 := lo_947; i_948 < hi; i_948++ {
-					row_943[i_948] += (r_828[i_948] * row_822[i_948])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_943), 16384, loop_950.For)
-		loop_950.Leave(&nbLoop165)
-	} else {
-		for i_944 := range row_943 {
-			row_943[i_944] += (r_828[i_944] * row_822[i_944])
-		}
-	}
-	if tape_44 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
-	}
-	if int64(0) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_102))
-	}
-	if tape_103 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
-	}
-	row_951 := z_850[int64(0)*int64(tape_103) : (int64(0)+1)*int64(tape_103)]
-	r_828 = r_828[:len(row_951)]
-	row_823 = row_823[:len(row_951)]
-	if len(row_951) >= 262144 {
-		loop_958 := runtime.EnterLoop(&nbLoop166, runtime.Bind(row_951, runtime.Bind(r_828, runtime.Bind(row_823, runtime.End{}))), len(row_951), 16384)
-		if loop_958.For == nil {
-			loop_958.For = func(lo_955, hi int) {
-				row_951 := loop_958.C.H
-				r_828 := loop_958.C.T.H
-				row_823 := loop_958.C.T.T.H
-				for i_956 := lo_955; i_956 < hi; i_956++ {
-					row_951[i_956] += (r_828[i_956] * row_823[i_956])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_951), 16384, loop_958.For)
-		loop_958.Leave(&nbLoop166)
-	} else {
-		for i_952 := range row_951 {
-			row_951[i_952] += (r_828[i_952] * row_823[i_952])
-		}
-	}
-	r_959 := ar.F64w(tape_98)
-	tape_97 = tape_97[:len(r_959)]
-	if len(r_959) >= 262144 {
-		loop_966 := runtime.EnterLoop(&nbLoop167, runtime.Bind(r_959, runtime.Bind(tape_97, runtime.End{})), len(r_959), 16384)
-		if loop_966.For == nil {
-			loop_966.For = func(lo_963, hi int) {
-				r_959 := loop_966.C.H
-				tape_97 := loop_966.C.T.H
-				for i_964 := lo_963; i_964 < hi; i_964++ {
-					r_959[i_964] = (math.Cos(tape_97[i_964]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_959), 16384, loop_966.For)
-		loop_966.Leave(&nbLoop167)
-	} else {
-		for i_960 := range r_959 {
-			r_959[i_960] = (math.Cos(tape_97[i_960]))
+		for i_905 := range r_904 {
+			r_904[i_905] = (math.Cos(tape_97[i_905]))
 		}
 	}
 	if tape_39 != tape_98 {
@@ -19276,25 +18920,25 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_100 != tape_98 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
 	}
-	r_959 = r_959[:len(r_837)]
-	z_385 = z_385[:len(r_837)]
-	if len(r_837) >= 262144 {
-		loop_974 := runtime.EnterLoop(&nbLoop168, runtime.Bind(r_837, runtime.Bind(r_959, runtime.Bind(z_385, runtime.End{}))), len(r_837), 16384)
-		if loop_974.For == nil {
-			loop_974.For = func(lo_971, hi int) {
-				r_837 := loop_974.C.H
-				r_959 := loop_974.C.T.H
-				z_385 := loop_974.C.T.T.H
-				for i_972 := lo_971; i_972 < hi; i_972++ {
-					r_837[i_972] += (r_959[i_972] * z_385[i_972])
+	r_904 = r_904[:len(r_834)]
+	z_382 = z_382[:len(r_834)]
+	if len(r_834) >= 262144 {
+		loop_919 := runtime.EnterLoop(&nbLoop156, runtime.Bind(r_834, runtime.Bind(r_904, runtime.Bind(z_382, runtime.End{}))), len(r_834), 16384)
+		if loop_919.For == nil {
+			loop_919.For = func(lo_916, hi int) {
+				r_834 := loop_919.C.H
+				r_904 := loop_919.C.T.H
+				z_382 := loop_919.C.T.T.H
+				for i_917 := lo_916; i_917 < hi; i_917++ {
+					r_834[i_917] += (r_904[i_917] * z_382[i_917])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_837), 16384, loop_974.For)
-		loop_974.Leave(&nbLoop168)
+		runtime.ParallelFor(len(r_834), 16384, loop_919.For)
+		loop_919.Leave(&nbLoop156)
 	} else {
-		for i_968 := range r_837 {
-			r_837[i_968] += (r_959[i_968] * z_385[i_968])
+		for i_913 := range r_834 {
+			r_834[i_913] += (r_904[i_913] * z_382[i_913])
 		}
 	}
 	if tape_39 != tape_98 {
@@ -19303,45 +18947,45 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_100 != tape_98 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
 	}
-	r_959 = r_959[:len(r_847)]
-	z_484 = z_484[:len(r_847)]
-	if len(r_847) >= 262144 {
-		loop_982 := runtime.EnterLoop(&nbLoop169, runtime.Bind(r_847, runtime.Bind(r_959, runtime.Bind(z_484, runtime.End{}))), len(r_847), 16384)
-		if loop_982.For == nil {
-			loop_982.For = func(lo_979, hi int) {
-				r_847 := loop_982.C.H
-				r_959 := loop_982.C.T.H
-				z_484 := loop_982.C.T.T.H
-				for i_980 := lo_979; i_980 < hi; i_980++ {
-					r_847[i_980] += (r_959[i_980] * z_484[i_980])
+	r_904 = r_904[:len(r_844)]
+	z_481 = z_481[:len(r_844)]
+	if len(r_844) >= 262144 {
+		loop_927 := runtime.EnterLoop(&nbLoop157, runtime.Bind(r_844, runtime.Bind(r_904, runtime.Bind(z_481, runtime.End{}))), len(r_844), 16384)
+		if loop_927.For == nil {
+			loop_927.For = func(lo_924, hi int) {
+				r_844 := loop_927.C.H
+				r_904 := loop_927.C.T.H
+				z_481 := loop_927.C.T.T.H
+				for i_925 := lo_924; i_925 < hi; i_925++ {
+					r_844[i_925] += (r_904[i_925] * z_481[i_925])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_847), 16384, loop_982.For)
-		loop_982.Leave(&nbLoop169)
+		runtime.ParallelFor(len(r_844), 16384, loop_927.For)
+		loop_927.Leave(&nbLoop157)
 	} else {
-		for i_976 := range r_847 {
-			r_847[i_976] += (r_959[i_976] * z_484[i_976])
+		for i_921 := range r_844 {
+			r_844[i_921] += (r_904[i_921] * z_481[i_921])
 		}
 	}
-	r_983 := ar.F64w(tape_98)
-	tape_97 = tape_97[:len(r_983)]
-	if len(r_983) >= 262144 {
-		loop_990 := runtime.EnterLoop(&nbLoop170, runtime.Bind(r_983, runtime.Bind(tape_97, runtime.End{})), len(r_983), 16384)
-		if loop_990.For == nil {
-			loop_990.For = func(lo_987, hi int) {
-				r_983 := loop_990.C.H
-				tape_97 := loop_990.C.T.H
-				for i_988 := lo_987; i_988 < hi; i_988++ {
-					r_983[i_988] = (-(math.Sin(tape_97[i_988])))
+	r_928 := ar.F64w(tape_98)
+	tape_97 = tape_97[:len(r_928)]
+	if len(r_928) >= 262144 {
+		loop_935 := runtime.EnterLoop(&nbLoop158, runtime.Bind(r_928, runtime.Bind(tape_97, runtime.End{})), len(r_928), 16384)
+		if loop_935.For == nil {
+			loop_935.For = func(lo_932, hi int) {
+				r_928 := loop_935.C.H
+				tape_97 := loop_935.C.T.H
+				for i_933 := lo_932; i_933 < hi; i_933++ {
+					r_928[i_933] = (-(math.Sin(tape_97[i_933])))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_983), 16384, loop_990.For)
-		loop_990.Leave(&nbLoop170)
+		runtime.ParallelFor(len(r_928), 16384, loop_935.For)
+		loop_935.Leave(&nbLoop158)
 	} else {
-		for i_984 := range r_983 {
-			r_983[i_984] = (-(math.Sin(tape_97[i_984])))
+		for i_929 := range r_928 {
+			r_928[i_929] = (-(math.Sin(tape_97[i_929])))
 		}
 	}
 	if tape_34 != tape_98 {
@@ -19350,25 +18994,25 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_100 != tape_98 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
 	}
-	r_983 = r_983[:len(r_837)]
-	z_384 = z_384[:len(r_837)]
-	if len(r_837) >= 262144 {
-		loop_998 := runtime.EnterLoop(&nbLoop171, runtime.Bind(r_837, runtime.Bind(r_983, runtime.Bind(z_384, runtime.End{}))), len(r_837), 16384)
-		if loop_998.For == nil {
-			loop_998.For = func(lo_995, hi int) {
-				r_837 := loop_998.C.H
-				r_983 := loop_998.C.T.H
-				z_384 := loop_998.C.T.T.H
-				for i_996 := lo_995; i_996 < hi; i_996++ {
-					r_837[i_996] += (r_983[i_996] * z_384[i_996])
+	r_928 = r_928[:len(r_834)]
+	z_381 = z_381[:len(r_834)]
+	if len(r_834) >= 262144 {
+		loop_943 := runtime.EnterLoop(&nbLoop159, runtime.Bind(r_834, runtime.Bind(r_928, runtime.Bind(z_381, runtime.End{}))), len(r_834), 16384)
+		if loop_943.For == nil {
+			loop_943.For = func(lo_940, hi int) {
+				r_834 := loop_943.C.H
+				r_928 := loop_943.C.T.H
+				z_381 := loop_943.C.T.T.H
+				for i_941 := lo_940; i_941 < hi; i_941++ {
+					r_834[i_941] += (r_928[i_941] * z_381[i_941])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_837), 16384, loop_998.For)
-		loop_998.Leave(&nbLoop171)
+		runtime.ParallelFor(len(r_834), 16384, loop_943.For)
+		loop_943.Leave(&nbLoop159)
 	} else {
-		for i_992 := range r_837 {
-			r_837[i_992] += (r_983[i_992] * z_384[i_992])
+		for i_937 := range r_834 {
+			r_834[i_937] += (r_928[i_937] * z_381[i_937])
 		}
 	}
 	if tape_34 != tape_98 {
@@ -19377,25 +19021,25 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_100 != tape_98 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_98})+" differ")
 	}
-	r_983 = r_983[:len(r_847)]
-	z_483 = z_483[:len(r_847)]
-	if len(r_847) >= 262144 {
-		loop_1006 := runtime.EnterLoop(&nbLoop172, runtime.Bind(r_847, runtime.Bind(r_983, runtime.Bind(z_483, runtime.End{}))), len(r_847), 16384)
-		if loop_1006.For == nil {
-			loop_1006.For = func(lo_1003, hi int) {
-				r_847 := loop_1006.C.H
-				r_983 := loop_1006.C.T.H
-				z_483 := loop_1006.C.T.T.H
-				for i_1004 := lo_1003; i_1004 < hi; i_1004++ {
-					r_847[i_1004] += (r_983[i_1004] * z_483[i_1004])
+	r_928 = r_928[:len(r_844)]
+	z_480 = z_480[:len(r_844)]
+	if len(r_844) >= 262144 {
+		loop_951 := runtime.EnterLoop(&nbLoop160, runtime.Bind(r_844, runtime.Bind(r_928, runtime.Bind(z_480, runtime.End{}))), len(r_844), 16384)
+		if loop_951.For == nil {
+			loop_951.For = func(lo_948, hi int) {
+				r_844 := loop_951.C.H
+				r_928 := loop_951.C.T.H
+				z_480 := loop_951.C.T.T.H
+				for i_949 := lo_948; i_949 < hi; i_949++ {
+					r_844[i_949] += (r_928[i_949] * z_480[i_949])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_847), 16384, loop_1006.For)
-		loop_1006.Leave(&nbLoop172)
+		runtime.ParallelFor(len(r_844), 16384, loop_951.For)
+		loop_951.Leave(&nbLoop160)
 	} else {
-		for i_1000 := range r_847 {
-			r_847[i_1000] += (r_983[i_1000] * z_483[i_1000])
+		for i_945 := range r_844 {
+			r_844[i_945] += (r_928[i_945] * z_480[i_945])
 		}
 	}
 	if tape_100 != tape_98 {
@@ -19404,291 +19048,357 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_100 != tape_98 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_100}))
 	}
-	r_1010 := ar.F64w(tape_109)
-	tape_108 = tape_108[:len(r_1010)]
-	if len(r_1010) >= 262144 {
-		loop_1017 := runtime.EnterLoop(&nbLoop173, runtime.Bind(r_1010, runtime.Bind(tape_108, runtime.End{})), len(r_1010), 16384)
-		if loop_1017.For == nil {
-			loop_1017.For = func(lo_1014, hi int) {
-				r_1010 := loop_1017.C.H
-				tape_108 := loop_1017.C.T.H
-				for i_1015 := lo_1014; i_1015 < hi; i_1015++ {
-					r_1010[i_1015] = (2.0 * tape_108[i_1015])
+	r_955 := ar.F64w(tape_106)
+	tape_105 = tape_105[:len(r_955)]
+	if len(r_955) >= 262144 {
+		loop_962 := runtime.EnterLoop(&nbLoop161, runtime.Bind(r_955, runtime.Bind(tape_105, runtime.End{})), len(r_955), 16384)
+		if loop_962.For == nil {
+			loop_962.For = func(lo_959, hi int) {
+				r_955 := loop_962.C.H
+				tape_105 := loop_962.C.T.H
+				for i_960 := lo_959; i_960 < hi; i_960++ {
+					r_955[i_960] = (2.0 * tape_105[i_960])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_1010), 16384, loop_1017.For)
-		loop_1017.Leave(&nbLoop173)
+		runtime.ParallelFor(len(r_955), 16384, loop_962.For)
+		loop_962.Leave(&nbLoop161)
 	} else {
-		for i_1011 := range r_1010 {
-			r_1010[i_1011] = (2.0 * tape_108[i_1011])
+		for i_956 := range r_955 {
+			r_955[i_956] = (2.0 * tape_105[i_956])
 		}
 	}
-	r_1008 := ar.F64w(tape_98)
-	r_1009 := ar.F64w(tape_98)
+	r_963 := ar.F64w(tape_108)
+	tape_107 = tape_107[:len(r_963)]
+	if len(r_963) >= 262144 {
+		loop_970 := runtime.EnterLoop(&nbLoop162, runtime.Bind(r_963, runtime.Bind(tape_107, runtime.End{})), len(r_963), 16384)
+		if loop_970.For == nil {
+			loop_970.For = func(lo_967, hi int) {
+				r_963 := loop_970.C.H
+				tape_107 := loop_970.C.T.H
+				for i_968 := lo_967; i_968 < hi; i_968++ {
+					r_963[i_968] = (2.0 * tape_107[i_968])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_963), 16384, loop_970.For)
+		loop_970.Leave(&nbLoop162)
+	} else {
+		for i_964 := range r_963 {
+			r_963[i_964] = (2.0 * tape_107[i_964])
+		}
+	}
+	r_971 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_971)]
+	if len(r_971) >= 262144 {
+		loop_978 := runtime.EnterLoop(&nbLoop163, runtime.Bind(r_971, runtime.Bind(tape_109, runtime.End{})), len(r_971), 16384)
+		if loop_978.For == nil {
+			loop_978.For = func(lo_975, hi int) {
+				r_971 := loop_978.C.H
+				tape_109 := loop_978.C.T.H
+				for i_976 := lo_975; i_976 < hi; i_976++ {
+					r_971[i_976] = (2.0 * tape_109[i_976])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_971), 16384, loop_978.For)
+		loop_978.Leave(&nbLoop163)
+	} else {
+		for i_972 := range r_971 {
+			r_971[i_972] = (2.0 * tape_109[i_972])
+		}
+	}
+	r_953 := ar.F64w(tape_98)
+	r_954 := ar.F64w(tape_98)
 	tape_97 = tape_97[:tape_98]
-	r_837 = r_837[:tape_98]
-	r_1008 = r_1008[:tape_98]
-	r_847 = r_847[:tape_98]
-	r_1009 = r_1009[:tape_98]
+	r_834 = r_834[:tape_98]
+	r_953 = r_953[:tape_98]
+	r_844 = r_844[:tape_98]
+	r_954 = r_954[:tape_98]
 	if tape_98 >= 262144 {
-		loop_1030 := runtime.EnterLoop(&nbLoop174, runtime.Bind(tape_97, runtime.Bind(r_837, runtime.Bind(r_1008, runtime.Bind(r_847, runtime.Bind(r_1009, runtime.End{}))))), tape_98, 16384)
-		if loop_1030.For == nil {
-			loop_1030.For = func(lo_1024, hi int) {
-				tape_97 := loop_1030.C.H
-				r_837 := loop_1030.C.T.H
-				r_1008 := loop_1030.C.T.T.H
-				r_847 := loop_1030.C.T.T.T.H
-				r_1009 := loop_1030.C.T.T.T.T.H
-				for i_1025 := lo_1024; i_1025 < hi; i_1025++ {
-					e_1027 := (0.5 / tape_97[i_1025])
-					e_1028 := (e_1027 * r_837[i_1025])
-					r_1008[i_1025] = e_1028
-					e_1029 := (e_1027 * r_847[i_1025])
-					r_1009[i_1025] = e_1029
+		loop_991 := runtime.EnterLoop(&nbLoop164, runtime.Bind(tape_97, runtime.Bind(r_834, runtime.Bind(r_953, runtime.Bind(r_844, runtime.Bind(r_954, runtime.End{}))))), tape_98, 16384)
+		if loop_991.For == nil {
+			loop_991.For = func(lo_985, hi int) {
+				tape_97 := loop_991.C.H
+				r_834 := loop_991.C.T.H
+				r_953 := loop_991.C.T.T.H
+				r_844 := loop_991.C.T.T.T.H
+				r_954 := loop_991.C.T.T.T.T.H
+				for i_986 := lo_985; i_986 < hi; i_986++ {
+					e_988 := (0.5 / tape_97[i_986])
+					e_989 := (e_988 * r_834[i_986])
+					r_953[i_986] = e_989
+					e_990 := (e_988 * r_844[i_986])
+					r_954[i_986] = e_990
 				}
 			}
 		}
-		runtime.ParallelFor(tape_98, 16384, loop_1030.For)
-		loop_1030.Leave(&nbLoop174)
+		runtime.ParallelFor(tape_98, 16384, loop_991.For)
+		loop_991.Leave(&nbLoop164)
 	} else {
-		for i_1018 := 0; i_1018 < tape_98; i_1018++ {
-			e_1020 := (0.5 / tape_97[i_1018])
-			e_1021 := (e_1020 * r_837[i_1018])
-			r_1008[i_1018] = e_1021
-			e_1022 := (e_1020 * r_847[i_1018])
-			r_1009[i_1018] = e_1022
+		for i_979 := 0; i_979 < tape_98; i_979++ {
+			e_981 := (0.5 / tape_97[i_979])
+			e_982 := (e_981 * r_834[i_979])
+			r_953[i_979] = e_982
+			e_983 := (e_981 * r_844[i_979])
+			r_954[i_979] = e_983
 		}
 	}
-	if tape_98 != tape_109 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_109})+" and "+runtime.ShapeString([]int{tape_98}))
+	row_992 := a_259[int(int64(0))*tape_14 : (int(int64(0))+1)*tape_14]
+	if tape_44 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
 	}
-	if int64(2) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_102))
+	if tape_98 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_98}))
 	}
-	if tape_103 != tape_109 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_109})+" differ")
+	if tape_98 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_98}))
 	}
-	row_1031 := z_848[int64(2)*int64(tape_103) : (int64(2)+1)*int64(tape_103)]
-	r_1010 = r_1010[:len(row_1031)]
-	r_1008 = r_1008[:len(row_1031)]
-	if len(row_1031) >= 262144 {
-		loop_1038 := runtime.EnterLoop(&nbLoop175, runtime.Bind(row_1031, runtime.Bind(r_1010, runtime.Bind(r_1008, runtime.End{}))), len(row_1031), 16384)
-		if loop_1038.For == nil {
-			loop_1038.For = func(lo_1035, hi int) {
-				row_1031 := loop_1038.C.H
-				r_1010 := loop_1038.C.T.H
-				r_1008 := loop_1038.C.T.T.H
-				for i_1036 := lo_1035; i_1036 < hi; i_1036++ {
-					row_1031[i_1036] += (r_1010[i_1036] * r_1008[i_1036])
+	if tape_110 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	row_993 := a_259[int(int64(1))*tape_14 : (int(int64(1))+1)*tape_14]
+	if tape_44 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
+	}
+	if tape_98 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_98}))
+	}
+	if tape_98 != tape_108 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_108})+" and "+runtime.ShapeString([]int{tape_98}))
+	}
+	if tape_108 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_108}))
+	}
+	row_994 := a_259[int(int64(2))*tape_14 : (int(int64(2))+1)*tape_14]
+	if tape_44 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
+	}
+	if tape_98 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_98}))
+	}
+	if tape_98 != tape_106 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_106})+" and "+runtime.ShapeString([]int{tape_98}))
+	}
+	if tape_106 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_106}))
+	}
+	rs_995 := tape_14
+	tot_996, err_997 := runtime.MulSize(3, rs_995)
+	if err_997 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_997)
+	}
+	a_998 := ar.F64w(tot_996)
+	row_999 := a_998[0*rs_995 : 1*rs_995]
+	row_1000 := a_998[1*rs_995 : 2*rs_995]
+	row_1001 := a_998[2*rs_995 : 3*rs_995]
+	row_992 = row_992[:tape_14]
+	r_825 = r_825[:tape_14]
+	row_819 = row_819[:tape_14]
+	r_971 = r_971[:tape_14]
+	r_953 = r_953[:tape_14]
+	row_993 = row_993[:tape_14]
+	row_821 = row_821[:tape_14]
+	r_963 = r_963[:tape_14]
+	row_994 = row_994[:tape_14]
+	row_823 = row_823[:tape_14]
+	r_955 = r_955[:tape_14]
+	row_999 = row_999[:tape_14]
+	row_1000 = row_1000[:tape_14]
+	row_1001 = row_1001[:tape_14]
+	if tape_14 >= 262144 {
+		loop_1014 := runtime.EnterLoop(&nbLoop165, runtime.Bind(row_992, runtime.Bind(r_825, runtime.Bind(row_819, runtime.Bind(r_971, runtime.Bind(r_953, runtime.Bind(row_993, runtime.Bind(row_821, runtime.Bind(r_963, runtime.Bind(row_994, runtime.Bind(row_823, runtime.Bind(r_955, runtime.Bind(row_999, runtime.Bind(row_1000, runtime.Bind(row_1001, runtime.End{})))))))))))))), tape_14, 16384)
+		if loop_1014.For == nil {
+			loop_1014.For = func(lo_1008, hi int) {
+				row_992 := loop_1014.C.H
+				r_825 := loop_1014.C.T.H
+				row_819 := loop_1014.C.T.T.H
+				r_971 := loop_1014.C.T.T.T.H
+				r_953 := loop_1014.C.T.T.T.T.H
+				row_993 := loop_1014.C.T.T.T.T.T.H
+				row_821 := loop_1014.C.T.T.T.T.T.T.H
+				r_963 := loop_1014.C.T.T.T.T.T.T.T.H
+				row_994 := loop_1014.C.T.T.T.T.T.T.T.T.H
+				row_823 := loop_1014.C.T.T.T.T.T.T.T.T.T.H
+				r_955 := loop_1014.C.T.T.T.T.T.T.T.T.T.T.H
+				row_999 := loop_1014.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_1000 := loop_1014.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_1001 := loop_1014.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_1009 := lo_1008; i_1009 < hi; i_1009++ {
+					e_1011 := ((row_992[i_1009] + (r_825[i_1009] * row_819[i_1009])) + (r_971[i_1009] * r_953[i_1009]))
+					e_1012 := ((row_993[i_1009] + (r_825[i_1009] * row_821[i_1009])) + (r_963[i_1009] * r_953[i_1009]))
+					e_1013 := ((row_994[i_1009] + (r_825[i_1009] * row_823[i_1009])) + (r_955[i_1009] * r_953[i_1009]))
+					row_999[i_1009] = e_1011
+					row_1000[i_1009] = e_1012
+					row_1001[i_1009] = e_1013
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_1031), 16384, loop_1038.For)
-		loop_1038.Leave(&nbLoop175)
+		runtime.ParallelFor(tape_14, 16384, loop_1014.For)
+		loop_1014.Leave(&nbLoop165)
 	} else {
-		for i_1032 := range row_1031 {
-			row_1031[i_1032] += (r_1010[i_1032] * r_1008[i_1032])
+		for i_1002 := 0; i_1002 < tape_14; i_1002++ {
+			e_1004 := ((row_992[i_1002] + (r_825[i_1002] * row_819[i_1002])) + (r_971[i_1002] * r_953[i_1002]))
+			e_1005 := ((row_993[i_1002] + (r_825[i_1002] * row_821[i_1002])) + (r_963[i_1002] * r_953[i_1002]))
+			e_1006 := ((row_994[i_1002] + (r_825[i_1002] * row_823[i_1002])) + (r_955[i_1002] * r_953[i_1002]))
+			row_999[i_1002] = e_1004
+			row_1000[i_1002] = e_1005
+			row_1001[i_1002] = e_1006
 		}
 	}
-	if tape_98 != tape_109 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_109})+" and "+runtime.ShapeString([]int{tape_98}))
+	row_1015 := a_299[int(int64(0))*tape_14 : (int(int64(0))+1)*tape_14]
+	if tape_44 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
 	}
-	if int64(2) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_102))
+	if tape_98 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_98}))
 	}
-	if tape_103 != tape_109 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_109})+" differ")
+	if tape_98 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_98}))
 	}
-	row_1039 := z_850[int64(2)*int64(tape_103) : (int64(2)+1)*int64(tape_103)]
-	r_1010 = r_1010[:len(row_1039)]
-	r_1009 = r_1009[:len(row_1039)]
-	if len(row_1039) >= 262144 {
-		loop_1046 := runtime.EnterLoop(&nbLoop176, runtime.Bind(row_1039, runtime.Bind(r_1010, runtime.Bind(r_1009, runtime.End{}))), len(row_1039), 16384)
-		if loop_1046.For == nil {
-			loop_1046.For = func(lo_1043, hi int) {
-				row_1039 := loop_1046.C.H
-				r_1010 := loop_1046.C.T.H
-				r_1009 := loop_1046.C.T.T.H
-				for i_1044 := lo_1043; i_1044 < hi; i_1044++ {
-					row_1039[i_1044] += (r_1010[i_1044] * r_1009[i_1044])
+	if tape_110 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	row_1016 := a_299[int(int64(1))*tape_14 : (int(int64(1))+1)*tape_14]
+	if tape_44 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
+	}
+	if tape_98 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_98}))
+	}
+	if tape_98 != tape_108 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_108})+" and "+runtime.ShapeString([]int{tape_98}))
+	}
+	if tape_108 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_108}))
+	}
+	row_1017 := a_299[int(int64(2))*tape_14 : (int(int64(2))+1)*tape_14]
+	if tape_44 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_44}))
+	}
+	if tape_98 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_98}))
+	}
+	if tape_98 != tape_106 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_106})+" and "+runtime.ShapeString([]int{tape_98}))
+	}
+	if tape_106 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_106}))
+	}
+	rs_1018 := tape_14
+	tot_1019, err_1020 := runtime.MulSize(3, rs_1018)
+	if err_1020 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_1020)
+	}
+	a_1021 := ar.F64w(tot_1019)
+	row_1022 := a_1021[0*rs_1018 : 1*rs_1018]
+	row_1023 := a_1021[1*rs_1018 : 2*rs_1018]
+	row_1024 := a_1021[2*rs_1018 : 3*rs_1018]
+	row_1015 = row_1015[:tape_14]
+	r_825 = r_825[:tape_14]
+	row_820 = row_820[:tape_14]
+	r_971 = r_971[:tape_14]
+	r_954 = r_954[:tape_14]
+	row_1016 = row_1016[:tape_14]
+	row_822 = row_822[:tape_14]
+	r_963 = r_963[:tape_14]
+	row_1017 = row_1017[:tape_14]
+	row_824 = row_824[:tape_14]
+	r_955 = r_955[:tape_14]
+	row_1022 = row_1022[:tape_14]
+	row_1023 = row_1023[:tape_14]
+	row_1024 = row_1024[:tape_14]
+	if tape_14 >= 262144 {
+		loop_1037 := runtime.EnterLoop(&nbLoop166, runtime.Bind(row_1015, runtime.Bind(r_825, runtime.Bind(row_820, runtime.Bind(r_971, runtime.Bind(r_954, runtime.Bind(row_1016, runtime.Bind(row_822, runtime.Bind(r_963, runtime.Bind(row_1017, runtime.Bind(row_824, runtime.Bind(r_955, runtime.Bind(row_1022, runtime.Bind(row_1023, runtime.Bind(row_1024, runtime.End{})))))))))))))), tape_14, 16384)
+		if loop_1037.For == nil {
+			loop_1037.For = func(lo_1031, hi int) {
+				row_1015 := loop_1037.C.H
+				r_825 := loop_1037.C.T.H
+				row_820 := loop_1037.C.T.T.H
+				r_971 := loop_1037.C.T.T.T.H
+				r_954 := loop_1037.C.T.T.T.T.H
+				row_1016 := loop_1037.C.T.T.T.T.T.H
+				row_822 := loop_1037.C.T.T.T.T.T.T.H
+				r_963 := loop_1037.C.T.T.T.T.T.T.T.H
+				row_1017 := loop_1037.C.T.T.T.T.T.T.T.T.H
+				row_824 := loop_1037.C.T.T.T.T.T.T.T.T.T.H
+				r_955 := loop_1037.C.T.T.T.T.T.T.T.T.T.T.H
+				row_1022 := loop_1037.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_1023 := loop_1037.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_1024 := loop_1037.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_1032 := lo_1031; i_1032 < hi; i_1032++ {
+					e_1034 := ((row_1015[i_1032] + (r_825[i_1032] * row_820[i_1032])) + (r_971[i_1032] * r_954[i_1032]))
+					e_1035 := ((row_1016[i_1032] + (r_825[i_1032] * row_822[i_1032])) + (r_963[i_1032] * r_954[i_1032]))
+					e_1036 := ((row_1017[i_1032] + (r_825[i_1032] * row_824[i_1032])) + (r_955[i_1032] * r_954[i_1032]))
+					row_1022[i_1032] = e_1034
+					row_1023[i_1032] = e_1035
+					row_1024[i_1032] = e_1036
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_1039), 16384, loop_1046.For)
-		loop_1046.Leave(&nbLoop176)
+		runtime.ParallelFor(tape_14, 16384, loop_1037.For)
+		loop_1037.Leave(&nbLoop166)
 	} else {
-		for i_1040 := range row_1039 {
-			row_1039[i_1040] += (r_1010[i_1040] * r_1009[i_1040])
+		for i_1025 := 0; i_1025 < tape_14; i_1025++ {
+			e_1027 := ((row_1015[i_1025] + (r_825[i_1025] * row_820[i_1025])) + (r_971[i_1025] * r_954[i_1025]))
+			e_1028 := ((row_1016[i_1025] + (r_825[i_1025] * row_822[i_1025])) + (r_963[i_1025] * r_954[i_1025]))
+			e_1029 := ((row_1017[i_1025] + (r_825[i_1025] * row_824[i_1025])) + (r_955[i_1025] * r_954[i_1025]))
+			row_1022[i_1025] = e_1027
+			row_1023[i_1025] = e_1028
+			row_1024[i_1025] = e_1029
 		}
 	}
-	r_1047 := ar.F64w(tape_111)
-	tape_110 = tape_110[:len(r_1047)]
-	if len(r_1047) >= 262144 {
-		loop_1054 := runtime.EnterLoop(&nbLoop177, runtime.Bind(r_1047, runtime.Bind(tape_110, runtime.End{})), len(r_1047), 16384)
-		if loop_1054.For == nil {
-			loop_1054.For = func(lo_1051, hi int) {
-				r_1047 := loop_1054.C.H
-				tape_110 := loop_1054.C.T.H
-				for i_1052 := lo_1051; i_1052 < hi; i_1052++ {
-					r_1047[i_1052] = (2.0 * tape_110[i_1052])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_1047), 16384, loop_1054.For)
-		loop_1054.Leave(&nbLoop177)
-	} else {
-		for i_1048 := range r_1047 {
-			r_1047[i_1048] = (2.0 * tape_110[i_1048])
-		}
-	}
-	if tape_98 != tape_111 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_111})+" and "+runtime.ShapeString([]int{tape_98}))
-	}
-	if int64(1) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_102))
-	}
-	if tape_103 != tape_111 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_111})+" differ")
-	}
-	row_1055 := z_848[int64(1)*int64(tape_103) : (int64(1)+1)*int64(tape_103)]
-	r_1047 = r_1047[:len(row_1055)]
-	r_1008 = r_1008[:len(row_1055)]
-	if len(row_1055) >= 262144 {
-		loop_1062 := runtime.EnterLoop(&nbLoop178, runtime.Bind(row_1055, runtime.Bind(r_1047, runtime.Bind(r_1008, runtime.End{}))), len(row_1055), 16384)
-		if loop_1062.For == nil {
-			loop_1062.For = func(lo_1059, hi int) {
-				row_1055 := loop_1062.C.H
-				r_1047 := loop_1062.C.T.H
-				r_1008 := loop_1062.C.T.T.H
-				for i_1060 := lo_1059; i_1060 < hi; i_1060++ {
-					row_1055[i_1060] += (r_1047[i_1060] * r_1008[i_1060])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1055), 16384, loop_1062.For)
-		loop_1062.Leave(&nbLoop178)
-	} else {
-		for i_1056 := range row_1055 {
-			row_1055[i_1056] += (r_1047[i_1056] * r_1008[i_1056])
-		}
-	}
-	if tape_98 != tape_111 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_111})+" and "+runtime.ShapeString([]int{tape_98}))
-	}
-	if int64(1) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_102))
-	}
-	if tape_103 != tape_111 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_111})+" differ")
-	}
-	row_1063 := z_850[int64(1)*int64(tape_103) : (int64(1)+1)*int64(tape_103)]
-	r_1047 = r_1047[:len(row_1063)]
-	r_1009 = r_1009[:len(row_1063)]
-	if len(row_1063) >= 262144 {
-		loop_1070 := runtime.EnterLoop(&nbLoop179, runtime.Bind(row_1063, runtime.Bind(r_1047, runtime.Bind(r_1009, runtime.End{}))), len(row_1063), 16384)
-		if loop_1070.For == nil {
-			loop_1070.For = func(lo_1067, hi int) {
-				row_1063 := loop_1070.C.H
-				r_1047 := loop_1070.C.T.H
-				r_1009 := loop_1070.C.T.T.H
-				for i_1068 := lo_1067; i_1068 < hi; i_1068++ {
-					row_1063[i_1068] += (r_1047[i_1068] * r_1009[i_1068])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1063), 16384, loop_1070.For)
-		loop_1070.Leave(&nbLoop179)
-	} else {
-		for i_1064 := range row_1063 {
-			row_1063[i_1064] += (r_1047[i_1064] * r_1009[i_1064])
-		}
-	}
-	r_1071 := ar.F64w(tape_113)
-	tape_112 = tape_112[:len(r_1071)]
-	if len(r_1071) >= 262144 {
-		loop_1078 := runtime.EnterLoop(&nbLoop180, runtime.Bind(r_1071, runtime.Bind(tape_112, runtime.End{})), len(r_1071), 16384)
-		if loop_1078.For == nil {
-			loop_1078.For = func(lo_1075, hi int) {
-				r_1071 := loop_1078.C.H
-				tape_112 := loop_1078.C.T.H
-				for i_1076 := lo_1075; i_1076 < hi; i_1076++ {
-					r_1071[i_1076] = (2.0 * tape_112[i_1076])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_1071), 16384, loop_1078.For)
-		loop_1078.Leave(&nbLoop180)
-	} else {
-		for i_1072 := range r_1071 {
-			r_1071[i_1072] = (2.0 * tape_112[i_1072])
-		}
-	}
-	if tape_98 != tape_113 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_113})+" and "+runtime.ShapeString([]int{tape_98}))
-	}
-	if int64(0) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_102))
-	}
-	if tape_103 != tape_113 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_113})+" differ")
-	}
-	row_1079 := z_848[int64(0)*int64(tape_103) : (int64(0)+1)*int64(tape_103)]
-	r_1071 = r_1071[:len(row_1079)]
-	r_1008 = r_1008[:len(row_1079)]
-	if len(row_1079) >= 262144 {
-		loop_1086 := runtime.EnterLoop(&nbLoop181, runtime.Bind(row_1079, runtime.Bind(r_1071, runtime.Bind(r_1008, runtime.End{}))), len(row_1079), 16384)
-		if loop_1086.For == nil {
-			loop_1086.For = func(lo_1083, hi int) {
-				row_1079 := loop_1086.C.H
-				r_1071 := loop_1086.C.T.H
-				r_1008 := loop_1086.C.T.T.H
-				for i_1084 := lo_1083; i_1084 < hi; i_1084++ {
-					row_1079[i_1084] += (r_1071[i_1084] * r_1008[i_1084])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1079), 16384, loop_1086.For)
-		loop_1086.Leave(&nbLoop181)
-	} else {
-		for i_1080 := range row_1079 {
-			row_1079[i_1080] += (r_1071[i_1080] * r_1008[i_1080])
-		}
-	}
-	if tape_98 != tape_113 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_113})+" and "+runtime.ShapeString([]int{tape_98}))
-	}
-	if int64(0) >= int64(tape_102) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_102))
-	}
-	if tape_103 != tape_113 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_103})+" and "+runtime.ShapeString([]int{tape_113})+" differ")
-	}
-	row_1087 := z_850[int64(0)*int64(tape_103) : (int64(0)+1)*int64(tape_103)]
-	r_1071 = r_1071[:len(row_1087)]
-	r_1009 = r_1009[:len(row_1087)]
-	if len(row_1087) >= 262144 {
-		loop_1094 := runtime.EnterLoop(&nbLoop182, runtime.Bind(row_1087, runtime.Bind(r_1071, runtime.Bind(r_1009, runtime.End{}))), len(row_1087), 16384)
-		if loop_1094.For == nil {
-			loop_1094.For = func(lo_1091, hi int) {
-				row_1087 := loop_1094.C.H
-				r_1071 := loop_1094.C.T.H
-				r_1009 := loop_1094.C.T.T.H
-				for i_1092 := lo_1091; i_1092 < hi; i_1092++ {
-					row_1087[i_1092] += (r_1071[i_1092] * r_1009[i_1092])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1087), 16384, loop_1094.For)
-		loop_1094.Leave(&nbLoop182)
-	} else {
-		for i_1088 := range row_1087 {
-			row_1087[i_1088] += (r_1071[i_1088] * r_1009[i_1088])
-		}
-	}
-	ar.Keep(mark_1095, &z_848, &a_348, &z_850, &a_361)
-	return z_848, tape_102, tape_103, a_348, 3, tape_8, z_850, tape_102, tape_103, a_361, 3, tape_8, nil
+	ar.Keep(mark_1038, &a_998, &a_345, &a_1021, &a_358)
+	return a_998, 3, tape_14, a_345, 3, tape_8, a_1021, 3, tape_14, a_358, 3, tape_8, nil
 }
+
+// nbLoop167 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop167 runtime.LoopSite
+
+// nbLoop168 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop168 runtime.LoopSite
+
+// nbLoop169 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop169 runtime.LoopSite
+
+// nbLoop170 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop170 runtime.LoopSite
+
+// nbLoop171 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop171 runtime.LoopSite
+
+// nbLoop172 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop172 runtime.LoopSite
+
+// nbLoop173 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop173 runtime.LoopSite
+
+// nbLoop174 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop174 runtime.LoopSite
+
+// nbLoop175 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop175 runtime.LoopSite
+
+// nbLoop176 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop176 runtime.LoopSite
+
+// nbLoop177 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop177 runtime.LoopSite
+
+// nbLoop178 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop178 runtime.LoopSite
+
+// nbLoop179 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop179 runtime.LoopSite
+
+// nbLoop180 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop180 runtime.LoopSite
+
+// nbLoop181 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop181 runtime.LoopSite
+
+// nbLoop182 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop182 runtime.LoopSite
 
 // nbLoop183 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
 var nbLoop183 runtime.LoopSite
@@ -19711,57 +19421,9 @@ var nbLoop188 runtime.LoopSite
 // nbLoop189 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
 var nbLoop189 runtime.LoopSite
 
-// nbLoop190 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop190 runtime.LoopSite
-
-// nbLoop191 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop191 runtime.LoopSite
-
-// nbLoop192 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop192 runtime.LoopSite
-
-// nbLoop193 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop193 runtime.LoopSite
-
-// nbLoop194 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop194 runtime.LoopSite
-
-// nbLoop195 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop195 runtime.LoopSite
-
-// nbLoop196 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop196 runtime.LoopSite
-
-// nbLoop197 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop197 runtime.LoopSite
-
-// nbLoop198 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop198 runtime.LoopSite
-
-// nbLoop199 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop199 runtime.LoopSite
-
-// nbLoop200 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop200 runtime.LoopSite
-
-// nbLoop201 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop201 runtime.LoopSite
-
-// nbLoop202 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop202 runtime.LoopSite
-
-// nbLoop203 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop203 runtime.LoopSite
-
-// nbLoop204 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop204 runtime.LoopSite
-
-// nbLoop205 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop205 runtime.LoopSite
-
 // fn_residualssplit1110bwd10x2 is def residuals$split_1110$bwd_10$x2 (models.nab:142:5).
-func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 int, tape_104 []float64, tape_105 int, tape_106 int, tape_107 []float64, tape_108 int, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 []float64, tape_116 int, tape_117 []float64, tape_118 int, tape_119 []float64, tape_120 int, tape_121 []float64, tape_122 int, tape_123 []float64, tape_124 int, tape_125 []float64, tape_126 int, tape_127 []float64, tape_128 int, tape_129 []float64, tape_130 int, tape_131 []float64, tape_132 int, tape_133 []float64, tape_134 int, tape_135 []float64, tape_136 int, tape_137 []float64, tape_138 int, tape_139 []float64, tape_140 int, tape_141 []float64, tape_142 int, tape_143 []float64, tape_144 int, tape_145 []float64, tape_146 int, tape_147 []float64, tape_148 int, tape_149 []float64, tape_150 int, tape_151 []float64, tape_152 int, tape_153 []float64, tape_154 int, tape_155 []float64, tape_156 int, tape_157 []float64, tape_158 int, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, ybar_170 []float64, ybar_171 int, ybar_172 int, ybar_173 []float64, ybar_174 int, ybar_175 []float64, ybar_176 int, ybar_177 int, ybar_178 []float64, ybar_179 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_591 := ar.Mark()
+func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 int, tape_104 []float64, tape_105 int, tape_106 int, tape_107 []float64, tape_108 int, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 []float64, tape_116 int, tape_117 []float64, tape_118 int, tape_119 []float64, tape_120 int, tape_121 []float64, tape_122 int, tape_123 []float64, tape_124 int, tape_125 []float64, tape_126 int, tape_127 []float64, tape_128 int, tape_129 []float64, tape_130 int, tape_131 []float64, tape_132 int, tape_133 []float64, tape_134 int, tape_135 []float64, tape_136 int, tape_137 []float64, tape_138 int, tape_139 []float64, tape_140 int, tape_141 []float64, tape_142 int, tape_143 []float64, tape_144 int, tape_145 []float64, tape_146 int, tape_147 []float64, tape_148 int, tape_149 []float64, tape_150 int, tape_151 []float64, tape_152 int, tape_153 []float64, tape_154 int, tape_155 []float64, tape_156 int, tape_157 []float64, tape_158 int, tape_159 []float64, tape_160 int, tape_161 []float64, tape_162 int, tape_163 []float64, tape_164 int, tape_165 []float64, tape_166 int, ybar_167 []float64, ybar_168 int, ybar_169 int, ybar_170 []float64, ybar_171 int, ybar_172 []float64, ybar_173 int, ybar_174 int, ybar_175 []float64, ybar_176 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_588 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -19828,357 +19490,356 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_151 = tape_151[:tape_152]
 	tape_153 = tape_153[:tape_154]
 	tape_155 = tape_155[:tape_156]
-	tape_157 = tape_157[:tape_158*tape_159]
-	tape_160 = tape_160[:tape_161]
-	tape_162 = tape_162[:tape_163]
-	tape_164 = tape_164[:tape_165]
-	tape_166 = tape_166[:tape_167]
-	tape_168 = tape_168[:tape_169]
-	ybar_170 = ybar_170[:ybar_171*ybar_172]
-	ybar_175 = ybar_175[:ybar_176*ybar_177]
-	z_180 := ar.F64(len(tape_6))
-	var rev_181 []float64
-	var rev_182 int
-	rev_181, rev_182 = z_180, tape_7
-	for i_190 := int64(0); i_190 < int64(2); i_190++ {
-		if i_190 < 0 || i_190 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_190, tape_12))
+	tape_157 = tape_157[:tape_158]
+	tape_159 = tape_159[:tape_160]
+	tape_161 = tape_161[:tape_162]
+	tape_163 = tape_163[:tape_164]
+	tape_165 = tape_165[:tape_166]
+	ybar_167 = ybar_167[:ybar_168*ybar_169]
+	ybar_172 = ybar_172[:ybar_173*ybar_174]
+	z_177 := ar.F64(len(tape_6))
+	var rev_178 []float64
+	var rev_179 int
+	rev_178, rev_179 = z_177, tape_7
+	for i_187 := int64(0); i_187 < int64(2); i_187++ {
+		if i_187 < 0 || i_187 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_187, tape_12))
 		}
-		_ = tape_11[int(i_190)*tape_13 : (int(i_190)+1)*tape_13]
-		row_193 := tape_14[int(i_190)*tape_16 : (int(i_190)+1)*tape_16]
-		if i_190 < 0 || i_190 >= int64(ybar_171) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_190, ybar_171))
+		_ = tape_11[int(i_187)*tape_13 : (int(i_187)+1)*tape_13]
+		row_190 := tape_14[int(i_187)*tape_16 : (int(i_187)+1)*tape_16]
+		if i_187 < 0 || i_187 >= int64(ybar_168) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_187, ybar_168))
 		}
-		row_194 := ybar_170[int(i_190)*ybar_172 : (int(i_190)+1)*ybar_172]
-		if ybar_172 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_172}))
+		row_191 := ybar_167[int(i_187)*ybar_169 : (int(i_187)+1)*ybar_169]
+		if ybar_169 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_169}))
 		}
-		if rev_182 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_182})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_179 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_193 = row_193[:len(rev_181)]
-		row_194 = row_194[:len(rev_181)]
-		for i_196 := range rev_181 {
-			rev_181[i_196] += (row_193[i_196] * row_194[i_196])
+		row_190 = row_190[:len(rev_178)]
+		row_191 = row_191[:len(rev_178)]
+		for i_193 := range rev_178 {
+			rev_178[i_193] += (row_190[i_193] * row_191[i_193])
 		}
 	}
-	n_198, err_199 := runtime.CheckSize(int64(2))
-	if err_199 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_199)
+	n_195, err_196 := runtime.CheckSize(int64(2))
+	if err_196 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_196)
 	}
-	var a_200 []float64
-	if int64(0) >= int64(ybar_171) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_171))
+	var a_197 []float64
+	if int64(0) >= int64(ybar_168) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_168))
 	}
-	row_201 := ybar_170[int(int64(0))*ybar_172 : (int(int64(0))+1)*ybar_172]
-	if ybar_172 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_172}))
+	row_198 := ybar_167[int(int64(0))*ybar_169 : (int(int64(0))+1)*ybar_169]
+	if ybar_169 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_169}))
 	}
-	rs_202 := tape_7
-	tot_203, err_204 := runtime.MulSize(n_198, rs_202)
-	if err_204 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_204)
+	rs_199 := tape_7
+	tot_200, err_201 := runtime.MulSize(n_195, rs_199)
+	if err_201 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_201)
 	}
-	a_200 = ar.F64w(tot_203)
-	if int64(1) >= int64(ybar_171) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_171))
+	a_197 = ar.F64w(tot_200)
+	if int64(1) >= int64(ybar_168) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_168))
 	}
-	row_205 := ybar_170[int(int64(1))*ybar_172 : (int(int64(1))+1)*ybar_172]
-	if ybar_172 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_172}))
+	row_202 := ybar_167[int(int64(1))*ybar_169 : (int(int64(1))+1)*ybar_169]
+	if ybar_169 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_169}))
 	}
-	row_206 := a_200[0*rs_202 : 1*rs_202]
-	row_207 := a_200[1*rs_202 : 2*rs_202]
+	row_203 := a_197[0*rs_199 : 1*rs_199]
+	row_204 := a_197[1*rs_199 : 2*rs_199]
 	tape_6 = tape_6[:tape_7]
-	row_201 = row_201[:tape_7]
-	row_205 = row_205[:tape_7]
-	row_206 = row_206[:tape_7]
-	row_207 = row_207[:tape_7]
+	row_198 = row_198[:tape_7]
+	row_202 = row_202[:tape_7]
+	row_203 = row_203[:tape_7]
+	row_204 = row_204[:tape_7]
 	if tape_7 >= 262144 {
-		loop_218 := runtime.EnterLoop(&nbLoop183, runtime.Bind(tape_6, runtime.Bind(row_201, runtime.Bind(row_205, runtime.Bind(row_206, runtime.Bind(row_207, runtime.End{}))))), tape_7, 16384)
-		if loop_218.For == nil {
-			loop_218.For = func(lo_213, hi int) {
-				tape_6 := loop_218.C.H
-				row_201 := loop_218.C.T.H
-				row_205 := loop_218.C.T.T.H
-				row_206 := loop_218.C.T.T.T.H
-				row_207 := loop_218.C.T.T.T.T.H
-				for i_214 := lo_213; i_214 < hi; i_214++ {
-					e_216 := (tape_6[i_214] * row_201[i_214])
-					e_217 := (tape_6[i_214] * row_205[i_214])
-					row_206[i_214] = e_216
-					row_207[i_214] = e_217
+		loop_215 := runtime.EnterLoop(&nbLoop167, runtime.Bind(tape_6, runtime.Bind(row_198, runtime.Bind(row_202, runtime.Bind(row_203, runtime.Bind(row_204, runtime.End{}))))), tape_7, 16384)
+		if loop_215.For == nil {
+			loop_215.For = func(lo_210, hi int) {
+				tape_6 := loop_215.C.H
+				row_198 := loop_215.C.T.H
+				row_202 := loop_215.C.T.T.H
+				row_203 := loop_215.C.T.T.T.H
+				row_204 := loop_215.C.T.T.T.T.H
+				for i_211 := lo_210; i_211 < hi; i_211++ {
+					e_213 := (tape_6[i_211] * row_198[i_211])
+					e_214 := (tape_6[i_211] * row_202[i_211])
+					row_203[i_211] = e_213
+					row_204[i_211] = e_214
 				}
 			}
 		}
-		runtime.ParallelFor(tape_7, 16384, loop_218.For)
-		loop_218.Leave(&nbLoop183)
+		runtime.ParallelFor(tape_7, 16384, loop_215.For)
+		loop_215.Leave(&nbLoop167)
 	} else {
-		for i_208 := 0; i_208 < tape_7; i_208++ {
-			e_210 := (tape_6[i_208] * row_201[i_208])
-			e_211 := (tape_6[i_208] * row_205[i_208])
-			row_206[i_208] = e_210
-			row_207[i_208] = e_211
+		for i_205 := 0; i_205 < tape_7; i_205++ {
+			e_207 := (tape_6[i_205] * row_198[i_205])
+			e_208 := (tape_6[i_205] * row_202[i_205])
+			row_203[i_205] = e_207
+			row_204[i_205] = e_208
 		}
 	}
-	z_219 := ar.F64(len(tape_6))
-	var rev_220 []float64
-	var rev_221 int
-	rev_220, rev_221 = z_219, tape_7
-	for i_229 := int64(0); i_229 < int64(2); i_229++ {
-		if i_229 < 0 || i_229 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_229, tape_12))
+	z_216 := ar.F64(len(tape_6))
+	var rev_217 []float64
+	var rev_218 int
+	rev_217, rev_218 = z_216, tape_7
+	for i_226 := int64(0); i_226 < int64(2); i_226++ {
+		if i_226 < 0 || i_226 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_226, tape_12))
 		}
-		_ = tape_11[int(i_229)*tape_13 : (int(i_229)+1)*tape_13]
-		row_232 := tape_14[int(i_229)*tape_16 : (int(i_229)+1)*tape_16]
-		if i_229 < 0 || i_229 >= int64(ybar_176) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_229, ybar_176))
+		_ = tape_11[int(i_226)*tape_13 : (int(i_226)+1)*tape_13]
+		row_229 := tape_14[int(i_226)*tape_16 : (int(i_226)+1)*tape_16]
+		if i_226 < 0 || i_226 >= int64(ybar_173) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_226, ybar_173))
 		}
-		row_233 := ybar_175[int(i_229)*ybar_177 : (int(i_229)+1)*ybar_177]
-		if ybar_177 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_177}))
+		row_230 := ybar_172[int(i_226)*ybar_174 : (int(i_226)+1)*ybar_174]
+		if ybar_174 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_174}))
 		}
-		if rev_221 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_218 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_218})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_232 = row_232[:len(rev_220)]
-		row_233 = row_233[:len(rev_220)]
-		for i_235 := range rev_220 {
-			rev_220[i_235] += (row_232[i_235] * row_233[i_235])
+		row_229 = row_229[:len(rev_217)]
+		row_230 = row_230[:len(rev_217)]
+		for i_232 := range rev_217 {
+			rev_217[i_232] += (row_229[i_232] * row_230[i_232])
 		}
 	}
-	n_237, err_238 := runtime.CheckSize(int64(2))
-	if err_238 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_238)
+	n_234, err_235 := runtime.CheckSize(int64(2))
+	if err_235 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_235)
 	}
-	var a_239 []float64
-	if int64(0) >= int64(ybar_176) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_176))
+	var a_236 []float64
+	if int64(0) >= int64(ybar_173) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_173))
 	}
-	row_240 := ybar_175[int(int64(0))*ybar_177 : (int(int64(0))+1)*ybar_177]
-	if ybar_177 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_177}))
+	row_237 := ybar_172[int(int64(0))*ybar_174 : (int(int64(0))+1)*ybar_174]
+	if ybar_174 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_174}))
 	}
-	rs_241 := tape_7
-	tot_242, err_243 := runtime.MulSize(n_237, rs_241)
-	if err_243 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_243)
+	rs_238 := tape_7
+	tot_239, err_240 := runtime.MulSize(n_234, rs_238)
+	if err_240 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_240)
 	}
-	a_239 = ar.F64w(tot_242)
-	if int64(1) >= int64(ybar_176) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_176))
+	a_236 = ar.F64w(tot_239)
+	if int64(1) >= int64(ybar_173) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_173))
 	}
-	row_244 := ybar_175[int(int64(1))*ybar_177 : (int(int64(1))+1)*ybar_177]
-	if ybar_177 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_177}))
+	row_241 := ybar_172[int(int64(1))*ybar_174 : (int(int64(1))+1)*ybar_174]
+	if ybar_174 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_174}))
 	}
-	row_245 := a_239[0*rs_241 : 1*rs_241]
-	row_246 := a_239[1*rs_241 : 2*rs_241]
+	row_242 := a_236[0*rs_238 : 1*rs_238]
+	row_243 := a_236[1*rs_238 : 2*rs_238]
 	tape_6 = tape_6[:tape_7]
-	row_240 = row_240[:tape_7]
-	row_244 = row_244[:tape_7]
-	row_245 = row_245[:tape_7]
-	row_246 = row_246[:tape_7]
+	row_237 = row_237[:tape_7]
+	row_241 = row_241[:tape_7]
+	row_242 = row_242[:tape_7]
+	row_243 = row_243[:tape_7]
 	if tape_7 >= 262144 {
-		loop_257 := runtime.EnterLoop(&nbLoop184, runtime.Bind(tape_6, runtime.Bind(row_240, runtime.Bind(row_244, runtime.Bind(row_245, runtime.Bind(row_246, runtime.End{}))))), tape_7, 16384)
-		if loop_257.For == nil {
-			loop_257.For = func(lo_252, hi int) {
-				tape_6 := loop_257.C.H
-				row_240 := loop_257.C.T.H
-				row_244 := loop_257.C.T.T.H
-				row_245 := loop_257.C.T.T.T.H
-				row_246 := loop_257.C.T.T.T.T.H
-				for i_253 := lo_252; i_253 < hi; i_253++ {
-					e_255 := (tape_6[i_253] * row_240[i_253])
-					e_256 := (tape_6[i_253] * row_244[i_253])
-					row_245[i_253] = e_255
-					row_246[i_253] = e_256
+		loop_254 := runtime.EnterLoop(&nbLoop168, runtime.Bind(tape_6, runtime.Bind(row_237, runtime.Bind(row_241, runtime.Bind(row_242, runtime.Bind(row_243, runtime.End{}))))), tape_7, 16384)
+		if loop_254.For == nil {
+			loop_254.For = func(lo_249, hi int) {
+				tape_6 := loop_254.C.H
+				row_237 := loop_254.C.T.H
+				row_241 := loop_254.C.T.T.H
+				row_242 := loop_254.C.T.T.T.H
+				row_243 := loop_254.C.T.T.T.T.H
+				for i_250 := lo_249; i_250 < hi; i_250++ {
+					e_252 := (tape_6[i_250] * row_237[i_250])
+					e_253 := (tape_6[i_250] * row_241[i_250])
+					row_242[i_250] = e_252
+					row_243[i_250] = e_253
 				}
 			}
 		}
-		runtime.ParallelFor(tape_7, 16384, loop_257.For)
-		loop_257.Leave(&nbLoop184)
+		runtime.ParallelFor(tape_7, 16384, loop_254.For)
+		loop_254.Leave(&nbLoop168)
 	} else {
-		for i_247 := 0; i_247 < tape_7; i_247++ {
-			e_249 := (tape_6[i_247] * row_240[i_247])
-			e_250 := (tape_6[i_247] * row_244[i_247])
-			row_245[i_247] = e_249
-			row_246[i_247] = e_250
+		for i_244 := 0; i_244 < tape_7; i_244++ {
+			e_246 := (tape_6[i_244] * row_237[i_244])
+			e_247 := (tape_6[i_244] * row_241[i_244])
+			row_242[i_244] = e_246
+			row_243[i_244] = e_247
 		}
 	}
-	z_258 := ar.F64(len(tape_17))
-	z_259 := ar.F64(len(tape_20))
-	z_260 := ar.F64(len(tape_23))
+	z_255 := ar.F64(len(tape_17))
+	z_256 := ar.F64(len(tape_20))
+	z_257 := ar.F64(len(tape_23))
+	var rev_258 []float64
+	var rev_259 int
+	var rev_260 int
 	var rev_261 []float64
 	var rev_262 int
 	var rev_263 int
 	var rev_264 []float64
 	var rev_265 int
-	var rev_266 int
-	var rev_267 []float64
-	var rev_268 int
-	rev_261, rev_262, rev_263, rev_264, rev_265, rev_266, rev_267, rev_268 = z_258, tape_18, tape_19, z_259, tape_21, tape_22, z_260, tape_24
-	scratch_592 := ar.F64w(tape_24)
-	for i_290 := int64(0); i_290 < int64(2); i_290++ {
-		if i_290 < 0 || i_290 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_290, 2))
+	rev_258, rev_259, rev_260, rev_261, rev_262, rev_263, rev_264, rev_265 = z_255, tape_18, tape_19, z_256, tape_21, tape_22, z_257, tape_24
+	scratch_589 := ar.F64w(tape_24)
+	for i_287 := int64(0); i_287 < int64(2); i_287++ {
+		if i_287 < 0 || i_287 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_287, 2))
 		}
-		row_292 := a_200[int(i_290)*tape_7 : (int(i_290)+1)*tape_7]
-		if i_290 < 0 || i_290 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_290, tape_26))
+		row_289 := a_197[int(i_287)*tape_7 : (int(i_287)+1)*tape_7]
+		if i_287 < 0 || i_287 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_287, tape_26))
 		}
-		_ = tape_25[int(i_290)*tape_27 : (int(i_290)+1)*tape_27]
-		row_294 := tape_28[int(i_290)*tape_30 : (int(i_290)+1)*tape_30]
-		row_295 := tape_31[int(i_290)*tape_33 : (int(i_290)+1)*tape_33]
-		row_296 := tape_34[int(i_290)*tape_36 : (int(i_290)+1)*tape_36]
-		x_297 := int64(7) + i_290
-		if x_297 < 0 || x_297 >= int64(rev_262) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_297, rev_262))
+		_ = tape_25[int(i_287)*tape_27 : (int(i_287)+1)*tape_27]
+		row_291 := tape_28[int(i_287)*tape_30 : (int(i_287)+1)*tape_30]
+		row_292 := tape_31[int(i_287)*tape_33 : (int(i_287)+1)*tape_33]
+		row_293 := tape_34[int(i_287)*tape_36 : (int(i_287)+1)*tape_36]
+		x_294 := int64(7) + i_287
+		if x_294 < 0 || x_294 >= int64(rev_259) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_294, rev_259))
 		}
-		if rev_263 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_263})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
+		if rev_260 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_260})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_298 := rev_261[x_297*int64(rev_263) : (x_297+1)*int64(rev_263)]
-		for j_299 := range row_298 {
-			row_298[j_299] += row_292[j_299]
+		row_295 := rev_258[x_294*int64(rev_260) : (x_294+1)*int64(rev_260)]
+		for j_296 := range row_295 {
+			row_295[j_296] += row_289[j_296]
 		}
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_300 := scratch_592[:tape_24:tape_24]
-		tape_23 = tape_23[:len(r_300)]
-		row_292 = row_292[:len(r_300)]
-		for i_301 := range r_300 {
-			r_300[i_301] = (tape_23[i_301] * row_292[i_301])
+		r_297 := scratch_589[:tape_24:tape_24]
+		tape_23 = tape_23[:len(r_297)]
+		row_289 = row_289[:len(r_297)]
+		for i_298 := range r_297 {
+			r_297[i_298] = (tape_23[i_298] * row_289[i_298])
 		}
 		if tape_7 != tape_30 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if rev_268 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_268})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		if rev_265 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_265})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		row_294 = row_294[:len(rev_267)]
-		row_292 = row_292[:len(rev_267)]
-		for i_304 := range rev_267 {
-			rev_267[i_304] += (row_294[i_304] * row_292[i_304])
+		row_291 = row_291[:len(rev_264)]
+		row_289 = row_289[:len(rev_264)]
+		for i_301 := range rev_264 {
+			rev_264[i_301] += (row_291[i_301] * row_289[i_301])
 		}
 		if tape_24 != tape_36 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_290 < 0 || i_290 >= int64(rev_265) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_290, rev_265))
+		if i_287 < 0 || i_287 >= int64(rev_262) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_287, rev_262))
 		}
-		if rev_266 != tape_36 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_266})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		if rev_263 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_263})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
 		}
-		row_306 := rev_264[i_290*int64(rev_266) : (i_290+1)*int64(rev_266)]
-		row_296 = row_296[:len(row_306)]
-		r_300 = r_300[:len(row_306)]
-		for i_307 := range row_306 {
-			row_306[i_307] += (row_296[i_307] * r_300[i_307])
+		row_303 := rev_261[i_287*int64(rev_263) : (i_287+1)*int64(rev_263)]
+		row_293 = row_293[:len(row_303)]
+		r_297 = r_297[:len(row_303)]
+		for i_304 := range row_303 {
+			row_303[i_304] += (row_293[i_304] * r_297[i_304])
 		}
 		if tape_24 != tape_33 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_262) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_262))
+		if int64(6) >= int64(rev_259) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_259))
 		}
-		if rev_263 != tape_33 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_263})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		if rev_260 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_260})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 		}
-		row_309 := rev_261[int64(6)*int64(rev_263) : (int64(6)+1)*int64(rev_263)]
-		row_295 = row_295[:len(row_309)]
-		r_300 = r_300[:len(row_309)]
-		for i_310 := range row_309 {
-			row_309[i_310] += (row_295[i_310] * r_300[i_310])
+		row_306 := rev_258[int64(6)*int64(rev_260) : (int64(6)+1)*int64(rev_260)]
+		row_292 = row_292[:len(row_306)]
+		r_297 = r_297[:len(row_306)]
+		for i_307 := range row_306 {
+			row_306[i_307] += (row_292[i_307] * r_297[i_307])
 		}
 		runtime.LoopCall()
 	}
-	z_312 := ar.F64(len(tape_17))
-	z_313 := ar.F64(len(tape_20))
-	z_314 := ar.F64(len(tape_23))
+	z_309 := ar.F64(len(tape_17))
+	z_310 := ar.F64(len(tape_20))
+	z_311 := ar.F64(len(tape_23))
+	var rev_312 []float64
+	var rev_313 int
+	var rev_314 int
 	var rev_315 []float64
 	var rev_316 int
 	var rev_317 int
 	var rev_318 []float64
 	var rev_319 int
-	var rev_320 int
-	var rev_321 []float64
-	var rev_322 int
-	rev_315, rev_316, rev_317, rev_318, rev_319, rev_320, rev_321, rev_322 = z_312, tape_18, tape_19, z_313, tape_21, tape_22, z_314, tape_24
-	scratch_593 := ar.F64w(tape_24)
-	for i_344 := int64(0); i_344 < int64(2); i_344++ {
-		if i_344 < 0 || i_344 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_344, 2))
+	rev_312, rev_313, rev_314, rev_315, rev_316, rev_317, rev_318, rev_319 = z_309, tape_18, tape_19, z_310, tape_21, tape_22, z_311, tape_24
+	scratch_590 := ar.F64w(tape_24)
+	for i_341 := int64(0); i_341 < int64(2); i_341++ {
+		if i_341 < 0 || i_341 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_341, 2))
 		}
-		row_346 := a_239[int(i_344)*tape_7 : (int(i_344)+1)*tape_7]
-		if i_344 < 0 || i_344 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_344, tape_26))
+		row_343 := a_236[int(i_341)*tape_7 : (int(i_341)+1)*tape_7]
+		if i_341 < 0 || i_341 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_341, tape_26))
 		}
-		_ = tape_25[int(i_344)*tape_27 : (int(i_344)+1)*tape_27]
-		row_348 := tape_28[int(i_344)*tape_30 : (int(i_344)+1)*tape_30]
-		row_349 := tape_31[int(i_344)*tape_33 : (int(i_344)+1)*tape_33]
-		row_350 := tape_34[int(i_344)*tape_36 : (int(i_344)+1)*tape_36]
-		x_351 := int64(7) + i_344
-		if x_351 < 0 || x_351 >= int64(rev_316) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_351, rev_316))
+		_ = tape_25[int(i_341)*tape_27 : (int(i_341)+1)*tape_27]
+		row_345 := tape_28[int(i_341)*tape_30 : (int(i_341)+1)*tape_30]
+		row_346 := tape_31[int(i_341)*tape_33 : (int(i_341)+1)*tape_33]
+		row_347 := tape_34[int(i_341)*tape_36 : (int(i_341)+1)*tape_36]
+		x_348 := int64(7) + i_341
+		if x_348 < 0 || x_348 >= int64(rev_313) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_348, rev_313))
 		}
-		if rev_317 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_317})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
+		if rev_314 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_314})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_352 := rev_315[x_351*int64(rev_317) : (x_351+1)*int64(rev_317)]
-		for j_353 := range row_352 {
-			row_352[j_353] += row_346[j_353]
+		row_349 := rev_312[x_348*int64(rev_314) : (x_348+1)*int64(rev_314)]
+		for j_350 := range row_349 {
+			row_349[j_350] += row_343[j_350]
 		}
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_354 := scratch_593[:tape_24:tape_24]
-		tape_23 = tape_23[:len(r_354)]
-		row_346 = row_346[:len(r_354)]
-		for i_355 := range r_354 {
-			r_354[i_355] = (tape_23[i_355] * row_346[i_355])
+		r_351 := scratch_590[:tape_24:tape_24]
+		tape_23 = tape_23[:len(r_351)]
+		row_343 = row_343[:len(r_351)]
+		for i_352 := range r_351 {
+			r_351[i_352] = (tape_23[i_352] * row_343[i_352])
 		}
 		if tape_7 != tape_30 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if rev_322 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_322})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		if rev_319 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_319})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		row_348 = row_348[:len(rev_321)]
-		row_346 = row_346[:len(rev_321)]
-		for i_358 := range rev_321 {
-			rev_321[i_358] += (row_348[i_358] * row_346[i_358])
+		row_345 = row_345[:len(rev_318)]
+		row_343 = row_343[:len(rev_318)]
+		for i_355 := range rev_318 {
+			rev_318[i_355] += (row_345[i_355] * row_343[i_355])
 		}
 		if tape_24 != tape_36 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_344 < 0 || i_344 >= int64(rev_319) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_344, rev_319))
+		if i_341 < 0 || i_341 >= int64(rev_316) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_341, rev_316))
 		}
-		if rev_320 != tape_36 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_320})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		if rev_317 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_317})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
 		}
-		row_360 := rev_318[i_344*int64(rev_320) : (i_344+1)*int64(rev_320)]
-		row_350 = row_350[:len(row_360)]
-		r_354 = r_354[:len(row_360)]
-		for i_361 := range row_360 {
-			row_360[i_361] += (row_350[i_361] * r_354[i_361])
+		row_357 := rev_315[i_341*int64(rev_317) : (i_341+1)*int64(rev_317)]
+		row_347 = row_347[:len(row_357)]
+		r_351 = r_351[:len(row_357)]
+		for i_358 := range row_357 {
+			row_357[i_358] += (row_347[i_358] * r_351[i_358])
 		}
 		if tape_24 != tape_33 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_316) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_316))
+		if int64(6) >= int64(rev_313) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_313))
 		}
-		if rev_317 != tape_33 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_317})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		if rev_314 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_314})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 		}
-		row_363 := rev_315[int64(6)*int64(rev_317) : (int64(6)+1)*int64(rev_317)]
-		row_349 = row_349[:len(row_363)]
-		r_354 = r_354[:len(row_363)]
-		for i_364 := range row_363 {
-			row_363[i_364] += (row_349[i_364] * r_354[i_364])
+		row_360 := rev_312[int64(6)*int64(rev_314) : (int64(6)+1)*int64(rev_314)]
+		row_346 = row_346[:len(row_360)]
+		r_351 = r_351[:len(row_360)]
+		for i_361 := range row_360 {
+			row_360[i_361] += (row_346[i_361] * r_351[i_361])
 		}
 		runtime.LoopCall()
 	}
@@ -20203,26 +19864,26 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_38 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 	}
-	row_369 := z_258[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_37 = tape_37[:len(row_369)]
-	z_260 = z_260[:len(row_369)]
-	if len(row_369) >= 262144 {
-		loop_376 := runtime.EnterLoop(&nbLoop185, runtime.Bind(row_369, runtime.Bind(tape_37, runtime.Bind(z_260, runtime.End{}))), len(row_369), 16384)
-		if loop_376.For == nil {
-			loop_376.For = func(lo_373, hi int) {
-				row_369 := loop_376.C.H
-				tape_37 := loop_376.C.T.H
-				z_260 := loop_376.C.T.T.H
-				for i_374 := lo_373; i_374 < hi; i_374++ {
-					row_369[i_374] += (tape_37[i_374] * z_260[i_374])
+	row_366 := z_255[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_366)]
+	z_257 = z_257[:len(row_366)]
+	if len(row_366) >= 262144 {
+		loop_373 := runtime.EnterLoop(&nbLoop169, runtime.Bind(row_366, runtime.Bind(tape_37, runtime.Bind(z_257, runtime.End{}))), len(row_366), 16384)
+		if loop_373.For == nil {
+			loop_373.For = func(lo_370, hi int) {
+				row_366 := loop_373.C.H
+				tape_37 := loop_373.C.T.H
+				z_257 := loop_373.C.T.T.H
+				for i_371 := lo_370; i_371 < hi; i_371++ {
+					row_366[i_371] += (tape_37[i_371] * z_257[i_371])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_369), 16384, loop_376.For)
-		loop_376.Leave(&nbLoop185)
+		runtime.ParallelFor(len(row_366), 16384, loop_373.For)
+		loop_373.Leave(&nbLoop169)
 	} else {
-		for i_370 := range row_369 {
-			row_369[i_370] += (tape_37[i_370] * z_260[i_370])
+		for i_367 := range row_366 {
+			row_366[i_367] += (tape_37[i_367] * z_257[i_367])
 		}
 	}
 	if tape_24 != tape_38 {
@@ -20234,64 +19895,64 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_38 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 	}
-	row_377 := z_312[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_37 = tape_37[:len(row_377)]
-	z_314 = z_314[:len(row_377)]
-	if len(row_377) >= 262144 {
-		loop_384 := runtime.EnterLoop(&nbLoop186, runtime.Bind(row_377, runtime.Bind(tape_37, runtime.Bind(z_314, runtime.End{}))), len(row_377), 16384)
-		if loop_384.For == nil {
-			loop_384.For = func(lo_381, hi int) {
-				row_377 := loop_384.C.H
-				tape_37 := loop_384.C.T.H
-				z_314 := loop_384.C.T.T.H
-				for i_382 := lo_381; i_382 < hi; i_382++ {
-					row_377[i_382] += (tape_37[i_382] * z_314[i_382])
+	row_374 := z_309[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_374)]
+	z_311 = z_311[:len(row_374)]
+	if len(row_374) >= 262144 {
+		loop_381 := runtime.EnterLoop(&nbLoop170, runtime.Bind(row_374, runtime.Bind(tape_37, runtime.Bind(z_311, runtime.End{}))), len(row_374), 16384)
+		if loop_381.For == nil {
+			loop_381.For = func(lo_378, hi int) {
+				row_374 := loop_381.C.H
+				tape_37 := loop_381.C.T.H
+				z_311 := loop_381.C.T.T.H
+				for i_379 := lo_378; i_379 < hi; i_379++ {
+					row_374[i_379] += (tape_37[i_379] * z_311[i_379])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_377), 16384, loop_384.For)
-		loop_384.Leave(&nbLoop186)
+		runtime.ParallelFor(len(row_374), 16384, loop_381.For)
+		loop_381.Leave(&nbLoop170)
 	} else {
-		for i_378 := range row_377 {
-			row_377[i_378] += (tape_37[i_378] * z_314[i_378])
+		for i_375 := range row_374 {
+			row_374[i_375] += (tape_37[i_375] * z_311[i_375])
 		}
 	}
-	r_367 := ar.F64w(tape_42)
-	r_368 := ar.F64w(tape_42)
+	r_364 := ar.F64w(tape_42)
+	r_365 := ar.F64w(tape_42)
 	tape_41 = tape_41[:tape_42]
 	tape_39 = tape_39[:tape_42]
-	z_260 = z_260[:tape_42]
-	r_367 = r_367[:tape_42]
-	z_314 = z_314[:tape_42]
-	r_368 = r_368[:tape_42]
+	z_257 = z_257[:tape_42]
+	r_364 = r_364[:tape_42]
+	z_311 = z_311[:tape_42]
+	r_365 = r_365[:tape_42]
 	if tape_42 >= 262144 {
-		loop_397 := runtime.EnterLoop(&nbLoop187, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_260, runtime.Bind(r_367, runtime.Bind(z_314, runtime.Bind(r_368, runtime.End{})))))), tape_42, 16384)
-		if loop_397.For == nil {
-			loop_397.For = func(lo_391, hi int) {
-				tape_41 := loop_397.C.H
-				tape_39 := loop_397.C.T.H
-				z_260 := loop_397.C.T.T.H
-				r_367 := loop_397.C.T.T.T.H
-				z_314 := loop_397.C.T.T.T.T.H
-				r_368 := loop_397.C.T.T.T.T.T.H
-				for i_392 := lo_391; i_392 < hi; i_392++ {
-					e_394 := (2.0 * tape_41[i_392])
-					e_395 := (e_394 * (tape_39[i_392] * z_260[i_392]))
-					r_367[i_392] = e_395
-					e_396 := (e_394 * (tape_39[i_392] * z_314[i_392]))
-					r_368[i_392] = e_396
+		loop_394 := runtime.EnterLoop(&nbLoop171, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_257, runtime.Bind(r_364, runtime.Bind(z_311, runtime.Bind(r_365, runtime.End{})))))), tape_42, 16384)
+		if loop_394.For == nil {
+			loop_394.For = func(lo_388, hi int) {
+				tape_41 := loop_394.C.H
+				tape_39 := loop_394.C.T.H
+				z_257 := loop_394.C.T.T.H
+				r_364 := loop_394.C.T.T.T.H
+				z_311 := loop_394.C.T.T.T.T.H
+				r_365 := loop_394.C.T.T.T.T.T.H
+				for i_389 := lo_388; i_389 < hi; i_389++ {
+					e_391 := (2.0 * tape_41[i_389])
+					e_392 := (e_391 * (tape_39[i_389] * z_257[i_389]))
+					r_364[i_389] = e_392
+					e_393 := (e_391 * (tape_39[i_389] * z_311[i_389]))
+					r_365[i_389] = e_393
 				}
 			}
 		}
-		runtime.ParallelFor(tape_42, 16384, loop_397.For)
-		loop_397.Leave(&nbLoop187)
+		runtime.ParallelFor(tape_42, 16384, loop_394.For)
+		loop_394.Leave(&nbLoop171)
 	} else {
-		for i_385 := 0; i_385 < tape_42; i_385++ {
-			e_387 := (2.0 * tape_41[i_385])
-			e_388 := (e_387 * (tape_39[i_385] * z_260[i_385]))
-			r_367[i_385] = e_388
-			e_389 := (e_387 * (tape_39[i_385] * z_314[i_385]))
-			r_368[i_385] = e_389
+		for i_382 := 0; i_382 < tape_42; i_382++ {
+			e_384 := (2.0 * tape_41[i_382])
+			e_385 := (e_384 * (tape_39[i_382] * z_257[i_382]))
+			r_364[i_382] = e_385
+			e_386 := (e_384 * (tape_39[i_382] * z_311[i_382]))
+			r_365[i_382] = e_386
 		}
 	}
 	if tape_24 != tape_44 {
@@ -20300,25 +19961,25 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_42 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
-	tape_43 = tape_43[:len(r_367)]
-	z_260 = z_260[:len(r_367)]
-	if len(r_367) >= 262144 {
-		loop_405 := runtime.EnterLoop(&nbLoop188, runtime.Bind(r_367, runtime.Bind(tape_43, runtime.Bind(z_260, runtime.End{}))), len(r_367), 16384)
-		if loop_405.For == nil {
-			loop_405.For = func(lo_402, hi int) {
-				r_367 := loop_405.C.H
-				tape_43 := loop_405.C.T.H
-				z_260 := loop_405.C.T.T.H
-				for i_403 := lo_402; i_403 < hi; i_403++ {
-					r_367[i_403] += (tape_43[i_403] * z_260[i_403])
+	tape_43 = tape_43[:len(r_364)]
+	z_257 = z_257[:len(r_364)]
+	if len(r_364) >= 262144 {
+		loop_402 := runtime.EnterLoop(&nbLoop172, runtime.Bind(r_364, runtime.Bind(tape_43, runtime.Bind(z_257, runtime.End{}))), len(r_364), 16384)
+		if loop_402.For == nil {
+			loop_402.For = func(lo_399, hi int) {
+				r_364 := loop_402.C.H
+				tape_43 := loop_402.C.T.H
+				z_257 := loop_402.C.T.T.H
+				for i_400 := lo_399; i_400 < hi; i_400++ {
+					r_364[i_400] += (tape_43[i_400] * z_257[i_400])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_367), 16384, loop_405.For)
-		loop_405.Leave(&nbLoop188)
+		runtime.ParallelFor(len(r_364), 16384, loop_402.For)
+		loop_402.Leave(&nbLoop172)
 	} else {
-		for i_399 := range r_367 {
-			r_367[i_399] += (tape_43[i_399] * z_260[i_399])
+		for i_396 := range r_364 {
+			r_364[i_396] += (tape_43[i_396] * z_257[i_396])
 		}
 	}
 	if tape_24 != tape_44 {
@@ -20327,25 +19988,25 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_42 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
-	tape_43 = tape_43[:len(r_368)]
-	z_314 = z_314[:len(r_368)]
-	if len(r_368) >= 262144 {
-		loop_413 := runtime.EnterLoop(&nbLoop189, runtime.Bind(r_368, runtime.Bind(tape_43, runtime.Bind(z_314, runtime.End{}))), len(r_368), 16384)
-		if loop_413.For == nil {
-			loop_413.For = func(lo_410, hi int) {
-				r_368 := loop_413.C.H
-				tape_43 := loop_413.C.T.H
-				z_314 := loop_413.C.T.T.H
-				for i_411 := lo_410; i_411 < hi; i_411++ {
-					r_368[i_411] += (tape_43[i_411] * z_314[i_411])
+	tape_43 = tape_43[:len(r_365)]
+	z_311 = z_311[:len(r_365)]
+	if len(r_365) >= 262144 {
+		loop_410 := runtime.EnterLoop(&nbLoop173, runtime.Bind(r_365, runtime.Bind(tape_43, runtime.Bind(z_311, runtime.End{}))), len(r_365), 16384)
+		if loop_410.For == nil {
+			loop_410.For = func(lo_407, hi int) {
+				r_365 := loop_410.C.H
+				tape_43 := loop_410.C.T.H
+				z_311 := loop_410.C.T.T.H
+				for i_408 := lo_407; i_408 < hi; i_408++ {
+					r_365[i_408] += (tape_43[i_408] * z_311[i_408])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_368), 16384, loop_413.For)
-		loop_413.Leave(&nbLoop189)
+		runtime.ParallelFor(len(r_365), 16384, loop_410.For)
+		loop_410.Leave(&nbLoop173)
 	} else {
-		for i_407 := range r_368 {
-			r_368[i_407] += (tape_43[i_407] * z_314[i_407])
+		for i_404 := range r_365 {
+			r_365[i_404] += (tape_43[i_404] * z_311[i_404])
 		}
 	}
 	if tape_24 != tape_42 {
@@ -20357,26 +20018,26 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
-	row_414 := z_258[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_41 = tape_41[:len(row_414)]
-	z_260 = z_260[:len(row_414)]
-	if len(row_414) >= 262144 {
-		loop_421 := runtime.EnterLoop(&nbLoop190, runtime.Bind(row_414, runtime.Bind(tape_41, runtime.Bind(z_260, runtime.End{}))), len(row_414), 16384)
-		if loop_421.For == nil {
-			loop_421.For = func(lo_418, hi int) {
-				row_414 := loop_421.C.H
-				tape_41 := loop_421.C.T.H
-				z_260 := loop_421.C.T.T.H
-				for i_419 := lo_418; i_419 < hi; i_419++ {
-					row_414[i_419] += (tape_41[i_419] * z_260[i_419])
+	row_411 := z_255[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_411)]
+	z_257 = z_257[:len(row_411)]
+	if len(row_411) >= 262144 {
+		loop_418 := runtime.EnterLoop(&nbLoop174, runtime.Bind(row_411, runtime.Bind(tape_41, runtime.Bind(z_257, runtime.End{}))), len(row_411), 16384)
+		if loop_418.For == nil {
+			loop_418.For = func(lo_415, hi int) {
+				row_411 := loop_418.C.H
+				tape_41 := loop_418.C.T.H
+				z_257 := loop_418.C.T.T.H
+				for i_416 := lo_415; i_416 < hi; i_416++ {
+					row_411[i_416] += (tape_41[i_416] * z_257[i_416])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_414), 16384, loop_421.For)
-		loop_421.Leave(&nbLoop190)
+		runtime.ParallelFor(len(row_411), 16384, loop_418.For)
+		loop_418.Leave(&nbLoop174)
 	} else {
-		for i_415 := range row_414 {
-			row_414[i_415] += (tape_41[i_415] * z_260[i_415])
+		for i_412 := range row_411 {
+			row_411[i_412] += (tape_41[i_412] * z_257[i_412])
 		}
 	}
 	if tape_24 != tape_42 {
@@ -20388,46 +20049,46 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
-	row_422 := z_312[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_41 = tape_41[:len(row_422)]
-	z_314 = z_314[:len(row_422)]
-	if len(row_422) >= 262144 {
-		loop_429 := runtime.EnterLoop(&nbLoop191, runtime.Bind(row_422, runtime.Bind(tape_41, runtime.Bind(z_314, runtime.End{}))), len(row_422), 16384)
-		if loop_429.For == nil {
-			loop_429.For = func(lo_426, hi int) {
-				row_422 := loop_429.C.H
-				tape_41 := loop_429.C.T.H
-				z_314 := loop_429.C.T.T.H
-				for i_427 := lo_426; i_427 < hi; i_427++ {
-					row_422[i_427] += (tape_41[i_427] * z_314[i_427])
+	row_419 := z_309[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_419)]
+	z_311 = z_311[:len(row_419)]
+	if len(row_419) >= 262144 {
+		loop_426 := runtime.EnterLoop(&nbLoop175, runtime.Bind(row_419, runtime.Bind(tape_41, runtime.Bind(z_311, runtime.End{}))), len(row_419), 16384)
+		if loop_426.For == nil {
+			loop_426.For = func(lo_423, hi int) {
+				row_419 := loop_426.C.H
+				tape_41 := loop_426.C.T.H
+				z_311 := loop_426.C.T.T.H
+				for i_424 := lo_423; i_424 < hi; i_424++ {
+					row_419[i_424] += (tape_41[i_424] * z_311[i_424])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_422), 16384, loop_429.For)
-		loop_429.Leave(&nbLoop191)
+		runtime.ParallelFor(len(row_419), 16384, loop_426.For)
+		loop_426.Leave(&nbLoop175)
 	} else {
-		for i_423 := range row_422 {
-			row_422[i_423] += (tape_41[i_423] * z_314[i_423])
+		for i_420 := range row_419 {
+			row_419[i_420] += (tape_41[i_420] * z_311[i_420])
 		}
 	}
-	r_430 := ar.F64w(tape_46)
-	tape_45 = tape_45[:len(r_430)]
-	if len(r_430) >= 262144 {
-		loop_437 := runtime.EnterLoop(&nbLoop192, runtime.Bind(r_430, runtime.Bind(tape_45, runtime.End{})), len(r_430), 16384)
-		if loop_437.For == nil {
-			loop_437.For = func(lo_434, hi int) {
-				r_430 := loop_437.C.H
-				tape_45 := loop_437.C.T.H
-				for i_435 := lo_434; i_435 < hi; i_435++ {
-					r_430[i_435] = (2.0 * tape_45[i_435])
+	r_427 := ar.F64w(tape_46)
+	tape_45 = tape_45[:len(r_427)]
+	if len(r_427) >= 262144 {
+		loop_434 := runtime.EnterLoop(&nbLoop176, runtime.Bind(r_427, runtime.Bind(tape_45, runtime.End{})), len(r_427), 16384)
+		if loop_434.For == nil {
+			loop_434.For = func(lo_431, hi int) {
+				r_427 := loop_434.C.H
+				tape_45 := loop_434.C.T.H
+				for i_432 := lo_431; i_432 < hi; i_432++ {
+					r_427[i_432] = (2.0 * tape_45[i_432])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_430), 16384, loop_437.For)
-		loop_437.Leave(&nbLoop192)
+		runtime.ParallelFor(len(r_427), 16384, loop_434.For)
+		loop_434.Leave(&nbLoop176)
 	} else {
-		for i_431 := range r_430 {
-			r_430[i_431] = (2.0 * tape_45[i_431])
+		for i_428 := range r_427 {
+			r_427[i_428] = (2.0 * tape_45[i_428])
 		}
 	}
 	if tape_42 != tape_46 {
@@ -20439,26 +20100,26 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_22 != tape_46 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
-	row_438 := z_259[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	r_430 = r_430[:len(row_438)]
-	r_367 = r_367[:len(row_438)]
-	if len(row_438) >= 262144 {
-		loop_445 := runtime.EnterLoop(&nbLoop193, runtime.Bind(row_438, runtime.Bind(r_430, runtime.Bind(r_367, runtime.End{}))), len(row_438), 16384)
-		if loop_445.For == nil {
-			loop_445.For = func(lo_442, hi int) {
-				row_438 := loop_445.C.H
-				r_430 := loop_445.C.T.H
-				r_367 := loop_445.C.T.T.H
-				for i_443 := lo_442; i_443 < hi; i_443++ {
-					row_438[i_443] += (r_430[i_443] * r_367[i_443])
+	row_435 := z_256[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	r_427 = r_427[:len(row_435)]
+	r_364 = r_364[:len(row_435)]
+	if len(row_435) >= 262144 {
+		loop_442 := runtime.EnterLoop(&nbLoop177, runtime.Bind(row_435, runtime.Bind(r_427, runtime.Bind(r_364, runtime.End{}))), len(row_435), 16384)
+		if loop_442.For == nil {
+			loop_442.For = func(lo_439, hi int) {
+				row_435 := loop_442.C.H
+				r_427 := loop_442.C.T.H
+				r_364 := loop_442.C.T.T.H
+				for i_440 := lo_439; i_440 < hi; i_440++ {
+					row_435[i_440] += (r_427[i_440] * r_364[i_440])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_438), 16384, loop_445.For)
-		loop_445.Leave(&nbLoop193)
+		runtime.ParallelFor(len(row_435), 16384, loop_442.For)
+		loop_442.Leave(&nbLoop177)
 	} else {
-		for i_439 := range row_438 {
-			row_438[i_439] += (r_430[i_439] * r_367[i_439])
+		for i_436 := range row_435 {
+			row_435[i_436] += (r_427[i_436] * r_364[i_436])
 		}
 	}
 	if tape_42 != tape_46 {
@@ -20470,46 +20131,46 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_22 != tape_46 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
-	row_446 := z_313[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	r_430 = r_430[:len(row_446)]
-	r_368 = r_368[:len(row_446)]
-	if len(row_446) >= 262144 {
-		loop_453 := runtime.EnterLoop(&nbLoop194, runtime.Bind(row_446, runtime.Bind(r_430, runtime.Bind(r_368, runtime.End{}))), len(row_446), 16384)
-		if loop_453.For == nil {
-			loop_453.For = func(lo_450, hi int) {
-				row_446 := loop_453.C.H
-				r_430 := loop_453.C.T.H
-				r_368 := loop_453.C.T.T.H
-				for i_451 := lo_450; i_451 < hi; i_451++ {
-					row_446[i_451] += (r_430[i_451] * r_368[i_451])
+	row_443 := z_310[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	r_427 = r_427[:len(row_443)]
+	r_365 = r_365[:len(row_443)]
+	if len(row_443) >= 262144 {
+		loop_450 := runtime.EnterLoop(&nbLoop178, runtime.Bind(row_443, runtime.Bind(r_427, runtime.Bind(r_365, runtime.End{}))), len(row_443), 16384)
+		if loop_450.For == nil {
+			loop_450.For = func(lo_447, hi int) {
+				row_443 := loop_450.C.H
+				r_427 := loop_450.C.T.H
+				r_365 := loop_450.C.T.T.H
+				for i_448 := lo_447; i_448 < hi; i_448++ {
+					row_443[i_448] += (r_427[i_448] * r_365[i_448])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_446), 16384, loop_453.For)
-		loop_453.Leave(&nbLoop194)
+		runtime.ParallelFor(len(row_443), 16384, loop_450.For)
+		loop_450.Leave(&nbLoop178)
 	} else {
-		for i_447 := range row_446 {
-			row_446[i_447] += (r_430[i_447] * r_368[i_447])
+		for i_444 := range row_443 {
+			row_443[i_444] += (r_427[i_444] * r_365[i_444])
 		}
 	}
-	r_454 := ar.F64w(tape_48)
-	tape_47 = tape_47[:len(r_454)]
-	if len(r_454) >= 262144 {
-		loop_461 := runtime.EnterLoop(&nbLoop195, runtime.Bind(r_454, runtime.Bind(tape_47, runtime.End{})), len(r_454), 16384)
-		if loop_461.For == nil {
-			loop_461.For = func(lo_458, hi int) {
-				r_454 := loop_461.C.H
-				tape_47 := loop_461.C.T.H
-				for i_459 := lo_458; i_459 < hi; i_459++ {
-					r_454[i_459] = (2.0 * tape_47[i_459])
+	r_451 := ar.F64w(tape_48)
+	tape_47 = tape_47[:len(r_451)]
+	if len(r_451) >= 262144 {
+		loop_458 := runtime.EnterLoop(&nbLoop179, runtime.Bind(r_451, runtime.Bind(tape_47, runtime.End{})), len(r_451), 16384)
+		if loop_458.For == nil {
+			loop_458.For = func(lo_455, hi int) {
+				r_451 := loop_458.C.H
+				tape_47 := loop_458.C.T.H
+				for i_456 := lo_455; i_456 < hi; i_456++ {
+					r_451[i_456] = (2.0 * tape_47[i_456])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_454), 16384, loop_461.For)
-		loop_461.Leave(&nbLoop195)
+		runtime.ParallelFor(len(r_451), 16384, loop_458.For)
+		loop_458.Leave(&nbLoop179)
 	} else {
-		for i_455 := range r_454 {
-			r_454[i_455] = (2.0 * tape_47[i_455])
+		for i_452 := range r_451 {
+			r_451[i_452] = (2.0 * tape_47[i_452])
 		}
 	}
 	if tape_42 != tape_48 {
@@ -20521,26 +20182,26 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_22 != tape_48 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
-	row_462 := z_259[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	r_454 = r_454[:len(row_462)]
-	r_367 = r_367[:len(row_462)]
-	if len(row_462) >= 262144 {
-		loop_469 := runtime.EnterLoop(&nbLoop196, runtime.Bind(row_462, runtime.Bind(r_454, runtime.Bind(r_367, runtime.End{}))), len(row_462), 16384)
-		if loop_469.For == nil {
-			loop_469.For = func(lo_466, hi int) {
-				row_462 := loop_469.C.H
-				r_454 := loop_469.C.T.H
-				r_367 := loop_469.C.T.T.H
-				for i_467 := lo_466; i_467 < hi; i_467++ {
-					row_462[i_467] += (r_454[i_467] * r_367[i_467])
+	row_459 := z_256[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	r_451 = r_451[:len(row_459)]
+	r_364 = r_364[:len(row_459)]
+	if len(row_459) >= 262144 {
+		loop_466 := runtime.EnterLoop(&nbLoop180, runtime.Bind(row_459, runtime.Bind(r_451, runtime.Bind(r_364, runtime.End{}))), len(row_459), 16384)
+		if loop_466.For == nil {
+			loop_466.For = func(lo_463, hi int) {
+				row_459 := loop_466.C.H
+				r_451 := loop_466.C.T.H
+				r_364 := loop_466.C.T.T.H
+				for i_464 := lo_463; i_464 < hi; i_464++ {
+					row_459[i_464] += (r_451[i_464] * r_364[i_464])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_462), 16384, loop_469.For)
-		loop_469.Leave(&nbLoop196)
+		runtime.ParallelFor(len(row_459), 16384, loop_466.For)
+		loop_466.Leave(&nbLoop180)
 	} else {
-		for i_463 := range row_462 {
-			row_462[i_463] += (r_454[i_463] * r_367[i_463])
+		for i_460 := range row_459 {
+			row_459[i_460] += (r_451[i_460] * r_364[i_460])
 		}
 	}
 	if tape_42 != tape_48 {
@@ -20552,138 +20213,138 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_22 != tape_48 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
-	row_470 := z_313[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	r_454 = r_454[:len(row_470)]
-	r_368 = r_368[:len(row_470)]
-	if len(row_470) >= 262144 {
-		loop_477 := runtime.EnterLoop(&nbLoop197, runtime.Bind(row_470, runtime.Bind(r_454, runtime.Bind(r_368, runtime.End{}))), len(row_470), 16384)
-		if loop_477.For == nil {
-			loop_477.For = func(lo_474, hi int) {
-				row_470 := loop_477.C.H
-				r_454 := loop_477.C.T.H
-				r_368 := loop_477.C.T.T.H
-				for i_475 := lo_474; i_475 < hi; i_475++ {
-					row_470[i_475] += (r_454[i_475] * r_368[i_475])
+	row_467 := z_310[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	r_451 = r_451[:len(row_467)]
+	r_365 = r_365[:len(row_467)]
+	if len(row_467) >= 262144 {
+		loop_474 := runtime.EnterLoop(&nbLoop181, runtime.Bind(row_467, runtime.Bind(r_451, runtime.Bind(r_365, runtime.End{}))), len(row_467), 16384)
+		if loop_474.For == nil {
+			loop_474.For = func(lo_471, hi int) {
+				row_467 := loop_474.C.H
+				r_451 := loop_474.C.T.H
+				r_365 := loop_474.C.T.T.H
+				for i_472 := lo_471; i_472 < hi; i_472++ {
+					row_467[i_472] += (r_451[i_472] * r_365[i_472])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_470), 16384, loop_477.For)
-		loop_477.Leave(&nbLoop197)
+		runtime.ParallelFor(len(row_467), 16384, loop_474.For)
+		loop_474.Leave(&nbLoop181)
 	} else {
-		for i_471 := range row_470 {
-			row_470[i_471] += (r_454[i_471] * r_368[i_471])
+		for i_468 := range row_467 {
+			row_467[i_468] += (r_451[i_468] * r_365[i_468])
 		}
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_478 := z_259[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_475 := z_256[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_479 := z_313[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_476 := z_310[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_480 := z_259[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	row_477 := z_256[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_481 := z_313[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	row_478 := z_310[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
 	if tape_50 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	r_483 := ar.F64w(tape_52)
-	tape_51 = tape_51[:len(r_483)]
-	tape_49 = tape_49[:len(r_483)]
-	if len(r_483) >= 262144 {
-		loop_490 := runtime.EnterLoop(&nbLoop198, runtime.Bind(r_483, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.End{}))), len(r_483), 16384)
-		if loop_490.For == nil {
-			loop_490.For = func(lo_487, hi int) {
-				r_483 := loop_490.C.H
-				tape_51 := loop_490.C.T.H
-				tape_49 := loop_490.C.T.T.H
-				for i_488 := lo_487; i_488 < hi; i_488++ {
-					r_483[i_488] = (-(tape_51[i_488] / tape_49[i_488]))
+	r_480 := ar.F64w(tape_52)
+	tape_51 = tape_51[:len(r_480)]
+	tape_49 = tape_49[:len(r_480)]
+	if len(r_480) >= 262144 {
+		loop_487 := runtime.EnterLoop(&nbLoop182, runtime.Bind(r_480, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.End{}))), len(r_480), 16384)
+		if loop_487.For == nil {
+			loop_487.For = func(lo_484, hi int) {
+				r_480 := loop_487.C.H
+				tape_51 := loop_487.C.T.H
+				tape_49 := loop_487.C.T.T.H
+				for i_485 := lo_484; i_485 < hi; i_485++ {
+					r_480[i_485] = (-(tape_51[i_485] / tape_49[i_485]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_483), 16384, loop_490.For)
-		loop_490.Leave(&nbLoop198)
+		runtime.ParallelFor(len(r_480), 16384, loop_487.For)
+		loop_487.Leave(&nbLoop182)
 	} else {
-		for i_484 := range r_483 {
-			r_483[i_484] = (-(tape_51[i_484] / tape_49[i_484]))
+		for i_481 := range r_480 {
+			r_480[i_481] = (-(tape_51[i_481] / tape_49[i_481]))
 		}
 	}
-	r_482 := ar.F64w(tape_50)
+	r_479 := ar.F64w(tape_50)
 	tape_49 = tape_49[:tape_50]
-	r_482 = r_482[:tape_50]
+	r_479 = r_479[:tape_50]
 	if tape_50 >= 262144 {
-		loop_500 := runtime.EnterLoop(&nbLoop199, runtime.Bind(tape_49, runtime.Bind(r_482, runtime.End{})), tape_50, 16384)
-		if loop_500.For == nil {
-			loop_500.For = func(lo_496, hi int) {
-				tape_49 := loop_500.C.H
-				r_482 := loop_500.C.T.H
-				for i_497 := lo_496; i_497 < hi; i_497++ {
-					e_499 := (1.0 / tape_49[i_497])
-					r_482[i_497] = e_499
+		loop_497 := runtime.EnterLoop(&nbLoop183, runtime.Bind(tape_49, runtime.Bind(r_479, runtime.End{})), tape_50, 16384)
+		if loop_497.For == nil {
+			loop_497.For = func(lo_493, hi int) {
+				tape_49 := loop_497.C.H
+				r_479 := loop_497.C.T.H
+				for i_494 := lo_493; i_494 < hi; i_494++ {
+					e_496 := (1.0 / tape_49[i_494])
+					r_479[i_494] = e_496
 				}
 			}
 		}
-		runtime.ParallelFor(tape_50, 16384, loop_500.For)
-		loop_500.Leave(&nbLoop199)
+		runtime.ParallelFor(tape_50, 16384, loop_497.For)
+		loop_497.Leave(&nbLoop183)
 	} else {
-		for i_492 := 0; i_492 < tape_50; i_492++ {
-			e_494 := (1.0 / tape_49[i_492])
-			r_482[i_492] = e_494
+		for i_489 := 0; i_489 < tape_50; i_489++ {
+			e_491 := (1.0 / tape_49[i_489])
+			r_479[i_489] = e_491
 		}
 	}
 	if tape_54 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_54}))
 	}
-	r_501 := ar.F64w(tape_56)
-	tape_55 = tape_55[:len(r_501)]
-	tape_53 = tape_53[:len(r_501)]
-	if len(r_501) >= 262144 {
-		loop_508 := runtime.EnterLoop(&nbLoop200, runtime.Bind(r_501, runtime.Bind(tape_55, runtime.Bind(tape_53, runtime.End{}))), len(r_501), 16384)
-		if loop_508.For == nil {
-			loop_508.For = func(lo_505, hi int) {
-				r_501 := loop_508.C.H
-				tape_55 := loop_508.C.T.H
-				tape_53 := loop_508.C.T.T.H
-				for i_506 := lo_505; i_506 < hi; i_506++ {
-					r_501[i_506] = (-(tape_55[i_506] / tape_53[i_506]))
+	r_498 := ar.F64w(tape_56)
+	tape_55 = tape_55[:len(r_498)]
+	tape_53 = tape_53[:len(r_498)]
+	if len(r_498) >= 262144 {
+		loop_505 := runtime.EnterLoop(&nbLoop184, runtime.Bind(r_498, runtime.Bind(tape_55, runtime.Bind(tape_53, runtime.End{}))), len(r_498), 16384)
+		if loop_505.For == nil {
+			loop_505.For = func(lo_502, hi int) {
+				r_498 := loop_505.C.H
+				tape_55 := loop_505.C.T.H
+				tape_53 := loop_505.C.T.T.H
+				for i_503 := lo_502; i_503 < hi; i_503++ {
+					r_498[i_503] = (-(tape_55[i_503] / tape_53[i_503]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_501), 16384, loop_508.For)
-		loop_508.Leave(&nbLoop200)
+		runtime.ParallelFor(len(r_498), 16384, loop_505.For)
+		loop_505.Leave(&nbLoop184)
 	} else {
-		for i_502 := range r_501 {
-			r_501[i_502] = (-(tape_55[i_502] / tape_53[i_502]))
+		for i_499 := range r_498 {
+			r_498[i_499] = (-(tape_55[i_499] / tape_53[i_499]))
 		}
 	}
-	r_491 := ar.F64w(tape_54)
+	r_488 := ar.F64w(tape_54)
 	tape_53 = tape_53[:tape_54]
-	r_491 = r_491[:tape_54]
+	r_488 = r_488[:tape_54]
 	if tape_54 >= 262144 {
-		loop_517 := runtime.EnterLoop(&nbLoop201, runtime.Bind(tape_53, runtime.Bind(r_491, runtime.End{})), tape_54, 16384)
-		if loop_517.For == nil {
-			loop_517.For = func(lo_513, hi int) {
-				tape_53 := loop_517.C.H
-				r_491 := loop_517.C.T.H
-				for i_514 := lo_513; i_514 < hi; i_514++ {
-					e_516 := (1.0 / tape_53[i_514])
-					r_491[i_514] = e_516
+		loop_514 := runtime.EnterLoop(&nbLoop185, runtime.Bind(tape_53, runtime.Bind(r_488, runtime.End{})), tape_54, 16384)
+		if loop_514.For == nil {
+			loop_514.For = func(lo_510, hi int) {
+				tape_53 := loop_514.C.H
+				r_488 := loop_514.C.T.H
+				for i_511 := lo_510; i_511 < hi; i_511++ {
+					e_513 := (1.0 / tape_53[i_511])
+					r_488[i_511] = e_513
 				}
 			}
 		}
-		runtime.ParallelFor(tape_54, 16384, loop_517.For)
-		loop_517.Leave(&nbLoop201)
+		runtime.ParallelFor(tape_54, 16384, loop_514.For)
+		loop_514.Leave(&nbLoop185)
 	} else {
-		for i_509 := 0; i_509 < tape_54; i_509++ {
-			e_511 := (1.0 / tape_53[i_509])
-			r_491[i_509] = e_511
+		for i_506 := 0; i_506 < tape_54; i_506++ {
+			e_508 := (1.0 / tape_53[i_506])
+			r_488[i_506] = e_508
 		}
 	}
 	if tape_22 != tape_54 {
@@ -20707,226 +20368,226 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_52 != tape_54 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_52})+", element 0 has shape "+runtime.ShapeString([]int{tape_54}))
 	}
-	rs_518 := tape_54
-	tot_519, err_520 := runtime.MulSize(3, rs_518)
-	if err_520 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_520)
+	rs_515 := tape_54
+	tot_516, err_517 := runtime.MulSize(3, rs_515)
+	if err_517 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_517)
 	}
-	a_521 := ar.F64w(tot_519)
-	row_522 := a_521[0*rs_518 : 1*rs_518]
-	row_523 := a_521[1*rs_518 : 2*rs_518]
-	row_524 := a_521[2*rs_518 : 3*rs_518]
-	r_491 = r_491[:tape_54]
+	a_518 := ar.F64w(tot_516)
+	row_519 := a_518[0*rs_515 : 1*rs_515]
+	row_520 := a_518[1*rs_515 : 2*rs_515]
+	row_521 := a_518[2*rs_515 : 3*rs_515]
+	r_488 = r_488[:tape_54]
+	row_475 = row_475[:tape_54]
+	r_479 = r_479[:tape_54]
+	row_477 = row_477[:tape_54]
+	r_480 = r_480[:tape_54]
+	r_498 = r_498[:tape_54]
+	row_519 = row_519[:tape_54]
+	row_520 = row_520[:tape_54]
+	row_521 = row_521[:tape_54]
+	if tape_54 >= 262144 {
+		loop_534 := runtime.EnterLoop(&nbLoop186, runtime.Bind(r_488, runtime.Bind(row_475, runtime.Bind(r_479, runtime.Bind(row_477, runtime.Bind(r_480, runtime.Bind(r_498, runtime.Bind(row_519, runtime.Bind(row_520, runtime.Bind(row_521, runtime.End{}))))))))), tape_54, 16384)
+		if loop_534.For == nil {
+			loop_534.For = func(lo_528, hi int) {
+				r_488 := loop_534.C.H
+				row_475 := loop_534.C.T.H
+				r_479 := loop_534.C.T.T.H
+				row_477 := loop_534.C.T.T.T.H
+				r_480 := loop_534.C.T.T.T.T.H
+				r_498 := loop_534.C.T.T.T.T.T.H
+				row_519 := loop_534.C.T.T.T.T.T.T.H
+				row_520 := loop_534.C.T.T.T.T.T.T.T.H
+				row_521 := loop_534.C.T.T.T.T.T.T.T.T.H
+				for i_529 := lo_528; i_529 < hi; i_529++ {
+					e_531 := (r_488[i_529] * row_475[i_529])
+					e_532 := (r_479[i_529] * row_477[i_529])
+					e_533 := ((r_480[i_529] * row_477[i_529]) + (r_498[i_529] * row_475[i_529]))
+					row_519[i_529] = e_531
+					row_520[i_529] = e_532
+					row_521[i_529] = e_533
+				}
+			}
+		}
+		runtime.ParallelFor(tape_54, 16384, loop_534.For)
+		loop_534.Leave(&nbLoop186)
+	} else {
+		for i_522 := 0; i_522 < tape_54; i_522++ {
+			e_524 := (r_488[i_522] * row_475[i_522])
+			e_525 := (r_479[i_522] * row_477[i_522])
+			e_526 := ((r_480[i_522] * row_477[i_522]) + (r_498[i_522] * row_475[i_522]))
+			row_519[i_522] = e_524
+			row_520[i_522] = e_525
+			row_521[i_522] = e_526
+		}
+	}
+	if tape_22 != tape_54 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_54})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_56 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_56 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_56}))
+	}
+	if tape_50 != tape_54 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 1 has shape "+runtime.ShapeString([]int{tape_50})+", element 0 has shape "+runtime.ShapeString([]int{tape_54}))
+	}
+	if tape_52 != tape_54 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_52})+", element 0 has shape "+runtime.ShapeString([]int{tape_54}))
+	}
+	rs_535 := tape_54
+	tot_536, err_537 := runtime.MulSize(3, rs_535)
+	if err_537 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_537)
+	}
+	a_538 := ar.F64w(tot_536)
+	row_539 := a_538[0*rs_535 : 1*rs_535]
+	row_540 := a_538[1*rs_535 : 2*rs_535]
+	row_541 := a_538[2*rs_535 : 3*rs_535]
+	r_488 = r_488[:tape_54]
+	row_476 = row_476[:tape_54]
+	r_479 = r_479[:tape_54]
 	row_478 = row_478[:tape_54]
-	r_482 = r_482[:tape_54]
-	row_480 = row_480[:tape_54]
-	r_483 = r_483[:tape_54]
-	r_501 = r_501[:tape_54]
-	row_522 = row_522[:tape_54]
-	row_523 = row_523[:tape_54]
-	row_524 = row_524[:tape_54]
+	r_480 = r_480[:tape_54]
+	r_498 = r_498[:tape_54]
+	row_539 = row_539[:tape_54]
+	row_540 = row_540[:tape_54]
+	row_541 = row_541[:tape_54]
 	if tape_54 >= 262144 {
-		loop_537 := runtime.EnterLoop(&nbLoop202, runtime.Bind(r_491, runtime.Bind(row_478, runtime.Bind(r_482, runtime.Bind(row_480, runtime.Bind(r_483, runtime.Bind(r_501, runtime.Bind(row_522, runtime.Bind(row_523, runtime.Bind(row_524, runtime.End{}))))))))), tape_54, 16384)
-		if loop_537.For == nil {
-			loop_537.For = func(lo_531, hi int) {
-				r_491 := loop_537.C.H
-				row_478 := loop_537.C.T.H
-				r_482 := loop_537.C.T.T.H
-				row_480 := loop_537.C.T.T.T.H
-				r_483 := loop_537.C.T.T.T.T.H
-				r_501 := loop_537.C.T.T.T.T.T.H
-				row_522 := loop_537.C.T.T.T.T.T.T.H
-				row_523 := loop_537.C.T.T.T.T.T.T.T.H
-				row_524 := loop_537.C.T.T.T.T.T.T.T.T.H
-				for i_532 := lo_531; i_532 < hi; i_532++ {
-					e_534 := (r_491[i_532] * row_478[i_532])
-					e_535 := (r_482[i_532] * row_480[i_532])
-					e_536 := ((r_483[i_532] * row_480[i_532]) + (r_501[i_532] * row_478[i_532]))
-					row_522[i_532] = e_534
-					row_523[i_532] = e_535
-					row_524[i_532] = e_536
+		loop_554 := runtime.EnterLoop(&nbLoop187, runtime.Bind(r_488, runtime.Bind(row_476, runtime.Bind(r_479, runtime.Bind(row_478, runtime.Bind(r_480, runtime.Bind(r_498, runtime.Bind(row_539, runtime.Bind(row_540, runtime.Bind(row_541, runtime.End{}))))))))), tape_54, 16384)
+		if loop_554.For == nil {
+			loop_554.For = func(lo_548, hi int) {
+				r_488 := loop_554.C.H
+				row_476 := loop_554.C.T.H
+				r_479 := loop_554.C.T.T.H
+				row_478 := loop_554.C.T.T.T.H
+				r_480 := loop_554.C.T.T.T.T.H
+				r_498 := loop_554.C.T.T.T.T.T.H
+				row_539 := loop_554.C.T.T.T.T.T.T.H
+				row_540 := loop_554.C.T.T.T.T.T.T.T.H
+				row_541 := loop_554.C.T.T.T.T.T.T.T.T.H
+				for i_549 := lo_548; i_549 < hi; i_549++ {
+					e_551 := (r_488[i_549] * row_476[i_549])
+					e_552 := (r_479[i_549] * row_478[i_549])
+					e_553 := ((r_480[i_549] * row_478[i_549]) + (r_498[i_549] * row_476[i_549]))
+					row_539[i_549] = e_551
+					row_540[i_549] = e_552
+					row_541[i_549] = e_553
 				}
 			}
 		}
-		runtime.ParallelFor(tape_54, 16384, loop_537.For)
-		loop_537.Leave(&nbLoop202)
+		runtime.ParallelFor(tape_54, 16384, loop_554.For)
+		loop_554.Leave(&nbLoop187)
 	} else {
-		for i_525 := 0; i_525 < tape_54; i_525++ {
-			e_527 := (r_491[i_525] * row_478[i_525])
-			e_528 := (r_482[i_525] * row_480[i_525])
-			e_529 := ((r_483[i_525] * row_480[i_525]) + (r_501[i_525] * row_478[i_525]))
-			row_522[i_525] = e_527
-			row_523[i_525] = e_528
-			row_524[i_525] = e_529
+		for i_542 := 0; i_542 < tape_54; i_542++ {
+			e_544 := (r_488[i_542] * row_476[i_542])
+			e_545 := (r_479[i_542] * row_478[i_542])
+			e_546 := ((r_480[i_542] * row_478[i_542]) + (r_498[i_542] * row_476[i_542]))
+			row_539[i_542] = e_544
+			row_540[i_542] = e_545
+			row_541[i_542] = e_546
 		}
 	}
-	if tape_22 != tape_54 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_54})+" and "+runtime.ShapeString([]int{tape_22}))
+	r_555, r_556, r_557, r_558, r_559, r_560, r_561, r_562, r_563, r_564, r_565, r_566, err_567 := fn_rotatesplit11bwdx2(ar, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, a_518, 3, tape_54, a_538, 3, tape_54)
+	if err_567 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_567, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
 	}
-	if tape_22 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_22 != tape_52 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_22 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_56 != tape_52 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_56}))
-	}
-	if tape_50 != tape_54 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 1 has shape "+runtime.ShapeString([]int{tape_50})+", element 0 has shape "+runtime.ShapeString([]int{tape_54}))
-	}
-	if tape_52 != tape_54 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_52})+", element 0 has shape "+runtime.ShapeString([]int{tape_54}))
-	}
-	rs_538 := tape_54
-	tot_539, err_540 := runtime.MulSize(3, rs_538)
-	if err_540 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_540)
-	}
-	a_541 := ar.F64w(tot_539)
-	row_542 := a_541[0*rs_538 : 1*rs_538]
-	row_543 := a_541[1*rs_538 : 2*rs_538]
-	row_544 := a_541[2*rs_538 : 3*rs_538]
-	r_491 = r_491[:tape_54]
-	row_479 = row_479[:tape_54]
-	r_482 = r_482[:tape_54]
-	row_481 = row_481[:tape_54]
-	r_483 = r_483[:tape_54]
-	r_501 = r_501[:tape_54]
-	row_542 = row_542[:tape_54]
-	row_543 = row_543[:tape_54]
-	row_544 = row_544[:tape_54]
-	if tape_54 >= 262144 {
-		loop_557 := runtime.EnterLoop(&nbLoop203, runtime.Bind(r_491, runtime.Bind(row_479, runtime.Bind(r_482, runtime.Bind(row_481, runtime.Bind(r_483, runtime.Bind(r_501, runtime.Bind(row_542, runtime.Bind(row_543, runtime.Bind(row_544, runtime.End{}))))))))), tape_54, 16384)
-		if loop_557.For == nil {
-			loop_557.For = func(lo_551, hi int) {
-				r_491 := loop_557.C.H
-				row_479 := loop_557.C.T.H
-				r_482 := loop_557.C.T.T.H
-				row_481 := loop_557.C.T.T.T.H
-				r_483 := loop_557.C.T.T.T.T.H
-				r_501 := loop_557.C.T.T.T.T.T.H
-				row_542 := loop_557.C.T.T.T.T.T.T.H
-				row_543 := loop_557.C.T.T.T.T.T.T.T.H
-				row_544 := loop_557.C.T.T.T.T.T.T.T.T.H
-				for i_552 := lo_551; i_552 < hi; i_552++ {
-					e_554 := (r_491[i_552] * row_479[i_552])
-					e_555 := (r_482[i_552] * row_481[i_552])
-					e_556 := ((r_483[i_552] * row_481[i_552]) + (r_501[i_552] * row_479[i_552]))
-					row_542[i_552] = e_554
-					row_543[i_552] = e_555
-					row_544[i_552] = e_556
-				}
-			}
-		}
-		runtime.ParallelFor(tape_54, 16384, loop_557.For)
-		loop_557.Leave(&nbLoop203)
-	} else {
-		for i_545 := 0; i_545 < tape_54; i_545++ {
-			e_547 := (r_491[i_545] * row_479[i_545])
-			e_548 := (r_482[i_545] * row_481[i_545])
-			e_549 := ((r_483[i_545] * row_481[i_545]) + (r_501[i_545] * row_479[i_545]))
-			row_542[i_545] = e_547
-			row_543[i_545] = e_548
-			row_544[i_545] = e_549
-		}
-	}
-	r_558, r_559, r_560, r_561, r_562, r_563, r_564, r_565, r_566, r_567, r_568, r_569, err_570 := fn_rotatesplit11bwdx2(ar, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, a_521, 3, tape_54, a_541, 3, tape_54)
-	if err_570 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_570, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
-	}
-	if int64(3)+int64(r_562) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_562), tape_18))
-	}
-	if r_563 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_563})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	region_571 := z_258[int(int64(3))*tape_19 : (int(int64(3))+r_562)*tape_19]
-	r_561 = r_561[:len(region_571)]
-	if len(region_571) >= 262144 {
-		loop_578 := runtime.EnterLoop(&nbLoop204, runtime.Bind(region_571, runtime.Bind(r_561, runtime.End{})), len(region_571), 16384)
-		if loop_578.For == nil {
-			loop_578.For = func(lo_575, hi int) {
-				region_571 := loop_578.C.H
-				r_561 := loop_578.C.T.H
-				for i_576 := lo_575; i_576 < hi; i_576++ {
-					region_571[i_576] += -r_561[i_576]
-				}
-			}
-		}
-		runtime.ParallelFor(len(region_571), 16384, loop_578.For)
-		loop_578.Leave(&nbLoop204)
-	} else {
-		for i_572 := range region_571 {
-			region_571[i_572] += -r_561[i_572]
-		}
-	}
-	if int64(3)+int64(r_568) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_568), tape_18))
-	}
-	if r_569 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_569})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	region_579 := z_312[int(int64(3))*tape_19 : (int(int64(3))+r_568)*tape_19]
-	r_567 = r_567[:len(region_579)]
-	if len(region_579) >= 262144 {
-		loop_586 := runtime.EnterLoop(&nbLoop205, runtime.Bind(region_579, runtime.Bind(r_567, runtime.End{})), len(region_579), 16384)
-		if loop_586.For == nil {
-			loop_586.For = func(lo_583, hi int) {
-				region_579 := loop_586.C.H
-				r_567 := loop_586.C.T.H
-				for i_584 := lo_583; i_584 < hi; i_584++ {
-					region_579[i_584] += -r_567[i_584]
-				}
-			}
-		}
-		runtime.ParallelFor(len(region_579), 16384, loop_586.For)
-		loop_586.Leave(&nbLoop205)
-	} else {
-		for i_580 := range region_579 {
-			region_579[i_580] += -r_567[i_580]
-		}
-	}
-	if int64(0)+int64(r_559) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_559), tape_18))
+	if int64(3)+int64(r_559) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_559), tape_18))
 	}
 	if r_560 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_560})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_587 := z_258[int(int64(0))*tape_19 : (int(int64(0))+r_559)*tape_19]
-	r_558 = r_558[:len(region_587)]
-	for i_588 := range region_587 {
-		region_587[i_588] += r_558[i_588]
+	region_568 := z_255[int(int64(3))*tape_19 : (int(int64(3))+r_559)*tape_19]
+	r_558 = r_558[:len(region_568)]
+	if len(region_568) >= 262144 {
+		loop_575 := runtime.EnterLoop(&nbLoop188, runtime.Bind(region_568, runtime.Bind(r_558, runtime.End{})), len(region_568), 16384)
+		if loop_575.For == nil {
+			loop_575.For = func(lo_572, hi int) {
+				region_568 := loop_575.C.H
+				r_558 := loop_575.C.T.H
+				for i_573 := lo_572; i_573 < hi; i_573++ {
+					region_568[i_573] += -r_558[i_573]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_568), 16384, loop_575.For)
+		loop_575.Leave(&nbLoop188)
+	} else {
+		for i_569 := range region_568 {
+			region_568[i_569] += -r_558[i_569]
+		}
 	}
-	if int64(0)+int64(r_565) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_565), tape_18))
+	if int64(3)+int64(r_565) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_565), tape_18))
 	}
 	if r_566 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_566})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_589 := z_312[int(int64(0))*tape_19 : (int(int64(0))+r_565)*tape_19]
-	r_564 = r_564[:len(region_589)]
-	for i_590 := range region_589 {
-		region_589[i_590] += r_564[i_590]
+	region_576 := z_309[int(int64(3))*tape_19 : (int(int64(3))+r_565)*tape_19]
+	r_564 = r_564[:len(region_576)]
+	if len(region_576) >= 262144 {
+		loop_583 := runtime.EnterLoop(&nbLoop189, runtime.Bind(region_576, runtime.Bind(r_564, runtime.End{})), len(region_576), 16384)
+		if loop_583.For == nil {
+			loop_583.For = func(lo_580, hi int) {
+				region_576 := loop_583.C.H
+				r_564 := loop_583.C.T.H
+				for i_581 := lo_580; i_581 < hi; i_581++ {
+					region_576[i_581] += -r_564[i_581]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_576), 16384, loop_583.For)
+		loop_583.Leave(&nbLoop189)
+	} else {
+		for i_577 := range region_576 {
+			region_576[i_577] += -r_564[i_577]
+		}
 	}
-	ar.Keep(mark_591, &z_258, &r_561, &z_180, &z_312, &r_567, &z_219)
-	return z_258, tape_18, tape_19, r_561, r_562, r_563, z_180, tape_7, z_312, tape_18, tape_19, r_567, r_568, r_569, z_219, tape_7, nil
+	if int64(0)+int64(r_556) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_556), tape_18))
+	}
+	if r_557 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_557})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_584 := z_255[int(int64(0))*tape_19 : (int(int64(0))+r_556)*tape_19]
+	r_555 = r_555[:len(region_584)]
+	for i_585 := range region_584 {
+		region_584[i_585] += r_555[i_585]
+	}
+	if int64(0)+int64(r_562) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_562), tape_18))
+	}
+	if r_563 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_563})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_586 := z_309[int(int64(0))*tape_19 : (int(int64(0))+r_562)*tape_19]
+	r_561 = r_561[:len(region_586)]
+	for i_587 := range region_586 {
+		region_586[i_587] += r_561[i_587]
+	}
+	ar.Keep(mark_588, &z_255, &r_558, &z_177, &z_309, &r_564, &z_216)
+	return z_255, tape_18, tape_19, r_558, r_559, r_560, z_177, tape_7, z_309, tape_18, tape_19, r_564, r_565, r_566, z_216, tape_7, nil
 }
 
-// nbLoop206 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop206 runtime.LoopSite
+// nbLoop190 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop190 runtime.LoopSite
 
-// nbLoop207 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop207 runtime.LoopSite
+// nbLoop191 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop191 runtime.LoopSite
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
 	var checked_33 bool
 	var checked_73 bool
-	mark_408 := ar.Mark()
+	mark_405 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -21197,7 +20858,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	row_82 = row_82[:camidx_13]
 	row_83 = row_83[:camidx_13]
 	if camidx_13 >= 262144 {
-		loop_118 := runtime.EnterLoop(&nbLoop206, runtime.Bind(row_31, runtime.Bind(camidx_12, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_51, runtime.Bind(row_53, runtime.Bind(row_55, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(row_71, runtime.Bind(ptidx_14, runtime.Bind(row_77, runtime.Bind(row_79, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))))))))))))), camidx_13, 16384)
+		loop_118 := runtime.EnterLoop(&nbLoop190, runtime.Bind(row_31, runtime.Bind(camidx_12, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_51, runtime.Bind(row_53, runtime.Bind(row_55, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(row_71, runtime.Bind(ptidx_14, runtime.Bind(row_77, runtime.Bind(row_79, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))))))))))))), camidx_13, 16384)
 		if loop_118.For == nil {
 			loop_118.For = func(lo_101, hi int) {
 				row_31 := loop_118.C.H
@@ -21263,7 +20924,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(camidx_13, 16384, loop_118.For)
-		loop_118.Leave(&nbLoop206)
+		loop_118.Leave(&nbLoop190)
 	} else {
 		for i_84 := 0; i_84 < camidx_13; i_84++ {
 			e_86 := row_31[int(camidx_12[i_84])]
@@ -21302,240 +20963,240 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			t_119[j_121*feats_10+i_120] = feats_9[i_120*feats_11+j_121]
 		}
 	}
-	r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, r_218, r_219, r_220, r_221, r_222, r_223, r_224, r_225, r_226, r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, r_236, r_237, r_238, r_239, r_240, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, r_280, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, err_296 := fn_residualssplit1110fwd(ar, a_30, 11, camidx_13, a_70, 3, ptidx_15, w_7, w_8, t_119, feats_11, feats_10)
+	r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, r_218, r_219, r_220, r_221, r_222, r_223, r_224, r_225, r_226, r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, r_236, r_237, r_238, r_239, r_240, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, r_280, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, err_293 := fn_residualssplit1110fwd(ar, a_30, 11, camidx_13, a_70, 3, ptidx_15, w_7, w_8, t_119, feats_11, feats_10)
 	_ = r_122
 	_ = r_123
 	_ = r_124
 	_ = r_125
 	_ = r_126
-	if err_296 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_296, "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	if err_293 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_293, "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
 	}
-	n_297, err_298 := runtime.CheckSize(int64(2))
-	if err_298 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_298)
+	n_294, err_295 := runtime.CheckSize(int64(2))
+	if err_295 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_295)
 	}
-	var a_299 []float64
-	var d_300 int = 0
-	var rs_301 int = 0
-	for i_302 := 0; i_302 < n_297; i_302++ {
-		mark_303 := ar.Mark()
-		i_304 := int64(i_302)
-		x_305 := i_304 == int64(0)
-		var c_306 []float64
-		var c_307 int
-		if x_305 {
-			n_308, err_309 := runtime.CheckSize(size_18)
-			if err_309 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_309)
+	var a_296 []float64
+	var d_297 int = 0
+	var rs_298 int = 0
+	for i_299 := 0; i_299 < n_294; i_299++ {
+		mark_300 := ar.Mark()
+		i_301 := int64(i_299)
+		x_302 := i_301 == int64(0)
+		var c_303 []float64
+		var c_304 int
+		if x_302 {
+			n_305, err_306 := runtime.CheckSize(size_18)
+			if err_306 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_306)
 			}
-			a_310 := ar.F64(n_308)
-			for i_311 := range a_310 {
-				a_310[i_311] = 1
+			a_307 := ar.F64(n_305)
+			for i_308 := range a_307 {
+				a_307[i_308] = 1
 			}
-			c_306, c_307 = a_310, n_308
+			c_303, c_304 = a_307, n_305
 		} else {
-			n_312, err_313 := runtime.CheckSize(size_18)
+			n_309, err_310 := runtime.CheckSize(size_18)
+			if err_310 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_310)
+			}
+			a_311 := ar.F64(n_309)
+			c_303, c_304 = a_311, n_309
+		}
+		if i_299 == 0 {
+			d_297 = c_304
+			rs_298 = d_297
+			tot_312, err_313 := runtime.MulSize(n_294, rs_298)
 			if err_313 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_313)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_313)
 			}
-			a_314 := ar.F64(n_312)
-			c_306, c_307 = a_314, n_312
+			a_296 = ar.F64w(tot_312)
+		} else if c_304 != d_297 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_299)+" has shape "+runtime.ShapeString([]int{c_304})+", element 0 has shape "+runtime.ShapeString([]int{d_297}))
 		}
-		if i_302 == 0 {
-			d_300 = c_307
-			rs_301 = d_300
-			tot_315, err_316 := runtime.MulSize(n_297, rs_301)
-			if err_316 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_316)
-			}
-			a_299 = ar.F64w(tot_315)
-		} else if c_307 != d_300 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_302)+" has shape "+runtime.ShapeString([]int{c_307})+", element 0 has shape "+runtime.ShapeString([]int{d_300}))
-		}
-		copy(a_299[i_302*rs_301:(i_302+1)*rs_301], c_306)
-		if i_302 > 0 {
-			ar.Release(mark_303)
+		copy(a_296[i_299*rs_298:(i_299+1)*rs_298], c_303)
+		if i_299 > 0 {
+			ar.Release(mark_300)
 		}
 	}
-	n_317, err_318 := runtime.CheckSize(size_18)
+	n_314, err_315 := runtime.CheckSize(size_18)
+	if err_315 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_315)
+	}
+	a_316 := ar.F64(n_314)
+	n_317, err_318 := runtime.CheckSize(int64(2))
 	if err_318 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_318)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_318)
 	}
-	a_319 := ar.F64(n_317)
-	n_320, err_321 := runtime.CheckSize(int64(2))
-	if err_321 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_321)
-	}
-	var a_322 []float64
-	var d_323 int = 0
-	var rs_324 int = 0
-	for i_325 := 0; i_325 < n_320; i_325++ {
-		mark_326 := ar.Mark()
-		i_327 := int64(i_325)
-		x_328 := i_327 == int64(1)
-		var c_329 []float64
-		var c_330 int
-		if x_328 {
-			n_331, err_332 := runtime.CheckSize(size_18)
-			if err_332 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_332)
+	var a_319 []float64
+	var d_320 int = 0
+	var rs_321 int = 0
+	for i_322 := 0; i_322 < n_317; i_322++ {
+		mark_323 := ar.Mark()
+		i_324 := int64(i_322)
+		x_325 := i_324 == int64(1)
+		var c_326 []float64
+		var c_327 int
+		if x_325 {
+			n_328, err_329 := runtime.CheckSize(size_18)
+			if err_329 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_329)
 			}
-			a_333 := ar.F64(n_331)
-			for i_334 := range a_333 {
-				a_333[i_334] = 1
+			a_330 := ar.F64(n_328)
+			for i_331 := range a_330 {
+				a_330[i_331] = 1
 			}
-			c_329, c_330 = a_333, n_331
+			c_326, c_327 = a_330, n_328
 		} else {
-			n_335, err_336 := runtime.CheckSize(size_18)
+			n_332, err_333 := runtime.CheckSize(size_18)
+			if err_333 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_333)
+			}
+			a_334 := ar.F64(n_332)
+			c_326, c_327 = a_334, n_332
+		}
+		if i_322 == 0 {
+			d_320 = c_327
+			rs_321 = d_320
+			tot_335, err_336 := runtime.MulSize(n_317, rs_321)
 			if err_336 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_336)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_336)
 			}
-			a_337 := ar.F64(n_335)
-			c_329, c_330 = a_337, n_335
+			a_319 = ar.F64w(tot_335)
+		} else if c_327 != d_320 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_322)+" has shape "+runtime.ShapeString([]int{c_327})+", element 0 has shape "+runtime.ShapeString([]int{d_320}))
 		}
-		if i_325 == 0 {
-			d_323 = c_330
-			rs_324 = d_323
-			tot_338, err_339 := runtime.MulSize(n_320, rs_324)
-			if err_339 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_339)
-			}
-			a_322 = ar.F64w(tot_338)
-		} else if c_330 != d_323 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_325)+" has shape "+runtime.ShapeString([]int{c_330})+", element 0 has shape "+runtime.ShapeString([]int{d_323}))
-		}
-		copy(a_322[i_325*rs_324:(i_325+1)*rs_324], c_329)
-		if i_325 > 0 {
-			ar.Release(mark_326)
+		copy(a_319[i_322*rs_321:(i_322+1)*rs_321], c_326)
+		if i_322 > 0 {
+			ar.Release(mark_323)
 		}
 	}
-	n_340, err_341 := runtime.CheckSize(size_18)
-	if err_341 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_341)
+	n_337, err_338 := runtime.CheckSize(size_18)
+	if err_338 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_338)
 	}
-	a_342 := ar.F64(n_340)
-	r_343, r_344, r_345, r_346, r_347, r_348, r_349, r_350, r_351, r_352, r_353, r_354, r_355, r_356, r_357, r_358, err_359 := fn_residualssplit1110bwd10x2(ar, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, r_218, r_219, r_220, r_221, r_222, r_223, r_224, r_225, r_226, r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, r_236, r_237, r_238, r_239, r_240, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, r_280, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, a_299, n_297, d_300, a_319, n_317, a_322, n_320, d_323, a_342, n_340)
+	a_339 := ar.F64(n_337)
+	r_340, r_341, r_342, r_343, r_344, r_345, r_346, r_347, r_348, r_349, r_350, r_351, r_352, r_353, r_354, r_355, err_356 := fn_residualssplit1110bwd10x2(ar, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, r_218, r_219, r_220, r_221, r_222, r_223, r_224, r_225, r_226, r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, r_236, r_237, r_238, r_239, r_240, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, r_280, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, a_296, n_294, d_297, a_316, n_314, a_319, n_317, d_320, a_339, n_337)
+	if err_356 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_356, "residuals$split_1110$bwd_10$x2", "models.nab:142:5", "models.nab:175:57")
+	}
+	rs_357 := r_347
+	tot_358, err_359 := runtime.MulSize(1, rs_357)
 	if err_359 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_359, "residuals$split_1110$bwd_10$x2", "models.nab:142:5", "models.nab:175:57")
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_359)
 	}
-	rs_360 := r_350
-	tot_361, err_362 := runtime.MulSize(1, rs_360)
-	if err_362 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_362)
+	a_360 := ar.F64w(tot_358)
+	row_361 := a_360[0*rs_357 : 1*rs_357]
+	copy(row_361, r_346)
+	n_362 := r_344 + 1
+	if r_345 != r_347 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_345})+" and "+runtime.ShapeString([]int{r_347}))
 	}
-	a_363 := ar.F64w(tot_361)
-	row_364 := a_363[0*rs_360 : 1*rs_360]
-	copy(row_364, r_349)
-	n_365 := r_347 + 1
-	if r_348 != r_350 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_348})+" and "+runtime.ShapeString([]int{r_350}))
+	c_363 := ar.F64w(len(r_343) + len(a_360))
+	copy(c_363, r_343)
+	copy(c_363[len(r_343):], a_360)
+	n_364 := r_341 + n_362
+	if r_342 != r_345 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_342})+" and "+runtime.ShapeString([]int{r_345}))
 	}
-	c_366 := ar.F64w(len(r_346) + len(a_363))
-	copy(c_366, r_346)
-	copy(c_366[len(r_346):], a_363)
-	n_367 := r_344 + n_365
-	if r_345 != r_348 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_345})+" and "+runtime.ShapeString([]int{r_348}))
+	c_365 := ar.F64w(len(r_340) + len(c_363))
+	copy(c_365, r_340)
+	copy(c_365[len(r_340):], c_363)
+	rs_366 := r_355
+	tot_367, err_368 := runtime.MulSize(1, rs_366)
+	if err_368 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_368)
 	}
-	c_368 := ar.F64w(len(r_343) + len(c_366))
-	copy(c_368, r_343)
-	copy(c_368[len(r_343):], c_366)
-	rs_369 := r_358
-	tot_370, err_371 := runtime.MulSize(1, rs_369)
-	if err_371 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_371)
+	a_369 := ar.F64w(tot_367)
+	row_370 := a_369[0*rs_366 : 1*rs_366]
+	copy(row_370, r_354)
+	n_371 := r_352 + 1
+	if r_353 != r_355 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_353})+" and "+runtime.ShapeString([]int{r_355}))
 	}
-	a_372 := ar.F64w(tot_370)
-	row_373 := a_372[0*rs_369 : 1*rs_369]
-	copy(row_373, r_357)
-	n_374 := r_355 + 1
-	if r_356 != r_358 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_356})+" and "+runtime.ShapeString([]int{r_358}))
+	c_372 := ar.F64w(len(r_351) + len(a_369))
+	copy(c_372, r_351)
+	copy(c_372[len(r_351):], a_369)
+	n_373 := r_349 + n_371
+	if r_350 != r_353 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_350})+" and "+runtime.ShapeString([]int{r_353}))
 	}
-	c_375 := ar.F64w(len(r_354) + len(a_372))
-	copy(c_375, r_354)
-	copy(c_375[len(r_354):], a_372)
-	n_376 := r_352 + n_374
-	if r_353 != r_356 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_353})+" and "+runtime.ShapeString([]int{r_356}))
+	c_374 := ar.F64w(len(r_348) + len(c_372))
+	copy(c_374, r_348)
+	copy(c_374[len(r_348):], c_372)
+	if n_373 != n_364 || r_350 != r_342 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_373, r_350})+", element 0 has shape "+runtime.ShapeString([]int{n_364, r_342}))
 	}
-	c_377 := ar.F64w(len(r_351) + len(c_375))
-	copy(c_377, r_351)
-	copy(c_377[len(r_351):], c_375)
-	if n_376 != n_367 || r_353 != r_345 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_376, r_353})+", element 0 has shape "+runtime.ShapeString([]int{n_367, r_345}))
+	rs_375 := n_364 * r_342
+	tot_376, err_377 := runtime.MulSize(2, rs_375)
+	if err_377 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_377)
 	}
-	rs_378 := n_367 * r_345
-	tot_379, err_380 := runtime.MulSize(2, rs_378)
-	if err_380 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_380)
+	a_378 := ar.F64w(tot_376)
+	row_379 := a_378[0*rs_375 : 1*rs_375]
+	row_380 := a_378[1*rs_375 : 2*rs_375]
+	copy(row_379, c_365)
+	copy(row_380, c_374)
+	n_381, err_382 := runtime.CheckSize(int64(2))
+	if err_382 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_382)
 	}
-	a_381 := ar.F64w(tot_379)
-	row_382 := a_381[0*rs_378 : 1*rs_378]
-	row_383 := a_381[1*rs_378 : 2*rs_378]
-	copy(row_382, c_368)
-	copy(row_383, c_377)
-	n_384, err_385 := runtime.CheckSize(int64(2))
-	if err_385 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_385)
+	n_383, err_384 := runtime.CheckSize(size_18)
+	if err_384 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_384)
 	}
-	n_386, err_387 := runtime.CheckSize(size_18)
-	if err_387 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_387)
-	}
-	var d_390 int = 0
-	var rs_391 int = 0
-	for i_392 := 0; i_392 < n_384; i_392++ {
-		mark_393 := ar.Mark()
-		if i_392 == 0 {
-			d_390 = n_386
-			rs_391 = d_390
-			tot_394, err_395 := runtime.MulSize(n_384, rs_391)
-			_ = tot_394
-			if err_395 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_395)
+	var d_387 int = 0
+	var rs_388 int = 0
+	for i_389 := 0; i_389 < n_381; i_389++ {
+		mark_390 := ar.Mark()
+		if i_389 == 0 {
+			d_387 = n_383
+			rs_388 = d_387
+			tot_391, err_392 := runtime.MulSize(n_381, rs_388)
+			_ = tot_391
+			if err_392 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_392)
 			}
-		} else if n_386 != d_390 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_392)+" has shape "+runtime.ShapeString([]int{n_386})+", element 0 has shape "+runtime.ShapeString([]int{d_390}))
+		} else if n_383 != d_387 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_389)+" has shape "+runtime.ShapeString([]int{n_383})+", element 0 has shape "+runtime.ShapeString([]int{d_387}))
 		}
-		if i_392 > 0 {
-			ar.Release(mark_393)
+		if i_389 > 0 {
+			ar.Release(mark_390)
 		}
 	}
-	n_396, err_397 := runtime.CheckSize(size_18)
-	if err_397 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_397)
+	n_393, err_394 := runtime.CheckSize(size_18)
+	if err_394 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_394)
 	}
-	a_398 := ar.F64(n_396)
-	for i_399 := range a_398 {
-		a_398[i_399] = 1
+	a_395 := ar.F64(n_393)
+	for i_396 := range a_395 {
+		a_395[i_396] = 1
 	}
-	if n_396 != r_133 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_133})+" and "+runtime.ShapeString([]int{n_396}))
+	if n_393 != r_133 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_133})+" and "+runtime.ShapeString([]int{n_393}))
 	}
-	r_400 := ar.F64w(r_133)
-	r_132 = r_132[:len(r_400)]
-	a_398 = a_398[:len(r_400)]
-	if len(r_400) >= 262144 {
-		loop_407 := runtime.EnterLoop(&nbLoop207, runtime.Bind(r_400, runtime.Bind(r_132, runtime.Bind(a_398, runtime.End{}))), len(r_400), 16384)
-		if loop_407.For == nil {
-			loop_407.For = func(lo_404, hi int) {
-				r_400 := loop_407.C.H
-				r_132 := loop_407.C.T.H
-				a_398 := loop_407.C.T.T.H
-				for i_405 := lo_404; i_405 < hi; i_405++ {
-					r_400[i_405] = ((2.0 * r_132[i_405]) * -a_398[i_405])
+	r_397 := ar.F64w(r_133)
+	r_132 = r_132[:len(r_397)]
+	a_395 = a_395[:len(r_397)]
+	if len(r_397) >= 262144 {
+		loop_404 := runtime.EnterLoop(&nbLoop191, runtime.Bind(r_397, runtime.Bind(r_132, runtime.Bind(a_395, runtime.End{}))), len(r_397), 16384)
+		if loop_404.For == nil {
+			loop_404.For = func(lo_401, hi int) {
+				r_397 := loop_404.C.H
+				r_132 := loop_404.C.T.H
+				a_395 := loop_404.C.T.T.H
+				for i_402 := lo_401; i_402 < hi; i_402++ {
+					r_397[i_402] = ((2.0 * r_132[i_402]) * -a_395[i_402])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_400), 16384, loop_407.For)
-		loop_407.Leave(&nbLoop207)
+		runtime.ParallelFor(len(r_397), 16384, loop_404.For)
+		loop_404.Leave(&nbLoop191)
 	} else {
-		for i_401 := range r_400 {
-			r_400[i_401] = ((2.0 * r_132[i_401]) * -a_398[i_401])
+		for i_398 := range r_397 {
+			r_397[i_398] = ((2.0 * r_132[i_398]) * -a_395[i_398])
 		}
 	}
-	ar.Keep(mark_408, &a_381, &r_400)
-	return a_381, 2, n_367, r_345, r_400, r_133, nil
+	ar.Keep(mark_405, &a_378, &r_397)
+	return a_378, 2, n_364, r_342, r_397, r_133, nil
 }
