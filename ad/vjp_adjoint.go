@@ -17,6 +17,9 @@ type adjoint struct {
 	// cotangent passed on unchanged): it must be copied before it is
 	// updated in place (accOf).
 	borrowed bool
+	// rows: the cotangent of a short array in row form (vjp_rows.go);
+	// val is nil until dense makes the array.
+	rows *rowAdjoint
 }
 
 // addTo adds the cotangent c (of x's type) to x's.
@@ -29,6 +32,7 @@ func (r *rev) addTo(blk *block, x ir.Expr, c ir.Expr) {
 }
 
 func (r *rev) add(blk *block, x ir.Expr, cur *adjoint, c ir.Expr) *adjoint {
+	cur = dense(blk, cur)
 	b := blk.builder()
 	switch t := x.Type().(type) {
 	case ir.Scalar:
@@ -174,6 +178,7 @@ func isF64Const(e ir.Expr, v float64) bool {
 // accOf returns x's accumulator, which the caller may update in place:
 // a fresh zero one if there is none, a copy of a borrowed cotangent.
 func (r *rev) accOf(blk *block, x ir.Expr, cur *adjoint) ir.Expr {
+	cur = dense(blk, cur)
 	if cur != nil && !cur.borrowed {
 		return cur.val
 	}
@@ -187,7 +192,7 @@ func (r *rev) accOf(blk *block, x ir.Expr, cur *adjoint) ir.Expr {
 // addAt adds c to element i of array x's cotangent (cost O(|c|)).
 func (r *rev) addAt(blk *block, x, i, c ir.Expr) {
 	v, ok := x.(*ir.Var)
-	if !ok || !r.act[v] || c == nil {
+	if !ok || !r.act[v] || c == nil || r.addRow(blk, v, i, c) {
 		return
 	}
 	r.adj[v] = r.addAtAdj(blk, v.T, func() ir.Expr { return v }, r.adj[v], i, blk.bind("c", c))
@@ -198,6 +203,7 @@ func (r *rev) addAt(blk *block, x, i, c ir.Expr) {
 // is a function so that the columns of an array of tuples are unzipped
 // only then).
 func (r *rev) addAtAdj(blk *block, t ir.Type, x func() ir.Expr, cur *adjoint, i, c ir.Expr) *adjoint {
+	cur = dense(blk, cur)
 	b := blk.builder()
 	if tt, ok := tupleArray(t); ok {
 		if cur == nil || cur.elems == nil {
@@ -304,7 +310,7 @@ func (r *rev) addComp(blk *block, x ir.Expr, i int, c ir.Expr) {
 	if !ok || !r.act[v] || c == nil {
 		return
 	}
-	cur := r.adj[v]
+	cur := dense(blk, r.adj[v])
 	t := v.T.(*ir.Tuple)
 	if cur == nil {
 		cur = &adjoint{elems: make([]*adjoint, len(t.Elems))}
@@ -322,12 +328,16 @@ func (r *rev) get(blk *block, x ir.Expr) ir.Expr {
 	v, _ := x.(*ir.Var)
 	var cur *adjoint
 	if v != nil {
-		cur = r.adj[v]
+		cur = dense(blk, r.adj[v])
+		if cur != nil {
+			r.adj[v] = cur // made once
+		}
 	}
 	return r.materialize(blk, x, cur)
 }
 
 func (r *rev) materialize(blk *block, x ir.Expr, cur *adjoint) ir.Expr {
+	cur = dense(blk, cur)
 	if cur != nil && cur.elems == nil {
 		if cur.val != nil {
 			return cur.val
@@ -367,6 +377,7 @@ func (r *rev) state(blk *block, x *ir.Var) ir.Expr {
 }
 
 func (r *rev) stateForm(blk *block, t ir.Type, x func() ir.Expr, cur *adjoint) (ir.Expr, *adjoint) {
+	cur = dense(blk, cur)
 	if tt, ok := tupleArray(t); ok {
 		if cur == nil || cur.elems == nil {
 			cur = r.splitCols(blk, x(), cur)
@@ -509,7 +520,8 @@ func (r *rev) passOwned(c ir.Expr, ok bool) {
 // update(ybar, i, 0) copies all of ybar. It returns false to leave the
 // other cases to the rule.
 func (r *rev) backUpdate(blk *block, st step) bool {
-	cur := r.adj[st.y]
+	cur := dense(blk, r.adj[st.y])
+	r.adj[st.y] = cur
 	t := st.y.T
 	if !owned(cur) {
 		return false
@@ -526,7 +538,7 @@ func (r *rev) backUpdate(blk *block, st step) bool {
 	if r.isActive(v) {
 		row := b.Prim(ir.PrimIndex, acc, i)
 		vv, _ := v.(*ir.Var)
-		switch cv := r.adj[vv]; {
+		switch cv := dense(blk, r.adj[vv]); {
 		case ir.Rank(v.Type()) == 0:
 			r.addTo(blk, v, blk.bind("c", row)) // a number, not a view
 		case owned(cv):

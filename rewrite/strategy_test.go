@@ -68,6 +68,7 @@ func TestStrategies(t *testing.T) {
 		{"dce", "def f(x: f64, i: i64) = let a = x * 2.0 in let q = 10 / i in let b = sin(x) in x", "dce"},
 		{"fuse", "def f(x: [n]f64, y: [n]f64) = (map(fn(p) => p.0 * p.1, zip(x, y)), reduce(fn(a, b) => a + b, 0.0, map(fn(a) => a * a, x)))", "normalize(fuse <+ beta <+ simplify)"},
 		{"lower", "def f(x: [n]f64, y: [n]f64) = (sum(x * y), sqrt(sum(x * x)), log(sum(exp(x))))", "normalize(lower)"},
+		{"lower_concat", "def f(a: [n][2]f64, b: [m][2]f64, c: [2]f64) = (concat(concat(a, b), [c]), concat(concat(a, b), [c, c]))", "normalize(lower)"},
 		{"inline", "def sq2(a: f64): f64 = a * a\n@noinline\ndef cube(a: f64): f64 = a * a * a\ndef f(x: f64): f64 = sq2(x + 1.0) + cube(x)", "normalize(inline <+ simplify)"},
 		{"default_grad", "def g(x: [n]f64): f64 = sum(x * x) + x[0] * x[1]\ndef f(x: [n]f64) = grad(g)(x)", "default"},
 		{"default_jvp", "def g(x: f64): f64 = sin(x) * x ^ 2\ndef f(x: f64, dx: f64) = jvp(g, x, dx)", "default"},

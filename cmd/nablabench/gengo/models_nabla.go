@@ -9423,45 +9423,9 @@ var nbLoop31 runtime.LoopSite
 // nbLoop32 keeps the records of a parallel loop of fn_crosssplit11bwd.
 var nbLoop32 runtime.LoopSite
 
-// nbLoop33 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop33 runtime.LoopSite
-
-// nbLoop34 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop34 runtime.LoopSite
-
-// nbLoop35 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop35 runtime.LoopSite
-
-// nbLoop36 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop36 runtime.LoopSite
-
-// nbLoop37 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop37 runtime.LoopSite
-
-// nbLoop38 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop38 runtime.LoopSite
-
-// nbLoop39 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop39 runtime.LoopSite
-
-// nbLoop40 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop40 runtime.LoopSite
-
-// nbLoop41 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop41 runtime.LoopSite
-
-// nbLoop42 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop42 runtime.LoopSite
-
-// nbLoop43 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop43 runtime.LoopSite
-
-// nbLoop44 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop44 runtime.LoopSite
-
 // fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
 func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_141 := ar.Mark()
+	mark_75 := ar.Mark()
 	if ybar_8 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_8))
 	}
@@ -9505,527 +9469,288 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	}
 	row_18 := ybar_7[int(int64(2))*ybar_9 : (int(int64(2))+1)*ybar_9]
 	r_19 := ar.F64w(ybar_9)
-	row_18 = row_18[:len(r_19)]
-	if len(r_19) >= 262144 {
-		loop_26 := runtime.EnterLoop(&nbLoop30, runtime.Bind(r_19, runtime.Bind(row_18, runtime.End{})), len(r_19), 16384)
-		if loop_26.For == nil {
-			loop_26.For = func(lo_23, hi int) {
-				r_19 := loop_26.C.H
-				row_18 := loop_26.C.T.H
-				for i_24 := lo_23; i_24 < hi; i_24++ {
-					r_19[i_24] = -row_18[i_24]
+	r_20 := ar.F64w(ybar_9)
+	r_21 := ar.F64w(ybar_9)
+	row_18 = row_18[:ybar_9]
+	r_19 = r_19[:ybar_9]
+	row_17 = row_17[:ybar_9]
+	r_20 = r_20[:ybar_9]
+	row_16 = row_16[:ybar_9]
+	r_21 = r_21[:ybar_9]
+	if ybar_9 >= 262144 {
+		loop_34 := runtime.EnterLoop(&nbLoop30, runtime.Bind(row_18, runtime.Bind(r_19, runtime.Bind(row_17, runtime.Bind(r_20, runtime.Bind(row_16, runtime.Bind(r_21, runtime.End{})))))), ybar_9, 16384)
+		if loop_34.For == nil {
+			loop_34.For = func(lo_28, hi int) {
+				row_18 := loop_34.C.H
+				r_19 := loop_34.C.T.H
+				row_17 := loop_34.C.T.T.H
+				r_20 := loop_34.C.T.T.T.H
+				row_16 := loop_34.C.T.T.T.T.H
+				r_21 := loop_34.C.T.T.T.T.T.H
+				for i_29 := lo_28; i_29 < hi; i_29++ {
+					e_31 := -row_18[i_29]
+					r_19[i_29] = e_31
+					e_32 := -row_17[i_29]
+					r_20[i_29] = e_32
+					e_33 := -row_16[i_29]
+					r_21[i_29] = e_33
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_19), 16384, loop_26.For)
-		loop_26.Leave(&nbLoop30)
+		runtime.ParallelFor(ybar_9, 16384, loop_34.For)
+		loop_34.Leave(&nbLoop30)
 	} else {
-		for i_20 := range r_19 {
-			r_19[i_20] = -row_18[i_20]
-		}
-	}
-	z_27 := ar.F64(len(tape_1))
-	if ybar_9 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(0) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_28 := z_27[int64(0)*int64(tape_3) : (int64(0)+1)*int64(tape_3)]
-	row_10 = row_10[:len(row_28)]
-	r_19 = r_19[:len(row_28)]
-	if len(row_28) >= 262144 {
-		loop_35 := runtime.EnterLoop(&nbLoop31, runtime.Bind(row_28, runtime.Bind(row_10, runtime.Bind(r_19, runtime.End{}))), len(row_28), 16384)
-		if loop_35.For == nil {
-			loop_35.For = func(lo_32, hi int) {
-				row_28 := loop_35.C.H
-				row_10 := loop_35.C.T.H
-				r_19 := loop_35.C.T.T.H
-				for i_33 := lo_32; i_33 < hi; i_33++ {
-					row_28[i_33] += (row_10[i_33] * r_19[i_33])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_28), 16384, loop_35.For)
-		loop_35.Leave(&nbLoop31)
-	} else {
-		for i_29 := range row_28 {
-			row_28[i_29] += (row_10[i_29] * r_19[i_29])
-		}
-	}
-	z_36 := ar.F64(len(tape_4))
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_37 := z_36[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
-	row_14 = row_14[:len(row_37)]
-	r_19 = r_19[:len(row_37)]
-	if len(row_37) >= 262144 {
-		loop_44 := runtime.EnterLoop(&nbLoop32, runtime.Bind(row_37, runtime.Bind(row_14, runtime.Bind(r_19, runtime.End{}))), len(row_37), 16384)
-		if loop_44.For == nil {
-			loop_44.For = func(lo_41, hi int) {
-				row_37 := loop_44.C.H
-				row_14 := loop_44.C.T.H
-				r_19 := loop_44.C.T.T.H
-				for i_42 := lo_41; i_42 < hi; i_42++ {
-					row_37[i_42] += (row_14[i_42] * r_19[i_42])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_37), 16384, loop_44.For)
-		loop_44.Leave(&nbLoop32)
-	} else {
-		for i_38 := range row_37 {
-			row_37[i_38] += (row_14[i_38] * r_19[i_38])
-		}
-	}
-	if ybar_9 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(1) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_45 := z_27[int64(1)*int64(tape_3) : (int64(1)+1)*int64(tape_3)]
-	row_15 = row_15[:len(row_45)]
-	row_18 = row_18[:len(row_45)]
-	if len(row_45) >= 262144 {
-		loop_52 := runtime.EnterLoop(&nbLoop33, runtime.Bind(row_45, runtime.Bind(row_15, runtime.Bind(row_18, runtime.End{}))), len(row_45), 16384)
-		if loop_52.For == nil {
-			loop_52.For = func(lo_49, hi int) {
-				row_45 := loop_52.C.H
-				row_15 := loop_52.C.T.H
-				row_18 := loop_52.C.T.T.H
-				for i_50 := lo_49; i_50 < hi; i_50++ {
-					row_45[i_50] += (row_15[i_50] * row_18[i_50])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_45), 16384, loop_52.For)
-		loop_52.Leave(&nbLoop33)
-	} else {
-		for i_46 := range row_45 {
-			row_45[i_46] += (row_15[i_46] * row_18[i_46])
+		for i_22 := 0; i_22 < ybar_9; i_22++ {
+			e_24 := -row_18[i_22]
+			r_19[i_22] = e_24
+			e_25 := -row_17[i_22]
+			r_20[i_22] = e_25
+			e_26 := -row_16[i_22]
+			r_21[i_22] = e_26
 		}
 	}
 	if ybar_9 != tape_3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_5))
+	if ybar_9 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
+	if ybar_9 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	row_53 := z_36[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
-	row_13 = row_13[:len(row_53)]
-	row_18 = row_18[:len(row_53)]
-	if len(row_53) >= 262144 {
-		loop_60 := runtime.EnterLoop(&nbLoop34, runtime.Bind(row_53, runtime.Bind(row_13, runtime.Bind(row_18, runtime.End{}))), len(row_53), 16384)
-		if loop_60.For == nil {
-			loop_60.For = func(lo_57, hi int) {
-				row_53 := loop_60.C.H
-				row_13 := loop_60.C.T.H
-				row_18 := loop_60.C.T.T.H
-				for i_58 := lo_57; i_58 < hi; i_58++ {
-					row_53[i_58] += (row_13[i_58] * row_18[i_58])
+	if ybar_9 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if ybar_9 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if ybar_9 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	rs_35 := tape_3
+	tot_36, err_37 := runtime.MulSize(3, rs_35)
+	if err_37 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", err_37)
+	}
+	a_38 := ar.F64w(tot_36)
+	row_39 := a_38[0*rs_35 : 1*rs_35]
+	row_40 := a_38[1*rs_35 : 2*rs_35]
+	row_41 := a_38[2*rs_35 : 3*rs_35]
+	row_13 = row_13[:tape_3]
+	row_18 = row_18[:tape_3]
+	row_11 = row_11[:tape_3]
+	r_20 = r_20[:tape_3]
+	row_14 = row_14[:tape_3]
+	r_19 = r_19[:tape_3]
+	row_16 = row_16[:tape_3]
+	row_17 = row_17[:tape_3]
+	r_21 = r_21[:tape_3]
+	row_39 = row_39[:tape_3]
+	row_40 = row_40[:tape_3]
+	row_41 = row_41[:tape_3]
+	if tape_3 >= 262144 {
+		loop_54 := runtime.EnterLoop(&nbLoop31, runtime.Bind(row_13, runtime.Bind(row_18, runtime.Bind(row_11, runtime.Bind(r_20, runtime.Bind(row_14, runtime.Bind(r_19, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(r_21, runtime.Bind(row_39, runtime.Bind(row_40, runtime.Bind(row_41, runtime.End{})))))))))))), tape_3, 16384)
+		if loop_54.For == nil {
+			loop_54.For = func(lo_48, hi int) {
+				row_13 := loop_54.C.H
+				row_18 := loop_54.C.T.H
+				row_11 := loop_54.C.T.T.H
+				r_20 := loop_54.C.T.T.T.H
+				row_14 := loop_54.C.T.T.T.T.H
+				r_19 := loop_54.C.T.T.T.T.T.H
+				row_16 := loop_54.C.T.T.T.T.T.T.H
+				row_17 := loop_54.C.T.T.T.T.T.T.T.H
+				r_21 := loop_54.C.T.T.T.T.T.T.T.T.H
+				row_39 := loop_54.C.T.T.T.T.T.T.T.T.T.H
+				row_40 := loop_54.C.T.T.T.T.T.T.T.T.T.T.H
+				row_41 := loop_54.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_49 := lo_48; i_49 < hi; i_49++ {
+					e_51 := ((row_13[i_49] * row_18[i_49]) + (row_11[i_49] * r_20[i_49]))
+					e_52 := ((row_14[i_49] * r_19[i_49]) + (row_11[i_49] * row_16[i_49]))
+					e_53 := ((row_14[i_49] * row_17[i_49]) + (row_13[i_49] * r_21[i_49]))
+					row_39[i_49] = e_51
+					row_40[i_49] = e_52
+					row_41[i_49] = e_53
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_53), 16384, loop_60.For)
-		loop_60.Leave(&nbLoop34)
+		runtime.ParallelFor(tape_3, 16384, loop_54.For)
+		loop_54.Leave(&nbLoop31)
 	} else {
-		for i_54 := range row_53 {
-			row_53[i_54] += (row_13[i_54] * row_18[i_54])
-		}
-	}
-	r_61 := ar.F64w(ybar_9)
-	row_17 = row_17[:len(r_61)]
-	if len(r_61) >= 262144 {
-		loop_68 := runtime.EnterLoop(&nbLoop35, runtime.Bind(r_61, runtime.Bind(row_17, runtime.End{})), len(r_61), 16384)
-		if loop_68.For == nil {
-			loop_68.For = func(lo_65, hi int) {
-				r_61 := loop_68.C.H
-				row_17 := loop_68.C.T.H
-				for i_66 := lo_65; i_66 < hi; i_66++ {
-					r_61[i_66] = -row_17[i_66]
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_61), 16384, loop_68.For)
-		loop_68.Leave(&nbLoop35)
-	} else {
-		for i_62 := range r_61 {
-			r_61[i_62] = -row_17[i_62]
+		for i_42 := 0; i_42 < tape_3; i_42++ {
+			e_44 := ((row_13[i_42] * row_18[i_42]) + (row_11[i_42] * r_20[i_42]))
+			e_45 := ((row_14[i_42] * r_19[i_42]) + (row_11[i_42] * row_16[i_42]))
+			e_46 := ((row_14[i_42] * row_17[i_42]) + (row_13[i_42] * r_21[i_42]))
+			row_39[i_42] = e_44
+			row_40[i_42] = e_45
+			row_41[i_42] = e_46
 		}
 	}
 	if ybar_9 != tape_6 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(2) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_69 := z_27[int64(2)*int64(tape_3) : (int64(2)+1)*int64(tape_3)]
-	row_15 = row_15[:len(row_69)]
-	r_61 = r_61[:len(row_69)]
-	if len(row_69) >= 262144 {
-		loop_76 := runtime.EnterLoop(&nbLoop36, runtime.Bind(row_69, runtime.Bind(row_15, runtime.Bind(r_61, runtime.End{}))), len(row_69), 16384)
-		if loop_76.For == nil {
-			loop_76.For = func(lo_73, hi int) {
-				row_69 := loop_76.C.H
-				row_15 := loop_76.C.T.H
-				r_61 := loop_76.C.T.T.H
-				for i_74 := lo_73; i_74 < hi; i_74++ {
-					row_69[i_74] += (row_15[i_74] * r_61[i_74])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_69), 16384, loop_76.For)
-		loop_76.Leave(&nbLoop36)
-	} else {
-		for i_70 := range row_69 {
-			row_69[i_70] += (row_15[i_70] * r_61[i_70])
-		}
-	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_77 := z_36[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
-	row_11 = row_11[:len(row_77)]
-	r_61 = r_61[:len(row_77)]
-	if len(row_77) >= 262144 {
-		loop_84 := runtime.EnterLoop(&nbLoop37, runtime.Bind(row_77, runtime.Bind(row_11, runtime.Bind(r_61, runtime.End{}))), len(row_77), 16384)
-		if loop_84.For == nil {
-			loop_84.For = func(lo_81, hi int) {
-				row_77 := loop_84.C.H
-				row_11 := loop_84.C.T.H
-				r_61 := loop_84.C.T.T.H
-				for i_82 := lo_81; i_82 < hi; i_82++ {
-					row_77[i_82] += (row_11[i_82] * r_61[i_82])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_77), 16384, loop_84.For)
-		loop_84.Leave(&nbLoop37)
-	} else {
-		for i_78 := range row_77 {
-			row_77[i_78] += (row_11[i_78] * r_61[i_78])
-		}
+	if ybar_9 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
 	if ybar_9 != tape_6 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(0) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_85 := z_27[int64(0)*int64(tape_3) : (int64(0)+1)*int64(tape_3)]
-	row_12 = row_12[:len(row_85)]
-	row_17 = row_17[:len(row_85)]
-	if len(row_85) >= 262144 {
-		loop_92 := runtime.EnterLoop(&nbLoop38, runtime.Bind(row_85, runtime.Bind(row_12, runtime.Bind(row_17, runtime.End{}))), len(row_85), 16384)
-		if loop_92.For == nil {
-			loop_92.For = func(lo_89, hi int) {
-				row_85 := loop_92.C.H
-				row_12 := loop_92.C.T.H
-				row_17 := loop_92.C.T.T.H
-				for i_90 := lo_89; i_90 < hi; i_90++ {
-					row_85[i_90] += (row_12[i_90] * row_17[i_90])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_85), 16384, loop_92.For)
-		loop_92.Leave(&nbLoop38)
-	} else {
-		for i_86 := range row_85 {
-			row_85[i_86] += (row_12[i_86] * row_17[i_86])
-		}
-	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_93 := z_36[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
-	row_14 = row_14[:len(row_93)]
-	row_17 = row_17[:len(row_93)]
-	if len(row_93) >= 262144 {
-		loop_100 := runtime.EnterLoop(&nbLoop39, runtime.Bind(row_93, runtime.Bind(row_14, runtime.Bind(row_17, runtime.End{}))), len(row_93), 16384)
-		if loop_100.For == nil {
-			loop_100.For = func(lo_97, hi int) {
-				row_93 := loop_100.C.H
-				row_14 := loop_100.C.T.H
-				row_17 := loop_100.C.T.T.H
-				for i_98 := lo_97; i_98 < hi; i_98++ {
-					row_93[i_98] += (row_14[i_98] * row_17[i_98])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_93), 16384, loop_100.For)
-		loop_100.Leave(&nbLoop39)
-	} else {
-		for i_94 := range row_93 {
-			row_93[i_94] += (row_14[i_94] * row_17[i_94])
-		}
-	}
-	r_101 := ar.F64w(ybar_9)
-	row_16 = row_16[:len(r_101)]
-	if len(r_101) >= 262144 {
-		loop_108 := runtime.EnterLoop(&nbLoop40, runtime.Bind(r_101, runtime.Bind(row_16, runtime.End{})), len(r_101), 16384)
-		if loop_108.For == nil {
-			loop_108.For = func(lo_105, hi int) {
-				r_101 := loop_108.C.H
-				row_16 := loop_108.C.T.H
-				for i_106 := lo_105; i_106 < hi; i_106++ {
-					r_101[i_106] = -row_16[i_106]
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_101), 16384, loop_108.For)
-		loop_108.Leave(&nbLoop40)
-	} else {
-		for i_102 := range r_101 {
-			r_101[i_102] = -row_16[i_102]
-		}
+	if ybar_9 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
 	if ybar_9 != tape_6 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(1) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_109 := z_27[int64(1)*int64(tape_3) : (int64(1)+1)*int64(tape_3)]
-	row_12 = row_12[:len(row_109)]
-	r_101 = r_101[:len(row_109)]
-	if len(row_109) >= 262144 {
-		loop_116 := runtime.EnterLoop(&nbLoop41, runtime.Bind(row_109, runtime.Bind(row_12, runtime.Bind(r_101, runtime.End{}))), len(row_109), 16384)
-		if loop_116.For == nil {
-			loop_116.For = func(lo_113, hi int) {
-				row_109 := loop_116.C.H
-				row_12 := loop_116.C.T.H
-				r_101 := loop_116.C.T.T.H
-				for i_114 := lo_113; i_114 < hi; i_114++ {
-					row_109[i_114] += (row_12[i_114] * r_101[i_114])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_109), 16384, loop_116.For)
-		loop_116.Leave(&nbLoop41)
-	} else {
-		for i_110 := range row_109 {
-			row_109[i_110] += (row_12[i_110] * r_101[i_110])
-		}
-	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_117 := z_36[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
-	row_13 = row_13[:len(row_117)]
-	r_101 = r_101[:len(row_117)]
-	if len(row_117) >= 262144 {
-		loop_124 := runtime.EnterLoop(&nbLoop42, runtime.Bind(row_117, runtime.Bind(row_13, runtime.Bind(r_101, runtime.End{}))), len(row_117), 16384)
-		if loop_124.For == nil {
-			loop_124.For = func(lo_121, hi int) {
-				row_117 := loop_124.C.H
-				row_13 := loop_124.C.T.H
-				r_101 := loop_124.C.T.T.H
-				for i_122 := lo_121; i_122 < hi; i_122++ {
-					row_117[i_122] += (row_13[i_122] * r_101[i_122])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_117), 16384, loop_124.For)
-		loop_124.Leave(&nbLoop42)
-	} else {
-		for i_118 := range row_117 {
-			row_117[i_118] += (row_13[i_118] * r_101[i_118])
-		}
-	}
 	if ybar_9 != tape_6 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(2) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_2))
+	rs_55 := tape_6
+	tot_56, err_57 := runtime.MulSize(3, rs_55)
+	if err_57 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", err_57)
 	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_125 := z_27[int64(2)*int64(tape_3) : (int64(2)+1)*int64(tape_3)]
-	row_10 = row_10[:len(row_125)]
-	row_16 = row_16[:len(row_125)]
-	if len(row_125) >= 262144 {
-		loop_132 := runtime.EnterLoop(&nbLoop43, runtime.Bind(row_125, runtime.Bind(row_10, runtime.Bind(row_16, runtime.End{}))), len(row_125), 16384)
-		if loop_132.For == nil {
-			loop_132.For = func(lo_129, hi int) {
-				row_125 := loop_132.C.H
-				row_10 := loop_132.C.T.H
-				row_16 := loop_132.C.T.T.H
-				for i_130 := lo_129; i_130 < hi; i_130++ {
-					row_125[i_130] += (row_10[i_130] * row_16[i_130])
+	a_58 := ar.F64w(tot_56)
+	row_59 := a_58[0*rs_55 : 1*rs_55]
+	row_60 := a_58[1*rs_55 : 2*rs_55]
+	row_61 := a_58[2*rs_55 : 3*rs_55]
+	row_10 = row_10[:tape_6]
+	r_19 = r_19[:tape_6]
+	row_12 = row_12[:tape_6]
+	row_17 = row_17[:tape_6]
+	row_15 = row_15[:tape_6]
+	row_18 = row_18[:tape_6]
+	r_21 = r_21[:tape_6]
+	r_20 = r_20[:tape_6]
+	row_16 = row_16[:tape_6]
+	row_59 = row_59[:tape_6]
+	row_60 = row_60[:tape_6]
+	row_61 = row_61[:tape_6]
+	if tape_6 >= 262144 {
+		loop_74 := runtime.EnterLoop(&nbLoop32, runtime.Bind(row_10, runtime.Bind(r_19, runtime.Bind(row_12, runtime.Bind(row_17, runtime.Bind(row_15, runtime.Bind(row_18, runtime.Bind(r_21, runtime.Bind(r_20, runtime.Bind(row_16, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.End{})))))))))))), tape_6, 16384)
+		if loop_74.For == nil {
+			loop_74.For = func(lo_68, hi int) {
+				row_10 := loop_74.C.H
+				r_19 := loop_74.C.T.H
+				row_12 := loop_74.C.T.T.H
+				row_17 := loop_74.C.T.T.T.H
+				row_15 := loop_74.C.T.T.T.T.H
+				row_18 := loop_74.C.T.T.T.T.T.H
+				r_21 := loop_74.C.T.T.T.T.T.T.H
+				r_20 := loop_74.C.T.T.T.T.T.T.T.H
+				row_16 := loop_74.C.T.T.T.T.T.T.T.T.H
+				row_59 := loop_74.C.T.T.T.T.T.T.T.T.T.H
+				row_60 := loop_74.C.T.T.T.T.T.T.T.T.T.T.H
+				row_61 := loop_74.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_69 := lo_68; i_69 < hi; i_69++ {
+					e_71 := ((row_10[i_69] * r_19[i_69]) + (row_12[i_69] * row_17[i_69]))
+					e_72 := ((row_15[i_69] * row_18[i_69]) + (row_12[i_69] * r_21[i_69]))
+					e_73 := ((row_15[i_69] * r_20[i_69]) + (row_10[i_69] * row_16[i_69]))
+					row_59[i_69] = e_71
+					row_60[i_69] = e_72
+					row_61[i_69] = e_73
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_125), 16384, loop_132.For)
-		loop_132.Leave(&nbLoop43)
+		runtime.ParallelFor(tape_6, 16384, loop_74.For)
+		loop_74.Leave(&nbLoop32)
 	} else {
-		for i_126 := range row_125 {
-			row_125[i_126] += (row_10[i_126] * row_16[i_126])
+		for i_62 := 0; i_62 < tape_6; i_62++ {
+			e_64 := ((row_10[i_62] * r_19[i_62]) + (row_12[i_62] * row_17[i_62]))
+			e_65 := ((row_15[i_62] * row_18[i_62]) + (row_12[i_62] * r_21[i_62]))
+			e_66 := ((row_15[i_62] * r_20[i_62]) + (row_10[i_62] * row_16[i_62]))
+			row_59[i_62] = e_64
+			row_60[i_62] = e_65
+			row_61[i_62] = e_66
 		}
 	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_133 := z_36[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
-	row_11 = row_11[:len(row_133)]
-	row_16 = row_16[:len(row_133)]
-	if len(row_133) >= 262144 {
-		loop_140 := runtime.EnterLoop(&nbLoop44, runtime.Bind(row_133, runtime.Bind(row_11, runtime.Bind(row_16, runtime.End{}))), len(row_133), 16384)
-		if loop_140.For == nil {
-			loop_140.For = func(lo_137, hi int) {
-				row_133 := loop_140.C.H
-				row_11 := loop_140.C.T.H
-				row_16 := loop_140.C.T.T.H
-				for i_138 := lo_137; i_138 < hi; i_138++ {
-					row_133[i_138] += (row_11[i_138] * row_16[i_138])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_133), 16384, loop_140.For)
-		loop_140.Leave(&nbLoop44)
-	} else {
-		for i_134 := range row_133 {
-			row_133[i_134] += (row_11[i_134] * row_16[i_134])
-		}
-	}
-	ar.Keep(mark_141, &z_36, &z_27)
-	return z_36, tape_5, tape_6, z_27, tape_2, tape_3, nil
+	ar.Keep(mark_75, &a_38, &a_58)
+	return a_38, 3, tape_3, a_58, 3, tape_6, nil
 }
 
-// nbLoop45 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop45 runtime.LoopSite
+// nbLoop33 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop33 runtime.LoopSite
 
-// nbLoop46 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop46 runtime.LoopSite
+// nbLoop34 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop34 runtime.LoopSite
 
-// nbLoop47 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop47 runtime.LoopSite
+// nbLoop35 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop35 runtime.LoopSite
 
-// nbLoop48 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop48 runtime.LoopSite
+// nbLoop36 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop36 runtime.LoopSite
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
-func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, error) {
+func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
 	mark_195 := ar.Mark()
 	if r_2 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	r_1 = r_1[:r_2*r_3]
 	x_4 = x_4[:x_5*x_6]
 	if int64(0) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_7 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_8 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_9 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	rs_19 := r_3
 	tot_20, err_21 := runtime.MulSize(3, rs_19)
 	if err_21 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:132:14", err_21)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:132:14", err_21)
 	}
 	a_22 := ar.F64w(tot_20)
 	row_23 := a_22[0*rs_19 : 1*rs_19]
 	row_24 := a_22[1*rs_19 : 2*rs_19]
 	row_25 := a_22[2*rs_19 : 3*rs_19]
 	if int64(x_5) != int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	_ = a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_27 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	_ = a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_29 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_30 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	_ = a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	rs_32 := r_3
 	tot_33, err_34 := runtime.MulSize(3, rs_32)
 	if err_34 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_34), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_34), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	a_35 := ar.F64w(tot_33)
 	row_36 := a_35[0*rs_32 : 1*rs_32]
@@ -10062,7 +9787,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	row_37 = row_37[:r_3]
 	row_38 = row_38[:r_3]
 	if r_3 >= 262144 {
-		loop_75 := runtime.EnterLoop(&nbLoop45, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(r_10, runtime.Bind(r_11, runtime.Bind(r_12, runtime.Bind(r_13, runtime.Bind(r_14, runtime.Bind(r_15, runtime.Bind(r_16, runtime.Bind(r_17, runtime.Bind(r_18, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_27, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_36, runtime.Bind(row_37, runtime.Bind(row_38, runtime.End{}))))))))))))))))))))), r_3, 16384)
+		loop_75 := runtime.EnterLoop(&nbLoop33, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(r_10, runtime.Bind(r_11, runtime.Bind(r_12, runtime.Bind(r_13, runtime.Bind(r_14, runtime.Bind(r_15, runtime.Bind(r_16, runtime.Bind(r_17, runtime.Bind(r_18, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_27, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_36, runtime.Bind(row_37, runtime.Bind(row_38, runtime.End{}))))))))))))))))))))), r_3, 16384)
 		if loop_75.For == nil {
 			loop_75.For = func(lo_57, hi int) {
 				row_7 := loop_75.C.H
@@ -10121,7 +9846,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 			}
 		}
 		runtime.ParallelFor(r_3, 16384, loop_75.For)
-		loop_75.Leave(&nbLoop45)
+		loop_75.Leave(&nbLoop33)
 	} else {
 		for i_39 := 0; i_39 < r_3; i_39++ {
 			e_41 := (((row_7[i_39] * row_7[i_39]) + (row_8[i_39] * row_8[i_39])) + (row_9[i_39] * row_9[i_39]))
@@ -10158,139 +9883,139 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	}
 	row_76 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_77 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_78 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_79 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_80 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_81 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	n_85, err_86 := runtime.CheckSize(int64(3))
 	if err_86 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_86)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", err_86)
 	}
 	var a_87 []float64
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_88 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_89 := a_35[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_90 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	rs_91 := x_6
 	tot_92, err_93 := runtime.MulSize(n_85, rs_91)
 	if err_93 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_93)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", err_93)
 	}
 	a_87 = ar.F64w(tot_92)
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_94 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_95 := a_35[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_96 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_97 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_98 := a_35[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_99 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_100 := a_87[0*rs_91 : 1*rs_91]
 	row_101 := a_87[1*rs_91 : 2*rs_91]
 	row_102 := a_87[2*rs_91 : 3*rs_91]
 	if int64(r_2) != int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("a", "[3][p]f64", "3", int64(r_2), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("a", "[3][p]f64", "3", int64(r_2), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(x_5) != int64(3) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(1) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	row_103 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	row_104 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if int64(2) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	row_105 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	row_106 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	row_107 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if int64(0) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	row_108 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	rs_109 := r_3
 	tot_110, err_111 := runtime.MulSize(3, rs_109)
 	if err_111 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_111), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_111), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	a_112 := ar.F64w(tot_110)
 	row_113 := a_112[0*rs_109 : 1*rs_109]
@@ -10332,7 +10057,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	row_114 = row_114[:r_3]
 	row_115 = row_115[:r_3]
 	if r_3 >= 262144 {
-		loop_140 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_76, runtime.Bind(row_77, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(r_82, runtime.Bind(r_14, runtime.Bind(r_83, runtime.Bind(r_84, runtime.Bind(row_88, runtime.Bind(row_89, runtime.Bind(r_15, runtime.Bind(row_90, runtime.Bind(row_94, runtime.Bind(row_95, runtime.Bind(row_96, runtime.Bind(row_97, runtime.Bind(row_98, runtime.Bind(row_99, runtime.Bind(row_100, runtime.Bind(row_101, runtime.Bind(row_102, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.Bind(row_108, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.End{})))))))))))))))))))))))))))))))), r_3, 16384)
+		loop_140 := runtime.EnterLoop(&nbLoop34, runtime.Bind(row_76, runtime.Bind(row_77, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(r_82, runtime.Bind(r_14, runtime.Bind(r_83, runtime.Bind(r_84, runtime.Bind(row_88, runtime.Bind(row_89, runtime.Bind(r_15, runtime.Bind(row_90, runtime.Bind(row_94, runtime.Bind(row_95, runtime.Bind(row_96, runtime.Bind(row_97, runtime.Bind(row_98, runtime.Bind(row_99, runtime.Bind(row_100, runtime.Bind(row_101, runtime.Bind(row_102, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.Bind(row_108, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.End{})))))))))))))))))))))))))))))))), r_3, 16384)
 		if loop_140.For == nil {
 			loop_140.For = func(lo_128, hi int) {
 				row_76 := loop_140.C.H
@@ -10390,7 +10115,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 			}
 		}
 		runtime.ParallelFor(r_3, 16384, loop_140.For)
-		loop_140.Leave(&nbLoop46)
+		loop_140.Leave(&nbLoop34)
 	} else {
 		for i_116 := 0; i_116 < r_3; i_116++ {
 			e_118 := (((row_76[i_116] * row_77[i_116]) + (row_78[i_116] * row_79[i_116])) + (row_80[i_116] * row_81[i_116]))
@@ -10414,33 +10139,33 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 		}
 	}
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_141 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	row_142 := a_112[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_143 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	row_144 := a_112[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_145 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	row_146 := a_112[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	rs_147 := x_6
 	tot_148, err_149 := runtime.MulSize(3, rs_147)
 	if err_149 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", err_149)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:136:17", err_149)
 	}
 	a_150 := ar.F64w(tot_148)
 	row_151 := a_150[0*rs_147 : 1*rs_147]
@@ -10456,7 +10181,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	row_152 = row_152[:x_6]
 	row_153 = row_153[:x_6]
 	if x_6 >= 262144 {
-		loop_166 := runtime.EnterLoop(&nbLoop47, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_144, runtime.Bind(row_145, runtime.Bind(row_146, runtime.Bind(row_151, runtime.Bind(row_152, runtime.Bind(row_153, runtime.End{}))))))))), x_6, 16384)
+		loop_166 := runtime.EnterLoop(&nbLoop35, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_144, runtime.Bind(row_145, runtime.Bind(row_146, runtime.Bind(row_151, runtime.Bind(row_152, runtime.Bind(row_153, runtime.End{}))))))))), x_6, 16384)
 		if loop_166.For == nil {
 			loop_166.For = func(lo_160, hi int) {
 				row_141 := loop_166.C.H
@@ -10479,7 +10204,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_166.For)
-		loop_166.Leave(&nbLoop47)
+		loop_166.Leave(&nbLoop35)
 	} else {
 		for i_154 := 0; i_154 < x_6; i_154++ {
 			e_156 := (row_141[i_154] + row_142[i_154])
@@ -10492,38 +10217,38 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	}
 	n_167, err_168 := runtime.CheckSize(int64(3))
 	if err_168 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_168)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:137:6", err_168)
 	}
 	var a_169 []float64
 	row_170 := a_87[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_171 := a_150[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	rs_172 := r_3
 	tot_173, err_174 := runtime.MulSize(n_167, rs_172)
 	if err_174 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_174)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:137:6", err_174)
 	}
 	a_169 = ar.F64w(tot_173)
 	row_175 := a_87[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_176 := a_150[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_177 := a_87[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_178 := a_150[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_179 := a_169[0*rs_172 : 1*rs_172]
 	row_180 := a_169[1*rs_172 : 2*rs_172]
@@ -10540,7 +10265,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	row_180 = row_180[:r_3]
 	row_181 = row_181[:r_3]
 	if r_3 >= 262144 {
-		loop_194 := runtime.EnterLoop(&nbLoop48, runtime.Bind(r_11, runtime.Bind(row_170, runtime.Bind(r_12, runtime.Bind(row_171, runtime.Bind(row_175, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.End{}))))))))))), r_3, 16384)
+		loop_194 := runtime.EnterLoop(&nbLoop36, runtime.Bind(r_11, runtime.Bind(row_170, runtime.Bind(r_12, runtime.Bind(row_171, runtime.Bind(row_175, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.End{}))))))))))), r_3, 16384)
 		if loop_194.For == nil {
 			loop_194.For = func(lo_188, hi int) {
 				r_11 := loop_194.C.H
@@ -10565,7 +10290,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 			}
 		}
 		runtime.ParallelFor(r_3, 16384, loop_194.For)
-		loop_194.Leave(&nbLoop48)
+		loop_194.Leave(&nbLoop36)
 	} else {
 		for i_182 := 0; i_182 < r_3; i_182++ {
 			e_184 := ((r_11[i_182] * row_170[i_182]) + (r_12[i_182] * row_171[i_182]))
@@ -10577,8 +10302,44 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 		}
 	}
 	ar.Keep(mark_195, &a_169, &a_87, &a_150, &r_10, &x_4, &r_1, &r_14, &a_35, &r_15, &a_22, &r_84, &r_83, &r_82, &r_13, &r_18, &r_17, &r_16)
-	return a_169, 3, r_3, a_87, 3, x_6, a_150, 3, x_6, r_10, r_3, x_4, x_5, x_6, r_1, r_2, r_3, r_14, r_3, a_35, 3, r_3, r_15, r_3, a_22, 3, r_3, r_84, r_3, x_4, x_5, x_6, r_83, r_3, r_82, r_3, x_4, x_5, x_6, a_22, 3, r_3, r_13, r_3, r_18, r_3, r_1, r_2, r_3, r_17, r_3, r_16, r_3, nil
+	return a_169, 3, r_3, a_87, 3, x_6, a_150, 3, x_6, r_10, r_3, x_4, x_5, x_6, r_1, r_2, r_3, r_14, r_3, a_35, 3, r_3, r_15, r_3, a_22, 3, r_3, r_84, r_3, x_4, x_5, x_6, r_83, r_3, r_82, r_3, x_4, x_5, x_6, a_22, 3, r_3, r_13, r_3, r_18, r_3, r_17, r_3, r_16, r_3, r_1, r_2, r_3, nil
 }
+
+// nbLoop37 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop37 runtime.LoopSite
+
+// nbLoop38 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop38 runtime.LoopSite
+
+// nbLoop39 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop39 runtime.LoopSite
+
+// nbLoop40 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop40 runtime.LoopSite
+
+// nbLoop41 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop41 runtime.LoopSite
+
+// nbLoop42 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop42 runtime.LoopSite
+
+// nbLoop43 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop43 runtime.LoopSite
+
+// nbLoop44 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop44 runtime.LoopSite
+
+// nbLoop45 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop45 runtime.LoopSite
+
+// nbLoop46 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop46 runtime.LoopSite
+
+// nbLoop47 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop47 runtime.LoopSite
+
+// nbLoop48 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop48 runtime.LoopSite
 
 // nbLoop49 keeps the records of a parallel loop of fn_rotatesplit11bwd.
 var nbLoop49 runtime.LoopSite
@@ -10613,147 +10374,9 @@ var nbLoop58 runtime.LoopSite
 // nbLoop59 keeps the records of a parallel loop of fn_rotatesplit11bwd.
 var nbLoop59 runtime.LoopSite
 
-// nbLoop60 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop60 runtime.LoopSite
-
-// nbLoop61 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop61 runtime.LoopSite
-
-// nbLoop62 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop62 runtime.LoopSite
-
-// nbLoop63 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop63 runtime.LoopSite
-
-// nbLoop64 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop64 runtime.LoopSite
-
-// nbLoop65 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop65 runtime.LoopSite
-
-// nbLoop66 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop66 runtime.LoopSite
-
-// nbLoop67 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop67 runtime.LoopSite
-
-// nbLoop68 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop68 runtime.LoopSite
-
-// nbLoop69 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop69 runtime.LoopSite
-
-// nbLoop70 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop70 runtime.LoopSite
-
-// nbLoop71 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop71 runtime.LoopSite
-
-// nbLoop72 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop72 runtime.LoopSite
-
-// nbLoop73 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop73 runtime.LoopSite
-
-// nbLoop74 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop74 runtime.LoopSite
-
-// nbLoop75 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop75 runtime.LoopSite
-
-// nbLoop76 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop76 runtime.LoopSite
-
-// nbLoop77 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop77 runtime.LoopSite
-
-// nbLoop78 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop78 runtime.LoopSite
-
-// nbLoop79 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop79 runtime.LoopSite
-
-// nbLoop80 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop80 runtime.LoopSite
-
-// nbLoop81 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop81 runtime.LoopSite
-
-// nbLoop82 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop82 runtime.LoopSite
-
-// nbLoop83 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop83 runtime.LoopSite
-
-// nbLoop84 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop84 runtime.LoopSite
-
-// nbLoop85 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop85 runtime.LoopSite
-
-// nbLoop86 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop86 runtime.LoopSite
-
-// nbLoop87 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop87 runtime.LoopSite
-
-// nbLoop88 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop88 runtime.LoopSite
-
-// nbLoop89 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop89 runtime.LoopSite
-
-// nbLoop90 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop90 runtime.LoopSite
-
-// nbLoop91 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop91 runtime.LoopSite
-
-// nbLoop92 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop92 runtime.LoopSite
-
-// nbLoop93 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop93 runtime.LoopSite
-
-// nbLoop94 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop94 runtime.LoopSite
-
-// nbLoop95 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop95 runtime.LoopSite
-
-// nbLoop96 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop96 runtime.LoopSite
-
-// nbLoop97 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop97 runtime.LoopSite
-
-// nbLoop98 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop98 runtime.LoopSite
-
-// nbLoop99 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop99 runtime.LoopSite
-
-// nbLoop100 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop100 runtime.LoopSite
-
-// nbLoop101 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop101 runtime.LoopSite
-
-// nbLoop102 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop102 runtime.LoopSite
-
-// nbLoop103 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop103 runtime.LoopSite
-
-// nbLoop104 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop104 runtime.LoopSite
-
-// nbLoop105 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop105 runtime.LoopSite
-
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
-func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_681 := ar.Mark()
+func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_491 := ar.Mark()
 	if ybar_52 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_52))
 	}
@@ -10772,14 +10395,14 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	tape_37 = tape_37[:tape_38*tape_39]
 	tape_40 = tape_40[:tape_41]
 	tape_42 = tape_42[:tape_43]
-	tape_44 = tape_44[:tape_45*tape_46]
-	tape_47 = tape_47[:tape_48]
-	tape_49 = tape_49[:tape_50]
+	tape_44 = tape_44[:tape_45]
+	tape_46 = tape_46[:tape_47]
+	tape_48 = tape_48[:tape_49*tape_50]
 	ybar_51 = ybar_51[:ybar_52*ybar_53]
 	r_54 := ar.F64w(tape_8)
 	tape_7 = tape_7[:len(r_54)]
 	if len(r_54) >= 262144 {
-		loop_61 := runtime.EnterLoop(&nbLoop49, runtime.Bind(r_54, runtime.Bind(tape_7, runtime.End{})), len(r_54), 16384)
+		loop_61 := runtime.EnterLoop(&nbLoop37, runtime.Bind(r_54, runtime.Bind(tape_7, runtime.End{})), len(r_54), 16384)
 		if loop_61.For == nil {
 			loop_61.For = func(lo_58, hi int) {
 				r_54 := loop_61.C.H
@@ -10790,7 +10413,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 			}
 		}
 		runtime.ParallelFor(len(r_54), 16384, loop_61.For)
-		loop_61.Leave(&nbLoop49)
+		loop_61.Leave(&nbLoop37)
 	} else {
 		for i_55 := range r_54 {
 			r_54[i_55] = (runtime.Sign(tape_7[i_55]))
@@ -10839,7 +10462,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	row_72 = row_72[:tape_8]
 	row_73 = row_73[:tape_8]
 	if tape_8 >= 262144 {
-		loop_86 := runtime.EnterLoop(&nbLoop50, runtime.Bind(r_54, runtime.Bind(row_65, runtime.Bind(row_69, runtime.Bind(row_70, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))), tape_8, 16384)
+		loop_86 := runtime.EnterLoop(&nbLoop38, runtime.Bind(r_54, runtime.Bind(row_65, runtime.Bind(row_69, runtime.Bind(row_70, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))), tape_8, 16384)
 		if loop_86.For == nil {
 			loop_86.For = func(lo_80, hi int) {
 				r_54 := loop_86.C.H
@@ -10860,7 +10483,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_86.For)
-		loop_86.Leave(&nbLoop50)
+		loop_86.Leave(&nbLoop38)
 	} else {
 		for i_74 := 0; i_74 < tape_8; i_74++ {
 			e_76 := (r_54[i_74] * row_65[i_74])
@@ -10914,7 +10537,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	row_97 = row_97[:tape_8]
 	row_98 = row_98[:tape_8]
 	if tape_8 >= 262144 {
-		loop_111 := runtime.EnterLoop(&nbLoop51, runtime.Bind(r_54, runtime.Bind(row_90, runtime.Bind(row_94, runtime.Bind(row_95, runtime.Bind(row_96, runtime.Bind(row_97, runtime.Bind(row_98, runtime.End{}))))))), tape_8, 16384)
+		loop_111 := runtime.EnterLoop(&nbLoop39, runtime.Bind(r_54, runtime.Bind(row_90, runtime.Bind(row_94, runtime.Bind(row_95, runtime.Bind(row_96, runtime.Bind(row_97, runtime.Bind(row_98, runtime.End{}))))))), tape_8, 16384)
 		if loop_111.For == nil {
 			loop_111.For = func(lo_105, hi int) {
 				r_54 := loop_111.C.H
@@ -10935,7 +10558,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_111.For)
-		loop_111.Leave(&nbLoop51)
+		loop_111.Leave(&nbLoop39)
 	} else {
 		for i_99 := 0; i_99 < tape_8; i_99++ {
 			e_101 := ((1.0 - r_54[i_99]) * row_90[i_99])
@@ -10973,751 +10596,436 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	row_118 := a_89[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	row_119 := a_89[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	row_120 := a_89[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	r_121 := ar.F64w(tape_8)
-	row_120 = row_120[:len(r_121)]
-	if len(r_121) >= 262144 {
-		loop_128 := runtime.EnterLoop(&nbLoop52, runtime.Bind(r_121, runtime.Bind(row_120, runtime.End{})), len(r_121), 16384)
-		if loop_128.For == nil {
-			loop_128.For = func(lo_125, hi int) {
-				r_121 := loop_128.C.H
-				row_120 := loop_128.C.T.H
-				for i_126 := lo_125; i_126 < hi; i_126++ {
-					r_121[i_126] = -row_120[i_126]
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_121), 16384, loop_128.For)
-		loop_128.Leave(&nbLoop52)
-	} else {
-		for i_122 := range r_121 {
-			r_121[i_122] = -row_120[i_122]
-		}
-	}
-	z_129 := ar.F64(len(tape_9))
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_10)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_130 := z_129[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
-	row_112 = row_112[:len(row_130)]
-	r_121 = r_121[:len(row_130)]
-	if len(row_130) >= 262144 {
-		loop_137 := runtime.EnterLoop(&nbLoop53, runtime.Bind(row_130, runtime.Bind(row_112, runtime.Bind(r_121, runtime.End{}))), len(row_130), 16384)
-		if loop_137.For == nil {
-			loop_137.For = func(lo_134, hi int) {
-				row_130 := loop_137.C.H
-				row_112 := loop_137.C.T.H
-				r_121 := loop_137.C.T.T.H
-				for i_135 := lo_134; i_135 < hi; i_135++ {
-					row_130[i_135] += (row_112[i_135] * r_121[i_135])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_130), 16384, loop_137.For)
-		loop_137.Leave(&nbLoop53)
-	} else {
-		for i_131 := range row_130 {
-			row_130[i_131] += (row_112[i_131] * r_121[i_131])
-		}
-	}
-	z_138 := ar.F64(len(tape_12))
 	if tape_8 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if int64(1) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_13)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_139 := z_138[int64(1)*int64(tape_14) : (int64(1)+1)*int64(tape_14)]
-	row_116 = row_116[:len(row_139)]
-	r_121 = r_121[:len(row_139)]
-	if len(row_139) >= 262144 {
-		loop_146 := runtime.EnterLoop(&nbLoop54, runtime.Bind(row_139, runtime.Bind(row_116, runtime.Bind(r_121, runtime.End{}))), len(row_139), 16384)
-		if loop_146.For == nil {
-			loop_146.For = func(lo_143, hi int) {
-				row_139 := loop_146.C.H
-				row_116 := loop_146.C.T.H
-				r_121 := loop_146.C.T.T.H
-				for i_144 := lo_143; i_144 < hi; i_144++ {
-					row_139[i_144] += (row_116[i_144] * r_121[i_144])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_139), 16384, loop_146.For)
-		loop_146.Leave(&nbLoop54)
-	} else {
-		for i_140 := range row_139 {
-			row_139[i_140] += (row_116[i_140] * r_121[i_140])
-		}
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_10)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_147 := z_129[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
-	row_117 = row_117[:len(row_147)]
-	row_120 = row_120[:len(row_147)]
-	if len(row_147) >= 262144 {
-		loop_154 := runtime.EnterLoop(&nbLoop55, runtime.Bind(row_147, runtime.Bind(row_117, runtime.Bind(row_120, runtime.End{}))), len(row_147), 16384)
-		if loop_154.For == nil {
-			loop_154.For = func(lo_151, hi int) {
-				row_147 := loop_154.C.H
-				row_117 := loop_154.C.T.H
-				row_120 := loop_154.C.T.T.H
-				for i_152 := lo_151; i_152 < hi; i_152++ {
-					row_147[i_152] += (row_117[i_152] * row_120[i_152])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_147), 16384, loop_154.For)
-		loop_154.Leave(&nbLoop55)
-	} else {
-		for i_148 := range row_147 {
-			row_147[i_148] += (row_117[i_148] * row_120[i_148])
-		}
 	}
 	if tape_8 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if int64(0) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_13)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_155 := z_138[int64(0)*int64(tape_14) : (int64(0)+1)*int64(tape_14)]
-	row_115 = row_115[:len(row_155)]
-	row_120 = row_120[:len(row_155)]
-	if len(row_155) >= 262144 {
-		loop_162 := runtime.EnterLoop(&nbLoop56, runtime.Bind(row_155, runtime.Bind(row_115, runtime.Bind(row_120, runtime.End{}))), len(row_155), 16384)
-		if loop_162.For == nil {
-			loop_162.For = func(lo_159, hi int) {
-				row_155 := loop_162.C.H
-				row_115 := loop_162.C.T.H
-				row_120 := loop_162.C.T.T.H
-				for i_160 := lo_159; i_160 < hi; i_160++ {
-					row_155[i_160] += (row_115[i_160] * row_120[i_160])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_155), 16384, loop_162.For)
-		loop_162.Leave(&nbLoop56)
-	} else {
-		for i_156 := range row_155 {
-			row_155[i_156] += (row_115[i_156] * row_120[i_156])
-		}
-	}
-	r_163 := ar.F64w(tape_8)
-	row_119 = row_119[:len(r_163)]
-	if len(r_163) >= 262144 {
-		loop_170 := runtime.EnterLoop(&nbLoop57, runtime.Bind(r_163, runtime.Bind(row_119, runtime.End{})), len(r_163), 16384)
-		if loop_170.For == nil {
-			loop_170.For = func(lo_167, hi int) {
-				r_163 := loop_170.C.H
-				row_119 := loop_170.C.T.H
-				for i_168 := lo_167; i_168 < hi; i_168++ {
-					r_163[i_168] = -row_119[i_168]
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_163), 16384, loop_170.For)
-		loop_170.Leave(&nbLoop57)
-	} else {
-		for i_164 := range r_163 {
-			r_163[i_164] = -row_119[i_164]
-		}
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_10)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_171 := z_129[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
-	row_117 = row_117[:len(row_171)]
-	r_163 = r_163[:len(row_171)]
-	if len(row_171) >= 262144 {
-		loop_178 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_171, runtime.Bind(row_117, runtime.Bind(r_163, runtime.End{}))), len(row_171), 16384)
-		if loop_178.For == nil {
-			loop_178.For = func(lo_175, hi int) {
-				row_171 := loop_178.C.H
-				row_117 := loop_178.C.T.H
-				r_163 := loop_178.C.T.T.H
-				for i_176 := lo_175; i_176 < hi; i_176++ {
-					row_171[i_176] += (row_117[i_176] * r_163[i_176])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_171), 16384, loop_178.For)
-		loop_178.Leave(&nbLoop58)
-	} else {
-		for i_172 := range row_171 {
-			row_171[i_172] += (row_117[i_172] * r_163[i_172])
-		}
+	if tape_8 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if tape_8 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if int64(0) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_13)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_179 := z_138[int64(0)*int64(tape_14) : (int64(0)+1)*int64(tape_14)]
-	row_113 = row_113[:len(row_179)]
-	r_163 = r_163[:len(row_179)]
-	if len(row_179) >= 262144 {
-		loop_186 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_179, runtime.Bind(row_113, runtime.Bind(r_163, runtime.End{}))), len(row_179), 16384)
-		if loop_186.For == nil {
-			loop_186.For = func(lo_183, hi int) {
-				row_179 := loop_186.C.H
-				row_113 := loop_186.C.T.H
-				r_163 := loop_186.C.T.T.H
-				for i_184 := lo_183; i_184 < hi; i_184++ {
-					row_179[i_184] += (row_113[i_184] * r_163[i_184])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_179), 16384, loop_186.For)
-		loop_186.Leave(&nbLoop59)
-	} else {
-		for i_180 := range row_179 {
-			row_179[i_180] += (row_113[i_180] * r_163[i_180])
-		}
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_10)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_187 := z_129[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
-	row_114 = row_114[:len(row_187)]
-	row_119 = row_119[:len(row_187)]
-	if len(row_187) >= 262144 {
-		loop_194 := runtime.EnterLoop(&nbLoop60, runtime.Bind(row_187, runtime.Bind(row_114, runtime.Bind(row_119, runtime.End{}))), len(row_187), 16384)
-		if loop_194.For == nil {
-			loop_194.For = func(lo_191, hi int) {
-				row_187 := loop_194.C.H
-				row_114 := loop_194.C.T.H
-				row_119 := loop_194.C.T.T.H
-				for i_192 := lo_191; i_192 < hi; i_192++ {
-					row_187[i_192] += (row_114[i_192] * row_119[i_192])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_187), 16384, loop_194.For)
-		loop_194.Leave(&nbLoop60)
-	} else {
-		for i_188 := range row_187 {
-			row_187[i_188] += (row_114[i_188] * row_119[i_188])
-		}
+	if tape_8 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if tape_8 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if int64(2) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_13)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	rs_124 := tape_11
+	tot_125, err_126 := runtime.MulSize(3, rs_124)
+	if err_126 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_126), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_195 := z_138[int64(2)*int64(tape_14) : (int64(2)+1)*int64(tape_14)]
-	row_116 = row_116[:len(row_195)]
-	row_119 = row_119[:len(row_195)]
-	if len(row_195) >= 262144 {
-		loop_202 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_195, runtime.Bind(row_116, runtime.Bind(row_119, runtime.End{}))), len(row_195), 16384)
-		if loop_202.For == nil {
-			loop_202.For = func(lo_199, hi int) {
-				row_195 := loop_202.C.H
-				row_116 := loop_202.C.T.H
-				row_119 := loop_202.C.T.T.H
-				for i_200 := lo_199; i_200 < hi; i_200++ {
-					row_195[i_200] += (row_116[i_200] * row_119[i_200])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_195), 16384, loop_202.For)
-		loop_202.Leave(&nbLoop61)
-	} else {
-		for i_196 := range row_195 {
-			row_195[i_196] += (row_116[i_196] * row_119[i_196])
-		}
-	}
-	r_203 := ar.F64w(tape_8)
-	row_118 = row_118[:len(r_203)]
-	if len(r_203) >= 262144 {
-		loop_210 := runtime.EnterLoop(&nbLoop62, runtime.Bind(r_203, runtime.Bind(row_118, runtime.End{})), len(r_203), 16384)
-		if loop_210.For == nil {
-			loop_210.For = func(lo_207, hi int) {
-				r_203 := loop_210.C.H
-				row_118 := loop_210.C.T.H
-				for i_208 := lo_207; i_208 < hi; i_208++ {
-					r_203[i_208] = -row_118[i_208]
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_203), 16384, loop_210.For)
-		loop_210.Leave(&nbLoop62)
-	} else {
-		for i_204 := range r_203 {
-			r_203[i_204] = -row_118[i_204]
-		}
+	a_127 := ar.F64w(tot_125)
+	row_128 := a_127[0*rs_124 : 1*rs_124]
+	row_129 := a_127[1*rs_124 : 2*rs_124]
+	row_130 := a_127[2*rs_124 : 3*rs_124]
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if tape_8 != tape_14 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_10)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_211 := z_129[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
-	row_114 = row_114[:len(row_211)]
-	r_203 = r_203[:len(row_211)]
-	if len(row_211) >= 262144 {
-		loop_218 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_211, runtime.Bind(row_114, runtime.Bind(r_203, runtime.End{}))), len(row_211), 16384)
-		if loop_218.For == nil {
-			loop_218.For = func(lo_215, hi int) {
-				row_211 := loop_218.C.H
-				row_114 := loop_218.C.T.H
-				r_203 := loop_218.C.T.T.H
-				for i_216 := lo_215; i_216 < hi; i_216++ {
-					row_211[i_216] += (row_114[i_216] * r_203[i_216])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_211), 16384, loop_218.For)
-		loop_218.Leave(&nbLoop63)
-	} else {
-		for i_212 := range row_211 {
-			row_211[i_212] += (row_114[i_212] * r_203[i_212])
-		}
-	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if int64(2) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_13)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_219 := z_138[int64(2)*int64(tape_14) : (int64(2)+1)*int64(tape_14)]
-	row_115 = row_115[:len(row_219)]
-	r_203 = r_203[:len(row_219)]
-	if len(row_219) >= 262144 {
-		loop_226 := runtime.EnterLoop(&nbLoop64, runtime.Bind(row_219, runtime.Bind(row_115, runtime.Bind(r_203, runtime.End{}))), len(row_219), 16384)
-		if loop_226.For == nil {
-			loop_226.For = func(lo_223, hi int) {
-				row_219 := loop_226.C.H
-				row_115 := loop_226.C.T.H
-				r_203 := loop_226.C.T.T.H
-				for i_224 := lo_223; i_224 < hi; i_224++ {
-					row_219[i_224] += (row_115[i_224] * r_203[i_224])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_219), 16384, loop_226.For)
-		loop_226.Leave(&nbLoop64)
-	} else {
-		for i_220 := range row_219 {
-			row_219[i_220] += (row_115[i_220] * r_203[i_220])
-		}
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if tape_8 != tape_14 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_10)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	row_227 := z_129[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
-	row_112 = row_112[:len(row_227)]
-	row_118 = row_118[:len(row_227)]
-	if len(row_227) >= 262144 {
-		loop_234 := runtime.EnterLoop(&nbLoop65, runtime.Bind(row_227, runtime.Bind(row_112, runtime.Bind(row_118, runtime.End{}))), len(row_227), 16384)
-		if loop_234.For == nil {
-			loop_234.For = func(lo_231, hi int) {
-				row_227 := loop_234.C.H
-				row_112 := loop_234.C.T.H
-				row_118 := loop_234.C.T.T.H
-				for i_232 := lo_231; i_232 < hi; i_232++ {
-					row_227[i_232] += (row_112[i_232] * row_118[i_232])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_227), 16384, loop_234.For)
-		loop_234.Leave(&nbLoop65)
-	} else {
-		for i_228 := range row_227 {
-			row_227[i_228] += (row_112[i_228] * row_118[i_228])
-		}
+	rs_131 := tape_14
+	tot_132, err_133 := runtime.MulSize(3, rs_131)
+	if err_133 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_133), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if int64(1) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_13)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_235 := z_138[int64(1)*int64(tape_14) : (int64(1)+1)*int64(tape_14)]
-	row_113 = row_113[:len(row_235)]
-	row_118 = row_118[:len(row_235)]
-	if len(row_235) >= 262144 {
-		loop_242 := runtime.EnterLoop(&nbLoop66, runtime.Bind(row_235, runtime.Bind(row_113, runtime.Bind(row_118, runtime.End{}))), len(row_235), 16384)
-		if loop_242.For == nil {
-			loop_242.For = func(lo_239, hi int) {
-				row_235 := loop_242.C.H
-				row_113 := loop_242.C.T.H
-				row_118 := loop_242.C.T.T.H
-				for i_240 := lo_239; i_240 < hi; i_240++ {
-					row_235[i_240] += (row_113[i_240] * row_118[i_240])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_235), 16384, loop_242.For)
-		loop_242.Leave(&nbLoop66)
-	} else {
-		for i_236 := range row_235 {
-			row_235[i_236] += (row_113[i_236] * row_118[i_236])
-		}
-	}
-	row_243 := a_89[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
-	}
-	row_244 := z_129[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
-	if tape_11 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_11}))
-	}
-	row_245 := a_89[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
-	}
-	row_246 := z_129[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
-	if tape_11 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_11}))
-	}
-	row_247 := a_89[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
-	}
-	row_248 := z_129[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
-	if tape_11 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_11}))
-	}
-	rs_249 := tape_8
-	tot_250, err_251 := runtime.MulSize(3, rs_249)
-	if err_251 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_251)
-	}
-	a_252 := ar.F64w(tot_250)
-	row_253 := a_252[0*rs_249 : 1*rs_249]
-	row_254 := a_252[1*rs_249 : 2*rs_249]
-	row_255 := a_252[2*rs_249 : 3*rs_249]
-	row_243 = row_243[:tape_8]
-	row_244 = row_244[:tape_8]
-	row_245 = row_245[:tape_8]
-	row_246 = row_246[:tape_8]
-	row_247 = row_247[:tape_8]
-	row_248 = row_248[:tape_8]
-	row_253 = row_253[:tape_8]
-	row_254 = row_254[:tape_8]
-	row_255 = row_255[:tape_8]
+	a_134 := ar.F64w(tot_132)
+	row_135 := a_134[0*rs_131 : 1*rs_131]
+	row_136 := a_134[1*rs_131 : 2*rs_131]
+	row_137 := a_134[2*rs_131 : 3*rs_131]
+	row_120 = row_120[:tape_8]
+	row_119 = row_119[:tape_8]
+	row_118 = row_118[:tape_8]
+	row_115 = row_115[:tape_8]
+	row_113 = row_113[:tape_8]
+	row_116 = row_116[:tape_8]
+	row_128 = row_128[:tape_8]
+	row_129 = row_129[:tape_8]
+	row_130 = row_130[:tape_8]
+	row_112 = row_112[:tape_8]
+	row_114 = row_114[:tape_8]
+	row_117 = row_117[:tape_8]
+	row_135 = row_135[:tape_8]
+	row_136 = row_136[:tape_8]
+	row_137 = row_137[:tape_8]
 	if tape_8 >= 262144 {
-		loop_268 := runtime.EnterLoop(&nbLoop67, runtime.Bind(row_243, runtime.Bind(row_244, runtime.Bind(row_245, runtime.Bind(row_246, runtime.Bind(row_247, runtime.Bind(row_248, runtime.Bind(row_253, runtime.Bind(row_254, runtime.Bind(row_255, runtime.End{}))))))))), tape_8, 16384)
-		if loop_268.For == nil {
-			loop_268.For = func(lo_262, hi int) {
-				row_243 := loop_268.C.H
-				row_244 := loop_268.C.T.H
-				row_245 := loop_268.C.T.T.H
-				row_246 := loop_268.C.T.T.T.H
-				row_247 := loop_268.C.T.T.T.T.H
-				row_248 := loop_268.C.T.T.T.T.T.H
-				row_253 := loop_268.C.T.T.T.T.T.T.H
-				row_254 := loop_268.C.T.T.T.T.T.T.T.H
-				row_255 := loop_268.C.T.T.T.T.T.T.T.T.H
-				for i_263 := lo_262; i_263 < hi; i_263++ {
-					e_265 := (row_243[i_263] + row_244[i_263])
-					e_266 := (row_245[i_263] + row_246[i_263])
-					e_267 := (row_247[i_263] + row_248[i_263])
-					row_253[i_263] = e_265
-					row_254[i_263] = e_266
-					row_255[i_263] = e_267
+		loop_162 := runtime.EnterLoop(&nbLoop40, runtime.Bind(row_120, runtime.Bind(row_119, runtime.Bind(row_118, runtime.Bind(row_115, runtime.Bind(row_113, runtime.Bind(row_116, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_112, runtime.Bind(row_114, runtime.Bind(row_117, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.End{}))))))))))))))), tape_8, 16384)
+		if loop_162.For == nil {
+			loop_162.For = func(lo_150, hi int) {
+				row_120 := loop_162.C.H
+				row_119 := loop_162.C.T.H
+				row_118 := loop_162.C.T.T.H
+				row_115 := loop_162.C.T.T.T.H
+				row_113 := loop_162.C.T.T.T.T.H
+				row_116 := loop_162.C.T.T.T.T.T.H
+				row_128 := loop_162.C.T.T.T.T.T.T.H
+				row_129 := loop_162.C.T.T.T.T.T.T.T.H
+				row_130 := loop_162.C.T.T.T.T.T.T.T.T.H
+				row_112 := loop_162.C.T.T.T.T.T.T.T.T.T.H
+				row_114 := loop_162.C.T.T.T.T.T.T.T.T.T.T.H
+				row_117 := loop_162.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_135 := loop_162.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_136 := loop_162.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_137 := loop_162.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_151 := lo_150; i_151 < hi; i_151++ {
+					e_153 := -row_120[i_151]
+					e_154 := -row_119[i_151]
+					e_155 := -row_118[i_151]
+					e_156 := ((row_115[i_151] * row_120[i_151]) + (row_113[i_151] * e_154))
+					e_157 := ((row_116[i_151] * e_153) + (row_113[i_151] * row_118[i_151]))
+					e_158 := ((row_116[i_151] * row_119[i_151]) + (row_115[i_151] * e_155))
+					row_128[i_151] = e_156
+					row_129[i_151] = e_157
+					row_130[i_151] = e_158
+					e_159 := ((row_112[i_151] * e_153) + (row_114[i_151] * row_119[i_151]))
+					e_160 := ((row_117[i_151] * row_120[i_151]) + (row_114[i_151] * e_155))
+					e_161 := ((row_117[i_151] * e_154) + (row_112[i_151] * row_118[i_151]))
+					row_135[i_151] = e_159
+					row_136[i_151] = e_160
+					row_137[i_151] = e_161
 				}
 			}
 		}
-		runtime.ParallelFor(tape_8, 16384, loop_268.For)
-		loop_268.Leave(&nbLoop67)
+		runtime.ParallelFor(tape_8, 16384, loop_162.For)
+		loop_162.Leave(&nbLoop40)
 	} else {
-		for i_256 := 0; i_256 < tape_8; i_256++ {
-			e_258 := (row_243[i_256] + row_244[i_256])
-			e_259 := (row_245[i_256] + row_246[i_256])
-			e_260 := (row_247[i_256] + row_248[i_256])
-			row_253[i_256] = e_258
-			row_254[i_256] = e_259
-			row_255[i_256] = e_260
+		for i_138 := 0; i_138 < tape_8; i_138++ {
+			e_140 := -row_120[i_138]
+			e_141 := -row_119[i_138]
+			e_142 := -row_118[i_138]
+			e_143 := ((row_115[i_138] * row_120[i_138]) + (row_113[i_138] * e_141))
+			e_144 := ((row_116[i_138] * e_140) + (row_113[i_138] * row_118[i_138]))
+			e_145 := ((row_116[i_138] * row_119[i_138]) + (row_115[i_138] * e_142))
+			row_128[i_138] = e_143
+			row_129[i_138] = e_144
+			row_130[i_138] = e_145
+			e_146 := ((row_112[i_138] * e_140) + (row_114[i_138] * row_119[i_138]))
+			e_147 := ((row_117[i_138] * row_120[i_138]) + (row_114[i_138] * e_142))
+			e_148 := ((row_117[i_138] * e_141) + (row_112[i_138] * row_118[i_138]))
+			row_135[i_138] = e_146
+			row_136[i_138] = e_147
+			row_137[i_138] = e_148
 		}
 	}
-	z_269 := ar.F64(len(tape_15))
-	z_270 := ar.F64(len(tape_20))
-	z_271 := ar.F64(len(tape_25))
-	var rev_272 []float64
-	var rev_273 int
-	var rev_274 int
-	var rev_275 []float64
-	var rev_276 int
-	var rev_277 []float64
-	var rev_278 int
-	var rev_279 []float64
-	var rev_280 int
-	rev_272, rev_273, rev_274, rev_275, rev_276, rev_277, rev_278, rev_279, rev_280 = a_252, 3, tape_8, z_269, tape_16, z_270, tape_21, z_271, tape_26
-	for i_298 := int64(0); i_298 < int64(3); i_298++ {
-		if i_298 < 0 || i_298 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_298, 3))
+	row_163 := a_89[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	row_164 := a_134[int(int64(0))*tape_14 : (int(int64(0))+1)*tape_14]
+	if tape_14 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_14}))
+	}
+	row_165 := a_89[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	row_166 := a_134[int(int64(1))*tape_14 : (int(int64(1))+1)*tape_14]
+	if tape_14 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_14}))
+	}
+	row_167 := a_89[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_168 := a_134[int(int64(2))*tape_14 : (int(int64(2))+1)*tape_14]
+	if tape_14 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_14}))
+	}
+	rs_169 := tape_8
+	tot_170, err_171 := runtime.MulSize(3, rs_169)
+	if err_171 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_171)
+	}
+	a_172 := ar.F64w(tot_170)
+	row_173 := a_172[0*rs_169 : 1*rs_169]
+	row_174 := a_172[1*rs_169 : 2*rs_169]
+	row_175 := a_172[2*rs_169 : 3*rs_169]
+	row_163 = row_163[:tape_8]
+	row_164 = row_164[:tape_8]
+	row_165 = row_165[:tape_8]
+	row_166 = row_166[:tape_8]
+	row_167 = row_167[:tape_8]
+	row_168 = row_168[:tape_8]
+	row_173 = row_173[:tape_8]
+	row_174 = row_174[:tape_8]
+	row_175 = row_175[:tape_8]
+	if tape_8 >= 262144 {
+		loop_188 := runtime.EnterLoop(&nbLoop41, runtime.Bind(row_163, runtime.Bind(row_164, runtime.Bind(row_165, runtime.Bind(row_166, runtime.Bind(row_167, runtime.Bind(row_168, runtime.Bind(row_173, runtime.Bind(row_174, runtime.Bind(row_175, runtime.End{}))))))))), tape_8, 16384)
+		if loop_188.For == nil {
+			loop_188.For = func(lo_182, hi int) {
+				row_163 := loop_188.C.H
+				row_164 := loop_188.C.T.H
+				row_165 := loop_188.C.T.T.H
+				row_166 := loop_188.C.T.T.T.H
+				row_167 := loop_188.C.T.T.T.T.H
+				row_168 := loop_188.C.T.T.T.T.T.H
+				row_173 := loop_188.C.T.T.T.T.T.T.H
+				row_174 := loop_188.C.T.T.T.T.T.T.T.H
+				row_175 := loop_188.C.T.T.T.T.T.T.T.T.H
+				for i_183 := lo_182; i_183 < hi; i_183++ {
+					e_185 := (row_163[i_183] + row_164[i_183])
+					e_186 := (row_165[i_183] + row_166[i_183])
+					e_187 := (row_167[i_183] + row_168[i_183])
+					row_173[i_183] = e_185
+					row_174[i_183] = e_186
+					row_175[i_183] = e_187
+				}
+			}
 		}
-		row_300 := a_64[int(i_298)*tape_8 : (int(i_298)+1)*tape_8]
-		if i_298 < 0 || i_298 >= int64(tape_23) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_298, tape_23))
+		runtime.ParallelFor(tape_8, 16384, loop_188.For)
+		loop_188.Leave(&nbLoop41)
+	} else {
+		for i_176 := 0; i_176 < tape_8; i_176++ {
+			e_178 := (row_163[i_176] + row_164[i_176])
+			e_179 := (row_165[i_176] + row_166[i_176])
+			e_180 := (row_167[i_176] + row_168[i_176])
+			row_173[i_176] = e_178
+			row_174[i_176] = e_179
+			row_175[i_176] = e_180
 		}
-		row_301 := tape_22[int(i_298)*tape_24 : (int(i_298)+1)*tape_24]
+	}
+	z_189 := ar.F64(len(tape_15))
+	z_190 := ar.F64(len(tape_20))
+	z_191 := ar.F64(len(tape_25))
+	var rev_192 []float64
+	var rev_193 int
+	var rev_194 int
+	var rev_195 []float64
+	var rev_196 int
+	var rev_197 []float64
+	var rev_198 int
+	var rev_199 []float64
+	var rev_200 int
+	rev_192, rev_193, rev_194, rev_195, rev_196, rev_197, rev_198, rev_199, rev_200 = a_172, 3, tape_8, z_189, tape_16, z_190, tape_21, z_191, tape_26
+	for i_218 := int64(0); i_218 < int64(3); i_218++ {
+		if i_218 < 0 || i_218 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_218, 3))
+		}
+		row_220 := a_64[int(i_218)*tape_8 : (int(i_218)+1)*tape_8]
+		if i_218 < 0 || i_218 >= int64(tape_23) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_218, tape_23))
+		}
+		row_221 := tape_22[int(i_218)*tape_24 : (int(i_218)+1)*tape_24]
 		if tape_8 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_280 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_280})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+		if rev_200 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_200})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 		}
-		row_301 = row_301[:len(rev_279)]
-		row_300 = row_300[:len(rev_279)]
-		for i_303 := range rev_279 {
-			rev_279[i_303] += (row_301[i_303] * row_300[i_303])
+		row_221 = row_221[:len(rev_199)]
+		row_220 = row_220[:len(rev_199)]
+		for i_223 := range rev_199 {
+			rev_199[i_223] += (row_221[i_223] * row_220[i_223])
 		}
-		if i_298 < 0 || i_298 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_298, tape_18))
+		if i_218 < 0 || i_218 >= int64(tape_18) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_218, tape_18))
 		}
-		row_305 := tape_17[int(i_298)*tape_19 : (int(i_298)+1)*tape_19]
+		row_225 := tape_17[int(i_218)*tape_19 : (int(i_218)+1)*tape_19]
 		if tape_8 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_278 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_278})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+		if rev_198 != tape_19 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_198})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		row_305 = row_305[:len(rev_277)]
-		row_300 = row_300[:len(rev_277)]
-		for i_307 := range rev_277 {
-			rev_277[i_307] += (row_305[i_307] * row_300[i_307])
+		row_225 = row_225[:len(rev_197)]
+		row_220 = row_220[:len(rev_197)]
+		for i_227 := range rev_197 {
+			rev_197[i_227] += (row_225[i_227] * row_220[i_227])
 		}
-		if i_298 < 0 || i_298 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_298, tape_28))
+		if i_218 < 0 || i_218 >= int64(tape_28) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_218, tape_28))
 		}
-		row_309 := tape_27[int(i_298)*tape_29 : (int(i_298)+1)*tape_29]
+		row_229 := tape_27[int(i_218)*tape_29 : (int(i_218)+1)*tape_29]
 		if tape_8 != tape_29 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_276 != tape_29 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_276})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
+		if rev_196 != tape_29 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_196})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 		}
-		row_309 = row_309[:len(rev_275)]
-		row_300 = row_300[:len(rev_275)]
-		for i_311 := range rev_275 {
-			rev_275[i_311] += (row_309[i_311] * row_300[i_311])
+		row_229 = row_229[:len(rev_195)]
+		row_220 = row_220[:len(rev_195)]
+		for i_231 := range rev_195 {
+			rev_195[i_231] += (row_229[i_231] * row_220[i_231])
 		}
 		if tape_8 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if i_298 < 0 || i_298 >= int64(rev_273) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_298, rev_273))
+		if i_218 < 0 || i_218 >= int64(rev_193) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_218, rev_193))
 		}
-		if rev_274 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_274})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_194 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_194})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_313 := rev_272[i_298*int64(rev_274) : (i_298+1)*int64(rev_274)]
-		tape_15 = tape_15[:len(row_313)]
-		row_300 = row_300[:len(row_313)]
-		for i_314 := range row_313 {
-			row_313[i_314] += (tape_15[i_314] * row_300[i_314])
+		row_233 := rev_192[i_218*int64(rev_194) : (i_218+1)*int64(rev_194)]
+		tape_15 = tape_15[:len(row_233)]
+		row_220 = row_220[:len(row_233)]
+		for i_234 := range row_233 {
+			row_233[i_234] += (tape_15[i_234] * row_220[i_234])
 		}
 	}
-	n_316, err_317 := runtime.CheckSize(int64(3))
-	if err_317 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_317)
+	n_236, err_237 := runtime.CheckSize(int64(3))
+	if err_237 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_237)
 	}
-	var a_318 []float64
-	row_319 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_238 []float64
+	row_239 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_320 := tape_26
-	tot_321, err_322 := runtime.MulSize(n_316, rs_320)
-	if err_322 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_322)
+	rs_240 := tape_26
+	tot_241, err_242 := runtime.MulSize(n_236, rs_240)
+	if err_242 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_242)
 	}
-	a_318 = ar.F64w(tot_321)
-	row_323 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_238 = ar.F64w(tot_241)
+	row_243 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_324 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_244 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_325 := a_318[0*rs_320 : 1*rs_320]
-	row_326 := a_318[1*rs_320 : 2*rs_320]
-	row_327 := a_318[2*rs_320 : 3*rs_320]
+	row_245 := a_238[0*rs_240 : 1*rs_240]
+	row_246 := a_238[1*rs_240 : 2*rs_240]
+	row_247 := a_238[2*rs_240 : 3*rs_240]
 	tape_25 = tape_25[:tape_26]
-	row_319 = row_319[:tape_26]
-	row_323 = row_323[:tape_26]
-	row_324 = row_324[:tape_26]
-	row_325 = row_325[:tape_26]
-	row_326 = row_326[:tape_26]
-	row_327 = row_327[:tape_26]
+	row_239 = row_239[:tape_26]
+	row_243 = row_243[:tape_26]
+	row_244 = row_244[:tape_26]
+	row_245 = row_245[:tape_26]
+	row_246 = row_246[:tape_26]
+	row_247 = row_247[:tape_26]
 	if tape_26 >= 262144 {
-		loop_340 := runtime.EnterLoop(&nbLoop68, runtime.Bind(tape_25, runtime.Bind(row_319, runtime.Bind(row_323, runtime.Bind(row_324, runtime.Bind(row_325, runtime.Bind(row_326, runtime.Bind(row_327, runtime.End{}))))))), tape_26, 16384)
-		if loop_340.For == nil {
-			loop_340.For = func(lo_334, hi int) {
-				tape_25 := loop_340.C.H
-				row_319 := loop_340.C.T.H
-				row_323 := loop_340.C.T.T.H
-				row_324 := loop_340.C.T.T.T.H
-				row_325 := loop_340.C.T.T.T.T.H
-				row_326 := loop_340.C.T.T.T.T.T.H
-				row_327 := loop_340.C.T.T.T.T.T.T.H
-				for i_335 := lo_334; i_335 < hi; i_335++ {
-					e_337 := (tape_25[i_335] * row_319[i_335])
-					e_338 := (tape_25[i_335] * row_323[i_335])
-					e_339 := (tape_25[i_335] * row_324[i_335])
-					row_325[i_335] = e_337
-					row_326[i_335] = e_338
-					row_327[i_335] = e_339
+		loop_260 := runtime.EnterLoop(&nbLoop42, runtime.Bind(tape_25, runtime.Bind(row_239, runtime.Bind(row_243, runtime.Bind(row_244, runtime.Bind(row_245, runtime.Bind(row_246, runtime.Bind(row_247, runtime.End{}))))))), tape_26, 16384)
+		if loop_260.For == nil {
+			loop_260.For = func(lo_254, hi int) {
+				tape_25 := loop_260.C.H
+				row_239 := loop_260.C.T.H
+				row_243 := loop_260.C.T.T.H
+				row_244 := loop_260.C.T.T.T.H
+				row_245 := loop_260.C.T.T.T.T.H
+				row_246 := loop_260.C.T.T.T.T.T.H
+				row_247 := loop_260.C.T.T.T.T.T.T.H
+				for i_255 := lo_254; i_255 < hi; i_255++ {
+					e_257 := (tape_25[i_255] * row_239[i_255])
+					e_258 := (tape_25[i_255] * row_243[i_255])
+					e_259 := (tape_25[i_255] * row_244[i_255])
+					row_245[i_255] = e_257
+					row_246[i_255] = e_258
+					row_247[i_255] = e_259
 				}
 			}
 		}
-		runtime.ParallelFor(tape_26, 16384, loop_340.For)
-		loop_340.Leave(&nbLoop68)
+		runtime.ParallelFor(tape_26, 16384, loop_260.For)
+		loop_260.Leave(&nbLoop42)
 	} else {
-		for i_328 := 0; i_328 < tape_26; i_328++ {
-			e_330 := (tape_25[i_328] * row_319[i_328])
-			e_331 := (tape_25[i_328] * row_323[i_328])
-			e_332 := (tape_25[i_328] * row_324[i_328])
-			row_325[i_328] = e_330
-			row_326[i_328] = e_331
-			row_327[i_328] = e_332
+		for i_248 := 0; i_248 < tape_26; i_248++ {
+			e_250 := (tape_25[i_248] * row_239[i_248])
+			e_251 := (tape_25[i_248] * row_243[i_248])
+			e_252 := (tape_25[i_248] * row_244[i_248])
+			row_245[i_248] = e_250
+			row_246[i_248] = e_251
+			row_247[i_248] = e_252
 		}
 	}
-	n_341, err_342 := runtime.CheckSize(int64(3))
-	if err_342 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_342)
+	n_261, err_262 := runtime.CheckSize(int64(3))
+	if err_262 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_262)
 	}
-	var a_343 []float64
-	row_344 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_263 []float64
+	row_264 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_345 := tape_21
-	tot_346, err_347 := runtime.MulSize(n_341, rs_345)
-	if err_347 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_347)
+	rs_265 := tape_21
+	tot_266, err_267 := runtime.MulSize(n_261, rs_265)
+	if err_267 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_267)
 	}
-	a_343 = ar.F64w(tot_346)
-	row_348 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_263 = ar.F64w(tot_266)
+	row_268 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_349 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_269 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_350 := a_343[0*rs_345 : 1*rs_345]
-	row_351 := a_343[1*rs_345 : 2*rs_345]
-	row_352 := a_343[2*rs_345 : 3*rs_345]
+	row_270 := a_263[0*rs_265 : 1*rs_265]
+	row_271 := a_263[1*rs_265 : 2*rs_265]
+	row_272 := a_263[2*rs_265 : 3*rs_265]
 	tape_20 = tape_20[:tape_21]
-	row_344 = row_344[:tape_21]
-	row_348 = row_348[:tape_21]
-	row_349 = row_349[:tape_21]
-	row_350 = row_350[:tape_21]
-	row_351 = row_351[:tape_21]
-	row_352 = row_352[:tape_21]
+	row_264 = row_264[:tape_21]
+	row_268 = row_268[:tape_21]
+	row_269 = row_269[:tape_21]
+	row_270 = row_270[:tape_21]
+	row_271 = row_271[:tape_21]
+	row_272 = row_272[:tape_21]
 	if tape_21 >= 262144 {
-		loop_365 := runtime.EnterLoop(&nbLoop69, runtime.Bind(tape_20, runtime.Bind(row_344, runtime.Bind(row_348, runtime.Bind(row_349, runtime.Bind(row_350, runtime.Bind(row_351, runtime.Bind(row_352, runtime.End{}))))))), tape_21, 16384)
-		if loop_365.For == nil {
-			loop_365.For = func(lo_359, hi int) {
-				tape_20 := loop_365.C.H
-				row_344 := loop_365.C.T.H
-				row_348 := loop_365.C.T.T.H
-				row_349 := loop_365.C.T.T.T.H
-				row_350 := loop_365.C.T.T.T.T.H
-				row_351 := loop_365.C.T.T.T.T.T.H
-				row_352 := loop_365.C.T.T.T.T.T.T.H
-				for i_360 := lo_359; i_360 < hi; i_360++ {
-					e_362 := (tape_20[i_360] * row_344[i_360])
-					e_363 := (tape_20[i_360] * row_348[i_360])
-					e_364 := (tape_20[i_360] * row_349[i_360])
-					row_350[i_360] = e_362
-					row_351[i_360] = e_363
-					row_352[i_360] = e_364
+		loop_285 := runtime.EnterLoop(&nbLoop43, runtime.Bind(tape_20, runtime.Bind(row_264, runtime.Bind(row_268, runtime.Bind(row_269, runtime.Bind(row_270, runtime.Bind(row_271, runtime.Bind(row_272, runtime.End{}))))))), tape_21, 16384)
+		if loop_285.For == nil {
+			loop_285.For = func(lo_279, hi int) {
+				tape_20 := loop_285.C.H
+				row_264 := loop_285.C.T.H
+				row_268 := loop_285.C.T.T.H
+				row_269 := loop_285.C.T.T.T.H
+				row_270 := loop_285.C.T.T.T.T.H
+				row_271 := loop_285.C.T.T.T.T.T.H
+				row_272 := loop_285.C.T.T.T.T.T.T.H
+				for i_280 := lo_279; i_280 < hi; i_280++ {
+					e_282 := (tape_20[i_280] * row_264[i_280])
+					e_283 := (tape_20[i_280] * row_268[i_280])
+					e_284 := (tape_20[i_280] * row_269[i_280])
+					row_270[i_280] = e_282
+					row_271[i_280] = e_283
+					row_272[i_280] = e_284
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_365.For)
-		loop_365.Leave(&nbLoop69)
+		runtime.ParallelFor(tape_21, 16384, loop_285.For)
+		loop_285.Leave(&nbLoop43)
 	} else {
-		for i_353 := 0; i_353 < tape_21; i_353++ {
-			e_355 := (tape_20[i_353] * row_344[i_353])
-			e_356 := (tape_20[i_353] * row_348[i_353])
-			e_357 := (tape_20[i_353] * row_349[i_353])
-			row_350[i_353] = e_355
-			row_351[i_353] = e_356
-			row_352[i_353] = e_357
+		for i_273 := 0; i_273 < tape_21; i_273++ {
+			e_275 := (tape_20[i_273] * row_264[i_273])
+			e_276 := (tape_20[i_273] * row_268[i_273])
+			e_277 := (tape_20[i_273] * row_269[i_273])
+			row_270[i_273] = e_275
+			row_271[i_273] = e_276
+			row_272[i_273] = e_277
 		}
 	}
 	if tape_26 != tape_31 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_31})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_366 := ar.F64w(tape_31)
-	tape_30 = tape_30[:len(r_366)]
-	z_271 = z_271[:len(r_366)]
-	if len(r_366) >= 262144 {
-		loop_373 := runtime.EnterLoop(&nbLoop70, runtime.Bind(r_366, runtime.Bind(tape_30, runtime.Bind(z_271, runtime.End{}))), len(r_366), 16384)
-		if loop_373.For == nil {
-			loop_373.For = func(lo_370, hi int) {
-				r_366 := loop_373.C.H
-				tape_30 := loop_373.C.T.H
-				z_271 := loop_373.C.T.T.H
-				for i_371 := lo_370; i_371 < hi; i_371++ {
-					r_366[i_371] = (tape_30[i_371] * z_271[i_371])
+	r_286 := ar.F64w(tape_31)
+	tape_30 = tape_30[:len(r_286)]
+	z_191 = z_191[:len(r_286)]
+	if len(r_286) >= 262144 {
+		loop_293 := runtime.EnterLoop(&nbLoop44, runtime.Bind(r_286, runtime.Bind(tape_30, runtime.Bind(z_191, runtime.End{}))), len(r_286), 16384)
+		if loop_293.For == nil {
+			loop_293.For = func(lo_290, hi int) {
+				r_286 := loop_293.C.H
+				tape_30 := loop_293.C.T.H
+				z_191 := loop_293.C.T.T.H
+				for i_291 := lo_290; i_291 < hi; i_291++ {
+					r_286[i_291] = (tape_30[i_291] * z_191[i_291])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_366), 16384, loop_373.For)
-		loop_373.Leave(&nbLoop70)
+		runtime.ParallelFor(len(r_286), 16384, loop_293.For)
+		loop_293.Leave(&nbLoop44)
 	} else {
-		for i_367 := range r_366 {
-			r_366[i_367] = (tape_30[i_367] * z_271[i_367])
+		for i_287 := range r_286 {
+			r_286[i_287] = (tape_30[i_287] * z_191[i_287])
 		}
 	}
 	if tape_26 != tape_33 {
@@ -11726,910 +11034,483 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_16 != tape_33 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 	}
-	tape_32 = tape_32[:len(z_269)]
-	z_271 = z_271[:len(z_269)]
-	if len(z_269) >= 262144 {
-		loop_381 := runtime.EnterLoop(&nbLoop71, runtime.Bind(z_269, runtime.Bind(tape_32, runtime.Bind(z_271, runtime.End{}))), len(z_269), 16384)
-		if loop_381.For == nil {
-			loop_381.For = func(lo_378, hi int) {
-				z_269 := loop_381.C.H
-				tape_32 := loop_381.C.T.H
-				z_271 := loop_381.C.T.T.H
-				for i_379 := lo_378; i_379 < hi; i_379++ {
-					z_269[i_379] += (-(tape_32[i_379] * z_271[i_379]))
+	tape_32 = tape_32[:len(z_189)]
+	z_191 = z_191[:len(z_189)]
+	if len(z_189) >= 262144 {
+		loop_301 := runtime.EnterLoop(&nbLoop45, runtime.Bind(z_189, runtime.Bind(tape_32, runtime.Bind(z_191, runtime.End{}))), len(z_189), 16384)
+		if loop_301.For == nil {
+			loop_301.For = func(lo_298, hi int) {
+				z_189 := loop_301.C.H
+				tape_32 := loop_301.C.T.H
+				z_191 := loop_301.C.T.T.H
+				for i_299 := lo_298; i_299 < hi; i_299++ {
+					z_189[i_299] += (-(tape_32[i_299] * z_191[i_299]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(z_269), 16384, loop_381.For)
-		loop_381.Leave(&nbLoop71)
+		runtime.ParallelFor(len(z_189), 16384, loop_301.For)
+		loop_301.Leave(&nbLoop45)
 	} else {
-		for i_375 := range z_269 {
-			z_269[i_375] += (-(tape_32[i_375] * z_271[i_375]))
+		for i_295 := range z_189 {
+			z_189[i_295] += (-(tape_32[i_295] * z_191[i_295]))
 		}
 	}
 	if int64(2) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:52", runtime.CheckIndex(int64(2), tape_23))
 	}
-	row_382 := tape_22[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
+	row_302 := tape_22[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_383 := a_252[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
-	row_382 = row_382[:len(row_383)]
-	r_366 = r_366[:len(row_383)]
-	if len(row_383) >= 262144 {
-		loop_390 := runtime.EnterLoop(&nbLoop72, runtime.Bind(row_383, runtime.Bind(row_382, runtime.Bind(r_366, runtime.End{}))), len(row_383), 16384)
-		if loop_390.For == nil {
-			loop_390.For = func(lo_387, hi int) {
-				row_383 := loop_390.C.H
-				row_382 := loop_390.C.T.H
-				r_366 := loop_390.C.T.T.H
-				for i_388 := lo_387; i_388 < hi; i_388++ {
-					row_383[i_388] += (row_382[i_388] * r_366[i_388])
+	row_303 := a_172[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	row_302 = row_302[:len(row_303)]
+	r_286 = r_286[:len(row_303)]
+	if len(row_303) >= 262144 {
+		loop_310 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_303, runtime.Bind(row_302, runtime.Bind(r_286, runtime.End{}))), len(row_303), 16384)
+		if loop_310.For == nil {
+			loop_310.For = func(lo_307, hi int) {
+				row_303 := loop_310.C.H
+				row_302 := loop_310.C.T.H
+				r_286 := loop_310.C.T.T.H
+				for i_308 := lo_307; i_308 < hi; i_308++ {
+					row_303[i_308] += (row_302[i_308] * r_286[i_308])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_383), 16384, loop_390.For)
-		loop_390.Leave(&nbLoop72)
+		runtime.ParallelFor(len(row_303), 16384, loop_310.For)
+		loop_310.Leave(&nbLoop46)
 	} else {
-		for i_384 := range row_383 {
-			row_383[i_384] += (row_382[i_384] * r_366[i_384])
+		for i_304 := range row_303 {
+			row_303[i_304] += (row_302[i_304] * r_286[i_304])
 		}
 	}
 	if int64(2) >= int64(tape_28) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), tape_28))
 	}
-	row_391 := tape_27[int(int64(2))*tape_29 : (int(int64(2))+1)*tape_29]
+	row_311 := tape_27[int(int64(2))*tape_29 : (int(int64(2))+1)*tape_29]
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_392 := a_318[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
-	row_391 = row_391[:len(row_392)]
-	r_366 = r_366[:len(row_392)]
-	if len(row_392) >= 262144 {
-		loop_399 := runtime.EnterLoop(&nbLoop73, runtime.Bind(row_392, runtime.Bind(row_391, runtime.Bind(r_366, runtime.End{}))), len(row_392), 16384)
-		if loop_399.For == nil {
-			loop_399.For = func(lo_396, hi int) {
-				row_392 := loop_399.C.H
-				row_391 := loop_399.C.T.H
-				r_366 := loop_399.C.T.T.H
-				for i_397 := lo_396; i_397 < hi; i_397++ {
-					row_392[i_397] += (row_391[i_397] * r_366[i_397])
+	row_312 := a_238[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
+	row_311 = row_311[:len(row_312)]
+	r_286 = r_286[:len(row_312)]
+	if len(row_312) >= 262144 {
+		loop_319 := runtime.EnterLoop(&nbLoop47, runtime.Bind(row_312, runtime.Bind(row_311, runtime.Bind(r_286, runtime.End{}))), len(row_312), 16384)
+		if loop_319.For == nil {
+			loop_319.For = func(lo_316, hi int) {
+				row_312 := loop_319.C.H
+				row_311 := loop_319.C.T.H
+				r_286 := loop_319.C.T.T.H
+				for i_317 := lo_316; i_317 < hi; i_317++ {
+					row_312[i_317] += (row_311[i_317] * r_286[i_317])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_392), 16384, loop_399.For)
-		loop_399.Leave(&nbLoop73)
+		runtime.ParallelFor(len(row_312), 16384, loop_319.For)
+		loop_319.Leave(&nbLoop47)
 	} else {
-		for i_393 := range row_392 {
-			row_392[i_393] += (row_391[i_393] * r_366[i_393])
+		for i_313 := range row_312 {
+			row_312[i_313] += (row_311[i_313] * r_286[i_313])
 		}
 	}
 	if int64(1) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:35", runtime.CheckIndex(int64(1), tape_23))
 	}
-	row_400 := tape_22[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
+	row_320 := tape_22[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_401 := a_252[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	row_400 = row_400[:len(row_401)]
-	r_366 = r_366[:len(row_401)]
-	if len(row_401) >= 262144 {
-		loop_408 := runtime.EnterLoop(&nbLoop74, runtime.Bind(row_401, runtime.Bind(row_400, runtime.Bind(r_366, runtime.End{}))), len(row_401), 16384)
-		if loop_408.For == nil {
-			loop_408.For = func(lo_405, hi int) {
-				row_401 := loop_408.C.H
-				row_400 := loop_408.C.T.H
-				r_366 := loop_408.C.T.T.H
-				for i_406 := lo_405; i_406 < hi; i_406++ {
-					row_401[i_406] += (row_400[i_406] * r_366[i_406])
+	row_321 := a_172[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	row_320 = row_320[:len(row_321)]
+	r_286 = r_286[:len(row_321)]
+	if len(row_321) >= 262144 {
+		loop_328 := runtime.EnterLoop(&nbLoop48, runtime.Bind(row_321, runtime.Bind(row_320, runtime.Bind(r_286, runtime.End{}))), len(row_321), 16384)
+		if loop_328.For == nil {
+			loop_328.For = func(lo_325, hi int) {
+				row_321 := loop_328.C.H
+				row_320 := loop_328.C.T.H
+				r_286 := loop_328.C.T.T.H
+				for i_326 := lo_325; i_326 < hi; i_326++ {
+					row_321[i_326] += (row_320[i_326] * r_286[i_326])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_401), 16384, loop_408.For)
-		loop_408.Leave(&nbLoop74)
+		runtime.ParallelFor(len(row_321), 16384, loop_328.For)
+		loop_328.Leave(&nbLoop48)
 	} else {
-		for i_402 := range row_401 {
-			row_401[i_402] += (row_400[i_402] * r_366[i_402])
+		for i_322 := range row_321 {
+			row_321[i_322] += (row_320[i_322] * r_286[i_322])
 		}
 	}
 	if int64(1) >= int64(tape_28) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), tape_28))
 	}
-	row_409 := tape_27[int(int64(1))*tape_29 : (int(int64(1))+1)*tape_29]
+	row_329 := tape_27[int(int64(1))*tape_29 : (int(int64(1))+1)*tape_29]
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_410 := a_318[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
-	row_409 = row_409[:len(row_410)]
-	r_366 = r_366[:len(row_410)]
-	if len(row_410) >= 262144 {
-		loop_417 := runtime.EnterLoop(&nbLoop75, runtime.Bind(row_410, runtime.Bind(row_409, runtime.Bind(r_366, runtime.End{}))), len(row_410), 16384)
-		if loop_417.For == nil {
-			loop_417.For = func(lo_414, hi int) {
-				row_410 := loop_417.C.H
-				row_409 := loop_417.C.T.H
-				r_366 := loop_417.C.T.T.H
-				for i_415 := lo_414; i_415 < hi; i_415++ {
-					row_410[i_415] += (row_409[i_415] * r_366[i_415])
+	row_330 := a_238[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
+	row_329 = row_329[:len(row_330)]
+	r_286 = r_286[:len(row_330)]
+	if len(row_330) >= 262144 {
+		loop_337 := runtime.EnterLoop(&nbLoop49, runtime.Bind(row_330, runtime.Bind(row_329, runtime.Bind(r_286, runtime.End{}))), len(row_330), 16384)
+		if loop_337.For == nil {
+			loop_337.For = func(lo_334, hi int) {
+				row_330 := loop_337.C.H
+				row_329 := loop_337.C.T.H
+				r_286 := loop_337.C.T.T.H
+				for i_335 := lo_334; i_335 < hi; i_335++ {
+					row_330[i_335] += (row_329[i_335] * r_286[i_335])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_410), 16384, loop_417.For)
-		loop_417.Leave(&nbLoop75)
+		runtime.ParallelFor(len(row_330), 16384, loop_337.For)
+		loop_337.Leave(&nbLoop49)
 	} else {
-		for i_411 := range row_410 {
-			row_410[i_411] += (row_409[i_411] * r_366[i_411])
+		for i_331 := range row_330 {
+			row_330[i_331] += (row_329[i_331] * r_286[i_331])
 		}
 	}
 	if int64(0) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:18", runtime.CheckIndex(int64(0), tape_23))
 	}
-	row_418 := tape_22[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
+	row_338 := tape_22[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_419 := a_252[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	row_418 = row_418[:len(row_419)]
-	r_366 = r_366[:len(row_419)]
-	if len(row_419) >= 262144 {
-		loop_426 := runtime.EnterLoop(&nbLoop76, runtime.Bind(row_419, runtime.Bind(row_418, runtime.Bind(r_366, runtime.End{}))), len(row_419), 16384)
-		if loop_426.For == nil {
-			loop_426.For = func(lo_423, hi int) {
-				row_419 := loop_426.C.H
-				row_418 := loop_426.C.T.H
-				r_366 := loop_426.C.T.T.H
-				for i_424 := lo_423; i_424 < hi; i_424++ {
-					row_419[i_424] += (row_418[i_424] * r_366[i_424])
+	row_339 := a_172[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	row_338 = row_338[:len(row_339)]
+	r_286 = r_286[:len(row_339)]
+	if len(row_339) >= 262144 {
+		loop_346 := runtime.EnterLoop(&nbLoop50, runtime.Bind(row_339, runtime.Bind(row_338, runtime.Bind(r_286, runtime.End{}))), len(row_339), 16384)
+		if loop_346.For == nil {
+			loop_346.For = func(lo_343, hi int) {
+				row_339 := loop_346.C.H
+				row_338 := loop_346.C.T.H
+				r_286 := loop_346.C.T.T.H
+				for i_344 := lo_343; i_344 < hi; i_344++ {
+					row_339[i_344] += (row_338[i_344] * r_286[i_344])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_419), 16384, loop_426.For)
-		loop_426.Leave(&nbLoop76)
+		runtime.ParallelFor(len(row_339), 16384, loop_346.For)
+		loop_346.Leave(&nbLoop50)
 	} else {
-		for i_420 := range row_419 {
-			row_419[i_420] += (row_418[i_420] * r_366[i_420])
+		for i_340 := range row_339 {
+			row_339[i_340] += (row_338[i_340] * r_286[i_340])
 		}
 	}
 	if int64(0) >= int64(tape_28) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), tape_28))
 	}
-	row_427 := tape_27[int(int64(0))*tape_29 : (int(int64(0))+1)*tape_29]
+	row_347 := tape_27[int(int64(0))*tape_29 : (int(int64(0))+1)*tape_29]
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_428 := a_318[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
-	row_427 = row_427[:len(row_428)]
-	r_366 = r_366[:len(row_428)]
-	if len(row_428) >= 262144 {
-		loop_435 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_428, runtime.Bind(row_427, runtime.Bind(r_366, runtime.End{}))), len(row_428), 16384)
-		if loop_435.For == nil {
-			loop_435.For = func(lo_432, hi int) {
-				row_428 := loop_435.C.H
-				row_427 := loop_435.C.T.H
-				r_366 := loop_435.C.T.T.H
-				for i_433 := lo_432; i_433 < hi; i_433++ {
-					row_428[i_433] += (row_427[i_433] * r_366[i_433])
+	row_348 := a_238[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_347 = row_347[:len(row_348)]
+	r_286 = r_286[:len(row_348)]
+	if len(row_348) >= 262144 {
+		loop_355 := runtime.EnterLoop(&nbLoop51, runtime.Bind(row_348, runtime.Bind(row_347, runtime.Bind(r_286, runtime.End{}))), len(row_348), 16384)
+		if loop_355.For == nil {
+			loop_355.For = func(lo_352, hi int) {
+				row_348 := loop_355.C.H
+				row_347 := loop_355.C.T.H
+				r_286 := loop_355.C.T.T.H
+				for i_353 := lo_352; i_353 < hi; i_353++ {
+					row_348[i_353] += (row_347[i_353] * r_286[i_353])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_428), 16384, loop_435.For)
-		loop_435.Leave(&nbLoop77)
+		runtime.ParallelFor(len(row_348), 16384, loop_355.For)
+		loop_355.Leave(&nbLoop51)
 	} else {
-		for i_429 := range row_428 {
-			row_428[i_429] += (row_427[i_429] * r_366[i_429])
+		for i_349 := range row_348 {
+			row_348[i_349] += (row_347[i_349] * r_286[i_349])
 		}
 	}
 	if int64(1) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_436 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
+	row_356 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
 	if int64(2) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_437 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
+	row_357 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
 	if int64(2) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_438 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
+	row_358 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
 	if int64(1) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_439 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
+	row_359 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
 	if int64(0) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_440 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
+	row_360 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
 	if int64(0) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_441 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
-	row_442 := a_343[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
-	row_443 := a_343[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
-	row_444 := a_343[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
-	r_445 := ar.F64w(tape_21)
-	row_444 = row_444[:len(r_445)]
-	if len(r_445) >= 262144 {
-		loop_452 := runtime.EnterLoop(&nbLoop78, runtime.Bind(r_445, runtime.Bind(row_444, runtime.End{})), len(r_445), 16384)
-		if loop_452.For == nil {
-			loop_452.For = func(lo_449, hi int) {
-				r_445 := loop_452.C.H
-				row_444 := loop_452.C.T.H
-				for i_450 := lo_449; i_450 < hi; i_450++ {
-					r_445[i_450] = -row_444[i_450]
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_445), 16384, loop_452.For)
-		loop_452.Leave(&nbLoop78)
-	} else {
-		for i_446 := range r_445 {
-			r_445[i_446] = -row_444[i_446]
-		}
-	}
-	z_453 := ar.F64(len(tape_34))
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if int64(0) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_454 := z_453[int64(0)*int64(tape_36) : (int64(0)+1)*int64(tape_36)]
-	row_436 = row_436[:len(row_454)]
-	r_445 = r_445[:len(row_454)]
-	if len(row_454) >= 262144 {
-		loop_461 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_454, runtime.Bind(row_436, runtime.Bind(r_445, runtime.End{}))), len(row_454), 16384)
-		if loop_461.For == nil {
-			loop_461.For = func(lo_458, hi int) {
-				row_454 := loop_461.C.H
-				row_436 := loop_461.C.T.H
-				r_445 := loop_461.C.T.T.H
-				for i_459 := lo_458; i_459 < hi; i_459++ {
-					row_454[i_459] += (row_436[i_459] * r_445[i_459])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_454), 16384, loop_461.For)
-		loop_461.Leave(&nbLoop79)
-	} else {
-		for i_455 := range row_454 {
-			row_454[i_455] += (row_436[i_455] * r_445[i_455])
-		}
-	}
-	z_462 := ar.F64(len(tape_37))
+	row_361 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
+	row_362 := a_263[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
+	row_363 := a_263[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
+	row_364 := a_263[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if int64(1) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_463 := z_462[int64(1)*int64(tape_39) : (int64(1)+1)*int64(tape_39)]
-	row_440 = row_440[:len(row_463)]
-	r_445 = r_445[:len(row_463)]
-	if len(row_463) >= 262144 {
-		loop_470 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_463, runtime.Bind(row_440, runtime.Bind(r_445, runtime.End{}))), len(row_463), 16384)
-		if loop_470.For == nil {
-			loop_470.For = func(lo_467, hi int) {
-				row_463 := loop_470.C.H
-				row_440 := loop_470.C.T.H
-				r_445 := loop_470.C.T.T.H
-				for i_468 := lo_467; i_468 < hi; i_468++ {
-					row_463[i_468] += (row_440[i_468] * r_445[i_468])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_463), 16384, loop_470.For)
-		loop_470.Leave(&nbLoop80)
-	} else {
-		for i_464 := range row_463 {
-			row_463[i_464] += (row_440[i_464] * r_445[i_464])
-		}
-	}
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if int64(1) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_471 := z_453[int64(1)*int64(tape_36) : (int64(1)+1)*int64(tape_36)]
-	row_441 = row_441[:len(row_471)]
-	row_444 = row_444[:len(row_471)]
-	if len(row_471) >= 262144 {
-		loop_478 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_471, runtime.Bind(row_441, runtime.Bind(row_444, runtime.End{}))), len(row_471), 16384)
-		if loop_478.For == nil {
-			loop_478.For = func(lo_475, hi int) {
-				row_471 := loop_478.C.H
-				row_441 := loop_478.C.T.H
-				row_444 := loop_478.C.T.T.H
-				for i_476 := lo_475; i_476 < hi; i_476++ {
-					row_471[i_476] += (row_441[i_476] * row_444[i_476])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_471), 16384, loop_478.For)
-		loop_478.Leave(&nbLoop81)
-	} else {
-		for i_472 := range row_471 {
-			row_471[i_472] += (row_441[i_472] * row_444[i_472])
-		}
 	}
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	if int64(0) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_479 := z_462[int64(0)*int64(tape_39) : (int64(0)+1)*int64(tape_39)]
-	row_439 = row_439[:len(row_479)]
-	row_444 = row_444[:len(row_479)]
-	if len(row_479) >= 262144 {
-		loop_486 := runtime.EnterLoop(&nbLoop82, runtime.Bind(row_479, runtime.Bind(row_439, runtime.Bind(row_444, runtime.End{}))), len(row_479), 16384)
-		if loop_486.For == nil {
-			loop_486.For = func(lo_483, hi int) {
-				row_479 := loop_486.C.H
-				row_439 := loop_486.C.T.H
-				row_444 := loop_486.C.T.T.H
-				for i_484 := lo_483; i_484 < hi; i_484++ {
-					row_479[i_484] += (row_439[i_484] * row_444[i_484])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_479), 16384, loop_486.For)
-		loop_486.Leave(&nbLoop82)
-	} else {
-		for i_480 := range row_479 {
-			row_479[i_480] += (row_439[i_480] * row_444[i_480])
-		}
-	}
-	r_487 := ar.F64w(tape_21)
-	row_443 = row_443[:len(r_487)]
-	if len(r_487) >= 262144 {
-		loop_494 := runtime.EnterLoop(&nbLoop83, runtime.Bind(r_487, runtime.Bind(row_443, runtime.End{})), len(r_487), 16384)
-		if loop_494.For == nil {
-			loop_494.For = func(lo_491, hi int) {
-				r_487 := loop_494.C.H
-				row_443 := loop_494.C.T.H
-				for i_492 := lo_491; i_492 < hi; i_492++ {
-					r_487[i_492] = -row_443[i_492]
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_487), 16384, loop_494.For)
-		loop_494.Leave(&nbLoop83)
-	} else {
-		for i_488 := range r_487 {
-			r_487[i_488] = -row_443[i_488]
-		}
-	}
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if int64(2) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_495 := z_453[int64(2)*int64(tape_36) : (int64(2)+1)*int64(tape_36)]
-	row_441 = row_441[:len(row_495)]
-	r_487 = r_487[:len(row_495)]
-	if len(row_495) >= 262144 {
-		loop_502 := runtime.EnterLoop(&nbLoop84, runtime.Bind(row_495, runtime.Bind(row_441, runtime.Bind(r_487, runtime.End{}))), len(row_495), 16384)
-		if loop_502.For == nil {
-			loop_502.For = func(lo_499, hi int) {
-				row_495 := loop_502.C.H
-				row_441 := loop_502.C.T.H
-				r_487 := loop_502.C.T.T.H
-				for i_500 := lo_499; i_500 < hi; i_500++ {
-					row_495[i_500] += (row_441[i_500] * r_487[i_500])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_495), 16384, loop_502.For)
-		loop_502.Leave(&nbLoop84)
-	} else {
-		for i_496 := range row_495 {
-			row_495[i_496] += (row_441[i_496] * r_487[i_496])
-		}
+	if tape_21 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	if int64(0) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_503 := z_462[int64(0)*int64(tape_39) : (int64(0)+1)*int64(tape_39)]
-	row_437 = row_437[:len(row_503)]
-	r_487 = r_487[:len(row_503)]
-	if len(row_503) >= 262144 {
-		loop_510 := runtime.EnterLoop(&nbLoop85, runtime.Bind(row_503, runtime.Bind(row_437, runtime.Bind(r_487, runtime.End{}))), len(row_503), 16384)
-		if loop_510.For == nil {
-			loop_510.For = func(lo_507, hi int) {
-				row_503 := loop_510.C.H
-				row_437 := loop_510.C.T.H
-				r_487 := loop_510.C.T.T.H
-				for i_508 := lo_507; i_508 < hi; i_508++ {
-					row_503[i_508] += (row_437[i_508] * r_487[i_508])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_503), 16384, loop_510.For)
-		loop_510.Leave(&nbLoop85)
-	} else {
-		for i_504 := range row_503 {
-			row_503[i_504] += (row_437[i_504] * r_487[i_504])
-		}
-	}
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if int64(0) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_511 := z_453[int64(0)*int64(tape_36) : (int64(0)+1)*int64(tape_36)]
-	row_438 = row_438[:len(row_511)]
-	row_443 = row_443[:len(row_511)]
-	if len(row_511) >= 262144 {
-		loop_518 := runtime.EnterLoop(&nbLoop86, runtime.Bind(row_511, runtime.Bind(row_438, runtime.Bind(row_443, runtime.End{}))), len(row_511), 16384)
-		if loop_518.For == nil {
-			loop_518.For = func(lo_515, hi int) {
-				row_511 := loop_518.C.H
-				row_438 := loop_518.C.T.H
-				row_443 := loop_518.C.T.T.H
-				for i_516 := lo_515; i_516 < hi; i_516++ {
-					row_511[i_516] += (row_438[i_516] * row_443[i_516])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_511), 16384, loop_518.For)
-		loop_518.Leave(&nbLoop86)
-	} else {
-		for i_512 := range row_511 {
-			row_511[i_512] += (row_438[i_512] * row_443[i_512])
-		}
+	if tape_21 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	if int64(2) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	rs_368 := tape_36
+	tot_369, err_370 := runtime.MulSize(3, rs_368)
+	if err_370 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_370), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_519 := z_462[int64(2)*int64(tape_39) : (int64(2)+1)*int64(tape_39)]
-	row_440 = row_440[:len(row_519)]
-	row_443 = row_443[:len(row_519)]
-	if len(row_519) >= 262144 {
-		loop_526 := runtime.EnterLoop(&nbLoop87, runtime.Bind(row_519, runtime.Bind(row_440, runtime.Bind(row_443, runtime.End{}))), len(row_519), 16384)
-		if loop_526.For == nil {
-			loop_526.For = func(lo_523, hi int) {
-				row_519 := loop_526.C.H
-				row_440 := loop_526.C.T.H
-				row_443 := loop_526.C.T.T.H
-				for i_524 := lo_523; i_524 < hi; i_524++ {
-					row_519[i_524] += (row_440[i_524] * row_443[i_524])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_519), 16384, loop_526.For)
-		loop_526.Leave(&nbLoop87)
-	} else {
-		for i_520 := range row_519 {
-			row_519[i_520] += (row_440[i_520] * row_443[i_520])
-		}
-	}
-	r_527 := ar.F64w(tape_21)
-	row_442 = row_442[:len(r_527)]
-	if len(r_527) >= 262144 {
-		loop_534 := runtime.EnterLoop(&nbLoop88, runtime.Bind(r_527, runtime.Bind(row_442, runtime.End{})), len(r_527), 16384)
-		if loop_534.For == nil {
-			loop_534.For = func(lo_531, hi int) {
-				r_527 := loop_534.C.H
-				row_442 := loop_534.C.T.H
-				for i_532 := lo_531; i_532 < hi; i_532++ {
-					r_527[i_532] = -row_442[i_532]
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_527), 16384, loop_534.For)
-		loop_534.Leave(&nbLoop88)
-	} else {
-		for i_528 := range r_527 {
-			r_527[i_528] = -row_442[i_528]
-		}
+	a_371 := ar.F64w(tot_369)
+	row_372 := a_371[0*rs_368 : 1*rs_368]
+	row_373 := a_371[1*rs_368 : 2*rs_368]
+	row_374 := a_371[2*rs_368 : 3*rs_368]
+	if tape_21 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	if int64(1) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_535 := z_453[int64(1)*int64(tape_36) : (int64(1)+1)*int64(tape_36)]
-	row_438 = row_438[:len(row_535)]
-	r_527 = r_527[:len(row_535)]
-	if len(row_535) >= 262144 {
-		loop_542 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_535, runtime.Bind(row_438, runtime.Bind(r_527, runtime.End{}))), len(row_535), 16384)
-		if loop_542.For == nil {
-			loop_542.For = func(lo_539, hi int) {
-				row_535 := loop_542.C.H
-				row_438 := loop_542.C.T.H
-				r_527 := loop_542.C.T.T.H
-				for i_540 := lo_539; i_540 < hi; i_540++ {
-					row_535[i_540] += (row_438[i_540] * r_527[i_540])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_535), 16384, loop_542.For)
-		loop_542.Leave(&nbLoop89)
-	} else {
-		for i_536 := range row_535 {
-			row_535[i_536] += (row_438[i_536] * r_527[i_536])
-		}
-	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if int64(2) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_543 := z_462[int64(2)*int64(tape_39) : (int64(2)+1)*int64(tape_39)]
-	row_439 = row_439[:len(row_543)]
-	r_527 = r_527[:len(row_543)]
-	if len(row_543) >= 262144 {
-		loop_550 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_543, runtime.Bind(row_439, runtime.Bind(r_527, runtime.End{}))), len(row_543), 16384)
-		if loop_550.For == nil {
-			loop_550.For = func(lo_547, hi int) {
-				row_543 := loop_550.C.H
-				row_439 := loop_550.C.T.H
-				r_527 := loop_550.C.T.T.H
-				for i_548 := lo_547; i_548 < hi; i_548++ {
-					row_543[i_548] += (row_439[i_548] * r_527[i_548])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_543), 16384, loop_550.For)
-		loop_550.Leave(&nbLoop90)
-	} else {
-		for i_544 := range row_543 {
-			row_543[i_544] += (row_439[i_544] * r_527[i_544])
-		}
+	if tape_21 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	if int64(2) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_21 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_21 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_551 := z_453[int64(2)*int64(tape_36) : (int64(2)+1)*int64(tape_36)]
-	row_436 = row_436[:len(row_551)]
-	row_442 = row_442[:len(row_551)]
-	if len(row_551) >= 262144 {
-		loop_558 := runtime.EnterLoop(&nbLoop91, runtime.Bind(row_551, runtime.Bind(row_436, runtime.Bind(row_442, runtime.End{}))), len(row_551), 16384)
-		if loop_558.For == nil {
-			loop_558.For = func(lo_555, hi int) {
-				row_551 := loop_558.C.H
-				row_436 := loop_558.C.T.H
-				row_442 := loop_558.C.T.T.H
-				for i_556 := lo_555; i_556 < hi; i_556++ {
-					row_551[i_556] += (row_436[i_556] * row_442[i_556])
+	rs_375 := tape_39
+	tot_376, err_377 := runtime.MulSize(3, rs_375)
+	if err_377 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_377), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	a_378 := ar.F64w(tot_376)
+	row_379 := a_378[0*rs_375 : 1*rs_375]
+	row_380 := a_378[1*rs_375 : 2*rs_375]
+	row_381 := a_378[2*rs_375 : 3*rs_375]
+	row_364 = row_364[:tape_21]
+	row_363 = row_363[:tape_21]
+	row_362 = row_362[:tape_21]
+	row_359 = row_359[:tape_21]
+	row_357 = row_357[:tape_21]
+	row_360 = row_360[:tape_21]
+	row_372 = row_372[:tape_21]
+	row_373 = row_373[:tape_21]
+	row_374 = row_374[:tape_21]
+	row_356 = row_356[:tape_21]
+	row_358 = row_358[:tape_21]
+	row_361 = row_361[:tape_21]
+	row_379 = row_379[:tape_21]
+	row_380 = row_380[:tape_21]
+	row_381 = row_381[:tape_21]
+	if tape_21 >= 262144 {
+		loop_406 := runtime.EnterLoop(&nbLoop52, runtime.Bind(row_364, runtime.Bind(row_363, runtime.Bind(row_362, runtime.Bind(row_359, runtime.Bind(row_357, runtime.Bind(row_360, runtime.Bind(row_372, runtime.Bind(row_373, runtime.Bind(row_374, runtime.Bind(row_356, runtime.Bind(row_358, runtime.Bind(row_361, runtime.Bind(row_379, runtime.Bind(row_380, runtime.Bind(row_381, runtime.End{}))))))))))))))), tape_21, 16384)
+		if loop_406.For == nil {
+			loop_406.For = func(lo_394, hi int) {
+				row_364 := loop_406.C.H
+				row_363 := loop_406.C.T.H
+				row_362 := loop_406.C.T.T.H
+				row_359 := loop_406.C.T.T.T.H
+				row_357 := loop_406.C.T.T.T.T.H
+				row_360 := loop_406.C.T.T.T.T.T.H
+				row_372 := loop_406.C.T.T.T.T.T.T.H
+				row_373 := loop_406.C.T.T.T.T.T.T.T.H
+				row_374 := loop_406.C.T.T.T.T.T.T.T.T.H
+				row_356 := loop_406.C.T.T.T.T.T.T.T.T.T.H
+				row_358 := loop_406.C.T.T.T.T.T.T.T.T.T.T.H
+				row_361 := loop_406.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_379 := loop_406.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_380 := loop_406.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_381 := loop_406.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_395 := lo_394; i_395 < hi; i_395++ {
+					e_397 := -row_364[i_395]
+					e_398 := -row_363[i_395]
+					e_399 := -row_362[i_395]
+					e_400 := ((row_359[i_395] * row_364[i_395]) + (row_357[i_395] * e_398))
+					e_401 := ((row_360[i_395] * e_397) + (row_357[i_395] * row_362[i_395]))
+					e_402 := ((row_360[i_395] * row_363[i_395]) + (row_359[i_395] * e_399))
+					row_372[i_395] = e_400
+					row_373[i_395] = e_401
+					row_374[i_395] = e_402
+					e_403 := ((row_356[i_395] * e_397) + (row_358[i_395] * row_363[i_395]))
+					e_404 := ((row_361[i_395] * row_364[i_395]) + (row_358[i_395] * e_399))
+					e_405 := ((row_361[i_395] * e_398) + (row_356[i_395] * row_362[i_395]))
+					row_379[i_395] = e_403
+					row_380[i_395] = e_404
+					row_381[i_395] = e_405
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_551), 16384, loop_558.For)
-		loop_558.Leave(&nbLoop91)
+		runtime.ParallelFor(tape_21, 16384, loop_406.For)
+		loop_406.Leave(&nbLoop52)
 	} else {
-		for i_552 := range row_551 {
-			row_551[i_552] += (row_436[i_552] * row_442[i_552])
+		for i_382 := 0; i_382 < tape_21; i_382++ {
+			e_384 := -row_364[i_382]
+			e_385 := -row_363[i_382]
+			e_386 := -row_362[i_382]
+			e_387 := ((row_359[i_382] * row_364[i_382]) + (row_357[i_382] * e_385))
+			e_388 := ((row_360[i_382] * e_384) + (row_357[i_382] * row_362[i_382]))
+			e_389 := ((row_360[i_382] * row_363[i_382]) + (row_359[i_382] * e_386))
+			row_372[i_382] = e_387
+			row_373[i_382] = e_388
+			row_374[i_382] = e_389
+			e_390 := ((row_356[i_382] * e_384) + (row_358[i_382] * row_363[i_382]))
+			e_391 := ((row_361[i_382] * row_364[i_382]) + (row_358[i_382] * e_386))
+			e_392 := ((row_361[i_382] * e_385) + (row_356[i_382] * row_362[i_382]))
+			row_379[i_382] = e_390
+			row_380[i_382] = e_391
+			row_381[i_382] = e_392
 		}
 	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_26 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{3, tape_36})+" differ")
 	}
-	if int64(1) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	a_371 = a_371[:len(a_238)]
+	for i_407 := range a_238 {
+		a_238[i_407] += a_371[i_407]
 	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_8 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_39})+" differ")
 	}
-	row_559 := z_462[int64(1)*int64(tape_39) : (int64(1)+1)*int64(tape_39)]
-	row_437 = row_437[:len(row_559)]
-	row_442 = row_442[:len(row_559)]
-	if len(row_559) >= 262144 {
-		loop_566 := runtime.EnterLoop(&nbLoop92, runtime.Bind(row_559, runtime.Bind(row_437, runtime.Bind(row_442, runtime.End{}))), len(row_559), 16384)
-		if loop_566.For == nil {
-			loop_566.For = func(lo_563, hi int) {
-				row_559 := loop_566.C.H
-				row_437 := loop_566.C.T.H
-				row_442 := loop_566.C.T.T.H
-				for i_564 := lo_563; i_564 < hi; i_564++ {
-					row_559[i_564] += (row_437[i_564] * row_442[i_564])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_559), 16384, loop_566.For)
-		loop_566.Leave(&nbLoop92)
-	} else {
-		for i_560 := range row_559 {
-			row_559[i_560] += (row_437[i_560] * row_442[i_560])
-		}
+	a_378 = a_378[:len(a_172)]
+	for i_408 := range a_172 {
+		a_172[i_408] += a_378[i_408]
 	}
-	if 3 != tape_38 || tape_26 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{tape_38, tape_39})+" differ")
-	}
-	z_462 = z_462[:len(a_318)]
-	for i_567 := range a_318 {
-		a_318[i_567] += z_462[i_567]
-	}
-	if 3 != tape_35 || tape_8 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{tape_35, tape_36})+" differ")
-	}
-	z_453 = z_453[:len(a_252)]
-	for i_568 := range a_252 {
-		a_252[i_568] += z_453[i_568]
-	}
-	row_569 := a_318[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
-	row_570 := a_318[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
-	row_571 := a_318[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
-	r_572 := ar.F64w(tape_41)
-	tape_40 = tape_40[:len(r_572)]
-	if len(r_572) >= 262144 {
-		loop_579 := runtime.EnterLoop(&nbLoop93, runtime.Bind(r_572, runtime.Bind(tape_40, runtime.End{})), len(r_572), 16384)
-		if loop_579.For == nil {
-			loop_579.For = func(lo_576, hi int) {
-				r_572 := loop_579.C.H
-				tape_40 := loop_579.C.T.H
-				for i_577 := lo_576; i_577 < hi; i_577++ {
-					r_572[i_577] = (1.0 / tape_40[i_577])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_572), 16384, loop_579.For)
-		loop_579.Leave(&nbLoop93)
-	} else {
-		for i_573 := range r_572 {
-			r_572[i_573] = (1.0 / tape_40[i_573])
-		}
-	}
+	row_409 := a_238[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
+	row_410 := a_238[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
+	row_411 := a_238[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
 	if tape_41 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
 	if tape_26 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_580 := ar.F64w(tape_43)
-	tape_42 = tape_42[:len(r_580)]
-	tape_40 = tape_40[:len(r_580)]
-	row_571 = row_571[:len(r_580)]
-	if len(r_580) >= 262144 {
-		loop_587 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_580, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.Bind(row_571, runtime.End{})))), len(r_580), 16384)
-		if loop_587.For == nil {
-			loop_587.For = func(lo_584, hi int) {
-				r_580 := loop_587.C.H
-				tape_42 := loop_587.C.T.H
-				tape_40 := loop_587.C.T.T.H
-				row_571 := loop_587.C.T.T.T.H
-				for i_585 := lo_584; i_585 < hi; i_585++ {
-					r_580[i_585] = ((-(tape_42[i_585] / tape_40[i_585])) * row_571[i_585])
+	r_413 := ar.F64w(tape_43)
+	tape_42 = tape_42[:len(r_413)]
+	tape_40 = tape_40[:len(r_413)]
+	row_411 = row_411[:len(r_413)]
+	if len(r_413) >= 262144 {
+		loop_420 := runtime.EnterLoop(&nbLoop53, runtime.Bind(r_413, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.Bind(row_411, runtime.End{})))), len(r_413), 16384)
+		if loop_420.For == nil {
+			loop_420.For = func(lo_417, hi int) {
+				r_413 := loop_420.C.H
+				tape_42 := loop_420.C.T.H
+				tape_40 := loop_420.C.T.T.H
+				row_411 := loop_420.C.T.T.T.H
+				for i_418 := lo_417; i_418 < hi; i_418++ {
+					r_413[i_418] = ((-(tape_42[i_418] / tape_40[i_418])) * row_411[i_418])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_580), 16384, loop_587.For)
-		loop_587.Leave(&nbLoop94)
+		runtime.ParallelFor(len(r_413), 16384, loop_420.For)
+		loop_420.Leave(&nbLoop53)
 	} else {
-		for i_581 := range r_580 {
-			r_580[i_581] = ((-(tape_42[i_581] / tape_40[i_581])) * row_571[i_581])
+		for i_414 := range r_413 {
+			r_413[i_414] = ((-(tape_42[i_414] / tape_40[i_414])) * row_411[i_414])
 		}
 	}
-	z_588 := ar.F64(len(tape_44))
-	if tape_45 != tape_13 || tape_46 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_45, tape_46})+" and "+runtime.ShapeString([]int{tape_13, tape_14})+" differ")
+	if tape_41 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	z_138 = z_138[:len(z_588)]
-	for i_589 := range z_588 {
-		z_588[i_589] += z_138[i_589]
+	if tape_26 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	if tape_26 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
+	if tape_43 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_45})+" differ")
 	}
-	if int64(2) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_45))
-	}
-	if tape_46 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	row_590 := z_588[int64(2)*int64(tape_46) : (int64(2)+1)*int64(tape_46)]
-	r_572 = r_572[:len(row_590)]
-	row_571 = row_571[:len(row_590)]
-	if len(row_590) >= 262144 {
-		loop_597 := runtime.EnterLoop(&nbLoop95, runtime.Bind(row_590, runtime.Bind(r_572, runtime.Bind(row_571, runtime.End{}))), len(row_590), 16384)
-		if loop_597.For == nil {
-			loop_597.For = func(lo_594, hi int) {
-				row_590 := loop_597.C.H
-				r_572 := loop_597.C.T.H
-				row_571 := loop_597.C.T.T.H
-				for i_595 := lo_594; i_595 < hi; i_595++ {
-					row_590[i_595] += (r_572[i_595] * row_571[i_595])
+	tape_44 = tape_44[:len(r_413)]
+	tape_40 = tape_40[:len(r_413)]
+	row_410 = row_410[:len(r_413)]
+	if len(r_413) >= 262144 {
+		loop_428 := runtime.EnterLoop(&nbLoop54, runtime.Bind(r_413, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.Bind(row_410, runtime.End{})))), len(r_413), 16384)
+		if loop_428.For == nil {
+			loop_428.For = func(lo_425, hi int) {
+				r_413 := loop_428.C.H
+				tape_44 := loop_428.C.T.H
+				tape_40 := loop_428.C.T.T.H
+				row_410 := loop_428.C.T.T.T.H
+				for i_426 := lo_425; i_426 < hi; i_426++ {
+					r_413[i_426] += ((-(tape_44[i_426] / tape_40[i_426])) * row_410[i_426])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_590), 16384, loop_597.For)
-		loop_597.Leave(&nbLoop95)
+		runtime.ParallelFor(len(r_413), 16384, loop_428.For)
+		loop_428.Leave(&nbLoop54)
 	} else {
-		for i_591 := range row_590 {
-			row_590[i_591] += (r_572[i_591] * row_571[i_591])
+		for i_422 := range r_413 {
+			r_413[i_422] += ((-(tape_44[i_422] / tape_40[i_422])) * row_410[i_422])
 		}
 	}
-	if tape_41 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_41}))
+	if tape_41 != tape_47 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_47})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	if tape_26 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_26}))
+	if tape_26 != tape_47 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_47})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	if tape_43 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
+	if tape_43 != tape_47 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_47})+" differ")
 	}
-	tape_47 = tape_47[:len(r_580)]
-	tape_40 = tape_40[:len(r_580)]
-	row_570 = row_570[:len(r_580)]
-	if len(r_580) >= 262144 {
-		loop_605 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_580, runtime.Bind(tape_47, runtime.Bind(tape_40, runtime.Bind(row_570, runtime.End{})))), len(r_580), 16384)
-		if loop_605.For == nil {
-			loop_605.For = func(lo_602, hi int) {
-				r_580 := loop_605.C.H
-				tape_47 := loop_605.C.T.H
-				tape_40 := loop_605.C.T.T.H
-				row_570 := loop_605.C.T.T.T.H
-				for i_603 := lo_602; i_603 < hi; i_603++ {
-					r_580[i_603] += ((-(tape_47[i_603] / tape_40[i_603])) * row_570[i_603])
+	tape_46 = tape_46[:len(r_413)]
+	tape_40 = tape_40[:len(r_413)]
+	row_409 = row_409[:len(r_413)]
+	if len(r_413) >= 262144 {
+		loop_436 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_413, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.Bind(row_409, runtime.End{})))), len(r_413), 16384)
+		if loop_436.For == nil {
+			loop_436.For = func(lo_433, hi int) {
+				r_413 := loop_436.C.H
+				tape_46 := loop_436.C.T.H
+				tape_40 := loop_436.C.T.T.H
+				row_409 := loop_436.C.T.T.T.H
+				for i_434 := lo_433; i_434 < hi; i_434++ {
+					r_413[i_434] += ((-(tape_46[i_434] / tape_40[i_434])) * row_409[i_434])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_580), 16384, loop_605.For)
-		loop_605.Leave(&nbLoop96)
+		runtime.ParallelFor(len(r_413), 16384, loop_436.For)
+		loop_436.Leave(&nbLoop55)
 	} else {
-		for i_599 := range r_580 {
-			r_580[i_599] += ((-(tape_47[i_599] / tape_40[i_599])) * row_570[i_599])
-		}
-	}
-	if tape_26 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if int64(1) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_45))
-	}
-	if tape_46 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	row_606 := z_588[int64(1)*int64(tape_46) : (int64(1)+1)*int64(tape_46)]
-	r_572 = r_572[:len(row_606)]
-	row_570 = row_570[:len(row_606)]
-	if len(row_606) >= 262144 {
-		loop_613 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_606, runtime.Bind(r_572, runtime.Bind(row_570, runtime.End{}))), len(row_606), 16384)
-		if loop_613.For == nil {
-			loop_613.For = func(lo_610, hi int) {
-				row_606 := loop_613.C.H
-				r_572 := loop_613.C.T.H
-				row_570 := loop_613.C.T.T.H
-				for i_611 := lo_610; i_611 < hi; i_611++ {
-					row_606[i_611] += (r_572[i_611] * row_570[i_611])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_606), 16384, loop_613.For)
-		loop_613.Leave(&nbLoop97)
-	} else {
-		for i_607 := range row_606 {
-			row_606[i_607] += (r_572[i_607] * row_570[i_607])
-		}
-	}
-	if tape_41 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_26 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_43 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
-	}
-	tape_49 = tape_49[:len(r_580)]
-	tape_40 = tape_40[:len(r_580)]
-	row_569 = row_569[:len(r_580)]
-	if len(r_580) >= 262144 {
-		loop_621 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_580, runtime.Bind(tape_49, runtime.Bind(tape_40, runtime.Bind(row_569, runtime.End{})))), len(r_580), 16384)
-		if loop_621.For == nil {
-			loop_621.For = func(lo_618, hi int) {
-				r_580 := loop_621.C.H
-				tape_49 := loop_621.C.T.H
-				tape_40 := loop_621.C.T.T.H
-				row_569 := loop_621.C.T.T.T.H
-				for i_619 := lo_618; i_619 < hi; i_619++ {
-					r_580[i_619] += ((-(tape_49[i_619] / tape_40[i_619])) * row_569[i_619])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_580), 16384, loop_621.For)
-		loop_621.Leave(&nbLoop98)
-	} else {
-		for i_615 := range r_580 {
-			r_580[i_615] += ((-(tape_49[i_615] / tape_40[i_615])) * row_569[i_615])
-		}
-	}
-	if tape_26 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if int64(0) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_45))
-	}
-	if tape_46 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	row_622 := z_588[int64(0)*int64(tape_46) : (int64(0)+1)*int64(tape_46)]
-	r_572 = r_572[:len(row_622)]
-	row_569 = row_569[:len(row_622)]
-	if len(row_622) >= 262144 {
-		loop_629 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_622, runtime.Bind(r_572, runtime.Bind(row_569, runtime.End{}))), len(row_622), 16384)
-		if loop_629.For == nil {
-			loop_629.For = func(lo_626, hi int) {
-				row_622 := loop_629.C.H
-				r_572 := loop_629.C.T.H
-				row_569 := loop_629.C.T.T.H
-				for i_627 := lo_626; i_627 < hi; i_627++ {
-					row_622[i_627] += (r_572[i_627] * row_569[i_627])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_622), 16384, loop_629.For)
-		loop_629.Leave(&nbLoop99)
-	} else {
-		for i_623 := range row_622 {
-			row_622[i_623] += (r_572[i_623] * row_569[i_623])
+		for i_430 := range r_413 {
+			r_413[i_430] += ((-(tape_46[i_430] / tape_40[i_430])) * row_409[i_430])
 		}
 	}
 	if tape_21 != tape_41 {
@@ -12638,25 +11519,25 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_43 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
 	}
-	tape_40 = tape_40[:len(r_580)]
-	z_270 = z_270[:len(r_580)]
-	if len(r_580) >= 262144 {
-		loop_637 := runtime.EnterLoop(&nbLoop100, runtime.Bind(r_580, runtime.Bind(tape_40, runtime.Bind(z_270, runtime.End{}))), len(r_580), 16384)
-		if loop_637.For == nil {
-			loop_637.For = func(lo_634, hi int) {
-				r_580 := loop_637.C.H
-				tape_40 := loop_637.C.T.H
-				z_270 := loop_637.C.T.T.H
-				for i_635 := lo_634; i_635 < hi; i_635++ {
-					r_580[i_635] += ((math.Cos(tape_40[i_635])) * z_270[i_635])
+	tape_40 = tape_40[:len(r_413)]
+	z_190 = z_190[:len(r_413)]
+	if len(r_413) >= 262144 {
+		loop_444 := runtime.EnterLoop(&nbLoop56, runtime.Bind(r_413, runtime.Bind(tape_40, runtime.Bind(z_190, runtime.End{}))), len(r_413), 16384)
+		if loop_444.For == nil {
+			loop_444.For = func(lo_441, hi int) {
+				r_413 := loop_444.C.H
+				tape_40 := loop_444.C.T.H
+				z_190 := loop_444.C.T.T.H
+				for i_442 := lo_441; i_442 < hi; i_442++ {
+					r_413[i_442] += ((math.Cos(tape_40[i_442])) * z_190[i_442])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_580), 16384, loop_637.For)
-		loop_637.Leave(&nbLoop100)
+		runtime.ParallelFor(len(r_413), 16384, loop_444.For)
+		loop_444.Leave(&nbLoop56)
 	} else {
-		for i_631 := range r_580 {
-			r_580[i_631] += ((math.Cos(tape_40[i_631])) * z_270[i_631])
+		for i_438 := range r_413 {
+			r_413[i_438] += ((math.Cos(tape_40[i_438])) * z_190[i_438])
 		}
 	}
 	if tape_16 != tape_41 {
@@ -12665,215 +11546,234 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_43 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
 	}
-	tape_40 = tape_40[:len(r_580)]
-	z_269 = z_269[:len(r_580)]
-	if len(r_580) >= 262144 {
-		loop_645 := runtime.EnterLoop(&nbLoop101, runtime.Bind(r_580, runtime.Bind(tape_40, runtime.Bind(z_269, runtime.End{}))), len(r_580), 16384)
-		if loop_645.For == nil {
-			loop_645.For = func(lo_642, hi int) {
-				r_580 := loop_645.C.H
-				tape_40 := loop_645.C.T.H
-				z_269 := loop_645.C.T.T.H
-				for i_643 := lo_642; i_643 < hi; i_643++ {
-					r_580[i_643] += ((-(math.Sin(tape_40[i_643]))) * z_269[i_643])
+	tape_40 = tape_40[:len(r_413)]
+	z_189 = z_189[:len(r_413)]
+	if len(r_413) >= 262144 {
+		loop_452 := runtime.EnterLoop(&nbLoop57, runtime.Bind(r_413, runtime.Bind(tape_40, runtime.Bind(z_189, runtime.End{}))), len(r_413), 16384)
+		if loop_452.For == nil {
+			loop_452.For = func(lo_449, hi int) {
+				r_413 := loop_452.C.H
+				tape_40 := loop_452.C.T.H
+				z_189 := loop_452.C.T.T.H
+				for i_450 := lo_449; i_450 < hi; i_450++ {
+					r_413[i_450] += ((-(math.Sin(tape_40[i_450]))) * z_189[i_450])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_580), 16384, loop_645.For)
-		loop_645.Leave(&nbLoop101)
+		runtime.ParallelFor(len(r_413), 16384, loop_452.For)
+		loop_452.Leave(&nbLoop57)
 	} else {
-		for i_639 := range r_580 {
-			r_580[i_639] += ((-(math.Sin(tape_40[i_639]))) * z_269[i_639])
+		for i_446 := range r_413 {
+			r_413[i_446] += ((-(math.Sin(tape_40[i_446]))) * z_189[i_446])
 		}
 	}
 	if tape_43 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_43}))
 	}
-	r_646 := ar.F64w(tape_41)
-	tape_40 = tape_40[:len(r_646)]
-	r_580 = r_580[:len(r_646)]
-	if len(r_646) >= 262144 {
-		loop_653 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_646, runtime.Bind(tape_40, runtime.Bind(r_580, runtime.End{}))), len(r_646), 16384)
-		if loop_653.For == nil {
-			loop_653.For = func(lo_650, hi int) {
-				r_646 := loop_653.C.H
-				tape_40 := loop_653.C.T.H
-				r_580 := loop_653.C.T.T.H
-				for i_651 := lo_650; i_651 < hi; i_651++ {
-					r_646[i_651] = ((0.5 / tape_40[i_651]) * r_580[i_651])
+	r_412 := ar.F64w(tape_41)
+	r_453 := ar.F64w(tape_41)
+	tape_40 = tape_40[:tape_41]
+	r_412 = r_412[:tape_41]
+	r_413 = r_413[:tape_41]
+	r_453 = r_453[:tape_41]
+	if tape_41 >= 262144 {
+		loop_464 := runtime.EnterLoop(&nbLoop58, runtime.Bind(tape_40, runtime.Bind(r_412, runtime.Bind(r_413, runtime.Bind(r_453, runtime.End{})))), tape_41, 16384)
+		if loop_464.For == nil {
+			loop_464.For = func(lo_459, hi int) {
+				tape_40 := loop_464.C.H
+				r_412 := loop_464.C.T.H
+				r_413 := loop_464.C.T.T.H
+				r_453 := loop_464.C.T.T.T.H
+				for i_460 := lo_459; i_460 < hi; i_460++ {
+					e_462 := (1.0 / tape_40[i_460])
+					r_412[i_460] = e_462
+					e_463 := ((0.5 / tape_40[i_460]) * r_413[i_460])
+					r_453[i_460] = e_463
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_646), 16384, loop_653.For)
-		loop_653.Leave(&nbLoop102)
+		runtime.ParallelFor(tape_41, 16384, loop_464.For)
+		loop_464.Leave(&nbLoop58)
 	} else {
-		for i_647 := range r_646 {
-			r_646[i_647] = ((0.5 / tape_40[i_647]) * r_580[i_647])
+		for i_454 := 0; i_454 < tape_41; i_454++ {
+			e_456 := (1.0 / tape_40[i_454])
+			r_412[i_454] = e_456
+			e_457 := ((0.5 / tape_40[i_454]) * r_413[i_454])
+			r_453[i_454] = e_457
 		}
 	}
-	if int64(2) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), tape_45))
+	row_465 := a_127[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
+	if tape_26 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	row_654 := tape_44[int(int64(2))*tape_46 : (int(int64(2))+1)*tape_46]
-	if tape_41 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41}))
+	if tape_41 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	if int64(2) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_45))
+	if int64(0) >= int64(tape_49) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), tape_49))
 	}
-	row_655 := z_588[int64(2)*int64(tape_46) : (int64(2)+1)*int64(tape_46)]
-	row_654 = row_654[:len(row_655)]
-	r_646 = r_646[:len(row_655)]
-	if len(row_655) >= 262144 {
-		loop_662 := runtime.EnterLoop(&nbLoop103, runtime.Bind(row_655, runtime.Bind(row_654, runtime.Bind(r_646, runtime.End{}))), len(row_655), 16384)
-		if loop_662.For == nil {
-			loop_662.For = func(lo_659, hi int) {
-				row_655 := loop_662.C.H
-				row_654 := loop_662.C.T.H
-				r_646 := loop_662.C.T.T.H
-				for i_660 := lo_659; i_660 < hi; i_660++ {
-					row_655[i_660] += ((2.0 * row_654[i_660]) * r_646[i_660])
+	row_466 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	if tape_41 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_50 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	row_467 := a_127[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
+	if tape_26 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_41 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if int64(1) >= int64(tape_49) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), tape_49))
+	}
+	row_468 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	if tape_41 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_50 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	row_469 := a_127[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
+	if tape_26 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_41 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if int64(2) >= int64(tape_49) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), tape_49))
+	}
+	row_470 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	if tape_41 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_50 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	rs_471 := tape_11
+	tot_472, err_473 := runtime.MulSize(3, rs_471)
+	if err_473 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_473)
+	}
+	a_474 := ar.F64w(tot_472)
+	row_475 := a_474[0*rs_471 : 1*rs_471]
+	row_476 := a_474[1*rs_471 : 2*rs_471]
+	row_477 := a_474[2*rs_471 : 3*rs_471]
+	row_465 = row_465[:tape_11]
+	r_412 = r_412[:tape_11]
+	row_409 = row_409[:tape_11]
+	row_466 = row_466[:tape_11]
+	r_453 = r_453[:tape_11]
+	row_467 = row_467[:tape_11]
+	row_410 = row_410[:tape_11]
+	row_468 = row_468[:tape_11]
+	row_469 = row_469[:tape_11]
+	row_411 = row_411[:tape_11]
+	row_470 = row_470[:tape_11]
+	row_475 = row_475[:tape_11]
+	row_476 = row_476[:tape_11]
+	row_477 = row_477[:tape_11]
+	if tape_11 >= 262144 {
+		loop_490 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_465, runtime.Bind(r_412, runtime.Bind(row_409, runtime.Bind(row_466, runtime.Bind(r_453, runtime.Bind(row_467, runtime.Bind(row_410, runtime.Bind(row_468, runtime.Bind(row_469, runtime.Bind(row_411, runtime.Bind(row_470, runtime.Bind(row_475, runtime.Bind(row_476, runtime.Bind(row_477, runtime.End{})))))))))))))), tape_11, 16384)
+		if loop_490.For == nil {
+			loop_490.For = func(lo_484, hi int) {
+				row_465 := loop_490.C.H
+				r_412 := loop_490.C.T.H
+				row_409 := loop_490.C.T.T.H
+				row_466 := loop_490.C.T.T.T.H
+				r_453 := loop_490.C.T.T.T.T.H
+				row_467 := loop_490.C.T.T.T.T.T.H
+				row_410 := loop_490.C.T.T.T.T.T.T.H
+				row_468 := loop_490.C.T.T.T.T.T.T.T.H
+				row_469 := loop_490.C.T.T.T.T.T.T.T.T.H
+				row_411 := loop_490.C.T.T.T.T.T.T.T.T.T.H
+				row_470 := loop_490.C.T.T.T.T.T.T.T.T.T.T.H
+				row_475 := loop_490.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_476 := loop_490.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_477 := loop_490.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_485 := lo_484; i_485 < hi; i_485++ {
+					e_487 := ((row_465[i_485] + (r_412[i_485] * row_409[i_485])) + ((2.0 * row_466[i_485]) * r_453[i_485]))
+					e_488 := ((row_467[i_485] + (r_412[i_485] * row_410[i_485])) + ((2.0 * row_468[i_485]) * r_453[i_485]))
+					e_489 := ((row_469[i_485] + (r_412[i_485] * row_411[i_485])) + ((2.0 * row_470[i_485]) * r_453[i_485]))
+					row_475[i_485] = e_487
+					row_476[i_485] = e_488
+					row_477[i_485] = e_489
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_655), 16384, loop_662.For)
-		loop_662.Leave(&nbLoop103)
+		runtime.ParallelFor(tape_11, 16384, loop_490.For)
+		loop_490.Leave(&nbLoop59)
 	} else {
-		for i_656 := range row_655 {
-			row_655[i_656] += ((2.0 * row_654[i_656]) * r_646[i_656])
+		for i_478 := 0; i_478 < tape_11; i_478++ {
+			e_480 := ((row_465[i_478] + (r_412[i_478] * row_409[i_478])) + ((2.0 * row_466[i_478]) * r_453[i_478]))
+			e_481 := ((row_467[i_478] + (r_412[i_478] * row_410[i_478])) + ((2.0 * row_468[i_478]) * r_453[i_478]))
+			e_482 := ((row_469[i_478] + (r_412[i_478] * row_411[i_478])) + ((2.0 * row_470[i_478]) * r_453[i_478]))
+			row_475[i_478] = e_480
+			row_476[i_478] = e_481
+			row_477[i_478] = e_482
 		}
 	}
-	if int64(1) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), tape_45))
-	}
-	row_663 := tape_44[int(int64(1))*tape_46 : (int(int64(1))+1)*tape_46]
-	if tape_41 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if int64(1) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_45))
-	}
-	row_664 := z_588[int64(1)*int64(tape_46) : (int64(1)+1)*int64(tape_46)]
-	row_663 = row_663[:len(row_664)]
-	r_646 = r_646[:len(row_664)]
-	if len(row_664) >= 262144 {
-		loop_671 := runtime.EnterLoop(&nbLoop104, runtime.Bind(row_664, runtime.Bind(row_663, runtime.Bind(r_646, runtime.End{}))), len(row_664), 16384)
-		if loop_671.For == nil {
-			loop_671.For = func(lo_668, hi int) {
-				row_664 := loop_671.C.H
-				row_663 := loop_671.C.T.H
-				r_646 := loop_671.C.T.T.H
-				for i_669 := lo_668; i_669 < hi; i_669++ {
-					row_664[i_669] += ((2.0 * row_663[i_669]) * r_646[i_669])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_664), 16384, loop_671.For)
-		loop_671.Leave(&nbLoop104)
-	} else {
-		for i_665 := range row_664 {
-			row_664[i_665] += ((2.0 * row_663[i_665]) * r_646[i_665])
-		}
-	}
-	if int64(0) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), tape_45))
-	}
-	row_672 := tape_44[int(int64(0))*tape_46 : (int(int64(0))+1)*tape_46]
-	if tape_41 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if int64(0) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_45))
-	}
-	row_673 := z_588[int64(0)*int64(tape_46) : (int64(0)+1)*int64(tape_46)]
-	row_672 = row_672[:len(row_673)]
-	r_646 = r_646[:len(row_673)]
-	if len(row_673) >= 262144 {
-		loop_680 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_673, runtime.Bind(row_672, runtime.Bind(r_646, runtime.End{}))), len(row_673), 16384)
-		if loop_680.For == nil {
-			loop_680.For = func(lo_677, hi int) {
-				row_673 := loop_680.C.H
-				row_672 := loop_680.C.T.H
-				r_646 := loop_680.C.T.T.H
-				for i_678 := lo_677; i_678 < hi; i_678++ {
-					row_673[i_678] += ((2.0 * row_672[i_678]) * r_646[i_678])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_673), 16384, loop_680.For)
-		loop_680.Leave(&nbLoop105)
-	} else {
-		for i_674 := range row_673 {
-			row_673[i_674] += ((2.0 * row_672[i_674]) * r_646[i_674])
-		}
-	}
-	ar.Keep(mark_681, &z_588, &a_252)
-	return z_588, tape_45, tape_46, a_252, 3, tape_8, nil
+	ar.Keep(mark_491, &a_474, &a_172)
+	return a_474, 3, tape_11, a_172, 3, tape_8, nil
 }
 
-// nbLoop106 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop106 runtime.LoopSite
+// nbLoop60 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop60 runtime.LoopSite
 
-// nbLoop107 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop107 runtime.LoopSite
+// nbLoop61 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop61 runtime.LoopSite
 
-// nbLoop108 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop108 runtime.LoopSite
+// nbLoop62 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop62 runtime.LoopSite
 
-// nbLoop109 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop109 runtime.LoopSite
+// nbLoop63 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop63 runtime.LoopSite
 
-// nbLoop110 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop110 runtime.LoopSite
+// nbLoop64 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop64 runtime.LoopSite
 
-// nbLoop111 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop111 runtime.LoopSite
+// nbLoop65 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop65 runtime.LoopSite
 
-// nbLoop112 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop112 runtime.LoopSite
+// nbLoop66 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop66 runtime.LoopSite
 
-// nbLoop113 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop113 runtime.LoopSite
+// nbLoop67 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop67 runtime.LoopSite
 
-// nbLoop114 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop114 runtime.LoopSite
+// nbLoop68 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop68 runtime.LoopSite
 
-// nbLoop115 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop115 runtime.LoopSite
+// nbLoop69 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop69 runtime.LoopSite
 
-// nbLoop116 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop116 runtime.LoopSite
+// nbLoop70 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop70 runtime.LoopSite
 
-// nbLoop117 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop117 runtime.LoopSite
+// nbLoop71 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop71 runtime.LoopSite
 
-// nbLoop118 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop118 runtime.LoopSite
+// nbLoop72 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop72 runtime.LoopSite
 
-// nbLoop119 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop119 runtime.LoopSite
+// nbLoop73 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop73 runtime.LoopSite
 
-// nbLoop120 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop120 runtime.LoopSite
+// nbLoop74 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop74 runtime.LoopSite
 
-// nbLoop121 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop121 runtime.LoopSite
+// nbLoop75 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop75 runtime.LoopSite
 
-// nbLoop122 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop122 runtime.LoopSite
-
-// nbLoop123 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop123 runtime.LoopSite
-
-// nbLoop124 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop124 runtime.LoopSite
-
-// nbLoop125 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop125 runtime.LoopSite
+// nbLoop76 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop76 runtime.LoopSite
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_537 := ar.Mark()
+	mark_524 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -12966,7 +11866,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_32 = row_32[:x_6]
 	row_33 = row_33[:x_6]
 	if x_6 >= 262144 {
-		loop_50 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_21, runtime.Bind(row_22, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_26, runtime.Bind(row_31, runtime.Bind(row_32, runtime.Bind(row_33, runtime.End{}))))))))), x_6, 16384)
+		loop_50 := runtime.EnterLoop(&nbLoop60, runtime.Bind(row_21, runtime.Bind(row_22, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_26, runtime.Bind(row_31, runtime.Bind(row_32, runtime.Bind(row_33, runtime.End{}))))))))), x_6, 16384)
 		if loop_50.For == nil {
 			loop_50.For = func(lo_44, hi int) {
 				row_21 := loop_50.C.H
@@ -12989,7 +11889,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_50.For)
-		loop_50.Leave(&nbLoop106)
+		loop_50.Leave(&nbLoop60)
 	} else {
 		for i_38 := 0; i_38 < x_6; i_38++ {
 			e_40 := (row_21[i_38] - row_22[i_38])
@@ -13073,7 +11973,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_77 = row_77[:cam_3]
 	row_78 = row_78[:cam_3]
 	if cam_3 >= 262144 {
-		loop_115 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_34, runtime.Bind(row_35, runtime.Bind(row_36, runtime.Bind(r_37, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(r_54, runtime.Bind(r_55, runtime.Bind(r_56, runtime.Bind(r_57, runtime.Bind(r_58, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_67, runtime.Bind(row_69, runtime.Bind(row_70, runtime.Bind(row_76, runtime.Bind(row_77, runtime.Bind(row_78, runtime.End{}))))))))))))))))))))), cam_3, 16384)
+		loop_115 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_34, runtime.Bind(row_35, runtime.Bind(row_36, runtime.Bind(r_37, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(r_54, runtime.Bind(r_55, runtime.Bind(r_56, runtime.Bind(r_57, runtime.Bind(r_58, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_67, runtime.Bind(row_69, runtime.Bind(row_70, runtime.Bind(row_76, runtime.Bind(row_77, runtime.Bind(row_78, runtime.End{}))))))))))))))))))))), cam_3, 16384)
 		if loop_115.For == nil {
 			loop_115.For = func(lo_97, hi int) {
 				row_34 := loop_115.C.H
@@ -13132,7 +12032,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_115.For)
-		loop_115.Leave(&nbLoop107)
+		loop_115.Leave(&nbLoop61)
 	} else {
 		for i_79 := 0; i_79 < cam_3; i_79++ {
 			e_81 := (((row_34[i_79] * row_34[i_79]) + (row_35[i_79] * row_35[i_79])) + (row_36[i_79] * row_36[i_79]))
@@ -13313,7 +12213,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_154 = row_154[:cam_3]
 	row_155 = row_155[:cam_3]
 	if cam_3 >= 262144 {
-		loop_180 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_116, runtime.Bind(row_117, runtime.Bind(row_118, runtime.Bind(row_119, runtime.Bind(row_120, runtime.Bind(row_121, runtime.Bind(r_122, runtime.Bind(r_54, runtime.Bind(r_123, runtime.Bind(r_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(r_55, runtime.Bind(row_130, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_144, runtime.Bind(row_145, runtime.Bind(row_146, runtime.Bind(row_147, runtime.Bind(row_148, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
+		loop_180 := runtime.EnterLoop(&nbLoop62, runtime.Bind(row_116, runtime.Bind(row_117, runtime.Bind(row_118, runtime.Bind(row_119, runtime.Bind(row_120, runtime.Bind(row_121, runtime.Bind(r_122, runtime.Bind(r_54, runtime.Bind(r_123, runtime.Bind(r_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(r_55, runtime.Bind(row_130, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_144, runtime.Bind(row_145, runtime.Bind(row_146, runtime.Bind(row_147, runtime.Bind(row_148, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
 		if loop_180.For == nil {
 			loop_180.For = func(lo_168, hi int) {
 				row_116 := loop_180.C.H
@@ -13371,7 +12271,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_180.For)
-		loop_180.Leave(&nbLoop108)
+		loop_180.Leave(&nbLoop62)
 	} else {
 		for i_156 := 0; i_156 < cam_3; i_156++ {
 			e_158 := (((row_116[i_156] * row_117[i_156]) + (row_118[i_156] * row_119[i_156])) + (row_120[i_156] * row_121[i_156]))
@@ -13474,7 +12374,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_207 = row_207[:x_6]
 	row_208 = row_208[:x_6]
 	if x_6 >= 262144 {
-		loop_227 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_181, runtime.Bind(row_182, runtime.Bind(row_183, runtime.Bind(row_184, runtime.Bind(row_185, runtime.Bind(row_186, runtime.Bind(row_191, runtime.Bind(row_192, runtime.Bind(row_193, runtime.Bind(r_51, runtime.Bind(row_197, runtime.Bind(r_52, runtime.Bind(row_202, runtime.Bind(row_204, runtime.Bind(row_206, runtime.Bind(row_207, runtime.Bind(row_208, runtime.End{}))))))))))))))))), x_6, 16384)
+		loop_227 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_181, runtime.Bind(row_182, runtime.Bind(row_183, runtime.Bind(row_184, runtime.Bind(row_185, runtime.Bind(row_186, runtime.Bind(row_191, runtime.Bind(row_192, runtime.Bind(row_193, runtime.Bind(r_51, runtime.Bind(row_197, runtime.Bind(r_52, runtime.Bind(row_202, runtime.Bind(row_204, runtime.Bind(row_206, runtime.Bind(row_207, runtime.Bind(row_208, runtime.End{}))))))))))))))))), x_6, 16384)
 		if loop_227.For == nil {
 			loop_227.For = func(lo_218, hi int) {
 				row_181 := loop_227.C.H
@@ -13511,7 +12411,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_227.For)
-		loop_227.Leave(&nbLoop109)
+		loop_227.Leave(&nbLoop63)
 	} else {
 		for i_209 := 0; i_209 < x_6; i_209++ {
 			e_211 := (row_181[i_209] + row_182[i_209])
@@ -13567,7 +12467,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_243 = row_243[:cam_3]
 	r_245 = r_245[:cam_3]
 	if cam_3 >= 262144 {
-		loop_266 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_229, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_231, runtime.Bind(r_232, runtime.Bind(row_237, runtime.Bind(row_238, runtime.Bind(r_241, runtime.Bind(r_244, runtime.Bind(row_242, runtime.Bind(row_243, runtime.Bind(r_245, runtime.End{})))))))))))), cam_3, 16384)
+		loop_266 := runtime.EnterLoop(&nbLoop64, runtime.Bind(row_229, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_231, runtime.Bind(r_232, runtime.Bind(row_237, runtime.Bind(row_238, runtime.Bind(r_241, runtime.Bind(r_244, runtime.Bind(row_242, runtime.Bind(row_243, runtime.Bind(r_245, runtime.End{})))))))))))), cam_3, 16384)
 		if loop_266.For == nil {
 			loop_266.For = func(lo_256, hi int) {
 				row_229 := loop_266.C.H
@@ -13601,7 +12501,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_266.For)
-		loop_266.Leave(&nbLoop110)
+		loop_266.Leave(&nbLoop64)
 	} else {
 		for i_246 := 0; i_246 < cam_3; i_246++ {
 			e_248 := (row_229[i_246] / row_228[i_246])
@@ -13767,7 +12667,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	w_7 = w_7[:len(r_318)]
 	ybar_15 = ybar_15[:len(r_318)]
 	if len(r_318) >= 262144 {
-		loop_325 := runtime.EnterLoop(&nbLoop111, runtime.Bind(r_318, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_318), 16384)
+		loop_325 := runtime.EnterLoop(&nbLoop65, runtime.Bind(r_318, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_318), 16384)
 		if loop_325.For == nil {
 			loop_325.For = func(lo_322, hi int) {
 				r_318 := loop_325.C.H
@@ -13779,7 +12679,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_318), 16384, loop_325.For)
-		loop_325.Leave(&nbLoop111)
+		loop_325.Leave(&nbLoop65)
 	} else {
 		for i_319 := range r_318 {
 			r_318[i_319] = ((2.0 * w_7[i_319]) * -ybar_15[i_319])
@@ -13843,7 +12743,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_351 = row_351[:w_8]
 	row_352 = row_352[:w_8]
 	if w_8 >= 262144 {
-		loop_363 := runtime.EnterLoop(&nbLoop112, runtime.Bind(w_7, runtime.Bind(row_346, runtime.Bind(row_350, runtime.Bind(row_351, runtime.Bind(row_352, runtime.End{}))))), w_8, 16384)
+		loop_363 := runtime.EnterLoop(&nbLoop66, runtime.Bind(w_7, runtime.Bind(row_346, runtime.Bind(row_350, runtime.Bind(row_351, runtime.Bind(row_352, runtime.End{}))))), w_8, 16384)
 		if loop_363.For == nil {
 			loop_363.For = func(lo_358, hi int) {
 				w_7 := loop_363.C.H
@@ -13860,7 +12760,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(w_8, 16384, loop_363.For)
-		loop_363.Leave(&nbLoop112)
+		loop_363.Leave(&nbLoop66)
 	} else {
 		for i_353 := 0; i_353 < w_8; i_353++ {
 			e_355 := (w_7[i_353] * row_346[i_353])
@@ -13881,7 +12781,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	var rev_373 []float64
 	var rev_374 int
 	rev_367, rev_368, rev_369, rev_370, rev_371, rev_372, rev_373, rev_374 = z_364, cam_2, cam_3, z_365, 2, cam_3, z_366, cam_3
-	scratch_538 := ar.F64w(cam_3)
+	scratch_525 := ar.F64w(cam_3)
 	for i_396 := int64(0); i_396 < int64(2); i_396++ {
 		if i_396 < 0 || i_396 >= int64(2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_396, 2))
@@ -13901,7 +12801,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		if w_8 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		r_402 := scratch_538[:cam_3:cam_3]
+		r_402 := scratch_525[:cam_3:cam_3]
 		r_245 = r_245[:len(r_402)]
 		row_398 = row_398[:len(r_402)]
 		for i_403 := range r_402 {
@@ -13962,7 +12862,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_243 = row_243[:len(r_418)]
 	z_366 = z_366[:len(r_418)]
 	if len(r_418) >= 262144 {
-		loop_425 := runtime.EnterLoop(&nbLoop113, runtime.Bind(r_418, runtime.Bind(r_241, runtime.Bind(row_243, runtime.Bind(z_366, runtime.End{})))), len(r_418), 16384)
+		loop_425 := runtime.EnterLoop(&nbLoop67, runtime.Bind(r_418, runtime.Bind(r_241, runtime.Bind(row_243, runtime.Bind(z_366, runtime.End{})))), len(r_418), 16384)
 		if loop_425.For == nil {
 			loop_425.For = func(lo_422, hi int) {
 				r_418 := loop_425.C.H
@@ -13975,7 +12875,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_418), 16384, loop_425.For)
-		loop_425.Leave(&nbLoop113)
+		loop_425.Leave(&nbLoop67)
 	} else {
 		for i_419 := range r_418 {
 			r_418[i_419] = ((2.0 * r_241[i_419]) * (row_243[i_419] * z_366[i_419]))
@@ -13988,7 +12888,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_244 = r_244[:len(row_426)]
 	z_366 = z_366[:len(row_426)]
 	if len(row_426) >= 262144 {
-		loop_433 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_426, runtime.Bind(r_244, runtime.Bind(z_366, runtime.End{}))), len(row_426), 16384)
+		loop_433 := runtime.EnterLoop(&nbLoop68, runtime.Bind(row_426, runtime.Bind(r_244, runtime.Bind(z_366, runtime.End{}))), len(row_426), 16384)
 		if loop_433.For == nil {
 			loop_433.For = func(lo_430, hi int) {
 				row_426 := loop_433.C.H
@@ -14000,7 +12900,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_426), 16384, loop_433.For)
-		loop_433.Leave(&nbLoop114)
+		loop_433.Leave(&nbLoop68)
 	} else {
 		for i_427 := range row_426 {
 			row_426[i_427] += (r_244[i_427] * z_366[i_427])
@@ -14009,7 +12909,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_242 = row_242[:len(r_418)]
 	z_366 = z_366[:len(r_418)]
 	if len(r_418) >= 262144 {
-		loop_441 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_418, runtime.Bind(row_242, runtime.Bind(z_366, runtime.End{}))), len(r_418), 16384)
+		loop_441 := runtime.EnterLoop(&nbLoop69, runtime.Bind(r_418, runtime.Bind(row_242, runtime.Bind(z_366, runtime.End{}))), len(r_418), 16384)
 		if loop_441.For == nil {
 			loop_441.For = func(lo_438, hi int) {
 				r_418 := loop_441.C.H
@@ -14021,7 +12921,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_418), 16384, loop_441.For)
-		loop_441.Leave(&nbLoop115)
+		loop_441.Leave(&nbLoop69)
 	} else {
 		for i_435 := range r_418 {
 			r_418[i_435] += (row_242[i_435] * z_366[i_435])
@@ -14034,7 +12934,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_241 = r_241[:len(row_442)]
 	z_366 = z_366[:len(row_442)]
 	if len(row_442) >= 262144 {
-		loop_449 := runtime.EnterLoop(&nbLoop116, runtime.Bind(row_442, runtime.Bind(r_241, runtime.Bind(z_366, runtime.End{}))), len(row_442), 16384)
+		loop_449 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_442, runtime.Bind(r_241, runtime.Bind(z_366, runtime.End{}))), len(row_442), 16384)
 		if loop_449.For == nil {
 			loop_449.For = func(lo_446, hi int) {
 				row_442 := loop_449.C.H
@@ -14046,7 +12946,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_442), 16384, loop_449.For)
-		loop_449.Leave(&nbLoop116)
+		loop_449.Leave(&nbLoop70)
 	} else {
 		for i_443 := range row_442 {
 			row_442[i_443] += (r_241[i_443] * z_366[i_443])
@@ -14056,7 +12956,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_240 = row_240[:len(row_450)]
 	r_418 = r_418[:len(row_450)]
 	if len(row_450) >= 262144 {
-		loop_457 := runtime.EnterLoop(&nbLoop117, runtime.Bind(row_450, runtime.Bind(row_240, runtime.Bind(r_418, runtime.End{}))), len(row_450), 16384)
+		loop_457 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_450, runtime.Bind(row_240, runtime.Bind(r_418, runtime.End{}))), len(row_450), 16384)
 		if loop_457.For == nil {
 			loop_457.For = func(lo_454, hi int) {
 				row_450 := loop_457.C.H
@@ -14068,7 +12968,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_450), 16384, loop_457.For)
-		loop_457.Leave(&nbLoop117)
+		loop_457.Leave(&nbLoop71)
 	} else {
 		for i_451 := range row_450 {
 			row_450[i_451] += ((2.0 * row_240[i_451]) * r_418[i_451])
@@ -14078,7 +12978,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_239 = row_239[:len(row_458)]
 	r_418 = r_418[:len(row_458)]
 	if len(row_458) >= 262144 {
-		loop_465 := runtime.EnterLoop(&nbLoop118, runtime.Bind(row_458, runtime.Bind(row_239, runtime.Bind(r_418, runtime.End{}))), len(row_458), 16384)
+		loop_465 := runtime.EnterLoop(&nbLoop72, runtime.Bind(row_458, runtime.Bind(row_239, runtime.Bind(r_418, runtime.End{}))), len(row_458), 16384)
 		if loop_465.For == nil {
 			loop_465.For = func(lo_462, hi int) {
 				row_458 := loop_465.C.H
@@ -14090,7 +12990,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_458), 16384, loop_465.For)
-		loop_465.Leave(&nbLoop118)
+		loop_465.Leave(&nbLoop72)
 	} else {
 		for i_459 := range row_458 {
 			row_458[i_459] += ((2.0 * row_239[i_459]) * r_418[i_459])
@@ -14101,7 +13001,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_468 := ar.F64w(cam_3)
 	row_228 = row_228[:len(r_468)]
 	if len(r_468) >= 262144 {
-		loop_475 := runtime.EnterLoop(&nbLoop119, runtime.Bind(r_468, runtime.Bind(row_228, runtime.End{})), len(r_468), 16384)
+		loop_475 := runtime.EnterLoop(&nbLoop73, runtime.Bind(r_468, runtime.Bind(row_228, runtime.End{})), len(r_468), 16384)
 		if loop_475.For == nil {
 			loop_475.For = func(lo_472, hi int) {
 				r_468 := loop_475.C.H
@@ -14112,275 +13012,235 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_468), 16384, loop_475.For)
-		loop_475.Leave(&nbLoop119)
+		loop_475.Leave(&nbLoop73)
 	} else {
 		for i_469 := range r_468 {
 			r_468[i_469] = (1.0 / row_228[i_469])
 		}
 	}
-	z_476 := ar.F64(len(a_196))
-	row_477 := z_476[int64(2)*int64(cam_3) : (int64(2)+1)*int64(cam_3)]
-	r_232 = r_232[:len(row_477)]
-	row_228 = row_228[:len(row_477)]
-	row_467 = row_467[:len(row_477)]
-	if len(row_477) >= 262144 {
-		loop_484 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_477, runtime.Bind(r_232, runtime.Bind(row_228, runtime.Bind(row_467, runtime.End{})))), len(row_477), 16384)
-		if loop_484.For == nil {
-			loop_484.For = func(lo_481, hi int) {
-				row_477 := loop_484.C.H
-				r_232 := loop_484.C.T.H
-				row_228 := loop_484.C.T.T.H
-				row_467 := loop_484.C.T.T.T.H
-				for i_482 := lo_481; i_482 < hi; i_482++ {
-					row_477[i_482] += ((-(r_232[i_482] / row_228[i_482])) * row_467[i_482])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_477), 16384, loop_484.For)
-		loop_484.Leave(&nbLoop120)
-	} else {
-		for i_478 := range row_477 {
-			row_477[i_478] += ((-(r_232[i_478] / row_228[i_478])) * row_467[i_478])
-		}
+	rs_476 := cam_3
+	tot_477, err_478 := runtime.MulSize(3, rs_476)
+	if err_478 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_478)
 	}
-	row_485 := z_476[int64(1)*int64(cam_3) : (int64(1)+1)*int64(cam_3)]
-	r_468 = r_468[:len(row_485)]
-	row_467 = row_467[:len(row_485)]
-	if len(row_485) >= 262144 {
-		loop_492 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_485, runtime.Bind(r_468, runtime.Bind(row_467, runtime.End{}))), len(row_485), 16384)
-		if loop_492.For == nil {
-			loop_492.For = func(lo_489, hi int) {
-				row_485 := loop_492.C.H
-				r_468 := loop_492.C.T.H
-				row_467 := loop_492.C.T.T.H
+	a_479 := ar.F64w(tot_477)
+	row_480 := a_479[0*rs_476 : 1*rs_476]
+	row_481 := a_479[1*rs_476 : 2*rs_476]
+	row_482 := a_479[2*rs_476 : 3*rs_476]
+	r_468 = r_468[:cam_3]
+	row_466 = row_466[:cam_3]
+	row_467 = row_467[:cam_3]
+	r_232 = r_232[:cam_3]
+	row_228 = row_228[:cam_3]
+	r_230 = r_230[:cam_3]
+	row_480 = row_480[:cam_3]
+	row_481 = row_481[:cam_3]
+	row_482 = row_482[:cam_3]
+	if cam_3 >= 262144 {
+		loop_495 := runtime.EnterLoop(&nbLoop74, runtime.Bind(r_468, runtime.Bind(row_466, runtime.Bind(row_467, runtime.Bind(r_232, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_480, runtime.Bind(row_481, runtime.Bind(row_482, runtime.End{}))))))))), cam_3, 16384)
+		if loop_495.For == nil {
+			loop_495.For = func(lo_489, hi int) {
+				r_468 := loop_495.C.H
+				row_466 := loop_495.C.T.H
+				row_467 := loop_495.C.T.T.H
+				r_232 := loop_495.C.T.T.T.H
+				row_228 := loop_495.C.T.T.T.T.H
+				r_230 := loop_495.C.T.T.T.T.T.H
+				row_480 := loop_495.C.T.T.T.T.T.T.H
+				row_481 := loop_495.C.T.T.T.T.T.T.T.H
+				row_482 := loop_495.C.T.T.T.T.T.T.T.T.H
 				for i_490 := lo_489; i_490 < hi; i_490++ {
-					row_485[i_490] += (r_468[i_490] * row_467[i_490])
+					e_492 := (r_468[i_490] * row_466[i_490])
+					e_493 := (r_468[i_490] * row_467[i_490])
+					e_494 := (((-(r_232[i_490] / row_228[i_490])) * row_467[i_490]) + ((-(r_230[i_490] / row_228[i_490])) * row_466[i_490]))
+					row_480[i_490] = e_492
+					row_481[i_490] = e_493
+					row_482[i_490] = e_494
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_485), 16384, loop_492.For)
-		loop_492.Leave(&nbLoop121)
+		runtime.ParallelFor(cam_3, 16384, loop_495.For)
+		loop_495.Leave(&nbLoop74)
 	} else {
-		for i_486 := range row_485 {
-			row_485[i_486] += (r_468[i_486] * row_467[i_486])
+		for i_483 := 0; i_483 < cam_3; i_483++ {
+			e_485 := (r_468[i_483] * row_466[i_483])
+			e_486 := (r_468[i_483] * row_467[i_483])
+			e_487 := (((-(r_232[i_483] / row_228[i_483])) * row_467[i_483]) + ((-(r_230[i_483] / row_228[i_483])) * row_466[i_483]))
+			row_480[i_483] = e_485
+			row_481[i_483] = e_486
+			row_482[i_483] = e_487
 		}
 	}
-	row_493 := z_476[int64(2)*int64(cam_3) : (int64(2)+1)*int64(cam_3)]
-	r_230 = r_230[:len(row_493)]
-	row_228 = row_228[:len(row_493)]
-	row_466 = row_466[:len(row_493)]
-	if len(row_493) >= 262144 {
-		loop_500 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_493, runtime.Bind(r_230, runtime.Bind(row_228, runtime.Bind(row_466, runtime.End{})))), len(row_493), 16384)
-		if loop_500.For == nil {
-			loop_500.For = func(lo_497, hi int) {
-				row_493 := loop_500.C.H
-				r_230 := loop_500.C.T.H
-				row_228 := loop_500.C.T.T.H
-				row_466 := loop_500.C.T.T.T.H
-				for i_498 := lo_497; i_498 < hi; i_498++ {
-					row_493[i_498] += ((-(r_230[i_498] / row_228[i_498])) * row_466[i_498])
+	r_496, r_497, r_498, r_499, r_500, r_501, err_502 := fn_rotatesplit11bwd(ar, a_127, 3, x_6, a_190, 3, x_6, r_37, cam_3, a_30, 3, x_6, s_18, n_17, cam_3, r_54, cam_3, a_75, 3, cam_3, r_55, cam_3, a_62, 3, cam_3, r_124, cam_3, a_30, 3, x_6, r_123, cam_3, r_122, cam_3, a_30, 3, x_6, a_62, 3, cam_3, r_53, cam_3, r_58, cam_3, r_57, cam_3, r_56, cam_3, s_18, n_17, cam_3, a_479, 3, cam_3)
+	if err_502 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_502, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(3)+int64(r_500) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_500), cam_2))
+	}
+	if r_501 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_501})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	region_503 := z_364[int(int64(3))*cam_3 : (int(int64(3))+r_500)*cam_3]
+	r_499 = r_499[:len(region_503)]
+	if len(region_503) >= 262144 {
+		loop_510 := runtime.EnterLoop(&nbLoop75, runtime.Bind(region_503, runtime.Bind(r_499, runtime.End{})), len(region_503), 16384)
+		if loop_510.For == nil {
+			loop_510.For = func(lo_507, hi int) {
+				region_503 := loop_510.C.H
+				r_499 := loop_510.C.T.H
+				for i_508 := lo_507; i_508 < hi; i_508++ {
+					region_503[i_508] += -r_499[i_508]
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_493), 16384, loop_500.For)
-		loop_500.Leave(&nbLoop122)
+		runtime.ParallelFor(len(region_503), 16384, loop_510.For)
+		loop_510.Leave(&nbLoop75)
 	} else {
-		for i_494 := range row_493 {
-			row_493[i_494] += ((-(r_230[i_494] / row_228[i_494])) * row_466[i_494])
+		for i_504 := range region_503 {
+			region_503[i_504] += -r_499[i_504]
 		}
 	}
-	row_501 := z_476[int64(0)*int64(cam_3) : (int64(0)+1)*int64(cam_3)]
-	r_468 = r_468[:len(row_501)]
-	row_466 = row_466[:len(row_501)]
-	if len(row_501) >= 262144 {
-		loop_508 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_501, runtime.Bind(r_468, runtime.Bind(row_466, runtime.End{}))), len(row_501), 16384)
-		if loop_508.For == nil {
-			loop_508.For = func(lo_505, hi int) {
-				row_501 := loop_508.C.H
-				r_468 := loop_508.C.T.H
-				row_466 := loop_508.C.T.T.H
-				for i_506 := lo_505; i_506 < hi; i_506++ {
-					row_501[i_506] += (r_468[i_506] * row_466[i_506])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_501), 16384, loop_508.For)
-		loop_508.Leave(&nbLoop123)
-	} else {
-		for i_502 := range row_501 {
-			row_501[i_502] += (r_468[i_502] * row_466[i_502])
-		}
+	if int64(0)+int64(r_497) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_497), cam_2))
 	}
-	r_509, r_510, r_511, r_512, r_513, r_514, err_515 := fn_rotatesplit11bwd(ar, a_127, 3, x_6, a_190, 3, x_6, r_37, cam_3, a_30, 3, x_6, s_18, n_17, cam_3, r_54, cam_3, a_75, 3, cam_3, r_55, cam_3, a_62, 3, cam_3, r_124, cam_3, a_30, 3, x_6, r_123, cam_3, r_122, cam_3, a_30, 3, x_6, a_62, 3, cam_3, r_53, cam_3, r_58, cam_3, s_18, n_17, cam_3, r_57, cam_3, r_56, cam_3, z_476, 3, cam_3)
-	if err_515 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_515, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	if r_498 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_498})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	if int64(3)+int64(r_513) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_513), cam_2))
+	region_511 := z_364[int(int64(0))*cam_3 : (int(int64(0))+r_497)*cam_3]
+	r_496 = r_496[:len(region_511)]
+	for i_512 := range region_511 {
+		region_511[i_512] += r_496[i_512]
 	}
-	if r_514 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_514})+" and "+runtime.ShapeString([]int{cam_3}))
+	n_513, err_514 := runtime.CheckSize(int64(2))
+	_ = n_513
+	if err_514 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_514)
 	}
-	region_516 := z_364[int(int64(3))*cam_3 : (int(int64(3))+r_513)*cam_3]
-	r_512 = r_512[:len(region_516)]
-	if len(region_516) >= 262144 {
-		loop_523 := runtime.EnterLoop(&nbLoop124, runtime.Bind(region_516, runtime.Bind(r_512, runtime.End{})), len(region_516), 16384)
+	view_515 := a_297
+	r_516 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_516)]
+	if len(r_516) >= 262144 {
+		loop_523 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_516, runtime.Bind(w_7, runtime.End{})), len(r_516), 16384)
 		if loop_523.For == nil {
 			loop_523.For = func(lo_520, hi int) {
-				region_516 := loop_523.C.H
-				r_512 := loop_523.C.T.H
+				r_516 := loop_523.C.H
+				w_7 := loop_523.C.T.H
 				for i_521 := lo_520; i_521 < hi; i_521++ {
-					region_516[i_521] += -r_512[i_521]
+					r_516[i_521] = (1.0 - (w_7[i_521] * w_7[i_521]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_516), 16384, loop_523.For)
-		loop_523.Leave(&nbLoop124)
+		runtime.ParallelFor(len(r_516), 16384, loop_523.For)
+		loop_523.Leave(&nbLoop76)
 	} else {
-		for i_517 := range region_516 {
-			region_516[i_517] += -r_512[i_517]
+		for i_517 := range r_516 {
+			r_516[i_517] = (1.0 - (w_7[i_517] * w_7[i_517]))
 		}
 	}
-	if int64(0)+int64(r_510) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_510), cam_2))
-	}
-	if r_511 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_511})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_524 := z_364[int(int64(0))*cam_3 : (int(int64(0))+r_510)*cam_3]
-	r_509 = r_509[:len(region_524)]
-	for i_525 := range region_524 {
-		region_524[i_525] += r_509[i_525]
-	}
-	n_526, err_527 := runtime.CheckSize(int64(2))
-	_ = n_526
-	if err_527 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_527)
-	}
-	view_528 := a_297
-	r_529 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_529)]
-	if len(r_529) >= 262144 {
-		loop_536 := runtime.EnterLoop(&nbLoop125, runtime.Bind(r_529, runtime.Bind(w_7, runtime.End{})), len(r_529), 16384)
-		if loop_536.For == nil {
-			loop_536.For = func(lo_533, hi int) {
-				r_529 := loop_536.C.H
-				w_7 := loop_536.C.T.H
-				for i_534 := lo_533; i_534 < hi; i_534++ {
-					r_529[i_534] = (1.0 - (w_7[i_534] * w_7[i_534]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_529), 16384, loop_536.For)
-		loop_536.Leave(&nbLoop125)
-	} else {
-		for i_530 := range r_529 {
-			r_529[i_530] = (1.0 - (w_7[i_530] * w_7[i_530]))
-		}
-	}
-	ar.Keep(mark_537, &view_528, &r_529, &z_364, &r_512, &r_318)
-	return view_528, n_295, d_298, r_529, w_8, z_364, cam_2, cam_3, r_512, r_513, r_514, r_318, w_8, nil
+	ar.Keep(mark_524, &view_515, &r_516, &z_364, &r_499, &r_318)
+	return view_515, n_295, d_298, r_516, w_8, z_364, cam_2, cam_3, r_499, r_500, r_501, r_318, w_8, nil
 }
 
-// nbLoop126 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop126 runtime.LoopSite
+// nbLoop77 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop77 runtime.LoopSite
 
-// nbLoop127 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop127 runtime.LoopSite
+// nbLoop78 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop78 runtime.LoopSite
 
-// nbLoop128 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop128 runtime.LoopSite
+// nbLoop79 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop79 runtime.LoopSite
 
-// nbLoop129 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop129 runtime.LoopSite
+// nbLoop80 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop80 runtime.LoopSite
 
-// nbLoop130 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop130 runtime.LoopSite
+// nbLoop81 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop81 runtime.LoopSite
 
-// nbLoop131 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop131 runtime.LoopSite
+// nbLoop82 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop82 runtime.LoopSite
 
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
-func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, error) {
+func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
 	mark_324 := ar.Mark()
 	if cam_2 != 11 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	if feat_10 != 2 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
 	}
 	cam_1 = cam_1[:cam_2*cam_3]
 	x_4 = x_4[:x_5*x_6]
 	w_7 = w_7[:w_8]
 	feat_9 = feat_9[:feat_10*feat_11]
 	if int64(3) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
 	}
 	n_12 := int(int64(3)) - int(int64(0))
 	s_13 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
 	if int64(6) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
 	}
 	n_14 := int(int64(6)) - int(int64(3))
 	s_15 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_16 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if int64(0) >= int64(n_14) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), n_14))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), n_14))
 	}
 	row_17 := s_15[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_18 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if int64(1) >= int64(n_14) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), n_14))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), n_14))
 	}
 	row_19 := s_15[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_20 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if int64(2) >= int64(n_14) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), n_14))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), n_14))
 	}
 	row_21 := s_15[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	rs_22 := x_6
 	tot_23, err_24 := runtime.MulSize(3, rs_22)
 	if err_24 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:143:30", err_24)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", err_24)
 	}
 	a_25 := ar.F64w(tot_23)
 	row_26 := a_25[0*rs_22 : 1*rs_22]
 	row_27 := a_25[1*rs_22 : 2*rs_22]
 	row_28 := a_25[2*rs_22 : 3*rs_22]
 	if int64(n_12) != int64(3) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:126:5", runtime.DimMessage("r", "[3][p]f64", "3", int64(n_12), int64(3))), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:126:5", runtime.DimMessage("r", "[3][p]f64", "3", int64(n_12), int64(3))), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(0) >= int64(n_12) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), n_12)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), n_12)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_29 := s_13[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if int64(1) >= int64(n_12) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), n_12)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), n_12)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_30 := s_13[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(2) >= int64(n_12) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_12)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_12)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_31 := s_13[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	row_16 = row_16[:x_6]
@@ -14393,7 +13253,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_27 = row_27[:x_6]
 	row_28 = row_28[:x_6]
 	if x_6 >= 262144 {
-		loop_45 := runtime.EnterLoop(&nbLoop126, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_20, runtime.Bind(row_21, runtime.Bind(row_26, runtime.Bind(row_27, runtime.Bind(row_28, runtime.End{}))))))))), x_6, 16384)
+		loop_45 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_20, runtime.Bind(row_21, runtime.Bind(row_26, runtime.Bind(row_27, runtime.Bind(row_28, runtime.End{}))))))))), x_6, 16384)
 		if loop_45.For == nil {
 			loop_45.For = func(lo_39, hi int) {
 				row_16 := loop_45.C.H
@@ -14416,7 +13276,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_45.For)
-		loop_45.Leave(&nbLoop126)
+		loop_45.Leave(&nbLoop77)
 	} else {
 		for i_33 := 0; i_33 < x_6; i_33++ {
 			e_35 := (row_16[i_33] - row_17[i_33])
@@ -14430,7 +13290,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	rs_54 := cam_3
 	tot_55, err_56 := runtime.MulSize(3, rs_54)
 	if err_56 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_56), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_56), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	a_57 := ar.F64w(tot_55)
 	row_58 := a_57[0*rs_54 : 1*rs_54]
@@ -14443,27 +13303,27 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_65 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	_ = a_57[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_67 := cam_3
 	tot_68, err_69 := runtime.MulSize(3, rs_67)
 	if err_69 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_69), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_69), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	a_70 := ar.F64w(tot_68)
 	row_71 := a_70[0*rs_67 : 1*rs_67]
@@ -14500,7 +13360,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_72 = row_72[:cam_3]
 	row_73 = row_73[:cam_3]
 	if cam_3 >= 262144 {
-		loop_110 := runtime.EnterLoop(&nbLoop127, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(r_32, runtime.Bind(r_46, runtime.Bind(r_47, runtime.Bind(r_48, runtime.Bind(r_49, runtime.Bind(r_50, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_62, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))))))))))))))))), cam_3, 16384)
+		loop_110 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(r_32, runtime.Bind(r_46, runtime.Bind(r_47, runtime.Bind(r_48, runtime.Bind(r_49, runtime.Bind(r_50, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_62, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))))))))))))))))), cam_3, 16384)
 		if loop_110.For == nil {
 			loop_110.For = func(lo_92, hi int) {
 				row_29 := loop_110.C.H
@@ -14559,7 +13419,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_110.For)
-		loop_110.Leave(&nbLoop127)
+		loop_110.Leave(&nbLoop78)
 	} else {
 		for i_74 := 0; i_74 < cam_3; i_74++ {
 			e_76 := (((row_29[i_74] * row_29[i_74]) + (row_30[i_74] * row_30[i_74])) + (row_31[i_74] * row_31[i_74]))
@@ -14597,108 +13457,108 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_111 := a_57[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	row_112 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_113 := a_57[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	row_114 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_115 := a_57[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	row_116 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	n_120, err_121 := runtime.CheckSize(int64(3))
 	if err_121 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_121), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_121), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	var a_122 []float64
 	row_123 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_124 := a_70[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_125 := a_57[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_126 := x_6
 	tot_127, err_128 := runtime.MulSize(n_120, rs_126)
 	if err_128 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_128), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_128), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	a_122 = ar.F64w(tot_127)
 	row_129 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_130 := a_70[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_131 := a_57[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_132 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_133 := a_70[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_134 := a_57[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_135 := a_122[0*rs_126 : 1*rs_126]
 	row_136 := a_122[1*rs_126 : 2*rs_126]
 	row_137 := a_122[2*rs_126 : 3*rs_126]
 	if int64(n_12) != int64(3) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("a", "[3][p]f64", "3", int64(n_12), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("a", "[3][p]f64", "3", int64(n_12), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(1) >= int64(n_12) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_138 := s_13[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	row_139 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if int64(2) >= int64(n_12) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_140 := s_13[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	row_141 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	row_142 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if int64(0) >= int64(n_12) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_143 := s_13[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_144 := cam_3
 	tot_145, err_146 := runtime.MulSize(3, rs_144)
 	if err_146 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_146), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_146), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	a_147 := ar.F64w(tot_145)
 	row_148 := a_147[0*rs_144 : 1*rs_144]
@@ -14740,7 +13600,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_149 = row_149[:cam_3]
 	row_150 = row_150[:cam_3]
 	if cam_3 >= 262144 {
-		loop_175 := runtime.EnterLoop(&nbLoop128, runtime.Bind(row_111, runtime.Bind(row_112, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.Bind(row_116, runtime.Bind(r_117, runtime.Bind(r_49, runtime.Bind(r_118, runtime.Bind(r_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(r_50, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
+		loop_175 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_111, runtime.Bind(row_112, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.Bind(row_116, runtime.Bind(r_117, runtime.Bind(r_49, runtime.Bind(r_118, runtime.Bind(r_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(r_50, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
 		if loop_175.For == nil {
 			loop_175.For = func(lo_163, hi int) {
 				row_111 := loop_175.C.H
@@ -14798,7 +13658,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_175.For)
-		loop_175.Leave(&nbLoop128)
+		loop_175.Leave(&nbLoop79)
 	} else {
 		for i_151 := 0; i_151 < cam_3; i_151++ {
 			e_153 := (((row_111[i_151] * row_112[i_151]) + (row_113[i_151] * row_114[i_151])) + (row_115[i_151] * row_116[i_151]))
@@ -14824,22 +13684,22 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_176 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	row_177 := a_147[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_178 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	row_179 := a_147[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_180 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	row_181 := a_147[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_182 := x_6
 	tot_183, err_184 := runtime.MulSize(3, rs_182)
 	if err_184 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_184), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_184), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	a_185 := ar.F64w(tot_183)
 	row_186 := a_185[0*rs_182 : 1*rs_182]
@@ -14847,38 +13707,38 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_188 := a_185[2*rs_182 : 3*rs_182]
 	n_189, err_190 := runtime.CheckSize(int64(3))
 	if err_190 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_190), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_190), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	var a_191 []float64
 	row_192 := a_122[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	_ = a_185[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_194 := cam_3
 	tot_195, err_196 := runtime.MulSize(n_189, rs_194)
 	if err_196 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_196), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_196), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	a_191 = ar.F64w(tot_195)
 	row_197 := a_122[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	_ = a_185[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_199 := a_122[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	_ = a_185[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_201 := a_191[0*rs_194 : 1*rs_194]
 	row_202 := a_191[1*rs_194 : 2*rs_194]
@@ -14901,7 +13761,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_202 = row_202[:x_6]
 	row_203 = row_203[:x_6]
 	if x_6 >= 262144 {
-		loop_222 := runtime.EnterLoop(&nbLoop129, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(r_46, runtime.Bind(row_192, runtime.Bind(r_47, runtime.Bind(row_197, runtime.Bind(row_199, runtime.Bind(row_201, runtime.Bind(row_202, runtime.Bind(row_203, runtime.End{}))))))))))))))))), x_6, 16384)
+		loop_222 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(r_46, runtime.Bind(row_192, runtime.Bind(r_47, runtime.Bind(row_197, runtime.Bind(row_199, runtime.Bind(row_201, runtime.Bind(row_202, runtime.Bind(row_203, runtime.End{}))))))))))))))))), x_6, 16384)
 		if loop_222.For == nil {
 			loop_222.For = func(lo_213, hi int) {
 				row_176 := loop_222.C.H
@@ -14938,7 +13798,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_222.For)
-		loop_222.Leave(&nbLoop129)
+		loop_222.Leave(&nbLoop80)
 	} else {
 		for i_204 := 0; i_204 < x_6; i_204++ {
 			e_206 := (row_176[i_204] + row_177[i_204])
@@ -14961,7 +13821,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	rs_228 := cam_3
 	tot_229, err_230 := runtime.MulSize(2, rs_228)
 	if err_230 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_230)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:144:11", err_230)
 	}
 	a_231 := ar.F64w(tot_229)
 	row_232 := a_231[0*rs_228 : 1*rs_228]
@@ -14969,11 +13829,11 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	_ = a_231[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	_ = a_231[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(9) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
 	row_238 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
 	row_239 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
 	r_225 := ar.F64w(cam_3)
@@ -14994,7 +13854,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_239 = row_239[:cam_3]
 	r_240 = r_240[:cam_3]
 	if cam_3 >= 262144 {
-		loop_261 := runtime.EnterLoop(&nbLoop130, runtime.Bind(row_224, runtime.Bind(row_223, runtime.Bind(r_225, runtime.Bind(row_226, runtime.Bind(r_227, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(r_236, runtime.Bind(r_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(r_240, runtime.End{})))))))))))), cam_3, 16384)
+		loop_261 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_224, runtime.Bind(row_223, runtime.Bind(r_225, runtime.Bind(row_226, runtime.Bind(r_227, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(r_236, runtime.Bind(r_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(r_240, runtime.End{})))))))))))), cam_3, 16384)
 		if loop_261.For == nil {
 			loop_261.For = func(lo_251, hi int) {
 				row_224 := loop_261.C.H
@@ -15028,7 +13888,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_261.For)
-		loop_261.Leave(&nbLoop130)
+		loop_261.Leave(&nbLoop81)
 	} else {
 		for i_241 := 0; i_241 < cam_3; i_241++ {
 			e_243 := (row_224[i_241] / row_223[i_241])
@@ -15049,7 +13909,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	}
 	n_262, err_263 := runtime.CheckSize(int64(2))
 	if err_263 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_263)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_263)
 	}
 	var a_264 []float64
 	var d_265 int = 0
@@ -15061,11 +13921,11 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 		mark_271 := ar.Mark()
 		i_272 := int64(i_270)
 		if int64(6) >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
 		row_273 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
 		if i_272 < 0 || i_272 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_272, 2))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_272, 2))
 		}
 		row_274 := a_231[int(i_272)*cam_3 : (int(i_272)+1)*cam_3]
 		r_275 := ar.F64w(cam_3)
@@ -15076,7 +13936,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 		}
 		x_278 := int64(7) + i_272
 		if x_278 < 0 || x_278 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_278, cam_2))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_278, cam_2))
 		}
 		row_279 := cam_1[int(x_278)*cam_3 : (int(x_278)+1)*cam_3]
 		r_280 := ar.F64w(cam_3)
@@ -15091,11 +13951,11 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			rs_266 = d_265
 			tot_283, err_284 := runtime.MulSize(n_262, rs_266)
 			if err_284 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_284)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_284)
 			}
 			a_264 = ar.F64w(tot_283)
 		} else if cam_3 != d_265 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_270)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_265}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_270)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_265}))
 		}
 		copy(a_264[i_270*rs_266:(i_270+1)*rs_266], r_280)
 		if i_270 == 0 {
@@ -15103,11 +13963,11 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			rs_269 = d_268
 			tot_285, err_286 := runtime.MulSize(n_262, rs_269)
 			if err_286 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_286)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_286)
 			}
 			a_267 = ar.F64w(tot_285)
 		} else if cam_3 != d_268 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_270)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_268}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_270)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_268}))
 		}
 		copy(a_267[i_270*rs_269:(i_270+1)*rs_269], r_275)
 		if i_270 > 0 {
@@ -15117,12 +13977,12 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	n_287, err_288 := runtime.CheckSize(int64(2))
 	_ = n_287
 	if err_288 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_288)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_288)
 	}
 	view_289 := a_264
 	n_290, err_291 := runtime.CheckSize(int64(2))
 	if err_291 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_291)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_291)
 	}
 	var a_292 []float64
 	var d_293 int = 0
@@ -15134,15 +13994,15 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 		mark_299 := ar.Mark()
 		i_300 := int64(i_298)
 		if i_300 < 0 || i_300 >= int64(n_262) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_300, n_262))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_300, n_262))
 		}
 		row_301 := view_289[int(i_300)*d_265 : (int(i_300)+1)*d_265]
 		if i_300 < 0 || i_300 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_300, feat_10))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_300, feat_10))
 		}
 		row_302 := feat_9[int(i_300)*feat_11 : (int(i_300)+1)*feat_11]
 		if feat_11 != d_265 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_265})+" and "+runtime.ShapeString([]int{feat_11}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_265})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
 		r_303 := ar.F64w(d_265)
 		row_301 = row_301[:len(r_303)]
@@ -15151,7 +14011,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			r_303[i_304] = (row_301[i_304] - row_302[i_304])
 		}
 		if d_265 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_265}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_265}))
 		}
 		r_306 := ar.F64w(w_8)
 		w_7 = w_7[:len(r_306)]
@@ -15164,11 +14024,11 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			rs_294 = d_293
 			tot_309, err_310 := runtime.MulSize(n_290, rs_294)
 			if err_310 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_310)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_310)
 			}
 			a_292 = ar.F64w(tot_309)
 		} else if w_8 != d_293 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_298)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_293}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_298)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_293}))
 		}
 		copy(a_292[i_298*rs_294:(i_298+1)*rs_294], r_306)
 		if i_298 == 0 {
@@ -15176,11 +14036,11 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			rs_297 = d_296
 			tot_311, err_312 := runtime.MulSize(n_290, rs_297)
 			if err_312 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_312)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_312)
 			}
 			a_295 = ar.F64w(tot_311)
 		} else if d_265 != d_296 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_298)+" has shape "+runtime.ShapeString([]int{d_265})+", element 0 has shape "+runtime.ShapeString([]int{d_296}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_298)+" has shape "+runtime.ShapeString([]int{d_265})+", element 0 has shape "+runtime.ShapeString([]int{d_296}))
 		}
 		copy(a_295[i_298*rs_297:(i_298+1)*rs_297], r_303)
 		if i_298 > 0 {
@@ -15190,13 +14050,13 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	n_313, err_314 := runtime.CheckSize(int64(2))
 	_ = n_313
 	if err_314 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_314)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_314)
 	}
 	view_315 := a_292
 	r_316 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_316)]
 	if len(r_316) >= 262144 {
-		loop_323 := runtime.EnterLoop(&nbLoop131, runtime.Bind(r_316, runtime.Bind(w_7, runtime.End{})), len(r_316), 16384)
+		loop_323 := runtime.EnterLoop(&nbLoop82, runtime.Bind(r_316, runtime.Bind(w_7, runtime.End{})), len(r_316), 16384)
 		if loop_323.For == nil {
 			loop_323.For = func(lo_320, hi int) {
 				r_316 := loop_323.C.H
@@ -15207,61 +14067,52 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(len(r_316), 16384, loop_323.For)
-		loop_323.Leave(&nbLoop131)
+		loop_323.Leave(&nbLoop82)
 	} else {
 		for i_317 := range r_316 {
 			r_316[i_317] = (1.0 - (w_7[i_317] * w_7[i_317]))
 		}
 	}
 	ar.Keep(mark_324, &view_315, &r_316, &w_7, &view_289, &a_292, &a_295, &cam_1, &a_231, &r_240, &a_264, &a_267, &r_237, &r_236, &a_191, &r_227, &r_225, &a_122, &a_185, &r_32, &a_25, &s_13, &r_49, &a_70, &r_50, &a_57, &r_119, &r_118, &r_117, &r_48, &r_53, &r_52, &r_51)
-	return view_315, n_290, d_293, r_316, w_8, view_315, n_290, d_293, r_316, w_8, w_7, w_8, view_289, n_262, d_265, a_292, n_290, d_293, a_295, n_290, d_296, cam_1, cam_2, cam_3, a_231, 2, cam_3, r_240, cam_3, a_264, n_262, d_265, a_267, n_262, d_268, r_237, cam_3, r_236, cam_3, a_191, 3, cam_3, r_227, cam_3, r_225, cam_3, a_122, 3, x_6, a_185, 3, x_6, r_32, cam_3, a_25, 3, x_6, s_13, n_12, cam_3, r_49, cam_3, a_70, 3, cam_3, r_50, cam_3, a_57, 3, cam_3, r_119, cam_3, a_25, 3, x_6, r_118, cam_3, r_117, cam_3, a_25, 3, x_6, a_57, 3, cam_3, r_48, cam_3, r_53, cam_3, s_13, n_12, cam_3, r_52, cam_3, r_51, cam_3, nil
+	return view_315, n_290, d_293, r_316, w_8, view_315, n_290, d_293, r_316, w_8, w_7, w_8, view_289, n_262, d_265, a_292, n_290, d_293, a_295, n_290, d_296, cam_1, cam_2, cam_3, a_231, 2, cam_3, r_240, cam_3, a_264, n_262, d_265, a_267, n_262, d_268, r_237, cam_3, r_236, cam_3, a_191, 3, cam_3, r_227, cam_3, r_225, cam_3, a_122, 3, x_6, a_185, 3, x_6, r_32, cam_3, a_25, 3, x_6, s_13, n_12, cam_3, r_49, cam_3, a_70, 3, cam_3, r_50, cam_3, a_57, 3, cam_3, r_119, cam_3, a_25, 3, x_6, r_118, cam_3, r_117, cam_3, a_25, 3, x_6, a_57, 3, cam_3, r_48, cam_3, r_53, cam_3, r_52, cam_3, r_51, cam_3, s_13, n_12, cam_3, nil
 }
 
-// nbLoop132 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop132 runtime.LoopSite
+// nbLoop83 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop83 runtime.LoopSite
 
-// nbLoop133 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop133 runtime.LoopSite
+// nbLoop84 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop84 runtime.LoopSite
 
-// nbLoop134 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop134 runtime.LoopSite
+// nbLoop85 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop85 runtime.LoopSite
 
-// nbLoop135 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop135 runtime.LoopSite
+// nbLoop86 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop86 runtime.LoopSite
 
-// nbLoop136 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop136 runtime.LoopSite
+// nbLoop87 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop87 runtime.LoopSite
 
-// nbLoop137 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop137 runtime.LoopSite
+// nbLoop88 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop88 runtime.LoopSite
 
-// nbLoop138 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop138 runtime.LoopSite
+// nbLoop89 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop89 runtime.LoopSite
 
-// nbLoop139 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop139 runtime.LoopSite
+// nbLoop90 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop90 runtime.LoopSite
 
-// nbLoop140 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop140 runtime.LoopSite
+// nbLoop91 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop91 runtime.LoopSite
 
-// nbLoop141 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop141 runtime.LoopSite
+// nbLoop92 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop92 runtime.LoopSite
 
-// nbLoop142 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop142 runtime.LoopSite
-
-// nbLoop143 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop143 runtime.LoopSite
-
-// nbLoop144 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop144 runtime.LoopSite
-
-// nbLoop145 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop145 runtime.LoopSite
+// nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop93 runtime.LoopSite
 
 // fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
-func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_310 := ar.Mark()
+func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_297 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -15292,9 +14143,9 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_78 = tape_78[:tape_79*tape_80]
 	tape_81 = tape_81[:tape_82]
 	tape_83 = tape_83[:tape_84]
-	tape_85 = tape_85[:tape_86*tape_87]
-	tape_88 = tape_88[:tape_89]
-	tape_90 = tape_90[:tape_91]
+	tape_85 = tape_85[:tape_86]
+	tape_87 = tape_87[:tape_88]
+	tape_89 = tape_89[:tape_90*tape_91]
 	ybar_92 = ybar_92[:ybar_93*ybar_94]
 	ybar_95 = ybar_95[:ybar_96]
 	if int64(2) >= int64(tape_36) {
@@ -15308,7 +14159,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_6 = tape_6[:len(r_98)]
 	ybar_95 = ybar_95[:len(r_98)]
 	if len(r_98) >= 262144 {
-		loop_105 := runtime.EnterLoop(&nbLoop132, runtime.Bind(r_98, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_98), 16384)
+		loop_105 := runtime.EnterLoop(&nbLoop83, runtime.Bind(r_98, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_98), 16384)
 		if loop_105.For == nil {
 			loop_105.For = func(lo_102, hi int) {
 				r_98 := loop_105.C.H
@@ -15320,7 +14171,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_98), 16384, loop_105.For)
-		loop_105.Leave(&nbLoop132)
+		loop_105.Leave(&nbLoop83)
 	} else {
 		for i_99 := range r_98 {
 			r_98[i_99] = ((2.0 * tape_6[i_99]) * -ybar_95[i_99])
@@ -15384,7 +14235,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_131 = row_131[:tape_7]
 	row_132 = row_132[:tape_7]
 	if tape_7 >= 262144 {
-		loop_143 := runtime.EnterLoop(&nbLoop133, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
+		loop_143 := runtime.EnterLoop(&nbLoop84, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
 		if loop_143.For == nil {
 			loop_143.For = func(lo_138, hi int) {
 				tape_6 := loop_143.C.H
@@ -15401,7 +14252,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_143.For)
-		loop_143.Leave(&nbLoop133)
+		loop_143.Leave(&nbLoop84)
 	} else {
 		for i_133 := 0; i_133 < tape_7; i_133++ {
 			e_135 := (tape_6[i_133] * row_126[i_133])
@@ -15422,7 +14273,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	var rev_153 []float64
 	var rev_154 int
 	rev_147, rev_148, rev_149, rev_150, rev_151, rev_152, rev_153, rev_154 = z_144, tape_18, tape_19, z_145, tape_21, tape_22, z_146, tape_24
-	scratch_311 := ar.F64w(tape_24)
+	scratch_298 := ar.F64w(tape_24)
 	for i_176 := int64(0); i_176 < int64(2); i_176++ {
 		if i_176 < 0 || i_176 >= int64(2) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_176, 2))
@@ -15442,7 +14293,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_182 := scratch_311[:tape_24:tape_24]
+		r_182 := scratch_298[:tape_24:tape_24]
 		tape_23 = tape_23[:len(r_182)]
 		row_178 = row_178[:len(r_182)]
 		for i_183 := range r_182 {
@@ -15519,7 +14370,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_198 = row_198[:len(r_199)]
 	z_146 = z_146[:len(r_199)]
 	if len(r_199) >= 262144 {
-		loop_206 := runtime.EnterLoop(&nbLoop134, runtime.Bind(r_199, runtime.Bind(tape_33, runtime.Bind(row_198, runtime.Bind(z_146, runtime.End{})))), len(r_199), 16384)
+		loop_206 := runtime.EnterLoop(&nbLoop85, runtime.Bind(r_199, runtime.Bind(tape_33, runtime.Bind(row_198, runtime.Bind(z_146, runtime.End{})))), len(r_199), 16384)
 		if loop_206.For == nil {
 			loop_206.For = func(lo_203, hi int) {
 				r_199 := loop_206.C.H
@@ -15532,7 +14383,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_199), 16384, loop_206.For)
-		loop_206.Leave(&nbLoop134)
+		loop_206.Leave(&nbLoop85)
 	} else {
 		for i_200 := range r_199 {
 			r_199[i_200] = ((2.0 * tape_33[i_200]) * (row_198[i_200] * z_146[i_200]))
@@ -15551,7 +14402,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_31 = tape_31[:len(row_207)]
 	z_146 = z_146[:len(row_207)]
 	if len(row_207) >= 262144 {
-		loop_214 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_207, runtime.Bind(tape_31, runtime.Bind(z_146, runtime.End{}))), len(row_207), 16384)
+		loop_214 := runtime.EnterLoop(&nbLoop86, runtime.Bind(row_207, runtime.Bind(tape_31, runtime.Bind(z_146, runtime.End{}))), len(row_207), 16384)
 		if loop_214.For == nil {
 			loop_214.For = func(lo_211, hi int) {
 				row_207 := loop_214.C.H
@@ -15563,7 +14414,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_207), 16384, loop_214.For)
-		loop_214.Leave(&nbLoop135)
+		loop_214.Leave(&nbLoop86)
 	} else {
 		for i_208 := range row_207 {
 			row_207[i_208] += (tape_31[i_208] * z_146[i_208])
@@ -15582,7 +14433,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_215 = row_215[:len(r_199)]
 	z_146 = z_146[:len(r_199)]
 	if len(r_199) >= 262144 {
-		loop_223 := runtime.EnterLoop(&nbLoop136, runtime.Bind(r_199, runtime.Bind(row_215, runtime.Bind(z_146, runtime.End{}))), len(r_199), 16384)
+		loop_223 := runtime.EnterLoop(&nbLoop87, runtime.Bind(r_199, runtime.Bind(row_215, runtime.Bind(z_146, runtime.End{}))), len(r_199), 16384)
 		if loop_223.For == nil {
 			loop_223.For = func(lo_220, hi int) {
 				r_199 := loop_223.C.H
@@ -15594,7 +14445,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_199), 16384, loop_223.For)
-		loop_223.Leave(&nbLoop136)
+		loop_223.Leave(&nbLoop87)
 	} else {
 		for i_217 := range r_199 {
 			r_199[i_217] += (row_215[i_217] * z_146[i_217])
@@ -15613,7 +14464,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_33 = tape_33[:len(row_224)]
 	z_146 = z_146[:len(row_224)]
 	if len(row_224) >= 262144 {
-		loop_231 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_224, runtime.Bind(tape_33, runtime.Bind(z_146, runtime.End{}))), len(row_224), 16384)
+		loop_231 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_224, runtime.Bind(tape_33, runtime.Bind(z_146, runtime.End{}))), len(row_224), 16384)
 		if loop_231.For == nil {
 			loop_231.For = func(lo_228, hi int) {
 				row_224 := loop_231.C.H
@@ -15625,7 +14476,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_224), 16384, loop_231.For)
-		loop_231.Leave(&nbLoop137)
+		loop_231.Leave(&nbLoop88)
 	} else {
 		for i_225 := range row_224 {
 			row_224[i_225] += (tape_33[i_225] * z_146[i_225])
@@ -15645,7 +14496,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_232 = row_232[:len(row_233)]
 	r_199 = r_199[:len(row_233)]
 	if len(row_233) >= 262144 {
-		loop_240 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_233, runtime.Bind(row_232, runtime.Bind(r_199, runtime.End{}))), len(row_233), 16384)
+		loop_240 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_233, runtime.Bind(row_232, runtime.Bind(r_199, runtime.End{}))), len(row_233), 16384)
 		if loop_240.For == nil {
 			loop_240.For = func(lo_237, hi int) {
 				row_233 := loop_240.C.H
@@ -15657,7 +14508,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_233), 16384, loop_240.For)
-		loop_240.Leave(&nbLoop138)
+		loop_240.Leave(&nbLoop89)
 	} else {
 		for i_234 := range row_233 {
 			row_233[i_234] += ((2.0 * row_232[i_234]) * r_199[i_234])
@@ -15677,7 +14528,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_241 = row_241[:len(row_242)]
 	r_199 = r_199[:len(row_242)]
 	if len(row_242) >= 262144 {
-		loop_249 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_242, runtime.Bind(row_241, runtime.Bind(r_199, runtime.End{}))), len(row_242), 16384)
+		loop_249 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_242, runtime.Bind(row_241, runtime.Bind(r_199, runtime.End{}))), len(row_242), 16384)
 		if loop_249.For == nil {
 			loop_249.For = func(lo_246, hi int) {
 				row_242 := loop_249.C.H
@@ -15689,7 +14540,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_242), 16384, loop_249.For)
-		loop_249.Leave(&nbLoop139)
+		loop_249.Leave(&nbLoop90)
 	} else {
 		for i_243 := range row_242 {
 			row_242[i_243] += ((2.0 * row_241[i_243]) * r_199[i_243])
@@ -15706,7 +14557,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	r_252 := ar.F64w(tape_37)
 	row_97 = row_97[:len(r_252)]
 	if len(r_252) >= 262144 {
-		loop_259 := runtime.EnterLoop(&nbLoop140, runtime.Bind(r_252, runtime.Bind(row_97, runtime.End{})), len(r_252), 16384)
+		loop_259 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_252, runtime.Bind(row_97, runtime.End{})), len(r_252), 16384)
 		if loop_259.For == nil {
 			loop_259.For = func(lo_256, hi int) {
 				r_252 := loop_259.C.H
@@ -15717,76 +14568,23 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_252), 16384, loop_259.For)
-		loop_259.Leave(&nbLoop140)
+		loop_259.Leave(&nbLoop91)
 	} else {
 		for i_253 := range r_252 {
 			r_252[i_253] = (1.0 / row_97[i_253])
 		}
 	}
-	z_260 := ar.F64(len(tape_35))
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
 	if tape_37 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_37}))
 	}
 	if tape_22 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if int64(2) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_36))
-	}
-	if tape_37 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_39})+" differ")
-	}
-	row_261 := z_260[int64(2)*int64(tape_37) : (int64(2)+1)*int64(tape_37)]
-	tape_38 = tape_38[:len(row_261)]
-	row_97 = row_97[:len(row_261)]
-	row_251 = row_251[:len(row_261)]
-	if len(row_261) >= 262144 {
-		loop_268 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_261, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(row_251, runtime.End{})))), len(row_261), 16384)
-		if loop_268.For == nil {
-			loop_268.For = func(lo_265, hi int) {
-				row_261 := loop_268.C.H
-				tape_38 := loop_268.C.T.H
-				row_97 := loop_268.C.T.T.H
-				row_251 := loop_268.C.T.T.T.H
-				for i_266 := lo_265; i_266 < hi; i_266++ {
-					row_261[i_266] += ((-(tape_38[i_266] / row_97[i_266])) * row_251[i_266])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_261), 16384, loop_268.For)
-		loop_268.Leave(&nbLoop141)
-	} else {
-		for i_262 := range row_261 {
-			row_261[i_262] += ((-(tape_38[i_262] / row_97[i_262])) * row_251[i_262])
-		}
-	}
-	if tape_22 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if int64(1) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_36))
-	}
-	row_269 := z_260[int64(1)*int64(tape_37) : (int64(1)+1)*int64(tape_37)]
-	r_252 = r_252[:len(row_269)]
-	row_251 = row_251[:len(row_269)]
-	if len(row_269) >= 262144 {
-		loop_276 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_269, runtime.Bind(r_252, runtime.Bind(row_251, runtime.End{}))), len(row_269), 16384)
-		if loop_276.For == nil {
-			loop_276.For = func(lo_273, hi int) {
-				row_269 := loop_276.C.H
-				r_252 := loop_276.C.T.H
-				row_251 := loop_276.C.T.T.H
-				for i_274 := lo_273; i_274 < hi; i_274++ {
-					row_269[i_274] += (r_252[i_274] * row_251[i_274])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_269), 16384, loop_276.For)
-		loop_276.Leave(&nbLoop142)
-	} else {
-		for i_270 := range row_269 {
-			row_269[i_270] += (r_252[i_270] * row_251[i_270])
-		}
 	}
 	if tape_37 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_37}))
@@ -15794,114 +14592,115 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_22 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
 	}
-	if int64(2) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_36))
+	if tape_41 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	if tape_37 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
+	if tape_39 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
 	}
-	row_277 := z_260[int64(2)*int64(tape_37) : (int64(2)+1)*int64(tape_37)]
-	tape_40 = tape_40[:len(row_277)]
-	row_97 = row_97[:len(row_277)]
-	row_250 = row_250[:len(row_277)]
-	if len(row_277) >= 262144 {
-		loop_284 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_277, runtime.Bind(tape_40, runtime.Bind(row_97, runtime.Bind(row_250, runtime.End{})))), len(row_277), 16384)
-		if loop_284.For == nil {
-			loop_284.For = func(lo_281, hi int) {
-				row_277 := loop_284.C.H
-				tape_40 := loop_284.C.T.H
-				row_97 := loop_284.C.T.T.H
-				row_250 := loop_284.C.T.T.T.H
-				for i_282 := lo_281; i_282 < hi; i_282++ {
-					row_277[i_282] += ((-(tape_40[i_282] / row_97[i_282])) * row_250[i_282])
+	rs_260 := tape_37
+	tot_261, err_262 := runtime.MulSize(3, rs_260)
+	if err_262 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_262)
+	}
+	a_263 := ar.F64w(tot_261)
+	row_264 := a_263[0*rs_260 : 1*rs_260]
+	row_265 := a_263[1*rs_260 : 2*rs_260]
+	row_266 := a_263[2*rs_260 : 3*rs_260]
+	r_252 = r_252[:tape_37]
+	row_250 = row_250[:tape_37]
+	row_251 = row_251[:tape_37]
+	tape_38 = tape_38[:tape_37]
+	row_97 = row_97[:tape_37]
+	tape_40 = tape_40[:tape_37]
+	row_264 = row_264[:tape_37]
+	row_265 = row_265[:tape_37]
+	row_266 = row_266[:tape_37]
+	if tape_37 >= 262144 {
+		loop_279 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_252, runtime.Bind(row_250, runtime.Bind(row_251, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_264, runtime.Bind(row_265, runtime.Bind(row_266, runtime.End{}))))))))), tape_37, 16384)
+		if loop_279.For == nil {
+			loop_279.For = func(lo_273, hi int) {
+				r_252 := loop_279.C.H
+				row_250 := loop_279.C.T.H
+				row_251 := loop_279.C.T.T.H
+				tape_38 := loop_279.C.T.T.T.H
+				row_97 := loop_279.C.T.T.T.T.H
+				tape_40 := loop_279.C.T.T.T.T.T.H
+				row_264 := loop_279.C.T.T.T.T.T.T.H
+				row_265 := loop_279.C.T.T.T.T.T.T.T.H
+				row_266 := loop_279.C.T.T.T.T.T.T.T.T.H
+				for i_274 := lo_273; i_274 < hi; i_274++ {
+					e_276 := (r_252[i_274] * row_250[i_274])
+					e_277 := (r_252[i_274] * row_251[i_274])
+					e_278 := (((-(tape_38[i_274] / row_97[i_274])) * row_251[i_274]) + ((-(tape_40[i_274] / row_97[i_274])) * row_250[i_274]))
+					row_264[i_274] = e_276
+					row_265[i_274] = e_277
+					row_266[i_274] = e_278
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_277), 16384, loop_284.For)
-		loop_284.Leave(&nbLoop143)
+		runtime.ParallelFor(tape_37, 16384, loop_279.For)
+		loop_279.Leave(&nbLoop92)
 	} else {
-		for i_278 := range row_277 {
-			row_277[i_278] += ((-(tape_40[i_278] / row_97[i_278])) * row_250[i_278])
+		for i_267 := 0; i_267 < tape_37; i_267++ {
+			e_269 := (r_252[i_267] * row_250[i_267])
+			e_270 := (r_252[i_267] * row_251[i_267])
+			e_271 := (((-(tape_38[i_267] / row_97[i_267])) * row_251[i_267]) + ((-(tape_40[i_267] / row_97[i_267])) * row_250[i_267]))
+			row_264[i_267] = e_269
+			row_265[i_267] = e_270
+			row_266[i_267] = e_271
 		}
 	}
-	if tape_22 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	r_280, r_281, r_282, r_283, r_284, r_285, err_286 := fn_rotatesplit11bwd(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_263, 3, tape_37)
+	if err_286 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_286, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(0) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_36))
+	if int64(3)+int64(r_284) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_284), tape_18))
 	}
-	row_285 := z_260[int64(0)*int64(tape_37) : (int64(0)+1)*int64(tape_37)]
-	r_252 = r_252[:len(row_285)]
-	row_250 = row_250[:len(row_285)]
-	if len(row_285) >= 262144 {
-		loop_292 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_285, runtime.Bind(r_252, runtime.Bind(row_250, runtime.End{}))), len(row_285), 16384)
-		if loop_292.For == nil {
-			loop_292.For = func(lo_289, hi int) {
-				row_285 := loop_292.C.H
-				r_252 := loop_292.C.T.H
-				row_250 := loop_292.C.T.T.H
-				for i_290 := lo_289; i_290 < hi; i_290++ {
-					row_285[i_290] += (r_252[i_290] * row_250[i_290])
+	if r_285 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_285})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_287 := z_144[int(int64(3))*tape_19 : (int(int64(3))+r_284)*tape_19]
+	r_283 = r_283[:len(region_287)]
+	if len(region_287) >= 262144 {
+		loop_294 := runtime.EnterLoop(&nbLoop93, runtime.Bind(region_287, runtime.Bind(r_283, runtime.End{})), len(region_287), 16384)
+		if loop_294.For == nil {
+			loop_294.For = func(lo_291, hi int) {
+				region_287 := loop_294.C.H
+				r_283 := loop_294.C.T.H
+				for i_292 := lo_291; i_292 < hi; i_292++ {
+					region_287[i_292] += -r_283[i_292]
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_285), 16384, loop_292.For)
-		loop_292.Leave(&nbLoop144)
+		runtime.ParallelFor(len(region_287), 16384, loop_294.For)
+		loop_294.Leave(&nbLoop93)
 	} else {
-		for i_286 := range row_285 {
-			row_285[i_286] += (r_252[i_286] * row_250[i_286])
+		for i_288 := range region_287 {
+			region_287[i_288] += -r_283[i_288]
 		}
 	}
-	r_293, r_294, r_295, r_296, r_297, r_298, err_299 := fn_rotatesplit11bwd(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, z_260, tape_36, tape_37)
-	if err_299 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_299, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	if int64(0)+int64(r_281) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_281), tape_18))
 	}
-	if int64(3)+int64(r_297) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_297), tape_18))
+	if r_282 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_282})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	if r_298 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_298})+" and "+runtime.ShapeString([]int{tape_19}))
+	region_295 := z_144[int(int64(0))*tape_19 : (int(int64(0))+r_281)*tape_19]
+	r_280 = r_280[:len(region_295)]
+	for i_296 := range region_295 {
+		region_295[i_296] += r_280[i_296]
 	}
-	region_300 := z_144[int(int64(3))*tape_19 : (int(int64(3))+r_297)*tape_19]
-	r_296 = r_296[:len(region_300)]
-	if len(region_300) >= 262144 {
-		loop_307 := runtime.EnterLoop(&nbLoop145, runtime.Bind(region_300, runtime.Bind(r_296, runtime.End{})), len(region_300), 16384)
-		if loop_307.For == nil {
-			loop_307.For = func(lo_304, hi int) {
-				region_300 := loop_307.C.H
-				r_296 := loop_307.C.T.H
-				for i_305 := lo_304; i_305 < hi; i_305++ {
-					region_300[i_305] += -r_296[i_305]
-				}
-			}
-		}
-		runtime.ParallelFor(len(region_300), 16384, loop_307.For)
-		loop_307.Leave(&nbLoop145)
-	} else {
-		for i_301 := range region_300 {
-			region_300[i_301] += -r_296[i_301]
-		}
-	}
-	if int64(0)+int64(r_294) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_294), tape_18))
-	}
-	if r_295 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_295})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	region_308 := z_144[int(int64(0))*tape_19 : (int(int64(0))+r_294)*tape_19]
-	r_293 = r_293[:len(region_308)]
-	for i_309 := range region_308 {
-		region_308[i_309] += r_293[i_309]
-	}
-	ar.Keep(mark_310, &z_144, &r_296, &r_98)
-	return z_144, tape_18, tape_19, r_296, r_297, r_298, r_98, tape_7, nil
+	ar.Keep(mark_297, &z_144, &r_283, &r_98)
+	return z_144, tape_18, tape_19, r_283, r_284, r_285, r_98, tape_7, nil
 }
 
-// nbLoop146 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
-var nbLoop146 runtime.LoopSite
+// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
+var nbLoop94 runtime.LoopSite
 
 // fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
-func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, error) {
+func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, error) {
 	mark_105 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	ybar_95 = ybar_95[:ybar_96]
@@ -15912,7 +14711,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_6 = tape_6[:len(r_97)]
 	ybar_95 = ybar_95[:len(r_97)]
 	if len(r_97) >= 262144 {
-		loop_104 := runtime.EnterLoop(&nbLoop146, runtime.Bind(r_97, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_97), 16384)
+		loop_104 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_97, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_97), 16384)
 		if loop_104.For == nil {
 			loop_104.For = func(lo_101, hi int) {
 				r_97 := loop_104.C.H
@@ -15924,7 +14723,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_97), 16384, loop_104.For)
-		loop_104.Leave(&nbLoop146)
+		loop_104.Leave(&nbLoop94)
 	} else {
 		for i_98 := range r_97 {
 			r_97[i_98] = ((2.0 * tape_6[i_98]) * -ybar_95[i_98])
@@ -15934,48 +14733,39 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	return r_97, tape_7, nil
 }
 
-// nbLoop147 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop147 runtime.LoopSite
+// nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop95 runtime.LoopSite
 
-// nbLoop148 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop148 runtime.LoopSite
+// nbLoop96 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop96 runtime.LoopSite
 
-// nbLoop149 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop149 runtime.LoopSite
+// nbLoop97 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop97 runtime.LoopSite
 
-// nbLoop150 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop150 runtime.LoopSite
+// nbLoop98 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop98 runtime.LoopSite
 
-// nbLoop151 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop151 runtime.LoopSite
+// nbLoop99 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop99 runtime.LoopSite
 
-// nbLoop152 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop152 runtime.LoopSite
+// nbLoop100 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop100 runtime.LoopSite
 
-// nbLoop153 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop153 runtime.LoopSite
+// nbLoop101 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop101 runtime.LoopSite
 
-// nbLoop154 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop154 runtime.LoopSite
+// nbLoop102 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop102 runtime.LoopSite
 
-// nbLoop155 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop155 runtime.LoopSite
+// nbLoop103 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop103 runtime.LoopSite
 
-// nbLoop156 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop156 runtime.LoopSite
-
-// nbLoop157 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop157 runtime.LoopSite
-
-// nbLoop158 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop158 runtime.LoopSite
-
-// nbLoop159 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop159 runtime.LoopSite
+// nbLoop104 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop104 runtime.LoopSite
 
 // fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
-func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_303 := ar.Mark()
+func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_290 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -16006,9 +14796,9 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_78 = tape_78[:tape_79*tape_80]
 	tape_81 = tape_81[:tape_82]
 	tape_83 = tape_83[:tape_84]
-	tape_85 = tape_85[:tape_86*tape_87]
-	tape_88 = tape_88[:tape_89]
-	tape_90 = tape_90[:tape_91]
+	tape_85 = tape_85[:tape_86]
+	tape_87 = tape_87[:tape_88]
+	tape_89 = tape_89[:tape_90*tape_91]
 	ybar_92 = ybar_92[:ybar_93*ybar_94]
 	if int64(2) >= int64(tape_36) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), tape_36))
@@ -16073,7 +14863,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_124 = row_124[:tape_7]
 	row_125 = row_125[:tape_7]
 	if tape_7 >= 262144 {
-		loop_136 := runtime.EnterLoop(&nbLoop147, runtime.Bind(tape_6, runtime.Bind(row_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.End{}))))), tape_7, 16384)
+		loop_136 := runtime.EnterLoop(&nbLoop95, runtime.Bind(tape_6, runtime.Bind(row_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.End{}))))), tape_7, 16384)
 		if loop_136.For == nil {
 			loop_136.For = func(lo_131, hi int) {
 				tape_6 := loop_136.C.H
@@ -16090,7 +14880,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_136.For)
-		loop_136.Leave(&nbLoop147)
+		loop_136.Leave(&nbLoop95)
 	} else {
 		for i_126 := 0; i_126 < tape_7; i_126++ {
 			e_128 := (tape_6[i_126] * row_119[i_126])
@@ -16111,7 +14901,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	var rev_146 []float64
 	var rev_147 int
 	rev_140, rev_141, rev_142, rev_143, rev_144, rev_145, rev_146, rev_147 = z_137, tape_18, tape_19, z_138, tape_21, tape_22, z_139, tape_24
-	scratch_304 := ar.F64w(tape_24)
+	scratch_291 := ar.F64w(tape_24)
 	for i_169 := int64(0); i_169 < int64(2); i_169++ {
 		if i_169 < 0 || i_169 >= int64(2) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_169, 2))
@@ -16131,7 +14921,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_175 := scratch_304[:tape_24:tape_24]
+		r_175 := scratch_291[:tape_24:tape_24]
 		tape_23 = tape_23[:len(r_175)]
 		row_171 = row_171[:len(r_175)]
 		for i_176 := range r_175 {
@@ -16208,7 +14998,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_191 = row_191[:len(r_192)]
 	z_139 = z_139[:len(r_192)]
 	if len(r_192) >= 262144 {
-		loop_199 := runtime.EnterLoop(&nbLoop148, runtime.Bind(r_192, runtime.Bind(tape_33, runtime.Bind(row_191, runtime.Bind(z_139, runtime.End{})))), len(r_192), 16384)
+		loop_199 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_192, runtime.Bind(tape_33, runtime.Bind(row_191, runtime.Bind(z_139, runtime.End{})))), len(r_192), 16384)
 		if loop_199.For == nil {
 			loop_199.For = func(lo_196, hi int) {
 				r_192 := loop_199.C.H
@@ -16221,7 +15011,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_192), 16384, loop_199.For)
-		loop_199.Leave(&nbLoop148)
+		loop_199.Leave(&nbLoop96)
 	} else {
 		for i_193 := range r_192 {
 			r_192[i_193] = ((2.0 * tape_33[i_193]) * (row_191[i_193] * z_139[i_193]))
@@ -16240,7 +15030,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_31 = tape_31[:len(row_200)]
 	z_139 = z_139[:len(row_200)]
 	if len(row_200) >= 262144 {
-		loop_207 := runtime.EnterLoop(&nbLoop149, runtime.Bind(row_200, runtime.Bind(tape_31, runtime.Bind(z_139, runtime.End{}))), len(row_200), 16384)
+		loop_207 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_200, runtime.Bind(tape_31, runtime.Bind(z_139, runtime.End{}))), len(row_200), 16384)
 		if loop_207.For == nil {
 			loop_207.For = func(lo_204, hi int) {
 				row_200 := loop_207.C.H
@@ -16252,7 +15042,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_200), 16384, loop_207.For)
-		loop_207.Leave(&nbLoop149)
+		loop_207.Leave(&nbLoop97)
 	} else {
 		for i_201 := range row_200 {
 			row_200[i_201] += (tape_31[i_201] * z_139[i_201])
@@ -16271,7 +15061,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_208 = row_208[:len(r_192)]
 	z_139 = z_139[:len(r_192)]
 	if len(r_192) >= 262144 {
-		loop_216 := runtime.EnterLoop(&nbLoop150, runtime.Bind(r_192, runtime.Bind(row_208, runtime.Bind(z_139, runtime.End{}))), len(r_192), 16384)
+		loop_216 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_192, runtime.Bind(row_208, runtime.Bind(z_139, runtime.End{}))), len(r_192), 16384)
 		if loop_216.For == nil {
 			loop_216.For = func(lo_213, hi int) {
 				r_192 := loop_216.C.H
@@ -16283,7 +15073,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_192), 16384, loop_216.For)
-		loop_216.Leave(&nbLoop150)
+		loop_216.Leave(&nbLoop98)
 	} else {
 		for i_210 := range r_192 {
 			r_192[i_210] += (row_208[i_210] * z_139[i_210])
@@ -16302,7 +15092,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_33 = tape_33[:len(row_217)]
 	z_139 = z_139[:len(row_217)]
 	if len(row_217) >= 262144 {
-		loop_224 := runtime.EnterLoop(&nbLoop151, runtime.Bind(row_217, runtime.Bind(tape_33, runtime.Bind(z_139, runtime.End{}))), len(row_217), 16384)
+		loop_224 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_217, runtime.Bind(tape_33, runtime.Bind(z_139, runtime.End{}))), len(row_217), 16384)
 		if loop_224.For == nil {
 			loop_224.For = func(lo_221, hi int) {
 				row_217 := loop_224.C.H
@@ -16314,7 +15104,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_217), 16384, loop_224.For)
-		loop_224.Leave(&nbLoop151)
+		loop_224.Leave(&nbLoop99)
 	} else {
 		for i_218 := range row_217 {
 			row_217[i_218] += (tape_33[i_218] * z_139[i_218])
@@ -16334,7 +15124,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_225 = row_225[:len(row_226)]
 	r_192 = r_192[:len(row_226)]
 	if len(row_226) >= 262144 {
-		loop_233 := runtime.EnterLoop(&nbLoop152, runtime.Bind(row_226, runtime.Bind(row_225, runtime.Bind(r_192, runtime.End{}))), len(row_226), 16384)
+		loop_233 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_226, runtime.Bind(row_225, runtime.Bind(r_192, runtime.End{}))), len(row_226), 16384)
 		if loop_233.For == nil {
 			loop_233.For = func(lo_230, hi int) {
 				row_226 := loop_233.C.H
@@ -16346,7 +15136,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_226), 16384, loop_233.For)
-		loop_233.Leave(&nbLoop152)
+		loop_233.Leave(&nbLoop100)
 	} else {
 		for i_227 := range row_226 {
 			row_226[i_227] += ((2.0 * row_225[i_227]) * r_192[i_227])
@@ -16366,7 +15156,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_234 = row_234[:len(row_235)]
 	r_192 = r_192[:len(row_235)]
 	if len(row_235) >= 262144 {
-		loop_242 := runtime.EnterLoop(&nbLoop153, runtime.Bind(row_235, runtime.Bind(row_234, runtime.Bind(r_192, runtime.End{}))), len(row_235), 16384)
+		loop_242 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_235, runtime.Bind(row_234, runtime.Bind(r_192, runtime.End{}))), len(row_235), 16384)
 		if loop_242.For == nil {
 			loop_242.For = func(lo_239, hi int) {
 				row_235 := loop_242.C.H
@@ -16378,7 +15168,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_235), 16384, loop_242.For)
-		loop_242.Leave(&nbLoop153)
+		loop_242.Leave(&nbLoop101)
 	} else {
 		for i_236 := range row_235 {
 			row_235[i_236] += ((2.0 * row_234[i_236]) * r_192[i_236])
@@ -16395,7 +15185,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	r_245 := ar.F64w(tape_37)
 	row_97 = row_97[:len(r_245)]
 	if len(r_245) >= 262144 {
-		loop_252 := runtime.EnterLoop(&nbLoop154, runtime.Bind(r_245, runtime.Bind(row_97, runtime.End{})), len(r_245), 16384)
+		loop_252 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_245, runtime.Bind(row_97, runtime.End{})), len(r_245), 16384)
 		if loop_252.For == nil {
 			loop_252.For = func(lo_249, hi int) {
 				r_245 := loop_252.C.H
@@ -16406,76 +15196,23 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_245), 16384, loop_252.For)
-		loop_252.Leave(&nbLoop154)
+		loop_252.Leave(&nbLoop102)
 	} else {
 		for i_246 := range r_245 {
 			r_245[i_246] = (1.0 / row_97[i_246])
 		}
 	}
-	z_253 := ar.F64(len(tape_35))
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
 	if tape_37 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_37}))
 	}
 	if tape_22 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if int64(2) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_36))
-	}
-	if tape_37 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_39})+" differ")
-	}
-	row_254 := z_253[int64(2)*int64(tape_37) : (int64(2)+1)*int64(tape_37)]
-	tape_38 = tape_38[:len(row_254)]
-	row_97 = row_97[:len(row_254)]
-	row_244 = row_244[:len(row_254)]
-	if len(row_254) >= 262144 {
-		loop_261 := runtime.EnterLoop(&nbLoop155, runtime.Bind(row_254, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(row_244, runtime.End{})))), len(row_254), 16384)
-		if loop_261.For == nil {
-			loop_261.For = func(lo_258, hi int) {
-				row_254 := loop_261.C.H
-				tape_38 := loop_261.C.T.H
-				row_97 := loop_261.C.T.T.H
-				row_244 := loop_261.C.T.T.T.H
-				for i_259 := lo_258; i_259 < hi; i_259++ {
-					row_254[i_259] += ((-(tape_38[i_259] / row_97[i_259])) * row_244[i_259])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_254), 16384, loop_261.For)
-		loop_261.Leave(&nbLoop155)
-	} else {
-		for i_255 := range row_254 {
-			row_254[i_255] += ((-(tape_38[i_255] / row_97[i_255])) * row_244[i_255])
-		}
-	}
-	if tape_22 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if int64(1) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_36))
-	}
-	row_262 := z_253[int64(1)*int64(tape_37) : (int64(1)+1)*int64(tape_37)]
-	r_245 = r_245[:len(row_262)]
-	row_244 = row_244[:len(row_262)]
-	if len(row_262) >= 262144 {
-		loop_269 := runtime.EnterLoop(&nbLoop156, runtime.Bind(row_262, runtime.Bind(r_245, runtime.Bind(row_244, runtime.End{}))), len(row_262), 16384)
-		if loop_269.For == nil {
-			loop_269.For = func(lo_266, hi int) {
-				row_262 := loop_269.C.H
-				r_245 := loop_269.C.T.H
-				row_244 := loop_269.C.T.T.H
-				for i_267 := lo_266; i_267 < hi; i_267++ {
-					row_262[i_267] += (r_245[i_267] * row_244[i_267])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_262), 16384, loop_269.For)
-		loop_269.Leave(&nbLoop156)
-	} else {
-		for i_263 := range row_262 {
-			row_262[i_263] += (r_245[i_263] * row_244[i_263])
-		}
 	}
 	if tape_37 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_37}))
@@ -16483,202 +15220,143 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_22 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
 	}
-	if int64(2) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_36))
+	if tape_41 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	if tape_37 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
+	if tape_39 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
 	}
-	row_270 := z_253[int64(2)*int64(tape_37) : (int64(2)+1)*int64(tape_37)]
-	tape_40 = tape_40[:len(row_270)]
-	row_97 = row_97[:len(row_270)]
-	row_243 = row_243[:len(row_270)]
-	if len(row_270) >= 262144 {
-		loop_277 := runtime.EnterLoop(&nbLoop157, runtime.Bind(row_270, runtime.Bind(tape_40, runtime.Bind(row_97, runtime.Bind(row_243, runtime.End{})))), len(row_270), 16384)
-		if loop_277.For == nil {
-			loop_277.For = func(lo_274, hi int) {
-				row_270 := loop_277.C.H
-				tape_40 := loop_277.C.T.H
-				row_97 := loop_277.C.T.T.H
-				row_243 := loop_277.C.T.T.T.H
-				for i_275 := lo_274; i_275 < hi; i_275++ {
-					row_270[i_275] += ((-(tape_40[i_275] / row_97[i_275])) * row_243[i_275])
+	rs_253 := tape_37
+	tot_254, err_255 := runtime.MulSize(3, rs_253)
+	if err_255 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_255)
+	}
+	a_256 := ar.F64w(tot_254)
+	row_257 := a_256[0*rs_253 : 1*rs_253]
+	row_258 := a_256[1*rs_253 : 2*rs_253]
+	row_259 := a_256[2*rs_253 : 3*rs_253]
+	r_245 = r_245[:tape_37]
+	row_243 = row_243[:tape_37]
+	row_244 = row_244[:tape_37]
+	tape_38 = tape_38[:tape_37]
+	row_97 = row_97[:tape_37]
+	tape_40 = tape_40[:tape_37]
+	row_257 = row_257[:tape_37]
+	row_258 = row_258[:tape_37]
+	row_259 = row_259[:tape_37]
+	if tape_37 >= 262144 {
+		loop_272 := runtime.EnterLoop(&nbLoop103, runtime.Bind(r_245, runtime.Bind(row_243, runtime.Bind(row_244, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_257, runtime.Bind(row_258, runtime.Bind(row_259, runtime.End{}))))))))), tape_37, 16384)
+		if loop_272.For == nil {
+			loop_272.For = func(lo_266, hi int) {
+				r_245 := loop_272.C.H
+				row_243 := loop_272.C.T.H
+				row_244 := loop_272.C.T.T.H
+				tape_38 := loop_272.C.T.T.T.H
+				row_97 := loop_272.C.T.T.T.T.H
+				tape_40 := loop_272.C.T.T.T.T.T.H
+				row_257 := loop_272.C.T.T.T.T.T.T.H
+				row_258 := loop_272.C.T.T.T.T.T.T.T.H
+				row_259 := loop_272.C.T.T.T.T.T.T.T.T.H
+				for i_267 := lo_266; i_267 < hi; i_267++ {
+					e_269 := (r_245[i_267] * row_243[i_267])
+					e_270 := (r_245[i_267] * row_244[i_267])
+					e_271 := (((-(tape_38[i_267] / row_97[i_267])) * row_244[i_267]) + ((-(tape_40[i_267] / row_97[i_267])) * row_243[i_267]))
+					row_257[i_267] = e_269
+					row_258[i_267] = e_270
+					row_259[i_267] = e_271
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_270), 16384, loop_277.For)
-		loop_277.Leave(&nbLoop157)
+		runtime.ParallelFor(tape_37, 16384, loop_272.For)
+		loop_272.Leave(&nbLoop103)
 	} else {
-		for i_271 := range row_270 {
-			row_270[i_271] += ((-(tape_40[i_271] / row_97[i_271])) * row_243[i_271])
+		for i_260 := 0; i_260 < tape_37; i_260++ {
+			e_262 := (r_245[i_260] * row_243[i_260])
+			e_263 := (r_245[i_260] * row_244[i_260])
+			e_264 := (((-(tape_38[i_260] / row_97[i_260])) * row_244[i_260]) + ((-(tape_40[i_260] / row_97[i_260])) * row_243[i_260]))
+			row_257[i_260] = e_262
+			row_258[i_260] = e_263
+			row_259[i_260] = e_264
 		}
 	}
-	if tape_22 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	r_273, r_274, r_275, r_276, r_277, r_278, err_279 := fn_rotatesplit11bwd(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_256, 3, tape_37)
+	if err_279 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_279, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(0) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_36))
+	if int64(3)+int64(r_277) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_277), tape_18))
 	}
-	row_278 := z_253[int64(0)*int64(tape_37) : (int64(0)+1)*int64(tape_37)]
-	r_245 = r_245[:len(row_278)]
-	row_243 = row_243[:len(row_278)]
-	if len(row_278) >= 262144 {
-		loop_285 := runtime.EnterLoop(&nbLoop158, runtime.Bind(row_278, runtime.Bind(r_245, runtime.Bind(row_243, runtime.End{}))), len(row_278), 16384)
-		if loop_285.For == nil {
-			loop_285.For = func(lo_282, hi int) {
-				row_278 := loop_285.C.H
-				r_245 := loop_285.C.T.H
-				row_243 := loop_285.C.T.T.H
-				for i_283 := lo_282; i_283 < hi; i_283++ {
-					row_278[i_283] += (r_245[i_283] * row_243[i_283])
+	if r_278 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_278})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_280 := z_137[int(int64(3))*tape_19 : (int(int64(3))+r_277)*tape_19]
+	r_276 = r_276[:len(region_280)]
+	if len(region_280) >= 262144 {
+		loop_287 := runtime.EnterLoop(&nbLoop104, runtime.Bind(region_280, runtime.Bind(r_276, runtime.End{})), len(region_280), 16384)
+		if loop_287.For == nil {
+			loop_287.For = func(lo_284, hi int) {
+				region_280 := loop_287.C.H
+				r_276 := loop_287.C.T.H
+				for i_285 := lo_284; i_285 < hi; i_285++ {
+					region_280[i_285] += -r_276[i_285]
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_278), 16384, loop_285.For)
-		loop_285.Leave(&nbLoop158)
+		runtime.ParallelFor(len(region_280), 16384, loop_287.For)
+		loop_287.Leave(&nbLoop104)
 	} else {
-		for i_279 := range row_278 {
-			row_278[i_279] += (r_245[i_279] * row_243[i_279])
+		for i_281 := range region_280 {
+			region_280[i_281] += -r_276[i_281]
 		}
 	}
-	r_286, r_287, r_288, r_289, r_290, r_291, err_292 := fn_rotatesplit11bwd(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, z_253, tape_36, tape_37)
-	if err_292 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_292, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	if int64(0)+int64(r_274) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_274), tape_18))
 	}
-	if int64(3)+int64(r_290) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_290), tape_18))
+	if r_275 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_275})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	if r_291 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_291})+" and "+runtime.ShapeString([]int{tape_19}))
+	region_288 := z_137[int(int64(0))*tape_19 : (int(int64(0))+r_274)*tape_19]
+	r_273 = r_273[:len(region_288)]
+	for i_289 := range region_288 {
+		region_288[i_289] += r_273[i_289]
 	}
-	region_293 := z_137[int(int64(3))*tape_19 : (int(int64(3))+r_290)*tape_19]
-	r_289 = r_289[:len(region_293)]
-	if len(region_293) >= 262144 {
-		loop_300 := runtime.EnterLoop(&nbLoop159, runtime.Bind(region_293, runtime.Bind(r_289, runtime.End{})), len(region_293), 16384)
-		if loop_300.For == nil {
-			loop_300.For = func(lo_297, hi int) {
-				region_293 := loop_300.C.H
-				r_289 := loop_300.C.T.H
-				for i_298 := lo_297; i_298 < hi; i_298++ {
-					region_293[i_298] += -r_289[i_298]
-				}
-			}
-		}
-		runtime.ParallelFor(len(region_293), 16384, loop_300.For)
-		loop_300.Leave(&nbLoop159)
-	} else {
-		for i_294 := range region_293 {
-			region_293[i_294] += -r_289[i_294]
-		}
-	}
-	if int64(0)+int64(r_287) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_287), tape_18))
-	}
-	if r_288 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_288})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	region_301 := z_137[int(int64(0))*tape_19 : (int(int64(0))+r_287)*tape_19]
-	r_286 = r_286[:len(region_301)]
-	for i_302 := range region_301 {
-		region_301[i_302] += r_286[i_302]
-	}
-	ar.Keep(mark_303, &z_137, &r_289, &z_98)
-	return z_137, tape_18, tape_19, r_289, r_290, r_291, z_98, tape_7, nil
+	ar.Keep(mark_290, &z_137, &r_276, &z_98)
+	return z_137, tape_18, tape_19, r_276, r_277, r_278, z_98, tape_7, nil
 }
 
-// nbLoop160 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop160 runtime.LoopSite
+// nbLoop105 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop105 runtime.LoopSite
 
-// nbLoop161 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop161 runtime.LoopSite
+// nbLoop106 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop106 runtime.LoopSite
 
-// nbLoop162 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop162 runtime.LoopSite
+// nbLoop107 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop107 runtime.LoopSite
 
-// nbLoop163 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop163 runtime.LoopSite
+// nbLoop108 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop108 runtime.LoopSite
 
-// nbLoop164 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop164 runtime.LoopSite
+// nbLoop109 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop109 runtime.LoopSite
 
-// nbLoop165 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop165 runtime.LoopSite
+// nbLoop110 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop110 runtime.LoopSite
 
-// nbLoop166 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop166 runtime.LoopSite
+// nbLoop111 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop111 runtime.LoopSite
 
-// nbLoop167 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop167 runtime.LoopSite
+// nbLoop112 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop112 runtime.LoopSite
 
-// nbLoop168 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop168 runtime.LoopSite
+// nbLoop113 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop113 runtime.LoopSite
 
-// nbLoop169 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop169 runtime.LoopSite
-
-// nbLoop170 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop170 runtime.LoopSite
-
-// nbLoop171 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop171 runtime.LoopSite
-
-// nbLoop172 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop172 runtime.LoopSite
-
-// nbLoop173 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop173 runtime.LoopSite
-
-// nbLoop174 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop174 runtime.LoopSite
-
-// nbLoop175 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop175 runtime.LoopSite
-
-// nbLoop176 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop176 runtime.LoopSite
-
-// nbLoop177 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop177 runtime.LoopSite
-
-// nbLoop178 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop178 runtime.LoopSite
-
-// nbLoop179 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop179 runtime.LoopSite
-
-// nbLoop180 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop180 runtime.LoopSite
-
-// nbLoop181 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop181 runtime.LoopSite
-
-// nbLoop182 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop182 runtime.LoopSite
-
-// nbLoop183 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop183 runtime.LoopSite
-
-// nbLoop184 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop184 runtime.LoopSite
-
-// nbLoop185 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop185 runtime.LoopSite
-
-// nbLoop186 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop186 runtime.LoopSite
-
-// nbLoop187 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop187 runtime.LoopSite
-
-// nbLoop188 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop188 runtime.LoopSite
-
-// nbLoop189 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop189 runtime.LoopSite
+// nbLoop114 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop114 runtime.LoopSite
 
 // fn_crosssplit11bwdx2 is def cross$split_11$bwd$x2 (models.nab:122:5).
 func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int, ybar_10 []float64, ybar_11 int, ybar_12 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
-	mark_281 := ar.Mark()
+	mark_165 := ar.Mark()
 	if ybar_8 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_8))
 	}
@@ -16741,7 +15419,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_23 = row_23[:ybar_9]
 	r_25 = r_25[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_35 := runtime.EnterLoop(&nbLoop160, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
+		loop_35 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
 		if loop_35.For == nil {
 			loop_35.For = func(lo_31, hi int) {
 				row_23 := loop_35.C.H
@@ -16753,1213 +15431,605 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_35.For)
-		loop_35.Leave(&nbLoop160)
+		loop_35.Leave(&nbLoop105)
 	} else {
 		for i_27 := 0; i_27 < ybar_9; i_27++ {
 			e_29 := -row_23[i_27]
 			r_25[i_27] = e_29
 		}
 	}
-	z_36 := ar.F64(len(tape_1))
-	if ybar_9 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(0) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_37 := z_36[int64(0)*int64(tape_3) : (int64(0)+1)*int64(tape_3)]
-	row_13 = row_13[:len(row_37)]
-	r_25 = r_25[:len(row_37)]
-	if len(row_37) >= 262144 {
-		loop_44 := runtime.EnterLoop(&nbLoop161, runtime.Bind(row_37, runtime.Bind(row_13, runtime.Bind(r_25, runtime.End{}))), len(row_37), 16384)
-		if loop_44.For == nil {
-			loop_44.For = func(lo_41, hi int) {
-				row_37 := loop_44.C.H
-				row_13 := loop_44.C.T.H
-				r_25 := loop_44.C.T.T.H
-				for i_42 := lo_41; i_42 < hi; i_42++ {
-					row_37[i_42] += (row_13[i_42] * r_25[i_42])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_37), 16384, loop_44.For)
-		loop_44.Leave(&nbLoop161)
-	} else {
-		for i_38 := range row_37 {
-			row_37[i_38] += (row_13[i_38] * r_25[i_38])
-		}
-	}
 	r_26 := ar.F64w(ybar_12)
 	row_24 = row_24[:ybar_12]
 	r_26 = r_26[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_53 := runtime.EnterLoop(&nbLoop162, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
-		if loop_53.For == nil {
-			loop_53.For = func(lo_49, hi int) {
-				row_24 := loop_53.C.H
-				r_26 := loop_53.C.T.H
-				for i_50 := lo_49; i_50 < hi; i_50++ {
-					e_52 := -row_24[i_50]
-					r_26[i_50] = e_52
+		loop_45 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
+		if loop_45.For == nil {
+			loop_45.For = func(lo_41, hi int) {
+				row_24 := loop_45.C.H
+				r_26 := loop_45.C.T.H
+				for i_42 := lo_41; i_42 < hi; i_42++ {
+					e_44 := -row_24[i_42]
+					r_26[i_42] = e_44
 				}
 			}
 		}
-		runtime.ParallelFor(ybar_12, 16384, loop_53.For)
-		loop_53.Leave(&nbLoop162)
+		runtime.ParallelFor(ybar_12, 16384, loop_45.For)
+		loop_45.Leave(&nbLoop106)
 	} else {
-		for i_45 := 0; i_45 < ybar_12; i_45++ {
-			e_47 := -row_24[i_45]
-			r_26[i_45] = e_47
+		for i_37 := 0; i_37 < ybar_12; i_37++ {
+			e_39 := -row_24[i_37]
+			r_26[i_37] = e_39
 		}
 	}
-	z_54 := ar.F64(len(tape_1))
-	if ybar_12 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_12}))
-	}
-	if int64(0) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_55 := z_54[int64(0)*int64(tape_3) : (int64(0)+1)*int64(tape_3)]
-	row_13 = row_13[:len(row_55)]
-	r_26 = r_26[:len(row_55)]
-	if len(row_55) >= 262144 {
-		loop_62 := runtime.EnterLoop(&nbLoop163, runtime.Bind(row_55, runtime.Bind(row_13, runtime.Bind(r_26, runtime.End{}))), len(row_55), 16384)
-		if loop_62.For == nil {
-			loop_62.For = func(lo_59, hi int) {
-				row_55 := loop_62.C.H
-				row_13 := loop_62.C.T.H
-				r_26 := loop_62.C.T.T.H
-				for i_60 := lo_59; i_60 < hi; i_60++ {
-					row_55[i_60] += (row_13[i_60] * r_26[i_60])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_55), 16384, loop_62.For)
-		loop_62.Leave(&nbLoop163)
-	} else {
-		for i_56 := range row_55 {
-			row_55[i_56] += (row_13[i_56] * r_26[i_56])
-		}
-	}
-	z_63 := ar.F64(len(tape_4))
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_64 := z_63[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
-	row_17 = row_17[:len(row_64)]
-	r_25 = r_25[:len(row_64)]
-	if len(row_64) >= 262144 {
-		loop_71 := runtime.EnterLoop(&nbLoop164, runtime.Bind(row_64, runtime.Bind(row_17, runtime.Bind(r_25, runtime.End{}))), len(row_64), 16384)
-		if loop_71.For == nil {
-			loop_71.For = func(lo_68, hi int) {
-				row_64 := loop_71.C.H
-				row_17 := loop_71.C.T.H
-				r_25 := loop_71.C.T.T.H
-				for i_69 := lo_68; i_69 < hi; i_69++ {
-					row_64[i_69] += (row_17[i_69] * r_25[i_69])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_64), 16384, loop_71.For)
-		loop_71.Leave(&nbLoop164)
-	} else {
-		for i_65 := range row_64 {
-			row_64[i_65] += (row_17[i_65] * r_25[i_65])
-		}
-	}
-	z_72 := ar.F64(len(tape_4))
-	if ybar_12 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_12}))
-	}
-	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_73 := z_72[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
-	row_17 = row_17[:len(row_73)]
-	r_26 = r_26[:len(row_73)]
-	if len(row_73) >= 262144 {
-		loop_80 := runtime.EnterLoop(&nbLoop165, runtime.Bind(row_73, runtime.Bind(row_17, runtime.Bind(r_26, runtime.End{}))), len(row_73), 16384)
-		if loop_80.For == nil {
-			loop_80.For = func(lo_77, hi int) {
-				row_73 := loop_80.C.H
-				row_17 := loop_80.C.T.H
-				r_26 := loop_80.C.T.T.H
-				for i_78 := lo_77; i_78 < hi; i_78++ {
-					row_73[i_78] += (row_17[i_78] * r_26[i_78])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_73), 16384, loop_80.For)
-		loop_80.Leave(&nbLoop165)
-	} else {
-		for i_74 := range row_73 {
-			row_73[i_74] += (row_17[i_74] * r_26[i_74])
-		}
-	}
-	if ybar_9 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(1) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_81 := z_36[int64(1)*int64(tape_3) : (int64(1)+1)*int64(tape_3)]
-	row_18 = row_18[:len(row_81)]
-	row_23 = row_23[:len(row_81)]
-	if len(row_81) >= 262144 {
-		loop_88 := runtime.EnterLoop(&nbLoop166, runtime.Bind(row_81, runtime.Bind(row_18, runtime.Bind(row_23, runtime.End{}))), len(row_81), 16384)
-		if loop_88.For == nil {
-			loop_88.For = func(lo_85, hi int) {
-				row_81 := loop_88.C.H
-				row_18 := loop_88.C.T.H
-				row_23 := loop_88.C.T.T.H
-				for i_86 := lo_85; i_86 < hi; i_86++ {
-					row_81[i_86] += (row_18[i_86] * row_23[i_86])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_81), 16384, loop_88.For)
-		loop_88.Leave(&nbLoop166)
-	} else {
-		for i_82 := range row_81 {
-			row_81[i_82] += (row_18[i_82] * row_23[i_82])
-		}
-	}
-	if ybar_12 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_12}))
-	}
-	if int64(1) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_89 := z_54[int64(1)*int64(tape_3) : (int64(1)+1)*int64(tape_3)]
-	row_18 = row_18[:len(row_89)]
-	row_24 = row_24[:len(row_89)]
-	if len(row_89) >= 262144 {
-		loop_96 := runtime.EnterLoop(&nbLoop167, runtime.Bind(row_89, runtime.Bind(row_18, runtime.Bind(row_24, runtime.End{}))), len(row_89), 16384)
-		if loop_96.For == nil {
-			loop_96.For = func(lo_93, hi int) {
-				row_89 := loop_96.C.H
-				row_18 := loop_96.C.T.H
-				row_24 := loop_96.C.T.T.H
-				for i_94 := lo_93; i_94 < hi; i_94++ {
-					row_89[i_94] += (row_18[i_94] * row_24[i_94])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_89), 16384, loop_96.For)
-		loop_96.Leave(&nbLoop167)
-	} else {
-		for i_90 := range row_89 {
-			row_89[i_90] += (row_18[i_90] * row_24[i_90])
-		}
-	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_97 := z_63[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
-	row_16 = row_16[:len(row_97)]
-	row_23 = row_23[:len(row_97)]
-	if len(row_97) >= 262144 {
-		loop_104 := runtime.EnterLoop(&nbLoop168, runtime.Bind(row_97, runtime.Bind(row_16, runtime.Bind(row_23, runtime.End{}))), len(row_97), 16384)
-		if loop_104.For == nil {
-			loop_104.For = func(lo_101, hi int) {
-				row_97 := loop_104.C.H
-				row_16 := loop_104.C.T.H
-				row_23 := loop_104.C.T.T.H
-				for i_102 := lo_101; i_102 < hi; i_102++ {
-					row_97[i_102] += (row_16[i_102] * row_23[i_102])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_97), 16384, loop_104.For)
-		loop_104.Leave(&nbLoop168)
-	} else {
-		for i_98 := range row_97 {
-			row_97[i_98] += (row_16[i_98] * row_23[i_98])
-		}
-	}
-	if ybar_12 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_12}))
-	}
-	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_105 := z_72[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
-	row_16 = row_16[:len(row_105)]
-	row_24 = row_24[:len(row_105)]
-	if len(row_105) >= 262144 {
-		loop_112 := runtime.EnterLoop(&nbLoop169, runtime.Bind(row_105, runtime.Bind(row_16, runtime.Bind(row_24, runtime.End{}))), len(row_105), 16384)
-		if loop_112.For == nil {
-			loop_112.For = func(lo_109, hi int) {
-				row_105 := loop_112.C.H
-				row_16 := loop_112.C.T.H
-				row_24 := loop_112.C.T.T.H
-				for i_110 := lo_109; i_110 < hi; i_110++ {
-					row_105[i_110] += (row_16[i_110] * row_24[i_110])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_105), 16384, loop_112.For)
-		loop_112.Leave(&nbLoop169)
-	} else {
-		for i_106 := range row_105 {
-			row_105[i_106] += (row_16[i_106] * row_24[i_106])
-		}
-	}
-	r_113 := ar.F64w(ybar_9)
+	r_36 := ar.F64w(ybar_9)
 	row_21 = row_21[:ybar_9]
-	r_113 = r_113[:ybar_9]
+	r_36 = r_36[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_123 := runtime.EnterLoop(&nbLoop170, runtime.Bind(row_21, runtime.Bind(r_113, runtime.End{})), ybar_9, 16384)
-		if loop_123.For == nil {
-			loop_123.For = func(lo_119, hi int) {
-				row_21 := loop_123.C.H
-				r_113 := loop_123.C.T.H
-				for i_120 := lo_119; i_120 < hi; i_120++ {
-					e_122 := -row_21[i_120]
-					r_113[i_120] = e_122
+		loop_55 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_21, runtime.Bind(r_36, runtime.End{})), ybar_9, 16384)
+		if loop_55.For == nil {
+			loop_55.For = func(lo_51, hi int) {
+				row_21 := loop_55.C.H
+				r_36 := loop_55.C.T.H
+				for i_52 := lo_51; i_52 < hi; i_52++ {
+					e_54 := -row_21[i_52]
+					r_36[i_52] = e_54
 				}
 			}
 		}
-		runtime.ParallelFor(ybar_9, 16384, loop_123.For)
-		loop_123.Leave(&nbLoop170)
+		runtime.ParallelFor(ybar_9, 16384, loop_55.For)
+		loop_55.Leave(&nbLoop107)
 	} else {
-		for i_115 := 0; i_115 < ybar_9; i_115++ {
-			e_117 := -row_21[i_115]
-			r_113[i_115] = e_117
+		for i_47 := 0; i_47 < ybar_9; i_47++ {
+			e_49 := -row_21[i_47]
+			r_36[i_47] = e_49
 		}
 	}
-	if ybar_9 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(2) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_124 := z_36[int64(2)*int64(tape_3) : (int64(2)+1)*int64(tape_3)]
-	row_18 = row_18[:len(row_124)]
-	r_113 = r_113[:len(row_124)]
-	if len(row_124) >= 262144 {
-		loop_131 := runtime.EnterLoop(&nbLoop171, runtime.Bind(row_124, runtime.Bind(row_18, runtime.Bind(r_113, runtime.End{}))), len(row_124), 16384)
-		if loop_131.For == nil {
-			loop_131.For = func(lo_128, hi int) {
-				row_124 := loop_131.C.H
-				row_18 := loop_131.C.T.H
-				r_113 := loop_131.C.T.T.H
-				for i_129 := lo_128; i_129 < hi; i_129++ {
-					row_124[i_129] += (row_18[i_129] * r_113[i_129])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_124), 16384, loop_131.For)
-		loop_131.Leave(&nbLoop171)
-	} else {
-		for i_125 := range row_124 {
-			row_124[i_125] += (row_18[i_125] * r_113[i_125])
-		}
-	}
-	r_114 := ar.F64w(ybar_12)
+	r_46 := ar.F64w(ybar_12)
 	row_22 = row_22[:ybar_12]
-	r_114 = r_114[:ybar_12]
+	r_46 = r_46[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_140 := runtime.EnterLoop(&nbLoop172, runtime.Bind(row_22, runtime.Bind(r_114, runtime.End{})), ybar_12, 16384)
-		if loop_140.For == nil {
-			loop_140.For = func(lo_136, hi int) {
-				row_22 := loop_140.C.H
-				r_114 := loop_140.C.T.H
-				for i_137 := lo_136; i_137 < hi; i_137++ {
-					e_139 := -row_22[i_137]
-					r_114[i_137] = e_139
+		loop_65 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_22, runtime.Bind(r_46, runtime.End{})), ybar_12, 16384)
+		if loop_65.For == nil {
+			loop_65.For = func(lo_61, hi int) {
+				row_22 := loop_65.C.H
+				r_46 := loop_65.C.T.H
+				for i_62 := lo_61; i_62 < hi; i_62++ {
+					e_64 := -row_22[i_62]
+					r_46[i_62] = e_64
 				}
 			}
 		}
-		runtime.ParallelFor(ybar_12, 16384, loop_140.For)
-		loop_140.Leave(&nbLoop172)
+		runtime.ParallelFor(ybar_12, 16384, loop_65.For)
+		loop_65.Leave(&nbLoop108)
 	} else {
-		for i_132 := 0; i_132 < ybar_12; i_132++ {
-			e_134 := -row_22[i_132]
-			r_114[i_132] = e_134
+		for i_57 := 0; i_57 < ybar_12; i_57++ {
+			e_59 := -row_22[i_57]
+			r_46[i_57] = e_59
 		}
 	}
-	if ybar_12 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_12}))
-	}
-	if int64(2) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_141 := z_54[int64(2)*int64(tape_3) : (int64(2)+1)*int64(tape_3)]
-	row_18 = row_18[:len(row_141)]
-	r_114 = r_114[:len(row_141)]
-	if len(row_141) >= 262144 {
-		loop_148 := runtime.EnterLoop(&nbLoop173, runtime.Bind(row_141, runtime.Bind(row_18, runtime.Bind(r_114, runtime.End{}))), len(row_141), 16384)
-		if loop_148.For == nil {
-			loop_148.For = func(lo_145, hi int) {
-				row_141 := loop_148.C.H
-				row_18 := loop_148.C.T.H
-				r_114 := loop_148.C.T.T.H
-				for i_146 := lo_145; i_146 < hi; i_146++ {
-					row_141[i_146] += (row_18[i_146] * r_114[i_146])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_141), 16384, loop_148.For)
-		loop_148.Leave(&nbLoop173)
-	} else {
-		for i_142 := range row_141 {
-			row_141[i_142] += (row_18[i_142] * r_114[i_142])
-		}
-	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_149 := z_63[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
-	row_14 = row_14[:len(row_149)]
-	r_113 = r_113[:len(row_149)]
-	if len(row_149) >= 262144 {
-		loop_156 := runtime.EnterLoop(&nbLoop174, runtime.Bind(row_149, runtime.Bind(row_14, runtime.Bind(r_113, runtime.End{}))), len(row_149), 16384)
-		if loop_156.For == nil {
-			loop_156.For = func(lo_153, hi int) {
-				row_149 := loop_156.C.H
-				row_14 := loop_156.C.T.H
-				r_113 := loop_156.C.T.T.H
-				for i_154 := lo_153; i_154 < hi; i_154++ {
-					row_149[i_154] += (row_14[i_154] * r_113[i_154])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_149), 16384, loop_156.For)
-		loop_156.Leave(&nbLoop174)
-	} else {
-		for i_150 := range row_149 {
-			row_149[i_150] += (row_14[i_150] * r_113[i_150])
-		}
-	}
-	if ybar_12 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_12}))
-	}
-	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_157 := z_72[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
-	row_14 = row_14[:len(row_157)]
-	r_114 = r_114[:len(row_157)]
-	if len(row_157) >= 262144 {
-		loop_164 := runtime.EnterLoop(&nbLoop175, runtime.Bind(row_157, runtime.Bind(row_14, runtime.Bind(r_114, runtime.End{}))), len(row_157), 16384)
-		if loop_164.For == nil {
-			loop_164.For = func(lo_161, hi int) {
-				row_157 := loop_164.C.H
-				row_14 := loop_164.C.T.H
-				r_114 := loop_164.C.T.T.H
-				for i_162 := lo_161; i_162 < hi; i_162++ {
-					row_157[i_162] += (row_14[i_162] * r_114[i_162])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_157), 16384, loop_164.For)
-		loop_164.Leave(&nbLoop175)
-	} else {
-		for i_158 := range row_157 {
-			row_157[i_158] += (row_14[i_158] * r_114[i_158])
-		}
-	}
-	if ybar_9 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(0) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_165 := z_36[int64(0)*int64(tape_3) : (int64(0)+1)*int64(tape_3)]
-	row_15 = row_15[:len(row_165)]
-	row_21 = row_21[:len(row_165)]
-	if len(row_165) >= 262144 {
-		loop_172 := runtime.EnterLoop(&nbLoop176, runtime.Bind(row_165, runtime.Bind(row_15, runtime.Bind(row_21, runtime.End{}))), len(row_165), 16384)
-		if loop_172.For == nil {
-			loop_172.For = func(lo_169, hi int) {
-				row_165 := loop_172.C.H
-				row_15 := loop_172.C.T.H
-				row_21 := loop_172.C.T.T.H
-				for i_170 := lo_169; i_170 < hi; i_170++ {
-					row_165[i_170] += (row_15[i_170] * row_21[i_170])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_165), 16384, loop_172.For)
-		loop_172.Leave(&nbLoop176)
-	} else {
-		for i_166 := range row_165 {
-			row_165[i_166] += (row_15[i_166] * row_21[i_166])
-		}
-	}
-	if ybar_12 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_12}))
-	}
-	if int64(0) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_173 := z_54[int64(0)*int64(tape_3) : (int64(0)+1)*int64(tape_3)]
-	row_15 = row_15[:len(row_173)]
-	row_22 = row_22[:len(row_173)]
-	if len(row_173) >= 262144 {
-		loop_180 := runtime.EnterLoop(&nbLoop177, runtime.Bind(row_173, runtime.Bind(row_15, runtime.Bind(row_22, runtime.End{}))), len(row_173), 16384)
-		if loop_180.For == nil {
-			loop_180.For = func(lo_177, hi int) {
-				row_173 := loop_180.C.H
-				row_15 := loop_180.C.T.H
-				row_22 := loop_180.C.T.T.H
-				for i_178 := lo_177; i_178 < hi; i_178++ {
-					row_173[i_178] += (row_15[i_178] * row_22[i_178])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_173), 16384, loop_180.For)
-		loop_180.Leave(&nbLoop177)
-	} else {
-		for i_174 := range row_173 {
-			row_173[i_174] += (row_15[i_174] * row_22[i_174])
-		}
-	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_181 := z_63[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
-	row_17 = row_17[:len(row_181)]
-	row_21 = row_21[:len(row_181)]
-	if len(row_181) >= 262144 {
-		loop_188 := runtime.EnterLoop(&nbLoop178, runtime.Bind(row_181, runtime.Bind(row_17, runtime.Bind(row_21, runtime.End{}))), len(row_181), 16384)
-		if loop_188.For == nil {
-			loop_188.For = func(lo_185, hi int) {
-				row_181 := loop_188.C.H
-				row_17 := loop_188.C.T.H
-				row_21 := loop_188.C.T.T.H
-				for i_186 := lo_185; i_186 < hi; i_186++ {
-					row_181[i_186] += (row_17[i_186] * row_21[i_186])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_181), 16384, loop_188.For)
-		loop_188.Leave(&nbLoop178)
-	} else {
-		for i_182 := range row_181 {
-			row_181[i_182] += (row_17[i_182] * row_21[i_182])
-		}
-	}
-	if ybar_12 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_12}))
-	}
-	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_189 := z_72[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
-	row_17 = row_17[:len(row_189)]
-	row_22 = row_22[:len(row_189)]
-	if len(row_189) >= 262144 {
-		loop_196 := runtime.EnterLoop(&nbLoop179, runtime.Bind(row_189, runtime.Bind(row_17, runtime.Bind(row_22, runtime.End{}))), len(row_189), 16384)
-		if loop_196.For == nil {
-			loop_196.For = func(lo_193, hi int) {
-				row_189 := loop_196.C.H
-				row_17 := loop_196.C.T.H
-				row_22 := loop_196.C.T.T.H
-				for i_194 := lo_193; i_194 < hi; i_194++ {
-					row_189[i_194] += (row_17[i_194] * row_22[i_194])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_189), 16384, loop_196.For)
-		loop_196.Leave(&nbLoop179)
-	} else {
-		for i_190 := range row_189 {
-			row_189[i_190] += (row_17[i_190] * row_22[i_190])
-		}
-	}
-	r_197 := ar.F64w(ybar_9)
+	r_56 := ar.F64w(ybar_9)
 	row_19 = row_19[:ybar_9]
-	r_197 = r_197[:ybar_9]
+	r_56 = r_56[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_207 := runtime.EnterLoop(&nbLoop180, runtime.Bind(row_19, runtime.Bind(r_197, runtime.End{})), ybar_9, 16384)
-		if loop_207.For == nil {
-			loop_207.For = func(lo_203, hi int) {
-				row_19 := loop_207.C.H
-				r_197 := loop_207.C.T.H
-				for i_204 := lo_203; i_204 < hi; i_204++ {
-					e_206 := -row_19[i_204]
-					r_197[i_204] = e_206
+		loop_75 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_19, runtime.Bind(r_56, runtime.End{})), ybar_9, 16384)
+		if loop_75.For == nil {
+			loop_75.For = func(lo_71, hi int) {
+				row_19 := loop_75.C.H
+				r_56 := loop_75.C.T.H
+				for i_72 := lo_71; i_72 < hi; i_72++ {
+					e_74 := -row_19[i_72]
+					r_56[i_72] = e_74
 				}
 			}
 		}
-		runtime.ParallelFor(ybar_9, 16384, loop_207.For)
-		loop_207.Leave(&nbLoop180)
+		runtime.ParallelFor(ybar_9, 16384, loop_75.For)
+		loop_75.Leave(&nbLoop109)
 	} else {
-		for i_199 := 0; i_199 < ybar_9; i_199++ {
-			e_201 := -row_19[i_199]
-			r_197[i_199] = e_201
+		for i_67 := 0; i_67 < ybar_9; i_67++ {
+			e_69 := -row_19[i_67]
+			r_56[i_67] = e_69
 		}
 	}
-	if ybar_9 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(1) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_208 := z_36[int64(1)*int64(tape_3) : (int64(1)+1)*int64(tape_3)]
-	row_15 = row_15[:len(row_208)]
-	r_197 = r_197[:len(row_208)]
-	if len(row_208) >= 262144 {
-		loop_215 := runtime.EnterLoop(&nbLoop181, runtime.Bind(row_208, runtime.Bind(row_15, runtime.Bind(r_197, runtime.End{}))), len(row_208), 16384)
-		if loop_215.For == nil {
-			loop_215.For = func(lo_212, hi int) {
-				row_208 := loop_215.C.H
-				row_15 := loop_215.C.T.H
-				r_197 := loop_215.C.T.T.H
-				for i_213 := lo_212; i_213 < hi; i_213++ {
-					row_208[i_213] += (row_15[i_213] * r_197[i_213])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_208), 16384, loop_215.For)
-		loop_215.Leave(&nbLoop181)
-	} else {
-		for i_209 := range row_208 {
-			row_208[i_209] += (row_15[i_209] * r_197[i_209])
-		}
-	}
-	r_198 := ar.F64w(ybar_12)
+	r_66 := ar.F64w(ybar_12)
 	row_20 = row_20[:ybar_12]
-	r_198 = r_198[:ybar_12]
+	r_66 = r_66[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_224 := runtime.EnterLoop(&nbLoop182, runtime.Bind(row_20, runtime.Bind(r_198, runtime.End{})), ybar_12, 16384)
-		if loop_224.For == nil {
-			loop_224.For = func(lo_220, hi int) {
-				row_20 := loop_224.C.H
-				r_198 := loop_224.C.T.H
-				for i_221 := lo_220; i_221 < hi; i_221++ {
-					e_223 := -row_20[i_221]
-					r_198[i_221] = e_223
+		loop_84 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_20, runtime.Bind(r_66, runtime.End{})), ybar_12, 16384)
+		if loop_84.For == nil {
+			loop_84.For = func(lo_80, hi int) {
+				row_20 := loop_84.C.H
+				r_66 := loop_84.C.T.H
+				for i_81 := lo_80; i_81 < hi; i_81++ {
+					e_83 := -row_20[i_81]
+					r_66[i_81] = e_83
 				}
 			}
 		}
-		runtime.ParallelFor(ybar_12, 16384, loop_224.For)
-		loop_224.Leave(&nbLoop182)
+		runtime.ParallelFor(ybar_12, 16384, loop_84.For)
+		loop_84.Leave(&nbLoop110)
 	} else {
-		for i_216 := 0; i_216 < ybar_12; i_216++ {
-			e_218 := -row_20[i_216]
-			r_198[i_216] = e_218
-		}
-	}
-	if ybar_12 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_12}))
-	}
-	if int64(1) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_225 := z_54[int64(1)*int64(tape_3) : (int64(1)+1)*int64(tape_3)]
-	row_15 = row_15[:len(row_225)]
-	r_198 = r_198[:len(row_225)]
-	if len(row_225) >= 262144 {
-		loop_232 := runtime.EnterLoop(&nbLoop183, runtime.Bind(row_225, runtime.Bind(row_15, runtime.Bind(r_198, runtime.End{}))), len(row_225), 16384)
-		if loop_232.For == nil {
-			loop_232.For = func(lo_229, hi int) {
-				row_225 := loop_232.C.H
-				row_15 := loop_232.C.T.H
-				r_198 := loop_232.C.T.T.H
-				for i_230 := lo_229; i_230 < hi; i_230++ {
-					row_225[i_230] += (row_15[i_230] * r_198[i_230])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_225), 16384, loop_232.For)
-		loop_232.Leave(&nbLoop183)
-	} else {
-		for i_226 := range row_225 {
-			row_225[i_226] += (row_15[i_226] * r_198[i_226])
+		for i_76 := 0; i_76 < ybar_12; i_76++ {
+			e_78 := -row_20[i_76]
+			r_66[i_76] = e_78
 		}
 	}
 	if ybar_9 != tape_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_5))
+	if ybar_9 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
+	if ybar_9 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	row_233 := z_63[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
-	row_16 = row_16[:len(row_233)]
-	r_197 = r_197[:len(row_233)]
-	if len(row_233) >= 262144 {
-		loop_240 := runtime.EnterLoop(&nbLoop184, runtime.Bind(row_233, runtime.Bind(row_16, runtime.Bind(r_197, runtime.End{}))), len(row_233), 16384)
-		if loop_240.For == nil {
-			loop_240.For = func(lo_237, hi int) {
-				row_233 := loop_240.C.H
-				row_16 := loop_240.C.T.H
-				r_197 := loop_240.C.T.T.H
-				for i_238 := lo_237; i_238 < hi; i_238++ {
-					row_233[i_238] += (row_16[i_238] * r_197[i_238])
+	if ybar_9 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if ybar_9 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if ybar_9 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	rs_85 := tape_3
+	tot_86, err_87 := runtime.MulSize(3, rs_85)
+	if err_87 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", err_87)
+	}
+	a_88 := ar.F64w(tot_86)
+	row_89 := a_88[0*rs_85 : 1*rs_85]
+	row_90 := a_88[1*rs_85 : 2*rs_85]
+	row_91 := a_88[2*rs_85 : 3*rs_85]
+	row_16 = row_16[:tape_3]
+	row_23 = row_23[:tape_3]
+	row_14 = row_14[:tape_3]
+	r_36 = r_36[:tape_3]
+	row_17 = row_17[:tape_3]
+	r_25 = r_25[:tape_3]
+	row_19 = row_19[:tape_3]
+	row_21 = row_21[:tape_3]
+	r_56 = r_56[:tape_3]
+	row_89 = row_89[:tape_3]
+	row_90 = row_90[:tape_3]
+	row_91 = row_91[:tape_3]
+	if tape_3 >= 262144 {
+		loop_104 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_16, runtime.Bind(row_23, runtime.Bind(row_14, runtime.Bind(r_36, runtime.Bind(row_17, runtime.Bind(r_25, runtime.Bind(row_19, runtime.Bind(row_21, runtime.Bind(r_56, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.End{})))))))))))), tape_3, 16384)
+		if loop_104.For == nil {
+			loop_104.For = func(lo_98, hi int) {
+				row_16 := loop_104.C.H
+				row_23 := loop_104.C.T.H
+				row_14 := loop_104.C.T.T.H
+				r_36 := loop_104.C.T.T.T.H
+				row_17 := loop_104.C.T.T.T.T.H
+				r_25 := loop_104.C.T.T.T.T.T.H
+				row_19 := loop_104.C.T.T.T.T.T.T.H
+				row_21 := loop_104.C.T.T.T.T.T.T.T.H
+				r_56 := loop_104.C.T.T.T.T.T.T.T.T.H
+				row_89 := loop_104.C.T.T.T.T.T.T.T.T.T.H
+				row_90 := loop_104.C.T.T.T.T.T.T.T.T.T.T.H
+				row_91 := loop_104.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_99 := lo_98; i_99 < hi; i_99++ {
+					e_101 := ((row_16[i_99] * row_23[i_99]) + (row_14[i_99] * r_36[i_99]))
+					e_102 := ((row_17[i_99] * r_25[i_99]) + (row_14[i_99] * row_19[i_99]))
+					e_103 := ((row_17[i_99] * row_21[i_99]) + (row_16[i_99] * r_56[i_99]))
+					row_89[i_99] = e_101
+					row_90[i_99] = e_102
+					row_91[i_99] = e_103
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_233), 16384, loop_240.For)
-		loop_240.Leave(&nbLoop184)
+		runtime.ParallelFor(tape_3, 16384, loop_104.For)
+		loop_104.Leave(&nbLoop111)
 	} else {
-		for i_234 := range row_233 {
-			row_233[i_234] += (row_16[i_234] * r_197[i_234])
-		}
-	}
-	if ybar_12 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_12}))
-	}
-	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_241 := z_72[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
-	row_16 = row_16[:len(row_241)]
-	r_198 = r_198[:len(row_241)]
-	if len(row_241) >= 262144 {
-		loop_248 := runtime.EnterLoop(&nbLoop185, runtime.Bind(row_241, runtime.Bind(row_16, runtime.Bind(r_198, runtime.End{}))), len(row_241), 16384)
-		if loop_248.For == nil {
-			loop_248.For = func(lo_245, hi int) {
-				row_241 := loop_248.C.H
-				row_16 := loop_248.C.T.H
-				r_198 := loop_248.C.T.T.H
-				for i_246 := lo_245; i_246 < hi; i_246++ {
-					row_241[i_246] += (row_16[i_246] * r_198[i_246])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_241), 16384, loop_248.For)
-		loop_248.Leave(&nbLoop185)
-	} else {
-		for i_242 := range row_241 {
-			row_241[i_242] += (row_16[i_242] * r_198[i_242])
+		for i_92 := 0; i_92 < tape_3; i_92++ {
+			e_94 := ((row_16[i_92] * row_23[i_92]) + (row_14[i_92] * r_36[i_92]))
+			e_95 := ((row_17[i_92] * r_25[i_92]) + (row_14[i_92] * row_19[i_92]))
+			e_96 := ((row_17[i_92] * row_21[i_92]) + (row_16[i_92] * r_56[i_92]))
+			row_89[i_92] = e_94
+			row_90[i_92] = e_95
+			row_91[i_92] = e_96
 		}
 	}
 	if ybar_9 != tape_6 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if int64(2) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_2))
+	if ybar_9 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
+	if ybar_9 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
 	}
-	row_249 := z_36[int64(2)*int64(tape_3) : (int64(2)+1)*int64(tape_3)]
-	row_13 = row_13[:len(row_249)]
-	row_19 = row_19[:len(row_249)]
-	if len(row_249) >= 262144 {
-		loop_256 := runtime.EnterLoop(&nbLoop186, runtime.Bind(row_249, runtime.Bind(row_13, runtime.Bind(row_19, runtime.End{}))), len(row_249), 16384)
-		if loop_256.For == nil {
-			loop_256.For = func(lo_253, hi int) {
-				row_249 := loop_256.C.H
-				row_13 := loop_256.C.T.H
-				row_19 := loop_256.C.T.T.H
-				for i_254 := lo_253; i_254 < hi; i_254++ {
-					row_249[i_254] += (row_13[i_254] * row_19[i_254])
+	if ybar_9 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if ybar_9 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	if ybar_9 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
+	}
+	rs_105 := tape_6
+	tot_106, err_107 := runtime.MulSize(3, rs_105)
+	if err_107 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", err_107)
+	}
+	a_108 := ar.F64w(tot_106)
+	row_109 := a_108[0*rs_105 : 1*rs_105]
+	row_110 := a_108[1*rs_105 : 2*rs_105]
+	row_111 := a_108[2*rs_105 : 3*rs_105]
+	row_13 = row_13[:tape_6]
+	r_25 = r_25[:tape_6]
+	row_15 = row_15[:tape_6]
+	row_21 = row_21[:tape_6]
+	row_18 = row_18[:tape_6]
+	row_23 = row_23[:tape_6]
+	r_56 = r_56[:tape_6]
+	r_36 = r_36[:tape_6]
+	row_19 = row_19[:tape_6]
+	row_109 = row_109[:tape_6]
+	row_110 = row_110[:tape_6]
+	row_111 = row_111[:tape_6]
+	if tape_6 >= 262144 {
+		loop_124 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_13, runtime.Bind(r_25, runtime.Bind(row_15, runtime.Bind(row_21, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(r_56, runtime.Bind(r_36, runtime.Bind(row_19, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.End{})))))))))))), tape_6, 16384)
+		if loop_124.For == nil {
+			loop_124.For = func(lo_118, hi int) {
+				row_13 := loop_124.C.H
+				r_25 := loop_124.C.T.H
+				row_15 := loop_124.C.T.T.H
+				row_21 := loop_124.C.T.T.T.H
+				row_18 := loop_124.C.T.T.T.T.H
+				row_23 := loop_124.C.T.T.T.T.T.H
+				r_56 := loop_124.C.T.T.T.T.T.T.H
+				r_36 := loop_124.C.T.T.T.T.T.T.T.H
+				row_19 := loop_124.C.T.T.T.T.T.T.T.T.H
+				row_109 := loop_124.C.T.T.T.T.T.T.T.T.T.H
+				row_110 := loop_124.C.T.T.T.T.T.T.T.T.T.T.H
+				row_111 := loop_124.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_119 := lo_118; i_119 < hi; i_119++ {
+					e_121 := ((row_13[i_119] * r_25[i_119]) + (row_15[i_119] * row_21[i_119]))
+					e_122 := ((row_18[i_119] * row_23[i_119]) + (row_15[i_119] * r_56[i_119]))
+					e_123 := ((row_18[i_119] * r_36[i_119]) + (row_13[i_119] * row_19[i_119]))
+					row_109[i_119] = e_121
+					row_110[i_119] = e_122
+					row_111[i_119] = e_123
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_249), 16384, loop_256.For)
-		loop_256.Leave(&nbLoop186)
+		runtime.ParallelFor(tape_6, 16384, loop_124.For)
+		loop_124.Leave(&nbLoop112)
 	} else {
-		for i_250 := range row_249 {
-			row_249[i_250] += (row_13[i_250] * row_19[i_250])
-		}
-	}
-	if ybar_12 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_12}))
-	}
-	if int64(2) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_2))
-	}
-	if tape_3 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{tape_6})+" differ")
-	}
-	row_257 := z_54[int64(2)*int64(tape_3) : (int64(2)+1)*int64(tape_3)]
-	row_13 = row_13[:len(row_257)]
-	row_20 = row_20[:len(row_257)]
-	if len(row_257) >= 262144 {
-		loop_264 := runtime.EnterLoop(&nbLoop187, runtime.Bind(row_257, runtime.Bind(row_13, runtime.Bind(row_20, runtime.End{}))), len(row_257), 16384)
-		if loop_264.For == nil {
-			loop_264.For = func(lo_261, hi int) {
-				row_257 := loop_264.C.H
-				row_13 := loop_264.C.T.H
-				row_20 := loop_264.C.T.T.H
-				for i_262 := lo_261; i_262 < hi; i_262++ {
-					row_257[i_262] += (row_13[i_262] * row_20[i_262])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_257), 16384, loop_264.For)
-		loop_264.Leave(&nbLoop187)
-	} else {
-		for i_258 := range row_257 {
-			row_257[i_258] += (row_13[i_258] * row_20[i_258])
-		}
-	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_5))
-	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
-	}
-	row_265 := z_63[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
-	row_14 = row_14[:len(row_265)]
-	row_19 = row_19[:len(row_265)]
-	if len(row_265) >= 262144 {
-		loop_272 := runtime.EnterLoop(&nbLoop188, runtime.Bind(row_265, runtime.Bind(row_14, runtime.Bind(row_19, runtime.End{}))), len(row_265), 16384)
-		if loop_272.For == nil {
-			loop_272.For = func(lo_269, hi int) {
-				row_265 := loop_272.C.H
-				row_14 := loop_272.C.T.H
-				row_19 := loop_272.C.T.T.H
-				for i_270 := lo_269; i_270 < hi; i_270++ {
-					row_265[i_270] += (row_14[i_270] * row_19[i_270])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_265), 16384, loop_272.For)
-		loop_272.Leave(&nbLoop188)
-	} else {
-		for i_266 := range row_265 {
-			row_265[i_266] += (row_14[i_266] * row_19[i_266])
+		for i_112 := 0; i_112 < tape_6; i_112++ {
+			e_114 := ((row_13[i_112] * r_25[i_112]) + (row_15[i_112] * row_21[i_112]))
+			e_115 := ((row_18[i_112] * row_23[i_112]) + (row_15[i_112] * r_56[i_112]))
+			e_116 := ((row_18[i_112] * r_36[i_112]) + (row_13[i_112] * row_19[i_112]))
+			row_109[i_112] = e_114
+			row_110[i_112] = e_115
+			row_111[i_112] = e_116
 		}
 	}
 	if ybar_12 != tape_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_12}))
 	}
-	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_5))
+	if ybar_12 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_12}))
 	}
-	if tape_6 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_3})+" differ")
+	if ybar_12 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_12}))
 	}
-	row_273 := z_72[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
-	row_14 = row_14[:len(row_273)]
-	row_20 = row_20[:len(row_273)]
-	if len(row_273) >= 262144 {
-		loop_280 := runtime.EnterLoop(&nbLoop189, runtime.Bind(row_273, runtime.Bind(row_14, runtime.Bind(row_20, runtime.End{}))), len(row_273), 16384)
-		if loop_280.For == nil {
-			loop_280.For = func(lo_277, hi int) {
-				row_273 := loop_280.C.H
-				row_14 := loop_280.C.T.H
-				row_20 := loop_280.C.T.T.H
-				for i_278 := lo_277; i_278 < hi; i_278++ {
-					row_273[i_278] += (row_14[i_278] * row_20[i_278])
+	if ybar_12 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_12}))
+	}
+	if ybar_12 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_12}))
+	}
+	if ybar_12 != tape_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_12}))
+	}
+	rs_125 := tape_3
+	tot_126, err_127 := runtime.MulSize(3, rs_125)
+	if err_127 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", err_127)
+	}
+	a_128 := ar.F64w(tot_126)
+	row_129 := a_128[0*rs_125 : 1*rs_125]
+	row_130 := a_128[1*rs_125 : 2*rs_125]
+	row_131 := a_128[2*rs_125 : 3*rs_125]
+	row_16 = row_16[:tape_3]
+	row_24 = row_24[:tape_3]
+	row_14 = row_14[:tape_3]
+	r_46 = r_46[:tape_3]
+	row_17 = row_17[:tape_3]
+	r_26 = r_26[:tape_3]
+	row_20 = row_20[:tape_3]
+	row_22 = row_22[:tape_3]
+	r_66 = r_66[:tape_3]
+	row_129 = row_129[:tape_3]
+	row_130 = row_130[:tape_3]
+	row_131 = row_131[:tape_3]
+	if tape_3 >= 262144 {
+		loop_144 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_16, runtime.Bind(row_24, runtime.Bind(row_14, runtime.Bind(r_46, runtime.Bind(row_17, runtime.Bind(r_26, runtime.Bind(row_20, runtime.Bind(row_22, runtime.Bind(r_66, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.End{})))))))))))), tape_3, 16384)
+		if loop_144.For == nil {
+			loop_144.For = func(lo_138, hi int) {
+				row_16 := loop_144.C.H
+				row_24 := loop_144.C.T.H
+				row_14 := loop_144.C.T.T.H
+				r_46 := loop_144.C.T.T.T.H
+				row_17 := loop_144.C.T.T.T.T.H
+				r_26 := loop_144.C.T.T.T.T.T.H
+				row_20 := loop_144.C.T.T.T.T.T.T.H
+				row_22 := loop_144.C.T.T.T.T.T.T.T.H
+				r_66 := loop_144.C.T.T.T.T.T.T.T.T.H
+				row_129 := loop_144.C.T.T.T.T.T.T.T.T.T.H
+				row_130 := loop_144.C.T.T.T.T.T.T.T.T.T.T.H
+				row_131 := loop_144.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_139 := lo_138; i_139 < hi; i_139++ {
+					e_141 := ((row_16[i_139] * row_24[i_139]) + (row_14[i_139] * r_46[i_139]))
+					e_142 := ((row_17[i_139] * r_26[i_139]) + (row_14[i_139] * row_20[i_139]))
+					e_143 := ((row_17[i_139] * row_22[i_139]) + (row_16[i_139] * r_66[i_139]))
+					row_129[i_139] = e_141
+					row_130[i_139] = e_142
+					row_131[i_139] = e_143
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_273), 16384, loop_280.For)
-		loop_280.Leave(&nbLoop189)
+		runtime.ParallelFor(tape_3, 16384, loop_144.For)
+		loop_144.Leave(&nbLoop113)
 	} else {
-		for i_274 := range row_273 {
-			row_273[i_274] += (row_14[i_274] * row_20[i_274])
+		for i_132 := 0; i_132 < tape_3; i_132++ {
+			e_134 := ((row_16[i_132] * row_24[i_132]) + (row_14[i_132] * r_46[i_132]))
+			e_135 := ((row_17[i_132] * r_26[i_132]) + (row_14[i_132] * row_20[i_132]))
+			e_136 := ((row_17[i_132] * row_22[i_132]) + (row_16[i_132] * r_66[i_132]))
+			row_129[i_132] = e_134
+			row_130[i_132] = e_135
+			row_131[i_132] = e_136
 		}
 	}
-	ar.Keep(mark_281, &z_63, &z_36, &z_72, &z_54)
-	return z_63, tape_5, tape_6, z_36, tape_2, tape_3, z_72, tape_5, tape_6, z_54, tape_2, tape_3, nil
+	if ybar_12 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_12}))
+	}
+	if ybar_12 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_12}))
+	}
+	if ybar_12 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_12}))
+	}
+	if ybar_12 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_12}))
+	}
+	if ybar_12 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_12}))
+	}
+	if ybar_12 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_12}))
+	}
+	rs_145 := tape_6
+	tot_146, err_147 := runtime.MulSize(3, rs_145)
+	if err_147 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", err_147)
+	}
+	a_148 := ar.F64w(tot_146)
+	row_149 := a_148[0*rs_145 : 1*rs_145]
+	row_150 := a_148[1*rs_145 : 2*rs_145]
+	row_151 := a_148[2*rs_145 : 3*rs_145]
+	row_13 = row_13[:tape_6]
+	r_26 = r_26[:tape_6]
+	row_15 = row_15[:tape_6]
+	row_22 = row_22[:tape_6]
+	row_18 = row_18[:tape_6]
+	row_24 = row_24[:tape_6]
+	r_66 = r_66[:tape_6]
+	r_46 = r_46[:tape_6]
+	row_20 = row_20[:tape_6]
+	row_149 = row_149[:tape_6]
+	row_150 = row_150[:tape_6]
+	row_151 = row_151[:tape_6]
+	if tape_6 >= 262144 {
+		loop_164 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_13, runtime.Bind(r_26, runtime.Bind(row_15, runtime.Bind(row_22, runtime.Bind(row_18, runtime.Bind(row_24, runtime.Bind(r_66, runtime.Bind(r_46, runtime.Bind(row_20, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{})))))))))))), tape_6, 16384)
+		if loop_164.For == nil {
+			loop_164.For = func(lo_158, hi int) {
+				row_13 := loop_164.C.H
+				r_26 := loop_164.C.T.H
+				row_15 := loop_164.C.T.T.H
+				row_22 := loop_164.C.T.T.T.H
+				row_18 := loop_164.C.T.T.T.T.H
+				row_24 := loop_164.C.T.T.T.T.T.H
+				r_66 := loop_164.C.T.T.T.T.T.T.H
+				r_46 := loop_164.C.T.T.T.T.T.T.T.H
+				row_20 := loop_164.C.T.T.T.T.T.T.T.T.H
+				row_149 := loop_164.C.T.T.T.T.T.T.T.T.T.H
+				row_150 := loop_164.C.T.T.T.T.T.T.T.T.T.T.H
+				row_151 := loop_164.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_159 := lo_158; i_159 < hi; i_159++ {
+					e_161 := ((row_13[i_159] * r_26[i_159]) + (row_15[i_159] * row_22[i_159]))
+					e_162 := ((row_18[i_159] * row_24[i_159]) + (row_15[i_159] * r_66[i_159]))
+					e_163 := ((row_18[i_159] * r_46[i_159]) + (row_13[i_159] * row_20[i_159]))
+					row_149[i_159] = e_161
+					row_150[i_159] = e_162
+					row_151[i_159] = e_163
+				}
+			}
+		}
+		runtime.ParallelFor(tape_6, 16384, loop_164.For)
+		loop_164.Leave(&nbLoop114)
+	} else {
+		for i_152 := 0; i_152 < tape_6; i_152++ {
+			e_154 := ((row_13[i_152] * r_26[i_152]) + (row_15[i_152] * row_22[i_152]))
+			e_155 := ((row_18[i_152] * row_24[i_152]) + (row_15[i_152] * r_66[i_152]))
+			e_156 := ((row_18[i_152] * r_46[i_152]) + (row_13[i_152] * row_20[i_152]))
+			row_149[i_152] = e_154
+			row_150[i_152] = e_155
+			row_151[i_152] = e_156
+		}
+	}
+	ar.Keep(mark_165, &a_88, &a_108, &a_128, &a_148)
+	return a_88, 3, tape_3, a_108, 3, tape_6, a_128, 3, tape_3, a_148, 3, tape_6, nil
 }
 
-// nbLoop190 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop190 runtime.LoopSite
+// nbLoop115 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop115 runtime.LoopSite
 
-// nbLoop191 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop191 runtime.LoopSite
+// nbLoop116 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop116 runtime.LoopSite
 
-// nbLoop192 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop192 runtime.LoopSite
+// nbLoop117 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop117 runtime.LoopSite
 
-// nbLoop193 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop193 runtime.LoopSite
+// nbLoop118 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop118 runtime.LoopSite
 
-// nbLoop194 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop194 runtime.LoopSite
+// nbLoop119 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop119 runtime.LoopSite
 
-// nbLoop195 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop195 runtime.LoopSite
+// nbLoop120 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop120 runtime.LoopSite
 
-// nbLoop196 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop196 runtime.LoopSite
+// nbLoop121 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop121 runtime.LoopSite
 
-// nbLoop197 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop197 runtime.LoopSite
+// nbLoop122 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop122 runtime.LoopSite
 
-// nbLoop198 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop198 runtime.LoopSite
+// nbLoop123 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop123 runtime.LoopSite
 
-// nbLoop199 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop199 runtime.LoopSite
+// nbLoop124 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop124 runtime.LoopSite
 
-// nbLoop200 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop200 runtime.LoopSite
+// nbLoop125 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop125 runtime.LoopSite
 
-// nbLoop201 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop201 runtime.LoopSite
+// nbLoop126 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop126 runtime.LoopSite
 
-// nbLoop202 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop202 runtime.LoopSite
+// nbLoop127 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop127 runtime.LoopSite
 
-// nbLoop203 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop203 runtime.LoopSite
+// nbLoop128 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop128 runtime.LoopSite
 
-// nbLoop204 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop204 runtime.LoopSite
+// nbLoop129 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop129 runtime.LoopSite
 
-// nbLoop205 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop205 runtime.LoopSite
+// nbLoop130 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop130 runtime.LoopSite
 
-// nbLoop206 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop206 runtime.LoopSite
+// nbLoop131 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop131 runtime.LoopSite
 
-// nbLoop207 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop207 runtime.LoopSite
+// nbLoop132 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop132 runtime.LoopSite
 
-// nbLoop208 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop208 runtime.LoopSite
+// nbLoop133 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop133 runtime.LoopSite
 
-// nbLoop209 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop209 runtime.LoopSite
+// nbLoop134 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop134 runtime.LoopSite
 
-// nbLoop210 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop210 runtime.LoopSite
+// nbLoop135 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop135 runtime.LoopSite
 
-// nbLoop211 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop211 runtime.LoopSite
+// nbLoop136 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop136 runtime.LoopSite
 
-// nbLoop212 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop212 runtime.LoopSite
+// nbLoop137 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop137 runtime.LoopSite
 
-// nbLoop213 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop213 runtime.LoopSite
+// nbLoop138 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop138 runtime.LoopSite
 
-// nbLoop214 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop214 runtime.LoopSite
+// nbLoop139 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop139 runtime.LoopSite
 
-// nbLoop215 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop215 runtime.LoopSite
+// nbLoop140 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop140 runtime.LoopSite
 
-// nbLoop216 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop216 runtime.LoopSite
+// nbLoop141 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop141 runtime.LoopSite
 
-// nbLoop217 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop217 runtime.LoopSite
+// nbLoop142 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop142 runtime.LoopSite
 
-// nbLoop218 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop218 runtime.LoopSite
+// nbLoop143 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop143 runtime.LoopSite
 
-// nbLoop219 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop219 runtime.LoopSite
+// nbLoop144 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop144 runtime.LoopSite
 
-// nbLoop220 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop220 runtime.LoopSite
+// nbLoop145 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop145 runtime.LoopSite
 
-// nbLoop221 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop221 runtime.LoopSite
+// nbLoop146 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop146 runtime.LoopSite
 
-// nbLoop222 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop222 runtime.LoopSite
+// nbLoop147 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop147 runtime.LoopSite
 
-// nbLoop223 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop223 runtime.LoopSite
+// nbLoop148 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop148 runtime.LoopSite
 
-// nbLoop224 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop224 runtime.LoopSite
+// nbLoop149 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop149 runtime.LoopSite
 
-// nbLoop225 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop225 runtime.LoopSite
+// nbLoop150 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop150 runtime.LoopSite
 
-// nbLoop226 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop226 runtime.LoopSite
+// nbLoop151 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop151 runtime.LoopSite
 
-// nbLoop227 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop227 runtime.LoopSite
+// nbLoop152 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop152 runtime.LoopSite
 
-// nbLoop228 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop228 runtime.LoopSite
+// nbLoop153 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop153 runtime.LoopSite
 
-// nbLoop229 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop229 runtime.LoopSite
+// nbLoop154 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop154 runtime.LoopSite
 
-// nbLoop230 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop230 runtime.LoopSite
+// nbLoop155 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop155 runtime.LoopSite
 
-// nbLoop231 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop231 runtime.LoopSite
+// nbLoop156 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop156 runtime.LoopSite
 
-// nbLoop232 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop232 runtime.LoopSite
+// nbLoop157 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop157 runtime.LoopSite
 
-// nbLoop233 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop233 runtime.LoopSite
+// nbLoop158 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop158 runtime.LoopSite
 
-// nbLoop234 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop234 runtime.LoopSite
+// nbLoop159 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop159 runtime.LoopSite
 
-// nbLoop235 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop235 runtime.LoopSite
+// nbLoop160 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop160 runtime.LoopSite
 
-// nbLoop236 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop236 runtime.LoopSite
+// nbLoop161 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop161 runtime.LoopSite
 
-// nbLoop237 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop237 runtime.LoopSite
+// nbLoop162 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop162 runtime.LoopSite
 
-// nbLoop238 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop238 runtime.LoopSite
+// nbLoop163 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop163 runtime.LoopSite
 
-// nbLoop239 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop239 runtime.LoopSite
+// nbLoop164 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop164 runtime.LoopSite
 
-// nbLoop240 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop240 runtime.LoopSite
+// nbLoop165 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop165 runtime.LoopSite
 
-// nbLoop241 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop241 runtime.LoopSite
+// nbLoop166 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop166 runtime.LoopSite
 
-// nbLoop242 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop242 runtime.LoopSite
+// nbLoop167 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop167 runtime.LoopSite
 
-// nbLoop243 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop243 runtime.LoopSite
-
-// nbLoop244 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop244 runtime.LoopSite
-
-// nbLoop245 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop245 runtime.LoopSite
-
-// nbLoop246 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop246 runtime.LoopSite
-
-// nbLoop247 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop247 runtime.LoopSite
-
-// nbLoop248 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop248 runtime.LoopSite
-
-// nbLoop249 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop249 runtime.LoopSite
-
-// nbLoop250 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop250 runtime.LoopSite
-
-// nbLoop251 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop251 runtime.LoopSite
-
-// nbLoop252 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop252 runtime.LoopSite
-
-// nbLoop253 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop253 runtime.LoopSite
-
-// nbLoop254 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop254 runtime.LoopSite
-
-// nbLoop255 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop255 runtime.LoopSite
-
-// nbLoop256 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop256 runtime.LoopSite
-
-// nbLoop257 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop257 runtime.LoopSite
-
-// nbLoop258 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop258 runtime.LoopSite
-
-// nbLoop259 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop259 runtime.LoopSite
-
-// nbLoop260 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop260 runtime.LoopSite
-
-// nbLoop261 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop261 runtime.LoopSite
-
-// nbLoop262 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop262 runtime.LoopSite
-
-// nbLoop263 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop263 runtime.LoopSite
-
-// nbLoop264 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop264 runtime.LoopSite
-
-// nbLoop265 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop265 runtime.LoopSite
-
-// nbLoop266 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop266 runtime.LoopSite
-
-// nbLoop267 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop267 runtime.LoopSite
-
-// nbLoop268 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop268 runtime.LoopSite
-
-// nbLoop269 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop269 runtime.LoopSite
-
-// nbLoop270 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop270 runtime.LoopSite
-
-// nbLoop271 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop271 runtime.LoopSite
-
-// nbLoop272 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop272 runtime.LoopSite
-
-// nbLoop273 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop273 runtime.LoopSite
-
-// nbLoop274 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop274 runtime.LoopSite
-
-// nbLoop275 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop275 runtime.LoopSite
-
-// nbLoop276 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop276 runtime.LoopSite
-
-// nbLoop277 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop277 runtime.LoopSite
-
-// nbLoop278 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop278 runtime.LoopSite
-
-// nbLoop279 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop279 runtime.LoopSite
-
-// nbLoop280 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop280 runtime.LoopSite
-
-// nbLoop281 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop281 runtime.LoopSite
-
-// nbLoop282 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop282 runtime.LoopSite
-
-// nbLoop283 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop283 runtime.LoopSite
-
-// nbLoop284 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop284 runtime.LoopSite
-
-// nbLoop285 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop285 runtime.LoopSite
-
-// nbLoop286 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop286 runtime.LoopSite
-
-// nbLoop287 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop287 runtime.LoopSite
-
-// nbLoop288 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop288 runtime.LoopSite
-
-// nbLoop289 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop289 runtime.LoopSite
-
-// nbLoop290 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop290 runtime.LoopSite
-
-// nbLoop291 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop291 runtime.LoopSite
-
-// nbLoop292 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop292 runtime.LoopSite
-
-// nbLoop293 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop293 runtime.LoopSite
-
-// nbLoop294 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop294 runtime.LoopSite
-
-// nbLoop295 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop295 runtime.LoopSite
-
-// nbLoop296 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop296 runtime.LoopSite
-
-// nbLoop297 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop297 runtime.LoopSite
-
-// nbLoop298 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop298 runtime.LoopSite
-
-// nbLoop299 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop299 runtime.LoopSite
+// nbLoop168 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop168 runtime.LoopSite
 
 // fn_rotatesplit11bwdx2 is def rotate$split_11$bwd$x2 (models.nab:126:5).
-func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int, ybar_54 []float64, ybar_55 int, ybar_56 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
-	mark_1311 := ar.Mark()
+func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int, ybar_54 []float64, ybar_55 int, ybar_56 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
+	mark_987 := ar.Mark()
 	if ybar_52 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_52))
 	}
@@ -17981,15 +16051,15 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_37 = tape_37[:tape_38*tape_39]
 	tape_40 = tape_40[:tape_41]
 	tape_42 = tape_42[:tape_43]
-	tape_44 = tape_44[:tape_45*tape_46]
-	tape_47 = tape_47[:tape_48]
-	tape_49 = tape_49[:tape_50]
+	tape_44 = tape_44[:tape_45]
+	tape_46 = tape_46[:tape_47]
+	tape_48 = tape_48[:tape_49*tape_50]
 	ybar_51 = ybar_51[:ybar_52*ybar_53]
 	ybar_54 = ybar_54[:ybar_55*ybar_56]
 	r_57 := ar.F64w(tape_8)
 	tape_7 = tape_7[:len(r_57)]
 	if len(r_57) >= 262144 {
-		loop_64 := runtime.EnterLoop(&nbLoop190, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
+		loop_64 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
 		if loop_64.For == nil {
 			loop_64.For = func(lo_61, hi int) {
 				r_57 := loop_64.C.H
@@ -18000,7 +16070,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_57), 16384, loop_64.For)
-		loop_64.Leave(&nbLoop190)
+		loop_64.Leave(&nbLoop115)
 	} else {
 		for i_58 := range r_57 {
 			r_57[i_58] = (runtime.Sign(tape_7[i_58]))
@@ -18073,7 +16143,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_81 = row_81[:tape_8]
 	row_82 = row_82[:tape_8]
 	if tape_8 >= 262144 {
-		loop_95 := runtime.EnterLoop(&nbLoop191, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
+		loop_95 := runtime.EnterLoop(&nbLoop116, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
 		if loop_95.For == nil {
 			loop_95.For = func(lo_89, hi int) {
 				r_57 := loop_95.C.H
@@ -18094,7 +16164,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_95.For)
-		loop_95.Leave(&nbLoop191)
+		loop_95.Leave(&nbLoop116)
 	} else {
 		for i_83 := 0; i_83 < tape_8; i_83++ {
 			e_85 := (r_57[i_83] * row_74[i_83])
@@ -18148,7 +16218,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_106 = row_106[:tape_8]
 	row_107 = row_107[:tape_8]
 	if tape_8 >= 262144 {
-		loop_120 := runtime.EnterLoop(&nbLoop192, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
+		loop_120 := runtime.EnterLoop(&nbLoop117, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
 		if loop_120.For == nil {
 			loop_120.For = func(lo_114, hi int) {
 				r_57 := loop_120.C.H
@@ -18169,7 +16239,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_120.For)
-		loop_120.Leave(&nbLoop192)
+		loop_120.Leave(&nbLoop117)
 	} else {
 		for i_108 := 0; i_108 < tape_8; i_108++ {
 			e_110 := ((1.0 - r_57[i_108]) * row_99[i_108])
@@ -18223,7 +16293,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_131 = row_131[:tape_8]
 	row_132 = row_132[:tape_8]
 	if tape_8 >= 262144 {
-		loop_145 := runtime.EnterLoop(&nbLoop193, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
+		loop_145 := runtime.EnterLoop(&nbLoop118, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
 		if loop_145.For == nil {
 			loop_145.For = func(lo_139, hi int) {
 				r_57 := loop_145.C.H
@@ -18244,7 +16314,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_145.For)
-		loop_145.Leave(&nbLoop193)
+		loop_145.Leave(&nbLoop118)
 	} else {
 		for i_133 := 0; i_133 < tape_8; i_133++ {
 			e_135 := (r_57[i_133] * row_124[i_133])
@@ -18298,7 +16368,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_156 = row_156[:tape_8]
 	row_157 = row_157[:tape_8]
 	if tape_8 >= 262144 {
-		loop_170 := runtime.EnterLoop(&nbLoop194, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
+		loop_170 := runtime.EnterLoop(&nbLoop119, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
 		if loop_170.For == nil {
 			loop_170.For = func(lo_164, hi int) {
 				r_57 := loop_170.C.H
@@ -18319,7 +16389,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_170.For)
-		loop_170.Leave(&nbLoop194)
+		loop_170.Leave(&nbLoop119)
 	} else {
 		for i_158 := 0; i_158 < tape_8; i_158++ {
 			e_160 := ((1.0 - r_57[i_158]) * row_149[i_158])
@@ -18362,1408 +16432,922 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_182 := a_148[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	r_183 := ar.F64w(tape_8)
 	r_184 := ar.F64w(tape_8)
+	r_185 := ar.F64w(tape_8)
+	r_186 := ar.F64w(tape_8)
+	r_187 := ar.F64w(tape_8)
+	r_188 := ar.F64w(tape_8)
 	row_181 = row_181[:tape_8]
 	r_183 = r_183[:tape_8]
 	row_182 = row_182[:tape_8]
 	r_184 = r_184[:tape_8]
-	if tape_8 >= 262144 {
-		loop_195 := runtime.EnterLoop(&nbLoop195, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.End{})))), tape_8, 16384)
-		if loop_195.For == nil {
-			loop_195.For = func(lo_190, hi int) {
-				row_181 := loop_195.C.H
-				r_183 := loop_195.C.T.H
-				row_182 := loop_195.C.T.T.H
-				r_184 := loop_195.C.T.T.T.H
-				for i_191 := lo_190; i_191 < hi; i_191++ {
-					e_193 := -row_181[i_191]
-					r_183[i_191] = e_193
-					e_194 := -row_182[i_191]
-					r_184[i_191] = e_194
-				}
-			}
-		}
-		runtime.ParallelFor(tape_8, 16384, loop_195.For)
-		loop_195.Leave(&nbLoop195)
-	} else {
-		for i_185 := 0; i_185 < tape_8; i_185++ {
-			e_187 := -row_181[i_185]
-			r_183[i_185] = e_187
-			e_188 := -row_182[i_185]
-			r_184[i_185] = e_188
-		}
-	}
-	z_196 := ar.F64(len(tape_9))
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_10)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_197 := z_196[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
-	row_171 = row_171[:len(row_197)]
-	r_183 = r_183[:len(row_197)]
-	if len(row_197) >= 262144 {
-		loop_204 := runtime.EnterLoop(&nbLoop196, runtime.Bind(row_197, runtime.Bind(row_171, runtime.Bind(r_183, runtime.End{}))), len(row_197), 16384)
-		if loop_204.For == nil {
-			loop_204.For = func(lo_201, hi int) {
-				row_197 := loop_204.C.H
-				row_171 := loop_204.C.T.H
-				r_183 := loop_204.C.T.T.H
-				for i_202 := lo_201; i_202 < hi; i_202++ {
-					row_197[i_202] += (row_171[i_202] * r_183[i_202])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_197), 16384, loop_204.For)
-		loop_204.Leave(&nbLoop196)
-	} else {
-		for i_198 := range row_197 {
-			row_197[i_198] += (row_171[i_198] * r_183[i_198])
-		}
-	}
-	z_205 := ar.F64(len(tape_9))
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_10)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_206 := z_205[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
-	row_171 = row_171[:len(row_206)]
-	r_184 = r_184[:len(row_206)]
-	if len(row_206) >= 262144 {
-		loop_213 := runtime.EnterLoop(&nbLoop197, runtime.Bind(row_206, runtime.Bind(row_171, runtime.Bind(r_184, runtime.End{}))), len(row_206), 16384)
-		if loop_213.For == nil {
-			loop_213.For = func(lo_210, hi int) {
-				row_206 := loop_213.C.H
-				row_171 := loop_213.C.T.H
-				r_184 := loop_213.C.T.T.H
-				for i_211 := lo_210; i_211 < hi; i_211++ {
-					row_206[i_211] += (row_171[i_211] * r_184[i_211])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_206), 16384, loop_213.For)
-		loop_213.Leave(&nbLoop197)
-	} else {
-		for i_207 := range row_206 {
-			row_206[i_207] += (row_171[i_207] * r_184[i_207])
-		}
-	}
-	z_214 := ar.F64(len(tape_12))
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(1) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_13)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_215 := z_214[int64(1)*int64(tape_14) : (int64(1)+1)*int64(tape_14)]
-	row_175 = row_175[:len(row_215)]
-	r_183 = r_183[:len(row_215)]
-	if len(row_215) >= 262144 {
-		loop_222 := runtime.EnterLoop(&nbLoop198, runtime.Bind(row_215, runtime.Bind(row_175, runtime.Bind(r_183, runtime.End{}))), len(row_215), 16384)
-		if loop_222.For == nil {
-			loop_222.For = func(lo_219, hi int) {
-				row_215 := loop_222.C.H
-				row_175 := loop_222.C.T.H
-				r_183 := loop_222.C.T.T.H
-				for i_220 := lo_219; i_220 < hi; i_220++ {
-					row_215[i_220] += (row_175[i_220] * r_183[i_220])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_215), 16384, loop_222.For)
-		loop_222.Leave(&nbLoop198)
-	} else {
-		for i_216 := range row_215 {
-			row_215[i_216] += (row_175[i_216] * r_183[i_216])
-		}
-	}
-	z_223 := ar.F64(len(tape_12))
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(1) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_13)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_224 := z_223[int64(1)*int64(tape_14) : (int64(1)+1)*int64(tape_14)]
-	row_175 = row_175[:len(row_224)]
-	r_184 = r_184[:len(row_224)]
-	if len(row_224) >= 262144 {
-		loop_231 := runtime.EnterLoop(&nbLoop199, runtime.Bind(row_224, runtime.Bind(row_175, runtime.Bind(r_184, runtime.End{}))), len(row_224), 16384)
-		if loop_231.For == nil {
-			loop_231.For = func(lo_228, hi int) {
-				row_224 := loop_231.C.H
-				row_175 := loop_231.C.T.H
-				r_184 := loop_231.C.T.T.H
-				for i_229 := lo_228; i_229 < hi; i_229++ {
-					row_224[i_229] += (row_175[i_229] * r_184[i_229])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_224), 16384, loop_231.For)
-		loop_231.Leave(&nbLoop199)
-	} else {
-		for i_225 := range row_224 {
-			row_224[i_225] += (row_175[i_225] * r_184[i_225])
-		}
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_10)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_232 := z_196[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
-	row_176 = row_176[:len(row_232)]
-	row_181 = row_181[:len(row_232)]
-	if len(row_232) >= 262144 {
-		loop_239 := runtime.EnterLoop(&nbLoop200, runtime.Bind(row_232, runtime.Bind(row_176, runtime.Bind(row_181, runtime.End{}))), len(row_232), 16384)
-		if loop_239.For == nil {
-			loop_239.For = func(lo_236, hi int) {
-				row_232 := loop_239.C.H
-				row_176 := loop_239.C.T.H
-				row_181 := loop_239.C.T.T.H
-				for i_237 := lo_236; i_237 < hi; i_237++ {
-					row_232[i_237] += (row_176[i_237] * row_181[i_237])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_232), 16384, loop_239.For)
-		loop_239.Leave(&nbLoop200)
-	} else {
-		for i_233 := range row_232 {
-			row_232[i_233] += (row_176[i_233] * row_181[i_233])
-		}
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_10)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_240 := z_205[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
-	row_176 = row_176[:len(row_240)]
-	row_182 = row_182[:len(row_240)]
-	if len(row_240) >= 262144 {
-		loop_247 := runtime.EnterLoop(&nbLoop201, runtime.Bind(row_240, runtime.Bind(row_176, runtime.Bind(row_182, runtime.End{}))), len(row_240), 16384)
-		if loop_247.For == nil {
-			loop_247.For = func(lo_244, hi int) {
-				row_240 := loop_247.C.H
-				row_176 := loop_247.C.T.H
-				row_182 := loop_247.C.T.T.H
-				for i_245 := lo_244; i_245 < hi; i_245++ {
-					row_240[i_245] += (row_176[i_245] * row_182[i_245])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_240), 16384, loop_247.For)
-		loop_247.Leave(&nbLoop201)
-	} else {
-		for i_241 := range row_240 {
-			row_240[i_241] += (row_176[i_241] * row_182[i_241])
-		}
-	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(0) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_13)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_248 := z_214[int64(0)*int64(tape_14) : (int64(0)+1)*int64(tape_14)]
-	row_174 = row_174[:len(row_248)]
-	row_181 = row_181[:len(row_248)]
-	if len(row_248) >= 262144 {
-		loop_255 := runtime.EnterLoop(&nbLoop202, runtime.Bind(row_248, runtime.Bind(row_174, runtime.Bind(row_181, runtime.End{}))), len(row_248), 16384)
-		if loop_255.For == nil {
-			loop_255.For = func(lo_252, hi int) {
-				row_248 := loop_255.C.H
-				row_174 := loop_255.C.T.H
-				row_181 := loop_255.C.T.T.H
-				for i_253 := lo_252; i_253 < hi; i_253++ {
-					row_248[i_253] += (row_174[i_253] * row_181[i_253])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_248), 16384, loop_255.For)
-		loop_255.Leave(&nbLoop202)
-	} else {
-		for i_249 := range row_248 {
-			row_248[i_249] += (row_174[i_249] * row_181[i_249])
-		}
-	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(0) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_13)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_256 := z_223[int64(0)*int64(tape_14) : (int64(0)+1)*int64(tape_14)]
-	row_174 = row_174[:len(row_256)]
-	row_182 = row_182[:len(row_256)]
-	if len(row_256) >= 262144 {
-		loop_263 := runtime.EnterLoop(&nbLoop203, runtime.Bind(row_256, runtime.Bind(row_174, runtime.Bind(row_182, runtime.End{}))), len(row_256), 16384)
-		if loop_263.For == nil {
-			loop_263.For = func(lo_260, hi int) {
-				row_256 := loop_263.C.H
-				row_174 := loop_263.C.T.H
-				row_182 := loop_263.C.T.T.H
-				for i_261 := lo_260; i_261 < hi; i_261++ {
-					row_256[i_261] += (row_174[i_261] * row_182[i_261])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_256), 16384, loop_263.For)
-		loop_263.Leave(&nbLoop203)
-	} else {
-		for i_257 := range row_256 {
-			row_256[i_257] += (row_174[i_257] * row_182[i_257])
-		}
-	}
-	r_264 := ar.F64w(tape_8)
-	r_265 := ar.F64w(tape_8)
 	row_179 = row_179[:tape_8]
-	r_264 = r_264[:tape_8]
+	r_185 = r_185[:tape_8]
 	row_180 = row_180[:tape_8]
-	r_265 = r_265[:tape_8]
-	if tape_8 >= 262144 {
-		loop_276 := runtime.EnterLoop(&nbLoop204, runtime.Bind(row_179, runtime.Bind(r_264, runtime.Bind(row_180, runtime.Bind(r_265, runtime.End{})))), tape_8, 16384)
-		if loop_276.For == nil {
-			loop_276.For = func(lo_271, hi int) {
-				row_179 := loop_276.C.H
-				r_264 := loop_276.C.T.H
-				row_180 := loop_276.C.T.T.H
-				r_265 := loop_276.C.T.T.T.H
-				for i_272 := lo_271; i_272 < hi; i_272++ {
-					e_274 := -row_179[i_272]
-					r_264[i_272] = e_274
-					e_275 := -row_180[i_272]
-					r_265[i_272] = e_275
-				}
-			}
-		}
-		runtime.ParallelFor(tape_8, 16384, loop_276.For)
-		loop_276.Leave(&nbLoop204)
-	} else {
-		for i_266 := 0; i_266 < tape_8; i_266++ {
-			e_268 := -row_179[i_266]
-			r_264[i_266] = e_268
-			e_269 := -row_180[i_266]
-			r_265[i_266] = e_269
-		}
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_10)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_277 := z_196[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
-	row_176 = row_176[:len(row_277)]
-	r_264 = r_264[:len(row_277)]
-	if len(row_277) >= 262144 {
-		loop_284 := runtime.EnterLoop(&nbLoop205, runtime.Bind(row_277, runtime.Bind(row_176, runtime.Bind(r_264, runtime.End{}))), len(row_277), 16384)
-		if loop_284.For == nil {
-			loop_284.For = func(lo_281, hi int) {
-				row_277 := loop_284.C.H
-				row_176 := loop_284.C.T.H
-				r_264 := loop_284.C.T.T.H
-				for i_282 := lo_281; i_282 < hi; i_282++ {
-					row_277[i_282] += (row_176[i_282] * r_264[i_282])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_277), 16384, loop_284.For)
-		loop_284.Leave(&nbLoop205)
-	} else {
-		for i_278 := range row_277 {
-			row_277[i_278] += (row_176[i_278] * r_264[i_278])
-		}
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_10)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_285 := z_205[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
-	row_176 = row_176[:len(row_285)]
-	r_265 = r_265[:len(row_285)]
-	if len(row_285) >= 262144 {
-		loop_292 := runtime.EnterLoop(&nbLoop206, runtime.Bind(row_285, runtime.Bind(row_176, runtime.Bind(r_265, runtime.End{}))), len(row_285), 16384)
-		if loop_292.For == nil {
-			loop_292.For = func(lo_289, hi int) {
-				row_285 := loop_292.C.H
-				row_176 := loop_292.C.T.H
-				r_265 := loop_292.C.T.T.H
-				for i_290 := lo_289; i_290 < hi; i_290++ {
-					row_285[i_290] += (row_176[i_290] * r_265[i_290])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_285), 16384, loop_292.For)
-		loop_292.Leave(&nbLoop206)
-	} else {
-		for i_286 := range row_285 {
-			row_285[i_286] += (row_176[i_286] * r_265[i_286])
-		}
-	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(0) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_13)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_293 := z_214[int64(0)*int64(tape_14) : (int64(0)+1)*int64(tape_14)]
-	row_172 = row_172[:len(row_293)]
-	r_264 = r_264[:len(row_293)]
-	if len(row_293) >= 262144 {
-		loop_300 := runtime.EnterLoop(&nbLoop207, runtime.Bind(row_293, runtime.Bind(row_172, runtime.Bind(r_264, runtime.End{}))), len(row_293), 16384)
-		if loop_300.For == nil {
-			loop_300.For = func(lo_297, hi int) {
-				row_293 := loop_300.C.H
-				row_172 := loop_300.C.T.H
-				r_264 := loop_300.C.T.T.H
-				for i_298 := lo_297; i_298 < hi; i_298++ {
-					row_293[i_298] += (row_172[i_298] * r_264[i_298])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_293), 16384, loop_300.For)
-		loop_300.Leave(&nbLoop207)
-	} else {
-		for i_294 := range row_293 {
-			row_293[i_294] += (row_172[i_294] * r_264[i_294])
-		}
-	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(0) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_13)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_301 := z_223[int64(0)*int64(tape_14) : (int64(0)+1)*int64(tape_14)]
-	row_172 = row_172[:len(row_301)]
-	r_265 = r_265[:len(row_301)]
-	if len(row_301) >= 262144 {
-		loop_308 := runtime.EnterLoop(&nbLoop208, runtime.Bind(row_301, runtime.Bind(row_172, runtime.Bind(r_265, runtime.End{}))), len(row_301), 16384)
-		if loop_308.For == nil {
-			loop_308.For = func(lo_305, hi int) {
-				row_301 := loop_308.C.H
-				row_172 := loop_308.C.T.H
-				r_265 := loop_308.C.T.T.H
-				for i_306 := lo_305; i_306 < hi; i_306++ {
-					row_301[i_306] += (row_172[i_306] * r_265[i_306])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_301), 16384, loop_308.For)
-		loop_308.Leave(&nbLoop208)
-	} else {
-		for i_302 := range row_301 {
-			row_301[i_302] += (row_172[i_302] * r_265[i_302])
-		}
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_10)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_309 := z_196[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
-	row_173 = row_173[:len(row_309)]
-	row_179 = row_179[:len(row_309)]
-	if len(row_309) >= 262144 {
-		loop_316 := runtime.EnterLoop(&nbLoop209, runtime.Bind(row_309, runtime.Bind(row_173, runtime.Bind(row_179, runtime.End{}))), len(row_309), 16384)
-		if loop_316.For == nil {
-			loop_316.For = func(lo_313, hi int) {
-				row_309 := loop_316.C.H
-				row_173 := loop_316.C.T.H
-				row_179 := loop_316.C.T.T.H
-				for i_314 := lo_313; i_314 < hi; i_314++ {
-					row_309[i_314] += (row_173[i_314] * row_179[i_314])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_309), 16384, loop_316.For)
-		loop_316.Leave(&nbLoop209)
-	} else {
-		for i_310 := range row_309 {
-			row_309[i_310] += (row_173[i_310] * row_179[i_310])
-		}
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_10)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_317 := z_205[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
-	row_173 = row_173[:len(row_317)]
-	row_180 = row_180[:len(row_317)]
-	if len(row_317) >= 262144 {
-		loop_324 := runtime.EnterLoop(&nbLoop210, runtime.Bind(row_317, runtime.Bind(row_173, runtime.Bind(row_180, runtime.End{}))), len(row_317), 16384)
-		if loop_324.For == nil {
-			loop_324.For = func(lo_321, hi int) {
-				row_317 := loop_324.C.H
-				row_173 := loop_324.C.T.H
-				row_180 := loop_324.C.T.T.H
-				for i_322 := lo_321; i_322 < hi; i_322++ {
-					row_317[i_322] += (row_173[i_322] * row_180[i_322])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_317), 16384, loop_324.For)
-		loop_324.Leave(&nbLoop210)
-	} else {
-		for i_318 := range row_317 {
-			row_317[i_318] += (row_173[i_318] * row_180[i_318])
-		}
-	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(2) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_13)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_325 := z_214[int64(2)*int64(tape_14) : (int64(2)+1)*int64(tape_14)]
-	row_175 = row_175[:len(row_325)]
-	row_179 = row_179[:len(row_325)]
-	if len(row_325) >= 262144 {
-		loop_332 := runtime.EnterLoop(&nbLoop211, runtime.Bind(row_325, runtime.Bind(row_175, runtime.Bind(row_179, runtime.End{}))), len(row_325), 16384)
-		if loop_332.For == nil {
-			loop_332.For = func(lo_329, hi int) {
-				row_325 := loop_332.C.H
-				row_175 := loop_332.C.T.H
-				row_179 := loop_332.C.T.T.H
-				for i_330 := lo_329; i_330 < hi; i_330++ {
-					row_325[i_330] += (row_175[i_330] * row_179[i_330])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_325), 16384, loop_332.For)
-		loop_332.Leave(&nbLoop211)
-	} else {
-		for i_326 := range row_325 {
-			row_325[i_326] += (row_175[i_326] * row_179[i_326])
-		}
-	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(2) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_13)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_333 := z_223[int64(2)*int64(tape_14) : (int64(2)+1)*int64(tape_14)]
-	row_175 = row_175[:len(row_333)]
-	row_180 = row_180[:len(row_333)]
-	if len(row_333) >= 262144 {
-		loop_340 := runtime.EnterLoop(&nbLoop212, runtime.Bind(row_333, runtime.Bind(row_175, runtime.Bind(row_180, runtime.End{}))), len(row_333), 16384)
-		if loop_340.For == nil {
-			loop_340.For = func(lo_337, hi int) {
-				row_333 := loop_340.C.H
-				row_175 := loop_340.C.T.H
-				row_180 := loop_340.C.T.T.H
-				for i_338 := lo_337; i_338 < hi; i_338++ {
-					row_333[i_338] += (row_175[i_338] * row_180[i_338])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_333), 16384, loop_340.For)
-		loop_340.Leave(&nbLoop212)
-	} else {
-		for i_334 := range row_333 {
-			row_333[i_334] += (row_175[i_334] * row_180[i_334])
-		}
-	}
-	r_341 := ar.F64w(tape_8)
-	r_342 := ar.F64w(tape_8)
+	r_186 = r_186[:tape_8]
 	row_177 = row_177[:tape_8]
-	r_341 = r_341[:tape_8]
+	r_187 = r_187[:tape_8]
 	row_178 = row_178[:tape_8]
-	r_342 = r_342[:tape_8]
+	r_188 = r_188[:tape_8]
 	if tape_8 >= 262144 {
-		loop_353 := runtime.EnterLoop(&nbLoop213, runtime.Bind(row_177, runtime.Bind(r_341, runtime.Bind(row_178, runtime.Bind(r_342, runtime.End{})))), tape_8, 16384)
-		if loop_353.For == nil {
-			loop_353.For = func(lo_348, hi int) {
-				row_177 := loop_353.C.H
-				r_341 := loop_353.C.T.H
-				row_178 := loop_353.C.T.T.H
-				r_342 := loop_353.C.T.T.T.H
-				for i_349 := lo_348; i_349 < hi; i_349++ {
-					e_351 := -row_177[i_349]
-					r_341[i_349] = e_351
-					e_352 := -row_178[i_349]
-					r_342[i_349] = e_352
+		loop_207 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.Bind(row_179, runtime.Bind(r_185, runtime.Bind(row_180, runtime.Bind(r_186, runtime.Bind(row_177, runtime.Bind(r_187, runtime.Bind(row_178, runtime.Bind(r_188, runtime.End{})))))))))))), tape_8, 16384)
+		if loop_207.For == nil {
+			loop_207.For = func(lo_198, hi int) {
+				row_181 := loop_207.C.H
+				r_183 := loop_207.C.T.H
+				row_182 := loop_207.C.T.T.H
+				r_184 := loop_207.C.T.T.T.H
+				row_179 := loop_207.C.T.T.T.T.H
+				r_185 := loop_207.C.T.T.T.T.T.H
+				row_180 := loop_207.C.T.T.T.T.T.T.H
+				r_186 := loop_207.C.T.T.T.T.T.T.T.H
+				row_177 := loop_207.C.T.T.T.T.T.T.T.T.H
+				r_187 := loop_207.C.T.T.T.T.T.T.T.T.T.H
+				row_178 := loop_207.C.T.T.T.T.T.T.T.T.T.T.H
+				r_188 := loop_207.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_199 := lo_198; i_199 < hi; i_199++ {
+					e_201 := -row_181[i_199]
+					r_183[i_199] = e_201
+					e_202 := -row_182[i_199]
+					r_184[i_199] = e_202
+					e_203 := -row_179[i_199]
+					r_185[i_199] = e_203
+					e_204 := -row_180[i_199]
+					r_186[i_199] = e_204
+					e_205 := -row_177[i_199]
+					r_187[i_199] = e_205
+					e_206 := -row_178[i_199]
+					r_188[i_199] = e_206
 				}
 			}
 		}
-		runtime.ParallelFor(tape_8, 16384, loop_353.For)
-		loop_353.Leave(&nbLoop213)
+		runtime.ParallelFor(tape_8, 16384, loop_207.For)
+		loop_207.Leave(&nbLoop120)
 	} else {
-		for i_343 := 0; i_343 < tape_8; i_343++ {
-			e_345 := -row_177[i_343]
-			r_341[i_343] = e_345
-			e_346 := -row_178[i_343]
-			r_342[i_343] = e_346
-		}
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_10)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_354 := z_196[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
-	row_173 = row_173[:len(row_354)]
-	r_341 = r_341[:len(row_354)]
-	if len(row_354) >= 262144 {
-		loop_361 := runtime.EnterLoop(&nbLoop214, runtime.Bind(row_354, runtime.Bind(row_173, runtime.Bind(r_341, runtime.End{}))), len(row_354), 16384)
-		if loop_361.For == nil {
-			loop_361.For = func(lo_358, hi int) {
-				row_354 := loop_361.C.H
-				row_173 := loop_361.C.T.H
-				r_341 := loop_361.C.T.T.H
-				for i_359 := lo_358; i_359 < hi; i_359++ {
-					row_354[i_359] += (row_173[i_359] * r_341[i_359])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_354), 16384, loop_361.For)
-		loop_361.Leave(&nbLoop214)
-	} else {
-		for i_355 := range row_354 {
-			row_354[i_355] += (row_173[i_355] * r_341[i_355])
-		}
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_10)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_362 := z_205[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
-	row_173 = row_173[:len(row_362)]
-	r_342 = r_342[:len(row_362)]
-	if len(row_362) >= 262144 {
-		loop_369 := runtime.EnterLoop(&nbLoop215, runtime.Bind(row_362, runtime.Bind(row_173, runtime.Bind(r_342, runtime.End{}))), len(row_362), 16384)
-		if loop_369.For == nil {
-			loop_369.For = func(lo_366, hi int) {
-				row_362 := loop_369.C.H
-				row_173 := loop_369.C.T.H
-				r_342 := loop_369.C.T.T.H
-				for i_367 := lo_366; i_367 < hi; i_367++ {
-					row_362[i_367] += (row_173[i_367] * r_342[i_367])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_362), 16384, loop_369.For)
-		loop_369.Leave(&nbLoop215)
-	} else {
-		for i_363 := range row_362 {
-			row_362[i_363] += (row_173[i_363] * r_342[i_363])
+		for i_189 := 0; i_189 < tape_8; i_189++ {
+			e_191 := -row_181[i_189]
+			r_183[i_189] = e_191
+			e_192 := -row_182[i_189]
+			r_184[i_189] = e_192
+			e_193 := -row_179[i_189]
+			r_185[i_189] = e_193
+			e_194 := -row_180[i_189]
+			r_186[i_189] = e_194
+			e_195 := -row_177[i_189]
+			r_187[i_189] = e_195
+			e_196 := -row_178[i_189]
+			r_188[i_189] = e_196
 		}
 	}
 	if tape_8 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if int64(2) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_13)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_8 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_8 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_370 := z_214[int64(2)*int64(tape_14) : (int64(2)+1)*int64(tape_14)]
-	row_174 = row_174[:len(row_370)]
-	r_341 = r_341[:len(row_370)]
-	if len(row_370) >= 262144 {
-		loop_377 := runtime.EnterLoop(&nbLoop216, runtime.Bind(row_370, runtime.Bind(row_174, runtime.Bind(r_341, runtime.End{}))), len(row_370), 16384)
-		if loop_377.For == nil {
-			loop_377.For = func(lo_374, hi int) {
-				row_370 := loop_377.C.H
-				row_174 := loop_377.C.T.H
-				r_341 := loop_377.C.T.T.H
-				for i_375 := lo_374; i_375 < hi; i_375++ {
-					row_370[i_375] += (row_174[i_375] * r_341[i_375])
+	if tape_8 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	rs_208 := tape_11
+	tot_209, err_210 := runtime.MulSize(3, rs_208)
+	if err_210 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_210), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	a_211 := ar.F64w(tot_209)
+	row_212 := a_211[0*rs_208 : 1*rs_208]
+	row_213 := a_211[1*rs_208 : 2*rs_208]
+	row_214 := a_211[2*rs_208 : 3*rs_208]
+	row_174 = row_174[:tape_11]
+	row_181 = row_181[:tape_11]
+	row_172 = row_172[:tape_11]
+	r_185 = r_185[:tape_11]
+	row_175 = row_175[:tape_11]
+	r_183 = r_183[:tape_11]
+	row_177 = row_177[:tape_11]
+	row_179 = row_179[:tape_11]
+	r_187 = r_187[:tape_11]
+	row_212 = row_212[:tape_11]
+	row_213 = row_213[:tape_11]
+	row_214 = row_214[:tape_11]
+	if tape_11 >= 262144 {
+		loop_227 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_174, runtime.Bind(row_181, runtime.Bind(row_172, runtime.Bind(r_185, runtime.Bind(row_175, runtime.Bind(r_183, runtime.Bind(row_177, runtime.Bind(row_179, runtime.Bind(r_187, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{})))))))))))), tape_11, 16384)
+		if loop_227.For == nil {
+			loop_227.For = func(lo_221, hi int) {
+				row_174 := loop_227.C.H
+				row_181 := loop_227.C.T.H
+				row_172 := loop_227.C.T.T.H
+				r_185 := loop_227.C.T.T.T.H
+				row_175 := loop_227.C.T.T.T.T.H
+				r_183 := loop_227.C.T.T.T.T.T.H
+				row_177 := loop_227.C.T.T.T.T.T.T.H
+				row_179 := loop_227.C.T.T.T.T.T.T.T.H
+				r_187 := loop_227.C.T.T.T.T.T.T.T.T.H
+				row_212 := loop_227.C.T.T.T.T.T.T.T.T.T.H
+				row_213 := loop_227.C.T.T.T.T.T.T.T.T.T.T.H
+				row_214 := loop_227.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_222 := lo_221; i_222 < hi; i_222++ {
+					e_224 := ((row_174[i_222] * row_181[i_222]) + (row_172[i_222] * r_185[i_222]))
+					e_225 := ((row_175[i_222] * r_183[i_222]) + (row_172[i_222] * row_177[i_222]))
+					e_226 := ((row_175[i_222] * row_179[i_222]) + (row_174[i_222] * r_187[i_222]))
+					row_212[i_222] = e_224
+					row_213[i_222] = e_225
+					row_214[i_222] = e_226
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_370), 16384, loop_377.For)
-		loop_377.Leave(&nbLoop216)
+		runtime.ParallelFor(tape_11, 16384, loop_227.For)
+		loop_227.Leave(&nbLoop121)
 	} else {
-		for i_371 := range row_370 {
-			row_370[i_371] += (row_174[i_371] * r_341[i_371])
+		for i_215 := 0; i_215 < tape_11; i_215++ {
+			e_217 := ((row_174[i_215] * row_181[i_215]) + (row_172[i_215] * r_185[i_215]))
+			e_218 := ((row_175[i_215] * r_183[i_215]) + (row_172[i_215] * row_177[i_215]))
+			e_219 := ((row_175[i_215] * row_179[i_215]) + (row_174[i_215] * r_187[i_215]))
+			row_212[i_215] = e_217
+			row_213[i_215] = e_218
+			row_214[i_215] = e_219
+		}
+	}
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	rs_228 := tape_14
+	tot_229, err_230 := runtime.MulSize(3, rs_228)
+	if err_230 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_230), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	a_231 := ar.F64w(tot_229)
+	row_232 := a_231[0*rs_228 : 1*rs_228]
+	row_233 := a_231[1*rs_228 : 2*rs_228]
+	row_234 := a_231[2*rs_228 : 3*rs_228]
+	row_171 = row_171[:tape_14]
+	r_183 = r_183[:tape_14]
+	row_173 = row_173[:tape_14]
+	row_179 = row_179[:tape_14]
+	row_176 = row_176[:tape_14]
+	row_181 = row_181[:tape_14]
+	r_187 = r_187[:tape_14]
+	r_185 = r_185[:tape_14]
+	row_177 = row_177[:tape_14]
+	row_232 = row_232[:tape_14]
+	row_233 = row_233[:tape_14]
+	row_234 = row_234[:tape_14]
+	if tape_14 >= 262144 {
+		loop_247 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_171, runtime.Bind(r_183, runtime.Bind(row_173, runtime.Bind(row_179, runtime.Bind(row_176, runtime.Bind(row_181, runtime.Bind(r_187, runtime.Bind(r_185, runtime.Bind(row_177, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.End{})))))))))))), tape_14, 16384)
+		if loop_247.For == nil {
+			loop_247.For = func(lo_241, hi int) {
+				row_171 := loop_247.C.H
+				r_183 := loop_247.C.T.H
+				row_173 := loop_247.C.T.T.H
+				row_179 := loop_247.C.T.T.T.H
+				row_176 := loop_247.C.T.T.T.T.H
+				row_181 := loop_247.C.T.T.T.T.T.H
+				r_187 := loop_247.C.T.T.T.T.T.T.H
+				r_185 := loop_247.C.T.T.T.T.T.T.T.H
+				row_177 := loop_247.C.T.T.T.T.T.T.T.T.H
+				row_232 := loop_247.C.T.T.T.T.T.T.T.T.T.H
+				row_233 := loop_247.C.T.T.T.T.T.T.T.T.T.T.H
+				row_234 := loop_247.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_242 := lo_241; i_242 < hi; i_242++ {
+					e_244 := ((row_171[i_242] * r_183[i_242]) + (row_173[i_242] * row_179[i_242]))
+					e_245 := ((row_176[i_242] * row_181[i_242]) + (row_173[i_242] * r_187[i_242]))
+					e_246 := ((row_176[i_242] * r_185[i_242]) + (row_171[i_242] * row_177[i_242]))
+					row_232[i_242] = e_244
+					row_233[i_242] = e_245
+					row_234[i_242] = e_246
+				}
+			}
+		}
+		runtime.ParallelFor(tape_14, 16384, loop_247.For)
+		loop_247.Leave(&nbLoop122)
+	} else {
+		for i_235 := 0; i_235 < tape_14; i_235++ {
+			e_237 := ((row_171[i_235] * r_183[i_235]) + (row_173[i_235] * row_179[i_235]))
+			e_238 := ((row_176[i_235] * row_181[i_235]) + (row_173[i_235] * r_187[i_235]))
+			e_239 := ((row_176[i_235] * r_185[i_235]) + (row_171[i_235] * row_177[i_235]))
+			row_232[i_235] = e_237
+			row_233[i_235] = e_238
+			row_234[i_235] = e_239
 		}
 	}
 	if tape_8 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if int64(2) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_13)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_8 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_8 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_378 := z_223[int64(2)*int64(tape_14) : (int64(2)+1)*int64(tape_14)]
-	row_174 = row_174[:len(row_378)]
-	r_342 = r_342[:len(row_378)]
-	if len(row_378) >= 262144 {
-		loop_385 := runtime.EnterLoop(&nbLoop217, runtime.Bind(row_378, runtime.Bind(row_174, runtime.Bind(r_342, runtime.End{}))), len(row_378), 16384)
-		if loop_385.For == nil {
-			loop_385.For = func(lo_382, hi int) {
-				row_378 := loop_385.C.H
-				row_174 := loop_385.C.T.H
-				r_342 := loop_385.C.T.T.H
-				for i_383 := lo_382; i_383 < hi; i_383++ {
-					row_378[i_383] += (row_174[i_383] * r_342[i_383])
+	if tape_8 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_8 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	rs_248 := tape_11
+	tot_249, err_250 := runtime.MulSize(3, rs_248)
+	if err_250 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_250), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	a_251 := ar.F64w(tot_249)
+	row_252 := a_251[0*rs_248 : 1*rs_248]
+	row_253 := a_251[1*rs_248 : 2*rs_248]
+	row_254 := a_251[2*rs_248 : 3*rs_248]
+	row_174 = row_174[:tape_11]
+	row_182 = row_182[:tape_11]
+	row_172 = row_172[:tape_11]
+	r_186 = r_186[:tape_11]
+	row_175 = row_175[:tape_11]
+	r_184 = r_184[:tape_11]
+	row_178 = row_178[:tape_11]
+	row_180 = row_180[:tape_11]
+	r_188 = r_188[:tape_11]
+	row_252 = row_252[:tape_11]
+	row_253 = row_253[:tape_11]
+	row_254 = row_254[:tape_11]
+	if tape_11 >= 262144 {
+		loop_267 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_174, runtime.Bind(row_182, runtime.Bind(row_172, runtime.Bind(r_186, runtime.Bind(row_175, runtime.Bind(r_184, runtime.Bind(row_178, runtime.Bind(row_180, runtime.Bind(r_188, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))), tape_11, 16384)
+		if loop_267.For == nil {
+			loop_267.For = func(lo_261, hi int) {
+				row_174 := loop_267.C.H
+				row_182 := loop_267.C.T.H
+				row_172 := loop_267.C.T.T.H
+				r_186 := loop_267.C.T.T.T.H
+				row_175 := loop_267.C.T.T.T.T.H
+				r_184 := loop_267.C.T.T.T.T.T.H
+				row_178 := loop_267.C.T.T.T.T.T.T.H
+				row_180 := loop_267.C.T.T.T.T.T.T.T.H
+				r_188 := loop_267.C.T.T.T.T.T.T.T.T.H
+				row_252 := loop_267.C.T.T.T.T.T.T.T.T.T.H
+				row_253 := loop_267.C.T.T.T.T.T.T.T.T.T.T.H
+				row_254 := loop_267.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_262 := lo_261; i_262 < hi; i_262++ {
+					e_264 := ((row_174[i_262] * row_182[i_262]) + (row_172[i_262] * r_186[i_262]))
+					e_265 := ((row_175[i_262] * r_184[i_262]) + (row_172[i_262] * row_178[i_262]))
+					e_266 := ((row_175[i_262] * row_180[i_262]) + (row_174[i_262] * r_188[i_262]))
+					row_252[i_262] = e_264
+					row_253[i_262] = e_265
+					row_254[i_262] = e_266
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_378), 16384, loop_385.For)
-		loop_385.Leave(&nbLoop217)
+		runtime.ParallelFor(tape_11, 16384, loop_267.For)
+		loop_267.Leave(&nbLoop123)
 	} else {
-		for i_379 := range row_378 {
-			row_378[i_379] += (row_174[i_379] * r_342[i_379])
+		for i_255 := 0; i_255 < tape_11; i_255++ {
+			e_257 := ((row_174[i_255] * row_182[i_255]) + (row_172[i_255] * r_186[i_255]))
+			e_258 := ((row_175[i_255] * r_184[i_255]) + (row_172[i_255] * row_178[i_255]))
+			e_259 := ((row_175[i_255] * row_180[i_255]) + (row_174[i_255] * r_188[i_255]))
+			row_252[i_255] = e_257
+			row_253[i_255] = e_258
+			row_254[i_255] = e_259
 		}
 	}
 	if tape_8 != tape_14 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_10)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_386 := z_196[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
-	row_171 = row_171[:len(row_386)]
-	row_177 = row_177[:len(row_386)]
-	if len(row_386) >= 262144 {
-		loop_393 := runtime.EnterLoop(&nbLoop218, runtime.Bind(row_386, runtime.Bind(row_171, runtime.Bind(row_177, runtime.End{}))), len(row_386), 16384)
-		if loop_393.For == nil {
-			loop_393.For = func(lo_390, hi int) {
-				row_386 := loop_393.C.H
-				row_171 := loop_393.C.T.H
-				row_177 := loop_393.C.T.T.H
-				for i_391 := lo_390; i_391 < hi; i_391++ {
-					row_386[i_391] += (row_171[i_391] * row_177[i_391])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_386), 16384, loop_393.For)
-		loop_393.Leave(&nbLoop218)
-	} else {
-		for i_387 := range row_386 {
-			row_386[i_387] += (row_171[i_387] * row_177[i_387])
-		}
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
 	if tape_8 != tape_14 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_10)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if tape_11 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_14})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_394 := z_205[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
-	row_171 = row_171[:len(row_394)]
-	row_178 = row_178[:len(row_394)]
-	if len(row_394) >= 262144 {
-		loop_401 := runtime.EnterLoop(&nbLoop219, runtime.Bind(row_394, runtime.Bind(row_171, runtime.Bind(row_178, runtime.End{}))), len(row_394), 16384)
-		if loop_401.For == nil {
-			loop_401.For = func(lo_398, hi int) {
-				row_394 := loop_401.C.H
-				row_171 := loop_401.C.T.H
-				row_178 := loop_401.C.T.T.H
+	if tape_8 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	rs_268 := tape_14
+	tot_269, err_270 := runtime.MulSize(3, rs_268)
+	if err_270 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_270), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	a_271 := ar.F64w(tot_269)
+	row_272 := a_271[0*rs_268 : 1*rs_268]
+	row_273 := a_271[1*rs_268 : 2*rs_268]
+	row_274 := a_271[2*rs_268 : 3*rs_268]
+	row_171 = row_171[:tape_14]
+	r_184 = r_184[:tape_14]
+	row_173 = row_173[:tape_14]
+	row_180 = row_180[:tape_14]
+	row_176 = row_176[:tape_14]
+	row_182 = row_182[:tape_14]
+	r_188 = r_188[:tape_14]
+	r_186 = r_186[:tape_14]
+	row_178 = row_178[:tape_14]
+	row_272 = row_272[:tape_14]
+	row_273 = row_273[:tape_14]
+	row_274 = row_274[:tape_14]
+	if tape_14 >= 262144 {
+		loop_287 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_171, runtime.Bind(r_184, runtime.Bind(row_173, runtime.Bind(row_180, runtime.Bind(row_176, runtime.Bind(row_182, runtime.Bind(r_188, runtime.Bind(r_186, runtime.Bind(row_178, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{})))))))))))), tape_14, 16384)
+		if loop_287.For == nil {
+			loop_287.For = func(lo_281, hi int) {
+				row_171 := loop_287.C.H
+				r_184 := loop_287.C.T.H
+				row_173 := loop_287.C.T.T.H
+				row_180 := loop_287.C.T.T.T.H
+				row_176 := loop_287.C.T.T.T.T.H
+				row_182 := loop_287.C.T.T.T.T.T.H
+				r_188 := loop_287.C.T.T.T.T.T.T.H
+				r_186 := loop_287.C.T.T.T.T.T.T.T.H
+				row_178 := loop_287.C.T.T.T.T.T.T.T.T.H
+				row_272 := loop_287.C.T.T.T.T.T.T.T.T.T.H
+				row_273 := loop_287.C.T.T.T.T.T.T.T.T.T.T.H
+				row_274 := loop_287.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_282 := lo_281; i_282 < hi; i_282++ {
+					e_284 := ((row_171[i_282] * r_184[i_282]) + (row_173[i_282] * row_180[i_282]))
+					e_285 := ((row_176[i_282] * row_182[i_282]) + (row_173[i_282] * r_188[i_282]))
+					e_286 := ((row_176[i_282] * r_186[i_282]) + (row_171[i_282] * row_178[i_282]))
+					row_272[i_282] = e_284
+					row_273[i_282] = e_285
+					row_274[i_282] = e_286
+				}
+			}
+		}
+		runtime.ParallelFor(tape_14, 16384, loop_287.For)
+		loop_287.Leave(&nbLoop124)
+	} else {
+		for i_275 := 0; i_275 < tape_14; i_275++ {
+			e_277 := ((row_171[i_275] * r_184[i_275]) + (row_173[i_275] * row_180[i_275]))
+			e_278 := ((row_176[i_275] * row_182[i_275]) + (row_173[i_275] * r_188[i_275]))
+			e_279 := ((row_176[i_275] * r_186[i_275]) + (row_171[i_275] * row_178[i_275]))
+			row_272[i_275] = e_277
+			row_273[i_275] = e_278
+			row_274[i_275] = e_279
+		}
+	}
+	row_288 := a_98[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	row_289 := a_231[int(int64(0))*tape_14 : (int(int64(0))+1)*tape_14]
+	if tape_14 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_14}))
+	}
+	row_290 := a_98[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	row_291 := a_231[int(int64(1))*tape_14 : (int(int64(1))+1)*tape_14]
+	if tape_14 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_14}))
+	}
+	row_292 := a_98[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_293 := a_231[int(int64(2))*tape_14 : (int(int64(2))+1)*tape_14]
+	if tape_14 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_14}))
+	}
+	rs_294 := tape_8
+	tot_295, err_296 := runtime.MulSize(3, rs_294)
+	if err_296 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_296)
+	}
+	a_297 := ar.F64w(tot_295)
+	row_298 := a_297[0*rs_294 : 1*rs_294]
+	row_299 := a_297[1*rs_294 : 2*rs_294]
+	row_300 := a_297[2*rs_294 : 3*rs_294]
+	row_301 := a_148[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	row_302 := a_271[int(int64(0))*tape_14 : (int(int64(0))+1)*tape_14]
+	if tape_14 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_14}))
+	}
+	row_303 := a_148[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	row_304 := a_271[int(int64(1))*tape_14 : (int(int64(1))+1)*tape_14]
+	if tape_14 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_14}))
+	}
+	row_305 := a_148[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_306 := a_271[int(int64(2))*tape_14 : (int(int64(2))+1)*tape_14]
+	if tape_14 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_14}))
+	}
+	rs_307 := tape_8
+	tot_308, err_309 := runtime.MulSize(3, rs_307)
+	if err_309 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_309)
+	}
+	a_310 := ar.F64w(tot_308)
+	row_311 := a_310[0*rs_307 : 1*rs_307]
+	row_312 := a_310[1*rs_307 : 2*rs_307]
+	row_313 := a_310[2*rs_307 : 3*rs_307]
+	row_288 = row_288[:tape_8]
+	row_289 = row_289[:tape_8]
+	row_290 = row_290[:tape_8]
+	row_291 = row_291[:tape_8]
+	row_292 = row_292[:tape_8]
+	row_293 = row_293[:tape_8]
+	row_298 = row_298[:tape_8]
+	row_299 = row_299[:tape_8]
+	row_300 = row_300[:tape_8]
+	row_301 = row_301[:tape_8]
+	row_302 = row_302[:tape_8]
+	row_303 = row_303[:tape_8]
+	row_304 = row_304[:tape_8]
+	row_305 = row_305[:tape_8]
+	row_306 = row_306[:tape_8]
+	row_311 = row_311[:tape_8]
+	row_312 = row_312[:tape_8]
+	row_313 = row_313[:tape_8]
+	if tape_8 >= 262144 {
+		loop_332 := runtime.EnterLoop(&nbLoop125, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.Bind(row_298, runtime.Bind(row_299, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.Bind(row_306, runtime.Bind(row_311, runtime.Bind(row_312, runtime.Bind(row_313, runtime.End{})))))))))))))))))), tape_8, 16384)
+		if loop_332.For == nil {
+			loop_332.For = func(lo_323, hi int) {
+				row_288 := loop_332.C.H
+				row_289 := loop_332.C.T.H
+				row_290 := loop_332.C.T.T.H
+				row_291 := loop_332.C.T.T.T.H
+				row_292 := loop_332.C.T.T.T.T.H
+				row_293 := loop_332.C.T.T.T.T.T.H
+				row_298 := loop_332.C.T.T.T.T.T.T.H
+				row_299 := loop_332.C.T.T.T.T.T.T.T.H
+				row_300 := loop_332.C.T.T.T.T.T.T.T.T.H
+				row_301 := loop_332.C.T.T.T.T.T.T.T.T.T.H
+				row_302 := loop_332.C.T.T.T.T.T.T.T.T.T.T.H
+				row_303 := loop_332.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_304 := loop_332.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_305 := loop_332.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_306 := loop_332.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_311 := loop_332.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_312 := loop_332.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_313 := loop_332.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_324 := lo_323; i_324 < hi; i_324++ {
+					e_326 := (row_288[i_324] + row_289[i_324])
+					e_327 := (row_290[i_324] + row_291[i_324])
+					e_328 := (row_292[i_324] + row_293[i_324])
+					row_298[i_324] = e_326
+					row_299[i_324] = e_327
+					row_300[i_324] = e_328
+					e_329 := (row_301[i_324] + row_302[i_324])
+					e_330 := (row_303[i_324] + row_304[i_324])
+					e_331 := (row_305[i_324] + row_306[i_324])
+					row_311[i_324] = e_329
+					row_312[i_324] = e_330
+					row_313[i_324] = e_331
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_332.For)
+		loop_332.Leave(&nbLoop125)
+	} else {
+		for i_314 := 0; i_314 < tape_8; i_314++ {
+			e_316 := (row_288[i_314] + row_289[i_314])
+			e_317 := (row_290[i_314] + row_291[i_314])
+			e_318 := (row_292[i_314] + row_293[i_314])
+			row_298[i_314] = e_316
+			row_299[i_314] = e_317
+			row_300[i_314] = e_318
+			e_319 := (row_301[i_314] + row_302[i_314])
+			e_320 := (row_303[i_314] + row_304[i_314])
+			e_321 := (row_305[i_314] + row_306[i_314])
+			row_311[i_314] = e_319
+			row_312[i_314] = e_320
+			row_313[i_314] = e_321
+		}
+	}
+	z_333 := ar.F64(len(tape_15))
+	z_334 := ar.F64(len(tape_20))
+	z_335 := ar.F64(len(tape_25))
+	var rev_336 []float64
+	var rev_337 int
+	var rev_338 int
+	var rev_339 []float64
+	var rev_340 int
+	var rev_341 []float64
+	var rev_342 int
+	var rev_343 []float64
+	var rev_344 int
+	rev_336, rev_337, rev_338, rev_339, rev_340, rev_341, rev_342, rev_343, rev_344 = a_297, 3, tape_8, z_333, tape_16, z_334, tape_21, z_335, tape_26
+	for i_362 := int64(0); i_362 < int64(3); i_362++ {
+		if i_362 < 0 || i_362 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_362, 3))
+		}
+		row_364 := a_73[int(i_362)*tape_8 : (int(i_362)+1)*tape_8]
+		if i_362 < 0 || i_362 >= int64(tape_23) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_362, tape_23))
+		}
+		row_365 := tape_22[int(i_362)*tape_24 : (int(i_362)+1)*tape_24]
+		if tape_8 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_344 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_344})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+		}
+		row_365 = row_365[:len(rev_343)]
+		row_364 = row_364[:len(rev_343)]
+		for i_367 := range rev_343 {
+			rev_343[i_367] += (row_365[i_367] * row_364[i_367])
+		}
+		if i_362 < 0 || i_362 >= int64(tape_18) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_362, tape_18))
+		}
+		row_369 := tape_17[int(i_362)*tape_19 : (int(i_362)+1)*tape_19]
+		if tape_8 != tape_19 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_342 != tape_19 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_342})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+		}
+		row_369 = row_369[:len(rev_341)]
+		row_364 = row_364[:len(rev_341)]
+		for i_371 := range rev_341 {
+			rev_341[i_371] += (row_369[i_371] * row_364[i_371])
+		}
+		if i_362 < 0 || i_362 >= int64(tape_28) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_362, tape_28))
+		}
+		row_373 := tape_27[int(i_362)*tape_29 : (int(i_362)+1)*tape_29]
+		if tape_8 != tape_29 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_340 != tape_29 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_340})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
+		}
+		row_373 = row_373[:len(rev_339)]
+		row_364 = row_364[:len(rev_339)]
+		for i_375 := range rev_339 {
+			rev_339[i_375] += (row_373[i_375] * row_364[i_375])
+		}
+		if tape_8 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if i_362 < 0 || i_362 >= int64(rev_337) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_362, rev_337))
+		}
+		if rev_338 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_338})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		}
+		row_377 := rev_336[i_362*int64(rev_338) : (i_362+1)*int64(rev_338)]
+		tape_15 = tape_15[:len(row_377)]
+		row_364 = row_364[:len(row_377)]
+		for i_378 := range row_377 {
+			row_377[i_378] += (tape_15[i_378] * row_364[i_378])
+		}
+	}
+	n_380, err_381 := runtime.CheckSize(int64(3))
+	if err_381 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_381)
+	}
+	var a_382 []float64
+	row_383 := a_73[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_384 := tape_26
+	tot_385, err_386 := runtime.MulSize(n_380, rs_384)
+	if err_386 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_386)
+	}
+	a_382 = ar.F64w(tot_385)
+	row_387 := a_73[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_388 := a_73[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_389 := a_382[0*rs_384 : 1*rs_384]
+	row_390 := a_382[1*rs_384 : 2*rs_384]
+	row_391 := a_382[2*rs_384 : 3*rs_384]
+	tape_25 = tape_25[:tape_26]
+	row_383 = row_383[:tape_26]
+	row_387 = row_387[:tape_26]
+	row_388 = row_388[:tape_26]
+	row_389 = row_389[:tape_26]
+	row_390 = row_390[:tape_26]
+	row_391 = row_391[:tape_26]
+	if tape_26 >= 262144 {
+		loop_404 := runtime.EnterLoop(&nbLoop126, runtime.Bind(tape_25, runtime.Bind(row_383, runtime.Bind(row_387, runtime.Bind(row_388, runtime.Bind(row_389, runtime.Bind(row_390, runtime.Bind(row_391, runtime.End{}))))))), tape_26, 16384)
+		if loop_404.For == nil {
+			loop_404.For = func(lo_398, hi int) {
+				tape_25 := loop_404.C.H
+				row_383 := loop_404.C.T.H
+				row_387 := loop_404.C.T.T.H
+				row_388 := loop_404.C.T.T.T.H
+				row_389 := loop_404.C.T.T.T.T.H
+				row_390 := loop_404.C.T.T.T.T.T.H
+				row_391 := loop_404.C.T.T.T.T.T.T.H
 				for i_399 := lo_398; i_399 < hi; i_399++ {
-					row_394[i_399] += (row_171[i_399] * row_178[i_399])
+					e_401 := (tape_25[i_399] * row_383[i_399])
+					e_402 := (tape_25[i_399] * row_387[i_399])
+					e_403 := (tape_25[i_399] * row_388[i_399])
+					row_389[i_399] = e_401
+					row_390[i_399] = e_402
+					row_391[i_399] = e_403
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_394), 16384, loop_401.For)
-		loop_401.Leave(&nbLoop219)
+		runtime.ParallelFor(tape_26, 16384, loop_404.For)
+		loop_404.Leave(&nbLoop126)
 	} else {
-		for i_395 := range row_394 {
-			row_394[i_395] += (row_171[i_395] * row_178[i_395])
+		for i_392 := 0; i_392 < tape_26; i_392++ {
+			e_394 := (tape_25[i_392] * row_383[i_392])
+			e_395 := (tape_25[i_392] * row_387[i_392])
+			e_396 := (tape_25[i_392] * row_388[i_392])
+			row_389[i_392] = e_394
+			row_390[i_392] = e_395
+			row_391[i_392] = e_396
 		}
 	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	n_405, err_406 := runtime.CheckSize(int64(3))
+	if err_406 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_406)
 	}
-	if int64(1) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_13)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	var a_407 []float64
+	row_408 := a_73[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_21 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_409 := tape_21
+	tot_410, err_411 := runtime.MulSize(n_405, rs_409)
+	if err_411 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_411)
 	}
-	row_402 := z_214[int64(1)*int64(tape_14) : (int64(1)+1)*int64(tape_14)]
-	row_172 = row_172[:len(row_402)]
-	row_177 = row_177[:len(row_402)]
-	if len(row_402) >= 262144 {
-		loop_409 := runtime.EnterLoop(&nbLoop220, runtime.Bind(row_402, runtime.Bind(row_172, runtime.Bind(row_177, runtime.End{}))), len(row_402), 16384)
-		if loop_409.For == nil {
-			loop_409.For = func(lo_406, hi int) {
-				row_402 := loop_409.C.H
-				row_172 := loop_409.C.T.H
-				row_177 := loop_409.C.T.T.H
-				for i_407 := lo_406; i_407 < hi; i_407++ {
-					row_402[i_407] += (row_172[i_407] * row_177[i_407])
+	a_407 = ar.F64w(tot_410)
+	row_412 := a_73[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_21 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_413 := a_73[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_21 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_414 := a_407[0*rs_409 : 1*rs_409]
+	row_415 := a_407[1*rs_409 : 2*rs_409]
+	row_416 := a_407[2*rs_409 : 3*rs_409]
+	tape_20 = tape_20[:tape_21]
+	row_408 = row_408[:tape_21]
+	row_412 = row_412[:tape_21]
+	row_413 = row_413[:tape_21]
+	row_414 = row_414[:tape_21]
+	row_415 = row_415[:tape_21]
+	row_416 = row_416[:tape_21]
+	if tape_21 >= 262144 {
+		loop_429 := runtime.EnterLoop(&nbLoop127, runtime.Bind(tape_20, runtime.Bind(row_408, runtime.Bind(row_412, runtime.Bind(row_413, runtime.Bind(row_414, runtime.Bind(row_415, runtime.Bind(row_416, runtime.End{}))))))), tape_21, 16384)
+		if loop_429.For == nil {
+			loop_429.For = func(lo_423, hi int) {
+				tape_20 := loop_429.C.H
+				row_408 := loop_429.C.T.H
+				row_412 := loop_429.C.T.T.H
+				row_413 := loop_429.C.T.T.T.H
+				row_414 := loop_429.C.T.T.T.T.H
+				row_415 := loop_429.C.T.T.T.T.T.H
+				row_416 := loop_429.C.T.T.T.T.T.T.H
+				for i_424 := lo_423; i_424 < hi; i_424++ {
+					e_426 := (tape_20[i_424] * row_408[i_424])
+					e_427 := (tape_20[i_424] * row_412[i_424])
+					e_428 := (tape_20[i_424] * row_413[i_424])
+					row_414[i_424] = e_426
+					row_415[i_424] = e_427
+					row_416[i_424] = e_428
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_402), 16384, loop_409.For)
-		loop_409.Leave(&nbLoop220)
+		runtime.ParallelFor(tape_21, 16384, loop_429.For)
+		loop_429.Leave(&nbLoop127)
 	} else {
-		for i_403 := range row_402 {
-			row_402[i_403] += (row_172[i_403] * row_177[i_403])
+		for i_417 := 0; i_417 < tape_21; i_417++ {
+			e_419 := (tape_20[i_417] * row_408[i_417])
+			e_420 := (tape_20[i_417] * row_412[i_417])
+			e_421 := (tape_20[i_417] * row_413[i_417])
+			row_414[i_417] = e_419
+			row_415[i_417] = e_420
+			row_416[i_417] = e_421
 		}
 	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(1) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_13)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_14 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_11})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_410 := z_223[int64(1)*int64(tape_14) : (int64(1)+1)*int64(tape_14)]
-	row_172 = row_172[:len(row_410)]
-	row_178 = row_178[:len(row_410)]
-	if len(row_410) >= 262144 {
-		loop_417 := runtime.EnterLoop(&nbLoop221, runtime.Bind(row_410, runtime.Bind(row_172, runtime.Bind(row_178, runtime.End{}))), len(row_410), 16384)
-		if loop_417.For == nil {
-			loop_417.For = func(lo_414, hi int) {
-				row_410 := loop_417.C.H
-				row_172 := loop_417.C.T.H
-				row_178 := loop_417.C.T.T.H
-				for i_415 := lo_414; i_415 < hi; i_415++ {
-					row_410[i_415] += (row_172[i_415] * row_178[i_415])
-				}
-			}
+	z_430 := ar.F64(len(tape_15))
+	z_431 := ar.F64(len(tape_20))
+	z_432 := ar.F64(len(tape_25))
+	var rev_433 []float64
+	var rev_434 int
+	var rev_435 int
+	var rev_436 []float64
+	var rev_437 int
+	var rev_438 []float64
+	var rev_439 int
+	var rev_440 []float64
+	var rev_441 int
+	rev_433, rev_434, rev_435, rev_436, rev_437, rev_438, rev_439, rev_440, rev_441 = a_310, 3, tape_8, z_430, tape_16, z_431, tape_21, z_432, tape_26
+	for i_459 := int64(0); i_459 < int64(3); i_459++ {
+		if i_459 < 0 || i_459 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_459, 3))
 		}
-		runtime.ParallelFor(len(row_410), 16384, loop_417.For)
-		loop_417.Leave(&nbLoop221)
-	} else {
-		for i_411 := range row_410 {
-			row_410[i_411] += (row_172[i_411] * row_178[i_411])
+		row_461 := a_123[int(i_459)*tape_8 : (int(i_459)+1)*tape_8]
+		if i_459 < 0 || i_459 >= int64(tape_23) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_459, tape_23))
 		}
-	}
-	row_418 := a_98[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
-	}
-	row_419 := z_196[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
-	if tape_11 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_11}))
-	}
-	row_420 := a_98[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
-	}
-	row_421 := z_196[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
-	if tape_11 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_11}))
-	}
-	row_422 := a_98[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
-	}
-	row_423 := z_196[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
-	if tape_11 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_11}))
-	}
-	rs_424 := tape_8
-	tot_425, err_426 := runtime.MulSize(3, rs_424)
-	if err_426 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_426)
-	}
-	a_427 := ar.F64w(tot_425)
-	row_428 := a_427[0*rs_424 : 1*rs_424]
-	row_429 := a_427[1*rs_424 : 2*rs_424]
-	row_430 := a_427[2*rs_424 : 3*rs_424]
-	row_431 := a_148[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
-	}
-	row_432 := z_205[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
-	if tape_11 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_11}))
-	}
-	row_433 := a_148[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
-	}
-	row_434 := z_205[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
-	if tape_11 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_11}))
-	}
-	row_435 := a_148[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
-	}
-	row_436 := z_205[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
-	if tape_11 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_11}))
-	}
-	rs_437 := tape_8
-	tot_438, err_439 := runtime.MulSize(3, rs_437)
-	if err_439 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_439)
-	}
-	a_440 := ar.F64w(tot_438)
-	row_441 := a_440[0*rs_437 : 1*rs_437]
-	row_442 := a_440[1*rs_437 : 2*rs_437]
-	row_443 := a_440[2*rs_437 : 3*rs_437]
-	row_418 = row_418[:tape_8]
-	row_419 = row_419[:tape_8]
-	row_420 = row_420[:tape_8]
-	row_421 = row_421[:tape_8]
-	row_422 = row_422[:tape_8]
-	row_423 = row_423[:tape_8]
-	row_428 = row_428[:tape_8]
-	row_429 = row_429[:tape_8]
-	row_430 = row_430[:tape_8]
-	row_431 = row_431[:tape_8]
-	row_432 = row_432[:tape_8]
-	row_433 = row_433[:tape_8]
-	row_434 = row_434[:tape_8]
-	row_435 = row_435[:tape_8]
-	row_436 = row_436[:tape_8]
-	row_441 = row_441[:tape_8]
-	row_442 = row_442[:tape_8]
-	row_443 = row_443[:tape_8]
-	if tape_8 >= 262144 {
-		loop_462 := runtime.EnterLoop(&nbLoop222, runtime.Bind(row_418, runtime.Bind(row_419, runtime.Bind(row_420, runtime.Bind(row_421, runtime.Bind(row_422, runtime.Bind(row_423, runtime.Bind(row_428, runtime.Bind(row_429, runtime.Bind(row_430, runtime.Bind(row_431, runtime.Bind(row_432, runtime.Bind(row_433, runtime.Bind(row_434, runtime.Bind(row_435, runtime.Bind(row_436, runtime.Bind(row_441, runtime.Bind(row_442, runtime.Bind(row_443, runtime.End{})))))))))))))))))), tape_8, 16384)
-		if loop_462.For == nil {
-			loop_462.For = func(lo_453, hi int) {
-				row_418 := loop_462.C.H
-				row_419 := loop_462.C.T.H
-				row_420 := loop_462.C.T.T.H
-				row_421 := loop_462.C.T.T.T.H
-				row_422 := loop_462.C.T.T.T.T.H
-				row_423 := loop_462.C.T.T.T.T.T.H
-				row_428 := loop_462.C.T.T.T.T.T.T.H
-				row_429 := loop_462.C.T.T.T.T.T.T.T.H
-				row_430 := loop_462.C.T.T.T.T.T.T.T.T.H
-				row_431 := loop_462.C.T.T.T.T.T.T.T.T.T.H
-				row_432 := loop_462.C.T.T.T.T.T.T.T.T.T.T.H
-				row_433 := loop_462.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_434 := loop_462.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_435 := loop_462.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_436 := loop_462.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_441 := loop_462.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_442 := loop_462.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_443 := loop_462.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_454 := lo_453; i_454 < hi; i_454++ {
-					e_456 := (row_418[i_454] + row_419[i_454])
-					e_457 := (row_420[i_454] + row_421[i_454])
-					e_458 := (row_422[i_454] + row_423[i_454])
-					row_428[i_454] = e_456
-					row_429[i_454] = e_457
-					row_430[i_454] = e_458
-					e_459 := (row_431[i_454] + row_432[i_454])
-					e_460 := (row_433[i_454] + row_434[i_454])
-					e_461 := (row_435[i_454] + row_436[i_454])
-					row_441[i_454] = e_459
-					row_442[i_454] = e_460
-					row_443[i_454] = e_461
-				}
-			}
-		}
-		runtime.ParallelFor(tape_8, 16384, loop_462.For)
-		loop_462.Leave(&nbLoop222)
-	} else {
-		for i_444 := 0; i_444 < tape_8; i_444++ {
-			e_446 := (row_418[i_444] + row_419[i_444])
-			e_447 := (row_420[i_444] + row_421[i_444])
-			e_448 := (row_422[i_444] + row_423[i_444])
-			row_428[i_444] = e_446
-			row_429[i_444] = e_447
-			row_430[i_444] = e_448
-			e_449 := (row_431[i_444] + row_432[i_444])
-			e_450 := (row_433[i_444] + row_434[i_444])
-			e_451 := (row_435[i_444] + row_436[i_444])
-			row_441[i_444] = e_449
-			row_442[i_444] = e_450
-			row_443[i_444] = e_451
-		}
-	}
-	z_463 := ar.F64(len(tape_15))
-	z_464 := ar.F64(len(tape_20))
-	z_465 := ar.F64(len(tape_25))
-	var rev_466 []float64
-	var rev_467 int
-	var rev_468 int
-	var rev_469 []float64
-	var rev_470 int
-	var rev_471 []float64
-	var rev_472 int
-	var rev_473 []float64
-	var rev_474 int
-	rev_466, rev_467, rev_468, rev_469, rev_470, rev_471, rev_472, rev_473, rev_474 = a_427, 3, tape_8, z_463, tape_16, z_464, tape_21, z_465, tape_26
-	for i_492 := int64(0); i_492 < int64(3); i_492++ {
-		if i_492 < 0 || i_492 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_492, 3))
-		}
-		row_494 := a_73[int(i_492)*tape_8 : (int(i_492)+1)*tape_8]
-		if i_492 < 0 || i_492 >= int64(tape_23) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_492, tape_23))
-		}
-		row_495 := tape_22[int(i_492)*tape_24 : (int(i_492)+1)*tape_24]
+		row_462 := tape_22[int(i_459)*tape_24 : (int(i_459)+1)*tape_24]
 		if tape_8 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_474 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_474})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+		if rev_441 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_441})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 		}
-		row_495 = row_495[:len(rev_473)]
-		row_494 = row_494[:len(rev_473)]
-		for i_497 := range rev_473 {
-			rev_473[i_497] += (row_495[i_497] * row_494[i_497])
+		row_462 = row_462[:len(rev_440)]
+		row_461 = row_461[:len(rev_440)]
+		for i_464 := range rev_440 {
+			rev_440[i_464] += (row_462[i_464] * row_461[i_464])
 		}
-		if i_492 < 0 || i_492 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_492, tape_18))
+		if i_459 < 0 || i_459 >= int64(tape_18) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_459, tape_18))
 		}
-		row_499 := tape_17[int(i_492)*tape_19 : (int(i_492)+1)*tape_19]
+		row_466 := tape_17[int(i_459)*tape_19 : (int(i_459)+1)*tape_19]
 		if tape_8 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_472 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_472})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+		if rev_439 != tape_19 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_439})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		row_499 = row_499[:len(rev_471)]
-		row_494 = row_494[:len(rev_471)]
-		for i_501 := range rev_471 {
-			rev_471[i_501] += (row_499[i_501] * row_494[i_501])
+		row_466 = row_466[:len(rev_438)]
+		row_461 = row_461[:len(rev_438)]
+		for i_468 := range rev_438 {
+			rev_438[i_468] += (row_466[i_468] * row_461[i_468])
 		}
-		if i_492 < 0 || i_492 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_492, tape_28))
+		if i_459 < 0 || i_459 >= int64(tape_28) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_459, tape_28))
 		}
-		row_503 := tape_27[int(i_492)*tape_29 : (int(i_492)+1)*tape_29]
+		row_470 := tape_27[int(i_459)*tape_29 : (int(i_459)+1)*tape_29]
 		if tape_8 != tape_29 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_470 != tape_29 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_470})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
+		if rev_437 != tape_29 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_437})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 		}
-		row_503 = row_503[:len(rev_469)]
-		row_494 = row_494[:len(rev_469)]
-		for i_505 := range rev_469 {
-			rev_469[i_505] += (row_503[i_505] * row_494[i_505])
+		row_470 = row_470[:len(rev_436)]
+		row_461 = row_461[:len(rev_436)]
+		for i_472 := range rev_436 {
+			rev_436[i_472] += (row_470[i_472] * row_461[i_472])
 		}
 		if tape_8 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if i_492 < 0 || i_492 >= int64(rev_467) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_492, rev_467))
+		if i_459 < 0 || i_459 >= int64(rev_434) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_459, rev_434))
 		}
-		if rev_468 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_468})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_435 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_435})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_507 := rev_466[i_492*int64(rev_468) : (i_492+1)*int64(rev_468)]
-		tape_15 = tape_15[:len(row_507)]
-		row_494 = row_494[:len(row_507)]
-		for i_508 := range row_507 {
-			row_507[i_508] += (tape_15[i_508] * row_494[i_508])
+		row_474 := rev_433[i_459*int64(rev_435) : (i_459+1)*int64(rev_435)]
+		tape_15 = tape_15[:len(row_474)]
+		row_461 = row_461[:len(row_474)]
+		for i_475 := range row_474 {
+			row_474[i_475] += (tape_15[i_475] * row_461[i_475])
 		}
 	}
-	n_510, err_511 := runtime.CheckSize(int64(3))
-	if err_511 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_511)
+	n_477, err_478 := runtime.CheckSize(int64(3))
+	if err_478 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_478)
 	}
-	var a_512 []float64
-	row_513 := a_73[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_479 []float64
+	row_480 := a_123[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_514 := tape_26
-	tot_515, err_516 := runtime.MulSize(n_510, rs_514)
-	if err_516 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_516)
+	rs_481 := tape_26
+	tot_482, err_483 := runtime.MulSize(n_477, rs_481)
+	if err_483 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_483)
 	}
-	a_512 = ar.F64w(tot_515)
-	row_517 := a_73[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_479 = ar.F64w(tot_482)
+	row_484 := a_123[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_518 := a_73[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_485 := a_123[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_519 := a_512[0*rs_514 : 1*rs_514]
-	row_520 := a_512[1*rs_514 : 2*rs_514]
-	row_521 := a_512[2*rs_514 : 3*rs_514]
+	row_486 := a_479[0*rs_481 : 1*rs_481]
+	row_487 := a_479[1*rs_481 : 2*rs_481]
+	row_488 := a_479[2*rs_481 : 3*rs_481]
 	tape_25 = tape_25[:tape_26]
-	row_513 = row_513[:tape_26]
-	row_517 = row_517[:tape_26]
-	row_518 = row_518[:tape_26]
-	row_519 = row_519[:tape_26]
-	row_520 = row_520[:tape_26]
-	row_521 = row_521[:tape_26]
+	row_480 = row_480[:tape_26]
+	row_484 = row_484[:tape_26]
+	row_485 = row_485[:tape_26]
+	row_486 = row_486[:tape_26]
+	row_487 = row_487[:tape_26]
+	row_488 = row_488[:tape_26]
 	if tape_26 >= 262144 {
-		loop_534 := runtime.EnterLoop(&nbLoop223, runtime.Bind(tape_25, runtime.Bind(row_513, runtime.Bind(row_517, runtime.Bind(row_518, runtime.Bind(row_519, runtime.Bind(row_520, runtime.Bind(row_521, runtime.End{}))))))), tape_26, 16384)
-		if loop_534.For == nil {
-			loop_534.For = func(lo_528, hi int) {
-				tape_25 := loop_534.C.H
-				row_513 := loop_534.C.T.H
-				row_517 := loop_534.C.T.T.H
-				row_518 := loop_534.C.T.T.T.H
-				row_519 := loop_534.C.T.T.T.T.H
-				row_520 := loop_534.C.T.T.T.T.T.H
-				row_521 := loop_534.C.T.T.T.T.T.T.H
-				for i_529 := lo_528; i_529 < hi; i_529++ {
-					e_531 := (tape_25[i_529] * row_513[i_529])
-					e_532 := (tape_25[i_529] * row_517[i_529])
-					e_533 := (tape_25[i_529] * row_518[i_529])
-					row_519[i_529] = e_531
-					row_520[i_529] = e_532
-					row_521[i_529] = e_533
+		loop_501 := runtime.EnterLoop(&nbLoop128, runtime.Bind(tape_25, runtime.Bind(row_480, runtime.Bind(row_484, runtime.Bind(row_485, runtime.Bind(row_486, runtime.Bind(row_487, runtime.Bind(row_488, runtime.End{}))))))), tape_26, 16384)
+		if loop_501.For == nil {
+			loop_501.For = func(lo_495, hi int) {
+				tape_25 := loop_501.C.H
+				row_480 := loop_501.C.T.H
+				row_484 := loop_501.C.T.T.H
+				row_485 := loop_501.C.T.T.T.H
+				row_486 := loop_501.C.T.T.T.T.H
+				row_487 := loop_501.C.T.T.T.T.T.H
+				row_488 := loop_501.C.T.T.T.T.T.T.H
+				for i_496 := lo_495; i_496 < hi; i_496++ {
+					e_498 := (tape_25[i_496] * row_480[i_496])
+					e_499 := (tape_25[i_496] * row_484[i_496])
+					e_500 := (tape_25[i_496] * row_485[i_496])
+					row_486[i_496] = e_498
+					row_487[i_496] = e_499
+					row_488[i_496] = e_500
 				}
 			}
 		}
-		runtime.ParallelFor(tape_26, 16384, loop_534.For)
-		loop_534.Leave(&nbLoop223)
+		runtime.ParallelFor(tape_26, 16384, loop_501.For)
+		loop_501.Leave(&nbLoop128)
 	} else {
-		for i_522 := 0; i_522 < tape_26; i_522++ {
-			e_524 := (tape_25[i_522] * row_513[i_522])
-			e_525 := (tape_25[i_522] * row_517[i_522])
-			e_526 := (tape_25[i_522] * row_518[i_522])
-			row_519[i_522] = e_524
-			row_520[i_522] = e_525
-			row_521[i_522] = e_526
+		for i_489 := 0; i_489 < tape_26; i_489++ {
+			e_491 := (tape_25[i_489] * row_480[i_489])
+			e_492 := (tape_25[i_489] * row_484[i_489])
+			e_493 := (tape_25[i_489] * row_485[i_489])
+			row_486[i_489] = e_491
+			row_487[i_489] = e_492
+			row_488[i_489] = e_493
 		}
 	}
-	n_535, err_536 := runtime.CheckSize(int64(3))
-	if err_536 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_536)
+	n_502, err_503 := runtime.CheckSize(int64(3))
+	if err_503 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_503)
 	}
-	var a_537 []float64
-	row_538 := a_73[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_504 []float64
+	row_505 := a_123[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_539 := tape_21
-	tot_540, err_541 := runtime.MulSize(n_535, rs_539)
-	if err_541 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_541)
+	rs_506 := tape_21
+	tot_507, err_508 := runtime.MulSize(n_502, rs_506)
+	if err_508 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_508)
 	}
-	a_537 = ar.F64w(tot_540)
-	row_542 := a_73[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_504 = ar.F64w(tot_507)
+	row_509 := a_123[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_543 := a_73[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_510 := a_123[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_544 := a_537[0*rs_539 : 1*rs_539]
-	row_545 := a_537[1*rs_539 : 2*rs_539]
-	row_546 := a_537[2*rs_539 : 3*rs_539]
+	row_511 := a_504[0*rs_506 : 1*rs_506]
+	row_512 := a_504[1*rs_506 : 2*rs_506]
+	row_513 := a_504[2*rs_506 : 3*rs_506]
 	tape_20 = tape_20[:tape_21]
-	row_538 = row_538[:tape_21]
-	row_542 = row_542[:tape_21]
-	row_543 = row_543[:tape_21]
-	row_544 = row_544[:tape_21]
-	row_545 = row_545[:tape_21]
-	row_546 = row_546[:tape_21]
+	row_505 = row_505[:tape_21]
+	row_509 = row_509[:tape_21]
+	row_510 = row_510[:tape_21]
+	row_511 = row_511[:tape_21]
+	row_512 = row_512[:tape_21]
+	row_513 = row_513[:tape_21]
 	if tape_21 >= 262144 {
-		loop_559 := runtime.EnterLoop(&nbLoop224, runtime.Bind(tape_20, runtime.Bind(row_538, runtime.Bind(row_542, runtime.Bind(row_543, runtime.Bind(row_544, runtime.Bind(row_545, runtime.Bind(row_546, runtime.End{}))))))), tape_21, 16384)
-		if loop_559.For == nil {
-			loop_559.For = func(lo_553, hi int) {
-				tape_20 := loop_559.C.H
-				row_538 := loop_559.C.T.H
-				row_542 := loop_559.C.T.T.H
-				row_543 := loop_559.C.T.T.T.H
-				row_544 := loop_559.C.T.T.T.T.H
-				row_545 := loop_559.C.T.T.T.T.T.H
-				row_546 := loop_559.C.T.T.T.T.T.T.H
-				for i_554 := lo_553; i_554 < hi; i_554++ {
-					e_556 := (tape_20[i_554] * row_538[i_554])
-					e_557 := (tape_20[i_554] * row_542[i_554])
-					e_558 := (tape_20[i_554] * row_543[i_554])
-					row_544[i_554] = e_556
-					row_545[i_554] = e_557
-					row_546[i_554] = e_558
+		loop_526 := runtime.EnterLoop(&nbLoop129, runtime.Bind(tape_20, runtime.Bind(row_505, runtime.Bind(row_509, runtime.Bind(row_510, runtime.Bind(row_511, runtime.Bind(row_512, runtime.Bind(row_513, runtime.End{}))))))), tape_21, 16384)
+		if loop_526.For == nil {
+			loop_526.For = func(lo_520, hi int) {
+				tape_20 := loop_526.C.H
+				row_505 := loop_526.C.T.H
+				row_509 := loop_526.C.T.T.H
+				row_510 := loop_526.C.T.T.T.H
+				row_511 := loop_526.C.T.T.T.T.H
+				row_512 := loop_526.C.T.T.T.T.T.H
+				row_513 := loop_526.C.T.T.T.T.T.T.H
+				for i_521 := lo_520; i_521 < hi; i_521++ {
+					e_523 := (tape_20[i_521] * row_505[i_521])
+					e_524 := (tape_20[i_521] * row_509[i_521])
+					e_525 := (tape_20[i_521] * row_510[i_521])
+					row_511[i_521] = e_523
+					row_512[i_521] = e_524
+					row_513[i_521] = e_525
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_559.For)
-		loop_559.Leave(&nbLoop224)
+		runtime.ParallelFor(tape_21, 16384, loop_526.For)
+		loop_526.Leave(&nbLoop129)
 	} else {
-		for i_547 := 0; i_547 < tape_21; i_547++ {
-			e_549 := (tape_20[i_547] * row_538[i_547])
-			e_550 := (tape_20[i_547] * row_542[i_547])
-			e_551 := (tape_20[i_547] * row_543[i_547])
-			row_544[i_547] = e_549
-			row_545[i_547] = e_550
-			row_546[i_547] = e_551
-		}
-	}
-	z_560 := ar.F64(len(tape_15))
-	z_561 := ar.F64(len(tape_20))
-	z_562 := ar.F64(len(tape_25))
-	var rev_563 []float64
-	var rev_564 int
-	var rev_565 int
-	var rev_566 []float64
-	var rev_567 int
-	var rev_568 []float64
-	var rev_569 int
-	var rev_570 []float64
-	var rev_571 int
-	rev_563, rev_564, rev_565, rev_566, rev_567, rev_568, rev_569, rev_570, rev_571 = a_440, 3, tape_8, z_560, tape_16, z_561, tape_21, z_562, tape_26
-	for i_589 := int64(0); i_589 < int64(3); i_589++ {
-		if i_589 < 0 || i_589 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_589, 3))
-		}
-		row_591 := a_123[int(i_589)*tape_8 : (int(i_589)+1)*tape_8]
-		if i_589 < 0 || i_589 >= int64(tape_23) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_589, tape_23))
-		}
-		row_592 := tape_22[int(i_589)*tape_24 : (int(i_589)+1)*tape_24]
-		if tape_8 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8}))
-		}
-		if rev_571 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_571})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
-		}
-		row_592 = row_592[:len(rev_570)]
-		row_591 = row_591[:len(rev_570)]
-		for i_594 := range rev_570 {
-			rev_570[i_594] += (row_592[i_594] * row_591[i_594])
-		}
-		if i_589 < 0 || i_589 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_589, tape_18))
-		}
-		row_596 := tape_17[int(i_589)*tape_19 : (int(i_589)+1)*tape_19]
-		if tape_8 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_8}))
-		}
-		if rev_569 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_569})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
-		}
-		row_596 = row_596[:len(rev_568)]
-		row_591 = row_591[:len(rev_568)]
-		for i_598 := range rev_568 {
-			rev_568[i_598] += (row_596[i_598] * row_591[i_598])
-		}
-		if i_589 < 0 || i_589 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_589, tape_28))
-		}
-		row_600 := tape_27[int(i_589)*tape_29 : (int(i_589)+1)*tape_29]
-		if tape_8 != tape_29 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_8}))
-		}
-		if rev_567 != tape_29 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_567})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
-		}
-		row_600 = row_600[:len(rev_566)]
-		row_591 = row_591[:len(rev_566)]
-		for i_602 := range rev_566 {
-			rev_566[i_602] += (row_600[i_602] * row_591[i_602])
-		}
-		if tape_8 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_8}))
-		}
-		if i_589 < 0 || i_589 >= int64(rev_564) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_589, rev_564))
-		}
-		if rev_565 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_565})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
-		}
-		row_604 := rev_563[i_589*int64(rev_565) : (i_589+1)*int64(rev_565)]
-		tape_15 = tape_15[:len(row_604)]
-		row_591 = row_591[:len(row_604)]
-		for i_605 := range row_604 {
-			row_604[i_605] += (tape_15[i_605] * row_591[i_605])
-		}
-	}
-	n_607, err_608 := runtime.CheckSize(int64(3))
-	if err_608 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_608)
-	}
-	var a_609 []float64
-	row_610 := a_123[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	if tape_8 != tape_26 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
-	}
-	rs_611 := tape_26
-	tot_612, err_613 := runtime.MulSize(n_607, rs_611)
-	if err_613 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_613)
-	}
-	a_609 = ar.F64w(tot_612)
-	row_614 := a_123[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	if tape_8 != tape_26 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
-	}
-	row_615 := a_123[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	if tape_8 != tape_26 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
-	}
-	row_616 := a_609[0*rs_611 : 1*rs_611]
-	row_617 := a_609[1*rs_611 : 2*rs_611]
-	row_618 := a_609[2*rs_611 : 3*rs_611]
-	tape_25 = tape_25[:tape_26]
-	row_610 = row_610[:tape_26]
-	row_614 = row_614[:tape_26]
-	row_615 = row_615[:tape_26]
-	row_616 = row_616[:tape_26]
-	row_617 = row_617[:tape_26]
-	row_618 = row_618[:tape_26]
-	if tape_26 >= 262144 {
-		loop_631 := runtime.EnterLoop(&nbLoop225, runtime.Bind(tape_25, runtime.Bind(row_610, runtime.Bind(row_614, runtime.Bind(row_615, runtime.Bind(row_616, runtime.Bind(row_617, runtime.Bind(row_618, runtime.End{}))))))), tape_26, 16384)
-		if loop_631.For == nil {
-			loop_631.For = func(lo_625, hi int) {
-				tape_25 := loop_631.C.H
-				row_610 := loop_631.C.T.H
-				row_614 := loop_631.C.T.T.H
-				row_615 := loop_631.C.T.T.T.H
-				row_616 := loop_631.C.T.T.T.T.H
-				row_617 := loop_631.C.T.T.T.T.T.H
-				row_618 := loop_631.C.T.T.T.T.T.T.H
-				for i_626 := lo_625; i_626 < hi; i_626++ {
-					e_628 := (tape_25[i_626] * row_610[i_626])
-					e_629 := (tape_25[i_626] * row_614[i_626])
-					e_630 := (tape_25[i_626] * row_615[i_626])
-					row_616[i_626] = e_628
-					row_617[i_626] = e_629
-					row_618[i_626] = e_630
-				}
-			}
-		}
-		runtime.ParallelFor(tape_26, 16384, loop_631.For)
-		loop_631.Leave(&nbLoop225)
-	} else {
-		for i_619 := 0; i_619 < tape_26; i_619++ {
-			e_621 := (tape_25[i_619] * row_610[i_619])
-			e_622 := (tape_25[i_619] * row_614[i_619])
-			e_623 := (tape_25[i_619] * row_615[i_619])
-			row_616[i_619] = e_621
-			row_617[i_619] = e_622
-			row_618[i_619] = e_623
-		}
-	}
-	n_632, err_633 := runtime.CheckSize(int64(3))
-	if err_633 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_633)
-	}
-	var a_634 []float64
-	row_635 := a_123[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	if tape_8 != tape_21 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
-	}
-	rs_636 := tape_21
-	tot_637, err_638 := runtime.MulSize(n_632, rs_636)
-	if err_638 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_638)
-	}
-	a_634 = ar.F64w(tot_637)
-	row_639 := a_123[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	if tape_8 != tape_21 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
-	}
-	row_640 := a_123[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	if tape_8 != tape_21 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
-	}
-	row_641 := a_634[0*rs_636 : 1*rs_636]
-	row_642 := a_634[1*rs_636 : 2*rs_636]
-	row_643 := a_634[2*rs_636 : 3*rs_636]
-	tape_20 = tape_20[:tape_21]
-	row_635 = row_635[:tape_21]
-	row_639 = row_639[:tape_21]
-	row_640 = row_640[:tape_21]
-	row_641 = row_641[:tape_21]
-	row_642 = row_642[:tape_21]
-	row_643 = row_643[:tape_21]
-	if tape_21 >= 262144 {
-		loop_656 := runtime.EnterLoop(&nbLoop226, runtime.Bind(tape_20, runtime.Bind(row_635, runtime.Bind(row_639, runtime.Bind(row_640, runtime.Bind(row_641, runtime.Bind(row_642, runtime.Bind(row_643, runtime.End{}))))))), tape_21, 16384)
-		if loop_656.For == nil {
-			loop_656.For = func(lo_650, hi int) {
-				tape_20 := loop_656.C.H
-				row_635 := loop_656.C.T.H
-				row_639 := loop_656.C.T.T.H
-				row_640 := loop_656.C.T.T.T.H
-				row_641 := loop_656.C.T.T.T.T.H
-				row_642 := loop_656.C.T.T.T.T.T.H
-				row_643 := loop_656.C.T.T.T.T.T.T.H
-				for i_651 := lo_650; i_651 < hi; i_651++ {
-					e_653 := (tape_20[i_651] * row_635[i_651])
-					e_654 := (tape_20[i_651] * row_639[i_651])
-					e_655 := (tape_20[i_651] * row_640[i_651])
-					row_641[i_651] = e_653
-					row_642[i_651] = e_654
-					row_643[i_651] = e_655
-				}
-			}
-		}
-		runtime.ParallelFor(tape_21, 16384, loop_656.For)
-		loop_656.Leave(&nbLoop226)
-	} else {
-		for i_644 := 0; i_644 < tape_21; i_644++ {
-			e_646 := (tape_20[i_644] * row_635[i_644])
-			e_647 := (tape_20[i_644] * row_639[i_644])
-			e_648 := (tape_20[i_644] * row_640[i_644])
-			row_641[i_644] = e_646
-			row_642[i_644] = e_647
-			row_643[i_644] = e_648
+		for i_514 := 0; i_514 < tape_21; i_514++ {
+			e_516 := (tape_20[i_514] * row_505[i_514])
+			e_517 := (tape_20[i_514] * row_509[i_514])
+			e_518 := (tape_20[i_514] * row_510[i_514])
+			row_511[i_514] = e_516
+			row_512[i_514] = e_517
+			row_513[i_514] = e_518
 		}
 	}
 	if tape_26 != tape_31 {
@@ -19778,25 +17362,25 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_16 != tape_33 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 	}
-	tape_32 = tape_32[:len(z_463)]
-	z_465 = z_465[:len(z_463)]
-	if len(z_463) >= 262144 {
-		loop_666 := runtime.EnterLoop(&nbLoop227, runtime.Bind(z_463, runtime.Bind(tape_32, runtime.Bind(z_465, runtime.End{}))), len(z_463), 16384)
-		if loop_666.For == nil {
-			loop_666.For = func(lo_663, hi int) {
-				z_463 := loop_666.C.H
-				tape_32 := loop_666.C.T.H
-				z_465 := loop_666.C.T.T.H
-				for i_664 := lo_663; i_664 < hi; i_664++ {
-					z_463[i_664] += (-(tape_32[i_664] * z_465[i_664]))
+	tape_32 = tape_32[:len(z_333)]
+	z_335 = z_335[:len(z_333)]
+	if len(z_333) >= 262144 {
+		loop_536 := runtime.EnterLoop(&nbLoop130, runtime.Bind(z_333, runtime.Bind(tape_32, runtime.Bind(z_335, runtime.End{}))), len(z_333), 16384)
+		if loop_536.For == nil {
+			loop_536.For = func(lo_533, hi int) {
+				z_333 := loop_536.C.H
+				tape_32 := loop_536.C.T.H
+				z_335 := loop_536.C.T.T.H
+				for i_534 := lo_533; i_534 < hi; i_534++ {
+					z_333[i_534] += (-(tape_32[i_534] * z_335[i_534]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(z_463), 16384, loop_666.For)
-		loop_666.Leave(&nbLoop227)
+		runtime.ParallelFor(len(z_333), 16384, loop_536.For)
+		loop_536.Leave(&nbLoop130)
 	} else {
-		for i_660 := range z_463 {
-			z_463[i_660] += (-(tape_32[i_660] * z_465[i_660]))
+		for i_530 := range z_333 {
+			z_333[i_530] += (-(tape_32[i_530] * z_335[i_530]))
 		}
 	}
 	if tape_26 != tape_33 {
@@ -19805,59 +17389,59 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_16 != tape_33 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 	}
-	tape_32 = tape_32[:len(z_560)]
-	z_562 = z_562[:len(z_560)]
-	if len(z_560) >= 262144 {
-		loop_674 := runtime.EnterLoop(&nbLoop228, runtime.Bind(z_560, runtime.Bind(tape_32, runtime.Bind(z_562, runtime.End{}))), len(z_560), 16384)
-		if loop_674.For == nil {
-			loop_674.For = func(lo_671, hi int) {
-				z_560 := loop_674.C.H
-				tape_32 := loop_674.C.T.H
-				z_562 := loop_674.C.T.T.H
-				for i_672 := lo_671; i_672 < hi; i_672++ {
-					z_560[i_672] += (-(tape_32[i_672] * z_562[i_672]))
+	tape_32 = tape_32[:len(z_430)]
+	z_432 = z_432[:len(z_430)]
+	if len(z_430) >= 262144 {
+		loop_544 := runtime.EnterLoop(&nbLoop131, runtime.Bind(z_430, runtime.Bind(tape_32, runtime.Bind(z_432, runtime.End{}))), len(z_430), 16384)
+		if loop_544.For == nil {
+			loop_544.For = func(lo_541, hi int) {
+				z_430 := loop_544.C.H
+				tape_32 := loop_544.C.T.H
+				z_432 := loop_544.C.T.T.H
+				for i_542 := lo_541; i_542 < hi; i_542++ {
+					z_430[i_542] += (-(tape_32[i_542] * z_432[i_542]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(z_560), 16384, loop_674.For)
-		loop_674.Leave(&nbLoop228)
+		runtime.ParallelFor(len(z_430), 16384, loop_544.For)
+		loop_544.Leave(&nbLoop131)
 	} else {
-		for i_668 := range z_560 {
-			z_560[i_668] += (-(tape_32[i_668] * z_562[i_668]))
+		for i_538 := range z_430 {
+			z_430[i_538] += (-(tape_32[i_538] * z_432[i_538]))
 		}
 	}
-	r_657 := ar.F64w(tape_31)
-	r_658 := ar.F64w(tape_31)
+	r_527 := ar.F64w(tape_31)
+	r_528 := ar.F64w(tape_31)
 	tape_30 = tape_30[:tape_31]
-	z_465 = z_465[:tape_31]
-	r_657 = r_657[:tape_31]
-	z_562 = z_562[:tape_31]
-	r_658 = r_658[:tape_31]
+	z_335 = z_335[:tape_31]
+	r_527 = r_527[:tape_31]
+	z_432 = z_432[:tape_31]
+	r_528 = r_528[:tape_31]
 	if tape_31 >= 262144 {
-		loop_685 := runtime.EnterLoop(&nbLoop229, runtime.Bind(tape_30, runtime.Bind(z_465, runtime.Bind(r_657, runtime.Bind(z_562, runtime.Bind(r_658, runtime.End{}))))), tape_31, 16384)
-		if loop_685.For == nil {
-			loop_685.For = func(lo_680, hi int) {
-				tape_30 := loop_685.C.H
-				z_465 := loop_685.C.T.H
-				r_657 := loop_685.C.T.T.H
-				z_562 := loop_685.C.T.T.T.H
-				r_658 := loop_685.C.T.T.T.T.H
-				for i_681 := lo_680; i_681 < hi; i_681++ {
-					e_683 := (tape_30[i_681] * z_465[i_681])
-					r_657[i_681] = e_683
-					e_684 := (tape_30[i_681] * z_562[i_681])
-					r_658[i_681] = e_684
+		loop_555 := runtime.EnterLoop(&nbLoop132, runtime.Bind(tape_30, runtime.Bind(z_335, runtime.Bind(r_527, runtime.Bind(z_432, runtime.Bind(r_528, runtime.End{}))))), tape_31, 16384)
+		if loop_555.For == nil {
+			loop_555.For = func(lo_550, hi int) {
+				tape_30 := loop_555.C.H
+				z_335 := loop_555.C.T.H
+				r_527 := loop_555.C.T.T.H
+				z_432 := loop_555.C.T.T.T.H
+				r_528 := loop_555.C.T.T.T.T.H
+				for i_551 := lo_550; i_551 < hi; i_551++ {
+					e_553 := (tape_30[i_551] * z_335[i_551])
+					r_527[i_551] = e_553
+					e_554 := (tape_30[i_551] * z_432[i_551])
+					r_528[i_551] = e_554
 				}
 			}
 		}
-		runtime.ParallelFor(tape_31, 16384, loop_685.For)
-		loop_685.Leave(&nbLoop229)
+		runtime.ParallelFor(tape_31, 16384, loop_555.For)
+		loop_555.Leave(&nbLoop132)
 	} else {
-		for i_675 := 0; i_675 < tape_31; i_675++ {
-			e_677 := (tape_30[i_675] * z_465[i_675])
-			r_657[i_675] = e_677
-			e_678 := (tape_30[i_675] * z_562[i_675])
-			r_658[i_675] = e_678
+		for i_545 := 0; i_545 < tape_31; i_545++ {
+			e_547 := (tape_30[i_545] * z_335[i_545])
+			r_527[i_545] = e_547
+			e_548 := (tape_30[i_545] * z_432[i_545])
+			r_528[i_545] = e_548
 		}
 	}
 	if tape_31 != tape_24 {
@@ -19866,26 +17450,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_686 := a_427[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
-	row_69 = row_69[:len(row_686)]
-	r_657 = r_657[:len(row_686)]
-	if len(row_686) >= 262144 {
-		loop_693 := runtime.EnterLoop(&nbLoop230, runtime.Bind(row_686, runtime.Bind(row_69, runtime.Bind(r_657, runtime.End{}))), len(row_686), 16384)
-		if loop_693.For == nil {
-			loop_693.For = func(lo_690, hi int) {
-				row_686 := loop_693.C.H
-				row_69 := loop_693.C.T.H
-				r_657 := loop_693.C.T.T.H
-				for i_691 := lo_690; i_691 < hi; i_691++ {
-					row_686[i_691] += (row_69[i_691] * r_657[i_691])
+	row_556 := a_297[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	row_69 = row_69[:len(row_556)]
+	r_527 = r_527[:len(row_556)]
+	if len(row_556) >= 262144 {
+		loop_563 := runtime.EnterLoop(&nbLoop133, runtime.Bind(row_556, runtime.Bind(row_69, runtime.Bind(r_527, runtime.End{}))), len(row_556), 16384)
+		if loop_563.For == nil {
+			loop_563.For = func(lo_560, hi int) {
+				row_556 := loop_563.C.H
+				row_69 := loop_563.C.T.H
+				r_527 := loop_563.C.T.T.H
+				for i_561 := lo_560; i_561 < hi; i_561++ {
+					row_556[i_561] += (row_69[i_561] * r_527[i_561])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_686), 16384, loop_693.For)
-		loop_693.Leave(&nbLoop230)
+		runtime.ParallelFor(len(row_556), 16384, loop_563.For)
+		loop_563.Leave(&nbLoop133)
 	} else {
-		for i_687 := range row_686 {
-			row_686[i_687] += (row_69[i_687] * r_657[i_687])
+		for i_557 := range row_556 {
+			row_556[i_557] += (row_69[i_557] * r_527[i_557])
 		}
 	}
 	if tape_31 != tape_24 {
@@ -19894,26 +17478,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_694 := a_440[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
-	row_69 = row_69[:len(row_694)]
-	r_658 = r_658[:len(row_694)]
-	if len(row_694) >= 262144 {
-		loop_701 := runtime.EnterLoop(&nbLoop231, runtime.Bind(row_694, runtime.Bind(row_69, runtime.Bind(r_658, runtime.End{}))), len(row_694), 16384)
-		if loop_701.For == nil {
-			loop_701.For = func(lo_698, hi int) {
-				row_694 := loop_701.C.H
-				row_69 := loop_701.C.T.H
-				r_658 := loop_701.C.T.T.H
-				for i_699 := lo_698; i_699 < hi; i_699++ {
-					row_694[i_699] += (row_69[i_699] * r_658[i_699])
+	row_564 := a_310[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	row_69 = row_69[:len(row_564)]
+	r_528 = r_528[:len(row_564)]
+	if len(row_564) >= 262144 {
+		loop_571 := runtime.EnterLoop(&nbLoop134, runtime.Bind(row_564, runtime.Bind(row_69, runtime.Bind(r_528, runtime.End{}))), len(row_564), 16384)
+		if loop_571.For == nil {
+			loop_571.For = func(lo_568, hi int) {
+				row_564 := loop_571.C.H
+				row_69 := loop_571.C.T.H
+				r_528 := loop_571.C.T.T.H
+				for i_569 := lo_568; i_569 < hi; i_569++ {
+					row_564[i_569] += (row_69[i_569] * r_528[i_569])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_694), 16384, loop_701.For)
-		loop_701.Leave(&nbLoop231)
+		runtime.ParallelFor(len(row_564), 16384, loop_571.For)
+		loop_571.Leave(&nbLoop134)
 	} else {
-		for i_695 := range row_694 {
-			row_694[i_695] += (row_69[i_695] * r_658[i_695])
+		for i_565 := range row_564 {
+			row_564[i_565] += (row_69[i_565] * r_528[i_565])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -19922,26 +17506,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_702 := a_512[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
-	row_70 = row_70[:len(row_702)]
-	r_657 = r_657[:len(row_702)]
-	if len(row_702) >= 262144 {
-		loop_709 := runtime.EnterLoop(&nbLoop232, runtime.Bind(row_702, runtime.Bind(row_70, runtime.Bind(r_657, runtime.End{}))), len(row_702), 16384)
-		if loop_709.For == nil {
-			loop_709.For = func(lo_706, hi int) {
-				row_702 := loop_709.C.H
-				row_70 := loop_709.C.T.H
-				r_657 := loop_709.C.T.T.H
-				for i_707 := lo_706; i_707 < hi; i_707++ {
-					row_702[i_707] += (row_70[i_707] * r_657[i_707])
+	row_572 := a_382[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
+	row_70 = row_70[:len(row_572)]
+	r_527 = r_527[:len(row_572)]
+	if len(row_572) >= 262144 {
+		loop_579 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_572, runtime.Bind(row_70, runtime.Bind(r_527, runtime.End{}))), len(row_572), 16384)
+		if loop_579.For == nil {
+			loop_579.For = func(lo_576, hi int) {
+				row_572 := loop_579.C.H
+				row_70 := loop_579.C.T.H
+				r_527 := loop_579.C.T.T.H
+				for i_577 := lo_576; i_577 < hi; i_577++ {
+					row_572[i_577] += (row_70[i_577] * r_527[i_577])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_702), 16384, loop_709.For)
-		loop_709.Leave(&nbLoop232)
+		runtime.ParallelFor(len(row_572), 16384, loop_579.For)
+		loop_579.Leave(&nbLoop135)
 	} else {
-		for i_703 := range row_702 {
-			row_702[i_703] += (row_70[i_703] * r_657[i_703])
+		for i_573 := range row_572 {
+			row_572[i_573] += (row_70[i_573] * r_527[i_573])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -19950,26 +17534,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_710 := a_609[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
-	row_70 = row_70[:len(row_710)]
-	r_658 = r_658[:len(row_710)]
-	if len(row_710) >= 262144 {
-		loop_717 := runtime.EnterLoop(&nbLoop233, runtime.Bind(row_710, runtime.Bind(row_70, runtime.Bind(r_658, runtime.End{}))), len(row_710), 16384)
-		if loop_717.For == nil {
-			loop_717.For = func(lo_714, hi int) {
-				row_710 := loop_717.C.H
-				row_70 := loop_717.C.T.H
-				r_658 := loop_717.C.T.T.H
-				for i_715 := lo_714; i_715 < hi; i_715++ {
-					row_710[i_715] += (row_70[i_715] * r_658[i_715])
+	row_580 := a_479[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
+	row_70 = row_70[:len(row_580)]
+	r_528 = r_528[:len(row_580)]
+	if len(row_580) >= 262144 {
+		loop_587 := runtime.EnterLoop(&nbLoop136, runtime.Bind(row_580, runtime.Bind(row_70, runtime.Bind(r_528, runtime.End{}))), len(row_580), 16384)
+		if loop_587.For == nil {
+			loop_587.For = func(lo_584, hi int) {
+				row_580 := loop_587.C.H
+				row_70 := loop_587.C.T.H
+				r_528 := loop_587.C.T.T.H
+				for i_585 := lo_584; i_585 < hi; i_585++ {
+					row_580[i_585] += (row_70[i_585] * r_528[i_585])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_710), 16384, loop_717.For)
-		loop_717.Leave(&nbLoop233)
+		runtime.ParallelFor(len(row_580), 16384, loop_587.For)
+		loop_587.Leave(&nbLoop136)
 	} else {
-		for i_711 := range row_710 {
-			row_710[i_711] += (row_70[i_711] * r_658[i_711])
+		for i_581 := range row_580 {
+			row_580[i_581] += (row_70[i_581] * r_528[i_581])
 		}
 	}
 	if tape_31 != tape_24 {
@@ -19978,26 +17562,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_718 := a_427[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	row_67 = row_67[:len(row_718)]
-	r_657 = r_657[:len(row_718)]
-	if len(row_718) >= 262144 {
-		loop_725 := runtime.EnterLoop(&nbLoop234, runtime.Bind(row_718, runtime.Bind(row_67, runtime.Bind(r_657, runtime.End{}))), len(row_718), 16384)
-		if loop_725.For == nil {
-			loop_725.For = func(lo_722, hi int) {
-				row_718 := loop_725.C.H
-				row_67 := loop_725.C.T.H
-				r_657 := loop_725.C.T.T.H
-				for i_723 := lo_722; i_723 < hi; i_723++ {
-					row_718[i_723] += (row_67[i_723] * r_657[i_723])
+	row_588 := a_297[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	row_67 = row_67[:len(row_588)]
+	r_527 = r_527[:len(row_588)]
+	if len(row_588) >= 262144 {
+		loop_595 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_588, runtime.Bind(row_67, runtime.Bind(r_527, runtime.End{}))), len(row_588), 16384)
+		if loop_595.For == nil {
+			loop_595.For = func(lo_592, hi int) {
+				row_588 := loop_595.C.H
+				row_67 := loop_595.C.T.H
+				r_527 := loop_595.C.T.T.H
+				for i_593 := lo_592; i_593 < hi; i_593++ {
+					row_588[i_593] += (row_67[i_593] * r_527[i_593])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_718), 16384, loop_725.For)
-		loop_725.Leave(&nbLoop234)
+		runtime.ParallelFor(len(row_588), 16384, loop_595.For)
+		loop_595.Leave(&nbLoop137)
 	} else {
-		for i_719 := range row_718 {
-			row_718[i_719] += (row_67[i_719] * r_657[i_719])
+		for i_589 := range row_588 {
+			row_588[i_589] += (row_67[i_589] * r_527[i_589])
 		}
 	}
 	if tape_31 != tape_24 {
@@ -20006,26 +17590,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_726 := a_440[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	row_67 = row_67[:len(row_726)]
-	r_658 = r_658[:len(row_726)]
-	if len(row_726) >= 262144 {
-		loop_733 := runtime.EnterLoop(&nbLoop235, runtime.Bind(row_726, runtime.Bind(row_67, runtime.Bind(r_658, runtime.End{}))), len(row_726), 16384)
-		if loop_733.For == nil {
-			loop_733.For = func(lo_730, hi int) {
-				row_726 := loop_733.C.H
-				row_67 := loop_733.C.T.H
-				r_658 := loop_733.C.T.T.H
-				for i_731 := lo_730; i_731 < hi; i_731++ {
-					row_726[i_731] += (row_67[i_731] * r_658[i_731])
+	row_596 := a_310[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	row_67 = row_67[:len(row_596)]
+	r_528 = r_528[:len(row_596)]
+	if len(row_596) >= 262144 {
+		loop_603 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_596, runtime.Bind(row_67, runtime.Bind(r_528, runtime.End{}))), len(row_596), 16384)
+		if loop_603.For == nil {
+			loop_603.For = func(lo_600, hi int) {
+				row_596 := loop_603.C.H
+				row_67 := loop_603.C.T.H
+				r_528 := loop_603.C.T.T.H
+				for i_601 := lo_600; i_601 < hi; i_601++ {
+					row_596[i_601] += (row_67[i_601] * r_528[i_601])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_726), 16384, loop_733.For)
-		loop_733.Leave(&nbLoop235)
+		runtime.ParallelFor(len(row_596), 16384, loop_603.For)
+		loop_603.Leave(&nbLoop138)
 	} else {
-		for i_727 := range row_726 {
-			row_726[i_727] += (row_67[i_727] * r_658[i_727])
+		for i_597 := range row_596 {
+			row_596[i_597] += (row_67[i_597] * r_528[i_597])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -20034,26 +17618,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_734 := a_512[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
-	row_68 = row_68[:len(row_734)]
-	r_657 = r_657[:len(row_734)]
-	if len(row_734) >= 262144 {
-		loop_741 := runtime.EnterLoop(&nbLoop236, runtime.Bind(row_734, runtime.Bind(row_68, runtime.Bind(r_657, runtime.End{}))), len(row_734), 16384)
-		if loop_741.For == nil {
-			loop_741.For = func(lo_738, hi int) {
-				row_734 := loop_741.C.H
-				row_68 := loop_741.C.T.H
-				r_657 := loop_741.C.T.T.H
-				for i_739 := lo_738; i_739 < hi; i_739++ {
-					row_734[i_739] += (row_68[i_739] * r_657[i_739])
+	row_604 := a_382[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
+	row_68 = row_68[:len(row_604)]
+	r_527 = r_527[:len(row_604)]
+	if len(row_604) >= 262144 {
+		loop_611 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_604, runtime.Bind(row_68, runtime.Bind(r_527, runtime.End{}))), len(row_604), 16384)
+		if loop_611.For == nil {
+			loop_611.For = func(lo_608, hi int) {
+				row_604 := loop_611.C.H
+				row_68 := loop_611.C.T.H
+				r_527 := loop_611.C.T.T.H
+				for i_609 := lo_608; i_609 < hi; i_609++ {
+					row_604[i_609] += (row_68[i_609] * r_527[i_609])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_734), 16384, loop_741.For)
-		loop_741.Leave(&nbLoop236)
+		runtime.ParallelFor(len(row_604), 16384, loop_611.For)
+		loop_611.Leave(&nbLoop139)
 	} else {
-		for i_735 := range row_734 {
-			row_734[i_735] += (row_68[i_735] * r_657[i_735])
+		for i_605 := range row_604 {
+			row_604[i_605] += (row_68[i_605] * r_527[i_605])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -20062,26 +17646,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_742 := a_609[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
-	row_68 = row_68[:len(row_742)]
-	r_658 = r_658[:len(row_742)]
-	if len(row_742) >= 262144 {
-		loop_749 := runtime.EnterLoop(&nbLoop237, runtime.Bind(row_742, runtime.Bind(row_68, runtime.Bind(r_658, runtime.End{}))), len(row_742), 16384)
-		if loop_749.For == nil {
-			loop_749.For = func(lo_746, hi int) {
-				row_742 := loop_749.C.H
-				row_68 := loop_749.C.T.H
-				r_658 := loop_749.C.T.T.H
-				for i_747 := lo_746; i_747 < hi; i_747++ {
-					row_742[i_747] += (row_68[i_747] * r_658[i_747])
+	row_612 := a_479[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
+	row_68 = row_68[:len(row_612)]
+	r_528 = r_528[:len(row_612)]
+	if len(row_612) >= 262144 {
+		loop_619 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_612, runtime.Bind(row_68, runtime.Bind(r_528, runtime.End{}))), len(row_612), 16384)
+		if loop_619.For == nil {
+			loop_619.For = func(lo_616, hi int) {
+				row_612 := loop_619.C.H
+				row_68 := loop_619.C.T.H
+				r_528 := loop_619.C.T.T.H
+				for i_617 := lo_616; i_617 < hi; i_617++ {
+					row_612[i_617] += (row_68[i_617] * r_528[i_617])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_742), 16384, loop_749.For)
-		loop_749.Leave(&nbLoop237)
+		runtime.ParallelFor(len(row_612), 16384, loop_619.For)
+		loop_619.Leave(&nbLoop140)
 	} else {
-		for i_743 := range row_742 {
-			row_742[i_743] += (row_68[i_743] * r_658[i_743])
+		for i_613 := range row_612 {
+			row_612[i_613] += (row_68[i_613] * r_528[i_613])
 		}
 	}
 	if tape_31 != tape_24 {
@@ -20090,26 +17674,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_750 := a_427[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	row_65 = row_65[:len(row_750)]
-	r_657 = r_657[:len(row_750)]
-	if len(row_750) >= 262144 {
-		loop_757 := runtime.EnterLoop(&nbLoop238, runtime.Bind(row_750, runtime.Bind(row_65, runtime.Bind(r_657, runtime.End{}))), len(row_750), 16384)
-		if loop_757.For == nil {
-			loop_757.For = func(lo_754, hi int) {
-				row_750 := loop_757.C.H
-				row_65 := loop_757.C.T.H
-				r_657 := loop_757.C.T.T.H
-				for i_755 := lo_754; i_755 < hi; i_755++ {
-					row_750[i_755] += (row_65[i_755] * r_657[i_755])
+	row_620 := a_297[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	row_65 = row_65[:len(row_620)]
+	r_527 = r_527[:len(row_620)]
+	if len(row_620) >= 262144 {
+		loop_627 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_620, runtime.Bind(row_65, runtime.Bind(r_527, runtime.End{}))), len(row_620), 16384)
+		if loop_627.For == nil {
+			loop_627.For = func(lo_624, hi int) {
+				row_620 := loop_627.C.H
+				row_65 := loop_627.C.T.H
+				r_527 := loop_627.C.T.T.H
+				for i_625 := lo_624; i_625 < hi; i_625++ {
+					row_620[i_625] += (row_65[i_625] * r_527[i_625])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_750), 16384, loop_757.For)
-		loop_757.Leave(&nbLoop238)
+		runtime.ParallelFor(len(row_620), 16384, loop_627.For)
+		loop_627.Leave(&nbLoop141)
 	} else {
-		for i_751 := range row_750 {
-			row_750[i_751] += (row_65[i_751] * r_657[i_751])
+		for i_621 := range row_620 {
+			row_620[i_621] += (row_65[i_621] * r_527[i_621])
 		}
 	}
 	if tape_31 != tape_24 {
@@ -20118,26 +17702,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_758 := a_440[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	row_65 = row_65[:len(row_758)]
-	r_658 = r_658[:len(row_758)]
-	if len(row_758) >= 262144 {
-		loop_765 := runtime.EnterLoop(&nbLoop239, runtime.Bind(row_758, runtime.Bind(row_65, runtime.Bind(r_658, runtime.End{}))), len(row_758), 16384)
-		if loop_765.For == nil {
-			loop_765.For = func(lo_762, hi int) {
-				row_758 := loop_765.C.H
-				row_65 := loop_765.C.T.H
-				r_658 := loop_765.C.T.T.H
-				for i_763 := lo_762; i_763 < hi; i_763++ {
-					row_758[i_763] += (row_65[i_763] * r_658[i_763])
+	row_628 := a_310[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	row_65 = row_65[:len(row_628)]
+	r_528 = r_528[:len(row_628)]
+	if len(row_628) >= 262144 {
+		loop_635 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_628, runtime.Bind(row_65, runtime.Bind(r_528, runtime.End{}))), len(row_628), 16384)
+		if loop_635.For == nil {
+			loop_635.For = func(lo_632, hi int) {
+				row_628 := loop_635.C.H
+				row_65 := loop_635.C.T.H
+				r_528 := loop_635.C.T.T.H
+				for i_633 := lo_632; i_633 < hi; i_633++ {
+					row_628[i_633] += (row_65[i_633] * r_528[i_633])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_758), 16384, loop_765.For)
-		loop_765.Leave(&nbLoop239)
+		runtime.ParallelFor(len(row_628), 16384, loop_635.For)
+		loop_635.Leave(&nbLoop142)
 	} else {
-		for i_759 := range row_758 {
-			row_758[i_759] += (row_65[i_759] * r_658[i_759])
+		for i_629 := range row_628 {
+			row_628[i_629] += (row_65[i_629] * r_528[i_629])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -20146,26 +17730,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_766 := a_512[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
-	row_66 = row_66[:len(row_766)]
-	r_657 = r_657[:len(row_766)]
-	if len(row_766) >= 262144 {
-		loop_773 := runtime.EnterLoop(&nbLoop240, runtime.Bind(row_766, runtime.Bind(row_66, runtime.Bind(r_657, runtime.End{}))), len(row_766), 16384)
-		if loop_773.For == nil {
-			loop_773.For = func(lo_770, hi int) {
-				row_766 := loop_773.C.H
-				row_66 := loop_773.C.T.H
-				r_657 := loop_773.C.T.T.H
-				for i_771 := lo_770; i_771 < hi; i_771++ {
-					row_766[i_771] += (row_66[i_771] * r_657[i_771])
+	row_636 := a_382[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_66 = row_66[:len(row_636)]
+	r_527 = r_527[:len(row_636)]
+	if len(row_636) >= 262144 {
+		loop_643 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_636, runtime.Bind(row_66, runtime.Bind(r_527, runtime.End{}))), len(row_636), 16384)
+		if loop_643.For == nil {
+			loop_643.For = func(lo_640, hi int) {
+				row_636 := loop_643.C.H
+				row_66 := loop_643.C.T.H
+				r_527 := loop_643.C.T.T.H
+				for i_641 := lo_640; i_641 < hi; i_641++ {
+					row_636[i_641] += (row_66[i_641] * r_527[i_641])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_766), 16384, loop_773.For)
-		loop_773.Leave(&nbLoop240)
+		runtime.ParallelFor(len(row_636), 16384, loop_643.For)
+		loop_643.Leave(&nbLoop143)
 	} else {
-		for i_767 := range row_766 {
-			row_766[i_767] += (row_66[i_767] * r_657[i_767])
+		for i_637 := range row_636 {
+			row_636[i_637] += (row_66[i_637] * r_527[i_637])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -20174,1913 +17758,1239 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_774 := a_609[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
-	row_66 = row_66[:len(row_774)]
-	r_658 = r_658[:len(row_774)]
-	if len(row_774) >= 262144 {
-		loop_781 := runtime.EnterLoop(&nbLoop241, runtime.Bind(row_774, runtime.Bind(row_66, runtime.Bind(r_658, runtime.End{}))), len(row_774), 16384)
-		if loop_781.For == nil {
-			loop_781.For = func(lo_778, hi int) {
-				row_774 := loop_781.C.H
-				row_66 := loop_781.C.T.H
-				r_658 := loop_781.C.T.T.H
-				for i_779 := lo_778; i_779 < hi; i_779++ {
-					row_774[i_779] += (row_66[i_779] * r_658[i_779])
+	row_644 := a_479[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_66 = row_66[:len(row_644)]
+	r_528 = r_528[:len(row_644)]
+	if len(row_644) >= 262144 {
+		loop_651 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_644, runtime.Bind(row_66, runtime.Bind(r_528, runtime.End{}))), len(row_644), 16384)
+		if loop_651.For == nil {
+			loop_651.For = func(lo_648, hi int) {
+				row_644 := loop_651.C.H
+				row_66 := loop_651.C.T.H
+				r_528 := loop_651.C.T.T.H
+				for i_649 := lo_648; i_649 < hi; i_649++ {
+					row_644[i_649] += (row_66[i_649] * r_528[i_649])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_774), 16384, loop_781.For)
-		loop_781.Leave(&nbLoop241)
+		runtime.ParallelFor(len(row_644), 16384, loop_651.For)
+		loop_651.Leave(&nbLoop144)
 	} else {
-		for i_775 := range row_774 {
-			row_774[i_775] += (row_66[i_775] * r_658[i_775])
+		for i_645 := range row_644 {
+			row_644[i_645] += (row_66[i_645] * r_528[i_645])
 		}
 	}
 	if int64(1) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_782 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
+	row_652 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
 	if int64(2) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_783 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
+	row_653 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
 	if int64(2) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_784 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
+	row_654 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
 	if int64(1) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_785 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
+	row_655 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
 	if int64(0) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_786 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
+	row_656 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
 	if int64(0) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_787 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
-	row_788 := a_537[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
-	row_789 := a_634[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
-	row_790 := a_537[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
-	row_791 := a_634[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
-	row_792 := a_537[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
-	row_793 := a_634[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
-	r_794 := ar.F64w(tape_21)
-	r_795 := ar.F64w(tape_21)
-	row_792 = row_792[:tape_21]
-	r_794 = r_794[:tape_21]
-	row_793 = row_793[:tape_21]
-	r_795 = r_795[:tape_21]
+	row_657 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
+	row_658 := a_407[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
+	row_659 := a_504[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
+	row_660 := a_407[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
+	row_661 := a_504[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
+	row_662 := a_407[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
+	row_663 := a_504[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
+	r_664 := ar.F64w(tape_21)
+	r_665 := ar.F64w(tape_21)
+	r_666 := ar.F64w(tape_21)
+	r_667 := ar.F64w(tape_21)
+	r_668 := ar.F64w(tape_21)
+	r_669 := ar.F64w(tape_21)
+	row_662 = row_662[:tape_21]
+	r_664 = r_664[:tape_21]
+	row_663 = row_663[:tape_21]
+	r_665 = r_665[:tape_21]
+	row_660 = row_660[:tape_21]
+	r_666 = r_666[:tape_21]
+	row_661 = row_661[:tape_21]
+	r_667 = r_667[:tape_21]
+	row_658 = row_658[:tape_21]
+	r_668 = r_668[:tape_21]
+	row_659 = row_659[:tape_21]
+	r_669 = r_669[:tape_21]
 	if tape_21 >= 262144 {
-		loop_806 := runtime.EnterLoop(&nbLoop242, runtime.Bind(row_792, runtime.Bind(r_794, runtime.Bind(row_793, runtime.Bind(r_795, runtime.End{})))), tape_21, 16384)
-		if loop_806.For == nil {
-			loop_806.For = func(lo_801, hi int) {
-				row_792 := loop_806.C.H
-				r_794 := loop_806.C.T.H
-				row_793 := loop_806.C.T.T.H
-				r_795 := loop_806.C.T.T.T.H
-				for i_802 := lo_801; i_802 < hi; i_802++ {
-					e_804 := -row_792[i_802]
-					r_794[i_802] = e_804
-					e_805 := -row_793[i_802]
-					r_795[i_802] = e_805
+		loop_688 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_662, runtime.Bind(r_664, runtime.Bind(row_663, runtime.Bind(r_665, runtime.Bind(row_660, runtime.Bind(r_666, runtime.Bind(row_661, runtime.Bind(r_667, runtime.Bind(row_658, runtime.Bind(r_668, runtime.Bind(row_659, runtime.Bind(r_669, runtime.End{})))))))))))), tape_21, 16384)
+		if loop_688.For == nil {
+			loop_688.For = func(lo_679, hi int) {
+				row_662 := loop_688.C.H
+				r_664 := loop_688.C.T.H
+				row_663 := loop_688.C.T.T.H
+				r_665 := loop_688.C.T.T.T.H
+				row_660 := loop_688.C.T.T.T.T.H
+				r_666 := loop_688.C.T.T.T.T.T.H
+				row_661 := loop_688.C.T.T.T.T.T.T.H
+				r_667 := loop_688.C.T.T.T.T.T.T.T.H
+				row_658 := loop_688.C.T.T.T.T.T.T.T.T.H
+				r_668 := loop_688.C.T.T.T.T.T.T.T.T.T.H
+				row_659 := loop_688.C.T.T.T.T.T.T.T.T.T.T.H
+				r_669 := loop_688.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_680 := lo_679; i_680 < hi; i_680++ {
+					e_682 := -row_662[i_680]
+					r_664[i_680] = e_682
+					e_683 := -row_663[i_680]
+					r_665[i_680] = e_683
+					e_684 := -row_660[i_680]
+					r_666[i_680] = e_684
+					e_685 := -row_661[i_680]
+					r_667[i_680] = e_685
+					e_686 := -row_658[i_680]
+					r_668[i_680] = e_686
+					e_687 := -row_659[i_680]
+					r_669[i_680] = e_687
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_806.For)
-		loop_806.Leave(&nbLoop242)
+		runtime.ParallelFor(tape_21, 16384, loop_688.For)
+		loop_688.Leave(&nbLoop145)
 	} else {
-		for i_796 := 0; i_796 < tape_21; i_796++ {
-			e_798 := -row_792[i_796]
-			r_794[i_796] = e_798
-			e_799 := -row_793[i_796]
-			r_795[i_796] = e_799
-		}
-	}
-	z_807 := ar.F64(len(tape_34))
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(0) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_808 := z_807[int64(0)*int64(tape_36) : (int64(0)+1)*int64(tape_36)]
-	row_782 = row_782[:len(row_808)]
-	r_794 = r_794[:len(row_808)]
-	if len(row_808) >= 262144 {
-		loop_815 := runtime.EnterLoop(&nbLoop243, runtime.Bind(row_808, runtime.Bind(row_782, runtime.Bind(r_794, runtime.End{}))), len(row_808), 16384)
-		if loop_815.For == nil {
-			loop_815.For = func(lo_812, hi int) {
-				row_808 := loop_815.C.H
-				row_782 := loop_815.C.T.H
-				r_794 := loop_815.C.T.T.H
-				for i_813 := lo_812; i_813 < hi; i_813++ {
-					row_808[i_813] += (row_782[i_813] * r_794[i_813])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_808), 16384, loop_815.For)
-		loop_815.Leave(&nbLoop243)
-	} else {
-		for i_809 := range row_808 {
-			row_808[i_809] += (row_782[i_809] * r_794[i_809])
-		}
-	}
-	z_816 := ar.F64(len(tape_34))
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(0) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_817 := z_816[int64(0)*int64(tape_36) : (int64(0)+1)*int64(tape_36)]
-	row_782 = row_782[:len(row_817)]
-	r_795 = r_795[:len(row_817)]
-	if len(row_817) >= 262144 {
-		loop_824 := runtime.EnterLoop(&nbLoop244, runtime.Bind(row_817, runtime.Bind(row_782, runtime.Bind(r_795, runtime.End{}))), len(row_817), 16384)
-		if loop_824.For == nil {
-			loop_824.For = func(lo_821, hi int) {
-				row_817 := loop_824.C.H
-				row_782 := loop_824.C.T.H
-				r_795 := loop_824.C.T.T.H
-				for i_822 := lo_821; i_822 < hi; i_822++ {
-					row_817[i_822] += (row_782[i_822] * r_795[i_822])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_817), 16384, loop_824.For)
-		loop_824.Leave(&nbLoop244)
-	} else {
-		for i_818 := range row_817 {
-			row_817[i_818] += (row_782[i_818] * r_795[i_818])
-		}
-	}
-	z_825 := ar.F64(len(tape_37))
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(1) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_826 := z_825[int64(1)*int64(tape_39) : (int64(1)+1)*int64(tape_39)]
-	row_786 = row_786[:len(row_826)]
-	r_794 = r_794[:len(row_826)]
-	if len(row_826) >= 262144 {
-		loop_833 := runtime.EnterLoop(&nbLoop245, runtime.Bind(row_826, runtime.Bind(row_786, runtime.Bind(r_794, runtime.End{}))), len(row_826), 16384)
-		if loop_833.For == nil {
-			loop_833.For = func(lo_830, hi int) {
-				row_826 := loop_833.C.H
-				row_786 := loop_833.C.T.H
-				r_794 := loop_833.C.T.T.H
-				for i_831 := lo_830; i_831 < hi; i_831++ {
-					row_826[i_831] += (row_786[i_831] * r_794[i_831])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_826), 16384, loop_833.For)
-		loop_833.Leave(&nbLoop245)
-	} else {
-		for i_827 := range row_826 {
-			row_826[i_827] += (row_786[i_827] * r_794[i_827])
-		}
-	}
-	z_834 := ar.F64(len(tape_37))
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(1) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_835 := z_834[int64(1)*int64(tape_39) : (int64(1)+1)*int64(tape_39)]
-	row_786 = row_786[:len(row_835)]
-	r_795 = r_795[:len(row_835)]
-	if len(row_835) >= 262144 {
-		loop_842 := runtime.EnterLoop(&nbLoop246, runtime.Bind(row_835, runtime.Bind(row_786, runtime.Bind(r_795, runtime.End{}))), len(row_835), 16384)
-		if loop_842.For == nil {
-			loop_842.For = func(lo_839, hi int) {
-				row_835 := loop_842.C.H
-				row_786 := loop_842.C.T.H
-				r_795 := loop_842.C.T.T.H
-				for i_840 := lo_839; i_840 < hi; i_840++ {
-					row_835[i_840] += (row_786[i_840] * r_795[i_840])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_835), 16384, loop_842.For)
-		loop_842.Leave(&nbLoop246)
-	} else {
-		for i_836 := range row_835 {
-			row_835[i_836] += (row_786[i_836] * r_795[i_836])
-		}
-	}
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(1) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_843 := z_807[int64(1)*int64(tape_36) : (int64(1)+1)*int64(tape_36)]
-	row_787 = row_787[:len(row_843)]
-	row_792 = row_792[:len(row_843)]
-	if len(row_843) >= 262144 {
-		loop_850 := runtime.EnterLoop(&nbLoop247, runtime.Bind(row_843, runtime.Bind(row_787, runtime.Bind(row_792, runtime.End{}))), len(row_843), 16384)
-		if loop_850.For == nil {
-			loop_850.For = func(lo_847, hi int) {
-				row_843 := loop_850.C.H
-				row_787 := loop_850.C.T.H
-				row_792 := loop_850.C.T.T.H
-				for i_848 := lo_847; i_848 < hi; i_848++ {
-					row_843[i_848] += (row_787[i_848] * row_792[i_848])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_843), 16384, loop_850.For)
-		loop_850.Leave(&nbLoop247)
-	} else {
-		for i_844 := range row_843 {
-			row_843[i_844] += (row_787[i_844] * row_792[i_844])
-		}
-	}
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(1) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_851 := z_816[int64(1)*int64(tape_36) : (int64(1)+1)*int64(tape_36)]
-	row_787 = row_787[:len(row_851)]
-	row_793 = row_793[:len(row_851)]
-	if len(row_851) >= 262144 {
-		loop_858 := runtime.EnterLoop(&nbLoop248, runtime.Bind(row_851, runtime.Bind(row_787, runtime.Bind(row_793, runtime.End{}))), len(row_851), 16384)
-		if loop_858.For == nil {
-			loop_858.For = func(lo_855, hi int) {
-				row_851 := loop_858.C.H
-				row_787 := loop_858.C.T.H
-				row_793 := loop_858.C.T.T.H
-				for i_856 := lo_855; i_856 < hi; i_856++ {
-					row_851[i_856] += (row_787[i_856] * row_793[i_856])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_851), 16384, loop_858.For)
-		loop_858.Leave(&nbLoop248)
-	} else {
-		for i_852 := range row_851 {
-			row_851[i_852] += (row_787[i_852] * row_793[i_852])
+		for i_670 := 0; i_670 < tape_21; i_670++ {
+			e_672 := -row_662[i_670]
+			r_664[i_670] = e_672
+			e_673 := -row_663[i_670]
+			r_665[i_670] = e_673
+			e_674 := -row_660[i_670]
+			r_666[i_670] = e_674
+			e_675 := -row_661[i_670]
+			r_667[i_670] = e_675
+			e_676 := -row_658[i_670]
+			r_668[i_670] = e_676
+			e_677 := -row_659[i_670]
+			r_669[i_670] = e_677
 		}
 	}
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if int64(0) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_859 := z_825[int64(0)*int64(tape_39) : (int64(0)+1)*int64(tape_39)]
-	row_785 = row_785[:len(row_859)]
-	row_792 = row_792[:len(row_859)]
-	if len(row_859) >= 262144 {
-		loop_866 := runtime.EnterLoop(&nbLoop249, runtime.Bind(row_859, runtime.Bind(row_785, runtime.Bind(row_792, runtime.End{}))), len(row_859), 16384)
-		if loop_866.For == nil {
-			loop_866.For = func(lo_863, hi int) {
-				row_859 := loop_866.C.H
-				row_785 := loop_866.C.T.H
-				row_792 := loop_866.C.T.T.H
-				for i_864 := lo_863; i_864 < hi; i_864++ {
-					row_859[i_864] += (row_785[i_864] * row_792[i_864])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_859), 16384, loop_866.For)
-		loop_866.Leave(&nbLoop249)
-	} else {
-		for i_860 := range row_859 {
-			row_859[i_860] += (row_785[i_860] * row_792[i_860])
-		}
+	if tape_21 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if int64(0) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_21 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_21 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_867 := z_834[int64(0)*int64(tape_39) : (int64(0)+1)*int64(tape_39)]
-	row_785 = row_785[:len(row_867)]
-	row_793 = row_793[:len(row_867)]
-	if len(row_867) >= 262144 {
-		loop_874 := runtime.EnterLoop(&nbLoop250, runtime.Bind(row_867, runtime.Bind(row_785, runtime.Bind(row_793, runtime.End{}))), len(row_867), 16384)
-		if loop_874.For == nil {
-			loop_874.For = func(lo_871, hi int) {
-				row_867 := loop_874.C.H
-				row_785 := loop_874.C.T.H
-				row_793 := loop_874.C.T.T.H
-				for i_872 := lo_871; i_872 < hi; i_872++ {
-					row_867[i_872] += (row_785[i_872] * row_793[i_872])
+	if tape_21 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	rs_689 := tape_36
+	tot_690, err_691 := runtime.MulSize(3, rs_689)
+	if err_691 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_691), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	a_692 := ar.F64w(tot_690)
+	row_693 := a_692[0*rs_689 : 1*rs_689]
+	row_694 := a_692[1*rs_689 : 2*rs_689]
+	row_695 := a_692[2*rs_689 : 3*rs_689]
+	row_655 = row_655[:tape_36]
+	row_662 = row_662[:tape_36]
+	row_653 = row_653[:tape_36]
+	r_666 = r_666[:tape_36]
+	row_656 = row_656[:tape_36]
+	r_664 = r_664[:tape_36]
+	row_658 = row_658[:tape_36]
+	row_660 = row_660[:tape_36]
+	r_668 = r_668[:tape_36]
+	row_693 = row_693[:tape_36]
+	row_694 = row_694[:tape_36]
+	row_695 = row_695[:tape_36]
+	if tape_36 >= 262144 {
+		loop_708 := runtime.EnterLoop(&nbLoop146, runtime.Bind(row_655, runtime.Bind(row_662, runtime.Bind(row_653, runtime.Bind(r_666, runtime.Bind(row_656, runtime.Bind(r_664, runtime.Bind(row_658, runtime.Bind(row_660, runtime.Bind(r_668, runtime.Bind(row_693, runtime.Bind(row_694, runtime.Bind(row_695, runtime.End{})))))))))))), tape_36, 16384)
+		if loop_708.For == nil {
+			loop_708.For = func(lo_702, hi int) {
+				row_655 := loop_708.C.H
+				row_662 := loop_708.C.T.H
+				row_653 := loop_708.C.T.T.H
+				r_666 := loop_708.C.T.T.T.H
+				row_656 := loop_708.C.T.T.T.T.H
+				r_664 := loop_708.C.T.T.T.T.T.H
+				row_658 := loop_708.C.T.T.T.T.T.T.H
+				row_660 := loop_708.C.T.T.T.T.T.T.T.H
+				r_668 := loop_708.C.T.T.T.T.T.T.T.T.H
+				row_693 := loop_708.C.T.T.T.T.T.T.T.T.T.H
+				row_694 := loop_708.C.T.T.T.T.T.T.T.T.T.T.H
+				row_695 := loop_708.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_703 := lo_702; i_703 < hi; i_703++ {
+					e_705 := ((row_655[i_703] * row_662[i_703]) + (row_653[i_703] * r_666[i_703]))
+					e_706 := ((row_656[i_703] * r_664[i_703]) + (row_653[i_703] * row_658[i_703]))
+					e_707 := ((row_656[i_703] * row_660[i_703]) + (row_655[i_703] * r_668[i_703]))
+					row_693[i_703] = e_705
+					row_694[i_703] = e_706
+					row_695[i_703] = e_707
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_867), 16384, loop_874.For)
-		loop_874.Leave(&nbLoop250)
+		runtime.ParallelFor(tape_36, 16384, loop_708.For)
+		loop_708.Leave(&nbLoop146)
 	} else {
-		for i_868 := range row_867 {
-			row_867[i_868] += (row_785[i_868] * row_793[i_868])
-		}
-	}
-	r_875 := ar.F64w(tape_21)
-	r_876 := ar.F64w(tape_21)
-	row_790 = row_790[:tape_21]
-	r_875 = r_875[:tape_21]
-	row_791 = row_791[:tape_21]
-	r_876 = r_876[:tape_21]
-	if tape_21 >= 262144 {
-		loop_887 := runtime.EnterLoop(&nbLoop251, runtime.Bind(row_790, runtime.Bind(r_875, runtime.Bind(row_791, runtime.Bind(r_876, runtime.End{})))), tape_21, 16384)
-		if loop_887.For == nil {
-			loop_887.For = func(lo_882, hi int) {
-				row_790 := loop_887.C.H
-				r_875 := loop_887.C.T.H
-				row_791 := loop_887.C.T.T.H
-				r_876 := loop_887.C.T.T.T.H
-				for i_883 := lo_882; i_883 < hi; i_883++ {
-					e_885 := -row_790[i_883]
-					r_875[i_883] = e_885
-					e_886 := -row_791[i_883]
-					r_876[i_883] = e_886
-				}
-			}
-		}
-		runtime.ParallelFor(tape_21, 16384, loop_887.For)
-		loop_887.Leave(&nbLoop251)
-	} else {
-		for i_877 := 0; i_877 < tape_21; i_877++ {
-			e_879 := -row_790[i_877]
-			r_875[i_877] = e_879
-			e_880 := -row_791[i_877]
-			r_876[i_877] = e_880
+		for i_696 := 0; i_696 < tape_36; i_696++ {
+			e_698 := ((row_655[i_696] * row_662[i_696]) + (row_653[i_696] * r_666[i_696]))
+			e_699 := ((row_656[i_696] * r_664[i_696]) + (row_653[i_696] * row_658[i_696]))
+			e_700 := ((row_656[i_696] * row_660[i_696]) + (row_655[i_696] * r_668[i_696]))
+			row_693[i_696] = e_698
+			row_694[i_696] = e_699
+			row_695[i_696] = e_700
 		}
 	}
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if int64(2) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_21 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_21 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_888 := z_807[int64(2)*int64(tape_36) : (int64(2)+1)*int64(tape_36)]
-	row_787 = row_787[:len(row_888)]
-	r_875 = r_875[:len(row_888)]
-	if len(row_888) >= 262144 {
-		loop_895 := runtime.EnterLoop(&nbLoop252, runtime.Bind(row_888, runtime.Bind(row_787, runtime.Bind(r_875, runtime.End{}))), len(row_888), 16384)
-		if loop_895.For == nil {
-			loop_895.For = func(lo_892, hi int) {
-				row_888 := loop_895.C.H
-				row_787 := loop_895.C.T.H
-				r_875 := loop_895.C.T.T.H
-				for i_893 := lo_892; i_893 < hi; i_893++ {
-					row_888[i_893] += (row_787[i_893] * r_875[i_893])
+	if tape_21 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_21 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_21 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	rs_709 := tape_39
+	tot_710, err_711 := runtime.MulSize(3, rs_709)
+	if err_711 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_711), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	a_712 := ar.F64w(tot_710)
+	row_713 := a_712[0*rs_709 : 1*rs_709]
+	row_714 := a_712[1*rs_709 : 2*rs_709]
+	row_715 := a_712[2*rs_709 : 3*rs_709]
+	row_652 = row_652[:tape_39]
+	r_664 = r_664[:tape_39]
+	row_654 = row_654[:tape_39]
+	row_660 = row_660[:tape_39]
+	row_657 = row_657[:tape_39]
+	row_662 = row_662[:tape_39]
+	r_668 = r_668[:tape_39]
+	r_666 = r_666[:tape_39]
+	row_658 = row_658[:tape_39]
+	row_713 = row_713[:tape_39]
+	row_714 = row_714[:tape_39]
+	row_715 = row_715[:tape_39]
+	if tape_39 >= 262144 {
+		loop_728 := runtime.EnterLoop(&nbLoop147, runtime.Bind(row_652, runtime.Bind(r_664, runtime.Bind(row_654, runtime.Bind(row_660, runtime.Bind(row_657, runtime.Bind(row_662, runtime.Bind(r_668, runtime.Bind(r_666, runtime.Bind(row_658, runtime.Bind(row_713, runtime.Bind(row_714, runtime.Bind(row_715, runtime.End{})))))))))))), tape_39, 16384)
+		if loop_728.For == nil {
+			loop_728.For = func(lo_722, hi int) {
+				row_652 := loop_728.C.H
+				r_664 := loop_728.C.T.H
+				row_654 := loop_728.C.T.T.H
+				row_660 := loop_728.C.T.T.T.H
+				row_657 := loop_728.C.T.T.T.T.H
+				row_662 := loop_728.C.T.T.T.T.T.H
+				r_668 := loop_728.C.T.T.T.T.T.T.H
+				r_666 := loop_728.C.T.T.T.T.T.T.T.H
+				row_658 := loop_728.C.T.T.T.T.T.T.T.T.H
+				row_713 := loop_728.C.T.T.T.T.T.T.T.T.T.H
+				row_714 := loop_728.C.T.T.T.T.T.T.T.T.T.T.H
+				row_715 := loop_728.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_723 := lo_722; i_723 < hi; i_723++ {
+					e_725 := ((row_652[i_723] * r_664[i_723]) + (row_654[i_723] * row_660[i_723]))
+					e_726 := ((row_657[i_723] * row_662[i_723]) + (row_654[i_723] * r_668[i_723]))
+					e_727 := ((row_657[i_723] * r_666[i_723]) + (row_652[i_723] * row_658[i_723]))
+					row_713[i_723] = e_725
+					row_714[i_723] = e_726
+					row_715[i_723] = e_727
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_888), 16384, loop_895.For)
-		loop_895.Leave(&nbLoop252)
+		runtime.ParallelFor(tape_39, 16384, loop_728.For)
+		loop_728.Leave(&nbLoop147)
 	} else {
-		for i_889 := range row_888 {
-			row_888[i_889] += (row_787[i_889] * r_875[i_889])
+		for i_716 := 0; i_716 < tape_39; i_716++ {
+			e_718 := ((row_652[i_716] * r_664[i_716]) + (row_654[i_716] * row_660[i_716]))
+			e_719 := ((row_657[i_716] * row_662[i_716]) + (row_654[i_716] * r_668[i_716]))
+			e_720 := ((row_657[i_716] * r_666[i_716]) + (row_652[i_716] * row_658[i_716]))
+			row_713[i_716] = e_718
+			row_714[i_716] = e_719
+			row_715[i_716] = e_720
+		}
+	}
+	if tape_21 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_21 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_21 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_21 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_21 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_21 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	rs_729 := tape_36
+	tot_730, err_731 := runtime.MulSize(3, rs_729)
+	if err_731 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_731), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	a_732 := ar.F64w(tot_730)
+	row_733 := a_732[0*rs_729 : 1*rs_729]
+	row_734 := a_732[1*rs_729 : 2*rs_729]
+	row_735 := a_732[2*rs_729 : 3*rs_729]
+	row_655 = row_655[:tape_36]
+	row_663 = row_663[:tape_36]
+	row_653 = row_653[:tape_36]
+	r_667 = r_667[:tape_36]
+	row_656 = row_656[:tape_36]
+	r_665 = r_665[:tape_36]
+	row_659 = row_659[:tape_36]
+	row_661 = row_661[:tape_36]
+	r_669 = r_669[:tape_36]
+	row_733 = row_733[:tape_36]
+	row_734 = row_734[:tape_36]
+	row_735 = row_735[:tape_36]
+	if tape_36 >= 262144 {
+		loop_748 := runtime.EnterLoop(&nbLoop148, runtime.Bind(row_655, runtime.Bind(row_663, runtime.Bind(row_653, runtime.Bind(r_667, runtime.Bind(row_656, runtime.Bind(r_665, runtime.Bind(row_659, runtime.Bind(row_661, runtime.Bind(r_669, runtime.Bind(row_733, runtime.Bind(row_734, runtime.Bind(row_735, runtime.End{})))))))))))), tape_36, 16384)
+		if loop_748.For == nil {
+			loop_748.For = func(lo_742, hi int) {
+				row_655 := loop_748.C.H
+				row_663 := loop_748.C.T.H
+				row_653 := loop_748.C.T.T.H
+				r_667 := loop_748.C.T.T.T.H
+				row_656 := loop_748.C.T.T.T.T.H
+				r_665 := loop_748.C.T.T.T.T.T.H
+				row_659 := loop_748.C.T.T.T.T.T.T.H
+				row_661 := loop_748.C.T.T.T.T.T.T.T.H
+				r_669 := loop_748.C.T.T.T.T.T.T.T.T.H
+				row_733 := loop_748.C.T.T.T.T.T.T.T.T.T.H
+				row_734 := loop_748.C.T.T.T.T.T.T.T.T.T.T.H
+				row_735 := loop_748.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_743 := lo_742; i_743 < hi; i_743++ {
+					e_745 := ((row_655[i_743] * row_663[i_743]) + (row_653[i_743] * r_667[i_743]))
+					e_746 := ((row_656[i_743] * r_665[i_743]) + (row_653[i_743] * row_659[i_743]))
+					e_747 := ((row_656[i_743] * row_661[i_743]) + (row_655[i_743] * r_669[i_743]))
+					row_733[i_743] = e_745
+					row_734[i_743] = e_746
+					row_735[i_743] = e_747
+				}
+			}
+		}
+		runtime.ParallelFor(tape_36, 16384, loop_748.For)
+		loop_748.Leave(&nbLoop148)
+	} else {
+		for i_736 := 0; i_736 < tape_36; i_736++ {
+			e_738 := ((row_655[i_736] * row_663[i_736]) + (row_653[i_736] * r_667[i_736]))
+			e_739 := ((row_656[i_736] * r_665[i_736]) + (row_653[i_736] * row_659[i_736]))
+			e_740 := ((row_656[i_736] * row_661[i_736]) + (row_655[i_736] * r_669[i_736]))
+			row_733[i_736] = e_738
+			row_734[i_736] = e_739
+			row_735[i_736] = e_740
 		}
 	}
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if int64(2) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_896 := z_816[int64(2)*int64(tape_36) : (int64(2)+1)*int64(tape_36)]
-	row_787 = row_787[:len(row_896)]
-	r_876 = r_876[:len(row_896)]
-	if len(row_896) >= 262144 {
-		loop_903 := runtime.EnterLoop(&nbLoop253, runtime.Bind(row_896, runtime.Bind(row_787, runtime.Bind(r_876, runtime.End{}))), len(row_896), 16384)
-		if loop_903.For == nil {
-			loop_903.For = func(lo_900, hi int) {
-				row_896 := loop_903.C.H
-				row_787 := loop_903.C.T.H
-				r_876 := loop_903.C.T.T.H
-				for i_901 := lo_900; i_901 < hi; i_901++ {
-					row_896[i_901] += (row_787[i_901] * r_876[i_901])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_896), 16384, loop_903.For)
-		loop_903.Leave(&nbLoop253)
-	} else {
-		for i_897 := range row_896 {
-			row_896[i_897] += (row_787[i_897] * r_876[i_897])
-		}
-	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(0) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_904 := z_825[int64(0)*int64(tape_39) : (int64(0)+1)*int64(tape_39)]
-	row_783 = row_783[:len(row_904)]
-	r_875 = r_875[:len(row_904)]
-	if len(row_904) >= 262144 {
-		loop_911 := runtime.EnterLoop(&nbLoop254, runtime.Bind(row_904, runtime.Bind(row_783, runtime.Bind(r_875, runtime.End{}))), len(row_904), 16384)
-		if loop_911.For == nil {
-			loop_911.For = func(lo_908, hi int) {
-				row_904 := loop_911.C.H
-				row_783 := loop_911.C.T.H
-				r_875 := loop_911.C.T.T.H
-				for i_909 := lo_908; i_909 < hi; i_909++ {
-					row_904[i_909] += (row_783[i_909] * r_875[i_909])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_904), 16384, loop_911.For)
-		loop_911.Leave(&nbLoop254)
-	} else {
-		for i_905 := range row_904 {
-			row_904[i_905] += (row_783[i_905] * r_875[i_905])
-		}
-	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(0) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_912 := z_834[int64(0)*int64(tape_39) : (int64(0)+1)*int64(tape_39)]
-	row_783 = row_783[:len(row_912)]
-	r_876 = r_876[:len(row_912)]
-	if len(row_912) >= 262144 {
-		loop_919 := runtime.EnterLoop(&nbLoop255, runtime.Bind(row_912, runtime.Bind(row_783, runtime.Bind(r_876, runtime.End{}))), len(row_912), 16384)
-		if loop_919.For == nil {
-			loop_919.For = func(lo_916, hi int) {
-				row_912 := loop_919.C.H
-				row_783 := loop_919.C.T.H
-				r_876 := loop_919.C.T.T.H
-				for i_917 := lo_916; i_917 < hi; i_917++ {
-					row_912[i_917] += (row_783[i_917] * r_876[i_917])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_912), 16384, loop_919.For)
-		loop_919.Leave(&nbLoop255)
-	} else {
-		for i_913 := range row_912 {
-			row_912[i_913] += (row_783[i_913] * r_876[i_913])
-		}
+	if tape_21 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if int64(0) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_920 := z_807[int64(0)*int64(tape_36) : (int64(0)+1)*int64(tape_36)]
-	row_784 = row_784[:len(row_920)]
-	row_790 = row_790[:len(row_920)]
-	if len(row_920) >= 262144 {
-		loop_927 := runtime.EnterLoop(&nbLoop256, runtime.Bind(row_920, runtime.Bind(row_784, runtime.Bind(row_790, runtime.End{}))), len(row_920), 16384)
-		if loop_927.For == nil {
-			loop_927.For = func(lo_924, hi int) {
-				row_920 := loop_927.C.H
-				row_784 := loop_927.C.T.H
-				row_790 := loop_927.C.T.T.H
-				for i_925 := lo_924; i_925 < hi; i_925++ {
-					row_920[i_925] += (row_784[i_925] * row_790[i_925])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_920), 16384, loop_927.For)
-		loop_927.Leave(&nbLoop256)
-	} else {
-		for i_921 := range row_920 {
-			row_920[i_921] += (row_784[i_921] * row_790[i_921])
-		}
+	if tape_21 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if int64(0) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_928 := z_816[int64(0)*int64(tape_36) : (int64(0)+1)*int64(tape_36)]
-	row_784 = row_784[:len(row_928)]
-	row_791 = row_791[:len(row_928)]
-	if len(row_928) >= 262144 {
-		loop_935 := runtime.EnterLoop(&nbLoop257, runtime.Bind(row_928, runtime.Bind(row_784, runtime.Bind(row_791, runtime.End{}))), len(row_928), 16384)
-		if loop_935.For == nil {
-			loop_935.For = func(lo_932, hi int) {
-				row_928 := loop_935.C.H
-				row_784 := loop_935.C.T.H
-				row_791 := loop_935.C.T.T.H
-				for i_933 := lo_932; i_933 < hi; i_933++ {
-					row_928[i_933] += (row_784[i_933] * row_791[i_933])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_928), 16384, loop_935.For)
-		loop_935.Leave(&nbLoop257)
-	} else {
-		for i_929 := range row_928 {
-			row_928[i_929] += (row_784[i_929] * row_791[i_929])
-		}
-	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(2) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_936 := z_825[int64(2)*int64(tape_39) : (int64(2)+1)*int64(tape_39)]
-	row_786 = row_786[:len(row_936)]
-	row_790 = row_790[:len(row_936)]
-	if len(row_936) >= 262144 {
-		loop_943 := runtime.EnterLoop(&nbLoop258, runtime.Bind(row_936, runtime.Bind(row_786, runtime.Bind(row_790, runtime.End{}))), len(row_936), 16384)
-		if loop_943.For == nil {
-			loop_943.For = func(lo_940, hi int) {
-				row_936 := loop_943.C.H
-				row_786 := loop_943.C.T.H
-				row_790 := loop_943.C.T.T.H
-				for i_941 := lo_940; i_941 < hi; i_941++ {
-					row_936[i_941] += (row_786[i_941] * row_790[i_941])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_936), 16384, loop_943.For)
-		loop_943.Leave(&nbLoop258)
-	} else {
-		for i_937 := range row_936 {
-			row_936[i_937] += (row_786[i_937] * row_790[i_937])
-		}
-	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(2) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_944 := z_834[int64(2)*int64(tape_39) : (int64(2)+1)*int64(tape_39)]
-	row_786 = row_786[:len(row_944)]
-	row_791 = row_791[:len(row_944)]
-	if len(row_944) >= 262144 {
-		loop_951 := runtime.EnterLoop(&nbLoop259, runtime.Bind(row_944, runtime.Bind(row_786, runtime.Bind(row_791, runtime.End{}))), len(row_944), 16384)
-		if loop_951.For == nil {
-			loop_951.For = func(lo_948, hi int) {
-				row_944 := loop_951.C.H
-				row_786 := loop_951.C.T.H
-				row_791 := loop_951.C.T.T.H
-				for i_949 := lo_948; i_949 < hi; i_949++ {
-					row_944[i_949] += (row_786[i_949] * row_791[i_949])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_944), 16384, loop_951.For)
-		loop_951.Leave(&nbLoop259)
-	} else {
-		for i_945 := range row_944 {
-			row_944[i_945] += (row_786[i_945] * row_791[i_945])
-		}
-	}
-	r_952 := ar.F64w(tape_21)
-	r_953 := ar.F64w(tape_21)
-	row_788 = row_788[:tape_21]
-	r_952 = r_952[:tape_21]
-	row_789 = row_789[:tape_21]
-	r_953 = r_953[:tape_21]
-	if tape_21 >= 262144 {
-		loop_964 := runtime.EnterLoop(&nbLoop260, runtime.Bind(row_788, runtime.Bind(r_952, runtime.Bind(row_789, runtime.Bind(r_953, runtime.End{})))), tape_21, 16384)
-		if loop_964.For == nil {
-			loop_964.For = func(lo_959, hi int) {
-				row_788 := loop_964.C.H
-				r_952 := loop_964.C.T.H
-				row_789 := loop_964.C.T.T.H
-				r_953 := loop_964.C.T.T.T.H
-				for i_960 := lo_959; i_960 < hi; i_960++ {
-					e_962 := -row_788[i_960]
-					r_952[i_960] = e_962
-					e_963 := -row_789[i_960]
-					r_953[i_960] = e_963
-				}
-			}
-		}
-		runtime.ParallelFor(tape_21, 16384, loop_964.For)
-		loop_964.Leave(&nbLoop260)
-	} else {
-		for i_954 := 0; i_954 < tape_21; i_954++ {
-			e_956 := -row_788[i_954]
-			r_952[i_954] = e_956
-			e_957 := -row_789[i_954]
-			r_953[i_954] = e_957
-		}
-	}
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if int64(1) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_749 := tape_39
+	tot_750, err_751 := runtime.MulSize(3, rs_749)
+	if err_751 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_751), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_965 := z_807[int64(1)*int64(tape_36) : (int64(1)+1)*int64(tape_36)]
-	row_784 = row_784[:len(row_965)]
-	r_952 = r_952[:len(row_965)]
-	if len(row_965) >= 262144 {
-		loop_972 := runtime.EnterLoop(&nbLoop261, runtime.Bind(row_965, runtime.Bind(row_784, runtime.Bind(r_952, runtime.End{}))), len(row_965), 16384)
-		if loop_972.For == nil {
-			loop_972.For = func(lo_969, hi int) {
-				row_965 := loop_972.C.H
-				row_784 := loop_972.C.T.H
-				r_952 := loop_972.C.T.T.H
-				for i_970 := lo_969; i_970 < hi; i_970++ {
-					row_965[i_970] += (row_784[i_970] * r_952[i_970])
+	a_752 := ar.F64w(tot_750)
+	row_753 := a_752[0*rs_749 : 1*rs_749]
+	row_754 := a_752[1*rs_749 : 2*rs_749]
+	row_755 := a_752[2*rs_749 : 3*rs_749]
+	row_652 = row_652[:tape_39]
+	r_665 = r_665[:tape_39]
+	row_654 = row_654[:tape_39]
+	row_661 = row_661[:tape_39]
+	row_657 = row_657[:tape_39]
+	row_663 = row_663[:tape_39]
+	r_669 = r_669[:tape_39]
+	r_667 = r_667[:tape_39]
+	row_659 = row_659[:tape_39]
+	row_753 = row_753[:tape_39]
+	row_754 = row_754[:tape_39]
+	row_755 = row_755[:tape_39]
+	if tape_39 >= 262144 {
+		loop_768 := runtime.EnterLoop(&nbLoop149, runtime.Bind(row_652, runtime.Bind(r_665, runtime.Bind(row_654, runtime.Bind(row_661, runtime.Bind(row_657, runtime.Bind(row_663, runtime.Bind(r_669, runtime.Bind(r_667, runtime.Bind(row_659, runtime.Bind(row_753, runtime.Bind(row_754, runtime.Bind(row_755, runtime.End{})))))))))))), tape_39, 16384)
+		if loop_768.For == nil {
+			loop_768.For = func(lo_762, hi int) {
+				row_652 := loop_768.C.H
+				r_665 := loop_768.C.T.H
+				row_654 := loop_768.C.T.T.H
+				row_661 := loop_768.C.T.T.T.H
+				row_657 := loop_768.C.T.T.T.T.H
+				row_663 := loop_768.C.T.T.T.T.T.H
+				r_669 := loop_768.C.T.T.T.T.T.T.H
+				r_667 := loop_768.C.T.T.T.T.T.T.T.H
+				row_659 := loop_768.C.T.T.T.T.T.T.T.T.H
+				row_753 := loop_768.C.T.T.T.T.T.T.T.T.T.H
+				row_754 := loop_768.C.T.T.T.T.T.T.T.T.T.T.H
+				row_755 := loop_768.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_763 := lo_762; i_763 < hi; i_763++ {
+					e_765 := ((row_652[i_763] * r_665[i_763]) + (row_654[i_763] * row_661[i_763]))
+					e_766 := ((row_657[i_763] * row_663[i_763]) + (row_654[i_763] * r_669[i_763]))
+					e_767 := ((row_657[i_763] * r_667[i_763]) + (row_652[i_763] * row_659[i_763]))
+					row_753[i_763] = e_765
+					row_754[i_763] = e_766
+					row_755[i_763] = e_767
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_965), 16384, loop_972.For)
-		loop_972.Leave(&nbLoop261)
+		runtime.ParallelFor(tape_39, 16384, loop_768.For)
+		loop_768.Leave(&nbLoop149)
 	} else {
-		for i_966 := range row_965 {
-			row_965[i_966] += (row_784[i_966] * r_952[i_966])
+		for i_756 := 0; i_756 < tape_39; i_756++ {
+			e_758 := ((row_652[i_756] * r_665[i_756]) + (row_654[i_756] * row_661[i_756]))
+			e_759 := ((row_657[i_756] * row_663[i_756]) + (row_654[i_756] * r_669[i_756]))
+			e_760 := ((row_657[i_756] * r_667[i_756]) + (row_652[i_756] * row_659[i_756]))
+			row_753[i_756] = e_758
+			row_754[i_756] = e_759
+			row_755[i_756] = e_760
 		}
 	}
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_26 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{3, tape_36})+" differ")
 	}
-	if int64(1) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	a_692 = a_692[:len(a_382)]
+	for i_769 := range a_382 {
+		a_382[i_769] += a_692[i_769]
 	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_26 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{3, tape_36})+" differ")
 	}
-	row_973 := z_816[int64(1)*int64(tape_36) : (int64(1)+1)*int64(tape_36)]
-	row_784 = row_784[:len(row_973)]
-	r_953 = r_953[:len(row_973)]
-	if len(row_973) >= 262144 {
-		loop_980 := runtime.EnterLoop(&nbLoop262, runtime.Bind(row_973, runtime.Bind(row_784, runtime.Bind(r_953, runtime.End{}))), len(row_973), 16384)
-		if loop_980.For == nil {
-			loop_980.For = func(lo_977, hi int) {
-				row_973 := loop_980.C.H
-				row_784 := loop_980.C.T.H
-				r_953 := loop_980.C.T.T.H
-				for i_978 := lo_977; i_978 < hi; i_978++ {
-					row_973[i_978] += (row_784[i_978] * r_953[i_978])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_973), 16384, loop_980.For)
-		loop_980.Leave(&nbLoop262)
-	} else {
-		for i_974 := range row_973 {
-			row_973[i_974] += (row_784[i_974] * r_953[i_974])
-		}
+	a_732 = a_732[:len(a_479)]
+	for i_770 := range a_479 {
+		a_479[i_770] += a_732[i_770]
 	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_8 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_39})+" differ")
 	}
-	if int64(2) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	a_712 = a_712[:len(a_297)]
+	for i_771 := range a_297 {
+		a_297[i_771] += a_712[i_771]
 	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	if tape_8 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_39})+" differ")
 	}
-	row_981 := z_825[int64(2)*int64(tape_39) : (int64(2)+1)*int64(tape_39)]
-	row_785 = row_785[:len(row_981)]
-	r_952 = r_952[:len(row_981)]
-	if len(row_981) >= 262144 {
-		loop_988 := runtime.EnterLoop(&nbLoop263, runtime.Bind(row_981, runtime.Bind(row_785, runtime.Bind(r_952, runtime.End{}))), len(row_981), 16384)
-		if loop_988.For == nil {
-			loop_988.For = func(lo_985, hi int) {
-				row_981 := loop_988.C.H
-				row_785 := loop_988.C.T.H
-				r_952 := loop_988.C.T.T.H
-				for i_986 := lo_985; i_986 < hi; i_986++ {
-					row_981[i_986] += (row_785[i_986] * r_952[i_986])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_981), 16384, loop_988.For)
-		loop_988.Leave(&nbLoop263)
-	} else {
-		for i_982 := range row_981 {
-			row_981[i_982] += (row_785[i_982] * r_952[i_982])
-		}
+	a_752 = a_752[:len(a_310)]
+	for i_772 := range a_310 {
+		a_310[i_772] += a_752[i_772]
 	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(2) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_989 := z_834[int64(2)*int64(tape_39) : (int64(2)+1)*int64(tape_39)]
-	row_785 = row_785[:len(row_989)]
-	r_953 = r_953[:len(row_989)]
-	if len(row_989) >= 262144 {
-		loop_996 := runtime.EnterLoop(&nbLoop264, runtime.Bind(row_989, runtime.Bind(row_785, runtime.Bind(r_953, runtime.End{}))), len(row_989), 16384)
-		if loop_996.For == nil {
-			loop_996.For = func(lo_993, hi int) {
-				row_989 := loop_996.C.H
-				row_785 := loop_996.C.T.H
-				r_953 := loop_996.C.T.T.H
-				for i_994 := lo_993; i_994 < hi; i_994++ {
-					row_989[i_994] += (row_785[i_994] * r_953[i_994])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_989), 16384, loop_996.For)
-		loop_996.Leave(&nbLoop264)
-	} else {
-		for i_990 := range row_989 {
-			row_989[i_990] += (row_785[i_990] * r_953[i_990])
-		}
-	}
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(2) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_997 := z_807[int64(2)*int64(tape_36) : (int64(2)+1)*int64(tape_36)]
-	row_782 = row_782[:len(row_997)]
-	row_788 = row_788[:len(row_997)]
-	if len(row_997) >= 262144 {
-		loop_1004 := runtime.EnterLoop(&nbLoop265, runtime.Bind(row_997, runtime.Bind(row_782, runtime.Bind(row_788, runtime.End{}))), len(row_997), 16384)
-		if loop_1004.For == nil {
-			loop_1004.For = func(lo_1001, hi int) {
-				row_997 := loop_1004.C.H
-				row_782 := loop_1004.C.T.H
-				row_788 := loop_1004.C.T.T.H
-				for i_1002 := lo_1001; i_1002 < hi; i_1002++ {
-					row_997[i_1002] += (row_782[i_1002] * row_788[i_1002])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_997), 16384, loop_1004.For)
-		loop_1004.Leave(&nbLoop265)
-	} else {
-		for i_998 := range row_997 {
-			row_997[i_998] += (row_782[i_998] * row_788[i_998])
-		}
-	}
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(2) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_36 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_39})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_1005 := z_816[int64(2)*int64(tape_36) : (int64(2)+1)*int64(tape_36)]
-	row_782 = row_782[:len(row_1005)]
-	row_789 = row_789[:len(row_1005)]
-	if len(row_1005) >= 262144 {
-		loop_1012 := runtime.EnterLoop(&nbLoop266, runtime.Bind(row_1005, runtime.Bind(row_782, runtime.Bind(row_789, runtime.End{}))), len(row_1005), 16384)
-		if loop_1012.For == nil {
-			loop_1012.For = func(lo_1009, hi int) {
-				row_1005 := loop_1012.C.H
-				row_782 := loop_1012.C.T.H
-				row_789 := loop_1012.C.T.T.H
-				for i_1010 := lo_1009; i_1010 < hi; i_1010++ {
-					row_1005[i_1010] += (row_782[i_1010] * row_789[i_1010])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1005), 16384, loop_1012.For)
-		loop_1012.Leave(&nbLoop266)
-	} else {
-		for i_1006 := range row_1005 {
-			row_1005[i_1006] += (row_782[i_1006] * row_789[i_1006])
-		}
-	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(1) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_1013 := z_825[int64(1)*int64(tape_39) : (int64(1)+1)*int64(tape_39)]
-	row_783 = row_783[:len(row_1013)]
-	row_788 = row_788[:len(row_1013)]
-	if len(row_1013) >= 262144 {
-		loop_1020 := runtime.EnterLoop(&nbLoop267, runtime.Bind(row_1013, runtime.Bind(row_783, runtime.Bind(row_788, runtime.End{}))), len(row_1013), 16384)
-		if loop_1020.For == nil {
-			loop_1020.For = func(lo_1017, hi int) {
-				row_1013 := loop_1020.C.H
-				row_783 := loop_1020.C.T.H
-				row_788 := loop_1020.C.T.T.H
-				for i_1018 := lo_1017; i_1018 < hi; i_1018++ {
-					row_1013[i_1018] += (row_783[i_1018] * row_788[i_1018])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1013), 16384, loop_1020.For)
-		loop_1020.Leave(&nbLoop267)
-	} else {
-		for i_1014 := range row_1013 {
-			row_1013[i_1014] += (row_783[i_1014] * row_788[i_1014])
-		}
-	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if int64(1) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	if tape_39 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
-	}
-	row_1021 := z_834[int64(1)*int64(tape_39) : (int64(1)+1)*int64(tape_39)]
-	row_783 = row_783[:len(row_1021)]
-	row_789 = row_789[:len(row_1021)]
-	if len(row_1021) >= 262144 {
-		loop_1028 := runtime.EnterLoop(&nbLoop268, runtime.Bind(row_1021, runtime.Bind(row_783, runtime.Bind(row_789, runtime.End{}))), len(row_1021), 16384)
-		if loop_1028.For == nil {
-			loop_1028.For = func(lo_1025, hi int) {
-				row_1021 := loop_1028.C.H
-				row_783 := loop_1028.C.T.H
-				row_789 := loop_1028.C.T.T.H
-				for i_1026 := lo_1025; i_1026 < hi; i_1026++ {
-					row_1021[i_1026] += (row_783[i_1026] * row_789[i_1026])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1021), 16384, loop_1028.For)
-		loop_1028.Leave(&nbLoop268)
-	} else {
-		for i_1022 := range row_1021 {
-			row_1021[i_1022] += (row_783[i_1022] * row_789[i_1022])
-		}
-	}
-	if 3 != tape_38 || tape_26 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{tape_38, tape_39})+" differ")
-	}
-	z_825 = z_825[:len(a_512)]
-	for i_1029 := range a_512 {
-		a_512[i_1029] += z_825[i_1029]
-	}
-	if 3 != tape_38 || tape_26 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{tape_38, tape_39})+" differ")
-	}
-	z_834 = z_834[:len(a_609)]
-	for i_1030 := range a_609 {
-		a_609[i_1030] += z_834[i_1030]
-	}
-	if 3 != tape_35 || tape_8 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{tape_35, tape_36})+" differ")
-	}
-	z_807 = z_807[:len(a_427)]
-	for i_1031 := range a_427 {
-		a_427[i_1031] += z_807[i_1031]
-	}
-	if 3 != tape_35 || tape_8 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{tape_35, tape_36})+" differ")
-	}
-	z_816 = z_816[:len(a_440)]
-	for i_1032 := range a_440 {
-		a_440[i_1032] += z_816[i_1032]
-	}
-	row_1033 := a_512[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
-	row_1034 := a_609[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
-	row_1035 := a_512[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
-	row_1036 := a_609[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
-	row_1037 := a_512[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
-	row_1038 := a_609[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
+	row_773 := a_382[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
+	row_774 := a_479[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
+	row_775 := a_382[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
+	row_776 := a_479[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
+	row_777 := a_382[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
+	row_778 := a_479[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
 	if tape_41 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	r_1040 := ar.F64w(tape_43)
-	tape_42 = tape_42[:len(r_1040)]
-	tape_40 = tape_40[:len(r_1040)]
-	if len(r_1040) >= 262144 {
-		loop_1047 := runtime.EnterLoop(&nbLoop269, runtime.Bind(r_1040, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_1040), 16384)
-		if loop_1047.For == nil {
-			loop_1047.For = func(lo_1044, hi int) {
-				r_1040 := loop_1047.C.H
-				tape_42 := loop_1047.C.T.H
-				tape_40 := loop_1047.C.T.T.H
-				for i_1045 := lo_1044; i_1045 < hi; i_1045++ {
-					r_1040[i_1045] = (-(tape_42[i_1045] / tape_40[i_1045]))
+	r_780 := ar.F64w(tape_43)
+	tape_42 = tape_42[:len(r_780)]
+	tape_40 = tape_40[:len(r_780)]
+	if len(r_780) >= 262144 {
+		loop_787 := runtime.EnterLoop(&nbLoop150, runtime.Bind(r_780, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_780), 16384)
+		if loop_787.For == nil {
+			loop_787.For = func(lo_784, hi int) {
+				r_780 := loop_787.C.H
+				tape_42 := loop_787.C.T.H
+				tape_40 := loop_787.C.T.T.H
+				for i_785 := lo_784; i_785 < hi; i_785++ {
+					r_780[i_785] = (-(tape_42[i_785] / tape_40[i_785]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_1040), 16384, loop_1047.For)
-		loop_1047.Leave(&nbLoop269)
+		runtime.ParallelFor(len(r_780), 16384, loop_787.For)
+		loop_787.Leave(&nbLoop150)
 	} else {
-		for i_1041 := range r_1040 {
-			r_1040[i_1041] = (-(tape_42[i_1041] / tape_40[i_1041]))
+		for i_781 := range r_780 {
+			r_780[i_781] = (-(tape_42[i_781] / tape_40[i_781]))
 		}
 	}
 	if tape_26 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_1039 := ar.F64w(tape_41)
+	r_779 := ar.F64w(tape_41)
 	tape_40 = tape_40[:tape_41]
-	r_1039 = r_1039[:tape_41]
+	r_779 = r_779[:tape_41]
 	if tape_41 >= 262144 {
-		loop_1057 := runtime.EnterLoop(&nbLoop270, runtime.Bind(tape_40, runtime.Bind(r_1039, runtime.End{})), tape_41, 16384)
-		if loop_1057.For == nil {
-			loop_1057.For = func(lo_1053, hi int) {
-				tape_40 := loop_1057.C.H
-				r_1039 := loop_1057.C.T.H
-				for i_1054 := lo_1053; i_1054 < hi; i_1054++ {
-					e_1056 := (1.0 / tape_40[i_1054])
-					r_1039[i_1054] = e_1056
+		loop_797 := runtime.EnterLoop(&nbLoop151, runtime.Bind(tape_40, runtime.Bind(r_779, runtime.End{})), tape_41, 16384)
+		if loop_797.For == nil {
+			loop_797.For = func(lo_793, hi int) {
+				tape_40 := loop_797.C.H
+				r_779 := loop_797.C.T.H
+				for i_794 := lo_793; i_794 < hi; i_794++ {
+					e_796 := (1.0 / tape_40[i_794])
+					r_779[i_794] = e_796
 				}
 			}
 		}
-		runtime.ParallelFor(tape_41, 16384, loop_1057.For)
-		loop_1057.Leave(&nbLoop270)
+		runtime.ParallelFor(tape_41, 16384, loop_797.For)
+		loop_797.Leave(&nbLoop151)
 	} else {
-		for i_1049 := 0; i_1049 < tape_41; i_1049++ {
-			e_1051 := (1.0 / tape_40[i_1049])
-			r_1039[i_1049] = e_1051
+		for i_789 := 0; i_789 < tape_41; i_789++ {
+			e_791 := (1.0 / tape_40[i_789])
+			r_779[i_789] = e_791
 		}
 	}
 	if tape_26 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	z_1059 := ar.F64(len(tape_44))
-	if tape_45 != tape_13 || tape_46 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_45, tape_46})+" and "+runtime.ShapeString([]int{tape_13, tape_14})+" differ")
+	if tape_41 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	z_214 = z_214[:len(z_1059)]
-	for i_1060 := range z_1059 {
-		z_1059[i_1060] += z_214[i_1060]
-	}
-	z_1061 := ar.F64(len(tape_44))
-	if tape_45 != tape_13 || tape_46 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_45, tape_46})+" and "+runtime.ShapeString([]int{tape_13, tape_14})+" differ")
-	}
-	z_223 = z_223[:len(z_1061)]
-	for i_1062 := range z_1061 {
-		z_1061[i_1062] += z_223[i_1062]
-	}
-	if tape_26 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if int64(2) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_45))
-	}
-	if tape_46 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	row_1063 := z_1059[int64(2)*int64(tape_46) : (int64(2)+1)*int64(tape_46)]
-	r_1039 = r_1039[:len(row_1063)]
-	row_1037 = row_1037[:len(row_1063)]
-	if len(row_1063) >= 262144 {
-		loop_1070 := runtime.EnterLoop(&nbLoop271, runtime.Bind(row_1063, runtime.Bind(r_1039, runtime.Bind(row_1037, runtime.End{}))), len(row_1063), 16384)
-		if loop_1070.For == nil {
-			loop_1070.For = func(lo_1067, hi int) {
-				row_1063 := loop_1070.C.H
-				r_1039 := loop_1070.C.T.H
-				row_1037 := loop_1070.C.T.T.H
-				for i_1068 := lo_1067; i_1068 < hi; i_1068++ {
-					row_1063[i_1068] += (r_1039[i_1068] * row_1037[i_1068])
+	r_799 := ar.F64w(tape_45)
+	tape_44 = tape_44[:len(r_799)]
+	tape_40 = tape_40[:len(r_799)]
+	if len(r_799) >= 262144 {
+		loop_806 := runtime.EnterLoop(&nbLoop152, runtime.Bind(r_799, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.End{}))), len(r_799), 16384)
+		if loop_806.For == nil {
+			loop_806.For = func(lo_803, hi int) {
+				r_799 := loop_806.C.H
+				tape_44 := loop_806.C.T.H
+				tape_40 := loop_806.C.T.T.H
+				for i_804 := lo_803; i_804 < hi; i_804++ {
+					r_799[i_804] = (-(tape_44[i_804] / tape_40[i_804]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_1063), 16384, loop_1070.For)
-		loop_1070.Leave(&nbLoop271)
+		runtime.ParallelFor(len(r_799), 16384, loop_806.For)
+		loop_806.Leave(&nbLoop152)
 	} else {
-		for i_1064 := range row_1063 {
-			row_1063[i_1064] += (r_1039[i_1064] * row_1037[i_1064])
+		for i_800 := range r_799 {
+			r_799[i_800] = (-(tape_44[i_800] / tape_40[i_800]))
 		}
 	}
-	if tape_26 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if int64(2) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_45))
-	}
-	if tape_46 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	row_1071 := z_1061[int64(2)*int64(tape_46) : (int64(2)+1)*int64(tape_46)]
-	r_1039 = r_1039[:len(row_1071)]
-	row_1038 = row_1038[:len(row_1071)]
-	if len(row_1071) >= 262144 {
-		loop_1078 := runtime.EnterLoop(&nbLoop272, runtime.Bind(row_1071, runtime.Bind(r_1039, runtime.Bind(row_1038, runtime.End{}))), len(row_1071), 16384)
-		if loop_1078.For == nil {
-			loop_1078.For = func(lo_1075, hi int) {
-				row_1071 := loop_1078.C.H
-				r_1039 := loop_1078.C.T.H
-				row_1038 := loop_1078.C.T.T.H
-				for i_1076 := lo_1075; i_1076 < hi; i_1076++ {
-					row_1071[i_1076] += (r_1039[i_1076] * row_1038[i_1076])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1071), 16384, loop_1078.For)
-		loop_1078.Leave(&nbLoop272)
-	} else {
-		for i_1072 := range row_1071 {
-			row_1071[i_1072] += (r_1039[i_1072] * row_1038[i_1072])
-		}
-	}
-	if tape_41 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	r_1079 := ar.F64w(tape_48)
-	tape_47 = tape_47[:len(r_1079)]
-	tape_40 = tape_40[:len(r_1079)]
-	if len(r_1079) >= 262144 {
-		loop_1086 := runtime.EnterLoop(&nbLoop273, runtime.Bind(r_1079, runtime.Bind(tape_47, runtime.Bind(tape_40, runtime.End{}))), len(r_1079), 16384)
-		if loop_1086.For == nil {
-			loop_1086.For = func(lo_1083, hi int) {
-				r_1079 := loop_1086.C.H
-				tape_47 := loop_1086.C.T.H
-				tape_40 := loop_1086.C.T.T.H
-				for i_1084 := lo_1083; i_1084 < hi; i_1084++ {
-					r_1079[i_1084] = (-(tape_47[i_1084] / tape_40[i_1084]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_1079), 16384, loop_1086.For)
-		loop_1086.Leave(&nbLoop273)
-	} else {
-		for i_1080 := range r_1079 {
-			r_1079[i_1080] = (-(tape_47[i_1080] / tape_40[i_1080]))
-		}
-	}
-	r_1048 := ar.F64w(tape_43)
-	r_1058 := ar.F64w(tape_43)
-	r_1040 = r_1040[:tape_43]
-	row_1037 = row_1037[:tape_43]
-	r_1048 = r_1048[:tape_43]
-	row_1038 = row_1038[:tape_43]
-	r_1058 = r_1058[:tape_43]
+	r_788 := ar.F64w(tape_43)
+	r_798 := ar.F64w(tape_43)
+	r_780 = r_780[:tape_43]
+	row_777 = row_777[:tape_43]
+	r_788 = r_788[:tape_43]
+	row_778 = row_778[:tape_43]
+	r_798 = r_798[:tape_43]
 	if tape_43 >= 262144 {
-		loop_1097 := runtime.EnterLoop(&nbLoop274, runtime.Bind(r_1040, runtime.Bind(row_1037, runtime.Bind(r_1048, runtime.Bind(row_1038, runtime.Bind(r_1058, runtime.End{}))))), tape_43, 16384)
-		if loop_1097.For == nil {
-			loop_1097.For = func(lo_1092, hi int) {
-				r_1040 := loop_1097.C.H
-				row_1037 := loop_1097.C.T.H
-				r_1048 := loop_1097.C.T.T.H
-				row_1038 := loop_1097.C.T.T.T.H
-				r_1058 := loop_1097.C.T.T.T.T.H
-				for i_1093 := lo_1092; i_1093 < hi; i_1093++ {
-					e_1095 := (r_1040[i_1093] * row_1037[i_1093])
-					r_1048[i_1093] = e_1095
-					e_1096 := (r_1040[i_1093] * row_1038[i_1093])
-					r_1058[i_1093] = e_1096
+		loop_817 := runtime.EnterLoop(&nbLoop153, runtime.Bind(r_780, runtime.Bind(row_777, runtime.Bind(r_788, runtime.Bind(row_778, runtime.Bind(r_798, runtime.End{}))))), tape_43, 16384)
+		if loop_817.For == nil {
+			loop_817.For = func(lo_812, hi int) {
+				r_780 := loop_817.C.H
+				row_777 := loop_817.C.T.H
+				r_788 := loop_817.C.T.T.H
+				row_778 := loop_817.C.T.T.T.H
+				r_798 := loop_817.C.T.T.T.T.H
+				for i_813 := lo_812; i_813 < hi; i_813++ {
+					e_815 := (r_780[i_813] * row_777[i_813])
+					r_788[i_813] = e_815
+					e_816 := (r_780[i_813] * row_778[i_813])
+					r_798[i_813] = e_816
 				}
 			}
 		}
-		runtime.ParallelFor(tape_43, 16384, loop_1097.For)
-		loop_1097.Leave(&nbLoop274)
+		runtime.ParallelFor(tape_43, 16384, loop_817.For)
+		loop_817.Leave(&nbLoop153)
 	} else {
-		for i_1087 := 0; i_1087 < tape_43; i_1087++ {
-			e_1089 := (r_1040[i_1087] * row_1037[i_1087])
-			r_1048[i_1087] = e_1089
-			e_1090 := (r_1040[i_1087] * row_1038[i_1087])
-			r_1058[i_1087] = e_1090
+		for i_807 := 0; i_807 < tape_43; i_807++ {
+			e_809 := (r_780[i_807] * row_777[i_807])
+			r_788[i_807] = e_809
+			e_810 := (r_780[i_807] * row_778[i_807])
+			r_798[i_807] = e_810
 		}
 	}
-	if tape_26 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_26}))
+	if tape_26 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	if tape_43 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
+	if tape_43 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_45})+" differ")
 	}
-	r_1079 = r_1079[:len(r_1048)]
-	row_1035 = row_1035[:len(r_1048)]
-	if len(r_1048) >= 262144 {
-		loop_1105 := runtime.EnterLoop(&nbLoop275, runtime.Bind(r_1048, runtime.Bind(r_1079, runtime.Bind(row_1035, runtime.End{}))), len(r_1048), 16384)
-		if loop_1105.For == nil {
-			loop_1105.For = func(lo_1102, hi int) {
-				r_1048 := loop_1105.C.H
-				r_1079 := loop_1105.C.T.H
-				row_1035 := loop_1105.C.T.T.H
-				for i_1103 := lo_1102; i_1103 < hi; i_1103++ {
-					r_1048[i_1103] += (r_1079[i_1103] * row_1035[i_1103])
+	r_799 = r_799[:len(r_788)]
+	row_775 = row_775[:len(r_788)]
+	if len(r_788) >= 262144 {
+		loop_825 := runtime.EnterLoop(&nbLoop154, runtime.Bind(r_788, runtime.Bind(r_799, runtime.Bind(row_775, runtime.End{}))), len(r_788), 16384)
+		if loop_825.For == nil {
+			loop_825.For = func(lo_822, hi int) {
+				r_788 := loop_825.C.H
+				r_799 := loop_825.C.T.H
+				row_775 := loop_825.C.T.T.H
+				for i_823 := lo_822; i_823 < hi; i_823++ {
+					r_788[i_823] += (r_799[i_823] * row_775[i_823])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_1048), 16384, loop_1105.For)
-		loop_1105.Leave(&nbLoop275)
+		runtime.ParallelFor(len(r_788), 16384, loop_825.For)
+		loop_825.Leave(&nbLoop154)
 	} else {
-		for i_1099 := range r_1048 {
-			r_1048[i_1099] += (r_1079[i_1099] * row_1035[i_1099])
+		for i_819 := range r_788 {
+			r_788[i_819] += (r_799[i_819] * row_775[i_819])
 		}
 	}
-	if tape_26 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_26}))
+	if tape_26 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	if tape_43 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
+	if tape_43 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_45})+" differ")
 	}
-	r_1079 = r_1079[:len(r_1058)]
-	row_1036 = row_1036[:len(r_1058)]
-	if len(r_1058) >= 262144 {
-		loop_1113 := runtime.EnterLoop(&nbLoop276, runtime.Bind(r_1058, runtime.Bind(r_1079, runtime.Bind(row_1036, runtime.End{}))), len(r_1058), 16384)
-		if loop_1113.For == nil {
-			loop_1113.For = func(lo_1110, hi int) {
-				r_1058 := loop_1113.C.H
-				r_1079 := loop_1113.C.T.H
-				row_1036 := loop_1113.C.T.T.H
-				for i_1111 := lo_1110; i_1111 < hi; i_1111++ {
-					r_1058[i_1111] += (r_1079[i_1111] * row_1036[i_1111])
+	r_799 = r_799[:len(r_798)]
+	row_776 = row_776[:len(r_798)]
+	if len(r_798) >= 262144 {
+		loop_833 := runtime.EnterLoop(&nbLoop155, runtime.Bind(r_798, runtime.Bind(r_799, runtime.Bind(row_776, runtime.End{}))), len(r_798), 16384)
+		if loop_833.For == nil {
+			loop_833.For = func(lo_830, hi int) {
+				r_798 := loop_833.C.H
+				r_799 := loop_833.C.T.H
+				row_776 := loop_833.C.T.T.H
+				for i_831 := lo_830; i_831 < hi; i_831++ {
+					r_798[i_831] += (r_799[i_831] * row_776[i_831])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_1058), 16384, loop_1113.For)
-		loop_1113.Leave(&nbLoop276)
+		runtime.ParallelFor(len(r_798), 16384, loop_833.For)
+		loop_833.Leave(&nbLoop155)
 	} else {
-		for i_1107 := range r_1058 {
-			r_1058[i_1107] += (r_1079[i_1107] * row_1036[i_1107])
+		for i_827 := range r_798 {
+			r_798[i_827] += (r_799[i_827] * row_776[i_827])
 		}
 	}
+	if tape_41 != tape_47 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_47})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	r_834 := ar.F64w(tape_47)
+	tape_46 = tape_46[:len(r_834)]
+	tape_40 = tape_40[:len(r_834)]
+	if len(r_834) >= 262144 {
+		loop_841 := runtime.EnterLoop(&nbLoop156, runtime.Bind(r_834, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.End{}))), len(r_834), 16384)
+		if loop_841.For == nil {
+			loop_841.For = func(lo_838, hi int) {
+				r_834 := loop_841.C.H
+				tape_46 := loop_841.C.T.H
+				tape_40 := loop_841.C.T.T.H
+				for i_839 := lo_838; i_839 < hi; i_839++ {
+					r_834[i_839] = (-(tape_46[i_839] / tape_40[i_839]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_834), 16384, loop_841.For)
+		loop_841.Leave(&nbLoop156)
+	} else {
+		for i_835 := range r_834 {
+			r_834[i_835] = (-(tape_46[i_835] / tape_40[i_835]))
+		}
+	}
+	if tape_26 != tape_47 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_47})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_43 != tape_47 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_47})+" differ")
+	}
+	r_834 = r_834[:len(r_788)]
+	row_773 = row_773[:len(r_788)]
+	if len(r_788) >= 262144 {
+		loop_849 := runtime.EnterLoop(&nbLoop157, runtime.Bind(r_788, runtime.Bind(r_834, runtime.Bind(row_773, runtime.End{}))), len(r_788), 16384)
+		if loop_849.For == nil {
+			loop_849.For = func(lo_846, hi int) {
+				r_788 := loop_849.C.H
+				r_834 := loop_849.C.T.H
+				row_773 := loop_849.C.T.T.H
+				for i_847 := lo_846; i_847 < hi; i_847++ {
+					r_788[i_847] += (r_834[i_847] * row_773[i_847])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_788), 16384, loop_849.For)
+		loop_849.Leave(&nbLoop157)
+	} else {
+		for i_843 := range r_788 {
+			r_788[i_843] += (r_834[i_843] * row_773[i_843])
+		}
+	}
+	if tape_26 != tape_47 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_47})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_43 != tape_47 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_47})+" differ")
+	}
+	r_834 = r_834[:len(r_798)]
+	row_774 = row_774[:len(r_798)]
+	if len(r_798) >= 262144 {
+		loop_857 := runtime.EnterLoop(&nbLoop158, runtime.Bind(r_798, runtime.Bind(r_834, runtime.Bind(row_774, runtime.End{}))), len(r_798), 16384)
+		if loop_857.For == nil {
+			loop_857.For = func(lo_854, hi int) {
+				r_798 := loop_857.C.H
+				r_834 := loop_857.C.T.H
+				row_774 := loop_857.C.T.T.H
+				for i_855 := lo_854; i_855 < hi; i_855++ {
+					r_798[i_855] += (r_834[i_855] * row_774[i_855])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_798), 16384, loop_857.For)
+		loop_857.Leave(&nbLoop158)
+	} else {
+		for i_851 := range r_798 {
+			r_798[i_851] += (r_834[i_851] * row_774[i_851])
+		}
+	}
+	r_858 := ar.F64w(tape_41)
+	tape_40 = tape_40[:len(r_858)]
+	if len(r_858) >= 262144 {
+		loop_865 := runtime.EnterLoop(&nbLoop159, runtime.Bind(r_858, runtime.Bind(tape_40, runtime.End{})), len(r_858), 16384)
+		if loop_865.For == nil {
+			loop_865.For = func(lo_862, hi int) {
+				r_858 := loop_865.C.H
+				tape_40 := loop_865.C.T.H
+				for i_863 := lo_862; i_863 < hi; i_863++ {
+					r_858[i_863] = (math.Cos(tape_40[i_863]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_858), 16384, loop_865.For)
+		loop_865.Leave(&nbLoop159)
+	} else {
+		for i_859 := range r_858 {
+			r_858[i_859] = (math.Cos(tape_40[i_859]))
+		}
+	}
+	if tape_21 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_21}))
+	}
+	if tape_43 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
+	}
+	r_858 = r_858[:len(r_788)]
+	z_334 = z_334[:len(r_788)]
+	if len(r_788) >= 262144 {
+		loop_873 := runtime.EnterLoop(&nbLoop160, runtime.Bind(r_788, runtime.Bind(r_858, runtime.Bind(z_334, runtime.End{}))), len(r_788), 16384)
+		if loop_873.For == nil {
+			loop_873.For = func(lo_870, hi int) {
+				r_788 := loop_873.C.H
+				r_858 := loop_873.C.T.H
+				z_334 := loop_873.C.T.T.H
+				for i_871 := lo_870; i_871 < hi; i_871++ {
+					r_788[i_871] += (r_858[i_871] * z_334[i_871])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_788), 16384, loop_873.For)
+		loop_873.Leave(&nbLoop160)
+	} else {
+		for i_867 := range r_788 {
+			r_788[i_867] += (r_858[i_867] * z_334[i_867])
+		}
+	}
+	if tape_21 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_21}))
+	}
+	if tape_43 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
+	}
+	r_858 = r_858[:len(r_798)]
+	z_431 = z_431[:len(r_798)]
+	if len(r_798) >= 262144 {
+		loop_881 := runtime.EnterLoop(&nbLoop161, runtime.Bind(r_798, runtime.Bind(r_858, runtime.Bind(z_431, runtime.End{}))), len(r_798), 16384)
+		if loop_881.For == nil {
+			loop_881.For = func(lo_878, hi int) {
+				r_798 := loop_881.C.H
+				r_858 := loop_881.C.T.H
+				z_431 := loop_881.C.T.T.H
+				for i_879 := lo_878; i_879 < hi; i_879++ {
+					r_798[i_879] += (r_858[i_879] * z_431[i_879])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_798), 16384, loop_881.For)
+		loop_881.Leave(&nbLoop161)
+	} else {
+		for i_875 := range r_798 {
+			r_798[i_875] += (r_858[i_875] * z_431[i_875])
+		}
+	}
+	r_882 := ar.F64w(tape_41)
+	tape_40 = tape_40[:len(r_882)]
+	if len(r_882) >= 262144 {
+		loop_889 := runtime.EnterLoop(&nbLoop162, runtime.Bind(r_882, runtime.Bind(tape_40, runtime.End{})), len(r_882), 16384)
+		if loop_889.For == nil {
+			loop_889.For = func(lo_886, hi int) {
+				r_882 := loop_889.C.H
+				tape_40 := loop_889.C.T.H
+				for i_887 := lo_886; i_887 < hi; i_887++ {
+					r_882[i_887] = (-(math.Sin(tape_40[i_887])))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_882), 16384, loop_889.For)
+		loop_889.Leave(&nbLoop162)
+	} else {
+		for i_883 := range r_882 {
+			r_882[i_883] = (-(math.Sin(tape_40[i_883])))
+		}
+	}
+	if tape_16 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_16}))
+	}
+	if tape_43 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
+	}
+	r_882 = r_882[:len(r_788)]
+	z_333 = z_333[:len(r_788)]
+	if len(r_788) >= 262144 {
+		loop_897 := runtime.EnterLoop(&nbLoop163, runtime.Bind(r_788, runtime.Bind(r_882, runtime.Bind(z_333, runtime.End{}))), len(r_788), 16384)
+		if loop_897.For == nil {
+			loop_897.For = func(lo_894, hi int) {
+				r_788 := loop_897.C.H
+				r_882 := loop_897.C.T.H
+				z_333 := loop_897.C.T.T.H
+				for i_895 := lo_894; i_895 < hi; i_895++ {
+					r_788[i_895] += (r_882[i_895] * z_333[i_895])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_788), 16384, loop_897.For)
+		loop_897.Leave(&nbLoop163)
+	} else {
+		for i_891 := range r_788 {
+			r_788[i_891] += (r_882[i_891] * z_333[i_891])
+		}
+	}
+	if tape_16 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_16}))
+	}
+	if tape_43 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
+	}
+	r_882 = r_882[:len(r_798)]
+	z_430 = z_430[:len(r_798)]
+	if len(r_798) >= 262144 {
+		loop_905 := runtime.EnterLoop(&nbLoop164, runtime.Bind(r_798, runtime.Bind(r_882, runtime.Bind(z_430, runtime.End{}))), len(r_798), 16384)
+		if loop_905.For == nil {
+			loop_905.For = func(lo_902, hi int) {
+				r_798 := loop_905.C.H
+				r_882 := loop_905.C.T.H
+				z_430 := loop_905.C.T.T.H
+				for i_903 := lo_902; i_903 < hi; i_903++ {
+					r_798[i_903] += (r_882[i_903] * z_430[i_903])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_798), 16384, loop_905.For)
+		loop_905.Leave(&nbLoop164)
+	} else {
+		for i_899 := range r_798 {
+			r_798[i_899] += (r_882[i_899] * z_430[i_899])
+		}
+	}
+	if tape_43 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_43}))
+	}
+	if tape_43 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_43}))
+	}
+	if int64(2) >= int64(tape_49) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), tape_49))
+	}
+	row_909 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	r_906 := ar.F64w(tape_41)
+	r_907 := ar.F64w(tape_41)
+	r_908 := ar.F64w(tape_41)
+	tape_40 = tape_40[:tape_41]
+	r_906 = r_906[:tape_41]
+	r_788 = r_788[:tape_41]
+	r_907 = r_907[:tape_41]
+	r_798 = r_798[:tape_41]
+	r_908 = r_908[:tape_41]
+	if tape_41 >= 262144 {
+		loop_923 := runtime.EnterLoop(&nbLoop165, runtime.Bind(tape_40, runtime.Bind(r_906, runtime.Bind(r_788, runtime.Bind(r_907, runtime.Bind(r_798, runtime.Bind(r_908, runtime.End{})))))), tape_41, 16384)
+		if loop_923.For == nil {
+			loop_923.For = func(lo_917, hi int) {
+				tape_40 := loop_923.C.H
+				r_906 := loop_923.C.T.H
+				r_788 := loop_923.C.T.T.H
+				r_907 := loop_923.C.T.T.T.H
+				r_798 := loop_923.C.T.T.T.T.H
+				r_908 := loop_923.C.T.T.T.T.T.H
+				for i_918 := lo_917; i_918 < hi; i_918++ {
+					e_920 := (0.5 / tape_40[i_918])
+					r_906[i_918] = e_920
+					e_921 := (e_920 * r_788[i_918])
+					r_907[i_918] = e_921
+					e_922 := (e_920 * r_798[i_918])
+					r_908[i_918] = e_922
+				}
+			}
+		}
+		runtime.ParallelFor(tape_41, 16384, loop_923.For)
+		loop_923.Leave(&nbLoop165)
+	} else {
+		for i_911 := 0; i_911 < tape_41; i_911++ {
+			e_913 := (0.5 / tape_40[i_911])
+			r_906[i_911] = e_913
+			e_914 := (e_913 * r_788[i_911])
+			r_907[i_911] = e_914
+			e_915 := (e_913 * r_798[i_911])
+			r_908[i_911] = e_915
+		}
+	}
+	if int64(1) >= int64(tape_49) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), tape_49))
+	}
+	row_924 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	if int64(0) >= int64(tape_49) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), tape_49))
+	}
+	row_926 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	r_910 := ar.F64w(tape_50)
+	r_925 := ar.F64w(tape_50)
+	r_927 := ar.F64w(tape_50)
+	row_909 = row_909[:tape_50]
+	r_910 = r_910[:tape_50]
+	row_924 = row_924[:tape_50]
+	r_925 = r_925[:tape_50]
+	row_926 = row_926[:tape_50]
+	r_927 = r_927[:tape_50]
+	if tape_50 >= 262144 {
+		loop_940 := runtime.EnterLoop(&nbLoop166, runtime.Bind(row_909, runtime.Bind(r_910, runtime.Bind(row_924, runtime.Bind(r_925, runtime.Bind(row_926, runtime.Bind(r_927, runtime.End{})))))), tape_50, 16384)
+		if loop_940.For == nil {
+			loop_940.For = func(lo_934, hi int) {
+				row_909 := loop_940.C.H
+				r_910 := loop_940.C.T.H
+				row_924 := loop_940.C.T.T.H
+				r_925 := loop_940.C.T.T.T.H
+				row_926 := loop_940.C.T.T.T.T.H
+				r_927 := loop_940.C.T.T.T.T.T.H
+				for i_935 := lo_934; i_935 < hi; i_935++ {
+					e_937 := (2.0 * row_909[i_935])
+					r_910[i_935] = e_937
+					e_938 := (2.0 * row_924[i_935])
+					r_925[i_935] = e_938
+					e_939 := (2.0 * row_926[i_935])
+					r_927[i_935] = e_939
+				}
+			}
+		}
+		runtime.ParallelFor(tape_50, 16384, loop_940.For)
+		loop_940.Leave(&nbLoop166)
+	} else {
+		for i_928 := 0; i_928 < tape_50; i_928++ {
+			e_930 := (2.0 * row_909[i_928])
+			r_910[i_928] = e_930
+			e_931 := (2.0 * row_924[i_928])
+			r_925[i_928] = e_931
+			e_932 := (2.0 * row_926[i_928])
+			r_927[i_928] = e_932
+		}
+	}
+	row_941 := a_211[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	if int64(1) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_45))
-	}
-	if tape_46 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	row_1114 := z_1059[int64(1)*int64(tape_46) : (int64(1)+1)*int64(tape_46)]
-	r_1039 = r_1039[:len(row_1114)]
-	row_1035 = row_1035[:len(row_1114)]
-	if len(row_1114) >= 262144 {
-		loop_1121 := runtime.EnterLoop(&nbLoop277, runtime.Bind(row_1114, runtime.Bind(r_1039, runtime.Bind(row_1035, runtime.End{}))), len(row_1114), 16384)
-		if loop_1121.For == nil {
-			loop_1121.For = func(lo_1118, hi int) {
-				row_1114 := loop_1121.C.H
-				r_1039 := loop_1121.C.T.H
-				row_1035 := loop_1121.C.T.T.H
-				for i_1119 := lo_1118; i_1119 < hi; i_1119++ {
-					row_1114[i_1119] += (r_1039[i_1119] * row_1035[i_1119])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1114), 16384, loop_1121.For)
-		loop_1121.Leave(&nbLoop277)
-	} else {
-		for i_1115 := range row_1114 {
-			row_1114[i_1115] += (r_1039[i_1115] * row_1035[i_1115])
-		}
-	}
-	if tape_26 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if int64(1) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_45))
-	}
-	if tape_46 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	row_1122 := z_1061[int64(1)*int64(tape_46) : (int64(1)+1)*int64(tape_46)]
-	r_1039 = r_1039[:len(row_1122)]
-	row_1036 = row_1036[:len(row_1122)]
-	if len(row_1122) >= 262144 {
-		loop_1129 := runtime.EnterLoop(&nbLoop278, runtime.Bind(row_1122, runtime.Bind(r_1039, runtime.Bind(row_1036, runtime.End{}))), len(row_1122), 16384)
-		if loop_1129.For == nil {
-			loop_1129.For = func(lo_1126, hi int) {
-				row_1122 := loop_1129.C.H
-				r_1039 := loop_1129.C.T.H
-				row_1036 := loop_1129.C.T.T.H
-				for i_1127 := lo_1126; i_1127 < hi; i_1127++ {
-					row_1122[i_1127] += (r_1039[i_1127] * row_1036[i_1127])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1122), 16384, loop_1129.For)
-		loop_1129.Leave(&nbLoop278)
-	} else {
-		for i_1123 := range row_1122 {
-			row_1122[i_1123] += (r_1039[i_1123] * row_1036[i_1123])
-		}
+	if tape_41 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
 	if tape_41 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	r_1130 := ar.F64w(tape_50)
-	tape_49 = tape_49[:len(r_1130)]
-	tape_40 = tape_40[:len(r_1130)]
-	if len(r_1130) >= 262144 {
-		loop_1137 := runtime.EnterLoop(&nbLoop279, runtime.Bind(r_1130, runtime.Bind(tape_49, runtime.Bind(tape_40, runtime.End{}))), len(r_1130), 16384)
-		if loop_1137.For == nil {
-			loop_1137.For = func(lo_1134, hi int) {
-				r_1130 := loop_1137.C.H
-				tape_49 := loop_1137.C.T.H
-				tape_40 := loop_1137.C.T.T.H
-				for i_1135 := lo_1134; i_1135 < hi; i_1135++ {
-					r_1130[i_1135] = (-(tape_49[i_1135] / tape_40[i_1135]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_1130), 16384, loop_1137.For)
-		loop_1137.Leave(&nbLoop279)
-	} else {
-		for i_1131 := range r_1130 {
-			r_1130[i_1131] = (-(tape_49[i_1131] / tape_40[i_1131]))
-		}
+	if tape_50 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	if tape_26 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_43 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
-	}
-	r_1130 = r_1130[:len(r_1048)]
-	row_1033 = row_1033[:len(r_1048)]
-	if len(r_1048) >= 262144 {
-		loop_1145 := runtime.EnterLoop(&nbLoop280, runtime.Bind(r_1048, runtime.Bind(r_1130, runtime.Bind(row_1033, runtime.End{}))), len(r_1048), 16384)
-		if loop_1145.For == nil {
-			loop_1145.For = func(lo_1142, hi int) {
-				r_1048 := loop_1145.C.H
-				r_1130 := loop_1145.C.T.H
-				row_1033 := loop_1145.C.T.T.H
-				for i_1143 := lo_1142; i_1143 < hi; i_1143++ {
-					r_1048[i_1143] += (r_1130[i_1143] * row_1033[i_1143])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_1048), 16384, loop_1145.For)
-		loop_1145.Leave(&nbLoop280)
-	} else {
-		for i_1139 := range r_1048 {
-			r_1048[i_1139] += (r_1130[i_1139] * row_1033[i_1139])
-		}
-	}
-	if tape_26 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_43 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
-	}
-	r_1130 = r_1130[:len(r_1058)]
-	row_1034 = row_1034[:len(r_1058)]
-	if len(r_1058) >= 262144 {
-		loop_1153 := runtime.EnterLoop(&nbLoop281, runtime.Bind(r_1058, runtime.Bind(r_1130, runtime.Bind(row_1034, runtime.End{}))), len(r_1058), 16384)
-		if loop_1153.For == nil {
-			loop_1153.For = func(lo_1150, hi int) {
-				r_1058 := loop_1153.C.H
-				r_1130 := loop_1153.C.T.H
-				row_1034 := loop_1153.C.T.T.H
-				for i_1151 := lo_1150; i_1151 < hi; i_1151++ {
-					r_1058[i_1151] += (r_1130[i_1151] * row_1034[i_1151])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_1058), 16384, loop_1153.For)
-		loop_1153.Leave(&nbLoop281)
-	} else {
-		for i_1147 := range r_1058 {
-			r_1058[i_1147] += (r_1130[i_1147] * row_1034[i_1147])
-		}
-	}
+	row_942 := a_211[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	if int64(0) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_45))
+	if tape_41 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	if tape_46 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
+	if tape_41 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	row_1154 := z_1059[int64(0)*int64(tape_46) : (int64(0)+1)*int64(tape_46)]
-	r_1039 = r_1039[:len(row_1154)]
-	row_1033 = row_1033[:len(row_1154)]
-	if len(row_1154) >= 262144 {
-		loop_1161 := runtime.EnterLoop(&nbLoop282, runtime.Bind(row_1154, runtime.Bind(r_1039, runtime.Bind(row_1033, runtime.End{}))), len(row_1154), 16384)
-		if loop_1161.For == nil {
-			loop_1161.For = func(lo_1158, hi int) {
-				row_1154 := loop_1161.C.H
-				r_1039 := loop_1161.C.T.H
-				row_1033 := loop_1161.C.T.T.H
-				for i_1159 := lo_1158; i_1159 < hi; i_1159++ {
-					row_1154[i_1159] += (r_1039[i_1159] * row_1033[i_1159])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1154), 16384, loop_1161.For)
-		loop_1161.Leave(&nbLoop282)
-	} else {
-		for i_1155 := range row_1154 {
-			row_1154[i_1155] += (r_1039[i_1155] * row_1033[i_1155])
-		}
+	if tape_50 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
+	row_943 := a_211[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	if int64(0) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_45))
+	if tape_41 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	if tape_46 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
+	if tape_41 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	row_1162 := z_1061[int64(0)*int64(tape_46) : (int64(0)+1)*int64(tape_46)]
-	r_1039 = r_1039[:len(row_1162)]
-	row_1034 = row_1034[:len(row_1162)]
-	if len(row_1162) >= 262144 {
-		loop_1169 := runtime.EnterLoop(&nbLoop283, runtime.Bind(row_1162, runtime.Bind(r_1039, runtime.Bind(row_1034, runtime.End{}))), len(row_1162), 16384)
-		if loop_1169.For == nil {
-			loop_1169.For = func(lo_1166, hi int) {
-				row_1162 := loop_1169.C.H
-				r_1039 := loop_1169.C.T.H
-				row_1034 := loop_1169.C.T.T.H
-				for i_1167 := lo_1166; i_1167 < hi; i_1167++ {
-					row_1162[i_1167] += (r_1039[i_1167] * row_1034[i_1167])
+	if tape_50 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	rs_944 := tape_11
+	tot_945, err_946 := runtime.MulSize(3, rs_944)
+	if err_946 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_946)
+	}
+	a_947 := ar.F64w(tot_945)
+	row_948 := a_947[0*rs_944 : 1*rs_944]
+	row_949 := a_947[1*rs_944 : 2*rs_944]
+	row_950 := a_947[2*rs_944 : 3*rs_944]
+	row_941 = row_941[:tape_11]
+	r_779 = r_779[:tape_11]
+	row_773 = row_773[:tape_11]
+	r_927 = r_927[:tape_11]
+	r_907 = r_907[:tape_11]
+	row_942 = row_942[:tape_11]
+	row_775 = row_775[:tape_11]
+	r_925 = r_925[:tape_11]
+	row_943 = row_943[:tape_11]
+	row_777 = row_777[:tape_11]
+	r_910 = r_910[:tape_11]
+	row_948 = row_948[:tape_11]
+	row_949 = row_949[:tape_11]
+	row_950 = row_950[:tape_11]
+	if tape_11 >= 262144 {
+		loop_963 := runtime.EnterLoop(&nbLoop167, runtime.Bind(row_941, runtime.Bind(r_779, runtime.Bind(row_773, runtime.Bind(r_927, runtime.Bind(r_907, runtime.Bind(row_942, runtime.Bind(row_775, runtime.Bind(r_925, runtime.Bind(row_943, runtime.Bind(row_777, runtime.Bind(r_910, runtime.Bind(row_948, runtime.Bind(row_949, runtime.Bind(row_950, runtime.End{})))))))))))))), tape_11, 16384)
+		if loop_963.For == nil {
+			loop_963.For = func(lo_957, hi int) {
+				row_941 := loop_963.C.H
+				r_779 := loop_963.C.T.H
+				row_773 := loop_963.C.T.T.H
+				r_927 := loop_963.C.T.T.T.H
+				r_907 := loop_963.C.T.T.T.T.H
+				row_942 := loop_963.C.T.T.T.T.T.H
+				row_775 := loop_963.C.T.T.T.T.T.T.H
+				r_925 := loop_963.C.T.T.T.T.T.T.T.H
+				row_943 := loop_963.C.T.T.T.T.T.T.T.T.H
+				row_777 := loop_963.C.T.T.T.T.T.T.T.T.T.H
+				r_910 := loop_963.C.T.T.T.T.T.T.T.T.T.T.H
+				row_948 := loop_963.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_949 := loop_963.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_950 := loop_963.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_958 := lo_957; i_958 < hi; i_958++ {
+					e_960 := ((row_941[i_958] + (r_779[i_958] * row_773[i_958])) + (r_927[i_958] * r_907[i_958]))
+					e_961 := ((row_942[i_958] + (r_779[i_958] * row_775[i_958])) + (r_925[i_958] * r_907[i_958]))
+					e_962 := ((row_943[i_958] + (r_779[i_958] * row_777[i_958])) + (r_910[i_958] * r_907[i_958]))
+					row_948[i_958] = e_960
+					row_949[i_958] = e_961
+					row_950[i_958] = e_962
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_1162), 16384, loop_1169.For)
-		loop_1169.Leave(&nbLoop283)
+		runtime.ParallelFor(tape_11, 16384, loop_963.For)
+		loop_963.Leave(&nbLoop167)
 	} else {
-		for i_1163 := range row_1162 {
-			row_1162[i_1163] += (r_1039[i_1163] * row_1034[i_1163])
+		for i_951 := 0; i_951 < tape_11; i_951++ {
+			e_953 := ((row_941[i_951] + (r_779[i_951] * row_773[i_951])) + (r_927[i_951] * r_907[i_951]))
+			e_954 := ((row_942[i_951] + (r_779[i_951] * row_775[i_951])) + (r_925[i_951] * r_907[i_951]))
+			e_955 := ((row_943[i_951] + (r_779[i_951] * row_777[i_951])) + (r_910[i_951] * r_907[i_951]))
+			row_948[i_951] = e_953
+			row_949[i_951] = e_954
+			row_950[i_951] = e_955
 		}
 	}
-	r_1170 := ar.F64w(tape_41)
-	tape_40 = tape_40[:len(r_1170)]
-	if len(r_1170) >= 262144 {
-		loop_1177 := runtime.EnterLoop(&nbLoop284, runtime.Bind(r_1170, runtime.Bind(tape_40, runtime.End{})), len(r_1170), 16384)
-		if loop_1177.For == nil {
-			loop_1177.For = func(lo_1174, hi int) {
-				r_1170 := loop_1177.C.H
-				tape_40 := loop_1177.C.T.H
-				for i_1175 := lo_1174; i_1175 < hi; i_1175++ {
-					r_1170[i_1175] = (math.Cos(tape_40[i_1175]))
+	row_964 := a_251[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
+	if tape_26 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_41 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_41 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_50 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	row_965 := a_251[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
+	if tape_26 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_41 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_41 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_50 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	row_966 := a_251[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
+	if tape_26 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_41 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_41 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_50 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	rs_967 := tape_11
+	tot_968, err_969 := runtime.MulSize(3, rs_967)
+	if err_969 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_969)
+	}
+	a_970 := ar.F64w(tot_968)
+	row_971 := a_970[0*rs_967 : 1*rs_967]
+	row_972 := a_970[1*rs_967 : 2*rs_967]
+	row_973 := a_970[2*rs_967 : 3*rs_967]
+	row_964 = row_964[:tape_11]
+	r_779 = r_779[:tape_11]
+	row_774 = row_774[:tape_11]
+	r_927 = r_927[:tape_11]
+	r_908 = r_908[:tape_11]
+	row_965 = row_965[:tape_11]
+	row_776 = row_776[:tape_11]
+	r_925 = r_925[:tape_11]
+	row_966 = row_966[:tape_11]
+	row_778 = row_778[:tape_11]
+	r_910 = r_910[:tape_11]
+	row_971 = row_971[:tape_11]
+	row_972 = row_972[:tape_11]
+	row_973 = row_973[:tape_11]
+	if tape_11 >= 262144 {
+		loop_986 := runtime.EnterLoop(&nbLoop168, runtime.Bind(row_964, runtime.Bind(r_779, runtime.Bind(row_774, runtime.Bind(r_927, runtime.Bind(r_908, runtime.Bind(row_965, runtime.Bind(row_776, runtime.Bind(r_925, runtime.Bind(row_966, runtime.Bind(row_778, runtime.Bind(r_910, runtime.Bind(row_971, runtime.Bind(row_972, runtime.Bind(row_973, runtime.End{})))))))))))))), tape_11, 16384)
+		if loop_986.For == nil {
+			loop_986.For = func(lo_980, hi int) {
+				row_964 := loop_986.C.H
+				r_779 := loop_986.C.T.H
+				row_774 := loop_986.C.T.T.H
+				r_927 := loop_986.C.T.T.T.H
+				r_908 := loop_986.C.T.T.T.T.H
+				row_965 := loop_986.C.T.T.T.T.T.H
+				row_776 := loop_986.C.T.T.T.T.T.T.H
+				r_925 := loop_986.C.T.T.T.T.T.T.T.H
+				row_966 := loop_986.C.T.T.T.T.T.T.T.T.H
+				row_778 := loop_986.C.T.T.T.T.T.T.T.T.T.H
+				r_910 := loop_986.C.T.T.T.T.T.T.T.T.T.T.H
+				row_971 := loop_986.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_972 := loop_986.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_973 := loop_986.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_981 := lo_980; i_981 < hi; i_981++ {
+					e_983 := ((row_964[i_981] + (r_779[i_981] * row_774[i_981])) + (r_927[i_981] * r_908[i_981]))
+					e_984 := ((row_965[i_981] + (r_779[i_981] * row_776[i_981])) + (r_925[i_981] * r_908[i_981]))
+					e_985 := ((row_966[i_981] + (r_779[i_981] * row_778[i_981])) + (r_910[i_981] * r_908[i_981]))
+					row_971[i_981] = e_983
+					row_972[i_981] = e_984
+					row_973[i_981] = e_985
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_1170), 16384, loop_1177.For)
-		loop_1177.Leave(&nbLoop284)
+		runtime.ParallelFor(tape_11, 16384, loop_986.For)
+		loop_986.Leave(&nbLoop168)
 	} else {
-		for i_1171 := range r_1170 {
-			r_1170[i_1171] = (math.Cos(tape_40[i_1171]))
+		for i_974 := 0; i_974 < tape_11; i_974++ {
+			e_976 := ((row_964[i_974] + (r_779[i_974] * row_774[i_974])) + (r_927[i_974] * r_908[i_974]))
+			e_977 := ((row_965[i_974] + (r_779[i_974] * row_776[i_974])) + (r_925[i_974] * r_908[i_974]))
+			e_978 := ((row_966[i_974] + (r_779[i_974] * row_778[i_974])) + (r_910[i_974] * r_908[i_974]))
+			row_971[i_974] = e_976
+			row_972[i_974] = e_977
+			row_973[i_974] = e_978
 		}
 	}
-	if tape_21 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if tape_43 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	r_1170 = r_1170[:len(r_1048)]
-	z_464 = z_464[:len(r_1048)]
-	if len(r_1048) >= 262144 {
-		loop_1185 := runtime.EnterLoop(&nbLoop285, runtime.Bind(r_1048, runtime.Bind(r_1170, runtime.Bind(z_464, runtime.End{}))), len(r_1048), 16384)
-		if loop_1185.For == nil {
-			loop_1185.For = func(lo_1182, hi int) {
-				r_1048 := loop_1185.C.H
-				r_1170 := loop_1185.C.T.H
-				z_464 := loop_1185.C.T.T.H
-				for i_1183 := lo_1182; i_1183 < hi; i_1183++ {
-					r_1048[i_1183] += (r_1170[i_1183] * z_464[i_1183])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_1048), 16384, loop_1185.For)
-		loop_1185.Leave(&nbLoop285)
-	} else {
-		for i_1179 := range r_1048 {
-			r_1048[i_1179] += (r_1170[i_1179] * z_464[i_1179])
-		}
-	}
-	if tape_21 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if tape_43 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	r_1170 = r_1170[:len(r_1058)]
-	z_561 = z_561[:len(r_1058)]
-	if len(r_1058) >= 262144 {
-		loop_1193 := runtime.EnterLoop(&nbLoop286, runtime.Bind(r_1058, runtime.Bind(r_1170, runtime.Bind(z_561, runtime.End{}))), len(r_1058), 16384)
-		if loop_1193.For == nil {
-			loop_1193.For = func(lo_1190, hi int) {
-				r_1058 := loop_1193.C.H
-				r_1170 := loop_1193.C.T.H
-				z_561 := loop_1193.C.T.T.H
-				for i_1191 := lo_1190; i_1191 < hi; i_1191++ {
-					r_1058[i_1191] += (r_1170[i_1191] * z_561[i_1191])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_1058), 16384, loop_1193.For)
-		loop_1193.Leave(&nbLoop286)
-	} else {
-		for i_1187 := range r_1058 {
-			r_1058[i_1187] += (r_1170[i_1187] * z_561[i_1187])
-		}
-	}
-	r_1194 := ar.F64w(tape_41)
-	tape_40 = tape_40[:len(r_1194)]
-	if len(r_1194) >= 262144 {
-		loop_1201 := runtime.EnterLoop(&nbLoop287, runtime.Bind(r_1194, runtime.Bind(tape_40, runtime.End{})), len(r_1194), 16384)
-		if loop_1201.For == nil {
-			loop_1201.For = func(lo_1198, hi int) {
-				r_1194 := loop_1201.C.H
-				tape_40 := loop_1201.C.T.H
-				for i_1199 := lo_1198; i_1199 < hi; i_1199++ {
-					r_1194[i_1199] = (-(math.Sin(tape_40[i_1199])))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_1194), 16384, loop_1201.For)
-		loop_1201.Leave(&nbLoop287)
-	} else {
-		for i_1195 := range r_1194 {
-			r_1194[i_1195] = (-(math.Sin(tape_40[i_1195])))
-		}
-	}
-	if tape_16 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_16}))
-	}
-	if tape_43 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	r_1194 = r_1194[:len(r_1048)]
-	z_463 = z_463[:len(r_1048)]
-	if len(r_1048) >= 262144 {
-		loop_1209 := runtime.EnterLoop(&nbLoop288, runtime.Bind(r_1048, runtime.Bind(r_1194, runtime.Bind(z_463, runtime.End{}))), len(r_1048), 16384)
-		if loop_1209.For == nil {
-			loop_1209.For = func(lo_1206, hi int) {
-				r_1048 := loop_1209.C.H
-				r_1194 := loop_1209.C.T.H
-				z_463 := loop_1209.C.T.T.H
-				for i_1207 := lo_1206; i_1207 < hi; i_1207++ {
-					r_1048[i_1207] += (r_1194[i_1207] * z_463[i_1207])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_1048), 16384, loop_1209.For)
-		loop_1209.Leave(&nbLoop288)
-	} else {
-		for i_1203 := range r_1048 {
-			r_1048[i_1203] += (r_1194[i_1203] * z_463[i_1203])
-		}
-	}
-	if tape_16 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_16}))
-	}
-	if tape_43 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	r_1194 = r_1194[:len(r_1058)]
-	z_560 = z_560[:len(r_1058)]
-	if len(r_1058) >= 262144 {
-		loop_1217 := runtime.EnterLoop(&nbLoop289, runtime.Bind(r_1058, runtime.Bind(r_1194, runtime.Bind(z_560, runtime.End{}))), len(r_1058), 16384)
-		if loop_1217.For == nil {
-			loop_1217.For = func(lo_1214, hi int) {
-				r_1058 := loop_1217.C.H
-				r_1194 := loop_1217.C.T.H
-				z_560 := loop_1217.C.T.T.H
-				for i_1215 := lo_1214; i_1215 < hi; i_1215++ {
-					r_1058[i_1215] += (r_1194[i_1215] * z_560[i_1215])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_1058), 16384, loop_1217.For)
-		loop_1217.Leave(&nbLoop289)
-	} else {
-		for i_1211 := range r_1058 {
-			r_1058[i_1211] += (r_1194[i_1211] * z_560[i_1211])
-		}
-	}
-	if tape_43 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_43}))
-	}
-	if tape_43 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_43}))
-	}
-	if int64(2) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), tape_45))
-	}
-	row_1221 := tape_44[int(int64(2))*tape_46 : (int(int64(2))+1)*tape_46]
-	r_1218 := ar.F64w(tape_41)
-	r_1219 := ar.F64w(tape_41)
-	r_1220 := ar.F64w(tape_41)
-	tape_40 = tape_40[:tape_41]
-	r_1218 = r_1218[:tape_41]
-	r_1048 = r_1048[:tape_41]
-	r_1219 = r_1219[:tape_41]
-	r_1058 = r_1058[:tape_41]
-	r_1220 = r_1220[:tape_41]
-	if tape_41 >= 262144 {
-		loop_1235 := runtime.EnterLoop(&nbLoop290, runtime.Bind(tape_40, runtime.Bind(r_1218, runtime.Bind(r_1048, runtime.Bind(r_1219, runtime.Bind(r_1058, runtime.Bind(r_1220, runtime.End{})))))), tape_41, 16384)
-		if loop_1235.For == nil {
-			loop_1235.For = func(lo_1229, hi int) {
-				tape_40 := loop_1235.C.H
-				r_1218 := loop_1235.C.T.H
-				r_1048 := loop_1235.C.T.T.H
-				r_1219 := loop_1235.C.T.T.T.H
-				r_1058 := loop_1235.C.T.T.T.T.H
-				r_1220 := loop_1235.C.T.T.T.T.T.H
-				for i_1230 := lo_1229; i_1230 < hi; i_1230++ {
-					e_1232 := (0.5 / tape_40[i_1230])
-					r_1218[i_1230] = e_1232
-					e_1233 := (e_1232 * r_1048[i_1230])
-					r_1219[i_1230] = e_1233
-					e_1234 := (e_1232 * r_1058[i_1230])
-					r_1220[i_1230] = e_1234
-				}
-			}
-		}
-		runtime.ParallelFor(tape_41, 16384, loop_1235.For)
-		loop_1235.Leave(&nbLoop290)
-	} else {
-		for i_1223 := 0; i_1223 < tape_41; i_1223++ {
-			e_1225 := (0.5 / tape_40[i_1223])
-			r_1218[i_1223] = e_1225
-			e_1226 := (e_1225 * r_1048[i_1223])
-			r_1219[i_1223] = e_1226
-			e_1227 := (e_1225 * r_1058[i_1223])
-			r_1220[i_1223] = e_1227
-		}
-	}
-	r_1222 := ar.F64w(tape_46)
-	row_1221 = row_1221[:tape_46]
-	r_1222 = r_1222[:tape_46]
-	if tape_46 >= 262144 {
-		loop_1244 := runtime.EnterLoop(&nbLoop291, runtime.Bind(row_1221, runtime.Bind(r_1222, runtime.End{})), tape_46, 16384)
-		if loop_1244.For == nil {
-			loop_1244.For = func(lo_1240, hi int) {
-				row_1221 := loop_1244.C.H
-				r_1222 := loop_1244.C.T.H
-				for i_1241 := lo_1240; i_1241 < hi; i_1241++ {
-					e_1243 := (2.0 * row_1221[i_1241])
-					r_1222[i_1241] = e_1243
-				}
-			}
-		}
-		runtime.ParallelFor(tape_46, 16384, loop_1244.For)
-		loop_1244.Leave(&nbLoop291)
-	} else {
-		for i_1236 := 0; i_1236 < tape_46; i_1236++ {
-			e_1238 := (2.0 * row_1221[i_1236])
-			r_1222[i_1236] = e_1238
-		}
-	}
-	if tape_41 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if int64(2) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_45))
-	}
-	row_1245 := z_1059[int64(2)*int64(tape_46) : (int64(2)+1)*int64(tape_46)]
-	r_1222 = r_1222[:len(row_1245)]
-	r_1219 = r_1219[:len(row_1245)]
-	if len(row_1245) >= 262144 {
-		loop_1252 := runtime.EnterLoop(&nbLoop292, runtime.Bind(row_1245, runtime.Bind(r_1222, runtime.Bind(r_1219, runtime.End{}))), len(row_1245), 16384)
-		if loop_1252.For == nil {
-			loop_1252.For = func(lo_1249, hi int) {
-				row_1245 := loop_1252.C.H
-				r_1222 := loop_1252.C.T.H
-				r_1219 := loop_1252.C.T.T.H
-				for i_1250 := lo_1249; i_1250 < hi; i_1250++ {
-					row_1245[i_1250] += (r_1222[i_1250] * r_1219[i_1250])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1245), 16384, loop_1252.For)
-		loop_1252.Leave(&nbLoop292)
-	} else {
-		for i_1246 := range row_1245 {
-			row_1245[i_1246] += (r_1222[i_1246] * r_1219[i_1246])
-		}
-	}
-	if tape_41 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if int64(2) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_45))
-	}
-	row_1253 := z_1061[int64(2)*int64(tape_46) : (int64(2)+1)*int64(tape_46)]
-	r_1222 = r_1222[:len(row_1253)]
-	r_1220 = r_1220[:len(row_1253)]
-	if len(row_1253) >= 262144 {
-		loop_1260 := runtime.EnterLoop(&nbLoop293, runtime.Bind(row_1253, runtime.Bind(r_1222, runtime.Bind(r_1220, runtime.End{}))), len(row_1253), 16384)
-		if loop_1260.For == nil {
-			loop_1260.For = func(lo_1257, hi int) {
-				row_1253 := loop_1260.C.H
-				r_1222 := loop_1260.C.T.H
-				r_1220 := loop_1260.C.T.T.H
-				for i_1258 := lo_1257; i_1258 < hi; i_1258++ {
-					row_1253[i_1258] += (r_1222[i_1258] * r_1220[i_1258])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1253), 16384, loop_1260.For)
-		loop_1260.Leave(&nbLoop293)
-	} else {
-		for i_1254 := range row_1253 {
-			row_1253[i_1254] += (r_1222[i_1254] * r_1220[i_1254])
-		}
-	}
-	if int64(1) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), tape_45))
-	}
-	row_1261 := tape_44[int(int64(1))*tape_46 : (int(int64(1))+1)*tape_46]
-	r_1262 := ar.F64w(tape_46)
-	row_1261 = row_1261[:len(r_1262)]
-	if len(r_1262) >= 262144 {
-		loop_1269 := runtime.EnterLoop(&nbLoop294, runtime.Bind(r_1262, runtime.Bind(row_1261, runtime.End{})), len(r_1262), 16384)
-		if loop_1269.For == nil {
-			loop_1269.For = func(lo_1266, hi int) {
-				r_1262 := loop_1269.C.H
-				row_1261 := loop_1269.C.T.H
-				for i_1267 := lo_1266; i_1267 < hi; i_1267++ {
-					r_1262[i_1267] = (2.0 * row_1261[i_1267])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_1262), 16384, loop_1269.For)
-		loop_1269.Leave(&nbLoop294)
-	} else {
-		for i_1263 := range r_1262 {
-			r_1262[i_1263] = (2.0 * row_1261[i_1263])
-		}
-	}
-	if tape_41 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if int64(1) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_45))
-	}
-	row_1270 := z_1059[int64(1)*int64(tape_46) : (int64(1)+1)*int64(tape_46)]
-	r_1262 = r_1262[:len(row_1270)]
-	r_1219 = r_1219[:len(row_1270)]
-	if len(row_1270) >= 262144 {
-		loop_1277 := runtime.EnterLoop(&nbLoop295, runtime.Bind(row_1270, runtime.Bind(r_1262, runtime.Bind(r_1219, runtime.End{}))), len(row_1270), 16384)
-		if loop_1277.For == nil {
-			loop_1277.For = func(lo_1274, hi int) {
-				row_1270 := loop_1277.C.H
-				r_1262 := loop_1277.C.T.H
-				r_1219 := loop_1277.C.T.T.H
-				for i_1275 := lo_1274; i_1275 < hi; i_1275++ {
-					row_1270[i_1275] += (r_1262[i_1275] * r_1219[i_1275])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1270), 16384, loop_1277.For)
-		loop_1277.Leave(&nbLoop295)
-	} else {
-		for i_1271 := range row_1270 {
-			row_1270[i_1271] += (r_1262[i_1271] * r_1219[i_1271])
-		}
-	}
-	if tape_41 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if int64(1) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_45))
-	}
-	row_1278 := z_1061[int64(1)*int64(tape_46) : (int64(1)+1)*int64(tape_46)]
-	r_1262 = r_1262[:len(row_1278)]
-	r_1220 = r_1220[:len(row_1278)]
-	if len(row_1278) >= 262144 {
-		loop_1285 := runtime.EnterLoop(&nbLoop296, runtime.Bind(row_1278, runtime.Bind(r_1262, runtime.Bind(r_1220, runtime.End{}))), len(row_1278), 16384)
-		if loop_1285.For == nil {
-			loop_1285.For = func(lo_1282, hi int) {
-				row_1278 := loop_1285.C.H
-				r_1262 := loop_1285.C.T.H
-				r_1220 := loop_1285.C.T.T.H
-				for i_1283 := lo_1282; i_1283 < hi; i_1283++ {
-					row_1278[i_1283] += (r_1262[i_1283] * r_1220[i_1283])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1278), 16384, loop_1285.For)
-		loop_1285.Leave(&nbLoop296)
-	} else {
-		for i_1279 := range row_1278 {
-			row_1278[i_1279] += (r_1262[i_1279] * r_1220[i_1279])
-		}
-	}
-	if int64(0) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), tape_45))
-	}
-	row_1286 := tape_44[int(int64(0))*tape_46 : (int(int64(0))+1)*tape_46]
-	r_1287 := ar.F64w(tape_46)
-	row_1286 = row_1286[:len(r_1287)]
-	if len(r_1287) >= 262144 {
-		loop_1294 := runtime.EnterLoop(&nbLoop297, runtime.Bind(r_1287, runtime.Bind(row_1286, runtime.End{})), len(r_1287), 16384)
-		if loop_1294.For == nil {
-			loop_1294.For = func(lo_1291, hi int) {
-				r_1287 := loop_1294.C.H
-				row_1286 := loop_1294.C.T.H
-				for i_1292 := lo_1291; i_1292 < hi; i_1292++ {
-					r_1287[i_1292] = (2.0 * row_1286[i_1292])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_1287), 16384, loop_1294.For)
-		loop_1294.Leave(&nbLoop297)
-	} else {
-		for i_1288 := range r_1287 {
-			r_1287[i_1288] = (2.0 * row_1286[i_1288])
-		}
-	}
-	if tape_41 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if int64(0) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_45))
-	}
-	row_1295 := z_1059[int64(0)*int64(tape_46) : (int64(0)+1)*int64(tape_46)]
-	r_1287 = r_1287[:len(row_1295)]
-	r_1219 = r_1219[:len(row_1295)]
-	if len(row_1295) >= 262144 {
-		loop_1302 := runtime.EnterLoop(&nbLoop298, runtime.Bind(row_1295, runtime.Bind(r_1287, runtime.Bind(r_1219, runtime.End{}))), len(row_1295), 16384)
-		if loop_1302.For == nil {
-			loop_1302.For = func(lo_1299, hi int) {
-				row_1295 := loop_1302.C.H
-				r_1287 := loop_1302.C.T.H
-				r_1219 := loop_1302.C.T.T.H
-				for i_1300 := lo_1299; i_1300 < hi; i_1300++ {
-					row_1295[i_1300] += (r_1287[i_1300] * r_1219[i_1300])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1295), 16384, loop_1302.For)
-		loop_1302.Leave(&nbLoop298)
-	} else {
-		for i_1296 := range row_1295 {
-			row_1295[i_1296] += (r_1287[i_1296] * r_1219[i_1296])
-		}
-	}
-	if tape_41 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if int64(0) >= int64(tape_45) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_45))
-	}
-	row_1303 := z_1061[int64(0)*int64(tape_46) : (int64(0)+1)*int64(tape_46)]
-	r_1287 = r_1287[:len(row_1303)]
-	r_1220 = r_1220[:len(row_1303)]
-	if len(row_1303) >= 262144 {
-		loop_1310 := runtime.EnterLoop(&nbLoop299, runtime.Bind(row_1303, runtime.Bind(r_1287, runtime.Bind(r_1220, runtime.End{}))), len(row_1303), 16384)
-		if loop_1310.For == nil {
-			loop_1310.For = func(lo_1307, hi int) {
-				row_1303 := loop_1310.C.H
-				r_1287 := loop_1310.C.T.H
-				r_1220 := loop_1310.C.T.T.H
-				for i_1308 := lo_1307; i_1308 < hi; i_1308++ {
-					row_1303[i_1308] += (r_1287[i_1308] * r_1220[i_1308])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_1303), 16384, loop_1310.For)
-		loop_1310.Leave(&nbLoop299)
-	} else {
-		for i_1304 := range row_1303 {
-			row_1303[i_1304] += (r_1287[i_1304] * r_1220[i_1304])
-		}
-	}
-	ar.Keep(mark_1311, &z_1059, &a_427, &z_1061, &a_440)
-	return z_1059, tape_45, tape_46, a_427, 3, tape_8, z_1061, tape_45, tape_46, a_440, 3, tape_8, nil
+	ar.Keep(mark_987, &a_947, &a_297, &a_970, &a_310)
+	return a_947, 3, tape_11, a_297, 3, tape_8, a_970, 3, tape_11, a_310, 3, tape_8, nil
 }
 
-// nbLoop300 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop300 runtime.LoopSite
+// nbLoop169 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop169 runtime.LoopSite
 
-// nbLoop301 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop301 runtime.LoopSite
+// nbLoop170 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop170 runtime.LoopSite
 
-// nbLoop302 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop302 runtime.LoopSite
+// nbLoop171 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop171 runtime.LoopSite
 
-// nbLoop303 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop303 runtime.LoopSite
+// nbLoop172 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop172 runtime.LoopSite
 
-// nbLoop304 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop304 runtime.LoopSite
+// nbLoop173 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop173 runtime.LoopSite
 
-// nbLoop305 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop305 runtime.LoopSite
+// nbLoop174 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop174 runtime.LoopSite
 
-// nbLoop306 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop306 runtime.LoopSite
+// nbLoop175 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop175 runtime.LoopSite
 
-// nbLoop307 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop307 runtime.LoopSite
+// nbLoop176 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop176 runtime.LoopSite
 
-// nbLoop308 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop308 runtime.LoopSite
+// nbLoop177 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop177 runtime.LoopSite
 
-// nbLoop309 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop309 runtime.LoopSite
+// nbLoop178 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop178 runtime.LoopSite
 
-// nbLoop310 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop310 runtime.LoopSite
+// nbLoop179 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop179 runtime.LoopSite
 
-// nbLoop311 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop311 runtime.LoopSite
+// nbLoop180 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop180 runtime.LoopSite
 
-// nbLoop312 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop312 runtime.LoopSite
+// nbLoop181 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop181 runtime.LoopSite
 
-// nbLoop313 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop313 runtime.LoopSite
+// nbLoop182 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop182 runtime.LoopSite
 
-// nbLoop314 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop314 runtime.LoopSite
+// nbLoop183 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop183 runtime.LoopSite
 
-// nbLoop315 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop315 runtime.LoopSite
+// nbLoop184 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop184 runtime.LoopSite
 
-// nbLoop316 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop316 runtime.LoopSite
+// nbLoop185 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop185 runtime.LoopSite
 
-// nbLoop317 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop317 runtime.LoopSite
+// nbLoop186 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop186 runtime.LoopSite
 
-// nbLoop318 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop318 runtime.LoopSite
+// nbLoop187 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop187 runtime.LoopSite
 
-// nbLoop319 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop319 runtime.LoopSite
+// nbLoop188 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop188 runtime.LoopSite
 
-// nbLoop320 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop320 runtime.LoopSite
+// nbLoop189 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop189 runtime.LoopSite
 
-// nbLoop321 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop321 runtime.LoopSite
-
-// nbLoop322 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop322 runtime.LoopSite
-
-// nbLoop323 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop323 runtime.LoopSite
-
-// nbLoop324 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop324 runtime.LoopSite
-
-// nbLoop325 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop325 runtime.LoopSite
-
-// nbLoop326 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop326 runtime.LoopSite
-
-// nbLoop327 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop327 runtime.LoopSite
+// nbLoop190 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop190 runtime.LoopSite
 
 // fn_residualssplit1110bwd10x2 is def residuals$split_1110$bwd_10$x2 (models.nab:142:5).
-func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int, ybar_97 []float64, ybar_98 int, ybar_99 int, ybar_100 []float64, ybar_101 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_532 := ar.Mark()
+func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int, ybar_97 []float64, ybar_98 int, ybar_99 int, ybar_100 []float64, ybar_101 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_506 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -22111,9 +19021,9 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_78 = tape_78[:tape_79*tape_80]
 	tape_81 = tape_81[:tape_82]
 	tape_83 = tape_83[:tape_84]
-	tape_85 = tape_85[:tape_86*tape_87]
-	tape_88 = tape_88[:tape_89]
-	tape_90 = tape_90[:tape_91]
+	tape_85 = tape_85[:tape_86]
+	tape_87 = tape_87[:tape_88]
+	tape_89 = tape_89[:tape_90*tape_91]
 	ybar_92 = ybar_92[:ybar_93*ybar_94]
 	ybar_97 = ybar_97[:ybar_98*ybar_99]
 	if int64(2) >= int64(tape_36) {
@@ -22187,7 +19097,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_131 = row_131[:tape_7]
 	row_132 = row_132[:tape_7]
 	if tape_7 >= 262144 {
-		loop_143 := runtime.EnterLoop(&nbLoop300, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
+		loop_143 := runtime.EnterLoop(&nbLoop169, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
 		if loop_143.For == nil {
 			loop_143.For = func(lo_138, hi int) {
 				tape_6 := loop_143.C.H
@@ -22204,7 +19114,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_143.For)
-		loop_143.Leave(&nbLoop300)
+		loop_143.Leave(&nbLoop169)
 	} else {
 		for i_133 := 0; i_133 < tape_7; i_133++ {
 			e_135 := (tape_6[i_133] * row_126[i_133])
@@ -22272,7 +19182,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_170 = row_170[:tape_7]
 	row_171 = row_171[:tape_7]
 	if tape_7 >= 262144 {
-		loop_182 := runtime.EnterLoop(&nbLoop301, runtime.Bind(tape_6, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.End{}))))), tape_7, 16384)
+		loop_182 := runtime.EnterLoop(&nbLoop170, runtime.Bind(tape_6, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.End{}))))), tape_7, 16384)
 		if loop_182.For == nil {
 			loop_182.For = func(lo_177, hi int) {
 				tape_6 := loop_182.C.H
@@ -22289,7 +19199,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_182.For)
-		loop_182.Leave(&nbLoop301)
+		loop_182.Leave(&nbLoop170)
 	} else {
 		for i_172 := 0; i_172 < tape_7; i_172++ {
 			e_174 := (tape_6[i_172] * row_165[i_172])
@@ -22310,7 +19220,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	var rev_192 []float64
 	var rev_193 int
 	rev_186, rev_187, rev_188, rev_189, rev_190, rev_191, rev_192, rev_193 = z_183, tape_18, tape_19, z_184, tape_21, tape_22, z_185, tape_24
-	scratch_533 := ar.F64w(tape_24)
+	scratch_507 := ar.F64w(tape_24)
 	for i_215 := int64(0); i_215 < int64(2); i_215++ {
 		if i_215 < 0 || i_215 >= int64(2) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_215, 2))
@@ -22330,7 +19240,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_221 := scratch_533[:tape_24:tape_24]
+		r_221 := scratch_507[:tape_24:tape_24]
 		tape_23 = tape_23[:len(r_221)]
 		row_217 = row_217[:len(r_221)]
 		for i_222 := range r_221 {
@@ -22404,7 +19314,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	var rev_246 []float64
 	var rev_247 int
 	rev_240, rev_241, rev_242, rev_243, rev_244, rev_245, rev_246, rev_247 = z_237, tape_18, tape_19, z_238, tape_21, tape_22, z_239, tape_24
-	scratch_534 := ar.F64w(tape_24)
+	scratch_508 := ar.F64w(tape_24)
 	for i_269 := int64(0); i_269 < int64(2); i_269++ {
 		if i_269 < 0 || i_269 >= int64(2) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_269, 2))
@@ -22424,7 +19334,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_275 := scratch_534[:tape_24:tape_24]
+		r_275 := scratch_508[:tape_24:tape_24]
 		tape_23 = tape_23[:len(r_275)]
 		row_271 = row_271[:len(r_275)]
 		for i_276 := range r_275 {
@@ -22511,7 +19421,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_31 = tape_31[:len(row_294)]
 	z_185 = z_185[:len(row_294)]
 	if len(row_294) >= 262144 {
-		loop_301 := runtime.EnterLoop(&nbLoop302, runtime.Bind(row_294, runtime.Bind(tape_31, runtime.Bind(z_185, runtime.End{}))), len(row_294), 16384)
+		loop_301 := runtime.EnterLoop(&nbLoop171, runtime.Bind(row_294, runtime.Bind(tape_31, runtime.Bind(z_185, runtime.End{}))), len(row_294), 16384)
 		if loop_301.For == nil {
 			loop_301.For = func(lo_298, hi int) {
 				row_294 := loop_301.C.H
@@ -22523,7 +19433,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_294), 16384, loop_301.For)
-		loop_301.Leave(&nbLoop302)
+		loop_301.Leave(&nbLoop171)
 	} else {
 		for i_295 := range row_294 {
 			row_294[i_295] += (tape_31[i_295] * z_185[i_295])
@@ -22542,7 +19452,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_31 = tape_31[:len(row_302)]
 	z_239 = z_239[:len(row_302)]
 	if len(row_302) >= 262144 {
-		loop_309 := runtime.EnterLoop(&nbLoop303, runtime.Bind(row_302, runtime.Bind(tape_31, runtime.Bind(z_239, runtime.End{}))), len(row_302), 16384)
+		loop_309 := runtime.EnterLoop(&nbLoop172, runtime.Bind(row_302, runtime.Bind(tape_31, runtime.Bind(z_239, runtime.End{}))), len(row_302), 16384)
 		if loop_309.For == nil {
 			loop_309.For = func(lo_306, hi int) {
 				row_302 := loop_309.C.H
@@ -22554,7 +19464,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_302), 16384, loop_309.For)
-		loop_309.Leave(&nbLoop303)
+		loop_309.Leave(&nbLoop172)
 	} else {
 		for i_303 := range row_302 {
 			row_302[i_303] += (tape_31[i_303] * z_239[i_303])
@@ -22569,7 +19479,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	z_239 = z_239[:tape_34]
 	r_293 = r_293[:tape_34]
 	if tape_34 >= 262144 {
-		loop_322 := runtime.EnterLoop(&nbLoop304, runtime.Bind(tape_33, runtime.Bind(row_104, runtime.Bind(z_185, runtime.Bind(r_292, runtime.Bind(z_239, runtime.Bind(r_293, runtime.End{})))))), tape_34, 16384)
+		loop_322 := runtime.EnterLoop(&nbLoop173, runtime.Bind(tape_33, runtime.Bind(row_104, runtime.Bind(z_185, runtime.Bind(r_292, runtime.Bind(z_239, runtime.Bind(r_293, runtime.End{})))))), tape_34, 16384)
 		if loop_322.For == nil {
 			loop_322.For = func(lo_316, hi int) {
 				tape_33 := loop_322.C.H
@@ -22588,7 +19498,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_34, 16384, loop_322.For)
-		loop_322.Leave(&nbLoop304)
+		loop_322.Leave(&nbLoop173)
 	} else {
 		for i_310 := 0; i_310 < tape_34; i_310++ {
 			e_312 := (2.0 * tape_33[i_310])
@@ -22607,7 +19517,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_103 = row_103[:len(r_292)]
 	z_185 = z_185[:len(r_292)]
 	if len(r_292) >= 262144 {
-		loop_330 := runtime.EnterLoop(&nbLoop305, runtime.Bind(r_292, runtime.Bind(row_103, runtime.Bind(z_185, runtime.End{}))), len(r_292), 16384)
+		loop_330 := runtime.EnterLoop(&nbLoop174, runtime.Bind(r_292, runtime.Bind(row_103, runtime.Bind(z_185, runtime.End{}))), len(r_292), 16384)
 		if loop_330.For == nil {
 			loop_330.For = func(lo_327, hi int) {
 				r_292 := loop_330.C.H
@@ -22619,7 +19529,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_292), 16384, loop_330.For)
-		loop_330.Leave(&nbLoop305)
+		loop_330.Leave(&nbLoop174)
 	} else {
 		for i_324 := range r_292 {
 			r_292[i_324] += (row_103[i_324] * z_185[i_324])
@@ -22634,7 +19544,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_103 = row_103[:len(r_293)]
 	z_239 = z_239[:len(r_293)]
 	if len(r_293) >= 262144 {
-		loop_338 := runtime.EnterLoop(&nbLoop306, runtime.Bind(r_293, runtime.Bind(row_103, runtime.Bind(z_239, runtime.End{}))), len(r_293), 16384)
+		loop_338 := runtime.EnterLoop(&nbLoop175, runtime.Bind(r_293, runtime.Bind(row_103, runtime.Bind(z_239, runtime.End{}))), len(r_293), 16384)
 		if loop_338.For == nil {
 			loop_338.For = func(lo_335, hi int) {
 				r_293 := loop_338.C.H
@@ -22646,7 +19556,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_293), 16384, loop_338.For)
-		loop_338.Leave(&nbLoop306)
+		loop_338.Leave(&nbLoop175)
 	} else {
 		for i_332 := range r_293 {
 			r_293[i_332] += (row_103[i_332] * z_239[i_332])
@@ -22665,7 +19575,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_33 = tape_33[:len(row_339)]
 	z_185 = z_185[:len(row_339)]
 	if len(row_339) >= 262144 {
-		loop_346 := runtime.EnterLoop(&nbLoop307, runtime.Bind(row_339, runtime.Bind(tape_33, runtime.Bind(z_185, runtime.End{}))), len(row_339), 16384)
+		loop_346 := runtime.EnterLoop(&nbLoop176, runtime.Bind(row_339, runtime.Bind(tape_33, runtime.Bind(z_185, runtime.End{}))), len(row_339), 16384)
 		if loop_346.For == nil {
 			loop_346.For = func(lo_343, hi int) {
 				row_339 := loop_346.C.H
@@ -22677,7 +19587,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_339), 16384, loop_346.For)
-		loop_346.Leave(&nbLoop307)
+		loop_346.Leave(&nbLoop176)
 	} else {
 		for i_340 := range row_339 {
 			row_339[i_340] += (tape_33[i_340] * z_185[i_340])
@@ -22696,7 +19606,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_33 = tape_33[:len(row_347)]
 	z_239 = z_239[:len(row_347)]
 	if len(row_347) >= 262144 {
-		loop_354 := runtime.EnterLoop(&nbLoop308, runtime.Bind(row_347, runtime.Bind(tape_33, runtime.Bind(z_239, runtime.End{}))), len(row_347), 16384)
+		loop_354 := runtime.EnterLoop(&nbLoop177, runtime.Bind(row_347, runtime.Bind(tape_33, runtime.Bind(z_239, runtime.End{}))), len(row_347), 16384)
 		if loop_354.For == nil {
 			loop_354.For = func(lo_351, hi int) {
 				row_347 := loop_354.C.H
@@ -22708,7 +19618,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_347), 16384, loop_354.For)
-		loop_354.Leave(&nbLoop308)
+		loop_354.Leave(&nbLoop177)
 	} else {
 		for i_348 := range row_347 {
 			row_347[i_348] += (tape_33[i_348] * z_239[i_348])
@@ -22721,7 +19631,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_356 := ar.F64w(tape_22)
 	row_355 = row_355[:len(r_356)]
 	if len(r_356) >= 262144 {
-		loop_363 := runtime.EnterLoop(&nbLoop309, runtime.Bind(r_356, runtime.Bind(row_355, runtime.End{})), len(r_356), 16384)
+		loop_363 := runtime.EnterLoop(&nbLoop178, runtime.Bind(r_356, runtime.Bind(row_355, runtime.End{})), len(r_356), 16384)
 		if loop_363.For == nil {
 			loop_363.For = func(lo_360, hi int) {
 				r_356 := loop_363.C.H
@@ -22732,7 +19642,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_356), 16384, loop_363.For)
-		loop_363.Leave(&nbLoop309)
+		loop_363.Leave(&nbLoop178)
 	} else {
 		for i_357 := range r_356 {
 			r_356[i_357] = (2.0 * row_355[i_357])
@@ -22748,7 +19658,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_356 = r_356[:len(row_364)]
 	r_292 = r_292[:len(row_364)]
 	if len(row_364) >= 262144 {
-		loop_371 := runtime.EnterLoop(&nbLoop310, runtime.Bind(row_364, runtime.Bind(r_356, runtime.Bind(r_292, runtime.End{}))), len(row_364), 16384)
+		loop_371 := runtime.EnterLoop(&nbLoop179, runtime.Bind(row_364, runtime.Bind(r_356, runtime.Bind(r_292, runtime.End{}))), len(row_364), 16384)
 		if loop_371.For == nil {
 			loop_371.For = func(lo_368, hi int) {
 				row_364 := loop_371.C.H
@@ -22760,7 +19670,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_364), 16384, loop_371.For)
-		loop_371.Leave(&nbLoop310)
+		loop_371.Leave(&nbLoop179)
 	} else {
 		for i_365 := range row_364 {
 			row_364[i_365] += (r_356[i_365] * r_292[i_365])
@@ -22776,7 +19686,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_356 = r_356[:len(row_372)]
 	r_293 = r_293[:len(row_372)]
 	if len(row_372) >= 262144 {
-		loop_379 := runtime.EnterLoop(&nbLoop311, runtime.Bind(row_372, runtime.Bind(r_356, runtime.Bind(r_293, runtime.End{}))), len(row_372), 16384)
+		loop_379 := runtime.EnterLoop(&nbLoop180, runtime.Bind(row_372, runtime.Bind(r_356, runtime.Bind(r_293, runtime.End{}))), len(row_372), 16384)
 		if loop_379.For == nil {
 			loop_379.For = func(lo_376, hi int) {
 				row_372 := loop_379.C.H
@@ -22788,7 +19698,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_372), 16384, loop_379.For)
-		loop_379.Leave(&nbLoop311)
+		loop_379.Leave(&nbLoop180)
 	} else {
 		for i_373 := range row_372 {
 			row_372[i_373] += (r_356[i_373] * r_293[i_373])
@@ -22801,7 +19711,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_381 := ar.F64w(tape_22)
 	row_380 = row_380[:len(r_381)]
 	if len(r_381) >= 262144 {
-		loop_388 := runtime.EnterLoop(&nbLoop312, runtime.Bind(r_381, runtime.Bind(row_380, runtime.End{})), len(r_381), 16384)
+		loop_388 := runtime.EnterLoop(&nbLoop181, runtime.Bind(r_381, runtime.Bind(row_380, runtime.End{})), len(r_381), 16384)
 		if loop_388.For == nil {
 			loop_388.For = func(lo_385, hi int) {
 				r_381 := loop_388.C.H
@@ -22812,7 +19722,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_381), 16384, loop_388.For)
-		loop_388.Leave(&nbLoop312)
+		loop_388.Leave(&nbLoop181)
 	} else {
 		for i_382 := range r_381 {
 			r_381[i_382] = (2.0 * row_380[i_382])
@@ -22828,7 +19738,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_381 = r_381[:len(row_389)]
 	r_292 = r_292[:len(row_389)]
 	if len(row_389) >= 262144 {
-		loop_396 := runtime.EnterLoop(&nbLoop313, runtime.Bind(row_389, runtime.Bind(r_381, runtime.Bind(r_292, runtime.End{}))), len(row_389), 16384)
+		loop_396 := runtime.EnterLoop(&nbLoop182, runtime.Bind(row_389, runtime.Bind(r_381, runtime.Bind(r_292, runtime.End{}))), len(row_389), 16384)
 		if loop_396.For == nil {
 			loop_396.For = func(lo_393, hi int) {
 				row_389 := loop_396.C.H
@@ -22840,7 +19750,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_389), 16384, loop_396.For)
-		loop_396.Leave(&nbLoop313)
+		loop_396.Leave(&nbLoop182)
 	} else {
 		for i_390 := range row_389 {
 			row_389[i_390] += (r_381[i_390] * r_292[i_390])
@@ -22856,7 +19766,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_381 = r_381[:len(row_397)]
 	r_293 = r_293[:len(row_397)]
 	if len(row_397) >= 262144 {
-		loop_404 := runtime.EnterLoop(&nbLoop314, runtime.Bind(row_397, runtime.Bind(r_381, runtime.Bind(r_293, runtime.End{}))), len(row_397), 16384)
+		loop_404 := runtime.EnterLoop(&nbLoop183, runtime.Bind(row_397, runtime.Bind(r_381, runtime.Bind(r_293, runtime.End{}))), len(row_397), 16384)
 		if loop_404.For == nil {
 			loop_404.For = func(lo_401, hi int) {
 				row_397 := loop_404.C.H
@@ -22868,7 +19778,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_397), 16384, loop_404.For)
-		loop_404.Leave(&nbLoop314)
+		loop_404.Leave(&nbLoop183)
 	} else {
 		for i_398 := range row_397 {
 			row_397[i_398] += (r_381[i_398] * r_293[i_398])
@@ -22893,7 +19803,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_409 := ar.F64w(tape_37)
 	row_102 = row_102[:len(r_409)]
 	if len(r_409) >= 262144 {
-		loop_416 := runtime.EnterLoop(&nbLoop315, runtime.Bind(r_409, runtime.Bind(row_102, runtime.End{})), len(r_409), 16384)
+		loop_416 := runtime.EnterLoop(&nbLoop184, runtime.Bind(r_409, runtime.Bind(row_102, runtime.End{})), len(r_409), 16384)
 		if loop_416.For == nil {
 			loop_416.For = func(lo_413, hi int) {
 				r_409 := loop_416.C.H
@@ -22904,7 +19814,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_409), 16384, loop_416.For)
-		loop_416.Leave(&nbLoop315)
+		loop_416.Leave(&nbLoop184)
 	} else {
 		for i_410 := range r_409 {
 			r_409[i_410] = (1.0 / row_102[i_410])
@@ -22917,7 +19827,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_38 = tape_38[:len(r_417)]
 	row_102 = row_102[:len(r_417)]
 	if len(r_417) >= 262144 {
-		loop_424 := runtime.EnterLoop(&nbLoop316, runtime.Bind(r_417, runtime.Bind(tape_38, runtime.Bind(row_102, runtime.End{}))), len(r_417), 16384)
+		loop_424 := runtime.EnterLoop(&nbLoop185, runtime.Bind(r_417, runtime.Bind(tape_38, runtime.Bind(row_102, runtime.End{}))), len(r_417), 16384)
 		if loop_424.For == nil {
 			loop_424.For = func(lo_421, hi int) {
 				r_417 := loop_424.C.H
@@ -22929,362 +19839,262 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_417), 16384, loop_424.For)
-		loop_424.Leave(&nbLoop316)
+		loop_424.Leave(&nbLoop185)
 	} else {
 		for i_418 := range r_417 {
 			r_417[i_418] = (-(tape_38[i_418] / row_102[i_418]))
 		}
 	}
-	z_425 := ar.F64(len(tape_35))
-	if tape_22 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if int64(2) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_36))
-	}
-	if tape_37 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_39})+" differ")
-	}
-	row_426 := z_425[int64(2)*int64(tape_37) : (int64(2)+1)*int64(tape_37)]
-	r_417 = r_417[:len(row_426)]
-	row_407 = row_407[:len(row_426)]
-	if len(row_426) >= 262144 {
-		loop_433 := runtime.EnterLoop(&nbLoop317, runtime.Bind(row_426, runtime.Bind(r_417, runtime.Bind(row_407, runtime.End{}))), len(row_426), 16384)
-		if loop_433.For == nil {
-			loop_433.For = func(lo_430, hi int) {
-				row_426 := loop_433.C.H
-				r_417 := loop_433.C.T.H
-				row_407 := loop_433.C.T.T.H
-				for i_431 := lo_430; i_431 < hi; i_431++ {
-					row_426[i_431] += (r_417[i_431] * row_407[i_431])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_426), 16384, loop_433.For)
-		loop_433.Leave(&nbLoop317)
-	} else {
-		for i_427 := range row_426 {
-			row_426[i_427] += (r_417[i_427] * row_407[i_427])
-		}
-	}
-	z_434 := ar.F64(len(tape_35))
-	if tape_22 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if int64(2) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_36))
-	}
-	if tape_37 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_39})+" differ")
-	}
-	row_435 := z_434[int64(2)*int64(tape_37) : (int64(2)+1)*int64(tape_37)]
-	r_417 = r_417[:len(row_435)]
-	row_408 = row_408[:len(row_435)]
-	if len(row_435) >= 262144 {
-		loop_442 := runtime.EnterLoop(&nbLoop318, runtime.Bind(row_435, runtime.Bind(r_417, runtime.Bind(row_408, runtime.End{}))), len(row_435), 16384)
-		if loop_442.For == nil {
-			loop_442.For = func(lo_439, hi int) {
-				row_435 := loop_442.C.H
-				r_417 := loop_442.C.T.H
-				row_408 := loop_442.C.T.T.H
-				for i_440 := lo_439; i_440 < hi; i_440++ {
-					row_435[i_440] += (r_417[i_440] * row_408[i_440])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_435), 16384, loop_442.For)
-		loop_442.Leave(&nbLoop318)
-	} else {
-		for i_436 := range row_435 {
-			row_435[i_436] += (r_417[i_436] * row_408[i_436])
-		}
-	}
-	if tape_22 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if int64(1) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_36))
-	}
-	row_443 := z_425[int64(1)*int64(tape_37) : (int64(1)+1)*int64(tape_37)]
-	r_409 = r_409[:len(row_443)]
-	row_407 = row_407[:len(row_443)]
-	if len(row_443) >= 262144 {
-		loop_450 := runtime.EnterLoop(&nbLoop319, runtime.Bind(row_443, runtime.Bind(r_409, runtime.Bind(row_407, runtime.End{}))), len(row_443), 16384)
-		if loop_450.For == nil {
-			loop_450.For = func(lo_447, hi int) {
-				row_443 := loop_450.C.H
-				r_409 := loop_450.C.T.H
-				row_407 := loop_450.C.T.T.H
-				for i_448 := lo_447; i_448 < hi; i_448++ {
-					row_443[i_448] += (r_409[i_448] * row_407[i_448])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_443), 16384, loop_450.For)
-		loop_450.Leave(&nbLoop319)
-	} else {
-		for i_444 := range row_443 {
-			row_443[i_444] += (r_409[i_444] * row_407[i_444])
-		}
-	}
-	if tape_22 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if int64(1) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_36))
-	}
-	row_451 := z_434[int64(1)*int64(tape_37) : (int64(1)+1)*int64(tape_37)]
-	r_409 = r_409[:len(row_451)]
-	row_408 = row_408[:len(row_451)]
-	if len(row_451) >= 262144 {
-		loop_458 := runtime.EnterLoop(&nbLoop320, runtime.Bind(row_451, runtime.Bind(r_409, runtime.Bind(row_408, runtime.End{}))), len(row_451), 16384)
-		if loop_458.For == nil {
-			loop_458.For = func(lo_455, hi int) {
-				row_451 := loop_458.C.H
-				r_409 := loop_458.C.T.H
-				row_408 := loop_458.C.T.T.H
-				for i_456 := lo_455; i_456 < hi; i_456++ {
-					row_451[i_456] += (r_409[i_456] * row_408[i_456])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_451), 16384, loop_458.For)
-		loop_458.Leave(&nbLoop320)
-	} else {
-		for i_452 := range row_451 {
-			row_451[i_452] += (r_409[i_452] * row_408[i_452])
-		}
-	}
 	if tape_37 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_37}))
 	}
-	r_459 := ar.F64w(tape_41)
-	tape_40 = tape_40[:len(r_459)]
-	row_102 = row_102[:len(r_459)]
-	if len(r_459) >= 262144 {
-		loop_466 := runtime.EnterLoop(&nbLoop321, runtime.Bind(r_459, runtime.Bind(tape_40, runtime.Bind(row_102, runtime.End{}))), len(r_459), 16384)
-		if loop_466.For == nil {
-			loop_466.For = func(lo_463, hi int) {
-				r_459 := loop_466.C.H
-				tape_40 := loop_466.C.T.H
-				row_102 := loop_466.C.T.T.H
-				for i_464 := lo_463; i_464 < hi; i_464++ {
-					r_459[i_464] = (-(tape_40[i_464] / row_102[i_464]))
+	r_425 := ar.F64w(tape_41)
+	tape_40 = tape_40[:len(r_425)]
+	row_102 = row_102[:len(r_425)]
+	if len(r_425) >= 262144 {
+		loop_432 := runtime.EnterLoop(&nbLoop186, runtime.Bind(r_425, runtime.Bind(tape_40, runtime.Bind(row_102, runtime.End{}))), len(r_425), 16384)
+		if loop_432.For == nil {
+			loop_432.For = func(lo_429, hi int) {
+				r_425 := loop_432.C.H
+				tape_40 := loop_432.C.T.H
+				row_102 := loop_432.C.T.T.H
+				for i_430 := lo_429; i_430 < hi; i_430++ {
+					r_425[i_430] = (-(tape_40[i_430] / row_102[i_430]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_459), 16384, loop_466.For)
-		loop_466.Leave(&nbLoop321)
+		runtime.ParallelFor(len(r_425), 16384, loop_432.For)
+		loop_432.Leave(&nbLoop186)
 	} else {
-		for i_460 := range r_459 {
-			r_459[i_460] = (-(tape_40[i_460] / row_102[i_460]))
-		}
-	}
-	if tape_22 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if int64(2) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_36))
-	}
-	if tape_37 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	row_467 := z_425[int64(2)*int64(tape_37) : (int64(2)+1)*int64(tape_37)]
-	r_459 = r_459[:len(row_467)]
-	row_405 = row_405[:len(row_467)]
-	if len(row_467) >= 262144 {
-		loop_474 := runtime.EnterLoop(&nbLoop322, runtime.Bind(row_467, runtime.Bind(r_459, runtime.Bind(row_405, runtime.End{}))), len(row_467), 16384)
-		if loop_474.For == nil {
-			loop_474.For = func(lo_471, hi int) {
-				row_467 := loop_474.C.H
-				r_459 := loop_474.C.T.H
-				row_405 := loop_474.C.T.T.H
-				for i_472 := lo_471; i_472 < hi; i_472++ {
-					row_467[i_472] += (r_459[i_472] * row_405[i_472])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_467), 16384, loop_474.For)
-		loop_474.Leave(&nbLoop322)
-	} else {
-		for i_468 := range row_467 {
-			row_467[i_468] += (r_459[i_468] * row_405[i_468])
-		}
-	}
-	if tape_22 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if int64(2) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_36))
-	}
-	if tape_37 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	row_475 := z_434[int64(2)*int64(tape_37) : (int64(2)+1)*int64(tape_37)]
-	r_459 = r_459[:len(row_475)]
-	row_406 = row_406[:len(row_475)]
-	if len(row_475) >= 262144 {
-		loop_482 := runtime.EnterLoop(&nbLoop323, runtime.Bind(row_475, runtime.Bind(r_459, runtime.Bind(row_406, runtime.End{}))), len(row_475), 16384)
-		if loop_482.For == nil {
-			loop_482.For = func(lo_479, hi int) {
-				row_475 := loop_482.C.H
-				r_459 := loop_482.C.T.H
-				row_406 := loop_482.C.T.T.H
-				for i_480 := lo_479; i_480 < hi; i_480++ {
-					row_475[i_480] += (r_459[i_480] * row_406[i_480])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_475), 16384, loop_482.For)
-		loop_482.Leave(&nbLoop323)
-	} else {
-		for i_476 := range row_475 {
-			row_475[i_476] += (r_459[i_476] * row_406[i_476])
+		for i_426 := range r_425 {
+			r_425[i_426] = (-(tape_40[i_426] / row_102[i_426]))
 		}
 	}
 	if tape_22 != tape_37 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
 	}
-	if int64(0) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_36))
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
 	}
-	row_483 := z_425[int64(0)*int64(tape_37) : (int64(0)+1)*int64(tape_37)]
-	r_409 = r_409[:len(row_483)]
-	row_405 = row_405[:len(row_483)]
-	if len(row_483) >= 262144 {
-		loop_490 := runtime.EnterLoop(&nbLoop324, runtime.Bind(row_483, runtime.Bind(r_409, runtime.Bind(row_405, runtime.End{}))), len(row_483), 16384)
-		if loop_490.For == nil {
-			loop_490.For = func(lo_487, hi int) {
-				row_483 := loop_490.C.H
-				r_409 := loop_490.C.T.H
-				row_405 := loop_490.C.T.T.H
-				for i_488 := lo_487; i_488 < hi; i_488++ {
-					row_483[i_488] += (r_409[i_488] * row_405[i_488])
+	if tape_22 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_41 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_39 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
+	}
+	rs_433 := tape_37
+	tot_434, err_435 := runtime.MulSize(3, rs_433)
+	if err_435 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_435)
+	}
+	a_436 := ar.F64w(tot_434)
+	row_437 := a_436[0*rs_433 : 1*rs_433]
+	row_438 := a_436[1*rs_433 : 2*rs_433]
+	row_439 := a_436[2*rs_433 : 3*rs_433]
+	r_409 = r_409[:tape_37]
+	row_405 = row_405[:tape_37]
+	row_407 = row_407[:tape_37]
+	r_417 = r_417[:tape_37]
+	r_425 = r_425[:tape_37]
+	row_437 = row_437[:tape_37]
+	row_438 = row_438[:tape_37]
+	row_439 = row_439[:tape_37]
+	if tape_37 >= 262144 {
+		loop_452 := runtime.EnterLoop(&nbLoop187, runtime.Bind(r_409, runtime.Bind(row_405, runtime.Bind(row_407, runtime.Bind(r_417, runtime.Bind(r_425, runtime.Bind(row_437, runtime.Bind(row_438, runtime.Bind(row_439, runtime.End{})))))))), tape_37, 16384)
+		if loop_452.For == nil {
+			loop_452.For = func(lo_446, hi int) {
+				r_409 := loop_452.C.H
+				row_405 := loop_452.C.T.H
+				row_407 := loop_452.C.T.T.H
+				r_417 := loop_452.C.T.T.T.H
+				r_425 := loop_452.C.T.T.T.T.H
+				row_437 := loop_452.C.T.T.T.T.T.H
+				row_438 := loop_452.C.T.T.T.T.T.T.H
+				row_439 := loop_452.C.T.T.T.T.T.T.T.H
+				for i_447 := lo_446; i_447 < hi; i_447++ {
+					e_449 := (r_409[i_447] * row_405[i_447])
+					e_450 := (r_409[i_447] * row_407[i_447])
+					e_451 := ((r_417[i_447] * row_407[i_447]) + (r_425[i_447] * row_405[i_447]))
+					row_437[i_447] = e_449
+					row_438[i_447] = e_450
+					row_439[i_447] = e_451
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_483), 16384, loop_490.For)
-		loop_490.Leave(&nbLoop324)
+		runtime.ParallelFor(tape_37, 16384, loop_452.For)
+		loop_452.Leave(&nbLoop187)
 	} else {
-		for i_484 := range row_483 {
-			row_483[i_484] += (r_409[i_484] * row_405[i_484])
+		for i_440 := 0; i_440 < tape_37; i_440++ {
+			e_442 := (r_409[i_440] * row_405[i_440])
+			e_443 := (r_409[i_440] * row_407[i_440])
+			e_444 := ((r_417[i_440] * row_407[i_440]) + (r_425[i_440] * row_405[i_440]))
+			row_437[i_440] = e_442
+			row_438[i_440] = e_443
+			row_439[i_440] = e_444
 		}
 	}
 	if tape_22 != tape_37 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
 	}
-	if int64(0) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_36))
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
 	}
-	row_491 := z_434[int64(0)*int64(tape_37) : (int64(0)+1)*int64(tape_37)]
-	r_409 = r_409[:len(row_491)]
-	row_406 = row_406[:len(row_491)]
-	if len(row_491) >= 262144 {
-		loop_498 := runtime.EnterLoop(&nbLoop325, runtime.Bind(row_491, runtime.Bind(r_409, runtime.Bind(row_406, runtime.End{}))), len(row_491), 16384)
-		if loop_498.For == nil {
-			loop_498.For = func(lo_495, hi int) {
-				row_491 := loop_498.C.H
-				r_409 := loop_498.C.T.H
-				row_406 := loop_498.C.T.T.H
-				for i_496 := lo_495; i_496 < hi; i_496++ {
-					row_491[i_496] += (r_409[i_496] * row_406[i_496])
+	if tape_22 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_41 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_39 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
+	}
+	rs_453 := tape_37
+	tot_454, err_455 := runtime.MulSize(3, rs_453)
+	if err_455 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_455)
+	}
+	a_456 := ar.F64w(tot_454)
+	row_457 := a_456[0*rs_453 : 1*rs_453]
+	row_458 := a_456[1*rs_453 : 2*rs_453]
+	row_459 := a_456[2*rs_453 : 3*rs_453]
+	r_409 = r_409[:tape_37]
+	row_406 = row_406[:tape_37]
+	row_408 = row_408[:tape_37]
+	r_417 = r_417[:tape_37]
+	r_425 = r_425[:tape_37]
+	row_457 = row_457[:tape_37]
+	row_458 = row_458[:tape_37]
+	row_459 = row_459[:tape_37]
+	if tape_37 >= 262144 {
+		loop_472 := runtime.EnterLoop(&nbLoop188, runtime.Bind(r_409, runtime.Bind(row_406, runtime.Bind(row_408, runtime.Bind(r_417, runtime.Bind(r_425, runtime.Bind(row_457, runtime.Bind(row_458, runtime.Bind(row_459, runtime.End{})))))))), tape_37, 16384)
+		if loop_472.For == nil {
+			loop_472.For = func(lo_466, hi int) {
+				r_409 := loop_472.C.H
+				row_406 := loop_472.C.T.H
+				row_408 := loop_472.C.T.T.H
+				r_417 := loop_472.C.T.T.T.H
+				r_425 := loop_472.C.T.T.T.T.H
+				row_457 := loop_472.C.T.T.T.T.T.H
+				row_458 := loop_472.C.T.T.T.T.T.T.H
+				row_459 := loop_472.C.T.T.T.T.T.T.T.H
+				for i_467 := lo_466; i_467 < hi; i_467++ {
+					e_469 := (r_409[i_467] * row_406[i_467])
+					e_470 := (r_409[i_467] * row_408[i_467])
+					e_471 := ((r_417[i_467] * row_408[i_467]) + (r_425[i_467] * row_406[i_467]))
+					row_457[i_467] = e_469
+					row_458[i_467] = e_470
+					row_459[i_467] = e_471
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_491), 16384, loop_498.For)
-		loop_498.Leave(&nbLoop325)
+		runtime.ParallelFor(tape_37, 16384, loop_472.For)
+		loop_472.Leave(&nbLoop188)
 	} else {
-		for i_492 := range row_491 {
-			row_491[i_492] += (r_409[i_492] * row_406[i_492])
+		for i_460 := 0; i_460 < tape_37; i_460++ {
+			e_462 := (r_409[i_460] * row_406[i_460])
+			e_463 := (r_409[i_460] * row_408[i_460])
+			e_464 := ((r_417[i_460] * row_408[i_460]) + (r_425[i_460] * row_406[i_460]))
+			row_457[i_460] = e_462
+			row_458[i_460] = e_463
+			row_459[i_460] = e_464
 		}
 	}
-	r_499, r_500, r_501, r_502, r_503, r_504, r_505, r_506, r_507, r_508, r_509, r_510, err_511 := fn_rotatesplit11bwdx2(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, z_425, tape_36, tape_37, z_434, tape_36, tape_37)
-	if err_511 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_511, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
+	r_473, r_474, r_475, r_476, r_477, r_478, r_479, r_480, r_481, r_482, r_483, r_484, err_485 := fn_rotatesplit11bwdx2(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_436, 3, tape_37, a_456, 3, tape_37)
+	if err_485 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_485, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
 	}
-	if int64(3)+int64(r_503) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_503), tape_18))
+	if int64(3)+int64(r_477) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_477), tape_18))
 	}
-	if r_504 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_504})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_478 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_478})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_512 := z_183[int(int64(3))*tape_19 : (int(int64(3))+r_503)*tape_19]
-	r_502 = r_502[:len(region_512)]
-	if len(region_512) >= 262144 {
-		loop_519 := runtime.EnterLoop(&nbLoop326, runtime.Bind(region_512, runtime.Bind(r_502, runtime.End{})), len(region_512), 16384)
-		if loop_519.For == nil {
-			loop_519.For = func(lo_516, hi int) {
-				region_512 := loop_519.C.H
-				r_502 := loop_519.C.T.H
-				for i_517 := lo_516; i_517 < hi; i_517++ {
-					region_512[i_517] += -r_502[i_517]
+	region_486 := z_183[int(int64(3))*tape_19 : (int(int64(3))+r_477)*tape_19]
+	r_476 = r_476[:len(region_486)]
+	if len(region_486) >= 262144 {
+		loop_493 := runtime.EnterLoop(&nbLoop189, runtime.Bind(region_486, runtime.Bind(r_476, runtime.End{})), len(region_486), 16384)
+		if loop_493.For == nil {
+			loop_493.For = func(lo_490, hi int) {
+				region_486 := loop_493.C.H
+				r_476 := loop_493.C.T.H
+				for i_491 := lo_490; i_491 < hi; i_491++ {
+					region_486[i_491] += -r_476[i_491]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_512), 16384, loop_519.For)
-		loop_519.Leave(&nbLoop326)
+		runtime.ParallelFor(len(region_486), 16384, loop_493.For)
+		loop_493.Leave(&nbLoop189)
 	} else {
-		for i_513 := range region_512 {
-			region_512[i_513] += -r_502[i_513]
+		for i_487 := range region_486 {
+			region_486[i_487] += -r_476[i_487]
 		}
 	}
-	if int64(3)+int64(r_509) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_509), tape_18))
+	if int64(3)+int64(r_483) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_483), tape_18))
 	}
-	if r_510 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_510})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_484 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_484})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_520 := z_237[int(int64(3))*tape_19 : (int(int64(3))+r_509)*tape_19]
-	r_508 = r_508[:len(region_520)]
-	if len(region_520) >= 262144 {
-		loop_527 := runtime.EnterLoop(&nbLoop327, runtime.Bind(region_520, runtime.Bind(r_508, runtime.End{})), len(region_520), 16384)
-		if loop_527.For == nil {
-			loop_527.For = func(lo_524, hi int) {
-				region_520 := loop_527.C.H
-				r_508 := loop_527.C.T.H
-				for i_525 := lo_524; i_525 < hi; i_525++ {
-					region_520[i_525] += -r_508[i_525]
+	region_494 := z_237[int(int64(3))*tape_19 : (int(int64(3))+r_483)*tape_19]
+	r_482 = r_482[:len(region_494)]
+	if len(region_494) >= 262144 {
+		loop_501 := runtime.EnterLoop(&nbLoop190, runtime.Bind(region_494, runtime.Bind(r_482, runtime.End{})), len(region_494), 16384)
+		if loop_501.For == nil {
+			loop_501.For = func(lo_498, hi int) {
+				region_494 := loop_501.C.H
+				r_482 := loop_501.C.T.H
+				for i_499 := lo_498; i_499 < hi; i_499++ {
+					region_494[i_499] += -r_482[i_499]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_520), 16384, loop_527.For)
-		loop_527.Leave(&nbLoop327)
+		runtime.ParallelFor(len(region_494), 16384, loop_501.For)
+		loop_501.Leave(&nbLoop190)
 	} else {
-		for i_521 := range region_520 {
-			region_520[i_521] += -r_508[i_521]
+		for i_495 := range region_494 {
+			region_494[i_495] += -r_482[i_495]
 		}
 	}
-	if int64(0)+int64(r_500) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_500), tape_18))
+	if int64(0)+int64(r_474) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_474), tape_18))
 	}
-	if r_501 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_501})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_475 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_475})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_528 := z_183[int(int64(0))*tape_19 : (int(int64(0))+r_500)*tape_19]
-	r_499 = r_499[:len(region_528)]
-	for i_529 := range region_528 {
-		region_528[i_529] += r_499[i_529]
+	region_502 := z_183[int(int64(0))*tape_19 : (int(int64(0))+r_474)*tape_19]
+	r_473 = r_473[:len(region_502)]
+	for i_503 := range region_502 {
+		region_502[i_503] += r_473[i_503]
 	}
-	if int64(0)+int64(r_506) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_506), tape_18))
+	if int64(0)+int64(r_480) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_480), tape_18))
 	}
-	if r_507 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_507})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_481 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_481})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_530 := z_237[int(int64(0))*tape_19 : (int(int64(0))+r_506)*tape_19]
-	r_505 = r_505[:len(region_530)]
-	for i_531 := range region_530 {
-		region_530[i_531] += r_505[i_531]
+	region_504 := z_237[int(int64(0))*tape_19 : (int(int64(0))+r_480)*tape_19]
+	r_479 = r_479[:len(region_504)]
+	for i_505 := range region_504 {
+		region_504[i_505] += r_479[i_505]
 	}
-	ar.Keep(mark_532, &z_183, &r_502, &z_105, &z_237, &r_508, &z_144)
-	return z_183, tape_18, tape_19, r_502, r_503, r_504, z_105, tape_7, z_237, tape_18, tape_19, r_508, r_509, r_510, z_144, tape_7, nil
+	ar.Keep(mark_506, &z_183, &r_476, &z_105, &z_237, &r_482, &z_144)
+	return z_183, tape_18, tape_19, r_476, r_477, r_478, z_105, tape_7, z_237, tape_18, tape_19, r_482, r_483, r_484, z_144, tape_7, nil
 }
 
-// nbLoop328 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop328 runtime.LoopSite
+// nbLoop191 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop191 runtime.LoopSite
 
-// nbLoop329 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop329 runtime.LoopSite
+// nbLoop192 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop192 runtime.LoopSite
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
@@ -23561,7 +20371,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	row_82 = row_82[:camidx_13]
 	row_83 = row_83[:camidx_13]
 	if camidx_13 >= 262144 {
-		loop_118 := runtime.EnterLoop(&nbLoop328, runtime.Bind(row_31, runtime.Bind(camidx_12, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_51, runtime.Bind(row_53, runtime.Bind(row_55, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(row_71, runtime.Bind(ptidx_14, runtime.Bind(row_77, runtime.Bind(row_79, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))))))))))))), camidx_13, 16384)
+		loop_118 := runtime.EnterLoop(&nbLoop191, runtime.Bind(row_31, runtime.Bind(camidx_12, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_51, runtime.Bind(row_53, runtime.Bind(row_55, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(row_71, runtime.Bind(ptidx_14, runtime.Bind(row_77, runtime.Bind(row_79, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))))))))))))), camidx_13, 16384)
 		if loop_118.For == nil {
 			loop_118.For = func(lo_101, hi int) {
 				row_31 := loop_118.C.H
@@ -23627,7 +20437,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(camidx_13, 16384, loop_118.For)
-		loop_118.Leave(&nbLoop328)
+		loop_118.Leave(&nbLoop191)
 	} else {
 		for i_84 := 0; i_84 < camidx_13; i_84++ {
 			e_86 := row_31[int(camidx_12[i_84])]
@@ -23783,50 +20593,50 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if err_281 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_281, "residuals$split_1110$bwd_10$x2", "models.nab:142:5", "models.nab:175:57")
 	}
-	n_282 := r_266 + r_269
+	rs_282 := r_272
+	tot_283, err_284 := runtime.MulSize(1, rs_282)
+	if err_284 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_284)
+	}
+	a_285 := ar.F64w(tot_283)
+	row_286 := a_285[0*rs_282 : 1*rs_282]
+	copy(row_286, r_271)
+	n_287 := r_269 + 1
+	if r_270 != r_272 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_270})+" and "+runtime.ShapeString([]int{r_272}))
+	}
+	c_288 := ar.F64w(len(r_268) + len(a_285))
+	copy(c_288, r_268)
+	copy(c_288[len(r_268):], a_285)
+	n_289 := r_266 + n_287
 	if r_267 != r_270 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_267})+" and "+runtime.ShapeString([]int{r_270}))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_267})+" and "+runtime.ShapeString([]int{r_270}))
 	}
-	c_283 := ar.F64w(len(r_265) + len(r_268))
-	copy(c_283, r_265)
-	copy(c_283[len(r_265):], r_268)
-	rs_284 := r_272
-	tot_285, err_286 := runtime.MulSize(1, rs_284)
-	if err_286 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_286)
+	c_290 := ar.F64w(len(r_265) + len(c_288))
+	copy(c_290, r_265)
+	copy(c_290[len(r_265):], c_288)
+	rs_291 := r_280
+	tot_292, err_293 := runtime.MulSize(1, rs_291)
+	if err_293 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_293)
 	}
-	a_287 := ar.F64w(tot_285)
-	row_288 := a_287[0*rs_284 : 1*rs_284]
-	copy(row_288, r_271)
-	n_289 := n_282 + 1
-	if r_267 != r_272 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_267})+" and "+runtime.ShapeString([]int{r_272}))
+	a_294 := ar.F64w(tot_292)
+	row_295 := a_294[0*rs_291 : 1*rs_291]
+	copy(row_295, r_279)
+	n_296 := r_277 + 1
+	if r_278 != r_280 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_278})+" and "+runtime.ShapeString([]int{r_280}))
 	}
-	c_290 := ar.F64w(len(c_283) + len(a_287))
-	copy(c_290, c_283)
-	copy(c_290[len(c_283):], a_287)
-	n_291 := r_274 + r_277
+	c_297 := ar.F64w(len(r_276) + len(a_294))
+	copy(c_297, r_276)
+	copy(c_297[len(r_276):], a_294)
+	n_298 := r_274 + n_296
 	if r_275 != r_278 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_275})+" and "+runtime.ShapeString([]int{r_278}))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_275})+" and "+runtime.ShapeString([]int{r_278}))
 	}
-	c_292 := ar.F64w(len(r_273) + len(r_276))
-	copy(c_292, r_273)
-	copy(c_292[len(r_273):], r_276)
-	rs_293 := r_280
-	tot_294, err_295 := runtime.MulSize(1, rs_293)
-	if err_295 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_295)
-	}
-	a_296 := ar.F64w(tot_294)
-	row_297 := a_296[0*rs_293 : 1*rs_293]
-	copy(row_297, r_279)
-	n_298 := n_291 + 1
-	if r_275 != r_280 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_275})+" and "+runtime.ShapeString([]int{r_280}))
-	}
-	c_299 := ar.F64w(len(c_292) + len(a_296))
-	copy(c_299, c_292)
-	copy(c_299[len(c_292):], a_296)
+	c_299 := ar.F64w(len(r_273) + len(c_297))
+	copy(c_299, r_273)
+	copy(c_299[len(r_273):], c_297)
 	if n_298 != n_289 || r_275 != r_267 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_298, r_275})+", element 0 has shape "+runtime.ShapeString([]int{n_289, r_267}))
 	}
@@ -23882,7 +20692,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	r_132 = r_132[:len(r_322)]
 	a_320 = a_320[:len(r_322)]
 	if len(r_322) >= 262144 {
-		loop_329 := runtime.EnterLoop(&nbLoop329, runtime.Bind(r_322, runtime.Bind(r_132, runtime.Bind(a_320, runtime.End{}))), len(r_322), 16384)
+		loop_329 := runtime.EnterLoop(&nbLoop192, runtime.Bind(r_322, runtime.Bind(r_132, runtime.Bind(a_320, runtime.End{}))), len(r_322), 16384)
 		if loop_329.For == nil {
 			loop_329.For = func(lo_326, hi int) {
 				r_322 := loop_329.C.H
@@ -23894,7 +20704,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(len(r_322), 16384, loop_329.For)
-		loop_329.Leave(&nbLoop329)
+		loop_329.Leave(&nbLoop192)
 	} else {
 		for i_323 := range r_322 {
 			r_322[i_323] = ((2.0 * r_132[i_323]) * -a_320[i_323])

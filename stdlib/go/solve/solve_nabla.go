@@ -2660,21 +2660,21 @@ func fn_solvesinkhorn(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []
 	if !x_22 {
 		return nil, 0, 0, runtime.NewError("std/solve:239:11", "solve.sinkhorn: argument 3 (b) must have positive entries")
 	}
-	n_23 := a_5 + b_7
-	c_24 := ar.F64w(len(a_4) + len(b_6))
-	copy(c_24, a_4)
-	copy(c_24[len(a_4):], b_6)
-	x_25 := iters_9 >= int64(0)
-	if !x_25 {
+	x_23 := iters_9 >= int64(0)
+	if !x_23 {
 		return nil, 0, 0, runtime.NewError("std/solve:237:15", "solve.sinkhorn: argument 5 (iters) must be non-negative")
 	}
-	x_26 := float64(iters_9)
-	a_27 := ar.F64w(1)
-	a_27[0] = x_26
-	n_28 := n_23 + 1
-	c_29 := ar.F64w(len(c_24) + len(a_27))
-	copy(c_29, c_24)
-	copy(c_29[len(c_24):], a_27)
+	x_24 := float64(iters_9)
+	a_25 := ar.F64w(1)
+	a_25[0] = x_24
+	n_26 := b_7 + 1
+	c_27 := ar.F64w(len(b_6) + len(a_25))
+	copy(c_27, b_6)
+	copy(c_27[len(b_6):], a_25)
+	n_28 := a_5 + n_26
+	c_29 := ar.F64w(len(a_4) + len(c_27))
+	copy(c_29, a_4)
+	copy(c_29[len(a_4):], c_27)
 	n_30 := n_17 + n_28
 	c_31 := ar.F64w(len(c_18) + len(c_29))
 	copy(c_31, c_18)
