@@ -47,9 +47,9 @@ const (
 	vMul
 	vDiv
 	vNeg
-	vSq   // x * x
-	vF1   // f1(x)
-	vF2   // f2(x, y)
+	vSq    // x * x
+	vF1    // f1(x)
+	vF2    // f2(x, y)
 	vIota  // float64(i + off)
 	vBcast // x, a scalar, in every element
 )
