@@ -2,6 +2,7 @@ package interp
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/runtime"
@@ -37,6 +38,9 @@ const vecBlock = 256
 // noVec, set by tests, turns the executor off to compare with the
 // closure path.
 var noVec bool
+
+// vecBlocks counts the blocks run vectorized, for tests.
+var vecBlocks atomic.Int64
 
 // vkind is a vector instruction.
 type vkind uint8
@@ -459,6 +463,7 @@ func (p *vprog) block(r *vrun, lo, hi int) bool {
 		}
 		r.regs[ld.reg] = a.F[s:e:e]
 	}
+	vecBlocks.Add(1)
 	for j := range p.instrs {
 		in := &p.instrs[j]
 		d := r.regs[in.dst][:m]
