@@ -68,7 +68,7 @@ func vecDefs(b *ir.Builder) []*ir.Def {
 			return p(ir.PrimAdd, q, r)
 		})
 	})
-	return []*ir.Def{obj, objAll, terms, termsAll, every, revDef(b, "rev", false), revDef(b, "revAlias", true)}
+	return []*ir.Def{obj, objAll, terms, termsAll, every, revDef(b, "rev", false), revDef(b, "revAlias", true), revBcastDef(b)}
 }
 
 // revDef is Rosenbrock's reverse loop over i < n with cotangents c:
@@ -79,16 +79,33 @@ func vecDefs(b *ir.Builder) []*ir.Def {
 // let a1 = acc_add_at(a, i, 2 * y1 * -c1) in
 // let a2 = acc_add_at(a1, v1, c1) in (a2,)                       (line 6)
 // with init zeros_like(x), or x itself (alias).
+//
+// revBcast(x, y, s, n) is the same loop with c = acc_add(zeros_like(y), s)
+// bound by a let (line 7), as reverse mode writes the cotangent of sum(y).
 func revDef(b *ir.Builder, name string, alias bool) *ir.Def {
-	p := b.Prim
 	at(b, 1)
 	return b.Def(name, []string{"x", "c", "n"}, []ir.Type{vec(F), vec(F), I}, func(v []*ir.Var) ir.Expr {
-		x, c := v[0], v[1]
+		return revLoop(b, v[0], v[1], v[2], alias)
+	})
+}
+
+func revBcastDef(b *ir.Builder) *ir.Def {
+	at(b, 1)
+	return b.Def("revBcast", []string{"x", "y", "s", "n"}, []ir.Type{vec(F), vec(F), F, I}, func(v []*ir.Var) ir.Expr {
+		at(b, 7)
+		c := b.Prim(ir.PrimAccAdd, b.Prim(ir.PrimZerosLike, v[1]), v[2])
+		return b.Let("c", c, func(c *ir.Var) ir.Expr { return revLoop(b, v[0], c, v[3], false) })
+	})
+}
+
+func revLoop(b *ir.Builder, x, c, n *ir.Var, alias bool) ir.Expr {
+	p := b.Prim
+	{
 		init := p(ir.PrimZerosLike, x)
 		if alias {
 			init = x
 		}
-		return b.For("st", b.Tuple(init), "i", v[2], func(st, i *ir.Var) ir.Expr {
+		return b.For("st", b.Tuple(init), "i", n, func(st, i *ir.Var) ir.Expr {
 			at(b, 3)
 			return b.Let("g", b.Proj(st, 0), func(g *ir.Var) ir.Expr {
 				return b.Let("yb", p(ir.PrimIndex, c, i), func(yb *ir.Var) ir.Expr {
@@ -116,7 +133,7 @@ func revDef(b *ir.Builder, name string, alias bool) *ir.Def {
 				})
 			})
 		})
-	})
+	}
 }
 
 // hostile is n values cycling through signed zeros, infinities, NaN,
@@ -181,6 +198,9 @@ func TestVecBitIdentical(t *testing.T) {
 			{"every", []runtime.Value{f64s(x...), runtime.F64(1.25)}},
 			{"rev", []runtime.Value{f64s(x...), f64s(c...), runtime.I64(int64(n))}},
 			{"revAlias", []runtime.Value{f64s(x...), f64s(c...), runtime.I64(int64(n))}},
+			{"revBcast", []runtime.Value{f64s(x...), f64s(c[:n]...), runtime.F64(math.Copysign(0, -1)), runtime.I64(int64(n))}},
+			{"revBcast", []runtime.Value{f64s(x...), f64s(c[:n]...), runtime.F64(math.NaN()), runtime.I64(int64(n))}},
+			{"revBcast", []runtime.Value{f64s(x...), f64s(c[:n]...), runtime.F64(-1.75), runtime.I64(int64(n))}},
 		}
 		for _, tc := range cases {
 			before := vecBlocks.Load()
@@ -222,6 +242,8 @@ func TestVecErrors(t *testing.T) {
 			{"termsAll", []runtime.Value{f64s(x...)}, pos(2), fmt.Sprintf("index %d out of range [0, %d)", n, n)},
 			// c shorter than n: yb = c[i] fails first, at i = n - 2, on line 3.
 			{"rev", []runtime.Value{f64s(hostile(n + 1)...), f64s(hostile(n - 1)[:max(n-2, 0)]...), runtime.I64(int64(n))}, pos(3), fmt.Sprintf("index %d out of range [0, %d)", max(n-2, 0), max(n-2, 0))},
+			// y shorter than n: the read c[i] fails at i = n - 1 on line 3, as y[i] would.
+			{"revBcast", []runtime.Value{f64s(hostile(n + 1)...), f64s(hostile(n - 1)...), runtime.F64(2), runtime.I64(int64(n))}, pos(3), fmt.Sprintf("index %d out of range [0, %d)", n-1, n-1)},
 			// x one short: the scatter at v1 = n - 1... fails after x[v1] on line 5.
 			{"rev", []runtime.Value{f64s(x...), f64s(hostile(n)...), runtime.I64(int64(n))}, pos(5), fmt.Sprintf("index %d out of range [0, %d)", n, n)},
 		}
@@ -251,5 +273,14 @@ func TestVecErrors(t *testing.T) {
 	_, err := callErr(t, vec, "rev", runtime.Limits{Steps: 1500}, f64s(x...), f64s(x...), runtime.I64(2999))
 	if !errors.Is(err, runtime.ErrStepLimit) {
 		t.Errorf("rev under 1500 steps: %v does not wrap ErrStepLimit", err)
+	}
+	// The broadcast's steps, then the loop's: the same failures.
+	for _, steps := range []int64{5, 2999, 3200, 5000} {
+		args := []runtime.Value{f64s(x...), f64s(x[1:]...), runtime.F64(1), runtime.I64(2999)}
+		ev, errV := callErr(t, vec, "revBcast", runtime.Limits{Steps: steps}, args...)
+		ec, errC := callErr(t, closure, "revBcast", runtime.Limits{Steps: steps}, args...)
+		if !errors.Is(errV, runtime.ErrStepLimit) || ev.Pos != ec.Pos || errV.Error() != errC.Error() {
+			t.Errorf("revBcast under %d steps: %v at %s, the closure path %v at %s", steps, errV, ev.Pos, errC, ec.Pos)
+		}
 	}
 }
