@@ -1155,7 +1155,7 @@ func (c *fnComp) sumF(e *ir.PrimCall) (fcode, bool, error) {
 			return acc.Sum(buf[:n])
 		}
 		if vp != nil {
-			return vp.sumF(fr, cp, body, n)
+			return vp.sumF(fr, cp, body, n, cp.steps+1)
 		}
 		piece := getPiece()
 		defer putPiece(piece)

@@ -80,8 +80,8 @@ func (p *vprog) buildF(fr *frame, cp *comp, body fcode, out []float64) {
 
 // sumF adds build cp's n elements in sumF's order for n > smallSum:
 // pieces of runtime.SumPiece elements, each block computed into its
-// place in the piece.
-func (p *vprog) sumF(fr *frame, cp *comp, body fcode, n int) float64 {
+// place in the piece. An element costs perElem steps.
+func (p *vprog) sumF(fr *frame, cp *comp, body fcode, n int, perElem int64) float64 {
 	r := p.get()
 	defer p.put(r)
 	vec := p.start(fr, r)
@@ -91,7 +91,7 @@ func (p *vprog) sumF(fr *frame, cp *comp, body fcode, n int) float64 {
 	j := 0
 	for lo := 0; lo < n; lo += vecBlock {
 		hi := min(lo+vecBlock, n)
-		if !p.buildBlock(fr, cp, r, vec, lo, hi, n, cp.steps+1, body, piece[j:j+hi-lo]) {
+		if !p.buildBlock(fr, cp, r, vec, lo, hi, n, perElem, body, piece[j:j+hi-lo]) {
 			return 0
 		}
 		if j += hi - lo; j == runtime.SumPiece {

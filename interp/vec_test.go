@@ -68,7 +68,29 @@ func vecDefs(b *ir.Builder) []*ir.Def {
 			return p(ir.PrimAdd, q, r)
 		})
 	})
-	return []*ir.Def{obj, objAll, terms, termsAll, every, revDef(b, "rev", false), revDef(b, "revAlias", true), revBcastDef(b)}
+	// vjp is Rosenbrock's reverse pass as reverse mode writes it: the
+	// terms kept for their sum and for the cotangent's shape (line 8).
+	vjpDef := func(name string, d int64) *ir.Def {
+		at(b, 1)
+		return b.Def(name, []string{"x", "ybar"}, []ir.Type{vec(F), F}, func(v []*ir.Var) ir.Expr {
+			x := v[0]
+			return b.Let("v", count(x, d), func(n *ir.Var) ir.Expr {
+				at(b, 8)
+				return b.Let("y", build(b, n, func(i *ir.Var) ir.Expr { return term(x, i) }), func(y *ir.Var) ir.Expr {
+					at(b, 7)
+					c := p(ir.PrimAccAdd, p(ir.PrimZerosLike, y), v[1])
+					return b.Let("c", c, func(c *ir.Var) ir.Expr {
+						return b.Let("grev", revLoop(b, x, c, n, false), func(g *ir.Var) ir.Expr {
+							at(b, 9)
+							return b.Tuple(p(ir.PrimSum, y), b.Proj(g, 0))
+						})
+					})
+				})
+			})
+		})
+	}
+	return []*ir.Def{obj, objAll, terms, termsAll, every, revDef(b, "rev", false), revDef(b, "revAlias", true), revBcastDef(b),
+		vjpDef("vjp", 1), vjpDef("vjpAll", 0)}
 }
 
 // revDef is Rosenbrock's reverse loop over i < n with cotangents c:
@@ -198,6 +220,9 @@ func TestVecBitIdentical(t *testing.T) {
 			{"every", []runtime.Value{f64s(x...), runtime.F64(1.25)}},
 			{"rev", []runtime.Value{f64s(x...), f64s(c...), runtime.I64(int64(n))}},
 			{"revAlias", []runtime.Value{f64s(x...), f64s(c...), runtime.I64(int64(n))}},
+			{"vjp", []runtime.Value{f64s(x...), runtime.F64(math.Copysign(0, -1))}},
+			{"vjp", []runtime.Value{f64s(x...), runtime.F64(1)}},
+			{"vjp", []runtime.Value{f64s(append([]float64{1, 2}, hostile(n)...)...), runtime.F64(0.5)}},
 			{"revBcast", []runtime.Value{f64s(x...), f64s(c[:n]...), runtime.F64(math.Copysign(0, -1)), runtime.I64(int64(n))}},
 			{"revBcast", []runtime.Value{f64s(x...), f64s(c[:n]...), runtime.F64(math.NaN()), runtime.I64(int64(n))}},
 			{"revBcast", []runtime.Value{f64s(x...), f64s(c[:n]...), runtime.F64(-1.75), runtime.I64(int64(n))}},
@@ -207,7 +232,8 @@ func TestVecBitIdentical(t *testing.T) {
 			got := call(t, vec, tc.name, tc.args...)
 			// revAlias adds into the x it reads: never vectorized; sums
 			// of up to smallSum terms keep their own order.
-			expect := n > 0 && tc.name != "revAlias" && (tc.name != "obj" || n > smallSum) || tc.name == "every"
+			expect := n > 0 && tc.name != "revAlias" && (tc.name != "obj" || n > smallSum) || tc.name == "every" ||
+				tc.name == "vjp" && tc.args[0].Array().Len() > 1
 			if ran := vecBlocks.Load() > before; ran != expect {
 				t.Errorf("%s n=%d: vectorized %v", tc.name, n, ran)
 			}
@@ -244,6 +270,8 @@ func TestVecErrors(t *testing.T) {
 			{"rev", []runtime.Value{f64s(hostile(n + 1)...), f64s(hostile(n - 1)[:max(n-2, 0)]...), runtime.I64(int64(n))}, pos(3), fmt.Sprintf("index %d out of range [0, %d)", max(n-2, 0), max(n-2, 0))},
 			// y shorter than n: the read c[i] fails at i = n - 1 on line 3, as y[i] would.
 			{"revBcast", []runtime.Value{f64s(hostile(n + 1)...), f64s(hostile(n - 1)...), runtime.F64(2), runtime.I64(int64(n))}, pos(3), fmt.Sprintf("index %d out of range [0, %d)", n-1, n-1)},
+			// vjpAll's build fails at its last term, before the loop.
+			{"vjpAll", []runtime.Value{f64s(x...), runtime.F64(1)}, pos(2), fmt.Sprintf("index %d out of range [0, %d)", n, n)},
 			// x one short: the scatter at v1 = n - 1... fails after x[v1] on line 5.
 			{"rev", []runtime.Value{f64s(x...), f64s(hostile(n)...), runtime.I64(int64(n))}, pos(5), fmt.Sprintf("index %d out of range [0, %d)", n, n)},
 		}
@@ -273,6 +301,21 @@ func TestVecErrors(t *testing.T) {
 	_, err := callErr(t, vec, "rev", runtime.Limits{Steps: 1500}, f64s(x...), f64s(x...), runtime.I64(2999))
 	if !errors.Is(err, runtime.ErrStepLimit) {
 		t.Errorf("rev under 1500 steps: %v does not wrap ErrStepLimit", err)
+	}
+	// Steps run out in the build, the broadcast, the loop or the sum:
+	// the same failures.
+	vargs := []runtime.Value{f64s(x...), runtime.F64(1)}
+	total := stepsUsed(t, vec, "vjp", vargs...)
+	if tc := stepsUsed(t, closure, "vjp", vargs...); tc != total {
+		t.Fatalf("vjp: %d steps, the closure path takes %d", total, tc)
+	}
+	for _, steps := range []int64{3, total / 4, total / 2, total/2 + 300, 3 * total / 4, total - 3000, total - 2} {
+		args := vargs
+		ev, errV := callErr(t, vec, "vjp", runtime.Limits{Steps: steps}, args...)
+		ec, errC := callErr(t, closure, "vjp", runtime.Limits{Steps: steps}, args...)
+		if !errors.Is(errV, runtime.ErrStepLimit) || ev.Pos != ec.Pos || errV.Error() != errC.Error() {
+			t.Errorf("vjp under %d steps: %v at %s, the closure path %v at %s", steps, errV, ev.Pos, errC, ec.Pos)
+		}
 	}
 	// The broadcast's steps, then the loop's: the same failures.
 	for _, steps := range []int64{5, 2999, 3200, 5000} {
