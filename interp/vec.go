@@ -39,6 +39,8 @@ const vecBlock = 256
 // closure path.
 var noVec bool
 
+var vecDump func(*vprog)
+
 // vecBlocks counts the blocks run vectorized, for tests.
 var vecBlocks atomic.Int64
 
@@ -173,6 +175,9 @@ func (v *vcomp) finish() *vprog {
 	}
 	v.fix(&p.res)
 	p.nk = len(p.scalars) + len(p.consts)
+	if vecDump != nil {
+		vecDump(p)
+	}
 	return p
 }
 
@@ -478,15 +483,10 @@ func (p *vprog) block(r *vrun, lo, hi int) bool {
 				d[k] = float64(int64(lo+k) + in.off)
 			}
 		case vNeg:
-			x := r.regs[in.x.reg][:m]
-			for k := range d {
-				d[k] = -x[k]
-			}
+			runtime.NegTo(d, r.regs[in.x.reg][:m])
 		case vSq:
 			x := r.regs[in.x.reg][:m]
-			for k := range d {
-				d[k] = x[k] * x[k]
-			}
+			runtime.MulTo(d, x, x)
 		case vF1:
 			x := r.regs[in.x.reg][:m]
 			for k := range d {
@@ -499,7 +499,11 @@ func (p *vprog) block(r *vrun, lo, hi int) bool {
 	return true
 }
 
-// binBlock runs a binary instruction over a block.
+// binBlock runs a binary instruction over a block. The four operations
+// go through runtime's vector kernels (AVX2 where the machine has it):
+// each element is the one IEEE operation the closure path applies, so
+// the results are the same but for which NaN comes out of an operation
+// on two NaNs, which the closure path does not fix either (sameBits).
 func binBlock(in *vinstr, r *vrun, d []float64) {
 	m := len(d)
 	switch {
@@ -507,21 +511,13 @@ func binBlock(in *vinstr, r *vrun, d []float64) {
 		x, y := r.regs[in.x.reg][:m], r.regs[in.y.reg][:m]
 		switch in.op {
 		case vAdd:
-			for k := range d {
-				d[k] = x[k] + y[k]
-			}
+			runtime.AddTo(d, x, y)
 		case vSub:
-			for k := range d {
-				d[k] = x[k] - y[k]
-			}
+			runtime.SubTo(d, x, y)
 		case vMul:
-			for k := range d {
-				d[k] = x[k] * y[k]
-			}
+			runtime.MulTo(d, x, y)
 		case vDiv:
-			for k := range d {
-				d[k] = x[k] / y[k]
-			}
+			runtime.DivTo(d, x, y)
 		case vF2:
 			for k := range d {
 				d[k] = in.f2(x[k], y[k])
@@ -531,21 +527,15 @@ func binBlock(in *vinstr, r *vrun, d []float64) {
 		x, y := r.regs[in.x.reg][:m], r.ks[in.y.k]
 		switch in.op {
 		case vAdd:
-			for k := range d {
-				d[k] = x[k] + y
-			}
+			runtime.AddConstTo(d, x, y)
 		case vSub:
 			for k := range d {
 				d[k] = x[k] - y
 			}
 		case vMul:
-			for k := range d {
-				d[k] = x[k] * y
-			}
+			runtime.ScaleTo(d, y, x)
 		case vDiv:
-			for k := range d {
-				d[k] = x[k] / y
-			}
+			runtime.DivConstTo(d, x, y)
 		case vF2:
 			for k := range d {
 				d[k] = in.f2(x[k], y)
@@ -555,21 +545,13 @@ func binBlock(in *vinstr, r *vrun, d []float64) {
 		x, y := r.ks[in.x.k], r.regs[in.y.reg][:m]
 		switch in.op {
 		case vAdd:
-			for k := range d {
-				d[k] = x + y[k]
-			}
+			runtime.AddConstTo(d, y, x)
 		case vSub:
-			for k := range d {
-				d[k] = x - y[k]
-			}
+			runtime.ConstSubTo(d, x, y)
 		case vMul:
-			for k := range d {
-				d[k] = x * y[k]
-			}
+			runtime.ScaleTo(d, x, y)
 		case vDiv:
-			for k := range d {
-				d[k] = x / y[k]
-			}
+			runtime.ConstDivTo(d, x, y)
 		case vF2:
 			for k := range d {
 				d[k] = in.f2(x, y[k])

@@ -1,6 +1,8 @@
 package interp
 
 import (
+	"sort"
+
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -115,6 +117,13 @@ type vscatter struct {
 type vecLoop struct {
 	p   *vprog
 	scs []vscatter
+	// order is the scatters by offset, largest first, then in the
+	// body's order: adding one scatter's block at a time in this order
+	// gives every element its additions in iteration order, then
+	// statement order, as the closure path does. Element e gets scatter
+	// s's value of iteration e - off(s); within a block those iterations
+	// increase along the order, and earlier blocks' additions came first.
+	order []int
 }
 
 // vecAccLoop compiles the body of counted tuple loop e, which accChain
@@ -167,7 +176,12 @@ func (c *fnComp) vecAccLoop(e *ir.Loop, ss int) *vecLoop {
 	if len(scs) == 0 {
 		return nil
 	}
-	return &vecLoop{p: v.finish(), scs: scs}
+	order := make([]int, len(scs))
+	for j := range order {
+		order[j] = j
+	}
+	sort.SliceStable(order, func(a, b int) bool { return scs[order[a]].off > scs[order[b]].off })
+	return &vecLoop{p: v.finish(), scs: scs, order: order}
 }
 
 // run runs iterations [0, n) of the loop, charging steps as the closure
@@ -195,13 +209,22 @@ func (vl *vecLoop) run(fr *frame, n int64, ix int, pos ir.Pos, body func(fr *fra
 			}
 		}
 	}
+	// Whole-block passes need the accumulators to be one array or apart.
+	passes := true
+	for j := range accs {
+		for k := range j {
+			if overlap(accs[j], accs[k]) && (len(accs[j]) != len(accs[k]) || &accs[j][0] != &accs[k][0]) {
+				passes = false
+			}
+		}
+	}
 	for lo := int64(0); lo < n; lo += vecBlock {
 		hi := min(lo+vecBlock, n)
 		if lo%stepBlock == 0 && !chargeBlock(fr, int(lo), int(n), pos) {
 			return fr.takeErr()
 		}
 		if vec && vl.fits(accs, lo, hi) && p.block(r, int(lo), int(hi)) {
-			vl.scatter(r, accs, int(lo), int(hi))
+			vl.scatter(r, accs, int(lo), int(hi), passes)
 			continue
 		}
 		for i := lo; i < hi; i++ {
@@ -227,13 +250,20 @@ func (vl *vecLoop) fits(accs [][]float64, lo, hi int64) bool {
 
 // scatter adds the block's values, iteration by iteration and in the
 // order of the body's statements, as the closure path adds them.
-func (vl *vecLoop) scatter(r *vrun, accs [][]float64, lo, hi int) {
+func (vl *vecLoop) scatter(r *vrun, accs [][]float64, lo, hi int, passes bool) {
 	m := hi - lo
 	dst := func(j int) []float64 {
 		o := lo + int(vl.scs[j].off)
 		return accs[j][o : o+m : o+m]
 	}
 	val := func(j int) []float64 { return r.regs[vl.scs[j].val.reg][:m] }
+	if passes {
+		for _, j := range vl.order {
+			d := dst(j)
+			runtime.AddTo(d, d, val(j))
+		}
+		return
+	}
 	switch len(vl.scs) {
 	case 1:
 		d0, v0 := dst(0), val(0)
