@@ -35,6 +35,11 @@ import (
 // block boundaries, where the closure path does.
 const vecBlock = 256
 
+// vecStride is the distance between registers in a run's buffer: a block
+// and a cache line, so that no two registers are a multiple of 4 KiB
+// apart (loads from one would wait on stores to the other).
+const vecStride = vecBlock + 8
+
 // noVec, set by tests, turns the executor off to compare with the
 // closure path.
 var noVec bool
@@ -393,7 +398,7 @@ func (p *vprog) get() *vrun {
 			n++
 		}
 	}
-	r.bufs = make([]float64, n*vecBlock)
+	r.bufs = make([]float64, n*vecStride)
 	return r
 }
 
@@ -449,7 +454,7 @@ func (p *vprog) start(fr *frame, r *vrun) bool {
 	b := 0
 	for j, c := range p.computed {
 		if c {
-			r.regs[j] = r.bufs[b*vecBlock : (b+1)*vecBlock]
+			r.regs[j] = r.bufs[b*vecStride : b*vecStride+vecBlock]
 			b++
 		}
 	}
