@@ -246,7 +246,7 @@ func (c *fnComp) tupleLoop(e *ir.Loop) (run func(fr *frame) error, ss int, ok bo
 			if fr.err != nil {
 				return fr.takeErr()
 			}
-			if vl != nil {
+			if vl != nil && n >= vecMin {
 				return vl.run(fr, n, ix, pos, body)
 			}
 			for i := int64(0); i < n; i++ {

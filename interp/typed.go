@@ -1258,7 +1258,7 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 		if err != nil {
 			return runtime.Value{}, errAt(cp.pos, err)
 		}
-		if vp != nil {
+		if vp != nil && n >= vecMin {
 			vp.buildF(fr, cp, bodyF, out.F)
 			n = 0 // done
 		}

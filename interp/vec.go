@@ -35,6 +35,10 @@ import (
 // block boundaries, where the closure path does.
 const vecBlock = 256
 
+// vecMin is the fewest iterations run by the executor: below it, setting
+// up a run costs more than the closures it saves.
+const vecMin = 32
+
 // vecStride is the distance between registers in a run's buffer: a block
 // and a cache line, so that no two registers are a multiple of 4 KiB
 // apart (loads from one would wait on stores to the other).

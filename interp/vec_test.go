@@ -206,7 +206,7 @@ func vecSame(a, b runtime.Value) bool {
 func TestVecBitIdentical(t *testing.T) {
 	var b ir.Builder
 	closure, vec := newVecAndClosure(t, vecDefs(&b)...)
-	for _, n := range []int{0, 1, 2, 255, 256, 257, 1023, 1024, 1025, 2100} {
+	for _, n := range []int{0, 1, 2, 31, 32, 33, 255, 256, 257, 1023, 1024, 1025, 2100} {
 		x := hostile(n + 1)
 		c := hostile(n + 3)[2:]
 		cases := []struct {
@@ -230,10 +230,17 @@ func TestVecBitIdentical(t *testing.T) {
 		for _, tc := range cases {
 			before := vecBlocks.Load()
 			got := call(t, vec, tc.name, tc.args...)
-			// revAlias adds into the x it reads: never vectorized; sums
-			// of up to smallSum terms keep their own order.
-			expect := n > 0 && tc.name != "revAlias" && (tc.name != "obj" || n > smallSum) || tc.name == "every" ||
-				tc.name == "vjp" && tc.args[0].Array().Len() > 1
+			// Runs of vecMin iterations or more are vectorized; sums of
+			// up to smallSum terms keep their own order; revAlias adds
+			// into the x it reads: never.
+			count := n
+			switch tc.name {
+			case "every":
+				count = n + 1
+			case "vjp":
+				count = tc.args[0].Array().Len() - 1
+			}
+			expect := count >= vecMin && tc.name != "revAlias" && (tc.name != "obj" || count > smallSum)
 			if ran := vecBlocks.Load() > before; ran != expect {
 				t.Errorf("%s n=%d: vectorized %v", tc.name, n, ran)
 			}
@@ -241,7 +248,7 @@ func TestVecBitIdentical(t *testing.T) {
 			if !vecSame(got, want) {
 				t.Errorf("%s n=%d: results differ from the closure path's", tc.name, n)
 			}
-			if n <= 257 || n == 1025 {
+			if n <= 33 || n == 257 || n == 1025 {
 				if sv, sc := stepsUsed(t, vec, tc.name, tc.args...), stepsUsed(t, closure, tc.name, tc.args...); sv != sc {
 					t.Errorf("%s n=%d: %d steps, the closure path takes %d", tc.name, n, sv, sc)
 				}
