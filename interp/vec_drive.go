@@ -210,11 +210,10 @@ func (vl *vecLoop) run(fr *frame, n int64, ix int, pos ir.Pos, body func(fr *fra
 		}
 	}
 	// Whole-block passes need the accumulators to be one array or apart.
-	passes := true
 	for j := range accs {
 		for k := range j {
 			if overlap(accs[j], accs[k]) && (len(accs[j]) != len(accs[k]) || &accs[j][0] != &accs[k][0]) {
-				passes = false
+				vec = false
 			}
 		}
 	}
@@ -224,7 +223,7 @@ func (vl *vecLoop) run(fr *frame, n int64, ix int, pos ir.Pos, body func(fr *fra
 			return fr.takeErr()
 		}
 		if vec && vl.fits(accs, lo, hi) && p.block(r, int(lo), int(hi)) {
-			vl.scatter(r, accs, int(lo), int(hi), passes)
+			vl.scatter(r, accs, int(lo), int(hi))
 			continue
 		}
 		for i := lo; i < hi; i++ {
@@ -248,46 +247,12 @@ func (vl *vecLoop) fits(accs [][]float64, lo, hi int64) bool {
 	return true
 }
 
-// scatter adds the block's values, iteration by iteration and in the
-// order of the body's statements, as the closure path adds them.
-func (vl *vecLoop) scatter(r *vrun, accs [][]float64, lo, hi int, passes bool) {
+// scatter adds the block's values, one scatter at a time in vl.order.
+func (vl *vecLoop) scatter(r *vrun, accs [][]float64, lo, hi int) {
 	m := hi - lo
-	dst := func(j int) []float64 {
+	for _, j := range vl.order {
 		o := lo + int(vl.scs[j].off)
-		return accs[j][o : o+m : o+m]
-	}
-	val := func(j int) []float64 { return r.regs[vl.scs[j].val.reg][:m] }
-	if passes {
-		for _, j := range vl.order {
-			d := dst(j)
-			runtime.AddTo(d, d, val(j))
-		}
-		return
-	}
-	switch len(vl.scs) {
-	case 1:
-		d0, v0 := dst(0), val(0)
-		for k := range d0 {
-			d0[k] += v0[k]
-		}
-	case 2:
-		d0, v0, d1, v1 := dst(0), val(0), dst(1), val(1)
-		for k := range m {
-			d0[k] += v0[k]
-			d1[k] += v1[k]
-		}
-	case 3:
-		d0, v0, d1, v1, d2, v2 := dst(0), val(0), dst(1), val(1), dst(2), val(2)
-		for k := range m {
-			d0[k] += v0[k]
-			d1[k] += v1[k]
-			d2[k] += v2[k]
-		}
-	default:
-		for k := range m {
-			for j := range vl.scs {
-				accs[j][lo+k+int(vl.scs[j].off)] += r.regs[vl.scs[j].val.reg][k]
-			}
-		}
+		d := accs[j][o : o+m : o+m]
+		runtime.AddTo(d, d, r.regs[vl.scs[j].val.reg][:m])
 	}
 }

@@ -89,7 +89,7 @@ func vecDefs(b *ir.Builder) []*ir.Def {
 			})
 		})
 	}
-	return []*ir.Def{obj, objAll, terms, termsAll, every, revDef(b, "rev", false), revDef(b, "revAlias", true), revBcastDef(b),
+	return []*ir.Def{obj, objAll, terms, termsAll, every, revDef(b, "rev", false), revDef(b, "revAlias", true), revBcastDef(b), revConstDef(b),
 		vjpDef("vjp", 1), vjpDef("vjpAll", 0)}
 }
 
@@ -117,6 +117,25 @@ func revBcastDef(b *ir.Builder) *ir.Def {
 		at(b, 7)
 		c := b.Prim(ir.PrimAccAdd, b.Prim(ir.PrimZerosLike, v[1]), v[2])
 		return b.Let("c", c, func(c *ir.Var) ir.Expr { return revLoop(b, v[0], c, v[3], false) })
+	})
+}
+
+// revConstDef(x, s, n) adds the same s at i + 1, then x[i] * s at i:
+// a scatter of a value that is the same for every iteration.
+func revConstDef(b *ir.Builder) *ir.Def {
+	p := b.Prim
+	at(b, 1)
+	return b.Def("revConst", []string{"x", "s", "n"}, []ir.Type{vec(F), F, I}, func(v []*ir.Var) ir.Expr {
+		x, s := v[0], v[1]
+		return b.For("st", b.Tuple(p(ir.PrimZerosLike, x)), "i", v[2], func(st, i *ir.Var) ir.Expr {
+			return b.Let("g", b.Proj(st, 0), func(g *ir.Var) ir.Expr {
+				return b.Let("a", p(ir.PrimAccAddAt, g, p(ir.PrimAdd, i, b.I64(1)), s), func(a *ir.Var) ir.Expr {
+					return b.Let("a1", p(ir.PrimAccAddAt, a, i, p(ir.PrimMul, p(ir.PrimIndex, x, i), s)), func(a1 *ir.Var) ir.Expr {
+						return b.Tuple(a1)
+					})
+				})
+			})
+		})
 	})
 }
 
@@ -226,6 +245,8 @@ func TestVecBitIdentical(t *testing.T) {
 			{"revBcast", []runtime.Value{f64s(x...), f64s(c[:n]...), runtime.F64(math.Copysign(0, -1)), runtime.I64(int64(n))}},
 			{"revBcast", []runtime.Value{f64s(x...), f64s(c[:n]...), runtime.F64(math.NaN()), runtime.I64(int64(n))}},
 			{"revBcast", []runtime.Value{f64s(x...), f64s(c[:n]...), runtime.F64(-1.75), runtime.I64(int64(n))}},
+			{"revConst", []runtime.Value{f64s(x...), runtime.F64(-1e-300), runtime.I64(int64(n))}},
+			{"revConst", []runtime.Value{f64s(x...), runtime.F64(math.Inf(-1)), runtime.I64(int64(n))}},
 		}
 		for _, tc := range cases {
 			before := vecBlocks.Load()
