@@ -169,11 +169,6 @@ func (c *fnComp) compileLet(e *ir.Let) (evalFn, error) {
 	if f, ok, err := c.sumLet(e); ok || err != nil {
 		return f, err
 	}
-	return c.compileLetPlain(e)
-}
-
-// compileLetPlain is compileLet without the executor's lets (vec*.go).
-func (c *fnComp) compileLetPlain(e *ir.Let) (evalFn, error) {
 	if val, base, dead, ok, err := c.letTupleLoop(e); ok || err != nil {
 		if err != nil {
 			return nil, err

@@ -18,8 +18,9 @@ import (
 // (Sum never returns -0: its partial sums start at +0). The build's own
 // steps are charged while it runs, as an inlined build charges them.
 
-// zeroPad is the storage of the read-only zero vectors; longer builds, and
-// sums of up to smallSum terms (whose order differs), are made as before.
+// zeroPad is the storage of the read-only zero vectors; longer builds get
+// a zero vector of their own. Sums of up to smallSum terms are added as
+// runtime.Sum adds them (their order differs from the pieces').
 var zeroPad [1 << 16]float64
 
 // sumLet compiles such a let; ok is false for other lets.
@@ -34,13 +35,7 @@ func (c *fnComp) sumLet(e *ir.Let) (evalFn, bool, error) {
 	if k, ok := ir.Leaf(e.Var.T); !ok || k != ir.F64 {
 		return nil, false, nil
 	}
-	// The count is evaluated again by the fallback: it must be free.
-	switch bd.Args[0].(type) {
-	case *ir.Var, *ir.Const:
-	default:
-		return nil, false, nil
-	}
-	sums, likes := 0, 0
+		sums, likes := 0, 0
 	var count func(x ir.Expr)
 	count = func(x ir.Expr) {
 		if p, ok := x.(*ir.PrimCall); ok && len(p.Args) == 1 && p.Args[0] == ir.Expr(e.Var) {
@@ -72,10 +67,6 @@ func (c *fnComp) sumLet(e *ir.Let) (evalFn, bool, error) {
 	if err != nil || vp == nil {
 		return nil, err != nil, err
 	}
-	plain, err := c.compileLetPlain(e)
-	if err != nil {
-		return nil, true, err
-	}
 	sv := ir.NewVar(e.Var.Name+"$sum", ir.TF64, e.P)
 	var rec func(x ir.Expr) ir.Expr
 	rec = func(x ir.Expr) ir.Expr {
@@ -99,18 +90,47 @@ func (c *fnComp) sumLet(e *ir.Let) (evalFn, bool, error) {
 		if n < 0 {
 			return runtime.Value{}, fr.takeErr()
 		}
-		if n <= smallSum || n > len(zeroPad) {
-			return plain(fr)
-		}
 		cp.prepare(fr)
-		s := vp.sumF(fr, cp, bodyF, n, cp.steps)
+		var s float64
+		if n <= smallSum {
+			s = sumFew(fr, cp, bodyF, n)
+		} else {
+			s = vp.sumF(fr, cp, bodyF, n, cp.steps)
+		}
 		if fr.err != nil {
 			return runtime.Value{}, fr.takeErr()
 		}
-		fr.slots[ys] = runtime.Arr(&runtime.Array{Shape: []int{n}, Kind: runtime.ElemF64, F: zeroPad[:n:n]})
+		zeros := &runtime.Array{Shape: []int{n}, Kind: runtime.ElemF64, F: zeroPad[:min(n, len(zeroPad))]}
+		if n > len(zeroPad) {
+			// Too long for the shared zeros: a zero vector as long as y.
+			z, err := runtime.NewVec(fr.m, runtime.ElemF64, n)
+			if err != nil {
+				return runtime.Value{}, errAt(cp.pos, err)
+			}
+			zeros = z
+		}
+		fr.slots[ys] = runtime.Arr(zeros)
 		setF(&fr.slots[ss], s)
 		r, err := body(fr)
 		fr.slots[ys] = runtime.Value{}
 		return r, err
 	}, true, nil
+}
+
+// sumFew adds the n <= smallSum terms of build cp as the sum of the
+// built array adds them (runtime.Sum), computing them as the build does:
+// steps charged first, then element by element until one fails.
+func sumFew(fr *frame, cp *comp, body fcode, n int) float64 {
+	if !compStep(fr, cp, 0, n, cp.steps) {
+		return 0
+	}
+	piece := getPiece()
+	defer putPiece(piece)
+	for i := range n {
+		cp.bind(fr, i)
+		if piece[i] = body(fr); fr.err != nil {
+			return 0
+		}
+	}
+	return runtime.Sum(piece[:n])
 }
