@@ -35,7 +35,7 @@ func (c *fnComp) sumLet(e *ir.Let) (evalFn, bool, error) {
 	if k, ok := ir.Leaf(e.Var.T); !ok || k != ir.F64 {
 		return nil, false, nil
 	}
-		sums, likes := 0, 0
+	sums, likes := 0, 0
 	var count func(x ir.Expr)
 	count = func(x ir.Expr) {
 		if p, ok := x.(*ir.PrimCall); ok && len(p.Args) == 1 && p.Args[0] == ir.Expr(e.Var) {
