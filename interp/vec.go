@@ -515,56 +515,58 @@ func (p *vprog) block(r *vrun, lo, hi int) bool {
 // on two NaNs, which the closure path does not fix either (sameBits).
 func binBlock(in *vinstr, r *vrun, d []float64) {
 	m := len(d)
+	xr, yr := in.x.reg >= 0, in.y.reg >= 0
+	if in.op == vF2 {
+		var xs, ys float64
+		if !xr {
+			xs = r.ks[in.x.k]
+		}
+		if !yr {
+			ys = r.ks[in.y.k]
+		}
+		for k := range d {
+			x, y := xs, ys
+			if xr {
+				x = r.regs[in.x.reg][k]
+			}
+			if yr {
+				y = r.regs[in.y.reg][k]
+			}
+			d[k] = in.f2(x, y)
+		}
+		return
+	}
 	switch {
-	case in.x.reg >= 0 && in.y.reg >= 0:
-		x, y := r.regs[in.x.reg][:m], r.regs[in.y.reg][:m]
-		switch in.op {
-		case vAdd:
-			runtime.AddTo(d, x, y)
-		case vSub:
-			runtime.SubTo(d, x, y)
-		case vMul:
-			runtime.MulTo(d, x, y)
-		case vDiv:
-			runtime.DivTo(d, x, y)
-		case vF2:
-			for k := range d {
-				d[k] = in.f2(x[k], y[k])
-			}
-		}
-	case in.x.reg >= 0:
-		x, y := r.regs[in.x.reg][:m], r.ks[in.y.k]
-		switch in.op {
-		case vAdd:
-			runtime.AddConstTo(d, x, y)
-		case vSub:
-			for k := range d {
-				d[k] = x[k] - y
-			}
-		case vMul:
-			runtime.ScaleTo(d, y, x)
-		case vDiv:
-			runtime.DivConstTo(d, x, y)
-		case vF2:
-			for k := range d {
-				d[k] = in.f2(x[k], y)
-			}
-		}
+	case xr && yr:
+		vvKernels[in.op](d, r.regs[in.x.reg][:m], r.regs[in.y.reg][:m])
+	case xr:
+		vsKernels[in.op](d, r.regs[in.x.reg][:m], r.ks[in.y.k])
 	default:
-		x, y := r.ks[in.x.k], r.regs[in.y.reg][:m]
-		switch in.op {
-		case vAdd:
-			runtime.AddConstTo(d, y, x)
-		case vSub:
-			runtime.ConstSubTo(d, x, y)
-		case vMul:
-			runtime.ScaleTo(d, x, y)
-		case vDiv:
-			runtime.ConstDivTo(d, x, y)
-		case vF2:
-			for k := range d {
-				d[k] = in.f2(x, y[k])
-			}
-		}
+		svKernels[in.op](d, r.ks[in.x.k], r.regs[in.y.reg][:m])
 	}
 }
+
+// The kernels of vAdd, vSub, vMul and vDiv on two vectors, a vector and
+// a scalar, and a scalar and a vector. x - c keeps its own loop: runtime
+// subtracts a constant as the addition of -c, which may return another
+// NaN when c is one.
+var (
+	vvKernels = [...]func(d, x, y []float64){runtime.AddTo, runtime.SubTo, runtime.MulTo, runtime.DivTo}
+	vsKernels = [...]func(d, x []float64, c float64){
+		runtime.AddConstTo,
+		func(d, x []float64, c float64) {
+			x = x[:len(d)]
+			for k, v := range x {
+				d[k] = v - c
+			}
+		},
+		func(d, x []float64, c float64) { runtime.ScaleTo(d, c, x) },
+		runtime.DivConstTo,
+	}
+	svKernels = [...]func(d []float64, c float64, y []float64){
+		func(d []float64, c float64, y []float64) { runtime.AddConstTo(d, y, c) },
+		runtime.ConstSubTo,
+		runtime.ScaleTo,
+		runtime.ConstDivTo,
+	}
+)

@@ -89,7 +89,14 @@ func vecDefs(b *ir.Builder) []*ir.Def {
 			})
 		})
 	}
-	return []*ir.Def{obj, objAll, terms, termsAll, every, revDef(b, "rev", false), revDef(b, "revAlias", true), revBcastDef(b), revConstDef(b),
+	at(b, 1)
+	// bare has no scalar at all: atan2 of two elements.
+	bare := b.Def("bare", []string{"x"}, []ir.Type{vec(F)}, func(v []*ir.Var) ir.Expr {
+		return build(b, count(v[0], 1), func(i *ir.Var) ir.Expr {
+			return p(ir.PrimAtan2, p(ir.PrimIndex, v[0], i), p(ir.PrimIndex, v[0], p(ir.PrimAdd, i, b.I64(1))))
+		})
+	})
+	return []*ir.Def{obj, objAll, terms, termsAll, every, bare, revDef(b, "rev", false), revDef(b, "revAlias", true), revBcastDef(b), revConstDef(b),
 		vjpDef("vjp", 1), vjpDef("vjpAll", 0)}
 }
 
@@ -234,6 +241,7 @@ func TestVecBitIdentical(t *testing.T) {
 		}{
 			{"obj", []runtime.Value{f64s(x...)}},
 			{"terms", []runtime.Value{f64s(x...)}},
+			{"bare", []runtime.Value{f64s(x...)}},
 			{"every", []runtime.Value{f64s(x...), runtime.F64(-0.0)}},
 			{"every", []runtime.Value{f64s(x...), runtime.F64(math.Inf(1))}},
 			{"every", []runtime.Value{f64s(x...), runtime.F64(1.25)}},
