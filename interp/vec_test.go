@@ -242,7 +242,7 @@ func TestVecBitIdentical(t *testing.T) {
 			{"obj", []runtime.Value{f64s(x...)}},
 			{"terms", []runtime.Value{f64s(x...)}},
 			{"bare", []runtime.Value{f64s(x...)}},
-			{"every", []runtime.Value{f64s(x...), runtime.F64(-0.0)}},
+			{"every", []runtime.Value{f64s(x...), runtime.F64(math.Copysign(0, -1))}},
 			{"every", []runtime.Value{f64s(x...), runtime.F64(math.Inf(1))}},
 			{"every", []runtime.Value{f64s(x...), runtime.F64(1.25)}},
 			{"rev", []runtime.Value{f64s(x...), f64s(c...), runtime.I64(int64(n))}},
