@@ -13,14 +13,17 @@ import (
 // build over an index, or of a reverse loop made of scalar lets and
 // acc_add_at (typed_loop_arr.go), can instead run vecBlock iterations at
 // a time as a short list of instructions, each one tight Go loop over a
-// block of values (the X100 / NumPy way). A vector register is a
+// block of values (the X100 / NumPy way; the four operations use
+// runtime's vector kernels). A vector register is a
 // []float64 of the block: a computed value in a scratch buffer, or a
 // load x[i + c] of a vector bound outside the body, which is only a
 // slice of x.
 //
-// Results are the closure path's to the bit: each instruction is one
-// float64 operation per element, rounded and stored (no fused
-// multiply-add), in the order the typed code applies them. A block runs
+// Results are the closure path's to the bit (up to which NaN an
+// operation on two NaNs returns, as between the closure path and the
+// general code): each instruction is one float64 operation per element,
+// rounded and stored (no fused multiply-add), in the order the typed
+// code applies them. A block runs
 // vectorized only if none of its iterations can fail: every load and
 // every scatter index is checked for the whole block first; otherwise
 // the block runs through the closure path, iteration by iteration, and
@@ -47,8 +50,6 @@ const vecStride = vecBlock + 8
 // noVec, set by tests, turns the executor off to compare with the
 // closure path.
 var noVec bool
-
-var vecDump func(*vprog)
 
 // vecBlocks counts the blocks run vectorized, for tests.
 var vecBlocks atomic.Int64
@@ -85,7 +86,7 @@ type vinstr struct {
 	f2   func(float64, float64) float64
 }
 
-// vload makes register reg the slice x[lo+off : hi+off] of a vector.
+// vecLoad makes register reg the slice x[lo+off : hi+off] of a vector.
 type vecLoad struct {
 	reg int
 	src loc
@@ -184,9 +185,6 @@ func (v *vcomp) finish() *vprog {
 	}
 	v.fix(&p.res)
 	p.nk = len(p.scalars) + len(p.consts)
-	if vecDump != nil {
-		vecDump(p)
-	}
 	return p
 }
 
