@@ -163,6 +163,12 @@ func (c *fnComp) compileLet(e *ir.Let) (evalFn, error) {
 	if e.Var == nil {
 		return nil, ir.Errorf(e.P, "let without a variable")
 	}
+	if f, ok, err := c.broadcastLet(e); ok || err != nil {
+		return f, err
+	}
+	if f, ok, err := c.sumLet(e); ok || err != nil {
+		return f, err
+	}
 	if val, base, dead, ok, err := c.letTupleLoop(e); ok || err != nil {
 		if err != nil {
 			return nil, err

@@ -234,6 +234,10 @@ func (c *fnComp) tupleLoop(e *ir.Loop) (run func(fr *frame) error, ss int, ok bo
 		return nil, 0, true, err
 	}
 	if count != nil {
+		var vl *vecLoop
+		if fast {
+			vl = c.vecAccLoop(e, ss)
+		}
 		return func(fr *frame) error {
 			if err := init(fr); err != nil {
 				return err
@@ -241,6 +245,9 @@ func (c *fnComp) tupleLoop(e *ir.Loop) (run func(fr *frame) error, ss int, ok bo
 			n := count(fr)
 			if fr.err != nil {
 				return fr.takeErr()
+			}
+			if vl != nil && n >= vecMin {
+				return vl.run(fr, n, ix, pos, body)
 			}
 			for i := int64(0); i < n; i++ {
 				if i%stepBlock == 0 && !chargeBlock(fr, int(i), int(n), pos) {

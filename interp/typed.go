@@ -1098,6 +1098,10 @@ func (c *fnComp) sumF(e *ir.PrimCall) (fcode, bool, error) {
 		return nil, ok, err
 	}
 	body, err := c.typedF(cp.body)
+	var vp *vprog
+	if err == nil {
+		vp = c.vecComp(cp)
+	}
 	c.end(cp)
 	if err != nil {
 		return nil, true, err
@@ -1149,6 +1153,9 @@ func (c *fnComp) sumF(e *ir.PrimCall) (fcode, bool, error) {
 			// function value: buf would escape to the heap.
 			acc := runtime.NewSumAcc(n)
 			return acc.Sum(buf[:n])
+		}
+		if vp != nil {
+			return vp.sumF(fr, cp, body, n, cp.steps+1)
 		}
 		piece := getPiece()
 		defer putPiece(piece)
@@ -1237,6 +1244,10 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 	if err != nil {
 		return nil, true, err
 	}
+	var vp *vprog
+	if kind == runtime.ElemF64 {
+		vp = c.vecComp(cp)
+	}
 	return func(fr *frame) (runtime.Value, error) {
 		n := cp.start(fr)
 		if n < 0 {
@@ -1246,6 +1257,10 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 		out, err := runtime.NewVec(fr.m, kind, n)
 		if err != nil {
 			return runtime.Value{}, errAt(cp.pos, err)
+		}
+		if vp != nil && n >= vecMin {
+			vp.buildF(fr, cp, bodyF, out.F)
+			n = 0 // done
 		}
 		for i := range n {
 			if !compStep(fr, cp, i, n, cp.steps) {
