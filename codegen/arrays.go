@@ -56,6 +56,13 @@ func (f *fn) indexVal(v val, i string) val {
 	out := val{t: at.Elem}
 	for k, l := range ls {
 		p := lp[k]
+		if f.bcast[p[0]] { // one row all elements share: a view of it
+			row := f.def("row", p[0])
+			f.markView(row)
+			out.parts = append(out.parts, row)
+			out.parts = append(out.parts, p[2:]...)
+			continue
+		}
 		if p[0] == deadAtom || f.lastOnly[p[0]] { // a field never read, or a final state
 			out.parts = append(out.parts, p[0])
 			out.parts = append(out.parts, p[2:]...)
@@ -147,6 +154,10 @@ type stackPlan struct {
 	// carry, when set, ends an iteration in place of the release a
 	// non-releasable stack leaves out (loop_save's carried state).
 	carry func(mark, i string, body int)
+	// bcast holds the leaves whose every element is the same storage,
+	// made before the loop (invariantLeaves): the result keeps element
+	// 0's view as its one row instead of copying n rows.
+	bcast map[int]bool
 }
 
 // how is how leaf k is read.
@@ -251,6 +262,7 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 		return res
 	}
 	_, ep := e.leafParts()
+	var bcast []string
 	for k, l := range els {
 		r := rows[k]
 		if plan.skip(k) {
@@ -260,6 +272,15 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 			if r.data != "" {
 				f.line("%s[%s] = %s", r.data, i, ep[k][0])
 			}
+			continue
+		}
+		if plan != nil && plan.bcast[k] && r.data != deadAtom && f.views[ep[k][0]] {
+			// The same view at every i: element 0's is every row.
+			f.line("if %s == 0 {", i)
+			f.line("%s = %s", strings.Join(append([]string{r.data}, r.dims...), ", "), strings.Join(ep[k], ", "))
+			f.line("}")
+			f.line("_ = %s", r.rs)
+			bcast = append(bcast, r.data)
 			continue
 		}
 		f.line("if %s == 0 {", i)
@@ -301,6 +322,9 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 	f.line("}")
 	for _, l := range after {
 		f.line("%s", l)
+	}
+	for _, d := range bcast {
+		f.markBcast(d)
 	}
 	return res
 }
@@ -406,7 +430,7 @@ func lowerBuild(f *fn, e *ir.PrimCall) val {
 		// build(n, fn i => s[i].f) is field f of s when s has n rows.
 		if s, path, ok := elemField(lam); ok {
 			if sv, ok := f.env[s]; ok && sv.lz == nil && f.sameSize(n, f.length(sv)) {
-				if v := fieldOfArray(sv, path); !hasDead(v) {
+				if v := fieldOfArray(sv, path); !hasDead(v) && !f.hasBcast(v) {
 					v.t = e.T
 					return f.asView(v)
 				}
@@ -430,6 +454,9 @@ func lowerBuild(f *fn, e *ir.PrimCall) val {
 	}
 	if lam != nil {
 		plan.views = f.rowViews(lam)
+		if lp != nil { // the readers only project elements (fieldUses)
+			plan.bcast = invariantLeaves(lam)
+		}
 	}
 	return f.stackP("build", e.T.(*ir.Array), n, e.P, true, plan, func(i string) val {
 		iv := f.def("i", "int64("+i+")")

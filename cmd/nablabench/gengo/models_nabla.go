@@ -1546,7 +1546,7 @@ var nbLoop10 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_515 := ar.Mark()
+	mark_511 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1664,6 +1664,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rs_78 int = 0
 	var a_79 []float64
 	var d_80 int = 0
+	_ = d_80
 	var d_81 int = 0
 	var d_82 int = 0
 	var rs_83 int = 0
@@ -1840,401 +1841,392 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		}
 		copy(a_75[i_84*rs_78:(i_84+1)*rs_78], a_96)
 		if i_84 == 0 {
-			d_80, d_81, d_82 = n_87, d_21, d_22
-			rs_83 = d_80 * d_81 * d_82
-			tot_145, err_146 := runtime.MulSize(n_59, rs_83)
-			if err_146 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_146)
-			}
-			a_79 = ar.F64w(tot_145)
-		} else if n_87 != d_80 || d_21 != d_81 || d_22 != d_82 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_21, d_22})+", element 0 has shape "+runtime.ShapeString([]int{d_80, d_81, d_82}))
+			a_79, d_81, d_82 = a_99, d_21, d_22
 		}
-		copy(a_79[i_84*rs_83:(i_84+1)*rs_83], a_99)
+		_ = rs_83
 		if i_84 > 0 {
 			ar.Release(mark_85)
 		}
 	}
-	n_147, err_148 := runtime.CheckSize(n_17)
-	_ = n_147
-	if err_148 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_148)
+	n_145, err_146 := runtime.CheckSize(n_17)
+	_ = n_145
+	if err_146 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_146)
 	}
-	view_149 := a_61
-	n_150, err_151 := runtime.CheckSize(n_15)
-	if err_151 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_151)
+	view_147 := a_61
+	n_148, err_149 := runtime.CheckSize(n_15)
+	if err_149 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_149)
 	}
-	a_152 := ar.F64w(n_150)
-	var a_153 []float64
-	var d_154 int = 0
-	var rs_155 int = 0
-	var a_156 []float64
-	var a_157 []float64
-	var d_158 int = 0
-	var rs_159 int = 0
-	var a_160 []float64
-	for i_161 := 0; i_161 < n_150; i_161++ {
-		mark_162 := ar.Mark()
-		i_163 := int64(i_161)
-		if i_163 < 0 || i_163 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_163, icf_7))
+	a_150 := ar.F64w(n_148)
+	var a_151 []float64
+	var d_152 int = 0
+	var rs_153 int = 0
+	var a_154 []float64
+	var a_155 []float64
+	var d_156 int = 0
+	var rs_157 int = 0
+	var a_158 []float64
+	for i_159 := 0; i_159 < n_148; i_159++ {
+		mark_160 := ar.Mark()
+		i_161 := int64(i_159)
+		if i_161 < 0 || i_161 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_161, icf_7))
 		}
-		row_164 := icf_6[int(i_163)*icf_8 : (int(i_163)+1)*icf_8]
+		row_162 := icf_6[int(i_161)*icf_8 : (int(i_161)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_165 := int(n_16) - int(int64(0))
-		s_166 := row_164[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_167 := ar.F64w(n_165)
-		s_166 = s_166[:len(r_167)]
-		for i_168 := range r_167 {
-			r_167[i_168] = (math.Exp(s_166[i_168]))
+		n_163 := int(n_16) - int(int64(0))
+		s_164 := row_162[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_165 := ar.F64w(n_163)
+		s_164 = s_164[:len(r_165)]
+		for i_166 := range r_165 {
+			r_165[i_166] = (math.Exp(s_164[i_166]))
 		}
-		n_171 := int64(icf_8)
-		if n_16 < 0 || n_171 < n_16 || n_171 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_171, icf_8))
+		n_169 := int64(icf_8)
+		if n_16 < 0 || n_169 < n_16 || n_169 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_169, icf_8))
 		}
-		n_172 := int(n_171) - int(n_16)
-		s_173 := row_164[int(n_16)*1 : int(n_171)*1 : int(n_171)*1]
-		r_170 := ar.F64w(n_165)
-		r_167 = r_167[:n_165]
-		r_170 = r_170[:n_165]
-		for i_175 := 0; i_175 < n_165; i_175++ {
-			e_177 := (r_167[i_175] * r_167[i_175])
-			r_170[i_175] = e_177
+		n_170 := int(n_169) - int(n_16)
+		s_171 := row_162[int(n_16)*1 : int(n_169)*1 : int(n_169)*1]
+		r_168 := ar.F64w(n_163)
+		r_165 = r_165[:n_163]
+		r_168 = r_168[:n_163]
+		for i_173 := 0; i_173 < n_163; i_173++ {
+			e_175 := (r_165[i_173] * r_165[i_173])
+			r_168[i_173] = e_175
 		}
-		r_174 := ar.F64w(n_172)
-		s_173 = s_173[:n_172]
-		r_174 = r_174[:n_172]
-		for i_178 := 0; i_178 < n_172; i_178++ {
-			e_180 := (s_173[i_178] * s_173[i_178])
-			r_174[i_178] = e_180
+		r_172 := ar.F64w(n_170)
+		s_171 = s_171[:n_170]
+		r_172 = r_172[:n_170]
+		for i_176 := 0; i_176 < n_170; i_176++ {
+			e_178 := (s_171[i_176] * s_171[i_176])
+			r_172[i_176] = e_178
 		}
-		x_181 := gamma_12 * gamma_12
-		x_182 := 0.5 * x_181
-		s_183 := runtime.Sum(r_170)
-		s_184 := runtime.Sum(r_174)
-		x_185 := s_183 + s_184
-		x_186 := x_182 * x_185
-		x_187 := float64(m_13)
-		x_188 := view_58[int(i_163)]
-		x_189 := x_187 * x_188
-		x_190 := x_186 - x_189
-		a_152[i_161] = x_190
-		if i_161 == 0 {
-			d_154 = n_172
-			rs_155 = d_154
-			tot_191, err_192 := runtime.MulSize(n_150, rs_155)
+		x_179 := gamma_12 * gamma_12
+		x_180 := 0.5 * x_179
+		s_181 := runtime.Sum(r_168)
+		s_182 := runtime.Sum(r_172)
+		x_183 := s_181 + s_182
+		x_184 := x_180 * x_183
+		x_185 := float64(m_13)
+		x_186 := view_58[int(i_161)]
+		x_187 := x_185 * x_186
+		x_188 := x_184 - x_187
+		a_150[i_159] = x_188
+		if i_159 == 0 {
+			d_152 = n_170
+			rs_153 = d_152
+			tot_189, err_190 := runtime.MulSize(n_148, rs_153)
+			if err_190 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_190)
+			}
+			a_151 = ar.F64w(tot_189)
+		} else if n_170 != d_152 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_159)+" has shape "+runtime.ShapeString([]int{n_170})+", element 0 has shape "+runtime.ShapeString([]int{d_152}))
+		}
+		copy(a_151[i_159*rs_153:(i_159+1)*rs_153], s_171)
+		if i_159 == 0 {
+			d_156 = n_163
+			rs_157 = d_156
+			tot_191, err_192 := runtime.MulSize(n_148, rs_157)
 			if err_192 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_192)
 			}
-			a_153 = ar.F64w(tot_191)
-		} else if n_172 != d_154 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_172})+", element 0 has shape "+runtime.ShapeString([]int{d_154}))
+			a_155 = ar.F64w(tot_191)
+		} else if n_163 != d_156 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_159)+" has shape "+runtime.ShapeString([]int{n_163})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
 		}
-		copy(a_153[i_161*rs_155:(i_161+1)*rs_155], s_173)
-		if i_161 == 0 {
-			d_158 = n_165
-			rs_159 = d_158
-			tot_193, err_194 := runtime.MulSize(n_150, rs_159)
-			if err_194 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_194)
-			}
-			a_157 = ar.F64w(tot_193)
-		} else if n_165 != d_158 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_165})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
-		}
-		copy(a_157[i_161*rs_159:(i_161+1)*rs_159], r_167)
-		if i_161 > 0 {
-			ar.Release(mark_162)
+		copy(a_155[i_159*rs_157:(i_159+1)*rs_157], r_165)
+		if i_159 > 0 {
+			ar.Release(mark_160)
 		}
 	}
-	a_156 = icf_6[:n_150*icf_8]
-	a_160 = icf_6[:n_150*icf_8]
-	n_195, err_196 := runtime.CheckSize(n_15)
-	_ = n_195
-	if err_196 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_196)
+	a_154 = icf_6[:n_148*icf_8]
+	a_158 = icf_6[:n_148*icf_8]
+	n_193, err_194 := runtime.CheckSize(n_15)
+	_ = n_193
+	if err_194 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_194)
 	}
-	view_197 := a_152
-	x_198 := float64(n_17)
-	s_199 := runtime.LogSumExp(alphas_1)
-	x_200 := -ybar_14
-	x_201 := x_198 * x_200
-	r_202 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_202)]
-	if len(r_202) >= 262144 {
-		loop_209 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_202, runtime.Bind(alphas_1, runtime.Bind(s_199, runtime.Bind(x_201, runtime.End{})))), len(r_202), 16384)
-		if loop_209.For == nil {
-			loop_209.For = func(lo_206, hi int) {
-				r_202 := loop_209.C.H
-				alphas_1 := loop_209.C.T.H
-				s_199 := loop_209.C.T.T.H
-				x_201 := loop_209.C.T.T.T.H
-				for i_207 := lo_206; i_207 < hi; i_207++ {
-					r_202[i_207] = ((math.Exp((alphas_1[i_207] - s_199))) * x_201)
+	view_195 := a_150
+	x_196 := float64(n_17)
+	s_197 := runtime.LogSumExp(alphas_1)
+	x_198 := -ybar_14
+	x_199 := x_196 * x_198
+	r_200 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_200)]
+	if len(r_200) >= 262144 {
+		loop_207 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_200, runtime.Bind(alphas_1, runtime.Bind(s_197, runtime.Bind(x_199, runtime.End{})))), len(r_200), 16384)
+		if loop_207.For == nil {
+			loop_207.For = func(lo_204, hi int) {
+				r_200 := loop_207.C.H
+				alphas_1 := loop_207.C.T.H
+				s_197 := loop_207.C.T.T.H
+				x_199 := loop_207.C.T.T.T.H
+				for i_205 := lo_204; i_205 < hi; i_205++ {
+					r_200[i_205] = ((math.Exp((alphas_1[i_205] - s_197))) * x_199)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_202), 16384, loop_209.For)
-		loop_209.Leave(&nbLoop10)
+		runtime.ParallelFor(len(r_200), 16384, loop_207.For)
+		loop_207.Leave(&nbLoop10)
 	} else {
-		for i_203 := range r_202 {
-			r_202[i_203] = ((math.Exp((alphas_1[i_203] - s_199))) * x_201)
+		for i_201 := range r_200 {
+			r_200[i_201] = ((math.Exp((alphas_1[i_201] - s_197))) * x_199)
 		}
 	}
-	z_210 := ar.F64(len(icf_6))
-	z_211 := ar.F64(len(view_58))
-	var rev_212 []float64
-	var rev_213 int
-	var rev_214 int
-	var rev_215 []float64
-	rev_212, rev_213, rev_214, rev_215 = z_210, icf_7, icf_8, z_211
-	for i_237 := int64(0); i_237 < n_15; i_237++ {
-		_ = a_152[int(i_237)]
-		row_240 := a_153[int(i_237)*d_154 : (int(i_237)+1)*d_154]
-		_ = a_156[int(i_237)*icf_8 : (int(i_237)+1)*icf_8]
-		row_242 := a_157[int(i_237)*d_158 : (int(i_237)+1)*d_158]
-		_ = a_160[int(i_237)*icf_8 : (int(i_237)+1)*icf_8]
-		x_244 := float64(m_13)
-		x_245 := -ybar_14
-		x_246 := x_244 * x_245
-		rev_215[i_237] += x_246
-		x_247 := gamma_12 * gamma_12
-		x_248 := 0.5 * x_247
-		x_249 := x_248 * ybar_14
-		if n_16 < 0 || n_16+int64(d_154) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_154), icf_8))
+	z_208 := ar.F64(len(icf_6))
+	z_209 := ar.F64(len(view_58))
+	var rev_210 []float64
+	var rev_211 int
+	var rev_212 int
+	var rev_213 []float64
+	rev_210, rev_211, rev_212, rev_213 = z_208, icf_7, icf_8, z_209
+	for i_235 := int64(0); i_235 < n_15; i_235++ {
+		_ = a_150[int(i_235)]
+		row_238 := a_151[int(i_235)*d_152 : (int(i_235)+1)*d_152]
+		_ = a_154[int(i_235)*icf_8 : (int(i_235)+1)*icf_8]
+		row_240 := a_155[int(i_235)*d_156 : (int(i_235)+1)*d_156]
+		_ = a_158[int(i_235)*icf_8 : (int(i_235)+1)*icf_8]
+		x_242 := float64(m_13)
+		x_243 := -ybar_14
+		x_244 := x_242 * x_243
+		rev_213[i_235] += x_244
+		x_245 := gamma_12 * gamma_12
+		x_246 := 0.5 * x_245
+		x_247 := x_246 * ybar_14
+		if n_16 < 0 || n_16+int64(d_152) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_152), icf_8))
 		}
-		if i_237 < 0 || i_237 >= int64(rev_213) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_237, rev_213))
+		if i_235 < 0 || i_235 >= int64(rev_211) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_235, rev_211))
 		}
-		if rev_214 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_214})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_212 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_212})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_250 := rev_212[i_237*int64(rev_214) : (i_237+1)*int64(rev_214)]
-		region_251 := row_250[int(n_16)*1 : (int(n_16)+d_154)*1]
-		row_240 = row_240[:len(region_251)]
-		for i_252 := range region_251 {
-			region_251[i_252] += ((2.0 * row_240[i_252]) * x_249)
+		row_248 := rev_210[i_235*int64(rev_212) : (i_235+1)*int64(rev_212)]
+		region_249 := row_248[int(n_16)*1 : (int(n_16)+d_152)*1]
+		row_238 = row_238[:len(region_249)]
+		for i_250 := range region_249 {
+			region_249[i_250] += ((2.0 * row_238[i_250]) * x_247)
 		}
-		if int64(0)+int64(d_158) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_158), icf_8))
+		if int64(0)+int64(d_156) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_156), icf_8))
 		}
-		if i_237 < 0 || i_237 >= int64(rev_213) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_237, rev_213))
+		if i_235 < 0 || i_235 >= int64(rev_211) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_235, rev_211))
 		}
-		if rev_214 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_214})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_212 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_212})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_254 := rev_212[i_237*int64(rev_214) : (i_237+1)*int64(rev_214)]
-		region_255 := row_254[int(int64(0))*1 : (int(int64(0))+d_158)*1]
-		row_242 = row_242[:len(region_255)]
-		for i_256 := range region_255 {
-			region_255[i_256] += (row_242[i_256] * ((2.0 * row_242[i_256]) * x_249))
+		row_252 := rev_210[i_235*int64(rev_212) : (i_235+1)*int64(rev_212)]
+		region_253 := row_252[int(int64(0))*1 : (int(int64(0))+d_156)*1]
+		row_240 = row_240[:len(region_253)]
+		for i_254 := range region_253 {
+			region_253[i_254] += (row_240[i_254] * ((2.0 * row_240[i_254]) * x_247))
 		}
 	}
-	z_258 := ar.F64(len(view_40))
-	z_259 := ar.F64(len(means_3))
+	z_256 := ar.F64(len(view_40))
+	z_257 := ar.F64(len(means_3))
+	var rev_258 []float64
 	var rev_260 []float64
 	var rev_262 []float64
-	var rev_264 []float64
-	var rev_266 int
+	var rev_264 int
+	var rev_265 int
+	var rev_266 []float64
 	var rev_267 int
-	var rev_268 []float64
-	var rev_269 int
-	var rev_270 int
-	rev_260, rev_262, rev_264, rev_266, rev_267, rev_268, rev_269, rev_270 = r_202, z_211, z_258, d_21, d_22, z_259, means_4, means_5
-	scratch_516 := ar.F64w(d_63)
-	scratch_517 := ar.F64w(d_73)
-	scratch_518 := ar.F64w(d_82)
-	for i_354 := int64(0); i_354 < n_17; i_354++ {
-		_ = a_61[int(i_354)]
-		row_357 := a_62[int(i_354)*d_63 : (int(i_354)+1)*d_63]
-		x_358 := a_65[int(i_354)]
-		rs_359 := d_72 * d_73
-		row_360 := a_71[int(i_354)*rs_359 : (int(i_354)+1)*rs_359]
-		rs_361 := d_76 * d_77
-		row_362 := a_75[int(i_354)*rs_361 : (int(i_354)+1)*rs_361]
-		rs_363 := d_80 * d_81 * d_82
-		row_364 := a_79[int(i_354)*rs_363 : (int(i_354)+1)*rs_363]
-		r_365 := scratch_516[:d_63:d_63]
-		row_357 = row_357[:len(r_365)]
-		for i_366 := range r_365 {
-			r_365[i_366] = ((math.Exp((row_357[i_366] - x_358))) * ybar_14)
+	var rev_268 int
+	rev_258, rev_260, rev_262, rev_264, rev_265, rev_266, rev_267, rev_268 = r_200, z_209, z_256, d_21, d_22, z_257, means_4, means_5
+	scratch_512 := ar.F64w(d_63)
+	scratch_513 := ar.F64w(d_73)
+	scratch_514 := ar.F64w(d_82)
+	for i_351 := int64(0); i_351 < n_17; i_351++ {
+		_ = a_61[int(i_351)]
+		row_354 := a_62[int(i_351)*d_63 : (int(i_351)+1)*d_63]
+		x_355 := a_65[int(i_351)]
+		rs_356 := d_72 * d_73
+		row_357 := a_71[int(i_351)*rs_356 : (int(i_351)+1)*rs_356]
+		rs_358 := d_76 * d_77
+		row_359 := a_75[int(i_351)*rs_358 : (int(i_351)+1)*rs_358]
+		row_360 := a_79
+		r_361 := scratch_512[:d_63:d_63]
+		row_354 = row_354[:len(r_361)]
+		for i_362 := range r_361 {
+			r_361[i_362] = ((math.Exp((row_354[i_362] - x_355))) * ybar_14)
 		}
+		var rev_364 []float64
+		var rev_366 []float64
 		var rev_368 []float64
-		var rev_370 []float64
+		var rev_370 int
+		var rev_371 int
 		var rev_372 []float64
+		var rev_373 int
 		var rev_374 int
-		var rev_375 int
-		var rev_376 []float64
-		var rev_377 int
-		var rev_378 int
-		rev_368, rev_370, rev_372, rev_374, rev_375, rev_376, rev_377, rev_378 = rev_260, rev_262, rev_264, rev_266, rev_267, rev_268, rev_269, rev_270
-		for i_408 := int64(0); i_408 < n_15; i_408++ {
-			if i_408 < 0 || i_408 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_408, d_63))
+		rev_364, rev_366, rev_368, rev_370, rev_371, rev_372, rev_373, rev_374 = rev_258, rev_260, rev_262, rev_264, rev_265, rev_266, rev_267, rev_268
+		for i_404 := int64(0); i_404 < n_15; i_404++ {
+			if i_404 < 0 || i_404 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_404, d_63))
 			}
-			x_410 := r_365[int(i_408)]
-			if i_408 < 0 || i_408 >= int64(d_66) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_408, d_66))
+			x_406 := r_361[int(i_404)]
+			if i_404 < 0 || i_404 >= int64(d_66) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_404, d_66))
 			}
-			row_411 := row_360[int(i_408)*d_73 : (int(i_408)+1)*d_73]
-			row_412 := row_362[int(i_408)*d_77 : (int(i_408)+1)*d_77]
-			rs_413 := d_81 * d_82
-			row_414 := row_364[int(i_408)*rs_413 : (int(i_408)+1)*rs_413]
-			x_415 := -x_410
-			x_416 := 0.5 * x_415
-			r_417 := scratch_517[:d_73:d_73]
-			row_411 = row_411[:len(r_417)]
-			for i_418 := range r_417 {
-				r_417[i_418] = ((2.0 * row_411[i_418]) * x_416)
+			row_407 := row_357[int(i_404)*d_73 : (int(i_404)+1)*d_73]
+			row_408 := row_359[int(i_404)*d_77 : (int(i_404)+1)*d_77]
+			rs_409 := d_81 * d_82
+			row_410 := row_360[int(i_404)*rs_409 : (int(i_404)+1)*rs_409]
+			x_411 := -x_406
+			x_412 := 0.5 * x_411
+			r_413 := scratch_513[:d_73:d_73]
+			row_407 = row_407[:len(r_413)]
+			for i_414 := range r_413 {
+				r_413[i_414] = ((2.0 * row_407[i_414]) * x_412)
 			}
 			if d_73 != d_81 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
-			a_420 := scratch_518[:d_82:d_82]
+			a_416 := scratch_514[:d_82:d_82]
 			if d_82 <= 32 && d_81 <= 32 {
-				r_417 = r_417[:d_81]
-				for c_423 := range a_420 {
-					s_425 := 0.0
-					for r_421, v_424 := range r_417 {
-						s_425 += v_424 * row_414[r_421*d_82+c_423]
+				r_413 = r_413[:d_81]
+				for c_419 := range a_416 {
+					s_421 := 0.0
+					for r_417, v_420 := range r_413 {
+						s_421 += v_420 * row_410[r_417*d_82+c_419]
 					}
-					a_420[c_423] = s_425
+					a_416[c_419] = s_421
 				}
 			} else if d_82 <= 32 {
-				clear(a_420)
-				r_417 = r_417[:d_81]
-				for r_421 := range r_417 {
-					row_422 := row_414[r_421*d_82 : (r_421+1)*d_82]
-					a_420 = a_420[:len(row_422)]
-					for c_423, v_424 := range row_422 {
-						a_420[c_423] += r_417[r_421] * v_424
+				clear(a_416)
+				r_413 = r_413[:d_81]
+				for r_417 := range r_413 {
+					row_418 := row_410[r_417*d_82 : (r_417+1)*d_82]
+					a_416 = a_416[:len(row_418)]
+					for c_419, v_420 := range row_418 {
+						a_416[c_419] += r_413[r_417] * v_420
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_81, d_82, 1, row_414, r_417, 0, a_420)
+				runtime.Gemv(true, d_81, d_82, 1, row_410, r_413, 0, a_416)
 			}
-			if i_408 < 0 || i_408 >= int64(rev_377) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_408, rev_377))
+			if i_404 < 0 || i_404 >= int64(rev_373) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_404, rev_373))
 			}
-			if rev_378 != d_82 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_378})+" and "+runtime.ShapeString([]int{d_82})+" differ")
+			if rev_374 != d_82 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_374})+" and "+runtime.ShapeString([]int{d_82})+" differ")
 			}
-			row_426 := rev_376[i_408*int64(rev_378) : (i_408+1)*int64(rev_378)]
-			a_420 = a_420[:len(row_426)]
-			for i_427 := range row_426 {
-				row_426[i_427] += -a_420[i_427]
+			row_422 := rev_372[i_404*int64(rev_374) : (i_404+1)*int64(rev_374)]
+			a_416 = a_416[:len(row_422)]
+			for i_423 := range row_422 {
+				row_422[i_423] += -a_416[i_423]
 			}
-			tot_429, err_430 := runtime.MulSize(d_73, d_77)
-			if err_430 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_430)
+			tot_425, err_426 := runtime.MulSize(d_73, d_77)
+			if err_426 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_426)
 			}
-			_ = tot_429
-			if rev_374 != d_73 || rev_375 != d_77 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_374, rev_375})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
+			_ = tot_425
+			if rev_370 != d_73 || rev_371 != d_77 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_370, rev_371})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
 			}
-			rs_431 := rev_374 * rev_375
-			row_432 := rev_372[i_408*int64(rs_431) : (i_408+1)*int64(rs_431)]
-			for i_433, xi_434 := range r_417 {
-				row_437 := row_432[i_433*len(row_412) : (i_433+1)*len(row_412)]
-				for j_435, yj_436 := range row_412 {
-					row_437[j_435] += xi_434 * yj_436
+			rs_427 := rev_370 * rev_371
+			row_428 := rev_368[i_404*int64(rs_427) : (i_404+1)*int64(rs_427)]
+			for i_429, xi_430 := range r_413 {
+				row_433 := row_428[i_429*len(row_408) : (i_429+1)*len(row_408)]
+				for j_431, yj_432 := range row_408 {
+					row_433[j_431] += xi_430 * yj_432
 				}
 			}
-			rev_370[i_408] += x_410
-			rev_368[i_408] += x_410
+			rev_366[i_404] += x_406
+			rev_364[i_404] += x_406
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
 	}
-	var rev_438 []float64
-	var rev_439 int
-	var rev_440 int
-	rev_438, rev_439, rev_440 = z_210, icf_7, icf_8
-	scratch_521 := ar.F64w(d_44)
-	for i_450 := int64(0); i_450 < n_15; i_450++ {
-		_ = a_43[int(i_450)]
-		_ = a_46[int(i_450)*icf_8 : (int(i_450)+1)*icf_8]
-		z_454 := scratch_521[:d_44:d_44]
-		clear(z_454)
-		x_455 := z_211[int(i_450)]
-		for i_456 := range z_454 {
-			z_454[i_456] += x_455
+	var rev_434 []float64
+	var rev_435 int
+	var rev_436 int
+	rev_434, rev_435, rev_436 = z_208, icf_7, icf_8
+	scratch_517 := ar.F64w(d_44)
+	for i_446 := int64(0); i_446 < n_15; i_446++ {
+		_ = a_43[int(i_446)]
+		_ = a_46[int(i_446)*icf_8 : (int(i_446)+1)*icf_8]
+		z_450 := scratch_517[:d_44:d_44]
+		clear(z_450)
+		x_451 := z_209[int(i_446)]
+		for i_452 := range z_450 {
+			z_450[i_452] += x_451
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_450 < 0 || i_450 >= int64(rev_439) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_450, rev_439))
+		if i_446 < 0 || i_446 >= int64(rev_435) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_446, rev_435))
 		}
-		if rev_440 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_440})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_436 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_436})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_457 := rev_438[i_450*int64(rev_440) : (i_450+1)*int64(rev_440)]
-		region_458 := row_457[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_454 = z_454[:len(region_458)]
-		for i_459 := range region_458 {
-			region_458[i_459] += z_454[i_459]
+		row_453 := rev_434[i_446*int64(rev_436) : (i_446+1)*int64(rev_436)]
+		region_454 := row_453[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_450 = z_450[:len(region_454)]
+		for i_455 := range region_454 {
+			region_454[i_455] += z_450[i_455]
 		}
 		runtime.LoopCall()
 	}
-	var rev_460 []float64
-	var rev_461 int
-	var rev_462 int
-	rev_460, rev_461, rev_462 = z_210, icf_7, icf_8
-	for i_481 := int64(0); i_481 < n_15; i_481++ {
-		mark_482 := ar.Mark()
-		rs_483 := d_21 * d_22
-		_ = a_20[int(i_481)*rs_483 : (int(i_481)+1)*rs_483]
-		row_485 := a_24[int(i_481)*icf_8 : (int(i_481)+1)*icf_8]
-		r_486, r_487, r_488, r_489, r_490, r_491, err_492 := fn_qmatsplit10fwd(ar, row_485, icf_8, n_16)
-		_ = r_486
-		_ = r_487
-		_ = r_488
-		if err_492 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_492, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+	var rev_456 []float64
+	var rev_457 int
+	var rev_458 int
+	rev_456, rev_457, rev_458 = z_208, icf_7, icf_8
+	for i_477 := int64(0); i_477 < n_15; i_477++ {
+		mark_478 := ar.Mark()
+		rs_479 := d_21 * d_22
+		_ = a_20[int(i_477)*rs_479 : (int(i_477)+1)*rs_479]
+		row_481 := a_24[int(i_477)*icf_8 : (int(i_477)+1)*icf_8]
+		r_482, r_483, r_484, r_485, r_486, r_487, err_488 := fn_qmatsplit10fwd(ar, row_481, icf_8, n_16)
+		_ = r_482
+		_ = r_483
+		_ = r_484
+		if err_488 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_488, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_493 := d_21 * d_22
-		row_494 := z_258[int(i_481)*rs_493 : (int(i_481)+1)*rs_493]
-		r_495, r_496, err_497 := fn_qmatsplit10bwd(ar, r_489, r_490, r_491, row_494, d_21, d_22)
-		if err_497 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_497, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_489 := d_21 * d_22
+		row_490 := z_256[int(i_477)*rs_489 : (int(i_477)+1)*rs_489]
+		r_491, r_492, err_493 := fn_qmatsplit10bwd(ar, r_485, r_486, r_487, row_490, d_21, d_22)
+		if err_493 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_493, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_481 < 0 || i_481 >= int64(rev_461) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_481, rev_461))
+		if i_477 < 0 || i_477 >= int64(rev_457) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_477, rev_457))
 		}
-		if rev_462 != r_496 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_462})+" and "+runtime.ShapeString([]int{r_496})+" differ")
+		if rev_458 != r_492 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_458})+" and "+runtime.ShapeString([]int{r_492})+" differ")
 		}
-		row_498 := rev_460[i_481*int64(rev_462) : (i_481+1)*int64(rev_462)]
-		for j_499 := range row_498 {
-			row_498[j_499] += r_495[j_499]
+		row_494 := rev_456[i_477*int64(rev_458) : (i_477+1)*int64(rev_458)]
+		for j_495 := range row_494 {
+			row_494[j_495] += r_491[j_495]
 		}
-		ar.Release(mark_482)
+		ar.Release(mark_478)
 	}
-	x_500 := n_17 * n_16
-	x_501 := float64(x_500)
-	x_502 := (-0.5) * x_501
-	x_503 := x_502 * 1.8378770664093453
-	s_504 := runtime.Sum(view_149)
+	x_496 := n_17 * n_16
+	x_497 := float64(x_496)
+	x_498 := (-0.5) * x_497
+	x_499 := x_498 * 1.8378770664093453
+	s_500 := runtime.Sum(view_147)
+	x_501 := x_499 + s_500
+	x_502 := x_196 * s_197
+	x_503 := x_501 - x_502
+	s_504 := runtime.Sum(view_195)
 	x_505 := x_503 + s_504
-	x_506 := x_198 * s_199
-	x_507 := x_505 - x_506
-	s_508 := runtime.Sum(view_197)
-	x_509 := x_507 + s_508
-	x_510 := float64(n_15)
-	r_511, err_512 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_512 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_512, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_506 := float64(n_15)
+	r_507, err_508 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_508 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_508, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_513 := x_510 * r_511
-	x_514 := x_509 - x_513
-	ar.Keep(mark_515, &r_202, &z_259, &z_210)
-	return x_514, r_202, alphas_2, z_259, means_4, means_5, z_210, icf_7, icf_8, nil
+	x_509 := x_506 * r_507
+	x_510 := x_505 - x_509
+	ar.Keep(mark_511, &r_200, &z_257, &z_208)
+	return x_510, r_200, alphas_2, z_257, means_4, means_5, z_208, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
