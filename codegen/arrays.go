@@ -961,13 +961,29 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 		mismatch(a.parts[1], k)
 		// Small: each element is one sum down a column, in the row
 		// order of the accumulating loop below (so the same bits), kept
-		// in a register instead of cleared and added to in memory.
+		// in a register instead of cleared and added to in memory; four
+		// columns at a time, so that four sums are in flight (one sum's
+		// chain of dependent additions is what bounds the loop) and each
+		// row's four entries are one bounds check.
 		y := f.allocW(ir.F64, e.P, cols)
 		x, r, row, c, v := a.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("c"), f.fresh("v")
-		s := f.fresh("s")
+		s, q, o := f.fresh("s"), f.fresh("q"), f.fresh("o")
 		f.line("if %s <= 32 && %s <= 32 {", cols, k)
 		f.line("%s = %s[:%s]", x, x, k)
-		f.line("for %s := range %s {", c, y)
+		f.line("%s := 0", c)
+		f.line("for ; %s+4 <= %s; %s += 4 {", c, cols, c)
+		f.line("%s0, %s1, %s2, %s3 := 0.0, 0.0, 0.0, 0.0", s, s, s, s)
+		f.line("for %s, %s := range %s {", r, v, x)
+		f.line("%s := %s*%s + %s", o, r, cols, c)
+		f.line("%s := %s[%s : %s+4 : %s+4]", q, b.parts[0], o, o, o)
+		f.line("%s0 += %s * %s[0]", s, v, q)
+		f.line("%s1 += %s * %s[1]", s, v, q)
+		f.line("%s2 += %s * %s[2]", s, v, q)
+		f.line("%s3 += %s * %s[3]", s, v, q)
+		f.line("}")
+		f.line("%s[%s], %s[%s+1], %s[%s+2], %s[%s+3] = %s0, %s1, %s2, %s3", y, c, y, c, y, c, y, c, s, s, s, s)
+		f.line("}")
+		f.line("for ; %s < %s; %s++ {", c, cols, c)
 		f.line("%s := 0.0", s)
 		f.line("for %s, %s := range %s {", r, v, x)
 		f.line("%s += %s * %s[%s*%s+%s]", s, v, b.parts[0], r, cols, c)

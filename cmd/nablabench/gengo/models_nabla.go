@@ -1546,7 +1546,7 @@ var nbLoop10 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_511 := ar.Mark()
+	mark_519 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -2039,194 +2039,207 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rev_267 int
 	var rev_268 int
 	rev_258, rev_260, rev_262, rev_264, rev_265, rev_266, rev_267, rev_268 = r_200, z_209, z_256, d_21, d_22, z_257, means_4, means_5
-	scratch_512 := ar.F64w(d_63)
-	scratch_513 := ar.F64w(d_73)
-	scratch_514 := ar.F64w(d_82)
-	for i_351 := int64(0); i_351 < n_17; i_351++ {
-		_ = a_61[int(i_351)]
-		row_354 := a_62[int(i_351)*d_63 : (int(i_351)+1)*d_63]
-		x_355 := a_65[int(i_351)]
-		rs_356 := d_72 * d_73
-		row_357 := a_71[int(i_351)*rs_356 : (int(i_351)+1)*rs_356]
-		rs_358 := d_76 * d_77
-		row_359 := a_75[int(i_351)*rs_358 : (int(i_351)+1)*rs_358]
-		row_360 := a_79
-		r_361 := scratch_512[:d_63:d_63]
-		row_354 = row_354[:len(r_361)]
-		for i_362 := range r_361 {
-			r_361[i_362] = ((math.Exp((row_354[i_362] - x_355))) * ybar_14)
+	scratch_520 := ar.F64w(d_63)
+	scratch_521 := ar.F64w(d_73)
+	scratch_522 := ar.F64w(d_82)
+	for i_355 := int64(0); i_355 < n_17; i_355++ {
+		_ = a_61[int(i_355)]
+		row_358 := a_62[int(i_355)*d_63 : (int(i_355)+1)*d_63]
+		x_359 := a_65[int(i_355)]
+		rs_360 := d_72 * d_73
+		row_361 := a_71[int(i_355)*rs_360 : (int(i_355)+1)*rs_360]
+		rs_362 := d_76 * d_77
+		row_363 := a_75[int(i_355)*rs_362 : (int(i_355)+1)*rs_362]
+		row_364 := a_79
+		r_365 := scratch_520[:d_63:d_63]
+		row_358 = row_358[:len(r_365)]
+		for i_366 := range r_365 {
+			r_365[i_366] = ((math.Exp((row_358[i_366] - x_359))) * ybar_14)
 		}
-		var rev_364 []float64
-		var rev_366 []float64
 		var rev_368 []float64
-		var rev_370 int
-		var rev_371 int
+		var rev_370 []float64
 		var rev_372 []float64
-		var rev_373 int
 		var rev_374 int
-		rev_364, rev_366, rev_368, rev_370, rev_371, rev_372, rev_373, rev_374 = rev_258, rev_260, rev_262, rev_264, rev_265, rev_266, rev_267, rev_268
-		for i_404 := int64(0); i_404 < n_15; i_404++ {
-			if i_404 < 0 || i_404 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_404, d_63))
+		var rev_375 int
+		var rev_376 []float64
+		var rev_377 int
+		var rev_378 int
+		rev_368, rev_370, rev_372, rev_374, rev_375, rev_376, rev_377, rev_378 = rev_258, rev_260, rev_262, rev_264, rev_265, rev_266, rev_267, rev_268
+		for i_410 := int64(0); i_410 < n_15; i_410++ {
+			if i_410 < 0 || i_410 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_410, d_63))
 			}
-			x_406 := r_361[int(i_404)]
-			if i_404 < 0 || i_404 >= int64(d_66) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_404, d_66))
+			x_412 := r_365[int(i_410)]
+			if i_410 < 0 || i_410 >= int64(d_66) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_410, d_66))
 			}
-			row_407 := row_357[int(i_404)*d_73 : (int(i_404)+1)*d_73]
-			row_408 := row_359[int(i_404)*d_77 : (int(i_404)+1)*d_77]
-			rs_409 := d_81 * d_82
-			row_410 := row_360[int(i_404)*rs_409 : (int(i_404)+1)*rs_409]
-			x_411 := -x_406
-			x_412 := 0.5 * x_411
-			r_413 := scratch_513[:d_73:d_73]
-			row_407 = row_407[:len(r_413)]
-			for i_414 := range r_413 {
-				r_413[i_414] = ((2.0 * row_407[i_414]) * x_412)
+			row_413 := row_361[int(i_410)*d_73 : (int(i_410)+1)*d_73]
+			row_414 := row_363[int(i_410)*d_77 : (int(i_410)+1)*d_77]
+			rs_415 := d_81 * d_82
+			row_416 := row_364[int(i_410)*rs_415 : (int(i_410)+1)*rs_415]
+			x_417 := -x_412
+			x_418 := 0.5 * x_417
+			r_419 := scratch_521[:d_73:d_73]
+			row_413 = row_413[:len(r_419)]
+			for i_420 := range r_419 {
+				r_419[i_420] = ((2.0 * row_413[i_420]) * x_418)
 			}
 			if d_73 != d_81 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
-			a_416 := scratch_514[:d_82:d_82]
+			a_422 := scratch_522[:d_82:d_82]
 			if d_82 <= 32 && d_81 <= 32 {
-				r_413 = r_413[:d_81]
-				for c_419 := range a_416 {
-					s_421 := 0.0
-					for r_417, v_420 := range r_413 {
-						s_421 += v_420 * row_410[r_417*d_82+c_419]
+				r_419 = r_419[:d_81]
+				c_425 := 0
+				for ; c_425+4 <= d_82; c_425 += 4 {
+					s_4270, s_4271, s_4272, s_4273 := 0.0, 0.0, 0.0, 0.0
+					for r_423, v_426 := range r_419 {
+						o_429 := r_423*d_82 + c_425
+						q_428 := row_416[o_429 : o_429+4 : o_429+4]
+						s_4270 += v_426 * q_428[0]
+						s_4271 += v_426 * q_428[1]
+						s_4272 += v_426 * q_428[2]
+						s_4273 += v_426 * q_428[3]
 					}
-					a_416[c_419] = s_421
+					a_422[c_425], a_422[c_425+1], a_422[c_425+2], a_422[c_425+3] = s_4270, s_4271, s_4272, s_4273
+				}
+				for ; c_425 < d_82; c_425++ {
+					s_427 := 0.0
+					for r_423, v_426 := range r_419 {
+						s_427 += v_426 * row_416[r_423*d_82+c_425]
+					}
+					a_422[c_425] = s_427
 				}
 			} else if d_82 <= 32 {
-				clear(a_416)
-				r_413 = r_413[:d_81]
-				for r_417 := range r_413 {
-					row_418 := row_410[r_417*d_82 : (r_417+1)*d_82]
-					a_416 = a_416[:len(row_418)]
-					for c_419, v_420 := range row_418 {
-						a_416[c_419] += r_413[r_417] * v_420
+				clear(a_422)
+				r_419 = r_419[:d_81]
+				for r_423 := range r_419 {
+					row_424 := row_416[r_423*d_82 : (r_423+1)*d_82]
+					a_422 = a_422[:len(row_424)]
+					for c_425, v_426 := range row_424 {
+						a_422[c_425] += r_419[r_423] * v_426
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_81, d_82, 1, row_410, r_413, 0, a_416)
+				runtime.Gemv(true, d_81, d_82, 1, row_416, r_419, 0, a_422)
 			}
-			if i_404 < 0 || i_404 >= int64(rev_373) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_404, rev_373))
+			if i_410 < 0 || i_410 >= int64(rev_377) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_410, rev_377))
 			}
-			if rev_374 != d_82 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_374})+" and "+runtime.ShapeString([]int{d_82})+" differ")
+			if rev_378 != d_82 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_378})+" and "+runtime.ShapeString([]int{d_82})+" differ")
 			}
-			row_422 := rev_372[i_404*int64(rev_374) : (i_404+1)*int64(rev_374)]
-			a_416 = a_416[:len(row_422)]
-			for i_423 := range row_422 {
-				row_422[i_423] += -a_416[i_423]
+			row_430 := rev_376[i_410*int64(rev_378) : (i_410+1)*int64(rev_378)]
+			a_422 = a_422[:len(row_430)]
+			for i_431 := range row_430 {
+				row_430[i_431] += -a_422[i_431]
 			}
-			tot_425, err_426 := runtime.MulSize(d_73, d_77)
-			if err_426 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_426)
+			tot_433, err_434 := runtime.MulSize(d_73, d_77)
+			if err_434 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_434)
 			}
-			_ = tot_425
-			if rev_370 != d_73 || rev_371 != d_77 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_370, rev_371})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
+			_ = tot_433
+			if rev_374 != d_73 || rev_375 != d_77 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_374, rev_375})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
 			}
-			rs_427 := rev_370 * rev_371
-			row_428 := rev_368[i_404*int64(rs_427) : (i_404+1)*int64(rs_427)]
-			for i_429, xi_430 := range r_413 {
-				row_433 := row_428[i_429*len(row_408) : (i_429+1)*len(row_408)]
-				for j_431, yj_432 := range row_408 {
-					row_433[j_431] += xi_430 * yj_432
+			rs_435 := rev_374 * rev_375
+			row_436 := rev_372[i_410*int64(rs_435) : (i_410+1)*int64(rs_435)]
+			for i_437, xi_438 := range r_419 {
+				row_441 := row_436[i_437*len(row_414) : (i_437+1)*len(row_414)]
+				for j_439, yj_440 := range row_414 {
+					row_441[j_439] += xi_438 * yj_440
 				}
 			}
-			rev_366[i_404] += x_406
-			rev_364[i_404] += x_406
+			rev_370[i_410] += x_412
+			rev_368[i_410] += x_412
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
 	}
-	var rev_434 []float64
-	var rev_435 int
-	var rev_436 int
-	rev_434, rev_435, rev_436 = z_208, icf_7, icf_8
-	scratch_517 := ar.F64w(d_44)
-	for i_446 := int64(0); i_446 < n_15; i_446++ {
-		_ = a_43[int(i_446)]
-		_ = a_46[int(i_446)*icf_8 : (int(i_446)+1)*icf_8]
-		z_450 := scratch_517[:d_44:d_44]
-		clear(z_450)
-		x_451 := z_209[int(i_446)]
-		for i_452 := range z_450 {
-			z_450[i_452] += x_451
+	var rev_442 []float64
+	var rev_443 int
+	var rev_444 int
+	rev_442, rev_443, rev_444 = z_208, icf_7, icf_8
+	scratch_525 := ar.F64w(d_44)
+	for i_454 := int64(0); i_454 < n_15; i_454++ {
+		_ = a_43[int(i_454)]
+		_ = a_46[int(i_454)*icf_8 : (int(i_454)+1)*icf_8]
+		z_458 := scratch_525[:d_44:d_44]
+		clear(z_458)
+		x_459 := z_209[int(i_454)]
+		for i_460 := range z_458 {
+			z_458[i_460] += x_459
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_446 < 0 || i_446 >= int64(rev_435) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_446, rev_435))
+		if i_454 < 0 || i_454 >= int64(rev_443) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_454, rev_443))
 		}
-		if rev_436 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_436})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_444 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_444})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_453 := rev_434[i_446*int64(rev_436) : (i_446+1)*int64(rev_436)]
-		region_454 := row_453[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_450 = z_450[:len(region_454)]
-		for i_455 := range region_454 {
-			region_454[i_455] += z_450[i_455]
+		row_461 := rev_442[i_454*int64(rev_444) : (i_454+1)*int64(rev_444)]
+		region_462 := row_461[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_458 = z_458[:len(region_462)]
+		for i_463 := range region_462 {
+			region_462[i_463] += z_458[i_463]
 		}
 		runtime.LoopCall()
 	}
-	var rev_456 []float64
-	var rev_457 int
-	var rev_458 int
-	rev_456, rev_457, rev_458 = z_208, icf_7, icf_8
-	for i_477 := int64(0); i_477 < n_15; i_477++ {
-		mark_478 := ar.Mark()
-		rs_479 := d_21 * d_22
-		_ = a_20[int(i_477)*rs_479 : (int(i_477)+1)*rs_479]
-		row_481 := a_24[int(i_477)*icf_8 : (int(i_477)+1)*icf_8]
-		r_482, r_483, r_484, r_485, r_486, r_487, err_488 := fn_qmatsplit10fwd(ar, row_481, icf_8, n_16)
-		_ = r_482
-		_ = r_483
-		_ = r_484
-		if err_488 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_488, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+	var rev_464 []float64
+	var rev_465 int
+	var rev_466 int
+	rev_464, rev_465, rev_466 = z_208, icf_7, icf_8
+	for i_485 := int64(0); i_485 < n_15; i_485++ {
+		mark_486 := ar.Mark()
+		rs_487 := d_21 * d_22
+		_ = a_20[int(i_485)*rs_487 : (int(i_485)+1)*rs_487]
+		row_489 := a_24[int(i_485)*icf_8 : (int(i_485)+1)*icf_8]
+		r_490, r_491, r_492, r_493, r_494, r_495, err_496 := fn_qmatsplit10fwd(ar, row_489, icf_8, n_16)
+		_ = r_490
+		_ = r_491
+		_ = r_492
+		if err_496 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_496, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_489 := d_21 * d_22
-		row_490 := z_256[int(i_477)*rs_489 : (int(i_477)+1)*rs_489]
-		r_491, r_492, err_493 := fn_qmatsplit10bwd(ar, r_485, r_486, r_487, row_490, d_21, d_22)
-		if err_493 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_493, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_497 := d_21 * d_22
+		row_498 := z_256[int(i_485)*rs_497 : (int(i_485)+1)*rs_497]
+		r_499, r_500, err_501 := fn_qmatsplit10bwd(ar, r_493, r_494, r_495, row_498, d_21, d_22)
+		if err_501 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_501, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_477 < 0 || i_477 >= int64(rev_457) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_477, rev_457))
+		if i_485 < 0 || i_485 >= int64(rev_465) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_485, rev_465))
 		}
-		if rev_458 != r_492 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_458})+" and "+runtime.ShapeString([]int{r_492})+" differ")
+		if rev_466 != r_500 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_466})+" and "+runtime.ShapeString([]int{r_500})+" differ")
 		}
-		row_494 := rev_456[i_477*int64(rev_458) : (i_477+1)*int64(rev_458)]
-		for j_495 := range row_494 {
-			row_494[j_495] += r_491[j_495]
+		row_502 := rev_464[i_485*int64(rev_466) : (i_485+1)*int64(rev_466)]
+		for j_503 := range row_502 {
+			row_502[j_503] += r_499[j_503]
 		}
-		ar.Release(mark_478)
+		ar.Release(mark_486)
 	}
-	x_496 := n_17 * n_16
-	x_497 := float64(x_496)
-	x_498 := (-0.5) * x_497
-	x_499 := x_498 * 1.8378770664093453
-	s_500 := runtime.Sum(view_147)
-	x_501 := x_499 + s_500
-	x_502 := x_196 * s_197
-	x_503 := x_501 - x_502
-	s_504 := runtime.Sum(view_195)
-	x_505 := x_503 + s_504
-	x_506 := float64(n_15)
-	r_507, err_508 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_508 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_508, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_504 := n_17 * n_16
+	x_505 := float64(x_504)
+	x_506 := (-0.5) * x_505
+	x_507 := x_506 * 1.8378770664093453
+	s_508 := runtime.Sum(view_147)
+	x_509 := x_507 + s_508
+	x_510 := x_196 * s_197
+	x_511 := x_509 - x_510
+	s_512 := runtime.Sum(view_195)
+	x_513 := x_511 + s_512
+	x_514 := float64(n_15)
+	r_515, err_516 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_516 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_516, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_509 := x_506 * r_507
-	x_510 := x_505 - x_509
-	ar.Keep(mark_511, &r_200, &z_257, &z_208)
-	return x_510, r_200, alphas_2, z_257, means_4, means_5, z_208, icf_7, icf_8, nil
+	x_517 := x_514 * r_515
+	x_518 := x_513 - x_517
+	ar.Keep(mark_519, &r_200, &z_257, &z_208)
+	return x_518, r_200, alphas_2, z_257, means_4, means_5, z_208, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
