@@ -967,21 +967,20 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 		// row's four entries are one bounds check.
 		y := f.allocW(ir.F64, e.P, cols)
 		x, r, row, c, v := a.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("c"), f.fresh("v")
-		s, q, o := f.fresh("s"), f.fresh("q"), f.fresh("o")
+		s, q, o, sums := f.fresh("s"), f.fresh("q"), f.fresh("o"), f.fresh4("s")
 		f.line("if %s <= 32 && %s <= 32 {", cols, k)
 		f.line("%s = %s[:%s]", x, x, k)
 		f.line("%s := 0", c)
 		f.line("for ; %s+4 <= %s; %s += 4 {", c, cols, c)
-		f.line("%s0, %s1, %s2, %s3 := 0.0, 0.0, 0.0, 0.0", s, s, s, s)
+		f.line("%s := 0.0, 0.0, 0.0, 0.0", strings.Join(sums, ", "))
 		f.line("for %s, %s := range %s {", r, v, x)
 		f.line("%s := %s*%s + %s", o, r, cols, c)
 		f.line("%s := %s[%s : %s+4 : %s+4]", q, b.parts[0], o, o, o)
-		f.line("%s0 += %s * %s[0]", s, v, q)
-		f.line("%s1 += %s * %s[1]", s, v, q)
-		f.line("%s2 += %s * %s[2]", s, v, q)
-		f.line("%s3 += %s * %s[3]", s, v, q)
+		for j := range 4 {
+			f.line("%s += %s * %s[%d]", sums[j], v, q, j)
+		}
 		f.line("}")
-		f.line("%s[%s], %s[%s+1], %s[%s+2], %s[%s+3] = %s0, %s1, %s2, %s3", y, c, y, c, y, c, y, c, s, s, s, s)
+		f.line("%s[%s], %s[%s+1], %s[%s+2], %s[%s+3] = %s", y, c, y, c, y, c, y, c, strings.Join(sums, ", "))
 		f.line("}")
 		f.line("for ; %s < %s; %s++ {", c, cols, c)
 		f.line("%s := 0.0", s)
@@ -1019,20 +1018,50 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 	f.failIf(b.parts[1]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
 	y := f.allocW(ir.F64, e.P, rows) // both branches store every element
 	f.line("if %s <= 32 {", k)
-	x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
+	x := b.parts[0]
 	f.line("%s = %s[:%s]", x, x, k)
-	f.line("for %s := range %s {", r, y)
-	f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
-	f.line("%s := 0.0", s)
-	f.line("for %s, %s := range %s {", c, v, row)
-	f.line("%s += %s * %s[%s]", s, v, x, c)
-	f.line("}")
-	f.line("%s[%s] = %s", y, r, s)
-	f.line("}")
+	f.smallMatvec(y, a.parts[0], k, func(c string) string { return x + "[" + c + "]" })
 	f.line("} else {")
 	f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], b.parts[0], y)
 	f.line("}")
 	return valOf(e.T, y, rows)
+}
+
+// fresh4 is four fresh names with prefix p.
+func (f *fn) fresh4(p string) []string {
+	return []string{f.fresh(p), f.fresh(p), f.fresh(p), f.fresh(p)}
+}
+
+// smallMatvec stores in y (its length the matrix's rows) the products of
+// the rows of the row-major matrix a (k columns) with the vector whose
+// element c is x(c), its arrays resliced to k: each a sum in column order
+// (the same bits as one row at a time), four rows at a time so that four
+// sums are in flight (one sum's chain of dependent additions is what
+// bounds a row) and each element of x is computed once for four rows.
+func (f *fn) smallMatvec(y, a, k string, x func(c string) string) {
+	r, blk, s, c, xc, row := f.fresh("r"), f.fresh("blk"), f.fresh("s"), f.fresh("c"), f.fresh("xc"), f.fresh("row")
+	rows, sums := f.fresh4("row"), f.fresh4("s")
+	f.line("%s := 0", r)
+	f.line("for ; %s+4 <= len(%s); %s += 4 {", r, y, r)
+	f.line("%s := %s[%s*%s : (%s+4)*%s]", blk, a, r, k, r, k)
+	f.line("%s := %s[:%s], %s[%s:][:%s], %s[2*%s:][:%s], %s[3*%s:][:%s]", strings.Join(rows, ", "), blk, k, blk, k, k, blk, k, k, blk, k, k)
+	f.line("%s := 0.0, 0.0, 0.0, 0.0", strings.Join(sums, ", "))
+	f.line("for %s := range %s {", c, rows[0])
+	f.line("%s := %s", xc, x(c))
+	for j := range 4 {
+		f.line("%s += %s[%s] * %s", sums[j], rows[j], c, xc)
+	}
+	f.line("}")
+	f.line("%s[%s], %s[%s+1], %s[%s+2], %s[%s+3] = %s", y, r, y, r, y, r, y, r, strings.Join(sums, ", "))
+	f.line("}")
+	f.line("for ; %s < len(%s); %s++ {", r, y, r)
+	f.line("%s := %s[%s*%s:][:%s]", row, a, r, k, k)
+	f.line("%s := 0.0", s)
+	f.line("for %s := range %s {", c, row)
+	f.line("%s += %s[%s] * %s", s, row, c, x(c))
+	f.line("}")
+	f.line("%s[%s] = %s", y, r, s)
+	f.line("}")
 }
 
 // matvecLazy is matrix @ a cheap recipe (x - mu, say): the recipe is
@@ -1044,15 +1073,7 @@ func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
 	y := f.allocW(ir.F64, e.P, rows) // both branches store every element
 	f.line("if %s <= 32 {", k)
 	f.reslice(lz.arrays, k)
-	r, row, s, c, v := f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
-	f.line("for %s := range %s {", r, y)
-	f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
-	f.line("%s := 0.0", s)
-	f.line("for %s, %s := range %s {", c, v, row)
-	f.line("%s += %s * %s", s, v, lz.elem(c))
-	f.line("}")
-	f.line("%s[%s] = %s", y, r, s)
-	f.line("}")
+	f.smallMatvec(y, a.parts[0], k, lz.elem)
 	f.line("} else {")
 	xv := f.def("x", f.mkW(lz.kind, k))
 	f.writeLazy(xv, lz)

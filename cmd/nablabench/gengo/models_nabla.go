@@ -1012,118 +1012,132 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	}
 	var s_89 float64 = 0
 	if n_87 >= 256 {
-		loop_154 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
-		if loop_154.Sum == nil {
-			loop_154.Sum = func(lo_122, hi int) float64 {
-				size_14 := loop_154.C.H
-				alphas_1 := loop_154.C.T.H
-				r_64 := loop_154.C.T.T.H
-				d_21 := loop_154.C.T.T.T.H
-				d_22 := loop_154.C.T.T.T.T.H
-				a_20 := loop_154.C.T.T.T.T.T.H
-				x_9 := loop_154.C.T.T.T.T.T.T.H
-				x_11 := loop_154.C.T.T.T.T.T.T.T.H
-				means_4 := loop_154.C.T.T.T.T.T.T.T.T.H
-				means_3 := loop_154.C.T.T.T.T.T.T.T.T.T.H
-				means_5 := loop_154.C.T.T.T.T.T.T.T.T.T.T.H
+		loop_172 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
+		if loop_172.Sum == nil {
+			loop_172.Sum = func(lo_131, hi int) float64 {
+				size_14 := loop_172.C.H
+				alphas_1 := loop_172.C.T.H
+				r_64 := loop_172.C.T.T.H
+				d_21 := loop_172.C.T.T.T.H
+				d_22 := loop_172.C.T.T.T.T.H
+				a_20 := loop_172.C.T.T.T.T.T.H
+				x_9 := loop_172.C.T.T.T.T.T.T.H
+				x_11 := loop_172.C.T.T.T.T.T.T.T.H
+				means_4 := loop_172.C.T.T.T.T.T.T.T.T.H
+				means_3 := loop_172.C.T.T.T.T.T.T.T.T.T.H
+				means_5 := loop_172.C.T.T.T.T.T.T.T.T.T.T.H
 				ar := runtime.Arenas.Get()
 				ar.Reset()
 				defer runtime.Arenas.Put(ar)
-				errs_121 := loop_154.Errs
+				errs_130 := loop_172.Errs
 				s_89 := 0.0
-				var scratch_224 []float64
-				if scratch_224_n, err := runtime.CheckSize(size_14); err == nil {
-					scratch_224 = ar.F64w(scratch_224_n)
+				var scratch_242 []float64
+				if scratch_242_n, err := runtime.CheckSize(size_14); err == nil {
+					scratch_242 = ar.F64w(scratch_242_n)
 				}
-				scratch_225 := ar.F64w(d_21)
-				scratch_226 := ar.F64w(d_22)
-				for i_123 := lo_122; i_123 < hi; i_123++ {
-					i_125 := int64(i_123)
-					n_126, err_127 := runtime.CheckSize(size_14)
-					if err_127 != nil {
-						errs_121[lo_122/32] = runtime.WithPos("models.nab:56:30", err_127)
+				scratch_243 := ar.F64w(d_21)
+				scratch_244 := ar.F64w(d_22)
+				for i_132 := lo_131; i_132 < hi; i_132++ {
+					i_134 := int64(i_132)
+					n_135, err_136 := runtime.CheckSize(size_14)
+					if err_136 != nil {
+						errs_130[lo_131/32] = runtime.WithPos("models.nab:56:30", err_136)
 						return 0
 					}
-					r_128 := scratch_224[:n_126:n_126]
-					for i_129 := range r_128 {
-						i_131 := int64(i_129)
-						x_132 := alphas_1[int(i_131)]
-						x_133 := r_64[int(i_131)]
-						x_134 := x_132 + x_133
-						rs_135 := d_21 * d_22
-						row_136 := a_20[int(i_131)*rs_135 : (int(i_131)+1)*rs_135]
-						row_137 := x_9[int(i_125)*x_11 : (int(i_125)+1)*x_11]
-						if i_131 < 0 || i_131 >= int64(means_4) {
-							errs_121[lo_122/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_131, means_4))
+					r_137 := scratch_242[:n_135:n_135]
+					for i_138 := range r_137 {
+						i_140 := int64(i_138)
+						x_141 := alphas_1[int(i_140)]
+						x_142 := r_64[int(i_140)]
+						x_143 := x_141 + x_142
+						rs_144 := d_21 * d_22
+						row_145 := a_20[int(i_140)*rs_144 : (int(i_140)+1)*rs_144]
+						row_146 := x_9[int(i_134)*x_11 : (int(i_134)+1)*x_11]
+						if i_140 < 0 || i_140 >= int64(means_4) {
+							errs_130[lo_131/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_140, means_4))
 							return 0
 						}
-						row_138 := means_3[int(i_131)*means_5 : (int(i_131)+1)*means_5]
+						row_147 := means_3[int(i_140)*means_5 : (int(i_140)+1)*means_5]
 						if means_5 != x_11 {
-							errs_121[lo_122/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+							errs_130[lo_131/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 							return 0
 						}
 						if x_11 != d_22 {
-							errs_121[lo_122/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+							errs_130[lo_131/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 							return 0
 						}
-						a_139 := scratch_225[:d_21:d_21]
+						a_148 := scratch_243[:d_21:d_21]
 						if d_22 <= 32 {
-							row_137 = row_137[:d_22]
-							row_138 = row_138[:d_22]
-							for r_140 := range a_139 {
-								row_141 := row_136[r_140*d_22 : (r_140+1)*d_22]
-								s_142 := 0.0
-								for c_143, v_144 := range row_141 {
-									s_142 += v_144 * (row_137[c_143] - row_138[c_143])
+							row_146 = row_146[:d_22]
+							row_147 = row_147[:d_22]
+							r_149 := 0
+							for ; r_149+4 <= len(a_148); r_149 += 4 {
+								blk_150 := row_145[r_149*d_22 : (r_149+4)*d_22]
+								row_155, row_156, row_157, row_158 := blk_150[:d_22], blk_150[d_22:][:d_22], blk_150[2*d_22:][:d_22], blk_150[3*d_22:][:d_22]
+								s_159, s_160, s_161, s_162 := 0.0, 0.0, 0.0, 0.0
+								for c_152 := range row_155 {
+									xc_153 := (row_146[c_152] - row_147[c_152])
+									s_159 += row_155[c_152] * xc_153
+									s_160 += row_156[c_152] * xc_153
+									s_161 += row_157[c_152] * xc_153
+									s_162 += row_158[c_152] * xc_153
 								}
-								a_139[r_140] = s_142
+								a_148[r_149], a_148[r_149+1], a_148[r_149+2], a_148[r_149+3] = s_159, s_160, s_161, s_162
+							}
+							for ; r_149 < len(a_148); r_149++ {
+								row_154 := row_145[r_149*d_22:][:d_22]
+								s_151 := 0.0
+								for c_152 := range row_154 {
+									s_151 += row_154[c_152] * (row_146[c_152] - row_147[c_152])
+								}
+								a_148[r_149] = s_151
 							}
 						} else {
-							x_145 := scratch_226[:d_22:d_22]
-							row_137 = row_137[:len(x_145)]
-							row_138 = row_138[:len(x_145)]
-							for i_146 := range x_145 {
-								x_145[i_146] = (row_137[i_146] - row_138[i_146])
+							x_163 := scratch_244[:d_22:d_22]
+							row_146 = row_146[:len(x_163)]
+							row_147 = row_147[:len(x_163)]
+							for i_164 := range x_163 {
+								x_163[i_164] = (row_146[i_164] - row_147[i_164])
 							}
-							runtime.Gemv(false, d_21, d_22, 1, row_136, x_145, 0, a_139)
+							runtime.Gemv(false, d_21, d_22, 1, row_145, x_163, 0, a_148)
 						}
-						var s_148 float64 = 0
-						a_139 = a_139[:d_21]
-						for i_149 := 0; i_149 < d_21; i_149++ {
-							s_148 += (a_139[i_149] * a_139[i_149])
+						var s_166 float64 = 0
+						a_148 = a_148[:d_21]
+						for i_167 := 0; i_167 < d_21; i_167++ {
+							s_166 += (a_148[i_167] * a_148[i_167])
 						}
-						x_151 := 0.5 * s_148
-						x_152 := x_134 - x_151
-						r_128[i_129] = x_152
+						x_169 := 0.5 * s_166
+						x_170 := x_143 - x_169
+						r_137[i_138] = x_170
 						runtime.LoopCall()
 					}
-					s_153 := runtime.LogSumExp(r_128)
-					s_89 += s_153
+					s_171 := runtime.LogSumExp(r_137)
+					s_89 += s_171
 					runtime.LoopCall()
 				}
 				return s_89
 			}
 		}
-		s_89 = runtime.ParallelSum(n_87, 32, loop_154.Sum)
-		err_155 := loop_154.Err()
-		loop_154.Leave(&nbLoop7)
-		if err_155 != nil {
-			return 0, err_155
+		s_89 = runtime.ParallelSum(n_87, 32, loop_172.Sum)
+		err_173 := loop_172.Err()
+		loop_172.Leave(&nbLoop7)
+		if err_173 != nil {
+			return 0, err_173
 		}
 	} else {
-		var scratch_229 []float64
-		if scratch_229_n, err := runtime.CheckSize(size_14); err == nil {
-			scratch_229 = ar.F64w(scratch_229_n)
+		var scratch_247 []float64
+		if scratch_247_n, err := runtime.CheckSize(size_14); err == nil {
+			scratch_247 = ar.F64w(scratch_247_n)
 		}
-		scratch_230 := ar.F64w(d_21)
-		scratch_231 := ar.F64w(d_22)
+		scratch_248 := ar.F64w(d_21)
+		scratch_249 := ar.F64w(d_22)
 		for i_90 := 0; i_90 < n_87; i_90++ {
 			i_92 := int64(i_90)
 			n_93, err_94 := runtime.CheckSize(size_14)
 			if err_94 != nil {
 				return 0, runtime.WithPos("models.nab:56:30", err_94)
 			}
-			r_95 := scratch_229[:n_93:n_93]
+			r_95 := scratch_247[:n_93:n_93]
 			for i_96 := range r_95 {
 				i_98 := int64(i_96)
 				x_99 := alphas_1[int(i_98)]
@@ -1142,173 +1156,187 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				if x_11 != d_22 {
 					return 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_106 := scratch_230[:d_21:d_21]
+				a_106 := scratch_248[:d_21:d_21]
 				if d_22 <= 32 {
 					row_104 = row_104[:d_22]
 					row_105 = row_105[:d_22]
-					for r_107 := range a_106 {
-						row_108 := row_103[r_107*d_22 : (r_107+1)*d_22]
+					r_107 := 0
+					for ; r_107+4 <= len(a_106); r_107 += 4 {
+						blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
+						row_113, row_114, row_115, row_116 := blk_108[:d_22], blk_108[d_22:][:d_22], blk_108[2*d_22:][:d_22], blk_108[3*d_22:][:d_22]
+						s_117, s_118, s_119, s_120 := 0.0, 0.0, 0.0, 0.0
+						for c_110 := range row_113 {
+							xc_111 := (row_104[c_110] - row_105[c_110])
+							s_117 += row_113[c_110] * xc_111
+							s_118 += row_114[c_110] * xc_111
+							s_119 += row_115[c_110] * xc_111
+							s_120 += row_116[c_110] * xc_111
+						}
+						a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_117, s_118, s_119, s_120
+					}
+					for ; r_107 < len(a_106); r_107++ {
+						row_112 := row_103[r_107*d_22:][:d_22]
 						s_109 := 0.0
-						for c_110, v_111 := range row_108 {
-							s_109 += v_111 * (row_104[c_110] - row_105[c_110])
+						for c_110 := range row_112 {
+							s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
 						}
 						a_106[r_107] = s_109
 					}
 				} else {
-					x_112 := scratch_231[:d_22:d_22]
-					row_104 = row_104[:len(x_112)]
-					row_105 = row_105[:len(x_112)]
-					for i_113 := range x_112 {
-						x_112[i_113] = (row_104[i_113] - row_105[i_113])
+					x_121 := scratch_249[:d_22:d_22]
+					row_104 = row_104[:len(x_121)]
+					row_105 = row_105[:len(x_121)]
+					for i_122 := range x_121 {
+						x_121[i_122] = (row_104[i_122] - row_105[i_122])
 					}
-					runtime.Gemv(false, d_21, d_22, 1, row_103, x_112, 0, a_106)
+					runtime.Gemv(false, d_21, d_22, 1, row_103, x_121, 0, a_106)
 				}
-				var s_115 float64 = 0
+				var s_124 float64 = 0
 				a_106 = a_106[:d_21]
-				for i_116 := 0; i_116 < d_21; i_116++ {
-					s_115 += (a_106[i_116] * a_106[i_116])
+				for i_125 := 0; i_125 < d_21; i_125++ {
+					s_124 += (a_106[i_125] * a_106[i_125])
 				}
-				x_118 := 0.5 * s_115
-				x_119 := x_101 - x_118
-				r_95[i_96] = x_119
+				x_127 := 0.5 * s_124
+				x_128 := x_101 - x_127
+				r_95[i_96] = x_128
 				runtime.LoopCall()
 			}
-			s_120 := runtime.LogSumExp(r_95)
-			s_89 += s_120
+			s_129 := runtime.LogSumExp(r_95)
+			s_89 += s_129
 			runtime.LoopCall()
 		}
 	}
-	x_156 := x_86 + s_89
-	x_157 := float64(size_17)
-	s_158 := runtime.LogSumExp(alphas_1)
-	x_159 := x_157 * s_158
-	x_160 := x_156 - x_159
-	n_161, err_162 := runtime.CheckSize(size_14)
-	if err_162 != nil {
-		return 0, runtime.WithPos("models.nab:58:19", err_162)
+	x_174 := x_86 + s_89
+	x_175 := float64(size_17)
+	s_176 := runtime.LogSumExp(alphas_1)
+	x_177 := x_175 * s_176
+	x_178 := x_174 - x_177
+	n_179, err_180 := runtime.CheckSize(size_14)
+	if err_180 != nil {
+		return 0, runtime.WithPos("models.nab:58:19", err_180)
 	}
-	var s_163 float64 = 0
-	if n_161 >= 256 {
-		loop_216 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_161, 32)
-		if loop_216.Sum == nil {
-			loop_216.Sum = func(lo_190, hi int) float64 {
-				gamma_12 := loop_216.C.H
-				icf_7 := loop_216.C.T.H
-				icf_6 := loop_216.C.T.T.H
-				icf_8 := loop_216.C.T.T.T.H
-				size_15 := loop_216.C.T.T.T.T.H
-				m_13 := loop_216.C.T.T.T.T.T.H
-				r_64 := loop_216.C.T.T.T.T.T.T.H
-				errs_189 := loop_216.Errs
-				s_163 := 0.0
-				for i_191 := lo_190; i_191 < hi; i_191++ {
-					i_193 := int64(i_191)
-					x_194 := gamma_12 * gamma_12
-					x_195 := 0.5 * x_194
-					if i_193 < 0 || i_193 >= int64(icf_7) {
-						errs_189[lo_190/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_193, icf_7))
+	var s_181 float64 = 0
+	if n_179 >= 256 {
+		loop_234 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_179, 32)
+		if loop_234.Sum == nil {
+			loop_234.Sum = func(lo_208, hi int) float64 {
+				gamma_12 := loop_234.C.H
+				icf_7 := loop_234.C.T.H
+				icf_6 := loop_234.C.T.T.H
+				icf_8 := loop_234.C.T.T.T.H
+				size_15 := loop_234.C.T.T.T.T.H
+				m_13 := loop_234.C.T.T.T.T.T.H
+				r_64 := loop_234.C.T.T.T.T.T.T.H
+				errs_207 := loop_234.Errs
+				s_181 := 0.0
+				for i_209 := lo_208; i_209 < hi; i_209++ {
+					i_211 := int64(i_209)
+					x_212 := gamma_12 * gamma_12
+					x_213 := 0.5 * x_212
+					if i_211 < 0 || i_211 >= int64(icf_7) {
+						errs_207[lo_208/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_211, icf_7))
 						return 0
 					}
-					row_196 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
+					row_214 := icf_6[int(i_211)*icf_8 : (int(i_211)+1)*icf_8]
 					if size_15 < int64(0) || size_15 > int64(icf_8) {
-						errs_189[lo_190/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						errs_207[lo_208/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 						return 0
 					}
-					n_197 := int(size_15) - int(int64(0))
-					s_198 := row_196[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-					var s_199 float64 = 0
-					s_198 = s_198[:n_197]
-					for i_200 := 0; i_200 < n_197; i_200++ {
-						e_202 := (math.Exp(s_198[i_200]))
-						s_199 += (e_202 * e_202)
+					n_215 := int(size_15) - int(int64(0))
+					s_216 := row_214[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+					var s_217 float64 = 0
+					s_216 = s_216[:n_215]
+					for i_218 := 0; i_218 < n_215; i_218++ {
+						e_220 := (math.Exp(s_216[i_218]))
+						s_217 += (e_220 * e_220)
 					}
-					if i_193 < 0 || i_193 >= int64(icf_7) {
-						errs_189[lo_190/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_193, icf_7))
+					if i_211 < 0 || i_211 >= int64(icf_7) {
+						errs_207[lo_208/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_211, icf_7))
 						return 0
 					}
-					row_203 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
-					n_204 := int64(icf_8)
-					if size_15 < 0 || n_204 < size_15 || n_204 > int64(icf_8) {
-						errs_189[lo_190/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_204, icf_8))
+					row_221 := icf_6[int(i_211)*icf_8 : (int(i_211)+1)*icf_8]
+					n_222 := int64(icf_8)
+					if size_15 < 0 || n_222 < size_15 || n_222 > int64(icf_8) {
+						errs_207[lo_208/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_222, icf_8))
 						return 0
 					}
-					n_205 := int(n_204) - int(size_15)
-					s_206 := row_203[int(size_15)*1 : int(n_204)*1 : int(n_204)*1]
-					var s_207 float64 = 0
-					s_206 = s_206[:n_205]
-					for i_208 := 0; i_208 < n_205; i_208++ {
-						s_207 += (s_206[i_208] * s_206[i_208])
+					n_223 := int(n_222) - int(size_15)
+					s_224 := row_221[int(size_15)*1 : int(n_222)*1 : int(n_222)*1]
+					var s_225 float64 = 0
+					s_224 = s_224[:n_223]
+					for i_226 := 0; i_226 < n_223; i_226++ {
+						s_225 += (s_224[i_226] * s_224[i_226])
 					}
-					x_210 := s_199 + s_207
-					x_211 := x_195 * x_210
-					x_212 := float64(m_13)
-					x_213 := r_64[int(i_193)]
-					x_214 := x_212 * x_213
-					x_215 := x_211 - x_214
-					s_163 += x_215
+					x_228 := s_217 + s_225
+					x_229 := x_213 * x_228
+					x_230 := float64(m_13)
+					x_231 := r_64[int(i_211)]
+					x_232 := x_230 * x_231
+					x_233 := x_229 - x_232
+					s_181 += x_233
 				}
-				return s_163
+				return s_181
 			}
 		}
-		s_163 = runtime.ParallelSum(n_161, 32, loop_216.Sum)
-		err_217 := loop_216.Err()
-		loop_216.Leave(&nbLoop8)
-		if err_217 != nil {
-			return 0, err_217
+		s_181 = runtime.ParallelSum(n_179, 32, loop_234.Sum)
+		err_235 := loop_234.Err()
+		loop_234.Leave(&nbLoop8)
+		if err_235 != nil {
+			return 0, err_235
 		}
 	} else {
-		for i_164 := 0; i_164 < n_161; i_164++ {
-			i_166 := int64(i_164)
-			x_167 := gamma_12 * gamma_12
-			x_168 := 0.5 * x_167
-			if i_166 < 0 || i_166 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_166, icf_7))
+		for i_182 := 0; i_182 < n_179; i_182++ {
+			i_184 := int64(i_182)
+			x_185 := gamma_12 * gamma_12
+			x_186 := 0.5 * x_185
+			if i_184 < 0 || i_184 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_184, icf_7))
 			}
-			row_169 := icf_6[int(i_166)*icf_8 : (int(i_166)+1)*icf_8]
+			row_187 := icf_6[int(i_184)*icf_8 : (int(i_184)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
 				return 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
-			n_170 := int(size_15) - int(int64(0))
-			s_171 := row_169[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			var s_172 float64 = 0
-			s_171 = s_171[:n_170]
-			for i_173 := 0; i_173 < n_170; i_173++ {
-				e_175 := (math.Exp(s_171[i_173]))
-				s_172 += (e_175 * e_175)
+			n_188 := int(size_15) - int(int64(0))
+			s_189 := row_187[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			var s_190 float64 = 0
+			s_189 = s_189[:n_188]
+			for i_191 := 0; i_191 < n_188; i_191++ {
+				e_193 := (math.Exp(s_189[i_191]))
+				s_190 += (e_193 * e_193)
 			}
-			if i_166 < 0 || i_166 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_166, icf_7))
+			if i_184 < 0 || i_184 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_184, icf_7))
 			}
-			row_176 := icf_6[int(i_166)*icf_8 : (int(i_166)+1)*icf_8]
-			n_177 := int64(icf_8)
-			if size_15 < 0 || n_177 < size_15 || n_177 > int64(icf_8) {
-				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_177, icf_8))
+			row_194 := icf_6[int(i_184)*icf_8 : (int(i_184)+1)*icf_8]
+			n_195 := int64(icf_8)
+			if size_15 < 0 || n_195 < size_15 || n_195 > int64(icf_8) {
+				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_195, icf_8))
 			}
-			n_178 := int(n_177) - int(size_15)
-			s_179 := row_176[int(size_15)*1 : int(n_177)*1 : int(n_177)*1]
-			var s_180 float64 = 0
-			s_179 = s_179[:n_178]
-			for i_181 := 0; i_181 < n_178; i_181++ {
-				s_180 += (s_179[i_181] * s_179[i_181])
+			n_196 := int(n_195) - int(size_15)
+			s_197 := row_194[int(size_15)*1 : int(n_195)*1 : int(n_195)*1]
+			var s_198 float64 = 0
+			s_197 = s_197[:n_196]
+			for i_199 := 0; i_199 < n_196; i_199++ {
+				s_198 += (s_197[i_199] * s_197[i_199])
 			}
-			x_183 := s_172 + s_180
-			x_184 := x_168 * x_183
-			x_185 := float64(m_13)
-			x_186 := r_64[int(i_166)]
-			x_187 := x_185 * x_186
-			x_188 := x_184 - x_187
-			s_163 += x_188
+			x_201 := s_190 + s_198
+			x_202 := x_186 * x_201
+			x_203 := float64(m_13)
+			x_204 := r_64[int(i_184)]
+			x_205 := x_203 * x_204
+			x_206 := x_202 - x_205
+			s_181 += x_206
 		}
 	}
-	x_218 := x_160 + s_163
-	x_219 := float64(size_14)
-	r_220, err_221 := fn_wishartc(ar, size_15, gamma_12, m_13)
-	if err_221 != nil {
-		return 0, runtime.WithFrame(err_221, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_236 := x_178 + s_181
+	x_237 := float64(size_14)
+	r_238, err_239 := fn_wishartc(ar, size_15, gamma_12, m_13)
+	if err_239 != nil {
+		return 0, runtime.WithFrame(err_239, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_222 := x_219 * r_220
-	x_223 := x_218 - x_222
-	return x_223, nil
+	x_240 := x_237 * r_238
+	x_241 := x_236 - x_240
+	return x_241, nil
 }
 
 // nbLoop9 keeps the records of a parallel loop of fn_qmatsplit10fwd.
@@ -1546,7 +1574,7 @@ var nbLoop10 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_519 := ar.Mark()
+	mark_544 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1710,36 +1738,50 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			a_110 := ar.F64w(d_21)
 			if d_22 <= 32 {
 				r_107 = r_107[:d_22]
-				for r_111 := range a_110 {
-					row_112 := row_104[r_111*d_22 : (r_111+1)*d_22]
+				r_111 := 0
+				for ; r_111+4 <= len(a_110); r_111 += 4 {
+					blk_112 := row_104[r_111*d_22 : (r_111+4)*d_22]
+					row_117, row_118, row_119, row_120 := blk_112[:d_22], blk_112[d_22:][:d_22], blk_112[2*d_22:][:d_22], blk_112[3*d_22:][:d_22]
+					s_121, s_122, s_123, s_124 := 0.0, 0.0, 0.0, 0.0
+					for c_114 := range row_117 {
+						xc_115 := r_107[c_114]
+						s_121 += row_117[c_114] * xc_115
+						s_122 += row_118[c_114] * xc_115
+						s_123 += row_119[c_114] * xc_115
+						s_124 += row_120[c_114] * xc_115
+					}
+					a_110[r_111], a_110[r_111+1], a_110[r_111+2], a_110[r_111+3] = s_121, s_122, s_123, s_124
+				}
+				for ; r_111 < len(a_110); r_111++ {
+					row_116 := row_104[r_111*d_22:][:d_22]
 					s_113 := 0.0
-					for c_114, v_115 := range row_112 {
-						s_113 += v_115 * r_107[c_114]
+					for c_114 := range row_116 {
+						s_113 += row_116[c_114] * r_107[c_114]
 					}
 					a_110[r_111] = s_113
 				}
 			} else {
 				runtime.Gemv(false, d_21, d_22, 1, row_104, r_107, 0, a_110)
 			}
-			r_116 := ar.F64w(d_21)
-			a_110 = a_110[:len(r_116)]
-			for i_117 := range r_116 {
-				r_116[i_117] = (a_110[i_117] * a_110[i_117])
+			r_125 := ar.F64w(d_21)
+			a_110 = a_110[:len(r_125)]
+			for i_126 := range r_125 {
+				r_125[i_126] = (a_110[i_126] * a_110[i_126])
 			}
-			x_119 := alphas_1[int(i_102)]
-			x_120 := view_58[int(i_102)]
-			x_121 := x_119 + x_120
-			s_122 := runtime.Sum(r_116)
-			x_123 := 0.5 * s_122
-			x_124 := x_121 - x_123
-			a_89[i_100] = x_124
+			x_128 := alphas_1[int(i_102)]
+			x_129 := view_58[int(i_102)]
+			x_130 := x_128 + x_129
+			s_131 := runtime.Sum(r_125)
+			x_132 := 0.5 * s_131
+			x_133 := x_130 - x_132
+			a_89[i_100] = x_133
 			if i_100 == 0 {
 				d_91 = d_21
 				rs_92 = d_91
-				tot_125, err_126 := runtime.MulSize(n_87, rs_92)
-				_ = tot_125
-				if err_126 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_126)
+				tot_134, err_135 := runtime.MulSize(n_87, rs_92)
+				_ = tot_134
+				if err_135 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_135)
 				}
 			} else if d_21 != d_91 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_91}))
@@ -1747,11 +1789,11 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if i_100 == 0 {
 				d_94 = d_21
 				rs_95 = d_94
-				tot_127, err_128 := runtime.MulSize(n_87, rs_95)
-				if err_128 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_128)
+				tot_136, err_137 := runtime.MulSize(n_87, rs_95)
+				if err_137 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_137)
 				}
-				a_93 = ar.F64w(tot_127)
+				a_93 = ar.F64w(tot_136)
 			} else if d_21 != d_94 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
 			}
@@ -1759,11 +1801,11 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if i_100 == 0 {
 				d_97 = x_11
 				rs_98 = d_97
-				tot_129, err_130 := runtime.MulSize(n_87, rs_98)
-				if err_130 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_130)
+				tot_138, err_139 := runtime.MulSize(n_87, rs_98)
+				if err_139 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_139)
 				}
-				a_96 = ar.F64w(tot_129)
+				a_96 = ar.F64w(tot_138)
 			} else if x_11 != d_97 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_97}))
 			}
@@ -1773,57 +1815,57 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			}
 		}
 		a_99 = view_40[:n_87*d_21*d_22]
-		n_131, err_132 := runtime.CheckSize(n_15)
-		_ = n_131
-		if err_132 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_132)
+		n_140, err_141 := runtime.CheckSize(n_15)
+		_ = n_140
+		if err_141 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_141)
 		}
-		view_133 := a_89
-		s_134 := runtime.LogSumExp(view_133)
-		a_61[i_84] = s_134
+		view_142 := a_89
+		s_143 := runtime.LogSumExp(view_142)
+		a_61[i_84] = s_143
 		if i_84 == 0 {
 			d_63 = n_87
 			rs_64 = d_63
-			tot_135, err_136 := runtime.MulSize(n_59, rs_64)
-			if err_136 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_136)
+			tot_144, err_145 := runtime.MulSize(n_59, rs_64)
+			if err_145 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_145)
 			}
-			a_62 = ar.F64w(tot_135)
+			a_62 = ar.F64w(tot_144)
 		} else if n_87 != d_63 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
 		}
-		copy(a_62[i_84*rs_64:(i_84+1)*rs_64], view_133)
-		a_65[i_84] = s_134
+		copy(a_62[i_84*rs_64:(i_84+1)*rs_64], view_142)
+		a_65[i_84] = s_143
 		if i_84 == 0 {
 			d_66 = n_87
 			rs_67 = d_66
-			tot_137, err_138 := runtime.MulSize(n_59, rs_67)
-			if err_138 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_138)
+			tot_146, err_147 := runtime.MulSize(n_59, rs_67)
+			if err_147 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_147)
 			}
-			_ = tot_137
+			_ = tot_146
 		} else if n_87 != d_66 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_66}))
 		}
 		if i_84 == 0 {
 			d_68, d_69 = n_87, d_91
 			rs_70 = d_68 * d_69
-			tot_139, err_140 := runtime.MulSize(n_59, rs_70)
-			if err_140 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_140)
+			tot_148, err_149 := runtime.MulSize(n_59, rs_70)
+			if err_149 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_149)
 			}
-			_ = tot_139
+			_ = tot_148
 		} else if n_87 != d_68 || d_91 != d_69 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_91})+", element 0 has shape "+runtime.ShapeString([]int{d_68, d_69}))
 		}
 		if i_84 == 0 {
 			d_72, d_73 = n_87, d_94
 			rs_74 = d_72 * d_73
-			tot_141, err_142 := runtime.MulSize(n_59, rs_74)
-			if err_142 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_142)
+			tot_150, err_151 := runtime.MulSize(n_59, rs_74)
+			if err_151 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_151)
 			}
-			a_71 = ar.F64w(tot_141)
+			a_71 = ar.F64w(tot_150)
 		} else if n_87 != d_72 || d_94 != d_73 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_94})+", element 0 has shape "+runtime.ShapeString([]int{d_72, d_73}))
 		}
@@ -1831,11 +1873,11 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		if i_84 == 0 {
 			d_76, d_77 = n_87, d_97
 			rs_78 = d_76 * d_77
-			tot_143, err_144 := runtime.MulSize(n_59, rs_78)
-			if err_144 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_144)
+			tot_152, err_153 := runtime.MulSize(n_59, rs_78)
+			if err_153 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_153)
 			}
-			a_75 = ar.F64w(tot_143)
+			a_75 = ar.F64w(tot_152)
 		} else if n_87 != d_76 || d_97 != d_77 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_97})+", element 0 has shape "+runtime.ShapeString([]int{d_76, d_77}))
 		}
@@ -1848,398 +1890,398 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			ar.Release(mark_85)
 		}
 	}
-	n_145, err_146 := runtime.CheckSize(n_17)
-	_ = n_145
-	if err_146 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_146)
+	n_154, err_155 := runtime.CheckSize(n_17)
+	_ = n_154
+	if err_155 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_155)
 	}
-	view_147 := a_61
-	n_148, err_149 := runtime.CheckSize(n_15)
-	if err_149 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_149)
+	view_156 := a_61
+	n_157, err_158 := runtime.CheckSize(n_15)
+	if err_158 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_158)
 	}
-	a_150 := ar.F64w(n_148)
-	var a_151 []float64
-	var d_152 int = 0
-	var rs_153 int = 0
-	var a_154 []float64
-	var a_155 []float64
-	var d_156 int = 0
-	var rs_157 int = 0
-	var a_158 []float64
-	for i_159 := 0; i_159 < n_148; i_159++ {
-		mark_160 := ar.Mark()
-		i_161 := int64(i_159)
-		if i_161 < 0 || i_161 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_161, icf_7))
+	a_159 := ar.F64w(n_157)
+	var a_160 []float64
+	var d_161 int = 0
+	var rs_162 int = 0
+	var a_163 []float64
+	var a_164 []float64
+	var d_165 int = 0
+	var rs_166 int = 0
+	var a_167 []float64
+	for i_168 := 0; i_168 < n_157; i_168++ {
+		mark_169 := ar.Mark()
+		i_170 := int64(i_168)
+		if i_170 < 0 || i_170 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_170, icf_7))
 		}
-		row_162 := icf_6[int(i_161)*icf_8 : (int(i_161)+1)*icf_8]
+		row_171 := icf_6[int(i_170)*icf_8 : (int(i_170)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_163 := int(n_16) - int(int64(0))
-		s_164 := row_162[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_165 := ar.F64w(n_163)
-		s_164 = s_164[:len(r_165)]
-		for i_166 := range r_165 {
-			r_165[i_166] = (math.Exp(s_164[i_166]))
+		n_172 := int(n_16) - int(int64(0))
+		s_173 := row_171[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_174 := ar.F64w(n_172)
+		s_173 = s_173[:len(r_174)]
+		for i_175 := range r_174 {
+			r_174[i_175] = (math.Exp(s_173[i_175]))
 		}
-		n_169 := int64(icf_8)
-		if n_16 < 0 || n_169 < n_16 || n_169 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_169, icf_8))
+		n_178 := int64(icf_8)
+		if n_16 < 0 || n_178 < n_16 || n_178 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_178, icf_8))
 		}
-		n_170 := int(n_169) - int(n_16)
-		s_171 := row_162[int(n_16)*1 : int(n_169)*1 : int(n_169)*1]
-		r_168 := ar.F64w(n_163)
-		r_165 = r_165[:n_163]
-		r_168 = r_168[:n_163]
-		for i_173 := 0; i_173 < n_163; i_173++ {
-			e_175 := (r_165[i_173] * r_165[i_173])
-			r_168[i_173] = e_175
+		n_179 := int(n_178) - int(n_16)
+		s_180 := row_171[int(n_16)*1 : int(n_178)*1 : int(n_178)*1]
+		r_177 := ar.F64w(n_172)
+		r_174 = r_174[:n_172]
+		r_177 = r_177[:n_172]
+		for i_182 := 0; i_182 < n_172; i_182++ {
+			e_184 := (r_174[i_182] * r_174[i_182])
+			r_177[i_182] = e_184
 		}
-		r_172 := ar.F64w(n_170)
-		s_171 = s_171[:n_170]
-		r_172 = r_172[:n_170]
-		for i_176 := 0; i_176 < n_170; i_176++ {
-			e_178 := (s_171[i_176] * s_171[i_176])
-			r_172[i_176] = e_178
+		r_181 := ar.F64w(n_179)
+		s_180 = s_180[:n_179]
+		r_181 = r_181[:n_179]
+		for i_185 := 0; i_185 < n_179; i_185++ {
+			e_187 := (s_180[i_185] * s_180[i_185])
+			r_181[i_185] = e_187
 		}
-		x_179 := gamma_12 * gamma_12
-		x_180 := 0.5 * x_179
-		s_181 := runtime.Sum(r_168)
-		s_182 := runtime.Sum(r_172)
-		x_183 := s_181 + s_182
-		x_184 := x_180 * x_183
-		x_185 := float64(m_13)
-		x_186 := view_58[int(i_161)]
-		x_187 := x_185 * x_186
-		x_188 := x_184 - x_187
-		a_150[i_159] = x_188
-		if i_159 == 0 {
-			d_152 = n_170
-			rs_153 = d_152
-			tot_189, err_190 := runtime.MulSize(n_148, rs_153)
-			if err_190 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_190)
+		x_188 := gamma_12 * gamma_12
+		x_189 := 0.5 * x_188
+		s_190 := runtime.Sum(r_177)
+		s_191 := runtime.Sum(r_181)
+		x_192 := s_190 + s_191
+		x_193 := x_189 * x_192
+		x_194 := float64(m_13)
+		x_195 := view_58[int(i_170)]
+		x_196 := x_194 * x_195
+		x_197 := x_193 - x_196
+		a_159[i_168] = x_197
+		if i_168 == 0 {
+			d_161 = n_179
+			rs_162 = d_161
+			tot_198, err_199 := runtime.MulSize(n_157, rs_162)
+			if err_199 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_199)
 			}
-			a_151 = ar.F64w(tot_189)
-		} else if n_170 != d_152 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_159)+" has shape "+runtime.ShapeString([]int{n_170})+", element 0 has shape "+runtime.ShapeString([]int{d_152}))
+			a_160 = ar.F64w(tot_198)
+		} else if n_179 != d_161 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_168)+" has shape "+runtime.ShapeString([]int{n_179})+", element 0 has shape "+runtime.ShapeString([]int{d_161}))
 		}
-		copy(a_151[i_159*rs_153:(i_159+1)*rs_153], s_171)
-		if i_159 == 0 {
-			d_156 = n_163
-			rs_157 = d_156
-			tot_191, err_192 := runtime.MulSize(n_148, rs_157)
-			if err_192 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_192)
+		copy(a_160[i_168*rs_162:(i_168+1)*rs_162], s_180)
+		if i_168 == 0 {
+			d_165 = n_172
+			rs_166 = d_165
+			tot_200, err_201 := runtime.MulSize(n_157, rs_166)
+			if err_201 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_201)
 			}
-			a_155 = ar.F64w(tot_191)
-		} else if n_163 != d_156 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_159)+" has shape "+runtime.ShapeString([]int{n_163})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
+			a_164 = ar.F64w(tot_200)
+		} else if n_172 != d_165 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_168)+" has shape "+runtime.ShapeString([]int{n_172})+", element 0 has shape "+runtime.ShapeString([]int{d_165}))
 		}
-		copy(a_155[i_159*rs_157:(i_159+1)*rs_157], r_165)
-		if i_159 > 0 {
-			ar.Release(mark_160)
+		copy(a_164[i_168*rs_166:(i_168+1)*rs_166], r_174)
+		if i_168 > 0 {
+			ar.Release(mark_169)
 		}
 	}
-	a_154 = icf_6[:n_148*icf_8]
-	a_158 = icf_6[:n_148*icf_8]
-	n_193, err_194 := runtime.CheckSize(n_15)
-	_ = n_193
-	if err_194 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_194)
+	a_163 = icf_6[:n_157*icf_8]
+	a_167 = icf_6[:n_157*icf_8]
+	n_202, err_203 := runtime.CheckSize(n_15)
+	_ = n_202
+	if err_203 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_203)
 	}
-	view_195 := a_150
-	x_196 := float64(n_17)
-	s_197 := runtime.LogSumExp(alphas_1)
-	x_198 := -ybar_14
-	x_199 := x_196 * x_198
-	r_200 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_200)]
-	if len(r_200) >= 262144 {
-		loop_207 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_200, runtime.Bind(alphas_1, runtime.Bind(s_197, runtime.Bind(x_199, runtime.End{})))), len(r_200), 16384)
-		if loop_207.For == nil {
-			loop_207.For = func(lo_204, hi int) {
-				r_200 := loop_207.C.H
-				alphas_1 := loop_207.C.T.H
-				s_197 := loop_207.C.T.T.H
-				x_199 := loop_207.C.T.T.T.H
-				for i_205 := lo_204; i_205 < hi; i_205++ {
-					r_200[i_205] = ((math.Exp((alphas_1[i_205] - s_197))) * x_199)
+	view_204 := a_159
+	x_205 := float64(n_17)
+	s_206 := runtime.LogSumExp(alphas_1)
+	x_207 := -ybar_14
+	x_208 := x_205 * x_207
+	r_209 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_209)]
+	if len(r_209) >= 262144 {
+		loop_216 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_209, runtime.Bind(alphas_1, runtime.Bind(s_206, runtime.Bind(x_208, runtime.End{})))), len(r_209), 16384)
+		if loop_216.For == nil {
+			loop_216.For = func(lo_213, hi int) {
+				r_209 := loop_216.C.H
+				alphas_1 := loop_216.C.T.H
+				s_206 := loop_216.C.T.T.H
+				x_208 := loop_216.C.T.T.T.H
+				for i_214 := lo_213; i_214 < hi; i_214++ {
+					r_209[i_214] = ((math.Exp((alphas_1[i_214] - s_206))) * x_208)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_200), 16384, loop_207.For)
-		loop_207.Leave(&nbLoop10)
+		runtime.ParallelFor(len(r_209), 16384, loop_216.For)
+		loop_216.Leave(&nbLoop10)
 	} else {
-		for i_201 := range r_200 {
-			r_200[i_201] = ((math.Exp((alphas_1[i_201] - s_197))) * x_199)
+		for i_210 := range r_209 {
+			r_209[i_210] = ((math.Exp((alphas_1[i_210] - s_206))) * x_208)
 		}
 	}
-	z_208 := ar.F64(len(icf_6))
-	z_209 := ar.F64(len(view_58))
-	var rev_210 []float64
-	var rev_211 int
-	var rev_212 int
-	var rev_213 []float64
-	rev_210, rev_211, rev_212, rev_213 = z_208, icf_7, icf_8, z_209
-	for i_235 := int64(0); i_235 < n_15; i_235++ {
-		_ = a_150[int(i_235)]
-		row_238 := a_151[int(i_235)*d_152 : (int(i_235)+1)*d_152]
-		_ = a_154[int(i_235)*icf_8 : (int(i_235)+1)*icf_8]
-		row_240 := a_155[int(i_235)*d_156 : (int(i_235)+1)*d_156]
-		_ = a_158[int(i_235)*icf_8 : (int(i_235)+1)*icf_8]
-		x_242 := float64(m_13)
-		x_243 := -ybar_14
-		x_244 := x_242 * x_243
-		rev_213[i_235] += x_244
-		x_245 := gamma_12 * gamma_12
-		x_246 := 0.5 * x_245
-		x_247 := x_246 * ybar_14
-		if n_16 < 0 || n_16+int64(d_152) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_152), icf_8))
+	z_217 := ar.F64(len(icf_6))
+	z_218 := ar.F64(len(view_58))
+	var rev_219 []float64
+	var rev_220 int
+	var rev_221 int
+	var rev_222 []float64
+	rev_219, rev_220, rev_221, rev_222 = z_217, icf_7, icf_8, z_218
+	for i_244 := int64(0); i_244 < n_15; i_244++ {
+		_ = a_159[int(i_244)]
+		row_247 := a_160[int(i_244)*d_161 : (int(i_244)+1)*d_161]
+		_ = a_163[int(i_244)*icf_8 : (int(i_244)+1)*icf_8]
+		row_249 := a_164[int(i_244)*d_165 : (int(i_244)+1)*d_165]
+		_ = a_167[int(i_244)*icf_8 : (int(i_244)+1)*icf_8]
+		x_251 := float64(m_13)
+		x_252 := -ybar_14
+		x_253 := x_251 * x_252
+		rev_222[i_244] += x_253
+		x_254 := gamma_12 * gamma_12
+		x_255 := 0.5 * x_254
+		x_256 := x_255 * ybar_14
+		if n_16 < 0 || n_16+int64(d_161) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_161), icf_8))
 		}
-		if i_235 < 0 || i_235 >= int64(rev_211) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_235, rev_211))
+		if i_244 < 0 || i_244 >= int64(rev_220) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_244, rev_220))
 		}
-		if rev_212 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_212})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_221 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_248 := rev_210[i_235*int64(rev_212) : (i_235+1)*int64(rev_212)]
-		region_249 := row_248[int(n_16)*1 : (int(n_16)+d_152)*1]
-		row_238 = row_238[:len(region_249)]
-		for i_250 := range region_249 {
-			region_249[i_250] += ((2.0 * row_238[i_250]) * x_247)
+		row_257 := rev_219[i_244*int64(rev_221) : (i_244+1)*int64(rev_221)]
+		region_258 := row_257[int(n_16)*1 : (int(n_16)+d_161)*1]
+		row_247 = row_247[:len(region_258)]
+		for i_259 := range region_258 {
+			region_258[i_259] += ((2.0 * row_247[i_259]) * x_256)
 		}
-		if int64(0)+int64(d_156) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_156), icf_8))
+		if int64(0)+int64(d_165) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_165), icf_8))
 		}
-		if i_235 < 0 || i_235 >= int64(rev_211) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_235, rev_211))
+		if i_244 < 0 || i_244 >= int64(rev_220) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_244, rev_220))
 		}
-		if rev_212 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_212})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_221 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_252 := rev_210[i_235*int64(rev_212) : (i_235+1)*int64(rev_212)]
-		region_253 := row_252[int(int64(0))*1 : (int(int64(0))+d_156)*1]
-		row_240 = row_240[:len(region_253)]
-		for i_254 := range region_253 {
-			region_253[i_254] += (row_240[i_254] * ((2.0 * row_240[i_254]) * x_247))
+		row_261 := rev_219[i_244*int64(rev_221) : (i_244+1)*int64(rev_221)]
+		region_262 := row_261[int(int64(0))*1 : (int(int64(0))+d_165)*1]
+		row_249 = row_249[:len(region_262)]
+		for i_263 := range region_262 {
+			region_262[i_263] += (row_249[i_263] * ((2.0 * row_249[i_263]) * x_256))
 		}
 	}
-	z_256 := ar.F64(len(view_40))
-	z_257 := ar.F64(len(means_3))
-	var rev_258 []float64
-	var rev_260 []float64
-	var rev_262 []float64
-	var rev_264 int
-	var rev_265 int
-	var rev_266 []float64
-	var rev_267 int
-	var rev_268 int
-	rev_258, rev_260, rev_262, rev_264, rev_265, rev_266, rev_267, rev_268 = r_200, z_209, z_256, d_21, d_22, z_257, means_4, means_5
-	scratch_520 := ar.F64w(d_63)
-	scratch_521 := ar.F64w(d_73)
-	scratch_522 := ar.F64w(d_82)
-	for i_355 := int64(0); i_355 < n_17; i_355++ {
-		_ = a_61[int(i_355)]
-		row_358 := a_62[int(i_355)*d_63 : (int(i_355)+1)*d_63]
-		x_359 := a_65[int(i_355)]
-		rs_360 := d_72 * d_73
-		row_361 := a_71[int(i_355)*rs_360 : (int(i_355)+1)*rs_360]
-		rs_362 := d_76 * d_77
-		row_363 := a_75[int(i_355)*rs_362 : (int(i_355)+1)*rs_362]
-		row_364 := a_79
-		r_365 := scratch_520[:d_63:d_63]
-		row_358 = row_358[:len(r_365)]
-		for i_366 := range r_365 {
-			r_365[i_366] = ((math.Exp((row_358[i_366] - x_359))) * ybar_14)
+	z_265 := ar.F64(len(view_40))
+	z_266 := ar.F64(len(means_3))
+	var rev_267 []float64
+	var rev_269 []float64
+	var rev_271 []float64
+	var rev_273 int
+	var rev_274 int
+	var rev_275 []float64
+	var rev_276 int
+	var rev_277 int
+	rev_267, rev_269, rev_271, rev_273, rev_274, rev_275, rev_276, rev_277 = r_209, z_218, z_265, d_21, d_22, z_266, means_4, means_5
+	scratch_545 := ar.F64w(d_63)
+	scratch_546 := ar.F64w(d_73)
+	scratch_547 := ar.F64w(d_82)
+	for i_372 := int64(0); i_372 < n_17; i_372++ {
+		_ = a_61[int(i_372)]
+		row_375 := a_62[int(i_372)*d_63 : (int(i_372)+1)*d_63]
+		x_376 := a_65[int(i_372)]
+		rs_377 := d_72 * d_73
+		row_378 := a_71[int(i_372)*rs_377 : (int(i_372)+1)*rs_377]
+		rs_379 := d_76 * d_77
+		row_380 := a_75[int(i_372)*rs_379 : (int(i_372)+1)*rs_379]
+		row_381 := a_79
+		r_382 := scratch_545[:d_63:d_63]
+		row_375 = row_375[:len(r_382)]
+		for i_383 := range r_382 {
+			r_382[i_383] = ((math.Exp((row_375[i_383] - x_376))) * ybar_14)
 		}
-		var rev_368 []float64
-		var rev_370 []float64
-		var rev_372 []float64
-		var rev_374 int
-		var rev_375 int
-		var rev_376 []float64
-		var rev_377 int
-		var rev_378 int
-		rev_368, rev_370, rev_372, rev_374, rev_375, rev_376, rev_377, rev_378 = rev_258, rev_260, rev_262, rev_264, rev_265, rev_266, rev_267, rev_268
-		for i_410 := int64(0); i_410 < n_15; i_410++ {
-			if i_410 < 0 || i_410 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_410, d_63))
+		var rev_385 []float64
+		var rev_387 []float64
+		var rev_389 []float64
+		var rev_391 int
+		var rev_392 int
+		var rev_393 []float64
+		var rev_394 int
+		var rev_395 int
+		rev_385, rev_387, rev_389, rev_391, rev_392, rev_393, rev_394, rev_395 = rev_267, rev_269, rev_271, rev_273, rev_274, rev_275, rev_276, rev_277
+		for i_431 := int64(0); i_431 < n_15; i_431++ {
+			if i_431 < 0 || i_431 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_431, d_63))
 			}
-			x_412 := r_365[int(i_410)]
-			if i_410 < 0 || i_410 >= int64(d_66) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_410, d_66))
+			x_433 := r_382[int(i_431)]
+			if i_431 < 0 || i_431 >= int64(d_66) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_431, d_66))
 			}
-			row_413 := row_361[int(i_410)*d_73 : (int(i_410)+1)*d_73]
-			row_414 := row_363[int(i_410)*d_77 : (int(i_410)+1)*d_77]
-			rs_415 := d_81 * d_82
-			row_416 := row_364[int(i_410)*rs_415 : (int(i_410)+1)*rs_415]
-			x_417 := -x_412
-			x_418 := 0.5 * x_417
-			r_419 := scratch_521[:d_73:d_73]
-			row_413 = row_413[:len(r_419)]
-			for i_420 := range r_419 {
-				r_419[i_420] = ((2.0 * row_413[i_420]) * x_418)
+			row_434 := row_378[int(i_431)*d_73 : (int(i_431)+1)*d_73]
+			row_435 := row_380[int(i_431)*d_77 : (int(i_431)+1)*d_77]
+			rs_436 := d_81 * d_82
+			row_437 := row_381[int(i_431)*rs_436 : (int(i_431)+1)*rs_436]
+			x_438 := -x_433
+			x_439 := 0.5 * x_438
+			r_440 := scratch_546[:d_73:d_73]
+			row_434 = row_434[:len(r_440)]
+			for i_441 := range r_440 {
+				r_440[i_441] = ((2.0 * row_434[i_441]) * x_439)
 			}
 			if d_73 != d_81 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
-			a_422 := scratch_522[:d_82:d_82]
+			a_443 := scratch_547[:d_82:d_82]
 			if d_82 <= 32 && d_81 <= 32 {
-				r_419 = r_419[:d_81]
-				c_425 := 0
-				for ; c_425+4 <= d_82; c_425 += 4 {
-					s_4270, s_4271, s_4272, s_4273 := 0.0, 0.0, 0.0, 0.0
-					for r_423, v_426 := range r_419 {
-						o_429 := r_423*d_82 + c_425
-						q_428 := row_416[o_429 : o_429+4 : o_429+4]
-						s_4270 += v_426 * q_428[0]
-						s_4271 += v_426 * q_428[1]
-						s_4272 += v_426 * q_428[2]
-						s_4273 += v_426 * q_428[3]
+				r_440 = r_440[:d_81]
+				c_446 := 0
+				for ; c_446+4 <= d_82; c_446 += 4 {
+					s_451, s_452, s_453, s_454 := 0.0, 0.0, 0.0, 0.0
+					for r_444, v_447 := range r_440 {
+						o_450 := r_444*d_82 + c_446
+						q_449 := row_437[o_450 : o_450+4 : o_450+4]
+						s_451 += v_447 * q_449[0]
+						s_452 += v_447 * q_449[1]
+						s_453 += v_447 * q_449[2]
+						s_454 += v_447 * q_449[3]
 					}
-					a_422[c_425], a_422[c_425+1], a_422[c_425+2], a_422[c_425+3] = s_4270, s_4271, s_4272, s_4273
+					a_443[c_446], a_443[c_446+1], a_443[c_446+2], a_443[c_446+3] = s_451, s_452, s_453, s_454
 				}
-				for ; c_425 < d_82; c_425++ {
-					s_427 := 0.0
-					for r_423, v_426 := range r_419 {
-						s_427 += v_426 * row_416[r_423*d_82+c_425]
+				for ; c_446 < d_82; c_446++ {
+					s_448 := 0.0
+					for r_444, v_447 := range r_440 {
+						s_448 += v_447 * row_437[r_444*d_82+c_446]
 					}
-					a_422[c_425] = s_427
+					a_443[c_446] = s_448
 				}
 			} else if d_82 <= 32 {
-				clear(a_422)
-				r_419 = r_419[:d_81]
-				for r_423 := range r_419 {
-					row_424 := row_416[r_423*d_82 : (r_423+1)*d_82]
-					a_422 = a_422[:len(row_424)]
-					for c_425, v_426 := range row_424 {
-						a_422[c_425] += r_419[r_423] * v_426
+				clear(a_443)
+				r_440 = r_440[:d_81]
+				for r_444 := range r_440 {
+					row_445 := row_437[r_444*d_82 : (r_444+1)*d_82]
+					a_443 = a_443[:len(row_445)]
+					for c_446, v_447 := range row_445 {
+						a_443[c_446] += r_440[r_444] * v_447
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_81, d_82, 1, row_416, r_419, 0, a_422)
+				runtime.Gemv(true, d_81, d_82, 1, row_437, r_440, 0, a_443)
 			}
-			if i_410 < 0 || i_410 >= int64(rev_377) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_410, rev_377))
+			if i_431 < 0 || i_431 >= int64(rev_394) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_431, rev_394))
 			}
-			if rev_378 != d_82 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_378})+" and "+runtime.ShapeString([]int{d_82})+" differ")
+			if rev_395 != d_82 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_395})+" and "+runtime.ShapeString([]int{d_82})+" differ")
 			}
-			row_430 := rev_376[i_410*int64(rev_378) : (i_410+1)*int64(rev_378)]
-			a_422 = a_422[:len(row_430)]
-			for i_431 := range row_430 {
-				row_430[i_431] += -a_422[i_431]
+			row_455 := rev_393[i_431*int64(rev_395) : (i_431+1)*int64(rev_395)]
+			a_443 = a_443[:len(row_455)]
+			for i_456 := range row_455 {
+				row_455[i_456] += -a_443[i_456]
 			}
-			tot_433, err_434 := runtime.MulSize(d_73, d_77)
-			if err_434 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_434)
+			tot_458, err_459 := runtime.MulSize(d_73, d_77)
+			if err_459 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_459)
 			}
-			_ = tot_433
-			if rev_374 != d_73 || rev_375 != d_77 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_374, rev_375})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
+			_ = tot_458
+			if rev_391 != d_73 || rev_392 != d_77 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_391, rev_392})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
 			}
-			rs_435 := rev_374 * rev_375
-			row_436 := rev_372[i_410*int64(rs_435) : (i_410+1)*int64(rs_435)]
-			for i_437, xi_438 := range r_419 {
-				row_441 := row_436[i_437*len(row_414) : (i_437+1)*len(row_414)]
-				for j_439, yj_440 := range row_414 {
-					row_441[j_439] += xi_438 * yj_440
+			rs_460 := rev_391 * rev_392
+			row_461 := rev_389[i_431*int64(rs_460) : (i_431+1)*int64(rs_460)]
+			for i_462, xi_463 := range r_440 {
+				row_466 := row_461[i_462*len(row_435) : (i_462+1)*len(row_435)]
+				for j_464, yj_465 := range row_435 {
+					row_466[j_464] += xi_463 * yj_465
 				}
 			}
-			rev_370[i_410] += x_412
-			rev_368[i_410] += x_412
+			rev_387[i_431] += x_433
+			rev_385[i_431] += x_433
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
 	}
-	var rev_442 []float64
-	var rev_443 int
-	var rev_444 int
-	rev_442, rev_443, rev_444 = z_208, icf_7, icf_8
-	scratch_525 := ar.F64w(d_44)
-	for i_454 := int64(0); i_454 < n_15; i_454++ {
-		_ = a_43[int(i_454)]
-		_ = a_46[int(i_454)*icf_8 : (int(i_454)+1)*icf_8]
-		z_458 := scratch_525[:d_44:d_44]
-		clear(z_458)
-		x_459 := z_209[int(i_454)]
-		for i_460 := range z_458 {
-			z_458[i_460] += x_459
+	var rev_467 []float64
+	var rev_468 int
+	var rev_469 int
+	rev_467, rev_468, rev_469 = z_217, icf_7, icf_8
+	scratch_550 := ar.F64w(d_44)
+	for i_479 := int64(0); i_479 < n_15; i_479++ {
+		_ = a_43[int(i_479)]
+		_ = a_46[int(i_479)*icf_8 : (int(i_479)+1)*icf_8]
+		z_483 := scratch_550[:d_44:d_44]
+		clear(z_483)
+		x_484 := z_218[int(i_479)]
+		for i_485 := range z_483 {
+			z_483[i_485] += x_484
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_454 < 0 || i_454 >= int64(rev_443) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_454, rev_443))
+		if i_479 < 0 || i_479 >= int64(rev_468) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_479, rev_468))
 		}
-		if rev_444 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_444})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_469 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_469})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_461 := rev_442[i_454*int64(rev_444) : (i_454+1)*int64(rev_444)]
-		region_462 := row_461[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_458 = z_458[:len(region_462)]
-		for i_463 := range region_462 {
-			region_462[i_463] += z_458[i_463]
+		row_486 := rev_467[i_479*int64(rev_469) : (i_479+1)*int64(rev_469)]
+		region_487 := row_486[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_483 = z_483[:len(region_487)]
+		for i_488 := range region_487 {
+			region_487[i_488] += z_483[i_488]
 		}
 		runtime.LoopCall()
 	}
-	var rev_464 []float64
-	var rev_465 int
-	var rev_466 int
-	rev_464, rev_465, rev_466 = z_208, icf_7, icf_8
-	for i_485 := int64(0); i_485 < n_15; i_485++ {
-		mark_486 := ar.Mark()
-		rs_487 := d_21 * d_22
-		_ = a_20[int(i_485)*rs_487 : (int(i_485)+1)*rs_487]
-		row_489 := a_24[int(i_485)*icf_8 : (int(i_485)+1)*icf_8]
-		r_490, r_491, r_492, r_493, r_494, r_495, err_496 := fn_qmatsplit10fwd(ar, row_489, icf_8, n_16)
-		_ = r_490
-		_ = r_491
-		_ = r_492
-		if err_496 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_496, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+	var rev_489 []float64
+	var rev_490 int
+	var rev_491 int
+	rev_489, rev_490, rev_491 = z_217, icf_7, icf_8
+	for i_510 := int64(0); i_510 < n_15; i_510++ {
+		mark_511 := ar.Mark()
+		rs_512 := d_21 * d_22
+		_ = a_20[int(i_510)*rs_512 : (int(i_510)+1)*rs_512]
+		row_514 := a_24[int(i_510)*icf_8 : (int(i_510)+1)*icf_8]
+		r_515, r_516, r_517, r_518, r_519, r_520, err_521 := fn_qmatsplit10fwd(ar, row_514, icf_8, n_16)
+		_ = r_515
+		_ = r_516
+		_ = r_517
+		if err_521 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_521, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_497 := d_21 * d_22
-		row_498 := z_256[int(i_485)*rs_497 : (int(i_485)+1)*rs_497]
-		r_499, r_500, err_501 := fn_qmatsplit10bwd(ar, r_493, r_494, r_495, row_498, d_21, d_22)
-		if err_501 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_501, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_522 := d_21 * d_22
+		row_523 := z_265[int(i_510)*rs_522 : (int(i_510)+1)*rs_522]
+		r_524, r_525, err_526 := fn_qmatsplit10bwd(ar, r_518, r_519, r_520, row_523, d_21, d_22)
+		if err_526 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_526, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_485 < 0 || i_485 >= int64(rev_465) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_485, rev_465))
+		if i_510 < 0 || i_510 >= int64(rev_490) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_510, rev_490))
 		}
-		if rev_466 != r_500 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_466})+" and "+runtime.ShapeString([]int{r_500})+" differ")
+		if rev_491 != r_525 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_491})+" and "+runtime.ShapeString([]int{r_525})+" differ")
 		}
-		row_502 := rev_464[i_485*int64(rev_466) : (i_485+1)*int64(rev_466)]
-		for j_503 := range row_502 {
-			row_502[j_503] += r_499[j_503]
+		row_527 := rev_489[i_510*int64(rev_491) : (i_510+1)*int64(rev_491)]
+		for j_528 := range row_527 {
+			row_527[j_528] += r_524[j_528]
 		}
-		ar.Release(mark_486)
+		ar.Release(mark_511)
 	}
-	x_504 := n_17 * n_16
-	x_505 := float64(x_504)
-	x_506 := (-0.5) * x_505
-	x_507 := x_506 * 1.8378770664093453
-	s_508 := runtime.Sum(view_147)
-	x_509 := x_507 + s_508
-	x_510 := x_196 * s_197
-	x_511 := x_509 - x_510
-	s_512 := runtime.Sum(view_195)
-	x_513 := x_511 + s_512
-	x_514 := float64(n_15)
-	r_515, err_516 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_516 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_516, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_529 := n_17 * n_16
+	x_530 := float64(x_529)
+	x_531 := (-0.5) * x_530
+	x_532 := x_531 * 1.8378770664093453
+	s_533 := runtime.Sum(view_156)
+	x_534 := x_532 + s_533
+	x_535 := x_205 * s_206
+	x_536 := x_534 - x_535
+	s_537 := runtime.Sum(view_204)
+	x_538 := x_536 + s_537
+	x_539 := float64(n_15)
+	r_540, err_541 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_541 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_541, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_517 := x_514 * r_515
-	x_518 := x_513 - x_517
-	ar.Keep(mark_519, &r_200, &z_257, &z_208)
-	return x_518, r_200, alphas_2, z_257, means_4, means_5, z_208, icf_7, icf_8, nil
+	x_542 := x_539 * r_540
+	x_543 := x_538 - x_542
+	ar.Keep(mark_544, &r_209, &z_266, &z_217)
+	return x_543, r_209, alphas_2, z_266, means_4, means_5, z_217, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
