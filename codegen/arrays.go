@@ -158,6 +158,58 @@ type stackPlan struct {
 	// made before the loop (invariantLeaves): the result keeps element
 	// 0's view as its one row instead of copying n rows.
 	bcast map[int]bool
+	// nested lists the builds in the element whose leaves become leaves
+	// of the result: they are given the rows to fill (fn.dest).
+	nested []nestedBuild
+	// dest, when set, is by leaf the row of an outer build each leaf is
+	// copied into (nil: none).
+	dest []*destHint
+}
+
+// destOf is the row leaf k is copied into, or nil.
+func (p *stackPlan) destOf(k int) *destHint {
+	if p == nil || k >= len(p.dest) {
+		return nil
+	}
+	return p.dest[k]
+}
+
+// destOr makes the array d (of size elements) the outer row h when the
+// outer build is past its first element (its result is allocated then)
+// and the sizes agree (a shape that differs fails after the element, at
+// the outer build's check), else the allocation alloc.
+func (f *fn) destOr(d string, h *destHint, size, alloc string) {
+	f.line("if %s > 0 && %s == %s {", h.i, size, h.rs)
+	f.line("%s = %s[%s*%s : (%s+1)*%s]", d, h.data, h.i, h.rs, h.i, h.rs)
+	f.line("} else {")
+	f.line("%s = %s", d, alloc)
+	f.line("}")
+}
+
+// giveRows records, for the builds nested in the element about to be
+// compiled at index i, the rows of the result their leaves are copied
+// into; the returned func forgets them.
+func (f *fn) giveRows(plan *stackPlan, i string, data, rs func(k int) string) func() {
+	if plan == nil || len(plan.nested) == 0 {
+		return func() {}
+	}
+	if f.dest == nil {
+		f.dest = map[*ir.PrimCall][]*destHint{}
+	}
+	for _, nb := range plan.nested {
+		hs := make([]*destHint, len(nb.outer))
+		for j, k := range nb.outer {
+			if k >= 0 && data(k) != "" {
+				hs[j] = &destHint{i: i, data: data(k), rs: rs(k)}
+			}
+		}
+		f.dest[nb.pc] = hs
+	}
+	return func() {
+		for _, nb := range plan.nested {
+			delete(f.dest, nb.pc)
+		}
+	}
 }
 
 // how is how leaf k is read.
@@ -211,11 +263,14 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 				res.parts = append(res.parts, deadAtom, n)
 				continue
 			}
-			alloc := f.mk
-			if !plan.skip(k) { // every iteration stores its element
-				alloc = f.mkW
+			d := f.fresh("a")
+			if h := plan.destOf(k); h != nil {
+				// Every iteration stores its element.
+				f.line("var %s %s", d, elemSlice(l.kind))
+				f.destOr(d, h, n, f.mkW(l.kind, n))
+			} else {
+				f.line("%s := %s", d, f.mkW(l.kind, n))
 			}
-			d := f.def("a", alloc(l.kind, n))
 			rows[k] = rl{data: d}
 			res.parts = append(res.parts, d, n)
 			continue
@@ -251,9 +306,18 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 			f.line("_ = %s", mark)
 		}
 	}
+	// A leaf copied in row by row (not skipped, stored, not one shared
+	// row) can be filled in place by a build nested in the element.
+	forget := f.giveRows(plan, i, func(k int) string {
+		if r := rows[k]; els[k].rank > 0 && !plan.skip(k) && !plan.bcast[k] && r.data != deadAtom && r.rs != "" {
+			return r.data
+		}
+		return ""
+	}, func(k int) string { return rows[k].rs })
 	f.loops++
 	e := elem(i)
 	f.loops--
+	forget()
 	if e.lz != nil {
 		f.stackLazyRow(name, rows[0].data, rows[0].dims, rows[0].rs, els[0].kind, n, i, e.lz, pos)
 		release()
@@ -291,7 +355,9 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 		f.line("if %s != nil {", errv)
 		f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(pos), errv))
 		f.line("}")
-		if r.data != deadAtom {
+		if h := plan.destOf(k); h != nil && r.data != deadAtom {
+			f.destOr(r.data, h, tot, f.mkW(l.kind, tot))
+		} else if r.data != deadAtom {
 			f.line("%s = %s", r.data, f.mkW(l.kind, tot)) // every row is copied in
 		} else {
 			f.line("_ = %s", tot)
@@ -445,7 +511,8 @@ func lowerBuild(f *fn, e *ir.PrimCall) val {
 		rows, data, rs := f.buildRows(e, n, sf)
 		return f.storeRows(e.T, rows, data, rs)
 	}
-	plan := &stackPlan{}
+	plan := &stackPlan{dest: f.dest[e]}
+	delete(f.dest, e)
 	if lp != nil {
 		plan.read = lp.leaves
 		if lam != nil {
@@ -457,6 +524,7 @@ func lowerBuild(f *fn, e *ir.PrimCall) val {
 		if lp != nil { // the readers only project elements (fieldUses)
 			plan.bcast = invariantLeaves(lam)
 		}
+		plan.nested = nestedBuilds(lam)
 	}
 	return f.stackP("build", e.T.(*ir.Array), n, e.P, true, plan, func(i string) val {
 		iv := f.def("i", "int64("+i+")")

@@ -374,8 +374,19 @@ func (f *fn) markLastOnly(data string) {
 // as an array of the field's type.
 func fieldOfArray(v val, path []int) val {
 	at := v.t.(*ir.Array)
-	elem := at.Elem
-	first := 0 // the field's first leaf
+	first, elem := fieldLeaves(at.Elem, path)
+	_, lp := v.leafParts()
+	out := val{t: &ir.Array{Dim: at.Dim, Elem: elem}}
+	for k := first; k < first+len(mustLeaves(elem)); k++ {
+		out.parts = append(out.parts, lp[k]...)
+	}
+	return out
+}
+
+// fieldLeaves is the index of the first leaf of field path of the tuple
+// type elem, and the field's type.
+func fieldLeaves(elem ir.Type, path []int) (int, ir.Type) {
+	first := 0
 	for _, k := range path {
 		tt := elem.(*ir.Tuple)
 		for _, el := range tt.Elems[:k] {
@@ -383,11 +394,74 @@ func fieldOfArray(v val, path []int) val {
 		}
 		elem = tt.Elems[k]
 	}
-	ls, lp := v.leafParts()
-	out := val{t: &ir.Array{Dim: at.Dim, Elem: elem}}
-	for k := first; k < first+len(mustLeaves(elem)); k++ {
-		_ = ls[k]
-		out.parts = append(out.parts, lp[k]...)
+	return first, elem
+}
+
+// A destHint is the row an inner build's leaf is copied into: row i of
+// the outer result's leaf data, of rs elements (Go atoms).
+type destHint struct{ i, data, rs string }
+
+// A nestedBuild is a build the lets of an outer build's element bind,
+// and which element leaf each of its leaves becomes (-1: none).
+type nestedBuild struct {
+	pc    *ir.PrimCall
+	outer []int
+}
+
+// nestedBuilds finds, in fn(i) => let ... in (e0, e1, ...), the builds
+// the lets bind whose leaves are fields of the tuple: ek is the build's
+// variable, or build(m, fn j => s[j].f) of it. Such a nested tape is
+// filled in an array of its own and copied into the outer row; given
+// the row (fn.dest) it is filled in place, and the copy is of a slice
+// onto itself, which Go's copy skips.
+func nestedBuilds(lam *ir.Lambda) []nestedBuild {
+	lets := letValues(lam.Body)
+	tup := resultTuple(lam.Body)
+	if tup == nil {
+		return nil
+	}
+	var out []nestedBuild
+	index := map[*ir.PrimCall]int{}
+	note := func(pc *ir.PrimCall, first, n, at int) {
+		k, ok := index[pc]
+		if !ok {
+			k = len(out)
+			index[pc] = k
+			m := len(mustLeaves(pc.T.(*ir.Array).Elem))
+			out = append(out, nestedBuild{pc: pc, outer: slices.Repeat([]int{-1}, m)})
+		}
+		for j := range n {
+			if out[k].outer[first+j] < 0 {
+				out[k].outer[first+j] = at + j
+			}
+		}
+	}
+	buildOf := func(x ir.Expr) *ir.PrimCall {
+		v, ok := x.(*ir.Var)
+		if !ok {
+			return nil
+		}
+		if pc, ok := lets[v].(*ir.PrimCall); ok && pc.Op == ir.PrimBuild {
+			return pc
+		}
+		return nil
+	}
+	at := 0
+	for _, el := range tup.Elems {
+		nl := len(mustLeaves(el.Type()))
+		if pc := buildOf(el); pc != nil {
+			if sub, ok := pc.Args[1].(*ir.Lambda); ok {
+				if s, path, ok := elemField(sub); ok {
+					if src := buildOf(s); src != nil {
+						first, _ := fieldLeaves(src.T.(*ir.Array).Elem, path)
+						note(src, first, nl, at)
+					}
+				} else {
+					note(pc, 0, nl, at)
+				}
+			}
+		}
+		at += nl
 	}
 	return out
 }

@@ -1703,7 +1703,12 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		if err_88 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_88)
 		}
-		a_89 := ar.F64w(n_87)
+		var a_89 []float64
+		if i_84 > 0 && n_87 == rs_64 {
+			a_89 = a_62[i_84*rs_64 : (i_84+1)*rs_64]
+		} else {
+			a_89 = ar.F64w(n_87)
+		}
 		var d_91 int = 0
 		var rs_92 int = 0
 		var a_93 []float64
@@ -1793,7 +1798,11 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 				if err_137 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_137)
 				}
-				a_93 = ar.F64w(tot_136)
+				if i_84 > 0 && tot_136 == rs_74 {
+					a_93 = a_71[i_84*rs_74 : (i_84+1)*rs_74]
+				} else {
+					a_93 = ar.F64w(tot_136)
+				}
 			} else if d_21 != d_94 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
 			}
@@ -1805,7 +1814,11 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 				if err_139 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_139)
 				}
-				a_96 = ar.F64w(tot_138)
+				if i_84 > 0 && tot_138 == rs_78 {
+					a_96 = a_75[i_84*rs_78 : (i_84+1)*rs_78]
+				} else {
+					a_96 = ar.F64w(tot_138)
+				}
 			} else if x_11 != d_97 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_97}))
 			}
