@@ -170,50 +170,36 @@ func fn_loss(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float
 	a_12 := ar.F64w(x_5)
 	if x_6 <= 32 {
 		w_1 = w_1[:x_6]
-		r_13 := 0
-		for ; r_13+4 <= len(a_12); r_13 += 4 {
-			blk_14 := x_4[r_13*x_6 : (r_13+4)*x_6]
-			row_19, row_20, row_21, row_22 := blk_14[:x_6], blk_14[x_6:][:x_6], blk_14[2*x_6:][:x_6], blk_14[3*x_6:][:x_6]
-			s_23, s_24, s_25, s_26 := 0.0, 0.0, 0.0, 0.0
-			for c_16 := range row_19 {
-				xc_17 := w_1[c_16]
-				s_23 += row_19[c_16] * xc_17
-				s_24 += row_20[c_16] * xc_17
-				s_25 += row_21[c_16] * xc_17
-				s_26 += row_22[c_16] * xc_17
-			}
-			a_12[r_13], a_12[r_13+1], a_12[r_13+2], a_12[r_13+3] = s_23, s_24, s_25, s_26
-		}
-		for ; r_13 < len(a_12); r_13++ {
-			row_18 := x_4[r_13*x_6:][:x_6]
+		for r_13 := range a_12 {
+			row_14 := x_4[r_13*x_6 : (r_13+1)*x_6]
 			s_15 := 0.0
-			for c_16 := range row_18 {
-				s_15 += row_18[c_16] * w_1[c_16]
+			for c_16, v_17 := range row_14 {
+				s_15 += v_17 * w_1[c_16]
 			}
 			a_12[r_13] = s_15
 		}
 	} else {
 		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_12)
 	}
-	r_27 := ar.F64w(x_5)
-	a_12 = a_12[:len(r_27)]
-	if len(r_27) >= 262144 {
-		loop_34 := runtime.EnterLoop(&nbLoop1, runtime.Bind(r_27, runtime.Bind(a_12, runtime.Bind(b_3, runtime.End{}))), len(r_27), 16384)
-		if loop_34.For == nil {
-			loop_34.For = func(lo_31, hi int) {
-				r_27 := loop_34.C.H
-				a_12 := loop_34.C.T.H
-				b_3 := loop_34.C.T.T.H
-				for i_32 := lo_31; i_32 < hi; i_32++ {
-					r_27[i_32] = (a_12[i_32] + b_3)
+	r_18 := ar.F64w(x_5)
+	a_12 = a_12[:len(r_18)]
+	if len(r_18) >= 262144 {
+		loop_25 := runtime.EnterLoop(&nbLoop1, runtime.Bind(r_18, runtime.Bind(a_12, runtime.Bind(b_3, runtime.End{}))), len(r_18), 16384)
+		if loop_25.For == nil {
+			loop_25.For = func(lo_22, hi int) {
+				r_18 := loop_25.C.H
+				a_12 := loop_25.C.T.H
+				b_3 := loop_25.C.T.T.H
+				for i_23 := lo_22; i_23 < hi; i_23++ {
+					r_18[i_23] = (a_12[i_23] + b_3)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_27), 16384, loop_34.For)
-		loop_34.Leave(&nbLoop1)
+		runtime.ParallelFor(len(r_18), 16384, loop_25.For)
+		loop_25.Leave(&nbLoop1)
 	} else {
-		for i_28 := range r_27 {
-			r_27[i_28] = (a_12[i_28] + b_3)
+		for i_19 := range r_18 {
+			r_18[i_19] = (a_12[i_19] + b_3)
 		}
 	}
 	if x_5 != y_8 {
@@ -222,35 +208,35 @@ func fn_loss(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float
 	if y_8 != x_5 {
 		return 0, runtime.NewError("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
-	var s_35 float64 = 0
-	r_27 = r_27[:x_5]
+	var s_26 float64 = 0
+	r_18 = r_18[:x_5]
 	y_7 = y_7[:x_5]
 	if x_5 >= 262144 {
-		loop_42 := runtime.EnterLoop(&nbLoop2, runtime.Bind(r_27, runtime.Bind(y_7, runtime.End{})), x_5, 16384)
-		if loop_42.Sum == nil {
-			loop_42.Sum = func(lo_39, hi int) float64 {
-				r_27 := loop_42.C.H
-				y_7 := loop_42.C.T.H
-				s_35 := 0.0
-				for i_40 := lo_39; i_40 < hi; i_40++ {
-					s_35 += ((runtime.Softplus(r_27[i_40])) - (y_7[i_40] * r_27[i_40]))
+		loop_33 := runtime.EnterLoop(&nbLoop2, runtime.Bind(r_18, runtime.Bind(y_7, runtime.End{})), x_5, 16384)
+		if loop_33.Sum == nil {
+			loop_33.Sum = func(lo_30, hi int) float64 {
+				r_18 := loop_33.C.H
+				y_7 := loop_33.C.T.H
+				s_26 := 0.0
+				for i_31 := lo_30; i_31 < hi; i_31++ {
+					s_26 += ((runtime.Softplus(r_18[i_31])) - (y_7[i_31] * r_18[i_31]))
 				}
-				return s_35
+				return s_26
 			}
 		}
-		s_35 = runtime.ParallelSum(x_5, 16384, loop_42.Sum)
-		loop_42.Leave(&nbLoop2)
+		s_26 = runtime.ParallelSum(x_5, 16384, loop_33.Sum)
+		loop_33.Leave(&nbLoop2)
 	} else {
-		for i_36 := 0; i_36 < x_5; i_36++ {
-			s_35 += ((runtime.Softplus(r_27[i_36])) - (y_7[i_36] * r_27[i_36]))
+		for i_27 := 0; i_27 < x_5; i_27++ {
+			s_26 += ((runtime.Softplus(r_18[i_27])) - (y_7[i_27] * r_18[i_27]))
 		}
 	}
-	m_43 := s_35 / float64(x_5)
-	x_44 := 0.5 * lam_9
-	d_45 := runtime.Dot(w_1, w_1)
-	x_46 := x_44 * d_45
-	x_47 := m_43 + x_46
-	return x_47, nil
+	m_34 := s_26 / float64(x_5)
+	x_35 := 0.5 * lam_9
+	d_36 := runtime.Dot(w_1, w_1)
+	x_37 := x_35 * d_36
+	x_38 := m_34 + x_37
+	return x_38, nil
 }
 
 // nbLoop3 keeps the records of a parallel loop of fn_lossvjp11000.
@@ -273,7 +259,7 @@ var nbLoop8 runtime.LoopSite
 
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
 func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
-	mark_101 := ar.Mark()
+	mark_92 := ar.Mark()
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
@@ -283,50 +269,36 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 	a_11 := ar.F64w(x_5)
 	if x_6 <= 32 {
 		w_1 = w_1[:x_6]
-		r_12 := 0
-		for ; r_12+4 <= len(a_11); r_12 += 4 {
-			blk_13 := x_4[r_12*x_6 : (r_12+4)*x_6]
-			row_18, row_19, row_20, row_21 := blk_13[:x_6], blk_13[x_6:][:x_6], blk_13[2*x_6:][:x_6], blk_13[3*x_6:][:x_6]
-			s_22, s_23, s_24, s_25 := 0.0, 0.0, 0.0, 0.0
-			for c_15 := range row_18 {
-				xc_16 := w_1[c_15]
-				s_22 += row_18[c_15] * xc_16
-				s_23 += row_19[c_15] * xc_16
-				s_24 += row_20[c_15] * xc_16
-				s_25 += row_21[c_15] * xc_16
-			}
-			a_11[r_12], a_11[r_12+1], a_11[r_12+2], a_11[r_12+3] = s_22, s_23, s_24, s_25
-		}
-		for ; r_12 < len(a_11); r_12++ {
-			row_17 := x_4[r_12*x_6:][:x_6]
+		for r_12 := range a_11 {
+			row_13 := x_4[r_12*x_6 : (r_12+1)*x_6]
 			s_14 := 0.0
-			for c_15 := range row_17 {
-				s_14 += row_17[c_15] * w_1[c_15]
+			for c_15, v_16 := range row_13 {
+				s_14 += v_16 * w_1[c_15]
 			}
 			a_11[r_12] = s_14
 		}
 	} else {
 		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_11)
 	}
-	r_26 := ar.F64w(x_5)
-	a_11 = a_11[:len(r_26)]
-	if len(r_26) >= 262144 {
-		loop_33 := runtime.EnterLoop(&nbLoop3, runtime.Bind(r_26, runtime.Bind(a_11, runtime.Bind(b_3, runtime.End{}))), len(r_26), 16384)
-		if loop_33.For == nil {
-			loop_33.For = func(lo_30, hi int) {
-				r_26 := loop_33.C.H
-				a_11 := loop_33.C.T.H
-				b_3 := loop_33.C.T.T.H
-				for i_31 := lo_30; i_31 < hi; i_31++ {
-					r_26[i_31] = (a_11[i_31] + b_3)
+	r_17 := ar.F64w(x_5)
+	a_11 = a_11[:len(r_17)]
+	if len(r_17) >= 262144 {
+		loop_24 := runtime.EnterLoop(&nbLoop3, runtime.Bind(r_17, runtime.Bind(a_11, runtime.Bind(b_3, runtime.End{}))), len(r_17), 16384)
+		if loop_24.For == nil {
+			loop_24.For = func(lo_21, hi int) {
+				r_17 := loop_24.C.H
+				a_11 := loop_24.C.T.H
+				b_3 := loop_24.C.T.T.H
+				for i_22 := lo_21; i_22 < hi; i_22++ {
+					r_17[i_22] = (a_11[i_22] + b_3)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_26), 16384, loop_33.For)
-		loop_33.Leave(&nbLoop3)
+		runtime.ParallelFor(len(r_17), 16384, loop_24.For)
+		loop_24.Leave(&nbLoop3)
 	} else {
-		for i_27 := range r_26 {
-			r_26[i_27] = (a_11[i_27] + b_3)
+		for i_18 := range r_17 {
+			r_17[i_18] = (a_11[i_18] + b_3)
 		}
 	}
 	if x_5 != y_8 {
@@ -335,180 +307,180 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
-	x_35 := 0.5 * lam_9
-	x_36 := x_35 * ybar_10
-	r_34 := ar.F64w(x_5)
-	r_26 = r_26[:x_5]
+	x_26 := 0.5 * lam_9
+	x_27 := x_26 * ybar_10
+	r_25 := ar.F64w(x_5)
+	r_17 = r_17[:x_5]
 	y_7 = y_7[:x_5]
-	r_34 = r_34[:x_5]
+	r_25 = r_25[:x_5]
 	if x_5 >= 262144 {
-		loop_46 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_26, runtime.Bind(y_7, runtime.Bind(r_34, runtime.End{}))), x_5, 16384)
+		loop_37 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_17, runtime.Bind(y_7, runtime.Bind(r_25, runtime.End{}))), x_5, 16384)
+		if loop_37.For == nil {
+			loop_37.For = func(lo_33, hi int) {
+				r_17 := loop_37.C.H
+				y_7 := loop_37.C.T.H
+				r_25 := loop_37.C.T.T.H
+				for i_34 := lo_33; i_34 < hi; i_34++ {
+					e_36 := ((runtime.Softplus(r_17[i_34])) - (y_7[i_34] * r_17[i_34]))
+					r_25[i_34] = e_36
+				}
+			}
+		}
+		runtime.ParallelFor(x_5, 16384, loop_37.For)
+		loop_37.Leave(&nbLoop4)
+	} else {
+		for i_29 := 0; i_29 < x_5; i_29++ {
+			e_31 := ((runtime.Softplus(r_17[i_29])) - (y_7[i_29] * r_17[i_29]))
+			r_25[i_29] = e_31
+		}
+	}
+	r_28 := ar.F64w(w_2)
+	w_1 = w_1[:w_2]
+	r_28 = r_28[:w_2]
+	if w_2 >= 262144 {
+		loop_46 := runtime.EnterLoop(&nbLoop5, runtime.Bind(x_27, runtime.Bind(w_1, runtime.Bind(r_28, runtime.End{}))), w_2, 16384)
 		if loop_46.For == nil {
 			loop_46.For = func(lo_42, hi int) {
-				r_26 := loop_46.C.H
-				y_7 := loop_46.C.T.H
-				r_34 := loop_46.C.T.T.H
+				x_27 := loop_46.C.H
+				w_1 := loop_46.C.T.H
+				r_28 := loop_46.C.T.T.H
 				for i_43 := lo_42; i_43 < hi; i_43++ {
-					e_45 := ((runtime.Softplus(r_26[i_43])) - (y_7[i_43] * r_26[i_43]))
-					r_34[i_43] = e_45
+					e_45 := (x_27 * w_1[i_43])
+					r_28[i_43] = e_45
 				}
 			}
 		}
-		runtime.ParallelFor(x_5, 16384, loop_46.For)
-		loop_46.Leave(&nbLoop4)
+		runtime.ParallelFor(w_2, 16384, loop_46.For)
+		loop_46.Leave(&nbLoop5)
 	} else {
-		for i_38 := 0; i_38 < x_5; i_38++ {
-			e_40 := ((runtime.Softplus(r_26[i_38])) - (y_7[i_38] * r_26[i_38]))
-			r_34[i_38] = e_40
+		for i_38 := 0; i_38 < w_2; i_38++ {
+			e_40 := (x_27 * w_1[i_38])
+			r_28[i_38] = e_40
 		}
 	}
-	r_37 := ar.F64w(w_2)
-	w_1 = w_1[:w_2]
-	r_37 = r_37[:w_2]
-	if w_2 >= 262144 {
-		loop_55 := runtime.EnterLoop(&nbLoop5, runtime.Bind(x_36, runtime.Bind(w_1, runtime.Bind(r_37, runtime.End{}))), w_2, 16384)
-		if loop_55.For == nil {
-			loop_55.For = func(lo_51, hi int) {
-				x_36 := loop_55.C.H
-				w_1 := loop_55.C.T.H
-				r_37 := loop_55.C.T.T.H
+	w_1 = w_1[:len(r_28)]
+	if len(r_28) >= 262144 {
+		loop_54 := runtime.EnterLoop(&nbLoop6, runtime.Bind(r_28, runtime.Bind(x_27, runtime.Bind(w_1, runtime.End{}))), len(r_28), 16384)
+		if loop_54.For == nil {
+			loop_54.For = func(lo_51, hi int) {
+				r_28 := loop_54.C.H
+				x_27 := loop_54.C.T.H
+				w_1 := loop_54.C.T.T.H
 				for i_52 := lo_51; i_52 < hi; i_52++ {
-					e_54 := (x_36 * w_1[i_52])
-					r_37[i_52] = e_54
+					r_28[i_52] += (x_27 * w_1[i_52])
 				}
 			}
 		}
-		runtime.ParallelFor(w_2, 16384, loop_55.For)
-		loop_55.Leave(&nbLoop5)
+		runtime.ParallelFor(len(r_28), 16384, loop_54.For)
+		loop_54.Leave(&nbLoop6)
 	} else {
-		for i_47 := 0; i_47 < w_2; i_47++ {
-			e_49 := (x_36 * w_1[i_47])
-			r_37[i_47] = e_49
+		for i_48 := range r_28 {
+			r_28[i_48] += (x_27 * w_1[i_48])
 		}
 	}
-	w_1 = w_1[:len(r_37)]
-	if len(r_37) >= 262144 {
-		loop_63 := runtime.EnterLoop(&nbLoop6, runtime.Bind(r_37, runtime.Bind(x_36, runtime.Bind(w_1, runtime.End{}))), len(r_37), 16384)
-		if loop_63.For == nil {
-			loop_63.For = func(lo_60, hi int) {
-				r_37 := loop_63.C.H
-				x_36 := loop_63.C.T.H
-				w_1 := loop_63.C.T.T.H
-				for i_61 := lo_60; i_61 < hi; i_61++ {
-					r_37[i_61] += (x_36 * w_1[i_61])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_37), 16384, loop_63.For)
-		loop_63.Leave(&nbLoop6)
-	} else {
-		for i_57 := range r_37 {
-			r_37[i_57] += (x_36 * w_1[i_57])
-		}
-	}
-	n_64 := int64(x_5)
-	x_65 := float64(n_64)
-	x_66 := ybar_10 / x_65
+	n_55 := int64(x_5)
+	x_56 := float64(n_55)
+	x_57 := ybar_10 / x_56
 	if x_5 != y_8 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
-	r_67 := ar.F64w(y_8)
-	y_7 = y_7[:len(r_67)]
-	if len(r_67) >= 262144 {
-		loop_74 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_67, runtime.Bind(y_7, runtime.Bind(x_66, runtime.End{}))), len(r_67), 16384)
-		if loop_74.For == nil {
-			loop_74.For = func(lo_71, hi int) {
-				r_67 := loop_74.C.H
-				y_7 := loop_74.C.T.H
-				x_66 := loop_74.C.T.T.H
-				for i_72 := lo_71; i_72 < hi; i_72++ {
-					r_67[i_72] = (y_7[i_72] * -x_66)
+	r_58 := ar.F64w(y_8)
+	y_7 = y_7[:len(r_58)]
+	if len(r_58) >= 262144 {
+		loop_65 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_58, runtime.Bind(y_7, runtime.Bind(x_57, runtime.End{}))), len(r_58), 16384)
+		if loop_65.For == nil {
+			loop_65.For = func(lo_62, hi int) {
+				r_58 := loop_65.C.H
+				y_7 := loop_65.C.T.H
+				x_57 := loop_65.C.T.T.H
+				for i_63 := lo_62; i_63 < hi; i_63++ {
+					r_58[i_63] = (y_7[i_63] * -x_57)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_67), 16384, loop_74.For)
-		loop_74.Leave(&nbLoop7)
+		runtime.ParallelFor(len(r_58), 16384, loop_65.For)
+		loop_65.Leave(&nbLoop7)
 	} else {
-		for i_68 := range r_67 {
-			r_67[i_68] = (y_7[i_68] * -x_66)
+		for i_59 := range r_58 {
+			r_58[i_59] = (y_7[i_59] * -x_57)
 		}
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5})+" differ")
 	}
-	r_26 = r_26[:len(r_67)]
-	if len(r_67) >= 262144 {
-		loop_82 := runtime.EnterLoop(&nbLoop8, runtime.Bind(r_67, runtime.Bind(r_26, runtime.Bind(x_66, runtime.End{}))), len(r_67), 16384)
-		if loop_82.For == nil {
-			loop_82.For = func(lo_79, hi int) {
-				r_67 := loop_82.C.H
-				r_26 := loop_82.C.T.H
-				x_66 := loop_82.C.T.T.H
-				for i_80 := lo_79; i_80 < hi; i_80++ {
-					r_67[i_80] += ((runtime.Sigmoid(r_26[i_80])) * x_66)
+	r_17 = r_17[:len(r_58)]
+	if len(r_58) >= 262144 {
+		loop_73 := runtime.EnterLoop(&nbLoop8, runtime.Bind(r_58, runtime.Bind(r_17, runtime.Bind(x_57, runtime.End{}))), len(r_58), 16384)
+		if loop_73.For == nil {
+			loop_73.For = func(lo_70, hi int) {
+				r_58 := loop_73.C.H
+				r_17 := loop_73.C.T.H
+				x_57 := loop_73.C.T.T.H
+				for i_71 := lo_70; i_71 < hi; i_71++ {
+					r_58[i_71] += ((runtime.Sigmoid(r_17[i_71])) * x_57)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_67), 16384, loop_82.For)
-		loop_82.Leave(&nbLoop8)
+		runtime.ParallelFor(len(r_58), 16384, loop_73.For)
+		loop_73.Leave(&nbLoop8)
 	} else {
-		for i_76 := range r_67 {
-			r_67[i_76] += ((runtime.Sigmoid(r_26[i_76])) * x_66)
+		for i_67 := range r_58 {
+			r_58[i_67] += ((runtime.Sigmoid(r_17[i_67])) * x_57)
 		}
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
 	}
-	a_83 := ar.F64w(x_6)
+	a_74 := ar.F64w(x_6)
 	if x_6 <= 32 && x_5 <= 32 {
-		r_67 = r_67[:x_5]
-		c_86 := 0
-		for ; c_86+4 <= x_6; c_86 += 4 {
-			s_91, s_92, s_93, s_94 := 0.0, 0.0, 0.0, 0.0
-			for r_84, v_87 := range r_67 {
-				o_90 := r_84*x_6 + c_86
-				q_89 := x_4[o_90 : o_90+4 : o_90+4]
-				s_91 += v_87 * q_89[0]
-				s_92 += v_87 * q_89[1]
-				s_93 += v_87 * q_89[2]
-				s_94 += v_87 * q_89[3]
+		r_58 = r_58[:x_5]
+		c_77 := 0
+		for ; c_77+4 <= x_6; c_77 += 4 {
+			s_82, s_83, s_84, s_85 := 0.0, 0.0, 0.0, 0.0
+			for r_75, v_78 := range r_58 {
+				o_81 := r_75*x_6 + c_77
+				q_80 := x_4[o_81 : o_81+4 : o_81+4]
+				s_82 += v_78 * q_80[0]
+				s_83 += v_78 * q_80[1]
+				s_84 += v_78 * q_80[2]
+				s_85 += v_78 * q_80[3]
 			}
-			a_83[c_86], a_83[c_86+1], a_83[c_86+2], a_83[c_86+3] = s_91, s_92, s_93, s_94
+			a_74[c_77], a_74[c_77+1], a_74[c_77+2], a_74[c_77+3] = s_82, s_83, s_84, s_85
 		}
-		for ; c_86 < x_6; c_86++ {
-			s_88 := 0.0
-			for r_84, v_87 := range r_67 {
-				s_88 += v_87 * x_4[r_84*x_6+c_86]
+		for ; c_77 < x_6; c_77++ {
+			s_79 := 0.0
+			for r_75, v_78 := range r_58 {
+				s_79 += v_78 * x_4[r_75*x_6+c_77]
 			}
-			a_83[c_86] = s_88
+			a_74[c_77] = s_79
 		}
 	} else if x_6 <= 32 {
-		clear(a_83)
-		r_67 = r_67[:x_5]
-		for r_84 := range r_67 {
-			row_85 := x_4[r_84*x_6 : (r_84+1)*x_6]
-			a_83 = a_83[:len(row_85)]
-			for c_86, v_87 := range row_85 {
-				a_83[c_86] += r_67[r_84] * v_87
+		clear(a_74)
+		r_58 = r_58[:x_5]
+		for r_75 := range r_58 {
+			row_76 := x_4[r_75*x_6 : (r_75+1)*x_6]
+			a_74 = a_74[:len(row_76)]
+			for c_77, v_78 := range row_76 {
+				a_74[c_77] += r_58[r_75] * v_78
 			}
 		}
 	} else {
-		runtime.Gemv(true, x_5, x_6, 1, x_4, r_67, 0, a_83)
+		runtime.Gemv(true, x_5, x_6, 1, x_4, r_58, 0, a_74)
 	}
 	if w_2 != x_6 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
-	a_83 = a_83[:len(r_37)]
-	for i_95 := range r_37 {
-		r_37[i_95] += a_83[i_95]
+	a_74 = a_74[:len(r_28)]
+	for i_86 := range r_28 {
+		r_28[i_86] += a_74[i_86]
 	}
-	m_96 := runtime.Sum(r_34) / float64(len(r_34))
-	d_97 := runtime.Dot(w_1, w_1)
-	x_98 := x_35 * d_97
-	x_99 := m_96 + x_98
-	s_100 := runtime.Sum(r_67)
-	ar.Keep(mark_101, &r_37)
-	return x_99, r_37, w_2, s_100, nil
+	m_87 := runtime.Sum(r_25) / float64(len(r_25))
+	d_88 := runtime.Dot(w_1, w_1)
+	x_89 := x_26 * d_88
+	x_90 := m_87 + x_89
+	s_91 := runtime.Sum(r_58)
+	ar.Keep(mark_92, &r_28)
+	return x_90, r_28, w_2, s_91, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).
@@ -585,7 +557,7 @@ var nbLoop9 runtime.LoopSite
 
 // fn_predict is def predict (logreg.nab:22:12).
 func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int) ([]float64, int, error) {
-	mark_32 := ar.Mark()
+	mark_23 := ar.Mark()
 	size_7 := int64(w_2)
 	if int64(x_6) != size_7 {
 		return nil, 0, runtime.NewError("logreg.nab:22:46", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_7, x_6))
@@ -599,52 +571,38 @@ func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []fl
 	a_9 := ar.F64w(x_5)
 	if x_6 <= 32 {
 		w_1 = w_1[:x_6]
-		r_10 := 0
-		for ; r_10+4 <= len(a_9); r_10 += 4 {
-			blk_11 := x_4[r_10*x_6 : (r_10+4)*x_6]
-			row_16, row_17, row_18, row_19 := blk_11[:x_6], blk_11[x_6:][:x_6], blk_11[2*x_6:][:x_6], blk_11[3*x_6:][:x_6]
-			s_20, s_21, s_22, s_23 := 0.0, 0.0, 0.0, 0.0
-			for c_13 := range row_16 {
-				xc_14 := w_1[c_13]
-				s_20 += row_16[c_13] * xc_14
-				s_21 += row_17[c_13] * xc_14
-				s_22 += row_18[c_13] * xc_14
-				s_23 += row_19[c_13] * xc_14
-			}
-			a_9[r_10], a_9[r_10+1], a_9[r_10+2], a_9[r_10+3] = s_20, s_21, s_22, s_23
-		}
-		for ; r_10 < len(a_9); r_10++ {
-			row_15 := x_4[r_10*x_6:][:x_6]
+		for r_10 := range a_9 {
+			row_11 := x_4[r_10*x_6 : (r_10+1)*x_6]
 			s_12 := 0.0
-			for c_13 := range row_15 {
-				s_12 += row_15[c_13] * w_1[c_13]
+			for c_13, v_14 := range row_11 {
+				s_12 += v_14 * w_1[c_13]
 			}
 			a_9[r_10] = s_12
 		}
 	} else {
 		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_9)
 	}
-	r_24 := ar.F64w(x_5)
-	a_9 = a_9[:len(r_24)]
-	if len(r_24) >= 262144 {
-		loop_31 := runtime.EnterLoop(&nbLoop9, runtime.Bind(r_24, runtime.Bind(a_9, runtime.Bind(b_3, runtime.End{}))), len(r_24), 16384)
-		if loop_31.For == nil {
-			loop_31.For = func(lo_28, hi int) {
-				r_24 := loop_31.C.H
-				a_9 := loop_31.C.T.H
-				b_3 := loop_31.C.T.T.H
-				for i_29 := lo_28; i_29 < hi; i_29++ {
-					r_24[i_29] = (runtime.Sigmoid((a_9[i_29] + b_3)))
+	r_15 := ar.F64w(x_5)
+	a_9 = a_9[:len(r_15)]
+	if len(r_15) >= 262144 {
+		loop_22 := runtime.EnterLoop(&nbLoop9, runtime.Bind(r_15, runtime.Bind(a_9, runtime.Bind(b_3, runtime.End{}))), len(r_15), 16384)
+		if loop_22.For == nil {
+			loop_22.For = func(lo_19, hi int) {
+				r_15 := loop_22.C.H
+				a_9 := loop_22.C.T.H
+				b_3 := loop_22.C.T.T.H
+				for i_20 := lo_19; i_20 < hi; i_20++ {
+					r_15[i_20] = (runtime.Sigmoid((a_9[i_20] + b_3)))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_24), 16384, loop_31.For)
-		loop_31.Leave(&nbLoop9)
+		runtime.ParallelFor(len(r_15), 16384, loop_22.For)
+		loop_22.Leave(&nbLoop9)
 	} else {
-		for i_25 := range r_24 {
-			r_24[i_25] = (runtime.Sigmoid((a_9[i_25] + b_3)))
+		for i_16 := range r_15 {
+			r_15[i_16] = (runtime.Sigmoid((a_9[i_16] + b_3)))
 		}
 	}
-	ar.Keep(mark_32, &r_24)
-	return r_24, x_5, nil
+	ar.Keep(mark_23, &r_15)
+	return r_15, x_5, nil
 }

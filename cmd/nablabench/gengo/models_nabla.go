@@ -1574,7 +1574,7 @@ var nbLoop10 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_544 := ar.Mark()
+	mark_535 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1743,50 +1743,36 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			a_110 := ar.F64w(d_21)
 			if d_22 <= 32 {
 				r_107 = r_107[:d_22]
-				r_111 := 0
-				for ; r_111+4 <= len(a_110); r_111 += 4 {
-					blk_112 := row_104[r_111*d_22 : (r_111+4)*d_22]
-					row_117, row_118, row_119, row_120 := blk_112[:d_22], blk_112[d_22:][:d_22], blk_112[2*d_22:][:d_22], blk_112[3*d_22:][:d_22]
-					s_121, s_122, s_123, s_124 := 0.0, 0.0, 0.0, 0.0
-					for c_114 := range row_117 {
-						xc_115 := r_107[c_114]
-						s_121 += row_117[c_114] * xc_115
-						s_122 += row_118[c_114] * xc_115
-						s_123 += row_119[c_114] * xc_115
-						s_124 += row_120[c_114] * xc_115
-					}
-					a_110[r_111], a_110[r_111+1], a_110[r_111+2], a_110[r_111+3] = s_121, s_122, s_123, s_124
-				}
-				for ; r_111 < len(a_110); r_111++ {
-					row_116 := row_104[r_111*d_22:][:d_22]
+				for r_111 := range a_110 {
+					row_112 := row_104[r_111*d_22 : (r_111+1)*d_22]
 					s_113 := 0.0
-					for c_114 := range row_116 {
-						s_113 += row_116[c_114] * r_107[c_114]
+					for c_114, v_115 := range row_112 {
+						s_113 += v_115 * r_107[c_114]
 					}
 					a_110[r_111] = s_113
 				}
 			} else {
 				runtime.Gemv(false, d_21, d_22, 1, row_104, r_107, 0, a_110)
 			}
-			r_125 := ar.F64w(d_21)
-			a_110 = a_110[:len(r_125)]
-			for i_126 := range r_125 {
-				r_125[i_126] = (a_110[i_126] * a_110[i_126])
+			r_116 := ar.F64w(d_21)
+			a_110 = a_110[:len(r_116)]
+			for i_117 := range r_116 {
+				r_116[i_117] = (a_110[i_117] * a_110[i_117])
 			}
-			x_128 := alphas_1[int(i_102)]
-			x_129 := view_58[int(i_102)]
-			x_130 := x_128 + x_129
-			s_131 := runtime.Sum(r_125)
-			x_132 := 0.5 * s_131
-			x_133 := x_130 - x_132
-			a_89[i_100] = x_133
+			x_119 := alphas_1[int(i_102)]
+			x_120 := view_58[int(i_102)]
+			x_121 := x_119 + x_120
+			s_122 := runtime.Sum(r_116)
+			x_123 := 0.5 * s_122
+			x_124 := x_121 - x_123
+			a_89[i_100] = x_124
 			if i_100 == 0 {
 				d_91 = d_21
 				rs_92 = d_91
-				tot_134, err_135 := runtime.MulSize(n_87, rs_92)
-				_ = tot_134
-				if err_135 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_135)
+				tot_125, err_126 := runtime.MulSize(n_87, rs_92)
+				_ = tot_125
+				if err_126 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_126)
 				}
 			} else if d_21 != d_91 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_91}))
@@ -1794,14 +1780,14 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if i_100 == 0 {
 				d_94 = d_21
 				rs_95 = d_94
-				tot_136, err_137 := runtime.MulSize(n_87, rs_95)
-				if err_137 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_137)
+				tot_127, err_128 := runtime.MulSize(n_87, rs_95)
+				if err_128 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_128)
 				}
-				if i_84 > 0 && tot_136 == rs_74 {
+				if i_84 > 0 && tot_127 == rs_74 {
 					a_93 = a_71[i_84*rs_74 : (i_84+1)*rs_74]
 				} else {
-					a_93 = ar.F64w(tot_136)
+					a_93 = ar.F64w(tot_127)
 				}
 			} else if d_21 != d_94 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
@@ -1810,14 +1796,14 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if i_100 == 0 {
 				d_97 = x_11
 				rs_98 = d_97
-				tot_138, err_139 := runtime.MulSize(n_87, rs_98)
-				if err_139 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_139)
+				tot_129, err_130 := runtime.MulSize(n_87, rs_98)
+				if err_130 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_130)
 				}
-				if i_84 > 0 && tot_138 == rs_78 {
+				if i_84 > 0 && tot_129 == rs_78 {
 					a_96 = a_75[i_84*rs_78 : (i_84+1)*rs_78]
 				} else {
-					a_96 = ar.F64w(tot_138)
+					a_96 = ar.F64w(tot_129)
 				}
 			} else if x_11 != d_97 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_97}))
@@ -1828,57 +1814,57 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			}
 		}
 		a_99 = view_40[:n_87*d_21*d_22]
-		n_140, err_141 := runtime.CheckSize(n_15)
-		_ = n_140
-		if err_141 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_141)
+		n_131, err_132 := runtime.CheckSize(n_15)
+		_ = n_131
+		if err_132 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_132)
 		}
-		view_142 := a_89
-		s_143 := runtime.LogSumExp(view_142)
-		a_61[i_84] = s_143
+		view_133 := a_89
+		s_134 := runtime.LogSumExp(view_133)
+		a_61[i_84] = s_134
 		if i_84 == 0 {
 			d_63 = n_87
 			rs_64 = d_63
-			tot_144, err_145 := runtime.MulSize(n_59, rs_64)
-			if err_145 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_145)
+			tot_135, err_136 := runtime.MulSize(n_59, rs_64)
+			if err_136 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_136)
 			}
-			a_62 = ar.F64w(tot_144)
+			a_62 = ar.F64w(tot_135)
 		} else if n_87 != d_63 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
 		}
-		copy(a_62[i_84*rs_64:(i_84+1)*rs_64], view_142)
-		a_65[i_84] = s_143
+		copy(a_62[i_84*rs_64:(i_84+1)*rs_64], view_133)
+		a_65[i_84] = s_134
 		if i_84 == 0 {
 			d_66 = n_87
 			rs_67 = d_66
-			tot_146, err_147 := runtime.MulSize(n_59, rs_67)
-			if err_147 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_147)
+			tot_137, err_138 := runtime.MulSize(n_59, rs_67)
+			if err_138 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_138)
 			}
-			_ = tot_146
+			_ = tot_137
 		} else if n_87 != d_66 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_66}))
 		}
 		if i_84 == 0 {
 			d_68, d_69 = n_87, d_91
 			rs_70 = d_68 * d_69
-			tot_148, err_149 := runtime.MulSize(n_59, rs_70)
-			if err_149 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_149)
+			tot_139, err_140 := runtime.MulSize(n_59, rs_70)
+			if err_140 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_140)
 			}
-			_ = tot_148
+			_ = tot_139
 		} else if n_87 != d_68 || d_91 != d_69 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_91})+", element 0 has shape "+runtime.ShapeString([]int{d_68, d_69}))
 		}
 		if i_84 == 0 {
 			d_72, d_73 = n_87, d_94
 			rs_74 = d_72 * d_73
-			tot_150, err_151 := runtime.MulSize(n_59, rs_74)
-			if err_151 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_151)
+			tot_141, err_142 := runtime.MulSize(n_59, rs_74)
+			if err_142 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_142)
 			}
-			a_71 = ar.F64w(tot_150)
+			a_71 = ar.F64w(tot_141)
 		} else if n_87 != d_72 || d_94 != d_73 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_94})+", element 0 has shape "+runtime.ShapeString([]int{d_72, d_73}))
 		}
@@ -1886,11 +1872,11 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		if i_84 == 0 {
 			d_76, d_77 = n_87, d_97
 			rs_78 = d_76 * d_77
-			tot_152, err_153 := runtime.MulSize(n_59, rs_78)
-			if err_153 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_153)
+			tot_143, err_144 := runtime.MulSize(n_59, rs_78)
+			if err_144 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_144)
 			}
-			a_75 = ar.F64w(tot_152)
+			a_75 = ar.F64w(tot_143)
 		} else if n_87 != d_76 || d_97 != d_77 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_97})+", element 0 has shape "+runtime.ShapeString([]int{d_76, d_77}))
 		}
@@ -1903,398 +1889,398 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			ar.Release(mark_85)
 		}
 	}
-	n_154, err_155 := runtime.CheckSize(n_17)
-	_ = n_154
-	if err_155 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_155)
+	n_145, err_146 := runtime.CheckSize(n_17)
+	_ = n_145
+	if err_146 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_146)
 	}
-	view_156 := a_61
-	n_157, err_158 := runtime.CheckSize(n_15)
-	if err_158 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_158)
+	view_147 := a_61
+	n_148, err_149 := runtime.CheckSize(n_15)
+	if err_149 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_149)
 	}
-	a_159 := ar.F64w(n_157)
-	var a_160 []float64
-	var d_161 int = 0
-	var rs_162 int = 0
-	var a_163 []float64
-	var a_164 []float64
-	var d_165 int = 0
-	var rs_166 int = 0
-	var a_167 []float64
-	for i_168 := 0; i_168 < n_157; i_168++ {
-		mark_169 := ar.Mark()
-		i_170 := int64(i_168)
-		if i_170 < 0 || i_170 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_170, icf_7))
+	a_150 := ar.F64w(n_148)
+	var a_151 []float64
+	var d_152 int = 0
+	var rs_153 int = 0
+	var a_154 []float64
+	var a_155 []float64
+	var d_156 int = 0
+	var rs_157 int = 0
+	var a_158 []float64
+	for i_159 := 0; i_159 < n_148; i_159++ {
+		mark_160 := ar.Mark()
+		i_161 := int64(i_159)
+		if i_161 < 0 || i_161 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_161, icf_7))
 		}
-		row_171 := icf_6[int(i_170)*icf_8 : (int(i_170)+1)*icf_8]
+		row_162 := icf_6[int(i_161)*icf_8 : (int(i_161)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_172 := int(n_16) - int(int64(0))
-		s_173 := row_171[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_174 := ar.F64w(n_172)
-		s_173 = s_173[:len(r_174)]
-		for i_175 := range r_174 {
-			r_174[i_175] = (math.Exp(s_173[i_175]))
+		n_163 := int(n_16) - int(int64(0))
+		s_164 := row_162[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_165 := ar.F64w(n_163)
+		s_164 = s_164[:len(r_165)]
+		for i_166 := range r_165 {
+			r_165[i_166] = (math.Exp(s_164[i_166]))
 		}
-		n_178 := int64(icf_8)
-		if n_16 < 0 || n_178 < n_16 || n_178 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_178, icf_8))
+		n_169 := int64(icf_8)
+		if n_16 < 0 || n_169 < n_16 || n_169 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_169, icf_8))
 		}
-		n_179 := int(n_178) - int(n_16)
-		s_180 := row_171[int(n_16)*1 : int(n_178)*1 : int(n_178)*1]
-		r_177 := ar.F64w(n_172)
-		r_174 = r_174[:n_172]
-		r_177 = r_177[:n_172]
-		for i_182 := 0; i_182 < n_172; i_182++ {
-			e_184 := (r_174[i_182] * r_174[i_182])
-			r_177[i_182] = e_184
+		n_170 := int(n_169) - int(n_16)
+		s_171 := row_162[int(n_16)*1 : int(n_169)*1 : int(n_169)*1]
+		r_168 := ar.F64w(n_163)
+		r_165 = r_165[:n_163]
+		r_168 = r_168[:n_163]
+		for i_173 := 0; i_173 < n_163; i_173++ {
+			e_175 := (r_165[i_173] * r_165[i_173])
+			r_168[i_173] = e_175
 		}
-		r_181 := ar.F64w(n_179)
-		s_180 = s_180[:n_179]
-		r_181 = r_181[:n_179]
-		for i_185 := 0; i_185 < n_179; i_185++ {
-			e_187 := (s_180[i_185] * s_180[i_185])
-			r_181[i_185] = e_187
+		r_172 := ar.F64w(n_170)
+		s_171 = s_171[:n_170]
+		r_172 = r_172[:n_170]
+		for i_176 := 0; i_176 < n_170; i_176++ {
+			e_178 := (s_171[i_176] * s_171[i_176])
+			r_172[i_176] = e_178
 		}
-		x_188 := gamma_12 * gamma_12
-		x_189 := 0.5 * x_188
-		s_190 := runtime.Sum(r_177)
-		s_191 := runtime.Sum(r_181)
-		x_192 := s_190 + s_191
-		x_193 := x_189 * x_192
-		x_194 := float64(m_13)
-		x_195 := view_58[int(i_170)]
-		x_196 := x_194 * x_195
-		x_197 := x_193 - x_196
-		a_159[i_168] = x_197
-		if i_168 == 0 {
-			d_161 = n_179
-			rs_162 = d_161
-			tot_198, err_199 := runtime.MulSize(n_157, rs_162)
-			if err_199 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_199)
+		x_179 := gamma_12 * gamma_12
+		x_180 := 0.5 * x_179
+		s_181 := runtime.Sum(r_168)
+		s_182 := runtime.Sum(r_172)
+		x_183 := s_181 + s_182
+		x_184 := x_180 * x_183
+		x_185 := float64(m_13)
+		x_186 := view_58[int(i_161)]
+		x_187 := x_185 * x_186
+		x_188 := x_184 - x_187
+		a_150[i_159] = x_188
+		if i_159 == 0 {
+			d_152 = n_170
+			rs_153 = d_152
+			tot_189, err_190 := runtime.MulSize(n_148, rs_153)
+			if err_190 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_190)
 			}
-			a_160 = ar.F64w(tot_198)
-		} else if n_179 != d_161 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_168)+" has shape "+runtime.ShapeString([]int{n_179})+", element 0 has shape "+runtime.ShapeString([]int{d_161}))
+			a_151 = ar.F64w(tot_189)
+		} else if n_170 != d_152 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_159)+" has shape "+runtime.ShapeString([]int{n_170})+", element 0 has shape "+runtime.ShapeString([]int{d_152}))
 		}
-		copy(a_160[i_168*rs_162:(i_168+1)*rs_162], s_180)
-		if i_168 == 0 {
-			d_165 = n_172
-			rs_166 = d_165
-			tot_200, err_201 := runtime.MulSize(n_157, rs_166)
-			if err_201 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_201)
+		copy(a_151[i_159*rs_153:(i_159+1)*rs_153], s_171)
+		if i_159 == 0 {
+			d_156 = n_163
+			rs_157 = d_156
+			tot_191, err_192 := runtime.MulSize(n_148, rs_157)
+			if err_192 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_192)
 			}
-			a_164 = ar.F64w(tot_200)
-		} else if n_172 != d_165 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_168)+" has shape "+runtime.ShapeString([]int{n_172})+", element 0 has shape "+runtime.ShapeString([]int{d_165}))
+			a_155 = ar.F64w(tot_191)
+		} else if n_163 != d_156 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_159)+" has shape "+runtime.ShapeString([]int{n_163})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
 		}
-		copy(a_164[i_168*rs_166:(i_168+1)*rs_166], r_174)
-		if i_168 > 0 {
-			ar.Release(mark_169)
+		copy(a_155[i_159*rs_157:(i_159+1)*rs_157], r_165)
+		if i_159 > 0 {
+			ar.Release(mark_160)
 		}
 	}
-	a_163 = icf_6[:n_157*icf_8]
-	a_167 = icf_6[:n_157*icf_8]
-	n_202, err_203 := runtime.CheckSize(n_15)
-	_ = n_202
-	if err_203 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_203)
+	a_154 = icf_6[:n_148*icf_8]
+	a_158 = icf_6[:n_148*icf_8]
+	n_193, err_194 := runtime.CheckSize(n_15)
+	_ = n_193
+	if err_194 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_194)
 	}
-	view_204 := a_159
-	x_205 := float64(n_17)
-	s_206 := runtime.LogSumExp(alphas_1)
-	x_207 := -ybar_14
-	x_208 := x_205 * x_207
-	r_209 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_209)]
-	if len(r_209) >= 262144 {
-		loop_216 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_209, runtime.Bind(alphas_1, runtime.Bind(s_206, runtime.Bind(x_208, runtime.End{})))), len(r_209), 16384)
-		if loop_216.For == nil {
-			loop_216.For = func(lo_213, hi int) {
-				r_209 := loop_216.C.H
-				alphas_1 := loop_216.C.T.H
-				s_206 := loop_216.C.T.T.H
-				x_208 := loop_216.C.T.T.T.H
-				for i_214 := lo_213; i_214 < hi; i_214++ {
-					r_209[i_214] = ((math.Exp((alphas_1[i_214] - s_206))) * x_208)
+	view_195 := a_150
+	x_196 := float64(n_17)
+	s_197 := runtime.LogSumExp(alphas_1)
+	x_198 := -ybar_14
+	x_199 := x_196 * x_198
+	r_200 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_200)]
+	if len(r_200) >= 262144 {
+		loop_207 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_200, runtime.Bind(alphas_1, runtime.Bind(s_197, runtime.Bind(x_199, runtime.End{})))), len(r_200), 16384)
+		if loop_207.For == nil {
+			loop_207.For = func(lo_204, hi int) {
+				r_200 := loop_207.C.H
+				alphas_1 := loop_207.C.T.H
+				s_197 := loop_207.C.T.T.H
+				x_199 := loop_207.C.T.T.T.H
+				for i_205 := lo_204; i_205 < hi; i_205++ {
+					r_200[i_205] = ((math.Exp((alphas_1[i_205] - s_197))) * x_199)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_209), 16384, loop_216.For)
-		loop_216.Leave(&nbLoop10)
+		runtime.ParallelFor(len(r_200), 16384, loop_207.For)
+		loop_207.Leave(&nbLoop10)
 	} else {
-		for i_210 := range r_209 {
-			r_209[i_210] = ((math.Exp((alphas_1[i_210] - s_206))) * x_208)
+		for i_201 := range r_200 {
+			r_200[i_201] = ((math.Exp((alphas_1[i_201] - s_197))) * x_199)
 		}
 	}
-	z_217 := ar.F64(len(icf_6))
-	z_218 := ar.F64(len(view_58))
-	var rev_219 []float64
-	var rev_220 int
-	var rev_221 int
-	var rev_222 []float64
-	rev_219, rev_220, rev_221, rev_222 = z_217, icf_7, icf_8, z_218
-	for i_244 := int64(0); i_244 < n_15; i_244++ {
-		_ = a_159[int(i_244)]
-		row_247 := a_160[int(i_244)*d_161 : (int(i_244)+1)*d_161]
-		_ = a_163[int(i_244)*icf_8 : (int(i_244)+1)*icf_8]
-		row_249 := a_164[int(i_244)*d_165 : (int(i_244)+1)*d_165]
-		_ = a_167[int(i_244)*icf_8 : (int(i_244)+1)*icf_8]
-		x_251 := float64(m_13)
-		x_252 := -ybar_14
-		x_253 := x_251 * x_252
-		rev_222[i_244] += x_253
-		x_254 := gamma_12 * gamma_12
-		x_255 := 0.5 * x_254
-		x_256 := x_255 * ybar_14
-		if n_16 < 0 || n_16+int64(d_161) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_161), icf_8))
+	z_208 := ar.F64(len(icf_6))
+	z_209 := ar.F64(len(view_58))
+	var rev_210 []float64
+	var rev_211 int
+	var rev_212 int
+	var rev_213 []float64
+	rev_210, rev_211, rev_212, rev_213 = z_208, icf_7, icf_8, z_209
+	for i_235 := int64(0); i_235 < n_15; i_235++ {
+		_ = a_150[int(i_235)]
+		row_238 := a_151[int(i_235)*d_152 : (int(i_235)+1)*d_152]
+		_ = a_154[int(i_235)*icf_8 : (int(i_235)+1)*icf_8]
+		row_240 := a_155[int(i_235)*d_156 : (int(i_235)+1)*d_156]
+		_ = a_158[int(i_235)*icf_8 : (int(i_235)+1)*icf_8]
+		x_242 := float64(m_13)
+		x_243 := -ybar_14
+		x_244 := x_242 * x_243
+		rev_213[i_235] += x_244
+		x_245 := gamma_12 * gamma_12
+		x_246 := 0.5 * x_245
+		x_247 := x_246 * ybar_14
+		if n_16 < 0 || n_16+int64(d_152) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_152), icf_8))
 		}
-		if i_244 < 0 || i_244 >= int64(rev_220) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_244, rev_220))
+		if i_235 < 0 || i_235 >= int64(rev_211) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_235, rev_211))
 		}
-		if rev_221 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_212 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_212})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_257 := rev_219[i_244*int64(rev_221) : (i_244+1)*int64(rev_221)]
-		region_258 := row_257[int(n_16)*1 : (int(n_16)+d_161)*1]
-		row_247 = row_247[:len(region_258)]
-		for i_259 := range region_258 {
-			region_258[i_259] += ((2.0 * row_247[i_259]) * x_256)
+		row_248 := rev_210[i_235*int64(rev_212) : (i_235+1)*int64(rev_212)]
+		region_249 := row_248[int(n_16)*1 : (int(n_16)+d_152)*1]
+		row_238 = row_238[:len(region_249)]
+		for i_250 := range region_249 {
+			region_249[i_250] += ((2.0 * row_238[i_250]) * x_247)
 		}
-		if int64(0)+int64(d_165) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_165), icf_8))
+		if int64(0)+int64(d_156) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_156), icf_8))
 		}
-		if i_244 < 0 || i_244 >= int64(rev_220) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_244, rev_220))
+		if i_235 < 0 || i_235 >= int64(rev_211) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_235, rev_211))
 		}
-		if rev_221 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_221})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_212 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_212})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_261 := rev_219[i_244*int64(rev_221) : (i_244+1)*int64(rev_221)]
-		region_262 := row_261[int(int64(0))*1 : (int(int64(0))+d_165)*1]
-		row_249 = row_249[:len(region_262)]
-		for i_263 := range region_262 {
-			region_262[i_263] += (row_249[i_263] * ((2.0 * row_249[i_263]) * x_256))
+		row_252 := rev_210[i_235*int64(rev_212) : (i_235+1)*int64(rev_212)]
+		region_253 := row_252[int(int64(0))*1 : (int(int64(0))+d_156)*1]
+		row_240 = row_240[:len(region_253)]
+		for i_254 := range region_253 {
+			region_253[i_254] += (row_240[i_254] * ((2.0 * row_240[i_254]) * x_247))
 		}
 	}
-	z_265 := ar.F64(len(view_40))
-	z_266 := ar.F64(len(means_3))
-	var rev_267 []float64
-	var rev_269 []float64
-	var rev_271 []float64
-	var rev_273 int
-	var rev_274 int
-	var rev_275 []float64
-	var rev_276 int
-	var rev_277 int
-	rev_267, rev_269, rev_271, rev_273, rev_274, rev_275, rev_276, rev_277 = r_209, z_218, z_265, d_21, d_22, z_266, means_4, means_5
-	scratch_545 := ar.F64w(d_63)
-	scratch_546 := ar.F64w(d_73)
-	scratch_547 := ar.F64w(d_82)
-	for i_372 := int64(0); i_372 < n_17; i_372++ {
-		_ = a_61[int(i_372)]
-		row_375 := a_62[int(i_372)*d_63 : (int(i_372)+1)*d_63]
-		x_376 := a_65[int(i_372)]
-		rs_377 := d_72 * d_73
-		row_378 := a_71[int(i_372)*rs_377 : (int(i_372)+1)*rs_377]
-		rs_379 := d_76 * d_77
-		row_380 := a_75[int(i_372)*rs_379 : (int(i_372)+1)*rs_379]
-		row_381 := a_79
-		r_382 := scratch_545[:d_63:d_63]
-		row_375 = row_375[:len(r_382)]
-		for i_383 := range r_382 {
-			r_382[i_383] = ((math.Exp((row_375[i_383] - x_376))) * ybar_14)
+	z_256 := ar.F64(len(view_40))
+	z_257 := ar.F64(len(means_3))
+	var rev_258 []float64
+	var rev_260 []float64
+	var rev_262 []float64
+	var rev_264 int
+	var rev_265 int
+	var rev_266 []float64
+	var rev_267 int
+	var rev_268 int
+	rev_258, rev_260, rev_262, rev_264, rev_265, rev_266, rev_267, rev_268 = r_200, z_209, z_256, d_21, d_22, z_257, means_4, means_5
+	scratch_536 := ar.F64w(d_63)
+	scratch_537 := ar.F64w(d_73)
+	scratch_538 := ar.F64w(d_82)
+	for i_363 := int64(0); i_363 < n_17; i_363++ {
+		_ = a_61[int(i_363)]
+		row_366 := a_62[int(i_363)*d_63 : (int(i_363)+1)*d_63]
+		x_367 := a_65[int(i_363)]
+		rs_368 := d_72 * d_73
+		row_369 := a_71[int(i_363)*rs_368 : (int(i_363)+1)*rs_368]
+		rs_370 := d_76 * d_77
+		row_371 := a_75[int(i_363)*rs_370 : (int(i_363)+1)*rs_370]
+		row_372 := a_79
+		r_373 := scratch_536[:d_63:d_63]
+		row_366 = row_366[:len(r_373)]
+		for i_374 := range r_373 {
+			r_373[i_374] = ((math.Exp((row_366[i_374] - x_367))) * ybar_14)
 		}
-		var rev_385 []float64
-		var rev_387 []float64
-		var rev_389 []float64
-		var rev_391 int
-		var rev_392 int
-		var rev_393 []float64
-		var rev_394 int
-		var rev_395 int
-		rev_385, rev_387, rev_389, rev_391, rev_392, rev_393, rev_394, rev_395 = rev_267, rev_269, rev_271, rev_273, rev_274, rev_275, rev_276, rev_277
-		for i_431 := int64(0); i_431 < n_15; i_431++ {
-			if i_431 < 0 || i_431 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_431, d_63))
+		var rev_376 []float64
+		var rev_378 []float64
+		var rev_380 []float64
+		var rev_382 int
+		var rev_383 int
+		var rev_384 []float64
+		var rev_385 int
+		var rev_386 int
+		rev_376, rev_378, rev_380, rev_382, rev_383, rev_384, rev_385, rev_386 = rev_258, rev_260, rev_262, rev_264, rev_265, rev_266, rev_267, rev_268
+		for i_422 := int64(0); i_422 < n_15; i_422++ {
+			if i_422 < 0 || i_422 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_422, d_63))
 			}
-			x_433 := r_382[int(i_431)]
-			if i_431 < 0 || i_431 >= int64(d_66) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_431, d_66))
+			x_424 := r_373[int(i_422)]
+			if i_422 < 0 || i_422 >= int64(d_66) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_422, d_66))
 			}
-			row_434 := row_378[int(i_431)*d_73 : (int(i_431)+1)*d_73]
-			row_435 := row_380[int(i_431)*d_77 : (int(i_431)+1)*d_77]
-			rs_436 := d_81 * d_82
-			row_437 := row_381[int(i_431)*rs_436 : (int(i_431)+1)*rs_436]
-			x_438 := -x_433
-			x_439 := 0.5 * x_438
-			r_440 := scratch_546[:d_73:d_73]
-			row_434 = row_434[:len(r_440)]
-			for i_441 := range r_440 {
-				r_440[i_441] = ((2.0 * row_434[i_441]) * x_439)
+			row_425 := row_369[int(i_422)*d_73 : (int(i_422)+1)*d_73]
+			row_426 := row_371[int(i_422)*d_77 : (int(i_422)+1)*d_77]
+			rs_427 := d_81 * d_82
+			row_428 := row_372[int(i_422)*rs_427 : (int(i_422)+1)*rs_427]
+			x_429 := -x_424
+			x_430 := 0.5 * x_429
+			r_431 := scratch_537[:d_73:d_73]
+			row_425 = row_425[:len(r_431)]
+			for i_432 := range r_431 {
+				r_431[i_432] = ((2.0 * row_425[i_432]) * x_430)
 			}
 			if d_73 != d_81 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
-			a_443 := scratch_547[:d_82:d_82]
+			a_434 := scratch_538[:d_82:d_82]
 			if d_82 <= 32 && d_81 <= 32 {
-				r_440 = r_440[:d_81]
-				c_446 := 0
-				for ; c_446+4 <= d_82; c_446 += 4 {
-					s_451, s_452, s_453, s_454 := 0.0, 0.0, 0.0, 0.0
-					for r_444, v_447 := range r_440 {
-						o_450 := r_444*d_82 + c_446
-						q_449 := row_437[o_450 : o_450+4 : o_450+4]
-						s_451 += v_447 * q_449[0]
-						s_452 += v_447 * q_449[1]
-						s_453 += v_447 * q_449[2]
-						s_454 += v_447 * q_449[3]
+				r_431 = r_431[:d_81]
+				c_437 := 0
+				for ; c_437+4 <= d_82; c_437 += 4 {
+					s_442, s_443, s_444, s_445 := 0.0, 0.0, 0.0, 0.0
+					for r_435, v_438 := range r_431 {
+						o_441 := r_435*d_82 + c_437
+						q_440 := row_428[o_441 : o_441+4 : o_441+4]
+						s_442 += v_438 * q_440[0]
+						s_443 += v_438 * q_440[1]
+						s_444 += v_438 * q_440[2]
+						s_445 += v_438 * q_440[3]
 					}
-					a_443[c_446], a_443[c_446+1], a_443[c_446+2], a_443[c_446+3] = s_451, s_452, s_453, s_454
+					a_434[c_437], a_434[c_437+1], a_434[c_437+2], a_434[c_437+3] = s_442, s_443, s_444, s_445
 				}
-				for ; c_446 < d_82; c_446++ {
-					s_448 := 0.0
-					for r_444, v_447 := range r_440 {
-						s_448 += v_447 * row_437[r_444*d_82+c_446]
+				for ; c_437 < d_82; c_437++ {
+					s_439 := 0.0
+					for r_435, v_438 := range r_431 {
+						s_439 += v_438 * row_428[r_435*d_82+c_437]
 					}
-					a_443[c_446] = s_448
+					a_434[c_437] = s_439
 				}
 			} else if d_82 <= 32 {
-				clear(a_443)
-				r_440 = r_440[:d_81]
-				for r_444 := range r_440 {
-					row_445 := row_437[r_444*d_82 : (r_444+1)*d_82]
-					a_443 = a_443[:len(row_445)]
-					for c_446, v_447 := range row_445 {
-						a_443[c_446] += r_440[r_444] * v_447
+				clear(a_434)
+				r_431 = r_431[:d_81]
+				for r_435 := range r_431 {
+					row_436 := row_428[r_435*d_82 : (r_435+1)*d_82]
+					a_434 = a_434[:len(row_436)]
+					for c_437, v_438 := range row_436 {
+						a_434[c_437] += r_431[r_435] * v_438
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_81, d_82, 1, row_437, r_440, 0, a_443)
+				runtime.Gemv(true, d_81, d_82, 1, row_428, r_431, 0, a_434)
 			}
-			if i_431 < 0 || i_431 >= int64(rev_394) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_431, rev_394))
+			if i_422 < 0 || i_422 >= int64(rev_385) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_422, rev_385))
 			}
-			if rev_395 != d_82 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_395})+" and "+runtime.ShapeString([]int{d_82})+" differ")
+			if rev_386 != d_82 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_386})+" and "+runtime.ShapeString([]int{d_82})+" differ")
 			}
-			row_455 := rev_393[i_431*int64(rev_395) : (i_431+1)*int64(rev_395)]
-			a_443 = a_443[:len(row_455)]
-			for i_456 := range row_455 {
-				row_455[i_456] += -a_443[i_456]
+			row_446 := rev_384[i_422*int64(rev_386) : (i_422+1)*int64(rev_386)]
+			a_434 = a_434[:len(row_446)]
+			for i_447 := range row_446 {
+				row_446[i_447] += -a_434[i_447]
 			}
-			tot_458, err_459 := runtime.MulSize(d_73, d_77)
-			if err_459 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_459)
+			tot_449, err_450 := runtime.MulSize(d_73, d_77)
+			if err_450 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_450)
 			}
-			_ = tot_458
-			if rev_391 != d_73 || rev_392 != d_77 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_391, rev_392})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
+			_ = tot_449
+			if rev_382 != d_73 || rev_383 != d_77 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_382, rev_383})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
 			}
-			rs_460 := rev_391 * rev_392
-			row_461 := rev_389[i_431*int64(rs_460) : (i_431+1)*int64(rs_460)]
-			for i_462, xi_463 := range r_440 {
-				row_466 := row_461[i_462*len(row_435) : (i_462+1)*len(row_435)]
-				for j_464, yj_465 := range row_435 {
-					row_466[j_464] += xi_463 * yj_465
+			rs_451 := rev_382 * rev_383
+			row_452 := rev_380[i_422*int64(rs_451) : (i_422+1)*int64(rs_451)]
+			for i_453, xi_454 := range r_431 {
+				row_457 := row_452[i_453*len(row_426) : (i_453+1)*len(row_426)]
+				for j_455, yj_456 := range row_426 {
+					row_457[j_455] += xi_454 * yj_456
 				}
 			}
-			rev_387[i_431] += x_433
-			rev_385[i_431] += x_433
+			rev_378[i_422] += x_424
+			rev_376[i_422] += x_424
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
 	}
-	var rev_467 []float64
-	var rev_468 int
-	var rev_469 int
-	rev_467, rev_468, rev_469 = z_217, icf_7, icf_8
-	scratch_550 := ar.F64w(d_44)
-	for i_479 := int64(0); i_479 < n_15; i_479++ {
-		_ = a_43[int(i_479)]
-		_ = a_46[int(i_479)*icf_8 : (int(i_479)+1)*icf_8]
-		z_483 := scratch_550[:d_44:d_44]
-		clear(z_483)
-		x_484 := z_218[int(i_479)]
-		for i_485 := range z_483 {
-			z_483[i_485] += x_484
+	var rev_458 []float64
+	var rev_459 int
+	var rev_460 int
+	rev_458, rev_459, rev_460 = z_208, icf_7, icf_8
+	scratch_541 := ar.F64w(d_44)
+	for i_470 := int64(0); i_470 < n_15; i_470++ {
+		_ = a_43[int(i_470)]
+		_ = a_46[int(i_470)*icf_8 : (int(i_470)+1)*icf_8]
+		z_474 := scratch_541[:d_44:d_44]
+		clear(z_474)
+		x_475 := z_209[int(i_470)]
+		for i_476 := range z_474 {
+			z_474[i_476] += x_475
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_479 < 0 || i_479 >= int64(rev_468) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_479, rev_468))
+		if i_470 < 0 || i_470 >= int64(rev_459) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_470, rev_459))
 		}
-		if rev_469 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_469})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_460 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_460})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_486 := rev_467[i_479*int64(rev_469) : (i_479+1)*int64(rev_469)]
-		region_487 := row_486[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_483 = z_483[:len(region_487)]
-		for i_488 := range region_487 {
-			region_487[i_488] += z_483[i_488]
+		row_477 := rev_458[i_470*int64(rev_460) : (i_470+1)*int64(rev_460)]
+		region_478 := row_477[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_474 = z_474[:len(region_478)]
+		for i_479 := range region_478 {
+			region_478[i_479] += z_474[i_479]
 		}
 		runtime.LoopCall()
 	}
-	var rev_489 []float64
-	var rev_490 int
-	var rev_491 int
-	rev_489, rev_490, rev_491 = z_217, icf_7, icf_8
-	for i_510 := int64(0); i_510 < n_15; i_510++ {
-		mark_511 := ar.Mark()
-		rs_512 := d_21 * d_22
-		_ = a_20[int(i_510)*rs_512 : (int(i_510)+1)*rs_512]
-		row_514 := a_24[int(i_510)*icf_8 : (int(i_510)+1)*icf_8]
-		r_515, r_516, r_517, r_518, r_519, r_520, err_521 := fn_qmatsplit10fwd(ar, row_514, icf_8, n_16)
-		_ = r_515
-		_ = r_516
-		_ = r_517
-		if err_521 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_521, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+	var rev_480 []float64
+	var rev_481 int
+	var rev_482 int
+	rev_480, rev_481, rev_482 = z_208, icf_7, icf_8
+	for i_501 := int64(0); i_501 < n_15; i_501++ {
+		mark_502 := ar.Mark()
+		rs_503 := d_21 * d_22
+		_ = a_20[int(i_501)*rs_503 : (int(i_501)+1)*rs_503]
+		row_505 := a_24[int(i_501)*icf_8 : (int(i_501)+1)*icf_8]
+		r_506, r_507, r_508, r_509, r_510, r_511, err_512 := fn_qmatsplit10fwd(ar, row_505, icf_8, n_16)
+		_ = r_506
+		_ = r_507
+		_ = r_508
+		if err_512 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_512, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_522 := d_21 * d_22
-		row_523 := z_265[int(i_510)*rs_522 : (int(i_510)+1)*rs_522]
-		r_524, r_525, err_526 := fn_qmatsplit10bwd(ar, r_518, r_519, r_520, row_523, d_21, d_22)
-		if err_526 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_526, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_513 := d_21 * d_22
+		row_514 := z_256[int(i_501)*rs_513 : (int(i_501)+1)*rs_513]
+		r_515, r_516, err_517 := fn_qmatsplit10bwd(ar, r_509, r_510, r_511, row_514, d_21, d_22)
+		if err_517 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_517, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_510 < 0 || i_510 >= int64(rev_490) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_510, rev_490))
+		if i_501 < 0 || i_501 >= int64(rev_481) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_501, rev_481))
 		}
-		if rev_491 != r_525 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_491})+" and "+runtime.ShapeString([]int{r_525})+" differ")
+		if rev_482 != r_516 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_482})+" and "+runtime.ShapeString([]int{r_516})+" differ")
 		}
-		row_527 := rev_489[i_510*int64(rev_491) : (i_510+1)*int64(rev_491)]
-		for j_528 := range row_527 {
-			row_527[j_528] += r_524[j_528]
+		row_518 := rev_480[i_501*int64(rev_482) : (i_501+1)*int64(rev_482)]
+		for j_519 := range row_518 {
+			row_518[j_519] += r_515[j_519]
 		}
-		ar.Release(mark_511)
+		ar.Release(mark_502)
 	}
-	x_529 := n_17 * n_16
-	x_530 := float64(x_529)
-	x_531 := (-0.5) * x_530
-	x_532 := x_531 * 1.8378770664093453
-	s_533 := runtime.Sum(view_156)
-	x_534 := x_532 + s_533
-	x_535 := x_205 * s_206
-	x_536 := x_534 - x_535
-	s_537 := runtime.Sum(view_204)
-	x_538 := x_536 + s_537
-	x_539 := float64(n_15)
-	r_540, err_541 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_541 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_541, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_520 := n_17 * n_16
+	x_521 := float64(x_520)
+	x_522 := (-0.5) * x_521
+	x_523 := x_522 * 1.8378770664093453
+	s_524 := runtime.Sum(view_147)
+	x_525 := x_523 + s_524
+	x_526 := x_196 * s_197
+	x_527 := x_525 - x_526
+	s_528 := runtime.Sum(view_195)
+	x_529 := x_527 + s_528
+	x_530 := float64(n_15)
+	r_531, err_532 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_532 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_532, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_542 := x_539 * r_540
-	x_543 := x_538 - x_542
-	ar.Keep(mark_544, &r_209, &z_266, &z_217)
-	return x_543, r_209, alphas_2, z_266, means_4, means_5, z_217, icf_7, icf_8, nil
+	x_533 := x_530 * r_531
+	x_534 := x_529 - x_533
+	ar.Keep(mark_535, &r_200, &z_257, &z_208)
+	return x_534, r_200, alphas_2, z_257, means_4, means_5, z_208, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).

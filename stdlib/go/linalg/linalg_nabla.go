@@ -995,7 +995,7 @@ func fn_linalgsorsweep(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 
 // fn_linalgsor is def linalg.sor (std/linalg:181:5).
 func fn_linalgsor(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, iters_7 int64) ([]float64, int, error) {
-	mark_63 := ar.Mark()
+	mark_45 := ar.Mark()
 	size_8 := int64(a_2)
 	if int64(a_3) != size_8 {
 		return nil, 0, runtime.NewError("std/linalg:181:16", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_8, a_3))
@@ -1017,61 +1017,47 @@ func fn_linalgsor(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	var x_13 []float64
 	var x_14 int
 	x_13, x_14 = a_12, n_10
-	x_38 := iters_7 >= int64(0)
-	if !x_38 {
+	x_29 := iters_7 >= int64(0)
+	if !x_29 {
 		return nil, 0, runtime.NewError("std/linalg:182:15", "linalg.sor: argument 4 (iters) must be non-negative")
 	}
-	for t_39 := int64(0); t_39 < iters_7; t_39++ {
-		mark_40 := ar.Mark()
-		r_41, r_42, err_43 := fn_linalgsorsweep(ar, a_1, a_2, a_3, b_4, b_5, omega_6, x_13, x_14)
-		if err_43 != nil {
-			return nil, 0, runtime.WithFrame(err_43, "linalg.sor_sweep", "std/linalg:170:5", "std/linalg:187:14")
+	for t_30 := int64(0); t_30 < iters_7; t_30++ {
+		mark_31 := ar.Mark()
+		r_32, r_33, err_34 := fn_linalgsorsweep(ar, a_1, a_2, a_3, b_4, b_5, omega_6, x_13, x_14)
+		if err_34 != nil {
+			return nil, 0, runtime.WithFrame(err_34, "linalg.sor_sweep", "std/linalg:170:5", "std/linalg:187:14")
 		}
-		if r_42 != a_3 {
-			return nil, 0, runtime.NewError("std/linalg:188:26", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_2, a_3})+" @ "+runtime.ShapeString([]int{r_42}))
+		if r_33 != a_3 {
+			return nil, 0, runtime.NewError("std/linalg:188:26", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_2, a_3})+" @ "+runtime.ShapeString([]int{r_33}))
 		}
-		a_44 := ar.F64w(a_2)
+		a_35 := ar.F64w(a_2)
 		if a_3 <= 32 {
-			r_41 = r_41[:a_3]
-			r_45 := 0
-			for ; r_45+4 <= len(a_44); r_45 += 4 {
-				blk_46 := a_1[r_45*a_3 : (r_45+4)*a_3]
-				row_51, row_52, row_53, row_54 := blk_46[:a_3], blk_46[a_3:][:a_3], blk_46[2*a_3:][:a_3], blk_46[3*a_3:][:a_3]
-				s_55, s_56, s_57, s_58 := 0.0, 0.0, 0.0, 0.0
-				for c_48 := range row_51 {
-					xc_49 := r_41[c_48]
-					s_55 += row_51[c_48] * xc_49
-					s_56 += row_52[c_48] * xc_49
-					s_57 += row_53[c_48] * xc_49
-					s_58 += row_54[c_48] * xc_49
+			r_32 = r_32[:a_3]
+			for r_36 := range a_35 {
+				row_37 := a_1[r_36*a_3 : (r_36+1)*a_3]
+				s_38 := 0.0
+				for c_39, v_40 := range row_37 {
+					s_38 += v_40 * r_32[c_39]
 				}
-				a_44[r_45], a_44[r_45+1], a_44[r_45+2], a_44[r_45+3] = s_55, s_56, s_57, s_58
-			}
-			for ; r_45 < len(a_44); r_45++ {
-				row_50 := a_1[r_45*a_3:][:a_3]
-				s_47 := 0.0
-				for c_48 := range row_50 {
-					s_47 += row_50[c_48] * r_41[c_48]
-				}
-				a_44[r_45] = s_47
+				a_35[r_36] = s_38
 			}
 		} else {
-			runtime.Gemv(false, a_2, a_3, 1, a_1, r_41, 0, a_44)
+			runtime.Gemv(false, a_2, a_3, 1, a_1, r_32, 0, a_35)
 		}
 		if a_2 != b_5 {
 			return nil, 0, runtime.NewError("std/linalg:188:22", "shape mismatch in '-': "+runtime.ShapeString([]int{b_5})+" and "+runtime.ShapeString([]int{a_2}))
 		}
-		r_59 := ar.F64w(b_5)
-		b_4 = b_4[:len(r_59)]
-		a_44 = a_44[:len(r_59)]
-		for i_60 := range r_59 {
-			r_59[i_60] = (b_4[i_60] - a_44[i_60])
+		r_41 := ar.F64w(b_5)
+		b_4 = b_4[:len(r_41)]
+		a_35 = a_35[:len(r_41)]
+		for i_42 := range r_41 {
+			r_41[i_42] = (b_4[i_42] - a_35[i_42])
 		}
-		_ = runtime.Norm2(r_59)
-		x_13, x_14 = r_41, r_42
-		_ = mark_40
+		_ = runtime.Norm2(r_41)
+		x_13, x_14 = r_32, r_33
+		_ = mark_31
 	}
-	ar.Keep(mark_63, &x_13)
+	ar.Keep(mark_45, &x_13)
 	return x_13, x_14, nil
 }
 

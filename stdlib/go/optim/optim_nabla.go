@@ -3169,7 +3169,7 @@ var nbLoop8 runtime.LoopSite
 
 // fn_bfgs is def bfgs (optim.nab:45:12).
 func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_1219 := ar.Mark()
+	mark_1183 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
@@ -3262,688 +3262,660 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	var state_49 bool
 	state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49 = x0_2, x0_3, r_10, r_11, r_12, a_15, n_13, d_16, int64(0), int64(1), false
 	for {
-		x_627 := !state_49
-		var c_628 bool
-		if x_627 {
-			x_629 := state_47 < maxiter_4
-			c_628 = x_629
+		x_609 := !state_49
+		var c_610 bool
+		if x_609 {
+			x_611 := state_47 < maxiter_4
+			c_610 = x_611
 		} else {
-			c_628 = false
+			c_610 = false
 		}
-		var c_630 bool
-		if c_628 {
-			r_631 := ar.F64w(state_43)
-			state_42 = state_42[:len(r_631)]
-			if len(r_631) >= 262144 {
-				loop_638 := runtime.EnterLoop(&nbLoop8, runtime.Bind(r_631, runtime.Bind(state_42, runtime.End{})), len(r_631), 16384)
-				if loop_638.For == nil {
-					loop_638.For = func(lo_635, hi int) {
-						r_631 := loop_638.C.H
-						state_42 := loop_638.C.T.H
-						for i_636 := lo_635; i_636 < hi; i_636++ {
-							r_631[i_636] = (math.Abs(state_42[i_636]))
+		var c_612 bool
+		if c_610 {
+			r_613 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_613)]
+			if len(r_613) >= 262144 {
+				loop_620 := runtime.EnterLoop(&nbLoop8, runtime.Bind(r_613, runtime.Bind(state_42, runtime.End{})), len(r_613), 16384)
+				if loop_620.For == nil {
+					loop_620.For = func(lo_617, hi int) {
+						r_613 := loop_620.C.H
+						state_42 := loop_620.C.T.H
+						for i_618 := lo_617; i_618 < hi; i_618++ {
+							r_613[i_618] = (math.Abs(state_42[i_618]))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_631), 16384, loop_638.For)
-				loop_638.Leave(&nbLoop8)
+				runtime.ParallelFor(len(r_613), 16384, loop_620.For)
+				loop_620.Leave(&nbLoop8)
 			} else {
-				for i_632 := range r_631 {
-					r_631[i_632] = (math.Abs(state_42[i_632]))
+				for i_614 := range r_613 {
+					r_613[i_614] = (math.Abs(state_42[i_614]))
 				}
 			}
-			s_639 := runtime.Max(r_631)
-			x_640 := s_639 > gtol_5
-			c_630 = x_640
+			s_621 := runtime.Max(r_613)
+			x_622 := s_621 > gtol_5
+			c_612 = x_622
 		} else {
-			c_630 = false
+			c_612 = false
 		}
-		if !c_630 {
+		if !c_612 {
 			break
 		}
-		mark_641 := ar.Mark()
+		mark_623 := ar.Mark()
 		if state_43 != state_46 {
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:456:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_45, state_46})+" @ "+runtime.ShapeString([]int{state_43}))
 		}
-		a_642 := ar.F64w(state_45)
+		a_624 := ar.F64w(state_45)
 		if state_46 <= 32 {
 			state_42 = state_42[:state_46]
-			r_643 := 0
-			for ; r_643+4 <= len(a_642); r_643 += 4 {
-				blk_644 := state_44[r_643*state_46 : (r_643+4)*state_46]
-				row_649, row_650, row_651, row_652 := blk_644[:state_46], blk_644[state_46:][:state_46], blk_644[2*state_46:][:state_46], blk_644[3*state_46:][:state_46]
-				s_653, s_654, s_655, s_656 := 0.0, 0.0, 0.0, 0.0
-				for c_646 := range row_649 {
-					xc_647 := state_42[c_646]
-					s_653 += row_649[c_646] * xc_647
-					s_654 += row_650[c_646] * xc_647
-					s_655 += row_651[c_646] * xc_647
-					s_656 += row_652[c_646] * xc_647
+			for r_625 := range a_624 {
+				row_626 := state_44[r_625*state_46 : (r_625+1)*state_46]
+				s_627 := 0.0
+				for c_628, v_629 := range row_626 {
+					s_627 += v_629 * state_42[c_628]
 				}
-				a_642[r_643], a_642[r_643+1], a_642[r_643+2], a_642[r_643+3] = s_653, s_654, s_655, s_656
-			}
-			for ; r_643 < len(a_642); r_643++ {
-				row_648 := state_44[r_643*state_46:][:state_46]
-				s_645 := 0.0
-				for c_646 := range row_648 {
-					s_645 += row_648[c_646] * state_42[c_646]
-				}
-				a_642[r_643] = s_645
+				a_624[r_625] = s_627
 			}
 		} else {
-			runtime.Gemv(false, state_45, state_46, 1, state_44, state_42, 0, a_642)
+			runtime.Gemv(false, state_45, state_46, 1, state_44, state_42, 0, a_624)
 		}
-		r_657 := ar.F64w(state_45)
-		a_642 = a_642[:len(r_657)]
-		for i_658 := range r_657 {
-			r_657[i_658] = -a_642[i_658]
+		r_630 := ar.F64w(state_45)
+		a_624 = a_624[:len(r_630)]
+		for i_631 := range r_630 {
+			r_630[i_631] = -a_624[i_631]
 		}
-		if len(r_657) != len(state_42) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_657), len(state_42)))
+		if len(r_630) != len(state_42) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_630), len(state_42)))
 		}
-		d_660 := runtime.Dot(r_657, state_42)
-		x_661 := d_660 < 0.0
-		var c_662 []float64
-		var c_663 int
-		if x_661 {
-			c_662, c_663 = r_657, state_45
+		d_633 := runtime.Dot(r_630, state_42)
+		x_634 := d_633 < 0.0
+		var c_635 []float64
+		var c_636 int
+		if x_634 {
+			c_635, c_636 = r_630, state_45
 		} else {
-			r_664 := ar.F64w(state_43)
-			state_42 = state_42[:len(r_664)]
-			for i_665 := range r_664 {
-				r_664[i_665] = -state_42[i_665]
+			r_637 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_637)]
+			for i_638 := range r_637 {
+				r_637[i_638] = -state_42[i_638]
 			}
-			c_662, c_663 = r_664, state_43
+			c_635, c_636 = r_637, state_43
 		}
-		x_667 := state_47 == int64(0)
-		var c_668 float64
-		if x_667 {
-			s_669 := runtime.Norm2(state_42)
-			x_670 := 1.0 / s_669
-			x_671 := runtime.Min2(1.0, x_670)
-			c_668 = x_671
+		x_640 := state_47 == int64(0)
+		var c_641 float64
+		if x_640 {
+			s_642 := runtime.Norm2(state_42)
+			x_643 := 1.0 / s_642
+			x_644 := runtime.Min2(1.0, x_643)
+			c_641 = x_644
 		} else {
-			c_668 = 1.0
+			c_641 = 1.0
 		}
-		n_672 := int64(state_40)
-		if int64(state_43) != n_672 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_43), n_672))
+		n_645 := int64(state_40)
+		if int64(state_43) != n_645 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_43), n_645))
 		}
-		if int64(c_663) != n_672 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_663), n_672))
+		if int64(c_636) != n_645 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_636), n_645))
 		}
-		if len(state_42) != len(c_662) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_42), len(c_662)))
+		if len(state_42) != len(c_635) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_42), len(c_635)))
 		}
-		d_673 := runtime.Dot(state_42, c_662)
-		x_674 := 0.0001 * d_673
-		x_675 := 4.0 * c_668
-		x_676 := c_668 + x_675
-		var state_677 float64
-		var state_678 float64
-		var state_679 []float64
-		var state_680 int
-		var state_681 float64
-		var state_682 float64
-		var state_683 float64
-		var state_684 []float64
-		var state_685 int
-		var state_686 float64
-		var state_687 float64
-		var state_688 float64
-		var state_689 float64
-		var state_690 float64
-		var state_691 bool
-		var state_692 int64
-		var state_693 float64
-		var state_694 float64
-		var state_695 bool
-		var state_696 bool
-		var state_697 int64
-		state_677, state_678, state_679, state_680, state_681, state_682, state_683, state_684, state_685, state_686, state_687, state_688, state_689, state_690, state_691, state_692, state_693, state_694, state_695, state_696, state_697 = c_668, state_41, state_42, state_43, 0.0, state_41, d_673, state_42, state_43, 0.0, state_41, d_673, 0.0, x_676, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		d_646 := runtime.Dot(state_42, c_635)
+		x_647 := 0.0001 * d_646
+		x_648 := 4.0 * c_641
+		x_649 := c_641 + x_648
+		var state_650 float64
+		var state_651 float64
+		var state_652 []float64
+		var state_653 int
+		var state_654 float64
+		var state_655 float64
+		var state_656 float64
+		var state_657 []float64
+		var state_658 int
+		var state_659 float64
+		var state_660 float64
+		var state_661 float64
+		var state_662 float64
+		var state_663 float64
+		var state_664 bool
+		var state_665 int64
+		var state_666 float64
+		var state_667 float64
+		var state_668 bool
+		var state_669 bool
+		var state_670 int64
+		state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670 = c_641, state_41, state_42, state_43, 0.0, state_41, d_646, state_42, state_43, 0.0, state_41, d_646, 0.0, x_649, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 		for {
-			x_916 := !state_695
-			var c_917 bool
-			if x_916 {
-				x_918 := state_697 < int64(20)
-				c_917 = x_918
+			x_889 := !state_668
+			var c_890 bool
+			if x_889 {
+				x_891 := state_670 < int64(20)
+				c_890 = x_891
 			} else {
-				c_917 = false
+				c_890 = false
 			}
-			if !c_917 {
+			if !c_890 {
 				break
 			}
-			mark_919 := ar.Mark()
-			if c_663 != state_40 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_663}))
+			mark_892 := ar.Mark()
+			if c_636 != state_40 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_636}))
 			}
-			r_920 := ar.F64w(state_40)
-			state_39 = state_39[:len(r_920)]
-			c_662 = c_662[:len(r_920)]
-			for i_921 := range r_920 {
-				r_920[i_921] = (state_39[i_921] + (state_677 * c_662[i_921]))
+			r_893 := ar.F64w(state_40)
+			state_39 = state_39[:len(r_893)]
+			c_635 = c_635[:len(r_893)]
+			for i_894 := range r_893 {
+				r_893[i_894] = (state_39[i_894] + (state_650 * c_635[i_894]))
 			}
-			r_923, r_924, r_925 := fg_1(r_920, state_40)
-			if int64(r_925) != n_672 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_925), n_672))
+			r_896, r_897, r_898 := fg_1(r_893, state_40)
+			if int64(r_898) != n_645 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_898), n_645))
 			}
-			if len(r_924) != len(c_662) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_924), len(c_662)))
+			if len(r_897) != len(c_635) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_897), len(c_635)))
 			}
-			d_926 := runtime.Dot(r_924, c_662)
-			x_927 := state_677 * x_674
-			x_928 := state_41 + x_927
-			x_929 := state_692 == int64(1)
-			var c_930 bool
-			if x_929 {
-				x_931 := r_923 <= x_928
-				c_930 = x_931
+			d_899 := runtime.Dot(r_897, c_635)
+			x_900 := state_650 * x_647
+			x_901 := state_41 + x_900
+			x_902 := state_665 == int64(1)
+			var c_903 bool
+			if x_902 {
+				x_904 := r_896 <= x_901
+				c_903 = x_904
 			} else {
-				c_930 = false
+				c_903 = false
 			}
-			var c_932 bool
-			if c_930 {
-				x_933 := d_926 >= 0.0
-				c_932 = x_933
+			var c_905 bool
+			if c_903 {
+				x_906 := d_899 >= 0.0
+				c_905 = x_906
 			} else {
-				c_932 = false
+				c_905 = false
 			}
-			var c_934 int64
-			if c_932 {
-				c_934 = int64(2)
+			var c_907 int64
+			if c_905 {
+				c_907 = int64(2)
 			} else {
-				c_934 = state_692
+				c_907 = state_665
 			}
-			var c_935 bool
-			if state_691 {
-				x_936 := state_677 <= state_689
-				var c_937 bool
-				if x_936 {
-					c_937 = true
+			var c_908 bool
+			if state_664 {
+				x_909 := state_650 <= state_662
+				var c_910 bool
+				if x_909 {
+					c_910 = true
 				} else {
-					x_938 := state_677 >= state_690
-					c_937 = x_938
+					x_911 := state_650 >= state_663
+					c_910 = x_911
 				}
-				c_935 = c_937
+				c_908 = c_910
 			} else {
-				c_935 = false
+				c_908 = false
 			}
-			var c_939 bool
-			if c_935 {
-				c_939 = true
+			var c_912 bool
+			if c_908 {
+				c_912 = true
 			} else {
-				var c_940 bool
-				if state_691 {
-					x_941 := state_690 - state_689
-					x_942 := 1e-10 * state_690
-					x_943 := x_941 <= x_942
-					c_940 = x_943
+				var c_913 bool
+				if state_664 {
+					x_914 := state_663 - state_662
+					x_915 := 1e-10 * state_663
+					x_916 := x_914 <= x_915
+					c_913 = x_916
 				} else {
-					c_940 = false
+					c_913 = false
 				}
-				c_939 = c_940
+				c_912 = c_913
 			}
-			var c_944 bool
-			if c_939 {
-				c_944 = true
+			var c_917 bool
+			if c_912 {
+				c_917 = true
 			} else {
-				x_945 := state_677 == 1e+20
-				var c_946 bool
-				if x_945 {
-					x_947 := r_923 <= x_928
-					c_946 = x_947
+				x_918 := state_650 == 1e+20
+				var c_919 bool
+				if x_918 {
+					x_920 := r_896 <= x_901
+					c_919 = x_920
 				} else {
-					c_946 = false
+					c_919 = false
 				}
-				var c_948 bool
-				if c_946 {
-					x_949 := d_926 <= x_674
-					c_948 = x_949
+				var c_921 bool
+				if c_919 {
+					x_922 := d_899 <= x_647
+					c_921 = x_922
 				} else {
-					c_948 = false
+					c_921 = false
 				}
-				c_944 = c_948
+				c_917 = c_921
 			}
-			x_950 := r_923 <= x_928
-			var c_951 bool
-			if x_950 {
-				x_952 := math.Abs(d_926)
-				x_953 := -d_673
-				x_954 := 0.9 * x_953
-				x_955 := x_952 <= x_954
-				c_951 = x_955
+			x_923 := r_896 <= x_901
+			var c_924 bool
+			if x_923 {
+				x_925 := math.Abs(d_899)
+				x_926 := -d_646
+				x_927 := 0.9 * x_926
+				x_928 := x_925 <= x_927
+				c_924 = x_928
 			} else {
-				c_951 = false
+				c_924 = false
 			}
-			var c_956 float64
-			var c_957 float64
-			var c_958 []float64
-			var c_959 int
-			var c_960 float64
-			var c_961 float64
-			var c_962 float64
-			var c_963 []float64
-			var c_964 int
-			var c_965 float64
-			var c_966 float64
-			var c_967 float64
-			var c_968 float64
-			var c_969 float64
-			var c_970 bool
-			var c_971 int64
-			var c_972 float64
-			var c_973 float64
-			var c_974 bool
-			var c_975 bool
-			var c_976 int64
-			if c_951 {
-				x_977 := state_697 + int64(1)
-				c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976 = state_677, r_923, r_924, r_925, state_681, state_682, state_683, state_684, state_685, state_686, state_687, state_688, state_689, state_690, state_691, c_934, state_693, state_694, true, true, x_977
+			var c_929 float64
+			var c_930 float64
+			var c_931 []float64
+			var c_932 int
+			var c_933 float64
+			var c_934 float64
+			var c_935 float64
+			var c_936 []float64
+			var c_937 int
+			var c_938 float64
+			var c_939 float64
+			var c_940 float64
+			var c_941 float64
+			var c_942 float64
+			var c_943 bool
+			var c_944 int64
+			var c_945 float64
+			var c_946 float64
+			var c_947 bool
+			var c_948 bool
+			var c_949 int64
+			if c_924 {
+				x_950 := state_670 + int64(1)
+				c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949 = state_650, r_896, r_897, r_898, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, c_907, state_666, state_667, true, true, x_950
 			} else {
-				x_978 := r_923 < math.Inf(1)
-				x_979 := !x_978
-				var c_980 float64
-				var c_981 float64
-				var c_982 []float64
-				var c_983 int
-				var c_984 float64
-				var c_985 float64
-				var c_986 float64
-				var c_987 []float64
-				var c_988 int
-				var c_989 float64
-				var c_990 float64
-				var c_991 float64
-				var c_992 float64
-				var c_993 float64
-				var c_994 bool
-				var c_995 int64
-				var c_996 float64
-				var c_997 float64
-				var c_998 bool
-				var c_999 bool
-				var c_1000 int64
-				if x_979 {
-					x_1001 := state_677 - state_681
-					x_1002 := 0.5 * x_1001
-					x_1003 := state_681 + x_1002
-					x_1004 := state_697 + int64(1)
-					c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000 = x_1003, state_678, state_679, state_680, state_681, state_682, state_683, state_684, state_685, state_686, state_687, state_688, state_689, state_690, state_691, state_692, state_693, state_694, false, false, x_1004
+				x_951 := r_896 < math.Inf(1)
+				x_952 := !x_951
+				var c_953 float64
+				var c_954 float64
+				var c_955 []float64
+				var c_956 int
+				var c_957 float64
+				var c_958 float64
+				var c_959 float64
+				var c_960 []float64
+				var c_961 int
+				var c_962 float64
+				var c_963 float64
+				var c_964 float64
+				var c_965 float64
+				var c_966 float64
+				var c_967 bool
+				var c_968 int64
+				var c_969 float64
+				var c_970 float64
+				var c_971 bool
+				var c_972 bool
+				var c_973 int64
+				if x_952 {
+					x_974 := state_650 - state_654
+					x_975 := 0.5 * x_974
+					x_976 := state_654 + x_975
+					x_977 := state_670 + int64(1)
+					c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973 = x_976, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, false, false, x_977
 				} else {
-					var c_1005 float64
-					var c_1006 float64
-					var c_1007 []float64
-					var c_1008 int
-					var c_1009 float64
-					var c_1010 float64
-					var c_1011 float64
-					var c_1012 []float64
-					var c_1013 int
-					var c_1014 float64
-					var c_1015 float64
-					var c_1016 float64
-					var c_1017 float64
-					var c_1018 float64
-					var c_1019 bool
-					var c_1020 int64
-					var c_1021 float64
-					var c_1022 float64
-					var c_1023 bool
-					var c_1024 bool
-					var c_1025 int64
-					if c_944 {
-						x_1026 := r_923 <= x_928
-						var c_1027 float64
-						var c_1028 float64
-						var c_1029 []float64
-						var c_1030 int
+					var c_978 float64
+					var c_979 float64
+					var c_980 []float64
+					var c_981 int
+					var c_982 float64
+					var c_983 float64
+					var c_984 float64
+					var c_985 []float64
+					var c_986 int
+					var c_987 float64
+					var c_988 float64
+					var c_989 float64
+					var c_990 float64
+					var c_991 float64
+					var c_992 bool
+					var c_993 int64
+					var c_994 float64
+					var c_995 float64
+					var c_996 bool
+					var c_997 bool
+					var c_998 int64
+					if c_917 {
+						x_999 := r_896 <= x_901
+						var c_1000 float64
+						var c_1001 float64
+						var c_1002 []float64
+						var c_1003 int
+						var c_1004 float64
+						var c_1005 float64
+						var c_1006 float64
+						var c_1007 []float64
+						var c_1008 int
+						var c_1009 float64
+						var c_1010 float64
+						var c_1011 float64
+						var c_1012 float64
+						var c_1013 float64
+						var c_1014 bool
+						var c_1015 int64
+						var c_1016 float64
+						var c_1017 float64
+						var c_1018 bool
+						var c_1019 bool
+						var c_1020 int64
+						if x_999 {
+							x_1021 := state_670 + int64(1)
+							c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020 = state_650, r_896, r_897, r_898, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, c_907, state_666, state_667, true, true, x_1021
+						} else {
+							x_1022 := state_654 > 0.0
+							var c_1023 bool
+							if x_1022 {
+								x_1024 := state_655 < state_41
+								c_1023 = x_1024
+							} else {
+								c_1023 = false
+							}
+							x_1025 := state_670 + int64(1)
+							c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020 = state_654, state_655, state_657, state_658, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, c_907, state_666, state_667, true, c_1023, x_1025
+						}
+						c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998 = c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020
+					} else {
+						x_1026 := c_907 == int64(1)
+						var c_1027 bool
+						if x_1026 {
+							x_1028 := r_896 <= state_655
+							c_1027 = x_1028
+						} else {
+							c_1027 = false
+						}
+						var c_1029 bool
+						if c_1027 {
+							x_1030 := r_896 > x_901
+							c_1029 = x_1030
+						} else {
+							c_1029 = false
+						}
 						var c_1031 float64
 						var c_1032 float64
 						var c_1033 float64
-						var c_1034 []float64
-						var c_1035 int
+						var c_1034 float64
+						var c_1035 float64
 						var c_1036 float64
-						var c_1037 float64
+						var c_1037 bool
 						var c_1038 float64
-						var c_1039 float64
-						var c_1040 float64
-						var c_1041 bool
-						var c_1042 int64
-						var c_1043 float64
-						var c_1044 float64
-						var c_1045 bool
-						var c_1046 bool
-						var c_1047 int64
-						if x_1026 {
-							x_1048 := state_697 + int64(1)
-							c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047 = state_677, r_923, r_924, r_925, state_681, state_682, state_683, state_684, state_685, state_686, state_687, state_688, state_689, state_690, state_691, c_934, state_693, state_694, true, true, x_1048
+						var c_1039 bool
+						if c_1029 {
+							x_1040 := state_654 * x_647
+							x_1041 := state_655 - x_1040
+							x_1042 := state_656 - x_647
+							x_1043 := state_659 * x_647
+							x_1044 := state_660 - x_1043
+							x_1045 := state_661 - x_647
+							x_1046 := state_650 * x_647
+							x_1047 := r_896 - x_1046
+							x_1048 := d_899 - x_647
+							r_1049, r_1050, r_1051, r_1052, r_1053, r_1054, r_1055, r_1056, r_1057 := fn_optimmtstep(ar, state_654, x_1041, x_1042, state_659, x_1044, x_1045, state_650, x_1047, x_1048, state_664, state_662, state_663)
+							x_1058 := r_1049 * x_647
+							x_1059 := r_1050 + x_1058
+							x_1060 := r_1051 + x_647
+							x_1061 := r_1052 * x_647
+							x_1062 := r_1053 + x_1061
+							x_1063 := r_1054 + x_647
+							c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039 = r_1049, x_1059, x_1060, r_1052, x_1062, x_1063, r_1055, r_1056, r_1057
 						} else {
-							x_1049 := state_681 > 0.0
-							var c_1050 bool
-							if x_1049 {
-								x_1051 := state_682 < state_41
-								c_1050 = x_1051
+							r_1064, r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071, r_1072 := fn_optimmtstep(ar, state_654, state_655, state_656, state_659, state_660, state_661, state_650, r_896, d_899, state_664, state_662, state_663)
+							c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039 = r_1064, r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071, r_1072
+						}
+						var c_1073 bool
+						if c_1037 {
+							x_1074 := c_1034 - c_1031
+							x_1075 := math.Abs(x_1074)
+							x_1076 := 0.66 * state_667
+							x_1077 := x_1075 >= x_1076
+							c_1073 = x_1077
+						} else {
+							c_1073 = false
+						}
+						var c_1078 float64
+						if c_1073 {
+							x_1079 := c_1034 - c_1031
+							x_1080 := 0.5 * x_1079
+							x_1081 := c_1031 + x_1080
+							c_1078 = x_1081
+						} else {
+							c_1078 = c_1038
+						}
+						var c_1082 float64
+						var c_1083 float64
+						if c_1037 {
+							x_1084 := c_1034 - c_1031
+							x_1085 := math.Abs(x_1084)
+							c_1082, c_1083 = x_1085, state_666
+						} else {
+							c_1082, c_1083 = state_666, state_667
+						}
+						var c_1086 float64
+						var c_1087 float64
+						if c_1037 {
+							x_1088 := runtime.Min2(c_1031, c_1034)
+							x_1089 := runtime.Max2(c_1031, c_1034)
+							c_1086, c_1087 = x_1088, x_1089
+						} else {
+							x_1090 := c_1078 - c_1031
+							x_1091 := 1.1 * x_1090
+							x_1092 := c_1078 + x_1091
+							x_1093 := c_1078 - c_1031
+							x_1094 := 4.0 * x_1093
+							x_1095 := c_1078 + x_1094
+							c_1086, c_1087 = x_1092, x_1095
+						}
+						x_1096 := runtime.Min2(c_1078, 1e+20)
+						x_1097 := runtime.Max2(0.0, x_1096)
+						var c_1098 bool
+						if c_1037 {
+							x_1099 := x_1097 <= c_1086
+							var c_1100 bool
+							if x_1099 {
+								c_1100 = true
 							} else {
-								c_1050 = false
+								x_1101 := x_1097 >= c_1087
+								c_1100 = x_1101
 							}
-							x_1052 := state_697 + int64(1)
-							c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047 = state_681, state_682, state_684, state_685, state_681, state_682, state_683, state_684, state_685, state_686, state_687, state_688, state_689, state_690, state_691, c_934, state_693, state_694, true, c_1050, x_1052
-						}
-						c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025 = c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047
-					} else {
-						x_1053 := c_934 == int64(1)
-						var c_1054 bool
-						if x_1053 {
-							x_1055 := r_923 <= state_682
-							c_1054 = x_1055
+							c_1098 = c_1100
 						} else {
-							c_1054 = false
+							c_1098 = false
 						}
-						var c_1056 bool
-						if c_1054 {
-							x_1057 := r_923 > x_928
-							c_1056 = x_1057
+						var c_1102 bool
+						if c_1098 {
+							c_1102 = true
 						} else {
-							c_1056 = false
-						}
-						var c_1058 float64
-						var c_1059 float64
-						var c_1060 float64
-						var c_1061 float64
-						var c_1062 float64
-						var c_1063 float64
-						var c_1064 bool
-						var c_1065 float64
-						var c_1066 bool
-						if c_1056 {
-							x_1067 := state_681 * x_674
-							x_1068 := state_682 - x_1067
-							x_1069 := state_683 - x_674
-							x_1070 := state_686 * x_674
-							x_1071 := state_687 - x_1070
-							x_1072 := state_688 - x_674
-							x_1073 := state_677 * x_674
-							x_1074 := r_923 - x_1073
-							x_1075 := d_926 - x_674
-							r_1076, r_1077, r_1078, r_1079, r_1080, r_1081, r_1082, r_1083, r_1084 := fn_optimmtstep(ar, state_681, x_1068, x_1069, state_686, x_1071, x_1072, state_677, x_1074, x_1075, state_691, state_689, state_690)
-							x_1085 := r_1076 * x_674
-							x_1086 := r_1077 + x_1085
-							x_1087 := r_1078 + x_674
-							x_1088 := r_1079 * x_674
-							x_1089 := r_1080 + x_1088
-							x_1090 := r_1081 + x_674
-							c_1058, c_1059, c_1060, c_1061, c_1062, c_1063, c_1064, c_1065, c_1066 = r_1076, x_1086, x_1087, r_1079, x_1089, x_1090, r_1082, r_1083, r_1084
-						} else {
-							r_1091, r_1092, r_1093, r_1094, r_1095, r_1096, r_1097, r_1098, r_1099 := fn_optimmtstep(ar, state_681, state_682, state_683, state_686, state_687, state_688, state_677, r_923, d_926, state_691, state_689, state_690)
-							c_1058, c_1059, c_1060, c_1061, c_1062, c_1063, c_1064, c_1065, c_1066 = r_1091, r_1092, r_1093, r_1094, r_1095, r_1096, r_1097, r_1098, r_1099
-						}
-						var c_1100 bool
-						if c_1064 {
-							x_1101 := c_1061 - c_1058
-							x_1102 := math.Abs(x_1101)
-							x_1103 := 0.66 * state_694
-							x_1104 := x_1102 >= x_1103
-							c_1100 = x_1104
-						} else {
-							c_1100 = false
-						}
-						var c_1105 float64
-						if c_1100 {
-							x_1106 := c_1061 - c_1058
-							x_1107 := 0.5 * x_1106
-							x_1108 := c_1058 + x_1107
-							c_1105 = x_1108
-						} else {
-							c_1105 = c_1065
-						}
-						var c_1109 float64
-						var c_1110 float64
-						if c_1064 {
-							x_1111 := c_1061 - c_1058
-							x_1112 := math.Abs(x_1111)
-							c_1109, c_1110 = x_1112, state_693
-						} else {
-							c_1109, c_1110 = state_693, state_694
-						}
-						var c_1113 float64
-						var c_1114 float64
-						if c_1064 {
-							x_1115 := runtime.Min2(c_1058, c_1061)
-							x_1116 := runtime.Max2(c_1058, c_1061)
-							c_1113, c_1114 = x_1115, x_1116
-						} else {
-							x_1117 := c_1105 - c_1058
-							x_1118 := 1.1 * x_1117
-							x_1119 := c_1105 + x_1118
-							x_1120 := c_1105 - c_1058
-							x_1121 := 4.0 * x_1120
-							x_1122 := c_1105 + x_1121
-							c_1113, c_1114 = x_1119, x_1122
-						}
-						x_1123 := runtime.Min2(c_1105, 1e+20)
-						x_1124 := runtime.Max2(0.0, x_1123)
-						var c_1125 bool
-						if c_1064 {
-							x_1126 := x_1124 <= c_1113
-							var c_1127 bool
-							if x_1126 {
-								c_1127 = true
+							var c_1103 bool
+							if c_1037 {
+								x_1104 := c_1087 - c_1086
+								x_1105 := 1e-10 * c_1087
+								x_1106 := x_1104 <= x_1105
+								c_1103 = x_1106
 							} else {
-								x_1128 := x_1124 >= c_1114
-								c_1127 = x_1128
+								c_1103 = false
 							}
-							c_1125 = c_1127
-						} else {
-							c_1125 = false
+							c_1102 = c_1103
 						}
-						var c_1129 bool
-						if c_1125 {
-							c_1129 = true
+						var c_1107 float64
+						if c_1102 {
+							c_1107 = c_1031
 						} else {
-							var c_1130 bool
-							if c_1064 {
-								x_1131 := c_1114 - c_1113
-								x_1132 := 1e-10 * c_1114
-								x_1133 := x_1131 <= x_1132
-								c_1130 = x_1133
-							} else {
-								c_1130 = false
-							}
-							c_1129 = c_1130
+							c_1107 = x_1097
 						}
-						var c_1134 float64
-						if c_1129 {
-							c_1134 = c_1058
+						var c_1108 []float64
+						var c_1109 int
+						if c_1039 {
+							c_1108, c_1109 = r_897, r_898
 						} else {
-							c_1134 = x_1124
+							c_1108, c_1109 = state_657, state_658
 						}
-						var c_1135 []float64
-						var c_1136 int
-						if c_1066 {
-							c_1135, c_1136 = r_924, r_925
-						} else {
-							c_1135, c_1136 = state_684, state_685
-						}
-						x_1137 := state_697 + int64(1)
-						c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025 = c_1134, r_923, r_924, r_925, c_1058, c_1059, c_1060, c_1135, c_1136, c_1061, c_1062, c_1063, c_1113, c_1114, c_1064, c_934, c_1109, c_1110, false, false, x_1137
+						x_1110 := state_670 + int64(1)
+						c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998 = c_1107, r_896, r_897, r_898, c_1031, c_1032, c_1033, c_1108, c_1109, c_1034, c_1035, c_1036, c_1086, c_1087, c_1037, c_907, c_1082, c_1083, false, false, x_1110
 					}
-					c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000 = c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025
+					c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973 = c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998
 				}
-				c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976 = c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000
+				c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949 = c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973
 			}
-			state_677, state_678, state_679, state_680, state_681, state_682, state_683, state_684, state_685, state_686, state_687, state_688, state_689, state_690, state_691, state_692, state_693, state_694, state_695, state_696, state_697 = c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976
-			_ = mark_919
+			state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670 = c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949
+			_ = mark_892
 		}
-		var c_1138 float64
-		var c_1139 float64
-		var c_1140 []float64
-		var c_1141 int
-		var c_1142 int64
-		var c_1143 bool
-		if state_695 {
-			c_1138, c_1139, c_1140, c_1141, c_1142, c_1143 = state_677, state_678, state_679, state_680, state_697, state_696
+		var c_1111 float64
+		var c_1112 float64
+		var c_1113 []float64
+		var c_1114 int
+		var c_1115 int64
+		var c_1116 bool
+		if state_668 {
+			c_1111, c_1112, c_1113, c_1114, c_1115, c_1116 = state_650, state_651, state_652, state_653, state_670, state_669
 		} else {
-			x_1144 := state_681 > 0.0
-			var c_1145 bool
-			if x_1144 {
-				x_1146 := state_682 < state_41
-				c_1145 = x_1146
+			x_1117 := state_654 > 0.0
+			var c_1118 bool
+			if x_1117 {
+				x_1119 := state_655 < state_41
+				c_1118 = x_1119
 			} else {
-				c_1145 = false
+				c_1118 = false
 			}
-			c_1138, c_1139, c_1140, c_1141, c_1142, c_1143 = state_681, state_682, state_684, state_685, state_697, c_1145
+			c_1111, c_1112, c_1113, c_1114, c_1115, c_1116 = state_654, state_655, state_657, state_658, state_670, c_1118
 		}
-		x_1147 := !c_1143
-		var c_1148 []float64
-		var c_1149 int
-		var c_1150 float64
-		var c_1151 []float64
-		var c_1152 int
-		var c_1153 []float64
-		var c_1154 int
-		var c_1155 int
-		var c_1156 int64
-		var c_1157 int64
-		var c_1158 bool
-		if x_1147 {
-			x_1159 := state_48 + c_1142
-			c_1148, c_1149, c_1150, c_1151, c_1152, c_1153, c_1154, c_1155, c_1156, c_1157, c_1158 = state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, x_1159, true
+		x_1120 := !c_1116
+		var c_1121 []float64
+		var c_1122 int
+		var c_1123 float64
+		var c_1124 []float64
+		var c_1125 int
+		var c_1126 []float64
+		var c_1127 int
+		var c_1128 int
+		var c_1129 int64
+		var c_1130 int64
+		var c_1131 bool
+		if x_1120 {
+			x_1132 := state_48 + c_1115
+			c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131 = state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, x_1132, true
 		} else {
-			if c_663 != state_40 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_663}))
+			if c_636 != state_40 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_636}))
 			}
-			if state_43 != c_1141 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1141})+" and "+runtime.ShapeString([]int{state_43}))
+			if state_43 != c_1114 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1114})+" and "+runtime.ShapeString([]int{state_43}))
 			}
-			r_1160 := ar.F64w(state_40)
-			r_1161 := ar.F64w(state_40)
+			r_1133 := ar.F64w(state_40)
+			r_1134 := ar.F64w(state_40)
 			state_39 = state_39[:state_40]
-			c_662 = c_662[:state_40]
-			r_1160 = r_1160[:state_40]
-			r_1161 = r_1161[:state_40]
-			for i_1163 := 0; i_1163 < state_40; i_1163++ {
-				e_1165 := (state_39[i_1163] + (c_1138 * c_662[i_1163]))
-				r_1160[i_1163] = e_1165
-				e_1166 := (e_1165 - state_39[i_1163])
-				r_1161[i_1163] = e_1166
+			c_635 = c_635[:state_40]
+			r_1133 = r_1133[:state_40]
+			r_1134 = r_1134[:state_40]
+			for i_1136 := 0; i_1136 < state_40; i_1136++ {
+				e_1138 := (state_39[i_1136] + (c_1111 * c_635[i_1136]))
+				r_1133[i_1136] = e_1138
+				e_1139 := (e_1138 - state_39[i_1136])
+				r_1134[i_1136] = e_1139
 			}
-			r_1162 := ar.F64w(c_1141)
-			c_1140 = c_1140[:c_1141]
-			state_42 = state_42[:c_1141]
-			r_1162 = r_1162[:c_1141]
-			for i_1167 := 0; i_1167 < c_1141; i_1167++ {
-				e_1169 := (c_1140[i_1167] - state_42[i_1167])
-				r_1162[i_1167] = e_1169
+			r_1135 := ar.F64w(c_1114)
+			c_1113 = c_1113[:c_1114]
+			state_42 = state_42[:c_1114]
+			r_1135 = r_1135[:c_1114]
+			for i_1140 := 0; i_1140 < c_1114; i_1140++ {
+				e_1142 := (c_1113[i_1140] - state_42[i_1140])
+				r_1135[i_1140] = e_1142
 			}
-			if len(r_1161) != len(r_1162) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1161), len(r_1162)))
+			if len(r_1134) != len(r_1135) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1134), len(r_1135)))
 			}
-			d_1170 := runtime.Dot(r_1161, r_1162)
-			x_1171 := state_47 == int64(0)
-			var c_1172 []float64
-			var c_1173 int
-			var c_1174 int
-			if x_1171 {
-				d_1175 := runtime.Dot(r_1162, r_1162)
-				x_1176 := d_1170 / d_1175
-				n_1177 := n_13 * d_16
-				r_1178 := ar.F64w(n_1177)
-				a_15 = a_15[:len(r_1178)]
-				for i_1179 := range r_1178 {
-					r_1178[i_1179] = (x_1176 * a_15[i_1179])
+			d_1143 := runtime.Dot(r_1134, r_1135)
+			x_1144 := state_47 == int64(0)
+			var c_1145 []float64
+			var c_1146 int
+			var c_1147 int
+			if x_1144 {
+				d_1148 := runtime.Dot(r_1135, r_1135)
+				x_1149 := d_1143 / d_1148
+				n_1150 := n_13 * d_16
+				r_1151 := ar.F64w(n_1150)
+				a_15 = a_15[:len(r_1151)]
+				for i_1152 := range r_1151 {
+					r_1151[i_1152] = (x_1149 * a_15[i_1152])
 				}
-				c_1172, c_1173, c_1174 = r_1178, n_13, d_16
+				c_1145, c_1146, c_1147 = r_1151, n_13, d_16
 			} else {
-				c_1172, c_1173, c_1174 = state_44, state_45, state_46
+				c_1145, c_1146, c_1147 = state_44, state_45, state_46
 			}
-			if c_1141 != c_1174 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1173, c_1174})+" @ "+runtime.ShapeString([]int{c_1141}))
+			if c_1114 != c_1147 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1146, c_1147})+" @ "+runtime.ShapeString([]int{c_1114}))
 			}
-			a_1181 := ar.F64w(c_1173)
-			if c_1174 <= 32 {
-				r_1162 = r_1162[:c_1174]
-				r_1182 := 0
-				for ; r_1182+4 <= len(a_1181); r_1182 += 4 {
-					blk_1183 := c_1172[r_1182*c_1174 : (r_1182+4)*c_1174]
-					row_1188, row_1189, row_1190, row_1191 := blk_1183[:c_1174], blk_1183[c_1174:][:c_1174], blk_1183[2*c_1174:][:c_1174], blk_1183[3*c_1174:][:c_1174]
-					s_1192, s_1193, s_1194, s_1195 := 0.0, 0.0, 0.0, 0.0
-					for c_1185 := range row_1188 {
-						xc_1186 := r_1162[c_1185]
-						s_1192 += row_1188[c_1185] * xc_1186
-						s_1193 += row_1189[c_1185] * xc_1186
-						s_1194 += row_1190[c_1185] * xc_1186
-						s_1195 += row_1191[c_1185] * xc_1186
+			a_1154 := ar.F64w(c_1146)
+			if c_1147 <= 32 {
+				r_1135 = r_1135[:c_1147]
+				for r_1155 := range a_1154 {
+					row_1156 := c_1145[r_1155*c_1147 : (r_1155+1)*c_1147]
+					s_1157 := 0.0
+					for c_1158, v_1159 := range row_1156 {
+						s_1157 += v_1159 * r_1135[c_1158]
 					}
-					a_1181[r_1182], a_1181[r_1182+1], a_1181[r_1182+2], a_1181[r_1182+3] = s_1192, s_1193, s_1194, s_1195
-				}
-				for ; r_1182 < len(a_1181); r_1182++ {
-					row_1187 := c_1172[r_1182*c_1174:][:c_1174]
-					s_1184 := 0.0
-					for c_1185 := range row_1187 {
-						s_1184 += row_1187[c_1185] * r_1162[c_1185]
-					}
-					a_1181[r_1182] = s_1184
+					a_1154[r_1155] = s_1157
 				}
 			} else {
-				runtime.Gemv(false, c_1173, c_1174, 1, c_1172, r_1162, 0, a_1181)
+				runtime.Gemv(false, c_1146, c_1147, 1, c_1145, r_1135, 0, a_1154)
 			}
-			x_1196 := 1.0 / d_1170
-			tot_1197, err_1198 := runtime.MulSize(state_40, c_1173)
-			if err_1198 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:26", err_1198)
+			x_1160 := 1.0 / d_1143
+			tot_1161, err_1162 := runtime.MulSize(state_40, c_1146)
+			if err_1162 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:26", err_1162)
 			}
-			_ = tot_1197
-			tot_1199, err_1200 := runtime.MulSize(c_1173, state_40)
-			if err_1200 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:42", err_1200)
+			_ = tot_1161
+			tot_1163, err_1164 := runtime.MulSize(c_1146, state_40)
+			if err_1164 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:42", err_1164)
 			}
-			_ = tot_1199
-			if c_1173 != state_40 || state_40 != c_1173 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40, c_1173})+" and "+runtime.ShapeString([]int{c_1173, state_40}))
+			_ = tot_1163
+			if c_1146 != state_40 || state_40 != c_1146 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40, c_1146})+" and "+runtime.ShapeString([]int{c_1146, state_40}))
 			}
-			if state_40 != c_1173 || c_1173 != c_1174 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1173, c_1174})+" and "+runtime.ShapeString([]int{state_40, c_1173}))
+			if state_40 != c_1146 || c_1146 != c_1147 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1146, c_1147})+" and "+runtime.ShapeString([]int{state_40, c_1146}))
 			}
-			x_1201 := x_1196 * x_1196
-			if len(r_1162) != len(a_1181) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1162), len(a_1181)))
+			x_1165 := x_1160 * x_1160
+			if len(r_1135) != len(a_1154) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1135), len(a_1154)))
 			}
-			d_1202 := runtime.Dot(r_1162, a_1181)
-			x_1203 := x_1201 * d_1202
-			x_1204 := x_1203 + x_1196
-			tot_1205, err_1206 := runtime.MulSize(state_40, state_40)
-			if err_1206 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:87", err_1206)
+			d_1166 := runtime.Dot(r_1135, a_1154)
+			x_1167 := x_1165 * d_1166
+			x_1168 := x_1167 + x_1160
+			tot_1169, err_1170 := runtime.MulSize(state_40, state_40)
+			if err_1170 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:87", err_1170)
 			}
-			_ = tot_1205
-			if state_40 != c_1173 || state_40 != c_1174 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1173, c_1174})+" and "+runtime.ShapeString([]int{state_40, state_40}))
+			_ = tot_1169
+			if state_40 != c_1146 || state_40 != c_1147 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1146, c_1147})+" and "+runtime.ShapeString([]int{state_40, state_40}))
 			}
-			n_1207 := c_1173 * c_1174
-			r_1208 := ar.F64w(n_1207)
-			c_1172 = c_1172[:len(r_1208)]
-			for i_1209 := range r_1208 {
-				r_1208[i_1209] = ((c_1172[i_1209] - (x_1196 * (r_1161[i_1209/c_1173]*a_1181[i_1209%c_1173] + a_1181[i_1209/state_40]*r_1161[i_1209%state_40]))) + (x_1204 * r_1161[i_1209/state_40] * r_1161[i_1209%state_40]))
+			n_1171 := c_1146 * c_1147
+			r_1172 := ar.F64w(n_1171)
+			c_1145 = c_1145[:len(r_1172)]
+			for i_1173 := range r_1172 {
+				r_1172[i_1173] = ((c_1145[i_1173] - (x_1160 * (r_1134[i_1173/c_1146]*a_1154[i_1173%c_1146] + a_1154[i_1173/state_40]*r_1134[i_1173%state_40]))) + (x_1168 * r_1134[i_1173/state_40] * r_1134[i_1173%state_40]))
 			}
-			d_1211 := runtime.Dot(r_1162, r_1162)
-			x_1212 := 1e-16 * d_1211
-			x_1213 := d_1170 > x_1212
-			var c_1214 []float64
-			var c_1215 int
-			var c_1216 int
-			if x_1213 {
-				c_1214, c_1215, c_1216 = r_1208, c_1173, c_1174
+			d_1175 := runtime.Dot(r_1135, r_1135)
+			x_1176 := 1e-16 * d_1175
+			x_1177 := d_1143 > x_1176
+			var c_1178 []float64
+			var c_1179 int
+			var c_1180 int
+			if x_1177 {
+				c_1178, c_1179, c_1180 = r_1172, c_1146, c_1147
 			} else {
-				c_1214, c_1215, c_1216 = state_44, state_45, state_46
+				c_1178, c_1179, c_1180 = state_44, state_45, state_46
 			}
-			x_1217 := state_47 + int64(1)
-			x_1218 := state_48 + c_1142
-			c_1148, c_1149, c_1150, c_1151, c_1152, c_1153, c_1154, c_1155, c_1156, c_1157, c_1158 = r_1160, state_40, c_1139, c_1140, c_1141, c_1214, c_1215, c_1216, x_1217, x_1218, false
+			x_1181 := state_47 + int64(1)
+			x_1182 := state_48 + c_1115
+			c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131 = r_1133, state_40, c_1112, c_1113, c_1114, c_1178, c_1179, c_1180, x_1181, x_1182, false
 		}
-		state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49 = c_1148, c_1149, c_1150, c_1151, c_1152, c_1153, c_1154, c_1155, c_1156, c_1157, c_1158
-		_ = mark_641
+		state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49 = c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131
+		_ = mark_623
 	}
-	ar.Keep(mark_1219, &state_39)
+	ar.Keep(mark_1183, &state_39)
 	return state_39, state_40, state_41, state_47, state_48, nil
 }
 
@@ -7692,7 +7664,7 @@ var nbLoop30 runtime.LoopSite
 
 // fn_gaussnewton is def gauss_newton (optim.nab:242:12).
 func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_299 := ar.Mark()
+	mark_272 := ar.Mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
@@ -7748,294 +7720,266 @@ func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int)
 	a_30 := ar.F64w(n_24)
 	if m_23 <= 32 {
 		r_11 = r_11[:m_23]
-		r_31 := 0
-		for ; r_31+4 <= len(a_30); r_31 += 4 {
-			blk_32 := t_27[r_31*m_23 : (r_31+4)*m_23]
-			row_37, row_38, row_39, row_40 := blk_32[:m_23], blk_32[m_23:][:m_23], blk_32[2*m_23:][:m_23], blk_32[3*m_23:][:m_23]
-			s_41, s_42, s_43, s_44 := 0.0, 0.0, 0.0, 0.0
-			for c_34 := range row_37 {
-				xc_35 := r_11[c_34]
-				s_41 += row_37[c_34] * xc_35
-				s_42 += row_38[c_34] * xc_35
-				s_43 += row_39[c_34] * xc_35
-				s_44 += row_40[c_34] * xc_35
-			}
-			a_30[r_31], a_30[r_31+1], a_30[r_31+2], a_30[r_31+3] = s_41, s_42, s_43, s_44
-		}
-		for ; r_31 < len(a_30); r_31++ {
-			row_36 := t_27[r_31*m_23:][:m_23]
+		for r_31 := range a_30 {
+			row_32 := t_27[r_31*m_23 : (r_31+1)*m_23]
 			s_33 := 0.0
-			for c_34 := range row_36 {
-				s_33 += row_36[c_34] * r_11[c_34]
+			for c_34, v_35 := range row_32 {
+				s_33 += v_35 * r_11[c_34]
 			}
 			a_30[r_31] = s_33
 		}
 	} else {
 		runtime.Gemv(false, n_24, m_23, 1, t_27, r_11, 0, a_30)
 	}
-	t_45 := ar.F64w(len(r_14))
-	for i_46 := 0; i_46 < m_23; i_46++ {
-		for j_47 := 0; j_47 < n_24; j_47++ {
-			t_45[j_47*m_23+i_46] = r_14[i_46*n_24+j_47]
+	t_36 := ar.F64w(len(r_14))
+	for i_37 := 0; i_37 < m_23; i_37++ {
+		for j_38 := 0; j_38 < n_24; j_38++ {
+			t_36[j_38*m_23+i_37] = r_14[i_37*n_24+j_38]
 		}
 	}
-	tot_48, err_49 := runtime.MulSize(n_24, n_24)
-	if err_49 != nil {
-		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:755:102", err_49)
+	tot_39, err_40 := runtime.MulSize(n_24, n_24)
+	if err_40 != nil {
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:755:102", err_40)
 	}
-	a_50 := ar.F64w(tot_48)
-	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_45, r_14, 0, a_50)
-	var state_51 []float64
-	var state_52 int
-	var state_53 float64
-	var state_54 []float64
-	var state_55 int
-	var state_56 []float64
-	var state_57 int
-	var state_58 int
-	var state_59 int64
-	var state_60 int64
-	var state_61 bool
-	state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61 = x0_3, x0_4, x_26, a_30, n_24, a_50, n_24, n_24, int64(0), int64(1), false
+	a_41 := ar.F64w(tot_39)
+	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_36, r_14, 0, a_41)
+	var state_42 []float64
+	var state_43 int
+	var state_44 float64
+	var state_45 []float64
+	var state_46 int
+	var state_47 []float64
+	var state_48 int
+	var state_49 int
+	var state_50 int64
+	var state_51 int64
+	var state_52 bool
+	state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = x0_3, x0_4, x_26, a_30, n_24, a_41, n_24, n_24, int64(0), int64(1), false
 	for {
-		x_173 := !state_61
-		var c_174 bool
-		if x_173 {
-			x_175 := state_59 < maxiter_5
-			c_174 = x_175
+		x_155 := !state_52
+		var c_156 bool
+		if x_155 {
+			x_157 := state_50 < maxiter_5
+			c_156 = x_157
 		} else {
-			c_174 = false
+			c_156 = false
 		}
-		var c_176 bool
-		if c_174 {
-			r_177 := ar.F64w(state_55)
-			state_54 = state_54[:len(r_177)]
-			if len(r_177) >= 262144 {
-				loop_184 := runtime.EnterLoop(&nbLoop30, runtime.Bind(r_177, runtime.Bind(state_54, runtime.End{})), len(r_177), 16384)
-				if loop_184.For == nil {
-					loop_184.For = func(lo_181, hi int) {
-						r_177 := loop_184.C.H
-						state_54 := loop_184.C.T.H
-						for i_182 := lo_181; i_182 < hi; i_182++ {
-							r_177[i_182] = (math.Abs(state_54[i_182]))
+		var c_158 bool
+		if c_156 {
+			r_159 := ar.F64w(state_46)
+			state_45 = state_45[:len(r_159)]
+			if len(r_159) >= 262144 {
+				loop_166 := runtime.EnterLoop(&nbLoop30, runtime.Bind(r_159, runtime.Bind(state_45, runtime.End{})), len(r_159), 16384)
+				if loop_166.For == nil {
+					loop_166.For = func(lo_163, hi int) {
+						r_159 := loop_166.C.H
+						state_45 := loop_166.C.T.H
+						for i_164 := lo_163; i_164 < hi; i_164++ {
+							r_159[i_164] = (math.Abs(state_45[i_164]))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_177), 16384, loop_184.For)
-				loop_184.Leave(&nbLoop30)
+				runtime.ParallelFor(len(r_159), 16384, loop_166.For)
+				loop_166.Leave(&nbLoop30)
 			} else {
-				for i_178 := range r_177 {
-					r_177[i_178] = (math.Abs(state_54[i_178]))
+				for i_160 := range r_159 {
+					r_159[i_160] = (math.Abs(state_45[i_160]))
 				}
 			}
-			s_185 := runtime.Max(r_177)
-			x_186 := s_185 > tol_6
-			c_176 = x_186
+			s_167 := runtime.Max(r_159)
+			x_168 := s_167 > tol_6
+			c_158 = x_168
 		} else {
-			c_176 = false
+			c_158 = false
 		}
-		if !c_176 {
+		if !c_158 {
 			break
 		}
-		mark_187 := ar.Mark()
-		r_188, r_189, r_190, err_191 := fn_linalgcholreg(ar, state_56, state_57, state_58)
-		if err_191 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_191, "linalg.chol_reg", "std/linalg:51:5", "std/optim:757:33")
+		mark_169 := ar.Mark()
+		r_170, r_171, r_172, err_173 := fn_linalgcholreg(ar, state_47, state_48, state_49)
+		if err_173 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_173, "linalg.chol_reg", "std/linalg:51:5", "std/optim:757:33")
 		}
-		r_192, r_193, err_194 := fn_linalgchosolve(ar, r_188, r_189, r_190, state_54, state_55)
-		if err_194 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_194, "linalg.cho_solve", "std/linalg:38:5", "std/optim:757:16")
+		r_174, r_175, err_176 := fn_linalgchosolve(ar, r_170, r_171, r_172, state_45, state_46)
+		if err_176 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_176, "linalg.cho_solve", "std/linalg:38:5", "std/optim:757:16")
 		}
-		r_195 := ar.F64w(r_193)
-		r_192 = r_192[:len(r_195)]
-		for i_196 := range r_195 {
-			r_195[i_196] = -r_192[i_196]
+		r_177 := ar.F64w(r_175)
+		r_174 = r_174[:len(r_177)]
+		for i_178 := range r_177 {
+			r_177[i_178] = -r_174[i_178]
 		}
-		n_198 := int64(state_52)
-		if int64(state_55) != n_198 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_55), n_198))
+		n_180 := int64(state_43)
+		if int64(state_46) != n_180 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_46), n_180))
 		}
-		if int64(r_193) != n_198 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_193), n_198))
+		if int64(r_175) != n_180 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_175), n_180))
 		}
-		if len(state_54) != len(r_195) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_54), len(r_195)))
+		if len(state_45) != len(r_177) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(r_177)))
 		}
-		d_199 := runtime.Dot(state_54, r_195)
-		if r_193 != state_52 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_52})+" and "+runtime.ShapeString([]int{r_193}))
+		d_181 := runtime.Dot(state_45, r_177)
+		if r_175 != state_43 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_175}))
 		}
-		r_200 := ar.F64w(state_52)
-		state_51 = state_51[:len(r_200)]
-		r_195 = r_195[:len(r_200)]
-		for i_201 := range r_200 {
-			r_200[i_201] = (state_51[i_201] + r_195[i_201])
+		r_182 := ar.F64w(state_43)
+		state_42 = state_42[:len(r_182)]
+		r_177 = r_177[:len(r_182)]
+		for i_183 := range r_182 {
+			r_182[i_183] = (state_42[i_183] + r_177[i_183])
 		}
-		r_203, r_204 := r_1(r_200, state_52)
-		d_205 := runtime.Dot(r_203, r_203)
-		x_206 := 0.5 * d_205
-		n_207 := int64(r_204)
-		var state_208 float64
-		var state_209 float64
-		var state_210 []float64
-		var state_211 int
-		var state_212 int64
-		state_208, state_209, state_210, state_211, state_212 = 1.0, x_206, r_203, r_204, int64(1)
+		r_185, r_186 := r_1(r_182, state_43)
+		d_187 := runtime.Dot(r_185, r_185)
+		x_188 := 0.5 * d_187
+		n_189 := int64(r_186)
+		var state_190 float64
+		var state_191 float64
+		var state_192 []float64
+		var state_193 int
+		var state_194 int64
+		state_190, state_191, state_192, state_193, state_194 = 1.0, x_188, r_185, r_186, int64(1)
 		for {
-			x_222 := 0.0001 * state_208
-			x_223 := x_222 * d_199
-			x_224 := state_53 + x_223
-			x_225 := state_209 <= x_224
-			x_226 := !x_225
-			var c_227 bool
-			if x_226 {
-				x_228 := state_208 >= 1e-10
-				c_227 = x_228
+			x_204 := 0.0001 * state_190
+			x_205 := x_204 * d_181
+			x_206 := state_44 + x_205
+			x_207 := state_191 <= x_206
+			x_208 := !x_207
+			var c_209 bool
+			if x_208 {
+				x_210 := state_190 >= 1e-10
+				c_209 = x_210
 			} else {
-				c_227 = false
+				c_209 = false
 			}
-			if !c_227 {
+			if !c_209 {
 				break
 			}
-			mark_229 := ar.Mark()
-			x_230 := state_208 / 2.0
-			if r_193 != state_52 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_52})+" and "+runtime.ShapeString([]int{r_193}))
+			mark_211 := ar.Mark()
+			x_212 := state_190 / 2.0
+			if r_175 != state_43 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_175}))
 			}
-			r_231 := ar.F64w(state_52)
-			state_51 = state_51[:len(r_231)]
-			r_195 = r_195[:len(r_231)]
-			for i_232 := range r_231 {
-				r_231[i_232] = (state_51[i_232] + (x_230 * r_195[i_232]))
+			r_213 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_213)]
+			r_177 = r_177[:len(r_213)]
+			for i_214 := range r_213 {
+				r_213[i_214] = (state_42[i_214] + (x_212 * r_177[i_214]))
 			}
-			r_234, r_235 := r_1(r_231, state_52)
-			d_236 := runtime.Dot(r_234, r_234)
-			x_237 := 0.5 * d_236
-			if int64(r_235) != n_207 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_235), n_207))
+			r_216, r_217 := r_1(r_213, state_43)
+			d_218 := runtime.Dot(r_216, r_216)
+			x_219 := 0.5 * d_218
+			if int64(r_217) != n_189 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_217), n_189))
 			}
-			x_238 := state_212 + int64(1)
-			state_208, state_209, state_210, state_211, state_212 = x_230, x_237, r_234, r_235, x_238
-			_ = mark_229
+			x_220 := state_194 + int64(1)
+			state_190, state_191, state_192, state_193, state_194 = x_212, x_219, r_216, r_217, x_220
+			_ = mark_211
 		}
-		x_239 := state_208 >= 1e-10
-		x_240 := !x_239
-		var c_241 []float64
-		var c_242 int
-		var c_243 float64
-		var c_244 []float64
-		var c_245 int
-		var c_246 []float64
-		var c_247 int
-		var c_248 int
-		var c_249 int64
-		var c_250 int64
-		var c_251 bool
-		if x_240 {
-			x_252 := state_60 + state_212
-			c_241, c_242, c_243, c_244, c_245, c_246, c_247, c_248, c_249, c_250, c_251 = state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, x_252, true
+		x_221 := state_190 >= 1e-10
+		x_222 := !x_221
+		var c_223 []float64
+		var c_224 int
+		var c_225 float64
+		var c_226 []float64
+		var c_227 int
+		var c_228 []float64
+		var c_229 int
+		var c_230 int
+		var c_231 int64
+		var c_232 int64
+		var c_233 bool
+		if x_222 {
+			x_234 := state_51 + state_194
+			c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, x_234, true
 		} else {
-			if r_193 != state_52 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:760:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_52})+" and "+runtime.ShapeString([]int{r_193}))
+			if r_175 != state_43 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:760:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_175}))
 			}
-			r_253 := ar.F64w(state_52)
-			state_51 = state_51[:len(r_253)]
-			r_195 = r_195[:len(r_253)]
-			for i_254 := range r_253 {
-				r_253[i_254] = (state_51[i_254] + (state_208 * r_195[i_254]))
+			r_235 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_235)]
+			r_177 = r_177[:len(r_235)]
+			for i_236 := range r_235 {
+				r_235[i_236] = (state_42[i_236] + (state_190 * r_177[i_236]))
 			}
-			r_256, r_257 := jac_2(r_253, state_52)
-			n_258 := int64(r_257)
-			x_259 := max(size_7, int64(1))
-			if x_259 == 0 {
+			r_238, r_239 := jac_2(r_235, state_43)
+			n_240 := int64(r_239)
+			x_241 := max(size_7, int64(1))
+			if x_241 == 0 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:77", "integer division by zero")
 			}
-			x_260 := n_258 % x_259
-			x_261 := x_260 == int64(0)
-			if !x_261 {
+			x_242 := n_240 % x_241
+			x_243 := x_242 == int64(0)
+			if !x_243 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
 			}
-			x_262 := max(size_7, int64(1))
-			if x_262 == 0 {
+			x_244 := max(size_7, int64(1))
+			if x_244 == 0 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:185", "integer division by zero")
 			}
-			x_263 := n_258 / x_262
-			n_264 := int64(len(r_256))
-			if x_263 < 0 || size_7 < 0 || (size_7 == 0 && n_264 != 0) || (size_7 != 0 && (n_264%size_7 != 0 || n_264/size_7 != x_263)) {
-				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_264, x_263, size_7))
+			x_245 := n_240 / x_244
+			n_246 := int64(len(r_238))
+			if x_245 < 0 || size_7 < 0 || (size_7 == 0 && n_246 != 0) || (size_7 != 0 && (n_246%size_7 != 0 || n_246/size_7 != x_245)) {
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_246, x_245, size_7))
 			}
-			m_265 := int(x_263)
-			n_266 := int(size_7)
-			if int64(m_265) != n_13 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_265), n_13))
+			m_247 := int(x_245)
+			n_248 := int(size_7)
+			if int64(m_247) != n_13 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_247), n_13))
 			}
-			if int64(n_266) != n_10 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_266), n_10))
+			if int64(n_248) != n_10 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_248), n_10))
 			}
-			t_267 := ar.F64w(len(r_256))
-			for i_268 := 0; i_268 < m_265; i_268++ {
-				for j_269 := 0; j_269 < n_266; j_269++ {
-					t_267[j_269*m_265+i_268] = r_256[i_268*n_266+j_269]
+			t_249 := ar.F64w(len(r_238))
+			for i_250 := 0; i_250 < m_247; i_250++ {
+				for j_251 := 0; j_251 < n_248; j_251++ {
+					t_249[j_251*m_247+i_250] = r_238[i_250*n_248+j_251]
 				}
 			}
-			if state_211 != m_265 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:763:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_266, m_265})+" @ "+runtime.ShapeString([]int{state_211}))
+			if state_193 != m_247 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:763:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_248, m_247})+" @ "+runtime.ShapeString([]int{state_193}))
 			}
-			a_270 := ar.F64w(n_266)
-			if m_265 <= 32 {
-				state_210 = state_210[:m_265]
-				r_271 := 0
-				for ; r_271+4 <= len(a_270); r_271 += 4 {
-					blk_272 := t_267[r_271*m_265 : (r_271+4)*m_265]
-					row_277, row_278, row_279, row_280 := blk_272[:m_265], blk_272[m_265:][:m_265], blk_272[2*m_265:][:m_265], blk_272[3*m_265:][:m_265]
-					s_281, s_282, s_283, s_284 := 0.0, 0.0, 0.0, 0.0
-					for c_274 := range row_277 {
-						xc_275 := state_210[c_274]
-						s_281 += row_277[c_274] * xc_275
-						s_282 += row_278[c_274] * xc_275
-						s_283 += row_279[c_274] * xc_275
-						s_284 += row_280[c_274] * xc_275
+			a_252 := ar.F64w(n_248)
+			if m_247 <= 32 {
+				state_192 = state_192[:m_247]
+				for r_253 := range a_252 {
+					row_254 := t_249[r_253*m_247 : (r_253+1)*m_247]
+					s_255 := 0.0
+					for c_256, v_257 := range row_254 {
+						s_255 += v_257 * state_192[c_256]
 					}
-					a_270[r_271], a_270[r_271+1], a_270[r_271+2], a_270[r_271+3] = s_281, s_282, s_283, s_284
-				}
-				for ; r_271 < len(a_270); r_271++ {
-					row_276 := t_267[r_271*m_265:][:m_265]
-					s_273 := 0.0
-					for c_274 := range row_276 {
-						s_273 += row_276[c_274] * state_210[c_274]
-					}
-					a_270[r_271] = s_273
+					a_252[r_253] = s_255
 				}
 			} else {
-				runtime.Gemv(false, n_266, m_265, 1, t_267, state_210, 0, a_270)
+				runtime.Gemv(false, n_248, m_247, 1, t_249, state_192, 0, a_252)
 			}
-			t_285 := ar.F64w(len(r_256))
-			for i_286 := 0; i_286 < m_265; i_286++ {
-				for j_287 := 0; j_287 < n_266; j_287++ {
-					t_285[j_287*m_265+i_286] = r_256[i_286*n_266+j_287]
+			t_258 := ar.F64w(len(r_238))
+			for i_259 := 0; i_259 < m_247; i_259++ {
+				for j_260 := 0; j_260 < n_248; j_260++ {
+					t_258[j_260*m_247+i_259] = r_238[i_259*n_248+j_260]
 				}
 			}
-			tot_288, err_289 := runtime.MulSize(n_266, n_266)
-			if err_289 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:763:53", err_289)
+			tot_261, err_262 := runtime.MulSize(n_248, n_248)
+			if err_262 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:763:53", err_262)
 			}
-			a_290 := ar.F64w(tot_288)
-			runtime.Gemm(false, false, n_266, n_266, m_265, 1, t_285, r_256, 0, a_290)
-			x_291 := state_59 + int64(1)
-			x_292 := state_60 + state_212
-			s_293 := runtime.Norm2(r_195)
-			x_294 := state_208 * s_293
-			s_295 := runtime.Norm2(r_253)
-			x_296 := s_295 + tol_6
-			x_297 := tol_6 * x_296
-			x_298 := x_294 < x_297
-			c_241, c_242, c_243, c_244, c_245, c_246, c_247, c_248, c_249, c_250, c_251 = r_253, state_52, state_209, a_270, n_266, a_290, n_266, n_266, x_291, x_292, x_298
+			a_263 := ar.F64w(tot_261)
+			runtime.Gemm(false, false, n_248, n_248, m_247, 1, t_258, r_238, 0, a_263)
+			x_264 := state_50 + int64(1)
+			x_265 := state_51 + state_194
+			s_266 := runtime.Norm2(r_177)
+			x_267 := state_190 * s_266
+			s_268 := runtime.Norm2(r_235)
+			x_269 := s_268 + tol_6
+			x_270 := tol_6 * x_269
+			x_271 := x_267 < x_270
+			c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233 = r_235, state_43, state_191, a_252, n_248, a_263, n_248, n_248, x_264, x_265, x_271
 		}
-		state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61 = c_241, c_242, c_243, c_244, c_245, c_246, c_247, c_248, c_249, c_250, c_251
-		_ = mark_187
+		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233
+		_ = mark_169
 	}
-	ar.Keep(mark_299, &state_51)
-	return state_51, state_52, state_53, state_59, state_60, nil
+	ar.Keep(mark_272, &state_42)
+	return state_42, state_43, state_44, state_50, state_51, nil
 }
 
 // nbLoop31 keeps the records of a parallel loop of fn_levenbergmarquardt.
@@ -8046,7 +7990,7 @@ var nbLoop32 runtime.LoopSite
 
 // fn_levenbergmarquardt is def levenberg_marquardt (optim.nab:258:12).
 func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_346 := ar.Mark()
+	mark_319 := ar.Mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
@@ -8114,386 +8058,358 @@ func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float6
 	a_36 := ar.F64w(n_24)
 	if m_23 <= 32 {
 		r_11 = r_11[:m_23]
-		r_37 := 0
-		for ; r_37+4 <= len(a_36); r_37 += 4 {
-			blk_38 := t_33[r_37*m_23 : (r_37+4)*m_23]
-			row_43, row_44, row_45, row_46 := blk_38[:m_23], blk_38[m_23:][:m_23], blk_38[2*m_23:][:m_23], blk_38[3*m_23:][:m_23]
-			s_47, s_48, s_49, s_50 := 0.0, 0.0, 0.0, 0.0
-			for c_40 := range row_43 {
-				xc_41 := r_11[c_40]
-				s_47 += row_43[c_40] * xc_41
-				s_48 += row_44[c_40] * xc_41
-				s_49 += row_45[c_40] * xc_41
-				s_50 += row_46[c_40] * xc_41
-			}
-			a_36[r_37], a_36[r_37+1], a_36[r_37+2], a_36[r_37+3] = s_47, s_48, s_49, s_50
-		}
-		for ; r_37 < len(a_36); r_37++ {
-			row_42 := t_33[r_37*m_23:][:m_23]
+		for r_37 := range a_36 {
+			row_38 := t_33[r_37*m_23 : (r_37+1)*m_23]
 			s_39 := 0.0
-			for c_40 := range row_42 {
-				s_39 += row_42[c_40] * r_11[c_40]
+			for c_40, v_41 := range row_38 {
+				s_39 += v_41 * r_11[c_40]
 			}
 			a_36[r_37] = s_39
 		}
 	} else {
 		runtime.Gemv(false, n_24, m_23, 1, t_33, r_11, 0, a_36)
 	}
-	n_51, err_52 := runtime.CheckSize(n_10)
-	if err_52 != nil {
-		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:59", err_52)
+	n_42, err_43 := runtime.CheckSize(n_10)
+	if err_43 != nil {
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:59", err_43)
 	}
-	r_53 := ar.F64w(n_51)
-	if len(r_53) >= 256 {
-		loop_66 := runtime.EnterLoop(&nbLoop31, runtime.Bind(n_24, runtime.Bind(a_30, runtime.Bind(r_53, runtime.End{}))), len(r_53), 32)
-		if loop_66.For == nil {
-			loop_66.For = func(lo_60, hi int) {
-				n_24 := loop_66.C.H
-				a_30 := loop_66.C.T.H
-				r_53 := loop_66.C.T.T.H
-				errs_59 := loop_66.Errs
-				for i_61 := lo_60; i_61 < hi; i_61++ {
-					i_63 := int64(i_61)
-					if i_63 < 0 || i_63 >= int64(n_24) {
-						errs_59[lo_60/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_63, n_24))
+	r_44 := ar.F64w(n_42)
+	if len(r_44) >= 256 {
+		loop_57 := runtime.EnterLoop(&nbLoop31, runtime.Bind(n_24, runtime.Bind(a_30, runtime.Bind(r_44, runtime.End{}))), len(r_44), 32)
+		if loop_57.For == nil {
+			loop_57.For = func(lo_51, hi int) {
+				n_24 := loop_57.C.H
+				a_30 := loop_57.C.T.H
+				r_44 := loop_57.C.T.T.H
+				errs_50 := loop_57.Errs
+				for i_52 := lo_51; i_52 < hi; i_52++ {
+					i_54 := int64(i_52)
+					if i_54 < 0 || i_54 >= int64(n_24) {
+						errs_50[lo_51/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
 						return
 					}
-					row_64 := a_30[int(i_63)*n_24 : (int(i_63)+1)*n_24]
-					if i_63 < 0 || i_63 >= int64(n_24) {
-						errs_59[lo_60/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_63, n_24))
+					row_55 := a_30[int(i_54)*n_24 : (int(i_54)+1)*n_24]
+					if i_54 < 0 || i_54 >= int64(n_24) {
+						errs_50[lo_51/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
 						return
 					}
-					x_65 := row_64[int(i_63)]
-					r_53[i_61] = (runtime.Max2(x_65, 1e-12))
+					x_56 := row_55[int(i_54)]
+					r_44[i_52] = (runtime.Max2(x_56, 1e-12))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_53), 32, loop_66.For)
-		err_67 := loop_66.Err()
-		loop_66.Leave(&nbLoop31)
-		if err_67 != nil {
-			return nil, 0, 0, 0, 0, err_67
+		runtime.ParallelFor(len(r_44), 32, loop_57.For)
+		err_58 := loop_57.Err()
+		loop_57.Leave(&nbLoop31)
+		if err_58 != nil {
+			return nil, 0, 0, 0, 0, err_58
 		}
 	} else {
-		for i_54 := range r_53 {
-			i_56 := int64(i_54)
-			if i_56 < 0 || i_56 >= int64(n_24) {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_56, n_24))
+		for i_45 := range r_44 {
+			i_47 := int64(i_45)
+			if i_47 < 0 || i_47 >= int64(n_24) {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
 			}
-			row_57 := a_30[int(i_56)*n_24 : (int(i_56)+1)*n_24]
-			if i_56 < 0 || i_56 >= int64(n_24) {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_56, n_24))
+			row_48 := a_30[int(i_47)*n_24 : (int(i_47)+1)*n_24]
+			if i_47 < 0 || i_47 >= int64(n_24) {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
 			}
-			x_58 := row_57[int(i_56)]
-			r_53[i_54] = (runtime.Max2(x_58, 1e-12))
+			x_49 := row_48[int(i_47)]
+			r_44[i_45] = (runtime.Max2(x_49, 1e-12))
 		}
 	}
-	var state_68 []float64
-	var state_69 int
+	var state_59 []float64
+	var state_60 int
+	var state_61 float64
+	var state_62 []float64
+	var state_63 int
+	var state_64 []float64
+	var state_65 int
+	var state_66 int
+	var state_67 []float64
+	var state_68 int
+	var state_69 float64
 	var state_70 float64
-	var state_71 []float64
-	var state_72 int
-	var state_73 []float64
-	var state_74 int
-	var state_75 int
-	var state_76 []float64
-	var state_77 int
-	var state_78 float64
-	var state_79 float64
-	var state_80 int64
-	var state_81 int64
-	var state_82 bool
-	state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80, state_81, state_82 = x0_3, x0_4, x_32, a_36, n_24, a_30, n_24, n_24, r_53, n_51, 0.001, 2.0, int64(0), int64(1), false
+	var state_71 int64
+	var state_72 int64
+	var state_73 bool
+	state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73 = x0_3, x0_4, x_32, a_36, n_24, a_30, n_24, n_24, r_44, n_42, 0.001, 2.0, int64(0), int64(1), false
 	for {
-		x_207 := !state_82
-		var c_208 bool
-		if x_207 {
-			x_209 := state_80 < maxiter_5
-			c_208 = x_209
+		x_189 := !state_73
+		var c_190 bool
+		if x_189 {
+			x_191 := state_71 < maxiter_5
+			c_190 = x_191
 		} else {
-			c_208 = false
+			c_190 = false
 		}
-		var c_210 bool
-		if c_208 {
-			r_211 := ar.F64w(state_72)
-			state_71 = state_71[:len(r_211)]
-			if len(r_211) >= 262144 {
-				loop_218 := runtime.EnterLoop(&nbLoop32, runtime.Bind(r_211, runtime.Bind(state_71, runtime.End{})), len(r_211), 16384)
-				if loop_218.For == nil {
-					loop_218.For = func(lo_215, hi int) {
-						r_211 := loop_218.C.H
-						state_71 := loop_218.C.T.H
-						for i_216 := lo_215; i_216 < hi; i_216++ {
-							r_211[i_216] = (math.Abs(state_71[i_216]))
+		var c_192 bool
+		if c_190 {
+			r_193 := ar.F64w(state_63)
+			state_62 = state_62[:len(r_193)]
+			if len(r_193) >= 262144 {
+				loop_200 := runtime.EnterLoop(&nbLoop32, runtime.Bind(r_193, runtime.Bind(state_62, runtime.End{})), len(r_193), 16384)
+				if loop_200.For == nil {
+					loop_200.For = func(lo_197, hi int) {
+						r_193 := loop_200.C.H
+						state_62 := loop_200.C.T.H
+						for i_198 := lo_197; i_198 < hi; i_198++ {
+							r_193[i_198] = (math.Abs(state_62[i_198]))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_211), 16384, loop_218.For)
-				loop_218.Leave(&nbLoop32)
+				runtime.ParallelFor(len(r_193), 16384, loop_200.For)
+				loop_200.Leave(&nbLoop32)
 			} else {
-				for i_212 := range r_211 {
-					r_211[i_212] = (math.Abs(state_71[i_212]))
+				for i_194 := range r_193 {
+					r_193[i_194] = (math.Abs(state_62[i_194]))
 				}
 			}
-			s_219 := runtime.Max(r_211)
-			x_220 := s_219 > tol_6
-			c_210 = x_220
+			s_201 := runtime.Max(r_193)
+			x_202 := s_201 > tol_6
+			c_192 = x_202
 		} else {
-			c_210 = false
+			c_192 = false
 		}
-		if !c_210 {
+		if !c_192 {
 			break
 		}
-		mark_221 := ar.Mark()
-		n_222, err_223 := runtime.CheckSize(n_10)
-		if err_223 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_223)
+		mark_203 := ar.Mark()
+		n_204, err_205 := runtime.CheckSize(n_10)
+		if err_205 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_205)
 		}
-		var a_224 []float64
-		var d_225 int = 0
-		var rs_226 int = 0
-		for i_227 := 0; i_227 < n_222; i_227++ {
-			mark_228 := ar.Mark()
-			i_229 := int64(i_227)
-			n_230, err_231 := runtime.CheckSize(n_10)
-			if err_231 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:32", err_231)
+		var a_206 []float64
+		var d_207 int = 0
+		var rs_208 int = 0
+		for i_209 := 0; i_209 < n_204; i_209++ {
+			mark_210 := ar.Mark()
+			i_211 := int64(i_209)
+			n_212, err_213 := runtime.CheckSize(n_10)
+			if err_213 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:32", err_213)
 			}
-			if i_227 == 0 {
-				d_225 = n_230
-				rs_226 = d_225
-				tot_232, err_233 := runtime.MulSize(n_222, rs_226)
-				if err_233 != nil {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_233)
+			if i_209 == 0 {
+				d_207 = n_212
+				rs_208 = d_207
+				tot_214, err_215 := runtime.MulSize(n_204, rs_208)
+				if err_215 != nil {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_215)
 				}
-				a_224 = ar.F64w(tot_232)
-			} else if n_230 != d_225 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:798:31", "build: element "+strconv.Itoa(i_227)+" has shape "+runtime.ShapeString([]int{n_230})+", element 0 has shape "+runtime.ShapeString([]int{d_225}))
+				a_206 = ar.F64w(tot_214)
+			} else if n_212 != d_207 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:798:31", "build: element "+strconv.Itoa(i_209)+" has shape "+runtime.ShapeString([]int{n_212})+", element 0 has shape "+runtime.ShapeString([]int{d_207}))
 			}
-			row_234 := a_224[i_227*rs_226 : (i_227+1)*rs_226]
-			for i_235 := range row_234 {
-				i_237 := int64(i_235)
-				x_238 := i_229 == i_237
-				var c_239 float64
-				if x_238 {
-					if i_229 < 0 || i_229 >= int64(state_74) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_229, state_74))
+			row_216 := a_206[i_209*rs_208 : (i_209+1)*rs_208]
+			for i_217 := range row_216 {
+				i_219 := int64(i_217)
+				x_220 := i_211 == i_219
+				var c_221 float64
+				if x_220 {
+					if i_211 < 0 || i_211 >= int64(state_65) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_211, state_65))
 					}
-					row_240 := state_73[int(i_229)*state_75 : (int(i_229)+1)*state_75]
-					if i_237 < 0 || i_237 >= int64(state_75) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_237, state_75))
+					row_222 := state_64[int(i_211)*state_66 : (int(i_211)+1)*state_66]
+					if i_219 < 0 || i_219 >= int64(state_66) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_219, state_66))
 					}
-					x_241 := row_240[int(i_237)]
-					if i_229 < 0 || i_229 >= int64(state_77) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:67", runtime.CheckIndex(i_229, state_77))
+					x_223 := row_222[int(i_219)]
+					if i_211 < 0 || i_211 >= int64(state_68) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:67", runtime.CheckIndex(i_211, state_68))
 					}
-					x_242 := state_76[int(i_229)]
-					x_243 := state_78 * x_242
-					x_244 := x_241 + x_243
-					c_239 = x_244
+					x_224 := state_67[int(i_211)]
+					x_225 := state_69 * x_224
+					x_226 := x_223 + x_225
+					c_221 = x_226
 				} else {
-					if i_229 < 0 || i_229 >= int64(state_74) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_229, state_74))
+					if i_211 < 0 || i_211 >= int64(state_65) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_211, state_65))
 					}
-					row_245 := state_73[int(i_229)*state_75 : (int(i_229)+1)*state_75]
-					if i_237 < 0 || i_237 >= int64(state_75) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_237, state_75))
+					row_227 := state_64[int(i_211)*state_66 : (int(i_211)+1)*state_66]
+					if i_219 < 0 || i_219 >= int64(state_66) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_219, state_66))
 					}
-					x_246 := row_245[int(i_237)]
-					c_239 = x_246
+					x_228 := row_227[int(i_219)]
+					c_221 = x_228
 				}
-				row_234[i_235] = c_239
+				row_216[i_217] = c_221
 			}
-			if i_227 > 0 {
-				ar.Release(mark_228)
+			if i_209 > 0 {
+				ar.Release(mark_210)
 			}
 		}
-		r_247, r_248, r_249, err_250 := fn_linalgcholreg(ar, a_224, n_222, d_225)
-		if err_250 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_250, "linalg.chol_reg", "std/linalg:51:5", "std/optim:798:15")
+		r_229, r_230, r_231, err_232 := fn_linalgcholreg(ar, a_206, n_204, d_207)
+		if err_232 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_232, "linalg.chol_reg", "std/linalg:51:5", "std/optim:798:15")
 		}
-		r_251, r_252, err_253 := fn_linalgchosolve(ar, r_247, r_248, r_249, state_71, state_72)
-		if err_253 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_253, "linalg.cho_solve", "std/linalg:38:5", "std/optim:799:16")
+		r_233, r_234, err_235 := fn_linalgchosolve(ar, r_229, r_230, r_231, state_62, state_63)
+		if err_235 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_235, "linalg.cho_solve", "std/linalg:38:5", "std/optim:799:16")
 		}
-		r_254 := ar.F64w(r_252)
-		r_251 = r_251[:len(r_254)]
-		for i_255 := range r_254 {
-			r_254[i_255] = -r_251[i_255]
+		r_236 := ar.F64w(r_234)
+		r_233 = r_233[:len(r_236)]
+		for i_237 := range r_236 {
+			r_236[i_237] = -r_233[i_237]
 		}
-		if r_252 != state_69 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:800:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_69})+" and "+runtime.ShapeString([]int{r_252}))
+		if r_234 != state_60 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:800:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_60})+" and "+runtime.ShapeString([]int{r_234}))
 		}
-		r_257 := ar.F64w(state_69)
-		state_68 = state_68[:len(r_257)]
-		r_254 = r_254[:len(r_257)]
-		for i_258 := range r_257 {
-			r_257[i_258] = (state_68[i_258] + r_254[i_258])
+		r_239 := ar.F64w(state_60)
+		state_59 = state_59[:len(r_239)]
+		r_236 = r_236[:len(r_239)]
+		for i_240 := range r_239 {
+			r_239[i_240] = (state_59[i_240] + r_236[i_240])
 		}
-		r_260, r_261 := r_1(r_257, state_69)
-		if int64(r_261) != n_13 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:801:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_261), n_13))
+		r_242, r_243 := r_1(r_239, state_60)
+		if int64(r_243) != n_13 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:801:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_243), n_13))
 		}
-		d_262 := runtime.Dot(r_260, r_260)
-		x_263 := 0.5 * d_262
-		x_264 := state_70 - x_263
-		if r_252 != state_77 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_252}))
+		d_244 := runtime.Dot(r_242, r_242)
+		x_245 := 0.5 * d_244
+		x_246 := state_61 - x_245
+		if r_234 != state_68 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_68})+" and "+runtime.ShapeString([]int{r_234}))
 		}
-		if state_72 != state_77 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{state_72}))
+		if state_63 != state_68 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_68})+" and "+runtime.ShapeString([]int{state_63}))
 		}
-		if r_252 != state_77 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:24", fmt.Sprintf("dot: sizes %d and %d differ", r_252, state_77))
+		if r_234 != state_68 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:24", fmt.Sprintf("dot: sizes %d and %d differ", r_234, state_68))
 		}
-		var s_265 float64 = 0
-		r_254 = r_254[:r_252]
-		state_76 = state_76[:r_252]
-		state_71 = state_71[:r_252]
-		for i_266 := 0; i_266 < r_252; i_266++ {
-			s_265 += r_254[i_266] * (((state_78 * state_76[i_266]) * r_254[i_266]) - state_71[i_266])
+		var s_247 float64 = 0
+		r_236 = r_236[:r_234]
+		state_67 = state_67[:r_234]
+		state_62 = state_62[:r_234]
+		for i_248 := 0; i_248 < r_234; i_248++ {
+			s_247 += r_236[i_248] * (((state_69 * state_67[i_248]) * r_236[i_248]) - state_62[i_248])
 		}
-		x_268 := 0.5 * s_265
-		x_269 := x_264 / x_268
-		x_270 := x_269 > 0.0
-		var c_271 []float64
-		var c_272 int
-		var c_273 float64
-		var c_274 []float64
-		var c_275 int
-		var c_276 []float64
-		var c_277 int
-		var c_278 int
-		var c_279 []float64
-		var c_280 int
-		var c_281 float64
-		var c_282 float64
-		var c_283 int64
-		var c_284 int64
-		var c_285 bool
-		if x_270 {
-			r_286, r_287 := jac_2(r_257, state_69)
-			n_288 := int64(r_287)
-			x_289 := max(size_7, int64(1))
-			if x_289 == 0 {
+		x_250 := 0.5 * s_247
+		x_251 := x_246 / x_250
+		x_252 := x_251 > 0.0
+		var c_253 []float64
+		var c_254 int
+		var c_255 float64
+		var c_256 []float64
+		var c_257 int
+		var c_258 []float64
+		var c_259 int
+		var c_260 int
+		var c_261 []float64
+		var c_262 int
+		var c_263 float64
+		var c_264 float64
+		var c_265 int64
+		var c_266 int64
+		var c_267 bool
+		if x_252 {
+			r_268, r_269 := jac_2(r_239, state_60)
+			n_270 := int64(r_269)
+			x_271 := max(size_7, int64(1))
+			if x_271 == 0 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:84", "integer division by zero")
 			}
-			x_290 := n_288 % x_289
-			x_291 := x_290 == int64(0)
-			if !x_291 {
+			x_272 := n_270 % x_271
+			x_273 := x_272 == int64(0)
+			if !x_273 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
 			}
-			x_292 := max(size_7, int64(1))
-			if x_292 == 0 {
+			x_274 := max(size_7, int64(1))
+			if x_274 == 0 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:199", "integer division by zero")
 			}
-			x_293 := n_288 / x_292
-			n_294 := int64(len(r_286))
-			if x_293 < 0 || size_7 < 0 || (size_7 == 0 && n_294 != 0) || (size_7 != 0 && (n_294%size_7 != 0 || n_294/size_7 != x_293)) {
-				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_294, x_293, size_7))
+			x_275 := n_270 / x_274
+			n_276 := int64(len(r_268))
+			if x_275 < 0 || size_7 < 0 || (size_7 == 0 && n_276 != 0) || (size_7 != 0 && (n_276%size_7 != 0 || n_276/size_7 != x_275)) {
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_276, x_275, size_7))
 			}
-			m_295 := int(x_293)
-			n_296 := int(size_7)
-			if int64(m_295) != n_13 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_295), n_13))
+			m_277 := int(x_275)
+			n_278 := int(size_7)
+			if int64(m_277) != n_13 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_277), n_13))
 			}
-			if int64(n_296) != n_10 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_296), n_10))
+			if int64(n_278) != n_10 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_278), n_10))
 			}
-			t_297 := ar.F64w(len(r_286))
-			for i_298 := 0; i_298 < m_295; i_298++ {
-				for j_299 := 0; j_299 < n_296; j_299++ {
-					t_297[j_299*m_295+i_298] = r_286[i_298*n_296+j_299]
+			t_279 := ar.F64w(len(r_268))
+			for i_280 := 0; i_280 < m_277; i_280++ {
+				for j_281 := 0; j_281 < n_278; j_281++ {
+					t_279[j_281*m_277+i_280] = r_268[i_280*n_278+j_281]
 				}
 			}
-			tot_300, err_301 := runtime.MulSize(n_296, n_296)
-			if err_301 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:807:35", err_301)
+			tot_282, err_283 := runtime.MulSize(n_278, n_278)
+			if err_283 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:807:35", err_283)
 			}
-			a_302 := ar.F64w(tot_300)
-			runtime.Gemm(false, false, n_296, n_296, m_295, 1, t_297, r_286, 0, a_302)
-			t_303 := ar.F64w(len(r_286))
-			for i_304 := 0; i_304 < m_295; i_304++ {
-				for j_305 := 0; j_305 < n_296; j_305++ {
-					t_303[j_305*m_295+i_304] = r_286[i_304*n_296+j_305]
+			a_284 := ar.F64w(tot_282)
+			runtime.Gemm(false, false, n_278, n_278, m_277, 1, t_279, r_268, 0, a_284)
+			t_285 := ar.F64w(len(r_268))
+			for i_286 := 0; i_286 < m_277; i_286++ {
+				for j_287 := 0; j_287 < n_278; j_287++ {
+					t_285[j_287*m_277+i_286] = r_268[i_286*n_278+j_287]
 				}
 			}
-			if r_261 != m_295 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:808:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_296, m_295})+" @ "+runtime.ShapeString([]int{r_261}))
+			if r_243 != m_277 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:808:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_278, m_277})+" @ "+runtime.ShapeString([]int{r_243}))
 			}
-			a_306 := ar.F64w(n_296)
-			if m_295 <= 32 {
-				r_260 = r_260[:m_295]
-				r_307 := 0
-				for ; r_307+4 <= len(a_306); r_307 += 4 {
-					blk_308 := t_303[r_307*m_295 : (r_307+4)*m_295]
-					row_313, row_314, row_315, row_316 := blk_308[:m_295], blk_308[m_295:][:m_295], blk_308[2*m_295:][:m_295], blk_308[3*m_295:][:m_295]
-					s_317, s_318, s_319, s_320 := 0.0, 0.0, 0.0, 0.0
-					for c_310 := range row_313 {
-						xc_311 := r_260[c_310]
-						s_317 += row_313[c_310] * xc_311
-						s_318 += row_314[c_310] * xc_311
-						s_319 += row_315[c_310] * xc_311
-						s_320 += row_316[c_310] * xc_311
+			a_288 := ar.F64w(n_278)
+			if m_277 <= 32 {
+				r_242 = r_242[:m_277]
+				for r_289 := range a_288 {
+					row_290 := t_285[r_289*m_277 : (r_289+1)*m_277]
+					s_291 := 0.0
+					for c_292, v_293 := range row_290 {
+						s_291 += v_293 * r_242[c_292]
 					}
-					a_306[r_307], a_306[r_307+1], a_306[r_307+2], a_306[r_307+3] = s_317, s_318, s_319, s_320
-				}
-				for ; r_307 < len(a_306); r_307++ {
-					row_312 := t_303[r_307*m_295:][:m_295]
-					s_309 := 0.0
-					for c_310 := range row_312 {
-						s_309 += row_312[c_310] * r_260[c_310]
-					}
-					a_306[r_307] = s_309
+					a_288[r_289] = s_291
 				}
 			} else {
-				runtime.Gemv(false, n_296, m_295, 1, t_303, r_260, 0, a_306)
+				runtime.Gemv(false, n_278, m_277, 1, t_285, r_242, 0, a_288)
 			}
-			n_321, err_322 := runtime.CheckSize(n_10)
-			if err_322 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:40", err_322)
+			n_294, err_295 := runtime.CheckSize(n_10)
+			if err_295 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:40", err_295)
 			}
-			if n_321 != state_77 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:810:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{n_321}))
+			if n_294 != state_68 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:810:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_68})+" and "+runtime.ShapeString([]int{n_294}))
 			}
-			r_323 := ar.F64w(state_77)
-			state_76 = state_76[:len(r_323)]
-			for i_324 := range r_323 {
-				i_326 := int64(i_324)
-				if i_326 < 0 || i_326 >= int64(n_296) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_326, n_296))
+			r_296 := ar.F64w(state_68)
+			state_67 = state_67[:len(r_296)]
+			for i_297 := range r_296 {
+				i_299 := int64(i_297)
+				if i_299 < 0 || i_299 >= int64(n_278) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_299, n_278))
 				}
-				row_327 := a_302[int(i_326)*n_296 : (int(i_326)+1)*n_296]
-				if i_326 < 0 || i_326 >= int64(n_296) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_326, n_296))
+				row_300 := a_284[int(i_299)*n_278 : (int(i_299)+1)*n_278]
+				if i_299 < 0 || i_299 >= int64(n_278) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_299, n_278))
 				}
-				x_328 := row_327[int(i_326)]
-				r_323[i_324] = (runtime.Max2(state_76[i_324], x_328))
+				x_301 := row_300[int(i_299)]
+				r_296[i_297] = (runtime.Max2(state_67[i_297], x_301))
 			}
-			x_329 := 2.0 * x_269
-			x_330 := x_329 - 1.0
-			x_331 := math.Pow(x_330, 3.0)
-			x_332 := 1.0 - x_331
-			x_333 := runtime.Max2(0.3333333333333333, x_332)
-			x_334 := state_78 * x_333
-			x_335 := state_80 + int64(1)
-			x_336 := state_81 + int64(1)
-			s_337 := runtime.Norm2(r_254)
-			s_338 := runtime.Norm2(r_257)
-			x_339 := s_338 + tol_6
-			x_340 := tol_6 * x_339
-			x_341 := s_337 < x_340
-			c_271, c_272, c_273, c_274, c_275, c_276, c_277, c_278, c_279, c_280, c_281, c_282, c_283, c_284, c_285 = r_257, state_69, x_263, a_306, n_296, a_302, n_296, n_296, r_323, state_77, x_334, 2.0, x_335, x_336, x_341
+			x_302 := 2.0 * x_251
+			x_303 := x_302 - 1.0
+			x_304 := math.Pow(x_303, 3.0)
+			x_305 := 1.0 - x_304
+			x_306 := runtime.Max2(0.3333333333333333, x_305)
+			x_307 := state_69 * x_306
+			x_308 := state_71 + int64(1)
+			x_309 := state_72 + int64(1)
+			s_310 := runtime.Norm2(r_236)
+			s_311 := runtime.Norm2(r_239)
+			x_312 := s_311 + tol_6
+			x_313 := tol_6 * x_312
+			x_314 := s_310 < x_313
+			c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266, c_267 = r_239, state_60, x_245, a_288, n_278, a_284, n_278, n_278, r_296, state_68, x_307, 2.0, x_308, x_309, x_314
 		} else {
-			x_342 := state_78 * state_79
-			x_343 := 2.0 * state_79
-			x_344 := state_80 + int64(1)
-			x_345 := state_81 + int64(1)
-			c_271, c_272, c_273, c_274, c_275, c_276, c_277, c_278, c_279, c_280, c_281, c_282, c_283, c_284, c_285 = state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, x_342, x_343, x_344, x_345, false
+			x_315 := state_69 * state_70
+			x_316 := 2.0 * state_70
+			x_317 := state_71 + int64(1)
+			x_318 := state_72 + int64(1)
+			c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266, c_267 = state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, x_315, x_316, x_317, x_318, false
 		}
-		state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80, state_81, state_82 = c_271, c_272, c_273, c_274, c_275, c_276, c_277, c_278, c_279, c_280, c_281, c_282, c_283, c_284, c_285
-		_ = mark_221
+		state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73 = c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266, c_267
+		_ = mark_203
 	}
-	ar.Keep(mark_346, &state_68)
-	return state_68, state_69, state_70, state_80, state_81, nil
+	ar.Keep(mark_319, &state_59)
+	return state_59, state_60, state_61, state_71, state_72, nil
 }

@@ -1843,7 +1843,7 @@ var nbLoop4 runtime.LoopSite
 
 // fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
 func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
-	mark_126 := ar.Mark()
+	mark_117 := ar.Mark()
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
 		return nil, 0, runtime.NewError("std/solve:42:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
@@ -1979,105 +1979,91 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 	a_60 := ar.F64w(a_3)
 	if a_2 <= 32 {
 		b_4 = b_4[:a_2]
-		r_61 := 0
-		for ; r_61+4 <= len(a_60); r_61 += 4 {
-			blk_62 := t_13[r_61*a_2 : (r_61+4)*a_2]
-			row_67, row_68, row_69, row_70 := blk_62[:a_2], blk_62[a_2:][:a_2], blk_62[2*a_2:][:a_2], blk_62[3*a_2:][:a_2]
-			s_71, s_72, s_73, s_74 := 0.0, 0.0, 0.0, 0.0
-			for c_64 := range row_67 {
-				xc_65 := b_4[c_64]
-				s_71 += row_67[c_64] * xc_65
-				s_72 += row_68[c_64] * xc_65
-				s_73 += row_69[c_64] * xc_65
-				s_74 += row_70[c_64] * xc_65
-			}
-			a_60[r_61], a_60[r_61+1], a_60[r_61+2], a_60[r_61+3] = s_71, s_72, s_73, s_74
-		}
-		for ; r_61 < len(a_60); r_61++ {
-			row_66 := t_13[r_61*a_2:][:a_2]
+		for r_61 := range a_60 {
+			row_62 := t_13[r_61*a_2 : (r_61+1)*a_2]
 			s_63 := 0.0
-			for c_64 := range row_66 {
-				s_63 += row_66[c_64] * b_4[c_64]
+			for c_64, v_65 := range row_62 {
+				s_63 += v_65 * b_4[c_64]
 			}
 			a_60[r_61] = s_63
 		}
 	} else {
 		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_60)
 	}
-	n_75, err_76 := runtime.CheckSize(size_10)
-	if err_76 != nil {
-		return nil, 0, runtime.WithPos("std/solve:49:37", err_76)
+	n_66, err_67 := runtime.CheckSize(size_10)
+	if err_67 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:37", err_67)
 	}
-	_ = ar.F64(n_75)
-	n_78, err_79 := runtime.CheckSize(size_10)
-	if err_79 != nil {
-		return nil, 0, runtime.WithPos("std/solve:49:47", err_79)
+	_ = ar.F64(n_66)
+	n_69, err_70 := runtime.CheckSize(size_10)
+	if err_70 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:47", err_70)
 	}
-	a_80 := ar.F64(n_78)
-	n_81, err_82 := runtime.CheckSize(size_10)
-	if err_82 != nil {
-		return nil, 0, runtime.WithPos("std/solve:49:57", err_82)
+	a_71 := ar.F64(n_69)
+	n_72, err_73 := runtime.CheckSize(size_10)
+	if err_73 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:57", err_73)
 	}
-	a_83 := ar.F64(n_81)
-	var state_86 []float64
-	var state_87 int
-	var state_88 []float64
-	var state_89 int
-	state_86, state_87, state_88, state_89 = a_80, n_78, a_83, n_81
-	x_107 := iters_8 >= int64(0)
-	if !x_107 {
+	a_74 := ar.F64(n_72)
+	var state_77 []float64
+	var state_78 int
+	var state_79 []float64
+	var state_80 int
+	state_77, state_78, state_79, state_80 = a_71, n_69, a_74, n_72
+	x_98 := iters_8 >= int64(0)
+	if !x_98 {
 		return nil, 0, runtime.NewError("std/solve:45:15", "solve.admm_lasso: argument 5 (iters) must be non-negative")
 	}
-	for k_108 := int64(0); k_108 < iters_8; k_108++ {
-		mark_109 := ar.Mark()
-		if state_89 != state_87 {
-			return nil, 0, runtime.NewError("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_87})+" and "+runtime.ShapeString([]int{state_89}))
+	for k_99 := int64(0); k_99 < iters_8; k_99++ {
+		mark_100 := ar.Mark()
+		if state_80 != state_78 {
+			return nil, 0, runtime.NewError("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_78})+" and "+runtime.ShapeString([]int{state_80}))
 		}
-		if state_87 != a_3 {
-			return nil, 0, runtime.NewError("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_87}))
+		if state_78 != a_3 {
+			return nil, 0, runtime.NewError("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_78}))
 		}
-		r_110 := ar.F64w(a_3)
-		a_60 = a_60[:len(r_110)]
-		state_86 = state_86[:len(r_110)]
-		state_88 = state_88[:len(r_110)]
-		for i_111 := range r_110 {
-			r_110[i_111] = (a_60[i_111] + (rho_7 * (state_86[i_111] - state_88[i_111])))
+		r_101 := ar.F64w(a_3)
+		a_60 = a_60[:len(r_101)]
+		state_77 = state_77[:len(r_101)]
+		state_79 = state_79[:len(r_101)]
+		for i_102 := range r_101 {
+			r_101[i_102] = (a_60[i_102] + (rho_7 * (state_77[i_102] - state_79[i_102])))
 		}
-		r_113, r_114, err_115 := fn_linalgchosolve(ar, r_55, r_56, r_57, r_110, a_3)
-		if err_115 != nil {
-			return nil, 0, runtime.WithFrame(err_115, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
+		r_104, r_105, err_106 := fn_linalgchosolve(ar, r_55, r_56, r_57, r_101, a_3)
+		if err_106 != nil {
+			return nil, 0, runtime.WithFrame(err_106, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
 		}
-		if state_89 != r_114 {
-			return nil, 0, runtime.NewError("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_114})+" and "+runtime.ShapeString([]int{state_89}))
+		if state_80 != r_105 {
+			return nil, 0, runtime.NewError("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{state_80}))
 		}
-		x_117 := lam_6 / rho_7
-		r_118 := ar.F64w(r_114)
-		r_113 = r_113[:r_114]
-		state_88 = state_88[:r_114]
-		r_118 = r_118[:r_114]
-		for i_119 := 0; i_119 < r_114; i_119++ {
-			e_121 := (r_113[i_119] + state_88[i_119])
-			e_122 := ((runtime.Sign(e_121)) * (runtime.Max2(((math.Abs(e_121)) - x_117), 0.0)))
-			r_118[i_119] = e_122
+		x_108 := lam_6 / rho_7
+		r_109 := ar.F64w(r_105)
+		r_104 = r_104[:r_105]
+		state_79 = state_79[:r_105]
+		r_109 = r_109[:r_105]
+		for i_110 := 0; i_110 < r_105; i_110++ {
+			e_112 := (r_104[i_110] + state_79[i_110])
+			e_113 := ((runtime.Sign(e_112)) * (runtime.Max2(((math.Abs(e_112)) - x_108), 0.0)))
+			r_109[i_110] = e_113
 		}
-		if r_114 != state_89 {
-			return nil, 0, runtime.NewError("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_89})+" and "+runtime.ShapeString([]int{r_114}))
+		if r_105 != state_80 {
+			return nil, 0, runtime.NewError("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_80})+" and "+runtime.ShapeString([]int{r_105}))
 		}
-		if r_114 != state_89 {
-			return nil, 0, runtime.NewError("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_89})+" and "+runtime.ShapeString([]int{r_114}))
+		if r_105 != state_80 {
+			return nil, 0, runtime.NewError("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_80})+" and "+runtime.ShapeString([]int{r_105}))
 		}
-		r_123 := ar.F64w(state_89)
-		state_88 = state_88[:len(r_123)]
-		r_113 = r_113[:len(r_123)]
-		r_118 = r_118[:len(r_123)]
-		for i_124 := range r_123 {
-			r_123[i_124] = ((state_88[i_124] + r_113[i_124]) - r_118[i_124])
+		r_114 := ar.F64w(state_80)
+		state_79 = state_79[:len(r_114)]
+		r_104 = r_104[:len(r_114)]
+		r_109 = r_109[:len(r_114)]
+		for i_115 := range r_114 {
+			r_114[i_115] = ((state_79[i_115] + r_104[i_115]) - r_109[i_115])
 		}
-		state_86, state_87, state_88 = r_118, r_114, r_123
-		_ = mark_109
+		state_77, state_78, state_79 = r_109, r_105, r_114
+		_ = mark_100
 	}
-	ar.Keep(mark_126, &state_86)
-	return state_86, state_87, nil
+	ar.Keep(mark_117, &state_77)
+	return state_77, state_78, nil
 }
 
 // fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:177:5).
@@ -2799,7 +2785,7 @@ var nbLoop12 runtime.LoopSite
 
 // fn_solvecomplete is def solve.complete (std/solve:305:5).
 func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
-	mark_342 := ar.Mark()
+	mark_306 := ar.Mark()
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
 		return nil, 0, 0, runtime.NewError("std/solve:305:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
@@ -2964,315 +2950,287 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 	var state_82 int
 	var state_83 int
 	state_78, state_79, state_80, state_81, state_82, state_83 = a_35, n_33, d_36, a_48, n_46, d_49
-	x_209 := iters_8 >= int64(0)
-	if !x_209 {
+	x_191 := iters_8 >= int64(0)
+	if !x_191 {
 		return nil, 0, 0, runtime.NewError("std/solve:309:15", "solve.complete: argument 4 (iters) must be non-negative")
 	}
-	for t_210 := int64(0); t_210 < iters_8; t_210++ {
-		mark_211 := ar.Mark()
+	for t_192 := int64(0); t_192 < iters_8; t_192++ {
+		mark_193 := ar.Mark()
 		if mm_2 != mask_5 {
 			return nil, 0, 0, runtime.NewError("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
 		}
-		var a_212 []float64
-		var d_213 int = 0
-		var rs_214 int = 0
-		for i_215 := 0; i_215 < mask_5; i_215++ {
-			mark_216 := ar.Mark()
-			row_217 := mask_4[i_215*mask_6 : (i_215+1)*mask_6]
-			row_218 := mm_1[i_215*mm_3 : (i_215+1)*mm_3]
-			t_219 := ar.F64w(len(state_81))
-			for i_220 := 0; i_220 < state_82; i_220++ {
-				for j_221 := 0; j_221 < state_83; j_221++ {
-					t_219[j_221*state_82+i_220] = state_81[i_220*state_83+j_221]
+		var a_194 []float64
+		var d_195 int = 0
+		var rs_196 int = 0
+		for i_197 := 0; i_197 < mask_5; i_197++ {
+			mark_198 := ar.Mark()
+			row_199 := mask_4[i_197*mask_6 : (i_197+1)*mask_6]
+			row_200 := mm_1[i_197*mm_3 : (i_197+1)*mm_3]
+			t_201 := ar.F64w(len(state_81))
+			for i_202 := 0; i_202 < state_82; i_202++ {
+				for j_203 := 0; j_203 < state_83; j_203++ {
+					t_201[j_203*state_82+i_202] = state_81[i_202*state_83+j_203]
 				}
 			}
-			n_222 := int64(state_83)
-			n_223, err_224 := runtime.CheckSize(n_222)
-			if err_224 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_224)
+			n_204 := int64(state_83)
+			n_205, err_206 := runtime.CheckSize(n_204)
+			if err_206 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_206)
 			}
-			var a_225 []float64
-			var d_226 int = 0
-			var rs_227 int = 0
-			for i_228 := 0; i_228 < n_223; i_228++ {
-				mark_229 := ar.Mark()
-				i_230 := int64(i_228)
-				row_231 := t_219[int(i_230)*state_82 : (int(i_230)+1)*state_82]
+			var a_207 []float64
+			var d_208 int = 0
+			var rs_209 int = 0
+			for i_210 := 0; i_210 < n_205; i_210++ {
+				mark_211 := ar.Mark()
+				i_212 := int64(i_210)
+				row_213 := t_201[int(i_212)*state_82 : (int(i_212)+1)*state_82]
 				if mask_6 != state_82 {
 					return nil, 0, 0, runtime.NewError("std/solve:313:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_82})+" and "+runtime.ShapeString([]int{mask_6}))
 				}
-				if i_228 == 0 {
-					d_226 = state_82
-					rs_227 = d_226
-					tot_232, err_233 := runtime.MulSize(n_223, rs_227)
-					if err_233 != nil {
-						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_233)
+				if i_210 == 0 {
+					d_208 = state_82
+					rs_209 = d_208
+					tot_214, err_215 := runtime.MulSize(n_205, rs_209)
+					if err_215 != nil {
+						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_215)
 					}
-					a_225 = ar.F64w(tot_232)
-				} else if state_82 != d_226 {
-					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_228)+" has shape "+runtime.ShapeString([]int{state_82})+", element 0 has shape "+runtime.ShapeString([]int{d_226}))
+					a_207 = ar.F64w(tot_214)
+				} else if state_82 != d_208 {
+					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{state_82})+", element 0 has shape "+runtime.ShapeString([]int{d_208}))
 				}
-				row_234 := a_225[i_228*rs_227 : (i_228+1)*rs_227]
-				row_231 = row_231[:len(row_234)]
-				row_217 = row_217[:len(row_234)]
-				for i_235 := range row_234 {
-					row_234[i_235] = (row_231[i_235] * row_217[i_235])
+				row_216 := a_207[i_210*rs_209 : (i_210+1)*rs_209]
+				row_213 = row_213[:len(row_216)]
+				row_199 = row_199[:len(row_216)]
+				for i_217 := range row_216 {
+					row_216[i_217] = (row_213[i_217] * row_199[i_217])
 				}
-				if i_228 > 0 {
-					ar.Release(mark_229)
+				if i_210 > 0 {
+					ar.Release(mark_211)
 				}
 			}
-			if state_82 != d_226 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_223, d_226})+" @ "+runtime.ShapeString([]int{state_82, state_83}))
+			if state_82 != d_208 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_205, d_208})+" @ "+runtime.ShapeString([]int{state_82, state_83}))
 			}
-			tot_237, err_238 := runtime.MulSize(n_223, state_83)
-			if err_238 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_238)
+			tot_219, err_220 := runtime.MulSize(n_205, state_83)
+			if err_220 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_220)
 			}
-			a_239 := ar.F64w(tot_237)
-			runtime.Gemm(false, false, n_223, state_83, d_226, 1, a_225, state_81, 0, a_239)
-			r_240, r_241, r_242, err_243 := fn_linalgcholreg(ar, a_239, n_223, state_83)
-			if err_243 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_243, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+			a_221 := ar.F64w(tot_219)
+			runtime.Gemm(false, false, n_205, state_83, d_208, 1, a_207, state_81, 0, a_221)
+			r_222, r_223, r_224, err_225 := fn_linalgcholreg(ar, a_221, n_205, state_83)
+			if err_225 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_225, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
-			if mm_3 != d_226 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_223, d_226})+" @ "+runtime.ShapeString([]int{mm_3}))
+			if mm_3 != d_208 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_205, d_208})+" @ "+runtime.ShapeString([]int{mm_3}))
 			}
-			a_244 := ar.F64w(n_223)
-			if d_226 <= 32 {
-				row_218 = row_218[:d_226]
-				r_245 := 0
-				for ; r_245+4 <= len(a_244); r_245 += 4 {
-					blk_246 := a_225[r_245*d_226 : (r_245+4)*d_226]
-					row_251, row_252, row_253, row_254 := blk_246[:d_226], blk_246[d_226:][:d_226], blk_246[2*d_226:][:d_226], blk_246[3*d_226:][:d_226]
-					s_255, s_256, s_257, s_258 := 0.0, 0.0, 0.0, 0.0
-					for c_248 := range row_251 {
-						xc_249 := row_218[c_248]
-						s_255 += row_251[c_248] * xc_249
-						s_256 += row_252[c_248] * xc_249
-						s_257 += row_253[c_248] * xc_249
-						s_258 += row_254[c_248] * xc_249
+			a_226 := ar.F64w(n_205)
+			if d_208 <= 32 {
+				row_200 = row_200[:d_208]
+				for r_227 := range a_226 {
+					row_228 := a_207[r_227*d_208 : (r_227+1)*d_208]
+					s_229 := 0.0
+					for c_230, v_231 := range row_228 {
+						s_229 += v_231 * row_200[c_230]
 					}
-					a_244[r_245], a_244[r_245+1], a_244[r_245+2], a_244[r_245+3] = s_255, s_256, s_257, s_258
-				}
-				for ; r_245 < len(a_244); r_245++ {
-					row_250 := a_225[r_245*d_226:][:d_226]
-					s_247 := 0.0
-					for c_248 := range row_250 {
-						s_247 += row_250[c_248] * row_218[c_248]
-					}
-					a_244[r_245] = s_247
+					a_226[r_227] = s_229
 				}
 			} else {
-				runtime.Gemv(false, n_223, d_226, 1, a_225, row_218, 0, a_244)
+				runtime.Gemv(false, n_205, d_208, 1, a_207, row_200, 0, a_226)
 			}
-			r_259, r_260, err_261 := fn_linalgchosolve(ar, r_240, r_241, r_242, a_244, n_223)
-			if err_261 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_261, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+			r_232, r_233, err_234 := fn_linalgchosolve(ar, r_222, r_223, r_224, a_226, n_205)
+			if err_234 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_234, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
-			if i_215 == 0 {
-				d_213 = r_260
-				rs_214 = d_213
-				tot_262, err_263 := runtime.MulSize(mask_5, rs_214)
-				if err_263 != nil {
-					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_263)
+			if i_197 == 0 {
+				d_195 = r_233
+				rs_196 = d_195
+				tot_235, err_236 := runtime.MulSize(mask_5, rs_196)
+				if err_236 != nil {
+					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_236)
 				}
-				a_212 = ar.F64w(tot_262)
-			} else if r_260 != d_213 {
-				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_215)+" has shape "+runtime.ShapeString([]int{r_260})+", element 0 has shape "+runtime.ShapeString([]int{d_213}))
+				a_194 = ar.F64w(tot_235)
+			} else if r_233 != d_195 {
+				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_197)+" has shape "+runtime.ShapeString([]int{r_233})+", element 0 has shape "+runtime.ShapeString([]int{d_195}))
 			}
-			copy(a_212[i_215*rs_214:(i_215+1)*rs_214], r_259)
-			if i_215 > 0 {
-				ar.Release(mark_216)
-			}
-		}
-		t_264 := ar.F64w(len(mask_4))
-		for i_265 := 0; i_265 < mask_5; i_265++ {
-			for j_266 := 0; j_266 < mask_6; j_266++ {
-				t_264[j_266*mask_5+i_265] = mask_4[i_265*mask_6+j_266]
+			copy(a_194[i_197*rs_196:(i_197+1)*rs_196], r_232)
+			if i_197 > 0 {
+				ar.Release(mark_198)
 			}
 		}
-		t_267 := ar.F64w(len(mm_1))
-		for i_268 := 0; i_268 < mm_2; i_268++ {
-			for j_269 := 0; j_269 < mm_3; j_269++ {
-				t_267[j_269*mm_2+i_268] = mm_1[i_268*mm_3+j_269]
+		t_237 := ar.F64w(len(mask_4))
+		for i_238 := 0; i_238 < mask_5; i_238++ {
+			for j_239 := 0; j_239 < mask_6; j_239++ {
+				t_237[j_239*mask_5+i_238] = mask_4[i_238*mask_6+j_239]
+			}
+		}
+		t_240 := ar.F64w(len(mm_1))
+		for i_241 := 0; i_241 < mm_2; i_241++ {
+			for j_242 := 0; j_242 < mm_3; j_242++ {
+				t_240[j_242*mm_2+i_241] = mm_1[i_241*mm_3+j_242]
 			}
 		}
 		if mm_3 != mask_6 {
 			return nil, 0, 0, runtime.NewError("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_6, mm_3))
 		}
-		var a_270 []float64
-		var d_271 int = 0
-		var rs_272 int = 0
-		for i_273 := 0; i_273 < mask_6; i_273++ {
-			mark_274 := ar.Mark()
-			row_275 := t_264[i_273*mask_5 : (i_273+1)*mask_5]
-			row_276 := t_267[i_273*mm_2 : (i_273+1)*mm_2]
-			t_277 := ar.F64w(len(a_212))
-			for i_278 := 0; i_278 < mask_5; i_278++ {
-				for j_279 := 0; j_279 < d_213; j_279++ {
-					t_277[j_279*mask_5+i_278] = a_212[i_278*d_213+j_279]
+		var a_243 []float64
+		var d_244 int = 0
+		var rs_245 int = 0
+		for i_246 := 0; i_246 < mask_6; i_246++ {
+			mark_247 := ar.Mark()
+			row_248 := t_237[i_246*mask_5 : (i_246+1)*mask_5]
+			row_249 := t_240[i_246*mm_2 : (i_246+1)*mm_2]
+			t_250 := ar.F64w(len(a_194))
+			for i_251 := 0; i_251 < mask_5; i_251++ {
+				for j_252 := 0; j_252 < d_195; j_252++ {
+					t_250[j_252*mask_5+i_251] = a_194[i_251*d_195+j_252]
 				}
 			}
-			n_280 := int64(d_213)
-			n_281, err_282 := runtime.CheckSize(n_280)
-			if err_282 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_282)
+			n_253 := int64(d_195)
+			n_254, err_255 := runtime.CheckSize(n_253)
+			if err_255 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_255)
 			}
-			var a_283 []float64
-			var d_284 int = 0
-			var rs_285 int = 0
-			for i_286 := 0; i_286 < n_281; i_286++ {
-				mark_287 := ar.Mark()
-				i_288 := int64(i_286)
-				row_289 := t_277[int(i_288)*mask_5 : (int(i_288)+1)*mask_5]
-				if i_286 == 0 {
-					d_284 = mask_5
-					rs_285 = d_284
-					tot_290, err_291 := runtime.MulSize(n_281, rs_285)
-					if err_291 != nil {
-						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_291)
+			var a_256 []float64
+			var d_257 int = 0
+			var rs_258 int = 0
+			for i_259 := 0; i_259 < n_254; i_259++ {
+				mark_260 := ar.Mark()
+				i_261 := int64(i_259)
+				row_262 := t_250[int(i_261)*mask_5 : (int(i_261)+1)*mask_5]
+				if i_259 == 0 {
+					d_257 = mask_5
+					rs_258 = d_257
+					tot_263, err_264 := runtime.MulSize(n_254, rs_258)
+					if err_264 != nil {
+						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_264)
 					}
-					a_283 = ar.F64w(tot_290)
-				} else if mask_5 != d_284 {
-					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_286)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_284}))
+					a_256 = ar.F64w(tot_263)
+				} else if mask_5 != d_257 {
+					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_259)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_257}))
 				}
-				row_292 := a_283[i_286*rs_285 : (i_286+1)*rs_285]
-				row_289 = row_289[:len(row_292)]
-				row_275 = row_275[:len(row_292)]
-				for i_293 := range row_292 {
-					row_292[i_293] = (row_289[i_293] * row_275[i_293])
+				row_265 := a_256[i_259*rs_258 : (i_259+1)*rs_258]
+				row_262 = row_262[:len(row_265)]
+				row_248 = row_248[:len(row_265)]
+				for i_266 := range row_265 {
+					row_265[i_266] = (row_262[i_266] * row_248[i_266])
 				}
-				if i_286 > 0 {
-					ar.Release(mark_287)
+				if i_259 > 0 {
+					ar.Release(mark_260)
 				}
 			}
-			if mask_5 != d_284 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_281, d_284})+" @ "+runtime.ShapeString([]int{mask_5, d_213}))
+			if mask_5 != d_257 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_254, d_257})+" @ "+runtime.ShapeString([]int{mask_5, d_195}))
 			}
-			tot_295, err_296 := runtime.MulSize(n_281, d_213)
-			if err_296 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_296)
+			tot_268, err_269 := runtime.MulSize(n_254, d_195)
+			if err_269 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_269)
 			}
-			a_297 := ar.F64w(tot_295)
-			runtime.Gemm(false, false, n_281, d_213, d_284, 1, a_283, a_212, 0, a_297)
-			r_298, r_299, r_300, err_301 := fn_linalgcholreg(ar, a_297, n_281, d_213)
-			if err_301 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_301, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+			a_270 := ar.F64w(tot_268)
+			runtime.Gemm(false, false, n_254, d_195, d_257, 1, a_256, a_194, 0, a_270)
+			r_271, r_272, r_273, err_274 := fn_linalgcholreg(ar, a_270, n_254, d_195)
+			if err_274 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_274, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
-			if mm_2 != d_284 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_281, d_284})+" @ "+runtime.ShapeString([]int{mm_2}))
+			if mm_2 != d_257 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_254, d_257})+" @ "+runtime.ShapeString([]int{mm_2}))
 			}
-			a_302 := ar.F64w(n_281)
-			if d_284 <= 32 {
-				row_276 = row_276[:d_284]
-				r_303 := 0
-				for ; r_303+4 <= len(a_302); r_303 += 4 {
-					blk_304 := a_283[r_303*d_284 : (r_303+4)*d_284]
-					row_309, row_310, row_311, row_312 := blk_304[:d_284], blk_304[d_284:][:d_284], blk_304[2*d_284:][:d_284], blk_304[3*d_284:][:d_284]
-					s_313, s_314, s_315, s_316 := 0.0, 0.0, 0.0, 0.0
-					for c_306 := range row_309 {
-						xc_307 := row_276[c_306]
-						s_313 += row_309[c_306] * xc_307
-						s_314 += row_310[c_306] * xc_307
-						s_315 += row_311[c_306] * xc_307
-						s_316 += row_312[c_306] * xc_307
+			a_275 := ar.F64w(n_254)
+			if d_257 <= 32 {
+				row_249 = row_249[:d_257]
+				for r_276 := range a_275 {
+					row_277 := a_256[r_276*d_257 : (r_276+1)*d_257]
+					s_278 := 0.0
+					for c_279, v_280 := range row_277 {
+						s_278 += v_280 * row_249[c_279]
 					}
-					a_302[r_303], a_302[r_303+1], a_302[r_303+2], a_302[r_303+3] = s_313, s_314, s_315, s_316
-				}
-				for ; r_303 < len(a_302); r_303++ {
-					row_308 := a_283[r_303*d_284:][:d_284]
-					s_305 := 0.0
-					for c_306 := range row_308 {
-						s_305 += row_308[c_306] * row_276[c_306]
-					}
-					a_302[r_303] = s_305
+					a_275[r_276] = s_278
 				}
 			} else {
-				runtime.Gemv(false, n_281, d_284, 1, a_283, row_276, 0, a_302)
+				runtime.Gemv(false, n_254, d_257, 1, a_256, row_249, 0, a_275)
 			}
-			r_317, r_318, err_319 := fn_linalgchosolve(ar, r_298, r_299, r_300, a_302, n_281)
-			if err_319 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_319, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+			r_281, r_282, err_283 := fn_linalgchosolve(ar, r_271, r_272, r_273, a_275, n_254)
+			if err_283 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_283, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
-			if i_273 == 0 {
-				d_271 = r_318
-				rs_272 = d_271
-				tot_320, err_321 := runtime.MulSize(mask_6, rs_272)
-				if err_321 != nil {
-					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_321)
+			if i_246 == 0 {
+				d_244 = r_282
+				rs_245 = d_244
+				tot_284, err_285 := runtime.MulSize(mask_6, rs_245)
+				if err_285 != nil {
+					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_285)
 				}
-				a_270 = ar.F64w(tot_320)
-			} else if r_318 != d_271 {
-				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_273)+" has shape "+runtime.ShapeString([]int{r_318})+", element 0 has shape "+runtime.ShapeString([]int{d_271}))
+				a_243 = ar.F64w(tot_284)
+			} else if r_282 != d_244 {
+				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_246)+" has shape "+runtime.ShapeString([]int{r_282})+", element 0 has shape "+runtime.ShapeString([]int{d_244}))
 			}
-			copy(a_270[i_273*rs_272:(i_273+1)*rs_272], r_317)
-			if i_273 > 0 {
-				ar.Release(mark_274)
-			}
-		}
-		t_322 := ar.F64w(len(a_270))
-		for i_323 := 0; i_323 < mask_6; i_323++ {
-			for j_324 := 0; j_324 < d_271; j_324++ {
-				t_322[j_324*mask_6+i_323] = a_270[i_323*d_271+j_324]
+			copy(a_243[i_246*rs_245:(i_246+1)*rs_245], r_281)
+			if i_246 > 0 {
+				ar.Release(mark_247)
 			}
 		}
-		if d_271 != d_213 {
-			return nil, 0, 0, runtime.NewError("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_213})+" @ "+runtime.ShapeString([]int{d_271, mask_6}))
+		t_286 := ar.F64w(len(a_243))
+		for i_287 := 0; i_287 < mask_6; i_287++ {
+			for j_288 := 0; j_288 < d_244; j_288++ {
+				t_286[j_288*mask_6+i_287] = a_243[i_287*d_244+j_288]
+			}
 		}
-		tot_325, err_326 := runtime.MulSize(mask_5, mask_6)
-		if err_326 != nil {
-			return nil, 0, 0, runtime.WithPos("std/solve:320:39", err_326)
+		if d_244 != d_195 {
+			return nil, 0, 0, runtime.NewError("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_195})+" @ "+runtime.ShapeString([]int{d_244, mask_6}))
 		}
-		a_327 := ar.F64w(tot_325)
-		runtime.Gemm(false, false, mask_5, mask_6, d_213, 1, a_212, t_322, 0, a_327)
+		tot_289, err_290 := runtime.MulSize(mask_5, mask_6)
+		if err_290 != nil {
+			return nil, 0, 0, runtime.WithPos("std/solve:320:39", err_290)
+		}
+		a_291 := ar.F64w(tot_289)
+		runtime.Gemm(false, false, mask_5, mask_6, d_195, 1, a_194, t_286, 0, a_291)
 		if mm_2 != mask_5 || mm_3 != mask_6 {
 			return nil, 0, 0, runtime.NewError("std/solve:320:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
 		}
-		n_328 := mask_5 * mask_6
-		r_329 := ar.F64w(n_328)
-		mask_4 = mask_4[:len(r_329)]
-		a_327 = a_327[:len(r_329)]
-		mm_1 = mm_1[:len(r_329)]
-		for i_330 := range r_329 {
-			r_329[i_330] = (mask_4[i_330] * (a_327[i_330] - mm_1[i_330]))
+		n_292 := mask_5 * mask_6
+		r_293 := ar.F64w(n_292)
+		mask_4 = mask_4[:len(r_293)]
+		a_291 = a_291[:len(r_293)]
+		mm_1 = mm_1[:len(r_293)]
+		for i_294 := range r_293 {
+			r_293[i_294] = (mask_4[i_294] * (a_291[i_294] - mm_1[i_294]))
 		}
 		_ = mask_5 * mask_6
-		_ = runtime.Norm2(r_329)
+		_ = runtime.Norm2(r_293)
 		if int64(mask_5) != size_9 {
 			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("field 0 of the loop state", "[m][?]f64", "m", int64(mask_5), size_9))
 		}
-		n_334 := int64(state_80)
-		if int64(d_213) != n_334 {
-			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_213), n_334))
+		n_298 := int64(state_80)
+		if int64(d_195) != n_298 {
+			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_195), n_298))
 		}
 		if int64(mask_6) != size_10 {
 			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("field 1 of the loop state", "[n][?]f64", "n", int64(mask_6), size_10))
 		}
-		n_335 := int64(state_83)
-		if int64(d_271) != n_335 {
-			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_271), n_335))
+		n_299 := int64(state_83)
+		if int64(d_244) != n_299 {
+			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_244), n_299))
 		}
-		state_78, state_79, state_80, state_81, state_82, state_83 = a_212, mask_5, d_213, a_270, mask_6, d_271
-		_ = mark_211
+		state_78, state_79, state_80, state_81, state_82, state_83 = a_194, mask_5, d_195, a_243, mask_6, d_244
+		_ = mark_193
 	}
-	t_336 := ar.F64w(len(state_81))
-	for i_337 := 0; i_337 < state_82; i_337++ {
-		for j_338 := 0; j_338 < state_83; j_338++ {
-			t_336[j_338*state_82+i_337] = state_81[i_337*state_83+j_338]
+	t_300 := ar.F64w(len(state_81))
+	for i_301 := 0; i_301 < state_82; i_301++ {
+		for j_302 := 0; j_302 < state_83; j_302++ {
+			t_300[j_302*state_82+i_301] = state_81[i_301*state_83+j_302]
 		}
 	}
 	if state_83 != state_80 {
 		return nil, 0, 0, runtime.NewError("std/solve:322:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_79, state_80})+" @ "+runtime.ShapeString([]int{state_83, state_82}))
 	}
-	tot_339, err_340 := runtime.MulSize(state_79, state_82)
-	if err_340 != nil {
-		return nil, 0, 0, runtime.WithPos("std/solve:322:8", err_340)
+	tot_303, err_304 := runtime.MulSize(state_79, state_82)
+	if err_304 != nil {
+		return nil, 0, 0, runtime.WithPos("std/solve:322:8", err_304)
 	}
-	a_341 := ar.F64w(tot_339)
-	runtime.Gemm(false, false, state_79, state_82, state_80, 1, state_78, t_336, 0, a_341)
-	ar.Keep(mark_342, &a_341)
-	return a_341, state_79, state_82, nil
+	a_305 := ar.F64w(tot_303)
+	runtime.Gemm(false, false, state_79, state_82, state_80, 1, state_78, t_300, 0, a_305)
+	ar.Keep(mark_306, &a_305)
+	return a_305, state_79, state_82, nil
 }
 
 // fn_admmlasso is def admm_lasso (solve.nab:16:12).
@@ -3765,7 +3723,7 @@ var nbLoop14 runtime.LoopSite
 
 // fn_auglag is def auglag (solve.nab:77:12).
 func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), c_2 func([]float64, int) ([]float64, int), jac_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, outer_6 int64, inner_7 int64) ([]float64, int, []float64, int, error) {
-	mark_2925 := ar.Mark()
+	mark_2826 := ar.Mark()
 	size_8 := int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := outer_6 >= int64(0)
@@ -3795,1078 +3753,1036 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	var state_26 bool
 	state_19, state_20, state_21, state_22, state_23, state_24, state_25, state_26 = x0_4, x0_5, a_17, n_15, 10.0, s_18, int64(0), false
 	for {
-		x_1451 := !state_26
-		var c_1452 bool
-		if x_1451 {
-			x_1453 := state_25 < outer_6
-			c_1452 = x_1453
+		x_1406 := !state_26
+		var c_1407 bool
+		if x_1406 {
+			x_1408 := state_25 < outer_6
+			c_1407 = x_1408
 		} else {
-			c_1452 = false
+			c_1407 = false
 		}
-		if !c_1452 {
+		if !c_1407 {
 			break
 		}
-		mark_1454 := ar.Mark()
-		n_1455 := int64(state_20)
-		r_1456, r_1457, r_1458 := fg_1(state_19, state_20)
-		if int64(r_1458) != n_11 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1458), n_11))
+		mark_1409 := ar.Mark()
+		n_1410 := int64(state_20)
+		r_1411, r_1412, r_1413 := fg_1(state_19, state_20)
+		if int64(r_1413) != n_11 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1413), n_11))
 		}
-		r_1459, r_1460 := c_2(state_19, state_20)
-		if int64(r_1460) != n_14 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1460), n_14))
+		r_1414, r_1415 := c_2(state_19, state_20)
+		if int64(r_1415) != n_14 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1415), n_14))
 		}
-		if len(state_21) != len(r_1459) {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1459)))
+		if len(state_21) != len(r_1414) {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1414)))
 		}
-		d_1461 := runtime.Dot(state_21, r_1459)
-		x_1462 := r_1456 + d_1461
-		x_1463 := 0.5 * state_23
-		d_1464 := runtime.Dot(r_1459, r_1459)
-		x_1465 := x_1463 * d_1464
-		x_1466 := x_1462 + x_1465
-		r_1467, r_1468 := jac_3(state_19, state_20)
-		n_1469 := int64(r_1468)
-		x_1470 := max(size_8, int64(1))
-		if x_1470 == 0 {
+		d_1416 := runtime.Dot(state_21, r_1414)
+		x_1417 := r_1411 + d_1416
+		x_1418 := 0.5 * state_23
+		d_1419 := runtime.Dot(r_1414, r_1414)
+		x_1420 := x_1418 * d_1419
+		x_1421 := x_1417 + x_1420
+		r_1422, r_1423 := jac_3(state_19, state_20)
+		n_1424 := int64(r_1423)
+		x_1425 := max(size_8, int64(1))
+		if x_1425 == 0 {
 			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:25", "integer division by zero")
 		}
-		x_1471 := n_1469 % x_1470
-		x_1472 := x_1471 == int64(0)
-		if !x_1472 {
+		x_1426 := n_1424 % x_1425
+		x_1427 := x_1426 == int64(0)
+		if !x_1427 {
 			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 		}
-		x_1473 := max(size_8, int64(1))
-		if x_1473 == 0 {
+		x_1428 := max(size_8, int64(1))
+		if x_1428 == 0 {
 			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:128", "integer division by zero")
 		}
-		x_1474 := n_1469 / x_1473
-		n_1475 := int64(len(r_1467))
-		if x_1474 < 0 || size_8 < 0 || (size_8 == 0 && n_1475 != 0) || (size_8 != 0 && (n_1475%size_8 != 0 || n_1475/size_8 != x_1474)) {
-			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1475, x_1474, size_8))
+		x_1429 := n_1424 / x_1428
+		n_1430 := int64(len(r_1422))
+		if x_1429 < 0 || size_8 < 0 || (size_8 == 0 && n_1430 != 0) || (size_8 != 0 && (n_1430%size_8 != 0 || n_1430/size_8 != x_1429)) {
+			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1430, x_1429, size_8))
 		}
-		m_1476 := int(x_1474)
-		n_1477 := int(size_8)
-		t_1478 := ar.F64w(len(r_1467))
-		for i_1479 := 0; i_1479 < m_1476; i_1479++ {
-			for j_1480 := 0; j_1480 < n_1477; j_1480++ {
-				t_1478[j_1480*m_1476+i_1479] = r_1467[i_1479*n_1477+j_1480]
+		m_1431 := int(x_1429)
+		n_1432 := int(size_8)
+		t_1433 := ar.F64w(len(r_1422))
+		for i_1434 := 0; i_1434 < m_1431; i_1434++ {
+			for j_1435 := 0; j_1435 < n_1432; j_1435++ {
+				t_1433[j_1435*m_1431+i_1434] = r_1422[i_1434*n_1432+j_1435]
 			}
 		}
-		if r_1460 != state_22 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1460}))
+		if r_1415 != state_22 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1415}))
 		}
-		r_1481 := ar.F64w(state_22)
-		state_21 = state_21[:len(r_1481)]
-		r_1459 = r_1459[:len(r_1481)]
-		for i_1482 := range r_1481 {
-			r_1481[i_1482] = (state_21[i_1482] + (state_23 * r_1459[i_1482]))
+		r_1436 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_1436)]
+		r_1414 = r_1414[:len(r_1436)]
+		for i_1437 := range r_1436 {
+			r_1436[i_1437] = (state_21[i_1437] + (state_23 * r_1414[i_1437]))
 		}
-		if state_22 != m_1476 {
-			return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1477, m_1476})+" @ "+runtime.ShapeString([]int{state_22}))
+		if state_22 != m_1431 {
+			return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1432, m_1431})+" @ "+runtime.ShapeString([]int{state_22}))
 		}
-		a_1484 := ar.F64w(n_1477)
-		if m_1476 <= 32 {
-			r_1481 = r_1481[:m_1476]
-			r_1485 := 0
-			for ; r_1485+4 <= len(a_1484); r_1485 += 4 {
-				blk_1486 := t_1478[r_1485*m_1476 : (r_1485+4)*m_1476]
-				row_1491, row_1492, row_1493, row_1494 := blk_1486[:m_1476], blk_1486[m_1476:][:m_1476], blk_1486[2*m_1476:][:m_1476], blk_1486[3*m_1476:][:m_1476]
-				s_1495, s_1496, s_1497, s_1498 := 0.0, 0.0, 0.0, 0.0
-				for c_1488 := range row_1491 {
-					xc_1489 := r_1481[c_1488]
-					s_1495 += row_1491[c_1488] * xc_1489
-					s_1496 += row_1492[c_1488] * xc_1489
-					s_1497 += row_1493[c_1488] * xc_1489
-					s_1498 += row_1494[c_1488] * xc_1489
+		a_1439 := ar.F64w(n_1432)
+		if m_1431 <= 32 {
+			r_1436 = r_1436[:m_1431]
+			for r_1440 := range a_1439 {
+				row_1441 := t_1433[r_1440*m_1431 : (r_1440+1)*m_1431]
+				s_1442 := 0.0
+				for c_1443, v_1444 := range row_1441 {
+					s_1442 += v_1444 * r_1436[c_1443]
 				}
-				a_1484[r_1485], a_1484[r_1485+1], a_1484[r_1485+2], a_1484[r_1485+3] = s_1495, s_1496, s_1497, s_1498
-			}
-			for ; r_1485 < len(a_1484); r_1485++ {
-				row_1490 := t_1478[r_1485*m_1476:][:m_1476]
-				s_1487 := 0.0
-				for c_1488 := range row_1490 {
-					s_1487 += row_1490[c_1488] * r_1481[c_1488]
-				}
-				a_1484[r_1485] = s_1487
+				a_1439[r_1440] = s_1442
 			}
 		} else {
-			runtime.Gemv(false, n_1477, m_1476, 1, t_1478, r_1481, 0, a_1484)
+			runtime.Gemv(false, n_1432, m_1431, 1, t_1433, r_1436, 0, a_1439)
 		}
-		if int64(n_1477) != n_11 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1477), n_11))
+		if int64(n_1432) != n_11 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1432), n_11))
 		}
-		if n_1477 != r_1458 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1458})+" and "+runtime.ShapeString([]int{n_1477}))
+		if n_1432 != r_1413 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1413})+" and "+runtime.ShapeString([]int{n_1432}))
 		}
-		r_1499 := ar.F64w(r_1458)
-		r_1457 = r_1457[:len(r_1499)]
-		a_1484 = a_1484[:len(r_1499)]
-		for i_1500 := range r_1499 {
-			r_1499[i_1500] = (r_1457[i_1500] + a_1484[i_1500])
+		r_1445 := ar.F64w(r_1413)
+		r_1412 = r_1412[:len(r_1445)]
+		a_1439 = a_1439[:len(r_1445)]
+		for i_1446 := range r_1445 {
+			r_1445[i_1446] = (r_1412[i_1446] + a_1439[i_1446])
 		}
-		if int64(r_1458) != n_1455 {
-			return nil, 0, nil, 0, runtime.NewError("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1458), n_1455))
+		if int64(r_1413) != n_1410 {
+			return nil, 0, nil, 0, runtime.NewError("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1413), n_1410))
 		}
-		n_1502, err_1503 := runtime.CheckSize(int64(10))
-		if err_1503 != nil {
-			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1503)
+		n_1448, err_1449 := runtime.CheckSize(int64(10))
+		if err_1449 != nil {
+			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1449)
 		}
-		var a_1504 []float64
-		var d_1505 int = 0
-		var rs_1506 int = 0
-		for i_1507 := 0; i_1507 < n_1502; i_1507++ {
-			mark_1508 := ar.Mark()
-			_ = int64(i_1507)
-			n_1510, err_1511 := runtime.CheckSize(n_1455)
-			if err_1511 != nil {
-				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:21", err_1511)
+		var a_1450 []float64
+		var d_1451 int = 0
+		var rs_1452 int = 0
+		for i_1453 := 0; i_1453 < n_1448; i_1453++ {
+			mark_1454 := ar.Mark()
+			_ = int64(i_1453)
+			n_1456, err_1457 := runtime.CheckSize(n_1410)
+			if err_1457 != nil {
+				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:21", err_1457)
 			}
-			a_1512 := ar.F64(n_1510)
-			if i_1507 == 0 {
-				d_1505 = n_1510
-				rs_1506 = d_1505
-				tot_1513, err_1514 := runtime.MulSize(n_1502, rs_1506)
-				if err_1514 != nil {
-					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1514)
+			a_1458 := ar.F64(n_1456)
+			if i_1453 == 0 {
+				d_1451 = n_1456
+				rs_1452 = d_1451
+				tot_1459, err_1460 := runtime.MulSize(n_1448, rs_1452)
+				if err_1460 != nil {
+					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1460)
 				}
-				a_1504 = ar.F64w(tot_1513)
-			} else if n_1510 != d_1505 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:410:20", "build: element "+strconv.Itoa(i_1507)+" has shape "+runtime.ShapeString([]int{n_1510})+", element 0 has shape "+runtime.ShapeString([]int{d_1505}))
+				a_1450 = ar.F64w(tot_1459)
+			} else if n_1456 != d_1451 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:410:20", "build: element "+strconv.Itoa(i_1453)+" has shape "+runtime.ShapeString([]int{n_1456})+", element 0 has shape "+runtime.ShapeString([]int{d_1451}))
 			}
-			copy(a_1504[i_1507*rs_1506:(i_1507+1)*rs_1506], a_1512)
-			if i_1507 > 0 {
-				ar.Release(mark_1508)
+			copy(a_1450[i_1453*rs_1452:(i_1453+1)*rs_1452], a_1458)
+			if i_1453 > 0 {
+				ar.Release(mark_1454)
 			}
 		}
-		n_1515, err_1516 := runtime.CheckSize(int64(10))
-		if err_1516 != nil {
-			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1516)
+		n_1461, err_1462 := runtime.CheckSize(int64(10))
+		if err_1462 != nil {
+			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1462)
 		}
-		var a_1517 []float64
-		var d_1518 int = 0
-		var rs_1519 int = 0
-		for i_1520 := 0; i_1520 < n_1515; i_1520++ {
-			mark_1521 := ar.Mark()
-			_ = int64(i_1520)
-			n_1523, err_1524 := runtime.CheckSize(n_1455)
-			if err_1524 != nil {
-				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:44", err_1524)
+		var a_1463 []float64
+		var d_1464 int = 0
+		var rs_1465 int = 0
+		for i_1466 := 0; i_1466 < n_1461; i_1466++ {
+			mark_1467 := ar.Mark()
+			_ = int64(i_1466)
+			n_1469, err_1470 := runtime.CheckSize(n_1410)
+			if err_1470 != nil {
+				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:44", err_1470)
 			}
-			a_1525 := ar.F64(n_1523)
-			if i_1520 == 0 {
-				d_1518 = n_1523
-				rs_1519 = d_1518
-				tot_1526, err_1527 := runtime.MulSize(n_1515, rs_1519)
-				if err_1527 != nil {
-					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1527)
+			a_1471 := ar.F64(n_1469)
+			if i_1466 == 0 {
+				d_1464 = n_1469
+				rs_1465 = d_1464
+				tot_1472, err_1473 := runtime.MulSize(n_1461, rs_1465)
+				if err_1473 != nil {
+					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1473)
 				}
-				a_1517 = ar.F64w(tot_1526)
-			} else if n_1523 != d_1518 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:410:43", "build: element "+strconv.Itoa(i_1520)+" has shape "+runtime.ShapeString([]int{n_1523})+", element 0 has shape "+runtime.ShapeString([]int{d_1518}))
+				a_1463 = ar.F64w(tot_1472)
+			} else if n_1469 != d_1464 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:410:43", "build: element "+strconv.Itoa(i_1466)+" has shape "+runtime.ShapeString([]int{n_1469})+", element 0 has shape "+runtime.ShapeString([]int{d_1464}))
 			}
-			copy(a_1517[i_1520*rs_1519:(i_1520+1)*rs_1519], a_1525)
-			if i_1520 > 0 {
-				ar.Release(mark_1521)
+			copy(a_1463[i_1466*rs_1465:(i_1466+1)*rs_1465], a_1471)
+			if i_1466 > 0 {
+				ar.Release(mark_1467)
 			}
 		}
-		n_1528, err_1529 := runtime.CheckSize(int64(10))
-		if err_1529 != nil {
-			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:66", err_1529)
+		n_1474, err_1475 := runtime.CheckSize(int64(10))
+		if err_1475 != nil {
+			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:66", err_1475)
 		}
-		a_1530 := ar.F64(n_1528)
-		var state_1531 []float64
-		var state_1532 int
-		var state_1533 float64
-		var state_1534 []float64
-		var state_1535 int
-		var state_1536 []float64
-		var state_1537 int
-		var state_1538 int
-		var state_1539 []float64
-		var state_1540 int
-		var state_1541 int
-		var state_1542 []float64
-		var state_1543 int
-		var state_1544 int64
-		var state_1545 int64
-		var state_1546 int64
-		var state_1547 int64
-		var state_1548 bool
-		state_1531, state_1532, state_1533, state_1534, state_1535, state_1536, state_1537, state_1538, state_1539, state_1540, state_1541, state_1542, state_1543, state_1544, state_1545, state_1546, state_1547, state_1548 = state_19, state_20, x_1466, r_1499, r_1458, a_1504, n_1502, d_1505, a_1517, n_1515, d_1518, a_1530, n_1528, int64(0), int64(0), int64(0), int64(1), false
+		a_1476 := ar.F64(n_1474)
+		var state_1477 []float64
+		var state_1478 int
+		var state_1479 float64
+		var state_1480 []float64
+		var state_1481 int
+		var state_1482 []float64
+		var state_1483 int
+		var state_1484 int
+		var state_1485 []float64
+		var state_1486 int
+		var state_1487 int
+		var state_1488 []float64
+		var state_1489 int
+		var state_1490 int64
+		var state_1491 int64
+		var state_1492 int64
+		var state_1493 int64
+		var state_1494 bool
+		state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494 = state_19, state_20, x_1421, r_1445, r_1413, a_1450, n_1448, d_1451, a_1463, n_1461, d_1464, a_1476, n_1474, int64(0), int64(0), int64(0), int64(1), false
 		for {
-			x_2194 := !state_1548
-			var c_2195 bool
-			if x_2194 {
-				x_2196 := state_1546 < inner_7
-				c_2195 = x_2196
+			x_2122 := !state_1494
+			var c_2123 bool
+			if x_2122 {
+				x_2124 := state_1492 < inner_7
+				c_2123 = x_2124
 			} else {
-				c_2195 = false
+				c_2123 = false
 			}
-			var c_2197 bool
-			if c_2195 {
-				r_2198 := ar.F64w(state_1535)
-				state_1534 = state_1534[:len(r_2198)]
-				for i_2199 := range r_2198 {
-					r_2198[i_2199] = (math.Abs(state_1534[i_2199]))
+			var c_2125 bool
+			if c_2123 {
+				r_2126 := ar.F64w(state_1481)
+				state_1480 = state_1480[:len(r_2126)]
+				for i_2127 := range r_2126 {
+					r_2126[i_2127] = (math.Abs(state_1480[i_2127]))
 				}
-				s_2201 := runtime.Max(r_2198)
-				x_2202 := s_2201 > 1e-10
-				c_2197 = x_2202
+				s_2129 := runtime.Max(r_2126)
+				x_2130 := s_2129 > 1e-10
+				c_2125 = x_2130
 			} else {
-				c_2197 = false
+				c_2125 = false
 			}
-			if !c_2197 {
+			if !c_2125 {
 				break
 			}
-			mark_2203 := ar.Mark()
-			r_2204, r_2205, err_2206 := fn_optimtwoloop(ar, state_1534, state_1535, state_1536, state_1537, state_1538, state_1539, state_1540, state_1541, state_1542, state_1543, state_1544, state_1545)
-			if err_2206 != nil {
-				return nil, 0, nil, 0, runtime.WithFrame(err_2206, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
+			mark_2131 := ar.Mark()
+			r_2132, r_2133, err_2134 := fn_optimtwoloop(ar, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491)
+			if err_2134 != nil {
+				return nil, 0, nil, 0, runtime.WithFrame(err_2134, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 			}
-			r_2207 := ar.F64w(r_2205)
-			r_2204 = r_2204[:len(r_2207)]
-			for i_2208 := range r_2207 {
-				r_2207[i_2208] = -r_2204[i_2208]
+			r_2135 := ar.F64w(r_2133)
+			r_2132 = r_2132[:len(r_2135)]
+			for i_2136 := range r_2135 {
+				r_2135[i_2136] = -r_2132[i_2136]
 			}
-			if len(r_2207) != len(state_1534) {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2207), len(state_1534)))
+			if len(r_2135) != len(state_1480) {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2135), len(state_1480)))
 			}
-			d_2210 := runtime.Dot(r_2207, state_1534)
-			x_2211 := d_2210 < 0.0
-			var c_2212 []float64
-			var c_2213 int
-			if x_2211 {
-				c_2212, c_2213 = r_2207, r_2205
+			d_2138 := runtime.Dot(r_2135, state_1480)
+			x_2139 := d_2138 < 0.0
+			var c_2140 []float64
+			var c_2141 int
+			if x_2139 {
+				c_2140, c_2141 = r_2135, r_2133
 			} else {
-				r_2214 := ar.F64w(state_1535)
-				state_1534 = state_1534[:len(r_2214)]
-				for i_2215 := range r_2214 {
-					r_2214[i_2215] = -state_1534[i_2215]
+				r_2142 := ar.F64w(state_1481)
+				state_1480 = state_1480[:len(r_2142)]
+				for i_2143 := range r_2142 {
+					r_2142[i_2143] = -state_1480[i_2143]
 				}
-				c_2212, c_2213 = r_2214, state_1535
+				c_2140, c_2141 = r_2142, state_1481
 			}
-			x_2217 := state_1545 == int64(0)
-			var c_2218 float64
-			if x_2217 {
-				s_2219 := runtime.Norm2(state_1534)
-				x_2220 := 1.0 / s_2219
-				x_2221 := runtime.Min2(1.0, x_2220)
-				c_2218 = x_2221
+			x_2145 := state_1491 == int64(0)
+			var c_2146 float64
+			if x_2145 {
+				s_2147 := runtime.Norm2(state_1480)
+				x_2148 := 1.0 / s_2147
+				x_2149 := runtime.Min2(1.0, x_2148)
+				c_2146 = x_2149
 			} else {
-				c_2218 = 1.0
+				c_2146 = 1.0
 			}
-			n_2222 := int64(state_1532)
-			if int64(state_1535) != n_2222 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1535), n_2222))
+			n_2150 := int64(state_1478)
+			if int64(state_1481) != n_2150 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1481), n_2150))
 			}
-			if int64(c_2213) != n_2222 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2213), n_2222))
+			if int64(c_2141) != n_2150 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2141), n_2150))
 			}
-			if len(state_1534) != len(c_2212) {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1534), len(c_2212)))
+			if len(state_1480) != len(c_2140) {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1480), len(c_2140)))
 			}
-			d_2223 := runtime.Dot(state_1534, c_2212)
-			x_2224 := 0.0001 * d_2223
-			x_2225 := 4.0 * c_2218
-			x_2226 := c_2218 + x_2225
-			var state_2227 float64
-			var state_2228 float64
-			var state_2229 []float64
-			var state_2230 int
-			var state_2231 float64
-			var state_2232 float64
-			var state_2233 float64
-			var state_2234 []float64
-			var state_2235 int
-			var state_2236 float64
-			var state_2237 float64
-			var state_2238 float64
-			var state_2239 float64
-			var state_2240 float64
-			var state_2241 bool
-			var state_2242 int64
-			var state_2243 float64
-			var state_2244 float64
-			var state_2245 bool
-			var state_2246 bool
-			var state_2247 int64
-			state_2227, state_2228, state_2229, state_2230, state_2231, state_2232, state_2233, state_2234, state_2235, state_2236, state_2237, state_2238, state_2239, state_2240, state_2241, state_2242, state_2243, state_2244, state_2245, state_2246, state_2247 = c_2218, state_1533, state_1534, state_1535, 0.0, state_1533, d_2223, state_1534, state_1535, 0.0, state_1533, d_2223, 0.0, x_2226, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+			d_2151 := runtime.Dot(state_1480, c_2140)
+			x_2152 := 0.0001 * d_2151
+			x_2153 := 4.0 * c_2146
+			x_2154 := c_2146 + x_2153
+			var state_2155 float64
+			var state_2156 float64
+			var state_2157 []float64
+			var state_2158 int
+			var state_2159 float64
+			var state_2160 float64
+			var state_2161 float64
+			var state_2162 []float64
+			var state_2163 int
+			var state_2164 float64
+			var state_2165 float64
+			var state_2166 float64
+			var state_2167 float64
+			var state_2168 float64
+			var state_2169 bool
+			var state_2170 int64
+			var state_2171 float64
+			var state_2172 float64
+			var state_2173 bool
+			var state_2174 bool
+			var state_2175 int64
+			state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175 = c_2146, state_1479, state_1480, state_1481, 0.0, state_1479, d_2151, state_1480, state_1481, 0.0, state_1479, d_2151, 0.0, x_2154, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 			for {
-				x_2509 := !state_2245
-				var c_2510 bool
-				if x_2509 {
-					x_2511 := state_2247 < int64(20)
-					c_2510 = x_2511
+				x_2428 := !state_2173
+				var c_2429 bool
+				if x_2428 {
+					x_2430 := state_2175 < int64(20)
+					c_2429 = x_2430
 				} else {
-					c_2510 = false
+					c_2429 = false
 				}
-				if !c_2510 {
+				if !c_2429 {
 					break
 				}
-				mark_2512 := ar.Mark()
-				if c_2213 != state_1532 {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1532})+" and "+runtime.ShapeString([]int{c_2213}))
+				mark_2431 := ar.Mark()
+				if c_2141 != state_1478 {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1478})+" and "+runtime.ShapeString([]int{c_2141}))
 				}
-				r_2513 := ar.F64w(state_1532)
-				state_1531 = state_1531[:len(r_2513)]
-				c_2212 = c_2212[:len(r_2513)]
-				for i_2514 := range r_2513 {
-					r_2513[i_2514] = (state_1531[i_2514] + (state_2227 * c_2212[i_2514]))
+				r_2432 := ar.F64w(state_1478)
+				state_1477 = state_1477[:len(r_2432)]
+				c_2140 = c_2140[:len(r_2432)]
+				for i_2433 := range r_2432 {
+					r_2432[i_2433] = (state_1477[i_2433] + (state_2155 * c_2140[i_2433]))
 				}
-				r_2516, r_2517, r_2518 := fg_1(r_2513, state_1532)
-				if int64(r_2518) != n_11 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2518), n_11))
+				r_2435, r_2436, r_2437 := fg_1(r_2432, state_1478)
+				if int64(r_2437) != n_11 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2437), n_11))
 				}
-				r_2519, r_2520 := c_2(r_2513, state_1532)
-				if int64(r_2520) != n_14 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2520), n_14))
+				r_2438, r_2439 := c_2(r_2432, state_1478)
+				if int64(r_2439) != n_14 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2439), n_14))
 				}
-				if len(state_21) != len(r_2519) {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2519)))
+				if len(state_21) != len(r_2438) {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2438)))
 				}
-				d_2521 := runtime.Dot(state_21, r_2519)
-				x_2522 := r_2516 + d_2521
-				x_2523 := 0.5 * state_23
-				d_2524 := runtime.Dot(r_2519, r_2519)
-				x_2525 := x_2523 * d_2524
-				x_2526 := x_2522 + x_2525
-				r_2527, r_2528 := jac_3(r_2513, state_1532)
-				n_2529 := int64(r_2528)
-				x_2530 := max(size_8, int64(1))
-				if x_2530 == 0 {
+				d_2440 := runtime.Dot(state_21, r_2438)
+				x_2441 := r_2435 + d_2440
+				x_2442 := 0.5 * state_23
+				d_2443 := runtime.Dot(r_2438, r_2438)
+				x_2444 := x_2442 * d_2443
+				x_2445 := x_2441 + x_2444
+				r_2446, r_2447 := jac_3(r_2432, state_1478)
+				n_2448 := int64(r_2447)
+				x_2449 := max(size_8, int64(1))
+				if x_2449 == 0 {
 					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:25", "integer division by zero")
 				}
-				x_2531 := n_2529 % x_2530
-				x_2532 := x_2531 == int64(0)
-				if !x_2532 {
+				x_2450 := n_2448 % x_2449
+				x_2451 := x_2450 == int64(0)
+				if !x_2451 {
 					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 				}
-				x_2533 := max(size_8, int64(1))
-				if x_2533 == 0 {
+				x_2452 := max(size_8, int64(1))
+				if x_2452 == 0 {
 					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:128", "integer division by zero")
 				}
-				x_2534 := n_2529 / x_2533
-				n_2535 := int64(len(r_2527))
-				if x_2534 < 0 || size_8 < 0 || (size_8 == 0 && n_2535 != 0) || (size_8 != 0 && (n_2535%size_8 != 0 || n_2535/size_8 != x_2534)) {
-					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2535, x_2534, size_8))
+				x_2453 := n_2448 / x_2452
+				n_2454 := int64(len(r_2446))
+				if x_2453 < 0 || size_8 < 0 || (size_8 == 0 && n_2454 != 0) || (size_8 != 0 && (n_2454%size_8 != 0 || n_2454/size_8 != x_2453)) {
+					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2454, x_2453, size_8))
 				}
-				m_2536 := int(x_2534)
-				n_2537 := int(size_8)
-				t_2538 := ar.F64w(len(r_2527))
-				for i_2539 := 0; i_2539 < m_2536; i_2539++ {
-					for j_2540 := 0; j_2540 < n_2537; j_2540++ {
-						t_2538[j_2540*m_2536+i_2539] = r_2527[i_2539*n_2537+j_2540]
+				m_2455 := int(x_2453)
+				n_2456 := int(size_8)
+				t_2457 := ar.F64w(len(r_2446))
+				for i_2458 := 0; i_2458 < m_2455; i_2458++ {
+					for j_2459 := 0; j_2459 < n_2456; j_2459++ {
+						t_2457[j_2459*m_2455+i_2458] = r_2446[i_2458*n_2456+j_2459]
 					}
 				}
-				if r_2520 != state_22 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2520}))
+				if r_2439 != state_22 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2439}))
 				}
-				r_2541 := ar.F64w(state_22)
-				state_21 = state_21[:len(r_2541)]
-				r_2519 = r_2519[:len(r_2541)]
-				for i_2542 := range r_2541 {
-					r_2541[i_2542] = (state_21[i_2542] + (state_23 * r_2519[i_2542]))
+				r_2460 := ar.F64w(state_22)
+				state_21 = state_21[:len(r_2460)]
+				r_2438 = r_2438[:len(r_2460)]
+				for i_2461 := range r_2460 {
+					r_2460[i_2461] = (state_21[i_2461] + (state_23 * r_2438[i_2461]))
 				}
-				if state_22 != m_2536 {
-					return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2537, m_2536})+" @ "+runtime.ShapeString([]int{state_22}))
+				if state_22 != m_2455 {
+					return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2456, m_2455})+" @ "+runtime.ShapeString([]int{state_22}))
 				}
-				a_2544 := ar.F64w(n_2537)
-				if m_2536 <= 32 {
-					r_2541 = r_2541[:m_2536]
-					r_2545 := 0
-					for ; r_2545+4 <= len(a_2544); r_2545 += 4 {
-						blk_2546 := t_2538[r_2545*m_2536 : (r_2545+4)*m_2536]
-						row_2551, row_2552, row_2553, row_2554 := blk_2546[:m_2536], blk_2546[m_2536:][:m_2536], blk_2546[2*m_2536:][:m_2536], blk_2546[3*m_2536:][:m_2536]
-						s_2555, s_2556, s_2557, s_2558 := 0.0, 0.0, 0.0, 0.0
-						for c_2548 := range row_2551 {
-							xc_2549 := r_2541[c_2548]
-							s_2555 += row_2551[c_2548] * xc_2549
-							s_2556 += row_2552[c_2548] * xc_2549
-							s_2557 += row_2553[c_2548] * xc_2549
-							s_2558 += row_2554[c_2548] * xc_2549
+				a_2463 := ar.F64w(n_2456)
+				if m_2455 <= 32 {
+					r_2460 = r_2460[:m_2455]
+					for r_2464 := range a_2463 {
+						row_2465 := t_2457[r_2464*m_2455 : (r_2464+1)*m_2455]
+						s_2466 := 0.0
+						for c_2467, v_2468 := range row_2465 {
+							s_2466 += v_2468 * r_2460[c_2467]
 						}
-						a_2544[r_2545], a_2544[r_2545+1], a_2544[r_2545+2], a_2544[r_2545+3] = s_2555, s_2556, s_2557, s_2558
-					}
-					for ; r_2545 < len(a_2544); r_2545++ {
-						row_2550 := t_2538[r_2545*m_2536:][:m_2536]
-						s_2547 := 0.0
-						for c_2548 := range row_2550 {
-							s_2547 += row_2550[c_2548] * r_2541[c_2548]
-						}
-						a_2544[r_2545] = s_2547
+						a_2463[r_2464] = s_2466
 					}
 				} else {
-					runtime.Gemv(false, n_2537, m_2536, 1, t_2538, r_2541, 0, a_2544)
+					runtime.Gemv(false, n_2456, m_2455, 1, t_2457, r_2460, 0, a_2463)
 				}
-				if int64(n_2537) != n_11 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2537), n_11))
+				if int64(n_2456) != n_11 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2456), n_11))
 				}
-				if n_2537 != r_2518 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2518})+" and "+runtime.ShapeString([]int{n_2537}))
+				if n_2456 != r_2437 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2437})+" and "+runtime.ShapeString([]int{n_2456}))
 				}
-				r_2559 := ar.F64w(r_2518)
-				r_2517 = r_2517[:len(r_2559)]
-				a_2544 = a_2544[:len(r_2559)]
-				for i_2560 := range r_2559 {
-					r_2559[i_2560] = (r_2517[i_2560] + a_2544[i_2560])
+				r_2469 := ar.F64w(r_2437)
+				r_2436 = r_2436[:len(r_2469)]
+				a_2463 = a_2463[:len(r_2469)]
+				for i_2470 := range r_2469 {
+					r_2469[i_2470] = (r_2436[i_2470] + a_2463[i_2470])
 				}
-				if int64(r_2518) != n_2222 {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2518), n_2222))
+				if int64(r_2437) != n_2150 {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2437), n_2150))
 				}
-				if len(r_2559) != len(c_2212) {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2559), len(c_2212)))
+				if len(r_2469) != len(c_2140) {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2469), len(c_2140)))
 				}
-				d_2562 := runtime.Dot(r_2559, c_2212)
-				x_2563 := state_2227 * x_2224
-				x_2564 := state_1533 + x_2563
-				x_2565 := state_2242 == int64(1)
-				var c_2566 bool
-				if x_2565 {
-					x_2567 := x_2526 <= x_2564
-					c_2566 = x_2567
+				d_2472 := runtime.Dot(r_2469, c_2140)
+				x_2473 := state_2155 * x_2152
+				x_2474 := state_1479 + x_2473
+				x_2475 := state_2170 == int64(1)
+				var c_2476 bool
+				if x_2475 {
+					x_2477 := x_2445 <= x_2474
+					c_2476 = x_2477
 				} else {
-					c_2566 = false
+					c_2476 = false
 				}
-				var c_2568 bool
-				if c_2566 {
-					x_2569 := d_2562 >= 0.0
-					c_2568 = x_2569
+				var c_2478 bool
+				if c_2476 {
+					x_2479 := d_2472 >= 0.0
+					c_2478 = x_2479
 				} else {
-					c_2568 = false
+					c_2478 = false
 				}
-				var c_2570 int64
-				if c_2568 {
-					c_2570 = int64(2)
+				var c_2480 int64
+				if c_2478 {
+					c_2480 = int64(2)
 				} else {
-					c_2570 = state_2242
+					c_2480 = state_2170
 				}
-				var c_2571 bool
-				if state_2241 {
-					x_2572 := state_2227 <= state_2239
-					var c_2573 bool
-					if x_2572 {
-						c_2573 = true
+				var c_2481 bool
+				if state_2169 {
+					x_2482 := state_2155 <= state_2167
+					var c_2483 bool
+					if x_2482 {
+						c_2483 = true
 					} else {
-						x_2574 := state_2227 >= state_2240
-						c_2573 = x_2574
+						x_2484 := state_2155 >= state_2168
+						c_2483 = x_2484
 					}
-					c_2571 = c_2573
+					c_2481 = c_2483
 				} else {
-					c_2571 = false
+					c_2481 = false
 				}
-				var c_2575 bool
-				if c_2571 {
-					c_2575 = true
+				var c_2485 bool
+				if c_2481 {
+					c_2485 = true
 				} else {
-					var c_2576 bool
-					if state_2241 {
-						x_2577 := state_2240 - state_2239
-						x_2578 := 1e-10 * state_2240
-						x_2579 := x_2577 <= x_2578
-						c_2576 = x_2579
+					var c_2486 bool
+					if state_2169 {
+						x_2487 := state_2168 - state_2167
+						x_2488 := 1e-10 * state_2168
+						x_2489 := x_2487 <= x_2488
+						c_2486 = x_2489
 					} else {
-						c_2576 = false
+						c_2486 = false
 					}
-					c_2575 = c_2576
+					c_2485 = c_2486
 				}
-				var c_2580 bool
-				if c_2575 {
-					c_2580 = true
+				var c_2490 bool
+				if c_2485 {
+					c_2490 = true
 				} else {
-					x_2581 := state_2227 == 1e+20
-					var c_2582 bool
-					if x_2581 {
-						x_2583 := x_2526 <= x_2564
-						c_2582 = x_2583
+					x_2491 := state_2155 == 1e+20
+					var c_2492 bool
+					if x_2491 {
+						x_2493 := x_2445 <= x_2474
+						c_2492 = x_2493
 					} else {
-						c_2582 = false
+						c_2492 = false
 					}
-					var c_2584 bool
-					if c_2582 {
-						x_2585 := d_2562 <= x_2224
-						c_2584 = x_2585
+					var c_2494 bool
+					if c_2492 {
+						x_2495 := d_2472 <= x_2152
+						c_2494 = x_2495
 					} else {
-						c_2584 = false
+						c_2494 = false
 					}
-					c_2580 = c_2584
+					c_2490 = c_2494
 				}
-				x_2586 := x_2526 <= x_2564
-				var c_2587 bool
-				if x_2586 {
-					x_2588 := math.Abs(d_2562)
-					x_2589 := -d_2223
-					x_2590 := 0.9 * x_2589
-					x_2591 := x_2588 <= x_2590
-					c_2587 = x_2591
+				x_2496 := x_2445 <= x_2474
+				var c_2497 bool
+				if x_2496 {
+					x_2498 := math.Abs(d_2472)
+					x_2499 := -d_2151
+					x_2500 := 0.9 * x_2499
+					x_2501 := x_2498 <= x_2500
+					c_2497 = x_2501
 				} else {
-					c_2587 = false
+					c_2497 = false
 				}
-				var c_2592 float64
-				var c_2593 float64
-				var c_2594 []float64
-				var c_2595 int
-				var c_2596 float64
-				var c_2597 float64
-				var c_2598 float64
-				var c_2599 []float64
-				var c_2600 int
-				var c_2601 float64
-				var c_2602 float64
-				var c_2603 float64
-				var c_2604 float64
-				var c_2605 float64
-				var c_2606 bool
-				var c_2607 int64
-				var c_2608 float64
-				var c_2609 float64
-				var c_2610 bool
-				var c_2611 bool
-				var c_2612 int64
-				if c_2587 {
-					x_2613 := state_2247 + int64(1)
-					c_2592, c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612 = state_2227, x_2526, r_2559, r_2518, state_2231, state_2232, state_2233, state_2234, state_2235, state_2236, state_2237, state_2238, state_2239, state_2240, state_2241, c_2570, state_2243, state_2244, true, true, x_2613
+				var c_2502 float64
+				var c_2503 float64
+				var c_2504 []float64
+				var c_2505 int
+				var c_2506 float64
+				var c_2507 float64
+				var c_2508 float64
+				var c_2509 []float64
+				var c_2510 int
+				var c_2511 float64
+				var c_2512 float64
+				var c_2513 float64
+				var c_2514 float64
+				var c_2515 float64
+				var c_2516 bool
+				var c_2517 int64
+				var c_2518 float64
+				var c_2519 float64
+				var c_2520 bool
+				var c_2521 bool
+				var c_2522 int64
+				if c_2497 {
+					x_2523 := state_2175 + int64(1)
+					c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519, c_2520, c_2521, c_2522 = state_2155, x_2445, r_2469, r_2437, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, c_2480, state_2171, state_2172, true, true, x_2523
 				} else {
-					x_2614 := x_2526 < math.Inf(1)
-					x_2615 := !x_2614
-					var c_2616 float64
-					var c_2617 float64
-					var c_2618 []float64
-					var c_2619 int
-					var c_2620 float64
-					var c_2621 float64
-					var c_2622 float64
-					var c_2623 []float64
-					var c_2624 int
-					var c_2625 float64
-					var c_2626 float64
-					var c_2627 float64
-					var c_2628 float64
-					var c_2629 float64
-					var c_2630 bool
-					var c_2631 int64
-					var c_2632 float64
-					var c_2633 float64
-					var c_2634 bool
-					var c_2635 bool
-					var c_2636 int64
-					if x_2615 {
-						x_2637 := state_2227 - state_2231
-						x_2638 := 0.5 * x_2637
-						x_2639 := state_2231 + x_2638
-						x_2640 := state_2247 + int64(1)
-						c_2616, c_2617, c_2618, c_2619, c_2620, c_2621, c_2622, c_2623, c_2624, c_2625, c_2626, c_2627, c_2628, c_2629, c_2630, c_2631, c_2632, c_2633, c_2634, c_2635, c_2636 = x_2639, state_2228, state_2229, state_2230, state_2231, state_2232, state_2233, state_2234, state_2235, state_2236, state_2237, state_2238, state_2239, state_2240, state_2241, state_2242, state_2243, state_2244, false, false, x_2640
+					x_2524 := x_2445 < math.Inf(1)
+					x_2525 := !x_2524
+					var c_2526 float64
+					var c_2527 float64
+					var c_2528 []float64
+					var c_2529 int
+					var c_2530 float64
+					var c_2531 float64
+					var c_2532 float64
+					var c_2533 []float64
+					var c_2534 int
+					var c_2535 float64
+					var c_2536 float64
+					var c_2537 float64
+					var c_2538 float64
+					var c_2539 float64
+					var c_2540 bool
+					var c_2541 int64
+					var c_2542 float64
+					var c_2543 float64
+					var c_2544 bool
+					var c_2545 bool
+					var c_2546 int64
+					if x_2525 {
+						x_2547 := state_2155 - state_2159
+						x_2548 := 0.5 * x_2547
+						x_2549 := state_2159 + x_2548
+						x_2550 := state_2175 + int64(1)
+						c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543, c_2544, c_2545, c_2546 = x_2549, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172, false, false, x_2550
 					} else {
-						var c_2641 float64
-						var c_2642 float64
-						var c_2643 []float64
-						var c_2644 int
-						var c_2645 float64
-						var c_2646 float64
-						var c_2647 float64
-						var c_2648 []float64
-						var c_2649 int
-						var c_2650 float64
-						var c_2651 float64
-						var c_2652 float64
-						var c_2653 float64
-						var c_2654 float64
-						var c_2655 bool
-						var c_2656 int64
-						var c_2657 float64
-						var c_2658 float64
-						var c_2659 bool
-						var c_2660 bool
-						var c_2661 int64
-						if c_2580 {
-							x_2662 := x_2526 <= x_2564
-							var c_2663 float64
-							var c_2664 float64
-							var c_2665 []float64
-							var c_2666 int
-							var c_2667 float64
-							var c_2668 float64
-							var c_2669 float64
-							var c_2670 []float64
-							var c_2671 int
-							var c_2672 float64
-							var c_2673 float64
-							var c_2674 float64
-							var c_2675 float64
-							var c_2676 float64
-							var c_2677 bool
-							var c_2678 int64
-							var c_2679 float64
-							var c_2680 float64
-							var c_2681 bool
-							var c_2682 bool
-							var c_2683 int64
-							if x_2662 {
-								x_2684 := state_2247 + int64(1)
-								c_2663, c_2664, c_2665, c_2666, c_2667, c_2668, c_2669, c_2670, c_2671, c_2672, c_2673, c_2674, c_2675, c_2676, c_2677, c_2678, c_2679, c_2680, c_2681, c_2682, c_2683 = state_2227, x_2526, r_2559, r_2518, state_2231, state_2232, state_2233, state_2234, state_2235, state_2236, state_2237, state_2238, state_2239, state_2240, state_2241, c_2570, state_2243, state_2244, true, true, x_2684
+						var c_2551 float64
+						var c_2552 float64
+						var c_2553 []float64
+						var c_2554 int
+						var c_2555 float64
+						var c_2556 float64
+						var c_2557 float64
+						var c_2558 []float64
+						var c_2559 int
+						var c_2560 float64
+						var c_2561 float64
+						var c_2562 float64
+						var c_2563 float64
+						var c_2564 float64
+						var c_2565 bool
+						var c_2566 int64
+						var c_2567 float64
+						var c_2568 float64
+						var c_2569 bool
+						var c_2570 bool
+						var c_2571 int64
+						if c_2490 {
+							x_2572 := x_2445 <= x_2474
+							var c_2573 float64
+							var c_2574 float64
+							var c_2575 []float64
+							var c_2576 int
+							var c_2577 float64
+							var c_2578 float64
+							var c_2579 float64
+							var c_2580 []float64
+							var c_2581 int
+							var c_2582 float64
+							var c_2583 float64
+							var c_2584 float64
+							var c_2585 float64
+							var c_2586 float64
+							var c_2587 bool
+							var c_2588 int64
+							var c_2589 float64
+							var c_2590 float64
+							var c_2591 bool
+							var c_2592 bool
+							var c_2593 int64
+							if x_2572 {
+								x_2594 := state_2175 + int64(1)
+								c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591, c_2592, c_2593 = state_2155, x_2445, r_2469, r_2437, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, c_2480, state_2171, state_2172, true, true, x_2594
 							} else {
-								x_2685 := state_2231 > 0.0
-								var c_2686 bool
-								if x_2685 {
-									x_2687 := state_2232 < state_1533
-									c_2686 = x_2687
+								x_2595 := state_2159 > 0.0
+								var c_2596 bool
+								if x_2595 {
+									x_2597 := state_2160 < state_1479
+									c_2596 = x_2597
 								} else {
-									c_2686 = false
+									c_2596 = false
 								}
-								x_2688 := state_2247 + int64(1)
-								c_2663, c_2664, c_2665, c_2666, c_2667, c_2668, c_2669, c_2670, c_2671, c_2672, c_2673, c_2674, c_2675, c_2676, c_2677, c_2678, c_2679, c_2680, c_2681, c_2682, c_2683 = state_2231, state_2232, state_2234, state_2235, state_2231, state_2232, state_2233, state_2234, state_2235, state_2236, state_2237, state_2238, state_2239, state_2240, state_2241, c_2570, state_2243, state_2244, true, c_2686, x_2688
+								x_2598 := state_2175 + int64(1)
+								c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591, c_2592, c_2593 = state_2159, state_2160, state_2162, state_2163, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, c_2480, state_2171, state_2172, true, c_2596, x_2598
 							}
-							c_2641, c_2642, c_2643, c_2644, c_2645, c_2646, c_2647, c_2648, c_2649, c_2650, c_2651, c_2652, c_2653, c_2654, c_2655, c_2656, c_2657, c_2658, c_2659, c_2660, c_2661 = c_2663, c_2664, c_2665, c_2666, c_2667, c_2668, c_2669, c_2670, c_2671, c_2672, c_2673, c_2674, c_2675, c_2676, c_2677, c_2678, c_2679, c_2680, c_2681, c_2682, c_2683
+							c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568, c_2569, c_2570, c_2571 = c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591, c_2592, c_2593
 						} else {
-							x_2689 := c_2570 == int64(1)
-							var c_2690 bool
-							if x_2689 {
-								x_2691 := x_2526 <= state_2232
-								c_2690 = x_2691
+							x_2599 := c_2480 == int64(1)
+							var c_2600 bool
+							if x_2599 {
+								x_2601 := x_2445 <= state_2160
+								c_2600 = x_2601
 							} else {
-								c_2690 = false
+								c_2600 = false
 							}
-							var c_2692 bool
-							if c_2690 {
-								x_2693 := x_2526 > x_2564
-								c_2692 = x_2693
+							var c_2602 bool
+							if c_2600 {
+								x_2603 := x_2445 > x_2474
+								c_2602 = x_2603
 							} else {
-								c_2692 = false
+								c_2602 = false
 							}
-							var c_2694 float64
-							var c_2695 float64
-							var c_2696 float64
-							var c_2697 float64
-							var c_2698 float64
-							var c_2699 float64
-							var c_2700 bool
-							var c_2701 float64
-							var c_2702 bool
-							if c_2692 {
-								x_2703 := state_2231 * x_2224
-								x_2704 := state_2232 - x_2703
-								x_2705 := state_2233 - x_2224
-								x_2706 := state_2236 * x_2224
-								x_2707 := state_2237 - x_2706
-								x_2708 := state_2238 - x_2224
-								x_2709 := state_2227 * x_2224
-								x_2710 := x_2526 - x_2709
-								x_2711 := d_2562 - x_2224
-								r_2712, r_2713, r_2714, r_2715, r_2716, r_2717, r_2718, r_2719, r_2720 := fn_optimmtstep(ar, state_2231, x_2704, x_2705, state_2236, x_2707, x_2708, state_2227, x_2710, x_2711, state_2241, state_2239, state_2240)
-								x_2721 := r_2712 * x_2224
-								x_2722 := r_2713 + x_2721
-								x_2723 := r_2714 + x_2224
-								x_2724 := r_2715 * x_2224
-								x_2725 := r_2716 + x_2724
-								x_2726 := r_2717 + x_2224
-								c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702 = r_2712, x_2722, x_2723, r_2715, x_2725, x_2726, r_2718, r_2719, r_2720
+							var c_2604 float64
+							var c_2605 float64
+							var c_2606 float64
+							var c_2607 float64
+							var c_2608 float64
+							var c_2609 float64
+							var c_2610 bool
+							var c_2611 float64
+							var c_2612 bool
+							if c_2602 {
+								x_2613 := state_2159 * x_2152
+								x_2614 := state_2160 - x_2613
+								x_2615 := state_2161 - x_2152
+								x_2616 := state_2164 * x_2152
+								x_2617 := state_2165 - x_2616
+								x_2618 := state_2166 - x_2152
+								x_2619 := state_2155 * x_2152
+								x_2620 := x_2445 - x_2619
+								x_2621 := d_2472 - x_2152
+								r_2622, r_2623, r_2624, r_2625, r_2626, r_2627, r_2628, r_2629, r_2630 := fn_optimmtstep(ar, state_2159, x_2614, x_2615, state_2164, x_2617, x_2618, state_2155, x_2620, x_2621, state_2169, state_2167, state_2168)
+								x_2631 := r_2622 * x_2152
+								x_2632 := r_2623 + x_2631
+								x_2633 := r_2624 + x_2152
+								x_2634 := r_2625 * x_2152
+								x_2635 := r_2626 + x_2634
+								x_2636 := r_2627 + x_2152
+								c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612 = r_2622, x_2632, x_2633, r_2625, x_2635, x_2636, r_2628, r_2629, r_2630
 							} else {
-								r_2727, r_2728, r_2729, r_2730, r_2731, r_2732, r_2733, r_2734, r_2735 := fn_optimmtstep(ar, state_2231, state_2232, state_2233, state_2236, state_2237, state_2238, state_2227, x_2526, d_2562, state_2241, state_2239, state_2240)
-								c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702 = r_2727, r_2728, r_2729, r_2730, r_2731, r_2732, r_2733, r_2734, r_2735
+								r_2637, r_2638, r_2639, r_2640, r_2641, r_2642, r_2643, r_2644, r_2645 := fn_optimmtstep(ar, state_2159, state_2160, state_2161, state_2164, state_2165, state_2166, state_2155, x_2445, d_2472, state_2169, state_2167, state_2168)
+								c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612 = r_2637, r_2638, r_2639, r_2640, r_2641, r_2642, r_2643, r_2644, r_2645
 							}
-							var c_2736 bool
-							if c_2700 {
-								x_2737 := c_2697 - c_2694
-								x_2738 := math.Abs(x_2737)
-								x_2739 := 0.66 * state_2244
-								x_2740 := x_2738 >= x_2739
-								c_2736 = x_2740
+							var c_2646 bool
+							if c_2610 {
+								x_2647 := c_2607 - c_2604
+								x_2648 := math.Abs(x_2647)
+								x_2649 := 0.66 * state_2172
+								x_2650 := x_2648 >= x_2649
+								c_2646 = x_2650
 							} else {
-								c_2736 = false
+								c_2646 = false
 							}
-							var c_2741 float64
-							if c_2736 {
-								x_2742 := c_2697 - c_2694
-								x_2743 := 0.5 * x_2742
-								x_2744 := c_2694 + x_2743
-								c_2741 = x_2744
+							var c_2651 float64
+							if c_2646 {
+								x_2652 := c_2607 - c_2604
+								x_2653 := 0.5 * x_2652
+								x_2654 := c_2604 + x_2653
+								c_2651 = x_2654
 							} else {
-								c_2741 = c_2701
+								c_2651 = c_2611
 							}
-							var c_2745 float64
-							var c_2746 float64
-							if c_2700 {
-								x_2747 := c_2697 - c_2694
-								x_2748 := math.Abs(x_2747)
-								c_2745, c_2746 = x_2748, state_2243
+							var c_2655 float64
+							var c_2656 float64
+							if c_2610 {
+								x_2657 := c_2607 - c_2604
+								x_2658 := math.Abs(x_2657)
+								c_2655, c_2656 = x_2658, state_2171
 							} else {
-								c_2745, c_2746 = state_2243, state_2244
+								c_2655, c_2656 = state_2171, state_2172
 							}
-							var c_2749 float64
-							var c_2750 float64
-							if c_2700 {
-								x_2751 := runtime.Min2(c_2694, c_2697)
-								x_2752 := runtime.Max2(c_2694, c_2697)
-								c_2749, c_2750 = x_2751, x_2752
+							var c_2659 float64
+							var c_2660 float64
+							if c_2610 {
+								x_2661 := runtime.Min2(c_2604, c_2607)
+								x_2662 := runtime.Max2(c_2604, c_2607)
+								c_2659, c_2660 = x_2661, x_2662
 							} else {
-								x_2753 := c_2741 - c_2694
-								x_2754 := 1.1 * x_2753
-								x_2755 := c_2741 + x_2754
-								x_2756 := c_2741 - c_2694
-								x_2757 := 4.0 * x_2756
-								x_2758 := c_2741 + x_2757
-								c_2749, c_2750 = x_2755, x_2758
+								x_2663 := c_2651 - c_2604
+								x_2664 := 1.1 * x_2663
+								x_2665 := c_2651 + x_2664
+								x_2666 := c_2651 - c_2604
+								x_2667 := 4.0 * x_2666
+								x_2668 := c_2651 + x_2667
+								c_2659, c_2660 = x_2665, x_2668
 							}
-							x_2759 := runtime.Min2(c_2741, 1e+20)
-							x_2760 := runtime.Max2(0.0, x_2759)
-							var c_2761 bool
-							if c_2700 {
-								x_2762 := x_2760 <= c_2749
-								var c_2763 bool
-								if x_2762 {
-									c_2763 = true
+							x_2669 := runtime.Min2(c_2651, 1e+20)
+							x_2670 := runtime.Max2(0.0, x_2669)
+							var c_2671 bool
+							if c_2610 {
+								x_2672 := x_2670 <= c_2659
+								var c_2673 bool
+								if x_2672 {
+									c_2673 = true
 								} else {
-									x_2764 := x_2760 >= c_2750
-									c_2763 = x_2764
+									x_2674 := x_2670 >= c_2660
+									c_2673 = x_2674
 								}
-								c_2761 = c_2763
+								c_2671 = c_2673
 							} else {
-								c_2761 = false
+								c_2671 = false
 							}
-							var c_2765 bool
-							if c_2761 {
-								c_2765 = true
+							var c_2675 bool
+							if c_2671 {
+								c_2675 = true
 							} else {
-								var c_2766 bool
-								if c_2700 {
-									x_2767 := c_2750 - c_2749
-									x_2768 := 1e-10 * c_2750
-									x_2769 := x_2767 <= x_2768
-									c_2766 = x_2769
+								var c_2676 bool
+								if c_2610 {
+									x_2677 := c_2660 - c_2659
+									x_2678 := 1e-10 * c_2660
+									x_2679 := x_2677 <= x_2678
+									c_2676 = x_2679
 								} else {
-									c_2766 = false
+									c_2676 = false
 								}
-								c_2765 = c_2766
+								c_2675 = c_2676
 							}
-							var c_2770 float64
-							if c_2765 {
-								c_2770 = c_2694
+							var c_2680 float64
+							if c_2675 {
+								c_2680 = c_2604
 							} else {
-								c_2770 = x_2760
+								c_2680 = x_2670
 							}
-							var c_2771 []float64
-							var c_2772 int
-							if c_2702 {
-								c_2771, c_2772 = r_2559, r_2518
+							var c_2681 []float64
+							var c_2682 int
+							if c_2612 {
+								c_2681, c_2682 = r_2469, r_2437
 							} else {
-								c_2771, c_2772 = state_2234, state_2235
+								c_2681, c_2682 = state_2162, state_2163
 							}
-							x_2773 := state_2247 + int64(1)
-							c_2641, c_2642, c_2643, c_2644, c_2645, c_2646, c_2647, c_2648, c_2649, c_2650, c_2651, c_2652, c_2653, c_2654, c_2655, c_2656, c_2657, c_2658, c_2659, c_2660, c_2661 = c_2770, x_2526, r_2559, r_2518, c_2694, c_2695, c_2696, c_2771, c_2772, c_2697, c_2698, c_2699, c_2749, c_2750, c_2700, c_2570, c_2745, c_2746, false, false, x_2773
+							x_2683 := state_2175 + int64(1)
+							c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568, c_2569, c_2570, c_2571 = c_2680, x_2445, r_2469, r_2437, c_2604, c_2605, c_2606, c_2681, c_2682, c_2607, c_2608, c_2609, c_2659, c_2660, c_2610, c_2480, c_2655, c_2656, false, false, x_2683
 						}
-						c_2616, c_2617, c_2618, c_2619, c_2620, c_2621, c_2622, c_2623, c_2624, c_2625, c_2626, c_2627, c_2628, c_2629, c_2630, c_2631, c_2632, c_2633, c_2634, c_2635, c_2636 = c_2641, c_2642, c_2643, c_2644, c_2645, c_2646, c_2647, c_2648, c_2649, c_2650, c_2651, c_2652, c_2653, c_2654, c_2655, c_2656, c_2657, c_2658, c_2659, c_2660, c_2661
+						c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543, c_2544, c_2545, c_2546 = c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568, c_2569, c_2570, c_2571
 					}
-					c_2592, c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612 = c_2616, c_2617, c_2618, c_2619, c_2620, c_2621, c_2622, c_2623, c_2624, c_2625, c_2626, c_2627, c_2628, c_2629, c_2630, c_2631, c_2632, c_2633, c_2634, c_2635, c_2636
+					c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519, c_2520, c_2521, c_2522 = c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543, c_2544, c_2545, c_2546
 				}
-				state_2227, state_2228, state_2229, state_2230, state_2231, state_2232, state_2233, state_2234, state_2235, state_2236, state_2237, state_2238, state_2239, state_2240, state_2241, state_2242, state_2243, state_2244, state_2245, state_2246, state_2247 = c_2592, c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612
-				_ = mark_2512
+				state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175 = c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519, c_2520, c_2521, c_2522
+				_ = mark_2431
 			}
-			var c_2774 float64
-			var c_2775 float64
-			var c_2776 []float64
-			var c_2777 int
-			var c_2778 int64
-			var c_2779 bool
-			if state_2245 {
-				c_2774, c_2775, c_2776, c_2777, c_2778, c_2779 = state_2227, state_2228, state_2229, state_2230, state_2247, state_2246
+			var c_2684 float64
+			var c_2685 float64
+			var c_2686 []float64
+			var c_2687 int
+			var c_2688 int64
+			var c_2689 bool
+			if state_2173 {
+				c_2684, c_2685, c_2686, c_2687, c_2688, c_2689 = state_2155, state_2156, state_2157, state_2158, state_2175, state_2174
 			} else {
-				x_2780 := state_2231 > 0.0
-				var c_2781 bool
-				if x_2780 {
-					x_2782 := state_2232 < state_1533
-					c_2781 = x_2782
+				x_2690 := state_2159 > 0.0
+				var c_2691 bool
+				if x_2690 {
+					x_2692 := state_2160 < state_1479
+					c_2691 = x_2692
 				} else {
-					c_2781 = false
+					c_2691 = false
 				}
-				c_2774, c_2775, c_2776, c_2777, c_2778, c_2779 = state_2231, state_2232, state_2234, state_2235, state_2247, c_2781
+				c_2684, c_2685, c_2686, c_2687, c_2688, c_2689 = state_2159, state_2160, state_2162, state_2163, state_2175, c_2691
 			}
-			x_2783 := !c_2779
-			var c_2784 []float64
-			var c_2785 int
-			var c_2786 float64
-			var c_2787 []float64
-			var c_2788 int
-			var c_2789 []float64
-			var c_2790 int
-			var c_2791 int
-			var c_2792 []float64
-			var c_2793 int
-			var c_2794 int
-			var c_2795 []float64
-			var c_2796 int
-			var c_2797 int64
-			var c_2798 int64
-			var c_2799 int64
-			var c_2800 int64
-			var c_2801 bool
-			if x_2783 {
-				x_2802 := state_1547 + c_2778
-				c_2784, c_2785, c_2786, c_2787, c_2788, c_2789, c_2790, c_2791, c_2792, c_2793, c_2794, c_2795, c_2796, c_2797, c_2798, c_2799, c_2800, c_2801 = state_1531, state_1532, state_1533, state_1534, state_1535, state_1536, state_1537, state_1538, state_1539, state_1540, state_1541, state_1542, state_1543, state_1544, state_1545, state_1546, x_2802, true
+			x_2693 := !c_2689
+			var c_2694 []float64
+			var c_2695 int
+			var c_2696 float64
+			var c_2697 []float64
+			var c_2698 int
+			var c_2699 []float64
+			var c_2700 int
+			var c_2701 int
+			var c_2702 []float64
+			var c_2703 int
+			var c_2704 int
+			var c_2705 []float64
+			var c_2706 int
+			var c_2707 int64
+			var c_2708 int64
+			var c_2709 int64
+			var c_2710 int64
+			var c_2711 bool
+			if x_2693 {
+				x_2712 := state_1493 + c_2688
+				c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708, c_2709, c_2710, c_2711 = state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, x_2712, true
 			} else {
-				if c_2213 != state_1532 {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1532})+" and "+runtime.ShapeString([]int{c_2213}))
+				if c_2141 != state_1478 {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1478})+" and "+runtime.ShapeString([]int{c_2141}))
 				}
-				if state_1535 != c_2777 {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2777})+" and "+runtime.ShapeString([]int{state_1535}))
+				if state_1481 != c_2687 {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2687})+" and "+runtime.ShapeString([]int{state_1481}))
 				}
-				r_2803 := ar.F64w(state_1532)
-				r_2804 := ar.F64w(state_1532)
-				state_1531 = state_1531[:state_1532]
-				c_2212 = c_2212[:state_1532]
-				r_2803 = r_2803[:state_1532]
-				r_2804 = r_2804[:state_1532]
-				for i_2806 := 0; i_2806 < state_1532; i_2806++ {
-					e_2808 := (state_1531[i_2806] + (c_2774 * c_2212[i_2806]))
-					r_2803[i_2806] = e_2808
-					e_2809 := (e_2808 - state_1531[i_2806])
-					r_2804[i_2806] = e_2809
+				r_2713 := ar.F64w(state_1478)
+				r_2714 := ar.F64w(state_1478)
+				state_1477 = state_1477[:state_1478]
+				c_2140 = c_2140[:state_1478]
+				r_2713 = r_2713[:state_1478]
+				r_2714 = r_2714[:state_1478]
+				for i_2716 := 0; i_2716 < state_1478; i_2716++ {
+					e_2718 := (state_1477[i_2716] + (c_2684 * c_2140[i_2716]))
+					r_2713[i_2716] = e_2718
+					e_2719 := (e_2718 - state_1477[i_2716])
+					r_2714[i_2716] = e_2719
 				}
-				r_2805 := ar.F64w(c_2777)
-				c_2776 = c_2776[:c_2777]
-				state_1534 = state_1534[:c_2777]
-				r_2805 = r_2805[:c_2777]
-				for i_2810 := 0; i_2810 < c_2777; i_2810++ {
-					e_2812 := (c_2776[i_2810] - state_1534[i_2810])
-					r_2805[i_2810] = e_2812
+				r_2715 := ar.F64w(c_2687)
+				c_2686 = c_2686[:c_2687]
+				state_1480 = state_1480[:c_2687]
+				r_2715 = r_2715[:c_2687]
+				for i_2720 := 0; i_2720 < c_2687; i_2720++ {
+					e_2722 := (c_2686[i_2720] - state_1480[i_2720])
+					r_2715[i_2720] = e_2722
 				}
-				if len(r_2804) != len(r_2805) {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2804), len(r_2805)))
+				if len(r_2714) != len(r_2715) {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2714), len(r_2715)))
 				}
-				d_2813 := runtime.Dot(r_2804, r_2805)
-				x_2814 := state_1546 + int64(1)
-				d_2815 := runtime.Dot(r_2805, r_2805)
-				x_2816 := 1e-16 * d_2815
-				x_2817 := d_2813 > x_2816
-				var c_2818 []float64
-				var c_2819 int
-				var c_2820 float64
-				var c_2821 []float64
-				var c_2822 int
-				var c_2823 []float64
-				var c_2824 int
-				var c_2825 int
-				var c_2826 []float64
-				var c_2827 int
-				var c_2828 int
-				var c_2829 []float64
-				var c_2830 int
-				var c_2831 int64
-				var c_2832 int64
-				var c_2833 int64
-				var c_2834 int64
-				var c_2835 bool
-				if x_2817 {
-					if state_1544 < 0 || state_1544 >= int64(state_1537) {
-						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:25", runtime.CheckIndex(state_1544, state_1537))
+				d_2723 := runtime.Dot(r_2714, r_2715)
+				x_2724 := state_1492 + int64(1)
+				d_2725 := runtime.Dot(r_2715, r_2715)
+				x_2726 := 1e-16 * d_2725
+				x_2727 := d_2723 > x_2726
+				var c_2728 []float64
+				var c_2729 int
+				var c_2730 float64
+				var c_2731 []float64
+				var c_2732 int
+				var c_2733 []float64
+				var c_2734 int
+				var c_2735 int
+				var c_2736 []float64
+				var c_2737 int
+				var c_2738 int
+				var c_2739 []float64
+				var c_2740 int
+				var c_2741 int64
+				var c_2742 int64
+				var c_2743 int64
+				var c_2744 int64
+				var c_2745 bool
+				if x_2727 {
+					if state_1490 < 0 || state_1490 >= int64(state_1483) {
+						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:25", runtime.CheckIndex(state_1490, state_1483))
 					}
-					if state_1532 != state_1538 {
-						return nil, 0, nil, 0, runtime.NewError("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1532})+"; elements have shape "+runtime.ShapeString([]int{state_1538}))
+					if state_1478 != state_1484 {
+						return nil, 0, nil, 0, runtime.NewError("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1478})+"; elements have shape "+runtime.ShapeString([]int{state_1484}))
 					}
-					c_2836 := ar.F64w(len(state_1536))
-					copy(c_2836, state_1536)
-					copy(c_2836[int(state_1544)*state_1538:(int(state_1544)+1)*state_1538], r_2804)
-					if state_1544 < 0 || state_1544 >= int64(state_1540) {
-						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:46", runtime.CheckIndex(state_1544, state_1540))
+					c_2746 := ar.F64w(len(state_1482))
+					copy(c_2746, state_1482)
+					copy(c_2746[int(state_1490)*state_1484:(int(state_1490)+1)*state_1484], r_2714)
+					if state_1490 < 0 || state_1490 >= int64(state_1486) {
+						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:46", runtime.CheckIndex(state_1490, state_1486))
 					}
-					if c_2777 != state_1541 {
-						return nil, 0, nil, 0, runtime.NewError("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2777})+"; elements have shape "+runtime.ShapeString([]int{state_1541}))
+					if c_2687 != state_1487 {
+						return nil, 0, nil, 0, runtime.NewError("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2687})+"; elements have shape "+runtime.ShapeString([]int{state_1487}))
 					}
-					c_2837 := ar.F64w(len(state_1539))
-					copy(c_2837, state_1539)
-					copy(c_2837[int(state_1544)*state_1541:(int(state_1544)+1)*state_1541], r_2805)
-					x_2838 := 1.0 / d_2813
-					if state_1544 < 0 || state_1544 >= int64(state_1543) {
-						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:67", runtime.CheckIndex(state_1544, state_1543))
+					c_2747 := ar.F64w(len(state_1485))
+					copy(c_2747, state_1485)
+					copy(c_2747[int(state_1490)*state_1487:(int(state_1490)+1)*state_1487], r_2715)
+					x_2748 := 1.0 / d_2723
+					if state_1490 < 0 || state_1490 >= int64(state_1489) {
+						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:67", runtime.CheckIndex(state_1490, state_1489))
 					}
-					c_2839 := ar.F64w(len(state_1542))
-					copy(c_2839, state_1542)
-					c_2839[int(state_1544)] = x_2838
-					x_2840 := state_1544 + int64(1)
-					x_2841 := x_2840 % int64(10)
-					x_2842 := state_1545 + int64(1)
-					x_2843 := min(x_2842, int64(10))
-					x_2844 := state_1547 + c_2778
-					c_2818, c_2819, c_2820, c_2821, c_2822, c_2823, c_2824, c_2825, c_2826, c_2827, c_2828, c_2829, c_2830, c_2831, c_2832, c_2833, c_2834, c_2835 = r_2803, state_1532, c_2775, c_2776, c_2777, c_2836, state_1537, state_1538, c_2837, state_1540, state_1541, c_2839, state_1543, x_2841, x_2843, x_2814, x_2844, false
+					c_2749 := ar.F64w(len(state_1488))
+					copy(c_2749, state_1488)
+					c_2749[int(state_1490)] = x_2748
+					x_2750 := state_1490 + int64(1)
+					x_2751 := x_2750 % int64(10)
+					x_2752 := state_1491 + int64(1)
+					x_2753 := min(x_2752, int64(10))
+					x_2754 := state_1493 + c_2688
+					c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742, c_2743, c_2744, c_2745 = r_2713, state_1478, c_2685, c_2686, c_2687, c_2746, state_1483, state_1484, c_2747, state_1486, state_1487, c_2749, state_1489, x_2751, x_2753, x_2724, x_2754, false
 				} else {
-					x_2845 := state_1547 + c_2778
-					c_2818, c_2819, c_2820, c_2821, c_2822, c_2823, c_2824, c_2825, c_2826, c_2827, c_2828, c_2829, c_2830, c_2831, c_2832, c_2833, c_2834, c_2835 = r_2803, state_1532, c_2775, c_2776, c_2777, state_1536, state_1537, state_1538, state_1539, state_1540, state_1541, state_1542, state_1543, state_1544, state_1545, x_2814, x_2845, false
+					x_2755 := state_1493 + c_2688
+					c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742, c_2743, c_2744, c_2745 = r_2713, state_1478, c_2685, c_2686, c_2687, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, x_2724, x_2755, false
 				}
-				c_2784, c_2785, c_2786, c_2787, c_2788, c_2789, c_2790, c_2791, c_2792, c_2793, c_2794, c_2795, c_2796, c_2797, c_2798, c_2799, c_2800, c_2801 = c_2818, c_2819, c_2820, c_2821, c_2822, c_2823, c_2824, c_2825, c_2826, c_2827, c_2828, c_2829, c_2830, c_2831, c_2832, c_2833, c_2834, c_2835
+				c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708, c_2709, c_2710, c_2711 = c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742, c_2743, c_2744, c_2745
 			}
-			n_2846 := int64(state_1537)
-			if int64(c_2790) != n_2846 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2790), n_2846))
+			n_2756 := int64(state_1483)
+			if int64(c_2700) != n_2756 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2700), n_2756))
 			}
-			n_2847 := int64(state_1540)
-			if int64(c_2793) != n_2847 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2793), n_2847))
+			n_2757 := int64(state_1486)
+			if int64(c_2703) != n_2757 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2703), n_2757))
 			}
-			n_2848 := int64(state_1543)
-			if int64(c_2796) != n_2848 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2796), n_2848))
+			n_2758 := int64(state_1489)
+			if int64(c_2706) != n_2758 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2706), n_2758))
 			}
-			state_1531, state_1532, state_1533, state_1534, state_1535, state_1536, state_1537, state_1538, state_1539, state_1540, state_1541, state_1542, state_1543, state_1544, state_1545, state_1546, state_1547, state_1548 = c_2784, c_2785, c_2786, c_2787, c_2788, c_2789, c_2790, c_2791, c_2792, c_2793, c_2794, c_2795, c_2796, c_2797, c_2798, c_2799, c_2800, c_2801
-			_ = mark_2203
+			state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494 = c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708, c_2709, c_2710, c_2711
+			_ = mark_2131
 		}
-		r_2849, r_2850 := c_2(state_1531, state_1532)
-		if int64(r_2850) != n_14 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2850), n_14))
+		r_2759, r_2760 := c_2(state_1477, state_1478)
+		if int64(r_2760) != n_14 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2760), n_14))
 		}
-		s_2851 := runtime.Norm2(r_2849)
-		r_2852 := ar.F64w(state_1532)
-		state_1531 = state_1531[:len(r_2852)]
-		for i_2853 := range r_2852 {
-			r_2852[i_2853] = (math.Abs(state_1531[i_2853]))
+		s_2761 := runtime.Norm2(r_2759)
+		r_2762 := ar.F64w(state_1478)
+		state_1477 = state_1477[:len(r_2762)]
+		for i_2763 := range r_2762 {
+			r_2762[i_2763] = (math.Abs(state_1477[i_2763]))
 		}
-		s_2855 := runtime.Max(r_2852)
-		x_2856 := 1.0 + s_2855
-		if r_2850 != state_22 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2850}))
+		s_2765 := runtime.Max(r_2762)
+		x_2766 := 1.0 + s_2765
+		if r_2760 != state_22 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2760}))
 		}
-		r_2857 := ar.F64w(state_22)
-		state_21 = state_21[:len(r_2857)]
-		r_2849 = r_2849[:len(r_2857)]
-		for i_2858 := range r_2857 {
-			r_2857[i_2858] = (state_21[i_2858] + (state_23 * r_2849[i_2858]))
+		r_2767 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_2767)]
+		r_2759 = r_2759[:len(r_2767)]
+		for i_2768 := range r_2767 {
+			r_2767[i_2768] = (state_21[i_2768] + (state_23 * r_2759[i_2768]))
 		}
-		x_2860 := 0.25 * state_24
-		x_2861 := s_2851 > x_2860
-		var c_2862 bool
-		if x_2861 {
-			r_2863 := ar.F64w(r_2850)
-			r_2849 = r_2849[:len(r_2863)]
-			for i_2864 := range r_2863 {
-				r_2863[i_2864] = (math.Abs(r_2849[i_2864]))
+		x_2770 := 0.25 * state_24
+		x_2771 := s_2761 > x_2770
+		var c_2772 bool
+		if x_2771 {
+			r_2773 := ar.F64w(r_2760)
+			r_2759 = r_2759[:len(r_2773)]
+			for i_2774 := range r_2773 {
+				r_2773[i_2774] = (math.Abs(r_2759[i_2774]))
 			}
-			s_2866 := runtime.Max(r_2863)
-			x_2867 := 1e-10 * x_2856
-			x_2868 := s_2866 > x_2867
-			c_2862 = x_2868
+			s_2776 := runtime.Max(r_2773)
+			x_2777 := 1e-10 * x_2766
+			x_2778 := s_2776 > x_2777
+			c_2772 = x_2778
 		} else {
-			c_2862 = false
+			c_2772 = false
 		}
-		var c_2869 float64
-		if c_2862 {
-			x_2870 := 10.0 * state_23
-			x_2871 := runtime.Min2(x_2870, 1e+08)
-			c_2869 = x_2871
+		var c_2779 float64
+		if c_2772 {
+			x_2780 := 10.0 * state_23
+			x_2781 := runtime.Min2(x_2780, 1e+08)
+			c_2779 = x_2781
 		} else {
-			c_2869 = state_23
+			c_2779 = state_23
 		}
-		x_2872 := state_25 + int64(1)
-		r_2873 := ar.F64w(r_2850)
-		r_2849 = r_2849[:len(r_2873)]
-		for i_2874 := range r_2873 {
-			r_2873[i_2874] = (math.Abs(r_2849[i_2874]))
+		x_2782 := state_25 + int64(1)
+		r_2783 := ar.F64w(r_2760)
+		r_2759 = r_2759[:len(r_2783)]
+		for i_2784 := range r_2783 {
+			r_2783[i_2784] = (math.Abs(r_2759[i_2784]))
 		}
-		s_2876 := runtime.Max(r_2873)
-		x_2877 := 1e-12 * x_2856
-		x_2878 := s_2876 <= x_2877
-		state_19, state_20, state_21, state_23, state_24, state_25, state_26 = state_1531, state_1532, r_2857, c_2869, s_2851, x_2872, x_2878
-		_ = mark_1454
+		s_2786 := runtime.Max(r_2783)
+		x_2787 := 1e-12 * x_2766
+		x_2788 := s_2786 <= x_2787
+		state_19, state_20, state_21, state_23, state_24, state_25, state_26 = state_1477, state_1478, r_2767, c_2779, s_2761, x_2782, x_2788
+		_ = mark_1409
 	}
-	r_2879, r_2880 := jac_3(state_19, state_20)
-	n_2881 := int64(r_2880)
-	x_2882 := max(size_8, int64(1))
-	if x_2882 == 0 {
+	r_2789, r_2790 := jac_3(state_19, state_20)
+	n_2791 := int64(r_2790)
+	x_2792 := max(size_8, int64(1))
+	if x_2792 == 0 {
 		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:25", "integer division by zero")
 	}
-	x_2883 := n_2881 % x_2882
-	x_2884 := x_2883 == int64(0)
-	if !x_2884 {
+	x_2793 := n_2791 % x_2792
+	x_2794 := x_2793 == int64(0)
+	if !x_2794 {
 		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 	}
-	x_2885 := max(size_8, int64(1))
-	if x_2885 == 0 {
+	x_2795 := max(size_8, int64(1))
+	if x_2795 == 0 {
 		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:128", "integer division by zero")
 	}
-	x_2886 := n_2881 / x_2885
-	n_2887 := int64(len(r_2879))
-	if x_2886 < 0 || size_8 < 0 || (size_8 == 0 && n_2887 != 0) || (size_8 != 0 && (n_2887%size_8 != 0 || n_2887/size_8 != x_2886)) {
-		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2887, x_2886, size_8))
+	x_2796 := n_2791 / x_2795
+	n_2797 := int64(len(r_2789))
+	if x_2796 < 0 || size_8 < 0 || (size_8 == 0 && n_2797 != 0) || (size_8 != 0 && (n_2797%size_8 != 0 || n_2797/size_8 != x_2796)) {
+		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2797, x_2796, size_8))
 	}
-	m_2888 := int(x_2886)
-	n_2889 := int(size_8)
-	if int64(m_2888) != n_14 {
-		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2888), n_14))
+	m_2798 := int(x_2796)
+	n_2799 := int(size_8)
+	if int64(m_2798) != n_14 {
+		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2798), n_14))
 	}
-	if int64(n_2889) != n_11 {
-		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2889), n_11))
+	if int64(n_2799) != n_11 {
+		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2799), n_11))
 	}
-	t_2890 := ar.F64w(len(r_2879))
-	for i_2891 := 0; i_2891 < m_2888; i_2891++ {
-		for j_2892 := 0; j_2892 < n_2889; j_2892++ {
-			t_2890[j_2892*m_2888+i_2891] = r_2879[i_2891*n_2889+j_2892]
+	t_2800 := ar.F64w(len(r_2789))
+	for i_2801 := 0; i_2801 < m_2798; i_2801++ {
+		for j_2802 := 0; j_2802 < n_2799; j_2802++ {
+			t_2800[j_2802*m_2798+i_2801] = r_2789[i_2801*n_2799+j_2802]
 		}
 	}
-	tot_2893, err_2894 := runtime.MulSize(m_2888, m_2888)
-	if err_2894 != nil {
-		return nil, 0, nil, 0, runtime.WithPos("std/solve:132:29", err_2894)
+	tot_2803, err_2804 := runtime.MulSize(m_2798, m_2798)
+	if err_2804 != nil {
+		return nil, 0, nil, 0, runtime.WithPos("std/solve:132:29", err_2804)
 	}
-	a_2895 := ar.F64w(tot_2893)
-	runtime.Gemm(false, false, m_2888, m_2888, n_2889, 1, r_2879, t_2890, 0, a_2895)
-	r_2896, r_2897, r_2898 := fg_1(state_19, state_20)
-	_ = r_2896
-	if int64(r_2898) != n_11 {
-		return nil, 0, nil, 0, runtime.NewError("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2898), n_11))
+	a_2805 := ar.F64w(tot_2803)
+	runtime.Gemm(false, false, m_2798, m_2798, n_2799, 1, r_2789, t_2800, 0, a_2805)
+	r_2806, r_2807, r_2808 := fg_1(state_19, state_20)
+	_ = r_2806
+	if int64(r_2808) != n_11 {
+		return nil, 0, nil, 0, runtime.NewError("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2808), n_11))
 	}
-	if r_2898 != n_2889 {
-		return nil, 0, nil, 0, runtime.NewError("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2888, n_2889})+" @ "+runtime.ShapeString([]int{r_2898}))
+	if r_2808 != n_2799 {
+		return nil, 0, nil, 0, runtime.NewError("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2798, n_2799})+" @ "+runtime.ShapeString([]int{r_2808}))
 	}
-	a_2899 := ar.F64w(m_2888)
-	if n_2889 <= 32 {
-		r_2897 = r_2897[:n_2889]
-		r_2900 := 0
-		for ; r_2900+4 <= len(a_2899); r_2900 += 4 {
-			blk_2901 := r_2879[r_2900*n_2889 : (r_2900+4)*n_2889]
-			row_2906, row_2907, row_2908, row_2909 := blk_2901[:n_2889], blk_2901[n_2889:][:n_2889], blk_2901[2*n_2889:][:n_2889], blk_2901[3*n_2889:][:n_2889]
-			s_2910, s_2911, s_2912, s_2913 := 0.0, 0.0, 0.0, 0.0
-			for c_2903 := range row_2906 {
-				xc_2904 := r_2897[c_2903]
-				s_2910 += row_2906[c_2903] * xc_2904
-				s_2911 += row_2907[c_2903] * xc_2904
-				s_2912 += row_2908[c_2903] * xc_2904
-				s_2913 += row_2909[c_2903] * xc_2904
+	a_2809 := ar.F64w(m_2798)
+	if n_2799 <= 32 {
+		r_2807 = r_2807[:n_2799]
+		for r_2810 := range a_2809 {
+			row_2811 := r_2789[r_2810*n_2799 : (r_2810+1)*n_2799]
+			s_2812 := 0.0
+			for c_2813, v_2814 := range row_2811 {
+				s_2812 += v_2814 * r_2807[c_2813]
 			}
-			a_2899[r_2900], a_2899[r_2900+1], a_2899[r_2900+2], a_2899[r_2900+3] = s_2910, s_2911, s_2912, s_2913
-		}
-		for ; r_2900 < len(a_2899); r_2900++ {
-			row_2905 := r_2879[r_2900*n_2889:][:n_2889]
-			s_2902 := 0.0
-			for c_2903 := range row_2905 {
-				s_2902 += row_2905[c_2903] * r_2897[c_2903]
-			}
-			a_2899[r_2900] = s_2902
+			a_2809[r_2810] = s_2812
 		}
 	} else {
-		runtime.Gemv(false, m_2888, n_2889, 1, r_2879, r_2897, 0, a_2899)
+		runtime.Gemv(false, m_2798, n_2799, 1, r_2789, r_2807, 0, a_2809)
 	}
-	r_2914, r_2915, err_2916 := fn_linalglusolve(ar, a_2895, m_2888, m_2888, a_2899, m_2888)
-	if err_2916 != nil {
-		return nil, 0, nil, 0, runtime.WithFrame(err_2916, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
+	r_2815, r_2816, err_2817 := fn_linalglusolve(ar, a_2805, m_2798, m_2798, a_2809, m_2798)
+	if err_2817 != nil {
+		return nil, 0, nil, 0, runtime.WithFrame(err_2817, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
 	}
-	r_2917 := ar.F64w(r_2915)
-	r_2914 = r_2914[:len(r_2917)]
-	if len(r_2917) >= 262144 {
-		loop_2924 := runtime.EnterLoop(&nbLoop14, runtime.Bind(r_2917, runtime.Bind(r_2914, runtime.End{})), len(r_2917), 16384)
-		if loop_2924.For == nil {
-			loop_2924.For = func(lo_2921, hi int) {
-				r_2917 := loop_2924.C.H
-				r_2914 := loop_2924.C.T.H
-				for i_2922 := lo_2921; i_2922 < hi; i_2922++ {
-					r_2917[i_2922] = -r_2914[i_2922]
+	r_2818 := ar.F64w(r_2816)
+	r_2815 = r_2815[:len(r_2818)]
+	if len(r_2818) >= 262144 {
+		loop_2825 := runtime.EnterLoop(&nbLoop14, runtime.Bind(r_2818, runtime.Bind(r_2815, runtime.End{})), len(r_2818), 16384)
+		if loop_2825.For == nil {
+			loop_2825.For = func(lo_2822, hi int) {
+				r_2818 := loop_2825.C.H
+				r_2815 := loop_2825.C.T.H
+				for i_2823 := lo_2822; i_2823 < hi; i_2823++ {
+					r_2818[i_2823] = -r_2815[i_2823]
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_2917), 16384, loop_2924.For)
-		loop_2924.Leave(&nbLoop14)
+		runtime.ParallelFor(len(r_2818), 16384, loop_2825.For)
+		loop_2825.Leave(&nbLoop14)
 	} else {
-		for i_2918 := range r_2917 {
-			r_2917[i_2918] = -r_2914[i_2918]
+		for i_2819 := range r_2818 {
+			r_2818[i_2819] = -r_2815[i_2819]
 		}
 	}
-	ar.Keep(mark_2925, &state_19, &r_2917)
-	return state_19, state_20, r_2917, r_2915, nil
+	ar.Keep(mark_2826, &state_19, &r_2818)
+	return state_19, state_20, r_2818, r_2816, nil
 }
 
 // fn_frankwolfesimplex is def frank_wolfe_simplex (solve.nab:92:12).
