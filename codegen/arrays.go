@@ -1086,18 +1086,18 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 	f.failIf(b.parts[1]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
 	y := f.allocW(ir.F64, e.P, rows) // both branches store every element
 	f.line("if %s <= 32 {", k)
-	// One row at a time: in the reverse passes that store x (GMM's
-	// gradient) the four-row form of smallMatvec measured slower (d = 10:
-	// 53 → 65 ms), in the objectives' recipes faster.
-	x, r, row, sv, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
+	// One row at a time: where x is stored (the GMM gradient's forward
+	// pass) the four-row form of smallMatvec measured slower (d = 10:
+	// 53 → 65 ms); for a recipe computed in the loop, faster.
+	x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
 	f.line("%s = %s[:%s]", x, x, k)
 	f.line("for %s := range %s {", r, y)
 	f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
-	f.line("%s := 0.0", sv)
+	f.line("%s := 0.0", s)
 	f.line("for %s, %s := range %s {", c, v, row)
-	f.line("%s += %s * %s[%s]", sv, v, x, c)
+	f.line("%s += %s * %s[%s]", s, v, x, c)
 	f.line("}")
-	f.line("%s[%s] = %s", y, r, sv)
+	f.line("%s[%s] = %s", y, r, s)
 	f.line("}")
 	f.line("} else {")
 	f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], b.parts[0], y)
