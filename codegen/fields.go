@@ -374,8 +374,19 @@ func (f *fn) markLastOnly(data string) {
 // as an array of the field's type.
 func fieldOfArray(v val, path []int) val {
 	at := v.t.(*ir.Array)
-	elem := at.Elem
-	first := 0 // the field's first leaf
+	first, elem := fieldLeaves(at.Elem, path)
+	_, lp := v.leafParts()
+	out := val{t: &ir.Array{Dim: at.Dim, Elem: elem}}
+	for k := first; k < first+len(mustLeaves(elem)); k++ {
+		out.parts = append(out.parts, lp[k]...)
+	}
+	return out
+}
+
+// fieldLeaves is the index of the first leaf of field path of the tuple
+// type elem, and the field's type.
+func fieldLeaves(elem ir.Type, path []int) (int, ir.Type) {
+	first := 0
 	for _, k := range path {
 		tt := elem.(*ir.Tuple)
 		for _, el := range tt.Elems[:k] {
@@ -383,11 +394,74 @@ func fieldOfArray(v val, path []int) val {
 		}
 		elem = tt.Elems[k]
 	}
-	ls, lp := v.leafParts()
-	out := val{t: &ir.Array{Dim: at.Dim, Elem: elem}}
-	for k := first; k < first+len(mustLeaves(elem)); k++ {
-		_ = ls[k]
-		out.parts = append(out.parts, lp[k]...)
+	return first, elem
+}
+
+// A destHint is the row an inner build's leaf is copied into: row i of
+// the outer result's leaf data, of rs elements (Go atoms).
+type destHint struct{ i, data, rs string }
+
+// A nestedBuild is a build the lets of an outer build's element bind,
+// and which element leaf each of its leaves becomes (-1: none).
+type nestedBuild struct {
+	pc    *ir.PrimCall
+	outer []int
+}
+
+// nestedBuilds finds, in fn(i) => let ... in (e0, e1, ...), the builds
+// the lets bind whose leaves are fields of the tuple: ek is the build's
+// variable, or build(m, fn j => s[j].f) of it. Such a nested tape is
+// filled in an array of its own and copied into the outer row; given
+// the row (fn.dest) it is filled in place, and the copy is of a slice
+// onto itself, which Go's copy skips.
+func nestedBuilds(lam *ir.Lambda) []nestedBuild {
+	lets := letValues(lam.Body)
+	tup := resultTuple(lam.Body)
+	if tup == nil {
+		return nil
+	}
+	var out []nestedBuild
+	index := map[*ir.PrimCall]int{}
+	note := func(pc *ir.PrimCall, first, n, at int) {
+		k, ok := index[pc]
+		if !ok {
+			k = len(out)
+			index[pc] = k
+			m := len(mustLeaves(pc.T.(*ir.Array).Elem))
+			out = append(out, nestedBuild{pc: pc, outer: slices.Repeat([]int{-1}, m)})
+		}
+		for j := range n {
+			if out[k].outer[first+j] < 0 {
+				out[k].outer[first+j] = at + j
+			}
+		}
+	}
+	buildOf := func(x ir.Expr) *ir.PrimCall {
+		v, ok := x.(*ir.Var)
+		if !ok {
+			return nil
+		}
+		if pc, ok := lets[v].(*ir.PrimCall); ok && pc.Op == ir.PrimBuild {
+			return pc
+		}
+		return nil
+	}
+	at := 0
+	for _, el := range tup.Elems {
+		nl := len(mustLeaves(el.Type()))
+		if pc := buildOf(el); pc != nil {
+			if sub, ok := pc.Args[1].(*ir.Lambda); ok {
+				if s, path, ok := elemField(sub); ok {
+					if src := buildOf(s); src != nil {
+						first, _ := fieldLeaves(src.T.(*ir.Array).Elem, path)
+						note(src, first, nl, at)
+					}
+				} else {
+					note(pc, 0, nl, at)
+				}
+			}
+		}
+		at += nl
 	}
 	return out
 }
@@ -446,47 +520,13 @@ func hasDead(v val) bool {
 // variable the lets bind to a[i]), and returns, by leaf index of the
 // element type, the parts of a's matching leaves.
 func (f *fn) rowViews(lam *ir.Lambda) map[int][]string {
-	if len(lam.Params) != 1 {
-		return nil
-	}
-	param := lam.Params[0]
-	inner := map[*ir.Var]bool{}
-	ir.Walk(lam.Body, nil, func(v *ir.Var, bind bool) { inner[v] = true })
-	lets := map[*ir.Var]ir.Expr{}
-	body := lam.Body
-	for {
-		l, ok := body.(*ir.Let)
-		if !ok {
-			break
-		}
-		lets[l.Var] = l.Value
-		body = l.Body
-	}
-	tup, ok := body.(*ir.MakeTuple)
-	if !ok {
-		return nil
-	}
-	rowOf := func(x ir.Expr) *ir.Var {
-		if v, ok := x.(*ir.Var); ok && lets[v] != nil {
-			x = lets[v]
-		}
-		pc, ok := x.(*ir.PrimCall)
-		if !ok || pc.Op != ir.PrimIndex {
-			return nil
-		}
-		a, ok1 := pc.Args[0].(*ir.Var)
-		i, ok2 := pc.Args[1].(*ir.Var)
-		if !ok1 || !ok2 || i != param || inner[a] {
-			return nil
-		}
-		return a
-	}
+	tup, srcs := rowSources(lam)
 	var views map[int][]string
 	first := 0
-	for _, el := range tup.Elems {
+	for k, el := range tup {
 		nl := len(mustLeaves(el.Type()))
-		if a := rowOf(el); a != nil {
-			if av, ok := f.env[a]; ok && av.lz == nil && !hasDead(av) {
+		if a := srcs[k]; a != nil {
+			if av, ok := f.env[a]; ok && av.lz == nil && !hasDead(av) && !f.hasBcast(av) {
 				_, lp := av.leafParts()
 				if views == nil {
 					views = map[int][]string{}
@@ -499,6 +539,136 @@ func (f *fn) rowViews(lam *ir.Lambda) map[int][]string {
 		first += nl
 	}
 	return views
+}
+
+// rowSources is the tuple fn(i) => let ... in (e0, e1, ...) returns and,
+// by field, the array a defined outside the lambda whose row i the field
+// is (ek is a[i], or a variable the lets bind to a[i]), else nil.
+func rowSources(lam *ir.Lambda) ([]ir.Expr, []*ir.Var) {
+	if len(lam.Params) != 1 {
+		return nil, nil
+	}
+	param := lam.Params[0]
+	inner := boundIn(lam.Body)
+	lets := letValues(lam.Body)
+	tup := resultTuple(lam.Body)
+	if tup == nil {
+		return nil, nil
+	}
+	srcs := make([]*ir.Var, len(tup.Elems))
+	for k, x := range tup.Elems {
+		if v, ok := x.(*ir.Var); ok && lets[v] != nil {
+			x = lets[v]
+		}
+		pc, ok := x.(*ir.PrimCall)
+		if !ok || pc.Op != ir.PrimIndex {
+			continue
+		}
+		a, ok1 := pc.Args[0].(*ir.Var)
+		i, ok2 := pc.Args[1].(*ir.Var)
+		if ok1 && ok2 && i == param && !inner[a] {
+			srcs[k] = a
+		}
+	}
+	return tup.Elems, srcs
+}
+
+// boundIn is the set of variables e binds.
+func boundIn(e ir.Expr) map[*ir.Var]bool {
+	inner := map[*ir.Var]bool{}
+	ir.Walk(e, nil, func(v *ir.Var, bind bool) { inner[v] = true })
+	return inner
+}
+
+// letValues maps the variables of e's leading chain of lets to their
+// values.
+func letValues(e ir.Expr) map[*ir.Var]ir.Expr {
+	lets := map[*ir.Var]ir.Expr{}
+	for {
+		l, ok := e.(*ir.Let)
+		if !ok {
+			return lets
+		}
+		lets[l.Var] = l.Value
+		e = l.Body
+	}
+}
+
+// invariantLeaves finds the leaves of fn(i) => let ... in (e0, e1, ...)
+// whose storage is the same at every i and made before the loop over i:
+// a field that is a variable bound outside the lambda, or a nested tape
+// (a variable the lets bind to build(m, fn j => (..., a[j], ...)), m
+// and a bound outside) in its fields that are views of a. Reverse mode
+// saves such a field once per element (GMM: each component's Q in every
+// point's tape); stackP then keeps the one view instead of n copies.
+func invariantLeaves(lam *ir.Lambda) map[int]bool {
+	if len(lam.Params) != 1 {
+		return nil
+	}
+	param := lam.Params[0]
+	inner := boundIn(lam.Body)
+	outside := func(x ir.Expr) bool {
+		v, ok := x.(*ir.Var)
+		return ok && v != param && !inner[v]
+	}
+	lets := letValues(lam.Body)
+	tup := resultTuple(lam.Body)
+	if tup == nil {
+		return nil
+	}
+	out := map[int]bool{}
+	first := 0
+	for _, el := range tup.Elems {
+		nl := len(mustLeaves(el.Type()))
+		if outside(el) {
+			for j := range nl {
+				out[first+j] = true
+			}
+		} else if v, ok := el.(*ir.Var); ok {
+			if b, ok := lets[v].(*ir.PrimCall); ok && b.Op == ir.PrimBuild && outside(b.Args[0]) {
+				if sub, ok := b.Args[1].(*ir.Lambda); ok {
+					elems, srcs := rowSources(sub)
+					off := first
+					for k, x := range elems {
+						n := len(mustLeaves(x.Type()))
+						if srcs[k] != nil && !inner[srcs[k]] && srcs[k] != param {
+							for j := range n {
+								out[off+j] = true
+							}
+						}
+						off += n
+					}
+				}
+			}
+		}
+		first += nl
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// markBcast records that the data atom of a saved leaf holds one row
+// that every element shares (see invariantLeaves).
+func (f *fn) markBcast(data string) {
+	if f.bcast == nil {
+		f.bcast = map[string]bool{}
+	}
+	f.bcast[data] = true
+	f.markView(data)
+}
+
+// hasBcast reports whether some leaf of v stores one row for all its
+// elements: such a value can only be indexed.
+func (f *fn) hasBcast(v val) bool {
+	_, lp := v.leafParts()
+	for _, p := range lp {
+		if f.bcast[p[0]] {
+			return true
+		}
+	}
+	return false
 }
 
 // How compileL treats an element of a tuple that is partly unread (see

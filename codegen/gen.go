@@ -585,6 +585,14 @@ type fn struct {
 	// loop_save's final state alone, the only element read (fieldLast):
 	// indexing one is the atom itself.
 	lastOnly map[string]bool
+	// bcast holds the data atoms of saved leaves that hold one row every
+	// element shares (fields.go, invariantLeaves): indexing one is the
+	// atom itself.
+	bcast map[string]bool
+	// dest holds, for a build nested in an element of an outer build
+	// being emitted, where each of its leaves ends up (fields.go,
+	// nestedBuilds): its storage is then the outer row itself.
+	dest map[*ir.PrimCall][]*destHint
 	// loops counts the loop bodies being emitted: only a loop outside
 	// every other goes parallel (parallel.go).
 	loops int

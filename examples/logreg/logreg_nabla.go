@@ -259,7 +259,7 @@ var nbLoop8 runtime.LoopSite
 
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
 func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
-	mark_86 := ar.Mark()
+	mark_92 := ar.Mark()
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
@@ -434,7 +434,20 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 	a_74 := ar.F64w(x_6)
 	if x_6 <= 32 && x_5 <= 32 {
 		r_58 = r_58[:x_5]
-		for c_77 := range a_74 {
+		c_77 := 0
+		for ; c_77+4 <= x_6; c_77 += 4 {
+			s_82, s_83, s_84, s_85 := 0.0, 0.0, 0.0, 0.0
+			for r_75, v_78 := range r_58 {
+				o_81 := r_75*x_6 + c_77
+				q_80 := x_4[o_81 : o_81+4 : o_81+4]
+				s_82 += v_78 * q_80[0]
+				s_83 += v_78 * q_80[1]
+				s_84 += v_78 * q_80[2]
+				s_85 += v_78 * q_80[3]
+			}
+			a_74[c_77], a_74[c_77+1], a_74[c_77+2], a_74[c_77+3] = s_82, s_83, s_84, s_85
+		}
+		for ; c_77 < x_6; c_77++ {
 			s_79 := 0.0
 			for r_75, v_78 := range r_58 {
 				s_79 += v_78 * x_4[r_75*x_6+c_77]
@@ -458,16 +471,16 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
 	a_74 = a_74[:len(r_28)]
-	for i_80 := range r_28 {
-		r_28[i_80] += a_74[i_80]
+	for i_86 := range r_28 {
+		r_28[i_86] += a_74[i_86]
 	}
-	m_81 := runtime.Sum(r_25) / float64(len(r_25))
-	d_82 := runtime.Dot(w_1, w_1)
-	x_83 := x_26 * d_82
-	x_84 := m_81 + x_83
-	s_85 := runtime.Sum(r_58)
-	ar.Keep(mark_86, &r_28)
-	return x_84, r_28, w_2, s_85, nil
+	m_87 := runtime.Sum(r_25) / float64(len(r_25))
+	d_88 := runtime.Dot(w_1, w_1)
+	x_89 := x_26 * d_88
+	x_90 := m_87 + x_89
+	s_91 := runtime.Sum(r_58)
+	ar.Keep(mark_92, &r_28)
+	return x_90, r_28, w_2, s_91, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).

@@ -105,3 +105,25 @@ func flatRows(x [][]float64) []float64 {
 	}
 	return out
 }
+
+// The ADBench d = 10, K = 25, n = 10000 shape, where the gradient ÷
+// objective ratio is furthest from its goal.
+func BenchmarkGmmD10(b *testing.B) {
+	alphas, means, icf, x := gmmInstance(10, 25, 10000)
+	for b.Loop() {
+		if _, err := Gmm(alphas, means, icf, x, 1, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGmmGradD10(b *testing.B) {
+	alphas, means, icf, x := gmmInstance(10, 25, 10000)
+	rng := rand.New(rand.NewPCG(0, 0))
+	da, dm, di := make([]float64, 25), randRows(rng, 25, 10), randRows(rng, 25, 55)
+	for b.Loop() {
+		if err := GmmGradInto(da, dm, di, alphas, means, icf, x, 1, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

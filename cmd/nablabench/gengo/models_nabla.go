@@ -1012,118 +1012,132 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	}
 	var s_89 float64 = 0
 	if n_87 >= 256 {
-		loop_154 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
-		if loop_154.Sum == nil {
-			loop_154.Sum = func(lo_122, hi int) float64 {
-				size_14 := loop_154.C.H
-				alphas_1 := loop_154.C.T.H
-				r_64 := loop_154.C.T.T.H
-				d_21 := loop_154.C.T.T.T.H
-				d_22 := loop_154.C.T.T.T.T.H
-				a_20 := loop_154.C.T.T.T.T.T.H
-				x_9 := loop_154.C.T.T.T.T.T.T.H
-				x_11 := loop_154.C.T.T.T.T.T.T.T.H
-				means_4 := loop_154.C.T.T.T.T.T.T.T.T.H
-				means_3 := loop_154.C.T.T.T.T.T.T.T.T.T.H
-				means_5 := loop_154.C.T.T.T.T.T.T.T.T.T.T.H
+		loop_172 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
+		if loop_172.Sum == nil {
+			loop_172.Sum = func(lo_131, hi int) float64 {
+				size_14 := loop_172.C.H
+				alphas_1 := loop_172.C.T.H
+				r_64 := loop_172.C.T.T.H
+				d_21 := loop_172.C.T.T.T.H
+				d_22 := loop_172.C.T.T.T.T.H
+				a_20 := loop_172.C.T.T.T.T.T.H
+				x_9 := loop_172.C.T.T.T.T.T.T.H
+				x_11 := loop_172.C.T.T.T.T.T.T.T.H
+				means_4 := loop_172.C.T.T.T.T.T.T.T.T.H
+				means_3 := loop_172.C.T.T.T.T.T.T.T.T.T.H
+				means_5 := loop_172.C.T.T.T.T.T.T.T.T.T.T.H
 				ar := runtime.Arenas.Get()
 				ar.Reset()
 				defer runtime.Arenas.Put(ar)
-				errs_121 := loop_154.Errs
+				errs_130 := loop_172.Errs
 				s_89 := 0.0
-				var scratch_224 []float64
-				if scratch_224_n, err := runtime.CheckSize(size_14); err == nil {
-					scratch_224 = ar.F64w(scratch_224_n)
+				var scratch_242 []float64
+				if scratch_242_n, err := runtime.CheckSize(size_14); err == nil {
+					scratch_242 = ar.F64w(scratch_242_n)
 				}
-				scratch_225 := ar.F64w(d_21)
-				scratch_226 := ar.F64w(d_22)
-				for i_123 := lo_122; i_123 < hi; i_123++ {
-					i_125 := int64(i_123)
-					n_126, err_127 := runtime.CheckSize(size_14)
-					if err_127 != nil {
-						errs_121[lo_122/32] = runtime.WithPos("models.nab:56:30", err_127)
+				scratch_243 := ar.F64w(d_21)
+				scratch_244 := ar.F64w(d_22)
+				for i_132 := lo_131; i_132 < hi; i_132++ {
+					i_134 := int64(i_132)
+					n_135, err_136 := runtime.CheckSize(size_14)
+					if err_136 != nil {
+						errs_130[lo_131/32] = runtime.WithPos("models.nab:56:30", err_136)
 						return 0
 					}
-					r_128 := scratch_224[:n_126:n_126]
-					for i_129 := range r_128 {
-						i_131 := int64(i_129)
-						x_132 := alphas_1[int(i_131)]
-						x_133 := r_64[int(i_131)]
-						x_134 := x_132 + x_133
-						rs_135 := d_21 * d_22
-						row_136 := a_20[int(i_131)*rs_135 : (int(i_131)+1)*rs_135]
-						row_137 := x_9[int(i_125)*x_11 : (int(i_125)+1)*x_11]
-						if i_131 < 0 || i_131 >= int64(means_4) {
-							errs_121[lo_122/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_131, means_4))
+					r_137 := scratch_242[:n_135:n_135]
+					for i_138 := range r_137 {
+						i_140 := int64(i_138)
+						x_141 := alphas_1[int(i_140)]
+						x_142 := r_64[int(i_140)]
+						x_143 := x_141 + x_142
+						rs_144 := d_21 * d_22
+						row_145 := a_20[int(i_140)*rs_144 : (int(i_140)+1)*rs_144]
+						row_146 := x_9[int(i_134)*x_11 : (int(i_134)+1)*x_11]
+						if i_140 < 0 || i_140 >= int64(means_4) {
+							errs_130[lo_131/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_140, means_4))
 							return 0
 						}
-						row_138 := means_3[int(i_131)*means_5 : (int(i_131)+1)*means_5]
+						row_147 := means_3[int(i_140)*means_5 : (int(i_140)+1)*means_5]
 						if means_5 != x_11 {
-							errs_121[lo_122/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+							errs_130[lo_131/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 							return 0
 						}
 						if x_11 != d_22 {
-							errs_121[lo_122/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+							errs_130[lo_131/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 							return 0
 						}
-						a_139 := scratch_225[:d_21:d_21]
+						a_148 := scratch_243[:d_21:d_21]
 						if d_22 <= 32 {
-							row_137 = row_137[:d_22]
-							row_138 = row_138[:d_22]
-							for r_140 := range a_139 {
-								row_141 := row_136[r_140*d_22 : (r_140+1)*d_22]
-								s_142 := 0.0
-								for c_143, v_144 := range row_141 {
-									s_142 += v_144 * (row_137[c_143] - row_138[c_143])
+							row_146 = row_146[:d_22]
+							row_147 = row_147[:d_22]
+							r_149 := 0
+							for ; r_149+4 <= len(a_148); r_149 += 4 {
+								blk_150 := row_145[r_149*d_22 : (r_149+4)*d_22]
+								row_155, row_156, row_157, row_158 := blk_150[:d_22], blk_150[d_22:][:d_22], blk_150[2*d_22:][:d_22], blk_150[3*d_22:][:d_22]
+								s_159, s_160, s_161, s_162 := 0.0, 0.0, 0.0, 0.0
+								for c_152 := range row_155 {
+									xc_153 := (row_146[c_152] - row_147[c_152])
+									s_159 += row_155[c_152] * xc_153
+									s_160 += row_156[c_152] * xc_153
+									s_161 += row_157[c_152] * xc_153
+									s_162 += row_158[c_152] * xc_153
 								}
-								a_139[r_140] = s_142
+								a_148[r_149], a_148[r_149+1], a_148[r_149+2], a_148[r_149+3] = s_159, s_160, s_161, s_162
+							}
+							for ; r_149 < len(a_148); r_149++ {
+								row_154 := row_145[r_149*d_22:][:d_22]
+								s_151 := 0.0
+								for c_152 := range row_154 {
+									s_151 += row_154[c_152] * (row_146[c_152] - row_147[c_152])
+								}
+								a_148[r_149] = s_151
 							}
 						} else {
-							x_145 := scratch_226[:d_22:d_22]
-							row_137 = row_137[:len(x_145)]
-							row_138 = row_138[:len(x_145)]
-							for i_146 := range x_145 {
-								x_145[i_146] = (row_137[i_146] - row_138[i_146])
+							x_163 := scratch_244[:d_22:d_22]
+							row_146 = row_146[:len(x_163)]
+							row_147 = row_147[:len(x_163)]
+							for i_164 := range x_163 {
+								x_163[i_164] = (row_146[i_164] - row_147[i_164])
 							}
-							runtime.Gemv(false, d_21, d_22, 1, row_136, x_145, 0, a_139)
+							runtime.Gemv(false, d_21, d_22, 1, row_145, x_163, 0, a_148)
 						}
-						var s_148 float64 = 0
-						a_139 = a_139[:d_21]
-						for i_149 := 0; i_149 < d_21; i_149++ {
-							s_148 += (a_139[i_149] * a_139[i_149])
+						var s_166 float64 = 0
+						a_148 = a_148[:d_21]
+						for i_167 := 0; i_167 < d_21; i_167++ {
+							s_166 += (a_148[i_167] * a_148[i_167])
 						}
-						x_151 := 0.5 * s_148
-						x_152 := x_134 - x_151
-						r_128[i_129] = x_152
+						x_169 := 0.5 * s_166
+						x_170 := x_143 - x_169
+						r_137[i_138] = x_170
 						runtime.LoopCall()
 					}
-					s_153 := runtime.LogSumExp(r_128)
-					s_89 += s_153
+					s_171 := runtime.LogSumExp(r_137)
+					s_89 += s_171
 					runtime.LoopCall()
 				}
 				return s_89
 			}
 		}
-		s_89 = runtime.ParallelSum(n_87, 32, loop_154.Sum)
-		err_155 := loop_154.Err()
-		loop_154.Leave(&nbLoop7)
-		if err_155 != nil {
-			return 0, err_155
+		s_89 = runtime.ParallelSum(n_87, 32, loop_172.Sum)
+		err_173 := loop_172.Err()
+		loop_172.Leave(&nbLoop7)
+		if err_173 != nil {
+			return 0, err_173
 		}
 	} else {
-		var scratch_229 []float64
-		if scratch_229_n, err := runtime.CheckSize(size_14); err == nil {
-			scratch_229 = ar.F64w(scratch_229_n)
+		var scratch_247 []float64
+		if scratch_247_n, err := runtime.CheckSize(size_14); err == nil {
+			scratch_247 = ar.F64w(scratch_247_n)
 		}
-		scratch_230 := ar.F64w(d_21)
-		scratch_231 := ar.F64w(d_22)
+		scratch_248 := ar.F64w(d_21)
+		scratch_249 := ar.F64w(d_22)
 		for i_90 := 0; i_90 < n_87; i_90++ {
 			i_92 := int64(i_90)
 			n_93, err_94 := runtime.CheckSize(size_14)
 			if err_94 != nil {
 				return 0, runtime.WithPos("models.nab:56:30", err_94)
 			}
-			r_95 := scratch_229[:n_93:n_93]
+			r_95 := scratch_247[:n_93:n_93]
 			for i_96 := range r_95 {
 				i_98 := int64(i_96)
 				x_99 := alphas_1[int(i_98)]
@@ -1142,173 +1156,187 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				if x_11 != d_22 {
 					return 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_106 := scratch_230[:d_21:d_21]
+				a_106 := scratch_248[:d_21:d_21]
 				if d_22 <= 32 {
 					row_104 = row_104[:d_22]
 					row_105 = row_105[:d_22]
-					for r_107 := range a_106 {
-						row_108 := row_103[r_107*d_22 : (r_107+1)*d_22]
+					r_107 := 0
+					for ; r_107+4 <= len(a_106); r_107 += 4 {
+						blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
+						row_113, row_114, row_115, row_116 := blk_108[:d_22], blk_108[d_22:][:d_22], blk_108[2*d_22:][:d_22], blk_108[3*d_22:][:d_22]
+						s_117, s_118, s_119, s_120 := 0.0, 0.0, 0.0, 0.0
+						for c_110 := range row_113 {
+							xc_111 := (row_104[c_110] - row_105[c_110])
+							s_117 += row_113[c_110] * xc_111
+							s_118 += row_114[c_110] * xc_111
+							s_119 += row_115[c_110] * xc_111
+							s_120 += row_116[c_110] * xc_111
+						}
+						a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_117, s_118, s_119, s_120
+					}
+					for ; r_107 < len(a_106); r_107++ {
+						row_112 := row_103[r_107*d_22:][:d_22]
 						s_109 := 0.0
-						for c_110, v_111 := range row_108 {
-							s_109 += v_111 * (row_104[c_110] - row_105[c_110])
+						for c_110 := range row_112 {
+							s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
 						}
 						a_106[r_107] = s_109
 					}
 				} else {
-					x_112 := scratch_231[:d_22:d_22]
-					row_104 = row_104[:len(x_112)]
-					row_105 = row_105[:len(x_112)]
-					for i_113 := range x_112 {
-						x_112[i_113] = (row_104[i_113] - row_105[i_113])
+					x_121 := scratch_249[:d_22:d_22]
+					row_104 = row_104[:len(x_121)]
+					row_105 = row_105[:len(x_121)]
+					for i_122 := range x_121 {
+						x_121[i_122] = (row_104[i_122] - row_105[i_122])
 					}
-					runtime.Gemv(false, d_21, d_22, 1, row_103, x_112, 0, a_106)
+					runtime.Gemv(false, d_21, d_22, 1, row_103, x_121, 0, a_106)
 				}
-				var s_115 float64 = 0
+				var s_124 float64 = 0
 				a_106 = a_106[:d_21]
-				for i_116 := 0; i_116 < d_21; i_116++ {
-					s_115 += (a_106[i_116] * a_106[i_116])
+				for i_125 := 0; i_125 < d_21; i_125++ {
+					s_124 += (a_106[i_125] * a_106[i_125])
 				}
-				x_118 := 0.5 * s_115
-				x_119 := x_101 - x_118
-				r_95[i_96] = x_119
+				x_127 := 0.5 * s_124
+				x_128 := x_101 - x_127
+				r_95[i_96] = x_128
 				runtime.LoopCall()
 			}
-			s_120 := runtime.LogSumExp(r_95)
-			s_89 += s_120
+			s_129 := runtime.LogSumExp(r_95)
+			s_89 += s_129
 			runtime.LoopCall()
 		}
 	}
-	x_156 := x_86 + s_89
-	x_157 := float64(size_17)
-	s_158 := runtime.LogSumExp(alphas_1)
-	x_159 := x_157 * s_158
-	x_160 := x_156 - x_159
-	n_161, err_162 := runtime.CheckSize(size_14)
-	if err_162 != nil {
-		return 0, runtime.WithPos("models.nab:58:19", err_162)
+	x_174 := x_86 + s_89
+	x_175 := float64(size_17)
+	s_176 := runtime.LogSumExp(alphas_1)
+	x_177 := x_175 * s_176
+	x_178 := x_174 - x_177
+	n_179, err_180 := runtime.CheckSize(size_14)
+	if err_180 != nil {
+		return 0, runtime.WithPos("models.nab:58:19", err_180)
 	}
-	var s_163 float64 = 0
-	if n_161 >= 256 {
-		loop_216 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_161, 32)
-		if loop_216.Sum == nil {
-			loop_216.Sum = func(lo_190, hi int) float64 {
-				gamma_12 := loop_216.C.H
-				icf_7 := loop_216.C.T.H
-				icf_6 := loop_216.C.T.T.H
-				icf_8 := loop_216.C.T.T.T.H
-				size_15 := loop_216.C.T.T.T.T.H
-				m_13 := loop_216.C.T.T.T.T.T.H
-				r_64 := loop_216.C.T.T.T.T.T.T.H
-				errs_189 := loop_216.Errs
-				s_163 := 0.0
-				for i_191 := lo_190; i_191 < hi; i_191++ {
-					i_193 := int64(i_191)
-					x_194 := gamma_12 * gamma_12
-					x_195 := 0.5 * x_194
-					if i_193 < 0 || i_193 >= int64(icf_7) {
-						errs_189[lo_190/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_193, icf_7))
+	var s_181 float64 = 0
+	if n_179 >= 256 {
+		loop_234 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_179, 32)
+		if loop_234.Sum == nil {
+			loop_234.Sum = func(lo_208, hi int) float64 {
+				gamma_12 := loop_234.C.H
+				icf_7 := loop_234.C.T.H
+				icf_6 := loop_234.C.T.T.H
+				icf_8 := loop_234.C.T.T.T.H
+				size_15 := loop_234.C.T.T.T.T.H
+				m_13 := loop_234.C.T.T.T.T.T.H
+				r_64 := loop_234.C.T.T.T.T.T.T.H
+				errs_207 := loop_234.Errs
+				s_181 := 0.0
+				for i_209 := lo_208; i_209 < hi; i_209++ {
+					i_211 := int64(i_209)
+					x_212 := gamma_12 * gamma_12
+					x_213 := 0.5 * x_212
+					if i_211 < 0 || i_211 >= int64(icf_7) {
+						errs_207[lo_208/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_211, icf_7))
 						return 0
 					}
-					row_196 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
+					row_214 := icf_6[int(i_211)*icf_8 : (int(i_211)+1)*icf_8]
 					if size_15 < int64(0) || size_15 > int64(icf_8) {
-						errs_189[lo_190/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						errs_207[lo_208/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 						return 0
 					}
-					n_197 := int(size_15) - int(int64(0))
-					s_198 := row_196[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-					var s_199 float64 = 0
-					s_198 = s_198[:n_197]
-					for i_200 := 0; i_200 < n_197; i_200++ {
-						e_202 := (math.Exp(s_198[i_200]))
-						s_199 += (e_202 * e_202)
+					n_215 := int(size_15) - int(int64(0))
+					s_216 := row_214[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+					var s_217 float64 = 0
+					s_216 = s_216[:n_215]
+					for i_218 := 0; i_218 < n_215; i_218++ {
+						e_220 := (math.Exp(s_216[i_218]))
+						s_217 += (e_220 * e_220)
 					}
-					if i_193 < 0 || i_193 >= int64(icf_7) {
-						errs_189[lo_190/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_193, icf_7))
+					if i_211 < 0 || i_211 >= int64(icf_7) {
+						errs_207[lo_208/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_211, icf_7))
 						return 0
 					}
-					row_203 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
-					n_204 := int64(icf_8)
-					if size_15 < 0 || n_204 < size_15 || n_204 > int64(icf_8) {
-						errs_189[lo_190/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_204, icf_8))
+					row_221 := icf_6[int(i_211)*icf_8 : (int(i_211)+1)*icf_8]
+					n_222 := int64(icf_8)
+					if size_15 < 0 || n_222 < size_15 || n_222 > int64(icf_8) {
+						errs_207[lo_208/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_222, icf_8))
 						return 0
 					}
-					n_205 := int(n_204) - int(size_15)
-					s_206 := row_203[int(size_15)*1 : int(n_204)*1 : int(n_204)*1]
-					var s_207 float64 = 0
-					s_206 = s_206[:n_205]
-					for i_208 := 0; i_208 < n_205; i_208++ {
-						s_207 += (s_206[i_208] * s_206[i_208])
+					n_223 := int(n_222) - int(size_15)
+					s_224 := row_221[int(size_15)*1 : int(n_222)*1 : int(n_222)*1]
+					var s_225 float64 = 0
+					s_224 = s_224[:n_223]
+					for i_226 := 0; i_226 < n_223; i_226++ {
+						s_225 += (s_224[i_226] * s_224[i_226])
 					}
-					x_210 := s_199 + s_207
-					x_211 := x_195 * x_210
-					x_212 := float64(m_13)
-					x_213 := r_64[int(i_193)]
-					x_214 := x_212 * x_213
-					x_215 := x_211 - x_214
-					s_163 += x_215
+					x_228 := s_217 + s_225
+					x_229 := x_213 * x_228
+					x_230 := float64(m_13)
+					x_231 := r_64[int(i_211)]
+					x_232 := x_230 * x_231
+					x_233 := x_229 - x_232
+					s_181 += x_233
 				}
-				return s_163
+				return s_181
 			}
 		}
-		s_163 = runtime.ParallelSum(n_161, 32, loop_216.Sum)
-		err_217 := loop_216.Err()
-		loop_216.Leave(&nbLoop8)
-		if err_217 != nil {
-			return 0, err_217
+		s_181 = runtime.ParallelSum(n_179, 32, loop_234.Sum)
+		err_235 := loop_234.Err()
+		loop_234.Leave(&nbLoop8)
+		if err_235 != nil {
+			return 0, err_235
 		}
 	} else {
-		for i_164 := 0; i_164 < n_161; i_164++ {
-			i_166 := int64(i_164)
-			x_167 := gamma_12 * gamma_12
-			x_168 := 0.5 * x_167
-			if i_166 < 0 || i_166 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_166, icf_7))
+		for i_182 := 0; i_182 < n_179; i_182++ {
+			i_184 := int64(i_182)
+			x_185 := gamma_12 * gamma_12
+			x_186 := 0.5 * x_185
+			if i_184 < 0 || i_184 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_184, icf_7))
 			}
-			row_169 := icf_6[int(i_166)*icf_8 : (int(i_166)+1)*icf_8]
+			row_187 := icf_6[int(i_184)*icf_8 : (int(i_184)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
 				return 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
-			n_170 := int(size_15) - int(int64(0))
-			s_171 := row_169[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			var s_172 float64 = 0
-			s_171 = s_171[:n_170]
-			for i_173 := 0; i_173 < n_170; i_173++ {
-				e_175 := (math.Exp(s_171[i_173]))
-				s_172 += (e_175 * e_175)
+			n_188 := int(size_15) - int(int64(0))
+			s_189 := row_187[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			var s_190 float64 = 0
+			s_189 = s_189[:n_188]
+			for i_191 := 0; i_191 < n_188; i_191++ {
+				e_193 := (math.Exp(s_189[i_191]))
+				s_190 += (e_193 * e_193)
 			}
-			if i_166 < 0 || i_166 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_166, icf_7))
+			if i_184 < 0 || i_184 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_184, icf_7))
 			}
-			row_176 := icf_6[int(i_166)*icf_8 : (int(i_166)+1)*icf_8]
-			n_177 := int64(icf_8)
-			if size_15 < 0 || n_177 < size_15 || n_177 > int64(icf_8) {
-				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_177, icf_8))
+			row_194 := icf_6[int(i_184)*icf_8 : (int(i_184)+1)*icf_8]
+			n_195 := int64(icf_8)
+			if size_15 < 0 || n_195 < size_15 || n_195 > int64(icf_8) {
+				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_195, icf_8))
 			}
-			n_178 := int(n_177) - int(size_15)
-			s_179 := row_176[int(size_15)*1 : int(n_177)*1 : int(n_177)*1]
-			var s_180 float64 = 0
-			s_179 = s_179[:n_178]
-			for i_181 := 0; i_181 < n_178; i_181++ {
-				s_180 += (s_179[i_181] * s_179[i_181])
+			n_196 := int(n_195) - int(size_15)
+			s_197 := row_194[int(size_15)*1 : int(n_195)*1 : int(n_195)*1]
+			var s_198 float64 = 0
+			s_197 = s_197[:n_196]
+			for i_199 := 0; i_199 < n_196; i_199++ {
+				s_198 += (s_197[i_199] * s_197[i_199])
 			}
-			x_183 := s_172 + s_180
-			x_184 := x_168 * x_183
-			x_185 := float64(m_13)
-			x_186 := r_64[int(i_166)]
-			x_187 := x_185 * x_186
-			x_188 := x_184 - x_187
-			s_163 += x_188
+			x_201 := s_190 + s_198
+			x_202 := x_186 * x_201
+			x_203 := float64(m_13)
+			x_204 := r_64[int(i_184)]
+			x_205 := x_203 * x_204
+			x_206 := x_202 - x_205
+			s_181 += x_206
 		}
 	}
-	x_218 := x_160 + s_163
-	x_219 := float64(size_14)
-	r_220, err_221 := fn_wishartc(ar, size_15, gamma_12, m_13)
-	if err_221 != nil {
-		return 0, runtime.WithFrame(err_221, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_236 := x_178 + s_181
+	x_237 := float64(size_14)
+	r_238, err_239 := fn_wishartc(ar, size_15, gamma_12, m_13)
+	if err_239 != nil {
+		return 0, runtime.WithFrame(err_239, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_222 := x_219 * r_220
-	x_223 := x_218 - x_222
-	return x_223, nil
+	x_240 := x_237 * r_238
+	x_241 := x_236 - x_240
+	return x_241, nil
 }
 
 // nbLoop9 keeps the records of a parallel loop of fn_qmatsplit10fwd.
@@ -1549,7 +1577,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_520 := ar.Mark()
+	mark_544 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1738,7 +1766,12 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		if err_107 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_107)
 		}
-		a_108 := ar.F64w(n_106)
+		var a_108 []float64
+		if i_103 > 0 && n_106 == rs_88 {
+			a_108 = a_86[i_103*rs_88 : (i_103+1)*rs_88]
+		} else {
+			a_108 = ar.F64w(n_106)
+		}
 		var d_110 int = 0
 		var rs_111 int = 0
 		var a_112 []float64
@@ -1813,7 +1846,11 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 				if err_146 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_146)
 				}
-				a_112 = ar.F64w(tot_145)
+				if i_103 > 0 && tot_145 == rs_98 {
+					a_112 = a_95[i_103*rs_98 : (i_103+1)*rs_98]
+				} else {
+					a_112 = ar.F64w(tot_145)
+				}
 			} else if d_21 != d_113 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_118)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_113}))
 			}
@@ -1825,7 +1862,11 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 				if err_148 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_148)
 				}
-				a_115 = ar.F64w(tot_147)
+				if i_103 > 0 && tot_147 == rs_102 {
+					a_115 = a_99[i_103*rs_102 : (i_103+1)*rs_102]
+				} else {
+					a_115 = ar.F64w(tot_147)
+				}
 			} else if x_11 != d_116 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_118)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_116}))
 			}
@@ -2084,200 +2125,213 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rev_280 int
 	var rev_281 int
 	rev_271, rev_273, rev_275, rev_277, rev_278, rev_279, rev_280, rev_281 = r_211, z_220, z_269, d_21, d_22, z_270, means_4, means_5
-	scratch_521 := ar.F64w(d_87)
-	scratch_522 := ar.F64w(d_97)
-	scratch_523 := ar.F64w(d_22)
-	for i_363 := int64(0); i_363 < n_17; i_363++ {
-		_ = a_85[int(i_363)]
-		row_366 := a_86[int(i_363)*d_87 : (int(i_363)+1)*d_87]
-		x_367 := a_89[int(i_363)]
-		rs_368 := d_96 * d_97
-		row_369 := a_95[int(i_363)*rs_368 : (int(i_363)+1)*rs_368]
-		rs_370 := d_100 * d_101
-		row_371 := a_99[int(i_363)*rs_370 : (int(i_363)+1)*rs_370]
-		r_372 := scratch_521[:d_87:d_87]
-		row_366 = row_366[:len(r_372)]
-		for i_373 := range r_372 {
-			r_372[i_373] = ((math.Exp((row_366[i_373] - x_367))) * ybar_14)
+	scratch_545 := ar.F64w(d_87)
+	scratch_546 := ar.F64w(d_97)
+	scratch_547 := ar.F64w(d_22)
+	for i_375 := int64(0); i_375 < n_17; i_375++ {
+		_ = a_85[int(i_375)]
+		row_378 := a_86[int(i_375)*d_87 : (int(i_375)+1)*d_87]
+		x_379 := a_89[int(i_375)]
+		rs_380 := d_96 * d_97
+		row_381 := a_95[int(i_375)*rs_380 : (int(i_375)+1)*rs_380]
+		rs_382 := d_100 * d_101
+		row_383 := a_99[int(i_375)*rs_382 : (int(i_375)+1)*rs_382]
+		r_384 := scratch_545[:d_87:d_87]
+		row_378 = row_378[:len(r_384)]
+		for i_385 := range r_384 {
+			r_384[i_385] = ((math.Exp((row_378[i_385] - x_379))) * ybar_14)
 		}
-		var rev_375 []float64
-		var rev_377 []float64
-		var rev_379 []float64
-		var rev_381 int
-		var rev_382 int
-		var rev_383 []float64
-		var rev_384 int
-		var rev_385 int
-		rev_375, rev_377, rev_379, rev_381, rev_382, rev_383, rev_384, rev_385 = rev_271, rev_273, rev_275, rev_277, rev_278, rev_279, rev_280, rev_281
-		for i_415 := int64(0); i_415 < n_15; i_415++ {
-			if i_415 < 0 || i_415 >= int64(d_87) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_415, d_87))
+		var rev_387 []float64
+		var rev_389 []float64
+		var rev_391 []float64
+		var rev_393 int
+		var rev_394 int
+		var rev_395 []float64
+		var rev_396 int
+		var rev_397 int
+		rev_387, rev_389, rev_391, rev_393, rev_394, rev_395, rev_396, rev_397 = rev_271, rev_273, rev_275, rev_277, rev_278, rev_279, rev_280, rev_281
+		for i_433 := int64(0); i_433 < n_15; i_433++ {
+			if i_433 < 0 || i_433 >= int64(d_87) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_433, d_87))
 			}
-			x_417 := r_372[int(i_415)]
-			if i_415 < 0 || i_415 >= int64(d_90) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_415, d_90))
+			x_435 := r_384[int(i_433)]
+			if i_433 < 0 || i_433 >= int64(d_90) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_433, d_90))
 			}
-			row_418 := row_369[int(i_415)*d_97 : (int(i_415)+1)*d_97]
-			row_419 := row_371[int(i_415)*d_101 : (int(i_415)+1)*d_101]
-			x_420 := -x_417
-			x_421 := 0.5 * x_420
-			r_422 := scratch_522[:d_97:d_97]
-			row_418 = row_418[:len(r_422)]
-			for i_423 := range r_422 {
-				r_422[i_423] = ((2.0 * row_418[i_423]) * x_421)
+			row_436 := row_381[int(i_433)*d_97 : (int(i_433)+1)*d_97]
+			row_437 := row_383[int(i_433)*d_101 : (int(i_433)+1)*d_101]
+			x_438 := -x_435
+			x_439 := 0.5 * x_438
+			r_440 := scratch_546[:d_97:d_97]
+			row_436 = row_436[:len(r_440)]
+			for i_441 := range r_440 {
+				r_440[i_441] = ((2.0 * row_436[i_441]) * x_439)
 			}
-			rs_425 := d_21 * d_22
-			row_426 := a_20[int(i_415)*rs_425 : (int(i_415)+1)*rs_425]
+			rs_443 := d_21 * d_22
+			row_444 := a_20[int(i_433)*rs_443 : (int(i_433)+1)*rs_443]
 			if d_97 != d_21 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_97})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
 			}
-			a_427 := scratch_523[:d_22:d_22]
+			a_445 := scratch_547[:d_22:d_22]
 			if d_22 <= 32 && d_21 <= 32 {
-				r_422 = r_422[:d_21]
-				for c_430 := range a_427 {
-					s_432 := 0.0
-					for r_428, v_431 := range r_422 {
-						s_432 += v_431 * row_426[r_428*d_22+c_430]
+				r_440 = r_440[:d_21]
+				c_448 := 0
+				for ; c_448+4 <= d_22; c_448 += 4 {
+					s_453, s_454, s_455, s_456 := 0.0, 0.0, 0.0, 0.0
+					for r_446, v_449 := range r_440 {
+						o_452 := r_446*d_22 + c_448
+						q_451 := row_444[o_452 : o_452+4 : o_452+4]
+						s_453 += v_449 * q_451[0]
+						s_454 += v_449 * q_451[1]
+						s_455 += v_449 * q_451[2]
+						s_456 += v_449 * q_451[3]
 					}
-					a_427[c_430] = s_432
+					a_445[c_448], a_445[c_448+1], a_445[c_448+2], a_445[c_448+3] = s_453, s_454, s_455, s_456
+				}
+				for ; c_448 < d_22; c_448++ {
+					s_450 := 0.0
+					for r_446, v_449 := range r_440 {
+						s_450 += v_449 * row_444[r_446*d_22+c_448]
+					}
+					a_445[c_448] = s_450
 				}
 			} else if d_22 <= 32 {
-				clear(a_427)
-				r_422 = r_422[:d_21]
-				for r_428 := range r_422 {
-					row_429 := row_426[r_428*d_22 : (r_428+1)*d_22]
-					a_427 = a_427[:len(row_429)]
-					for c_430, v_431 := range row_429 {
-						a_427[c_430] += r_422[r_428] * v_431
+				clear(a_445)
+				r_440 = r_440[:d_21]
+				for r_446 := range r_440 {
+					row_447 := row_444[r_446*d_22 : (r_446+1)*d_22]
+					a_445 = a_445[:len(row_447)]
+					for c_448, v_449 := range row_447 {
+						a_445[c_448] += r_440[r_446] * v_449
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_426, r_422, 0, a_427)
+				runtime.Gemv(true, d_21, d_22, 1, row_444, r_440, 0, a_445)
 			}
-			if i_415 < 0 || i_415 >= int64(rev_384) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_415, rev_384))
+			if i_433 < 0 || i_433 >= int64(rev_396) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_433, rev_396))
 			}
-			if rev_385 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_385})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+			if rev_397 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_397})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 			}
-			row_433 := rev_383[i_415*int64(rev_385) : (i_415+1)*int64(rev_385)]
-			a_427 = a_427[:len(row_433)]
-			for i_434 := range row_433 {
-				row_433[i_434] += -a_427[i_434]
+			row_457 := rev_395[i_433*int64(rev_397) : (i_433+1)*int64(rev_397)]
+			a_445 = a_445[:len(row_457)]
+			for i_458 := range row_457 {
+				row_457[i_458] += -a_445[i_458]
 			}
-			tot_436, err_437 := runtime.MulSize(d_97, d_101)
-			if err_437 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_437)
+			tot_460, err_461 := runtime.MulSize(d_97, d_101)
+			if err_461 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_461)
 			}
-			_ = tot_436
-			if rev_381 != d_97 || rev_382 != d_101 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_381, rev_382})+" and "+runtime.ShapeString([]int{d_97, d_101})+" differ")
+			_ = tot_460
+			if rev_393 != d_97 || rev_394 != d_101 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_393, rev_394})+" and "+runtime.ShapeString([]int{d_97, d_101})+" differ")
 			}
-			rs_438 := rev_381 * rev_382
-			row_439 := rev_379[i_415*int64(rs_438) : (i_415+1)*int64(rs_438)]
-			for i_440, xi_441 := range r_422 {
-				row_444 := row_439[i_440*len(row_419) : (i_440+1)*len(row_419)]
-				for j_442, yj_443 := range row_419 {
-					row_444[j_442] += xi_441 * yj_443
+			rs_462 := rev_393 * rev_394
+			row_463 := rev_391[i_433*int64(rs_462) : (i_433+1)*int64(rs_462)]
+			for i_464, xi_465 := range r_440 {
+				row_468 := row_463[i_464*len(row_437) : (i_464+1)*len(row_437)]
+				for j_466, yj_467 := range row_437 {
+					row_468[j_466] += xi_465 * yj_467
 				}
 			}
-			rev_377[i_415] += x_417
-			rev_375[i_415] += x_417
+			rev_389[i_433] += x_435
+			rev_387[i_433] += x_435
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
-	}
-	var rev_445 []float64
-	var rev_446 int
-	var rev_447 int
-	rev_445, rev_446, rev_447 = z_219, icf_7, icf_8
-	for i_458 := int64(0); i_458 < n_15; i_458++ {
-		mark_459 := ar.Mark()
-		if i_458 < 0 || i_458 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_458, icf_7))
-		}
-		row_460 := icf_6[int(i_458)*icf_8 : (int(i_458)+1)*icf_8]
-		if n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
-		}
-		n_461 := int(n_16) - int(int64(0))
-		s_462 := row_460[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_463 := ar.F64(len(s_462))
-		x_464 := z_220[int(i_458)]
-		for i_465 := range z_463 {
-			z_463[i_465] += x_464
-		}
-		if int64(0)+int64(n_461) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_461), icf_8))
-		}
-		if i_458 < 0 || i_458 >= int64(rev_446) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_458, rev_446))
-		}
-		if rev_447 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_447})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
-		}
-		row_466 := rev_445[i_458*int64(rev_447) : (i_458+1)*int64(rev_447)]
-		region_467 := row_466[int(int64(0))*1 : (int(int64(0))+n_461)*1]
-		z_463 = z_463[:len(region_467)]
-		for i_468 := range region_467 {
-			region_467[i_468] += z_463[i_468]
-		}
-		ar.Release(mark_459)
 	}
 	var rev_469 []float64
 	var rev_470 int
 	var rev_471 int
 	rev_469, rev_470, rev_471 = z_219, icf_7, icf_8
-	for i_488 := int64(0); i_488 < n_15; i_488++ {
-		mark_489 := ar.Mark()
-		if i_488 < 0 || i_488 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_488, icf_7))
+	for i_482 := int64(0); i_482 < n_15; i_482++ {
+		mark_483 := ar.Mark()
+		if i_482 < 0 || i_482 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_482, icf_7))
 		}
-		row_490 := icf_6[int(i_488)*icf_8 : (int(i_488)+1)*icf_8]
-		r_491, r_492, r_493, r_494, r_495, r_496, err_497 := fn_qmatsplit10fwd(ar, row_490, icf_8, n_16)
-		_ = r_491
-		_ = r_492
-		_ = r_493
-		if err_497 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_497, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		row_484 := icf_6[int(i_482)*icf_8 : (int(i_482)+1)*icf_8]
+		if n_16 < int64(0) || n_16 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		rs_498 := d_21 * d_22
-		row_499 := z_269[int(i_488)*rs_498 : (int(i_488)+1)*rs_498]
-		r_500, r_501, err_502 := fn_qmatsplit10bwd(ar, r_494, r_495, r_496, row_499, d_21, d_22)
-		if err_502 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_502, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		n_485 := int(n_16) - int(int64(0))
+		s_486 := row_484[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_487 := ar.F64(len(s_486))
+		x_488 := z_220[int(i_482)]
+		for i_489 := range z_487 {
+			z_487[i_489] += x_488
 		}
-		if i_488 < 0 || i_488 >= int64(rev_470) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_488, rev_470))
+		if int64(0)+int64(n_485) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_485), icf_8))
 		}
-		if rev_471 != r_501 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_471})+" and "+runtime.ShapeString([]int{r_501})+" differ")
+		if i_482 < 0 || i_482 >= int64(rev_470) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_482, rev_470))
 		}
-		row_503 := rev_469[i_488*int64(rev_471) : (i_488+1)*int64(rev_471)]
-		for j_504 := range row_503 {
-			row_503[j_504] += r_500[j_504]
+		if rev_471 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_471})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		ar.Release(mark_489)
+		row_490 := rev_469[i_482*int64(rev_471) : (i_482+1)*int64(rev_471)]
+		region_491 := row_490[int(int64(0))*1 : (int(int64(0))+n_485)*1]
+		z_487 = z_487[:len(region_491)]
+		for i_492 := range region_491 {
+			region_491[i_492] += z_487[i_492]
+		}
+		ar.Release(mark_483)
 	}
-	x_505 := n_17 * n_16
-	x_506 := float64(x_505)
-	x_507 := (-0.5) * x_506
-	x_508 := x_507 * 1.8378770664093453
-	s_509 := runtime.Sum(view_165)
-	x_510 := x_508 + s_509
-	x_511 := x_207 * s_208
-	x_512 := x_510 - x_511
-	s_513 := runtime.Sum(view_206)
-	x_514 := x_512 + s_513
-	x_515 := float64(n_15)
-	r_516, err_517 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_517 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_517, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	var rev_493 []float64
+	var rev_494 int
+	var rev_495 int
+	rev_493, rev_494, rev_495 = z_219, icf_7, icf_8
+	for i_512 := int64(0); i_512 < n_15; i_512++ {
+		mark_513 := ar.Mark()
+		if i_512 < 0 || i_512 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_512, icf_7))
+		}
+		row_514 := icf_6[int(i_512)*icf_8 : (int(i_512)+1)*icf_8]
+		r_515, r_516, r_517, r_518, r_519, r_520, err_521 := fn_qmatsplit10fwd(ar, row_514, icf_8, n_16)
+		_ = r_515
+		_ = r_516
+		_ = r_517
+		if err_521 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_521, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		}
+		rs_522 := d_21 * d_22
+		row_523 := z_269[int(i_512)*rs_522 : (int(i_512)+1)*rs_522]
+		r_524, r_525, err_526 := fn_qmatsplit10bwd(ar, r_518, r_519, r_520, row_523, d_21, d_22)
+		if err_526 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_526, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		}
+		if i_512 < 0 || i_512 >= int64(rev_494) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_512, rev_494))
+		}
+		if rev_495 != r_525 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_495})+" and "+runtime.ShapeString([]int{r_525})+" differ")
+		}
+		row_527 := rev_493[i_512*int64(rev_495) : (i_512+1)*int64(rev_495)]
+		for j_528 := range row_527 {
+			row_527[j_528] += r_524[j_528]
+		}
+		ar.Release(mark_513)
 	}
-	x_518 := x_515 * r_516
-	x_519 := x_514 - x_518
-	ar.Keep(mark_520, &r_211, &z_270, &z_219)
-	return x_519, r_211, alphas_2, z_270, means_4, means_5, z_219, icf_7, icf_8, nil
+	x_529 := n_17 * n_16
+	x_530 := float64(x_529)
+	x_531 := (-0.5) * x_530
+	x_532 := x_531 * 1.8378770664093453
+	s_533 := runtime.Sum(view_165)
+	x_534 := x_532 + s_533
+	x_535 := x_207 * s_208
+	x_536 := x_534 - x_535
+	s_537 := runtime.Sum(view_206)
+	x_538 := x_536 + s_537
+	x_539 := float64(n_15)
+	r_540, err_541 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_541 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_541, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	}
+	x_542 := x_539 * r_540
+	x_543 := x_538 - x_542
+	ar.Keep(mark_544, &r_211, &z_270, &z_219)
+	return x_543, r_211, alphas_2, z_270, means_4, means_5, z_219, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
