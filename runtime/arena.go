@@ -180,21 +180,25 @@ func (a *Arena) Bool(n int) []bool {
 // alloc cuts n zeroed elements of type T, made with make for an element
 // type the arena does not keep.
 func alloc[T any](a *Arena, n int) []T {
+	s := allocW[T](a, n)
+	clear(s)
+	return s
+}
+
+// allocW is alloc for a caller that writes every element before reading
+// any: the elements are not zeroed.
+func allocW[T any](a *Arena, n int) []T {
 	if a == nil {
 		return make([]T, n)
 	}
-	var s []T
 	if p, ok := any(&a.f).(*chunks[T]); ok {
-		s = p.cut(n)
+		return p.cut(n)
 	} else if p, ok := any(&a.i).(*chunks[T]); ok {
-		s = p.cut(n)
+		return p.cut(n)
 	} else if p, ok := any(&a.b).(*chunks[T]); ok {
-		s = p.cut(n)
-	} else {
-		return make([]T, n)
+		return p.cut(n)
 	}
-	clear(s)
-	return s
+	return make([]T, n)
 }
 
 // Arenas keeps the idle arenas of every generated package in the

@@ -68,12 +68,28 @@ func BenchmarkLstmGrad(b *testing.B) {
 	}
 }
 
+// baInstance is an instance like nablabench's: GradBench's ba1 values
+// perturbed by up to 1%, so that the rotation angles and depths are
+// realistic (random numbers make sin and cos take their slow path).
 func baInstance(n, m, p int) (cams, pts [][]float64, w []float64, feats [][]float64, camIdx, ptIdx []int64) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	cams, pts, feats = randRows(rng, n, 11), randRows(rng, m, 3), randRows(rng, p, 2)
-	w = randRows(rng, 1, p)[0]
+	jitter := func(v float64) float64 { return v * (1 + 0.02*(rng.Float64()-0.5)) }
+	rowsOf := func(k int, base ...float64) [][]float64 {
+		out := make([][]float64, k)
+		for i := range out {
+			out[i] = make([]float64, len(base))
+			for j, v := range base {
+				out[i][j] = jitter(v)
+			}
+		}
+		return out
+	}
+	cams = rowsOf(n, -0.758453, -1.109613, -0.845551, 34.556073, 39.676747, 53.881673, 419.194514, 5.864426, -8.51887, 0.087812, 0.002739)
+	pts, feats = rowsOf(m, 7.203245, 0.001144, 3.023326), rowsOf(p, 271.760969, 834.209256)
+	w = make([]float64, p)
 	camIdx, ptIdx = make([]int64, p), make([]int64, p)
 	for i := range w {
+		w[i] = jitter(0.417022)
 		camIdx[i], ptIdx[i] = int64(i%n), int64(i%m)
 	}
 	return
@@ -104,4 +120,18 @@ func flatRows(x [][]float64) []float64 {
 		out = append(out, r...)
 	}
 	return out
+}
+
+func BenchmarkBaJacobian(b *testing.B) {
+	cams, pts, w, feats, camIdx, ptIdx := baInstance(49, 7776, 31843)
+	jac := make([][][]float64, 2)
+	for j := range jac {
+		jac[j] = randRows(rand.New(rand.NewPCG(0, 0)), 15, 31843)
+	}
+	werr := make([]float64, 31843)
+	for b.Loop() {
+		if err := BaJacobianInto(jac, werr, cams, pts, w, feats, camIdx, ptIdx); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
