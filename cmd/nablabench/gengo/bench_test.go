@@ -135,3 +135,12 @@ func BenchmarkBaJacobian(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkBaJacobianHand(b *testing.B) {
+	cams, pts, w, feats, camIdx, ptIdx := baInstance(49, 7776, 31843)
+	fc, fp, ff := flatRows(cams), flatRows(pts), flatRows(feats)
+	jac, dw := make([]float64, 2*15*len(w)), make([]float64, len(w))
+	for b.Loop() {
+		BAJacobianHand(fc, fp, w, ff, camIdx, ptIdx, jac, dw)
+	}
+}

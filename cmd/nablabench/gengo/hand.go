@@ -184,3 +184,104 @@ func BAHand(cams, pts, w, feats []float64, camIdx, ptIdx []int64, reproj, werr [
 func cross3(a, b [3]float64) [3]float64 {
 	return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
 }
+
+// BAJacobianHand is BA's Jacobian (see ba.nab's jacobian) as a careful
+// person writes it in Go: for each observation, the forward pass keeps
+// its few intermediates in locals and one reverse pass per reprojection
+// residual gives that residual's derivatives with respect to the
+// observation's 15 parameters (camera, point, weight). Arguments are as
+// BAHand's; jac ([2][15][p], flat) receives element [j][s][i] at
+// (j*15+s)*p+i, and dwerr ([p]) the weight errors' derivatives.
+func BAJacobianHand(cams, pts, w, feats []float64, camIdx, ptIdx []int64, jac, dwerr []float64) {
+	p := len(w)
+	for i := 0; i < p; i++ {
+		cam := cams[11*camIdx[i] : 11*camIdx[i]+11]
+		pt := pts[3*ptIdx[i] : 3*ptIdx[i]+3]
+		x := [3]float64{pt[0] - cam[3], pt[1] - cam[4], pt[2] - cam[5]}
+		r := [3]float64{cam[0], cam[1], cam[2]}
+		sq := r[0]*r[0] + r[1]*r[1] + r[2]*r[2]
+		turned := sq != 0
+		var theta, itheta, cost, sint, dot, tmp float64
+		var a, ax, y [3]float64
+		if turned {
+			theta = math.Sqrt(sq)
+			itheta = 1 / theta
+			cost, sint = math.Cos(theta), math.Sin(theta)
+			a = [3]float64{r[0] * itheta, r[1] * itheta, r[2] * itheta}
+			ax = cross3(a, x)
+			dot = a[0]*x[0] + a[1]*x[1] + a[2]*x[2]
+			tmp = dot * (1 - cost)
+			for k := range y {
+				y[k] = x[k]*cost + ax[k]*sint + a[k]*tmp
+			}
+		} else {
+			rx := cross3(r, x)
+			for k := range y {
+				y[k] = x[k] + rx[k]
+			}
+		}
+		iy2 := 1 / y[2]
+		u := [2]float64{y[0] * iy2, y[1] * iy2}
+		rsq := u[0]*u[0] + u[1]*u[1]
+		distort := 1 + cam[9]*rsq + cam[10]*rsq*rsq
+		for j := range 2 {
+			var g [15]float64
+			pbar := w[i] // d residual j / d proj j
+			g[14] = cam[6]*u[j]*distort + cam[7+j] - feats[2*i+j]
+			g[6] = pbar * u[j] * distort
+			g[7+j] = pbar
+			var ubar [2]float64
+			ubar[j] = pbar * cam[6] * distort
+			dbar := pbar * cam[6] * u[j]
+			g[9], g[10] = dbar*rsq, dbar*rsq*rsq
+			rsqbar := dbar * (cam[9] + 2*cam[10]*rsq)
+			ubar[0] += 2 * u[0] * rsqbar
+			ubar[1] += 2 * u[1] * rsqbar
+			ybar := [3]float64{ubar[0] * iy2, ubar[1] * iy2, -(ubar[0]*u[0] + ubar[1]*u[1]) * iy2}
+			var xbar, rbar [3]float64
+			if turned {
+				var cbar, sbar, tbar float64
+				var abar, axbar [3]float64
+				for k := range 3 {
+					xbar[k] = ybar[k] * cost
+					cbar += ybar[k] * x[k]
+					axbar[k] = ybar[k] * sint
+					sbar += ybar[k] * ax[k]
+					abar[k] = ybar[k] * tmp
+					tbar += ybar[k] * a[k]
+				}
+				dotbar := tbar * (1 - cost)
+				cbar -= tbar * dot
+				xa, ax2 := cross3(x, axbar), cross3(axbar, a)
+				for k := range 3 {
+					abar[k] += dotbar*x[k] + xa[k]
+					xbar[k] += dotbar*a[k] + ax2[k]
+				}
+				thetabar := -sint*cbar + cost*sbar
+				for k := range 3 {
+					rbar[k] = abar[k] * itheta
+					thetabar -= abar[k] * a[k] * itheta
+				}
+				sqbar := 0.5 * thetabar * itheta
+				for k := range 3 {
+					rbar[k] += 2 * r[k] * sqbar
+				}
+			} else {
+				xy, yr := cross3(x, ybar), cross3(ybar, r)
+				for k := range 3 {
+					rbar[k] = xy[k]
+					xbar[k] = ybar[k] + yr[k]
+				}
+			}
+			for k := range 3 {
+				g[k] = rbar[k]
+				g[3+k] = -xbar[k]
+				g[11+k] = xbar[k]
+			}
+			for s, v := range g {
+				jac[(j*15+s)*p+i] = v
+			}
+		}
+		dwerr[i] = -2 * w[i]
+	}
+}
