@@ -177,16 +177,9 @@ func (a *Arena) Bool(n int) []bool {
 	return s
 }
 
-// alloc cuts n zeroed elements of type T, made with make for an element
-// type the arena does not keep.
-func alloc[T any](a *Arena, n int) []T {
-	s := allocW[T](a, n)
-	clear(s)
-	return s
-}
-
-// allocW is alloc for a caller that writes every element before reading
-// any: the elements are not zeroed.
+// allocW cuts n elements of type T, not zeroed (the caller writes every
+// one before reading any), made with make for an element type the arena
+// does not keep.
 func allocW[T any](a *Arena, n int) []T {
 	if a == nil {
 		return make([]T, n)
