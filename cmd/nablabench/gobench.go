@@ -195,32 +195,10 @@ func measureLSTM(c config, s lstmSize, rng *rand.Rand, log io.Writer) goRow {
 }
 
 // measureBA times GradBench's bundle adjustment on an instance of the
-// shape of the eval's file s.name: observation i links camera i mod n
-// with point i mod m, as the eval builds it, and every camera, point,
-// weight and feature is GradBench's value for ba1 perturbed by up to 1%,
-// so that no two are the same.
+// shape of the eval's file s.name (gengo.BAInstance).
 func measureBA(c config, s baSize, rng *rand.Rand, log io.Writer) goRow {
 	fmt.Fprintf(log, "ba %s\n", s.name)
-	cam0 := []float64{-0.758453, -1.109613, -0.845551, 34.556073, 39.676747, 53.881673, 419.194514, 5.864426, -8.51887, 0.087812, 0.002739}
-	x0, w0, feat0 := []float64{7.203245, 0.001144, 3.023326}, 0.417022, []float64{271.760969, 834.209256}
-	jitter := func(v float64) float64 { return v * (1 + 0.02*(rng.Float64()-0.5)) }
-	rowsOf := func(k int, base []float64) [][]float64 {
-		out := make([][]float64, k)
-		for i := range out {
-			out[i] = make([]float64, len(base))
-			for j, v := range base {
-				out[i][j] = jitter(v)
-			}
-		}
-		return out
-	}
-	cams, pts, feats := rowsOf(s.n, cam0), rowsOf(s.m, x0), rowsOf(s.p, feat0)
-	w := make([]float64, s.p)
-	camIdx, ptIdx := make([]int64, s.p), make([]int64, s.p)
-	for i := range w {
-		w[i] = jitter(w0)
-		camIdx[i], ptIdx[i] = int64(i%s.n), int64(i%s.m)
-	}
+	cams, pts, w, feats, camIdx, ptIdx := gengo.BAInstance(rng, s.n, s.m, s.p)
 	fcams, fpts, ffeats := flat(cams), flat(pts), flat(feats)
 	reproj, werr := make([]float64, 2*s.p), make([]float64, s.p)
 	dreproj := [][]float64{make([]float64, s.p), make([]float64, s.p)}

@@ -68,31 +68,8 @@ func BenchmarkLstmGrad(b *testing.B) {
 	}
 }
 
-// baInstance is an instance like nablabench's: GradBench's ba1 values
-// perturbed by up to 1%, so that the rotation angles and depths are
-// realistic (random numbers make sin and cos take their slow path).
 func baInstance(n, m, p int) (cams, pts [][]float64, w []float64, feats [][]float64, camIdx, ptIdx []int64) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	jitter := func(v float64) float64 { return v * (1 + 0.02*(rng.Float64()-0.5)) }
-	rowsOf := func(k int, base ...float64) [][]float64 {
-		out := make([][]float64, k)
-		for i := range out {
-			out[i] = make([]float64, len(base))
-			for j, v := range base {
-				out[i][j] = jitter(v)
-			}
-		}
-		return out
-	}
-	cams = rowsOf(n, -0.758453, -1.109613, -0.845551, 34.556073, 39.676747, 53.881673, 419.194514, 5.864426, -8.51887, 0.087812, 0.002739)
-	pts, feats = rowsOf(m, 7.203245, 0.001144, 3.023326), rowsOf(p, 271.760969, 834.209256)
-	w = make([]float64, p)
-	camIdx, ptIdx = make([]int64, p), make([]int64, p)
-	for i := range w {
-		w[i] = jitter(0.417022)
-		camIdx[i], ptIdx[i] = int64(i%n), int64(i%m)
-	}
-	return
+	return BAInstance(rand.New(rand.NewPCG(5, 6)), n, m, p)
 }
 
 func BenchmarkBa(b *testing.B) {

@@ -1,6 +1,9 @@
 package gengo
 
-import "math"
+import (
+	"math"
+	"math/rand/v2"
+)
 
 // RosenHand is Rosenbrock's function as a careful person writes it in Go.
 func RosenHand(x []float64) float64 {
@@ -144,6 +147,36 @@ func LSTMHand(l, b, c int, mainParams, extraParams, state, sequence []float64) f
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
+// BAInstance is a bundle-adjustment instance of n cameras, m points and
+// p observations, as nablabench times them: observation i links camera
+// i mod n with point i mod m, as GradBench's eval builds it, and every
+// camera, point, weight and feature is GradBench's value for ba1
+// perturbed by up to 1% (so that no two are the same, and the rotation
+// angles and depths are realistic: random numbers would send sin and
+// cos down their slow path).
+func BAInstance(rng *rand.Rand, n, m, p int) (cams, pts [][]float64, w []float64, feats [][]float64, camIdx, ptIdx []int64) {
+	jitter := func(v float64) float64 { return v * (1 + 0.02*(rng.Float64()-0.5)) }
+	rowsOf := func(k int, base ...float64) [][]float64 {
+		out := make([][]float64, k)
+		for i := range out {
+			out[i] = make([]float64, len(base))
+			for j, v := range base {
+				out[i][j] = jitter(v)
+			}
+		}
+		return out
+	}
+	cams = rowsOf(n, -0.758453, -1.109613, -0.845551, 34.556073, 39.676747, 53.881673, 419.194514, 5.864426, -8.51887, 0.087812, 0.002739)
+	pts, feats = rowsOf(m, 7.203245, 0.001144, 3.023326), rowsOf(p, 271.760969, 834.209256)
+	w = make([]float64, p)
+	camIdx, ptIdx = make([]int64, p), make([]int64, p)
+	for i := range w {
+		w[i] = jitter(0.417022)
+		camIdx[i], ptIdx[i] = int64(i%n), int64(i%m)
+	}
+	return
+}
+
 // BAHand is GradBench's bundle-adjustment residuals (see ba.nab) as a
 // careful person writes them in Go, one observation at a time: cams
 // [n][11], pts [m][3], w [p] and feats [p][2] are flat row-major slices;
@@ -152,10 +185,7 @@ func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 func BAHand(cams, pts, w, feats []float64, camIdx, ptIdx []int64, reproj, werr []float64) {
 	p := len(w)
 	for i := 0; i < p; i++ {
-		cam := cams[11*camIdx[i] : 11*camIdx[i]+11]
-		pt := pts[3*ptIdx[i] : 3*ptIdx[i]+3]
-		x := [3]float64{pt[0] - cam[3], pt[1] - cam[4], pt[2] - cam[5]}
-		r := [3]float64{cam[0], cam[1], cam[2]}
+		cam, r, x := baObservation(cams, pts, camIdx[i], ptIdx[i])
 		var y [3]float64
 		if sq := r[0]*r[0] + r[1]*r[1] + r[2]*r[2]; sq != 0 {
 			theta := math.Sqrt(sq)
@@ -167,10 +197,7 @@ func BAHand(cams, pts, w, feats []float64, camIdx, ptIdx []int64, reproj, werr [
 				y[j] = x[j]*cost + ax[j]*sint + a[j]*tmp
 			}
 		} else {
-			rx := cross3(r, x)
-			for j := range y {
-				y[j] = x[j] + rx[j]
-			}
+			y = smallTurn(r, x)
 		}
 		u0, u1 := y[0]/y[2], y[1]/y[2]
 		rsq := u0*u0 + u1*u1
@@ -179,6 +206,20 @@ func BAHand(cams, pts, w, feats []float64, camIdx, ptIdx []int64, reproj, werr [
 		reproj[p+i] = w[i] * (cam[6]*u1*distort + cam[8] - feats[2*i+1])
 		werr[i] = 1 - w[i]*w[i]
 	}
+}
+
+// baObservation gives an observation's camera, its rotation r and its
+// point relative to the camera's centre (small: Go inlines it).
+func baObservation(cams, pts []float64, ci, pi int64) (cam []float64, r, x [3]float64) {
+	cam = cams[11*ci : 11*ci+11]
+	pt := pts[3*pi : 3*pi+3]
+	return cam, [3]float64{cam[0], cam[1], cam[2]}, [3]float64{pt[0] - cam[3], pt[1] - cam[4], pt[2] - cam[5]}
+}
+
+// smallTurn is the rotation by r when its angle is 0: x + r × x.
+func smallTurn(r, x [3]float64) [3]float64 {
+	rx := cross3(r, x)
+	return [3]float64{x[0] + rx[0], x[1] + rx[1], x[2] + rx[2]}
 }
 
 func cross3(a, b [3]float64) [3]float64 {
@@ -195,10 +236,7 @@ func cross3(a, b [3]float64) [3]float64 {
 func BAJacobianHand(cams, pts, w, feats []float64, camIdx, ptIdx []int64, jac, dwerr []float64) {
 	p := len(w)
 	for i := 0; i < p; i++ {
-		cam := cams[11*camIdx[i] : 11*camIdx[i]+11]
-		pt := pts[3*ptIdx[i] : 3*ptIdx[i]+3]
-		x := [3]float64{pt[0] - cam[3], pt[1] - cam[4], pt[2] - cam[5]}
-		r := [3]float64{cam[0], cam[1], cam[2]}
+		cam, r, x := baObservation(cams, pts, camIdx[i], ptIdx[i])
 		sq := r[0]*r[0] + r[1]*r[1] + r[2]*r[2]
 		turned := sq != 0
 		var theta, itheta, cost, sint, dot, tmp float64
@@ -215,10 +253,7 @@ func BAJacobianHand(cams, pts, w, feats []float64, camIdx, ptIdx []int64, jac, d
 				y[k] = x[k]*cost + ax[k]*sint + a[k]*tmp
 			}
 		} else {
-			rx := cross3(r, x)
-			for k := range y {
-				y[k] = x[k] + rx[k]
-			}
+			y = smallTurn(r, x)
 		}
 		iy2 := 1 / y[2]
 		u := [2]float64{y[0] * iy2, y[1] * iy2}
