@@ -23298,7 +23298,7 @@ var nbLoop322 runtime.LoopSite
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
 	var checked_33 bool
 	var checked_73 bool
-	mark_423 := ar.Mark()
+	mark_421 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -23791,123 +23791,119 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if err_374 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_374, "residuals$split_1110$bwd_10$x2", "models.nab:142:5", "models.nab:175:57")
 	}
-	n_375 := r_359 + r_362
 	if r_360 != r_363 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_360})+" and "+runtime.ShapeString([]int{r_363}))
 	}
-	c_376 := ar.F64w(len(r_358) + len(r_361))
-	copy(c_376, r_358)
-	copy(c_376[len(r_358):], r_361)
-	rs_377 := r_365
-	tot_378, err_379 := runtime.MulSize(1, rs_377)
-	if err_379 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_379)
+	rs_375 := r_365
+	tot_376, err_377 := runtime.MulSize(1, rs_375)
+	if err_377 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_377)
 	}
-	a_380 := ar.F64w(tot_378)
-	row_381 := a_380[0*rs_377 : 1*rs_377]
-	copy(row_381, r_364)
-	n_382 := n_375 + 1
+	a_378 := ar.F64w(tot_376)
+	row_379 := a_378[0*rs_375 : 1*rs_375]
+	copy(row_379, r_364)
 	if r_360 != r_365 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_360})+" and "+runtime.ShapeString([]int{r_365}))
 	}
-	c_383 := ar.F64w(len(c_376) + len(a_380))
-	copy(c_383, c_376)
-	copy(c_383[len(c_376):], a_380)
-	n_384 := r_367 + r_370
+	n_380 := r_359 + r_362 + 1
+	c_381 := ar.F64w(len(r_358) + len(r_361) + len(a_378))
+	o_382 := 0
+	o_382 += copy(c_381[o_382:], r_358)
+	o_382 += copy(c_381[o_382:], r_361)
+	copy(c_381[o_382:], a_378)
 	if r_368 != r_371 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_368})+" and "+runtime.ShapeString([]int{r_371}))
 	}
-	c_385 := ar.F64w(len(r_366) + len(r_369))
-	copy(c_385, r_366)
-	copy(c_385[len(r_366):], r_369)
-	rs_386 := r_373
-	tot_387, err_388 := runtime.MulSize(1, rs_386)
-	if err_388 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_388)
+	rs_383 := r_373
+	tot_384, err_385 := runtime.MulSize(1, rs_383)
+	if err_385 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_385)
 	}
-	a_389 := ar.F64w(tot_387)
-	row_390 := a_389[0*rs_386 : 1*rs_386]
-	copy(row_390, r_372)
-	n_391 := n_384 + 1
+	a_386 := ar.F64w(tot_384)
+	row_387 := a_386[0*rs_383 : 1*rs_383]
+	copy(row_387, r_372)
 	if r_368 != r_373 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_368})+" and "+runtime.ShapeString([]int{r_373}))
 	}
-	c_392 := ar.F64w(len(c_385) + len(a_389))
-	copy(c_392, c_385)
-	copy(c_392[len(c_385):], a_389)
-	if n_391 != n_382 || r_368 != r_360 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_391, r_368})+", element 0 has shape "+runtime.ShapeString([]int{n_382, r_360}))
+	n_388 := r_367 + r_370 + 1
+	c_389 := ar.F64w(len(r_366) + len(r_369) + len(a_386))
+	o_390 := 0
+	o_390 += copy(c_389[o_390:], r_366)
+	o_390 += copy(c_389[o_390:], r_369)
+	copy(c_389[o_390:], a_386)
+	if n_388 != n_380 || r_368 != r_360 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_388, r_368})+", element 0 has shape "+runtime.ShapeString([]int{n_380, r_360}))
 	}
-	rs_393 := n_382 * r_360
-	tot_394, err_395 := runtime.MulSize(2, rs_393)
-	if err_395 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_395)
+	rs_391 := n_380 * r_360
+	tot_392, err_393 := runtime.MulSize(2, rs_391)
+	if err_393 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_393)
 	}
-	a_396 := ar.F64w(tot_394)
-	row_397 := a_396[0*rs_393 : 1*rs_393]
-	row_398 := a_396[1*rs_393 : 2*rs_393]
-	copy(row_397, c_383)
-	copy(row_398, c_392)
-	n_399, err_400 := runtime.CheckSize(int64(2))
+	a_394 := ar.F64w(tot_392)
+	row_395 := a_394[0*rs_391 : 1*rs_391]
+	row_396 := a_394[1*rs_391 : 2*rs_391]
+	copy(row_395, c_381)
+	copy(row_396, c_389)
+	n_397, err_398 := runtime.CheckSize(int64(2))
+	if err_398 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_398)
+	}
+	n_399, err_400 := runtime.CheckSize(size_18)
 	if err_400 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_400)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_400)
 	}
-	n_401, err_402 := runtime.CheckSize(size_18)
-	if err_402 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_402)
-	}
-	var d_405 int = 0
-	var rs_406 int = 0
-	for i_407 := 0; i_407 < n_399; i_407++ {
-		mark_408 := ar.Mark()
-		if i_407 == 0 {
-			d_405 = n_401
-			rs_406 = d_405
-			tot_409, err_410 := runtime.MulSize(n_399, rs_406)
-			_ = tot_409
-			if err_410 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_410)
+	var d_403 int = 0
+	var rs_404 int = 0
+	for i_405 := 0; i_405 < n_397; i_405++ {
+		mark_406 := ar.Mark()
+		if i_405 == 0 {
+			d_403 = n_399
+			rs_404 = d_403
+			tot_407, err_408 := runtime.MulSize(n_397, rs_404)
+			_ = tot_407
+			if err_408 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_408)
 			}
-		} else if n_401 != d_405 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_407)+" has shape "+runtime.ShapeString([]int{n_401})+", element 0 has shape "+runtime.ShapeString([]int{d_405}))
+		} else if n_399 != d_403 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_405)+" has shape "+runtime.ShapeString([]int{n_399})+", element 0 has shape "+runtime.ShapeString([]int{d_403}))
 		}
-		if i_407 > 0 {
-			ar.Release(mark_408)
+		if i_405 > 0 {
+			ar.Release(mark_406)
 		}
 	}
-	n_411, err_412 := runtime.CheckSize(size_18)
-	if err_412 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_412)
+	n_409, err_410 := runtime.CheckSize(size_18)
+	if err_410 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_410)
 	}
-	a_413 := ar.F64(n_411)
-	for i_414 := range a_413 {
-		a_413[i_414] = 1
+	a_411 := ar.F64(n_409)
+	for i_412 := range a_411 {
+		a_411[i_412] = 1
 	}
-	if n_411 != r_133 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_133})+" and "+runtime.ShapeString([]int{n_411}))
+	if n_409 != r_133 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_133})+" and "+runtime.ShapeString([]int{n_409}))
 	}
-	r_415 := ar.F64w(r_133)
-	r_132 = r_132[:len(r_415)]
-	a_413 = a_413[:len(r_415)]
-	if len(r_415) >= 262144 {
-		loop_422 := runtime.EnterLoop(&nbLoop322, runtime.Bind(r_415, runtime.Bind(r_132, runtime.Bind(a_413, runtime.End{}))), len(r_415), 16384)
-		if loop_422.For == nil {
-			loop_422.For = func(lo_419, hi int) {
-				r_415 := loop_422.C.H
-				r_132 := loop_422.C.T.H
-				a_413 := loop_422.C.T.T.H
-				for i_420 := lo_419; i_420 < hi; i_420++ {
-					r_415[i_420] = ((2.0 * r_132[i_420]) * -a_413[i_420])
+	r_413 := ar.F64w(r_133)
+	r_132 = r_132[:len(r_413)]
+	a_411 = a_411[:len(r_413)]
+	if len(r_413) >= 262144 {
+		loop_420 := runtime.EnterLoop(&nbLoop322, runtime.Bind(r_413, runtime.Bind(r_132, runtime.Bind(a_411, runtime.End{}))), len(r_413), 16384)
+		if loop_420.For == nil {
+			loop_420.For = func(lo_417, hi int) {
+				r_413 := loop_420.C.H
+				r_132 := loop_420.C.T.H
+				a_411 := loop_420.C.T.T.H
+				for i_418 := lo_417; i_418 < hi; i_418++ {
+					r_413[i_418] = ((2.0 * r_132[i_418]) * -a_411[i_418])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_415), 16384, loop_422.For)
-		loop_422.Leave(&nbLoop322)
+		runtime.ParallelFor(len(r_413), 16384, loop_420.For)
+		loop_420.Leave(&nbLoop322)
 	} else {
-		for i_416 := range r_415 {
-			r_415[i_416] = ((2.0 * r_132[i_416]) * -a_413[i_416])
+		for i_414 := range r_413 {
+			r_413[i_414] = ((2.0 * r_132[i_414]) * -a_411[i_414])
 		}
 	}
-	ar.Keep(mark_423, &a_396, &r_415)
-	return a_396, 2, n_382, r_360, r_415, r_133, nil
+	ar.Keep(mark_421, &a_394, &r_413)
+	return a_394, 2, n_380, r_360, r_413, r_133, nil
 }
