@@ -68,13 +68,20 @@ func (f *fn) concatLeaves(e ir.Expr) []val {
 	ls, ap := a[0].leafParts()
 	_, bp := b[0].leafParts()
 	for k, l := range ls {
-		if l.rank > 1 {
-			var conds []string
-			for d := 2; d <= l.rank; d++ {
-				conds = append(conds, ap[k][d]+" != "+bp[k][d])
-			}
-			f.failIf(strings.Join(conds, " || "), pc.P, fmt.Sprintf(`"concat: elements have shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s})`, strings.Join(ap[k][2:], ", "), strings.Join(bp[k][2:], ", ")))
-		}
+		f.concatCheck(l, ap[k], bp[k], pc.P)
 	}
 	return append(a, b...)
+}
+
+// concatCheck fails at pos unless leaf l's parts ap and bp, concat's
+// operands, have elements of one shape.
+func (f *fn) concatCheck(l leaf, ap, bp []string, pos ir.Pos) {
+	if l.rank <= 1 {
+		return
+	}
+	var conds []string
+	for d := 2; d <= l.rank; d++ {
+		conds = append(conds, ap[d]+" != "+bp[d])
+	}
+	f.failIf(strings.Join(conds, " || "), pos, fmt.Sprintf(`"concat: elements have shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s})`, strings.Join(ap[2:], ", "), strings.Join(bp[2:], ", ")))
 }
