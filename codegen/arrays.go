@@ -1224,13 +1224,7 @@ func lowerConcat(f *fn, e *ir.PrimCall) val {
 	out := val{t: e.T}
 	n := f.def("n", a.parts[1]+" + "+b.parts[1])
 	for k, l := range ls {
-		if l.rank > 1 {
-			var conds []string
-			for d := 2; d <= l.rank; d++ {
-				conds = append(conds, ap[k][d]+" != "+bp[k][d])
-			}
-			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"concat: elements have shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s})`, strings.Join(ap[k][2:], ", "), strings.Join(bp[k][2:], ", ")))
-		}
+		f.concatCheck(l, ap[k], bp[k], e.P)
 		d := f.def("c", f.mkW(l.kind, fmt.Sprintf("len(%s)+len(%s)", ap[k][0], bp[k][0])))
 		f.line("copy(%s, %s)", d, ap[k][0])
 		f.line("copy(%s[len(%s):], %s)", d, ap[k][0], bp[k][0])

@@ -143,7 +143,7 @@ func init() {
 		ir.PrimTranspose:    {Lower: lowerTranspose},
 		ir.PrimFlatten:      {Lower: lowerFlatten},
 		ir.PrimReshape:      {Lower: lowerReshape},
-		ir.PrimConcat:       {Lower: lowerConcat},
+		ir.PrimConcat:       {Lower: lowerConcatTree},
 		ir.PrimReverse:      {Lower: lowerReverse},
 		ir.PrimZerosLike:    {Lower: lowerZerosLike},
 		ir.PrimAccAdd:       {Lower: lowerAccAdd},

@@ -177,24 +177,21 @@ func (a *Arena) Bool(n int) []bool {
 	return s
 }
 
-// alloc cuts n zeroed elements of type T, made with make for an element
-// type the arena does not keep.
-func alloc[T any](a *Arena, n int) []T {
+// allocW cuts n elements of type T, not zeroed (the caller writes every
+// one before reading any), made with make for an element type the arena
+// does not keep.
+func allocW[T any](a *Arena, n int) []T {
 	if a == nil {
 		return make([]T, n)
 	}
-	var s []T
 	if p, ok := any(&a.f).(*chunks[T]); ok {
-		s = p.cut(n)
+		return p.cut(n)
 	} else if p, ok := any(&a.i).(*chunks[T]); ok {
-		s = p.cut(n)
+		return p.cut(n)
 	} else if p, ok := any(&a.b).(*chunks[T]); ok {
-		s = p.cut(n)
-	} else {
-		return make([]T, n)
+		return p.cut(n)
 	}
-	clear(s)
-	return s
+	return make([]T, n)
 }
 
 // Arenas keeps the idle arenas of every generated package in the

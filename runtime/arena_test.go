@@ -275,6 +275,22 @@ func TestFlatten(t *testing.T) {
 	if !ok || idims != [2]int{2, 1} || !slices.Equal(ints, []int64{7, 8}) {
 		t.Errorf("Flatten2[int64] = %v, %v, %v", ints, idims, ok)
 	}
+	// Rows longer than copyRow's hand-copied ones, into a dirty arena:
+	// every element is written.
+	long := [][]float64{make([]float64, 10), make([]float64, 10)}
+	for i := range 20 {
+		long[i/10][i%10] = float64(i + 1)
+	}
+	a.Reset()
+	dirty := a.F64w(64)
+	for i := range dirty {
+		dirty[i] = -1
+	}
+	a.Reset()
+	lflat, ldims, ok := runtime.Flatten2(a, long)
+	if !ok || ldims != [2]int{2, 10} || !slices.Equal(lflat, append(slices.Clone(long[0]), long[1]...)) {
+		t.Errorf("Flatten2(long rows) = %v, %v, %v", lflat, ldims, ok)
+	}
 	if _, d, ok := runtime.Flatten2[float64](a, nil); !ok || d != [2]int{} {
 		t.Errorf("Flatten2(nil) = %v, %v", d, ok)
 	}

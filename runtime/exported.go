@@ -82,14 +82,30 @@ func Flatten2[T any](ar *Arena, x [][]T) (flat []T, dims [2]int, ok bool) {
 	if m > 0 {
 		n = len(x[0])
 	}
-	flat = alloc[T](ar, m*n)
+	flat = allocW[T](ar, m*n) // every element is written, or flat is dropped
 	for i, row := range x {
 		if len(row) != n {
 			return nil, [2]int{}, false
 		}
-		copy(flat[i*n:], row)
+		copyRow(flat[i*n:i*n+n], row)
 	}
 	return flat, [2]int{m, n}, true
+}
+
+// copyRow copies src into dst, of the same length. Rows of a few
+// elements (a point's 3 coordinates, a feature's 2) are copied by hand:
+// a call to memmove per row costs more than the copy itself, and such
+// rows are the common case of a [p][k] argument with large p.
+func copyRow[T any](dst, src []T) {
+	if len(src) > 8 {
+		copy(dst, src)
+		return
+	}
+	dst = dst[:len(src)]
+	//lint:ignore S1001 copy calls memmove, which is the cost avoided here
+	for j, v := range src {
+		dst[j] = v
+	}
 }
 
 // Flatten3 is Flatten2 for [][][]T: every matrix must have the first's
@@ -102,7 +118,7 @@ func Flatten3[T any](ar *Arena, x [][][]T) (flat []T, dims [3]int, ok bool) {
 			c = len(x[0][0])
 		}
 	}
-	flat = alloc[T](ar, a*b*c)
+	flat = allocW[T](ar, a*b*c) // every element is written, or flat is dropped
 	for i, m := range x {
 		if len(m) != b {
 			return nil, [3]int{}, false
@@ -111,7 +127,8 @@ func Flatten3[T any](ar *Arena, x [][][]T) (flat []T, dims [3]int, ok bool) {
 			if len(row) != c {
 				return nil, [3]int{}, false
 			}
-			copy(flat[(i*b+j)*c:], row)
+			o := (i*b + j) * c
+			copyRow(flat[o:o+c], row)
 		}
 	}
 	return flat, [3]int{a, b, c}, true

@@ -14,8 +14,10 @@ import (
 // Rosenbrock, GMM, GradBench's LSTM and bundle adjustment, generated
 // objective ÷ the hand-written Go version (as a speed: hand time ÷
 // generated time, goal ≥ 0.9), generated gradient (BA: Jacobian) ÷
-// generated objective (goal ≤ 2.5 for GMM and LSTM, ≤ 5 for BA), and the
-// bytes allocated per call of the derivative's ...Into variant (goal 0).
+// generated objective (goal ≤ 2.5 for GMM and LSTM, ≤ 5 for BA), the
+// generated derivative ÷ a hand-written Go one where there is one (BA's
+// Jacobian), and the bytes allocated per call of the derivative's ...Into
+// variant (goal 0).
 
 // lstmSize is an LSTM instance's shape: l layers, c characters of b bits.
 type lstmSize struct{ l, c, b int }
@@ -30,6 +32,7 @@ type baSize struct {
 type goRow struct {
 	program, size, note   string
 	hand, obj, grad       time.Duration
+	handGrad              time.Duration // a hand-written derivative, 0 if none
 	intoBytes, intoAllocs float64
 }
 
@@ -192,32 +195,10 @@ func measureLSTM(c config, s lstmSize, rng *rand.Rand, log io.Writer) goRow {
 }
 
 // measureBA times GradBench's bundle adjustment on an instance of the
-// shape of the eval's file s.name: observation i links camera i mod n
-// with point i mod m, as the eval builds it, and every camera, point,
-// weight and feature is GradBench's value for ba1 perturbed by up to 1%,
-// so that no two are the same.
+// shape of the eval's file s.name (gengo.BAInstance).
 func measureBA(c config, s baSize, rng *rand.Rand, log io.Writer) goRow {
 	fmt.Fprintf(log, "ba %s\n", s.name)
-	cam0 := []float64{-0.758453, -1.109613, -0.845551, 34.556073, 39.676747, 53.881673, 419.194514, 5.864426, -8.51887, 0.087812, 0.002739}
-	x0, w0, feat0 := []float64{7.203245, 0.001144, 3.023326}, 0.417022, []float64{271.760969, 834.209256}
-	jitter := func(v float64) float64 { return v * (1 + 0.02*(rng.Float64()-0.5)) }
-	rowsOf := func(k int, base []float64) [][]float64 {
-		out := make([][]float64, k)
-		for i := range out {
-			out[i] = make([]float64, len(base))
-			for j, v := range base {
-				out[i][j] = jitter(v)
-			}
-		}
-		return out
-	}
-	cams, pts, feats := rowsOf(s.n, cam0), rowsOf(s.m, x0), rowsOf(s.p, feat0)
-	w := make([]float64, s.p)
-	camIdx, ptIdx := make([]int64, s.p), make([]int64, s.p)
-	for i := range w {
-		w[i] = jitter(w0)
-		camIdx[i], ptIdx[i] = int64(i%s.n), int64(i%s.m)
-	}
+	cams, pts, w, feats, camIdx, ptIdx := gengo.BAInstance(rng, s.n, s.m, s.p)
 	fcams, fpts, ffeats := flat(cams), flat(pts), flat(feats)
 	reproj, werr := make([]float64, 2*s.p), make([]float64, s.p)
 	dreproj := [][]float64{make([]float64, s.p), make([]float64, s.p)}
@@ -234,16 +215,22 @@ func measureBA(c config, s baSize, rng *rand.Rand, log io.Writer) goRow {
 	grad := func() { must(0, gengo.BaJacobianInto(jac, werr, cams, pts, w, feats, camIdx, ptIdx)) }
 	r.grad = timeIt(c, grad)
 	r.intoBytes, r.intoAllocs = allocsPerCall(grad)
+	hjac, hdw := make([]float64, 2*15*s.p), make([]float64, s.p)
+	r.handGrad = timeIt(c, func() { gengo.BAJacobianHand(fcams, fpts, w, ffeats, camIdx, ptIdx, hjac, hdw) })
 	return r
 }
 
 func reportGo(w io.Writer, rows []goRow) {
-	fmt.Fprintf(w, "| program | size | hand-written Go | generated f | generated ∇f | speed vs hand (goal ≥ 0.9) | ∇f ÷ f (goal) | bytes (allocs) per ∇f Into call | input |\n")
-	fmt.Fprintf(w, "|---|---|---:|---:|---:|---:|---:|---:|---|\n")
+	fmt.Fprintf(w, "| program | size | hand-written Go | generated f | generated ∇f | speed vs hand (goal ≥ 0.9) | ∇f ÷ f (goal) | hand-written ∇f | ∇f ÷ hand ∇f | bytes (allocs) per ∇f Into call | input |\n")
+	fmt.Fprintf(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range rows {
 		goal := map[string]string{"GMM": " (≤ 2.5)", "LSTM": " (≤ 2.5)", "BA": " (≤ 5)"}[r.program]
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.2f | %.2f%s | %.0f (%.1f) | %s |\n", r.program, r.size,
+		handGrad, overHand := "", ""
+		if r.handGrad > 0 {
+			handGrad, overHand = formatDur(r.handGrad), fmt.Sprintf("%.2f", float64(r.grad)/float64(r.handGrad))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.2f | %.2f%s | %s | %s | %.0f (%.1f) | %s |\n", r.program, r.size,
 			formatDur(r.hand), formatDur(r.obj), formatDur(r.grad),
-			float64(r.hand)/float64(r.obj), float64(r.grad)/float64(r.obj), goal, r.intoBytes, r.intoAllocs, r.note)
+			float64(r.hand)/float64(r.obj), float64(r.grad)/float64(r.obj), goal, handGrad, overHand, r.intoBytes, r.intoAllocs, r.note)
 	}
 }

@@ -69,14 +69,7 @@ func BenchmarkLstmGrad(b *testing.B) {
 }
 
 func baInstance(n, m, p int) (cams, pts [][]float64, w []float64, feats [][]float64, camIdx, ptIdx []int64) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	cams, pts, feats = randRows(rng, n, 11), randRows(rng, m, 3), randRows(rng, p, 2)
-	w = randRows(rng, 1, p)[0]
-	camIdx, ptIdx = make([]int64, p), make([]int64, p)
-	for i := range w {
-		camIdx[i], ptIdx[i] = int64(i%n), int64(i%m)
-	}
-	return
+	return BAInstance(rand.New(rand.NewPCG(5, 6)), n, m, p)
 }
 
 func BenchmarkBa(b *testing.B) {
@@ -117,6 +110,20 @@ func BenchmarkGmmD10(b *testing.B) {
 	}
 }
 
+func BenchmarkBaJacobian(b *testing.B) {
+	cams, pts, w, feats, camIdx, ptIdx := baInstance(49, 7776, 31843)
+	jac := make([][][]float64, 2)
+	for j := range jac {
+		jac[j] = randRows(rand.New(rand.NewPCG(0, 0)), 15, 31843)
+	}
+	werr := make([]float64, 31843)
+	for b.Loop() {
+		if err := BaJacobianInto(jac, werr, cams, pts, w, feats, camIdx, ptIdx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkGmmGradD10(b *testing.B) {
 	alphas, means, icf, x := gmmInstance(10, 25, 10000)
 	rng := rand.New(rand.NewPCG(0, 0))
@@ -125,5 +132,14 @@ func BenchmarkGmmGradD10(b *testing.B) {
 		if err := GmmGradInto(da, dm, di, alphas, means, icf, x, 1, 0); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func BenchmarkBaJacobianHand(b *testing.B) {
+	cams, pts, w, feats, camIdx, ptIdx := baInstance(49, 7776, 31843)
+	fc, fp, ff := flatRows(cams), flatRows(pts), flatRows(feats)
+	jac, dw := make([]float64, 2*15*len(w)), make([]float64, len(w))
+	for b.Loop() {
+		BAJacobianHand(fc, fp, w, ff, camIdx, ptIdx, jac, dw)
 	}
 }

@@ -211,6 +211,20 @@ func TestBAAgreesWithHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hj, hdw := make([]float64, 2*15*p), make([]float64, p)
+	BAJacobianHand(cams, pts, w, feats, camIdx, ptIdx, hj, hdw)
+	for i := range p {
+		if hdw[i] != dw[i] {
+			t.Errorf("hand-written weight-error derivative [%d] = %v, generated %v", i, hdw[i], dw[i])
+		}
+		for j := range 2 {
+			for s := range 15 {
+				if h, g := hj[(j*15+s)*p+i], jac[j][s][i]; math.Abs(h-g) > 1e-10*max(1, math.Abs(g)) {
+					t.Errorf("hand-written BA Jacobian [%d][%d][%d] = %v, generated %v", j, s, i, h, g)
+				}
+			}
+		}
+	}
 	for i := range p {
 		if want := -2 * w[i]; dw[i] != want {
 			t.Errorf("weight-error derivative [%d] = %v, want %v", i, dw[i], want)

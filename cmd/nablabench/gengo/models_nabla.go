@@ -20154,7 +20154,7 @@ var nbLoop192 runtime.LoopSite
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
 	var checked_33 bool
 	var checked_73 bool
-	mark_330 := ar.Mark()
+	mark_328 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -20655,115 +20655,111 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	a_285 := ar.F64w(tot_283)
 	row_286 := a_285[0*rs_282 : 1*rs_282]
 	copy(row_286, r_271)
-	n_287 := r_269 + 1
 	if r_270 != r_272 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_270})+" and "+runtime.ShapeString([]int{r_272}))
 	}
-	c_288 := ar.F64w(len(r_268) + len(a_285))
-	copy(c_288, r_268)
-	copy(c_288[len(r_268):], a_285)
-	n_289 := r_266 + n_287
 	if r_267 != r_270 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_267})+" and "+runtime.ShapeString([]int{r_270}))
 	}
-	c_290 := ar.F64w(len(r_265) + len(c_288))
-	copy(c_290, r_265)
-	copy(c_290[len(r_265):], c_288)
-	rs_291 := r_280
-	tot_292, err_293 := runtime.MulSize(1, rs_291)
-	if err_293 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_293)
+	n_287 := r_266 + r_269 + 1
+	c_288 := ar.F64w(len(r_265) + len(r_268) + len(a_285))
+	o_289 := 0
+	o_289 += copy(c_288[o_289:], r_265)
+	o_289 += copy(c_288[o_289:], r_268)
+	copy(c_288[o_289:], a_285)
+	rs_290 := r_280
+	tot_291, err_292 := runtime.MulSize(1, rs_290)
+	if err_292 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_292)
 	}
-	a_294 := ar.F64w(tot_292)
-	row_295 := a_294[0*rs_291 : 1*rs_291]
-	copy(row_295, r_279)
-	n_296 := r_277 + 1
+	a_293 := ar.F64w(tot_291)
+	row_294 := a_293[0*rs_290 : 1*rs_290]
+	copy(row_294, r_279)
 	if r_278 != r_280 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_278})+" and "+runtime.ShapeString([]int{r_280}))
 	}
-	c_297 := ar.F64w(len(r_276) + len(a_294))
-	copy(c_297, r_276)
-	copy(c_297[len(r_276):], a_294)
-	n_298 := r_274 + n_296
 	if r_275 != r_278 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_275})+" and "+runtime.ShapeString([]int{r_278}))
 	}
-	c_299 := ar.F64w(len(r_273) + len(c_297))
-	copy(c_299, r_273)
-	copy(c_299[len(r_273):], c_297)
-	if n_298 != n_289 || r_275 != r_267 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_298, r_275})+", element 0 has shape "+runtime.ShapeString([]int{n_289, r_267}))
+	n_295 := r_274 + r_277 + 1
+	c_296 := ar.F64w(len(r_273) + len(r_276) + len(a_293))
+	o_297 := 0
+	o_297 += copy(c_296[o_297:], r_273)
+	o_297 += copy(c_296[o_297:], r_276)
+	copy(c_296[o_297:], a_293)
+	if n_295 != n_287 || r_275 != r_267 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_295, r_275})+", element 0 has shape "+runtime.ShapeString([]int{n_287, r_267}))
 	}
-	rs_300 := n_289 * r_267
-	tot_301, err_302 := runtime.MulSize(2, rs_300)
-	if err_302 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_302)
+	rs_298 := n_287 * r_267
+	tot_299, err_300 := runtime.MulSize(2, rs_298)
+	if err_300 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_300)
 	}
-	a_303 := ar.F64w(tot_301)
-	row_304 := a_303[0*rs_300 : 1*rs_300]
-	row_305 := a_303[1*rs_300 : 2*rs_300]
-	copy(row_304, c_290)
-	copy(row_305, c_299)
-	n_306, err_307 := runtime.CheckSize(int64(2))
+	a_301 := ar.F64w(tot_299)
+	row_302 := a_301[0*rs_298 : 1*rs_298]
+	row_303 := a_301[1*rs_298 : 2*rs_298]
+	copy(row_302, c_288)
+	copy(row_303, c_296)
+	n_304, err_305 := runtime.CheckSize(int64(2))
+	if err_305 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_305)
+	}
+	n_306, err_307 := runtime.CheckSize(size_18)
 	if err_307 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_307)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_307)
 	}
-	n_308, err_309 := runtime.CheckSize(size_18)
-	if err_309 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_309)
-	}
-	var d_312 int = 0
-	var rs_313 int = 0
-	for i_314 := 0; i_314 < n_306; i_314++ {
-		mark_315 := ar.Mark()
-		if i_314 == 0 {
-			d_312 = n_308
-			rs_313 = d_312
-			tot_316, err_317 := runtime.MulSize(n_306, rs_313)
-			_ = tot_316
-			if err_317 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_317)
+	var d_310 int = 0
+	var rs_311 int = 0
+	for i_312 := 0; i_312 < n_304; i_312++ {
+		mark_313 := ar.Mark()
+		if i_312 == 0 {
+			d_310 = n_306
+			rs_311 = d_310
+			tot_314, err_315 := runtime.MulSize(n_304, rs_311)
+			_ = tot_314
+			if err_315 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_315)
 			}
-		} else if n_308 != d_312 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_314)+" has shape "+runtime.ShapeString([]int{n_308})+", element 0 has shape "+runtime.ShapeString([]int{d_312}))
+		} else if n_306 != d_310 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_312)+" has shape "+runtime.ShapeString([]int{n_306})+", element 0 has shape "+runtime.ShapeString([]int{d_310}))
 		}
-		if i_314 > 0 {
-			ar.Release(mark_315)
+		if i_312 > 0 {
+			ar.Release(mark_313)
 		}
 	}
-	n_318, err_319 := runtime.CheckSize(size_18)
-	if err_319 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_319)
+	n_316, err_317 := runtime.CheckSize(size_18)
+	if err_317 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_317)
 	}
-	a_320 := ar.F64(n_318)
-	for i_321 := range a_320 {
-		a_320[i_321] = 1
+	a_318 := ar.F64(n_316)
+	for i_319 := range a_318 {
+		a_318[i_319] = 1
 	}
-	if n_318 != r_133 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_133})+" and "+runtime.ShapeString([]int{n_318}))
+	if n_316 != r_133 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_133})+" and "+runtime.ShapeString([]int{n_316}))
 	}
-	r_322 := ar.F64w(r_133)
-	r_132 = r_132[:len(r_322)]
-	a_320 = a_320[:len(r_322)]
-	if len(r_322) >= 262144 {
-		loop_329 := runtime.EnterLoop(&nbLoop192, runtime.Bind(r_322, runtime.Bind(r_132, runtime.Bind(a_320, runtime.End{}))), len(r_322), 16384)
-		if loop_329.For == nil {
-			loop_329.For = func(lo_326, hi int) {
-				r_322 := loop_329.C.H
-				r_132 := loop_329.C.T.H
-				a_320 := loop_329.C.T.T.H
-				for i_327 := lo_326; i_327 < hi; i_327++ {
-					r_322[i_327] = ((2.0 * r_132[i_327]) * -a_320[i_327])
+	r_320 := ar.F64w(r_133)
+	r_132 = r_132[:len(r_320)]
+	a_318 = a_318[:len(r_320)]
+	if len(r_320) >= 262144 {
+		loop_327 := runtime.EnterLoop(&nbLoop192, runtime.Bind(r_320, runtime.Bind(r_132, runtime.Bind(a_318, runtime.End{}))), len(r_320), 16384)
+		if loop_327.For == nil {
+			loop_327.For = func(lo_324, hi int) {
+				r_320 := loop_327.C.H
+				r_132 := loop_327.C.T.H
+				a_318 := loop_327.C.T.T.H
+				for i_325 := lo_324; i_325 < hi; i_325++ {
+					r_320[i_325] = ((2.0 * r_132[i_325]) * -a_318[i_325])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_322), 16384, loop_329.For)
-		loop_329.Leave(&nbLoop192)
+		runtime.ParallelFor(len(r_320), 16384, loop_327.For)
+		loop_327.Leave(&nbLoop192)
 	} else {
-		for i_323 := range r_322 {
-			r_322[i_323] = ((2.0 * r_132[i_323]) * -a_320[i_323])
+		for i_321 := range r_320 {
+			r_320[i_321] = ((2.0 * r_132[i_321]) * -a_318[i_321])
 		}
 	}
-	ar.Keep(mark_330, &a_303, &r_322)
-	return a_303, 2, n_289, r_267, r_322, r_133, nil
+	ar.Keep(mark_328, &a_301, &r_320)
+	return a_301, 2, n_287, r_267, r_320, r_133, nil
 }

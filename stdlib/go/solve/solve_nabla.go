@@ -2625,7 +2625,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_solvesinkhorn is def solve.sinkhorn (std/solve:235:5).
 func fn_solvesinkhorn(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, b_6 []float64, b_7 int, eps_8 float64, iters_9 int64) ([]float64, int, int, error) {
-	mark_76 := ar.Mark()
+	mark_71 := ar.Mark()
 	size_10 := int64(c_2)
 	if int64(a_5) != size_10 {
 		return nil, 0, 0, runtime.NewError("std/solve:235:32", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
@@ -2646,138 +2646,130 @@ func fn_solvesinkhorn(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []
 	a_15 := ar.F64w(3)
 	a_15[0], a_15[1], a_15[2] = x_13, x_14, eps_8
 	n_16 := c_2 * c_3
-	n_17 := 3 + n_16
-	c_18 := ar.F64w(len(a_15) + len(c_1))
-	copy(c_18, a_15)
-	copy(c_18[len(a_15):], c_1)
-	s_19 := runtime.Min(a_4)
-	x_20 := s_19 > 0.0
-	if !x_20 {
+	s_17 := runtime.Min(a_4)
+	x_18 := s_17 > 0.0
+	if !x_18 {
 		return nil, 0, 0, runtime.NewError("std/solve:238:11", "solve.sinkhorn: argument 2 (a) must have positive entries")
 	}
-	s_21 := runtime.Min(b_6)
-	x_22 := s_21 > 0.0
-	if !x_22 {
+	s_19 := runtime.Min(b_6)
+	x_20 := s_19 > 0.0
+	if !x_20 {
 		return nil, 0, 0, runtime.NewError("std/solve:239:11", "solve.sinkhorn: argument 3 (b) must have positive entries")
 	}
-	x_23 := iters_9 >= int64(0)
-	if !x_23 {
+	x_21 := iters_9 >= int64(0)
+	if !x_21 {
 		return nil, 0, 0, runtime.NewError("std/solve:237:15", "solve.sinkhorn: argument 5 (iters) must be non-negative")
 	}
-	x_24 := float64(iters_9)
-	a_25 := ar.F64w(1)
-	a_25[0] = x_24
-	n_26 := b_7 + 1
-	c_27 := ar.F64w(len(b_6) + len(a_25))
-	copy(c_27, b_6)
-	copy(c_27[len(b_6):], a_25)
-	n_28 := a_5 + n_26
-	c_29 := ar.F64w(len(a_4) + len(c_27))
-	copy(c_29, a_4)
-	copy(c_29[len(a_4):], c_27)
-	n_30 := n_17 + n_28
-	c_31 := ar.F64w(len(c_18) + len(c_29))
-	copy(c_31, c_18)
-	copy(c_31[len(c_18):], c_29)
-	r_32, r_33, err_34 := fn_solvesinkhornpotentials(ar, c_31, n_30)
-	if err_34 != nil {
-		return nil, 0, 0, runtime.WithFrame(err_34, "solve.sinkhorn_potentials", "std/solve:209:5", "std/solve:240:13")
+	x_22 := float64(iters_9)
+	a_23 := ar.F64w(1)
+	a_23[0] = x_22
+	n_24 := 3 + n_16 + a_5 + b_7 + 1
+	c_25 := ar.F64w(len(a_15) + len(c_1) + len(a_4) + len(b_6) + len(a_23))
+	o_26 := 0
+	o_26 += copy(c_25[o_26:], a_15)
+	o_26 += copy(c_25[o_26:], c_1)
+	o_26 += copy(c_25[o_26:], a_4)
+	o_26 += copy(c_25[o_26:], b_6)
+	copy(c_25[o_26:], a_23)
+	r_27, r_28, err_29 := fn_solvesinkhornpotentials(ar, c_25, n_24)
+	if err_29 != nil {
+		return nil, 0, 0, runtime.WithFrame(err_29, "solve.sinkhorn_potentials", "std/solve:209:5", "std/solve:240:13")
 	}
-	n_35, err_36 := runtime.CheckSize(size_10)
-	if err_36 != nil {
-		return nil, 0, 0, runtime.WithPos("std/solve:241:6", err_36)
+	n_30, err_31 := runtime.CheckSize(size_10)
+	if err_31 != nil {
+		return nil, 0, 0, runtime.WithPos("std/solve:241:6", err_31)
 	}
-	var a_37 []float64
-	var d_38 int = 0
-	var rs_39 int = 0
-	for i_40 := 0; i_40 < n_35; i_40++ {
-		mark_41 := ar.Mark()
-		i_42 := int64(i_40)
-		n_43, err_44 := runtime.CheckSize(size_11)
-		if err_44 != nil {
-			return nil, 0, 0, runtime.WithPos("std/solve:241:7", err_44)
+	var a_32 []float64
+	var d_33 int = 0
+	var rs_34 int = 0
+	for i_35 := 0; i_35 < n_30; i_35++ {
+		mark_36 := ar.Mark()
+		i_37 := int64(i_35)
+		n_38, err_39 := runtime.CheckSize(size_11)
+		if err_39 != nil {
+			return nil, 0, 0, runtime.WithPos("std/solve:241:7", err_39)
 		}
-		if i_40 == 0 {
-			d_38 = n_43
-			rs_39 = d_38
-			tot_45, err_46 := runtime.MulSize(n_35, rs_39)
-			if err_46 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:241:6", err_46)
+		if i_35 == 0 {
+			d_33 = n_38
+			rs_34 = d_33
+			tot_40, err_41 := runtime.MulSize(n_30, rs_34)
+			if err_41 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:241:6", err_41)
 			}
-			a_37 = ar.F64w(tot_45)
-		} else if n_43 != d_38 {
-			return nil, 0, 0, runtime.NewError("std/solve:241:6", "build: element "+strconv.Itoa(i_40)+" has shape "+runtime.ShapeString([]int{n_43})+", element 0 has shape "+runtime.ShapeString([]int{d_38}))
+			a_32 = ar.F64w(tot_40)
+		} else if n_38 != d_33 {
+			return nil, 0, 0, runtime.NewError("std/solve:241:6", "build: element "+strconv.Itoa(i_35)+" has shape "+runtime.ShapeString([]int{n_38})+", element 0 has shape "+runtime.ShapeString([]int{d_33}))
 		}
-		row_47 := a_37[i_40*rs_39 : (i_40+1)*rs_39]
-		if len(row_47) >= 256 {
-			loop_74 := runtime.EnterLoop(&nbLoop11, runtime.Bind(i_42, runtime.Bind(r_33, runtime.Bind(r_32, runtime.Bind(size_10, runtime.Bind(c_1, runtime.Bind(c_3, runtime.Bind(eps_8, runtime.Bind(row_47, runtime.End{})))))))), len(row_47), 32)
-			if loop_74.For == nil {
-				loop_74.For = func(lo_61, hi int) {
-					i_42 := loop_74.C.H
-					r_33 := loop_74.C.T.H
-					r_32 := loop_74.C.T.T.H
-					size_10 := loop_74.C.T.T.T.H
-					c_1 := loop_74.C.T.T.T.T.H
-					c_3 := loop_74.C.T.T.T.T.T.H
-					eps_8 := loop_74.C.T.T.T.T.T.T.H
-					row_47 := loop_74.C.T.T.T.T.T.T.T.H
-					errs_60 := loop_74.Errs
-					for i_62 := lo_61; i_62 < hi; i_62++ {
-						i_64 := int64(i_62)
-						if i_42 < 0 || i_42 >= int64(r_33) {
-							errs_60[lo_61/32] = runtime.WithPos("std/solve:241:16", runtime.CheckIndex(i_42, r_33))
+		row_42 := a_32[i_35*rs_34 : (i_35+1)*rs_34]
+		if len(row_42) >= 256 {
+			loop_69 := runtime.EnterLoop(&nbLoop11, runtime.Bind(i_37, runtime.Bind(r_28, runtime.Bind(r_27, runtime.Bind(size_10, runtime.Bind(c_1, runtime.Bind(c_3, runtime.Bind(eps_8, runtime.Bind(row_42, runtime.End{})))))))), len(row_42), 32)
+			if loop_69.For == nil {
+				loop_69.For = func(lo_56, hi int) {
+					i_37 := loop_69.C.H
+					r_28 := loop_69.C.T.H
+					r_27 := loop_69.C.T.T.H
+					size_10 := loop_69.C.T.T.T.H
+					c_1 := loop_69.C.T.T.T.T.H
+					c_3 := loop_69.C.T.T.T.T.T.H
+					eps_8 := loop_69.C.T.T.T.T.T.T.H
+					row_42 := loop_69.C.T.T.T.T.T.T.T.H
+					errs_55 := loop_69.Errs
+					for i_57 := lo_56; i_57 < hi; i_57++ {
+						i_59 := int64(i_57)
+						if i_37 < 0 || i_37 >= int64(r_28) {
+							errs_55[lo_56/32] = runtime.WithPos("std/solve:241:16", runtime.CheckIndex(i_37, r_28))
 							return
 						}
-						x_65 := r_32[int(i_42)]
-						x_66 := size_10 + i_64
-						if x_66 < 0 || x_66 >= int64(r_33) {
-							errs_60[lo_61/32] = runtime.WithPos("std/solve:241:25", runtime.CheckIndex(x_66, r_33))
+						x_60 := r_27[int(i_37)]
+						x_61 := size_10 + i_59
+						if x_61 < 0 || x_61 >= int64(r_28) {
+							errs_55[lo_56/32] = runtime.WithPos("std/solve:241:25", runtime.CheckIndex(x_61, r_28))
 							return
 						}
-						x_67 := r_32[int(x_66)]
-						x_68 := x_65 + x_67
-						row_69 := c_1[int(i_42)*c_3 : (int(i_42)+1)*c_3]
-						x_70 := row_69[int(i_64)]
-						x_71 := x_68 - x_70
-						x_72 := x_71 / eps_8
-						x_73 := math.Exp(x_72)
-						row_47[i_62] = x_73
+						x_62 := r_27[int(x_61)]
+						x_63 := x_60 + x_62
+						row_64 := c_1[int(i_37)*c_3 : (int(i_37)+1)*c_3]
+						x_65 := row_64[int(i_59)]
+						x_66 := x_63 - x_65
+						x_67 := x_66 / eps_8
+						x_68 := math.Exp(x_67)
+						row_42[i_57] = x_68
 					}
 				}
 			}
-			runtime.ParallelFor(len(row_47), 32, loop_74.For)
-			err_75 := loop_74.Err()
-			loop_74.Leave(&nbLoop11)
-			if err_75 != nil {
-				return nil, 0, 0, err_75
+			runtime.ParallelFor(len(row_42), 32, loop_69.For)
+			err_70 := loop_69.Err()
+			loop_69.Leave(&nbLoop11)
+			if err_70 != nil {
+				return nil, 0, 0, err_70
 			}
 		} else {
-			for i_48 := range row_47 {
-				i_50 := int64(i_48)
-				if i_42 < 0 || i_42 >= int64(r_33) {
-					return nil, 0, 0, runtime.WithPos("std/solve:241:16", runtime.CheckIndex(i_42, r_33))
+			for i_43 := range row_42 {
+				i_45 := int64(i_43)
+				if i_37 < 0 || i_37 >= int64(r_28) {
+					return nil, 0, 0, runtime.WithPos("std/solve:241:16", runtime.CheckIndex(i_37, r_28))
 				}
-				x_51 := r_32[int(i_42)]
-				x_52 := size_10 + i_50
-				if x_52 < 0 || x_52 >= int64(r_33) {
-					return nil, 0, 0, runtime.WithPos("std/solve:241:25", runtime.CheckIndex(x_52, r_33))
+				x_46 := r_27[int(i_37)]
+				x_47 := size_10 + i_45
+				if x_47 < 0 || x_47 >= int64(r_28) {
+					return nil, 0, 0, runtime.WithPos("std/solve:241:25", runtime.CheckIndex(x_47, r_28))
 				}
-				x_53 := r_32[int(x_52)]
-				x_54 := x_51 + x_53
-				row_55 := c_1[int(i_42)*c_3 : (int(i_42)+1)*c_3]
-				x_56 := row_55[int(i_50)]
-				x_57 := x_54 - x_56
-				x_58 := x_57 / eps_8
-				x_59 := math.Exp(x_58)
-				row_47[i_48] = x_59
+				x_48 := r_27[int(x_47)]
+				x_49 := x_46 + x_48
+				row_50 := c_1[int(i_37)*c_3 : (int(i_37)+1)*c_3]
+				x_51 := row_50[int(i_45)]
+				x_52 := x_49 - x_51
+				x_53 := x_52 / eps_8
+				x_54 := math.Exp(x_53)
+				row_42[i_43] = x_54
 			}
 		}
-		if i_40 > 0 {
-			ar.Release(mark_41)
+		if i_35 > 0 {
+			ar.Release(mark_36)
 		}
 	}
-	ar.Keep(mark_76, &a_37)
-	return a_37, n_35, d_38, nil
+	ar.Keep(mark_71, &a_32)
+	return a_32, n_30, d_33, nil
 }
 
 // nbLoop12 keeps the records of a parallel loop of fn_solvecomplete.
