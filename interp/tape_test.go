@@ -1,0 +1,154 @@
+package interp
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// valueBits compares values bit for bit, through tuples and boxed arrays.
+func valueBits(a, b runtime.Value) bool {
+	if math.Float64bits(a.F) != math.Float64bits(b.F) || a.I != b.I {
+		return false
+	}
+	switch ra := a.R.(type) {
+	case nil:
+		return b.R == nil
+	case *runtime.Array:
+		rb, ok := b.R.(*runtime.Array)
+		if !ok || ra.Kind != rb.Kind || !runtime.SameShape(ra.Shape, rb.Shape) {
+			return false
+		}
+		if ra.Kind != runtime.ElemBox {
+			return bits(a, b) && len(ra.I) == len(rb.I)
+		}
+		for i := range ra.Box {
+			if !valueBits(ra.Box[i], rb.Box[i]) {
+				return false
+			}
+		}
+		return true
+	case runtime.Tuple:
+		rb, ok := b.R.(runtime.Tuple)
+		if !ok || len(ra) != len(rb) {
+			return false
+		}
+		for i := range ra {
+			if !valueBits(ra[i], rb[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// TestTapeArena: a build of tuples whose elements hold small vectors and
+// nested arrays of tuples (the forward sweep's tape of the element-wise
+// GMM) takes their storage from a tape arena. Its values are the general
+// code's bit for bit, at sizes on both sides of tapeMaxElems; a failing
+// element fails at the element's position; steps are the same; and the
+// arena's storage counts against the memory limit.
+func TestTapeArena(t *testing.T) {
+	var b ir.Builder
+	p := b.Prim
+	mat := ir.ArrayOf(ir.Unknown, vec(F))
+	at(&b, 1)
+	// def tape(x: [?]f64, m: [?][?]f64, k: i64) =
+	//   [ let diff = [x[c] - m[j][c] for c < len(x)]
+	//     let inner = [ let y = [m[j][c + r] * diff[c] + f64(r) for c < len(x)]   (m[j][c + r] at line 4)
+	//                   in (sum(y), y) for r < len(x) ]
+	//     in (sum(diff), diff, inner, f64(j)) for j < k ]
+	def := b.Def("tape", []string{"x", "m", "k"}, []ir.Type{vec(F), mat, I}, func(v []*ir.Var) ir.Expr {
+		x, m, k := v[0], v[1], v[2]
+		n := func() ir.Expr { return p(ir.PrimLen, x) }
+		return build(&b, k, func(j *ir.Var) ir.Expr {
+			diff := build(&b, n(), func(c *ir.Var) ir.Expr {
+				return p(ir.PrimSub, p(ir.PrimIndex, x, c), p(ir.PrimIndex, p(ir.PrimIndex, m, j), c))
+			})
+			return b.Let("diff", diff, func(d *ir.Var) ir.Expr {
+				inner := build(&b, n(), func(r *ir.Var) ir.Expr {
+					y := build(&b, n(), func(c *ir.Var) ir.Expr {
+						at(&b, 4)
+						mc := p(ir.PrimIndex, p(ir.PrimIndex, m, j), p(ir.PrimAdd, c, r))
+						at(&b, 1)
+						return p(ir.PrimAdd, p(ir.PrimMul, mc, p(ir.PrimIndex, d, c)), p(ir.PrimToF64, r))
+					})
+					return b.Let("y", y, func(y *ir.Var) ir.Expr { return b.Tuple(p(ir.PrimSum, y), y) })
+				})
+				return b.Let("inner", inner, func(in *ir.Var) ir.Expr {
+					return b.Tuple(p(ir.PrimSum, d), d, in, p(ir.PrimToF64, j))
+				})
+			})
+		})
+	})
+	plain, special := newPlainAndSpecial(t, def)
+	negz := math.Copysign(0, -1)
+	args := func(n, cols, k int) []runtime.Value {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = []float64{1.5, negz, -2, 1e-300, 3}[i%5] * float64(i+1)
+		}
+		m := runtime.FromF64(make([]float64, k*cols))
+		m.Shape = []int{k, cols}
+		for i := range m.F {
+			m.F[i] = math.Sin(float64(i))
+		}
+		return []runtime.Value{f64s(x...), runtime.Arr(m), runtime.I64(int64(k))}
+	}
+	for _, c := range []struct {
+		name    string
+		n, k    int
+		failing bool // rows of n elements: m[j][c + r] fails
+	}{
+		{"empty", 3, 0, false},
+		{"one", 2, 1, false},
+		{"small", 3, 5, false},
+		{"many elements", 2, tapeMaxElems + 7, false},
+		{"large vectors", tapeMaxElems + 1, 2, false},
+		{"failing", 3, 4, true},
+	} {
+		cols := 2 * c.n
+		if c.failing {
+			cols = c.n
+		}
+		a := args(c.n, cols, c.k)
+		if c.failing {
+			for _, it := range []*Interp{special, plain} {
+				e, err := callErr(t, it, "tape", runtime.Limits{}, a...)
+				if e.Pos != pos(4) || !strings.Contains(err.Error(), "out of range") {
+					t.Errorf("%s (general code %v): %v at %s, want an index error at line 4", c.name, it == plain, err, e.Pos)
+				}
+			}
+			continue
+		}
+		got, want := call(t, special, "tape", a...), call(t, plain, "tape", a...)
+		if !valueBits(got, want) {
+			t.Errorf("%s: %s, the general code gives %s", c.name, show(got), show(want))
+		}
+		if sh, sr := stepsUsed(t, special, "tape", a...), stepsUsed(t, plain, "tape", a...); sh != sr {
+			t.Errorf("%s: %d steps, the general code takes %d", c.name, sh, sr)
+		}
+	}
+	// The arena is used: a tape of 40 elements allocates a few chunks, not
+	// a dozen objects per element.
+	a := args(3, 6, 40)
+	allocs := func(it *Interp) float64 {
+		return testing.AllocsPerRun(20, func() { call(t, it, "tape", a...) })
+	}
+	if s, g := allocs(special), allocs(plain); s > g/4 {
+		t.Errorf("a tape of 40 elements: %.0f allocations, the general code %.0f; want under a quarter", s, g)
+	}
+	// 2000 elements hold about 2000 * (3 + 9 + 3 + 3) f64s and boxes:
+	// far more than 64 KiB.
+	for _, it := range []*Interp{special, plain} {
+		_, err := callErr(t, it, "tape", runtime.Limits{Memory: 64 << 10}, args(3, 6, 2000)...)
+		if !errors.Is(err, runtime.ErrMemoryLimit) {
+			t.Errorf("general code %v: %v does not wrap ErrMemoryLimit", it == plain, err)
+		}
+	}
+}
