@@ -65,10 +65,13 @@ func (a *tapeArena) header(kind runtime.Elem, n int) *runtime.Array {
 		a.hdr = make([]tapeVec, a.nhdr)
 		a.nhdr = grow(a.nhdr)
 	}
+	// The chunk is fresh, so only the fields that are not zero are set (a
+	// whole-struct store would also write, and put barriers on, the four
+	// storage slices).
 	v := &a.hdr[0]
 	a.hdr = a.hdr[1:]
 	v.shape[0] = n
-	v.Array = runtime.Array{Shape: v.shape[:], Kind: kind}
+	v.Shape, v.Kind = v.shape[:], kind
 	return &v.Array
 }
 
