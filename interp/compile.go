@@ -281,6 +281,9 @@ func (c *fnComp) compileProj(e *ir.Proj) (evalFn, error) {
 	if s, ok := c.fieldSlot(e); ok {
 		return func(fr *frame) (runtime.Value, error) { return fr.slots[s], nil }, nil
 	}
+	if f, ok, err := c.compileTapeRead(e); ok || err != nil {
+		return f, err
+	}
 	x, err := c.compile(e.X)
 	if err != nil {
 		return nil, err

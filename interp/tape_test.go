@@ -63,8 +63,7 @@ func TestTapeArena(t *testing.T) {
 	//     let inner = [ let y = [m[j][c + r] * diff[c] + f64(r) for c < len(x)]   (m[j][c + r] at line 4)
 	//                   in (sum(y), y) for r < len(x) ]
 	//     in (sum(diff), diff, inner, f64(j)) for j < k ]
-	def := b.Def("tape", []string{"x", "m", "k"}, []ir.Type{vec(F), mat, I}, func(v []*ir.Var) ir.Expr {
-		x, m, k := v[0], v[1], v[2]
+	tapeOf := func(x, m, k *ir.Var) ir.Expr {
 		n := func() ir.Expr { return p(ir.PrimLen, x) }
 		return build(&b, k, func(j *ir.Var) ir.Expr {
 			diff := build(&b, n(), func(c *ir.Var) ir.Expr {
@@ -85,8 +84,24 @@ func TestTapeArena(t *testing.T) {
 				})
 			})
 		})
+	}
+	def := b.Def("tape", []string{"x", "m", "k"}, []ir.Type{vec(F), mat, I}, func(v []*ir.Var) ir.Expr {
+		return tapeOf(v[0], v[1], v[2])
 	})
-	plain, special := newPlainAndSpecial(t, def)
+	// def read(x, m, k, q) = let s = tape(x, m, k) in
+	//   ([s[j].0 * s[j].3 for j < k], s[q].1)        (s[q] at line 6)
+	read := b.Def("read", []string{"x", "m", "k", "q"}, []ir.Type{vec(F), mat, I, I}, func(v []*ir.Var) ir.Expr {
+		return b.Let("s", tapeOf(v[0], v[1], v[2]), func(s *ir.Var) ir.Expr {
+			col := build(&b, v[2], func(j *ir.Var) ir.Expr {
+				return p(ir.PrimMul, b.Proj(p(ir.PrimIndex, s, j), 0), b.Proj(p(ir.PrimIndex, s, j), 3))
+			})
+			at(&b, 6)
+			last := b.Proj(p(ir.PrimIndex, s, v[3]), 1)
+			at(&b, 1)
+			return b.Tuple(col, last)
+		})
+	})
+	plain, special := newPlainAndSpecial(t, def, read)
 	negz := math.Copysign(0, -1)
 	args := func(n, cols, k int) []runtime.Value {
 		x := make([]float64, n)
@@ -132,6 +147,20 @@ func TestTapeArena(t *testing.T) {
 		}
 		if sh, sr := stepsUsed(t, special, "tape", a...), stepsUsed(t, plain, "tape", a...); sh != sr {
 			t.Errorf("%s: %d steps, the general code takes %d", c.name, sh, sr)
+		}
+		// Reading the tape back: in range when k > 0, else the index error.
+		ra := append(a, runtime.I64(int64(c.k-1)))
+		if c.k == 0 {
+			for _, it := range []*Interp{special, plain} {
+				e, err := callErr(t, it, "read", runtime.Limits{}, ra...)
+				if e.Pos != pos(6) || !strings.Contains(err.Error(), "index -1 out of range [0, 0)") {
+					t.Errorf("read %s (general code %v): %v at %s, want the index error at line 6", c.name, it == plain, err, e.Pos)
+				}
+			}
+			continue
+		}
+		if got, want := call(t, special, "read", ra...), call(t, plain, "read", ra...); !valueBits(got, want) {
+			t.Errorf("read %s: %s, the general code gives %s", c.name, show(got), show(want))
 		}
 	}
 	// The arena is used: a tape of 40 elements allocates a few chunks, not
