@@ -75,44 +75,49 @@ func (a *tapeArena) header(kind runtime.Elem, n int) *runtime.Array {
 	return &v.Array
 }
 
+// carve takes n elements from *free, first replacing it with a fresh
+// chunk of at least *next elements (charged to m when charge is set) if
+// it is short; *next then grows.
+func carve[T any](m *runtime.Machine, free *[]T, next *int, n int, charge bool) ([]T, error) {
+	if len(*free) < n {
+		c := make([]T, max(*next, n))
+		if charge {
+			if err := runtime.Charge(m, c); err != nil {
+				return nil, err
+			}
+		}
+		*free, *next = c, grow(*next)
+	}
+	s := (*free)[:n:n]
+	*free = (*free)[n:]
+	return s, nil
+}
+
 // vec returns a zero f64 vector of n ≤ tapeMaxElems elements.
 func (a *tapeArena) vec(n int) (*runtime.Array, error) {
-	if len(a.f) < n {
-		c := make([]float64, max(a.nf, n))
-		if err := runtime.Charge(a.m, c); err != nil {
-			return nil, err
-		}
-		a.f, a.nf = c, grow(a.nf)
+	f, err := carve(a.m, &a.f, &a.nf, n, true)
+	if err != nil {
+		return nil, err
 	}
 	out := a.header(runtime.ElemF64, n)
-	out.F = a.f[:n:n]
-	a.f = a.f[n:]
+	out.F = f
 	return out, nil
 }
 
 // boxes returns a boxed vector of n ≤ tapeMaxElems elements.
 func (a *tapeArena) boxes(n int) (*runtime.Array, error) {
-	if len(a.box) < n {
-		c := make([]runtime.Value, max(a.nbox, n))
-		if err := runtime.Charge(a.m, c); err != nil {
-			return nil, err
-		}
-		a.box, a.nbox = c, grow(a.nbox)
+	b, err := carve(a.m, &a.box, &a.nbox, n, true)
+	if err != nil {
+		return nil, err
 	}
 	out := a.header(runtime.ElemBox, n)
-	out.Box = a.box[:n:n]
-	a.box = a.box[n:]
+	out.Box = b
 	return out, nil
 }
 
 // tuple returns storage for a tuple of k fields.
 func (a *tapeArena) tuple(k int) runtime.Tuple {
-	if len(a.tup) < k {
-		a.tup = make([]runtime.Value, max(a.ntup, k))
-		a.ntup = grow(a.ntup)
-	}
-	t := a.tup[:k:k]
-	a.tup = a.tup[k:]
+	t, _ := carve(a.m, &a.tup, &a.ntup, k, false)
 	return runtime.Tuple(t)
 }
 

@@ -10,43 +10,6 @@ import (
 	"github.com/nabla-lang/nabla/runtime"
 )
 
-// valueBits compares values bit for bit, through tuples and boxed arrays.
-func valueBits(a, b runtime.Value) bool {
-	if math.Float64bits(a.F) != math.Float64bits(b.F) || a.I != b.I {
-		return false
-	}
-	switch ra := a.R.(type) {
-	case nil:
-		return b.R == nil
-	case *runtime.Array:
-		rb, ok := b.R.(*runtime.Array)
-		if !ok || ra.Kind != rb.Kind || !runtime.SameShape(ra.Shape, rb.Shape) {
-			return false
-		}
-		if ra.Kind != runtime.ElemBox {
-			return bits(a, b) && len(ra.I) == len(rb.I)
-		}
-		for i := range ra.Box {
-			if !valueBits(ra.Box[i], rb.Box[i]) {
-				return false
-			}
-		}
-		return true
-	case runtime.Tuple:
-		rb, ok := b.R.(runtime.Tuple)
-		if !ok || len(ra) != len(rb) {
-			return false
-		}
-		for i := range ra {
-			if !valueBits(ra[i], rb[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
 // TestTapeArena: a build of tuples whose elements hold small vectors and
 // nested arrays of tuples (the forward sweep's tape of the element-wise
 // GMM) takes their storage from a tape arena. Its values are the general
