@@ -145,7 +145,7 @@ func (c *fnComp) tapeOwner(elem ir.Type, body ir.Expr) bool {
 }
 
 // tapeStack runs a build or map of tuples whose storage comes from the
-// arena of slot tape (fnComp.tape), creating the arena first when own.
+// arena of slot tape (fnComp.tape), creating the arena when own.
 // It does what Stacker.Stack does for boxed elements, with the steps of
 // inlineComp.
 func tapeStack(cp *comp, body evalFn, tape int, own bool) evalFn {
@@ -153,6 +153,11 @@ func tapeStack(cp *comp, body evalFn, tape int, own bool) evalFn {
 		n := cp.start(fr)
 		if n < 0 {
 			return runtime.Value{}, fr.takeErr()
+		}
+		if own {
+			// Only now: the slot is free while the count or the arrays
+			// are evaluated, and their code may use it as scratch.
+			fr.slots[tape-1] = runtime.Value{R: newTapeArena(fr.m)}
 		}
 		cp.prepare(fr)
 		var out *runtime.Array
@@ -182,7 +187,6 @@ func tapeStack(cp *comp, body evalFn, tape int, own bool) evalFn {
 		return run
 	}
 	return func(fr *frame) (runtime.Value, error) {
-		fr.slots[tape-1] = runtime.Value{R: newTapeArena(fr.m)}
 		v, err := run(fr)
 		fr.slots[tape-1] = runtime.Value{} // the arena dies with what it made
 		return v, err

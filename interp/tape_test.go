@@ -64,7 +64,28 @@ func TestTapeArena(t *testing.T) {
 			return b.Tuple(col, last)
 		})
 	})
-	plain, special := newPlainAndSpecial(t, def, read)
+	// def mapped(x: [?]f64) = map(fn(e) => (e * 2, [e + f64(c) for c < 3]),
+	//   reverse(reverse(reverse(gather(x, [len(x) - 1 - i for i < len(x)])))))
+	// The arrays of a map are evaluated with scratch slots that its body's
+	// code, the arena's included, takes later.
+	mapped := b.Def("mapped", []string{"x"}, []ir.Type{vec(F)}, func(v []*ir.Var) ir.Expr {
+		x := v[0]
+		idx := build(&b, p(ir.PrimLen, x), func(i *ir.Var) ir.Expr {
+			return p(ir.PrimSub, p(ir.PrimSub, p(ir.PrimLen, x), b.I64(1)), i)
+		})
+		arr := p(ir.PrimReverse, p(ir.PrimReverse, p(ir.PrimReverse, p(ir.PrimGather, x, idx))))
+		return p(ir.PrimMap, b.Lambda([]string{"e"}, []ir.Type{F}, func(e []*ir.Var) ir.Expr {
+			row := build(&b, b.I64(3), func(c *ir.Var) ir.Expr { return p(ir.PrimAdd, e[0], p(ir.PrimToF64, c)) })
+			return b.Tuple(p(ir.PrimMul, e[0], b.F64(2)), row)
+		}), arr)
+	})
+	plain, special := newPlainAndSpecial(t, def, read, mapped)
+	for _, n := range []int{0, 1, 5} {
+		x := f64s([]float64{0.5, -1, 2, 1e300, -0.0}[:n]...)
+		if got, want := call(t, special, "mapped", x), call(t, plain, "mapped", x); !valueBits(got, want) {
+			t.Errorf("mapped n=%d: %s, the general code gives %s", n, show(got), show(want))
+		}
+	}
 	negz := math.Copysign(0, -1)
 	args := func(n, cols, k int) []runtime.Value {
 		x := make([]float64, n)
