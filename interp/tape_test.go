@@ -81,7 +81,7 @@ func TestTapeArena(t *testing.T) {
 	})
 	plain, special := newPlainAndSpecial(t, def, read, mapped)
 	for _, n := range []int{0, 1, 5} {
-		x := f64s([]float64{0.5, -1, 2, 1e300, -0.0}[:n]...)
+		x := f64s([]float64{0.5, -1, 2, 1e300, math.Copysign(0, -1)}[:n]...)
 		if got, want := call(t, special, "mapped", x), call(t, plain, "mapped", x); !valueBits(got, want) {
 			t.Errorf("mapped n=%d: %s, the general code gives %s", n, show(got), show(want))
 		}
