@@ -33,6 +33,9 @@ type fnComp struct {
 	// comps are the comprehensions being compiled into this function,
 	// innermost last (typed.go).
 	comps []*comp
+	// tape is 1 + the slot of the arena of the build of tuples whose body
+	// is being compiled, 0 outside one (tape.go).
+	tape int
 }
 
 func newFnComp(it *Interp, parent *fnComp) *fnComp {
@@ -261,8 +264,14 @@ func (c *fnComp) compileTuple(e *ir.MakeTuple) (evalFn, error) {
 		return nil, err
 	}
 	k := len(elems)
+	tape := c.tape
 	return func(fr *frame) (runtime.Value, error) {
-		t := make(runtime.Tuple, k)
+		var t runtime.Tuple
+		if tape != 0 {
+			t = arenaOf(fr, tape).tuple(k)
+		} else {
+			t = make(runtime.Tuple, k)
+		}
 		for i, el := range elems {
 			v, err := el(fr)
 			if err != nil {
@@ -277,6 +286,9 @@ func (c *fnComp) compileTuple(e *ir.MakeTuple) (evalFn, error) {
 func (c *fnComp) compileProj(e *ir.Proj) (evalFn, error) {
 	if s, ok := c.fieldSlot(e); ok {
 		return func(fr *frame) (runtime.Value, error) { return fr.slots[s], nil }, nil
+	}
+	if f, ok, err := c.compileTapeRead(e); ok || err != nil {
+		return f, err
 	}
 	x, err := c.compile(e.X)
 	if err != nil {

@@ -62,6 +62,10 @@
 // keep whatever they mention. A loop of fixed-shape steps then allocates
 // a few small objects per step and none of its arrays.
 //
+// The body of a build or map of tuples (a reverse pass's tape) takes its
+// small vectors, tuples and boxed arrays from chunks of an arena instead
+// of one allocation each (tape.go); the values are the same.
+//
 // runtime.Value is passed by value: f64 in F, i64 and bool in I, arrays,
 // tuples and functions in R. Scalars never touch the heap.
 //

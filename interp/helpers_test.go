@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -111,7 +112,17 @@ func wantFrames(t *testing.T, e *ir.Error, want ...ir.Frame) {
 
 // same compares values structurally; NaNs are equal.
 func same(a, b runtime.Value) bool {
-	if a.F != b.F && !(a.F != a.F && b.F != b.F) || a.I != b.I {
+	return sameWith(a, b, func(x, y float64) bool { return x == y || x != x && y != y })
+}
+
+// valueBits compares values bit for bit, through tuples and boxed arrays.
+func valueBits(a, b runtime.Value) bool {
+	return sameWith(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+}
+
+// sameWith compares values structurally, scalars of f64 with eq.
+func sameWith(a, b runtime.Value, eq func(x, y float64) bool) bool {
+	if !eq(a.F, b.F) || a.I != b.I {
 		return false
 	}
 	switch ra := a.R.(type) {
@@ -123,7 +134,7 @@ func same(a, b runtime.Value) bool {
 			return false
 		}
 		for i := 0; i < ra.Len(); i++ {
-			if !same(ra.At(i), rb.At(i)) {
+			if !sameWith(ra.At(i), rb.At(i), eq) {
 				return false
 			}
 		}
@@ -134,7 +145,7 @@ func same(a, b runtime.Value) bool {
 			return false
 		}
 		for i := range ra {
-			if !same(ra[i], rb[i]) {
+			if !sameWith(ra[i], rb[i], eq) {
 				return false
 			}
 		}

@@ -127,7 +127,7 @@ func (it *Interp) compileDef(dc *defCode) error {
 	if d.Body == nil {
 		return ir.Errorf(d.P, "def %s has no body", d.Name)
 	}
-	body, err := c.compile(d.Body)
+	body, err := c.compile(joinOneHotLets(d.Body))
 	if err != nil {
 		return err
 	}

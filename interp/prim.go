@@ -48,6 +48,9 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if fn, ok, err := c.compileAccAddPad(e); ok || err != nil {
 		return fn, err
 	}
+	if fn, ok, err := c.compileAccAddConst(e); ok || err != nil {
+		return fn, err
+	}
 	if fn, ok, err := c.compileZerosLike(e); ok || err != nil {
 		return fn, err
 	}

@@ -1203,6 +1203,17 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 		return nil, ok, err
 	}
 	defer c.end(cp)
+	if own := c.tapeOwner(elem, cp.body); own || (c.tape != 0 && isTuple(elem)) {
+		if own {
+			c.tape = c.alloc(1) + 1
+			defer func() { c.tape = 0 }()
+		}
+		body, err := c.compile(cp.body)
+		if err != nil {
+			return nil, true, err
+		}
+		return tapeStack(cp, body, c.tape, own), true, nil
+	}
 	if !scalar {
 		body, err := c.compile(cp.body)
 		if err != nil {
@@ -1248,13 +1259,20 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 	if kind == runtime.ElemF64 {
 		vp = c.vecComp(cp)
 	}
+	tape := c.tape
 	return func(fr *frame) (runtime.Value, error) {
 		n := cp.start(fr)
 		if n < 0 {
 			return runtime.Value{}, fr.takeErr()
 		}
 		cp.prepare(fr)
-		out, err := runtime.NewVec(fr.m, kind, n)
+		var out *runtime.Array
+		var err error
+		if tape != 0 && kind == runtime.ElemF64 && n <= tapeMaxElems {
+			out, err = arenaOf(fr, tape).vec(n)
+		} else {
+			out, err = runtime.NewVec(fr.m, kind, n)
+		}
 		if err != nil {
 			return runtime.Value{}, errAt(cp.pos, err)
 		}

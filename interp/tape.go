@@ -1,0 +1,199 @@
+package interp
+
+import (
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// Tapes. A reverse pass's forward sweep saves, per element of a build, a
+// tuple of small vectors and nested arrays of tuples (the element-wise GMM
+// saves about 25 objects per point and component). Allocated one by one,
+// these cost more than the arithmetic that fills them, and the collector
+// scans each. Inside the body of a build of tuples, the small arrays,
+// tuples and boxed arrays of tuples are carved instead from a tapeArena:
+// a few chunks per build rather than objects per element. Values, steps,
+// errors and the order of evaluation are those of the ordinary path; only
+// where the storage comes from changes.
+//
+// Float and boxed chunks are charged to the call's memory meter at their
+// full size when allocated (runtime.Charge), as arrays are; tuples are not
+// counted, as elsewhere. A chunk stays alive while anything carved from it
+// does, so the arena only serves bodies without loops (whose per-iteration
+// garbage would be kept alive by a live neighbour) and arrays of at most
+// tapeMaxElems elements.
+
+// tapeMaxElems is the largest array carved from a tape arena; larger ones
+// are allocated as usual.
+const tapeMaxElems = 64
+
+// tapeFirstChunk and tapeLastChunk bound the size (in elements) of an
+// arena's chunks, which double from the first: a small build wastes
+// little, a large one allocates a few chunks.
+const (
+	tapeFirstChunk = 64
+	tapeLastChunk  = 4096
+)
+
+// tapeArena hands out the storage of one run of a build of tuples.
+type tapeArena struct {
+	m              *runtime.Machine
+	f              []float64       // free f64 storage (charged)
+	box            []runtime.Value // free boxed-array storage (charged)
+	tup            []runtime.Value // free tuple storage (not counted)
+	hdr            []tapeVec       // free array headers
+	nf, nbox, ntup int             // next chunk sizes
+	nhdr           int
+}
+
+// tapeVec is an array header with room for a 1-D shape, so that a carved
+// vector needs no shape slice of its own.
+type tapeVec struct {
+	runtime.Array
+	shape [1]int
+}
+
+func newTapeArena(m *runtime.Machine) *tapeArena {
+	return &tapeArena{m: m, nf: tapeFirstChunk, nbox: tapeFirstChunk, ntup: tapeFirstChunk, nhdr: tapeFirstChunk}
+}
+
+// grow returns the next chunk size after n.
+func grow(n int) int { return min(2*n, tapeLastChunk) }
+
+// header returns a fresh 1-D array header of n elements of kind.
+func (a *tapeArena) header(kind runtime.Elem, n int) *runtime.Array {
+	if len(a.hdr) == 0 {
+		a.hdr = make([]tapeVec, a.nhdr)
+		a.nhdr = grow(a.nhdr)
+	}
+	// The chunk is fresh, so only the fields that are not zero are set (a
+	// whole-struct store would also write, and put barriers on, the four
+	// storage slices).
+	v := &a.hdr[0]
+	a.hdr = a.hdr[1:]
+	v.shape[0] = n
+	v.Shape, v.Kind = v.shape[:], kind
+	return &v.Array
+}
+
+// carve takes n elements from *free, first replacing it with a fresh
+// chunk of at least *next elements (charged to m when charge is set) if
+// it is short; *next then grows.
+func carve[T any](m *runtime.Machine, free *[]T, next *int, n int, charge bool) ([]T, error) {
+	if len(*free) < n {
+		c := make([]T, max(*next, n))
+		if charge {
+			if err := runtime.Charge(m, c); err != nil {
+				return nil, err
+			}
+		}
+		*free, *next = c, grow(*next)
+	}
+	s := (*free)[:n:n]
+	*free = (*free)[n:]
+	return s, nil
+}
+
+// vec returns a zero f64 vector of n ≤ tapeMaxElems elements.
+func (a *tapeArena) vec(n int) (*runtime.Array, error) {
+	f, err := carve(a.m, &a.f, &a.nf, n, true)
+	if err != nil {
+		return nil, err
+	}
+	out := a.header(runtime.ElemF64, n)
+	out.F = f
+	return out, nil
+}
+
+// boxes returns a boxed vector of n ≤ tapeMaxElems elements.
+func (a *tapeArena) boxes(n int) (*runtime.Array, error) {
+	b, err := carve(a.m, &a.box, &a.nbox, n, true)
+	if err != nil {
+		return nil, err
+	}
+	out := a.header(runtime.ElemBox, n)
+	out.Box = b
+	return out, nil
+}
+
+// tuple returns storage for a tuple of k fields.
+func (a *tapeArena) tuple(k int) runtime.Tuple {
+	t, _ := carve(a.m, &a.tup, &a.ntup, k, false)
+	return runtime.Tuple(t)
+}
+
+// arenaOf returns the arena of the build being run, which owns slot s-1
+// of the frame (s is fnComp.tape).
+func arenaOf(fr *frame, s int) *tapeArena {
+	a, _ := fr.slots[s-1].R.(*tapeArena)
+	return a
+}
+
+// tapeOwner reports whether a build or map of elem, with this body,
+// should run with an arena: its elements are tuples, no enclosing build
+// has one already, and its body has no loop.
+func (c *fnComp) tapeOwner(elem ir.Type, body ir.Expr) bool {
+	if _, ok := elem.(*ir.Tuple); !ok || c.tape != 0 || plainTyped {
+		return false
+	}
+	loops := false
+	walk(body, func(e ir.Expr) {
+		if _, ok := e.(*ir.Loop); ok {
+			loops = true
+		}
+	})
+	return !loops
+}
+
+// tapeStack runs a build or map of tuples whose storage comes from the
+// arena of slot tape (fnComp.tape), creating the arena when own.
+// It does what Stacker.Stack does for boxed elements, with the steps of
+// inlineComp.
+func tapeStack(cp *comp, body evalFn, tape int, own bool) evalFn {
+	run := func(fr *frame) (runtime.Value, error) {
+		n := cp.start(fr)
+		if n < 0 {
+			return runtime.Value{}, fr.takeErr()
+		}
+		if own {
+			// Only now: the slot is free while the count or the arrays
+			// are evaluated, and their code may use it as scratch.
+			fr.slots[tape-1] = runtime.Value{R: newTapeArena(fr.m)}
+		}
+		cp.prepare(fr)
+		var out *runtime.Array
+		var err error
+		if n <= tapeMaxElems {
+			out, err = arenaOf(fr, tape).boxes(n)
+		} else {
+			out, err = runtime.NewBox(fr.m, n)
+		}
+		if err != nil {
+			return runtime.Value{}, errAt(cp.pos, err)
+		}
+		for i := range n {
+			if !compStep(fr, cp, i, n, cp.steps) {
+				return runtime.Value{}, errAt(cp.pos, fr.takeErr())
+			}
+			cp.bind(fr, i)
+			v, err := body(fr)
+			if err != nil {
+				return runtime.Value{}, errAt(cp.pos, err)
+			}
+			out.Box[i] = v
+		}
+		return runtime.Arr(out), nil
+	}
+	if !own {
+		return run
+	}
+	return func(fr *frame) (runtime.Value, error) {
+		v, err := run(fr)
+		fr.slots[tape-1] = runtime.Value{} // the arena dies with what it made
+		return v, err
+	}
+}
+
+func isTuple(t ir.Type) bool {
+	_, ok := t.(*ir.Tuple)
+	return ok
+}
