@@ -18,8 +18,8 @@ func (c *fnComp) compileAccAddConst(e *ir.PrimCall) (evalFn, bool, error) {
 	if plainTyped || e.Op != ir.PrimAccAdd || len(e.Args) != 2 || ir.Rank(e.T) != 1 || !ir.Identical(e.Args[1].Type(), ir.TF64) {
 		return nil, false, nil
 	}
-	z, ok := e.Args[0].(*ir.PrimCall)
-	if !ok || z.Op != ir.PrimZerosLike || len(z.Args) != 1 {
+	z, ok := zerosLikeCall(e.Args[0])
+	if !ok {
 		return nil, false, nil
 	}
 	zero, ok, err := c.compileZerosLike(z)

@@ -65,8 +65,18 @@ func isOneHotLevel(e ir.Expr) bool {
 	if !ok || p.Op != ir.PrimAccAddAt || len(p.Args) != 3 {
 		return false
 	}
-	z, ok := p.Args[0].(*ir.PrimCall)
-	return ok && z.Op == ir.PrimZerosLike && len(z.Args) == 1
+	_, ok = zerosLikeCall(p.Args[0])
+	return ok
+}
+
+// zerosLikeCall is e as a call zeros_like(x), if it is one: the start of
+// the cotangents reverse mode accumulates.
+func zerosLikeCall(e ir.Expr) (*ir.PrimCall, bool) {
+	z, ok := e.(*ir.PrimCall)
+	if !ok || z.Op != ir.PrimZerosLike || len(z.Args) != 1 {
+		return nil, false
+	}
+	return z, true
 }
 
 // substInChain returns e with v replaced by val when e is a chain

@@ -37,8 +37,7 @@ func oneHotChain(e *ir.PrimCall) []*ir.PrimCall {
 		if !ok || inner.Op != ir.PrimAccAddAt || len(inner.Args) != 3 {
 			break
 		}
-		z, ok := inner.Args[0].(*ir.PrimCall)
-		if !ok || z.Op != ir.PrimZerosLike || len(z.Args) != 1 {
+		if _, ok := zerosLikeCall(inner.Args[0]); !ok {
 			break
 		}
 		levels = append(levels, inner)

@@ -25,8 +25,8 @@ func (c *fnComp) broadcastLet(e *ir.Let) (evalFn, bool, error) {
 	if !ok || acc.Op != ir.PrimAccAdd || len(acc.Args) != 2 || !ir.Identical(acc.Args[1].Type(), ir.TF64) {
 		return nil, false, nil
 	}
-	z, ok := acc.Args[0].(*ir.PrimCall)
-	if !ok || z.Op != ir.PrimZerosLike || len(z.Args) != 1 {
+	z, ok := zerosLikeCall(acc.Args[0])
+	if !ok {
 		return nil, false, nil
 	}
 	y, ok := z.Args[0].(*ir.Var)
