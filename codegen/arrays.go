@@ -1295,6 +1295,9 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 		k, _ := ir.Leaf(e.T)
 		return val{t: e.T, lz: &lazy{kind: k, dims: dimsOf(z), cheap: true, constant: true, safe: true, elem: func(string) string { return s }}}
 	}
+	if v, ok := lowerAddToZeros(f, e); ok {
+		return v
+	}
 	acc := f.ownedAcc(f.compile(e.Args[0]))
 	if pad, ok := isPad(e.Args[1]); ok && ir.Rank(acc.t) > 0 {
 		p := f.compilePad(pad)
@@ -1348,6 +1351,66 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 	f.line("%s[%s] += %s[%s]", acc.parts[0], i, src, i)
 	f.line("}")
 	return acc
+}
+
+// lowerAddToZeros is acc_add(zeros_like(y), v) for an f64 array v that
+// writes every element (not a pad): one pass storing 0 + v[k] into an
+// uncleared buffer, where clearing it and adding v are two. The sum with
+// 0 is kept so that -0 becomes +0 as in the interpreter.
+func lowerAddToZeros(f *fn, e *ir.PrimCall) (val, bool) {
+	z, ok := e.Args[0].(*ir.PrimCall)
+	if !ok || z.Op != ir.PrimZerosLike {
+		return val{}, false
+	}
+	if k, ok := ir.Leaf(e.T); !ok || k != ir.F64 || ir.Rank(e.T) == 0 || ir.Rank(e.Args[1].Type()) != ir.Rank(e.T) {
+		return val{}, false
+	}
+	if _, ok := isPad(e.Args[1]); ok {
+		return val{}, false
+	}
+	y := f.compileL(z.Args[0])
+	var dims []string
+	var size string
+	switch {
+	case y.lz != nil:
+		dims, size = y.lz.dims, f.total(y.lz)
+	case y.parts[0] == deadAtom: // a saved field whose shape alone is kept
+		dims, size = y.parts[1:], strings.Join(y.parts[1:], "*")
+	default:
+		dims, size = y.parts[1:], "len("+y.parts[0]+")"
+	}
+	v := f.compileL(e.Args[1])
+	vdims := v.parts
+	if v.lz != nil {
+		vdims = append([]string{""}, v.lz.dims...)
+	}
+	var conds []string
+	for d, x := range dims {
+		if x != vdims[d+1] {
+			conds = append(conds, x+" != "+vdims[d+1])
+		}
+	}
+	if len(conds) > 0 {
+		f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"acc_add: shapes " + runtime.ShapeString([]int{%s}) + " and " + runtime.ShapeString([]int{%s}) + " differ"`, strings.Join(dims, ", "), strings.Join(vdims[1:], ", ")))
+	}
+	d := f.def("z", f.mkW(ir.F64, size))
+	switch {
+	case v.lz != nil && v.lz.outer != nil:
+		f.line("clear(%s)", d)
+		f.addInto(d, v.lz, "+")
+	case v.lz != nil:
+		lz := *v.lz
+		elem := lz.elem
+		lz.elem = func(i string) string { return "0 + (" + elem(i) + ")" }
+		f.addInto(d, &lz, "")
+	default:
+		src, i := v.parts[0], f.fresh("i")
+		f.line("%s = %s[:len(%s)]", src, src, d)
+		f.line("for %s := range %s {", i, d)
+		f.line("%s[%s] = 0 + %s[%s]", d, i, src, i)
+		f.line("}")
+	}
+	return val{t: e.T, parts: append([]string{d}, dims...)}, true
 }
 
 // lowerAccZeroAt is acc_zero_at(acc, i), in place: row i of acc = 0.

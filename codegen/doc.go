@@ -175,7 +175,9 @@
 //
 // The accumulators of reverse mode (acc_add, acc_add_at) update their
 // first argument in place: package ad creates each one fresh and threads
-// it linearly. update writes in place into a loop state that owns its
+// it linearly; acc_add(zeros_like(y), v) with v an array (a row read
+// from a carried state, say) is one pass storing 0 + v[k] into an
+// uncleared buffer. update writes in place into a loop state that owns its
 // array (loop s = init ... do update(s, i, v), where the only other uses
 // of s are scalar reads inside i and v, evaluated before the write; the
 // loop copies init once unless it is fresh); elsewhere update copies its

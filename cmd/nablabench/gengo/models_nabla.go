@@ -6395,17 +6395,17 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			row_1890 := row_1884[int(x_1886)*c_75 : (int(x_1886)+1)*c_75]
 			x_1891 := int64(2) * n_15
 			x_1892 := int64(3) * n_15
-			z_1893 := ar.F64(c_50)
 			if x_1888 < 0 || x_1888 >= int64(rev_1778) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1888, rev_1778))
 			}
-			row_1894 := rev_1777[int(x_1888)*rev_1779 : (int(x_1888)+1)*rev_1779]
+			row_1893 := rev_1777[int(x_1888)*rev_1779 : (int(x_1888)+1)*rev_1779]
 			if c_50 != rev_1779 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_50})+" and "+runtime.ShapeString([]int{rev_1779})+" differ")
 			}
-			row_1894 = row_1894[:len(z_1893)]
-			for i_1895 := range z_1893 {
-				z_1893[i_1895] += row_1894[i_1895]
+			z_1894 := ar.F64w(c_50)
+			row_1893 = row_1893[:len(z_1894)]
+			for i_1895 := range z_1894 {
+				z_1894[i_1895] = 0 + row_1893[i_1895]
 			}
 			if x_1888 < 0 || x_1888 >= int64(rev_1778) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1888, rev_1778))
@@ -6435,11 +6435,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if c_50 != c_54 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_50})+" and "+runtime.ShapeString([]int{c_54})+" differ")
 			}
-			row_1878 = row_1878[:len(z_1893)]
-			row_1879 = row_1879[:len(z_1893)]
-			rev_1775 = rev_1775[:len(z_1893)]
-			for i_1899 := range z_1893 {
-				z_1893[i_1899] += ((1.0 - (row_1878[i_1899] * row_1878[i_1899])) * (row_1879[i_1899] * rev_1775[i_1899]))
+			row_1878 = row_1878[:len(z_1894)]
+			row_1879 = row_1879[:len(z_1894)]
+			rev_1775 = rev_1775[:len(z_1894)]
+			for i_1899 := range z_1894 {
+				z_1894[i_1899] += ((1.0 - (row_1878[i_1899] * row_1878[i_1899])) * (row_1879[i_1899] * rev_1775[i_1899]))
 			}
 			if c_50 != c_70 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_70})+" and "+runtime.ShapeString([]int{c_50}))
@@ -6452,9 +6452,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			}
 			row_1901 := rev_1777[x_1888*int64(rev_1779) : (x_1888+1)*int64(rev_1779)]
 			row_1882 = row_1882[:len(row_1901)]
-			z_1893 = z_1893[:len(row_1901)]
+			z_1894 = z_1894[:len(row_1901)]
 			for i_1902 := range row_1901 {
-				row_1901[i_1902] += (row_1882[i_1902] * z_1893[i_1902])
+				row_1901[i_1902] += (row_1882[i_1902] * z_1894[i_1902])
 			}
 			if c_50 != c_66 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_66})+" and "+runtime.ShapeString([]int{c_50}))
@@ -6465,9 +6465,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			r_1904 := ar.F64w(c_62)
 			row_1880 = row_1880[:len(r_1904)]
 			row_1881 = row_1881[:len(r_1904)]
-			z_1893 = z_1893[:len(r_1904)]
+			z_1894 = z_1894[:len(r_1904)]
 			for i_1905 := range r_1904 {
-				r_1904[i_1905] = ((1.0 - (row_1880[i_1905] * row_1880[i_1905])) * (row_1881[i_1905] * z_1893[i_1905]))
+				r_1904[i_1905] = ((1.0 - (row_1880[i_1905] * row_1880[i_1905])) * (row_1881[i_1905] * z_1894[i_1905]))
 			}
 			if x_1892 < 0 || x_1892+int64(c_62) > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1892, x_1892+int64(c_62), mainparams_3))
@@ -6594,9 +6594,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			r_1935 := ar.F64w(c_66)
 			row_1881 = row_1881[:len(r_1935)]
 			row_1880 = row_1880[:len(r_1935)]
-			z_1893 = z_1893[:len(r_1935)]
+			z_1894 = z_1894[:len(r_1935)]
 			for i_1936 := range r_1935 {
-				r_1935[i_1936] = ((row_1881[i_1936] * (1.0 - row_1881[i_1936])) * (row_1880[i_1936] * z_1893[i_1936]))
+				r_1935[i_1936] = ((row_1881[i_1936] * (1.0 - row_1881[i_1936])) * (row_1880[i_1936] * z_1894[i_1936]))
 			}
 			if n_15 < 0 || n_15+int64(c_66) > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_66), mainparams_3))
@@ -6665,9 +6665,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			r_1951 := ar.F64w(c_70)
 			row_1882 = row_1882[:len(r_1951)]
 			row_1950 = row_1950[:len(r_1951)]
-			z_1893 = z_1893[:len(r_1951)]
+			z_1894 = z_1894[:len(r_1951)]
 			for i_1952 := range r_1951 {
-				r_1951[i_1952] = ((row_1882[i_1952] * (1.0 - row_1882[i_1952])) * (row_1950[i_1952] * z_1893[i_1952]))
+				r_1951[i_1952] = ((row_1882[i_1952] * (1.0 - row_1882[i_1952])) * (row_1950[i_1952] * z_1894[i_1952]))
 			}
 			if int64(0)+int64(c_70) > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_70), mainparams_3))
@@ -6745,13 +6745,13 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		for i_1969 := range row_1968 {
 			row_1968[i_1969] += (row_1967[i_1969] * rev_1775[i_1969])
 		}
-		z_1971 := ar.F64(c_93 * c_94)
 		if c_93 != rev_1482 || c_94 != rev_1483 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_93, c_94})+" and "+runtime.ShapeString([]int{rev_1482, rev_1483})+" differ")
 		}
+		z_1971 := ar.F64w(c_93 * c_94)
 		rev_1481 = rev_1481[:len(z_1971)]
 		for i_1972 := range z_1971 {
-			z_1971[i_1972] += rev_1481[i_1972]
+			z_1971[i_1972] = 0 + rev_1481[i_1972]
 		}
 		rev_1481, rev_1482, rev_1483 = z_1971, c_93, c_94
 		if rev_1482*rev_1483 == len(buf_1973) {
