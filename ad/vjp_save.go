@@ -198,8 +198,8 @@ func stateType(t ir.Type) ir.Type {
 		return t
 	}
 	cols := make([]ir.Type, len(tt.Elems))
-	for j, e := range tt.Elems {
-		cols[j] = stateType(ir.ArrayOf(t.(*ir.Array).Dim, e))
+	for j := range tt.Elems {
+		cols[j] = stateType(colType(t, j))
 	}
 	return ir.TupleOf(cols...)
 }
