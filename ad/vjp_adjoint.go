@@ -352,12 +352,14 @@ func (r *rev) splitCols(blk *block, x ir.Expr, cur *adjoint) *adjoint {
 }
 
 // unsupported reports an array type whose cotangent reverse mode cannot
-// represent (arrays of arrays of tuples) rather than dropping it.
+// represent rather than dropping it. Arrays of f64, of tuples and of
+// arrays of tuples at any depth all have one, so this is a guard against
+// leaf types added later.
 func (r *rev) unsupported(blk *block, t ir.Type) {
 	if k, ok := ir.Leaf(t); ok && k != ir.F64 {
 		return // i64 and bool arrays have no cotangent
 	}
-	r.a.errorf(blk.pos, "reverse mode: cannot differentiate through a value of type %s (an array of arrays of tuples): zip or unzip it into arrays", t)
+	r.a.errorf(blk.pos, "reverse mode: cannot differentiate through a value of type %s", t)
 }
 
 // addComp adds c to field i of tuple x's cotangent.
