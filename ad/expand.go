@@ -153,16 +153,28 @@ type expander struct {
 }
 
 func (a *expander) errorf(pos ir.Pos, format string, args ...any) {
-	a.errs = append(a.errs, ir.Errorf(pos, format, args...))
+	a.record(ir.Errorf(pos, format, args...))
+}
+
+// record adds e unless the same message at the same position is there
+// already: a def expanded or differentiated several times (nested
+// derivatives) would otherwise repeat it.
+func (a *expander) record(e *ir.Error) {
+	for _, old := range a.errs {
+		if old.Pos == e.Pos && old.Msg == e.Msg {
+			return
+		}
+	}
+	a.errs = append(a.errs, e)
 }
 
 // fail records an error, keeping its position if it has one.
 func (a *expander) fail(err error) {
 	if e, ok := err.(*ir.Error); ok {
-		a.errs = append(a.errs, e)
+		a.record(e)
 		return
 	}
-	a.errs = append(a.errs, &ir.Error{Msg: err.Error()})
+	a.record(&ir.Error{Msg: err.Error()})
 }
 
 // def returns the expanded version of the source def name, expanding it

@@ -211,15 +211,15 @@ func (r *rev) addAtAdj(blk *block, t ir.Type, x func() ir.Expr, cur *adjoint, i,
 		}
 		out := &adjoint{elems: append([]*adjoint(nil), cur.elems...)}
 		var xs []ir.Expr
-		for j, et := range tt.Elems {
+		cs := fields(blk, t, c)
+		for j := range tt.Elems {
 			col := func() ir.Expr {
 				if xs == nil {
 					xs = columns(blk, x())
 				}
 				return xs[j]
 			}
-			cj := blk.bind("c", &ir.Proj{X: c, Index: j, P: blk.pos})
-			out.elems[j] = r.addAtAdj(blk, ir.ArrayOf(t.(*ir.Array).Dim, et), col, out.elems[j], i, cj)
+			out.elems[j] = r.addAtAdj(blk, colType(t, j), col, out.elems[j], i, cs[j])
 		}
 		return out
 	}
@@ -237,23 +237,67 @@ func (r *rev) addAtAdj(blk *block, t ir.Type, x func() ir.Expr, cur *adjoint, i,
 }
 
 // tupleArray reports whether t is an array of tuples, [n](T1, ..., Tk),
-// and returns the tuple type. The cotangent of such an array is kept as
-// the cotangents of its k columns, the fields of unzip(x) of types
-// [n]T1, ..., [n]Tk, so that adding into one element stays O(1) with
-// accumulators, which hold arrays of f64 only.
+// or an array of such arrays at any depth, [n][m]...(T1, ..., Tk), and
+// returns the tuple type. The cotangent of such an array is kept as the
+// cotangents of its k columns, of types [n]...T1, ..., [n]...Tk (unzip(x)
+// for one level), so that adding into one element stays O(1) with
+// accumulators, which hold arrays of f64 only. Reverse mode makes the
+// nested form itself: a comprehension saving, per element, an inner
+// loop's tape of tuples.
 func tupleArray(t ir.Type) (*ir.Tuple, bool) {
 	a, ok := t.(*ir.Array)
 	if !ok {
 		return nil, false
 	}
-	tt, ok := a.Elem.(*ir.Tuple)
-	return tt, ok
+	if tt, ok := a.Elem.(*ir.Tuple); ok {
+		return tt, true
+	}
+	return tupleArray(a.Elem)
 }
 
-// columns binds unzip(x) for an array of tuples and returns its fields.
+// colType is the type of column j of t, an array of tuples (tupleArray):
+// t with its tuples replaced by their field j.
+func colType(t ir.Type, j int) ir.Type {
+	a := t.(*ir.Array)
+	if tt, ok := a.Elem.(*ir.Tuple); ok {
+		return ir.ArrayOf(a.Dim, tt.Elems[j])
+	}
+	return ir.ArrayOf(a.Dim, colType(a.Elem, j))
+}
+
+// fields returns the parts of c, an element of an array of tuples of type
+// t, that go to t's columns: a tuple's fields, an inner array's columns.
+func fields(blk *block, t ir.Type, c ir.Expr) []ir.Expr {
+	tt, _ := tupleArray(t)
+	if _, ok := t.(*ir.Array).Elem.(*ir.Tuple); !ok {
+		return columns(blk, c)
+	}
+	out := make([]ir.Expr, len(tt.Elems))
+	for j := range out {
+		out[j] = blk.bind("c", &ir.Proj{X: c, Index: j, P: blk.pos})
+	}
+	return out
+}
+
+// columns binds the columns of x, an array of tuples, and returns them:
+// unzip(x) for one level, and for [n]U, U an array of tuples,
+// unzip(map(u => U's columns as a tuple, x)).
 func columns(blk *block, x ir.Expr) []ir.Expr {
-	tt, _ := tupleArray(x.Type())
-	u := blk.bind("cols", &ir.PrimCall{Op: ir.PrimUnzip, Args: []ir.Expr{x}, T: unzipType(x.Type()), P: blk.pos})
+	t := x.Type().(*ir.Array)
+	tt, _ := tupleArray(t)
+	arr := x
+	if _, ok := t.Elem.(*ir.Tuple); !ok {
+		u := ir.NewVar("u", t.Elem, blk.pos)
+		inner := &block{pos: blk.pos}
+		body := inner.close(&ir.MakeTuple{Elems: columns(inner, u), P: blk.pos})
+		rowT := make([]ir.Type, len(tt.Elems))
+		for j := range rowT {
+			rowT[j] = colType(t.Elem, j)
+		}
+		lam := &ir.Lambda{Params: []*ir.Var{u}, Body: body, P: blk.pos}
+		arr = blk.bind("rows", &ir.PrimCall{Op: ir.PrimMap, Args: []ir.Expr{lam, x}, T: ir.ArrayOf(t.Dim, ir.TupleOf(rowT...)), P: blk.pos})
+	}
+	u := blk.bind("cols", &ir.PrimCall{Op: ir.PrimUnzip, Args: []ir.Expr{arr}, T: unzipType(arr.Type()), P: blk.pos})
 	out := make([]ir.Expr, len(tt.Elems))
 	for j := range out {
 		out[j] = blk.bind("col", &ir.Proj{X: u, Index: j, P: blk.pos})
@@ -262,14 +306,26 @@ func columns(blk *block, x ir.Expr) []ir.Expr {
 }
 
 // zipCols is the array of tuples t with the given columns: zip, or for
-// one column (zip needs two) a map making 1-tuples.
+// one column (zip needs two) a map making 1-tuples; for arrays of arrays
+// of tuples a map zipping the rows of the columns.
 func zipCols(blk *block, t ir.Type, cols []ir.Expr) ir.Expr {
-	if len(cols) == 1 {
-		a := ir.NewVar("a", cols[0].Type().(*ir.Array).Elem, blk.pos)
-		one := &ir.Lambda{Params: []*ir.Var{a}, Body: &ir.MakeTuple{Elems: []ir.Expr{a}, P: blk.pos}, P: blk.pos}
-		return blk.bind("g", &ir.PrimCall{Op: ir.PrimMap, Args: []ir.Expr{one, cols[0]}, T: t, P: blk.pos})
+	a := t.(*ir.Array)
+	if _, ok := a.Elem.(*ir.Tuple); ok && len(cols) > 1 {
+		return blk.bind("g", &ir.PrimCall{Op: ir.PrimZip, Args: cols, T: t, P: blk.pos})
 	}
-	return blk.bind("g", &ir.PrimCall{Op: ir.PrimZip, Args: cols, T: t, P: blk.pos})
+	params := make([]*ir.Var, len(cols))
+	elems := make([]ir.Expr, len(cols))
+	for j, c := range cols {
+		params[j] = ir.NewVar("a", c.Type().(*ir.Array).Elem, blk.pos)
+		elems[j] = params[j]
+	}
+	var body ir.Expr = &ir.MakeTuple{Elems: elems, P: blk.pos}
+	if _, ok := a.Elem.(*ir.Tuple); !ok {
+		inner := &block{pos: blk.pos}
+		body = inner.close(zipCols(inner, a.Elem, elems))
+	}
+	lam := &ir.Lambda{Params: params, Body: body, P: blk.pos}
+	return blk.bind("g", &ir.PrimCall{Op: ir.PrimMap, Args: append([]ir.Expr{lam}, cols...), T: t, P: blk.pos})
 }
 
 func unzipType(t ir.Type) ir.Type {
@@ -296,12 +352,14 @@ func (r *rev) splitCols(blk *block, x ir.Expr, cur *adjoint) *adjoint {
 }
 
 // unsupported reports an array type whose cotangent reverse mode cannot
-// represent (arrays of arrays of tuples) rather than dropping it.
+// represent rather than dropping it. Arrays of f64, of tuples and of
+// arrays of tuples at any depth all have one, so this is a guard against
+// leaf types added later.
 func (r *rev) unsupported(blk *block, t ir.Type) {
 	if k, ok := ir.Leaf(t); ok && k != ir.F64 {
 		return // i64 and bool arrays have no cotangent
 	}
-	r.a.errorf(blk.pos, "reverse mode: cannot differentiate through a value of type %s (an array of arrays of tuples): zip or unzip it into arrays", t)
+	r.a.errorf(blk.pos, "reverse mode: cannot differentiate through a value of type %s", t)
 }
 
 // addComp adds c to field i of tuple x's cotangent.
@@ -385,14 +443,14 @@ func (r *rev) stateForm(blk *block, t ir.Type, x func() ir.Expr, cur *adjoint) (
 		out := &adjoint{elems: append([]*adjoint(nil), cur.elems...)}
 		var xs []ir.Expr
 		elems := make([]ir.Expr, len(tt.Elems))
-		for j, et := range tt.Elems {
+		for j := range tt.Elems {
 			col := func() ir.Expr {
 				if xs == nil {
 					xs = columns(blk, x())
 				}
 				return xs[j]
 			}
-			elems[j], out.elems[j] = r.stateForm(blk, ir.ArrayOf(t.(*ir.Array).Dim, et), col, out.elems[j])
+			elems[j], out.elems[j] = r.stateForm(blk, colType(t, j), col, out.elems[j])
 		}
 		return blk.bind("g", &ir.MakeTuple{Elems: elems, P: blk.pos}), out
 	}
@@ -428,8 +486,8 @@ func (r *rev) setState(blk *block, x *ir.Var, val ir.Expr) {
 func fromState(blk *block, t ir.Type, val ir.Expr) *adjoint {
 	if tt, ok := tupleArray(t); ok {
 		out := &adjoint{elems: make([]*adjoint, len(tt.Elems))}
-		for j, et := range tt.Elems {
-			out.elems[j] = fromState(blk, ir.ArrayOf(t.(*ir.Array).Dim, et), blk.bind("g", &ir.Proj{X: val, Index: j, P: blk.pos}))
+		for j := range tt.Elems {
+			out.elems[j] = fromState(blk, colType(t, j), blk.bind("g", &ir.Proj{X: val, Index: j, P: blk.pos}))
 		}
 		return out
 	}
@@ -440,10 +498,10 @@ func fromState(blk *block, t ir.Type, val ir.Expr) *adjoint {
 func addAtState(blk *block, t ir.Type, state, i, c ir.Expr) ir.Expr {
 	if tt, ok := tupleArray(t); ok {
 		elems := make([]ir.Expr, len(tt.Elems))
-		for j, et := range tt.Elems {
+		cs := fields(blk, t, c)
+		for j := range tt.Elems {
 			sj := blk.bind("g", &ir.Proj{X: state, Index: j, P: blk.pos})
-			cj := blk.bind("c", &ir.Proj{X: c, Index: j, P: blk.pos})
-			elems[j] = addAtState(blk, ir.ArrayOf(t.(*ir.Array).Dim, et), sj, i, cj)
+			elems[j] = addAtState(blk, colType(t, j), sj, i, cs[j])
 		}
 		return blk.bind("acc", &ir.MakeTuple{Elems: elems, P: blk.pos})
 	}

@@ -165,9 +165,11 @@ func recomputeDeciding(c *rev, k *cut, own []*ir.Var, bwd ir.Expr, decide bool) 
 
 // flatTape reports whether a tape holds only numbers and arrays of
 // numbers. A saved array of such rows has a cotangent reverse mode can
-// represent when it differentiates its own output (reverse over reverse);
-// a row holding a nested comprehension's saved rows would make an array
-// of arrays of tuples, so such comprehensions recompute instead.
+// represent cheaply when it differentiates its own output (reverse over
+// reverse); a row holding a nested comprehension's saved rows would make
+// an array of arrays of tuples, whose cotangent is kept in column form
+// (vjp_adjoint.go) at the cost of a map and an unzip per column read, so
+// such comprehensions recompute instead.
 func flatTape(tape []*ir.Var) bool {
 	for _, v := range tape {
 		if _, ok := ir.Leaf(v.T); !ok {
@@ -198,8 +200,8 @@ func stateType(t ir.Type) ir.Type {
 		return t
 	}
 	cols := make([]ir.Type, len(tt.Elems))
-	for j, e := range tt.Elems {
-		cols[j] = stateType(ir.ArrayOf(t.(*ir.Array).Dim, e))
+	for j := range tt.Elems {
+		cols[j] = stateType(colType(t, j))
 	}
 	return ir.TupleOf(cols...)
 }

@@ -35,18 +35,26 @@ func (f *fn) rowSize(l leaf, parts []string) string {
 	return f.def("rs", strings.Join(parts[2:], " * "))
 }
 
-// checkIndex fails unless 0 <= i < n (i an int64 atom, n an int atom).
-func (f *fn) checkIndex(i, n string, pos ir.Pos) {
+// checkIndex fails unless 0 <= i < n (i an int64 atom, n an int atom)
+// and returns the atom to index with: i, or for a negative constant (the
+// last element of an empty loop's tape, in code that never runs) a
+// variable holding it, since Go rejects a negative constant index at
+// compile time.
+func (f *fn) checkIndex(i, n string, pos ir.Pos) string {
+	if strings.HasPrefix(i, "int64(-") {
+		i = f.def("i", i)
+	}
 	if f.inRange(i, n) {
-		return
+		return i
 	}
 	cond := simplifyCond(fmt.Sprintf("%s < 0 || %s >= int64(%s)", i, i, n))
 	if cond == "" {
-		return
+		return i
 	}
 	f.line("if %s {", cond)
 	f.retErr(fmt.Sprintf("runtime.WithPos(%q, runtime.CheckIndex(%s, %s))", posString(pos), i, n))
 	f.line("}")
+	return i
 }
 
 // indexVal is element i (an int expression, checked) of array value v.
@@ -617,11 +625,11 @@ func lowerIndex(f *fn, e *ir.PrimCall) val {
 	a := f.compileL(e.Args[0])
 	i := f.compile(e.Args[1]).parts[0]
 	if a.lz != nil && a.lz.constant && len(a.lz.dims) == 1 {
-		f.checkIndex(i, a.lz.dims[0], e.P)
+		i = f.checkIndex(i, a.lz.dims[0], e.P)
 		return valOf(e.T, a.lz.elem(""))
 	}
 	a = f.force(a)
-	f.checkIndex(i, f.length(a), e.P)
+	i = f.checkIndex(i, f.length(a), e.P)
 	return f.indexVal(a, "int("+i+")")
 }
 
@@ -706,7 +714,7 @@ func lowerUpdate(f *fn, e *ir.PrimCall) val {
 	a := f.compile(e.Args[0])
 	i := f.compile(e.Args[1]).parts[0]
 	v := f.compile(e.Args[2])
-	f.checkIndex(i, f.length(a), e.P)
+	i = f.checkIndex(i, f.length(a), e.P)
 	f.checkRowShape(a, v, e.P, "update")
 	out := a
 	if !f.owned(e.Args[0]) {
@@ -739,7 +747,7 @@ func lowerGather(f *fn, e *ir.PrimCall) val {
 		f.line("if !%s {", flag)
 	}
 	f.line("for _, %s := range %s {", j, idx.parts[0])
-	f.checkIndex(j, n, e.P)
+	j = f.checkIndex(j, n, e.P)
 	f.line("}")
 	if flag != "" {
 		f.line("%s = true", flag)
@@ -1417,7 +1425,7 @@ func lowerAddToZeros(f *fn, e *ir.PrimCall) (val, bool) {
 func lowerAccZeroAt(f *fn, e *ir.PrimCall) val {
 	acc := f.ownedAcc(f.compile(e.Args[0]))
 	i := f.compile(e.Args[1]).parts[0]
-	f.checkIndex(i, acc.parts[1], e.P)
+	i = f.checkIndex(i, acc.parts[1], e.P)
 	if ir.Rank(acc.t) == 1 {
 		f.line("%s[%s] = 0", acc.parts[0], i)
 		return acc
@@ -1432,7 +1440,7 @@ func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
 	i := f.compile(e.Args[1]).parts[0]
 	if pad, ok := isPad(e.Args[2]); ok && ir.Rank(acc.t) > 1 {
 		p := f.compilePad(pad)
-		f.checkIndex(i, acc.parts[1], e.P)
+		i = f.checkIndex(i, acc.parts[1], e.P)
 		like := p.like
 		var conds []string
 		for d := 2; d < len(acc.parts); d++ {
@@ -1445,7 +1453,7 @@ func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
 		return acc
 	}
 	v := f.compileL(e.Args[2])
-	f.checkIndex(i, acc.parts[1], e.P)
+	i = f.checkIndex(i, acc.parts[1], e.P)
 	if ir.Rank(acc.t) == 1 {
 		f.line("%s[%s] += %s", acc.parts[0], i, v.parts[0])
 		return acc

@@ -318,7 +318,7 @@ func lowerSeriesAccAddAt(f *fn, e *ir.PrimCall) val {
 	idx := f.compile(e.Args[1]).parts[0]
 	v := f.compile(e.Args[2])
 	k, n := acc.parts[1], acc.parts[2]
-	f.checkIndex(idx, n, e.P)
+	idx = f.checkIndex(idx, n, e.P)
 	es := f.def("es", strings.Join(append([]string{"1"}, acc.parts[3:]...), " * "))
 	cs := f.def("cs", n+" * "+es)
 	i, j := f.fresh("i"), f.fresh("j")
