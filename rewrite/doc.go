@@ -102,10 +102,10 @@
 // default, as builtin.rules declares it, is
 //
 //	remat; try(cse);
-//	normalize(beta <+ inline <+ simplify <+ constfold); try(cse);
+//	normalize(beta <+ inline <+ simplify <+ constfold); try(cse); try(deadfield);
 //	normalize(fuse <+ beta <+ simplify <+ constfold);
 //	normalize(lower <+ simplify <+ constfold);
-//	try(cse); try(dce)
+//	try(cse); try(deadfield); try(dce)
 //
 // cse runs first, while reverse mode's output is still a chain of lets
 // (simplify then moves single-use values into their use, making trees
