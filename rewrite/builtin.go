@@ -26,6 +26,7 @@ var (
 	constfoldS = &passS{name: "constfold", gos: constfoldRules}
 	cseS       = &wholeS{name: "cse", run: cse}
 	dceS       = &wholeS{name: "dce", run: dce}
+	deadfieldS = &wholeS{name: "deadfield", run: deadfield}
 )
 
 // A Rewriter applies strategies to programs: the built-in passes, whose
@@ -94,7 +95,7 @@ func (rw *Rewriter) build(p *ir.Program) error {
 	}
 	rw.passes = map[string]Strategy{
 		"beta": betaS, "inline": inlineS, "constfold": constfoldS, "simplify": simplifyS,
-		"cse": cseS, "dce": dceS, "fuse": fuseS, "lower": lowerS,
+		"cse": cseS, "dce": dceS, "deadfield": deadfieldS, "fuse": fuseS, "lower": lowerS,
 		"remat": rematDefault, "save_all": saveAllS, "remat_all": rematAllS,
 	}
 	// default's names are the built-in ones: compiled as if in a file
@@ -132,10 +133,10 @@ func choiceNames(s ir.Strat) []string {
 // without @strategy, as builtin.rules declares it:
 //
 //	remat; try(cse);
-//	normalize(beta <+ inline <+ simplify <+ constfold); try(cse);
+//	normalize(beta <+ inline <+ simplify <+ constfold); try(cse); try(deadfield);
 //	normalize(fuse <+ beta <+ simplify <+ constfold);
 //	normalize(lower <+ simplify <+ constfold);
-//	try(cse); try(dce)
+//	try(cse); try(deadfield); try(dce)
 func (rw *Rewriter) Default() Strategy { return rw.passes["default"] }
 
 // BuiltinRules returns the rules of the built-in passes, with the pass

@@ -87,14 +87,15 @@
 //
 // A trace (Options.Trace) lists every successful rule or pass
 // application: its name (a user rule's name, pass.rule for a built-in
-// rule, the pass's name for beta, inline, constfold, cse and dce), where
-// it applied, and the term before and after, in short form.
+// rule, the pass's name for beta, inline, constfold, cse, dce and
+// deadfield), where it applied, and the term before and after, in short
+// form.
 //
 // # Passes
 //
 // beta, inline, constfold, simplify, fuse and lower rewrite at the root
-// of the term they are given and fail elsewhere, like rules; cse and dce
-// work on a whole term and fail when they change nothing. remat,
+// of the term they are given and fail elsewhere, like rules; cse, dce and
+// deadfield work on a whole term and fail when they change nothing. remat,
 // save_all and remat_all are the checkpointing passes (remat.go): the
 // one a def's strategy names decides, before anything else, whether each
 // comprehension reverse mode emitted in two forms saves its forward
@@ -102,10 +103,10 @@
 // default, as builtin.rules declares it, is
 //
 //	remat; try(cse);
-//	normalize(beta <+ inline <+ simplify <+ constfold); try(cse);
+//	normalize(beta <+ inline <+ simplify <+ constfold); try(cse); try(deadfield);
 //	normalize(fuse <+ beta <+ simplify <+ constfold);
 //	normalize(lower <+ simplify <+ constfold);
-//	try(cse); try(dce)
+//	try(cse); try(deadfield); try(dce)
 //
 // cse runs first, while reverse mode's output is still a chain of lets
 // (simplify then moves single-use values into their use, making trees
@@ -143,6 +144,17 @@
 //     the value of an enclosing let by that let's variable.
 //   - dce drops lets whose variable is unused and whose value cannot
 //     fail.
+//   - deadfield drops the fields of tuples that nothing projects, above
+//     all the tapes of reverse mode's forward sweeps
+//     (build(n, fn(i) => (a, b, c)) read only as t[i].k): a let's value
+//     loses a field when every use of the variable projects (directly,
+//     after indexing, through lets, and into nested tapes) and none
+//     projects that field, and the field's expression cannot fail; the
+//     projections are renumbered. A use as a whole value (a call's
+//     argument, a result, a loop state, a branch of an if, zip) keeps
+//     every field. It runs after the first cse, so that simplify and
+//     lower then see the work left (sum(y * y) of a dropped y * y becomes
+//     a dot), and again before dce.
 //
 // # What the optimizer preserves
 //

@@ -1577,7 +1577,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_544 := ar.Mark()
+	mark_525 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1748,590 +1748,548 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	a_89 := ar.F64w(n_83)
 	var d_90 int = 0
 	var rs_91 int = 0
-	var d_92 int = 0
+	var a_92 []float64
 	var d_93 int = 0
-	var rs_94 int = 0
-	var a_95 []float64
-	var d_96 int = 0
+	var d_94 int = 0
+	var rs_95 int = 0
+	var a_96 []float64
 	var d_97 int = 0
-	var rs_98 int = 0
-	var a_99 []float64
-	var d_100 int = 0
-	var d_101 int = 0
-	var rs_102 int = 0
-	for i_103 := 0; i_103 < n_83; i_103++ {
-		mark_104 := ar.Mark()
-		i_105 := int64(i_103)
-		n_106, err_107 := runtime.CheckSize(n_15)
-		if err_107 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_107)
+	var d_98 int = 0
+	var rs_99 int = 0
+	for i_100 := 0; i_100 < n_83; i_100++ {
+		mark_101 := ar.Mark()
+		i_102 := int64(i_100)
+		n_103, err_104 := runtime.CheckSize(n_15)
+		if err_104 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_104)
 		}
-		var a_108 []float64
-		if i_103 > 0 && n_106 == rs_88 {
-			a_108 = a_86[i_103*rs_88 : (i_103+1)*rs_88]
+		var a_105 []float64
+		if i_100 > 0 && n_103 == rs_88 {
+			a_105 = a_86[i_100*rs_88 : (i_100+1)*rs_88]
 		} else {
-			a_108 = ar.F64w(n_106)
+			a_105 = ar.F64w(n_103)
 		}
+		var a_106 []float64
+		var d_107 int = 0
+		var rs_108 int = 0
+		var a_109 []float64
 		var d_110 int = 0
 		var rs_111 int = 0
-		var a_112 []float64
-		var d_113 int = 0
-		var rs_114 int = 0
-		var a_115 []float64
-		var d_116 int = 0
-		var rs_117 int = 0
-		for i_118 := 0; i_118 < n_106; i_118++ {
-			mark_119 := ar.Mark()
-			i_120 := int64(i_118)
-			row_121 := x_9[int(i_105)*x_11 : (int(i_105)+1)*x_11]
-			if i_120 < 0 || i_120 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_120, means_4))
+		for i_112 := 0; i_112 < n_103; i_112++ {
+			mark_113 := ar.Mark()
+			i_114 := int64(i_112)
+			row_115 := x_9[int(i_102)*x_11 : (int(i_102)+1)*x_11]
+			if i_114 < 0 || i_114 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_114, means_4))
 			}
-			row_122 := means_3[int(i_120)*means_5 : (int(i_120)+1)*means_5]
+			row_116 := means_3[int(i_114)*means_5 : (int(i_114)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_123 := ar.F64w(x_11)
-			row_121 = row_121[:len(r_123)]
-			row_122 = row_122[:len(r_123)]
-			for i_124 := range r_123 {
-				r_123[i_124] = (row_121[i_124] - row_122[i_124])
+			r_117 := ar.F64w(x_11)
+			row_115 = row_115[:len(r_117)]
+			row_116 = row_116[:len(r_117)]
+			for i_118 := range r_117 {
+				r_117[i_118] = (row_115[i_118] - row_116[i_118])
 			}
-			rs_126 := d_21 * d_22
-			row_127 := a_20[int(i_120)*rs_126 : (int(i_120)+1)*rs_126]
+			rs_120 := d_21 * d_22
+			row_121 := a_20[int(i_114)*rs_120 : (int(i_114)+1)*rs_120]
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_128 := ar.F64w(d_21)
+			a_122 := ar.F64w(d_21)
 			if d_22 <= 32 {
-				r_123 = r_123[:d_22]
-				for r_129 := range a_128 {
-					row_130 := row_127[r_129*d_22 : (r_129+1)*d_22]
-					s_131 := 0.0
-					for c_132, v_133 := range row_130 {
-						s_131 += v_133 * r_123[c_132]
+				r_117 = r_117[:d_22]
+				for r_123 := range a_122 {
+					row_124 := row_121[r_123*d_22 : (r_123+1)*d_22]
+					s_125 := 0.0
+					for c_126, v_127 := range row_124 {
+						s_125 += v_127 * r_117[c_126]
 					}
-					a_128[r_129] = s_131
+					a_122[r_123] = s_125
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_127, r_123, 0, a_128)
+				runtime.Gemv(false, d_21, d_22, 1, row_121, r_117, 0, a_122)
 			}
-			r_134 := ar.F64w(d_21)
-			a_128 = a_128[:len(r_134)]
-			for i_135 := range r_134 {
-				r_134[i_135] = (a_128[i_135] * a_128[i_135])
+			x_128 := alphas_1[int(i_114)]
+			x_129 := r_64[int(i_114)]
+			x_130 := x_128 + x_129
+			d_131 := runtime.Dot(a_122, a_122)
+			x_132 := 0.5 * d_131
+			x_133 := x_130 - x_132
+			a_105[i_112] = x_133
+			if i_112 == 0 {
+				d_107 = d_21
+				rs_108 = d_107
+				tot_134, err_135 := runtime.MulSize(n_103, rs_108)
+				if err_135 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_135)
+				}
+				if i_100 > 0 && tot_134 == rs_95 {
+					a_106 = a_92[i_100*rs_95 : (i_100+1)*rs_95]
+				} else {
+					a_106 = ar.F64w(tot_134)
+				}
+			} else if d_21 != d_107 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_112)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_107}))
 			}
-			x_137 := alphas_1[int(i_120)]
-			x_138 := r_64[int(i_120)]
-			x_139 := x_137 + x_138
-			s_140 := runtime.Sum(r_134)
-			x_141 := 0.5 * s_140
-			x_142 := x_139 - x_141
-			a_108[i_118] = x_142
-			if i_118 == 0 {
-				d_110 = d_21
+			copy(a_106[i_112*rs_108:(i_112+1)*rs_108], a_122)
+			if i_112 == 0 {
+				d_110 = x_11
 				rs_111 = d_110
-				tot_143, err_144 := runtime.MulSize(n_106, rs_111)
-				_ = tot_143
-				if err_144 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_144)
+				tot_136, err_137 := runtime.MulSize(n_103, rs_111)
+				if err_137 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_137)
 				}
-			} else if d_21 != d_110 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_118)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_110}))
-			}
-			if i_118 == 0 {
-				d_113 = d_21
-				rs_114 = d_113
-				tot_145, err_146 := runtime.MulSize(n_106, rs_114)
-				if err_146 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_146)
-				}
-				if i_103 > 0 && tot_145 == rs_98 {
-					a_112 = a_95[i_103*rs_98 : (i_103+1)*rs_98]
+				if i_100 > 0 && tot_136 == rs_99 {
+					a_109 = a_96[i_100*rs_99 : (i_100+1)*rs_99]
 				} else {
-					a_112 = ar.F64w(tot_145)
+					a_109 = ar.F64w(tot_136)
 				}
-			} else if d_21 != d_113 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_118)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_113}))
+			} else if x_11 != d_110 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_112)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_110}))
 			}
-			copy(a_112[i_118*rs_114:(i_118+1)*rs_114], a_128)
-			if i_118 == 0 {
-				d_116 = x_11
-				rs_117 = d_116
-				tot_147, err_148 := runtime.MulSize(n_106, rs_117)
-				if err_148 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_148)
-				}
-				if i_103 > 0 && tot_147 == rs_102 {
-					a_115 = a_99[i_103*rs_102 : (i_103+1)*rs_102]
-				} else {
-					a_115 = ar.F64w(tot_147)
-				}
-			} else if x_11 != d_116 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_118)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_116}))
-			}
-			copy(a_115[i_118*rs_117:(i_118+1)*rs_117], r_123)
-			if i_118 > 0 {
-				ar.Release(mark_119)
+			copy(a_109[i_112*rs_111:(i_112+1)*rs_111], r_117)
+			if i_112 > 0 {
+				ar.Release(mark_113)
 			}
 		}
-		n_149, err_150 := runtime.CheckSize(n_15)
-		_ = n_149
-		if err_150 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_150)
+		n_138, err_139 := runtime.CheckSize(n_15)
+		_ = n_138
+		if err_139 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_139)
 		}
-		view_151 := a_108
-		s_152 := runtime.LogSumExp(view_151)
-		a_85[i_103] = s_152
-		if i_103 == 0 {
-			d_87 = n_106
+		view_140 := a_105
+		s_141 := runtime.LogSumExp(view_140)
+		a_85[i_100] = s_141
+		if i_100 == 0 {
+			d_87 = n_103
 			rs_88 = d_87
-			tot_153, err_154 := runtime.MulSize(n_83, rs_88)
-			if err_154 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_154)
+			tot_142, err_143 := runtime.MulSize(n_83, rs_88)
+			if err_143 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_143)
 			}
-			a_86 = ar.F64w(tot_153)
-		} else if n_106 != d_87 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_103)+" has shape "+runtime.ShapeString([]int{n_106})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
+			a_86 = ar.F64w(tot_142)
+		} else if n_103 != d_87 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{n_103})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
 		}
-		copy(a_86[i_103*rs_88:(i_103+1)*rs_88], view_151)
-		a_89[i_103] = s_152
-		if i_103 == 0 {
-			d_90 = n_106
+		copy(a_86[i_100*rs_88:(i_100+1)*rs_88], view_140)
+		a_89[i_100] = s_141
+		if i_100 == 0 {
+			d_90 = n_103
 			rs_91 = d_90
-			tot_155, err_156 := runtime.MulSize(n_83, rs_91)
-			if err_156 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_156)
+			tot_144, err_145 := runtime.MulSize(n_83, rs_91)
+			if err_145 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_145)
 			}
-			_ = tot_155
-		} else if n_106 != d_90 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_103)+" has shape "+runtime.ShapeString([]int{n_106})+", element 0 has shape "+runtime.ShapeString([]int{d_90}))
+			_ = tot_144
+		} else if n_103 != d_90 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{n_103})+", element 0 has shape "+runtime.ShapeString([]int{d_90}))
 		}
-		if i_103 == 0 {
-			d_92, d_93 = n_106, d_110
-			rs_94 = d_92 * d_93
-			tot_157, err_158 := runtime.MulSize(n_83, rs_94)
-			if err_158 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_158)
+		if i_100 == 0 {
+			d_93, d_94 = n_103, d_107
+			rs_95 = d_93 * d_94
+			tot_146, err_147 := runtime.MulSize(n_83, rs_95)
+			if err_147 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_147)
 			}
-			_ = tot_157
-		} else if n_106 != d_92 || d_110 != d_93 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_103)+" has shape "+runtime.ShapeString([]int{n_106, d_110})+", element 0 has shape "+runtime.ShapeString([]int{d_92, d_93}))
+			a_92 = ar.F64w(tot_146)
+		} else if n_103 != d_93 || d_107 != d_94 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{n_103, d_107})+", element 0 has shape "+runtime.ShapeString([]int{d_93, d_94}))
 		}
-		if i_103 == 0 {
-			d_96, d_97 = n_106, d_113
-			rs_98 = d_96 * d_97
-			tot_159, err_160 := runtime.MulSize(n_83, rs_98)
-			if err_160 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_160)
+		copy(a_92[i_100*rs_95:(i_100+1)*rs_95], a_106)
+		if i_100 == 0 {
+			d_97, d_98 = n_103, d_110
+			rs_99 = d_97 * d_98
+			tot_148, err_149 := runtime.MulSize(n_83, rs_99)
+			if err_149 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_149)
 			}
-			a_95 = ar.F64w(tot_159)
-		} else if n_106 != d_96 || d_113 != d_97 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_103)+" has shape "+runtime.ShapeString([]int{n_106, d_113})+", element 0 has shape "+runtime.ShapeString([]int{d_96, d_97}))
+			a_96 = ar.F64w(tot_148)
+		} else if n_103 != d_97 || d_110 != d_98 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{n_103, d_110})+", element 0 has shape "+runtime.ShapeString([]int{d_97, d_98}))
 		}
-		copy(a_95[i_103*rs_98:(i_103+1)*rs_98], a_112)
-		if i_103 == 0 {
-			d_100, d_101 = n_106, d_116
-			rs_102 = d_100 * d_101
-			tot_161, err_162 := runtime.MulSize(n_83, rs_102)
-			if err_162 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_162)
-			}
-			a_99 = ar.F64w(tot_161)
-		} else if n_106 != d_100 || d_116 != d_101 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_103)+" has shape "+runtime.ShapeString([]int{n_106, d_116})+", element 0 has shape "+runtime.ShapeString([]int{d_100, d_101}))
-		}
-		copy(a_99[i_103*rs_102:(i_103+1)*rs_102], a_115)
-		if i_103 > 0 {
-			ar.Release(mark_104)
+		copy(a_96[i_100*rs_99:(i_100+1)*rs_99], a_109)
+		if i_100 > 0 {
+			ar.Release(mark_101)
 		}
 	}
-	n_163, err_164 := runtime.CheckSize(n_17)
-	_ = n_163
-	if err_164 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_164)
+	n_150, err_151 := runtime.CheckSize(n_17)
+	_ = n_150
+	if err_151 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_151)
 	}
-	view_165 := a_85
-	n_166, err_167 := runtime.CheckSize(n_15)
-	if err_167 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_167)
+	view_152 := a_85
+	n_153, err_154 := runtime.CheckSize(n_15)
+	if err_154 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_154)
 	}
-	a_168 := ar.F64w(n_166)
-	var a_169 []float64
-	var d_170 int = 0
-	var rs_171 int = 0
-	for i_172 := 0; i_172 < n_166; i_172++ {
-		mark_173 := ar.Mark()
-		i_174 := int64(i_172)
-		if i_174 < 0 || i_174 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_174, icf_7))
+	a_155 := ar.F64w(n_153)
+	var a_156 []float64
+	var d_157 int = 0
+	var rs_158 int = 0
+	for i_159 := 0; i_159 < n_153; i_159++ {
+		mark_160 := ar.Mark()
+		i_161 := int64(i_159)
+		if i_161 < 0 || i_161 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_161, icf_7))
 		}
-		row_175 := icf_6[int(i_174)*icf_8 : (int(i_174)+1)*icf_8]
+		row_162 := icf_6[int(i_161)*icf_8 : (int(i_161)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_176 := int(n_16) - int(int64(0))
-		s_177 := row_175[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_178 := ar.F64w(n_176)
-		s_177 = s_177[:len(r_178)]
-		for i_179 := range r_178 {
-			r_178[i_179] = (math.Exp(s_177[i_179]))
+		n_163 := int(n_16) - int(int64(0))
+		s_164 := row_162[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_165 := ar.F64w(n_163)
+		s_164 = s_164[:len(r_165)]
+		for i_166 := range r_165 {
+			r_165[i_166] = (math.Exp(s_164[i_166]))
 		}
-		n_182 := int64(icf_8)
-		if n_16 < 0 || n_182 < n_16 || n_182 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_182, icf_8))
+		x_168 := gamma_12 * gamma_12
+		x_169 := 0.5 * x_168
+		d_170 := runtime.Dot(r_165, r_165)
+		n_171 := int64(icf_8)
+		if n_16 < 0 || n_171 < n_16 || n_171 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_171, icf_8))
 		}
-		n_183 := int(n_182) - int(n_16)
-		s_184 := row_175[int(n_16)*1 : int(n_182)*1 : int(n_182)*1]
-		r_181 := ar.F64w(n_176)
-		r_178 = r_178[:n_176]
-		r_181 = r_181[:n_176]
-		for i_186 := 0; i_186 < n_176; i_186++ {
-			e_188 := (r_178[i_186] * r_178[i_186])
-			r_181[i_186] = e_188
+		n_172 := int(n_171) - int(n_16)
+		s_173 := row_162[int(n_16)*1 : int(n_171)*1 : int(n_171)*1]
+		var s_174 float64 = 0
+		s_173 = s_173[:n_172]
+		for i_175 := 0; i_175 < n_172; i_175++ {
+			s_174 += (s_173[i_175] * s_173[i_175])
 		}
-		r_185 := ar.F64w(n_183)
-		s_184 = s_184[:n_183]
-		r_185 = r_185[:n_183]
-		for i_189 := 0; i_189 < n_183; i_189++ {
-			e_191 := (s_184[i_189] * s_184[i_189])
-			r_185[i_189] = e_191
-		}
-		x_192 := gamma_12 * gamma_12
-		x_193 := 0.5 * x_192
-		s_194 := runtime.Sum(r_181)
-		s_195 := runtime.Sum(r_185)
-		x_196 := s_194 + s_195
-		x_197 := x_193 * x_196
-		x_198 := float64(m_13)
-		x_199 := r_64[int(i_174)]
-		x_200 := x_198 * x_199
-		x_201 := x_197 - x_200
-		a_168[i_172] = x_201
-		if i_172 == 0 {
-			d_170 = n_176
-			rs_171 = d_170
-			tot_202, err_203 := runtime.MulSize(n_166, rs_171)
-			if err_203 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_203)
+		x_177 := d_170 + s_174
+		x_178 := x_169 * x_177
+		x_179 := float64(m_13)
+		x_180 := r_64[int(i_161)]
+		x_181 := x_179 * x_180
+		x_182 := x_178 - x_181
+		a_155[i_159] = x_182
+		if i_159 == 0 {
+			d_157 = n_163
+			rs_158 = d_157
+			tot_183, err_184 := runtime.MulSize(n_153, rs_158)
+			if err_184 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_184)
 			}
-			a_169 = ar.F64w(tot_202)
-		} else if n_176 != d_170 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_172)+" has shape "+runtime.ShapeString([]int{n_176})+", element 0 has shape "+runtime.ShapeString([]int{d_170}))
+			a_156 = ar.F64w(tot_183)
+		} else if n_163 != d_157 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_159)+" has shape "+runtime.ShapeString([]int{n_163})+", element 0 has shape "+runtime.ShapeString([]int{d_157}))
 		}
-		copy(a_169[i_172*rs_171:(i_172+1)*rs_171], r_178)
-		if i_172 > 0 {
-			ar.Release(mark_173)
+		copy(a_156[i_159*rs_158:(i_159+1)*rs_158], r_165)
+		if i_159 > 0 {
+			ar.Release(mark_160)
 		}
 	}
-	n_204, err_205 := runtime.CheckSize(n_15)
-	_ = n_204
-	if err_205 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_205)
+	n_185, err_186 := runtime.CheckSize(n_15)
+	_ = n_185
+	if err_186 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_186)
 	}
-	view_206 := a_168
-	x_207 := float64(n_17)
-	s_208 := runtime.LogSumExp(alphas_1)
-	x_209 := -ybar_14
-	x_210 := x_207 * x_209
-	r_211 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_211)]
-	if len(r_211) >= 262144 {
-		loop_218 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_211, runtime.Bind(alphas_1, runtime.Bind(s_208, runtime.Bind(x_210, runtime.End{})))), len(r_211), 16384)
-		if loop_218.For == nil {
-			loop_218.For = func(lo_215, hi int) {
-				r_211 := loop_218.C.H
-				alphas_1 := loop_218.C.T.H
-				s_208 := loop_218.C.T.T.H
-				x_210 := loop_218.C.T.T.T.H
-				for i_216 := lo_215; i_216 < hi; i_216++ {
-					r_211[i_216] = ((math.Exp((alphas_1[i_216] - s_208))) * x_210)
+	view_187 := a_155
+	x_188 := float64(n_17)
+	s_189 := runtime.LogSumExp(alphas_1)
+	x_190 := -ybar_14
+	x_191 := x_188 * x_190
+	r_192 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_192)]
+	if len(r_192) >= 262144 {
+		loop_199 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_192, runtime.Bind(alphas_1, runtime.Bind(s_189, runtime.Bind(x_191, runtime.End{})))), len(r_192), 16384)
+		if loop_199.For == nil {
+			loop_199.For = func(lo_196, hi int) {
+				r_192 := loop_199.C.H
+				alphas_1 := loop_199.C.T.H
+				s_189 := loop_199.C.T.T.H
+				x_191 := loop_199.C.T.T.T.H
+				for i_197 := lo_196; i_197 < hi; i_197++ {
+					r_192[i_197] = ((math.Exp((alphas_1[i_197] - s_189))) * x_191)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_211), 16384, loop_218.For)
-		loop_218.Leave(&nbLoop11)
+		runtime.ParallelFor(len(r_192), 16384, loop_199.For)
+		loop_199.Leave(&nbLoop11)
 	} else {
-		for i_212 := range r_211 {
-			r_211[i_212] = ((math.Exp((alphas_1[i_212] - s_208))) * x_210)
+		for i_193 := range r_192 {
+			r_192[i_193] = ((math.Exp((alphas_1[i_193] - s_189))) * x_191)
 		}
 	}
-	z_219 := ar.F64(len(icf_6))
-	z_220 := ar.F64(len(r_64))
-	var rev_221 []float64
-	var rev_222 int
-	var rev_223 int
-	var rev_224 []float64
-	rev_221, rev_222, rev_223, rev_224 = z_219, icf_7, icf_8, z_220
-	for i_247 := int64(0); i_247 < n_15; i_247++ {
-		_ = a_168[int(i_247)]
-		row_250 := a_169[int(i_247)*d_170 : (int(i_247)+1)*d_170]
-		if i_247 < 0 || i_247 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_247, icf_7))
+	z_200 := ar.F64(len(icf_6))
+	z_201 := ar.F64(len(r_64))
+	var rev_202 []float64
+	var rev_203 int
+	var rev_204 int
+	var rev_205 []float64
+	rev_202, rev_203, rev_204, rev_205 = z_200, icf_7, icf_8, z_201
+	for i_228 := int64(0); i_228 < n_15; i_228++ {
+		_ = a_155[int(i_228)]
+		row_231 := a_156[int(i_228)*d_157 : (int(i_228)+1)*d_157]
+		if i_228 < 0 || i_228 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_228, icf_7))
 		}
-		row_251 := icf_6[int(i_247)*icf_8 : (int(i_247)+1)*icf_8]
-		x_252 := float64(m_13)
-		x_253 := -ybar_14
-		x_254 := x_252 * x_253
-		rev_224[i_247] += x_254
-		x_255 := gamma_12 * gamma_12
-		x_256 := 0.5 * x_255
-		x_257 := x_256 * ybar_14
-		n_258 := int64(icf_8)
-		if n_16 < 0 || n_258 < n_16 || n_258 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_258, icf_8))
+		row_232 := icf_6[int(i_228)*icf_8 : (int(i_228)+1)*icf_8]
+		x_233 := float64(m_13)
+		x_234 := -ybar_14
+		x_235 := x_233 * x_234
+		rev_205[i_228] += x_235
+		x_236 := gamma_12 * gamma_12
+		x_237 := 0.5 * x_236
+		x_238 := x_237 * ybar_14
+		n_239 := int64(icf_8)
+		if n_16 < 0 || n_239 < n_16 || n_239 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_239, icf_8))
 		}
-		n_259 := int(n_258) - int(n_16)
-		s_260 := row_251[int(n_16)*1 : int(n_258)*1 : int(n_258)*1]
-		if n_16 < 0 || n_16+int64(n_259) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_259), icf_8))
+		n_240 := int(n_239) - int(n_16)
+		s_241 := row_232[int(n_16)*1 : int(n_239)*1 : int(n_239)*1]
+		if n_16 < 0 || n_16+int64(n_240) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_240), icf_8))
 		}
-		if i_247 < 0 || i_247 >= int64(rev_222) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_247, rev_222))
+		if i_228 < 0 || i_228 >= int64(rev_203) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_228, rev_203))
 		}
-		if rev_223 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_223})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_204 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_204})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_261 := rev_221[i_247*int64(rev_223) : (i_247+1)*int64(rev_223)]
-		region_262 := row_261[int(n_16)*1 : (int(n_16)+n_259)*1]
-		s_260 = s_260[:len(region_262)]
-		for i_263 := range region_262 {
-			region_262[i_263] += ((2.0 * s_260[i_263]) * x_257)
+		row_242 := rev_202[i_228*int64(rev_204) : (i_228+1)*int64(rev_204)]
+		region_243 := row_242[int(n_16)*1 : (int(n_16)+n_240)*1]
+		s_241 = s_241[:len(region_243)]
+		for i_244 := range region_243 {
+			region_243[i_244] += ((2.0 * s_241[i_244]) * x_238)
 		}
-		if int64(0)+int64(d_170) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_170), icf_8))
+		if int64(0)+int64(d_157) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_157), icf_8))
 		}
-		if i_247 < 0 || i_247 >= int64(rev_222) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_247, rev_222))
+		if i_228 < 0 || i_228 >= int64(rev_203) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_228, rev_203))
 		}
-		if rev_223 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_223})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_204 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_204})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_265 := rev_221[i_247*int64(rev_223) : (i_247+1)*int64(rev_223)]
-		region_266 := row_265[int(int64(0))*1 : (int(int64(0))+d_170)*1]
-		row_250 = row_250[:len(region_266)]
-		for i_267 := range region_266 {
-			region_266[i_267] += (row_250[i_267] * ((2.0 * row_250[i_267]) * x_257))
+		row_246 := rev_202[i_228*int64(rev_204) : (i_228+1)*int64(rev_204)]
+		region_247 := row_246[int(int64(0))*1 : (int(int64(0))+d_157)*1]
+		row_231 = row_231[:len(region_247)]
+		for i_248 := range region_247 {
+			region_247[i_248] += (row_231[i_248] * ((2.0 * row_231[i_248]) * x_238))
 		}
 	}
-	z_269 := ar.F64(len(a_20))
-	z_270 := ar.F64(len(means_3))
-	var rev_271 []float64
-	var rev_273 []float64
-	var rev_275 []float64
-	var rev_277 int
-	var rev_278 int
-	var rev_279 []float64
-	var rev_280 int
-	var rev_281 int
-	rev_271, rev_273, rev_275, rev_277, rev_278, rev_279, rev_280, rev_281 = r_211, z_220, z_269, d_21, d_22, z_270, means_4, means_5
-	scratch_545 := ar.F64w(d_87)
-	scratch_546 := ar.F64w(d_97)
-	scratch_547 := ar.F64w(d_22)
-	for i_375 := int64(0); i_375 < n_17; i_375++ {
-		_ = a_85[int(i_375)]
-		row_378 := a_86[int(i_375)*d_87 : (int(i_375)+1)*d_87]
-		x_379 := a_89[int(i_375)]
-		rs_380 := d_96 * d_97
-		row_381 := a_95[int(i_375)*rs_380 : (int(i_375)+1)*rs_380]
-		rs_382 := d_100 * d_101
-		row_383 := a_99[int(i_375)*rs_382 : (int(i_375)+1)*rs_382]
-		r_384 := scratch_545[:d_87:d_87]
-		row_378 = row_378[:len(r_384)]
-		for i_385 := range r_384 {
-			r_384[i_385] = ((math.Exp((row_378[i_385] - x_379))) * ybar_14)
+	z_250 := ar.F64(len(a_20))
+	z_251 := ar.F64(len(means_3))
+	var rev_252 []float64
+	var rev_254 []float64
+	var rev_256 []float64
+	var rev_258 int
+	var rev_259 int
+	var rev_260 []float64
+	var rev_261 int
+	var rev_262 int
+	rev_252, rev_254, rev_256, rev_258, rev_259, rev_260, rev_261, rev_262 = r_192, z_201, z_250, d_21, d_22, z_251, means_4, means_5
+	scratch_526 := ar.F64w(d_87)
+	scratch_527 := ar.F64w(d_94)
+	scratch_528 := ar.F64w(d_22)
+	for i_356 := int64(0); i_356 < n_17; i_356++ {
+		_ = a_85[int(i_356)]
+		row_359 := a_86[int(i_356)*d_87 : (int(i_356)+1)*d_87]
+		x_360 := a_89[int(i_356)]
+		rs_361 := d_93 * d_94
+		row_362 := a_92[int(i_356)*rs_361 : (int(i_356)+1)*rs_361]
+		rs_363 := d_97 * d_98
+		row_364 := a_96[int(i_356)*rs_363 : (int(i_356)+1)*rs_363]
+		r_365 := scratch_526[:d_87:d_87]
+		row_359 = row_359[:len(r_365)]
+		for i_366 := range r_365 {
+			r_365[i_366] = ((math.Exp((row_359[i_366] - x_360))) * ybar_14)
 		}
-		var rev_387 []float64
-		var rev_389 []float64
-		var rev_391 []float64
-		var rev_393 int
-		var rev_394 int
-		var rev_395 []float64
-		var rev_396 int
-		var rev_397 int
-		rev_387, rev_389, rev_391, rev_393, rev_394, rev_395, rev_396, rev_397 = rev_271, rev_273, rev_275, rev_277, rev_278, rev_279, rev_280, rev_281
-		for i_433 := int64(0); i_433 < n_15; i_433++ {
-			if i_433 < 0 || i_433 >= int64(d_87) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_433, d_87))
+		var rev_368 []float64
+		var rev_370 []float64
+		var rev_372 []float64
+		var rev_374 int
+		var rev_375 int
+		var rev_376 []float64
+		var rev_377 int
+		var rev_378 int
+		rev_368, rev_370, rev_372, rev_374, rev_375, rev_376, rev_377, rev_378 = rev_252, rev_254, rev_256, rev_258, rev_259, rev_260, rev_261, rev_262
+		for i_414 := int64(0); i_414 < n_15; i_414++ {
+			if i_414 < 0 || i_414 >= int64(d_87) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_414, d_87))
 			}
-			x_435 := r_384[int(i_433)]
-			if i_433 < 0 || i_433 >= int64(d_90) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_433, d_90))
+			x_416 := r_365[int(i_414)]
+			if i_414 < 0 || i_414 >= int64(d_90) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_414, d_90))
 			}
-			row_436 := row_381[int(i_433)*d_97 : (int(i_433)+1)*d_97]
-			row_437 := row_383[int(i_433)*d_101 : (int(i_433)+1)*d_101]
-			x_438 := -x_435
-			x_439 := 0.5 * x_438
-			r_440 := scratch_546[:d_97:d_97]
-			row_436 = row_436[:len(r_440)]
-			for i_441 := range r_440 {
-				r_440[i_441] = ((2.0 * row_436[i_441]) * x_439)
+			row_417 := row_362[int(i_414)*d_94 : (int(i_414)+1)*d_94]
+			row_418 := row_364[int(i_414)*d_98 : (int(i_414)+1)*d_98]
+			x_419 := -x_416
+			x_420 := 0.5 * x_419
+			r_421 := scratch_527[:d_94:d_94]
+			row_417 = row_417[:len(r_421)]
+			for i_422 := range r_421 {
+				r_421[i_422] = ((2.0 * row_417[i_422]) * x_420)
 			}
-			rs_443 := d_21 * d_22
-			row_444 := a_20[int(i_433)*rs_443 : (int(i_433)+1)*rs_443]
-			if d_97 != d_21 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_97})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
+			rs_424 := d_21 * d_22
+			row_425 := a_20[int(i_414)*rs_424 : (int(i_414)+1)*rs_424]
+			if d_94 != d_21 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_94})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
 			}
-			a_445 := scratch_547[:d_22:d_22]
+			a_426 := scratch_528[:d_22:d_22]
 			if d_22 <= 32 && d_21 <= 32 {
-				r_440 = r_440[:d_21]
-				c_448 := 0
-				for ; c_448+4 <= d_22; c_448 += 4 {
-					s_453, s_454, s_455, s_456 := 0.0, 0.0, 0.0, 0.0
-					for r_446, v_449 := range r_440 {
-						o_452 := r_446*d_22 + c_448
-						q_451 := row_444[o_452 : o_452+4 : o_452+4]
-						s_453 += v_449 * q_451[0]
-						s_454 += v_449 * q_451[1]
-						s_455 += v_449 * q_451[2]
-						s_456 += v_449 * q_451[3]
+				r_421 = r_421[:d_21]
+				c_429 := 0
+				for ; c_429+4 <= d_22; c_429 += 4 {
+					s_434, s_435, s_436, s_437 := 0.0, 0.0, 0.0, 0.0
+					for r_427, v_430 := range r_421 {
+						o_433 := r_427*d_22 + c_429
+						q_432 := row_425[o_433 : o_433+4 : o_433+4]
+						s_434 += v_430 * q_432[0]
+						s_435 += v_430 * q_432[1]
+						s_436 += v_430 * q_432[2]
+						s_437 += v_430 * q_432[3]
 					}
-					a_445[c_448], a_445[c_448+1], a_445[c_448+2], a_445[c_448+3] = s_453, s_454, s_455, s_456
+					a_426[c_429], a_426[c_429+1], a_426[c_429+2], a_426[c_429+3] = s_434, s_435, s_436, s_437
 				}
-				for ; c_448 < d_22; c_448++ {
-					s_450 := 0.0
-					for r_446, v_449 := range r_440 {
-						s_450 += v_449 * row_444[r_446*d_22+c_448]
+				for ; c_429 < d_22; c_429++ {
+					s_431 := 0.0
+					for r_427, v_430 := range r_421 {
+						s_431 += v_430 * row_425[r_427*d_22+c_429]
 					}
-					a_445[c_448] = s_450
+					a_426[c_429] = s_431
 				}
 			} else if d_22 <= 32 {
-				clear(a_445)
-				r_440 = r_440[:d_21]
-				for r_446 := range r_440 {
-					row_447 := row_444[r_446*d_22 : (r_446+1)*d_22]
-					a_445 = a_445[:len(row_447)]
-					for c_448, v_449 := range row_447 {
-						a_445[c_448] += r_440[r_446] * v_449
+				clear(a_426)
+				r_421 = r_421[:d_21]
+				for r_427 := range r_421 {
+					row_428 := row_425[r_427*d_22 : (r_427+1)*d_22]
+					a_426 = a_426[:len(row_428)]
+					for c_429, v_430 := range row_428 {
+						a_426[c_429] += r_421[r_427] * v_430
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_444, r_440, 0, a_445)
+				runtime.Gemv(true, d_21, d_22, 1, row_425, r_421, 0, a_426)
 			}
-			if i_433 < 0 || i_433 >= int64(rev_396) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_433, rev_396))
+			if i_414 < 0 || i_414 >= int64(rev_377) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_414, rev_377))
 			}
-			if rev_397 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_397})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+			if rev_378 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_378})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 			}
-			row_457 := rev_395[i_433*int64(rev_397) : (i_433+1)*int64(rev_397)]
-			a_445 = a_445[:len(row_457)]
-			for i_458 := range row_457 {
-				row_457[i_458] += -a_445[i_458]
+			row_438 := rev_376[i_414*int64(rev_378) : (i_414+1)*int64(rev_378)]
+			a_426 = a_426[:len(row_438)]
+			for i_439 := range row_438 {
+				row_438[i_439] += -a_426[i_439]
 			}
-			tot_460, err_461 := runtime.MulSize(d_97, d_101)
-			if err_461 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_461)
+			tot_441, err_442 := runtime.MulSize(d_94, d_98)
+			if err_442 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_442)
 			}
-			_ = tot_460
-			if rev_393 != d_97 || rev_394 != d_101 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_393, rev_394})+" and "+runtime.ShapeString([]int{d_97, d_101})+" differ")
+			_ = tot_441
+			if rev_374 != d_94 || rev_375 != d_98 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_374, rev_375})+" and "+runtime.ShapeString([]int{d_94, d_98})+" differ")
 			}
-			rs_462 := rev_393 * rev_394
-			row_463 := rev_391[i_433*int64(rs_462) : (i_433+1)*int64(rs_462)]
-			for i_464, xi_465 := range r_440 {
-				row_468 := row_463[i_464*len(row_437) : (i_464+1)*len(row_437)]
-				for j_466, yj_467 := range row_437 {
-					row_468[j_466] += xi_465 * yj_467
+			rs_443 := rev_374 * rev_375
+			row_444 := rev_372[i_414*int64(rs_443) : (i_414+1)*int64(rs_443)]
+			for i_445, xi_446 := range r_421 {
+				row_449 := row_444[i_445*len(row_418) : (i_445+1)*len(row_418)]
+				for j_447, yj_448 := range row_418 {
+					row_449[j_447] += xi_446 * yj_448
 				}
 			}
-			rev_389[i_433] += x_435
-			rev_387[i_433] += x_435
+			rev_370[i_414] += x_416
+			rev_368[i_414] += x_416
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
 	}
-	var rev_469 []float64
-	var rev_470 int
-	var rev_471 int
-	rev_469, rev_470, rev_471 = z_219, icf_7, icf_8
-	for i_482 := int64(0); i_482 < n_15; i_482++ {
-		mark_483 := ar.Mark()
-		if i_482 < 0 || i_482 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_482, icf_7))
+	var rev_450 []float64
+	var rev_451 int
+	var rev_452 int
+	rev_450, rev_451, rev_452 = z_200, icf_7, icf_8
+	for i_463 := int64(0); i_463 < n_15; i_463++ {
+		mark_464 := ar.Mark()
+		if i_463 < 0 || i_463 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_463, icf_7))
 		}
-		row_484 := icf_6[int(i_482)*icf_8 : (int(i_482)+1)*icf_8]
+		row_465 := icf_6[int(i_463)*icf_8 : (int(i_463)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_485 := int(n_16) - int(int64(0))
-		s_486 := row_484[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_487 := ar.F64(len(s_486))
-		x_488 := z_220[int(i_482)]
-		for i_489 := range z_487 {
-			z_487[i_489] += x_488
+		n_466 := int(n_16) - int(int64(0))
+		s_467 := row_465[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_468 := ar.F64(len(s_467))
+		x_469 := z_201[int(i_463)]
+		for i_470 := range z_468 {
+			z_468[i_470] += x_469
 		}
-		if int64(0)+int64(n_485) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_485), icf_8))
+		if int64(0)+int64(n_466) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_466), icf_8))
 		}
-		if i_482 < 0 || i_482 >= int64(rev_470) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_482, rev_470))
+		if i_463 < 0 || i_463 >= int64(rev_451) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_463, rev_451))
 		}
-		if rev_471 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_471})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_452 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_452})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_490 := rev_469[i_482*int64(rev_471) : (i_482+1)*int64(rev_471)]
-		region_491 := row_490[int(int64(0))*1 : (int(int64(0))+n_485)*1]
-		z_487 = z_487[:len(region_491)]
-		for i_492 := range region_491 {
-			region_491[i_492] += z_487[i_492]
+		row_471 := rev_450[i_463*int64(rev_452) : (i_463+1)*int64(rev_452)]
+		region_472 := row_471[int(int64(0))*1 : (int(int64(0))+n_466)*1]
+		z_468 = z_468[:len(region_472)]
+		for i_473 := range region_472 {
+			region_472[i_473] += z_468[i_473]
 		}
-		ar.Release(mark_483)
+		ar.Release(mark_464)
 	}
-	var rev_493 []float64
-	var rev_494 int
-	var rev_495 int
-	rev_493, rev_494, rev_495 = z_219, icf_7, icf_8
-	for i_512 := int64(0); i_512 < n_15; i_512++ {
-		mark_513 := ar.Mark()
-		if i_512 < 0 || i_512 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_512, icf_7))
+	var rev_474 []float64
+	var rev_475 int
+	var rev_476 int
+	rev_474, rev_475, rev_476 = z_200, icf_7, icf_8
+	for i_493 := int64(0); i_493 < n_15; i_493++ {
+		mark_494 := ar.Mark()
+		if i_493 < 0 || i_493 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_493, icf_7))
 		}
-		row_514 := icf_6[int(i_512)*icf_8 : (int(i_512)+1)*icf_8]
-		r_515, r_516, r_517, r_518, r_519, r_520, err_521 := fn_qmatsplit10fwd(ar, row_514, icf_8, n_16)
-		_ = r_515
-		_ = r_516
-		_ = r_517
-		if err_521 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_521, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		row_495 := icf_6[int(i_493)*icf_8 : (int(i_493)+1)*icf_8]
+		r_496, r_497, r_498, r_499, r_500, r_501, err_502 := fn_qmatsplit10fwd(ar, row_495, icf_8, n_16)
+		_ = r_496
+		_ = r_497
+		_ = r_498
+		if err_502 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_502, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_522 := d_21 * d_22
-		row_523 := z_269[int(i_512)*rs_522 : (int(i_512)+1)*rs_522]
-		r_524, r_525, err_526 := fn_qmatsplit10bwd(ar, r_518, r_519, r_520, row_523, d_21, d_22)
-		if err_526 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_526, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_503 := d_21 * d_22
+		row_504 := z_250[int(i_493)*rs_503 : (int(i_493)+1)*rs_503]
+		r_505, r_506, err_507 := fn_qmatsplit10bwd(ar, r_499, r_500, r_501, row_504, d_21, d_22)
+		if err_507 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_507, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_512 < 0 || i_512 >= int64(rev_494) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_512, rev_494))
+		if i_493 < 0 || i_493 >= int64(rev_475) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_493, rev_475))
 		}
-		if rev_495 != r_525 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_495})+" and "+runtime.ShapeString([]int{r_525})+" differ")
+		if rev_476 != r_506 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_476})+" and "+runtime.ShapeString([]int{r_506})+" differ")
 		}
-		row_527 := rev_493[i_512*int64(rev_495) : (i_512+1)*int64(rev_495)]
-		for j_528 := range row_527 {
-			row_527[j_528] += r_524[j_528]
+		row_508 := rev_474[i_493*int64(rev_476) : (i_493+1)*int64(rev_476)]
+		for j_509 := range row_508 {
+			row_508[j_509] += r_505[j_509]
 		}
-		ar.Release(mark_513)
+		ar.Release(mark_494)
 	}
-	x_529 := n_17 * n_16
-	x_530 := float64(x_529)
-	x_531 := (-0.5) * x_530
-	x_532 := x_531 * 1.8378770664093453
-	s_533 := runtime.Sum(view_165)
-	x_534 := x_532 + s_533
-	x_535 := x_207 * s_208
-	x_536 := x_534 - x_535
-	s_537 := runtime.Sum(view_206)
-	x_538 := x_536 + s_537
-	x_539 := float64(n_15)
-	r_540, err_541 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_541 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_541, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_510 := n_17 * n_16
+	x_511 := float64(x_510)
+	x_512 := (-0.5) * x_511
+	x_513 := x_512 * 1.8378770664093453
+	s_514 := runtime.Sum(view_152)
+	x_515 := x_513 + s_514
+	x_516 := x_188 * s_189
+	x_517 := x_515 - x_516
+	s_518 := runtime.Sum(view_187)
+	x_519 := x_517 + s_518
+	x_520 := float64(n_15)
+	r_521, err_522 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_522 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_522, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_542 := x_539 * r_540
-	x_543 := x_538 - x_542
-	ar.Keep(mark_544, &r_211, &z_270, &z_219)
-	return x_543, r_211, alphas_2, z_270, means_4, means_5, z_219, icf_7, icf_8, nil
+	x_523 := x_520 * r_521
+	x_524 := x_519 - x_523
+	ar.Keep(mark_525, &r_192, &z_251, &z_200)
+	return x_524, r_192, alphas_2, z_251, means_4, means_5, z_200, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
