@@ -625,7 +625,7 @@ func lowerIndex(f *fn, e *ir.PrimCall) val {
 	a := f.compileL(e.Args[0])
 	i := f.compile(e.Args[1]).parts[0]
 	if a.lz != nil && a.lz.constant && len(a.lz.dims) == 1 {
-		i = f.checkIndex(i, a.lz.dims[0], e.P)
+		f.checkIndex(i, a.lz.dims[0], e.P) // the element is the same at every index
 		return valOf(e.T, a.lz.elem(""))
 	}
 	a = f.force(a)
@@ -747,7 +747,7 @@ func lowerGather(f *fn, e *ir.PrimCall) val {
 		f.line("if !%s {", flag)
 	}
 	f.line("for _, %s := range %s {", j, idx.parts[0])
-	j = f.checkIndex(j, n, e.P)
+	f.checkIndex(j, n, e.P) // j is a loop variable, never a constant
 	f.line("}")
 	if flag != "" {
 		f.line("%s = true", flag)
