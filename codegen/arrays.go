@@ -1501,7 +1501,12 @@ func lowerLoopSave(f *fn, e *ir.PrimCall) val {
 	}
 	lam, _ := e.Args[2].(*ir.Lambda)
 	reads := stepReads(lam, nfields)
-	plan := &stackPlan{}
+	plan := &stackPlan{dest: f.dest[e]}
+	delete(f.dest, e)
+	if lam != nil {
+		// The step's nested tapes are filled in place (nestedBuilds).
+		plan.nested = nestedBuilds(lam)
+	}
 	var last []int // leaves whose final state alone is read
 	if lp != nil {
 		plan.read = slices.Clone(lp.leaves)

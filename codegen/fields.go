@@ -449,7 +449,11 @@ func nestedBuilds(lam *ir.Lambda) []nestedBuild {
 	at := 0
 	for _, el := range tup.Elems {
 		nl := len(mustLeaves(el.Type()))
-		if pc := buildOf(el); pc != nil {
+		if pc := loopSaveOf(lets, el); pc != nil {
+			// An inner loop's saved states (lstm.nab's layers within a
+			// step): its rows are the outer row's, in order.
+			note(pc, 0, nl, at)
+		} else if pc := buildOf(el); pc != nil {
 			if sub, ok := pc.Args[1].(*ir.Lambda); ok {
 				if s, path, ok := elemField(sub); ok {
 					if src := buildOf(s); src != nil {
@@ -464,6 +468,25 @@ func nestedBuilds(lam *ir.Lambda) []nestedBuild {
 		at += nl
 	}
 	return out
+}
+
+// loopSaveOf is the loop_save a let binds x to, directly or as the
+// then branch of an if (reverse mode's "if n > 0 then loop_save(n - 1,
+// ...) else build(0, ...)"), or nil. The else branch's empty array has no
+// rows to fill.
+func loopSaveOf(lets map[*ir.Var]ir.Expr, x ir.Expr) *ir.PrimCall {
+	v, ok := x.(*ir.Var)
+	if !ok {
+		return nil
+	}
+	e := lets[v]
+	if c, ok := e.(*ir.If); ok {
+		e = c.Then
+	}
+	if pc, ok := e.(*ir.PrimCall); ok && pc.Op == ir.PrimLoopSave {
+		return pc
+	}
+	return nil
 }
 
 // elemField recognizes fn(i) => s[i].f1.f2...: the variable s and the

@@ -4242,7 +4242,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 							if err_798 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_798)
 							}
-							a_723 = ar.F64w(tot_797)
+							if i_600 > 0 && tot_797 == rs_564 {
+								a_723 = a_561[i_600*rs_564 : (i_600+1)*rs_564]
+							} else {
+								a_723 = ar.F64w(tot_797)
+							}
 						} else if st_702 != d_724 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_702})+", element 0 has shape "+runtime.ShapeString([]int{d_724}))
 						}
@@ -4254,7 +4258,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 							if err_800 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_800)
 							}
-							a_726 = ar.F64w(tot_799)
+							if i_600 > 0 && tot_799 == rs_568 {
+								a_726 = a_565[i_600*rs_568 : (i_600+1)*rs_568]
+							} else {
+								a_726 = ar.F64w(tot_799)
+							}
 						} else if st_704 != d_727 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_704})+", element 0 has shape "+runtime.ShapeString([]int{d_727}))
 						}
@@ -4266,7 +4274,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 							if err_802 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_802)
 							}
-							a_729 = ar.F64w(tot_801)
+							if i_600 > 0 && tot_801 == rs_572 {
+								a_729 = a_569[i_600*rs_572 : (i_600+1)*rs_572]
+							} else {
+								a_729 = ar.F64w(tot_801)
+							}
 						} else if st_706 != d_730 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_706})+", element 0 has shape "+runtime.ShapeString([]int{d_730}))
 						}
@@ -4278,7 +4290,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 							if err_804 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_804)
 							}
-							a_732 = ar.F64w(tot_803)
+							if i_600 > 0 && tot_803 == rs_576 {
+								a_732 = a_573[i_600*rs_576 : (i_600+1)*rs_576]
+							} else {
+								a_732 = ar.F64w(tot_803)
+							}
 						} else if st_708 != d_733 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_733}))
 						}
@@ -4290,7 +4306,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 							if err_806 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_806)
 							}
-							a_735 = ar.F64w(tot_805)
+							if i_600 > 0 && tot_805 == rs_580 {
+								a_735 = a_577[i_600*rs_580 : (i_600+1)*rs_580]
+							} else {
+								a_735 = ar.F64w(tot_805)
+							}
 						} else if st_710 != d_736 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_710})+", element 0 has shape "+runtime.ShapeString([]int{d_736}))
 						}
@@ -4302,7 +4322,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 							if err_808 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_808)
 							}
-							a_738 = ar.F64w(tot_807)
+							if i_600 > 0 && tot_807 == rs_585 {
+								a_738 = a_581[i_600*rs_585 : (i_600+1)*rs_585]
+							} else {
+								a_738 = ar.F64w(tot_807)
+							}
 						} else if st_712 != d_739 || st_713 != d_740 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_712, st_713})+", element 0 has shape "+runtime.ShapeString([]int{d_739, d_740}))
 						}
@@ -4314,7 +4338,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 							if err_810 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_810)
 							}
-							a_742 = ar.F64w(tot_809)
+							if i_600 > 0 && tot_809 == rs_589 {
+								a_742 = a_586[i_600*rs_589 : (i_600+1)*rs_589]
+							} else {
+								a_742 = ar.F64w(tot_809)
+							}
 						} else if st_715 != d_743 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_715})+", element 0 has shape "+runtime.ShapeString([]int{d_743}))
 						}
@@ -5447,7 +5475,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if err_1253 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1253)
 						}
-						a_1167 = ar.F64w(tot_1252)
+						if i_1034 > 0 && tot_1252 == rs_998 {
+							a_1167 = a_995[i_1034*rs_998 : (i_1034+1)*rs_998]
+						} else {
+							a_1167 = ar.F64w(tot_1252)
+						}
 					} else if st_1138 != d_1168 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1138})+", element 0 has shape "+runtime.ShapeString([]int{d_1168}))
 					}
@@ -5459,7 +5491,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if err_1255 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1255)
 						}
-						a_1170 = ar.F64w(tot_1254)
+						if i_1034 > 0 && tot_1254 == rs_1002 {
+							a_1170 = a_999[i_1034*rs_1002 : (i_1034+1)*rs_1002]
+						} else {
+							a_1170 = ar.F64w(tot_1254)
+						}
 					} else if st_1140 != d_1171 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1140})+", element 0 has shape "+runtime.ShapeString([]int{d_1171}))
 					}
@@ -5471,7 +5507,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if err_1257 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1257)
 						}
-						a_1173 = ar.F64w(tot_1256)
+						if i_1034 > 0 && tot_1256 == rs_1006 {
+							a_1173 = a_1003[i_1034*rs_1006 : (i_1034+1)*rs_1006]
+						} else {
+							a_1173 = ar.F64w(tot_1256)
+						}
 					} else if st_1142 != d_1174 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1142})+", element 0 has shape "+runtime.ShapeString([]int{d_1174}))
 					}
@@ -5483,7 +5523,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if err_1259 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1259)
 						}
-						a_1176 = ar.F64w(tot_1258)
+						if i_1034 > 0 && tot_1258 == rs_1010 {
+							a_1176 = a_1007[i_1034*rs_1010 : (i_1034+1)*rs_1010]
+						} else {
+							a_1176 = ar.F64w(tot_1258)
+						}
 					} else if st_1144 != d_1177 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1144})+", element 0 has shape "+runtime.ShapeString([]int{d_1177}))
 					}
@@ -5495,7 +5539,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if err_1261 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1261)
 						}
-						a_1179 = ar.F64w(tot_1260)
+						if i_1034 > 0 && tot_1260 == rs_1014 {
+							a_1179 = a_1011[i_1034*rs_1014 : (i_1034+1)*rs_1014]
+						} else {
+							a_1179 = ar.F64w(tot_1260)
+						}
 					} else if st_1146 != d_1180 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1146})+", element 0 has shape "+runtime.ShapeString([]int{d_1180}))
 					}
@@ -5507,7 +5555,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if err_1263 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1263)
 						}
-						a_1182 = ar.F64w(tot_1262)
+						if i_1034 > 0 && tot_1262 == rs_1019 {
+							a_1182 = a_1015[i_1034*rs_1019 : (i_1034+1)*rs_1019]
+						} else {
+							a_1182 = ar.F64w(tot_1262)
+						}
 					} else if st_1148 != d_1183 || st_1149 != d_1184 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1148, st_1149})+", element 0 has shape "+runtime.ShapeString([]int{d_1183, d_1184}))
 					}
@@ -5519,7 +5571,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if err_1265 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1265)
 						}
-						a_1186 = ar.F64w(tot_1264)
+						if i_1034 > 0 && tot_1264 == rs_1023 {
+							a_1186 = a_1020[i_1034*rs_1023 : (i_1034+1)*rs_1023]
+						} else {
+							a_1186 = ar.F64w(tot_1264)
+						}
 					} else if st_1151 != d_1187 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1151})+", element 0 has shape "+runtime.ShapeString([]int{d_1187}))
 					}
