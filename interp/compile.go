@@ -279,9 +279,6 @@ func (c *fnComp) compileTuple(e *ir.MakeTuple) (evalFn, error) {
 			}
 			t[i] = v
 		}
-		if tape != 0 {
-			return arenaOf(fr, tape).tupleValue(t), nil
-		}
 		return runtime.Value{R: t}, nil
 	}, nil
 }

@@ -41,9 +41,8 @@ type tapeArena struct {
 	box            []runtime.Value // free boxed-array storage (charged)
 	tup            []runtime.Value // free tuple storage (not counted)
 	hdr            []tapeVec       // free array headers
-	thdr           []runtime.Tuple // free tuple headers (flat_tuple.go)
 	nf, nbox, ntup int             // next chunk sizes
-	nhdr, nthdr    int
+	nhdr           int
 }
 
 // tapeVec is an array header with room for a 1-D shape, so that a carved
@@ -54,7 +53,7 @@ type tapeVec struct {
 }
 
 func newTapeArena(m *runtime.Machine) *tapeArena {
-	return &tapeArena{m: m, nf: tapeFirstChunk, nbox: tapeFirstChunk, ntup: tapeFirstChunk, nhdr: tapeFirstChunk, nthdr: tapeFirstChunk}
+	return &tapeArena{m: m, nf: tapeFirstChunk, nbox: tapeFirstChunk, ntup: tapeFirstChunk, nhdr: tapeFirstChunk}
 }
 
 // grow returns the next chunk size after n.
