@@ -88,6 +88,9 @@ func (c *fnComp) into(e ir.Expr, k, dst int) (func(fr *frame) error, error) {
 		if e.Var == nil {
 			break
 		}
+		if f, ok, err := c.broadcastInto(e, k, dst); ok || err != nil {
+			return f, err
+		}
 		if val, base, dead, ok, err := c.letTupleLoop(e); ok || err != nil {
 			if err != nil {
 				return nil, err
