@@ -39,6 +39,9 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if worthFusing(e) {
 		return c.compileFusedArray(e)
 	}
+	if fn, ok, err := c.compileAccAddMatmul(e); ok || err != nil {
+		return fn, err
+	}
 	if fn, ok, err := c.compileAccAddFused(e); ok || err != nil {
 		return fn, err
 	}
@@ -61,6 +64,9 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 		return fn, err
 	}
 	if fn, ok, err := c.compileUpdate(e); ok || err != nil {
+		return fn, err
+	}
+	if fn, ok, err := c.compileSmallMatmul(e); ok || err != nil {
 		return fn, err
 	}
 	return c.compilePrimGeneral(e)
