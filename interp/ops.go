@@ -34,6 +34,15 @@ type arrOpnd struct {
 	dies bool   // a fresh whole array, recycled after its use
 }
 
+// opnd is an evaluated arrOpnd: the array, and the elements and shape
+// read (a row's, or the whole array's).
+type opnd struct {
+	a     *runtime.Array
+	f     []float64
+	shape []int
+	row   int
+}
+
 // compileArrOpnd compiles e as an operand read in place.
 func (c *fnComp) compileArrOpnd(e ir.Expr) (arrOpnd, error) {
 	if isRow(e) {
@@ -49,39 +58,38 @@ func (c *fnComp) compileArrOpnd(e ir.Expr) (arrOpnd, error) {
 	return arrOpnd{g: g, dies: c.it.freshArray(e, map[*ir.Var]ir.Expr{})}, err
 }
 
-// get evaluates the operand: its array, and for a row the row's flat
-// elements and shape (else the array's). The checks and errors are the
-// index primitive's.
-func (o *arrOpnd) get(fr *frame) (a *runtime.Array, f []float64, shape []int, row int, err error) {
+// get evaluates the operand, with the index primitive's checks and errors
+// for a row.
+func (o *arrOpnd) get(fr *frame) (opnd, error) {
 	v, err := o.g(fr)
 	if err != nil {
-		return nil, nil, nil, 0, err
+		return opnd{}, err
 	}
-	a, _ = v.R.(*runtime.Array)
+	a, _ := v.R.(*runtime.Array)
 	if a == nil {
-		return nil, nil, nil, 0, internalErrorf(o.pos, "operand %s is not an array", describe(v))
+		return opnd{}, internalErrorf(o.pos, "operand %s is not an array", describe(v))
 	}
 	if o.idx == nil {
-		return a, a.F, a.Shape, 0, nil
+		return opnd{a: a, f: a.F, shape: a.Shape}, nil
 	}
 	i := o.idx(fr)
 	if fr.err != nil {
-		return nil, nil, nil, 0, fr.takeErr()
+		return opnd{}, fr.takeErr()
 	}
 	if err := runtime.CheckIndex(i, a.Len()); err != nil {
-		return nil, nil, nil, 0, errAt(o.pos, err)
+		return opnd{}, errAt(o.pos, err)
 	}
 	rs := a.RowSize()
-	return a, a.F[int(i)*rs : (int(i)+1)*rs], a.Shape[1:], int(i), nil
+	return opnd{a: a, f: a.F[int(i)*rs : (int(i)+1)*rs], shape: a.Shape[1:], row: int(i)}, nil
 }
 
 // value is the operand as the primitive sees it (a row is made here),
 // for the slow path.
-func (o *arrOpnd) value(a *runtime.Array, row int) runtime.Value {
+func (o *arrOpnd) value(v opnd) runtime.Value {
 	if o.idx == nil {
-		return runtime.Arr(a)
+		return runtime.Arr(v.a)
 	}
-	return a.At(row)
+	return v.a.At(v.row)
 }
 
 // smallVec returns a vector of n elements for a result every element of
@@ -94,96 +102,117 @@ func smallVec(fr *frame, tape, n int) (*runtime.Array, error) {
 	return runtime.NewVecToFill(fr.m, runtime.ElemF64, n)
 }
 
+// binCode is a compiled primitive call on two f64 array operands read in
+// place, with the primitive's Impl for the cases off the fast path.
+type binCode struct {
+	x, y arrOpnd
+	impl ir.Impl
+	pos  ir.Pos
+}
+
+// compileBin compiles e, a call of a binary primitive whose arguments are
+// f64 arrays of ranks rx and ry; ok is false for other expressions.
+func (c *fnComp) compileBin(e ir.Expr, op *ir.Prim, rx, ry int) (b *binCode, ok bool, err error) {
+	pc, _ := e.(*ir.PrimCall)
+	if plainOps || pc == nil || pc.Op != op || len(pc.Args) != 2 {
+		return nil, false, nil
+	}
+	for j, r := range []int{rx, ry} {
+		a := pc.Args[j].Type()
+		if k, ok := ir.Leaf(a); !ok || k != ir.F64 || ir.Rank(a) != r {
+			return nil, false, nil
+		}
+	}
+	b = &binCode{pos: pc.P}
+	if b.impl, err = specialize(op, []ir.Type{pc.Args[0].Type(), pc.Args[1].Type()}, pc.T, pc.Aux); err != nil {
+		return nil, true, ir.Errorf(pc.P, "%v", err)
+	}
+	if b.x, err = c.compileArrOpnd(pc.Args[0]); err != nil {
+		return nil, true, err
+	}
+	b.y, err = c.compileArrOpnd(pc.Args[1])
+	return b, true, err
+}
+
+// eval evaluates the operands, in order, and then fast on them; when fast
+// declines (ok false), the primitive itself. Fresh operands are recycled
+// afterwards; an error is positioned at the call.
+func (b *binCode) eval(fr *frame, fast func(x, y opnd) (r runtime.Value, ok bool, err error)) (runtime.Value, error) {
+	x, err := b.x.get(fr)
+	if err != nil {
+		return runtime.Value{}, err
+	}
+	y, err := b.y.get(fr)
+	if err != nil {
+		return runtime.Value{}, err
+	}
+	r, ok, err := fast(x, y)
+	if !ok {
+		r, err = callImpl(b.impl, fr.m, []runtime.Value{b.x.value(x), b.y.value(y)})
+	}
+	if b.x.dies {
+		fr.m.Recycle(x.a)
+	}
+	if b.y.dies && y.a != x.a {
+		fr.m.Recycle(y.a)
+	}
+	if err != nil {
+		return runtime.Value{}, errAt(b.pos, err)
+	}
+	return r, nil
+}
+
 // matmulCode is a compiled product a @ b of f64 with ranks (2, 1) or
 // (1, 2).
 type matmulCode struct {
-	x, y   arrOpnd
-	impl   ir.Impl // the primitive, off the fast path
-	pos    ir.Pos
+	*binCode
 	matvec bool // ranks (2, 1)
 }
 
 // compileMatmul compiles e if it is such a product; ok is false for other
 // expressions.
-func (c *fnComp) compileMatmul(e ir.Expr) (p *matmulCode, ok bool, err error) {
-	pc, _ := e.(*ir.PrimCall)
-	if plainOps || pc == nil || pc.Op != ir.PrimMatmul || len(pc.Args) != 2 {
-		return nil, false, nil
+func (c *fnComp) compileMatmul(e ir.Expr) (*matmulCode, bool, error) {
+	if b, ok, err := c.compileBin(e, ir.PrimMatmul, 2, 1); ok || err != nil {
+		return &matmulCode{b, true}, ok, err
 	}
-	ra, rb := ir.Rank(pc.Args[0].Type()), ir.Rank(pc.Args[1].Type())
-	if !(ra == 2 && rb == 1 || ra == 1 && rb == 2) {
-		return nil, false, nil
-	}
-	for _, a := range pc.Args {
-		if k, ok := ir.Leaf(a.Type()); !ok || k != ir.F64 {
-			return nil, false, nil
-		}
-	}
-	p = &matmulCode{pos: pc.P, matvec: ra == 2}
-	if p.impl, err = specialize(pc.Op, []ir.Type{pc.Args[0].Type(), pc.Args[1].Type()}, pc.T, pc.Aux); err != nil {
-		return nil, true, ir.Errorf(pc.P, "%v", err)
-	}
-	if p.x, err = c.compileArrOpnd(pc.Args[0]); err != nil {
-		return nil, true, err
-	}
-	p.y, err = c.compileArrOpnd(pc.Args[1])
-	return p, true, err
+	b, ok, err := c.compileBin(e, ir.PrimMatmul, 1, 2)
+	return &matmulCode{b, false}, ok, err
 }
 
 // run evaluates the product: a small one into a vector from smallVec, a
-// large one, or one whose sizes differ, through the primitive. It returns
-// the result, fresh (nothing else refers to it).
-func (p *matmulCode) run(fr *frame, tape int) (res []float64, fresh *runtime.Array, err error) {
-	xa, xf, xs, xi, err := p.x.get(fr)
+// large one, or one whose sizes differ, through the primitive. The result
+// is fresh (nothing else refers to it).
+func (p *matmulCode) run(fr *frame, tape int) (*runtime.Array, error) {
+	r, err := p.eval(fr, func(x, y opnd) (runtime.Value, bool, error) {
+		// rows × inner for a matrix-vector product, inner × cols for a
+		// vector-matrix one.
+		var n, k, inner int
+		if p.matvec {
+			n, k, inner = x.shape[0], x.shape[1], y.shape[0]
+		} else {
+			k, n, inner = y.shape[0], y.shape[1], x.shape[0]
+		}
+		if inner != k || k*n > smallMatWork {
+			return runtime.Value{}, false, nil
+		}
+		if err := fr.m.Step(int64(max(k*n, n))); err != nil {
+			return runtime.Value{}, true, err
+		}
+		out, err := smallVec(fr, tape, n)
+		if err != nil {
+			return runtime.Value{}, true, err
+		}
+		if p.matvec {
+			runtime.MatVec(out.F, x.f, y.f, n, k)
+		} else {
+			runtime.VecMat(out.F, x.f, y.f, k, n)
+		}
+		return runtime.Arr(out), true, nil
+	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	ya, yf, ys, yi, err := p.y.get(fr)
-	if err != nil {
-		return nil, nil, err
-	}
-	// rows × inner for a matrix-vector product, inner × cols for a
-	// vector-matrix one; n < 0 when the inner sizes differ.
-	var k, n int
-	if p.matvec {
-		n, k = xs[0], xs[1]
-		if ys[0] != k {
-			n = -1
-		}
-	} else {
-		k, n = ys[0], ys[1]
-		if xs[0] != k {
-			n = -1
-		}
-	}
-	if n >= 0 && k*n <= smallMatWork {
-		if err = fr.m.Step(int64(max(k*n, n))); err == nil {
-			if fresh, err = smallVec(fr, tape, n); err == nil {
-				res = fresh.F
-				if p.matvec {
-					runtime.MatVec(res, xf, yf, n, k)
-				} else {
-					runtime.VecMat(res, xf, yf, k, n)
-				}
-			}
-		}
-	} else {
-		var r runtime.Value
-		r, err = callImpl(p.impl, fr.m, []runtime.Value{p.x.value(xa, xi), p.y.value(ya, yi)})
-		if fresh, _ = r.R.(*runtime.Array); fresh != nil {
-			res = fresh.F
-		}
-	}
-	if p.x.dies {
-		fr.m.Recycle(xa)
-	}
-	if p.y.dies {
-		fr.m.Recycle(ya)
-	}
-	if err != nil {
-		return nil, nil, errAt(p.pos, err)
-	}
-	return res, fresh, nil
+	return r.R.(*runtime.Array), nil
 }
 
 // compileSmallMatmul compiles a matrix-vector or vector-matrix product of
@@ -195,11 +224,30 @@ func (c *fnComp) compileSmallMatmul(e *ir.PrimCall) (evalFn, bool, error) {
 	}
 	tape := c.tape
 	return func(fr *frame) (runtime.Value, error) {
-		_, out, err := p.run(fr, tape)
-		if err != nil {
-			return runtime.Value{}, err
-		}
-		return runtime.Arr(out), nil
+		out, err := p.run(fr, tape)
+		return runtime.Arr(out), err
+	}, true, nil
+}
+
+// compileSmallDot compiles dot(a, b) of f64 vectors up to
+// runtime.PollChunk elements, operands read in place, with the kernel the
+// primitive uses at that length (so the same bits); differing lengths and
+// longer vectors go through the primitive. ok is false for other calls.
+func (c *fnComp) compileSmallDot(e *ir.PrimCall) (evalFn, bool, error) {
+	b, ok, err := c.compileBin(e, ir.PrimDot, 1, 1)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	return func(fr *frame) (runtime.Value, error) {
+		return b.eval(fr, func(x, y opnd) (runtime.Value, bool, error) {
+			if len(x.f) != len(y.f) || len(x.f) > runtime.PollChunk {
+				return runtime.Value{}, false, nil
+			}
+			if err := fr.m.Step(int64(len(x.f))); err != nil {
+				return runtime.Value{}, true, err
+			}
+			return runtime.F64(runtime.Dot(x.f, y.f)), true, nil
+		})
 	}, true, nil
 }
 
@@ -253,11 +301,12 @@ func (c *fnComp) compileAccAddMatmul(e *ir.PrimCall) (evalFn, bool, error) {
 		}
 		// The product comes from, and goes back to, the machine's
 		// recycled vectors: after the first, no allocation.
-		t, fresh, err := p.run(fr, 0)
+		fresh, err := p.run(fr, 0)
 		if err != nil {
 			return runtime.Value{}, err
 		}
 		defer fr.m.Recycle(fresh)
+		t := fresh.F
 		if err := fr.m.Step(int64(len(t))); err != nil {
 			return runtime.Value{}, errAt(negPos, err)
 		}

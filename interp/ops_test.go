@@ -100,7 +100,7 @@ func shaped(xs []float64, shape ...int) runtime.Value {
 // (read in place) and on whole and fresh operands, small and past
 // smallMatWork; x[i] - mu[k] on rows; acc_add(_at)(acc, -(a @ b)) in
 // place; and the same inside a build of tuples (the tape arena). Then
-// the errors, each at its own node.
+// the errors, each at its own node. dot(a, b) likewise.
 func TestSmallMatmul(t *testing.T) {
 	var b ir.Builder
 	p := b.Prim
@@ -168,7 +168,19 @@ func TestSmallMatmul(t *testing.T) {
 			})
 		})
 	})
-	hot, ref := opsPair(t, mv, vm, whole, fresh, accat, accself, tape)
+	// def dots(x: [?][?]f64, mu: [?][?]f64, i, k) = dot(x[i], mu[k]) + dot(x[i] * x[i], mu[k])   (dot on line 2, x[i] on line 3)
+	dots := b.Def("dots", []string{"x", "mu", "i", "k"}, []ir.Type{mat, mat, I, I}, func(v []*ir.Var) ir.Expr {
+		at(&b, 3)
+		xi := p(ir.PrimIndex, v[0], v[2])
+		at(&b, 4)
+		mk := p(ir.PrimIndex, v[1], v[3])
+		at(&b, 2)
+		d1 := p(ir.PrimDot, xi, mk)
+		d2 := p(ir.PrimDot, p(ir.PrimMul, xi, xi), mk)
+		at(&b, 1)
+		return p(ir.PrimAdd, d1, d2)
+	})
+	hot, ref := opsPair(t, mv, vm, whole, fresh, accat, accself, tape, dots)
 
 	stack := func(k, r, c int, seed float64) runtime.Value { return shaped(ramp(k*r*c, seed), k, r, c) }
 	for _, sz := range []struct{ k, d, rows int }{{3, 2, 2}, {2, 3, 5}, {2, 1, 1}, {1, 0, 2}, {2, 70, 70}} {
@@ -193,6 +205,11 @@ func TestSmallMatmul(t *testing.T) {
 			return []runtime.Value{stack(k, d, d, 13), shaped(ramp(3*d, 14), 3, d), shaped(ramp(k*d, 15), k, d), runtime.I64(1)}
 		}, 2, 5, 9)
 	}
+	for _, d := range []int{0, 1, 2, 7, 40} {
+		sameAsPlain(t, hot, ref, "dots", "dots", func() []runtime.Value {
+			return []runtime.Value{shaped(ramp(2*d, 18), 2, d), shaped(ramp(3*d, 19), 3, d), runtime.I64(1), runtime.I64(2)}
+		}, 1, int64(d), int64(d+1), int64(2*d+1))
+	}
 	sameAsPlain(t, hot, ref, "accself", "accself", func() []runtime.Value {
 		return []runtime.Value{f64s(ramp(3, 16)...), shaped(ramp(9, 17), 3, 3)}
 	}, 1, 9, 12)
@@ -207,6 +224,8 @@ func TestSmallMatmul(t *testing.T) {
 		{"acc index", "accat", []runtime.Value{shaped(ramp(2, 1), 1, 2), runtime.I64(1), v(1, 2), stack(2, 2, 2, 1)}, 1, "index 1 out of range [0, 1)"},
 		{"acc row shape", "accat", []runtime.Value{shaped(ramp(3, 1), 1, 3), runtime.I64(0), v(1, 2), stack(1, 2, 2, 1)}, 1, "acc_add_at: row shapes [3] and [2] differ"},
 		{"acc product", "accat", []runtime.Value{shaped(ramp(2, 1), 1, 2), runtime.I64(0), v(1, 2, 3), stack(1, 2, 2, 1)}, 2, "inner sizes differ"},
+		{"dot sizes", "dots", []runtime.Value{shaped(ramp(2, 1), 1, 2), shaped(ramp(3, 1), 1, 3), runtime.I64(0), runtime.I64(0)}, 2, "dot: sizes 2 and 3 differ"},
+		{"dot index", "dots", []runtime.Value{shaped(ramp(2, 1), 1, 2), shaped(ramp(2, 1), 1, 2), runtime.I64(0), runtime.I64(3)}, 4, "index 3 out of range [0, 1)"},
 		{"acc shape", "accself", []runtime.Value{v(1, 2), shaped(ramp(6, 1), 3, 2)}, 1, "acc_add: shapes [2] and [3] differ"},
 	}
 	checkErrs(t, hot, bad)
