@@ -273,31 +273,15 @@ func (c *fnComp) compileAccAddMatmul(e *ir.PrimCall) (evalFn, bool, error) {
 	if !ok || err != nil {
 		return nil, ok, err
 	}
-	acc, err := c.compile(e.Args[0])
+	head, err := c.compileAccHead(e, at)
 	if err != nil {
 		return nil, true, err
 	}
-	var idx icode
-	if at {
-		if idx, err = c.typedI(e.Args[1]); err != nil {
-			return nil, true, err
-		}
-	}
 	pos, negPos := e.P, neg.P
 	return func(fr *frame) (runtime.Value, error) {
-		av, err := acc(fr)
+		av, a, i, err := head.eval(fr)
 		if err != nil {
 			return av, err
-		}
-		var i int64
-		if at {
-			if i = idx(fr); fr.err != nil {
-				return runtime.Value{}, fr.takeErr()
-			}
-		}
-		a, _ := av.R.(*runtime.Array)
-		if a == nil || a.Kind != runtime.ElemF64 {
-			return runtime.Value{}, internalErrorf(pos, "%s of %s", e.Op.Name, describe(av))
 		}
 		// The product comes from, and goes back to, the machine's
 		// recycled vectors: after the first, no allocation.
@@ -327,4 +311,39 @@ func (c *fnComp) compileAccAddMatmul(e *ir.PrimCall) (evalFn, bool, error) {
 		}
 		return av, nil
 	}, true, nil
+}
+
+// accHead is the accumulator of acc_add(acc, v) or acc_add_at(acc, i, v)
+// and the latter's index, evaluated in that order before v.
+type accHead struct {
+	acc evalFn
+	idx icode // nil for acc_add
+	e   *ir.PrimCall
+}
+
+func (c *fnComp) compileAccHead(e *ir.PrimCall, at bool) (h accHead, err error) {
+	h.e = e
+	if h.acc, err = c.compile(e.Args[0]); err != nil || !at {
+		return h, err
+	}
+	h.idx, err = c.typedI(e.Args[1])
+	return h, err
+}
+
+// eval evaluates the accumulator, an f64 array, and the index (0 for
+// acc_add).
+func (h *accHead) eval(fr *frame) (av runtime.Value, a *runtime.Array, i int64, err error) {
+	if av, err = h.acc(fr); err != nil {
+		return av, nil, 0, err
+	}
+	if h.idx != nil {
+		if i = h.idx(fr); fr.err != nil {
+			return runtime.Value{}, nil, 0, fr.takeErr()
+		}
+	}
+	a, _ = av.R.(*runtime.Array)
+	if a == nil || a.Kind != runtime.ElemF64 {
+		return runtime.Value{}, nil, 0, internalErrorf(h.e.P, "%s of %s", h.e.Op.Name, describe(av))
+	}
+	return av, a, i, nil
 }

@@ -27,7 +27,7 @@ func opsPair(t *testing.T, defs ...*ir.Def) (hot, ref *Interp) {
 func sameAsPlain(t *testing.T, hot, ref *Interp, name, def string, args func() []runtime.Value, lims ...int64) {
 	t.Helper()
 	got, want := call(t, hot, def, args()...), call(t, ref, def, args()...)
-	if !valueBitsDeep(got, want) {
+	if !valueBits(got, want) {
 		t.Errorf("%s: got %s, want %s", name, show(got), show(want))
 	}
 	if sh, sr := stepsUsed(t, hot, def, args()...), stepsUsed(t, ref, def, args()...); sh != sr {
@@ -41,40 +41,6 @@ func sameAsPlain(t *testing.T, hot, ref *Interp, name, def string, args func() [
 			t.Errorf("%s, %d steps: %v, the general code: %v", name, lim, err, errRef)
 		}
 	}
-}
-
-// valueBitsDeep compares values bit for bit through tuples and boxed arrays.
-func valueBitsDeep(a, b runtime.Value) bool {
-	switch x := a.R.(type) {
-	case runtime.Tuple:
-		y, ok := b.R.(runtime.Tuple)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !valueBitsDeep(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case *runtime.Array:
-		y, ok := b.R.(*runtime.Array)
-		if !ok || x.Kind != y.Kind || !runtime.SameShape(x.Shape, y.Shape) {
-			return false
-		}
-		if x.Kind == runtime.ElemBox {
-			for i := range x.Box {
-				if !valueBitsDeep(x.Box[i], y.Box[i]) {
-					return false
-				}
-			}
-			return true
-		}
-		return bits(a, b)
-	case nil:
-		return math.Float64bits(a.F) == math.Float64bits(b.F) && a.I == b.I
-	}
-	return false
 }
 
 // ramp is a vector of n elements with signed zeros and awkward values.
