@@ -2,6 +2,7 @@ package interp
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/runtime"
@@ -53,13 +54,21 @@ type fused struct {
 	leaves []fleaf
 	nodes  int // operation nodes, each charged a step per element
 	nbuf   int
-	pool   sync.Pool // *fctx
+	// spare is one context kept out of pool: a pool is emptied by the
+	// collector, and a reverse pass that allocates collects often enough
+	// that every site would make its context again after each cycle.
+	spare atomic.Pointer[fctx]
+	pool  sync.Pool // *fctx
 }
 
 // fctx is the state of one evaluation of a fused tree.
 type fctx struct {
-	vals   []runtime.Value // leaves: arrays in R, scalars in F
-	bufs   [][runtime.SumPiece]float64
+	vals []runtime.Value // leaves: arrays in R, scalars in F
+	// bufs are the nodes' piece buffers, room elements each (at most
+	// runtime.SumPiece, as much as the longest evaluation needed so far: a
+	// tree over short vectors keeps short buffers).
+	bufs   [][]float64
+	room   int
 	failed int // the first leaf that failed (len(vals) if none)
 	// Views: the flat offset of the viewed elements, the index (lo or the
 	// row), and a slice's shape.
@@ -93,18 +102,27 @@ func fusibleOp(e ir.Expr) (*ir.PrimCall, bool) {
 }
 
 // worthFusing reports whether e is a fusible operation with a fusible
-// operand: a chain of at least two.
+// operand (a chain of at least two) or with an operand read in place as a
+// view (x[i] - mu[k] then makes no row header and skips the primitive's
+// general call).
 func worthFusing(e ir.Expr) bool {
 	pc, ok := fusibleOp(e)
 	if !ok {
 		return false
 	}
 	for _, a := range pc.Args {
-		if _, ok := fusibleOp(a); ok {
+		if _, ok := fusibleOp(a); ok || isView(a) && !plainOps {
 			return true
 		}
 	}
 	return false
+}
+
+// isView reports whether compileFused reads operand e in place: a row
+// a[i], or a slice of a vector.
+func isView(e ir.Expr) bool {
+	pc, ok := e.(*ir.PrimCall)
+	return ok && (isRow(e) || pc.Op == ir.PrimSlice && len(pc.Args) == 3 && ir.Rank(pc.T) == 1)
 }
 
 // compileFused compiles the tree rooted at the fusible operation e.
@@ -140,7 +158,7 @@ func (c *fnComp) compileFused(e *ir.PrimCall) (*fused, error) {
 		case isScalar(x.Type()):
 			l.scalar = true
 			l.f, err = c.typedF(x)
-		case pc != nil && pc.Op == ir.PrimSlice && len(pc.Args) == 3 && ir.Rank(pc.T) == 1:
+		case isView(x) && pc.Op == ir.PrimSlice:
 			l.view, l.pos = true, pc.P
 			if l.g, err = c.compile(pc.Args[0]); err == nil {
 				if l.lo, err = c.typedI(pc.Args[1]); err == nil {
@@ -170,7 +188,7 @@ func (c *fnComp) compileFused(e *ir.PrimCall) (*fused, error) {
 	nbuf := fz.nbuf
 	k := len(fz.leaves)
 	fz.pool.New = func() any {
-		return &fctx{vals: make([]runtime.Value, k), bufs: make([][runtime.SumPiece]float64, nbuf),
+		return &fctx{vals: make([]runtime.Value, k), bufs: make([][]float64, nbuf),
 			offs: make([]int, k), idx: make([]int, k), shp: make([][1]int, k)}
 	}
 	return fz, nil
@@ -414,8 +432,8 @@ func scaled(n *fnode, x *fctx) (c float64, v *fnode, ok bool) {
 // the steps the primitives would (one per element and operation) and
 // recycles fresh leaves afterwards.
 func (fz *fused) run(fr *frame, pos ir.Pos, start func(shape []int, n int) ([]float64, error), emit func(piece []float64)) error {
-	x := fz.pool.Get().(*fctx)
-	defer fz.pool.Put(x)
+	x := fz.get()
+	defer fz.put(x)
 	shape, err := fz.prepare(fr, x)
 	if err != nil {
 		clear(x.vals)
@@ -431,6 +449,7 @@ func (fz *fused) run(fr *frame, pos ir.Pos, start func(shape []int, n int) ([]fl
 		clear(x.vals)
 		return errAt(pos, err)
 	}
+	x.fit(min(n, runtime.SumPiece))
 	for lo := 0; lo < n; lo += runtime.SumPiece {
 		// The context, between pieces of about a million elements.
 		if lo%runtime.PollChunk == 0 && lo > 0 {
@@ -455,6 +474,33 @@ func (fz *fused) run(fr *frame, pos ir.Pos, start func(shape []int, n int) ([]fl
 	return nil
 }
 
+// get takes a context for one evaluation.
+func (fz *fused) get() *fctx {
+	if x := fz.spare.Swap(nil); x != nil {
+		return x
+	}
+	return fz.pool.Get().(*fctx)
+}
+
+// put gives back a context get took.
+func (fz *fused) put(x *fctx) {
+	if !fz.spare.CompareAndSwap(nil, x) {
+		fz.pool.Put(x)
+	}
+}
+
+// fit gives each piece buffer room for n elements.
+func (x *fctx) fit(n int) {
+	if n <= x.room {
+		return
+	}
+	f := make([]float64, n*len(x.bufs))
+	for i := range x.bufs {
+		x.bufs[i] = f[i*n : (i+1)*n : (i+1)*n]
+	}
+	x.room = n
+}
+
 // compileFusedArray compiles the elementwise chain e to one pass that
 // writes the result.
 func (c *fnComp) compileFusedArray(e *ir.PrimCall) (evalFn, error) {
@@ -462,15 +508,19 @@ func (c *fnComp) compileFusedArray(e *ir.PrimCall) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	pos := e.P
+	pos, tape := e.P, c.tape
+	if plainOps {
+		tape = 0
+	}
 	return func(fr *frame) (runtime.Value, error) {
 		var out *runtime.Array
 		err := fz.run(fr, pos, func(shape []int, n int) (_ []float64, err error) {
 			if len(shape) == 1 {
-				// A vector reuses a recycled (or offered) array with no
-				// shape to allocate, and without zeroing it: the pass
-				// writes every element.
-				out, err = runtime.NewVecToFill(fr.m, runtime.ElemF64, n)
+				// A vector comes from the tape arena in a tape body, else
+				// reuses a recycled (or offered) array with no shape to
+				// allocate, and without zeroing it: the pass writes every
+				// element.
+				out, err = smallVec(fr, tape, n)
 			} else {
 				out, err = runtime.NewToFill(fr.m, runtime.ElemF64, shape)
 			}

@@ -39,6 +39,9 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if worthFusing(e) {
 		return c.compileFusedArray(e)
 	}
+	if fn, ok, err := c.compileAccAddMatmul(e); ok || err != nil {
+		return fn, err
+	}
 	if fn, ok, err := c.compileAccAddFused(e); ok || err != nil {
 		return fn, err
 	}
@@ -63,11 +66,19 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if fn, ok, err := c.compileUpdate(e); ok || err != nil {
 		return fn, err
 	}
+	if fn, ok, err := c.compileSmallMatmul(e); ok || err != nil {
+		return fn, err
+	}
 	return c.compilePrimGeneral(e)
 }
 
-// compilePrimGeneral compiles a primitive call through its Impl.
+// compilePrimGeneral compiles a primitive call through its Impl. A short
+// dot product, which typed code reaches only through here, reads its
+// operands in place instead (ops.go).
 func (c *fnComp) compilePrimGeneral(e *ir.PrimCall) (evalFn, error) {
+	if fn, ok, err := c.compileSmallDot(e); ok || err != nil {
+		return fn, err
+	}
 	op, pos := e.Op, e.P
 	if op.Eval == nil {
 		return unavailable(op, pos), nil
