@@ -436,7 +436,7 @@ func (f *fn) flushGroup(group []*groupMember, rest ir.Expr) {
 			}
 		}
 	}
-	iter := f.groupIter(group, aliases)
+	iter := f.groupIter(group, aliases, transposedRows(f.b.String()))
 	seq := f.seqLoop(n, iter)
 	again := false
 	for _, m := range group {
@@ -485,7 +485,8 @@ type aliasRow struct {
 // groupIter returns the body of a group's loop at index i: each member's
 // elements as locals, later members reading earlier ones' locals, and the
 // stores of what is read after the loop.
-func (f *fn) groupIter(group []*groupMember, aliases map[string]aliasRow) func(i string) string {
+// Rows of transposes are read from their sources (strided.go).
+func (f *fn) groupIter(group []*groupMember, aliases map[string]aliasRow, strided map[string]stridedRow) func(i string) string {
 	return func(i string) string {
 		mark := f.iterMark()
 		var subst []string
@@ -500,7 +501,7 @@ func (f *fn) groupIter(group []*groupMember, aliases map[string]aliasRow) func(i
 			if len(subst) > 0 {
 				piece = strings.NewReplacer(subst...).Replace(piece)
 			}
-			f.b.WriteString(piece)
+			f.b.WriteString(readStrided(piece, strided))
 			if !m.lit || m.keep {
 				for k, o := range m.out {
 					if o != "" {

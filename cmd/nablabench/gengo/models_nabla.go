@@ -6954,13 +6954,10 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	row_18 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	rs_19 := r_3
 	tot_20, err_21 := runtime.MulSize(3, rs_19)
+	_ = tot_20
 	if err_21 != nil {
 		return nil, 0, 0, runtime.WithPos("models.nab:132:14", err_21)
 	}
-	a_22 := ar.F64w(tot_20)
-	_ = a_22[0*rs_19 : 1*rs_19]
-	_ = a_22[1*rs_19 : 2*rs_19]
-	_ = a_22[2*rs_19 : 3*rs_19]
 	n_26 := int64(r_3)
 	if int64(x_6) != n_26 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(x_6), n_26)), "cross", "models.nab:122:5", "models.nab:133:12")
@@ -6968,7 +6965,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if int64(x_5) != int64(3) {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:25", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	_ = a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -6976,7 +6972,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	_ = a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -6984,7 +6979,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	_ = a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -6992,7 +6986,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	_ = a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:53", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -7000,7 +6993,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	_ = a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:66", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -7008,7 +7000,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	_ = a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:80", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -7018,14 +7009,10 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	}
 	rs_39 := r_3
 	tot_40, err_41 := runtime.MulSize(3, rs_39)
+	_ = tot_40
 	if err_41 != nil {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_41), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	a_42 := ar.F64w(tot_40)
-	_ = a_42[0*rs_39 : 1*rs_39]
-	_ = a_42[1*rs_39 : 2*rs_39]
-	_ = a_42[2*rs_39 : 3*rs_39]
-	_ = a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
@@ -7033,7 +7020,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	_ = a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
@@ -7041,7 +7027,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	_ = a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
@@ -7061,11 +7046,9 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	_ = a_42[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	_ = a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -7082,11 +7065,9 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	_ = a_42[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	_ = a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -7097,11 +7078,9 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	_ = a_42[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	_ = a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -7186,18 +7165,14 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	}
 	rs_84 := r_3
 	tot_85, err_86 := runtime.MulSize(3, rs_84)
+	_ = tot_85
 	if err_86 != nil {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_86), "cross", "models.nab:122:5", "models.nab:136:19")
 	}
-	a_87 := ar.F64w(tot_85)
-	_ = a_87[0*rs_84 : 1*rs_84]
-	_ = a_87[1*rs_84 : 2*rs_84]
-	_ = a_87[2*rs_84 : 3*rs_84]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_91 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	_ = a_87[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -7205,7 +7180,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 		return nil, 0, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_93 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	_ = a_87[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -7213,7 +7187,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 		return nil, 0, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_95 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	_ = a_87[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -7545,13 +7518,10 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 	}
 	rs_23 := x_6
 	tot_24, err_25 := runtime.MulSize(3, rs_23)
+	_ = tot_24
 	if err_25 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", err_25)
 	}
-	a_26 := ar.F64w(tot_24)
-	_ = a_26[0*rs_23 : 1*rs_23]
-	_ = a_26[1*rs_23 : 2*rs_23]
-	_ = a_26[2*rs_23 : 3*rs_23]
 	n_30 := int64(cam_3)
 	if int64(x_6) != n_30 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:126:33", runtime.DimMessage("dimension 2 of x", "[3][p]f64", "p", int64(x_6), n_30)), "rotate", "models.nab:126:5", "models.nab:143:11")
@@ -7585,68 +7555,44 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 	row_41 := s_14[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	rs_42 := cam_3
 	tot_43, err_44 := runtime.MulSize(3, rs_42)
+	_ = tot_43
 	if err_44 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_44), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_45 := ar.F64w(tot_43)
-	_ = a_45[0*rs_42 : 1*rs_42]
-	_ = a_45[1*rs_42 : 2*rs_42]
-	_ = a_45[2*rs_42 : 3*rs_42]
 	n_49 := int64(cam_3)
 	if int64(x_6) != n_49 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(x_6), n_49)), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_62 := cam_3
 	tot_63, err_64 := runtime.MulSize(3, rs_62)
+	_ = tot_63
 	if err_64 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_64), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_65 := ar.F64w(tot_63)
-	_ = a_65[0*rs_62 : 1*rs_62]
-	_ = a_65[1*rs_62 : 2*rs_62]
-	_ = a_65[2*rs_62 : 3*rs_62]
-	_ = a_45[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7654,52 +7600,39 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 	if err_77 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_77), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	var a_78 []float64
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_65[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_82 := x_6
 	tot_83, err_84 := runtime.MulSize(n_76, rs_82)
+	_ = tot_83
 	if err_84 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_84), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_78 = ar.F64w(tot_83)
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_65[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_65[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_78[0*rs_82 : 1*rs_82]
-	_ = a_78[1*rs_82 : 2*rs_82]
-	_ = a_78[2*rs_82 : 3*rs_82]
 	n_94 := int64(cam_3)
 	if int64(x_6) != n_94 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(x_6), n_94)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
@@ -7711,7 +7644,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_95 := s_14[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7719,7 +7651,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_97 := s_14[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7727,7 +7658,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:32", runtime.CheckIndex(int64(2), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_99 := s_14[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7735,7 +7665,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_101 := s_14[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7743,7 +7672,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:59", runtime.CheckIndex(int64(0), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_103 := s_14[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7751,95 +7679,64 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:73", runtime.CheckIndex(int64(1), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_105 := s_14[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_107 := cam_3
 	tot_108, err_109 := runtime.MulSize(3, rs_107)
+	_ = tot_108
 	if err_109 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_109), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_110 := ar.F64w(tot_108)
-	_ = a_110[0*rs_107 : 1*rs_107]
-	_ = a_110[1*rs_107 : 2*rs_107]
-	_ = a_110[2*rs_107 : 3*rs_107]
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	_ = a_110[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	_ = a_110[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	_ = a_110[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_120 := x_6
 	tot_121, err_122 := runtime.MulSize(3, rs_120)
+	_ = tot_121
 	if err_122 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_122), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_123 := ar.F64w(tot_121)
-	_ = a_123[0*rs_120 : 1*rs_120]
-	_ = a_123[1*rs_120 : 2*rs_120]
-	_ = a_123[2*rs_120 : 3*rs_120]
 	n_127, err_128 := runtime.CheckSize(int64(3))
 	if err_128 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_128), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	var a_129 []float64
-	_ = a_78[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_123[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_132 := cam_3
 	tot_133, err_134 := runtime.MulSize(n_127, rs_132)
+	_ = tot_133
 	if err_134 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_134), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_129 = ar.F64w(tot_133)
-	_ = a_78[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_123[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_78[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_123[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_129[0*rs_132 : 1*rs_132]
-	_ = a_129[1*rs_132 : 2*rs_132]
-	_ = a_129[2*rs_132 : 3*rs_132]
-	_ = a_129[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_129[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_129[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_129[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	rs_146 := cam_3
 	tot_147, err_148 := runtime.MulSize(2, rs_146)
+	_ = tot_147
 	if err_148 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_148)
 	}
-	a_149 := ar.F64w(tot_147)
-	_ = a_149[0*rs_146 : 1*rs_146]
-	_ = a_149[1*rs_146 : 2*rs_146]
-	_ = a_149[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_149[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
@@ -7857,7 +7754,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 	}
 	row_161 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-	_ = a_149[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	x_163 := int64(7) + int64(0)
 	if x_163 < 0 || x_163 >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_163, cam_2))
@@ -7873,7 +7769,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 	}
 	row_168 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-	_ = a_149[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	x_170 := int64(7) + int64(1)
 	if x_170 < 0 || x_170 >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_170, cam_2))
@@ -8139,18 +8034,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	pts_4 = pts_4[:pts_5*pts_6]
 	camidx_7 = camidx_7[:camidx_8]
 	ptidx_9 = ptidx_9[:ptidx_10]
-	t_14 := ar.F64w(len(cams_1))
-	for i_15 := 0; i_15 < cams_2; i_15++ {
-		for j_16 := 0; j_16 < cams_3; j_16++ {
-			t_14[j_16*cams_2+i_15] = cams_1[i_15*cams_3+j_16]
-		}
-	}
-	t_17 := ar.F64w(len(pts_4))
-	for i_18 := 0; i_18 < pts_5; i_18++ {
-		for j_19 := 0; j_19 < pts_6; j_19++ {
-			t_17[j_19*pts_5+i_18] = pts_4[i_18*pts_6+j_19]
-		}
-	}
 	n_20, err_21 := runtime.CheckSize(int64(11))
 	if err_21 != nil {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:7", err_21)
@@ -8159,7 +8042,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(0) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3))
 	}
-	row_23 := t_14[int(int64(0))*cams_2 : (int(int64(0))+1)*cams_2]
 	if !checked_25 {
 		for _, j_24 := range camidx_7 {
 			if j_24 < 0 || j_24 >= int64(cams_2) {
@@ -8177,7 +8059,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(1) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3))
 	}
-	row_29 := t_14[int(int64(1))*cams_2 : (int(int64(1))+1)*cams_2]
 	if !checked_25 {
 		for _, j_30 := range camidx_7 {
 			if j_30 < 0 || j_30 >= int64(cams_2) {
@@ -8189,7 +8070,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(2) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3))
 	}
-	row_31 := t_14[int(int64(2))*cams_2 : (int(int64(2))+1)*cams_2]
 	if !checked_25 {
 		for _, j_32 := range camidx_7 {
 			if j_32 < 0 || j_32 >= int64(cams_2) {
@@ -8201,7 +8081,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(3) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3))
 	}
-	row_33 := t_14[int(int64(3))*cams_2 : (int(int64(3))+1)*cams_2]
 	if !checked_25 {
 		for _, j_34 := range camidx_7 {
 			if j_34 < 0 || j_34 >= int64(cams_2) {
@@ -8213,7 +8092,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(4) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3))
 	}
-	row_35 := t_14[int(int64(4))*cams_2 : (int(int64(4))+1)*cams_2]
 	if !checked_25 {
 		for _, j_36 := range camidx_7 {
 			if j_36 < 0 || j_36 >= int64(cams_2) {
@@ -8225,7 +8103,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(5) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3))
 	}
-	row_37 := t_14[int(int64(5))*cams_2 : (int(int64(5))+1)*cams_2]
 	if !checked_25 {
 		for _, j_38 := range camidx_7 {
 			if j_38 < 0 || j_38 >= int64(cams_2) {
@@ -8237,7 +8114,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(6) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3))
 	}
-	row_39 := t_14[int(int64(6))*cams_2 : (int(int64(6))+1)*cams_2]
 	if !checked_25 {
 		for _, j_40 := range camidx_7 {
 			if j_40 < 0 || j_40 >= int64(cams_2) {
@@ -8249,7 +8125,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(7) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3))
 	}
-	row_41 := t_14[int(int64(7))*cams_2 : (int(int64(7))+1)*cams_2]
 	if !checked_25 {
 		for _, j_42 := range camidx_7 {
 			if j_42 < 0 || j_42 >= int64(cams_2) {
@@ -8261,7 +8136,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(8) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3))
 	}
-	row_43 := t_14[int(int64(8))*cams_2 : (int(int64(8))+1)*cams_2]
 	if !checked_25 {
 		for _, j_44 := range camidx_7 {
 			if j_44 < 0 || j_44 >= int64(cams_2) {
@@ -8273,7 +8147,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(9) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3))
 	}
-	row_45 := t_14[int(int64(9))*cams_2 : (int(int64(9))+1)*cams_2]
 	if !checked_25 {
 		for _, j_46 := range camidx_7 {
 			if j_46 < 0 || j_46 >= int64(cams_2) {
@@ -8285,7 +8158,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(10) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3))
 	}
-	row_47 := t_14[int(int64(10))*cams_2 : (int(int64(10))+1)*cams_2]
 	if !checked_25 {
 		for _, j_48 := range camidx_7 {
 			if j_48 < 0 || j_48 >= int64(cams_2) {
@@ -8318,44 +8190,35 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	row_58 = row_58[:camidx_8]
 	row_59 = row_59[:camidx_8]
 	if camidx_8 >= 262144 {
-		loop_88 := runtime.EnterLoop(&nbLoop26, runtime.Bind(row_23, runtime.Bind(camidx_7, runtime.Bind(row_29, runtime.Bind(row_31, runtime.Bind(row_33, runtime.Bind(row_35, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_50, runtime.Bind(row_51, runtime.Bind(row_52, runtime.Bind(row_53, runtime.Bind(row_54, runtime.Bind(row_55, runtime.Bind(row_56, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.End{}))))))))))))))))))))))), camidx_8, 16384)
+		loop_88 := runtime.EnterLoop(&nbLoop26, runtime.Bind(cams_1, runtime.Bind(camidx_7, runtime.Bind(cams_3, runtime.Bind(row_49, runtime.Bind(row_50, runtime.Bind(row_51, runtime.Bind(row_52, runtime.Bind(row_53, runtime.Bind(row_54, runtime.Bind(row_55, runtime.Bind(row_56, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.End{})))))))))))))), camidx_8, 16384)
 		if loop_88.For == nil {
 			loop_88.For = func(lo_74, hi int) {
-				row_23 := loop_88.C.H
+				cams_1 := loop_88.C.H
 				camidx_7 := loop_88.C.T.H
-				row_29 := loop_88.C.T.T.H
-				row_31 := loop_88.C.T.T.T.H
-				row_33 := loop_88.C.T.T.T.T.H
-				row_35 := loop_88.C.T.T.T.T.T.H
-				row_37 := loop_88.C.T.T.T.T.T.T.H
-				row_39 := loop_88.C.T.T.T.T.T.T.T.H
-				row_41 := loop_88.C.T.T.T.T.T.T.T.T.H
-				row_43 := loop_88.C.T.T.T.T.T.T.T.T.T.H
-				row_45 := loop_88.C.T.T.T.T.T.T.T.T.T.T.H
-				row_47 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_49 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_50 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_51 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_52 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_53 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_54 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_55 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_56 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_57 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_58 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_59 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				cams_3 := loop_88.C.T.T.H
+				row_49 := loop_88.C.T.T.T.H
+				row_50 := loop_88.C.T.T.T.T.H
+				row_51 := loop_88.C.T.T.T.T.T.H
+				row_52 := loop_88.C.T.T.T.T.T.T.H
+				row_53 := loop_88.C.T.T.T.T.T.T.T.H
+				row_54 := loop_88.C.T.T.T.T.T.T.T.T.H
+				row_55 := loop_88.C.T.T.T.T.T.T.T.T.T.H
+				row_56 := loop_88.C.T.T.T.T.T.T.T.T.T.T.H
+				row_57 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_58 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_59 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
 				for i_75 := lo_74; i_75 < hi; i_75++ {
-					e_77 := row_23[int(camidx_7[i_75])]
-					e_78 := row_29[int(camidx_7[i_75])]
-					e_79 := row_31[int(camidx_7[i_75])]
-					e_80 := row_33[int(camidx_7[i_75])]
-					e_81 := row_35[int(camidx_7[i_75])]
-					e_82 := row_37[int(camidx_7[i_75])]
-					e_83 := row_39[int(camidx_7[i_75])]
-					e_84 := row_41[int(camidx_7[i_75])]
-					e_85 := row_43[int(camidx_7[i_75])]
-					e_86 := row_45[int(camidx_7[i_75])]
-					e_87 := row_47[int(camidx_7[i_75])]
+					e_77 := cams_1[int(camidx_7[i_75])*cams_3+0]
+					e_78 := cams_1[int(camidx_7[i_75])*cams_3+1]
+					e_79 := cams_1[int(camidx_7[i_75])*cams_3+2]
+					e_80 := cams_1[int(camidx_7[i_75])*cams_3+3]
+					e_81 := cams_1[int(camidx_7[i_75])*cams_3+4]
+					e_82 := cams_1[int(camidx_7[i_75])*cams_3+5]
+					e_83 := cams_1[int(camidx_7[i_75])*cams_3+6]
+					e_84 := cams_1[int(camidx_7[i_75])*cams_3+7]
+					e_85 := cams_1[int(camidx_7[i_75])*cams_3+8]
+					e_86 := cams_1[int(camidx_7[i_75])*cams_3+9]
+					e_87 := cams_1[int(camidx_7[i_75])*cams_3+10]
 					row_49[i_75] = e_77
 					row_50[i_75] = e_78
 					row_51[i_75] = e_79
@@ -8374,17 +8237,17 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 		loop_88.Leave(&nbLoop26)
 	} else {
 		for i_60 := 0; i_60 < camidx_8; i_60++ {
-			e_62 := row_23[int(camidx_7[i_60])]
-			e_63 := row_29[int(camidx_7[i_60])]
-			e_64 := row_31[int(camidx_7[i_60])]
-			e_65 := row_33[int(camidx_7[i_60])]
-			e_66 := row_35[int(camidx_7[i_60])]
-			e_67 := row_37[int(camidx_7[i_60])]
-			e_68 := row_39[int(camidx_7[i_60])]
-			e_69 := row_41[int(camidx_7[i_60])]
-			e_70 := row_43[int(camidx_7[i_60])]
-			e_71 := row_45[int(camidx_7[i_60])]
-			e_72 := row_47[int(camidx_7[i_60])]
+			e_62 := cams_1[int(camidx_7[i_60])*cams_3+0]
+			e_63 := cams_1[int(camidx_7[i_60])*cams_3+1]
+			e_64 := cams_1[int(camidx_7[i_60])*cams_3+2]
+			e_65 := cams_1[int(camidx_7[i_60])*cams_3+3]
+			e_66 := cams_1[int(camidx_7[i_60])*cams_3+4]
+			e_67 := cams_1[int(camidx_7[i_60])*cams_3+5]
+			e_68 := cams_1[int(camidx_7[i_60])*cams_3+6]
+			e_69 := cams_1[int(camidx_7[i_60])*cams_3+7]
+			e_70 := cams_1[int(camidx_7[i_60])*cams_3+8]
+			e_71 := cams_1[int(camidx_7[i_60])*cams_3+9]
+			e_72 := cams_1[int(camidx_7[i_60])*cams_3+10]
 			row_49[i_60] = e_62
 			row_50[i_60] = e_63
 			row_51[i_60] = e_64
@@ -8406,7 +8269,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(0) >= int64(pts_6) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6))
 	}
-	row_92 := t_17[int(int64(0))*pts_5 : (int(int64(0))+1)*pts_5]
 	if !checked_94 {
 		for _, j_93 := range ptidx_9 {
 			if j_93 < 0 || j_93 >= int64(pts_5) {
@@ -8424,7 +8286,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(1) >= int64(pts_6) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6))
 	}
-	row_98 := t_17[int(int64(1))*pts_5 : (int(int64(1))+1)*pts_5]
 	if !checked_94 {
 		for _, j_99 := range ptidx_9 {
 			if j_99 < 0 || j_99 >= int64(pts_5) {
@@ -8436,7 +8297,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(2) >= int64(pts_6) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6))
 	}
-	row_100 := t_17[int(int64(2))*pts_5 : (int(int64(2))+1)*pts_5]
 	if !checked_94 {
 		for _, j_101 := range ptidx_9 {
 			if j_101 < 0 || j_101 >= int64(pts_5) {
@@ -8453,20 +8313,19 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	row_103 = row_103[:ptidx_10]
 	row_104 = row_104[:ptidx_10]
 	if ptidx_10 >= 262144 {
-		loop_117 := runtime.EnterLoop(&nbLoop27, runtime.Bind(row_92, runtime.Bind(ptidx_9, runtime.Bind(row_98, runtime.Bind(row_100, runtime.Bind(row_102, runtime.Bind(row_103, runtime.Bind(row_104, runtime.End{}))))))), ptidx_10, 16384)
+		loop_117 := runtime.EnterLoop(&nbLoop27, runtime.Bind(pts_4, runtime.Bind(ptidx_9, runtime.Bind(pts_6, runtime.Bind(row_102, runtime.Bind(row_103, runtime.Bind(row_104, runtime.End{})))))), ptidx_10, 16384)
 		if loop_117.For == nil {
 			loop_117.For = func(lo_111, hi int) {
-				row_92 := loop_117.C.H
+				pts_4 := loop_117.C.H
 				ptidx_9 := loop_117.C.T.H
-				row_98 := loop_117.C.T.T.H
-				row_100 := loop_117.C.T.T.T.H
-				row_102 := loop_117.C.T.T.T.T.H
-				row_103 := loop_117.C.T.T.T.T.T.H
-				row_104 := loop_117.C.T.T.T.T.T.T.H
+				pts_6 := loop_117.C.T.T.H
+				row_102 := loop_117.C.T.T.T.H
+				row_103 := loop_117.C.T.T.T.T.H
+				row_104 := loop_117.C.T.T.T.T.T.H
 				for i_112 := lo_111; i_112 < hi; i_112++ {
-					e_114 := row_92[int(ptidx_9[i_112])]
-					e_115 := row_98[int(ptidx_9[i_112])]
-					e_116 := row_100[int(ptidx_9[i_112])]
+					e_114 := pts_4[int(ptidx_9[i_112])*pts_6+0]
+					e_115 := pts_4[int(ptidx_9[i_112])*pts_6+1]
+					e_116 := pts_4[int(ptidx_9[i_112])*pts_6+2]
 					row_102[i_112] = e_114
 					row_103[i_112] = e_115
 					row_104[i_112] = e_116
@@ -8477,9 +8336,9 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 		loop_117.Leave(&nbLoop27)
 	} else {
 		for i_105 := 0; i_105 < ptidx_10; i_105++ {
-			e_107 := row_92[int(ptidx_9[i_105])]
-			e_108 := row_98[int(ptidx_9[i_105])]
-			e_109 := row_100[int(ptidx_9[i_105])]
+			e_107 := pts_4[int(ptidx_9[i_105])*pts_6+0]
+			e_108 := pts_4[int(ptidx_9[i_105])*pts_6+1]
+			e_109 := pts_4[int(ptidx_9[i_105])*pts_6+2]
 			row_102[i_105] = e_107
 			row_103[i_105] = e_108
 			row_104[i_105] = e_109
@@ -8534,27 +8393,13 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(pts_6) != int64(3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:32", runtime.DimMessage("dimension 2 of pts", "[m][3]f64", "3", int64(pts_6), int64(3))), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	t_22 := ar.F64w(len(cams_1))
-	for i_23 := 0; i_23 < cams_2; i_23++ {
-		for j_24 := 0; j_24 < cams_3; j_24++ {
-			t_22[j_24*cams_2+i_23] = cams_1[i_23*cams_3+j_24]
-		}
-	}
-	t_25 := ar.F64w(len(pts_4))
-	for i_26 := 0; i_26 < pts_5; i_26++ {
-		for j_27 := 0; j_27 < pts_6; j_27++ {
-			t_25[j_27*pts_5+i_26] = pts_4[i_26*pts_6+j_27]
-		}
-	}
 	n_28, err_29 := runtime.CheckSize(int64(11))
 	if err_29 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_29), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	var a_30 []float64
 	if int64(0) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_31 := t_22[int(int64(0))*cams_2 : (int(int64(0))+1)*cams_2]
 	if !checked_33 {
 		for _, j_32 := range camidx_12 {
 			if j_32 < 0 || j_32 >= int64(cams_2) {
@@ -8565,14 +8410,13 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	}
 	rs_34 := camidx_13
 	tot_35, err_36 := runtime.MulSize(n_28, rs_34)
+	_ = tot_35
 	if err_36 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_36), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	a_30 = ar.F64w(tot_35)
 	if int64(1) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_37 := t_22[int(int64(1))*cams_2 : (int(int64(1))+1)*cams_2]
 	if !checked_33 {
 		for _, j_38 := range camidx_12 {
 			if j_38 < 0 || j_38 >= int64(cams_2) {
@@ -8584,7 +8428,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(2) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_39 := t_22[int(int64(2))*cams_2 : (int(int64(2))+1)*cams_2]
 	if !checked_33 {
 		for _, j_40 := range camidx_12 {
 			if j_40 < 0 || j_40 >= int64(cams_2) {
@@ -8596,7 +8439,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(3) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_41 := t_22[int(int64(3))*cams_2 : (int(int64(3))+1)*cams_2]
 	if !checked_33 {
 		for _, j_42 := range camidx_12 {
 			if j_42 < 0 || j_42 >= int64(cams_2) {
@@ -8608,7 +8450,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(4) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_43 := t_22[int(int64(4))*cams_2 : (int(int64(4))+1)*cams_2]
 	if !checked_33 {
 		for _, j_44 := range camidx_12 {
 			if j_44 < 0 || j_44 >= int64(cams_2) {
@@ -8620,7 +8461,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(5) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_45 := t_22[int(int64(5))*cams_2 : (int(int64(5))+1)*cams_2]
 	if !checked_33 {
 		for _, j_46 := range camidx_12 {
 			if j_46 < 0 || j_46 >= int64(cams_2) {
@@ -8632,7 +8472,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(6) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_47 := t_22[int(int64(6))*cams_2 : (int(int64(6))+1)*cams_2]
 	if !checked_33 {
 		for _, j_48 := range camidx_12 {
 			if j_48 < 0 || j_48 >= int64(cams_2) {
@@ -8644,7 +8483,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(7) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_49 := t_22[int(int64(7))*cams_2 : (int(int64(7))+1)*cams_2]
 	if !checked_33 {
 		for _, j_50 := range camidx_12 {
 			if j_50 < 0 || j_50 >= int64(cams_2) {
@@ -8656,7 +8494,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(8) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_51 := t_22[int(int64(8))*cams_2 : (int(int64(8))+1)*cams_2]
 	if !checked_33 {
 		for _, j_52 := range camidx_12 {
 			if j_52 < 0 || j_52 >= int64(cams_2) {
@@ -8668,7 +8505,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(9) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_53 := t_22[int(int64(9))*cams_2 : (int(int64(9))+1)*cams_2]
 	if !checked_33 {
 		for _, j_54 := range camidx_12 {
 			if j_54 < 0 || j_54 >= int64(cams_2) {
@@ -8680,7 +8516,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(10) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_55 := t_22[int(int64(10))*cams_2 : (int(int64(10))+1)*cams_2]
 	if !checked_33 {
 		for _, j_56 := range camidx_12 {
 			if j_56 < 0 || j_56 >= int64(cams_2) {
@@ -8689,26 +8524,13 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 		}
 		checked_33 = true
 	}
-	_ = a_30[0*rs_34 : 1*rs_34]
-	_ = a_30[1*rs_34 : 2*rs_34]
-	_ = a_30[2*rs_34 : 3*rs_34]
-	_ = a_30[3*rs_34 : 4*rs_34]
-	_ = a_30[4*rs_34 : 5*rs_34]
-	_ = a_30[5*rs_34 : 6*rs_34]
-	_ = a_30[6*rs_34 : 7*rs_34]
-	_ = a_30[7*rs_34 : 8*rs_34]
-	_ = a_30[8*rs_34 : 9*rs_34]
-	_ = a_30[9*rs_34 : 10*rs_34]
-	_ = a_30[10*rs_34 : 11*rs_34]
 	n_68, err_69 := runtime.CheckSize(int64(3))
 	if err_69 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_69), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	var a_70 []float64
 	if int64(0) >= int64(pts_6) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_71 := t_25[int(int64(0))*pts_5 : (int(int64(0))+1)*pts_5]
 	if !checked_73 {
 		for _, j_72 := range ptidx_14 {
 			if j_72 < 0 || j_72 >= int64(pts_5) {
@@ -8719,14 +8541,13 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	}
 	rs_74 := ptidx_15
 	tot_75, err_76 := runtime.MulSize(n_68, rs_74)
+	_ = tot_75
 	if err_76 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_76), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	a_70 = ar.F64w(tot_75)
 	if int64(1) >= int64(pts_6) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_77 := t_25[int(int64(1))*pts_5 : (int(int64(1))+1)*pts_5]
 	if !checked_73 {
 		for _, j_78 := range ptidx_14 {
 			if j_78 < 0 || j_78 >= int64(pts_5) {
@@ -8738,7 +8559,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(2) >= int64(pts_6) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_79 := t_25[int(int64(2))*pts_5 : (int(int64(2))+1)*pts_5]
 	if !checked_73 {
 		for _, j_80 := range ptidx_14 {
 			if j_80 < 0 || j_80 >= int64(pts_5) {
@@ -8746,15 +8566,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 			}
 		}
 		checked_73 = true
-	}
-	_ = a_70[0*rs_74 : 1*rs_74]
-	_ = a_70[1*rs_74 : 2*rs_74]
-	_ = a_70[2*rs_74 : 3*rs_74]
-	t_84 := ar.F64w(len(feats_9))
-	for i_85 := 0; i_85 < feats_10; i_85++ {
-		for j_86 := 0; j_86 < feats_11; j_86++ {
-			t_84[j_86*feats_10+i_85] = feats_9[i_85*feats_11+j_86]
-		}
 	}
 	n_87 := int64(camidx_13)
 	if int64(ptidx_15) != n_87 {
@@ -8770,42 +8581,31 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:57", runtime.DimMessage("feat", "[2][p]f64", "2", int64(feats_11), int64(2))), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	n_88 := int(int64(3)) - int(int64(0))
-	s_89 := a_30[int(int64(0))*camidx_13 : int(int64(3))*camidx_13 : int(int64(3))*camidx_13]
 	n_90 := int(int64(6)) - int(int64(3))
-	s_91 := a_30[int(int64(3))*camidx_13 : int(int64(6))*camidx_13 : int(int64(6))*camidx_13]
-	_ = a_70[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if int64(0) >= int64(n_90) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_91[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_70[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if int64(1) >= int64(n_90) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_91[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_70[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if int64(2) >= int64(n_90) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_91[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	rs_98 := ptidx_15
 	tot_99, err_100 := runtime.MulSize(3, rs_98)
+	_ = tot_99
 	if err_100 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", err_100), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_101 := ar.F64w(tot_99)
-	_ = a_101[0*rs_98 : 1*rs_98]
-	_ = a_101[1*rs_98 : 2*rs_98]
-	_ = a_101[2*rs_98 : 3*rs_98]
 	n_105 := int64(camidx_13)
 	if int64(ptidx_15) != n_105 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:126:33", runtime.DimMessage("dimension 2 of x", "[3][p]f64", "p", int64(ptidx_15), n_105)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
@@ -8816,91 +8616,61 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(0) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if int64(1) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if int64(2) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	if int64(0) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:16", runtime.CheckIndex(int64(0), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if int64(1) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:30", runtime.CheckIndex(int64(1), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if int64(2) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:44", runtime.CheckIndex(int64(2), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	rs_117 := camidx_13
 	tot_118, err_119 := runtime.MulSize(3, rs_117)
+	_ = tot_118
 	if err_119 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_119), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_120 := ar.F64w(tot_118)
-	_ = a_120[0*rs_117 : 1*rs_117]
-	_ = a_120[1*rs_117 : 2*rs_117]
-	_ = a_120[2*rs_117 : 3*rs_117]
 	n_124 := int64(camidx_13)
 	if int64(ptidx_15) != n_124 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(ptidx_15), n_124)), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	rs_137 := camidx_13
 	tot_138, err_139 := runtime.MulSize(3, rs_137)
+	_ = tot_138
 	if err_139 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_139), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_140 := ar.F64w(tot_138)
-	_ = a_140[0*rs_137 : 1*rs_137]
-	_ = a_140[1*rs_137 : 2*rs_137]
-	_ = a_140[2*rs_137 : 3*rs_137]
-	_ = a_120[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
@@ -8908,52 +8678,39 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if err_152 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_152), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	var a_153 []float64
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_140[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	rs_157 := ptidx_15
 	tot_158, err_159 := runtime.MulSize(n_151, rs_157)
+	_ = tot_158
 	if err_159 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_159), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_153 = ar.F64w(tot_158)
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_140[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_140[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_153[0*rs_157 : 1*rs_157]
-	_ = a_153[1*rs_157 : 2*rs_157]
-	_ = a_153[2*rs_157 : 3*rs_157]
 	n_169 := int64(camidx_13)
 	if int64(ptidx_15) != n_169 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(ptidx_15), n_169)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
@@ -8964,175 +8721,120 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(1) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	if int64(2) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	if int64(2) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:32", runtime.CheckIndex(int64(2), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	if int64(0) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	if int64(0) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:59", runtime.CheckIndex(int64(0), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	if int64(1) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:73", runtime.CheckIndex(int64(1), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	rs_182 := camidx_13
 	tot_183, err_184 := runtime.MulSize(3, rs_182)
+	_ = tot_183
 	if err_184 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_184), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_185 := ar.F64w(tot_183)
-	_ = a_185[0*rs_182 : 1*rs_182]
-	_ = a_185[1*rs_182 : 2*rs_182]
-	_ = a_185[2*rs_182 : 3*rs_182]
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
-	_ = a_185[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
-	_ = a_185[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
-	_ = a_185[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	rs_195 := ptidx_15
 	tot_196, err_197 := runtime.MulSize(3, rs_195)
+	_ = tot_196
 	if err_197 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_197), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_198 := ar.F64w(tot_196)
-	_ = a_198[0*rs_195 : 1*rs_195]
-	_ = a_198[1*rs_195 : 2*rs_195]
-	_ = a_198[2*rs_195 : 3*rs_195]
 	n_202, err_203 := runtime.CheckSize(int64(3))
 	if err_203 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_203), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	var a_204 []float64
-	_ = a_153[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_198[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	rs_207 := camidx_13
 	tot_208, err_209 := runtime.MulSize(n_202, rs_207)
+	_ = tot_208
 	if err_209 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_209), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_204 = ar.F64w(tot_208)
-	_ = a_153[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_198[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_153[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_198[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_204[0*rs_207 : 1*rs_207]
-	_ = a_204[1*rs_207 : 2*rs_207]
-	_ = a_204[2*rs_207 : 3*rs_207]
-	_ = a_204[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_204[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	_ = a_204[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_204[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	rs_221 := camidx_13
 	tot_222, err_223 := runtime.MulSize(2, rs_221)
+	_ = tot_222
 	if err_223 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:144:11", err_223), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_224 := ar.F64w(tot_222)
-	_ = a_224[0*rs_221 : 1*rs_221]
-	_ = a_224[1*rs_221 : 2*rs_221]
-	_ = a_224[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_224[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_30[int(int64(9))*camidx_13 : (int(int64(9))+1)*camidx_13]
-	_ = a_30[int(int64(10))*camidx_13 : (int(int64(10))+1)*camidx_13]
 	n_233, err_234 := runtime.CheckSize(int64(2))
 	if err_234 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:14", err_234), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	var a_235 []float64
-	_ = a_30[int(int64(6))*camidx_13 : (int(int64(6))+1)*camidx_13]
-	_ = a_224[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	x_238 := int64(7) + int64(0)
 	if x_238 < 0 || x_238 >= int64(11) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_238, 11)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_30[int(x_238)*camidx_13 : (int(x_238)+1)*camidx_13]
 	rs_240 := camidx_13
 	tot_241, err_242 := runtime.MulSize(n_233, rs_240)
+	_ = tot_241
 	if err_242 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:14", err_242), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_235 = ar.F64w(tot_241)
-	_ = a_30[int(int64(6))*camidx_13 : (int(int64(6))+1)*camidx_13]
-	_ = a_224[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	x_245 := int64(7) + int64(1)
 	if x_245 < 0 || x_245 >= int64(11) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_245, 11)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_30[int(x_245)*camidx_13 : (int(x_245)+1)*camidx_13]
-	_ = a_235[0*rs_240 : 1*rs_240]
-	_ = a_235[1*rs_240 : 2*rs_240]
 	n_249, err_250 := runtime.CheckSize(int64(2))
 	if err_250 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:7", err_250), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	var a_251 []float64
-	_ = a_235[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if int64(0) >= int64(feats_11) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feats_11)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	row_253 := t_84[int(int64(0))*feats_10 : (int(int64(0))+1)*feats_10]
 	if feats_10 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{feats_10})), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
@@ -9145,11 +8847,9 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:7", err_256), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	a_251 = ar.F64w(tot_255)
-	_ = a_235[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if int64(1) >= int64(feats_11) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feats_11)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	row_258 := t_84[int(int64(1))*feats_10 : (int(int64(1))+1)*feats_10]
 	if feats_10 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{feats_10})), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
@@ -9162,52 +8862,40 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	camidx_12 = camidx_12[:camidx_13]
 	ptidx_14 = ptidx_14[:camidx_13]
 	w_7 = w_7[:camidx_13]
-	row_253 = row_253[:camidx_13]
-	row_258 = row_258[:camidx_13]
 	row_259 = row_259[:camidx_13]
 	row_260 = row_260[:camidx_13]
 	r_261 = r_261[:camidx_13]
 	if camidx_13 >= 262144 {
-		loop_368 := runtime.EnterLoop(&nbLoop28, runtime.Bind(row_31, runtime.Bind(camidx_12, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_51, runtime.Bind(row_53, runtime.Bind(row_55, runtime.Bind(row_71, runtime.Bind(ptidx_14, runtime.Bind(row_77, runtime.Bind(row_79, runtime.Bind(w_7, runtime.Bind(row_253, runtime.Bind(row_258, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(r_261, runtime.End{})))))))))))))))))))))), camidx_13, 16384)
+		loop_368 := runtime.EnterLoop(&nbLoop28, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(w_7, runtime.Bind(feats_9, runtime.Bind(feats_11, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(r_261, runtime.End{})))))))))))), camidx_13, 16384)
 		if loop_368.For == nil {
 			loop_368.For = func(lo_315, hi int) {
-				row_31 := loop_368.C.H
+				cams_1 := loop_368.C.H
 				camidx_12 := loop_368.C.T.H
-				row_37 := loop_368.C.T.T.H
-				row_39 := loop_368.C.T.T.T.H
-				row_41 := loop_368.C.T.T.T.T.H
-				row_43 := loop_368.C.T.T.T.T.T.H
-				row_45 := loop_368.C.T.T.T.T.T.T.H
-				row_47 := loop_368.C.T.T.T.T.T.T.T.H
-				row_49 := loop_368.C.T.T.T.T.T.T.T.T.H
-				row_51 := loop_368.C.T.T.T.T.T.T.T.T.T.H
-				row_53 := loop_368.C.T.T.T.T.T.T.T.T.T.T.H
-				row_55 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_71 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				ptidx_14 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_77 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_79 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				w_7 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_253 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_258 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_259 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_260 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_261 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				cams_3 := loop_368.C.T.T.H
+				pts_4 := loop_368.C.T.T.T.H
+				ptidx_14 := loop_368.C.T.T.T.T.H
+				pts_6 := loop_368.C.T.T.T.T.T.H
+				w_7 := loop_368.C.T.T.T.T.T.T.H
+				feats_9 := loop_368.C.T.T.T.T.T.T.T.H
+				feats_11 := loop_368.C.T.T.T.T.T.T.T.T.H
+				row_259 := loop_368.C.T.T.T.T.T.T.T.T.T.H
+				row_260 := loop_368.C.T.T.T.T.T.T.T.T.T.T.H
+				r_261 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.H
 				for i_316 := lo_315; i_316 < hi; i_316++ {
-					e_318 := row_31[int(camidx_12[i_316])]
-					e_319 := row_37[int(camidx_12[i_316])]
-					e_320 := row_39[int(camidx_12[i_316])]
-					e_321 := row_41[int(camidx_12[i_316])]
-					e_322 := row_43[int(camidx_12[i_316])]
-					e_323 := row_45[int(camidx_12[i_316])]
-					e_324 := row_47[int(camidx_12[i_316])]
-					e_325 := row_49[int(camidx_12[i_316])]
-					e_326 := row_51[int(camidx_12[i_316])]
-					e_327 := row_53[int(camidx_12[i_316])]
-					e_328 := row_55[int(camidx_12[i_316])]
-					e_329 := row_71[int(ptidx_14[i_316])]
-					e_330 := row_77[int(ptidx_14[i_316])]
-					e_331 := row_79[int(ptidx_14[i_316])]
+					e_318 := cams_1[int(camidx_12[i_316])*cams_3+0]
+					e_319 := cams_1[int(camidx_12[i_316])*cams_3+1]
+					e_320 := cams_1[int(camidx_12[i_316])*cams_3+2]
+					e_321 := cams_1[int(camidx_12[i_316])*cams_3+3]
+					e_322 := cams_1[int(camidx_12[i_316])*cams_3+4]
+					e_323 := cams_1[int(camidx_12[i_316])*cams_3+5]
+					e_324 := cams_1[int(camidx_12[i_316])*cams_3+6]
+					e_325 := cams_1[int(camidx_12[i_316])*cams_3+7]
+					e_326 := cams_1[int(camidx_12[i_316])*cams_3+8]
+					e_327 := cams_1[int(camidx_12[i_316])*cams_3+9]
+					e_328 := cams_1[int(camidx_12[i_316])*cams_3+10]
+					e_329 := pts_4[int(ptidx_14[i_316])*pts_6+0]
+					e_330 := pts_4[int(ptidx_14[i_316])*pts_6+1]
+					e_331 := pts_4[int(ptidx_14[i_316])*pts_6+2]
 					e_332 := (e_329 - e_321)
 					e_333 := (e_330 - e_322)
 					e_334 := (e_331 - e_323)
@@ -9241,8 +8929,8 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 					e_362 := ((1.0 + (e_327 * e_361)) + (e_328 * (e_361 * e_361)))
 					e_363 := (((e_324 * e_359) * e_362) + e_325)
 					e_364 := (((e_324 * e_360) * e_362) + e_326)
-					e_365 := (w_7[i_316] * (e_363 - row_253[i_316]))
-					e_366 := (w_7[i_316] * (e_364 - row_258[i_316]))
+					e_365 := (w_7[i_316] * (e_363 - feats_9[i_316*feats_11+0]))
+					e_366 := (w_7[i_316] * (e_364 - feats_9[i_316*feats_11+1]))
 					row_259[i_316] = e_365
 					row_260[i_316] = e_366
 					e_367 := (1.0 - (w_7[i_316] * w_7[i_316]))
@@ -9254,20 +8942,20 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 		loop_368.Leave(&nbLoop28)
 	} else {
 		for i_262 := 0; i_262 < camidx_13; i_262++ {
-			e_264 := row_31[int(camidx_12[i_262])]
-			e_265 := row_37[int(camidx_12[i_262])]
-			e_266 := row_39[int(camidx_12[i_262])]
-			e_267 := row_41[int(camidx_12[i_262])]
-			e_268 := row_43[int(camidx_12[i_262])]
-			e_269 := row_45[int(camidx_12[i_262])]
-			e_270 := row_47[int(camidx_12[i_262])]
-			e_271 := row_49[int(camidx_12[i_262])]
-			e_272 := row_51[int(camidx_12[i_262])]
-			e_273 := row_53[int(camidx_12[i_262])]
-			e_274 := row_55[int(camidx_12[i_262])]
-			e_275 := row_71[int(ptidx_14[i_262])]
-			e_276 := row_77[int(ptidx_14[i_262])]
-			e_277 := row_79[int(ptidx_14[i_262])]
+			e_264 := cams_1[int(camidx_12[i_262])*cams_3+0]
+			e_265 := cams_1[int(camidx_12[i_262])*cams_3+1]
+			e_266 := cams_1[int(camidx_12[i_262])*cams_3+2]
+			e_267 := cams_1[int(camidx_12[i_262])*cams_3+3]
+			e_268 := cams_1[int(camidx_12[i_262])*cams_3+4]
+			e_269 := cams_1[int(camidx_12[i_262])*cams_3+5]
+			e_270 := cams_1[int(camidx_12[i_262])*cams_3+6]
+			e_271 := cams_1[int(camidx_12[i_262])*cams_3+7]
+			e_272 := cams_1[int(camidx_12[i_262])*cams_3+8]
+			e_273 := cams_1[int(camidx_12[i_262])*cams_3+9]
+			e_274 := cams_1[int(camidx_12[i_262])*cams_3+10]
+			e_275 := pts_4[int(ptidx_14[i_262])*pts_6+0]
+			e_276 := pts_4[int(ptidx_14[i_262])*pts_6+1]
+			e_277 := pts_4[int(ptidx_14[i_262])*pts_6+2]
 			e_278 := (e_275 - e_267)
 			e_279 := (e_276 - e_268)
 			e_280 := (e_277 - e_269)
@@ -9301,8 +8989,8 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 			e_308 := ((1.0 + (e_273 * e_307)) + (e_274 * (e_307 * e_307)))
 			e_309 := (((e_270 * e_305) * e_308) + e_271)
 			e_310 := (((e_270 * e_306) * e_308) + e_272)
-			e_311 := (w_7[i_262] * (e_309 - row_253[i_262]))
-			e_312 := (w_7[i_262] * (e_310 - row_258[i_262]))
+			e_311 := (w_7[i_262] * (e_309 - feats_9[i_262*feats_11+0]))
+			e_312 := (w_7[i_262] * (e_310 - feats_9[i_262*feats_11+1]))
 			row_259[i_262] = e_311
 			row_260[i_262] = e_312
 			e_313 := (1.0 - (w_7[i_262] * w_7[i_262]))
@@ -20150,18 +19838,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(pts_6) != int64(3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:32", runtime.DimMessage("dimension 2 of pts", "[m][3]f64", "3", int64(pts_6), int64(3))), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	t_22 := ar.F64w(len(cams_1))
-	for i_23 := 0; i_23 < cams_2; i_23++ {
-		for j_24 := 0; j_24 < cams_3; j_24++ {
-			t_22[j_24*cams_2+i_23] = cams_1[i_23*cams_3+j_24]
-		}
-	}
-	t_25 := ar.F64w(len(pts_4))
-	for i_26 := 0; i_26 < pts_5; i_26++ {
-		for j_27 := 0; j_27 < pts_6; j_27++ {
-			t_25[j_27*pts_5+i_26] = pts_4[i_26*pts_6+j_27]
-		}
-	}
 	n_28, err_29 := runtime.CheckSize(int64(11))
 	if err_29 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_29), "gathered", "models.nab:151:5", "models.nab:173:18")
@@ -20170,7 +19846,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(0) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_31 := t_22[int(int64(0))*cams_2 : (int(int64(0))+1)*cams_2]
 	if !checked_33 {
 		for _, j_32 := range camidx_12 {
 			if j_32 < 0 || j_32 >= int64(cams_2) {
@@ -20188,7 +19863,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(1) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_37 := t_22[int(int64(1))*cams_2 : (int(int64(1))+1)*cams_2]
 	if !checked_33 {
 		for _, j_38 := range camidx_12 {
 			if j_38 < 0 || j_38 >= int64(cams_2) {
@@ -20200,7 +19874,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(2) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_39 := t_22[int(int64(2))*cams_2 : (int(int64(2))+1)*cams_2]
 	if !checked_33 {
 		for _, j_40 := range camidx_12 {
 			if j_40 < 0 || j_40 >= int64(cams_2) {
@@ -20212,7 +19885,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(3) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_41 := t_22[int(int64(3))*cams_2 : (int(int64(3))+1)*cams_2]
 	if !checked_33 {
 		for _, j_42 := range camidx_12 {
 			if j_42 < 0 || j_42 >= int64(cams_2) {
@@ -20224,7 +19896,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(4) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_43 := t_22[int(int64(4))*cams_2 : (int(int64(4))+1)*cams_2]
 	if !checked_33 {
 		for _, j_44 := range camidx_12 {
 			if j_44 < 0 || j_44 >= int64(cams_2) {
@@ -20236,7 +19907,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(5) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_45 := t_22[int(int64(5))*cams_2 : (int(int64(5))+1)*cams_2]
 	if !checked_33 {
 		for _, j_46 := range camidx_12 {
 			if j_46 < 0 || j_46 >= int64(cams_2) {
@@ -20248,7 +19918,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(6) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_47 := t_22[int(int64(6))*cams_2 : (int(int64(6))+1)*cams_2]
 	if !checked_33 {
 		for _, j_48 := range camidx_12 {
 			if j_48 < 0 || j_48 >= int64(cams_2) {
@@ -20260,7 +19929,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(7) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_49 := t_22[int(int64(7))*cams_2 : (int(int64(7))+1)*cams_2]
 	if !checked_33 {
 		for _, j_50 := range camidx_12 {
 			if j_50 < 0 || j_50 >= int64(cams_2) {
@@ -20272,7 +19940,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(8) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_51 := t_22[int(int64(8))*cams_2 : (int(int64(8))+1)*cams_2]
 	if !checked_33 {
 		for _, j_52 := range camidx_12 {
 			if j_52 < 0 || j_52 >= int64(cams_2) {
@@ -20284,7 +19951,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(9) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_53 := t_22[int(int64(9))*cams_2 : (int(int64(9))+1)*cams_2]
 	if !checked_33 {
 		for _, j_54 := range camidx_12 {
 			if j_54 < 0 || j_54 >= int64(cams_2) {
@@ -20296,7 +19962,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(10) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_55 := t_22[int(int64(10))*cams_2 : (int(int64(10))+1)*cams_2]
 	if !checked_33 {
 		for _, j_56 := range camidx_12 {
 			if j_56 < 0 || j_56 >= int64(cams_2) {
@@ -20324,7 +19989,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(0) >= int64(pts_6) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_71 := t_25[int(int64(0))*pts_5 : (int(int64(0))+1)*pts_5]
 	if !checked_73 {
 		for _, j_72 := range ptidx_14 {
 			if j_72 < 0 || j_72 >= int64(pts_5) {
@@ -20342,7 +20006,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(1) >= int64(pts_6) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_77 := t_25[int(int64(1))*pts_5 : (int(int64(1))+1)*pts_5]
 	if !checked_73 {
 		for _, j_78 := range ptidx_14 {
 			if j_78 < 0 || j_78 >= int64(pts_5) {
@@ -20354,7 +20017,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(2) >= int64(pts_6) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_79 := t_25[int(int64(2))*pts_5 : (int(int64(2))+1)*pts_5]
 	if !checked_73 {
 		for _, j_80 := range ptidx_14 {
 			if j_80 < 0 || j_80 >= int64(pts_5) {
@@ -20383,51 +20045,41 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	row_82 = row_82[:camidx_13]
 	row_83 = row_83[:camidx_13]
 	if camidx_13 >= 262144 {
-		loop_118 := runtime.EnterLoop(&nbLoop191, runtime.Bind(row_31, runtime.Bind(camidx_12, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_51, runtime.Bind(row_53, runtime.Bind(row_55, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(row_71, runtime.Bind(ptidx_14, runtime.Bind(row_77, runtime.Bind(row_79, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))))))))))))), camidx_13, 16384)
+		loop_118 := runtime.EnterLoop(&nbLoop191, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
 		if loop_118.For == nil {
 			loop_118.For = func(lo_101, hi int) {
-				row_31 := loop_118.C.H
+				cams_1 := loop_118.C.H
 				camidx_12 := loop_118.C.T.H
-				row_37 := loop_118.C.T.T.H
-				row_39 := loop_118.C.T.T.T.H
-				row_41 := loop_118.C.T.T.T.T.H
-				row_43 := loop_118.C.T.T.T.T.T.H
-				row_45 := loop_118.C.T.T.T.T.T.T.H
-				row_47 := loop_118.C.T.T.T.T.T.T.T.H
-				row_49 := loop_118.C.T.T.T.T.T.T.T.T.H
-				row_51 := loop_118.C.T.T.T.T.T.T.T.T.T.H
-				row_53 := loop_118.C.T.T.T.T.T.T.T.T.T.T.H
-				row_55 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_57 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_58 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_59 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_60 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_61 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_62 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_63 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_64 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_65 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_66 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_67 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_71 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				ptidx_14 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_77 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_79 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_81 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_82 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_83 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				cams_3 := loop_118.C.T.T.H
+				row_57 := loop_118.C.T.T.T.H
+				row_58 := loop_118.C.T.T.T.T.H
+				row_59 := loop_118.C.T.T.T.T.T.H
+				row_60 := loop_118.C.T.T.T.T.T.T.H
+				row_61 := loop_118.C.T.T.T.T.T.T.T.H
+				row_62 := loop_118.C.T.T.T.T.T.T.T.T.H
+				row_63 := loop_118.C.T.T.T.T.T.T.T.T.T.H
+				row_64 := loop_118.C.T.T.T.T.T.T.T.T.T.T.H
+				row_65 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_66 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_67 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				pts_4 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				ptidx_14 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				pts_6 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_81 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_82 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_83 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
 				for i_102 := lo_101; i_102 < hi; i_102++ {
-					e_104 := row_31[int(camidx_12[i_102])]
-					e_105 := row_37[int(camidx_12[i_102])]
-					e_106 := row_39[int(camidx_12[i_102])]
-					e_107 := row_41[int(camidx_12[i_102])]
-					e_108 := row_43[int(camidx_12[i_102])]
-					e_109 := row_45[int(camidx_12[i_102])]
-					e_110 := row_47[int(camidx_12[i_102])]
-					e_111 := row_49[int(camidx_12[i_102])]
-					e_112 := row_51[int(camidx_12[i_102])]
-					e_113 := row_53[int(camidx_12[i_102])]
-					e_114 := row_55[int(camidx_12[i_102])]
+					e_104 := cams_1[int(camidx_12[i_102])*cams_3+0]
+					e_105 := cams_1[int(camidx_12[i_102])*cams_3+1]
+					e_106 := cams_1[int(camidx_12[i_102])*cams_3+2]
+					e_107 := cams_1[int(camidx_12[i_102])*cams_3+3]
+					e_108 := cams_1[int(camidx_12[i_102])*cams_3+4]
+					e_109 := cams_1[int(camidx_12[i_102])*cams_3+5]
+					e_110 := cams_1[int(camidx_12[i_102])*cams_3+6]
+					e_111 := cams_1[int(camidx_12[i_102])*cams_3+7]
+					e_112 := cams_1[int(camidx_12[i_102])*cams_3+8]
+					e_113 := cams_1[int(camidx_12[i_102])*cams_3+9]
+					e_114 := cams_1[int(camidx_12[i_102])*cams_3+10]
 					row_57[i_102] = e_104
 					row_58[i_102] = e_105
 					row_59[i_102] = e_106
@@ -20439,9 +20091,9 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 					row_65[i_102] = e_112
 					row_66[i_102] = e_113
 					row_67[i_102] = e_114
-					e_115 := row_71[int(ptidx_14[i_102])]
-					e_116 := row_77[int(ptidx_14[i_102])]
-					e_117 := row_79[int(ptidx_14[i_102])]
+					e_115 := pts_4[int(ptidx_14[i_102])*pts_6+0]
+					e_116 := pts_4[int(ptidx_14[i_102])*pts_6+1]
+					e_117 := pts_4[int(ptidx_14[i_102])*pts_6+2]
 					row_81[i_102] = e_115
 					row_82[i_102] = e_116
 					row_83[i_102] = e_117
@@ -20452,17 +20104,17 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 		loop_118.Leave(&nbLoop191)
 	} else {
 		for i_84 := 0; i_84 < camidx_13; i_84++ {
-			e_86 := row_31[int(camidx_12[i_84])]
-			e_87 := row_37[int(camidx_12[i_84])]
-			e_88 := row_39[int(camidx_12[i_84])]
-			e_89 := row_41[int(camidx_12[i_84])]
-			e_90 := row_43[int(camidx_12[i_84])]
-			e_91 := row_45[int(camidx_12[i_84])]
-			e_92 := row_47[int(camidx_12[i_84])]
-			e_93 := row_49[int(camidx_12[i_84])]
-			e_94 := row_51[int(camidx_12[i_84])]
-			e_95 := row_53[int(camidx_12[i_84])]
-			e_96 := row_55[int(camidx_12[i_84])]
+			e_86 := cams_1[int(camidx_12[i_84])*cams_3+0]
+			e_87 := cams_1[int(camidx_12[i_84])*cams_3+1]
+			e_88 := cams_1[int(camidx_12[i_84])*cams_3+2]
+			e_89 := cams_1[int(camidx_12[i_84])*cams_3+3]
+			e_90 := cams_1[int(camidx_12[i_84])*cams_3+4]
+			e_91 := cams_1[int(camidx_12[i_84])*cams_3+5]
+			e_92 := cams_1[int(camidx_12[i_84])*cams_3+6]
+			e_93 := cams_1[int(camidx_12[i_84])*cams_3+7]
+			e_94 := cams_1[int(camidx_12[i_84])*cams_3+8]
+			e_95 := cams_1[int(camidx_12[i_84])*cams_3+9]
+			e_96 := cams_1[int(camidx_12[i_84])*cams_3+10]
 			row_57[i_84] = e_86
 			row_58[i_84] = e_87
 			row_59[i_84] = e_88
@@ -20474,9 +20126,9 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			row_65[i_84] = e_94
 			row_66[i_84] = e_95
 			row_67[i_84] = e_96
-			e_97 := row_71[int(ptidx_14[i_84])]
-			e_98 := row_77[int(ptidx_14[i_84])]
-			e_99 := row_79[int(ptidx_14[i_84])]
+			e_97 := pts_4[int(ptidx_14[i_84])*pts_6+0]
+			e_98 := pts_4[int(ptidx_14[i_84])*pts_6+1]
+			e_99 := pts_4[int(ptidx_14[i_84])*pts_6+2]
 			row_81[i_84] = e_97
 			row_82[i_84] = e_98
 			row_83[i_84] = e_99
