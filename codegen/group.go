@@ -110,7 +110,7 @@ func (f *fn) memberLet(e *ir.Let) bool {
 	}
 	switch ir.Rank(e.Var.T) {
 	case 1:
-		return recipeOnly(e.Value)
+		return recipeOnly(e.Value) || accMember(e.Value)
 	case 2:
 		if di, _ := f.kernelCall(e.Value); di != nil {
 			return true
@@ -272,6 +272,11 @@ func (f *fn) passLet(e *ir.Let, vars map[*ir.Var]bool) bool {
 	if _, isFn := e.Value.Type().(*ir.Func); isFn {
 		return false
 	}
+	if ir.HasInPlace(e.Value) {
+		// Compiled now, it would update an array a member reads later,
+		// in the run's loop, as it was before.
+		return false
+	}
 	ok := true
 	reads, shapes := 0, 0 // uses of vars, and those as dim's operand
 	ir.Walk(e.Value, func(x ir.Expr, enter bool) {
@@ -371,7 +376,12 @@ func (f *fn) compileMember(e *ir.Let) *groupMember {
 		}
 		f.env[e.Var] = val{t: e.Var.T, parts: append([]string{data, fmt.Sprint(len(rows))}, m.dims...)}
 	} else {
-		v := f.compileL(e.Value)
+		var v val
+		if accMember(e.Value) {
+			v = f.accRecipe(e.Value.(*ir.PrimCall))
+		} else {
+			v = f.compileL(e.Value)
+		}
 		m.rows, m.dims = []val{v}, dimsOf(v)
 		m.elem = f.fresh("r")
 		f.env[e.Var] = val{t: e.Var.T, parts: append([]string{m.elem}, m.dims...)}

@@ -2,7 +2,9 @@ package codegen_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,16 +15,54 @@ import (
 	"github.com/nabla-lang/nabla/runtime"
 )
 
-// TestStridedReads runs testdata/strided.nab's RUN lines through both
-// backends: a run reading rows of a transpose from its source gives the
+// TestStridedReads runs testdata/strided.nab's and accrun.nab's RUN
+// lines through both backends: a run reading rows of a transpose from its
+// source, or summing cotangents with acc_add in its loop, gives the
 // interpreter's values bit for bit, and its errors at the positions the
 // ERROR lines give. The generated code of each def is checked for what
-// the lowering promises: no transpose stored where nothing else reads it.
+// the lowering promises: no transpose stored where nothing else reads it,
+// no accumulation loop left in a chain of acc_add.
 func TestStridedReads(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds Go programs")
 	}
-	const file = "testdata/strided.nab"
+	strided := checkRuns(t, "testdata/strided.nab", 6)
+	acc := checkRuns(t, "testdata/accrun.nab", 3)
+	// One loop accumulating (sum's), where each acc_add was a pass of
+	// g[i] += v[i].
+	for _, def := range []string{"sweepgrad", "pairvjp"} {
+		body := genBody(t, acc, def)
+		if n := strings.Count(body, "+= "); n > 2 {
+			t.Errorf("%s: %d accumulating statements, want at most 2 (a sum's):\n%s", def, n, body)
+		}
+	}
+	src := strided
+	store := regexp.MustCompile(`(?m)^\s*\w+\[\w+\*\w+\+\w+\] = \w+\[\w+\*\w+\+\w+\]$`) // a transpose's loop
+	for _, c := range []struct {
+		def        string
+		transposes int
+		has        string
+	}{
+		{"resid", 0, "feats_1[i_"},         // ft's rows read from feats
+		{"both", 1, "x_1[i_"},              // t is a result: stored, but read from x
+		{"picked", 0, "[int(idx_"},         // gathered from pts * 2.0 in place
+		{"third", 1, "runtime.CheckIndex"}, // t[2] checked before the loop
+	} {
+		body := genBody(t, src, c.def)
+		if n := len(store.FindAllString(body, -1)); n != c.transposes {
+			t.Errorf("%s: %d transposes stored, want %d:\n%s", c.def, n, c.transposes, body)
+		}
+		if !strings.Contains(body, c.has) {
+			t.Errorf("%s: no %q:\n%s", c.def, c.has, body)
+		}
+	}
+}
+
+// checkRuns runs file's RUN lines (at least min) through both backends
+// and compares values bit for bit and errors with the ERROR lines; it
+// returns the source.
+func checkRuns(t *testing.T, file string, min int) string {
+	t.Helper()
 	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -42,14 +82,14 @@ func TestStridedReads(t *testing.T) {
 	}
 	lines := strings.Split(string(src), "\n")
 	cases := runDirectives(src)
-	if len(cases) < 6 {
-		t.Fatalf("%d RUN lines, want at least 6", len(cases))
+	if len(cases) < min {
+		t.Fatalf("%s: %d RUN lines, want at least %d", file, len(cases), min)
 	}
 	for _, c := range cases {
 		wantErr := ""
 		if c.line < len(lines) {
 			if s := strings.TrimSpace(lines[c.line]); strings.HasPrefix(s, "// ERROR:") {
-				wantErr = "strided.nab:" + strings.TrimSpace(strings.TrimPrefix(s, "// ERROR:"))
+				wantErr = filepath.Base(file) + ":" + strings.TrimSpace(strings.TrimPrefix(s, "// ERROR:"))
 			}
 		}
 		params, result, err := ip.Signature(c.def)
@@ -64,7 +104,7 @@ func TestStridedReads(t *testing.T) {
 		}
 		iv, ierr := ip.Call(ctx, c.def, args, runtime.Limits{})
 		gv, gerr := gp.Call(ctx, c.def, args, runtime.Limits{})
-		where := file + ":" + itoa(c.line)
+		where := fmt.Sprintf("%s:%d", file, c.line)
 		if wantErr != "" {
 			if ierr == nil || gerr == nil || ierr.Error() != gerr.Error() || !strings.Contains(gerr.Error(), wantErr) {
 				t.Errorf("%s: want both errors at %s:\ninterp: %v\ngo:     %v", where, wantErr, ierr, gerr)
@@ -81,32 +121,5 @@ func TestStridedReads(t *testing.T) {
 			t.Errorf("%s: values differ in their bits:\ninterp: %s\ngo:     %s", where, ij, gj)
 		}
 	}
-
-	store := regexp.MustCompile(`(?m)^\s*\w+\[\w+\*\w+\+\w+\] = \w+\[\w+\*\w+\+\w+\]$`) // a transpose's loop
-	for _, c := range []struct {
-		def        string
-		transposes int
-		has        string
-	}{
-		{"resid", 0, "feats_1[i_"},         // ft's rows read from feats
-		{"both", 1, "x_1[i_"},              // t is a result: stored, but read from x
-		{"picked", 0, "[int(idx_"},         // gathered from pts * 2.0 in place
-		{"third", 1, "runtime.CheckIndex"}, // t[2] checked before the loop
-	} {
-		body := genBody(t, string(src), c.def)
-		if n := len(store.FindAllString(body, -1)); n != c.transposes {
-			t.Errorf("%s: %d transposes stored, want %d:\n%s", c.def, n, c.transposes, body)
-		}
-		if !strings.Contains(body, c.has) {
-			t.Errorf("%s: no %q:\n%s", c.def, c.has, body)
-		}
-	}
-}
-
-func itoa(n int) string {
-	const digits = "0123456789"
-	if n < 10 {
-		return digits[n : n+1]
-	}
-	return itoa(n/10) + digits[n%10:n%10+1]
+	return string(src)
 }
