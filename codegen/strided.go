@@ -70,10 +70,8 @@ func onlyRead(code, name string) bool {
 			continue
 		}
 		names, op, rest := splitStore(l)
-		for _, n := range names {
-			if n == name && op != ":=" {
-				return false
-			}
+		if assigns(names, op, name) {
+			return false
 		}
 		if op == "" && strings.HasPrefix(strings.TrimSpace(l), name+"[") {
 			return false // an element store, d[i] = x or d[i] += x
@@ -111,17 +109,17 @@ func onlyRead(code, name string) bool {
 // notStored reports whether no line of code assigns to the local name.
 func notStored(code, name string) bool {
 	for _, l := range strings.Split(code, "\n") {
-		if !strings.Contains(l, name) {
-			continue
-		}
-		names, op, _ := splitStore(l)
-		for _, n := range names {
-			if n == name && op != ":=" {
-				return false
-			}
+		if names, op, _ := splitStore(l); strings.Contains(l, name) && assigns(names, op, name) {
+			return false
 		}
 	}
 	return true
+}
+
+// assigns reports whether a line storing to names by op gives name a new
+// value (a := declares a variable, the same name in a closure).
+func assigns(names []string, op, name string) bool {
+	return op != ":=" && slices.Contains(names, name)
 }
 
 // stridedRE matches a read of an element of a view by the loop's index

@@ -12,6 +12,7 @@ import (
 	"github.com/nabla-lang/nabla/codegen"
 	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/internal/pipeline"
+	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/runtime"
 )
 
@@ -67,18 +68,9 @@ func checkRuns(t *testing.T, file string, min int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ip, err := pipeline.Interp.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gp, err := codegen.Backend.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatal(err)
+	res, ip, gp := loadBoth(t, file, src)
+	if res == nil {
+		t.Fatalf("%s does not compile", file)
 	}
 	lines := strings.Split(string(src), "\n")
 	cases := runDirectives(src)
@@ -92,18 +84,11 @@ func checkRuns(t *testing.T, file string, min int) string {
 				wantErr = filepath.Base(file) + ":" + strings.TrimSpace(strings.TrimPrefix(s, "// ERROR:"))
 			}
 		}
-		params, result, err := ip.Signature(c.def)
-		if err != nil {
-			t.Fatal(err)
+		r, ok := callBoth(t, ip, gp, c)
+		if !ok {
+			t.Fatalf("%s:%d: the arguments do not fit %s", file, c.line, c.def)
 		}
-		args := make([]runtime.Value, len(params))
-		for i, p := range params {
-			if args[i], err = jsonv.Decode(p, []byte(c.args[i])); err != nil {
-				t.Fatal(err)
-			}
-		}
-		iv, ierr := ip.Call(ctx, c.def, args, runtime.Limits{})
-		gv, gerr := gp.Call(ctx, c.def, args, runtime.Limits{})
+		iv, ierr, gv, gerr, result := r.iv, r.ierr, r.gv, r.gerr, r.result
 		where := fmt.Sprintf("%s:%d", file, c.line)
 		if wantErr != "" {
 			if ierr == nil || gerr == nil || ierr.Error() != gerr.Error() || !strings.Contains(gerr.Error(), wantErr) {
@@ -122,4 +107,55 @@ func checkRuns(t *testing.T, file string, min int) string {
 		}
 	}
 	return string(src)
+}
+
+// loadBoth compiles src and loads it on the interpreter and the Go
+// backend; res is nil when it does not compile.
+func loadBoth(t *testing.T, file string, src []byte) (res *pipeline.Result, ip, gp pipeline.Runner) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
+	if err != nil {
+		return nil, nil, nil
+	}
+	if ip, err = pipeline.Interp.Load(ctx, res.Opt); err != nil {
+		t.Fatal(err)
+	}
+	if gp, err = codegen.Backend.Load(ctx, res.Opt); err != nil {
+		t.Fatalf("go backend: %v", err)
+	}
+	return res, ip, gp
+}
+
+// bothCalls is a RUN's results on the two backends.
+type bothCalls struct {
+	result     ir.Type
+	iv, gv     runtime.Value
+	ierr, gerr error
+}
+
+// callBoth decodes c's arguments and calls c.def on both backends; ok is
+// false when the arguments do not fit its parameters (an unknown def is
+// an error of the test).
+func callBoth(t *testing.T, ip, gp pipeline.Runner, c runCase) (r bothCalls, ok bool) {
+	t.Helper()
+	params, result, err := ip.Signature(c.def)
+	if err != nil {
+		t.Errorf("%s: %v", c.def, err)
+		return r, false
+	}
+	if len(params) != len(c.args) || jsonv.FuncIn(result) != nil {
+		return r, false
+	}
+	args := make([]runtime.Value, len(params))
+	for i, p := range params {
+		if args[i], err = jsonv.Decode(p, []byte(c.args[i])); err != nil {
+			return r, false
+		}
+	}
+	ctx := context.Background()
+	r.result = result
+	r.iv, r.ierr = ip.Call(ctx, c.def, args, runtime.Limits{})
+	r.gv, r.gerr = gp.Call(ctx, c.def, args, runtime.Limits{})
+	return r, true
 }
