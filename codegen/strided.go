@@ -46,6 +46,12 @@ func transposedRows(code string) map[string]stridedRow {
 			continue
 		}
 		after := code[ix[1]:]
+		if inLoopSince(after) {
+			// A loop opened since the transpose runs the run's loop
+			// again, after code this one cannot see yet (which might
+			// update the source for the next iteration).
+			continue
+		}
 		if !onlyRead(after, src) || !onlyRead(after, d) || !notStored(after, cols) {
 			continue
 		}
@@ -56,6 +62,23 @@ func transposedRows(code string) map[string]stridedRow {
 		}
 	}
 	return out
+}
+
+// inLoopSince reports whether code, the emitted code after a statement,
+// leaves a for loop open: what comes next is inside a loop that
+// statement is not.
+func inLoopSince(code string) bool {
+	var open []bool // each open block: whether it is a for loop
+	for _, l := range strings.Split(code, "\n") {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "}") && len(open) > 0 {
+			open = open[:len(open)-1]
+		}
+		if strings.HasSuffix(t, "{") {
+			open = append(open, strings.HasPrefix(t, "for "))
+		}
+	}
+	return slices.Contains(open, true)
 }
 
 // onlyRead reports whether every mention of name in code reads an

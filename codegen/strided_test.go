@@ -27,7 +27,7 @@ func TestStridedReads(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds Go programs")
 	}
-	strided := checkRuns(t, "testdata/strided.nab", 6)
+	strided := checkRuns(t, "testdata/strided.nab", 7)
 	acc := checkRuns(t, "testdata/accrun.nab", 3)
 	// One loop accumulating (sum's), where each acc_add was a pass of
 	// g[i] += v[i].
@@ -48,6 +48,7 @@ func TestStridedReads(t *testing.T) {
 		{"both", 1, "x_1[i_"},              // t is a result: stored, but read from x
 		{"picked", 0, "[int(idx_"},         // gathered from pts * 2.0 in place
 		{"third", 1, "runtime.CheckIndex"}, // t[2] checked before the loop
+		{"inloop", 1, "for "},              // the run is in a loop: t is read
 	} {
 		body := genBody(t, src, c.def)
 		if n := len(store.FindAllString(body, -1)); n != c.transposes {
