@@ -1,7 +1,6 @@
 package codegen_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -12,11 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nabla-lang/nabla/codegen"
 	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/runtime"
 )
 
 // TestBackendsAgree runs every def of every program under tests/testdata
@@ -65,44 +62,20 @@ func compareFile(t *testing.T, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
-	if err != nil {
+	res, ip, gp := loadBoth(t, file, src)
+	if res == nil {
 		return // a compile-error case: no run
-	}
-	ip, err := pipeline.Interp.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gp, err := codegen.Backend.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatalf("go backend: %v", err)
 	}
 	cases := runDirectives(src)
 	if strings.Contains(file, "tests/testdata") {
 		cases = generatedCases(t, res.Opt, ip)
 	}
 	for _, c := range cases {
-		params, result, err := ip.Signature(c.def)
-		if err != nil {
-			t.Errorf("%s: %v", c.def, err)
-			continue
-		}
-		if len(params) != len(c.args) || jsonv.FuncIn(result) != nil {
-			continue
-		}
-		args := make([]runtime.Value, len(params))
-		ok := true
-		for i, p := range params {
-			if args[i], err = jsonv.Decode(p, []byte(c.args[i])); err != nil {
-				ok = false
-			}
-		}
+		r, ok := callBoth(t, ip, gp, c)
 		if !ok {
 			continue
 		}
-		iv, ierr := ip.Call(ctx, c.def, args, runtime.Limits{})
-		gv, gerr := gp.Call(ctx, c.def, args, runtime.Limits{})
+		iv, ierr, gv, gerr, result := r.iv, r.ierr, r.gv, r.gerr, r.result
 		where := fmt.Sprintf("%s:%d: %s%v", file, c.line, c.def, c.args)
 		switch {
 		case ierr == nil && gerr != nil && strings.Contains(gerr.Error(), "cannot run with --backend go"):

@@ -110,7 +110,7 @@ func (f *fn) memberLet(e *ir.Let) bool {
 	}
 	switch ir.Rank(e.Var.T) {
 	case 1:
-		return recipeOnly(e.Value)
+		return recipeOnly(e.Value) || accMember(e.Value)
 	case 2:
 		if di, _ := f.kernelCall(e.Value); di != nil {
 			return true
@@ -272,6 +272,11 @@ func (f *fn) passLet(e *ir.Let, vars map[*ir.Var]bool) bool {
 	if _, isFn := e.Value.Type().(*ir.Func); isFn {
 		return false
 	}
+	if ir.HasInPlace(e.Value) {
+		// Compiled now, it would update an array a member reads later,
+		// in the run's loop, as it was before.
+		return false
+	}
 	ok := true
 	reads, shapes := 0, 0 // uses of vars, and those as dim's operand
 	ir.Walk(e.Value, func(x ir.Expr, enter bool) {
@@ -371,7 +376,12 @@ func (f *fn) compileMember(e *ir.Let) *groupMember {
 		}
 		f.env[e.Var] = val{t: e.Var.T, parts: append([]string{data, fmt.Sprint(len(rows))}, m.dims...)}
 	} else {
-		v := f.compileL(e.Value)
+		var v val
+		if accMember(e.Value) {
+			v = f.accRecipe(e.Value.(*ir.PrimCall))
+		} else {
+			v = f.compileL(e.Value)
+		}
 		m.rows, m.dims = []val{v}, dimsOf(v)
 		m.elem = f.fresh("r")
 		f.env[e.Var] = val{t: e.Var.T, parts: append([]string{m.elem}, m.dims...)}
@@ -436,7 +446,7 @@ func (f *fn) flushGroup(group []*groupMember, rest ir.Expr) {
 			}
 		}
 	}
-	iter := f.groupIter(group, aliases)
+	iter := f.groupIter(group, aliases, transposedRows(f.b.String()))
 	seq := f.seqLoop(n, iter)
 	again := false
 	for _, m := range group {
@@ -485,7 +495,8 @@ type aliasRow struct {
 // groupIter returns the body of a group's loop at index i: each member's
 // elements as locals, later members reading earlier ones' locals, and the
 // stores of what is read after the loop.
-func (f *fn) groupIter(group []*groupMember, aliases map[string]aliasRow) func(i string) string {
+// Rows of transposes are read from their sources (strided.go).
+func (f *fn) groupIter(group []*groupMember, aliases map[string]aliasRow, strided map[string]stridedRow) func(i string) string {
 	return func(i string) string {
 		mark := f.iterMark()
 		var subst []string
@@ -500,7 +511,7 @@ func (f *fn) groupIter(group []*groupMember, aliases map[string]aliasRow) func(i
 			if len(subst) > 0 {
 				piece = strings.NewReplacer(subst...).Replace(piece)
 			}
-			f.b.WriteString(piece)
+			f.b.WriteString(readStrided(piece, strided))
 			if !m.lit || m.keep {
 				for k, o := range m.out {
 					if o != "" {

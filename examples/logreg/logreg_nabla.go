@@ -251,15 +251,9 @@ var nbLoop5 runtime.LoopSite
 // nbLoop6 keeps the records of a parallel loop of fn_lossvjp11000.
 var nbLoop6 runtime.LoopSite
 
-// nbLoop7 keeps the records of a parallel loop of fn_lossvjp11000.
-var nbLoop7 runtime.LoopSite
-
-// nbLoop8 keeps the records of a parallel loop of fn_lossvjp11000.
-var nbLoop8 runtime.LoopSite
-
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
 func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
-	mark_92 := ar.Mark()
+	mark_84 := ar.Mark()
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
@@ -334,153 +328,122 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 			r_25[i_29] = e_31
 		}
 	}
-	r_28 := ar.F64w(w_2)
+	r_38 := ar.F64w(w_2)
 	w_1 = w_1[:w_2]
-	r_28 = r_28[:w_2]
+	r_38 = r_38[:w_2]
 	if w_2 >= 262144 {
-		loop_46 := runtime.EnterLoop(&nbLoop5, runtime.Bind(x_27, runtime.Bind(w_1, runtime.Bind(r_28, runtime.End{}))), w_2, 16384)
-		if loop_46.For == nil {
-			loop_46.For = func(lo_42, hi int) {
-				x_27 := loop_46.C.H
-				w_1 := loop_46.C.T.H
-				r_28 := loop_46.C.T.T.H
-				for i_43 := lo_42; i_43 < hi; i_43++ {
-					e_45 := (x_27 * w_1[i_43])
-					r_28[i_43] = e_45
+		loop_49 := runtime.EnterLoop(&nbLoop5, runtime.Bind(x_27, runtime.Bind(w_1, runtime.Bind(r_38, runtime.End{}))), w_2, 16384)
+		if loop_49.For == nil {
+			loop_49.For = func(lo_44, hi int) {
+				x_27 := loop_49.C.H
+				w_1 := loop_49.C.T.H
+				r_38 := loop_49.C.T.T.H
+				for i_45 := lo_44; i_45 < hi; i_45++ {
+					e_47 := (x_27 * w_1[i_45])
+					e_48 := (e_47 + (x_27 * w_1[i_45]))
+					r_38[i_45] = e_48
 				}
 			}
 		}
-		runtime.ParallelFor(w_2, 16384, loop_46.For)
-		loop_46.Leave(&nbLoop5)
+		runtime.ParallelFor(w_2, 16384, loop_49.For)
+		loop_49.Leave(&nbLoop5)
 	} else {
-		for i_38 := 0; i_38 < w_2; i_38++ {
-			e_40 := (x_27 * w_1[i_38])
-			r_28[i_38] = e_40
+		for i_39 := 0; i_39 < w_2; i_39++ {
+			e_41 := (x_27 * w_1[i_39])
+			e_42 := (e_41 + (x_27 * w_1[i_39]))
+			r_38[i_39] = e_42
 		}
 	}
-	w_1 = w_1[:len(r_28)]
-	if len(r_28) >= 262144 {
-		loop_54 := runtime.EnterLoop(&nbLoop6, runtime.Bind(r_28, runtime.Bind(x_27, runtime.Bind(w_1, runtime.End{}))), len(r_28), 16384)
-		if loop_54.For == nil {
-			loop_54.For = func(lo_51, hi int) {
-				r_28 := loop_54.C.H
-				x_27 := loop_54.C.T.H
-				w_1 := loop_54.C.T.T.H
-				for i_52 := lo_51; i_52 < hi; i_52++ {
-					r_28[i_52] += (x_27 * w_1[i_52])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_28), 16384, loop_54.For)
-		loop_54.Leave(&nbLoop6)
-	} else {
-		for i_48 := range r_28 {
-			r_28[i_48] += (x_27 * w_1[i_48])
-		}
-	}
-	n_55 := int64(x_5)
-	x_56 := float64(n_55)
-	x_57 := ybar_10 / x_56
+	n_50 := int64(x_5)
+	x_51 := float64(n_50)
+	x_52 := ybar_10 / x_51
 	if x_5 != y_8 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
-	r_58 := ar.F64w(y_8)
-	y_7 = y_7[:len(r_58)]
-	if len(r_58) >= 262144 {
-		loop_65 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_58, runtime.Bind(y_7, runtime.Bind(x_57, runtime.End{}))), len(r_58), 16384)
-		if loop_65.For == nil {
-			loop_65.For = func(lo_62, hi int) {
-				r_58 := loop_65.C.H
-				y_7 := loop_65.C.T.H
-				x_57 := loop_65.C.T.T.H
-				for i_63 := lo_62; i_63 < hi; i_63++ {
-					r_58[i_63] = (y_7[i_63] * -x_57)
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_58), 16384, loop_65.For)
-		loop_65.Leave(&nbLoop7)
-	} else {
-		for i_59 := range r_58 {
-			r_58[i_59] = (y_7[i_59] * -x_57)
-		}
-	}
-	if y_8 != x_5 {
+	if x_5 != y_8 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5})+" differ")
 	}
-	r_17 = r_17[:len(r_58)]
-	if len(r_58) >= 262144 {
-		loop_73 := runtime.EnterLoop(&nbLoop8, runtime.Bind(r_58, runtime.Bind(r_17, runtime.Bind(x_57, runtime.End{}))), len(r_58), 16384)
-		if loop_73.For == nil {
-			loop_73.For = func(lo_70, hi int) {
-				r_58 := loop_73.C.H
-				r_17 := loop_73.C.T.H
-				x_57 := loop_73.C.T.T.H
-				for i_71 := lo_70; i_71 < hi; i_71++ {
-					r_58[i_71] += ((runtime.Sigmoid(r_17[i_71])) * x_57)
+	r_54 := ar.F64w(y_8)
+	y_7 = y_7[:y_8]
+	r_17 = r_17[:y_8]
+	r_54 = r_54[:y_8]
+	if y_8 >= 262144 {
+		loop_65 := runtime.EnterLoop(&nbLoop6, runtime.Bind(y_7, runtime.Bind(x_52, runtime.Bind(r_17, runtime.Bind(r_54, runtime.End{})))), y_8, 16384)
+		if loop_65.For == nil {
+			loop_65.For = func(lo_60, hi int) {
+				y_7 := loop_65.C.H
+				x_52 := loop_65.C.T.H
+				r_17 := loop_65.C.T.T.H
+				r_54 := loop_65.C.T.T.T.H
+				for i_61 := lo_60; i_61 < hi; i_61++ {
+					e_63 := (y_7[i_61] * -x_52)
+					e_64 := (e_63 + ((runtime.Sigmoid(r_17[i_61])) * x_52))
+					r_54[i_61] = e_64
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_58), 16384, loop_73.For)
-		loop_73.Leave(&nbLoop8)
+		runtime.ParallelFor(y_8, 16384, loop_65.For)
+		loop_65.Leave(&nbLoop6)
 	} else {
-		for i_67 := range r_58 {
-			r_58[i_67] += ((runtime.Sigmoid(r_17[i_67])) * x_57)
+		for i_55 := 0; i_55 < y_8; i_55++ {
+			e_57 := (y_7[i_55] * -x_52)
+			e_58 := (e_57 + ((runtime.Sigmoid(r_17[i_55])) * x_52))
+			r_54[i_55] = e_58
 		}
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
 	}
-	a_74 := ar.F64w(x_6)
+	a_66 := ar.F64w(x_6)
 	if x_6 <= 32 && x_5 <= 32 {
-		r_58 = r_58[:x_5]
-		c_77 := 0
-		for ; c_77+4 <= x_6; c_77 += 4 {
-			s_82, s_83, s_84, s_85 := 0.0, 0.0, 0.0, 0.0
-			for r_75, v_78 := range r_58 {
-				o_81 := r_75*x_6 + c_77
-				q_80 := x_4[o_81 : o_81+4 : o_81+4]
-				s_82 += v_78 * q_80[0]
-				s_83 += v_78 * q_80[1]
-				s_84 += v_78 * q_80[2]
-				s_85 += v_78 * q_80[3]
+		r_54 = r_54[:x_5]
+		c_69 := 0
+		for ; c_69+4 <= x_6; c_69 += 4 {
+			s_74, s_75, s_76, s_77 := 0.0, 0.0, 0.0, 0.0
+			for r_67, v_70 := range r_54 {
+				o_73 := r_67*x_6 + c_69
+				q_72 := x_4[o_73 : o_73+4 : o_73+4]
+				s_74 += v_70 * q_72[0]
+				s_75 += v_70 * q_72[1]
+				s_76 += v_70 * q_72[2]
+				s_77 += v_70 * q_72[3]
 			}
-			a_74[c_77], a_74[c_77+1], a_74[c_77+2], a_74[c_77+3] = s_82, s_83, s_84, s_85
+			a_66[c_69], a_66[c_69+1], a_66[c_69+2], a_66[c_69+3] = s_74, s_75, s_76, s_77
 		}
-		for ; c_77 < x_6; c_77++ {
-			s_79 := 0.0
-			for r_75, v_78 := range r_58 {
-				s_79 += v_78 * x_4[r_75*x_6+c_77]
+		for ; c_69 < x_6; c_69++ {
+			s_71 := 0.0
+			for r_67, v_70 := range r_54 {
+				s_71 += v_70 * x_4[r_67*x_6+c_69]
 			}
-			a_74[c_77] = s_79
+			a_66[c_69] = s_71
 		}
 	} else if x_6 <= 32 {
-		clear(a_74)
-		r_58 = r_58[:x_5]
-		for r_75 := range r_58 {
-			row_76 := x_4[r_75*x_6 : (r_75+1)*x_6]
-			a_74 = a_74[:len(row_76)]
-			for c_77, v_78 := range row_76 {
-				a_74[c_77] += r_58[r_75] * v_78
+		clear(a_66)
+		r_54 = r_54[:x_5]
+		for r_67 := range r_54 {
+			row_68 := x_4[r_67*x_6 : (r_67+1)*x_6]
+			a_66 = a_66[:len(row_68)]
+			for c_69, v_70 := range row_68 {
+				a_66[c_69] += r_54[r_67] * v_70
 			}
 		}
 	} else {
-		runtime.Gemv(true, x_5, x_6, 1, x_4, r_58, 0, a_74)
+		runtime.Gemv(true, x_5, x_6, 1, x_4, r_54, 0, a_66)
 	}
 	if w_2 != x_6 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
-	a_74 = a_74[:len(r_28)]
-	for i_86 := range r_28 {
-		r_28[i_86] += a_74[i_86]
+	a_66 = a_66[:len(r_38)]
+	for i_78 := range r_38 {
+		r_38[i_78] += a_66[i_78]
 	}
-	m_87 := runtime.Sum(r_25) / float64(len(r_25))
-	d_88 := runtime.Dot(w_1, w_1)
-	x_89 := x_26 * d_88
-	x_90 := m_87 + x_89
-	s_91 := runtime.Sum(r_58)
-	ar.Keep(mark_92, &r_28)
-	return x_90, r_28, w_2, s_91, nil
+	m_79 := runtime.Sum(r_25) / float64(len(r_25))
+	d_80 := runtime.Dot(w_1, w_1)
+	x_81 := x_26 * d_80
+	x_82 := m_79 + x_81
+	s_83 := runtime.Sum(r_54)
+	ar.Keep(mark_84, &r_38)
+	return x_82, r_38, w_2, s_83, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).
@@ -552,8 +515,8 @@ func fn_train(ar *runtime.Arena, x_1 []float64, x_2 int, x_3 int, y_4 []float64,
 	return state_14, n_11, state_16, nil
 }
 
-// nbLoop9 keeps the records of a parallel loop of fn_predict.
-var nbLoop9 runtime.LoopSite
+// nbLoop7 keeps the records of a parallel loop of fn_predict.
+var nbLoop7 runtime.LoopSite
 
 // fn_predict is def predict (logreg.nab:22:12).
 func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int) ([]float64, int, error) {
@@ -585,7 +548,7 @@ func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []fl
 	r_15 := ar.F64w(x_5)
 	a_9 = a_9[:len(r_15)]
 	if len(r_15) >= 262144 {
-		loop_22 := runtime.EnterLoop(&nbLoop9, runtime.Bind(r_15, runtime.Bind(a_9, runtime.Bind(b_3, runtime.End{}))), len(r_15), 16384)
+		loop_22 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_15, runtime.Bind(a_9, runtime.Bind(b_3, runtime.End{}))), len(r_15), 16384)
 		if loop_22.For == nil {
 			loop_22.For = func(lo_19, hi int) {
 				r_15 := loop_22.C.H
@@ -597,7 +560,7 @@ func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []fl
 			}
 		}
 		runtime.ParallelFor(len(r_15), 16384, loop_22.For)
-		loop_22.Leave(&nbLoop9)
+		loop_22.Leave(&nbLoop7)
 	} else {
 		for i_16 := range r_15 {
 			r_15[i_16] = (runtime.Sigmoid((a_9[i_16] + b_3)))

@@ -7010,13 +7010,10 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	row_18 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	rs_19 := r_3
 	tot_20, err_21 := runtime.MulSize(3, rs_19)
+	_ = tot_20
 	if err_21 != nil {
 		return nil, 0, 0, runtime.WithPos("models.nab:132:14", err_21)
 	}
-	a_22 := ar.F64w(tot_20)
-	_ = a_22[0*rs_19 : 1*rs_19]
-	_ = a_22[1*rs_19 : 2*rs_19]
-	_ = a_22[2*rs_19 : 3*rs_19]
 	n_26 := int64(r_3)
 	if int64(x_6) != n_26 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(x_6), n_26)), "cross", "models.nab:122:5", "models.nab:133:12")
@@ -7024,7 +7021,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if int64(x_5) != int64(3) {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:25", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	_ = a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -7032,7 +7028,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	_ = a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -7040,7 +7035,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	_ = a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -7048,7 +7042,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	_ = a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:53", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -7056,7 +7049,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	_ = a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:66", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -7064,7 +7056,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	_ = a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:80", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -7074,14 +7065,10 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	}
 	rs_39 := r_3
 	tot_40, err_41 := runtime.MulSize(3, rs_39)
+	_ = tot_40
 	if err_41 != nil {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_41), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	a_42 := ar.F64w(tot_40)
-	_ = a_42[0*rs_39 : 1*rs_39]
-	_ = a_42[1*rs_39 : 2*rs_39]
-	_ = a_42[2*rs_39 : 3*rs_39]
-	_ = a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
@@ -7089,7 +7076,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	_ = a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
@@ -7097,7 +7083,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	_ = a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
@@ -7117,11 +7102,9 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	_ = a_42[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	_ = a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -7138,11 +7121,9 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	_ = a_42[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	_ = a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -7153,11 +7134,9 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	_ = a_42[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	_ = a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -7242,18 +7221,14 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	}
 	rs_84 := r_3
 	tot_85, err_86 := runtime.MulSize(3, rs_84)
+	_ = tot_85
 	if err_86 != nil {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_86), "cross", "models.nab:122:5", "models.nab:136:19")
 	}
-	a_87 := ar.F64w(tot_85)
-	_ = a_87[0*rs_84 : 1*rs_84]
-	_ = a_87[1*rs_84 : 2*rs_84]
-	_ = a_87[2*rs_84 : 3*rs_84]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_91 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	_ = a_87[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -7261,7 +7236,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 		return nil, 0, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_93 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	_ = a_87[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -7269,7 +7243,6 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 		return nil, 0, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_95 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	_ = a_87[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -7601,13 +7574,10 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 	}
 	rs_23 := x_6
 	tot_24, err_25 := runtime.MulSize(3, rs_23)
+	_ = tot_24
 	if err_25 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", err_25)
 	}
-	a_26 := ar.F64w(tot_24)
-	_ = a_26[0*rs_23 : 1*rs_23]
-	_ = a_26[1*rs_23 : 2*rs_23]
-	_ = a_26[2*rs_23 : 3*rs_23]
 	n_30 := int64(cam_3)
 	if int64(x_6) != n_30 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:126:33", runtime.DimMessage("dimension 2 of x", "[3][p]f64", "p", int64(x_6), n_30)), "rotate", "models.nab:126:5", "models.nab:143:11")
@@ -7641,68 +7611,44 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 	row_41 := s_14[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	rs_42 := cam_3
 	tot_43, err_44 := runtime.MulSize(3, rs_42)
+	_ = tot_43
 	if err_44 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_44), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_45 := ar.F64w(tot_43)
-	_ = a_45[0*rs_42 : 1*rs_42]
-	_ = a_45[1*rs_42 : 2*rs_42]
-	_ = a_45[2*rs_42 : 3*rs_42]
 	n_49 := int64(cam_3)
 	if int64(x_6) != n_49 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(x_6), n_49)), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_62 := cam_3
 	tot_63, err_64 := runtime.MulSize(3, rs_62)
+	_ = tot_63
 	if err_64 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_64), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_65 := ar.F64w(tot_63)
-	_ = a_65[0*rs_62 : 1*rs_62]
-	_ = a_65[1*rs_62 : 2*rs_62]
-	_ = a_65[2*rs_62 : 3*rs_62]
-	_ = a_45[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7710,52 +7656,39 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 	if err_77 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_77), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	var a_78 []float64
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_65[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_82 := x_6
 	tot_83, err_84 := runtime.MulSize(n_76, rs_82)
+	_ = tot_83
 	if err_84 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_84), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_78 = ar.F64w(tot_83)
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_65[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_65[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_45[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_78[0*rs_82 : 1*rs_82]
-	_ = a_78[1*rs_82 : 2*rs_82]
-	_ = a_78[2*rs_82 : 3*rs_82]
 	n_94 := int64(cam_3)
 	if int64(x_6) != n_94 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(x_6), n_94)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
@@ -7767,7 +7700,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_95 := s_14[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7775,7 +7707,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_97 := s_14[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7783,7 +7714,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:32", runtime.CheckIndex(int64(2), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_99 := s_14[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7791,7 +7721,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_101 := s_14[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7799,7 +7728,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:59", runtime.CheckIndex(int64(0), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_103 := s_14[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7807,95 +7735,64 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:73", runtime.CheckIndex(int64(1), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_105 := s_14[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_107 := cam_3
 	tot_108, err_109 := runtime.MulSize(3, rs_107)
+	_ = tot_108
 	if err_109 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_109), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_110 := ar.F64w(tot_108)
-	_ = a_110[0*rs_107 : 1*rs_107]
-	_ = a_110[1*rs_107 : 2*rs_107]
-	_ = a_110[2*rs_107 : 3*rs_107]
-	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	_ = a_110[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	_ = a_110[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	_ = a_110[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_120 := x_6
 	tot_121, err_122 := runtime.MulSize(3, rs_120)
+	_ = tot_121
 	if err_122 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_122), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_123 := ar.F64w(tot_121)
-	_ = a_123[0*rs_120 : 1*rs_120]
-	_ = a_123[1*rs_120 : 2*rs_120]
-	_ = a_123[2*rs_120 : 3*rs_120]
 	n_127, err_128 := runtime.CheckSize(int64(3))
 	if err_128 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_128), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	var a_129 []float64
-	_ = a_78[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_123[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_132 := cam_3
 	tot_133, err_134 := runtime.MulSize(n_127, rs_132)
+	_ = tot_133
 	if err_134 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_134), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_129 = ar.F64w(tot_133)
-	_ = a_78[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_123[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_78[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_123[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_129[0*rs_132 : 1*rs_132]
-	_ = a_129[1*rs_132 : 2*rs_132]
-	_ = a_129[2*rs_132 : 3*rs_132]
-	_ = a_129[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_129[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_129[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_129[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	rs_146 := cam_3
 	tot_147, err_148 := runtime.MulSize(2, rs_146)
+	_ = tot_147
 	if err_148 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_148)
 	}
-	a_149 := ar.F64w(tot_147)
-	_ = a_149[0*rs_146 : 1*rs_146]
-	_ = a_149[1*rs_146 : 2*rs_146]
-	_ = a_149[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_149[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
@@ -7913,7 +7810,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 	}
 	row_161 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-	_ = a_149[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	x_163 := int64(7) + int64(0)
 	if x_163 < 0 || x_163 >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_163, cam_2))
@@ -7929,7 +7825,6 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 	}
 	row_168 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-	_ = a_149[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	x_170 := int64(7) + int64(1)
 	if x_170 < 0 || x_170 >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_170, cam_2))
@@ -8195,18 +8090,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	pts_4 = pts_4[:pts_5*pts_6]
 	camidx_7 = camidx_7[:camidx_8]
 	ptidx_9 = ptidx_9[:ptidx_10]
-	t_14 := ar.F64w(len(cams_1))
-	for i_15 := 0; i_15 < cams_2; i_15++ {
-		for j_16 := 0; j_16 < cams_3; j_16++ {
-			t_14[j_16*cams_2+i_15] = cams_1[i_15*cams_3+j_16]
-		}
-	}
-	t_17 := ar.F64w(len(pts_4))
-	for i_18 := 0; i_18 < pts_5; i_18++ {
-		for j_19 := 0; j_19 < pts_6; j_19++ {
-			t_17[j_19*pts_5+i_18] = pts_4[i_18*pts_6+j_19]
-		}
-	}
 	n_20, err_21 := runtime.CheckSize(int64(11))
 	if err_21 != nil {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:7", err_21)
@@ -8215,7 +8098,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(0) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3))
 	}
-	row_23 := t_14[int(int64(0))*cams_2 : (int(int64(0))+1)*cams_2]
 	if !checked_25 {
 		for _, j_24 := range camidx_7 {
 			if j_24 < 0 || j_24 >= int64(cams_2) {
@@ -8233,7 +8115,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(1) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3))
 	}
-	row_29 := t_14[int(int64(1))*cams_2 : (int(int64(1))+1)*cams_2]
 	if !checked_25 {
 		for _, j_30 := range camidx_7 {
 			if j_30 < 0 || j_30 >= int64(cams_2) {
@@ -8245,7 +8126,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(2) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3))
 	}
-	row_31 := t_14[int(int64(2))*cams_2 : (int(int64(2))+1)*cams_2]
 	if !checked_25 {
 		for _, j_32 := range camidx_7 {
 			if j_32 < 0 || j_32 >= int64(cams_2) {
@@ -8257,7 +8137,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(3) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3))
 	}
-	row_33 := t_14[int(int64(3))*cams_2 : (int(int64(3))+1)*cams_2]
 	if !checked_25 {
 		for _, j_34 := range camidx_7 {
 			if j_34 < 0 || j_34 >= int64(cams_2) {
@@ -8269,7 +8148,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(4) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3))
 	}
-	row_35 := t_14[int(int64(4))*cams_2 : (int(int64(4))+1)*cams_2]
 	if !checked_25 {
 		for _, j_36 := range camidx_7 {
 			if j_36 < 0 || j_36 >= int64(cams_2) {
@@ -8281,7 +8159,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(5) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3))
 	}
-	row_37 := t_14[int(int64(5))*cams_2 : (int(int64(5))+1)*cams_2]
 	if !checked_25 {
 		for _, j_38 := range camidx_7 {
 			if j_38 < 0 || j_38 >= int64(cams_2) {
@@ -8293,7 +8170,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(6) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3))
 	}
-	row_39 := t_14[int(int64(6))*cams_2 : (int(int64(6))+1)*cams_2]
 	if !checked_25 {
 		for _, j_40 := range camidx_7 {
 			if j_40 < 0 || j_40 >= int64(cams_2) {
@@ -8305,7 +8181,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(7) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3))
 	}
-	row_41 := t_14[int(int64(7))*cams_2 : (int(int64(7))+1)*cams_2]
 	if !checked_25 {
 		for _, j_42 := range camidx_7 {
 			if j_42 < 0 || j_42 >= int64(cams_2) {
@@ -8317,7 +8192,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(8) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3))
 	}
-	row_43 := t_14[int(int64(8))*cams_2 : (int(int64(8))+1)*cams_2]
 	if !checked_25 {
 		for _, j_44 := range camidx_7 {
 			if j_44 < 0 || j_44 >= int64(cams_2) {
@@ -8329,7 +8203,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(9) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3))
 	}
-	row_45 := t_14[int(int64(9))*cams_2 : (int(int64(9))+1)*cams_2]
 	if !checked_25 {
 		for _, j_46 := range camidx_7 {
 			if j_46 < 0 || j_46 >= int64(cams_2) {
@@ -8341,7 +8214,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(10) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3))
 	}
-	row_47 := t_14[int(int64(10))*cams_2 : (int(int64(10))+1)*cams_2]
 	if !checked_25 {
 		for _, j_48 := range camidx_7 {
 			if j_48 < 0 || j_48 >= int64(cams_2) {
@@ -8374,44 +8246,35 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	row_58 = row_58[:camidx_8]
 	row_59 = row_59[:camidx_8]
 	if camidx_8 >= 262144 {
-		loop_88 := runtime.EnterLoop(&nbLoop26, runtime.Bind(row_23, runtime.Bind(camidx_7, runtime.Bind(row_29, runtime.Bind(row_31, runtime.Bind(row_33, runtime.Bind(row_35, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_50, runtime.Bind(row_51, runtime.Bind(row_52, runtime.Bind(row_53, runtime.Bind(row_54, runtime.Bind(row_55, runtime.Bind(row_56, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.End{}))))))))))))))))))))))), camidx_8, 16384)
+		loop_88 := runtime.EnterLoop(&nbLoop26, runtime.Bind(cams_1, runtime.Bind(camidx_7, runtime.Bind(cams_3, runtime.Bind(row_49, runtime.Bind(row_50, runtime.Bind(row_51, runtime.Bind(row_52, runtime.Bind(row_53, runtime.Bind(row_54, runtime.Bind(row_55, runtime.Bind(row_56, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.End{})))))))))))))), camidx_8, 16384)
 		if loop_88.For == nil {
 			loop_88.For = func(lo_74, hi int) {
-				row_23 := loop_88.C.H
+				cams_1 := loop_88.C.H
 				camidx_7 := loop_88.C.T.H
-				row_29 := loop_88.C.T.T.H
-				row_31 := loop_88.C.T.T.T.H
-				row_33 := loop_88.C.T.T.T.T.H
-				row_35 := loop_88.C.T.T.T.T.T.H
-				row_37 := loop_88.C.T.T.T.T.T.T.H
-				row_39 := loop_88.C.T.T.T.T.T.T.T.H
-				row_41 := loop_88.C.T.T.T.T.T.T.T.T.H
-				row_43 := loop_88.C.T.T.T.T.T.T.T.T.T.H
-				row_45 := loop_88.C.T.T.T.T.T.T.T.T.T.T.H
-				row_47 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_49 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_50 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_51 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_52 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_53 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_54 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_55 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_56 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_57 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_58 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_59 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				cams_3 := loop_88.C.T.T.H
+				row_49 := loop_88.C.T.T.T.H
+				row_50 := loop_88.C.T.T.T.T.H
+				row_51 := loop_88.C.T.T.T.T.T.H
+				row_52 := loop_88.C.T.T.T.T.T.T.H
+				row_53 := loop_88.C.T.T.T.T.T.T.T.H
+				row_54 := loop_88.C.T.T.T.T.T.T.T.T.H
+				row_55 := loop_88.C.T.T.T.T.T.T.T.T.T.H
+				row_56 := loop_88.C.T.T.T.T.T.T.T.T.T.T.H
+				row_57 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_58 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_59 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
 				for i_75 := lo_74; i_75 < hi; i_75++ {
-					e_77 := row_23[int(camidx_7[i_75])]
-					e_78 := row_29[int(camidx_7[i_75])]
-					e_79 := row_31[int(camidx_7[i_75])]
-					e_80 := row_33[int(camidx_7[i_75])]
-					e_81 := row_35[int(camidx_7[i_75])]
-					e_82 := row_37[int(camidx_7[i_75])]
-					e_83 := row_39[int(camidx_7[i_75])]
-					e_84 := row_41[int(camidx_7[i_75])]
-					e_85 := row_43[int(camidx_7[i_75])]
-					e_86 := row_45[int(camidx_7[i_75])]
-					e_87 := row_47[int(camidx_7[i_75])]
+					e_77 := cams_1[int(camidx_7[i_75])*cams_3+0]
+					e_78 := cams_1[int(camidx_7[i_75])*cams_3+1]
+					e_79 := cams_1[int(camidx_7[i_75])*cams_3+2]
+					e_80 := cams_1[int(camidx_7[i_75])*cams_3+3]
+					e_81 := cams_1[int(camidx_7[i_75])*cams_3+4]
+					e_82 := cams_1[int(camidx_7[i_75])*cams_3+5]
+					e_83 := cams_1[int(camidx_7[i_75])*cams_3+6]
+					e_84 := cams_1[int(camidx_7[i_75])*cams_3+7]
+					e_85 := cams_1[int(camidx_7[i_75])*cams_3+8]
+					e_86 := cams_1[int(camidx_7[i_75])*cams_3+9]
+					e_87 := cams_1[int(camidx_7[i_75])*cams_3+10]
 					row_49[i_75] = e_77
 					row_50[i_75] = e_78
 					row_51[i_75] = e_79
@@ -8430,17 +8293,17 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 		loop_88.Leave(&nbLoop26)
 	} else {
 		for i_60 := 0; i_60 < camidx_8; i_60++ {
-			e_62 := row_23[int(camidx_7[i_60])]
-			e_63 := row_29[int(camidx_7[i_60])]
-			e_64 := row_31[int(camidx_7[i_60])]
-			e_65 := row_33[int(camidx_7[i_60])]
-			e_66 := row_35[int(camidx_7[i_60])]
-			e_67 := row_37[int(camidx_7[i_60])]
-			e_68 := row_39[int(camidx_7[i_60])]
-			e_69 := row_41[int(camidx_7[i_60])]
-			e_70 := row_43[int(camidx_7[i_60])]
-			e_71 := row_45[int(camidx_7[i_60])]
-			e_72 := row_47[int(camidx_7[i_60])]
+			e_62 := cams_1[int(camidx_7[i_60])*cams_3+0]
+			e_63 := cams_1[int(camidx_7[i_60])*cams_3+1]
+			e_64 := cams_1[int(camidx_7[i_60])*cams_3+2]
+			e_65 := cams_1[int(camidx_7[i_60])*cams_3+3]
+			e_66 := cams_1[int(camidx_7[i_60])*cams_3+4]
+			e_67 := cams_1[int(camidx_7[i_60])*cams_3+5]
+			e_68 := cams_1[int(camidx_7[i_60])*cams_3+6]
+			e_69 := cams_1[int(camidx_7[i_60])*cams_3+7]
+			e_70 := cams_1[int(camidx_7[i_60])*cams_3+8]
+			e_71 := cams_1[int(camidx_7[i_60])*cams_3+9]
+			e_72 := cams_1[int(camidx_7[i_60])*cams_3+10]
 			row_49[i_60] = e_62
 			row_50[i_60] = e_63
 			row_51[i_60] = e_64
@@ -8462,7 +8325,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(0) >= int64(pts_6) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6))
 	}
-	row_92 := t_17[int(int64(0))*pts_5 : (int(int64(0))+1)*pts_5]
 	if !checked_94 {
 		for _, j_93 := range ptidx_9 {
 			if j_93 < 0 || j_93 >= int64(pts_5) {
@@ -8480,7 +8342,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(1) >= int64(pts_6) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6))
 	}
-	row_98 := t_17[int(int64(1))*pts_5 : (int(int64(1))+1)*pts_5]
 	if !checked_94 {
 		for _, j_99 := range ptidx_9 {
 			if j_99 < 0 || j_99 >= int64(pts_5) {
@@ -8492,7 +8353,6 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(2) >= int64(pts_6) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6))
 	}
-	row_100 := t_17[int(int64(2))*pts_5 : (int(int64(2))+1)*pts_5]
 	if !checked_94 {
 		for _, j_101 := range ptidx_9 {
 			if j_101 < 0 || j_101 >= int64(pts_5) {
@@ -8509,20 +8369,19 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	row_103 = row_103[:ptidx_10]
 	row_104 = row_104[:ptidx_10]
 	if ptidx_10 >= 262144 {
-		loop_117 := runtime.EnterLoop(&nbLoop27, runtime.Bind(row_92, runtime.Bind(ptidx_9, runtime.Bind(row_98, runtime.Bind(row_100, runtime.Bind(row_102, runtime.Bind(row_103, runtime.Bind(row_104, runtime.End{}))))))), ptidx_10, 16384)
+		loop_117 := runtime.EnterLoop(&nbLoop27, runtime.Bind(pts_4, runtime.Bind(ptidx_9, runtime.Bind(pts_6, runtime.Bind(row_102, runtime.Bind(row_103, runtime.Bind(row_104, runtime.End{})))))), ptidx_10, 16384)
 		if loop_117.For == nil {
 			loop_117.For = func(lo_111, hi int) {
-				row_92 := loop_117.C.H
+				pts_4 := loop_117.C.H
 				ptidx_9 := loop_117.C.T.H
-				row_98 := loop_117.C.T.T.H
-				row_100 := loop_117.C.T.T.T.H
-				row_102 := loop_117.C.T.T.T.T.H
-				row_103 := loop_117.C.T.T.T.T.T.H
-				row_104 := loop_117.C.T.T.T.T.T.T.H
+				pts_6 := loop_117.C.T.T.H
+				row_102 := loop_117.C.T.T.T.H
+				row_103 := loop_117.C.T.T.T.T.H
+				row_104 := loop_117.C.T.T.T.T.T.H
 				for i_112 := lo_111; i_112 < hi; i_112++ {
-					e_114 := row_92[int(ptidx_9[i_112])]
-					e_115 := row_98[int(ptidx_9[i_112])]
-					e_116 := row_100[int(ptidx_9[i_112])]
+					e_114 := pts_4[int(ptidx_9[i_112])*pts_6+0]
+					e_115 := pts_4[int(ptidx_9[i_112])*pts_6+1]
+					e_116 := pts_4[int(ptidx_9[i_112])*pts_6+2]
 					row_102[i_112] = e_114
 					row_103[i_112] = e_115
 					row_104[i_112] = e_116
@@ -8533,9 +8392,9 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 		loop_117.Leave(&nbLoop27)
 	} else {
 		for i_105 := 0; i_105 < ptidx_10; i_105++ {
-			e_107 := row_92[int(ptidx_9[i_105])]
-			e_108 := row_98[int(ptidx_9[i_105])]
-			e_109 := row_100[int(ptidx_9[i_105])]
+			e_107 := pts_4[int(ptidx_9[i_105])*pts_6+0]
+			e_108 := pts_4[int(ptidx_9[i_105])*pts_6+1]
+			e_109 := pts_4[int(ptidx_9[i_105])*pts_6+2]
 			row_102[i_105] = e_107
 			row_103[i_105] = e_108
 			row_104[i_105] = e_109
@@ -8590,27 +8449,13 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(pts_6) != int64(3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:32", runtime.DimMessage("dimension 2 of pts", "[m][3]f64", "3", int64(pts_6), int64(3))), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	t_22 := ar.F64w(len(cams_1))
-	for i_23 := 0; i_23 < cams_2; i_23++ {
-		for j_24 := 0; j_24 < cams_3; j_24++ {
-			t_22[j_24*cams_2+i_23] = cams_1[i_23*cams_3+j_24]
-		}
-	}
-	t_25 := ar.F64w(len(pts_4))
-	for i_26 := 0; i_26 < pts_5; i_26++ {
-		for j_27 := 0; j_27 < pts_6; j_27++ {
-			t_25[j_27*pts_5+i_26] = pts_4[i_26*pts_6+j_27]
-		}
-	}
 	n_28, err_29 := runtime.CheckSize(int64(11))
 	if err_29 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_29), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	var a_30 []float64
 	if int64(0) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_31 := t_22[int(int64(0))*cams_2 : (int(int64(0))+1)*cams_2]
 	if !checked_33 {
 		for _, j_32 := range camidx_12 {
 			if j_32 < 0 || j_32 >= int64(cams_2) {
@@ -8621,14 +8466,13 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	}
 	rs_34 := camidx_13
 	tot_35, err_36 := runtime.MulSize(n_28, rs_34)
+	_ = tot_35
 	if err_36 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_36), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	a_30 = ar.F64w(tot_35)
 	if int64(1) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_37 := t_22[int(int64(1))*cams_2 : (int(int64(1))+1)*cams_2]
 	if !checked_33 {
 		for _, j_38 := range camidx_12 {
 			if j_38 < 0 || j_38 >= int64(cams_2) {
@@ -8640,7 +8484,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(2) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_39 := t_22[int(int64(2))*cams_2 : (int(int64(2))+1)*cams_2]
 	if !checked_33 {
 		for _, j_40 := range camidx_12 {
 			if j_40 < 0 || j_40 >= int64(cams_2) {
@@ -8652,7 +8495,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(3) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_41 := t_22[int(int64(3))*cams_2 : (int(int64(3))+1)*cams_2]
 	if !checked_33 {
 		for _, j_42 := range camidx_12 {
 			if j_42 < 0 || j_42 >= int64(cams_2) {
@@ -8664,7 +8506,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(4) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_43 := t_22[int(int64(4))*cams_2 : (int(int64(4))+1)*cams_2]
 	if !checked_33 {
 		for _, j_44 := range camidx_12 {
 			if j_44 < 0 || j_44 >= int64(cams_2) {
@@ -8676,7 +8517,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(5) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_45 := t_22[int(int64(5))*cams_2 : (int(int64(5))+1)*cams_2]
 	if !checked_33 {
 		for _, j_46 := range camidx_12 {
 			if j_46 < 0 || j_46 >= int64(cams_2) {
@@ -8688,7 +8528,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(6) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_47 := t_22[int(int64(6))*cams_2 : (int(int64(6))+1)*cams_2]
 	if !checked_33 {
 		for _, j_48 := range camidx_12 {
 			if j_48 < 0 || j_48 >= int64(cams_2) {
@@ -8700,7 +8539,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(7) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_49 := t_22[int(int64(7))*cams_2 : (int(int64(7))+1)*cams_2]
 	if !checked_33 {
 		for _, j_50 := range camidx_12 {
 			if j_50 < 0 || j_50 >= int64(cams_2) {
@@ -8712,7 +8550,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(8) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_51 := t_22[int(int64(8))*cams_2 : (int(int64(8))+1)*cams_2]
 	if !checked_33 {
 		for _, j_52 := range camidx_12 {
 			if j_52 < 0 || j_52 >= int64(cams_2) {
@@ -8724,7 +8561,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(9) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_53 := t_22[int(int64(9))*cams_2 : (int(int64(9))+1)*cams_2]
 	if !checked_33 {
 		for _, j_54 := range camidx_12 {
 			if j_54 < 0 || j_54 >= int64(cams_2) {
@@ -8736,7 +8572,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(10) >= int64(cams_3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_55 := t_22[int(int64(10))*cams_2 : (int(int64(10))+1)*cams_2]
 	if !checked_33 {
 		for _, j_56 := range camidx_12 {
 			if j_56 < 0 || j_56 >= int64(cams_2) {
@@ -8745,26 +8580,13 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 		}
 		checked_33 = true
 	}
-	_ = a_30[0*rs_34 : 1*rs_34]
-	_ = a_30[1*rs_34 : 2*rs_34]
-	_ = a_30[2*rs_34 : 3*rs_34]
-	_ = a_30[3*rs_34 : 4*rs_34]
-	_ = a_30[4*rs_34 : 5*rs_34]
-	_ = a_30[5*rs_34 : 6*rs_34]
-	_ = a_30[6*rs_34 : 7*rs_34]
-	_ = a_30[7*rs_34 : 8*rs_34]
-	_ = a_30[8*rs_34 : 9*rs_34]
-	_ = a_30[9*rs_34 : 10*rs_34]
-	_ = a_30[10*rs_34 : 11*rs_34]
 	n_68, err_69 := runtime.CheckSize(int64(3))
 	if err_69 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_69), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	var a_70 []float64
 	if int64(0) >= int64(pts_6) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_71 := t_25[int(int64(0))*pts_5 : (int(int64(0))+1)*pts_5]
 	if !checked_73 {
 		for _, j_72 := range ptidx_14 {
 			if j_72 < 0 || j_72 >= int64(pts_5) {
@@ -8775,14 +8597,13 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	}
 	rs_74 := ptidx_15
 	tot_75, err_76 := runtime.MulSize(n_68, rs_74)
+	_ = tot_75
 	if err_76 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_76), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	a_70 = ar.F64w(tot_75)
 	if int64(1) >= int64(pts_6) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_77 := t_25[int(int64(1))*pts_5 : (int(int64(1))+1)*pts_5]
 	if !checked_73 {
 		for _, j_78 := range ptidx_14 {
 			if j_78 < 0 || j_78 >= int64(pts_5) {
@@ -8794,7 +8615,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(2) >= int64(pts_6) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	row_79 := t_25[int(int64(2))*pts_5 : (int(int64(2))+1)*pts_5]
 	if !checked_73 {
 		for _, j_80 := range ptidx_14 {
 			if j_80 < 0 || j_80 >= int64(pts_5) {
@@ -8802,15 +8622,6 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 			}
 		}
 		checked_73 = true
-	}
-	_ = a_70[0*rs_74 : 1*rs_74]
-	_ = a_70[1*rs_74 : 2*rs_74]
-	_ = a_70[2*rs_74 : 3*rs_74]
-	t_84 := ar.F64w(len(feats_9))
-	for i_85 := 0; i_85 < feats_10; i_85++ {
-		for j_86 := 0; j_86 < feats_11; j_86++ {
-			t_84[j_86*feats_10+i_85] = feats_9[i_85*feats_11+j_86]
-		}
 	}
 	n_87 := int64(camidx_13)
 	if int64(ptidx_15) != n_87 {
@@ -8826,42 +8637,31 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:57", runtime.DimMessage("feat", "[2][p]f64", "2", int64(feats_11), int64(2))), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	n_88 := int(int64(3)) - int(int64(0))
-	s_89 := a_30[int(int64(0))*camidx_13 : int(int64(3))*camidx_13 : int(int64(3))*camidx_13]
 	n_90 := int(int64(6)) - int(int64(3))
-	s_91 := a_30[int(int64(3))*camidx_13 : int(int64(6))*camidx_13 : int(int64(6))*camidx_13]
-	_ = a_70[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if int64(0) >= int64(n_90) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_91[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_70[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if int64(1) >= int64(n_90) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_91[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_70[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if int64(2) >= int64(n_90) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_91[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	rs_98 := ptidx_15
 	tot_99, err_100 := runtime.MulSize(3, rs_98)
+	_ = tot_99
 	if err_100 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", err_100), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_101 := ar.F64w(tot_99)
-	_ = a_101[0*rs_98 : 1*rs_98]
-	_ = a_101[1*rs_98 : 2*rs_98]
-	_ = a_101[2*rs_98 : 3*rs_98]
 	n_105 := int64(camidx_13)
 	if int64(ptidx_15) != n_105 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:126:33", runtime.DimMessage("dimension 2 of x", "[3][p]f64", "p", int64(ptidx_15), n_105)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
@@ -8872,91 +8672,61 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(0) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if int64(1) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if int64(2) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	if int64(0) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:16", runtime.CheckIndex(int64(0), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if int64(1) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:30", runtime.CheckIndex(int64(1), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if int64(2) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:44", runtime.CheckIndex(int64(2), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	rs_117 := camidx_13
 	tot_118, err_119 := runtime.MulSize(3, rs_117)
+	_ = tot_118
 	if err_119 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_119), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_120 := ar.F64w(tot_118)
-	_ = a_120[0*rs_117 : 1*rs_117]
-	_ = a_120[1*rs_117 : 2*rs_117]
-	_ = a_120[2*rs_117 : 3*rs_117]
 	n_124 := int64(camidx_13)
 	if int64(ptidx_15) != n_124 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(ptidx_15), n_124)), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	rs_137 := camidx_13
 	tot_138, err_139 := runtime.MulSize(3, rs_137)
+	_ = tot_138
 	if err_139 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_139), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_140 := ar.F64w(tot_138)
-	_ = a_140[0*rs_137 : 1*rs_137]
-	_ = a_140[1*rs_137 : 2*rs_137]
-	_ = a_140[2*rs_137 : 3*rs_137]
-	_ = a_120[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
@@ -8964,52 +8734,39 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if err_152 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_152), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	var a_153 []float64
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_140[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	rs_157 := ptidx_15
 	tot_158, err_159 := runtime.MulSize(n_151, rs_157)
+	_ = tot_158
 	if err_159 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_159), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_153 = ar.F64w(tot_158)
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_140[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_140[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_120[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_153[0*rs_157 : 1*rs_157]
-	_ = a_153[1*rs_157 : 2*rs_157]
-	_ = a_153[2*rs_157 : 3*rs_157]
 	n_169 := int64(camidx_13)
 	if int64(ptidx_15) != n_169 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(ptidx_15), n_169)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
@@ -9020,175 +8777,120 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(1) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	if int64(2) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	if int64(2) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:32", runtime.CheckIndex(int64(2), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	if int64(0) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	if int64(0) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:59", runtime.CheckIndex(int64(0), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	if int64(1) >= int64(n_88) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:73", runtime.CheckIndex(int64(1), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = s_89[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	rs_182 := camidx_13
 	tot_183, err_184 := runtime.MulSize(3, rs_182)
+	_ = tot_183
 	if err_184 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_184), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_185 := ar.F64w(tot_183)
-	_ = a_185[0*rs_182 : 1*rs_182]
-	_ = a_185[1*rs_182 : 2*rs_182]
-	_ = a_185[2*rs_182 : 3*rs_182]
-	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
-	_ = a_185[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
-	_ = a_185[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
-	_ = a_185[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	if camidx_13 != ptidx_15 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	rs_195 := ptidx_15
 	tot_196, err_197 := runtime.MulSize(3, rs_195)
+	_ = tot_196
 	if err_197 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_197), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_198 := ar.F64w(tot_196)
-	_ = a_198[0*rs_195 : 1*rs_195]
-	_ = a_198[1*rs_195 : 2*rs_195]
-	_ = a_198[2*rs_195 : 3*rs_195]
 	n_202, err_203 := runtime.CheckSize(int64(3))
 	if err_203 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_203), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	var a_204 []float64
-	_ = a_153[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_198[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	rs_207 := camidx_13
 	tot_208, err_209 := runtime.MulSize(n_202, rs_207)
+	_ = tot_208
 	if err_209 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_209), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_204 = ar.F64w(tot_208)
-	_ = a_153[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_198[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_153[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_198[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_204[0*rs_207 : 1*rs_207]
-	_ = a_204[1*rs_207 : 2*rs_207]
-	_ = a_204[2*rs_207 : 3*rs_207]
-	_ = a_204[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_204[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	_ = a_204[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_204[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
 	rs_221 := camidx_13
 	tot_222, err_223 := runtime.MulSize(2, rs_221)
+	_ = tot_222
 	if err_223 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:144:11", err_223), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_224 := ar.F64w(tot_222)
-	_ = a_224[0*rs_221 : 1*rs_221]
-	_ = a_224[1*rs_221 : 2*rs_221]
-	_ = a_224[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_224[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_30[int(int64(9))*camidx_13 : (int(int64(9))+1)*camidx_13]
-	_ = a_30[int(int64(10))*camidx_13 : (int(int64(10))+1)*camidx_13]
 	n_233, err_234 := runtime.CheckSize(int64(2))
 	if err_234 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:14", err_234), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	var a_235 []float64
-	_ = a_30[int(int64(6))*camidx_13 : (int(int64(6))+1)*camidx_13]
-	_ = a_224[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	x_238 := int64(7) + int64(0)
 	if x_238 < 0 || x_238 >= int64(11) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_238, 11)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_30[int(x_238)*camidx_13 : (int(x_238)+1)*camidx_13]
 	rs_240 := camidx_13
 	tot_241, err_242 := runtime.MulSize(n_233, rs_240)
+	_ = tot_241
 	if err_242 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:14", err_242), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	a_235 = ar.F64w(tot_241)
-	_ = a_30[int(int64(6))*camidx_13 : (int(int64(6))+1)*camidx_13]
-	_ = a_224[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	x_245 := int64(7) + int64(1)
 	if x_245 < 0 || x_245 >= int64(11) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_245, 11)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	_ = a_30[int(x_245)*camidx_13 : (int(x_245)+1)*camidx_13]
-	_ = a_235[0*rs_240 : 1*rs_240]
-	_ = a_235[1*rs_240 : 2*rs_240]
 	n_249, err_250 := runtime.CheckSize(int64(2))
 	if err_250 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:7", err_250), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	var a_251 []float64
-	_ = a_235[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
 	if int64(0) >= int64(feats_11) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feats_11)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	row_253 := t_84[int(int64(0))*feats_10 : (int(int64(0))+1)*feats_10]
 	if feats_10 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{feats_10})), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
@@ -9201,11 +8903,9 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:7", err_256), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
 	a_251 = ar.F64w(tot_255)
-	_ = a_235[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
 	if int64(1) >= int64(feats_11) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feats_11)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	row_258 := t_84[int(int64(1))*feats_10 : (int(int64(1))+1)*feats_10]
 	if feats_10 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{feats_10})), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
@@ -9218,52 +8918,40 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	camidx_12 = camidx_12[:camidx_13]
 	ptidx_14 = ptidx_14[:camidx_13]
 	w_7 = w_7[:camidx_13]
-	row_253 = row_253[:camidx_13]
-	row_258 = row_258[:camidx_13]
 	row_259 = row_259[:camidx_13]
 	row_260 = row_260[:camidx_13]
 	r_261 = r_261[:camidx_13]
 	if camidx_13 >= 262144 {
-		loop_368 := runtime.EnterLoop(&nbLoop28, runtime.Bind(row_31, runtime.Bind(camidx_12, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_51, runtime.Bind(row_53, runtime.Bind(row_55, runtime.Bind(row_71, runtime.Bind(ptidx_14, runtime.Bind(row_77, runtime.Bind(row_79, runtime.Bind(w_7, runtime.Bind(row_253, runtime.Bind(row_258, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(r_261, runtime.End{})))))))))))))))))))))), camidx_13, 16384)
+		loop_368 := runtime.EnterLoop(&nbLoop28, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(w_7, runtime.Bind(feats_9, runtime.Bind(feats_11, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(r_261, runtime.End{})))))))))))), camidx_13, 16384)
 		if loop_368.For == nil {
 			loop_368.For = func(lo_315, hi int) {
-				row_31 := loop_368.C.H
+				cams_1 := loop_368.C.H
 				camidx_12 := loop_368.C.T.H
-				row_37 := loop_368.C.T.T.H
-				row_39 := loop_368.C.T.T.T.H
-				row_41 := loop_368.C.T.T.T.T.H
-				row_43 := loop_368.C.T.T.T.T.T.H
-				row_45 := loop_368.C.T.T.T.T.T.T.H
-				row_47 := loop_368.C.T.T.T.T.T.T.T.H
-				row_49 := loop_368.C.T.T.T.T.T.T.T.T.H
-				row_51 := loop_368.C.T.T.T.T.T.T.T.T.T.H
-				row_53 := loop_368.C.T.T.T.T.T.T.T.T.T.T.H
-				row_55 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_71 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				ptidx_14 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_77 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_79 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				w_7 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_253 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_258 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_259 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_260 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_261 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				cams_3 := loop_368.C.T.T.H
+				pts_4 := loop_368.C.T.T.T.H
+				ptidx_14 := loop_368.C.T.T.T.T.H
+				pts_6 := loop_368.C.T.T.T.T.T.H
+				w_7 := loop_368.C.T.T.T.T.T.T.H
+				feats_9 := loop_368.C.T.T.T.T.T.T.T.H
+				feats_11 := loop_368.C.T.T.T.T.T.T.T.T.H
+				row_259 := loop_368.C.T.T.T.T.T.T.T.T.T.H
+				row_260 := loop_368.C.T.T.T.T.T.T.T.T.T.T.H
+				r_261 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.H
 				for i_316 := lo_315; i_316 < hi; i_316++ {
-					e_318 := row_31[int(camidx_12[i_316])]
-					e_319 := row_37[int(camidx_12[i_316])]
-					e_320 := row_39[int(camidx_12[i_316])]
-					e_321 := row_41[int(camidx_12[i_316])]
-					e_322 := row_43[int(camidx_12[i_316])]
-					e_323 := row_45[int(camidx_12[i_316])]
-					e_324 := row_47[int(camidx_12[i_316])]
-					e_325 := row_49[int(camidx_12[i_316])]
-					e_326 := row_51[int(camidx_12[i_316])]
-					e_327 := row_53[int(camidx_12[i_316])]
-					e_328 := row_55[int(camidx_12[i_316])]
-					e_329 := row_71[int(ptidx_14[i_316])]
-					e_330 := row_77[int(ptidx_14[i_316])]
-					e_331 := row_79[int(ptidx_14[i_316])]
+					e_318 := cams_1[int(camidx_12[i_316])*cams_3+0]
+					e_319 := cams_1[int(camidx_12[i_316])*cams_3+1]
+					e_320 := cams_1[int(camidx_12[i_316])*cams_3+2]
+					e_321 := cams_1[int(camidx_12[i_316])*cams_3+3]
+					e_322 := cams_1[int(camidx_12[i_316])*cams_3+4]
+					e_323 := cams_1[int(camidx_12[i_316])*cams_3+5]
+					e_324 := cams_1[int(camidx_12[i_316])*cams_3+6]
+					e_325 := cams_1[int(camidx_12[i_316])*cams_3+7]
+					e_326 := cams_1[int(camidx_12[i_316])*cams_3+8]
+					e_327 := cams_1[int(camidx_12[i_316])*cams_3+9]
+					e_328 := cams_1[int(camidx_12[i_316])*cams_3+10]
+					e_329 := pts_4[int(ptidx_14[i_316])*pts_6+0]
+					e_330 := pts_4[int(ptidx_14[i_316])*pts_6+1]
+					e_331 := pts_4[int(ptidx_14[i_316])*pts_6+2]
 					e_332 := (e_329 - e_321)
 					e_333 := (e_330 - e_322)
 					e_334 := (e_331 - e_323)
@@ -9297,8 +8985,8 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 					e_362 := ((1.0 + (e_327 * e_361)) + (e_328 * (e_361 * e_361)))
 					e_363 := (((e_324 * e_359) * e_362) + e_325)
 					e_364 := (((e_324 * e_360) * e_362) + e_326)
-					e_365 := (w_7[i_316] * (e_363 - row_253[i_316]))
-					e_366 := (w_7[i_316] * (e_364 - row_258[i_316]))
+					e_365 := (w_7[i_316] * (e_363 - feats_9[i_316*feats_11+0]))
+					e_366 := (w_7[i_316] * (e_364 - feats_9[i_316*feats_11+1]))
 					row_259[i_316] = e_365
 					row_260[i_316] = e_366
 					e_367 := (1.0 - (w_7[i_316] * w_7[i_316]))
@@ -9310,20 +8998,20 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 		loop_368.Leave(&nbLoop28)
 	} else {
 		for i_262 := 0; i_262 < camidx_13; i_262++ {
-			e_264 := row_31[int(camidx_12[i_262])]
-			e_265 := row_37[int(camidx_12[i_262])]
-			e_266 := row_39[int(camidx_12[i_262])]
-			e_267 := row_41[int(camidx_12[i_262])]
-			e_268 := row_43[int(camidx_12[i_262])]
-			e_269 := row_45[int(camidx_12[i_262])]
-			e_270 := row_47[int(camidx_12[i_262])]
-			e_271 := row_49[int(camidx_12[i_262])]
-			e_272 := row_51[int(camidx_12[i_262])]
-			e_273 := row_53[int(camidx_12[i_262])]
-			e_274 := row_55[int(camidx_12[i_262])]
-			e_275 := row_71[int(ptidx_14[i_262])]
-			e_276 := row_77[int(ptidx_14[i_262])]
-			e_277 := row_79[int(ptidx_14[i_262])]
+			e_264 := cams_1[int(camidx_12[i_262])*cams_3+0]
+			e_265 := cams_1[int(camidx_12[i_262])*cams_3+1]
+			e_266 := cams_1[int(camidx_12[i_262])*cams_3+2]
+			e_267 := cams_1[int(camidx_12[i_262])*cams_3+3]
+			e_268 := cams_1[int(camidx_12[i_262])*cams_3+4]
+			e_269 := cams_1[int(camidx_12[i_262])*cams_3+5]
+			e_270 := cams_1[int(camidx_12[i_262])*cams_3+6]
+			e_271 := cams_1[int(camidx_12[i_262])*cams_3+7]
+			e_272 := cams_1[int(camidx_12[i_262])*cams_3+8]
+			e_273 := cams_1[int(camidx_12[i_262])*cams_3+9]
+			e_274 := cams_1[int(camidx_12[i_262])*cams_3+10]
+			e_275 := pts_4[int(ptidx_14[i_262])*pts_6+0]
+			e_276 := pts_4[int(ptidx_14[i_262])*pts_6+1]
+			e_277 := pts_4[int(ptidx_14[i_262])*pts_6+2]
 			e_278 := (e_275 - e_267)
 			e_279 := (e_276 - e_268)
 			e_280 := (e_277 - e_269)
@@ -9357,8 +9045,8 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 			e_308 := ((1.0 + (e_273 * e_307)) + (e_274 * (e_307 * e_307)))
 			e_309 := (((e_270 * e_305) * e_308) + e_271)
 			e_310 := (((e_270 * e_306) * e_308) + e_272)
-			e_311 := (w_7[i_262] * (e_309 - row_253[i_262]))
-			e_312 := (w_7[i_262] * (e_310 - row_258[i_262]))
+			e_311 := (w_7[i_262] * (e_309 - feats_9[i_262*feats_11+0]))
+			e_312 := (w_7[i_262] * (e_310 - feats_9[i_262*feats_11+1]))
 			row_259[i_262] = e_311
 			row_260[i_262] = e_312
 			e_313 := (1.0 - (w_7[i_262] * w_7[i_262]))
@@ -10439,12 +10127,9 @@ var nbLoop57 runtime.LoopSite
 // nbLoop58 keeps the records of a parallel loop of fn_rotatesplit11bwd.
 var nbLoop58 runtime.LoopSite
 
-// nbLoop59 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop59 runtime.LoopSite
-
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
 func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_491 := ar.Mark()
+	mark_495 := ar.Mark()
 	if ybar_52 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_52))
 	}
@@ -10873,227 +10558,253 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	var rev_199 []float64
 	var rev_200 int
 	rev_192, rev_193, rev_194, rev_195, rev_196, rev_197, rev_198, rev_199, rev_200 = a_172, 3, tape_8, z_189, tape_16, z_190, tape_21, z_191, tape_26
-	for i_218 := int64(0); i_218 < int64(3); i_218++ {
-		if i_218 < 0 || i_218 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_218, 3))
+	buf_242 := ar.F64w(rev_196)
+	buf_243 := ar.F64w(rev_198)
+	buf_244 := ar.F64w(rev_200)
+	for i_221 := int64(0); i_221 < int64(3); i_221++ {
+		mark_222 := ar.Mark()
+		if i_221 < 0 || i_221 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_221, 3))
 		}
-		row_220 := a_64[int(i_218)*tape_8 : (int(i_218)+1)*tape_8]
-		if i_218 < 0 || i_218 >= int64(tape_23) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_218, tape_23))
+		row_223 := a_64[int(i_221)*tape_8 : (int(i_221)+1)*tape_8]
+		if i_221 < 0 || i_221 >= int64(tape_23) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_221, tape_23))
 		}
-		row_221 := tape_22[int(i_218)*tape_24 : (int(i_218)+1)*tape_24]
+		row_224 := tape_22[int(i_221)*tape_24 : (int(i_221)+1)*tape_24]
 		if tape_8 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_200 != tape_24 {
+		if tape_24 != rev_200 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_200})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 		}
-		row_221 = row_221[:len(rev_199)]
-		row_220 = row_220[:len(rev_199)]
-		for i_223 := range rev_199 {
-			rev_199[i_223] += (row_221[i_223] * row_220[i_223])
+		if i_221 < 0 || i_221 >= int64(tape_18) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_221, tape_18))
 		}
-		if i_218 < 0 || i_218 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_218, tape_18))
-		}
-		row_225 := tape_17[int(i_218)*tape_19 : (int(i_218)+1)*tape_19]
+		row_226 := tape_17[int(i_221)*tape_19 : (int(i_221)+1)*tape_19]
 		if tape_8 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_198 != tape_19 {
+		if tape_19 != rev_198 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_198})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		row_225 = row_225[:len(rev_197)]
-		row_220 = row_220[:len(rev_197)]
-		for i_227 := range rev_197 {
-			rev_197[i_227] += (row_225[i_227] * row_220[i_227])
+		r_225 := ar.F64w(rev_200)
+		rev_199 = rev_199[:rev_200]
+		row_224 = row_224[:rev_200]
+		row_223 = row_223[:rev_200]
+		r_225 = r_225[:rev_200]
+		for i_228 := 0; i_228 < rev_200; i_228++ {
+			e_230 := (rev_199[i_228] + (row_224[i_228] * row_223[i_228]))
+			r_225[i_228] = e_230
 		}
-		if i_218 < 0 || i_218 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_218, tape_28))
+		if i_221 < 0 || i_221 >= int64(tape_28) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_221, tape_28))
 		}
-		row_229 := tape_27[int(i_218)*tape_29 : (int(i_218)+1)*tape_29]
+		row_231 := tape_27[int(i_221)*tape_29 : (int(i_221)+1)*tape_29]
 		if tape_8 != tape_29 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_196 != tape_29 {
+		if tape_29 != rev_196 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_196})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 		}
-		row_229 = row_229[:len(rev_195)]
-		row_220 = row_220[:len(rev_195)]
-		for i_231 := range rev_195 {
-			rev_195[i_231] += (row_229[i_231] * row_220[i_231])
+		r_227 := ar.F64w(rev_198)
+		rev_197 = rev_197[:rev_198]
+		row_226 = row_226[:rev_198]
+		row_223 = row_223[:rev_198]
+		r_227 = r_227[:rev_198]
+		for i_233 := 0; i_233 < rev_198; i_233++ {
+			e_235 := (rev_197[i_233] + (row_226[i_233] * row_223[i_233]))
+			r_227[i_233] = e_235
+		}
+		r_232 := ar.F64w(rev_196)
+		rev_195 = rev_195[:rev_196]
+		row_231 = row_231[:rev_196]
+		row_223 = row_223[:rev_196]
+		r_232 = r_232[:rev_196]
+		for i_236 := 0; i_236 < rev_196; i_236++ {
+			e_238 := (rev_195[i_236] + (row_231[i_236] * row_223[i_236]))
+			r_232[i_236] = e_238
 		}
 		if tape_8 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if i_218 < 0 || i_218 >= int64(rev_193) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_218, rev_193))
+		if i_221 < 0 || i_221 >= int64(rev_193) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_221, rev_193))
 		}
 		if rev_194 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_194})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_233 := rev_192[i_218*int64(rev_194) : (i_218+1)*int64(rev_194)]
-		tape_15 = tape_15[:len(row_233)]
-		row_220 = row_220[:len(row_233)]
-		for i_234 := range row_233 {
-			row_233[i_234] += (tape_15[i_234] * row_220[i_234])
+		row_239 := rev_192[i_221*int64(rev_194) : (i_221+1)*int64(rev_194)]
+		tape_15 = tape_15[:len(row_239)]
+		row_223 = row_223[:len(row_239)]
+		for i_240 := range row_239 {
+			row_239[i_240] += (tape_15[i_240] * row_223[i_240])
+		}
+		rev_195, rev_197, rev_199 = r_232, r_227, r_225
+		if rev_196 == len(buf_242) && rev_198 == len(buf_243) && rev_200 == len(buf_244) {
+			copy(buf_242, rev_195)
+			rev_195 = buf_242
+			copy(buf_243, rev_197)
+			rev_197 = buf_243
+			copy(buf_244, rev_199)
+			rev_199 = buf_244
+			ar.Release(mark_222)
 		}
 	}
-	n_236, err_237 := runtime.CheckSize(int64(3))
-	if err_237 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_237)
+	n_245, err_246 := runtime.CheckSize(int64(3))
+	if err_246 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_246)
 	}
-	var a_238 []float64
-	row_239 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_247 []float64
+	row_248 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_240 := tape_26
-	tot_241, err_242 := runtime.MulSize(n_236, rs_240)
-	if err_242 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_242)
+	rs_249 := tape_26
+	tot_250, err_251 := runtime.MulSize(n_245, rs_249)
+	if err_251 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_251)
 	}
-	a_238 = ar.F64w(tot_241)
-	row_243 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_247 = ar.F64w(tot_250)
+	row_252 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_244 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_253 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_245 := a_238[0*rs_240 : 1*rs_240]
-	row_246 := a_238[1*rs_240 : 2*rs_240]
-	row_247 := a_238[2*rs_240 : 3*rs_240]
+	row_254 := a_247[0*rs_249 : 1*rs_249]
+	row_255 := a_247[1*rs_249 : 2*rs_249]
+	row_256 := a_247[2*rs_249 : 3*rs_249]
 	tape_25 = tape_25[:tape_26]
-	row_239 = row_239[:tape_26]
-	row_243 = row_243[:tape_26]
-	row_244 = row_244[:tape_26]
-	row_245 = row_245[:tape_26]
-	row_246 = row_246[:tape_26]
-	row_247 = row_247[:tape_26]
+	row_248 = row_248[:tape_26]
+	row_252 = row_252[:tape_26]
+	row_253 = row_253[:tape_26]
+	row_254 = row_254[:tape_26]
+	row_255 = row_255[:tape_26]
+	row_256 = row_256[:tape_26]
 	if tape_26 >= 262144 {
-		loop_260 := runtime.EnterLoop(&nbLoop42, runtime.Bind(tape_25, runtime.Bind(row_239, runtime.Bind(row_243, runtime.Bind(row_244, runtime.Bind(row_245, runtime.Bind(row_246, runtime.Bind(row_247, runtime.End{}))))))), tape_26, 16384)
-		if loop_260.For == nil {
-			loop_260.For = func(lo_254, hi int) {
-				tape_25 := loop_260.C.H
-				row_239 := loop_260.C.T.H
-				row_243 := loop_260.C.T.T.H
-				row_244 := loop_260.C.T.T.T.H
-				row_245 := loop_260.C.T.T.T.T.H
-				row_246 := loop_260.C.T.T.T.T.T.H
-				row_247 := loop_260.C.T.T.T.T.T.T.H
-				for i_255 := lo_254; i_255 < hi; i_255++ {
-					e_257 := (tape_25[i_255] * row_239[i_255])
-					e_258 := (tape_25[i_255] * row_243[i_255])
-					e_259 := (tape_25[i_255] * row_244[i_255])
-					row_245[i_255] = e_257
-					row_246[i_255] = e_258
-					row_247[i_255] = e_259
+		loop_269 := runtime.EnterLoop(&nbLoop42, runtime.Bind(tape_25, runtime.Bind(row_248, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.Bind(row_255, runtime.Bind(row_256, runtime.End{}))))))), tape_26, 16384)
+		if loop_269.For == nil {
+			loop_269.For = func(lo_263, hi int) {
+				tape_25 := loop_269.C.H
+				row_248 := loop_269.C.T.H
+				row_252 := loop_269.C.T.T.H
+				row_253 := loop_269.C.T.T.T.H
+				row_254 := loop_269.C.T.T.T.T.H
+				row_255 := loop_269.C.T.T.T.T.T.H
+				row_256 := loop_269.C.T.T.T.T.T.T.H
+				for i_264 := lo_263; i_264 < hi; i_264++ {
+					e_266 := (tape_25[i_264] * row_248[i_264])
+					e_267 := (tape_25[i_264] * row_252[i_264])
+					e_268 := (tape_25[i_264] * row_253[i_264])
+					row_254[i_264] = e_266
+					row_255[i_264] = e_267
+					row_256[i_264] = e_268
 				}
 			}
 		}
-		runtime.ParallelFor(tape_26, 16384, loop_260.For)
-		loop_260.Leave(&nbLoop42)
+		runtime.ParallelFor(tape_26, 16384, loop_269.For)
+		loop_269.Leave(&nbLoop42)
 	} else {
-		for i_248 := 0; i_248 < tape_26; i_248++ {
-			e_250 := (tape_25[i_248] * row_239[i_248])
-			e_251 := (tape_25[i_248] * row_243[i_248])
-			e_252 := (tape_25[i_248] * row_244[i_248])
-			row_245[i_248] = e_250
-			row_246[i_248] = e_251
-			row_247[i_248] = e_252
+		for i_257 := 0; i_257 < tape_26; i_257++ {
+			e_259 := (tape_25[i_257] * row_248[i_257])
+			e_260 := (tape_25[i_257] * row_252[i_257])
+			e_261 := (tape_25[i_257] * row_253[i_257])
+			row_254[i_257] = e_259
+			row_255[i_257] = e_260
+			row_256[i_257] = e_261
 		}
 	}
-	n_261, err_262 := runtime.CheckSize(int64(3))
-	if err_262 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_262)
+	n_270, err_271 := runtime.CheckSize(int64(3))
+	if err_271 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_271)
 	}
-	var a_263 []float64
-	row_264 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_272 []float64
+	row_273 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_265 := tape_21
-	tot_266, err_267 := runtime.MulSize(n_261, rs_265)
-	if err_267 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_267)
+	rs_274 := tape_21
+	tot_275, err_276 := runtime.MulSize(n_270, rs_274)
+	if err_276 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_276)
 	}
-	a_263 = ar.F64w(tot_266)
-	row_268 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_272 = ar.F64w(tot_275)
+	row_277 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_269 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_278 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_270 := a_263[0*rs_265 : 1*rs_265]
-	row_271 := a_263[1*rs_265 : 2*rs_265]
-	row_272 := a_263[2*rs_265 : 3*rs_265]
+	row_279 := a_272[0*rs_274 : 1*rs_274]
+	row_280 := a_272[1*rs_274 : 2*rs_274]
+	row_281 := a_272[2*rs_274 : 3*rs_274]
 	tape_20 = tape_20[:tape_21]
-	row_264 = row_264[:tape_21]
-	row_268 = row_268[:tape_21]
-	row_269 = row_269[:tape_21]
-	row_270 = row_270[:tape_21]
-	row_271 = row_271[:tape_21]
-	row_272 = row_272[:tape_21]
+	row_273 = row_273[:tape_21]
+	row_277 = row_277[:tape_21]
+	row_278 = row_278[:tape_21]
+	row_279 = row_279[:tape_21]
+	row_280 = row_280[:tape_21]
+	row_281 = row_281[:tape_21]
 	if tape_21 >= 262144 {
-		loop_285 := runtime.EnterLoop(&nbLoop43, runtime.Bind(tape_20, runtime.Bind(row_264, runtime.Bind(row_268, runtime.Bind(row_269, runtime.Bind(row_270, runtime.Bind(row_271, runtime.Bind(row_272, runtime.End{}))))))), tape_21, 16384)
-		if loop_285.For == nil {
-			loop_285.For = func(lo_279, hi int) {
-				tape_20 := loop_285.C.H
-				row_264 := loop_285.C.T.H
-				row_268 := loop_285.C.T.T.H
-				row_269 := loop_285.C.T.T.T.H
-				row_270 := loop_285.C.T.T.T.T.H
-				row_271 := loop_285.C.T.T.T.T.T.H
-				row_272 := loop_285.C.T.T.T.T.T.T.H
-				for i_280 := lo_279; i_280 < hi; i_280++ {
-					e_282 := (tape_20[i_280] * row_264[i_280])
-					e_283 := (tape_20[i_280] * row_268[i_280])
-					e_284 := (tape_20[i_280] * row_269[i_280])
-					row_270[i_280] = e_282
-					row_271[i_280] = e_283
-					row_272[i_280] = e_284
+		loop_294 := runtime.EnterLoop(&nbLoop43, runtime.Bind(tape_20, runtime.Bind(row_273, runtime.Bind(row_277, runtime.Bind(row_278, runtime.Bind(row_279, runtime.Bind(row_280, runtime.Bind(row_281, runtime.End{}))))))), tape_21, 16384)
+		if loop_294.For == nil {
+			loop_294.For = func(lo_288, hi int) {
+				tape_20 := loop_294.C.H
+				row_273 := loop_294.C.T.H
+				row_277 := loop_294.C.T.T.H
+				row_278 := loop_294.C.T.T.T.H
+				row_279 := loop_294.C.T.T.T.T.H
+				row_280 := loop_294.C.T.T.T.T.T.H
+				row_281 := loop_294.C.T.T.T.T.T.T.H
+				for i_289 := lo_288; i_289 < hi; i_289++ {
+					e_291 := (tape_20[i_289] * row_273[i_289])
+					e_292 := (tape_20[i_289] * row_277[i_289])
+					e_293 := (tape_20[i_289] * row_278[i_289])
+					row_279[i_289] = e_291
+					row_280[i_289] = e_292
+					row_281[i_289] = e_293
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_285.For)
-		loop_285.Leave(&nbLoop43)
+		runtime.ParallelFor(tape_21, 16384, loop_294.For)
+		loop_294.Leave(&nbLoop43)
 	} else {
-		for i_273 := 0; i_273 < tape_21; i_273++ {
-			e_275 := (tape_20[i_273] * row_264[i_273])
-			e_276 := (tape_20[i_273] * row_268[i_273])
-			e_277 := (tape_20[i_273] * row_269[i_273])
-			row_270[i_273] = e_275
-			row_271[i_273] = e_276
-			row_272[i_273] = e_277
+		for i_282 := 0; i_282 < tape_21; i_282++ {
+			e_284 := (tape_20[i_282] * row_273[i_282])
+			e_285 := (tape_20[i_282] * row_277[i_282])
+			e_286 := (tape_20[i_282] * row_278[i_282])
+			row_279[i_282] = e_284
+			row_280[i_282] = e_285
+			row_281[i_282] = e_286
 		}
 	}
 	if tape_26 != tape_31 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_31})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_286 := ar.F64w(tape_31)
-	tape_30 = tape_30[:len(r_286)]
-	z_191 = z_191[:len(r_286)]
-	if len(r_286) >= 262144 {
-		loop_293 := runtime.EnterLoop(&nbLoop44, runtime.Bind(r_286, runtime.Bind(tape_30, runtime.Bind(z_191, runtime.End{}))), len(r_286), 16384)
-		if loop_293.For == nil {
-			loop_293.For = func(lo_290, hi int) {
-				r_286 := loop_293.C.H
-				tape_30 := loop_293.C.T.H
-				z_191 := loop_293.C.T.T.H
-				for i_291 := lo_290; i_291 < hi; i_291++ {
-					r_286[i_291] = (tape_30[i_291] * z_191[i_291])
+	r_295 := ar.F64w(tape_31)
+	tape_30 = tape_30[:len(r_295)]
+	rev_199 = rev_199[:len(r_295)]
+	if len(r_295) >= 262144 {
+		loop_302 := runtime.EnterLoop(&nbLoop44, runtime.Bind(r_295, runtime.Bind(tape_30, runtime.Bind(rev_199, runtime.End{}))), len(r_295), 16384)
+		if loop_302.For == nil {
+			loop_302.For = func(lo_299, hi int) {
+				r_295 := loop_302.C.H
+				tape_30 := loop_302.C.T.H
+				rev_199 := loop_302.C.T.T.H
+				for i_300 := lo_299; i_300 < hi; i_300++ {
+					r_295[i_300] = (tape_30[i_300] * rev_199[i_300])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_286), 16384, loop_293.For)
-		loop_293.Leave(&nbLoop44)
+		runtime.ParallelFor(len(r_295), 16384, loop_302.For)
+		loop_302.Leave(&nbLoop44)
 	} else {
-		for i_287 := range r_286 {
-			r_286[i_287] = (tape_30[i_287] * z_191[i_287])
+		for i_296 := range r_295 {
+			r_295[i_296] = (tape_30[i_296] * rev_199[i_296])
 		}
 	}
 	if tape_26 != tape_33 {
@@ -11102,246 +10813,246 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_16 != tape_33 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 	}
-	tape_32 = tape_32[:len(z_189)]
-	z_191 = z_191[:len(z_189)]
-	if len(z_189) >= 262144 {
-		loop_301 := runtime.EnterLoop(&nbLoop45, runtime.Bind(z_189, runtime.Bind(tape_32, runtime.Bind(z_191, runtime.End{}))), len(z_189), 16384)
-		if loop_301.For == nil {
-			loop_301.For = func(lo_298, hi int) {
-				z_189 := loop_301.C.H
-				tape_32 := loop_301.C.T.H
-				z_191 := loop_301.C.T.T.H
-				for i_299 := lo_298; i_299 < hi; i_299++ {
-					z_189[i_299] += (-(tape_32[i_299] * z_191[i_299]))
+	tape_32 = tape_32[:len(rev_195)]
+	rev_199 = rev_199[:len(rev_195)]
+	if len(rev_195) >= 262144 {
+		loop_310 := runtime.EnterLoop(&nbLoop45, runtime.Bind(rev_195, runtime.Bind(tape_32, runtime.Bind(rev_199, runtime.End{}))), len(rev_195), 16384)
+		if loop_310.For == nil {
+			loop_310.For = func(lo_307, hi int) {
+				rev_195 := loop_310.C.H
+				tape_32 := loop_310.C.T.H
+				rev_199 := loop_310.C.T.T.H
+				for i_308 := lo_307; i_308 < hi; i_308++ {
+					rev_195[i_308] += (-(tape_32[i_308] * rev_199[i_308]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(z_189), 16384, loop_301.For)
-		loop_301.Leave(&nbLoop45)
+		runtime.ParallelFor(len(rev_195), 16384, loop_310.For)
+		loop_310.Leave(&nbLoop45)
 	} else {
-		for i_295 := range z_189 {
-			z_189[i_295] += (-(tape_32[i_295] * z_191[i_295]))
+		for i_304 := range rev_195 {
+			rev_195[i_304] += (-(tape_32[i_304] * rev_199[i_304]))
 		}
 	}
 	if int64(2) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:52", runtime.CheckIndex(int64(2), tape_23))
 	}
-	row_302 := tape_22[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
+	row_311 := tape_22[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_303 := a_172[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
-	row_302 = row_302[:len(row_303)]
-	r_286 = r_286[:len(row_303)]
-	if len(row_303) >= 262144 {
-		loop_310 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_303, runtime.Bind(row_302, runtime.Bind(r_286, runtime.End{}))), len(row_303), 16384)
-		if loop_310.For == nil {
-			loop_310.For = func(lo_307, hi int) {
-				row_303 := loop_310.C.H
-				row_302 := loop_310.C.T.H
-				r_286 := loop_310.C.T.T.H
-				for i_308 := lo_307; i_308 < hi; i_308++ {
-					row_303[i_308] += (row_302[i_308] * r_286[i_308])
+	row_312 := a_172[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	row_311 = row_311[:len(row_312)]
+	r_295 = r_295[:len(row_312)]
+	if len(row_312) >= 262144 {
+		loop_319 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_312, runtime.Bind(row_311, runtime.Bind(r_295, runtime.End{}))), len(row_312), 16384)
+		if loop_319.For == nil {
+			loop_319.For = func(lo_316, hi int) {
+				row_312 := loop_319.C.H
+				row_311 := loop_319.C.T.H
+				r_295 := loop_319.C.T.T.H
+				for i_317 := lo_316; i_317 < hi; i_317++ {
+					row_312[i_317] += (row_311[i_317] * r_295[i_317])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_303), 16384, loop_310.For)
-		loop_310.Leave(&nbLoop46)
+		runtime.ParallelFor(len(row_312), 16384, loop_319.For)
+		loop_319.Leave(&nbLoop46)
 	} else {
-		for i_304 := range row_303 {
-			row_303[i_304] += (row_302[i_304] * r_286[i_304])
+		for i_313 := range row_312 {
+			row_312[i_313] += (row_311[i_313] * r_295[i_313])
 		}
 	}
 	if int64(2) >= int64(tape_28) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), tape_28))
 	}
-	row_311 := tape_27[int(int64(2))*tape_29 : (int(int64(2))+1)*tape_29]
+	row_320 := tape_27[int(int64(2))*tape_29 : (int(int64(2))+1)*tape_29]
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_312 := a_238[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
-	row_311 = row_311[:len(row_312)]
-	r_286 = r_286[:len(row_312)]
-	if len(row_312) >= 262144 {
-		loop_319 := runtime.EnterLoop(&nbLoop47, runtime.Bind(row_312, runtime.Bind(row_311, runtime.Bind(r_286, runtime.End{}))), len(row_312), 16384)
-		if loop_319.For == nil {
-			loop_319.For = func(lo_316, hi int) {
-				row_312 := loop_319.C.H
-				row_311 := loop_319.C.T.H
-				r_286 := loop_319.C.T.T.H
-				for i_317 := lo_316; i_317 < hi; i_317++ {
-					row_312[i_317] += (row_311[i_317] * r_286[i_317])
+	row_321 := a_247[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
+	row_320 = row_320[:len(row_321)]
+	r_295 = r_295[:len(row_321)]
+	if len(row_321) >= 262144 {
+		loop_328 := runtime.EnterLoop(&nbLoop47, runtime.Bind(row_321, runtime.Bind(row_320, runtime.Bind(r_295, runtime.End{}))), len(row_321), 16384)
+		if loop_328.For == nil {
+			loop_328.For = func(lo_325, hi int) {
+				row_321 := loop_328.C.H
+				row_320 := loop_328.C.T.H
+				r_295 := loop_328.C.T.T.H
+				for i_326 := lo_325; i_326 < hi; i_326++ {
+					row_321[i_326] += (row_320[i_326] * r_295[i_326])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_312), 16384, loop_319.For)
-		loop_319.Leave(&nbLoop47)
+		runtime.ParallelFor(len(row_321), 16384, loop_328.For)
+		loop_328.Leave(&nbLoop47)
 	} else {
-		for i_313 := range row_312 {
-			row_312[i_313] += (row_311[i_313] * r_286[i_313])
+		for i_322 := range row_321 {
+			row_321[i_322] += (row_320[i_322] * r_295[i_322])
 		}
 	}
 	if int64(1) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:35", runtime.CheckIndex(int64(1), tape_23))
 	}
-	row_320 := tape_22[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
+	row_329 := tape_22[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_321 := a_172[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	row_320 = row_320[:len(row_321)]
-	r_286 = r_286[:len(row_321)]
-	if len(row_321) >= 262144 {
-		loop_328 := runtime.EnterLoop(&nbLoop48, runtime.Bind(row_321, runtime.Bind(row_320, runtime.Bind(r_286, runtime.End{}))), len(row_321), 16384)
-		if loop_328.For == nil {
-			loop_328.For = func(lo_325, hi int) {
-				row_321 := loop_328.C.H
-				row_320 := loop_328.C.T.H
-				r_286 := loop_328.C.T.T.H
-				for i_326 := lo_325; i_326 < hi; i_326++ {
-					row_321[i_326] += (row_320[i_326] * r_286[i_326])
+	row_330 := a_172[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	row_329 = row_329[:len(row_330)]
+	r_295 = r_295[:len(row_330)]
+	if len(row_330) >= 262144 {
+		loop_337 := runtime.EnterLoop(&nbLoop48, runtime.Bind(row_330, runtime.Bind(row_329, runtime.Bind(r_295, runtime.End{}))), len(row_330), 16384)
+		if loop_337.For == nil {
+			loop_337.For = func(lo_334, hi int) {
+				row_330 := loop_337.C.H
+				row_329 := loop_337.C.T.H
+				r_295 := loop_337.C.T.T.H
+				for i_335 := lo_334; i_335 < hi; i_335++ {
+					row_330[i_335] += (row_329[i_335] * r_295[i_335])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_321), 16384, loop_328.For)
-		loop_328.Leave(&nbLoop48)
+		runtime.ParallelFor(len(row_330), 16384, loop_337.For)
+		loop_337.Leave(&nbLoop48)
 	} else {
-		for i_322 := range row_321 {
-			row_321[i_322] += (row_320[i_322] * r_286[i_322])
+		for i_331 := range row_330 {
+			row_330[i_331] += (row_329[i_331] * r_295[i_331])
 		}
 	}
 	if int64(1) >= int64(tape_28) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), tape_28))
 	}
-	row_329 := tape_27[int(int64(1))*tape_29 : (int(int64(1))+1)*tape_29]
+	row_338 := tape_27[int(int64(1))*tape_29 : (int(int64(1))+1)*tape_29]
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_330 := a_238[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
-	row_329 = row_329[:len(row_330)]
-	r_286 = r_286[:len(row_330)]
-	if len(row_330) >= 262144 {
-		loop_337 := runtime.EnterLoop(&nbLoop49, runtime.Bind(row_330, runtime.Bind(row_329, runtime.Bind(r_286, runtime.End{}))), len(row_330), 16384)
-		if loop_337.For == nil {
-			loop_337.For = func(lo_334, hi int) {
-				row_330 := loop_337.C.H
-				row_329 := loop_337.C.T.H
-				r_286 := loop_337.C.T.T.H
-				for i_335 := lo_334; i_335 < hi; i_335++ {
-					row_330[i_335] += (row_329[i_335] * r_286[i_335])
+	row_339 := a_247[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
+	row_338 = row_338[:len(row_339)]
+	r_295 = r_295[:len(row_339)]
+	if len(row_339) >= 262144 {
+		loop_346 := runtime.EnterLoop(&nbLoop49, runtime.Bind(row_339, runtime.Bind(row_338, runtime.Bind(r_295, runtime.End{}))), len(row_339), 16384)
+		if loop_346.For == nil {
+			loop_346.For = func(lo_343, hi int) {
+				row_339 := loop_346.C.H
+				row_338 := loop_346.C.T.H
+				r_295 := loop_346.C.T.T.H
+				for i_344 := lo_343; i_344 < hi; i_344++ {
+					row_339[i_344] += (row_338[i_344] * r_295[i_344])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_330), 16384, loop_337.For)
-		loop_337.Leave(&nbLoop49)
+		runtime.ParallelFor(len(row_339), 16384, loop_346.For)
+		loop_346.Leave(&nbLoop49)
 	} else {
-		for i_331 := range row_330 {
-			row_330[i_331] += (row_329[i_331] * r_286[i_331])
+		for i_340 := range row_339 {
+			row_339[i_340] += (row_338[i_340] * r_295[i_340])
 		}
 	}
 	if int64(0) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:18", runtime.CheckIndex(int64(0), tape_23))
 	}
-	row_338 := tape_22[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
+	row_347 := tape_22[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_339 := a_172[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	row_338 = row_338[:len(row_339)]
-	r_286 = r_286[:len(row_339)]
-	if len(row_339) >= 262144 {
-		loop_346 := runtime.EnterLoop(&nbLoop50, runtime.Bind(row_339, runtime.Bind(row_338, runtime.Bind(r_286, runtime.End{}))), len(row_339), 16384)
-		if loop_346.For == nil {
-			loop_346.For = func(lo_343, hi int) {
-				row_339 := loop_346.C.H
-				row_338 := loop_346.C.T.H
-				r_286 := loop_346.C.T.T.H
-				for i_344 := lo_343; i_344 < hi; i_344++ {
-					row_339[i_344] += (row_338[i_344] * r_286[i_344])
+	row_348 := a_172[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	row_347 = row_347[:len(row_348)]
+	r_295 = r_295[:len(row_348)]
+	if len(row_348) >= 262144 {
+		loop_355 := runtime.EnterLoop(&nbLoop50, runtime.Bind(row_348, runtime.Bind(row_347, runtime.Bind(r_295, runtime.End{}))), len(row_348), 16384)
+		if loop_355.For == nil {
+			loop_355.For = func(lo_352, hi int) {
+				row_348 := loop_355.C.H
+				row_347 := loop_355.C.T.H
+				r_295 := loop_355.C.T.T.H
+				for i_353 := lo_352; i_353 < hi; i_353++ {
+					row_348[i_353] += (row_347[i_353] * r_295[i_353])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_339), 16384, loop_346.For)
-		loop_346.Leave(&nbLoop50)
+		runtime.ParallelFor(len(row_348), 16384, loop_355.For)
+		loop_355.Leave(&nbLoop50)
 	} else {
-		for i_340 := range row_339 {
-			row_339[i_340] += (row_338[i_340] * r_286[i_340])
+		for i_349 := range row_348 {
+			row_348[i_349] += (row_347[i_349] * r_295[i_349])
 		}
 	}
 	if int64(0) >= int64(tape_28) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), tape_28))
 	}
-	row_347 := tape_27[int(int64(0))*tape_29 : (int(int64(0))+1)*tape_29]
+	row_356 := tape_27[int(int64(0))*tape_29 : (int(int64(0))+1)*tape_29]
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_348 := a_238[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
-	row_347 = row_347[:len(row_348)]
-	r_286 = r_286[:len(row_348)]
-	if len(row_348) >= 262144 {
-		loop_355 := runtime.EnterLoop(&nbLoop51, runtime.Bind(row_348, runtime.Bind(row_347, runtime.Bind(r_286, runtime.End{}))), len(row_348), 16384)
-		if loop_355.For == nil {
-			loop_355.For = func(lo_352, hi int) {
-				row_348 := loop_355.C.H
-				row_347 := loop_355.C.T.H
-				r_286 := loop_355.C.T.T.H
-				for i_353 := lo_352; i_353 < hi; i_353++ {
-					row_348[i_353] += (row_347[i_353] * r_286[i_353])
+	row_357 := a_247[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_356 = row_356[:len(row_357)]
+	r_295 = r_295[:len(row_357)]
+	if len(row_357) >= 262144 {
+		loop_364 := runtime.EnterLoop(&nbLoop51, runtime.Bind(row_357, runtime.Bind(row_356, runtime.Bind(r_295, runtime.End{}))), len(row_357), 16384)
+		if loop_364.For == nil {
+			loop_364.For = func(lo_361, hi int) {
+				row_357 := loop_364.C.H
+				row_356 := loop_364.C.T.H
+				r_295 := loop_364.C.T.T.H
+				for i_362 := lo_361; i_362 < hi; i_362++ {
+					row_357[i_362] += (row_356[i_362] * r_295[i_362])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_348), 16384, loop_355.For)
-		loop_355.Leave(&nbLoop51)
+		runtime.ParallelFor(len(row_357), 16384, loop_364.For)
+		loop_364.Leave(&nbLoop51)
 	} else {
-		for i_349 := range row_348 {
-			row_348[i_349] += (row_347[i_349] * r_286[i_349])
+		for i_358 := range row_357 {
+			row_357[i_358] += (row_356[i_358] * r_295[i_358])
 		}
 	}
 	if int64(1) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_356 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
+	row_365 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
 	if int64(2) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_357 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
+	row_366 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
 	if int64(2) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_358 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
+	row_367 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
 	if int64(1) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_359 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
+	row_368 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
 	if int64(0) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_360 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
+	row_369 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
 	if int64(0) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_361 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
-	row_362 := a_263[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
-	row_363 := a_263[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
-	row_364 := a_263[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
+	row_370 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
+	row_371 := a_272[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
+	row_372 := a_272[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
+	row_373 := a_272[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -11360,15 +11071,15 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	rs_368 := tape_36
-	tot_369, err_370 := runtime.MulSize(3, rs_368)
-	if err_370 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_370), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	rs_377 := tape_36
+	tot_378, err_379 := runtime.MulSize(3, rs_377)
+	if err_379 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_379), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	a_371 := ar.F64w(tot_369)
-	row_372 := a_371[0*rs_368 : 1*rs_368]
-	row_373 := a_371[1*rs_368 : 2*rs_368]
-	row_374 := a_371[2*rs_368 : 3*rs_368]
+	a_380 := ar.F64w(tot_378)
+	row_381 := a_380[0*rs_377 : 1*rs_377]
+	row_382 := a_380[1*rs_377 : 2*rs_377]
+	row_383 := a_380[2*rs_377 : 3*rs_377]
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -11387,134 +11098,154 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	rs_375 := tape_39
-	tot_376, err_377 := runtime.MulSize(3, rs_375)
-	if err_377 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_377), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	rs_384 := tape_39
+	tot_385, err_386 := runtime.MulSize(3, rs_384)
+	if err_386 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_386), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	a_378 := ar.F64w(tot_376)
-	row_379 := a_378[0*rs_375 : 1*rs_375]
-	row_380 := a_378[1*rs_375 : 2*rs_375]
-	row_381 := a_378[2*rs_375 : 3*rs_375]
-	row_364 = row_364[:tape_21]
-	row_363 = row_363[:tape_21]
-	row_362 = row_362[:tape_21]
-	row_359 = row_359[:tape_21]
-	row_357 = row_357[:tape_21]
-	row_360 = row_360[:tape_21]
-	row_372 = row_372[:tape_21]
+	a_387 := ar.F64w(tot_385)
+	row_388 := a_387[0*rs_384 : 1*rs_384]
+	row_389 := a_387[1*rs_384 : 2*rs_384]
+	row_390 := a_387[2*rs_384 : 3*rs_384]
 	row_373 = row_373[:tape_21]
-	row_374 = row_374[:tape_21]
-	row_356 = row_356[:tape_21]
-	row_358 = row_358[:tape_21]
-	row_361 = row_361[:tape_21]
-	row_379 = row_379[:tape_21]
-	row_380 = row_380[:tape_21]
+	row_372 = row_372[:tape_21]
+	row_371 = row_371[:tape_21]
+	row_368 = row_368[:tape_21]
+	row_366 = row_366[:tape_21]
+	row_369 = row_369[:tape_21]
 	row_381 = row_381[:tape_21]
+	row_382 = row_382[:tape_21]
+	row_383 = row_383[:tape_21]
+	row_365 = row_365[:tape_21]
+	row_367 = row_367[:tape_21]
+	row_370 = row_370[:tape_21]
+	row_388 = row_388[:tape_21]
+	row_389 = row_389[:tape_21]
+	row_390 = row_390[:tape_21]
 	if tape_21 >= 262144 {
-		loop_406 := runtime.EnterLoop(&nbLoop52, runtime.Bind(row_364, runtime.Bind(row_363, runtime.Bind(row_362, runtime.Bind(row_359, runtime.Bind(row_357, runtime.Bind(row_360, runtime.Bind(row_372, runtime.Bind(row_373, runtime.Bind(row_374, runtime.Bind(row_356, runtime.Bind(row_358, runtime.Bind(row_361, runtime.Bind(row_379, runtime.Bind(row_380, runtime.Bind(row_381, runtime.End{}))))))))))))))), tape_21, 16384)
-		if loop_406.For == nil {
-			loop_406.For = func(lo_394, hi int) {
-				row_364 := loop_406.C.H
-				row_363 := loop_406.C.T.H
-				row_362 := loop_406.C.T.T.H
-				row_359 := loop_406.C.T.T.T.H
-				row_357 := loop_406.C.T.T.T.T.H
-				row_360 := loop_406.C.T.T.T.T.T.H
-				row_372 := loop_406.C.T.T.T.T.T.T.H
-				row_373 := loop_406.C.T.T.T.T.T.T.T.H
-				row_374 := loop_406.C.T.T.T.T.T.T.T.T.H
-				row_356 := loop_406.C.T.T.T.T.T.T.T.T.T.H
-				row_358 := loop_406.C.T.T.T.T.T.T.T.T.T.T.H
-				row_361 := loop_406.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_379 := loop_406.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_380 := loop_406.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_381 := loop_406.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_395 := lo_394; i_395 < hi; i_395++ {
-					e_397 := -row_364[i_395]
-					e_398 := -row_363[i_395]
-					e_399 := -row_362[i_395]
-					e_400 := ((row_359[i_395] * row_364[i_395]) + (row_357[i_395] * e_398))
-					e_401 := ((row_360[i_395] * e_397) + (row_357[i_395] * row_362[i_395]))
-					e_402 := ((row_360[i_395] * row_363[i_395]) + (row_359[i_395] * e_399))
-					row_372[i_395] = e_400
-					row_373[i_395] = e_401
-					row_374[i_395] = e_402
-					e_403 := ((row_356[i_395] * e_397) + (row_358[i_395] * row_363[i_395]))
-					e_404 := ((row_361[i_395] * row_364[i_395]) + (row_358[i_395] * e_399))
-					e_405 := ((row_361[i_395] * e_398) + (row_356[i_395] * row_362[i_395]))
-					row_379[i_395] = e_403
-					row_380[i_395] = e_404
-					row_381[i_395] = e_405
+		loop_415 := runtime.EnterLoop(&nbLoop52, runtime.Bind(row_373, runtime.Bind(row_372, runtime.Bind(row_371, runtime.Bind(row_368, runtime.Bind(row_366, runtime.Bind(row_369, runtime.Bind(row_381, runtime.Bind(row_382, runtime.Bind(row_383, runtime.Bind(row_365, runtime.Bind(row_367, runtime.Bind(row_370, runtime.Bind(row_388, runtime.Bind(row_389, runtime.Bind(row_390, runtime.End{}))))))))))))))), tape_21, 16384)
+		if loop_415.For == nil {
+			loop_415.For = func(lo_403, hi int) {
+				row_373 := loop_415.C.H
+				row_372 := loop_415.C.T.H
+				row_371 := loop_415.C.T.T.H
+				row_368 := loop_415.C.T.T.T.H
+				row_366 := loop_415.C.T.T.T.T.H
+				row_369 := loop_415.C.T.T.T.T.T.H
+				row_381 := loop_415.C.T.T.T.T.T.T.H
+				row_382 := loop_415.C.T.T.T.T.T.T.T.H
+				row_383 := loop_415.C.T.T.T.T.T.T.T.T.H
+				row_365 := loop_415.C.T.T.T.T.T.T.T.T.T.H
+				row_367 := loop_415.C.T.T.T.T.T.T.T.T.T.T.H
+				row_370 := loop_415.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_388 := loop_415.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_389 := loop_415.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_390 := loop_415.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_404 := lo_403; i_404 < hi; i_404++ {
+					e_406 := -row_373[i_404]
+					e_407 := -row_372[i_404]
+					e_408 := -row_371[i_404]
+					e_409 := ((row_368[i_404] * row_373[i_404]) + (row_366[i_404] * e_407))
+					e_410 := ((row_369[i_404] * e_406) + (row_366[i_404] * row_371[i_404]))
+					e_411 := ((row_369[i_404] * row_372[i_404]) + (row_368[i_404] * e_408))
+					row_381[i_404] = e_409
+					row_382[i_404] = e_410
+					row_383[i_404] = e_411
+					e_412 := ((row_365[i_404] * e_406) + (row_367[i_404] * row_372[i_404]))
+					e_413 := ((row_370[i_404] * row_373[i_404]) + (row_367[i_404] * e_408))
+					e_414 := ((row_370[i_404] * e_407) + (row_365[i_404] * row_371[i_404]))
+					row_388[i_404] = e_412
+					row_389[i_404] = e_413
+					row_390[i_404] = e_414
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_406.For)
-		loop_406.Leave(&nbLoop52)
+		runtime.ParallelFor(tape_21, 16384, loop_415.For)
+		loop_415.Leave(&nbLoop52)
 	} else {
-		for i_382 := 0; i_382 < tape_21; i_382++ {
-			e_384 := -row_364[i_382]
-			e_385 := -row_363[i_382]
-			e_386 := -row_362[i_382]
-			e_387 := ((row_359[i_382] * row_364[i_382]) + (row_357[i_382] * e_385))
-			e_388 := ((row_360[i_382] * e_384) + (row_357[i_382] * row_362[i_382]))
-			e_389 := ((row_360[i_382] * row_363[i_382]) + (row_359[i_382] * e_386))
-			row_372[i_382] = e_387
-			row_373[i_382] = e_388
-			row_374[i_382] = e_389
-			e_390 := ((row_356[i_382] * e_384) + (row_358[i_382] * row_363[i_382]))
-			e_391 := ((row_361[i_382] * row_364[i_382]) + (row_358[i_382] * e_386))
-			e_392 := ((row_361[i_382] * e_385) + (row_356[i_382] * row_362[i_382]))
-			row_379[i_382] = e_390
-			row_380[i_382] = e_391
-			row_381[i_382] = e_392
+		for i_391 := 0; i_391 < tape_21; i_391++ {
+			e_393 := -row_373[i_391]
+			e_394 := -row_372[i_391]
+			e_395 := -row_371[i_391]
+			e_396 := ((row_368[i_391] * row_373[i_391]) + (row_366[i_391] * e_394))
+			e_397 := ((row_369[i_391] * e_393) + (row_366[i_391] * row_371[i_391]))
+			e_398 := ((row_369[i_391] * row_372[i_391]) + (row_368[i_391] * e_395))
+			row_381[i_391] = e_396
+			row_382[i_391] = e_397
+			row_383[i_391] = e_398
+			e_399 := ((row_365[i_391] * e_393) + (row_367[i_391] * row_372[i_391]))
+			e_400 := ((row_370[i_391] * row_373[i_391]) + (row_367[i_391] * e_395))
+			e_401 := ((row_370[i_391] * e_394) + (row_365[i_391] * row_371[i_391]))
+			row_388[i_391] = e_399
+			row_389[i_391] = e_400
+			row_390[i_391] = e_401
 		}
 	}
 	if tape_26 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{3, tape_36})+" differ")
 	}
-	a_371 = a_371[:len(a_238)]
-	for i_407 := range a_238 {
-		a_238[i_407] += a_371[i_407]
+	a_380 = a_380[:len(a_247)]
+	for i_416 := range a_247 {
+		a_247[i_416] += a_380[i_416]
 	}
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_39})+" differ")
 	}
-	a_378 = a_378[:len(a_172)]
-	for i_408 := range a_172 {
-		a_172[i_408] += a_378[i_408]
+	a_387 = a_387[:len(a_172)]
+	for i_417 := range a_172 {
+		a_172[i_417] += a_387[i_417]
 	}
-	row_409 := a_238[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
-	row_410 := a_238[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
-	row_411 := a_238[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
+	row_418 := a_247[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
+	row_419 := a_247[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
+	row_420 := a_247[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
+	r_421 := ar.F64w(tape_41)
+	tape_40 = tape_40[:len(r_421)]
+	if len(r_421) >= 262144 {
+		loop_428 := runtime.EnterLoop(&nbLoop53, runtime.Bind(r_421, runtime.Bind(tape_40, runtime.End{})), len(r_421), 16384)
+		if loop_428.For == nil {
+			loop_428.For = func(lo_425, hi int) {
+				r_421 := loop_428.C.H
+				tape_40 := loop_428.C.T.H
+				for i_426 := lo_425; i_426 < hi; i_426++ {
+					r_421[i_426] = (1.0 / tape_40[i_426])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_421), 16384, loop_428.For)
+		loop_428.Leave(&nbLoop53)
+	} else {
+		for i_422 := range r_421 {
+			r_421[i_422] = (1.0 / tape_40[i_422])
+		}
+	}
 	if tape_41 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
 	if tape_26 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_413 := ar.F64w(tape_43)
-	tape_42 = tape_42[:len(r_413)]
-	tape_40 = tape_40[:len(r_413)]
-	row_411 = row_411[:len(r_413)]
-	if len(r_413) >= 262144 {
-		loop_420 := runtime.EnterLoop(&nbLoop53, runtime.Bind(r_413, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.Bind(row_411, runtime.End{})))), len(r_413), 16384)
-		if loop_420.For == nil {
-			loop_420.For = func(lo_417, hi int) {
-				r_413 := loop_420.C.H
-				tape_42 := loop_420.C.T.H
-				tape_40 := loop_420.C.T.T.H
-				row_411 := loop_420.C.T.T.T.H
-				for i_418 := lo_417; i_418 < hi; i_418++ {
-					r_413[i_418] = ((-(tape_42[i_418] / tape_40[i_418])) * row_411[i_418])
+	r_429 := ar.F64w(tape_43)
+	tape_42 = tape_42[:len(r_429)]
+	tape_40 = tape_40[:len(r_429)]
+	row_420 = row_420[:len(r_429)]
+	if len(r_429) >= 262144 {
+		loop_436 := runtime.EnterLoop(&nbLoop54, runtime.Bind(r_429, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.Bind(row_420, runtime.End{})))), len(r_429), 16384)
+		if loop_436.For == nil {
+			loop_436.For = func(lo_433, hi int) {
+				r_429 := loop_436.C.H
+				tape_42 := loop_436.C.T.H
+				tape_40 := loop_436.C.T.T.H
+				row_420 := loop_436.C.T.T.T.H
+				for i_434 := lo_433; i_434 < hi; i_434++ {
+					r_429[i_434] = ((-(tape_42[i_434] / tape_40[i_434])) * row_420[i_434])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_413), 16384, loop_420.For)
-		loop_420.Leave(&nbLoop53)
+		runtime.ParallelFor(len(r_429), 16384, loop_436.For)
+		loop_436.Leave(&nbLoop54)
 	} else {
-		for i_414 := range r_413 {
-			r_413[i_414] = ((-(tape_42[i_414] / tape_40[i_414])) * row_411[i_414])
+		for i_430 := range r_429 {
+			r_429[i_430] = ((-(tape_42[i_430] / tape_40[i_430])) * row_420[i_430])
 		}
 	}
 	if tape_41 != tape_45 {
@@ -11526,27 +11257,27 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_43 != tape_45 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_45})+" differ")
 	}
-	tape_44 = tape_44[:len(r_413)]
-	tape_40 = tape_40[:len(r_413)]
-	row_410 = row_410[:len(r_413)]
-	if len(r_413) >= 262144 {
-		loop_428 := runtime.EnterLoop(&nbLoop54, runtime.Bind(r_413, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.Bind(row_410, runtime.End{})))), len(r_413), 16384)
-		if loop_428.For == nil {
-			loop_428.For = func(lo_425, hi int) {
-				r_413 := loop_428.C.H
-				tape_44 := loop_428.C.T.H
-				tape_40 := loop_428.C.T.T.H
-				row_410 := loop_428.C.T.T.T.H
-				for i_426 := lo_425; i_426 < hi; i_426++ {
-					r_413[i_426] += ((-(tape_44[i_426] / tape_40[i_426])) * row_410[i_426])
+	tape_44 = tape_44[:len(r_429)]
+	tape_40 = tape_40[:len(r_429)]
+	row_419 = row_419[:len(r_429)]
+	if len(r_429) >= 262144 {
+		loop_444 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_429, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.Bind(row_419, runtime.End{})))), len(r_429), 16384)
+		if loop_444.For == nil {
+			loop_444.For = func(lo_441, hi int) {
+				r_429 := loop_444.C.H
+				tape_44 := loop_444.C.T.H
+				tape_40 := loop_444.C.T.T.H
+				row_419 := loop_444.C.T.T.T.H
+				for i_442 := lo_441; i_442 < hi; i_442++ {
+					r_429[i_442] += ((-(tape_44[i_442] / tape_40[i_442])) * row_419[i_442])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_413), 16384, loop_428.For)
-		loop_428.Leave(&nbLoop54)
+		runtime.ParallelFor(len(r_429), 16384, loop_444.For)
+		loop_444.Leave(&nbLoop55)
 	} else {
-		for i_422 := range r_413 {
-			r_413[i_422] += ((-(tape_44[i_422] / tape_40[i_422])) * row_410[i_422])
+		for i_438 := range r_429 {
+			r_429[i_438] += ((-(tape_44[i_438] / tape_40[i_438])) * row_419[i_438])
 		}
 	}
 	if tape_41 != tape_47 {
@@ -11558,119 +11289,78 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_43 != tape_47 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_47})+" differ")
 	}
-	tape_46 = tape_46[:len(r_413)]
-	tape_40 = tape_40[:len(r_413)]
-	row_409 = row_409[:len(r_413)]
-	if len(r_413) >= 262144 {
-		loop_436 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_413, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.Bind(row_409, runtime.End{})))), len(r_413), 16384)
-		if loop_436.For == nil {
-			loop_436.For = func(lo_433, hi int) {
-				r_413 := loop_436.C.H
-				tape_46 := loop_436.C.T.H
-				tape_40 := loop_436.C.T.T.H
-				row_409 := loop_436.C.T.T.T.H
-				for i_434 := lo_433; i_434 < hi; i_434++ {
-					r_413[i_434] += ((-(tape_46[i_434] / tape_40[i_434])) * row_409[i_434])
+	tape_46 = tape_46[:len(r_429)]
+	tape_40 = tape_40[:len(r_429)]
+	row_418 = row_418[:len(r_429)]
+	if len(r_429) >= 262144 {
+		loop_452 := runtime.EnterLoop(&nbLoop56, runtime.Bind(r_429, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.Bind(row_418, runtime.End{})))), len(r_429), 16384)
+		if loop_452.For == nil {
+			loop_452.For = func(lo_449, hi int) {
+				r_429 := loop_452.C.H
+				tape_46 := loop_452.C.T.H
+				tape_40 := loop_452.C.T.T.H
+				row_418 := loop_452.C.T.T.T.H
+				for i_450 := lo_449; i_450 < hi; i_450++ {
+					r_429[i_450] += ((-(tape_46[i_450] / tape_40[i_450])) * row_418[i_450])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_413), 16384, loop_436.For)
-		loop_436.Leave(&nbLoop55)
+		runtime.ParallelFor(len(r_429), 16384, loop_452.For)
+		loop_452.Leave(&nbLoop56)
 	} else {
-		for i_430 := range r_413 {
-			r_413[i_430] += ((-(tape_46[i_430] / tape_40[i_430])) * row_409[i_430])
+		for i_446 := range r_429 {
+			r_429[i_446] += ((-(tape_46[i_446] / tape_40[i_446])) * row_418[i_446])
 		}
 	}
 	if tape_21 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_21}))
 	}
-	if tape_43 != tape_41 {
+	if tape_41 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	tape_40 = tape_40[:len(r_413)]
-	z_190 = z_190[:len(r_413)]
-	if len(r_413) >= 262144 {
-		loop_444 := runtime.EnterLoop(&nbLoop56, runtime.Bind(r_413, runtime.Bind(tape_40, runtime.Bind(z_190, runtime.End{}))), len(r_413), 16384)
-		if loop_444.For == nil {
-			loop_444.For = func(lo_441, hi int) {
-				r_413 := loop_444.C.H
-				tape_40 := loop_444.C.T.H
-				z_190 := loop_444.C.T.T.H
-				for i_442 := lo_441; i_442 < hi; i_442++ {
-					r_413[i_442] += ((math.Cos(tape_40[i_442])) * z_190[i_442])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_413), 16384, loop_444.For)
-		loop_444.Leave(&nbLoop56)
-	} else {
-		for i_438 := range r_413 {
-			r_413[i_438] += ((math.Cos(tape_40[i_438])) * z_190[i_438])
-		}
 	}
 	if tape_16 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_16}))
 	}
-	if tape_43 != tape_41 {
+	if tape_41 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	tape_40 = tape_40[:len(r_413)]
-	z_189 = z_189[:len(r_413)]
-	if len(r_413) >= 262144 {
-		loop_452 := runtime.EnterLoop(&nbLoop57, runtime.Bind(r_413, runtime.Bind(tape_40, runtime.Bind(z_189, runtime.End{}))), len(r_413), 16384)
-		if loop_452.For == nil {
-			loop_452.For = func(lo_449, hi int) {
-				r_413 := loop_452.C.H
-				tape_40 := loop_452.C.T.H
-				z_189 := loop_452.C.T.T.H
-				for i_450 := lo_449; i_450 < hi; i_450++ {
-					r_413[i_450] += ((-(math.Sin(tape_40[i_450]))) * z_189[i_450])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_413), 16384, loop_452.For)
-		loop_452.Leave(&nbLoop57)
-	} else {
-		for i_446 := range r_413 {
-			r_413[i_446] += ((-(math.Sin(tape_40[i_446]))) * z_189[i_446])
-		}
 	}
 	if tape_43 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_43}))
 	}
-	r_412 := ar.F64w(tape_41)
-	r_453 := ar.F64w(tape_41)
-	tape_40 = tape_40[:tape_41]
-	r_412 = r_412[:tape_41]
-	r_413 = r_413[:tape_41]
-	r_453 = r_453[:tape_41]
-	if tape_41 >= 262144 {
-		loop_464 := runtime.EnterLoop(&nbLoop58, runtime.Bind(tape_40, runtime.Bind(r_412, runtime.Bind(r_413, runtime.Bind(r_453, runtime.End{})))), tape_41, 16384)
-		if loop_464.For == nil {
-			loop_464.For = func(lo_459, hi int) {
-				tape_40 := loop_464.C.H
-				r_412 := loop_464.C.T.H
-				r_413 := loop_464.C.T.T.H
-				r_453 := loop_464.C.T.T.T.H
-				for i_460 := lo_459; i_460 < hi; i_460++ {
-					e_462 := (1.0 / tape_40[i_460])
-					r_412[i_460] = e_462
-					e_463 := ((0.5 / tape_40[i_460]) * r_413[i_460])
-					r_453[i_460] = e_463
+	r_455 := ar.F64w(tape_43)
+	r_429 = r_429[:tape_43]
+	tape_40 = tape_40[:tape_43]
+	rev_197 = rev_197[:tape_43]
+	rev_195 = rev_195[:tape_43]
+	r_455 = r_455[:tape_43]
+	if tape_43 >= 262144 {
+		loop_468 := runtime.EnterLoop(&nbLoop57, runtime.Bind(r_429, runtime.Bind(tape_40, runtime.Bind(rev_197, runtime.Bind(rev_195, runtime.Bind(r_455, runtime.End{}))))), tape_43, 16384)
+		if loop_468.For == nil {
+			loop_468.For = func(lo_462, hi int) {
+				r_429 := loop_468.C.H
+				tape_40 := loop_468.C.T.H
+				rev_197 := loop_468.C.T.T.H
+				rev_195 := loop_468.C.T.T.T.H
+				r_455 := loop_468.C.T.T.T.T.H
+				for i_463 := lo_462; i_463 < hi; i_463++ {
+					e_465 := (r_429[i_463] + ((math.Cos(tape_40[i_463])) * rev_197[i_463]))
+					e_466 := (e_465 + ((-(math.Sin(tape_40[i_463]))) * rev_195[i_463]))
+					e_467 := ((0.5 / tape_40[i_463]) * e_466)
+					r_455[i_463] = e_467
 				}
 			}
 		}
-		runtime.ParallelFor(tape_41, 16384, loop_464.For)
-		loop_464.Leave(&nbLoop58)
+		runtime.ParallelFor(tape_43, 16384, loop_468.For)
+		loop_468.Leave(&nbLoop57)
 	} else {
-		for i_454 := 0; i_454 < tape_41; i_454++ {
-			e_456 := (1.0 / tape_40[i_454])
-			r_412[i_454] = e_456
-			e_457 := ((0.5 / tape_40[i_454]) * r_413[i_454])
-			r_453[i_454] = e_457
+		for i_456 := 0; i_456 < tape_43; i_456++ {
+			e_458 := (r_429[i_456] + ((math.Cos(tape_40[i_456])) * rev_197[i_456]))
+			e_459 := (e_458 + ((-(math.Sin(tape_40[i_456]))) * rev_195[i_456]))
+			e_460 := ((0.5 / tape_40[i_456]) * e_459)
+			r_455[i_456] = e_460
 		}
 	}
-	row_465 := a_127[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
+	row_469 := a_127[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -11680,14 +11370,14 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if int64(0) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), tape_49))
 	}
-	row_466 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	row_470 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
 	if tape_41 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_467 := a_127[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
+	row_471 := a_127[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -11697,14 +11387,14 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if int64(1) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), tape_49))
 	}
-	row_468 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	row_472 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
 	if tape_41 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_469 := a_127[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
+	row_473 := a_127[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -11714,79 +11404,82 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if int64(2) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), tape_49))
 	}
-	row_470 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	row_474 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
 	if tape_41 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	rs_471 := tape_11
-	tot_472, err_473 := runtime.MulSize(3, rs_471)
-	if err_473 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_473)
+	rs_475 := tape_11
+	tot_476, err_477 := runtime.MulSize(3, rs_475)
+	if err_477 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_477)
 	}
-	a_474 := ar.F64w(tot_472)
-	row_475 := a_474[0*rs_471 : 1*rs_471]
-	row_476 := a_474[1*rs_471 : 2*rs_471]
-	row_477 := a_474[2*rs_471 : 3*rs_471]
-	row_465 = row_465[:tape_11]
-	r_412 = r_412[:tape_11]
-	row_409 = row_409[:tape_11]
-	row_466 = row_466[:tape_11]
-	r_453 = r_453[:tape_11]
-	row_467 = row_467[:tape_11]
-	row_410 = row_410[:tape_11]
-	row_468 = row_468[:tape_11]
+	a_478 := ar.F64w(tot_476)
+	row_479 := a_478[0*rs_475 : 1*rs_475]
+	row_480 := a_478[1*rs_475 : 2*rs_475]
+	row_481 := a_478[2*rs_475 : 3*rs_475]
 	row_469 = row_469[:tape_11]
-	row_411 = row_411[:tape_11]
+	r_421 = r_421[:tape_11]
+	row_418 = row_418[:tape_11]
 	row_470 = row_470[:tape_11]
-	row_475 = row_475[:tape_11]
-	row_476 = row_476[:tape_11]
-	row_477 = row_477[:tape_11]
+	r_455 = r_455[:tape_11]
+	row_471 = row_471[:tape_11]
+	row_419 = row_419[:tape_11]
+	row_472 = row_472[:tape_11]
+	row_473 = row_473[:tape_11]
+	row_420 = row_420[:tape_11]
+	row_474 = row_474[:tape_11]
+	row_479 = row_479[:tape_11]
+	row_480 = row_480[:tape_11]
+	row_481 = row_481[:tape_11]
 	if tape_11 >= 262144 {
-		loop_490 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_465, runtime.Bind(r_412, runtime.Bind(row_409, runtime.Bind(row_466, runtime.Bind(r_453, runtime.Bind(row_467, runtime.Bind(row_410, runtime.Bind(row_468, runtime.Bind(row_469, runtime.Bind(row_411, runtime.Bind(row_470, runtime.Bind(row_475, runtime.Bind(row_476, runtime.Bind(row_477, runtime.End{})))))))))))))), tape_11, 16384)
-		if loop_490.For == nil {
-			loop_490.For = func(lo_484, hi int) {
-				row_465 := loop_490.C.H
-				r_412 := loop_490.C.T.H
-				row_409 := loop_490.C.T.T.H
-				row_466 := loop_490.C.T.T.T.H
-				r_453 := loop_490.C.T.T.T.T.H
-				row_467 := loop_490.C.T.T.T.T.T.H
-				row_410 := loop_490.C.T.T.T.T.T.T.H
-				row_468 := loop_490.C.T.T.T.T.T.T.T.H
-				row_469 := loop_490.C.T.T.T.T.T.T.T.T.H
-				row_411 := loop_490.C.T.T.T.T.T.T.T.T.T.H
-				row_470 := loop_490.C.T.T.T.T.T.T.T.T.T.T.H
-				row_475 := loop_490.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_476 := loop_490.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_477 := loop_490.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_485 := lo_484; i_485 < hi; i_485++ {
-					e_487 := ((row_465[i_485] + (r_412[i_485] * row_409[i_485])) + ((2.0 * row_466[i_485]) * r_453[i_485]))
-					e_488 := ((row_467[i_485] + (r_412[i_485] * row_410[i_485])) + ((2.0 * row_468[i_485]) * r_453[i_485]))
-					e_489 := ((row_469[i_485] + (r_412[i_485] * row_411[i_485])) + ((2.0 * row_470[i_485]) * r_453[i_485]))
-					row_475[i_485] = e_487
-					row_476[i_485] = e_488
-					row_477[i_485] = e_489
+		loop_494 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_469, runtime.Bind(r_421, runtime.Bind(row_418, runtime.Bind(row_470, runtime.Bind(r_455, runtime.Bind(row_471, runtime.Bind(row_419, runtime.Bind(row_472, runtime.Bind(row_473, runtime.Bind(row_420, runtime.Bind(row_474, runtime.Bind(row_479, runtime.Bind(row_480, runtime.Bind(row_481, runtime.End{})))))))))))))), tape_11, 16384)
+		if loop_494.For == nil {
+			loop_494.For = func(lo_488, hi int) {
+				row_469 := loop_494.C.H
+				r_421 := loop_494.C.T.H
+				row_418 := loop_494.C.T.T.H
+				row_470 := loop_494.C.T.T.T.H
+				r_455 := loop_494.C.T.T.T.T.H
+				row_471 := loop_494.C.T.T.T.T.T.H
+				row_419 := loop_494.C.T.T.T.T.T.T.H
+				row_472 := loop_494.C.T.T.T.T.T.T.T.H
+				row_473 := loop_494.C.T.T.T.T.T.T.T.T.H
+				row_420 := loop_494.C.T.T.T.T.T.T.T.T.T.H
+				row_474 := loop_494.C.T.T.T.T.T.T.T.T.T.T.H
+				row_479 := loop_494.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_480 := loop_494.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_481 := loop_494.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_489 := lo_488; i_489 < hi; i_489++ {
+					e_491 := ((row_469[i_489] + (r_421[i_489] * row_418[i_489])) + ((2.0 * row_470[i_489]) * r_455[i_489]))
+					e_492 := ((row_471[i_489] + (r_421[i_489] * row_419[i_489])) + ((2.0 * row_472[i_489]) * r_455[i_489]))
+					e_493 := ((row_473[i_489] + (r_421[i_489] * row_420[i_489])) + ((2.0 * row_474[i_489]) * r_455[i_489]))
+					row_479[i_489] = e_491
+					row_480[i_489] = e_492
+					row_481[i_489] = e_493
 				}
 			}
 		}
-		runtime.ParallelFor(tape_11, 16384, loop_490.For)
-		loop_490.Leave(&nbLoop59)
+		runtime.ParallelFor(tape_11, 16384, loop_494.For)
+		loop_494.Leave(&nbLoop58)
 	} else {
-		for i_478 := 0; i_478 < tape_11; i_478++ {
-			e_480 := ((row_465[i_478] + (r_412[i_478] * row_409[i_478])) + ((2.0 * row_466[i_478]) * r_453[i_478]))
-			e_481 := ((row_467[i_478] + (r_412[i_478] * row_410[i_478])) + ((2.0 * row_468[i_478]) * r_453[i_478]))
-			e_482 := ((row_469[i_478] + (r_412[i_478] * row_411[i_478])) + ((2.0 * row_470[i_478]) * r_453[i_478]))
-			row_475[i_478] = e_480
-			row_476[i_478] = e_481
-			row_477[i_478] = e_482
+		for i_482 := 0; i_482 < tape_11; i_482++ {
+			e_484 := ((row_469[i_482] + (r_421[i_482] * row_418[i_482])) + ((2.0 * row_470[i_482]) * r_455[i_482]))
+			e_485 := ((row_471[i_482] + (r_421[i_482] * row_419[i_482])) + ((2.0 * row_472[i_482]) * r_455[i_482]))
+			e_486 := ((row_473[i_482] + (r_421[i_482] * row_420[i_482])) + ((2.0 * row_474[i_482]) * r_455[i_482]))
+			row_479[i_482] = e_484
+			row_480[i_482] = e_485
+			row_481[i_482] = e_486
 		}
 	}
-	ar.Keep(mark_491, &a_474, &a_172)
-	return a_474, 3, tape_11, a_172, 3, tape_8, nil
+	ar.Keep(mark_495, &a_478, &a_172)
+	return a_478, 3, tape_11, a_172, 3, tape_8, nil
 }
+
+// nbLoop59 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop59 runtime.LoopSite
 
 // nbLoop60 keeps the records of a parallel loop of fn_residualsvjp1110.
 var nbLoop60 runtime.LoopSite
@@ -11835,9 +11528,6 @@ var nbLoop74 runtime.LoopSite
 
 // nbLoop75 keeps the records of a parallel loop of fn_residualsvjp1110.
 var nbLoop75 runtime.LoopSite
-
-// nbLoop76 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop76 runtime.LoopSite
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
@@ -11934,7 +11624,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_32 = row_32[:x_6]
 	row_33 = row_33[:x_6]
 	if x_6 >= 262144 {
-		loop_50 := runtime.EnterLoop(&nbLoop60, runtime.Bind(row_21, runtime.Bind(row_22, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_26, runtime.Bind(row_31, runtime.Bind(row_32, runtime.Bind(row_33, runtime.End{}))))))))), x_6, 16384)
+		loop_50 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_21, runtime.Bind(row_22, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_26, runtime.Bind(row_31, runtime.Bind(row_32, runtime.Bind(row_33, runtime.End{}))))))))), x_6, 16384)
 		if loop_50.For == nil {
 			loop_50.For = func(lo_44, hi int) {
 				row_21 := loop_50.C.H
@@ -11957,7 +11647,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_50.For)
-		loop_50.Leave(&nbLoop60)
+		loop_50.Leave(&nbLoop59)
 	} else {
 		for i_38 := 0; i_38 < x_6; i_38++ {
 			e_40 := (row_21[i_38] - row_22[i_38])
@@ -12041,7 +11731,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_77 = row_77[:cam_3]
 	row_78 = row_78[:cam_3]
 	if cam_3 >= 262144 {
-		loop_115 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_34, runtime.Bind(row_35, runtime.Bind(row_36, runtime.Bind(r_37, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(r_54, runtime.Bind(r_55, runtime.Bind(r_56, runtime.Bind(r_57, runtime.Bind(r_58, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_67, runtime.Bind(row_69, runtime.Bind(row_70, runtime.Bind(row_76, runtime.Bind(row_77, runtime.Bind(row_78, runtime.End{}))))))))))))))))))))), cam_3, 16384)
+		loop_115 := runtime.EnterLoop(&nbLoop60, runtime.Bind(row_34, runtime.Bind(row_35, runtime.Bind(row_36, runtime.Bind(r_37, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(r_54, runtime.Bind(r_55, runtime.Bind(r_56, runtime.Bind(r_57, runtime.Bind(r_58, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_67, runtime.Bind(row_69, runtime.Bind(row_70, runtime.Bind(row_76, runtime.Bind(row_77, runtime.Bind(row_78, runtime.End{}))))))))))))))))))))), cam_3, 16384)
 		if loop_115.For == nil {
 			loop_115.For = func(lo_97, hi int) {
 				row_34 := loop_115.C.H
@@ -12100,7 +11790,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_115.For)
-		loop_115.Leave(&nbLoop61)
+		loop_115.Leave(&nbLoop60)
 	} else {
 		for i_79 := 0; i_79 < cam_3; i_79++ {
 			e_81 := (((row_34[i_79] * row_34[i_79]) + (row_35[i_79] * row_35[i_79])) + (row_36[i_79] * row_36[i_79]))
@@ -12281,7 +11971,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_154 = row_154[:cam_3]
 	row_155 = row_155[:cam_3]
 	if cam_3 >= 262144 {
-		loop_180 := runtime.EnterLoop(&nbLoop62, runtime.Bind(row_116, runtime.Bind(row_117, runtime.Bind(row_118, runtime.Bind(row_119, runtime.Bind(row_120, runtime.Bind(row_121, runtime.Bind(r_122, runtime.Bind(r_54, runtime.Bind(r_123, runtime.Bind(r_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(r_55, runtime.Bind(row_130, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_144, runtime.Bind(row_145, runtime.Bind(row_146, runtime.Bind(row_147, runtime.Bind(row_148, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
+		loop_180 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_116, runtime.Bind(row_117, runtime.Bind(row_118, runtime.Bind(row_119, runtime.Bind(row_120, runtime.Bind(row_121, runtime.Bind(r_122, runtime.Bind(r_54, runtime.Bind(r_123, runtime.Bind(r_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(r_55, runtime.Bind(row_130, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_144, runtime.Bind(row_145, runtime.Bind(row_146, runtime.Bind(row_147, runtime.Bind(row_148, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
 		if loop_180.For == nil {
 			loop_180.For = func(lo_168, hi int) {
 				row_116 := loop_180.C.H
@@ -12339,7 +12029,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_180.For)
-		loop_180.Leave(&nbLoop62)
+		loop_180.Leave(&nbLoop61)
 	} else {
 		for i_156 := 0; i_156 < cam_3; i_156++ {
 			e_158 := (((row_116[i_156] * row_117[i_156]) + (row_118[i_156] * row_119[i_156])) + (row_120[i_156] * row_121[i_156]))
@@ -12442,7 +12132,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_207 = row_207[:x_6]
 	row_208 = row_208[:x_6]
 	if x_6 >= 262144 {
-		loop_227 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_181, runtime.Bind(row_182, runtime.Bind(row_183, runtime.Bind(row_184, runtime.Bind(row_185, runtime.Bind(row_186, runtime.Bind(row_191, runtime.Bind(row_192, runtime.Bind(row_193, runtime.Bind(r_51, runtime.Bind(row_197, runtime.Bind(r_52, runtime.Bind(row_202, runtime.Bind(row_204, runtime.Bind(row_206, runtime.Bind(row_207, runtime.Bind(row_208, runtime.End{}))))))))))))))))), x_6, 16384)
+		loop_227 := runtime.EnterLoop(&nbLoop62, runtime.Bind(row_181, runtime.Bind(row_182, runtime.Bind(row_183, runtime.Bind(row_184, runtime.Bind(row_185, runtime.Bind(row_186, runtime.Bind(row_191, runtime.Bind(row_192, runtime.Bind(row_193, runtime.Bind(r_51, runtime.Bind(row_197, runtime.Bind(r_52, runtime.Bind(row_202, runtime.Bind(row_204, runtime.Bind(row_206, runtime.Bind(row_207, runtime.Bind(row_208, runtime.End{}))))))))))))))))), x_6, 16384)
 		if loop_227.For == nil {
 			loop_227.For = func(lo_218, hi int) {
 				row_181 := loop_227.C.H
@@ -12479,7 +12169,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_227.For)
-		loop_227.Leave(&nbLoop63)
+		loop_227.Leave(&nbLoop62)
 	} else {
 		for i_209 := 0; i_209 < x_6; i_209++ {
 			e_211 := (row_181[i_209] + row_182[i_209])
@@ -12535,7 +12225,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_243 = row_243[:cam_3]
 	r_245 = r_245[:cam_3]
 	if cam_3 >= 262144 {
-		loop_266 := runtime.EnterLoop(&nbLoop64, runtime.Bind(row_229, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_231, runtime.Bind(r_232, runtime.Bind(row_237, runtime.Bind(row_238, runtime.Bind(r_241, runtime.Bind(r_244, runtime.Bind(row_242, runtime.Bind(row_243, runtime.Bind(r_245, runtime.End{})))))))))))), cam_3, 16384)
+		loop_266 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_229, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_231, runtime.Bind(r_232, runtime.Bind(row_237, runtime.Bind(row_238, runtime.Bind(r_241, runtime.Bind(r_244, runtime.Bind(row_242, runtime.Bind(row_243, runtime.Bind(r_245, runtime.End{})))))))))))), cam_3, 16384)
 		if loop_266.For == nil {
 			loop_266.For = func(lo_256, hi int) {
 				row_229 := loop_266.C.H
@@ -12569,7 +12259,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_266.For)
-		loop_266.Leave(&nbLoop64)
+		loop_266.Leave(&nbLoop63)
 	} else {
 		for i_246 := 0; i_246 < cam_3; i_246++ {
 			e_248 := (row_229[i_246] / row_228[i_246])
@@ -12735,7 +12425,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	w_7 = w_7[:len(r_318)]
 	ybar_15 = ybar_15[:len(r_318)]
 	if len(r_318) >= 262144 {
-		loop_325 := runtime.EnterLoop(&nbLoop65, runtime.Bind(r_318, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_318), 16384)
+		loop_325 := runtime.EnterLoop(&nbLoop64, runtime.Bind(r_318, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_318), 16384)
 		if loop_325.For == nil {
 			loop_325.For = func(lo_322, hi int) {
 				r_318 := loop_325.C.H
@@ -12747,7 +12437,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_318), 16384, loop_325.For)
-		loop_325.Leave(&nbLoop65)
+		loop_325.Leave(&nbLoop64)
 	} else {
 		for i_319 := range r_318 {
 			r_318[i_319] = ((2.0 * w_7[i_319]) * -ybar_15[i_319])
@@ -12811,7 +12501,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_351 = row_351[:w_8]
 	row_352 = row_352[:w_8]
 	if w_8 >= 262144 {
-		loop_363 := runtime.EnterLoop(&nbLoop66, runtime.Bind(w_7, runtime.Bind(row_346, runtime.Bind(row_350, runtime.Bind(row_351, runtime.Bind(row_352, runtime.End{}))))), w_8, 16384)
+		loop_363 := runtime.EnterLoop(&nbLoop65, runtime.Bind(w_7, runtime.Bind(row_346, runtime.Bind(row_350, runtime.Bind(row_351, runtime.Bind(row_352, runtime.End{}))))), w_8, 16384)
 		if loop_363.For == nil {
 			loop_363.For = func(lo_358, hi int) {
 				w_7 := loop_363.C.H
@@ -12828,7 +12518,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(w_8, 16384, loop_363.For)
-		loop_363.Leave(&nbLoop66)
+		loop_363.Leave(&nbLoop65)
 	} else {
 		for i_353 := 0; i_353 < w_8; i_353++ {
 			e_355 := (w_7[i_353] * row_346[i_353])
@@ -12930,7 +12620,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_243 = row_243[:len(r_418)]
 	z_366 = z_366[:len(r_418)]
 	if len(r_418) >= 262144 {
-		loop_425 := runtime.EnterLoop(&nbLoop67, runtime.Bind(r_418, runtime.Bind(r_241, runtime.Bind(row_243, runtime.Bind(z_366, runtime.End{})))), len(r_418), 16384)
+		loop_425 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_418, runtime.Bind(r_241, runtime.Bind(row_243, runtime.Bind(z_366, runtime.End{})))), len(r_418), 16384)
 		if loop_425.For == nil {
 			loop_425.For = func(lo_422, hi int) {
 				r_418 := loop_425.C.H
@@ -12943,7 +12633,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_418), 16384, loop_425.For)
-		loop_425.Leave(&nbLoop67)
+		loop_425.Leave(&nbLoop66)
 	} else {
 		for i_419 := range r_418 {
 			r_418[i_419] = ((2.0 * r_241[i_419]) * (row_243[i_419] * z_366[i_419]))
@@ -12956,7 +12646,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_244 = r_244[:len(row_426)]
 	z_366 = z_366[:len(row_426)]
 	if len(row_426) >= 262144 {
-		loop_433 := runtime.EnterLoop(&nbLoop68, runtime.Bind(row_426, runtime.Bind(r_244, runtime.Bind(z_366, runtime.End{}))), len(row_426), 16384)
+		loop_433 := runtime.EnterLoop(&nbLoop67, runtime.Bind(row_426, runtime.Bind(r_244, runtime.Bind(z_366, runtime.End{}))), len(row_426), 16384)
 		if loop_433.For == nil {
 			loop_433.For = func(lo_430, hi int) {
 				row_426 := loop_433.C.H
@@ -12968,7 +12658,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_426), 16384, loop_433.For)
-		loop_433.Leave(&nbLoop68)
+		loop_433.Leave(&nbLoop67)
 	} else {
 		for i_427 := range row_426 {
 			row_426[i_427] += (r_244[i_427] * z_366[i_427])
@@ -12977,7 +12667,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_242 = row_242[:len(r_418)]
 	z_366 = z_366[:len(r_418)]
 	if len(r_418) >= 262144 {
-		loop_441 := runtime.EnterLoop(&nbLoop69, runtime.Bind(r_418, runtime.Bind(row_242, runtime.Bind(z_366, runtime.End{}))), len(r_418), 16384)
+		loop_441 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_418, runtime.Bind(row_242, runtime.Bind(z_366, runtime.End{}))), len(r_418), 16384)
 		if loop_441.For == nil {
 			loop_441.For = func(lo_438, hi int) {
 				r_418 := loop_441.C.H
@@ -12989,7 +12679,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_418), 16384, loop_441.For)
-		loop_441.Leave(&nbLoop69)
+		loop_441.Leave(&nbLoop68)
 	} else {
 		for i_435 := range r_418 {
 			r_418[i_435] += (row_242[i_435] * z_366[i_435])
@@ -13002,7 +12692,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_241 = r_241[:len(row_442)]
 	z_366 = z_366[:len(row_442)]
 	if len(row_442) >= 262144 {
-		loop_449 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_442, runtime.Bind(r_241, runtime.Bind(z_366, runtime.End{}))), len(row_442), 16384)
+		loop_449 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_442, runtime.Bind(r_241, runtime.Bind(z_366, runtime.End{}))), len(row_442), 16384)
 		if loop_449.For == nil {
 			loop_449.For = func(lo_446, hi int) {
 				row_442 := loop_449.C.H
@@ -13014,7 +12704,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_442), 16384, loop_449.For)
-		loop_449.Leave(&nbLoop70)
+		loop_449.Leave(&nbLoop69)
 	} else {
 		for i_443 := range row_442 {
 			row_442[i_443] += (r_241[i_443] * z_366[i_443])
@@ -13024,7 +12714,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_240 = row_240[:len(row_450)]
 	r_418 = r_418[:len(row_450)]
 	if len(row_450) >= 262144 {
-		loop_457 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_450, runtime.Bind(row_240, runtime.Bind(r_418, runtime.End{}))), len(row_450), 16384)
+		loop_457 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_450, runtime.Bind(row_240, runtime.Bind(r_418, runtime.End{}))), len(row_450), 16384)
 		if loop_457.For == nil {
 			loop_457.For = func(lo_454, hi int) {
 				row_450 := loop_457.C.H
@@ -13036,7 +12726,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_450), 16384, loop_457.For)
-		loop_457.Leave(&nbLoop71)
+		loop_457.Leave(&nbLoop70)
 	} else {
 		for i_451 := range row_450 {
 			row_450[i_451] += ((2.0 * row_240[i_451]) * r_418[i_451])
@@ -13046,7 +12736,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_239 = row_239[:len(row_458)]
 	r_418 = r_418[:len(row_458)]
 	if len(row_458) >= 262144 {
-		loop_465 := runtime.EnterLoop(&nbLoop72, runtime.Bind(row_458, runtime.Bind(row_239, runtime.Bind(r_418, runtime.End{}))), len(row_458), 16384)
+		loop_465 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_458, runtime.Bind(row_239, runtime.Bind(r_418, runtime.End{}))), len(row_458), 16384)
 		if loop_465.For == nil {
 			loop_465.For = func(lo_462, hi int) {
 				row_458 := loop_465.C.H
@@ -13058,7 +12748,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_458), 16384, loop_465.For)
-		loop_465.Leave(&nbLoop72)
+		loop_465.Leave(&nbLoop71)
 	} else {
 		for i_459 := range row_458 {
 			row_458[i_459] += ((2.0 * row_239[i_459]) * r_418[i_459])
@@ -13069,7 +12759,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_468 := ar.F64w(cam_3)
 	row_228 = row_228[:len(r_468)]
 	if len(r_468) >= 262144 {
-		loop_475 := runtime.EnterLoop(&nbLoop73, runtime.Bind(r_468, runtime.Bind(row_228, runtime.End{})), len(r_468), 16384)
+		loop_475 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_468, runtime.Bind(row_228, runtime.End{})), len(r_468), 16384)
 		if loop_475.For == nil {
 			loop_475.For = func(lo_472, hi int) {
 				r_468 := loop_475.C.H
@@ -13080,7 +12770,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_468), 16384, loop_475.For)
-		loop_475.Leave(&nbLoop73)
+		loop_475.Leave(&nbLoop72)
 	} else {
 		for i_469 := range r_468 {
 			r_468[i_469] = (1.0 / row_228[i_469])
@@ -13105,7 +12795,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_481 = row_481[:cam_3]
 	row_482 = row_482[:cam_3]
 	if cam_3 >= 262144 {
-		loop_495 := runtime.EnterLoop(&nbLoop74, runtime.Bind(r_468, runtime.Bind(row_466, runtime.Bind(row_467, runtime.Bind(r_232, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_480, runtime.Bind(row_481, runtime.Bind(row_482, runtime.End{}))))))))), cam_3, 16384)
+		loop_495 := runtime.EnterLoop(&nbLoop73, runtime.Bind(r_468, runtime.Bind(row_466, runtime.Bind(row_467, runtime.Bind(r_232, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_480, runtime.Bind(row_481, runtime.Bind(row_482, runtime.End{}))))))))), cam_3, 16384)
 		if loop_495.For == nil {
 			loop_495.For = func(lo_489, hi int) {
 				r_468 := loop_495.C.H
@@ -13128,7 +12818,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_495.For)
-		loop_495.Leave(&nbLoop74)
+		loop_495.Leave(&nbLoop73)
 	} else {
 		for i_483 := 0; i_483 < cam_3; i_483++ {
 			e_485 := (r_468[i_483] * row_466[i_483])
@@ -13152,7 +12842,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	region_503 := z_364[int(int64(3))*cam_3 : (int(int64(3))+r_500)*cam_3]
 	r_499 = r_499[:len(region_503)]
 	if len(region_503) >= 262144 {
-		loop_510 := runtime.EnterLoop(&nbLoop75, runtime.Bind(region_503, runtime.Bind(r_499, runtime.End{})), len(region_503), 16384)
+		loop_510 := runtime.EnterLoop(&nbLoop74, runtime.Bind(region_503, runtime.Bind(r_499, runtime.End{})), len(region_503), 16384)
 		if loop_510.For == nil {
 			loop_510.For = func(lo_507, hi int) {
 				region_503 := loop_510.C.H
@@ -13163,7 +12853,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(region_503), 16384, loop_510.For)
-		loop_510.Leave(&nbLoop75)
+		loop_510.Leave(&nbLoop74)
 	} else {
 		for i_504 := range region_503 {
 			region_503[i_504] += -r_499[i_504]
@@ -13189,7 +12879,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_516 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_516)]
 	if len(r_516) >= 262144 {
-		loop_523 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_516, runtime.Bind(w_7, runtime.End{})), len(r_516), 16384)
+		loop_523 := runtime.EnterLoop(&nbLoop75, runtime.Bind(r_516, runtime.Bind(w_7, runtime.End{})), len(r_516), 16384)
 		if loop_523.For == nil {
 			loop_523.For = func(lo_520, hi int) {
 				r_516 := loop_523.C.H
@@ -13200,7 +12890,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_516), 16384, loop_523.For)
-		loop_523.Leave(&nbLoop76)
+		loop_523.Leave(&nbLoop75)
 	} else {
 		for i_517 := range r_516 {
 			r_516[i_517] = (1.0 - (w_7[i_517] * w_7[i_517]))
@@ -13209,6 +12899,9 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	ar.Keep(mark_524, &view_515, &r_516, &z_364, &r_499, &r_318)
 	return view_515, n_295, d_298, r_516, w_8, z_364, cam_2, cam_3, r_499, r_500, r_501, r_318, w_8, nil
 }
+
+// nbLoop76 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop76 runtime.LoopSite
 
 // nbLoop77 keeps the records of a parallel loop of fn_residualssplit1110fwd.
 var nbLoop77 runtime.LoopSite
@@ -13224,9 +12917,6 @@ var nbLoop80 runtime.LoopSite
 
 // nbLoop81 keeps the records of a parallel loop of fn_residualssplit1110fwd.
 var nbLoop81 runtime.LoopSite
-
-// nbLoop82 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop82 runtime.LoopSite
 
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
 func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
@@ -13321,7 +13011,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_27 = row_27[:x_6]
 	row_28 = row_28[:x_6]
 	if x_6 >= 262144 {
-		loop_45 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_20, runtime.Bind(row_21, runtime.Bind(row_26, runtime.Bind(row_27, runtime.Bind(row_28, runtime.End{}))))))))), x_6, 16384)
+		loop_45 := runtime.EnterLoop(&nbLoop76, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_20, runtime.Bind(row_21, runtime.Bind(row_26, runtime.Bind(row_27, runtime.Bind(row_28, runtime.End{}))))))))), x_6, 16384)
 		if loop_45.For == nil {
 			loop_45.For = func(lo_39, hi int) {
 				row_16 := loop_45.C.H
@@ -13344,7 +13034,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_45.For)
-		loop_45.Leave(&nbLoop77)
+		loop_45.Leave(&nbLoop76)
 	} else {
 		for i_33 := 0; i_33 < x_6; i_33++ {
 			e_35 := (row_16[i_33] - row_17[i_33])
@@ -13428,7 +13118,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_72 = row_72[:cam_3]
 	row_73 = row_73[:cam_3]
 	if cam_3 >= 262144 {
-		loop_110 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(r_32, runtime.Bind(r_46, runtime.Bind(r_47, runtime.Bind(r_48, runtime.Bind(r_49, runtime.Bind(r_50, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_62, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))))))))))))))))), cam_3, 16384)
+		loop_110 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(r_32, runtime.Bind(r_46, runtime.Bind(r_47, runtime.Bind(r_48, runtime.Bind(r_49, runtime.Bind(r_50, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_62, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))))))))))))))))), cam_3, 16384)
 		if loop_110.For == nil {
 			loop_110.For = func(lo_92, hi int) {
 				row_29 := loop_110.C.H
@@ -13487,7 +13177,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_110.For)
-		loop_110.Leave(&nbLoop78)
+		loop_110.Leave(&nbLoop77)
 	} else {
 		for i_74 := 0; i_74 < cam_3; i_74++ {
 			e_76 := (((row_29[i_74] * row_29[i_74]) + (row_30[i_74] * row_30[i_74])) + (row_31[i_74] * row_31[i_74]))
@@ -13668,7 +13358,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_149 = row_149[:cam_3]
 	row_150 = row_150[:cam_3]
 	if cam_3 >= 262144 {
-		loop_175 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_111, runtime.Bind(row_112, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.Bind(row_116, runtime.Bind(r_117, runtime.Bind(r_49, runtime.Bind(r_118, runtime.Bind(r_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(r_50, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
+		loop_175 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_111, runtime.Bind(row_112, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.Bind(row_116, runtime.Bind(r_117, runtime.Bind(r_49, runtime.Bind(r_118, runtime.Bind(r_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(r_50, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
 		if loop_175.For == nil {
 			loop_175.For = func(lo_163, hi int) {
 				row_111 := loop_175.C.H
@@ -13726,7 +13416,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_175.For)
-		loop_175.Leave(&nbLoop79)
+		loop_175.Leave(&nbLoop78)
 	} else {
 		for i_151 := 0; i_151 < cam_3; i_151++ {
 			e_153 := (((row_111[i_151] * row_112[i_151]) + (row_113[i_151] * row_114[i_151])) + (row_115[i_151] * row_116[i_151]))
@@ -13829,7 +13519,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_202 = row_202[:x_6]
 	row_203 = row_203[:x_6]
 	if x_6 >= 262144 {
-		loop_222 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(r_46, runtime.Bind(row_192, runtime.Bind(r_47, runtime.Bind(row_197, runtime.Bind(row_199, runtime.Bind(row_201, runtime.Bind(row_202, runtime.Bind(row_203, runtime.End{}))))))))))))))))), x_6, 16384)
+		loop_222 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(r_46, runtime.Bind(row_192, runtime.Bind(r_47, runtime.Bind(row_197, runtime.Bind(row_199, runtime.Bind(row_201, runtime.Bind(row_202, runtime.Bind(row_203, runtime.End{}))))))))))))))))), x_6, 16384)
 		if loop_222.For == nil {
 			loop_222.For = func(lo_213, hi int) {
 				row_176 := loop_222.C.H
@@ -13866,7 +13556,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_222.For)
-		loop_222.Leave(&nbLoop80)
+		loop_222.Leave(&nbLoop79)
 	} else {
 		for i_204 := 0; i_204 < x_6; i_204++ {
 			e_206 := (row_176[i_204] + row_177[i_204])
@@ -13922,7 +13612,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_239 = row_239[:cam_3]
 	r_240 = r_240[:cam_3]
 	if cam_3 >= 262144 {
-		loop_261 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_224, runtime.Bind(row_223, runtime.Bind(r_225, runtime.Bind(row_226, runtime.Bind(r_227, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(r_236, runtime.Bind(r_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(r_240, runtime.End{})))))))))))), cam_3, 16384)
+		loop_261 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_224, runtime.Bind(row_223, runtime.Bind(r_225, runtime.Bind(row_226, runtime.Bind(r_227, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(r_236, runtime.Bind(r_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(r_240, runtime.End{})))))))))))), cam_3, 16384)
 		if loop_261.For == nil {
 			loop_261.For = func(lo_251, hi int) {
 				row_224 := loop_261.C.H
@@ -13956,7 +13646,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_261.For)
-		loop_261.Leave(&nbLoop81)
+		loop_261.Leave(&nbLoop80)
 	} else {
 		for i_241 := 0; i_241 < cam_3; i_241++ {
 			e_243 := (row_224[i_241] / row_223[i_241])
@@ -14124,7 +13814,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	r_316 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_316)]
 	if len(r_316) >= 262144 {
-		loop_323 := runtime.EnterLoop(&nbLoop82, runtime.Bind(r_316, runtime.Bind(w_7, runtime.End{})), len(r_316), 16384)
+		loop_323 := runtime.EnterLoop(&nbLoop81, runtime.Bind(r_316, runtime.Bind(w_7, runtime.End{})), len(r_316), 16384)
 		if loop_323.For == nil {
 			loop_323.For = func(lo_320, hi int) {
 				r_316 := loop_323.C.H
@@ -14135,7 +13825,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(len(r_316), 16384, loop_323.For)
-		loop_323.Leave(&nbLoop82)
+		loop_323.Leave(&nbLoop81)
 	} else {
 		for i_317 := range r_316 {
 			r_316[i_317] = (1.0 - (w_7[i_317] * w_7[i_317]))
@@ -14144,6 +13834,9 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	ar.Keep(mark_324, &view_315, &r_316, &w_7, &view_289, &a_292, &a_295, &cam_1, &a_231, &r_240, &a_264, &a_267, &r_237, &r_236, &a_191, &r_227, &r_225, &a_122, &a_185, &r_32, &a_25, &s_13, &r_49, &a_70, &r_50, &a_57, &r_119, &r_118, &r_117, &r_48, &r_53, &r_52, &r_51)
 	return view_315, n_290, d_293, r_316, w_8, view_315, n_290, d_293, r_316, w_8, w_7, w_8, view_289, n_262, d_265, a_292, n_290, d_293, a_295, n_290, d_296, cam_1, cam_2, cam_3, a_231, 2, cam_3, r_240, cam_3, a_264, n_262, d_265, a_267, n_262, d_268, r_237, cam_3, r_236, cam_3, a_191, 3, cam_3, r_227, cam_3, r_225, cam_3, a_122, 3, x_6, a_185, 3, x_6, r_32, cam_3, a_25, 3, x_6, s_13, n_12, cam_3, r_49, cam_3, a_70, 3, cam_3, r_50, cam_3, a_57, 3, cam_3, r_119, cam_3, a_25, 3, x_6, r_118, cam_3, r_117, cam_3, a_25, 3, x_6, a_57, 3, cam_3, r_48, cam_3, r_53, cam_3, r_52, cam_3, r_51, cam_3, s_13, n_12, cam_3, nil
 }
+
+// nbLoop82 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop82 runtime.LoopSite
 
 // nbLoop83 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop83 runtime.LoopSite
@@ -14174,9 +13867,6 @@ var nbLoop91 runtime.LoopSite
 
 // nbLoop92 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop92 runtime.LoopSite
-
-// nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop93 runtime.LoopSite
 
 // fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
 func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
@@ -14227,7 +13917,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_6 = tape_6[:len(r_98)]
 	ybar_95 = ybar_95[:len(r_98)]
 	if len(r_98) >= 262144 {
-		loop_105 := runtime.EnterLoop(&nbLoop83, runtime.Bind(r_98, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_98), 16384)
+		loop_105 := runtime.EnterLoop(&nbLoop82, runtime.Bind(r_98, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_98), 16384)
 		if loop_105.For == nil {
 			loop_105.For = func(lo_102, hi int) {
 				r_98 := loop_105.C.H
@@ -14239,7 +13929,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_98), 16384, loop_105.For)
-		loop_105.Leave(&nbLoop83)
+		loop_105.Leave(&nbLoop82)
 	} else {
 		for i_99 := range r_98 {
 			r_98[i_99] = ((2.0 * tape_6[i_99]) * -ybar_95[i_99])
@@ -14303,7 +13993,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_131 = row_131[:tape_7]
 	row_132 = row_132[:tape_7]
 	if tape_7 >= 262144 {
-		loop_143 := runtime.EnterLoop(&nbLoop84, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
+		loop_143 := runtime.EnterLoop(&nbLoop83, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
 		if loop_143.For == nil {
 			loop_143.For = func(lo_138, hi int) {
 				tape_6 := loop_143.C.H
@@ -14320,7 +14010,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_143.For)
-		loop_143.Leave(&nbLoop84)
+		loop_143.Leave(&nbLoop83)
 	} else {
 		for i_133 := 0; i_133 < tape_7; i_133++ {
 			e_135 := (tape_6[i_133] * row_126[i_133])
@@ -14438,7 +14128,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_198 = row_198[:len(r_199)]
 	z_146 = z_146[:len(r_199)]
 	if len(r_199) >= 262144 {
-		loop_206 := runtime.EnterLoop(&nbLoop85, runtime.Bind(r_199, runtime.Bind(tape_33, runtime.Bind(row_198, runtime.Bind(z_146, runtime.End{})))), len(r_199), 16384)
+		loop_206 := runtime.EnterLoop(&nbLoop84, runtime.Bind(r_199, runtime.Bind(tape_33, runtime.Bind(row_198, runtime.Bind(z_146, runtime.End{})))), len(r_199), 16384)
 		if loop_206.For == nil {
 			loop_206.For = func(lo_203, hi int) {
 				r_199 := loop_206.C.H
@@ -14451,7 +14141,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_199), 16384, loop_206.For)
-		loop_206.Leave(&nbLoop85)
+		loop_206.Leave(&nbLoop84)
 	} else {
 		for i_200 := range r_199 {
 			r_199[i_200] = ((2.0 * tape_33[i_200]) * (row_198[i_200] * z_146[i_200]))
@@ -14470,7 +14160,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_31 = tape_31[:len(row_207)]
 	z_146 = z_146[:len(row_207)]
 	if len(row_207) >= 262144 {
-		loop_214 := runtime.EnterLoop(&nbLoop86, runtime.Bind(row_207, runtime.Bind(tape_31, runtime.Bind(z_146, runtime.End{}))), len(row_207), 16384)
+		loop_214 := runtime.EnterLoop(&nbLoop85, runtime.Bind(row_207, runtime.Bind(tape_31, runtime.Bind(z_146, runtime.End{}))), len(row_207), 16384)
 		if loop_214.For == nil {
 			loop_214.For = func(lo_211, hi int) {
 				row_207 := loop_214.C.H
@@ -14482,7 +14172,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_207), 16384, loop_214.For)
-		loop_214.Leave(&nbLoop86)
+		loop_214.Leave(&nbLoop85)
 	} else {
 		for i_208 := range row_207 {
 			row_207[i_208] += (tape_31[i_208] * z_146[i_208])
@@ -14501,7 +14191,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_215 = row_215[:len(r_199)]
 	z_146 = z_146[:len(r_199)]
 	if len(r_199) >= 262144 {
-		loop_223 := runtime.EnterLoop(&nbLoop87, runtime.Bind(r_199, runtime.Bind(row_215, runtime.Bind(z_146, runtime.End{}))), len(r_199), 16384)
+		loop_223 := runtime.EnterLoop(&nbLoop86, runtime.Bind(r_199, runtime.Bind(row_215, runtime.Bind(z_146, runtime.End{}))), len(r_199), 16384)
 		if loop_223.For == nil {
 			loop_223.For = func(lo_220, hi int) {
 				r_199 := loop_223.C.H
@@ -14513,7 +14203,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_199), 16384, loop_223.For)
-		loop_223.Leave(&nbLoop87)
+		loop_223.Leave(&nbLoop86)
 	} else {
 		for i_217 := range r_199 {
 			r_199[i_217] += (row_215[i_217] * z_146[i_217])
@@ -14532,7 +14222,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_33 = tape_33[:len(row_224)]
 	z_146 = z_146[:len(row_224)]
 	if len(row_224) >= 262144 {
-		loop_231 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_224, runtime.Bind(tape_33, runtime.Bind(z_146, runtime.End{}))), len(row_224), 16384)
+		loop_231 := runtime.EnterLoop(&nbLoop87, runtime.Bind(row_224, runtime.Bind(tape_33, runtime.Bind(z_146, runtime.End{}))), len(row_224), 16384)
 		if loop_231.For == nil {
 			loop_231.For = func(lo_228, hi int) {
 				row_224 := loop_231.C.H
@@ -14544,7 +14234,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_224), 16384, loop_231.For)
-		loop_231.Leave(&nbLoop88)
+		loop_231.Leave(&nbLoop87)
 	} else {
 		for i_225 := range row_224 {
 			row_224[i_225] += (tape_33[i_225] * z_146[i_225])
@@ -14564,7 +14254,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_232 = row_232[:len(row_233)]
 	r_199 = r_199[:len(row_233)]
 	if len(row_233) >= 262144 {
-		loop_240 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_233, runtime.Bind(row_232, runtime.Bind(r_199, runtime.End{}))), len(row_233), 16384)
+		loop_240 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_233, runtime.Bind(row_232, runtime.Bind(r_199, runtime.End{}))), len(row_233), 16384)
 		if loop_240.For == nil {
 			loop_240.For = func(lo_237, hi int) {
 				row_233 := loop_240.C.H
@@ -14576,7 +14266,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_233), 16384, loop_240.For)
-		loop_240.Leave(&nbLoop89)
+		loop_240.Leave(&nbLoop88)
 	} else {
 		for i_234 := range row_233 {
 			row_233[i_234] += ((2.0 * row_232[i_234]) * r_199[i_234])
@@ -14596,7 +14286,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_241 = row_241[:len(row_242)]
 	r_199 = r_199[:len(row_242)]
 	if len(row_242) >= 262144 {
-		loop_249 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_242, runtime.Bind(row_241, runtime.Bind(r_199, runtime.End{}))), len(row_242), 16384)
+		loop_249 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_242, runtime.Bind(row_241, runtime.Bind(r_199, runtime.End{}))), len(row_242), 16384)
 		if loop_249.For == nil {
 			loop_249.For = func(lo_246, hi int) {
 				row_242 := loop_249.C.H
@@ -14608,7 +14298,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_242), 16384, loop_249.For)
-		loop_249.Leave(&nbLoop90)
+		loop_249.Leave(&nbLoop89)
 	} else {
 		for i_243 := range row_242 {
 			row_242[i_243] += ((2.0 * row_241[i_243]) * r_199[i_243])
@@ -14625,7 +14315,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	r_252 := ar.F64w(tape_37)
 	row_97 = row_97[:len(r_252)]
 	if len(r_252) >= 262144 {
-		loop_259 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_252, runtime.Bind(row_97, runtime.End{})), len(r_252), 16384)
+		loop_259 := runtime.EnterLoop(&nbLoop90, runtime.Bind(r_252, runtime.Bind(row_97, runtime.End{})), len(r_252), 16384)
 		if loop_259.For == nil {
 			loop_259.For = func(lo_256, hi int) {
 				r_252 := loop_259.C.H
@@ -14636,7 +14326,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_252), 16384, loop_259.For)
-		loop_259.Leave(&nbLoop91)
+		loop_259.Leave(&nbLoop90)
 	} else {
 		for i_253 := range r_252 {
 			r_252[i_253] = (1.0 / row_97[i_253])
@@ -14685,7 +14375,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_265 = row_265[:tape_37]
 	row_266 = row_266[:tape_37]
 	if tape_37 >= 262144 {
-		loop_279 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_252, runtime.Bind(row_250, runtime.Bind(row_251, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_264, runtime.Bind(row_265, runtime.Bind(row_266, runtime.End{}))))))))), tape_37, 16384)
+		loop_279 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_252, runtime.Bind(row_250, runtime.Bind(row_251, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_264, runtime.Bind(row_265, runtime.Bind(row_266, runtime.End{}))))))))), tape_37, 16384)
 		if loop_279.For == nil {
 			loop_279.For = func(lo_273, hi int) {
 				r_252 := loop_279.C.H
@@ -14708,7 +14398,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(tape_37, 16384, loop_279.For)
-		loop_279.Leave(&nbLoop92)
+		loop_279.Leave(&nbLoop91)
 	} else {
 		for i_267 := 0; i_267 < tape_37; i_267++ {
 			e_269 := (r_252[i_267] * row_250[i_267])
@@ -14732,7 +14422,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	region_287 := z_144[int(int64(3))*tape_19 : (int(int64(3))+r_284)*tape_19]
 	r_283 = r_283[:len(region_287)]
 	if len(region_287) >= 262144 {
-		loop_294 := runtime.EnterLoop(&nbLoop93, runtime.Bind(region_287, runtime.Bind(r_283, runtime.End{})), len(region_287), 16384)
+		loop_294 := runtime.EnterLoop(&nbLoop92, runtime.Bind(region_287, runtime.Bind(r_283, runtime.End{})), len(region_287), 16384)
 		if loop_294.For == nil {
 			loop_294.For = func(lo_291, hi int) {
 				region_287 := loop_294.C.H
@@ -14743,7 +14433,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(region_287), 16384, loop_294.For)
-		loop_294.Leave(&nbLoop93)
+		loop_294.Leave(&nbLoop92)
 	} else {
 		for i_288 := range region_287 {
 			region_287[i_288] += -r_283[i_288]
@@ -14764,8 +14454,8 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	return z_144, tape_18, tape_19, r_283, r_284, r_285, r_98, tape_7, nil
 }
 
-// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
-var nbLoop94 runtime.LoopSite
+// nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
+var nbLoop93 runtime.LoopSite
 
 // fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
 func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, error) {
@@ -14779,7 +14469,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_6 = tape_6[:len(r_97)]
 	ybar_95 = ybar_95[:len(r_97)]
 	if len(r_97) >= 262144 {
-		loop_104 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_97, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_97), 16384)
+		loop_104 := runtime.EnterLoop(&nbLoop93, runtime.Bind(r_97, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_97), 16384)
 		if loop_104.For == nil {
 			loop_104.For = func(lo_101, hi int) {
 				r_97 := loop_104.C.H
@@ -14791,7 +14481,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_97), 16384, loop_104.For)
-		loop_104.Leave(&nbLoop94)
+		loop_104.Leave(&nbLoop93)
 	} else {
 		for i_98 := range r_97 {
 			r_97[i_98] = ((2.0 * tape_6[i_98]) * -ybar_95[i_98])
@@ -14800,6 +14490,9 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	ar.Keep(mark_105, &r_97)
 	return r_97, tape_7, nil
 }
+
+// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop94 runtime.LoopSite
 
 // nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
 var nbLoop95 runtime.LoopSite
@@ -14827,9 +14520,6 @@ var nbLoop102 runtime.LoopSite
 
 // nbLoop103 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
 var nbLoop103 runtime.LoopSite
-
-// nbLoop104 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop104 runtime.LoopSite
 
 // fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
 func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
@@ -14931,7 +14621,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_124 = row_124[:tape_7]
 	row_125 = row_125[:tape_7]
 	if tape_7 >= 262144 {
-		loop_136 := runtime.EnterLoop(&nbLoop95, runtime.Bind(tape_6, runtime.Bind(row_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.End{}))))), tape_7, 16384)
+		loop_136 := runtime.EnterLoop(&nbLoop94, runtime.Bind(tape_6, runtime.Bind(row_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.End{}))))), tape_7, 16384)
 		if loop_136.For == nil {
 			loop_136.For = func(lo_131, hi int) {
 				tape_6 := loop_136.C.H
@@ -14948,7 +14638,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_136.For)
-		loop_136.Leave(&nbLoop95)
+		loop_136.Leave(&nbLoop94)
 	} else {
 		for i_126 := 0; i_126 < tape_7; i_126++ {
 			e_128 := (tape_6[i_126] * row_119[i_126])
@@ -15066,7 +14756,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_191 = row_191[:len(r_192)]
 	z_139 = z_139[:len(r_192)]
 	if len(r_192) >= 262144 {
-		loop_199 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_192, runtime.Bind(tape_33, runtime.Bind(row_191, runtime.Bind(z_139, runtime.End{})))), len(r_192), 16384)
+		loop_199 := runtime.EnterLoop(&nbLoop95, runtime.Bind(r_192, runtime.Bind(tape_33, runtime.Bind(row_191, runtime.Bind(z_139, runtime.End{})))), len(r_192), 16384)
 		if loop_199.For == nil {
 			loop_199.For = func(lo_196, hi int) {
 				r_192 := loop_199.C.H
@@ -15079,7 +14769,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_192), 16384, loop_199.For)
-		loop_199.Leave(&nbLoop96)
+		loop_199.Leave(&nbLoop95)
 	} else {
 		for i_193 := range r_192 {
 			r_192[i_193] = ((2.0 * tape_33[i_193]) * (row_191[i_193] * z_139[i_193]))
@@ -15098,7 +14788,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_31 = tape_31[:len(row_200)]
 	z_139 = z_139[:len(row_200)]
 	if len(row_200) >= 262144 {
-		loop_207 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_200, runtime.Bind(tape_31, runtime.Bind(z_139, runtime.End{}))), len(row_200), 16384)
+		loop_207 := runtime.EnterLoop(&nbLoop96, runtime.Bind(row_200, runtime.Bind(tape_31, runtime.Bind(z_139, runtime.End{}))), len(row_200), 16384)
 		if loop_207.For == nil {
 			loop_207.For = func(lo_204, hi int) {
 				row_200 := loop_207.C.H
@@ -15110,7 +14800,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_200), 16384, loop_207.For)
-		loop_207.Leave(&nbLoop97)
+		loop_207.Leave(&nbLoop96)
 	} else {
 		for i_201 := range row_200 {
 			row_200[i_201] += (tape_31[i_201] * z_139[i_201])
@@ -15129,7 +14819,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_208 = row_208[:len(r_192)]
 	z_139 = z_139[:len(r_192)]
 	if len(r_192) >= 262144 {
-		loop_216 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_192, runtime.Bind(row_208, runtime.Bind(z_139, runtime.End{}))), len(r_192), 16384)
+		loop_216 := runtime.EnterLoop(&nbLoop97, runtime.Bind(r_192, runtime.Bind(row_208, runtime.Bind(z_139, runtime.End{}))), len(r_192), 16384)
 		if loop_216.For == nil {
 			loop_216.For = func(lo_213, hi int) {
 				r_192 := loop_216.C.H
@@ -15141,7 +14831,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_192), 16384, loop_216.For)
-		loop_216.Leave(&nbLoop98)
+		loop_216.Leave(&nbLoop97)
 	} else {
 		for i_210 := range r_192 {
 			r_192[i_210] += (row_208[i_210] * z_139[i_210])
@@ -15160,7 +14850,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_33 = tape_33[:len(row_217)]
 	z_139 = z_139[:len(row_217)]
 	if len(row_217) >= 262144 {
-		loop_224 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_217, runtime.Bind(tape_33, runtime.Bind(z_139, runtime.End{}))), len(row_217), 16384)
+		loop_224 := runtime.EnterLoop(&nbLoop98, runtime.Bind(row_217, runtime.Bind(tape_33, runtime.Bind(z_139, runtime.End{}))), len(row_217), 16384)
 		if loop_224.For == nil {
 			loop_224.For = func(lo_221, hi int) {
 				row_217 := loop_224.C.H
@@ -15172,7 +14862,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_217), 16384, loop_224.For)
-		loop_224.Leave(&nbLoop99)
+		loop_224.Leave(&nbLoop98)
 	} else {
 		for i_218 := range row_217 {
 			row_217[i_218] += (tape_33[i_218] * z_139[i_218])
@@ -15192,7 +14882,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_225 = row_225[:len(row_226)]
 	r_192 = r_192[:len(row_226)]
 	if len(row_226) >= 262144 {
-		loop_233 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_226, runtime.Bind(row_225, runtime.Bind(r_192, runtime.End{}))), len(row_226), 16384)
+		loop_233 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_226, runtime.Bind(row_225, runtime.Bind(r_192, runtime.End{}))), len(row_226), 16384)
 		if loop_233.For == nil {
 			loop_233.For = func(lo_230, hi int) {
 				row_226 := loop_233.C.H
@@ -15204,7 +14894,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_226), 16384, loop_233.For)
-		loop_233.Leave(&nbLoop100)
+		loop_233.Leave(&nbLoop99)
 	} else {
 		for i_227 := range row_226 {
 			row_226[i_227] += ((2.0 * row_225[i_227]) * r_192[i_227])
@@ -15224,7 +14914,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_234 = row_234[:len(row_235)]
 	r_192 = r_192[:len(row_235)]
 	if len(row_235) >= 262144 {
-		loop_242 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_235, runtime.Bind(row_234, runtime.Bind(r_192, runtime.End{}))), len(row_235), 16384)
+		loop_242 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_235, runtime.Bind(row_234, runtime.Bind(r_192, runtime.End{}))), len(row_235), 16384)
 		if loop_242.For == nil {
 			loop_242.For = func(lo_239, hi int) {
 				row_235 := loop_242.C.H
@@ -15236,7 +14926,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_235), 16384, loop_242.For)
-		loop_242.Leave(&nbLoop101)
+		loop_242.Leave(&nbLoop100)
 	} else {
 		for i_236 := range row_235 {
 			row_235[i_236] += ((2.0 * row_234[i_236]) * r_192[i_236])
@@ -15253,7 +14943,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	r_245 := ar.F64w(tape_37)
 	row_97 = row_97[:len(r_245)]
 	if len(r_245) >= 262144 {
-		loop_252 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_245, runtime.Bind(row_97, runtime.End{})), len(r_245), 16384)
+		loop_252 := runtime.EnterLoop(&nbLoop101, runtime.Bind(r_245, runtime.Bind(row_97, runtime.End{})), len(r_245), 16384)
 		if loop_252.For == nil {
 			loop_252.For = func(lo_249, hi int) {
 				r_245 := loop_252.C.H
@@ -15264,7 +14954,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_245), 16384, loop_252.For)
-		loop_252.Leave(&nbLoop102)
+		loop_252.Leave(&nbLoop101)
 	} else {
 		for i_246 := range r_245 {
 			r_245[i_246] = (1.0 / row_97[i_246])
@@ -15313,7 +15003,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_258 = row_258[:tape_37]
 	row_259 = row_259[:tape_37]
 	if tape_37 >= 262144 {
-		loop_272 := runtime.EnterLoop(&nbLoop103, runtime.Bind(r_245, runtime.Bind(row_243, runtime.Bind(row_244, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_257, runtime.Bind(row_258, runtime.Bind(row_259, runtime.End{}))))))))), tape_37, 16384)
+		loop_272 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_245, runtime.Bind(row_243, runtime.Bind(row_244, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_257, runtime.Bind(row_258, runtime.Bind(row_259, runtime.End{}))))))))), tape_37, 16384)
 		if loop_272.For == nil {
 			loop_272.For = func(lo_266, hi int) {
 				r_245 := loop_272.C.H
@@ -15336,7 +15026,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(tape_37, 16384, loop_272.For)
-		loop_272.Leave(&nbLoop103)
+		loop_272.Leave(&nbLoop102)
 	} else {
 		for i_260 := 0; i_260 < tape_37; i_260++ {
 			e_262 := (r_245[i_260] * row_243[i_260])
@@ -15360,7 +15050,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	region_280 := z_137[int(int64(3))*tape_19 : (int(int64(3))+r_277)*tape_19]
 	r_276 = r_276[:len(region_280)]
 	if len(region_280) >= 262144 {
-		loop_287 := runtime.EnterLoop(&nbLoop104, runtime.Bind(region_280, runtime.Bind(r_276, runtime.End{})), len(region_280), 16384)
+		loop_287 := runtime.EnterLoop(&nbLoop103, runtime.Bind(region_280, runtime.Bind(r_276, runtime.End{})), len(region_280), 16384)
 		if loop_287.For == nil {
 			loop_287.For = func(lo_284, hi int) {
 				region_280 := loop_287.C.H
@@ -15371,7 +15061,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(region_280), 16384, loop_287.For)
-		loop_287.Leave(&nbLoop104)
+		loop_287.Leave(&nbLoop103)
 	} else {
 		for i_281 := range region_280 {
 			region_280[i_281] += -r_276[i_281]
@@ -15391,6 +15081,9 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	ar.Keep(mark_290, &z_137, &r_276, &z_98)
 	return z_137, tape_18, tape_19, r_276, r_277, r_278, z_98, tape_7, nil
 }
+
+// nbLoop104 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop104 runtime.LoopSite
 
 // nbLoop105 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
 var nbLoop105 runtime.LoopSite
@@ -15418,9 +15111,6 @@ var nbLoop112 runtime.LoopSite
 
 // nbLoop113 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
 var nbLoop113 runtime.LoopSite
-
-// nbLoop114 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop114 runtime.LoopSite
 
 // fn_crosssplit11bwdx2 is def cross$split_11$bwd$x2 (models.nab:122:5).
 func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int, ybar_10 []float64, ybar_11 int, ybar_12 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
@@ -15487,7 +15177,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_23 = row_23[:ybar_9]
 	r_25 = r_25[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_35 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
+		loop_35 := runtime.EnterLoop(&nbLoop104, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
 		if loop_35.For == nil {
 			loop_35.For = func(lo_31, hi int) {
 				row_23 := loop_35.C.H
@@ -15499,7 +15189,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_35.For)
-		loop_35.Leave(&nbLoop105)
+		loop_35.Leave(&nbLoop104)
 	} else {
 		for i_27 := 0; i_27 < ybar_9; i_27++ {
 			e_29 := -row_23[i_27]
@@ -15510,7 +15200,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_24 = row_24[:ybar_12]
 	r_26 = r_26[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_45 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
+		loop_45 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
 		if loop_45.For == nil {
 			loop_45.For = func(lo_41, hi int) {
 				row_24 := loop_45.C.H
@@ -15522,7 +15212,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_45.For)
-		loop_45.Leave(&nbLoop106)
+		loop_45.Leave(&nbLoop105)
 	} else {
 		for i_37 := 0; i_37 < ybar_12; i_37++ {
 			e_39 := -row_24[i_37]
@@ -15533,7 +15223,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_21 = row_21[:ybar_9]
 	r_36 = r_36[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_55 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_21, runtime.Bind(r_36, runtime.End{})), ybar_9, 16384)
+		loop_55 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_21, runtime.Bind(r_36, runtime.End{})), ybar_9, 16384)
 		if loop_55.For == nil {
 			loop_55.For = func(lo_51, hi int) {
 				row_21 := loop_55.C.H
@@ -15545,7 +15235,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_55.For)
-		loop_55.Leave(&nbLoop107)
+		loop_55.Leave(&nbLoop106)
 	} else {
 		for i_47 := 0; i_47 < ybar_9; i_47++ {
 			e_49 := -row_21[i_47]
@@ -15556,7 +15246,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_22 = row_22[:ybar_12]
 	r_46 = r_46[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_65 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_22, runtime.Bind(r_46, runtime.End{})), ybar_12, 16384)
+		loop_65 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_22, runtime.Bind(r_46, runtime.End{})), ybar_12, 16384)
 		if loop_65.For == nil {
 			loop_65.For = func(lo_61, hi int) {
 				row_22 := loop_65.C.H
@@ -15568,7 +15258,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_65.For)
-		loop_65.Leave(&nbLoop108)
+		loop_65.Leave(&nbLoop107)
 	} else {
 		for i_57 := 0; i_57 < ybar_12; i_57++ {
 			e_59 := -row_22[i_57]
@@ -15579,7 +15269,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_19 = row_19[:ybar_9]
 	r_56 = r_56[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_75 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_19, runtime.Bind(r_56, runtime.End{})), ybar_9, 16384)
+		loop_75 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_19, runtime.Bind(r_56, runtime.End{})), ybar_9, 16384)
 		if loop_75.For == nil {
 			loop_75.For = func(lo_71, hi int) {
 				row_19 := loop_75.C.H
@@ -15591,7 +15281,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_75.For)
-		loop_75.Leave(&nbLoop109)
+		loop_75.Leave(&nbLoop108)
 	} else {
 		for i_67 := 0; i_67 < ybar_9; i_67++ {
 			e_69 := -row_19[i_67]
@@ -15602,7 +15292,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_20 = row_20[:ybar_12]
 	r_66 = r_66[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_84 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_20, runtime.Bind(r_66, runtime.End{})), ybar_12, 16384)
+		loop_84 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_20, runtime.Bind(r_66, runtime.End{})), ybar_12, 16384)
 		if loop_84.For == nil {
 			loop_84.For = func(lo_80, hi int) {
 				row_20 := loop_84.C.H
@@ -15614,7 +15304,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_84.For)
-		loop_84.Leave(&nbLoop110)
+		loop_84.Leave(&nbLoop109)
 	} else {
 		for i_76 := 0; i_76 < ybar_12; i_76++ {
 			e_78 := -row_20[i_76]
@@ -15661,7 +15351,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_90 = row_90[:tape_3]
 	row_91 = row_91[:tape_3]
 	if tape_3 >= 262144 {
-		loop_104 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_16, runtime.Bind(row_23, runtime.Bind(row_14, runtime.Bind(r_36, runtime.Bind(row_17, runtime.Bind(r_25, runtime.Bind(row_19, runtime.Bind(row_21, runtime.Bind(r_56, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.End{})))))))))))), tape_3, 16384)
+		loop_104 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_16, runtime.Bind(row_23, runtime.Bind(row_14, runtime.Bind(r_36, runtime.Bind(row_17, runtime.Bind(r_25, runtime.Bind(row_19, runtime.Bind(row_21, runtime.Bind(r_56, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.End{})))))))))))), tape_3, 16384)
 		if loop_104.For == nil {
 			loop_104.For = func(lo_98, hi int) {
 				row_16 := loop_104.C.H
@@ -15687,7 +15377,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_3, 16384, loop_104.For)
-		loop_104.Leave(&nbLoop111)
+		loop_104.Leave(&nbLoop110)
 	} else {
 		for i_92 := 0; i_92 < tape_3; i_92++ {
 			e_94 := ((row_16[i_92] * row_23[i_92]) + (row_14[i_92] * r_36[i_92]))
@@ -15738,7 +15428,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_110 = row_110[:tape_6]
 	row_111 = row_111[:tape_6]
 	if tape_6 >= 262144 {
-		loop_124 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_13, runtime.Bind(r_25, runtime.Bind(row_15, runtime.Bind(row_21, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(r_56, runtime.Bind(r_36, runtime.Bind(row_19, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.End{})))))))))))), tape_6, 16384)
+		loop_124 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_13, runtime.Bind(r_25, runtime.Bind(row_15, runtime.Bind(row_21, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(r_56, runtime.Bind(r_36, runtime.Bind(row_19, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.End{})))))))))))), tape_6, 16384)
 		if loop_124.For == nil {
 			loop_124.For = func(lo_118, hi int) {
 				row_13 := loop_124.C.H
@@ -15764,7 +15454,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_124.For)
-		loop_124.Leave(&nbLoop112)
+		loop_124.Leave(&nbLoop111)
 	} else {
 		for i_112 := 0; i_112 < tape_6; i_112++ {
 			e_114 := ((row_13[i_112] * r_25[i_112]) + (row_15[i_112] * row_21[i_112]))
@@ -15815,7 +15505,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_130 = row_130[:tape_3]
 	row_131 = row_131[:tape_3]
 	if tape_3 >= 262144 {
-		loop_144 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_16, runtime.Bind(row_24, runtime.Bind(row_14, runtime.Bind(r_46, runtime.Bind(row_17, runtime.Bind(r_26, runtime.Bind(row_20, runtime.Bind(row_22, runtime.Bind(r_66, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.End{})))))))))))), tape_3, 16384)
+		loop_144 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_16, runtime.Bind(row_24, runtime.Bind(row_14, runtime.Bind(r_46, runtime.Bind(row_17, runtime.Bind(r_26, runtime.Bind(row_20, runtime.Bind(row_22, runtime.Bind(r_66, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.End{})))))))))))), tape_3, 16384)
 		if loop_144.For == nil {
 			loop_144.For = func(lo_138, hi int) {
 				row_16 := loop_144.C.H
@@ -15841,7 +15531,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_3, 16384, loop_144.For)
-		loop_144.Leave(&nbLoop113)
+		loop_144.Leave(&nbLoop112)
 	} else {
 		for i_132 := 0; i_132 < tape_3; i_132++ {
 			e_134 := ((row_16[i_132] * row_24[i_132]) + (row_14[i_132] * r_46[i_132]))
@@ -15892,7 +15582,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_150 = row_150[:tape_6]
 	row_151 = row_151[:tape_6]
 	if tape_6 >= 262144 {
-		loop_164 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_13, runtime.Bind(r_26, runtime.Bind(row_15, runtime.Bind(row_22, runtime.Bind(row_18, runtime.Bind(row_24, runtime.Bind(r_66, runtime.Bind(r_46, runtime.Bind(row_20, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{})))))))))))), tape_6, 16384)
+		loop_164 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_13, runtime.Bind(r_26, runtime.Bind(row_15, runtime.Bind(row_22, runtime.Bind(row_18, runtime.Bind(row_24, runtime.Bind(r_66, runtime.Bind(r_46, runtime.Bind(row_20, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{})))))))))))), tape_6, 16384)
 		if loop_164.For == nil {
 			loop_164.For = func(lo_158, hi int) {
 				row_13 := loop_164.C.H
@@ -15918,7 +15608,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_164.For)
-		loop_164.Leave(&nbLoop114)
+		loop_164.Leave(&nbLoop113)
 	} else {
 		for i_152 := 0; i_152 < tape_6; i_152++ {
 			e_154 := ((row_13[i_152] * r_26[i_152]) + (row_15[i_152] * row_22[i_152]))
@@ -15932,6 +15622,9 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	ar.Keep(mark_165, &a_88, &a_108, &a_128, &a_148)
 	return a_88, 3, tape_3, a_108, 3, tape_6, a_128, 3, tape_3, a_148, 3, tape_6, nil
 }
+
+// nbLoop114 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop114 runtime.LoopSite
 
 // nbLoop115 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
 var nbLoop115 runtime.LoopSite
@@ -16059,45 +15752,9 @@ var nbLoop155 runtime.LoopSite
 // nbLoop156 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
 var nbLoop156 runtime.LoopSite
 
-// nbLoop157 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop157 runtime.LoopSite
-
-// nbLoop158 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop158 runtime.LoopSite
-
-// nbLoop159 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop159 runtime.LoopSite
-
-// nbLoop160 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop160 runtime.LoopSite
-
-// nbLoop161 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop161 runtime.LoopSite
-
-// nbLoop162 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop162 runtime.LoopSite
-
-// nbLoop163 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop163 runtime.LoopSite
-
-// nbLoop164 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop164 runtime.LoopSite
-
-// nbLoop165 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop165 runtime.LoopSite
-
-// nbLoop166 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop166 runtime.LoopSite
-
-// nbLoop167 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop167 runtime.LoopSite
-
-// nbLoop168 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop168 runtime.LoopSite
-
 // fn_rotatesplit11bwdx2 is def rotate$split_11$bwd$x2 (models.nab:126:5).
 func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int, ybar_54 []float64, ybar_55 int, ybar_56 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
-	mark_987 := ar.Mark()
+	mark_952 := ar.Mark()
 	if ybar_52 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_52))
 	}
@@ -16127,7 +15784,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	r_57 := ar.F64w(tape_8)
 	tape_7 = tape_7[:len(r_57)]
 	if len(r_57) >= 262144 {
-		loop_64 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
+		loop_64 := runtime.EnterLoop(&nbLoop114, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
 		if loop_64.For == nil {
 			loop_64.For = func(lo_61, hi int) {
 				r_57 := loop_64.C.H
@@ -16138,7 +15795,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_57), 16384, loop_64.For)
-		loop_64.Leave(&nbLoop115)
+		loop_64.Leave(&nbLoop114)
 	} else {
 		for i_58 := range r_57 {
 			r_57[i_58] = (runtime.Sign(tape_7[i_58]))
@@ -16211,7 +15868,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_81 = row_81[:tape_8]
 	row_82 = row_82[:tape_8]
 	if tape_8 >= 262144 {
-		loop_95 := runtime.EnterLoop(&nbLoop116, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
+		loop_95 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
 		if loop_95.For == nil {
 			loop_95.For = func(lo_89, hi int) {
 				r_57 := loop_95.C.H
@@ -16232,7 +15889,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_95.For)
-		loop_95.Leave(&nbLoop116)
+		loop_95.Leave(&nbLoop115)
 	} else {
 		for i_83 := 0; i_83 < tape_8; i_83++ {
 			e_85 := (r_57[i_83] * row_74[i_83])
@@ -16286,7 +15943,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_106 = row_106[:tape_8]
 	row_107 = row_107[:tape_8]
 	if tape_8 >= 262144 {
-		loop_120 := runtime.EnterLoop(&nbLoop117, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
+		loop_120 := runtime.EnterLoop(&nbLoop116, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
 		if loop_120.For == nil {
 			loop_120.For = func(lo_114, hi int) {
 				r_57 := loop_120.C.H
@@ -16307,7 +15964,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_120.For)
-		loop_120.Leave(&nbLoop117)
+		loop_120.Leave(&nbLoop116)
 	} else {
 		for i_108 := 0; i_108 < tape_8; i_108++ {
 			e_110 := ((1.0 - r_57[i_108]) * row_99[i_108])
@@ -16361,7 +16018,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_131 = row_131[:tape_8]
 	row_132 = row_132[:tape_8]
 	if tape_8 >= 262144 {
-		loop_145 := runtime.EnterLoop(&nbLoop118, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
+		loop_145 := runtime.EnterLoop(&nbLoop117, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
 		if loop_145.For == nil {
 			loop_145.For = func(lo_139, hi int) {
 				r_57 := loop_145.C.H
@@ -16382,7 +16039,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_145.For)
-		loop_145.Leave(&nbLoop118)
+		loop_145.Leave(&nbLoop117)
 	} else {
 		for i_133 := 0; i_133 < tape_8; i_133++ {
 			e_135 := (r_57[i_133] * row_124[i_133])
@@ -16436,7 +16093,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_156 = row_156[:tape_8]
 	row_157 = row_157[:tape_8]
 	if tape_8 >= 262144 {
-		loop_170 := runtime.EnterLoop(&nbLoop119, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
+		loop_170 := runtime.EnterLoop(&nbLoop118, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
 		if loop_170.For == nil {
 			loop_170.For = func(lo_164, hi int) {
 				r_57 := loop_170.C.H
@@ -16457,7 +16114,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_170.For)
-		loop_170.Leave(&nbLoop119)
+		loop_170.Leave(&nbLoop118)
 	} else {
 		for i_158 := 0; i_158 < tape_8; i_158++ {
 			e_160 := ((1.0 - r_57[i_158]) * row_149[i_158])
@@ -16517,7 +16174,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_178 = row_178[:tape_8]
 	r_188 = r_188[:tape_8]
 	if tape_8 >= 262144 {
-		loop_207 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.Bind(row_179, runtime.Bind(r_185, runtime.Bind(row_180, runtime.Bind(r_186, runtime.Bind(row_177, runtime.Bind(r_187, runtime.Bind(row_178, runtime.Bind(r_188, runtime.End{})))))))))))), tape_8, 16384)
+		loop_207 := runtime.EnterLoop(&nbLoop119, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.Bind(row_179, runtime.Bind(r_185, runtime.Bind(row_180, runtime.Bind(r_186, runtime.Bind(row_177, runtime.Bind(r_187, runtime.Bind(row_178, runtime.Bind(r_188, runtime.End{})))))))))))), tape_8, 16384)
 		if loop_207.For == nil {
 			loop_207.For = func(lo_198, hi int) {
 				row_181 := loop_207.C.H
@@ -16549,7 +16206,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_207.For)
-		loop_207.Leave(&nbLoop120)
+		loop_207.Leave(&nbLoop119)
 	} else {
 		for i_189 := 0; i_189 < tape_8; i_189++ {
 			e_191 := -row_181[i_189]
@@ -16606,7 +16263,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_213 = row_213[:tape_11]
 	row_214 = row_214[:tape_11]
 	if tape_11 >= 262144 {
-		loop_227 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_174, runtime.Bind(row_181, runtime.Bind(row_172, runtime.Bind(r_185, runtime.Bind(row_175, runtime.Bind(r_183, runtime.Bind(row_177, runtime.Bind(row_179, runtime.Bind(r_187, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{})))))))))))), tape_11, 16384)
+		loop_227 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_174, runtime.Bind(row_181, runtime.Bind(row_172, runtime.Bind(r_185, runtime.Bind(row_175, runtime.Bind(r_183, runtime.Bind(row_177, runtime.Bind(row_179, runtime.Bind(r_187, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{})))))))))))), tape_11, 16384)
 		if loop_227.For == nil {
 			loop_227.For = func(lo_221, hi int) {
 				row_174 := loop_227.C.H
@@ -16632,7 +16289,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_227.For)
-		loop_227.Leave(&nbLoop121)
+		loop_227.Leave(&nbLoop120)
 	} else {
 		for i_215 := 0; i_215 < tape_11; i_215++ {
 			e_217 := ((row_174[i_215] * row_181[i_215]) + (row_172[i_215] * r_185[i_215]))
@@ -16683,7 +16340,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_233 = row_233[:tape_14]
 	row_234 = row_234[:tape_14]
 	if tape_14 >= 262144 {
-		loop_247 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_171, runtime.Bind(r_183, runtime.Bind(row_173, runtime.Bind(row_179, runtime.Bind(row_176, runtime.Bind(row_181, runtime.Bind(r_187, runtime.Bind(r_185, runtime.Bind(row_177, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.End{})))))))))))), tape_14, 16384)
+		loop_247 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_171, runtime.Bind(r_183, runtime.Bind(row_173, runtime.Bind(row_179, runtime.Bind(row_176, runtime.Bind(row_181, runtime.Bind(r_187, runtime.Bind(r_185, runtime.Bind(row_177, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.End{})))))))))))), tape_14, 16384)
 		if loop_247.For == nil {
 			loop_247.For = func(lo_241, hi int) {
 				row_171 := loop_247.C.H
@@ -16709,7 +16366,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_14, 16384, loop_247.For)
-		loop_247.Leave(&nbLoop122)
+		loop_247.Leave(&nbLoop121)
 	} else {
 		for i_235 := 0; i_235 < tape_14; i_235++ {
 			e_237 := ((row_171[i_235] * r_183[i_235]) + (row_173[i_235] * row_179[i_235]))
@@ -16760,7 +16417,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_253 = row_253[:tape_11]
 	row_254 = row_254[:tape_11]
 	if tape_11 >= 262144 {
-		loop_267 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_174, runtime.Bind(row_182, runtime.Bind(row_172, runtime.Bind(r_186, runtime.Bind(row_175, runtime.Bind(r_184, runtime.Bind(row_178, runtime.Bind(row_180, runtime.Bind(r_188, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))), tape_11, 16384)
+		loop_267 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_174, runtime.Bind(row_182, runtime.Bind(row_172, runtime.Bind(r_186, runtime.Bind(row_175, runtime.Bind(r_184, runtime.Bind(row_178, runtime.Bind(row_180, runtime.Bind(r_188, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))), tape_11, 16384)
 		if loop_267.For == nil {
 			loop_267.For = func(lo_261, hi int) {
 				row_174 := loop_267.C.H
@@ -16786,7 +16443,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_267.For)
-		loop_267.Leave(&nbLoop123)
+		loop_267.Leave(&nbLoop122)
 	} else {
 		for i_255 := 0; i_255 < tape_11; i_255++ {
 			e_257 := ((row_174[i_255] * row_182[i_255]) + (row_172[i_255] * r_186[i_255]))
@@ -16837,7 +16494,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_273 = row_273[:tape_14]
 	row_274 = row_274[:tape_14]
 	if tape_14 >= 262144 {
-		loop_287 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_171, runtime.Bind(r_184, runtime.Bind(row_173, runtime.Bind(row_180, runtime.Bind(row_176, runtime.Bind(row_182, runtime.Bind(r_188, runtime.Bind(r_186, runtime.Bind(row_178, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{})))))))))))), tape_14, 16384)
+		loop_287 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_171, runtime.Bind(r_184, runtime.Bind(row_173, runtime.Bind(row_180, runtime.Bind(row_176, runtime.Bind(row_182, runtime.Bind(r_188, runtime.Bind(r_186, runtime.Bind(row_178, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{})))))))))))), tape_14, 16384)
 		if loop_287.For == nil {
 			loop_287.For = func(lo_281, hi int) {
 				row_171 := loop_287.C.H
@@ -16863,7 +16520,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_14, 16384, loop_287.For)
-		loop_287.Leave(&nbLoop124)
+		loop_287.Leave(&nbLoop123)
 	} else {
 		for i_275 := 0; i_275 < tape_14; i_275++ {
 			e_277 := ((row_171[i_275] * r_184[i_275]) + (row_173[i_275] * row_180[i_275]))
@@ -16941,7 +16598,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_312 = row_312[:tape_8]
 	row_313 = row_313[:tape_8]
 	if tape_8 >= 262144 {
-		loop_332 := runtime.EnterLoop(&nbLoop125, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.Bind(row_298, runtime.Bind(row_299, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.Bind(row_306, runtime.Bind(row_311, runtime.Bind(row_312, runtime.Bind(row_313, runtime.End{})))))))))))))))))), tape_8, 16384)
+		loop_332 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.Bind(row_298, runtime.Bind(row_299, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.Bind(row_306, runtime.Bind(row_311, runtime.Bind(row_312, runtime.Bind(row_313, runtime.End{})))))))))))))))))), tape_8, 16384)
 		if loop_332.For == nil {
 			loop_332.For = func(lo_323, hi int) {
 				row_288 := loop_332.C.H
@@ -16979,7 +16636,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_332.For)
-		loop_332.Leave(&nbLoop125)
+		loop_332.Leave(&nbLoop124)
 	} else {
 		for i_314 := 0; i_314 < tape_8; i_314++ {
 			e_316 := (row_288[i_314] + row_289[i_314])
@@ -17009,507 +16666,555 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	var rev_343 []float64
 	var rev_344 int
 	rev_336, rev_337, rev_338, rev_339, rev_340, rev_341, rev_342, rev_343, rev_344 = a_297, 3, tape_8, z_333, tape_16, z_334, tape_21, z_335, tape_26
-	for i_362 := int64(0); i_362 < int64(3); i_362++ {
-		if i_362 < 0 || i_362 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_362, 3))
+	buf_386 := ar.F64w(rev_340)
+	buf_387 := ar.F64w(rev_342)
+	buf_388 := ar.F64w(rev_344)
+	for i_365 := int64(0); i_365 < int64(3); i_365++ {
+		mark_366 := ar.Mark()
+		if i_365 < 0 || i_365 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_365, 3))
 		}
-		row_364 := a_73[int(i_362)*tape_8 : (int(i_362)+1)*tape_8]
-		if i_362 < 0 || i_362 >= int64(tape_23) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_362, tape_23))
+		row_367 := a_73[int(i_365)*tape_8 : (int(i_365)+1)*tape_8]
+		if i_365 < 0 || i_365 >= int64(tape_23) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_365, tape_23))
 		}
-		row_365 := tape_22[int(i_362)*tape_24 : (int(i_362)+1)*tape_24]
+		row_368 := tape_22[int(i_365)*tape_24 : (int(i_365)+1)*tape_24]
 		if tape_8 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_344 != tape_24 {
+		if tape_24 != rev_344 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_344})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 		}
-		row_365 = row_365[:len(rev_343)]
-		row_364 = row_364[:len(rev_343)]
-		for i_367 := range rev_343 {
-			rev_343[i_367] += (row_365[i_367] * row_364[i_367])
+		if i_365 < 0 || i_365 >= int64(tape_18) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_365, tape_18))
 		}
-		if i_362 < 0 || i_362 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_362, tape_18))
-		}
-		row_369 := tape_17[int(i_362)*tape_19 : (int(i_362)+1)*tape_19]
+		row_370 := tape_17[int(i_365)*tape_19 : (int(i_365)+1)*tape_19]
 		if tape_8 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_342 != tape_19 {
+		if tape_19 != rev_342 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_342})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		row_369 = row_369[:len(rev_341)]
-		row_364 = row_364[:len(rev_341)]
-		for i_371 := range rev_341 {
-			rev_341[i_371] += (row_369[i_371] * row_364[i_371])
+		r_369 := ar.F64w(rev_344)
+		rev_343 = rev_343[:rev_344]
+		row_368 = row_368[:rev_344]
+		row_367 = row_367[:rev_344]
+		r_369 = r_369[:rev_344]
+		for i_372 := 0; i_372 < rev_344; i_372++ {
+			e_374 := (rev_343[i_372] + (row_368[i_372] * row_367[i_372]))
+			r_369[i_372] = e_374
 		}
-		if i_362 < 0 || i_362 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_362, tape_28))
+		if i_365 < 0 || i_365 >= int64(tape_28) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_365, tape_28))
 		}
-		row_373 := tape_27[int(i_362)*tape_29 : (int(i_362)+1)*tape_29]
+		row_375 := tape_27[int(i_365)*tape_29 : (int(i_365)+1)*tape_29]
 		if tape_8 != tape_29 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_340 != tape_29 {
+		if tape_29 != rev_340 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_340})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 		}
-		row_373 = row_373[:len(rev_339)]
-		row_364 = row_364[:len(rev_339)]
-		for i_375 := range rev_339 {
-			rev_339[i_375] += (row_373[i_375] * row_364[i_375])
+		r_371 := ar.F64w(rev_342)
+		rev_341 = rev_341[:rev_342]
+		row_370 = row_370[:rev_342]
+		row_367 = row_367[:rev_342]
+		r_371 = r_371[:rev_342]
+		for i_377 := 0; i_377 < rev_342; i_377++ {
+			e_379 := (rev_341[i_377] + (row_370[i_377] * row_367[i_377]))
+			r_371[i_377] = e_379
+		}
+		r_376 := ar.F64w(rev_340)
+		rev_339 = rev_339[:rev_340]
+		row_375 = row_375[:rev_340]
+		row_367 = row_367[:rev_340]
+		r_376 = r_376[:rev_340]
+		for i_380 := 0; i_380 < rev_340; i_380++ {
+			e_382 := (rev_339[i_380] + (row_375[i_380] * row_367[i_380]))
+			r_376[i_380] = e_382
 		}
 		if tape_8 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if i_362 < 0 || i_362 >= int64(rev_337) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_362, rev_337))
+		if i_365 < 0 || i_365 >= int64(rev_337) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_365, rev_337))
 		}
 		if rev_338 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_338})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_377 := rev_336[i_362*int64(rev_338) : (i_362+1)*int64(rev_338)]
-		tape_15 = tape_15[:len(row_377)]
-		row_364 = row_364[:len(row_377)]
-		for i_378 := range row_377 {
-			row_377[i_378] += (tape_15[i_378] * row_364[i_378])
+		row_383 := rev_336[i_365*int64(rev_338) : (i_365+1)*int64(rev_338)]
+		tape_15 = tape_15[:len(row_383)]
+		row_367 = row_367[:len(row_383)]
+		for i_384 := range row_383 {
+			row_383[i_384] += (tape_15[i_384] * row_367[i_384])
+		}
+		rev_339, rev_341, rev_343 = r_376, r_371, r_369
+		if rev_340 == len(buf_386) && rev_342 == len(buf_387) && rev_344 == len(buf_388) {
+			copy(buf_386, rev_339)
+			rev_339 = buf_386
+			copy(buf_387, rev_341)
+			rev_341 = buf_387
+			copy(buf_388, rev_343)
+			rev_343 = buf_388
+			ar.Release(mark_366)
 		}
 	}
-	n_380, err_381 := runtime.CheckSize(int64(3))
-	if err_381 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_381)
+	n_389, err_390 := runtime.CheckSize(int64(3))
+	if err_390 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_390)
 	}
-	var a_382 []float64
-	row_383 := a_73[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_391 []float64
+	row_392 := a_73[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_384 := tape_26
-	tot_385, err_386 := runtime.MulSize(n_380, rs_384)
-	if err_386 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_386)
+	rs_393 := tape_26
+	tot_394, err_395 := runtime.MulSize(n_389, rs_393)
+	if err_395 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_395)
 	}
-	a_382 = ar.F64w(tot_385)
-	row_387 := a_73[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_391 = ar.F64w(tot_394)
+	row_396 := a_73[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_388 := a_73[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_397 := a_73[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_389 := a_382[0*rs_384 : 1*rs_384]
-	row_390 := a_382[1*rs_384 : 2*rs_384]
-	row_391 := a_382[2*rs_384 : 3*rs_384]
+	row_398 := a_391[0*rs_393 : 1*rs_393]
+	row_399 := a_391[1*rs_393 : 2*rs_393]
+	row_400 := a_391[2*rs_393 : 3*rs_393]
 	tape_25 = tape_25[:tape_26]
-	row_383 = row_383[:tape_26]
-	row_387 = row_387[:tape_26]
-	row_388 = row_388[:tape_26]
-	row_389 = row_389[:tape_26]
-	row_390 = row_390[:tape_26]
-	row_391 = row_391[:tape_26]
+	row_392 = row_392[:tape_26]
+	row_396 = row_396[:tape_26]
+	row_397 = row_397[:tape_26]
+	row_398 = row_398[:tape_26]
+	row_399 = row_399[:tape_26]
+	row_400 = row_400[:tape_26]
 	if tape_26 >= 262144 {
-		loop_404 := runtime.EnterLoop(&nbLoop126, runtime.Bind(tape_25, runtime.Bind(row_383, runtime.Bind(row_387, runtime.Bind(row_388, runtime.Bind(row_389, runtime.Bind(row_390, runtime.Bind(row_391, runtime.End{}))))))), tape_26, 16384)
-		if loop_404.For == nil {
-			loop_404.For = func(lo_398, hi int) {
-				tape_25 := loop_404.C.H
-				row_383 := loop_404.C.T.H
-				row_387 := loop_404.C.T.T.H
-				row_388 := loop_404.C.T.T.T.H
-				row_389 := loop_404.C.T.T.T.T.H
-				row_390 := loop_404.C.T.T.T.T.T.H
-				row_391 := loop_404.C.T.T.T.T.T.T.H
-				for i_399 := lo_398; i_399 < hi; i_399++ {
-					e_401 := (tape_25[i_399] * row_383[i_399])
-					e_402 := (tape_25[i_399] * row_387[i_399])
-					e_403 := (tape_25[i_399] * row_388[i_399])
-					row_389[i_399] = e_401
-					row_390[i_399] = e_402
-					row_391[i_399] = e_403
+		loop_413 := runtime.EnterLoop(&nbLoop125, runtime.Bind(tape_25, runtime.Bind(row_392, runtime.Bind(row_396, runtime.Bind(row_397, runtime.Bind(row_398, runtime.Bind(row_399, runtime.Bind(row_400, runtime.End{}))))))), tape_26, 16384)
+		if loop_413.For == nil {
+			loop_413.For = func(lo_407, hi int) {
+				tape_25 := loop_413.C.H
+				row_392 := loop_413.C.T.H
+				row_396 := loop_413.C.T.T.H
+				row_397 := loop_413.C.T.T.T.H
+				row_398 := loop_413.C.T.T.T.T.H
+				row_399 := loop_413.C.T.T.T.T.T.H
+				row_400 := loop_413.C.T.T.T.T.T.T.H
+				for i_408 := lo_407; i_408 < hi; i_408++ {
+					e_410 := (tape_25[i_408] * row_392[i_408])
+					e_411 := (tape_25[i_408] * row_396[i_408])
+					e_412 := (tape_25[i_408] * row_397[i_408])
+					row_398[i_408] = e_410
+					row_399[i_408] = e_411
+					row_400[i_408] = e_412
 				}
 			}
 		}
-		runtime.ParallelFor(tape_26, 16384, loop_404.For)
-		loop_404.Leave(&nbLoop126)
+		runtime.ParallelFor(tape_26, 16384, loop_413.For)
+		loop_413.Leave(&nbLoop125)
 	} else {
-		for i_392 := 0; i_392 < tape_26; i_392++ {
-			e_394 := (tape_25[i_392] * row_383[i_392])
-			e_395 := (tape_25[i_392] * row_387[i_392])
-			e_396 := (tape_25[i_392] * row_388[i_392])
-			row_389[i_392] = e_394
-			row_390[i_392] = e_395
-			row_391[i_392] = e_396
+		for i_401 := 0; i_401 < tape_26; i_401++ {
+			e_403 := (tape_25[i_401] * row_392[i_401])
+			e_404 := (tape_25[i_401] * row_396[i_401])
+			e_405 := (tape_25[i_401] * row_397[i_401])
+			row_398[i_401] = e_403
+			row_399[i_401] = e_404
+			row_400[i_401] = e_405
 		}
 	}
-	n_405, err_406 := runtime.CheckSize(int64(3))
-	if err_406 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_406)
+	n_414, err_415 := runtime.CheckSize(int64(3))
+	if err_415 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_415)
 	}
-	var a_407 []float64
-	row_408 := a_73[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_416 []float64
+	row_417 := a_73[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_409 := tape_21
-	tot_410, err_411 := runtime.MulSize(n_405, rs_409)
-	if err_411 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_411)
+	rs_418 := tape_21
+	tot_419, err_420 := runtime.MulSize(n_414, rs_418)
+	if err_420 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_420)
 	}
-	a_407 = ar.F64w(tot_410)
-	row_412 := a_73[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_416 = ar.F64w(tot_419)
+	row_421 := a_73[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_413 := a_73[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_422 := a_73[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_414 := a_407[0*rs_409 : 1*rs_409]
-	row_415 := a_407[1*rs_409 : 2*rs_409]
-	row_416 := a_407[2*rs_409 : 3*rs_409]
+	row_423 := a_416[0*rs_418 : 1*rs_418]
+	row_424 := a_416[1*rs_418 : 2*rs_418]
+	row_425 := a_416[2*rs_418 : 3*rs_418]
 	tape_20 = tape_20[:tape_21]
-	row_408 = row_408[:tape_21]
-	row_412 = row_412[:tape_21]
-	row_413 = row_413[:tape_21]
-	row_414 = row_414[:tape_21]
-	row_415 = row_415[:tape_21]
-	row_416 = row_416[:tape_21]
+	row_417 = row_417[:tape_21]
+	row_421 = row_421[:tape_21]
+	row_422 = row_422[:tape_21]
+	row_423 = row_423[:tape_21]
+	row_424 = row_424[:tape_21]
+	row_425 = row_425[:tape_21]
 	if tape_21 >= 262144 {
-		loop_429 := runtime.EnterLoop(&nbLoop127, runtime.Bind(tape_20, runtime.Bind(row_408, runtime.Bind(row_412, runtime.Bind(row_413, runtime.Bind(row_414, runtime.Bind(row_415, runtime.Bind(row_416, runtime.End{}))))))), tape_21, 16384)
-		if loop_429.For == nil {
-			loop_429.For = func(lo_423, hi int) {
-				tape_20 := loop_429.C.H
-				row_408 := loop_429.C.T.H
-				row_412 := loop_429.C.T.T.H
-				row_413 := loop_429.C.T.T.T.H
-				row_414 := loop_429.C.T.T.T.T.H
-				row_415 := loop_429.C.T.T.T.T.T.H
-				row_416 := loop_429.C.T.T.T.T.T.T.H
-				for i_424 := lo_423; i_424 < hi; i_424++ {
-					e_426 := (tape_20[i_424] * row_408[i_424])
-					e_427 := (tape_20[i_424] * row_412[i_424])
-					e_428 := (tape_20[i_424] * row_413[i_424])
-					row_414[i_424] = e_426
-					row_415[i_424] = e_427
-					row_416[i_424] = e_428
+		loop_438 := runtime.EnterLoop(&nbLoop126, runtime.Bind(tape_20, runtime.Bind(row_417, runtime.Bind(row_421, runtime.Bind(row_422, runtime.Bind(row_423, runtime.Bind(row_424, runtime.Bind(row_425, runtime.End{}))))))), tape_21, 16384)
+		if loop_438.For == nil {
+			loop_438.For = func(lo_432, hi int) {
+				tape_20 := loop_438.C.H
+				row_417 := loop_438.C.T.H
+				row_421 := loop_438.C.T.T.H
+				row_422 := loop_438.C.T.T.T.H
+				row_423 := loop_438.C.T.T.T.T.H
+				row_424 := loop_438.C.T.T.T.T.T.H
+				row_425 := loop_438.C.T.T.T.T.T.T.H
+				for i_433 := lo_432; i_433 < hi; i_433++ {
+					e_435 := (tape_20[i_433] * row_417[i_433])
+					e_436 := (tape_20[i_433] * row_421[i_433])
+					e_437 := (tape_20[i_433] * row_422[i_433])
+					row_423[i_433] = e_435
+					row_424[i_433] = e_436
+					row_425[i_433] = e_437
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_429.For)
-		loop_429.Leave(&nbLoop127)
+		runtime.ParallelFor(tape_21, 16384, loop_438.For)
+		loop_438.Leave(&nbLoop126)
 	} else {
-		for i_417 := 0; i_417 < tape_21; i_417++ {
-			e_419 := (tape_20[i_417] * row_408[i_417])
-			e_420 := (tape_20[i_417] * row_412[i_417])
-			e_421 := (tape_20[i_417] * row_413[i_417])
-			row_414[i_417] = e_419
-			row_415[i_417] = e_420
-			row_416[i_417] = e_421
+		for i_426 := 0; i_426 < tape_21; i_426++ {
+			e_428 := (tape_20[i_426] * row_417[i_426])
+			e_429 := (tape_20[i_426] * row_421[i_426])
+			e_430 := (tape_20[i_426] * row_422[i_426])
+			row_423[i_426] = e_428
+			row_424[i_426] = e_429
+			row_425[i_426] = e_430
 		}
 	}
-	z_430 := ar.F64(len(tape_15))
-	z_431 := ar.F64(len(tape_20))
-	z_432 := ar.F64(len(tape_25))
-	var rev_433 []float64
-	var rev_434 int
-	var rev_435 int
-	var rev_436 []float64
-	var rev_437 int
-	var rev_438 []float64
-	var rev_439 int
-	var rev_440 []float64
-	var rev_441 int
-	rev_433, rev_434, rev_435, rev_436, rev_437, rev_438, rev_439, rev_440, rev_441 = a_310, 3, tape_8, z_430, tape_16, z_431, tape_21, z_432, tape_26
-	for i_459 := int64(0); i_459 < int64(3); i_459++ {
-		if i_459 < 0 || i_459 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_459, 3))
+	z_439 := ar.F64(len(tape_15))
+	z_440 := ar.F64(len(tape_20))
+	z_441 := ar.F64(len(tape_25))
+	var rev_442 []float64
+	var rev_443 int
+	var rev_444 int
+	var rev_445 []float64
+	var rev_446 int
+	var rev_447 []float64
+	var rev_448 int
+	var rev_449 []float64
+	var rev_450 int
+	rev_442, rev_443, rev_444, rev_445, rev_446, rev_447, rev_448, rev_449, rev_450 = a_310, 3, tape_8, z_439, tape_16, z_440, tape_21, z_441, tape_26
+	buf_492 := ar.F64w(rev_446)
+	buf_493 := ar.F64w(rev_448)
+	buf_494 := ar.F64w(rev_450)
+	for i_471 := int64(0); i_471 < int64(3); i_471++ {
+		mark_472 := ar.Mark()
+		if i_471 < 0 || i_471 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_471, 3))
 		}
-		row_461 := a_123[int(i_459)*tape_8 : (int(i_459)+1)*tape_8]
-		if i_459 < 0 || i_459 >= int64(tape_23) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_459, tape_23))
+		row_473 := a_123[int(i_471)*tape_8 : (int(i_471)+1)*tape_8]
+		if i_471 < 0 || i_471 >= int64(tape_23) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_471, tape_23))
 		}
-		row_462 := tape_22[int(i_459)*tape_24 : (int(i_459)+1)*tape_24]
+		row_474 := tape_22[int(i_471)*tape_24 : (int(i_471)+1)*tape_24]
 		if tape_8 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_441 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_441})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+		if tape_24 != rev_450 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_450})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 		}
-		row_462 = row_462[:len(rev_440)]
-		row_461 = row_461[:len(rev_440)]
-		for i_464 := range rev_440 {
-			rev_440[i_464] += (row_462[i_464] * row_461[i_464])
+		if i_471 < 0 || i_471 >= int64(tape_18) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_471, tape_18))
 		}
-		if i_459 < 0 || i_459 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_459, tape_18))
-		}
-		row_466 := tape_17[int(i_459)*tape_19 : (int(i_459)+1)*tape_19]
+		row_476 := tape_17[int(i_471)*tape_19 : (int(i_471)+1)*tape_19]
 		if tape_8 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_439 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_439})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+		if tape_19 != rev_448 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_448})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		row_466 = row_466[:len(rev_438)]
-		row_461 = row_461[:len(rev_438)]
-		for i_468 := range rev_438 {
-			rev_438[i_468] += (row_466[i_468] * row_461[i_468])
+		r_475 := ar.F64w(rev_450)
+		rev_449 = rev_449[:rev_450]
+		row_474 = row_474[:rev_450]
+		row_473 = row_473[:rev_450]
+		r_475 = r_475[:rev_450]
+		for i_478 := 0; i_478 < rev_450; i_478++ {
+			e_480 := (rev_449[i_478] + (row_474[i_478] * row_473[i_478]))
+			r_475[i_478] = e_480
 		}
-		if i_459 < 0 || i_459 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_459, tape_28))
+		if i_471 < 0 || i_471 >= int64(tape_28) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_471, tape_28))
 		}
-		row_470 := tape_27[int(i_459)*tape_29 : (int(i_459)+1)*tape_29]
+		row_481 := tape_27[int(i_471)*tape_29 : (int(i_471)+1)*tape_29]
 		if tape_8 != tape_29 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_437 != tape_29 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_437})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
+		if tape_29 != rev_446 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_446})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 		}
-		row_470 = row_470[:len(rev_436)]
-		row_461 = row_461[:len(rev_436)]
-		for i_472 := range rev_436 {
-			rev_436[i_472] += (row_470[i_472] * row_461[i_472])
+		r_477 := ar.F64w(rev_448)
+		rev_447 = rev_447[:rev_448]
+		row_476 = row_476[:rev_448]
+		row_473 = row_473[:rev_448]
+		r_477 = r_477[:rev_448]
+		for i_483 := 0; i_483 < rev_448; i_483++ {
+			e_485 := (rev_447[i_483] + (row_476[i_483] * row_473[i_483]))
+			r_477[i_483] = e_485
+		}
+		r_482 := ar.F64w(rev_446)
+		rev_445 = rev_445[:rev_446]
+		row_481 = row_481[:rev_446]
+		row_473 = row_473[:rev_446]
+		r_482 = r_482[:rev_446]
+		for i_486 := 0; i_486 < rev_446; i_486++ {
+			e_488 := (rev_445[i_486] + (row_481[i_486] * row_473[i_486]))
+			r_482[i_486] = e_488
 		}
 		if tape_8 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if i_459 < 0 || i_459 >= int64(rev_434) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_459, rev_434))
+		if i_471 < 0 || i_471 >= int64(rev_443) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_471, rev_443))
 		}
-		if rev_435 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_435})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_444 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_444})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_474 := rev_433[i_459*int64(rev_435) : (i_459+1)*int64(rev_435)]
-		tape_15 = tape_15[:len(row_474)]
-		row_461 = row_461[:len(row_474)]
-		for i_475 := range row_474 {
-			row_474[i_475] += (tape_15[i_475] * row_461[i_475])
+		row_489 := rev_442[i_471*int64(rev_444) : (i_471+1)*int64(rev_444)]
+		tape_15 = tape_15[:len(row_489)]
+		row_473 = row_473[:len(row_489)]
+		for i_490 := range row_489 {
+			row_489[i_490] += (tape_15[i_490] * row_473[i_490])
+		}
+		rev_445, rev_447, rev_449 = r_482, r_477, r_475
+		if rev_446 == len(buf_492) && rev_448 == len(buf_493) && rev_450 == len(buf_494) {
+			copy(buf_492, rev_445)
+			rev_445 = buf_492
+			copy(buf_493, rev_447)
+			rev_447 = buf_493
+			copy(buf_494, rev_449)
+			rev_449 = buf_494
+			ar.Release(mark_472)
 		}
 	}
-	n_477, err_478 := runtime.CheckSize(int64(3))
-	if err_478 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_478)
+	n_495, err_496 := runtime.CheckSize(int64(3))
+	if err_496 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_496)
 	}
-	var a_479 []float64
-	row_480 := a_123[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_497 []float64
+	row_498 := a_123[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_481 := tape_26
-	tot_482, err_483 := runtime.MulSize(n_477, rs_481)
-	if err_483 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_483)
+	rs_499 := tape_26
+	tot_500, err_501 := runtime.MulSize(n_495, rs_499)
+	if err_501 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_501)
 	}
-	a_479 = ar.F64w(tot_482)
-	row_484 := a_123[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_497 = ar.F64w(tot_500)
+	row_502 := a_123[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_485 := a_123[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_503 := a_123[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_486 := a_479[0*rs_481 : 1*rs_481]
-	row_487 := a_479[1*rs_481 : 2*rs_481]
-	row_488 := a_479[2*rs_481 : 3*rs_481]
+	row_504 := a_497[0*rs_499 : 1*rs_499]
+	row_505 := a_497[1*rs_499 : 2*rs_499]
+	row_506 := a_497[2*rs_499 : 3*rs_499]
 	tape_25 = tape_25[:tape_26]
-	row_480 = row_480[:tape_26]
-	row_484 = row_484[:tape_26]
-	row_485 = row_485[:tape_26]
-	row_486 = row_486[:tape_26]
-	row_487 = row_487[:tape_26]
-	row_488 = row_488[:tape_26]
+	row_498 = row_498[:tape_26]
+	row_502 = row_502[:tape_26]
+	row_503 = row_503[:tape_26]
+	row_504 = row_504[:tape_26]
+	row_505 = row_505[:tape_26]
+	row_506 = row_506[:tape_26]
 	if tape_26 >= 262144 {
-		loop_501 := runtime.EnterLoop(&nbLoop128, runtime.Bind(tape_25, runtime.Bind(row_480, runtime.Bind(row_484, runtime.Bind(row_485, runtime.Bind(row_486, runtime.Bind(row_487, runtime.Bind(row_488, runtime.End{}))))))), tape_26, 16384)
-		if loop_501.For == nil {
-			loop_501.For = func(lo_495, hi int) {
-				tape_25 := loop_501.C.H
-				row_480 := loop_501.C.T.H
-				row_484 := loop_501.C.T.T.H
-				row_485 := loop_501.C.T.T.T.H
-				row_486 := loop_501.C.T.T.T.T.H
-				row_487 := loop_501.C.T.T.T.T.T.H
-				row_488 := loop_501.C.T.T.T.T.T.T.H
-				for i_496 := lo_495; i_496 < hi; i_496++ {
-					e_498 := (tape_25[i_496] * row_480[i_496])
-					e_499 := (tape_25[i_496] * row_484[i_496])
-					e_500 := (tape_25[i_496] * row_485[i_496])
-					row_486[i_496] = e_498
-					row_487[i_496] = e_499
-					row_488[i_496] = e_500
+		loop_519 := runtime.EnterLoop(&nbLoop127, runtime.Bind(tape_25, runtime.Bind(row_498, runtime.Bind(row_502, runtime.Bind(row_503, runtime.Bind(row_504, runtime.Bind(row_505, runtime.Bind(row_506, runtime.End{}))))))), tape_26, 16384)
+		if loop_519.For == nil {
+			loop_519.For = func(lo_513, hi int) {
+				tape_25 := loop_519.C.H
+				row_498 := loop_519.C.T.H
+				row_502 := loop_519.C.T.T.H
+				row_503 := loop_519.C.T.T.T.H
+				row_504 := loop_519.C.T.T.T.T.H
+				row_505 := loop_519.C.T.T.T.T.T.H
+				row_506 := loop_519.C.T.T.T.T.T.T.H
+				for i_514 := lo_513; i_514 < hi; i_514++ {
+					e_516 := (tape_25[i_514] * row_498[i_514])
+					e_517 := (tape_25[i_514] * row_502[i_514])
+					e_518 := (tape_25[i_514] * row_503[i_514])
+					row_504[i_514] = e_516
+					row_505[i_514] = e_517
+					row_506[i_514] = e_518
 				}
 			}
 		}
-		runtime.ParallelFor(tape_26, 16384, loop_501.For)
-		loop_501.Leave(&nbLoop128)
+		runtime.ParallelFor(tape_26, 16384, loop_519.For)
+		loop_519.Leave(&nbLoop127)
 	} else {
-		for i_489 := 0; i_489 < tape_26; i_489++ {
-			e_491 := (tape_25[i_489] * row_480[i_489])
-			e_492 := (tape_25[i_489] * row_484[i_489])
-			e_493 := (tape_25[i_489] * row_485[i_489])
-			row_486[i_489] = e_491
-			row_487[i_489] = e_492
-			row_488[i_489] = e_493
+		for i_507 := 0; i_507 < tape_26; i_507++ {
+			e_509 := (tape_25[i_507] * row_498[i_507])
+			e_510 := (tape_25[i_507] * row_502[i_507])
+			e_511 := (tape_25[i_507] * row_503[i_507])
+			row_504[i_507] = e_509
+			row_505[i_507] = e_510
+			row_506[i_507] = e_511
 		}
 	}
-	n_502, err_503 := runtime.CheckSize(int64(3))
-	if err_503 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_503)
+	n_520, err_521 := runtime.CheckSize(int64(3))
+	if err_521 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_521)
 	}
-	var a_504 []float64
-	row_505 := a_123[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_522 []float64
+	row_523 := a_123[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_506 := tape_21
-	tot_507, err_508 := runtime.MulSize(n_502, rs_506)
-	if err_508 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_508)
+	rs_524 := tape_21
+	tot_525, err_526 := runtime.MulSize(n_520, rs_524)
+	if err_526 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_526)
 	}
-	a_504 = ar.F64w(tot_507)
-	row_509 := a_123[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_522 = ar.F64w(tot_525)
+	row_527 := a_123[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_510 := a_123[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_528 := a_123[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_511 := a_504[0*rs_506 : 1*rs_506]
-	row_512 := a_504[1*rs_506 : 2*rs_506]
-	row_513 := a_504[2*rs_506 : 3*rs_506]
+	row_529 := a_522[0*rs_524 : 1*rs_524]
+	row_530 := a_522[1*rs_524 : 2*rs_524]
+	row_531 := a_522[2*rs_524 : 3*rs_524]
 	tape_20 = tape_20[:tape_21]
-	row_505 = row_505[:tape_21]
-	row_509 = row_509[:tape_21]
-	row_510 = row_510[:tape_21]
-	row_511 = row_511[:tape_21]
-	row_512 = row_512[:tape_21]
-	row_513 = row_513[:tape_21]
+	row_523 = row_523[:tape_21]
+	row_527 = row_527[:tape_21]
+	row_528 = row_528[:tape_21]
+	row_529 = row_529[:tape_21]
+	row_530 = row_530[:tape_21]
+	row_531 = row_531[:tape_21]
 	if tape_21 >= 262144 {
-		loop_526 := runtime.EnterLoop(&nbLoop129, runtime.Bind(tape_20, runtime.Bind(row_505, runtime.Bind(row_509, runtime.Bind(row_510, runtime.Bind(row_511, runtime.Bind(row_512, runtime.Bind(row_513, runtime.End{}))))))), tape_21, 16384)
-		if loop_526.For == nil {
-			loop_526.For = func(lo_520, hi int) {
-				tape_20 := loop_526.C.H
-				row_505 := loop_526.C.T.H
-				row_509 := loop_526.C.T.T.H
-				row_510 := loop_526.C.T.T.T.H
-				row_511 := loop_526.C.T.T.T.T.H
-				row_512 := loop_526.C.T.T.T.T.T.H
-				row_513 := loop_526.C.T.T.T.T.T.T.H
-				for i_521 := lo_520; i_521 < hi; i_521++ {
-					e_523 := (tape_20[i_521] * row_505[i_521])
-					e_524 := (tape_20[i_521] * row_509[i_521])
-					e_525 := (tape_20[i_521] * row_510[i_521])
-					row_511[i_521] = e_523
-					row_512[i_521] = e_524
-					row_513[i_521] = e_525
-				}
-			}
-		}
-		runtime.ParallelFor(tape_21, 16384, loop_526.For)
-		loop_526.Leave(&nbLoop129)
-	} else {
-		for i_514 := 0; i_514 < tape_21; i_514++ {
-			e_516 := (tape_20[i_514] * row_505[i_514])
-			e_517 := (tape_20[i_514] * row_509[i_514])
-			e_518 := (tape_20[i_514] * row_510[i_514])
-			row_511[i_514] = e_516
-			row_512[i_514] = e_517
-			row_513[i_514] = e_518
-		}
-	}
-	if tape_26 != tape_31 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_31})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_26 != tape_31 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_31})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_26 != tape_33 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_16 != tape_33 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
-	}
-	tape_32 = tape_32[:len(z_333)]
-	z_335 = z_335[:len(z_333)]
-	if len(z_333) >= 262144 {
-		loop_536 := runtime.EnterLoop(&nbLoop130, runtime.Bind(z_333, runtime.Bind(tape_32, runtime.Bind(z_335, runtime.End{}))), len(z_333), 16384)
-		if loop_536.For == nil {
-			loop_536.For = func(lo_533, hi int) {
-				z_333 := loop_536.C.H
-				tape_32 := loop_536.C.T.H
-				z_335 := loop_536.C.T.T.H
-				for i_534 := lo_533; i_534 < hi; i_534++ {
-					z_333[i_534] += (-(tape_32[i_534] * z_335[i_534]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(z_333), 16384, loop_536.For)
-		loop_536.Leave(&nbLoop130)
-	} else {
-		for i_530 := range z_333 {
-			z_333[i_530] += (-(tape_32[i_530] * z_335[i_530]))
-		}
-	}
-	if tape_26 != tape_33 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_16 != tape_33 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
-	}
-	tape_32 = tape_32[:len(z_430)]
-	z_432 = z_432[:len(z_430)]
-	if len(z_430) >= 262144 {
-		loop_544 := runtime.EnterLoop(&nbLoop131, runtime.Bind(z_430, runtime.Bind(tape_32, runtime.Bind(z_432, runtime.End{}))), len(z_430), 16384)
+		loop_544 := runtime.EnterLoop(&nbLoop128, runtime.Bind(tape_20, runtime.Bind(row_523, runtime.Bind(row_527, runtime.Bind(row_528, runtime.Bind(row_529, runtime.Bind(row_530, runtime.Bind(row_531, runtime.End{}))))))), tape_21, 16384)
 		if loop_544.For == nil {
-			loop_544.For = func(lo_541, hi int) {
-				z_430 := loop_544.C.H
-				tape_32 := loop_544.C.T.H
-				z_432 := loop_544.C.T.T.H
-				for i_542 := lo_541; i_542 < hi; i_542++ {
-					z_430[i_542] += (-(tape_32[i_542] * z_432[i_542]))
+			loop_544.For = func(lo_538, hi int) {
+				tape_20 := loop_544.C.H
+				row_523 := loop_544.C.T.H
+				row_527 := loop_544.C.T.T.H
+				row_528 := loop_544.C.T.T.T.H
+				row_529 := loop_544.C.T.T.T.T.H
+				row_530 := loop_544.C.T.T.T.T.T.H
+				row_531 := loop_544.C.T.T.T.T.T.T.H
+				for i_539 := lo_538; i_539 < hi; i_539++ {
+					e_541 := (tape_20[i_539] * row_523[i_539])
+					e_542 := (tape_20[i_539] * row_527[i_539])
+					e_543 := (tape_20[i_539] * row_528[i_539])
+					row_529[i_539] = e_541
+					row_530[i_539] = e_542
+					row_531[i_539] = e_543
 				}
 			}
 		}
-		runtime.ParallelFor(len(z_430), 16384, loop_544.For)
-		loop_544.Leave(&nbLoop131)
+		runtime.ParallelFor(tape_21, 16384, loop_544.For)
+		loop_544.Leave(&nbLoop128)
 	} else {
-		for i_538 := range z_430 {
-			z_430[i_538] += (-(tape_32[i_538] * z_432[i_538]))
+		for i_532 := 0; i_532 < tape_21; i_532++ {
+			e_534 := (tape_20[i_532] * row_523[i_532])
+			e_535 := (tape_20[i_532] * row_527[i_532])
+			e_536 := (tape_20[i_532] * row_528[i_532])
+			row_529[i_532] = e_534
+			row_530[i_532] = e_535
+			row_531[i_532] = e_536
 		}
 	}
-	r_527 := ar.F64w(tape_31)
-	r_528 := ar.F64w(tape_31)
+	if tape_26 != tape_31 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_31})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_26 != tape_31 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_31})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_26 != tape_33 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_33 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+	}
+	r_545 := ar.F64w(tape_31)
+	r_546 := ar.F64w(tape_31)
 	tape_30 = tape_30[:tape_31]
-	z_335 = z_335[:tape_31]
-	r_527 = r_527[:tape_31]
-	z_432 = z_432[:tape_31]
-	r_528 = r_528[:tape_31]
+	rev_343 = rev_343[:tape_31]
+	r_545 = r_545[:tape_31]
+	rev_449 = rev_449[:tape_31]
+	r_546 = r_546[:tape_31]
 	if tape_31 >= 262144 {
-		loop_555 := runtime.EnterLoop(&nbLoop132, runtime.Bind(tape_30, runtime.Bind(z_335, runtime.Bind(r_527, runtime.Bind(z_432, runtime.Bind(r_528, runtime.End{}))))), tape_31, 16384)
-		if loop_555.For == nil {
-			loop_555.For = func(lo_550, hi int) {
-				tape_30 := loop_555.C.H
-				z_335 := loop_555.C.T.H
-				r_527 := loop_555.C.T.T.H
-				z_432 := loop_555.C.T.T.T.H
-				r_528 := loop_555.C.T.T.T.T.H
-				for i_551 := lo_550; i_551 < hi; i_551++ {
-					e_553 := (tape_30[i_551] * z_335[i_551])
-					r_527[i_551] = e_553
-					e_554 := (tape_30[i_551] * z_432[i_551])
-					r_528[i_551] = e_554
+		loop_558 := runtime.EnterLoop(&nbLoop129, runtime.Bind(tape_30, runtime.Bind(rev_343, runtime.Bind(r_545, runtime.Bind(rev_449, runtime.Bind(r_546, runtime.End{}))))), tape_31, 16384)
+		if loop_558.For == nil {
+			loop_558.For = func(lo_553, hi int) {
+				tape_30 := loop_558.C.H
+				rev_343 := loop_558.C.T.H
+				r_545 := loop_558.C.T.T.H
+				rev_449 := loop_558.C.T.T.T.H
+				r_546 := loop_558.C.T.T.T.T.H
+				for i_554 := lo_553; i_554 < hi; i_554++ {
+					e_556 := (tape_30[i_554] * rev_343[i_554])
+					r_545[i_554] = e_556
+					e_557 := (tape_30[i_554] * rev_449[i_554])
+					r_546[i_554] = e_557
 				}
 			}
 		}
-		runtime.ParallelFor(tape_31, 16384, loop_555.For)
-		loop_555.Leave(&nbLoop132)
+		runtime.ParallelFor(tape_31, 16384, loop_558.For)
+		loop_558.Leave(&nbLoop129)
 	} else {
-		for i_545 := 0; i_545 < tape_31; i_545++ {
-			e_547 := (tape_30[i_545] * z_335[i_545])
-			r_527[i_545] = e_547
-			e_548 := (tape_30[i_545] * z_432[i_545])
-			r_528[i_545] = e_548
+		for i_548 := 0; i_548 < tape_31; i_548++ {
+			e_550 := (tape_30[i_548] * rev_343[i_548])
+			r_545[i_548] = e_550
+			e_551 := (tape_30[i_548] * rev_449[i_548])
+			r_546[i_548] = e_551
+		}
+	}
+	if tape_26 != tape_33 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_33 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+	}
+	r_547 := ar.F64w(tape_16)
+	r_559 := ar.F64w(tape_16)
+	rev_339 = rev_339[:tape_16]
+	tape_32 = tape_32[:tape_16]
+	rev_343 = rev_343[:tape_16]
+	r_547 = r_547[:tape_16]
+	rev_445 = rev_445[:tape_16]
+	rev_449 = rev_449[:tape_16]
+	r_559 = r_559[:tape_16]
+	if tape_16 >= 262144 {
+		loop_570 := runtime.EnterLoop(&nbLoop130, runtime.Bind(rev_339, runtime.Bind(tape_32, runtime.Bind(rev_343, runtime.Bind(r_547, runtime.Bind(rev_445, runtime.Bind(rev_449, runtime.Bind(r_559, runtime.End{}))))))), tape_16, 16384)
+		if loop_570.For == nil {
+			loop_570.For = func(lo_565, hi int) {
+				rev_339 := loop_570.C.H
+				tape_32 := loop_570.C.T.H
+				rev_343 := loop_570.C.T.T.H
+				r_547 := loop_570.C.T.T.T.H
+				rev_445 := loop_570.C.T.T.T.T.H
+				rev_449 := loop_570.C.T.T.T.T.T.H
+				r_559 := loop_570.C.T.T.T.T.T.T.H
+				for i_566 := lo_565; i_566 < hi; i_566++ {
+					e_568 := (rev_339[i_566] + (-(tape_32[i_566] * rev_343[i_566])))
+					r_547[i_566] = e_568
+					e_569 := (rev_445[i_566] + (-(tape_32[i_566] * rev_449[i_566])))
+					r_559[i_566] = e_569
+				}
+			}
+		}
+		runtime.ParallelFor(tape_16, 16384, loop_570.For)
+		loop_570.Leave(&nbLoop130)
+	} else {
+		for i_560 := 0; i_560 < tape_16; i_560++ {
+			e_562 := (rev_339[i_560] + (-(tape_32[i_560] * rev_343[i_560])))
+			r_547[i_560] = e_562
+			e_563 := (rev_445[i_560] + (-(tape_32[i_560] * rev_449[i_560])))
+			r_559[i_560] = e_563
 		}
 	}
 	if tape_31 != tape_24 {
@@ -17518,26 +17223,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_556 := a_297[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
-	row_69 = row_69[:len(row_556)]
-	r_527 = r_527[:len(row_556)]
-	if len(row_556) >= 262144 {
-		loop_563 := runtime.EnterLoop(&nbLoop133, runtime.Bind(row_556, runtime.Bind(row_69, runtime.Bind(r_527, runtime.End{}))), len(row_556), 16384)
-		if loop_563.For == nil {
-			loop_563.For = func(lo_560, hi int) {
-				row_556 := loop_563.C.H
-				row_69 := loop_563.C.T.H
-				r_527 := loop_563.C.T.T.H
-				for i_561 := lo_560; i_561 < hi; i_561++ {
-					row_556[i_561] += (row_69[i_561] * r_527[i_561])
+	row_571 := a_297[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	row_69 = row_69[:len(row_571)]
+	r_545 = r_545[:len(row_571)]
+	if len(row_571) >= 262144 {
+		loop_578 := runtime.EnterLoop(&nbLoop131, runtime.Bind(row_571, runtime.Bind(row_69, runtime.Bind(r_545, runtime.End{}))), len(row_571), 16384)
+		if loop_578.For == nil {
+			loop_578.For = func(lo_575, hi int) {
+				row_571 := loop_578.C.H
+				row_69 := loop_578.C.T.H
+				r_545 := loop_578.C.T.T.H
+				for i_576 := lo_575; i_576 < hi; i_576++ {
+					row_571[i_576] += (row_69[i_576] * r_545[i_576])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_556), 16384, loop_563.For)
-		loop_563.Leave(&nbLoop133)
+		runtime.ParallelFor(len(row_571), 16384, loop_578.For)
+		loop_578.Leave(&nbLoop131)
 	} else {
-		for i_557 := range row_556 {
-			row_556[i_557] += (row_69[i_557] * r_527[i_557])
+		for i_572 := range row_571 {
+			row_571[i_572] += (row_69[i_572] * r_545[i_572])
 		}
 	}
 	if tape_31 != tape_24 {
@@ -17546,26 +17251,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_564 := a_310[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
-	row_69 = row_69[:len(row_564)]
-	r_528 = r_528[:len(row_564)]
-	if len(row_564) >= 262144 {
-		loop_571 := runtime.EnterLoop(&nbLoop134, runtime.Bind(row_564, runtime.Bind(row_69, runtime.Bind(r_528, runtime.End{}))), len(row_564), 16384)
-		if loop_571.For == nil {
-			loop_571.For = func(lo_568, hi int) {
-				row_564 := loop_571.C.H
-				row_69 := loop_571.C.T.H
-				r_528 := loop_571.C.T.T.H
-				for i_569 := lo_568; i_569 < hi; i_569++ {
-					row_564[i_569] += (row_69[i_569] * r_528[i_569])
+	row_579 := a_310[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	row_69 = row_69[:len(row_579)]
+	r_546 = r_546[:len(row_579)]
+	if len(row_579) >= 262144 {
+		loop_586 := runtime.EnterLoop(&nbLoop132, runtime.Bind(row_579, runtime.Bind(row_69, runtime.Bind(r_546, runtime.End{}))), len(row_579), 16384)
+		if loop_586.For == nil {
+			loop_586.For = func(lo_583, hi int) {
+				row_579 := loop_586.C.H
+				row_69 := loop_586.C.T.H
+				r_546 := loop_586.C.T.T.H
+				for i_584 := lo_583; i_584 < hi; i_584++ {
+					row_579[i_584] += (row_69[i_584] * r_546[i_584])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_564), 16384, loop_571.For)
-		loop_571.Leave(&nbLoop134)
+		runtime.ParallelFor(len(row_579), 16384, loop_586.For)
+		loop_586.Leave(&nbLoop132)
 	} else {
-		for i_565 := range row_564 {
-			row_564[i_565] += (row_69[i_565] * r_528[i_565])
+		for i_580 := range row_579 {
+			row_579[i_580] += (row_69[i_580] * r_546[i_580])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -17574,26 +17279,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_572 := a_382[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
-	row_70 = row_70[:len(row_572)]
-	r_527 = r_527[:len(row_572)]
-	if len(row_572) >= 262144 {
-		loop_579 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_572, runtime.Bind(row_70, runtime.Bind(r_527, runtime.End{}))), len(row_572), 16384)
-		if loop_579.For == nil {
-			loop_579.For = func(lo_576, hi int) {
-				row_572 := loop_579.C.H
-				row_70 := loop_579.C.T.H
-				r_527 := loop_579.C.T.T.H
-				for i_577 := lo_576; i_577 < hi; i_577++ {
-					row_572[i_577] += (row_70[i_577] * r_527[i_577])
+	row_587 := a_391[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
+	row_70 = row_70[:len(row_587)]
+	r_545 = r_545[:len(row_587)]
+	if len(row_587) >= 262144 {
+		loop_594 := runtime.EnterLoop(&nbLoop133, runtime.Bind(row_587, runtime.Bind(row_70, runtime.Bind(r_545, runtime.End{}))), len(row_587), 16384)
+		if loop_594.For == nil {
+			loop_594.For = func(lo_591, hi int) {
+				row_587 := loop_594.C.H
+				row_70 := loop_594.C.T.H
+				r_545 := loop_594.C.T.T.H
+				for i_592 := lo_591; i_592 < hi; i_592++ {
+					row_587[i_592] += (row_70[i_592] * r_545[i_592])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_572), 16384, loop_579.For)
-		loop_579.Leave(&nbLoop135)
+		runtime.ParallelFor(len(row_587), 16384, loop_594.For)
+		loop_594.Leave(&nbLoop133)
 	} else {
-		for i_573 := range row_572 {
-			row_572[i_573] += (row_70[i_573] * r_527[i_573])
+		for i_588 := range row_587 {
+			row_587[i_588] += (row_70[i_588] * r_545[i_588])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -17602,26 +17307,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_580 := a_479[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
-	row_70 = row_70[:len(row_580)]
-	r_528 = r_528[:len(row_580)]
-	if len(row_580) >= 262144 {
-		loop_587 := runtime.EnterLoop(&nbLoop136, runtime.Bind(row_580, runtime.Bind(row_70, runtime.Bind(r_528, runtime.End{}))), len(row_580), 16384)
-		if loop_587.For == nil {
-			loop_587.For = func(lo_584, hi int) {
-				row_580 := loop_587.C.H
-				row_70 := loop_587.C.T.H
-				r_528 := loop_587.C.T.T.H
-				for i_585 := lo_584; i_585 < hi; i_585++ {
-					row_580[i_585] += (row_70[i_585] * r_528[i_585])
+	row_595 := a_497[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
+	row_70 = row_70[:len(row_595)]
+	r_546 = r_546[:len(row_595)]
+	if len(row_595) >= 262144 {
+		loop_602 := runtime.EnterLoop(&nbLoop134, runtime.Bind(row_595, runtime.Bind(row_70, runtime.Bind(r_546, runtime.End{}))), len(row_595), 16384)
+		if loop_602.For == nil {
+			loop_602.For = func(lo_599, hi int) {
+				row_595 := loop_602.C.H
+				row_70 := loop_602.C.T.H
+				r_546 := loop_602.C.T.T.H
+				for i_600 := lo_599; i_600 < hi; i_600++ {
+					row_595[i_600] += (row_70[i_600] * r_546[i_600])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_580), 16384, loop_587.For)
-		loop_587.Leave(&nbLoop136)
+		runtime.ParallelFor(len(row_595), 16384, loop_602.For)
+		loop_602.Leave(&nbLoop134)
 	} else {
-		for i_581 := range row_580 {
-			row_580[i_581] += (row_70[i_581] * r_528[i_581])
+		for i_596 := range row_595 {
+			row_595[i_596] += (row_70[i_596] * r_546[i_596])
 		}
 	}
 	if tape_31 != tape_24 {
@@ -17630,26 +17335,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_588 := a_297[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	row_67 = row_67[:len(row_588)]
-	r_527 = r_527[:len(row_588)]
-	if len(row_588) >= 262144 {
-		loop_595 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_588, runtime.Bind(row_67, runtime.Bind(r_527, runtime.End{}))), len(row_588), 16384)
-		if loop_595.For == nil {
-			loop_595.For = func(lo_592, hi int) {
-				row_588 := loop_595.C.H
-				row_67 := loop_595.C.T.H
-				r_527 := loop_595.C.T.T.H
-				for i_593 := lo_592; i_593 < hi; i_593++ {
-					row_588[i_593] += (row_67[i_593] * r_527[i_593])
+	row_603 := a_297[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	row_67 = row_67[:len(row_603)]
+	r_545 = r_545[:len(row_603)]
+	if len(row_603) >= 262144 {
+		loop_610 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_603, runtime.Bind(row_67, runtime.Bind(r_545, runtime.End{}))), len(row_603), 16384)
+		if loop_610.For == nil {
+			loop_610.For = func(lo_607, hi int) {
+				row_603 := loop_610.C.H
+				row_67 := loop_610.C.T.H
+				r_545 := loop_610.C.T.T.H
+				for i_608 := lo_607; i_608 < hi; i_608++ {
+					row_603[i_608] += (row_67[i_608] * r_545[i_608])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_588), 16384, loop_595.For)
-		loop_595.Leave(&nbLoop137)
+		runtime.ParallelFor(len(row_603), 16384, loop_610.For)
+		loop_610.Leave(&nbLoop135)
 	} else {
-		for i_589 := range row_588 {
-			row_588[i_589] += (row_67[i_589] * r_527[i_589])
+		for i_604 := range row_603 {
+			row_603[i_604] += (row_67[i_604] * r_545[i_604])
 		}
 	}
 	if tape_31 != tape_24 {
@@ -17658,26 +17363,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_596 := a_310[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	row_67 = row_67[:len(row_596)]
-	r_528 = r_528[:len(row_596)]
-	if len(row_596) >= 262144 {
-		loop_603 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_596, runtime.Bind(row_67, runtime.Bind(r_528, runtime.End{}))), len(row_596), 16384)
-		if loop_603.For == nil {
-			loop_603.For = func(lo_600, hi int) {
-				row_596 := loop_603.C.H
-				row_67 := loop_603.C.T.H
-				r_528 := loop_603.C.T.T.H
-				for i_601 := lo_600; i_601 < hi; i_601++ {
-					row_596[i_601] += (row_67[i_601] * r_528[i_601])
+	row_611 := a_310[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	row_67 = row_67[:len(row_611)]
+	r_546 = r_546[:len(row_611)]
+	if len(row_611) >= 262144 {
+		loop_618 := runtime.EnterLoop(&nbLoop136, runtime.Bind(row_611, runtime.Bind(row_67, runtime.Bind(r_546, runtime.End{}))), len(row_611), 16384)
+		if loop_618.For == nil {
+			loop_618.For = func(lo_615, hi int) {
+				row_611 := loop_618.C.H
+				row_67 := loop_618.C.T.H
+				r_546 := loop_618.C.T.T.H
+				for i_616 := lo_615; i_616 < hi; i_616++ {
+					row_611[i_616] += (row_67[i_616] * r_546[i_616])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_596), 16384, loop_603.For)
-		loop_603.Leave(&nbLoop138)
+		runtime.ParallelFor(len(row_611), 16384, loop_618.For)
+		loop_618.Leave(&nbLoop136)
 	} else {
-		for i_597 := range row_596 {
-			row_596[i_597] += (row_67[i_597] * r_528[i_597])
+		for i_612 := range row_611 {
+			row_611[i_612] += (row_67[i_612] * r_546[i_612])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -17686,26 +17391,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_604 := a_382[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
-	row_68 = row_68[:len(row_604)]
-	r_527 = r_527[:len(row_604)]
-	if len(row_604) >= 262144 {
-		loop_611 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_604, runtime.Bind(row_68, runtime.Bind(r_527, runtime.End{}))), len(row_604), 16384)
-		if loop_611.For == nil {
-			loop_611.For = func(lo_608, hi int) {
-				row_604 := loop_611.C.H
-				row_68 := loop_611.C.T.H
-				r_527 := loop_611.C.T.T.H
-				for i_609 := lo_608; i_609 < hi; i_609++ {
-					row_604[i_609] += (row_68[i_609] * r_527[i_609])
+	row_619 := a_391[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
+	row_68 = row_68[:len(row_619)]
+	r_545 = r_545[:len(row_619)]
+	if len(row_619) >= 262144 {
+		loop_626 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_619, runtime.Bind(row_68, runtime.Bind(r_545, runtime.End{}))), len(row_619), 16384)
+		if loop_626.For == nil {
+			loop_626.For = func(lo_623, hi int) {
+				row_619 := loop_626.C.H
+				row_68 := loop_626.C.T.H
+				r_545 := loop_626.C.T.T.H
+				for i_624 := lo_623; i_624 < hi; i_624++ {
+					row_619[i_624] += (row_68[i_624] * r_545[i_624])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_604), 16384, loop_611.For)
-		loop_611.Leave(&nbLoop139)
+		runtime.ParallelFor(len(row_619), 16384, loop_626.For)
+		loop_626.Leave(&nbLoop137)
 	} else {
-		for i_605 := range row_604 {
-			row_604[i_605] += (row_68[i_605] * r_527[i_605])
+		for i_620 := range row_619 {
+			row_619[i_620] += (row_68[i_620] * r_545[i_620])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -17714,26 +17419,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_612 := a_479[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
-	row_68 = row_68[:len(row_612)]
-	r_528 = r_528[:len(row_612)]
-	if len(row_612) >= 262144 {
-		loop_619 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_612, runtime.Bind(row_68, runtime.Bind(r_528, runtime.End{}))), len(row_612), 16384)
-		if loop_619.For == nil {
-			loop_619.For = func(lo_616, hi int) {
-				row_612 := loop_619.C.H
-				row_68 := loop_619.C.T.H
-				r_528 := loop_619.C.T.T.H
-				for i_617 := lo_616; i_617 < hi; i_617++ {
-					row_612[i_617] += (row_68[i_617] * r_528[i_617])
+	row_627 := a_497[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
+	row_68 = row_68[:len(row_627)]
+	r_546 = r_546[:len(row_627)]
+	if len(row_627) >= 262144 {
+		loop_634 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_627, runtime.Bind(row_68, runtime.Bind(r_546, runtime.End{}))), len(row_627), 16384)
+		if loop_634.For == nil {
+			loop_634.For = func(lo_631, hi int) {
+				row_627 := loop_634.C.H
+				row_68 := loop_634.C.T.H
+				r_546 := loop_634.C.T.T.H
+				for i_632 := lo_631; i_632 < hi; i_632++ {
+					row_627[i_632] += (row_68[i_632] * r_546[i_632])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_612), 16384, loop_619.For)
-		loop_619.Leave(&nbLoop140)
+		runtime.ParallelFor(len(row_627), 16384, loop_634.For)
+		loop_634.Leave(&nbLoop138)
 	} else {
-		for i_613 := range row_612 {
-			row_612[i_613] += (row_68[i_613] * r_528[i_613])
+		for i_628 := range row_627 {
+			row_627[i_628] += (row_68[i_628] * r_546[i_628])
 		}
 	}
 	if tape_31 != tape_24 {
@@ -17742,26 +17447,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_620 := a_297[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	row_65 = row_65[:len(row_620)]
-	r_527 = r_527[:len(row_620)]
-	if len(row_620) >= 262144 {
-		loop_627 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_620, runtime.Bind(row_65, runtime.Bind(r_527, runtime.End{}))), len(row_620), 16384)
-		if loop_627.For == nil {
-			loop_627.For = func(lo_624, hi int) {
-				row_620 := loop_627.C.H
-				row_65 := loop_627.C.T.H
-				r_527 := loop_627.C.T.T.H
-				for i_625 := lo_624; i_625 < hi; i_625++ {
-					row_620[i_625] += (row_65[i_625] * r_527[i_625])
+	row_635 := a_297[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	row_65 = row_65[:len(row_635)]
+	r_545 = r_545[:len(row_635)]
+	if len(row_635) >= 262144 {
+		loop_642 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_635, runtime.Bind(row_65, runtime.Bind(r_545, runtime.End{}))), len(row_635), 16384)
+		if loop_642.For == nil {
+			loop_642.For = func(lo_639, hi int) {
+				row_635 := loop_642.C.H
+				row_65 := loop_642.C.T.H
+				r_545 := loop_642.C.T.T.H
+				for i_640 := lo_639; i_640 < hi; i_640++ {
+					row_635[i_640] += (row_65[i_640] * r_545[i_640])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_620), 16384, loop_627.For)
-		loop_627.Leave(&nbLoop141)
+		runtime.ParallelFor(len(row_635), 16384, loop_642.For)
+		loop_642.Leave(&nbLoop139)
 	} else {
-		for i_621 := range row_620 {
-			row_620[i_621] += (row_65[i_621] * r_527[i_621])
+		for i_636 := range row_635 {
+			row_635[i_636] += (row_65[i_636] * r_545[i_636])
 		}
 	}
 	if tape_31 != tape_24 {
@@ -17770,26 +17475,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_628 := a_310[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	row_65 = row_65[:len(row_628)]
-	r_528 = r_528[:len(row_628)]
-	if len(row_628) >= 262144 {
-		loop_635 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_628, runtime.Bind(row_65, runtime.Bind(r_528, runtime.End{}))), len(row_628), 16384)
-		if loop_635.For == nil {
-			loop_635.For = func(lo_632, hi int) {
-				row_628 := loop_635.C.H
-				row_65 := loop_635.C.T.H
-				r_528 := loop_635.C.T.T.H
-				for i_633 := lo_632; i_633 < hi; i_633++ {
-					row_628[i_633] += (row_65[i_633] * r_528[i_633])
+	row_643 := a_310[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	row_65 = row_65[:len(row_643)]
+	r_546 = r_546[:len(row_643)]
+	if len(row_643) >= 262144 {
+		loop_650 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_643, runtime.Bind(row_65, runtime.Bind(r_546, runtime.End{}))), len(row_643), 16384)
+		if loop_650.For == nil {
+			loop_650.For = func(lo_647, hi int) {
+				row_643 := loop_650.C.H
+				row_65 := loop_650.C.T.H
+				r_546 := loop_650.C.T.T.H
+				for i_648 := lo_647; i_648 < hi; i_648++ {
+					row_643[i_648] += (row_65[i_648] * r_546[i_648])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_628), 16384, loop_635.For)
-		loop_635.Leave(&nbLoop142)
+		runtime.ParallelFor(len(row_643), 16384, loop_650.For)
+		loop_650.Leave(&nbLoop140)
 	} else {
-		for i_629 := range row_628 {
-			row_628[i_629] += (row_65[i_629] * r_528[i_629])
+		for i_644 := range row_643 {
+			row_643[i_644] += (row_65[i_644] * r_546[i_644])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -17798,26 +17503,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_636 := a_382[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
-	row_66 = row_66[:len(row_636)]
-	r_527 = r_527[:len(row_636)]
-	if len(row_636) >= 262144 {
-		loop_643 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_636, runtime.Bind(row_66, runtime.Bind(r_527, runtime.End{}))), len(row_636), 16384)
-		if loop_643.For == nil {
-			loop_643.For = func(lo_640, hi int) {
-				row_636 := loop_643.C.H
-				row_66 := loop_643.C.T.H
-				r_527 := loop_643.C.T.T.H
-				for i_641 := lo_640; i_641 < hi; i_641++ {
-					row_636[i_641] += (row_66[i_641] * r_527[i_641])
+	row_651 := a_391[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_66 = row_66[:len(row_651)]
+	r_545 = r_545[:len(row_651)]
+	if len(row_651) >= 262144 {
+		loop_658 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_651, runtime.Bind(row_66, runtime.Bind(r_545, runtime.End{}))), len(row_651), 16384)
+		if loop_658.For == nil {
+			loop_658.For = func(lo_655, hi int) {
+				row_651 := loop_658.C.H
+				row_66 := loop_658.C.T.H
+				r_545 := loop_658.C.T.T.H
+				for i_656 := lo_655; i_656 < hi; i_656++ {
+					row_651[i_656] += (row_66[i_656] * r_545[i_656])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_636), 16384, loop_643.For)
-		loop_643.Leave(&nbLoop143)
+		runtime.ParallelFor(len(row_651), 16384, loop_658.For)
+		loop_658.Leave(&nbLoop141)
 	} else {
-		for i_637 := range row_636 {
-			row_636[i_637] += (row_66[i_637] * r_527[i_637])
+		for i_652 := range row_651 {
+			row_651[i_652] += (row_66[i_652] * r_545[i_652])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -17826,124 +17531,124 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_644 := a_479[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
-	row_66 = row_66[:len(row_644)]
-	r_528 = r_528[:len(row_644)]
-	if len(row_644) >= 262144 {
-		loop_651 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_644, runtime.Bind(row_66, runtime.Bind(r_528, runtime.End{}))), len(row_644), 16384)
-		if loop_651.For == nil {
-			loop_651.For = func(lo_648, hi int) {
-				row_644 := loop_651.C.H
-				row_66 := loop_651.C.T.H
-				r_528 := loop_651.C.T.T.H
-				for i_649 := lo_648; i_649 < hi; i_649++ {
-					row_644[i_649] += (row_66[i_649] * r_528[i_649])
+	row_659 := a_497[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_66 = row_66[:len(row_659)]
+	r_546 = r_546[:len(row_659)]
+	if len(row_659) >= 262144 {
+		loop_666 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_659, runtime.Bind(row_66, runtime.Bind(r_546, runtime.End{}))), len(row_659), 16384)
+		if loop_666.For == nil {
+			loop_666.For = func(lo_663, hi int) {
+				row_659 := loop_666.C.H
+				row_66 := loop_666.C.T.H
+				r_546 := loop_666.C.T.T.H
+				for i_664 := lo_663; i_664 < hi; i_664++ {
+					row_659[i_664] += (row_66[i_664] * r_546[i_664])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_644), 16384, loop_651.For)
-		loop_651.Leave(&nbLoop144)
+		runtime.ParallelFor(len(row_659), 16384, loop_666.For)
+		loop_666.Leave(&nbLoop142)
 	} else {
-		for i_645 := range row_644 {
-			row_644[i_645] += (row_66[i_645] * r_528[i_645])
+		for i_660 := range row_659 {
+			row_659[i_660] += (row_66[i_660] * r_546[i_660])
 		}
 	}
 	if int64(1) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_652 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
+	row_667 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
 	if int64(2) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_653 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
+	row_668 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
 	if int64(2) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_654 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
+	row_669 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
 	if int64(1) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_655 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
+	row_670 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
 	if int64(0) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_656 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
+	row_671 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
 	if int64(0) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_657 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
-	row_658 := a_407[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
-	row_659 := a_504[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
-	row_660 := a_407[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
-	row_661 := a_504[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
-	row_662 := a_407[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
-	row_663 := a_504[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
-	r_664 := ar.F64w(tape_21)
-	r_665 := ar.F64w(tape_21)
-	r_666 := ar.F64w(tape_21)
-	r_667 := ar.F64w(tape_21)
-	r_668 := ar.F64w(tape_21)
-	r_669 := ar.F64w(tape_21)
-	row_662 = row_662[:tape_21]
-	r_664 = r_664[:tape_21]
-	row_663 = row_663[:tape_21]
-	r_665 = r_665[:tape_21]
-	row_660 = row_660[:tape_21]
-	r_666 = r_666[:tape_21]
-	row_661 = row_661[:tape_21]
-	r_667 = r_667[:tape_21]
-	row_658 = row_658[:tape_21]
-	r_668 = r_668[:tape_21]
-	row_659 = row_659[:tape_21]
-	r_669 = r_669[:tape_21]
+	row_672 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
+	row_673 := a_416[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
+	row_674 := a_522[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
+	row_675 := a_416[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
+	row_676 := a_522[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
+	row_677 := a_416[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
+	row_678 := a_522[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
+	r_679 := ar.F64w(tape_21)
+	r_680 := ar.F64w(tape_21)
+	r_681 := ar.F64w(tape_21)
+	r_682 := ar.F64w(tape_21)
+	r_683 := ar.F64w(tape_21)
+	r_684 := ar.F64w(tape_21)
+	row_677 = row_677[:tape_21]
+	r_679 = r_679[:tape_21]
+	row_678 = row_678[:tape_21]
+	r_680 = r_680[:tape_21]
+	row_675 = row_675[:tape_21]
+	r_681 = r_681[:tape_21]
+	row_676 = row_676[:tape_21]
+	r_682 = r_682[:tape_21]
+	row_673 = row_673[:tape_21]
+	r_683 = r_683[:tape_21]
+	row_674 = row_674[:tape_21]
+	r_684 = r_684[:tape_21]
 	if tape_21 >= 262144 {
-		loop_688 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_662, runtime.Bind(r_664, runtime.Bind(row_663, runtime.Bind(r_665, runtime.Bind(row_660, runtime.Bind(r_666, runtime.Bind(row_661, runtime.Bind(r_667, runtime.Bind(row_658, runtime.Bind(r_668, runtime.Bind(row_659, runtime.Bind(r_669, runtime.End{})))))))))))), tape_21, 16384)
-		if loop_688.For == nil {
-			loop_688.For = func(lo_679, hi int) {
-				row_662 := loop_688.C.H
-				r_664 := loop_688.C.T.H
-				row_663 := loop_688.C.T.T.H
-				r_665 := loop_688.C.T.T.T.H
-				row_660 := loop_688.C.T.T.T.T.H
-				r_666 := loop_688.C.T.T.T.T.T.H
-				row_661 := loop_688.C.T.T.T.T.T.T.H
-				r_667 := loop_688.C.T.T.T.T.T.T.T.H
-				row_658 := loop_688.C.T.T.T.T.T.T.T.T.H
-				r_668 := loop_688.C.T.T.T.T.T.T.T.T.T.H
-				row_659 := loop_688.C.T.T.T.T.T.T.T.T.T.T.H
-				r_669 := loop_688.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_680 := lo_679; i_680 < hi; i_680++ {
-					e_682 := -row_662[i_680]
-					r_664[i_680] = e_682
-					e_683 := -row_663[i_680]
-					r_665[i_680] = e_683
-					e_684 := -row_660[i_680]
-					r_666[i_680] = e_684
-					e_685 := -row_661[i_680]
-					r_667[i_680] = e_685
-					e_686 := -row_658[i_680]
-					r_668[i_680] = e_686
-					e_687 := -row_659[i_680]
-					r_669[i_680] = e_687
+		loop_703 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_677, runtime.Bind(r_679, runtime.Bind(row_678, runtime.Bind(r_680, runtime.Bind(row_675, runtime.Bind(r_681, runtime.Bind(row_676, runtime.Bind(r_682, runtime.Bind(row_673, runtime.Bind(r_683, runtime.Bind(row_674, runtime.Bind(r_684, runtime.End{})))))))))))), tape_21, 16384)
+		if loop_703.For == nil {
+			loop_703.For = func(lo_694, hi int) {
+				row_677 := loop_703.C.H
+				r_679 := loop_703.C.T.H
+				row_678 := loop_703.C.T.T.H
+				r_680 := loop_703.C.T.T.T.H
+				row_675 := loop_703.C.T.T.T.T.H
+				r_681 := loop_703.C.T.T.T.T.T.H
+				row_676 := loop_703.C.T.T.T.T.T.T.H
+				r_682 := loop_703.C.T.T.T.T.T.T.T.H
+				row_673 := loop_703.C.T.T.T.T.T.T.T.T.H
+				r_683 := loop_703.C.T.T.T.T.T.T.T.T.T.H
+				row_674 := loop_703.C.T.T.T.T.T.T.T.T.T.T.H
+				r_684 := loop_703.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_695 := lo_694; i_695 < hi; i_695++ {
+					e_697 := -row_677[i_695]
+					r_679[i_695] = e_697
+					e_698 := -row_678[i_695]
+					r_680[i_695] = e_698
+					e_699 := -row_675[i_695]
+					r_681[i_695] = e_699
+					e_700 := -row_676[i_695]
+					r_682[i_695] = e_700
+					e_701 := -row_673[i_695]
+					r_683[i_695] = e_701
+					e_702 := -row_674[i_695]
+					r_684[i_695] = e_702
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_688.For)
-		loop_688.Leave(&nbLoop145)
+		runtime.ParallelFor(tape_21, 16384, loop_703.For)
+		loop_703.Leave(&nbLoop143)
 	} else {
-		for i_670 := 0; i_670 < tape_21; i_670++ {
-			e_672 := -row_662[i_670]
-			r_664[i_670] = e_672
-			e_673 := -row_663[i_670]
-			r_665[i_670] = e_673
-			e_674 := -row_660[i_670]
-			r_666[i_670] = e_674
-			e_675 := -row_661[i_670]
-			r_667[i_670] = e_675
-			e_676 := -row_658[i_670]
-			r_668[i_670] = e_676
-			e_677 := -row_659[i_670]
-			r_669[i_670] = e_677
+		for i_685 := 0; i_685 < tape_21; i_685++ {
+			e_687 := -row_677[i_685]
+			r_679[i_685] = e_687
+			e_688 := -row_678[i_685]
+			r_680[i_685] = e_688
+			e_689 := -row_675[i_685]
+			r_681[i_685] = e_689
+			e_690 := -row_676[i_685]
+			r_682[i_685] = e_690
+			e_691 := -row_673[i_685]
+			r_683[i_685] = e_691
+			e_692 := -row_674[i_685]
+			r_684[i_685] = e_692
 		}
 	}
 	if tape_21 != tape_36 {
@@ -17964,63 +17669,63 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_689 := tape_36
-	tot_690, err_691 := runtime.MulSize(3, rs_689)
-	if err_691 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_691), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_704 := tape_36
+	tot_705, err_706 := runtime.MulSize(3, rs_704)
+	if err_706 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_706), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_692 := ar.F64w(tot_690)
-	row_693 := a_692[0*rs_689 : 1*rs_689]
-	row_694 := a_692[1*rs_689 : 2*rs_689]
-	row_695 := a_692[2*rs_689 : 3*rs_689]
-	row_655 = row_655[:tape_36]
-	row_662 = row_662[:tape_36]
-	row_653 = row_653[:tape_36]
-	r_666 = r_666[:tape_36]
-	row_656 = row_656[:tape_36]
-	r_664 = r_664[:tape_36]
-	row_658 = row_658[:tape_36]
-	row_660 = row_660[:tape_36]
-	r_668 = r_668[:tape_36]
-	row_693 = row_693[:tape_36]
-	row_694 = row_694[:tape_36]
-	row_695 = row_695[:tape_36]
+	a_707 := ar.F64w(tot_705)
+	row_708 := a_707[0*rs_704 : 1*rs_704]
+	row_709 := a_707[1*rs_704 : 2*rs_704]
+	row_710 := a_707[2*rs_704 : 3*rs_704]
+	row_670 = row_670[:tape_36]
+	row_677 = row_677[:tape_36]
+	row_668 = row_668[:tape_36]
+	r_681 = r_681[:tape_36]
+	row_671 = row_671[:tape_36]
+	r_679 = r_679[:tape_36]
+	row_673 = row_673[:tape_36]
+	row_675 = row_675[:tape_36]
+	r_683 = r_683[:tape_36]
+	row_708 = row_708[:tape_36]
+	row_709 = row_709[:tape_36]
+	row_710 = row_710[:tape_36]
 	if tape_36 >= 262144 {
-		loop_708 := runtime.EnterLoop(&nbLoop146, runtime.Bind(row_655, runtime.Bind(row_662, runtime.Bind(row_653, runtime.Bind(r_666, runtime.Bind(row_656, runtime.Bind(r_664, runtime.Bind(row_658, runtime.Bind(row_660, runtime.Bind(r_668, runtime.Bind(row_693, runtime.Bind(row_694, runtime.Bind(row_695, runtime.End{})))))))))))), tape_36, 16384)
-		if loop_708.For == nil {
-			loop_708.For = func(lo_702, hi int) {
-				row_655 := loop_708.C.H
-				row_662 := loop_708.C.T.H
-				row_653 := loop_708.C.T.T.H
-				r_666 := loop_708.C.T.T.T.H
-				row_656 := loop_708.C.T.T.T.T.H
-				r_664 := loop_708.C.T.T.T.T.T.H
-				row_658 := loop_708.C.T.T.T.T.T.T.H
-				row_660 := loop_708.C.T.T.T.T.T.T.T.H
-				r_668 := loop_708.C.T.T.T.T.T.T.T.T.H
-				row_693 := loop_708.C.T.T.T.T.T.T.T.T.T.H
-				row_694 := loop_708.C.T.T.T.T.T.T.T.T.T.T.H
-				row_695 := loop_708.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_703 := lo_702; i_703 < hi; i_703++ {
-					e_705 := ((row_655[i_703] * row_662[i_703]) + (row_653[i_703] * r_666[i_703]))
-					e_706 := ((row_656[i_703] * r_664[i_703]) + (row_653[i_703] * row_658[i_703]))
-					e_707 := ((row_656[i_703] * row_660[i_703]) + (row_655[i_703] * r_668[i_703]))
-					row_693[i_703] = e_705
-					row_694[i_703] = e_706
-					row_695[i_703] = e_707
+		loop_723 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_670, runtime.Bind(row_677, runtime.Bind(row_668, runtime.Bind(r_681, runtime.Bind(row_671, runtime.Bind(r_679, runtime.Bind(row_673, runtime.Bind(row_675, runtime.Bind(r_683, runtime.Bind(row_708, runtime.Bind(row_709, runtime.Bind(row_710, runtime.End{})))))))))))), tape_36, 16384)
+		if loop_723.For == nil {
+			loop_723.For = func(lo_717, hi int) {
+				row_670 := loop_723.C.H
+				row_677 := loop_723.C.T.H
+				row_668 := loop_723.C.T.T.H
+				r_681 := loop_723.C.T.T.T.H
+				row_671 := loop_723.C.T.T.T.T.H
+				r_679 := loop_723.C.T.T.T.T.T.H
+				row_673 := loop_723.C.T.T.T.T.T.T.H
+				row_675 := loop_723.C.T.T.T.T.T.T.T.H
+				r_683 := loop_723.C.T.T.T.T.T.T.T.T.H
+				row_708 := loop_723.C.T.T.T.T.T.T.T.T.T.H
+				row_709 := loop_723.C.T.T.T.T.T.T.T.T.T.T.H
+				row_710 := loop_723.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_718 := lo_717; i_718 < hi; i_718++ {
+					e_720 := ((row_670[i_718] * row_677[i_718]) + (row_668[i_718] * r_681[i_718]))
+					e_721 := ((row_671[i_718] * r_679[i_718]) + (row_668[i_718] * row_673[i_718]))
+					e_722 := ((row_671[i_718] * row_675[i_718]) + (row_670[i_718] * r_683[i_718]))
+					row_708[i_718] = e_720
+					row_709[i_718] = e_721
+					row_710[i_718] = e_722
 				}
 			}
 		}
-		runtime.ParallelFor(tape_36, 16384, loop_708.For)
-		loop_708.Leave(&nbLoop146)
+		runtime.ParallelFor(tape_36, 16384, loop_723.For)
+		loop_723.Leave(&nbLoop144)
 	} else {
-		for i_696 := 0; i_696 < tape_36; i_696++ {
-			e_698 := ((row_655[i_696] * row_662[i_696]) + (row_653[i_696] * r_666[i_696]))
-			e_699 := ((row_656[i_696] * r_664[i_696]) + (row_653[i_696] * row_658[i_696]))
-			e_700 := ((row_656[i_696] * row_660[i_696]) + (row_655[i_696] * r_668[i_696]))
-			row_693[i_696] = e_698
-			row_694[i_696] = e_699
-			row_695[i_696] = e_700
+		for i_711 := 0; i_711 < tape_36; i_711++ {
+			e_713 := ((row_670[i_711] * row_677[i_711]) + (row_668[i_711] * r_681[i_711]))
+			e_714 := ((row_671[i_711] * r_679[i_711]) + (row_668[i_711] * row_673[i_711]))
+			e_715 := ((row_671[i_711] * row_675[i_711]) + (row_670[i_711] * r_683[i_711]))
+			row_708[i_711] = e_713
+			row_709[i_711] = e_714
+			row_710[i_711] = e_715
 		}
 	}
 	if tape_21 != tape_39 {
@@ -18041,63 +17746,63 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_709 := tape_39
-	tot_710, err_711 := runtime.MulSize(3, rs_709)
-	if err_711 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_711), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_724 := tape_39
+	tot_725, err_726 := runtime.MulSize(3, rs_724)
+	if err_726 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_726), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_712 := ar.F64w(tot_710)
-	row_713 := a_712[0*rs_709 : 1*rs_709]
-	row_714 := a_712[1*rs_709 : 2*rs_709]
-	row_715 := a_712[2*rs_709 : 3*rs_709]
-	row_652 = row_652[:tape_39]
-	r_664 = r_664[:tape_39]
-	row_654 = row_654[:tape_39]
-	row_660 = row_660[:tape_39]
-	row_657 = row_657[:tape_39]
-	row_662 = row_662[:tape_39]
-	r_668 = r_668[:tape_39]
-	r_666 = r_666[:tape_39]
-	row_658 = row_658[:tape_39]
-	row_713 = row_713[:tape_39]
-	row_714 = row_714[:tape_39]
-	row_715 = row_715[:tape_39]
+	a_727 := ar.F64w(tot_725)
+	row_728 := a_727[0*rs_724 : 1*rs_724]
+	row_729 := a_727[1*rs_724 : 2*rs_724]
+	row_730 := a_727[2*rs_724 : 3*rs_724]
+	row_667 = row_667[:tape_39]
+	r_679 = r_679[:tape_39]
+	row_669 = row_669[:tape_39]
+	row_675 = row_675[:tape_39]
+	row_672 = row_672[:tape_39]
+	row_677 = row_677[:tape_39]
+	r_683 = r_683[:tape_39]
+	r_681 = r_681[:tape_39]
+	row_673 = row_673[:tape_39]
+	row_728 = row_728[:tape_39]
+	row_729 = row_729[:tape_39]
+	row_730 = row_730[:tape_39]
 	if tape_39 >= 262144 {
-		loop_728 := runtime.EnterLoop(&nbLoop147, runtime.Bind(row_652, runtime.Bind(r_664, runtime.Bind(row_654, runtime.Bind(row_660, runtime.Bind(row_657, runtime.Bind(row_662, runtime.Bind(r_668, runtime.Bind(r_666, runtime.Bind(row_658, runtime.Bind(row_713, runtime.Bind(row_714, runtime.Bind(row_715, runtime.End{})))))))))))), tape_39, 16384)
-		if loop_728.For == nil {
-			loop_728.For = func(lo_722, hi int) {
-				row_652 := loop_728.C.H
-				r_664 := loop_728.C.T.H
-				row_654 := loop_728.C.T.T.H
-				row_660 := loop_728.C.T.T.T.H
-				row_657 := loop_728.C.T.T.T.T.H
-				row_662 := loop_728.C.T.T.T.T.T.H
-				r_668 := loop_728.C.T.T.T.T.T.T.H
-				r_666 := loop_728.C.T.T.T.T.T.T.T.H
-				row_658 := loop_728.C.T.T.T.T.T.T.T.T.H
-				row_713 := loop_728.C.T.T.T.T.T.T.T.T.T.H
-				row_714 := loop_728.C.T.T.T.T.T.T.T.T.T.T.H
-				row_715 := loop_728.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_723 := lo_722; i_723 < hi; i_723++ {
-					e_725 := ((row_652[i_723] * r_664[i_723]) + (row_654[i_723] * row_660[i_723]))
-					e_726 := ((row_657[i_723] * row_662[i_723]) + (row_654[i_723] * r_668[i_723]))
-					e_727 := ((row_657[i_723] * r_666[i_723]) + (row_652[i_723] * row_658[i_723]))
-					row_713[i_723] = e_725
-					row_714[i_723] = e_726
-					row_715[i_723] = e_727
+		loop_743 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_667, runtime.Bind(r_679, runtime.Bind(row_669, runtime.Bind(row_675, runtime.Bind(row_672, runtime.Bind(row_677, runtime.Bind(r_683, runtime.Bind(r_681, runtime.Bind(row_673, runtime.Bind(row_728, runtime.Bind(row_729, runtime.Bind(row_730, runtime.End{})))))))))))), tape_39, 16384)
+		if loop_743.For == nil {
+			loop_743.For = func(lo_737, hi int) {
+				row_667 := loop_743.C.H
+				r_679 := loop_743.C.T.H
+				row_669 := loop_743.C.T.T.H
+				row_675 := loop_743.C.T.T.T.H
+				row_672 := loop_743.C.T.T.T.T.H
+				row_677 := loop_743.C.T.T.T.T.T.H
+				r_683 := loop_743.C.T.T.T.T.T.T.H
+				r_681 := loop_743.C.T.T.T.T.T.T.T.H
+				row_673 := loop_743.C.T.T.T.T.T.T.T.T.H
+				row_728 := loop_743.C.T.T.T.T.T.T.T.T.T.H
+				row_729 := loop_743.C.T.T.T.T.T.T.T.T.T.T.H
+				row_730 := loop_743.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_738 := lo_737; i_738 < hi; i_738++ {
+					e_740 := ((row_667[i_738] * r_679[i_738]) + (row_669[i_738] * row_675[i_738]))
+					e_741 := ((row_672[i_738] * row_677[i_738]) + (row_669[i_738] * r_683[i_738]))
+					e_742 := ((row_672[i_738] * r_681[i_738]) + (row_667[i_738] * row_673[i_738]))
+					row_728[i_738] = e_740
+					row_729[i_738] = e_741
+					row_730[i_738] = e_742
 				}
 			}
 		}
-		runtime.ParallelFor(tape_39, 16384, loop_728.For)
-		loop_728.Leave(&nbLoop147)
+		runtime.ParallelFor(tape_39, 16384, loop_743.For)
+		loop_743.Leave(&nbLoop145)
 	} else {
-		for i_716 := 0; i_716 < tape_39; i_716++ {
-			e_718 := ((row_652[i_716] * r_664[i_716]) + (row_654[i_716] * row_660[i_716]))
-			e_719 := ((row_657[i_716] * row_662[i_716]) + (row_654[i_716] * r_668[i_716]))
-			e_720 := ((row_657[i_716] * r_666[i_716]) + (row_652[i_716] * row_658[i_716]))
-			row_713[i_716] = e_718
-			row_714[i_716] = e_719
-			row_715[i_716] = e_720
+		for i_731 := 0; i_731 < tape_39; i_731++ {
+			e_733 := ((row_667[i_731] * r_679[i_731]) + (row_669[i_731] * row_675[i_731]))
+			e_734 := ((row_672[i_731] * row_677[i_731]) + (row_669[i_731] * r_683[i_731]))
+			e_735 := ((row_672[i_731] * r_681[i_731]) + (row_667[i_731] * row_673[i_731]))
+			row_728[i_731] = e_733
+			row_729[i_731] = e_734
+			row_730[i_731] = e_735
 		}
 	}
 	if tape_21 != tape_36 {
@@ -18118,63 +17823,63 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_729 := tape_36
-	tot_730, err_731 := runtime.MulSize(3, rs_729)
-	if err_731 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_731), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_744 := tape_36
+	tot_745, err_746 := runtime.MulSize(3, rs_744)
+	if err_746 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_746), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_732 := ar.F64w(tot_730)
-	row_733 := a_732[0*rs_729 : 1*rs_729]
-	row_734 := a_732[1*rs_729 : 2*rs_729]
-	row_735 := a_732[2*rs_729 : 3*rs_729]
-	row_655 = row_655[:tape_36]
-	row_663 = row_663[:tape_36]
-	row_653 = row_653[:tape_36]
-	r_667 = r_667[:tape_36]
-	row_656 = row_656[:tape_36]
-	r_665 = r_665[:tape_36]
-	row_659 = row_659[:tape_36]
-	row_661 = row_661[:tape_36]
-	r_669 = r_669[:tape_36]
-	row_733 = row_733[:tape_36]
-	row_734 = row_734[:tape_36]
-	row_735 = row_735[:tape_36]
+	a_747 := ar.F64w(tot_745)
+	row_748 := a_747[0*rs_744 : 1*rs_744]
+	row_749 := a_747[1*rs_744 : 2*rs_744]
+	row_750 := a_747[2*rs_744 : 3*rs_744]
+	row_670 = row_670[:tape_36]
+	row_678 = row_678[:tape_36]
+	row_668 = row_668[:tape_36]
+	r_682 = r_682[:tape_36]
+	row_671 = row_671[:tape_36]
+	r_680 = r_680[:tape_36]
+	row_674 = row_674[:tape_36]
+	row_676 = row_676[:tape_36]
+	r_684 = r_684[:tape_36]
+	row_748 = row_748[:tape_36]
+	row_749 = row_749[:tape_36]
+	row_750 = row_750[:tape_36]
 	if tape_36 >= 262144 {
-		loop_748 := runtime.EnterLoop(&nbLoop148, runtime.Bind(row_655, runtime.Bind(row_663, runtime.Bind(row_653, runtime.Bind(r_667, runtime.Bind(row_656, runtime.Bind(r_665, runtime.Bind(row_659, runtime.Bind(row_661, runtime.Bind(r_669, runtime.Bind(row_733, runtime.Bind(row_734, runtime.Bind(row_735, runtime.End{})))))))))))), tape_36, 16384)
-		if loop_748.For == nil {
-			loop_748.For = func(lo_742, hi int) {
-				row_655 := loop_748.C.H
-				row_663 := loop_748.C.T.H
-				row_653 := loop_748.C.T.T.H
-				r_667 := loop_748.C.T.T.T.H
-				row_656 := loop_748.C.T.T.T.T.H
-				r_665 := loop_748.C.T.T.T.T.T.H
-				row_659 := loop_748.C.T.T.T.T.T.T.H
-				row_661 := loop_748.C.T.T.T.T.T.T.T.H
-				r_669 := loop_748.C.T.T.T.T.T.T.T.T.H
-				row_733 := loop_748.C.T.T.T.T.T.T.T.T.T.H
-				row_734 := loop_748.C.T.T.T.T.T.T.T.T.T.T.H
-				row_735 := loop_748.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_743 := lo_742; i_743 < hi; i_743++ {
-					e_745 := ((row_655[i_743] * row_663[i_743]) + (row_653[i_743] * r_667[i_743]))
-					e_746 := ((row_656[i_743] * r_665[i_743]) + (row_653[i_743] * row_659[i_743]))
-					e_747 := ((row_656[i_743] * row_661[i_743]) + (row_655[i_743] * r_669[i_743]))
-					row_733[i_743] = e_745
-					row_734[i_743] = e_746
-					row_735[i_743] = e_747
+		loop_763 := runtime.EnterLoop(&nbLoop146, runtime.Bind(row_670, runtime.Bind(row_678, runtime.Bind(row_668, runtime.Bind(r_682, runtime.Bind(row_671, runtime.Bind(r_680, runtime.Bind(row_674, runtime.Bind(row_676, runtime.Bind(r_684, runtime.Bind(row_748, runtime.Bind(row_749, runtime.Bind(row_750, runtime.End{})))))))))))), tape_36, 16384)
+		if loop_763.For == nil {
+			loop_763.For = func(lo_757, hi int) {
+				row_670 := loop_763.C.H
+				row_678 := loop_763.C.T.H
+				row_668 := loop_763.C.T.T.H
+				r_682 := loop_763.C.T.T.T.H
+				row_671 := loop_763.C.T.T.T.T.H
+				r_680 := loop_763.C.T.T.T.T.T.H
+				row_674 := loop_763.C.T.T.T.T.T.T.H
+				row_676 := loop_763.C.T.T.T.T.T.T.T.H
+				r_684 := loop_763.C.T.T.T.T.T.T.T.T.H
+				row_748 := loop_763.C.T.T.T.T.T.T.T.T.T.H
+				row_749 := loop_763.C.T.T.T.T.T.T.T.T.T.T.H
+				row_750 := loop_763.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_758 := lo_757; i_758 < hi; i_758++ {
+					e_760 := ((row_670[i_758] * row_678[i_758]) + (row_668[i_758] * r_682[i_758]))
+					e_761 := ((row_671[i_758] * r_680[i_758]) + (row_668[i_758] * row_674[i_758]))
+					e_762 := ((row_671[i_758] * row_676[i_758]) + (row_670[i_758] * r_684[i_758]))
+					row_748[i_758] = e_760
+					row_749[i_758] = e_761
+					row_750[i_758] = e_762
 				}
 			}
 		}
-		runtime.ParallelFor(tape_36, 16384, loop_748.For)
-		loop_748.Leave(&nbLoop148)
+		runtime.ParallelFor(tape_36, 16384, loop_763.For)
+		loop_763.Leave(&nbLoop146)
 	} else {
-		for i_736 := 0; i_736 < tape_36; i_736++ {
-			e_738 := ((row_655[i_736] * row_663[i_736]) + (row_653[i_736] * r_667[i_736]))
-			e_739 := ((row_656[i_736] * r_665[i_736]) + (row_653[i_736] * row_659[i_736]))
-			e_740 := ((row_656[i_736] * row_661[i_736]) + (row_655[i_736] * r_669[i_736]))
-			row_733[i_736] = e_738
-			row_734[i_736] = e_739
-			row_735[i_736] = e_740
+		for i_751 := 0; i_751 < tape_36; i_751++ {
+			e_753 := ((row_670[i_751] * row_678[i_751]) + (row_668[i_751] * r_682[i_751]))
+			e_754 := ((row_671[i_751] * r_680[i_751]) + (row_668[i_751] * row_674[i_751]))
+			e_755 := ((row_671[i_751] * row_676[i_751]) + (row_670[i_751] * r_684[i_751]))
+			row_748[i_751] = e_753
+			row_749[i_751] = e_754
+			row_750[i_751] = e_755
 		}
 	}
 	if tape_21 != tape_39 {
@@ -18195,148 +17900,148 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_749 := tape_39
-	tot_750, err_751 := runtime.MulSize(3, rs_749)
-	if err_751 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_751), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_764 := tape_39
+	tot_765, err_766 := runtime.MulSize(3, rs_764)
+	if err_766 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_766), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_752 := ar.F64w(tot_750)
-	row_753 := a_752[0*rs_749 : 1*rs_749]
-	row_754 := a_752[1*rs_749 : 2*rs_749]
-	row_755 := a_752[2*rs_749 : 3*rs_749]
-	row_652 = row_652[:tape_39]
-	r_665 = r_665[:tape_39]
-	row_654 = row_654[:tape_39]
-	row_661 = row_661[:tape_39]
-	row_657 = row_657[:tape_39]
-	row_663 = row_663[:tape_39]
-	r_669 = r_669[:tape_39]
-	r_667 = r_667[:tape_39]
-	row_659 = row_659[:tape_39]
-	row_753 = row_753[:tape_39]
-	row_754 = row_754[:tape_39]
-	row_755 = row_755[:tape_39]
+	a_767 := ar.F64w(tot_765)
+	row_768 := a_767[0*rs_764 : 1*rs_764]
+	row_769 := a_767[1*rs_764 : 2*rs_764]
+	row_770 := a_767[2*rs_764 : 3*rs_764]
+	row_667 = row_667[:tape_39]
+	r_680 = r_680[:tape_39]
+	row_669 = row_669[:tape_39]
+	row_676 = row_676[:tape_39]
+	row_672 = row_672[:tape_39]
+	row_678 = row_678[:tape_39]
+	r_684 = r_684[:tape_39]
+	r_682 = r_682[:tape_39]
+	row_674 = row_674[:tape_39]
+	row_768 = row_768[:tape_39]
+	row_769 = row_769[:tape_39]
+	row_770 = row_770[:tape_39]
 	if tape_39 >= 262144 {
-		loop_768 := runtime.EnterLoop(&nbLoop149, runtime.Bind(row_652, runtime.Bind(r_665, runtime.Bind(row_654, runtime.Bind(row_661, runtime.Bind(row_657, runtime.Bind(row_663, runtime.Bind(r_669, runtime.Bind(r_667, runtime.Bind(row_659, runtime.Bind(row_753, runtime.Bind(row_754, runtime.Bind(row_755, runtime.End{})))))))))))), tape_39, 16384)
-		if loop_768.For == nil {
-			loop_768.For = func(lo_762, hi int) {
-				row_652 := loop_768.C.H
-				r_665 := loop_768.C.T.H
-				row_654 := loop_768.C.T.T.H
-				row_661 := loop_768.C.T.T.T.H
-				row_657 := loop_768.C.T.T.T.T.H
-				row_663 := loop_768.C.T.T.T.T.T.H
-				r_669 := loop_768.C.T.T.T.T.T.T.H
-				r_667 := loop_768.C.T.T.T.T.T.T.T.H
-				row_659 := loop_768.C.T.T.T.T.T.T.T.T.H
-				row_753 := loop_768.C.T.T.T.T.T.T.T.T.T.H
-				row_754 := loop_768.C.T.T.T.T.T.T.T.T.T.T.H
-				row_755 := loop_768.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_763 := lo_762; i_763 < hi; i_763++ {
-					e_765 := ((row_652[i_763] * r_665[i_763]) + (row_654[i_763] * row_661[i_763]))
-					e_766 := ((row_657[i_763] * row_663[i_763]) + (row_654[i_763] * r_669[i_763]))
-					e_767 := ((row_657[i_763] * r_667[i_763]) + (row_652[i_763] * row_659[i_763]))
-					row_753[i_763] = e_765
-					row_754[i_763] = e_766
-					row_755[i_763] = e_767
+		loop_783 := runtime.EnterLoop(&nbLoop147, runtime.Bind(row_667, runtime.Bind(r_680, runtime.Bind(row_669, runtime.Bind(row_676, runtime.Bind(row_672, runtime.Bind(row_678, runtime.Bind(r_684, runtime.Bind(r_682, runtime.Bind(row_674, runtime.Bind(row_768, runtime.Bind(row_769, runtime.Bind(row_770, runtime.End{})))))))))))), tape_39, 16384)
+		if loop_783.For == nil {
+			loop_783.For = func(lo_777, hi int) {
+				row_667 := loop_783.C.H
+				r_680 := loop_783.C.T.H
+				row_669 := loop_783.C.T.T.H
+				row_676 := loop_783.C.T.T.T.H
+				row_672 := loop_783.C.T.T.T.T.H
+				row_678 := loop_783.C.T.T.T.T.T.H
+				r_684 := loop_783.C.T.T.T.T.T.T.H
+				r_682 := loop_783.C.T.T.T.T.T.T.T.H
+				row_674 := loop_783.C.T.T.T.T.T.T.T.T.H
+				row_768 := loop_783.C.T.T.T.T.T.T.T.T.T.H
+				row_769 := loop_783.C.T.T.T.T.T.T.T.T.T.T.H
+				row_770 := loop_783.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_778 := lo_777; i_778 < hi; i_778++ {
+					e_780 := ((row_667[i_778] * r_680[i_778]) + (row_669[i_778] * row_676[i_778]))
+					e_781 := ((row_672[i_778] * row_678[i_778]) + (row_669[i_778] * r_684[i_778]))
+					e_782 := ((row_672[i_778] * r_682[i_778]) + (row_667[i_778] * row_674[i_778]))
+					row_768[i_778] = e_780
+					row_769[i_778] = e_781
+					row_770[i_778] = e_782
 				}
 			}
 		}
-		runtime.ParallelFor(tape_39, 16384, loop_768.For)
-		loop_768.Leave(&nbLoop149)
+		runtime.ParallelFor(tape_39, 16384, loop_783.For)
+		loop_783.Leave(&nbLoop147)
 	} else {
-		for i_756 := 0; i_756 < tape_39; i_756++ {
-			e_758 := ((row_652[i_756] * r_665[i_756]) + (row_654[i_756] * row_661[i_756]))
-			e_759 := ((row_657[i_756] * row_663[i_756]) + (row_654[i_756] * r_669[i_756]))
-			e_760 := ((row_657[i_756] * r_667[i_756]) + (row_652[i_756] * row_659[i_756]))
-			row_753[i_756] = e_758
-			row_754[i_756] = e_759
-			row_755[i_756] = e_760
+		for i_771 := 0; i_771 < tape_39; i_771++ {
+			e_773 := ((row_667[i_771] * r_680[i_771]) + (row_669[i_771] * row_676[i_771]))
+			e_774 := ((row_672[i_771] * row_678[i_771]) + (row_669[i_771] * r_684[i_771]))
+			e_775 := ((row_672[i_771] * r_682[i_771]) + (row_667[i_771] * row_674[i_771]))
+			row_768[i_771] = e_773
+			row_769[i_771] = e_774
+			row_770[i_771] = e_775
 		}
 	}
 	if tape_26 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{3, tape_36})+" differ")
 	}
-	a_692 = a_692[:len(a_382)]
-	for i_769 := range a_382 {
-		a_382[i_769] += a_692[i_769]
+	a_707 = a_707[:len(a_391)]
+	for i_784 := range a_391 {
+		a_391[i_784] += a_707[i_784]
 	}
 	if tape_26 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{3, tape_36})+" differ")
 	}
-	a_732 = a_732[:len(a_479)]
-	for i_770 := range a_479 {
-		a_479[i_770] += a_732[i_770]
+	a_747 = a_747[:len(a_497)]
+	for i_785 := range a_497 {
+		a_497[i_785] += a_747[i_785]
 	}
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_39})+" differ")
 	}
-	a_712 = a_712[:len(a_297)]
-	for i_771 := range a_297 {
-		a_297[i_771] += a_712[i_771]
+	a_727 = a_727[:len(a_297)]
+	for i_786 := range a_297 {
+		a_297[i_786] += a_727[i_786]
 	}
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_39})+" differ")
 	}
-	a_752 = a_752[:len(a_310)]
-	for i_772 := range a_310 {
-		a_310[i_772] += a_752[i_772]
+	a_767 = a_767[:len(a_310)]
+	for i_787 := range a_310 {
+		a_310[i_787] += a_767[i_787]
 	}
-	row_773 := a_382[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
-	row_774 := a_479[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
-	row_775 := a_382[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
-	row_776 := a_479[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
-	row_777 := a_382[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
-	row_778 := a_479[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
+	row_788 := a_391[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
+	row_789 := a_497[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
+	row_790 := a_391[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
+	row_791 := a_497[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
+	row_792 := a_391[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
+	row_793 := a_497[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
 	if tape_41 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	r_780 := ar.F64w(tape_43)
-	tape_42 = tape_42[:len(r_780)]
-	tape_40 = tape_40[:len(r_780)]
-	if len(r_780) >= 262144 {
-		loop_787 := runtime.EnterLoop(&nbLoop150, runtime.Bind(r_780, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_780), 16384)
-		if loop_787.For == nil {
-			loop_787.For = func(lo_784, hi int) {
-				r_780 := loop_787.C.H
-				tape_42 := loop_787.C.T.H
-				tape_40 := loop_787.C.T.T.H
-				for i_785 := lo_784; i_785 < hi; i_785++ {
-					r_780[i_785] = (-(tape_42[i_785] / tape_40[i_785]))
+	r_795 := ar.F64w(tape_43)
+	tape_42 = tape_42[:len(r_795)]
+	tape_40 = tape_40[:len(r_795)]
+	if len(r_795) >= 262144 {
+		loop_802 := runtime.EnterLoop(&nbLoop148, runtime.Bind(r_795, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_795), 16384)
+		if loop_802.For == nil {
+			loop_802.For = func(lo_799, hi int) {
+				r_795 := loop_802.C.H
+				tape_42 := loop_802.C.T.H
+				tape_40 := loop_802.C.T.T.H
+				for i_800 := lo_799; i_800 < hi; i_800++ {
+					r_795[i_800] = (-(tape_42[i_800] / tape_40[i_800]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_780), 16384, loop_787.For)
-		loop_787.Leave(&nbLoop150)
+		runtime.ParallelFor(len(r_795), 16384, loop_802.For)
+		loop_802.Leave(&nbLoop148)
 	} else {
-		for i_781 := range r_780 {
-			r_780[i_781] = (-(tape_42[i_781] / tape_40[i_781]))
+		for i_796 := range r_795 {
+			r_795[i_796] = (-(tape_42[i_796] / tape_40[i_796]))
 		}
 	}
 	if tape_26 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_779 := ar.F64w(tape_41)
+	r_794 := ar.F64w(tape_41)
 	tape_40 = tape_40[:tape_41]
-	r_779 = r_779[:tape_41]
+	r_794 = r_794[:tape_41]
 	if tape_41 >= 262144 {
-		loop_797 := runtime.EnterLoop(&nbLoop151, runtime.Bind(tape_40, runtime.Bind(r_779, runtime.End{})), tape_41, 16384)
-		if loop_797.For == nil {
-			loop_797.For = func(lo_793, hi int) {
-				tape_40 := loop_797.C.H
-				r_779 := loop_797.C.T.H
-				for i_794 := lo_793; i_794 < hi; i_794++ {
-					e_796 := (1.0 / tape_40[i_794])
-					r_779[i_794] = e_796
+		loop_812 := runtime.EnterLoop(&nbLoop149, runtime.Bind(tape_40, runtime.Bind(r_794, runtime.End{})), tape_41, 16384)
+		if loop_812.For == nil {
+			loop_812.For = func(lo_808, hi int) {
+				tape_40 := loop_812.C.H
+				r_794 := loop_812.C.T.H
+				for i_809 := lo_808; i_809 < hi; i_809++ {
+					e_811 := (1.0 / tape_40[i_809])
+					r_794[i_809] = e_811
 				}
 			}
 		}
-		runtime.ParallelFor(tape_41, 16384, loop_797.For)
-		loop_797.Leave(&nbLoop151)
+		runtime.ParallelFor(tape_41, 16384, loop_812.For)
+		loop_812.Leave(&nbLoop149)
 	} else {
-		for i_789 := 0; i_789 < tape_41; i_789++ {
-			e_791 := (1.0 / tape_40[i_789])
-			r_779[i_789] = e_791
+		for i_804 := 0; i_804 < tape_41; i_804++ {
+			e_806 := (1.0 / tape_40[i_804])
+			r_794[i_804] = e_806
 		}
 	}
 	if tape_26 != tape_43 {
@@ -18345,342 +18050,174 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_41 != tape_45 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	r_799 := ar.F64w(tape_45)
-	tape_44 = tape_44[:len(r_799)]
-	tape_40 = tape_40[:len(r_799)]
-	if len(r_799) >= 262144 {
-		loop_806 := runtime.EnterLoop(&nbLoop152, runtime.Bind(r_799, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.End{}))), len(r_799), 16384)
-		if loop_806.For == nil {
-			loop_806.For = func(lo_803, hi int) {
-				r_799 := loop_806.C.H
-				tape_44 := loop_806.C.T.H
-				tape_40 := loop_806.C.T.T.H
-				for i_804 := lo_803; i_804 < hi; i_804++ {
-					r_799[i_804] = (-(tape_44[i_804] / tape_40[i_804]))
+	r_814 := ar.F64w(tape_45)
+	tape_44 = tape_44[:len(r_814)]
+	tape_40 = tape_40[:len(r_814)]
+	if len(r_814) >= 262144 {
+		loop_821 := runtime.EnterLoop(&nbLoop150, runtime.Bind(r_814, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.End{}))), len(r_814), 16384)
+		if loop_821.For == nil {
+			loop_821.For = func(lo_818, hi int) {
+				r_814 := loop_821.C.H
+				tape_44 := loop_821.C.T.H
+				tape_40 := loop_821.C.T.T.H
+				for i_819 := lo_818; i_819 < hi; i_819++ {
+					r_814[i_819] = (-(tape_44[i_819] / tape_40[i_819]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_799), 16384, loop_806.For)
-		loop_806.Leave(&nbLoop152)
+		runtime.ParallelFor(len(r_814), 16384, loop_821.For)
+		loop_821.Leave(&nbLoop150)
 	} else {
-		for i_800 := range r_799 {
-			r_799[i_800] = (-(tape_44[i_800] / tape_40[i_800]))
-		}
-	}
-	r_788 := ar.F64w(tape_43)
-	r_798 := ar.F64w(tape_43)
-	r_780 = r_780[:tape_43]
-	row_777 = row_777[:tape_43]
-	r_788 = r_788[:tape_43]
-	row_778 = row_778[:tape_43]
-	r_798 = r_798[:tape_43]
-	if tape_43 >= 262144 {
-		loop_817 := runtime.EnterLoop(&nbLoop153, runtime.Bind(r_780, runtime.Bind(row_777, runtime.Bind(r_788, runtime.Bind(row_778, runtime.Bind(r_798, runtime.End{}))))), tape_43, 16384)
-		if loop_817.For == nil {
-			loop_817.For = func(lo_812, hi int) {
-				r_780 := loop_817.C.H
-				row_777 := loop_817.C.T.H
-				r_788 := loop_817.C.T.T.H
-				row_778 := loop_817.C.T.T.T.H
-				r_798 := loop_817.C.T.T.T.T.H
-				for i_813 := lo_812; i_813 < hi; i_813++ {
-					e_815 := (r_780[i_813] * row_777[i_813])
-					r_788[i_813] = e_815
-					e_816 := (r_780[i_813] * row_778[i_813])
-					r_798[i_813] = e_816
-				}
-			}
-		}
-		runtime.ParallelFor(tape_43, 16384, loop_817.For)
-		loop_817.Leave(&nbLoop153)
-	} else {
-		for i_807 := 0; i_807 < tape_43; i_807++ {
-			e_809 := (r_780[i_807] * row_777[i_807])
-			r_788[i_807] = e_809
-			e_810 := (r_780[i_807] * row_778[i_807])
-			r_798[i_807] = e_810
+		for i_815 := range r_814 {
+			r_814[i_815] = (-(tape_44[i_815] / tape_40[i_815]))
 		}
 	}
 	if tape_26 != tape_45 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	if tape_43 != tape_45 {
+	if tape_45 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_45})+" differ")
-	}
-	r_799 = r_799[:len(r_788)]
-	row_775 = row_775[:len(r_788)]
-	if len(r_788) >= 262144 {
-		loop_825 := runtime.EnterLoop(&nbLoop154, runtime.Bind(r_788, runtime.Bind(r_799, runtime.Bind(row_775, runtime.End{}))), len(r_788), 16384)
-		if loop_825.For == nil {
-			loop_825.For = func(lo_822, hi int) {
-				r_788 := loop_825.C.H
-				r_799 := loop_825.C.T.H
-				row_775 := loop_825.C.T.T.H
-				for i_823 := lo_822; i_823 < hi; i_823++ {
-					r_788[i_823] += (r_799[i_823] * row_775[i_823])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_788), 16384, loop_825.For)
-		loop_825.Leave(&nbLoop154)
-	} else {
-		for i_819 := range r_788 {
-			r_788[i_819] += (r_799[i_819] * row_775[i_819])
-		}
 	}
 	if tape_26 != tape_45 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	if tape_43 != tape_45 {
+	if tape_45 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_45})+" differ")
-	}
-	r_799 = r_799[:len(r_798)]
-	row_776 = row_776[:len(r_798)]
-	if len(r_798) >= 262144 {
-		loop_833 := runtime.EnterLoop(&nbLoop155, runtime.Bind(r_798, runtime.Bind(r_799, runtime.Bind(row_776, runtime.End{}))), len(r_798), 16384)
-		if loop_833.For == nil {
-			loop_833.For = func(lo_830, hi int) {
-				r_798 := loop_833.C.H
-				r_799 := loop_833.C.T.H
-				row_776 := loop_833.C.T.T.H
-				for i_831 := lo_830; i_831 < hi; i_831++ {
-					r_798[i_831] += (r_799[i_831] * row_776[i_831])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_798), 16384, loop_833.For)
-		loop_833.Leave(&nbLoop155)
-	} else {
-		for i_827 := range r_798 {
-			r_798[i_827] += (r_799[i_827] * row_776[i_827])
-		}
 	}
 	if tape_41 != tape_47 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_47})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	r_834 := ar.F64w(tape_47)
-	tape_46 = tape_46[:len(r_834)]
-	tape_40 = tape_40[:len(r_834)]
-	if len(r_834) >= 262144 {
-		loop_841 := runtime.EnterLoop(&nbLoop156, runtime.Bind(r_834, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.End{}))), len(r_834), 16384)
-		if loop_841.For == nil {
-			loop_841.For = func(lo_838, hi int) {
-				r_834 := loop_841.C.H
-				tape_46 := loop_841.C.T.H
-				tape_40 := loop_841.C.T.T.H
-				for i_839 := lo_838; i_839 < hi; i_839++ {
-					r_834[i_839] = (-(tape_46[i_839] / tape_40[i_839]))
+	r_824 := ar.F64w(tape_47)
+	tape_46 = tape_46[:len(r_824)]
+	tape_40 = tape_40[:len(r_824)]
+	if len(r_824) >= 262144 {
+		loop_831 := runtime.EnterLoop(&nbLoop151, runtime.Bind(r_824, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.End{}))), len(r_824), 16384)
+		if loop_831.For == nil {
+			loop_831.For = func(lo_828, hi int) {
+				r_824 := loop_831.C.H
+				tape_46 := loop_831.C.T.H
+				tape_40 := loop_831.C.T.T.H
+				for i_829 := lo_828; i_829 < hi; i_829++ {
+					r_824[i_829] = (-(tape_46[i_829] / tape_40[i_829]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_834), 16384, loop_841.For)
-		loop_841.Leave(&nbLoop156)
+		runtime.ParallelFor(len(r_824), 16384, loop_831.For)
+		loop_831.Leave(&nbLoop151)
 	} else {
-		for i_835 := range r_834 {
-			r_834[i_835] = (-(tape_46[i_835] / tape_40[i_835]))
+		for i_825 := range r_824 {
+			r_824[i_825] = (-(tape_46[i_825] / tape_40[i_825]))
 		}
 	}
 	if tape_26 != tape_47 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_47})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	if tape_43 != tape_47 {
+	if tape_47 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_47})+" differ")
-	}
-	r_834 = r_834[:len(r_788)]
-	row_773 = row_773[:len(r_788)]
-	if len(r_788) >= 262144 {
-		loop_849 := runtime.EnterLoop(&nbLoop157, runtime.Bind(r_788, runtime.Bind(r_834, runtime.Bind(row_773, runtime.End{}))), len(r_788), 16384)
-		if loop_849.For == nil {
-			loop_849.For = func(lo_846, hi int) {
-				r_788 := loop_849.C.H
-				r_834 := loop_849.C.T.H
-				row_773 := loop_849.C.T.T.H
-				for i_847 := lo_846; i_847 < hi; i_847++ {
-					r_788[i_847] += (r_834[i_847] * row_773[i_847])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_788), 16384, loop_849.For)
-		loop_849.Leave(&nbLoop157)
-	} else {
-		for i_843 := range r_788 {
-			r_788[i_843] += (r_834[i_843] * row_773[i_843])
-		}
 	}
 	if tape_26 != tape_47 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_47})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	if tape_43 != tape_47 {
+	if tape_47 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_47})+" differ")
 	}
-	r_834 = r_834[:len(r_798)]
-	row_774 = row_774[:len(r_798)]
-	if len(r_798) >= 262144 {
-		loop_857 := runtime.EnterLoop(&nbLoop158, runtime.Bind(r_798, runtime.Bind(r_834, runtime.Bind(row_774, runtime.End{}))), len(r_798), 16384)
-		if loop_857.For == nil {
-			loop_857.For = func(lo_854, hi int) {
-				r_798 := loop_857.C.H
-				r_834 := loop_857.C.T.H
-				row_774 := loop_857.C.T.T.H
-				for i_855 := lo_854; i_855 < hi; i_855++ {
-					r_798[i_855] += (r_834[i_855] * row_774[i_855])
+	r_803 := ar.F64w(tape_43)
+	r_813 := ar.F64w(tape_43)
+	r_822 := ar.F64w(tape_43)
+	r_823 := ar.F64w(tape_43)
+	r_832 := ar.F64w(tape_43)
+	r_833 := ar.F64w(tape_43)
+	r_795 = r_795[:tape_43]
+	row_792 = row_792[:tape_43]
+	r_803 = r_803[:tape_43]
+	row_793 = row_793[:tape_43]
+	r_813 = r_813[:tape_43]
+	r_814 = r_814[:tape_43]
+	row_790 = row_790[:tape_43]
+	r_822 = r_822[:tape_43]
+	row_791 = row_791[:tape_43]
+	r_823 = r_823[:tape_43]
+	r_824 = r_824[:tape_43]
+	row_788 = row_788[:tape_43]
+	r_832 = r_832[:tape_43]
+	row_789 = row_789[:tape_43]
+	r_833 = r_833[:tape_43]
+	if tape_43 >= 262144 {
+		loop_853 := runtime.EnterLoop(&nbLoop152, runtime.Bind(r_795, runtime.Bind(row_792, runtime.Bind(r_803, runtime.Bind(row_793, runtime.Bind(r_813, runtime.Bind(r_814, runtime.Bind(row_790, runtime.Bind(r_822, runtime.Bind(row_791, runtime.Bind(r_823, runtime.Bind(r_824, runtime.Bind(row_788, runtime.Bind(r_832, runtime.Bind(row_789, runtime.Bind(r_833, runtime.End{}))))))))))))))), tape_43, 16384)
+		if loop_853.For == nil {
+			loop_853.For = func(lo_844, hi int) {
+				r_795 := loop_853.C.H
+				row_792 := loop_853.C.T.H
+				r_803 := loop_853.C.T.T.H
+				row_793 := loop_853.C.T.T.T.H
+				r_813 := loop_853.C.T.T.T.T.H
+				r_814 := loop_853.C.T.T.T.T.T.H
+				row_790 := loop_853.C.T.T.T.T.T.T.H
+				r_822 := loop_853.C.T.T.T.T.T.T.T.H
+				row_791 := loop_853.C.T.T.T.T.T.T.T.T.H
+				r_823 := loop_853.C.T.T.T.T.T.T.T.T.T.H
+				r_824 := loop_853.C.T.T.T.T.T.T.T.T.T.T.H
+				row_788 := loop_853.C.T.T.T.T.T.T.T.T.T.T.T.H
+				r_832 := loop_853.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_789 := loop_853.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_833 := loop_853.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_845 := lo_844; i_845 < hi; i_845++ {
+					e_847 := (r_795[i_845] * row_792[i_845])
+					r_803[i_845] = e_847
+					e_848 := (r_795[i_845] * row_793[i_845])
+					r_813[i_845] = e_848
+					e_849 := (e_847 + (r_814[i_845] * row_790[i_845]))
+					r_822[i_845] = e_849
+					e_850 := (e_848 + (r_814[i_845] * row_791[i_845]))
+					r_823[i_845] = e_850
+					e_851 := (e_849 + (r_824[i_845] * row_788[i_845]))
+					r_832[i_845] = e_851
+					e_852 := (e_850 + (r_824[i_845] * row_789[i_845]))
+					r_833[i_845] = e_852
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_798), 16384, loop_857.For)
-		loop_857.Leave(&nbLoop158)
+		runtime.ParallelFor(tape_43, 16384, loop_853.For)
+		loop_853.Leave(&nbLoop152)
 	} else {
-		for i_851 := range r_798 {
-			r_798[i_851] += (r_834[i_851] * row_774[i_851])
-		}
-	}
-	r_858 := ar.F64w(tape_41)
-	tape_40 = tape_40[:len(r_858)]
-	if len(r_858) >= 262144 {
-		loop_865 := runtime.EnterLoop(&nbLoop159, runtime.Bind(r_858, runtime.Bind(tape_40, runtime.End{})), len(r_858), 16384)
-		if loop_865.For == nil {
-			loop_865.For = func(lo_862, hi int) {
-				r_858 := loop_865.C.H
-				tape_40 := loop_865.C.T.H
-				for i_863 := lo_862; i_863 < hi; i_863++ {
-					r_858[i_863] = (math.Cos(tape_40[i_863]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_858), 16384, loop_865.For)
-		loop_865.Leave(&nbLoop159)
-	} else {
-		for i_859 := range r_858 {
-			r_858[i_859] = (math.Cos(tape_40[i_859]))
+		for i_835 := 0; i_835 < tape_43; i_835++ {
+			e_837 := (r_795[i_835] * row_792[i_835])
+			r_803[i_835] = e_837
+			e_838 := (r_795[i_835] * row_793[i_835])
+			r_813[i_835] = e_838
+			e_839 := (e_837 + (r_814[i_835] * row_790[i_835]))
+			r_822[i_835] = e_839
+			e_840 := (e_838 + (r_814[i_835] * row_791[i_835]))
+			r_823[i_835] = e_840
+			e_841 := (e_839 + (r_824[i_835] * row_788[i_835]))
+			r_832[i_835] = e_841
+			e_842 := (e_840 + (r_824[i_835] * row_789[i_835]))
+			r_833[i_835] = e_842
 		}
 	}
 	if tape_21 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_21}))
 	}
-	if tape_43 != tape_41 {
+	if tape_41 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	r_858 = r_858[:len(r_788)]
-	z_334 = z_334[:len(r_788)]
-	if len(r_788) >= 262144 {
-		loop_873 := runtime.EnterLoop(&nbLoop160, runtime.Bind(r_788, runtime.Bind(r_858, runtime.Bind(z_334, runtime.End{}))), len(r_788), 16384)
-		if loop_873.For == nil {
-			loop_873.For = func(lo_870, hi int) {
-				r_788 := loop_873.C.H
-				r_858 := loop_873.C.T.H
-				z_334 := loop_873.C.T.T.H
-				for i_871 := lo_870; i_871 < hi; i_871++ {
-					r_788[i_871] += (r_858[i_871] * z_334[i_871])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_788), 16384, loop_873.For)
-		loop_873.Leave(&nbLoop160)
-	} else {
-		for i_867 := range r_788 {
-			r_788[i_867] += (r_858[i_867] * z_334[i_867])
-		}
 	}
 	if tape_21 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_21}))
 	}
-	if tape_43 != tape_41 {
+	if tape_41 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	r_858 = r_858[:len(r_798)]
-	z_431 = z_431[:len(r_798)]
-	if len(r_798) >= 262144 {
-		loop_881 := runtime.EnterLoop(&nbLoop161, runtime.Bind(r_798, runtime.Bind(r_858, runtime.Bind(z_431, runtime.End{}))), len(r_798), 16384)
-		if loop_881.For == nil {
-			loop_881.For = func(lo_878, hi int) {
-				r_798 := loop_881.C.H
-				r_858 := loop_881.C.T.H
-				z_431 := loop_881.C.T.T.H
-				for i_879 := lo_878; i_879 < hi; i_879++ {
-					r_798[i_879] += (r_858[i_879] * z_431[i_879])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_798), 16384, loop_881.For)
-		loop_881.Leave(&nbLoop161)
-	} else {
-		for i_875 := range r_798 {
-			r_798[i_875] += (r_858[i_875] * z_431[i_875])
-		}
-	}
-	r_882 := ar.F64w(tape_41)
-	tape_40 = tape_40[:len(r_882)]
-	if len(r_882) >= 262144 {
-		loop_889 := runtime.EnterLoop(&nbLoop162, runtime.Bind(r_882, runtime.Bind(tape_40, runtime.End{})), len(r_882), 16384)
-		if loop_889.For == nil {
-			loop_889.For = func(lo_886, hi int) {
-				r_882 := loop_889.C.H
-				tape_40 := loop_889.C.T.H
-				for i_887 := lo_886; i_887 < hi; i_887++ {
-					r_882[i_887] = (-(math.Sin(tape_40[i_887])))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_882), 16384, loop_889.For)
-		loop_889.Leave(&nbLoop162)
-	} else {
-		for i_883 := range r_882 {
-			r_882[i_883] = (-(math.Sin(tape_40[i_883])))
-		}
 	}
 	if tape_16 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_16}))
 	}
-	if tape_43 != tape_41 {
+	if tape_41 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	r_882 = r_882[:len(r_788)]
-	z_333 = z_333[:len(r_788)]
-	if len(r_788) >= 262144 {
-		loop_897 := runtime.EnterLoop(&nbLoop163, runtime.Bind(r_788, runtime.Bind(r_882, runtime.Bind(z_333, runtime.End{}))), len(r_788), 16384)
-		if loop_897.For == nil {
-			loop_897.For = func(lo_894, hi int) {
-				r_788 := loop_897.C.H
-				r_882 := loop_897.C.T.H
-				z_333 := loop_897.C.T.T.H
-				for i_895 := lo_894; i_895 < hi; i_895++ {
-					r_788[i_895] += (r_882[i_895] * z_333[i_895])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_788), 16384, loop_897.For)
-		loop_897.Leave(&nbLoop163)
-	} else {
-		for i_891 := range r_788 {
-			r_788[i_891] += (r_882[i_891] * z_333[i_891])
-		}
 	}
 	if tape_16 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_16}))
 	}
-	if tape_43 != tape_41 {
+	if tape_41 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	r_882 = r_882[:len(r_798)]
-	z_430 = z_430[:len(r_798)]
-	if len(r_798) >= 262144 {
-		loop_905 := runtime.EnterLoop(&nbLoop164, runtime.Bind(r_798, runtime.Bind(r_882, runtime.Bind(z_430, runtime.End{}))), len(r_798), 16384)
-		if loop_905.For == nil {
-			loop_905.For = func(lo_902, hi int) {
-				r_798 := loop_905.C.H
-				r_882 := loop_905.C.T.H
-				z_430 := loop_905.C.T.T.H
-				for i_903 := lo_902; i_903 < hi; i_903++ {
-					r_798[i_903] += (r_882[i_903] * z_430[i_903])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_798), 16384, loop_905.For)
-		loop_905.Leave(&nbLoop164)
-	} else {
-		for i_899 := range r_798 {
-			r_798[i_899] += (r_882[i_899] * z_430[i_899])
-		}
 	}
 	if tape_43 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_43}))
@@ -18691,98 +18228,148 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if int64(2) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), tape_49))
 	}
-	row_909 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
-	r_906 := ar.F64w(tape_41)
-	r_907 := ar.F64w(tape_41)
-	r_908 := ar.F64w(tape_41)
+	row_862 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	r_834 := ar.F64w(tape_41)
+	r_854 := ar.F64w(tape_41)
+	r_855 := ar.F64w(tape_41)
+	r_856 := ar.F64w(tape_41)
+	r_857 := ar.F64w(tape_41)
+	r_858 := ar.F64w(tape_41)
+	r_859 := ar.F64w(tape_41)
+	r_860 := ar.F64w(tape_41)
+	r_861 := ar.F64w(tape_41)
 	tape_40 = tape_40[:tape_41]
-	r_906 = r_906[:tape_41]
-	r_788 = r_788[:tape_41]
-	r_907 = r_907[:tape_41]
-	r_798 = r_798[:tape_41]
-	r_908 = r_908[:tape_41]
+	r_834 = r_834[:tape_41]
+	r_832 = r_832[:tape_41]
+	rev_341 = rev_341[:tape_41]
+	r_854 = r_854[:tape_41]
+	r_833 = r_833[:tape_41]
+	rev_447 = rev_447[:tape_41]
+	r_855 = r_855[:tape_41]
+	r_856 = r_856[:tape_41]
+	r_547 = r_547[:tape_41]
+	r_857 = r_857[:tape_41]
+	r_559 = r_559[:tape_41]
+	r_858 = r_858[:tape_41]
+	r_859 = r_859[:tape_41]
+	r_860 = r_860[:tape_41]
+	r_861 = r_861[:tape_41]
 	if tape_41 >= 262144 {
-		loop_923 := runtime.EnterLoop(&nbLoop165, runtime.Bind(tape_40, runtime.Bind(r_906, runtime.Bind(r_788, runtime.Bind(r_907, runtime.Bind(r_798, runtime.Bind(r_908, runtime.End{})))))), tape_41, 16384)
-		if loop_923.For == nil {
-			loop_923.For = func(lo_917, hi int) {
-				tape_40 := loop_923.C.H
-				r_906 := loop_923.C.T.H
-				r_788 := loop_923.C.T.T.H
-				r_907 := loop_923.C.T.T.T.H
-				r_798 := loop_923.C.T.T.T.T.H
-				r_908 := loop_923.C.T.T.T.T.T.H
-				for i_918 := lo_917; i_918 < hi; i_918++ {
-					e_920 := (0.5 / tape_40[i_918])
-					r_906[i_918] = e_920
-					e_921 := (e_920 * r_788[i_918])
-					r_907[i_918] = e_921
-					e_922 := (e_920 * r_798[i_918])
-					r_908[i_918] = e_922
+		loop_888 := runtime.EnterLoop(&nbLoop153, runtime.Bind(tape_40, runtime.Bind(r_834, runtime.Bind(r_832, runtime.Bind(rev_341, runtime.Bind(r_854, runtime.Bind(r_833, runtime.Bind(rev_447, runtime.Bind(r_855, runtime.Bind(r_856, runtime.Bind(r_547, runtime.Bind(r_857, runtime.Bind(r_559, runtime.Bind(r_858, runtime.Bind(r_859, runtime.Bind(r_860, runtime.Bind(r_861, runtime.End{})))))))))))))))), tape_41, 16384)
+		if loop_888.For == nil {
+			loop_888.For = func(lo_876, hi int) {
+				tape_40 := loop_888.C.H
+				r_834 := loop_888.C.T.H
+				r_832 := loop_888.C.T.T.H
+				rev_341 := loop_888.C.T.T.T.H
+				r_854 := loop_888.C.T.T.T.T.H
+				r_833 := loop_888.C.T.T.T.T.T.H
+				rev_447 := loop_888.C.T.T.T.T.T.T.H
+				r_855 := loop_888.C.T.T.T.T.T.T.T.H
+				r_856 := loop_888.C.T.T.T.T.T.T.T.T.H
+				r_547 := loop_888.C.T.T.T.T.T.T.T.T.T.H
+				r_857 := loop_888.C.T.T.T.T.T.T.T.T.T.T.H
+				r_559 := loop_888.C.T.T.T.T.T.T.T.T.T.T.T.H
+				r_858 := loop_888.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_859 := loop_888.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_860 := loop_888.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_861 := loop_888.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_877 := lo_876; i_877 < hi; i_877++ {
+					e_879 := (math.Cos(tape_40[i_877]))
+					r_834[i_877] = e_879
+					e_880 := (r_832[i_877] + (e_879 * rev_341[i_877]))
+					r_854[i_877] = e_880
+					e_881 := (r_833[i_877] + (e_879 * rev_447[i_877]))
+					r_855[i_877] = e_881
+					e_882 := (-(math.Sin(tape_40[i_877])))
+					r_856[i_877] = e_882
+					e_883 := (e_880 + (e_882 * r_547[i_877]))
+					r_857[i_877] = e_883
+					e_884 := (e_881 + (e_882 * r_559[i_877]))
+					r_858[i_877] = e_884
+					e_885 := (0.5 / tape_40[i_877])
+					r_859[i_877] = e_885
+					e_886 := (e_885 * e_883)
+					r_860[i_877] = e_886
+					e_887 := (e_885 * e_884)
+					r_861[i_877] = e_887
 				}
 			}
 		}
-		runtime.ParallelFor(tape_41, 16384, loop_923.For)
-		loop_923.Leave(&nbLoop165)
+		runtime.ParallelFor(tape_41, 16384, loop_888.For)
+		loop_888.Leave(&nbLoop153)
 	} else {
-		for i_911 := 0; i_911 < tape_41; i_911++ {
-			e_913 := (0.5 / tape_40[i_911])
-			r_906[i_911] = e_913
-			e_914 := (e_913 * r_788[i_911])
-			r_907[i_911] = e_914
-			e_915 := (e_913 * r_798[i_911])
-			r_908[i_911] = e_915
+		for i_864 := 0; i_864 < tape_41; i_864++ {
+			e_866 := (math.Cos(tape_40[i_864]))
+			r_834[i_864] = e_866
+			e_867 := (r_832[i_864] + (e_866 * rev_341[i_864]))
+			r_854[i_864] = e_867
+			e_868 := (r_833[i_864] + (e_866 * rev_447[i_864]))
+			r_855[i_864] = e_868
+			e_869 := (-(math.Sin(tape_40[i_864])))
+			r_856[i_864] = e_869
+			e_870 := (e_867 + (e_869 * r_547[i_864]))
+			r_857[i_864] = e_870
+			e_871 := (e_868 + (e_869 * r_559[i_864]))
+			r_858[i_864] = e_871
+			e_872 := (0.5 / tape_40[i_864])
+			r_859[i_864] = e_872
+			e_873 := (e_872 * e_870)
+			r_860[i_864] = e_873
+			e_874 := (e_872 * e_871)
+			r_861[i_864] = e_874
 		}
 	}
 	if int64(1) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), tape_49))
 	}
-	row_924 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	row_889 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
 	if int64(0) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), tape_49))
 	}
-	row_926 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
-	r_910 := ar.F64w(tape_50)
-	r_925 := ar.F64w(tape_50)
-	r_927 := ar.F64w(tape_50)
-	row_909 = row_909[:tape_50]
-	r_910 = r_910[:tape_50]
-	row_924 = row_924[:tape_50]
-	r_925 = r_925[:tape_50]
-	row_926 = row_926[:tape_50]
-	r_927 = r_927[:tape_50]
+	row_891 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	r_863 := ar.F64w(tape_50)
+	r_890 := ar.F64w(tape_50)
+	r_892 := ar.F64w(tape_50)
+	row_862 = row_862[:tape_50]
+	r_863 = r_863[:tape_50]
+	row_889 = row_889[:tape_50]
+	r_890 = r_890[:tape_50]
+	row_891 = row_891[:tape_50]
+	r_892 = r_892[:tape_50]
 	if tape_50 >= 262144 {
-		loop_940 := runtime.EnterLoop(&nbLoop166, runtime.Bind(row_909, runtime.Bind(r_910, runtime.Bind(row_924, runtime.Bind(r_925, runtime.Bind(row_926, runtime.Bind(r_927, runtime.End{})))))), tape_50, 16384)
-		if loop_940.For == nil {
-			loop_940.For = func(lo_934, hi int) {
-				row_909 := loop_940.C.H
-				r_910 := loop_940.C.T.H
-				row_924 := loop_940.C.T.T.H
-				r_925 := loop_940.C.T.T.T.H
-				row_926 := loop_940.C.T.T.T.T.H
-				r_927 := loop_940.C.T.T.T.T.T.H
-				for i_935 := lo_934; i_935 < hi; i_935++ {
-					e_937 := (2.0 * row_909[i_935])
-					r_910[i_935] = e_937
-					e_938 := (2.0 * row_924[i_935])
-					r_925[i_935] = e_938
-					e_939 := (2.0 * row_926[i_935])
-					r_927[i_935] = e_939
+		loop_905 := runtime.EnterLoop(&nbLoop154, runtime.Bind(row_862, runtime.Bind(r_863, runtime.Bind(row_889, runtime.Bind(r_890, runtime.Bind(row_891, runtime.Bind(r_892, runtime.End{})))))), tape_50, 16384)
+		if loop_905.For == nil {
+			loop_905.For = func(lo_899, hi int) {
+				row_862 := loop_905.C.H
+				r_863 := loop_905.C.T.H
+				row_889 := loop_905.C.T.T.H
+				r_890 := loop_905.C.T.T.T.H
+				row_891 := loop_905.C.T.T.T.T.H
+				r_892 := loop_905.C.T.T.T.T.T.H
+				for i_900 := lo_899; i_900 < hi; i_900++ {
+					e_902 := (2.0 * row_862[i_900])
+					r_863[i_900] = e_902
+					e_903 := (2.0 * row_889[i_900])
+					r_890[i_900] = e_903
+					e_904 := (2.0 * row_891[i_900])
+					r_892[i_900] = e_904
 				}
 			}
 		}
-		runtime.ParallelFor(tape_50, 16384, loop_940.For)
-		loop_940.Leave(&nbLoop166)
+		runtime.ParallelFor(tape_50, 16384, loop_905.For)
+		loop_905.Leave(&nbLoop154)
 	} else {
-		for i_928 := 0; i_928 < tape_50; i_928++ {
-			e_930 := (2.0 * row_909[i_928])
-			r_910[i_928] = e_930
-			e_931 := (2.0 * row_924[i_928])
-			r_925[i_928] = e_931
-			e_932 := (2.0 * row_926[i_928])
-			r_927[i_928] = e_932
+		for i_893 := 0; i_893 < tape_50; i_893++ {
+			e_895 := (2.0 * row_862[i_893])
+			r_863[i_893] = e_895
+			e_896 := (2.0 * row_889[i_893])
+			r_890[i_893] = e_896
+			e_897 := (2.0 * row_891[i_893])
+			r_892[i_893] = e_897
 		}
 	}
-	row_941 := a_211[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
+	row_906 := a_211[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -18795,7 +18382,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_942 := a_211[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
+	row_907 := a_211[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -18808,7 +18395,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_943 := a_211[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
+	row_908 := a_211[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -18821,70 +18408,70 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	rs_944 := tape_11
-	tot_945, err_946 := runtime.MulSize(3, rs_944)
-	if err_946 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_946)
+	rs_909 := tape_11
+	tot_910, err_911 := runtime.MulSize(3, rs_909)
+	if err_911 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_911)
 	}
-	a_947 := ar.F64w(tot_945)
-	row_948 := a_947[0*rs_944 : 1*rs_944]
-	row_949 := a_947[1*rs_944 : 2*rs_944]
-	row_950 := a_947[2*rs_944 : 3*rs_944]
-	row_941 = row_941[:tape_11]
-	r_779 = r_779[:tape_11]
-	row_773 = row_773[:tape_11]
-	r_927 = r_927[:tape_11]
-	r_907 = r_907[:tape_11]
-	row_942 = row_942[:tape_11]
-	row_775 = row_775[:tape_11]
-	r_925 = r_925[:tape_11]
-	row_943 = row_943[:tape_11]
-	row_777 = row_777[:tape_11]
-	r_910 = r_910[:tape_11]
-	row_948 = row_948[:tape_11]
-	row_949 = row_949[:tape_11]
-	row_950 = row_950[:tape_11]
+	a_912 := ar.F64w(tot_910)
+	row_913 := a_912[0*rs_909 : 1*rs_909]
+	row_914 := a_912[1*rs_909 : 2*rs_909]
+	row_915 := a_912[2*rs_909 : 3*rs_909]
+	row_906 = row_906[:tape_11]
+	r_794 = r_794[:tape_11]
+	row_788 = row_788[:tape_11]
+	r_892 = r_892[:tape_11]
+	r_860 = r_860[:tape_11]
+	row_907 = row_907[:tape_11]
+	row_790 = row_790[:tape_11]
+	r_890 = r_890[:tape_11]
+	row_908 = row_908[:tape_11]
+	row_792 = row_792[:tape_11]
+	r_863 = r_863[:tape_11]
+	row_913 = row_913[:tape_11]
+	row_914 = row_914[:tape_11]
+	row_915 = row_915[:tape_11]
 	if tape_11 >= 262144 {
-		loop_963 := runtime.EnterLoop(&nbLoop167, runtime.Bind(row_941, runtime.Bind(r_779, runtime.Bind(row_773, runtime.Bind(r_927, runtime.Bind(r_907, runtime.Bind(row_942, runtime.Bind(row_775, runtime.Bind(r_925, runtime.Bind(row_943, runtime.Bind(row_777, runtime.Bind(r_910, runtime.Bind(row_948, runtime.Bind(row_949, runtime.Bind(row_950, runtime.End{})))))))))))))), tape_11, 16384)
-		if loop_963.For == nil {
-			loop_963.For = func(lo_957, hi int) {
-				row_941 := loop_963.C.H
-				r_779 := loop_963.C.T.H
-				row_773 := loop_963.C.T.T.H
-				r_927 := loop_963.C.T.T.T.H
-				r_907 := loop_963.C.T.T.T.T.H
-				row_942 := loop_963.C.T.T.T.T.T.H
-				row_775 := loop_963.C.T.T.T.T.T.T.H
-				r_925 := loop_963.C.T.T.T.T.T.T.T.H
-				row_943 := loop_963.C.T.T.T.T.T.T.T.T.H
-				row_777 := loop_963.C.T.T.T.T.T.T.T.T.T.H
-				r_910 := loop_963.C.T.T.T.T.T.T.T.T.T.T.H
-				row_948 := loop_963.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_949 := loop_963.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_950 := loop_963.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_958 := lo_957; i_958 < hi; i_958++ {
-					e_960 := ((row_941[i_958] + (r_779[i_958] * row_773[i_958])) + (r_927[i_958] * r_907[i_958]))
-					e_961 := ((row_942[i_958] + (r_779[i_958] * row_775[i_958])) + (r_925[i_958] * r_907[i_958]))
-					e_962 := ((row_943[i_958] + (r_779[i_958] * row_777[i_958])) + (r_910[i_958] * r_907[i_958]))
-					row_948[i_958] = e_960
-					row_949[i_958] = e_961
-					row_950[i_958] = e_962
+		loop_928 := runtime.EnterLoop(&nbLoop155, runtime.Bind(row_906, runtime.Bind(r_794, runtime.Bind(row_788, runtime.Bind(r_892, runtime.Bind(r_860, runtime.Bind(row_907, runtime.Bind(row_790, runtime.Bind(r_890, runtime.Bind(row_908, runtime.Bind(row_792, runtime.Bind(r_863, runtime.Bind(row_913, runtime.Bind(row_914, runtime.Bind(row_915, runtime.End{})))))))))))))), tape_11, 16384)
+		if loop_928.For == nil {
+			loop_928.For = func(lo_922, hi int) {
+				row_906 := loop_928.C.H
+				r_794 := loop_928.C.T.H
+				row_788 := loop_928.C.T.T.H
+				r_892 := loop_928.C.T.T.T.H
+				r_860 := loop_928.C.T.T.T.T.H
+				row_907 := loop_928.C.T.T.T.T.T.H
+				row_790 := loop_928.C.T.T.T.T.T.T.H
+				r_890 := loop_928.C.T.T.T.T.T.T.T.H
+				row_908 := loop_928.C.T.T.T.T.T.T.T.T.H
+				row_792 := loop_928.C.T.T.T.T.T.T.T.T.T.H
+				r_863 := loop_928.C.T.T.T.T.T.T.T.T.T.T.H
+				row_913 := loop_928.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_914 := loop_928.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_915 := loop_928.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_923 := lo_922; i_923 < hi; i_923++ {
+					e_925 := ((row_906[i_923] + (r_794[i_923] * row_788[i_923])) + (r_892[i_923] * r_860[i_923]))
+					e_926 := ((row_907[i_923] + (r_794[i_923] * row_790[i_923])) + (r_890[i_923] * r_860[i_923]))
+					e_927 := ((row_908[i_923] + (r_794[i_923] * row_792[i_923])) + (r_863[i_923] * r_860[i_923]))
+					row_913[i_923] = e_925
+					row_914[i_923] = e_926
+					row_915[i_923] = e_927
 				}
 			}
 		}
-		runtime.ParallelFor(tape_11, 16384, loop_963.For)
-		loop_963.Leave(&nbLoop167)
+		runtime.ParallelFor(tape_11, 16384, loop_928.For)
+		loop_928.Leave(&nbLoop155)
 	} else {
-		for i_951 := 0; i_951 < tape_11; i_951++ {
-			e_953 := ((row_941[i_951] + (r_779[i_951] * row_773[i_951])) + (r_927[i_951] * r_907[i_951]))
-			e_954 := ((row_942[i_951] + (r_779[i_951] * row_775[i_951])) + (r_925[i_951] * r_907[i_951]))
-			e_955 := ((row_943[i_951] + (r_779[i_951] * row_777[i_951])) + (r_910[i_951] * r_907[i_951]))
-			row_948[i_951] = e_953
-			row_949[i_951] = e_954
-			row_950[i_951] = e_955
+		for i_916 := 0; i_916 < tape_11; i_916++ {
+			e_918 := ((row_906[i_916] + (r_794[i_916] * row_788[i_916])) + (r_892[i_916] * r_860[i_916]))
+			e_919 := ((row_907[i_916] + (r_794[i_916] * row_790[i_916])) + (r_890[i_916] * r_860[i_916]))
+			e_920 := ((row_908[i_916] + (r_794[i_916] * row_792[i_916])) + (r_863[i_916] * r_860[i_916]))
+			row_913[i_916] = e_918
+			row_914[i_916] = e_919
+			row_915[i_916] = e_920
 		}
 	}
-	row_964 := a_251[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
+	row_929 := a_251[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -18897,7 +18484,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_965 := a_251[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
+	row_930 := a_251[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -18910,7 +18497,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_966 := a_251[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
+	row_931 := a_251[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -18923,72 +18510,108 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	rs_967 := tape_11
-	tot_968, err_969 := runtime.MulSize(3, rs_967)
-	if err_969 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_969)
+	rs_932 := tape_11
+	tot_933, err_934 := runtime.MulSize(3, rs_932)
+	if err_934 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_934)
 	}
-	a_970 := ar.F64w(tot_968)
-	row_971 := a_970[0*rs_967 : 1*rs_967]
-	row_972 := a_970[1*rs_967 : 2*rs_967]
-	row_973 := a_970[2*rs_967 : 3*rs_967]
-	row_964 = row_964[:tape_11]
-	r_779 = r_779[:tape_11]
-	row_774 = row_774[:tape_11]
-	r_927 = r_927[:tape_11]
-	r_908 = r_908[:tape_11]
-	row_965 = row_965[:tape_11]
-	row_776 = row_776[:tape_11]
-	r_925 = r_925[:tape_11]
-	row_966 = row_966[:tape_11]
-	row_778 = row_778[:tape_11]
-	r_910 = r_910[:tape_11]
-	row_971 = row_971[:tape_11]
-	row_972 = row_972[:tape_11]
-	row_973 = row_973[:tape_11]
+	a_935 := ar.F64w(tot_933)
+	row_936 := a_935[0*rs_932 : 1*rs_932]
+	row_937 := a_935[1*rs_932 : 2*rs_932]
+	row_938 := a_935[2*rs_932 : 3*rs_932]
+	row_929 = row_929[:tape_11]
+	r_794 = r_794[:tape_11]
+	row_789 = row_789[:tape_11]
+	r_892 = r_892[:tape_11]
+	r_861 = r_861[:tape_11]
+	row_930 = row_930[:tape_11]
+	row_791 = row_791[:tape_11]
+	r_890 = r_890[:tape_11]
+	row_931 = row_931[:tape_11]
+	row_793 = row_793[:tape_11]
+	r_863 = r_863[:tape_11]
+	row_936 = row_936[:tape_11]
+	row_937 = row_937[:tape_11]
+	row_938 = row_938[:tape_11]
 	if tape_11 >= 262144 {
-		loop_986 := runtime.EnterLoop(&nbLoop168, runtime.Bind(row_964, runtime.Bind(r_779, runtime.Bind(row_774, runtime.Bind(r_927, runtime.Bind(r_908, runtime.Bind(row_965, runtime.Bind(row_776, runtime.Bind(r_925, runtime.Bind(row_966, runtime.Bind(row_778, runtime.Bind(r_910, runtime.Bind(row_971, runtime.Bind(row_972, runtime.Bind(row_973, runtime.End{})))))))))))))), tape_11, 16384)
-		if loop_986.For == nil {
-			loop_986.For = func(lo_980, hi int) {
-				row_964 := loop_986.C.H
-				r_779 := loop_986.C.T.H
-				row_774 := loop_986.C.T.T.H
-				r_927 := loop_986.C.T.T.T.H
-				r_908 := loop_986.C.T.T.T.T.H
-				row_965 := loop_986.C.T.T.T.T.T.H
-				row_776 := loop_986.C.T.T.T.T.T.T.H
-				r_925 := loop_986.C.T.T.T.T.T.T.T.H
-				row_966 := loop_986.C.T.T.T.T.T.T.T.T.H
-				row_778 := loop_986.C.T.T.T.T.T.T.T.T.T.H
-				r_910 := loop_986.C.T.T.T.T.T.T.T.T.T.T.H
-				row_971 := loop_986.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_972 := loop_986.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_973 := loop_986.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_981 := lo_980; i_981 < hi; i_981++ {
-					e_983 := ((row_964[i_981] + (r_779[i_981] * row_774[i_981])) + (r_927[i_981] * r_908[i_981]))
-					e_984 := ((row_965[i_981] + (r_779[i_981] * row_776[i_981])) + (r_925[i_981] * r_908[i_981]))
-					e_985 := ((row_966[i_981] + (r_779[i_981] * row_778[i_981])) + (r_910[i_981] * r_908[i_981]))
-					row_971[i_981] = e_983
-					row_972[i_981] = e_984
-					row_973[i_981] = e_985
+		loop_951 := runtime.EnterLoop(&nbLoop156, runtime.Bind(row_929, runtime.Bind(r_794, runtime.Bind(row_789, runtime.Bind(r_892, runtime.Bind(r_861, runtime.Bind(row_930, runtime.Bind(row_791, runtime.Bind(r_890, runtime.Bind(row_931, runtime.Bind(row_793, runtime.Bind(r_863, runtime.Bind(row_936, runtime.Bind(row_937, runtime.Bind(row_938, runtime.End{})))))))))))))), tape_11, 16384)
+		if loop_951.For == nil {
+			loop_951.For = func(lo_945, hi int) {
+				row_929 := loop_951.C.H
+				r_794 := loop_951.C.T.H
+				row_789 := loop_951.C.T.T.H
+				r_892 := loop_951.C.T.T.T.H
+				r_861 := loop_951.C.T.T.T.T.H
+				row_930 := loop_951.C.T.T.T.T.T.H
+				row_791 := loop_951.C.T.T.T.T.T.T.H
+				r_890 := loop_951.C.T.T.T.T.T.T.T.H
+				row_931 := loop_951.C.T.T.T.T.T.T.T.T.H
+				row_793 := loop_951.C.T.T.T.T.T.T.T.T.T.H
+				r_863 := loop_951.C.T.T.T.T.T.T.T.T.T.T.H
+				row_936 := loop_951.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_937 := loop_951.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_938 := loop_951.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_946 := lo_945; i_946 < hi; i_946++ {
+					e_948 := ((row_929[i_946] + (r_794[i_946] * row_789[i_946])) + (r_892[i_946] * r_861[i_946]))
+					e_949 := ((row_930[i_946] + (r_794[i_946] * row_791[i_946])) + (r_890[i_946] * r_861[i_946]))
+					e_950 := ((row_931[i_946] + (r_794[i_946] * row_793[i_946])) + (r_863[i_946] * r_861[i_946]))
+					row_936[i_946] = e_948
+					row_937[i_946] = e_949
+					row_938[i_946] = e_950
 				}
 			}
 		}
-		runtime.ParallelFor(tape_11, 16384, loop_986.For)
-		loop_986.Leave(&nbLoop168)
+		runtime.ParallelFor(tape_11, 16384, loop_951.For)
+		loop_951.Leave(&nbLoop156)
 	} else {
-		for i_974 := 0; i_974 < tape_11; i_974++ {
-			e_976 := ((row_964[i_974] + (r_779[i_974] * row_774[i_974])) + (r_927[i_974] * r_908[i_974]))
-			e_977 := ((row_965[i_974] + (r_779[i_974] * row_776[i_974])) + (r_925[i_974] * r_908[i_974]))
-			e_978 := ((row_966[i_974] + (r_779[i_974] * row_778[i_974])) + (r_910[i_974] * r_908[i_974]))
-			row_971[i_974] = e_976
-			row_972[i_974] = e_977
-			row_973[i_974] = e_978
+		for i_939 := 0; i_939 < tape_11; i_939++ {
+			e_941 := ((row_929[i_939] + (r_794[i_939] * row_789[i_939])) + (r_892[i_939] * r_861[i_939]))
+			e_942 := ((row_930[i_939] + (r_794[i_939] * row_791[i_939])) + (r_890[i_939] * r_861[i_939]))
+			e_943 := ((row_931[i_939] + (r_794[i_939] * row_793[i_939])) + (r_863[i_939] * r_861[i_939]))
+			row_936[i_939] = e_941
+			row_937[i_939] = e_942
+			row_938[i_939] = e_943
 		}
 	}
-	ar.Keep(mark_987, &a_947, &a_297, &a_970, &a_310)
-	return a_947, 3, tape_11, a_297, 3, tape_8, a_970, 3, tape_11, a_310, 3, tape_8, nil
+	ar.Keep(mark_952, &a_912, &a_297, &a_935, &a_310)
+	return a_912, 3, tape_11, a_297, 3, tape_8, a_935, 3, tape_11, a_310, 3, tape_8, nil
 }
+
+// nbLoop157 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop157 runtime.LoopSite
+
+// nbLoop158 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop158 runtime.LoopSite
+
+// nbLoop159 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop159 runtime.LoopSite
+
+// nbLoop160 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop160 runtime.LoopSite
+
+// nbLoop161 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop161 runtime.LoopSite
+
+// nbLoop162 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop162 runtime.LoopSite
+
+// nbLoop163 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop163 runtime.LoopSite
+
+// nbLoop164 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop164 runtime.LoopSite
+
+// nbLoop165 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop165 runtime.LoopSite
+
+// nbLoop166 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop166 runtime.LoopSite
+
+// nbLoop167 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop167 runtime.LoopSite
+
+// nbLoop168 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop168 runtime.LoopSite
 
 // nbLoop169 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
 var nbLoop169 runtime.LoopSite
@@ -19017,48 +18640,9 @@ var nbLoop176 runtime.LoopSite
 // nbLoop177 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
 var nbLoop177 runtime.LoopSite
 
-// nbLoop178 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop178 runtime.LoopSite
-
-// nbLoop179 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop179 runtime.LoopSite
-
-// nbLoop180 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop180 runtime.LoopSite
-
-// nbLoop181 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop181 runtime.LoopSite
-
-// nbLoop182 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop182 runtime.LoopSite
-
-// nbLoop183 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop183 runtime.LoopSite
-
-// nbLoop184 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop184 runtime.LoopSite
-
-// nbLoop185 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop185 runtime.LoopSite
-
-// nbLoop186 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop186 runtime.LoopSite
-
-// nbLoop187 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop187 runtime.LoopSite
-
-// nbLoop188 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop188 runtime.LoopSite
-
-// nbLoop189 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop189 runtime.LoopSite
-
-// nbLoop190 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop190 runtime.LoopSite
-
 // fn_residualssplit1110bwd10x2 is def residuals$split_1110$bwd_10$x2 (models.nab:142:5).
 func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int, ybar_97 []float64, ybar_98 int, ybar_99 int, ybar_100 []float64, ybar_101 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_506 := ar.Mark()
+	mark_503 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -19165,7 +18749,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_131 = row_131[:tape_7]
 	row_132 = row_132[:tape_7]
 	if tape_7 >= 262144 {
-		loop_143 := runtime.EnterLoop(&nbLoop169, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
+		loop_143 := runtime.EnterLoop(&nbLoop157, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
 		if loop_143.For == nil {
 			loop_143.For = func(lo_138, hi int) {
 				tape_6 := loop_143.C.H
@@ -19182,7 +18766,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_143.For)
-		loop_143.Leave(&nbLoop169)
+		loop_143.Leave(&nbLoop157)
 	} else {
 		for i_133 := 0; i_133 < tape_7; i_133++ {
 			e_135 := (tape_6[i_133] * row_126[i_133])
@@ -19250,7 +18834,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_170 = row_170[:tape_7]
 	row_171 = row_171[:tape_7]
 	if tape_7 >= 262144 {
-		loop_182 := runtime.EnterLoop(&nbLoop170, runtime.Bind(tape_6, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.End{}))))), tape_7, 16384)
+		loop_182 := runtime.EnterLoop(&nbLoop158, runtime.Bind(tape_6, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.End{}))))), tape_7, 16384)
 		if loop_182.For == nil {
 			loop_182.For = func(lo_177, hi int) {
 				tape_6 := loop_182.C.H
@@ -19267,7 +18851,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_182.For)
-		loop_182.Leave(&nbLoop170)
+		loop_182.Leave(&nbLoop158)
 	} else {
 		for i_172 := 0; i_172 < tape_7; i_172++ {
 			e_174 := (tape_6[i_172] * row_165[i_172])
@@ -19288,7 +18872,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	var rev_192 []float64
 	var rev_193 int
 	rev_186, rev_187, rev_188, rev_189, rev_190, rev_191, rev_192, rev_193 = z_183, tape_18, tape_19, z_184, tape_21, tape_22, z_185, tape_24
-	scratch_507 := ar.F64w(tape_24)
+	scratch_504 := ar.F64w(tape_24)
 	for i_215 := int64(0); i_215 < int64(2); i_215++ {
 		if i_215 < 0 || i_215 >= int64(2) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_215, 2))
@@ -19308,7 +18892,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_221 := scratch_507[:tape_24:tape_24]
+		r_221 := scratch_504[:tape_24:tape_24]
 		tape_23 = tape_23[:len(r_221)]
 		row_217 = row_217[:len(r_221)]
 		for i_222 := range r_221 {
@@ -19382,7 +18966,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	var rev_246 []float64
 	var rev_247 int
 	rev_240, rev_241, rev_242, rev_243, rev_244, rev_245, rev_246, rev_247 = z_237, tape_18, tape_19, z_238, tape_21, tape_22, z_239, tape_24
-	scratch_508 := ar.F64w(tape_24)
+	scratch_505 := ar.F64w(tape_24)
 	for i_269 := int64(0); i_269 < int64(2); i_269++ {
 		if i_269 < 0 || i_269 >= int64(2) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_269, 2))
@@ -19402,7 +18986,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_275 := scratch_508[:tape_24:tape_24]
+		r_275 := scratch_505[:tape_24:tape_24]
 		tape_23 = tape_23[:len(r_275)]
 		row_271 = row_271[:len(r_275)]
 		for i_276 := range r_275 {
@@ -19476,68 +19060,6 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	if tape_24 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if int64(10) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
-	}
-	if tape_19 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
-	}
-	row_294 := z_183[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_31 = tape_31[:len(row_294)]
-	z_185 = z_185[:len(row_294)]
-	if len(row_294) >= 262144 {
-		loop_301 := runtime.EnterLoop(&nbLoop171, runtime.Bind(row_294, runtime.Bind(tape_31, runtime.Bind(z_185, runtime.End{}))), len(row_294), 16384)
-		if loop_301.For == nil {
-			loop_301.For = func(lo_298, hi int) {
-				row_294 := loop_301.C.H
-				tape_31 := loop_301.C.T.H
-				z_185 := loop_301.C.T.T.H
-				for i_299 := lo_298; i_299 < hi; i_299++ {
-					row_294[i_299] += (tape_31[i_299] * z_185[i_299])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_294), 16384, loop_301.For)
-		loop_301.Leave(&nbLoop171)
-	} else {
-		for i_295 := range row_294 {
-			row_294[i_295] += (tape_31[i_295] * z_185[i_295])
-		}
-	}
-	if tape_24 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if int64(10) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
-	}
-	if tape_19 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
-	}
-	row_302 := z_237[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_31 = tape_31[:len(row_302)]
-	z_239 = z_239[:len(row_302)]
-	if len(row_302) >= 262144 {
-		loop_309 := runtime.EnterLoop(&nbLoop172, runtime.Bind(row_302, runtime.Bind(tape_31, runtime.Bind(z_239, runtime.End{}))), len(row_302), 16384)
-		if loop_309.For == nil {
-			loop_309.For = func(lo_306, hi int) {
-				row_302 := loop_309.C.H
-				tape_31 := loop_309.C.T.H
-				z_239 := loop_309.C.T.T.H
-				for i_307 := lo_306; i_307 < hi; i_307++ {
-					row_302[i_307] += (tape_31[i_307] * z_239[i_307])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_302), 16384, loop_309.For)
-		loop_309.Leave(&nbLoop172)
-	} else {
-		for i_303 := range row_302 {
-			row_302[i_303] += (tape_31[i_303] * z_239[i_303])
-		}
-	}
 	r_292 := ar.F64w(tape_34)
 	r_293 := ar.F64w(tape_34)
 	tape_33 = tape_33[:tape_34]
@@ -19547,87 +19069,145 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	z_239 = z_239[:tape_34]
 	r_293 = r_293[:tape_34]
 	if tape_34 >= 262144 {
-		loop_322 := runtime.EnterLoop(&nbLoop173, runtime.Bind(tape_33, runtime.Bind(row_104, runtime.Bind(z_185, runtime.Bind(r_292, runtime.Bind(z_239, runtime.Bind(r_293, runtime.End{})))))), tape_34, 16384)
+		loop_306 := runtime.EnterLoop(&nbLoop159, runtime.Bind(tape_33, runtime.Bind(row_104, runtime.Bind(z_185, runtime.Bind(r_292, runtime.Bind(z_239, runtime.Bind(r_293, runtime.End{})))))), tape_34, 16384)
+		if loop_306.For == nil {
+			loop_306.For = func(lo_300, hi int) {
+				tape_33 := loop_306.C.H
+				row_104 := loop_306.C.T.H
+				z_185 := loop_306.C.T.T.H
+				r_292 := loop_306.C.T.T.T.H
+				z_239 := loop_306.C.T.T.T.T.H
+				r_293 := loop_306.C.T.T.T.T.T.H
+				for i_301 := lo_300; i_301 < hi; i_301++ {
+					e_303 := (2.0 * tape_33[i_301])
+					e_304 := (e_303 * (row_104[i_301] * z_185[i_301]))
+					r_292[i_301] = e_304
+					e_305 := (e_303 * (row_104[i_301] * z_239[i_301]))
+					r_293[i_301] = e_305
+				}
+			}
+		}
+		runtime.ParallelFor(tape_34, 16384, loop_306.For)
+		loop_306.Leave(&nbLoop159)
+	} else {
+		for i_294 := 0; i_294 < tape_34; i_294++ {
+			e_296 := (2.0 * tape_33[i_294])
+			e_297 := (e_296 * (row_104[i_294] * z_185[i_294]))
+			r_292[i_294] = e_297
+			e_298 := (e_296 * (row_104[i_294] * z_239[i_294]))
+			r_293[i_294] = e_298
+		}
+	}
+	if tape_24 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
+	}
+	if tape_19 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
+	}
+	row_307 := z_183[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_31 = tape_31[:len(row_307)]
+	z_185 = z_185[:len(row_307)]
+	if len(row_307) >= 262144 {
+		loop_314 := runtime.EnterLoop(&nbLoop160, runtime.Bind(row_307, runtime.Bind(tape_31, runtime.Bind(z_185, runtime.End{}))), len(row_307), 16384)
+		if loop_314.For == nil {
+			loop_314.For = func(lo_311, hi int) {
+				row_307 := loop_314.C.H
+				tape_31 := loop_314.C.T.H
+				z_185 := loop_314.C.T.T.H
+				for i_312 := lo_311; i_312 < hi; i_312++ {
+					row_307[i_312] += (tape_31[i_312] * z_185[i_312])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_307), 16384, loop_314.For)
+		loop_314.Leave(&nbLoop160)
+	} else {
+		for i_308 := range row_307 {
+			row_307[i_308] += (tape_31[i_308] * z_185[i_308])
+		}
+	}
+	if tape_24 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
+	}
+	if tape_19 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
+	}
+	row_315 := z_237[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_31 = tape_31[:len(row_315)]
+	z_239 = z_239[:len(row_315)]
+	if len(row_315) >= 262144 {
+		loop_322 := runtime.EnterLoop(&nbLoop161, runtime.Bind(row_315, runtime.Bind(tape_31, runtime.Bind(z_239, runtime.End{}))), len(row_315), 16384)
 		if loop_322.For == nil {
-			loop_322.For = func(lo_316, hi int) {
-				tape_33 := loop_322.C.H
-				row_104 := loop_322.C.T.H
-				z_185 := loop_322.C.T.T.H
-				r_292 := loop_322.C.T.T.T.H
-				z_239 := loop_322.C.T.T.T.T.H
-				r_293 := loop_322.C.T.T.T.T.T.H
-				for i_317 := lo_316; i_317 < hi; i_317++ {
-					e_319 := (2.0 * tape_33[i_317])
-					e_320 := (e_319 * (row_104[i_317] * z_185[i_317]))
-					r_292[i_317] = e_320
-					e_321 := (e_319 * (row_104[i_317] * z_239[i_317]))
-					r_293[i_317] = e_321
+			loop_322.For = func(lo_319, hi int) {
+				row_315 := loop_322.C.H
+				tape_31 := loop_322.C.T.H
+				z_239 := loop_322.C.T.T.H
+				for i_320 := lo_319; i_320 < hi; i_320++ {
+					row_315[i_320] += (tape_31[i_320] * z_239[i_320])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_34, 16384, loop_322.For)
-		loop_322.Leave(&nbLoop173)
+		runtime.ParallelFor(len(row_315), 16384, loop_322.For)
+		loop_322.Leave(&nbLoop161)
 	} else {
-		for i_310 := 0; i_310 < tape_34; i_310++ {
-			e_312 := (2.0 * tape_33[i_310])
-			e_313 := (e_312 * (row_104[i_310] * z_185[i_310]))
-			r_292[i_310] = e_313
-			e_314 := (e_312 * (row_104[i_310] * z_239[i_310]))
-			r_293[i_310] = e_314
+		for i_316 := range row_315 {
+			row_315[i_316] += (tape_31[i_316] * z_239[i_316])
 		}
 	}
 	if tape_24 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if tape_34 != tape_19 {
+	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
-	}
-	row_103 = row_103[:len(r_292)]
-	z_185 = z_185[:len(r_292)]
-	if len(r_292) >= 262144 {
-		loop_330 := runtime.EnterLoop(&nbLoop174, runtime.Bind(r_292, runtime.Bind(row_103, runtime.Bind(z_185, runtime.End{}))), len(r_292), 16384)
-		if loop_330.For == nil {
-			loop_330.For = func(lo_327, hi int) {
-				r_292 := loop_330.C.H
-				row_103 := loop_330.C.T.H
-				z_185 := loop_330.C.T.T.H
-				for i_328 := lo_327; i_328 < hi; i_328++ {
-					r_292[i_328] += (row_103[i_328] * z_185[i_328])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_292), 16384, loop_330.For)
-		loop_330.Leave(&nbLoop174)
-	} else {
-		for i_324 := range r_292 {
-			r_292[i_324] += (row_103[i_324] * z_185[i_324])
-		}
 	}
 	if tape_24 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if tape_34 != tape_19 {
+	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 	}
-	row_103 = row_103[:len(r_293)]
-	z_239 = z_239[:len(r_293)]
-	if len(r_293) >= 262144 {
-		loop_338 := runtime.EnterLoop(&nbLoop175, runtime.Bind(r_293, runtime.Bind(row_103, runtime.Bind(z_239, runtime.End{}))), len(r_293), 16384)
-		if loop_338.For == nil {
-			loop_338.For = func(lo_335, hi int) {
-				r_293 := loop_338.C.H
-				row_103 := loop_338.C.T.H
-				z_239 := loop_338.C.T.T.H
-				for i_336 := lo_335; i_336 < hi; i_336++ {
-					r_293[i_336] += (row_103[i_336] * z_239[i_336])
+	r_323 := ar.F64w(tape_34)
+	r_324 := ar.F64w(tape_34)
+	r_292 = r_292[:tape_34]
+	row_103 = row_103[:tape_34]
+	z_185 = z_185[:tape_34]
+	r_323 = r_323[:tape_34]
+	r_293 = r_293[:tape_34]
+	z_239 = z_239[:tape_34]
+	r_324 = r_324[:tape_34]
+	if tape_34 >= 262144 {
+		loop_335 := runtime.EnterLoop(&nbLoop162, runtime.Bind(r_292, runtime.Bind(row_103, runtime.Bind(z_185, runtime.Bind(r_323, runtime.Bind(r_293, runtime.Bind(z_239, runtime.Bind(r_324, runtime.End{}))))))), tape_34, 16384)
+		if loop_335.For == nil {
+			loop_335.For = func(lo_330, hi int) {
+				r_292 := loop_335.C.H
+				row_103 := loop_335.C.T.H
+				z_185 := loop_335.C.T.T.H
+				r_323 := loop_335.C.T.T.T.H
+				r_293 := loop_335.C.T.T.T.T.H
+				z_239 := loop_335.C.T.T.T.T.T.H
+				r_324 := loop_335.C.T.T.T.T.T.T.H
+				for i_331 := lo_330; i_331 < hi; i_331++ {
+					e_333 := (r_292[i_331] + (row_103[i_331] * z_185[i_331]))
+					r_323[i_331] = e_333
+					e_334 := (r_293[i_331] + (row_103[i_331] * z_239[i_331]))
+					r_324[i_331] = e_334
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_293), 16384, loop_338.For)
-		loop_338.Leave(&nbLoop175)
+		runtime.ParallelFor(tape_34, 16384, loop_335.For)
+		loop_335.Leave(&nbLoop162)
 	} else {
-		for i_332 := range r_293 {
-			r_293[i_332] += (row_103[i_332] * z_239[i_332])
+		for i_325 := 0; i_325 < tape_34; i_325++ {
+			e_327 := (r_292[i_325] + (row_103[i_325] * z_185[i_325]))
+			r_323[i_325] = e_327
+			e_328 := (r_293[i_325] + (row_103[i_325] * z_239[i_325]))
+			r_324[i_325] = e_328
 		}
 	}
 	if tape_24 != tape_34 {
@@ -19639,26 +19219,26 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 	}
-	row_339 := z_183[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_33 = tape_33[:len(row_339)]
-	z_185 = z_185[:len(row_339)]
-	if len(row_339) >= 262144 {
-		loop_346 := runtime.EnterLoop(&nbLoop176, runtime.Bind(row_339, runtime.Bind(tape_33, runtime.Bind(z_185, runtime.End{}))), len(row_339), 16384)
-		if loop_346.For == nil {
-			loop_346.For = func(lo_343, hi int) {
-				row_339 := loop_346.C.H
-				tape_33 := loop_346.C.T.H
-				z_185 := loop_346.C.T.T.H
-				for i_344 := lo_343; i_344 < hi; i_344++ {
-					row_339[i_344] += (tape_33[i_344] * z_185[i_344])
+	row_336 := z_183[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_33 = tape_33[:len(row_336)]
+	z_185 = z_185[:len(row_336)]
+	if len(row_336) >= 262144 {
+		loop_343 := runtime.EnterLoop(&nbLoop163, runtime.Bind(row_336, runtime.Bind(tape_33, runtime.Bind(z_185, runtime.End{}))), len(row_336), 16384)
+		if loop_343.For == nil {
+			loop_343.For = func(lo_340, hi int) {
+				row_336 := loop_343.C.H
+				tape_33 := loop_343.C.T.H
+				z_185 := loop_343.C.T.T.H
+				for i_341 := lo_340; i_341 < hi; i_341++ {
+					row_336[i_341] += (tape_33[i_341] * z_185[i_341])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_339), 16384, loop_346.For)
-		loop_346.Leave(&nbLoop176)
+		runtime.ParallelFor(len(row_336), 16384, loop_343.For)
+		loop_343.Leave(&nbLoop163)
 	} else {
-		for i_340 := range row_339 {
-			row_339[i_340] += (tape_33[i_340] * z_185[i_340])
+		for i_337 := range row_336 {
+			row_336[i_337] += (tape_33[i_337] * z_185[i_337])
 		}
 	}
 	if tape_24 != tape_34 {
@@ -19670,50 +19250,50 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 	}
-	row_347 := z_237[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_33 = tape_33[:len(row_347)]
-	z_239 = z_239[:len(row_347)]
-	if len(row_347) >= 262144 {
-		loop_354 := runtime.EnterLoop(&nbLoop177, runtime.Bind(row_347, runtime.Bind(tape_33, runtime.Bind(z_239, runtime.End{}))), len(row_347), 16384)
-		if loop_354.For == nil {
-			loop_354.For = func(lo_351, hi int) {
-				row_347 := loop_354.C.H
-				tape_33 := loop_354.C.T.H
-				z_239 := loop_354.C.T.T.H
-				for i_352 := lo_351; i_352 < hi; i_352++ {
-					row_347[i_352] += (tape_33[i_352] * z_239[i_352])
+	row_344 := z_237[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_33 = tape_33[:len(row_344)]
+	z_239 = z_239[:len(row_344)]
+	if len(row_344) >= 262144 {
+		loop_351 := runtime.EnterLoop(&nbLoop164, runtime.Bind(row_344, runtime.Bind(tape_33, runtime.Bind(z_239, runtime.End{}))), len(row_344), 16384)
+		if loop_351.For == nil {
+			loop_351.For = func(lo_348, hi int) {
+				row_344 := loop_351.C.H
+				tape_33 := loop_351.C.T.H
+				z_239 := loop_351.C.T.T.H
+				for i_349 := lo_348; i_349 < hi; i_349++ {
+					row_344[i_349] += (tape_33[i_349] * z_239[i_349])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_347), 16384, loop_354.For)
-		loop_354.Leave(&nbLoop177)
+		runtime.ParallelFor(len(row_344), 16384, loop_351.For)
+		loop_351.Leave(&nbLoop164)
 	} else {
-		for i_348 := range row_347 {
-			row_347[i_348] += (tape_33[i_348] * z_239[i_348])
+		for i_345 := range row_344 {
+			row_344[i_345] += (tape_33[i_345] * z_239[i_345])
 		}
 	}
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:23", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_355 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	r_356 := ar.F64w(tape_22)
-	row_355 = row_355[:len(r_356)]
-	if len(r_356) >= 262144 {
-		loop_363 := runtime.EnterLoop(&nbLoop178, runtime.Bind(r_356, runtime.Bind(row_355, runtime.End{})), len(r_356), 16384)
-		if loop_363.For == nil {
-			loop_363.For = func(lo_360, hi int) {
-				r_356 := loop_363.C.H
-				row_355 := loop_363.C.T.H
-				for i_361 := lo_360; i_361 < hi; i_361++ {
-					r_356[i_361] = (2.0 * row_355[i_361])
+	row_352 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_353 := ar.F64w(tape_22)
+	row_352 = row_352[:len(r_353)]
+	if len(r_353) >= 262144 {
+		loop_360 := runtime.EnterLoop(&nbLoop165, runtime.Bind(r_353, runtime.Bind(row_352, runtime.End{})), len(r_353), 16384)
+		if loop_360.For == nil {
+			loop_360.For = func(lo_357, hi int) {
+				r_353 := loop_360.C.H
+				row_352 := loop_360.C.T.H
+				for i_358 := lo_357; i_358 < hi; i_358++ {
+					r_353[i_358] = (2.0 * row_352[i_358])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_356), 16384, loop_363.For)
-		loop_363.Leave(&nbLoop178)
+		runtime.ParallelFor(len(r_353), 16384, loop_360.For)
+		loop_360.Leave(&nbLoop165)
 	} else {
-		for i_357 := range r_356 {
-			r_356[i_357] = (2.0 * row_355[i_357])
+		for i_354 := range r_353 {
+			r_353[i_354] = (2.0 * row_352[i_354])
 		}
 	}
 	if tape_34 != tape_22 {
@@ -19722,26 +19302,26 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_364 := z_184[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	r_356 = r_356[:len(row_364)]
-	r_292 = r_292[:len(row_364)]
-	if len(row_364) >= 262144 {
-		loop_371 := runtime.EnterLoop(&nbLoop179, runtime.Bind(row_364, runtime.Bind(r_356, runtime.Bind(r_292, runtime.End{}))), len(row_364), 16384)
-		if loop_371.For == nil {
-			loop_371.For = func(lo_368, hi int) {
-				row_364 := loop_371.C.H
-				r_356 := loop_371.C.T.H
-				r_292 := loop_371.C.T.T.H
-				for i_369 := lo_368; i_369 < hi; i_369++ {
-					row_364[i_369] += (r_356[i_369] * r_292[i_369])
+	row_361 := z_184[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	r_353 = r_353[:len(row_361)]
+	r_323 = r_323[:len(row_361)]
+	if len(row_361) >= 262144 {
+		loop_368 := runtime.EnterLoop(&nbLoop166, runtime.Bind(row_361, runtime.Bind(r_353, runtime.Bind(r_323, runtime.End{}))), len(row_361), 16384)
+		if loop_368.For == nil {
+			loop_368.For = func(lo_365, hi int) {
+				row_361 := loop_368.C.H
+				r_353 := loop_368.C.T.H
+				r_323 := loop_368.C.T.T.H
+				for i_366 := lo_365; i_366 < hi; i_366++ {
+					row_361[i_366] += (r_353[i_366] * r_323[i_366])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_364), 16384, loop_371.For)
-		loop_371.Leave(&nbLoop179)
+		runtime.ParallelFor(len(row_361), 16384, loop_368.For)
+		loop_368.Leave(&nbLoop166)
 	} else {
-		for i_365 := range row_364 {
-			row_364[i_365] += (r_356[i_365] * r_292[i_365])
+		for i_362 := range row_361 {
+			row_361[i_362] += (r_353[i_362] * r_323[i_362])
 		}
 	}
 	if tape_34 != tape_22 {
@@ -19750,50 +19330,50 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_372 := z_238[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	r_356 = r_356[:len(row_372)]
-	r_293 = r_293[:len(row_372)]
-	if len(row_372) >= 262144 {
-		loop_379 := runtime.EnterLoop(&nbLoop180, runtime.Bind(row_372, runtime.Bind(r_356, runtime.Bind(r_293, runtime.End{}))), len(row_372), 16384)
-		if loop_379.For == nil {
-			loop_379.For = func(lo_376, hi int) {
-				row_372 := loop_379.C.H
-				r_356 := loop_379.C.T.H
-				r_293 := loop_379.C.T.T.H
-				for i_377 := lo_376; i_377 < hi; i_377++ {
-					row_372[i_377] += (r_356[i_377] * r_293[i_377])
+	row_369 := z_238[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	r_353 = r_353[:len(row_369)]
+	r_324 = r_324[:len(row_369)]
+	if len(row_369) >= 262144 {
+		loop_376 := runtime.EnterLoop(&nbLoop167, runtime.Bind(row_369, runtime.Bind(r_353, runtime.Bind(r_324, runtime.End{}))), len(row_369), 16384)
+		if loop_376.For == nil {
+			loop_376.For = func(lo_373, hi int) {
+				row_369 := loop_376.C.H
+				r_353 := loop_376.C.T.H
+				r_324 := loop_376.C.T.T.H
+				for i_374 := lo_373; i_374 < hi; i_374++ {
+					row_369[i_374] += (r_353[i_374] * r_324[i_374])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_372), 16384, loop_379.For)
-		loop_379.Leave(&nbLoop180)
+		runtime.ParallelFor(len(row_369), 16384, loop_376.For)
+		loop_376.Leave(&nbLoop167)
 	} else {
-		for i_373 := range row_372 {
-			row_372[i_373] += (r_356[i_373] * r_293[i_373])
+		for i_370 := range row_369 {
+			row_369[i_370] += (r_353[i_370] * r_324[i_370])
 		}
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_380 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
-	r_381 := ar.F64w(tape_22)
-	row_380 = row_380[:len(r_381)]
-	if len(r_381) >= 262144 {
-		loop_388 := runtime.EnterLoop(&nbLoop181, runtime.Bind(r_381, runtime.Bind(row_380, runtime.End{})), len(r_381), 16384)
-		if loop_388.For == nil {
-			loop_388.For = func(lo_385, hi int) {
-				r_381 := loop_388.C.H
-				row_380 := loop_388.C.T.H
-				for i_386 := lo_385; i_386 < hi; i_386++ {
-					r_381[i_386] = (2.0 * row_380[i_386])
+	row_377 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	r_378 := ar.F64w(tape_22)
+	row_377 = row_377[:len(r_378)]
+	if len(r_378) >= 262144 {
+		loop_385 := runtime.EnterLoop(&nbLoop168, runtime.Bind(r_378, runtime.Bind(row_377, runtime.End{})), len(r_378), 16384)
+		if loop_385.For == nil {
+			loop_385.For = func(lo_382, hi int) {
+				r_378 := loop_385.C.H
+				row_377 := loop_385.C.T.H
+				for i_383 := lo_382; i_383 < hi; i_383++ {
+					r_378[i_383] = (2.0 * row_377[i_383])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_381), 16384, loop_388.For)
-		loop_388.Leave(&nbLoop181)
+		runtime.ParallelFor(len(r_378), 16384, loop_385.For)
+		loop_385.Leave(&nbLoop168)
 	} else {
-		for i_382 := range r_381 {
-			r_381[i_382] = (2.0 * row_380[i_382])
+		for i_379 := range r_378 {
+			r_378[i_379] = (2.0 * row_377[i_379])
 		}
 	}
 	if tape_34 != tape_22 {
@@ -19802,26 +19382,26 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_389 := z_184[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	r_381 = r_381[:len(row_389)]
-	r_292 = r_292[:len(row_389)]
-	if len(row_389) >= 262144 {
-		loop_396 := runtime.EnterLoop(&nbLoop182, runtime.Bind(row_389, runtime.Bind(r_381, runtime.Bind(r_292, runtime.End{}))), len(row_389), 16384)
-		if loop_396.For == nil {
-			loop_396.For = func(lo_393, hi int) {
-				row_389 := loop_396.C.H
-				r_381 := loop_396.C.T.H
-				r_292 := loop_396.C.T.T.H
-				for i_394 := lo_393; i_394 < hi; i_394++ {
-					row_389[i_394] += (r_381[i_394] * r_292[i_394])
+	row_386 := z_184[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	r_378 = r_378[:len(row_386)]
+	r_323 = r_323[:len(row_386)]
+	if len(row_386) >= 262144 {
+		loop_393 := runtime.EnterLoop(&nbLoop169, runtime.Bind(row_386, runtime.Bind(r_378, runtime.Bind(r_323, runtime.End{}))), len(row_386), 16384)
+		if loop_393.For == nil {
+			loop_393.For = func(lo_390, hi int) {
+				row_386 := loop_393.C.H
+				r_378 := loop_393.C.T.H
+				r_323 := loop_393.C.T.T.H
+				for i_391 := lo_390; i_391 < hi; i_391++ {
+					row_386[i_391] += (r_378[i_391] * r_323[i_391])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_389), 16384, loop_396.For)
-		loop_396.Leave(&nbLoop182)
+		runtime.ParallelFor(len(row_386), 16384, loop_393.For)
+		loop_393.Leave(&nbLoop169)
 	} else {
-		for i_390 := range row_389 {
-			row_389[i_390] += (r_381[i_390] * r_292[i_390])
+		for i_387 := range row_386 {
+			row_386[i_387] += (r_378[i_387] * r_323[i_387])
 		}
 	}
 	if tape_34 != tape_22 {
@@ -19830,112 +19410,112 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_397 := z_238[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	r_381 = r_381[:len(row_397)]
-	r_293 = r_293[:len(row_397)]
-	if len(row_397) >= 262144 {
-		loop_404 := runtime.EnterLoop(&nbLoop183, runtime.Bind(row_397, runtime.Bind(r_381, runtime.Bind(r_293, runtime.End{}))), len(row_397), 16384)
-		if loop_404.For == nil {
-			loop_404.For = func(lo_401, hi int) {
-				row_397 := loop_404.C.H
-				r_381 := loop_404.C.T.H
-				r_293 := loop_404.C.T.T.H
-				for i_402 := lo_401; i_402 < hi; i_402++ {
-					row_397[i_402] += (r_381[i_402] * r_293[i_402])
+	row_394 := z_238[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	r_378 = r_378[:len(row_394)]
+	r_324 = r_324[:len(row_394)]
+	if len(row_394) >= 262144 {
+		loop_401 := runtime.EnterLoop(&nbLoop170, runtime.Bind(row_394, runtime.Bind(r_378, runtime.Bind(r_324, runtime.End{}))), len(row_394), 16384)
+		if loop_401.For == nil {
+			loop_401.For = func(lo_398, hi int) {
+				row_394 := loop_401.C.H
+				r_378 := loop_401.C.T.H
+				r_324 := loop_401.C.T.T.H
+				for i_399 := lo_398; i_399 < hi; i_399++ {
+					row_394[i_399] += (r_378[i_399] * r_324[i_399])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_397), 16384, loop_404.For)
-		loop_404.Leave(&nbLoop183)
+		runtime.ParallelFor(len(row_394), 16384, loop_401.For)
+		loop_401.Leave(&nbLoop170)
 	} else {
-		for i_398 := range row_397 {
-			row_397[i_398] += (r_381[i_398] * r_293[i_398])
+		for i_395 := range row_394 {
+			row_394[i_395] += (r_378[i_395] * r_324[i_395])
 		}
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_405 := z_184[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_402 := z_184[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_406 := z_238[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_403 := z_238[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_407 := z_184[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	row_404 := z_184[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_408 := z_238[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	r_409 := ar.F64w(tape_37)
-	row_102 = row_102[:len(r_409)]
-	if len(r_409) >= 262144 {
-		loop_416 := runtime.EnterLoop(&nbLoop184, runtime.Bind(r_409, runtime.Bind(row_102, runtime.End{})), len(r_409), 16384)
-		if loop_416.For == nil {
-			loop_416.For = func(lo_413, hi int) {
-				r_409 := loop_416.C.H
-				row_102 := loop_416.C.T.H
-				for i_414 := lo_413; i_414 < hi; i_414++ {
-					r_409[i_414] = (1.0 / row_102[i_414])
+	row_405 := z_238[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_406 := ar.F64w(tape_37)
+	row_102 = row_102[:len(r_406)]
+	if len(r_406) >= 262144 {
+		loop_413 := runtime.EnterLoop(&nbLoop171, runtime.Bind(r_406, runtime.Bind(row_102, runtime.End{})), len(r_406), 16384)
+		if loop_413.For == nil {
+			loop_413.For = func(lo_410, hi int) {
+				r_406 := loop_413.C.H
+				row_102 := loop_413.C.T.H
+				for i_411 := lo_410; i_411 < hi; i_411++ {
+					r_406[i_411] = (1.0 / row_102[i_411])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_409), 16384, loop_416.For)
-		loop_416.Leave(&nbLoop184)
+		runtime.ParallelFor(len(r_406), 16384, loop_413.For)
+		loop_413.Leave(&nbLoop171)
 	} else {
-		for i_410 := range r_409 {
-			r_409[i_410] = (1.0 / row_102[i_410])
+		for i_407 := range r_406 {
+			r_406[i_407] = (1.0 / row_102[i_407])
 		}
 	}
 	if tape_37 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_37}))
 	}
-	r_417 := ar.F64w(tape_39)
-	tape_38 = tape_38[:len(r_417)]
-	row_102 = row_102[:len(r_417)]
-	if len(r_417) >= 262144 {
-		loop_424 := runtime.EnterLoop(&nbLoop185, runtime.Bind(r_417, runtime.Bind(tape_38, runtime.Bind(row_102, runtime.End{}))), len(r_417), 16384)
-		if loop_424.For == nil {
-			loop_424.For = func(lo_421, hi int) {
-				r_417 := loop_424.C.H
-				tape_38 := loop_424.C.T.H
-				row_102 := loop_424.C.T.T.H
-				for i_422 := lo_421; i_422 < hi; i_422++ {
-					r_417[i_422] = (-(tape_38[i_422] / row_102[i_422]))
+	r_414 := ar.F64w(tape_39)
+	tape_38 = tape_38[:len(r_414)]
+	row_102 = row_102[:len(r_414)]
+	if len(r_414) >= 262144 {
+		loop_421 := runtime.EnterLoop(&nbLoop172, runtime.Bind(r_414, runtime.Bind(tape_38, runtime.Bind(row_102, runtime.End{}))), len(r_414), 16384)
+		if loop_421.For == nil {
+			loop_421.For = func(lo_418, hi int) {
+				r_414 := loop_421.C.H
+				tape_38 := loop_421.C.T.H
+				row_102 := loop_421.C.T.T.H
+				for i_419 := lo_418; i_419 < hi; i_419++ {
+					r_414[i_419] = (-(tape_38[i_419] / row_102[i_419]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_417), 16384, loop_424.For)
-		loop_424.Leave(&nbLoop185)
+		runtime.ParallelFor(len(r_414), 16384, loop_421.For)
+		loop_421.Leave(&nbLoop172)
 	} else {
-		for i_418 := range r_417 {
-			r_417[i_418] = (-(tape_38[i_418] / row_102[i_418]))
+		for i_415 := range r_414 {
+			r_414[i_415] = (-(tape_38[i_415] / row_102[i_415]))
 		}
 	}
 	if tape_37 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_37}))
 	}
-	r_425 := ar.F64w(tape_41)
-	tape_40 = tape_40[:len(r_425)]
-	row_102 = row_102[:len(r_425)]
-	if len(r_425) >= 262144 {
-		loop_432 := runtime.EnterLoop(&nbLoop186, runtime.Bind(r_425, runtime.Bind(tape_40, runtime.Bind(row_102, runtime.End{}))), len(r_425), 16384)
-		if loop_432.For == nil {
-			loop_432.For = func(lo_429, hi int) {
-				r_425 := loop_432.C.H
-				tape_40 := loop_432.C.T.H
-				row_102 := loop_432.C.T.T.H
-				for i_430 := lo_429; i_430 < hi; i_430++ {
-					r_425[i_430] = (-(tape_40[i_430] / row_102[i_430]))
+	r_422 := ar.F64w(tape_41)
+	tape_40 = tape_40[:len(r_422)]
+	row_102 = row_102[:len(r_422)]
+	if len(r_422) >= 262144 {
+		loop_429 := runtime.EnterLoop(&nbLoop173, runtime.Bind(r_422, runtime.Bind(tape_40, runtime.Bind(row_102, runtime.End{}))), len(r_422), 16384)
+		if loop_429.For == nil {
+			loop_429.For = func(lo_426, hi int) {
+				r_422 := loop_429.C.H
+				tape_40 := loop_429.C.T.H
+				row_102 := loop_429.C.T.T.H
+				for i_427 := lo_426; i_427 < hi; i_427++ {
+					r_422[i_427] = (-(tape_40[i_427] / row_102[i_427]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_425), 16384, loop_432.For)
-		loop_432.Leave(&nbLoop186)
+		runtime.ParallelFor(len(r_422), 16384, loop_429.For)
+		loop_429.Leave(&nbLoop173)
 	} else {
-		for i_426 := range r_425 {
-			r_425[i_426] = (-(tape_40[i_426] / row_102[i_426]))
+		for i_423 := range r_422 {
+			r_422[i_423] = (-(tape_40[i_423] / row_102[i_423]))
 		}
 	}
 	if tape_22 != tape_37 {
@@ -19956,213 +19536,213 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_39 != tape_37 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
 	}
-	rs_433 := tape_37
-	tot_434, err_435 := runtime.MulSize(3, rs_433)
-	if err_435 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_435)
+	rs_430 := tape_37
+	tot_431, err_432 := runtime.MulSize(3, rs_430)
+	if err_432 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_432)
 	}
-	a_436 := ar.F64w(tot_434)
-	row_437 := a_436[0*rs_433 : 1*rs_433]
-	row_438 := a_436[1*rs_433 : 2*rs_433]
-	row_439 := a_436[2*rs_433 : 3*rs_433]
-	r_409 = r_409[:tape_37]
+	a_433 := ar.F64w(tot_431)
+	row_434 := a_433[0*rs_430 : 1*rs_430]
+	row_435 := a_433[1*rs_430 : 2*rs_430]
+	row_436 := a_433[2*rs_430 : 3*rs_430]
+	r_406 = r_406[:tape_37]
+	row_402 = row_402[:tape_37]
+	row_404 = row_404[:tape_37]
+	r_414 = r_414[:tape_37]
+	r_422 = r_422[:tape_37]
+	row_434 = row_434[:tape_37]
+	row_435 = row_435[:tape_37]
+	row_436 = row_436[:tape_37]
+	if tape_37 >= 262144 {
+		loop_449 := runtime.EnterLoop(&nbLoop174, runtime.Bind(r_406, runtime.Bind(row_402, runtime.Bind(row_404, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_434, runtime.Bind(row_435, runtime.Bind(row_436, runtime.End{})))))))), tape_37, 16384)
+		if loop_449.For == nil {
+			loop_449.For = func(lo_443, hi int) {
+				r_406 := loop_449.C.H
+				row_402 := loop_449.C.T.H
+				row_404 := loop_449.C.T.T.H
+				r_414 := loop_449.C.T.T.T.H
+				r_422 := loop_449.C.T.T.T.T.H
+				row_434 := loop_449.C.T.T.T.T.T.H
+				row_435 := loop_449.C.T.T.T.T.T.T.H
+				row_436 := loop_449.C.T.T.T.T.T.T.T.H
+				for i_444 := lo_443; i_444 < hi; i_444++ {
+					e_446 := (r_406[i_444] * row_402[i_444])
+					e_447 := (r_406[i_444] * row_404[i_444])
+					e_448 := ((r_414[i_444] * row_404[i_444]) + (r_422[i_444] * row_402[i_444]))
+					row_434[i_444] = e_446
+					row_435[i_444] = e_447
+					row_436[i_444] = e_448
+				}
+			}
+		}
+		runtime.ParallelFor(tape_37, 16384, loop_449.For)
+		loop_449.Leave(&nbLoop174)
+	} else {
+		for i_437 := 0; i_437 < tape_37; i_437++ {
+			e_439 := (r_406[i_437] * row_402[i_437])
+			e_440 := (r_406[i_437] * row_404[i_437])
+			e_441 := ((r_414[i_437] * row_404[i_437]) + (r_422[i_437] * row_402[i_437]))
+			row_434[i_437] = e_439
+			row_435[i_437] = e_440
+			row_436[i_437] = e_441
+		}
+	}
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_41 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_39 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
+	}
+	rs_450 := tape_37
+	tot_451, err_452 := runtime.MulSize(3, rs_450)
+	if err_452 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_452)
+	}
+	a_453 := ar.F64w(tot_451)
+	row_454 := a_453[0*rs_450 : 1*rs_450]
+	row_455 := a_453[1*rs_450 : 2*rs_450]
+	row_456 := a_453[2*rs_450 : 3*rs_450]
+	r_406 = r_406[:tape_37]
+	row_403 = row_403[:tape_37]
 	row_405 = row_405[:tape_37]
-	row_407 = row_407[:tape_37]
-	r_417 = r_417[:tape_37]
-	r_425 = r_425[:tape_37]
-	row_437 = row_437[:tape_37]
-	row_438 = row_438[:tape_37]
-	row_439 = row_439[:tape_37]
+	r_414 = r_414[:tape_37]
+	r_422 = r_422[:tape_37]
+	row_454 = row_454[:tape_37]
+	row_455 = row_455[:tape_37]
+	row_456 = row_456[:tape_37]
 	if tape_37 >= 262144 {
-		loop_452 := runtime.EnterLoop(&nbLoop187, runtime.Bind(r_409, runtime.Bind(row_405, runtime.Bind(row_407, runtime.Bind(r_417, runtime.Bind(r_425, runtime.Bind(row_437, runtime.Bind(row_438, runtime.Bind(row_439, runtime.End{})))))))), tape_37, 16384)
-		if loop_452.For == nil {
-			loop_452.For = func(lo_446, hi int) {
-				r_409 := loop_452.C.H
-				row_405 := loop_452.C.T.H
-				row_407 := loop_452.C.T.T.H
-				r_417 := loop_452.C.T.T.T.H
-				r_425 := loop_452.C.T.T.T.T.H
-				row_437 := loop_452.C.T.T.T.T.T.H
-				row_438 := loop_452.C.T.T.T.T.T.T.H
-				row_439 := loop_452.C.T.T.T.T.T.T.T.H
-				for i_447 := lo_446; i_447 < hi; i_447++ {
-					e_449 := (r_409[i_447] * row_405[i_447])
-					e_450 := (r_409[i_447] * row_407[i_447])
-					e_451 := ((r_417[i_447] * row_407[i_447]) + (r_425[i_447] * row_405[i_447]))
-					row_437[i_447] = e_449
-					row_438[i_447] = e_450
-					row_439[i_447] = e_451
+		loop_469 := runtime.EnterLoop(&nbLoop175, runtime.Bind(r_406, runtime.Bind(row_403, runtime.Bind(row_405, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_454, runtime.Bind(row_455, runtime.Bind(row_456, runtime.End{})))))))), tape_37, 16384)
+		if loop_469.For == nil {
+			loop_469.For = func(lo_463, hi int) {
+				r_406 := loop_469.C.H
+				row_403 := loop_469.C.T.H
+				row_405 := loop_469.C.T.T.H
+				r_414 := loop_469.C.T.T.T.H
+				r_422 := loop_469.C.T.T.T.T.H
+				row_454 := loop_469.C.T.T.T.T.T.H
+				row_455 := loop_469.C.T.T.T.T.T.T.H
+				row_456 := loop_469.C.T.T.T.T.T.T.T.H
+				for i_464 := lo_463; i_464 < hi; i_464++ {
+					e_466 := (r_406[i_464] * row_403[i_464])
+					e_467 := (r_406[i_464] * row_405[i_464])
+					e_468 := ((r_414[i_464] * row_405[i_464]) + (r_422[i_464] * row_403[i_464]))
+					row_454[i_464] = e_466
+					row_455[i_464] = e_467
+					row_456[i_464] = e_468
 				}
 			}
 		}
-		runtime.ParallelFor(tape_37, 16384, loop_452.For)
-		loop_452.Leave(&nbLoop187)
+		runtime.ParallelFor(tape_37, 16384, loop_469.For)
+		loop_469.Leave(&nbLoop175)
 	} else {
-		for i_440 := 0; i_440 < tape_37; i_440++ {
-			e_442 := (r_409[i_440] * row_405[i_440])
-			e_443 := (r_409[i_440] * row_407[i_440])
-			e_444 := ((r_417[i_440] * row_407[i_440]) + (r_425[i_440] * row_405[i_440]))
-			row_437[i_440] = e_442
-			row_438[i_440] = e_443
-			row_439[i_440] = e_444
+		for i_457 := 0; i_457 < tape_37; i_457++ {
+			e_459 := (r_406[i_457] * row_403[i_457])
+			e_460 := (r_406[i_457] * row_405[i_457])
+			e_461 := ((r_414[i_457] * row_405[i_457]) + (r_422[i_457] * row_403[i_457]))
+			row_454[i_457] = e_459
+			row_455[i_457] = e_460
+			row_456[i_457] = e_461
 		}
 	}
-	if tape_22 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	r_470, r_471, r_472, r_473, r_474, r_475, r_476, r_477, r_478, r_479, r_480, r_481, err_482 := fn_rotatesplit11bwdx2(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_433, 3, tape_37, a_453, 3, tape_37)
+	if err_482 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_482, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
 	}
-	if tape_22 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_22 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_22 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_41 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_39 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
-	}
-	rs_453 := tape_37
-	tot_454, err_455 := runtime.MulSize(3, rs_453)
-	if err_455 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_455)
-	}
-	a_456 := ar.F64w(tot_454)
-	row_457 := a_456[0*rs_453 : 1*rs_453]
-	row_458 := a_456[1*rs_453 : 2*rs_453]
-	row_459 := a_456[2*rs_453 : 3*rs_453]
-	r_409 = r_409[:tape_37]
-	row_406 = row_406[:tape_37]
-	row_408 = row_408[:tape_37]
-	r_417 = r_417[:tape_37]
-	r_425 = r_425[:tape_37]
-	row_457 = row_457[:tape_37]
-	row_458 = row_458[:tape_37]
-	row_459 = row_459[:tape_37]
-	if tape_37 >= 262144 {
-		loop_472 := runtime.EnterLoop(&nbLoop188, runtime.Bind(r_409, runtime.Bind(row_406, runtime.Bind(row_408, runtime.Bind(r_417, runtime.Bind(r_425, runtime.Bind(row_457, runtime.Bind(row_458, runtime.Bind(row_459, runtime.End{})))))))), tape_37, 16384)
-		if loop_472.For == nil {
-			loop_472.For = func(lo_466, hi int) {
-				r_409 := loop_472.C.H
-				row_406 := loop_472.C.T.H
-				row_408 := loop_472.C.T.T.H
-				r_417 := loop_472.C.T.T.T.H
-				r_425 := loop_472.C.T.T.T.T.H
-				row_457 := loop_472.C.T.T.T.T.T.H
-				row_458 := loop_472.C.T.T.T.T.T.T.H
-				row_459 := loop_472.C.T.T.T.T.T.T.T.H
-				for i_467 := lo_466; i_467 < hi; i_467++ {
-					e_469 := (r_409[i_467] * row_406[i_467])
-					e_470 := (r_409[i_467] * row_408[i_467])
-					e_471 := ((r_417[i_467] * row_408[i_467]) + (r_425[i_467] * row_406[i_467]))
-					row_457[i_467] = e_469
-					row_458[i_467] = e_470
-					row_459[i_467] = e_471
-				}
-			}
-		}
-		runtime.ParallelFor(tape_37, 16384, loop_472.For)
-		loop_472.Leave(&nbLoop188)
-	} else {
-		for i_460 := 0; i_460 < tape_37; i_460++ {
-			e_462 := (r_409[i_460] * row_406[i_460])
-			e_463 := (r_409[i_460] * row_408[i_460])
-			e_464 := ((r_417[i_460] * row_408[i_460]) + (r_425[i_460] * row_406[i_460]))
-			row_457[i_460] = e_462
-			row_458[i_460] = e_463
-			row_459[i_460] = e_464
-		}
-	}
-	r_473, r_474, r_475, r_476, r_477, r_478, r_479, r_480, r_481, r_482, r_483, r_484, err_485 := fn_rotatesplit11bwdx2(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_436, 3, tape_37, a_456, 3, tape_37)
-	if err_485 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_485, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
-	}
-	if int64(3)+int64(r_477) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_477), tape_18))
-	}
-	if r_478 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_478})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	region_486 := z_183[int(int64(3))*tape_19 : (int(int64(3))+r_477)*tape_19]
-	r_476 = r_476[:len(region_486)]
-	if len(region_486) >= 262144 {
-		loop_493 := runtime.EnterLoop(&nbLoop189, runtime.Bind(region_486, runtime.Bind(r_476, runtime.End{})), len(region_486), 16384)
-		if loop_493.For == nil {
-			loop_493.For = func(lo_490, hi int) {
-				region_486 := loop_493.C.H
-				r_476 := loop_493.C.T.H
-				for i_491 := lo_490; i_491 < hi; i_491++ {
-					region_486[i_491] += -r_476[i_491]
-				}
-			}
-		}
-		runtime.ParallelFor(len(region_486), 16384, loop_493.For)
-		loop_493.Leave(&nbLoop189)
-	} else {
-		for i_487 := range region_486 {
-			region_486[i_487] += -r_476[i_487]
-		}
-	}
-	if int64(3)+int64(r_483) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_483), tape_18))
-	}
-	if r_484 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_484})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	region_494 := z_237[int(int64(3))*tape_19 : (int(int64(3))+r_483)*tape_19]
-	r_482 = r_482[:len(region_494)]
-	if len(region_494) >= 262144 {
-		loop_501 := runtime.EnterLoop(&nbLoop190, runtime.Bind(region_494, runtime.Bind(r_482, runtime.End{})), len(region_494), 16384)
-		if loop_501.For == nil {
-			loop_501.For = func(lo_498, hi int) {
-				region_494 := loop_501.C.H
-				r_482 := loop_501.C.T.H
-				for i_499 := lo_498; i_499 < hi; i_499++ {
-					region_494[i_499] += -r_482[i_499]
-				}
-			}
-		}
-		runtime.ParallelFor(len(region_494), 16384, loop_501.For)
-		loop_501.Leave(&nbLoop190)
-	} else {
-		for i_495 := range region_494 {
-			region_494[i_495] += -r_482[i_495]
-		}
-	}
-	if int64(0)+int64(r_474) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_474), tape_18))
+	if int64(3)+int64(r_474) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_474), tape_18))
 	}
 	if r_475 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_475})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_502 := z_183[int(int64(0))*tape_19 : (int(int64(0))+r_474)*tape_19]
-	r_473 = r_473[:len(region_502)]
-	for i_503 := range region_502 {
-		region_502[i_503] += r_473[i_503]
+	region_483 := z_183[int(int64(3))*tape_19 : (int(int64(3))+r_474)*tape_19]
+	r_473 = r_473[:len(region_483)]
+	if len(region_483) >= 262144 {
+		loop_490 := runtime.EnterLoop(&nbLoop176, runtime.Bind(region_483, runtime.Bind(r_473, runtime.End{})), len(region_483), 16384)
+		if loop_490.For == nil {
+			loop_490.For = func(lo_487, hi int) {
+				region_483 := loop_490.C.H
+				r_473 := loop_490.C.T.H
+				for i_488 := lo_487; i_488 < hi; i_488++ {
+					region_483[i_488] += -r_473[i_488]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_483), 16384, loop_490.For)
+		loop_490.Leave(&nbLoop176)
+	} else {
+		for i_484 := range region_483 {
+			region_483[i_484] += -r_473[i_484]
+		}
 	}
-	if int64(0)+int64(r_480) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_480), tape_18))
+	if int64(3)+int64(r_480) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_480), tape_18))
 	}
 	if r_481 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_481})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_504 := z_237[int(int64(0))*tape_19 : (int(int64(0))+r_480)*tape_19]
-	r_479 = r_479[:len(region_504)]
-	for i_505 := range region_504 {
-		region_504[i_505] += r_479[i_505]
+	region_491 := z_237[int(int64(3))*tape_19 : (int(int64(3))+r_480)*tape_19]
+	r_479 = r_479[:len(region_491)]
+	if len(region_491) >= 262144 {
+		loop_498 := runtime.EnterLoop(&nbLoop177, runtime.Bind(region_491, runtime.Bind(r_479, runtime.End{})), len(region_491), 16384)
+		if loop_498.For == nil {
+			loop_498.For = func(lo_495, hi int) {
+				region_491 := loop_498.C.H
+				r_479 := loop_498.C.T.H
+				for i_496 := lo_495; i_496 < hi; i_496++ {
+					region_491[i_496] += -r_479[i_496]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_491), 16384, loop_498.For)
+		loop_498.Leave(&nbLoop177)
+	} else {
+		for i_492 := range region_491 {
+			region_491[i_492] += -r_479[i_492]
+		}
 	}
-	ar.Keep(mark_506, &z_183, &r_476, &z_105, &z_237, &r_482, &z_144)
-	return z_183, tape_18, tape_19, r_476, r_477, r_478, z_105, tape_7, z_237, tape_18, tape_19, r_482, r_483, r_484, z_144, tape_7, nil
+	if int64(0)+int64(r_471) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_471), tape_18))
+	}
+	if r_472 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_472})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_499 := z_183[int(int64(0))*tape_19 : (int(int64(0))+r_471)*tape_19]
+	r_470 = r_470[:len(region_499)]
+	for i_500 := range region_499 {
+		region_499[i_500] += r_470[i_500]
+	}
+	if int64(0)+int64(r_477) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_477), tape_18))
+	}
+	if r_478 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_478})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_501 := z_237[int(int64(0))*tape_19 : (int(int64(0))+r_477)*tape_19]
+	r_476 = r_476[:len(region_501)]
+	for i_502 := range region_501 {
+		region_501[i_502] += r_476[i_502]
+	}
+	ar.Keep(mark_503, &z_183, &r_473, &z_105, &z_237, &r_479, &z_144)
+	return z_183, tape_18, tape_19, r_473, r_474, r_475, z_105, tape_7, z_237, tape_18, tape_19, r_479, r_480, r_481, z_144, tape_7, nil
 }
 
-// nbLoop191 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop191 runtime.LoopSite
+// nbLoop178 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop178 runtime.LoopSite
 
-// nbLoop192 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop192 runtime.LoopSite
+// nbLoop179 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop179 runtime.LoopSite
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
@@ -20206,18 +19786,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(pts_6) != int64(3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:32", runtime.DimMessage("dimension 2 of pts", "[m][3]f64", "3", int64(pts_6), int64(3))), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	t_22 := ar.F64w(len(cams_1))
-	for i_23 := 0; i_23 < cams_2; i_23++ {
-		for j_24 := 0; j_24 < cams_3; j_24++ {
-			t_22[j_24*cams_2+i_23] = cams_1[i_23*cams_3+j_24]
-		}
-	}
-	t_25 := ar.F64w(len(pts_4))
-	for i_26 := 0; i_26 < pts_5; i_26++ {
-		for j_27 := 0; j_27 < pts_6; j_27++ {
-			t_25[j_27*pts_5+i_26] = pts_4[i_26*pts_6+j_27]
-		}
-	}
 	n_28, err_29 := runtime.CheckSize(int64(11))
 	if err_29 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_29), "gathered", "models.nab:151:5", "models.nab:173:18")
@@ -20226,7 +19794,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(0) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_31 := t_22[int(int64(0))*cams_2 : (int(int64(0))+1)*cams_2]
 	if !checked_33 {
 		for _, j_32 := range camidx_12 {
 			if j_32 < 0 || j_32 >= int64(cams_2) {
@@ -20244,7 +19811,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(1) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_37 := t_22[int(int64(1))*cams_2 : (int(int64(1))+1)*cams_2]
 	if !checked_33 {
 		for _, j_38 := range camidx_12 {
 			if j_38 < 0 || j_38 >= int64(cams_2) {
@@ -20256,7 +19822,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(2) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_39 := t_22[int(int64(2))*cams_2 : (int(int64(2))+1)*cams_2]
 	if !checked_33 {
 		for _, j_40 := range camidx_12 {
 			if j_40 < 0 || j_40 >= int64(cams_2) {
@@ -20268,7 +19833,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(3) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_41 := t_22[int(int64(3))*cams_2 : (int(int64(3))+1)*cams_2]
 	if !checked_33 {
 		for _, j_42 := range camidx_12 {
 			if j_42 < 0 || j_42 >= int64(cams_2) {
@@ -20280,7 +19844,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(4) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_43 := t_22[int(int64(4))*cams_2 : (int(int64(4))+1)*cams_2]
 	if !checked_33 {
 		for _, j_44 := range camidx_12 {
 			if j_44 < 0 || j_44 >= int64(cams_2) {
@@ -20292,7 +19855,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(5) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_45 := t_22[int(int64(5))*cams_2 : (int(int64(5))+1)*cams_2]
 	if !checked_33 {
 		for _, j_46 := range camidx_12 {
 			if j_46 < 0 || j_46 >= int64(cams_2) {
@@ -20304,7 +19866,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(6) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_47 := t_22[int(int64(6))*cams_2 : (int(int64(6))+1)*cams_2]
 	if !checked_33 {
 		for _, j_48 := range camidx_12 {
 			if j_48 < 0 || j_48 >= int64(cams_2) {
@@ -20316,7 +19877,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(7) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_49 := t_22[int(int64(7))*cams_2 : (int(int64(7))+1)*cams_2]
 	if !checked_33 {
 		for _, j_50 := range camidx_12 {
 			if j_50 < 0 || j_50 >= int64(cams_2) {
@@ -20328,7 +19888,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(8) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_51 := t_22[int(int64(8))*cams_2 : (int(int64(8))+1)*cams_2]
 	if !checked_33 {
 		for _, j_52 := range camidx_12 {
 			if j_52 < 0 || j_52 >= int64(cams_2) {
@@ -20340,7 +19899,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(9) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_53 := t_22[int(int64(9))*cams_2 : (int(int64(9))+1)*cams_2]
 	if !checked_33 {
 		for _, j_54 := range camidx_12 {
 			if j_54 < 0 || j_54 >= int64(cams_2) {
@@ -20352,7 +19910,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(10) >= int64(cams_3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_55 := t_22[int(int64(10))*cams_2 : (int(int64(10))+1)*cams_2]
 	if !checked_33 {
 		for _, j_56 := range camidx_12 {
 			if j_56 < 0 || j_56 >= int64(cams_2) {
@@ -20380,7 +19937,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(0) >= int64(pts_6) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_71 := t_25[int(int64(0))*pts_5 : (int(int64(0))+1)*pts_5]
 	if !checked_73 {
 		for _, j_72 := range ptidx_14 {
 			if j_72 < 0 || j_72 >= int64(pts_5) {
@@ -20398,7 +19954,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(1) >= int64(pts_6) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_77 := t_25[int(int64(1))*pts_5 : (int(int64(1))+1)*pts_5]
 	if !checked_73 {
 		for _, j_78 := range ptidx_14 {
 			if j_78 < 0 || j_78 >= int64(pts_5) {
@@ -20410,7 +19965,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(2) >= int64(pts_6) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	row_79 := t_25[int(int64(2))*pts_5 : (int(int64(2))+1)*pts_5]
 	if !checked_73 {
 		for _, j_80 := range ptidx_14 {
 			if j_80 < 0 || j_80 >= int64(pts_5) {
@@ -20439,51 +19993,41 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	row_82 = row_82[:camidx_13]
 	row_83 = row_83[:camidx_13]
 	if camidx_13 >= 262144 {
-		loop_118 := runtime.EnterLoop(&nbLoop191, runtime.Bind(row_31, runtime.Bind(camidx_12, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_51, runtime.Bind(row_53, runtime.Bind(row_55, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(row_71, runtime.Bind(ptidx_14, runtime.Bind(row_77, runtime.Bind(row_79, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))))))))))))), camidx_13, 16384)
+		loop_118 := runtime.EnterLoop(&nbLoop178, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
 		if loop_118.For == nil {
 			loop_118.For = func(lo_101, hi int) {
-				row_31 := loop_118.C.H
+				cams_1 := loop_118.C.H
 				camidx_12 := loop_118.C.T.H
-				row_37 := loop_118.C.T.T.H
-				row_39 := loop_118.C.T.T.T.H
-				row_41 := loop_118.C.T.T.T.T.H
-				row_43 := loop_118.C.T.T.T.T.T.H
-				row_45 := loop_118.C.T.T.T.T.T.T.H
-				row_47 := loop_118.C.T.T.T.T.T.T.T.H
-				row_49 := loop_118.C.T.T.T.T.T.T.T.T.H
-				row_51 := loop_118.C.T.T.T.T.T.T.T.T.T.H
-				row_53 := loop_118.C.T.T.T.T.T.T.T.T.T.T.H
-				row_55 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_57 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_58 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_59 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_60 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_61 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_62 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_63 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_64 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_65 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_66 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_67 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_71 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				ptidx_14 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_77 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_79 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_81 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_82 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_83 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				cams_3 := loop_118.C.T.T.H
+				row_57 := loop_118.C.T.T.T.H
+				row_58 := loop_118.C.T.T.T.T.H
+				row_59 := loop_118.C.T.T.T.T.T.H
+				row_60 := loop_118.C.T.T.T.T.T.T.H
+				row_61 := loop_118.C.T.T.T.T.T.T.T.H
+				row_62 := loop_118.C.T.T.T.T.T.T.T.T.H
+				row_63 := loop_118.C.T.T.T.T.T.T.T.T.T.H
+				row_64 := loop_118.C.T.T.T.T.T.T.T.T.T.T.H
+				row_65 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_66 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_67 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				pts_4 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				ptidx_14 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				pts_6 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_81 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_82 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_83 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
 				for i_102 := lo_101; i_102 < hi; i_102++ {
-					e_104 := row_31[int(camidx_12[i_102])]
-					e_105 := row_37[int(camidx_12[i_102])]
-					e_106 := row_39[int(camidx_12[i_102])]
-					e_107 := row_41[int(camidx_12[i_102])]
-					e_108 := row_43[int(camidx_12[i_102])]
-					e_109 := row_45[int(camidx_12[i_102])]
-					e_110 := row_47[int(camidx_12[i_102])]
-					e_111 := row_49[int(camidx_12[i_102])]
-					e_112 := row_51[int(camidx_12[i_102])]
-					e_113 := row_53[int(camidx_12[i_102])]
-					e_114 := row_55[int(camidx_12[i_102])]
+					e_104 := cams_1[int(camidx_12[i_102])*cams_3+0]
+					e_105 := cams_1[int(camidx_12[i_102])*cams_3+1]
+					e_106 := cams_1[int(camidx_12[i_102])*cams_3+2]
+					e_107 := cams_1[int(camidx_12[i_102])*cams_3+3]
+					e_108 := cams_1[int(camidx_12[i_102])*cams_3+4]
+					e_109 := cams_1[int(camidx_12[i_102])*cams_3+5]
+					e_110 := cams_1[int(camidx_12[i_102])*cams_3+6]
+					e_111 := cams_1[int(camidx_12[i_102])*cams_3+7]
+					e_112 := cams_1[int(camidx_12[i_102])*cams_3+8]
+					e_113 := cams_1[int(camidx_12[i_102])*cams_3+9]
+					e_114 := cams_1[int(camidx_12[i_102])*cams_3+10]
 					row_57[i_102] = e_104
 					row_58[i_102] = e_105
 					row_59[i_102] = e_106
@@ -20495,9 +20039,9 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 					row_65[i_102] = e_112
 					row_66[i_102] = e_113
 					row_67[i_102] = e_114
-					e_115 := row_71[int(ptidx_14[i_102])]
-					e_116 := row_77[int(ptidx_14[i_102])]
-					e_117 := row_79[int(ptidx_14[i_102])]
+					e_115 := pts_4[int(ptidx_14[i_102])*pts_6+0]
+					e_116 := pts_4[int(ptidx_14[i_102])*pts_6+1]
+					e_117 := pts_4[int(ptidx_14[i_102])*pts_6+2]
 					row_81[i_102] = e_115
 					row_82[i_102] = e_116
 					row_83[i_102] = e_117
@@ -20505,20 +20049,20 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(camidx_13, 16384, loop_118.For)
-		loop_118.Leave(&nbLoop191)
+		loop_118.Leave(&nbLoop178)
 	} else {
 		for i_84 := 0; i_84 < camidx_13; i_84++ {
-			e_86 := row_31[int(camidx_12[i_84])]
-			e_87 := row_37[int(camidx_12[i_84])]
-			e_88 := row_39[int(camidx_12[i_84])]
-			e_89 := row_41[int(camidx_12[i_84])]
-			e_90 := row_43[int(camidx_12[i_84])]
-			e_91 := row_45[int(camidx_12[i_84])]
-			e_92 := row_47[int(camidx_12[i_84])]
-			e_93 := row_49[int(camidx_12[i_84])]
-			e_94 := row_51[int(camidx_12[i_84])]
-			e_95 := row_53[int(camidx_12[i_84])]
-			e_96 := row_55[int(camidx_12[i_84])]
+			e_86 := cams_1[int(camidx_12[i_84])*cams_3+0]
+			e_87 := cams_1[int(camidx_12[i_84])*cams_3+1]
+			e_88 := cams_1[int(camidx_12[i_84])*cams_3+2]
+			e_89 := cams_1[int(camidx_12[i_84])*cams_3+3]
+			e_90 := cams_1[int(camidx_12[i_84])*cams_3+4]
+			e_91 := cams_1[int(camidx_12[i_84])*cams_3+5]
+			e_92 := cams_1[int(camidx_12[i_84])*cams_3+6]
+			e_93 := cams_1[int(camidx_12[i_84])*cams_3+7]
+			e_94 := cams_1[int(camidx_12[i_84])*cams_3+8]
+			e_95 := cams_1[int(camidx_12[i_84])*cams_3+9]
+			e_96 := cams_1[int(camidx_12[i_84])*cams_3+10]
 			row_57[i_84] = e_86
 			row_58[i_84] = e_87
 			row_59[i_84] = e_88
@@ -20530,9 +20074,9 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			row_65[i_84] = e_94
 			row_66[i_84] = e_95
 			row_67[i_84] = e_96
-			e_97 := row_71[int(ptidx_14[i_84])]
-			e_98 := row_77[int(ptidx_14[i_84])]
-			e_99 := row_79[int(ptidx_14[i_84])]
+			e_97 := pts_4[int(ptidx_14[i_84])*pts_6+0]
+			e_98 := pts_4[int(ptidx_14[i_84])*pts_6+1]
+			e_99 := pts_4[int(ptidx_14[i_84])*pts_6+2]
 			row_81[i_84] = e_97
 			row_82[i_84] = e_98
 			row_83[i_84] = e_99
@@ -20756,7 +20300,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	r_132 = r_132[:len(r_320)]
 	a_318 = a_318[:len(r_320)]
 	if len(r_320) >= 262144 {
-		loop_327 := runtime.EnterLoop(&nbLoop192, runtime.Bind(r_320, runtime.Bind(r_132, runtime.Bind(a_318, runtime.End{}))), len(r_320), 16384)
+		loop_327 := runtime.EnterLoop(&nbLoop179, runtime.Bind(r_320, runtime.Bind(r_132, runtime.Bind(a_318, runtime.End{}))), len(r_320), 16384)
 		if loop_327.For == nil {
 			loop_327.For = func(lo_324, hi int) {
 				r_320 := loop_327.C.H
@@ -20768,7 +20312,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(len(r_320), 16384, loop_327.For)
-		loop_327.Leave(&nbLoop192)
+		loop_327.Leave(&nbLoop179)
 	} else {
 		for i_321 := range r_320 {
 			r_320[i_321] = ((2.0 * r_132[i_321]) * -a_318[i_321])
