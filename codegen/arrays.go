@@ -71,7 +71,7 @@ func (f *fn) indexVal(v val, i string) val {
 			out.parts = append(out.parts, p[2:]...)
 			continue
 		}
-		if p[0] == deadAtom || f.lastOnly[p[0]] { // a field never read, or a final state
+		if p[0] == deadAtom || f.lastOnly[p[0]] == l.rank { // a field never read, or a final state
 			out.parts = append(out.parts, p[0])
 			out.parts = append(out.parts, p[2:]...)
 			continue
@@ -1566,12 +1566,12 @@ func lowerLoopSave(f *fn, e *ir.PrimCall) val {
 	// The final state's leaves stand for their whole column; the parts
 	// of leaf k become (state's data, count, state's dims). (leafParts
 	// shares res's parts.)
-	_, rp := res.leafParts()
+	rl, rp := res.leafParts()
 	_, sp := st.leafParts()
 	for _, k := range last {
 		rp[k][0] = sp[k][0]
 		copy(rp[k][2:], sp[k][1:])
-		f.markLastOnly(sp[k][0])
+		f.markLastOnly(sp[k][0], rl[k].rank)
 	}
 	return res
 }

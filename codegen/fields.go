@@ -362,12 +362,14 @@ func (p *leafPlan) lastAsShape() *leafPlan {
 }
 
 // markLastOnly records that the data atom holds a loop's final state,
-// standing for a saved leaf read at its last element only.
-func (f *fn) markLastOnly(data string) {
+// standing for a saved leaf of the given rank read at its last element
+// only. The rank tells the column from the state itself: the same atom
+// is also the final state's own data, whose elements are read as usual.
+func (f *fn) markLastOnly(data string, rank int) {
 	if f.lastOnly == nil {
-		f.lastOnly = map[string]bool{}
+		f.lastOnly = map[string]int{}
 	}
-	f.lastOnly[data] = true
+	f.lastOnly[data] = rank
 }
 
 // fieldOfArray is field path of the array of tuples v: the same storage,

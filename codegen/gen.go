@@ -582,9 +582,11 @@ type fn struct {
 	// primitive's result is fresh (fields.go).
 	views map[string]bool
 	// lastOnly holds the data atoms of saved leaves that hold a
-	// loop_save's final state alone, the only element read (fieldLast):
-	// indexing one is the atom itself.
-	lastOnly map[string]bool
+	// loop_save's final state alone, the only element read (fieldLast),
+	// with the saved leaf's rank: indexing a leaf of that rank is the
+	// atom itself (the state's own elements, one rank down, are indexed
+	// as usual).
+	lastOnly map[string]int
 	// bcast holds the data atoms of saved leaves that hold one row every
 	// element shares (fields.go, invariantLeaves): indexing one is the
 	// atom itself.
@@ -1171,7 +1173,7 @@ func (f *fn) declarePlanned(hint string, t ir.Type, plan *leafPlan) val {
 			n := f.fresh(hint)
 			f.line("var %s %s", n, pt)
 			if how == fieldLast {
-				f.markLastOnly(n)
+				f.markLastOnly(n, l.rank)
 			}
 			v.parts = append(v.parts, n)
 		}
