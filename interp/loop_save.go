@@ -13,7 +13,8 @@ import (
 // its index and state in two slots, as inlined comprehensions are. The
 // states, the steps (two per iteration, as the primitive's call and the
 // closure's each take one), the polling and the errors are the
-// primitive's.
+// primitive's. When the states are tuples (tapes) the body's tuples come
+// from a tape arena, as a build's of tuples do (tape.go).
 
 // compileLoopSave compiles loop_save with a literal lambda (ok is false
 // for other calls).
@@ -38,6 +39,11 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 		return nil, true, err
 	}
 	base := c.depth
+	tape := 0
+	if c.tapeOwner(at.Elem, lam.Body) {
+		tape = c.alloc(1) + 1
+		c.tape = tape
+	}
 	ix := c.alloc(2)
 	c.bind(lam.Params[0], ix)
 	c.bind(lam.Params[1], ix+1)
@@ -45,6 +51,9 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 	delete(c.locals, lam.Params[0])
 	delete(c.locals, lam.Params[1])
 	c.depth = base
+	if tape != 0 {
+		c.tape = 0
+	}
 	if err != nil {
 		return nil, true, err
 	}
@@ -60,6 +69,9 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 			return runtime.Value{}, err
 		}
 		n = max(n, 0)
+		if tape != 0 {
+			fr.slots[tape-1] = runtime.Value{R: newTapeArena(fr.m)}
+		}
 		a, err := st.Stack(fr.m, int(n)+1, func(i int) (runtime.Value, error) {
 			if i == 0 {
 				return state, nil
@@ -76,6 +88,9 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 			return state, err
 		})
 		fr.slots[ix+1] = runtime.Value{} // the last state stays only in the result
+		if tape != 0 {
+			fr.slots[tape-1] = runtime.Value{} // the arena dies with what it made
+		}
 		if err != nil {
 			return runtime.Value{}, errAt(pos, err)
 		}
