@@ -225,11 +225,11 @@ func (r *pruner) rw(e ir.Expr, d *demand) (ir.Expr, *shape) {
 			return r.tuple(e, d)
 		}
 	case *ir.If, *ir.Loop:
-		if out, s, ok := r.follow(e); ok {
+		if out, s, ok := r.follow(e, d); ok {
 			return out, s
 		}
 	case *ir.PrimCall:
-		if out, s, ok := r.follow(e); ok {
+		if out, s, ok := r.follow(e, d); ok {
 			return out, s
 		}
 		if e.Op == ir.PrimIndex {

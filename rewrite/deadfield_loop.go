@@ -25,6 +25,11 @@ const maxFixRounds = 16
 // demanded only in part, and records the demand on its state.
 func (a *demands) follow(e ir.Expr, d *demand) bool {
 	if d.all || a.whole[e] {
+		if a.states[e] != nil {
+			// Read in part in an earlier round of an enclosing loop's
+			// fixed point, wholly now: the rebuild must keep it whole.
+			a.states[e] = allDemand
+		}
 		return false
 	}
 	switch e := e.(type) {
@@ -91,9 +96,9 @@ func loopSaveLambda(e *ir.PrimCall) (*ir.Lambda, bool) {
 // follow rebuilds an if, loop or loop_save that the walk followed. Its
 // parts must agree on the state's shape; where they do not, the node is
 // reported in r.clash and the pass starts again with it whole.
-func (r *pruner) follow(e ir.Expr) (ir.Expr, *shape, bool) {
+func (r *pruner) follow(e ir.Expr, at *demand) (ir.Expr, *shape, bool) {
 	d := r.states[e]
-	if d == nil || d.all {
+	if d == nil || d.all || at.all {
 		return nil, nil, false
 	}
 	switch e := e.(type) {

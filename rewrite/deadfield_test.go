@@ -37,6 +37,10 @@ var deadfieldCases = []struct {
 	// the state keeps its shape (no drop).
 	{"loop_clash", "def f(x: [n]f64) = (loop s = (2.0, sin(2.0)) for k < 2 do (s.0 * 2.0, x[k + 1])).0", 0},
 	{"if_clash", "def f(x: [n]f64) = (if n > 2 then [(x[i], sin(x[i])) for i < n] else [(x[i], x[i + 1]) for i < n])[0].0", 0},
+	// The outer state is read whole from its second round on (h(s)); the
+	// inner loop, read in part in the first round, must then stay whole.
+	{"loop_grows_whole", "def h(p: (f64, (f64, f64))): f64 = p.0\ndef f(x: [n]f64) = let r = loop s = (x[0], (1.0, 2.0)) for k < n do (s.0 + h(s), (loop u = (s.1.0, 3.0) for j < 2 do (u.0 * 2.0, cos(u.1)))) in r.0 + r.1.0", 0},
+	{"if_grows_whole", "def h(p: (f64, (f64, f64))): f64 = p.0\ndef f(x: [n]f64) = let r = loop s = (x[0], (1.0, 2.0)) for k < n do (s.0 + h(s), if s.0 > 0.0 then (s.1.0, 3.0) else (1.0, cos(s.0))) in r.0 + r.1.0", 0},
 	// A loop inside the loop, its state carried in the outer state.
 	{"loop_nested", "def f(x: [n]f64) = (loop s = (0.5, (1.0, 2.0)) for k < n do (s.0 + (loop u = (x[k], s.1.0, cos(s.0)) for j < 2 do (u.0 * u.1, u.1, u.2)).0, (s.1.0 * 0.5, s.1.1))).0", 4},
 	{"grad", "def g(x: [n]f64): f64 = sum([let y = x * x[i] in logsumexp(y) + sum(y * y) for i < n])\ndef f(x: [n]f64) = grad(g)(x)", -1},
