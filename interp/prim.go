@@ -69,6 +69,9 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if fn, ok, err := c.compileSmallMatmul(e); ok || err != nil {
 		return fn, err
 	}
+	if fn, ok, err := c.compileLoopSave(e); ok || err != nil {
+		return fn, err
+	}
 	return c.compilePrimGeneral(e)
 }
 

@@ -18,20 +18,37 @@ import (
 // might fail, so errors stay), and renumbers the projections of the
 // variables whose values lost fields. It fails when no field is dropped.
 func deadfield(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
-	a := &demands{vars: map[*ir.Var]*demand{}}
-	a.walk(e, allDemand)
-	r := &pruner{c: c, dem: a.vars, vars: map[*ir.Var]*ir.Var{}, shapes: map[*ir.Var]*shape{}}
-	out, _ := r.rw(e, allDemand)
-	if r.err != nil {
-		return e, false, r.err
+	// A loop's state (or an if's branches) must come out of the rebuild
+	// with one shape; where they do not (a field kept because it can fail
+	// on one side only) the node is marked whole and both walks start
+	// again, at most once per such node.
+	whole := map[ir.Expr]bool{}
+	for {
+		a := &demands{facts: c.facts, vars: map[*ir.Var]*demand{}, states: map[ir.Expr]*demand{}, whole: whole}
+		a.walk(e, allDemand)
+		r := &pruner{c: c, dem: a.vars, states: a.states, vars: map[*ir.Var]*ir.Var{}, shapes: map[*ir.Var]*shape{}}
+		out, _ := r.rw(e, allDemand)
+		if r.clash != nil {
+			if whole[r.clash] {
+				// Not expected: a whole node is not followed. Prune nothing.
+				return e, false, nil
+			}
+			whole[r.clash] = true
+			continue
+		}
+		if r.dropped == 0 {
+			return e, false, nil
+		}
+		for _, f := range r.fires {
+			if err := c.fireText("deadfield", f.pos, f.text); err != nil {
+				return e, false, err
+			}
+		}
+		if c.inplace {
+			c.mset.Add(out)
+		}
+		return out, true, nil
 	}
-	if r.dropped == 0 {
-		return e, false, nil
-	}
-	if c.inplace {
-		c.mset.Add(out)
-	}
-	return out, true, nil
 }
 
 // demand is what a position reads of its value: all of it, some fields
@@ -73,7 +90,15 @@ func joinDemand(a, b *demand) *demand {
 // demands collects the demand on each let variable. A let's body is
 // walked before its value, so the variable's demand is complete when its
 // value is walked with it.
-type demands struct{ vars map[*ir.Var]*demand }
+type demands struct {
+	facts *ir.Facts
+	vars  map[*ir.Var]*demand
+	// states is the demand on the state of each loop, loop_save and if
+	// (its branches) that the walk followed; whole holds those it must
+	// treat as wholly demanded.
+	states map[ir.Expr]*demand
+	whole  map[ir.Expr]bool
+}
 
 func (a *demands) walk(e ir.Expr, d *demand) {
 	switch e := e.(type) {
@@ -90,14 +115,26 @@ func (a *demands) walk(e ir.Expr, d *demand) {
 	case *ir.MakeTuple:
 		if d.fields != nil {
 			for k, x := range e.Elems {
-				a.walk(x, orAll(d.fields[k]))
+				// A field nothing reads goes when it cannot fail, and then
+				// reads nothing itself (a loop's state field feeding only
+				// itself goes).
+				if fd := d.fields[k]; fd != nil || !a.facts.Droppable(x) {
+					a.walk(x, orAll(fd))
+				}
 			}
+			return
+		}
+	case *ir.If, *ir.Loop:
+		if a.follow(e, d) {
 			return
 		}
 	case *ir.PrimCall:
 		if e.Op == ir.PrimIndex {
 			a.walk(e.Args[0], &demand{elem: d})
 			a.walk(e.Args[1], allDemand)
+			return
+		}
+		if a.follow(e, d) {
 			return
 		}
 		if lam, ok := buildLambda(e); ok && d.elem != nil {
@@ -139,10 +176,17 @@ type shape struct {
 type pruner struct {
 	c       *ctx
 	dem     map[*ir.Var]*demand
+	states  map[ir.Expr]*demand
 	vars    map[*ir.Var]*ir.Var // let variables whose values were pruned, retyped
 	shapes  map[*ir.Var]*shape
 	dropped int
-	err     error
+	fires   []fire  // the trace steps, taken once the rebuild stands
+	clash   ir.Expr // a node whose parts came out in different shapes
+}
+
+type fire struct {
+	pos  ir.Pos
+	text func() (string, string)
 }
 
 // rw rebuilds e, whose position demands d, and returns the shape of the
@@ -180,7 +224,14 @@ func (r *pruner) rw(e ir.Expr, d *demand) (ir.Expr, *shape) {
 		if d.fields != nil {
 			return r.tuple(e, d)
 		}
+	case *ir.If, *ir.Loop:
+		if out, s, ok := r.follow(e, d); ok {
+			return out, s
+		}
 	case *ir.PrimCall:
+		if out, s, ok := r.follow(e, d); ok {
+			return out, s
+		}
 		if e.Op == ir.PrimIndex {
 			x, s := r.rw(e.Args[0], &demand{elem: d})
 			i, _ := r.rw(e.Args[1], allDemand)
@@ -242,11 +293,9 @@ func (r *pruner) tuple(e *ir.MakeTuple, d *demand) (ir.Expr, *shape) {
 	}
 	if len(gone) > 0 {
 		r.dropped++
-		if err := r.c.fireText("deadfield", r.c.posOf(e), func() (string, string) {
+		r.fires = append(r.fires, fire{r.c.posOf(e), func() (string, string) {
 			return short(e), short(out) + " (dropped field " + strings.Join(gone, ", ") + ")"
-		}); err != nil && r.err == nil {
-			r.err = err
-		}
+		}})
 	}
 	return out, s
 }

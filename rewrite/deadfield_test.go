@@ -28,9 +28,24 @@ var deadfieldCases = []struct {
 	{"whole_zipped", "def f(x: [n]f64) = let t = [let v = x[i] in (v, sin(v)) for i < n] in sum(map(fn(p) => p.1.0, zip(x, t)))", 0},
 	{"nested", "def f(x: [n]f64) = let t = [let v = x[i] in (v, [let w = v * x[j] in (w, w * w, cos(w)) for j < n], exp(v)) for i < n] in sum([let e = t[i] in e.0 + e.1[0].2 for i < n])", 2},
 	{"plain_tuple", "def f(x: [n]f64) = let v = x[0] in let p = (sin(v), cos(v), v * v) in p.0 + p.2", 1},
-	{"loop_state", "def f(x: [n]f64) = let t = [let v = x[i] in (v, sin(v)) for i < n] in (loop s = t for k < 2 do s)[0].0", 0},
-	{"if_branch", "def f(x: [n]f64) = let t = [let v = x[i] in (v, sin(v)) for i < n] in (if x[0] > 0.0 then t else t)[0].0", 0},
+	{"loop_state", "def f(x: [n]f64) = let t = [let v = x[i] in (v, sin(v)) for i < n] in (loop s = t for k < 2 do s)[0].0", 1},
+	{"if_branch", "def f(x: [n]f64) = let t = [let v = x[i] in (v, sin(v)) for i < n] in (if x[0] > 0.0 then t else t)[0].0", 1},
+	// A loop's state: the body reads fields 0 and 1, nothing reads 2.
+	{"loop_fields", "def f(x: [n]f64) = (loop s = (x[0], 0.0, 1.0) for k < n do (s.0 + s.1, s.1 * 2.0 + x[k], s.2 + 1.0)).0", 2},
+	{"while_fields", "def f(x: [n]f64) = (loop s = (1.5, 0, 1.0) while s.1 < n do (s.0 * x[s.1], s.1 + 1, s.2 * s.0)).0", 2},
+	// The body's field 1 can fail and stays, the initial one could go:
+	// the state keeps its shape (no drop).
+	{"loop_clash", "def f(x: [n]f64) = (loop s = (2.0, sin(2.0)) for k < 2 do (s.0 * 2.0, x[k + 1])).0", 0},
+	{"if_clash", "def f(x: [n]f64) = (if n > 2 then [(x[i], sin(x[i])) for i < n] else [(x[i], x[i + 1]) for i < n])[0].0", 0},
+	// The outer state is read whole from its second round on (h(s)); the
+	// inner loop, read in part in the first round, must then stay whole.
+	{"loop_grows_whole", "def h(p: (f64, (f64, f64))): f64 = p.0\ndef f(x: [n]f64) = let r = loop s = (x[0], (1.0, 2.0)) for k < n do (s.0 + h(s), (loop u = (s.1.0, 3.0) for j < 2 do (u.0 * 2.0, cos(u.1)))) in r.0 + r.1.0", 0},
+	{"if_grows_whole", "def h(p: (f64, (f64, f64))): f64 = p.0\ndef f(x: [n]f64) = let r = loop s = (x[0], (1.0, 2.0)) for k < n do (s.0 + h(s), if s.0 > 0.0 then (s.1.0, 3.0) else (1.0, cos(s.0))) in r.0 + r.1.0", 0},
+	// A loop inside the loop, its state carried in the outer state.
+	{"loop_nested", "def f(x: [n]f64) = (loop s = (0.5, (1.0, 2.0)) for k < n do (s.0 + (loop u = (x[k], s.1.0, cos(s.0)) for j < 2 do (u.0 * u.1, u.1, u.2)).0, (s.1.0 * 0.5, s.1.1))).0", 4},
 	{"grad", "def g(x: [n]f64): f64 = sum([let y = x * x[i] in logsumexp(y) + sum(y * y) for i < n])\ndef f(x: [n]f64) = grad(g)(x)", -1},
+	// Reverse mode through loops: the tapes go through loop_save's state.
+	{"grad_loop", "def g(x: [n]f64): f64 = (loop s = (x, 0.0) for k < 3 do let y = tanh(s.0 * x) in (y, s.1 + sum(exp(y)))).1\ndef f(x: [n]f64) = grad(g)(x)", -1},
 }
 
 // deadfieldInputs are arguments of f: ordinary, short (x[1] fails) and

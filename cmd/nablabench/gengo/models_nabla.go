@@ -2602,7 +2602,7 @@ var nbLoop19 runtime.LoopSite
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
 func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
-	mark_1976 := ar.Mark()
+	mark_1856 := ar.Mark()
 	if extraparams_5 != 3 {
 		return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
@@ -2621,341 +2621,336 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 	var c_22 int
 	var c_23 int
 	var c_24 float64
+	var c_26 []float64
 	var c_28 []float64
-	var c_30 []float64
-	var c_32 int
-	var c_33 []float64
+	var c_30 int
+	var c_31 []float64
+	var c_33 int
 	var c_35 int
-	var c_42 int
+	var c_43 int
+	var c_44 []float64
+	var c_46 int
+	var c_47 int
+	var c_48 []float64
 	var c_50 int
-	var c_51 []float64
-	var c_53 int
+	var c_51 int
+	var c_52 []float64
 	var c_54 int
-	var c_55 []float64
-	var c_57 int
+	var c_55 int
+	var c_56 []float64
 	var c_58 int
-	var c_59 []float64
-	var c_61 int
+	var c_59 int
+	var c_60 []float64
 	var c_62 int
-	var c_63 []float64
-	var c_65 int
+	var c_63 int
+	var c_64 []float64
 	var c_66 int
-	var c_67 []float64
-	var c_69 int
-	var c_70 int
-	var c_71 []float64
-	var c_73 int
+	var c_67 int
+	var c_68 int
+	var c_69 []float64
+	var c_71 int
+	var c_72 int
 	var c_74 int
 	var c_75 int
-	var c_76 []float64
-	var c_78 int
-	var c_79 int
-	var c_93 int
-	var c_94 int
 	if x_19 {
-		x_96 := x_18 - int64(1)
+		x_77 := x_18 - int64(1)
 		if int64(0) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 		}
-		row_97 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+		row_78 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 		if int64(0) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
-		row_98 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		row_79 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_99 := ar.F64w(sequence_12)
-		row_97 = row_97[:len(r_99)]
-		row_98 = row_98[:len(r_99)]
-		if len(r_99) >= 262144 {
-			loop_106 := runtime.EnterLoop(&nbLoop12, runtime.Bind(r_99, runtime.Bind(row_97, runtime.Bind(row_98, runtime.End{}))), len(r_99), 16384)
-			if loop_106.For == nil {
-				loop_106.For = func(lo_103, hi int) {
-					r_99 := loop_106.C.H
-					row_97 := loop_106.C.T.H
-					row_98 := loop_106.C.T.T.H
-					for i_104 := lo_103; i_104 < hi; i_104++ {
-						r_99[i_104] = (row_97[i_104] * row_98[i_104])
+		r_80 := ar.F64w(sequence_12)
+		row_78 = row_78[:len(r_80)]
+		row_79 = row_79[:len(r_80)]
+		if len(r_80) >= 262144 {
+			loop_87 := runtime.EnterLoop(&nbLoop12, runtime.Bind(r_80, runtime.Bind(row_78, runtime.Bind(row_79, runtime.End{}))), len(r_80), 16384)
+			if loop_87.For == nil {
+				loop_87.For = func(lo_84, hi int) {
+					r_80 := loop_87.C.H
+					row_78 := loop_87.C.T.H
+					row_79 := loop_87.C.T.T.H
+					for i_85 := lo_84; i_85 < hi; i_85++ {
+						r_80[i_85] = (row_78[i_85] * row_79[i_85])
 					}
 				}
 			}
-			runtime.ParallelFor(len(r_99), 16384, loop_106.For)
-			loop_106.Leave(&nbLoop12)
+			runtime.ParallelFor(len(r_80), 16384, loop_87.For)
+			loop_87.Leave(&nbLoop12)
 		} else {
-			for i_100 := range r_99 {
-				r_99[i_100] = (row_97[i_100] * row_98[i_100])
+			for i_81 := range r_80 {
+				r_80[i_81] = (row_78[i_81] * row_79[i_81])
 			}
 		}
-		x_107 := n_14 / int64(2)
-		x_108 := max(x_107, int64(0))
-		x_109 := x_108 > int64(0)
-		var c_110 []float64
+		x_88 := n_14 / int64(2)
+		x_89 := max(x_88, int64(0))
+		x_90 := x_89 > int64(0)
+		var c_91 []float64
+		var c_92 int
+		var c_93 int
+		var c_94 []float64
+		var c_95 int
+		var c_96 int
+		var c_97 int
+		var c_98 int
+		var c_99 int
+		var c_100 []float64
+		var c_101 int
+		var c_102 int
+		var c_103 []float64
+		var c_104 int
+		var c_105 int
+		var c_106 []float64
+		var c_107 int
+		var c_108 int
+		var c_109 []float64
+		var c_110 int
 		var c_111 int
-		var c_112 int
-		var c_113 []float64
+		var c_112 []float64
+		var c_113 int
 		var c_114 int
-		var c_115 int
+		var c_115 []float64
 		var c_116 int
 		var c_117 int
 		var c_118 int
 		var c_119 []float64
 		var c_120 int
 		var c_121 int
-		var c_122 []float64
-		var c_123 int
-		var c_124 int
-		var c_125 []float64
-		var c_126 int
-		var c_127 int
-		var c_128 []float64
-		var c_129 int
-		var c_130 int
-		var c_131 []float64
-		var c_132 int
-		var c_133 int
-		var c_134 []float64
-		var c_135 int
-		var c_136 int
-		var c_137 int
-		var c_138 []float64
-		var c_139 int
-		var c_140 int
-		var c_141 int
-		var c_142 int
-		var c_143 int
-		var c_144 int
-		var c_145 int
-		if x_109 {
-			x_146 := x_108 - int64(1)
+		if x_90 {
+			x_122 := x_89 - int64(1)
 			if int64(0) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 			}
-			row_147 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+			row_123 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 			if int64(1) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 			}
-			row_148 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+			row_124 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_149 := int(n_15) - int(int64(0))
-			s_150 := row_147[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_149 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_149}))
+			n_125 := int(n_15) - int(int64(0))
+			s_126 := row_123[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_125 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_125}))
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_151 := int(n_15) - int(int64(0))
-			s_152 := row_148[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_151 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_151}))
+			n_127 := int(n_15) - int(int64(0))
+			s_128 := row_124[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_127 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_127}))
 			}
-			r_153 := ar.F64w(sequence_12)
-			r_99 = r_99[:len(r_153)]
-			s_150 = s_150[:len(r_153)]
-			s_152 = s_152[:len(r_153)]
-			if len(r_153) >= 262144 {
-				loop_160 := runtime.EnterLoop(&nbLoop13, runtime.Bind(r_153, runtime.Bind(r_99, runtime.Bind(s_150, runtime.Bind(s_152, runtime.End{})))), len(r_153), 16384)
-				if loop_160.For == nil {
-					loop_160.For = func(lo_157, hi int) {
-						r_153 := loop_160.C.H
-						r_99 := loop_160.C.T.H
-						s_150 := loop_160.C.T.T.H
-						s_152 := loop_160.C.T.T.T.H
-						for i_158 := lo_157; i_158 < hi; i_158++ {
-							r_153[i_158] = (runtime.Sigmoid(((r_99[i_158] * s_150[i_158]) + s_152[i_158])))
+			r_129 := ar.F64w(sequence_12)
+			r_80 = r_80[:len(r_129)]
+			s_126 = s_126[:len(r_129)]
+			s_128 = s_128[:len(r_129)]
+			if len(r_129) >= 262144 {
+				loop_136 := runtime.EnterLoop(&nbLoop13, runtime.Bind(r_129, runtime.Bind(r_80, runtime.Bind(s_126, runtime.Bind(s_128, runtime.End{})))), len(r_129), 16384)
+				if loop_136.For == nil {
+					loop_136.For = func(lo_133, hi int) {
+						r_129 := loop_136.C.H
+						r_80 := loop_136.C.T.H
+						s_126 := loop_136.C.T.T.H
+						s_128 := loop_136.C.T.T.T.H
+						for i_134 := lo_133; i_134 < hi; i_134++ {
+							r_129[i_134] = (runtime.Sigmoid(((r_80[i_134] * s_126[i_134]) + s_128[i_134])))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_153), 16384, loop_160.For)
-				loop_160.Leave(&nbLoop13)
+				runtime.ParallelFor(len(r_129), 16384, loop_136.For)
+				loop_136.Leave(&nbLoop13)
 			} else {
-				for i_154 := range r_153 {
-					r_153[i_154] = (runtime.Sigmoid(((r_99[i_154] * s_150[i_154]) + s_152[i_154])))
+				for i_130 := range r_129 {
+					r_129[i_130] = (runtime.Sigmoid(((r_80[i_130] * s_126[i_130]) + s_128[i_130])))
 				}
 			}
 			if int64(0) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 			}
-			row_161 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-			x_162 := int64(2) * n_15
-			if n_15 < 0 || x_162 < n_15 || x_162 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_162, mainparams_3))
+			row_137 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+			x_138 := int64(2) * n_15
+			if n_15 < 0 || x_138 < n_15 || x_138 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_138, mainparams_3))
 			}
-			n_163 := int(x_162) - int(n_15)
-			s_164 := row_147[int(n_15)*1 : int(x_162)*1 : int(x_162)*1]
-			if n_163 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_163}))
+			n_139 := int(x_138) - int(n_15)
+			s_140 := row_123[int(n_15)*1 : int(x_138)*1 : int(x_138)*1]
+			if n_139 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_139}))
 			}
-			if n_15 < 0 || x_162 < n_15 || x_162 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_162, mainparams_3))
+			if n_15 < 0 || x_138 < n_15 || x_138 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_138, mainparams_3))
 			}
-			n_165 := int(x_162) - int(n_15)
-			s_166 := row_148[int(n_15)*1 : int(x_162)*1 : int(x_162)*1]
+			n_141 := int(x_138) - int(n_15)
+			s_142 := row_124[int(n_15)*1 : int(x_138)*1 : int(x_138)*1]
+			if n_141 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_141}))
+			}
+			r_143 := ar.F64w(state_9)
+			row_137 = row_137[:len(r_143)]
+			s_140 = s_140[:len(r_143)]
+			s_142 = s_142[:len(r_143)]
+			if len(r_143) >= 262144 {
+				loop_150 := runtime.EnterLoop(&nbLoop14, runtime.Bind(r_143, runtime.Bind(row_137, runtime.Bind(s_140, runtime.Bind(s_142, runtime.End{})))), len(r_143), 16384)
+				if loop_150.For == nil {
+					loop_150.For = func(lo_147, hi int) {
+						r_143 := loop_150.C.H
+						row_137 := loop_150.C.T.H
+						s_140 := loop_150.C.T.T.H
+						s_142 := loop_150.C.T.T.T.H
+						for i_148 := lo_147; i_148 < hi; i_148++ {
+							r_143[i_148] = (runtime.Sigmoid(((row_137[i_148] * s_140[i_148]) + s_142[i_148])))
+						}
+					}
+				}
+				runtime.ParallelFor(len(r_143), 16384, loop_150.For)
+				loop_150.Leave(&nbLoop14)
+			} else {
+				for i_144 := range r_143 {
+					r_143[i_144] = (runtime.Sigmoid(((row_137[i_144] * s_140[i_144]) + s_142[i_144])))
+				}
+			}
+			x_151 := int64(3) * n_15
+			if x_138 < 0 || x_151 < x_138 || x_151 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_138, x_151, mainparams_3))
+			}
+			n_152 := int(x_151) - int(x_138)
+			s_153 := row_123[int(x_138)*1 : int(x_151)*1 : int(x_151)*1]
+			if n_152 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_152}))
+			}
+			if x_138 < 0 || x_151 < x_138 || x_151 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_138, x_151, mainparams_3))
+			}
+			n_154 := int(x_151) - int(x_138)
+			s_155 := row_124[int(x_138)*1 : int(x_151)*1 : int(x_151)*1]
+			if n_154 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_154}))
+			}
+			r_156 := ar.F64w(sequence_12)
+			r_80 = r_80[:len(r_156)]
+			s_153 = s_153[:len(r_156)]
+			s_155 = s_155[:len(r_156)]
+			if len(r_156) >= 262144 {
+				loop_163 := runtime.EnterLoop(&nbLoop15, runtime.Bind(r_156, runtime.Bind(r_80, runtime.Bind(s_153, runtime.Bind(s_155, runtime.End{})))), len(r_156), 16384)
+				if loop_163.For == nil {
+					loop_163.For = func(lo_160, hi int) {
+						r_156 := loop_163.C.H
+						r_80 := loop_163.C.T.H
+						s_153 := loop_163.C.T.T.H
+						s_155 := loop_163.C.T.T.T.H
+						for i_161 := lo_160; i_161 < hi; i_161++ {
+							r_156[i_161] = (runtime.Sigmoid(((r_80[i_161] * s_153[i_161]) + s_155[i_161])))
+						}
+					}
+				}
+				runtime.ParallelFor(len(r_156), 16384, loop_163.For)
+				loop_163.Leave(&nbLoop15)
+			} else {
+				for i_157 := range r_156 {
+					r_156[i_157] = (runtime.Sigmoid(((r_80[i_157] * s_153[i_157]) + s_155[i_157])))
+				}
+			}
+			x_164 := int64(4) * n_15
+			if x_151 < 0 || x_164 < x_151 || x_164 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_151, x_164, mainparams_3))
+			}
+			n_165 := int(x_164) - int(x_151)
+			s_166 := row_123[int(x_151)*1 : int(x_164)*1 : int(x_164)*1]
 			if n_165 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_165}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_165}))
 			}
-			r_167 := ar.F64w(state_9)
-			row_161 = row_161[:len(r_167)]
-			s_164 = s_164[:len(r_167)]
-			s_166 = s_166[:len(r_167)]
-			if len(r_167) >= 262144 {
-				loop_174 := runtime.EnterLoop(&nbLoop14, runtime.Bind(r_167, runtime.Bind(row_161, runtime.Bind(s_164, runtime.Bind(s_166, runtime.End{})))), len(r_167), 16384)
-				if loop_174.For == nil {
-					loop_174.For = func(lo_171, hi int) {
-						r_167 := loop_174.C.H
-						row_161 := loop_174.C.T.H
-						s_164 := loop_174.C.T.T.H
-						s_166 := loop_174.C.T.T.T.H
-						for i_172 := lo_171; i_172 < hi; i_172++ {
-							r_167[i_172] = (runtime.Sigmoid(((row_161[i_172] * s_164[i_172]) + s_166[i_172])))
+			if x_151 < 0 || x_164 < x_151 || x_164 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_151, x_164, mainparams_3))
+			}
+			n_167 := int(x_164) - int(x_151)
+			s_168 := row_124[int(x_151)*1 : int(x_164)*1 : int(x_164)*1]
+			if n_167 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_167}))
+			}
+			r_169 := ar.F64w(state_9)
+			row_137 = row_137[:len(r_169)]
+			s_166 = s_166[:len(r_169)]
+			s_168 = s_168[:len(r_169)]
+			if len(r_169) >= 262144 {
+				loop_176 := runtime.EnterLoop(&nbLoop16, runtime.Bind(r_169, runtime.Bind(row_137, runtime.Bind(s_166, runtime.Bind(s_168, runtime.End{})))), len(r_169), 16384)
+				if loop_176.For == nil {
+					loop_176.For = func(lo_173, hi int) {
+						r_169 := loop_176.C.H
+						row_137 := loop_176.C.T.H
+						s_166 := loop_176.C.T.T.H
+						s_168 := loop_176.C.T.T.T.H
+						for i_174 := lo_173; i_174 < hi; i_174++ {
+							r_169[i_174] = (math.Tanh(((row_137[i_174] * s_166[i_174]) + s_168[i_174])))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_167), 16384, loop_174.For)
-				loop_174.Leave(&nbLoop14)
+				runtime.ParallelFor(len(r_169), 16384, loop_176.For)
+				loop_176.Leave(&nbLoop16)
 			} else {
-				for i_168 := range r_167 {
-					r_167[i_168] = (runtime.Sigmoid(((row_161[i_168] * s_164[i_168]) + s_166[i_168])))
-				}
-			}
-			x_175 := int64(3) * n_15
-			if x_162 < 0 || x_175 < x_162 || x_175 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_162, x_175, mainparams_3))
-			}
-			n_176 := int(x_175) - int(x_162)
-			s_177 := row_147[int(x_162)*1 : int(x_175)*1 : int(x_175)*1]
-			if n_176 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_176}))
-			}
-			if x_162 < 0 || x_175 < x_162 || x_175 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_162, x_175, mainparams_3))
-			}
-			n_178 := int(x_175) - int(x_162)
-			s_179 := row_148[int(x_162)*1 : int(x_175)*1 : int(x_175)*1]
-			if n_178 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_178}))
-			}
-			r_180 := ar.F64w(sequence_12)
-			r_99 = r_99[:len(r_180)]
-			s_177 = s_177[:len(r_180)]
-			s_179 = s_179[:len(r_180)]
-			if len(r_180) >= 262144 {
-				loop_187 := runtime.EnterLoop(&nbLoop15, runtime.Bind(r_180, runtime.Bind(r_99, runtime.Bind(s_177, runtime.Bind(s_179, runtime.End{})))), len(r_180), 16384)
-				if loop_187.For == nil {
-					loop_187.For = func(lo_184, hi int) {
-						r_180 := loop_187.C.H
-						r_99 := loop_187.C.T.H
-						s_177 := loop_187.C.T.T.H
-						s_179 := loop_187.C.T.T.T.H
-						for i_185 := lo_184; i_185 < hi; i_185++ {
-							r_180[i_185] = (runtime.Sigmoid(((r_99[i_185] * s_177[i_185]) + s_179[i_185])))
-						}
-					}
-				}
-				runtime.ParallelFor(len(r_180), 16384, loop_187.For)
-				loop_187.Leave(&nbLoop15)
-			} else {
-				for i_181 := range r_180 {
-					r_180[i_181] = (runtime.Sigmoid(((r_99[i_181] * s_177[i_181]) + s_179[i_181])))
-				}
-			}
-			x_188 := int64(4) * n_15
-			if x_175 < 0 || x_188 < x_175 || x_188 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_175, x_188, mainparams_3))
-			}
-			n_189 := int(x_188) - int(x_175)
-			s_190 := row_147[int(x_175)*1 : int(x_188)*1 : int(x_188)*1]
-			if n_189 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_189}))
-			}
-			if x_175 < 0 || x_188 < x_175 || x_188 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_175, x_188, mainparams_3))
-			}
-			n_191 := int(x_188) - int(x_175)
-			s_192 := row_148[int(x_175)*1 : int(x_188)*1 : int(x_188)*1]
-			if n_191 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_191}))
-			}
-			r_193 := ar.F64w(state_9)
-			row_161 = row_161[:len(r_193)]
-			s_190 = s_190[:len(r_193)]
-			s_192 = s_192[:len(r_193)]
-			if len(r_193) >= 262144 {
-				loop_200 := runtime.EnterLoop(&nbLoop16, runtime.Bind(r_193, runtime.Bind(row_161, runtime.Bind(s_190, runtime.Bind(s_192, runtime.End{})))), len(r_193), 16384)
-				if loop_200.For == nil {
-					loop_200.For = func(lo_197, hi int) {
-						r_193 := loop_200.C.H
-						row_161 := loop_200.C.T.H
-						s_190 := loop_200.C.T.T.H
-						s_192 := loop_200.C.T.T.T.H
-						for i_198 := lo_197; i_198 < hi; i_198++ {
-							r_193[i_198] = (math.Tanh(((row_161[i_198] * s_190[i_198]) + s_192[i_198])))
-						}
-					}
-				}
-				runtime.ParallelFor(len(r_193), 16384, loop_200.For)
-				loop_200.Leave(&nbLoop16)
-			} else {
-				for i_194 := range r_193 {
-					r_193[i_194] = (math.Tanh(((row_161[i_194] * s_190[i_194]) + s_192[i_194])))
+				for i_170 := range r_169 {
+					r_169[i_170] = (math.Tanh(((row_137[i_170] * s_166[i_170]) + s_168[i_170])))
 				}
 			}
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 			}
-			row_201 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+			row_177 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
 			if state_9 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
-			r_202 := ar.F64w(state_9)
-			r_203 := ar.F64w(state_9)
-			r_204 := ar.F64w(state_9)
-			row_201 = row_201[:state_9]
-			r_153 = r_153[:state_9]
-			r_167 = r_167[:state_9]
-			r_193 = r_193[:state_9]
-			r_202 = r_202[:state_9]
-			r_203 = r_203[:state_9]
+			r_178 := ar.F64w(state_9)
+			r_179 := ar.F64w(state_9)
+			r_180 := ar.F64w(state_9)
+			row_177 = row_177[:state_9]
+			r_129 = r_129[:state_9]
+			r_143 = r_143[:state_9]
+			r_169 = r_169[:state_9]
+			r_178 = r_178[:state_9]
+			r_179 = r_179[:state_9]
+			r_156 = r_156[:state_9]
 			r_180 = r_180[:state_9]
-			r_204 = r_204[:state_9]
 			if state_9 >= 262144 {
-				loop_217 := runtime.EnterLoop(&nbLoop17, runtime.Bind(row_201, runtime.Bind(r_153, runtime.Bind(r_167, runtime.Bind(r_193, runtime.Bind(r_202, runtime.Bind(r_203, runtime.Bind(r_180, runtime.Bind(r_204, runtime.End{})))))))), state_9, 16384)
-				if loop_217.For == nil {
-					loop_217.For = func(lo_211, hi int) {
-						row_201 := loop_217.C.H
-						r_153 := loop_217.C.T.H
-						r_167 := loop_217.C.T.T.H
-						r_193 := loop_217.C.T.T.T.H
-						r_202 := loop_217.C.T.T.T.T.H
-						r_203 := loop_217.C.T.T.T.T.T.H
-						r_180 := loop_217.C.T.T.T.T.T.T.H
-						r_204 := loop_217.C.T.T.T.T.T.T.T.H
-						for i_212 := lo_211; i_212 < hi; i_212++ {
-							e_214 := ((row_201[i_212] * r_153[i_212]) + (r_167[i_212] * r_193[i_212]))
-							r_202[i_212] = e_214
-							e_215 := (math.Tanh(e_214))
-							r_203[i_212] = e_215
-							e_216 := (r_180[i_212] * e_215)
-							r_204[i_212] = e_216
+				loop_193 := runtime.EnterLoop(&nbLoop17, runtime.Bind(row_177, runtime.Bind(r_129, runtime.Bind(r_143, runtime.Bind(r_169, runtime.Bind(r_178, runtime.Bind(r_179, runtime.Bind(r_156, runtime.Bind(r_180, runtime.End{})))))))), state_9, 16384)
+				if loop_193.For == nil {
+					loop_193.For = func(lo_187, hi int) {
+						row_177 := loop_193.C.H
+						r_129 := loop_193.C.T.H
+						r_143 := loop_193.C.T.T.H
+						r_169 := loop_193.C.T.T.T.H
+						r_178 := loop_193.C.T.T.T.T.H
+						r_179 := loop_193.C.T.T.T.T.T.H
+						r_156 := loop_193.C.T.T.T.T.T.T.H
+						r_180 := loop_193.C.T.T.T.T.T.T.T.H
+						for i_188 := lo_187; i_188 < hi; i_188++ {
+							e_190 := ((row_177[i_188] * r_129[i_188]) + (r_143[i_188] * r_169[i_188]))
+							r_178[i_188] = e_190
+							e_191 := (math.Tanh(e_190))
+							r_179[i_188] = e_191
+							e_192 := (r_156[i_188] * e_191)
+							r_180[i_188] = e_192
 						}
 					}
 				}
-				runtime.ParallelFor(state_9, 16384, loop_217.For)
-				loop_217.Leave(&nbLoop17)
+				runtime.ParallelFor(state_9, 16384, loop_193.For)
+				loop_193.Leave(&nbLoop17)
 			} else {
-				for i_205 := 0; i_205 < state_9; i_205++ {
-					e_207 := ((row_201[i_205] * r_153[i_205]) + (r_167[i_205] * r_193[i_205]))
-					r_202[i_205] = e_207
-					e_208 := (math.Tanh(e_207))
-					r_203[i_205] = e_208
-					e_209 := (r_180[i_205] * e_208)
-					r_204[i_205] = e_209
+				for i_181 := 0; i_181 < state_9; i_181++ {
+					e_183 := ((row_177[i_181] * r_129[i_181]) + (r_143[i_181] * r_169[i_181]))
+					r_178[i_181] = e_183
+					e_184 := (math.Tanh(e_183))
+					r_179[i_181] = e_184
+					e_185 := (r_156[i_181] * e_184)
+					r_180[i_181] = e_185
 				}
 			}
 			if int64(0) >= int64(state_8) {
@@ -2964,503 +2959,503 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
-			c_218 := ar.F64w(len(state_7))
-			copy(c_218, state_7)
-			copy(c_218[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_204)
+			c_194 := ar.F64w(len(state_7))
+			copy(c_194, state_7)
+			copy(c_194[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_180)
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 			}
-			copy(c_218[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_202)
-			n_219 := int(max(x_146, 0)) + 1
-			var st_220 []float64
-			var st_221 int
-			var st_222 []float64
-			var st_223 int
-			var st_224 int
-			var st_226 int
-			var st_227 []float64
-			var st_228 int
-			var st_229 []float64
-			var st_230 int
-			var st_231 []float64
-			var st_232 int
-			var st_233 []float64
-			var st_234 int
-			var st_235 []float64
-			var st_236 int
-			var st_237 []float64
-			var st_238 int
-			var st_239 int
-			var st_240 []float64
-			var st_241 int
-			st_220, st_221, st_222, st_223, st_224, st_226, st_227, st_228, st_229, st_230, st_231, st_232, st_233, st_234, st_235, st_236, st_237, st_238, st_239, st_240, st_241 = r_204, sequence_12, c_218, state_8, state_9, state_9, r_203, state_9, r_180, sequence_12, r_193, state_9, r_167, state_9, r_153, sequence_12, state_7, state_8, state_9, r_99, sequence_12
-			buf_337 := ar.F64w(st_221)
-			buf_338 := ar.F64w(st_223 * st_224)
-			var d_247 int = 0
-			var rs_248 int = 0
-			var a_249 []float64
-			var d_250 int = 0
-			var rs_251 int = 0
-			var a_252 []float64
-			var d_253 int = 0
-			var rs_254 int = 0
-			var a_255 []float64
-			var d_256 int = 0
-			var rs_257 int = 0
-			var a_258 []float64
-			var d_259 int = 0
-			var rs_260 int = 0
-			var a_261 []float64
-			var d_262 int = 0
-			var rs_263 int = 0
-			var a_264 []float64
-			var d_265 int = 0
-			var d_266 int = 0
-			var rs_267 int = 0
-			var a_268 []float64
-			var d_269 int = 0
-			var rs_270 int = 0
-			for i_271 := 0; i_271 < n_219; i_271++ {
-				mark_272 := ar.Mark()
-				if i_271 > 0 {
-					k_273 := int64(i_271 - 1)
-					x_274 := k_273 + int64(1)
-					x_275 := int64(2) * x_274
-					if x_275 < 0 || x_275 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_275, mainparams_2))
+			copy(c_194[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_178)
+			n_195 := int(max(x_122, 0)) + 1
+			var st_196 []float64
+			var st_197 int
+			var st_198 []float64
+			var st_199 int
+			var st_200 int
+			var st_202 int
+			var st_203 []float64
+			var st_204 int
+			var st_205 []float64
+			var st_206 int
+			var st_207 []float64
+			var st_208 int
+			var st_209 []float64
+			var st_210 int
+			var st_211 []float64
+			var st_212 int
+			var st_213 []float64
+			var st_214 int
+			var st_215 int
+			var st_216 []float64
+			var st_217 int
+			st_196, st_197, st_198, st_199, st_200, st_202, st_203, st_204, st_205, st_206, st_207, st_208, st_209, st_210, st_211, st_212, st_213, st_214, st_215, st_216, st_217 = r_180, sequence_12, c_194, state_8, state_9, state_9, r_179, state_9, r_156, sequence_12, r_169, state_9, r_143, state_9, r_129, sequence_12, state_7, state_8, state_9, r_80, sequence_12
+			buf_308 := ar.F64w(st_197)
+			buf_309 := ar.F64w(st_199 * st_200)
+			var d_218 int = 0
+			var rs_219 int = 0
+			var a_220 []float64
+			var d_221 int = 0
+			var rs_222 int = 0
+			var a_223 []float64
+			var d_224 int = 0
+			var rs_225 int = 0
+			var a_226 []float64
+			var d_227 int = 0
+			var rs_228 int = 0
+			var a_229 []float64
+			var d_230 int = 0
+			var rs_231 int = 0
+			var a_232 []float64
+			var d_233 int = 0
+			var rs_234 int = 0
+			var a_235 []float64
+			var d_236 int = 0
+			var d_237 int = 0
+			var rs_238 int = 0
+			var a_239 []float64
+			var d_240 int = 0
+			var rs_241 int = 0
+			for i_242 := 0; i_242 < n_195; i_242++ {
+				mark_243 := ar.Mark()
+				if i_242 > 0 {
+					k_244 := int64(i_242 - 1)
+					x_245 := k_244 + int64(1)
+					x_246 := int64(2) * x_245
+					if x_246 < 0 || x_246 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_246, mainparams_2))
 					}
-					row_276 := mainparams_1[int(x_275)*mainparams_3 : (int(x_275)+1)*mainparams_3]
-					x_277 := x_275 + int64(1)
-					if x_277 < 0 || x_277 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_277, mainparams_2))
+					row_247 := mainparams_1[int(x_246)*mainparams_3 : (int(x_246)+1)*mainparams_3]
+					x_248 := x_246 + int64(1)
+					if x_248 < 0 || x_248 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_248, mainparams_2))
 					}
-					row_278 := mainparams_1[int(x_277)*mainparams_3 : (int(x_277)+1)*mainparams_3]
+					row_249 := mainparams_1[int(x_248)*mainparams_3 : (int(x_248)+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_279 := int(n_15) - int(int64(0))
-					s_280 := row_276[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_279 != st_221 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_221})+" and "+runtime.ShapeString([]int{n_279}))
+					n_250 := int(n_15) - int(int64(0))
+					s_251 := row_247[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_250 != st_197 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_197})+" and "+runtime.ShapeString([]int{n_250}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_281 := int(n_15) - int(int64(0))
-					s_282 := row_278[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_281 != st_221 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_221})+" and "+runtime.ShapeString([]int{n_281}))
+					n_252 := int(n_15) - int(int64(0))
+					s_253 := row_249[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_252 != st_197 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_197})+" and "+runtime.ShapeString([]int{n_252}))
 					}
-					r_283 := ar.F64w(st_221)
-					st_220 = st_220[:len(r_283)]
-					s_280 = s_280[:len(r_283)]
-					s_282 = s_282[:len(r_283)]
-					for i_284 := range r_283 {
-						r_283[i_284] = (runtime.Sigmoid(((st_220[i_284] * s_280[i_284]) + s_282[i_284])))
+					r_254 := ar.F64w(st_197)
+					st_196 = st_196[:len(r_254)]
+					s_251 = s_251[:len(r_254)]
+					s_253 = s_253[:len(r_254)]
+					for i_255 := range r_254 {
+						r_254[i_255] = (runtime.Sigmoid(((st_196[i_255] * s_251[i_255]) + s_253[i_255])))
 					}
-					if x_275 < 0 || x_275 >= int64(st_223) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_275, st_223))
+					if x_246 < 0 || x_246 >= int64(st_199) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_246, st_199))
 					}
-					row_286 := st_222[int(x_275)*st_224 : (int(x_275)+1)*st_224]
-					x_287 := int64(2) * n_15
-					if n_15 < 0 || x_287 < n_15 || x_287 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_287, mainparams_3))
+					row_257 := st_198[int(x_246)*st_200 : (int(x_246)+1)*st_200]
+					x_258 := int64(2) * n_15
+					if n_15 < 0 || x_258 < n_15 || x_258 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_258, mainparams_3))
 					}
-					n_288 := int(x_287) - int(n_15)
-					s_289 := row_276[int(n_15)*1 : int(x_287)*1 : int(x_287)*1]
-					if n_288 != st_224 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_224})+" and "+runtime.ShapeString([]int{n_288}))
+					n_259 := int(x_258) - int(n_15)
+					s_260 := row_247[int(n_15)*1 : int(x_258)*1 : int(x_258)*1]
+					if n_259 != st_200 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_200})+" and "+runtime.ShapeString([]int{n_259}))
 					}
-					if n_15 < 0 || x_287 < n_15 || x_287 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_287, mainparams_3))
+					if n_15 < 0 || x_258 < n_15 || x_258 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_258, mainparams_3))
 					}
-					n_290 := int(x_287) - int(n_15)
-					s_291 := row_278[int(n_15)*1 : int(x_287)*1 : int(x_287)*1]
-					if n_290 != st_224 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_224})+" and "+runtime.ShapeString([]int{n_290}))
+					n_261 := int(x_258) - int(n_15)
+					s_262 := row_249[int(n_15)*1 : int(x_258)*1 : int(x_258)*1]
+					if n_261 != st_200 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_200})+" and "+runtime.ShapeString([]int{n_261}))
 					}
-					r_292 := ar.F64w(st_224)
-					row_286 = row_286[:len(r_292)]
-					s_289 = s_289[:len(r_292)]
-					s_291 = s_291[:len(r_292)]
-					for i_293 := range r_292 {
-						r_292[i_293] = (runtime.Sigmoid(((row_286[i_293] * s_289[i_293]) + s_291[i_293])))
+					r_263 := ar.F64w(st_200)
+					row_257 = row_257[:len(r_263)]
+					s_260 = s_260[:len(r_263)]
+					s_262 = s_262[:len(r_263)]
+					for i_264 := range r_263 {
+						r_263[i_264] = (runtime.Sigmoid(((row_257[i_264] * s_260[i_264]) + s_262[i_264])))
 					}
-					x_295 := int64(3) * n_15
-					if x_287 < 0 || x_295 < x_287 || x_295 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_287, x_295, mainparams_3))
+					x_266 := int64(3) * n_15
+					if x_258 < 0 || x_266 < x_258 || x_266 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_258, x_266, mainparams_3))
 					}
-					n_296 := int(x_295) - int(x_287)
-					s_297 := row_276[int(x_287)*1 : int(x_295)*1 : int(x_295)*1]
-					if n_296 != st_221 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_221})+" and "+runtime.ShapeString([]int{n_296}))
+					n_267 := int(x_266) - int(x_258)
+					s_268 := row_247[int(x_258)*1 : int(x_266)*1 : int(x_266)*1]
+					if n_267 != st_197 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_197})+" and "+runtime.ShapeString([]int{n_267}))
 					}
-					if x_287 < 0 || x_295 < x_287 || x_295 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_287, x_295, mainparams_3))
+					if x_258 < 0 || x_266 < x_258 || x_266 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_258, x_266, mainparams_3))
 					}
-					n_298 := int(x_295) - int(x_287)
-					s_299 := row_278[int(x_287)*1 : int(x_295)*1 : int(x_295)*1]
-					if n_298 != st_221 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_221})+" and "+runtime.ShapeString([]int{n_298}))
+					n_269 := int(x_266) - int(x_258)
+					s_270 := row_249[int(x_258)*1 : int(x_266)*1 : int(x_266)*1]
+					if n_269 != st_197 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_197})+" and "+runtime.ShapeString([]int{n_269}))
 					}
-					r_300 := ar.F64w(st_221)
-					st_220 = st_220[:len(r_300)]
-					s_297 = s_297[:len(r_300)]
-					s_299 = s_299[:len(r_300)]
-					for i_301 := range r_300 {
-						r_300[i_301] = (runtime.Sigmoid(((st_220[i_301] * s_297[i_301]) + s_299[i_301])))
+					r_271 := ar.F64w(st_197)
+					st_196 = st_196[:len(r_271)]
+					s_268 = s_268[:len(r_271)]
+					s_270 = s_270[:len(r_271)]
+					for i_272 := range r_271 {
+						r_271[i_272] = (runtime.Sigmoid(((st_196[i_272] * s_268[i_272]) + s_270[i_272])))
 					}
-					x_303 := int64(4) * n_15
-					if x_295 < 0 || x_303 < x_295 || x_303 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_295, x_303, mainparams_3))
+					x_274 := int64(4) * n_15
+					if x_266 < 0 || x_274 < x_266 || x_274 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_266, x_274, mainparams_3))
 					}
-					n_304 := int(x_303) - int(x_295)
-					s_305 := row_276[int(x_295)*1 : int(x_303)*1 : int(x_303)*1]
-					if n_304 != st_224 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_224})+" and "+runtime.ShapeString([]int{n_304}))
+					n_275 := int(x_274) - int(x_266)
+					s_276 := row_247[int(x_266)*1 : int(x_274)*1 : int(x_274)*1]
+					if n_275 != st_200 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_200})+" and "+runtime.ShapeString([]int{n_275}))
 					}
-					if x_295 < 0 || x_303 < x_295 || x_303 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_295, x_303, mainparams_3))
+					if x_266 < 0 || x_274 < x_266 || x_274 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_266, x_274, mainparams_3))
 					}
-					n_306 := int(x_303) - int(x_295)
-					s_307 := row_278[int(x_295)*1 : int(x_303)*1 : int(x_303)*1]
-					if n_306 != st_224 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_224})+" and "+runtime.ShapeString([]int{n_306}))
+					n_277 := int(x_274) - int(x_266)
+					s_278 := row_249[int(x_266)*1 : int(x_274)*1 : int(x_274)*1]
+					if n_277 != st_200 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_200})+" and "+runtime.ShapeString([]int{n_277}))
 					}
-					r_308 := ar.F64w(st_224)
-					row_286 = row_286[:len(r_308)]
-					s_305 = s_305[:len(r_308)]
-					s_307 = s_307[:len(r_308)]
-					for i_309 := range r_308 {
-						r_308[i_309] = (math.Tanh(((row_286[i_309] * s_305[i_309]) + s_307[i_309])))
+					r_279 := ar.F64w(st_200)
+					row_257 = row_257[:len(r_279)]
+					s_276 = s_276[:len(r_279)]
+					s_278 = s_278[:len(r_279)]
+					for i_280 := range r_279 {
+						r_279[i_280] = (math.Tanh(((row_257[i_280] * s_276[i_280]) + s_278[i_280])))
 					}
-					if x_277 < 0 || x_277 >= int64(st_223) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_277, st_223))
+					if x_248 < 0 || x_248 >= int64(st_199) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_248, st_199))
 					}
-					row_311 := st_222[int(x_277)*st_224 : (int(x_277)+1)*st_224]
-					if st_221 != st_224 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_224})+" and "+runtime.ShapeString([]int{st_221}))
+					row_282 := st_198[int(x_248)*st_200 : (int(x_248)+1)*st_200]
+					if st_197 != st_200 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_200})+" and "+runtime.ShapeString([]int{st_197}))
 					}
-					if st_224 != st_221 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_221})+" and "+runtime.ShapeString([]int{st_224}))
+					if st_200 != st_197 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_197})+" and "+runtime.ShapeString([]int{st_200}))
 					}
-					r_312 := ar.F64w(st_224)
-					r_313 := ar.F64w(st_224)
-					r_314 := ar.F64w(st_224)
-					row_311 = row_311[:st_224]
-					r_283 = r_283[:st_224]
-					r_292 = r_292[:st_224]
-					r_308 = r_308[:st_224]
-					r_312 = r_312[:st_224]
-					r_313 = r_313[:st_224]
-					r_300 = r_300[:st_224]
-					r_314 = r_314[:st_224]
-					for i_315 := 0; i_315 < st_224; i_315++ {
-						e_317 := ((row_311[i_315] * r_283[i_315]) + (r_292[i_315] * r_308[i_315]))
-						r_312[i_315] = e_317
-						e_318 := (math.Tanh(e_317))
-						r_313[i_315] = e_318
-						e_319 := (r_300[i_315] * e_318)
-						r_314[i_315] = e_319
+					r_283 := ar.F64w(st_200)
+					r_284 := ar.F64w(st_200)
+					r_285 := ar.F64w(st_200)
+					row_282 = row_282[:st_200]
+					r_254 = r_254[:st_200]
+					r_263 = r_263[:st_200]
+					r_279 = r_279[:st_200]
+					r_283 = r_283[:st_200]
+					r_284 = r_284[:st_200]
+					r_271 = r_271[:st_200]
+					r_285 = r_285[:st_200]
+					for i_286 := 0; i_286 < st_200; i_286++ {
+						e_288 := ((row_282[i_286] * r_254[i_286]) + (r_263[i_286] * r_279[i_286]))
+						r_283[i_286] = e_288
+						e_289 := (math.Tanh(e_288))
+						r_284[i_286] = e_289
+						e_290 := (r_271[i_286] * e_289)
+						r_285[i_286] = e_290
 					}
-					if x_275 < 0 || x_275 >= int64(st_223) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_275, st_223))
+					if x_246 < 0 || x_246 >= int64(st_199) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_246, st_199))
 					}
-					if st_221 != st_224 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_221})+"; elements have shape "+runtime.ShapeString([]int{st_224}))
+					if st_197 != st_200 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_197})+"; elements have shape "+runtime.ShapeString([]int{st_200}))
 					}
-					c_320 := ar.F64w(len(st_222))
-					copy(c_320, st_222)
-					copy(c_320[int(x_275)*st_224:(int(x_275)+1)*st_224], r_314)
-					if x_277 < 0 || x_277 >= int64(st_223) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_277, st_223))
+					c_291 := ar.F64w(len(st_198))
+					copy(c_291, st_198)
+					copy(c_291[int(x_246)*st_200:(int(x_246)+1)*st_200], r_285)
+					if x_248 < 0 || x_248 >= int64(st_199) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_248, st_199))
 					}
-					copy(c_320[int(x_277)*st_224:(int(x_277)+1)*st_224], r_312)
-					st_220, st_222, st_226, st_227, st_228, st_229, st_230, st_231, st_232, st_233, st_234, st_235, st_236, st_237, st_238, st_239, st_240, st_241 = r_314, c_320, st_224, r_313, st_224, r_300, st_221, r_308, st_224, r_292, st_224, r_283, st_221, st_222, st_223, st_224, st_220, st_221
+					copy(c_291[int(x_248)*st_200:(int(x_248)+1)*st_200], r_283)
+					st_196, st_198, st_202, st_203, st_204, st_205, st_206, st_207, st_208, st_209, st_210, st_211, st_212, st_213, st_214, st_215, st_216, st_217 = r_285, c_291, st_200, r_284, st_200, r_271, st_197, r_279, st_200, r_263, st_200, r_254, st_197, st_198, st_199, st_200, st_196, st_197
 				}
-				if i_271 == 0 {
-					d_247 = st_226
-					rs_248 = d_247
-					tot_321, err_322 := runtime.MulSize(n_219, rs_248)
-					if err_322 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_322)
+				if i_242 == 0 {
+					d_218 = st_202
+					rs_219 = d_218
+					tot_292, err_293 := runtime.MulSize(n_195, rs_219)
+					if err_293 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_293)
 					}
-					_ = tot_321
-				} else if st_226 != d_247 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_271)+" has shape "+runtime.ShapeString([]int{st_226})+", element 0 has shape "+runtime.ShapeString([]int{d_247}))
+					_ = tot_292
+				} else if st_202 != d_218 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_202})+", element 0 has shape "+runtime.ShapeString([]int{d_218}))
 				}
-				if i_271 == 0 {
-					d_250 = st_228
-					rs_251 = d_250
-					tot_323, err_324 := runtime.MulSize(n_219, rs_251)
-					if err_324 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_324)
+				if i_242 == 0 {
+					d_221 = st_204
+					rs_222 = d_221
+					tot_294, err_295 := runtime.MulSize(n_195, rs_222)
+					if err_295 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_295)
 					}
-					a_249 = ar.F64w(tot_323)
-				} else if st_228 != d_250 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_271)+" has shape "+runtime.ShapeString([]int{st_228})+", element 0 has shape "+runtime.ShapeString([]int{d_250}))
+					a_220 = ar.F64w(tot_294)
+				} else if st_204 != d_221 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_204})+", element 0 has shape "+runtime.ShapeString([]int{d_221}))
 				}
-				copy(a_249[i_271*rs_251:(i_271+1)*rs_251], st_227)
-				if i_271 == 0 {
-					d_253 = st_230
-					rs_254 = d_253
-					tot_325, err_326 := runtime.MulSize(n_219, rs_254)
-					if err_326 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_326)
+				copy(a_220[i_242*rs_222:(i_242+1)*rs_222], st_203)
+				if i_242 == 0 {
+					d_224 = st_206
+					rs_225 = d_224
+					tot_296, err_297 := runtime.MulSize(n_195, rs_225)
+					if err_297 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_297)
 					}
-					a_252 = ar.F64w(tot_325)
-				} else if st_230 != d_253 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_271)+" has shape "+runtime.ShapeString([]int{st_230})+", element 0 has shape "+runtime.ShapeString([]int{d_253}))
+					a_223 = ar.F64w(tot_296)
+				} else if st_206 != d_224 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_206})+", element 0 has shape "+runtime.ShapeString([]int{d_224}))
 				}
-				copy(a_252[i_271*rs_254:(i_271+1)*rs_254], st_229)
-				if i_271 == 0 {
-					d_256 = st_232
-					rs_257 = d_256
-					tot_327, err_328 := runtime.MulSize(n_219, rs_257)
-					if err_328 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_328)
+				copy(a_223[i_242*rs_225:(i_242+1)*rs_225], st_205)
+				if i_242 == 0 {
+					d_227 = st_208
+					rs_228 = d_227
+					tot_298, err_299 := runtime.MulSize(n_195, rs_228)
+					if err_299 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_299)
 					}
-					a_255 = ar.F64w(tot_327)
-				} else if st_232 != d_256 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_271)+" has shape "+runtime.ShapeString([]int{st_232})+", element 0 has shape "+runtime.ShapeString([]int{d_256}))
+					a_226 = ar.F64w(tot_298)
+				} else if st_208 != d_227 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_208})+", element 0 has shape "+runtime.ShapeString([]int{d_227}))
 				}
-				copy(a_255[i_271*rs_257:(i_271+1)*rs_257], st_231)
-				if i_271 == 0 {
-					d_259 = st_234
-					rs_260 = d_259
-					tot_329, err_330 := runtime.MulSize(n_219, rs_260)
-					if err_330 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_330)
+				copy(a_226[i_242*rs_228:(i_242+1)*rs_228], st_207)
+				if i_242 == 0 {
+					d_230 = st_210
+					rs_231 = d_230
+					tot_300, err_301 := runtime.MulSize(n_195, rs_231)
+					if err_301 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_301)
 					}
-					a_258 = ar.F64w(tot_329)
-				} else if st_234 != d_259 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_271)+" has shape "+runtime.ShapeString([]int{st_234})+", element 0 has shape "+runtime.ShapeString([]int{d_259}))
+					a_229 = ar.F64w(tot_300)
+				} else if st_210 != d_230 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_210})+", element 0 has shape "+runtime.ShapeString([]int{d_230}))
 				}
-				copy(a_258[i_271*rs_260:(i_271+1)*rs_260], st_233)
-				if i_271 == 0 {
-					d_262 = st_236
-					rs_263 = d_262
-					tot_331, err_332 := runtime.MulSize(n_219, rs_263)
-					if err_332 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_332)
+				copy(a_229[i_242*rs_231:(i_242+1)*rs_231], st_209)
+				if i_242 == 0 {
+					d_233 = st_212
+					rs_234 = d_233
+					tot_302, err_303 := runtime.MulSize(n_195, rs_234)
+					if err_303 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_303)
 					}
-					a_261 = ar.F64w(tot_331)
-				} else if st_236 != d_262 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_271)+" has shape "+runtime.ShapeString([]int{st_236})+", element 0 has shape "+runtime.ShapeString([]int{d_262}))
+					a_232 = ar.F64w(tot_302)
+				} else if st_212 != d_233 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_212})+", element 0 has shape "+runtime.ShapeString([]int{d_233}))
 				}
-				copy(a_261[i_271*rs_263:(i_271+1)*rs_263], st_235)
-				if i_271 == 0 {
-					d_265, d_266 = st_238, st_239
-					rs_267 = d_265 * d_266
-					tot_333, err_334 := runtime.MulSize(n_219, rs_267)
-					if err_334 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_334)
+				copy(a_232[i_242*rs_234:(i_242+1)*rs_234], st_211)
+				if i_242 == 0 {
+					d_236, d_237 = st_214, st_215
+					rs_238 = d_236 * d_237
+					tot_304, err_305 := runtime.MulSize(n_195, rs_238)
+					if err_305 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_305)
 					}
-					a_264 = ar.F64w(tot_333)
-				} else if st_238 != d_265 || st_239 != d_266 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_271)+" has shape "+runtime.ShapeString([]int{st_238, st_239})+", element 0 has shape "+runtime.ShapeString([]int{d_265, d_266}))
+					a_235 = ar.F64w(tot_304)
+				} else if st_214 != d_236 || st_215 != d_237 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_214, st_215})+", element 0 has shape "+runtime.ShapeString([]int{d_236, d_237}))
 				}
-				copy(a_264[i_271*rs_267:(i_271+1)*rs_267], st_237)
-				if i_271 == 0 {
-					d_269 = st_241
-					rs_270 = d_269
-					tot_335, err_336 := runtime.MulSize(n_219, rs_270)
-					if err_336 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_336)
+				copy(a_235[i_242*rs_238:(i_242+1)*rs_238], st_213)
+				if i_242 == 0 {
+					d_240 = st_217
+					rs_241 = d_240
+					tot_306, err_307 := runtime.MulSize(n_195, rs_241)
+					if err_307 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_307)
 					}
-					a_268 = ar.F64w(tot_335)
-				} else if st_241 != d_269 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_271)+" has shape "+runtime.ShapeString([]int{st_241})+", element 0 has shape "+runtime.ShapeString([]int{d_269}))
+					a_239 = ar.F64w(tot_306)
+				} else if st_217 != d_240 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_217})+", element 0 has shape "+runtime.ShapeString([]int{d_240}))
 				}
-				copy(a_268[i_271*rs_270:(i_271+1)*rs_270], st_240)
-				st_227 = a_249[i_271*rs_251 : (i_271+1)*rs_251]
-				st_229 = a_252[i_271*rs_254 : (i_271+1)*rs_254]
-				st_231 = a_255[i_271*rs_257 : (i_271+1)*rs_257]
-				st_233 = a_258[i_271*rs_260 : (i_271+1)*rs_260]
-				st_235 = a_261[i_271*rs_263 : (i_271+1)*rs_263]
-				st_237 = a_264[i_271*rs_267 : (i_271+1)*rs_267]
-				st_240 = a_268[i_271*rs_270 : (i_271+1)*rs_270]
-				if i_271 > 0 && st_221 == len(buf_337) && st_223*st_224 == len(buf_338) {
-					copy(buf_337, st_220)
-					st_220 = buf_337
-					copy(buf_338, st_222)
-					st_222 = buf_338
-					ar.Release(mark_272)
+				copy(a_239[i_242*rs_241:(i_242+1)*rs_241], st_216)
+				st_203 = a_220[i_242*rs_222 : (i_242+1)*rs_222]
+				st_205 = a_223[i_242*rs_225 : (i_242+1)*rs_225]
+				st_207 = a_226[i_242*rs_228 : (i_242+1)*rs_228]
+				st_209 = a_229[i_242*rs_231 : (i_242+1)*rs_231]
+				st_211 = a_232[i_242*rs_234 : (i_242+1)*rs_234]
+				st_213 = a_235[i_242*rs_238 : (i_242+1)*rs_238]
+				st_216 = a_239[i_242*rs_241 : (i_242+1)*rs_241]
+				if i_242 > 0 && st_197 == len(buf_308) && st_199*st_200 == len(buf_309) {
+					copy(buf_308, st_196)
+					st_196 = buf_308
+					copy(buf_309, st_198)
+					st_198 = buf_309
+					ar.Release(mark_243)
 				}
 			}
-			c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141, c_142, c_143, c_144, c_145 = st_220, n_219, st_221, st_222, n_219, st_223, st_224, n_219, d_247, a_249, n_219, d_250, a_252, n_219, d_253, a_255, n_219, d_256, a_258, n_219, d_259, a_261, n_219, d_262, a_264, n_219, d_265, d_266, a_268, n_219, d_269, n_219, 0, n_219, 0, 0
+			c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121 = st_196, n_195, st_197, st_198, n_195, st_199, st_200, n_195, d_218, a_220, n_195, d_221, a_223, n_195, d_224, a_226, n_195, d_227, a_229, n_195, d_230, a_232, n_195, d_233, a_235, n_195, d_236, d_237, a_239, n_195, d_240
 		} else {
-			n_339, err_340 := runtime.CheckSize(int64(0))
-			if err_340 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_340)
+			n_310, err_311 := runtime.CheckSize(int64(0))
+			if err_311 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_311)
 			}
-			var d_341 int = 0
-			var rs_342 int = 0
-			var d_343 int = 0
-			var d_344 int = 0
-			var rs_345 int = 0
-			var d_346 int = 0
-			var rs_347 int = 0
-			var a_348 []float64
-			var d_349 int = 0
-			var rs_350 int = 0
-			var a_351 []float64
-			var d_352 int = 0
-			var rs_353 int = 0
-			var a_354 []float64
-			var d_355 int = 0
-			var rs_356 int = 0
-			var a_357 []float64
-			var d_358 int = 0
-			var rs_359 int = 0
-			var a_360 []float64
-			var d_361 int = 0
-			var rs_362 int = 0
-			var a_363 []float64
-			var d_364 int = 0
-			var d_365 int = 0
-			var rs_366 int = 0
-			var a_367 []float64
-			var d_368 int = 0
-			var rs_369 int = 0
-			for i_370 := 0; i_370 < n_339; i_370++ {
-				mark_371 := ar.Mark()
-				_ = int64(i_370)
+			var d_312 int = 0
+			var rs_313 int = 0
+			var d_314 int = 0
+			var d_315 int = 0
+			var rs_316 int = 0
+			var d_317 int = 0
+			var rs_318 int = 0
+			var a_319 []float64
+			var d_320 int = 0
+			var rs_321 int = 0
+			var a_322 []float64
+			var d_323 int = 0
+			var rs_324 int = 0
+			var a_325 []float64
+			var d_326 int = 0
+			var rs_327 int = 0
+			var a_328 []float64
+			var d_329 int = 0
+			var rs_330 int = 0
+			var a_331 []float64
+			var d_332 int = 0
+			var rs_333 int = 0
+			var a_334 []float64
+			var d_335 int = 0
+			var d_336 int = 0
+			var rs_337 int = 0
+			var a_338 []float64
+			var d_339 int = 0
+			var rs_340 int = 0
+			for i_341 := 0; i_341 < n_310; i_341++ {
+				mark_342 := ar.Mark()
+				_ = int64(i_341)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_373 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_344 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_374 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_345 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_375 := int(n_15) - int(int64(0))
-				s_376 := row_373[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_375 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_375}))
+				n_346 := int(n_15) - int(int64(0))
+				s_347 := row_344[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_346 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_346}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_377 := int(n_15) - int(int64(0))
-				s_378 := row_374[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_377 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_377}))
+				n_348 := int(n_15) - int(int64(0))
+				s_349 := row_345[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_348 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_348}))
 				}
-				r_379 := ar.F64w(sequence_12)
-				r_99 = r_99[:len(r_379)]
-				s_376 = s_376[:len(r_379)]
-				s_378 = s_378[:len(r_379)]
-				for i_380 := range r_379 {
-					r_379[i_380] = (runtime.Sigmoid(((r_99[i_380] * s_376[i_380]) + s_378[i_380])))
+				r_350 := ar.F64w(sequence_12)
+				r_80 = r_80[:len(r_350)]
+				s_347 = s_347[:len(r_350)]
+				s_349 = s_349[:len(r_350)]
+				for i_351 := range r_350 {
+					r_350[i_351] = (runtime.Sigmoid(((r_80[i_351] * s_347[i_351]) + s_349[i_351])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_382 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_383 := int64(2) * n_15
-				if n_15 < 0 || x_383 < n_15 || x_383 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_383, mainparams_3))
+				row_353 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_354 := int64(2) * n_15
+				if n_15 < 0 || x_354 < n_15 || x_354 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_354, mainparams_3))
 				}
-				n_384 := int(x_383) - int(n_15)
-				s_385 := row_373[int(n_15)*1 : int(x_383)*1 : int(x_383)*1]
-				if n_384 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_384}))
+				n_355 := int(x_354) - int(n_15)
+				s_356 := row_344[int(n_15)*1 : int(x_354)*1 : int(x_354)*1]
+				if n_355 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_355}))
 				}
-				if n_15 < 0 || x_383 < n_15 || x_383 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_383, mainparams_3))
+				if n_15 < 0 || x_354 < n_15 || x_354 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_354, mainparams_3))
 				}
-				n_386 := int(x_383) - int(n_15)
-				s_387 := row_374[int(n_15)*1 : int(x_383)*1 : int(x_383)*1]
-				if n_386 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_386}))
+				n_357 := int(x_354) - int(n_15)
+				s_358 := row_345[int(n_15)*1 : int(x_354)*1 : int(x_354)*1]
+				if n_357 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_357}))
 				}
-				r_388 := ar.F64w(state_9)
-				row_382 = row_382[:len(r_388)]
-				s_385 = s_385[:len(r_388)]
-				s_387 = s_387[:len(r_388)]
-				for i_389 := range r_388 {
-					r_388[i_389] = (runtime.Sigmoid(((row_382[i_389] * s_385[i_389]) + s_387[i_389])))
+				r_359 := ar.F64w(state_9)
+				row_353 = row_353[:len(r_359)]
+				s_356 = s_356[:len(r_359)]
+				s_358 = s_358[:len(r_359)]
+				for i_360 := range r_359 {
+					r_359[i_360] = (runtime.Sigmoid(((row_353[i_360] * s_356[i_360]) + s_358[i_360])))
 				}
-				x_391 := int64(3) * n_15
-				if x_383 < 0 || x_391 < x_383 || x_391 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_383, x_391, mainparams_3))
+				x_362 := int64(3) * n_15
+				if x_354 < 0 || x_362 < x_354 || x_362 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_354, x_362, mainparams_3))
 				}
-				n_392 := int(x_391) - int(x_383)
-				s_393 := row_373[int(x_383)*1 : int(x_391)*1 : int(x_391)*1]
-				if n_392 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_392}))
+				n_363 := int(x_362) - int(x_354)
+				s_364 := row_344[int(x_354)*1 : int(x_362)*1 : int(x_362)*1]
+				if n_363 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_363}))
 				}
-				if x_383 < 0 || x_391 < x_383 || x_391 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_383, x_391, mainparams_3))
+				if x_354 < 0 || x_362 < x_354 || x_362 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_354, x_362, mainparams_3))
 				}
-				n_394 := int(x_391) - int(x_383)
-				s_395 := row_374[int(x_383)*1 : int(x_391)*1 : int(x_391)*1]
-				if n_394 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_394}))
+				n_365 := int(x_362) - int(x_354)
+				s_366 := row_345[int(x_354)*1 : int(x_362)*1 : int(x_362)*1]
+				if n_365 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_365}))
 				}
-				r_396 := ar.F64w(sequence_12)
-				r_99 = r_99[:len(r_396)]
-				s_393 = s_393[:len(r_396)]
-				s_395 = s_395[:len(r_396)]
-				for i_397 := range r_396 {
-					r_396[i_397] = (runtime.Sigmoid(((r_99[i_397] * s_393[i_397]) + s_395[i_397])))
+				r_367 := ar.F64w(sequence_12)
+				r_80 = r_80[:len(r_367)]
+				s_364 = s_364[:len(r_367)]
+				s_366 = s_366[:len(r_367)]
+				for i_368 := range r_367 {
+					r_367[i_368] = (runtime.Sigmoid(((r_80[i_368] * s_364[i_368]) + s_366[i_368])))
 				}
-				x_399 := int64(4) * n_15
-				if x_391 < 0 || x_399 < x_391 || x_399 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_391, x_399, mainparams_3))
+				x_370 := int64(4) * n_15
+				if x_362 < 0 || x_370 < x_362 || x_370 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_362, x_370, mainparams_3))
 				}
-				n_400 := int(x_399) - int(x_391)
-				s_401 := row_373[int(x_391)*1 : int(x_399)*1 : int(x_399)*1]
-				if n_400 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_400}))
+				n_371 := int(x_370) - int(x_362)
+				s_372 := row_344[int(x_362)*1 : int(x_370)*1 : int(x_370)*1]
+				if n_371 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_371}))
 				}
-				if x_391 < 0 || x_399 < x_391 || x_399 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_391, x_399, mainparams_3))
+				if x_362 < 0 || x_370 < x_362 || x_370 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_362, x_370, mainparams_3))
 				}
-				n_402 := int(x_399) - int(x_391)
-				s_403 := row_374[int(x_391)*1 : int(x_399)*1 : int(x_399)*1]
-				if n_402 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_402}))
+				n_373 := int(x_370) - int(x_362)
+				s_374 := row_345[int(x_362)*1 : int(x_370)*1 : int(x_370)*1]
+				if n_373 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_373}))
 				}
-				r_404 := ar.F64w(state_9)
-				row_382 = row_382[:len(r_404)]
-				s_401 = s_401[:len(r_404)]
-				s_403 = s_403[:len(r_404)]
-				for i_405 := range r_404 {
-					r_404[i_405] = (math.Tanh(((row_382[i_405] * s_401[i_405]) + s_403[i_405])))
+				r_375 := ar.F64w(state_9)
+				row_353 = row_353[:len(r_375)]
+				s_372 = s_372[:len(r_375)]
+				s_374 = s_374[:len(r_375)]
+				for i_376 := range r_375 {
+					r_375[i_376] = (math.Tanh(((row_353[i_376] * s_372[i_376]) + s_374[i_376])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_407 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_378 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_408 := ar.F64w(state_9)
-				r_409 := ar.F64w(state_9)
-				r_410 := ar.F64w(state_9)
-				row_407 = row_407[:state_9]
+				r_379 := ar.F64w(state_9)
+				r_380 := ar.F64w(state_9)
+				r_381 := ar.F64w(state_9)
+				row_378 = row_378[:state_9]
+				r_350 = r_350[:state_9]
+				r_359 = r_359[:state_9]
+				r_375 = r_375[:state_9]
 				r_379 = r_379[:state_9]
-				r_388 = r_388[:state_9]
-				r_404 = r_404[:state_9]
-				r_408 = r_408[:state_9]
-				r_409 = r_409[:state_9]
-				r_396 = r_396[:state_9]
-				r_410 = r_410[:state_9]
-				for i_411 := 0; i_411 < state_9; i_411++ {
-					e_413 := ((row_407[i_411] * r_379[i_411]) + (r_388[i_411] * r_404[i_411]))
-					r_408[i_411] = e_413
-					e_414 := (math.Tanh(e_413))
-					r_409[i_411] = e_414
-					e_415 := (r_396[i_411] * e_414)
-					r_410[i_411] = e_415
+				r_380 = r_380[:state_9]
+				r_367 = r_367[:state_9]
+				r_381 = r_381[:state_9]
+				for i_382 := 0; i_382 < state_9; i_382++ {
+					e_384 := ((row_378[i_382] * r_350[i_382]) + (r_359[i_382] * r_375[i_382]))
+					r_379[i_382] = e_384
+					e_385 := (math.Tanh(e_384))
+					r_380[i_382] = e_385
+					e_386 := (r_367[i_382] * e_385)
+					r_381[i_382] = e_386
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -3468,1730 +3463,1676 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_416 := ar.F64w(len(state_7))
-				copy(c_416, state_7)
-				copy(c_416[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_410)
+				c_387 := ar.F64w(len(state_7))
+				copy(c_387, state_7)
+				copy(c_387[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_381)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_416[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_408)
-				if i_370 == 0 {
-					d_341 = sequence_12
-					rs_342 = d_341
-					tot_417, err_418 := runtime.MulSize(n_339, rs_342)
-					if err_418 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_418)
+				copy(c_387[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_379)
+				if i_341 == 0 {
+					d_312 = sequence_12
+					rs_313 = d_312
+					tot_388, err_389 := runtime.MulSize(n_310, rs_313)
+					if err_389 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_389)
 					}
-					_ = tot_417
-				} else if sequence_12 != d_341 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_370)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_341}))
+					_ = tot_388
+				} else if sequence_12 != d_312 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_312}))
 				}
-				if i_370 == 0 {
-					d_343, d_344 = state_8, state_9
-					rs_345 = d_343 * d_344
-					tot_419, err_420 := runtime.MulSize(n_339, rs_345)
-					if err_420 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_420)
+				if i_341 == 0 {
+					d_314, d_315 = state_8, state_9
+					rs_316 = d_314 * d_315
+					tot_390, err_391 := runtime.MulSize(n_310, rs_316)
+					if err_391 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_391)
 					}
-					_ = tot_419
-				} else if state_8 != d_343 || state_9 != d_344 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_370)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_343, d_344}))
+					_ = tot_390
+				} else if state_8 != d_314 || state_9 != d_315 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_314, d_315}))
 				}
-				if i_370 == 0 {
-					d_346 = state_9
-					rs_347 = d_346
-					tot_421, err_422 := runtime.MulSize(n_339, rs_347)
-					if err_422 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_422)
+				if i_341 == 0 {
+					d_317 = state_9
+					rs_318 = d_317
+					tot_392, err_393 := runtime.MulSize(n_310, rs_318)
+					if err_393 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_393)
 					}
-					_ = tot_421
-				} else if state_9 != d_346 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_370)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
+					_ = tot_392
+				} else if state_9 != d_317 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_317}))
 				}
-				if i_370 == 0 {
-					d_349 = state_9
-					rs_350 = d_349
-					tot_423, err_424 := runtime.MulSize(n_339, rs_350)
-					if err_424 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_424)
+				if i_341 == 0 {
+					d_320 = state_9
+					rs_321 = d_320
+					tot_394, err_395 := runtime.MulSize(n_310, rs_321)
+					if err_395 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_395)
 					}
-					a_348 = ar.F64w(tot_423)
-				} else if state_9 != d_349 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_370)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_349}))
+					a_319 = ar.F64w(tot_394)
+				} else if state_9 != d_320 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_320}))
 				}
-				copy(a_348[i_370*rs_350:(i_370+1)*rs_350], r_409)
-				if i_370 == 0 {
-					d_352 = sequence_12
-					rs_353 = d_352
-					tot_425, err_426 := runtime.MulSize(n_339, rs_353)
-					if err_426 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_426)
+				copy(a_319[i_341*rs_321:(i_341+1)*rs_321], r_380)
+				if i_341 == 0 {
+					d_323 = sequence_12
+					rs_324 = d_323
+					tot_396, err_397 := runtime.MulSize(n_310, rs_324)
+					if err_397 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_397)
 					}
-					a_351 = ar.F64w(tot_425)
-				} else if sequence_12 != d_352 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_370)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_352}))
+					a_322 = ar.F64w(tot_396)
+				} else if sequence_12 != d_323 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_323}))
 				}
-				copy(a_351[i_370*rs_353:(i_370+1)*rs_353], r_396)
-				if i_370 == 0 {
-					d_355 = state_9
-					rs_356 = d_355
-					tot_427, err_428 := runtime.MulSize(n_339, rs_356)
-					if err_428 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_428)
+				copy(a_322[i_341*rs_324:(i_341+1)*rs_324], r_367)
+				if i_341 == 0 {
+					d_326 = state_9
+					rs_327 = d_326
+					tot_398, err_399 := runtime.MulSize(n_310, rs_327)
+					if err_399 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_399)
 					}
-					a_354 = ar.F64w(tot_427)
-				} else if state_9 != d_355 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_370)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_355}))
+					a_325 = ar.F64w(tot_398)
+				} else if state_9 != d_326 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_326}))
 				}
-				copy(a_354[i_370*rs_356:(i_370+1)*rs_356], r_404)
-				if i_370 == 0 {
-					d_358 = state_9
-					rs_359 = d_358
-					tot_429, err_430 := runtime.MulSize(n_339, rs_359)
-					if err_430 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_430)
+				copy(a_325[i_341*rs_327:(i_341+1)*rs_327], r_375)
+				if i_341 == 0 {
+					d_329 = state_9
+					rs_330 = d_329
+					tot_400, err_401 := runtime.MulSize(n_310, rs_330)
+					if err_401 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_401)
 					}
-					a_357 = ar.F64w(tot_429)
-				} else if state_9 != d_358 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_370)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_358}))
+					a_328 = ar.F64w(tot_400)
+				} else if state_9 != d_329 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_329}))
 				}
-				copy(a_357[i_370*rs_359:(i_370+1)*rs_359], r_388)
-				if i_370 == 0 {
-					d_361 = sequence_12
-					rs_362 = d_361
-					tot_431, err_432 := runtime.MulSize(n_339, rs_362)
-					if err_432 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_432)
+				copy(a_328[i_341*rs_330:(i_341+1)*rs_330], r_359)
+				if i_341 == 0 {
+					d_332 = sequence_12
+					rs_333 = d_332
+					tot_402, err_403 := runtime.MulSize(n_310, rs_333)
+					if err_403 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_403)
 					}
-					a_360 = ar.F64w(tot_431)
-				} else if sequence_12 != d_361 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_370)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_361}))
+					a_331 = ar.F64w(tot_402)
+				} else if sequence_12 != d_332 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_332}))
 				}
-				copy(a_360[i_370*rs_362:(i_370+1)*rs_362], r_379)
-				if i_370 == 0 {
-					d_364, d_365 = state_8, state_9
-					rs_366 = d_364 * d_365
-					tot_433, err_434 := runtime.MulSize(n_339, rs_366)
-					if err_434 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_434)
+				copy(a_331[i_341*rs_333:(i_341+1)*rs_333], r_350)
+				if i_341 == 0 {
+					d_335, d_336 = state_8, state_9
+					rs_337 = d_335 * d_336
+					tot_404, err_405 := runtime.MulSize(n_310, rs_337)
+					if err_405 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_405)
 					}
-					a_363 = ar.F64w(tot_433)
-				} else if state_8 != d_364 || state_9 != d_365 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_370)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_364, d_365}))
+					a_334 = ar.F64w(tot_404)
+				} else if state_8 != d_335 || state_9 != d_336 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_335, d_336}))
 				}
-				copy(a_363[i_370*rs_366:(i_370+1)*rs_366], state_7)
-				if i_370 == 0 {
-					d_368 = sequence_12
-					rs_369 = d_368
-					tot_435, err_436 := runtime.MulSize(n_339, rs_369)
-					if err_436 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_436)
+				copy(a_334[i_341*rs_337:(i_341+1)*rs_337], state_7)
+				if i_341 == 0 {
+					d_339 = sequence_12
+					rs_340 = d_339
+					tot_406, err_407 := runtime.MulSize(n_310, rs_340)
+					if err_407 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_407)
 					}
-					a_367 = ar.F64w(tot_435)
-				} else if sequence_12 != d_368 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_370)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_368}))
+					a_338 = ar.F64w(tot_406)
+				} else if sequence_12 != d_339 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_339}))
 				}
-				copy(a_367[i_370*rs_369:(i_370+1)*rs_369], r_99)
-				if i_370 > 0 {
-					ar.Release(mark_371)
+				copy(a_338[i_341*rs_340:(i_341+1)*rs_340], r_80)
+				if i_341 > 0 {
+					ar.Release(mark_342)
 				}
 			}
-			c_111, c_112, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141, c_142, c_143, c_144, c_145 = n_339, d_341, n_339, d_343, d_344, n_339, d_346, a_348, n_339, d_349, a_351, n_339, d_352, a_354, n_339, d_355, a_357, n_339, d_358, a_360, n_339, d_361, a_363, n_339, d_364, d_365, a_367, n_339, d_368, n_339, 0, n_339, 0, 0
+			c_92, c_93, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121 = n_310, d_312, n_310, d_314, d_315, n_310, d_317, a_319, n_310, d_320, a_322, n_310, d_323, a_325, n_310, d_326, a_328, n_310, d_329, a_331, n_310, d_332, a_334, n_310, d_335, d_336, a_338, n_310, d_339
 		}
-		var c_437 []float64
-		var c_438 int
-		var c_439 []float64
-		var c_440 int
-		var c_441 int
-		if x_109 {
-			x_442 := x_108 - int64(1)
-			if x_442 < 0 || x_442 >= int64(c_111) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_442, c_111))
+		var c_408 []float64
+		var c_409 int
+		var c_410 []float64
+		var c_411 int
+		var c_412 int
+		if x_90 {
+			x_413 := x_89 - int64(1)
+			if x_413 < 0 || x_413 >= int64(c_92) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_413, c_92))
 			}
-			_ = c_119[int(x_442)*c_121 : (int(x_442)+1)*c_121]
-			_ = c_122[int(x_442)*c_124 : (int(x_442)+1)*c_124]
-			_ = c_125[int(x_442)*c_127 : (int(x_442)+1)*c_127]
-			_ = c_128[int(x_442)*c_130 : (int(x_442)+1)*c_130]
-			_ = c_131[int(x_442)*c_133 : (int(x_442)+1)*c_133]
-			rs_448 := c_136 * c_137
-			_ = c_134[int(x_442)*rs_448 : (int(x_442)+1)*rs_448]
-			_ = c_138[int(x_442)*c_140 : (int(x_442)+1)*c_140]
-			c_437, c_438, c_439, c_440, c_441 = c_110, c_112, c_113, c_115, c_116
+			_ = c_100[int(x_413)*c_102 : (int(x_413)+1)*c_102]
+			_ = c_103[int(x_413)*c_105 : (int(x_413)+1)*c_105]
+			_ = c_106[int(x_413)*c_108 : (int(x_413)+1)*c_108]
+			_ = c_109[int(x_413)*c_111 : (int(x_413)+1)*c_111]
+			_ = c_112[int(x_413)*c_114 : (int(x_413)+1)*c_114]
+			rs_419 := c_117 * c_118
+			_ = c_115[int(x_413)*rs_419 : (int(x_413)+1)*rs_419]
+			_ = c_119[int(x_413)*c_121 : (int(x_413)+1)*c_121]
+			c_408, c_409, c_410, c_411, c_412 = c_91, c_93, c_94, c_96, c_97
 		} else {
-			c_437, c_438, c_439, c_440, c_441 = r_99, sequence_12, state_7, state_8, state_9
+			c_408, c_409, c_410, c_411, c_412 = r_80, sequence_12, state_7, state_8, state_9
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_451 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != c_438 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_438})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_422 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != c_409 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_409})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_452 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != c_438 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_438})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_423 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != c_409 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_409})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_453 := ar.F64w(c_438)
-		r_454 := ar.F64w(c_438)
-		c_437 = c_437[:c_438]
-		row_451 = row_451[:c_438]
-		row_452 = row_452[:c_438]
-		r_453 = r_453[:c_438]
-		r_454 = r_454[:c_438]
-		if c_438 >= 262144 {
-			loop_465 := runtime.EnterLoop(&nbLoop18, runtime.Bind(c_437, runtime.Bind(row_451, runtime.Bind(row_452, runtime.Bind(r_453, runtime.Bind(r_454, runtime.End{}))))), c_438, 16384)
-			if loop_465.For == nil {
-				loop_465.For = func(lo_460, hi int) {
-					c_437 := loop_465.C.H
-					row_451 := loop_465.C.T.H
-					row_452 := loop_465.C.T.T.H
-					r_453 := loop_465.C.T.T.T.H
-					r_454 := loop_465.C.T.T.T.T.H
-					for i_461 := lo_460; i_461 < hi; i_461++ {
-						e_463 := ((c_437[i_461] * row_451[i_461]) + row_452[i_461])
-						r_453[i_461] = e_463
-						e_464 := (math.Exp(e_463))
-						r_454[i_461] = e_464
+		r_424 := ar.F64w(c_409)
+		r_425 := ar.F64w(c_409)
+		c_408 = c_408[:c_409]
+		row_422 = row_422[:c_409]
+		row_423 = row_423[:c_409]
+		r_424 = r_424[:c_409]
+		r_425 = r_425[:c_409]
+		if c_409 >= 262144 {
+			loop_436 := runtime.EnterLoop(&nbLoop18, runtime.Bind(c_408, runtime.Bind(row_422, runtime.Bind(row_423, runtime.Bind(r_424, runtime.Bind(r_425, runtime.End{}))))), c_409, 16384)
+			if loop_436.For == nil {
+				loop_436.For = func(lo_431, hi int) {
+					c_408 := loop_436.C.H
+					row_422 := loop_436.C.T.H
+					row_423 := loop_436.C.T.T.H
+					r_424 := loop_436.C.T.T.T.H
+					r_425 := loop_436.C.T.T.T.T.H
+					for i_432 := lo_431; i_432 < hi; i_432++ {
+						e_434 := ((c_408[i_432] * row_422[i_432]) + row_423[i_432])
+						r_424[i_432] = e_434
+						e_435 := (math.Exp(e_434))
+						r_425[i_432] = e_435
 					}
 				}
 			}
-			runtime.ParallelFor(c_438, 16384, loop_465.For)
-			loop_465.Leave(&nbLoop18)
+			runtime.ParallelFor(c_409, 16384, loop_436.For)
+			loop_436.Leave(&nbLoop18)
 		} else {
-			for i_455 := 0; i_455 < c_438; i_455++ {
-				e_457 := ((c_437[i_455] * row_451[i_455]) + row_452[i_455])
-				r_453[i_455] = e_457
-				e_458 := (math.Exp(e_457))
-				r_454[i_455] = e_458
+			for i_426 := 0; i_426 < c_409; i_426++ {
+				e_428 := ((c_408[i_426] * row_422[i_426]) + row_423[i_426])
+				r_424[i_426] = e_428
+				e_429 := (math.Exp(e_428))
+				r_425[i_426] = e_429
 			}
 		}
-		s_466 := runtime.Sum(r_454)
-		x_467 := s_466 + 2.0
+		s_437 := runtime.Sum(r_425)
+		x_438 := s_437 + 2.0
 		if int64(1) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
-		row_468 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-		x_469 := math.Log(x_467)
-		if c_438 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_438}))
+		row_439 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+		x_440 := math.Log(x_438)
+		if sequence_12 != c_409 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:21", fmt.Sprintf("dot: sizes %d and %d differ", sequence_12, c_409))
 		}
-		r_470 := ar.F64w(sequence_12)
-		row_468 = row_468[:len(r_470)]
-		r_453 = r_453[:len(r_470)]
-		if len(r_470) >= 262144 {
-			loop_477 := runtime.EnterLoop(&nbLoop19, runtime.Bind(r_470, runtime.Bind(row_468, runtime.Bind(r_453, runtime.Bind(x_469, runtime.End{})))), len(r_470), 16384)
-			if loop_477.For == nil {
-				loop_477.For = func(lo_474, hi int) {
-					r_470 := loop_477.C.H
-					row_468 := loop_477.C.T.H
-					r_453 := loop_477.C.T.T.H
-					x_469 := loop_477.C.T.T.T.H
-					for i_475 := lo_474; i_475 < hi; i_475++ {
-						r_470[i_475] = (row_468[i_475] * (r_453[i_475] - x_469))
+		var s_441 float64 = 0
+		row_439 = row_439[:sequence_12]
+		r_424 = r_424[:sequence_12]
+		if sequence_12 >= 262144 {
+			loop_448 := runtime.EnterLoop(&nbLoop19, runtime.Bind(row_439, runtime.Bind(r_424, runtime.Bind(x_440, runtime.End{}))), sequence_12, 16384)
+			if loop_448.Sum == nil {
+				loop_448.Sum = func(lo_445, hi int) float64 {
+					row_439 := loop_448.C.H
+					r_424 := loop_448.C.T.H
+					x_440 := loop_448.C.T.T.H
+					s_441 := 0.0
+					for i_446 := lo_445; i_446 < hi; i_446++ {
+						s_441 += row_439[i_446] * (r_424[i_446] - x_440)
 					}
+					return s_441
 				}
 			}
-			runtime.ParallelFor(len(r_470), 16384, loop_477.For)
-			loop_477.Leave(&nbLoop19)
+			s_441 = runtime.ParallelSum(sequence_12, 16384, loop_448.Sum)
+			loop_448.Leave(&nbLoop19)
 		} else {
-			for i_471 := range r_470 {
-				r_470[i_471] = (row_468[i_471] * (r_453[i_471] - x_469))
+			for i_442 := 0; i_442 < sequence_12; i_442++ {
+				s_441 += row_439[i_442] * (r_424[i_442] - x_440)
 			}
 		}
-		s_478 := runtime.Sum(r_470)
-		n_479 := int(max(x_96, 0)) + 1
-		var st_480 []float64
-		var st_481 int
+		n_449 := int(max(x_77, 0)) + 1
+		var st_450 []float64
+		var st_451 int
+		var st_452 int
+		var st_453 float64
+		var st_454 float64
+		var st_455 []float64
+		var st_456 int
+		var st_457 []float64
+		var st_458 int
+		var st_460 int
+		var st_461 int
+		var st_463 int
+		var st_464 int
+		var st_465 int
+		var st_467 int
+		var st_468 int
+		var st_469 []float64
+		var st_470 int
+		var st_471 int
+		var st_472 []float64
+		var st_473 int
+		var st_474 int
+		var st_475 []float64
+		var st_476 int
+		var st_477 int
+		var st_478 []float64
+		var st_479 int
+		var st_480 int
+		var st_481 []float64
 		var st_482 int
-		var st_483 float64
-		var st_486 float64
-		var st_487 []float64
-		var st_488 int
-		var st_489 []float64
+		var st_483 int
+		var st_484 []float64
+		var st_485 int
+		var st_486 int
+		var st_487 int
+		var st_488 []float64
+		var st_489 int
 		var st_490 int
-		var st_497 int
-		var st_498 int
-		var st_500 int
-		var st_501 int
-		var st_502 int
-		var st_504 int
-		var st_505 int
-		var st_506 []float64
-		var st_507 int
-		var st_508 int
-		var st_509 []float64
-		var st_510 int
-		var st_511 int
-		var st_512 []float64
-		var st_513 int
-		var st_514 int
-		var st_515 []float64
-		var st_516 int
-		var st_517 int
-		var st_518 []float64
-		var st_519 int
-		var st_520 int
-		var st_521 []float64
-		var st_522 int
-		var st_523 int
-		var st_524 int
-		var st_525 []float64
-		var st_526 int
-		var st_527 int
-		var st_529 int
-		var st_530 int
-		var st_532 int
-		var st_533 int
-		var st_534 int
-		var st_541 int
-		var st_542 int
-		st_480, st_481, st_482, st_483, st_486, st_487, st_488, st_489, st_490, st_497, st_498, st_500, st_501, st_502, st_504, st_505, st_506, st_507, st_508, st_509, st_510, st_511, st_512, st_513, st_514, st_515, st_516, st_517, st_518, st_519, st_520, st_521, st_522, st_523, st_524, st_525, st_526, st_527, st_529, st_530, st_532, st_533, st_534, st_541, st_542 = c_439, c_440, c_441, s_478, x_467, r_454, c_438, c_437, c_438, c_111, c_112, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, c_122, c_123, c_124, c_125, c_126, c_127, c_128, c_129, c_130, c_131, c_132, c_133, c_134, c_135, c_136, c_137, c_138, c_139, c_140, c_141, c_142, c_143, c_144, c_145, state_8, state_9
-		a_544 := ar.F64w(n_479)
-		var a_545 []float64
-		var d_546 int = 0
-		var rs_547 int = 0
-		var a_548 []float64
-		var d_549 int = 0
-		var rs_550 int = 0
-		var d_551 int = 0
-		var d_552 int = 0
-		var rs_553 int = 0
-		var d_554 int = 0
-		var d_555 int = 0
-		var d_556 int = 0
-		var rs_557 int = 0
-		var d_558 int = 0
-		var d_559 int = 0
-		var rs_560 int = 0
-		var a_561 []float64
-		var d_562 int = 0
-		var d_563 int = 0
-		var rs_564 int = 0
-		var a_565 []float64
-		var d_566 int = 0
-		var d_567 int = 0
-		var rs_568 int = 0
-		var a_569 []float64
-		var d_570 int = 0
-		var d_571 int = 0
-		var rs_572 int = 0
-		var a_573 []float64
-		var d_574 int = 0
-		var d_575 int = 0
-		var rs_576 int = 0
-		var a_577 []float64
-		var d_578 int = 0
-		var d_579 int = 0
-		var rs_580 int = 0
-		var a_581 []float64
-		var d_582 int = 0
-		var d_583 int = 0
-		var d_584 int = 0
-		var rs_585 int = 0
-		var a_586 []float64
-		var d_587 int = 0
-		var d_588 int = 0
-		var rs_589 int = 0
-		var d_590 int = 0
-		var d_591 int = 0
-		var rs_592 int = 0
-		var d_593 int = 0
-		var d_594 int = 0
-		var d_595 int = 0
-		var rs_596 int = 0
-		var d_597 int = 0
-		var d_598 int = 0
-		var rs_599 int = 0
-		for i_600 := 0; i_600 < n_479; i_600++ {
-			mark_601 := ar.Mark()
-			if i_600 > 0 {
-				k_602 := int64(i_600 - 1)
-				x_603 := k_602 + int64(1)
-				if x_603 < 0 || x_603 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_603, sequence_11))
+		var st_492 int
+		var st_493 int
+		st_450, st_451, st_452, st_453, st_454, st_455, st_456, st_457, st_458, st_460, st_461, st_463, st_464, st_465, st_467, st_468, st_469, st_470, st_471, st_472, st_473, st_474, st_475, st_476, st_477, st_478, st_479, st_480, st_481, st_482, st_483, st_484, st_485, st_486, st_487, st_488, st_489, st_490, st_492, st_493 = c_410, c_411, c_412, s_441, x_438, r_425, c_409, c_408, c_409, c_92, c_93, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, state_8, state_9
+		a_495 := ar.F64w(n_449)
+		var a_496 []float64
+		var d_497 int = 0
+		var rs_498 int = 0
+		var a_499 []float64
+		var d_500 int = 0
+		var rs_501 int = 0
+		var d_502 int = 0
+		var d_503 int = 0
+		var rs_504 int = 0
+		var d_505 int = 0
+		var d_506 int = 0
+		var d_507 int = 0
+		var rs_508 int = 0
+		var d_509 int = 0
+		var d_510 int = 0
+		var rs_511 int = 0
+		var a_512 []float64
+		var d_513 int = 0
+		var d_514 int = 0
+		var rs_515 int = 0
+		var a_516 []float64
+		var d_517 int = 0
+		var d_518 int = 0
+		var rs_519 int = 0
+		var a_520 []float64
+		var d_521 int = 0
+		var d_522 int = 0
+		var rs_523 int = 0
+		var a_524 []float64
+		var d_525 int = 0
+		var d_526 int = 0
+		var rs_527 int = 0
+		var a_528 []float64
+		var d_529 int = 0
+		var d_530 int = 0
+		var rs_531 int = 0
+		var a_532 []float64
+		var d_533 int = 0
+		var d_534 int = 0
+		var d_535 int = 0
+		var rs_536 int = 0
+		var a_537 []float64
+		var d_538 int = 0
+		var d_539 int = 0
+		var rs_540 int = 0
+		var d_541 int = 0
+		var d_542 int = 0
+		var rs_543 int = 0
+		for i_544 := 0; i_544 < n_449; i_544++ {
+			mark_545 := ar.Mark()
+			if i_544 > 0 {
+				k_546 := int64(i_544 - 1)
+				x_547 := k_546 + int64(1)
+				if x_547 < 0 || x_547 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_547, sequence_11))
 				}
-				row_604 := sequence_10[int(x_603)*sequence_12 : (int(x_603)+1)*sequence_12]
+				row_548 := sequence_10[int(x_547)*sequence_12 : (int(x_547)+1)*sequence_12]
 				if int64(0) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
-				row_605 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+				row_549 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_606 := ar.F64w(sequence_12)
-				row_604 = row_604[:len(r_606)]
-				row_605 = row_605[:len(r_606)]
-				for i_607 := range r_606 {
-					r_606[i_607] = (row_604[i_607] * row_605[i_607])
+				r_550 := ar.F64w(sequence_12)
+				row_548 = row_548[:len(r_550)]
+				row_549 = row_549[:len(r_550)]
+				for i_551 := range r_550 {
+					r_550[i_551] = (row_548[i_551] * row_549[i_551])
 				}
-				x_609 := n_14 / int64(2)
-				x_610 := max(x_609, int64(0))
-				x_611 := x_610 > int64(0)
-				var c_612 []float64
-				var c_613 int
-				var c_614 int
-				var c_615 []float64
-				var c_616 int
-				var c_617 int
-				var c_618 int
-				var c_619 int
-				var c_620 int
-				var c_621 []float64
-				var c_622 int
-				var c_623 int
-				var c_624 []float64
-				var c_625 int
-				var c_626 int
-				var c_627 []float64
-				var c_628 int
-				var c_629 int
-				var c_630 []float64
-				var c_631 int
-				var c_632 int
-				var c_633 []float64
-				var c_634 int
-				var c_635 int
-				var c_636 []float64
-				var c_637 int
-				var c_638 int
-				var c_639 int
-				var c_640 []float64
-				var c_641 int
-				var c_642 int
-				var c_643 int
-				var c_644 int
-				var c_645 int
-				var c_646 int
-				var c_647 int
-				if x_611 {
-					x_648 := x_610 - int64(1)
+				x_553 := n_14 / int64(2)
+				x_554 := max(x_553, int64(0))
+				x_555 := x_554 > int64(0)
+				var c_556 []float64
+				var c_557 int
+				var c_558 int
+				var c_559 []float64
+				var c_560 int
+				var c_561 int
+				var c_562 int
+				var c_563 int
+				var c_564 int
+				var c_565 []float64
+				var c_566 int
+				var c_567 int
+				var c_568 []float64
+				var c_569 int
+				var c_570 int
+				var c_571 []float64
+				var c_572 int
+				var c_573 int
+				var c_574 []float64
+				var c_575 int
+				var c_576 int
+				var c_577 []float64
+				var c_578 int
+				var c_579 int
+				var c_580 []float64
+				var c_581 int
+				var c_582 int
+				var c_583 int
+				var c_584 []float64
+				var c_585 int
+				var c_586 int
+				if x_555 {
+					x_587 := x_554 - int64(1)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_649 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_588 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_650 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_589 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_651 := int(n_15) - int(int64(0))
-					s_652 := row_649[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_651 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_651}))
+					n_590 := int(n_15) - int(int64(0))
+					s_591 := row_588[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_590 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_590}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_653 := int(n_15) - int(int64(0))
-					s_654 := row_650[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_653 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_653}))
+					n_592 := int(n_15) - int(int64(0))
+					s_593 := row_589[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_592 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_592}))
 					}
-					r_655 := ar.F64w(sequence_12)
-					r_606 = r_606[:len(r_655)]
-					s_652 = s_652[:len(r_655)]
-					s_654 = s_654[:len(r_655)]
-					for i_656 := range r_655 {
-						r_655[i_656] = (runtime.Sigmoid(((r_606[i_656] * s_652[i_656]) + s_654[i_656])))
+					r_594 := ar.F64w(sequence_12)
+					r_550 = r_550[:len(r_594)]
+					s_591 = s_591[:len(r_594)]
+					s_593 = s_593[:len(r_594)]
+					for i_595 := range r_594 {
+						r_594[i_595] = (runtime.Sigmoid(((r_550[i_595] * s_591[i_595]) + s_593[i_595])))
 					}
-					if int64(0) >= int64(st_481) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_481))
+					if int64(0) >= int64(st_451) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_451))
 					}
-					row_658 := st_480[int(int64(0))*st_482 : (int(int64(0))+1)*st_482]
-					x_659 := int64(2) * n_15
-					if n_15 < 0 || x_659 < n_15 || x_659 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_659, mainparams_3))
+					row_597 := st_450[int(int64(0))*st_452 : (int(int64(0))+1)*st_452]
+					x_598 := int64(2) * n_15
+					if n_15 < 0 || x_598 < n_15 || x_598 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_598, mainparams_3))
 					}
-					n_660 := int(x_659) - int(n_15)
-					s_661 := row_649[int(n_15)*1 : int(x_659)*1 : int(x_659)*1]
-					if n_660 != st_482 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_482})+" and "+runtime.ShapeString([]int{n_660}))
+					n_599 := int(x_598) - int(n_15)
+					s_600 := row_588[int(n_15)*1 : int(x_598)*1 : int(x_598)*1]
+					if n_599 != st_452 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_599}))
 					}
-					if n_15 < 0 || x_659 < n_15 || x_659 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_659, mainparams_3))
+					if n_15 < 0 || x_598 < n_15 || x_598 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_598, mainparams_3))
 					}
-					n_662 := int(x_659) - int(n_15)
-					s_663 := row_650[int(n_15)*1 : int(x_659)*1 : int(x_659)*1]
-					if n_662 != st_482 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_482})+" and "+runtime.ShapeString([]int{n_662}))
+					n_601 := int(x_598) - int(n_15)
+					s_602 := row_589[int(n_15)*1 : int(x_598)*1 : int(x_598)*1]
+					if n_601 != st_452 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_601}))
 					}
-					r_664 := ar.F64w(st_482)
-					row_658 = row_658[:len(r_664)]
-					s_661 = s_661[:len(r_664)]
-					s_663 = s_663[:len(r_664)]
-					for i_665 := range r_664 {
-						r_664[i_665] = (runtime.Sigmoid(((row_658[i_665] * s_661[i_665]) + s_663[i_665])))
+					r_603 := ar.F64w(st_452)
+					row_597 = row_597[:len(r_603)]
+					s_600 = s_600[:len(r_603)]
+					s_602 = s_602[:len(r_603)]
+					for i_604 := range r_603 {
+						r_603[i_604] = (runtime.Sigmoid(((row_597[i_604] * s_600[i_604]) + s_602[i_604])))
 					}
-					x_667 := int64(3) * n_15
-					if x_659 < 0 || x_667 < x_659 || x_667 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_659, x_667, mainparams_3))
+					x_606 := int64(3) * n_15
+					if x_598 < 0 || x_606 < x_598 || x_606 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_598, x_606, mainparams_3))
 					}
-					n_668 := int(x_667) - int(x_659)
-					s_669 := row_649[int(x_659)*1 : int(x_667)*1 : int(x_667)*1]
-					if n_668 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_668}))
+					n_607 := int(x_606) - int(x_598)
+					s_608 := row_588[int(x_598)*1 : int(x_606)*1 : int(x_606)*1]
+					if n_607 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_607}))
 					}
-					if x_659 < 0 || x_667 < x_659 || x_667 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_659, x_667, mainparams_3))
+					if x_598 < 0 || x_606 < x_598 || x_606 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_598, x_606, mainparams_3))
 					}
-					n_670 := int(x_667) - int(x_659)
-					s_671 := row_650[int(x_659)*1 : int(x_667)*1 : int(x_667)*1]
-					if n_670 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_670}))
+					n_609 := int(x_606) - int(x_598)
+					s_610 := row_589[int(x_598)*1 : int(x_606)*1 : int(x_606)*1]
+					if n_609 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_609}))
 					}
-					r_672 := ar.F64w(sequence_12)
-					r_606 = r_606[:len(r_672)]
-					s_669 = s_669[:len(r_672)]
-					s_671 = s_671[:len(r_672)]
-					for i_673 := range r_672 {
-						r_672[i_673] = (runtime.Sigmoid(((r_606[i_673] * s_669[i_673]) + s_671[i_673])))
+					r_611 := ar.F64w(sequence_12)
+					r_550 = r_550[:len(r_611)]
+					s_608 = s_608[:len(r_611)]
+					s_610 = s_610[:len(r_611)]
+					for i_612 := range r_611 {
+						r_611[i_612] = (runtime.Sigmoid(((r_550[i_612] * s_608[i_612]) + s_610[i_612])))
 					}
-					x_675 := int64(4) * n_15
-					if x_667 < 0 || x_675 < x_667 || x_675 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_667, x_675, mainparams_3))
+					x_614 := int64(4) * n_15
+					if x_606 < 0 || x_614 < x_606 || x_614 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_606, x_614, mainparams_3))
 					}
-					n_676 := int(x_675) - int(x_667)
-					s_677 := row_649[int(x_667)*1 : int(x_675)*1 : int(x_675)*1]
-					if n_676 != st_482 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_482})+" and "+runtime.ShapeString([]int{n_676}))
+					n_615 := int(x_614) - int(x_606)
+					s_616 := row_588[int(x_606)*1 : int(x_614)*1 : int(x_614)*1]
+					if n_615 != st_452 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_615}))
 					}
-					if x_667 < 0 || x_675 < x_667 || x_675 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_667, x_675, mainparams_3))
+					if x_606 < 0 || x_614 < x_606 || x_614 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_606, x_614, mainparams_3))
 					}
-					n_678 := int(x_675) - int(x_667)
-					s_679 := row_650[int(x_667)*1 : int(x_675)*1 : int(x_675)*1]
-					if n_678 != st_482 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_482})+" and "+runtime.ShapeString([]int{n_678}))
+					n_617 := int(x_614) - int(x_606)
+					s_618 := row_589[int(x_606)*1 : int(x_614)*1 : int(x_614)*1]
+					if n_617 != st_452 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_617}))
 					}
-					r_680 := ar.F64w(st_482)
-					row_658 = row_658[:len(r_680)]
-					s_677 = s_677[:len(r_680)]
-					s_679 = s_679[:len(r_680)]
-					for i_681 := range r_680 {
-						r_680[i_681] = (math.Tanh(((row_658[i_681] * s_677[i_681]) + s_679[i_681])))
+					r_619 := ar.F64w(st_452)
+					row_597 = row_597[:len(r_619)]
+					s_616 = s_616[:len(r_619)]
+					s_618 = s_618[:len(r_619)]
+					for i_620 := range r_619 {
+						r_619[i_620] = (math.Tanh(((row_597[i_620] * s_616[i_620]) + s_618[i_620])))
 					}
-					if int64(1) >= int64(st_481) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_481))
+					if int64(1) >= int64(st_451) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_451))
 					}
-					row_683 := st_480[int(int64(1))*st_482 : (int(int64(1))+1)*st_482]
-					if sequence_12 != st_482 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_482})+" and "+runtime.ShapeString([]int{sequence_12}))
+					row_622 := st_450[int(int64(1))*st_452 : (int(int64(1))+1)*st_452]
+					if sequence_12 != st_452 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					if st_482 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_482}))
+					if st_452 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_452}))
 					}
-					r_684 := ar.F64w(st_482)
-					r_685 := ar.F64w(st_482)
-					r_686 := ar.F64w(st_482)
-					row_683 = row_683[:st_482]
-					r_655 = r_655[:st_482]
-					r_664 = r_664[:st_482]
-					r_680 = r_680[:st_482]
-					r_684 = r_684[:st_482]
-					r_685 = r_685[:st_482]
-					r_672 = r_672[:st_482]
-					r_686 = r_686[:st_482]
-					for i_687 := 0; i_687 < st_482; i_687++ {
-						e_689 := ((row_683[i_687] * r_655[i_687]) + (r_664[i_687] * r_680[i_687]))
-						r_684[i_687] = e_689
-						e_690 := (math.Tanh(e_689))
-						r_685[i_687] = e_690
-						e_691 := (r_672[i_687] * e_690)
-						r_686[i_687] = e_691
+					r_623 := ar.F64w(st_452)
+					r_624 := ar.F64w(st_452)
+					r_625 := ar.F64w(st_452)
+					row_622 = row_622[:st_452]
+					r_594 = r_594[:st_452]
+					r_603 = r_603[:st_452]
+					r_619 = r_619[:st_452]
+					r_623 = r_623[:st_452]
+					r_624 = r_624[:st_452]
+					r_611 = r_611[:st_452]
+					r_625 = r_625[:st_452]
+					for i_626 := 0; i_626 < st_452; i_626++ {
+						e_628 := ((row_622[i_626] * r_594[i_626]) + (r_603[i_626] * r_619[i_626]))
+						r_623[i_626] = e_628
+						e_629 := (math.Tanh(e_628))
+						r_624[i_626] = e_629
+						e_630 := (r_611[i_626] * e_629)
+						r_625[i_626] = e_630
 					}
-					if int64(0) >= int64(st_481) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_481))
+					if int64(0) >= int64(st_451) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_451))
 					}
-					if sequence_12 != st_482 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_482}))
+					if sequence_12 != st_452 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_452}))
 					}
-					c_692 := ar.F64w(len(st_480))
-					copy(c_692, st_480)
-					copy(c_692[int(int64(0))*st_482:(int(int64(0))+1)*st_482], r_686)
-					if int64(1) >= int64(st_481) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_481))
+					c_631 := ar.F64w(len(st_450))
+					copy(c_631, st_450)
+					copy(c_631[int(int64(0))*st_452:(int(int64(0))+1)*st_452], r_625)
+					if int64(1) >= int64(st_451) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_451))
 					}
-					copy(c_692[int(int64(1))*st_482:(int(int64(1))+1)*st_482], r_684)
-					n_693 := int(max(x_648, 0)) + 1
-					var st_694 []float64
-					var st_695 int
-					var st_696 []float64
-					var st_697 int
-					var st_698 int
-					var st_700 int
-					var st_701 []float64
-					var st_702 int
-					var st_703 []float64
-					var st_704 int
-					var st_705 []float64
-					var st_706 int
-					var st_707 []float64
-					var st_708 int
-					var st_709 []float64
-					var st_710 int
-					var st_711 []float64
-					var st_712 int
-					var st_713 int
-					var st_714 []float64
-					var st_715 int
-					st_694, st_695, st_696, st_697, st_698, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715 = r_686, sequence_12, c_692, st_481, st_482, st_482, r_685, st_482, r_672, sequence_12, r_680, st_482, r_664, st_482, r_655, sequence_12, st_480, st_481, st_482, r_606, sequence_12
-					buf_811 := ar.F64w(st_695)
-					buf_812 := ar.F64w(st_697 * st_698)
-					var d_721 int = 0
-					var rs_722 int = 0
-					var a_723 []float64
-					var d_724 int = 0
-					var rs_725 int = 0
-					var a_726 []float64
-					var d_727 int = 0
-					var rs_728 int = 0
-					var a_729 []float64
-					var d_730 int = 0
-					var rs_731 int = 0
-					var a_732 []float64
-					var d_733 int = 0
-					var rs_734 int = 0
-					var a_735 []float64
-					var d_736 int = 0
-					var rs_737 int = 0
-					var a_738 []float64
-					var d_739 int = 0
-					var d_740 int = 0
-					var rs_741 int = 0
-					var a_742 []float64
-					var d_743 int = 0
-					var rs_744 int = 0
-					for i_745 := 0; i_745 < n_693; i_745++ {
-						mark_746 := ar.Mark()
-						if i_745 > 0 {
-							k_747 := int64(i_745 - 1)
-							x_748 := k_747 + int64(1)
-							x_749 := int64(2) * x_748
-							if x_749 < 0 || x_749 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_749, mainparams_2))
+					copy(c_631[int(int64(1))*st_452:(int(int64(1))+1)*st_452], r_623)
+					n_632 := int(max(x_587, 0)) + 1
+					var st_633 []float64
+					var st_634 int
+					var st_635 []float64
+					var st_636 int
+					var st_637 int
+					var st_639 int
+					var st_640 []float64
+					var st_641 int
+					var st_642 []float64
+					var st_643 int
+					var st_644 []float64
+					var st_645 int
+					var st_646 []float64
+					var st_647 int
+					var st_648 []float64
+					var st_649 int
+					var st_650 []float64
+					var st_651 int
+					var st_652 int
+					var st_653 []float64
+					var st_654 int
+					st_633, st_634, st_635, st_636, st_637, st_639, st_640, st_641, st_642, st_643, st_644, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_652, st_653, st_654 = r_625, sequence_12, c_631, st_451, st_452, st_452, r_624, st_452, r_611, sequence_12, r_619, st_452, r_603, st_452, r_594, sequence_12, st_450, st_451, st_452, r_550, sequence_12
+					buf_745 := ar.F64w(st_634)
+					buf_746 := ar.F64w(st_636 * st_637)
+					var d_655 int = 0
+					var rs_656 int = 0
+					var a_657 []float64
+					var d_658 int = 0
+					var rs_659 int = 0
+					var a_660 []float64
+					var d_661 int = 0
+					var rs_662 int = 0
+					var a_663 []float64
+					var d_664 int = 0
+					var rs_665 int = 0
+					var a_666 []float64
+					var d_667 int = 0
+					var rs_668 int = 0
+					var a_669 []float64
+					var d_670 int = 0
+					var rs_671 int = 0
+					var a_672 []float64
+					var d_673 int = 0
+					var d_674 int = 0
+					var rs_675 int = 0
+					var a_676 []float64
+					var d_677 int = 0
+					var rs_678 int = 0
+					for i_679 := 0; i_679 < n_632; i_679++ {
+						mark_680 := ar.Mark()
+						if i_679 > 0 {
+							k_681 := int64(i_679 - 1)
+							x_682 := k_681 + int64(1)
+							x_683 := int64(2) * x_682
+							if x_683 < 0 || x_683 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_683, mainparams_2))
 							}
-							row_750 := mainparams_1[int(x_749)*mainparams_3 : (int(x_749)+1)*mainparams_3]
-							x_751 := x_749 + int64(1)
-							if x_751 < 0 || x_751 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_751, mainparams_2))
+							row_684 := mainparams_1[int(x_683)*mainparams_3 : (int(x_683)+1)*mainparams_3]
+							x_685 := x_683 + int64(1)
+							if x_685 < 0 || x_685 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_685, mainparams_2))
 							}
-							row_752 := mainparams_1[int(x_751)*mainparams_3 : (int(x_751)+1)*mainparams_3]
+							row_686 := mainparams_1[int(x_685)*mainparams_3 : (int(x_685)+1)*mainparams_3]
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_753 := int(n_15) - int(int64(0))
-							s_754 := row_750[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_753 != st_695 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_695})+" and "+runtime.ShapeString([]int{n_753}))
+							n_687 := int(n_15) - int(int64(0))
+							s_688 := row_684[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_687 != st_634 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_634})+" and "+runtime.ShapeString([]int{n_687}))
 							}
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_755 := int(n_15) - int(int64(0))
-							s_756 := row_752[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_755 != st_695 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_695})+" and "+runtime.ShapeString([]int{n_755}))
+							n_689 := int(n_15) - int(int64(0))
+							s_690 := row_686[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_689 != st_634 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_634})+" and "+runtime.ShapeString([]int{n_689}))
 							}
-							r_757 := ar.F64w(st_695)
-							st_694 = st_694[:len(r_757)]
-							s_754 = s_754[:len(r_757)]
-							s_756 = s_756[:len(r_757)]
-							for i_758 := range r_757 {
-								r_757[i_758] = (runtime.Sigmoid(((st_694[i_758] * s_754[i_758]) + s_756[i_758])))
+							r_691 := ar.F64w(st_634)
+							st_633 = st_633[:len(r_691)]
+							s_688 = s_688[:len(r_691)]
+							s_690 = s_690[:len(r_691)]
+							for i_692 := range r_691 {
+								r_691[i_692] = (runtime.Sigmoid(((st_633[i_692] * s_688[i_692]) + s_690[i_692])))
 							}
-							if x_749 < 0 || x_749 >= int64(st_697) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_749, st_697))
+							if x_683 < 0 || x_683 >= int64(st_636) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_683, st_636))
 							}
-							row_760 := st_696[int(x_749)*st_698 : (int(x_749)+1)*st_698]
-							x_761 := int64(2) * n_15
-							if n_15 < 0 || x_761 < n_15 || x_761 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_761, mainparams_3))
+							row_694 := st_635[int(x_683)*st_637 : (int(x_683)+1)*st_637]
+							x_695 := int64(2) * n_15
+							if n_15 < 0 || x_695 < n_15 || x_695 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_695, mainparams_3))
 							}
-							n_762 := int(x_761) - int(n_15)
-							s_763 := row_750[int(n_15)*1 : int(x_761)*1 : int(x_761)*1]
-							if n_762 != st_698 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_762}))
+							n_696 := int(x_695) - int(n_15)
+							s_697 := row_684[int(n_15)*1 : int(x_695)*1 : int(x_695)*1]
+							if n_696 != st_637 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_637})+" and "+runtime.ShapeString([]int{n_696}))
 							}
-							if n_15 < 0 || x_761 < n_15 || x_761 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_761, mainparams_3))
+							if n_15 < 0 || x_695 < n_15 || x_695 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_695, mainparams_3))
 							}
-							n_764 := int(x_761) - int(n_15)
-							s_765 := row_752[int(n_15)*1 : int(x_761)*1 : int(x_761)*1]
-							if n_764 != st_698 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_764}))
+							n_698 := int(x_695) - int(n_15)
+							s_699 := row_686[int(n_15)*1 : int(x_695)*1 : int(x_695)*1]
+							if n_698 != st_637 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_637})+" and "+runtime.ShapeString([]int{n_698}))
 							}
-							r_766 := ar.F64w(st_698)
-							row_760 = row_760[:len(r_766)]
-							s_763 = s_763[:len(r_766)]
-							s_765 = s_765[:len(r_766)]
-							for i_767 := range r_766 {
-								r_766[i_767] = (runtime.Sigmoid(((row_760[i_767] * s_763[i_767]) + s_765[i_767])))
+							r_700 := ar.F64w(st_637)
+							row_694 = row_694[:len(r_700)]
+							s_697 = s_697[:len(r_700)]
+							s_699 = s_699[:len(r_700)]
+							for i_701 := range r_700 {
+								r_700[i_701] = (runtime.Sigmoid(((row_694[i_701] * s_697[i_701]) + s_699[i_701])))
 							}
-							x_769 := int64(3) * n_15
-							if x_761 < 0 || x_769 < x_761 || x_769 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_761, x_769, mainparams_3))
+							x_703 := int64(3) * n_15
+							if x_695 < 0 || x_703 < x_695 || x_703 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_695, x_703, mainparams_3))
 							}
-							n_770 := int(x_769) - int(x_761)
-							s_771 := row_750[int(x_761)*1 : int(x_769)*1 : int(x_769)*1]
-							if n_770 != st_695 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_695})+" and "+runtime.ShapeString([]int{n_770}))
+							n_704 := int(x_703) - int(x_695)
+							s_705 := row_684[int(x_695)*1 : int(x_703)*1 : int(x_703)*1]
+							if n_704 != st_634 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_634})+" and "+runtime.ShapeString([]int{n_704}))
 							}
-							if x_761 < 0 || x_769 < x_761 || x_769 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_761, x_769, mainparams_3))
+							if x_695 < 0 || x_703 < x_695 || x_703 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_695, x_703, mainparams_3))
 							}
-							n_772 := int(x_769) - int(x_761)
-							s_773 := row_752[int(x_761)*1 : int(x_769)*1 : int(x_769)*1]
-							if n_772 != st_695 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_695})+" and "+runtime.ShapeString([]int{n_772}))
+							n_706 := int(x_703) - int(x_695)
+							s_707 := row_686[int(x_695)*1 : int(x_703)*1 : int(x_703)*1]
+							if n_706 != st_634 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_634})+" and "+runtime.ShapeString([]int{n_706}))
 							}
-							r_774 := ar.F64w(st_695)
-							st_694 = st_694[:len(r_774)]
-							s_771 = s_771[:len(r_774)]
-							s_773 = s_773[:len(r_774)]
-							for i_775 := range r_774 {
-								r_774[i_775] = (runtime.Sigmoid(((st_694[i_775] * s_771[i_775]) + s_773[i_775])))
+							r_708 := ar.F64w(st_634)
+							st_633 = st_633[:len(r_708)]
+							s_705 = s_705[:len(r_708)]
+							s_707 = s_707[:len(r_708)]
+							for i_709 := range r_708 {
+								r_708[i_709] = (runtime.Sigmoid(((st_633[i_709] * s_705[i_709]) + s_707[i_709])))
 							}
-							x_777 := int64(4) * n_15
-							if x_769 < 0 || x_777 < x_769 || x_777 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_769, x_777, mainparams_3))
+							x_711 := int64(4) * n_15
+							if x_703 < 0 || x_711 < x_703 || x_711 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_703, x_711, mainparams_3))
 							}
-							n_778 := int(x_777) - int(x_769)
-							s_779 := row_750[int(x_769)*1 : int(x_777)*1 : int(x_777)*1]
-							if n_778 != st_698 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_778}))
+							n_712 := int(x_711) - int(x_703)
+							s_713 := row_684[int(x_703)*1 : int(x_711)*1 : int(x_711)*1]
+							if n_712 != st_637 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_637})+" and "+runtime.ShapeString([]int{n_712}))
 							}
-							if x_769 < 0 || x_777 < x_769 || x_777 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_769, x_777, mainparams_3))
+							if x_703 < 0 || x_711 < x_703 || x_711 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_703, x_711, mainparams_3))
 							}
-							n_780 := int(x_777) - int(x_769)
-							s_781 := row_752[int(x_769)*1 : int(x_777)*1 : int(x_777)*1]
-							if n_780 != st_698 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{n_780}))
+							n_714 := int(x_711) - int(x_703)
+							s_715 := row_686[int(x_703)*1 : int(x_711)*1 : int(x_711)*1]
+							if n_714 != st_637 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_637})+" and "+runtime.ShapeString([]int{n_714}))
 							}
-							r_782 := ar.F64w(st_698)
-							row_760 = row_760[:len(r_782)]
-							s_779 = s_779[:len(r_782)]
-							s_781 = s_781[:len(r_782)]
-							for i_783 := range r_782 {
-								r_782[i_783] = (math.Tanh(((row_760[i_783] * s_779[i_783]) + s_781[i_783])))
+							r_716 := ar.F64w(st_637)
+							row_694 = row_694[:len(r_716)]
+							s_713 = s_713[:len(r_716)]
+							s_715 = s_715[:len(r_716)]
+							for i_717 := range r_716 {
+								r_716[i_717] = (math.Tanh(((row_694[i_717] * s_713[i_717]) + s_715[i_717])))
 							}
-							if x_751 < 0 || x_751 >= int64(st_697) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_751, st_697))
+							if x_685 < 0 || x_685 >= int64(st_636) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_685, st_636))
 							}
-							row_785 := st_696[int(x_751)*st_698 : (int(x_751)+1)*st_698]
-							if st_695 != st_698 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_698})+" and "+runtime.ShapeString([]int{st_695}))
+							row_719 := st_635[int(x_685)*st_637 : (int(x_685)+1)*st_637]
+							if st_634 != st_637 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_637})+" and "+runtime.ShapeString([]int{st_634}))
 							}
-							if st_698 != st_695 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_695})+" and "+runtime.ShapeString([]int{st_698}))
+							if st_637 != st_634 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_634})+" and "+runtime.ShapeString([]int{st_637}))
 							}
-							r_786 := ar.F64w(st_698)
-							r_787 := ar.F64w(st_698)
-							r_788 := ar.F64w(st_698)
-							row_785 = row_785[:st_698]
-							r_757 = r_757[:st_698]
-							r_766 = r_766[:st_698]
-							r_782 = r_782[:st_698]
-							r_786 = r_786[:st_698]
-							r_787 = r_787[:st_698]
-							r_774 = r_774[:st_698]
-							r_788 = r_788[:st_698]
-							for i_789 := 0; i_789 < st_698; i_789++ {
-								e_791 := ((row_785[i_789] * r_757[i_789]) + (r_766[i_789] * r_782[i_789]))
-								r_786[i_789] = e_791
-								e_792 := (math.Tanh(e_791))
-								r_787[i_789] = e_792
-								e_793 := (r_774[i_789] * e_792)
-								r_788[i_789] = e_793
+							r_720 := ar.F64w(st_637)
+							r_721 := ar.F64w(st_637)
+							r_722 := ar.F64w(st_637)
+							row_719 = row_719[:st_637]
+							r_691 = r_691[:st_637]
+							r_700 = r_700[:st_637]
+							r_716 = r_716[:st_637]
+							r_720 = r_720[:st_637]
+							r_721 = r_721[:st_637]
+							r_708 = r_708[:st_637]
+							r_722 = r_722[:st_637]
+							for i_723 := 0; i_723 < st_637; i_723++ {
+								e_725 := ((row_719[i_723] * r_691[i_723]) + (r_700[i_723] * r_716[i_723]))
+								r_720[i_723] = e_725
+								e_726 := (math.Tanh(e_725))
+								r_721[i_723] = e_726
+								e_727 := (r_708[i_723] * e_726)
+								r_722[i_723] = e_727
 							}
-							if x_749 < 0 || x_749 >= int64(st_697) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_749, st_697))
+							if x_683 < 0 || x_683 >= int64(st_636) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_683, st_636))
 							}
-							if st_695 != st_698 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_695})+"; elements have shape "+runtime.ShapeString([]int{st_698}))
+							if st_634 != st_637 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_634})+"; elements have shape "+runtime.ShapeString([]int{st_637}))
 							}
-							c_794 := ar.F64w(len(st_696))
-							copy(c_794, st_696)
-							copy(c_794[int(x_749)*st_698:(int(x_749)+1)*st_698], r_788)
-							if x_751 < 0 || x_751 >= int64(st_697) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_751, st_697))
+							c_728 := ar.F64w(len(st_635))
+							copy(c_728, st_635)
+							copy(c_728[int(x_683)*st_637:(int(x_683)+1)*st_637], r_722)
+							if x_685 < 0 || x_685 >= int64(st_636) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_685, st_636))
 							}
-							copy(c_794[int(x_751)*st_698:(int(x_751)+1)*st_698], r_786)
-							st_694, st_696, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715 = r_788, c_794, st_698, r_787, st_698, r_774, st_695, r_782, st_698, r_766, st_698, r_757, st_695, st_696, st_697, st_698, st_694, st_695
+							copy(c_728[int(x_685)*st_637:(int(x_685)+1)*st_637], r_720)
+							st_633, st_635, st_639, st_640, st_641, st_642, st_643, st_644, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_652, st_653, st_654 = r_722, c_728, st_637, r_721, st_637, r_708, st_634, r_716, st_637, r_700, st_637, r_691, st_634, st_635, st_636, st_637, st_633, st_634
 						}
-						if i_745 == 0 {
-							d_721 = st_700
-							rs_722 = d_721
-							tot_795, err_796 := runtime.MulSize(n_693, rs_722)
-							if err_796 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_796)
+						if i_679 == 0 {
+							d_655 = st_639
+							rs_656 = d_655
+							tot_729, err_730 := runtime.MulSize(n_632, rs_656)
+							if err_730 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_730)
 							}
-							_ = tot_795
-						} else if st_700 != d_721 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_700})+", element 0 has shape "+runtime.ShapeString([]int{d_721}))
+							_ = tot_729
+						} else if st_639 != d_655 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_639})+", element 0 has shape "+runtime.ShapeString([]int{d_655}))
 						}
-						if i_745 == 0 {
-							d_724 = st_702
-							rs_725 = d_724
-							tot_797, err_798 := runtime.MulSize(n_693, rs_725)
-							if err_798 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_798)
+						if i_679 == 0 {
+							d_658 = st_641
+							rs_659 = d_658
+							tot_731, err_732 := runtime.MulSize(n_632, rs_659)
+							if err_732 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_732)
 							}
-							if i_600 > 0 && tot_797 == rs_564 {
-								a_723 = a_561[i_600*rs_564 : (i_600+1)*rs_564]
+							if i_544 > 0 && tot_731 == rs_515 {
+								a_657 = a_512[i_544*rs_515 : (i_544+1)*rs_515]
 							} else {
-								a_723 = ar.F64w(tot_797)
+								a_657 = ar.F64w(tot_731)
 							}
-						} else if st_702 != d_724 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_702})+", element 0 has shape "+runtime.ShapeString([]int{d_724}))
+						} else if st_641 != d_658 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_658}))
 						}
-						copy(a_723[i_745*rs_725:(i_745+1)*rs_725], st_701)
-						if i_745 == 0 {
-							d_727 = st_704
-							rs_728 = d_727
-							tot_799, err_800 := runtime.MulSize(n_693, rs_728)
-							if err_800 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_800)
+						copy(a_657[i_679*rs_659:(i_679+1)*rs_659], st_640)
+						if i_679 == 0 {
+							d_661 = st_643
+							rs_662 = d_661
+							tot_733, err_734 := runtime.MulSize(n_632, rs_662)
+							if err_734 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_734)
 							}
-							if i_600 > 0 && tot_799 == rs_568 {
-								a_726 = a_565[i_600*rs_568 : (i_600+1)*rs_568]
+							if i_544 > 0 && tot_733 == rs_519 {
+								a_660 = a_516[i_544*rs_519 : (i_544+1)*rs_519]
 							} else {
-								a_726 = ar.F64w(tot_799)
+								a_660 = ar.F64w(tot_733)
 							}
-						} else if st_704 != d_727 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_704})+", element 0 has shape "+runtime.ShapeString([]int{d_727}))
+						} else if st_643 != d_661 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_643})+", element 0 has shape "+runtime.ShapeString([]int{d_661}))
 						}
-						copy(a_726[i_745*rs_728:(i_745+1)*rs_728], st_703)
-						if i_745 == 0 {
-							d_730 = st_706
-							rs_731 = d_730
-							tot_801, err_802 := runtime.MulSize(n_693, rs_731)
-							if err_802 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_802)
+						copy(a_660[i_679*rs_662:(i_679+1)*rs_662], st_642)
+						if i_679 == 0 {
+							d_664 = st_645
+							rs_665 = d_664
+							tot_735, err_736 := runtime.MulSize(n_632, rs_665)
+							if err_736 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_736)
 							}
-							if i_600 > 0 && tot_801 == rs_572 {
-								a_729 = a_569[i_600*rs_572 : (i_600+1)*rs_572]
+							if i_544 > 0 && tot_735 == rs_523 {
+								a_663 = a_520[i_544*rs_523 : (i_544+1)*rs_523]
 							} else {
-								a_729 = ar.F64w(tot_801)
+								a_663 = ar.F64w(tot_735)
 							}
-						} else if st_706 != d_730 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_706})+", element 0 has shape "+runtime.ShapeString([]int{d_730}))
+						} else if st_645 != d_664 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_645})+", element 0 has shape "+runtime.ShapeString([]int{d_664}))
 						}
-						copy(a_729[i_745*rs_731:(i_745+1)*rs_731], st_705)
-						if i_745 == 0 {
-							d_733 = st_708
-							rs_734 = d_733
-							tot_803, err_804 := runtime.MulSize(n_693, rs_734)
-							if err_804 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_804)
+						copy(a_663[i_679*rs_665:(i_679+1)*rs_665], st_644)
+						if i_679 == 0 {
+							d_667 = st_647
+							rs_668 = d_667
+							tot_737, err_738 := runtime.MulSize(n_632, rs_668)
+							if err_738 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_738)
 							}
-							if i_600 > 0 && tot_803 == rs_576 {
-								a_732 = a_573[i_600*rs_576 : (i_600+1)*rs_576]
+							if i_544 > 0 && tot_737 == rs_527 {
+								a_666 = a_524[i_544*rs_527 : (i_544+1)*rs_527]
 							} else {
-								a_732 = ar.F64w(tot_803)
+								a_666 = ar.F64w(tot_737)
 							}
-						} else if st_708 != d_733 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_733}))
+						} else if st_647 != d_667 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_647})+", element 0 has shape "+runtime.ShapeString([]int{d_667}))
 						}
-						copy(a_732[i_745*rs_734:(i_745+1)*rs_734], st_707)
-						if i_745 == 0 {
-							d_736 = st_710
-							rs_737 = d_736
-							tot_805, err_806 := runtime.MulSize(n_693, rs_737)
-							if err_806 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_806)
+						copy(a_666[i_679*rs_668:(i_679+1)*rs_668], st_646)
+						if i_679 == 0 {
+							d_670 = st_649
+							rs_671 = d_670
+							tot_739, err_740 := runtime.MulSize(n_632, rs_671)
+							if err_740 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_740)
 							}
-							if i_600 > 0 && tot_805 == rs_580 {
-								a_735 = a_577[i_600*rs_580 : (i_600+1)*rs_580]
+							if i_544 > 0 && tot_739 == rs_531 {
+								a_669 = a_528[i_544*rs_531 : (i_544+1)*rs_531]
 							} else {
-								a_735 = ar.F64w(tot_805)
+								a_669 = ar.F64w(tot_739)
 							}
-						} else if st_710 != d_736 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_710})+", element 0 has shape "+runtime.ShapeString([]int{d_736}))
+						} else if st_649 != d_670 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_670}))
 						}
-						copy(a_735[i_745*rs_737:(i_745+1)*rs_737], st_709)
-						if i_745 == 0 {
-							d_739, d_740 = st_712, st_713
-							rs_741 = d_739 * d_740
-							tot_807, err_808 := runtime.MulSize(n_693, rs_741)
-							if err_808 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_808)
+						copy(a_669[i_679*rs_671:(i_679+1)*rs_671], st_648)
+						if i_679 == 0 {
+							d_673, d_674 = st_651, st_652
+							rs_675 = d_673 * d_674
+							tot_741, err_742 := runtime.MulSize(n_632, rs_675)
+							if err_742 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_742)
 							}
-							if i_600 > 0 && tot_807 == rs_585 {
-								a_738 = a_581[i_600*rs_585 : (i_600+1)*rs_585]
+							if i_544 > 0 && tot_741 == rs_536 {
+								a_672 = a_532[i_544*rs_536 : (i_544+1)*rs_536]
 							} else {
-								a_738 = ar.F64w(tot_807)
+								a_672 = ar.F64w(tot_741)
 							}
-						} else if st_712 != d_739 || st_713 != d_740 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_712, st_713})+", element 0 has shape "+runtime.ShapeString([]int{d_739, d_740}))
+						} else if st_651 != d_673 || st_652 != d_674 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_651, st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_673, d_674}))
 						}
-						copy(a_738[i_745*rs_741:(i_745+1)*rs_741], st_711)
-						if i_745 == 0 {
-							d_743 = st_715
-							rs_744 = d_743
-							tot_809, err_810 := runtime.MulSize(n_693, rs_744)
-							if err_810 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_810)
+						copy(a_672[i_679*rs_675:(i_679+1)*rs_675], st_650)
+						if i_679 == 0 {
+							d_677 = st_654
+							rs_678 = d_677
+							tot_743, err_744 := runtime.MulSize(n_632, rs_678)
+							if err_744 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_744)
 							}
-							if i_600 > 0 && tot_809 == rs_589 {
-								a_742 = a_586[i_600*rs_589 : (i_600+1)*rs_589]
+							if i_544 > 0 && tot_743 == rs_540 {
+								a_676 = a_537[i_544*rs_540 : (i_544+1)*rs_540]
 							} else {
-								a_742 = ar.F64w(tot_809)
+								a_676 = ar.F64w(tot_743)
 							}
-						} else if st_715 != d_743 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_745)+" has shape "+runtime.ShapeString([]int{st_715})+", element 0 has shape "+runtime.ShapeString([]int{d_743}))
+						} else if st_654 != d_677 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_654})+", element 0 has shape "+runtime.ShapeString([]int{d_677}))
 						}
-						copy(a_742[i_745*rs_744:(i_745+1)*rs_744], st_714)
-						st_701 = a_723[i_745*rs_725 : (i_745+1)*rs_725]
-						st_703 = a_726[i_745*rs_728 : (i_745+1)*rs_728]
-						st_705 = a_729[i_745*rs_731 : (i_745+1)*rs_731]
-						st_707 = a_732[i_745*rs_734 : (i_745+1)*rs_734]
-						st_709 = a_735[i_745*rs_737 : (i_745+1)*rs_737]
-						st_711 = a_738[i_745*rs_741 : (i_745+1)*rs_741]
-						st_714 = a_742[i_745*rs_744 : (i_745+1)*rs_744]
-						if i_745 > 0 && st_695 == len(buf_811) && st_697*st_698 == len(buf_812) {
-							copy(buf_811, st_694)
-							st_694 = buf_811
-							copy(buf_812, st_696)
-							st_696 = buf_812
-							ar.Release(mark_746)
+						copy(a_676[i_679*rs_678:(i_679+1)*rs_678], st_653)
+						st_640 = a_657[i_679*rs_659 : (i_679+1)*rs_659]
+						st_642 = a_660[i_679*rs_662 : (i_679+1)*rs_662]
+						st_644 = a_663[i_679*rs_665 : (i_679+1)*rs_665]
+						st_646 = a_666[i_679*rs_668 : (i_679+1)*rs_668]
+						st_648 = a_669[i_679*rs_671 : (i_679+1)*rs_671]
+						st_650 = a_672[i_679*rs_675 : (i_679+1)*rs_675]
+						st_653 = a_676[i_679*rs_678 : (i_679+1)*rs_678]
+						if i_679 > 0 && st_634 == len(buf_745) && st_636*st_637 == len(buf_746) {
+							copy(buf_745, st_633)
+							st_633 = buf_745
+							copy(buf_746, st_635)
+							st_635 = buf_746
+							ar.Release(mark_680)
 						}
 					}
-					c_612, c_613, c_614, c_615, c_616, c_617, c_618, c_619, c_620, c_621, c_622, c_623, c_624, c_625, c_626, c_627, c_628, c_629, c_630, c_631, c_632, c_633, c_634, c_635, c_636, c_637, c_638, c_639, c_640, c_641, c_642, c_643, c_644, c_645, c_646, c_647 = st_694, n_693, st_695, st_696, n_693, st_697, st_698, n_693, d_721, a_723, n_693, d_724, a_726, n_693, d_727, a_729, n_693, d_730, a_732, n_693, d_733, a_735, n_693, d_736, a_738, n_693, d_739, d_740, a_742, n_693, d_743, n_693, 0, n_693, 0, 0
+					c_556, c_557, c_558, c_559, c_560, c_561, c_562, c_563, c_564, c_565, c_566, c_567, c_568, c_569, c_570, c_571, c_572, c_573, c_574, c_575, c_576, c_577, c_578, c_579, c_580, c_581, c_582, c_583, c_584, c_585, c_586 = st_633, n_632, st_634, st_635, n_632, st_636, st_637, n_632, d_655, a_657, n_632, d_658, a_660, n_632, d_661, a_663, n_632, d_664, a_666, n_632, d_667, a_669, n_632, d_670, a_672, n_632, d_673, d_674, a_676, n_632, d_677
 				} else {
-					n_813, err_814 := runtime.CheckSize(int64(0))
-					if err_814 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_814)
+					n_747, err_748 := runtime.CheckSize(int64(0))
+					if err_748 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_748)
 					}
-					var d_815 int = 0
-					var rs_816 int = 0
-					var d_817 int = 0
-					var d_818 int = 0
-					var rs_819 int = 0
-					var d_820 int = 0
-					var rs_821 int = 0
-					var a_822 []float64
-					var d_823 int = 0
-					var rs_824 int = 0
-					var a_825 []float64
-					var d_826 int = 0
-					var rs_827 int = 0
-					var a_828 []float64
-					var d_829 int = 0
-					var rs_830 int = 0
-					var a_831 []float64
-					var d_832 int = 0
-					var rs_833 int = 0
-					var a_834 []float64
-					var d_835 int = 0
-					var rs_836 int = 0
-					var a_837 []float64
-					var d_838 int = 0
-					var d_839 int = 0
-					var rs_840 int = 0
-					var a_841 []float64
-					var d_842 int = 0
-					var rs_843 int = 0
-					for i_844 := 0; i_844 < n_813; i_844++ {
-						mark_845 := ar.Mark()
-						_ = int64(i_844)
+					var d_749 int = 0
+					var rs_750 int = 0
+					var d_751 int = 0
+					var d_752 int = 0
+					var rs_753 int = 0
+					var d_754 int = 0
+					var rs_755 int = 0
+					var a_756 []float64
+					var d_757 int = 0
+					var rs_758 int = 0
+					var a_759 []float64
+					var d_760 int = 0
+					var rs_761 int = 0
+					var a_762 []float64
+					var d_763 int = 0
+					var rs_764 int = 0
+					var a_765 []float64
+					var d_766 int = 0
+					var rs_767 int = 0
+					var a_768 []float64
+					var d_769 int = 0
+					var rs_770 int = 0
+					var a_771 []float64
+					var d_772 int = 0
+					var d_773 int = 0
+					var rs_774 int = 0
+					var a_775 []float64
+					var d_776 int = 0
+					var rs_777 int = 0
+					for i_778 := 0; i_778 < n_747; i_778++ {
+						mark_779 := ar.Mark()
+						_ = int64(i_778)
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
-						row_847 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+						row_781 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 						if int64(1) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
-						row_848 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+						row_782 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_849 := int(n_15) - int(int64(0))
-						s_850 := row_847[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_849 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_849}))
+						n_783 := int(n_15) - int(int64(0))
+						s_784 := row_781[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_783 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_783}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_851 := int(n_15) - int(int64(0))
-						s_852 := row_848[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_851 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_851}))
+						n_785 := int(n_15) - int(int64(0))
+						s_786 := row_782[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_785 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_785}))
 						}
-						r_853 := ar.F64w(sequence_12)
-						r_606 = r_606[:len(r_853)]
-						s_850 = s_850[:len(r_853)]
-						s_852 = s_852[:len(r_853)]
-						for i_854 := range r_853 {
-							r_853[i_854] = (runtime.Sigmoid(((r_606[i_854] * s_850[i_854]) + s_852[i_854])))
+						r_787 := ar.F64w(sequence_12)
+						r_550 = r_550[:len(r_787)]
+						s_784 = s_784[:len(r_787)]
+						s_786 = s_786[:len(r_787)]
+						for i_788 := range r_787 {
+							r_787[i_788] = (runtime.Sigmoid(((r_550[i_788] * s_784[i_788]) + s_786[i_788])))
 						}
-						if int64(0) >= int64(st_481) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_481))
+						if int64(0) >= int64(st_451) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_451))
 						}
-						row_856 := st_480[int(int64(0))*st_482 : (int(int64(0))+1)*st_482]
-						x_857 := int64(2) * n_15
-						if n_15 < 0 || x_857 < n_15 || x_857 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_857, mainparams_3))
+						row_790 := st_450[int(int64(0))*st_452 : (int(int64(0))+1)*st_452]
+						x_791 := int64(2) * n_15
+						if n_15 < 0 || x_791 < n_15 || x_791 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_791, mainparams_3))
 						}
-						n_858 := int(x_857) - int(n_15)
-						s_859 := row_847[int(n_15)*1 : int(x_857)*1 : int(x_857)*1]
-						if n_858 != st_482 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_482})+" and "+runtime.ShapeString([]int{n_858}))
+						n_792 := int(x_791) - int(n_15)
+						s_793 := row_781[int(n_15)*1 : int(x_791)*1 : int(x_791)*1]
+						if n_792 != st_452 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_792}))
 						}
-						if n_15 < 0 || x_857 < n_15 || x_857 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_857, mainparams_3))
+						if n_15 < 0 || x_791 < n_15 || x_791 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_791, mainparams_3))
 						}
-						n_860 := int(x_857) - int(n_15)
-						s_861 := row_848[int(n_15)*1 : int(x_857)*1 : int(x_857)*1]
-						if n_860 != st_482 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_482})+" and "+runtime.ShapeString([]int{n_860}))
+						n_794 := int(x_791) - int(n_15)
+						s_795 := row_782[int(n_15)*1 : int(x_791)*1 : int(x_791)*1]
+						if n_794 != st_452 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_794}))
 						}
-						r_862 := ar.F64w(st_482)
-						row_856 = row_856[:len(r_862)]
-						s_859 = s_859[:len(r_862)]
-						s_861 = s_861[:len(r_862)]
-						for i_863 := range r_862 {
-							r_862[i_863] = (runtime.Sigmoid(((row_856[i_863] * s_859[i_863]) + s_861[i_863])))
+						r_796 := ar.F64w(st_452)
+						row_790 = row_790[:len(r_796)]
+						s_793 = s_793[:len(r_796)]
+						s_795 = s_795[:len(r_796)]
+						for i_797 := range r_796 {
+							r_796[i_797] = (runtime.Sigmoid(((row_790[i_797] * s_793[i_797]) + s_795[i_797])))
 						}
-						x_865 := int64(3) * n_15
-						if x_857 < 0 || x_865 < x_857 || x_865 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_857, x_865, mainparams_3))
+						x_799 := int64(3) * n_15
+						if x_791 < 0 || x_799 < x_791 || x_799 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_791, x_799, mainparams_3))
 						}
-						n_866 := int(x_865) - int(x_857)
-						s_867 := row_847[int(x_857)*1 : int(x_865)*1 : int(x_865)*1]
-						if n_866 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_866}))
+						n_800 := int(x_799) - int(x_791)
+						s_801 := row_781[int(x_791)*1 : int(x_799)*1 : int(x_799)*1]
+						if n_800 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_800}))
 						}
-						if x_857 < 0 || x_865 < x_857 || x_865 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_857, x_865, mainparams_3))
+						if x_791 < 0 || x_799 < x_791 || x_799 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_791, x_799, mainparams_3))
 						}
-						n_868 := int(x_865) - int(x_857)
-						s_869 := row_848[int(x_857)*1 : int(x_865)*1 : int(x_865)*1]
-						if n_868 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_868}))
+						n_802 := int(x_799) - int(x_791)
+						s_803 := row_782[int(x_791)*1 : int(x_799)*1 : int(x_799)*1]
+						if n_802 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_802}))
 						}
-						r_870 := ar.F64w(sequence_12)
-						r_606 = r_606[:len(r_870)]
-						s_867 = s_867[:len(r_870)]
-						s_869 = s_869[:len(r_870)]
-						for i_871 := range r_870 {
-							r_870[i_871] = (runtime.Sigmoid(((r_606[i_871] * s_867[i_871]) + s_869[i_871])))
+						r_804 := ar.F64w(sequence_12)
+						r_550 = r_550[:len(r_804)]
+						s_801 = s_801[:len(r_804)]
+						s_803 = s_803[:len(r_804)]
+						for i_805 := range r_804 {
+							r_804[i_805] = (runtime.Sigmoid(((r_550[i_805] * s_801[i_805]) + s_803[i_805])))
 						}
-						x_873 := int64(4) * n_15
-						if x_865 < 0 || x_873 < x_865 || x_873 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_865, x_873, mainparams_3))
+						x_807 := int64(4) * n_15
+						if x_799 < 0 || x_807 < x_799 || x_807 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_799, x_807, mainparams_3))
 						}
-						n_874 := int(x_873) - int(x_865)
-						s_875 := row_847[int(x_865)*1 : int(x_873)*1 : int(x_873)*1]
-						if n_874 != st_482 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_482})+" and "+runtime.ShapeString([]int{n_874}))
+						n_808 := int(x_807) - int(x_799)
+						s_809 := row_781[int(x_799)*1 : int(x_807)*1 : int(x_807)*1]
+						if n_808 != st_452 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_808}))
 						}
-						if x_865 < 0 || x_873 < x_865 || x_873 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_865, x_873, mainparams_3))
+						if x_799 < 0 || x_807 < x_799 || x_807 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_799, x_807, mainparams_3))
 						}
-						n_876 := int(x_873) - int(x_865)
-						s_877 := row_848[int(x_865)*1 : int(x_873)*1 : int(x_873)*1]
-						if n_876 != st_482 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_482})+" and "+runtime.ShapeString([]int{n_876}))
+						n_810 := int(x_807) - int(x_799)
+						s_811 := row_782[int(x_799)*1 : int(x_807)*1 : int(x_807)*1]
+						if n_810 != st_452 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_810}))
 						}
-						r_878 := ar.F64w(st_482)
-						row_856 = row_856[:len(r_878)]
-						s_875 = s_875[:len(r_878)]
-						s_877 = s_877[:len(r_878)]
-						for i_879 := range r_878 {
-							r_878[i_879] = (math.Tanh(((row_856[i_879] * s_875[i_879]) + s_877[i_879])))
+						r_812 := ar.F64w(st_452)
+						row_790 = row_790[:len(r_812)]
+						s_809 = s_809[:len(r_812)]
+						s_811 = s_811[:len(r_812)]
+						for i_813 := range r_812 {
+							r_812[i_813] = (math.Tanh(((row_790[i_813] * s_809[i_813]) + s_811[i_813])))
 						}
-						if int64(1) >= int64(st_481) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_481))
+						if int64(1) >= int64(st_451) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_451))
 						}
-						row_881 := st_480[int(int64(1))*st_482 : (int(int64(1))+1)*st_482]
-						if sequence_12 != st_482 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_482})+" and "+runtime.ShapeString([]int{sequence_12}))
+						row_815 := st_450[int(int64(1))*st_452 : (int(int64(1))+1)*st_452]
+						if sequence_12 != st_452 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						if st_482 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_482}))
+						if st_452 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_452}))
 						}
-						r_882 := ar.F64w(st_482)
-						r_883 := ar.F64w(st_482)
-						r_884 := ar.F64w(st_482)
-						row_881 = row_881[:st_482]
-						r_853 = r_853[:st_482]
-						r_862 = r_862[:st_482]
-						r_878 = r_878[:st_482]
-						r_882 = r_882[:st_482]
-						r_883 = r_883[:st_482]
-						r_870 = r_870[:st_482]
-						r_884 = r_884[:st_482]
-						for i_885 := 0; i_885 < st_482; i_885++ {
-							e_887 := ((row_881[i_885] * r_853[i_885]) + (r_862[i_885] * r_878[i_885]))
-							r_882[i_885] = e_887
-							e_888 := (math.Tanh(e_887))
-							r_883[i_885] = e_888
-							e_889 := (r_870[i_885] * e_888)
-							r_884[i_885] = e_889
+						r_816 := ar.F64w(st_452)
+						r_817 := ar.F64w(st_452)
+						r_818 := ar.F64w(st_452)
+						row_815 = row_815[:st_452]
+						r_787 = r_787[:st_452]
+						r_796 = r_796[:st_452]
+						r_812 = r_812[:st_452]
+						r_816 = r_816[:st_452]
+						r_817 = r_817[:st_452]
+						r_804 = r_804[:st_452]
+						r_818 = r_818[:st_452]
+						for i_819 := 0; i_819 < st_452; i_819++ {
+							e_821 := ((row_815[i_819] * r_787[i_819]) + (r_796[i_819] * r_812[i_819]))
+							r_816[i_819] = e_821
+							e_822 := (math.Tanh(e_821))
+							r_817[i_819] = e_822
+							e_823 := (r_804[i_819] * e_822)
+							r_818[i_819] = e_823
 						}
-						if int64(0) >= int64(st_481) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_481))
+						if int64(0) >= int64(st_451) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_451))
 						}
-						if sequence_12 != st_482 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_482}))
+						if sequence_12 != st_452 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_452}))
 						}
-						c_890 := ar.F64w(len(st_480))
-						copy(c_890, st_480)
-						copy(c_890[int(int64(0))*st_482:(int(int64(0))+1)*st_482], r_884)
-						if int64(1) >= int64(st_481) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_481))
+						c_824 := ar.F64w(len(st_450))
+						copy(c_824, st_450)
+						copy(c_824[int(int64(0))*st_452:(int(int64(0))+1)*st_452], r_818)
+						if int64(1) >= int64(st_451) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_451))
 						}
-						copy(c_890[int(int64(1))*st_482:(int(int64(1))+1)*st_482], r_882)
-						if i_844 == 0 {
-							d_815 = sequence_12
-							rs_816 = d_815
-							tot_891, err_892 := runtime.MulSize(n_813, rs_816)
-							if err_892 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_892)
+						copy(c_824[int(int64(1))*st_452:(int(int64(1))+1)*st_452], r_816)
+						if i_778 == 0 {
+							d_749 = sequence_12
+							rs_750 = d_749
+							tot_825, err_826 := runtime.MulSize(n_747, rs_750)
+							if err_826 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_826)
 							}
-							_ = tot_891
-						} else if sequence_12 != d_815 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_844)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_815}))
+							_ = tot_825
+						} else if sequence_12 != d_749 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_749}))
 						}
-						if i_844 == 0 {
-							d_817, d_818 = st_481, st_482
-							rs_819 = d_817 * d_818
-							tot_893, err_894 := runtime.MulSize(n_813, rs_819)
-							if err_894 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_894)
+						if i_778 == 0 {
+							d_751, d_752 = st_451, st_452
+							rs_753 = d_751 * d_752
+							tot_827, err_828 := runtime.MulSize(n_747, rs_753)
+							if err_828 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_828)
 							}
-							_ = tot_893
-						} else if st_481 != d_817 || st_482 != d_818 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_844)+" has shape "+runtime.ShapeString([]int{st_481, st_482})+", element 0 has shape "+runtime.ShapeString([]int{d_817, d_818}))
+							_ = tot_827
+						} else if st_451 != d_751 || st_452 != d_752 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{st_451, st_452})+", element 0 has shape "+runtime.ShapeString([]int{d_751, d_752}))
 						}
-						if i_844 == 0 {
-							d_820 = st_482
-							rs_821 = d_820
-							tot_895, err_896 := runtime.MulSize(n_813, rs_821)
-							if err_896 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_896)
+						if i_778 == 0 {
+							d_754 = st_452
+							rs_755 = d_754
+							tot_829, err_830 := runtime.MulSize(n_747, rs_755)
+							if err_830 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_830)
 							}
-							_ = tot_895
-						} else if st_482 != d_820 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_844)+" has shape "+runtime.ShapeString([]int{st_482})+", element 0 has shape "+runtime.ShapeString([]int{d_820}))
+							_ = tot_829
+						} else if st_452 != d_754 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{st_452})+", element 0 has shape "+runtime.ShapeString([]int{d_754}))
 						}
-						if i_844 == 0 {
-							d_823 = st_482
-							rs_824 = d_823
-							tot_897, err_898 := runtime.MulSize(n_813, rs_824)
-							if err_898 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_898)
+						if i_778 == 0 {
+							d_757 = st_452
+							rs_758 = d_757
+							tot_831, err_832 := runtime.MulSize(n_747, rs_758)
+							if err_832 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_832)
 							}
-							a_822 = ar.F64w(tot_897)
-						} else if st_482 != d_823 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_844)+" has shape "+runtime.ShapeString([]int{st_482})+", element 0 has shape "+runtime.ShapeString([]int{d_823}))
+							a_756 = ar.F64w(tot_831)
+						} else if st_452 != d_757 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{st_452})+", element 0 has shape "+runtime.ShapeString([]int{d_757}))
 						}
-						copy(a_822[i_844*rs_824:(i_844+1)*rs_824], r_883)
-						if i_844 == 0 {
-							d_826 = sequence_12
-							rs_827 = d_826
-							tot_899, err_900 := runtime.MulSize(n_813, rs_827)
-							if err_900 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_900)
+						copy(a_756[i_778*rs_758:(i_778+1)*rs_758], r_817)
+						if i_778 == 0 {
+							d_760 = sequence_12
+							rs_761 = d_760
+							tot_833, err_834 := runtime.MulSize(n_747, rs_761)
+							if err_834 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_834)
 							}
-							a_825 = ar.F64w(tot_899)
-						} else if sequence_12 != d_826 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_844)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_826}))
+							a_759 = ar.F64w(tot_833)
+						} else if sequence_12 != d_760 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_760}))
 						}
-						copy(a_825[i_844*rs_827:(i_844+1)*rs_827], r_870)
-						if i_844 == 0 {
-							d_829 = st_482
-							rs_830 = d_829
-							tot_901, err_902 := runtime.MulSize(n_813, rs_830)
-							if err_902 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_902)
+						copy(a_759[i_778*rs_761:(i_778+1)*rs_761], r_804)
+						if i_778 == 0 {
+							d_763 = st_452
+							rs_764 = d_763
+							tot_835, err_836 := runtime.MulSize(n_747, rs_764)
+							if err_836 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_836)
 							}
-							a_828 = ar.F64w(tot_901)
-						} else if st_482 != d_829 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_844)+" has shape "+runtime.ShapeString([]int{st_482})+", element 0 has shape "+runtime.ShapeString([]int{d_829}))
+							a_762 = ar.F64w(tot_835)
+						} else if st_452 != d_763 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{st_452})+", element 0 has shape "+runtime.ShapeString([]int{d_763}))
 						}
-						copy(a_828[i_844*rs_830:(i_844+1)*rs_830], r_878)
-						if i_844 == 0 {
-							d_832 = st_482
-							rs_833 = d_832
-							tot_903, err_904 := runtime.MulSize(n_813, rs_833)
-							if err_904 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_904)
+						copy(a_762[i_778*rs_764:(i_778+1)*rs_764], r_812)
+						if i_778 == 0 {
+							d_766 = st_452
+							rs_767 = d_766
+							tot_837, err_838 := runtime.MulSize(n_747, rs_767)
+							if err_838 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_838)
 							}
-							a_831 = ar.F64w(tot_903)
-						} else if st_482 != d_832 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_844)+" has shape "+runtime.ShapeString([]int{st_482})+", element 0 has shape "+runtime.ShapeString([]int{d_832}))
+							a_765 = ar.F64w(tot_837)
+						} else if st_452 != d_766 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{st_452})+", element 0 has shape "+runtime.ShapeString([]int{d_766}))
 						}
-						copy(a_831[i_844*rs_833:(i_844+1)*rs_833], r_862)
-						if i_844 == 0 {
-							d_835 = sequence_12
-							rs_836 = d_835
-							tot_905, err_906 := runtime.MulSize(n_813, rs_836)
-							if err_906 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_906)
+						copy(a_765[i_778*rs_767:(i_778+1)*rs_767], r_796)
+						if i_778 == 0 {
+							d_769 = sequence_12
+							rs_770 = d_769
+							tot_839, err_840 := runtime.MulSize(n_747, rs_770)
+							if err_840 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_840)
 							}
-							a_834 = ar.F64w(tot_905)
-						} else if sequence_12 != d_835 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_844)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_835}))
+							a_768 = ar.F64w(tot_839)
+						} else if sequence_12 != d_769 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_769}))
 						}
-						copy(a_834[i_844*rs_836:(i_844+1)*rs_836], r_853)
-						if i_844 == 0 {
-							d_838, d_839 = st_481, st_482
-							rs_840 = d_838 * d_839
-							tot_907, err_908 := runtime.MulSize(n_813, rs_840)
-							if err_908 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_908)
+						copy(a_768[i_778*rs_770:(i_778+1)*rs_770], r_787)
+						if i_778 == 0 {
+							d_772, d_773 = st_451, st_452
+							rs_774 = d_772 * d_773
+							tot_841, err_842 := runtime.MulSize(n_747, rs_774)
+							if err_842 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_842)
 							}
-							a_837 = ar.F64w(tot_907)
-						} else if st_481 != d_838 || st_482 != d_839 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_844)+" has shape "+runtime.ShapeString([]int{st_481, st_482})+", element 0 has shape "+runtime.ShapeString([]int{d_838, d_839}))
+							a_771 = ar.F64w(tot_841)
+						} else if st_451 != d_772 || st_452 != d_773 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{st_451, st_452})+", element 0 has shape "+runtime.ShapeString([]int{d_772, d_773}))
 						}
-						copy(a_837[i_844*rs_840:(i_844+1)*rs_840], st_480)
-						if i_844 == 0 {
-							d_842 = sequence_12
-							rs_843 = d_842
-							tot_909, err_910 := runtime.MulSize(n_813, rs_843)
-							if err_910 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_910)
+						copy(a_771[i_778*rs_774:(i_778+1)*rs_774], st_450)
+						if i_778 == 0 {
+							d_776 = sequence_12
+							rs_777 = d_776
+							tot_843, err_844 := runtime.MulSize(n_747, rs_777)
+							if err_844 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_844)
 							}
-							a_841 = ar.F64w(tot_909)
-						} else if sequence_12 != d_842 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_844)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_842}))
+							a_775 = ar.F64w(tot_843)
+						} else if sequence_12 != d_776 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_776}))
 						}
-						copy(a_841[i_844*rs_843:(i_844+1)*rs_843], r_606)
-						if i_844 > 0 {
-							ar.Release(mark_845)
+						copy(a_775[i_778*rs_777:(i_778+1)*rs_777], r_550)
+						if i_778 > 0 {
+							ar.Release(mark_779)
 						}
 					}
-					c_613, c_614, c_616, c_617, c_618, c_619, c_620, c_621, c_622, c_623, c_624, c_625, c_626, c_627, c_628, c_629, c_630, c_631, c_632, c_633, c_634, c_635, c_636, c_637, c_638, c_639, c_640, c_641, c_642, c_643, c_644, c_645, c_646, c_647 = n_813, d_815, n_813, d_817, d_818, n_813, d_820, a_822, n_813, d_823, a_825, n_813, d_826, a_828, n_813, d_829, a_831, n_813, d_832, a_834, n_813, d_835, a_837, n_813, d_838, d_839, a_841, n_813, d_842, n_813, 0, n_813, 0, 0
+					c_557, c_558, c_560, c_561, c_562, c_563, c_564, c_565, c_566, c_567, c_568, c_569, c_570, c_571, c_572, c_573, c_574, c_575, c_576, c_577, c_578, c_579, c_580, c_581, c_582, c_583, c_584, c_585, c_586 = n_747, d_749, n_747, d_751, d_752, n_747, d_754, a_756, n_747, d_757, a_759, n_747, d_760, a_762, n_747, d_763, a_765, n_747, d_766, a_768, n_747, d_769, a_771, n_747, d_772, d_773, a_775, n_747, d_776
 				}
-				var c_911 []float64
-				var c_912 int
-				var c_913 []float64
-				var c_914 int
-				var c_915 int
-				if x_611 {
-					x_916 := x_610 - int64(1)
-					if x_916 < 0 || x_916 >= int64(c_613) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_916, c_613))
+				var c_845 []float64
+				var c_846 int
+				var c_847 []float64
+				var c_848 int
+				var c_849 int
+				if x_555 {
+					x_850 := x_554 - int64(1)
+					if x_850 < 0 || x_850 >= int64(c_557) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_850, c_557))
 					}
-					_ = c_621[int(x_916)*c_623 : (int(x_916)+1)*c_623]
-					_ = c_624[int(x_916)*c_626 : (int(x_916)+1)*c_626]
-					_ = c_627[int(x_916)*c_629 : (int(x_916)+1)*c_629]
-					_ = c_630[int(x_916)*c_632 : (int(x_916)+1)*c_632]
-					_ = c_633[int(x_916)*c_635 : (int(x_916)+1)*c_635]
-					rs_922 := c_638 * c_639
-					_ = c_636[int(x_916)*rs_922 : (int(x_916)+1)*rs_922]
-					_ = c_640[int(x_916)*c_642 : (int(x_916)+1)*c_642]
-					c_911, c_912, c_913, c_914, c_915 = c_612, c_614, c_615, c_617, c_618
+					_ = c_565[int(x_850)*c_567 : (int(x_850)+1)*c_567]
+					_ = c_568[int(x_850)*c_570 : (int(x_850)+1)*c_570]
+					_ = c_571[int(x_850)*c_573 : (int(x_850)+1)*c_573]
+					_ = c_574[int(x_850)*c_576 : (int(x_850)+1)*c_576]
+					_ = c_577[int(x_850)*c_579 : (int(x_850)+1)*c_579]
+					rs_856 := c_582 * c_583
+					_ = c_580[int(x_850)*rs_856 : (int(x_850)+1)*rs_856]
+					_ = c_584[int(x_850)*c_586 : (int(x_850)+1)*c_586]
+					c_845, c_846, c_847, c_848, c_849 = c_556, c_558, c_559, c_561, c_562
 				} else {
-					c_911, c_912, c_913, c_914, c_915 = r_606, sequence_12, st_480, st_481, st_482
+					c_845, c_846, c_847, c_848, c_849 = r_550, sequence_12, st_450, st_451, st_452
 				}
 				if int64(1) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
-				row_925 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-				if extraparams_6 != c_912 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_912})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_859 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+				if extraparams_6 != c_846 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_846})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				if int64(2) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
-				row_926 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-				if extraparams_6 != c_912 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_912})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_860 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+				if extraparams_6 != c_846 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_846})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_927 := ar.F64w(c_912)
-				r_928 := ar.F64w(c_912)
-				c_911 = c_911[:c_912]
-				row_925 = row_925[:c_912]
-				row_926 = row_926[:c_912]
-				r_927 = r_927[:c_912]
-				r_928 = r_928[:c_912]
-				for i_929 := 0; i_929 < c_912; i_929++ {
-					e_931 := ((c_911[i_929] * row_925[i_929]) + row_926[i_929])
-					r_927[i_929] = e_931
-					e_932 := (math.Exp(e_931))
-					r_928[i_929] = e_932
+				r_861 := ar.F64w(c_846)
+				r_862 := ar.F64w(c_846)
+				c_845 = c_845[:c_846]
+				row_859 = row_859[:c_846]
+				row_860 = row_860[:c_846]
+				r_861 = r_861[:c_846]
+				r_862 = r_862[:c_846]
+				for i_863 := 0; i_863 < c_846; i_863++ {
+					e_865 := ((c_845[i_863] * row_859[i_863]) + row_860[i_863])
+					r_861[i_863] = e_865
+					e_866 := (math.Exp(e_865))
+					r_862[i_863] = e_866
 				}
-				s_933 := runtime.Sum(r_928)
-				x_934 := s_933 + 2.0
-				x_935 := x_603 + int64(1)
-				if x_935 < 0 || x_935 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_935, sequence_11))
+				s_867 := runtime.Sum(r_862)
+				x_868 := s_867 + 2.0
+				x_869 := x_547 + int64(1)
+				if x_869 < 0 || x_869 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_869, sequence_11))
 				}
-				row_936 := sequence_10[int(x_935)*sequence_12 : (int(x_935)+1)*sequence_12]
-				x_937 := math.Log(x_934)
-				if c_912 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_912}))
+				row_870 := sequence_10[int(x_869)*sequence_12 : (int(x_869)+1)*sequence_12]
+				x_871 := math.Log(x_868)
+				if sequence_12 != c_846 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:21", fmt.Sprintf("dot: sizes %d and %d differ", sequence_12, c_846))
 				}
-				r_938 := ar.F64w(sequence_12)
-				row_936 = row_936[:len(r_938)]
-				r_927 = r_927[:len(r_938)]
-				for i_939 := range r_938 {
-					r_938[i_939] = (row_936[i_939] * (r_927[i_939] - x_937))
+				var s_872 float64 = 0
+				row_870 = row_870[:sequence_12]
+				r_861 = r_861[:sequence_12]
+				for i_873 := 0; i_873 < sequence_12; i_873++ {
+					s_872 += row_870[i_873] * (r_861[i_873] - x_871)
 				}
-				s_941 := runtime.Sum(r_938)
-				x_942 := st_483 + s_941
-				st_480, st_481, st_482, st_483, st_486, st_487, st_488, st_489, st_490, st_497, st_498, st_500, st_501, st_502, st_504, st_505, st_506, st_507, st_508, st_509, st_510, st_511, st_512, st_513, st_514, st_515, st_516, st_517, st_518, st_519, st_520, st_521, st_522, st_523, st_524, st_525, st_526, st_527, st_529, st_530, st_532, st_533, st_534, st_541, st_542 = c_913, c_914, c_915, x_942, x_934, r_928, c_912, c_911, c_912, c_613, c_614, c_616, c_617, c_618, c_619, c_620, c_621, c_622, c_623, c_624, c_625, c_626, c_627, c_628, c_629, c_630, c_631, c_632, c_633, c_634, c_635, c_636, c_637, c_638, c_639, c_640, c_641, c_642, c_643, c_644, c_645, c_646, c_647, st_481, st_482
+				x_875 := st_453 + s_872
+				st_450, st_451, st_452, st_453, st_454, st_455, st_456, st_457, st_458, st_460, st_461, st_463, st_464, st_465, st_467, st_468, st_469, st_470, st_471, st_472, st_473, st_474, st_475, st_476, st_477, st_478, st_479, st_480, st_481, st_482, st_483, st_484, st_485, st_486, st_487, st_488, st_489, st_490, st_492, st_493 = c_847, c_848, c_849, x_875, x_868, r_862, c_846, c_845, c_846, c_557, c_558, c_560, c_561, c_562, c_563, c_564, c_565, c_566, c_567, c_568, c_569, c_570, c_571, c_572, c_573, c_574, c_575, c_576, c_577, c_578, c_579, c_580, c_581, c_582, c_583, c_584, c_585, c_586, st_451, st_452
 			}
-			a_544[i_600] = st_486
-			if i_600 == 0 {
-				d_546 = st_488
-				rs_547 = d_546
-				tot_943, err_944 := runtime.MulSize(n_479, rs_547)
-				if err_944 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_944)
+			a_495[i_544] = st_454
+			if i_544 == 0 {
+				d_497 = st_456
+				rs_498 = d_497
+				tot_876, err_877 := runtime.MulSize(n_449, rs_498)
+				if err_877 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_877)
 				}
-				a_545 = ar.F64w(tot_943)
-			} else if st_488 != d_546 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_488})+", element 0 has shape "+runtime.ShapeString([]int{d_546}))
+				a_496 = ar.F64w(tot_876)
+			} else if st_456 != d_497 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_456})+", element 0 has shape "+runtime.ShapeString([]int{d_497}))
 			}
-			copy(a_545[i_600*rs_547:(i_600+1)*rs_547], st_487)
-			if i_600 == 0 {
-				d_549 = st_490
-				rs_550 = d_549
-				tot_945, err_946 := runtime.MulSize(n_479, rs_550)
-				if err_946 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_946)
+			copy(a_496[i_544*rs_498:(i_544+1)*rs_498], st_455)
+			if i_544 == 0 {
+				d_500 = st_458
+				rs_501 = d_500
+				tot_878, err_879 := runtime.MulSize(n_449, rs_501)
+				if err_879 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_879)
 				}
-				a_548 = ar.F64w(tot_945)
-			} else if st_490 != d_549 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_490})+", element 0 has shape "+runtime.ShapeString([]int{d_549}))
+				a_499 = ar.F64w(tot_878)
+			} else if st_458 != d_500 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_458})+", element 0 has shape "+runtime.ShapeString([]int{d_500}))
 			}
-			copy(a_548[i_600*rs_550:(i_600+1)*rs_550], st_489)
-			if i_600 == 0 {
-				d_551, d_552 = st_497, st_498
-				rs_553 = d_551 * d_552
-				tot_947, err_948 := runtime.MulSize(n_479, rs_553)
-				if err_948 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_948)
+			copy(a_499[i_544*rs_501:(i_544+1)*rs_501], st_457)
+			if i_544 == 0 {
+				d_502, d_503 = st_460, st_461
+				rs_504 = d_502 * d_503
+				tot_880, err_881 := runtime.MulSize(n_449, rs_504)
+				if err_881 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_881)
 				}
-				_ = tot_947
-			} else if st_497 != d_551 || st_498 != d_552 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_497, st_498})+", element 0 has shape "+runtime.ShapeString([]int{d_551, d_552}))
+				_ = tot_880
+			} else if st_460 != d_502 || st_461 != d_503 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_460, st_461})+", element 0 has shape "+runtime.ShapeString([]int{d_502, d_503}))
 			}
-			if i_600 == 0 {
-				d_554, d_555, d_556 = st_500, st_501, st_502
-				rs_557 = d_554 * d_555 * d_556
-				tot_949, err_950 := runtime.MulSize(n_479, rs_557)
-				if err_950 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_950)
+			if i_544 == 0 {
+				d_505, d_506, d_507 = st_463, st_464, st_465
+				rs_508 = d_505 * d_506 * d_507
+				tot_882, err_883 := runtime.MulSize(n_449, rs_508)
+				if err_883 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_883)
 				}
-				_ = tot_949
-			} else if st_500 != d_554 || st_501 != d_555 || st_502 != d_556 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_500, st_501, st_502})+", element 0 has shape "+runtime.ShapeString([]int{d_554, d_555, d_556}))
+				_ = tot_882
+			} else if st_463 != d_505 || st_464 != d_506 || st_465 != d_507 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_463, st_464, st_465})+", element 0 has shape "+runtime.ShapeString([]int{d_505, d_506, d_507}))
 			}
-			if i_600 == 0 {
-				d_558, d_559 = st_504, st_505
-				rs_560 = d_558 * d_559
-				tot_951, err_952 := runtime.MulSize(n_479, rs_560)
-				if err_952 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_952)
+			if i_544 == 0 {
+				d_509, d_510 = st_467, st_468
+				rs_511 = d_509 * d_510
+				tot_884, err_885 := runtime.MulSize(n_449, rs_511)
+				if err_885 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_885)
 				}
-				_ = tot_951
-			} else if st_504 != d_558 || st_505 != d_559 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_504, st_505})+", element 0 has shape "+runtime.ShapeString([]int{d_558, d_559}))
+				_ = tot_884
+			} else if st_467 != d_509 || st_468 != d_510 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_467, st_468})+", element 0 has shape "+runtime.ShapeString([]int{d_509, d_510}))
 			}
-			if i_600 == 0 {
-				d_562, d_563 = st_507, st_508
-				rs_564 = d_562 * d_563
-				tot_953, err_954 := runtime.MulSize(n_479, rs_564)
-				if err_954 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_954)
+			if i_544 == 0 {
+				d_513, d_514 = st_470, st_471
+				rs_515 = d_513 * d_514
+				tot_886, err_887 := runtime.MulSize(n_449, rs_515)
+				if err_887 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_887)
 				}
-				a_561 = ar.F64w(tot_953)
-			} else if st_507 != d_562 || st_508 != d_563 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_507, st_508})+", element 0 has shape "+runtime.ShapeString([]int{d_562, d_563}))
+				a_512 = ar.F64w(tot_886)
+			} else if st_470 != d_513 || st_471 != d_514 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_470, st_471})+", element 0 has shape "+runtime.ShapeString([]int{d_513, d_514}))
 			}
-			copy(a_561[i_600*rs_564:(i_600+1)*rs_564], st_506)
-			if i_600 == 0 {
-				d_566, d_567 = st_510, st_511
-				rs_568 = d_566 * d_567
-				tot_955, err_956 := runtime.MulSize(n_479, rs_568)
-				if err_956 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_956)
+			copy(a_512[i_544*rs_515:(i_544+1)*rs_515], st_469)
+			if i_544 == 0 {
+				d_517, d_518 = st_473, st_474
+				rs_519 = d_517 * d_518
+				tot_888, err_889 := runtime.MulSize(n_449, rs_519)
+				if err_889 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_889)
 				}
-				a_565 = ar.F64w(tot_955)
-			} else if st_510 != d_566 || st_511 != d_567 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_510, st_511})+", element 0 has shape "+runtime.ShapeString([]int{d_566, d_567}))
+				a_516 = ar.F64w(tot_888)
+			} else if st_473 != d_517 || st_474 != d_518 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_473, st_474})+", element 0 has shape "+runtime.ShapeString([]int{d_517, d_518}))
 			}
-			copy(a_565[i_600*rs_568:(i_600+1)*rs_568], st_509)
-			if i_600 == 0 {
-				d_570, d_571 = st_513, st_514
-				rs_572 = d_570 * d_571
-				tot_957, err_958 := runtime.MulSize(n_479, rs_572)
-				if err_958 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_958)
+			copy(a_516[i_544*rs_519:(i_544+1)*rs_519], st_472)
+			if i_544 == 0 {
+				d_521, d_522 = st_476, st_477
+				rs_523 = d_521 * d_522
+				tot_890, err_891 := runtime.MulSize(n_449, rs_523)
+				if err_891 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_891)
 				}
-				a_569 = ar.F64w(tot_957)
-			} else if st_513 != d_570 || st_514 != d_571 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_513, st_514})+", element 0 has shape "+runtime.ShapeString([]int{d_570, d_571}))
+				a_520 = ar.F64w(tot_890)
+			} else if st_476 != d_521 || st_477 != d_522 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_476, st_477})+", element 0 has shape "+runtime.ShapeString([]int{d_521, d_522}))
 			}
-			copy(a_569[i_600*rs_572:(i_600+1)*rs_572], st_512)
-			if i_600 == 0 {
-				d_574, d_575 = st_516, st_517
-				rs_576 = d_574 * d_575
-				tot_959, err_960 := runtime.MulSize(n_479, rs_576)
-				if err_960 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_960)
+			copy(a_520[i_544*rs_523:(i_544+1)*rs_523], st_475)
+			if i_544 == 0 {
+				d_525, d_526 = st_479, st_480
+				rs_527 = d_525 * d_526
+				tot_892, err_893 := runtime.MulSize(n_449, rs_527)
+				if err_893 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_893)
 				}
-				a_573 = ar.F64w(tot_959)
-			} else if st_516 != d_574 || st_517 != d_575 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_516, st_517})+", element 0 has shape "+runtime.ShapeString([]int{d_574, d_575}))
+				a_524 = ar.F64w(tot_892)
+			} else if st_479 != d_525 || st_480 != d_526 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_479, st_480})+", element 0 has shape "+runtime.ShapeString([]int{d_525, d_526}))
 			}
-			copy(a_573[i_600*rs_576:(i_600+1)*rs_576], st_515)
-			if i_600 == 0 {
-				d_578, d_579 = st_519, st_520
-				rs_580 = d_578 * d_579
-				tot_961, err_962 := runtime.MulSize(n_479, rs_580)
-				if err_962 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_962)
+			copy(a_524[i_544*rs_527:(i_544+1)*rs_527], st_478)
+			if i_544 == 0 {
+				d_529, d_530 = st_482, st_483
+				rs_531 = d_529 * d_530
+				tot_894, err_895 := runtime.MulSize(n_449, rs_531)
+				if err_895 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_895)
 				}
-				a_577 = ar.F64w(tot_961)
-			} else if st_519 != d_578 || st_520 != d_579 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_519, st_520})+", element 0 has shape "+runtime.ShapeString([]int{d_578, d_579}))
+				a_528 = ar.F64w(tot_894)
+			} else if st_482 != d_529 || st_483 != d_530 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_482, st_483})+", element 0 has shape "+runtime.ShapeString([]int{d_529, d_530}))
 			}
-			copy(a_577[i_600*rs_580:(i_600+1)*rs_580], st_518)
-			if i_600 == 0 {
-				d_582, d_583, d_584 = st_522, st_523, st_524
-				rs_585 = d_582 * d_583 * d_584
-				tot_963, err_964 := runtime.MulSize(n_479, rs_585)
-				if err_964 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_964)
+			copy(a_528[i_544*rs_531:(i_544+1)*rs_531], st_481)
+			if i_544 == 0 {
+				d_533, d_534, d_535 = st_485, st_486, st_487
+				rs_536 = d_533 * d_534 * d_535
+				tot_896, err_897 := runtime.MulSize(n_449, rs_536)
+				if err_897 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_897)
 				}
-				a_581 = ar.F64w(tot_963)
-			} else if st_522 != d_582 || st_523 != d_583 || st_524 != d_584 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_522, st_523, st_524})+", element 0 has shape "+runtime.ShapeString([]int{d_582, d_583, d_584}))
+				a_532 = ar.F64w(tot_896)
+			} else if st_485 != d_533 || st_486 != d_534 || st_487 != d_535 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_485, st_486, st_487})+", element 0 has shape "+runtime.ShapeString([]int{d_533, d_534, d_535}))
 			}
-			copy(a_581[i_600*rs_585:(i_600+1)*rs_585], st_521)
-			if i_600 == 0 {
-				d_587, d_588 = st_526, st_527
-				rs_589 = d_587 * d_588
-				tot_965, err_966 := runtime.MulSize(n_479, rs_589)
-				if err_966 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_966)
+			copy(a_532[i_544*rs_536:(i_544+1)*rs_536], st_484)
+			if i_544 == 0 {
+				d_538, d_539 = st_489, st_490
+				rs_540 = d_538 * d_539
+				tot_898, err_899 := runtime.MulSize(n_449, rs_540)
+				if err_899 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_899)
 				}
-				a_586 = ar.F64w(tot_965)
-			} else if st_526 != d_587 || st_527 != d_588 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_526, st_527})+", element 0 has shape "+runtime.ShapeString([]int{d_587, d_588}))
+				a_537 = ar.F64w(tot_898)
+			} else if st_489 != d_538 || st_490 != d_539 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_489, st_490})+", element 0 has shape "+runtime.ShapeString([]int{d_538, d_539}))
 			}
-			copy(a_586[i_600*rs_589:(i_600+1)*rs_589], st_525)
-			if i_600 == 0 {
-				d_590, d_591 = st_529, st_530
-				rs_592 = d_590 * d_591
-				tot_967, err_968 := runtime.MulSize(n_479, rs_592)
-				if err_968 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_968)
+			copy(a_537[i_544*rs_540:(i_544+1)*rs_540], st_488)
+			if i_544 == 0 {
+				d_541, d_542 = st_492, st_493
+				rs_543 = d_541 * d_542
+				tot_900, err_901 := runtime.MulSize(n_449, rs_543)
+				if err_901 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_901)
 				}
-				_ = tot_967
-			} else if st_529 != d_590 || st_530 != d_591 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_529, st_530})+", element 0 has shape "+runtime.ShapeString([]int{d_590, d_591}))
+				_ = tot_900
+			} else if st_492 != d_541 || st_493 != d_542 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_492, st_493})+", element 0 has shape "+runtime.ShapeString([]int{d_541, d_542}))
 			}
-			if i_600 == 0 {
-				d_593, d_594, d_595 = st_532, st_533, st_534
-				rs_596 = d_593 * d_594 * d_595
-				tot_969, err_970 := runtime.MulSize(n_479, rs_596)
-				if err_970 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_970)
-				}
-				_ = tot_969
-			} else if st_532 != d_593 || st_533 != d_594 || st_534 != d_595 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_532, st_533, st_534})+", element 0 has shape "+runtime.ShapeString([]int{d_593, d_594, d_595}))
-			}
-			if i_600 == 0 {
-				d_597, d_598 = st_541, st_542
-				rs_599 = d_597 * d_598
-				tot_971, err_972 := runtime.MulSize(n_479, rs_599)
-				if err_972 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_972)
-				}
-				_ = tot_971
-			} else if st_541 != d_597 || st_542 != d_598 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_600)+" has shape "+runtime.ShapeString([]int{st_541, st_542})+", element 0 has shape "+runtime.ShapeString([]int{d_597, d_598}))
-			}
-			st_487 = a_545[i_600*rs_547 : (i_600+1)*rs_547]
-			st_489 = a_548[i_600*rs_550 : (i_600+1)*rs_550]
-			st_506 = a_561[i_600*rs_564 : (i_600+1)*rs_564]
-			st_509 = a_565[i_600*rs_568 : (i_600+1)*rs_568]
-			st_512 = a_569[i_600*rs_572 : (i_600+1)*rs_572]
-			st_515 = a_573[i_600*rs_576 : (i_600+1)*rs_576]
-			st_518 = a_577[i_600*rs_580 : (i_600+1)*rs_580]
-			st_521 = a_581[i_600*rs_585 : (i_600+1)*rs_585]
-			st_525 = a_586[i_600*rs_589 : (i_600+1)*rs_589]
-			_ = mark_601
+			st_455 = a_496[i_544*rs_498 : (i_544+1)*rs_498]
+			st_457 = a_499[i_544*rs_501 : (i_544+1)*rs_501]
+			st_469 = a_512[i_544*rs_515 : (i_544+1)*rs_515]
+			st_472 = a_516[i_544*rs_519 : (i_544+1)*rs_519]
+			st_475 = a_520[i_544*rs_523 : (i_544+1)*rs_523]
+			st_478 = a_524[i_544*rs_527 : (i_544+1)*rs_527]
+			st_481 = a_528[i_544*rs_531 : (i_544+1)*rs_531]
+			st_484 = a_532[i_544*rs_536 : (i_544+1)*rs_536]
+			st_488 = a_537[i_544*rs_540 : (i_544+1)*rs_540]
+			_ = mark_545
 		}
-		c_20, c_21, c_22, c_23, c_24, c_28, c_30, c_32, c_33, c_35, c_42, c_50, c_51, c_53, c_54, c_55, c_57, c_58, c_59, c_61, c_62, c_63, c_65, c_66, c_67, c_69, c_70, c_71, c_73, c_74, c_75, c_76, c_78, c_79, c_93, c_94 = st_480, n_479, st_481, st_482, st_483, a_544, a_545, d_546, a_548, d_549, d_551, d_559, a_561, d_562, d_563, a_565, d_566, d_567, a_569, d_570, d_571, a_573, d_574, d_575, a_577, d_578, d_579, a_581, d_582, d_583, d_584, a_586, d_587, d_588, d_597, d_598
+		c_20, c_21, c_22, c_23, c_24, c_26, c_28, c_30, c_31, c_33, c_35, c_43, c_44, c_46, c_47, c_48, c_50, c_51, c_52, c_54, c_55, c_56, c_58, c_59, c_60, c_62, c_63, c_64, c_66, c_67, c_68, c_69, c_71, c_72, c_74, c_75 = st_450, n_449, st_451, st_452, st_453, a_495, a_496, d_497, a_499, d_500, d_502, d_510, a_512, d_513, d_514, a_516, d_517, d_518, a_520, d_521, d_522, a_524, d_525, d_526, a_528, d_529, d_530, a_532, d_533, d_534, d_535, a_537, d_538, d_539, d_541, d_542
 	} else {
-		n_973, err_974 := runtime.CheckSize(int64(0))
-		if err_974 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_974)
+		n_902, err_903 := runtime.CheckSize(int64(0))
+		if err_903 != nil {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_903)
 		}
-		var d_975 int = 0
-		var d_976 int = 0
-		var rs_977 int = 0
-		a_978 := ar.F64w(n_973)
-		var a_979 []float64
-		var d_980 int = 0
-		var rs_981 int = 0
-		var a_982 []float64
-		var d_983 int = 0
-		var rs_984 int = 0
-		var d_985 int = 0
-		var d_986 int = 0
-		var rs_987 int = 0
-		var d_988 int = 0
-		var d_989 int = 0
-		var d_990 int = 0
-		var rs_991 int = 0
-		var d_992 int = 0
-		var d_993 int = 0
-		var rs_994 int = 0
-		var a_995 []float64
-		var d_996 int = 0
-		var d_997 int = 0
-		var rs_998 int = 0
-		var a_999 []float64
-		var d_1000 int = 0
-		var d_1001 int = 0
-		var rs_1002 int = 0
-		var a_1003 []float64
-		var d_1004 int = 0
-		var d_1005 int = 0
-		var rs_1006 int = 0
-		var a_1007 []float64
-		var d_1008 int = 0
-		var d_1009 int = 0
-		var rs_1010 int = 0
-		var a_1011 []float64
-		var d_1012 int = 0
-		var d_1013 int = 0
-		var rs_1014 int = 0
-		var a_1015 []float64
-		var d_1016 int = 0
-		var d_1017 int = 0
-		var d_1018 int = 0
-		var rs_1019 int = 0
-		var a_1020 []float64
-		var d_1021 int = 0
-		var d_1022 int = 0
-		var rs_1023 int = 0
-		var d_1024 int = 0
-		var d_1025 int = 0
-		var rs_1026 int = 0
-		var d_1027 int = 0
-		var d_1028 int = 0
-		var d_1029 int = 0
-		var rs_1030 int = 0
-		var d_1031 int = 0
-		var d_1032 int = 0
-		var rs_1033 int = 0
-		for i_1034 := 0; i_1034 < n_973; i_1034++ {
-			mark_1035 := ar.Mark()
-			_ = int64(i_1034)
+		var d_904 int = 0
+		var d_905 int = 0
+		var rs_906 int = 0
+		a_907 := ar.F64w(n_902)
+		var a_908 []float64
+		var d_909 int = 0
+		var rs_910 int = 0
+		var a_911 []float64
+		var d_912 int = 0
+		var rs_913 int = 0
+		var d_914 int = 0
+		var d_915 int = 0
+		var rs_916 int = 0
+		var d_917 int = 0
+		var d_918 int = 0
+		var d_919 int = 0
+		var rs_920 int = 0
+		var d_921 int = 0
+		var d_922 int = 0
+		var rs_923 int = 0
+		var a_924 []float64
+		var d_925 int = 0
+		var d_926 int = 0
+		var rs_927 int = 0
+		var a_928 []float64
+		var d_929 int = 0
+		var d_930 int = 0
+		var rs_931 int = 0
+		var a_932 []float64
+		var d_933 int = 0
+		var d_934 int = 0
+		var rs_935 int = 0
+		var a_936 []float64
+		var d_937 int = 0
+		var d_938 int = 0
+		var rs_939 int = 0
+		var a_940 []float64
+		var d_941 int = 0
+		var d_942 int = 0
+		var rs_943 int = 0
+		var a_944 []float64
+		var d_945 int = 0
+		var d_946 int = 0
+		var d_947 int = 0
+		var rs_948 int = 0
+		var a_949 []float64
+		var d_950 int = 0
+		var d_951 int = 0
+		var rs_952 int = 0
+		var d_953 int = 0
+		var d_954 int = 0
+		var rs_955 int = 0
+		for i_956 := 0; i_956 < n_902; i_956++ {
+			mark_957 := ar.Mark()
+			_ = int64(i_956)
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
-			row_1037 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+			row_959 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 			if int64(0) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
-			row_1038 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			row_960 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1039 := ar.F64w(sequence_12)
-			row_1037 = row_1037[:len(r_1039)]
-			row_1038 = row_1038[:len(r_1039)]
-			for i_1040 := range r_1039 {
-				r_1039[i_1040] = (row_1037[i_1040] * row_1038[i_1040])
+			r_961 := ar.F64w(sequence_12)
+			row_959 = row_959[:len(r_961)]
+			row_960 = row_960[:len(r_961)]
+			for i_962 := range r_961 {
+				r_961[i_962] = (row_959[i_962] * row_960[i_962])
 			}
-			x_1042 := n_14 / int64(2)
-			x_1043 := max(x_1042, int64(0))
-			x_1044 := x_1043 > int64(0)
-			var c_1045 []float64
-			var c_1046 int
-			var c_1047 int
-			var c_1048 []float64
-			var c_1049 int
-			var c_1050 int
-			var c_1051 int
-			var c_1052 []float64
-			var c_1053 int
-			var c_1054 int
-			var c_1055 []float64
-			var c_1056 int
-			var c_1057 int
-			var c_1058 []float64
-			var c_1059 int
-			var c_1060 int
-			var c_1061 []float64
-			var c_1062 int
-			var c_1063 int
-			var c_1064 []float64
-			var c_1065 int
-			var c_1066 int
-			var c_1067 []float64
-			var c_1068 int
-			var c_1069 int
-			var c_1070 []float64
-			var c_1071 int
-			var c_1072 int
-			var c_1073 int
-			var c_1074 []float64
-			var c_1075 int
-			var c_1076 int
-			var c_1077 []float64
-			var c_1078 int
-			var c_1079 int
-			var c_1080 []float64
-			var c_1081 int
-			var c_1082 int
-			var c_1083 int
-			if x_1044 {
-				x_1084 := x_1043 - int64(1)
+			x_964 := n_14 / int64(2)
+			x_965 := max(x_964, int64(0))
+			x_966 := x_965 > int64(0)
+			var c_967 []float64
+			var c_968 int
+			var c_969 int
+			var c_970 []float64
+			var c_971 int
+			var c_972 int
+			var c_973 int
+			var c_974 []float64
+			var c_975 int
+			var c_976 int
+			var c_977 []float64
+			var c_978 int
+			var c_979 int
+			var c_980 []float64
+			var c_981 int
+			var c_982 int
+			var c_983 []float64
+			var c_984 int
+			var c_985 int
+			var c_986 []float64
+			var c_987 int
+			var c_988 int
+			var c_989 []float64
+			var c_990 int
+			var c_991 int
+			var c_992 []float64
+			var c_993 int
+			var c_994 int
+			var c_995 int
+			var c_996 []float64
+			var c_997 int
+			var c_998 int
+			if x_966 {
+				x_999 := x_965 - int64(1)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_1085 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_1000 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_1086 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_1001 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1087 := int(n_15) - int(int64(0))
-				s_1088 := row_1085[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1087 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1087}))
+				n_1002 := int(n_15) - int(int64(0))
+				s_1003 := row_1000[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1002 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1002}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1089 := int(n_15) - int(int64(0))
-				s_1090 := row_1086[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1089 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1089}))
+				n_1004 := int(n_15) - int(int64(0))
+				s_1005 := row_1001[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1004 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1004}))
 				}
-				r_1091 := ar.F64w(sequence_12)
-				r_1039 = r_1039[:len(r_1091)]
-				s_1088 = s_1088[:len(r_1091)]
-				s_1090 = s_1090[:len(r_1091)]
-				for i_1092 := range r_1091 {
-					r_1091[i_1092] = (runtime.Sigmoid(((r_1039[i_1092] * s_1088[i_1092]) + s_1090[i_1092])))
+				r_1006 := ar.F64w(sequence_12)
+				r_961 = r_961[:len(r_1006)]
+				s_1003 = s_1003[:len(r_1006)]
+				s_1005 = s_1005[:len(r_1006)]
+				for i_1007 := range r_1006 {
+					r_1006[i_1007] = (runtime.Sigmoid(((r_961[i_1007] * s_1003[i_1007]) + s_1005[i_1007])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_1094 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_1095 := int64(2) * n_15
-				if n_15 < 0 || x_1095 < n_15 || x_1095 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1095, mainparams_3))
+				row_1009 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_1010 := int64(2) * n_15
+				if n_15 < 0 || x_1010 < n_15 || x_1010 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1010, mainparams_3))
 				}
-				n_1096 := int(x_1095) - int(n_15)
-				s_1097 := row_1085[int(n_15)*1 : int(x_1095)*1 : int(x_1095)*1]
-				if n_1096 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1096}))
+				n_1011 := int(x_1010) - int(n_15)
+				s_1012 := row_1000[int(n_15)*1 : int(x_1010)*1 : int(x_1010)*1]
+				if n_1011 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1011}))
 				}
-				if n_15 < 0 || x_1095 < n_15 || x_1095 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1095, mainparams_3))
+				if n_15 < 0 || x_1010 < n_15 || x_1010 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1010, mainparams_3))
 				}
-				n_1098 := int(x_1095) - int(n_15)
-				s_1099 := row_1086[int(n_15)*1 : int(x_1095)*1 : int(x_1095)*1]
-				if n_1098 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1098}))
+				n_1013 := int(x_1010) - int(n_15)
+				s_1014 := row_1001[int(n_15)*1 : int(x_1010)*1 : int(x_1010)*1]
+				if n_1013 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1013}))
 				}
-				r_1100 := ar.F64w(state_9)
-				row_1094 = row_1094[:len(r_1100)]
-				s_1097 = s_1097[:len(r_1100)]
-				s_1099 = s_1099[:len(r_1100)]
-				for i_1101 := range r_1100 {
-					r_1100[i_1101] = (runtime.Sigmoid(((row_1094[i_1101] * s_1097[i_1101]) + s_1099[i_1101])))
+				r_1015 := ar.F64w(state_9)
+				row_1009 = row_1009[:len(r_1015)]
+				s_1012 = s_1012[:len(r_1015)]
+				s_1014 = s_1014[:len(r_1015)]
+				for i_1016 := range r_1015 {
+					r_1015[i_1016] = (runtime.Sigmoid(((row_1009[i_1016] * s_1012[i_1016]) + s_1014[i_1016])))
 				}
-				x_1103 := int64(3) * n_15
-				if x_1095 < 0 || x_1103 < x_1095 || x_1103 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1095, x_1103, mainparams_3))
+				x_1018 := int64(3) * n_15
+				if x_1010 < 0 || x_1018 < x_1010 || x_1018 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1010, x_1018, mainparams_3))
 				}
-				n_1104 := int(x_1103) - int(x_1095)
-				s_1105 := row_1085[int(x_1095)*1 : int(x_1103)*1 : int(x_1103)*1]
-				if n_1104 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1104}))
+				n_1019 := int(x_1018) - int(x_1010)
+				s_1020 := row_1000[int(x_1010)*1 : int(x_1018)*1 : int(x_1018)*1]
+				if n_1019 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1019}))
 				}
-				if x_1095 < 0 || x_1103 < x_1095 || x_1103 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1095, x_1103, mainparams_3))
+				if x_1010 < 0 || x_1018 < x_1010 || x_1018 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1010, x_1018, mainparams_3))
 				}
-				n_1106 := int(x_1103) - int(x_1095)
-				s_1107 := row_1086[int(x_1095)*1 : int(x_1103)*1 : int(x_1103)*1]
-				if n_1106 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1106}))
+				n_1021 := int(x_1018) - int(x_1010)
+				s_1022 := row_1001[int(x_1010)*1 : int(x_1018)*1 : int(x_1018)*1]
+				if n_1021 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1021}))
 				}
-				r_1108 := ar.F64w(sequence_12)
-				r_1039 = r_1039[:len(r_1108)]
-				s_1105 = s_1105[:len(r_1108)]
-				s_1107 = s_1107[:len(r_1108)]
-				for i_1109 := range r_1108 {
-					r_1108[i_1109] = (runtime.Sigmoid(((r_1039[i_1109] * s_1105[i_1109]) + s_1107[i_1109])))
+				r_1023 := ar.F64w(sequence_12)
+				r_961 = r_961[:len(r_1023)]
+				s_1020 = s_1020[:len(r_1023)]
+				s_1022 = s_1022[:len(r_1023)]
+				for i_1024 := range r_1023 {
+					r_1023[i_1024] = (runtime.Sigmoid(((r_961[i_1024] * s_1020[i_1024]) + s_1022[i_1024])))
 				}
-				x_1111 := int64(4) * n_15
-				if x_1103 < 0 || x_1111 < x_1103 || x_1111 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1103, x_1111, mainparams_3))
+				x_1026 := int64(4) * n_15
+				if x_1018 < 0 || x_1026 < x_1018 || x_1026 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1018, x_1026, mainparams_3))
 				}
-				n_1112 := int(x_1111) - int(x_1103)
-				s_1113 := row_1085[int(x_1103)*1 : int(x_1111)*1 : int(x_1111)*1]
-				if n_1112 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1112}))
+				n_1027 := int(x_1026) - int(x_1018)
+				s_1028 := row_1000[int(x_1018)*1 : int(x_1026)*1 : int(x_1026)*1]
+				if n_1027 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1027}))
 				}
-				if x_1103 < 0 || x_1111 < x_1103 || x_1111 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1103, x_1111, mainparams_3))
+				if x_1018 < 0 || x_1026 < x_1018 || x_1026 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1018, x_1026, mainparams_3))
 				}
-				n_1114 := int(x_1111) - int(x_1103)
-				s_1115 := row_1086[int(x_1103)*1 : int(x_1111)*1 : int(x_1111)*1]
-				if n_1114 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1114}))
+				n_1029 := int(x_1026) - int(x_1018)
+				s_1030 := row_1001[int(x_1018)*1 : int(x_1026)*1 : int(x_1026)*1]
+				if n_1029 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1029}))
 				}
-				r_1116 := ar.F64w(state_9)
-				row_1094 = row_1094[:len(r_1116)]
-				s_1113 = s_1113[:len(r_1116)]
-				s_1115 = s_1115[:len(r_1116)]
-				for i_1117 := range r_1116 {
-					r_1116[i_1117] = (math.Tanh(((row_1094[i_1117] * s_1113[i_1117]) + s_1115[i_1117])))
+				r_1031 := ar.F64w(state_9)
+				row_1009 = row_1009[:len(r_1031)]
+				s_1028 = s_1028[:len(r_1031)]
+				s_1030 = s_1030[:len(r_1031)]
+				for i_1032 := range r_1031 {
+					r_1031[i_1032] = (math.Tanh(((row_1009[i_1032] * s_1028[i_1032]) + s_1030[i_1032])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_1119 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_1034 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1120 := ar.F64w(state_9)
-				r_1121 := ar.F64w(state_9)
-				r_1122 := ar.F64w(state_9)
-				row_1119 = row_1119[:state_9]
-				r_1091 = r_1091[:state_9]
-				r_1100 = r_1100[:state_9]
-				r_1116 = r_1116[:state_9]
-				r_1120 = r_1120[:state_9]
-				r_1121 = r_1121[:state_9]
-				r_1108 = r_1108[:state_9]
-				r_1122 = r_1122[:state_9]
-				for i_1123 := 0; i_1123 < state_9; i_1123++ {
-					e_1125 := ((row_1119[i_1123] * r_1091[i_1123]) + (r_1100[i_1123] * r_1116[i_1123]))
-					r_1120[i_1123] = e_1125
-					e_1126 := (math.Tanh(e_1125))
-					r_1121[i_1123] = e_1126
-					e_1127 := (r_1108[i_1123] * e_1126)
-					r_1122[i_1123] = e_1127
+				r_1035 := ar.F64w(state_9)
+				r_1036 := ar.F64w(state_9)
+				r_1037 := ar.F64w(state_9)
+				row_1034 = row_1034[:state_9]
+				r_1006 = r_1006[:state_9]
+				r_1015 = r_1015[:state_9]
+				r_1031 = r_1031[:state_9]
+				r_1035 = r_1035[:state_9]
+				r_1036 = r_1036[:state_9]
+				r_1023 = r_1023[:state_9]
+				r_1037 = r_1037[:state_9]
+				for i_1038 := 0; i_1038 < state_9; i_1038++ {
+					e_1040 := ((row_1034[i_1038] * r_1006[i_1038]) + (r_1015[i_1038] * r_1031[i_1038]))
+					r_1035[i_1038] = e_1040
+					e_1041 := (math.Tanh(e_1040))
+					r_1036[i_1038] = e_1041
+					e_1042 := (r_1023[i_1038] * e_1041)
+					r_1037[i_1038] = e_1042
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -5199,610 +5140,565 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1128 := ar.F64w(len(state_7))
-				copy(c_1128, state_7)
-				copy(c_1128[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1122)
+				c_1043 := ar.F64w(len(state_7))
+				copy(c_1043, state_7)
+				copy(c_1043[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1037)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_1128[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1120)
-				n_1129 := int(max(x_1084, 0)) + 1
-				var st_1130 []float64
-				var st_1131 int
-				var st_1132 []float64
-				var st_1133 int
-				var st_1134 int
-				var st_1135 []float64
-				var st_1136 int
-				var st_1137 []float64
-				var st_1138 int
-				var st_1139 []float64
-				var st_1140 int
-				var st_1141 []float64
-				var st_1142 int
-				var st_1143 []float64
-				var st_1144 int
-				var st_1145 []float64
-				var st_1146 int
-				var st_1147 []float64
-				var st_1148 int
-				var st_1149 int
-				var st_1150 []float64
-				var st_1151 int
-				var st_1152 []float64
-				var st_1153 int
-				var st_1154 []float64
-				var st_1155 int
-				var st_1156 int
-				st_1130, st_1131, st_1132, st_1133, st_1134, st_1135, st_1136, st_1137, st_1138, st_1139, st_1140, st_1141, st_1142, st_1143, st_1144, st_1145, st_1146, st_1147, st_1148, st_1149, st_1150, st_1151, st_1152, st_1153, st_1154, st_1155, st_1156 = r_1122, sequence_12, c_1128, state_8, state_9, r_1120, state_9, r_1121, state_9, r_1108, sequence_12, r_1116, state_9, r_1100, state_9, r_1091, sequence_12, state_7, state_8, state_9, r_1039, sequence_12, r_1039, sequence_12, state_7, state_8, state_9
-				var a_1157 []float64
-				var d_1158 int = 0
-				var rs_1159 int = 0
-				var a_1160 []float64
-				var d_1161 int = 0
-				var d_1162 int = 0
-				var rs_1163 int = 0
-				var a_1164 []float64
-				var d_1165 int = 0
-				var rs_1166 int = 0
-				var a_1167 []float64
-				var d_1168 int = 0
-				var rs_1169 int = 0
-				var a_1170 []float64
-				var d_1171 int = 0
-				var rs_1172 int = 0
-				var a_1173 []float64
-				var d_1174 int = 0
-				var rs_1175 int = 0
-				var a_1176 []float64
-				var d_1177 int = 0
-				var rs_1178 int = 0
-				var a_1179 []float64
-				var d_1180 int = 0
-				var rs_1181 int = 0
-				var a_1182 []float64
-				var d_1183 int = 0
-				var d_1184 int = 0
-				var rs_1185 int = 0
-				var a_1186 []float64
-				var d_1187 int = 0
-				var rs_1188 int = 0
-				var a_1189 []float64
-				var d_1190 int = 0
-				var rs_1191 int = 0
-				var a_1192 []float64
-				var d_1193 int = 0
-				var d_1194 int = 0
-				var rs_1195 int = 0
-				for i_1196 := 0; i_1196 < n_1129; i_1196++ {
-					mark_1197 := ar.Mark()
-					if i_1196 > 0 {
-						k_1198 := int64(i_1196 - 1)
-						x_1199 := k_1198 + int64(1)
-						x_1200 := int64(2) * x_1199
-						if x_1200 < 0 || x_1200 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1200, mainparams_2))
+				copy(c_1043[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1035)
+				n_1044 := int(max(x_999, 0)) + 1
+				var st_1045 []float64
+				var st_1046 int
+				var st_1047 []float64
+				var st_1048 int
+				var st_1049 int
+				var st_1050 []float64
+				var st_1051 int
+				var st_1052 []float64
+				var st_1053 int
+				var st_1054 []float64
+				var st_1055 int
+				var st_1056 []float64
+				var st_1057 int
+				var st_1058 []float64
+				var st_1059 int
+				var st_1060 []float64
+				var st_1061 int
+				var st_1062 []float64
+				var st_1063 int
+				var st_1064 int
+				var st_1065 []float64
+				var st_1066 int
+				st_1045, st_1046, st_1047, st_1048, st_1049, st_1050, st_1051, st_1052, st_1053, st_1054, st_1055, st_1056, st_1057, st_1058, st_1059, st_1060, st_1061, st_1062, st_1063, st_1064, st_1065, st_1066 = r_1037, sequence_12, c_1043, state_8, state_9, r_1035, state_9, r_1036, state_9, r_1023, sequence_12, r_1031, state_9, r_1015, state_9, r_1006, sequence_12, state_7, state_8, state_9, r_961, sequence_12
+				var a_1067 []float64
+				var d_1068 int = 0
+				var rs_1069 int = 0
+				var a_1070 []float64
+				var d_1071 int = 0
+				var d_1072 int = 0
+				var rs_1073 int = 0
+				var a_1074 []float64
+				var d_1075 int = 0
+				var rs_1076 int = 0
+				var a_1077 []float64
+				var d_1078 int = 0
+				var rs_1079 int = 0
+				var a_1080 []float64
+				var d_1081 int = 0
+				var rs_1082 int = 0
+				var a_1083 []float64
+				var d_1084 int = 0
+				var rs_1085 int = 0
+				var a_1086 []float64
+				var d_1087 int = 0
+				var rs_1088 int = 0
+				var a_1089 []float64
+				var d_1090 int = 0
+				var rs_1091 int = 0
+				var a_1092 []float64
+				var d_1093 int = 0
+				var d_1094 int = 0
+				var rs_1095 int = 0
+				var a_1096 []float64
+				var d_1097 int = 0
+				var rs_1098 int = 0
+				for i_1099 := 0; i_1099 < n_1044; i_1099++ {
+					mark_1100 := ar.Mark()
+					if i_1099 > 0 {
+						k_1101 := int64(i_1099 - 1)
+						x_1102 := k_1101 + int64(1)
+						x_1103 := int64(2) * x_1102
+						if x_1103 < 0 || x_1103 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1103, mainparams_2))
 						}
-						row_1201 := mainparams_1[int(x_1200)*mainparams_3 : (int(x_1200)+1)*mainparams_3]
-						x_1202 := x_1200 + int64(1)
-						if x_1202 < 0 || x_1202 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1202, mainparams_2))
+						row_1104 := mainparams_1[int(x_1103)*mainparams_3 : (int(x_1103)+1)*mainparams_3]
+						x_1105 := x_1103 + int64(1)
+						if x_1105 < 0 || x_1105 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1105, mainparams_2))
 						}
-						row_1203 := mainparams_1[int(x_1202)*mainparams_3 : (int(x_1202)+1)*mainparams_3]
+						row_1106 := mainparams_1[int(x_1105)*mainparams_3 : (int(x_1105)+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1204 := int(n_15) - int(int64(0))
-						s_1205 := row_1201[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1204 != st_1131 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1131})+" and "+runtime.ShapeString([]int{n_1204}))
+						n_1107 := int(n_15) - int(int64(0))
+						s_1108 := row_1104[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1107 != st_1046 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1046})+" and "+runtime.ShapeString([]int{n_1107}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1206 := int(n_15) - int(int64(0))
-						s_1207 := row_1203[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1206 != st_1131 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1131})+" and "+runtime.ShapeString([]int{n_1206}))
+						n_1109 := int(n_15) - int(int64(0))
+						s_1110 := row_1106[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1109 != st_1046 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1046})+" and "+runtime.ShapeString([]int{n_1109}))
 						}
-						r_1208 := ar.F64w(st_1131)
-						st_1130 = st_1130[:len(r_1208)]
-						s_1205 = s_1205[:len(r_1208)]
-						s_1207 = s_1207[:len(r_1208)]
-						for i_1209 := range r_1208 {
-							r_1208[i_1209] = (runtime.Sigmoid(((st_1130[i_1209] * s_1205[i_1209]) + s_1207[i_1209])))
+						r_1111 := ar.F64w(st_1046)
+						st_1045 = st_1045[:len(r_1111)]
+						s_1108 = s_1108[:len(r_1111)]
+						s_1110 = s_1110[:len(r_1111)]
+						for i_1112 := range r_1111 {
+							r_1111[i_1112] = (runtime.Sigmoid(((st_1045[i_1112] * s_1108[i_1112]) + s_1110[i_1112])))
 						}
-						if x_1200 < 0 || x_1200 >= int64(st_1133) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1200, st_1133))
+						if x_1103 < 0 || x_1103 >= int64(st_1048) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1103, st_1048))
 						}
-						row_1211 := st_1132[int(x_1200)*st_1134 : (int(x_1200)+1)*st_1134]
-						x_1212 := int64(2) * n_15
-						if n_15 < 0 || x_1212 < n_15 || x_1212 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1212, mainparams_3))
+						row_1114 := st_1047[int(x_1103)*st_1049 : (int(x_1103)+1)*st_1049]
+						x_1115 := int64(2) * n_15
+						if n_15 < 0 || x_1115 < n_15 || x_1115 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1115, mainparams_3))
 						}
-						n_1213 := int(x_1212) - int(n_15)
-						s_1214 := row_1201[int(n_15)*1 : int(x_1212)*1 : int(x_1212)*1]
-						if n_1213 != st_1134 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1134})+" and "+runtime.ShapeString([]int{n_1213}))
+						n_1116 := int(x_1115) - int(n_15)
+						s_1117 := row_1104[int(n_15)*1 : int(x_1115)*1 : int(x_1115)*1]
+						if n_1116 != st_1049 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1049})+" and "+runtime.ShapeString([]int{n_1116}))
 						}
-						if n_15 < 0 || x_1212 < n_15 || x_1212 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1212, mainparams_3))
+						if n_15 < 0 || x_1115 < n_15 || x_1115 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1115, mainparams_3))
 						}
-						n_1215 := int(x_1212) - int(n_15)
-						s_1216 := row_1203[int(n_15)*1 : int(x_1212)*1 : int(x_1212)*1]
-						if n_1215 != st_1134 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1134})+" and "+runtime.ShapeString([]int{n_1215}))
+						n_1118 := int(x_1115) - int(n_15)
+						s_1119 := row_1106[int(n_15)*1 : int(x_1115)*1 : int(x_1115)*1]
+						if n_1118 != st_1049 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1049})+" and "+runtime.ShapeString([]int{n_1118}))
 						}
-						r_1217 := ar.F64w(st_1134)
-						row_1211 = row_1211[:len(r_1217)]
-						s_1214 = s_1214[:len(r_1217)]
-						s_1216 = s_1216[:len(r_1217)]
-						for i_1218 := range r_1217 {
-							r_1217[i_1218] = (runtime.Sigmoid(((row_1211[i_1218] * s_1214[i_1218]) + s_1216[i_1218])))
+						r_1120 := ar.F64w(st_1049)
+						row_1114 = row_1114[:len(r_1120)]
+						s_1117 = s_1117[:len(r_1120)]
+						s_1119 = s_1119[:len(r_1120)]
+						for i_1121 := range r_1120 {
+							r_1120[i_1121] = (runtime.Sigmoid(((row_1114[i_1121] * s_1117[i_1121]) + s_1119[i_1121])))
 						}
-						x_1220 := int64(3) * n_15
-						if x_1212 < 0 || x_1220 < x_1212 || x_1220 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1212, x_1220, mainparams_3))
+						x_1123 := int64(3) * n_15
+						if x_1115 < 0 || x_1123 < x_1115 || x_1123 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1115, x_1123, mainparams_3))
 						}
-						n_1221 := int(x_1220) - int(x_1212)
-						s_1222 := row_1201[int(x_1212)*1 : int(x_1220)*1 : int(x_1220)*1]
-						if n_1221 != st_1131 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1131})+" and "+runtime.ShapeString([]int{n_1221}))
+						n_1124 := int(x_1123) - int(x_1115)
+						s_1125 := row_1104[int(x_1115)*1 : int(x_1123)*1 : int(x_1123)*1]
+						if n_1124 != st_1046 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1046})+" and "+runtime.ShapeString([]int{n_1124}))
 						}
-						if x_1212 < 0 || x_1220 < x_1212 || x_1220 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1212, x_1220, mainparams_3))
+						if x_1115 < 0 || x_1123 < x_1115 || x_1123 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1115, x_1123, mainparams_3))
 						}
-						n_1223 := int(x_1220) - int(x_1212)
-						s_1224 := row_1203[int(x_1212)*1 : int(x_1220)*1 : int(x_1220)*1]
-						if n_1223 != st_1131 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1131})+" and "+runtime.ShapeString([]int{n_1223}))
+						n_1126 := int(x_1123) - int(x_1115)
+						s_1127 := row_1106[int(x_1115)*1 : int(x_1123)*1 : int(x_1123)*1]
+						if n_1126 != st_1046 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1046})+" and "+runtime.ShapeString([]int{n_1126}))
 						}
-						r_1225 := ar.F64w(st_1131)
-						st_1130 = st_1130[:len(r_1225)]
-						s_1222 = s_1222[:len(r_1225)]
-						s_1224 = s_1224[:len(r_1225)]
-						for i_1226 := range r_1225 {
-							r_1225[i_1226] = (runtime.Sigmoid(((st_1130[i_1226] * s_1222[i_1226]) + s_1224[i_1226])))
+						r_1128 := ar.F64w(st_1046)
+						st_1045 = st_1045[:len(r_1128)]
+						s_1125 = s_1125[:len(r_1128)]
+						s_1127 = s_1127[:len(r_1128)]
+						for i_1129 := range r_1128 {
+							r_1128[i_1129] = (runtime.Sigmoid(((st_1045[i_1129] * s_1125[i_1129]) + s_1127[i_1129])))
 						}
-						x_1228 := int64(4) * n_15
-						if x_1220 < 0 || x_1228 < x_1220 || x_1228 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1220, x_1228, mainparams_3))
+						x_1131 := int64(4) * n_15
+						if x_1123 < 0 || x_1131 < x_1123 || x_1131 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1123, x_1131, mainparams_3))
 						}
-						n_1229 := int(x_1228) - int(x_1220)
-						s_1230 := row_1201[int(x_1220)*1 : int(x_1228)*1 : int(x_1228)*1]
-						if n_1229 != st_1134 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1134})+" and "+runtime.ShapeString([]int{n_1229}))
+						n_1132 := int(x_1131) - int(x_1123)
+						s_1133 := row_1104[int(x_1123)*1 : int(x_1131)*1 : int(x_1131)*1]
+						if n_1132 != st_1049 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1049})+" and "+runtime.ShapeString([]int{n_1132}))
 						}
-						if x_1220 < 0 || x_1228 < x_1220 || x_1228 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1220, x_1228, mainparams_3))
+						if x_1123 < 0 || x_1131 < x_1123 || x_1131 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1123, x_1131, mainparams_3))
 						}
-						n_1231 := int(x_1228) - int(x_1220)
-						s_1232 := row_1203[int(x_1220)*1 : int(x_1228)*1 : int(x_1228)*1]
-						if n_1231 != st_1134 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1134})+" and "+runtime.ShapeString([]int{n_1231}))
+						n_1134 := int(x_1131) - int(x_1123)
+						s_1135 := row_1106[int(x_1123)*1 : int(x_1131)*1 : int(x_1131)*1]
+						if n_1134 != st_1049 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1049})+" and "+runtime.ShapeString([]int{n_1134}))
 						}
-						r_1233 := ar.F64w(st_1134)
-						row_1211 = row_1211[:len(r_1233)]
-						s_1230 = s_1230[:len(r_1233)]
-						s_1232 = s_1232[:len(r_1233)]
-						for i_1234 := range r_1233 {
-							r_1233[i_1234] = (math.Tanh(((row_1211[i_1234] * s_1230[i_1234]) + s_1232[i_1234])))
+						r_1136 := ar.F64w(st_1049)
+						row_1114 = row_1114[:len(r_1136)]
+						s_1133 = s_1133[:len(r_1136)]
+						s_1135 = s_1135[:len(r_1136)]
+						for i_1137 := range r_1136 {
+							r_1136[i_1137] = (math.Tanh(((row_1114[i_1137] * s_1133[i_1137]) + s_1135[i_1137])))
 						}
-						if x_1202 < 0 || x_1202 >= int64(st_1133) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1202, st_1133))
+						if x_1105 < 0 || x_1105 >= int64(st_1048) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1105, st_1048))
 						}
-						row_1236 := st_1132[int(x_1202)*st_1134 : (int(x_1202)+1)*st_1134]
-						if st_1131 != st_1134 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1134})+" and "+runtime.ShapeString([]int{st_1131}))
+						row_1139 := st_1047[int(x_1105)*st_1049 : (int(x_1105)+1)*st_1049]
+						if st_1046 != st_1049 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1049})+" and "+runtime.ShapeString([]int{st_1046}))
 						}
-						if st_1134 != st_1131 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1131})+" and "+runtime.ShapeString([]int{st_1134}))
+						if st_1049 != st_1046 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1046})+" and "+runtime.ShapeString([]int{st_1049}))
 						}
-						r_1237 := ar.F64w(st_1134)
-						r_1238 := ar.F64w(st_1134)
-						r_1239 := ar.F64w(st_1134)
-						row_1236 = row_1236[:st_1134]
-						r_1208 = r_1208[:st_1134]
-						r_1217 = r_1217[:st_1134]
-						r_1233 = r_1233[:st_1134]
-						r_1237 = r_1237[:st_1134]
-						r_1238 = r_1238[:st_1134]
-						r_1225 = r_1225[:st_1134]
-						r_1239 = r_1239[:st_1134]
-						for i_1240 := 0; i_1240 < st_1134; i_1240++ {
-							e_1242 := ((row_1236[i_1240] * r_1208[i_1240]) + (r_1217[i_1240] * r_1233[i_1240]))
-							r_1237[i_1240] = e_1242
-							e_1243 := (math.Tanh(e_1242))
-							r_1238[i_1240] = e_1243
-							e_1244 := (r_1225[i_1240] * e_1243)
-							r_1239[i_1240] = e_1244
+						r_1140 := ar.F64w(st_1049)
+						r_1141 := ar.F64w(st_1049)
+						r_1142 := ar.F64w(st_1049)
+						row_1139 = row_1139[:st_1049]
+						r_1111 = r_1111[:st_1049]
+						r_1120 = r_1120[:st_1049]
+						r_1136 = r_1136[:st_1049]
+						r_1140 = r_1140[:st_1049]
+						r_1141 = r_1141[:st_1049]
+						r_1128 = r_1128[:st_1049]
+						r_1142 = r_1142[:st_1049]
+						for i_1143 := 0; i_1143 < st_1049; i_1143++ {
+							e_1145 := ((row_1139[i_1143] * r_1111[i_1143]) + (r_1120[i_1143] * r_1136[i_1143]))
+							r_1140[i_1143] = e_1145
+							e_1146 := (math.Tanh(e_1145))
+							r_1141[i_1143] = e_1146
+							e_1147 := (r_1128[i_1143] * e_1146)
+							r_1142[i_1143] = e_1147
 						}
-						if x_1200 < 0 || x_1200 >= int64(st_1133) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_1200, st_1133))
+						if x_1103 < 0 || x_1103 >= int64(st_1048) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_1103, st_1048))
 						}
-						if st_1131 != st_1134 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1131})+"; elements have shape "+runtime.ShapeString([]int{st_1134}))
+						if st_1046 != st_1049 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1046})+"; elements have shape "+runtime.ShapeString([]int{st_1049}))
 						}
-						c_1245 := ar.F64w(len(st_1132))
-						copy(c_1245, st_1132)
-						copy(c_1245[int(x_1200)*st_1134:(int(x_1200)+1)*st_1134], r_1239)
-						if x_1202 < 0 || x_1202 >= int64(st_1133) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_1202, st_1133))
+						c_1148 := ar.F64w(len(st_1047))
+						copy(c_1148, st_1047)
+						copy(c_1148[int(x_1103)*st_1049:(int(x_1103)+1)*st_1049], r_1142)
+						if x_1105 < 0 || x_1105 >= int64(st_1048) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_1105, st_1048))
 						}
-						copy(c_1245[int(x_1202)*st_1134:(int(x_1202)+1)*st_1134], r_1237)
-						st_1130, st_1132, st_1135, st_1136, st_1137, st_1138, st_1139, st_1140, st_1141, st_1142, st_1143, st_1144, st_1145, st_1146, st_1147, st_1148, st_1149, st_1150, st_1151, st_1152, st_1153, st_1154, st_1155, st_1156 = r_1239, c_1245, r_1237, st_1134, r_1238, st_1134, r_1225, st_1131, r_1233, st_1134, r_1217, st_1134, r_1208, st_1131, st_1132, st_1133, st_1134, st_1130, st_1131, st_1130, st_1131, st_1132, st_1133, st_1134
+						copy(c_1148[int(x_1105)*st_1049:(int(x_1105)+1)*st_1049], r_1140)
+						st_1045, st_1047, st_1050, st_1051, st_1052, st_1053, st_1054, st_1055, st_1056, st_1057, st_1058, st_1059, st_1060, st_1061, st_1062, st_1063, st_1064, st_1065, st_1066 = r_1142, c_1148, r_1140, st_1049, r_1141, st_1049, r_1128, st_1046, r_1136, st_1049, r_1120, st_1049, r_1111, st_1046, st_1047, st_1048, st_1049, st_1045, st_1046
 					}
-					if i_1196 == 0 {
-						d_1158 = st_1131
-						rs_1159 = d_1158
-						tot_1246, err_1247 := runtime.MulSize(n_1129, rs_1159)
-						if err_1247 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1247)
+					if i_1099 == 0 {
+						d_1068 = st_1046
+						rs_1069 = d_1068
+						tot_1149, err_1150 := runtime.MulSize(n_1044, rs_1069)
+						if err_1150 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1150)
 						}
-						a_1157 = ar.F64w(tot_1246)
-					} else if st_1131 != d_1158 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1131})+", element 0 has shape "+runtime.ShapeString([]int{d_1158}))
+						a_1067 = ar.F64w(tot_1149)
+					} else if st_1046 != d_1068 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1046})+", element 0 has shape "+runtime.ShapeString([]int{d_1068}))
 					}
-					copy(a_1157[i_1196*rs_1159:(i_1196+1)*rs_1159], st_1130)
-					if i_1196 == 0 {
-						d_1161, d_1162 = st_1133, st_1134
-						rs_1163 = d_1161 * d_1162
-						tot_1248, err_1249 := runtime.MulSize(n_1129, rs_1163)
-						if err_1249 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1249)
+					copy(a_1067[i_1099*rs_1069:(i_1099+1)*rs_1069], st_1045)
+					if i_1099 == 0 {
+						d_1071, d_1072 = st_1048, st_1049
+						rs_1073 = d_1071 * d_1072
+						tot_1151, err_1152 := runtime.MulSize(n_1044, rs_1073)
+						if err_1152 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1152)
 						}
-						a_1160 = ar.F64w(tot_1248)
-					} else if st_1133 != d_1161 || st_1134 != d_1162 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1133, st_1134})+", element 0 has shape "+runtime.ShapeString([]int{d_1161, d_1162}))
+						a_1070 = ar.F64w(tot_1151)
+					} else if st_1048 != d_1071 || st_1049 != d_1072 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1048, st_1049})+", element 0 has shape "+runtime.ShapeString([]int{d_1071, d_1072}))
 					}
-					copy(a_1160[i_1196*rs_1163:(i_1196+1)*rs_1163], st_1132)
-					if i_1196 == 0 {
-						d_1165 = st_1136
-						rs_1166 = d_1165
-						tot_1250, err_1251 := runtime.MulSize(n_1129, rs_1166)
-						if err_1251 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1251)
+					copy(a_1070[i_1099*rs_1073:(i_1099+1)*rs_1073], st_1047)
+					if i_1099 == 0 {
+						d_1075 = st_1051
+						rs_1076 = d_1075
+						tot_1153, err_1154 := runtime.MulSize(n_1044, rs_1076)
+						if err_1154 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1154)
 						}
-						a_1164 = ar.F64w(tot_1250)
-					} else if st_1136 != d_1165 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1136})+", element 0 has shape "+runtime.ShapeString([]int{d_1165}))
+						a_1074 = ar.F64w(tot_1153)
+					} else if st_1051 != d_1075 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1051})+", element 0 has shape "+runtime.ShapeString([]int{d_1075}))
 					}
-					copy(a_1164[i_1196*rs_1166:(i_1196+1)*rs_1166], st_1135)
-					if i_1196 == 0 {
-						d_1168 = st_1138
-						rs_1169 = d_1168
-						tot_1252, err_1253 := runtime.MulSize(n_1129, rs_1169)
-						if err_1253 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1253)
+					copy(a_1074[i_1099*rs_1076:(i_1099+1)*rs_1076], st_1050)
+					if i_1099 == 0 {
+						d_1078 = st_1053
+						rs_1079 = d_1078
+						tot_1155, err_1156 := runtime.MulSize(n_1044, rs_1079)
+						if err_1156 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1156)
 						}
-						if i_1034 > 0 && tot_1252 == rs_998 {
-							a_1167 = a_995[i_1034*rs_998 : (i_1034+1)*rs_998]
+						if i_956 > 0 && tot_1155 == rs_927 {
+							a_1077 = a_924[i_956*rs_927 : (i_956+1)*rs_927]
 						} else {
-							a_1167 = ar.F64w(tot_1252)
+							a_1077 = ar.F64w(tot_1155)
 						}
-					} else if st_1138 != d_1168 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1138})+", element 0 has shape "+runtime.ShapeString([]int{d_1168}))
+					} else if st_1053 != d_1078 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1053})+", element 0 has shape "+runtime.ShapeString([]int{d_1078}))
 					}
-					copy(a_1167[i_1196*rs_1169:(i_1196+1)*rs_1169], st_1137)
-					if i_1196 == 0 {
-						d_1171 = st_1140
-						rs_1172 = d_1171
-						tot_1254, err_1255 := runtime.MulSize(n_1129, rs_1172)
-						if err_1255 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1255)
+					copy(a_1077[i_1099*rs_1079:(i_1099+1)*rs_1079], st_1052)
+					if i_1099 == 0 {
+						d_1081 = st_1055
+						rs_1082 = d_1081
+						tot_1157, err_1158 := runtime.MulSize(n_1044, rs_1082)
+						if err_1158 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1158)
 						}
-						if i_1034 > 0 && tot_1254 == rs_1002 {
-							a_1170 = a_999[i_1034*rs_1002 : (i_1034+1)*rs_1002]
+						if i_956 > 0 && tot_1157 == rs_931 {
+							a_1080 = a_928[i_956*rs_931 : (i_956+1)*rs_931]
 						} else {
-							a_1170 = ar.F64w(tot_1254)
+							a_1080 = ar.F64w(tot_1157)
 						}
-					} else if st_1140 != d_1171 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1140})+", element 0 has shape "+runtime.ShapeString([]int{d_1171}))
+					} else if st_1055 != d_1081 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1055})+", element 0 has shape "+runtime.ShapeString([]int{d_1081}))
 					}
-					copy(a_1170[i_1196*rs_1172:(i_1196+1)*rs_1172], st_1139)
-					if i_1196 == 0 {
-						d_1174 = st_1142
-						rs_1175 = d_1174
-						tot_1256, err_1257 := runtime.MulSize(n_1129, rs_1175)
-						if err_1257 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1257)
+					copy(a_1080[i_1099*rs_1082:(i_1099+1)*rs_1082], st_1054)
+					if i_1099 == 0 {
+						d_1084 = st_1057
+						rs_1085 = d_1084
+						tot_1159, err_1160 := runtime.MulSize(n_1044, rs_1085)
+						if err_1160 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1160)
 						}
-						if i_1034 > 0 && tot_1256 == rs_1006 {
-							a_1173 = a_1003[i_1034*rs_1006 : (i_1034+1)*rs_1006]
+						if i_956 > 0 && tot_1159 == rs_935 {
+							a_1083 = a_932[i_956*rs_935 : (i_956+1)*rs_935]
 						} else {
-							a_1173 = ar.F64w(tot_1256)
+							a_1083 = ar.F64w(tot_1159)
 						}
-					} else if st_1142 != d_1174 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1142})+", element 0 has shape "+runtime.ShapeString([]int{d_1174}))
+					} else if st_1057 != d_1084 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1057})+", element 0 has shape "+runtime.ShapeString([]int{d_1084}))
 					}
-					copy(a_1173[i_1196*rs_1175:(i_1196+1)*rs_1175], st_1141)
-					if i_1196 == 0 {
-						d_1177 = st_1144
-						rs_1178 = d_1177
-						tot_1258, err_1259 := runtime.MulSize(n_1129, rs_1178)
-						if err_1259 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1259)
+					copy(a_1083[i_1099*rs_1085:(i_1099+1)*rs_1085], st_1056)
+					if i_1099 == 0 {
+						d_1087 = st_1059
+						rs_1088 = d_1087
+						tot_1161, err_1162 := runtime.MulSize(n_1044, rs_1088)
+						if err_1162 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1162)
 						}
-						if i_1034 > 0 && tot_1258 == rs_1010 {
-							a_1176 = a_1007[i_1034*rs_1010 : (i_1034+1)*rs_1010]
+						if i_956 > 0 && tot_1161 == rs_939 {
+							a_1086 = a_936[i_956*rs_939 : (i_956+1)*rs_939]
 						} else {
-							a_1176 = ar.F64w(tot_1258)
+							a_1086 = ar.F64w(tot_1161)
 						}
-					} else if st_1144 != d_1177 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1144})+", element 0 has shape "+runtime.ShapeString([]int{d_1177}))
+					} else if st_1059 != d_1087 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1059})+", element 0 has shape "+runtime.ShapeString([]int{d_1087}))
 					}
-					copy(a_1176[i_1196*rs_1178:(i_1196+1)*rs_1178], st_1143)
-					if i_1196 == 0 {
-						d_1180 = st_1146
-						rs_1181 = d_1180
-						tot_1260, err_1261 := runtime.MulSize(n_1129, rs_1181)
-						if err_1261 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1261)
+					copy(a_1086[i_1099*rs_1088:(i_1099+1)*rs_1088], st_1058)
+					if i_1099 == 0 {
+						d_1090 = st_1061
+						rs_1091 = d_1090
+						tot_1163, err_1164 := runtime.MulSize(n_1044, rs_1091)
+						if err_1164 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1164)
 						}
-						if i_1034 > 0 && tot_1260 == rs_1014 {
-							a_1179 = a_1011[i_1034*rs_1014 : (i_1034+1)*rs_1014]
+						if i_956 > 0 && tot_1163 == rs_943 {
+							a_1089 = a_940[i_956*rs_943 : (i_956+1)*rs_943]
 						} else {
-							a_1179 = ar.F64w(tot_1260)
+							a_1089 = ar.F64w(tot_1163)
 						}
-					} else if st_1146 != d_1180 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1146})+", element 0 has shape "+runtime.ShapeString([]int{d_1180}))
+					} else if st_1061 != d_1090 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1061})+", element 0 has shape "+runtime.ShapeString([]int{d_1090}))
 					}
-					copy(a_1179[i_1196*rs_1181:(i_1196+1)*rs_1181], st_1145)
-					if i_1196 == 0 {
-						d_1183, d_1184 = st_1148, st_1149
-						rs_1185 = d_1183 * d_1184
-						tot_1262, err_1263 := runtime.MulSize(n_1129, rs_1185)
-						if err_1263 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1263)
+					copy(a_1089[i_1099*rs_1091:(i_1099+1)*rs_1091], st_1060)
+					if i_1099 == 0 {
+						d_1093, d_1094 = st_1063, st_1064
+						rs_1095 = d_1093 * d_1094
+						tot_1165, err_1166 := runtime.MulSize(n_1044, rs_1095)
+						if err_1166 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1166)
 						}
-						if i_1034 > 0 && tot_1262 == rs_1019 {
-							a_1182 = a_1015[i_1034*rs_1019 : (i_1034+1)*rs_1019]
+						if i_956 > 0 && tot_1165 == rs_948 {
+							a_1092 = a_944[i_956*rs_948 : (i_956+1)*rs_948]
 						} else {
-							a_1182 = ar.F64w(tot_1262)
+							a_1092 = ar.F64w(tot_1165)
 						}
-					} else if st_1148 != d_1183 || st_1149 != d_1184 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1148, st_1149})+", element 0 has shape "+runtime.ShapeString([]int{d_1183, d_1184}))
+					} else if st_1063 != d_1093 || st_1064 != d_1094 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1063, st_1064})+", element 0 has shape "+runtime.ShapeString([]int{d_1093, d_1094}))
 					}
-					copy(a_1182[i_1196*rs_1185:(i_1196+1)*rs_1185], st_1147)
-					if i_1196 == 0 {
-						d_1187 = st_1151
-						rs_1188 = d_1187
-						tot_1264, err_1265 := runtime.MulSize(n_1129, rs_1188)
-						if err_1265 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1265)
+					copy(a_1092[i_1099*rs_1095:(i_1099+1)*rs_1095], st_1062)
+					if i_1099 == 0 {
+						d_1097 = st_1066
+						rs_1098 = d_1097
+						tot_1167, err_1168 := runtime.MulSize(n_1044, rs_1098)
+						if err_1168 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1168)
 						}
-						if i_1034 > 0 && tot_1264 == rs_1023 {
-							a_1186 = a_1020[i_1034*rs_1023 : (i_1034+1)*rs_1023]
+						if i_956 > 0 && tot_1167 == rs_952 {
+							a_1096 = a_949[i_956*rs_952 : (i_956+1)*rs_952]
 						} else {
-							a_1186 = ar.F64w(tot_1264)
+							a_1096 = ar.F64w(tot_1167)
 						}
-					} else if st_1151 != d_1187 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1151})+", element 0 has shape "+runtime.ShapeString([]int{d_1187}))
+					} else if st_1066 != d_1097 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1066})+", element 0 has shape "+runtime.ShapeString([]int{d_1097}))
 					}
-					copy(a_1186[i_1196*rs_1188:(i_1196+1)*rs_1188], st_1150)
-					if i_1196 == 0 {
-						d_1190 = st_1153
-						rs_1191 = d_1190
-						tot_1266, err_1267 := runtime.MulSize(n_1129, rs_1191)
-						if err_1267 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1267)
-						}
-						a_1189 = ar.F64w(tot_1266)
-					} else if st_1153 != d_1190 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1153})+", element 0 has shape "+runtime.ShapeString([]int{d_1190}))
-					}
-					copy(a_1189[i_1196*rs_1191:(i_1196+1)*rs_1191], st_1152)
-					if i_1196 == 0 {
-						d_1193, d_1194 = st_1155, st_1156
-						rs_1195 = d_1193 * d_1194
-						tot_1268, err_1269 := runtime.MulSize(n_1129, rs_1195)
-						if err_1269 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1269)
-						}
-						a_1192 = ar.F64w(tot_1268)
-					} else if st_1155 != d_1193 || st_1156 != d_1194 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1196)+" has shape "+runtime.ShapeString([]int{st_1155, st_1156})+", element 0 has shape "+runtime.ShapeString([]int{d_1193, d_1194}))
-					}
-					copy(a_1192[i_1196*rs_1195:(i_1196+1)*rs_1195], st_1154)
-					st_1130 = a_1157[i_1196*rs_1159 : (i_1196+1)*rs_1159]
-					st_1132 = a_1160[i_1196*rs_1163 : (i_1196+1)*rs_1163]
-					st_1135 = a_1164[i_1196*rs_1166 : (i_1196+1)*rs_1166]
-					st_1137 = a_1167[i_1196*rs_1169 : (i_1196+1)*rs_1169]
-					st_1139 = a_1170[i_1196*rs_1172 : (i_1196+1)*rs_1172]
-					st_1141 = a_1173[i_1196*rs_1175 : (i_1196+1)*rs_1175]
-					st_1143 = a_1176[i_1196*rs_1178 : (i_1196+1)*rs_1178]
-					st_1145 = a_1179[i_1196*rs_1181 : (i_1196+1)*rs_1181]
-					st_1147 = a_1182[i_1196*rs_1185 : (i_1196+1)*rs_1185]
-					st_1150 = a_1186[i_1196*rs_1188 : (i_1196+1)*rs_1188]
-					st_1152 = a_1189[i_1196*rs_1191 : (i_1196+1)*rs_1191]
-					st_1154 = a_1192[i_1196*rs_1195 : (i_1196+1)*rs_1195]
-					if i_1196 > 0 {
-						ar.Release(mark_1197)
+					copy(a_1096[i_1099*rs_1098:(i_1099+1)*rs_1098], st_1065)
+					st_1045 = a_1067[i_1099*rs_1069 : (i_1099+1)*rs_1069]
+					st_1047 = a_1070[i_1099*rs_1073 : (i_1099+1)*rs_1073]
+					st_1050 = a_1074[i_1099*rs_1076 : (i_1099+1)*rs_1076]
+					st_1052 = a_1077[i_1099*rs_1079 : (i_1099+1)*rs_1079]
+					st_1054 = a_1080[i_1099*rs_1082 : (i_1099+1)*rs_1082]
+					st_1056 = a_1083[i_1099*rs_1085 : (i_1099+1)*rs_1085]
+					st_1058 = a_1086[i_1099*rs_1088 : (i_1099+1)*rs_1088]
+					st_1060 = a_1089[i_1099*rs_1091 : (i_1099+1)*rs_1091]
+					st_1062 = a_1092[i_1099*rs_1095 : (i_1099+1)*rs_1095]
+					st_1065 = a_1096[i_1099*rs_1098 : (i_1099+1)*rs_1098]
+					if i_1099 > 0 {
+						ar.Release(mark_1100)
 					}
 				}
-				c_1045, c_1046, c_1047, c_1048, c_1049, c_1050, c_1051, c_1052, c_1053, c_1054, c_1055, c_1056, c_1057, c_1058, c_1059, c_1060, c_1061, c_1062, c_1063, c_1064, c_1065, c_1066, c_1067, c_1068, c_1069, c_1070, c_1071, c_1072, c_1073, c_1074, c_1075, c_1076, c_1077, c_1078, c_1079, c_1080, c_1081, c_1082, c_1083 = a_1157, n_1129, d_1158, a_1160, n_1129, d_1161, d_1162, a_1164, n_1129, d_1165, a_1167, n_1129, d_1168, a_1170, n_1129, d_1171, a_1173, n_1129, d_1174, a_1176, n_1129, d_1177, a_1179, n_1129, d_1180, a_1182, n_1129, d_1183, d_1184, a_1186, n_1129, d_1187, a_1189, n_1129, d_1190, a_1192, n_1129, d_1193, d_1194
+				c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998 = a_1067, n_1044, d_1068, a_1070, n_1044, d_1071, d_1072, a_1074, n_1044, d_1075, a_1077, n_1044, d_1078, a_1080, n_1044, d_1081, a_1083, n_1044, d_1084, a_1086, n_1044, d_1087, a_1089, n_1044, d_1090, a_1092, n_1044, d_1093, d_1094, a_1096, n_1044, d_1097
 			} else {
-				n_1270, err_1271 := runtime.CheckSize(int64(0))
-				if err_1271 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1271)
+				n_1169, err_1170 := runtime.CheckSize(int64(0))
+				if err_1170 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1170)
 				}
-				var a_1272 []float64
-				var d_1273 int = 0
-				var rs_1274 int = 0
-				var a_1275 []float64
-				var d_1276 int = 0
-				var d_1277 int = 0
-				var rs_1278 int = 0
-				var a_1279 []float64
-				var d_1280 int = 0
-				var rs_1281 int = 0
-				var a_1282 []float64
-				var d_1283 int = 0
-				var rs_1284 int = 0
-				var a_1285 []float64
-				var d_1286 int = 0
-				var rs_1287 int = 0
-				var a_1288 []float64
-				var d_1289 int = 0
-				var rs_1290 int = 0
-				var a_1291 []float64
-				var d_1292 int = 0
-				var rs_1293 int = 0
-				var a_1294 []float64
-				var d_1295 int = 0
-				var rs_1296 int = 0
-				var a_1297 []float64
-				var d_1298 int = 0
-				var d_1299 int = 0
-				var rs_1300 int = 0
-				var a_1301 []float64
-				var d_1302 int = 0
-				var rs_1303 int = 0
-				var a_1304 []float64
-				var d_1305 int = 0
-				var rs_1306 int = 0
-				var a_1307 []float64
-				var d_1308 int = 0
-				var d_1309 int = 0
-				var rs_1310 int = 0
-				for i_1311 := 0; i_1311 < n_1270; i_1311++ {
-					mark_1312 := ar.Mark()
-					_ = int64(i_1311)
+				var a_1171 []float64
+				var d_1172 int = 0
+				var rs_1173 int = 0
+				var a_1174 []float64
+				var d_1175 int = 0
+				var d_1176 int = 0
+				var rs_1177 int = 0
+				var a_1178 []float64
+				var d_1179 int = 0
+				var rs_1180 int = 0
+				var a_1181 []float64
+				var d_1182 int = 0
+				var rs_1183 int = 0
+				var a_1184 []float64
+				var d_1185 int = 0
+				var rs_1186 int = 0
+				var a_1187 []float64
+				var d_1188 int = 0
+				var rs_1189 int = 0
+				var a_1190 []float64
+				var d_1191 int = 0
+				var rs_1192 int = 0
+				var a_1193 []float64
+				var d_1194 int = 0
+				var rs_1195 int = 0
+				var a_1196 []float64
+				var d_1197 int = 0
+				var d_1198 int = 0
+				var rs_1199 int = 0
+				var a_1200 []float64
+				var d_1201 int = 0
+				var rs_1202 int = 0
+				for i_1203 := 0; i_1203 < n_1169; i_1203++ {
+					mark_1204 := ar.Mark()
+					_ = int64(i_1203)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_1314 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_1206 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_1315 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_1207 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1316 := int(n_15) - int(int64(0))
-					s_1317 := row_1314[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1316 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1316}))
+					n_1208 := int(n_15) - int(int64(0))
+					s_1209 := row_1206[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1208 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1208}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1318 := int(n_15) - int(int64(0))
-					s_1319 := row_1315[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1318 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1318}))
+					n_1210 := int(n_15) - int(int64(0))
+					s_1211 := row_1207[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1210 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1210}))
 					}
-					r_1320 := ar.F64w(sequence_12)
-					r_1039 = r_1039[:len(r_1320)]
-					s_1317 = s_1317[:len(r_1320)]
-					s_1319 = s_1319[:len(r_1320)]
-					for i_1321 := range r_1320 {
-						r_1320[i_1321] = (runtime.Sigmoid(((r_1039[i_1321] * s_1317[i_1321]) + s_1319[i_1321])))
+					r_1212 := ar.F64w(sequence_12)
+					r_961 = r_961[:len(r_1212)]
+					s_1209 = s_1209[:len(r_1212)]
+					s_1211 = s_1211[:len(r_1212)]
+					for i_1213 := range r_1212 {
+						r_1212[i_1213] = (runtime.Sigmoid(((r_961[i_1213] * s_1209[i_1213]) + s_1211[i_1213])))
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
-					row_1323 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-					x_1324 := int64(2) * n_15
-					if n_15 < 0 || x_1324 < n_15 || x_1324 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1324, mainparams_3))
+					row_1215 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+					x_1216 := int64(2) * n_15
+					if n_15 < 0 || x_1216 < n_15 || x_1216 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1216, mainparams_3))
 					}
-					n_1325 := int(x_1324) - int(n_15)
-					s_1326 := row_1314[int(n_15)*1 : int(x_1324)*1 : int(x_1324)*1]
-					if n_1325 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1325}))
+					n_1217 := int(x_1216) - int(n_15)
+					s_1218 := row_1206[int(n_15)*1 : int(x_1216)*1 : int(x_1216)*1]
+					if n_1217 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1217}))
 					}
-					if n_15 < 0 || x_1324 < n_15 || x_1324 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1324, mainparams_3))
+					if n_15 < 0 || x_1216 < n_15 || x_1216 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1216, mainparams_3))
 					}
-					n_1327 := int(x_1324) - int(n_15)
-					s_1328 := row_1315[int(n_15)*1 : int(x_1324)*1 : int(x_1324)*1]
-					if n_1327 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1327}))
+					n_1219 := int(x_1216) - int(n_15)
+					s_1220 := row_1207[int(n_15)*1 : int(x_1216)*1 : int(x_1216)*1]
+					if n_1219 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1219}))
 					}
-					r_1329 := ar.F64w(state_9)
-					row_1323 = row_1323[:len(r_1329)]
-					s_1326 = s_1326[:len(r_1329)]
-					s_1328 = s_1328[:len(r_1329)]
-					for i_1330 := range r_1329 {
-						r_1329[i_1330] = (runtime.Sigmoid(((row_1323[i_1330] * s_1326[i_1330]) + s_1328[i_1330])))
+					r_1221 := ar.F64w(state_9)
+					row_1215 = row_1215[:len(r_1221)]
+					s_1218 = s_1218[:len(r_1221)]
+					s_1220 = s_1220[:len(r_1221)]
+					for i_1222 := range r_1221 {
+						r_1221[i_1222] = (runtime.Sigmoid(((row_1215[i_1222] * s_1218[i_1222]) + s_1220[i_1222])))
 					}
-					x_1332 := int64(3) * n_15
-					if x_1324 < 0 || x_1332 < x_1324 || x_1332 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1324, x_1332, mainparams_3))
+					x_1224 := int64(3) * n_15
+					if x_1216 < 0 || x_1224 < x_1216 || x_1224 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1216, x_1224, mainparams_3))
 					}
-					n_1333 := int(x_1332) - int(x_1324)
-					s_1334 := row_1314[int(x_1324)*1 : int(x_1332)*1 : int(x_1332)*1]
-					if n_1333 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1333}))
+					n_1225 := int(x_1224) - int(x_1216)
+					s_1226 := row_1206[int(x_1216)*1 : int(x_1224)*1 : int(x_1224)*1]
+					if n_1225 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1225}))
 					}
-					if x_1324 < 0 || x_1332 < x_1324 || x_1332 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1324, x_1332, mainparams_3))
+					if x_1216 < 0 || x_1224 < x_1216 || x_1224 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1216, x_1224, mainparams_3))
 					}
-					n_1335 := int(x_1332) - int(x_1324)
-					s_1336 := row_1315[int(x_1324)*1 : int(x_1332)*1 : int(x_1332)*1]
-					if n_1335 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1335}))
+					n_1227 := int(x_1224) - int(x_1216)
+					s_1228 := row_1207[int(x_1216)*1 : int(x_1224)*1 : int(x_1224)*1]
+					if n_1227 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1227}))
 					}
-					r_1337 := ar.F64w(sequence_12)
-					r_1039 = r_1039[:len(r_1337)]
-					s_1334 = s_1334[:len(r_1337)]
-					s_1336 = s_1336[:len(r_1337)]
-					for i_1338 := range r_1337 {
-						r_1337[i_1338] = (runtime.Sigmoid(((r_1039[i_1338] * s_1334[i_1338]) + s_1336[i_1338])))
+					r_1229 := ar.F64w(sequence_12)
+					r_961 = r_961[:len(r_1229)]
+					s_1226 = s_1226[:len(r_1229)]
+					s_1228 = s_1228[:len(r_1229)]
+					for i_1230 := range r_1229 {
+						r_1229[i_1230] = (runtime.Sigmoid(((r_961[i_1230] * s_1226[i_1230]) + s_1228[i_1230])))
 					}
-					x_1340 := int64(4) * n_15
-					if x_1332 < 0 || x_1340 < x_1332 || x_1340 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1332, x_1340, mainparams_3))
+					x_1232 := int64(4) * n_15
+					if x_1224 < 0 || x_1232 < x_1224 || x_1232 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1224, x_1232, mainparams_3))
 					}
-					n_1341 := int(x_1340) - int(x_1332)
-					s_1342 := row_1314[int(x_1332)*1 : int(x_1340)*1 : int(x_1340)*1]
-					if n_1341 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1341}))
+					n_1233 := int(x_1232) - int(x_1224)
+					s_1234 := row_1206[int(x_1224)*1 : int(x_1232)*1 : int(x_1232)*1]
+					if n_1233 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1233}))
 					}
-					if x_1332 < 0 || x_1340 < x_1332 || x_1340 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1332, x_1340, mainparams_3))
+					if x_1224 < 0 || x_1232 < x_1224 || x_1232 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1224, x_1232, mainparams_3))
 					}
-					n_1343 := int(x_1340) - int(x_1332)
-					s_1344 := row_1315[int(x_1332)*1 : int(x_1340)*1 : int(x_1340)*1]
-					if n_1343 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1343}))
+					n_1235 := int(x_1232) - int(x_1224)
+					s_1236 := row_1207[int(x_1224)*1 : int(x_1232)*1 : int(x_1232)*1]
+					if n_1235 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1235}))
 					}
-					r_1345 := ar.F64w(state_9)
-					row_1323 = row_1323[:len(r_1345)]
-					s_1342 = s_1342[:len(r_1345)]
-					s_1344 = s_1344[:len(r_1345)]
-					for i_1346 := range r_1345 {
-						r_1345[i_1346] = (math.Tanh(((row_1323[i_1346] * s_1342[i_1346]) + s_1344[i_1346])))
+					r_1237 := ar.F64w(state_9)
+					row_1215 = row_1215[:len(r_1237)]
+					s_1234 = s_1234[:len(r_1237)]
+					s_1236 = s_1236[:len(r_1237)]
+					for i_1238 := range r_1237 {
+						r_1237[i_1238] = (math.Tanh(((row_1215[i_1238] * s_1234[i_1238]) + s_1236[i_1238])))
 					}
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
-					row_1348 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+					row_1240 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_1349 := ar.F64w(state_9)
-					r_1350 := ar.F64w(state_9)
-					r_1351 := ar.F64w(state_9)
-					row_1348 = row_1348[:state_9]
-					r_1320 = r_1320[:state_9]
-					r_1329 = r_1329[:state_9]
-					r_1345 = r_1345[:state_9]
-					r_1349 = r_1349[:state_9]
-					r_1350 = r_1350[:state_9]
-					r_1337 = r_1337[:state_9]
-					r_1351 = r_1351[:state_9]
-					for i_1352 := 0; i_1352 < state_9; i_1352++ {
-						e_1354 := ((row_1348[i_1352] * r_1320[i_1352]) + (r_1329[i_1352] * r_1345[i_1352]))
-						r_1349[i_1352] = e_1354
-						e_1355 := (math.Tanh(e_1354))
-						r_1350[i_1352] = e_1355
-						e_1356 := (r_1337[i_1352] * e_1355)
-						r_1351[i_1352] = e_1356
+					r_1241 := ar.F64w(state_9)
+					r_1242 := ar.F64w(state_9)
+					r_1243 := ar.F64w(state_9)
+					row_1240 = row_1240[:state_9]
+					r_1212 = r_1212[:state_9]
+					r_1221 = r_1221[:state_9]
+					r_1237 = r_1237[:state_9]
+					r_1241 = r_1241[:state_9]
+					r_1242 = r_1242[:state_9]
+					r_1229 = r_1229[:state_9]
+					r_1243 = r_1243[:state_9]
+					for i_1244 := 0; i_1244 < state_9; i_1244++ {
+						e_1246 := ((row_1240[i_1244] * r_1212[i_1244]) + (r_1221[i_1244] * r_1237[i_1244]))
+						r_1241[i_1244] = e_1246
+						e_1247 := (math.Tanh(e_1246))
+						r_1242[i_1244] = e_1247
+						e_1248 := (r_1229[i_1244] * e_1247)
+						r_1243[i_1244] = e_1248
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -5810,974 +5706,924 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_1357 := ar.F64w(len(state_7))
-					copy(c_1357, state_7)
-					copy(c_1357[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1351)
+					c_1249 := ar.F64w(len(state_7))
+					copy(c_1249, state_7)
+					copy(c_1249[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1243)
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
-					copy(c_1357[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1349)
-					if i_1311 == 0 {
-						d_1273 = sequence_12
-						rs_1274 = d_1273
-						tot_1358, err_1359 := runtime.MulSize(n_1270, rs_1274)
-						if err_1359 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1359)
+					copy(c_1249[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1241)
+					if i_1203 == 0 {
+						d_1172 = sequence_12
+						rs_1173 = d_1172
+						tot_1250, err_1251 := runtime.MulSize(n_1169, rs_1173)
+						if err_1251 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1251)
 						}
-						a_1272 = ar.F64w(tot_1358)
-					} else if sequence_12 != d_1273 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1311)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1273}))
+						a_1171 = ar.F64w(tot_1250)
+					} else if sequence_12 != d_1172 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1172}))
 					}
-					copy(a_1272[i_1311*rs_1274:(i_1311+1)*rs_1274], r_1351)
-					if i_1311 == 0 {
-						d_1276, d_1277 = state_8, state_9
-						rs_1278 = d_1276 * d_1277
-						tot_1360, err_1361 := runtime.MulSize(n_1270, rs_1278)
-						if err_1361 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1361)
+					copy(a_1171[i_1203*rs_1173:(i_1203+1)*rs_1173], r_1243)
+					if i_1203 == 0 {
+						d_1175, d_1176 = state_8, state_9
+						rs_1177 = d_1175 * d_1176
+						tot_1252, err_1253 := runtime.MulSize(n_1169, rs_1177)
+						if err_1253 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1253)
 						}
-						a_1275 = ar.F64w(tot_1360)
-					} else if state_8 != d_1276 || state_9 != d_1277 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1311)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1276, d_1277}))
+						a_1174 = ar.F64w(tot_1252)
+					} else if state_8 != d_1175 || state_9 != d_1176 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1175, d_1176}))
 					}
-					copy(a_1275[i_1311*rs_1278:(i_1311+1)*rs_1278], c_1357)
-					if i_1311 == 0 {
-						d_1280 = state_9
-						rs_1281 = d_1280
-						tot_1362, err_1363 := runtime.MulSize(n_1270, rs_1281)
-						if err_1363 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1363)
+					copy(a_1174[i_1203*rs_1177:(i_1203+1)*rs_1177], c_1249)
+					if i_1203 == 0 {
+						d_1179 = state_9
+						rs_1180 = d_1179
+						tot_1254, err_1255 := runtime.MulSize(n_1169, rs_1180)
+						if err_1255 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1255)
 						}
-						a_1279 = ar.F64w(tot_1362)
-					} else if state_9 != d_1280 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1311)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1280}))
+						a_1178 = ar.F64w(tot_1254)
+					} else if state_9 != d_1179 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1179}))
 					}
-					copy(a_1279[i_1311*rs_1281:(i_1311+1)*rs_1281], r_1349)
-					if i_1311 == 0 {
-						d_1283 = state_9
-						rs_1284 = d_1283
-						tot_1364, err_1365 := runtime.MulSize(n_1270, rs_1284)
-						if err_1365 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1365)
+					copy(a_1178[i_1203*rs_1180:(i_1203+1)*rs_1180], r_1241)
+					if i_1203 == 0 {
+						d_1182 = state_9
+						rs_1183 = d_1182
+						tot_1256, err_1257 := runtime.MulSize(n_1169, rs_1183)
+						if err_1257 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1257)
 						}
-						a_1282 = ar.F64w(tot_1364)
-					} else if state_9 != d_1283 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1311)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1283}))
+						a_1181 = ar.F64w(tot_1256)
+					} else if state_9 != d_1182 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1182}))
 					}
-					copy(a_1282[i_1311*rs_1284:(i_1311+1)*rs_1284], r_1350)
-					if i_1311 == 0 {
-						d_1286 = sequence_12
-						rs_1287 = d_1286
-						tot_1366, err_1367 := runtime.MulSize(n_1270, rs_1287)
-						if err_1367 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1367)
+					copy(a_1181[i_1203*rs_1183:(i_1203+1)*rs_1183], r_1242)
+					if i_1203 == 0 {
+						d_1185 = sequence_12
+						rs_1186 = d_1185
+						tot_1258, err_1259 := runtime.MulSize(n_1169, rs_1186)
+						if err_1259 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1259)
 						}
-						a_1285 = ar.F64w(tot_1366)
-					} else if sequence_12 != d_1286 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1311)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1286}))
+						a_1184 = ar.F64w(tot_1258)
+					} else if sequence_12 != d_1185 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1185}))
 					}
-					copy(a_1285[i_1311*rs_1287:(i_1311+1)*rs_1287], r_1337)
-					if i_1311 == 0 {
-						d_1289 = state_9
-						rs_1290 = d_1289
-						tot_1368, err_1369 := runtime.MulSize(n_1270, rs_1290)
-						if err_1369 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1369)
+					copy(a_1184[i_1203*rs_1186:(i_1203+1)*rs_1186], r_1229)
+					if i_1203 == 0 {
+						d_1188 = state_9
+						rs_1189 = d_1188
+						tot_1260, err_1261 := runtime.MulSize(n_1169, rs_1189)
+						if err_1261 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1261)
 						}
-						a_1288 = ar.F64w(tot_1368)
-					} else if state_9 != d_1289 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1311)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1289}))
+						a_1187 = ar.F64w(tot_1260)
+					} else if state_9 != d_1188 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1188}))
 					}
-					copy(a_1288[i_1311*rs_1290:(i_1311+1)*rs_1290], r_1345)
-					if i_1311 == 0 {
-						d_1292 = state_9
-						rs_1293 = d_1292
-						tot_1370, err_1371 := runtime.MulSize(n_1270, rs_1293)
-						if err_1371 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1371)
+					copy(a_1187[i_1203*rs_1189:(i_1203+1)*rs_1189], r_1237)
+					if i_1203 == 0 {
+						d_1191 = state_9
+						rs_1192 = d_1191
+						tot_1262, err_1263 := runtime.MulSize(n_1169, rs_1192)
+						if err_1263 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1263)
 						}
-						a_1291 = ar.F64w(tot_1370)
-					} else if state_9 != d_1292 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1311)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1292}))
+						a_1190 = ar.F64w(tot_1262)
+					} else if state_9 != d_1191 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1191}))
 					}
-					copy(a_1291[i_1311*rs_1293:(i_1311+1)*rs_1293], r_1329)
-					if i_1311 == 0 {
-						d_1295 = sequence_12
-						rs_1296 = d_1295
-						tot_1372, err_1373 := runtime.MulSize(n_1270, rs_1296)
-						if err_1373 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1373)
+					copy(a_1190[i_1203*rs_1192:(i_1203+1)*rs_1192], r_1221)
+					if i_1203 == 0 {
+						d_1194 = sequence_12
+						rs_1195 = d_1194
+						tot_1264, err_1265 := runtime.MulSize(n_1169, rs_1195)
+						if err_1265 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1265)
 						}
-						a_1294 = ar.F64w(tot_1372)
-					} else if sequence_12 != d_1295 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1311)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1295}))
+						a_1193 = ar.F64w(tot_1264)
+					} else if sequence_12 != d_1194 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1194}))
 					}
-					copy(a_1294[i_1311*rs_1296:(i_1311+1)*rs_1296], r_1320)
-					if i_1311 == 0 {
-						d_1298, d_1299 = state_8, state_9
-						rs_1300 = d_1298 * d_1299
-						tot_1374, err_1375 := runtime.MulSize(n_1270, rs_1300)
-						if err_1375 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1375)
+					copy(a_1193[i_1203*rs_1195:(i_1203+1)*rs_1195], r_1212)
+					if i_1203 == 0 {
+						d_1197, d_1198 = state_8, state_9
+						rs_1199 = d_1197 * d_1198
+						tot_1266, err_1267 := runtime.MulSize(n_1169, rs_1199)
+						if err_1267 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1267)
 						}
-						a_1297 = ar.F64w(tot_1374)
-					} else if state_8 != d_1298 || state_9 != d_1299 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1311)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1298, d_1299}))
+						a_1196 = ar.F64w(tot_1266)
+					} else if state_8 != d_1197 || state_9 != d_1198 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1197, d_1198}))
 					}
-					copy(a_1297[i_1311*rs_1300:(i_1311+1)*rs_1300], state_7)
-					if i_1311 == 0 {
-						d_1302 = sequence_12
-						rs_1303 = d_1302
-						tot_1376, err_1377 := runtime.MulSize(n_1270, rs_1303)
-						if err_1377 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1377)
+					copy(a_1196[i_1203*rs_1199:(i_1203+1)*rs_1199], state_7)
+					if i_1203 == 0 {
+						d_1201 = sequence_12
+						rs_1202 = d_1201
+						tot_1268, err_1269 := runtime.MulSize(n_1169, rs_1202)
+						if err_1269 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1269)
 						}
-						a_1301 = ar.F64w(tot_1376)
-					} else if sequence_12 != d_1302 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1311)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1302}))
+						a_1200 = ar.F64w(tot_1268)
+					} else if sequence_12 != d_1201 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1201}))
 					}
-					copy(a_1301[i_1311*rs_1303:(i_1311+1)*rs_1303], r_1039)
-					if i_1311 == 0 {
-						d_1305 = sequence_12
-						rs_1306 = d_1305
-						tot_1378, err_1379 := runtime.MulSize(n_1270, rs_1306)
-						if err_1379 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1379)
-						}
-						a_1304 = ar.F64w(tot_1378)
-					} else if sequence_12 != d_1305 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1311)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1305}))
-					}
-					copy(a_1304[i_1311*rs_1306:(i_1311+1)*rs_1306], r_1039)
-					if i_1311 == 0 {
-						d_1308, d_1309 = state_8, state_9
-						rs_1310 = d_1308 * d_1309
-						tot_1380, err_1381 := runtime.MulSize(n_1270, rs_1310)
-						if err_1381 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1381)
-						}
-						a_1307 = ar.F64w(tot_1380)
-					} else if state_8 != d_1308 || state_9 != d_1309 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1311)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1308, d_1309}))
-					}
-					copy(a_1307[i_1311*rs_1310:(i_1311+1)*rs_1310], state_7)
-					if i_1311 > 0 {
-						ar.Release(mark_1312)
+					copy(a_1200[i_1203*rs_1202:(i_1203+1)*rs_1202], r_961)
+					if i_1203 > 0 {
+						ar.Release(mark_1204)
 					}
 				}
-				c_1045, c_1046, c_1047, c_1048, c_1049, c_1050, c_1051, c_1052, c_1053, c_1054, c_1055, c_1056, c_1057, c_1058, c_1059, c_1060, c_1061, c_1062, c_1063, c_1064, c_1065, c_1066, c_1067, c_1068, c_1069, c_1070, c_1071, c_1072, c_1073, c_1074, c_1075, c_1076, c_1077, c_1078, c_1079, c_1080, c_1081, c_1082, c_1083 = a_1272, n_1270, d_1273, a_1275, n_1270, d_1276, d_1277, a_1279, n_1270, d_1280, a_1282, n_1270, d_1283, a_1285, n_1270, d_1286, a_1288, n_1270, d_1289, a_1291, n_1270, d_1292, a_1294, n_1270, d_1295, a_1297, n_1270, d_1298, d_1299, a_1301, n_1270, d_1302, a_1304, n_1270, d_1305, a_1307, n_1270, d_1308, d_1309
+				c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998 = a_1171, n_1169, d_1172, a_1174, n_1169, d_1175, d_1176, a_1178, n_1169, d_1179, a_1181, n_1169, d_1182, a_1184, n_1169, d_1185, a_1187, n_1169, d_1188, a_1190, n_1169, d_1191, a_1193, n_1169, d_1194, a_1196, n_1169, d_1197, d_1198, a_1200, n_1169, d_1201
 			}
-			var c_1382 []float64
-			var c_1383 int
-			var c_1385 int
-			var c_1386 int
-			if x_1044 {
-				x_1387 := x_1043 - int64(1)
-				if x_1387 < 0 || x_1387 >= int64(c_1046) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1387, c_1046))
+			var c_1270 []float64
+			var c_1271 int
+			var c_1273 int
+			var c_1274 int
+			if x_966 {
+				x_1275 := x_965 - int64(1)
+				if x_1275 < 0 || x_1275 >= int64(c_968) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1275, c_968))
 				}
-				row_1388 := c_1045[int(x_1387)*c_1047 : (int(x_1387)+1)*c_1047]
-				rs_1389 := c_1050 * c_1051
-				_ = c_1048[int(x_1387)*rs_1389 : (int(x_1387)+1)*rs_1389]
-				_ = c_1052[int(x_1387)*c_1054 : (int(x_1387)+1)*c_1054]
-				_ = c_1055[int(x_1387)*c_1057 : (int(x_1387)+1)*c_1057]
-				_ = c_1058[int(x_1387)*c_1060 : (int(x_1387)+1)*c_1060]
-				_ = c_1061[int(x_1387)*c_1063 : (int(x_1387)+1)*c_1063]
-				_ = c_1064[int(x_1387)*c_1066 : (int(x_1387)+1)*c_1066]
-				_ = c_1067[int(x_1387)*c_1069 : (int(x_1387)+1)*c_1069]
-				rs_1397 := c_1072 * c_1073
-				_ = c_1070[int(x_1387)*rs_1397 : (int(x_1387)+1)*rs_1397]
-				_ = c_1074[int(x_1387)*c_1076 : (int(x_1387)+1)*c_1076]
-				_ = c_1077[int(x_1387)*c_1079 : (int(x_1387)+1)*c_1079]
-				rs_1401 := c_1082 * c_1083
-				_ = c_1080[int(x_1387)*rs_1401 : (int(x_1387)+1)*rs_1401]
-				c_1382, c_1383, c_1385, c_1386 = row_1388, c_1047, c_1050, c_1051
+				row_1276 := c_967[int(x_1275)*c_969 : (int(x_1275)+1)*c_969]
+				rs_1277 := c_972 * c_973
+				_ = c_970[int(x_1275)*rs_1277 : (int(x_1275)+1)*rs_1277]
+				_ = c_974[int(x_1275)*c_976 : (int(x_1275)+1)*c_976]
+				_ = c_977[int(x_1275)*c_979 : (int(x_1275)+1)*c_979]
+				_ = c_980[int(x_1275)*c_982 : (int(x_1275)+1)*c_982]
+				_ = c_983[int(x_1275)*c_985 : (int(x_1275)+1)*c_985]
+				_ = c_986[int(x_1275)*c_988 : (int(x_1275)+1)*c_988]
+				_ = c_989[int(x_1275)*c_991 : (int(x_1275)+1)*c_991]
+				rs_1285 := c_994 * c_995
+				_ = c_992[int(x_1275)*rs_1285 : (int(x_1275)+1)*rs_1285]
+				_ = c_996[int(x_1275)*c_998 : (int(x_1275)+1)*c_998]
+				c_1270, c_1271, c_1273, c_1274 = row_1276, c_969, c_972, c_973
 			} else {
-				c_1382, c_1383, c_1385, c_1386 = r_1039, sequence_12, state_8, state_9
+				c_1270, c_1271, c_1273, c_1274 = r_961, sequence_12, state_8, state_9
 			}
 			if int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
-			row_1403 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-			if extraparams_6 != c_1383 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1383})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1288 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != c_1271 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1271})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
-			row_1404 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-			if extraparams_6 != c_1383 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1383})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1289 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != c_1271 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1271})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1405 := ar.F64w(c_1383)
-			r_1406 := ar.F64w(c_1383)
-			c_1382 = c_1382[:c_1383]
-			row_1403 = row_1403[:c_1383]
-			row_1404 = row_1404[:c_1383]
-			r_1405 = r_1405[:c_1383]
-			r_1406 = r_1406[:c_1383]
-			for i_1407 := 0; i_1407 < c_1383; i_1407++ {
-				e_1409 := ((c_1382[i_1407] * row_1403[i_1407]) + row_1404[i_1407])
-				r_1405[i_1407] = e_1409
-				e_1410 := (math.Exp(e_1409))
-				r_1406[i_1407] = e_1410
+			r_1290 := ar.F64w(c_1271)
+			r_1291 := ar.F64w(c_1271)
+			c_1270 = c_1270[:c_1271]
+			row_1288 = row_1288[:c_1271]
+			row_1289 = row_1289[:c_1271]
+			r_1290 = r_1290[:c_1271]
+			r_1291 = r_1291[:c_1271]
+			for i_1292 := 0; i_1292 < c_1271; i_1292++ {
+				e_1294 := ((c_1270[i_1292] * row_1288[i_1292]) + row_1289[i_1292])
+				r_1290[i_1292] = e_1294
+				e_1295 := (math.Exp(e_1294))
+				r_1291[i_1292] = e_1295
 			}
-			s_1411 := runtime.Sum(r_1406)
-			x_1412 := s_1411 + 2.0
+			s_1296 := runtime.Sum(r_1291)
+			x_1297 := s_1296 + 2.0
 			if int64(1) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
-			row_1413 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-			x_1414 := math.Log(x_1412)
-			if c_1383 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1383}))
+			row_1298 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+			x_1299 := math.Log(x_1297)
+			if sequence_12 != c_1271 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:21", fmt.Sprintf("dot: sizes %d and %d differ", sequence_12, c_1271))
 			}
-			r_1415 := ar.F64w(sequence_12)
-			row_1413 = row_1413[:len(r_1415)]
-			r_1405 = r_1405[:len(r_1415)]
-			for i_1416 := range r_1415 {
-				r_1415[i_1416] = (row_1413[i_1416] * (r_1405[i_1416] - x_1414))
+			var s_1300 float64 = 0
+			row_1298 = row_1298[:sequence_12]
+			r_1290 = r_1290[:sequence_12]
+			for i_1301 := 0; i_1301 < sequence_12; i_1301++ {
+				s_1300 += row_1298[i_1301] * (r_1290[i_1301] - x_1299)
 			}
-			_ = runtime.Sum(r_1415)
-			if i_1034 == 0 {
-				d_975, d_976 = c_1385, c_1386
-				rs_977 = d_975 * d_976
-				tot_1419, err_1420 := runtime.MulSize(n_973, rs_977)
-				if err_1420 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1420)
+			if i_956 == 0 {
+				d_904, d_905 = c_1273, c_1274
+				rs_906 = d_904 * d_905
+				tot_1303, err_1304 := runtime.MulSize(n_902, rs_906)
+				if err_1304 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1304)
 				}
-				_ = tot_1419
-			} else if c_1385 != d_975 || c_1386 != d_976 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1385, c_1386})+", element 0 has shape "+runtime.ShapeString([]int{d_975, d_976}))
+				_ = tot_1303
+			} else if c_1273 != d_904 || c_1274 != d_905 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_1273, c_1274})+", element 0 has shape "+runtime.ShapeString([]int{d_904, d_905}))
 			}
-			a_978[i_1034] = x_1412
-			if i_1034 == 0 {
-				d_980 = c_1383
-				rs_981 = d_980
-				tot_1421, err_1422 := runtime.MulSize(n_973, rs_981)
-				if err_1422 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1422)
+			a_907[i_956] = x_1297
+			if i_956 == 0 {
+				d_909 = c_1271
+				rs_910 = d_909
+				tot_1305, err_1306 := runtime.MulSize(n_902, rs_910)
+				if err_1306 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1306)
 				}
-				a_979 = ar.F64w(tot_1421)
-			} else if c_1383 != d_980 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1383})+", element 0 has shape "+runtime.ShapeString([]int{d_980}))
+				a_908 = ar.F64w(tot_1305)
+			} else if c_1271 != d_909 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_1271})+", element 0 has shape "+runtime.ShapeString([]int{d_909}))
 			}
-			copy(a_979[i_1034*rs_981:(i_1034+1)*rs_981], r_1406)
-			if i_1034 == 0 {
-				d_983 = c_1383
-				rs_984 = d_983
-				tot_1423, err_1424 := runtime.MulSize(n_973, rs_984)
-				if err_1424 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1424)
+			copy(a_908[i_956*rs_910:(i_956+1)*rs_910], r_1291)
+			if i_956 == 0 {
+				d_912 = c_1271
+				rs_913 = d_912
+				tot_1307, err_1308 := runtime.MulSize(n_902, rs_913)
+				if err_1308 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1308)
 				}
-				a_982 = ar.F64w(tot_1423)
-			} else if c_1383 != d_983 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1383})+", element 0 has shape "+runtime.ShapeString([]int{d_983}))
+				a_911 = ar.F64w(tot_1307)
+			} else if c_1271 != d_912 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_1271})+", element 0 has shape "+runtime.ShapeString([]int{d_912}))
 			}
-			copy(a_982[i_1034*rs_984:(i_1034+1)*rs_984], c_1382)
-			if i_1034 == 0 {
-				d_985, d_986 = c_1046, c_1047
-				rs_987 = d_985 * d_986
-				tot_1425, err_1426 := runtime.MulSize(n_973, rs_987)
-				if err_1426 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1426)
+			copy(a_911[i_956*rs_913:(i_956+1)*rs_913], c_1270)
+			if i_956 == 0 {
+				d_914, d_915 = c_968, c_969
+				rs_916 = d_914 * d_915
+				tot_1309, err_1310 := runtime.MulSize(n_902, rs_916)
+				if err_1310 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1310)
 				}
-				_ = tot_1425
-			} else if c_1046 != d_985 || c_1047 != d_986 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1046, c_1047})+", element 0 has shape "+runtime.ShapeString([]int{d_985, d_986}))
+				_ = tot_1309
+			} else if c_968 != d_914 || c_969 != d_915 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_968, c_969})+", element 0 has shape "+runtime.ShapeString([]int{d_914, d_915}))
 			}
-			if i_1034 == 0 {
-				d_988, d_989, d_990 = c_1049, c_1050, c_1051
-				rs_991 = d_988 * d_989 * d_990
-				tot_1427, err_1428 := runtime.MulSize(n_973, rs_991)
-				if err_1428 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1428)
+			if i_956 == 0 {
+				d_917, d_918, d_919 = c_971, c_972, c_973
+				rs_920 = d_917 * d_918 * d_919
+				tot_1311, err_1312 := runtime.MulSize(n_902, rs_920)
+				if err_1312 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1312)
 				}
-				_ = tot_1427
-			} else if c_1049 != d_988 || c_1050 != d_989 || c_1051 != d_990 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1049, c_1050, c_1051})+", element 0 has shape "+runtime.ShapeString([]int{d_988, d_989, d_990}))
+				_ = tot_1311
+			} else if c_971 != d_917 || c_972 != d_918 || c_973 != d_919 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_971, c_972, c_973})+", element 0 has shape "+runtime.ShapeString([]int{d_917, d_918, d_919}))
 			}
-			if i_1034 == 0 {
-				d_992, d_993 = c_1053, c_1054
-				rs_994 = d_992 * d_993
-				tot_1429, err_1430 := runtime.MulSize(n_973, rs_994)
-				if err_1430 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1430)
+			if i_956 == 0 {
+				d_921, d_922 = c_975, c_976
+				rs_923 = d_921 * d_922
+				tot_1313, err_1314 := runtime.MulSize(n_902, rs_923)
+				if err_1314 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1314)
 				}
-				_ = tot_1429
-			} else if c_1053 != d_992 || c_1054 != d_993 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1053, c_1054})+", element 0 has shape "+runtime.ShapeString([]int{d_992, d_993}))
+				_ = tot_1313
+			} else if c_975 != d_921 || c_976 != d_922 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_975, c_976})+", element 0 has shape "+runtime.ShapeString([]int{d_921, d_922}))
 			}
-			if i_1034 == 0 {
-				d_996, d_997 = c_1056, c_1057
-				rs_998 = d_996 * d_997
-				tot_1431, err_1432 := runtime.MulSize(n_973, rs_998)
-				if err_1432 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1432)
+			if i_956 == 0 {
+				d_925, d_926 = c_978, c_979
+				rs_927 = d_925 * d_926
+				tot_1315, err_1316 := runtime.MulSize(n_902, rs_927)
+				if err_1316 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1316)
 				}
-				a_995 = ar.F64w(tot_1431)
-			} else if c_1056 != d_996 || c_1057 != d_997 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1056, c_1057})+", element 0 has shape "+runtime.ShapeString([]int{d_996, d_997}))
+				a_924 = ar.F64w(tot_1315)
+			} else if c_978 != d_925 || c_979 != d_926 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_978, c_979})+", element 0 has shape "+runtime.ShapeString([]int{d_925, d_926}))
 			}
-			copy(a_995[i_1034*rs_998:(i_1034+1)*rs_998], c_1055)
-			if i_1034 == 0 {
-				d_1000, d_1001 = c_1059, c_1060
-				rs_1002 = d_1000 * d_1001
-				tot_1433, err_1434 := runtime.MulSize(n_973, rs_1002)
-				if err_1434 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1434)
+			copy(a_924[i_956*rs_927:(i_956+1)*rs_927], c_977)
+			if i_956 == 0 {
+				d_929, d_930 = c_981, c_982
+				rs_931 = d_929 * d_930
+				tot_1317, err_1318 := runtime.MulSize(n_902, rs_931)
+				if err_1318 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1318)
 				}
-				a_999 = ar.F64w(tot_1433)
-			} else if c_1059 != d_1000 || c_1060 != d_1001 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1059, c_1060})+", element 0 has shape "+runtime.ShapeString([]int{d_1000, d_1001}))
+				a_928 = ar.F64w(tot_1317)
+			} else if c_981 != d_929 || c_982 != d_930 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_981, c_982})+", element 0 has shape "+runtime.ShapeString([]int{d_929, d_930}))
 			}
-			copy(a_999[i_1034*rs_1002:(i_1034+1)*rs_1002], c_1058)
-			if i_1034 == 0 {
-				d_1004, d_1005 = c_1062, c_1063
-				rs_1006 = d_1004 * d_1005
-				tot_1435, err_1436 := runtime.MulSize(n_973, rs_1006)
-				if err_1436 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1436)
+			copy(a_928[i_956*rs_931:(i_956+1)*rs_931], c_980)
+			if i_956 == 0 {
+				d_933, d_934 = c_984, c_985
+				rs_935 = d_933 * d_934
+				tot_1319, err_1320 := runtime.MulSize(n_902, rs_935)
+				if err_1320 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1320)
 				}
-				a_1003 = ar.F64w(tot_1435)
-			} else if c_1062 != d_1004 || c_1063 != d_1005 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1062, c_1063})+", element 0 has shape "+runtime.ShapeString([]int{d_1004, d_1005}))
+				a_932 = ar.F64w(tot_1319)
+			} else if c_984 != d_933 || c_985 != d_934 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_984, c_985})+", element 0 has shape "+runtime.ShapeString([]int{d_933, d_934}))
 			}
-			copy(a_1003[i_1034*rs_1006:(i_1034+1)*rs_1006], c_1061)
-			if i_1034 == 0 {
-				d_1008, d_1009 = c_1065, c_1066
-				rs_1010 = d_1008 * d_1009
-				tot_1437, err_1438 := runtime.MulSize(n_973, rs_1010)
-				if err_1438 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1438)
+			copy(a_932[i_956*rs_935:(i_956+1)*rs_935], c_983)
+			if i_956 == 0 {
+				d_937, d_938 = c_987, c_988
+				rs_939 = d_937 * d_938
+				tot_1321, err_1322 := runtime.MulSize(n_902, rs_939)
+				if err_1322 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1322)
 				}
-				a_1007 = ar.F64w(tot_1437)
-			} else if c_1065 != d_1008 || c_1066 != d_1009 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1065, c_1066})+", element 0 has shape "+runtime.ShapeString([]int{d_1008, d_1009}))
+				a_936 = ar.F64w(tot_1321)
+			} else if c_987 != d_937 || c_988 != d_938 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_987, c_988})+", element 0 has shape "+runtime.ShapeString([]int{d_937, d_938}))
 			}
-			copy(a_1007[i_1034*rs_1010:(i_1034+1)*rs_1010], c_1064)
-			if i_1034 == 0 {
-				d_1012, d_1013 = c_1068, c_1069
-				rs_1014 = d_1012 * d_1013
-				tot_1439, err_1440 := runtime.MulSize(n_973, rs_1014)
-				if err_1440 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1440)
+			copy(a_936[i_956*rs_939:(i_956+1)*rs_939], c_986)
+			if i_956 == 0 {
+				d_941, d_942 = c_990, c_991
+				rs_943 = d_941 * d_942
+				tot_1323, err_1324 := runtime.MulSize(n_902, rs_943)
+				if err_1324 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1324)
 				}
-				a_1011 = ar.F64w(tot_1439)
-			} else if c_1068 != d_1012 || c_1069 != d_1013 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1068, c_1069})+", element 0 has shape "+runtime.ShapeString([]int{d_1012, d_1013}))
+				a_940 = ar.F64w(tot_1323)
+			} else if c_990 != d_941 || c_991 != d_942 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_990, c_991})+", element 0 has shape "+runtime.ShapeString([]int{d_941, d_942}))
 			}
-			copy(a_1011[i_1034*rs_1014:(i_1034+1)*rs_1014], c_1067)
-			if i_1034 == 0 {
-				d_1016, d_1017, d_1018 = c_1071, c_1072, c_1073
-				rs_1019 = d_1016 * d_1017 * d_1018
-				tot_1441, err_1442 := runtime.MulSize(n_973, rs_1019)
-				if err_1442 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1442)
+			copy(a_940[i_956*rs_943:(i_956+1)*rs_943], c_989)
+			if i_956 == 0 {
+				d_945, d_946, d_947 = c_993, c_994, c_995
+				rs_948 = d_945 * d_946 * d_947
+				tot_1325, err_1326 := runtime.MulSize(n_902, rs_948)
+				if err_1326 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1326)
 				}
-				a_1015 = ar.F64w(tot_1441)
-			} else if c_1071 != d_1016 || c_1072 != d_1017 || c_1073 != d_1018 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1071, c_1072, c_1073})+", element 0 has shape "+runtime.ShapeString([]int{d_1016, d_1017, d_1018}))
+				a_944 = ar.F64w(tot_1325)
+			} else if c_993 != d_945 || c_994 != d_946 || c_995 != d_947 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_993, c_994, c_995})+", element 0 has shape "+runtime.ShapeString([]int{d_945, d_946, d_947}))
 			}
-			copy(a_1015[i_1034*rs_1019:(i_1034+1)*rs_1019], c_1070)
-			if i_1034 == 0 {
-				d_1021, d_1022 = c_1075, c_1076
-				rs_1023 = d_1021 * d_1022
-				tot_1443, err_1444 := runtime.MulSize(n_973, rs_1023)
-				if err_1444 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1444)
+			copy(a_944[i_956*rs_948:(i_956+1)*rs_948], c_992)
+			if i_956 == 0 {
+				d_950, d_951 = c_997, c_998
+				rs_952 = d_950 * d_951
+				tot_1327, err_1328 := runtime.MulSize(n_902, rs_952)
+				if err_1328 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1328)
 				}
-				a_1020 = ar.F64w(tot_1443)
-			} else if c_1075 != d_1021 || c_1076 != d_1022 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1075, c_1076})+", element 0 has shape "+runtime.ShapeString([]int{d_1021, d_1022}))
+				a_949 = ar.F64w(tot_1327)
+			} else if c_997 != d_950 || c_998 != d_951 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_997, c_998})+", element 0 has shape "+runtime.ShapeString([]int{d_950, d_951}))
 			}
-			copy(a_1020[i_1034*rs_1023:(i_1034+1)*rs_1023], c_1074)
-			if i_1034 == 0 {
-				d_1024, d_1025 = c_1078, c_1079
-				rs_1026 = d_1024 * d_1025
-				tot_1445, err_1446 := runtime.MulSize(n_973, rs_1026)
-				if err_1446 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1446)
+			copy(a_949[i_956*rs_952:(i_956+1)*rs_952], c_996)
+			if i_956 == 0 {
+				d_953, d_954 = state_8, state_9
+				rs_955 = d_953 * d_954
+				tot_1329, err_1330 := runtime.MulSize(n_902, rs_955)
+				if err_1330 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1330)
 				}
-				_ = tot_1445
-			} else if c_1078 != d_1024 || c_1079 != d_1025 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1078, c_1079})+", element 0 has shape "+runtime.ShapeString([]int{d_1024, d_1025}))
+				_ = tot_1329
+			} else if state_8 != d_953 || state_9 != d_954 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_953, d_954}))
 			}
-			if i_1034 == 0 {
-				d_1027, d_1028, d_1029 = c_1081, c_1082, c_1083
-				rs_1030 = d_1027 * d_1028 * d_1029
-				tot_1447, err_1448 := runtime.MulSize(n_973, rs_1030)
-				if err_1448 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1448)
-				}
-				_ = tot_1447
-			} else if c_1081 != d_1027 || c_1082 != d_1028 || c_1083 != d_1029 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{c_1081, c_1082, c_1083})+", element 0 has shape "+runtime.ShapeString([]int{d_1027, d_1028, d_1029}))
-			}
-			if i_1034 == 0 {
-				d_1031, d_1032 = state_8, state_9
-				rs_1033 = d_1031 * d_1032
-				tot_1449, err_1450 := runtime.MulSize(n_973, rs_1033)
-				if err_1450 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1450)
-				}
-				_ = tot_1449
-			} else if state_8 != d_1031 || state_9 != d_1032 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1034)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1031, d_1032}))
-			}
-			if i_1034 > 0 {
-				ar.Release(mark_1035)
+			if i_956 > 0 {
+				ar.Release(mark_957)
 			}
 		}
-		c_21, c_22, c_23, c_28, c_30, c_32, c_33, c_35, c_42, c_50, c_51, c_53, c_54, c_55, c_57, c_58, c_59, c_61, c_62, c_63, c_65, c_66, c_67, c_69, c_70, c_71, c_73, c_74, c_75, c_76, c_78, c_79, c_93, c_94 = n_973, d_975, d_976, a_978, a_979, d_980, a_982, d_983, d_985, d_993, a_995, d_996, d_997, a_999, d_1000, d_1001, a_1003, d_1004, d_1005, a_1007, d_1008, d_1009, a_1011, d_1012, d_1013, a_1015, d_1016, d_1017, d_1018, a_1020, d_1021, d_1022, d_1031, d_1032
+		c_21, c_22, c_23, c_26, c_28, c_30, c_31, c_33, c_35, c_43, c_44, c_46, c_47, c_48, c_50, c_51, c_52, c_54, c_55, c_56, c_58, c_59, c_60, c_62, c_63, c_64, c_66, c_67, c_68, c_69, c_71, c_72, c_74, c_75 = n_902, d_904, d_905, a_907, a_908, d_909, a_911, d_912, d_914, d_922, a_924, d_925, d_926, a_928, d_929, d_930, a_932, d_933, d_934, a_936, d_937, d_938, a_940, d_941, d_942, a_944, d_945, d_946, d_947, a_949, d_950, d_951, d_953, d_954
 	}
-	var c_1451 []float64
-	var c_1452 int
-	var c_1453 int
-	var c_1454 float64
+	var c_1331 []float64
+	var c_1332 int
+	var c_1333 int
+	var c_1334 float64
 	if x_19 {
-		x_1455 := x_18 - int64(1)
-		if x_1455 < 0 || x_1455 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1455, c_21))
+		x_1335 := x_18 - int64(1)
+		if x_1335 < 0 || x_1335 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1335, c_21))
 		}
-		_ = c_28[int(x_1455)]
-		_ = c_30[int(x_1455)*c_32 : (int(x_1455)+1)*c_32]
-		_ = c_33[int(x_1455)*c_35 : (int(x_1455)+1)*c_35]
-		rs_1459 := c_53 * c_54
-		_ = c_51[int(x_1455)*rs_1459 : (int(x_1455)+1)*rs_1459]
-		rs_1461 := c_57 * c_58
-		_ = c_55[int(x_1455)*rs_1461 : (int(x_1455)+1)*rs_1461]
-		rs_1463 := c_61 * c_62
-		_ = c_59[int(x_1455)*rs_1463 : (int(x_1455)+1)*rs_1463]
-		rs_1465 := c_65 * c_66
-		_ = c_63[int(x_1455)*rs_1465 : (int(x_1455)+1)*rs_1465]
-		rs_1467 := c_69 * c_70
-		_ = c_67[int(x_1455)*rs_1467 : (int(x_1455)+1)*rs_1467]
-		rs_1469 := c_73 * c_74 * c_75
-		_ = c_71[int(x_1455)*rs_1469 : (int(x_1455)+1)*rs_1469]
-		rs_1471 := c_78 * c_79
-		_ = c_76[int(x_1455)*rs_1471 : (int(x_1455)+1)*rs_1471]
-		c_1451, c_1452, c_1453, c_1454 = c_20, c_22, c_23, c_24
+		_ = c_26[int(x_1335)]
+		_ = c_28[int(x_1335)*c_30 : (int(x_1335)+1)*c_30]
+		_ = c_31[int(x_1335)*c_33 : (int(x_1335)+1)*c_33]
+		rs_1339 := c_46 * c_47
+		_ = c_44[int(x_1335)*rs_1339 : (int(x_1335)+1)*rs_1339]
+		rs_1341 := c_50 * c_51
+		_ = c_48[int(x_1335)*rs_1341 : (int(x_1335)+1)*rs_1341]
+		rs_1343 := c_54 * c_55
+		_ = c_52[int(x_1335)*rs_1343 : (int(x_1335)+1)*rs_1343]
+		rs_1345 := c_58 * c_59
+		_ = c_56[int(x_1335)*rs_1345 : (int(x_1335)+1)*rs_1345]
+		rs_1347 := c_62 * c_63
+		_ = c_60[int(x_1335)*rs_1347 : (int(x_1335)+1)*rs_1347]
+		rs_1349 := c_66 * c_67 * c_68
+		_ = c_64[int(x_1335)*rs_1349 : (int(x_1335)+1)*rs_1349]
+		rs_1351 := c_71 * c_72
+		_ = c_69[int(x_1335)*rs_1351 : (int(x_1335)+1)*rs_1351]
+		c_1331, c_1332, c_1333, c_1334 = c_20, c_22, c_23, c_24
 	} else {
-		c_1451, c_1452, c_1453, c_1454 = state_7, state_8, state_9, 0.0
+		c_1331, c_1332, c_1333, c_1334 = state_7, state_8, state_9, 0.0
 	}
-	x_1473 := x_17 * n_15
-	x_1474 := float64(x_1473)
-	x_1475 := 1.0 / x_1474
-	x_1476 := x_1475 * ybar_13
-	x_1477 := -x_1476
-	z_1478 := ar.F64(len(c_1451))
-	z_1479 := ar.F64(len(extraparams_4))
-	z_1480 := ar.F64(len(mainparams_1))
-	var rev_1481 []float64
-	var rev_1482 int
-	var rev_1483 int
-	var rev_1484 float64
-	var rev_1485 []float64
-	var rev_1486 int
-	var rev_1487 int
-	var rev_1488 []float64
-	var rev_1489 int
-	var rev_1490 int
-	rev_1481, rev_1482, rev_1483, rev_1484, rev_1485, rev_1486, rev_1487, rev_1488, rev_1489, rev_1490 = z_1478, c_1452, c_1453, x_1477, z_1479, extraparams_5, extraparams_6, z_1480, mainparams_2, mainparams_3
-	buf_1973 := ar.F64w(rev_1482 * rev_1483)
-	for t_1731 := int64(0); t_1731 < x_18; t_1731++ {
-		mark_1732 := ar.Mark()
-		x_1733 := x_18 - t_1731
-		x_1734 := x_1733 - int64(1)
-		if x_1734 < 0 || x_1734 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1734, c_21))
+	x_1353 := x_17 * n_15
+	x_1354 := float64(x_1353)
+	x_1355 := 1.0 / x_1354
+	x_1356 := x_1355 * ybar_13
+	x_1357 := -x_1356
+	z_1358 := ar.F64(len(c_1331))
+	z_1359 := ar.F64(len(extraparams_4))
+	z_1360 := ar.F64(len(mainparams_1))
+	var rev_1361 []float64
+	var rev_1362 int
+	var rev_1363 int
+	var rev_1364 float64
+	var rev_1365 []float64
+	var rev_1366 int
+	var rev_1367 int
+	var rev_1368 []float64
+	var rev_1369 int
+	var rev_1370 int
+	rev_1361, rev_1362, rev_1363, rev_1364, rev_1365, rev_1366, rev_1367, rev_1368, rev_1369, rev_1370 = z_1358, c_1332, c_1333, x_1357, z_1359, extraparams_5, extraparams_6, z_1360, mainparams_2, mainparams_3
+	buf_1853 := ar.F64w(rev_1362 * rev_1363)
+	for t_1611 := int64(0); t_1611 < x_18; t_1611++ {
+		mark_1612 := ar.Mark()
+		x_1613 := x_18 - t_1611
+		x_1614 := x_1613 - int64(1)
+		if x_1614 < 0 || x_1614 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1614, c_21))
 		}
-		x_1735 := c_28[int(x_1734)]
-		row_1736 := c_30[int(x_1734)*c_32 : (int(x_1734)+1)*c_32]
-		row_1737 := c_33[int(x_1734)*c_35 : (int(x_1734)+1)*c_35]
-		rs_1738 := c_53 * c_54
-		row_1739 := c_51[int(x_1734)*rs_1738 : (int(x_1734)+1)*rs_1738]
-		rs_1740 := c_57 * c_58
-		row_1741 := c_55[int(x_1734)*rs_1740 : (int(x_1734)+1)*rs_1740]
-		rs_1742 := c_61 * c_62
-		row_1743 := c_59[int(x_1734)*rs_1742 : (int(x_1734)+1)*rs_1742]
-		rs_1744 := c_65 * c_66
-		row_1745 := c_63[int(x_1734)*rs_1744 : (int(x_1734)+1)*rs_1744]
-		rs_1746 := c_69 * c_70
-		row_1747 := c_67[int(x_1734)*rs_1746 : (int(x_1734)+1)*rs_1746]
-		rs_1748 := c_73 * c_74 * c_75
-		row_1749 := c_71[int(x_1734)*rs_1748 : (int(x_1734)+1)*rs_1748]
-		rs_1750 := c_78 * c_79
-		row_1751 := c_76[int(x_1734)*rs_1750 : (int(x_1734)+1)*rs_1750]
-		x_1752 := n_14 / int64(2)
-		x_1753 := max(x_1752, int64(0))
-		x_1754 := x_1734 + int64(1)
-		if x_1754 < 0 || x_1754 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_1754, sequence_11))
+		x_1615 := c_26[int(x_1614)]
+		row_1616 := c_28[int(x_1614)*c_30 : (int(x_1614)+1)*c_30]
+		row_1617 := c_31[int(x_1614)*c_33 : (int(x_1614)+1)*c_33]
+		rs_1618 := c_46 * c_47
+		row_1619 := c_44[int(x_1614)*rs_1618 : (int(x_1614)+1)*rs_1618]
+		rs_1620 := c_50 * c_51
+		row_1621 := c_48[int(x_1614)*rs_1620 : (int(x_1614)+1)*rs_1620]
+		rs_1622 := c_54 * c_55
+		row_1623 := c_52[int(x_1614)*rs_1622 : (int(x_1614)+1)*rs_1622]
+		rs_1624 := c_58 * c_59
+		row_1625 := c_56[int(x_1614)*rs_1624 : (int(x_1614)+1)*rs_1624]
+		rs_1626 := c_62 * c_63
+		row_1627 := c_60[int(x_1614)*rs_1626 : (int(x_1614)+1)*rs_1626]
+		rs_1628 := c_66 * c_67 * c_68
+		row_1629 := c_64[int(x_1614)*rs_1628 : (int(x_1614)+1)*rs_1628]
+		rs_1630 := c_71 * c_72
+		row_1631 := c_69[int(x_1614)*rs_1630 : (int(x_1614)+1)*rs_1630]
+		x_1632 := n_14 / int64(2)
+		x_1633 := max(x_1632, int64(0))
+		x_1634 := x_1614 + int64(1)
+		if x_1634 < 0 || x_1634 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_1634, sequence_11))
 		}
-		row_1755 := sequence_10[int(x_1754)*sequence_12 : (int(x_1754)+1)*sequence_12]
-		r_1756 := ar.F64w(sequence_12)
-		row_1755 = row_1755[:len(r_1756)]
-		for i_1757 := range r_1756 {
-			r_1756[i_1757] = (row_1755[i_1757] * rev_1484)
+		row_1635 := sequence_10[int(x_1634)*sequence_12 : (int(x_1634)+1)*sequence_12]
+		r_1636 := ar.F64w(sequence_12)
+		row_1635 = row_1635[:len(r_1636)]
+		for i_1637 := range r_1636 {
+			r_1636[i_1637] = (row_1635[i_1637] * rev_1364)
 		}
-		x_1759 := 1.0 / x_1735
-		s_1760 := runtime.Sum(r_1756)
-		x_1761 := -s_1760
-		x_1762 := x_1759 * x_1761
-		if c_32 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_32}))
+		x_1639 := 1.0 / x_1615
+		s_1640 := runtime.Sum(r_1636)
+		x_1641 := -s_1640
+		x_1642 := x_1639 * x_1641
+		if c_30 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_30}))
 		}
-		r_1763 := ar.F64w(sequence_12)
-		r_1756 = r_1756[:len(r_1763)]
-		row_1736 = row_1736[:len(r_1763)]
-		for i_1764 := range r_1763 {
-			r_1763[i_1764] = (r_1756[i_1764] + (row_1736[i_1764] * x_1762))
+		r_1643 := ar.F64w(sequence_12)
+		r_1636 = r_1636[:len(r_1643)]
+		row_1616 = row_1616[:len(r_1643)]
+		for i_1644 := range r_1643 {
+			r_1643[i_1644] = (r_1636[i_1644] + (row_1616[i_1644] * x_1642))
 		}
-		if int64(2) >= int64(rev_1486) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(2), rev_1486))
+		if int64(2) >= int64(rev_1366) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(2), rev_1366))
 		}
-		if rev_1487 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1487})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_1367 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1367})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_1766 := rev_1485[int64(2)*int64(rev_1487) : (int64(2)+1)*int64(rev_1487)]
-		for j_1767 := range row_1766 {
-			row_1766[j_1767] += r_1763[j_1767]
+		row_1646 := rev_1365[int64(2)*int64(rev_1367) : (int64(2)+1)*int64(rev_1367)]
+		for j_1647 := range row_1646 {
+			row_1646[j_1647] += r_1643[j_1647]
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_1768 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		row_1648 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 		if sequence_12 != extraparams_6 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{extraparams_6})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_1769 := ar.F64w(extraparams_6)
-		row_1768 = row_1768[:len(r_1769)]
-		r_1763 = r_1763[:len(r_1769)]
-		for i_1770 := range r_1769 {
-			r_1769[i_1770] = (row_1768[i_1770] * r_1763[i_1770])
+		r_1649 := ar.F64w(extraparams_6)
+		row_1648 = row_1648[:len(r_1649)]
+		r_1643 = r_1643[:len(r_1649)]
+		for i_1650 := range r_1649 {
+			r_1649[i_1650] = (row_1648[i_1650] * r_1643[i_1650])
 		}
-		if sequence_12 != c_35 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_35})+" and "+runtime.ShapeString([]int{sequence_12}))
+		if sequence_12 != c_33 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_33})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if int64(1) >= int64(rev_1486) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(1), rev_1486))
+		if int64(1) >= int64(rev_1366) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(1), rev_1366))
 		}
-		if rev_1487 != c_35 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1487})+" and "+runtime.ShapeString([]int{c_35})+" differ")
+		if rev_1367 != c_33 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1367})+" and "+runtime.ShapeString([]int{c_33})+" differ")
 		}
-		row_1772 := rev_1485[int64(1)*int64(rev_1487) : (int64(1)+1)*int64(rev_1487)]
-		row_1737 = row_1737[:len(row_1772)]
-		r_1763 = r_1763[:len(row_1772)]
-		for i_1773 := range row_1772 {
-			row_1772[i_1773] += (row_1737[i_1773] * r_1763[i_1773])
+		row_1652 := rev_1365[int64(1)*int64(rev_1367) : (int64(1)+1)*int64(rev_1367)]
+		row_1617 = row_1617[:len(row_1652)]
+		r_1643 = r_1643[:len(row_1652)]
+		for i_1653 := range row_1652 {
+			row_1652[i_1653] += (row_1617[i_1653] * r_1643[i_1653])
 		}
-		var rev_1775 []float64
-		var rev_1776 int
-		var rev_1777 []float64
-		var rev_1778 int
-		var rev_1779 int
-		var rev_1780 []float64
-		var rev_1781 int
-		var rev_1782 int
-		rev_1775, rev_1776, rev_1777, rev_1778, rev_1779, rev_1780, rev_1781, rev_1782 = r_1769, extraparams_6, rev_1481, rev_1482, rev_1483, rev_1488, rev_1489, rev_1490
-		buf_1966 := ar.F64w(rev_1776)
-		for t_1874 := int64(0); t_1874 < x_1753; t_1874++ {
-			mark_1875 := ar.Mark()
-			x_1876 := x_1753 - t_1874
-			x_1877 := x_1876 - int64(1)
-			if x_1877 < 0 || x_1877 >= int64(c_42) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1877, c_42))
-			}
-			row_1878 := row_1739[int(x_1877)*c_54 : (int(x_1877)+1)*c_54]
-			row_1879 := row_1741[int(x_1877)*c_58 : (int(x_1877)+1)*c_58]
-			row_1880 := row_1743[int(x_1877)*c_62 : (int(x_1877)+1)*c_62]
-			row_1881 := row_1745[int(x_1877)*c_66 : (int(x_1877)+1)*c_66]
-			row_1882 := row_1747[int(x_1877)*c_70 : (int(x_1877)+1)*c_70]
-			rs_1883 := c_74 * c_75
-			row_1884 := row_1749[int(x_1877)*rs_1883 : (int(x_1877)+1)*rs_1883]
-			row_1885 := row_1751[int(x_1877)*c_79 : (int(x_1877)+1)*c_79]
-			x_1886 := int64(2) * x_1877
-			if x_1886 < 0 || x_1886 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1886, mainparams_2))
-			}
-			row_1887 := mainparams_1[int(x_1886)*mainparams_3 : (int(x_1886)+1)*mainparams_3]
-			x_1888 := x_1886 + int64(1)
-			if x_1888 < 0 || x_1888 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1888, mainparams_2))
-			}
-			_ = mainparams_1[int(x_1888)*mainparams_3 : (int(x_1888)+1)*mainparams_3]
-			if x_1886 < 0 || x_1886 >= int64(c_74) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1886, c_74))
-			}
-			row_1890 := row_1884[int(x_1886)*c_75 : (int(x_1886)+1)*c_75]
-			x_1891 := int64(2) * n_15
-			x_1892 := int64(3) * n_15
-			if x_1888 < 0 || x_1888 >= int64(rev_1778) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1888, rev_1778))
-			}
-			row_1893 := rev_1777[int(x_1888)*rev_1779 : (int(x_1888)+1)*rev_1779]
-			if c_50 != rev_1779 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_50})+" and "+runtime.ShapeString([]int{rev_1779})+" differ")
-			}
-			z_1894 := ar.F64w(c_50)
-			row_1893 = row_1893[:len(z_1894)]
-			for i_1895 := range z_1894 {
-				z_1894[i_1895] = 0 + row_1893[i_1895]
-			}
-			if x_1888 < 0 || x_1888 >= int64(rev_1778) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1888, rev_1778))
-			}
-			clear(rev_1777[x_1888*int64(rev_1779) : (x_1888+1)*int64(rev_1779)])
-			if x_1886 < 0 || x_1886 >= int64(rev_1778) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1886, rev_1778))
-			}
-			row_1896 := rev_1777[int(x_1886)*rev_1779 : (int(x_1886)+1)*rev_1779]
-			if rev_1776 != rev_1779 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_1776})+" and "+runtime.ShapeString([]int{rev_1779})+" differ")
-			}
-			row_1896 = row_1896[:len(rev_1775)]
-			for i_1897 := range rev_1775 {
-				rev_1775[i_1897] += row_1896[i_1897]
-			}
-			if x_1886 < 0 || x_1886 >= int64(rev_1778) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1886, rev_1778))
-			}
-			clear(rev_1777[x_1886*int64(rev_1779) : (x_1886+1)*int64(rev_1779)])
-			if rev_1776 != c_58 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_58})+" and "+runtime.ShapeString([]int{rev_1776}))
-			}
-			if c_58 != c_54 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_54})+" and "+runtime.ShapeString([]int{c_58}))
-			}
-			if c_50 != c_54 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_50})+" and "+runtime.ShapeString([]int{c_54})+" differ")
-			}
-			row_1878 = row_1878[:len(z_1894)]
-			row_1879 = row_1879[:len(z_1894)]
-			rev_1775 = rev_1775[:len(z_1894)]
-			for i_1899 := range z_1894 {
-				z_1894[i_1899] += ((1.0 - (row_1878[i_1899] * row_1878[i_1899])) * (row_1879[i_1899] * rev_1775[i_1899]))
-			}
-			if c_50 != c_70 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_70})+" and "+runtime.ShapeString([]int{c_50}))
-			}
-			if x_1888 < 0 || x_1888 >= int64(rev_1778) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1888, rev_1778))
-			}
-			if rev_1779 != c_70 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1779})+" and "+runtime.ShapeString([]int{c_70})+" differ")
-			}
-			row_1901 := rev_1777[x_1888*int64(rev_1779) : (x_1888+1)*int64(rev_1779)]
-			row_1882 = row_1882[:len(row_1901)]
-			z_1894 = z_1894[:len(row_1901)]
-			for i_1902 := range row_1901 {
-				row_1901[i_1902] += (row_1882[i_1902] * z_1894[i_1902])
+		var rev_1655 []float64
+		var rev_1656 int
+		var rev_1657 []float64
+		var rev_1658 int
+		var rev_1659 int
+		var rev_1660 []float64
+		var rev_1661 int
+		var rev_1662 int
+		rev_1655, rev_1656, rev_1657, rev_1658, rev_1659, rev_1660, rev_1661, rev_1662 = r_1649, extraparams_6, rev_1361, rev_1362, rev_1363, rev_1368, rev_1369, rev_1370
+		buf_1846 := ar.F64w(rev_1656)
+		for t_1754 := int64(0); t_1754 < x_1633; t_1754++ {
+			mark_1755 := ar.Mark()
+			x_1756 := x_1633 - t_1754
+			x_1757 := x_1756 - int64(1)
+			if x_1757 < 0 || x_1757 >= int64(c_35) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1757, c_35))
+			}
+			row_1758 := row_1619[int(x_1757)*c_47 : (int(x_1757)+1)*c_47]
+			row_1759 := row_1621[int(x_1757)*c_51 : (int(x_1757)+1)*c_51]
+			row_1760 := row_1623[int(x_1757)*c_55 : (int(x_1757)+1)*c_55]
+			row_1761 := row_1625[int(x_1757)*c_59 : (int(x_1757)+1)*c_59]
+			row_1762 := row_1627[int(x_1757)*c_63 : (int(x_1757)+1)*c_63]
+			rs_1763 := c_67 * c_68
+			row_1764 := row_1629[int(x_1757)*rs_1763 : (int(x_1757)+1)*rs_1763]
+			row_1765 := row_1631[int(x_1757)*c_72 : (int(x_1757)+1)*c_72]
+			x_1766 := int64(2) * x_1757
+			if x_1766 < 0 || x_1766 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1766, mainparams_2))
+			}
+			row_1767 := mainparams_1[int(x_1766)*mainparams_3 : (int(x_1766)+1)*mainparams_3]
+			x_1768 := x_1766 + int64(1)
+			if x_1768 < 0 || x_1768 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1768, mainparams_2))
+			}
+			_ = mainparams_1[int(x_1768)*mainparams_3 : (int(x_1768)+1)*mainparams_3]
+			if x_1766 < 0 || x_1766 >= int64(c_67) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1766, c_67))
+			}
+			row_1770 := row_1764[int(x_1766)*c_68 : (int(x_1766)+1)*c_68]
+			x_1771 := int64(2) * n_15
+			x_1772 := int64(3) * n_15
+			if x_1768 < 0 || x_1768 >= int64(rev_1658) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1658))
+			}
+			row_1773 := rev_1657[int(x_1768)*rev_1659 : (int(x_1768)+1)*rev_1659]
+			if c_43 != rev_1659 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_43})+" and "+runtime.ShapeString([]int{rev_1659})+" differ")
+			}
+			z_1774 := ar.F64w(c_43)
+			row_1773 = row_1773[:len(z_1774)]
+			for i_1775 := range z_1774 {
+				z_1774[i_1775] = 0 + row_1773[i_1775]
+			}
+			if x_1768 < 0 || x_1768 >= int64(rev_1658) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1658))
+			}
+			clear(rev_1657[x_1768*int64(rev_1659) : (x_1768+1)*int64(rev_1659)])
+			if x_1766 < 0 || x_1766 >= int64(rev_1658) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1658))
+			}
+			row_1776 := rev_1657[int(x_1766)*rev_1659 : (int(x_1766)+1)*rev_1659]
+			if rev_1656 != rev_1659 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_1656})+" and "+runtime.ShapeString([]int{rev_1659})+" differ")
+			}
+			row_1776 = row_1776[:len(rev_1655)]
+			for i_1777 := range rev_1655 {
+				rev_1655[i_1777] += row_1776[i_1777]
+			}
+			if x_1766 < 0 || x_1766 >= int64(rev_1658) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1658))
+			}
+			clear(rev_1657[x_1766*int64(rev_1659) : (x_1766+1)*int64(rev_1659)])
+			if rev_1656 != c_51 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_51})+" and "+runtime.ShapeString([]int{rev_1656}))
+			}
+			if c_51 != c_47 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_47})+" and "+runtime.ShapeString([]int{c_51}))
+			}
+			if c_43 != c_47 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_43})+" and "+runtime.ShapeString([]int{c_47})+" differ")
+			}
+			row_1758 = row_1758[:len(z_1774)]
+			row_1759 = row_1759[:len(z_1774)]
+			rev_1655 = rev_1655[:len(z_1774)]
+			for i_1779 := range z_1774 {
+				z_1774[i_1779] += ((1.0 - (row_1758[i_1779] * row_1758[i_1779])) * (row_1759[i_1779] * rev_1655[i_1779]))
+			}
+			if c_43 != c_63 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_63})+" and "+runtime.ShapeString([]int{c_43}))
+			}
+			if x_1768 < 0 || x_1768 >= int64(rev_1658) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1658))
+			}
+			if rev_1659 != c_63 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1659})+" and "+runtime.ShapeString([]int{c_63})+" differ")
+			}
+			row_1781 := rev_1657[x_1768*int64(rev_1659) : (x_1768+1)*int64(rev_1659)]
+			row_1762 = row_1762[:len(row_1781)]
+			z_1774 = z_1774[:len(row_1781)]
+			for i_1782 := range row_1781 {
+				row_1781[i_1782] += (row_1762[i_1782] * z_1774[i_1782])
 			}
-			if c_50 != c_66 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_66})+" and "+runtime.ShapeString([]int{c_50}))
+			if c_43 != c_59 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_59})+" and "+runtime.ShapeString([]int{c_43}))
 			}
-			if c_66 != c_62 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_62})+" and "+runtime.ShapeString([]int{c_66}))
+			if c_59 != c_55 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_55})+" and "+runtime.ShapeString([]int{c_59}))
 			}
-			r_1904 := ar.F64w(c_62)
-			row_1880 = row_1880[:len(r_1904)]
-			row_1881 = row_1881[:len(r_1904)]
-			z_1894 = z_1894[:len(r_1904)]
-			for i_1905 := range r_1904 {
-				r_1904[i_1905] = ((1.0 - (row_1880[i_1905] * row_1880[i_1905])) * (row_1881[i_1905] * z_1894[i_1905]))
-			}
-			if x_1892 < 0 || x_1892+int64(c_62) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1892, x_1892+int64(c_62), mainparams_3))
-			}
-			if x_1888 < 0 || x_1888 >= int64(rev_1781) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1888, rev_1781))
+			r_1784 := ar.F64w(c_55)
+			row_1760 = row_1760[:len(r_1784)]
+			row_1761 = row_1761[:len(r_1784)]
+			z_1774 = z_1774[:len(r_1784)]
+			for i_1785 := range r_1784 {
+				r_1784[i_1785] = ((1.0 - (row_1760[i_1785] * row_1760[i_1785])) * (row_1761[i_1785] * z_1774[i_1785]))
+			}
+			if x_1772 < 0 || x_1772+int64(c_55) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1772, x_1772+int64(c_55), mainparams_3))
+			}
+			if x_1768 < 0 || x_1768 >= int64(rev_1661) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1661))
 			}
-			if rev_1782 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1782})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1662 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1907 := rev_1780[x_1888*int64(rev_1782) : (x_1888+1)*int64(rev_1782)]
-			region_1908 := row_1907[int(x_1892)*1 : (int(x_1892)+c_62)*1]
-			r_1904 = r_1904[:len(region_1908)]
-			for i_1909 := range region_1908 {
-				region_1908[i_1909] += r_1904[i_1909]
-			}
-			if c_62 != c_75 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_75})+" and "+runtime.ShapeString([]int{c_62}))
+			row_1787 := rev_1660[x_1768*int64(rev_1662) : (x_1768+1)*int64(rev_1662)]
+			region_1788 := row_1787[int(x_1772)*1 : (int(x_1772)+c_55)*1]
+			r_1784 = r_1784[:len(region_1788)]
+			for i_1789 := range region_1788 {
+				region_1788[i_1789] += r_1784[i_1789]
+			}
+			if c_55 != c_68 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_68})+" and "+runtime.ShapeString([]int{c_55}))
 			}
-			if x_1892 < 0 || x_1892+int64(c_75) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1892, x_1892+int64(c_75), mainparams_3))
+			if x_1772 < 0 || x_1772+int64(c_68) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1772, x_1772+int64(c_68), mainparams_3))
 			}
-			if x_1886 < 0 || x_1886 >= int64(rev_1781) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1886, rev_1781))
+			if x_1766 < 0 || x_1766 >= int64(rev_1661) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1661))
 			}
-			if rev_1782 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1782})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_1910 := rev_1780[x_1886*int64(rev_1782) : (x_1886+1)*int64(rev_1782)]
-			region_1911 := row_1910[int(x_1892)*1 : (int(x_1892)+c_75)*1]
-			row_1890 = row_1890[:len(region_1911)]
-			r_1904 = r_1904[:len(region_1911)]
-			for i_1912 := range region_1911 {
-				region_1911[i_1912] += (row_1890[i_1912] * r_1904[i_1912])
+			if rev_1662 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_1790 := rev_1660[x_1766*int64(rev_1662) : (x_1766+1)*int64(rev_1662)]
+			region_1791 := row_1790[int(x_1772)*1 : (int(x_1772)+c_68)*1]
+			row_1770 = row_1770[:len(region_1791)]
+			r_1784 = r_1784[:len(region_1791)]
+			for i_1792 := range region_1791 {
+				region_1791[i_1792] += (row_1770[i_1792] * r_1784[i_1792])
 			}
-			x_1914 := int64(4) * n_15
-			if x_1892 < 0 || x_1914 < x_1892 || x_1914 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1892, x_1914, mainparams_3))
+			x_1794 := int64(4) * n_15
+			if x_1772 < 0 || x_1794 < x_1772 || x_1794 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1772, x_1794, mainparams_3))
 			}
-			n_1915 := int(x_1914) - int(x_1892)
-			s_1916 := row_1887[int(x_1892)*1 : int(x_1914)*1 : int(x_1914)*1]
-			if c_62 != n_1915 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1915})+" and "+runtime.ShapeString([]int{c_62}))
-			}
-			if x_1886 < 0 || x_1886 >= int64(rev_1778) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1886, rev_1778))
+			n_1795 := int(x_1794) - int(x_1772)
+			s_1796 := row_1767[int(x_1772)*1 : int(x_1794)*1 : int(x_1794)*1]
+			if c_55 != n_1795 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1795})+" and "+runtime.ShapeString([]int{c_55}))
+			}
+			if x_1766 < 0 || x_1766 >= int64(rev_1658) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1658))
 			}
-			if rev_1779 != n_1915 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1779})+" and "+runtime.ShapeString([]int{n_1915})+" differ")
+			if rev_1659 != n_1795 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1659})+" and "+runtime.ShapeString([]int{n_1795})+" differ")
 			}
-			row_1917 := rev_1777[x_1886*int64(rev_1779) : (x_1886+1)*int64(rev_1779)]
-			s_1916 = s_1916[:len(row_1917)]
-			r_1904 = r_1904[:len(row_1917)]
-			for i_1918 := range row_1917 {
-				row_1917[i_1918] += (s_1916[i_1918] * r_1904[i_1918])
+			row_1797 := rev_1657[x_1766*int64(rev_1659) : (x_1766+1)*int64(rev_1659)]
+			s_1796 = s_1796[:len(row_1797)]
+			r_1784 = r_1784[:len(row_1797)]
+			for i_1798 := range row_1797 {
+				row_1797[i_1798] += (s_1796[i_1798] * r_1784[i_1798])
 			}
-			if rev_1776 != c_54 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_54})+" and "+runtime.ShapeString([]int{rev_1776}))
+			if rev_1656 != c_47 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_47})+" and "+runtime.ShapeString([]int{rev_1656}))
 			}
-			if c_54 != c_58 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_58})+" and "+runtime.ShapeString([]int{c_54}))
+			if c_47 != c_51 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_51})+" and "+runtime.ShapeString([]int{c_47}))
 			}
-			r_1920 := ar.F64w(c_58)
-			row_1879 = row_1879[:len(r_1920)]
-			row_1878 = row_1878[:len(r_1920)]
-			rev_1775 = rev_1775[:len(r_1920)]
-			for i_1921 := range r_1920 {
-				r_1920[i_1921] = ((row_1879[i_1921] * (1.0 - row_1879[i_1921])) * (row_1878[i_1921] * rev_1775[i_1921]))
+			r_1800 := ar.F64w(c_51)
+			row_1759 = row_1759[:len(r_1800)]
+			row_1758 = row_1758[:len(r_1800)]
+			rev_1655 = rev_1655[:len(r_1800)]
+			for i_1801 := range r_1800 {
+				r_1800[i_1801] = ((row_1759[i_1801] * (1.0 - row_1759[i_1801])) * (row_1758[i_1801] * rev_1655[i_1801]))
 			}
-			if x_1891 < 0 || x_1891+int64(c_58) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1891, x_1891+int64(c_58), mainparams_3))
-			}
-			if x_1888 < 0 || x_1888 >= int64(rev_1781) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1888, rev_1781))
+			if x_1771 < 0 || x_1771+int64(c_51) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1771, x_1771+int64(c_51), mainparams_3))
+			}
+			if x_1768 < 0 || x_1768 >= int64(rev_1661) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1661))
 			}
-			if rev_1782 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1782})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1662 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1923 := rev_1780[x_1888*int64(rev_1782) : (x_1888+1)*int64(rev_1782)]
-			region_1924 := row_1923[int(x_1891)*1 : (int(x_1891)+c_58)*1]
-			r_1920 = r_1920[:len(region_1924)]
-			for i_1925 := range region_1924 {
-				region_1924[i_1925] += r_1920[i_1925]
-			}
-			if x_1891 < 0 || x_1892 < x_1891 || x_1892 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1891, x_1892, mainparams_3))
+			row_1803 := rev_1660[x_1768*int64(rev_1662) : (x_1768+1)*int64(rev_1662)]
+			region_1804 := row_1803[int(x_1771)*1 : (int(x_1771)+c_51)*1]
+			r_1800 = r_1800[:len(region_1804)]
+			for i_1805 := range region_1804 {
+				region_1804[i_1805] += r_1800[i_1805]
+			}
+			if x_1771 < 0 || x_1772 < x_1771 || x_1772 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1771, x_1772, mainparams_3))
 			}
-			n_1926 := int(x_1892) - int(x_1891)
-			s_1927 := row_1887[int(x_1891)*1 : int(x_1892)*1 : int(x_1892)*1]
-			if c_58 != n_1926 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1926})+" and "+runtime.ShapeString([]int{c_58}))
+			n_1806 := int(x_1772) - int(x_1771)
+			s_1807 := row_1767[int(x_1771)*1 : int(x_1772)*1 : int(x_1772)*1]
+			if c_51 != n_1806 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1806})+" and "+runtime.ShapeString([]int{c_51}))
 			}
-			r_1928 := ar.F64w(n_1926)
-			s_1927 = s_1927[:len(r_1928)]
-			r_1920 = r_1920[:len(r_1928)]
-			for i_1929 := range r_1928 {
-				r_1928[i_1929] = (s_1927[i_1929] * r_1920[i_1929])
+			r_1808 := ar.F64w(n_1806)
+			s_1807 = s_1807[:len(r_1808)]
+			r_1800 = r_1800[:len(r_1808)]
+			for i_1809 := range r_1808 {
+				r_1808[i_1809] = (s_1807[i_1809] * r_1800[i_1809])
 			}
-			if c_58 != c_79 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_79})+" and "+runtime.ShapeString([]int{c_58}))
-			}
-			if x_1891 < 0 || x_1891+int64(c_79) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1891, x_1891+int64(c_79), mainparams_3))
-			}
-			if x_1886 < 0 || x_1886 >= int64(rev_1781) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1886, rev_1781))
+			if c_51 != c_72 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_72})+" and "+runtime.ShapeString([]int{c_51}))
+			}
+			if x_1771 < 0 || x_1771+int64(c_72) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1771, x_1771+int64(c_72), mainparams_3))
+			}
+			if x_1766 < 0 || x_1766 >= int64(rev_1661) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1661))
 			}
-			if rev_1782 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1782})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1662 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1931 := rev_1780[x_1886*int64(rev_1782) : (x_1886+1)*int64(rev_1782)]
-			region_1932 := row_1931[int(x_1891)*1 : (int(x_1891)+c_79)*1]
-			row_1885 = row_1885[:len(region_1932)]
-			r_1920 = r_1920[:len(region_1932)]
-			for i_1933 := range region_1932 {
-				region_1932[i_1933] += (row_1885[i_1933] * r_1920[i_1933])
-			}
-			if c_50 != c_62 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_62})+" and "+runtime.ShapeString([]int{c_50}))
-			}
-			if c_62 != c_66 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_66})+" and "+runtime.ShapeString([]int{c_62}))
-			}
-			r_1935 := ar.F64w(c_66)
-			row_1881 = row_1881[:len(r_1935)]
-			row_1880 = row_1880[:len(r_1935)]
-			z_1894 = z_1894[:len(r_1935)]
-			for i_1936 := range r_1935 {
-				r_1935[i_1936] = ((row_1881[i_1936] * (1.0 - row_1881[i_1936])) * (row_1880[i_1936] * z_1894[i_1936]))
-			}
-			if n_15 < 0 || n_15+int64(c_66) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_66), mainparams_3))
-			}
-			if x_1888 < 0 || x_1888 >= int64(rev_1781) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1888, rev_1781))
-			}
-			if rev_1782 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1782})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_1938 := rev_1780[x_1888*int64(rev_1782) : (x_1888+1)*int64(rev_1782)]
-			region_1939 := row_1938[int(n_15)*1 : (int(n_15)+c_66)*1]
-			r_1935 = r_1935[:len(region_1939)]
-			for i_1940 := range region_1939 {
-				region_1939[i_1940] += r_1935[i_1940]
-			}
-			if c_66 != c_75 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_75})+" and "+runtime.ShapeString([]int{c_66}))
-			}
-			if n_15 < 0 || n_15+int64(c_75) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_75), mainparams_3))
-			}
-			if x_1886 < 0 || x_1886 >= int64(rev_1781) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1886, rev_1781))
-			}
-			if rev_1782 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1782})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_1941 := rev_1780[x_1886*int64(rev_1782) : (x_1886+1)*int64(rev_1782)]
-			region_1942 := row_1941[int(n_15)*1 : (int(n_15)+c_75)*1]
-			row_1890 = row_1890[:len(region_1942)]
-			r_1935 = r_1935[:len(region_1942)]
-			for i_1943 := range region_1942 {
-				region_1942[i_1943] += (row_1890[i_1943] * r_1935[i_1943])
-			}
-			if n_15 < 0 || x_1891 < n_15 || x_1891 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1891, mainparams_3))
-			}
-			n_1945 := int(x_1891) - int(n_15)
-			s_1946 := row_1887[int(n_15)*1 : int(x_1891)*1 : int(x_1891)*1]
-			if c_66 != n_1945 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1945})+" and "+runtime.ShapeString([]int{c_66}))
-			}
-			if x_1886 < 0 || x_1886 >= int64(rev_1778) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1886, rev_1778))
-			}
-			if rev_1779 != n_1945 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1779})+" and "+runtime.ShapeString([]int{n_1945})+" differ")
-			}
-			row_1947 := rev_1777[x_1886*int64(rev_1779) : (x_1886+1)*int64(rev_1779)]
-			s_1946 = s_1946[:len(row_1947)]
-			r_1935 = r_1935[:len(row_1947)]
-			for i_1948 := range row_1947 {
-				row_1947[i_1948] += (s_1946[i_1948] * r_1935[i_1948])
-			}
-			if x_1888 < 0 || x_1888 >= int64(c_74) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1888, c_74))
-			}
-			row_1950 := row_1884[int(x_1888)*c_75 : (int(x_1888)+1)*c_75]
-			if c_50 != c_75 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_75})+" and "+runtime.ShapeString([]int{c_50}))
-			}
-			if c_75 != c_70 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_70})+" and "+runtime.ShapeString([]int{c_75}))
-			}
-			r_1951 := ar.F64w(c_70)
-			row_1882 = row_1882[:len(r_1951)]
-			row_1950 = row_1950[:len(r_1951)]
-			z_1894 = z_1894[:len(r_1951)]
-			for i_1952 := range r_1951 {
-				r_1951[i_1952] = ((row_1882[i_1952] * (1.0 - row_1882[i_1952])) * (row_1950[i_1952] * z_1894[i_1952]))
-			}
-			if int64(0)+int64(c_70) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_70), mainparams_3))
-			}
-			if x_1888 < 0 || x_1888 >= int64(rev_1781) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1888, rev_1781))
-			}
-			if rev_1782 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1782})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_1954 := rev_1780[x_1888*int64(rev_1782) : (x_1888+1)*int64(rev_1782)]
-			region_1955 := row_1954[int(int64(0))*1 : (int(int64(0))+c_70)*1]
-			r_1951 = r_1951[:len(region_1955)]
-			for i_1956 := range region_1955 {
-				region_1955[i_1956] += r_1951[i_1956]
+			row_1811 := rev_1660[x_1766*int64(rev_1662) : (x_1766+1)*int64(rev_1662)]
+			region_1812 := row_1811[int(x_1771)*1 : (int(x_1771)+c_72)*1]
+			row_1765 = row_1765[:len(region_1812)]
+			r_1800 = r_1800[:len(region_1812)]
+			for i_1813 := range region_1812 {
+				region_1812[i_1813] += (row_1765[i_1813] * r_1800[i_1813])
+			}
+			if c_43 != c_55 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_55})+" and "+runtime.ShapeString([]int{c_43}))
+			}
+			if c_55 != c_59 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_59})+" and "+runtime.ShapeString([]int{c_55}))
+			}
+			r_1815 := ar.F64w(c_59)
+			row_1761 = row_1761[:len(r_1815)]
+			row_1760 = row_1760[:len(r_1815)]
+			z_1774 = z_1774[:len(r_1815)]
+			for i_1816 := range r_1815 {
+				r_1815[i_1816] = ((row_1761[i_1816] * (1.0 - row_1761[i_1816])) * (row_1760[i_1816] * z_1774[i_1816]))
+			}
+			if n_15 < 0 || n_15+int64(c_59) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_59), mainparams_3))
+			}
+			if x_1768 < 0 || x_1768 >= int64(rev_1661) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1661))
+			}
+			if rev_1662 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_1818 := rev_1660[x_1768*int64(rev_1662) : (x_1768+1)*int64(rev_1662)]
+			region_1819 := row_1818[int(n_15)*1 : (int(n_15)+c_59)*1]
+			r_1815 = r_1815[:len(region_1819)]
+			for i_1820 := range region_1819 {
+				region_1819[i_1820] += r_1815[i_1820]
+			}
+			if c_59 != c_68 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_68})+" and "+runtime.ShapeString([]int{c_59}))
+			}
+			if n_15 < 0 || n_15+int64(c_68) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_68), mainparams_3))
+			}
+			if x_1766 < 0 || x_1766 >= int64(rev_1661) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1661))
+			}
+			if rev_1662 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_1821 := rev_1660[x_1766*int64(rev_1662) : (x_1766+1)*int64(rev_1662)]
+			region_1822 := row_1821[int(n_15)*1 : (int(n_15)+c_68)*1]
+			row_1770 = row_1770[:len(region_1822)]
+			r_1815 = r_1815[:len(region_1822)]
+			for i_1823 := range region_1822 {
+				region_1822[i_1823] += (row_1770[i_1823] * r_1815[i_1823])
+			}
+			if n_15 < 0 || x_1771 < n_15 || x_1771 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1771, mainparams_3))
+			}
+			n_1825 := int(x_1771) - int(n_15)
+			s_1826 := row_1767[int(n_15)*1 : int(x_1771)*1 : int(x_1771)*1]
+			if c_59 != n_1825 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1825})+" and "+runtime.ShapeString([]int{c_59}))
+			}
+			if x_1766 < 0 || x_1766 >= int64(rev_1658) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1658))
+			}
+			if rev_1659 != n_1825 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1659})+" and "+runtime.ShapeString([]int{n_1825})+" differ")
+			}
+			row_1827 := rev_1657[x_1766*int64(rev_1659) : (x_1766+1)*int64(rev_1659)]
+			s_1826 = s_1826[:len(row_1827)]
+			r_1815 = r_1815[:len(row_1827)]
+			for i_1828 := range row_1827 {
+				row_1827[i_1828] += (s_1826[i_1828] * r_1815[i_1828])
+			}
+			if x_1768 < 0 || x_1768 >= int64(c_67) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1768, c_67))
+			}
+			row_1830 := row_1764[int(x_1768)*c_68 : (int(x_1768)+1)*c_68]
+			if c_43 != c_68 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_68})+" and "+runtime.ShapeString([]int{c_43}))
+			}
+			if c_68 != c_63 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_63})+" and "+runtime.ShapeString([]int{c_68}))
+			}
+			r_1831 := ar.F64w(c_63)
+			row_1762 = row_1762[:len(r_1831)]
+			row_1830 = row_1830[:len(r_1831)]
+			z_1774 = z_1774[:len(r_1831)]
+			for i_1832 := range r_1831 {
+				r_1831[i_1832] = ((row_1762[i_1832] * (1.0 - row_1762[i_1832])) * (row_1830[i_1832] * z_1774[i_1832]))
+			}
+			if int64(0)+int64(c_63) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_63), mainparams_3))
+			}
+			if x_1768 < 0 || x_1768 >= int64(rev_1661) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1661))
+			}
+			if rev_1662 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_1834 := rev_1660[x_1768*int64(rev_1662) : (x_1768+1)*int64(rev_1662)]
+			region_1835 := row_1834[int(int64(0))*1 : (int(int64(0))+c_63)*1]
+			r_1831 = r_1831[:len(region_1835)]
+			for i_1836 := range region_1835 {
+				region_1835[i_1836] += r_1831[i_1836]
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_1957 := int(n_15) - int(int64(0))
-			s_1958 := row_1887[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if c_70 != n_1957 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1957})+" and "+runtime.ShapeString([]int{c_70}))
+			n_1837 := int(n_15) - int(int64(0))
+			s_1838 := row_1767[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if c_63 != n_1837 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1837})+" and "+runtime.ShapeString([]int{c_63}))
 			}
-			if n_1926 != n_1957 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1926})+" and "+runtime.ShapeString([]int{n_1957})+" differ")
+			if n_1806 != n_1837 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1806})+" and "+runtime.ShapeString([]int{n_1837})+" differ")
 			}
-			s_1958 = s_1958[:len(r_1928)]
-			r_1951 = r_1951[:len(r_1928)]
-			for i_1960 := range r_1928 {
-				r_1928[i_1960] += (s_1958[i_1960] * r_1951[i_1960])
+			s_1838 = s_1838[:len(r_1808)]
+			r_1831 = r_1831[:len(r_1808)]
+			for i_1840 := range r_1808 {
+				r_1808[i_1840] += (s_1838[i_1840] * r_1831[i_1840])
 			}
-			if c_70 != c_79 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_79})+" and "+runtime.ShapeString([]int{c_70}))
+			if c_63 != c_72 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_72})+" and "+runtime.ShapeString([]int{c_63}))
 			}
-			if int64(0)+int64(c_79) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_79), mainparams_3))
+			if int64(0)+int64(c_72) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_72), mainparams_3))
 			}
-			if x_1886 < 0 || x_1886 >= int64(rev_1781) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1886, rev_1781))
+			if x_1766 < 0 || x_1766 >= int64(rev_1661) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1661))
 			}
-			if rev_1782 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1782})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1662 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1962 := rev_1780[x_1886*int64(rev_1782) : (x_1886+1)*int64(rev_1782)]
-			region_1963 := row_1962[int(int64(0))*1 : (int(int64(0))+c_79)*1]
-			row_1885 = row_1885[:len(region_1963)]
-			r_1951 = r_1951[:len(region_1963)]
-			for i_1964 := range region_1963 {
-				region_1963[i_1964] += (row_1885[i_1964] * r_1951[i_1964])
+			row_1842 := rev_1660[x_1766*int64(rev_1662) : (x_1766+1)*int64(rev_1662)]
+			region_1843 := row_1842[int(int64(0))*1 : (int(int64(0))+c_72)*1]
+			row_1765 = row_1765[:len(region_1843)]
+			r_1831 = r_1831[:len(region_1843)]
+			for i_1844 := range region_1843 {
+				region_1843[i_1844] += (row_1765[i_1844] * r_1831[i_1844])
 			}
-			rev_1775, rev_1776 = r_1928, n_1926
-			if rev_1776 == len(buf_1966) {
-				copy(buf_1966, rev_1775)
-				rev_1775 = buf_1966
-				ar.Release(mark_1875)
+			rev_1655, rev_1656 = r_1808, n_1806
+			if rev_1656 == len(buf_1846) {
+				copy(buf_1846, rev_1655)
+				rev_1655 = buf_1846
+				ar.Release(mark_1755)
 			}
 		}
-		if x_1734 < 0 || x_1734 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_1734, sequence_11))
+		if x_1614 < 0 || x_1614 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_1614, sequence_11))
 		}
-		row_1967 := sequence_10[int(x_1734)*sequence_12 : (int(x_1734)+1)*sequence_12]
-		if rev_1776 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_1776}))
+		row_1847 := sequence_10[int(x_1614)*sequence_12 : (int(x_1614)+1)*sequence_12]
+		if rev_1656 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_1656}))
 		}
-		if int64(0) >= int64(rev_1486) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(0), rev_1486))
+		if int64(0) >= int64(rev_1366) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(0), rev_1366))
 		}
-		if rev_1487 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1487})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_1367 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1367})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_1968 := rev_1485[int64(0)*int64(rev_1487) : (int64(0)+1)*int64(rev_1487)]
-		row_1967 = row_1967[:len(row_1968)]
-		rev_1775 = rev_1775[:len(row_1968)]
-		for i_1969 := range row_1968 {
-			row_1968[i_1969] += (row_1967[i_1969] * rev_1775[i_1969])
+		row_1848 := rev_1365[int64(0)*int64(rev_1367) : (int64(0)+1)*int64(rev_1367)]
+		row_1847 = row_1847[:len(row_1848)]
+		rev_1655 = rev_1655[:len(row_1848)]
+		for i_1849 := range row_1848 {
+			row_1848[i_1849] += (row_1847[i_1849] * rev_1655[i_1849])
 		}
-		if c_93 != rev_1482 || c_94 != rev_1483 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_93, c_94})+" and "+runtime.ShapeString([]int{rev_1482, rev_1483})+" differ")
+		if c_74 != rev_1362 || c_75 != rev_1363 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_74, c_75})+" and "+runtime.ShapeString([]int{rev_1362, rev_1363})+" differ")
 		}
-		z_1971 := ar.F64w(c_93 * c_94)
-		rev_1481 = rev_1481[:len(z_1971)]
-		for i_1972 := range z_1971 {
-			z_1971[i_1972] = 0 + rev_1481[i_1972]
+		z_1851 := ar.F64w(c_74 * c_75)
+		rev_1361 = rev_1361[:len(z_1851)]
+		for i_1852 := range z_1851 {
+			z_1851[i_1852] = 0 + rev_1361[i_1852]
 		}
-		rev_1481, rev_1482, rev_1483 = z_1971, c_93, c_94
-		if rev_1482*rev_1483 == len(buf_1973) {
-			copy(buf_1973, rev_1481)
-			rev_1481 = buf_1973
-			ar.Release(mark_1732)
+		rev_1361, rev_1362, rev_1363 = z_1851, c_74, c_75
+		if rev_1362*rev_1363 == len(buf_1853) {
+			copy(buf_1853, rev_1361)
+			rev_1361 = buf_1853
+			ar.Release(mark_1612)
 		}
 	}
-	x_1974 := -c_1454
-	x_1975 := x_1974 / x_1474
-	ar.Keep(mark_1976, &z_1480, &z_1479)
-	return x_1975, z_1480, mainparams_2, mainparams_3, z_1479, extraparams_5, extraparams_6, nil
+	x_1854 := -c_1334
+	x_1855 := x_1854 / x_1354
+	ar.Keep(mark_1856, &z_1360, &z_1359)
+	return x_1855, z_1360, mainparams_2, mainparams_3, z_1359, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).

@@ -6714,7 +6714,7 @@ var nbLoop26 runtime.LoopSite
 
 // fn_newton is def newton (optim.nab:183:12).
 func fn_newton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_195 := ar.Mark()
+	mark_172 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
@@ -6741,189 +6741,183 @@ func fn_newton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]f
 	var state_22 bool
 	state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = x0_4, x0_5, r_12, r_13, r_14, int64(0), int64(1), false
 	for {
-		x_101 := !state_22
-		var c_102 bool
-		if x_101 {
-			x_103 := state_20 < maxiter_6
-			c_102 = x_103
+		x_90 := !state_22
+		var c_91 bool
+		if x_90 {
+			x_92 := state_20 < maxiter_6
+			c_91 = x_92
 		} else {
-			c_102 = false
+			c_91 = false
 		}
-		var c_104 bool
-		if c_102 {
-			r_105 := ar.F64w(state_19)
-			state_18 = state_18[:len(r_105)]
-			if len(r_105) >= 262144 {
-				loop_112 := runtime.EnterLoop(&nbLoop26, runtime.Bind(r_105, runtime.Bind(state_18, runtime.End{})), len(r_105), 16384)
-				if loop_112.For == nil {
-					loop_112.For = func(lo_109, hi int) {
-						r_105 := loop_112.C.H
-						state_18 := loop_112.C.T.H
-						for i_110 := lo_109; i_110 < hi; i_110++ {
-							r_105[i_110] = (math.Abs(state_18[i_110]))
+		var c_93 bool
+		if c_91 {
+			r_94 := ar.F64w(state_19)
+			state_18 = state_18[:len(r_94)]
+			if len(r_94) >= 262144 {
+				loop_101 := runtime.EnterLoop(&nbLoop26, runtime.Bind(r_94, runtime.Bind(state_18, runtime.End{})), len(r_94), 16384)
+				if loop_101.For == nil {
+					loop_101.For = func(lo_98, hi int) {
+						r_94 := loop_101.C.H
+						state_18 := loop_101.C.T.H
+						for i_99 := lo_98; i_99 < hi; i_99++ {
+							r_94[i_99] = (math.Abs(state_18[i_99]))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_105), 16384, loop_112.For)
-				loop_112.Leave(&nbLoop26)
+				runtime.ParallelFor(len(r_94), 16384, loop_101.For)
+				loop_101.Leave(&nbLoop26)
 			} else {
-				for i_106 := range r_105 {
-					r_105[i_106] = (math.Abs(state_18[i_106]))
+				for i_95 := range r_94 {
+					r_94[i_95] = (math.Abs(state_18[i_95]))
 				}
 			}
-			s_113 := runtime.Max(r_105)
-			x_114 := s_113 > gtol_7
-			c_104 = x_114
+			s_102 := runtime.Max(r_94)
+			x_103 := s_102 > gtol_7
+			c_93 = x_103
 		} else {
-			c_104 = false
+			c_93 = false
 		}
-		if !c_104 {
+		if !c_93 {
 			break
 		}
-		mark_115 := ar.Mark()
-		n_116 := int64(state_16)
-		r_117, r_118 := hess_3(state_15, state_16)
-		n_119 := int64(r_118)
-		x_120 := n_116 * n_116
-		x_121 := n_119 == x_120
-		if !x_121 {
+		mark_104 := ar.Mark()
+		n_105 := int64(state_16)
+		r_106, r_107 := hess_3(state_15, state_16)
+		n_108 := int64(r_107)
+		x_109 := n_105 * n_105
+		x_110 := n_108 == x_109
+		if !x_110 {
 			return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
 		}
-		n_122 := int64(len(r_117))
-		if n_116 < 0 || (n_116 == 0 && n_122 != 0) || (n_116 != 0 && (n_122%n_116 != 0 || n_122/n_116 != n_116)) {
-			return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_122, n_116, n_116))
+		n_111 := int64(len(r_106))
+		if n_105 < 0 || (n_105 == 0 && n_111 != 0) || (n_105 != 0 && (n_111%n_105 != 0 || n_111/n_105 != n_105)) {
+			return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_111, n_105, n_105))
 		}
-		m_123 := int(n_116)
-		n_124 := int(n_116)
-		if int64(m_123) != n_11 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:572:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_123), n_11))
+		m_112 := int(n_105)
+		n_113 := int(n_105)
+		if int64(m_112) != n_11 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:572:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_112), n_11))
 		}
-		if int64(n_124) != n_11 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:572:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_124), n_11))
+		if int64(n_113) != n_11 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:572:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_113), n_11))
 		}
-		r_125, r_126, r_127, err_128 := fn_linalgcholreg(ar, r_117, m_123, n_124)
-		if err_128 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_128, "linalg.chol_reg", "std/linalg:51:5", "std/optim:572:15")
+		r_114, r_115, r_116, err_117 := fn_linalgcholreg(ar, r_106, m_112, n_113)
+		if err_117 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_117, "linalg.chol_reg", "std/linalg:51:5", "std/optim:572:15")
 		}
-		r_129, r_130, err_131 := fn_linalgchosolve(ar, r_125, r_126, r_127, state_18, state_19)
+		r_118, r_119, err_120 := fn_linalgchosolve(ar, r_114, r_115, r_116, state_18, state_19)
+		if err_120 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_120, "linalg.cho_solve", "std/linalg:38:5", "std/optim:573:16")
+		}
+		r_121 := ar.F64w(r_119)
+		r_118 = r_118[:len(r_121)]
+		for i_122 := range r_121 {
+			r_121[i_122] = -r_118[i_122]
+		}
+		n_124 := int64(state_16)
+		if int64(state_19) != n_124 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_124))
+		}
+		if int64(r_119) != n_124 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_119), n_124))
+		}
+		if len(state_18) != len(r_121) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_121)))
+		}
+		d_125 := runtime.Dot(state_18, r_121)
+		if r_119 != state_16 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_119}))
+		}
+		r_126 := ar.F64w(state_16)
+		state_15 = state_15[:len(r_126)]
+		r_121 = r_121[:len(r_126)]
+		for i_127 := range r_126 {
+			r_126[i_127] = (state_15[i_127] + r_121[i_127])
+		}
+		r_129 := f_1(r_126, state_16)
+		n_130, err_131 := runtime.CheckSize(int64(0))
 		if err_131 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_131, "linalg.cho_solve", "std/linalg:38:5", "std/optim:573:16")
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_131)
 		}
-		r_132 := ar.F64w(r_130)
-		r_129 = r_129[:len(r_132)]
-		for i_133 := range r_132 {
-			r_132[i_133] = -r_129[i_133]
-		}
-		n_135 := int64(state_16)
-		if int64(state_19) != n_135 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_135))
-		}
-		if int64(r_130) != n_135 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_130), n_135))
-		}
-		if len(state_18) != len(r_132) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_132)))
-		}
-		d_136 := runtime.Dot(state_18, r_132)
-		if r_130 != state_16 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_130}))
-		}
-		r_137 := ar.F64w(state_16)
-		state_15 = state_15[:len(r_137)]
-		r_132 = r_132[:len(r_137)]
-		for i_138 := range r_137 {
-			r_137[i_138] = (state_15[i_138] + r_132[i_138])
-		}
-		r_140 := f_1(r_137, state_16)
-		n_141, err_142 := runtime.CheckSize(int64(0))
-		if err_142 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_142)
-		}
-		_ = ar.F64(n_141)
-		n_144 := int64(n_141)
-		var state_145 float64
-		var state_146 float64
-		var state_148 int
-		var state_149 int64
-		state_145, state_146, state_148, state_149 = 1.0, r_140, n_141, int64(1)
-		_ = ar.F64w(state_148)
+		n_133 := int64(n_130)
+		var state_134 float64
+		var state_135 float64
+		var state_136 int64
+		state_134, state_135, state_136 = 1.0, r_129, int64(1)
 		for {
-			x_159 := 0.0001 * state_145
-			x_160 := x_159 * d_136
-			x_161 := state_17 + x_160
-			x_162 := state_146 <= x_161
-			x_163 := !x_162
-			var c_164 bool
-			if x_163 {
-				x_165 := state_145 >= 1e-10
-				c_164 = x_165
+			x_137 := 0.0001 * state_134
+			x_138 := x_137 * d_125
+			x_139 := state_17 + x_138
+			x_140 := state_135 <= x_139
+			x_141 := !x_140
+			var c_142 bool
+			if x_141 {
+				x_143 := state_134 >= 1e-10
+				c_142 = x_143
 			} else {
-				c_164 = false
+				c_142 = false
 			}
-			if !c_164 {
+			if !c_142 {
 				break
 			}
-			mark_166 := ar.Mark()
-			x_167 := state_145 / 2.0
-			if r_130 != state_16 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_130}))
+			mark_144 := ar.Mark()
+			x_145 := state_134 / 2.0
+			if r_119 != state_16 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_119}))
 			}
-			r_168 := ar.F64w(state_16)
-			state_15 = state_15[:len(r_168)]
-			r_132 = r_132[:len(r_168)]
-			for i_169 := range r_168 {
-				r_168[i_169] = (state_15[i_169] + (x_167 * r_132[i_169]))
+			r_146 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_146)]
+			r_121 = r_121[:len(r_146)]
+			for i_147 := range r_146 {
+				r_146[i_147] = (state_15[i_147] + (x_145 * r_121[i_147]))
 			}
-			r_171 := f_1(r_168, state_16)
-			n_172, err_173 := runtime.CheckSize(int64(0))
-			if err_173 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_173)
+			r_149 := f_1(r_146, state_16)
+			n_150, err_151 := runtime.CheckSize(int64(0))
+			if err_151 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_151)
 			}
-			_ = ar.F64(n_172)
-			if int64(n_172) != n_144 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_172), n_144))
+			if int64(n_150) != n_133 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_150), n_133))
 			}
-			x_175 := state_149 + int64(1)
-			state_145, state_146, state_148, state_149 = x_167, r_171, n_172, x_175
-			{
-				ar.Release(mark_166)
-			}
+			x_153 := state_136 + int64(1)
+			state_134, state_135, state_136 = x_145, r_149, x_153
+			ar.Release(mark_144)
 		}
-		x_177 := state_145 >= 1e-10
-		x_178 := !x_177
-		var c_179 []float64
-		var c_180 int
-		var c_181 float64
-		var c_182 []float64
-		var c_183 int
-		var c_184 int64
-		var c_185 int64
-		var c_186 bool
-		if x_178 {
-			x_187 := state_21 + state_149
-			c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186 = state_15, state_16, state_17, state_18, state_19, state_20, x_187, true
+		x_154 := state_134 >= 1e-10
+		x_155 := !x_154
+		var c_156 []float64
+		var c_157 int
+		var c_158 float64
+		var c_159 []float64
+		var c_160 int
+		var c_161 int64
+		var c_162 int64
+		var c_163 bool
+		if x_155 {
+			x_164 := state_21 + state_136
+			c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163 = state_15, state_16, state_17, state_18, state_19, state_20, x_164, true
 		} else {
-			if r_130 != state_16 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:576:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_130}))
+			if r_119 != state_16 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:576:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_119}))
 			}
-			r_188 := ar.F64w(state_16)
-			state_15 = state_15[:len(r_188)]
-			r_132 = r_132[:len(r_188)]
-			for i_189 := range r_188 {
-				r_188[i_189] = (state_15[i_189] + (state_145 * r_132[i_189]))
+			r_165 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_165)]
+			r_121 = r_121[:len(r_165)]
+			for i_166 := range r_165 {
+				r_165[i_166] = (state_15[i_166] + (state_134 * r_121[i_166]))
 			}
-			r_191, r_192 := g_2(r_188, state_16)
-			if int64(r_192) != n_11 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:577:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_192), n_11))
+			r_168, r_169 := g_2(r_165, state_16)
+			if int64(r_169) != n_11 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:577:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_169), n_11))
 			}
-			x_193 := state_20 + int64(1)
-			x_194 := state_21 + state_149
-			c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186 = r_188, state_16, state_146, r_191, r_192, x_193, x_194, false
+			x_170 := state_20 + int64(1)
+			x_171 := state_21 + state_136
+			c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163 = r_165, state_16, state_135, r_168, r_169, x_170, x_171, false
 		}
-		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186
-		_ = mark_115
+		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163
+		_ = mark_104
 	}
-	ar.Keep(mark_195, &state_15)
+	ar.Keep(mark_172, &state_15)
 	return state_15, state_16, state_17, state_20, state_21, nil
 }
 
@@ -6932,7 +6926,7 @@ var nbLoop27 runtime.LoopSite
 
 // fn_newtoncg is def newton_cg (optim.nab:197:12).
 func fn_newtoncg(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hv_3 func([]float64, int, []float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_357 := ar.Mark()
+	mark_334 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
@@ -6959,289 +6953,283 @@ func fn_newtoncg(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([
 	var state_22 bool
 	state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = x0_4, x0_5, r_12, r_13, r_14, int64(0), int64(1), false
 	for {
-		x_182 := !state_22
-		var c_183 bool
-		if x_182 {
-			x_184 := state_20 < maxiter_6
-			c_183 = x_184
+		x_171 := !state_22
+		var c_172 bool
+		if x_171 {
+			x_173 := state_20 < maxiter_6
+			c_172 = x_173
 		} else {
-			c_183 = false
+			c_172 = false
 		}
-		var c_185 bool
-		if c_183 {
-			r_186 := ar.F64w(state_19)
-			state_18 = state_18[:len(r_186)]
-			if len(r_186) >= 262144 {
-				loop_193 := runtime.EnterLoop(&nbLoop27, runtime.Bind(r_186, runtime.Bind(state_18, runtime.End{})), len(r_186), 16384)
-				if loop_193.For == nil {
-					loop_193.For = func(lo_190, hi int) {
-						r_186 := loop_193.C.H
-						state_18 := loop_193.C.T.H
-						for i_191 := lo_190; i_191 < hi; i_191++ {
-							r_186[i_191] = (math.Abs(state_18[i_191]))
+		var c_174 bool
+		if c_172 {
+			r_175 := ar.F64w(state_19)
+			state_18 = state_18[:len(r_175)]
+			if len(r_175) >= 262144 {
+				loop_182 := runtime.EnterLoop(&nbLoop27, runtime.Bind(r_175, runtime.Bind(state_18, runtime.End{})), len(r_175), 16384)
+				if loop_182.For == nil {
+					loop_182.For = func(lo_179, hi int) {
+						r_175 := loop_182.C.H
+						state_18 := loop_182.C.T.H
+						for i_180 := lo_179; i_180 < hi; i_180++ {
+							r_175[i_180] = (math.Abs(state_18[i_180]))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_186), 16384, loop_193.For)
-				loop_193.Leave(&nbLoop27)
+				runtime.ParallelFor(len(r_175), 16384, loop_182.For)
+				loop_182.Leave(&nbLoop27)
 			} else {
-				for i_187 := range r_186 {
-					r_186[i_187] = (math.Abs(state_18[i_187]))
+				for i_176 := range r_175 {
+					r_175[i_176] = (math.Abs(state_18[i_176]))
 				}
 			}
-			s_194 := runtime.Max(r_186)
-			x_195 := s_194 > gtol_7
-			c_185 = x_195
+			s_183 := runtime.Max(r_175)
+			x_184 := s_183 > gtol_7
+			c_174 = x_184
 		} else {
-			c_185 = false
+			c_174 = false
 		}
-		if !c_185 {
+		if !c_174 {
 			break
 		}
-		mark_196 := ar.Mark()
-		n_197 := int64(state_16)
-		if int64(state_19) != n_197 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:608:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_197))
+		mark_185 := ar.Mark()
+		n_186 := int64(state_16)
+		if int64(state_19) != n_186 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:608:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_186))
 		}
-		s_198 := runtime.Norm2(state_18)
-		x_199 := math.Sqrt(s_198)
-		x_200 := runtime.Min2(0.5, x_199)
-		x_201 := x_200 * s_198
-		n_202, err_203 := runtime.CheckSize(n_197)
-		if err_203 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:612:37", err_203)
+		s_187 := runtime.Norm2(state_18)
+		x_188 := math.Sqrt(s_187)
+		x_189 := runtime.Min2(0.5, x_188)
+		x_190 := x_189 * s_187
+		n_191, err_192 := runtime.CheckSize(n_186)
+		if err_192 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:612:37", err_192)
 		}
-		a_204 := ar.F64(n_202)
-		r_205 := ar.F64w(state_19)
-		state_18 = state_18[:len(r_205)]
-		for i_206 := range r_205 {
-			r_205[i_206] = -state_18[i_206]
+		a_193 := ar.F64(n_191)
+		r_194 := ar.F64w(state_19)
+		state_18 = state_18[:len(r_194)]
+		for i_195 := range r_194 {
+			r_194[i_195] = -state_18[i_195]
 		}
-		var state_208 []float64
-		var state_209 int
-		var state_210 []float64
-		var state_211 int
-		var state_212 []float64
-		var state_213 int
-		var state_214 int64
-		var state_215 bool
-		var state_216 bool
-		state_208, state_209, state_210, state_211, state_212, state_213, state_214, state_215, state_216 = a_204, n_202, state_18, state_19, r_205, state_19, int64(0), false, false
+		var state_197 []float64
+		var state_198 int
+		var state_199 []float64
+		var state_200 int
+		var state_201 []float64
+		var state_202 int
+		var state_203 int64
+		var state_204 bool
+		var state_205 bool
+		state_197, state_198, state_199, state_200, state_201, state_202, state_203, state_204, state_205 = a_193, n_191, state_18, state_19, r_194, state_19, int64(0), false, false
 		for {
-			x_248 := !state_215
-			var c_249 bool
-			if x_248 {
-				x_250 := int64(2) * n_197
-				x_251 := x_250 + int64(10)
-				x_252 := state_214 < x_251
-				c_249 = x_252
+			x_237 := !state_204
+			var c_238 bool
+			if x_237 {
+				x_239 := int64(2) * n_186
+				x_240 := x_239 + int64(10)
+				x_241 := state_203 < x_240
+				c_238 = x_241
 			} else {
-				c_249 = false
+				c_238 = false
 			}
-			if !c_249 {
+			if !c_238 {
 				break
 			}
-			mark_253 := ar.Mark()
-			r_254, r_255 := hv_3(state_15, state_16, state_212, state_213)
-			if int64(r_255) != n_197 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:614:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_255), n_197))
+			mark_242 := ar.Mark()
+			r_243, r_244 := hv_3(state_15, state_16, state_201, state_202)
+			if int64(r_244) != n_186 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:614:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_244), n_186))
 			}
-			if len(state_212) != len(r_254) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:615:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_212), len(r_254)))
+			if len(state_201) != len(r_243) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:615:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_201), len(r_243)))
 			}
-			d_256 := runtime.Dot(state_212, r_254)
-			x_257 := d_256 <= 0.0
-			var c_258 []float64
-			var c_259 int
-			var c_260 []float64
-			var c_261 int
-			var c_262 []float64
-			var c_263 int
-			var c_264 int64
-			var c_265 bool
-			var c_266 bool
-			if x_257 {
-				x_267 := state_214 + int64(1)
-				c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266 = state_208, state_209, state_210, state_211, state_212, state_213, x_267, true, true
+			d_245 := runtime.Dot(state_201, r_243)
+			x_246 := d_245 <= 0.0
+			var c_247 []float64
+			var c_248 int
+			var c_249 []float64
+			var c_250 int
+			var c_251 []float64
+			var c_252 int
+			var c_253 int64
+			var c_254 bool
+			var c_255 bool
+			if x_246 {
+				x_256 := state_203 + int64(1)
+				c_247, c_248, c_249, c_250, c_251, c_252, c_253, c_254, c_255 = state_197, state_198, state_199, state_200, state_201, state_202, x_256, true, true
 			} else {
-				d_268 := runtime.Dot(state_210, state_210)
-				x_269 := d_268 / d_256
-				if r_255 != state_211 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:619:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_211})+" and "+runtime.ShapeString([]int{r_255}))
+				d_257 := runtime.Dot(state_199, state_199)
+				x_258 := d_257 / d_245
+				if r_244 != state_200 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:619:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_200})+" and "+runtime.ShapeString([]int{r_244}))
 				}
-				r_270 := ar.F64w(state_211)
-				state_210 = state_210[:len(r_270)]
-				r_254 = r_254[:len(r_270)]
-				for i_271 := range r_270 {
-					r_270[i_271] = (state_210[i_271] + (x_269 * r_254[i_271]))
+				r_259 := ar.F64w(state_200)
+				state_199 = state_199[:len(r_259)]
+				r_243 = r_243[:len(r_259)]
+				for i_260 := range r_259 {
+					r_259[i_260] = (state_199[i_260] + (x_258 * r_243[i_260]))
 				}
-				if state_213 != state_209 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:618:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_209})+" and "+runtime.ShapeString([]int{state_213}))
+				if state_202 != state_198 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:618:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_198})+" and "+runtime.ShapeString([]int{state_202}))
 				}
-				r_273 := ar.F64w(state_209)
-				state_208 = state_208[:len(r_273)]
-				state_212 = state_212[:len(r_273)]
-				for i_274 := range r_273 {
-					r_273[i_274] = (state_208[i_274] + (x_269 * state_212[i_274]))
+				r_262 := ar.F64w(state_198)
+				state_197 = state_197[:len(r_262)]
+				state_201 = state_201[:len(r_262)]
+				for i_263 := range r_262 {
+					r_262[i_263] = (state_197[i_263] + (x_258 * state_201[i_263]))
 				}
-				d_276 := runtime.Dot(r_270, r_270)
-				d_277 := runtime.Dot(state_210, state_210)
-				x_278 := d_276 / d_277
-				if state_213 != state_211 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:621:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_211})+" and "+runtime.ShapeString([]int{state_213}))
+				d_265 := runtime.Dot(r_259, r_259)
+				d_266 := runtime.Dot(state_199, state_199)
+				x_267 := d_265 / d_266
+				if state_202 != state_200 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:621:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_200})+" and "+runtime.ShapeString([]int{state_202}))
 				}
-				r_279 := ar.F64w(state_211)
-				r_270 = r_270[:len(r_279)]
-				state_212 = state_212[:len(r_279)]
-				for i_280 := range r_279 {
-					r_279[i_280] = (-r_270[i_280] + (x_278 * state_212[i_280]))
+				r_268 := ar.F64w(state_200)
+				r_259 = r_259[:len(r_268)]
+				state_201 = state_201[:len(r_268)]
+				for i_269 := range r_268 {
+					r_268[i_269] = (-r_259[i_269] + (x_267 * state_201[i_269]))
 				}
-				x_282 := state_214 + int64(1)
-				s_283 := runtime.Norm2(r_270)
-				x_284 := s_283 < x_201
-				c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266 = r_273, state_209, r_270, state_211, r_279, state_211, x_282, x_284, false
+				x_271 := state_203 + int64(1)
+				s_272 := runtime.Norm2(r_259)
+				x_273 := s_272 < x_190
+				c_247, c_248, c_249, c_250, c_251, c_252, c_253, c_254, c_255 = r_262, state_198, r_259, state_200, r_268, state_200, x_271, x_273, false
 			}
-			state_208, state_209, state_210, state_211, state_212, state_213, state_214, state_215, state_216 = c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266
-			_ = mark_253
+			state_197, state_198, state_199, state_200, state_201, state_202, state_203, state_204, state_205 = c_247, c_248, c_249, c_250, c_251, c_252, c_253, c_254, c_255
+			_ = mark_242
 		}
-		var c_285 bool
-		if state_216 {
-			x_286 := state_214 == int64(1)
-			c_285 = x_286
+		var c_274 bool
+		if state_205 {
+			x_275 := state_203 == int64(1)
+			c_274 = x_275
 		} else {
-			c_285 = false
+			c_274 = false
 		}
-		var c_287 []float64
-		var c_288 int
-		if c_285 {
-			r_289 := ar.F64w(state_19)
-			state_18 = state_18[:len(r_289)]
-			for i_290 := range r_289 {
-				r_289[i_290] = -state_18[i_290]
+		var c_276 []float64
+		var c_277 int
+		if c_274 {
+			r_278 := ar.F64w(state_19)
+			state_18 = state_18[:len(r_278)]
+			for i_279 := range r_278 {
+				r_278[i_279] = -state_18[i_279]
 			}
-			c_287, c_288 = r_289, state_19
+			c_276, c_277 = r_278, state_19
 		} else {
-			x_292 := state_214 == int64(0)
-			var c_293 []float64
-			var c_294 int
-			if x_292 {
-				r_295 := ar.F64w(state_19)
-				state_18 = state_18[:len(r_295)]
-				for i_296 := range r_295 {
-					r_295[i_296] = -state_18[i_296]
+			x_281 := state_203 == int64(0)
+			var c_282 []float64
+			var c_283 int
+			if x_281 {
+				r_284 := ar.F64w(state_19)
+				state_18 = state_18[:len(r_284)]
+				for i_285 := range r_284 {
+					r_284[i_285] = -state_18[i_285]
 				}
-				c_293, c_294 = r_295, state_19
+				c_282, c_283 = r_284, state_19
 			} else {
-				c_293, c_294 = state_208, state_209
+				c_282, c_283 = state_197, state_198
 			}
-			c_287, c_288 = c_293, c_294
+			c_276, c_277 = c_282, c_283
 		}
-		if int64(c_288) != n_197 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(c_288), n_197))
+		if int64(c_277) != n_186 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(c_277), n_186))
 		}
-		if len(state_18) != len(c_287) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(c_287)))
+		if len(state_18) != len(c_276) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(c_276)))
 		}
-		d_298 := runtime.Dot(state_18, c_287)
-		if c_288 != state_16 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_288}))
+		d_287 := runtime.Dot(state_18, c_276)
+		if c_277 != state_16 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_277}))
 		}
-		r_299 := ar.F64w(state_16)
-		state_15 = state_15[:len(r_299)]
-		c_287 = c_287[:len(r_299)]
-		for i_300 := range r_299 {
-			r_299[i_300] = (state_15[i_300] + c_287[i_300])
+		r_288 := ar.F64w(state_16)
+		state_15 = state_15[:len(r_288)]
+		c_276 = c_276[:len(r_288)]
+		for i_289 := range r_288 {
+			r_288[i_289] = (state_15[i_289] + c_276[i_289])
 		}
-		r_302 := f_1(r_299, state_16)
-		n_303, err_304 := runtime.CheckSize(int64(0))
-		if err_304 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_304)
+		r_291 := f_1(r_288, state_16)
+		n_292, err_293 := runtime.CheckSize(int64(0))
+		if err_293 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_293)
 		}
-		_ = ar.F64(n_303)
-		n_306 := int64(n_303)
-		var state_307 float64
-		var state_308 float64
-		var state_310 int
-		var state_311 int64
-		state_307, state_308, state_310, state_311 = 1.0, r_302, n_303, int64(1)
-		_ = ar.F64w(state_310)
+		n_295 := int64(n_292)
+		var state_296 float64
+		var state_297 float64
+		var state_298 int64
+		state_296, state_297, state_298 = 1.0, r_291, int64(1)
 		for {
-			x_321 := 0.0001 * state_307
-			x_322 := x_321 * d_298
-			x_323 := state_17 + x_322
-			x_324 := state_308 <= x_323
-			x_325 := !x_324
-			var c_326 bool
-			if x_325 {
-				x_327 := state_307 >= 1e-10
-				c_326 = x_327
+			x_299 := 0.0001 * state_296
+			x_300 := x_299 * d_287
+			x_301 := state_17 + x_300
+			x_302 := state_297 <= x_301
+			x_303 := !x_302
+			var c_304 bool
+			if x_303 {
+				x_305 := state_296 >= 1e-10
+				c_304 = x_305
 			} else {
-				c_326 = false
+				c_304 = false
 			}
-			if !c_326 {
+			if !c_304 {
 				break
 			}
-			mark_328 := ar.Mark()
-			x_329 := state_307 / 2.0
-			if c_288 != state_16 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_288}))
+			mark_306 := ar.Mark()
+			x_307 := state_296 / 2.0
+			if c_277 != state_16 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_277}))
 			}
-			r_330 := ar.F64w(state_16)
-			state_15 = state_15[:len(r_330)]
-			c_287 = c_287[:len(r_330)]
-			for i_331 := range r_330 {
-				r_330[i_331] = (state_15[i_331] + (x_329 * c_287[i_331]))
+			r_308 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_308)]
+			c_276 = c_276[:len(r_308)]
+			for i_309 := range r_308 {
+				r_308[i_309] = (state_15[i_309] + (x_307 * c_276[i_309]))
 			}
-			r_333 := f_1(r_330, state_16)
-			n_334, err_335 := runtime.CheckSize(int64(0))
-			if err_335 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_335)
+			r_311 := f_1(r_308, state_16)
+			n_312, err_313 := runtime.CheckSize(int64(0))
+			if err_313 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_313)
 			}
-			_ = ar.F64(n_334)
-			if int64(n_334) != n_306 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_334), n_306))
+			if int64(n_312) != n_295 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_312), n_295))
 			}
-			x_337 := state_311 + int64(1)
-			state_307, state_308, state_310, state_311 = x_329, r_333, n_334, x_337
-			{
-				ar.Release(mark_328)
-			}
+			x_315 := state_298 + int64(1)
+			state_296, state_297, state_298 = x_307, r_311, x_315
+			ar.Release(mark_306)
 		}
-		x_339 := state_307 >= 1e-10
-		x_340 := !x_339
-		var c_341 []float64
-		var c_342 int
-		var c_343 float64
-		var c_344 []float64
-		var c_345 int
-		var c_346 int64
-		var c_347 int64
-		var c_348 bool
-		if x_340 {
-			x_349 := state_21 + state_311
-			c_341, c_342, c_343, c_344, c_345, c_346, c_347, c_348 = state_15, state_16, state_17, state_18, state_19, state_20, x_349, true
+		x_316 := state_296 >= 1e-10
+		x_317 := !x_316
+		var c_318 []float64
+		var c_319 int
+		var c_320 float64
+		var c_321 []float64
+		var c_322 int
+		var c_323 int64
+		var c_324 int64
+		var c_325 bool
+		if x_317 {
+			x_326 := state_21 + state_298
+			c_318, c_319, c_320, c_321, c_322, c_323, c_324, c_325 = state_15, state_16, state_17, state_18, state_19, state_20, x_326, true
 		} else {
-			if c_288 != state_16 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:635:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_288}))
+			if c_277 != state_16 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:635:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_277}))
 			}
-			r_350 := ar.F64w(state_16)
-			state_15 = state_15[:len(r_350)]
-			c_287 = c_287[:len(r_350)]
-			for i_351 := range r_350 {
-				r_350[i_351] = (state_15[i_351] + (state_307 * c_287[i_351]))
+			r_327 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_327)]
+			c_276 = c_276[:len(r_327)]
+			for i_328 := range r_327 {
+				r_327[i_328] = (state_15[i_328] + (state_296 * c_276[i_328]))
 			}
-			r_353, r_354 := g_2(r_350, state_16)
-			if int64(r_354) != n_11 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:636:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_354), n_11))
+			r_330, r_331 := g_2(r_327, state_16)
+			if int64(r_331) != n_11 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:636:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_331), n_11))
 			}
-			x_355 := state_20 + int64(1)
-			x_356 := state_21 + state_311
-			c_341, c_342, c_343, c_344, c_345, c_346, c_347, c_348 = r_350, state_16, state_308, r_353, r_354, x_355, x_356, false
+			x_332 := state_20 + int64(1)
+			x_333 := state_21 + state_298
+			c_318, c_319, c_320, c_321, c_322, c_323, c_324, c_325 = r_327, state_16, state_297, r_330, r_331, x_332, x_333, false
 		}
-		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_341, c_342, c_343, c_344, c_345, c_346, c_347, c_348
-		_ = mark_196
+		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_318, c_319, c_320, c_321, c_322, c_323, c_324, c_325
+		_ = mark_185
 	}
-	ar.Keep(mark_357, &state_15)
+	ar.Keep(mark_334, &state_15)
 	return state_15, state_16, state_17, state_20, state_21, nil
 }
 
@@ -7250,7 +7238,7 @@ var nbLoop28 runtime.LoopSite
 
 // fn_lazynewton is def lazy_newton (optim.nab:208:12).
 func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, every_6 int64, maxiter_7 int64, gtol_8 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_230 := ar.Mark()
+	mark_207 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_10 := maxiter_7 >= int64(0)
@@ -7316,205 +7304,199 @@ func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func
 	var state_41 bool
 	state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40, state_41 = x0_4, x0_5, r_15, r_16, r_17, a_20, n_18, d_21, int64(0), int64(1), false
 	for {
-		x_128 := !state_41
-		var c_129 bool
-		if x_128 {
-			x_130 := state_39 < maxiter_7
-			c_129 = x_130
+		x_117 := !state_41
+		var c_118 bool
+		if x_117 {
+			x_119 := state_39 < maxiter_7
+			c_118 = x_119
 		} else {
-			c_129 = false
+			c_118 = false
 		}
-		var c_131 bool
-		if c_129 {
-			r_132 := ar.F64w(state_35)
-			state_34 = state_34[:len(r_132)]
-			if len(r_132) >= 262144 {
-				loop_139 := runtime.EnterLoop(&nbLoop28, runtime.Bind(r_132, runtime.Bind(state_34, runtime.End{})), len(r_132), 16384)
-				if loop_139.For == nil {
-					loop_139.For = func(lo_136, hi int) {
-						r_132 := loop_139.C.H
-						state_34 := loop_139.C.T.H
-						for i_137 := lo_136; i_137 < hi; i_137++ {
-							r_132[i_137] = (math.Abs(state_34[i_137]))
+		var c_120 bool
+		if c_118 {
+			r_121 := ar.F64w(state_35)
+			state_34 = state_34[:len(r_121)]
+			if len(r_121) >= 262144 {
+				loop_128 := runtime.EnterLoop(&nbLoop28, runtime.Bind(r_121, runtime.Bind(state_34, runtime.End{})), len(r_121), 16384)
+				if loop_128.For == nil {
+					loop_128.For = func(lo_125, hi int) {
+						r_121 := loop_128.C.H
+						state_34 := loop_128.C.T.H
+						for i_126 := lo_125; i_126 < hi; i_126++ {
+							r_121[i_126] = (math.Abs(state_34[i_126]))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_132), 16384, loop_139.For)
-				loop_139.Leave(&nbLoop28)
+				runtime.ParallelFor(len(r_121), 16384, loop_128.For)
+				loop_128.Leave(&nbLoop28)
 			} else {
-				for i_133 := range r_132 {
-					r_132[i_133] = (math.Abs(state_34[i_133]))
+				for i_122 := range r_121 {
+					r_121[i_122] = (math.Abs(state_34[i_122]))
 				}
 			}
-			s_140 := runtime.Max(r_132)
-			x_141 := s_140 > gtol_8
-			c_131 = x_141
+			s_129 := runtime.Max(r_121)
+			x_130 := s_129 > gtol_8
+			c_120 = x_130
 		} else {
-			c_131 = false
+			c_120 = false
 		}
-		if !c_131 {
+		if !c_120 {
 			break
 		}
-		mark_142 := ar.Mark()
+		mark_131 := ar.Mark()
 		if x_14 == 0 {
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:21", "integer division by zero")
 		}
-		x_143 := state_39 % x_14
-		x_144 := x_143 == int64(0)
-		var c_145 []float64
-		var c_146 int
-		var c_147 int
-		if x_144 {
-			n_148 := int64(state_32)
-			r_149, r_150 := hess_3(state_31, state_32)
-			n_151 := int64(r_150)
-			x_152 := n_148 * n_148
-			x_153 := n_151 == x_152
-			if !x_153 {
+		x_132 := state_39 % x_14
+		x_133 := x_132 == int64(0)
+		var c_134 []float64
+		var c_135 int
+		var c_136 int
+		if x_133 {
+			n_137 := int64(state_32)
+			r_138, r_139 := hess_3(state_31, state_32)
+			n_140 := int64(r_139)
+			x_141 := n_137 * n_137
+			x_142 := n_140 == x_141
+			if !x_142 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
 			}
-			n_154 := int64(len(r_149))
-			if n_148 < 0 || (n_148 == 0 && n_154 != 0) || (n_148 != 0 && (n_154%n_148 != 0 || n_154/n_148 != n_148)) {
-				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_154, n_148, n_148))
+			n_143 := int64(len(r_138))
+			if n_137 < 0 || (n_137 == 0 && n_143 != 0) || (n_137 != 0 && (n_143%n_137 != 0 || n_143/n_137 != n_137)) {
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_143, n_137, n_137))
 			}
-			m_155 := int(n_148)
-			n_156 := int(n_148)
-			if int64(m_155) != n_12 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_155), n_12))
+			m_144 := int(n_137)
+			n_145 := int(n_137)
+			if int64(m_144) != n_12 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_144), n_12))
 			}
-			if int64(n_156) != n_12 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_156), n_12))
+			if int64(n_145) != n_12 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_145), n_12))
 			}
-			r_157, r_158, r_159, err_160 := fn_linalgcholreg(ar, r_149, m_155, n_156)
-			if err_160 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithFrame(err_160, "linalg.chol_reg", "std/linalg:51:5", "std/optim:670:36")
+			r_146, r_147, r_148, err_149 := fn_linalgcholreg(ar, r_138, m_144, n_145)
+			if err_149 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithFrame(err_149, "linalg.chol_reg", "std/linalg:51:5", "std/optim:670:36")
 			}
-			c_145, c_146, c_147 = r_157, r_158, r_159
+			c_134, c_135, c_136 = r_146, r_147, r_148
 		} else {
-			c_145, c_146, c_147 = state_36, state_37, state_38
+			c_134, c_135, c_136 = state_36, state_37, state_38
 		}
-		r_161, r_162, err_163 := fn_linalgchosolve(ar, c_145, c_146, c_147, state_34, state_35)
+		r_150, r_151, err_152 := fn_linalgchosolve(ar, c_134, c_135, c_136, state_34, state_35)
+		if err_152 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_152, "linalg.cho_solve", "std/linalg:38:5", "std/optim:671:16")
+		}
+		r_153 := ar.F64w(r_151)
+		r_150 = r_150[:len(r_153)]
+		for i_154 := range r_153 {
+			r_153[i_154] = -r_150[i_154]
+		}
+		n_156 := int64(state_32)
+		if int64(state_35) != n_156 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_35), n_156))
+		}
+		if int64(r_151) != n_156 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_151), n_156))
+		}
+		if len(state_34) != len(r_153) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_34), len(r_153)))
+		}
+		d_157 := runtime.Dot(state_34, r_153)
+		if r_151 != state_32 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_151}))
+		}
+		r_158 := ar.F64w(state_32)
+		state_31 = state_31[:len(r_158)]
+		r_153 = r_153[:len(r_158)]
+		for i_159 := range r_158 {
+			r_158[i_159] = (state_31[i_159] + r_153[i_159])
+		}
+		r_161 := f_1(r_158, state_32)
+		n_162, err_163 := runtime.CheckSize(int64(0))
 		if err_163 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_163, "linalg.cho_solve", "std/linalg:38:5", "std/optim:671:16")
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_163)
 		}
-		r_164 := ar.F64w(r_162)
-		r_161 = r_161[:len(r_164)]
-		for i_165 := range r_164 {
-			r_164[i_165] = -r_161[i_165]
-		}
-		n_167 := int64(state_32)
-		if int64(state_35) != n_167 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_35), n_167))
-		}
-		if int64(r_162) != n_167 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_162), n_167))
-		}
-		if len(state_34) != len(r_164) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_34), len(r_164)))
-		}
-		d_168 := runtime.Dot(state_34, r_164)
-		if r_162 != state_32 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_162}))
-		}
-		r_169 := ar.F64w(state_32)
-		state_31 = state_31[:len(r_169)]
-		r_164 = r_164[:len(r_169)]
-		for i_170 := range r_169 {
-			r_169[i_170] = (state_31[i_170] + r_164[i_170])
-		}
-		r_172 := f_1(r_169, state_32)
-		n_173, err_174 := runtime.CheckSize(int64(0))
-		if err_174 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_174)
-		}
-		_ = ar.F64(n_173)
-		n_176 := int64(n_173)
-		var state_177 float64
-		var state_178 float64
-		var state_180 int
-		var state_181 int64
-		state_177, state_178, state_180, state_181 = 1.0, r_172, n_173, int64(1)
-		_ = ar.F64w(state_180)
+		n_165 := int64(n_162)
+		var state_166 float64
+		var state_167 float64
+		var state_168 int64
+		state_166, state_167, state_168 = 1.0, r_161, int64(1)
 		for {
-			x_191 := 0.0001 * state_177
-			x_192 := x_191 * d_168
-			x_193 := state_33 + x_192
-			x_194 := state_178 <= x_193
-			x_195 := !x_194
-			var c_196 bool
-			if x_195 {
-				x_197 := state_177 >= 1e-10
-				c_196 = x_197
+			x_169 := 0.0001 * state_166
+			x_170 := x_169 * d_157
+			x_171 := state_33 + x_170
+			x_172 := state_167 <= x_171
+			x_173 := !x_172
+			var c_174 bool
+			if x_173 {
+				x_175 := state_166 >= 1e-10
+				c_174 = x_175
 			} else {
-				c_196 = false
+				c_174 = false
 			}
-			if !c_196 {
+			if !c_174 {
 				break
 			}
-			mark_198 := ar.Mark()
-			x_199 := state_177 / 2.0
-			if r_162 != state_32 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_162}))
+			mark_176 := ar.Mark()
+			x_177 := state_166 / 2.0
+			if r_151 != state_32 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_151}))
+			}
+			r_178 := ar.F64w(state_32)
+			state_31 = state_31[:len(r_178)]
+			r_153 = r_153[:len(r_178)]
+			for i_179 := range r_178 {
+				r_178[i_179] = (state_31[i_179] + (x_177 * r_153[i_179]))
+			}
+			r_181 := f_1(r_178, state_32)
+			n_182, err_183 := runtime.CheckSize(int64(0))
+			if err_183 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_183)
+			}
+			if int64(n_182) != n_165 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_182), n_165))
+			}
+			x_185 := state_168 + int64(1)
+			state_166, state_167, state_168 = x_177, r_181, x_185
+			ar.Release(mark_176)
+		}
+		x_186 := state_166 >= 1e-10
+		x_187 := !x_186
+		var c_188 []float64
+		var c_189 int
+		var c_190 float64
+		var c_191 []float64
+		var c_192 int
+		var c_193 []float64
+		var c_194 int
+		var c_195 int
+		var c_196 int64
+		var c_197 int64
+		var c_198 bool
+		if x_187 {
+			x_199 := state_40 + state_168
+			c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198 = state_31, state_32, state_33, state_34, state_35, c_134, c_135, c_136, state_39, x_199, true
+		} else {
+			if r_151 != state_32 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:674:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_151}))
 			}
 			r_200 := ar.F64w(state_32)
 			state_31 = state_31[:len(r_200)]
-			r_164 = r_164[:len(r_200)]
+			r_153 = r_153[:len(r_200)]
 			for i_201 := range r_200 {
-				r_200[i_201] = (state_31[i_201] + (x_199 * r_164[i_201]))
+				r_200[i_201] = (state_31[i_201] + (state_166 * r_153[i_201]))
 			}
-			r_203 := f_1(r_200, state_32)
-			n_204, err_205 := runtime.CheckSize(int64(0))
-			if err_205 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_205)
+			r_203, r_204 := g_2(r_200, state_32)
+			if int64(r_204) != n_12 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:675:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_204), n_12))
 			}
-			_ = ar.F64(n_204)
-			if int64(n_204) != n_176 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_204), n_176))
-			}
-			x_207 := state_181 + int64(1)
-			state_177, state_178, state_180, state_181 = x_199, r_203, n_204, x_207
-			{
-				ar.Release(mark_198)
-			}
+			x_205 := state_39 + int64(1)
+			x_206 := state_40 + state_168
+			c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198 = r_200, state_32, state_167, r_203, r_204, c_134, c_135, c_136, x_205, x_206, false
 		}
-		x_209 := state_177 >= 1e-10
-		x_210 := !x_209
-		var c_211 []float64
-		var c_212 int
-		var c_213 float64
-		var c_214 []float64
-		var c_215 int
-		var c_216 []float64
-		var c_217 int
-		var c_218 int
-		var c_219 int64
-		var c_220 int64
-		var c_221 bool
-		if x_210 {
-			x_222 := state_40 + state_181
-			c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221 = state_31, state_32, state_33, state_34, state_35, c_145, c_146, c_147, state_39, x_222, true
-		} else {
-			if r_162 != state_32 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:674:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_162}))
-			}
-			r_223 := ar.F64w(state_32)
-			state_31 = state_31[:len(r_223)]
-			r_164 = r_164[:len(r_223)]
-			for i_224 := range r_223 {
-				r_223[i_224] = (state_31[i_224] + (state_177 * r_164[i_224]))
-			}
-			r_226, r_227 := g_2(r_223, state_32)
-			if int64(r_227) != n_12 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:675:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_227), n_12))
-			}
-			x_228 := state_39 + int64(1)
-			x_229 := state_40 + state_181
-			c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221 = r_223, state_32, state_178, r_226, r_227, c_145, c_146, c_147, x_228, x_229, false
-		}
-		state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40, state_41 = c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221
-		_ = mark_142
+		state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40, state_41 = c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198
+		_ = mark_131
 	}
-	ar.Keep(mark_230, &state_31)
+	ar.Keep(mark_207, &state_31)
 	return state_31, state_32, state_33, state_39, state_40, nil
 }
 
