@@ -1756,6 +1756,8 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_97 int = 0
 	var d_98 int = 0
 	var rs_99 int = 0
+	scratch_526 := ar.F64w(x_11)
+	scratch_527 := ar.F64w(d_21)
 	for i_100 := 0; i_100 < n_83; i_100++ {
 		mark_101 := ar.Mark()
 		i_102 := int64(i_100)
@@ -1776,7 +1778,6 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		var d_110 int = 0
 		var rs_111 int = 0
 		for i_112 := 0; i_112 < n_103; i_112++ {
-			mark_113 := ar.Mark()
 			i_114 := int64(i_112)
 			row_115 := x_9[int(i_102)*x_11 : (int(i_102)+1)*x_11]
 			if i_114 < 0 || i_114 >= int64(means_4) {
@@ -1786,7 +1787,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_117 := ar.F64w(x_11)
+			r_117 := scratch_526[:x_11:x_11]
 			row_115 = row_115[:len(r_117)]
 			row_116 = row_116[:len(r_117)]
 			for i_118 := range r_117 {
@@ -1797,7 +1798,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_122 := ar.F64w(d_21)
+			a_122 := scratch_527[:d_21:d_21]
 			if d_22 <= 32 {
 				r_117 = r_117[:d_22]
 				for r_123 := range a_122 {
@@ -1850,9 +1851,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_112)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_110}))
 			}
 			copy(a_109[i_112*rs_111:(i_112+1)*rs_111], r_117)
-			if i_112 > 0 {
-				ar.Release(mark_113)
-			}
+			runtime.LoopCall()
 		}
 		n_138, err_139 := runtime.CheckSize(n_15)
 		_ = n_138
@@ -2083,9 +2082,9 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rev_261 int
 	var rev_262 int
 	rev_252, rev_254, rev_256, rev_258, rev_259, rev_260, rev_261, rev_262 = r_192, z_201, z_250, d_21, d_22, z_251, means_4, means_5
-	scratch_526 := ar.F64w(d_87)
-	scratch_527 := ar.F64w(d_94)
-	scratch_528 := ar.F64w(d_22)
+	scratch_531 := ar.F64w(d_87)
+	scratch_533 := ar.F64w(d_94)
+	scratch_534 := ar.F64w(d_22)
 	for i_356 := int64(0); i_356 < n_17; i_356++ {
 		_ = a_85[int(i_356)]
 		row_359 := a_86[int(i_356)*d_87 : (int(i_356)+1)*d_87]
@@ -2094,7 +2093,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		row_362 := a_92[int(i_356)*rs_361 : (int(i_356)+1)*rs_361]
 		rs_363 := d_97 * d_98
 		row_364 := a_96[int(i_356)*rs_363 : (int(i_356)+1)*rs_363]
-		r_365 := scratch_526[:d_87:d_87]
+		r_365 := scratch_531[:d_87:d_87]
 		row_359 = row_359[:len(r_365)]
 		for i_366 := range r_365 {
 			r_365[i_366] = ((math.Exp((row_359[i_366] - x_360))) * ybar_14)
@@ -2120,7 +2119,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			row_418 := row_364[int(i_414)*d_98 : (int(i_414)+1)*d_98]
 			x_419 := -x_416
 			x_420 := 0.5 * x_419
-			r_421 := scratch_527[:d_94:d_94]
+			r_421 := scratch_533[:d_94:d_94]
 			row_417 = row_417[:len(r_421)]
 			for i_422 := range r_421 {
 				r_421[i_422] = ((2.0 * row_417[i_422]) * x_420)
@@ -2130,7 +2129,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if d_94 != d_21 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_94})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
 			}
-			a_426 := scratch_528[:d_22:d_22]
+			a_426 := scratch_534[:d_22:d_22]
 			if d_22 <= 32 && d_21 <= 32 {
 				r_421 = r_421[:d_21]
 				c_429 := 0
@@ -3323,6 +3322,13 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			var a_367 []float64
 			var d_368 int = 0
 			var rs_369 int = 0
+			scratch_1977 := ar.F64w(sequence_12)
+			scratch_1978 := ar.F64w(state_9)
+			scratch_1979 := ar.F64w(sequence_12)
+			scratch_1980 := ar.F64w(state_9)
+			scratch_1981 := ar.F64w(state_9)
+			scratch_1982 := ar.F64w(state_9)
+			scratch_1983 := ar.F64w(state_9)
 			for i_370 := 0; i_370 < n_339; i_370++ {
 				mark_371 := ar.Mark()
 				_ = int64(i_370)
@@ -3350,7 +3356,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_377 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_377}))
 				}
-				r_379 := ar.F64w(sequence_12)
+				r_379 := scratch_1977[:sequence_12:sequence_12]
 				r_99 = r_99[:len(r_379)]
 				s_376 = s_376[:len(r_379)]
 				s_378 = s_378[:len(r_379)]
@@ -3378,7 +3384,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_386 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_386}))
 				}
-				r_388 := ar.F64w(state_9)
+				r_388 := scratch_1978[:state_9:state_9]
 				row_382 = row_382[:len(r_388)]
 				s_385 = s_385[:len(r_388)]
 				s_387 = s_387[:len(r_388)]
@@ -3402,7 +3408,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_394 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_394}))
 				}
-				r_396 := ar.F64w(sequence_12)
+				r_396 := scratch_1979[:sequence_12:sequence_12]
 				r_99 = r_99[:len(r_396)]
 				s_393 = s_393[:len(r_396)]
 				s_395 = s_395[:len(r_396)]
@@ -3426,7 +3432,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_402 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_402}))
 				}
-				r_404 := ar.F64w(state_9)
+				r_404 := scratch_1980[:state_9:state_9]
 				row_382 = row_382[:len(r_404)]
 				s_401 = s_401[:len(r_404)]
 				s_403 = s_403[:len(r_404)]
@@ -3443,9 +3449,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_408 := ar.F64w(state_9)
-				r_409 := ar.F64w(state_9)
-				r_410 := ar.F64w(state_9)
+				r_408 := scratch_1981[:state_9:state_9]
+				r_409 := scratch_1982[:state_9:state_9]
+				r_410 := scratch_1983[:state_9:state_9]
 				row_407 = row_407[:state_9]
 				r_379 = r_379[:state_9]
 				r_388 = r_388[:state_9]
@@ -4369,6 +4375,13 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					var a_841 []float64
 					var d_842 int = 0
 					var rs_843 int = 0
+					scratch_1984 := ar.F64w(sequence_12)
+					scratch_1985 := ar.F64w(st_482)
+					scratch_1986 := ar.F64w(sequence_12)
+					scratch_1987 := ar.F64w(st_482)
+					scratch_1988 := ar.F64w(st_482)
+					scratch_1989 := ar.F64w(st_482)
+					scratch_1990 := ar.F64w(st_482)
 					for i_844 := 0; i_844 < n_813; i_844++ {
 						mark_845 := ar.Mark()
 						_ = int64(i_844)
@@ -4396,7 +4409,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_851 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_851}))
 						}
-						r_853 := ar.F64w(sequence_12)
+						r_853 := scratch_1984[:sequence_12:sequence_12]
 						r_606 = r_606[:len(r_853)]
 						s_850 = s_850[:len(r_853)]
 						s_852 = s_852[:len(r_853)]
@@ -4424,7 +4437,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_860 != st_482 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_482})+" and "+runtime.ShapeString([]int{n_860}))
 						}
-						r_862 := ar.F64w(st_482)
+						r_862 := scratch_1985[:st_482:st_482]
 						row_856 = row_856[:len(r_862)]
 						s_859 = s_859[:len(r_862)]
 						s_861 = s_861[:len(r_862)]
@@ -4448,7 +4461,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_868 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_868}))
 						}
-						r_870 := ar.F64w(sequence_12)
+						r_870 := scratch_1986[:sequence_12:sequence_12]
 						r_606 = r_606[:len(r_870)]
 						s_867 = s_867[:len(r_870)]
 						s_869 = s_869[:len(r_870)]
@@ -4472,7 +4485,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_876 != st_482 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_482})+" and "+runtime.ShapeString([]int{n_876}))
 						}
-						r_878 := ar.F64w(st_482)
+						r_878 := scratch_1987[:st_482:st_482]
 						row_856 = row_856[:len(r_878)]
 						s_875 = s_875[:len(r_878)]
 						s_877 = s_877[:len(r_878)]
@@ -4489,9 +4502,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if st_482 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_482}))
 						}
-						r_882 := ar.F64w(st_482)
-						r_883 := ar.F64w(st_482)
-						r_884 := ar.F64w(st_482)
+						r_882 := scratch_1988[:st_482:st_482]
+						r_883 := scratch_1989[:st_482:st_482]
+						r_884 := scratch_1990[:st_482:st_482]
 						row_881 = row_881[:st_482]
 						r_853 = r_853[:st_482]
 						r_862 = r_862[:st_482]
@@ -4965,6 +4978,14 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		var d_1031 int = 0
 		var d_1032 int = 0
 		var rs_1033 int = 0
+		scratch_1993 := ar.F64w(sequence_12)
+		scratch_1996 := ar.F64w(sequence_12)
+		scratch_1997 := ar.F64w(state_9)
+		scratch_1998 := ar.F64w(sequence_12)
+		scratch_1999 := ar.F64w(state_9)
+		scratch_2000 := ar.F64w(state_9)
+		scratch_2001 := ar.F64w(state_9)
+		scratch_2002 := ar.F64w(state_9)
 		for i_1034 := 0; i_1034 < n_973; i_1034++ {
 			mark_1035 := ar.Mark()
 			_ = int64(i_1034)
@@ -5636,7 +5657,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1318 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1318}))
 					}
-					r_1320 := ar.F64w(sequence_12)
+					r_1320 := scratch_1996[:sequence_12:sequence_12]
 					r_1039 = r_1039[:len(r_1320)]
 					s_1317 = s_1317[:len(r_1320)]
 					s_1319 = s_1319[:len(r_1320)]
@@ -5664,7 +5685,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1327 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1327}))
 					}
-					r_1329 := ar.F64w(state_9)
+					r_1329 := scratch_1997[:state_9:state_9]
 					row_1323 = row_1323[:len(r_1329)]
 					s_1326 = s_1326[:len(r_1329)]
 					s_1328 = s_1328[:len(r_1329)]
@@ -5688,7 +5709,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1335 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1335}))
 					}
-					r_1337 := ar.F64w(sequence_12)
+					r_1337 := scratch_1998[:sequence_12:sequence_12]
 					r_1039 = r_1039[:len(r_1337)]
 					s_1334 = s_1334[:len(r_1337)]
 					s_1336 = s_1336[:len(r_1337)]
@@ -5712,7 +5733,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1343 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1343}))
 					}
-					r_1345 := ar.F64w(state_9)
+					r_1345 := scratch_1999[:state_9:state_9]
 					row_1323 = row_1323[:len(r_1345)]
 					s_1342 = s_1342[:len(r_1345)]
 					s_1344 = s_1344[:len(r_1345)]
@@ -5729,9 +5750,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_1349 := ar.F64w(state_9)
-					r_1350 := ar.F64w(state_9)
-					r_1351 := ar.F64w(state_9)
+					r_1349 := scratch_2000[:state_9:state_9]
+					r_1350 := scratch_2001[:state_9:state_9]
+					r_1351 := scratch_2002[:state_9:state_9]
 					row_1348 = row_1348[:state_9]
 					r_1320 = r_1320[:state_9]
 					r_1329 = r_1329[:state_9]
@@ -5976,7 +5997,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if c_1383 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1383}))
 			}
-			r_1415 := ar.F64w(sequence_12)
+			r_1415 := scratch_1993[:sequence_12:sequence_12]
 			row_1413 = row_1413[:len(r_1415)]
 			r_1405 = r_1405[:len(r_1415)]
 			for i_1416 := range r_1415 {
@@ -12542,8 +12563,9 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	var a_272 []float64
 	var d_273 int = 0
 	var rs_274 int = 0
+	scratch_525 := ar.F64w(cam_3)
+	scratch_526 := ar.F64w(cam_3)
 	for i_275 := 0; i_275 < n_267; i_275++ {
-		mark_276 := ar.Mark()
 		i_277 := int64(i_275)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
@@ -12553,7 +12575,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_277, 2))
 		}
 		row_279 := a_236[int(i_277)*cam_3 : (int(i_277)+1)*cam_3]
-		r_280 := ar.F64w(cam_3)
+		r_280 := scratch_525[:cam_3:cam_3]
 		row_278 = row_278[:len(r_280)]
 		row_279 = row_279[:len(r_280)]
 		for i_281 := range r_280 {
@@ -12564,7 +12586,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_283, cam_2))
 		}
 		row_284 := cam_1[int(x_283)*cam_3 : (int(x_283)+1)*cam_3]
-		r_285 := ar.F64w(cam_3)
+		r_285 := scratch_526[:cam_3:cam_3]
 		r_280 = r_280[:len(r_285)]
 		r_245 = r_245[:len(r_285)]
 		row_284 = row_284[:len(r_285)]
@@ -12595,9 +12617,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_275)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_273}))
 		}
 		copy(a_272[i_275*rs_274:(i_275+1)*rs_274], r_280)
-		if i_275 > 0 {
-			ar.Release(mark_276)
-		}
+		runtime.LoopCall()
 	}
 	n_292, err_293 := runtime.CheckSize(int64(2))
 	_ = n_292
@@ -12615,8 +12635,9 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	var a_300 []float64
 	var d_301 int = 0
 	var rs_302 int = 0
+	scratch_527 := ar.F64w(d_270)
+	scratch_528 := ar.F64w(w_8)
 	for i_303 := 0; i_303 < n_295; i_303++ {
-		mark_304 := ar.Mark()
 		i_305 := int64(i_303)
 		if i_305 < 0 || i_305 >= int64(n_267) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_305, n_267))
@@ -12629,7 +12650,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		if feat_11 != d_270 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_270})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_308 := ar.F64w(d_270)
+		r_308 := scratch_527[:d_270:d_270]
 		row_306 = row_306[:len(r_308)]
 		row_307 = row_307[:len(r_308)]
 		for i_309 := range r_308 {
@@ -12638,7 +12659,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		if d_270 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_270}))
 		}
-		r_311 := ar.F64w(w_8)
+		r_311 := scratch_528[:w_8:w_8]
 		w_7 = w_7[:len(r_311)]
 		r_308 = r_308[:len(r_311)]
 		for i_312 := range r_311 {
@@ -12668,9 +12689,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_303)+" has shape "+runtime.ShapeString([]int{d_270})+", element 0 has shape "+runtime.ShapeString([]int{d_301}))
 		}
 		copy(a_300[i_303*rs_302:(i_303+1)*rs_302], r_308)
-		if i_303 > 0 {
-			ar.Release(mark_304)
-		}
+		runtime.LoopCall()
 	}
 	if ybar_16 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
@@ -12793,7 +12812,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	var rev_373 []float64
 	var rev_374 int
 	rev_367, rev_368, rev_369, rev_370, rev_371, rev_372, rev_373, rev_374 = z_364, cam_2, cam_3, z_365, 2, cam_3, z_366, cam_3
-	scratch_525 := ar.F64w(cam_3)
+	scratch_529 := ar.F64w(cam_3)
 	for i_396 := int64(0); i_396 < int64(2); i_396++ {
 		if i_396 < 0 || i_396 >= int64(2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_396, 2))
@@ -12813,7 +12832,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		if w_8 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		r_402 := scratch_525[:cam_3:cam_3]
+		r_402 := scratch_529[:cam_3:cam_3]
 		r_245 = r_245[:len(r_402)]
 		row_398 = row_398[:len(r_402)]
 		for i_403 := range r_402 {
@@ -13929,8 +13948,9 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	var a_267 []float64
 	var d_268 int = 0
 	var rs_269 int = 0
+	scratch_325 := ar.F64w(cam_3)
+	scratch_326 := ar.F64w(cam_3)
 	for i_270 := 0; i_270 < n_262; i_270++ {
-		mark_271 := ar.Mark()
 		i_272 := int64(i_270)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
@@ -13940,7 +13960,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_272, 2))
 		}
 		row_274 := a_231[int(i_272)*cam_3 : (int(i_272)+1)*cam_3]
-		r_275 := ar.F64w(cam_3)
+		r_275 := scratch_325[:cam_3:cam_3]
 		row_273 = row_273[:len(r_275)]
 		row_274 = row_274[:len(r_275)]
 		for i_276 := range r_275 {
@@ -13951,7 +13971,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_278, cam_2))
 		}
 		row_279 := cam_1[int(x_278)*cam_3 : (int(x_278)+1)*cam_3]
-		r_280 := ar.F64w(cam_3)
+		r_280 := scratch_326[:cam_3:cam_3]
 		r_275 = r_275[:len(r_280)]
 		r_240 = r_240[:len(r_280)]
 		row_279 = row_279[:len(r_280)]
@@ -13982,9 +14002,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_270)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_268}))
 		}
 		copy(a_267[i_270*rs_269:(i_270+1)*rs_269], r_275)
-		if i_270 > 0 {
-			ar.Release(mark_271)
-		}
+		runtime.LoopCall()
 	}
 	n_287, err_288 := runtime.CheckSize(int64(2))
 	_ = n_287
@@ -14002,8 +14020,9 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	var a_295 []float64
 	var d_296 int = 0
 	var rs_297 int = 0
+	scratch_327 := ar.F64w(d_265)
+	scratch_328 := ar.F64w(w_8)
 	for i_298 := 0; i_298 < n_290; i_298++ {
-		mark_299 := ar.Mark()
 		i_300 := int64(i_298)
 		if i_300 < 0 || i_300 >= int64(n_262) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_300, n_262))
@@ -14016,7 +14035,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 		if feat_11 != d_265 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_265})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_303 := ar.F64w(d_265)
+		r_303 := scratch_327[:d_265:d_265]
 		row_301 = row_301[:len(r_303)]
 		row_302 = row_302[:len(r_303)]
 		for i_304 := range r_303 {
@@ -14025,7 +14044,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 		if d_265 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_265}))
 		}
-		r_306 := ar.F64w(w_8)
+		r_306 := scratch_328[:w_8:w_8]
 		w_7 = w_7[:len(r_306)]
 		r_303 = r_303[:len(r_306)]
 		for i_307 := range r_306 {
@@ -14055,9 +14074,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_298)+" has shape "+runtime.ShapeString([]int{d_265})+", element 0 has shape "+runtime.ShapeString([]int{d_296}))
 		}
 		copy(a_295[i_298*rs_297:(i_298+1)*rs_297], r_303)
-		if i_298 > 0 {
-			ar.Release(mark_299)
-		}
+		runtime.LoopCall()
 	}
 	n_313, err_314 := runtime.CheckSize(int64(2))
 	_ = n_313
