@@ -346,14 +346,18 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	var a_7 []float64
 	var d_8 int = 0
 	var rs_9 int = 0
+	var scratch_198 []float64
+	if scratch_198_n, err := runtime.CheckSize(size_4); err == nil {
+		scratch_198 = ar.F64w(scratch_198_n)
+	}
 	for i_10 := 0; i_10 < n_5; i_10++ {
-		mark_11 := ar.Mark()
 		_ = int64(i_10)
 		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
 			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
-		a_15 := ar.F64(n_13)
+		a_15 := scratch_198[:n_13:n_13]
+		clear(a_15)
 		if i_10 == 0 {
 			d_8 = n_13
 			rs_9 = d_8
@@ -366,9 +370,6 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
-		if i_10 > 0 {
-			ar.Release(mark_11)
-		}
 	}
 	var state_18 []float64
 	var state_19 int

@@ -549,14 +549,18 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	var a_7 []float64
 	var d_8 int = 0
 	var rs_9 int = 0
+	var scratch_198 []float64
+	if scratch_198_n, err := runtime.CheckSize(size_4); err == nil {
+		scratch_198 = ar.F64w(scratch_198_n)
+	}
 	for i_10 := 0; i_10 < n_5; i_10++ {
-		mark_11 := ar.Mark()
 		_ = int64(i_10)
 		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
 			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
-		a_15 := ar.F64(n_13)
+		a_15 := scratch_198[:n_13:n_13]
+		clear(a_15)
 		if i_10 == 0 {
 			d_8 = n_13
 			rs_9 = d_8
@@ -569,9 +573,6 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
-		if i_10 > 0 {
-			ar.Release(mark_11)
-		}
 	}
 	var state_18 []float64
 	var state_19 int
@@ -1025,14 +1026,17 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 			var a_111 []float64
 			var d_112 int = 0
 			var rs_113 int = 0
+			var scratch_125 []float64
+			if scratch_125_n, err := runtime.CheckSize(size_4); err == nil {
+				scratch_125 = ar.F64w(scratch_125_n)
+			}
 			for i_114 := 0; i_114 < n_109; i_114++ {
-				mark_115 := ar.Mark()
 				_ = int64(i_114)
 				n_117, err_118 := runtime.CheckSize(size_4)
 				if err_118 != nil {
 					return nil, 0, 0, runtime.WithPos("std/linalg:60:25", err_118)
 				}
-				a_119 := ar.F64w(n_117)
+				a_119 := scratch_125[:n_117:n_117]
 				for i_120 := 0; i_120 < n_117; i_120++ {
 					a_119[i_120] = math.NaN()
 				}
@@ -1048,9 +1052,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 					return nil, 0, 0, runtime.NewError("std/linalg:60:24", "build: element "+strconv.Itoa(i_114)+" has shape "+runtime.ShapeString([]int{n_117})+", element 0 has shape "+runtime.ShapeString([]int{d_112}))
 				}
 				copy(a_111[i_114*rs_113:(i_114+1)*rs_113], a_119)
-				if i_114 > 0 {
-					ar.Release(mark_115)
-				}
+				runtime.LoopCall()
 			}
 			c_106, c_107, c_108 = a_111, n_109, d_112
 		}
@@ -2851,14 +2853,18 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 	var a_35 []float64
 	var d_36 int = 0
 	var rs_37 int = 0
+	var scratch_307 []float64
+	if scratch_307_n, err := runtime.CheckSize(rank_7); err == nil {
+		scratch_307 = ar.F64w(scratch_307_n)
+	}
 	for i_38 := 0; i_38 < n_33; i_38++ {
-		mark_39 := ar.Mark()
 		_ = int64(i_38)
 		n_41, err_42 := runtime.CheckSize(rank_7)
 		if err_42 != nil {
 			return nil, 0, 0, runtime.WithPos("std/solve:315:32", err_42)
 		}
-		a_43 := ar.F64(n_41)
+		a_43 := scratch_307[:n_41:n_41]
+		clear(a_43)
 		if i_38 == 0 {
 			d_36 = n_41
 			rs_37 = d_36
@@ -2871,9 +2877,6 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 			return nil, 0, 0, runtime.NewError("std/solve:315:31", "build: element "+strconv.Itoa(i_38)+" has shape "+runtime.ShapeString([]int{n_41})+", element 0 has shape "+runtime.ShapeString([]int{d_36}))
 		}
 		copy(a_35[i_38*rs_37:(i_38+1)*rs_37], a_43)
-		if i_38 > 0 {
-			ar.Release(mark_39)
-		}
 	}
 	n_46, err_47 := runtime.CheckSize(size_10)
 	if err_47 != nil {
@@ -3851,14 +3854,18 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		var a_1450 []float64
 		var d_1451 int = 0
 		var rs_1452 int = 0
+		var scratch_2827 []float64
+		if scratch_2827_n, err := runtime.CheckSize(n_1410); err == nil {
+			scratch_2827 = ar.F64w(scratch_2827_n)
+		}
 		for i_1453 := 0; i_1453 < n_1448; i_1453++ {
-			mark_1454 := ar.Mark()
 			_ = int64(i_1453)
 			n_1456, err_1457 := runtime.CheckSize(n_1410)
 			if err_1457 != nil {
 				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:21", err_1457)
 			}
-			a_1458 := ar.F64(n_1456)
+			a_1458 := scratch_2827[:n_1456:n_1456]
+			clear(a_1458)
 			if i_1453 == 0 {
 				d_1451 = n_1456
 				rs_1452 = d_1451
@@ -3871,9 +3878,6 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 				return nil, 0, nil, 0, runtime.NewError("std/optim:410:20", "build: element "+strconv.Itoa(i_1453)+" has shape "+runtime.ShapeString([]int{n_1456})+", element 0 has shape "+runtime.ShapeString([]int{d_1451}))
 			}
 			copy(a_1450[i_1453*rs_1452:(i_1453+1)*rs_1452], a_1458)
-			if i_1453 > 0 {
-				ar.Release(mark_1454)
-			}
 		}
 		n_1461, err_1462 := runtime.CheckSize(int64(10))
 		if err_1462 != nil {
@@ -3882,14 +3886,18 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		var a_1463 []float64
 		var d_1464 int = 0
 		var rs_1465 int = 0
+		var scratch_2828 []float64
+		if scratch_2828_n, err := runtime.CheckSize(n_1410); err == nil {
+			scratch_2828 = ar.F64w(scratch_2828_n)
+		}
 		for i_1466 := 0; i_1466 < n_1461; i_1466++ {
-			mark_1467 := ar.Mark()
 			_ = int64(i_1466)
 			n_1469, err_1470 := runtime.CheckSize(n_1410)
 			if err_1470 != nil {
 				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:44", err_1470)
 			}
-			a_1471 := ar.F64(n_1469)
+			a_1471 := scratch_2828[:n_1469:n_1469]
+			clear(a_1471)
 			if i_1466 == 0 {
 				d_1464 = n_1469
 				rs_1465 = d_1464
@@ -3902,9 +3910,6 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 				return nil, 0, nil, 0, runtime.NewError("std/optim:410:43", "build: element "+strconv.Itoa(i_1466)+" has shape "+runtime.ShapeString([]int{n_1469})+", element 0 has shape "+runtime.ShapeString([]int{d_1464}))
 			}
 			copy(a_1463[i_1466*rs_1465:(i_1466+1)*rs_1465], a_1471)
-			if i_1466 > 0 {
-				ar.Release(mark_1467)
-			}
 		}
 		n_1474, err_1475 := runtime.CheckSize(int64(10))
 		if err_1475 != nil {
