@@ -858,6 +858,8 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	var d_21 int = 0
 	var d_22 int = 0
 	var rs_23 int = 0
+	size_253, chk_252 := runtime.CheckSize(size_15)
+	size_257, chk_256 := runtime.CheckSize(size_15)
 	for i_24 := 0; i_24 < n_18; i_24++ {
 		mark_25 := ar.Mark()
 		i_26 := int64(i_24)
@@ -865,17 +867,18 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 			return 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
 		}
 		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
-		n_28, err_29 := runtime.CheckSize(size_15)
+		n_28, err_29 := size_253, chk_252
 		if err_29 != nil {
 			return 0, runtime.WithPos("models.nab:48:3", err_29)
 		}
 		var a_30 []float64
 		var d_31 int = 0
 		var rs_32 int = 0
+		size_255, chk_254 := size_257, chk_256
 		for i_33 := 0; i_33 < n_28; i_33++ {
 			mark_34 := ar.Mark()
 			i_35 := int64(i_33)
-			n_36, err_37 := runtime.CheckSize(size_15)
+			n_36, err_37 := size_255, chk_254
 			if err_37 != nil {
 				return 0, runtime.WithPos("models.nab:48:3", err_37)
 			}
@@ -1037,9 +1040,10 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				}
 				scratch_243 := ar.F64w(d_21)
 				scratch_244 := ar.F64w(d_22)
+				size_259, chk_258 := runtime.CheckSize(size_14)
 				for i_132 := lo_131; i_132 < hi; i_132++ {
 					i_134 := int64(i_132)
-					n_135, err_136 := runtime.CheckSize(size_14)
+					n_135, err_136 := size_259, chk_258
 					if err_136 != nil {
 						errs_130[lo_131/32] = runtime.WithPos("models.nab:56:30", err_136)
 						return 0
@@ -1131,9 +1135,10 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 		}
 		scratch_248 := ar.F64w(d_21)
 		scratch_249 := ar.F64w(d_22)
+		size_261, chk_260 := runtime.CheckSize(size_14)
 		for i_90 := 0; i_90 < n_87; i_90++ {
 			i_92 := int64(i_90)
-			n_93, err_94 := runtime.CheckSize(size_14)
+			n_93, err_94 := size_261, chk_260
 			if err_94 != nil {
 				return 0, runtime.WithPos("models.nab:56:30", err_94)
 			}
@@ -1593,6 +1598,8 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_21 int = 0
 	var d_22 int = 0
 	var rs_23 int = 0
+	size_540, chk_539 := runtime.CheckSize(n_16)
+	size_544, chk_543 := runtime.CheckSize(n_16)
 	for i_24 := 0; i_24 < n_18; i_24++ {
 		mark_25 := ar.Mark()
 		i_26 := int64(i_24)
@@ -1600,17 +1607,18 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
 		}
 		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
-		n_28, err_29 := runtime.CheckSize(n_16)
+		n_28, err_29 := size_540, chk_539
 		if err_29 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:48:3", err_29)
 		}
 		var a_30 []float64
 		var d_31 int = 0
 		var rs_32 int = 0
+		size_542, chk_541 := size_544, chk_543
 		for i_33 := 0; i_33 < n_28; i_33++ {
 			mark_34 := ar.Mark()
 			i_35 := int64(i_33)
-			n_36, err_37 := runtime.CheckSize(n_16)
+			n_36, err_37 := size_542, chk_541
 			if err_37 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:48:3", err_37)
 			}
@@ -1758,10 +1766,12 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rs_99 int = 0
 	scratch_526 := ar.F64w(x_11)
 	scratch_527 := ar.F64w(d_21)
+	size_546, chk_545 := runtime.CheckSize(n_15)
+	size_548, chk_547 := runtime.CheckSize(n_15)
 	for i_100 := 0; i_100 < n_83; i_100++ {
 		mark_101 := ar.Mark()
 		i_102 := int64(i_100)
-		n_103, err_104 := runtime.CheckSize(n_15)
+		n_103, err_104 := size_546, chk_545
 		if err_104 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_104)
 		}
@@ -1853,7 +1863,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			copy(a_109[i_112*rs_111:(i_112+1)*rs_111], r_117)
 			runtime.LoopCall()
 		}
-		n_138, err_139 := runtime.CheckSize(n_15)
+		n_138, err_139 := size_548, chk_547
 		_ = n_138
 		if err_139 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_139)
@@ -2085,6 +2095,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	scratch_531 := ar.F64w(d_87)
 	scratch_533 := ar.F64w(d_94)
 	scratch_534 := ar.F64w(d_22)
+	size_552, chk_551 := runtime.MulSize(d_94, d_98)
 	for i_356 := int64(0); i_356 < n_17; i_356++ {
 		_ = a_85[int(i_356)]
 		row_359 := a_86[int(i_356)*d_87 : (int(i_356)+1)*d_87]
@@ -2107,6 +2118,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		var rev_377 int
 		var rev_378 int
 		rev_368, rev_370, rev_372, rev_374, rev_375, rev_376, rev_377, rev_378 = rev_252, rev_254, rev_256, rev_258, rev_259, rev_260, rev_261, rev_262
+		size_550, chk_549 := size_552, chk_551
 		for i_414 := int64(0); i_414 < n_15; i_414++ {
 			if i_414 < 0 || i_414 >= int64(d_87) {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_414, d_87))
@@ -2176,7 +2188,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			for i_439 := range row_438 {
 				row_438[i_439] += -a_426[i_439]
 			}
-			tot_441, err_442 := runtime.MulSize(d_94, d_98)
+			tot_441, err_442 := size_550, chk_549
 			if err_442 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_442)
 			}
@@ -2187,7 +2199,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			rs_443 := rev_374 * rev_375
 			row_444 := rev_372[i_414*int64(rs_443) : (i_414+1)*int64(rs_443)]
 			for i_445, xi_446 := range r_421 {
-				row_449 := row_444[i_445*len(row_418) : (i_445+1)*len(row_418)]
+				row_449 := row_444[i_445*len(row_418):][:len(row_418)]
 				for j_447, yj_448 := range row_418 {
 					row_449[j_447] += xi_446 * yj_448
 				}
