@@ -858,8 +858,6 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	var d_21 int = 0
 	var d_22 int = 0
 	var rs_23 int = 0
-	size_253, chk_252 := runtime.CheckSize(size_15)
-	size_257, chk_256 := runtime.CheckSize(size_15)
 	for i_24 := 0; i_24 < n_18; i_24++ {
 		mark_25 := ar.Mark()
 		i_26 := int64(i_24)
@@ -867,18 +865,17 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 			return 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
 		}
 		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
-		n_28, err_29 := size_253, chk_252
+		n_28, err_29 := runtime.CheckSize(size_15)
 		if err_29 != nil {
 			return 0, runtime.WithPos("models.nab:48:3", err_29)
 		}
 		var a_30 []float64
 		var d_31 int = 0
 		var rs_32 int = 0
-		size_255, chk_254 := size_257, chk_256
 		for i_33 := 0; i_33 < n_28; i_33++ {
 			mark_34 := ar.Mark()
 			i_35 := int64(i_33)
-			n_36, err_37 := size_255, chk_254
+			n_36, err_37 := runtime.CheckSize(size_15)
 			if err_37 != nil {
 				return 0, runtime.WithPos("models.nab:48:3", err_37)
 			}
@@ -1040,10 +1037,9 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				}
 				scratch_243 := ar.F64w(d_21)
 				scratch_244 := ar.F64w(d_22)
-				size_259, chk_258 := runtime.CheckSize(size_14)
 				for i_132 := lo_131; i_132 < hi; i_132++ {
 					i_134 := int64(i_132)
-					n_135, err_136 := size_259, chk_258
+					n_135, err_136 := runtime.CheckSize(size_14)
 					if err_136 != nil {
 						errs_130[lo_131/32] = runtime.WithPos("models.nab:56:30", err_136)
 						return 0
@@ -1135,10 +1131,9 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 		}
 		scratch_248 := ar.F64w(d_21)
 		scratch_249 := ar.F64w(d_22)
-		size_261, chk_260 := runtime.CheckSize(size_14)
 		for i_90 := 0; i_90 < n_87; i_90++ {
 			i_92 := int64(i_90)
-			n_93, err_94 := size_261, chk_260
+			n_93, err_94 := runtime.CheckSize(size_14)
 			if err_94 != nil {
 				return 0, runtime.WithPos("models.nab:56:30", err_94)
 			}
@@ -1598,8 +1593,6 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_21 int = 0
 	var d_22 int = 0
 	var rs_23 int = 0
-	size_540, chk_539 := runtime.CheckSize(n_16)
-	size_544, chk_543 := runtime.CheckSize(n_16)
 	for i_24 := 0; i_24 < n_18; i_24++ {
 		mark_25 := ar.Mark()
 		i_26 := int64(i_24)
@@ -1607,18 +1600,17 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
 		}
 		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
-		n_28, err_29 := size_540, chk_539
+		n_28, err_29 := runtime.CheckSize(n_16)
 		if err_29 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:48:3", err_29)
 		}
 		var a_30 []float64
 		var d_31 int = 0
 		var rs_32 int = 0
-		size_542, chk_541 := size_544, chk_543
 		for i_33 := 0; i_33 < n_28; i_33++ {
 			mark_34 := ar.Mark()
 			i_35 := int64(i_33)
-			n_36, err_37 := size_542, chk_541
+			n_36, err_37 := runtime.CheckSize(n_16)
 			if err_37 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:48:3", err_37)
 			}
@@ -1766,12 +1758,10 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rs_99 int = 0
 	scratch_526 := ar.F64w(x_11)
 	scratch_527 := ar.F64w(d_21)
-	size_546, chk_545 := runtime.CheckSize(n_15)
-	size_548, chk_547 := runtime.CheckSize(n_15)
 	for i_100 := 0; i_100 < n_83; i_100++ {
 		mark_101 := ar.Mark()
 		i_102 := int64(i_100)
-		n_103, err_104 := size_546, chk_545
+		n_103, err_104 := runtime.CheckSize(n_15)
 		if err_104 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_104)
 		}
@@ -1788,6 +1778,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		var d_110 int = 0
 		var rs_111 int = 0
 		for i_112 := 0; i_112 < n_103; i_112++ {
+			mark_113 := ar.Mark()
 			i_114 := int64(i_112)
 			row_115 := x_9[int(i_102)*x_11 : (int(i_102)+1)*x_11]
 			if i_114 < 0 || i_114 >= int64(means_4) {
@@ -1861,9 +1852,11 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_112)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_110}))
 			}
 			copy(a_109[i_112*rs_111:(i_112+1)*rs_111], r_117)
-			runtime.LoopCall()
+			if i_112 > 0 {
+				ar.Release(mark_113)
+			}
 		}
-		n_138, err_139 := size_548, chk_547
+		n_138, err_139 := runtime.CheckSize(n_15)
 		_ = n_138
 		if err_139 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_139)
@@ -2095,7 +2088,6 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	scratch_531 := ar.F64w(d_87)
 	scratch_533 := ar.F64w(d_94)
 	scratch_534 := ar.F64w(d_22)
-	size_552, chk_551 := runtime.MulSize(d_94, d_98)
 	for i_356 := int64(0); i_356 < n_17; i_356++ {
 		_ = a_85[int(i_356)]
 		row_359 := a_86[int(i_356)*d_87 : (int(i_356)+1)*d_87]
@@ -2118,7 +2110,6 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		var rev_377 int
 		var rev_378 int
 		rev_368, rev_370, rev_372, rev_374, rev_375, rev_376, rev_377, rev_378 = rev_252, rev_254, rev_256, rev_258, rev_259, rev_260, rev_261, rev_262
-		size_550, chk_549 := size_552, chk_551
 		for i_414 := int64(0); i_414 < n_15; i_414++ {
 			if i_414 < 0 || i_414 >= int64(d_87) {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_414, d_87))
@@ -2188,7 +2179,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			for i_439 := range row_438 {
 				row_438[i_439] += -a_426[i_439]
 			}
-			tot_441, err_442 := size_550, chk_549
+			tot_441, err_442 := runtime.MulSize(d_94, d_98)
 			if err_442 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_442)
 			}
@@ -2199,7 +2190,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			rs_443 := rev_374 * rev_375
 			row_444 := rev_372[i_414*int64(rs_443) : (i_414+1)*int64(rs_443)]
 			for i_445, xi_446 := range r_421 {
-				row_449 := row_444[i_445*len(row_418):][:len(row_418)]
+				row_449 := row_444[i_445*len(row_418) : (i_445+1)*len(row_418)]
 				for j_447, yj_448 := range row_418 {
 					row_449[j_447] += xi_446 * yj_448
 				}
@@ -12578,6 +12569,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	scratch_525 := ar.F64w(cam_3)
 	scratch_526 := ar.F64w(cam_3)
 	for i_275 := 0; i_275 < n_267; i_275++ {
+		mark_276 := ar.Mark()
 		i_277 := int64(i_275)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
@@ -12629,7 +12621,9 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_275)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_273}))
 		}
 		copy(a_272[i_275*rs_274:(i_275+1)*rs_274], r_280)
-		runtime.LoopCall()
+		if i_275 > 0 {
+			ar.Release(mark_276)
+		}
 	}
 	n_292, err_293 := runtime.CheckSize(int64(2))
 	_ = n_292
@@ -12650,6 +12644,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	scratch_527 := ar.F64w(d_270)
 	scratch_528 := ar.F64w(w_8)
 	for i_303 := 0; i_303 < n_295; i_303++ {
+		mark_304 := ar.Mark()
 		i_305 := int64(i_303)
 		if i_305 < 0 || i_305 >= int64(n_267) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_305, n_267))
@@ -12701,7 +12696,9 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_303)+" has shape "+runtime.ShapeString([]int{d_270})+", element 0 has shape "+runtime.ShapeString([]int{d_301}))
 		}
 		copy(a_300[i_303*rs_302:(i_303+1)*rs_302], r_308)
-		runtime.LoopCall()
+		if i_303 > 0 {
+			ar.Release(mark_304)
+		}
 	}
 	if ybar_16 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
@@ -13963,6 +13960,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	scratch_325 := ar.F64w(cam_3)
 	scratch_326 := ar.F64w(cam_3)
 	for i_270 := 0; i_270 < n_262; i_270++ {
+		mark_271 := ar.Mark()
 		i_272 := int64(i_270)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
@@ -14014,7 +14012,9 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_270)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_268}))
 		}
 		copy(a_267[i_270*rs_269:(i_270+1)*rs_269], r_275)
-		runtime.LoopCall()
+		if i_270 > 0 {
+			ar.Release(mark_271)
+		}
 	}
 	n_287, err_288 := runtime.CheckSize(int64(2))
 	_ = n_287
@@ -14035,6 +14035,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	scratch_327 := ar.F64w(d_265)
 	scratch_328 := ar.F64w(w_8)
 	for i_298 := 0; i_298 < n_290; i_298++ {
+		mark_299 := ar.Mark()
 		i_300 := int64(i_298)
 		if i_300 < 0 || i_300 >= int64(n_262) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_300, n_262))
@@ -14086,7 +14087,9 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_298)+" has shape "+runtime.ShapeString([]int{d_265})+", element 0 has shape "+runtime.ShapeString([]int{d_296}))
 		}
 		copy(a_295[i_298*rs_297:(i_298+1)*rs_297], r_303)
-		runtime.LoopCall()
+		if i_298 > 0 {
+			ar.Release(mark_299)
+		}
 	}
 	n_313, err_314 := runtime.CheckSize(int64(2))
 	_ = n_313

@@ -350,10 +350,10 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	if scratch_198_n, err := runtime.CheckSize(size_4); err == nil {
 		scratch_198 = ar.F64w(scratch_198_n)
 	}
-	size_200, chk_199 := runtime.CheckSize(size_4)
 	for i_10 := 0; i_10 < n_5; i_10++ {
+		mark_11 := ar.Mark()
 		_ = int64(i_10)
-		n_13, err_14 := size_200, chk_199
+		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
 			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
@@ -371,6 +371,9 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
+		if i_10 > 0 {
+			ar.Release(mark_11)
+		}
 	}
 	var state_18 []float64
 	var state_19 int
@@ -397,7 +400,6 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 			var state_121 bool
 			state_119, state_120, state_121 = a_118, n_116, true
 			x_158 := i_109 + int64(1)
-			size_202, chk_201 := runtime.CheckSize(size_4)
 			for j_159 := int64(0); j_159 < x_158; j_159++ {
 				mark_160 := ar.Mark()
 				x_161 := j_159 == i_109
@@ -412,7 +414,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 					row_164 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
 					c_162, c_163 = row_164, state_20
 				}
-				n_165, err_166 := size_202, chk_201
+				n_165, err_166 := runtime.CheckSize(size_4)
 				if err_166 != nil {
 					return nil, 0, 0, false, runtime.WithPos("std/linalg:22:21", err_166)
 				}
@@ -546,13 +548,12 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	a_9 := ar.F64(n_7)
 	var y_10 []float64
 	y_10 = a_9
-	size_82, chk_81 := runtime.CheckSize(size_6)
 	for i_12 := int64(0); i_12 < size_6; i_12++ {
 		if i_12 < 0 || i_12 >= int64(b_5) {
 			return nil, 0, runtime.WithPos("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
 		}
 		x_14 := b_4[int(i_12)]
-		n_15, err_16 := size_82, chk_81
+		n_15, err_16 := runtime.CheckSize(size_6)
 		if err_16 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:40:30", err_16)
 		}
@@ -593,7 +594,6 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	var x_35 int
 	x_34, x_35 = a_33, n_31
 	buf_79 := ar.F64w(x_35)
-	size_84, chk_83 := runtime.CheckSize(size_6)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
 		mark_58 := ar.Mark()
 		x_59 := size_6 - int64(1)
@@ -602,7 +602,7 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 			return nil, 0, runtime.WithPos("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
 		}
 		x_61 := a_9[int(x_60)]
-		n_62, err_63 := size_84, chk_83
+		n_62, err_63 := runtime.CheckSize(size_6)
 		if err_63 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:43:36", err_63)
 		}
@@ -673,12 +673,9 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	var state_10 []float64
 	var state_11 int
 	state_7, state_8, state_9, state_10, state_11 = a_1, a_2, a_3, b_4, b_5
-	size_182, chk_181 := runtime.CheckSize(size_6)
-	size_184, chk_183 := runtime.CheckSize(size_6)
-	size_186, chk_185 := runtime.CheckSize(size_6)
 	for k_71 := int64(0); k_71 < size_6; k_71++ {
 		mark_72 := ar.Mark()
-		n_73, err_74 := size_182, chk_181
+		n_73, err_74 := runtime.CheckSize(size_6)
 		if err_74 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:72:22", err_74)
 		}
@@ -751,7 +748,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 			return nil, 0, runtime.WithPos("std/linalg:79:19", runtime.CheckIndex(k_71, state_9))
 		}
 		x_92 := row_91[int(k_71)]
-		n_93, err_94 := size_184, chk_183
+		n_93, err_94 := runtime.CheckSize(size_6)
 		if err_94 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:80:11", err_94)
 		}
@@ -812,7 +809,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 				ar.Release(mark_99)
 			}
 		}
-		n_115, err_116 := size_186, chk_185
+		n_115, err_116 := runtime.CheckSize(size_6)
 		if err_116 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:81:11", err_116)
 		}
@@ -863,7 +860,6 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	var x_135 int
 	x_134, x_135 = a_133, n_131
 	buf_179 := ar.F64w(x_135)
-	size_188, chk_187 := runtime.CheckSize(size_6)
 	for t_157 := int64(0); t_157 < size_6; t_157++ {
 		mark_158 := ar.Mark()
 		x_159 := size_6 - int64(1)
@@ -872,7 +868,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 			return nil, 0, runtime.WithPos("std/linalg:85:26", runtime.CheckIndex(x_160, state_11))
 		}
 		x_161 := state_10[int(x_160)]
-		n_162, err_163 := size_188, chk_187
+		n_162, err_163 := runtime.CheckSize(size_6)
 		if err_163 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:84:20", err_163)
 		}
@@ -1122,10 +1118,9 @@ func fn_linalgsorauto(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	var v_22 []float64
 	var v_23 int
 	v_22, v_23 = r_14, n_8
-	size_120, chk_119 := runtime.CheckSize(size_7)
 	for t_49 := int64(0); t_49 < int64(30); t_49++ {
 		mark_50 := ar.Mark()
-		n_51, err_52 := size_120, chk_119
+		n_51, err_52 := runtime.CheckSize(size_7)
 		if err_52 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:197:30", err_52)
 		}

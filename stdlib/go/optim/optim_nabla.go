@@ -1267,10 +1267,10 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	if scratch_198_n, err := runtime.CheckSize(size_4); err == nil {
 		scratch_198 = ar.F64w(scratch_198_n)
 	}
-	size_200, chk_199 := runtime.CheckSize(size_4)
 	for i_10 := 0; i_10 < n_5; i_10++ {
+		mark_11 := ar.Mark()
 		_ = int64(i_10)
-		n_13, err_14 := size_200, chk_199
+		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
 			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
@@ -1288,6 +1288,9 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
+		if i_10 > 0 {
+			ar.Release(mark_11)
+		}
 	}
 	var state_18 []float64
 	var state_19 int
@@ -1314,7 +1317,6 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 			var state_121 bool
 			state_119, state_120, state_121 = a_118, n_116, true
 			x_158 := i_109 + int64(1)
-			size_202, chk_201 := runtime.CheckSize(size_4)
 			for j_159 := int64(0); j_159 < x_158; j_159++ {
 				mark_160 := ar.Mark()
 				x_161 := j_159 == i_109
@@ -1329,7 +1331,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 					row_164 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
 					c_162, c_163 = row_164, state_20
 				}
-				n_165, err_166 := size_202, chk_201
+				n_165, err_166 := runtime.CheckSize(size_4)
 				if err_166 != nil {
 					return nil, 0, 0, false, runtime.WithPos("std/linalg:22:21", err_166)
 				}
@@ -1446,13 +1448,12 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	a_9 := ar.F64(n_7)
 	var y_10 []float64
 	y_10 = a_9
-	size_82, chk_81 := runtime.CheckSize(size_6)
 	for i_12 := int64(0); i_12 < size_6; i_12++ {
 		if i_12 < 0 || i_12 >= int64(b_5) {
 			return nil, 0, runtime.WithPos("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
 		}
 		x_14 := b_4[int(i_12)]
-		n_15, err_16 := size_82, chk_81
+		n_15, err_16 := runtime.CheckSize(size_6)
 		if err_16 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:40:30", err_16)
 		}
@@ -1493,7 +1494,6 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	var x_35 int
 	x_34, x_35 = a_33, n_31
 	buf_79 := ar.F64w(x_35)
-	size_84, chk_83 := runtime.CheckSize(size_6)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
 		mark_58 := ar.Mark()
 		x_59 := size_6 - int64(1)
@@ -1502,7 +1502,7 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 			return nil, 0, runtime.WithPos("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
 		}
 		x_61 := a_9[int(x_60)]
-		n_62, err_63 := size_84, chk_83
+		n_62, err_63 := runtime.CheckSize(size_6)
 		if err_63 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:43:36", err_63)
 		}
@@ -1634,8 +1634,6 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 		var state_38 float64
 		var state_39 int64
 		state_34, state_35, state_36, state_37, state_38, state_39 = r_5, r_6, r_7, false, c_32, int64(0)
-		size_127, chk_126 := runtime.CheckSize(size_4)
-		size_131, chk_130 := runtime.CheckSize(size_4)
 		for {
 			x_71 := !state_37
 			var c_72 bool
@@ -1649,18 +1647,17 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 				break
 			}
 			mark_74 := ar.Mark()
-			n_75, err_76 := size_127, chk_126
+			n_75, err_76 := runtime.CheckSize(size_4)
 			if err_76 != nil {
 				return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_76)
 			}
 			var a_77 []float64
 			var d_78 int = 0
 			var rs_79 int = 0
-			size_129, chk_128 := size_131, chk_130
 			for i_80 := 0; i_80 < n_75; i_80++ {
 				mark_81 := ar.Mark()
 				i_82 := int64(i_80)
-				n_83, err_84 := size_129, chk_128
+				n_83, err_84 := runtime.CheckSize(size_4)
 				if err_84 != nil {
 					return nil, 0, 0, runtime.WithPos("std/linalg:58:33", err_84)
 				}
@@ -1734,10 +1731,10 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 			if scratch_125_n, err := runtime.CheckSize(size_4); err == nil {
 				scratch_125 = ar.F64w(scratch_125_n)
 			}
-			size_133, chk_132 := runtime.CheckSize(size_4)
 			for i_114 := 0; i_114 < n_109; i_114++ {
+				mark_115 := ar.Mark()
 				_ = int64(i_114)
-				n_117, err_118 := size_133, chk_132
+				n_117, err_118 := runtime.CheckSize(size_4)
 				if err_118 != nil {
 					return nil, 0, 0, runtime.WithPos("std/linalg:60:25", err_118)
 				}
@@ -1757,7 +1754,9 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 					return nil, 0, 0, runtime.NewError("std/linalg:60:24", "build: element "+strconv.Itoa(i_114)+" has shape "+runtime.ShapeString([]int{n_117})+", element 0 has shape "+runtime.ShapeString([]int{d_112}))
 				}
 				copy(a_111[i_114*rs_113:(i_114+1)*rs_113], a_119)
-				runtime.LoopCall()
+				if i_114 > 0 {
+					ar.Release(mark_115)
+				}
 			}
 			c_106, c_107, c_108 = a_111, n_109, d_112
 		}
@@ -2456,10 +2455,10 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 	if scratch_1197_n, err := runtime.CheckSize(n_10); err == nil {
 		scratch_1197 = ar.F64w(scratch_1197_n)
 	}
-	size_1200, chk_1199 := runtime.CheckSize(n_10)
 	for i_21 := 0; i_21 < n_16; i_21++ {
+		mark_22 := ar.Mark()
 		_ = int64(i_21)
-		n_24, err_25 := size_1200, chk_1199
+		n_24, err_25 := runtime.CheckSize(n_10)
 		if err_25 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:21", err_25)
 		}
@@ -2477,6 +2476,9 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:410:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
 		}
 		copy(a_18[i_21*rs_20:(i_21+1)*rs_20], a_26)
+		if i_21 > 0 {
+			ar.Release(mark_22)
+		}
 	}
 	n_29, err_30 := runtime.CheckSize(x_12)
 	if err_30 != nil {
@@ -2489,10 +2491,10 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 	if scratch_1198_n, err := runtime.CheckSize(n_10); err == nil {
 		scratch_1198 = ar.F64w(scratch_1198_n)
 	}
-	size_1202, chk_1201 := runtime.CheckSize(n_10)
 	for i_34 := 0; i_34 < n_29; i_34++ {
+		mark_35 := ar.Mark()
 		_ = int64(i_34)
-		n_37, err_38 := size_1202, chk_1201
+		n_37, err_38 := runtime.CheckSize(n_10)
 		if err_38 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:44", err_38)
 		}
@@ -2510,6 +2512,9 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:410:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
 		}
 		copy(a_31[i_34*rs_33:(i_34+1)*rs_33], a_39)
+		if i_34 > 0 {
+			ar.Release(mark_35)
+		}
 	}
 	n_42, err_43 := runtime.CheckSize(x_12)
 	if err_43 != nil {
@@ -3206,11 +3211,10 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	var a_15 []float64
 	var d_16 int = 0
 	var rs_17 int = 0
-	size_1185, chk_1184 := runtime.CheckSize(n_9)
 	for i_18 := 0; i_18 < n_13; i_18++ {
 		mark_19 := ar.Mark()
 		i_20 := int64(i_18)
-		n_21, err_22 := size_1185, chk_1184
+		n_21, err_22 := runtime.CheckSize(n_9)
 		if err_22 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:452:14", err_22)
 		}
@@ -4717,10 +4721,10 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	if scratch_426_n, err := runtime.CheckSize(n_25); err == nil {
 		scratch_426 = ar.F64w(scratch_426_n)
 	}
-	size_429, chk_428 := runtime.CheckSize(n_25)
 	for i_45 := 0; i_45 < n_40; i_45++ {
+		mark_46 := ar.Mark()
 		_ = int64(i_45)
-		n_48, err_49 := size_429, chk_428
+		n_48, err_49 := runtime.CheckSize(n_25)
 		if err_49 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:21", err_49)
 		}
@@ -4738,6 +4742,9 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:874:20", "build: element "+strconv.Itoa(i_45)+" has shape "+runtime.ShapeString([]int{n_48})+", element 0 has shape "+runtime.ShapeString([]int{d_43}))
 		}
 		copy(a_42[i_45*rs_44:(i_45+1)*rs_44], a_50)
+		if i_45 > 0 {
+			ar.Release(mark_46)
+		}
 	}
 	n_53, err_54 := runtime.CheckSize(x_27)
 	if err_54 != nil {
@@ -4750,10 +4757,10 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	if scratch_427_n, err := runtime.CheckSize(n_25); err == nil {
 		scratch_427 = ar.F64w(scratch_427_n)
 	}
-	size_431, chk_430 := runtime.CheckSize(n_25)
 	for i_58 := 0; i_58 < n_53; i_58++ {
+		mark_59 := ar.Mark()
 		_ = int64(i_58)
-		n_61, err_62 := size_431, chk_430
+		n_61, err_62 := runtime.CheckSize(n_25)
 		if err_62 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:44", err_62)
 		}
@@ -4771,6 +4778,9 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:874:43", "build: element "+strconv.Itoa(i_58)+" has shape "+runtime.ShapeString([]int{n_61})+", element 0 has shape "+runtime.ShapeString([]int{d_56}))
 		}
 		copy(a_55[i_58*rs_57:(i_58+1)*rs_57], a_63)
+		if i_58 > 0 {
+			ar.Release(mark_59)
+		}
 	}
 	n_66, err_67 := runtime.CheckSize(x_27)
 	if err_67 != nil {
@@ -4796,7 +4806,6 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	var state_85 int64
 	var state_86 bool
 	state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80, state_81, state_82, state_83, state_84, state_85, state_86 = r_29, x0_3, r_37, r_38, r_39, a_42, n_40, d_43, a_55, n_53, d_56, a_68, n_66, int64(0), int64(0), int64(0), int64(1), false
-	size_433, chk_432 := runtime.CheckSize(n_25)
 	for {
 		x_243 := !state_86
 		var c_244 bool
@@ -4872,7 +4881,7 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 			break
 		}
 		mark_268 := ar.Mark()
-		n_269, err_270 := size_433, chk_432
+		n_269, err_270 := runtime.CheckSize(n_25)
 		if err_270 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:18", err_270)
 		}
@@ -7303,10 +7312,10 @@ func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func
 	if scratch_231_n, err := runtime.CheckSize(n_12); err == nil {
 		scratch_231 = ar.F64w(scratch_231_n)
 	}
-	size_233, chk_232 := runtime.CheckSize(n_12)
 	for i_23 := 0; i_23 < n_18; i_23++ {
+		mark_24 := ar.Mark()
 		_ = int64(i_23)
-		n_26, err_27 := size_233, chk_232
+		n_26, err_27 := runtime.CheckSize(n_12)
 		if err_27 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:668:61", err_27)
 		}
@@ -7324,6 +7333,9 @@ func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:668:60", "build: element "+strconv.Itoa(i_23)+" has shape "+runtime.ShapeString([]int{n_26})+", element 0 has shape "+runtime.ShapeString([]int{d_21}))
 		}
 		copy(a_20[i_23*rs_22:(i_23+1)*rs_22], a_28)
+		if i_23 > 0 {
+			ar.Release(mark_24)
+		}
 	}
 	var state_31 []float64
 	var state_32 int
@@ -8156,8 +8168,6 @@ func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float6
 	var state_72 int64
 	var state_73 bool
 	state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73 = x0_3, x0_4, x_32, a_36, n_24, a_30, n_24, n_24, r_44, n_42, 0.001, 2.0, int64(0), int64(1), false
-	size_321, chk_320 := runtime.CheckSize(n_10)
-	size_325, chk_324 := runtime.CheckSize(n_10)
 	for {
 		x_189 := !state_73
 		var c_190 bool
@@ -8199,18 +8209,17 @@ func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float6
 			break
 		}
 		mark_203 := ar.Mark()
-		n_204, err_205 := size_321, chk_320
+		n_204, err_205 := runtime.CheckSize(n_10)
 		if err_205 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_205)
 		}
 		var a_206 []float64
 		var d_207 int = 0
 		var rs_208 int = 0
-		size_323, chk_322 := size_325, chk_324
 		for i_209 := 0; i_209 < n_204; i_209++ {
 			mark_210 := ar.Mark()
 			i_211 := int64(i_209)
-			n_212, err_213 := size_323, chk_322
+			n_212, err_213 := runtime.CheckSize(n_10)
 			if err_213 != nil {
 				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:32", err_213)
 			}

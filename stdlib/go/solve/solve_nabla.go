@@ -553,10 +553,10 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	if scratch_198_n, err := runtime.CheckSize(size_4); err == nil {
 		scratch_198 = ar.F64w(scratch_198_n)
 	}
-	size_200, chk_199 := runtime.CheckSize(size_4)
 	for i_10 := 0; i_10 < n_5; i_10++ {
+		mark_11 := ar.Mark()
 		_ = int64(i_10)
-		n_13, err_14 := size_200, chk_199
+		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
 			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
@@ -574,6 +574,9 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
+		if i_10 > 0 {
+			ar.Release(mark_11)
+		}
 	}
 	var state_18 []float64
 	var state_19 int
@@ -600,7 +603,6 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 			var state_121 bool
 			state_119, state_120, state_121 = a_118, n_116, true
 			x_158 := i_109 + int64(1)
-			size_202, chk_201 := runtime.CheckSize(size_4)
 			for j_159 := int64(0); j_159 < x_158; j_159++ {
 				mark_160 := ar.Mark()
 				x_161 := j_159 == i_109
@@ -615,7 +617,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 					row_164 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
 					c_162, c_163 = row_164, state_20
 				}
-				n_165, err_166 := size_202, chk_201
+				n_165, err_166 := runtime.CheckSize(size_4)
 				if err_166 != nil {
 					return nil, 0, 0, false, runtime.WithPos("std/linalg:22:21", err_166)
 				}
@@ -749,13 +751,12 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	a_9 := ar.F64(n_7)
 	var y_10 []float64
 	y_10 = a_9
-	size_82, chk_81 := runtime.CheckSize(size_6)
 	for i_12 := int64(0); i_12 < size_6; i_12++ {
 		if i_12 < 0 || i_12 >= int64(b_5) {
 			return nil, 0, runtime.WithPos("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
 		}
 		x_14 := b_4[int(i_12)]
-		n_15, err_16 := size_82, chk_81
+		n_15, err_16 := runtime.CheckSize(size_6)
 		if err_16 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:40:30", err_16)
 		}
@@ -796,7 +797,6 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	var x_35 int
 	x_34, x_35 = a_33, n_31
 	buf_79 := ar.F64w(x_35)
-	size_84, chk_83 := runtime.CheckSize(size_6)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
 		mark_58 := ar.Mark()
 		x_59 := size_6 - int64(1)
@@ -805,7 +805,7 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 			return nil, 0, runtime.WithPos("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
 		}
 		x_61 := a_9[int(x_60)]
-		n_62, err_63 := size_84, chk_83
+		n_62, err_63 := runtime.CheckSize(size_6)
 		if err_63 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:43:36", err_63)
 		}
@@ -937,8 +937,6 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 		var state_38 float64
 		var state_39 int64
 		state_34, state_35, state_36, state_37, state_38, state_39 = r_5, r_6, r_7, false, c_32, int64(0)
-		size_127, chk_126 := runtime.CheckSize(size_4)
-		size_131, chk_130 := runtime.CheckSize(size_4)
 		for {
 			x_71 := !state_37
 			var c_72 bool
@@ -952,18 +950,17 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 				break
 			}
 			mark_74 := ar.Mark()
-			n_75, err_76 := size_127, chk_126
+			n_75, err_76 := runtime.CheckSize(size_4)
 			if err_76 != nil {
 				return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_76)
 			}
 			var a_77 []float64
 			var d_78 int = 0
 			var rs_79 int = 0
-			size_129, chk_128 := size_131, chk_130
 			for i_80 := 0; i_80 < n_75; i_80++ {
 				mark_81 := ar.Mark()
 				i_82 := int64(i_80)
-				n_83, err_84 := size_129, chk_128
+				n_83, err_84 := runtime.CheckSize(size_4)
 				if err_84 != nil {
 					return nil, 0, 0, runtime.WithPos("std/linalg:58:33", err_84)
 				}
@@ -1037,10 +1034,10 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 			if scratch_125_n, err := runtime.CheckSize(size_4); err == nil {
 				scratch_125 = ar.F64w(scratch_125_n)
 			}
-			size_133, chk_132 := runtime.CheckSize(size_4)
 			for i_114 := 0; i_114 < n_109; i_114++ {
+				mark_115 := ar.Mark()
 				_ = int64(i_114)
-				n_117, err_118 := size_133, chk_132
+				n_117, err_118 := runtime.CheckSize(size_4)
 				if err_118 != nil {
 					return nil, 0, 0, runtime.WithPos("std/linalg:60:25", err_118)
 				}
@@ -1060,7 +1057,9 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 					return nil, 0, 0, runtime.NewError("std/linalg:60:24", "build: element "+strconv.Itoa(i_114)+" has shape "+runtime.ShapeString([]int{n_117})+", element 0 has shape "+runtime.ShapeString([]int{d_112}))
 				}
 				copy(a_111[i_114*rs_113:(i_114+1)*rs_113], a_119)
-				runtime.LoopCall()
+				if i_114 > 0 {
+					ar.Release(mark_115)
+				}
 			}
 			c_106, c_107, c_108 = a_111, n_109, d_112
 		}
@@ -1088,12 +1087,9 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	var state_10 []float64
 	var state_11 int
 	state_7, state_8, state_9, state_10, state_11 = a_1, a_2, a_3, b_4, b_5
-	size_182, chk_181 := runtime.CheckSize(size_6)
-	size_184, chk_183 := runtime.CheckSize(size_6)
-	size_186, chk_185 := runtime.CheckSize(size_6)
 	for k_71 := int64(0); k_71 < size_6; k_71++ {
 		mark_72 := ar.Mark()
-		n_73, err_74 := size_182, chk_181
+		n_73, err_74 := runtime.CheckSize(size_6)
 		if err_74 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:72:22", err_74)
 		}
@@ -1166,7 +1162,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 			return nil, 0, runtime.WithPos("std/linalg:79:19", runtime.CheckIndex(k_71, state_9))
 		}
 		x_92 := row_91[int(k_71)]
-		n_93, err_94 := size_184, chk_183
+		n_93, err_94 := runtime.CheckSize(size_6)
 		if err_94 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:80:11", err_94)
 		}
@@ -1227,7 +1223,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 				ar.Release(mark_99)
 			}
 		}
-		n_115, err_116 := size_186, chk_185
+		n_115, err_116 := runtime.CheckSize(size_6)
 		if err_116 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:81:11", err_116)
 		}
@@ -1278,7 +1274,6 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	var x_135 int
 	x_134, x_135 = a_133, n_131
 	buf_179 := ar.F64w(x_135)
-	size_188, chk_187 := runtime.CheckSize(size_6)
 	for t_157 := int64(0); t_157 < size_6; t_157++ {
 		mark_158 := ar.Mark()
 		x_159 := size_6 - int64(1)
@@ -1287,7 +1282,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 			return nil, 0, runtime.WithPos("std/linalg:85:26", runtime.CheckIndex(x_160, state_11))
 		}
 		x_161 := state_10[int(x_160)]
-		n_162, err_163 := size_188, chk_187
+		n_162, err_163 := runtime.CheckSize(size_6)
 		if err_163 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:84:20", err_163)
 		}
@@ -1892,11 +1887,10 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 	var a_21 []float64
 	var d_22 int = 0
 	var rs_23 int = 0
-	size_119, chk_118 := runtime.CheckSize(size_10)
 	for i_24 := 0; i_24 < n_19; i_24++ {
 		mark_25 := ar.Mark()
 		i_26 := int64(i_24)
-		n_27, err_28 := size_119, chk_118
+		n_27, err_28 := runtime.CheckSize(size_10)
 		if err_28 != nil {
 			return nil, 0, runtime.WithPos("std/solve:47:43", err_28)
 		}
@@ -2289,7 +2283,6 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 				defer runtime.Arenas.Put(ar)
 				errs_31 := loop_50.Errs
 				scratch_53 := ar.F64w(f_7)
-				size_56, chk_55 := runtime.CheckSize(size_9)
 				for i_33 := lo_32; i_33 < hi; i_33++ {
 					i_35 := int64(i_33)
 					if i_35 < 0 || i_35 >= int64(b_5) {
@@ -2299,7 +2292,7 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 					x_36 := b_4[int(i_35)]
 					x_37 := math.Log(x_36)
 					x_38 := eps_8 * x_37
-					n_39, err_40 := size_56, chk_55
+					n_39, err_40 := runtime.CheckSize(size_9)
 					if err_40 != nil {
 						errs_31[lo_32/32] = runtime.WithPos("std/solve:190:43", err_40)
 						return
@@ -2332,7 +2325,6 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 		}
 	} else {
 		scratch_54 := ar.F64w(f_7)
-		size_58, chk_57 := runtime.CheckSize(size_9)
 		for i_14 := range r_13 {
 			i_16 := int64(i_14)
 			if i_16 < 0 || i_16 >= int64(b_5) {
@@ -2341,7 +2333,7 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 			x_17 := b_4[int(i_16)]
 			x_18 := math.Log(x_17)
 			x_19 := eps_8 * x_18
-			n_20, err_21 := size_58, chk_57
+			n_20, err_21 := runtime.CheckSize(size_9)
 			if err_21 != nil {
 				return nil, 0, runtime.WithPos("std/solve:190:43", err_21)
 			}
@@ -2699,11 +2691,10 @@ func fn_solvesinkhorn(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []
 	var a_32 []float64
 	var d_33 int = 0
 	var rs_34 int = 0
-	size_73, chk_72 := runtime.CheckSize(size_11)
 	for i_35 := 0; i_35 < n_30; i_35++ {
 		mark_36 := ar.Mark()
 		i_37 := int64(i_35)
-		n_38, err_39 := size_73, chk_72
+		n_38, err_39 := runtime.CheckSize(size_11)
 		if err_39 != nil {
 			return nil, 0, 0, runtime.WithPos("std/solve:241:7", err_39)
 		}
@@ -2811,10 +2802,9 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 		return nil, 0, 0, runtime.WithPos("std/solve:306:25", err_12)
 	}
 	var s_13 int64 = 0
-	size_309, chk_308 := runtime.CheckSize(size_10)
 	for i_14 := 0; i_14 < n_11; i_14++ {
 		i_16 := int64(i_14)
-		n_17, err_18 := size_309, chk_308
+		n_17, err_18 := runtime.CheckSize(size_10)
 		if err_18 != nil {
 			return nil, 0, 0, runtime.WithPos("std/solve:306:30", err_18)
 		}
@@ -2874,10 +2864,10 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 	if scratch_307_n, err := runtime.CheckSize(rank_7); err == nil {
 		scratch_307 = ar.F64w(scratch_307_n)
 	}
-	size_311, chk_310 := runtime.CheckSize(rank_7)
 	for i_38 := 0; i_38 < n_33; i_38++ {
+		mark_39 := ar.Mark()
 		_ = int64(i_38)
-		n_41, err_42 := size_311, chk_310
+		n_41, err_42 := runtime.CheckSize(rank_7)
 		if err_42 != nil {
 			return nil, 0, 0, runtime.WithPos("std/solve:315:32", err_42)
 		}
@@ -2895,6 +2885,9 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 			return nil, 0, 0, runtime.NewError("std/solve:315:31", "build: element "+strconv.Itoa(i_38)+" has shape "+runtime.ShapeString([]int{n_41})+", element 0 has shape "+runtime.ShapeString([]int{d_36}))
 		}
 		copy(a_35[i_38*rs_37:(i_38+1)*rs_37], a_43)
+		if i_38 > 0 {
+			ar.Release(mark_39)
+		}
 	}
 	n_46, err_47 := runtime.CheckSize(size_10)
 	if err_47 != nil {
@@ -2903,11 +2896,10 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 	var a_48 []float64
 	var d_49 int = 0
 	var rs_50 int = 0
-	size_313, chk_312 := runtime.CheckSize(rank_7)
 	for i_51 := 0; i_51 < n_46; i_51++ {
 		mark_52 := ar.Mark()
 		i_53 := int64(i_51)
-		n_54, err_55 := size_313, chk_312
+		n_54, err_55 := runtime.CheckSize(rank_7)
 		if err_55 != nil {
 			return nil, 0, 0, runtime.WithPos("std/solve:310:13", err_55)
 		}
@@ -2968,7 +2960,6 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 	if !x_191 {
 		return nil, 0, 0, runtime.NewError("std/solve:309:15", "solve.complete: argument 4 (iters) must be non-negative")
 	}
-	size_315, chk_314 := runtime.MulSize(mask_5, mask_6)
 	for t_192 := int64(0); t_192 < iters_8; t_192++ {
 		mark_193 := ar.Mark()
 		if mm_2 != mask_5 {
@@ -3193,7 +3184,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 		if d_244 != d_195 {
 			return nil, 0, 0, runtime.NewError("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_195})+" @ "+runtime.ShapeString([]int{d_244, mask_6}))
 		}
-		tot_289, err_290 := size_315, chk_314
+		tot_289, err_290 := runtime.MulSize(mask_5, mask_6)
 		if err_290 != nil {
 			return nil, 0, 0, runtime.WithPos("std/solve:320:39", err_290)
 		}
@@ -3483,13 +3474,6 @@ func fn_bcd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, in
 		return nil, 0, runtime.NewError("solve.nab:63:15", "solve.Bcd: argument 5 (iters) must be non-negative")
 	}
 	buf_242 := ar.F64w(x_15)
-	size_245, chk_244 := runtime.CheckSize(x_13)
-	size_247, chk_246 := runtime.CheckSize(x_10)
-	size_249, chk_248 := runtime.CheckSize(x_10)
-	size_251, chk_250 := runtime.CheckSize(x_10)
-	size_253, chk_252 := runtime.CheckSize(n_8)
-	size_257, chk_256 := runtime.CheckSize(n_8)
-	size_261, chk_260 := runtime.CheckSize(x_10)
 	for it_129 := int64(0); it_129 < iters_6; it_129++ {
 		mark_130 := ar.Mark()
 		r_131, r_132, r_133 := fg_1(x_14, x_15)
@@ -3497,15 +3481,14 @@ func fn_bcd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, in
 		if int64(r_133) != n_8 {
 			return nil, 0, runtime.NewError("std/solve:78:19", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_133), n_8))
 		}
-		n_134, err_135 := size_245, chk_244
+		n_134, err_135 := runtime.CheckSize(x_13)
 		if err_135 != nil {
 			return nil, 0, runtime.WithPos("std/solve:79:17", err_135)
 		}
 		r_136 := ar.F64w(n_134)
-		size_255, chk_254 := size_257, chk_256
 		for i_137 := range r_136 {
 			i_139 := int64(i_137)
-			n_140, err_141 := size_255, chk_254
+			n_140, err_141 := runtime.CheckSize(n_8)
 			if err_141 != nil {
 				return nil, 0, runtime.WithPos("std/solve:79:22", err_141)
 			}
@@ -3540,7 +3523,7 @@ func fn_bcd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, in
 			return nil, 0, runtime.NewError("std/solve:80:13", "argmax of an empty array")
 		}
 		k_152 := int64(runtime.ArgMax(r_136))
-		n_153, err_154 := size_247, chk_246
+		n_153, err_154 := runtime.CheckSize(x_10)
 		if err_154 != nil {
 			return nil, 0, runtime.WithPos("std/solve:81:16", err_154)
 		}
@@ -3601,18 +3584,17 @@ func fn_bcd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, in
 				ar.Release(mark_159)
 			}
 		}
-		n_181, err_182 := size_249, chk_248
+		n_181, err_182 := runtime.CheckSize(x_10)
 		if err_182 != nil {
 			return nil, 0, runtime.WithPos("std/solve:83:14", err_182)
 		}
 		var a_183 []float64
 		var d_184 int = 0
 		var rs_185 int = 0
-		size_259, chk_258 := size_261, chk_260
 		for i_186 := 0; i_186 < n_181; i_186++ {
 			mark_187 := ar.Mark()
 			i_188 := int64(i_186)
-			n_189, err_190 := size_259, chk_258
+			n_189, err_190 := runtime.CheckSize(x_10)
 			if err_190 != nil {
 				return nil, 0, runtime.WithPos("std/solve:83:15", err_190)
 			}
@@ -3670,7 +3652,7 @@ func fn_bcd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, in
 		if err_212 != nil {
 			return nil, 0, runtime.WithFrame(err_212, "linalg.chol_reg", "std/linalg:51:5", "std/solve:87:30")
 		}
-		n_213, err_214 := size_251, chk_250
+		n_213, err_214 := runtime.CheckSize(x_10)
 		if err_214 != nil {
 			return nil, 0, runtime.WithPos("std/solve:86:14", err_214)
 		}
@@ -3696,7 +3678,7 @@ func fn_bcd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, in
 		if err_226 != nil {
 			return nil, 0, runtime.WithFrame(err_226, "linalg.cho_solve", "std/linalg:38:5", "std/solve:87:13")
 		}
-		n_227, err_228 := size_253, chk_252
+		n_227, err_228 := runtime.CheckSize(n_8)
 		if err_228 != nil {
 			return nil, 0, runtime.WithPos("std/solve:88:62", err_228)
 		}
@@ -3887,10 +3869,10 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		if scratch_2827_n, err := runtime.CheckSize(n_1410); err == nil {
 			scratch_2827 = ar.F64w(scratch_2827_n)
 		}
-		size_2830, chk_2829 := runtime.CheckSize(n_1410)
 		for i_1453 := 0; i_1453 < n_1448; i_1453++ {
+			mark_1454 := ar.Mark()
 			_ = int64(i_1453)
-			n_1456, err_1457 := size_2830, chk_2829
+			n_1456, err_1457 := runtime.CheckSize(n_1410)
 			if err_1457 != nil {
 				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:21", err_1457)
 			}
@@ -3908,6 +3890,9 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 				return nil, 0, nil, 0, runtime.NewError("std/optim:410:20", "build: element "+strconv.Itoa(i_1453)+" has shape "+runtime.ShapeString([]int{n_1456})+", element 0 has shape "+runtime.ShapeString([]int{d_1451}))
 			}
 			copy(a_1450[i_1453*rs_1452:(i_1453+1)*rs_1452], a_1458)
+			if i_1453 > 0 {
+				ar.Release(mark_1454)
+			}
 		}
 		n_1461, err_1462 := runtime.CheckSize(int64(10))
 		if err_1462 != nil {
@@ -3920,10 +3905,10 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		if scratch_2828_n, err := runtime.CheckSize(n_1410); err == nil {
 			scratch_2828 = ar.F64w(scratch_2828_n)
 		}
-		size_2832, chk_2831 := runtime.CheckSize(n_1410)
 		for i_1466 := 0; i_1466 < n_1461; i_1466++ {
+			mark_1467 := ar.Mark()
 			_ = int64(i_1466)
-			n_1469, err_1470 := size_2832, chk_2831
+			n_1469, err_1470 := runtime.CheckSize(n_1410)
 			if err_1470 != nil {
 				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:44", err_1470)
 			}
@@ -3941,6 +3926,9 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 				return nil, 0, nil, 0, runtime.NewError("std/optim:410:43", "build: element "+strconv.Itoa(i_1466)+" has shape "+runtime.ShapeString([]int{n_1469})+", element 0 has shape "+runtime.ShapeString([]int{d_1464}))
 			}
 			copy(a_1463[i_1466*rs_1465:(i_1466+1)*rs_1465], a_1471)
+			if i_1466 > 0 {
+				ar.Release(mark_1467)
+			}
 		}
 		n_1474, err_1475 := runtime.CheckSize(int64(10))
 		if err_1475 != nil {
@@ -4827,7 +4815,6 @@ func fn_frankwolfesimplex(ar *runtime.Arena, fg_1 func([]float64, int) (float64,
 		return nil, 0, runtime.NewError("std/solve:141:15", "solve.frank_wolfe_simplex: argument 3 (iters) must be non-negative")
 	}
 	buf_55 := ar.F64w(x_8)
-	size_58, chk_57 := runtime.CheckSize(n_6)
 	for t_32 := int64(0); t_32 < iters_4; t_32++ {
 		mark_33 := ar.Mark()
 		r_34, r_35, r_36 := fg_1(x_7, x_8)
@@ -4853,7 +4840,7 @@ func fn_frankwolfesimplex(ar *runtime.Arena, fg_1 func([]float64, int) (float64,
 		x_44 := x_43 + 2.0
 		x_45 := 2.0 / x_44
 		x_46 := 1.0 - x_45
-		n_47, err_48 := size_58, chk_57
+		n_47, err_48 := runtime.CheckSize(n_6)
 		if err_48 != nil {
 			return nil, 0, runtime.WithPos("std/solve:146:156", err_48)
 		}
