@@ -1756,6 +1756,8 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_97 int = 0
 	var d_98 int = 0
 	var rs_99 int = 0
+	scratch_526 := ar.F64w(x_11)
+	scratch_527 := ar.F64w(d_21)
 	for i_100 := 0; i_100 < n_83; i_100++ {
 		mark_101 := ar.Mark()
 		i_102 := int64(i_100)
@@ -1786,7 +1788,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_117 := ar.F64w(x_11)
+			r_117 := scratch_526[:x_11:x_11]
 			row_115 = row_115[:len(r_117)]
 			row_116 = row_116[:len(r_117)]
 			for i_118 := range r_117 {
@@ -1797,7 +1799,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_122 := ar.F64w(d_21)
+			a_122 := scratch_527[:d_21:d_21]
 			if d_22 <= 32 {
 				r_117 = r_117[:d_22]
 				for r_123 := range a_122 {
@@ -2083,9 +2085,9 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rev_261 int
 	var rev_262 int
 	rev_252, rev_254, rev_256, rev_258, rev_259, rev_260, rev_261, rev_262 = r_192, z_201, z_250, d_21, d_22, z_251, means_4, means_5
-	scratch_526 := ar.F64w(d_87)
-	scratch_527 := ar.F64w(d_94)
-	scratch_528 := ar.F64w(d_22)
+	scratch_531 := ar.F64w(d_87)
+	scratch_533 := ar.F64w(d_94)
+	scratch_534 := ar.F64w(d_22)
 	for i_356 := int64(0); i_356 < n_17; i_356++ {
 		_ = a_85[int(i_356)]
 		row_359 := a_86[int(i_356)*d_87 : (int(i_356)+1)*d_87]
@@ -2094,7 +2096,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		row_362 := a_92[int(i_356)*rs_361 : (int(i_356)+1)*rs_361]
 		rs_363 := d_97 * d_98
 		row_364 := a_96[int(i_356)*rs_363 : (int(i_356)+1)*rs_363]
-		r_365 := scratch_526[:d_87:d_87]
+		r_365 := scratch_531[:d_87:d_87]
 		row_359 = row_359[:len(r_365)]
 		for i_366 := range r_365 {
 			r_365[i_366] = ((math.Exp((row_359[i_366] - x_360))) * ybar_14)
@@ -2120,7 +2122,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			row_418 := row_364[int(i_414)*d_98 : (int(i_414)+1)*d_98]
 			x_419 := -x_416
 			x_420 := 0.5 * x_419
-			r_421 := scratch_527[:d_94:d_94]
+			r_421 := scratch_533[:d_94:d_94]
 			row_417 = row_417[:len(r_421)]
 			for i_422 := range r_421 {
 				r_421[i_422] = ((2.0 * row_417[i_422]) * x_420)
@@ -2130,7 +2132,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if d_94 != d_21 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_94})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
 			}
-			a_426 := scratch_528[:d_22:d_22]
+			a_426 := scratch_534[:d_22:d_22]
 			if d_22 <= 32 && d_21 <= 32 {
 				r_421 = r_421[:d_21]
 				c_429 := 0
@@ -3318,6 +3320,13 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			var a_338 []float64
 			var d_339 int = 0
 			var rs_340 int = 0
+			scratch_1857 := ar.F64w(sequence_12)
+			scratch_1858 := ar.F64w(state_9)
+			scratch_1859 := ar.F64w(sequence_12)
+			scratch_1860 := ar.F64w(state_9)
+			scratch_1861 := ar.F64w(state_9)
+			scratch_1862 := ar.F64w(state_9)
+			scratch_1863 := ar.F64w(state_9)
 			for i_341 := 0; i_341 < n_310; i_341++ {
 				mark_342 := ar.Mark()
 				_ = int64(i_341)
@@ -3345,7 +3354,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_348 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_348}))
 				}
-				r_350 := ar.F64w(sequence_12)
+				r_350 := scratch_1857[:sequence_12:sequence_12]
 				r_80 = r_80[:len(r_350)]
 				s_347 = s_347[:len(r_350)]
 				s_349 = s_349[:len(r_350)]
@@ -3373,7 +3382,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_357 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_357}))
 				}
-				r_359 := ar.F64w(state_9)
+				r_359 := scratch_1858[:state_9:state_9]
 				row_353 = row_353[:len(r_359)]
 				s_356 = s_356[:len(r_359)]
 				s_358 = s_358[:len(r_359)]
@@ -3397,7 +3406,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_365 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_365}))
 				}
-				r_367 := ar.F64w(sequence_12)
+				r_367 := scratch_1859[:sequence_12:sequence_12]
 				r_80 = r_80[:len(r_367)]
 				s_364 = s_364[:len(r_367)]
 				s_366 = s_366[:len(r_367)]
@@ -3421,7 +3430,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_373 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_373}))
 				}
-				r_375 := ar.F64w(state_9)
+				r_375 := scratch_1860[:state_9:state_9]
 				row_353 = row_353[:len(r_375)]
 				s_372 = s_372[:len(r_375)]
 				s_374 = s_374[:len(r_375)]
@@ -3438,9 +3447,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_379 := ar.F64w(state_9)
-				r_380 := ar.F64w(state_9)
-				r_381 := ar.F64w(state_9)
+				r_379 := scratch_1861[:state_9:state_9]
+				r_380 := scratch_1862[:state_9:state_9]
+				r_381 := scratch_1863[:state_9:state_9]
 				row_378 = row_378[:state_9]
 				r_350 = r_350[:state_9]
 				r_359 = r_359[:state_9]
@@ -4375,6 +4384,13 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					var a_775 []float64
 					var d_776 int = 0
 					var rs_777 int = 0
+					scratch_1864 := ar.F64w(sequence_12)
+					scratch_1865 := ar.F64w(st_452)
+					scratch_1866 := ar.F64w(sequence_12)
+					scratch_1867 := ar.F64w(st_452)
+					scratch_1868 := ar.F64w(st_452)
+					scratch_1869 := ar.F64w(st_452)
+					scratch_1870 := ar.F64w(st_452)
 					for i_778 := 0; i_778 < n_747; i_778++ {
 						mark_779 := ar.Mark()
 						_ = int64(i_778)
@@ -4402,7 +4418,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_785 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_785}))
 						}
-						r_787 := ar.F64w(sequence_12)
+						r_787 := scratch_1864[:sequence_12:sequence_12]
 						r_550 = r_550[:len(r_787)]
 						s_784 = s_784[:len(r_787)]
 						s_786 = s_786[:len(r_787)]
@@ -4430,7 +4446,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_794 != st_452 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_794}))
 						}
-						r_796 := ar.F64w(st_452)
+						r_796 := scratch_1865[:st_452:st_452]
 						row_790 = row_790[:len(r_796)]
 						s_793 = s_793[:len(r_796)]
 						s_795 = s_795[:len(r_796)]
@@ -4454,7 +4470,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_802 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_802}))
 						}
-						r_804 := ar.F64w(sequence_12)
+						r_804 := scratch_1866[:sequence_12:sequence_12]
 						r_550 = r_550[:len(r_804)]
 						s_801 = s_801[:len(r_804)]
 						s_803 = s_803[:len(r_804)]
@@ -4478,7 +4494,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_810 != st_452 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_810}))
 						}
-						r_812 := ar.F64w(st_452)
+						r_812 := scratch_1867[:st_452:st_452]
 						row_790 = row_790[:len(r_812)]
 						s_809 = s_809[:len(r_812)]
 						s_811 = s_811[:len(r_812)]
@@ -4495,9 +4511,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if st_452 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_452}))
 						}
-						r_816 := ar.F64w(st_452)
-						r_817 := ar.F64w(st_452)
-						r_818 := ar.F64w(st_452)
+						r_816 := scratch_1868[:st_452:st_452]
+						r_817 := scratch_1869[:st_452:st_452]
+						r_818 := scratch_1870[:st_452:st_452]
 						row_815 = row_815[:st_452]
 						r_787 = r_787[:st_452]
 						r_796 = r_796[:st_452]
@@ -4941,6 +4957,13 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		var d_953 int = 0
 		var d_954 int = 0
 		var rs_955 int = 0
+		scratch_1873 := ar.F64w(sequence_12)
+		scratch_1874 := ar.F64w(state_9)
+		scratch_1875 := ar.F64w(sequence_12)
+		scratch_1876 := ar.F64w(state_9)
+		scratch_1877 := ar.F64w(state_9)
+		scratch_1878 := ar.F64w(state_9)
+		scratch_1879 := ar.F64w(state_9)
 		for i_956 := 0; i_956 < n_902; i_956++ {
 			mark_957 := ar.Mark()
 			_ = int64(i_956)
@@ -5588,7 +5611,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1210 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1210}))
 					}
-					r_1212 := ar.F64w(sequence_12)
+					r_1212 := scratch_1873[:sequence_12:sequence_12]
 					r_961 = r_961[:len(r_1212)]
 					s_1209 = s_1209[:len(r_1212)]
 					s_1211 = s_1211[:len(r_1212)]
@@ -5616,7 +5639,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1219 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1219}))
 					}
-					r_1221 := ar.F64w(state_9)
+					r_1221 := scratch_1874[:state_9:state_9]
 					row_1215 = row_1215[:len(r_1221)]
 					s_1218 = s_1218[:len(r_1221)]
 					s_1220 = s_1220[:len(r_1221)]
@@ -5640,7 +5663,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1227 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1227}))
 					}
-					r_1229 := ar.F64w(sequence_12)
+					r_1229 := scratch_1875[:sequence_12:sequence_12]
 					r_961 = r_961[:len(r_1229)]
 					s_1226 = s_1226[:len(r_1229)]
 					s_1228 = s_1228[:len(r_1229)]
@@ -5664,7 +5687,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1235 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1235}))
 					}
-					r_1237 := ar.F64w(state_9)
+					r_1237 := scratch_1876[:state_9:state_9]
 					row_1215 = row_1215[:len(r_1237)]
 					s_1234 = s_1234[:len(r_1237)]
 					s_1236 = s_1236[:len(r_1237)]
@@ -5681,9 +5704,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_1241 := ar.F64w(state_9)
-					r_1242 := ar.F64w(state_9)
-					r_1243 := ar.F64w(state_9)
+					r_1241 := scratch_1877[:state_9:state_9]
+					r_1242 := scratch_1878[:state_9:state_9]
+					r_1243 := scratch_1879[:state_9:state_9]
 					row_1240 = row_1240[:state_9]
 					r_1212 = r_1212[:state_9]
 					r_1221 = r_1221[:state_9]
@@ -12134,6 +12157,8 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	var a_272 []float64
 	var d_273 int = 0
 	var rs_274 int = 0
+	scratch_525 := ar.F64w(cam_3)
+	scratch_526 := ar.F64w(cam_3)
 	for i_275 := 0; i_275 < n_267; i_275++ {
 		mark_276 := ar.Mark()
 		i_277 := int64(i_275)
@@ -12145,7 +12170,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_277, 2))
 		}
 		row_279 := a_236[int(i_277)*cam_3 : (int(i_277)+1)*cam_3]
-		r_280 := ar.F64w(cam_3)
+		r_280 := scratch_525[:cam_3:cam_3]
 		row_278 = row_278[:len(r_280)]
 		row_279 = row_279[:len(r_280)]
 		for i_281 := range r_280 {
@@ -12156,7 +12181,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_283, cam_2))
 		}
 		row_284 := cam_1[int(x_283)*cam_3 : (int(x_283)+1)*cam_3]
-		r_285 := ar.F64w(cam_3)
+		r_285 := scratch_526[:cam_3:cam_3]
 		r_280 = r_280[:len(r_285)]
 		r_245 = r_245[:len(r_285)]
 		row_284 = row_284[:len(r_285)]
@@ -12207,6 +12232,8 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	var a_300 []float64
 	var d_301 int = 0
 	var rs_302 int = 0
+	scratch_527 := ar.F64w(d_270)
+	scratch_528 := ar.F64w(w_8)
 	for i_303 := 0; i_303 < n_295; i_303++ {
 		mark_304 := ar.Mark()
 		i_305 := int64(i_303)
@@ -12221,7 +12248,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		if feat_11 != d_270 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_270})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_308 := ar.F64w(d_270)
+		r_308 := scratch_527[:d_270:d_270]
 		row_306 = row_306[:len(r_308)]
 		row_307 = row_307[:len(r_308)]
 		for i_309 := range r_308 {
@@ -12230,7 +12257,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		if d_270 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_270}))
 		}
-		r_311 := ar.F64w(w_8)
+		r_311 := scratch_528[:w_8:w_8]
 		w_7 = w_7[:len(r_311)]
 		r_308 = r_308[:len(r_311)]
 		for i_312 := range r_311 {
@@ -12385,7 +12412,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	var rev_373 []float64
 	var rev_374 int
 	rev_367, rev_368, rev_369, rev_370, rev_371, rev_372, rev_373, rev_374 = z_364, cam_2, cam_3, z_365, 2, cam_3, z_366, cam_3
-	scratch_525 := ar.F64w(cam_3)
+	scratch_529 := ar.F64w(cam_3)
 	for i_396 := int64(0); i_396 < int64(2); i_396++ {
 		if i_396 < 0 || i_396 >= int64(2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_396, 2))
@@ -12405,7 +12432,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		if w_8 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		r_402 := scratch_525[:cam_3:cam_3]
+		r_402 := scratch_529[:cam_3:cam_3]
 		r_245 = r_245[:len(r_402)]
 		row_398 = row_398[:len(r_402)]
 		for i_403 := range r_402 {
@@ -13521,6 +13548,8 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	var a_267 []float64
 	var d_268 int = 0
 	var rs_269 int = 0
+	scratch_325 := ar.F64w(cam_3)
+	scratch_326 := ar.F64w(cam_3)
 	for i_270 := 0; i_270 < n_262; i_270++ {
 		mark_271 := ar.Mark()
 		i_272 := int64(i_270)
@@ -13532,7 +13561,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_272, 2))
 		}
 		row_274 := a_231[int(i_272)*cam_3 : (int(i_272)+1)*cam_3]
-		r_275 := ar.F64w(cam_3)
+		r_275 := scratch_325[:cam_3:cam_3]
 		row_273 = row_273[:len(r_275)]
 		row_274 = row_274[:len(r_275)]
 		for i_276 := range r_275 {
@@ -13543,7 +13572,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_278, cam_2))
 		}
 		row_279 := cam_1[int(x_278)*cam_3 : (int(x_278)+1)*cam_3]
-		r_280 := ar.F64w(cam_3)
+		r_280 := scratch_326[:cam_3:cam_3]
 		r_275 = r_275[:len(r_280)]
 		r_240 = r_240[:len(r_280)]
 		row_279 = row_279[:len(r_280)]
@@ -13594,6 +13623,8 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	var a_295 []float64
 	var d_296 int = 0
 	var rs_297 int = 0
+	scratch_327 := ar.F64w(d_265)
+	scratch_328 := ar.F64w(w_8)
 	for i_298 := 0; i_298 < n_290; i_298++ {
 		mark_299 := ar.Mark()
 		i_300 := int64(i_298)
@@ -13608,7 +13639,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 		if feat_11 != d_265 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_265})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_303 := ar.F64w(d_265)
+		r_303 := scratch_327[:d_265:d_265]
 		row_301 = row_301[:len(r_303)]
 		row_302 = row_302[:len(r_303)]
 		for i_304 := range r_303 {
@@ -13617,7 +13648,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 		if d_265 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_265}))
 		}
-		r_306 := ar.F64w(w_8)
+		r_306 := scratch_328[:w_8:w_8]
 		w_7 = w_7[:len(r_306)]
 		r_303 = r_303[:len(r_306)]
 		for i_307 := range r_306 {

@@ -346,6 +346,10 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	var a_7 []float64
 	var d_8 int = 0
 	var rs_9 int = 0
+	var scratch_198 []float64
+	if scratch_198_n, err := runtime.CheckSize(size_4); err == nil {
+		scratch_198 = ar.F64w(scratch_198_n)
+	}
 	for i_10 := 0; i_10 < n_5; i_10++ {
 		mark_11 := ar.Mark()
 		_ = int64(i_10)
@@ -353,7 +357,8 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 		if err_14 != nil {
 			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
-		a_15 := ar.F64(n_13)
+		a_15 := scratch_198[:n_13:n_13]
+		clear(a_15)
 		if i_10 == 0 {
 			d_8 = n_13
 			rs_9 = d_8

@@ -1263,6 +1263,10 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	var a_7 []float64
 	var d_8 int = 0
 	var rs_9 int = 0
+	var scratch_198 []float64
+	if scratch_198_n, err := runtime.CheckSize(size_4); err == nil {
+		scratch_198 = ar.F64w(scratch_198_n)
+	}
 	for i_10 := 0; i_10 < n_5; i_10++ {
 		mark_11 := ar.Mark()
 		_ = int64(i_10)
@@ -1270,7 +1274,8 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 		if err_14 != nil {
 			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
-		a_15 := ar.F64(n_13)
+		a_15 := scratch_198[:n_13:n_13]
+		clear(a_15)
 		if i_10 == 0 {
 			d_8 = n_13
 			rs_9 = d_8
@@ -1722,6 +1727,10 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 			var a_111 []float64
 			var d_112 int = 0
 			var rs_113 int = 0
+			var scratch_125 []float64
+			if scratch_125_n, err := runtime.CheckSize(size_4); err == nil {
+				scratch_125 = ar.F64w(scratch_125_n)
+			}
 			for i_114 := 0; i_114 < n_109; i_114++ {
 				mark_115 := ar.Mark()
 				_ = int64(i_114)
@@ -1729,7 +1738,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 				if err_118 != nil {
 					return nil, 0, 0, runtime.WithPos("std/linalg:60:25", err_118)
 				}
-				a_119 := ar.F64w(n_117)
+				a_119 := scratch_125[:n_117:n_117]
 				for i_120 := 0; i_120 < n_117; i_120++ {
 					a_119[i_120] = math.NaN()
 				}
@@ -2442,6 +2451,10 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 	var a_18 []float64
 	var d_19 int = 0
 	var rs_20 int = 0
+	var scratch_1197 []float64
+	if scratch_1197_n, err := runtime.CheckSize(n_10); err == nil {
+		scratch_1197 = ar.F64w(scratch_1197_n)
+	}
 	for i_21 := 0; i_21 < n_16; i_21++ {
 		mark_22 := ar.Mark()
 		_ = int64(i_21)
@@ -2449,7 +2462,8 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 		if err_25 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:21", err_25)
 		}
-		a_26 := ar.F64(n_24)
+		a_26 := scratch_1197[:n_24:n_24]
+		clear(a_26)
 		if i_21 == 0 {
 			d_19 = n_24
 			rs_20 = d_19
@@ -2473,6 +2487,10 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 	var a_31 []float64
 	var d_32 int = 0
 	var rs_33 int = 0
+	var scratch_1198 []float64
+	if scratch_1198_n, err := runtime.CheckSize(n_10); err == nil {
+		scratch_1198 = ar.F64w(scratch_1198_n)
+	}
 	for i_34 := 0; i_34 < n_29; i_34++ {
 		mark_35 := ar.Mark()
 		_ = int64(i_34)
@@ -2480,7 +2498,8 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 		if err_38 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:44", err_38)
 		}
-		a_39 := ar.F64(n_37)
+		a_39 := scratch_1198[:n_37:n_37]
+		clear(a_39)
 		if i_34 == 0 {
 			d_32 = n_37
 			rs_33 = d_32
@@ -4698,6 +4717,10 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	var a_42 []float64
 	var d_43 int = 0
 	var rs_44 int = 0
+	var scratch_426 []float64
+	if scratch_426_n, err := runtime.CheckSize(n_25); err == nil {
+		scratch_426 = ar.F64w(scratch_426_n)
+	}
 	for i_45 := 0; i_45 < n_40; i_45++ {
 		mark_46 := ar.Mark()
 		_ = int64(i_45)
@@ -4705,7 +4728,8 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		if err_49 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:21", err_49)
 		}
-		a_50 := ar.F64(n_48)
+		a_50 := scratch_426[:n_48:n_48]
+		clear(a_50)
 		if i_45 == 0 {
 			d_43 = n_48
 			rs_44 = d_43
@@ -4729,6 +4753,10 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	var a_55 []float64
 	var d_56 int = 0
 	var rs_57 int = 0
+	var scratch_427 []float64
+	if scratch_427_n, err := runtime.CheckSize(n_25); err == nil {
+		scratch_427 = ar.F64w(scratch_427_n)
+	}
 	for i_58 := 0; i_58 < n_53; i_58++ {
 		mark_59 := ar.Mark()
 		_ = int64(i_58)
@@ -4736,7 +4764,8 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		if err_62 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:44", err_62)
 		}
-		a_63 := ar.F64(n_61)
+		a_63 := scratch_427[:n_61:n_61]
+		clear(a_63)
 		if i_58 == 0 {
 			d_56 = n_61
 			rs_57 = d_56
@@ -7267,6 +7296,10 @@ func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func
 	var a_20 []float64
 	var d_21 int = 0
 	var rs_22 int = 0
+	var scratch_208 []float64
+	if scratch_208_n, err := runtime.CheckSize(n_12); err == nil {
+		scratch_208 = ar.F64w(scratch_208_n)
+	}
 	for i_23 := 0; i_23 < n_18; i_23++ {
 		mark_24 := ar.Mark()
 		_ = int64(i_23)
@@ -7274,7 +7307,8 @@ func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func
 		if err_27 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:668:61", err_27)
 		}
-		a_28 := ar.F64(n_26)
+		a_28 := scratch_208[:n_26:n_26]
+		clear(a_28)
 		if i_23 == 0 {
 			d_21 = n_26
 			rs_22 = d_21

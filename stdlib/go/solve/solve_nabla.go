@@ -549,6 +549,10 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	var a_7 []float64
 	var d_8 int = 0
 	var rs_9 int = 0
+	var scratch_198 []float64
+	if scratch_198_n, err := runtime.CheckSize(size_4); err == nil {
+		scratch_198 = ar.F64w(scratch_198_n)
+	}
 	for i_10 := 0; i_10 < n_5; i_10++ {
 		mark_11 := ar.Mark()
 		_ = int64(i_10)
@@ -556,7 +560,8 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 		if err_14 != nil {
 			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
-		a_15 := ar.F64(n_13)
+		a_15 := scratch_198[:n_13:n_13]
+		clear(a_15)
 		if i_10 == 0 {
 			d_8 = n_13
 			rs_9 = d_8
@@ -1025,6 +1030,10 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 			var a_111 []float64
 			var d_112 int = 0
 			var rs_113 int = 0
+			var scratch_125 []float64
+			if scratch_125_n, err := runtime.CheckSize(size_4); err == nil {
+				scratch_125 = ar.F64w(scratch_125_n)
+			}
 			for i_114 := 0; i_114 < n_109; i_114++ {
 				mark_115 := ar.Mark()
 				_ = int64(i_114)
@@ -1032,7 +1041,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 				if err_118 != nil {
 					return nil, 0, 0, runtime.WithPos("std/linalg:60:25", err_118)
 				}
-				a_119 := ar.F64w(n_117)
+				a_119 := scratch_125[:n_117:n_117]
 				for i_120 := 0; i_120 < n_117; i_120++ {
 					a_119[i_120] = math.NaN()
 				}
@@ -2851,6 +2860,10 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 	var a_35 []float64
 	var d_36 int = 0
 	var rs_37 int = 0
+	var scratch_307 []float64
+	if scratch_307_n, err := runtime.CheckSize(rank_7); err == nil {
+		scratch_307 = ar.F64w(scratch_307_n)
+	}
 	for i_38 := 0; i_38 < n_33; i_38++ {
 		mark_39 := ar.Mark()
 		_ = int64(i_38)
@@ -2858,7 +2871,8 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 		if err_42 != nil {
 			return nil, 0, 0, runtime.WithPos("std/solve:315:32", err_42)
 		}
-		a_43 := ar.F64(n_41)
+		a_43 := scratch_307[:n_41:n_41]
+		clear(a_43)
 		if i_38 == 0 {
 			d_36 = n_41
 			rs_37 = d_36
@@ -3851,6 +3865,10 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		var a_1450 []float64
 		var d_1451 int = 0
 		var rs_1452 int = 0
+		var scratch_2827 []float64
+		if scratch_2827_n, err := runtime.CheckSize(n_1410); err == nil {
+			scratch_2827 = ar.F64w(scratch_2827_n)
+		}
 		for i_1453 := 0; i_1453 < n_1448; i_1453++ {
 			mark_1454 := ar.Mark()
 			_ = int64(i_1453)
@@ -3858,7 +3876,8 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 			if err_1457 != nil {
 				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:21", err_1457)
 			}
-			a_1458 := ar.F64(n_1456)
+			a_1458 := scratch_2827[:n_1456:n_1456]
+			clear(a_1458)
 			if i_1453 == 0 {
 				d_1451 = n_1456
 				rs_1452 = d_1451
@@ -3882,6 +3901,10 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		var a_1463 []float64
 		var d_1464 int = 0
 		var rs_1465 int = 0
+		var scratch_2828 []float64
+		if scratch_2828_n, err := runtime.CheckSize(n_1410); err == nil {
+			scratch_2828 = ar.F64w(scratch_2828_n)
+		}
 		for i_1466 := 0; i_1466 < n_1461; i_1466++ {
 			mark_1467 := ar.Mark()
 			_ = int64(i_1466)
@@ -3889,7 +3912,8 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 			if err_1470 != nil {
 				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:44", err_1470)
 			}
-			a_1471 := ar.F64(n_1469)
+			a_1471 := scratch_2828[:n_1469:n_1469]
+			clear(a_1471)
 			if i_1466 == 0 {
 				d_1464 = n_1469
 				rs_1465 = d_1464
