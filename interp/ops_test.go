@@ -149,7 +149,7 @@ func TestSmallMatmul(t *testing.T) {
 	hot, ref := opsPair(t, mv, vm, whole, fresh, accat, accself, tape, dots)
 
 	stack := func(k, r, c int, seed float64) runtime.Value { return shaped(ramp(k*r*c, seed), k, r, c) }
-	for _, sz := range []struct{ k, d, rows int }{{3, 2, 2}, {2, 3, 5}, {2, 1, 1}, {1, 0, 2}, {2, 70, 70}} {
+	for _, sz := range []struct{ k, d, rows int }{{3, 2, 2}, {2, 3, 5}, {2, 1, 1}, {1, 0, 2}, {2, 70, 70}, {2, 64, 64}, {2, 33, 124}, {1, 5, 0}, {1, 1, 1}} {
 		k, d, rows := sz.k, sz.d, sz.rows
 		name := func(s string) string { return s + " " + runtime.ShapeString([]int{k, rows, d}) }
 		sameAsPlain(t, hot, ref, name("mv"), "mv", func() []runtime.Value {
