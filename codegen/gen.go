@@ -780,6 +780,18 @@ func (f *fn) bindSizesOf(d *ir.Def, params []*ir.Var) {
 				pos = d.P
 			}
 			got := dimOf(i, nil, axis)
+			if axis > 0 {
+				// An argument with no elements ([][]float64{} for a
+				// [p][2]f64) carries no inner sizes: the type's stand,
+				// as the interpreter decodes [] of that type.
+				var empty []string
+				for a := range axis {
+					empty = append(empty, dimOf(i, nil, a)+" == 0")
+				}
+				f.line("if %s != %d && (%s) {", got, dim.N, strings.Join(empty, " || "))
+				f.line("%s = %d", got, dim.N)
+				f.line("}")
+			}
 			f.failIf(fmt.Sprintf("%s != %d", got, dim.N), pos,
 				fmt.Sprintf("fmt.Sprintf(%q, %s)", fmt.Sprintf("size mismatch: %s has size %%d but its type %s says %d", dimName(i, nil, axis), p.T, dim.N), got))
 		}

@@ -7949,8 +7949,14 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	if int64(ptidx_10) != size_13 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:151:74", fmt.Sprintf("size mismatch: p is %d (cam_idx) but pt_idx has size %d", size_13, ptidx_10))
 	}
+	if cams_3 != 11 && (cams_2 == 0) {
+		cams_3 = 11
+	}
 	if cams_3 != 11 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:151:14", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+	}
+	if pts_6 != 3 && (pts_5 == 0) {
+		pts_6 = 3
 	}
 	if pts_6 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:151:32", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
@@ -8293,11 +8299,20 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(ptidx_15) != size_18 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:157:41", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
 	}
+	if cams_3 != 11 && (cams_2 == 0) {
+		cams_3 = 11
+	}
 	if cams_3 != 11 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:25", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
 	}
+	if pts_6 != 3 && (pts_5 == 0) {
+		pts_6 = 3
+	}
 	if pts_6 != 3 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:43", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+	}
+	if feats_11 != 2 && (feats_10 == 0) {
+		feats_11 = 2
 	}
 	if feats_11 != 2 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:70", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
@@ -19638,11 +19653,20 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(ptidx_15) != size_18 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:172:40", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
 	}
+	if cams_3 != 11 && (cams_2 == 0) {
+		cams_3 = 11
+	}
 	if cams_3 != 11 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:24", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
 	}
+	if pts_6 != 3 && (pts_5 == 0) {
+		pts_6 = 3
+	}
 	if pts_6 != 3 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:42", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+	}
+	if feats_11 != 2 && (feats_10 == 0) {
+		feats_11 = 2
 	}
 	if feats_11 != 2 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:69", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
