@@ -71,7 +71,9 @@ func (f *fn) indexVal(v val, i string) val {
 			out.parts = append(out.parts, p[2:]...)
 			continue
 		}
-		if p[0] == deadAtom || f.lastOnly[p[0]] == l.rank { // a field never read, or a final state
+		// A field never read, or a final state (an indexed leaf has rank
+		// ≥ 1, so lastOnly's zero for other atoms never matches).
+		if p[0] == deadAtom || f.lastOnly[p[0]] == l.rank {
 			out.parts = append(out.parts, p[0])
 			out.parts = append(out.parts, p[2:]...)
 			continue

@@ -9,9 +9,10 @@ import (
 // loops make, per point and component, `let c = acc_add(zeros_like(P),
 // s)` with P a read of the tape (tape_2.1, saved_6[i].1) and read c only
 // as c[j]: a two-element vector allocated to be read twice. As
-// broadcastLet (vec_bcast.go) does for a variable P, no array is made:
-// P is evaluated once where zeros_like evaluated it (it is a path of
-// projections and indexes by variables, so that allocates nothing), the
+// broadcastLet does for a variable P, no array is made: P is evaluated
+// once where zeros_like evaluated it (a path of projections and indexes
+// by variables: no allocation, but a row header when it reads a matrix
+// row), the
 // let charges acc_add's steps at its position, c0 = 0 + s is computed
 // once (0 + -0 is +0, as the primitive's add into a zero gives), and each
 // c[j] becomes `let _ = p[j] in c0`, whose read keeps the index check,
