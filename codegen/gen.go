@@ -493,16 +493,27 @@ var (
 // never read, since Go rejects unused variables and the emitter declares
 // every part of every value (the dimensions of an array whose size is
 // never asked for, say). Locals are the names ending in _N.
+//
+// Reads are counted over the whole function, but for a declaration that
+// shadows a name read before it (a parallel body's copy of a captured
+// local): its reads are those of its own block, since a later pass may
+// delete the body's only read while the outer name stays read.
 func markUnused(code string) string {
 	lines := strings.Split(code, "\n")
 	uses := map[string]int{}
+	first := map[string]int{} // the first line that reads each name
 	decl := make([][]string, len(lines))
+	reads := make([][]string, len(lines))
 	for k, l := range lines {
 		names, op, rest := splitStore(l)
 		if op == ":=" || op == "var" {
 			decl[k] = names
 		}
-		for _, id := range identRE.FindAllString(rest, -1) {
+		reads[k] = identRE.FindAllString(rest, -1)
+		for _, id := range reads[k] {
+			if _, ok := first[id]; !ok {
+				first[id] = k
+			}
 			uses[id]++
 		}
 	}
@@ -510,12 +521,44 @@ func markUnused(code string) string {
 	for k, l := range lines {
 		out = append(out, l)
 		for _, name := range decl[k] {
-			if localRE.MatchString(name) && uses[name] == 0 {
+			if !localRE.MatchString(name) {
+				continue
+			}
+			n := uses[name]
+			if j, ok := first[name]; ok && j < k {
+				n = blockReads(lines[k+1:], reads[k+1:], name)
+			}
+			if n == 0 {
 				out = append(out, "_ = "+name)
 			}
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// blockReads counts the reads of name in lines (with their reads) up to
+// the brace that closes the block they start in.
+func blockReads(lines []string, reads [][]string, name string) int {
+	n, depth := 0, 0
+	for k, l := range lines {
+		for _, c := range blankStrings(l) {
+			switch c {
+			case '{':
+				depth++
+			case '}':
+				depth--
+			}
+			if depth < 0 {
+				return n
+			}
+		}
+		for _, id := range reads[k] {
+			if id == name {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // splitStore splits a line of emitted code into the names it stores to,
