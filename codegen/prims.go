@@ -31,12 +31,17 @@ func op2(op string) func(a []string) string {
 	return func(a []string) string { return a[0] + " " + op + " " + a[1] }
 }
 
-// guardedOp is an i64 operator whose guard rejects a zero divisor: a
-// local divided by itself is then same (staticcheck rejects x % x, SA4000,
-// and nabla's n % n is common in indices).
-func guardedOp(op, same string) func(a []string) string {
+// sameOp is an integer or boolean operator whose application to a local
+// and itself is the constant same ("" for the operand itself, as in
+// b && b): staticcheck rejects identical operands of such operators
+// (SA4000), and nabla's n % n is common in indices. For / and % the
+// guard against a zero divisor runs first.
+func sameOp(op, same string) func(a []string) string {
 	return func(a []string) string {
 		if a[0] == a[1] && localRE.MatchString(a[0]) {
+			if same == "" {
+				return a[0]
+			}
 			return same
 		}
 		return a[0] + " " + op + " " + a[1]
@@ -72,20 +77,20 @@ var rules map[*ir.Prim]*rule
 func init() {
 	rules = map[*ir.Prim]*rule{
 		ir.PrimAdd: {F: op2("+"), I: op2("+")},
-		ir.PrimSub: {F: op2("-"), I: op2("-")},
+		ir.PrimSub: {F: op2("-"), I: sameOp("-", "int64(0)")},
 		ir.PrimMul: {F: op2("*"), I: op2("*")},
-		ir.PrimDiv: {F: op2("/"), I: guardedOp("/", "int64(1)"), IGuard: func(a []string) string { return a[1] + " == 0" }, IMsg: "integer division by zero"},
-		ir.PrimMod: {F: call2("math.Mod"), I: guardedOp("%", "int64(0)"), IGuard: func(a []string) string { return a[1] + " == 0" }, IMsg: "integer division by zero"},
+		ir.PrimDiv: {F: op2("/"), I: sameOp("/", "int64(1)"), IGuard: func(a []string) string { return a[1] + " == 0" }, IMsg: "integer division by zero"},
+		ir.PrimMod: {F: call2("math.Mod"), I: sameOp("%", "int64(0)"), IGuard: func(a []string) string { return a[1] + " == 0" }, IMsg: "integer division by zero"},
 		ir.PrimPow: {F: call2("math.Pow"), I: rt2("PowI64"), IErr: true},
 		ir.PrimNeg: {F: func(a []string) string { return "-" + a[0] }, I: func(a []string) string { return "-" + a[0] }},
-		ir.PrimEq:  {F: op2("=="), I: op2("=="), B: op2("==")},
-		ir.PrimNe:  {F: op2("!="), I: op2("!="), B: op2("!=")},
-		ir.PrimLt:  {F: op2("<"), I: op2("<")},
-		ir.PrimLe:  {F: op2("<="), I: op2("<=")},
-		ir.PrimGt:  {F: op2(">"), I: op2(">")},
-		ir.PrimGe:  {F: op2(">="), I: op2(">=")},
-		ir.PrimAnd: {B: op2("&&")},
-		ir.PrimOr:  {B: op2("||")},
+		ir.PrimEq:  {F: op2("=="), I: sameOp("==", "true"), B: sameOp("==", "true")},
+		ir.PrimNe:  {F: op2("!="), I: sameOp("!=", "false"), B: sameOp("!=", "false")},
+		ir.PrimLt:  {F: op2("<"), I: sameOp("<", "false")},
+		ir.PrimLe:  {F: op2("<="), I: sameOp("<=", "true")},
+		ir.PrimGt:  {F: op2(">"), I: sameOp(">", "false")},
+		ir.PrimGe:  {F: op2(">="), I: sameOp(">=", "true")},
+		ir.PrimAnd: {B: sameOp("&&", "")},
+		ir.PrimOr:  {B: sameOp("||", "")},
 		ir.PrimNot: {B: func(a []string) string { return "!" + a[0] }},
 		ir.PrimToF64: {F: func(a []string) string { return a[0] },
 			I: call1("float64")},
