@@ -137,7 +137,7 @@ func (a *demands) walk(e ir.Expr, d *demand) {
 		if a.follow(e, d) {
 			return
 		}
-		if lam, ok := buildLambda(e); ok && d.elem != nil {
+		if lam, ok := lastLambda(e, ir.PrimBuild, 1); ok && d.elem != nil {
 			a.walk(e.Args[0], allDemand)
 			a.walk(lam.Body, d.elem)
 			return
@@ -155,13 +155,15 @@ func orAll(d *demand) *demand {
 	return d
 }
 
-// buildLambda returns the function of build(n, fn(i) => body).
-func buildLambda(e *ir.PrimCall) (*ir.Lambda, bool) {
-	if e.Op != ir.PrimBuild {
+// lastLambda returns the literal function, of params parameters, that
+// is the last argument of a call of op: build(n, fn(i) => body),
+// loop_save(n, init, fn(j, st) => body).
+func lastLambda(e *ir.PrimCall, op *ir.Prim, params int) (*ir.Lambda, bool) {
+	if e.Op != op || len(e.Args) == 0 {
 		return nil, false
 	}
-	lam, ok := e.Args[1].(*ir.Lambda)
-	return lam, ok && len(lam.Params) == 1
+	lam, ok := e.Args[len(e.Args)-1].(*ir.Lambda)
+	return lam, ok && len(lam.Params) == params
 }
 
 // shape says how a rebuilt value was pruned: nil is not at all; keep
@@ -243,7 +245,7 @@ func (r *pruner) rw(e ir.Expr, d *demand) (ir.Expr, *shape) {
 			}
 			return &ir.PrimCall{Op: e.Op, Args: []ir.Expr{x, i}, Aux: e.Aux, T: x.Type().(*ir.Array).Elem, P: e.P}, s.elem
 		}
-		if lam, ok := buildLambda(e); ok && d.elem != nil {
+		if lam, ok := lastLambda(e, ir.PrimBuild, 1); ok && d.elem != nil {
 			n, _ := r.rw(e.Args[0], allDemand)
 			b, s := r.rw(lam.Body, d.elem)
 			if n == e.Args[0] && b == lam.Body {

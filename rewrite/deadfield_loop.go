@@ -53,7 +53,7 @@ func (a *demands) follow(e ir.Expr, d *demand) bool {
 		a.walk(e.Init, s)
 		return true
 	case *ir.PrimCall:
-		lam, ok := loopSaveLambda(e)
+		lam, ok := lastLambda(e, ir.PrimLoopSave, 2)
 		if !ok || d.elem == nil {
 			return false
 		}
@@ -82,15 +82,6 @@ func (a *demands) fix(e ir.Expr, d *demand, st *ir.Var, body func(*demand)) *dem
 	a.states[e] = allDemand
 	body(allDemand)
 	return allDemand
-}
-
-// loopSaveLambda returns the body of loop_save(n, init, fn(j, st) => body).
-func loopSaveLambda(e *ir.PrimCall) (*ir.Lambda, bool) {
-	if e.Op != ir.PrimLoopSave {
-		return nil, false
-	}
-	lam, ok := e.Args[2].(*ir.Lambda)
-	return lam, ok && len(lam.Params) == 2
 }
 
 // follow rebuilds an if, loop or loop_save that the walk followed. Its
@@ -134,7 +125,7 @@ func (r *pruner) follow(e ir.Expr, at *demand) (ir.Expr, *shape, bool) {
 		}
 		return &l, s, true
 	case *ir.PrimCall:
-		lam, _ := loopSaveLambda(e)
+		lam, _ := lastLambda(e, ir.PrimLoopSave, 2)
 		n, _ := r.rw(e.Args[0], allDemand)
 		init, s := r.rw(e.Args[1], d)
 		st := r.retype(lam.Params[1], init.Type(), s)
