@@ -6,11 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/nabla-lang/nabla/codegen"
 	"github.com/nabla-lang/nabla/internal/pipeline"
+	"github.com/nabla-lang/nabla/internal/progen"
 	"github.com/nabla-lang/nabla/ir"
 )
 
@@ -20,7 +22,10 @@ const staticcheckVersion = "honnef.co/go/tools/cmd/staticcheck@v0.8.2"
 
 // TestGeneratedHygiene generates the run harness of every test program
 // (tests/testdata, codegen/testdata, the conformance suite's lang, ad and
-// rewrite programs) and an exported package, and checks the files with
+// rewrite programs), of random programs with their derivatives
+// (internal/progen, as FuzzGoBackend makes them: NABLA_HYGIENE_RANDOM
+// sources of eight programs each, default 4) and an exported package,
+// and checks the files with
 // go vet and with staticcheck: generated code must be as clean as
 // hand-written code, with step counting (Options.Steps) or without.
 // Staticcheck runs from the Go module cache (go run,
@@ -44,15 +49,41 @@ func TestGeneratedHygiene(t *testing.T) {
 		fs, _ := filepath.Glob(filepath.Join(conf, d, "*.nab"))
 		files = append(files, fs...)
 	}
-	ctx := context.Background()
-	n := 0
+	type source struct {
+		name string
+		src  []byte
+		// random: a generated program, which must compile (a test
+		// program may be a compile-error case).
+		random bool
+	}
+	var sources []source
 	for _, file := range files {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
+		sources = append(sources, source{name: file, src: src})
+	}
+	randoms := 4
+	if v := os.Getenv("NABLA_HYGIENE_RANDOM"); v != "" {
+		var err error
+		if randoms, err = strconv.Atoi(v); err != nil {
+			t.Fatalf("NABLA_HYGIENE_RANDOM=%q: %v", v, err)
+		}
+	}
+	for i := range randoms {
+		src, _ := progen.RandomJoined([]byte(fmt.Sprintf("hygiene %d", i)), 8)
+		sources = append(sources, source{name: fmt.Sprintf("random%d.nab", i), src: []byte(src), random: true})
+	}
+	ctx := context.Background()
+	n := 0
+	for _, s := range sources {
+		file := s.name
+		res, err := pipeline.Compile(ctx, file, s.src, pipeline.Options{ReadFile: os.ReadFile})
 		if err != nil {
+			if s.random {
+				t.Fatalf("%s: %v\n%s", file, err, s.src)
+			}
 			continue // a compile-error case
 		}
 		// Every other program counts steps (as nabla run --max-steps

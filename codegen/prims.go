@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -82,7 +83,7 @@ func init() {
 		ir.PrimDiv: {F: op2("/"), I: sameOp("/", "int64(1)"), IGuard: func(a []string) string { return a[1] + " == 0" }, IMsg: "integer division by zero"},
 		ir.PrimMod: {F: call2("math.Mod"), I: sameOp("%", "int64(0)"), IGuard: func(a []string) string { return a[1] + " == 0" }, IMsg: "integer division by zero"},
 		ir.PrimPow: {F: call2("math.Pow"), I: rt2("PowI64"), IErr: true},
-		ir.PrimNeg: {F: func(a []string) string { return "-" + a[0] }, I: func(a []string) string { return "-" + a[0] }},
+		ir.PrimNeg: {F: negF, I: func(a []string) string { return "-" + a[0] }},
 		ir.PrimEq:  {F: op2("=="), I: sameOp("==", "true"), B: sameOp("==", "true")},
 		ir.PrimNe:  {F: op2("!="), I: sameOp("!=", "false"), B: sameOp("!=", "false")},
 		ir.PrimLt:  {F: op2("<"), I: sameOp("<", "false")},
@@ -262,4 +263,19 @@ func partsOf(vs []val) []string {
 		out = append(out, v.parts...)
 	}
 	return out
+}
+
+// negF negates an f64 operand. A literal operand is negated here: Go's
+// constant arithmetic has no negative zero, so -0.0 would be +0 where
+// the interpreter gives -0.
+func negF(a []string) string {
+	// A literal starts with a digit (an identifier such as nan or inf
+	// would parse too).
+	if a[0] != "" && a[0][0] >= '0' && a[0][0] <= '9' {
+		v, err := strconv.ParseFloat(a[0], 64)
+		if err == nil {
+			return constGo(-v)
+		}
+	}
+	return "-" + a[0]
 }

@@ -17,17 +17,6 @@ import (
 	"github.com/nabla-lang/nabla/runtime"
 )
 
-// adDefs are appended to every generated program (its defs' names
-// prefixed by prefix): the derivatives the differential checks compare.
-func adDefs(prefix string) string {
-	return strings.NewReplacer("$", prefix).Replace(`
-def $jv(x: f64, v: [n]f64, dx: f64, dv: [n]f64): f64 = jvp($f, (x, v), (dx, dv)).1
-def $gr(x: f64, v: [n]f64) = grad($f)(x, v)
-def $hj(x: f64, v: [n]f64, dx: f64, dv: [n]f64): [n]f64 = jvp($h, (x, v), (dx, dv)).1
-def $hv(x: f64, v: [n]f64, yb: [n]f64) = vjp($h, (x, v), yb).1
-`)
-}
-
 // seedInputs are the deterministic seeds of the generator-driven
 // targets: short strings, each a different program.
 func seedInputs(f *testing.F, n int) {
@@ -41,7 +30,7 @@ func seedInputs(f *testing.F, n int) {
 func FuzzDifferential(f *testing.F) {
 	seedInputs(f, 40)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		differential(t, progen.Random(data).Src+adDefs(""), data)
+		differential(t, progen.Random(data).Src+progen.DerivativeDefs(""), data)
 	})
 }
 
@@ -253,7 +242,7 @@ type defCall struct {
 }
 
 // calls lists the calls the checks compare at p: f, h and their
-// derivatives (adDefs).
+// derivatives (progen.DerivativeDefs).
 func (p point) calls() []defCall {
 	xv := []runtime.Value{runtime.F64(p.x), vec(p.v)}
 	dir := append(append([]runtime.Value(nil), xv...), runtime.F64(p.dx), vec(p.dv))

@@ -43,15 +43,8 @@ func FuzzGoBackend(f *testing.F) {
 				saveFailure(t, "FuzzGoBackend", data)
 			}
 		})
-		var src strings.Builder
-		var prefixes []string
-		for i := range goPrograms {
-			prefix := fmt.Sprintf("p%d_", i)
-			prefixes = append(prefixes, prefix)
-			src.WriteString(progen.RandomNamed(append([]byte(fmt.Sprint(i)), data...), prefix).Src)
-			src.WriteString(adDefs(prefix))
-		}
-		goBackend(t, src.String(), prefixes, data)
+		src, prefixes := progen.RandomJoined(data, goPrograms)
+		goBackend(t, src, prefixes, data)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nabla-lang/nabla/ad"
 	"github.com/nabla-lang/nabla/internal/pipeline"
+	"github.com/nabla-lang/nabla/internal/progen"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/specialize"
 )
@@ -178,7 +179,7 @@ def h(x: f64, v: [n]f64): [n]f64 = v * abs(x - 3.0)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			src := c.src + adDefs("")
+			src := c.src + progen.DerivativeDefs("")
 			res := compileGenerated(ctx, t, src)
 			p := newPoint([]byte("tie 100"))
 			before, err := pipeline.Interp.Load(ctx, res.AD)

@@ -418,3 +418,32 @@ func (g *rgen) boolean(s *scope, depth int) string {
 	}
 	return fmt.Sprintf("(%s %s %s)", g.f64(s, d), g.pick([]string{"<", ">", "<=", ">="}), g.f64(s, d))
 }
+
+// DerivativeDefs are the derivatives of a random program's f and h that
+// the differential tests compare (its defs' names prefixed by prefix, as
+// RandomNamed's): a JVP and the gradient of f, a JVP and a VJP of h.
+// Appended to a program's source.
+func DerivativeDefs(prefix string) string {
+	return strings.NewReplacer("$", prefix).Replace(`
+def $jv(x: f64, v: [n]f64, dx: f64, dv: [n]f64): f64 = jvp($f, (x, v), (dx, dv)).1
+def $gr(x: f64, v: [n]f64) = grad($f)(x, v)
+def $hj(x: f64, v: [n]f64, dx: f64, dv: [n]f64): [n]f64 = jvp($h, (x, v), (dx, dv)).1
+def $hv(x: f64, v: [n]f64, yb: [n]f64) = vjp($h, (x, v), yb).1
+`)
+}
+
+// RandomJoined joins count programs generated from data (each from data
+// and its index, its names prefixed p0_, p1_, ...) with their
+// derivative defs into one source, so that one compilation or one Go
+// build serves them all. It returns the source and the prefixes.
+func RandomJoined(data []byte, count int) (string, []string) {
+	var src strings.Builder
+	var prefixes []string
+	for i := range count {
+		prefix := fmt.Sprintf("p%d_", i)
+		prefixes = append(prefixes, prefix)
+		src.WriteString(RandomNamed(append([]byte(fmt.Sprint(i)), data...), prefix).Src)
+		src.WriteString(DerivativeDefs(prefix))
+	}
+	return src.String(), prefixes
+}
