@@ -172,7 +172,10 @@ func (f *fn) parallel(n, size, seq, sum string, body func(i string) string) bool
 	f.line("}")
 	f.line("}")
 	if sum != "" {
-		f.line("%s = runtime.ParallelSum(%s, %d, %s.Sum)", sum, n, grain, st)
+		// += from the declaration's +0, as the sequential loop adds: the
+		// same bits (a sum from +0 is never -0), and a sum whose value is
+		// dead is not an assignment never read (staticcheck SA4006).
+		f.line("%s += runtime.ParallelSum(%s, %d, %s.Sum)", sum, n, grain, st)
 	} else {
 		f.line("runtime.ParallelFor(%s, %d, %s.For)", n, grain, st)
 	}

@@ -224,7 +224,7 @@ func fn_loss(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float
 				return s_26
 			}
 		}
-		s_26 = runtime.ParallelSum(x_5, 16384, loop_33.Sum)
+		s_26 += runtime.ParallelSum(x_5, 16384, loop_33.Sum)
 		loop_33.Leave(&nbLoop2)
 	} else {
 		for i_27 := 0; i_27 < x_5; i_27++ {

@@ -388,7 +388,7 @@ func fn_rosen(ar *runtime.Arena, x_1 []float64, x_2 int) (float64, error) {
 				return s_7
 			}
 		}
-		s_7 = runtime.ParallelSum(n_5, 16384, loop_38.Sum)
+		s_7 += runtime.ParallelSum(n_5, 16384, loop_38.Sum)
 		loop_38.Leave(&nbLoop1)
 	} else {
 		for i_8 := 0; i_8 < n_5; i_8++ {
@@ -584,7 +584,7 @@ func fn_logmvgamma(ar *runtime.Arena, d_1 int64, a_2 float64) (float64, error) {
 				return s_10
 			}
 		}
-		s_10 = runtime.ParallelSum(n_8, 32, loop_29.Sum)
+		s_10 += runtime.ParallelSum(n_8, 32, loop_29.Sum)
 		err_30 := loop_29.Err()
 		loop_29.Leave(&nbLoop3)
 		if err_30 != nil {
@@ -660,7 +660,7 @@ func fn_wishartc(ar *runtime.Arena, d_1 int64, gamma_2 float64, m_3 int64) (floa
 				return s_20
 			}
 		}
-		s_20 = runtime.ParallelSum(n_18, 32, loop_39.Sum)
+		s_20 += runtime.ParallelSum(n_18, 32, loop_39.Sum)
 		err_40 := loop_39.Err()
 		loop_39.Leave(&nbLoop4)
 		if err_40 != nil {
@@ -1118,7 +1118,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				return s_89
 			}
 		}
-		s_89 = runtime.ParallelSum(n_87, 32, loop_172.Sum)
+		s_89 += runtime.ParallelSum(n_87, 32, loop_172.Sum)
 		err_173 := loop_172.Err()
 		loop_172.Leave(&nbLoop7)
 		if err_173 != nil {
@@ -1278,7 +1278,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				return s_181
 			}
 		}
-		s_181 = runtime.ParallelSum(n_179, 32, loop_234.Sum)
+		s_181 += runtime.ParallelSum(n_179, 32, loop_234.Sum)
 		err_235 := loop_234.Err()
 		loop_234.Leave(&nbLoop8)
 		if err_235 != nil {
@@ -3699,7 +3699,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					return s_441
 				}
 			}
-			s_441 = runtime.ParallelSum(sequence_12, 16384, loop_448.Sum)
+			s_441 += runtime.ParallelSum(sequence_12, 16384, loop_448.Sum)
 			loop_448.Leave(&nbLoop19)
 		} else {
 			for i_442 := 0; i_442 < sequence_12; i_442++ {

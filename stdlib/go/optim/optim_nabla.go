@@ -5288,7 +5288,7 @@ func fn_gd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int
 				return s_41
 			}
 		}
-		s_41 = runtime.ParallelSum(r_39, 16384, loop_48.Sum)
+		s_41 += runtime.ParallelSum(r_39, 16384, loop_48.Sum)
 		loop_48.Leave(&nbLoop14)
 	} else {
 		for i_42 := 0; i_42 < r_39; i_42++ {
@@ -5402,7 +5402,7 @@ func fn_momentum(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float6
 				return s_56
 			}
 		}
-		s_56 = runtime.ParallelSum(r_54, 16384, loop_63.Sum)
+		s_56 += runtime.ParallelSum(r_54, 16384, loop_63.Sum)
 		loop_63.Leave(&nbLoop15)
 	} else {
 		for i_57 := 0; i_57 < r_54; i_57++ {
@@ -5520,7 +5520,7 @@ func fn_nesterov(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float6
 				return s_56
 			}
 		}
-		s_56 = runtime.ParallelSum(r_54, 16384, loop_63.Sum)
+		s_56 += runtime.ParallelSum(r_54, 16384, loop_63.Sum)
 		loop_63.Leave(&nbLoop16)
 	} else {
 		for i_57 := 0; i_57 < r_54; i_57++ {
@@ -5634,7 +5634,7 @@ func fn_adagrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64
 				return s_54
 			}
 		}
-		s_54 = runtime.ParallelSum(r_52, 16384, loop_61.Sum)
+		s_54 += runtime.ParallelSum(r_52, 16384, loop_61.Sum)
 		loop_61.Leave(&nbLoop17)
 	} else {
 		for i_55 := 0; i_55 < r_52; i_55++ {
@@ -5748,7 +5748,7 @@ func fn_rmsprop(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64
 				return s_54
 			}
 		}
-		s_54 = runtime.ParallelSum(r_52, 16384, loop_61.Sum)
+		s_54 += runtime.ParallelSum(r_52, 16384, loop_61.Sum)
 		loop_61.Leave(&nbLoop18)
 	} else {
 		for i_55 := 0; i_55 < r_52; i_55++ {
@@ -5853,7 +5853,7 @@ func fn_adam(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 				return s_67
 			}
 		}
-		s_67 = runtime.ParallelSum(r_65, 16384, loop_74.Sum)
+		s_67 += runtime.ParallelSum(r_65, 16384, loop_74.Sum)
 		loop_74.Leave(&nbLoop19)
 	} else {
 		for i_68 := 0; i_68 < r_65; i_68++ {
@@ -5963,7 +5963,7 @@ func fn_adamw(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 				return s_71
 			}
 		}
-		s_71 = runtime.ParallelSum(r_69, 16384, loop_78.Sum)
+		s_71 += runtime.ParallelSum(r_69, 16384, loop_78.Sum)
 		loop_78.Leave(&nbLoop20)
 	} else {
 		for i_72 := 0; i_72 < r_69; i_72++ {
@@ -6116,7 +6116,7 @@ func fn_adabelief(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float
 				return s_88
 			}
 		}
-		s_88 = runtime.ParallelSum(r_86, 16384, loop_95.Sum)
+		s_88 += runtime.ParallelSum(r_86, 16384, loop_95.Sum)
 		loop_95.Leave(&nbLoop21)
 	} else {
 		for i_89 := 0; i_89 < r_86; i_89++ {
@@ -6266,7 +6266,7 @@ func fn_diffgrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float6
 				return s_90
 			}
 		}
-		s_90 = runtime.ParallelSum(r_88, 16384, loop_97.Sum)
+		s_90 += runtime.ParallelSum(r_88, 16384, loop_97.Sum)
 		loop_97.Leave(&nbLoop22)
 	} else {
 		for i_91 := 0; i_91 < r_88; i_91++ {
@@ -6463,7 +6463,7 @@ func fn_adan(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 				return s_133
 			}
 		}
-		s_133 = runtime.ParallelSum(r_131, 16384, loop_140.Sum)
+		s_133 += runtime.ParallelSum(r_131, 16384, loop_140.Sum)
 		loop_140.Leave(&nbLoop23)
 	} else {
 		for i_134 := 0; i_134 < r_131; i_134++ {
@@ -6589,7 +6589,7 @@ func fn_lion(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 				return s_62
 			}
 		}
-		s_62 = runtime.ParallelSum(r_60, 16384, loop_69.Sum)
+		s_62 += runtime.ParallelSum(r_60, 16384, loop_69.Sum)
 		loop_69.Leave(&nbLoop24)
 	} else {
 		for i_63 := 0; i_63 < r_60; i_63++ {
@@ -6725,7 +6725,7 @@ func fn_projectedgradient(ar *runtime.Arena, fg_1 func([]float64, int) (float64,
 				return s_65
 			}
 		}
-		s_65 = runtime.ParallelSum(r_63, 16384, loop_72.Sum)
+		s_65 += runtime.ParallelSum(r_63, 16384, loop_72.Sum)
 		loop_72.Leave(&nbLoop25)
 	} else {
 		for i_66 := 0; i_66 < r_63; i_66++ {
