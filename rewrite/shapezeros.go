@@ -19,7 +19,9 @@ package rewrite
 // negative; here it is a size), so the pass runs after simplify has made
 // the term normal, when the rules that drop or move a total zeros_like
 // (acc_fresh, let_unused) have had their chance, and it leaves alone the
-// zeros_like that start a loop's state (fuse's loop_to_build wants them).
+// zeros_like that start a loop's state (fuse's loop_to_build wants them)
+// and those that acc_add_at writes one element or row into (the one-hot
+// chains that the interpreter and the Go backend run without an array).
 // Values are the same: both make a fresh vector of +0.
 
 import (
@@ -67,7 +69,7 @@ type shapeZ struct {
 	below  map[*ir.Var]ir.Dim    // loop counters and build indexes: the size they run below
 	scope  []*ir.Var             // the let variables of lenOf in scope here, outermost first
 	params map[string]ir.Expr    // dim[a](p) for each size variable of a parameter p
-	keep   map[*ir.PrimCall]bool // zeros_like that start loop states
+	keep   map[*ir.PrimCall]bool // zeros_like that start loop states or take an acc_add_at
 	n      int                   // rewrites made
 	err    error
 }
@@ -103,6 +105,11 @@ func (s *shapeZ) rw(e ir.Expr) ir.Expr {
 		if lam, ok := lastLambda(x, ir.PrimBuild, 1); ok {
 			if d := s.dimOf(x.Args[0]); d != ir.Unknown {
 				s.below[lam.Params[0]] = d
+			}
+		}
+		if x.Op == ir.PrimAccAddAt && len(x.Args) == 3 {
+			if z, ok := x.Args[0].(*ir.PrimCall); ok {
+				s.keep[z] = true
 			}
 		}
 		if out, ok := s.zeros(x); ok {
