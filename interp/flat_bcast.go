@@ -19,7 +19,10 @@ import (
 // once (0 + -0 is +0, as the primitive's add into a zero gives), and each
 // c[j] becomes `let _ = p[j] in c0`, whose read keeps the index check,
 // position and message (c has P's length). bcastHead does this for any
-// let compiler: compileLet's (a value) and loop bodies' (into).
+// let compiler: compileLet's (a value) and loop bodies' (into). Where
+// rewrite's shapezeros has replaced zeros_like(P) by zeros(n), the let is
+// `let c = acc_add(zeros(n), s)` and bcastZerosHead does the same, the
+// reads checked against a shared read-only zero vector of length n.
 
 // bcastHead matches e. When ok, the caller compiles body in the scope
 // it leaves (c.depth and the bindings are restored by done) and runs
