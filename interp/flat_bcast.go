@@ -1,6 +1,8 @@
 package interp
 
 import (
+	"sync/atomic"
+
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -17,7 +19,10 @@ import (
 // once (0 + -0 is +0, as the primitive's add into a zero gives), and each
 // c[j] becomes `let _ = p[j] in c0`, whose read keeps the index check,
 // position and message (c has P's length). bcastHead does this for any
-// let compiler: compileLet's (a value) and loop bodies' (into).
+// let compiler: compileLet's (a value) and loop bodies' (into). Where
+// rewrite's shapezeros has replaced zeros_like(P) by zeros(n), the let is
+// `let c = acc_add(zeros(n), s)` and bcastZerosHead does the same, the
+// reads checked against a shared read-only zero vector of length n.
 
 // bcastHead matches e. When ok, the caller compiles body in the scope
 // it leaves (c.depth and the bindings are restored by done) and runs
@@ -28,6 +33,12 @@ func (c *fnComp) bcastHead(e *ir.Let) (head func(fr *frame) error, body ir.Expr,
 	}
 	acc, ok := e.Value.(*ir.PrimCall)
 	if !ok || acc.Op != ir.PrimAccAdd || len(acc.Args) != 2 || !ir.Identical(acc.Args[1].Type(), ir.TF64) {
+		return nil, nil, nil, false, nil
+	}
+	if zc, ok := zerosCall(acc.Args[0]); ok {
+		if k, ok := ir.Leaf(zc.T); ok && k == ir.F64 && onlyIndexed(e.Body, e.Var) {
+			return c.bcastZerosHead(e, acc, zc)
+		}
 		return nil, nil, nil, false, nil
 	}
 	z, ok := zerosLikeCall(acc.Args[0])
@@ -190,4 +201,112 @@ func onlyIndexed(e ir.Expr, v *ir.Var) bool {
 	}
 	count(e)
 	return reads > 0 && reads == varUses(e, v)
+}
+
+// bcastZerosHead is bcastHead for acc_add(zeros(n), s), the form
+// rewrite's shapezeros gives the cotangent of a tape field read only for
+// its length. It does what the general path does, in its order: n is
+// evaluated and checked, zeros charges n steps at its position, s is
+// evaluated, acc_add charges n steps at its own. The shape variable that
+// the reads c[j] are checked against is a read-only zero vector of length
+// n (sharedZeros), so nothing is allocated.
+func (c *fnComp) bcastZerosHead(e *ir.Let, acc, z *ir.PrimCall) (head func(fr *frame) error, body ir.Expr, done func(), ok bool, err error) {
+	base := c.depth
+	nv, err := c.typedI(z.Args[0])
+	if err != nil {
+		return nil, nil, nil, true, err
+	}
+	sp := c.alloc(1)
+	y := ir.NewVar(e.Var.Name+"_shape", z.T, z.P)
+	c.bind(y, sp)
+	sv, err := c.typedF(acc.Args[1])
+	if err != nil {
+		delete(c.locals, y)
+		c.depth = base
+		return nil, nil, nil, true, err
+	}
+	c0 := ir.NewVar(e.Var.Name, ir.TF64, e.P)
+	s := c.alloc(1)
+	c.bind(c0, s)
+	zpos, pos := z.P, acc.P
+	head = func(fr *frame) error {
+		n64 := nv(fr)
+		if fr.err != nil {
+			return fr.takeErr()
+		}
+		n, err := runtime.CheckSize(n64)
+		if err != nil {
+			return errAt(zpos, err)
+		}
+		if err := fr.m.Step(int64(n)); err != nil {
+			return errAt(zpos, err)
+		}
+		zeros, err := sharedZeros(fr.m, n)
+		if err != nil {
+			return errAt(zpos, err)
+		}
+		fr.slots[sp] = zeros
+		x := sv(fr)
+		if fr.err != nil {
+			return fr.takeErr()
+		}
+		if err := fr.m.Step(int64(n)); err != nil {
+			return errAt(pos, err)
+		}
+		setF(&fr.slots[s], 0+x)
+		return nil
+	}
+	done = func() {
+		delete(c.locals, c0)
+		delete(c.locals, y)
+		c.depth = base
+	}
+	return head, bcastReads(e, y, c0), done, true, nil
+}
+
+// bcastReads is body with each read c[j] of the broadcast let's variable
+// c replaced by `let _ = y[j] in c0`: the same index check against a
+// vector y of c's length, then the element every read gives.
+func bcastReads(e *ir.Let, y, c0 *ir.Var) ir.Expr {
+	var rec func(x ir.Expr) ir.Expr
+	rec = func(x ir.Expr) ir.Expr {
+		if r, ok := x.(*ir.PrimCall); ok && r.Op == ir.PrimIndex && len(r.Args) == 2 && r.Args[0] == ir.Expr(e.Var) {
+			read := &ir.PrimCall{Op: ir.PrimIndex, Args: []ir.Expr{y, rec(r.Args[1])}, T: ir.TF64, P: r.P}
+			return &ir.Let{Var: ir.NewVar("_", ir.TF64, r.P), Value: read, Body: c0, P: r.P}
+		}
+		return ir.Rebuild(x, rec)
+	}
+	return rec(e.Body)
+}
+
+// sharedZeroVecs caches the read-only zero vectors of up to
+// len(sharedZeroVecs)-1 elements that sharedZeros hands out.
+var sharedZeroVecs [257]atomic.Pointer[runtime.Array]
+
+// sharedZeros returns a read-only vector of n zeros: shared and
+// allocation-free for short ones (their storage is zeroPad, which nothing
+// writes), a fresh vector for the longest. Only reads may see it.
+func sharedZeros(m *runtime.Machine, n int) (runtime.Value, error) {
+	if n < len(sharedZeroVecs) {
+		if a := sharedZeroVecs[n].Load(); a != nil {
+			return runtime.Arr(a), nil
+		}
+		a := &runtime.Array{Shape: []int{n}, Kind: runtime.ElemF64, F: zeroPad[:n:n]}
+		sharedZeroVecs[n].CompareAndSwap(nil, a)
+		return runtime.Arr(sharedZeroVecs[n].Load()), nil
+	}
+	if n <= len(zeroPad) {
+		return runtime.Arr(&runtime.Array{Shape: []int{n}, Kind: runtime.ElemF64, F: zeroPad[:n:n]}), nil
+	}
+	z, err := runtime.NewVec(m, runtime.ElemF64, n)
+	return runtime.Arr(z), err
+}
+
+// zerosCall is e as a call zeros(n) of an f64 vector, if it is one.
+func zerosCall(e ir.Expr) (*ir.PrimCall, bool) {
+	z, ok := e.(*ir.PrimCall)
+	if !ok || z.Op != ir.PrimZeros || len(z.Args) != 1 || ir.Rank(z.T) != 1 {
+		return nil, false
+	}
+	return z, true
 }

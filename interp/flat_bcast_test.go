@@ -140,3 +140,93 @@ func TestBroadcastTapeField(t *testing.T) {
 		}
 	}
 }
+
+// TestBroadcastZeros: the same for `let c = acc_add(zeros(k), s)`, the
+// form rewrite's shapezeros gives a tape field read only for its length,
+// and for acc_add(zeros(k), s) used whole (compileAccAddConst). Values and
+// steps are the general code's, c[q]'s index error and zeros' negative
+// size error are at their positions with their messages, and the step
+// limit stops it.
+func TestBroadcastZeros(t *testing.T) {
+	var b ir.Builder
+	p := b.Prim
+	// c(k, s, i) = acc_add(zeros(k), s[i] * -0.5)   (zeros at line 3, acc_add at 4)
+	cOf := func(k, s ir.Expr, i ir.Expr) ir.Expr {
+		at(&b, 3)
+		z := p(ir.PrimZeros, k)
+		at(&b, 4)
+		cv := p(ir.PrimAccAdd, z, p(ir.PrimMul, p(ir.PrimIndex, s, i), b.F64(-0.5)))
+		at(&b, 1)
+		return cv
+	}
+	// loop st = (zeros_like(s), 0.0) for i < n do
+	//   let c = c(k, s, i) in (acc_add_at(st.0, i, c[0] + c[q]), c[1] * 2.0)   (c[q] at line 5)
+	at(&b, 1)
+	loopDef := b.Def("zloop", []string{"s", "n", "k", "q"}, []ir.Type{vec(F), I, I, I}, func(v []*ir.Var) ir.Expr {
+		s, n, k, q := v[0], v[1], v[2], v[3]
+		init := b.Tuple(p(ir.PrimZerosLike, s), b.F64(0))
+		return b.For("st", init, "i", n, func(st, i *ir.Var) ir.Expr {
+			return b.Let("c", cOf(k, s, i), func(c *ir.Var) ir.Expr {
+				at(&b, 5)
+				cq := p(ir.PrimIndex, c, q)
+				at(&b, 1)
+				return b.Tuple(
+					p(ir.PrimAccAddAt, b.Proj(st, 0), i, p(ir.PrimAdd, p(ir.PrimIndex, c, b.I64(0)), cq)),
+					p(ir.PrimMul, p(ir.PrimIndex, c, b.I64(1)), b.F64(2)))
+			})
+		})
+	})
+	// let c = c(k, s, n) in c[0] * 3.0 + c[q] * 2.0 (a zero keeps its sign)
+	at(&b, 1)
+	letDef := b.Def("zlet", []string{"s", "n", "k", "q"}, []ir.Type{vec(F), I, I, I}, func(v []*ir.Var) ir.Expr {
+		s, n, k, q := v[0], v[1], v[2], v[3]
+		return b.Let("c", cOf(k, s, n), func(c *ir.Var) ir.Expr {
+			at(&b, 5)
+			cq := p(ir.PrimIndex, c, q)
+			at(&b, 1)
+			return p(ir.PrimAdd, p(ir.PrimMul, p(ir.PrimIndex, c, b.I64(0)), b.F64(3)), p(ir.PrimMul, cq, b.F64(2)))
+		})
+	})
+	// c(k, s, n) itself, q unused
+	at(&b, 1)
+	wholeDef := b.Def("zwhole", []string{"s", "n", "k", "q"}, []ir.Type{vec(F), I, I, I}, func(v []*ir.Var) ir.Expr {
+		return cOf(v[2], v[0], v[1])
+	})
+	plain, special := newPlainAndSpecial(t, loopDef, letDef, wholeDef)
+	negz := math.Copysign(0, -1)
+	s := []float64{1.5, negz, 0, -2.25}
+	args := func(n, k, q int64) []runtime.Value {
+		return []runtime.Value{f64s(s...), runtime.I64(n), runtime.I64(k), runtime.I64(q)}
+	}
+	for _, name := range []string{"zloop", "zlet", "zwhole"} {
+		for _, n := range []int64{0, 1, 2, 3} {
+			for _, k := range []int64{2, 3} {
+				for _, q := range []int64{1, k - 1} {
+					got, want := call(t, special, name, args(n, k, q)...), call(t, plain, name, args(n, k, q)...)
+					if !valueBits(got, want) {
+						t.Errorf("%s n=%d k=%d q=%d: %s, the general code gives %s", name, n, k, q, show(got), show(want))
+					}
+					if sh, sr := stepsUsed(t, special, name, args(n, k, q)...), stepsUsed(t, plain, name, args(n, k, q)...); sh != sr {
+						t.Errorf("%s n=%d k=%d q=%d: %d steps, the general code takes %d", name, n, k, q, sh, sr)
+					}
+				}
+			}
+		}
+		for _, it := range []*Interp{special, plain} {
+			if name != "zwhole" {
+				e, err := callErr(t, it, name, runtime.Limits{}, args(2, 3, 3)...)
+				if e.Pos != pos(5) || !strings.Contains(err.Error(), "index 3 out of range [0, 3)") {
+					t.Errorf("%s (general code %v): %v at %s, want c's index error at line 5", name, it == plain, err, e.Pos)
+				}
+			}
+			e, err := callErr(t, it, name, runtime.Limits{}, args(2, -1, 0)...)
+			if e.Pos != pos(3) || !strings.Contains(err.Error(), "negative size -1") {
+				t.Errorf("%s (general code %v): %v at %s, want zeros' size error at line 3", name, it == plain, err, e.Pos)
+			}
+			_, err = callErr(t, it, name, runtime.Limits{Steps: 5}, args(3, 3, 1)...)
+			if !errors.Is(err, runtime.ErrStepLimit) {
+				t.Errorf("%s (general code %v): %v does not wrap ErrStepLimit", name, it == plain, err)
+			}
+		}
+	}
+}

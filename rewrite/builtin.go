@@ -21,12 +21,13 @@ const BuiltinRulesFile = "builtin.rules"
 // The built-in passes that rewrite at the root or work on a whole term and
 // have no rules.
 var (
-	betaS      = &passS{name: "beta", gos: betaRules}
-	inlineS    = &passS{name: "inline", gos: inlineRules}
-	constfoldS = &passS{name: "constfold", gos: constfoldRules}
-	cseS       = &wholeS{name: "cse", run: cse}
-	dceS       = &wholeS{name: "dce", run: dce}
-	deadfieldS = &wholeS{name: "deadfield", run: deadfield}
+	betaS       = &passS{name: "beta", gos: betaRules}
+	inlineS     = &passS{name: "inline", gos: inlineRules}
+	constfoldS  = &passS{name: "constfold", gos: constfoldRules}
+	cseS        = &wholeS{name: "cse", run: cse}
+	dceS        = &wholeS{name: "dce", run: dce}
+	deadfieldS  = &wholeS{name: "deadfield", run: deadfield}
+	shapeZerosS = &wholeS{name: "shapezeros", run: shapeZeros}
 )
 
 // A Rewriter applies strategies to programs: the built-in passes, whose
@@ -96,7 +97,8 @@ func (rw *Rewriter) build(p *ir.Program) error {
 	rw.passes = map[string]Strategy{
 		"beta": betaS, "inline": inlineS, "constfold": constfoldS, "simplify": simplifyS,
 		"cse": cseS, "dce": dceS, "deadfield": deadfieldS, "fuse": fuseS, "lower": lowerS,
-		"remat": rematDefault, "save_all": saveAllS, "remat_all": rematAllS,
+		"shapezeros": shapeZerosS,
+		"remat":      rematDefault, "save_all": saveAllS, "remat_all": rematAllS,
 	}
 	// default's names are the built-in ones: compiled as if in a file
 	// that declares nothing.
@@ -133,7 +135,7 @@ func choiceNames(s ir.Strat) []string {
 // without @strategy, as builtin.rules declares it:
 //
 //	remat; try(cse);
-//	normalize(beta <+ inline <+ simplify <+ constfold); try(cse); try(deadfield);
+//	normalize(beta <+ inline <+ simplify <+ constfold); try(shapezeros); try(cse); try(deadfield);
 //	normalize(fuse <+ beta <+ simplify <+ constfold);
 //	normalize(lower <+ simplify <+ constfold);
 //	try(cse); try(deadfield); try(dce)

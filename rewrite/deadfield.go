@@ -168,11 +168,13 @@ func lastLambda(e *ir.PrimCall, op *ir.Prim, params int) (*ir.Lambda, bool) {
 
 // shape says how a rebuilt value was pruned: nil is not at all; keep
 // lists the original fields a tuple kept, in order, with their own
-// shapes in sub; elem is the shape of an array's elements.
+// shapes in sub; elem is the shape of an array's elements. unwrap says
+// that a tuple left with one field is that field's value itself.
 type shape struct {
-	keep []int
-	sub  []*shape
-	elem *shape
+	keep   []int
+	sub    []*shape
+	elem   *shape
+	unwrap bool
 }
 
 type pruner struct {
@@ -209,6 +211,9 @@ func (r *pruner) rw(e ir.Expr, d *demand) (ir.Expr, *shape) {
 			return &ir.Proj{X: x, Index: e.Index, P: e.P}, nil
 		}
 		i := slices.Index(s.keep, e.Index)
+		if s.unwrap {
+			return x, s.sub[i]
+		}
 		return &ir.Proj{X: x, Index: i, P: e.P}, s.sub[i]
 	case *ir.Let:
 		v, s := r.rw(e.Value, orAll(r.dem[e.Var]))
@@ -293,11 +298,18 @@ func (r *pruner) tuple(e *ir.MakeTuple, d *demand) (ir.Expr, *shape) {
 	if len(gone) == 0 && !slices.ContainsFunc(s.sub, func(x *shape) bool { return x != nil }) {
 		return out, nil
 	}
+	var res ir.Expr = out
+	if len(gone) > 0 && len(elems) == 1 {
+		// Every use projects, so the one field left is all that is read:
+		// a tape of (e,) becomes a tape of e (an array of f64 rather than
+		// of boxed tuples).
+		res, s.unwrap = elems[0], true
+	}
 	if len(gone) > 0 {
 		r.dropped++
 		r.fires = append(r.fires, fire{r.c.posOf(e), func() (string, string) {
-			return short(e), short(out) + " (dropped field " + strings.Join(gone, ", ") + ")"
+			return short(e), short(res) + " (dropped field " + strings.Join(gone, ", ") + ")"
 		}})
 	}
-	return out, s
+	return res, s
 }

@@ -173,7 +173,7 @@ func sameShape(a, b *shape) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return slices.Equal(a.keep, b.keep) && slices.EqualFunc(a.sub, b.sub, sameShape) && sameShape(a.elem, b.elem)
+	return a.unwrap == b.unwrap && slices.Equal(a.keep, b.keep) && slices.EqualFunc(a.sub, b.sub, sameShape) && sameShape(a.elem, b.elem)
 }
 
 func sameDemand(a, b *demand) bool {

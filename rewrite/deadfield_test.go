@@ -27,6 +27,8 @@ var deadfieldCases = []struct {
 	{"whole_to_call", "def g(t: [m](f64, f64)): f64 = t[0].1\ndef f(x: [n]f64) = let t = [let v = x[i] in (v, sin(v)) for i < n] in g(t) + t[1].0", 0},
 	{"whole_zipped", "def f(x: [n]f64) = let t = [let v = x[i] in (v, sin(v)) for i < n] in sum(map(fn(p) => p.1.0, zip(x, t)))", 0},
 	{"nested", "def f(x: [n]f64) = let t = [let v = x[i] in (v, [let w = v * x[j] in (w, w * w, cos(w)) for j < n], exp(v)) for i < n] in sum([let e = t[i] in e.0 + e.1[0].2 for i < n])", 2},
+	// One field left, itself a tuple: t[i].1.0 becomes t[i].0.
+	{"one_left_tuple", "def f(x: [n]f64) = let t = [let v = x[i] in (v * 2.0, (sin(v), cos(v))) for i < n] in sum([t[i].1.0 + t[i].1.1 for i < n])", 1},
 	{"plain_tuple", "def f(x: [n]f64) = let v = x[0] in let p = (sin(v), cos(v), v * v) in p.0 + p.2", 1},
 	{"loop_state", "def f(x: [n]f64) = let t = [let v = x[i] in (v, sin(v)) for i < n] in (loop s = t for k < 2 do s)[0].0", 1},
 	{"if_branch", "def f(x: [n]f64) = let t = [let v = x[i] in (v, sin(v)) for i < n] in (if x[0] > 0.0 then t else t)[0].0", 1},

@@ -94,8 +94,9 @@
 // # Passes
 //
 // beta, inline, constfold, simplify, fuse and lower rewrite at the root
-// of the term they are given and fail elsewhere, like rules; cse, dce and
-// deadfield work on a whole term and fail when they change nothing. remat,
+// of the term they are given and fail elsewhere, like rules; cse, dce,
+// deadfield and shapezeros work on a whole term and fail when they change
+// nothing. remat,
 // save_all and remat_all are the checkpointing passes (remat.go): the
 // one a def's strategy names decides, before anything else, whether each
 // comprehension reverse mode emitted in two forms saves its forward
@@ -103,7 +104,7 @@
 // default, as builtin.rules declares it, is
 //
 //	remat; try(cse);
-//	normalize(beta <+ inline <+ simplify <+ constfold); try(cse); try(deadfield);
+//	normalize(beta <+ inline <+ simplify <+ constfold); try(shapezeros); try(cse); try(deadfield);
 //	normalize(fuse <+ beta <+ simplify <+ constfold);
 //	normalize(lower <+ simplify <+ constfold);
 //	try(cse); try(deadfield); try(dce)
@@ -150,11 +151,23 @@
 //     loses a field when every use of the variable projects (directly,
 //     after indexing, through lets, and into nested tapes) and none
 //     projects that field, and the field's expression cannot fail; the
-//     projections are renumbered. A use as a whole value (a call's
-//     argument, a result, a loop state, a branch of an if, zip) keeps
-//     every field. It runs after the first cse, so that simplify and
-//     lower then see the work left (sum(y * y) of a dropped y * y becomes
-//     a dot), and again before dce.
+//     projections are renumbered, and a tuple left with one field becomes
+//     that field's value (a tape of (e,) a tape of e). A use as a whole
+//     value (a call's argument, a result, a loop state, a branch of an
+//     if, zip) keeps every field. It runs after the first cse, so that
+//     simplify and lower then see the work left (sum(y * y) of a dropped
+//     y * y becomes a dot), and again before dce.
+//   - shapezeros: zeros_like(P) of an f64 vector, P a read of a tape
+//     (a variable under projections and indexes, each index a counter
+//     provably below the indexed array's length), becomes zeros(L) when
+//     the vector's length is a size the def's types name (L a variable
+//     holding it, dim[a](p) of a parameter, or a constant): the reverse
+//     pass then reads nothing of the field, and deadfield, which runs
+//     next, drops it from the tape. The zeros_like that start a loop's
+//     state or that acc_add_at writes into are left (fuse and the
+//     backends' one-hot paths match them), and it runs after the first
+//     simplify, whose rules drop or move a zeros_like that cannot fail
+//     (zeros(L), which fails on a negative L, is not known to be total).
 //
 // # What the optimizer preserves
 //

@@ -2604,7 +2604,7 @@ var nbLoop19 runtime.LoopSite
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
 func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
-	mark_1856 := ar.Mark()
+	mark_1808 := ar.Mark()
 	if extraparams_5 != 3 {
 		return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
@@ -2629,330 +2629,327 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 	var c_31 []float64
 	var c_33 int
 	var c_35 int
+	var c_41 []float64
 	var c_43 int
-	var c_44 []float64
-	var c_46 int
+	var c_44 int
+	var c_45 []float64
 	var c_47 int
-	var c_48 []float64
-	var c_50 int
+	var c_48 int
+	var c_49 []float64
 	var c_51 int
-	var c_52 []float64
-	var c_54 int
+	var c_52 int
+	var c_53 []float64
 	var c_55 int
-	var c_56 []float64
-	var c_58 int
+	var c_56 int
+	var c_57 []float64
 	var c_59 int
-	var c_60 []float64
-	var c_62 int
+	var c_60 int
+	var c_61 []float64
 	var c_63 int
-	var c_64 []float64
-	var c_66 int
-	var c_67 int
+	var c_64 int
+	var c_65 int
+	var c_66 []float64
 	var c_68 int
-	var c_69 []float64
+	var c_69 int
 	var c_71 int
 	var c_72 int
-	var c_74 int
-	var c_75 int
 	if x_19 {
-		x_77 := x_18 - int64(1)
+		x_74 := x_18 - int64(1)
 		if int64(0) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 		}
-		row_78 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+		row_75 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 		if int64(0) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
-		row_79 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		row_76 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_80 := ar.F64w(sequence_12)
-		row_78 = row_78[:len(r_80)]
-		row_79 = row_79[:len(r_80)]
-		if len(r_80) >= 262144 {
-			loop_87 := runtime.EnterLoop(&nbLoop12, runtime.Bind(r_80, runtime.Bind(row_78, runtime.Bind(row_79, runtime.End{}))), len(r_80), 16384)
-			if loop_87.For == nil {
-				loop_87.For = func(lo_84, hi int) {
-					r_80 := loop_87.C.H
-					row_78 := loop_87.C.T.H
-					row_79 := loop_87.C.T.T.H
-					for i_85 := lo_84; i_85 < hi; i_85++ {
-						r_80[i_85] = (row_78[i_85] * row_79[i_85])
+		r_77 := ar.F64w(sequence_12)
+		row_75 = row_75[:len(r_77)]
+		row_76 = row_76[:len(r_77)]
+		if len(r_77) >= 262144 {
+			loop_84 := runtime.EnterLoop(&nbLoop12, runtime.Bind(r_77, runtime.Bind(row_75, runtime.Bind(row_76, runtime.End{}))), len(r_77), 16384)
+			if loop_84.For == nil {
+				loop_84.For = func(lo_81, hi int) {
+					r_77 := loop_84.C.H
+					row_75 := loop_84.C.T.H
+					row_76 := loop_84.C.T.T.H
+					for i_82 := lo_81; i_82 < hi; i_82++ {
+						r_77[i_82] = (row_75[i_82] * row_76[i_82])
 					}
 				}
 			}
-			runtime.ParallelFor(len(r_80), 16384, loop_87.For)
-			loop_87.Leave(&nbLoop12)
+			runtime.ParallelFor(len(r_77), 16384, loop_84.For)
+			loop_84.Leave(&nbLoop12)
 		} else {
-			for i_81 := range r_80 {
-				r_80[i_81] = (row_78[i_81] * row_79[i_81])
+			for i_78 := range r_77 {
+				r_77[i_78] = (row_75[i_78] * row_76[i_78])
 			}
 		}
-		x_88 := n_14 / int64(2)
-		x_89 := max(x_88, int64(0))
-		x_90 := x_89 > int64(0)
+		x_85 := n_14 / int64(2)
+		x_86 := max(x_85, int64(0))
+		x_87 := x_86 > int64(0)
+		var c_88 []float64
+		var c_89 int
+		var c_90 int
 		var c_91 []float64
 		var c_92 int
 		var c_93 int
-		var c_94 []float64
-		var c_95 int
+		var c_94 int
+		var c_95 []float64
 		var c_96 int
 		var c_97 int
-		var c_98 int
+		var c_98 []float64
 		var c_99 int
-		var c_100 []float64
-		var c_101 int
+		var c_100 int
+		var c_101 []float64
 		var c_102 int
-		var c_103 []float64
-		var c_104 int
+		var c_103 int
+		var c_104 []float64
 		var c_105 int
-		var c_106 []float64
-		var c_107 int
+		var c_106 int
+		var c_107 []float64
 		var c_108 int
-		var c_109 []float64
-		var c_110 int
+		var c_109 int
+		var c_110 []float64
 		var c_111 int
-		var c_112 []float64
+		var c_112 int
 		var c_113 int
-		var c_114 int
-		var c_115 []float64
+		var c_114 []float64
+		var c_115 int
 		var c_116 int
-		var c_117 int
-		var c_118 int
-		var c_119 []float64
-		var c_120 int
-		var c_121 int
-		if x_90 {
-			x_122 := x_89 - int64(1)
+		if x_87 {
+			x_117 := x_86 - int64(1)
 			if int64(0) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 			}
-			row_123 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+			row_118 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 			if int64(1) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 			}
-			row_124 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+			row_119 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_125 := int(n_15) - int(int64(0))
-			s_126 := row_123[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_125 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_125}))
+			n_120 := int(n_15) - int(int64(0))
+			s_121 := row_118[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_120 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_120}))
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_127 := int(n_15) - int(int64(0))
-			s_128 := row_124[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_127 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_127}))
+			n_122 := int(n_15) - int(int64(0))
+			s_123 := row_119[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_122 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_122}))
 			}
-			r_129 := ar.F64w(sequence_12)
-			r_80 = r_80[:len(r_129)]
-			s_126 = s_126[:len(r_129)]
-			s_128 = s_128[:len(r_129)]
-			if len(r_129) >= 262144 {
-				loop_136 := runtime.EnterLoop(&nbLoop13, runtime.Bind(r_129, runtime.Bind(r_80, runtime.Bind(s_126, runtime.Bind(s_128, runtime.End{})))), len(r_129), 16384)
-				if loop_136.For == nil {
-					loop_136.For = func(lo_133, hi int) {
-						r_129 := loop_136.C.H
-						r_80 := loop_136.C.T.H
-						s_126 := loop_136.C.T.T.H
-						s_128 := loop_136.C.T.T.T.H
-						for i_134 := lo_133; i_134 < hi; i_134++ {
-							r_129[i_134] = (runtime.Sigmoid(((r_80[i_134] * s_126[i_134]) + s_128[i_134])))
+			r_124 := ar.F64w(sequence_12)
+			r_77 = r_77[:len(r_124)]
+			s_121 = s_121[:len(r_124)]
+			s_123 = s_123[:len(r_124)]
+			if len(r_124) >= 262144 {
+				loop_131 := runtime.EnterLoop(&nbLoop13, runtime.Bind(r_124, runtime.Bind(r_77, runtime.Bind(s_121, runtime.Bind(s_123, runtime.End{})))), len(r_124), 16384)
+				if loop_131.For == nil {
+					loop_131.For = func(lo_128, hi int) {
+						r_124 := loop_131.C.H
+						r_77 := loop_131.C.T.H
+						s_121 := loop_131.C.T.T.H
+						s_123 := loop_131.C.T.T.T.H
+						for i_129 := lo_128; i_129 < hi; i_129++ {
+							r_124[i_129] = (runtime.Sigmoid(((r_77[i_129] * s_121[i_129]) + s_123[i_129])))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_129), 16384, loop_136.For)
-				loop_136.Leave(&nbLoop13)
+				runtime.ParallelFor(len(r_124), 16384, loop_131.For)
+				loop_131.Leave(&nbLoop13)
 			} else {
-				for i_130 := range r_129 {
-					r_129[i_130] = (runtime.Sigmoid(((r_80[i_130] * s_126[i_130]) + s_128[i_130])))
+				for i_125 := range r_124 {
+					r_124[i_125] = (runtime.Sigmoid(((r_77[i_125] * s_121[i_125]) + s_123[i_125])))
 				}
 			}
 			if int64(0) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 			}
-			row_137 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-			x_138 := int64(2) * n_15
-			if n_15 < 0 || x_138 < n_15 || x_138 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_138, mainparams_3))
+			row_132 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+			x_133 := int64(2) * n_15
+			if n_15 < 0 || x_133 < n_15 || x_133 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_133, mainparams_3))
 			}
-			n_139 := int(x_138) - int(n_15)
-			s_140 := row_123[int(n_15)*1 : int(x_138)*1 : int(x_138)*1]
-			if n_139 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_139}))
+			n_134 := int(x_133) - int(n_15)
+			s_135 := row_118[int(n_15)*1 : int(x_133)*1 : int(x_133)*1]
+			if n_134 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_134}))
 			}
-			if n_15 < 0 || x_138 < n_15 || x_138 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_138, mainparams_3))
+			if n_15 < 0 || x_133 < n_15 || x_133 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_133, mainparams_3))
 			}
-			n_141 := int(x_138) - int(n_15)
-			s_142 := row_124[int(n_15)*1 : int(x_138)*1 : int(x_138)*1]
-			if n_141 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_141}))
+			n_136 := int(x_133) - int(n_15)
+			s_137 := row_119[int(n_15)*1 : int(x_133)*1 : int(x_133)*1]
+			if n_136 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_136}))
 			}
-			r_143 := ar.F64w(state_9)
-			row_137 = row_137[:len(r_143)]
-			s_140 = s_140[:len(r_143)]
-			s_142 = s_142[:len(r_143)]
-			if len(r_143) >= 262144 {
-				loop_150 := runtime.EnterLoop(&nbLoop14, runtime.Bind(r_143, runtime.Bind(row_137, runtime.Bind(s_140, runtime.Bind(s_142, runtime.End{})))), len(r_143), 16384)
-				if loop_150.For == nil {
-					loop_150.For = func(lo_147, hi int) {
-						r_143 := loop_150.C.H
-						row_137 := loop_150.C.T.H
-						s_140 := loop_150.C.T.T.H
-						s_142 := loop_150.C.T.T.T.H
-						for i_148 := lo_147; i_148 < hi; i_148++ {
-							r_143[i_148] = (runtime.Sigmoid(((row_137[i_148] * s_140[i_148]) + s_142[i_148])))
+			r_138 := ar.F64w(state_9)
+			row_132 = row_132[:len(r_138)]
+			s_135 = s_135[:len(r_138)]
+			s_137 = s_137[:len(r_138)]
+			if len(r_138) >= 262144 {
+				loop_145 := runtime.EnterLoop(&nbLoop14, runtime.Bind(r_138, runtime.Bind(row_132, runtime.Bind(s_135, runtime.Bind(s_137, runtime.End{})))), len(r_138), 16384)
+				if loop_145.For == nil {
+					loop_145.For = func(lo_142, hi int) {
+						r_138 := loop_145.C.H
+						row_132 := loop_145.C.T.H
+						s_135 := loop_145.C.T.T.H
+						s_137 := loop_145.C.T.T.T.H
+						for i_143 := lo_142; i_143 < hi; i_143++ {
+							r_138[i_143] = (runtime.Sigmoid(((row_132[i_143] * s_135[i_143]) + s_137[i_143])))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_143), 16384, loop_150.For)
-				loop_150.Leave(&nbLoop14)
+				runtime.ParallelFor(len(r_138), 16384, loop_145.For)
+				loop_145.Leave(&nbLoop14)
 			} else {
-				for i_144 := range r_143 {
-					r_143[i_144] = (runtime.Sigmoid(((row_137[i_144] * s_140[i_144]) + s_142[i_144])))
+				for i_139 := range r_138 {
+					r_138[i_139] = (runtime.Sigmoid(((row_132[i_139] * s_135[i_139]) + s_137[i_139])))
 				}
 			}
-			x_151 := int64(3) * n_15
-			if x_138 < 0 || x_151 < x_138 || x_151 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_138, x_151, mainparams_3))
+			x_146 := int64(3) * n_15
+			if x_133 < 0 || x_146 < x_133 || x_146 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_133, x_146, mainparams_3))
 			}
-			n_152 := int(x_151) - int(x_138)
-			s_153 := row_123[int(x_138)*1 : int(x_151)*1 : int(x_151)*1]
-			if n_152 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_152}))
+			n_147 := int(x_146) - int(x_133)
+			s_148 := row_118[int(x_133)*1 : int(x_146)*1 : int(x_146)*1]
+			if n_147 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_147}))
 			}
-			if x_138 < 0 || x_151 < x_138 || x_151 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_138, x_151, mainparams_3))
+			if x_133 < 0 || x_146 < x_133 || x_146 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_133, x_146, mainparams_3))
 			}
-			n_154 := int(x_151) - int(x_138)
-			s_155 := row_124[int(x_138)*1 : int(x_151)*1 : int(x_151)*1]
-			if n_154 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_154}))
+			n_149 := int(x_146) - int(x_133)
+			s_150 := row_119[int(x_133)*1 : int(x_146)*1 : int(x_146)*1]
+			if n_149 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_149}))
 			}
-			r_156 := ar.F64w(sequence_12)
-			r_80 = r_80[:len(r_156)]
-			s_153 = s_153[:len(r_156)]
-			s_155 = s_155[:len(r_156)]
-			if len(r_156) >= 262144 {
-				loop_163 := runtime.EnterLoop(&nbLoop15, runtime.Bind(r_156, runtime.Bind(r_80, runtime.Bind(s_153, runtime.Bind(s_155, runtime.End{})))), len(r_156), 16384)
-				if loop_163.For == nil {
-					loop_163.For = func(lo_160, hi int) {
-						r_156 := loop_163.C.H
-						r_80 := loop_163.C.T.H
-						s_153 := loop_163.C.T.T.H
-						s_155 := loop_163.C.T.T.T.H
-						for i_161 := lo_160; i_161 < hi; i_161++ {
-							r_156[i_161] = (runtime.Sigmoid(((r_80[i_161] * s_153[i_161]) + s_155[i_161])))
+			r_151 := ar.F64w(sequence_12)
+			r_77 = r_77[:len(r_151)]
+			s_148 = s_148[:len(r_151)]
+			s_150 = s_150[:len(r_151)]
+			if len(r_151) >= 262144 {
+				loop_158 := runtime.EnterLoop(&nbLoop15, runtime.Bind(r_151, runtime.Bind(r_77, runtime.Bind(s_148, runtime.Bind(s_150, runtime.End{})))), len(r_151), 16384)
+				if loop_158.For == nil {
+					loop_158.For = func(lo_155, hi int) {
+						r_151 := loop_158.C.H
+						r_77 := loop_158.C.T.H
+						s_148 := loop_158.C.T.T.H
+						s_150 := loop_158.C.T.T.T.H
+						for i_156 := lo_155; i_156 < hi; i_156++ {
+							r_151[i_156] = (runtime.Sigmoid(((r_77[i_156] * s_148[i_156]) + s_150[i_156])))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_156), 16384, loop_163.For)
-				loop_163.Leave(&nbLoop15)
+				runtime.ParallelFor(len(r_151), 16384, loop_158.For)
+				loop_158.Leave(&nbLoop15)
 			} else {
-				for i_157 := range r_156 {
-					r_156[i_157] = (runtime.Sigmoid(((r_80[i_157] * s_153[i_157]) + s_155[i_157])))
+				for i_152 := range r_151 {
+					r_151[i_152] = (runtime.Sigmoid(((r_77[i_152] * s_148[i_152]) + s_150[i_152])))
 				}
 			}
-			x_164 := int64(4) * n_15
-			if x_151 < 0 || x_164 < x_151 || x_164 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_151, x_164, mainparams_3))
+			x_159 := int64(4) * n_15
+			if x_146 < 0 || x_159 < x_146 || x_159 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_146, x_159, mainparams_3))
 			}
-			n_165 := int(x_164) - int(x_151)
-			s_166 := row_123[int(x_151)*1 : int(x_164)*1 : int(x_164)*1]
-			if n_165 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_165}))
+			n_160 := int(x_159) - int(x_146)
+			s_161 := row_118[int(x_146)*1 : int(x_159)*1 : int(x_159)*1]
+			if n_160 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_160}))
 			}
-			if x_151 < 0 || x_164 < x_151 || x_164 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_151, x_164, mainparams_3))
+			if x_146 < 0 || x_159 < x_146 || x_159 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_146, x_159, mainparams_3))
 			}
-			n_167 := int(x_164) - int(x_151)
-			s_168 := row_124[int(x_151)*1 : int(x_164)*1 : int(x_164)*1]
-			if n_167 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_167}))
+			n_162 := int(x_159) - int(x_146)
+			s_163 := row_119[int(x_146)*1 : int(x_159)*1 : int(x_159)*1]
+			if n_162 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_162}))
 			}
-			r_169 := ar.F64w(state_9)
-			row_137 = row_137[:len(r_169)]
-			s_166 = s_166[:len(r_169)]
-			s_168 = s_168[:len(r_169)]
-			if len(r_169) >= 262144 {
-				loop_176 := runtime.EnterLoop(&nbLoop16, runtime.Bind(r_169, runtime.Bind(row_137, runtime.Bind(s_166, runtime.Bind(s_168, runtime.End{})))), len(r_169), 16384)
-				if loop_176.For == nil {
-					loop_176.For = func(lo_173, hi int) {
-						r_169 := loop_176.C.H
-						row_137 := loop_176.C.T.H
-						s_166 := loop_176.C.T.T.H
-						s_168 := loop_176.C.T.T.T.H
-						for i_174 := lo_173; i_174 < hi; i_174++ {
-							r_169[i_174] = (math.Tanh(((row_137[i_174] * s_166[i_174]) + s_168[i_174])))
+			r_164 := ar.F64w(state_9)
+			row_132 = row_132[:len(r_164)]
+			s_161 = s_161[:len(r_164)]
+			s_163 = s_163[:len(r_164)]
+			if len(r_164) >= 262144 {
+				loop_171 := runtime.EnterLoop(&nbLoop16, runtime.Bind(r_164, runtime.Bind(row_132, runtime.Bind(s_161, runtime.Bind(s_163, runtime.End{})))), len(r_164), 16384)
+				if loop_171.For == nil {
+					loop_171.For = func(lo_168, hi int) {
+						r_164 := loop_171.C.H
+						row_132 := loop_171.C.T.H
+						s_161 := loop_171.C.T.T.H
+						s_163 := loop_171.C.T.T.T.H
+						for i_169 := lo_168; i_169 < hi; i_169++ {
+							r_164[i_169] = (math.Tanh(((row_132[i_169] * s_161[i_169]) + s_163[i_169])))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_169), 16384, loop_176.For)
-				loop_176.Leave(&nbLoop16)
+				runtime.ParallelFor(len(r_164), 16384, loop_171.For)
+				loop_171.Leave(&nbLoop16)
 			} else {
-				for i_170 := range r_169 {
-					r_169[i_170] = (math.Tanh(((row_137[i_170] * s_166[i_170]) + s_168[i_170])))
+				for i_165 := range r_164 {
+					r_164[i_165] = (math.Tanh(((row_132[i_165] * s_161[i_165]) + s_163[i_165])))
 				}
 			}
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 			}
-			row_177 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+			row_172 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
 			if state_9 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
-			r_178 := ar.F64w(state_9)
-			r_179 := ar.F64w(state_9)
-			r_180 := ar.F64w(state_9)
-			row_177 = row_177[:state_9]
-			r_129 = r_129[:state_9]
-			r_143 = r_143[:state_9]
-			r_169 = r_169[:state_9]
-			r_178 = r_178[:state_9]
-			r_179 = r_179[:state_9]
-			r_156 = r_156[:state_9]
-			r_180 = r_180[:state_9]
+			r_173 := ar.F64w(state_9)
+			r_174 := ar.F64w(state_9)
+			r_175 := ar.F64w(state_9)
+			row_172 = row_172[:state_9]
+			r_124 = r_124[:state_9]
+			r_138 = r_138[:state_9]
+			r_164 = r_164[:state_9]
+			r_173 = r_173[:state_9]
+			r_174 = r_174[:state_9]
+			r_151 = r_151[:state_9]
+			r_175 = r_175[:state_9]
 			if state_9 >= 262144 {
-				loop_193 := runtime.EnterLoop(&nbLoop17, runtime.Bind(row_177, runtime.Bind(r_129, runtime.Bind(r_143, runtime.Bind(r_169, runtime.Bind(r_178, runtime.Bind(r_179, runtime.Bind(r_156, runtime.Bind(r_180, runtime.End{})))))))), state_9, 16384)
-				if loop_193.For == nil {
-					loop_193.For = func(lo_187, hi int) {
-						row_177 := loop_193.C.H
-						r_129 := loop_193.C.T.H
-						r_143 := loop_193.C.T.T.H
-						r_169 := loop_193.C.T.T.T.H
-						r_178 := loop_193.C.T.T.T.T.H
-						r_179 := loop_193.C.T.T.T.T.T.H
-						r_156 := loop_193.C.T.T.T.T.T.T.H
-						r_180 := loop_193.C.T.T.T.T.T.T.T.H
-						for i_188 := lo_187; i_188 < hi; i_188++ {
-							e_190 := ((row_177[i_188] * r_129[i_188]) + (r_143[i_188] * r_169[i_188]))
-							r_178[i_188] = e_190
-							e_191 := (math.Tanh(e_190))
-							r_179[i_188] = e_191
-							e_192 := (r_156[i_188] * e_191)
-							r_180[i_188] = e_192
+				loop_188 := runtime.EnterLoop(&nbLoop17, runtime.Bind(row_172, runtime.Bind(r_124, runtime.Bind(r_138, runtime.Bind(r_164, runtime.Bind(r_173, runtime.Bind(r_174, runtime.Bind(r_151, runtime.Bind(r_175, runtime.End{})))))))), state_9, 16384)
+				if loop_188.For == nil {
+					loop_188.For = func(lo_182, hi int) {
+						row_172 := loop_188.C.H
+						r_124 := loop_188.C.T.H
+						r_138 := loop_188.C.T.T.H
+						r_164 := loop_188.C.T.T.T.H
+						r_173 := loop_188.C.T.T.T.T.H
+						r_174 := loop_188.C.T.T.T.T.T.H
+						r_151 := loop_188.C.T.T.T.T.T.T.H
+						r_175 := loop_188.C.T.T.T.T.T.T.T.H
+						for i_183 := lo_182; i_183 < hi; i_183++ {
+							e_185 := ((row_172[i_183] * r_124[i_183]) + (r_138[i_183] * r_164[i_183]))
+							r_173[i_183] = e_185
+							e_186 := (math.Tanh(e_185))
+							r_174[i_183] = e_186
+							e_187 := (r_151[i_183] * e_186)
+							r_175[i_183] = e_187
 						}
 					}
 				}
-				runtime.ParallelFor(state_9, 16384, loop_193.For)
-				loop_193.Leave(&nbLoop17)
+				runtime.ParallelFor(state_9, 16384, loop_188.For)
+				loop_188.Leave(&nbLoop17)
 			} else {
-				for i_181 := 0; i_181 < state_9; i_181++ {
-					e_183 := ((row_177[i_181] * r_129[i_181]) + (r_143[i_181] * r_169[i_181]))
-					r_178[i_181] = e_183
-					e_184 := (math.Tanh(e_183))
-					r_179[i_181] = e_184
-					e_185 := (r_156[i_181] * e_184)
-					r_180[i_181] = e_185
+				for i_176 := 0; i_176 < state_9; i_176++ {
+					e_178 := ((row_172[i_176] * r_124[i_176]) + (r_138[i_176] * r_164[i_176]))
+					r_173[i_176] = e_178
+					e_179 := (math.Tanh(e_178))
+					r_174[i_176] = e_179
+					e_180 := (r_151[i_176] * e_179)
+					r_175[i_176] = e_180
 				}
 			}
 			if int64(0) >= int64(state_8) {
@@ -2961,38 +2958,44 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
-			c_194 := ar.F64w(len(state_7))
-			copy(c_194, state_7)
-			copy(c_194[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_180)
+			c_189 := ar.F64w(len(state_7))
+			copy(c_189, state_7)
+			copy(c_189[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_175)
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 			}
-			copy(c_194[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_178)
-			n_195 := int(max(x_122, 0)) + 1
+			copy(c_189[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_173)
+			n_190 := int(max(x_117, 0)) + 1
+			var st_191 []float64
+			var st_192 int
+			var st_193 []float64
+			var st_194 int
+			var st_195 int
 			var st_196 []float64
 			var st_197 int
 			var st_198 []float64
 			var st_199 int
-			var st_200 int
-			var st_202 int
-			var st_203 []float64
-			var st_204 int
-			var st_205 []float64
-			var st_206 int
-			var st_207 []float64
+			var st_200 []float64
+			var st_201 int
+			var st_202 []float64
+			var st_203 int
+			var st_204 []float64
+			var st_205 int
+			var st_206 []float64
+			var st_207 int
 			var st_208 int
 			var st_209 []float64
 			var st_210 int
-			var st_211 []float64
-			var st_212 int
-			var st_213 []float64
-			var st_214 int
-			var st_215 int
-			var st_216 []float64
-			var st_217 int
-			st_196, st_197, st_198, st_199, st_200, st_202, st_203, st_204, st_205, st_206, st_207, st_208, st_209, st_210, st_211, st_212, st_213, st_214, st_215, st_216, st_217 = r_180, sequence_12, c_194, state_8, state_9, state_9, r_179, state_9, r_156, sequence_12, r_169, state_9, r_143, state_9, r_129, sequence_12, state_7, state_8, state_9, r_80, sequence_12
-			buf_308 := ar.F64w(st_197)
-			buf_309 := ar.F64w(st_199 * st_200)
+			st_191, st_192, st_193, st_194, st_195, st_196, st_197, st_198, st_199, st_200, st_201, st_202, st_203, st_204, st_205, st_206, st_207, st_208, st_209, st_210 = r_175, sequence_12, c_189, state_8, state_9, r_174, state_9, r_151, sequence_12, r_164, state_9, r_138, state_9, r_124, sequence_12, state_7, state_8, state_9, r_77, sequence_12
+			buf_297 := ar.F64w(st_192)
+			buf_298 := ar.F64w(st_194 * st_195)
+			var a_211 []float64
+			var d_212 int = 0
+			var rs_213 int = 0
+			var a_214 []float64
+			var d_215 int = 0
+			var rs_216 int = 0
+			var a_217 []float64
 			var d_218 int = 0
 			var rs_219 int = 0
 			var a_220 []float64
@@ -3003,468 +3006,446 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			var rs_225 int = 0
 			var a_226 []float64
 			var d_227 int = 0
-			var rs_228 int = 0
-			var a_229 []float64
-			var d_230 int = 0
-			var rs_231 int = 0
-			var a_232 []float64
-			var d_233 int = 0
-			var rs_234 int = 0
-			var a_235 []float64
-			var d_236 int = 0
-			var d_237 int = 0
-			var rs_238 int = 0
-			var a_239 []float64
-			var d_240 int = 0
-			var rs_241 int = 0
-			for i_242 := 0; i_242 < n_195; i_242++ {
-				mark_243 := ar.Mark()
-				if i_242 > 0 {
-					k_244 := int64(i_242 - 1)
-					x_245 := k_244 + int64(1)
-					x_246 := int64(2) * x_245
-					if x_246 < 0 || x_246 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_246, mainparams_2))
+			var d_228 int = 0
+			var rs_229 int = 0
+			var a_230 []float64
+			var d_231 int = 0
+			var rs_232 int = 0
+			for i_233 := 0; i_233 < n_190; i_233++ {
+				mark_234 := ar.Mark()
+				if i_233 > 0 {
+					k_235 := int64(i_233 - 1)
+					x_236 := k_235 + int64(1)
+					x_237 := int64(2) * x_236
+					if x_237 < 0 || x_237 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_237, mainparams_2))
 					}
-					row_247 := mainparams_1[int(x_246)*mainparams_3 : (int(x_246)+1)*mainparams_3]
-					x_248 := x_246 + int64(1)
-					if x_248 < 0 || x_248 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_248, mainparams_2))
+					row_238 := mainparams_1[int(x_237)*mainparams_3 : (int(x_237)+1)*mainparams_3]
+					x_239 := x_237 + int64(1)
+					if x_239 < 0 || x_239 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_239, mainparams_2))
 					}
-					row_249 := mainparams_1[int(x_248)*mainparams_3 : (int(x_248)+1)*mainparams_3]
+					row_240 := mainparams_1[int(x_239)*mainparams_3 : (int(x_239)+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_250 := int(n_15) - int(int64(0))
-					s_251 := row_247[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_250 != st_197 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_197})+" and "+runtime.ShapeString([]int{n_250}))
+					n_241 := int(n_15) - int(int64(0))
+					s_242 := row_238[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_241 != st_192 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_192})+" and "+runtime.ShapeString([]int{n_241}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_252 := int(n_15) - int(int64(0))
-					s_253 := row_249[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_252 != st_197 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_197})+" and "+runtime.ShapeString([]int{n_252}))
+					n_243 := int(n_15) - int(int64(0))
+					s_244 := row_240[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_243 != st_192 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_192})+" and "+runtime.ShapeString([]int{n_243}))
 					}
-					r_254 := ar.F64w(st_197)
-					st_196 = st_196[:len(r_254)]
+					r_245 := ar.F64w(st_192)
+					st_191 = st_191[:len(r_245)]
+					s_242 = s_242[:len(r_245)]
+					s_244 = s_244[:len(r_245)]
+					for i_246 := range r_245 {
+						r_245[i_246] = (runtime.Sigmoid(((st_191[i_246] * s_242[i_246]) + s_244[i_246])))
+					}
+					if x_237 < 0 || x_237 >= int64(st_194) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_237, st_194))
+					}
+					row_248 := st_193[int(x_237)*st_195 : (int(x_237)+1)*st_195]
+					x_249 := int64(2) * n_15
+					if n_15 < 0 || x_249 < n_15 || x_249 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_249, mainparams_3))
+					}
+					n_250 := int(x_249) - int(n_15)
+					s_251 := row_238[int(n_15)*1 : int(x_249)*1 : int(x_249)*1]
+					if n_250 != st_195 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_195})+" and "+runtime.ShapeString([]int{n_250}))
+					}
+					if n_15 < 0 || x_249 < n_15 || x_249 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_249, mainparams_3))
+					}
+					n_252 := int(x_249) - int(n_15)
+					s_253 := row_240[int(n_15)*1 : int(x_249)*1 : int(x_249)*1]
+					if n_252 != st_195 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_195})+" and "+runtime.ShapeString([]int{n_252}))
+					}
+					r_254 := ar.F64w(st_195)
+					row_248 = row_248[:len(r_254)]
 					s_251 = s_251[:len(r_254)]
 					s_253 = s_253[:len(r_254)]
 					for i_255 := range r_254 {
-						r_254[i_255] = (runtime.Sigmoid(((st_196[i_255] * s_251[i_255]) + s_253[i_255])))
+						r_254[i_255] = (runtime.Sigmoid(((row_248[i_255] * s_251[i_255]) + s_253[i_255])))
 					}
-					if x_246 < 0 || x_246 >= int64(st_199) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_246, st_199))
+					x_257 := int64(3) * n_15
+					if x_249 < 0 || x_257 < x_249 || x_257 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_249, x_257, mainparams_3))
 					}
-					row_257 := st_198[int(x_246)*st_200 : (int(x_246)+1)*st_200]
-					x_258 := int64(2) * n_15
-					if n_15 < 0 || x_258 < n_15 || x_258 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_258, mainparams_3))
+					n_258 := int(x_257) - int(x_249)
+					s_259 := row_238[int(x_249)*1 : int(x_257)*1 : int(x_257)*1]
+					if n_258 != st_192 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_192})+" and "+runtime.ShapeString([]int{n_258}))
 					}
-					n_259 := int(x_258) - int(n_15)
-					s_260 := row_247[int(n_15)*1 : int(x_258)*1 : int(x_258)*1]
-					if n_259 != st_200 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_200})+" and "+runtime.ShapeString([]int{n_259}))
+					if x_249 < 0 || x_257 < x_249 || x_257 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_249, x_257, mainparams_3))
 					}
-					if n_15 < 0 || x_258 < n_15 || x_258 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_258, mainparams_3))
+					n_260 := int(x_257) - int(x_249)
+					s_261 := row_240[int(x_249)*1 : int(x_257)*1 : int(x_257)*1]
+					if n_260 != st_192 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_192})+" and "+runtime.ShapeString([]int{n_260}))
 					}
-					n_261 := int(x_258) - int(n_15)
-					s_262 := row_249[int(n_15)*1 : int(x_258)*1 : int(x_258)*1]
-					if n_261 != st_200 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_200})+" and "+runtime.ShapeString([]int{n_261}))
+					r_262 := ar.F64w(st_192)
+					st_191 = st_191[:len(r_262)]
+					s_259 = s_259[:len(r_262)]
+					s_261 = s_261[:len(r_262)]
+					for i_263 := range r_262 {
+						r_262[i_263] = (runtime.Sigmoid(((st_191[i_263] * s_259[i_263]) + s_261[i_263])))
 					}
-					r_263 := ar.F64w(st_200)
-					row_257 = row_257[:len(r_263)]
-					s_260 = s_260[:len(r_263)]
-					s_262 = s_262[:len(r_263)]
-					for i_264 := range r_263 {
-						r_263[i_264] = (runtime.Sigmoid(((row_257[i_264] * s_260[i_264]) + s_262[i_264])))
+					x_265 := int64(4) * n_15
+					if x_257 < 0 || x_265 < x_257 || x_265 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_257, x_265, mainparams_3))
 					}
-					x_266 := int64(3) * n_15
-					if x_258 < 0 || x_266 < x_258 || x_266 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_258, x_266, mainparams_3))
+					n_266 := int(x_265) - int(x_257)
+					s_267 := row_238[int(x_257)*1 : int(x_265)*1 : int(x_265)*1]
+					if n_266 != st_195 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_195})+" and "+runtime.ShapeString([]int{n_266}))
 					}
-					n_267 := int(x_266) - int(x_258)
-					s_268 := row_247[int(x_258)*1 : int(x_266)*1 : int(x_266)*1]
-					if n_267 != st_197 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_197})+" and "+runtime.ShapeString([]int{n_267}))
+					if x_257 < 0 || x_265 < x_257 || x_265 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_257, x_265, mainparams_3))
 					}
-					if x_258 < 0 || x_266 < x_258 || x_266 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_258, x_266, mainparams_3))
+					n_268 := int(x_265) - int(x_257)
+					s_269 := row_240[int(x_257)*1 : int(x_265)*1 : int(x_265)*1]
+					if n_268 != st_195 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_195})+" and "+runtime.ShapeString([]int{n_268}))
 					}
-					n_269 := int(x_266) - int(x_258)
-					s_270 := row_249[int(x_258)*1 : int(x_266)*1 : int(x_266)*1]
-					if n_269 != st_197 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_197})+" and "+runtime.ShapeString([]int{n_269}))
+					r_270 := ar.F64w(st_195)
+					row_248 = row_248[:len(r_270)]
+					s_267 = s_267[:len(r_270)]
+					s_269 = s_269[:len(r_270)]
+					for i_271 := range r_270 {
+						r_270[i_271] = (math.Tanh(((row_248[i_271] * s_267[i_271]) + s_269[i_271])))
 					}
-					r_271 := ar.F64w(st_197)
-					st_196 = st_196[:len(r_271)]
-					s_268 = s_268[:len(r_271)]
-					s_270 = s_270[:len(r_271)]
-					for i_272 := range r_271 {
-						r_271[i_272] = (runtime.Sigmoid(((st_196[i_272] * s_268[i_272]) + s_270[i_272])))
+					if x_239 < 0 || x_239 >= int64(st_194) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_239, st_194))
 					}
-					x_274 := int64(4) * n_15
-					if x_266 < 0 || x_274 < x_266 || x_274 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_266, x_274, mainparams_3))
+					row_273 := st_193[int(x_239)*st_195 : (int(x_239)+1)*st_195]
+					if st_192 != st_195 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_195})+" and "+runtime.ShapeString([]int{st_192}))
 					}
-					n_275 := int(x_274) - int(x_266)
-					s_276 := row_247[int(x_266)*1 : int(x_274)*1 : int(x_274)*1]
-					if n_275 != st_200 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_200})+" and "+runtime.ShapeString([]int{n_275}))
+					if st_195 != st_192 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_192})+" and "+runtime.ShapeString([]int{st_195}))
 					}
-					if x_266 < 0 || x_274 < x_266 || x_274 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_266, x_274, mainparams_3))
+					r_274 := ar.F64w(st_195)
+					r_275 := ar.F64w(st_195)
+					r_276 := ar.F64w(st_195)
+					row_273 = row_273[:st_195]
+					r_245 = r_245[:st_195]
+					r_254 = r_254[:st_195]
+					r_270 = r_270[:st_195]
+					r_274 = r_274[:st_195]
+					r_275 = r_275[:st_195]
+					r_262 = r_262[:st_195]
+					r_276 = r_276[:st_195]
+					for i_277 := 0; i_277 < st_195; i_277++ {
+						e_279 := ((row_273[i_277] * r_245[i_277]) + (r_254[i_277] * r_270[i_277]))
+						r_274[i_277] = e_279
+						e_280 := (math.Tanh(e_279))
+						r_275[i_277] = e_280
+						e_281 := (r_262[i_277] * e_280)
+						r_276[i_277] = e_281
 					}
-					n_277 := int(x_274) - int(x_266)
-					s_278 := row_249[int(x_266)*1 : int(x_274)*1 : int(x_274)*1]
-					if n_277 != st_200 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_200})+" and "+runtime.ShapeString([]int{n_277}))
+					if x_237 < 0 || x_237 >= int64(st_194) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_237, st_194))
 					}
-					r_279 := ar.F64w(st_200)
-					row_257 = row_257[:len(r_279)]
-					s_276 = s_276[:len(r_279)]
-					s_278 = s_278[:len(r_279)]
-					for i_280 := range r_279 {
-						r_279[i_280] = (math.Tanh(((row_257[i_280] * s_276[i_280]) + s_278[i_280])))
+					if st_192 != st_195 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_192})+"; elements have shape "+runtime.ShapeString([]int{st_195}))
 					}
-					if x_248 < 0 || x_248 >= int64(st_199) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_248, st_199))
+					c_282 := ar.F64w(len(st_193))
+					copy(c_282, st_193)
+					copy(c_282[int(x_237)*st_195:(int(x_237)+1)*st_195], r_276)
+					if x_239 < 0 || x_239 >= int64(st_194) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_239, st_194))
 					}
-					row_282 := st_198[int(x_248)*st_200 : (int(x_248)+1)*st_200]
-					if st_197 != st_200 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_200})+" and "+runtime.ShapeString([]int{st_197}))
-					}
-					if st_200 != st_197 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_197})+" and "+runtime.ShapeString([]int{st_200}))
-					}
-					r_283 := ar.F64w(st_200)
-					r_284 := ar.F64w(st_200)
-					r_285 := ar.F64w(st_200)
-					row_282 = row_282[:st_200]
-					r_254 = r_254[:st_200]
-					r_263 = r_263[:st_200]
-					r_279 = r_279[:st_200]
-					r_283 = r_283[:st_200]
-					r_284 = r_284[:st_200]
-					r_271 = r_271[:st_200]
-					r_285 = r_285[:st_200]
-					for i_286 := 0; i_286 < st_200; i_286++ {
-						e_288 := ((row_282[i_286] * r_254[i_286]) + (r_263[i_286] * r_279[i_286]))
-						r_283[i_286] = e_288
-						e_289 := (math.Tanh(e_288))
-						r_284[i_286] = e_289
-						e_290 := (r_271[i_286] * e_289)
-						r_285[i_286] = e_290
-					}
-					if x_246 < 0 || x_246 >= int64(st_199) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_246, st_199))
-					}
-					if st_197 != st_200 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_197})+"; elements have shape "+runtime.ShapeString([]int{st_200}))
-					}
-					c_291 := ar.F64w(len(st_198))
-					copy(c_291, st_198)
-					copy(c_291[int(x_246)*st_200:(int(x_246)+1)*st_200], r_285)
-					if x_248 < 0 || x_248 >= int64(st_199) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_248, st_199))
-					}
-					copy(c_291[int(x_248)*st_200:(int(x_248)+1)*st_200], r_283)
-					st_196, st_198, st_202, st_203, st_204, st_205, st_206, st_207, st_208, st_209, st_210, st_211, st_212, st_213, st_214, st_215, st_216, st_217 = r_285, c_291, st_200, r_284, st_200, r_271, st_197, r_279, st_200, r_263, st_200, r_254, st_197, st_198, st_199, st_200, st_196, st_197
+					copy(c_282[int(x_239)*st_195:(int(x_239)+1)*st_195], r_274)
+					st_191, st_193, st_196, st_197, st_198, st_199, st_200, st_201, st_202, st_203, st_204, st_205, st_206, st_207, st_208, st_209, st_210 = r_276, c_282, r_275, st_195, r_262, st_192, r_270, st_195, r_254, st_195, r_245, st_192, st_193, st_194, st_195, st_191, st_192
 				}
-				if i_242 == 0 {
-					d_218 = st_202
+				if i_233 == 0 {
+					d_212 = st_197
+					rs_213 = d_212
+					tot_283, err_284 := runtime.MulSize(n_190, rs_213)
+					if err_284 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_284)
+					}
+					a_211 = ar.F64w(tot_283)
+				} else if st_197 != d_212 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_233)+" has shape "+runtime.ShapeString([]int{st_197})+", element 0 has shape "+runtime.ShapeString([]int{d_212}))
+				}
+				copy(a_211[i_233*rs_213:(i_233+1)*rs_213], st_196)
+				if i_233 == 0 {
+					d_215 = st_199
+					rs_216 = d_215
+					tot_285, err_286 := runtime.MulSize(n_190, rs_216)
+					if err_286 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_286)
+					}
+					a_214 = ar.F64w(tot_285)
+				} else if st_199 != d_215 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_233)+" has shape "+runtime.ShapeString([]int{st_199})+", element 0 has shape "+runtime.ShapeString([]int{d_215}))
+				}
+				copy(a_214[i_233*rs_216:(i_233+1)*rs_216], st_198)
+				if i_233 == 0 {
+					d_218 = st_201
 					rs_219 = d_218
-					tot_292, err_293 := runtime.MulSize(n_195, rs_219)
-					if err_293 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_293)
+					tot_287, err_288 := runtime.MulSize(n_190, rs_219)
+					if err_288 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_288)
 					}
-					_ = tot_292
-				} else if st_202 != d_218 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_202})+", element 0 has shape "+runtime.ShapeString([]int{d_218}))
+					a_217 = ar.F64w(tot_287)
+				} else if st_201 != d_218 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_233)+" has shape "+runtime.ShapeString([]int{st_201})+", element 0 has shape "+runtime.ShapeString([]int{d_218}))
 				}
-				if i_242 == 0 {
-					d_221 = st_204
+				copy(a_217[i_233*rs_219:(i_233+1)*rs_219], st_200)
+				if i_233 == 0 {
+					d_221 = st_203
 					rs_222 = d_221
-					tot_294, err_295 := runtime.MulSize(n_195, rs_222)
-					if err_295 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_295)
+					tot_289, err_290 := runtime.MulSize(n_190, rs_222)
+					if err_290 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_290)
 					}
-					a_220 = ar.F64w(tot_294)
-				} else if st_204 != d_221 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_204})+", element 0 has shape "+runtime.ShapeString([]int{d_221}))
+					a_220 = ar.F64w(tot_289)
+				} else if st_203 != d_221 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_233)+" has shape "+runtime.ShapeString([]int{st_203})+", element 0 has shape "+runtime.ShapeString([]int{d_221}))
 				}
-				copy(a_220[i_242*rs_222:(i_242+1)*rs_222], st_203)
-				if i_242 == 0 {
-					d_224 = st_206
+				copy(a_220[i_233*rs_222:(i_233+1)*rs_222], st_202)
+				if i_233 == 0 {
+					d_224 = st_205
 					rs_225 = d_224
-					tot_296, err_297 := runtime.MulSize(n_195, rs_225)
-					if err_297 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_297)
+					tot_291, err_292 := runtime.MulSize(n_190, rs_225)
+					if err_292 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_292)
 					}
-					a_223 = ar.F64w(tot_296)
-				} else if st_206 != d_224 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_206})+", element 0 has shape "+runtime.ShapeString([]int{d_224}))
+					a_223 = ar.F64w(tot_291)
+				} else if st_205 != d_224 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_233)+" has shape "+runtime.ShapeString([]int{st_205})+", element 0 has shape "+runtime.ShapeString([]int{d_224}))
 				}
-				copy(a_223[i_242*rs_225:(i_242+1)*rs_225], st_205)
-				if i_242 == 0 {
-					d_227 = st_208
-					rs_228 = d_227
-					tot_298, err_299 := runtime.MulSize(n_195, rs_228)
-					if err_299 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_299)
+				copy(a_223[i_233*rs_225:(i_233+1)*rs_225], st_204)
+				if i_233 == 0 {
+					d_227, d_228 = st_207, st_208
+					rs_229 = d_227 * d_228
+					tot_293, err_294 := runtime.MulSize(n_190, rs_229)
+					if err_294 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_294)
 					}
-					a_226 = ar.F64w(tot_298)
-				} else if st_208 != d_227 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_208})+", element 0 has shape "+runtime.ShapeString([]int{d_227}))
+					a_226 = ar.F64w(tot_293)
+				} else if st_207 != d_227 || st_208 != d_228 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_233)+" has shape "+runtime.ShapeString([]int{st_207, st_208})+", element 0 has shape "+runtime.ShapeString([]int{d_227, d_228}))
 				}
-				copy(a_226[i_242*rs_228:(i_242+1)*rs_228], st_207)
-				if i_242 == 0 {
-					d_230 = st_210
-					rs_231 = d_230
-					tot_300, err_301 := runtime.MulSize(n_195, rs_231)
-					if err_301 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_301)
+				copy(a_226[i_233*rs_229:(i_233+1)*rs_229], st_206)
+				if i_233 == 0 {
+					d_231 = st_210
+					rs_232 = d_231
+					tot_295, err_296 := runtime.MulSize(n_190, rs_232)
+					if err_296 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_296)
 					}
-					a_229 = ar.F64w(tot_300)
-				} else if st_210 != d_230 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_210})+", element 0 has shape "+runtime.ShapeString([]int{d_230}))
+					a_230 = ar.F64w(tot_295)
+				} else if st_210 != d_231 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_233)+" has shape "+runtime.ShapeString([]int{st_210})+", element 0 has shape "+runtime.ShapeString([]int{d_231}))
 				}
-				copy(a_229[i_242*rs_231:(i_242+1)*rs_231], st_209)
-				if i_242 == 0 {
-					d_233 = st_212
-					rs_234 = d_233
-					tot_302, err_303 := runtime.MulSize(n_195, rs_234)
-					if err_303 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_303)
-					}
-					a_232 = ar.F64w(tot_302)
-				} else if st_212 != d_233 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_212})+", element 0 has shape "+runtime.ShapeString([]int{d_233}))
-				}
-				copy(a_232[i_242*rs_234:(i_242+1)*rs_234], st_211)
-				if i_242 == 0 {
-					d_236, d_237 = st_214, st_215
-					rs_238 = d_236 * d_237
-					tot_304, err_305 := runtime.MulSize(n_195, rs_238)
-					if err_305 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_305)
-					}
-					a_235 = ar.F64w(tot_304)
-				} else if st_214 != d_236 || st_215 != d_237 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_214, st_215})+", element 0 has shape "+runtime.ShapeString([]int{d_236, d_237}))
-				}
-				copy(a_235[i_242*rs_238:(i_242+1)*rs_238], st_213)
-				if i_242 == 0 {
-					d_240 = st_217
-					rs_241 = d_240
-					tot_306, err_307 := runtime.MulSize(n_195, rs_241)
-					if err_307 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_307)
-					}
-					a_239 = ar.F64w(tot_306)
-				} else if st_217 != d_240 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_242)+" has shape "+runtime.ShapeString([]int{st_217})+", element 0 has shape "+runtime.ShapeString([]int{d_240}))
-				}
-				copy(a_239[i_242*rs_241:(i_242+1)*rs_241], st_216)
-				st_203 = a_220[i_242*rs_222 : (i_242+1)*rs_222]
-				st_205 = a_223[i_242*rs_225 : (i_242+1)*rs_225]
-				st_207 = a_226[i_242*rs_228 : (i_242+1)*rs_228]
-				st_209 = a_229[i_242*rs_231 : (i_242+1)*rs_231]
-				st_211 = a_232[i_242*rs_234 : (i_242+1)*rs_234]
-				st_213 = a_235[i_242*rs_238 : (i_242+1)*rs_238]
-				st_216 = a_239[i_242*rs_241 : (i_242+1)*rs_241]
-				if i_242 > 0 && st_197 == len(buf_308) && st_199*st_200 == len(buf_309) {
-					copy(buf_308, st_196)
-					st_196 = buf_308
-					copy(buf_309, st_198)
-					st_198 = buf_309
-					ar.Release(mark_243)
+				copy(a_230[i_233*rs_232:(i_233+1)*rs_232], st_209)
+				st_196 = a_211[i_233*rs_213 : (i_233+1)*rs_213]
+				st_198 = a_214[i_233*rs_216 : (i_233+1)*rs_216]
+				st_200 = a_217[i_233*rs_219 : (i_233+1)*rs_219]
+				st_202 = a_220[i_233*rs_222 : (i_233+1)*rs_222]
+				st_204 = a_223[i_233*rs_225 : (i_233+1)*rs_225]
+				st_206 = a_226[i_233*rs_229 : (i_233+1)*rs_229]
+				st_209 = a_230[i_233*rs_232 : (i_233+1)*rs_232]
+				if i_233 > 0 && st_192 == len(buf_297) && st_194*st_195 == len(buf_298) {
+					copy(buf_297, st_191)
+					st_191 = buf_297
+					copy(buf_298, st_193)
+					st_193 = buf_298
+					ar.Release(mark_234)
 				}
 			}
-			c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121 = st_196, n_195, st_197, st_198, n_195, st_199, st_200, n_195, d_218, a_220, n_195, d_221, a_223, n_195, d_224, a_226, n_195, d_227, a_229, n_195, d_230, a_232, n_195, d_233, a_235, n_195, d_236, d_237, a_239, n_195, d_240
+			c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116 = st_191, n_190, st_192, st_193, n_190, st_194, st_195, a_211, n_190, d_212, a_214, n_190, d_215, a_217, n_190, d_218, a_220, n_190, d_221, a_223, n_190, d_224, a_226, n_190, d_227, d_228, a_230, n_190, d_231
 		} else {
-			n_310, err_311 := runtime.CheckSize(int64(0))
-			if err_311 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_311)
+			n_299, err_300 := runtime.CheckSize(int64(0))
+			if err_300 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_300)
 			}
-			var d_312 int = 0
-			var rs_313 int = 0
-			var d_314 int = 0
-			var d_315 int = 0
-			var rs_316 int = 0
-			var d_317 int = 0
-			var rs_318 int = 0
-			var a_319 []float64
-			var d_320 int = 0
-			var rs_321 int = 0
-			var a_322 []float64
+			var d_301 int = 0
+			var rs_302 int = 0
+			var d_303 int = 0
+			var d_304 int = 0
+			var rs_305 int = 0
+			var a_306 []float64
+			var d_307 int = 0
+			var rs_308 int = 0
+			var a_309 []float64
+			var d_310 int = 0
+			var rs_311 int = 0
+			var a_312 []float64
+			var d_313 int = 0
+			var rs_314 int = 0
+			var a_315 []float64
+			var d_316 int = 0
+			var rs_317 int = 0
+			var a_318 []float64
+			var d_319 int = 0
+			var rs_320 int = 0
+			var a_321 []float64
+			var d_322 int = 0
 			var d_323 int = 0
 			var rs_324 int = 0
 			var a_325 []float64
 			var d_326 int = 0
 			var rs_327 int = 0
-			var a_328 []float64
-			var d_329 int = 0
-			var rs_330 int = 0
-			var a_331 []float64
-			var d_332 int = 0
-			var rs_333 int = 0
-			var a_334 []float64
-			var d_335 int = 0
-			var d_336 int = 0
-			var rs_337 int = 0
-			var a_338 []float64
-			var d_339 int = 0
-			var rs_340 int = 0
-			scratch_1857 := ar.F64w(sequence_12)
-			scratch_1858 := ar.F64w(state_9)
-			scratch_1859 := ar.F64w(sequence_12)
-			scratch_1860 := ar.F64w(state_9)
-			scratch_1861 := ar.F64w(state_9)
-			scratch_1862 := ar.F64w(state_9)
-			scratch_1863 := ar.F64w(state_9)
-			for i_341 := 0; i_341 < n_310; i_341++ {
-				mark_342 := ar.Mark()
-				_ = int64(i_341)
+			scratch_1809 := ar.F64w(sequence_12)
+			scratch_1810 := ar.F64w(state_9)
+			scratch_1811 := ar.F64w(sequence_12)
+			scratch_1812 := ar.F64w(state_9)
+			scratch_1813 := ar.F64w(state_9)
+			scratch_1814 := ar.F64w(state_9)
+			scratch_1815 := ar.F64w(state_9)
+			for i_328 := 0; i_328 < n_299; i_328++ {
+				mark_329 := ar.Mark()
+				_ = int64(i_328)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_344 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_331 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_345 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_332 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_346 := int(n_15) - int(int64(0))
-				s_347 := row_344[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_346 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_346}))
+				n_333 := int(n_15) - int(int64(0))
+				s_334 := row_331[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_333 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_333}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_348 := int(n_15) - int(int64(0))
-				s_349 := row_345[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_348 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_348}))
+				n_335 := int(n_15) - int(int64(0))
+				s_336 := row_332[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_335 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_335}))
 				}
-				r_350 := scratch_1857[:sequence_12:sequence_12]
-				r_80 = r_80[:len(r_350)]
-				s_347 = s_347[:len(r_350)]
-				s_349 = s_349[:len(r_350)]
-				for i_351 := range r_350 {
-					r_350[i_351] = (runtime.Sigmoid(((r_80[i_351] * s_347[i_351]) + s_349[i_351])))
+				r_337 := scratch_1809[:sequence_12:sequence_12]
+				r_77 = r_77[:len(r_337)]
+				s_334 = s_334[:len(r_337)]
+				s_336 = s_336[:len(r_337)]
+				for i_338 := range r_337 {
+					r_337[i_338] = (runtime.Sigmoid(((r_77[i_338] * s_334[i_338]) + s_336[i_338])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_353 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_354 := int64(2) * n_15
-				if n_15 < 0 || x_354 < n_15 || x_354 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_354, mainparams_3))
+				row_340 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_341 := int64(2) * n_15
+				if n_15 < 0 || x_341 < n_15 || x_341 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_341, mainparams_3))
 				}
-				n_355 := int(x_354) - int(n_15)
-				s_356 := row_344[int(n_15)*1 : int(x_354)*1 : int(x_354)*1]
-				if n_355 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_355}))
+				n_342 := int(x_341) - int(n_15)
+				s_343 := row_331[int(n_15)*1 : int(x_341)*1 : int(x_341)*1]
+				if n_342 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_342}))
 				}
-				if n_15 < 0 || x_354 < n_15 || x_354 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_354, mainparams_3))
+				if n_15 < 0 || x_341 < n_15 || x_341 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_341, mainparams_3))
 				}
-				n_357 := int(x_354) - int(n_15)
-				s_358 := row_345[int(n_15)*1 : int(x_354)*1 : int(x_354)*1]
-				if n_357 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_357}))
+				n_344 := int(x_341) - int(n_15)
+				s_345 := row_332[int(n_15)*1 : int(x_341)*1 : int(x_341)*1]
+				if n_344 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_344}))
 				}
-				r_359 := scratch_1858[:state_9:state_9]
-				row_353 = row_353[:len(r_359)]
-				s_356 = s_356[:len(r_359)]
-				s_358 = s_358[:len(r_359)]
-				for i_360 := range r_359 {
-					r_359[i_360] = (runtime.Sigmoid(((row_353[i_360] * s_356[i_360]) + s_358[i_360])))
+				r_346 := scratch_1810[:state_9:state_9]
+				row_340 = row_340[:len(r_346)]
+				s_343 = s_343[:len(r_346)]
+				s_345 = s_345[:len(r_346)]
+				for i_347 := range r_346 {
+					r_346[i_347] = (runtime.Sigmoid(((row_340[i_347] * s_343[i_347]) + s_345[i_347])))
 				}
-				x_362 := int64(3) * n_15
-				if x_354 < 0 || x_362 < x_354 || x_362 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_354, x_362, mainparams_3))
+				x_349 := int64(3) * n_15
+				if x_341 < 0 || x_349 < x_341 || x_349 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_341, x_349, mainparams_3))
 				}
-				n_363 := int(x_362) - int(x_354)
-				s_364 := row_344[int(x_354)*1 : int(x_362)*1 : int(x_362)*1]
-				if n_363 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_363}))
+				n_350 := int(x_349) - int(x_341)
+				s_351 := row_331[int(x_341)*1 : int(x_349)*1 : int(x_349)*1]
+				if n_350 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_350}))
 				}
-				if x_354 < 0 || x_362 < x_354 || x_362 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_354, x_362, mainparams_3))
+				if x_341 < 0 || x_349 < x_341 || x_349 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_341, x_349, mainparams_3))
 				}
-				n_365 := int(x_362) - int(x_354)
-				s_366 := row_345[int(x_354)*1 : int(x_362)*1 : int(x_362)*1]
-				if n_365 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_365}))
+				n_352 := int(x_349) - int(x_341)
+				s_353 := row_332[int(x_341)*1 : int(x_349)*1 : int(x_349)*1]
+				if n_352 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_352}))
 				}
-				r_367 := scratch_1859[:sequence_12:sequence_12]
-				r_80 = r_80[:len(r_367)]
-				s_364 = s_364[:len(r_367)]
-				s_366 = s_366[:len(r_367)]
-				for i_368 := range r_367 {
-					r_367[i_368] = (runtime.Sigmoid(((r_80[i_368] * s_364[i_368]) + s_366[i_368])))
+				r_354 := scratch_1811[:sequence_12:sequence_12]
+				r_77 = r_77[:len(r_354)]
+				s_351 = s_351[:len(r_354)]
+				s_353 = s_353[:len(r_354)]
+				for i_355 := range r_354 {
+					r_354[i_355] = (runtime.Sigmoid(((r_77[i_355] * s_351[i_355]) + s_353[i_355])))
 				}
-				x_370 := int64(4) * n_15
-				if x_362 < 0 || x_370 < x_362 || x_370 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_362, x_370, mainparams_3))
+				x_357 := int64(4) * n_15
+				if x_349 < 0 || x_357 < x_349 || x_357 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_349, x_357, mainparams_3))
 				}
-				n_371 := int(x_370) - int(x_362)
-				s_372 := row_344[int(x_362)*1 : int(x_370)*1 : int(x_370)*1]
-				if n_371 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_371}))
+				n_358 := int(x_357) - int(x_349)
+				s_359 := row_331[int(x_349)*1 : int(x_357)*1 : int(x_357)*1]
+				if n_358 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_358}))
 				}
-				if x_362 < 0 || x_370 < x_362 || x_370 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_362, x_370, mainparams_3))
+				if x_349 < 0 || x_357 < x_349 || x_357 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_349, x_357, mainparams_3))
 				}
-				n_373 := int(x_370) - int(x_362)
-				s_374 := row_345[int(x_362)*1 : int(x_370)*1 : int(x_370)*1]
-				if n_373 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_373}))
+				n_360 := int(x_357) - int(x_349)
+				s_361 := row_332[int(x_349)*1 : int(x_357)*1 : int(x_357)*1]
+				if n_360 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_360}))
 				}
-				r_375 := scratch_1860[:state_9:state_9]
-				row_353 = row_353[:len(r_375)]
-				s_372 = s_372[:len(r_375)]
-				s_374 = s_374[:len(r_375)]
-				for i_376 := range r_375 {
-					r_375[i_376] = (math.Tanh(((row_353[i_376] * s_372[i_376]) + s_374[i_376])))
+				r_362 := scratch_1812[:state_9:state_9]
+				row_340 = row_340[:len(r_362)]
+				s_359 = s_359[:len(r_362)]
+				s_361 = s_361[:len(r_362)]
+				for i_363 := range r_362 {
+					r_362[i_363] = (math.Tanh(((row_340[i_363] * s_359[i_363]) + s_361[i_363])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_378 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_365 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_379 := scratch_1861[:state_9:state_9]
-				r_380 := scratch_1862[:state_9:state_9]
-				r_381 := scratch_1863[:state_9:state_9]
-				row_378 = row_378[:state_9]
-				r_350 = r_350[:state_9]
-				r_359 = r_359[:state_9]
-				r_375 = r_375[:state_9]
-				r_379 = r_379[:state_9]
-				r_380 = r_380[:state_9]
+				r_366 := scratch_1813[:state_9:state_9]
+				r_367 := scratch_1814[:state_9:state_9]
+				r_368 := scratch_1815[:state_9:state_9]
+				row_365 = row_365[:state_9]
+				r_337 = r_337[:state_9]
+				r_346 = r_346[:state_9]
+				r_362 = r_362[:state_9]
+				r_366 = r_366[:state_9]
 				r_367 = r_367[:state_9]
-				r_381 = r_381[:state_9]
-				for i_382 := 0; i_382 < state_9; i_382++ {
-					e_384 := ((row_378[i_382] * r_350[i_382]) + (r_359[i_382] * r_375[i_382]))
-					r_379[i_382] = e_384
-					e_385 := (math.Tanh(e_384))
-					r_380[i_382] = e_385
-					e_386 := (r_367[i_382] * e_385)
-					r_381[i_382] = e_386
+				r_354 = r_354[:state_9]
+				r_368 = r_368[:state_9]
+				for i_369 := 0; i_369 < state_9; i_369++ {
+					e_371 := ((row_365[i_369] * r_337[i_369]) + (r_346[i_369] * r_362[i_369]))
+					r_366[i_369] = e_371
+					e_372 := (math.Tanh(e_371))
+					r_367[i_369] = e_372
+					e_373 := (r_354[i_369] * e_372)
+					r_368[i_369] = e_373
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -3472,300 +3453,305 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_387 := ar.F64w(len(state_7))
-				copy(c_387, state_7)
-				copy(c_387[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_381)
+				c_374 := ar.F64w(len(state_7))
+				copy(c_374, state_7)
+				copy(c_374[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_368)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_387[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_379)
-				if i_341 == 0 {
-					d_312 = sequence_12
-					rs_313 = d_312
-					tot_388, err_389 := runtime.MulSize(n_310, rs_313)
-					if err_389 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_389)
+				copy(c_374[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_366)
+				if i_328 == 0 {
+					d_301 = sequence_12
+					rs_302 = d_301
+					tot_375, err_376 := runtime.MulSize(n_299, rs_302)
+					if err_376 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_376)
 					}
-					_ = tot_388
-				} else if sequence_12 != d_312 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_312}))
+					_ = tot_375
+				} else if sequence_12 != d_301 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_328)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_301}))
 				}
-				if i_341 == 0 {
-					d_314, d_315 = state_8, state_9
-					rs_316 = d_314 * d_315
-					tot_390, err_391 := runtime.MulSize(n_310, rs_316)
-					if err_391 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_391)
+				if i_328 == 0 {
+					d_303, d_304 = state_8, state_9
+					rs_305 = d_303 * d_304
+					tot_377, err_378 := runtime.MulSize(n_299, rs_305)
+					if err_378 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_378)
 					}
-					_ = tot_390
-				} else if state_8 != d_314 || state_9 != d_315 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_314, d_315}))
+					_ = tot_377
+				} else if state_8 != d_303 || state_9 != d_304 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_328)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_303, d_304}))
 				}
-				if i_341 == 0 {
-					d_317 = state_9
-					rs_318 = d_317
-					tot_392, err_393 := runtime.MulSize(n_310, rs_318)
-					if err_393 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_393)
+				if i_328 == 0 {
+					d_307 = state_9
+					rs_308 = d_307
+					tot_379, err_380 := runtime.MulSize(n_299, rs_308)
+					if err_380 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_380)
 					}
-					_ = tot_392
-				} else if state_9 != d_317 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_317}))
+					a_306 = ar.F64w(tot_379)
+				} else if state_9 != d_307 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_328)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_307}))
 				}
-				if i_341 == 0 {
-					d_320 = state_9
-					rs_321 = d_320
-					tot_394, err_395 := runtime.MulSize(n_310, rs_321)
-					if err_395 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_395)
+				copy(a_306[i_328*rs_308:(i_328+1)*rs_308], r_367)
+				if i_328 == 0 {
+					d_310 = sequence_12
+					rs_311 = d_310
+					tot_381, err_382 := runtime.MulSize(n_299, rs_311)
+					if err_382 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_382)
 					}
-					a_319 = ar.F64w(tot_394)
-				} else if state_9 != d_320 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_320}))
+					a_309 = ar.F64w(tot_381)
+				} else if sequence_12 != d_310 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_328)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_310}))
 				}
-				copy(a_319[i_341*rs_321:(i_341+1)*rs_321], r_380)
-				if i_341 == 0 {
-					d_323 = sequence_12
-					rs_324 = d_323
-					tot_396, err_397 := runtime.MulSize(n_310, rs_324)
-					if err_397 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_397)
+				copy(a_309[i_328*rs_311:(i_328+1)*rs_311], r_354)
+				if i_328 == 0 {
+					d_313 = state_9
+					rs_314 = d_313
+					tot_383, err_384 := runtime.MulSize(n_299, rs_314)
+					if err_384 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_384)
 					}
-					a_322 = ar.F64w(tot_396)
-				} else if sequence_12 != d_323 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_323}))
+					a_312 = ar.F64w(tot_383)
+				} else if state_9 != d_313 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_328)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_313}))
 				}
-				copy(a_322[i_341*rs_324:(i_341+1)*rs_324], r_367)
-				if i_341 == 0 {
-					d_326 = state_9
+				copy(a_312[i_328*rs_314:(i_328+1)*rs_314], r_362)
+				if i_328 == 0 {
+					d_316 = state_9
+					rs_317 = d_316
+					tot_385, err_386 := runtime.MulSize(n_299, rs_317)
+					if err_386 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_386)
+					}
+					a_315 = ar.F64w(tot_385)
+				} else if state_9 != d_316 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_328)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_316}))
+				}
+				copy(a_315[i_328*rs_317:(i_328+1)*rs_317], r_346)
+				if i_328 == 0 {
+					d_319 = sequence_12
+					rs_320 = d_319
+					tot_387, err_388 := runtime.MulSize(n_299, rs_320)
+					if err_388 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_388)
+					}
+					a_318 = ar.F64w(tot_387)
+				} else if sequence_12 != d_319 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_328)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_319}))
+				}
+				copy(a_318[i_328*rs_320:(i_328+1)*rs_320], r_337)
+				if i_328 == 0 {
+					d_322, d_323 = state_8, state_9
+					rs_324 = d_322 * d_323
+					tot_389, err_390 := runtime.MulSize(n_299, rs_324)
+					if err_390 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_390)
+					}
+					a_321 = ar.F64w(tot_389)
+				} else if state_8 != d_322 || state_9 != d_323 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_328)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_322, d_323}))
+				}
+				copy(a_321[i_328*rs_324:(i_328+1)*rs_324], state_7)
+				if i_328 == 0 {
+					d_326 = sequence_12
 					rs_327 = d_326
-					tot_398, err_399 := runtime.MulSize(n_310, rs_327)
-					if err_399 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_399)
+					tot_391, err_392 := runtime.MulSize(n_299, rs_327)
+					if err_392 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_392)
 					}
-					a_325 = ar.F64w(tot_398)
-				} else if state_9 != d_326 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_326}))
+					a_325 = ar.F64w(tot_391)
+				} else if sequence_12 != d_326 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_328)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_326}))
 				}
-				copy(a_325[i_341*rs_327:(i_341+1)*rs_327], r_375)
-				if i_341 == 0 {
-					d_329 = state_9
-					rs_330 = d_329
-					tot_400, err_401 := runtime.MulSize(n_310, rs_330)
-					if err_401 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_401)
-					}
-					a_328 = ar.F64w(tot_400)
-				} else if state_9 != d_329 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_329}))
-				}
-				copy(a_328[i_341*rs_330:(i_341+1)*rs_330], r_359)
-				if i_341 == 0 {
-					d_332 = sequence_12
-					rs_333 = d_332
-					tot_402, err_403 := runtime.MulSize(n_310, rs_333)
-					if err_403 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_403)
-					}
-					a_331 = ar.F64w(tot_402)
-				} else if sequence_12 != d_332 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_332}))
-				}
-				copy(a_331[i_341*rs_333:(i_341+1)*rs_333], r_350)
-				if i_341 == 0 {
-					d_335, d_336 = state_8, state_9
-					rs_337 = d_335 * d_336
-					tot_404, err_405 := runtime.MulSize(n_310, rs_337)
-					if err_405 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_405)
-					}
-					a_334 = ar.F64w(tot_404)
-				} else if state_8 != d_335 || state_9 != d_336 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_335, d_336}))
-				}
-				copy(a_334[i_341*rs_337:(i_341+1)*rs_337], state_7)
-				if i_341 == 0 {
-					d_339 = sequence_12
-					rs_340 = d_339
-					tot_406, err_407 := runtime.MulSize(n_310, rs_340)
-					if err_407 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_407)
-					}
-					a_338 = ar.F64w(tot_406)
-				} else if sequence_12 != d_339 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_341)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_339}))
-				}
-				copy(a_338[i_341*rs_340:(i_341+1)*rs_340], r_80)
-				if i_341 > 0 {
-					ar.Release(mark_342)
+				copy(a_325[i_328*rs_327:(i_328+1)*rs_327], r_77)
+				if i_328 > 0 {
+					ar.Release(mark_329)
 				}
 			}
-			c_92, c_93, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121 = n_310, d_312, n_310, d_314, d_315, n_310, d_317, a_319, n_310, d_320, a_322, n_310, d_323, a_325, n_310, d_326, a_328, n_310, d_329, a_331, n_310, d_332, a_334, n_310, d_335, d_336, a_338, n_310, d_339
+			c_89, c_90, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116 = n_299, d_301, n_299, d_303, d_304, a_306, n_299, d_307, a_309, n_299, d_310, a_312, n_299, d_313, a_315, n_299, d_316, a_318, n_299, d_319, a_321, n_299, d_322, d_323, a_325, n_299, d_326
 		}
-		var c_408 []float64
-		var c_409 int
-		var c_410 []float64
-		var c_411 int
-		var c_412 int
-		if x_90 {
-			x_413 := x_89 - int64(1)
-			if x_413 < 0 || x_413 >= int64(c_92) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_413, c_92))
+		var c_393 []float64
+		var c_394 int
+		var c_395 []float64
+		var c_396 int
+		var c_397 int
+		if x_87 {
+			x_398 := x_86 - int64(1)
+			if x_398 < 0 || x_398 >= int64(c_89) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_398, c_89))
 			}
-			_ = c_100[int(x_413)*c_102 : (int(x_413)+1)*c_102]
-			_ = c_103[int(x_413)*c_105 : (int(x_413)+1)*c_105]
-			_ = c_106[int(x_413)*c_108 : (int(x_413)+1)*c_108]
-			_ = c_109[int(x_413)*c_111 : (int(x_413)+1)*c_111]
-			_ = c_112[int(x_413)*c_114 : (int(x_413)+1)*c_114]
-			rs_419 := c_117 * c_118
-			_ = c_115[int(x_413)*rs_419 : (int(x_413)+1)*rs_419]
-			_ = c_119[int(x_413)*c_121 : (int(x_413)+1)*c_121]
-			c_408, c_409, c_410, c_411, c_412 = c_91, c_93, c_94, c_96, c_97
+			_ = c_95[int(x_398)*c_97 : (int(x_398)+1)*c_97]
+			_ = c_98[int(x_398)*c_100 : (int(x_398)+1)*c_100]
+			_ = c_101[int(x_398)*c_103 : (int(x_398)+1)*c_103]
+			_ = c_104[int(x_398)*c_106 : (int(x_398)+1)*c_106]
+			_ = c_107[int(x_398)*c_109 : (int(x_398)+1)*c_109]
+			rs_404 := c_112 * c_113
+			_ = c_110[int(x_398)*rs_404 : (int(x_398)+1)*rs_404]
+			_ = c_114[int(x_398)*c_116 : (int(x_398)+1)*c_116]
+			c_393, c_394, c_395, c_396, c_397 = c_88, c_90, c_91, c_93, c_94
 		} else {
-			c_408, c_409, c_410, c_411, c_412 = r_80, sequence_12, state_7, state_8, state_9
+			c_393, c_394, c_395, c_396, c_397 = r_77, sequence_12, state_7, state_8, state_9
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_422 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != c_409 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_409})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_407 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != c_394 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_394})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_423 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != c_409 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_409})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_408 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != c_394 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_394})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_424 := ar.F64w(c_409)
-		r_425 := ar.F64w(c_409)
-		c_408 = c_408[:c_409]
-		row_422 = row_422[:c_409]
-		row_423 = row_423[:c_409]
-		r_424 = r_424[:c_409]
-		r_425 = r_425[:c_409]
-		if c_409 >= 262144 {
-			loop_436 := runtime.EnterLoop(&nbLoop18, runtime.Bind(c_408, runtime.Bind(row_422, runtime.Bind(row_423, runtime.Bind(r_424, runtime.Bind(r_425, runtime.End{}))))), c_409, 16384)
-			if loop_436.For == nil {
-				loop_436.For = func(lo_431, hi int) {
-					c_408 := loop_436.C.H
-					row_422 := loop_436.C.T.H
-					row_423 := loop_436.C.T.T.H
-					r_424 := loop_436.C.T.T.T.H
-					r_425 := loop_436.C.T.T.T.T.H
-					for i_432 := lo_431; i_432 < hi; i_432++ {
-						e_434 := ((c_408[i_432] * row_422[i_432]) + row_423[i_432])
-						r_424[i_432] = e_434
-						e_435 := (math.Exp(e_434))
-						r_425[i_432] = e_435
+		r_409 := ar.F64w(c_394)
+		r_410 := ar.F64w(c_394)
+		c_393 = c_393[:c_394]
+		row_407 = row_407[:c_394]
+		row_408 = row_408[:c_394]
+		r_409 = r_409[:c_394]
+		r_410 = r_410[:c_394]
+		if c_394 >= 262144 {
+			loop_421 := runtime.EnterLoop(&nbLoop18, runtime.Bind(c_393, runtime.Bind(row_407, runtime.Bind(row_408, runtime.Bind(r_409, runtime.Bind(r_410, runtime.End{}))))), c_394, 16384)
+			if loop_421.For == nil {
+				loop_421.For = func(lo_416, hi int) {
+					c_393 := loop_421.C.H
+					row_407 := loop_421.C.T.H
+					row_408 := loop_421.C.T.T.H
+					r_409 := loop_421.C.T.T.T.H
+					r_410 := loop_421.C.T.T.T.T.H
+					for i_417 := lo_416; i_417 < hi; i_417++ {
+						e_419 := ((c_393[i_417] * row_407[i_417]) + row_408[i_417])
+						r_409[i_417] = e_419
+						e_420 := (math.Exp(e_419))
+						r_410[i_417] = e_420
 					}
 				}
 			}
-			runtime.ParallelFor(c_409, 16384, loop_436.For)
-			loop_436.Leave(&nbLoop18)
+			runtime.ParallelFor(c_394, 16384, loop_421.For)
+			loop_421.Leave(&nbLoop18)
 		} else {
-			for i_426 := 0; i_426 < c_409; i_426++ {
-				e_428 := ((c_408[i_426] * row_422[i_426]) + row_423[i_426])
-				r_424[i_426] = e_428
-				e_429 := (math.Exp(e_428))
-				r_425[i_426] = e_429
+			for i_411 := 0; i_411 < c_394; i_411++ {
+				e_413 := ((c_393[i_411] * row_407[i_411]) + row_408[i_411])
+				r_409[i_411] = e_413
+				e_414 := (math.Exp(e_413))
+				r_410[i_411] = e_414
 			}
 		}
-		s_437 := runtime.Sum(r_425)
-		x_438 := s_437 + 2.0
+		s_422 := runtime.Sum(r_410)
+		x_423 := s_422 + 2.0
 		if int64(1) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
-		row_439 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-		x_440 := math.Log(x_438)
-		if sequence_12 != c_409 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:21", fmt.Sprintf("dot: sizes %d and %d differ", sequence_12, c_409))
+		row_424 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+		x_425 := math.Log(x_423)
+		if sequence_12 != c_394 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:21", fmt.Sprintf("dot: sizes %d and %d differ", sequence_12, c_394))
 		}
-		var s_441 float64 = 0
-		row_439 = row_439[:sequence_12]
-		r_424 = r_424[:sequence_12]
+		var s_426 float64 = 0
+		row_424 = row_424[:sequence_12]
+		r_409 = r_409[:sequence_12]
 		if sequence_12 >= 262144 {
-			loop_448 := runtime.EnterLoop(&nbLoop19, runtime.Bind(row_439, runtime.Bind(r_424, runtime.Bind(x_440, runtime.End{}))), sequence_12, 16384)
-			if loop_448.Sum == nil {
-				loop_448.Sum = func(lo_445, hi int) float64 {
-					row_439 := loop_448.C.H
-					r_424 := loop_448.C.T.H
-					x_440 := loop_448.C.T.T.H
-					s_441 := 0.0
-					for i_446 := lo_445; i_446 < hi; i_446++ {
-						s_441 += row_439[i_446] * (r_424[i_446] - x_440)
+			loop_433 := runtime.EnterLoop(&nbLoop19, runtime.Bind(row_424, runtime.Bind(r_409, runtime.Bind(x_425, runtime.End{}))), sequence_12, 16384)
+			if loop_433.Sum == nil {
+				loop_433.Sum = func(lo_430, hi int) float64 {
+					row_424 := loop_433.C.H
+					r_409 := loop_433.C.T.H
+					x_425 := loop_433.C.T.T.H
+					s_426 := 0.0
+					for i_431 := lo_430; i_431 < hi; i_431++ {
+						s_426 += row_424[i_431] * (r_409[i_431] - x_425)
 					}
-					return s_441
+					return s_426
 				}
 			}
-			s_441 += runtime.ParallelSum(sequence_12, 16384, loop_448.Sum)
-			loop_448.Leave(&nbLoop19)
+			s_426 += runtime.ParallelSum(sequence_12, 16384, loop_433.Sum)
+			loop_433.Leave(&nbLoop19)
 		} else {
-			for i_442 := 0; i_442 < sequence_12; i_442++ {
-				s_441 += row_439[i_442] * (r_424[i_442] - x_440)
+			for i_427 := 0; i_427 < sequence_12; i_427++ {
+				s_426 += row_424[i_427] * (r_409[i_427] - x_425)
 			}
 		}
-		n_449 := int(max(x_77, 0)) + 1
-		var st_450 []float64
-		var st_451 int
+		n_434 := int(max(x_74, 0)) + 1
+		var st_435 []float64
+		var st_436 int
+		var st_437 int
+		var st_438 float64
+		var st_439 float64
+		var st_440 []float64
+		var st_441 int
+		var st_442 []float64
+		var st_443 int
+		var st_445 int
+		var st_446 int
+		var st_448 int
+		var st_449 int
+		var st_450 int
+		var st_451 []float64
 		var st_452 int
-		var st_453 float64
-		var st_454 float64
-		var st_455 []float64
+		var st_453 int
+		var st_454 []float64
+		var st_455 int
 		var st_456 int
 		var st_457 []float64
 		var st_458 int
-		var st_460 int
+		var st_459 int
+		var st_460 []float64
 		var st_461 int
-		var st_463 int
+		var st_462 int
+		var st_463 []float64
 		var st_464 int
 		var st_465 int
+		var st_466 []float64
 		var st_467 int
 		var st_468 int
-		var st_469 []float64
-		var st_470 int
+		var st_469 int
+		var st_470 []float64
 		var st_471 int
-		var st_472 []float64
-		var st_473 int
+		var st_472 int
 		var st_474 int
-		var st_475 []float64
-		var st_476 int
-		var st_477 int
-		var st_478 []float64
-		var st_479 int
-		var st_480 int
-		var st_481 []float64
-		var st_482 int
-		var st_483 int
-		var st_484 []float64
-		var st_485 int
-		var st_486 int
-		var st_487 int
-		var st_488 []float64
-		var st_489 int
-		var st_490 int
-		var st_492 int
-		var st_493 int
-		st_450, st_451, st_452, st_453, st_454, st_455, st_456, st_457, st_458, st_460, st_461, st_463, st_464, st_465, st_467, st_468, st_469, st_470, st_471, st_472, st_473, st_474, st_475, st_476, st_477, st_478, st_479, st_480, st_481, st_482, st_483, st_484, st_485, st_486, st_487, st_488, st_489, st_490, st_492, st_493 = c_410, c_411, c_412, s_441, x_438, r_425, c_409, c_408, c_409, c_92, c_93, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, c_117, c_118, c_119, c_120, c_121, state_8, state_9
-		a_495 := ar.F64w(n_449)
-		var a_496 []float64
+		var st_475 int
+		st_435, st_436, st_437, st_438, st_439, st_440, st_441, st_442, st_443, st_445, st_446, st_448, st_449, st_450, st_451, st_452, st_453, st_454, st_455, st_456, st_457, st_458, st_459, st_460, st_461, st_462, st_463, st_464, st_465, st_466, st_467, st_468, st_469, st_470, st_471, st_472, st_474, st_475 = c_395, c_396, c_397, s_426, x_423, r_410, c_394, c_393, c_394, c_89, c_90, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116, state_8, state_9
+		a_477 := ar.F64w(n_434)
+		var a_478 []float64
+		var d_479 int = 0
+		var rs_480 int = 0
+		var a_481 []float64
+		var d_482 int = 0
+		var rs_483 int = 0
+		var d_484 int = 0
+		var d_485 int = 0
+		var rs_486 int = 0
+		var d_487 int = 0
+		var d_488 int = 0
+		var d_489 int = 0
+		var rs_490 int = 0
+		var a_491 []float64
+		var d_492 int = 0
+		var d_493 int = 0
+		var rs_494 int = 0
+		var a_495 []float64
+		var d_496 int = 0
 		var d_497 int = 0
 		var rs_498 int = 0
 		var a_499 []float64
 		var d_500 int = 0
-		var rs_501 int = 0
-		var d_502 int = 0
-		var d_503 int = 0
-		var rs_504 int = 0
+		var d_501 int = 0
+		var rs_502 int = 0
+		var a_503 []float64
+		var d_504 int = 0
 		var d_505 int = 0
-		var d_506 int = 0
-		var d_507 int = 0
-		var rs_508 int = 0
+		var rs_506 int = 0
+		var a_507 []float64
+		var d_508 int = 0
 		var d_509 int = 0
-		var d_510 int = 0
-		var rs_511 int = 0
-		var a_512 []float64
+		var rs_510 int = 0
+		var a_511 []float64
+		var d_512 int = 0
 		var d_513 int = 0
 		var d_514 int = 0
 		var rs_515 int = 0
@@ -3773,1389 +3759,1323 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		var d_517 int = 0
 		var d_518 int = 0
 		var rs_519 int = 0
-		var a_520 []float64
+		var d_520 int = 0
 		var d_521 int = 0
-		var d_522 int = 0
-		var rs_523 int = 0
-		var a_524 []float64
-		var d_525 int = 0
-		var d_526 int = 0
-		var rs_527 int = 0
-		var a_528 []float64
-		var d_529 int = 0
-		var d_530 int = 0
-		var rs_531 int = 0
-		var a_532 []float64
-		var d_533 int = 0
-		var d_534 int = 0
-		var d_535 int = 0
-		var rs_536 int = 0
-		var a_537 []float64
-		var d_538 int = 0
-		var d_539 int = 0
-		var rs_540 int = 0
-		var d_541 int = 0
-		var d_542 int = 0
-		var rs_543 int = 0
-		for i_544 := 0; i_544 < n_449; i_544++ {
-			mark_545 := ar.Mark()
-			if i_544 > 0 {
-				k_546 := int64(i_544 - 1)
-				x_547 := k_546 + int64(1)
-				if x_547 < 0 || x_547 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_547, sequence_11))
+		var rs_522 int = 0
+		for i_523 := 0; i_523 < n_434; i_523++ {
+			mark_524 := ar.Mark()
+			if i_523 > 0 {
+				k_525 := int64(i_523 - 1)
+				x_526 := k_525 + int64(1)
+				if x_526 < 0 || x_526 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_526, sequence_11))
 				}
-				row_548 := sequence_10[int(x_547)*sequence_12 : (int(x_547)+1)*sequence_12]
+				row_527 := sequence_10[int(x_526)*sequence_12 : (int(x_526)+1)*sequence_12]
 				if int64(0) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
-				row_549 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+				row_528 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_550 := ar.F64w(sequence_12)
-				row_548 = row_548[:len(r_550)]
-				row_549 = row_549[:len(r_550)]
-				for i_551 := range r_550 {
-					r_550[i_551] = (row_548[i_551] * row_549[i_551])
+				r_529 := ar.F64w(sequence_12)
+				row_527 = row_527[:len(r_529)]
+				row_528 = row_528[:len(r_529)]
+				for i_530 := range r_529 {
+					r_529[i_530] = (row_527[i_530] * row_528[i_530])
 				}
-				x_553 := n_14 / int64(2)
-				x_554 := max(x_553, int64(0))
-				x_555 := x_554 > int64(0)
-				var c_556 []float64
-				var c_557 int
+				x_532 := n_14 / int64(2)
+				x_533 := max(x_532, int64(0))
+				x_534 := x_533 > int64(0)
+				var c_535 []float64
+				var c_536 int
+				var c_537 int
+				var c_538 []float64
+				var c_539 int
+				var c_540 int
+				var c_541 int
+				var c_542 []float64
+				var c_543 int
+				var c_544 int
+				var c_545 []float64
+				var c_546 int
+				var c_547 int
+				var c_548 []float64
+				var c_549 int
+				var c_550 int
+				var c_551 []float64
+				var c_552 int
+				var c_553 int
+				var c_554 []float64
+				var c_555 int
+				var c_556 int
+				var c_557 []float64
 				var c_558 int
-				var c_559 []float64
+				var c_559 int
 				var c_560 int
-				var c_561 int
+				var c_561 []float64
 				var c_562 int
 				var c_563 int
-				var c_564 int
-				var c_565 []float64
-				var c_566 int
-				var c_567 int
-				var c_568 []float64
-				var c_569 int
-				var c_570 int
-				var c_571 []float64
-				var c_572 int
-				var c_573 int
-				var c_574 []float64
-				var c_575 int
-				var c_576 int
-				var c_577 []float64
-				var c_578 int
-				var c_579 int
-				var c_580 []float64
-				var c_581 int
-				var c_582 int
-				var c_583 int
-				var c_584 []float64
-				var c_585 int
-				var c_586 int
-				if x_555 {
-					x_587 := x_554 - int64(1)
+				if x_534 {
+					x_564 := x_533 - int64(1)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_588 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_565 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_589 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_566 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_590 := int(n_15) - int(int64(0))
-					s_591 := row_588[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_590 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_590}))
+					n_567 := int(n_15) - int(int64(0))
+					s_568 := row_565[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_567 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_567}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_592 := int(n_15) - int(int64(0))
-					s_593 := row_589[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_592 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_592}))
+					n_569 := int(n_15) - int(int64(0))
+					s_570 := row_566[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_569 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_569}))
 					}
-					r_594 := ar.F64w(sequence_12)
-					r_550 = r_550[:len(r_594)]
-					s_591 = s_591[:len(r_594)]
-					s_593 = s_593[:len(r_594)]
-					for i_595 := range r_594 {
-						r_594[i_595] = (runtime.Sigmoid(((r_550[i_595] * s_591[i_595]) + s_593[i_595])))
+					r_571 := ar.F64w(sequence_12)
+					r_529 = r_529[:len(r_571)]
+					s_568 = s_568[:len(r_571)]
+					s_570 = s_570[:len(r_571)]
+					for i_572 := range r_571 {
+						r_571[i_572] = (runtime.Sigmoid(((r_529[i_572] * s_568[i_572]) + s_570[i_572])))
 					}
-					if int64(0) >= int64(st_451) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_451))
+					if int64(0) >= int64(st_436) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_436))
 					}
-					row_597 := st_450[int(int64(0))*st_452 : (int(int64(0))+1)*st_452]
-					x_598 := int64(2) * n_15
-					if n_15 < 0 || x_598 < n_15 || x_598 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_598, mainparams_3))
+					row_574 := st_435[int(int64(0))*st_437 : (int(int64(0))+1)*st_437]
+					x_575 := int64(2) * n_15
+					if n_15 < 0 || x_575 < n_15 || x_575 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_575, mainparams_3))
 					}
-					n_599 := int(x_598) - int(n_15)
-					s_600 := row_588[int(n_15)*1 : int(x_598)*1 : int(x_598)*1]
-					if n_599 != st_452 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_599}))
+					n_576 := int(x_575) - int(n_15)
+					s_577 := row_565[int(n_15)*1 : int(x_575)*1 : int(x_575)*1]
+					if n_576 != st_437 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{n_576}))
 					}
-					if n_15 < 0 || x_598 < n_15 || x_598 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_598, mainparams_3))
+					if n_15 < 0 || x_575 < n_15 || x_575 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_575, mainparams_3))
 					}
-					n_601 := int(x_598) - int(n_15)
-					s_602 := row_589[int(n_15)*1 : int(x_598)*1 : int(x_598)*1]
-					if n_601 != st_452 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_601}))
+					n_578 := int(x_575) - int(n_15)
+					s_579 := row_566[int(n_15)*1 : int(x_575)*1 : int(x_575)*1]
+					if n_578 != st_437 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{n_578}))
 					}
-					r_603 := ar.F64w(st_452)
-					row_597 = row_597[:len(r_603)]
-					s_600 = s_600[:len(r_603)]
-					s_602 = s_602[:len(r_603)]
-					for i_604 := range r_603 {
-						r_603[i_604] = (runtime.Sigmoid(((row_597[i_604] * s_600[i_604]) + s_602[i_604])))
+					r_580 := ar.F64w(st_437)
+					row_574 = row_574[:len(r_580)]
+					s_577 = s_577[:len(r_580)]
+					s_579 = s_579[:len(r_580)]
+					for i_581 := range r_580 {
+						r_580[i_581] = (runtime.Sigmoid(((row_574[i_581] * s_577[i_581]) + s_579[i_581])))
 					}
-					x_606 := int64(3) * n_15
-					if x_598 < 0 || x_606 < x_598 || x_606 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_598, x_606, mainparams_3))
+					x_583 := int64(3) * n_15
+					if x_575 < 0 || x_583 < x_575 || x_583 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_575, x_583, mainparams_3))
 					}
-					n_607 := int(x_606) - int(x_598)
-					s_608 := row_588[int(x_598)*1 : int(x_606)*1 : int(x_606)*1]
-					if n_607 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_607}))
+					n_584 := int(x_583) - int(x_575)
+					s_585 := row_565[int(x_575)*1 : int(x_583)*1 : int(x_583)*1]
+					if n_584 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_584}))
 					}
-					if x_598 < 0 || x_606 < x_598 || x_606 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_598, x_606, mainparams_3))
+					if x_575 < 0 || x_583 < x_575 || x_583 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_575, x_583, mainparams_3))
 					}
-					n_609 := int(x_606) - int(x_598)
-					s_610 := row_589[int(x_598)*1 : int(x_606)*1 : int(x_606)*1]
-					if n_609 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_609}))
+					n_586 := int(x_583) - int(x_575)
+					s_587 := row_566[int(x_575)*1 : int(x_583)*1 : int(x_583)*1]
+					if n_586 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_586}))
 					}
-					r_611 := ar.F64w(sequence_12)
-					r_550 = r_550[:len(r_611)]
-					s_608 = s_608[:len(r_611)]
-					s_610 = s_610[:len(r_611)]
-					for i_612 := range r_611 {
-						r_611[i_612] = (runtime.Sigmoid(((r_550[i_612] * s_608[i_612]) + s_610[i_612])))
+					r_588 := ar.F64w(sequence_12)
+					r_529 = r_529[:len(r_588)]
+					s_585 = s_585[:len(r_588)]
+					s_587 = s_587[:len(r_588)]
+					for i_589 := range r_588 {
+						r_588[i_589] = (runtime.Sigmoid(((r_529[i_589] * s_585[i_589]) + s_587[i_589])))
 					}
-					x_614 := int64(4) * n_15
-					if x_606 < 0 || x_614 < x_606 || x_614 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_606, x_614, mainparams_3))
+					x_591 := int64(4) * n_15
+					if x_583 < 0 || x_591 < x_583 || x_591 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_583, x_591, mainparams_3))
 					}
-					n_615 := int(x_614) - int(x_606)
-					s_616 := row_588[int(x_606)*1 : int(x_614)*1 : int(x_614)*1]
-					if n_615 != st_452 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_615}))
+					n_592 := int(x_591) - int(x_583)
+					s_593 := row_565[int(x_583)*1 : int(x_591)*1 : int(x_591)*1]
+					if n_592 != st_437 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{n_592}))
 					}
-					if x_606 < 0 || x_614 < x_606 || x_614 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_606, x_614, mainparams_3))
+					if x_583 < 0 || x_591 < x_583 || x_591 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_583, x_591, mainparams_3))
 					}
-					n_617 := int(x_614) - int(x_606)
-					s_618 := row_589[int(x_606)*1 : int(x_614)*1 : int(x_614)*1]
-					if n_617 != st_452 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_617}))
+					n_594 := int(x_591) - int(x_583)
+					s_595 := row_566[int(x_583)*1 : int(x_591)*1 : int(x_591)*1]
+					if n_594 != st_437 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{n_594}))
 					}
-					r_619 := ar.F64w(st_452)
-					row_597 = row_597[:len(r_619)]
-					s_616 = s_616[:len(r_619)]
-					s_618 = s_618[:len(r_619)]
-					for i_620 := range r_619 {
-						r_619[i_620] = (math.Tanh(((row_597[i_620] * s_616[i_620]) + s_618[i_620])))
+					r_596 := ar.F64w(st_437)
+					row_574 = row_574[:len(r_596)]
+					s_593 = s_593[:len(r_596)]
+					s_595 = s_595[:len(r_596)]
+					for i_597 := range r_596 {
+						r_596[i_597] = (math.Tanh(((row_574[i_597] * s_593[i_597]) + s_595[i_597])))
 					}
-					if int64(1) >= int64(st_451) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_451))
+					if int64(1) >= int64(st_436) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_436))
 					}
-					row_622 := st_450[int(int64(1))*st_452 : (int(int64(1))+1)*st_452]
-					if sequence_12 != st_452 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{sequence_12}))
+					row_599 := st_435[int(int64(1))*st_437 : (int(int64(1))+1)*st_437]
+					if sequence_12 != st_437 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					if st_452 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_452}))
+					if st_437 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_437}))
 					}
-					r_623 := ar.F64w(st_452)
-					r_624 := ar.F64w(st_452)
-					r_625 := ar.F64w(st_452)
-					row_622 = row_622[:st_452]
-					r_594 = r_594[:st_452]
-					r_603 = r_603[:st_452]
-					r_619 = r_619[:st_452]
-					r_623 = r_623[:st_452]
-					r_624 = r_624[:st_452]
-					r_611 = r_611[:st_452]
-					r_625 = r_625[:st_452]
-					for i_626 := 0; i_626 < st_452; i_626++ {
-						e_628 := ((row_622[i_626] * r_594[i_626]) + (r_603[i_626] * r_619[i_626]))
-						r_623[i_626] = e_628
-						e_629 := (math.Tanh(e_628))
-						r_624[i_626] = e_629
-						e_630 := (r_611[i_626] * e_629)
-						r_625[i_626] = e_630
+					r_600 := ar.F64w(st_437)
+					r_601 := ar.F64w(st_437)
+					r_602 := ar.F64w(st_437)
+					row_599 = row_599[:st_437]
+					r_571 = r_571[:st_437]
+					r_580 = r_580[:st_437]
+					r_596 = r_596[:st_437]
+					r_600 = r_600[:st_437]
+					r_601 = r_601[:st_437]
+					r_588 = r_588[:st_437]
+					r_602 = r_602[:st_437]
+					for i_603 := 0; i_603 < st_437; i_603++ {
+						e_605 := ((row_599[i_603] * r_571[i_603]) + (r_580[i_603] * r_596[i_603]))
+						r_600[i_603] = e_605
+						e_606 := (math.Tanh(e_605))
+						r_601[i_603] = e_606
+						e_607 := (r_588[i_603] * e_606)
+						r_602[i_603] = e_607
 					}
-					if int64(0) >= int64(st_451) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_451))
+					if int64(0) >= int64(st_436) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_436))
 					}
-					if sequence_12 != st_452 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_452}))
+					if sequence_12 != st_437 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_437}))
 					}
-					c_631 := ar.F64w(len(st_450))
-					copy(c_631, st_450)
-					copy(c_631[int(int64(0))*st_452:(int(int64(0))+1)*st_452], r_625)
-					if int64(1) >= int64(st_451) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_451))
+					c_608 := ar.F64w(len(st_435))
+					copy(c_608, st_435)
+					copy(c_608[int(int64(0))*st_437:(int(int64(0))+1)*st_437], r_602)
+					if int64(1) >= int64(st_436) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_436))
 					}
-					copy(c_631[int(int64(1))*st_452:(int(int64(1))+1)*st_452], r_623)
-					n_632 := int(max(x_587, 0)) + 1
-					var st_633 []float64
-					var st_634 int
-					var st_635 []float64
-					var st_636 int
-					var st_637 int
-					var st_639 int
-					var st_640 []float64
-					var st_641 int
-					var st_642 []float64
-					var st_643 int
-					var st_644 []float64
-					var st_645 int
-					var st_646 []float64
-					var st_647 int
-					var st_648 []float64
-					var st_649 int
-					var st_650 []float64
-					var st_651 int
-					var st_652 int
-					var st_653 []float64
-					var st_654 int
-					st_633, st_634, st_635, st_636, st_637, st_639, st_640, st_641, st_642, st_643, st_644, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_652, st_653, st_654 = r_625, sequence_12, c_631, st_451, st_452, st_452, r_624, st_452, r_611, sequence_12, r_619, st_452, r_603, st_452, r_594, sequence_12, st_450, st_451, st_452, r_550, sequence_12
-					buf_745 := ar.F64w(st_634)
-					buf_746 := ar.F64w(st_636 * st_637)
-					var d_655 int = 0
-					var rs_656 int = 0
-					var a_657 []float64
-					var d_658 int = 0
-					var rs_659 int = 0
-					var a_660 []float64
-					var d_661 int = 0
-					var rs_662 int = 0
-					var a_663 []float64
-					var d_664 int = 0
-					var rs_665 int = 0
-					var a_666 []float64
-					var d_667 int = 0
-					var rs_668 int = 0
-					var a_669 []float64
-					var d_670 int = 0
-					var rs_671 int = 0
-					var a_672 []float64
-					var d_673 int = 0
-					var d_674 int = 0
-					var rs_675 int = 0
-					var a_676 []float64
-					var d_677 int = 0
-					var rs_678 int = 0
-					for i_679 := 0; i_679 < n_632; i_679++ {
-						mark_680 := ar.Mark()
-						if i_679 > 0 {
-							k_681 := int64(i_679 - 1)
-							x_682 := k_681 + int64(1)
-							x_683 := int64(2) * x_682
-							if x_683 < 0 || x_683 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_683, mainparams_2))
+					copy(c_608[int(int64(1))*st_437:(int(int64(1))+1)*st_437], r_600)
+					n_609 := int(max(x_564, 0)) + 1
+					var st_610 []float64
+					var st_611 int
+					var st_612 []float64
+					var st_613 int
+					var st_614 int
+					var st_615 []float64
+					var st_616 int
+					var st_617 []float64
+					var st_618 int
+					var st_619 []float64
+					var st_620 int
+					var st_621 []float64
+					var st_622 int
+					var st_623 []float64
+					var st_624 int
+					var st_625 []float64
+					var st_626 int
+					var st_627 int
+					var st_628 []float64
+					var st_629 int
+					st_610, st_611, st_612, st_613, st_614, st_615, st_616, st_617, st_618, st_619, st_620, st_621, st_622, st_623, st_624, st_625, st_626, st_627, st_628, st_629 = r_602, sequence_12, c_608, st_436, st_437, r_601, st_437, r_588, sequence_12, r_596, st_437, r_580, st_437, r_571, sequence_12, st_435, st_436, st_437, r_529, sequence_12
+					buf_716 := ar.F64w(st_611)
+					buf_717 := ar.F64w(st_613 * st_614)
+					var a_630 []float64
+					var d_631 int = 0
+					var rs_632 int = 0
+					var a_633 []float64
+					var d_634 int = 0
+					var rs_635 int = 0
+					var a_636 []float64
+					var d_637 int = 0
+					var rs_638 int = 0
+					var a_639 []float64
+					var d_640 int = 0
+					var rs_641 int = 0
+					var a_642 []float64
+					var d_643 int = 0
+					var rs_644 int = 0
+					var a_645 []float64
+					var d_646 int = 0
+					var d_647 int = 0
+					var rs_648 int = 0
+					var a_649 []float64
+					var d_650 int = 0
+					var rs_651 int = 0
+					for i_652 := 0; i_652 < n_609; i_652++ {
+						mark_653 := ar.Mark()
+						if i_652 > 0 {
+							k_654 := int64(i_652 - 1)
+							x_655 := k_654 + int64(1)
+							x_656 := int64(2) * x_655
+							if x_656 < 0 || x_656 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_656, mainparams_2))
 							}
-							row_684 := mainparams_1[int(x_683)*mainparams_3 : (int(x_683)+1)*mainparams_3]
-							x_685 := x_683 + int64(1)
-							if x_685 < 0 || x_685 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_685, mainparams_2))
+							row_657 := mainparams_1[int(x_656)*mainparams_3 : (int(x_656)+1)*mainparams_3]
+							x_658 := x_656 + int64(1)
+							if x_658 < 0 || x_658 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_658, mainparams_2))
 							}
-							row_686 := mainparams_1[int(x_685)*mainparams_3 : (int(x_685)+1)*mainparams_3]
+							row_659 := mainparams_1[int(x_658)*mainparams_3 : (int(x_658)+1)*mainparams_3]
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_687 := int(n_15) - int(int64(0))
-							s_688 := row_684[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_687 != st_634 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_634})+" and "+runtime.ShapeString([]int{n_687}))
+							n_660 := int(n_15) - int(int64(0))
+							s_661 := row_657[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_660 != st_611 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_611})+" and "+runtime.ShapeString([]int{n_660}))
 							}
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_689 := int(n_15) - int(int64(0))
-							s_690 := row_686[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_689 != st_634 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_634})+" and "+runtime.ShapeString([]int{n_689}))
+							n_662 := int(n_15) - int(int64(0))
+							s_663 := row_659[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_662 != st_611 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_611})+" and "+runtime.ShapeString([]int{n_662}))
 							}
-							r_691 := ar.F64w(st_634)
-							st_633 = st_633[:len(r_691)]
-							s_688 = s_688[:len(r_691)]
-							s_690 = s_690[:len(r_691)]
-							for i_692 := range r_691 {
-								r_691[i_692] = (runtime.Sigmoid(((st_633[i_692] * s_688[i_692]) + s_690[i_692])))
+							r_664 := ar.F64w(st_611)
+							st_610 = st_610[:len(r_664)]
+							s_661 = s_661[:len(r_664)]
+							s_663 = s_663[:len(r_664)]
+							for i_665 := range r_664 {
+								r_664[i_665] = (runtime.Sigmoid(((st_610[i_665] * s_661[i_665]) + s_663[i_665])))
 							}
-							if x_683 < 0 || x_683 >= int64(st_636) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_683, st_636))
+							if x_656 < 0 || x_656 >= int64(st_613) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_656, st_613))
 							}
-							row_694 := st_635[int(x_683)*st_637 : (int(x_683)+1)*st_637]
-							x_695 := int64(2) * n_15
-							if n_15 < 0 || x_695 < n_15 || x_695 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_695, mainparams_3))
+							row_667 := st_612[int(x_656)*st_614 : (int(x_656)+1)*st_614]
+							x_668 := int64(2) * n_15
+							if n_15 < 0 || x_668 < n_15 || x_668 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_668, mainparams_3))
 							}
-							n_696 := int(x_695) - int(n_15)
-							s_697 := row_684[int(n_15)*1 : int(x_695)*1 : int(x_695)*1]
-							if n_696 != st_637 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_637})+" and "+runtime.ShapeString([]int{n_696}))
+							n_669 := int(x_668) - int(n_15)
+							s_670 := row_657[int(n_15)*1 : int(x_668)*1 : int(x_668)*1]
+							if n_669 != st_614 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_614})+" and "+runtime.ShapeString([]int{n_669}))
 							}
-							if n_15 < 0 || x_695 < n_15 || x_695 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_695, mainparams_3))
+							if n_15 < 0 || x_668 < n_15 || x_668 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_668, mainparams_3))
 							}
-							n_698 := int(x_695) - int(n_15)
-							s_699 := row_686[int(n_15)*1 : int(x_695)*1 : int(x_695)*1]
-							if n_698 != st_637 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_637})+" and "+runtime.ShapeString([]int{n_698}))
+							n_671 := int(x_668) - int(n_15)
+							s_672 := row_659[int(n_15)*1 : int(x_668)*1 : int(x_668)*1]
+							if n_671 != st_614 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_614})+" and "+runtime.ShapeString([]int{n_671}))
 							}
-							r_700 := ar.F64w(st_637)
-							row_694 = row_694[:len(r_700)]
-							s_697 = s_697[:len(r_700)]
-							s_699 = s_699[:len(r_700)]
-							for i_701 := range r_700 {
-								r_700[i_701] = (runtime.Sigmoid(((row_694[i_701] * s_697[i_701]) + s_699[i_701])))
+							r_673 := ar.F64w(st_614)
+							row_667 = row_667[:len(r_673)]
+							s_670 = s_670[:len(r_673)]
+							s_672 = s_672[:len(r_673)]
+							for i_674 := range r_673 {
+								r_673[i_674] = (runtime.Sigmoid(((row_667[i_674] * s_670[i_674]) + s_672[i_674])))
 							}
-							x_703 := int64(3) * n_15
-							if x_695 < 0 || x_703 < x_695 || x_703 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_695, x_703, mainparams_3))
+							x_676 := int64(3) * n_15
+							if x_668 < 0 || x_676 < x_668 || x_676 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_668, x_676, mainparams_3))
 							}
-							n_704 := int(x_703) - int(x_695)
-							s_705 := row_684[int(x_695)*1 : int(x_703)*1 : int(x_703)*1]
-							if n_704 != st_634 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_634})+" and "+runtime.ShapeString([]int{n_704}))
+							n_677 := int(x_676) - int(x_668)
+							s_678 := row_657[int(x_668)*1 : int(x_676)*1 : int(x_676)*1]
+							if n_677 != st_611 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_611})+" and "+runtime.ShapeString([]int{n_677}))
 							}
-							if x_695 < 0 || x_703 < x_695 || x_703 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_695, x_703, mainparams_3))
+							if x_668 < 0 || x_676 < x_668 || x_676 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_668, x_676, mainparams_3))
 							}
-							n_706 := int(x_703) - int(x_695)
-							s_707 := row_686[int(x_695)*1 : int(x_703)*1 : int(x_703)*1]
-							if n_706 != st_634 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_634})+" and "+runtime.ShapeString([]int{n_706}))
+							n_679 := int(x_676) - int(x_668)
+							s_680 := row_659[int(x_668)*1 : int(x_676)*1 : int(x_676)*1]
+							if n_679 != st_611 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_611})+" and "+runtime.ShapeString([]int{n_679}))
 							}
-							r_708 := ar.F64w(st_634)
-							st_633 = st_633[:len(r_708)]
-							s_705 = s_705[:len(r_708)]
-							s_707 = s_707[:len(r_708)]
-							for i_709 := range r_708 {
-								r_708[i_709] = (runtime.Sigmoid(((st_633[i_709] * s_705[i_709]) + s_707[i_709])))
+							r_681 := ar.F64w(st_611)
+							st_610 = st_610[:len(r_681)]
+							s_678 = s_678[:len(r_681)]
+							s_680 = s_680[:len(r_681)]
+							for i_682 := range r_681 {
+								r_681[i_682] = (runtime.Sigmoid(((st_610[i_682] * s_678[i_682]) + s_680[i_682])))
 							}
-							x_711 := int64(4) * n_15
-							if x_703 < 0 || x_711 < x_703 || x_711 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_703, x_711, mainparams_3))
+							x_684 := int64(4) * n_15
+							if x_676 < 0 || x_684 < x_676 || x_684 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_676, x_684, mainparams_3))
 							}
-							n_712 := int(x_711) - int(x_703)
-							s_713 := row_684[int(x_703)*1 : int(x_711)*1 : int(x_711)*1]
-							if n_712 != st_637 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_637})+" and "+runtime.ShapeString([]int{n_712}))
+							n_685 := int(x_684) - int(x_676)
+							s_686 := row_657[int(x_676)*1 : int(x_684)*1 : int(x_684)*1]
+							if n_685 != st_614 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_614})+" and "+runtime.ShapeString([]int{n_685}))
 							}
-							if x_703 < 0 || x_711 < x_703 || x_711 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_703, x_711, mainparams_3))
+							if x_676 < 0 || x_684 < x_676 || x_684 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_676, x_684, mainparams_3))
 							}
-							n_714 := int(x_711) - int(x_703)
-							s_715 := row_686[int(x_703)*1 : int(x_711)*1 : int(x_711)*1]
-							if n_714 != st_637 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_637})+" and "+runtime.ShapeString([]int{n_714}))
+							n_687 := int(x_684) - int(x_676)
+							s_688 := row_659[int(x_676)*1 : int(x_684)*1 : int(x_684)*1]
+							if n_687 != st_614 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_614})+" and "+runtime.ShapeString([]int{n_687}))
 							}
-							r_716 := ar.F64w(st_637)
-							row_694 = row_694[:len(r_716)]
-							s_713 = s_713[:len(r_716)]
-							s_715 = s_715[:len(r_716)]
-							for i_717 := range r_716 {
-								r_716[i_717] = (math.Tanh(((row_694[i_717] * s_713[i_717]) + s_715[i_717])))
+							r_689 := ar.F64w(st_614)
+							row_667 = row_667[:len(r_689)]
+							s_686 = s_686[:len(r_689)]
+							s_688 = s_688[:len(r_689)]
+							for i_690 := range r_689 {
+								r_689[i_690] = (math.Tanh(((row_667[i_690] * s_686[i_690]) + s_688[i_690])))
 							}
-							if x_685 < 0 || x_685 >= int64(st_636) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_685, st_636))
+							if x_658 < 0 || x_658 >= int64(st_613) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_658, st_613))
 							}
-							row_719 := st_635[int(x_685)*st_637 : (int(x_685)+1)*st_637]
-							if st_634 != st_637 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_637})+" and "+runtime.ShapeString([]int{st_634}))
+							row_692 := st_612[int(x_658)*st_614 : (int(x_658)+1)*st_614]
+							if st_611 != st_614 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_614})+" and "+runtime.ShapeString([]int{st_611}))
 							}
-							if st_637 != st_634 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_634})+" and "+runtime.ShapeString([]int{st_637}))
+							if st_614 != st_611 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_611})+" and "+runtime.ShapeString([]int{st_614}))
 							}
-							r_720 := ar.F64w(st_637)
-							r_721 := ar.F64w(st_637)
-							r_722 := ar.F64w(st_637)
-							row_719 = row_719[:st_637]
-							r_691 = r_691[:st_637]
-							r_700 = r_700[:st_637]
-							r_716 = r_716[:st_637]
-							r_720 = r_720[:st_637]
-							r_721 = r_721[:st_637]
-							r_708 = r_708[:st_637]
-							r_722 = r_722[:st_637]
-							for i_723 := 0; i_723 < st_637; i_723++ {
-								e_725 := ((row_719[i_723] * r_691[i_723]) + (r_700[i_723] * r_716[i_723]))
-								r_720[i_723] = e_725
-								e_726 := (math.Tanh(e_725))
-								r_721[i_723] = e_726
-								e_727 := (r_708[i_723] * e_726)
-								r_722[i_723] = e_727
+							r_693 := ar.F64w(st_614)
+							r_694 := ar.F64w(st_614)
+							r_695 := ar.F64w(st_614)
+							row_692 = row_692[:st_614]
+							r_664 = r_664[:st_614]
+							r_673 = r_673[:st_614]
+							r_689 = r_689[:st_614]
+							r_693 = r_693[:st_614]
+							r_694 = r_694[:st_614]
+							r_681 = r_681[:st_614]
+							r_695 = r_695[:st_614]
+							for i_696 := 0; i_696 < st_614; i_696++ {
+								e_698 := ((row_692[i_696] * r_664[i_696]) + (r_673[i_696] * r_689[i_696]))
+								r_693[i_696] = e_698
+								e_699 := (math.Tanh(e_698))
+								r_694[i_696] = e_699
+								e_700 := (r_681[i_696] * e_699)
+								r_695[i_696] = e_700
 							}
-							if x_683 < 0 || x_683 >= int64(st_636) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_683, st_636))
+							if x_656 < 0 || x_656 >= int64(st_613) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_656, st_613))
 							}
-							if st_634 != st_637 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_634})+"; elements have shape "+runtime.ShapeString([]int{st_637}))
+							if st_611 != st_614 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_611})+"; elements have shape "+runtime.ShapeString([]int{st_614}))
 							}
-							c_728 := ar.F64w(len(st_635))
-							copy(c_728, st_635)
-							copy(c_728[int(x_683)*st_637:(int(x_683)+1)*st_637], r_722)
-							if x_685 < 0 || x_685 >= int64(st_636) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_685, st_636))
+							c_701 := ar.F64w(len(st_612))
+							copy(c_701, st_612)
+							copy(c_701[int(x_656)*st_614:(int(x_656)+1)*st_614], r_695)
+							if x_658 < 0 || x_658 >= int64(st_613) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_658, st_613))
 							}
-							copy(c_728[int(x_685)*st_637:(int(x_685)+1)*st_637], r_720)
-							st_633, st_635, st_639, st_640, st_641, st_642, st_643, st_644, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_652, st_653, st_654 = r_722, c_728, st_637, r_721, st_637, r_708, st_634, r_716, st_637, r_700, st_637, r_691, st_634, st_635, st_636, st_637, st_633, st_634
+							copy(c_701[int(x_658)*st_614:(int(x_658)+1)*st_614], r_693)
+							st_610, st_612, st_615, st_616, st_617, st_618, st_619, st_620, st_621, st_622, st_623, st_624, st_625, st_626, st_627, st_628, st_629 = r_695, c_701, r_694, st_614, r_681, st_611, r_689, st_614, r_673, st_614, r_664, st_611, st_612, st_613, st_614, st_610, st_611
 						}
-						if i_679 == 0 {
-							d_655 = st_639
-							rs_656 = d_655
-							tot_729, err_730 := runtime.MulSize(n_632, rs_656)
-							if err_730 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_730)
+						if i_652 == 0 {
+							d_631 = st_616
+							rs_632 = d_631
+							tot_702, err_703 := runtime.MulSize(n_609, rs_632)
+							if err_703 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_703)
 							}
-							_ = tot_729
-						} else if st_639 != d_655 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_639})+", element 0 has shape "+runtime.ShapeString([]int{d_655}))
-						}
-						if i_679 == 0 {
-							d_658 = st_641
-							rs_659 = d_658
-							tot_731, err_732 := runtime.MulSize(n_632, rs_659)
-							if err_732 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_732)
-							}
-							if i_544 > 0 && tot_731 == rs_515 {
-								a_657 = a_512[i_544*rs_515 : (i_544+1)*rs_515]
+							if i_523 > 0 && tot_702 == rs_494 {
+								a_630 = a_491[i_523*rs_494 : (i_523+1)*rs_494]
 							} else {
-								a_657 = ar.F64w(tot_731)
+								a_630 = ar.F64w(tot_702)
 							}
-						} else if st_641 != d_658 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_658}))
+						} else if st_616 != d_631 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_652)+" has shape "+runtime.ShapeString([]int{st_616})+", element 0 has shape "+runtime.ShapeString([]int{d_631}))
 						}
-						copy(a_657[i_679*rs_659:(i_679+1)*rs_659], st_640)
-						if i_679 == 0 {
-							d_661 = st_643
-							rs_662 = d_661
-							tot_733, err_734 := runtime.MulSize(n_632, rs_662)
-							if err_734 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_734)
+						copy(a_630[i_652*rs_632:(i_652+1)*rs_632], st_615)
+						if i_652 == 0 {
+							d_634 = st_618
+							rs_635 = d_634
+							tot_704, err_705 := runtime.MulSize(n_609, rs_635)
+							if err_705 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_705)
 							}
-							if i_544 > 0 && tot_733 == rs_519 {
-								a_660 = a_516[i_544*rs_519 : (i_544+1)*rs_519]
+							if i_523 > 0 && tot_704 == rs_498 {
+								a_633 = a_495[i_523*rs_498 : (i_523+1)*rs_498]
 							} else {
-								a_660 = ar.F64w(tot_733)
+								a_633 = ar.F64w(tot_704)
 							}
-						} else if st_643 != d_661 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_643})+", element 0 has shape "+runtime.ShapeString([]int{d_661}))
+						} else if st_618 != d_634 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_652)+" has shape "+runtime.ShapeString([]int{st_618})+", element 0 has shape "+runtime.ShapeString([]int{d_634}))
 						}
-						copy(a_660[i_679*rs_662:(i_679+1)*rs_662], st_642)
-						if i_679 == 0 {
-							d_664 = st_645
-							rs_665 = d_664
-							tot_735, err_736 := runtime.MulSize(n_632, rs_665)
-							if err_736 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_736)
+						copy(a_633[i_652*rs_635:(i_652+1)*rs_635], st_617)
+						if i_652 == 0 {
+							d_637 = st_620
+							rs_638 = d_637
+							tot_706, err_707 := runtime.MulSize(n_609, rs_638)
+							if err_707 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_707)
 							}
-							if i_544 > 0 && tot_735 == rs_523 {
-								a_663 = a_520[i_544*rs_523 : (i_544+1)*rs_523]
+							if i_523 > 0 && tot_706 == rs_502 {
+								a_636 = a_499[i_523*rs_502 : (i_523+1)*rs_502]
 							} else {
-								a_663 = ar.F64w(tot_735)
+								a_636 = ar.F64w(tot_706)
 							}
-						} else if st_645 != d_664 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_645})+", element 0 has shape "+runtime.ShapeString([]int{d_664}))
+						} else if st_620 != d_637 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_652)+" has shape "+runtime.ShapeString([]int{st_620})+", element 0 has shape "+runtime.ShapeString([]int{d_637}))
 						}
-						copy(a_663[i_679*rs_665:(i_679+1)*rs_665], st_644)
-						if i_679 == 0 {
-							d_667 = st_647
-							rs_668 = d_667
-							tot_737, err_738 := runtime.MulSize(n_632, rs_668)
-							if err_738 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_738)
+						copy(a_636[i_652*rs_638:(i_652+1)*rs_638], st_619)
+						if i_652 == 0 {
+							d_640 = st_622
+							rs_641 = d_640
+							tot_708, err_709 := runtime.MulSize(n_609, rs_641)
+							if err_709 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_709)
 							}
-							if i_544 > 0 && tot_737 == rs_527 {
-								a_666 = a_524[i_544*rs_527 : (i_544+1)*rs_527]
+							if i_523 > 0 && tot_708 == rs_506 {
+								a_639 = a_503[i_523*rs_506 : (i_523+1)*rs_506]
 							} else {
-								a_666 = ar.F64w(tot_737)
+								a_639 = ar.F64w(tot_708)
 							}
-						} else if st_647 != d_667 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_647})+", element 0 has shape "+runtime.ShapeString([]int{d_667}))
+						} else if st_622 != d_640 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_652)+" has shape "+runtime.ShapeString([]int{st_622})+", element 0 has shape "+runtime.ShapeString([]int{d_640}))
 						}
-						copy(a_666[i_679*rs_668:(i_679+1)*rs_668], st_646)
-						if i_679 == 0 {
-							d_670 = st_649
-							rs_671 = d_670
-							tot_739, err_740 := runtime.MulSize(n_632, rs_671)
-							if err_740 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_740)
+						copy(a_639[i_652*rs_641:(i_652+1)*rs_641], st_621)
+						if i_652 == 0 {
+							d_643 = st_624
+							rs_644 = d_643
+							tot_710, err_711 := runtime.MulSize(n_609, rs_644)
+							if err_711 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_711)
 							}
-							if i_544 > 0 && tot_739 == rs_531 {
-								a_669 = a_528[i_544*rs_531 : (i_544+1)*rs_531]
+							if i_523 > 0 && tot_710 == rs_510 {
+								a_642 = a_507[i_523*rs_510 : (i_523+1)*rs_510]
 							} else {
-								a_669 = ar.F64w(tot_739)
+								a_642 = ar.F64w(tot_710)
 							}
-						} else if st_649 != d_670 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_670}))
+						} else if st_624 != d_643 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_652)+" has shape "+runtime.ShapeString([]int{st_624})+", element 0 has shape "+runtime.ShapeString([]int{d_643}))
 						}
-						copy(a_669[i_679*rs_671:(i_679+1)*rs_671], st_648)
-						if i_679 == 0 {
-							d_673, d_674 = st_651, st_652
-							rs_675 = d_673 * d_674
-							tot_741, err_742 := runtime.MulSize(n_632, rs_675)
-							if err_742 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_742)
+						copy(a_642[i_652*rs_644:(i_652+1)*rs_644], st_623)
+						if i_652 == 0 {
+							d_646, d_647 = st_626, st_627
+							rs_648 = d_646 * d_647
+							tot_712, err_713 := runtime.MulSize(n_609, rs_648)
+							if err_713 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_713)
 							}
-							if i_544 > 0 && tot_741 == rs_536 {
-								a_672 = a_532[i_544*rs_536 : (i_544+1)*rs_536]
+							if i_523 > 0 && tot_712 == rs_515 {
+								a_645 = a_511[i_523*rs_515 : (i_523+1)*rs_515]
 							} else {
-								a_672 = ar.F64w(tot_741)
+								a_645 = ar.F64w(tot_712)
 							}
-						} else if st_651 != d_673 || st_652 != d_674 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_651, st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_673, d_674}))
+						} else if st_626 != d_646 || st_627 != d_647 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_652)+" has shape "+runtime.ShapeString([]int{st_626, st_627})+", element 0 has shape "+runtime.ShapeString([]int{d_646, d_647}))
 						}
-						copy(a_672[i_679*rs_675:(i_679+1)*rs_675], st_650)
-						if i_679 == 0 {
-							d_677 = st_654
-							rs_678 = d_677
-							tot_743, err_744 := runtime.MulSize(n_632, rs_678)
-							if err_744 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_744)
+						copy(a_645[i_652*rs_648:(i_652+1)*rs_648], st_625)
+						if i_652 == 0 {
+							d_650 = st_629
+							rs_651 = d_650
+							tot_714, err_715 := runtime.MulSize(n_609, rs_651)
+							if err_715 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_715)
 							}
-							if i_544 > 0 && tot_743 == rs_540 {
-								a_676 = a_537[i_544*rs_540 : (i_544+1)*rs_540]
+							if i_523 > 0 && tot_714 == rs_519 {
+								a_649 = a_516[i_523*rs_519 : (i_523+1)*rs_519]
 							} else {
-								a_676 = ar.F64w(tot_743)
+								a_649 = ar.F64w(tot_714)
 							}
-						} else if st_654 != d_677 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_679)+" has shape "+runtime.ShapeString([]int{st_654})+", element 0 has shape "+runtime.ShapeString([]int{d_677}))
+						} else if st_629 != d_650 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_652)+" has shape "+runtime.ShapeString([]int{st_629})+", element 0 has shape "+runtime.ShapeString([]int{d_650}))
 						}
-						copy(a_676[i_679*rs_678:(i_679+1)*rs_678], st_653)
-						st_640 = a_657[i_679*rs_659 : (i_679+1)*rs_659]
-						st_642 = a_660[i_679*rs_662 : (i_679+1)*rs_662]
-						st_644 = a_663[i_679*rs_665 : (i_679+1)*rs_665]
-						st_646 = a_666[i_679*rs_668 : (i_679+1)*rs_668]
-						st_648 = a_669[i_679*rs_671 : (i_679+1)*rs_671]
-						st_650 = a_672[i_679*rs_675 : (i_679+1)*rs_675]
-						st_653 = a_676[i_679*rs_678 : (i_679+1)*rs_678]
-						if i_679 > 0 && st_634 == len(buf_745) && st_636*st_637 == len(buf_746) {
-							copy(buf_745, st_633)
-							st_633 = buf_745
-							copy(buf_746, st_635)
-							st_635 = buf_746
-							ar.Release(mark_680)
+						copy(a_649[i_652*rs_651:(i_652+1)*rs_651], st_628)
+						st_615 = a_630[i_652*rs_632 : (i_652+1)*rs_632]
+						st_617 = a_633[i_652*rs_635 : (i_652+1)*rs_635]
+						st_619 = a_636[i_652*rs_638 : (i_652+1)*rs_638]
+						st_621 = a_639[i_652*rs_641 : (i_652+1)*rs_641]
+						st_623 = a_642[i_652*rs_644 : (i_652+1)*rs_644]
+						st_625 = a_645[i_652*rs_648 : (i_652+1)*rs_648]
+						st_628 = a_649[i_652*rs_651 : (i_652+1)*rs_651]
+						if i_652 > 0 && st_611 == len(buf_716) && st_613*st_614 == len(buf_717) {
+							copy(buf_716, st_610)
+							st_610 = buf_716
+							copy(buf_717, st_612)
+							st_612 = buf_717
+							ar.Release(mark_653)
 						}
 					}
-					c_556, c_557, c_558, c_559, c_560, c_561, c_562, c_563, c_564, c_565, c_566, c_567, c_568, c_569, c_570, c_571, c_572, c_573, c_574, c_575, c_576, c_577, c_578, c_579, c_580, c_581, c_582, c_583, c_584, c_585, c_586 = st_633, n_632, st_634, st_635, n_632, st_636, st_637, n_632, d_655, a_657, n_632, d_658, a_660, n_632, d_661, a_663, n_632, d_664, a_666, n_632, d_667, a_669, n_632, d_670, a_672, n_632, d_673, d_674, a_676, n_632, d_677
+					c_535, c_536, c_537, c_538, c_539, c_540, c_541, c_542, c_543, c_544, c_545, c_546, c_547, c_548, c_549, c_550, c_551, c_552, c_553, c_554, c_555, c_556, c_557, c_558, c_559, c_560, c_561, c_562, c_563 = st_610, n_609, st_611, st_612, n_609, st_613, st_614, a_630, n_609, d_631, a_633, n_609, d_634, a_636, n_609, d_637, a_639, n_609, d_640, a_642, n_609, d_643, a_645, n_609, d_646, d_647, a_649, n_609, d_650
 				} else {
-					n_747, err_748 := runtime.CheckSize(int64(0))
-					if err_748 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_748)
+					n_718, err_719 := runtime.CheckSize(int64(0))
+					if err_719 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_719)
 					}
-					var d_749 int = 0
-					var rs_750 int = 0
-					var d_751 int = 0
-					var d_752 int = 0
-					var rs_753 int = 0
-					var d_754 int = 0
-					var rs_755 int = 0
-					var a_756 []float64
-					var d_757 int = 0
-					var rs_758 int = 0
-					var a_759 []float64
-					var d_760 int = 0
-					var rs_761 int = 0
-					var a_762 []float64
-					var d_763 int = 0
-					var rs_764 int = 0
-					var a_765 []float64
-					var d_766 int = 0
-					var rs_767 int = 0
-					var a_768 []float64
-					var d_769 int = 0
-					var rs_770 int = 0
-					var a_771 []float64
-					var d_772 int = 0
-					var d_773 int = 0
-					var rs_774 int = 0
-					var a_775 []float64
-					var d_776 int = 0
-					var rs_777 int = 0
-					scratch_1864 := ar.F64w(sequence_12)
-					scratch_1865 := ar.F64w(st_452)
-					scratch_1866 := ar.F64w(sequence_12)
-					scratch_1867 := ar.F64w(st_452)
-					scratch_1868 := ar.F64w(st_452)
-					scratch_1869 := ar.F64w(st_452)
-					scratch_1870 := ar.F64w(st_452)
-					for i_778 := 0; i_778 < n_747; i_778++ {
-						mark_779 := ar.Mark()
-						_ = int64(i_778)
+					var d_720 int = 0
+					var rs_721 int = 0
+					var d_722 int = 0
+					var d_723 int = 0
+					var rs_724 int = 0
+					var a_725 []float64
+					var d_726 int = 0
+					var rs_727 int = 0
+					var a_728 []float64
+					var d_729 int = 0
+					var rs_730 int = 0
+					var a_731 []float64
+					var d_732 int = 0
+					var rs_733 int = 0
+					var a_734 []float64
+					var d_735 int = 0
+					var rs_736 int = 0
+					var a_737 []float64
+					var d_738 int = 0
+					var rs_739 int = 0
+					var a_740 []float64
+					var d_741 int = 0
+					var d_742 int = 0
+					var rs_743 int = 0
+					var a_744 []float64
+					var d_745 int = 0
+					var rs_746 int = 0
+					scratch_1816 := ar.F64w(sequence_12)
+					scratch_1817 := ar.F64w(st_437)
+					scratch_1818 := ar.F64w(sequence_12)
+					scratch_1819 := ar.F64w(st_437)
+					scratch_1820 := ar.F64w(st_437)
+					scratch_1821 := ar.F64w(st_437)
+					scratch_1822 := ar.F64w(st_437)
+					for i_747 := 0; i_747 < n_718; i_747++ {
+						mark_748 := ar.Mark()
+						_ = int64(i_747)
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
-						row_781 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+						row_750 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 						if int64(1) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
-						row_782 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+						row_751 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_783 := int(n_15) - int(int64(0))
-						s_784 := row_781[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_783 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_783}))
+						n_752 := int(n_15) - int(int64(0))
+						s_753 := row_750[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_752 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_752}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_785 := int(n_15) - int(int64(0))
-						s_786 := row_782[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_785 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_785}))
+						n_754 := int(n_15) - int(int64(0))
+						s_755 := row_751[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_754 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_754}))
 						}
-						r_787 := scratch_1864[:sequence_12:sequence_12]
-						r_550 = r_550[:len(r_787)]
-						s_784 = s_784[:len(r_787)]
-						s_786 = s_786[:len(r_787)]
-						for i_788 := range r_787 {
-							r_787[i_788] = (runtime.Sigmoid(((r_550[i_788] * s_784[i_788]) + s_786[i_788])))
+						r_756 := scratch_1816[:sequence_12:sequence_12]
+						r_529 = r_529[:len(r_756)]
+						s_753 = s_753[:len(r_756)]
+						s_755 = s_755[:len(r_756)]
+						for i_757 := range r_756 {
+							r_756[i_757] = (runtime.Sigmoid(((r_529[i_757] * s_753[i_757]) + s_755[i_757])))
 						}
-						if int64(0) >= int64(st_451) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_451))
+						if int64(0) >= int64(st_436) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_436))
 						}
-						row_790 := st_450[int(int64(0))*st_452 : (int(int64(0))+1)*st_452]
-						x_791 := int64(2) * n_15
-						if n_15 < 0 || x_791 < n_15 || x_791 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_791, mainparams_3))
+						row_759 := st_435[int(int64(0))*st_437 : (int(int64(0))+1)*st_437]
+						x_760 := int64(2) * n_15
+						if n_15 < 0 || x_760 < n_15 || x_760 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_760, mainparams_3))
 						}
-						n_792 := int(x_791) - int(n_15)
-						s_793 := row_781[int(n_15)*1 : int(x_791)*1 : int(x_791)*1]
-						if n_792 != st_452 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_792}))
+						n_761 := int(x_760) - int(n_15)
+						s_762 := row_750[int(n_15)*1 : int(x_760)*1 : int(x_760)*1]
+						if n_761 != st_437 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{n_761}))
 						}
-						if n_15 < 0 || x_791 < n_15 || x_791 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_791, mainparams_3))
+						if n_15 < 0 || x_760 < n_15 || x_760 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_760, mainparams_3))
 						}
-						n_794 := int(x_791) - int(n_15)
-						s_795 := row_782[int(n_15)*1 : int(x_791)*1 : int(x_791)*1]
-						if n_794 != st_452 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_794}))
+						n_763 := int(x_760) - int(n_15)
+						s_764 := row_751[int(n_15)*1 : int(x_760)*1 : int(x_760)*1]
+						if n_763 != st_437 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{n_763}))
 						}
-						r_796 := scratch_1865[:st_452:st_452]
-						row_790 = row_790[:len(r_796)]
-						s_793 = s_793[:len(r_796)]
-						s_795 = s_795[:len(r_796)]
-						for i_797 := range r_796 {
-							r_796[i_797] = (runtime.Sigmoid(((row_790[i_797] * s_793[i_797]) + s_795[i_797])))
+						r_765 := scratch_1817[:st_437:st_437]
+						row_759 = row_759[:len(r_765)]
+						s_762 = s_762[:len(r_765)]
+						s_764 = s_764[:len(r_765)]
+						for i_766 := range r_765 {
+							r_765[i_766] = (runtime.Sigmoid(((row_759[i_766] * s_762[i_766]) + s_764[i_766])))
 						}
-						x_799 := int64(3) * n_15
-						if x_791 < 0 || x_799 < x_791 || x_799 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_791, x_799, mainparams_3))
+						x_768 := int64(3) * n_15
+						if x_760 < 0 || x_768 < x_760 || x_768 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_760, x_768, mainparams_3))
 						}
-						n_800 := int(x_799) - int(x_791)
-						s_801 := row_781[int(x_791)*1 : int(x_799)*1 : int(x_799)*1]
-						if n_800 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_800}))
+						n_769 := int(x_768) - int(x_760)
+						s_770 := row_750[int(x_760)*1 : int(x_768)*1 : int(x_768)*1]
+						if n_769 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_769}))
 						}
-						if x_791 < 0 || x_799 < x_791 || x_799 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_791, x_799, mainparams_3))
+						if x_760 < 0 || x_768 < x_760 || x_768 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_760, x_768, mainparams_3))
 						}
-						n_802 := int(x_799) - int(x_791)
-						s_803 := row_782[int(x_791)*1 : int(x_799)*1 : int(x_799)*1]
-						if n_802 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_802}))
+						n_771 := int(x_768) - int(x_760)
+						s_772 := row_751[int(x_760)*1 : int(x_768)*1 : int(x_768)*1]
+						if n_771 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_771}))
 						}
-						r_804 := scratch_1866[:sequence_12:sequence_12]
-						r_550 = r_550[:len(r_804)]
-						s_801 = s_801[:len(r_804)]
-						s_803 = s_803[:len(r_804)]
-						for i_805 := range r_804 {
-							r_804[i_805] = (runtime.Sigmoid(((r_550[i_805] * s_801[i_805]) + s_803[i_805])))
+						r_773 := scratch_1818[:sequence_12:sequence_12]
+						r_529 = r_529[:len(r_773)]
+						s_770 = s_770[:len(r_773)]
+						s_772 = s_772[:len(r_773)]
+						for i_774 := range r_773 {
+							r_773[i_774] = (runtime.Sigmoid(((r_529[i_774] * s_770[i_774]) + s_772[i_774])))
 						}
-						x_807 := int64(4) * n_15
-						if x_799 < 0 || x_807 < x_799 || x_807 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_799, x_807, mainparams_3))
+						x_776 := int64(4) * n_15
+						if x_768 < 0 || x_776 < x_768 || x_776 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_768, x_776, mainparams_3))
 						}
-						n_808 := int(x_807) - int(x_799)
-						s_809 := row_781[int(x_799)*1 : int(x_807)*1 : int(x_807)*1]
-						if n_808 != st_452 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_808}))
+						n_777 := int(x_776) - int(x_768)
+						s_778 := row_750[int(x_768)*1 : int(x_776)*1 : int(x_776)*1]
+						if n_777 != st_437 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{n_777}))
 						}
-						if x_799 < 0 || x_807 < x_799 || x_807 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_799, x_807, mainparams_3))
+						if x_768 < 0 || x_776 < x_768 || x_776 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_768, x_776, mainparams_3))
 						}
-						n_810 := int(x_807) - int(x_799)
-						s_811 := row_782[int(x_799)*1 : int(x_807)*1 : int(x_807)*1]
-						if n_810 != st_452 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{n_810}))
+						n_779 := int(x_776) - int(x_768)
+						s_780 := row_751[int(x_768)*1 : int(x_776)*1 : int(x_776)*1]
+						if n_779 != st_437 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{n_779}))
 						}
-						r_812 := scratch_1867[:st_452:st_452]
-						row_790 = row_790[:len(r_812)]
-						s_809 = s_809[:len(r_812)]
-						s_811 = s_811[:len(r_812)]
-						for i_813 := range r_812 {
-							r_812[i_813] = (math.Tanh(((row_790[i_813] * s_809[i_813]) + s_811[i_813])))
+						r_781 := scratch_1819[:st_437:st_437]
+						row_759 = row_759[:len(r_781)]
+						s_778 = s_778[:len(r_781)]
+						s_780 = s_780[:len(r_781)]
+						for i_782 := range r_781 {
+							r_781[i_782] = (math.Tanh(((row_759[i_782] * s_778[i_782]) + s_780[i_782])))
 						}
-						if int64(1) >= int64(st_451) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_451))
+						if int64(1) >= int64(st_436) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_436))
 						}
-						row_815 := st_450[int(int64(1))*st_452 : (int(int64(1))+1)*st_452]
-						if sequence_12 != st_452 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_452})+" and "+runtime.ShapeString([]int{sequence_12}))
+						row_784 := st_435[int(int64(1))*st_437 : (int(int64(1))+1)*st_437]
+						if sequence_12 != st_437 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						if st_452 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_452}))
+						if st_437 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_437}))
 						}
-						r_816 := scratch_1868[:st_452:st_452]
-						r_817 := scratch_1869[:st_452:st_452]
-						r_818 := scratch_1870[:st_452:st_452]
-						row_815 = row_815[:st_452]
-						r_787 = r_787[:st_452]
-						r_796 = r_796[:st_452]
-						r_812 = r_812[:st_452]
-						r_816 = r_816[:st_452]
-						r_817 = r_817[:st_452]
-						r_804 = r_804[:st_452]
-						r_818 = r_818[:st_452]
-						for i_819 := 0; i_819 < st_452; i_819++ {
-							e_821 := ((row_815[i_819] * r_787[i_819]) + (r_796[i_819] * r_812[i_819]))
-							r_816[i_819] = e_821
-							e_822 := (math.Tanh(e_821))
-							r_817[i_819] = e_822
-							e_823 := (r_804[i_819] * e_822)
-							r_818[i_819] = e_823
+						r_785 := scratch_1820[:st_437:st_437]
+						r_786 := scratch_1821[:st_437:st_437]
+						r_787 := scratch_1822[:st_437:st_437]
+						row_784 = row_784[:st_437]
+						r_756 = r_756[:st_437]
+						r_765 = r_765[:st_437]
+						r_781 = r_781[:st_437]
+						r_785 = r_785[:st_437]
+						r_786 = r_786[:st_437]
+						r_773 = r_773[:st_437]
+						r_787 = r_787[:st_437]
+						for i_788 := 0; i_788 < st_437; i_788++ {
+							e_790 := ((row_784[i_788] * r_756[i_788]) + (r_765[i_788] * r_781[i_788]))
+							r_785[i_788] = e_790
+							e_791 := (math.Tanh(e_790))
+							r_786[i_788] = e_791
+							e_792 := (r_773[i_788] * e_791)
+							r_787[i_788] = e_792
 						}
-						if int64(0) >= int64(st_451) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_451))
+						if int64(0) >= int64(st_436) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_436))
 						}
-						if sequence_12 != st_452 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_452}))
+						if sequence_12 != st_437 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_437}))
 						}
-						c_824 := ar.F64w(len(st_450))
-						copy(c_824, st_450)
-						copy(c_824[int(int64(0))*st_452:(int(int64(0))+1)*st_452], r_818)
-						if int64(1) >= int64(st_451) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_451))
+						c_793 := ar.F64w(len(st_435))
+						copy(c_793, st_435)
+						copy(c_793[int(int64(0))*st_437:(int(int64(0))+1)*st_437], r_787)
+						if int64(1) >= int64(st_436) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_436))
 						}
-						copy(c_824[int(int64(1))*st_452:(int(int64(1))+1)*st_452], r_816)
-						if i_778 == 0 {
-							d_749 = sequence_12
-							rs_750 = d_749
-							tot_825, err_826 := runtime.MulSize(n_747, rs_750)
-							if err_826 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_826)
+						copy(c_793[int(int64(1))*st_437:(int(int64(1))+1)*st_437], r_785)
+						if i_747 == 0 {
+							d_720 = sequence_12
+							rs_721 = d_720
+							tot_794, err_795 := runtime.MulSize(n_718, rs_721)
+							if err_795 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_795)
 							}
-							_ = tot_825
-						} else if sequence_12 != d_749 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_749}))
+							_ = tot_794
+						} else if sequence_12 != d_720 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_747)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_720}))
 						}
-						if i_778 == 0 {
-							d_751, d_752 = st_451, st_452
-							rs_753 = d_751 * d_752
-							tot_827, err_828 := runtime.MulSize(n_747, rs_753)
-							if err_828 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_828)
+						if i_747 == 0 {
+							d_722, d_723 = st_436, st_437
+							rs_724 = d_722 * d_723
+							tot_796, err_797 := runtime.MulSize(n_718, rs_724)
+							if err_797 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_797)
 							}
-							_ = tot_827
-						} else if st_451 != d_751 || st_452 != d_752 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{st_451, st_452})+", element 0 has shape "+runtime.ShapeString([]int{d_751, d_752}))
+							_ = tot_796
+						} else if st_436 != d_722 || st_437 != d_723 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_747)+" has shape "+runtime.ShapeString([]int{st_436, st_437})+", element 0 has shape "+runtime.ShapeString([]int{d_722, d_723}))
 						}
-						if i_778 == 0 {
-							d_754 = st_452
-							rs_755 = d_754
-							tot_829, err_830 := runtime.MulSize(n_747, rs_755)
-							if err_830 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_830)
+						if i_747 == 0 {
+							d_726 = st_437
+							rs_727 = d_726
+							tot_798, err_799 := runtime.MulSize(n_718, rs_727)
+							if err_799 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_799)
 							}
-							_ = tot_829
-						} else if st_452 != d_754 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{st_452})+", element 0 has shape "+runtime.ShapeString([]int{d_754}))
+							a_725 = ar.F64w(tot_798)
+						} else if st_437 != d_726 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_747)+" has shape "+runtime.ShapeString([]int{st_437})+", element 0 has shape "+runtime.ShapeString([]int{d_726}))
 						}
-						if i_778 == 0 {
-							d_757 = st_452
-							rs_758 = d_757
-							tot_831, err_832 := runtime.MulSize(n_747, rs_758)
-							if err_832 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_832)
+						copy(a_725[i_747*rs_727:(i_747+1)*rs_727], r_786)
+						if i_747 == 0 {
+							d_729 = sequence_12
+							rs_730 = d_729
+							tot_800, err_801 := runtime.MulSize(n_718, rs_730)
+							if err_801 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_801)
 							}
-							a_756 = ar.F64w(tot_831)
-						} else if st_452 != d_757 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{st_452})+", element 0 has shape "+runtime.ShapeString([]int{d_757}))
+							a_728 = ar.F64w(tot_800)
+						} else if sequence_12 != d_729 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_747)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_729}))
 						}
-						copy(a_756[i_778*rs_758:(i_778+1)*rs_758], r_817)
-						if i_778 == 0 {
-							d_760 = sequence_12
-							rs_761 = d_760
-							tot_833, err_834 := runtime.MulSize(n_747, rs_761)
-							if err_834 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_834)
+						copy(a_728[i_747*rs_730:(i_747+1)*rs_730], r_773)
+						if i_747 == 0 {
+							d_732 = st_437
+							rs_733 = d_732
+							tot_802, err_803 := runtime.MulSize(n_718, rs_733)
+							if err_803 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_803)
 							}
-							a_759 = ar.F64w(tot_833)
-						} else if sequence_12 != d_760 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_760}))
+							a_731 = ar.F64w(tot_802)
+						} else if st_437 != d_732 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_747)+" has shape "+runtime.ShapeString([]int{st_437})+", element 0 has shape "+runtime.ShapeString([]int{d_732}))
 						}
-						copy(a_759[i_778*rs_761:(i_778+1)*rs_761], r_804)
-						if i_778 == 0 {
-							d_763 = st_452
-							rs_764 = d_763
-							tot_835, err_836 := runtime.MulSize(n_747, rs_764)
-							if err_836 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_836)
+						copy(a_731[i_747*rs_733:(i_747+1)*rs_733], r_781)
+						if i_747 == 0 {
+							d_735 = st_437
+							rs_736 = d_735
+							tot_804, err_805 := runtime.MulSize(n_718, rs_736)
+							if err_805 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_805)
 							}
-							a_762 = ar.F64w(tot_835)
-						} else if st_452 != d_763 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{st_452})+", element 0 has shape "+runtime.ShapeString([]int{d_763}))
+							a_734 = ar.F64w(tot_804)
+						} else if st_437 != d_735 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_747)+" has shape "+runtime.ShapeString([]int{st_437})+", element 0 has shape "+runtime.ShapeString([]int{d_735}))
 						}
-						copy(a_762[i_778*rs_764:(i_778+1)*rs_764], r_812)
-						if i_778 == 0 {
-							d_766 = st_452
-							rs_767 = d_766
-							tot_837, err_838 := runtime.MulSize(n_747, rs_767)
-							if err_838 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_838)
+						copy(a_734[i_747*rs_736:(i_747+1)*rs_736], r_765)
+						if i_747 == 0 {
+							d_738 = sequence_12
+							rs_739 = d_738
+							tot_806, err_807 := runtime.MulSize(n_718, rs_739)
+							if err_807 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_807)
 							}
-							a_765 = ar.F64w(tot_837)
-						} else if st_452 != d_766 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{st_452})+", element 0 has shape "+runtime.ShapeString([]int{d_766}))
+							a_737 = ar.F64w(tot_806)
+						} else if sequence_12 != d_738 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_747)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_738}))
 						}
-						copy(a_765[i_778*rs_767:(i_778+1)*rs_767], r_796)
-						if i_778 == 0 {
-							d_769 = sequence_12
-							rs_770 = d_769
-							tot_839, err_840 := runtime.MulSize(n_747, rs_770)
-							if err_840 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_840)
+						copy(a_737[i_747*rs_739:(i_747+1)*rs_739], r_756)
+						if i_747 == 0 {
+							d_741, d_742 = st_436, st_437
+							rs_743 = d_741 * d_742
+							tot_808, err_809 := runtime.MulSize(n_718, rs_743)
+							if err_809 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_809)
 							}
-							a_768 = ar.F64w(tot_839)
-						} else if sequence_12 != d_769 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_769}))
+							a_740 = ar.F64w(tot_808)
+						} else if st_436 != d_741 || st_437 != d_742 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_747)+" has shape "+runtime.ShapeString([]int{st_436, st_437})+", element 0 has shape "+runtime.ShapeString([]int{d_741, d_742}))
 						}
-						copy(a_768[i_778*rs_770:(i_778+1)*rs_770], r_787)
-						if i_778 == 0 {
-							d_772, d_773 = st_451, st_452
-							rs_774 = d_772 * d_773
-							tot_841, err_842 := runtime.MulSize(n_747, rs_774)
-							if err_842 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_842)
+						copy(a_740[i_747*rs_743:(i_747+1)*rs_743], st_435)
+						if i_747 == 0 {
+							d_745 = sequence_12
+							rs_746 = d_745
+							tot_810, err_811 := runtime.MulSize(n_718, rs_746)
+							if err_811 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_811)
 							}
-							a_771 = ar.F64w(tot_841)
-						} else if st_451 != d_772 || st_452 != d_773 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{st_451, st_452})+", element 0 has shape "+runtime.ShapeString([]int{d_772, d_773}))
+							a_744 = ar.F64w(tot_810)
+						} else if sequence_12 != d_745 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_747)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_745}))
 						}
-						copy(a_771[i_778*rs_774:(i_778+1)*rs_774], st_450)
-						if i_778 == 0 {
-							d_776 = sequence_12
-							rs_777 = d_776
-							tot_843, err_844 := runtime.MulSize(n_747, rs_777)
-							if err_844 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_844)
-							}
-							a_775 = ar.F64w(tot_843)
-						} else if sequence_12 != d_776 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_778)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_776}))
-						}
-						copy(a_775[i_778*rs_777:(i_778+1)*rs_777], r_550)
-						if i_778 > 0 {
-							ar.Release(mark_779)
+						copy(a_744[i_747*rs_746:(i_747+1)*rs_746], r_529)
+						if i_747 > 0 {
+							ar.Release(mark_748)
 						}
 					}
-					c_557, c_558, c_560, c_561, c_562, c_563, c_564, c_565, c_566, c_567, c_568, c_569, c_570, c_571, c_572, c_573, c_574, c_575, c_576, c_577, c_578, c_579, c_580, c_581, c_582, c_583, c_584, c_585, c_586 = n_747, d_749, n_747, d_751, d_752, n_747, d_754, a_756, n_747, d_757, a_759, n_747, d_760, a_762, n_747, d_763, a_765, n_747, d_766, a_768, n_747, d_769, a_771, n_747, d_772, d_773, a_775, n_747, d_776
+					c_536, c_537, c_539, c_540, c_541, c_542, c_543, c_544, c_545, c_546, c_547, c_548, c_549, c_550, c_551, c_552, c_553, c_554, c_555, c_556, c_557, c_558, c_559, c_560, c_561, c_562, c_563 = n_718, d_720, n_718, d_722, d_723, a_725, n_718, d_726, a_728, n_718, d_729, a_731, n_718, d_732, a_734, n_718, d_735, a_737, n_718, d_738, a_740, n_718, d_741, d_742, a_744, n_718, d_745
 				}
-				var c_845 []float64
-				var c_846 int
-				var c_847 []float64
-				var c_848 int
-				var c_849 int
-				if x_555 {
-					x_850 := x_554 - int64(1)
-					if x_850 < 0 || x_850 >= int64(c_557) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_850, c_557))
+				var c_812 []float64
+				var c_813 int
+				var c_814 []float64
+				var c_815 int
+				var c_816 int
+				if x_534 {
+					x_817 := x_533 - int64(1)
+					if x_817 < 0 || x_817 >= int64(c_536) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_817, c_536))
 					}
-					_ = c_565[int(x_850)*c_567 : (int(x_850)+1)*c_567]
-					_ = c_568[int(x_850)*c_570 : (int(x_850)+1)*c_570]
-					_ = c_571[int(x_850)*c_573 : (int(x_850)+1)*c_573]
-					_ = c_574[int(x_850)*c_576 : (int(x_850)+1)*c_576]
-					_ = c_577[int(x_850)*c_579 : (int(x_850)+1)*c_579]
-					rs_856 := c_582 * c_583
-					_ = c_580[int(x_850)*rs_856 : (int(x_850)+1)*rs_856]
-					_ = c_584[int(x_850)*c_586 : (int(x_850)+1)*c_586]
-					c_845, c_846, c_847, c_848, c_849 = c_556, c_558, c_559, c_561, c_562
+					_ = c_542[int(x_817)*c_544 : (int(x_817)+1)*c_544]
+					_ = c_545[int(x_817)*c_547 : (int(x_817)+1)*c_547]
+					_ = c_548[int(x_817)*c_550 : (int(x_817)+1)*c_550]
+					_ = c_551[int(x_817)*c_553 : (int(x_817)+1)*c_553]
+					_ = c_554[int(x_817)*c_556 : (int(x_817)+1)*c_556]
+					rs_823 := c_559 * c_560
+					_ = c_557[int(x_817)*rs_823 : (int(x_817)+1)*rs_823]
+					_ = c_561[int(x_817)*c_563 : (int(x_817)+1)*c_563]
+					c_812, c_813, c_814, c_815, c_816 = c_535, c_537, c_538, c_540, c_541
 				} else {
-					c_845, c_846, c_847, c_848, c_849 = r_550, sequence_12, st_450, st_451, st_452
+					c_812, c_813, c_814, c_815, c_816 = r_529, sequence_12, st_435, st_436, st_437
 				}
 				if int64(1) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
-				row_859 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-				if extraparams_6 != c_846 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_846})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_826 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+				if extraparams_6 != c_813 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_813})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				if int64(2) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
-				row_860 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-				if extraparams_6 != c_846 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_846})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_827 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+				if extraparams_6 != c_813 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_813})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_861 := ar.F64w(c_846)
-				r_862 := ar.F64w(c_846)
-				c_845 = c_845[:c_846]
-				row_859 = row_859[:c_846]
-				row_860 = row_860[:c_846]
-				r_861 = r_861[:c_846]
-				r_862 = r_862[:c_846]
-				for i_863 := 0; i_863 < c_846; i_863++ {
-					e_865 := ((c_845[i_863] * row_859[i_863]) + row_860[i_863])
-					r_861[i_863] = e_865
-					e_866 := (math.Exp(e_865))
-					r_862[i_863] = e_866
+				r_828 := ar.F64w(c_813)
+				r_829 := ar.F64w(c_813)
+				c_812 = c_812[:c_813]
+				row_826 = row_826[:c_813]
+				row_827 = row_827[:c_813]
+				r_828 = r_828[:c_813]
+				r_829 = r_829[:c_813]
+				for i_830 := 0; i_830 < c_813; i_830++ {
+					e_832 := ((c_812[i_830] * row_826[i_830]) + row_827[i_830])
+					r_828[i_830] = e_832
+					e_833 := (math.Exp(e_832))
+					r_829[i_830] = e_833
 				}
-				s_867 := runtime.Sum(r_862)
-				x_868 := s_867 + 2.0
-				x_869 := x_547 + int64(1)
-				if x_869 < 0 || x_869 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_869, sequence_11))
+				s_834 := runtime.Sum(r_829)
+				x_835 := s_834 + 2.0
+				x_836 := x_526 + int64(1)
+				if x_836 < 0 || x_836 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_836, sequence_11))
 				}
-				row_870 := sequence_10[int(x_869)*sequence_12 : (int(x_869)+1)*sequence_12]
-				x_871 := math.Log(x_868)
-				if sequence_12 != c_846 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:21", fmt.Sprintf("dot: sizes %d and %d differ", sequence_12, c_846))
+				row_837 := sequence_10[int(x_836)*sequence_12 : (int(x_836)+1)*sequence_12]
+				x_838 := math.Log(x_835)
+				if sequence_12 != c_813 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:21", fmt.Sprintf("dot: sizes %d and %d differ", sequence_12, c_813))
 				}
-				var s_872 float64 = 0
-				row_870 = row_870[:sequence_12]
-				r_861 = r_861[:sequence_12]
-				for i_873 := 0; i_873 < sequence_12; i_873++ {
-					s_872 += row_870[i_873] * (r_861[i_873] - x_871)
+				var s_839 float64 = 0
+				row_837 = row_837[:sequence_12]
+				r_828 = r_828[:sequence_12]
+				for i_840 := 0; i_840 < sequence_12; i_840++ {
+					s_839 += row_837[i_840] * (r_828[i_840] - x_838)
 				}
-				x_875 := st_453 + s_872
-				st_450, st_451, st_452, st_453, st_454, st_455, st_456, st_457, st_458, st_460, st_461, st_463, st_464, st_465, st_467, st_468, st_469, st_470, st_471, st_472, st_473, st_474, st_475, st_476, st_477, st_478, st_479, st_480, st_481, st_482, st_483, st_484, st_485, st_486, st_487, st_488, st_489, st_490, st_492, st_493 = c_847, c_848, c_849, x_875, x_868, r_862, c_846, c_845, c_846, c_557, c_558, c_560, c_561, c_562, c_563, c_564, c_565, c_566, c_567, c_568, c_569, c_570, c_571, c_572, c_573, c_574, c_575, c_576, c_577, c_578, c_579, c_580, c_581, c_582, c_583, c_584, c_585, c_586, st_451, st_452
+				x_842 := st_438 + s_839
+				st_435, st_436, st_437, st_438, st_439, st_440, st_441, st_442, st_443, st_445, st_446, st_448, st_449, st_450, st_451, st_452, st_453, st_454, st_455, st_456, st_457, st_458, st_459, st_460, st_461, st_462, st_463, st_464, st_465, st_466, st_467, st_468, st_469, st_470, st_471, st_472, st_474, st_475 = c_814, c_815, c_816, x_842, x_835, r_829, c_813, c_812, c_813, c_536, c_537, c_539, c_540, c_541, c_542, c_543, c_544, c_545, c_546, c_547, c_548, c_549, c_550, c_551, c_552, c_553, c_554, c_555, c_556, c_557, c_558, c_559, c_560, c_561, c_562, c_563, st_436, st_437
 			}
-			a_495[i_544] = st_454
-			if i_544 == 0 {
-				d_497 = st_456
-				rs_498 = d_497
-				tot_876, err_877 := runtime.MulSize(n_449, rs_498)
-				if err_877 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_877)
+			a_477[i_523] = st_439
+			if i_523 == 0 {
+				d_479 = st_441
+				rs_480 = d_479
+				tot_843, err_844 := runtime.MulSize(n_434, rs_480)
+				if err_844 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_844)
 				}
-				a_496 = ar.F64w(tot_876)
-			} else if st_456 != d_497 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_456})+", element 0 has shape "+runtime.ShapeString([]int{d_497}))
+				a_478 = ar.F64w(tot_843)
+			} else if st_441 != d_479 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_523)+" has shape "+runtime.ShapeString([]int{st_441})+", element 0 has shape "+runtime.ShapeString([]int{d_479}))
 			}
-			copy(a_496[i_544*rs_498:(i_544+1)*rs_498], st_455)
-			if i_544 == 0 {
-				d_500 = st_458
-				rs_501 = d_500
-				tot_878, err_879 := runtime.MulSize(n_449, rs_501)
-				if err_879 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_879)
+			copy(a_478[i_523*rs_480:(i_523+1)*rs_480], st_440)
+			if i_523 == 0 {
+				d_482 = st_443
+				rs_483 = d_482
+				tot_845, err_846 := runtime.MulSize(n_434, rs_483)
+				if err_846 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_846)
 				}
-				a_499 = ar.F64w(tot_878)
-			} else if st_458 != d_500 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_458})+", element 0 has shape "+runtime.ShapeString([]int{d_500}))
+				a_481 = ar.F64w(tot_845)
+			} else if st_443 != d_482 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_523)+" has shape "+runtime.ShapeString([]int{st_443})+", element 0 has shape "+runtime.ShapeString([]int{d_482}))
 			}
-			copy(a_499[i_544*rs_501:(i_544+1)*rs_501], st_457)
-			if i_544 == 0 {
-				d_502, d_503 = st_460, st_461
-				rs_504 = d_502 * d_503
-				tot_880, err_881 := runtime.MulSize(n_449, rs_504)
-				if err_881 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_881)
+			copy(a_481[i_523*rs_483:(i_523+1)*rs_483], st_442)
+			if i_523 == 0 {
+				d_484, d_485 = st_445, st_446
+				rs_486 = d_484 * d_485
+				tot_847, err_848 := runtime.MulSize(n_434, rs_486)
+				if err_848 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_848)
 				}
-				_ = tot_880
-			} else if st_460 != d_502 || st_461 != d_503 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_460, st_461})+", element 0 has shape "+runtime.ShapeString([]int{d_502, d_503}))
+				_ = tot_847
+			} else if st_445 != d_484 || st_446 != d_485 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_523)+" has shape "+runtime.ShapeString([]int{st_445, st_446})+", element 0 has shape "+runtime.ShapeString([]int{d_484, d_485}))
 			}
-			if i_544 == 0 {
-				d_505, d_506, d_507 = st_463, st_464, st_465
-				rs_508 = d_505 * d_506 * d_507
-				tot_882, err_883 := runtime.MulSize(n_449, rs_508)
-				if err_883 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_883)
+			if i_523 == 0 {
+				d_487, d_488, d_489 = st_448, st_449, st_450
+				rs_490 = d_487 * d_488 * d_489
+				tot_849, err_850 := runtime.MulSize(n_434, rs_490)
+				if err_850 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_850)
 				}
-				_ = tot_882
-			} else if st_463 != d_505 || st_464 != d_506 || st_465 != d_507 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_463, st_464, st_465})+", element 0 has shape "+runtime.ShapeString([]int{d_505, d_506, d_507}))
+				_ = tot_849
+			} else if st_448 != d_487 || st_449 != d_488 || st_450 != d_489 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_523)+" has shape "+runtime.ShapeString([]int{st_448, st_449, st_450})+", element 0 has shape "+runtime.ShapeString([]int{d_487, d_488, d_489}))
 			}
-			if i_544 == 0 {
-				d_509, d_510 = st_467, st_468
-				rs_511 = d_509 * d_510
-				tot_884, err_885 := runtime.MulSize(n_449, rs_511)
-				if err_885 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_885)
+			if i_523 == 0 {
+				d_492, d_493 = st_452, st_453
+				rs_494 = d_492 * d_493
+				tot_851, err_852 := runtime.MulSize(n_434, rs_494)
+				if err_852 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_852)
 				}
-				_ = tot_884
-			} else if st_467 != d_509 || st_468 != d_510 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_467, st_468})+", element 0 has shape "+runtime.ShapeString([]int{d_509, d_510}))
+				a_491 = ar.F64w(tot_851)
+			} else if st_452 != d_492 || st_453 != d_493 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_523)+" has shape "+runtime.ShapeString([]int{st_452, st_453})+", element 0 has shape "+runtime.ShapeString([]int{d_492, d_493}))
 			}
-			if i_544 == 0 {
-				d_513, d_514 = st_470, st_471
-				rs_515 = d_513 * d_514
-				tot_886, err_887 := runtime.MulSize(n_449, rs_515)
-				if err_887 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_887)
+			copy(a_491[i_523*rs_494:(i_523+1)*rs_494], st_451)
+			if i_523 == 0 {
+				d_496, d_497 = st_455, st_456
+				rs_498 = d_496 * d_497
+				tot_853, err_854 := runtime.MulSize(n_434, rs_498)
+				if err_854 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_854)
 				}
-				a_512 = ar.F64w(tot_886)
-			} else if st_470 != d_513 || st_471 != d_514 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_470, st_471})+", element 0 has shape "+runtime.ShapeString([]int{d_513, d_514}))
+				a_495 = ar.F64w(tot_853)
+			} else if st_455 != d_496 || st_456 != d_497 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_523)+" has shape "+runtime.ShapeString([]int{st_455, st_456})+", element 0 has shape "+runtime.ShapeString([]int{d_496, d_497}))
 			}
-			copy(a_512[i_544*rs_515:(i_544+1)*rs_515], st_469)
-			if i_544 == 0 {
-				d_517, d_518 = st_473, st_474
+			copy(a_495[i_523*rs_498:(i_523+1)*rs_498], st_454)
+			if i_523 == 0 {
+				d_500, d_501 = st_458, st_459
+				rs_502 = d_500 * d_501
+				tot_855, err_856 := runtime.MulSize(n_434, rs_502)
+				if err_856 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_856)
+				}
+				a_499 = ar.F64w(tot_855)
+			} else if st_458 != d_500 || st_459 != d_501 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_523)+" has shape "+runtime.ShapeString([]int{st_458, st_459})+", element 0 has shape "+runtime.ShapeString([]int{d_500, d_501}))
+			}
+			copy(a_499[i_523*rs_502:(i_523+1)*rs_502], st_457)
+			if i_523 == 0 {
+				d_504, d_505 = st_461, st_462
+				rs_506 = d_504 * d_505
+				tot_857, err_858 := runtime.MulSize(n_434, rs_506)
+				if err_858 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_858)
+				}
+				a_503 = ar.F64w(tot_857)
+			} else if st_461 != d_504 || st_462 != d_505 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_523)+" has shape "+runtime.ShapeString([]int{st_461, st_462})+", element 0 has shape "+runtime.ShapeString([]int{d_504, d_505}))
+			}
+			copy(a_503[i_523*rs_506:(i_523+1)*rs_506], st_460)
+			if i_523 == 0 {
+				d_508, d_509 = st_464, st_465
+				rs_510 = d_508 * d_509
+				tot_859, err_860 := runtime.MulSize(n_434, rs_510)
+				if err_860 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_860)
+				}
+				a_507 = ar.F64w(tot_859)
+			} else if st_464 != d_508 || st_465 != d_509 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_523)+" has shape "+runtime.ShapeString([]int{st_464, st_465})+", element 0 has shape "+runtime.ShapeString([]int{d_508, d_509}))
+			}
+			copy(a_507[i_523*rs_510:(i_523+1)*rs_510], st_463)
+			if i_523 == 0 {
+				d_512, d_513, d_514 = st_467, st_468, st_469
+				rs_515 = d_512 * d_513 * d_514
+				tot_861, err_862 := runtime.MulSize(n_434, rs_515)
+				if err_862 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_862)
+				}
+				a_511 = ar.F64w(tot_861)
+			} else if st_467 != d_512 || st_468 != d_513 || st_469 != d_514 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_523)+" has shape "+runtime.ShapeString([]int{st_467, st_468, st_469})+", element 0 has shape "+runtime.ShapeString([]int{d_512, d_513, d_514}))
+			}
+			copy(a_511[i_523*rs_515:(i_523+1)*rs_515], st_466)
+			if i_523 == 0 {
+				d_517, d_518 = st_471, st_472
 				rs_519 = d_517 * d_518
-				tot_888, err_889 := runtime.MulSize(n_449, rs_519)
-				if err_889 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_889)
+				tot_863, err_864 := runtime.MulSize(n_434, rs_519)
+				if err_864 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_864)
 				}
-				a_516 = ar.F64w(tot_888)
-			} else if st_473 != d_517 || st_474 != d_518 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_473, st_474})+", element 0 has shape "+runtime.ShapeString([]int{d_517, d_518}))
+				a_516 = ar.F64w(tot_863)
+			} else if st_471 != d_517 || st_472 != d_518 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_523)+" has shape "+runtime.ShapeString([]int{st_471, st_472})+", element 0 has shape "+runtime.ShapeString([]int{d_517, d_518}))
 			}
-			copy(a_516[i_544*rs_519:(i_544+1)*rs_519], st_472)
-			if i_544 == 0 {
-				d_521, d_522 = st_476, st_477
-				rs_523 = d_521 * d_522
-				tot_890, err_891 := runtime.MulSize(n_449, rs_523)
-				if err_891 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_891)
+			copy(a_516[i_523*rs_519:(i_523+1)*rs_519], st_470)
+			if i_523 == 0 {
+				d_520, d_521 = st_474, st_475
+				rs_522 = d_520 * d_521
+				tot_865, err_866 := runtime.MulSize(n_434, rs_522)
+				if err_866 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_866)
 				}
-				a_520 = ar.F64w(tot_890)
-			} else if st_476 != d_521 || st_477 != d_522 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_476, st_477})+", element 0 has shape "+runtime.ShapeString([]int{d_521, d_522}))
+				_ = tot_865
+			} else if st_474 != d_520 || st_475 != d_521 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_523)+" has shape "+runtime.ShapeString([]int{st_474, st_475})+", element 0 has shape "+runtime.ShapeString([]int{d_520, d_521}))
 			}
-			copy(a_520[i_544*rs_523:(i_544+1)*rs_523], st_475)
-			if i_544 == 0 {
-				d_525, d_526 = st_479, st_480
-				rs_527 = d_525 * d_526
-				tot_892, err_893 := runtime.MulSize(n_449, rs_527)
-				if err_893 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_893)
-				}
-				a_524 = ar.F64w(tot_892)
-			} else if st_479 != d_525 || st_480 != d_526 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_479, st_480})+", element 0 has shape "+runtime.ShapeString([]int{d_525, d_526}))
-			}
-			copy(a_524[i_544*rs_527:(i_544+1)*rs_527], st_478)
-			if i_544 == 0 {
-				d_529, d_530 = st_482, st_483
-				rs_531 = d_529 * d_530
-				tot_894, err_895 := runtime.MulSize(n_449, rs_531)
-				if err_895 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_895)
-				}
-				a_528 = ar.F64w(tot_894)
-			} else if st_482 != d_529 || st_483 != d_530 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_482, st_483})+", element 0 has shape "+runtime.ShapeString([]int{d_529, d_530}))
-			}
-			copy(a_528[i_544*rs_531:(i_544+1)*rs_531], st_481)
-			if i_544 == 0 {
-				d_533, d_534, d_535 = st_485, st_486, st_487
-				rs_536 = d_533 * d_534 * d_535
-				tot_896, err_897 := runtime.MulSize(n_449, rs_536)
-				if err_897 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_897)
-				}
-				a_532 = ar.F64w(tot_896)
-			} else if st_485 != d_533 || st_486 != d_534 || st_487 != d_535 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_485, st_486, st_487})+", element 0 has shape "+runtime.ShapeString([]int{d_533, d_534, d_535}))
-			}
-			copy(a_532[i_544*rs_536:(i_544+1)*rs_536], st_484)
-			if i_544 == 0 {
-				d_538, d_539 = st_489, st_490
-				rs_540 = d_538 * d_539
-				tot_898, err_899 := runtime.MulSize(n_449, rs_540)
-				if err_899 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_899)
-				}
-				a_537 = ar.F64w(tot_898)
-			} else if st_489 != d_538 || st_490 != d_539 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_489, st_490})+", element 0 has shape "+runtime.ShapeString([]int{d_538, d_539}))
-			}
-			copy(a_537[i_544*rs_540:(i_544+1)*rs_540], st_488)
-			if i_544 == 0 {
-				d_541, d_542 = st_492, st_493
-				rs_543 = d_541 * d_542
-				tot_900, err_901 := runtime.MulSize(n_449, rs_543)
-				if err_901 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_901)
-				}
-				_ = tot_900
-			} else if st_492 != d_541 || st_493 != d_542 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_544)+" has shape "+runtime.ShapeString([]int{st_492, st_493})+", element 0 has shape "+runtime.ShapeString([]int{d_541, d_542}))
-			}
-			st_455 = a_496[i_544*rs_498 : (i_544+1)*rs_498]
-			st_457 = a_499[i_544*rs_501 : (i_544+1)*rs_501]
-			st_469 = a_512[i_544*rs_515 : (i_544+1)*rs_515]
-			st_472 = a_516[i_544*rs_519 : (i_544+1)*rs_519]
-			st_475 = a_520[i_544*rs_523 : (i_544+1)*rs_523]
-			st_478 = a_524[i_544*rs_527 : (i_544+1)*rs_527]
-			st_481 = a_528[i_544*rs_531 : (i_544+1)*rs_531]
-			st_484 = a_532[i_544*rs_536 : (i_544+1)*rs_536]
-			st_488 = a_537[i_544*rs_540 : (i_544+1)*rs_540]
-			_ = mark_545
+			st_440 = a_478[i_523*rs_480 : (i_523+1)*rs_480]
+			st_442 = a_481[i_523*rs_483 : (i_523+1)*rs_483]
+			st_451 = a_491[i_523*rs_494 : (i_523+1)*rs_494]
+			st_454 = a_495[i_523*rs_498 : (i_523+1)*rs_498]
+			st_457 = a_499[i_523*rs_502 : (i_523+1)*rs_502]
+			st_460 = a_503[i_523*rs_506 : (i_523+1)*rs_506]
+			st_463 = a_507[i_523*rs_510 : (i_523+1)*rs_510]
+			st_466 = a_511[i_523*rs_515 : (i_523+1)*rs_515]
+			st_470 = a_516[i_523*rs_519 : (i_523+1)*rs_519]
+			_ = mark_524
 		}
-		c_20, c_21, c_22, c_23, c_24, c_26, c_28, c_30, c_31, c_33, c_35, c_43, c_44, c_46, c_47, c_48, c_50, c_51, c_52, c_54, c_55, c_56, c_58, c_59, c_60, c_62, c_63, c_64, c_66, c_67, c_68, c_69, c_71, c_72, c_74, c_75 = st_450, n_449, st_451, st_452, st_453, a_495, a_496, d_497, a_499, d_500, d_502, d_510, a_512, d_513, d_514, a_516, d_517, d_518, a_520, d_521, d_522, a_524, d_525, d_526, a_528, d_529, d_530, a_532, d_533, d_534, d_535, a_537, d_538, d_539, d_541, d_542
+		c_20, c_21, c_22, c_23, c_24, c_26, c_28, c_30, c_31, c_33, c_35, c_41, c_43, c_44, c_45, c_47, c_48, c_49, c_51, c_52, c_53, c_55, c_56, c_57, c_59, c_60, c_61, c_63, c_64, c_65, c_66, c_68, c_69, c_71, c_72 = st_435, n_434, st_436, st_437, st_438, a_477, a_478, d_479, a_481, d_482, d_484, a_491, d_492, d_493, a_495, d_496, d_497, a_499, d_500, d_501, a_503, d_504, d_505, a_507, d_508, d_509, a_511, d_512, d_513, d_514, a_516, d_517, d_518, d_520, d_521
 	} else {
-		n_902, err_903 := runtime.CheckSize(int64(0))
-		if err_903 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_903)
+		n_867, err_868 := runtime.CheckSize(int64(0))
+		if err_868 != nil {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_868)
 		}
+		var d_869 int = 0
+		var d_870 int = 0
+		var rs_871 int = 0
+		a_872 := ar.F64w(n_867)
+		var a_873 []float64
+		var d_874 int = 0
+		var rs_875 int = 0
+		var a_876 []float64
+		var d_877 int = 0
+		var rs_878 int = 0
+		var d_879 int = 0
+		var d_880 int = 0
+		var rs_881 int = 0
+		var d_882 int = 0
+		var d_883 int = 0
+		var d_884 int = 0
+		var rs_885 int = 0
+		var a_886 []float64
+		var d_887 int = 0
+		var d_888 int = 0
+		var rs_889 int = 0
+		var a_890 []float64
+		var d_891 int = 0
+		var d_892 int = 0
+		var rs_893 int = 0
+		var a_894 []float64
+		var d_895 int = 0
+		var d_896 int = 0
+		var rs_897 int = 0
+		var a_898 []float64
+		var d_899 int = 0
+		var d_900 int = 0
+		var rs_901 int = 0
+		var a_902 []float64
+		var d_903 int = 0
 		var d_904 int = 0
-		var d_905 int = 0
-		var rs_906 int = 0
-		a_907 := ar.F64w(n_902)
-		var a_908 []float64
+		var rs_905 int = 0
+		var a_906 []float64
+		var d_907 int = 0
+		var d_908 int = 0
 		var d_909 int = 0
 		var rs_910 int = 0
 		var a_911 []float64
 		var d_912 int = 0
-		var rs_913 int = 0
-		var d_914 int = 0
+		var d_913 int = 0
+		var rs_914 int = 0
 		var d_915 int = 0
-		var rs_916 int = 0
-		var d_917 int = 0
-		var d_918 int = 0
-		var d_919 int = 0
-		var rs_920 int = 0
-		var d_921 int = 0
-		var d_922 int = 0
-		var rs_923 int = 0
-		var a_924 []float64
-		var d_925 int = 0
-		var d_926 int = 0
-		var rs_927 int = 0
-		var a_928 []float64
-		var d_929 int = 0
-		var d_930 int = 0
-		var rs_931 int = 0
-		var a_932 []float64
-		var d_933 int = 0
-		var d_934 int = 0
-		var rs_935 int = 0
-		var a_936 []float64
-		var d_937 int = 0
-		var d_938 int = 0
-		var rs_939 int = 0
-		var a_940 []float64
-		var d_941 int = 0
-		var d_942 int = 0
-		var rs_943 int = 0
-		var a_944 []float64
-		var d_945 int = 0
-		var d_946 int = 0
-		var d_947 int = 0
-		var rs_948 int = 0
-		var a_949 []float64
-		var d_950 int = 0
-		var d_951 int = 0
-		var rs_952 int = 0
-		var d_953 int = 0
-		var d_954 int = 0
-		var rs_955 int = 0
-		scratch_1873 := ar.F64w(sequence_12)
-		scratch_1874 := ar.F64w(state_9)
-		scratch_1875 := ar.F64w(sequence_12)
-		scratch_1876 := ar.F64w(state_9)
-		scratch_1877 := ar.F64w(state_9)
-		scratch_1878 := ar.F64w(state_9)
-		scratch_1879 := ar.F64w(state_9)
-		for i_956 := 0; i_956 < n_902; i_956++ {
-			mark_957 := ar.Mark()
-			_ = int64(i_956)
+		var d_916 int = 0
+		var rs_917 int = 0
+		scratch_1823 := ar.F64w(state_9)
+		scratch_1831 := ar.F64w(sequence_12)
+		scratch_1832 := ar.F64w(state_9)
+		scratch_1833 := ar.F64w(sequence_12)
+		scratch_1834 := ar.F64w(state_9)
+		scratch_1835 := ar.F64w(state_9)
+		scratch_1836 := ar.F64w(state_9)
+		scratch_1837 := ar.F64w(state_9)
+		for i_918 := 0; i_918 < n_867; i_918++ {
+			mark_919 := ar.Mark()
+			_ = int64(i_918)
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
-			row_959 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+			row_921 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 			if int64(0) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
-			row_960 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			row_922 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_961 := ar.F64w(sequence_12)
-			row_959 = row_959[:len(r_961)]
-			row_960 = row_960[:len(r_961)]
-			for i_962 := range r_961 {
-				r_961[i_962] = (row_959[i_962] * row_960[i_962])
+			r_923 := ar.F64w(sequence_12)
+			row_921 = row_921[:len(r_923)]
+			row_922 = row_922[:len(r_923)]
+			for i_924 := range r_923 {
+				r_923[i_924] = (row_921[i_924] * row_922[i_924])
 			}
-			x_964 := n_14 / int64(2)
-			x_965 := max(x_964, int64(0))
-			x_966 := x_965 > int64(0)
-			var c_967 []float64
-			var c_968 int
-			var c_969 int
-			var c_970 []float64
-			var c_971 int
-			var c_972 int
-			var c_973 int
-			var c_974 []float64
-			var c_975 int
-			var c_976 int
-			var c_977 []float64
-			var c_978 int
-			var c_979 int
-			var c_980 []float64
-			var c_981 int
-			var c_982 int
-			var c_983 []float64
-			var c_984 int
-			var c_985 int
-			var c_986 []float64
-			var c_987 int
-			var c_988 int
-			var c_989 []float64
-			var c_990 int
-			var c_991 int
-			var c_992 []float64
-			var c_993 int
-			var c_994 int
-			var c_995 int
-			var c_996 []float64
-			var c_997 int
-			var c_998 int
-			if x_966 {
-				x_999 := x_965 - int64(1)
+			x_926 := n_14 / int64(2)
+			x_927 := max(x_926, int64(0))
+			x_928 := x_927 > int64(0)
+			var c_929 []float64
+			var c_930 int
+			var c_931 int
+			var c_932 []float64
+			var c_933 int
+			var c_934 int
+			var c_935 int
+			var c_936 []float64
+			var c_937 int
+			var c_938 int
+			var c_939 []float64
+			var c_940 int
+			var c_941 int
+			var c_942 []float64
+			var c_943 int
+			var c_944 int
+			var c_945 []float64
+			var c_946 int
+			var c_947 int
+			var c_948 []float64
+			var c_949 int
+			var c_950 int
+			var c_951 []float64
+			var c_952 int
+			var c_953 int
+			var c_954 int
+			var c_955 []float64
+			var c_956 int
+			var c_957 int
+			if x_928 {
+				x_958 := x_927 - int64(1)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_1000 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_959 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_1001 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_960 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1002 := int(n_15) - int(int64(0))
-				s_1003 := row_1000[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1002 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1002}))
+				n_961 := int(n_15) - int(int64(0))
+				s_962 := row_959[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_961 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_961}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1004 := int(n_15) - int(int64(0))
-				s_1005 := row_1001[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1004 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1004}))
+				n_963 := int(n_15) - int(int64(0))
+				s_964 := row_960[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_963 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_963}))
 				}
-				r_1006 := ar.F64w(sequence_12)
-				r_961 = r_961[:len(r_1006)]
-				s_1003 = s_1003[:len(r_1006)]
-				s_1005 = s_1005[:len(r_1006)]
-				for i_1007 := range r_1006 {
-					r_1006[i_1007] = (runtime.Sigmoid(((r_961[i_1007] * s_1003[i_1007]) + s_1005[i_1007])))
+				r_965 := ar.F64w(sequence_12)
+				r_923 = r_923[:len(r_965)]
+				s_962 = s_962[:len(r_965)]
+				s_964 = s_964[:len(r_965)]
+				for i_966 := range r_965 {
+					r_965[i_966] = (runtime.Sigmoid(((r_923[i_966] * s_962[i_966]) + s_964[i_966])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_1009 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_1010 := int64(2) * n_15
-				if n_15 < 0 || x_1010 < n_15 || x_1010 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1010, mainparams_3))
+				row_968 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_969 := int64(2) * n_15
+				if n_15 < 0 || x_969 < n_15 || x_969 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_969, mainparams_3))
 				}
-				n_1011 := int(x_1010) - int(n_15)
-				s_1012 := row_1000[int(n_15)*1 : int(x_1010)*1 : int(x_1010)*1]
-				if n_1011 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1011}))
+				n_970 := int(x_969) - int(n_15)
+				s_971 := row_959[int(n_15)*1 : int(x_969)*1 : int(x_969)*1]
+				if n_970 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_970}))
 				}
-				if n_15 < 0 || x_1010 < n_15 || x_1010 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1010, mainparams_3))
+				if n_15 < 0 || x_969 < n_15 || x_969 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_969, mainparams_3))
 				}
-				n_1013 := int(x_1010) - int(n_15)
-				s_1014 := row_1001[int(n_15)*1 : int(x_1010)*1 : int(x_1010)*1]
-				if n_1013 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1013}))
+				n_972 := int(x_969) - int(n_15)
+				s_973 := row_960[int(n_15)*1 : int(x_969)*1 : int(x_969)*1]
+				if n_972 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_972}))
 				}
-				r_1015 := ar.F64w(state_9)
-				row_1009 = row_1009[:len(r_1015)]
-				s_1012 = s_1012[:len(r_1015)]
-				s_1014 = s_1014[:len(r_1015)]
-				for i_1016 := range r_1015 {
-					r_1015[i_1016] = (runtime.Sigmoid(((row_1009[i_1016] * s_1012[i_1016]) + s_1014[i_1016])))
+				r_974 := ar.F64w(state_9)
+				row_968 = row_968[:len(r_974)]
+				s_971 = s_971[:len(r_974)]
+				s_973 = s_973[:len(r_974)]
+				for i_975 := range r_974 {
+					r_974[i_975] = (runtime.Sigmoid(((row_968[i_975] * s_971[i_975]) + s_973[i_975])))
 				}
-				x_1018 := int64(3) * n_15
-				if x_1010 < 0 || x_1018 < x_1010 || x_1018 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1010, x_1018, mainparams_3))
+				x_977 := int64(3) * n_15
+				if x_969 < 0 || x_977 < x_969 || x_977 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_969, x_977, mainparams_3))
 				}
-				n_1019 := int(x_1018) - int(x_1010)
-				s_1020 := row_1000[int(x_1010)*1 : int(x_1018)*1 : int(x_1018)*1]
-				if n_1019 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1019}))
+				n_978 := int(x_977) - int(x_969)
+				s_979 := row_959[int(x_969)*1 : int(x_977)*1 : int(x_977)*1]
+				if n_978 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_978}))
 				}
-				if x_1010 < 0 || x_1018 < x_1010 || x_1018 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1010, x_1018, mainparams_3))
+				if x_969 < 0 || x_977 < x_969 || x_977 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_969, x_977, mainparams_3))
 				}
-				n_1021 := int(x_1018) - int(x_1010)
-				s_1022 := row_1001[int(x_1010)*1 : int(x_1018)*1 : int(x_1018)*1]
-				if n_1021 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1021}))
+				n_980 := int(x_977) - int(x_969)
+				s_981 := row_960[int(x_969)*1 : int(x_977)*1 : int(x_977)*1]
+				if n_980 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_980}))
 				}
-				r_1023 := ar.F64w(sequence_12)
-				r_961 = r_961[:len(r_1023)]
-				s_1020 = s_1020[:len(r_1023)]
-				s_1022 = s_1022[:len(r_1023)]
-				for i_1024 := range r_1023 {
-					r_1023[i_1024] = (runtime.Sigmoid(((r_961[i_1024] * s_1020[i_1024]) + s_1022[i_1024])))
+				r_982 := ar.F64w(sequence_12)
+				r_923 = r_923[:len(r_982)]
+				s_979 = s_979[:len(r_982)]
+				s_981 = s_981[:len(r_982)]
+				for i_983 := range r_982 {
+					r_982[i_983] = (runtime.Sigmoid(((r_923[i_983] * s_979[i_983]) + s_981[i_983])))
 				}
-				x_1026 := int64(4) * n_15
-				if x_1018 < 0 || x_1026 < x_1018 || x_1026 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1018, x_1026, mainparams_3))
+				x_985 := int64(4) * n_15
+				if x_977 < 0 || x_985 < x_977 || x_985 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_977, x_985, mainparams_3))
 				}
-				n_1027 := int(x_1026) - int(x_1018)
-				s_1028 := row_1000[int(x_1018)*1 : int(x_1026)*1 : int(x_1026)*1]
-				if n_1027 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1027}))
+				n_986 := int(x_985) - int(x_977)
+				s_987 := row_959[int(x_977)*1 : int(x_985)*1 : int(x_985)*1]
+				if n_986 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_986}))
 				}
-				if x_1018 < 0 || x_1026 < x_1018 || x_1026 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1018, x_1026, mainparams_3))
+				if x_977 < 0 || x_985 < x_977 || x_985 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_977, x_985, mainparams_3))
 				}
-				n_1029 := int(x_1026) - int(x_1018)
-				s_1030 := row_1001[int(x_1018)*1 : int(x_1026)*1 : int(x_1026)*1]
-				if n_1029 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1029}))
+				n_988 := int(x_985) - int(x_977)
+				s_989 := row_960[int(x_977)*1 : int(x_985)*1 : int(x_985)*1]
+				if n_988 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_988}))
 				}
-				r_1031 := ar.F64w(state_9)
-				row_1009 = row_1009[:len(r_1031)]
-				s_1028 = s_1028[:len(r_1031)]
-				s_1030 = s_1030[:len(r_1031)]
-				for i_1032 := range r_1031 {
-					r_1031[i_1032] = (math.Tanh(((row_1009[i_1032] * s_1028[i_1032]) + s_1030[i_1032])))
+				r_990 := ar.F64w(state_9)
+				row_968 = row_968[:len(r_990)]
+				s_987 = s_987[:len(r_990)]
+				s_989 = s_989[:len(r_990)]
+				for i_991 := range r_990 {
+					r_990[i_991] = (math.Tanh(((row_968[i_991] * s_987[i_991]) + s_989[i_991])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_1034 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_993 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1035 := ar.F64w(state_9)
-				r_1036 := ar.F64w(state_9)
-				r_1037 := ar.F64w(state_9)
-				row_1034 = row_1034[:state_9]
-				r_1006 = r_1006[:state_9]
-				r_1015 = r_1015[:state_9]
-				r_1031 = r_1031[:state_9]
-				r_1035 = r_1035[:state_9]
-				r_1036 = r_1036[:state_9]
-				r_1023 = r_1023[:state_9]
-				r_1037 = r_1037[:state_9]
-				for i_1038 := 0; i_1038 < state_9; i_1038++ {
-					e_1040 := ((row_1034[i_1038] * r_1006[i_1038]) + (r_1015[i_1038] * r_1031[i_1038]))
-					r_1035[i_1038] = e_1040
-					e_1041 := (math.Tanh(e_1040))
-					r_1036[i_1038] = e_1041
-					e_1042 := (r_1023[i_1038] * e_1041)
-					r_1037[i_1038] = e_1042
+				r_994 := scratch_1823[:state_9:state_9]
+				r_995 := ar.F64w(state_9)
+				r_996 := ar.F64w(state_9)
+				row_993 = row_993[:state_9]
+				r_965 = r_965[:state_9]
+				r_974 = r_974[:state_9]
+				r_990 = r_990[:state_9]
+				r_994 = r_994[:state_9]
+				r_995 = r_995[:state_9]
+				r_982 = r_982[:state_9]
+				r_996 = r_996[:state_9]
+				for i_997 := 0; i_997 < state_9; i_997++ {
+					e_999 := ((row_993[i_997] * r_965[i_997]) + (r_974[i_997] * r_990[i_997]))
+					r_994[i_997] = e_999
+					e_1000 := (math.Tanh(e_999))
+					r_995[i_997] = e_1000
+					e_1001 := (r_982[i_997] * e_1000)
+					r_996[i_997] = e_1001
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -5163,565 +5083,545 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1043 := ar.F64w(len(state_7))
-				copy(c_1043, state_7)
-				copy(c_1043[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1037)
+				c_1002 := ar.F64w(len(state_7))
+				copy(c_1002, state_7)
+				copy(c_1002[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_996)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_1043[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1035)
-				n_1044 := int(max(x_999, 0)) + 1
-				var st_1045 []float64
-				var st_1046 int
-				var st_1047 []float64
-				var st_1048 int
-				var st_1049 int
-				var st_1050 []float64
-				var st_1051 int
-				var st_1052 []float64
-				var st_1053 int
-				var st_1054 []float64
-				var st_1055 int
-				var st_1056 []float64
-				var st_1057 int
-				var st_1058 []float64
-				var st_1059 int
-				var st_1060 []float64
-				var st_1061 int
-				var st_1062 []float64
-				var st_1063 int
-				var st_1064 int
-				var st_1065 []float64
-				var st_1066 int
-				st_1045, st_1046, st_1047, st_1048, st_1049, st_1050, st_1051, st_1052, st_1053, st_1054, st_1055, st_1056, st_1057, st_1058, st_1059, st_1060, st_1061, st_1062, st_1063, st_1064, st_1065, st_1066 = r_1037, sequence_12, c_1043, state_8, state_9, r_1035, state_9, r_1036, state_9, r_1023, sequence_12, r_1031, state_9, r_1015, state_9, r_1006, sequence_12, state_7, state_8, state_9, r_961, sequence_12
-				var a_1067 []float64
-				var d_1068 int = 0
-				var rs_1069 int = 0
-				var a_1070 []float64
-				var d_1071 int = 0
-				var d_1072 int = 0
-				var rs_1073 int = 0
-				var a_1074 []float64
-				var d_1075 int = 0
-				var rs_1076 int = 0
-				var a_1077 []float64
-				var d_1078 int = 0
-				var rs_1079 int = 0
-				var a_1080 []float64
-				var d_1081 int = 0
-				var rs_1082 int = 0
-				var a_1083 []float64
-				var d_1084 int = 0
-				var rs_1085 int = 0
-				var a_1086 []float64
-				var d_1087 int = 0
-				var rs_1088 int = 0
-				var a_1089 []float64
-				var d_1090 int = 0
-				var rs_1091 int = 0
-				var a_1092 []float64
-				var d_1093 int = 0
-				var d_1094 int = 0
-				var rs_1095 int = 0
-				var a_1096 []float64
-				var d_1097 int = 0
-				var rs_1098 int = 0
-				for i_1099 := 0; i_1099 < n_1044; i_1099++ {
-					mark_1100 := ar.Mark()
-					if i_1099 > 0 {
-						k_1101 := int64(i_1099 - 1)
-						x_1102 := k_1101 + int64(1)
-						x_1103 := int64(2) * x_1102
-						if x_1103 < 0 || x_1103 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1103, mainparams_2))
+				copy(c_1002[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_994)
+				n_1003 := int(max(x_958, 0)) + 1
+				var st_1004 []float64
+				var st_1005 int
+				var st_1006 []float64
+				var st_1007 int
+				var st_1008 int
+				var st_1009 []float64
+				var st_1010 int
+				var st_1011 []float64
+				var st_1012 int
+				var st_1013 []float64
+				var st_1014 int
+				var st_1015 []float64
+				var st_1016 int
+				var st_1017 []float64
+				var st_1018 int
+				var st_1019 []float64
+				var st_1020 int
+				var st_1021 int
+				var st_1022 []float64
+				var st_1023 int
+				st_1004, st_1005, st_1006, st_1007, st_1008, st_1009, st_1010, st_1011, st_1012, st_1013, st_1014, st_1015, st_1016, st_1017, st_1018, st_1019, st_1020, st_1021, st_1022, st_1023 = r_996, sequence_12, c_1002, state_8, state_9, r_995, state_9, r_982, sequence_12, r_990, state_9, r_974, state_9, r_965, sequence_12, state_7, state_8, state_9, r_923, sequence_12
+				var a_1024 []float64
+				var d_1025 int = 0
+				var rs_1026 int = 0
+				var a_1027 []float64
+				var d_1028 int = 0
+				var d_1029 int = 0
+				var rs_1030 int = 0
+				var a_1031 []float64
+				var d_1032 int = 0
+				var rs_1033 int = 0
+				var a_1034 []float64
+				var d_1035 int = 0
+				var rs_1036 int = 0
+				var a_1037 []float64
+				var d_1038 int = 0
+				var rs_1039 int = 0
+				var a_1040 []float64
+				var d_1041 int = 0
+				var rs_1042 int = 0
+				var a_1043 []float64
+				var d_1044 int = 0
+				var rs_1045 int = 0
+				var a_1046 []float64
+				var d_1047 int = 0
+				var d_1048 int = 0
+				var rs_1049 int = 0
+				var a_1050 []float64
+				var d_1051 int = 0
+				var rs_1052 int = 0
+				scratch_1828 := ar.F64w(st_1008)
+				for i_1053 := 0; i_1053 < n_1003; i_1053++ {
+					mark_1054 := ar.Mark()
+					if i_1053 > 0 {
+						k_1055 := int64(i_1053 - 1)
+						x_1056 := k_1055 + int64(1)
+						x_1057 := int64(2) * x_1056
+						if x_1057 < 0 || x_1057 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1057, mainparams_2))
 						}
-						row_1104 := mainparams_1[int(x_1103)*mainparams_3 : (int(x_1103)+1)*mainparams_3]
-						x_1105 := x_1103 + int64(1)
-						if x_1105 < 0 || x_1105 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1105, mainparams_2))
+						row_1058 := mainparams_1[int(x_1057)*mainparams_3 : (int(x_1057)+1)*mainparams_3]
+						x_1059 := x_1057 + int64(1)
+						if x_1059 < 0 || x_1059 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1059, mainparams_2))
 						}
-						row_1106 := mainparams_1[int(x_1105)*mainparams_3 : (int(x_1105)+1)*mainparams_3]
+						row_1060 := mainparams_1[int(x_1059)*mainparams_3 : (int(x_1059)+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1107 := int(n_15) - int(int64(0))
-						s_1108 := row_1104[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1107 != st_1046 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1046})+" and "+runtime.ShapeString([]int{n_1107}))
+						n_1061 := int(n_15) - int(int64(0))
+						s_1062 := row_1058[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1061 != st_1005 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1005})+" and "+runtime.ShapeString([]int{n_1061}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1109 := int(n_15) - int(int64(0))
-						s_1110 := row_1106[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1109 != st_1046 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1046})+" and "+runtime.ShapeString([]int{n_1109}))
+						n_1063 := int(n_15) - int(int64(0))
+						s_1064 := row_1060[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1063 != st_1005 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1005})+" and "+runtime.ShapeString([]int{n_1063}))
 						}
-						r_1111 := ar.F64w(st_1046)
-						st_1045 = st_1045[:len(r_1111)]
-						s_1108 = s_1108[:len(r_1111)]
-						s_1110 = s_1110[:len(r_1111)]
-						for i_1112 := range r_1111 {
-							r_1111[i_1112] = (runtime.Sigmoid(((st_1045[i_1112] * s_1108[i_1112]) + s_1110[i_1112])))
+						r_1065 := ar.F64w(st_1005)
+						st_1004 = st_1004[:len(r_1065)]
+						s_1062 = s_1062[:len(r_1065)]
+						s_1064 = s_1064[:len(r_1065)]
+						for i_1066 := range r_1065 {
+							r_1065[i_1066] = (runtime.Sigmoid(((st_1004[i_1066] * s_1062[i_1066]) + s_1064[i_1066])))
 						}
-						if x_1103 < 0 || x_1103 >= int64(st_1048) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1103, st_1048))
+						if x_1057 < 0 || x_1057 >= int64(st_1007) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1057, st_1007))
 						}
-						row_1114 := st_1047[int(x_1103)*st_1049 : (int(x_1103)+1)*st_1049]
-						x_1115 := int64(2) * n_15
-						if n_15 < 0 || x_1115 < n_15 || x_1115 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1115, mainparams_3))
+						row_1068 := st_1006[int(x_1057)*st_1008 : (int(x_1057)+1)*st_1008]
+						x_1069 := int64(2) * n_15
+						if n_15 < 0 || x_1069 < n_15 || x_1069 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1069, mainparams_3))
 						}
-						n_1116 := int(x_1115) - int(n_15)
-						s_1117 := row_1104[int(n_15)*1 : int(x_1115)*1 : int(x_1115)*1]
-						if n_1116 != st_1049 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1049})+" and "+runtime.ShapeString([]int{n_1116}))
+						n_1070 := int(x_1069) - int(n_15)
+						s_1071 := row_1058[int(n_15)*1 : int(x_1069)*1 : int(x_1069)*1]
+						if n_1070 != st_1008 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1008})+" and "+runtime.ShapeString([]int{n_1070}))
 						}
-						if n_15 < 0 || x_1115 < n_15 || x_1115 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1115, mainparams_3))
+						if n_15 < 0 || x_1069 < n_15 || x_1069 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1069, mainparams_3))
 						}
-						n_1118 := int(x_1115) - int(n_15)
-						s_1119 := row_1106[int(n_15)*1 : int(x_1115)*1 : int(x_1115)*1]
-						if n_1118 != st_1049 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1049})+" and "+runtime.ShapeString([]int{n_1118}))
+						n_1072 := int(x_1069) - int(n_15)
+						s_1073 := row_1060[int(n_15)*1 : int(x_1069)*1 : int(x_1069)*1]
+						if n_1072 != st_1008 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1008})+" and "+runtime.ShapeString([]int{n_1072}))
 						}
-						r_1120 := ar.F64w(st_1049)
-						row_1114 = row_1114[:len(r_1120)]
-						s_1117 = s_1117[:len(r_1120)]
-						s_1119 = s_1119[:len(r_1120)]
-						for i_1121 := range r_1120 {
-							r_1120[i_1121] = (runtime.Sigmoid(((row_1114[i_1121] * s_1117[i_1121]) + s_1119[i_1121])))
+						r_1074 := ar.F64w(st_1008)
+						row_1068 = row_1068[:len(r_1074)]
+						s_1071 = s_1071[:len(r_1074)]
+						s_1073 = s_1073[:len(r_1074)]
+						for i_1075 := range r_1074 {
+							r_1074[i_1075] = (runtime.Sigmoid(((row_1068[i_1075] * s_1071[i_1075]) + s_1073[i_1075])))
 						}
-						x_1123 := int64(3) * n_15
-						if x_1115 < 0 || x_1123 < x_1115 || x_1123 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1115, x_1123, mainparams_3))
+						x_1077 := int64(3) * n_15
+						if x_1069 < 0 || x_1077 < x_1069 || x_1077 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1069, x_1077, mainparams_3))
 						}
-						n_1124 := int(x_1123) - int(x_1115)
-						s_1125 := row_1104[int(x_1115)*1 : int(x_1123)*1 : int(x_1123)*1]
-						if n_1124 != st_1046 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1046})+" and "+runtime.ShapeString([]int{n_1124}))
+						n_1078 := int(x_1077) - int(x_1069)
+						s_1079 := row_1058[int(x_1069)*1 : int(x_1077)*1 : int(x_1077)*1]
+						if n_1078 != st_1005 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1005})+" and "+runtime.ShapeString([]int{n_1078}))
 						}
-						if x_1115 < 0 || x_1123 < x_1115 || x_1123 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1115, x_1123, mainparams_3))
+						if x_1069 < 0 || x_1077 < x_1069 || x_1077 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1069, x_1077, mainparams_3))
 						}
-						n_1126 := int(x_1123) - int(x_1115)
-						s_1127 := row_1106[int(x_1115)*1 : int(x_1123)*1 : int(x_1123)*1]
-						if n_1126 != st_1046 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1046})+" and "+runtime.ShapeString([]int{n_1126}))
+						n_1080 := int(x_1077) - int(x_1069)
+						s_1081 := row_1060[int(x_1069)*1 : int(x_1077)*1 : int(x_1077)*1]
+						if n_1080 != st_1005 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1005})+" and "+runtime.ShapeString([]int{n_1080}))
 						}
-						r_1128 := ar.F64w(st_1046)
-						st_1045 = st_1045[:len(r_1128)]
-						s_1125 = s_1125[:len(r_1128)]
-						s_1127 = s_1127[:len(r_1128)]
-						for i_1129 := range r_1128 {
-							r_1128[i_1129] = (runtime.Sigmoid(((st_1045[i_1129] * s_1125[i_1129]) + s_1127[i_1129])))
+						r_1082 := ar.F64w(st_1005)
+						st_1004 = st_1004[:len(r_1082)]
+						s_1079 = s_1079[:len(r_1082)]
+						s_1081 = s_1081[:len(r_1082)]
+						for i_1083 := range r_1082 {
+							r_1082[i_1083] = (runtime.Sigmoid(((st_1004[i_1083] * s_1079[i_1083]) + s_1081[i_1083])))
 						}
-						x_1131 := int64(4) * n_15
-						if x_1123 < 0 || x_1131 < x_1123 || x_1131 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1123, x_1131, mainparams_3))
+						x_1085 := int64(4) * n_15
+						if x_1077 < 0 || x_1085 < x_1077 || x_1085 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1077, x_1085, mainparams_3))
 						}
-						n_1132 := int(x_1131) - int(x_1123)
-						s_1133 := row_1104[int(x_1123)*1 : int(x_1131)*1 : int(x_1131)*1]
-						if n_1132 != st_1049 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1049})+" and "+runtime.ShapeString([]int{n_1132}))
+						n_1086 := int(x_1085) - int(x_1077)
+						s_1087 := row_1058[int(x_1077)*1 : int(x_1085)*1 : int(x_1085)*1]
+						if n_1086 != st_1008 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1008})+" and "+runtime.ShapeString([]int{n_1086}))
 						}
-						if x_1123 < 0 || x_1131 < x_1123 || x_1131 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1123, x_1131, mainparams_3))
+						if x_1077 < 0 || x_1085 < x_1077 || x_1085 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1077, x_1085, mainparams_3))
 						}
-						n_1134 := int(x_1131) - int(x_1123)
-						s_1135 := row_1106[int(x_1123)*1 : int(x_1131)*1 : int(x_1131)*1]
-						if n_1134 != st_1049 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1049})+" and "+runtime.ShapeString([]int{n_1134}))
+						n_1088 := int(x_1085) - int(x_1077)
+						s_1089 := row_1060[int(x_1077)*1 : int(x_1085)*1 : int(x_1085)*1]
+						if n_1088 != st_1008 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1008})+" and "+runtime.ShapeString([]int{n_1088}))
 						}
-						r_1136 := ar.F64w(st_1049)
-						row_1114 = row_1114[:len(r_1136)]
-						s_1133 = s_1133[:len(r_1136)]
-						s_1135 = s_1135[:len(r_1136)]
-						for i_1137 := range r_1136 {
-							r_1136[i_1137] = (math.Tanh(((row_1114[i_1137] * s_1133[i_1137]) + s_1135[i_1137])))
+						r_1090 := ar.F64w(st_1008)
+						row_1068 = row_1068[:len(r_1090)]
+						s_1087 = s_1087[:len(r_1090)]
+						s_1089 = s_1089[:len(r_1090)]
+						for i_1091 := range r_1090 {
+							r_1090[i_1091] = (math.Tanh(((row_1068[i_1091] * s_1087[i_1091]) + s_1089[i_1091])))
 						}
-						if x_1105 < 0 || x_1105 >= int64(st_1048) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1105, st_1048))
+						if x_1059 < 0 || x_1059 >= int64(st_1007) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1059, st_1007))
 						}
-						row_1139 := st_1047[int(x_1105)*st_1049 : (int(x_1105)+1)*st_1049]
-						if st_1046 != st_1049 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1049})+" and "+runtime.ShapeString([]int{st_1046}))
+						row_1093 := st_1006[int(x_1059)*st_1008 : (int(x_1059)+1)*st_1008]
+						if st_1005 != st_1008 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1008})+" and "+runtime.ShapeString([]int{st_1005}))
 						}
-						if st_1049 != st_1046 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1046})+" and "+runtime.ShapeString([]int{st_1049}))
+						if st_1008 != st_1005 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1005})+" and "+runtime.ShapeString([]int{st_1008}))
 						}
-						r_1140 := ar.F64w(st_1049)
-						r_1141 := ar.F64w(st_1049)
-						r_1142 := ar.F64w(st_1049)
-						row_1139 = row_1139[:st_1049]
-						r_1111 = r_1111[:st_1049]
-						r_1120 = r_1120[:st_1049]
-						r_1136 = r_1136[:st_1049]
-						r_1140 = r_1140[:st_1049]
-						r_1141 = r_1141[:st_1049]
-						r_1128 = r_1128[:st_1049]
-						r_1142 = r_1142[:st_1049]
-						for i_1143 := 0; i_1143 < st_1049; i_1143++ {
-							e_1145 := ((row_1139[i_1143] * r_1111[i_1143]) + (r_1120[i_1143] * r_1136[i_1143]))
-							r_1140[i_1143] = e_1145
-							e_1146 := (math.Tanh(e_1145))
-							r_1141[i_1143] = e_1146
-							e_1147 := (r_1128[i_1143] * e_1146)
-							r_1142[i_1143] = e_1147
+						r_1094 := scratch_1828[:st_1008:st_1008]
+						r_1095 := ar.F64w(st_1008)
+						r_1096 := ar.F64w(st_1008)
+						row_1093 = row_1093[:st_1008]
+						r_1065 = r_1065[:st_1008]
+						r_1074 = r_1074[:st_1008]
+						r_1090 = r_1090[:st_1008]
+						r_1094 = r_1094[:st_1008]
+						r_1095 = r_1095[:st_1008]
+						r_1082 = r_1082[:st_1008]
+						r_1096 = r_1096[:st_1008]
+						for i_1097 := 0; i_1097 < st_1008; i_1097++ {
+							e_1099 := ((row_1093[i_1097] * r_1065[i_1097]) + (r_1074[i_1097] * r_1090[i_1097]))
+							r_1094[i_1097] = e_1099
+							e_1100 := (math.Tanh(e_1099))
+							r_1095[i_1097] = e_1100
+							e_1101 := (r_1082[i_1097] * e_1100)
+							r_1096[i_1097] = e_1101
 						}
-						if x_1103 < 0 || x_1103 >= int64(st_1048) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_1103, st_1048))
+						if x_1057 < 0 || x_1057 >= int64(st_1007) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_1057, st_1007))
 						}
-						if st_1046 != st_1049 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1046})+"; elements have shape "+runtime.ShapeString([]int{st_1049}))
+						if st_1005 != st_1008 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1005})+"; elements have shape "+runtime.ShapeString([]int{st_1008}))
 						}
-						c_1148 := ar.F64w(len(st_1047))
-						copy(c_1148, st_1047)
-						copy(c_1148[int(x_1103)*st_1049:(int(x_1103)+1)*st_1049], r_1142)
-						if x_1105 < 0 || x_1105 >= int64(st_1048) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_1105, st_1048))
+						c_1102 := ar.F64w(len(st_1006))
+						copy(c_1102, st_1006)
+						copy(c_1102[int(x_1057)*st_1008:(int(x_1057)+1)*st_1008], r_1096)
+						if x_1059 < 0 || x_1059 >= int64(st_1007) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_1059, st_1007))
 						}
-						copy(c_1148[int(x_1105)*st_1049:(int(x_1105)+1)*st_1049], r_1140)
-						st_1045, st_1047, st_1050, st_1051, st_1052, st_1053, st_1054, st_1055, st_1056, st_1057, st_1058, st_1059, st_1060, st_1061, st_1062, st_1063, st_1064, st_1065, st_1066 = r_1142, c_1148, r_1140, st_1049, r_1141, st_1049, r_1128, st_1046, r_1136, st_1049, r_1120, st_1049, r_1111, st_1046, st_1047, st_1048, st_1049, st_1045, st_1046
+						copy(c_1102[int(x_1059)*st_1008:(int(x_1059)+1)*st_1008], r_1094)
+						st_1004, st_1006, st_1009, st_1010, st_1011, st_1012, st_1013, st_1014, st_1015, st_1016, st_1017, st_1018, st_1019, st_1020, st_1021, st_1022, st_1023 = r_1096, c_1102, r_1095, st_1008, r_1082, st_1005, r_1090, st_1008, r_1074, st_1008, r_1065, st_1005, st_1006, st_1007, st_1008, st_1004, st_1005
 					}
-					if i_1099 == 0 {
-						d_1068 = st_1046
-						rs_1069 = d_1068
-						tot_1149, err_1150 := runtime.MulSize(n_1044, rs_1069)
-						if err_1150 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1150)
+					if i_1053 == 0 {
+						d_1025 = st_1005
+						rs_1026 = d_1025
+						tot_1103, err_1104 := runtime.MulSize(n_1003, rs_1026)
+						if err_1104 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1104)
 						}
-						a_1067 = ar.F64w(tot_1149)
-					} else if st_1046 != d_1068 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1046})+", element 0 has shape "+runtime.ShapeString([]int{d_1068}))
+						a_1024 = ar.F64w(tot_1103)
+					} else if st_1005 != d_1025 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1053)+" has shape "+runtime.ShapeString([]int{st_1005})+", element 0 has shape "+runtime.ShapeString([]int{d_1025}))
 					}
-					copy(a_1067[i_1099*rs_1069:(i_1099+1)*rs_1069], st_1045)
-					if i_1099 == 0 {
-						d_1071, d_1072 = st_1048, st_1049
-						rs_1073 = d_1071 * d_1072
-						tot_1151, err_1152 := runtime.MulSize(n_1044, rs_1073)
-						if err_1152 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1152)
+					copy(a_1024[i_1053*rs_1026:(i_1053+1)*rs_1026], st_1004)
+					if i_1053 == 0 {
+						d_1028, d_1029 = st_1007, st_1008
+						rs_1030 = d_1028 * d_1029
+						tot_1105, err_1106 := runtime.MulSize(n_1003, rs_1030)
+						if err_1106 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1106)
 						}
-						a_1070 = ar.F64w(tot_1151)
-					} else if st_1048 != d_1071 || st_1049 != d_1072 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1048, st_1049})+", element 0 has shape "+runtime.ShapeString([]int{d_1071, d_1072}))
+						a_1027 = ar.F64w(tot_1105)
+					} else if st_1007 != d_1028 || st_1008 != d_1029 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1053)+" has shape "+runtime.ShapeString([]int{st_1007, st_1008})+", element 0 has shape "+runtime.ShapeString([]int{d_1028, d_1029}))
 					}
-					copy(a_1070[i_1099*rs_1073:(i_1099+1)*rs_1073], st_1047)
-					if i_1099 == 0 {
-						d_1075 = st_1051
-						rs_1076 = d_1075
-						tot_1153, err_1154 := runtime.MulSize(n_1044, rs_1076)
-						if err_1154 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1154)
+					copy(a_1027[i_1053*rs_1030:(i_1053+1)*rs_1030], st_1006)
+					if i_1053 == 0 {
+						d_1032 = st_1010
+						rs_1033 = d_1032
+						tot_1107, err_1108 := runtime.MulSize(n_1003, rs_1033)
+						if err_1108 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1108)
 						}
-						a_1074 = ar.F64w(tot_1153)
-					} else if st_1051 != d_1075 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1051})+", element 0 has shape "+runtime.ShapeString([]int{d_1075}))
-					}
-					copy(a_1074[i_1099*rs_1076:(i_1099+1)*rs_1076], st_1050)
-					if i_1099 == 0 {
-						d_1078 = st_1053
-						rs_1079 = d_1078
-						tot_1155, err_1156 := runtime.MulSize(n_1044, rs_1079)
-						if err_1156 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1156)
-						}
-						if i_956 > 0 && tot_1155 == rs_927 {
-							a_1077 = a_924[i_956*rs_927 : (i_956+1)*rs_927]
+						if i_918 > 0 && tot_1107 == rs_889 {
+							a_1031 = a_886[i_918*rs_889 : (i_918+1)*rs_889]
 						} else {
-							a_1077 = ar.F64w(tot_1155)
+							a_1031 = ar.F64w(tot_1107)
 						}
-					} else if st_1053 != d_1078 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1053})+", element 0 has shape "+runtime.ShapeString([]int{d_1078}))
+					} else if st_1010 != d_1032 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1053)+" has shape "+runtime.ShapeString([]int{st_1010})+", element 0 has shape "+runtime.ShapeString([]int{d_1032}))
 					}
-					copy(a_1077[i_1099*rs_1079:(i_1099+1)*rs_1079], st_1052)
-					if i_1099 == 0 {
-						d_1081 = st_1055
-						rs_1082 = d_1081
-						tot_1157, err_1158 := runtime.MulSize(n_1044, rs_1082)
-						if err_1158 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1158)
+					copy(a_1031[i_1053*rs_1033:(i_1053+1)*rs_1033], st_1009)
+					if i_1053 == 0 {
+						d_1035 = st_1012
+						rs_1036 = d_1035
+						tot_1109, err_1110 := runtime.MulSize(n_1003, rs_1036)
+						if err_1110 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1110)
 						}
-						if i_956 > 0 && tot_1157 == rs_931 {
-							a_1080 = a_928[i_956*rs_931 : (i_956+1)*rs_931]
+						if i_918 > 0 && tot_1109 == rs_893 {
+							a_1034 = a_890[i_918*rs_893 : (i_918+1)*rs_893]
 						} else {
-							a_1080 = ar.F64w(tot_1157)
+							a_1034 = ar.F64w(tot_1109)
 						}
-					} else if st_1055 != d_1081 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1055})+", element 0 has shape "+runtime.ShapeString([]int{d_1081}))
+					} else if st_1012 != d_1035 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1053)+" has shape "+runtime.ShapeString([]int{st_1012})+", element 0 has shape "+runtime.ShapeString([]int{d_1035}))
 					}
-					copy(a_1080[i_1099*rs_1082:(i_1099+1)*rs_1082], st_1054)
-					if i_1099 == 0 {
-						d_1084 = st_1057
-						rs_1085 = d_1084
-						tot_1159, err_1160 := runtime.MulSize(n_1044, rs_1085)
-						if err_1160 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1160)
+					copy(a_1034[i_1053*rs_1036:(i_1053+1)*rs_1036], st_1011)
+					if i_1053 == 0 {
+						d_1038 = st_1014
+						rs_1039 = d_1038
+						tot_1111, err_1112 := runtime.MulSize(n_1003, rs_1039)
+						if err_1112 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1112)
 						}
-						if i_956 > 0 && tot_1159 == rs_935 {
-							a_1083 = a_932[i_956*rs_935 : (i_956+1)*rs_935]
+						if i_918 > 0 && tot_1111 == rs_897 {
+							a_1037 = a_894[i_918*rs_897 : (i_918+1)*rs_897]
 						} else {
-							a_1083 = ar.F64w(tot_1159)
+							a_1037 = ar.F64w(tot_1111)
 						}
-					} else if st_1057 != d_1084 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1057})+", element 0 has shape "+runtime.ShapeString([]int{d_1084}))
+					} else if st_1014 != d_1038 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1053)+" has shape "+runtime.ShapeString([]int{st_1014})+", element 0 has shape "+runtime.ShapeString([]int{d_1038}))
 					}
-					copy(a_1083[i_1099*rs_1085:(i_1099+1)*rs_1085], st_1056)
-					if i_1099 == 0 {
-						d_1087 = st_1059
-						rs_1088 = d_1087
-						tot_1161, err_1162 := runtime.MulSize(n_1044, rs_1088)
-						if err_1162 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1162)
+					copy(a_1037[i_1053*rs_1039:(i_1053+1)*rs_1039], st_1013)
+					if i_1053 == 0 {
+						d_1041 = st_1016
+						rs_1042 = d_1041
+						tot_1113, err_1114 := runtime.MulSize(n_1003, rs_1042)
+						if err_1114 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1114)
 						}
-						if i_956 > 0 && tot_1161 == rs_939 {
-							a_1086 = a_936[i_956*rs_939 : (i_956+1)*rs_939]
+						if i_918 > 0 && tot_1113 == rs_901 {
+							a_1040 = a_898[i_918*rs_901 : (i_918+1)*rs_901]
 						} else {
-							a_1086 = ar.F64w(tot_1161)
+							a_1040 = ar.F64w(tot_1113)
 						}
-					} else if st_1059 != d_1087 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1059})+", element 0 has shape "+runtime.ShapeString([]int{d_1087}))
+					} else if st_1016 != d_1041 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1053)+" has shape "+runtime.ShapeString([]int{st_1016})+", element 0 has shape "+runtime.ShapeString([]int{d_1041}))
 					}
-					copy(a_1086[i_1099*rs_1088:(i_1099+1)*rs_1088], st_1058)
-					if i_1099 == 0 {
-						d_1090 = st_1061
-						rs_1091 = d_1090
-						tot_1163, err_1164 := runtime.MulSize(n_1044, rs_1091)
-						if err_1164 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1164)
+					copy(a_1040[i_1053*rs_1042:(i_1053+1)*rs_1042], st_1015)
+					if i_1053 == 0 {
+						d_1044 = st_1018
+						rs_1045 = d_1044
+						tot_1115, err_1116 := runtime.MulSize(n_1003, rs_1045)
+						if err_1116 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1116)
 						}
-						if i_956 > 0 && tot_1163 == rs_943 {
-							a_1089 = a_940[i_956*rs_943 : (i_956+1)*rs_943]
+						if i_918 > 0 && tot_1115 == rs_905 {
+							a_1043 = a_902[i_918*rs_905 : (i_918+1)*rs_905]
 						} else {
-							a_1089 = ar.F64w(tot_1163)
+							a_1043 = ar.F64w(tot_1115)
 						}
-					} else if st_1061 != d_1090 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1061})+", element 0 has shape "+runtime.ShapeString([]int{d_1090}))
+					} else if st_1018 != d_1044 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1053)+" has shape "+runtime.ShapeString([]int{st_1018})+", element 0 has shape "+runtime.ShapeString([]int{d_1044}))
 					}
-					copy(a_1089[i_1099*rs_1091:(i_1099+1)*rs_1091], st_1060)
-					if i_1099 == 0 {
-						d_1093, d_1094 = st_1063, st_1064
-						rs_1095 = d_1093 * d_1094
-						tot_1165, err_1166 := runtime.MulSize(n_1044, rs_1095)
-						if err_1166 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1166)
+					copy(a_1043[i_1053*rs_1045:(i_1053+1)*rs_1045], st_1017)
+					if i_1053 == 0 {
+						d_1047, d_1048 = st_1020, st_1021
+						rs_1049 = d_1047 * d_1048
+						tot_1117, err_1118 := runtime.MulSize(n_1003, rs_1049)
+						if err_1118 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1118)
 						}
-						if i_956 > 0 && tot_1165 == rs_948 {
-							a_1092 = a_944[i_956*rs_948 : (i_956+1)*rs_948]
+						if i_918 > 0 && tot_1117 == rs_910 {
+							a_1046 = a_906[i_918*rs_910 : (i_918+1)*rs_910]
 						} else {
-							a_1092 = ar.F64w(tot_1165)
+							a_1046 = ar.F64w(tot_1117)
 						}
-					} else if st_1063 != d_1093 || st_1064 != d_1094 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1063, st_1064})+", element 0 has shape "+runtime.ShapeString([]int{d_1093, d_1094}))
+					} else if st_1020 != d_1047 || st_1021 != d_1048 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1053)+" has shape "+runtime.ShapeString([]int{st_1020, st_1021})+", element 0 has shape "+runtime.ShapeString([]int{d_1047, d_1048}))
 					}
-					copy(a_1092[i_1099*rs_1095:(i_1099+1)*rs_1095], st_1062)
-					if i_1099 == 0 {
-						d_1097 = st_1066
-						rs_1098 = d_1097
-						tot_1167, err_1168 := runtime.MulSize(n_1044, rs_1098)
-						if err_1168 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1168)
+					copy(a_1046[i_1053*rs_1049:(i_1053+1)*rs_1049], st_1019)
+					if i_1053 == 0 {
+						d_1051 = st_1023
+						rs_1052 = d_1051
+						tot_1119, err_1120 := runtime.MulSize(n_1003, rs_1052)
+						if err_1120 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1120)
 						}
-						if i_956 > 0 && tot_1167 == rs_952 {
-							a_1096 = a_949[i_956*rs_952 : (i_956+1)*rs_952]
+						if i_918 > 0 && tot_1119 == rs_914 {
+							a_1050 = a_911[i_918*rs_914 : (i_918+1)*rs_914]
 						} else {
-							a_1096 = ar.F64w(tot_1167)
+							a_1050 = ar.F64w(tot_1119)
 						}
-					} else if st_1066 != d_1097 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1099)+" has shape "+runtime.ShapeString([]int{st_1066})+", element 0 has shape "+runtime.ShapeString([]int{d_1097}))
+					} else if st_1023 != d_1051 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1053)+" has shape "+runtime.ShapeString([]int{st_1023})+", element 0 has shape "+runtime.ShapeString([]int{d_1051}))
 					}
-					copy(a_1096[i_1099*rs_1098:(i_1099+1)*rs_1098], st_1065)
-					st_1045 = a_1067[i_1099*rs_1069 : (i_1099+1)*rs_1069]
-					st_1047 = a_1070[i_1099*rs_1073 : (i_1099+1)*rs_1073]
-					st_1050 = a_1074[i_1099*rs_1076 : (i_1099+1)*rs_1076]
-					st_1052 = a_1077[i_1099*rs_1079 : (i_1099+1)*rs_1079]
-					st_1054 = a_1080[i_1099*rs_1082 : (i_1099+1)*rs_1082]
-					st_1056 = a_1083[i_1099*rs_1085 : (i_1099+1)*rs_1085]
-					st_1058 = a_1086[i_1099*rs_1088 : (i_1099+1)*rs_1088]
-					st_1060 = a_1089[i_1099*rs_1091 : (i_1099+1)*rs_1091]
-					st_1062 = a_1092[i_1099*rs_1095 : (i_1099+1)*rs_1095]
-					st_1065 = a_1096[i_1099*rs_1098 : (i_1099+1)*rs_1098]
-					if i_1099 > 0 {
-						ar.Release(mark_1100)
+					copy(a_1050[i_1053*rs_1052:(i_1053+1)*rs_1052], st_1022)
+					st_1004 = a_1024[i_1053*rs_1026 : (i_1053+1)*rs_1026]
+					st_1006 = a_1027[i_1053*rs_1030 : (i_1053+1)*rs_1030]
+					st_1009 = a_1031[i_1053*rs_1033 : (i_1053+1)*rs_1033]
+					st_1011 = a_1034[i_1053*rs_1036 : (i_1053+1)*rs_1036]
+					st_1013 = a_1037[i_1053*rs_1039 : (i_1053+1)*rs_1039]
+					st_1015 = a_1040[i_1053*rs_1042 : (i_1053+1)*rs_1042]
+					st_1017 = a_1043[i_1053*rs_1045 : (i_1053+1)*rs_1045]
+					st_1019 = a_1046[i_1053*rs_1049 : (i_1053+1)*rs_1049]
+					st_1022 = a_1050[i_1053*rs_1052 : (i_1053+1)*rs_1052]
+					if i_1053 > 0 {
+						ar.Release(mark_1054)
 					}
 				}
-				c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998 = a_1067, n_1044, d_1068, a_1070, n_1044, d_1071, d_1072, a_1074, n_1044, d_1075, a_1077, n_1044, d_1078, a_1080, n_1044, d_1081, a_1083, n_1044, d_1084, a_1086, n_1044, d_1087, a_1089, n_1044, d_1090, a_1092, n_1044, d_1093, d_1094, a_1096, n_1044, d_1097
+				c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957 = a_1024, n_1003, d_1025, a_1027, n_1003, d_1028, d_1029, a_1031, n_1003, d_1032, a_1034, n_1003, d_1035, a_1037, n_1003, d_1038, a_1040, n_1003, d_1041, a_1043, n_1003, d_1044, a_1046, n_1003, d_1047, d_1048, a_1050, n_1003, d_1051
 			} else {
-				n_1169, err_1170 := runtime.CheckSize(int64(0))
-				if err_1170 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1170)
+				n_1121, err_1122 := runtime.CheckSize(int64(0))
+				if err_1122 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1122)
 				}
-				var a_1171 []float64
-				var d_1172 int = 0
-				var rs_1173 int = 0
-				var a_1174 []float64
-				var d_1175 int = 0
-				var d_1176 int = 0
-				var rs_1177 int = 0
-				var a_1178 []float64
-				var d_1179 int = 0
-				var rs_1180 int = 0
-				var a_1181 []float64
-				var d_1182 int = 0
-				var rs_1183 int = 0
-				var a_1184 []float64
-				var d_1185 int = 0
-				var rs_1186 int = 0
-				var a_1187 []float64
-				var d_1188 int = 0
-				var rs_1189 int = 0
-				var a_1190 []float64
-				var d_1191 int = 0
-				var rs_1192 int = 0
-				var a_1193 []float64
-				var d_1194 int = 0
-				var rs_1195 int = 0
-				var a_1196 []float64
-				var d_1197 int = 0
-				var d_1198 int = 0
-				var rs_1199 int = 0
-				var a_1200 []float64
-				var d_1201 int = 0
-				var rs_1202 int = 0
-				for i_1203 := 0; i_1203 < n_1169; i_1203++ {
-					mark_1204 := ar.Mark()
-					_ = int64(i_1203)
+				var a_1123 []float64
+				var d_1124 int = 0
+				var rs_1125 int = 0
+				var a_1126 []float64
+				var d_1127 int = 0
+				var d_1128 int = 0
+				var rs_1129 int = 0
+				var a_1130 []float64
+				var d_1131 int = 0
+				var rs_1132 int = 0
+				var a_1133 []float64
+				var d_1134 int = 0
+				var rs_1135 int = 0
+				var a_1136 []float64
+				var d_1137 int = 0
+				var rs_1138 int = 0
+				var a_1139 []float64
+				var d_1140 int = 0
+				var rs_1141 int = 0
+				var a_1142 []float64
+				var d_1143 int = 0
+				var rs_1144 int = 0
+				var a_1145 []float64
+				var d_1146 int = 0
+				var d_1147 int = 0
+				var rs_1148 int = 0
+				var a_1149 []float64
+				var d_1150 int = 0
+				var rs_1151 int = 0
+				for i_1152 := 0; i_1152 < n_1121; i_1152++ {
+					mark_1153 := ar.Mark()
+					_ = int64(i_1152)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_1206 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_1155 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_1207 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_1156 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1208 := int(n_15) - int(int64(0))
-					s_1209 := row_1206[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1208 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1208}))
+					n_1157 := int(n_15) - int(int64(0))
+					s_1158 := row_1155[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1157 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1157}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1210 := int(n_15) - int(int64(0))
-					s_1211 := row_1207[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1210 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1210}))
+					n_1159 := int(n_15) - int(int64(0))
+					s_1160 := row_1156[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1159 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1159}))
 					}
-					r_1212 := scratch_1873[:sequence_12:sequence_12]
-					r_961 = r_961[:len(r_1212)]
-					s_1209 = s_1209[:len(r_1212)]
-					s_1211 = s_1211[:len(r_1212)]
-					for i_1213 := range r_1212 {
-						r_1212[i_1213] = (runtime.Sigmoid(((r_961[i_1213] * s_1209[i_1213]) + s_1211[i_1213])))
+					r_1161 := scratch_1831[:sequence_12:sequence_12]
+					r_923 = r_923[:len(r_1161)]
+					s_1158 = s_1158[:len(r_1161)]
+					s_1160 = s_1160[:len(r_1161)]
+					for i_1162 := range r_1161 {
+						r_1161[i_1162] = (runtime.Sigmoid(((r_923[i_1162] * s_1158[i_1162]) + s_1160[i_1162])))
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
-					row_1215 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-					x_1216 := int64(2) * n_15
-					if n_15 < 0 || x_1216 < n_15 || x_1216 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1216, mainparams_3))
+					row_1164 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+					x_1165 := int64(2) * n_15
+					if n_15 < 0 || x_1165 < n_15 || x_1165 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1165, mainparams_3))
 					}
-					n_1217 := int(x_1216) - int(n_15)
-					s_1218 := row_1206[int(n_15)*1 : int(x_1216)*1 : int(x_1216)*1]
-					if n_1217 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1217}))
+					n_1166 := int(x_1165) - int(n_15)
+					s_1167 := row_1155[int(n_15)*1 : int(x_1165)*1 : int(x_1165)*1]
+					if n_1166 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1166}))
 					}
-					if n_15 < 0 || x_1216 < n_15 || x_1216 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1216, mainparams_3))
+					if n_15 < 0 || x_1165 < n_15 || x_1165 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1165, mainparams_3))
 					}
-					n_1219 := int(x_1216) - int(n_15)
-					s_1220 := row_1207[int(n_15)*1 : int(x_1216)*1 : int(x_1216)*1]
-					if n_1219 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1219}))
+					n_1168 := int(x_1165) - int(n_15)
+					s_1169 := row_1156[int(n_15)*1 : int(x_1165)*1 : int(x_1165)*1]
+					if n_1168 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1168}))
 					}
-					r_1221 := scratch_1874[:state_9:state_9]
-					row_1215 = row_1215[:len(r_1221)]
-					s_1218 = s_1218[:len(r_1221)]
-					s_1220 = s_1220[:len(r_1221)]
-					for i_1222 := range r_1221 {
-						r_1221[i_1222] = (runtime.Sigmoid(((row_1215[i_1222] * s_1218[i_1222]) + s_1220[i_1222])))
+					r_1170 := scratch_1832[:state_9:state_9]
+					row_1164 = row_1164[:len(r_1170)]
+					s_1167 = s_1167[:len(r_1170)]
+					s_1169 = s_1169[:len(r_1170)]
+					for i_1171 := range r_1170 {
+						r_1170[i_1171] = (runtime.Sigmoid(((row_1164[i_1171] * s_1167[i_1171]) + s_1169[i_1171])))
 					}
-					x_1224 := int64(3) * n_15
-					if x_1216 < 0 || x_1224 < x_1216 || x_1224 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1216, x_1224, mainparams_3))
+					x_1173 := int64(3) * n_15
+					if x_1165 < 0 || x_1173 < x_1165 || x_1173 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1165, x_1173, mainparams_3))
 					}
-					n_1225 := int(x_1224) - int(x_1216)
-					s_1226 := row_1206[int(x_1216)*1 : int(x_1224)*1 : int(x_1224)*1]
-					if n_1225 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1225}))
+					n_1174 := int(x_1173) - int(x_1165)
+					s_1175 := row_1155[int(x_1165)*1 : int(x_1173)*1 : int(x_1173)*1]
+					if n_1174 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1174}))
 					}
-					if x_1216 < 0 || x_1224 < x_1216 || x_1224 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1216, x_1224, mainparams_3))
+					if x_1165 < 0 || x_1173 < x_1165 || x_1173 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1165, x_1173, mainparams_3))
 					}
-					n_1227 := int(x_1224) - int(x_1216)
-					s_1228 := row_1207[int(x_1216)*1 : int(x_1224)*1 : int(x_1224)*1]
-					if n_1227 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1227}))
+					n_1176 := int(x_1173) - int(x_1165)
+					s_1177 := row_1156[int(x_1165)*1 : int(x_1173)*1 : int(x_1173)*1]
+					if n_1176 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1176}))
 					}
-					r_1229 := scratch_1875[:sequence_12:sequence_12]
-					r_961 = r_961[:len(r_1229)]
-					s_1226 = s_1226[:len(r_1229)]
-					s_1228 = s_1228[:len(r_1229)]
-					for i_1230 := range r_1229 {
-						r_1229[i_1230] = (runtime.Sigmoid(((r_961[i_1230] * s_1226[i_1230]) + s_1228[i_1230])))
+					r_1178 := scratch_1833[:sequence_12:sequence_12]
+					r_923 = r_923[:len(r_1178)]
+					s_1175 = s_1175[:len(r_1178)]
+					s_1177 = s_1177[:len(r_1178)]
+					for i_1179 := range r_1178 {
+						r_1178[i_1179] = (runtime.Sigmoid(((r_923[i_1179] * s_1175[i_1179]) + s_1177[i_1179])))
 					}
-					x_1232 := int64(4) * n_15
-					if x_1224 < 0 || x_1232 < x_1224 || x_1232 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1224, x_1232, mainparams_3))
+					x_1181 := int64(4) * n_15
+					if x_1173 < 0 || x_1181 < x_1173 || x_1181 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1173, x_1181, mainparams_3))
 					}
-					n_1233 := int(x_1232) - int(x_1224)
-					s_1234 := row_1206[int(x_1224)*1 : int(x_1232)*1 : int(x_1232)*1]
-					if n_1233 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1233}))
+					n_1182 := int(x_1181) - int(x_1173)
+					s_1183 := row_1155[int(x_1173)*1 : int(x_1181)*1 : int(x_1181)*1]
+					if n_1182 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1182}))
 					}
-					if x_1224 < 0 || x_1232 < x_1224 || x_1232 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1224, x_1232, mainparams_3))
+					if x_1173 < 0 || x_1181 < x_1173 || x_1181 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1173, x_1181, mainparams_3))
 					}
-					n_1235 := int(x_1232) - int(x_1224)
-					s_1236 := row_1207[int(x_1224)*1 : int(x_1232)*1 : int(x_1232)*1]
-					if n_1235 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1235}))
+					n_1184 := int(x_1181) - int(x_1173)
+					s_1185 := row_1156[int(x_1173)*1 : int(x_1181)*1 : int(x_1181)*1]
+					if n_1184 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1184}))
 					}
-					r_1237 := scratch_1876[:state_9:state_9]
-					row_1215 = row_1215[:len(r_1237)]
-					s_1234 = s_1234[:len(r_1237)]
-					s_1236 = s_1236[:len(r_1237)]
-					for i_1238 := range r_1237 {
-						r_1237[i_1238] = (math.Tanh(((row_1215[i_1238] * s_1234[i_1238]) + s_1236[i_1238])))
+					r_1186 := scratch_1834[:state_9:state_9]
+					row_1164 = row_1164[:len(r_1186)]
+					s_1183 = s_1183[:len(r_1186)]
+					s_1185 = s_1185[:len(r_1186)]
+					for i_1187 := range r_1186 {
+						r_1186[i_1187] = (math.Tanh(((row_1164[i_1187] * s_1183[i_1187]) + s_1185[i_1187])))
 					}
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
-					row_1240 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+					row_1189 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_1241 := scratch_1877[:state_9:state_9]
-					r_1242 := scratch_1878[:state_9:state_9]
-					r_1243 := scratch_1879[:state_9:state_9]
-					row_1240 = row_1240[:state_9]
-					r_1212 = r_1212[:state_9]
-					r_1221 = r_1221[:state_9]
-					r_1237 = r_1237[:state_9]
-					r_1241 = r_1241[:state_9]
-					r_1242 = r_1242[:state_9]
-					r_1229 = r_1229[:state_9]
-					r_1243 = r_1243[:state_9]
-					for i_1244 := 0; i_1244 < state_9; i_1244++ {
-						e_1246 := ((row_1240[i_1244] * r_1212[i_1244]) + (r_1221[i_1244] * r_1237[i_1244]))
-						r_1241[i_1244] = e_1246
-						e_1247 := (math.Tanh(e_1246))
-						r_1242[i_1244] = e_1247
-						e_1248 := (r_1229[i_1244] * e_1247)
-						r_1243[i_1244] = e_1248
+					r_1190 := scratch_1835[:state_9:state_9]
+					r_1191 := scratch_1836[:state_9:state_9]
+					r_1192 := scratch_1837[:state_9:state_9]
+					row_1189 = row_1189[:state_9]
+					r_1161 = r_1161[:state_9]
+					r_1170 = r_1170[:state_9]
+					r_1186 = r_1186[:state_9]
+					r_1190 = r_1190[:state_9]
+					r_1191 = r_1191[:state_9]
+					r_1178 = r_1178[:state_9]
+					r_1192 = r_1192[:state_9]
+					for i_1193 := 0; i_1193 < state_9; i_1193++ {
+						e_1195 := ((row_1189[i_1193] * r_1161[i_1193]) + (r_1170[i_1193] * r_1186[i_1193]))
+						r_1190[i_1193] = e_1195
+						e_1196 := (math.Tanh(e_1195))
+						r_1191[i_1193] = e_1196
+						e_1197 := (r_1178[i_1193] * e_1196)
+						r_1192[i_1193] = e_1197
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -5729,924 +5629,904 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_1249 := ar.F64w(len(state_7))
-					copy(c_1249, state_7)
-					copy(c_1249[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1243)
+					c_1198 := ar.F64w(len(state_7))
+					copy(c_1198, state_7)
+					copy(c_1198[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1192)
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
-					copy(c_1249[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1241)
-					if i_1203 == 0 {
-						d_1172 = sequence_12
-						rs_1173 = d_1172
-						tot_1250, err_1251 := runtime.MulSize(n_1169, rs_1173)
-						if err_1251 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1251)
+					copy(c_1198[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1190)
+					if i_1152 == 0 {
+						d_1124 = sequence_12
+						rs_1125 = d_1124
+						tot_1199, err_1200 := runtime.MulSize(n_1121, rs_1125)
+						if err_1200 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1200)
 						}
-						a_1171 = ar.F64w(tot_1250)
-					} else if sequence_12 != d_1172 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1172}))
+						a_1123 = ar.F64w(tot_1199)
+					} else if sequence_12 != d_1124 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1124}))
 					}
-					copy(a_1171[i_1203*rs_1173:(i_1203+1)*rs_1173], r_1243)
-					if i_1203 == 0 {
-						d_1175, d_1176 = state_8, state_9
-						rs_1177 = d_1175 * d_1176
-						tot_1252, err_1253 := runtime.MulSize(n_1169, rs_1177)
-						if err_1253 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1253)
+					copy(a_1123[i_1152*rs_1125:(i_1152+1)*rs_1125], r_1192)
+					if i_1152 == 0 {
+						d_1127, d_1128 = state_8, state_9
+						rs_1129 = d_1127 * d_1128
+						tot_1201, err_1202 := runtime.MulSize(n_1121, rs_1129)
+						if err_1202 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1202)
 						}
-						a_1174 = ar.F64w(tot_1252)
-					} else if state_8 != d_1175 || state_9 != d_1176 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1175, d_1176}))
+						a_1126 = ar.F64w(tot_1201)
+					} else if state_8 != d_1127 || state_9 != d_1128 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1127, d_1128}))
 					}
-					copy(a_1174[i_1203*rs_1177:(i_1203+1)*rs_1177], c_1249)
-					if i_1203 == 0 {
-						d_1179 = state_9
-						rs_1180 = d_1179
-						tot_1254, err_1255 := runtime.MulSize(n_1169, rs_1180)
-						if err_1255 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1255)
+					copy(a_1126[i_1152*rs_1129:(i_1152+1)*rs_1129], c_1198)
+					if i_1152 == 0 {
+						d_1131 = state_9
+						rs_1132 = d_1131
+						tot_1203, err_1204 := runtime.MulSize(n_1121, rs_1132)
+						if err_1204 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1204)
 						}
-						a_1178 = ar.F64w(tot_1254)
-					} else if state_9 != d_1179 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1179}))
+						a_1130 = ar.F64w(tot_1203)
+					} else if state_9 != d_1131 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1131}))
 					}
-					copy(a_1178[i_1203*rs_1180:(i_1203+1)*rs_1180], r_1241)
-					if i_1203 == 0 {
-						d_1182 = state_9
-						rs_1183 = d_1182
-						tot_1256, err_1257 := runtime.MulSize(n_1169, rs_1183)
-						if err_1257 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1257)
+					copy(a_1130[i_1152*rs_1132:(i_1152+1)*rs_1132], r_1191)
+					if i_1152 == 0 {
+						d_1134 = sequence_12
+						rs_1135 = d_1134
+						tot_1205, err_1206 := runtime.MulSize(n_1121, rs_1135)
+						if err_1206 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1206)
 						}
-						a_1181 = ar.F64w(tot_1256)
-					} else if state_9 != d_1182 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1182}))
+						a_1133 = ar.F64w(tot_1205)
+					} else if sequence_12 != d_1134 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1134}))
 					}
-					copy(a_1181[i_1203*rs_1183:(i_1203+1)*rs_1183], r_1242)
-					if i_1203 == 0 {
-						d_1185 = sequence_12
-						rs_1186 = d_1185
-						tot_1258, err_1259 := runtime.MulSize(n_1169, rs_1186)
-						if err_1259 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1259)
+					copy(a_1133[i_1152*rs_1135:(i_1152+1)*rs_1135], r_1178)
+					if i_1152 == 0 {
+						d_1137 = state_9
+						rs_1138 = d_1137
+						tot_1207, err_1208 := runtime.MulSize(n_1121, rs_1138)
+						if err_1208 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1208)
 						}
-						a_1184 = ar.F64w(tot_1258)
-					} else if sequence_12 != d_1185 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1185}))
+						a_1136 = ar.F64w(tot_1207)
+					} else if state_9 != d_1137 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1137}))
 					}
-					copy(a_1184[i_1203*rs_1186:(i_1203+1)*rs_1186], r_1229)
-					if i_1203 == 0 {
-						d_1188 = state_9
-						rs_1189 = d_1188
-						tot_1260, err_1261 := runtime.MulSize(n_1169, rs_1189)
-						if err_1261 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1261)
+					copy(a_1136[i_1152*rs_1138:(i_1152+1)*rs_1138], r_1186)
+					if i_1152 == 0 {
+						d_1140 = state_9
+						rs_1141 = d_1140
+						tot_1209, err_1210 := runtime.MulSize(n_1121, rs_1141)
+						if err_1210 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1210)
 						}
-						a_1187 = ar.F64w(tot_1260)
-					} else if state_9 != d_1188 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1188}))
+						a_1139 = ar.F64w(tot_1209)
+					} else if state_9 != d_1140 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1140}))
 					}
-					copy(a_1187[i_1203*rs_1189:(i_1203+1)*rs_1189], r_1237)
-					if i_1203 == 0 {
-						d_1191 = state_9
-						rs_1192 = d_1191
-						tot_1262, err_1263 := runtime.MulSize(n_1169, rs_1192)
-						if err_1263 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1263)
+					copy(a_1139[i_1152*rs_1141:(i_1152+1)*rs_1141], r_1170)
+					if i_1152 == 0 {
+						d_1143 = sequence_12
+						rs_1144 = d_1143
+						tot_1211, err_1212 := runtime.MulSize(n_1121, rs_1144)
+						if err_1212 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1212)
 						}
-						a_1190 = ar.F64w(tot_1262)
-					} else if state_9 != d_1191 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1191}))
+						a_1142 = ar.F64w(tot_1211)
+					} else if sequence_12 != d_1143 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1143}))
 					}
-					copy(a_1190[i_1203*rs_1192:(i_1203+1)*rs_1192], r_1221)
-					if i_1203 == 0 {
-						d_1194 = sequence_12
-						rs_1195 = d_1194
-						tot_1264, err_1265 := runtime.MulSize(n_1169, rs_1195)
-						if err_1265 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1265)
+					copy(a_1142[i_1152*rs_1144:(i_1152+1)*rs_1144], r_1161)
+					if i_1152 == 0 {
+						d_1146, d_1147 = state_8, state_9
+						rs_1148 = d_1146 * d_1147
+						tot_1213, err_1214 := runtime.MulSize(n_1121, rs_1148)
+						if err_1214 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1214)
 						}
-						a_1193 = ar.F64w(tot_1264)
-					} else if sequence_12 != d_1194 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1194}))
+						a_1145 = ar.F64w(tot_1213)
+					} else if state_8 != d_1146 || state_9 != d_1147 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1146, d_1147}))
 					}
-					copy(a_1193[i_1203*rs_1195:(i_1203+1)*rs_1195], r_1212)
-					if i_1203 == 0 {
-						d_1197, d_1198 = state_8, state_9
-						rs_1199 = d_1197 * d_1198
-						tot_1266, err_1267 := runtime.MulSize(n_1169, rs_1199)
-						if err_1267 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1267)
+					copy(a_1145[i_1152*rs_1148:(i_1152+1)*rs_1148], state_7)
+					if i_1152 == 0 {
+						d_1150 = sequence_12
+						rs_1151 = d_1150
+						tot_1215, err_1216 := runtime.MulSize(n_1121, rs_1151)
+						if err_1216 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1216)
 						}
-						a_1196 = ar.F64w(tot_1266)
-					} else if state_8 != d_1197 || state_9 != d_1198 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1197, d_1198}))
+						a_1149 = ar.F64w(tot_1215)
+					} else if sequence_12 != d_1150 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1150}))
 					}
-					copy(a_1196[i_1203*rs_1199:(i_1203+1)*rs_1199], state_7)
-					if i_1203 == 0 {
-						d_1201 = sequence_12
-						rs_1202 = d_1201
-						tot_1268, err_1269 := runtime.MulSize(n_1169, rs_1202)
-						if err_1269 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1269)
-						}
-						a_1200 = ar.F64w(tot_1268)
-					} else if sequence_12 != d_1201 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1203)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1201}))
-					}
-					copy(a_1200[i_1203*rs_1202:(i_1203+1)*rs_1202], r_961)
-					if i_1203 > 0 {
-						ar.Release(mark_1204)
+					copy(a_1149[i_1152*rs_1151:(i_1152+1)*rs_1151], r_923)
+					if i_1152 > 0 {
+						ar.Release(mark_1153)
 					}
 				}
-				c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998 = a_1171, n_1169, d_1172, a_1174, n_1169, d_1175, d_1176, a_1178, n_1169, d_1179, a_1181, n_1169, d_1182, a_1184, n_1169, d_1185, a_1187, n_1169, d_1188, a_1190, n_1169, d_1191, a_1193, n_1169, d_1194, a_1196, n_1169, d_1197, d_1198, a_1200, n_1169, d_1201
+				c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957 = a_1123, n_1121, d_1124, a_1126, n_1121, d_1127, d_1128, a_1130, n_1121, d_1131, a_1133, n_1121, d_1134, a_1136, n_1121, d_1137, a_1139, n_1121, d_1140, a_1142, n_1121, d_1143, a_1145, n_1121, d_1146, d_1147, a_1149, n_1121, d_1150
 			}
-			var c_1270 []float64
-			var c_1271 int
-			var c_1273 int
-			var c_1274 int
-			if x_966 {
-				x_1275 := x_965 - int64(1)
-				if x_1275 < 0 || x_1275 >= int64(c_968) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1275, c_968))
+			var c_1217 []float64
+			var c_1218 int
+			var c_1220 int
+			var c_1221 int
+			if x_928 {
+				x_1222 := x_927 - int64(1)
+				if x_1222 < 0 || x_1222 >= int64(c_930) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1222, c_930))
 				}
-				row_1276 := c_967[int(x_1275)*c_969 : (int(x_1275)+1)*c_969]
-				rs_1277 := c_972 * c_973
-				_ = c_970[int(x_1275)*rs_1277 : (int(x_1275)+1)*rs_1277]
-				_ = c_974[int(x_1275)*c_976 : (int(x_1275)+1)*c_976]
-				_ = c_977[int(x_1275)*c_979 : (int(x_1275)+1)*c_979]
-				_ = c_980[int(x_1275)*c_982 : (int(x_1275)+1)*c_982]
-				_ = c_983[int(x_1275)*c_985 : (int(x_1275)+1)*c_985]
-				_ = c_986[int(x_1275)*c_988 : (int(x_1275)+1)*c_988]
-				_ = c_989[int(x_1275)*c_991 : (int(x_1275)+1)*c_991]
-				rs_1285 := c_994 * c_995
-				_ = c_992[int(x_1275)*rs_1285 : (int(x_1275)+1)*rs_1285]
-				_ = c_996[int(x_1275)*c_998 : (int(x_1275)+1)*c_998]
-				c_1270, c_1271, c_1273, c_1274 = row_1276, c_969, c_972, c_973
+				row_1223 := c_929[int(x_1222)*c_931 : (int(x_1222)+1)*c_931]
+				rs_1224 := c_934 * c_935
+				_ = c_932[int(x_1222)*rs_1224 : (int(x_1222)+1)*rs_1224]
+				_ = c_936[int(x_1222)*c_938 : (int(x_1222)+1)*c_938]
+				_ = c_939[int(x_1222)*c_941 : (int(x_1222)+1)*c_941]
+				_ = c_942[int(x_1222)*c_944 : (int(x_1222)+1)*c_944]
+				_ = c_945[int(x_1222)*c_947 : (int(x_1222)+1)*c_947]
+				_ = c_948[int(x_1222)*c_950 : (int(x_1222)+1)*c_950]
+				rs_1231 := c_953 * c_954
+				_ = c_951[int(x_1222)*rs_1231 : (int(x_1222)+1)*rs_1231]
+				_ = c_955[int(x_1222)*c_957 : (int(x_1222)+1)*c_957]
+				c_1217, c_1218, c_1220, c_1221 = row_1223, c_931, c_934, c_935
 			} else {
-				c_1270, c_1271, c_1273, c_1274 = r_961, sequence_12, state_8, state_9
+				c_1217, c_1218, c_1220, c_1221 = r_923, sequence_12, state_8, state_9
 			}
 			if int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
-			row_1288 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-			if extraparams_6 != c_1271 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1271})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1234 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != c_1218 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1218})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
-			row_1289 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-			if extraparams_6 != c_1271 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1271})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1235 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != c_1218 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1218})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1290 := ar.F64w(c_1271)
-			r_1291 := ar.F64w(c_1271)
-			c_1270 = c_1270[:c_1271]
-			row_1288 = row_1288[:c_1271]
-			row_1289 = row_1289[:c_1271]
-			r_1290 = r_1290[:c_1271]
-			r_1291 = r_1291[:c_1271]
-			for i_1292 := 0; i_1292 < c_1271; i_1292++ {
-				e_1294 := ((c_1270[i_1292] * row_1288[i_1292]) + row_1289[i_1292])
-				r_1290[i_1292] = e_1294
-				e_1295 := (math.Exp(e_1294))
-				r_1291[i_1292] = e_1295
+			r_1236 := ar.F64w(c_1218)
+			r_1237 := ar.F64w(c_1218)
+			c_1217 = c_1217[:c_1218]
+			row_1234 = row_1234[:c_1218]
+			row_1235 = row_1235[:c_1218]
+			r_1236 = r_1236[:c_1218]
+			r_1237 = r_1237[:c_1218]
+			for i_1238 := 0; i_1238 < c_1218; i_1238++ {
+				e_1240 := ((c_1217[i_1238] * row_1234[i_1238]) + row_1235[i_1238])
+				r_1236[i_1238] = e_1240
+				e_1241 := (math.Exp(e_1240))
+				r_1237[i_1238] = e_1241
 			}
-			s_1296 := runtime.Sum(r_1291)
-			x_1297 := s_1296 + 2.0
+			s_1242 := runtime.Sum(r_1237)
+			x_1243 := s_1242 + 2.0
 			if int64(1) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
-			row_1298 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-			x_1299 := math.Log(x_1297)
-			if sequence_12 != c_1271 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:21", fmt.Sprintf("dot: sizes %d and %d differ", sequence_12, c_1271))
+			row_1244 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+			x_1245 := math.Log(x_1243)
+			if sequence_12 != c_1218 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:21", fmt.Sprintf("dot: sizes %d and %d differ", sequence_12, c_1218))
 			}
-			var s_1300 float64 = 0
-			row_1298 = row_1298[:sequence_12]
-			r_1290 = r_1290[:sequence_12]
-			for i_1301 := 0; i_1301 < sequence_12; i_1301++ {
-				s_1300 += row_1298[i_1301] * (r_1290[i_1301] - x_1299)
+			var s_1246 float64 = 0
+			row_1244 = row_1244[:sequence_12]
+			r_1236 = r_1236[:sequence_12]
+			for i_1247 := 0; i_1247 < sequence_12; i_1247++ {
+				s_1246 += row_1244[i_1247] * (r_1236[i_1247] - x_1245)
 			}
-			if i_956 == 0 {
-				d_904, d_905 = c_1273, c_1274
-				rs_906 = d_904 * d_905
-				tot_1303, err_1304 := runtime.MulSize(n_902, rs_906)
-				if err_1304 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1304)
+			if i_918 == 0 {
+				d_869, d_870 = c_1220, c_1221
+				rs_871 = d_869 * d_870
+				tot_1249, err_1250 := runtime.MulSize(n_867, rs_871)
+				if err_1250 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1250)
 				}
-				_ = tot_1303
-			} else if c_1273 != d_904 || c_1274 != d_905 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_1273, c_1274})+", element 0 has shape "+runtime.ShapeString([]int{d_904, d_905}))
+				_ = tot_1249
+			} else if c_1220 != d_869 || c_1221 != d_870 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_918)+" has shape "+runtime.ShapeString([]int{c_1220, c_1221})+", element 0 has shape "+runtime.ShapeString([]int{d_869, d_870}))
 			}
-			a_907[i_956] = x_1297
-			if i_956 == 0 {
-				d_909 = c_1271
-				rs_910 = d_909
-				tot_1305, err_1306 := runtime.MulSize(n_902, rs_910)
-				if err_1306 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1306)
+			a_872[i_918] = x_1243
+			if i_918 == 0 {
+				d_874 = c_1218
+				rs_875 = d_874
+				tot_1251, err_1252 := runtime.MulSize(n_867, rs_875)
+				if err_1252 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1252)
 				}
-				a_908 = ar.F64w(tot_1305)
-			} else if c_1271 != d_909 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_1271})+", element 0 has shape "+runtime.ShapeString([]int{d_909}))
+				a_873 = ar.F64w(tot_1251)
+			} else if c_1218 != d_874 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_918)+" has shape "+runtime.ShapeString([]int{c_1218})+", element 0 has shape "+runtime.ShapeString([]int{d_874}))
 			}
-			copy(a_908[i_956*rs_910:(i_956+1)*rs_910], r_1291)
-			if i_956 == 0 {
-				d_912 = c_1271
-				rs_913 = d_912
-				tot_1307, err_1308 := runtime.MulSize(n_902, rs_913)
-				if err_1308 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1308)
+			copy(a_873[i_918*rs_875:(i_918+1)*rs_875], r_1237)
+			if i_918 == 0 {
+				d_877 = c_1218
+				rs_878 = d_877
+				tot_1253, err_1254 := runtime.MulSize(n_867, rs_878)
+				if err_1254 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1254)
 				}
-				a_911 = ar.F64w(tot_1307)
-			} else if c_1271 != d_912 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_1271})+", element 0 has shape "+runtime.ShapeString([]int{d_912}))
+				a_876 = ar.F64w(tot_1253)
+			} else if c_1218 != d_877 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_918)+" has shape "+runtime.ShapeString([]int{c_1218})+", element 0 has shape "+runtime.ShapeString([]int{d_877}))
 			}
-			copy(a_911[i_956*rs_913:(i_956+1)*rs_913], c_1270)
-			if i_956 == 0 {
-				d_914, d_915 = c_968, c_969
-				rs_916 = d_914 * d_915
-				tot_1309, err_1310 := runtime.MulSize(n_902, rs_916)
-				if err_1310 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1310)
+			copy(a_876[i_918*rs_878:(i_918+1)*rs_878], c_1217)
+			if i_918 == 0 {
+				d_879, d_880 = c_930, c_931
+				rs_881 = d_879 * d_880
+				tot_1255, err_1256 := runtime.MulSize(n_867, rs_881)
+				if err_1256 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1256)
 				}
-				_ = tot_1309
-			} else if c_968 != d_914 || c_969 != d_915 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_968, c_969})+", element 0 has shape "+runtime.ShapeString([]int{d_914, d_915}))
+				_ = tot_1255
+			} else if c_930 != d_879 || c_931 != d_880 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_918)+" has shape "+runtime.ShapeString([]int{c_930, c_931})+", element 0 has shape "+runtime.ShapeString([]int{d_879, d_880}))
 			}
-			if i_956 == 0 {
-				d_917, d_918, d_919 = c_971, c_972, c_973
-				rs_920 = d_917 * d_918 * d_919
-				tot_1311, err_1312 := runtime.MulSize(n_902, rs_920)
-				if err_1312 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1312)
+			if i_918 == 0 {
+				d_882, d_883, d_884 = c_933, c_934, c_935
+				rs_885 = d_882 * d_883 * d_884
+				tot_1257, err_1258 := runtime.MulSize(n_867, rs_885)
+				if err_1258 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1258)
 				}
-				_ = tot_1311
-			} else if c_971 != d_917 || c_972 != d_918 || c_973 != d_919 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_971, c_972, c_973})+", element 0 has shape "+runtime.ShapeString([]int{d_917, d_918, d_919}))
+				_ = tot_1257
+			} else if c_933 != d_882 || c_934 != d_883 || c_935 != d_884 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_918)+" has shape "+runtime.ShapeString([]int{c_933, c_934, c_935})+", element 0 has shape "+runtime.ShapeString([]int{d_882, d_883, d_884}))
 			}
-			if i_956 == 0 {
-				d_921, d_922 = c_975, c_976
-				rs_923 = d_921 * d_922
-				tot_1313, err_1314 := runtime.MulSize(n_902, rs_923)
-				if err_1314 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1314)
+			if i_918 == 0 {
+				d_887, d_888 = c_937, c_938
+				rs_889 = d_887 * d_888
+				tot_1259, err_1260 := runtime.MulSize(n_867, rs_889)
+				if err_1260 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1260)
 				}
-				_ = tot_1313
-			} else if c_975 != d_921 || c_976 != d_922 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_975, c_976})+", element 0 has shape "+runtime.ShapeString([]int{d_921, d_922}))
+				a_886 = ar.F64w(tot_1259)
+			} else if c_937 != d_887 || c_938 != d_888 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_918)+" has shape "+runtime.ShapeString([]int{c_937, c_938})+", element 0 has shape "+runtime.ShapeString([]int{d_887, d_888}))
 			}
-			if i_956 == 0 {
-				d_925, d_926 = c_978, c_979
-				rs_927 = d_925 * d_926
-				tot_1315, err_1316 := runtime.MulSize(n_902, rs_927)
-				if err_1316 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1316)
+			copy(a_886[i_918*rs_889:(i_918+1)*rs_889], c_936)
+			if i_918 == 0 {
+				d_891, d_892 = c_940, c_941
+				rs_893 = d_891 * d_892
+				tot_1261, err_1262 := runtime.MulSize(n_867, rs_893)
+				if err_1262 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1262)
 				}
-				a_924 = ar.F64w(tot_1315)
-			} else if c_978 != d_925 || c_979 != d_926 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_978, c_979})+", element 0 has shape "+runtime.ShapeString([]int{d_925, d_926}))
+				a_890 = ar.F64w(tot_1261)
+			} else if c_940 != d_891 || c_941 != d_892 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_918)+" has shape "+runtime.ShapeString([]int{c_940, c_941})+", element 0 has shape "+runtime.ShapeString([]int{d_891, d_892}))
 			}
-			copy(a_924[i_956*rs_927:(i_956+1)*rs_927], c_977)
-			if i_956 == 0 {
-				d_929, d_930 = c_981, c_982
-				rs_931 = d_929 * d_930
-				tot_1317, err_1318 := runtime.MulSize(n_902, rs_931)
-				if err_1318 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1318)
+			copy(a_890[i_918*rs_893:(i_918+1)*rs_893], c_939)
+			if i_918 == 0 {
+				d_895, d_896 = c_943, c_944
+				rs_897 = d_895 * d_896
+				tot_1263, err_1264 := runtime.MulSize(n_867, rs_897)
+				if err_1264 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1264)
 				}
-				a_928 = ar.F64w(tot_1317)
-			} else if c_981 != d_929 || c_982 != d_930 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_981, c_982})+", element 0 has shape "+runtime.ShapeString([]int{d_929, d_930}))
+				a_894 = ar.F64w(tot_1263)
+			} else if c_943 != d_895 || c_944 != d_896 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_918)+" has shape "+runtime.ShapeString([]int{c_943, c_944})+", element 0 has shape "+runtime.ShapeString([]int{d_895, d_896}))
 			}
-			copy(a_928[i_956*rs_931:(i_956+1)*rs_931], c_980)
-			if i_956 == 0 {
-				d_933, d_934 = c_984, c_985
-				rs_935 = d_933 * d_934
-				tot_1319, err_1320 := runtime.MulSize(n_902, rs_935)
-				if err_1320 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1320)
+			copy(a_894[i_918*rs_897:(i_918+1)*rs_897], c_942)
+			if i_918 == 0 {
+				d_899, d_900 = c_946, c_947
+				rs_901 = d_899 * d_900
+				tot_1265, err_1266 := runtime.MulSize(n_867, rs_901)
+				if err_1266 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1266)
 				}
-				a_932 = ar.F64w(tot_1319)
-			} else if c_984 != d_933 || c_985 != d_934 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_984, c_985})+", element 0 has shape "+runtime.ShapeString([]int{d_933, d_934}))
+				a_898 = ar.F64w(tot_1265)
+			} else if c_946 != d_899 || c_947 != d_900 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_918)+" has shape "+runtime.ShapeString([]int{c_946, c_947})+", element 0 has shape "+runtime.ShapeString([]int{d_899, d_900}))
 			}
-			copy(a_932[i_956*rs_935:(i_956+1)*rs_935], c_983)
-			if i_956 == 0 {
-				d_937, d_938 = c_987, c_988
-				rs_939 = d_937 * d_938
-				tot_1321, err_1322 := runtime.MulSize(n_902, rs_939)
-				if err_1322 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1322)
+			copy(a_898[i_918*rs_901:(i_918+1)*rs_901], c_945)
+			if i_918 == 0 {
+				d_903, d_904 = c_949, c_950
+				rs_905 = d_903 * d_904
+				tot_1267, err_1268 := runtime.MulSize(n_867, rs_905)
+				if err_1268 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1268)
 				}
-				a_936 = ar.F64w(tot_1321)
-			} else if c_987 != d_937 || c_988 != d_938 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_987, c_988})+", element 0 has shape "+runtime.ShapeString([]int{d_937, d_938}))
+				a_902 = ar.F64w(tot_1267)
+			} else if c_949 != d_903 || c_950 != d_904 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_918)+" has shape "+runtime.ShapeString([]int{c_949, c_950})+", element 0 has shape "+runtime.ShapeString([]int{d_903, d_904}))
 			}
-			copy(a_936[i_956*rs_939:(i_956+1)*rs_939], c_986)
-			if i_956 == 0 {
-				d_941, d_942 = c_990, c_991
-				rs_943 = d_941 * d_942
-				tot_1323, err_1324 := runtime.MulSize(n_902, rs_943)
-				if err_1324 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1324)
+			copy(a_902[i_918*rs_905:(i_918+1)*rs_905], c_948)
+			if i_918 == 0 {
+				d_907, d_908, d_909 = c_952, c_953, c_954
+				rs_910 = d_907 * d_908 * d_909
+				tot_1269, err_1270 := runtime.MulSize(n_867, rs_910)
+				if err_1270 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1270)
 				}
-				a_940 = ar.F64w(tot_1323)
-			} else if c_990 != d_941 || c_991 != d_942 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_990, c_991})+", element 0 has shape "+runtime.ShapeString([]int{d_941, d_942}))
+				a_906 = ar.F64w(tot_1269)
+			} else if c_952 != d_907 || c_953 != d_908 || c_954 != d_909 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_918)+" has shape "+runtime.ShapeString([]int{c_952, c_953, c_954})+", element 0 has shape "+runtime.ShapeString([]int{d_907, d_908, d_909}))
 			}
-			copy(a_940[i_956*rs_943:(i_956+1)*rs_943], c_989)
-			if i_956 == 0 {
-				d_945, d_946, d_947 = c_993, c_994, c_995
-				rs_948 = d_945 * d_946 * d_947
-				tot_1325, err_1326 := runtime.MulSize(n_902, rs_948)
-				if err_1326 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1326)
+			copy(a_906[i_918*rs_910:(i_918+1)*rs_910], c_951)
+			if i_918 == 0 {
+				d_912, d_913 = c_956, c_957
+				rs_914 = d_912 * d_913
+				tot_1271, err_1272 := runtime.MulSize(n_867, rs_914)
+				if err_1272 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1272)
 				}
-				a_944 = ar.F64w(tot_1325)
-			} else if c_993 != d_945 || c_994 != d_946 || c_995 != d_947 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_993, c_994, c_995})+", element 0 has shape "+runtime.ShapeString([]int{d_945, d_946, d_947}))
+				a_911 = ar.F64w(tot_1271)
+			} else if c_956 != d_912 || c_957 != d_913 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_918)+" has shape "+runtime.ShapeString([]int{c_956, c_957})+", element 0 has shape "+runtime.ShapeString([]int{d_912, d_913}))
 			}
-			copy(a_944[i_956*rs_948:(i_956+1)*rs_948], c_992)
-			if i_956 == 0 {
-				d_950, d_951 = c_997, c_998
-				rs_952 = d_950 * d_951
-				tot_1327, err_1328 := runtime.MulSize(n_902, rs_952)
-				if err_1328 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1328)
+			copy(a_911[i_918*rs_914:(i_918+1)*rs_914], c_955)
+			if i_918 == 0 {
+				d_915, d_916 = state_8, state_9
+				rs_917 = d_915 * d_916
+				tot_1273, err_1274 := runtime.MulSize(n_867, rs_917)
+				if err_1274 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1274)
 				}
-				a_949 = ar.F64w(tot_1327)
-			} else if c_997 != d_950 || c_998 != d_951 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{c_997, c_998})+", element 0 has shape "+runtime.ShapeString([]int{d_950, d_951}))
+				_ = tot_1273
+			} else if state_8 != d_915 || state_9 != d_916 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_918)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_915, d_916}))
 			}
-			copy(a_949[i_956*rs_952:(i_956+1)*rs_952], c_996)
-			if i_956 == 0 {
-				d_953, d_954 = state_8, state_9
-				rs_955 = d_953 * d_954
-				tot_1329, err_1330 := runtime.MulSize(n_902, rs_955)
-				if err_1330 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1330)
-				}
-				_ = tot_1329
-			} else if state_8 != d_953 || state_9 != d_954 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_956)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_953, d_954}))
-			}
-			if i_956 > 0 {
-				ar.Release(mark_957)
+			if i_918 > 0 {
+				ar.Release(mark_919)
 			}
 		}
-		c_21, c_22, c_23, c_26, c_28, c_30, c_31, c_33, c_35, c_43, c_44, c_46, c_47, c_48, c_50, c_51, c_52, c_54, c_55, c_56, c_58, c_59, c_60, c_62, c_63, c_64, c_66, c_67, c_68, c_69, c_71, c_72, c_74, c_75 = n_902, d_904, d_905, a_907, a_908, d_909, a_911, d_912, d_914, d_922, a_924, d_925, d_926, a_928, d_929, d_930, a_932, d_933, d_934, a_936, d_937, d_938, a_940, d_941, d_942, a_944, d_945, d_946, d_947, a_949, d_950, d_951, d_953, d_954
+		c_21, c_22, c_23, c_26, c_28, c_30, c_31, c_33, c_35, c_41, c_43, c_44, c_45, c_47, c_48, c_49, c_51, c_52, c_53, c_55, c_56, c_57, c_59, c_60, c_61, c_63, c_64, c_65, c_66, c_68, c_69, c_71, c_72 = n_867, d_869, d_870, a_872, a_873, d_874, a_876, d_877, d_879, a_886, d_887, d_888, a_890, d_891, d_892, a_894, d_895, d_896, a_898, d_899, d_900, a_902, d_903, d_904, a_906, d_907, d_908, d_909, a_911, d_912, d_913, d_915, d_916
 	}
-	var c_1331 []float64
-	var c_1332 int
-	var c_1333 int
-	var c_1334 float64
+	var c_1275 []float64
+	var c_1276 int
+	var c_1277 int
+	var c_1278 float64
 	if x_19 {
-		x_1335 := x_18 - int64(1)
-		if x_1335 < 0 || x_1335 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1335, c_21))
+		x_1279 := x_18 - int64(1)
+		if x_1279 < 0 || x_1279 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1279, c_21))
 		}
-		_ = c_26[int(x_1335)]
-		_ = c_28[int(x_1335)*c_30 : (int(x_1335)+1)*c_30]
-		_ = c_31[int(x_1335)*c_33 : (int(x_1335)+1)*c_33]
-		rs_1339 := c_46 * c_47
-		_ = c_44[int(x_1335)*rs_1339 : (int(x_1335)+1)*rs_1339]
-		rs_1341 := c_50 * c_51
-		_ = c_48[int(x_1335)*rs_1341 : (int(x_1335)+1)*rs_1341]
-		rs_1343 := c_54 * c_55
-		_ = c_52[int(x_1335)*rs_1343 : (int(x_1335)+1)*rs_1343]
-		rs_1345 := c_58 * c_59
-		_ = c_56[int(x_1335)*rs_1345 : (int(x_1335)+1)*rs_1345]
-		rs_1347 := c_62 * c_63
-		_ = c_60[int(x_1335)*rs_1347 : (int(x_1335)+1)*rs_1347]
-		rs_1349 := c_66 * c_67 * c_68
-		_ = c_64[int(x_1335)*rs_1349 : (int(x_1335)+1)*rs_1349]
-		rs_1351 := c_71 * c_72
-		_ = c_69[int(x_1335)*rs_1351 : (int(x_1335)+1)*rs_1351]
-		c_1331, c_1332, c_1333, c_1334 = c_20, c_22, c_23, c_24
+		_ = c_26[int(x_1279)]
+		_ = c_28[int(x_1279)*c_30 : (int(x_1279)+1)*c_30]
+		_ = c_31[int(x_1279)*c_33 : (int(x_1279)+1)*c_33]
+		rs_1283 := c_43 * c_44
+		_ = c_41[int(x_1279)*rs_1283 : (int(x_1279)+1)*rs_1283]
+		rs_1285 := c_47 * c_48
+		_ = c_45[int(x_1279)*rs_1285 : (int(x_1279)+1)*rs_1285]
+		rs_1287 := c_51 * c_52
+		_ = c_49[int(x_1279)*rs_1287 : (int(x_1279)+1)*rs_1287]
+		rs_1289 := c_55 * c_56
+		_ = c_53[int(x_1279)*rs_1289 : (int(x_1279)+1)*rs_1289]
+		rs_1291 := c_59 * c_60
+		_ = c_57[int(x_1279)*rs_1291 : (int(x_1279)+1)*rs_1291]
+		rs_1293 := c_63 * c_64 * c_65
+		_ = c_61[int(x_1279)*rs_1293 : (int(x_1279)+1)*rs_1293]
+		rs_1295 := c_68 * c_69
+		_ = c_66[int(x_1279)*rs_1295 : (int(x_1279)+1)*rs_1295]
+		c_1275, c_1276, c_1277, c_1278 = c_20, c_22, c_23, c_24
 	} else {
-		c_1331, c_1332, c_1333, c_1334 = state_7, state_8, state_9, 0.0
+		c_1275, c_1276, c_1277, c_1278 = state_7, state_8, state_9, 0.0
 	}
-	x_1353 := x_17 * n_15
-	x_1354 := float64(x_1353)
-	x_1355 := 1.0 / x_1354
-	x_1356 := x_1355 * ybar_13
-	x_1357 := -x_1356
-	z_1358 := ar.F64(len(c_1331))
-	z_1359 := ar.F64(len(extraparams_4))
-	z_1360 := ar.F64(len(mainparams_1))
-	var rev_1361 []float64
-	var rev_1362 int
-	var rev_1363 int
-	var rev_1364 float64
-	var rev_1365 []float64
-	var rev_1366 int
-	var rev_1367 int
-	var rev_1368 []float64
-	var rev_1369 int
-	var rev_1370 int
-	rev_1361, rev_1362, rev_1363, rev_1364, rev_1365, rev_1366, rev_1367, rev_1368, rev_1369, rev_1370 = z_1358, c_1332, c_1333, x_1357, z_1359, extraparams_5, extraparams_6, z_1360, mainparams_2, mainparams_3
-	buf_1853 := ar.F64w(rev_1362 * rev_1363)
-	for t_1611 := int64(0); t_1611 < x_18; t_1611++ {
-		mark_1612 := ar.Mark()
-		x_1613 := x_18 - t_1611
-		x_1614 := x_1613 - int64(1)
-		if x_1614 < 0 || x_1614 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1614, c_21))
+	x_1297 := x_17 * n_15
+	x_1298 := float64(x_1297)
+	x_1299 := 1.0 / x_1298
+	x_1300 := x_1299 * ybar_13
+	x_1301 := -x_1300
+	z_1302 := ar.F64(len(c_1275))
+	z_1303 := ar.F64(len(extraparams_4))
+	z_1304 := ar.F64(len(mainparams_1))
+	var rev_1305 []float64
+	var rev_1306 int
+	var rev_1307 int
+	var rev_1308 float64
+	var rev_1309 []float64
+	var rev_1310 int
+	var rev_1311 int
+	var rev_1312 []float64
+	var rev_1313 int
+	var rev_1314 int
+	rev_1305, rev_1306, rev_1307, rev_1308, rev_1309, rev_1310, rev_1311, rev_1312, rev_1313, rev_1314 = z_1302, c_1276, c_1277, x_1301, z_1303, extraparams_5, extraparams_6, z_1304, mainparams_2, mainparams_3
+	buf_1805 := ar.F64w(rev_1306 * rev_1307)
+	for t_1559 := int64(0); t_1559 < x_18; t_1559++ {
+		mark_1560 := ar.Mark()
+		x_1561 := x_18 - t_1559
+		x_1562 := x_1561 - int64(1)
+		if x_1562 < 0 || x_1562 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1562, c_21))
 		}
-		x_1615 := c_26[int(x_1614)]
-		row_1616 := c_28[int(x_1614)*c_30 : (int(x_1614)+1)*c_30]
-		row_1617 := c_31[int(x_1614)*c_33 : (int(x_1614)+1)*c_33]
-		rs_1618 := c_46 * c_47
-		row_1619 := c_44[int(x_1614)*rs_1618 : (int(x_1614)+1)*rs_1618]
-		rs_1620 := c_50 * c_51
-		row_1621 := c_48[int(x_1614)*rs_1620 : (int(x_1614)+1)*rs_1620]
-		rs_1622 := c_54 * c_55
-		row_1623 := c_52[int(x_1614)*rs_1622 : (int(x_1614)+1)*rs_1622]
-		rs_1624 := c_58 * c_59
-		row_1625 := c_56[int(x_1614)*rs_1624 : (int(x_1614)+1)*rs_1624]
-		rs_1626 := c_62 * c_63
-		row_1627 := c_60[int(x_1614)*rs_1626 : (int(x_1614)+1)*rs_1626]
-		rs_1628 := c_66 * c_67 * c_68
-		row_1629 := c_64[int(x_1614)*rs_1628 : (int(x_1614)+1)*rs_1628]
-		rs_1630 := c_71 * c_72
-		row_1631 := c_69[int(x_1614)*rs_1630 : (int(x_1614)+1)*rs_1630]
-		x_1632 := n_14 / int64(2)
-		x_1633 := max(x_1632, int64(0))
-		x_1634 := x_1614 + int64(1)
-		if x_1634 < 0 || x_1634 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_1634, sequence_11))
+		x_1563 := c_26[int(x_1562)]
+		row_1564 := c_28[int(x_1562)*c_30 : (int(x_1562)+1)*c_30]
+		row_1565 := c_31[int(x_1562)*c_33 : (int(x_1562)+1)*c_33]
+		rs_1566 := c_43 * c_44
+		row_1567 := c_41[int(x_1562)*rs_1566 : (int(x_1562)+1)*rs_1566]
+		rs_1568 := c_47 * c_48
+		row_1569 := c_45[int(x_1562)*rs_1568 : (int(x_1562)+1)*rs_1568]
+		rs_1570 := c_51 * c_52
+		row_1571 := c_49[int(x_1562)*rs_1570 : (int(x_1562)+1)*rs_1570]
+		rs_1572 := c_55 * c_56
+		row_1573 := c_53[int(x_1562)*rs_1572 : (int(x_1562)+1)*rs_1572]
+		rs_1574 := c_59 * c_60
+		row_1575 := c_57[int(x_1562)*rs_1574 : (int(x_1562)+1)*rs_1574]
+		rs_1576 := c_63 * c_64 * c_65
+		row_1577 := c_61[int(x_1562)*rs_1576 : (int(x_1562)+1)*rs_1576]
+		rs_1578 := c_68 * c_69
+		row_1579 := c_66[int(x_1562)*rs_1578 : (int(x_1562)+1)*rs_1578]
+		x_1580 := n_14 / int64(2)
+		x_1581 := max(x_1580, int64(0))
+		x_1582 := x_1562 + int64(1)
+		if x_1582 < 0 || x_1582 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_1582, sequence_11))
 		}
-		row_1635 := sequence_10[int(x_1634)*sequence_12 : (int(x_1634)+1)*sequence_12]
-		r_1636 := ar.F64w(sequence_12)
-		row_1635 = row_1635[:len(r_1636)]
-		for i_1637 := range r_1636 {
-			r_1636[i_1637] = (row_1635[i_1637] * rev_1364)
+		row_1583 := sequence_10[int(x_1582)*sequence_12 : (int(x_1582)+1)*sequence_12]
+		r_1584 := ar.F64w(sequence_12)
+		row_1583 = row_1583[:len(r_1584)]
+		for i_1585 := range r_1584 {
+			r_1584[i_1585] = (row_1583[i_1585] * rev_1308)
 		}
-		x_1639 := 1.0 / x_1615
-		s_1640 := runtime.Sum(r_1636)
-		x_1641 := -s_1640
-		x_1642 := x_1639 * x_1641
+		x_1587 := 1.0 / x_1563
+		s_1588 := runtime.Sum(r_1584)
+		x_1589 := -s_1588
+		x_1590 := x_1587 * x_1589
 		if c_30 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_30}))
 		}
-		r_1643 := ar.F64w(sequence_12)
-		r_1636 = r_1636[:len(r_1643)]
-		row_1616 = row_1616[:len(r_1643)]
-		for i_1644 := range r_1643 {
-			r_1643[i_1644] = (r_1636[i_1644] + (row_1616[i_1644] * x_1642))
+		r_1591 := ar.F64w(sequence_12)
+		r_1584 = r_1584[:len(r_1591)]
+		row_1564 = row_1564[:len(r_1591)]
+		for i_1592 := range r_1591 {
+			r_1591[i_1592] = (r_1584[i_1592] + (row_1564[i_1592] * x_1590))
 		}
-		if int64(2) >= int64(rev_1366) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(2), rev_1366))
+		if int64(2) >= int64(rev_1310) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(2), rev_1310))
 		}
-		if rev_1367 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1367})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_1311 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1311})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_1646 := rev_1365[int64(2)*int64(rev_1367) : (int64(2)+1)*int64(rev_1367)]
-		for j_1647 := range row_1646 {
-			row_1646[j_1647] += r_1643[j_1647]
+		row_1594 := rev_1309[int64(2)*int64(rev_1311) : (int64(2)+1)*int64(rev_1311)]
+		for j_1595 := range row_1594 {
+			row_1594[j_1595] += r_1591[j_1595]
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_1648 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		row_1596 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 		if sequence_12 != extraparams_6 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{extraparams_6})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_1649 := ar.F64w(extraparams_6)
-		row_1648 = row_1648[:len(r_1649)]
-		r_1643 = r_1643[:len(r_1649)]
-		for i_1650 := range r_1649 {
-			r_1649[i_1650] = (row_1648[i_1650] * r_1643[i_1650])
+		r_1597 := ar.F64w(extraparams_6)
+		row_1596 = row_1596[:len(r_1597)]
+		r_1591 = r_1591[:len(r_1597)]
+		for i_1598 := range r_1597 {
+			r_1597[i_1598] = (row_1596[i_1598] * r_1591[i_1598])
 		}
 		if sequence_12 != c_33 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_33})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if int64(1) >= int64(rev_1366) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(1), rev_1366))
+		if int64(1) >= int64(rev_1310) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(1), rev_1310))
 		}
-		if rev_1367 != c_33 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1367})+" and "+runtime.ShapeString([]int{c_33})+" differ")
+		if rev_1311 != c_33 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1311})+" and "+runtime.ShapeString([]int{c_33})+" differ")
 		}
-		row_1652 := rev_1365[int64(1)*int64(rev_1367) : (int64(1)+1)*int64(rev_1367)]
-		row_1617 = row_1617[:len(row_1652)]
-		r_1643 = r_1643[:len(row_1652)]
-		for i_1653 := range row_1652 {
-			row_1652[i_1653] += (row_1617[i_1653] * r_1643[i_1653])
+		row_1600 := rev_1309[int64(1)*int64(rev_1311) : (int64(1)+1)*int64(rev_1311)]
+		row_1565 = row_1565[:len(row_1600)]
+		r_1591 = r_1591[:len(row_1600)]
+		for i_1601 := range row_1600 {
+			row_1600[i_1601] += (row_1565[i_1601] * r_1591[i_1601])
 		}
-		var rev_1655 []float64
-		var rev_1656 int
-		var rev_1657 []float64
-		var rev_1658 int
-		var rev_1659 int
-		var rev_1660 []float64
-		var rev_1661 int
-		var rev_1662 int
-		rev_1655, rev_1656, rev_1657, rev_1658, rev_1659, rev_1660, rev_1661, rev_1662 = r_1649, extraparams_6, rev_1361, rev_1362, rev_1363, rev_1368, rev_1369, rev_1370
-		buf_1846 := ar.F64w(rev_1656)
-		for t_1754 := int64(0); t_1754 < x_1633; t_1754++ {
-			mark_1755 := ar.Mark()
-			x_1756 := x_1633 - t_1754
-			x_1757 := x_1756 - int64(1)
-			if x_1757 < 0 || x_1757 >= int64(c_35) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1757, c_35))
-			}
-			row_1758 := row_1619[int(x_1757)*c_47 : (int(x_1757)+1)*c_47]
-			row_1759 := row_1621[int(x_1757)*c_51 : (int(x_1757)+1)*c_51]
-			row_1760 := row_1623[int(x_1757)*c_55 : (int(x_1757)+1)*c_55]
-			row_1761 := row_1625[int(x_1757)*c_59 : (int(x_1757)+1)*c_59]
-			row_1762 := row_1627[int(x_1757)*c_63 : (int(x_1757)+1)*c_63]
-			rs_1763 := c_67 * c_68
-			row_1764 := row_1629[int(x_1757)*rs_1763 : (int(x_1757)+1)*rs_1763]
-			row_1765 := row_1631[int(x_1757)*c_72 : (int(x_1757)+1)*c_72]
-			x_1766 := int64(2) * x_1757
-			if x_1766 < 0 || x_1766 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1766, mainparams_2))
-			}
-			row_1767 := mainparams_1[int(x_1766)*mainparams_3 : (int(x_1766)+1)*mainparams_3]
-			x_1768 := x_1766 + int64(1)
-			if x_1768 < 0 || x_1768 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1768, mainparams_2))
-			}
-			_ = mainparams_1[int(x_1768)*mainparams_3 : (int(x_1768)+1)*mainparams_3]
-			if x_1766 < 0 || x_1766 >= int64(c_67) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1766, c_67))
-			}
-			row_1770 := row_1764[int(x_1766)*c_68 : (int(x_1766)+1)*c_68]
-			x_1771 := int64(2) * n_15
-			x_1772 := int64(3) * n_15
-			if x_1768 < 0 || x_1768 >= int64(rev_1658) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1658))
-			}
-			row_1773 := rev_1657[int(x_1768)*rev_1659 : (int(x_1768)+1)*rev_1659]
-			if c_43 != rev_1659 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_43})+" and "+runtime.ShapeString([]int{rev_1659})+" differ")
-			}
-			z_1774 := ar.F64w(c_43)
-			row_1773 = row_1773[:len(z_1774)]
-			for i_1775 := range z_1774 {
-				z_1774[i_1775] = 0 + row_1773[i_1775]
-			}
-			if x_1768 < 0 || x_1768 >= int64(rev_1658) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1658))
-			}
-			clear(rev_1657[x_1768*int64(rev_1659) : (x_1768+1)*int64(rev_1659)])
-			if x_1766 < 0 || x_1766 >= int64(rev_1658) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1658))
-			}
-			row_1776 := rev_1657[int(x_1766)*rev_1659 : (int(x_1766)+1)*rev_1659]
-			if rev_1656 != rev_1659 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_1656})+" and "+runtime.ShapeString([]int{rev_1659})+" differ")
-			}
-			row_1776 = row_1776[:len(rev_1655)]
-			for i_1777 := range rev_1655 {
-				rev_1655[i_1777] += row_1776[i_1777]
-			}
-			if x_1766 < 0 || x_1766 >= int64(rev_1658) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1658))
-			}
-			clear(rev_1657[x_1766*int64(rev_1659) : (x_1766+1)*int64(rev_1659)])
-			if rev_1656 != c_51 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_51})+" and "+runtime.ShapeString([]int{rev_1656}))
-			}
-			if c_51 != c_47 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_47})+" and "+runtime.ShapeString([]int{c_51}))
-			}
-			if c_43 != c_47 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_43})+" and "+runtime.ShapeString([]int{c_47})+" differ")
-			}
-			row_1758 = row_1758[:len(z_1774)]
-			row_1759 = row_1759[:len(z_1774)]
-			rev_1655 = rev_1655[:len(z_1774)]
-			for i_1779 := range z_1774 {
-				z_1774[i_1779] += ((1.0 - (row_1758[i_1779] * row_1758[i_1779])) * (row_1759[i_1779] * rev_1655[i_1779]))
-			}
-			if c_43 != c_63 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_63})+" and "+runtime.ShapeString([]int{c_43}))
-			}
-			if x_1768 < 0 || x_1768 >= int64(rev_1658) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1658))
-			}
-			if rev_1659 != c_63 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1659})+" and "+runtime.ShapeString([]int{c_63})+" differ")
-			}
-			row_1781 := rev_1657[x_1768*int64(rev_1659) : (x_1768+1)*int64(rev_1659)]
-			row_1762 = row_1762[:len(row_1781)]
-			z_1774 = z_1774[:len(row_1781)]
-			for i_1782 := range row_1781 {
-				row_1781[i_1782] += (row_1762[i_1782] * z_1774[i_1782])
+		var rev_1603 []float64
+		var rev_1604 int
+		var rev_1605 []float64
+		var rev_1606 int
+		var rev_1607 int
+		var rev_1608 []float64
+		var rev_1609 int
+		var rev_1610 int
+		rev_1603, rev_1604, rev_1605, rev_1606, rev_1607, rev_1608, rev_1609, rev_1610 = r_1597, extraparams_6, rev_1305, rev_1306, rev_1307, rev_1312, rev_1313, rev_1314
+		buf_1798 := ar.F64w(rev_1604)
+		for t_1704 := int64(0); t_1704 < x_1581; t_1704++ {
+			mark_1705 := ar.Mark()
+			x_1706 := x_1581 - t_1704
+			x_1707 := x_1706 - int64(1)
+			if x_1707 < 0 || x_1707 >= int64(c_35) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1707, c_35))
+			}
+			row_1708 := row_1567[int(x_1707)*c_44 : (int(x_1707)+1)*c_44]
+			row_1709 := row_1569[int(x_1707)*c_48 : (int(x_1707)+1)*c_48]
+			row_1710 := row_1571[int(x_1707)*c_52 : (int(x_1707)+1)*c_52]
+			row_1711 := row_1573[int(x_1707)*c_56 : (int(x_1707)+1)*c_56]
+			row_1712 := row_1575[int(x_1707)*c_60 : (int(x_1707)+1)*c_60]
+			rs_1713 := c_64 * c_65
+			row_1714 := row_1577[int(x_1707)*rs_1713 : (int(x_1707)+1)*rs_1713]
+			row_1715 := row_1579[int(x_1707)*c_69 : (int(x_1707)+1)*c_69]
+			x_1716 := int64(2) * x_1707
+			if x_1716 < 0 || x_1716 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1716, mainparams_2))
+			}
+			row_1717 := mainparams_1[int(x_1716)*mainparams_3 : (int(x_1716)+1)*mainparams_3]
+			x_1718 := x_1716 + int64(1)
+			if x_1718 < 0 || x_1718 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1718, mainparams_2))
+			}
+			_ = mainparams_1[int(x_1718)*mainparams_3 : (int(x_1718)+1)*mainparams_3]
+			if x_1716 < 0 || x_1716 >= int64(c_64) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1716, c_64))
+			}
+			row_1720 := row_1714[int(x_1716)*c_65 : (int(x_1716)+1)*c_65]
+			x_1721 := int64(2) * n_15
+			x_1722 := int64(3) * n_15
+			n_1723, err_1724 := runtime.CheckSize(n_15)
+			if err_1724 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1724)
+			}
+			a_1725 := ar.F64(n_1723)
+			if x_1718 < 0 || x_1718 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1606))
+			}
+			row_1726 := rev_1605[int(x_1718)*rev_1607 : (int(x_1718)+1)*rev_1607]
+			if n_1723 != rev_1607 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1723})+" and "+runtime.ShapeString([]int{rev_1607})+" differ")
+			}
+			row_1726 = row_1726[:len(a_1725)]
+			for i_1727 := range a_1725 {
+				a_1725[i_1727] += row_1726[i_1727]
+			}
+			if x_1718 < 0 || x_1718 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1606))
+			}
+			clear(rev_1605[x_1718*int64(rev_1607) : (x_1718+1)*int64(rev_1607)])
+			if x_1716 < 0 || x_1716 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1606))
+			}
+			row_1728 := rev_1605[int(x_1716)*rev_1607 : (int(x_1716)+1)*rev_1607]
+			if rev_1604 != rev_1607 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_1604})+" and "+runtime.ShapeString([]int{rev_1607})+" differ")
+			}
+			row_1728 = row_1728[:len(rev_1603)]
+			for i_1729 := range rev_1603 {
+				rev_1603[i_1729] += row_1728[i_1729]
+			}
+			if x_1716 < 0 || x_1716 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1606))
+			}
+			clear(rev_1605[x_1716*int64(rev_1607) : (x_1716+1)*int64(rev_1607)])
+			if rev_1604 != c_48 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_48})+" and "+runtime.ShapeString([]int{rev_1604}))
+			}
+			if c_48 != c_44 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_44})+" and "+runtime.ShapeString([]int{c_48}))
+			}
+			if n_1723 != c_44 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1723})+" and "+runtime.ShapeString([]int{c_44})+" differ")
+			}
+			row_1708 = row_1708[:len(a_1725)]
+			row_1709 = row_1709[:len(a_1725)]
+			rev_1603 = rev_1603[:len(a_1725)]
+			for i_1731 := range a_1725 {
+				a_1725[i_1731] += ((1.0 - (row_1708[i_1731] * row_1708[i_1731])) * (row_1709[i_1731] * rev_1603[i_1731]))
+			}
+			if n_1723 != c_60 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_60})+" and "+runtime.ShapeString([]int{n_1723}))
+			}
+			if x_1718 < 0 || x_1718 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1606))
+			}
+			if rev_1607 != c_60 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1607})+" and "+runtime.ShapeString([]int{c_60})+" differ")
+			}
+			row_1733 := rev_1605[x_1718*int64(rev_1607) : (x_1718+1)*int64(rev_1607)]
+			row_1712 = row_1712[:len(row_1733)]
+			a_1725 = a_1725[:len(row_1733)]
+			for i_1734 := range row_1733 {
+				row_1733[i_1734] += (row_1712[i_1734] * a_1725[i_1734])
+			}
+			if n_1723 != c_56 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_56})+" and "+runtime.ShapeString([]int{n_1723}))
+			}
+			if c_56 != c_52 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_52})+" and "+runtime.ShapeString([]int{c_56}))
+			}
+			r_1736 := ar.F64w(c_52)
+			row_1710 = row_1710[:len(r_1736)]
+			row_1711 = row_1711[:len(r_1736)]
+			a_1725 = a_1725[:len(r_1736)]
+			for i_1737 := range r_1736 {
+				r_1736[i_1737] = ((1.0 - (row_1710[i_1737] * row_1710[i_1737])) * (row_1711[i_1737] * a_1725[i_1737]))
+			}
+			if x_1722 < 0 || x_1722+int64(c_52) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1722, x_1722+int64(c_52), mainparams_3))
+			}
+			if x_1718 < 0 || x_1718 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1609))
+			}
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_1739 := rev_1608[x_1718*int64(rev_1610) : (x_1718+1)*int64(rev_1610)]
+			region_1740 := row_1739[int(x_1722)*1 : (int(x_1722)+c_52)*1]
+			r_1736 = r_1736[:len(region_1740)]
+			for i_1741 := range region_1740 {
+				region_1740[i_1741] += r_1736[i_1741]
+			}
+			if c_52 != c_65 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_52}))
+			}
+			if x_1722 < 0 || x_1722+int64(c_65) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1722, x_1722+int64(c_65), mainparams_3))
+			}
+			if x_1716 < 0 || x_1716 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1609))
+			}
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_1742 := rev_1608[x_1716*int64(rev_1610) : (x_1716+1)*int64(rev_1610)]
+			region_1743 := row_1742[int(x_1722)*1 : (int(x_1722)+c_65)*1]
+			row_1720 = row_1720[:len(region_1743)]
+			r_1736 = r_1736[:len(region_1743)]
+			for i_1744 := range region_1743 {
+				region_1743[i_1744] += (row_1720[i_1744] * r_1736[i_1744])
+			}
+			x_1746 := int64(4) * n_15
+			if x_1722 < 0 || x_1746 < x_1722 || x_1746 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1722, x_1746, mainparams_3))
+			}
+			n_1747 := int(x_1746) - int(x_1722)
+			s_1748 := row_1717[int(x_1722)*1 : int(x_1746)*1 : int(x_1746)*1]
+			if c_52 != n_1747 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1747})+" and "+runtime.ShapeString([]int{c_52}))
+			}
+			if x_1716 < 0 || x_1716 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1606))
+			}
+			if rev_1607 != n_1747 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1607})+" and "+runtime.ShapeString([]int{n_1747})+" differ")
+			}
+			row_1749 := rev_1605[x_1716*int64(rev_1607) : (x_1716+1)*int64(rev_1607)]
+			s_1748 = s_1748[:len(row_1749)]
+			r_1736 = r_1736[:len(row_1749)]
+			for i_1750 := range row_1749 {
+				row_1749[i_1750] += (s_1748[i_1750] * r_1736[i_1750])
+			}
+			if rev_1604 != c_44 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_44})+" and "+runtime.ShapeString([]int{rev_1604}))
 			}
-			if c_43 != c_59 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_59})+" and "+runtime.ShapeString([]int{c_43}))
-			}
-			if c_59 != c_55 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_55})+" and "+runtime.ShapeString([]int{c_59}))
-			}
-			r_1784 := ar.F64w(c_55)
-			row_1760 = row_1760[:len(r_1784)]
-			row_1761 = row_1761[:len(r_1784)]
-			z_1774 = z_1774[:len(r_1784)]
-			for i_1785 := range r_1784 {
-				r_1784[i_1785] = ((1.0 - (row_1760[i_1785] * row_1760[i_1785])) * (row_1761[i_1785] * z_1774[i_1785]))
-			}
-			if x_1772 < 0 || x_1772+int64(c_55) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1772, x_1772+int64(c_55), mainparams_3))
-			}
-			if x_1768 < 0 || x_1768 >= int64(rev_1661) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1661))
-			}
-			if rev_1662 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_1787 := rev_1660[x_1768*int64(rev_1662) : (x_1768+1)*int64(rev_1662)]
-			region_1788 := row_1787[int(x_1772)*1 : (int(x_1772)+c_55)*1]
-			r_1784 = r_1784[:len(region_1788)]
-			for i_1789 := range region_1788 {
-				region_1788[i_1789] += r_1784[i_1789]
-			}
-			if c_55 != c_68 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_68})+" and "+runtime.ShapeString([]int{c_55}))
-			}
-			if x_1772 < 0 || x_1772+int64(c_68) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1772, x_1772+int64(c_68), mainparams_3))
-			}
-			if x_1766 < 0 || x_1766 >= int64(rev_1661) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1661))
-			}
-			if rev_1662 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_1790 := rev_1660[x_1766*int64(rev_1662) : (x_1766+1)*int64(rev_1662)]
-			region_1791 := row_1790[int(x_1772)*1 : (int(x_1772)+c_68)*1]
-			row_1770 = row_1770[:len(region_1791)]
-			r_1784 = r_1784[:len(region_1791)]
-			for i_1792 := range region_1791 {
-				region_1791[i_1792] += (row_1770[i_1792] * r_1784[i_1792])
-			}
-			x_1794 := int64(4) * n_15
-			if x_1772 < 0 || x_1794 < x_1772 || x_1794 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1772, x_1794, mainparams_3))
-			}
-			n_1795 := int(x_1794) - int(x_1772)
-			s_1796 := row_1767[int(x_1772)*1 : int(x_1794)*1 : int(x_1794)*1]
-			if c_55 != n_1795 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1795})+" and "+runtime.ShapeString([]int{c_55}))
-			}
-			if x_1766 < 0 || x_1766 >= int64(rev_1658) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1658))
-			}
-			if rev_1659 != n_1795 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1659})+" and "+runtime.ShapeString([]int{n_1795})+" differ")
-			}
-			row_1797 := rev_1657[x_1766*int64(rev_1659) : (x_1766+1)*int64(rev_1659)]
-			s_1796 = s_1796[:len(row_1797)]
-			r_1784 = r_1784[:len(row_1797)]
-			for i_1798 := range row_1797 {
-				row_1797[i_1798] += (s_1796[i_1798] * r_1784[i_1798])
-			}
-			if rev_1656 != c_47 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_47})+" and "+runtime.ShapeString([]int{rev_1656}))
-			}
-			if c_47 != c_51 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_51})+" and "+runtime.ShapeString([]int{c_47}))
-			}
-			r_1800 := ar.F64w(c_51)
-			row_1759 = row_1759[:len(r_1800)]
-			row_1758 = row_1758[:len(r_1800)]
-			rev_1655 = rev_1655[:len(r_1800)]
-			for i_1801 := range r_1800 {
-				r_1800[i_1801] = ((row_1759[i_1801] * (1.0 - row_1759[i_1801])) * (row_1758[i_1801] * rev_1655[i_1801]))
-			}
-			if x_1771 < 0 || x_1771+int64(c_51) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1771, x_1771+int64(c_51), mainparams_3))
-			}
-			if x_1768 < 0 || x_1768 >= int64(rev_1661) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1661))
-			}
-			if rev_1662 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_1803 := rev_1660[x_1768*int64(rev_1662) : (x_1768+1)*int64(rev_1662)]
-			region_1804 := row_1803[int(x_1771)*1 : (int(x_1771)+c_51)*1]
-			r_1800 = r_1800[:len(region_1804)]
-			for i_1805 := range region_1804 {
-				region_1804[i_1805] += r_1800[i_1805]
-			}
-			if x_1771 < 0 || x_1772 < x_1771 || x_1772 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1771, x_1772, mainparams_3))
-			}
-			n_1806 := int(x_1772) - int(x_1771)
-			s_1807 := row_1767[int(x_1771)*1 : int(x_1772)*1 : int(x_1772)*1]
-			if c_51 != n_1806 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1806})+" and "+runtime.ShapeString([]int{c_51}))
-			}
-			r_1808 := ar.F64w(n_1806)
-			s_1807 = s_1807[:len(r_1808)]
-			r_1800 = r_1800[:len(r_1808)]
-			for i_1809 := range r_1808 {
-				r_1808[i_1809] = (s_1807[i_1809] * r_1800[i_1809])
-			}
-			if c_51 != c_72 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_72})+" and "+runtime.ShapeString([]int{c_51}))
-			}
-			if x_1771 < 0 || x_1771+int64(c_72) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1771, x_1771+int64(c_72), mainparams_3))
-			}
-			if x_1766 < 0 || x_1766 >= int64(rev_1661) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1661))
-			}
-			if rev_1662 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_1811 := rev_1660[x_1766*int64(rev_1662) : (x_1766+1)*int64(rev_1662)]
-			region_1812 := row_1811[int(x_1771)*1 : (int(x_1771)+c_72)*1]
-			row_1765 = row_1765[:len(region_1812)]
-			r_1800 = r_1800[:len(region_1812)]
-			for i_1813 := range region_1812 {
-				region_1812[i_1813] += (row_1765[i_1813] * r_1800[i_1813])
-			}
-			if c_43 != c_55 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_55})+" and "+runtime.ShapeString([]int{c_43}))
-			}
-			if c_55 != c_59 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_59})+" and "+runtime.ShapeString([]int{c_55}))
-			}
-			r_1815 := ar.F64w(c_59)
-			row_1761 = row_1761[:len(r_1815)]
-			row_1760 = row_1760[:len(r_1815)]
-			z_1774 = z_1774[:len(r_1815)]
-			for i_1816 := range r_1815 {
-				r_1815[i_1816] = ((row_1761[i_1816] * (1.0 - row_1761[i_1816])) * (row_1760[i_1816] * z_1774[i_1816]))
-			}
-			if n_15 < 0 || n_15+int64(c_59) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_59), mainparams_3))
-			}
-			if x_1768 < 0 || x_1768 >= int64(rev_1661) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1661))
-			}
-			if rev_1662 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_1818 := rev_1660[x_1768*int64(rev_1662) : (x_1768+1)*int64(rev_1662)]
-			region_1819 := row_1818[int(n_15)*1 : (int(n_15)+c_59)*1]
-			r_1815 = r_1815[:len(region_1819)]
-			for i_1820 := range region_1819 {
-				region_1819[i_1820] += r_1815[i_1820]
-			}
-			if c_59 != c_68 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_68})+" and "+runtime.ShapeString([]int{c_59}))
-			}
-			if n_15 < 0 || n_15+int64(c_68) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_68), mainparams_3))
-			}
-			if x_1766 < 0 || x_1766 >= int64(rev_1661) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1661))
-			}
-			if rev_1662 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_1821 := rev_1660[x_1766*int64(rev_1662) : (x_1766+1)*int64(rev_1662)]
-			region_1822 := row_1821[int(n_15)*1 : (int(n_15)+c_68)*1]
-			row_1770 = row_1770[:len(region_1822)]
-			r_1815 = r_1815[:len(region_1822)]
-			for i_1823 := range region_1822 {
-				region_1822[i_1823] += (row_1770[i_1823] * r_1815[i_1823])
-			}
-			if n_15 < 0 || x_1771 < n_15 || x_1771 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1771, mainparams_3))
-			}
-			n_1825 := int(x_1771) - int(n_15)
-			s_1826 := row_1767[int(n_15)*1 : int(x_1771)*1 : int(x_1771)*1]
-			if c_59 != n_1825 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1825})+" and "+runtime.ShapeString([]int{c_59}))
-			}
-			if x_1766 < 0 || x_1766 >= int64(rev_1658) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1658))
-			}
-			if rev_1659 != n_1825 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1659})+" and "+runtime.ShapeString([]int{n_1825})+" differ")
-			}
-			row_1827 := rev_1657[x_1766*int64(rev_1659) : (x_1766+1)*int64(rev_1659)]
-			s_1826 = s_1826[:len(row_1827)]
-			r_1815 = r_1815[:len(row_1827)]
-			for i_1828 := range row_1827 {
-				row_1827[i_1828] += (s_1826[i_1828] * r_1815[i_1828])
-			}
-			if x_1768 < 0 || x_1768 >= int64(c_67) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1768, c_67))
-			}
-			row_1830 := row_1764[int(x_1768)*c_68 : (int(x_1768)+1)*c_68]
-			if c_43 != c_68 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_68})+" and "+runtime.ShapeString([]int{c_43}))
-			}
-			if c_68 != c_63 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_63})+" and "+runtime.ShapeString([]int{c_68}))
-			}
-			r_1831 := ar.F64w(c_63)
-			row_1762 = row_1762[:len(r_1831)]
-			row_1830 = row_1830[:len(r_1831)]
-			z_1774 = z_1774[:len(r_1831)]
-			for i_1832 := range r_1831 {
-				r_1831[i_1832] = ((row_1762[i_1832] * (1.0 - row_1762[i_1832])) * (row_1830[i_1832] * z_1774[i_1832]))
-			}
-			if int64(0)+int64(c_63) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_63), mainparams_3))
-			}
-			if x_1768 < 0 || x_1768 >= int64(rev_1661) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1768, rev_1661))
-			}
-			if rev_1662 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
-			}
-			row_1834 := rev_1660[x_1768*int64(rev_1662) : (x_1768+1)*int64(rev_1662)]
-			region_1835 := row_1834[int(int64(0))*1 : (int(int64(0))+c_63)*1]
-			r_1831 = r_1831[:len(region_1835)]
-			for i_1836 := range region_1835 {
-				region_1835[i_1836] += r_1831[i_1836]
+			if c_44 != c_48 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_48})+" and "+runtime.ShapeString([]int{c_44}))
+			}
+			r_1752 := ar.F64w(c_48)
+			row_1709 = row_1709[:len(r_1752)]
+			row_1708 = row_1708[:len(r_1752)]
+			rev_1603 = rev_1603[:len(r_1752)]
+			for i_1753 := range r_1752 {
+				r_1752[i_1753] = ((row_1709[i_1753] * (1.0 - row_1709[i_1753])) * (row_1708[i_1753] * rev_1603[i_1753]))
+			}
+			if x_1721 < 0 || x_1721+int64(c_48) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1721, x_1721+int64(c_48), mainparams_3))
+			}
+			if x_1718 < 0 || x_1718 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1609))
+			}
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_1755 := rev_1608[x_1718*int64(rev_1610) : (x_1718+1)*int64(rev_1610)]
+			region_1756 := row_1755[int(x_1721)*1 : (int(x_1721)+c_48)*1]
+			r_1752 = r_1752[:len(region_1756)]
+			for i_1757 := range region_1756 {
+				region_1756[i_1757] += r_1752[i_1757]
+			}
+			if x_1721 < 0 || x_1722 < x_1721 || x_1722 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1721, x_1722, mainparams_3))
+			}
+			n_1758 := int(x_1722) - int(x_1721)
+			s_1759 := row_1717[int(x_1721)*1 : int(x_1722)*1 : int(x_1722)*1]
+			if c_48 != n_1758 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1758})+" and "+runtime.ShapeString([]int{c_48}))
+			}
+			r_1760 := ar.F64w(n_1758)
+			s_1759 = s_1759[:len(r_1760)]
+			r_1752 = r_1752[:len(r_1760)]
+			for i_1761 := range r_1760 {
+				r_1760[i_1761] = (s_1759[i_1761] * r_1752[i_1761])
+			}
+			if c_48 != c_69 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_48}))
+			}
+			if x_1721 < 0 || x_1721+int64(c_69) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1721, x_1721+int64(c_69), mainparams_3))
+			}
+			if x_1716 < 0 || x_1716 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1609))
+			}
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_1763 := rev_1608[x_1716*int64(rev_1610) : (x_1716+1)*int64(rev_1610)]
+			region_1764 := row_1763[int(x_1721)*1 : (int(x_1721)+c_69)*1]
+			row_1715 = row_1715[:len(region_1764)]
+			r_1752 = r_1752[:len(region_1764)]
+			for i_1765 := range region_1764 {
+				region_1764[i_1765] += (row_1715[i_1765] * r_1752[i_1765])
+			}
+			if n_1723 != c_52 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_52})+" and "+runtime.ShapeString([]int{n_1723}))
+			}
+			if c_52 != c_56 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_56})+" and "+runtime.ShapeString([]int{c_52}))
+			}
+			r_1767 := ar.F64w(c_56)
+			row_1711 = row_1711[:len(r_1767)]
+			row_1710 = row_1710[:len(r_1767)]
+			a_1725 = a_1725[:len(r_1767)]
+			for i_1768 := range r_1767 {
+				r_1767[i_1768] = ((row_1711[i_1768] * (1.0 - row_1711[i_1768])) * (row_1710[i_1768] * a_1725[i_1768]))
+			}
+			if n_15 < 0 || n_15+int64(c_56) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_56), mainparams_3))
+			}
+			if x_1718 < 0 || x_1718 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1609))
+			}
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_1770 := rev_1608[x_1718*int64(rev_1610) : (x_1718+1)*int64(rev_1610)]
+			region_1771 := row_1770[int(n_15)*1 : (int(n_15)+c_56)*1]
+			r_1767 = r_1767[:len(region_1771)]
+			for i_1772 := range region_1771 {
+				region_1771[i_1772] += r_1767[i_1772]
+			}
+			if c_56 != c_65 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_56}))
+			}
+			if n_15 < 0 || n_15+int64(c_65) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_65), mainparams_3))
+			}
+			if x_1716 < 0 || x_1716 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1609))
+			}
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_1773 := rev_1608[x_1716*int64(rev_1610) : (x_1716+1)*int64(rev_1610)]
+			region_1774 := row_1773[int(n_15)*1 : (int(n_15)+c_65)*1]
+			row_1720 = row_1720[:len(region_1774)]
+			r_1767 = r_1767[:len(region_1774)]
+			for i_1775 := range region_1774 {
+				region_1774[i_1775] += (row_1720[i_1775] * r_1767[i_1775])
+			}
+			if n_15 < 0 || x_1721 < n_15 || x_1721 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1721, mainparams_3))
+			}
+			n_1777 := int(x_1721) - int(n_15)
+			s_1778 := row_1717[int(n_15)*1 : int(x_1721)*1 : int(x_1721)*1]
+			if c_56 != n_1777 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1777})+" and "+runtime.ShapeString([]int{c_56}))
+			}
+			if x_1716 < 0 || x_1716 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1606))
+			}
+			if rev_1607 != n_1777 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1607})+" and "+runtime.ShapeString([]int{n_1777})+" differ")
+			}
+			row_1779 := rev_1605[x_1716*int64(rev_1607) : (x_1716+1)*int64(rev_1607)]
+			s_1778 = s_1778[:len(row_1779)]
+			r_1767 = r_1767[:len(row_1779)]
+			for i_1780 := range row_1779 {
+				row_1779[i_1780] += (s_1778[i_1780] * r_1767[i_1780])
+			}
+			if x_1718 < 0 || x_1718 >= int64(c_64) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1718, c_64))
+			}
+			row_1782 := row_1714[int(x_1718)*c_65 : (int(x_1718)+1)*c_65]
+			if n_1723 != c_65 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{n_1723}))
+			}
+			if c_65 != c_60 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_60})+" and "+runtime.ShapeString([]int{c_65}))
+			}
+			r_1783 := ar.F64w(c_60)
+			row_1712 = row_1712[:len(r_1783)]
+			row_1782 = row_1782[:len(r_1783)]
+			a_1725 = a_1725[:len(r_1783)]
+			for i_1784 := range r_1783 {
+				r_1783[i_1784] = ((row_1712[i_1784] * (1.0 - row_1712[i_1784])) * (row_1782[i_1784] * a_1725[i_1784]))
+			}
+			if int64(0)+int64(c_60) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_60), mainparams_3))
+			}
+			if x_1718 < 0 || x_1718 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1609))
+			}
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			}
+			row_1786 := rev_1608[x_1718*int64(rev_1610) : (x_1718+1)*int64(rev_1610)]
+			region_1787 := row_1786[int(int64(0))*1 : (int(int64(0))+c_60)*1]
+			r_1783 = r_1783[:len(region_1787)]
+			for i_1788 := range region_1787 {
+				region_1787[i_1788] += r_1783[i_1788]
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_1837 := int(n_15) - int(int64(0))
-			s_1838 := row_1767[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if c_63 != n_1837 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1837})+" and "+runtime.ShapeString([]int{c_63}))
+			n_1789 := int(n_15) - int(int64(0))
+			s_1790 := row_1717[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if c_60 != n_1789 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1789})+" and "+runtime.ShapeString([]int{c_60}))
 			}
-			if n_1806 != n_1837 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1806})+" and "+runtime.ShapeString([]int{n_1837})+" differ")
+			if n_1758 != n_1789 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1758})+" and "+runtime.ShapeString([]int{n_1789})+" differ")
 			}
-			s_1838 = s_1838[:len(r_1808)]
-			r_1831 = r_1831[:len(r_1808)]
-			for i_1840 := range r_1808 {
-				r_1808[i_1840] += (s_1838[i_1840] * r_1831[i_1840])
+			s_1790 = s_1790[:len(r_1760)]
+			r_1783 = r_1783[:len(r_1760)]
+			for i_1792 := range r_1760 {
+				r_1760[i_1792] += (s_1790[i_1792] * r_1783[i_1792])
 			}
-			if c_63 != c_72 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_72})+" and "+runtime.ShapeString([]int{c_63}))
+			if c_60 != c_69 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_60}))
 			}
-			if int64(0)+int64(c_72) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_72), mainparams_3))
+			if int64(0)+int64(c_69) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_69), mainparams_3))
 			}
-			if x_1766 < 0 || x_1766 >= int64(rev_1661) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1766, rev_1661))
+			if x_1716 < 0 || x_1716 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1609))
 			}
-			if rev_1662 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1662})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1842 := rev_1660[x_1766*int64(rev_1662) : (x_1766+1)*int64(rev_1662)]
-			region_1843 := row_1842[int(int64(0))*1 : (int(int64(0))+c_72)*1]
-			row_1765 = row_1765[:len(region_1843)]
-			r_1831 = r_1831[:len(region_1843)]
-			for i_1844 := range region_1843 {
-				region_1843[i_1844] += (row_1765[i_1844] * r_1831[i_1844])
+			row_1794 := rev_1608[x_1716*int64(rev_1610) : (x_1716+1)*int64(rev_1610)]
+			region_1795 := row_1794[int(int64(0))*1 : (int(int64(0))+c_69)*1]
+			row_1715 = row_1715[:len(region_1795)]
+			r_1783 = r_1783[:len(region_1795)]
+			for i_1796 := range region_1795 {
+				region_1795[i_1796] += (row_1715[i_1796] * r_1783[i_1796])
 			}
-			rev_1655, rev_1656 = r_1808, n_1806
-			if rev_1656 == len(buf_1846) {
-				copy(buf_1846, rev_1655)
-				rev_1655 = buf_1846
-				ar.Release(mark_1755)
+			rev_1603, rev_1604 = r_1760, n_1758
+			if rev_1604 == len(buf_1798) {
+				copy(buf_1798, rev_1603)
+				rev_1603 = buf_1798
+				ar.Release(mark_1705)
 			}
 		}
-		if x_1614 < 0 || x_1614 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_1614, sequence_11))
+		if x_1562 < 0 || x_1562 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_1562, sequence_11))
 		}
-		row_1847 := sequence_10[int(x_1614)*sequence_12 : (int(x_1614)+1)*sequence_12]
-		if rev_1656 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_1656}))
+		row_1799 := sequence_10[int(x_1562)*sequence_12 : (int(x_1562)+1)*sequence_12]
+		if rev_1604 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_1604}))
 		}
-		if int64(0) >= int64(rev_1366) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(0), rev_1366))
+		if int64(0) >= int64(rev_1310) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(0), rev_1310))
 		}
-		if rev_1367 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1367})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_1311 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1311})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_1848 := rev_1365[int64(0)*int64(rev_1367) : (int64(0)+1)*int64(rev_1367)]
-		row_1847 = row_1847[:len(row_1848)]
-		rev_1655 = rev_1655[:len(row_1848)]
-		for i_1849 := range row_1848 {
-			row_1848[i_1849] += (row_1847[i_1849] * rev_1655[i_1849])
+		row_1800 := rev_1309[int64(0)*int64(rev_1311) : (int64(0)+1)*int64(rev_1311)]
+		row_1799 = row_1799[:len(row_1800)]
+		rev_1603 = rev_1603[:len(row_1800)]
+		for i_1801 := range row_1800 {
+			row_1800[i_1801] += (row_1799[i_1801] * rev_1603[i_1801])
 		}
-		if c_74 != rev_1362 || c_75 != rev_1363 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_74, c_75})+" and "+runtime.ShapeString([]int{rev_1362, rev_1363})+" differ")
+		if c_71 != rev_1306 || c_72 != rev_1307 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_71, c_72})+" and "+runtime.ShapeString([]int{rev_1306, rev_1307})+" differ")
 		}
-		z_1851 := ar.F64w(c_74 * c_75)
-		rev_1361 = rev_1361[:len(z_1851)]
-		for i_1852 := range z_1851 {
-			z_1851[i_1852] = 0 + rev_1361[i_1852]
+		z_1803 := ar.F64w(c_71 * c_72)
+		rev_1305 = rev_1305[:len(z_1803)]
+		for i_1804 := range z_1803 {
+			z_1803[i_1804] = 0 + rev_1305[i_1804]
 		}
-		rev_1361, rev_1362, rev_1363 = z_1851, c_74, c_75
-		if rev_1362*rev_1363 == len(buf_1853) {
-			copy(buf_1853, rev_1361)
-			rev_1361 = buf_1853
-			ar.Release(mark_1612)
+		rev_1305, rev_1306, rev_1307 = z_1803, c_71, c_72
+		if rev_1306*rev_1307 == len(buf_1805) {
+			copy(buf_1805, rev_1305)
+			rev_1305 = buf_1805
+			ar.Release(mark_1560)
 		}
 	}
-	x_1854 := -c_1334
-	x_1855 := x_1854 / x_1354
-	ar.Keep(mark_1856, &z_1360, &z_1359)
-	return x_1855, z_1360, mainparams_2, mainparams_3, z_1359, extraparams_5, extraparams_6, nil
+	x_1806 := -c_1278
+	x_1807 := x_1806 / x_1298
+	ar.Keep(mark_1808, &z_1304, &z_1303)
+	return x_1807, z_1304, mainparams_2, mainparams_3, z_1303, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
