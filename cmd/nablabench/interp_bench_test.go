@@ -54,3 +54,32 @@ func BenchmarkInterpGMMElemLarge(b *testing.B) {
 	args := []runtime.Value{vecValue(g.alphas), matValue(g.means), matValue(g.icf), matValue(g.x), runtime.F64(g.gamma), runtime.I64(g.m)}
 	benchValues(b, p, "gmm_elem", args)
 }
+
+// BenchmarkInterpRosenGradInto is BenchmarkInterpRosenGrad through
+// Func.CallInto with the caller's storage for the gradient, as the
+// hand-written gradient and the generated Go's ...Into write theirs: no
+// array is allocated per call.
+func BenchmarkInterpRosenGradInto(b *testing.B) {
+	p, err := nabla.Compile("rosenbrock.nab", rosenSrc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := p.Func("rosen_grad")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	x := make([]float64, 1000)
+	for i := range x {
+		x[i] = 2*rng.Float64() - 1
+	}
+	g := make([]float64, len(x))
+	args := []any{x}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := f.CallInto(ctx, g, args...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
