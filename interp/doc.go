@@ -30,7 +30,11 @@
 // of its frame, and a scalar body stores into the result directly, so an
 // element costs no call, frame or closure. sum of such a comprehension
 // adds the elements as they come, in Sum's order (runtime.SumAcc),
-// without the array. Loops whose tuple state is used only through its
+// without the array. A short sum or build whose term is an element
+// a[i]...[j][c] of a row, or two such combined by +, - or *, with c its
+// index and the rest bound outside it, reads the rows as slices when no
+// term can fail (typed_dot.go), in the same order.
+// Loops whose tuple state is used only through its
 // fields keep the fields in slots (loops.go), and acc_add_at on a vector
 // updates it in place with typed operands. The shapes of AD's reverse
 // passes run without their temporaries (typed_loop.go,

@@ -1097,6 +1097,7 @@ func (c *fnComp) sumF(e *ir.PrimCall) (fcode, bool, error) {
 	if !ok || err != nil {
 		return nil, ok, err
 	}
+	rs := c.rowSumOf(cp)
 	body, err := c.typedF(cp.body)
 	var vp *vprog
 	if err == nil {
@@ -1110,6 +1111,11 @@ func (c *fnComp) sumF(e *ir.PrimCall) (fcode, bool, error) {
 		n := cp.start(fr)
 		if n < 0 {
 			return 0
+		}
+		if rs != nil {
+			if s, ok := rs.sum(fr, cp, n); ok {
+				return s // rows read in place (typed_dot.go)
+			}
 		}
 		cp.prepare(fr)
 		// Each element costs its comprehension's steps and one for the sum.
@@ -1256,8 +1262,10 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 		return nil, true, err
 	}
 	var vp *vprog
+	var rs *rowSum
 	if kind == runtime.ElemF64 {
 		vp = c.vecComp(cp)
+		rs = c.rowSumOf(cp)
 	}
 	tape := c.tape
 	return func(fr *frame) (runtime.Value, error) {
@@ -1275,6 +1283,9 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 		}
 		if err != nil {
 			return runtime.Value{}, errAt(cp.pos, err)
+		}
+		if rs != nil && rs.terms(fr, cp, n, cp.steps, out.F) {
+			n = 0 // done: rows read in place (typed_dot.go)
 		}
 		if vp != nil && n >= vecMin {
 			vp.buildF(fr, cp, bodyF, out.F)
