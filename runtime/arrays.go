@@ -1,9 +1,6 @@
 package runtime
 
-import (
-	"fmt"
-	"sync/atomic"
-)
+import "fmt"
 
 // Kernels of the array primitives. The flat kernels are generic over the
 // element type of the storage (float64, int64, bool, or Value for boxed
@@ -24,21 +21,7 @@ const MaxElems = 1 << 50
 // CheckSize validates an array size computed by the program. A size too
 // large for any memory, or (after SetArrayLimit) for the array limit, is
 // an error that matches ErrMemoryLimit.
-//
-// The common case, a size within every limit, is decided here in a few
-// comparisons, small enough for the Go compiler to inline into generated
-// code (a call per size costs as much as a short loop); checkSize words
-// the errors.
-func CheckSize(n int64) (size int, err error) {
-	size = int(n)
-	if uint64(n) > atomic.LoadUint64(&sizeBound) { // a negative n is above it
-		size, err = checkSize(n)
-	}
-	return
-}
-
-// checkSize is CheckSize's whole check, with its errors.
-func checkSize(n int64) (int, error) {
+func CheckSize(n int64) (int, error) {
 	if n < 0 {
 		return 0, fmt.Errorf("negative size %d", n)
 	}
