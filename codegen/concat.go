@@ -19,7 +19,11 @@ import (
 
 // lowerConcatTree is concat's lowering.
 func lowerConcatTree(f *fn, e *ir.PrimCall) val {
-	if !isConcat(e.Args[0]) && !isConcat(e.Args[1]) {
+	if e == f.deferCat {
+		f.deferCat = nil
+		return f.deferredConcat(e) // catrows.go
+	}
+	if !treeOperand(e.Args[0]) && !treeOperand(e.Args[1]) {
 		return lowerConcat(f, e)
 	}
 	leaves := f.concatLeaves(e)
@@ -50,6 +54,14 @@ func lowerConcatTree(f *fn, e *ir.PrimCall) val {
 	return out
 }
 
+// treeOperand reports whether e, a concat's operand, is lowered as part
+// of the tree: a concat, or a literal of rows (whose rows are leaves,
+// catrows.go).
+func treeOperand(e ir.Expr) bool {
+	lit, ok := e.(*ir.PrimCall)
+	return isConcat(e) || ok && lit.Op == ir.PrimArray && rowsLit(lit)
+}
+
 func isConcat(e ir.Expr) bool {
 	pc, ok := e.(*ir.PrimCall)
 	return ok && pc.Op == ir.PrimConcat
@@ -59,6 +71,9 @@ func isConcat(e ir.Expr) bool {
 // checking each concat's operands' element shapes after compiling them,
 // as lowerConcat would; it returns the leaves.
 func (f *fn) concatLeaves(e ir.Expr) []val {
+	if lit, ok := e.(*ir.PrimCall); ok && lit.Op == ir.PrimArray && rowsLit(lit) {
+		return f.litLeaves(lit) // catrows.go
+	}
 	if !isConcat(e) {
 		return []val{f.compile(e)}
 	}
