@@ -120,7 +120,7 @@ func (f *fn) arrayLitCats(e *ir.PrimCall, at *ir.Array) val {
 // the literal to copy, and the result is only a shape (its data part
 // names no array: nothing but the literal reads it).
 func (f *fn) deferredConcat(e *ir.PrimCall) val {
-	leaves := f.concatLeaves(e)
+	leaves := f.concatLeaves(e, !ir.HasInPlace(e))
 	rows := make([]string, len(leaves))
 	for i, v := range leaves {
 		rows[i] = v.parts[1]

@@ -26,7 +26,7 @@ func lowerConcatTree(f *fn, e *ir.PrimCall) val {
 	if !treeOperand(e.Args[0]) && !treeOperand(e.Args[1]) {
 		return lowerConcat(f, e)
 	}
-	leaves := f.concatLeaves(e)
+	leaves := f.concatLeaves(e, !ir.HasInPlace(e))
 	ls, first := leaves[0].leafParts()
 	rows := make([]string, len(leaves))
 	for i, v := range leaves {
@@ -69,17 +69,21 @@ func isConcat(e ir.Expr) bool {
 
 // concatLeaves compiles the operands of a tree of concats, in order,
 // checking each concat's operands' element shapes after compiling them,
-// as lowerConcat would; it returns the leaves.
-func (f *fn) concatLeaves(e ir.Expr) []val {
-	if lit, ok := e.(*ir.PrimCall); ok && lit.Op == ir.PrimArray && rowsLit(lit) {
+// as lowerConcat would; it returns the leaves. With lits, a literal of
+// rows gives its rows as leaves (catrows.go); the caller passes it only
+// when nothing in the tree updates an array in place, since those rows
+// are then read after the later operands are computed, where the
+// literal would have copied them before.
+func (f *fn) concatLeaves(e ir.Expr, lits bool) []val {
+	if lit, ok := e.(*ir.PrimCall); ok && lits && lit.Op == ir.PrimArray && rowsLit(lit) {
 		return f.litLeaves(lit) // catrows.go
 	}
 	if !isConcat(e) {
 		return []val{f.compile(e)}
 	}
 	pc := e.(*ir.PrimCall)
-	a := f.concatLeaves(pc.Args[0])
-	b := f.concatLeaves(pc.Args[1])
+	a := f.concatLeaves(pc.Args[0], lits)
+	b := f.concatLeaves(pc.Args[1], lits)
 	ls, ap := a[0].leafParts()
 	_, bp := b[0].leafParts()
 	for k, l := range ls {
