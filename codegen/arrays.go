@@ -585,6 +585,9 @@ func lowerArrayLit(f *fn, e *ir.PrimCall) val {
 // elementwise row computed straight into it rather than into a
 // temporary that is copied.
 func (f *fn) arrayLitRows(e *ir.PrimCall, at *ir.Array) val {
+	if litCats(e) {
+		return f.arrayLitCats(e, at) // catrows.go
+	}
 	rows, data, rs := f.litRows(e, at)
 	return f.storeRows(e.T, rows, data, rs)
 }
@@ -594,6 +597,14 @@ func (f *fn) arrayLitRows(e *ir.PrimCall, at *ir.Array) val {
 // the caller fills.
 func (f *fn) litRows(e *ir.PrimCall, at *ir.Array) (rows []val, data, rs string) {
 	k, _ := ir.Leaf(at.Elem)
+	rows, rs = f.litRowsChecked(e)
+	data = f.def("a", f.mkW(k, f.mulSize(fmt.Sprint(len(rows)), rs, e.P)))
+	return rows, data, rs
+}
+
+// litRowsChecked is litRows up to the allocation: the rows, compiled
+// and their shapes checked, and the row size rs.
+func (f *fn) litRowsChecked(e *ir.PrimCall) (rows []val, rs string) {
 	rows = make([]val, len(e.Args))
 	for i, a := range e.Args {
 		rows[i] = f.compileL(a)
@@ -617,10 +628,8 @@ func (f *fn) litRows(e *ir.PrimCall, at *ir.Array) (rows []val, data, rs string)
 				i+1, strings.Join(di, ", "), strings.Join(d0, ", ")))
 		}
 	}
-	n := fmt.Sprint(len(rows))
 	rs = f.def("rs", strings.Join(d0, " * "))
-	data = f.def("a", f.mkW(k, f.mulSize(n, rs, e.P)))
-	return rows, data, rs
+	return rows, rs
 }
 
 func lowerIndex(f *fn, e *ir.PrimCall) val {

@@ -19,10 +19,14 @@ import (
 
 // lowerConcatTree is concat's lowering.
 func lowerConcatTree(f *fn, e *ir.PrimCall) val {
-	if !isConcat(e.Args[0]) && !isConcat(e.Args[1]) {
+	if e == f.deferCat {
+		f.deferCat = nil
+		return f.deferredConcat(e) // catrows.go
+	}
+	if !treeOperand(e.Args[0]) && !treeOperand(e.Args[1]) {
 		return lowerConcat(f, e)
 	}
-	leaves := f.concatLeaves(e)
+	leaves := f.concatLeaves(e, !ir.HasInPlace(e))
 	ls, first := leaves[0].leafParts()
 	rows := make([]string, len(leaves))
 	for i, v := range leaves {
@@ -50,6 +54,14 @@ func lowerConcatTree(f *fn, e *ir.PrimCall) val {
 	return out
 }
 
+// treeOperand reports whether e, a concat's operand, is lowered as part
+// of the tree: a concat, or a literal of rows (whose rows are leaves,
+// catrows.go).
+func treeOperand(e ir.Expr) bool {
+	lit, ok := e.(*ir.PrimCall)
+	return isConcat(e) || ok && lit.Op == ir.PrimArray && rowsLit(lit)
+}
+
 func isConcat(e ir.Expr) bool {
 	pc, ok := e.(*ir.PrimCall)
 	return ok && pc.Op == ir.PrimConcat
@@ -57,14 +69,21 @@ func isConcat(e ir.Expr) bool {
 
 // concatLeaves compiles the operands of a tree of concats, in order,
 // checking each concat's operands' element shapes after compiling them,
-// as lowerConcat would; it returns the leaves.
-func (f *fn) concatLeaves(e ir.Expr) []val {
+// as lowerConcat would; it returns the leaves. With lits, a literal of
+// rows gives its rows as leaves (catrows.go); the caller passes it only
+// when nothing in the tree updates an array in place, since those rows
+// are then read after the later operands are computed, where the
+// literal would have copied them before.
+func (f *fn) concatLeaves(e ir.Expr, lits bool) []val {
+	if lit, ok := e.(*ir.PrimCall); ok && lits && lit.Op == ir.PrimArray && rowsLit(lit) {
+		return f.litLeaves(lit) // catrows.go
+	}
 	if !isConcat(e) {
 		return []val{f.compile(e)}
 	}
 	pc := e.(*ir.PrimCall)
-	a := f.concatLeaves(pc.Args[0])
-	b := f.concatLeaves(pc.Args[1])
+	a := f.concatLeaves(pc.Args[0], lits)
+	b := f.concatLeaves(pc.Args[1], lits)
 	ls, ap := a[0].leafParts()
 	_, bp := b[0].leafParts()
 	for k, l := range ls {

@@ -69,7 +69,10 @@
 // straight into its place in the result, whose shape the first row's
 // recipe tells before any element is computed; so does an array literal
 // of arrays, after all its elements are compiled and their shapes
-// checked. gather of scalars, its indices checked, is a recipe too.
+// checked. A literal element ending in a concat, and a literal of rows
+// that is a concat's operand, are not built on their own: their leaves
+// are copied once, into the literal's row or the concat's buffer
+// (catrows.go). gather of scalars, its indices checked, is a recipe too.
 // Anything else forces the
 // recipe into a fresh array in one loop. acc_add(zeros_like(y), s), the
 // cotangent of a sum, is a constant recipe: indexing it gives s, and it
@@ -161,7 +164,9 @@
 // at all. A function that cuts more than a few thousand elements moves
 // its float64 array results down to where its arena stood when it was
 // called and releases the rest (Arena.Keep), so that its caller's arena
-// holds what it returns, not everything it computed. The run harness
+// holds what it returns, not everything it computed; the def an exported
+// function calls does not (Arena.Outer), since its results are copied
+// out and the arena reset anyway. The run harness
 // calls every def it is asked to with one arena, request after request.
 // Values that outlive a call (value defs, computed once) use plain make,
 // as do the run harness's decoded arguments.

@@ -293,10 +293,12 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 	retErr := func(e string) string {
 		return "return " + strings.Join(append(append([]string(nil), zeros...), e), ", ")
 	}
+	pooled := false
 	if di.value && !hasFlatten(params) {
 		// a cached value: nothing to allocate per call
 	} else if di.arena || hasFlatten(params) {
 		w.WriteString("ar := runtime.Arenas.Get()\nar.Reset()\ndefer runtime.Arenas.Put(ar)\n")
+		pooled = true
 	} else {
 		w.WriteString("var ar *runtime.Arena // nothing to allocate\n")
 	}
@@ -341,6 +343,11 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 	}
 	lhs := strings.Join(rparts, ", ")
 	call := fmt.Sprintf("%s(%s)", di.goName, strings.Join(args, ", "))
+	if pooled && !di.value {
+		// The results are copied out below and the arena reset before its
+		// next use: the def need not compact them (Arena.Keep).
+		w.WriteString("ar.Outer()\n")
+	}
 	if di.fails {
 		if lhs == "" {
 			lhs = "err"

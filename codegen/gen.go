@@ -584,13 +584,18 @@ func splitStore(l string) (names []string, op, rest string) {
 
 // fn is the state of one Go function being emitted.
 type fn struct {
-	g     *gen
-	di    *defInfo
-	b     *strings.Builder
-	n     int
-	env   map[*ir.Var]val
-	fenv  map[*ir.Var]staticFn
-	fails bool
+	g *gen
+	// deferCat is the concat of the array literal element being compiled
+	// whose copy the literal makes (catrows.go), and catLeaves its leaves
+	// once compiled.
+	deferCat  *ir.PrimCall
+	catLeaves []val
+	di        *defInfo
+	b         *strings.Builder
+	n         int
+	env       map[*ir.Var]val
+	fenv      map[*ir.Var]staticFn
+	fails     bool
 	// errRet is the return statement prefix for an error: the zero
 	// values of the results.
 	zeros []string

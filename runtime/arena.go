@@ -11,6 +11,10 @@ type Arena struct {
 	f chunks[float64]
 	i chunks[int64]
 	b chunks[bool]
+	// outer is where the def an exported function calls starts cutting
+	// (Outer), valid while hasOuter; Keep does nothing at this mark.
+	outer    ArenaMark
+	hasOuter bool
 }
 
 // chunks is an arena's memory for one element type: every chunk it has
@@ -117,6 +121,20 @@ func (a *Arena) Reset() {
 	a.f.back(pos{})
 	a.i.back(pos{})
 	a.b.back(pos{})
+	a.hasOuter = false
+}
+
+// Outer records the arena's current point as where the outermost def of
+// an exported call starts. That def's Keep, at this mark, then leaves its
+// results where they are: the exported function copies them out and the
+// arena is reset before its next use, so moving them down would be a
+// wasted copy of every result. (A def called before anything else was cut
+// has the same mark and is not compacted either: Keep never changes a
+// result's values, only how much of the arena stays in use.)
+func (a *Arena) Outer() {
+	if a != nil {
+		a.outer, a.hasOuter = a.Mark(), true
+	}
 }
 
 // ArenaMark is a point in an arena to release back to.

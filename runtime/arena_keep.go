@@ -7,9 +7,10 @@ package runtime
 // caller's arena holds what its callees return, not everything they
 // computed. Nothing moves when the call cut little (moving would cost
 // more than it frees), when two results share storage, or when there
-// are more than 32 results.
+// are more than 32 results, nor at the mark of an exported call's def
+// (Outer), whose results the exported function copies out.
 func (a *Arena) Keep(m ArenaMark, rs ...*[]float64) {
-	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
+	if a == nil || len(a.f.all) == 0 || len(rs) > 32 || a.hasOuter && m == a.outer {
 		return
 	}
 	c, k0 := &a.f, m.f.k

@@ -154,6 +154,46 @@ func TestArenaKeep(t *testing.T) {
 	nilArena.Keep(nilArena.Mark(), &s) // nothing to do, no panic
 }
 
+// TestArenaOuter: Keep leaves results in place at the mark an exported
+// function recorded with Outer (it copies them out itself), still moves
+// those of a def called inside (another mark), and compacts again once
+// Reset forgets the outer mark.
+func TestArenaOuter(t *testing.T) {
+	a := new(runtime.Arena)
+	a.F64(10) // the exported function's flattened arguments
+	a.Outer()
+	outer := a.Mark()
+	a.F64(20000)
+	inner := a.Mark()
+	a.F64(20000)
+	r := a.F64w(3)
+	copy(r, []float64{1, 2, 3})
+	at := &r[0]
+	a.Keep(inner, &r) // a callee's results still move down
+	if &r[0] == at || !slices.Equal(r, []float64{1, 2, 3}) {
+		t.Fatalf("Keep at an inner mark: moved %v, values %v", &r[0] != at, r)
+	}
+	at = &r[0]
+	a.Keep(outer, &r)
+	if &r[0] != at || !slices.Equal(r, []float64{1, 2, 3}) {
+		t.Fatalf("Keep at the outer mark: moved %v, values %v", &r[0] != at, r)
+	}
+
+	// After Reset the same mark is an ordinary one again.
+	a.Reset()
+	a.F64(10)
+	m := a.Mark()
+	a.F64(20000)
+	s := a.F64w(2)
+	at = &s[0]
+	a.Keep(m, &s)
+	if &s[0] == at {
+		t.Error("Keep after Reset did not move a result at the old outer mark")
+	}
+	var nilArena *runtime.Arena
+	nilArena.Outer() // nothing to record, no panic
+}
+
 // TestArenaPool: the pool hands back the arena returned last, keeps at
 // most MaxIdleArenas, and serves concurrent callers.
 func TestArenaPool(t *testing.T) {

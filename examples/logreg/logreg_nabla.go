@@ -20,6 +20,7 @@ func Loss(w []float64, b float64, x [][]float64, y []float64, lam float64) (floa
 	if !ok {
 		return 0, fmt.Errorf("loss: argument x is not rectangular")
 	}
+	ar.Outer()
 	r0_0, err := fn_loss(ar, w, len(w), b, xFlat, xDims[0], xDims[1], y, len(y), lam)
 	if err != nil {
 		return 0, runtime.WithFrame(err, "loss", "logreg.nab:6:12", "")
@@ -39,6 +40,7 @@ func LossGrad(w []float64, b float64, x [][]float64, y []float64, lam float64) (
 	if !ok {
 		return nil, 0, fmt.Errorf("loss_grad: argument x is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, err := fn_lossgrad(ar, w, len(w), b, xFlat, xDims[0], xDims[1], y, len(y), lam)
 	if err != nil {
 		return nil, 0, runtime.WithFrame(err, "loss_grad", "logreg.nab:11:12", "")
@@ -56,6 +58,7 @@ func LossGradInto(dst0 []float64, w []float64, b float64, x [][]float64, y []flo
 	if !ok {
 		return 0, fmt.Errorf("loss_grad: argument x is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, err := fn_lossgrad(ar, w, len(w), b, xFlat, xDims[0], xDims[1], y, len(y), lam)
 	if err != nil {
 		return 0, runtime.WithFrame(err, "loss_grad", "logreg.nab:11:12", "")
@@ -79,6 +82,7 @@ func Train(x [][]float64, y []float64, lam float64, lr float64, steps int64) ([]
 	if !ok {
 		return nil, 0, fmt.Errorf("train: argument x is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, err := fn_train(ar, xFlat, xDims[0], xDims[1], y, len(y), lam, lr, steps)
 	if err != nil {
 		return nil, 0, runtime.WithFrame(err, "train", "logreg.nab:16:12", "")
@@ -96,6 +100,7 @@ func TrainInto(dst0 []float64, x [][]float64, y []float64, lam float64, lr float
 	if !ok {
 		return 0, fmt.Errorf("train: argument x is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, err := fn_train(ar, xFlat, xDims[0], xDims[1], y, len(y), lam, lr, steps)
 	if err != nil {
 		return 0, runtime.WithFrame(err, "train", "logreg.nab:16:12", "")
@@ -118,6 +123,7 @@ func Predict(w []float64, b float64, x [][]float64) ([]float64, error) {
 	if !ok {
 		return nil, fmt.Errorf("predict: argument x is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_predict(ar, w, len(w), b, xFlat, xDims[0], xDims[1])
 	if err != nil {
 		return nil, runtime.WithFrame(err, "predict", "logreg.nab:22:12", "")
@@ -135,6 +141,7 @@ func PredictInto(dst0 []float64, w []float64, b float64, x [][]float64) error {
 	if !ok {
 		return fmt.Errorf("predict: argument x is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_predict(ar, w, len(w), b, xFlat, xDims[0], xDims[1])
 	if err != nil {
 		return runtime.WithFrame(err, "predict", "logreg.nab:22:12", "")

@@ -26,6 +26,7 @@ func RosenGrad(x []float64) ([]float64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
+	ar.Outer()
 	r0_0, r0_1, err := fn_rosengrad(ar, x, len(x))
 	if err != nil {
 		return nil, runtime.WithFrame(err, "rosen_grad", "models.nab:8:12", "")
@@ -39,6 +40,7 @@ func RosenGradInto(dst0 []float64, x []float64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
+	ar.Outer()
 	r0_0, r0_1, err := fn_rosengrad(ar, x, len(x))
 	if err != nil {
 		return runtime.WithFrame(err, "rosen_grad", "models.nab:8:12", "")
@@ -66,6 +68,7 @@ func Gmm(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, ga
 	if !ok {
 		return 0, fmt.Errorf("gmm: argument x is not rectangular")
 	}
+	ar.Outer()
 	r0_0, err := fn_gmm(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
 		return 0, runtime.WithFrame(err, "gmm", "models.nab:53:12", "")
@@ -93,6 +96,7 @@ func GmmGrad(alphas []float64, means [][]float64, icf [][]float64, x [][]float64
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("gmm_grad: argument x is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r1_1, r1_2, r2_0, r2_1, r2_2, err := fn_gmmgrad(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
 		return nil, nil, nil, runtime.WithFrame(err, "gmm_grad", "models.nab:64:12", "")
@@ -118,6 +122,7 @@ func GmmGradInto(dst0 []float64, dst1 [][]float64, dst2 [][]float64, alphas []fl
 	if !ok {
 		return fmt.Errorf("gmm_grad: argument x is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r1_1, r1_2, r2_0, r2_1, r2_2, err := fn_gmmgrad(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
 		return runtime.WithFrame(err, "gmm_grad", "models.nab:64:12", "")
@@ -155,6 +160,7 @@ func LstmObjective(mainparams [][]float64, extraparams [][]float64, state [][]fl
 	if !ok {
 		return 0, fmt.Errorf("lstm_objective: argument sequence is not rectangular")
 	}
+	ar.Outer()
 	r0_0, err := fn_lstmobjective(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
 	if err != nil {
 		return 0, runtime.WithFrame(err, "lstm_objective", "models.nab:80:12", "")
@@ -186,6 +192,7 @@ func LstmJacobian(mainparams [][]float64, extraparams [][]float64, state [][]flo
 	if !ok {
 		return nil, nil, fmt.Errorf("lstm_jacobian: argument sequence is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r0_2, r1_0, r1_1, r1_2, err := fn_lstmjacobian(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
 	if err != nil {
 		return nil, nil, runtime.WithFrame(err, "lstm_jacobian", "models.nab:100:12", "")
@@ -215,6 +222,7 @@ func LstmJacobianInto(dst0 [][]float64, dst1 [][]float64, mainparams [][]float64
 	if !ok {
 		return fmt.Errorf("lstm_jacobian: argument sequence is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r0_2, r1_0, r1_1, r1_2, err := fn_lstmjacobian(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
 	if err != nil {
 		return runtime.WithFrame(err, "lstm_jacobian", "models.nab:100:12", "")
@@ -246,6 +254,7 @@ func BaObjective(cams [][]float64, pts [][]float64, w []float64, feats [][]float
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_objective: argument feats is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
 		return nil, nil, runtime.WithFrame(err, "ba_objective", "models.nab:156:12", "")
@@ -271,6 +280,7 @@ func BaObjectiveInto(dst0 [][]float64, dst1 []float64, cams [][]float64, pts [][
 	if !ok {
 		return fmt.Errorf("ba_objective: argument feats is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
 		return runtime.WithFrame(err, "ba_objective", "models.nab:156:12", "")
@@ -313,6 +323,7 @@ func BaJacobian(cams [][]float64, pts [][]float64, w []float64, feats [][]float6
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_jacobian: argument feats is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
 		return nil, nil, runtime.WithFrame(err, "ba_jacobian", "models.nab:171:12", "")
@@ -338,6 +349,7 @@ func BaJacobianInto(dst0 [][][]float64, dst1 []float64, cams [][]float64, pts []
 	if !ok {
 		return fmt.Errorf("ba_jacobian: argument feats is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
 		return runtime.WithFrame(err, "ba_jacobian", "models.nab:171:12", "")
@@ -19520,7 +19532,7 @@ var nbLoop179 runtime.LoopSite
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
 	var checked_33 bool
 	var checked_73 bool
-	mark_328 := ar.Mark()
+	mark_320 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -19987,118 +19999,106 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_281, "residuals$split_1110$bwd_10$x2", "models.nab:142:5", "models.nab:175:57")
 	}
 	rs_282 := r_272
-	tot_283, err_284 := runtime.MulSize(1, rs_282)
-	if err_284 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_284)
+	if _, err_283 := runtime.MulSize(1, rs_282); err_283 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_283)
 	}
-	a_285 := ar.F64w(tot_283)
-	row_286 := a_285[0*rs_282 : 1*rs_282]
-	copy(row_286, r_271)
 	if r_270 != r_272 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_270})+" and "+runtime.ShapeString([]int{r_272}))
 	}
 	if r_267 != r_270 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_267})+" and "+runtime.ShapeString([]int{r_270}))
 	}
-	n_287 := r_266 + r_269 + 1
-	c_288 := ar.F64w(len(r_265) + len(r_268) + len(a_285))
-	o_289 := 0
-	o_289 += copy(c_288[o_289:], r_265)
-	o_289 += copy(c_288[o_289:], r_268)
-	copy(c_288[o_289:], a_285)
-	rs_290 := r_280
-	tot_291, err_292 := runtime.MulSize(1, rs_290)
-	if err_292 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_292)
+	n_284 := r_266 + r_269 + 1
+	rs_285 := r_280
+	if _, err_286 := runtime.MulSize(1, rs_285); err_286 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_286)
 	}
-	a_293 := ar.F64w(tot_291)
-	row_294 := a_293[0*rs_290 : 1*rs_290]
-	copy(row_294, r_279)
 	if r_278 != r_280 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_278})+" and "+runtime.ShapeString([]int{r_280}))
 	}
 	if r_275 != r_278 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_275})+" and "+runtime.ShapeString([]int{r_278}))
 	}
-	n_295 := r_274 + r_277 + 1
-	c_296 := ar.F64w(len(r_273) + len(r_276) + len(a_293))
-	o_297 := 0
-	o_297 += copy(c_296[o_297:], r_273)
-	o_297 += copy(c_296[o_297:], r_276)
-	copy(c_296[o_297:], a_293)
-	if n_295 != n_287 || r_275 != r_267 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_295, r_275})+", element 0 has shape "+runtime.ShapeString([]int{n_287, r_267}))
+	n_287 := r_274 + r_277 + 1
+	if n_287 != n_284 || r_275 != r_267 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_287, r_275})+", element 0 has shape "+runtime.ShapeString([]int{n_284, r_267}))
 	}
-	rs_298 := n_287 * r_267
-	tot_299, err_300 := runtime.MulSize(2, rs_298)
-	if err_300 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_300)
+	rs_288 := n_284 * r_267
+	tot_289, err_290 := runtime.MulSize(2, rs_288)
+	if err_290 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_290)
 	}
-	a_301 := ar.F64w(tot_299)
-	row_302 := a_301[0*rs_298 : 1*rs_298]
-	row_303 := a_301[1*rs_298 : 2*rs_298]
-	copy(row_302, c_288)
-	copy(row_303, c_296)
-	n_304, err_305 := runtime.CheckSize(int64(2))
-	if err_305 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_305)
+	a_291 := ar.F64w(tot_289)
+	row_292 := a_291[0*rs_288 : 1*rs_288]
+	o_293 := 0
+	o_293 += copy(row_292[o_293:], r_265)
+	o_293 += copy(row_292[o_293:], r_268)
+	copy(row_292[o_293:], r_271)
+	row_294 := a_291[1*rs_288 : 2*rs_288]
+	o_295 := 0
+	o_295 += copy(row_294[o_295:], r_273)
+	o_295 += copy(row_294[o_295:], r_276)
+	copy(row_294[o_295:], r_279)
+	n_296, err_297 := runtime.CheckSize(int64(2))
+	if err_297 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_297)
 	}
-	n_306, err_307 := runtime.CheckSize(size_18)
-	if err_307 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_307)
+	n_298, err_299 := runtime.CheckSize(size_18)
+	if err_299 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_299)
 	}
-	var d_310 int = 0
-	var rs_311 int = 0
-	for i_312 := 0; i_312 < n_304; i_312++ {
-		mark_313 := ar.Mark()
-		if i_312 == 0 {
-			d_310 = n_306
-			rs_311 = d_310
-			tot_314, err_315 := runtime.MulSize(n_304, rs_311)
-			_ = tot_314
-			if err_315 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_315)
+	var d_302 int = 0
+	var rs_303 int = 0
+	for i_304 := 0; i_304 < n_296; i_304++ {
+		mark_305 := ar.Mark()
+		if i_304 == 0 {
+			d_302 = n_298
+			rs_303 = d_302
+			tot_306, err_307 := runtime.MulSize(n_296, rs_303)
+			_ = tot_306
+			if err_307 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_307)
 			}
-		} else if n_306 != d_310 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_312)+" has shape "+runtime.ShapeString([]int{n_306})+", element 0 has shape "+runtime.ShapeString([]int{d_310}))
+		} else if n_298 != d_302 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_304)+" has shape "+runtime.ShapeString([]int{n_298})+", element 0 has shape "+runtime.ShapeString([]int{d_302}))
 		}
-		if i_312 > 0 {
-			ar.Release(mark_313)
+		if i_304 > 0 {
+			ar.Release(mark_305)
 		}
 	}
-	n_316, err_317 := runtime.CheckSize(size_18)
-	if err_317 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_317)
+	n_308, err_309 := runtime.CheckSize(size_18)
+	if err_309 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_309)
 	}
-	a_318 := ar.F64(n_316)
-	for i_319 := range a_318 {
-		a_318[i_319] = 1
+	a_310 := ar.F64(n_308)
+	for i_311 := range a_310 {
+		a_310[i_311] = 1
 	}
-	if n_316 != r_133 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_133})+" and "+runtime.ShapeString([]int{n_316}))
+	if n_308 != r_133 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_133})+" and "+runtime.ShapeString([]int{n_308}))
 	}
-	r_320 := ar.F64w(r_133)
-	r_132 = r_132[:len(r_320)]
-	a_318 = a_318[:len(r_320)]
-	if len(r_320) >= 262144 {
-		loop_327 := runtime.EnterLoop(&nbLoop179, runtime.Bind(r_320, runtime.Bind(r_132, runtime.Bind(a_318, runtime.End{}))), len(r_320), 16384)
-		if loop_327.For == nil {
-			loop_327.For = func(lo_324, hi int) {
-				r_320 := loop_327.C.H
-				r_132 := loop_327.C.T.H
-				a_318 := loop_327.C.T.T.H
-				for i_325 := lo_324; i_325 < hi; i_325++ {
-					r_320[i_325] = ((2.0 * r_132[i_325]) * -a_318[i_325])
+	r_312 := ar.F64w(r_133)
+	r_132 = r_132[:len(r_312)]
+	a_310 = a_310[:len(r_312)]
+	if len(r_312) >= 262144 {
+		loop_319 := runtime.EnterLoop(&nbLoop179, runtime.Bind(r_312, runtime.Bind(r_132, runtime.Bind(a_310, runtime.End{}))), len(r_312), 16384)
+		if loop_319.For == nil {
+			loop_319.For = func(lo_316, hi int) {
+				r_312 := loop_319.C.H
+				r_132 := loop_319.C.T.H
+				a_310 := loop_319.C.T.T.H
+				for i_317 := lo_316; i_317 < hi; i_317++ {
+					r_312[i_317] = ((2.0 * r_132[i_317]) * -a_310[i_317])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_320), 16384, loop_327.For)
-		loop_327.Leave(&nbLoop179)
+		runtime.ParallelFor(len(r_312), 16384, loop_319.For)
+		loop_319.Leave(&nbLoop179)
 	} else {
-		for i_321 := range r_320 {
-			r_320[i_321] = ((2.0 * r_132[i_321]) * -a_318[i_321])
+		for i_313 := range r_312 {
+			r_312[i_313] = ((2.0 * r_132[i_313]) * -a_310[i_313])
 		}
 	}
-	ar.Keep(mark_328, &a_301, &r_320)
-	return a_301, 2, n_287, r_267, r_320, r_133, nil
+	ar.Keep(mark_320, &a_291, &r_312)
+	return a_291, 2, n_284, r_267, r_312, r_133, nil
 }

@@ -25,6 +25,7 @@ func Solve(a [][]float64, b []float64) ([]float64, error) {
 	if !ok {
 		return nil, fmt.Errorf("solve: argument a is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_solve(ar, aFlat, aDims[0], aDims[1], b, len(b))
 	if err != nil {
 		return nil, runtime.WithFrame(err, "solve", "linalg.nab:11:12", "")
@@ -43,6 +44,7 @@ func SolveInto(dst0 []float64, a [][]float64, b []float64) error {
 	if !ok {
 		return fmt.Errorf("solve: argument a is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_solve(ar, aFlat, aDims[0], aDims[1], b, len(b))
 	if err != nil {
 		return runtime.WithFrame(err, "solve", "linalg.nab:11:12", "")
@@ -67,6 +69,7 @@ func Cholesky(a [][]float64) ([][]float64, error) {
 	if !ok {
 		return nil, fmt.Errorf("cholesky: argument a is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r0_2, err := fn_cholesky(ar, aFlat, aDims[0], aDims[1])
 	if err != nil {
 		return nil, runtime.WithFrame(err, "cholesky", "linalg.nab:16:12", "")
@@ -85,6 +88,7 @@ func CholeskyInto(dst0 [][]float64, a [][]float64) error {
 	if !ok {
 		return fmt.Errorf("cholesky: argument a is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r0_2, err := fn_cholesky(ar, aFlat, aDims[0], aDims[1])
 	if err != nil {
 		return runtime.WithFrame(err, "cholesky", "linalg.nab:16:12", "")
@@ -108,6 +112,7 @@ func ChoSolve(l [][]float64, b []float64) ([]float64, error) {
 	if !ok {
 		return nil, fmt.Errorf("cho_solve: argument l is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_chosolve(ar, lFlat, lDims[0], lDims[1], b, len(b))
 	if err != nil {
 		return nil, runtime.WithFrame(err, "cho_solve", "linalg.nab:20:12", "")
@@ -126,6 +131,7 @@ func ChoSolveInto(dst0 []float64, l [][]float64, b []float64) error {
 	if !ok {
 		return fmt.Errorf("cho_solve: argument l is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_chosolve(ar, lFlat, lDims[0], lDims[1], b, len(b))
 	if err != nil {
 		return runtime.WithFrame(err, "cho_solve", "linalg.nab:20:12", "")
@@ -154,6 +160,7 @@ func Cg(matvec func([]float64) []float64, b []float64, x0 []float64, tol float64
 		r0 := matvec(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_cg(ar, matvecIn, b, len(b), x0, len(x0), tol, maxiter)
 	if err != nil {
 		return nil, runtime.WithFrame(err, "cg", "linalg.nab:26:12", "")
@@ -175,6 +182,7 @@ func CgInto(dst0 []float64, matvec func([]float64) []float64, b []float64, x0 []
 		r0 := matvec(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_cg(ar, matvecIn, b, len(b), x0, len(x0), tol, maxiter)
 	if err != nil {
 		return runtime.WithFrame(err, "cg", "linalg.nab:26:12", "")
@@ -209,6 +217,7 @@ func Pcg(matvec func([]float64) []float64, precond func([]float64) []float64, b 
 		r0 := precond(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_pcg(ar, matvecIn, precondIn, b, len(b), x0, len(x0), tol, maxiter)
 	if err != nil {
 		return nil, runtime.WithFrame(err, "pcg", "linalg.nab:32:12", "")
@@ -237,6 +246,7 @@ func PcgInto(dst0 []float64, matvec func([]float64) []float64, precond func([]fl
 		r0 := precond(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_pcg(ar, matvecIn, precondIn, b, len(b), x0, len(x0), tol, maxiter)
 	if err != nil {
 		return runtime.WithFrame(err, "pcg", "linalg.nab:32:12", "")
@@ -262,6 +272,7 @@ func Sor(a [][]float64, b []float64, omega float64, iters int64) ([]float64, err
 	if !ok {
 		return nil, fmt.Errorf("sor: argument a is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_sor(ar, aFlat, aDims[0], aDims[1], b, len(b), omega, iters)
 	if err != nil {
 		return nil, runtime.WithFrame(err, "sor", "linalg.nab:39:12", "")
@@ -280,6 +291,7 @@ func SorInto(dst0 []float64, a [][]float64, b []float64, omega float64, iters in
 	if !ok {
 		return fmt.Errorf("sor: argument a is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_sor(ar, aFlat, aDims[0], aDims[1], b, len(b), omega, iters)
 	if err != nil {
 		return runtime.WithFrame(err, "sor", "linalg.nab:39:12", "")
@@ -303,6 +315,7 @@ func SorAuto(a [][]float64, b []float64, iters int64) ([]float64, error) {
 	if !ok {
 		return nil, fmt.Errorf("sor_auto: argument a is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_sorauto(ar, aFlat, aDims[0], aDims[1], b, len(b), iters)
 	if err != nil {
 		return nil, runtime.WithFrame(err, "sor_auto", "linalg.nab:43:12", "")
@@ -321,6 +334,7 @@ func SorAutoInto(dst0 []float64, a [][]float64, b []float64, iters int64) error 
 	if !ok {
 		return fmt.Errorf("sor_auto: argument a is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_sorauto(ar, aFlat, aDims[0], aDims[1], b, len(b), iters)
 	if err != nil {
 		return runtime.WithFrame(err, "sor_auto", "linalg.nab:43:12", "")

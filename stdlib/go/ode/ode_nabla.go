@@ -25,6 +25,7 @@ func Rk4(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 floa
 		r0 := f(a0, a1[:a1n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_rk4(ar, fIn, y0, len(y0), t0, t1, steps)
 	if err != nil {
 		return nil, runtime.WithFrame(err, "rk4", "ode.nab:10:12", "")
@@ -46,6 +47,7 @@ func Rk4Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float64,
 		r0 := f(a0, a1[:a1n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_rk4(ar, fIn, y0, len(y0), t0, t1, steps)
 	if err != nil {
 		return runtime.WithFrame(err, "rk4", "ode.nab:10:12", "")

@@ -33,6 +33,7 @@ func Lbfgs(fg func([]float64) (float64, []float64), x0 []float64, m int64, maxit
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgs(ar, fgIn, x0, len(x0), m, maxiter, gtol)
 	if err != nil {
 		return nil, 0, 0, 0, runtime.WithFrame(err, "lbfgs", "optim.nab:29:12", "")
@@ -53,6 +54,7 @@ func LbfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgs(ar, fgIn, x0, len(x0), m, maxiter, gtol)
 	if err != nil {
 		return 0, 0, 0, runtime.WithFrame(err, "lbfgs", "optim.nab:29:12", "")
@@ -87,6 +89,7 @@ func Bfgs(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, 
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_bfgs(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
 		return nil, 0, 0, 0, runtime.WithFrame(err, "bfgs", "optim.nab:45:12", "")
@@ -107,6 +110,7 @@ func BfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_bfgs(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
 		return 0, 0, 0, runtime.WithFrame(err, "bfgs", "optim.nab:45:12", "")
@@ -140,6 +144,7 @@ func NonlinearCg(fg func([]float64) (float64, []float64), x0 []float64, maxiter 
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_nonlinearcg(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
 		return nil, 0, 0, 0, runtime.WithFrame(err, "nonlinear_cg", "optim.nab:59:12", "")
@@ -160,6 +165,7 @@ func NonlinearCgInto(dst0 []float64, fg func([]float64) (float64, []float64), x0
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_nonlinearcg(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
 		return 0, 0, 0, runtime.WithFrame(err, "nonlinear_cg", "optim.nab:59:12", "")
@@ -193,6 +199,7 @@ func Lbfgsb(fg func([]float64) (float64, []float64), x0 []float64, lo []float64,
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgsb(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), m, maxiter, gtol)
 	if err != nil {
 		return nil, 0, 0, 0, runtime.WithFrame(err, "lbfgsb", "optim.nab:73:12", "")
@@ -213,6 +220,7 @@ func LbfgsbInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []fl
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgsb(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), m, maxiter, gtol)
 	if err != nil {
 		return 0, 0, 0, runtime.WithFrame(err, "lbfgsb", "optim.nab:73:12", "")
@@ -239,6 +247,7 @@ func Gd(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_gd(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return nil, 0, 0, runtime.WithFrame(err, "gd", "optim.nab:87:12", "")
@@ -259,6 +268,7 @@ func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float6
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_gd(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return 0, 0, runtime.WithFrame(err, "gd", "optim.nab:87:12", "")
@@ -286,6 +296,7 @@ func Momentum(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_momentum(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
 		return nil, 0, 0, runtime.WithFrame(err, "momentum", "optim.nab:93:12", "")
@@ -306,6 +317,7 @@ func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_momentum(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
 		return 0, 0, runtime.WithFrame(err, "momentum", "optim.nab:93:12", "")
@@ -333,6 +345,7 @@ func Nesterov(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_nesterov(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
 		return nil, 0, 0, runtime.WithFrame(err, "nesterov", "optim.nab:99:12", "")
@@ -353,6 +366,7 @@ func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_nesterov(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
 		return 0, 0, runtime.WithFrame(err, "nesterov", "optim.nab:99:12", "")
@@ -380,6 +394,7 @@ func Adagrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_adagrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return nil, 0, 0, runtime.WithFrame(err, "adagrad", "optim.nab:105:12", "")
@@ -400,6 +415,7 @@ func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_adagrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return 0, 0, runtime.WithFrame(err, "adagrad", "optim.nab:105:12", "")
@@ -427,6 +443,7 @@ func Rmsprop(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_rmsprop(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return nil, 0, 0, runtime.WithFrame(err, "rmsprop", "optim.nab:111:12", "")
@@ -447,6 +464,7 @@ func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_rmsprop(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return 0, 0, runtime.WithFrame(err, "rmsprop", "optim.nab:111:12", "")
@@ -475,6 +493,7 @@ func Adam(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_adam(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return nil, 0, 0, runtime.WithFrame(err, "adam", "optim.nab:118:12", "")
@@ -495,6 +514,7 @@ func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_adam(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return 0, 0, runtime.WithFrame(err, "adam", "optim.nab:118:12", "")
@@ -522,6 +542,7 @@ func Adamw(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_adamw(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
 		return nil, 0, 0, runtime.WithFrame(err, "adamw", "optim.nab:124:12", "")
@@ -542,6 +563,7 @@ func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_adamw(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
 		return 0, 0, runtime.WithFrame(err, "adamw", "optim.nab:124:12", "")
@@ -569,6 +591,7 @@ func Adabelief(fg func([]float64) (float64, []float64), x0 []float64, lr float64
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_adabelief(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return nil, 0, 0, runtime.WithFrame(err, "adabelief", "optim.nab:130:12", "")
@@ -589,6 +612,7 @@ func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 [
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_adabelief(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return 0, 0, runtime.WithFrame(err, "adabelief", "optim.nab:130:12", "")
@@ -616,6 +640,7 @@ func Diffgrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_diffgrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return nil, 0, 0, runtime.WithFrame(err, "diffgrad", "optim.nab:136:12", "")
@@ -636,6 +661,7 @@ func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_diffgrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return 0, 0, runtime.WithFrame(err, "diffgrad", "optim.nab:136:12", "")
@@ -663,6 +689,7 @@ func Adan(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_adan(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return nil, 0, 0, runtime.WithFrame(err, "adan", "optim.nab:142:12", "")
@@ -683,6 +710,7 @@ func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_adan(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return 0, 0, runtime.WithFrame(err, "adan", "optim.nab:142:12", "")
@@ -710,6 +738,7 @@ func Lion(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd 
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_lion(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
 		return nil, 0, 0, runtime.WithFrame(err, "lion", "optim.nab:148:12", "")
@@ -730,6 +759,7 @@ func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_lion(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
 		return 0, 0, runtime.WithFrame(err, "lion", "optim.nab:148:12", "")
@@ -757,6 +787,7 @@ func ProjectedGradient(fg func([]float64) (float64, []float64), x0 []float64, lo
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_projectedgradient(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), lr, steps)
 	if err != nil {
 		return nil, 0, 0, runtime.WithFrame(err, "projected_gradient", "optim.nab:154:12", "")
@@ -777,6 +808,7 @@ func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float6
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, err := fn_projectedgradient(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), lr, steps)
 	if err != nil {
 		return 0, 0, runtime.WithFrame(err, "projected_gradient", "optim.nab:154:12", "")
@@ -828,6 +860,7 @@ func Newton(f func([]float64) float64, g func([]float64) []float64, hess func([]
 		r0 := hess(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
 		return nil, 0, 0, 0, runtime.WithFrame(err, "newton", "optim.nab:183:12", "")
@@ -862,6 +895,7 @@ func NewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []f
 		r0 := hess(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
 		return 0, 0, 0, runtime.WithFrame(err, "newton", "optim.nab:183:12", "")
@@ -909,6 +943,7 @@ func NewtonCg(f func([]float64) float64, g func([]float64) []float64, hv func([]
 		r0 := hv(a0[:a0n], a1[:a1n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newtoncg(ar, fIn, gIn, hvIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
 		return nil, 0, 0, 0, runtime.WithFrame(err, "newton_cg", "optim.nab:197:12", "")
@@ -943,6 +978,7 @@ func NewtonCgInto(dst0 []float64, f func([]float64) float64, g func([]float64) [
 		r0 := hv(a0[:a0n], a1[:a1n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newtoncg(ar, fIn, gIn, hvIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
 		return 0, 0, 0, runtime.WithFrame(err, "newton_cg", "optim.nab:197:12", "")
@@ -987,6 +1023,7 @@ func LazyNewton(f func([]float64) float64, g func([]float64) []float64, hess fun
 		r0 := hess(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lazynewton(ar, fIn, gIn, hessIn, x0, len(x0), every, maxiter, gtol)
 	if err != nil {
 		return nil, 0, 0, 0, runtime.WithFrame(err, "lazy_newton", "optim.nab:208:12", "")
@@ -1021,6 +1058,7 @@ func LazyNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64)
 		r0 := hess(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lazynewton(ar, fIn, gIn, hessIn, x0, len(x0), every, maxiter, gtol)
 	if err != nil {
 		return 0, 0, 0, runtime.WithFrame(err, "lazy_newton", "optim.nab:208:12", "")
@@ -1067,6 +1105,7 @@ func DampedNewton(f func([]float64) float64, g func([]float64) []float64, hess f
 		r0 := hess(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_dampednewton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
 		return nil, 0, 0, 0, runtime.WithFrame(err, "damped_newton", "optim.nab:222:12", "")
@@ -1101,6 +1140,7 @@ func DampedNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float6
 		r0 := hess(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_dampednewton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
 		return 0, 0, 0, runtime.WithFrame(err, "damped_newton", "optim.nab:222:12", "")
@@ -1142,6 +1182,7 @@ func GaussNewton(r func([]float64) []float64, jac func([]float64) []float64, x0 
 		r0 := jac(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_gaussnewton(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
 	if err != nil {
 		return nil, 0, 0, 0, runtime.WithFrame(err, "gauss_newton", "optim.nab:242:12", "")
@@ -1169,6 +1210,7 @@ func GaussNewtonInto(dst0 []float64, r func([]float64) []float64, jac func([]flo
 		r0 := jac(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_gaussnewton(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
 	if err != nil {
 		return 0, 0, 0, runtime.WithFrame(err, "gauss_newton", "optim.nab:242:12", "")
@@ -1211,6 +1253,7 @@ func LevenbergMarquardt(r func([]float64) []float64, jac func([]float64) []float
 		r0 := jac(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_levenbergmarquardt(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
 	if err != nil {
 		return nil, 0, 0, 0, runtime.WithFrame(err, "levenberg_marquardt", "optim.nab:258:12", "")
@@ -1238,6 +1281,7 @@ func LevenbergMarquardtInto(dst0 []float64, r func([]float64) []float64, jac fun
 		r0 := jac(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_levenbergmarquardt(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
 	if err != nil {
 		return 0, 0, 0, runtime.WithFrame(err, "levenberg_marquardt", "optim.nab:258:12", "")

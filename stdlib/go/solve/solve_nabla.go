@@ -24,6 +24,7 @@ func AdmmLasso(a [][]float64, b []float64, lam float64, rho float64, iters int64
 	if !ok {
 		return nil, fmt.Errorf("admm_lasso: argument a is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_admmlasso(ar, aFlat, aDims[0], aDims[1], b, len(b), lam, rho, iters)
 	if err != nil {
 		return nil, runtime.WithFrame(err, "admm_lasso", "solve.nab:16:12", "")
@@ -41,6 +42,7 @@ func AdmmLassoInto(dst0 []float64, a [][]float64, b []float64, lam float64, rho 
 	if !ok {
 		return fmt.Errorf("admm_lasso: argument a is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_admmlasso(ar, aFlat, aDims[0], aDims[1], b, len(b), lam, rho, iters)
 	if err != nil {
 		return runtime.WithFrame(err, "admm_lasso", "solve.nab:16:12", "")
@@ -59,6 +61,7 @@ func SoftThreshold(v []float64, k float64) []float64 {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
+	ar.Outer()
 	r0_0, r0_1 := fn_softthreshold(ar, v, len(v), k)
 	return runtime.Out1(r0_0, r0_1)
 }
@@ -69,6 +72,7 @@ func SoftThresholdInto(dst0 []float64, v []float64, k float64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
+	ar.Outer()
 	r0_0, r0_1 := fn_softthreshold(ar, v, len(v), k)
 	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("soft_threshold: dst0 does not have the result's shape %v", []int{r0_1})
@@ -93,6 +97,7 @@ func Extragradient(op func([]float64) []float64, z0 []float64, lr float64, steps
 		r0 := op(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_extragradient(ar, opIn, z0, len(z0), lr, steps)
 	if err != nil {
 		return nil, runtime.WithFrame(err, "extragradient", "solve.nab:25:12", "")
@@ -113,6 +118,7 @@ func ExtragradientInto(dst0 []float64, op func([]float64) []float64, z0 []float6
 		r0 := op(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_extragradient(ar, opIn, z0, len(z0), lr, steps)
 	if err != nil {
 		return runtime.WithFrame(err, "extragradient", "solve.nab:25:12", "")
@@ -137,6 +143,7 @@ func Sinkhorn(c [][]float64, a []float64, b []float64, eps float64, iters int64)
 	if !ok {
 		return nil, fmt.Errorf("sinkhorn: argument c is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r0_2, err := fn_sinkhorn(ar, cFlat, cDims[0], cDims[1], a, len(a), b, len(b), eps, iters)
 	if err != nil {
 		return nil, runtime.WithFrame(err, "sinkhorn", "solve.nab:31:12", "")
@@ -154,6 +161,7 @@ func SinkhornInto(dst0 [][]float64, c [][]float64, a []float64, b []float64, eps
 	if !ok {
 		return fmt.Errorf("sinkhorn: argument c is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r0_2, err := fn_sinkhorn(ar, cFlat, cDims[0], cDims[1], a, len(a), b, len(b), eps, iters)
 	if err != nil {
 		return runtime.WithFrame(err, "sinkhorn", "solve.nab:31:12", "")
@@ -182,6 +190,7 @@ func Complete(mm [][]float64, mask [][]float64, rank int64, iters int64) ([][]fl
 	if !ok {
 		return nil, fmt.Errorf("complete: argument mask is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r0_2, err := fn_complete(ar, mmFlat, mmDims[0], mmDims[1], maskFlat, maskDims[0], maskDims[1], rank, iters)
 	if err != nil {
 		return nil, runtime.WithFrame(err, "complete", "solve.nab:37:12", "")
@@ -203,6 +212,7 @@ func CompleteInto(dst0 [][]float64, mm [][]float64, mask [][]float64, rank int64
 	if !ok {
 		return fmt.Errorf("complete: argument mask is not rectangular")
 	}
+	ar.Outer()
 	r0_0, r0_1, r0_2, err := fn_complete(ar, mmFlat, mmDims[0], mmDims[1], maskFlat, maskDims[0], maskDims[1], rank, iters)
 	if err != nil {
 		return runtime.WithFrame(err, "complete", "solve.nab:37:12", "")
@@ -242,6 +252,7 @@ func Fista(fg func([]float64) (float64, []float64), prox func([]float64, float64
 		r0 := prox(a0[:a0n], a1)
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_fista(ar, fgIn, proxIn, x0, len(x0), step, steps)
 	if err != nil {
 		return nil, runtime.WithFrame(err, "fista", "solve.nab:48:12", "")
@@ -269,6 +280,7 @@ func FistaInto(dst0 []float64, fg func([]float64) (float64, []float64), prox fun
 		r0 := prox(a0[:a0n], a1)
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_fista(ar, fgIn, proxIn, x0, len(x0), step, steps)
 	if err != nil {
 		return runtime.WithFrame(err, "fista", "solve.nab:48:12", "")
@@ -310,6 +322,7 @@ func Bcd(fg func([]float64) (float64, []float64), hv func([]float64, []float64) 
 		r0 := hv(a0[:a0n], a1[:a1n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_bcd(ar, fgIn, hvIn, x0, len(x0), block, iters)
 	if err != nil {
 		return nil, runtime.WithFrame(err, "bcd", "solve.nab:61:12", "")
@@ -337,6 +350,7 @@ func BcdInto(dst0 []float64, fg func([]float64) (float64, []float64), hv func([]
 		r0 := hv(a0[:a0n], a1[:a1n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_bcd(ar, fgIn, hvIn, x0, len(x0), block, iters)
 	if err != nil {
 		return runtime.WithFrame(err, "bcd", "solve.nab:61:12", "")
@@ -386,6 +400,7 @@ func Auglag(fg func([]float64) (float64, []float64), c func([]float64) []float64
 		r0 := jac(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r1_1, err := fn_auglag(ar, fgIn, cIn, jacIn, x0, len(x0), outer, inner)
 	if err != nil {
 		return nil, nil, runtime.WithFrame(err, "auglag", "solve.nab:77:12", "")
@@ -420,6 +435,7 @@ func AuglagInto(dst0 []float64, dst1 []float64, fg func([]float64) (float64, []f
 		r0 := jac(a0[:a0n])
 		return r0, len(r0)
 	}
+	ar.Outer()
 	r0_0, r0_1, r1_0, r1_1, err := fn_auglag(ar, fgIn, cIn, jacIn, x0, len(x0), outer, inner)
 	if err != nil {
 		return runtime.WithFrame(err, "auglag", "solve.nab:77:12", "")
@@ -454,6 +470,7 @@ func FrankWolfeSimplex(fg func([]float64) (float64, []float64), x0 []float64, it
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_frankwolfesimplex(ar, fgIn, x0, len(x0), iters)
 	if err != nil {
 		return nil, runtime.WithFrame(err, "frank_wolfe_simplex", "solve.nab:92:12", "")
@@ -474,6 +491,7 @@ func FrankWolfeSimplexInto(dst0 []float64, fg func([]float64) (float64, []float6
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_frankwolfesimplex(ar, fgIn, x0, len(x0), iters)
 	if err != nil {
 		return runtime.WithFrame(err, "frank_wolfe_simplex", "solve.nab:92:12", "")
@@ -504,6 +522,7 @@ func MirrorDescentSimplex(fg func([]float64) (float64, []float64), x0 []float64,
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_mirrordescentsimplex(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return nil, runtime.WithFrame(err, "mirror_descent_simplex", "solve.nab:101:12", "")
@@ -524,6 +543,7 @@ func MirrorDescentSimplexInto(dst0 []float64, fg func([]float64) (float64, []flo
 		r0, r1 := fg(a0[:a0n])
 		return r0, r1, len(r1)
 	}
+	ar.Outer()
 	r0_0, r0_1, err := fn_mirrordescentsimplex(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
 		return runtime.WithFrame(err, "mirror_descent_simplex", "solve.nab:101:12", "")
