@@ -108,6 +108,7 @@ func (a *expander) vjpDefGen(d *ir.Def, active []bool, flat bool) (*ir.Def, erro
 	}
 	defer done()
 	var lam *ir.Lambda
+	var notes []ir.RematNote
 	switch {
 	case d.Attr("vjp") != nil:
 		lam, err = a.customVJP(d, d.Attr("vjp"))
@@ -116,12 +117,14 @@ func (a *expander) vjpDefGen(d *ir.Def, active []bool, flat bool) (*ir.Def, erro
 	case d.Attr("implicit") != nil:
 		lam, err = a.implicitVJP(d, d.Attr("implicit"))
 	default:
+		restore := a.recomputing(d, &notes)
 		lam, err = a.vjpLambdaFor(d.Params, d.BodyWithSizes(), d.P, active, true)
+		restore()
 	}
 	if err != nil {
 		return nil, err
 	}
-	g := &ir.Def{Name: d.Name + "$vjp" + suffix, Params: lam.Params, HasParams: true, Result: lam.Body.Type(), Body: lam.Body, P: d.P}
+	g := &ir.Def{Name: d.Name + "$vjp" + suffix, Params: lam.Params, HasParams: true, Result: lam.Body.Type(), Body: lam.Body, P: d.P, Recomputed: notes}
 	if at := d.Attr("strategy"); at != nil {
 		// The checkpointing policy its strategy names is d's derivatives'
 		// too (the rewrite stage looks it up), as jax.checkpoint's policy
