@@ -80,6 +80,14 @@ func (a *expander) recomputing(d *ir.Def, notes *[]ir.RematNote) func() {
 	return func() { a.saveViews, a.notes = saveViews, old }
 }
 
+// savingViews turns the recomputation of operations on views off until
+// the returned function restores it.
+func (a *expander) savingViews() func() {
+	old := a.saveViews
+	a.saveViews = true
+	return func() { a.saveViews = old }
+}
+
 // note records that v, computed by x at pos, is recomputed by rule.
 func (a *expander) note(rule string, pos ir.Pos, x ir.Expr) {
 	if a.notes != nil {

@@ -383,6 +383,9 @@ func (a *expander) splitDef(d *ir.Def, active []bool) (*splitVJP, error) {
 	// Nested tapes, but for a body lifted (vjp_lift.go) in code with flat
 	// tapes, which may be differentiated again.
 	defer a.flatTapes(a.flat && d.Attr(liftedAttr) != nil)()
+	// A split def's backward code may run once per seed (a Jacobian's
+	// rows): it recomputes no operation on views (vjp_again.go).
+	defer a.savingViews()()
 	pos := d.P
 	r := newRev(a)
 	ps := make([]*ir.Var, len(d.Params))

@@ -116,8 +116,7 @@ func revCases(t *testing.T) []revCase {
 		{name: "gmm vectorized", src: readTestdata(t, "gmm.nab"), f: "gmm", g: "gmm_grad", args: g.args(), maxRatio: 3.1, target: 3},
 		{name: "gmm element-wise", src: readTestdata(t, "gmm_elem.nab"), f: "gmm", g: "gmm_grad", args: g.args(), maxRatio: 3.1, target: 3},
 		{name: "lstm", src: readBench(t, "lstm.nab"), f: "objective", g: "jacobian", args: lstmArgs(rng, 2, 8, 40), maxRatio: 2.9, target: 3},
-		// 4.89: operations on views recomputed in the reverse passes.
-		{name: "ba jacrev", src: ba, f: "objective", g: "jacobian", args: baArgs(rng, 4, 30, 200), maxRatio: 4.9, target: 5, fwdAllocs: true},
+		{name: "ba jacrev", src: ba, f: "objective", g: "jacobian", args: baArgs(rng, 4, 30, 200), maxRatio: 4.85, target: 5, fwdAllocs: true},
 	}
 }
 

@@ -12745,90 +12745,87 @@ var nbLoop81 runtime.LoopSite
 // nbLoop82 keeps the records of a parallel loop of fn_residualssplit1110fwd.
 var nbLoop82 runtime.LoopSite
 
-// nbLoop83 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop83 runtime.LoopSite
-
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
-func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
-	mark_313 := ar.Mark()
+func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
+	mark_324 := ar.Mark()
 	if cam_2 != 11 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	if feat_10 != 2 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
 	}
 	cam_1 = cam_1[:cam_2*cam_3]
 	x_4 = x_4[:x_5*x_6]
 	w_7 = w_7[:w_8]
 	feat_9 = feat_9[:feat_10*feat_11]
 	if int64(3) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
 	}
 	n_12 := int(int64(3)) - int(int64(0))
 	s_13 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
 	if int64(6) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
 	}
 	n_14 := int(int64(6)) - int(int64(3))
 	s_15 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_16 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if int64(0) >= int64(n_14) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), n_14))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), n_14))
 	}
 	row_17 := s_15[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_18 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if int64(1) >= int64(n_14) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), n_14))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), n_14))
 	}
 	row_19 := s_15[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_20 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if int64(2) >= int64(n_14) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), n_14))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), n_14))
 	}
 	row_21 := s_15[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	rs_22 := x_6
 	tot_23, err_24 := runtime.MulSize(3, rs_22)
 	if err_24 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", err_24)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:143:30", err_24)
 	}
 	a_25 := ar.F64w(tot_23)
 	row_26 := a_25[0*rs_22 : 1*rs_22]
 	row_27 := a_25[1*rs_22 : 2*rs_22]
 	row_28 := a_25[2*rs_22 : 3*rs_22]
 	if int64(n_12) != int64(3) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:126:5", runtime.DimMessage("r", "[3][p]f64", "3", int64(n_12), int64(3))), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:126:5", runtime.DimMessage("r", "[3][p]f64", "3", int64(n_12), int64(3))), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(0) >= int64(n_12) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), n_12)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), n_12)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_29 := s_13[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if int64(1) >= int64(n_12) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), n_12)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), n_12)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_30 := s_13[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(2) >= int64(n_12) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_12)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_12)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_31 := s_13[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	row_16 = row_16[:x_6]
@@ -12878,7 +12875,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	rs_54 := cam_3
 	tot_55, err_56 := runtime.MulSize(3, rs_54)
 	if err_56 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_56), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_56), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	a_57 := ar.F64w(tot_55)
 	row_58 := a_57[0*rs_54 : 1*rs_54]
@@ -12891,27 +12888,27 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_65 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	_ = a_57[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_67 := cam_3
 	tot_68, err_69 := runtime.MulSize(3, rs_67)
 	if err_69 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_69), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_69), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	a_70 := ar.F64w(tot_68)
 	row_71 := a_70[0*rs_67 : 1*rs_67]
@@ -13045,108 +13042,108 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_111 := a_57[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	row_112 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_113 := a_57[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	row_114 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_115 := a_57[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	row_116 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	n_120, err_121 := runtime.CheckSize(int64(3))
 	if err_121 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_121), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_121), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	var a_122 []float64
 	row_123 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_124 := a_70[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_125 := a_57[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_126 := x_6
 	tot_127, err_128 := runtime.MulSize(n_120, rs_126)
 	if err_128 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_128), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_128), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	a_122 = ar.F64w(tot_127)
 	row_129 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_130 := a_70[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_131 := a_57[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_132 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_133 := a_70[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_134 := a_57[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_135 := a_122[0*rs_126 : 1*rs_126]
 	row_136 := a_122[1*rs_126 : 2*rs_126]
 	row_137 := a_122[2*rs_126 : 3*rs_126]
 	if int64(n_12) != int64(3) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("a", "[3][p]f64", "3", int64(n_12), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("a", "[3][p]f64", "3", int64(n_12), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(1) >= int64(n_12) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_138 := s_13[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	row_139 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if int64(2) >= int64(n_12) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_140 := s_13[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	row_141 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	row_142 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if int64(0) >= int64(n_12) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_143 := s_13[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_144 := cam_3
 	tot_145, err_146 := runtime.MulSize(3, rs_144)
 	if err_146 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_146), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_146), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	a_147 := ar.F64w(tot_145)
 	row_148 := a_147[0*rs_144 : 1*rs_144]
@@ -13272,22 +13269,22 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_176 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	row_177 := a_147[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_178 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	row_179 := a_147[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_180 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	row_181 := a_147[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_182 := x_6
 	tot_183, err_184 := runtime.MulSize(3, rs_182)
 	if err_184 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_184), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_184), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	a_185 := ar.F64w(tot_183)
 	row_186 := a_185[0*rs_182 : 1*rs_182]
@@ -13295,38 +13292,38 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_188 := a_185[2*rs_182 : 3*rs_182]
 	n_189, err_190 := runtime.CheckSize(int64(3))
 	if err_190 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_190), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_190), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	var a_191 []float64
 	row_192 := a_122[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	_ = a_185[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	rs_194 := cam_3
 	tot_195, err_196 := runtime.MulSize(n_189, rs_194)
 	if err_196 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_196), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_196), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	a_191 = ar.F64w(tot_195)
 	row_197 := a_122[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	_ = a_185[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_199 := a_122[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	_ = a_185[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_201 := a_191[0*rs_194 : 1*rs_194]
 	row_202 := a_191[1*rs_194 : 2*rs_194]
@@ -13409,7 +13406,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	rs_228 := cam_3
 	tot_229, err_230 := runtime.MulSize(2, rs_228)
 	if err_230 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:144:11", err_230)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:144:11", err_230)
 	}
 	a_231 := ar.F64w(tot_229)
 	row_232 := a_231[0*rs_228 : 1*rs_228]
@@ -13417,46 +13414,13 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	_ = a_231[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	_ = a_231[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(9) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
 	row_238 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
 	row_239 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	n_241, err_242 := runtime.CheckSize(int64(2))
-	if err_242 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_242)
-	}
-	var a_243 []float64
-	if int64(6) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
-	}
-	row_244 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-	_ = a_231[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	x_246 := int64(7) + int64(0)
-	if x_246 < 0 || x_246 >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_246, cam_2))
-	}
-	row_247 := cam_1[int(x_246)*cam_3 : (int(x_246)+1)*cam_3]
-	rs_248 := cam_3
-	tot_249, err_250 := runtime.MulSize(n_241, rs_248)
-	if err_250 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_250)
-	}
-	a_243 = ar.F64w(tot_249)
-	if int64(6) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
-	}
-	row_251 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-	_ = a_231[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	x_253 := int64(7) + int64(1)
-	if x_253 < 0 || x_253 >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_253, cam_2))
-	}
-	row_254 := cam_1[int(x_253)*cam_3 : (int(x_253)+1)*cam_3]
-	row_255 := a_243[0*rs_248 : 1*rs_248]
-	row_256 := a_243[1*rs_248 : 2*rs_248]
 	r_225 := ar.F64w(cam_3)
 	r_227 := ar.F64w(cam_3)
 	r_236 := ar.F64w(cam_3)
@@ -13474,174 +13438,236 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_238 = row_238[:cam_3]
 	row_239 = row_239[:cam_3]
 	r_240 = r_240[:cam_3]
-	row_244 = row_244[:cam_3]
-	row_247 = row_247[:cam_3]
-	row_251 = row_251[:cam_3]
-	row_254 = row_254[:cam_3]
-	row_255 = row_255[:cam_3]
-	row_256 = row_256[:cam_3]
 	if cam_3 >= 262144 {
-		loop_281 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_224, runtime.Bind(row_223, runtime.Bind(r_225, runtime.Bind(row_226, runtime.Bind(r_227, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(r_236, runtime.Bind(r_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(r_240, runtime.Bind(row_244, runtime.Bind(row_247, runtime.Bind(row_251, runtime.Bind(row_254, runtime.Bind(row_255, runtime.Bind(row_256, runtime.End{})))))))))))))))))), cam_3, 16384)
-		if loop_281.For == nil {
-			loop_281.For = func(lo_269, hi int) {
-				row_224 := loop_281.C.H
-				row_223 := loop_281.C.T.H
-				r_225 := loop_281.C.T.T.H
-				row_226 := loop_281.C.T.T.T.H
-				r_227 := loop_281.C.T.T.T.T.H
-				row_232 := loop_281.C.T.T.T.T.T.H
-				row_233 := loop_281.C.T.T.T.T.T.T.H
-				r_236 := loop_281.C.T.T.T.T.T.T.T.H
-				r_237 := loop_281.C.T.T.T.T.T.T.T.T.H
-				row_238 := loop_281.C.T.T.T.T.T.T.T.T.T.H
-				row_239 := loop_281.C.T.T.T.T.T.T.T.T.T.T.H
-				r_240 := loop_281.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_244 := loop_281.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_247 := loop_281.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_251 := loop_281.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_254 := loop_281.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_255 := loop_281.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_256 := loop_281.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_270 := lo_269; i_270 < hi; i_270++ {
-					e_272 := (row_224[i_270] / row_223[i_270])
-					r_225[i_270] = e_272
-					e_273 := (row_226[i_270] / row_223[i_270])
-					r_227[i_270] = e_273
-					e_274 := e_272
-					e_275 := e_273
-					row_232[i_270] = e_274
-					row_233[i_270] = e_275
-					e_276 := ((e_274 * e_274) + (e_275 * e_275))
-					r_236[i_270] = e_276
-					e_277 := (e_276 * e_276)
-					r_237[i_270] = e_277
-					e_278 := ((1.0 + (row_238[i_270] * e_276)) + (row_239[i_270] * e_277))
-					r_240[i_270] = e_278
-					e_279 := (((row_244[i_270] * e_274) * e_278) + row_247[i_270])
-					e_280 := (((row_251[i_270] * e_275) * e_278) + row_254[i_270])
-					row_255[i_270] = e_279
-					row_256[i_270] = e_280
+		loop_261 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_224, runtime.Bind(row_223, runtime.Bind(r_225, runtime.Bind(row_226, runtime.Bind(r_227, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(r_236, runtime.Bind(r_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(r_240, runtime.End{})))))))))))), cam_3, 16384)
+		if loop_261.For == nil {
+			loop_261.For = func(lo_251, hi int) {
+				row_224 := loop_261.C.H
+				row_223 := loop_261.C.T.H
+				r_225 := loop_261.C.T.T.H
+				row_226 := loop_261.C.T.T.T.H
+				r_227 := loop_261.C.T.T.T.T.H
+				row_232 := loop_261.C.T.T.T.T.T.H
+				row_233 := loop_261.C.T.T.T.T.T.T.H
+				r_236 := loop_261.C.T.T.T.T.T.T.T.H
+				r_237 := loop_261.C.T.T.T.T.T.T.T.T.H
+				row_238 := loop_261.C.T.T.T.T.T.T.T.T.T.H
+				row_239 := loop_261.C.T.T.T.T.T.T.T.T.T.T.H
+				r_240 := loop_261.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_252 := lo_251; i_252 < hi; i_252++ {
+					e_254 := (row_224[i_252] / row_223[i_252])
+					r_225[i_252] = e_254
+					e_255 := (row_226[i_252] / row_223[i_252])
+					r_227[i_252] = e_255
+					e_256 := e_254
+					e_257 := e_255
+					row_232[i_252] = e_256
+					row_233[i_252] = e_257
+					e_258 := ((e_256 * e_256) + (e_257 * e_257))
+					r_236[i_252] = e_258
+					e_259 := (e_258 * e_258)
+					r_237[i_252] = e_259
+					e_260 := ((1.0 + (row_238[i_252] * e_258)) + (row_239[i_252] * e_259))
+					r_240[i_252] = e_260
 				}
 			}
 		}
-		runtime.ParallelFor(cam_3, 16384, loop_281.For)
-		loop_281.Leave(&nbLoop81)
+		runtime.ParallelFor(cam_3, 16384, loop_261.For)
+		loop_261.Leave(&nbLoop81)
 	} else {
-		for i_257 := 0; i_257 < cam_3; i_257++ {
-			e_259 := (row_224[i_257] / row_223[i_257])
-			r_225[i_257] = e_259
-			e_260 := (row_226[i_257] / row_223[i_257])
-			r_227[i_257] = e_260
-			e_261 := e_259
-			e_262 := e_260
-			row_232[i_257] = e_261
-			row_233[i_257] = e_262
-			e_263 := ((e_261 * e_261) + (e_262 * e_262))
-			r_236[i_257] = e_263
-			e_264 := (e_263 * e_263)
-			r_237[i_257] = e_264
-			e_265 := ((1.0 + (row_238[i_257] * e_263)) + (row_239[i_257] * e_264))
-			r_240[i_257] = e_265
-			e_266 := (((row_244[i_257] * e_261) * e_265) + row_247[i_257])
-			e_267 := (((row_251[i_257] * e_262) * e_265) + row_254[i_257])
-			row_255[i_257] = e_266
-			row_256[i_257] = e_267
+		for i_241 := 0; i_241 < cam_3; i_241++ {
+			e_243 := (row_224[i_241] / row_223[i_241])
+			r_225[i_241] = e_243
+			e_244 := (row_226[i_241] / row_223[i_241])
+			r_227[i_241] = e_244
+			e_245 := e_243
+			e_246 := e_244
+			row_232[i_241] = e_245
+			row_233[i_241] = e_246
+			e_247 := ((e_245 * e_245) + (e_246 * e_246))
+			r_236[i_241] = e_247
+			e_248 := (e_247 * e_247)
+			r_237[i_241] = e_248
+			e_249 := ((1.0 + (row_238[i_241] * e_247)) + (row_239[i_241] * e_248))
+			r_240[i_241] = e_249
 		}
 	}
-	n_282, err_283 := runtime.CheckSize(int64(2))
-	if err_283 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_283)
+	n_262, err_263 := runtime.CheckSize(int64(2))
+	if err_263 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_263)
 	}
-	var a_284 []float64
-	row_285 := a_243[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	if int64(0) >= int64(feat_10) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feat_10))
+	var a_264 []float64
+	var d_265 int = 0
+	var rs_266 int = 0
+	var a_267 []float64
+	var d_268 int = 0
+	var rs_269 int = 0
+	scratch_325 := ar.F64w(cam_3)
+	scratch_326 := ar.F64w(cam_3)
+	for i_270 := 0; i_270 < n_262; i_270++ {
+		mark_271 := ar.Mark()
+		i_272 := int64(i_270)
+		if int64(6) >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+		}
+		row_273 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_272 < 0 || i_272 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_272, 2))
+		}
+		row_274 := a_231[int(i_272)*cam_3 : (int(i_272)+1)*cam_3]
+		r_275 := scratch_325[:cam_3:cam_3]
+		row_273 = row_273[:len(r_275)]
+		row_274 = row_274[:len(r_275)]
+		for i_276 := range r_275 {
+			r_275[i_276] = (row_273[i_276] * row_274[i_276])
+		}
+		x_278 := int64(7) + i_272
+		if x_278 < 0 || x_278 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_278, cam_2))
+		}
+		row_279 := cam_1[int(x_278)*cam_3 : (int(x_278)+1)*cam_3]
+		r_280 := scratch_326[:cam_3:cam_3]
+		r_275 = r_275[:len(r_280)]
+		r_240 = r_240[:len(r_280)]
+		row_279 = row_279[:len(r_280)]
+		for i_281 := range r_280 {
+			r_280[i_281] = ((r_275[i_281] * r_240[i_281]) + row_279[i_281])
+		}
+		if i_270 == 0 {
+			d_265 = cam_3
+			rs_266 = d_265
+			tot_283, err_284 := runtime.MulSize(n_262, rs_266)
+			if err_284 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_284)
+			}
+			a_264 = ar.F64w(tot_283)
+		} else if cam_3 != d_265 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_270)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_265}))
+		}
+		copy(a_264[i_270*rs_266:(i_270+1)*rs_266], r_280)
+		if i_270 == 0 {
+			d_268 = cam_3
+			rs_269 = d_268
+			tot_285, err_286 := runtime.MulSize(n_262, rs_269)
+			if err_286 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_286)
+			}
+			a_267 = ar.F64w(tot_285)
+		} else if cam_3 != d_268 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_270)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_268}))
+		}
+		copy(a_267[i_270*rs_269:(i_270+1)*rs_269], r_275)
+		if i_270 > 0 {
+			ar.Release(mark_271)
+		}
 	}
-	row_286 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
-	if feat_11 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
+	n_287, err_288 := runtime.CheckSize(int64(2))
+	_ = n_287
+	if err_288 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_288)
 	}
-	if cam_3 != w_8 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
+	view_289 := a_264
+	n_290, err_291 := runtime.CheckSize(int64(2))
+	if err_291 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_291)
 	}
-	rs_287 := w_8
-	tot_288, err_289 := runtime.MulSize(n_282, rs_287)
-	if err_289 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_289)
+	var a_292 []float64
+	var d_293 int = 0
+	var rs_294 int = 0
+	var a_295 []float64
+	var d_296 int = 0
+	var rs_297 int = 0
+	scratch_327 := ar.F64w(d_265)
+	scratch_328 := ar.F64w(w_8)
+	for i_298 := 0; i_298 < n_290; i_298++ {
+		mark_299 := ar.Mark()
+		i_300 := int64(i_298)
+		if i_300 < 0 || i_300 >= int64(n_262) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_300, n_262))
+		}
+		row_301 := view_289[int(i_300)*d_265 : (int(i_300)+1)*d_265]
+		if i_300 < 0 || i_300 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_300, feat_10))
+		}
+		row_302 := feat_9[int(i_300)*feat_11 : (int(i_300)+1)*feat_11]
+		if feat_11 != d_265 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_265})+" and "+runtime.ShapeString([]int{feat_11}))
+		}
+		r_303 := scratch_327[:d_265:d_265]
+		row_301 = row_301[:len(r_303)]
+		row_302 = row_302[:len(r_303)]
+		for i_304 := range r_303 {
+			r_303[i_304] = (row_301[i_304] - row_302[i_304])
+		}
+		if d_265 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_265}))
+		}
+		r_306 := scratch_328[:w_8:w_8]
+		w_7 = w_7[:len(r_306)]
+		r_303 = r_303[:len(r_306)]
+		for i_307 := range r_306 {
+			r_306[i_307] = (w_7[i_307] * r_303[i_307])
+		}
+		if i_298 == 0 {
+			d_293 = w_8
+			rs_294 = d_293
+			tot_309, err_310 := runtime.MulSize(n_290, rs_294)
+			if err_310 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_310)
+			}
+			a_292 = ar.F64w(tot_309)
+		} else if w_8 != d_293 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_298)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_293}))
+		}
+		copy(a_292[i_298*rs_294:(i_298+1)*rs_294], r_306)
+		if i_298 == 0 {
+			d_296 = d_265
+			rs_297 = d_296
+			tot_311, err_312 := runtime.MulSize(n_290, rs_297)
+			if err_312 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_312)
+			}
+			a_295 = ar.F64w(tot_311)
+		} else if d_265 != d_296 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_298)+" has shape "+runtime.ShapeString([]int{d_265})+", element 0 has shape "+runtime.ShapeString([]int{d_296}))
+		}
+		copy(a_295[i_298*rs_297:(i_298+1)*rs_297], r_303)
+		if i_298 > 0 {
+			ar.Release(mark_299)
+		}
 	}
-	a_284 = ar.F64w(tot_288)
-	row_290 := a_243[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	if int64(1) >= int64(feat_10) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feat_10))
+	n_313, err_314 := runtime.CheckSize(int64(2))
+	_ = n_313
+	if err_314 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_314)
 	}
-	row_291 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
-	if feat_11 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
-	}
-	if cam_3 != w_8 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	row_292 := a_284[0*rs_287 : 1*rs_287]
-	row_293 := a_284[1*rs_287 : 2*rs_287]
-	w_7 = w_7[:w_8]
-	row_285 = row_285[:w_8]
-	row_286 = row_286[:w_8]
-	row_290 = row_290[:w_8]
-	row_291 = row_291[:w_8]
-	row_292 = row_292[:w_8]
-	row_293 = row_293[:w_8]
-	if w_8 >= 262144 {
-		loop_304 := runtime.EnterLoop(&nbLoop82, runtime.Bind(w_7, runtime.Bind(row_285, runtime.Bind(row_286, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.End{}))))))), w_8, 16384)
-		if loop_304.For == nil {
-			loop_304.For = func(lo_299, hi int) {
-				w_7 := loop_304.C.H
-				row_285 := loop_304.C.T.H
-				row_286 := loop_304.C.T.T.H
-				row_290 := loop_304.C.T.T.T.H
-				row_291 := loop_304.C.T.T.T.T.H
-				row_292 := loop_304.C.T.T.T.T.T.H
-				row_293 := loop_304.C.T.T.T.T.T.T.H
-				for i_300 := lo_299; i_300 < hi; i_300++ {
-					e_302 := (w_7[i_300] * (row_285[i_300] - row_286[i_300]))
-					e_303 := (w_7[i_300] * (row_290[i_300] - row_291[i_300]))
-					row_292[i_300] = e_302
-					row_293[i_300] = e_303
+	view_315 := a_292
+	r_316 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_316)]
+	if len(r_316) >= 262144 {
+		loop_323 := runtime.EnterLoop(&nbLoop82, runtime.Bind(r_316, runtime.Bind(w_7, runtime.End{})), len(r_316), 16384)
+		if loop_323.For == nil {
+			loop_323.For = func(lo_320, hi int) {
+				r_316 := loop_323.C.H
+				w_7 := loop_323.C.T.H
+				for i_321 := lo_320; i_321 < hi; i_321++ {
+					r_316[i_321] = (1.0 - (w_7[i_321] * w_7[i_321]))
 				}
 			}
 		}
-		runtime.ParallelFor(w_8, 16384, loop_304.For)
-		loop_304.Leave(&nbLoop82)
+		runtime.ParallelFor(len(r_316), 16384, loop_323.For)
+		loop_323.Leave(&nbLoop82)
 	} else {
-		for i_294 := 0; i_294 < w_8; i_294++ {
-			e_296 := (w_7[i_294] * (row_285[i_294] - row_286[i_294]))
-			e_297 := (w_7[i_294] * (row_290[i_294] - row_291[i_294]))
-			row_292[i_294] = e_296
-			row_293[i_294] = e_297
+		for i_317 := range r_316 {
+			r_316[i_317] = (1.0 - (w_7[i_317] * w_7[i_317]))
 		}
 	}
-	r_305 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_305)]
-	if len(r_305) >= 262144 {
-		loop_312 := runtime.EnterLoop(&nbLoop83, runtime.Bind(r_305, runtime.Bind(w_7, runtime.End{})), len(r_305), 16384)
-		if loop_312.For == nil {
-			loop_312.For = func(lo_309, hi int) {
-				r_305 := loop_312.C.H
-				w_7 := loop_312.C.T.H
-				for i_310 := lo_309; i_310 < hi; i_310++ {
-					r_305[i_310] = (1.0 - (w_7[i_310] * w_7[i_310]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_305), 16384, loop_312.For)
-		loop_312.Leave(&nbLoop83)
-	} else {
-		for i_306 := range r_305 {
-			r_305[i_306] = (1.0 - (w_7[i_306] * w_7[i_306]))
-		}
-	}
-	ar.Keep(mark_313, &a_284, &r_305, &w_7, &a_243, &feat_9, &cam_1, &a_231, &r_240, &r_237, &r_236, &a_191, &r_227, &r_225, &a_122, &a_185, &r_32, &a_25, &s_13, &r_49, &a_70, &r_50, &a_57, &r_119, &r_118, &r_117, &r_48, &r_53, &r_52, &r_51)
-	return a_284, 2, w_8, r_305, w_8, a_284, 2, w_8, r_305, w_8, w_7, w_8, a_243, 2, cam_3, feat_9, feat_10, feat_11, cam_1, cam_2, cam_3, a_231, 2, cam_3, r_240, cam_3, r_237, cam_3, r_236, cam_3, a_191, 3, cam_3, r_227, cam_3, r_225, cam_3, a_122, 3, x_6, a_185, 3, x_6, r_32, cam_3, a_25, 3, x_6, s_13, n_12, cam_3, r_49, cam_3, a_70, 3, cam_3, r_50, cam_3, a_57, 3, cam_3, r_119, cam_3, a_25, 3, x_6, r_118, cam_3, r_117, cam_3, a_25, 3, x_6, a_57, 3, cam_3, r_48, cam_3, r_53, cam_3, r_52, cam_3, r_51, cam_3, s_13, n_12, cam_3, nil
+	ar.Keep(mark_324, &view_315, &r_316, &w_7, &view_289, &a_292, &a_295, &cam_1, &a_231, &r_240, &a_264, &a_267, &r_237, &r_236, &a_191, &r_227, &r_225, &a_122, &a_185, &r_32, &a_25, &s_13, &r_49, &a_70, &r_50, &a_57, &r_119, &r_118, &r_117, &r_48, &r_53, &r_52, &r_51)
+	return view_315, n_290, d_293, r_316, w_8, view_315, n_290, d_293, r_316, w_8, w_7, w_8, view_289, n_262, d_265, a_292, n_290, d_293, a_295, n_290, d_296, cam_1, cam_2, cam_3, a_231, 2, cam_3, r_240, cam_3, a_264, n_262, d_265, a_267, n_262, d_268, r_237, cam_3, r_236, cam_3, a_191, 3, cam_3, r_227, cam_3, r_225, cam_3, a_122, 3, x_6, a_185, 3, x_6, r_32, cam_3, a_25, 3, x_6, s_13, n_12, cam_3, r_49, cam_3, a_70, 3, cam_3, r_50, cam_3, a_57, 3, cam_3, r_119, cam_3, a_25, 3, x_6, r_118, cam_3, r_117, cam_3, a_25, 3, x_6, a_57, 3, cam_3, r_48, cam_3, r_53, cam_3, r_52, cam_3, r_51, cam_3, s_13, n_12, cam_3, nil
 }
+
+// nbLoop83 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop83 runtime.LoopSite
 
 // nbLoop84 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop84 runtime.LoopSite
@@ -13673,647 +13699,631 @@ var nbLoop92 runtime.LoopSite
 // nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop93 runtime.LoopSite
 
-// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop94 runtime.LoopSite
-
 // fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
-func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 []float64, tape_25 int, tape_26 []float64, tape_27 int, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 int, tape_36 []float64, tape_37 int, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 int, tape_44 []float64, tape_45 int, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 int, tape_52 []float64, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 int, tape_62 []float64, tape_63 int, tape_64 []float64, tape_65 int, tape_66 []float64, tape_67 int, tape_68 int, tape_69 []float64, tape_70 int, tape_71 int, tape_72 []float64, tape_73 int, tape_74 []float64, tape_75 int, tape_76 []float64, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 int, ybar_83 []float64, ybar_84 int, ybar_85 int, ybar_86 []float64, ybar_87 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_289 := ar.Mark()
+func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_297 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
-	tape_8 = tape_8[:tape_9*tape_10]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
 	tape_17 = tape_17[:tape_18*tape_19]
-	tape_20 = tape_20[:tape_21]
-	tape_22 = tape_22[:tape_23]
-	tape_24 = tape_24[:tape_25]
-	tape_26 = tape_26[:tape_27*tape_28]
-	tape_29 = tape_29[:tape_30]
+	tape_20 = tape_20[:tape_21*tape_22]
+	tape_23 = tape_23[:tape_24]
+	tape_25 = tape_25[:tape_26*tape_27]
+	tape_28 = tape_28[:tape_29*tape_30]
 	tape_31 = tape_31[:tape_32]
-	tape_33 = tape_33[:tape_34*tape_35]
-	tape_36 = tape_36[:tape_37*tape_38]
-	tape_39 = tape_39[:tape_40]
-	tape_41 = tape_41[:tape_42*tape_43]
-	tape_44 = tape_44[:tape_45*tape_46]
-	tape_47 = tape_47[:tape_48]
-	tape_49 = tape_49[:tape_50*tape_51]
-	tape_52 = tape_52[:tape_53]
-	tape_54 = tape_54[:tape_55*tape_56]
-	tape_57 = tape_57[:tape_58]
-	tape_59 = tape_59[:tape_60*tape_61]
-	tape_62 = tape_62[:tape_63]
-	tape_64 = tape_64[:tape_65]
-	tape_66 = tape_66[:tape_67*tape_68]
-	tape_69 = tape_69[:tape_70*tape_71]
-	tape_72 = tape_72[:tape_73]
-	tape_74 = tape_74[:tape_75]
-	tape_76 = tape_76[:tape_77]
-	tape_78 = tape_78[:tape_79]
-	tape_80 = tape_80[:tape_81*tape_82]
-	ybar_83 = ybar_83[:ybar_84*ybar_85]
-	ybar_86 = ybar_86[:ybar_87]
-	if int64(2) >= int64(tape_27) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), tape_27))
+	tape_33 = tape_33[:tape_34]
+	tape_35 = tape_35[:tape_36*tape_37]
+	tape_38 = tape_38[:tape_39]
+	tape_40 = tape_40[:tape_41]
+	tape_42 = tape_42[:tape_43*tape_44]
+	tape_45 = tape_45[:tape_46*tape_47]
+	tape_48 = tape_48[:tape_49]
+	tape_50 = tape_50[:tape_51*tape_52]
+	tape_53 = tape_53[:tape_54*tape_55]
+	tape_56 = tape_56[:tape_57]
+	tape_58 = tape_58[:tape_59*tape_60]
+	tape_61 = tape_61[:tape_62]
+	tape_63 = tape_63[:tape_64*tape_65]
+	tape_66 = tape_66[:tape_67]
+	tape_68 = tape_68[:tape_69*tape_70]
+	tape_71 = tape_71[:tape_72]
+	tape_73 = tape_73[:tape_74]
+	tape_75 = tape_75[:tape_76*tape_77]
+	tape_78 = tape_78[:tape_79*tape_80]
+	tape_81 = tape_81[:tape_82]
+	tape_83 = tape_83[:tape_84]
+	tape_85 = tape_85[:tape_86]
+	tape_87 = tape_87[:tape_88]
+	tape_89 = tape_89[:tape_90*tape_91]
+	ybar_92 = ybar_92[:ybar_93*ybar_94]
+	ybar_95 = ybar_95[:ybar_96]
+	if int64(2) >= int64(tape_36) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), tape_36))
 	}
-	row_88 := tape_26[int(int64(2))*tape_28 : (int(int64(2))+1)*tape_28]
-	if ybar_87 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_87}))
+	row_97 := tape_35[int(int64(2))*tape_37 : (int(int64(2))+1)*tape_37]
+	if ybar_96 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_96}))
 	}
-	r_89 := ar.F64w(tape_7)
-	tape_6 = tape_6[:len(r_89)]
-	ybar_86 = ybar_86[:len(r_89)]
-	if len(r_89) >= 262144 {
-		loop_96 := runtime.EnterLoop(&nbLoop84, runtime.Bind(r_89, runtime.Bind(tape_6, runtime.Bind(ybar_86, runtime.End{}))), len(r_89), 16384)
-		if loop_96.For == nil {
-			loop_96.For = func(lo_93, hi int) {
-				r_89 := loop_96.C.H
-				tape_6 := loop_96.C.T.H
-				ybar_86 := loop_96.C.T.T.H
-				for i_94 := lo_93; i_94 < hi; i_94++ {
-					r_89[i_94] = ((2.0 * tape_6[i_94]) * -ybar_86[i_94])
+	r_98 := ar.F64w(tape_7)
+	tape_6 = tape_6[:len(r_98)]
+	ybar_95 = ybar_95[:len(r_98)]
+	if len(r_98) >= 262144 {
+		loop_105 := runtime.EnterLoop(&nbLoop83, runtime.Bind(r_98, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_98), 16384)
+		if loop_105.For == nil {
+			loop_105.For = func(lo_102, hi int) {
+				r_98 := loop_105.C.H
+				tape_6 := loop_105.C.T.H
+				ybar_95 := loop_105.C.T.T.H
+				for i_103 := lo_102; i_103 < hi; i_103++ {
+					r_98[i_103] = ((2.0 * tape_6[i_103]) * -ybar_95[i_103])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_89), 16384, loop_96.For)
-		loop_96.Leave(&nbLoop84)
+		runtime.ParallelFor(len(r_98), 16384, loop_105.For)
+		loop_105.Leave(&nbLoop83)
 	} else {
-		for i_90 := range r_89 {
-			r_89[i_90] = ((2.0 * tape_6[i_90]) * -ybar_86[i_90])
+		for i_99 := range r_98 {
+			r_98[i_99] = ((2.0 * tape_6[i_99]) * -ybar_95[i_99])
 		}
 	}
-	var rev_97 []float64
-	var rev_98 int
-	rev_97, rev_98 = r_89, tape_7
-	for i_106 := int64(0); i_106 < int64(2); i_106++ {
-		if i_106 < 0 || i_106 >= int64(tape_9) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_106, tape_9))
+	var rev_106 []float64
+	var rev_107 int
+	rev_106, rev_107 = r_98, tape_7
+	for i_115 := int64(0); i_115 < int64(2); i_115++ {
+		if i_115 < 0 || i_115 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_115, tape_12))
 		}
-		row_108 := tape_8[int(i_106)*tape_10 : (int(i_106)+1)*tape_10]
-		if i_106 < 0 || i_106 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_106, tape_12))
+		_ = tape_11[int(i_115)*tape_13 : (int(i_115)+1)*tape_13]
+		row_118 := tape_14[int(i_115)*tape_16 : (int(i_115)+1)*tape_16]
+		if i_115 < 0 || i_115 >= int64(ybar_93) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_115, ybar_93))
 		}
-		row_109 := tape_11[int(i_106)*tape_13 : (int(i_106)+1)*tape_13]
-		if tape_13 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_13}))
+		row_119 := ybar_92[int(i_115)*ybar_94 : (int(i_115)+1)*ybar_94]
+		if ybar_94 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_94}))
 		}
-		if i_106 < 0 || i_106 >= int64(ybar_84) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_106, ybar_84))
+		if rev_107 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_107})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_110 := ybar_83[int(i_106)*ybar_85 : (int(i_106)+1)*ybar_85]
-		if ybar_85 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{ybar_85}))
-		}
-		if rev_98 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_98})+" and "+runtime.ShapeString([]int{tape_10})+" differ")
-		}
-		row_108 = row_108[:len(rev_97)]
-		row_109 = row_109[:len(rev_97)]
-		row_110 = row_110[:len(rev_97)]
-		for i_112 := range rev_97 {
-			rev_97[i_112] += ((row_108[i_112] - row_109[i_112]) * row_110[i_112])
+		row_118 = row_118[:len(rev_106)]
+		row_119 = row_119[:len(rev_106)]
+		for i_121 := range rev_106 {
+			rev_106[i_121] += (row_118[i_121] * row_119[i_121])
 		}
 	}
-	n_114, err_115 := runtime.CheckSize(int64(2))
-	if err_115 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_115)
+	n_123, err_124 := runtime.CheckSize(int64(2))
+	if err_124 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_124)
 	}
-	var a_116 []float64
-	if int64(0) >= int64(ybar_84) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_84))
+	var a_125 []float64
+	if int64(0) >= int64(ybar_93) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_93))
 	}
-	row_117 := ybar_83[int(int64(0))*ybar_85 : (int(int64(0))+1)*ybar_85]
-	if ybar_85 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_85}))
+	row_126 := ybar_92[int(int64(0))*ybar_94 : (int(int64(0))+1)*ybar_94]
+	if ybar_94 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_94}))
 	}
-	rs_118 := tape_7
-	tot_119, err_120 := runtime.MulSize(n_114, rs_118)
-	if err_120 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_120)
+	rs_127 := tape_7
+	tot_128, err_129 := runtime.MulSize(n_123, rs_127)
+	if err_129 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_129)
 	}
-	a_116 = ar.F64w(tot_119)
-	if int64(1) >= int64(ybar_84) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_84))
+	a_125 = ar.F64w(tot_128)
+	if int64(1) >= int64(ybar_93) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_93))
 	}
-	row_121 := ybar_83[int(int64(1))*ybar_85 : (int(int64(1))+1)*ybar_85]
-	if ybar_85 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_85}))
+	row_130 := ybar_92[int(int64(1))*ybar_94 : (int(int64(1))+1)*ybar_94]
+	if ybar_94 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_94}))
 	}
-	row_122 := a_116[0*rs_118 : 1*rs_118]
-	row_123 := a_116[1*rs_118 : 2*rs_118]
+	row_131 := a_125[0*rs_127 : 1*rs_127]
+	row_132 := a_125[1*rs_127 : 2*rs_127]
 	tape_6 = tape_6[:tape_7]
-	row_117 = row_117[:tape_7]
-	row_121 = row_121[:tape_7]
-	row_122 = row_122[:tape_7]
-	row_123 = row_123[:tape_7]
+	row_126 = row_126[:tape_7]
+	row_130 = row_130[:tape_7]
+	row_131 = row_131[:tape_7]
+	row_132 = row_132[:tape_7]
 	if tape_7 >= 262144 {
-		loop_134 := runtime.EnterLoop(&nbLoop85, runtime.Bind(tape_6, runtime.Bind(row_117, runtime.Bind(row_121, runtime.Bind(row_122, runtime.Bind(row_123, runtime.End{}))))), tape_7, 16384)
-		if loop_134.For == nil {
-			loop_134.For = func(lo_129, hi int) {
-				tape_6 := loop_134.C.H
-				row_117 := loop_134.C.T.H
-				row_121 := loop_134.C.T.T.H
-				row_122 := loop_134.C.T.T.T.H
-				row_123 := loop_134.C.T.T.T.T.H
-				for i_130 := lo_129; i_130 < hi; i_130++ {
-					e_132 := (tape_6[i_130] * row_117[i_130])
-					e_133 := (tape_6[i_130] * row_121[i_130])
-					row_122[i_130] = e_132
-					row_123[i_130] = e_133
+		loop_143 := runtime.EnterLoop(&nbLoop84, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
+		if loop_143.For == nil {
+			loop_143.For = func(lo_138, hi int) {
+				tape_6 := loop_143.C.H
+				row_126 := loop_143.C.T.H
+				row_130 := loop_143.C.T.T.H
+				row_131 := loop_143.C.T.T.T.H
+				row_132 := loop_143.C.T.T.T.T.H
+				for i_139 := lo_138; i_139 < hi; i_139++ {
+					e_141 := (tape_6[i_139] * row_126[i_139])
+					e_142 := (tape_6[i_139] * row_130[i_139])
+					row_131[i_139] = e_141
+					row_132[i_139] = e_142
 				}
 			}
 		}
-		runtime.ParallelFor(tape_7, 16384, loop_134.For)
-		loop_134.Leave(&nbLoop85)
+		runtime.ParallelFor(tape_7, 16384, loop_143.For)
+		loop_143.Leave(&nbLoop84)
 	} else {
-		for i_124 := 0; i_124 < tape_7; i_124++ {
-			e_126 := (tape_6[i_124] * row_117[i_124])
-			e_127 := (tape_6[i_124] * row_121[i_124])
-			row_122[i_124] = e_126
-			row_123[i_124] = e_127
+		for i_133 := 0; i_133 < tape_7; i_133++ {
+			e_135 := (tape_6[i_133] * row_126[i_133])
+			e_136 := (tape_6[i_133] * row_130[i_133])
+			row_131[i_133] = e_135
+			row_132[i_133] = e_136
 		}
 	}
-	z_135 := ar.F64(len(tape_14))
-	z_136 := ar.F64(len(tape_17))
-	z_137 := ar.F64(len(tape_20))
-	var rev_138 []float64
-	var rev_139 int
-	var rev_140 int
-	var rev_141 []float64
-	var rev_142 int
-	var rev_143 int
-	var rev_144 []float64
-	var rev_145 int
-	rev_138, rev_139, rev_140, rev_141, rev_142, rev_143, rev_144, rev_145 = z_135, tape_15, tape_16, z_136, tape_18, tape_19, z_137, tape_21
-	buf_189 := ar.F64w(rev_145)
-	for i_167 := int64(0); i_167 < int64(2); i_167++ {
-		mark_168 := ar.Mark()
-		if i_167 < 0 || i_167 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_167, 2))
+	z_144 := ar.F64(len(tape_17))
+	z_145 := ar.F64(len(tape_20))
+	z_146 := ar.F64(len(tape_23))
+	var rev_147 []float64
+	var rev_148 int
+	var rev_149 int
+	var rev_150 []float64
+	var rev_151 int
+	var rev_152 int
+	var rev_153 []float64
+	var rev_154 int
+	rev_147, rev_148, rev_149, rev_150, rev_151, rev_152, rev_153, rev_154 = z_144, tape_18, tape_19, z_145, tape_21, tape_22, z_146, tape_24
+	scratch_298 := ar.F64w(tape_24)
+	for i_176 := int64(0); i_176 < int64(2); i_176++ {
+		if i_176 < 0 || i_176 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_176, 2))
 		}
-		row_169 := a_116[int(i_167)*tape_7 : (int(i_167)+1)*tape_7]
-		if int64(6) >= int64(tape_15) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_15))
+		row_178 := a_125[int(i_176)*tape_7 : (int(i_176)+1)*tape_7]
+		x_179 := int64(7) + i_176
+		if x_179 < 0 || x_179 >= int64(rev_148) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_179, rev_148))
 		}
-		row_170 := tape_14[int(int64(6))*tape_16 : (int(int64(6))+1)*tape_16]
-		if i_167 < 0 || i_167 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_167, tape_18))
+		if rev_149 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_149})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_171 := tape_17[int(i_167)*tape_19 : (int(i_167)+1)*tape_19]
-		x_172 := int64(7) + i_167
-		if x_172 < 0 || x_172 >= int64(rev_139) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_172, rev_139))
+		row_180 := rev_147[x_179*int64(rev_149) : (x_179+1)*int64(rev_149)]
+		for j_181 := range row_180 {
+			row_180[j_181] += row_178[j_181]
 		}
-		if rev_140 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_140})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		row_173 := rev_138[x_172*int64(rev_140) : (x_172+1)*int64(rev_140)]
-		for j_174 := range row_173 {
-			row_173[j_174] += row_169[j_174]
+		r_182 := scratch_298[:tape_24:tape_24]
+		tape_23 = tape_23[:len(r_182)]
+		row_178 = row_178[:len(r_182)]
+		for i_183 := range r_182 {
+			r_182[i_183] = (tape_23[i_183] * row_178[i_183])
 		}
-		if tape_7 != tape_21 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_7}))
+		if i_176 < 0 || i_176 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_176, tape_26))
 		}
-		if tape_19 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_19}))
+		_ = tape_25[int(i_176)*tape_27 : (int(i_176)+1)*tape_27]
+		row_186 := tape_28[int(i_176)*tape_30 : (int(i_176)+1)*tape_30]
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if tape_7 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_7}))
+		if rev_154 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_154})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		if tape_16 != rev_145 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_145})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		row_186 = row_186[:len(rev_153)]
+		row_178 = row_178[:len(rev_153)]
+		for i_188 := range rev_153 {
+			rev_153[i_188] += (row_186[i_188] * row_178[i_188])
 		}
-		r_175 := ar.F64w(tape_21)
-		tape_20 = tape_20[:tape_21]
-		row_169 = row_169[:tape_21]
-		r_175 = r_175[:tape_21]
-		for i_177 := 0; i_177 < tape_21; i_177++ {
-			e_179 := (tape_20[i_177] * row_169[i_177])
-			r_175[i_177] = e_179
+		if int64(6) >= int64(tape_18) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_18))
 		}
-		r_176 := ar.F64w(rev_145)
-		rev_144 = rev_144[:rev_145]
-		row_170 = row_170[:rev_145]
-		row_171 = row_171[:rev_145]
-		row_169 = row_169[:rev_145]
-		r_176 = r_176[:rev_145]
-		for i_180 := 0; i_180 < rev_145; i_180++ {
-			e_182 := (rev_144[i_180] + ((row_170[i_180] * row_171[i_180]) * row_169[i_180]))
-			r_176[i_180] = e_182
+		row_190 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
+		if tape_24 != tape_19 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if tape_21 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_21}))
+		if i_176 < 0 || i_176 >= int64(rev_151) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_176, rev_151))
 		}
-		if i_167 < 0 || i_167 >= int64(rev_142) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_167, rev_142))
+		if rev_152 != tape_19 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_152})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		if rev_143 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_143})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		row_191 := rev_150[i_176*int64(rev_152) : (i_176+1)*int64(rev_152)]
+		row_190 = row_190[:len(row_191)]
+		r_182 = r_182[:len(row_191)]
+		for i_192 := range row_191 {
+			row_191[i_192] += (row_190[i_192] * r_182[i_192])
 		}
-		row_183 := rev_141[i_167*int64(rev_143) : (i_167+1)*int64(rev_143)]
-		row_170 = row_170[:len(row_183)]
-		r_175 = r_175[:len(row_183)]
-		for i_184 := range row_183 {
-			row_183[i_184] += (row_170[i_184] * r_175[i_184])
+		if i_176 < 0 || i_176 >= int64(tape_21) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_176, tape_21))
 		}
-		if tape_21 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_21}))
+		row_194 := tape_20[int(i_176)*tape_22 : (int(i_176)+1)*tape_22]
+		if tape_24 != tape_22 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_139) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_139))
+		if int64(6) >= int64(rev_148) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_148))
 		}
-		if rev_140 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_140})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+		if rev_149 != tape_22 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_149})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
 		}
-		row_186 := rev_138[int64(6)*int64(rev_140) : (int64(6)+1)*int64(rev_140)]
-		row_171 = row_171[:len(row_186)]
-		r_175 = r_175[:len(row_186)]
-		for i_187 := range row_186 {
-			row_186[i_187] += (row_171[i_187] * r_175[i_187])
+		row_195 := rev_147[int64(6)*int64(rev_149) : (int64(6)+1)*int64(rev_149)]
+		row_194 = row_194[:len(row_195)]
+		r_182 = r_182[:len(row_195)]
+		for i_196 := range row_195 {
+			row_195[i_196] += (row_194[i_196] * r_182[i_196])
 		}
-		rev_144 = r_176
-		if rev_145 == len(buf_189) {
-			copy(buf_189, rev_144)
-			rev_144 = buf_189
-			ar.Release(mark_168)
-		}
+		runtime.LoopCall()
 	}
-	if int64(10) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), tape_15))
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), tape_18))
 	}
-	row_190 := tape_14[int(int64(10))*tape_16 : (int(int64(10))+1)*tape_16]
-	if tape_21 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_21}))
+	row_198 := tape_17[int(int64(10))*tape_19 : (int(int64(10))+1)*tape_19]
+	if tape_24 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if tape_16 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_25})+" and "+runtime.ShapeString([]int{tape_16}))
+	if tape_19 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	r_191 := ar.F64w(tape_25)
-	tape_24 = tape_24[:len(r_191)]
-	row_190 = row_190[:len(r_191)]
-	rev_144 = rev_144[:len(r_191)]
-	if len(r_191) >= 262144 {
-		loop_198 := runtime.EnterLoop(&nbLoop86, runtime.Bind(r_191, runtime.Bind(tape_24, runtime.Bind(row_190, runtime.Bind(rev_144, runtime.End{})))), len(r_191), 16384)
-		if loop_198.For == nil {
-			loop_198.For = func(lo_195, hi int) {
-				r_191 := loop_198.C.H
-				tape_24 := loop_198.C.T.H
-				row_190 := loop_198.C.T.T.H
-				rev_144 := loop_198.C.T.T.T.H
-				for i_196 := lo_195; i_196 < hi; i_196++ {
-					r_191[i_196] = ((2.0 * tape_24[i_196]) * (row_190[i_196] * rev_144[i_196]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_191), 16384, loop_198.For)
-		loop_198.Leave(&nbLoop86)
-	} else {
-		for i_192 := range r_191 {
-			r_191[i_192] = ((2.0 * tape_24[i_192]) * (row_190[i_192] * rev_144[i_192]))
-		}
-	}
-	if tape_21 != tape_23 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_23})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if int64(10) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_15))
-	}
-	if tape_16 != tape_23 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_23})+" differ")
-	}
-	row_199 := z_135[int64(10)*int64(tape_16) : (int64(10)+1)*int64(tape_16)]
-	tape_22 = tape_22[:len(row_199)]
-	rev_144 = rev_144[:len(row_199)]
-	if len(row_199) >= 262144 {
-		loop_206 := runtime.EnterLoop(&nbLoop87, runtime.Bind(row_199, runtime.Bind(tape_22, runtime.Bind(rev_144, runtime.End{}))), len(row_199), 16384)
+	r_199 := ar.F64w(tape_34)
+	tape_33 = tape_33[:len(r_199)]
+	row_198 = row_198[:len(r_199)]
+	z_146 = z_146[:len(r_199)]
+	if len(r_199) >= 262144 {
+		loop_206 := runtime.EnterLoop(&nbLoop85, runtime.Bind(r_199, runtime.Bind(tape_33, runtime.Bind(row_198, runtime.Bind(z_146, runtime.End{})))), len(r_199), 16384)
 		if loop_206.For == nil {
 			loop_206.For = func(lo_203, hi int) {
-				row_199 := loop_206.C.H
-				tape_22 := loop_206.C.T.H
-				rev_144 := loop_206.C.T.T.H
+				r_199 := loop_206.C.H
+				tape_33 := loop_206.C.T.H
+				row_198 := loop_206.C.T.T.H
+				z_146 := loop_206.C.T.T.T.H
 				for i_204 := lo_203; i_204 < hi; i_204++ {
-					row_199[i_204] += (tape_22[i_204] * rev_144[i_204])
+					r_199[i_204] = ((2.0 * tape_33[i_204]) * (row_198[i_204] * z_146[i_204]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_199), 16384, loop_206.For)
-		loop_206.Leave(&nbLoop87)
+		runtime.ParallelFor(len(r_199), 16384, loop_206.For)
+		loop_206.Leave(&nbLoop85)
 	} else {
-		for i_200 := range row_199 {
-			row_199[i_200] += (tape_22[i_200] * rev_144[i_200])
+		for i_200 := range r_199 {
+			r_199[i_200] = ((2.0 * tape_33[i_200]) * (row_198[i_200] * z_146[i_200]))
 		}
 	}
-	if int64(9) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), tape_15))
+	if tape_24 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	row_207 := tape_14[int(int64(9))*tape_16 : (int(int64(9))+1)*tape_16]
-	if tape_21 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if tape_25 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_25})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
-	}
-	row_207 = row_207[:len(r_191)]
-	rev_144 = rev_144[:len(r_191)]
-	if len(r_191) >= 262144 {
-		loop_215 := runtime.EnterLoop(&nbLoop88, runtime.Bind(r_191, runtime.Bind(row_207, runtime.Bind(rev_144, runtime.End{}))), len(r_191), 16384)
-		if loop_215.For == nil {
-			loop_215.For = func(lo_212, hi int) {
-				r_191 := loop_215.C.H
-				row_207 := loop_215.C.T.H
-				rev_144 := loop_215.C.T.T.H
-				for i_213 := lo_212; i_213 < hi; i_213++ {
-					r_191[i_213] += (row_207[i_213] * rev_144[i_213])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_191), 16384, loop_215.For)
-		loop_215.Leave(&nbLoop88)
-	} else {
-		for i_209 := range r_191 {
-			r_191[i_209] += (row_207[i_209] * rev_144[i_209])
-		}
-	}
-	if tape_21 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_25})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if int64(9) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_15))
-	}
-	if tape_16 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_25})+" differ")
-	}
-	row_216 := z_135[int64(9)*int64(tape_16) : (int64(9)+1)*int64(tape_16)]
-	tape_24 = tape_24[:len(row_216)]
-	rev_144 = rev_144[:len(row_216)]
-	if len(row_216) >= 262144 {
-		loop_223 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_216, runtime.Bind(tape_24, runtime.Bind(rev_144, runtime.End{}))), len(row_216), 16384)
-		if loop_223.For == nil {
-			loop_223.For = func(lo_220, hi int) {
-				row_216 := loop_223.C.H
-				tape_24 := loop_223.C.T.H
-				rev_144 := loop_223.C.T.T.H
-				for i_221 := lo_220; i_221 < hi; i_221++ {
-					row_216[i_221] += (tape_24[i_221] * rev_144[i_221])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_216), 16384, loop_223.For)
-		loop_223.Leave(&nbLoop89)
-	} else {
-		for i_217 := range row_216 {
-			row_216[i_217] += (tape_24[i_217] * rev_144[i_217])
-		}
-	}
-	if int64(1) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:23", runtime.CheckIndex(int64(1), tape_18))
-	}
-	row_224 := tape_17[int(int64(1))*tape_19 : (int(int64(1))+1)*tape_19]
-	if tape_25 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_25}))
-	}
-	if int64(1) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_18))
-	}
-	row_225 := z_136[int64(1)*int64(tape_19) : (int64(1)+1)*int64(tape_19)]
-	row_224 = row_224[:len(row_225)]
-	r_191 = r_191[:len(row_225)]
-	if len(row_225) >= 262144 {
-		loop_232 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_225, runtime.Bind(row_224, runtime.Bind(r_191, runtime.End{}))), len(row_225), 16384)
-		if loop_232.For == nil {
-			loop_232.For = func(lo_229, hi int) {
-				row_225 := loop_232.C.H
-				row_224 := loop_232.C.T.H
-				r_191 := loop_232.C.T.T.H
-				for i_230 := lo_229; i_230 < hi; i_230++ {
-					row_225[i_230] += ((2.0 * row_224[i_230]) * r_191[i_230])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_225), 16384, loop_232.For)
-		loop_232.Leave(&nbLoop90)
-	} else {
-		for i_226 := range row_225 {
-			row_225[i_226] += ((2.0 * row_224[i_226]) * r_191[i_226])
-		}
-	}
-	if int64(0) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_18))
-	}
-	row_233 := tape_17[int(int64(0))*tape_19 : (int(int64(0))+1)*tape_19]
-	if tape_25 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_25}))
-	}
-	if int64(0) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_18))
-	}
-	row_234 := z_136[int64(0)*int64(tape_19) : (int64(0)+1)*int64(tape_19)]
-	row_233 = row_233[:len(row_234)]
-	r_191 = r_191[:len(row_234)]
-	if len(row_234) >= 262144 {
-		loop_241 := runtime.EnterLoop(&nbLoop91, runtime.Bind(row_234, runtime.Bind(row_233, runtime.Bind(r_191, runtime.End{}))), len(row_234), 16384)
-		if loop_241.For == nil {
-			loop_241.For = func(lo_238, hi int) {
-				row_234 := loop_241.C.H
-				row_233 := loop_241.C.T.H
-				r_191 := loop_241.C.T.T.H
-				for i_239 := lo_238; i_239 < hi; i_239++ {
-					row_234[i_239] += ((2.0 * row_233[i_239]) * r_191[i_239])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_234), 16384, loop_241.For)
-		loop_241.Leave(&nbLoop91)
-	} else {
-		for i_235 := range row_234 {
-			row_234[i_235] += ((2.0 * row_233[i_235]) * r_191[i_235])
-		}
-	}
-	if int64(0) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_18))
-	}
-	row_242 := z_136[int(int64(0))*tape_19 : (int(int64(0))+1)*tape_19]
-	if int64(1) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_18))
-	}
-	row_243 := z_136[int(int64(1))*tape_19 : (int(int64(1))+1)*tape_19]
-	r_244 := ar.F64w(tape_28)
-	row_88 = row_88[:len(r_244)]
-	if len(r_244) >= 262144 {
-		loop_251 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_244, runtime.Bind(row_88, runtime.End{})), len(r_244), 16384)
-		if loop_251.For == nil {
-			loop_251.For = func(lo_248, hi int) {
-				r_244 := loop_251.C.H
-				row_88 := loop_251.C.T.H
-				for i_249 := lo_248; i_249 < hi; i_249++ {
-					r_244[i_249] = (1.0 / row_88[i_249])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_244), 16384, loop_251.For)
-		loop_251.Leave(&nbLoop92)
-	} else {
-		for i_245 := range r_244 {
-			r_244[i_245] = (1.0 / row_88[i_245])
-		}
-	}
-	if tape_19 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	if tape_19 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	if tape_28 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_28}))
-	}
-	if tape_19 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	if tape_28 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_28}))
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
 	}
 	if tape_19 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_19}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
 	}
-	if tape_32 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_32}))
-	}
-	if tape_30 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_30})+", element 0 has shape "+runtime.ShapeString([]int{tape_28}))
-	}
-	rs_252 := tape_28
-	tot_253, err_254 := runtime.MulSize(3, rs_252)
-	if err_254 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_254)
-	}
-	a_255 := ar.F64w(tot_253)
-	row_256 := a_255[0*rs_252 : 1*rs_252]
-	row_257 := a_255[1*rs_252 : 2*rs_252]
-	row_258 := a_255[2*rs_252 : 3*rs_252]
-	r_244 = r_244[:tape_28]
-	row_242 = row_242[:tape_28]
-	row_243 = row_243[:tape_28]
-	tape_29 = tape_29[:tape_28]
-	row_88 = row_88[:tape_28]
-	tape_31 = tape_31[:tape_28]
-	row_256 = row_256[:tape_28]
-	row_257 = row_257[:tape_28]
-	row_258 = row_258[:tape_28]
-	if tape_28 >= 262144 {
-		loop_271 := runtime.EnterLoop(&nbLoop93, runtime.Bind(r_244, runtime.Bind(row_242, runtime.Bind(row_243, runtime.Bind(tape_29, runtime.Bind(row_88, runtime.Bind(tape_31, runtime.Bind(row_256, runtime.Bind(row_257, runtime.Bind(row_258, runtime.End{}))))))))), tape_28, 16384)
-		if loop_271.For == nil {
-			loop_271.For = func(lo_265, hi int) {
-				r_244 := loop_271.C.H
-				row_242 := loop_271.C.T.H
-				row_243 := loop_271.C.T.T.H
-				tape_29 := loop_271.C.T.T.T.H
-				row_88 := loop_271.C.T.T.T.T.H
-				tape_31 := loop_271.C.T.T.T.T.T.H
-				row_256 := loop_271.C.T.T.T.T.T.T.H
-				row_257 := loop_271.C.T.T.T.T.T.T.T.H
-				row_258 := loop_271.C.T.T.T.T.T.T.T.T.H
-				for i_266 := lo_265; i_266 < hi; i_266++ {
-					e_268 := (r_244[i_266] * row_242[i_266])
-					e_269 := (r_244[i_266] * row_243[i_266])
-					e_270 := (((-(tape_29[i_266] / row_88[i_266])) * row_243[i_266]) + ((-(tape_31[i_266] / row_88[i_266])) * row_242[i_266]))
-					row_256[i_266] = e_268
-					row_257[i_266] = e_269
-					row_258[i_266] = e_270
+	row_207 := z_144[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_31 = tape_31[:len(row_207)]
+	z_146 = z_146[:len(row_207)]
+	if len(row_207) >= 262144 {
+		loop_214 := runtime.EnterLoop(&nbLoop86, runtime.Bind(row_207, runtime.Bind(tape_31, runtime.Bind(z_146, runtime.End{}))), len(row_207), 16384)
+		if loop_214.For == nil {
+			loop_214.For = func(lo_211, hi int) {
+				row_207 := loop_214.C.H
+				tape_31 := loop_214.C.T.H
+				z_146 := loop_214.C.T.T.H
+				for i_212 := lo_211; i_212 < hi; i_212++ {
+					row_207[i_212] += (tape_31[i_212] * z_146[i_212])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_28, 16384, loop_271.For)
-		loop_271.Leave(&nbLoop93)
+		runtime.ParallelFor(len(row_207), 16384, loop_214.For)
+		loop_214.Leave(&nbLoop86)
 	} else {
-		for i_259 := 0; i_259 < tape_28; i_259++ {
-			e_261 := (r_244[i_259] * row_242[i_259])
-			e_262 := (r_244[i_259] * row_243[i_259])
-			e_263 := (((-(tape_29[i_259] / row_88[i_259])) * row_243[i_259]) + ((-(tape_31[i_259] / row_88[i_259])) * row_242[i_259]))
-			row_256[i_259] = e_261
-			row_257[i_259] = e_262
-			row_258[i_259] = e_263
+		for i_208 := range row_207 {
+			row_207[i_208] += (tape_31[i_208] * z_146[i_208])
 		}
 	}
-	r_272, r_273, r_274, r_275, r_276, r_277, err_278 := fn_rotatesplit11bwd(ar, tape_33, tape_34, tape_35, tape_36, tape_37, tape_38, tape_39, tape_40, tape_41, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, a_255, 3, tape_28)
-	if err_278 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_278, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	if int64(9) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), tape_18))
 	}
-	if int64(3)+int64(r_276) > int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_276), tape_15))
+	row_215 := tape_17[int(int64(9))*tape_19 : (int(int64(9))+1)*tape_19]
+	if tape_24 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if r_277 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_277})+" and "+runtime.ShapeString([]int{tape_16}))
+	if tape_34 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 	}
-	region_279 := z_135[int(int64(3))*tape_16 : (int(int64(3))+r_276)*tape_16]
-	r_275 = r_275[:len(region_279)]
-	if len(region_279) >= 262144 {
-		loop_286 := runtime.EnterLoop(&nbLoop94, runtime.Bind(region_279, runtime.Bind(r_275, runtime.End{})), len(region_279), 16384)
-		if loop_286.For == nil {
-			loop_286.For = func(lo_283, hi int) {
-				region_279 := loop_286.C.H
-				r_275 := loop_286.C.T.H
-				for i_284 := lo_283; i_284 < hi; i_284++ {
-					region_279[i_284] += -r_275[i_284]
+	row_215 = row_215[:len(r_199)]
+	z_146 = z_146[:len(r_199)]
+	if len(r_199) >= 262144 {
+		loop_223 := runtime.EnterLoop(&nbLoop87, runtime.Bind(r_199, runtime.Bind(row_215, runtime.Bind(z_146, runtime.End{}))), len(r_199), 16384)
+		if loop_223.For == nil {
+			loop_223.For = func(lo_220, hi int) {
+				r_199 := loop_223.C.H
+				row_215 := loop_223.C.T.H
+				z_146 := loop_223.C.T.T.H
+				for i_221 := lo_220; i_221 < hi; i_221++ {
+					r_199[i_221] += (row_215[i_221] * z_146[i_221])
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_279), 16384, loop_286.For)
-		loop_286.Leave(&nbLoop94)
+		runtime.ParallelFor(len(r_199), 16384, loop_223.For)
+		loop_223.Leave(&nbLoop87)
 	} else {
-		for i_280 := range region_279 {
-			region_279[i_280] += -r_275[i_280]
+		for i_217 := range r_199 {
+			r_199[i_217] += (row_215[i_217] * z_146[i_217])
 		}
 	}
-	if int64(0)+int64(r_273) > int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_273), tape_15))
+	if tape_24 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if r_274 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_274})+" and "+runtime.ShapeString([]int{tape_16}))
+	if int64(9) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_18))
 	}
-	region_287 := z_135[int(int64(0))*tape_16 : (int(int64(0))+r_273)*tape_16]
-	r_272 = r_272[:len(region_287)]
-	for i_288 := range region_287 {
-		region_287[i_288] += r_272[i_288]
+	if tape_19 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 	}
-	ar.Keep(mark_289, &z_135, &r_275, &r_89)
-	return z_135, tape_15, tape_16, r_275, r_276, r_277, r_89, tape_7, nil
+	row_224 := z_144[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_33 = tape_33[:len(row_224)]
+	z_146 = z_146[:len(row_224)]
+	if len(row_224) >= 262144 {
+		loop_231 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_224, runtime.Bind(tape_33, runtime.Bind(z_146, runtime.End{}))), len(row_224), 16384)
+		if loop_231.For == nil {
+			loop_231.For = func(lo_228, hi int) {
+				row_224 := loop_231.C.H
+				tape_33 := loop_231.C.T.H
+				z_146 := loop_231.C.T.T.H
+				for i_229 := lo_228; i_229 < hi; i_229++ {
+					row_224[i_229] += (tape_33[i_229] * z_146[i_229])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_224), 16384, loop_231.For)
+		loop_231.Leave(&nbLoop88)
+	} else {
+		for i_225 := range row_224 {
+			row_224[i_225] += (tape_33[i_225] * z_146[i_225])
+		}
+	}
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:23", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_232 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	if tape_34 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
+	}
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_233 := z_145[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	row_232 = row_232[:len(row_233)]
+	r_199 = r_199[:len(row_233)]
+	if len(row_233) >= 262144 {
+		loop_240 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_233, runtime.Bind(row_232, runtime.Bind(r_199, runtime.End{}))), len(row_233), 16384)
+		if loop_240.For == nil {
+			loop_240.For = func(lo_237, hi int) {
+				row_233 := loop_240.C.H
+				row_232 := loop_240.C.T.H
+				r_199 := loop_240.C.T.T.H
+				for i_238 := lo_237; i_238 < hi; i_238++ {
+					row_233[i_238] += ((2.0 * row_232[i_238]) * r_199[i_238])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_233), 16384, loop_240.For)
+		loop_240.Leave(&nbLoop89)
+	} else {
+		for i_234 := range row_233 {
+			row_233[i_234] += ((2.0 * row_232[i_234]) * r_199[i_234])
+		}
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_241 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if tape_34 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_242 := z_145[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	row_241 = row_241[:len(row_242)]
+	r_199 = r_199[:len(row_242)]
+	if len(row_242) >= 262144 {
+		loop_249 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_242, runtime.Bind(row_241, runtime.Bind(r_199, runtime.End{}))), len(row_242), 16384)
+		if loop_249.For == nil {
+			loop_249.For = func(lo_246, hi int) {
+				row_242 := loop_249.C.H
+				row_241 := loop_249.C.T.H
+				r_199 := loop_249.C.T.T.H
+				for i_247 := lo_246; i_247 < hi; i_247++ {
+					row_242[i_247] += ((2.0 * row_241[i_247]) * r_199[i_247])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_242), 16384, loop_249.For)
+		loop_249.Leave(&nbLoop90)
+	} else {
+		for i_243 := range row_242 {
+			row_242[i_243] += ((2.0 * row_241[i_243]) * r_199[i_243])
+		}
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_250 := z_145[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_251 := z_145[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_252 := ar.F64w(tape_37)
+	row_97 = row_97[:len(r_252)]
+	if len(r_252) >= 262144 {
+		loop_259 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_252, runtime.Bind(row_97, runtime.End{})), len(r_252), 16384)
+		if loop_259.For == nil {
+			loop_259.For = func(lo_256, hi int) {
+				r_252 := loop_259.C.H
+				row_97 := loop_259.C.T.H
+				for i_257 := lo_256; i_257 < hi; i_257++ {
+					r_252[i_257] = (1.0 / row_97[i_257])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_252), 16384, loop_259.For)
+		loop_259.Leave(&nbLoop91)
+	} else {
+		for i_253 := range r_252 {
+			r_252[i_253] = (1.0 / row_97[i_253])
+		}
+	}
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_37 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_37}))
+	}
+	if tape_22 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_37 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_37}))
+	}
+	if tape_22 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_41 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_39 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
+	}
+	rs_260 := tape_37
+	tot_261, err_262 := runtime.MulSize(3, rs_260)
+	if err_262 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_262)
+	}
+	a_263 := ar.F64w(tot_261)
+	row_264 := a_263[0*rs_260 : 1*rs_260]
+	row_265 := a_263[1*rs_260 : 2*rs_260]
+	row_266 := a_263[2*rs_260 : 3*rs_260]
+	r_252 = r_252[:tape_37]
+	row_250 = row_250[:tape_37]
+	row_251 = row_251[:tape_37]
+	tape_38 = tape_38[:tape_37]
+	row_97 = row_97[:tape_37]
+	tape_40 = tape_40[:tape_37]
+	row_264 = row_264[:tape_37]
+	row_265 = row_265[:tape_37]
+	row_266 = row_266[:tape_37]
+	if tape_37 >= 262144 {
+		loop_279 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_252, runtime.Bind(row_250, runtime.Bind(row_251, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_264, runtime.Bind(row_265, runtime.Bind(row_266, runtime.End{}))))))))), tape_37, 16384)
+		if loop_279.For == nil {
+			loop_279.For = func(lo_273, hi int) {
+				r_252 := loop_279.C.H
+				row_250 := loop_279.C.T.H
+				row_251 := loop_279.C.T.T.H
+				tape_38 := loop_279.C.T.T.T.H
+				row_97 := loop_279.C.T.T.T.T.H
+				tape_40 := loop_279.C.T.T.T.T.T.H
+				row_264 := loop_279.C.T.T.T.T.T.T.H
+				row_265 := loop_279.C.T.T.T.T.T.T.T.H
+				row_266 := loop_279.C.T.T.T.T.T.T.T.T.H
+				for i_274 := lo_273; i_274 < hi; i_274++ {
+					e_276 := (r_252[i_274] * row_250[i_274])
+					e_277 := (r_252[i_274] * row_251[i_274])
+					e_278 := (((-(tape_38[i_274] / row_97[i_274])) * row_251[i_274]) + ((-(tape_40[i_274] / row_97[i_274])) * row_250[i_274]))
+					row_264[i_274] = e_276
+					row_265[i_274] = e_277
+					row_266[i_274] = e_278
+				}
+			}
+		}
+		runtime.ParallelFor(tape_37, 16384, loop_279.For)
+		loop_279.Leave(&nbLoop92)
+	} else {
+		for i_267 := 0; i_267 < tape_37; i_267++ {
+			e_269 := (r_252[i_267] * row_250[i_267])
+			e_270 := (r_252[i_267] * row_251[i_267])
+			e_271 := (((-(tape_38[i_267] / row_97[i_267])) * row_251[i_267]) + ((-(tape_40[i_267] / row_97[i_267])) * row_250[i_267]))
+			row_264[i_267] = e_269
+			row_265[i_267] = e_270
+			row_266[i_267] = e_271
+		}
+	}
+	r_280, r_281, r_282, r_283, r_284, r_285, err_286 := fn_rotatesplit11bwd(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_263, 3, tape_37)
+	if err_286 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_286, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(3)+int64(r_284) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_284), tape_18))
+	}
+	if r_285 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_285})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_287 := z_144[int(int64(3))*tape_19 : (int(int64(3))+r_284)*tape_19]
+	r_283 = r_283[:len(region_287)]
+	if len(region_287) >= 262144 {
+		loop_294 := runtime.EnterLoop(&nbLoop93, runtime.Bind(region_287, runtime.Bind(r_283, runtime.End{})), len(region_287), 16384)
+		if loop_294.For == nil {
+			loop_294.For = func(lo_291, hi int) {
+				region_287 := loop_294.C.H
+				r_283 := loop_294.C.T.H
+				for i_292 := lo_291; i_292 < hi; i_292++ {
+					region_287[i_292] += -r_283[i_292]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_287), 16384, loop_294.For)
+		loop_294.Leave(&nbLoop93)
+	} else {
+		for i_288 := range region_287 {
+			region_287[i_288] += -r_283[i_288]
+		}
+	}
+	if int64(0)+int64(r_281) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_281), tape_18))
+	}
+	if r_282 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_282})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_295 := z_144[int(int64(0))*tape_19 : (int(int64(0))+r_281)*tape_19]
+	r_280 = r_280[:len(region_295)]
+	for i_296 := range region_295 {
+		region_295[i_296] += r_280[i_296]
+	}
+	ar.Keep(mark_297, &z_144, &r_283, &r_98)
+	return z_144, tape_18, tape_19, r_283, r_284, r_285, r_98, tape_7, nil
 }
 
-// nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
-var nbLoop95 runtime.LoopSite
+// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
+var nbLoop94 runtime.LoopSite
 
 // fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
-func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 []float64, tape_25 int, tape_26 []float64, tape_27 int, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 int, tape_36 []float64, tape_37 int, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 int, tape_44 []float64, tape_45 int, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 int, tape_52 []float64, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 int, tape_62 []float64, tape_63 int, tape_64 []float64, tape_65 int, tape_66 []float64, tape_67 int, tape_68 int, tape_69 []float64, tape_70 int, tape_71 int, tape_72 []float64, tape_73 int, tape_74 []float64, tape_75 int, tape_76 []float64, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 int, ybar_83 []float64, ybar_84 int, ybar_85 int, ybar_86 []float64, ybar_87 int) ([]float64, int, error) {
-	mark_96 := ar.Mark()
+func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, error) {
+	mark_105 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
-	ybar_86 = ybar_86[:ybar_87]
-	if ybar_87 != tape_7 {
-		return nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_87}))
+	ybar_95 = ybar_95[:ybar_96]
+	if ybar_96 != tape_7 {
+		return nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_96}))
 	}
-	r_88 := ar.F64w(tape_7)
-	tape_6 = tape_6[:len(r_88)]
-	ybar_86 = ybar_86[:len(r_88)]
-	if len(r_88) >= 262144 {
-		loop_95 := runtime.EnterLoop(&nbLoop95, runtime.Bind(r_88, runtime.Bind(tape_6, runtime.Bind(ybar_86, runtime.End{}))), len(r_88), 16384)
-		if loop_95.For == nil {
-			loop_95.For = func(lo_92, hi int) {
-				r_88 := loop_95.C.H
-				tape_6 := loop_95.C.T.H
-				ybar_86 := loop_95.C.T.T.H
-				for i_93 := lo_92; i_93 < hi; i_93++ {
-					r_88[i_93] = ((2.0 * tape_6[i_93]) * -ybar_86[i_93])
+	r_97 := ar.F64w(tape_7)
+	tape_6 = tape_6[:len(r_97)]
+	ybar_95 = ybar_95[:len(r_97)]
+	if len(r_97) >= 262144 {
+		loop_104 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_97, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_97), 16384)
+		if loop_104.For == nil {
+			loop_104.For = func(lo_101, hi int) {
+				r_97 := loop_104.C.H
+				tape_6 := loop_104.C.T.H
+				ybar_95 := loop_104.C.T.T.H
+				for i_102 := lo_101; i_102 < hi; i_102++ {
+					r_97[i_102] = ((2.0 * tape_6[i_102]) * -ybar_95[i_102])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_88), 16384, loop_95.For)
-		loop_95.Leave(&nbLoop95)
+		runtime.ParallelFor(len(r_97), 16384, loop_104.For)
+		loop_104.Leave(&nbLoop94)
 	} else {
-		for i_89 := range r_88 {
-			r_88[i_89] = ((2.0 * tape_6[i_89]) * -ybar_86[i_89])
+		for i_98 := range r_97 {
+			r_97[i_98] = ((2.0 * tape_6[i_98]) * -ybar_95[i_98])
 		}
 	}
-	ar.Keep(mark_96, &r_88)
-	return r_88, tape_7, nil
+	ar.Keep(mark_105, &r_97)
+	return r_97, tape_7, nil
 }
+
+// nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop95 runtime.LoopSite
 
 // nbLoop96 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
 var nbLoop96 runtime.LoopSite
@@ -14342,585 +14352,569 @@ var nbLoop103 runtime.LoopSite
 // nbLoop104 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
 var nbLoop104 runtime.LoopSite
 
-// nbLoop105 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop105 runtime.LoopSite
-
 // fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
-func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 []float64, tape_25 int, tape_26 []float64, tape_27 int, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 int, tape_36 []float64, tape_37 int, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 int, tape_44 []float64, tape_45 int, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 int, tape_52 []float64, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 int, tape_62 []float64, tape_63 int, tape_64 []float64, tape_65 int, tape_66 []float64, tape_67 int, tape_68 int, tape_69 []float64, tape_70 int, tape_71 int, tape_72 []float64, tape_73 int, tape_74 []float64, tape_75 int, tape_76 []float64, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 int, ybar_83 []float64, ybar_84 int, ybar_85 int, ybar_86 []float64, ybar_87 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_282 := ar.Mark()
+func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_290 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
-	tape_8 = tape_8[:tape_9*tape_10]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
 	tape_17 = tape_17[:tape_18*tape_19]
-	tape_20 = tape_20[:tape_21]
-	tape_22 = tape_22[:tape_23]
-	tape_24 = tape_24[:tape_25]
-	tape_26 = tape_26[:tape_27*tape_28]
-	tape_29 = tape_29[:tape_30]
+	tape_20 = tape_20[:tape_21*tape_22]
+	tape_23 = tape_23[:tape_24]
+	tape_25 = tape_25[:tape_26*tape_27]
+	tape_28 = tape_28[:tape_29*tape_30]
 	tape_31 = tape_31[:tape_32]
-	tape_33 = tape_33[:tape_34*tape_35]
-	tape_36 = tape_36[:tape_37*tape_38]
-	tape_39 = tape_39[:tape_40]
-	tape_41 = tape_41[:tape_42*tape_43]
-	tape_44 = tape_44[:tape_45*tape_46]
-	tape_47 = tape_47[:tape_48]
-	tape_49 = tape_49[:tape_50*tape_51]
-	tape_52 = tape_52[:tape_53]
-	tape_54 = tape_54[:tape_55*tape_56]
-	tape_57 = tape_57[:tape_58]
-	tape_59 = tape_59[:tape_60*tape_61]
-	tape_62 = tape_62[:tape_63]
-	tape_64 = tape_64[:tape_65]
-	tape_66 = tape_66[:tape_67*tape_68]
-	tape_69 = tape_69[:tape_70*tape_71]
-	tape_72 = tape_72[:tape_73]
-	tape_74 = tape_74[:tape_75]
-	tape_76 = tape_76[:tape_77]
-	tape_78 = tape_78[:tape_79]
-	tape_80 = tape_80[:tape_81*tape_82]
-	ybar_83 = ybar_83[:ybar_84*ybar_85]
-	if int64(2) >= int64(tape_27) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), tape_27))
+	tape_33 = tape_33[:tape_34]
+	tape_35 = tape_35[:tape_36*tape_37]
+	tape_38 = tape_38[:tape_39]
+	tape_40 = tape_40[:tape_41]
+	tape_42 = tape_42[:tape_43*tape_44]
+	tape_45 = tape_45[:tape_46*tape_47]
+	tape_48 = tape_48[:tape_49]
+	tape_50 = tape_50[:tape_51*tape_52]
+	tape_53 = tape_53[:tape_54*tape_55]
+	tape_56 = tape_56[:tape_57]
+	tape_58 = tape_58[:tape_59*tape_60]
+	tape_61 = tape_61[:tape_62]
+	tape_63 = tape_63[:tape_64*tape_65]
+	tape_66 = tape_66[:tape_67]
+	tape_68 = tape_68[:tape_69*tape_70]
+	tape_71 = tape_71[:tape_72]
+	tape_73 = tape_73[:tape_74]
+	tape_75 = tape_75[:tape_76*tape_77]
+	tape_78 = tape_78[:tape_79*tape_80]
+	tape_81 = tape_81[:tape_82]
+	tape_83 = tape_83[:tape_84]
+	tape_85 = tape_85[:tape_86]
+	tape_87 = tape_87[:tape_88]
+	tape_89 = tape_89[:tape_90*tape_91]
+	ybar_92 = ybar_92[:ybar_93*ybar_94]
+	if int64(2) >= int64(tape_36) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), tape_36))
 	}
-	row_88 := tape_26[int(int64(2))*tape_28 : (int(int64(2))+1)*tape_28]
-	z_89 := ar.F64(len(tape_6))
-	var rev_90 []float64
-	var rev_91 int
-	rev_90, rev_91 = z_89, tape_7
-	for i_99 := int64(0); i_99 < int64(2); i_99++ {
-		if i_99 < 0 || i_99 >= int64(tape_9) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_99, tape_9))
+	row_97 := tape_35[int(int64(2))*tape_37 : (int(int64(2))+1)*tape_37]
+	z_98 := ar.F64(len(tape_6))
+	var rev_99 []float64
+	var rev_100 int
+	rev_99, rev_100 = z_98, tape_7
+	for i_108 := int64(0); i_108 < int64(2); i_108++ {
+		if i_108 < 0 || i_108 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_108, tape_12))
 		}
-		row_101 := tape_8[int(i_99)*tape_10 : (int(i_99)+1)*tape_10]
-		if i_99 < 0 || i_99 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_99, tape_12))
+		_ = tape_11[int(i_108)*tape_13 : (int(i_108)+1)*tape_13]
+		row_111 := tape_14[int(i_108)*tape_16 : (int(i_108)+1)*tape_16]
+		if i_108 < 0 || i_108 >= int64(ybar_93) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_108, ybar_93))
 		}
-		row_102 := tape_11[int(i_99)*tape_13 : (int(i_99)+1)*tape_13]
-		if tape_13 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_13}))
+		row_112 := ybar_92[int(i_108)*ybar_94 : (int(i_108)+1)*ybar_94]
+		if ybar_94 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_94}))
 		}
-		if i_99 < 0 || i_99 >= int64(ybar_84) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_99, ybar_84))
+		if rev_100 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_100})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_103 := ybar_83[int(i_99)*ybar_85 : (int(i_99)+1)*ybar_85]
-		if ybar_85 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{ybar_85}))
-		}
-		if rev_91 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_91})+" and "+runtime.ShapeString([]int{tape_10})+" differ")
-		}
-		row_101 = row_101[:len(rev_90)]
-		row_102 = row_102[:len(rev_90)]
-		row_103 = row_103[:len(rev_90)]
-		for i_105 := range rev_90 {
-			rev_90[i_105] += ((row_101[i_105] - row_102[i_105]) * row_103[i_105])
+		row_111 = row_111[:len(rev_99)]
+		row_112 = row_112[:len(rev_99)]
+		for i_114 := range rev_99 {
+			rev_99[i_114] += (row_111[i_114] * row_112[i_114])
 		}
 	}
-	n_107, err_108 := runtime.CheckSize(int64(2))
-	if err_108 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_108)
+	n_116, err_117 := runtime.CheckSize(int64(2))
+	if err_117 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_117)
 	}
-	var a_109 []float64
-	if int64(0) >= int64(ybar_84) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_84))
+	var a_118 []float64
+	if int64(0) >= int64(ybar_93) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_93))
 	}
-	row_110 := ybar_83[int(int64(0))*ybar_85 : (int(int64(0))+1)*ybar_85]
-	if ybar_85 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_85}))
+	row_119 := ybar_92[int(int64(0))*ybar_94 : (int(int64(0))+1)*ybar_94]
+	if ybar_94 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_94}))
 	}
-	rs_111 := tape_7
-	tot_112, err_113 := runtime.MulSize(n_107, rs_111)
-	if err_113 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_113)
+	rs_120 := tape_7
+	tot_121, err_122 := runtime.MulSize(n_116, rs_120)
+	if err_122 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_122)
 	}
-	a_109 = ar.F64w(tot_112)
-	if int64(1) >= int64(ybar_84) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_84))
+	a_118 = ar.F64w(tot_121)
+	if int64(1) >= int64(ybar_93) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_93))
 	}
-	row_114 := ybar_83[int(int64(1))*ybar_85 : (int(int64(1))+1)*ybar_85]
-	if ybar_85 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_85}))
+	row_123 := ybar_92[int(int64(1))*ybar_94 : (int(int64(1))+1)*ybar_94]
+	if ybar_94 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_94}))
 	}
-	row_115 := a_109[0*rs_111 : 1*rs_111]
-	row_116 := a_109[1*rs_111 : 2*rs_111]
+	row_124 := a_118[0*rs_120 : 1*rs_120]
+	row_125 := a_118[1*rs_120 : 2*rs_120]
 	tape_6 = tape_6[:tape_7]
-	row_110 = row_110[:tape_7]
-	row_114 = row_114[:tape_7]
-	row_115 = row_115[:tape_7]
-	row_116 = row_116[:tape_7]
+	row_119 = row_119[:tape_7]
+	row_123 = row_123[:tape_7]
+	row_124 = row_124[:tape_7]
+	row_125 = row_125[:tape_7]
 	if tape_7 >= 262144 {
-		loop_127 := runtime.EnterLoop(&nbLoop96, runtime.Bind(tape_6, runtime.Bind(row_110, runtime.Bind(row_114, runtime.Bind(row_115, runtime.Bind(row_116, runtime.End{}))))), tape_7, 16384)
-		if loop_127.For == nil {
-			loop_127.For = func(lo_122, hi int) {
-				tape_6 := loop_127.C.H
-				row_110 := loop_127.C.T.H
-				row_114 := loop_127.C.T.T.H
-				row_115 := loop_127.C.T.T.T.H
-				row_116 := loop_127.C.T.T.T.T.H
-				for i_123 := lo_122; i_123 < hi; i_123++ {
-					e_125 := (tape_6[i_123] * row_110[i_123])
-					e_126 := (tape_6[i_123] * row_114[i_123])
-					row_115[i_123] = e_125
-					row_116[i_123] = e_126
+		loop_136 := runtime.EnterLoop(&nbLoop95, runtime.Bind(tape_6, runtime.Bind(row_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.End{}))))), tape_7, 16384)
+		if loop_136.For == nil {
+			loop_136.For = func(lo_131, hi int) {
+				tape_6 := loop_136.C.H
+				row_119 := loop_136.C.T.H
+				row_123 := loop_136.C.T.T.H
+				row_124 := loop_136.C.T.T.T.H
+				row_125 := loop_136.C.T.T.T.T.H
+				for i_132 := lo_131; i_132 < hi; i_132++ {
+					e_134 := (tape_6[i_132] * row_119[i_132])
+					e_135 := (tape_6[i_132] * row_123[i_132])
+					row_124[i_132] = e_134
+					row_125[i_132] = e_135
 				}
 			}
 		}
-		runtime.ParallelFor(tape_7, 16384, loop_127.For)
-		loop_127.Leave(&nbLoop96)
+		runtime.ParallelFor(tape_7, 16384, loop_136.For)
+		loop_136.Leave(&nbLoop95)
 	} else {
-		for i_117 := 0; i_117 < tape_7; i_117++ {
-			e_119 := (tape_6[i_117] * row_110[i_117])
-			e_120 := (tape_6[i_117] * row_114[i_117])
-			row_115[i_117] = e_119
-			row_116[i_117] = e_120
+		for i_126 := 0; i_126 < tape_7; i_126++ {
+			e_128 := (tape_6[i_126] * row_119[i_126])
+			e_129 := (tape_6[i_126] * row_123[i_126])
+			row_124[i_126] = e_128
+			row_125[i_126] = e_129
 		}
 	}
-	z_128 := ar.F64(len(tape_14))
-	z_129 := ar.F64(len(tape_17))
-	z_130 := ar.F64(len(tape_20))
-	var rev_131 []float64
-	var rev_132 int
-	var rev_133 int
-	var rev_134 []float64
-	var rev_135 int
-	var rev_136 int
-	var rev_137 []float64
-	var rev_138 int
-	rev_131, rev_132, rev_133, rev_134, rev_135, rev_136, rev_137, rev_138 = z_128, tape_15, tape_16, z_129, tape_18, tape_19, z_130, tape_21
-	buf_182 := ar.F64w(rev_138)
-	for i_160 := int64(0); i_160 < int64(2); i_160++ {
-		mark_161 := ar.Mark()
-		if i_160 < 0 || i_160 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_160, 2))
+	z_137 := ar.F64(len(tape_17))
+	z_138 := ar.F64(len(tape_20))
+	z_139 := ar.F64(len(tape_23))
+	var rev_140 []float64
+	var rev_141 int
+	var rev_142 int
+	var rev_143 []float64
+	var rev_144 int
+	var rev_145 int
+	var rev_146 []float64
+	var rev_147 int
+	rev_140, rev_141, rev_142, rev_143, rev_144, rev_145, rev_146, rev_147 = z_137, tape_18, tape_19, z_138, tape_21, tape_22, z_139, tape_24
+	scratch_291 := ar.F64w(tape_24)
+	for i_169 := int64(0); i_169 < int64(2); i_169++ {
+		if i_169 < 0 || i_169 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_169, 2))
 		}
-		row_162 := a_109[int(i_160)*tape_7 : (int(i_160)+1)*tape_7]
-		if int64(6) >= int64(tape_15) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_15))
+		row_171 := a_118[int(i_169)*tape_7 : (int(i_169)+1)*tape_7]
+		x_172 := int64(7) + i_169
+		if x_172 < 0 || x_172 >= int64(rev_141) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_172, rev_141))
 		}
-		row_163 := tape_14[int(int64(6))*tape_16 : (int(int64(6))+1)*tape_16]
-		if i_160 < 0 || i_160 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_160, tape_18))
+		if rev_142 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_142})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_164 := tape_17[int(i_160)*tape_19 : (int(i_160)+1)*tape_19]
-		x_165 := int64(7) + i_160
-		if x_165 < 0 || x_165 >= int64(rev_132) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_165, rev_132))
+		row_173 := rev_140[x_172*int64(rev_142) : (x_172+1)*int64(rev_142)]
+		for j_174 := range row_173 {
+			row_173[j_174] += row_171[j_174]
 		}
-		if rev_133 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_133})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		row_166 := rev_131[x_165*int64(rev_133) : (x_165+1)*int64(rev_133)]
-		for j_167 := range row_166 {
-			row_166[j_167] += row_162[j_167]
+		r_175 := scratch_291[:tape_24:tape_24]
+		tape_23 = tape_23[:len(r_175)]
+		row_171 = row_171[:len(r_175)]
+		for i_176 := range r_175 {
+			r_175[i_176] = (tape_23[i_176] * row_171[i_176])
 		}
-		if tape_7 != tape_21 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_7}))
+		if i_169 < 0 || i_169 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_169, tape_26))
 		}
-		if tape_19 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_19}))
+		_ = tape_25[int(i_169)*tape_27 : (int(i_169)+1)*tape_27]
+		row_179 := tape_28[int(i_169)*tape_30 : (int(i_169)+1)*tape_30]
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if tape_7 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_7}))
+		if rev_147 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		if tape_16 != rev_138 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_138})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		row_179 = row_179[:len(rev_146)]
+		row_171 = row_171[:len(rev_146)]
+		for i_181 := range rev_146 {
+			rev_146[i_181] += (row_179[i_181] * row_171[i_181])
 		}
-		r_168 := ar.F64w(tape_21)
-		tape_20 = tape_20[:tape_21]
-		row_162 = row_162[:tape_21]
-		r_168 = r_168[:tape_21]
-		for i_170 := 0; i_170 < tape_21; i_170++ {
-			e_172 := (tape_20[i_170] * row_162[i_170])
-			r_168[i_170] = e_172
+		if int64(6) >= int64(tape_18) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_18))
 		}
-		r_169 := ar.F64w(rev_138)
-		rev_137 = rev_137[:rev_138]
-		row_163 = row_163[:rev_138]
-		row_164 = row_164[:rev_138]
-		row_162 = row_162[:rev_138]
-		r_169 = r_169[:rev_138]
-		for i_173 := 0; i_173 < rev_138; i_173++ {
-			e_175 := (rev_137[i_173] + ((row_163[i_173] * row_164[i_173]) * row_162[i_173]))
-			r_169[i_173] = e_175
+		row_183 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
+		if tape_24 != tape_19 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if tape_21 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_21}))
+		if i_169 < 0 || i_169 >= int64(rev_144) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_169, rev_144))
 		}
-		if i_160 < 0 || i_160 >= int64(rev_135) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_160, rev_135))
+		if rev_145 != tape_19 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_145})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		if rev_136 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_136})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		row_184 := rev_143[i_169*int64(rev_145) : (i_169+1)*int64(rev_145)]
+		row_183 = row_183[:len(row_184)]
+		r_175 = r_175[:len(row_184)]
+		for i_185 := range row_184 {
+			row_184[i_185] += (row_183[i_185] * r_175[i_185])
 		}
-		row_176 := rev_134[i_160*int64(rev_136) : (i_160+1)*int64(rev_136)]
-		row_163 = row_163[:len(row_176)]
-		r_168 = r_168[:len(row_176)]
-		for i_177 := range row_176 {
-			row_176[i_177] += (row_163[i_177] * r_168[i_177])
+		if i_169 < 0 || i_169 >= int64(tape_21) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_169, tape_21))
 		}
-		if tape_21 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_21}))
+		row_187 := tape_20[int(i_169)*tape_22 : (int(i_169)+1)*tape_22]
+		if tape_24 != tape_22 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_132) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_132))
+		if int64(6) >= int64(rev_141) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_141))
 		}
-		if rev_133 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_133})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+		if rev_142 != tape_22 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_142})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
 		}
-		row_179 := rev_131[int64(6)*int64(rev_133) : (int64(6)+1)*int64(rev_133)]
-		row_164 = row_164[:len(row_179)]
-		r_168 = r_168[:len(row_179)]
-		for i_180 := range row_179 {
-			row_179[i_180] += (row_164[i_180] * r_168[i_180])
+		row_188 := rev_140[int64(6)*int64(rev_142) : (int64(6)+1)*int64(rev_142)]
+		row_187 = row_187[:len(row_188)]
+		r_175 = r_175[:len(row_188)]
+		for i_189 := range row_188 {
+			row_188[i_189] += (row_187[i_189] * r_175[i_189])
 		}
-		rev_137 = r_169
-		if rev_138 == len(buf_182) {
-			copy(buf_182, rev_137)
-			rev_137 = buf_182
-			ar.Release(mark_161)
-		}
+		runtime.LoopCall()
 	}
-	if int64(10) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), tape_15))
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), tape_18))
 	}
-	row_183 := tape_14[int(int64(10))*tape_16 : (int(int64(10))+1)*tape_16]
-	if tape_21 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_21}))
+	row_191 := tape_17[int(int64(10))*tape_19 : (int(int64(10))+1)*tape_19]
+	if tape_24 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if tape_16 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_25})+" and "+runtime.ShapeString([]int{tape_16}))
+	if tape_19 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	r_184 := ar.F64w(tape_25)
-	tape_24 = tape_24[:len(r_184)]
-	row_183 = row_183[:len(r_184)]
-	rev_137 = rev_137[:len(r_184)]
-	if len(r_184) >= 262144 {
-		loop_191 := runtime.EnterLoop(&nbLoop97, runtime.Bind(r_184, runtime.Bind(tape_24, runtime.Bind(row_183, runtime.Bind(rev_137, runtime.End{})))), len(r_184), 16384)
-		if loop_191.For == nil {
-			loop_191.For = func(lo_188, hi int) {
-				r_184 := loop_191.C.H
-				tape_24 := loop_191.C.T.H
-				row_183 := loop_191.C.T.T.H
-				rev_137 := loop_191.C.T.T.T.H
-				for i_189 := lo_188; i_189 < hi; i_189++ {
-					r_184[i_189] = ((2.0 * tape_24[i_189]) * (row_183[i_189] * rev_137[i_189]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_184), 16384, loop_191.For)
-		loop_191.Leave(&nbLoop97)
-	} else {
-		for i_185 := range r_184 {
-			r_184[i_185] = ((2.0 * tape_24[i_185]) * (row_183[i_185] * rev_137[i_185]))
-		}
-	}
-	if tape_21 != tape_23 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_23})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if int64(10) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_15))
-	}
-	if tape_16 != tape_23 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_23})+" differ")
-	}
-	row_192 := z_128[int64(10)*int64(tape_16) : (int64(10)+1)*int64(tape_16)]
-	tape_22 = tape_22[:len(row_192)]
-	rev_137 = rev_137[:len(row_192)]
-	if len(row_192) >= 262144 {
-		loop_199 := runtime.EnterLoop(&nbLoop98, runtime.Bind(row_192, runtime.Bind(tape_22, runtime.Bind(rev_137, runtime.End{}))), len(row_192), 16384)
+	r_192 := ar.F64w(tape_34)
+	tape_33 = tape_33[:len(r_192)]
+	row_191 = row_191[:len(r_192)]
+	z_139 = z_139[:len(r_192)]
+	if len(r_192) >= 262144 {
+		loop_199 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_192, runtime.Bind(tape_33, runtime.Bind(row_191, runtime.Bind(z_139, runtime.End{})))), len(r_192), 16384)
 		if loop_199.For == nil {
 			loop_199.For = func(lo_196, hi int) {
-				row_192 := loop_199.C.H
-				tape_22 := loop_199.C.T.H
-				rev_137 := loop_199.C.T.T.H
+				r_192 := loop_199.C.H
+				tape_33 := loop_199.C.T.H
+				row_191 := loop_199.C.T.T.H
+				z_139 := loop_199.C.T.T.T.H
 				for i_197 := lo_196; i_197 < hi; i_197++ {
-					row_192[i_197] += (tape_22[i_197] * rev_137[i_197])
+					r_192[i_197] = ((2.0 * tape_33[i_197]) * (row_191[i_197] * z_139[i_197]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_192), 16384, loop_199.For)
-		loop_199.Leave(&nbLoop98)
+		runtime.ParallelFor(len(r_192), 16384, loop_199.For)
+		loop_199.Leave(&nbLoop96)
 	} else {
-		for i_193 := range row_192 {
-			row_192[i_193] += (tape_22[i_193] * rev_137[i_193])
+		for i_193 := range r_192 {
+			r_192[i_193] = ((2.0 * tape_33[i_193]) * (row_191[i_193] * z_139[i_193]))
 		}
 	}
-	if int64(9) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), tape_15))
+	if tape_24 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	row_200 := tape_14[int(int64(9))*tape_16 : (int(int64(9))+1)*tape_16]
-	if tape_21 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if tape_25 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_25})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
-	}
-	row_200 = row_200[:len(r_184)]
-	rev_137 = rev_137[:len(r_184)]
-	if len(r_184) >= 262144 {
-		loop_208 := runtime.EnterLoop(&nbLoop99, runtime.Bind(r_184, runtime.Bind(row_200, runtime.Bind(rev_137, runtime.End{}))), len(r_184), 16384)
-		if loop_208.For == nil {
-			loop_208.For = func(lo_205, hi int) {
-				r_184 := loop_208.C.H
-				row_200 := loop_208.C.T.H
-				rev_137 := loop_208.C.T.T.H
-				for i_206 := lo_205; i_206 < hi; i_206++ {
-					r_184[i_206] += (row_200[i_206] * rev_137[i_206])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_184), 16384, loop_208.For)
-		loop_208.Leave(&nbLoop99)
-	} else {
-		for i_202 := range r_184 {
-			r_184[i_202] += (row_200[i_202] * rev_137[i_202])
-		}
-	}
-	if tape_21 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_25})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if int64(9) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_15))
-	}
-	if tape_16 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_25})+" differ")
-	}
-	row_209 := z_128[int64(9)*int64(tape_16) : (int64(9)+1)*int64(tape_16)]
-	tape_24 = tape_24[:len(row_209)]
-	rev_137 = rev_137[:len(row_209)]
-	if len(row_209) >= 262144 {
-		loop_216 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_209, runtime.Bind(tape_24, runtime.Bind(rev_137, runtime.End{}))), len(row_209), 16384)
-		if loop_216.For == nil {
-			loop_216.For = func(lo_213, hi int) {
-				row_209 := loop_216.C.H
-				tape_24 := loop_216.C.T.H
-				rev_137 := loop_216.C.T.T.H
-				for i_214 := lo_213; i_214 < hi; i_214++ {
-					row_209[i_214] += (tape_24[i_214] * rev_137[i_214])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_209), 16384, loop_216.For)
-		loop_216.Leave(&nbLoop100)
-	} else {
-		for i_210 := range row_209 {
-			row_209[i_210] += (tape_24[i_210] * rev_137[i_210])
-		}
-	}
-	if int64(1) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:23", runtime.CheckIndex(int64(1), tape_18))
-	}
-	row_217 := tape_17[int(int64(1))*tape_19 : (int(int64(1))+1)*tape_19]
-	if tape_25 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_25}))
-	}
-	if int64(1) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_18))
-	}
-	row_218 := z_129[int64(1)*int64(tape_19) : (int64(1)+1)*int64(tape_19)]
-	row_217 = row_217[:len(row_218)]
-	r_184 = r_184[:len(row_218)]
-	if len(row_218) >= 262144 {
-		loop_225 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_218, runtime.Bind(row_217, runtime.Bind(r_184, runtime.End{}))), len(row_218), 16384)
-		if loop_225.For == nil {
-			loop_225.For = func(lo_222, hi int) {
-				row_218 := loop_225.C.H
-				row_217 := loop_225.C.T.H
-				r_184 := loop_225.C.T.T.H
-				for i_223 := lo_222; i_223 < hi; i_223++ {
-					row_218[i_223] += ((2.0 * row_217[i_223]) * r_184[i_223])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_218), 16384, loop_225.For)
-		loop_225.Leave(&nbLoop101)
-	} else {
-		for i_219 := range row_218 {
-			row_218[i_219] += ((2.0 * row_217[i_219]) * r_184[i_219])
-		}
-	}
-	if int64(0) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_18))
-	}
-	row_226 := tape_17[int(int64(0))*tape_19 : (int(int64(0))+1)*tape_19]
-	if tape_25 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_25}))
-	}
-	if int64(0) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_18))
-	}
-	row_227 := z_129[int64(0)*int64(tape_19) : (int64(0)+1)*int64(tape_19)]
-	row_226 = row_226[:len(row_227)]
-	r_184 = r_184[:len(row_227)]
-	if len(row_227) >= 262144 {
-		loop_234 := runtime.EnterLoop(&nbLoop102, runtime.Bind(row_227, runtime.Bind(row_226, runtime.Bind(r_184, runtime.End{}))), len(row_227), 16384)
-		if loop_234.For == nil {
-			loop_234.For = func(lo_231, hi int) {
-				row_227 := loop_234.C.H
-				row_226 := loop_234.C.T.H
-				r_184 := loop_234.C.T.T.H
-				for i_232 := lo_231; i_232 < hi; i_232++ {
-					row_227[i_232] += ((2.0 * row_226[i_232]) * r_184[i_232])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_227), 16384, loop_234.For)
-		loop_234.Leave(&nbLoop102)
-	} else {
-		for i_228 := range row_227 {
-			row_227[i_228] += ((2.0 * row_226[i_228]) * r_184[i_228])
-		}
-	}
-	if int64(0) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_18))
-	}
-	row_235 := z_129[int(int64(0))*tape_19 : (int(int64(0))+1)*tape_19]
-	if int64(1) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_18))
-	}
-	row_236 := z_129[int(int64(1))*tape_19 : (int(int64(1))+1)*tape_19]
-	r_237 := ar.F64w(tape_28)
-	row_88 = row_88[:len(r_237)]
-	if len(r_237) >= 262144 {
-		loop_244 := runtime.EnterLoop(&nbLoop103, runtime.Bind(r_237, runtime.Bind(row_88, runtime.End{})), len(r_237), 16384)
-		if loop_244.For == nil {
-			loop_244.For = func(lo_241, hi int) {
-				r_237 := loop_244.C.H
-				row_88 := loop_244.C.T.H
-				for i_242 := lo_241; i_242 < hi; i_242++ {
-					r_237[i_242] = (1.0 / row_88[i_242])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_237), 16384, loop_244.For)
-		loop_244.Leave(&nbLoop103)
-	} else {
-		for i_238 := range r_237 {
-			r_237[i_238] = (1.0 / row_88[i_238])
-		}
-	}
-	if tape_19 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	if tape_19 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	if tape_28 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_28}))
-	}
-	if tape_19 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	if tape_28 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_28}))
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
 	}
 	if tape_19 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_19}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
 	}
-	if tape_32 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_32}))
-	}
-	if tape_30 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_30})+", element 0 has shape "+runtime.ShapeString([]int{tape_28}))
-	}
-	rs_245 := tape_28
-	tot_246, err_247 := runtime.MulSize(3, rs_245)
-	if err_247 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_247)
-	}
-	a_248 := ar.F64w(tot_246)
-	row_249 := a_248[0*rs_245 : 1*rs_245]
-	row_250 := a_248[1*rs_245 : 2*rs_245]
-	row_251 := a_248[2*rs_245 : 3*rs_245]
-	r_237 = r_237[:tape_28]
-	row_235 = row_235[:tape_28]
-	row_236 = row_236[:tape_28]
-	tape_29 = tape_29[:tape_28]
-	row_88 = row_88[:tape_28]
-	tape_31 = tape_31[:tape_28]
-	row_249 = row_249[:tape_28]
-	row_250 = row_250[:tape_28]
-	row_251 = row_251[:tape_28]
-	if tape_28 >= 262144 {
-		loop_264 := runtime.EnterLoop(&nbLoop104, runtime.Bind(r_237, runtime.Bind(row_235, runtime.Bind(row_236, runtime.Bind(tape_29, runtime.Bind(row_88, runtime.Bind(tape_31, runtime.Bind(row_249, runtime.Bind(row_250, runtime.Bind(row_251, runtime.End{}))))))))), tape_28, 16384)
-		if loop_264.For == nil {
-			loop_264.For = func(lo_258, hi int) {
-				r_237 := loop_264.C.H
-				row_235 := loop_264.C.T.H
-				row_236 := loop_264.C.T.T.H
-				tape_29 := loop_264.C.T.T.T.H
-				row_88 := loop_264.C.T.T.T.T.H
-				tape_31 := loop_264.C.T.T.T.T.T.H
-				row_249 := loop_264.C.T.T.T.T.T.T.H
-				row_250 := loop_264.C.T.T.T.T.T.T.T.H
-				row_251 := loop_264.C.T.T.T.T.T.T.T.T.H
-				for i_259 := lo_258; i_259 < hi; i_259++ {
-					e_261 := (r_237[i_259] * row_235[i_259])
-					e_262 := (r_237[i_259] * row_236[i_259])
-					e_263 := (((-(tape_29[i_259] / row_88[i_259])) * row_236[i_259]) + ((-(tape_31[i_259] / row_88[i_259])) * row_235[i_259]))
-					row_249[i_259] = e_261
-					row_250[i_259] = e_262
-					row_251[i_259] = e_263
+	row_200 := z_137[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_31 = tape_31[:len(row_200)]
+	z_139 = z_139[:len(row_200)]
+	if len(row_200) >= 262144 {
+		loop_207 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_200, runtime.Bind(tape_31, runtime.Bind(z_139, runtime.End{}))), len(row_200), 16384)
+		if loop_207.For == nil {
+			loop_207.For = func(lo_204, hi int) {
+				row_200 := loop_207.C.H
+				tape_31 := loop_207.C.T.H
+				z_139 := loop_207.C.T.T.H
+				for i_205 := lo_204; i_205 < hi; i_205++ {
+					row_200[i_205] += (tape_31[i_205] * z_139[i_205])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_28, 16384, loop_264.For)
-		loop_264.Leave(&nbLoop104)
+		runtime.ParallelFor(len(row_200), 16384, loop_207.For)
+		loop_207.Leave(&nbLoop97)
 	} else {
-		for i_252 := 0; i_252 < tape_28; i_252++ {
-			e_254 := (r_237[i_252] * row_235[i_252])
-			e_255 := (r_237[i_252] * row_236[i_252])
-			e_256 := (((-(tape_29[i_252] / row_88[i_252])) * row_236[i_252]) + ((-(tape_31[i_252] / row_88[i_252])) * row_235[i_252]))
-			row_249[i_252] = e_254
-			row_250[i_252] = e_255
-			row_251[i_252] = e_256
+		for i_201 := range row_200 {
+			row_200[i_201] += (tape_31[i_201] * z_139[i_201])
 		}
 	}
-	r_265, r_266, r_267, r_268, r_269, r_270, err_271 := fn_rotatesplit11bwd(ar, tape_33, tape_34, tape_35, tape_36, tape_37, tape_38, tape_39, tape_40, tape_41, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, a_248, 3, tape_28)
-	if err_271 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_271, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	if int64(9) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), tape_18))
 	}
-	if int64(3)+int64(r_269) > int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_269), tape_15))
+	row_208 := tape_17[int(int64(9))*tape_19 : (int(int64(9))+1)*tape_19]
+	if tape_24 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if r_270 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_270})+" and "+runtime.ShapeString([]int{tape_16}))
+	if tape_34 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 	}
-	region_272 := z_128[int(int64(3))*tape_16 : (int(int64(3))+r_269)*tape_16]
-	r_268 = r_268[:len(region_272)]
-	if len(region_272) >= 262144 {
-		loop_279 := runtime.EnterLoop(&nbLoop105, runtime.Bind(region_272, runtime.Bind(r_268, runtime.End{})), len(region_272), 16384)
-		if loop_279.For == nil {
-			loop_279.For = func(lo_276, hi int) {
-				region_272 := loop_279.C.H
-				r_268 := loop_279.C.T.H
-				for i_277 := lo_276; i_277 < hi; i_277++ {
-					region_272[i_277] += -r_268[i_277]
+	row_208 = row_208[:len(r_192)]
+	z_139 = z_139[:len(r_192)]
+	if len(r_192) >= 262144 {
+		loop_216 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_192, runtime.Bind(row_208, runtime.Bind(z_139, runtime.End{}))), len(r_192), 16384)
+		if loop_216.For == nil {
+			loop_216.For = func(lo_213, hi int) {
+				r_192 := loop_216.C.H
+				row_208 := loop_216.C.T.H
+				z_139 := loop_216.C.T.T.H
+				for i_214 := lo_213; i_214 < hi; i_214++ {
+					r_192[i_214] += (row_208[i_214] * z_139[i_214])
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_272), 16384, loop_279.For)
-		loop_279.Leave(&nbLoop105)
+		runtime.ParallelFor(len(r_192), 16384, loop_216.For)
+		loop_216.Leave(&nbLoop98)
 	} else {
-		for i_273 := range region_272 {
-			region_272[i_273] += -r_268[i_273]
+		for i_210 := range r_192 {
+			r_192[i_210] += (row_208[i_210] * z_139[i_210])
 		}
 	}
-	if int64(0)+int64(r_266) > int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_266), tape_15))
+	if tape_24 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if r_267 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_267})+" and "+runtime.ShapeString([]int{tape_16}))
+	if int64(9) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_18))
 	}
-	region_280 := z_128[int(int64(0))*tape_16 : (int(int64(0))+r_266)*tape_16]
-	r_265 = r_265[:len(region_280)]
-	for i_281 := range region_280 {
-		region_280[i_281] += r_265[i_281]
+	if tape_19 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 	}
-	ar.Keep(mark_282, &z_128, &r_268, &z_89)
-	return z_128, tape_15, tape_16, r_268, r_269, r_270, z_89, tape_7, nil
+	row_217 := z_137[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_33 = tape_33[:len(row_217)]
+	z_139 = z_139[:len(row_217)]
+	if len(row_217) >= 262144 {
+		loop_224 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_217, runtime.Bind(tape_33, runtime.Bind(z_139, runtime.End{}))), len(row_217), 16384)
+		if loop_224.For == nil {
+			loop_224.For = func(lo_221, hi int) {
+				row_217 := loop_224.C.H
+				tape_33 := loop_224.C.T.H
+				z_139 := loop_224.C.T.T.H
+				for i_222 := lo_221; i_222 < hi; i_222++ {
+					row_217[i_222] += (tape_33[i_222] * z_139[i_222])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_217), 16384, loop_224.For)
+		loop_224.Leave(&nbLoop99)
+	} else {
+		for i_218 := range row_217 {
+			row_217[i_218] += (tape_33[i_218] * z_139[i_218])
+		}
+	}
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:23", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_225 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	if tape_34 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
+	}
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_226 := z_138[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	row_225 = row_225[:len(row_226)]
+	r_192 = r_192[:len(row_226)]
+	if len(row_226) >= 262144 {
+		loop_233 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_226, runtime.Bind(row_225, runtime.Bind(r_192, runtime.End{}))), len(row_226), 16384)
+		if loop_233.For == nil {
+			loop_233.For = func(lo_230, hi int) {
+				row_226 := loop_233.C.H
+				row_225 := loop_233.C.T.H
+				r_192 := loop_233.C.T.T.H
+				for i_231 := lo_230; i_231 < hi; i_231++ {
+					row_226[i_231] += ((2.0 * row_225[i_231]) * r_192[i_231])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_226), 16384, loop_233.For)
+		loop_233.Leave(&nbLoop100)
+	} else {
+		for i_227 := range row_226 {
+			row_226[i_227] += ((2.0 * row_225[i_227]) * r_192[i_227])
+		}
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_234 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if tape_34 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_235 := z_138[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	row_234 = row_234[:len(row_235)]
+	r_192 = r_192[:len(row_235)]
+	if len(row_235) >= 262144 {
+		loop_242 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_235, runtime.Bind(row_234, runtime.Bind(r_192, runtime.End{}))), len(row_235), 16384)
+		if loop_242.For == nil {
+			loop_242.For = func(lo_239, hi int) {
+				row_235 := loop_242.C.H
+				row_234 := loop_242.C.T.H
+				r_192 := loop_242.C.T.T.H
+				for i_240 := lo_239; i_240 < hi; i_240++ {
+					row_235[i_240] += ((2.0 * row_234[i_240]) * r_192[i_240])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_235), 16384, loop_242.For)
+		loop_242.Leave(&nbLoop101)
+	} else {
+		for i_236 := range row_235 {
+			row_235[i_236] += ((2.0 * row_234[i_236]) * r_192[i_236])
+		}
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_243 := z_138[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_244 := z_138[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_245 := ar.F64w(tape_37)
+	row_97 = row_97[:len(r_245)]
+	if len(r_245) >= 262144 {
+		loop_252 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_245, runtime.Bind(row_97, runtime.End{})), len(r_245), 16384)
+		if loop_252.For == nil {
+			loop_252.For = func(lo_249, hi int) {
+				r_245 := loop_252.C.H
+				row_97 := loop_252.C.T.H
+				for i_250 := lo_249; i_250 < hi; i_250++ {
+					r_245[i_250] = (1.0 / row_97[i_250])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_245), 16384, loop_252.For)
+		loop_252.Leave(&nbLoop102)
+	} else {
+		for i_246 := range r_245 {
+			r_245[i_246] = (1.0 / row_97[i_246])
+		}
+	}
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_37 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_37}))
+	}
+	if tape_22 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_37 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_37}))
+	}
+	if tape_22 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_41 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_39 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
+	}
+	rs_253 := tape_37
+	tot_254, err_255 := runtime.MulSize(3, rs_253)
+	if err_255 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_255)
+	}
+	a_256 := ar.F64w(tot_254)
+	row_257 := a_256[0*rs_253 : 1*rs_253]
+	row_258 := a_256[1*rs_253 : 2*rs_253]
+	row_259 := a_256[2*rs_253 : 3*rs_253]
+	r_245 = r_245[:tape_37]
+	row_243 = row_243[:tape_37]
+	row_244 = row_244[:tape_37]
+	tape_38 = tape_38[:tape_37]
+	row_97 = row_97[:tape_37]
+	tape_40 = tape_40[:tape_37]
+	row_257 = row_257[:tape_37]
+	row_258 = row_258[:tape_37]
+	row_259 = row_259[:tape_37]
+	if tape_37 >= 262144 {
+		loop_272 := runtime.EnterLoop(&nbLoop103, runtime.Bind(r_245, runtime.Bind(row_243, runtime.Bind(row_244, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_257, runtime.Bind(row_258, runtime.Bind(row_259, runtime.End{}))))))))), tape_37, 16384)
+		if loop_272.For == nil {
+			loop_272.For = func(lo_266, hi int) {
+				r_245 := loop_272.C.H
+				row_243 := loop_272.C.T.H
+				row_244 := loop_272.C.T.T.H
+				tape_38 := loop_272.C.T.T.T.H
+				row_97 := loop_272.C.T.T.T.T.H
+				tape_40 := loop_272.C.T.T.T.T.T.H
+				row_257 := loop_272.C.T.T.T.T.T.T.H
+				row_258 := loop_272.C.T.T.T.T.T.T.T.H
+				row_259 := loop_272.C.T.T.T.T.T.T.T.T.H
+				for i_267 := lo_266; i_267 < hi; i_267++ {
+					e_269 := (r_245[i_267] * row_243[i_267])
+					e_270 := (r_245[i_267] * row_244[i_267])
+					e_271 := (((-(tape_38[i_267] / row_97[i_267])) * row_244[i_267]) + ((-(tape_40[i_267] / row_97[i_267])) * row_243[i_267]))
+					row_257[i_267] = e_269
+					row_258[i_267] = e_270
+					row_259[i_267] = e_271
+				}
+			}
+		}
+		runtime.ParallelFor(tape_37, 16384, loop_272.For)
+		loop_272.Leave(&nbLoop103)
+	} else {
+		for i_260 := 0; i_260 < tape_37; i_260++ {
+			e_262 := (r_245[i_260] * row_243[i_260])
+			e_263 := (r_245[i_260] * row_244[i_260])
+			e_264 := (((-(tape_38[i_260] / row_97[i_260])) * row_244[i_260]) + ((-(tape_40[i_260] / row_97[i_260])) * row_243[i_260]))
+			row_257[i_260] = e_262
+			row_258[i_260] = e_263
+			row_259[i_260] = e_264
+		}
+	}
+	r_273, r_274, r_275, r_276, r_277, r_278, err_279 := fn_rotatesplit11bwd(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_256, 3, tape_37)
+	if err_279 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_279, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(3)+int64(r_277) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_277), tape_18))
+	}
+	if r_278 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_278})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_280 := z_137[int(int64(3))*tape_19 : (int(int64(3))+r_277)*tape_19]
+	r_276 = r_276[:len(region_280)]
+	if len(region_280) >= 262144 {
+		loop_287 := runtime.EnterLoop(&nbLoop104, runtime.Bind(region_280, runtime.Bind(r_276, runtime.End{})), len(region_280), 16384)
+		if loop_287.For == nil {
+			loop_287.For = func(lo_284, hi int) {
+				region_280 := loop_287.C.H
+				r_276 := loop_287.C.T.H
+				for i_285 := lo_284; i_285 < hi; i_285++ {
+					region_280[i_285] += -r_276[i_285]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_280), 16384, loop_287.For)
+		loop_287.Leave(&nbLoop104)
+	} else {
+		for i_281 := range region_280 {
+			region_280[i_281] += -r_276[i_281]
+		}
+	}
+	if int64(0)+int64(r_274) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_274), tape_18))
+	}
+	if r_275 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_275})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_288 := z_137[int(int64(0))*tape_19 : (int(int64(0))+r_274)*tape_19]
+	r_273 = r_273[:len(region_288)]
+	for i_289 := range region_288 {
+		region_288[i_289] += r_273[i_289]
+	}
+	ar.Keep(mark_290, &z_137, &r_276, &z_98)
+	return z_137, tape_18, tape_19, r_276, r_277, r_278, z_98, tape_7, nil
 }
+
+// nbLoop105 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop105 runtime.LoopSite
 
 // nbLoop106 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
 var nbLoop106 runtime.LoopSite
@@ -14948,9 +14942,6 @@ var nbLoop113 runtime.LoopSite
 
 // nbLoop114 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
 var nbLoop114 runtime.LoopSite
-
-// nbLoop115 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop115 runtime.LoopSite
 
 // fn_crosssplit11bwdx2 is def cross$split_11$bwd$x2 (models.nab:122:5).
 func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int, ybar_10 []float64, ybar_11 int, ybar_12 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
@@ -15017,7 +15008,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_23 = row_23[:ybar_9]
 	r_25 = r_25[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_35 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
+		loop_35 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
 		if loop_35.For == nil {
 			loop_35.For = func(lo_31, hi int) {
 				row_23 := loop_35.C.H
@@ -15029,7 +15020,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_35.For)
-		loop_35.Leave(&nbLoop106)
+		loop_35.Leave(&nbLoop105)
 	} else {
 		for i_27 := 0; i_27 < ybar_9; i_27++ {
 			e_29 := -row_23[i_27]
@@ -15040,7 +15031,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_24 = row_24[:ybar_12]
 	r_26 = r_26[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_45 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
+		loop_45 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
 		if loop_45.For == nil {
 			loop_45.For = func(lo_41, hi int) {
 				row_24 := loop_45.C.H
@@ -15052,7 +15043,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_45.For)
-		loop_45.Leave(&nbLoop107)
+		loop_45.Leave(&nbLoop106)
 	} else {
 		for i_37 := 0; i_37 < ybar_12; i_37++ {
 			e_39 := -row_24[i_37]
@@ -15063,7 +15054,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_21 = row_21[:ybar_9]
 	r_36 = r_36[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_55 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_21, runtime.Bind(r_36, runtime.End{})), ybar_9, 16384)
+		loop_55 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_21, runtime.Bind(r_36, runtime.End{})), ybar_9, 16384)
 		if loop_55.For == nil {
 			loop_55.For = func(lo_51, hi int) {
 				row_21 := loop_55.C.H
@@ -15075,7 +15066,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_55.For)
-		loop_55.Leave(&nbLoop108)
+		loop_55.Leave(&nbLoop107)
 	} else {
 		for i_47 := 0; i_47 < ybar_9; i_47++ {
 			e_49 := -row_21[i_47]
@@ -15086,7 +15077,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_22 = row_22[:ybar_12]
 	r_46 = r_46[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_65 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_22, runtime.Bind(r_46, runtime.End{})), ybar_12, 16384)
+		loop_65 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_22, runtime.Bind(r_46, runtime.End{})), ybar_12, 16384)
 		if loop_65.For == nil {
 			loop_65.For = func(lo_61, hi int) {
 				row_22 := loop_65.C.H
@@ -15098,7 +15089,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_65.For)
-		loop_65.Leave(&nbLoop109)
+		loop_65.Leave(&nbLoop108)
 	} else {
 		for i_57 := 0; i_57 < ybar_12; i_57++ {
 			e_59 := -row_22[i_57]
@@ -15109,7 +15100,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_19 = row_19[:ybar_9]
 	r_56 = r_56[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_75 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_19, runtime.Bind(r_56, runtime.End{})), ybar_9, 16384)
+		loop_75 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_19, runtime.Bind(r_56, runtime.End{})), ybar_9, 16384)
 		if loop_75.For == nil {
 			loop_75.For = func(lo_71, hi int) {
 				row_19 := loop_75.C.H
@@ -15121,7 +15112,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_75.For)
-		loop_75.Leave(&nbLoop110)
+		loop_75.Leave(&nbLoop109)
 	} else {
 		for i_67 := 0; i_67 < ybar_9; i_67++ {
 			e_69 := -row_19[i_67]
@@ -15132,7 +15123,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_20 = row_20[:ybar_12]
 	r_66 = r_66[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_84 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_20, runtime.Bind(r_66, runtime.End{})), ybar_12, 16384)
+		loop_84 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_20, runtime.Bind(r_66, runtime.End{})), ybar_12, 16384)
 		if loop_84.For == nil {
 			loop_84.For = func(lo_80, hi int) {
 				row_20 := loop_84.C.H
@@ -15144,7 +15135,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_84.For)
-		loop_84.Leave(&nbLoop111)
+		loop_84.Leave(&nbLoop110)
 	} else {
 		for i_76 := 0; i_76 < ybar_12; i_76++ {
 			e_78 := -row_20[i_76]
@@ -15191,7 +15182,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_90 = row_90[:tape_3]
 	row_91 = row_91[:tape_3]
 	if tape_3 >= 262144 {
-		loop_104 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_16, runtime.Bind(row_23, runtime.Bind(row_14, runtime.Bind(r_36, runtime.Bind(row_17, runtime.Bind(r_25, runtime.Bind(row_19, runtime.Bind(row_21, runtime.Bind(r_56, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.End{})))))))))))), tape_3, 16384)
+		loop_104 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_16, runtime.Bind(row_23, runtime.Bind(row_14, runtime.Bind(r_36, runtime.Bind(row_17, runtime.Bind(r_25, runtime.Bind(row_19, runtime.Bind(row_21, runtime.Bind(r_56, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.End{})))))))))))), tape_3, 16384)
 		if loop_104.For == nil {
 			loop_104.For = func(lo_98, hi int) {
 				row_16 := loop_104.C.H
@@ -15217,7 +15208,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_3, 16384, loop_104.For)
-		loop_104.Leave(&nbLoop112)
+		loop_104.Leave(&nbLoop111)
 	} else {
 		for i_92 := 0; i_92 < tape_3; i_92++ {
 			e_94 := ((row_16[i_92] * row_23[i_92]) + (row_14[i_92] * r_36[i_92]))
@@ -15268,7 +15259,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_110 = row_110[:tape_6]
 	row_111 = row_111[:tape_6]
 	if tape_6 >= 262144 {
-		loop_124 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_13, runtime.Bind(r_25, runtime.Bind(row_15, runtime.Bind(row_21, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(r_56, runtime.Bind(r_36, runtime.Bind(row_19, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.End{})))))))))))), tape_6, 16384)
+		loop_124 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_13, runtime.Bind(r_25, runtime.Bind(row_15, runtime.Bind(row_21, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(r_56, runtime.Bind(r_36, runtime.Bind(row_19, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.End{})))))))))))), tape_6, 16384)
 		if loop_124.For == nil {
 			loop_124.For = func(lo_118, hi int) {
 				row_13 := loop_124.C.H
@@ -15294,7 +15285,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_124.For)
-		loop_124.Leave(&nbLoop113)
+		loop_124.Leave(&nbLoop112)
 	} else {
 		for i_112 := 0; i_112 < tape_6; i_112++ {
 			e_114 := ((row_13[i_112] * r_25[i_112]) + (row_15[i_112] * row_21[i_112]))
@@ -15345,7 +15336,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_130 = row_130[:tape_3]
 	row_131 = row_131[:tape_3]
 	if tape_3 >= 262144 {
-		loop_144 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_16, runtime.Bind(row_24, runtime.Bind(row_14, runtime.Bind(r_46, runtime.Bind(row_17, runtime.Bind(r_26, runtime.Bind(row_20, runtime.Bind(row_22, runtime.Bind(r_66, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.End{})))))))))))), tape_3, 16384)
+		loop_144 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_16, runtime.Bind(row_24, runtime.Bind(row_14, runtime.Bind(r_46, runtime.Bind(row_17, runtime.Bind(r_26, runtime.Bind(row_20, runtime.Bind(row_22, runtime.Bind(r_66, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.End{})))))))))))), tape_3, 16384)
 		if loop_144.For == nil {
 			loop_144.For = func(lo_138, hi int) {
 				row_16 := loop_144.C.H
@@ -15371,7 +15362,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_3, 16384, loop_144.For)
-		loop_144.Leave(&nbLoop114)
+		loop_144.Leave(&nbLoop113)
 	} else {
 		for i_132 := 0; i_132 < tape_3; i_132++ {
 			e_134 := ((row_16[i_132] * row_24[i_132]) + (row_14[i_132] * r_46[i_132]))
@@ -15422,7 +15413,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_150 = row_150[:tape_6]
 	row_151 = row_151[:tape_6]
 	if tape_6 >= 262144 {
-		loop_164 := runtime.EnterLoop(&nbLoop115, runtime.Bind(row_13, runtime.Bind(r_26, runtime.Bind(row_15, runtime.Bind(row_22, runtime.Bind(row_18, runtime.Bind(row_24, runtime.Bind(r_66, runtime.Bind(r_46, runtime.Bind(row_20, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{})))))))))))), tape_6, 16384)
+		loop_164 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_13, runtime.Bind(r_26, runtime.Bind(row_15, runtime.Bind(row_22, runtime.Bind(row_18, runtime.Bind(row_24, runtime.Bind(r_66, runtime.Bind(r_46, runtime.Bind(row_20, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{})))))))))))), tape_6, 16384)
 		if loop_164.For == nil {
 			loop_164.For = func(lo_158, hi int) {
 				row_13 := loop_164.C.H
@@ -15448,7 +15439,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_164.For)
-		loop_164.Leave(&nbLoop115)
+		loop_164.Leave(&nbLoop114)
 	} else {
 		for i_152 := 0; i_152 < tape_6; i_152++ {
 			e_154 := ((row_13[i_152] * r_26[i_152]) + (row_15[i_152] * row_22[i_152]))
@@ -15462,6 +15453,9 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	ar.Keep(mark_165, &a_88, &a_108, &a_128, &a_148)
 	return a_88, 3, tape_3, a_108, 3, tape_6, a_128, 3, tape_3, a_148, 3, tape_6, nil
 }
+
+// nbLoop115 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop115 runtime.LoopSite
 
 // nbLoop116 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
 var nbLoop116 runtime.LoopSite
@@ -15589,9 +15583,6 @@ var nbLoop156 runtime.LoopSite
 // nbLoop157 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
 var nbLoop157 runtime.LoopSite
 
-// nbLoop158 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop158 runtime.LoopSite
-
 // fn_rotatesplit11bwdx2 is def rotate$split_11$bwd$x2 (models.nab:126:5).
 func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int, ybar_54 []float64, ybar_55 int, ybar_56 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
 	mark_952 := ar.Mark()
@@ -15624,7 +15615,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	r_57 := ar.F64w(tape_8)
 	tape_7 = tape_7[:len(r_57)]
 	if len(r_57) >= 262144 {
-		loop_64 := runtime.EnterLoop(&nbLoop116, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
+		loop_64 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
 		if loop_64.For == nil {
 			loop_64.For = func(lo_61, hi int) {
 				r_57 := loop_64.C.H
@@ -15635,7 +15626,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_57), 16384, loop_64.For)
-		loop_64.Leave(&nbLoop116)
+		loop_64.Leave(&nbLoop115)
 	} else {
 		for i_58 := range r_57 {
 			r_57[i_58] = (runtime.Sign(tape_7[i_58]))
@@ -15708,7 +15699,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_81 = row_81[:tape_8]
 	row_82 = row_82[:tape_8]
 	if tape_8 >= 262144 {
-		loop_95 := runtime.EnterLoop(&nbLoop117, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
+		loop_95 := runtime.EnterLoop(&nbLoop116, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
 		if loop_95.For == nil {
 			loop_95.For = func(lo_89, hi int) {
 				r_57 := loop_95.C.H
@@ -15729,7 +15720,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_95.For)
-		loop_95.Leave(&nbLoop117)
+		loop_95.Leave(&nbLoop116)
 	} else {
 		for i_83 := 0; i_83 < tape_8; i_83++ {
 			e_85 := (r_57[i_83] * row_74[i_83])
@@ -15783,7 +15774,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_106 = row_106[:tape_8]
 	row_107 = row_107[:tape_8]
 	if tape_8 >= 262144 {
-		loop_120 := runtime.EnterLoop(&nbLoop118, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
+		loop_120 := runtime.EnterLoop(&nbLoop117, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
 		if loop_120.For == nil {
 			loop_120.For = func(lo_114, hi int) {
 				r_57 := loop_120.C.H
@@ -15804,7 +15795,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_120.For)
-		loop_120.Leave(&nbLoop118)
+		loop_120.Leave(&nbLoop117)
 	} else {
 		for i_108 := 0; i_108 < tape_8; i_108++ {
 			e_110 := ((1.0 - r_57[i_108]) * row_99[i_108])
@@ -15858,7 +15849,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_131 = row_131[:tape_8]
 	row_132 = row_132[:tape_8]
 	if tape_8 >= 262144 {
-		loop_145 := runtime.EnterLoop(&nbLoop119, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
+		loop_145 := runtime.EnterLoop(&nbLoop118, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
 		if loop_145.For == nil {
 			loop_145.For = func(lo_139, hi int) {
 				r_57 := loop_145.C.H
@@ -15879,7 +15870,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_145.For)
-		loop_145.Leave(&nbLoop119)
+		loop_145.Leave(&nbLoop118)
 	} else {
 		for i_133 := 0; i_133 < tape_8; i_133++ {
 			e_135 := (r_57[i_133] * row_124[i_133])
@@ -15933,7 +15924,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_156 = row_156[:tape_8]
 	row_157 = row_157[:tape_8]
 	if tape_8 >= 262144 {
-		loop_170 := runtime.EnterLoop(&nbLoop120, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
+		loop_170 := runtime.EnterLoop(&nbLoop119, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
 		if loop_170.For == nil {
 			loop_170.For = func(lo_164, hi int) {
 				r_57 := loop_170.C.H
@@ -15954,7 +15945,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_170.For)
-		loop_170.Leave(&nbLoop120)
+		loop_170.Leave(&nbLoop119)
 	} else {
 		for i_158 := 0; i_158 < tape_8; i_158++ {
 			e_160 := ((1.0 - r_57[i_158]) * row_149[i_158])
@@ -16014,7 +16005,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_178 = row_178[:tape_8]
 	r_188 = r_188[:tape_8]
 	if tape_8 >= 262144 {
-		loop_207 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.Bind(row_179, runtime.Bind(r_185, runtime.Bind(row_180, runtime.Bind(r_186, runtime.Bind(row_177, runtime.Bind(r_187, runtime.Bind(row_178, runtime.Bind(r_188, runtime.End{})))))))))))), tape_8, 16384)
+		loop_207 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.Bind(row_179, runtime.Bind(r_185, runtime.Bind(row_180, runtime.Bind(r_186, runtime.Bind(row_177, runtime.Bind(r_187, runtime.Bind(row_178, runtime.Bind(r_188, runtime.End{})))))))))))), tape_8, 16384)
 		if loop_207.For == nil {
 			loop_207.For = func(lo_198, hi int) {
 				row_181 := loop_207.C.H
@@ -16046,7 +16037,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_207.For)
-		loop_207.Leave(&nbLoop121)
+		loop_207.Leave(&nbLoop120)
 	} else {
 		for i_189 := 0; i_189 < tape_8; i_189++ {
 			e_191 := -row_181[i_189]
@@ -16103,7 +16094,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_213 = row_213[:tape_11]
 	row_214 = row_214[:tape_11]
 	if tape_11 >= 262144 {
-		loop_227 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_174, runtime.Bind(row_181, runtime.Bind(row_172, runtime.Bind(r_185, runtime.Bind(row_175, runtime.Bind(r_183, runtime.Bind(row_177, runtime.Bind(row_179, runtime.Bind(r_187, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{})))))))))))), tape_11, 16384)
+		loop_227 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_174, runtime.Bind(row_181, runtime.Bind(row_172, runtime.Bind(r_185, runtime.Bind(row_175, runtime.Bind(r_183, runtime.Bind(row_177, runtime.Bind(row_179, runtime.Bind(r_187, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{})))))))))))), tape_11, 16384)
 		if loop_227.For == nil {
 			loop_227.For = func(lo_221, hi int) {
 				row_174 := loop_227.C.H
@@ -16129,7 +16120,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_227.For)
-		loop_227.Leave(&nbLoop122)
+		loop_227.Leave(&nbLoop121)
 	} else {
 		for i_215 := 0; i_215 < tape_11; i_215++ {
 			e_217 := ((row_174[i_215] * row_181[i_215]) + (row_172[i_215] * r_185[i_215]))
@@ -16180,7 +16171,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_233 = row_233[:tape_14]
 	row_234 = row_234[:tape_14]
 	if tape_14 >= 262144 {
-		loop_247 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_171, runtime.Bind(r_183, runtime.Bind(row_173, runtime.Bind(row_179, runtime.Bind(row_176, runtime.Bind(row_181, runtime.Bind(r_187, runtime.Bind(r_185, runtime.Bind(row_177, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.End{})))))))))))), tape_14, 16384)
+		loop_247 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_171, runtime.Bind(r_183, runtime.Bind(row_173, runtime.Bind(row_179, runtime.Bind(row_176, runtime.Bind(row_181, runtime.Bind(r_187, runtime.Bind(r_185, runtime.Bind(row_177, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.End{})))))))))))), tape_14, 16384)
 		if loop_247.For == nil {
 			loop_247.For = func(lo_241, hi int) {
 				row_171 := loop_247.C.H
@@ -16206,7 +16197,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_14, 16384, loop_247.For)
-		loop_247.Leave(&nbLoop123)
+		loop_247.Leave(&nbLoop122)
 	} else {
 		for i_235 := 0; i_235 < tape_14; i_235++ {
 			e_237 := ((row_171[i_235] * r_183[i_235]) + (row_173[i_235] * row_179[i_235]))
@@ -16257,7 +16248,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_253 = row_253[:tape_11]
 	row_254 = row_254[:tape_11]
 	if tape_11 >= 262144 {
-		loop_267 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_174, runtime.Bind(row_182, runtime.Bind(row_172, runtime.Bind(r_186, runtime.Bind(row_175, runtime.Bind(r_184, runtime.Bind(row_178, runtime.Bind(row_180, runtime.Bind(r_188, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))), tape_11, 16384)
+		loop_267 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_174, runtime.Bind(row_182, runtime.Bind(row_172, runtime.Bind(r_186, runtime.Bind(row_175, runtime.Bind(r_184, runtime.Bind(row_178, runtime.Bind(row_180, runtime.Bind(r_188, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))), tape_11, 16384)
 		if loop_267.For == nil {
 			loop_267.For = func(lo_261, hi int) {
 				row_174 := loop_267.C.H
@@ -16283,7 +16274,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_267.For)
-		loop_267.Leave(&nbLoop124)
+		loop_267.Leave(&nbLoop123)
 	} else {
 		for i_255 := 0; i_255 < tape_11; i_255++ {
 			e_257 := ((row_174[i_255] * row_182[i_255]) + (row_172[i_255] * r_186[i_255]))
@@ -16334,7 +16325,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_273 = row_273[:tape_14]
 	row_274 = row_274[:tape_14]
 	if tape_14 >= 262144 {
-		loop_287 := runtime.EnterLoop(&nbLoop125, runtime.Bind(row_171, runtime.Bind(r_184, runtime.Bind(row_173, runtime.Bind(row_180, runtime.Bind(row_176, runtime.Bind(row_182, runtime.Bind(r_188, runtime.Bind(r_186, runtime.Bind(row_178, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{})))))))))))), tape_14, 16384)
+		loop_287 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_171, runtime.Bind(r_184, runtime.Bind(row_173, runtime.Bind(row_180, runtime.Bind(row_176, runtime.Bind(row_182, runtime.Bind(r_188, runtime.Bind(r_186, runtime.Bind(row_178, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{})))))))))))), tape_14, 16384)
 		if loop_287.For == nil {
 			loop_287.For = func(lo_281, hi int) {
 				row_171 := loop_287.C.H
@@ -16360,7 +16351,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_14, 16384, loop_287.For)
-		loop_287.Leave(&nbLoop125)
+		loop_287.Leave(&nbLoop124)
 	} else {
 		for i_275 := 0; i_275 < tape_14; i_275++ {
 			e_277 := ((row_171[i_275] * r_184[i_275]) + (row_173[i_275] * row_180[i_275]))
@@ -16438,7 +16429,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_312 = row_312[:tape_8]
 	row_313 = row_313[:tape_8]
 	if tape_8 >= 262144 {
-		loop_332 := runtime.EnterLoop(&nbLoop126, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.Bind(row_298, runtime.Bind(row_299, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.Bind(row_306, runtime.Bind(row_311, runtime.Bind(row_312, runtime.Bind(row_313, runtime.End{})))))))))))))))))), tape_8, 16384)
+		loop_332 := runtime.EnterLoop(&nbLoop125, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.Bind(row_298, runtime.Bind(row_299, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.Bind(row_306, runtime.Bind(row_311, runtime.Bind(row_312, runtime.Bind(row_313, runtime.End{})))))))))))))))))), tape_8, 16384)
 		if loop_332.For == nil {
 			loop_332.For = func(lo_323, hi int) {
 				row_288 := loop_332.C.H
@@ -16476,7 +16467,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_332.For)
-		loop_332.Leave(&nbLoop126)
+		loop_332.Leave(&nbLoop125)
 	} else {
 		for i_314 := 0; i_314 < tape_8; i_314++ {
 			e_316 := (row_288[i_314] + row_289[i_314])
@@ -16632,7 +16623,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_399 = row_399[:tape_26]
 	row_400 = row_400[:tape_26]
 	if tape_26 >= 262144 {
-		loop_413 := runtime.EnterLoop(&nbLoop127, runtime.Bind(tape_25, runtime.Bind(row_392, runtime.Bind(row_396, runtime.Bind(row_397, runtime.Bind(row_398, runtime.Bind(row_399, runtime.Bind(row_400, runtime.End{}))))))), tape_26, 16384)
+		loop_413 := runtime.EnterLoop(&nbLoop126, runtime.Bind(tape_25, runtime.Bind(row_392, runtime.Bind(row_396, runtime.Bind(row_397, runtime.Bind(row_398, runtime.Bind(row_399, runtime.Bind(row_400, runtime.End{}))))))), tape_26, 16384)
 		if loop_413.For == nil {
 			loop_413.For = func(lo_407, hi int) {
 				tape_25 := loop_413.C.H
@@ -16653,7 +16644,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_26, 16384, loop_413.For)
-		loop_413.Leave(&nbLoop127)
+		loop_413.Leave(&nbLoop126)
 	} else {
 		for i_401 := 0; i_401 < tape_26; i_401++ {
 			e_403 := (tape_25[i_401] * row_392[i_401])
@@ -16698,7 +16689,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_424 = row_424[:tape_21]
 	row_425 = row_425[:tape_21]
 	if tape_21 >= 262144 {
-		loop_438 := runtime.EnterLoop(&nbLoop128, runtime.Bind(tape_20, runtime.Bind(row_417, runtime.Bind(row_421, runtime.Bind(row_422, runtime.Bind(row_423, runtime.Bind(row_424, runtime.Bind(row_425, runtime.End{}))))))), tape_21, 16384)
+		loop_438 := runtime.EnterLoop(&nbLoop127, runtime.Bind(tape_20, runtime.Bind(row_417, runtime.Bind(row_421, runtime.Bind(row_422, runtime.Bind(row_423, runtime.Bind(row_424, runtime.Bind(row_425, runtime.End{}))))))), tape_21, 16384)
 		if loop_438.For == nil {
 			loop_438.For = func(lo_432, hi int) {
 				tape_20 := loop_438.C.H
@@ -16719,7 +16710,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_21, 16384, loop_438.For)
-		loop_438.Leave(&nbLoop128)
+		loop_438.Leave(&nbLoop127)
 	} else {
 		for i_426 := 0; i_426 < tape_21; i_426++ {
 			e_428 := (tape_20[i_426] * row_417[i_426])
@@ -16869,7 +16860,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_505 = row_505[:tape_26]
 	row_506 = row_506[:tape_26]
 	if tape_26 >= 262144 {
-		loop_519 := runtime.EnterLoop(&nbLoop129, runtime.Bind(tape_25, runtime.Bind(row_498, runtime.Bind(row_502, runtime.Bind(row_503, runtime.Bind(row_504, runtime.Bind(row_505, runtime.Bind(row_506, runtime.End{}))))))), tape_26, 16384)
+		loop_519 := runtime.EnterLoop(&nbLoop128, runtime.Bind(tape_25, runtime.Bind(row_498, runtime.Bind(row_502, runtime.Bind(row_503, runtime.Bind(row_504, runtime.Bind(row_505, runtime.Bind(row_506, runtime.End{}))))))), tape_26, 16384)
 		if loop_519.For == nil {
 			loop_519.For = func(lo_513, hi int) {
 				tape_25 := loop_519.C.H
@@ -16890,7 +16881,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_26, 16384, loop_519.For)
-		loop_519.Leave(&nbLoop129)
+		loop_519.Leave(&nbLoop128)
 	} else {
 		for i_507 := 0; i_507 < tape_26; i_507++ {
 			e_509 := (tape_25[i_507] * row_498[i_507])
@@ -16935,7 +16926,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_530 = row_530[:tape_21]
 	row_531 = row_531[:tape_21]
 	if tape_21 >= 262144 {
-		loop_544 := runtime.EnterLoop(&nbLoop130, runtime.Bind(tape_20, runtime.Bind(row_523, runtime.Bind(row_527, runtime.Bind(row_528, runtime.Bind(row_529, runtime.Bind(row_530, runtime.Bind(row_531, runtime.End{}))))))), tape_21, 16384)
+		loop_544 := runtime.EnterLoop(&nbLoop129, runtime.Bind(tape_20, runtime.Bind(row_523, runtime.Bind(row_527, runtime.Bind(row_528, runtime.Bind(row_529, runtime.Bind(row_530, runtime.Bind(row_531, runtime.End{}))))))), tape_21, 16384)
 		if loop_544.For == nil {
 			loop_544.For = func(lo_538, hi int) {
 				tape_20 := loop_544.C.H
@@ -16956,7 +16947,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_21, 16384, loop_544.For)
-		loop_544.Leave(&nbLoop130)
+		loop_544.Leave(&nbLoop129)
 	} else {
 		for i_532 := 0; i_532 < tape_21; i_532++ {
 			e_534 := (tape_20[i_532] * row_523[i_532])
@@ -16987,7 +16978,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	rev_449 = rev_449[:tape_31]
 	r_546 = r_546[:tape_31]
 	if tape_31 >= 262144 {
-		loop_558 := runtime.EnterLoop(&nbLoop131, runtime.Bind(tape_30, runtime.Bind(rev_343, runtime.Bind(r_545, runtime.Bind(rev_449, runtime.Bind(r_546, runtime.End{}))))), tape_31, 16384)
+		loop_558 := runtime.EnterLoop(&nbLoop130, runtime.Bind(tape_30, runtime.Bind(rev_343, runtime.Bind(r_545, runtime.Bind(rev_449, runtime.Bind(r_546, runtime.End{}))))), tape_31, 16384)
 		if loop_558.For == nil {
 			loop_558.For = func(lo_553, hi int) {
 				tape_30 := loop_558.C.H
@@ -17004,7 +16995,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_31, 16384, loop_558.For)
-		loop_558.Leave(&nbLoop131)
+		loop_558.Leave(&nbLoop130)
 	} else {
 		for i_548 := 0; i_548 < tape_31; i_548++ {
 			e_550 := (tape_30[i_548] * rev_343[i_548])
@@ -17029,7 +17020,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	rev_449 = rev_449[:tape_16]
 	r_559 = r_559[:tape_16]
 	if tape_16 >= 262144 {
-		loop_570 := runtime.EnterLoop(&nbLoop132, runtime.Bind(rev_339, runtime.Bind(tape_32, runtime.Bind(rev_343, runtime.Bind(r_547, runtime.Bind(rev_445, runtime.Bind(rev_449, runtime.Bind(r_559, runtime.End{}))))))), tape_16, 16384)
+		loop_570 := runtime.EnterLoop(&nbLoop131, runtime.Bind(rev_339, runtime.Bind(tape_32, runtime.Bind(rev_343, runtime.Bind(r_547, runtime.Bind(rev_445, runtime.Bind(rev_449, runtime.Bind(r_559, runtime.End{}))))))), tape_16, 16384)
 		if loop_570.For == nil {
 			loop_570.For = func(lo_565, hi int) {
 				rev_339 := loop_570.C.H
@@ -17048,7 +17039,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_16, 16384, loop_570.For)
-		loop_570.Leave(&nbLoop132)
+		loop_570.Leave(&nbLoop131)
 	} else {
 		for i_560 := 0; i_560 < tape_16; i_560++ {
 			e_562 := (rev_339[i_560] + (-(tape_32[i_560] * rev_343[i_560])))
@@ -17067,7 +17058,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_69 = row_69[:len(row_571)]
 	r_545 = r_545[:len(row_571)]
 	if len(row_571) >= 262144 {
-		loop_578 := runtime.EnterLoop(&nbLoop133, runtime.Bind(row_571, runtime.Bind(row_69, runtime.Bind(r_545, runtime.End{}))), len(row_571), 16384)
+		loop_578 := runtime.EnterLoop(&nbLoop132, runtime.Bind(row_571, runtime.Bind(row_69, runtime.Bind(r_545, runtime.End{}))), len(row_571), 16384)
 		if loop_578.For == nil {
 			loop_578.For = func(lo_575, hi int) {
 				row_571 := loop_578.C.H
@@ -17079,7 +17070,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_571), 16384, loop_578.For)
-		loop_578.Leave(&nbLoop133)
+		loop_578.Leave(&nbLoop132)
 	} else {
 		for i_572 := range row_571 {
 			row_571[i_572] += (row_69[i_572] * r_545[i_572])
@@ -17095,7 +17086,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_69 = row_69[:len(row_579)]
 	r_546 = r_546[:len(row_579)]
 	if len(row_579) >= 262144 {
-		loop_586 := runtime.EnterLoop(&nbLoop134, runtime.Bind(row_579, runtime.Bind(row_69, runtime.Bind(r_546, runtime.End{}))), len(row_579), 16384)
+		loop_586 := runtime.EnterLoop(&nbLoop133, runtime.Bind(row_579, runtime.Bind(row_69, runtime.Bind(r_546, runtime.End{}))), len(row_579), 16384)
 		if loop_586.For == nil {
 			loop_586.For = func(lo_583, hi int) {
 				row_579 := loop_586.C.H
@@ -17107,7 +17098,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_579), 16384, loop_586.For)
-		loop_586.Leave(&nbLoop134)
+		loop_586.Leave(&nbLoop133)
 	} else {
 		for i_580 := range row_579 {
 			row_579[i_580] += (row_69[i_580] * r_546[i_580])
@@ -17123,7 +17114,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_70 = row_70[:len(row_587)]
 	r_545 = r_545[:len(row_587)]
 	if len(row_587) >= 262144 {
-		loop_594 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_587, runtime.Bind(row_70, runtime.Bind(r_545, runtime.End{}))), len(row_587), 16384)
+		loop_594 := runtime.EnterLoop(&nbLoop134, runtime.Bind(row_587, runtime.Bind(row_70, runtime.Bind(r_545, runtime.End{}))), len(row_587), 16384)
 		if loop_594.For == nil {
 			loop_594.For = func(lo_591, hi int) {
 				row_587 := loop_594.C.H
@@ -17135,7 +17126,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_587), 16384, loop_594.For)
-		loop_594.Leave(&nbLoop135)
+		loop_594.Leave(&nbLoop134)
 	} else {
 		for i_588 := range row_587 {
 			row_587[i_588] += (row_70[i_588] * r_545[i_588])
@@ -17151,7 +17142,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_70 = row_70[:len(row_595)]
 	r_546 = r_546[:len(row_595)]
 	if len(row_595) >= 262144 {
-		loop_602 := runtime.EnterLoop(&nbLoop136, runtime.Bind(row_595, runtime.Bind(row_70, runtime.Bind(r_546, runtime.End{}))), len(row_595), 16384)
+		loop_602 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_595, runtime.Bind(row_70, runtime.Bind(r_546, runtime.End{}))), len(row_595), 16384)
 		if loop_602.For == nil {
 			loop_602.For = func(lo_599, hi int) {
 				row_595 := loop_602.C.H
@@ -17163,7 +17154,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_595), 16384, loop_602.For)
-		loop_602.Leave(&nbLoop136)
+		loop_602.Leave(&nbLoop135)
 	} else {
 		for i_596 := range row_595 {
 			row_595[i_596] += (row_70[i_596] * r_546[i_596])
@@ -17179,7 +17170,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_67 = row_67[:len(row_603)]
 	r_545 = r_545[:len(row_603)]
 	if len(row_603) >= 262144 {
-		loop_610 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_603, runtime.Bind(row_67, runtime.Bind(r_545, runtime.End{}))), len(row_603), 16384)
+		loop_610 := runtime.EnterLoop(&nbLoop136, runtime.Bind(row_603, runtime.Bind(row_67, runtime.Bind(r_545, runtime.End{}))), len(row_603), 16384)
 		if loop_610.For == nil {
 			loop_610.For = func(lo_607, hi int) {
 				row_603 := loop_610.C.H
@@ -17191,7 +17182,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_603), 16384, loop_610.For)
-		loop_610.Leave(&nbLoop137)
+		loop_610.Leave(&nbLoop136)
 	} else {
 		for i_604 := range row_603 {
 			row_603[i_604] += (row_67[i_604] * r_545[i_604])
@@ -17207,7 +17198,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_67 = row_67[:len(row_611)]
 	r_546 = r_546[:len(row_611)]
 	if len(row_611) >= 262144 {
-		loop_618 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_611, runtime.Bind(row_67, runtime.Bind(r_546, runtime.End{}))), len(row_611), 16384)
+		loop_618 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_611, runtime.Bind(row_67, runtime.Bind(r_546, runtime.End{}))), len(row_611), 16384)
 		if loop_618.For == nil {
 			loop_618.For = func(lo_615, hi int) {
 				row_611 := loop_618.C.H
@@ -17219,7 +17210,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_611), 16384, loop_618.For)
-		loop_618.Leave(&nbLoop138)
+		loop_618.Leave(&nbLoop137)
 	} else {
 		for i_612 := range row_611 {
 			row_611[i_612] += (row_67[i_612] * r_546[i_612])
@@ -17235,7 +17226,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_68 = row_68[:len(row_619)]
 	r_545 = r_545[:len(row_619)]
 	if len(row_619) >= 262144 {
-		loop_626 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_619, runtime.Bind(row_68, runtime.Bind(r_545, runtime.End{}))), len(row_619), 16384)
+		loop_626 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_619, runtime.Bind(row_68, runtime.Bind(r_545, runtime.End{}))), len(row_619), 16384)
 		if loop_626.For == nil {
 			loop_626.For = func(lo_623, hi int) {
 				row_619 := loop_626.C.H
@@ -17247,7 +17238,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_619), 16384, loop_626.For)
-		loop_626.Leave(&nbLoop139)
+		loop_626.Leave(&nbLoop138)
 	} else {
 		for i_620 := range row_619 {
 			row_619[i_620] += (row_68[i_620] * r_545[i_620])
@@ -17263,7 +17254,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_68 = row_68[:len(row_627)]
 	r_546 = r_546[:len(row_627)]
 	if len(row_627) >= 262144 {
-		loop_634 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_627, runtime.Bind(row_68, runtime.Bind(r_546, runtime.End{}))), len(row_627), 16384)
+		loop_634 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_627, runtime.Bind(row_68, runtime.Bind(r_546, runtime.End{}))), len(row_627), 16384)
 		if loop_634.For == nil {
 			loop_634.For = func(lo_631, hi int) {
 				row_627 := loop_634.C.H
@@ -17275,7 +17266,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_627), 16384, loop_634.For)
-		loop_634.Leave(&nbLoop140)
+		loop_634.Leave(&nbLoop139)
 	} else {
 		for i_628 := range row_627 {
 			row_627[i_628] += (row_68[i_628] * r_546[i_628])
@@ -17291,7 +17282,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_65 = row_65[:len(row_635)]
 	r_545 = r_545[:len(row_635)]
 	if len(row_635) >= 262144 {
-		loop_642 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_635, runtime.Bind(row_65, runtime.Bind(r_545, runtime.End{}))), len(row_635), 16384)
+		loop_642 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_635, runtime.Bind(row_65, runtime.Bind(r_545, runtime.End{}))), len(row_635), 16384)
 		if loop_642.For == nil {
 			loop_642.For = func(lo_639, hi int) {
 				row_635 := loop_642.C.H
@@ -17303,7 +17294,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_635), 16384, loop_642.For)
-		loop_642.Leave(&nbLoop141)
+		loop_642.Leave(&nbLoop140)
 	} else {
 		for i_636 := range row_635 {
 			row_635[i_636] += (row_65[i_636] * r_545[i_636])
@@ -17319,7 +17310,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_65 = row_65[:len(row_643)]
 	r_546 = r_546[:len(row_643)]
 	if len(row_643) >= 262144 {
-		loop_650 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_643, runtime.Bind(row_65, runtime.Bind(r_546, runtime.End{}))), len(row_643), 16384)
+		loop_650 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_643, runtime.Bind(row_65, runtime.Bind(r_546, runtime.End{}))), len(row_643), 16384)
 		if loop_650.For == nil {
 			loop_650.For = func(lo_647, hi int) {
 				row_643 := loop_650.C.H
@@ -17331,7 +17322,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_643), 16384, loop_650.For)
-		loop_650.Leave(&nbLoop142)
+		loop_650.Leave(&nbLoop141)
 	} else {
 		for i_644 := range row_643 {
 			row_643[i_644] += (row_65[i_644] * r_546[i_644])
@@ -17347,7 +17338,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_66 = row_66[:len(row_651)]
 	r_545 = r_545[:len(row_651)]
 	if len(row_651) >= 262144 {
-		loop_658 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_651, runtime.Bind(row_66, runtime.Bind(r_545, runtime.End{}))), len(row_651), 16384)
+		loop_658 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_651, runtime.Bind(row_66, runtime.Bind(r_545, runtime.End{}))), len(row_651), 16384)
 		if loop_658.For == nil {
 			loop_658.For = func(lo_655, hi int) {
 				row_651 := loop_658.C.H
@@ -17359,7 +17350,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_651), 16384, loop_658.For)
-		loop_658.Leave(&nbLoop143)
+		loop_658.Leave(&nbLoop142)
 	} else {
 		for i_652 := range row_651 {
 			row_651[i_652] += (row_66[i_652] * r_545[i_652])
@@ -17375,7 +17366,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_66 = row_66[:len(row_659)]
 	r_546 = r_546[:len(row_659)]
 	if len(row_659) >= 262144 {
-		loop_666 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_659, runtime.Bind(row_66, runtime.Bind(r_546, runtime.End{}))), len(row_659), 16384)
+		loop_666 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_659, runtime.Bind(row_66, runtime.Bind(r_546, runtime.End{}))), len(row_659), 16384)
 		if loop_666.For == nil {
 			loop_666.For = func(lo_663, hi int) {
 				row_659 := loop_666.C.H
@@ -17387,7 +17378,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_659), 16384, loop_666.For)
-		loop_666.Leave(&nbLoop144)
+		loop_666.Leave(&nbLoop143)
 	} else {
 		for i_660 := range row_659 {
 			row_659[i_660] += (row_66[i_660] * r_546[i_660])
@@ -17442,7 +17433,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_674 = row_674[:tape_21]
 	r_684 = r_684[:tape_21]
 	if tape_21 >= 262144 {
-		loop_703 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_677, runtime.Bind(r_679, runtime.Bind(row_678, runtime.Bind(r_680, runtime.Bind(row_675, runtime.Bind(r_681, runtime.Bind(row_676, runtime.Bind(r_682, runtime.Bind(row_673, runtime.Bind(r_683, runtime.Bind(row_674, runtime.Bind(r_684, runtime.End{})))))))))))), tape_21, 16384)
+		loop_703 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_677, runtime.Bind(r_679, runtime.Bind(row_678, runtime.Bind(r_680, runtime.Bind(row_675, runtime.Bind(r_681, runtime.Bind(row_676, runtime.Bind(r_682, runtime.Bind(row_673, runtime.Bind(r_683, runtime.Bind(row_674, runtime.Bind(r_684, runtime.End{})))))))))))), tape_21, 16384)
 		if loop_703.For == nil {
 			loop_703.For = func(lo_694, hi int) {
 				row_677 := loop_703.C.H
@@ -17474,7 +17465,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_21, 16384, loop_703.For)
-		loop_703.Leave(&nbLoop145)
+		loop_703.Leave(&nbLoop144)
 	} else {
 		for i_685 := 0; i_685 < tape_21; i_685++ {
 			e_687 := -row_677[i_685]
@@ -17531,7 +17522,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_709 = row_709[:tape_36]
 	row_710 = row_710[:tape_36]
 	if tape_36 >= 262144 {
-		loop_723 := runtime.EnterLoop(&nbLoop146, runtime.Bind(row_670, runtime.Bind(row_677, runtime.Bind(row_668, runtime.Bind(r_681, runtime.Bind(row_671, runtime.Bind(r_679, runtime.Bind(row_673, runtime.Bind(row_675, runtime.Bind(r_683, runtime.Bind(row_708, runtime.Bind(row_709, runtime.Bind(row_710, runtime.End{})))))))))))), tape_36, 16384)
+		loop_723 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_670, runtime.Bind(row_677, runtime.Bind(row_668, runtime.Bind(r_681, runtime.Bind(row_671, runtime.Bind(r_679, runtime.Bind(row_673, runtime.Bind(row_675, runtime.Bind(r_683, runtime.Bind(row_708, runtime.Bind(row_709, runtime.Bind(row_710, runtime.End{})))))))))))), tape_36, 16384)
 		if loop_723.For == nil {
 			loop_723.For = func(lo_717, hi int) {
 				row_670 := loop_723.C.H
@@ -17557,7 +17548,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_36, 16384, loop_723.For)
-		loop_723.Leave(&nbLoop146)
+		loop_723.Leave(&nbLoop145)
 	} else {
 		for i_711 := 0; i_711 < tape_36; i_711++ {
 			e_713 := ((row_670[i_711] * row_677[i_711]) + (row_668[i_711] * r_681[i_711]))
@@ -17608,7 +17599,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_729 = row_729[:tape_39]
 	row_730 = row_730[:tape_39]
 	if tape_39 >= 262144 {
-		loop_743 := runtime.EnterLoop(&nbLoop147, runtime.Bind(row_667, runtime.Bind(r_679, runtime.Bind(row_669, runtime.Bind(row_675, runtime.Bind(row_672, runtime.Bind(row_677, runtime.Bind(r_683, runtime.Bind(r_681, runtime.Bind(row_673, runtime.Bind(row_728, runtime.Bind(row_729, runtime.Bind(row_730, runtime.End{})))))))))))), tape_39, 16384)
+		loop_743 := runtime.EnterLoop(&nbLoop146, runtime.Bind(row_667, runtime.Bind(r_679, runtime.Bind(row_669, runtime.Bind(row_675, runtime.Bind(row_672, runtime.Bind(row_677, runtime.Bind(r_683, runtime.Bind(r_681, runtime.Bind(row_673, runtime.Bind(row_728, runtime.Bind(row_729, runtime.Bind(row_730, runtime.End{})))))))))))), tape_39, 16384)
 		if loop_743.For == nil {
 			loop_743.For = func(lo_737, hi int) {
 				row_667 := loop_743.C.H
@@ -17634,7 +17625,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_39, 16384, loop_743.For)
-		loop_743.Leave(&nbLoop147)
+		loop_743.Leave(&nbLoop146)
 	} else {
 		for i_731 := 0; i_731 < tape_39; i_731++ {
 			e_733 := ((row_667[i_731] * r_679[i_731]) + (row_669[i_731] * row_675[i_731]))
@@ -17685,7 +17676,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_749 = row_749[:tape_36]
 	row_750 = row_750[:tape_36]
 	if tape_36 >= 262144 {
-		loop_763 := runtime.EnterLoop(&nbLoop148, runtime.Bind(row_670, runtime.Bind(row_678, runtime.Bind(row_668, runtime.Bind(r_682, runtime.Bind(row_671, runtime.Bind(r_680, runtime.Bind(row_674, runtime.Bind(row_676, runtime.Bind(r_684, runtime.Bind(row_748, runtime.Bind(row_749, runtime.Bind(row_750, runtime.End{})))))))))))), tape_36, 16384)
+		loop_763 := runtime.EnterLoop(&nbLoop147, runtime.Bind(row_670, runtime.Bind(row_678, runtime.Bind(row_668, runtime.Bind(r_682, runtime.Bind(row_671, runtime.Bind(r_680, runtime.Bind(row_674, runtime.Bind(row_676, runtime.Bind(r_684, runtime.Bind(row_748, runtime.Bind(row_749, runtime.Bind(row_750, runtime.End{})))))))))))), tape_36, 16384)
 		if loop_763.For == nil {
 			loop_763.For = func(lo_757, hi int) {
 				row_670 := loop_763.C.H
@@ -17711,7 +17702,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_36, 16384, loop_763.For)
-		loop_763.Leave(&nbLoop148)
+		loop_763.Leave(&nbLoop147)
 	} else {
 		for i_751 := 0; i_751 < tape_36; i_751++ {
 			e_753 := ((row_670[i_751] * row_678[i_751]) + (row_668[i_751] * r_682[i_751]))
@@ -17762,7 +17753,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_769 = row_769[:tape_39]
 	row_770 = row_770[:tape_39]
 	if tape_39 >= 262144 {
-		loop_783 := runtime.EnterLoop(&nbLoop149, runtime.Bind(row_667, runtime.Bind(r_680, runtime.Bind(row_669, runtime.Bind(row_676, runtime.Bind(row_672, runtime.Bind(row_678, runtime.Bind(r_684, runtime.Bind(r_682, runtime.Bind(row_674, runtime.Bind(row_768, runtime.Bind(row_769, runtime.Bind(row_770, runtime.End{})))))))))))), tape_39, 16384)
+		loop_783 := runtime.EnterLoop(&nbLoop148, runtime.Bind(row_667, runtime.Bind(r_680, runtime.Bind(row_669, runtime.Bind(row_676, runtime.Bind(row_672, runtime.Bind(row_678, runtime.Bind(r_684, runtime.Bind(r_682, runtime.Bind(row_674, runtime.Bind(row_768, runtime.Bind(row_769, runtime.Bind(row_770, runtime.End{})))))))))))), tape_39, 16384)
 		if loop_783.For == nil {
 			loop_783.For = func(lo_777, hi int) {
 				row_667 := loop_783.C.H
@@ -17788,7 +17779,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_39, 16384, loop_783.For)
-		loop_783.Leave(&nbLoop149)
+		loop_783.Leave(&nbLoop148)
 	} else {
 		for i_771 := 0; i_771 < tape_39; i_771++ {
 			e_773 := ((row_667[i_771] * r_680[i_771]) + (row_669[i_771] * row_676[i_771]))
@@ -17840,7 +17831,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_42 = tape_42[:len(r_795)]
 	tape_40 = tape_40[:len(r_795)]
 	if len(r_795) >= 262144 {
-		loop_802 := runtime.EnterLoop(&nbLoop150, runtime.Bind(r_795, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_795), 16384)
+		loop_802 := runtime.EnterLoop(&nbLoop149, runtime.Bind(r_795, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_795), 16384)
 		if loop_802.For == nil {
 			loop_802.For = func(lo_799, hi int) {
 				r_795 := loop_802.C.H
@@ -17852,7 +17843,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_795), 16384, loop_802.For)
-		loop_802.Leave(&nbLoop150)
+		loop_802.Leave(&nbLoop149)
 	} else {
 		for i_796 := range r_795 {
 			r_795[i_796] = (-(tape_42[i_796] / tape_40[i_796]))
@@ -17865,7 +17856,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_40 = tape_40[:tape_41]
 	r_794 = r_794[:tape_41]
 	if tape_41 >= 262144 {
-		loop_812 := runtime.EnterLoop(&nbLoop151, runtime.Bind(tape_40, runtime.Bind(r_794, runtime.End{})), tape_41, 16384)
+		loop_812 := runtime.EnterLoop(&nbLoop150, runtime.Bind(tape_40, runtime.Bind(r_794, runtime.End{})), tape_41, 16384)
 		if loop_812.For == nil {
 			loop_812.For = func(lo_808, hi int) {
 				tape_40 := loop_812.C.H
@@ -17877,7 +17868,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_41, 16384, loop_812.For)
-		loop_812.Leave(&nbLoop151)
+		loop_812.Leave(&nbLoop150)
 	} else {
 		for i_804 := 0; i_804 < tape_41; i_804++ {
 			e_806 := (1.0 / tape_40[i_804])
@@ -17894,7 +17885,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_44 = tape_44[:len(r_814)]
 	tape_40 = tape_40[:len(r_814)]
 	if len(r_814) >= 262144 {
-		loop_821 := runtime.EnterLoop(&nbLoop152, runtime.Bind(r_814, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.End{}))), len(r_814), 16384)
+		loop_821 := runtime.EnterLoop(&nbLoop151, runtime.Bind(r_814, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.End{}))), len(r_814), 16384)
 		if loop_821.For == nil {
 			loop_821.For = func(lo_818, hi int) {
 				r_814 := loop_821.C.H
@@ -17906,7 +17897,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_814), 16384, loop_821.For)
-		loop_821.Leave(&nbLoop152)
+		loop_821.Leave(&nbLoop151)
 	} else {
 		for i_815 := range r_814 {
 			r_814[i_815] = (-(tape_44[i_815] / tape_40[i_815]))
@@ -17931,7 +17922,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_46 = tape_46[:len(r_824)]
 	tape_40 = tape_40[:len(r_824)]
 	if len(r_824) >= 262144 {
-		loop_831 := runtime.EnterLoop(&nbLoop153, runtime.Bind(r_824, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.End{}))), len(r_824), 16384)
+		loop_831 := runtime.EnterLoop(&nbLoop152, runtime.Bind(r_824, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.End{}))), len(r_824), 16384)
 		if loop_831.For == nil {
 			loop_831.For = func(lo_828, hi int) {
 				r_824 := loop_831.C.H
@@ -17943,7 +17934,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_824), 16384, loop_831.For)
-		loop_831.Leave(&nbLoop153)
+		loop_831.Leave(&nbLoop152)
 	} else {
 		for i_825 := range r_824 {
 			r_824[i_825] = (-(tape_46[i_825] / tape_40[i_825]))
@@ -17983,7 +17974,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_789 = row_789[:tape_43]
 	r_833 = r_833[:tape_43]
 	if tape_43 >= 262144 {
-		loop_853 := runtime.EnterLoop(&nbLoop154, runtime.Bind(r_795, runtime.Bind(row_792, runtime.Bind(r_803, runtime.Bind(row_793, runtime.Bind(r_813, runtime.Bind(r_814, runtime.Bind(row_790, runtime.Bind(r_822, runtime.Bind(row_791, runtime.Bind(r_823, runtime.Bind(r_824, runtime.Bind(row_788, runtime.Bind(r_832, runtime.Bind(row_789, runtime.Bind(r_833, runtime.End{}))))))))))))))), tape_43, 16384)
+		loop_853 := runtime.EnterLoop(&nbLoop153, runtime.Bind(r_795, runtime.Bind(row_792, runtime.Bind(r_803, runtime.Bind(row_793, runtime.Bind(r_813, runtime.Bind(r_814, runtime.Bind(row_790, runtime.Bind(r_822, runtime.Bind(row_791, runtime.Bind(r_823, runtime.Bind(r_824, runtime.Bind(row_788, runtime.Bind(r_832, runtime.Bind(row_789, runtime.Bind(r_833, runtime.End{}))))))))))))))), tape_43, 16384)
 		if loop_853.For == nil {
 			loop_853.For = func(lo_844, hi int) {
 				r_795 := loop_853.C.H
@@ -18018,7 +18009,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_43, 16384, loop_853.For)
-		loop_853.Leave(&nbLoop154)
+		loop_853.Leave(&nbLoop153)
 	} else {
 		for i_835 := 0; i_835 < tape_43; i_835++ {
 			e_837 := (r_795[i_835] * row_792[i_835])
@@ -18095,7 +18086,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	r_860 = r_860[:tape_41]
 	r_861 = r_861[:tape_41]
 	if tape_41 >= 262144 {
-		loop_888 := runtime.EnterLoop(&nbLoop155, runtime.Bind(tape_40, runtime.Bind(r_834, runtime.Bind(r_832, runtime.Bind(rev_341, runtime.Bind(r_854, runtime.Bind(r_833, runtime.Bind(rev_447, runtime.Bind(r_855, runtime.Bind(r_856, runtime.Bind(r_547, runtime.Bind(r_857, runtime.Bind(r_559, runtime.Bind(r_858, runtime.Bind(r_859, runtime.Bind(r_860, runtime.Bind(r_861, runtime.End{})))))))))))))))), tape_41, 16384)
+		loop_888 := runtime.EnterLoop(&nbLoop154, runtime.Bind(tape_40, runtime.Bind(r_834, runtime.Bind(r_832, runtime.Bind(rev_341, runtime.Bind(r_854, runtime.Bind(r_833, runtime.Bind(rev_447, runtime.Bind(r_855, runtime.Bind(r_856, runtime.Bind(r_547, runtime.Bind(r_857, runtime.Bind(r_559, runtime.Bind(r_858, runtime.Bind(r_859, runtime.Bind(r_860, runtime.Bind(r_861, runtime.End{})))))))))))))))), tape_41, 16384)
 		if loop_888.For == nil {
 			loop_888.For = func(lo_876, hi int) {
 				tape_40 := loop_888.C.H
@@ -18137,7 +18128,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_41, 16384, loop_888.For)
-		loop_888.Leave(&nbLoop155)
+		loop_888.Leave(&nbLoop154)
 	} else {
 		for i_864 := 0; i_864 < tape_41; i_864++ {
 			e_866 := (math.Cos(tape_40[i_864]))
@@ -18178,7 +18169,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_891 = row_891[:tape_50]
 	r_892 = r_892[:tape_50]
 	if tape_50 >= 262144 {
-		loop_905 := runtime.EnterLoop(&nbLoop156, runtime.Bind(row_862, runtime.Bind(r_863, runtime.Bind(row_889, runtime.Bind(r_890, runtime.Bind(row_891, runtime.Bind(r_892, runtime.End{})))))), tape_50, 16384)
+		loop_905 := runtime.EnterLoop(&nbLoop155, runtime.Bind(row_862, runtime.Bind(r_863, runtime.Bind(row_889, runtime.Bind(r_890, runtime.Bind(row_891, runtime.Bind(r_892, runtime.End{})))))), tape_50, 16384)
 		if loop_905.For == nil {
 			loop_905.For = func(lo_899, hi int) {
 				row_862 := loop_905.C.H
@@ -18198,7 +18189,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_50, 16384, loop_905.For)
-		loop_905.Leave(&nbLoop156)
+		loop_905.Leave(&nbLoop155)
 	} else {
 		for i_893 := 0; i_893 < tape_50; i_893++ {
 			e_895 := (2.0 * row_862[i_893])
@@ -18272,7 +18263,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_914 = row_914[:tape_11]
 	row_915 = row_915[:tape_11]
 	if tape_11 >= 262144 {
-		loop_928 := runtime.EnterLoop(&nbLoop157, runtime.Bind(row_906, runtime.Bind(r_794, runtime.Bind(row_788, runtime.Bind(r_892, runtime.Bind(r_860, runtime.Bind(row_907, runtime.Bind(row_790, runtime.Bind(r_890, runtime.Bind(row_908, runtime.Bind(row_792, runtime.Bind(r_863, runtime.Bind(row_913, runtime.Bind(row_914, runtime.Bind(row_915, runtime.End{})))))))))))))), tape_11, 16384)
+		loop_928 := runtime.EnterLoop(&nbLoop156, runtime.Bind(row_906, runtime.Bind(r_794, runtime.Bind(row_788, runtime.Bind(r_892, runtime.Bind(r_860, runtime.Bind(row_907, runtime.Bind(row_790, runtime.Bind(r_890, runtime.Bind(row_908, runtime.Bind(row_792, runtime.Bind(r_863, runtime.Bind(row_913, runtime.Bind(row_914, runtime.Bind(row_915, runtime.End{})))))))))))))), tape_11, 16384)
 		if loop_928.For == nil {
 			loop_928.For = func(lo_922, hi int) {
 				row_906 := loop_928.C.H
@@ -18300,7 +18291,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_928.For)
-		loop_928.Leave(&nbLoop157)
+		loop_928.Leave(&nbLoop156)
 	} else {
 		for i_916 := 0; i_916 < tape_11; i_916++ {
 			e_918 := ((row_906[i_916] + (r_794[i_916] * row_788[i_916])) + (r_892[i_916] * r_860[i_916]))
@@ -18374,7 +18365,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_937 = row_937[:tape_11]
 	row_938 = row_938[:tape_11]
 	if tape_11 >= 262144 {
-		loop_951 := runtime.EnterLoop(&nbLoop158, runtime.Bind(row_929, runtime.Bind(r_794, runtime.Bind(row_789, runtime.Bind(r_892, runtime.Bind(r_861, runtime.Bind(row_930, runtime.Bind(row_791, runtime.Bind(r_890, runtime.Bind(row_931, runtime.Bind(row_793, runtime.Bind(r_863, runtime.Bind(row_936, runtime.Bind(row_937, runtime.Bind(row_938, runtime.End{})))))))))))))), tape_11, 16384)
+		loop_951 := runtime.EnterLoop(&nbLoop157, runtime.Bind(row_929, runtime.Bind(r_794, runtime.Bind(row_789, runtime.Bind(r_892, runtime.Bind(r_861, runtime.Bind(row_930, runtime.Bind(row_791, runtime.Bind(r_890, runtime.Bind(row_931, runtime.Bind(row_793, runtime.Bind(r_863, runtime.Bind(row_936, runtime.Bind(row_937, runtime.Bind(row_938, runtime.End{})))))))))))))), tape_11, 16384)
 		if loop_951.For == nil {
 			loop_951.For = func(lo_945, hi int) {
 				row_929 := loop_951.C.H
@@ -18402,7 +18393,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_951.For)
-		loop_951.Leave(&nbLoop158)
+		loop_951.Leave(&nbLoop157)
 	} else {
 		for i_939 := 0; i_939 < tape_11; i_939++ {
 			e_941 := ((row_929[i_939] + (r_794[i_939] * row_789[i_939])) + (r_892[i_939] * r_861[i_939]))
@@ -18416,6 +18407,9 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	ar.Keep(mark_952, &a_912, &a_297, &a_935, &a_310)
 	return a_912, 3, tape_11, a_297, 3, tape_8, a_935, 3, tape_11, a_310, 3, tape_8, nil
 }
+
+// nbLoop158 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop158 runtime.LoopSite
 
 // nbLoop159 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
 var nbLoop159 runtime.LoopSite
@@ -18477,1167 +18471,1115 @@ var nbLoop177 runtime.LoopSite
 // nbLoop178 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
 var nbLoop178 runtime.LoopSite
 
-// nbLoop179 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop179 runtime.LoopSite
-
 // fn_residualssplit1110bwd10x2 is def residuals$split_1110$bwd_10$x2 (models.nab:142:5).
-func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 []float64, tape_25 int, tape_26 []float64, tape_27 int, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 int, tape_36 []float64, tape_37 int, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 int, tape_44 []float64, tape_45 int, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 int, tape_52 []float64, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 int, tape_62 []float64, tape_63 int, tape_64 []float64, tape_65 int, tape_66 []float64, tape_67 int, tape_68 int, tape_69 []float64, tape_70 int, tape_71 int, tape_72 []float64, tape_73 int, tape_74 []float64, tape_75 int, tape_76 []float64, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 int, ybar_83 []float64, ybar_84 int, ybar_85 int, ybar_86 []float64, ybar_87 int, ybar_88 []float64, ybar_89 int, ybar_90 int, ybar_91 []float64, ybar_92 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_496 := ar.Mark()
+func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int, ybar_97 []float64, ybar_98 int, ybar_99 int, ybar_100 []float64, ybar_101 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_503 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
-	tape_8 = tape_8[:tape_9*tape_10]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
 	tape_17 = tape_17[:tape_18*tape_19]
-	tape_20 = tape_20[:tape_21]
-	tape_22 = tape_22[:tape_23]
-	tape_24 = tape_24[:tape_25]
-	tape_26 = tape_26[:tape_27*tape_28]
-	tape_29 = tape_29[:tape_30]
+	tape_20 = tape_20[:tape_21*tape_22]
+	tape_23 = tape_23[:tape_24]
+	tape_25 = tape_25[:tape_26*tape_27]
+	tape_28 = tape_28[:tape_29*tape_30]
 	tape_31 = tape_31[:tape_32]
-	tape_33 = tape_33[:tape_34*tape_35]
-	tape_36 = tape_36[:tape_37*tape_38]
-	tape_39 = tape_39[:tape_40]
-	tape_41 = tape_41[:tape_42*tape_43]
-	tape_44 = tape_44[:tape_45*tape_46]
-	tape_47 = tape_47[:tape_48]
-	tape_49 = tape_49[:tape_50*tape_51]
-	tape_52 = tape_52[:tape_53]
-	tape_54 = tape_54[:tape_55*tape_56]
-	tape_57 = tape_57[:tape_58]
-	tape_59 = tape_59[:tape_60*tape_61]
-	tape_62 = tape_62[:tape_63]
-	tape_64 = tape_64[:tape_65]
-	tape_66 = tape_66[:tape_67*tape_68]
-	tape_69 = tape_69[:tape_70*tape_71]
-	tape_72 = tape_72[:tape_73]
-	tape_74 = tape_74[:tape_75]
-	tape_76 = tape_76[:tape_77]
-	tape_78 = tape_78[:tape_79]
-	tape_80 = tape_80[:tape_81*tape_82]
-	ybar_83 = ybar_83[:ybar_84*ybar_85]
-	ybar_88 = ybar_88[:ybar_89*ybar_90]
-	if int64(2) >= int64(tape_27) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), tape_27))
+	tape_33 = tape_33[:tape_34]
+	tape_35 = tape_35[:tape_36*tape_37]
+	tape_38 = tape_38[:tape_39]
+	tape_40 = tape_40[:tape_41]
+	tape_42 = tape_42[:tape_43*tape_44]
+	tape_45 = tape_45[:tape_46*tape_47]
+	tape_48 = tape_48[:tape_49]
+	tape_50 = tape_50[:tape_51*tape_52]
+	tape_53 = tape_53[:tape_54*tape_55]
+	tape_56 = tape_56[:tape_57]
+	tape_58 = tape_58[:tape_59*tape_60]
+	tape_61 = tape_61[:tape_62]
+	tape_63 = tape_63[:tape_64*tape_65]
+	tape_66 = tape_66[:tape_67]
+	tape_68 = tape_68[:tape_69*tape_70]
+	tape_71 = tape_71[:tape_72]
+	tape_73 = tape_73[:tape_74]
+	tape_75 = tape_75[:tape_76*tape_77]
+	tape_78 = tape_78[:tape_79*tape_80]
+	tape_81 = tape_81[:tape_82]
+	tape_83 = tape_83[:tape_84]
+	tape_85 = tape_85[:tape_86]
+	tape_87 = tape_87[:tape_88]
+	tape_89 = tape_89[:tape_90*tape_91]
+	ybar_92 = ybar_92[:ybar_93*ybar_94]
+	ybar_97 = ybar_97[:ybar_98*ybar_99]
+	if int64(2) >= int64(tape_36) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), tape_36))
 	}
-	row_93 := tape_26[int(int64(2))*tape_28 : (int(int64(2))+1)*tape_28]
-	if int64(9) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), tape_15))
+	row_102 := tape_35[int(int64(2))*tape_37 : (int(int64(2))+1)*tape_37]
+	if int64(9) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), tape_18))
 	}
-	row_94 := tape_14[int(int64(9))*tape_16 : (int(int64(9))+1)*tape_16]
-	if int64(10) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), tape_15))
+	row_103 := tape_17[int(int64(9))*tape_19 : (int(int64(9))+1)*tape_19]
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), tape_18))
 	}
-	row_95 := tape_14[int(int64(10))*tape_16 : (int(int64(10))+1)*tape_16]
-	z_96 := ar.F64(len(tape_6))
-	var rev_97 []float64
-	var rev_98 int
-	rev_97, rev_98 = z_96, tape_7
-	for i_106 := int64(0); i_106 < int64(2); i_106++ {
-		if i_106 < 0 || i_106 >= int64(tape_9) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_106, tape_9))
+	row_104 := tape_17[int(int64(10))*tape_19 : (int(int64(10))+1)*tape_19]
+	z_105 := ar.F64(len(tape_6))
+	var rev_106 []float64
+	var rev_107 int
+	rev_106, rev_107 = z_105, tape_7
+	for i_115 := int64(0); i_115 < int64(2); i_115++ {
+		if i_115 < 0 || i_115 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_115, tape_12))
 		}
-		row_108 := tape_8[int(i_106)*tape_10 : (int(i_106)+1)*tape_10]
-		if i_106 < 0 || i_106 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_106, tape_12))
+		_ = tape_11[int(i_115)*tape_13 : (int(i_115)+1)*tape_13]
+		row_118 := tape_14[int(i_115)*tape_16 : (int(i_115)+1)*tape_16]
+		if i_115 < 0 || i_115 >= int64(ybar_93) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_115, ybar_93))
 		}
-		row_109 := tape_11[int(i_106)*tape_13 : (int(i_106)+1)*tape_13]
-		if tape_13 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_13}))
+		row_119 := ybar_92[int(i_115)*ybar_94 : (int(i_115)+1)*ybar_94]
+		if ybar_94 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_94}))
 		}
-		if i_106 < 0 || i_106 >= int64(ybar_84) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_106, ybar_84))
+		if rev_107 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_107})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_110 := ybar_83[int(i_106)*ybar_85 : (int(i_106)+1)*ybar_85]
-		if ybar_85 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{ybar_85}))
-		}
-		if rev_98 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_98})+" and "+runtime.ShapeString([]int{tape_10})+" differ")
-		}
-		row_108 = row_108[:len(rev_97)]
-		row_109 = row_109[:len(rev_97)]
-		row_110 = row_110[:len(rev_97)]
-		for i_112 := range rev_97 {
-			rev_97[i_112] += ((row_108[i_112] - row_109[i_112]) * row_110[i_112])
+		row_118 = row_118[:len(rev_106)]
+		row_119 = row_119[:len(rev_106)]
+		for i_121 := range rev_106 {
+			rev_106[i_121] += (row_118[i_121] * row_119[i_121])
 		}
 	}
-	n_114, err_115 := runtime.CheckSize(int64(2))
-	if err_115 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_115)
+	n_123, err_124 := runtime.CheckSize(int64(2))
+	if err_124 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_124)
 	}
-	var a_116 []float64
-	if int64(0) >= int64(ybar_84) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_84))
+	var a_125 []float64
+	if int64(0) >= int64(ybar_93) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_93))
 	}
-	row_117 := ybar_83[int(int64(0))*ybar_85 : (int(int64(0))+1)*ybar_85]
-	if ybar_85 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_85}))
+	row_126 := ybar_92[int(int64(0))*ybar_94 : (int(int64(0))+1)*ybar_94]
+	if ybar_94 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_94}))
 	}
-	rs_118 := tape_7
-	tot_119, err_120 := runtime.MulSize(n_114, rs_118)
-	if err_120 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_120)
+	rs_127 := tape_7
+	tot_128, err_129 := runtime.MulSize(n_123, rs_127)
+	if err_129 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_129)
 	}
-	a_116 = ar.F64w(tot_119)
-	if int64(1) >= int64(ybar_84) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_84))
+	a_125 = ar.F64w(tot_128)
+	if int64(1) >= int64(ybar_93) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_93))
 	}
-	row_121 := ybar_83[int(int64(1))*ybar_85 : (int(int64(1))+1)*ybar_85]
-	if ybar_85 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_85}))
+	row_130 := ybar_92[int(int64(1))*ybar_94 : (int(int64(1))+1)*ybar_94]
+	if ybar_94 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_94}))
 	}
-	row_122 := a_116[0*rs_118 : 1*rs_118]
-	row_123 := a_116[1*rs_118 : 2*rs_118]
+	row_131 := a_125[0*rs_127 : 1*rs_127]
+	row_132 := a_125[1*rs_127 : 2*rs_127]
 	tape_6 = tape_6[:tape_7]
-	row_117 = row_117[:tape_7]
-	row_121 = row_121[:tape_7]
-	row_122 = row_122[:tape_7]
-	row_123 = row_123[:tape_7]
+	row_126 = row_126[:tape_7]
+	row_130 = row_130[:tape_7]
+	row_131 = row_131[:tape_7]
+	row_132 = row_132[:tape_7]
 	if tape_7 >= 262144 {
-		loop_134 := runtime.EnterLoop(&nbLoop159, runtime.Bind(tape_6, runtime.Bind(row_117, runtime.Bind(row_121, runtime.Bind(row_122, runtime.Bind(row_123, runtime.End{}))))), tape_7, 16384)
-		if loop_134.For == nil {
-			loop_134.For = func(lo_129, hi int) {
-				tape_6 := loop_134.C.H
-				row_117 := loop_134.C.T.H
-				row_121 := loop_134.C.T.T.H
-				row_122 := loop_134.C.T.T.T.H
-				row_123 := loop_134.C.T.T.T.T.H
-				for i_130 := lo_129; i_130 < hi; i_130++ {
-					e_132 := (tape_6[i_130] * row_117[i_130])
-					e_133 := (tape_6[i_130] * row_121[i_130])
-					row_122[i_130] = e_132
-					row_123[i_130] = e_133
+		loop_143 := runtime.EnterLoop(&nbLoop158, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
+		if loop_143.For == nil {
+			loop_143.For = func(lo_138, hi int) {
+				tape_6 := loop_143.C.H
+				row_126 := loop_143.C.T.H
+				row_130 := loop_143.C.T.T.H
+				row_131 := loop_143.C.T.T.T.H
+				row_132 := loop_143.C.T.T.T.T.H
+				for i_139 := lo_138; i_139 < hi; i_139++ {
+					e_141 := (tape_6[i_139] * row_126[i_139])
+					e_142 := (tape_6[i_139] * row_130[i_139])
+					row_131[i_139] = e_141
+					row_132[i_139] = e_142
 				}
 			}
 		}
-		runtime.ParallelFor(tape_7, 16384, loop_134.For)
-		loop_134.Leave(&nbLoop159)
+		runtime.ParallelFor(tape_7, 16384, loop_143.For)
+		loop_143.Leave(&nbLoop158)
 	} else {
-		for i_124 := 0; i_124 < tape_7; i_124++ {
-			e_126 := (tape_6[i_124] * row_117[i_124])
-			e_127 := (tape_6[i_124] * row_121[i_124])
-			row_122[i_124] = e_126
-			row_123[i_124] = e_127
+		for i_133 := 0; i_133 < tape_7; i_133++ {
+			e_135 := (tape_6[i_133] * row_126[i_133])
+			e_136 := (tape_6[i_133] * row_130[i_133])
+			row_131[i_133] = e_135
+			row_132[i_133] = e_136
 		}
 	}
-	z_135 := ar.F64(len(tape_6))
-	var rev_136 []float64
-	var rev_137 int
-	rev_136, rev_137 = z_135, tape_7
-	for i_145 := int64(0); i_145 < int64(2); i_145++ {
-		if i_145 < 0 || i_145 >= int64(tape_9) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_145, tape_9))
+	z_144 := ar.F64(len(tape_6))
+	var rev_145 []float64
+	var rev_146 int
+	rev_145, rev_146 = z_144, tape_7
+	for i_154 := int64(0); i_154 < int64(2); i_154++ {
+		if i_154 < 0 || i_154 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_154, tape_12))
 		}
-		row_147 := tape_8[int(i_145)*tape_10 : (int(i_145)+1)*tape_10]
-		if i_145 < 0 || i_145 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_145, tape_12))
+		_ = tape_11[int(i_154)*tape_13 : (int(i_154)+1)*tape_13]
+		row_157 := tape_14[int(i_154)*tape_16 : (int(i_154)+1)*tape_16]
+		if i_154 < 0 || i_154 >= int64(ybar_98) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_154, ybar_98))
 		}
-		row_148 := tape_11[int(i_145)*tape_13 : (int(i_145)+1)*tape_13]
-		if tape_13 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_13}))
+		row_158 := ybar_97[int(i_154)*ybar_99 : (int(i_154)+1)*ybar_99]
+		if ybar_99 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_99}))
 		}
-		if i_145 < 0 || i_145 >= int64(ybar_89) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_145, ybar_89))
+		if rev_146 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_146})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_149 := ybar_88[int(i_145)*ybar_90 : (int(i_145)+1)*ybar_90]
-		if ybar_90 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{ybar_90}))
-		}
-		if rev_137 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_137})+" and "+runtime.ShapeString([]int{tape_10})+" differ")
-		}
-		row_147 = row_147[:len(rev_136)]
-		row_148 = row_148[:len(rev_136)]
-		row_149 = row_149[:len(rev_136)]
-		for i_151 := range rev_136 {
-			rev_136[i_151] += ((row_147[i_151] - row_148[i_151]) * row_149[i_151])
+		row_157 = row_157[:len(rev_145)]
+		row_158 = row_158[:len(rev_145)]
+		for i_160 := range rev_145 {
+			rev_145[i_160] += (row_157[i_160] * row_158[i_160])
 		}
 	}
-	n_153, err_154 := runtime.CheckSize(int64(2))
-	if err_154 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_154)
+	n_162, err_163 := runtime.CheckSize(int64(2))
+	if err_163 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_163)
 	}
-	var a_155 []float64
-	if int64(0) >= int64(ybar_89) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_89))
+	var a_164 []float64
+	if int64(0) >= int64(ybar_98) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_98))
 	}
-	row_156 := ybar_88[int(int64(0))*ybar_90 : (int(int64(0))+1)*ybar_90]
-	if ybar_90 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_90}))
+	row_165 := ybar_97[int(int64(0))*ybar_99 : (int(int64(0))+1)*ybar_99]
+	if ybar_99 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_99}))
 	}
-	rs_157 := tape_7
-	tot_158, err_159 := runtime.MulSize(n_153, rs_157)
-	if err_159 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_159)
+	rs_166 := tape_7
+	tot_167, err_168 := runtime.MulSize(n_162, rs_166)
+	if err_168 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_168)
 	}
-	a_155 = ar.F64w(tot_158)
-	if int64(1) >= int64(ybar_89) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_89))
+	a_164 = ar.F64w(tot_167)
+	if int64(1) >= int64(ybar_98) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_98))
 	}
-	row_160 := ybar_88[int(int64(1))*ybar_90 : (int(int64(1))+1)*ybar_90]
-	if ybar_90 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_90}))
+	row_169 := ybar_97[int(int64(1))*ybar_99 : (int(int64(1))+1)*ybar_99]
+	if ybar_99 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_99}))
 	}
-	row_161 := a_155[0*rs_157 : 1*rs_157]
-	row_162 := a_155[1*rs_157 : 2*rs_157]
+	row_170 := a_164[0*rs_166 : 1*rs_166]
+	row_171 := a_164[1*rs_166 : 2*rs_166]
 	tape_6 = tape_6[:tape_7]
-	row_156 = row_156[:tape_7]
-	row_160 = row_160[:tape_7]
-	row_161 = row_161[:tape_7]
-	row_162 = row_162[:tape_7]
+	row_165 = row_165[:tape_7]
+	row_169 = row_169[:tape_7]
+	row_170 = row_170[:tape_7]
+	row_171 = row_171[:tape_7]
 	if tape_7 >= 262144 {
-		loop_173 := runtime.EnterLoop(&nbLoop160, runtime.Bind(tape_6, runtime.Bind(row_156, runtime.Bind(row_160, runtime.Bind(row_161, runtime.Bind(row_162, runtime.End{}))))), tape_7, 16384)
-		if loop_173.For == nil {
-			loop_173.For = func(lo_168, hi int) {
-				tape_6 := loop_173.C.H
-				row_156 := loop_173.C.T.H
-				row_160 := loop_173.C.T.T.H
-				row_161 := loop_173.C.T.T.T.H
-				row_162 := loop_173.C.T.T.T.T.H
-				for i_169 := lo_168; i_169 < hi; i_169++ {
-					e_171 := (tape_6[i_169] * row_156[i_169])
-					e_172 := (tape_6[i_169] * row_160[i_169])
-					row_161[i_169] = e_171
-					row_162[i_169] = e_172
+		loop_182 := runtime.EnterLoop(&nbLoop159, runtime.Bind(tape_6, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.End{}))))), tape_7, 16384)
+		if loop_182.For == nil {
+			loop_182.For = func(lo_177, hi int) {
+				tape_6 := loop_182.C.H
+				row_165 := loop_182.C.T.H
+				row_169 := loop_182.C.T.T.H
+				row_170 := loop_182.C.T.T.T.H
+				row_171 := loop_182.C.T.T.T.T.H
+				for i_178 := lo_177; i_178 < hi; i_178++ {
+					e_180 := (tape_6[i_178] * row_165[i_178])
+					e_181 := (tape_6[i_178] * row_169[i_178])
+					row_170[i_178] = e_180
+					row_171[i_178] = e_181
 				}
 			}
 		}
-		runtime.ParallelFor(tape_7, 16384, loop_173.For)
-		loop_173.Leave(&nbLoop160)
+		runtime.ParallelFor(tape_7, 16384, loop_182.For)
+		loop_182.Leave(&nbLoop159)
 	} else {
-		for i_163 := 0; i_163 < tape_7; i_163++ {
-			e_165 := (tape_6[i_163] * row_156[i_163])
-			e_166 := (tape_6[i_163] * row_160[i_163])
-			row_161[i_163] = e_165
-			row_162[i_163] = e_166
+		for i_172 := 0; i_172 < tape_7; i_172++ {
+			e_174 := (tape_6[i_172] * row_165[i_172])
+			e_175 := (tape_6[i_172] * row_169[i_172])
+			row_170[i_172] = e_174
+			row_171[i_172] = e_175
 		}
 	}
-	z_174 := ar.F64(len(tape_14))
-	z_175 := ar.F64(len(tape_17))
-	z_176 := ar.F64(len(tape_20))
-	var rev_177 []float64
-	var rev_178 int
-	var rev_179 int
-	var rev_180 []float64
-	var rev_181 int
-	var rev_182 int
-	var rev_183 []float64
-	var rev_184 int
-	rev_177, rev_178, rev_179, rev_180, rev_181, rev_182, rev_183, rev_184 = z_174, tape_15, tape_16, z_175, tape_18, tape_19, z_176, tape_21
-	buf_228 := ar.F64w(rev_184)
-	for i_206 := int64(0); i_206 < int64(2); i_206++ {
-		mark_207 := ar.Mark()
-		if i_206 < 0 || i_206 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_206, 2))
+	z_183 := ar.F64(len(tape_17))
+	z_184 := ar.F64(len(tape_20))
+	z_185 := ar.F64(len(tape_23))
+	var rev_186 []float64
+	var rev_187 int
+	var rev_188 int
+	var rev_189 []float64
+	var rev_190 int
+	var rev_191 int
+	var rev_192 []float64
+	var rev_193 int
+	rev_186, rev_187, rev_188, rev_189, rev_190, rev_191, rev_192, rev_193 = z_183, tape_18, tape_19, z_184, tape_21, tape_22, z_185, tape_24
+	scratch_504 := ar.F64w(tape_24)
+	for i_215 := int64(0); i_215 < int64(2); i_215++ {
+		if i_215 < 0 || i_215 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_215, 2))
 		}
-		row_208 := a_116[int(i_206)*tape_7 : (int(i_206)+1)*tape_7]
-		if int64(6) >= int64(tape_15) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_15))
+		row_217 := a_125[int(i_215)*tape_7 : (int(i_215)+1)*tape_7]
+		x_218 := int64(7) + i_215
+		if x_218 < 0 || x_218 >= int64(rev_187) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_218, rev_187))
 		}
-		row_209 := tape_14[int(int64(6))*tape_16 : (int(int64(6))+1)*tape_16]
-		if i_206 < 0 || i_206 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_206, tape_18))
+		if rev_188 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_188})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_210 := tape_17[int(i_206)*tape_19 : (int(i_206)+1)*tape_19]
-		x_211 := int64(7) + i_206
-		if x_211 < 0 || x_211 >= int64(rev_178) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_211, rev_178))
+		row_219 := rev_186[x_218*int64(rev_188) : (x_218+1)*int64(rev_188)]
+		for j_220 := range row_219 {
+			row_219[j_220] += row_217[j_220]
 		}
-		if rev_179 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		row_212 := rev_177[x_211*int64(rev_179) : (x_211+1)*int64(rev_179)]
-		for j_213 := range row_212 {
-			row_212[j_213] += row_208[j_213]
+		r_221 := scratch_504[:tape_24:tape_24]
+		tape_23 = tape_23[:len(r_221)]
+		row_217 = row_217[:len(r_221)]
+		for i_222 := range r_221 {
+			r_221[i_222] = (tape_23[i_222] * row_217[i_222])
 		}
-		if tape_7 != tape_21 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_7}))
+		if i_215 < 0 || i_215 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_215, tape_26))
 		}
-		if tape_19 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_19}))
+		_ = tape_25[int(i_215)*tape_27 : (int(i_215)+1)*tape_27]
+		row_225 := tape_28[int(i_215)*tape_30 : (int(i_215)+1)*tape_30]
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if tape_7 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_7}))
+		if rev_193 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_193})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		if tape_16 != rev_184 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_184})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		row_225 = row_225[:len(rev_192)]
+		row_217 = row_217[:len(rev_192)]
+		for i_227 := range rev_192 {
+			rev_192[i_227] += (row_225[i_227] * row_217[i_227])
 		}
-		r_214 := ar.F64w(tape_21)
-		tape_20 = tape_20[:tape_21]
-		row_208 = row_208[:tape_21]
-		r_214 = r_214[:tape_21]
-		for i_216 := 0; i_216 < tape_21; i_216++ {
-			e_218 := (tape_20[i_216] * row_208[i_216])
-			r_214[i_216] = e_218
+		if int64(6) >= int64(tape_18) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_18))
 		}
-		r_215 := ar.F64w(rev_184)
-		rev_183 = rev_183[:rev_184]
-		row_209 = row_209[:rev_184]
-		row_210 = row_210[:rev_184]
-		row_208 = row_208[:rev_184]
-		r_215 = r_215[:rev_184]
-		for i_219 := 0; i_219 < rev_184; i_219++ {
-			e_221 := (rev_183[i_219] + ((row_209[i_219] * row_210[i_219]) * row_208[i_219]))
-			r_215[i_219] = e_221
+		row_229 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
+		if tape_24 != tape_19 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if tape_21 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_21}))
+		if i_215 < 0 || i_215 >= int64(rev_190) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_215, rev_190))
 		}
-		if i_206 < 0 || i_206 >= int64(rev_181) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_206, rev_181))
+		if rev_191 != tape_19 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_191})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		if rev_182 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_182})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		row_230 := rev_189[i_215*int64(rev_191) : (i_215+1)*int64(rev_191)]
+		row_229 = row_229[:len(row_230)]
+		r_221 = r_221[:len(row_230)]
+		for i_231 := range row_230 {
+			row_230[i_231] += (row_229[i_231] * r_221[i_231])
 		}
-		row_222 := rev_180[i_206*int64(rev_182) : (i_206+1)*int64(rev_182)]
-		row_209 = row_209[:len(row_222)]
-		r_214 = r_214[:len(row_222)]
-		for i_223 := range row_222 {
-			row_222[i_223] += (row_209[i_223] * r_214[i_223])
+		if i_215 < 0 || i_215 >= int64(tape_21) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_215, tape_21))
 		}
-		if tape_21 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_21}))
+		row_233 := tape_20[int(i_215)*tape_22 : (int(i_215)+1)*tape_22]
+		if tape_24 != tape_22 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_178) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_178))
+		if int64(6) >= int64(rev_187) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_187))
 		}
-		if rev_179 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_179})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+		if rev_188 != tape_22 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_188})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
 		}
-		row_225 := rev_177[int64(6)*int64(rev_179) : (int64(6)+1)*int64(rev_179)]
-		row_210 = row_210[:len(row_225)]
-		r_214 = r_214[:len(row_225)]
-		for i_226 := range row_225 {
-			row_225[i_226] += (row_210[i_226] * r_214[i_226])
+		row_234 := rev_186[int64(6)*int64(rev_188) : (int64(6)+1)*int64(rev_188)]
+		row_233 = row_233[:len(row_234)]
+		r_221 = r_221[:len(row_234)]
+		for i_235 := range row_234 {
+			row_234[i_235] += (row_233[i_235] * r_221[i_235])
 		}
-		rev_183 = r_215
-		if rev_184 == len(buf_228) {
-			copy(buf_228, rev_183)
-			rev_183 = buf_228
-			ar.Release(mark_207)
-		}
+		runtime.LoopCall()
 	}
-	z_229 := ar.F64(len(tape_14))
-	z_230 := ar.F64(len(tape_17))
-	z_231 := ar.F64(len(tape_20))
-	var rev_232 []float64
-	var rev_233 int
-	var rev_234 int
-	var rev_235 []float64
-	var rev_236 int
-	var rev_237 int
-	var rev_238 []float64
-	var rev_239 int
-	rev_232, rev_233, rev_234, rev_235, rev_236, rev_237, rev_238, rev_239 = z_229, tape_15, tape_16, z_230, tape_18, tape_19, z_231, tape_21
-	buf_283 := ar.F64w(rev_239)
-	for i_261 := int64(0); i_261 < int64(2); i_261++ {
-		mark_262 := ar.Mark()
-		if i_261 < 0 || i_261 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_261, 2))
+	z_237 := ar.F64(len(tape_17))
+	z_238 := ar.F64(len(tape_20))
+	z_239 := ar.F64(len(tape_23))
+	var rev_240 []float64
+	var rev_241 int
+	var rev_242 int
+	var rev_243 []float64
+	var rev_244 int
+	var rev_245 int
+	var rev_246 []float64
+	var rev_247 int
+	rev_240, rev_241, rev_242, rev_243, rev_244, rev_245, rev_246, rev_247 = z_237, tape_18, tape_19, z_238, tape_21, tape_22, z_239, tape_24
+	scratch_505 := ar.F64w(tape_24)
+	for i_269 := int64(0); i_269 < int64(2); i_269++ {
+		if i_269 < 0 || i_269 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_269, 2))
 		}
-		row_263 := a_155[int(i_261)*tape_7 : (int(i_261)+1)*tape_7]
-		if int64(6) >= int64(tape_15) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_15))
+		row_271 := a_164[int(i_269)*tape_7 : (int(i_269)+1)*tape_7]
+		x_272 := int64(7) + i_269
+		if x_272 < 0 || x_272 >= int64(rev_241) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_272, rev_241))
 		}
-		row_264 := tape_14[int(int64(6))*tape_16 : (int(int64(6))+1)*tape_16]
-		if i_261 < 0 || i_261 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_261, tape_18))
+		if rev_242 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_242})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_265 := tape_17[int(i_261)*tape_19 : (int(i_261)+1)*tape_19]
-		x_266 := int64(7) + i_261
-		if x_266 < 0 || x_266 >= int64(rev_233) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_266, rev_233))
+		row_273 := rev_240[x_272*int64(rev_242) : (x_272+1)*int64(rev_242)]
+		for j_274 := range row_273 {
+			row_273[j_274] += row_271[j_274]
 		}
-		if rev_234 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_234})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		row_267 := rev_232[x_266*int64(rev_234) : (x_266+1)*int64(rev_234)]
-		for j_268 := range row_267 {
-			row_267[j_268] += row_263[j_268]
+		r_275 := scratch_505[:tape_24:tape_24]
+		tape_23 = tape_23[:len(r_275)]
+		row_271 = row_271[:len(r_275)]
+		for i_276 := range r_275 {
+			r_275[i_276] = (tape_23[i_276] * row_271[i_276])
 		}
-		if tape_7 != tape_21 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_7}))
+		if i_269 < 0 || i_269 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_269, tape_26))
 		}
-		if tape_19 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_19}))
+		_ = tape_25[int(i_269)*tape_27 : (int(i_269)+1)*tape_27]
+		row_279 := tape_28[int(i_269)*tape_30 : (int(i_269)+1)*tape_30]
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if tape_7 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_7}))
+		if rev_247 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_247})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		if tape_16 != rev_239 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_239})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		row_279 = row_279[:len(rev_246)]
+		row_271 = row_271[:len(rev_246)]
+		for i_281 := range rev_246 {
+			rev_246[i_281] += (row_279[i_281] * row_271[i_281])
 		}
-		r_269 := ar.F64w(tape_21)
-		tape_20 = tape_20[:tape_21]
-		row_263 = row_263[:tape_21]
-		r_269 = r_269[:tape_21]
-		for i_271 := 0; i_271 < tape_21; i_271++ {
-			e_273 := (tape_20[i_271] * row_263[i_271])
-			r_269[i_271] = e_273
+		if int64(6) >= int64(tape_18) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_18))
 		}
-		r_270 := ar.F64w(rev_239)
-		rev_238 = rev_238[:rev_239]
-		row_264 = row_264[:rev_239]
-		row_265 = row_265[:rev_239]
-		row_263 = row_263[:rev_239]
-		r_270 = r_270[:rev_239]
-		for i_274 := 0; i_274 < rev_239; i_274++ {
-			e_276 := (rev_238[i_274] + ((row_264[i_274] * row_265[i_274]) * row_263[i_274]))
-			r_270[i_274] = e_276
+		row_283 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
+		if tape_24 != tape_19 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if tape_21 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_21}))
+		if i_269 < 0 || i_269 >= int64(rev_244) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_269, rev_244))
 		}
-		if i_261 < 0 || i_261 >= int64(rev_236) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_261, rev_236))
+		if rev_245 != tape_19 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		if rev_237 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_237})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		row_284 := rev_243[i_269*int64(rev_245) : (i_269+1)*int64(rev_245)]
+		row_283 = row_283[:len(row_284)]
+		r_275 = r_275[:len(row_284)]
+		for i_285 := range row_284 {
+			row_284[i_285] += (row_283[i_285] * r_275[i_285])
 		}
-		row_277 := rev_235[i_261*int64(rev_237) : (i_261+1)*int64(rev_237)]
-		row_264 = row_264[:len(row_277)]
-		r_269 = r_269[:len(row_277)]
-		for i_278 := range row_277 {
-			row_277[i_278] += (row_264[i_278] * r_269[i_278])
+		if i_269 < 0 || i_269 >= int64(tape_21) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_269, tape_21))
 		}
-		if tape_21 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_21}))
+		row_287 := tape_20[int(i_269)*tape_22 : (int(i_269)+1)*tape_22]
+		if tape_24 != tape_22 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_233) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_233))
+		if int64(6) >= int64(rev_241) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_241))
 		}
-		if rev_234 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_234})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+		if rev_242 != tape_22 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_242})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
 		}
-		row_280 := rev_232[int64(6)*int64(rev_234) : (int64(6)+1)*int64(rev_234)]
-		row_265 = row_265[:len(row_280)]
-		r_269 = r_269[:len(row_280)]
-		for i_281 := range row_280 {
-			row_280[i_281] += (row_265[i_281] * r_269[i_281])
+		row_288 := rev_240[int64(6)*int64(rev_242) : (int64(6)+1)*int64(rev_242)]
+		row_287 = row_287[:len(row_288)]
+		r_275 = r_275[:len(row_288)]
+		for i_289 := range row_288 {
+			row_288[i_289] += (row_287[i_289] * r_275[i_289])
 		}
-		rev_238 = r_270
-		if rev_239 == len(buf_283) {
-			copy(buf_283, rev_238)
-			rev_238 = buf_283
-			ar.Release(mark_262)
-		}
+		runtime.LoopCall()
 	}
-	if tape_21 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_21}))
+	if tape_24 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if tape_16 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_25})+" and "+runtime.ShapeString([]int{tape_16}))
+	if tape_19 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	if tape_21 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_21}))
+	if tape_24 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if tape_16 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_25})+" and "+runtime.ShapeString([]int{tape_16}))
+	if tape_19 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	r_285 := ar.F64w(tape_25)
-	r_286 := ar.F64w(tape_25)
-	tape_24 = tape_24[:tape_25]
-	row_95 = row_95[:tape_25]
-	rev_183 = rev_183[:tape_25]
-	r_285 = r_285[:tape_25]
-	rev_238 = rev_238[:tape_25]
-	r_286 = r_286[:tape_25]
-	if tape_25 >= 262144 {
-		loop_299 := runtime.EnterLoop(&nbLoop161, runtime.Bind(tape_24, runtime.Bind(row_95, runtime.Bind(rev_183, runtime.Bind(r_285, runtime.Bind(rev_238, runtime.Bind(r_286, runtime.End{})))))), tape_25, 16384)
-		if loop_299.For == nil {
-			loop_299.For = func(lo_293, hi int) {
-				tape_24 := loop_299.C.H
-				row_95 := loop_299.C.T.H
-				rev_183 := loop_299.C.T.T.H
-				r_285 := loop_299.C.T.T.T.H
-				rev_238 := loop_299.C.T.T.T.T.H
-				r_286 := loop_299.C.T.T.T.T.T.H
-				for i_294 := lo_293; i_294 < hi; i_294++ {
-					e_296 := (2.0 * tape_24[i_294])
-					e_297 := (e_296 * (row_95[i_294] * rev_183[i_294]))
-					r_285[i_294] = e_297
-					e_298 := (e_296 * (row_95[i_294] * rev_238[i_294]))
-					r_286[i_294] = e_298
+	r_292 := ar.F64w(tape_34)
+	r_293 := ar.F64w(tape_34)
+	tape_33 = tape_33[:tape_34]
+	row_104 = row_104[:tape_34]
+	z_185 = z_185[:tape_34]
+	r_292 = r_292[:tape_34]
+	z_239 = z_239[:tape_34]
+	r_293 = r_293[:tape_34]
+	if tape_34 >= 262144 {
+		loop_306 := runtime.EnterLoop(&nbLoop160, runtime.Bind(tape_33, runtime.Bind(row_104, runtime.Bind(z_185, runtime.Bind(r_292, runtime.Bind(z_239, runtime.Bind(r_293, runtime.End{})))))), tape_34, 16384)
+		if loop_306.For == nil {
+			loop_306.For = func(lo_300, hi int) {
+				tape_33 := loop_306.C.H
+				row_104 := loop_306.C.T.H
+				z_185 := loop_306.C.T.T.H
+				r_292 := loop_306.C.T.T.T.H
+				z_239 := loop_306.C.T.T.T.T.H
+				r_293 := loop_306.C.T.T.T.T.T.H
+				for i_301 := lo_300; i_301 < hi; i_301++ {
+					e_303 := (2.0 * tape_33[i_301])
+					e_304 := (e_303 * (row_104[i_301] * z_185[i_301]))
+					r_292[i_301] = e_304
+					e_305 := (e_303 * (row_104[i_301] * z_239[i_301]))
+					r_293[i_301] = e_305
 				}
 			}
 		}
-		runtime.ParallelFor(tape_25, 16384, loop_299.For)
-		loop_299.Leave(&nbLoop161)
+		runtime.ParallelFor(tape_34, 16384, loop_306.For)
+		loop_306.Leave(&nbLoop160)
 	} else {
-		for i_287 := 0; i_287 < tape_25; i_287++ {
-			e_289 := (2.0 * tape_24[i_287])
-			e_290 := (e_289 * (row_95[i_287] * rev_183[i_287]))
-			r_285[i_287] = e_290
-			e_291 := (e_289 * (row_95[i_287] * rev_238[i_287]))
-			r_286[i_287] = e_291
+		for i_294 := 0; i_294 < tape_34; i_294++ {
+			e_296 := (2.0 * tape_33[i_294])
+			e_297 := (e_296 * (row_104[i_294] * z_185[i_294]))
+			r_292[i_294] = e_297
+			e_298 := (e_296 * (row_104[i_294] * z_239[i_294]))
+			r_293[i_294] = e_298
 		}
 	}
-	if tape_21 != tape_23 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_23})+" and "+runtime.ShapeString([]int{tape_21}))
+	if tape_24 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if int64(10) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_15))
-	}
-	if tape_16 != tape_23 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_23})+" differ")
-	}
-	row_300 := z_174[int64(10)*int64(tape_16) : (int64(10)+1)*int64(tape_16)]
-	tape_22 = tape_22[:len(row_300)]
-	rev_183 = rev_183[:len(row_300)]
-	if len(row_300) >= 262144 {
-		loop_307 := runtime.EnterLoop(&nbLoop162, runtime.Bind(row_300, runtime.Bind(tape_22, runtime.Bind(rev_183, runtime.End{}))), len(row_300), 16384)
-		if loop_307.For == nil {
-			loop_307.For = func(lo_304, hi int) {
-				row_300 := loop_307.C.H
-				tape_22 := loop_307.C.T.H
-				rev_183 := loop_307.C.T.T.H
-				for i_305 := lo_304; i_305 < hi; i_305++ {
-					row_300[i_305] += (tape_22[i_305] * rev_183[i_305])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_300), 16384, loop_307.For)
-		loop_307.Leave(&nbLoop162)
-	} else {
-		for i_301 := range row_300 {
-			row_300[i_301] += (tape_22[i_301] * rev_183[i_301])
-		}
-	}
-	if tape_21 != tape_23 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_23})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if int64(10) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_15))
-	}
-	if tape_16 != tape_23 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_23})+" differ")
-	}
-	row_308 := z_229[int64(10)*int64(tape_16) : (int64(10)+1)*int64(tape_16)]
-	tape_22 = tape_22[:len(row_308)]
-	rev_238 = rev_238[:len(row_308)]
-	if len(row_308) >= 262144 {
-		loop_315 := runtime.EnterLoop(&nbLoop163, runtime.Bind(row_308, runtime.Bind(tape_22, runtime.Bind(rev_238, runtime.End{}))), len(row_308), 16384)
-		if loop_315.For == nil {
-			loop_315.For = func(lo_312, hi int) {
-				row_308 := loop_315.C.H
-				tape_22 := loop_315.C.T.H
-				rev_238 := loop_315.C.T.T.H
-				for i_313 := lo_312; i_313 < hi; i_313++ {
-					row_308[i_313] += (tape_22[i_313] * rev_238[i_313])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_308), 16384, loop_315.For)
-		loop_315.Leave(&nbLoop163)
-	} else {
-		for i_309 := range row_308 {
-			row_308[i_309] += (tape_22[i_309] * rev_238[i_309])
-		}
-	}
-	if tape_21 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if tape_16 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_25})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
-	}
-	if tape_21 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if tape_16 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_25})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
-	}
-	r_316 := ar.F64w(tape_25)
-	r_317 := ar.F64w(tape_25)
-	r_285 = r_285[:tape_25]
-	row_94 = row_94[:tape_25]
-	rev_183 = rev_183[:tape_25]
-	r_316 = r_316[:tape_25]
-	r_286 = r_286[:tape_25]
-	rev_238 = rev_238[:tape_25]
-	r_317 = r_317[:tape_25]
-	if tape_25 >= 262144 {
-		loop_328 := runtime.EnterLoop(&nbLoop164, runtime.Bind(r_285, runtime.Bind(row_94, runtime.Bind(rev_183, runtime.Bind(r_316, runtime.Bind(r_286, runtime.Bind(rev_238, runtime.Bind(r_317, runtime.End{}))))))), tape_25, 16384)
-		if loop_328.For == nil {
-			loop_328.For = func(lo_323, hi int) {
-				r_285 := loop_328.C.H
-				row_94 := loop_328.C.T.H
-				rev_183 := loop_328.C.T.T.H
-				r_316 := loop_328.C.T.T.T.H
-				r_286 := loop_328.C.T.T.T.T.H
-				rev_238 := loop_328.C.T.T.T.T.T.H
-				r_317 := loop_328.C.T.T.T.T.T.T.H
-				for i_324 := lo_323; i_324 < hi; i_324++ {
-					e_326 := (r_285[i_324] + (row_94[i_324] * rev_183[i_324]))
-					r_316[i_324] = e_326
-					e_327 := (r_286[i_324] + (row_94[i_324] * rev_238[i_324]))
-					r_317[i_324] = e_327
-				}
-			}
-		}
-		runtime.ParallelFor(tape_25, 16384, loop_328.For)
-		loop_328.Leave(&nbLoop164)
-	} else {
-		for i_318 := 0; i_318 < tape_25; i_318++ {
-			e_320 := (r_285[i_318] + (row_94[i_318] * rev_183[i_318]))
-			r_316[i_318] = e_320
-			e_321 := (r_286[i_318] + (row_94[i_318] * rev_238[i_318]))
-			r_317[i_318] = e_321
-		}
-	}
-	if tape_21 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_25})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if int64(9) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_15))
-	}
-	if tape_16 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_25})+" differ")
-	}
-	row_329 := z_174[int64(9)*int64(tape_16) : (int64(9)+1)*int64(tape_16)]
-	tape_24 = tape_24[:len(row_329)]
-	rev_183 = rev_183[:len(row_329)]
-	if len(row_329) >= 262144 {
-		loop_336 := runtime.EnterLoop(&nbLoop165, runtime.Bind(row_329, runtime.Bind(tape_24, runtime.Bind(rev_183, runtime.End{}))), len(row_329), 16384)
-		if loop_336.For == nil {
-			loop_336.For = func(lo_333, hi int) {
-				row_329 := loop_336.C.H
-				tape_24 := loop_336.C.T.H
-				rev_183 := loop_336.C.T.T.H
-				for i_334 := lo_333; i_334 < hi; i_334++ {
-					row_329[i_334] += (tape_24[i_334] * rev_183[i_334])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_329), 16384, loop_336.For)
-		loop_336.Leave(&nbLoop165)
-	} else {
-		for i_330 := range row_329 {
-			row_329[i_330] += (tape_24[i_330] * rev_183[i_330])
-		}
-	}
-	if tape_21 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_25})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if int64(9) >= int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_15))
-	}
-	if tape_16 != tape_25 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_25})+" differ")
-	}
-	row_337 := z_229[int64(9)*int64(tape_16) : (int64(9)+1)*int64(tape_16)]
-	tape_24 = tape_24[:len(row_337)]
-	rev_238 = rev_238[:len(row_337)]
-	if len(row_337) >= 262144 {
-		loop_344 := runtime.EnterLoop(&nbLoop166, runtime.Bind(row_337, runtime.Bind(tape_24, runtime.Bind(rev_238, runtime.End{}))), len(row_337), 16384)
-		if loop_344.For == nil {
-			loop_344.For = func(lo_341, hi int) {
-				row_337 := loop_344.C.H
-				tape_24 := loop_344.C.T.H
-				rev_238 := loop_344.C.T.T.H
-				for i_342 := lo_341; i_342 < hi; i_342++ {
-					row_337[i_342] += (tape_24[i_342] * rev_238[i_342])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_337), 16384, loop_344.For)
-		loop_344.Leave(&nbLoop166)
-	} else {
-		for i_338 := range row_337 {
-			row_337[i_338] += (tape_24[i_338] * rev_238[i_338])
-		}
-	}
-	if int64(1) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:23", runtime.CheckIndex(int64(1), tape_18))
-	}
-	row_345 := tape_17[int(int64(1))*tape_19 : (int(int64(1))+1)*tape_19]
-	r_346 := ar.F64w(tape_19)
-	row_345 = row_345[:len(r_346)]
-	if len(r_346) >= 262144 {
-		loop_353 := runtime.EnterLoop(&nbLoop167, runtime.Bind(r_346, runtime.Bind(row_345, runtime.End{})), len(r_346), 16384)
-		if loop_353.For == nil {
-			loop_353.For = func(lo_350, hi int) {
-				r_346 := loop_353.C.H
-				row_345 := loop_353.C.T.H
-				for i_351 := lo_350; i_351 < hi; i_351++ {
-					r_346[i_351] = (2.0 * row_345[i_351])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_346), 16384, loop_353.For)
-		loop_353.Leave(&nbLoop167)
-	} else {
-		for i_347 := range r_346 {
-			r_346[i_347] = (2.0 * row_345[i_347])
-		}
-	}
-	if tape_25 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_25}))
-	}
-	if int64(1) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_18))
-	}
-	row_354 := z_175[int64(1)*int64(tape_19) : (int64(1)+1)*int64(tape_19)]
-	r_346 = r_346[:len(row_354)]
-	r_316 = r_316[:len(row_354)]
-	if len(row_354) >= 262144 {
-		loop_361 := runtime.EnterLoop(&nbLoop168, runtime.Bind(row_354, runtime.Bind(r_346, runtime.Bind(r_316, runtime.End{}))), len(row_354), 16384)
-		if loop_361.For == nil {
-			loop_361.For = func(lo_358, hi int) {
-				row_354 := loop_361.C.H
-				r_346 := loop_361.C.T.H
-				r_316 := loop_361.C.T.T.H
-				for i_359 := lo_358; i_359 < hi; i_359++ {
-					row_354[i_359] += (r_346[i_359] * r_316[i_359])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_354), 16384, loop_361.For)
-		loop_361.Leave(&nbLoop168)
-	} else {
-		for i_355 := range row_354 {
-			row_354[i_355] += (r_346[i_355] * r_316[i_355])
-		}
-	}
-	if tape_25 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_25}))
-	}
-	if int64(1) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_18))
-	}
-	row_362 := z_230[int64(1)*int64(tape_19) : (int64(1)+1)*int64(tape_19)]
-	r_346 = r_346[:len(row_362)]
-	r_317 = r_317[:len(row_362)]
-	if len(row_362) >= 262144 {
-		loop_369 := runtime.EnterLoop(&nbLoop169, runtime.Bind(row_362, runtime.Bind(r_346, runtime.Bind(r_317, runtime.End{}))), len(row_362), 16384)
-		if loop_369.For == nil {
-			loop_369.For = func(lo_366, hi int) {
-				row_362 := loop_369.C.H
-				r_346 := loop_369.C.T.H
-				r_317 := loop_369.C.T.T.H
-				for i_367 := lo_366; i_367 < hi; i_367++ {
-					row_362[i_367] += (r_346[i_367] * r_317[i_367])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_362), 16384, loop_369.For)
-		loop_369.Leave(&nbLoop169)
-	} else {
-		for i_363 := range row_362 {
-			row_362[i_363] += (r_346[i_363] * r_317[i_363])
-		}
-	}
-	if int64(0) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_18))
-	}
-	row_370 := tape_17[int(int64(0))*tape_19 : (int(int64(0))+1)*tape_19]
-	r_371 := ar.F64w(tape_19)
-	row_370 = row_370[:len(r_371)]
-	if len(r_371) >= 262144 {
-		loop_378 := runtime.EnterLoop(&nbLoop170, runtime.Bind(r_371, runtime.Bind(row_370, runtime.End{})), len(r_371), 16384)
-		if loop_378.For == nil {
-			loop_378.For = func(lo_375, hi int) {
-				r_371 := loop_378.C.H
-				row_370 := loop_378.C.T.H
-				for i_376 := lo_375; i_376 < hi; i_376++ {
-					r_371[i_376] = (2.0 * row_370[i_376])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_371), 16384, loop_378.For)
-		loop_378.Leave(&nbLoop170)
-	} else {
-		for i_372 := range r_371 {
-			r_371[i_372] = (2.0 * row_370[i_372])
-		}
-	}
-	if tape_25 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_25}))
-	}
-	if int64(0) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_18))
-	}
-	row_379 := z_175[int64(0)*int64(tape_19) : (int64(0)+1)*int64(tape_19)]
-	r_371 = r_371[:len(row_379)]
-	r_316 = r_316[:len(row_379)]
-	if len(row_379) >= 262144 {
-		loop_386 := runtime.EnterLoop(&nbLoop171, runtime.Bind(row_379, runtime.Bind(r_371, runtime.Bind(r_316, runtime.End{}))), len(row_379), 16384)
-		if loop_386.For == nil {
-			loop_386.For = func(lo_383, hi int) {
-				row_379 := loop_386.C.H
-				r_371 := loop_386.C.T.H
-				r_316 := loop_386.C.T.T.H
-				for i_384 := lo_383; i_384 < hi; i_384++ {
-					row_379[i_384] += (r_371[i_384] * r_316[i_384])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_379), 16384, loop_386.For)
-		loop_386.Leave(&nbLoop171)
-	} else {
-		for i_380 := range row_379 {
-			row_379[i_380] += (r_371[i_380] * r_316[i_380])
-		}
-	}
-	if tape_25 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_25}))
-	}
-	if int64(0) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_18))
-	}
-	row_387 := z_230[int64(0)*int64(tape_19) : (int64(0)+1)*int64(tape_19)]
-	r_371 = r_371[:len(row_387)]
-	r_317 = r_317[:len(row_387)]
-	if len(row_387) >= 262144 {
-		loop_394 := runtime.EnterLoop(&nbLoop172, runtime.Bind(row_387, runtime.Bind(r_371, runtime.Bind(r_317, runtime.End{}))), len(row_387), 16384)
-		if loop_394.For == nil {
-			loop_394.For = func(lo_391, hi int) {
-				row_387 := loop_394.C.H
-				r_371 := loop_394.C.T.H
-				r_317 := loop_394.C.T.T.H
-				for i_392 := lo_391; i_392 < hi; i_392++ {
-					row_387[i_392] += (r_371[i_392] * r_317[i_392])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_387), 16384, loop_394.For)
-		loop_394.Leave(&nbLoop172)
-	} else {
-		for i_388 := range row_387 {
-			row_387[i_388] += (r_371[i_388] * r_317[i_388])
-		}
-	}
-	if int64(0) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_18))
-	}
-	row_395 := z_175[int(int64(0))*tape_19 : (int(int64(0))+1)*tape_19]
-	if int64(0) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_18))
-	}
-	row_396 := z_230[int(int64(0))*tape_19 : (int(int64(0))+1)*tape_19]
-	if int64(1) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_18))
-	}
-	row_397 := z_175[int(int64(1))*tape_19 : (int(int64(1))+1)*tape_19]
-	if int64(1) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_18))
-	}
-	row_398 := z_230[int(int64(1))*tape_19 : (int(int64(1))+1)*tape_19]
-	r_399 := ar.F64w(tape_28)
-	row_93 = row_93[:len(r_399)]
-	if len(r_399) >= 262144 {
-		loop_406 := runtime.EnterLoop(&nbLoop173, runtime.Bind(r_399, runtime.Bind(row_93, runtime.End{})), len(r_399), 16384)
-		if loop_406.For == nil {
-			loop_406.For = func(lo_403, hi int) {
-				r_399 := loop_406.C.H
-				row_93 := loop_406.C.T.H
-				for i_404 := lo_403; i_404 < hi; i_404++ {
-					r_399[i_404] = (1.0 / row_93[i_404])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_399), 16384, loop_406.For)
-		loop_406.Leave(&nbLoop173)
-	} else {
-		for i_400 := range r_399 {
-			r_399[i_400] = (1.0 / row_93[i_400])
-		}
-	}
-	if tape_28 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_28}))
-	}
-	r_407 := ar.F64w(tape_30)
-	tape_29 = tape_29[:len(r_407)]
-	row_93 = row_93[:len(r_407)]
-	if len(r_407) >= 262144 {
-		loop_414 := runtime.EnterLoop(&nbLoop174, runtime.Bind(r_407, runtime.Bind(tape_29, runtime.Bind(row_93, runtime.End{}))), len(r_407), 16384)
-		if loop_414.For == nil {
-			loop_414.For = func(lo_411, hi int) {
-				r_407 := loop_414.C.H
-				tape_29 := loop_414.C.T.H
-				row_93 := loop_414.C.T.T.H
-				for i_412 := lo_411; i_412 < hi; i_412++ {
-					r_407[i_412] = (-(tape_29[i_412] / row_93[i_412]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_407), 16384, loop_414.For)
-		loop_414.Leave(&nbLoop174)
-	} else {
-		for i_408 := range r_407 {
-			r_407[i_408] = (-(tape_29[i_408] / row_93[i_408]))
-		}
-	}
-	if tape_28 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_28}))
-	}
-	r_415 := ar.F64w(tape_32)
-	tape_31 = tape_31[:len(r_415)]
-	row_93 = row_93[:len(r_415)]
-	if len(r_415) >= 262144 {
-		loop_422 := runtime.EnterLoop(&nbLoop175, runtime.Bind(r_415, runtime.Bind(tape_31, runtime.Bind(row_93, runtime.End{}))), len(r_415), 16384)
-		if loop_422.For == nil {
-			loop_422.For = func(lo_419, hi int) {
-				r_415 := loop_422.C.H
-				tape_31 := loop_422.C.T.H
-				row_93 := loop_422.C.T.T.H
-				for i_420 := lo_419; i_420 < hi; i_420++ {
-					r_415[i_420] = (-(tape_31[i_420] / row_93[i_420]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_415), 16384, loop_422.For)
-		loop_422.Leave(&nbLoop175)
-	} else {
-		for i_416 := range r_415 {
-			r_415[i_416] = (-(tape_31[i_416] / row_93[i_416]))
-		}
-	}
-	if tape_19 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	if tape_19 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	if tape_19 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_19}))
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
 	}
 	if tape_19 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_19}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
 	}
-	if tape_32 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_32}))
-	}
-	if tape_30 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_30})+", element 0 has shape "+runtime.ShapeString([]int{tape_28}))
-	}
-	rs_423 := tape_28
-	tot_424, err_425 := runtime.MulSize(3, rs_423)
-	if err_425 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_425)
-	}
-	a_426 := ar.F64w(tot_424)
-	row_427 := a_426[0*rs_423 : 1*rs_423]
-	row_428 := a_426[1*rs_423 : 2*rs_423]
-	row_429 := a_426[2*rs_423 : 3*rs_423]
-	r_399 = r_399[:tape_28]
-	row_395 = row_395[:tape_28]
-	row_397 = row_397[:tape_28]
-	r_407 = r_407[:tape_28]
-	r_415 = r_415[:tape_28]
-	row_427 = row_427[:tape_28]
-	row_428 = row_428[:tape_28]
-	row_429 = row_429[:tape_28]
-	if tape_28 >= 262144 {
-		loop_442 := runtime.EnterLoop(&nbLoop176, runtime.Bind(r_399, runtime.Bind(row_395, runtime.Bind(row_397, runtime.Bind(r_407, runtime.Bind(r_415, runtime.Bind(row_427, runtime.Bind(row_428, runtime.Bind(row_429, runtime.End{})))))))), tape_28, 16384)
-		if loop_442.For == nil {
-			loop_442.For = func(lo_436, hi int) {
-				r_399 := loop_442.C.H
-				row_395 := loop_442.C.T.H
-				row_397 := loop_442.C.T.T.H
-				r_407 := loop_442.C.T.T.T.H
-				r_415 := loop_442.C.T.T.T.T.H
-				row_427 := loop_442.C.T.T.T.T.T.H
-				row_428 := loop_442.C.T.T.T.T.T.T.H
-				row_429 := loop_442.C.T.T.T.T.T.T.T.H
-				for i_437 := lo_436; i_437 < hi; i_437++ {
-					e_439 := (r_399[i_437] * row_395[i_437])
-					e_440 := (r_399[i_437] * row_397[i_437])
-					e_441 := ((r_407[i_437] * row_397[i_437]) + (r_415[i_437] * row_395[i_437]))
-					row_427[i_437] = e_439
-					row_428[i_437] = e_440
-					row_429[i_437] = e_441
+	row_307 := z_183[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_31 = tape_31[:len(row_307)]
+	z_185 = z_185[:len(row_307)]
+	if len(row_307) >= 262144 {
+		loop_314 := runtime.EnterLoop(&nbLoop161, runtime.Bind(row_307, runtime.Bind(tape_31, runtime.Bind(z_185, runtime.End{}))), len(row_307), 16384)
+		if loop_314.For == nil {
+			loop_314.For = func(lo_311, hi int) {
+				row_307 := loop_314.C.H
+				tape_31 := loop_314.C.T.H
+				z_185 := loop_314.C.T.T.H
+				for i_312 := lo_311; i_312 < hi; i_312++ {
+					row_307[i_312] += (tape_31[i_312] * z_185[i_312])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_28, 16384, loop_442.For)
-		loop_442.Leave(&nbLoop176)
+		runtime.ParallelFor(len(row_307), 16384, loop_314.For)
+		loop_314.Leave(&nbLoop161)
 	} else {
-		for i_430 := 0; i_430 < tape_28; i_430++ {
-			e_432 := (r_399[i_430] * row_395[i_430])
-			e_433 := (r_399[i_430] * row_397[i_430])
-			e_434 := ((r_407[i_430] * row_397[i_430]) + (r_415[i_430] * row_395[i_430]))
-			row_427[i_430] = e_432
-			row_428[i_430] = e_433
-			row_429[i_430] = e_434
+		for i_308 := range row_307 {
+			row_307[i_308] += (tape_31[i_308] * z_185[i_308])
 		}
 	}
-	if tape_19 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_19}))
+	if tape_24 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if tape_19 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	if tape_19 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_19}))
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
 	}
 	if tape_19 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_19}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
 	}
-	if tape_32 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_32}))
-	}
-	if tape_30 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_30})+", element 0 has shape "+runtime.ShapeString([]int{tape_28}))
-	}
-	rs_443 := tape_28
-	tot_444, err_445 := runtime.MulSize(3, rs_443)
-	if err_445 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_445)
-	}
-	a_446 := ar.F64w(tot_444)
-	row_447 := a_446[0*rs_443 : 1*rs_443]
-	row_448 := a_446[1*rs_443 : 2*rs_443]
-	row_449 := a_446[2*rs_443 : 3*rs_443]
-	r_399 = r_399[:tape_28]
-	row_396 = row_396[:tape_28]
-	row_398 = row_398[:tape_28]
-	r_407 = r_407[:tape_28]
-	r_415 = r_415[:tape_28]
-	row_447 = row_447[:tape_28]
-	row_448 = row_448[:tape_28]
-	row_449 = row_449[:tape_28]
-	if tape_28 >= 262144 {
-		loop_462 := runtime.EnterLoop(&nbLoop177, runtime.Bind(r_399, runtime.Bind(row_396, runtime.Bind(row_398, runtime.Bind(r_407, runtime.Bind(r_415, runtime.Bind(row_447, runtime.Bind(row_448, runtime.Bind(row_449, runtime.End{})))))))), tape_28, 16384)
-		if loop_462.For == nil {
-			loop_462.For = func(lo_456, hi int) {
-				r_399 := loop_462.C.H
-				row_396 := loop_462.C.T.H
-				row_398 := loop_462.C.T.T.H
-				r_407 := loop_462.C.T.T.T.H
-				r_415 := loop_462.C.T.T.T.T.H
-				row_447 := loop_462.C.T.T.T.T.T.H
-				row_448 := loop_462.C.T.T.T.T.T.T.H
-				row_449 := loop_462.C.T.T.T.T.T.T.T.H
-				for i_457 := lo_456; i_457 < hi; i_457++ {
-					e_459 := (r_399[i_457] * row_396[i_457])
-					e_460 := (r_399[i_457] * row_398[i_457])
-					e_461 := ((r_407[i_457] * row_398[i_457]) + (r_415[i_457] * row_396[i_457]))
-					row_447[i_457] = e_459
-					row_448[i_457] = e_460
-					row_449[i_457] = e_461
+	row_315 := z_237[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_31 = tape_31[:len(row_315)]
+	z_239 = z_239[:len(row_315)]
+	if len(row_315) >= 262144 {
+		loop_322 := runtime.EnterLoop(&nbLoop162, runtime.Bind(row_315, runtime.Bind(tape_31, runtime.Bind(z_239, runtime.End{}))), len(row_315), 16384)
+		if loop_322.For == nil {
+			loop_322.For = func(lo_319, hi int) {
+				row_315 := loop_322.C.H
+				tape_31 := loop_322.C.T.H
+				z_239 := loop_322.C.T.T.H
+				for i_320 := lo_319; i_320 < hi; i_320++ {
+					row_315[i_320] += (tape_31[i_320] * z_239[i_320])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_28, 16384, loop_462.For)
-		loop_462.Leave(&nbLoop177)
+		runtime.ParallelFor(len(row_315), 16384, loop_322.For)
+		loop_322.Leave(&nbLoop162)
 	} else {
-		for i_450 := 0; i_450 < tape_28; i_450++ {
-			e_452 := (r_399[i_450] * row_396[i_450])
-			e_453 := (r_399[i_450] * row_398[i_450])
-			e_454 := ((r_407[i_450] * row_398[i_450]) + (r_415[i_450] * row_396[i_450]))
-			row_447[i_450] = e_452
-			row_448[i_450] = e_453
-			row_449[i_450] = e_454
+		for i_316 := range row_315 {
+			row_315[i_316] += (tape_31[i_316] * z_239[i_316])
 		}
 	}
-	r_463, r_464, r_465, r_466, r_467, r_468, r_469, r_470, r_471, r_472, r_473, r_474, err_475 := fn_rotatesplit11bwdx2(ar, tape_33, tape_34, tape_35, tape_36, tape_37, tape_38, tape_39, tape_40, tape_41, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, a_426, 3, tape_28, a_446, 3, tape_28)
-	if err_475 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_475, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
+	if tape_24 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if int64(3)+int64(r_467) > int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_467), tape_15))
+	if tape_19 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 	}
-	if r_468 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_468})+" and "+runtime.ShapeString([]int{tape_16}))
+	if tape_24 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	region_476 := z_174[int(int64(3))*tape_16 : (int(int64(3))+r_467)*tape_16]
-	r_466 = r_466[:len(region_476)]
-	if len(region_476) >= 262144 {
-		loop_483 := runtime.EnterLoop(&nbLoop178, runtime.Bind(region_476, runtime.Bind(r_466, runtime.End{})), len(region_476), 16384)
-		if loop_483.For == nil {
-			loop_483.For = func(lo_480, hi int) {
-				region_476 := loop_483.C.H
-				r_466 := loop_483.C.T.H
-				for i_481 := lo_480; i_481 < hi; i_481++ {
-					region_476[i_481] += -r_466[i_481]
+	if tape_19 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+	}
+	r_323 := ar.F64w(tape_34)
+	r_324 := ar.F64w(tape_34)
+	r_292 = r_292[:tape_34]
+	row_103 = row_103[:tape_34]
+	z_185 = z_185[:tape_34]
+	r_323 = r_323[:tape_34]
+	r_293 = r_293[:tape_34]
+	z_239 = z_239[:tape_34]
+	r_324 = r_324[:tape_34]
+	if tape_34 >= 262144 {
+		loop_335 := runtime.EnterLoop(&nbLoop163, runtime.Bind(r_292, runtime.Bind(row_103, runtime.Bind(z_185, runtime.Bind(r_323, runtime.Bind(r_293, runtime.Bind(z_239, runtime.Bind(r_324, runtime.End{}))))))), tape_34, 16384)
+		if loop_335.For == nil {
+			loop_335.For = func(lo_330, hi int) {
+				r_292 := loop_335.C.H
+				row_103 := loop_335.C.T.H
+				z_185 := loop_335.C.T.T.H
+				r_323 := loop_335.C.T.T.T.H
+				r_293 := loop_335.C.T.T.T.T.H
+				z_239 := loop_335.C.T.T.T.T.T.H
+				r_324 := loop_335.C.T.T.T.T.T.T.H
+				for i_331 := lo_330; i_331 < hi; i_331++ {
+					e_333 := (r_292[i_331] + (row_103[i_331] * z_185[i_331]))
+					r_323[i_331] = e_333
+					e_334 := (r_293[i_331] + (row_103[i_331] * z_239[i_331]))
+					r_324[i_331] = e_334
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_476), 16384, loop_483.For)
-		loop_483.Leave(&nbLoop178)
+		runtime.ParallelFor(tape_34, 16384, loop_335.For)
+		loop_335.Leave(&nbLoop163)
 	} else {
-		for i_477 := range region_476 {
-			region_476[i_477] += -r_466[i_477]
+		for i_325 := 0; i_325 < tape_34; i_325++ {
+			e_327 := (r_292[i_325] + (row_103[i_325] * z_185[i_325]))
+			r_323[i_325] = e_327
+			e_328 := (r_293[i_325] + (row_103[i_325] * z_239[i_325]))
+			r_324[i_325] = e_328
 		}
 	}
-	if int64(3)+int64(r_473) > int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_473), tape_15))
+	if tape_24 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if r_474 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_474})+" and "+runtime.ShapeString([]int{tape_16}))
+	if int64(9) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_18))
 	}
-	region_484 := z_229[int(int64(3))*tape_16 : (int(int64(3))+r_473)*tape_16]
-	r_472 = r_472[:len(region_484)]
-	if len(region_484) >= 262144 {
-		loop_491 := runtime.EnterLoop(&nbLoop179, runtime.Bind(region_484, runtime.Bind(r_472, runtime.End{})), len(region_484), 16384)
-		if loop_491.For == nil {
-			loop_491.For = func(lo_488, hi int) {
-				region_484 := loop_491.C.H
-				r_472 := loop_491.C.T.H
-				for i_489 := lo_488; i_489 < hi; i_489++ {
-					region_484[i_489] += -r_472[i_489]
+	if tape_19 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
+	}
+	row_336 := z_183[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_33 = tape_33[:len(row_336)]
+	z_185 = z_185[:len(row_336)]
+	if len(row_336) >= 262144 {
+		loop_343 := runtime.EnterLoop(&nbLoop164, runtime.Bind(row_336, runtime.Bind(tape_33, runtime.Bind(z_185, runtime.End{}))), len(row_336), 16384)
+		if loop_343.For == nil {
+			loop_343.For = func(lo_340, hi int) {
+				row_336 := loop_343.C.H
+				tape_33 := loop_343.C.T.H
+				z_185 := loop_343.C.T.T.H
+				for i_341 := lo_340; i_341 < hi; i_341++ {
+					row_336[i_341] += (tape_33[i_341] * z_185[i_341])
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_484), 16384, loop_491.For)
-		loop_491.Leave(&nbLoop179)
+		runtime.ParallelFor(len(row_336), 16384, loop_343.For)
+		loop_343.Leave(&nbLoop164)
 	} else {
-		for i_485 := range region_484 {
-			region_484[i_485] += -r_472[i_485]
+		for i_337 := range row_336 {
+			row_336[i_337] += (tape_33[i_337] * z_185[i_337])
 		}
 	}
-	if int64(0)+int64(r_464) > int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_464), tape_15))
+	if tape_24 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if r_465 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_465})+" and "+runtime.ShapeString([]int{tape_16}))
+	if int64(9) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_18))
 	}
-	region_492 := z_174[int(int64(0))*tape_16 : (int(int64(0))+r_464)*tape_16]
-	r_463 = r_463[:len(region_492)]
-	for i_493 := range region_492 {
-		region_492[i_493] += r_463[i_493]
+	if tape_19 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 	}
-	if int64(0)+int64(r_470) > int64(tape_15) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_470), tape_15))
+	row_344 := z_237[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_33 = tape_33[:len(row_344)]
+	z_239 = z_239[:len(row_344)]
+	if len(row_344) >= 262144 {
+		loop_351 := runtime.EnterLoop(&nbLoop165, runtime.Bind(row_344, runtime.Bind(tape_33, runtime.Bind(z_239, runtime.End{}))), len(row_344), 16384)
+		if loop_351.For == nil {
+			loop_351.For = func(lo_348, hi int) {
+				row_344 := loop_351.C.H
+				tape_33 := loop_351.C.T.H
+				z_239 := loop_351.C.T.T.H
+				for i_349 := lo_348; i_349 < hi; i_349++ {
+					row_344[i_349] += (tape_33[i_349] * z_239[i_349])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_344), 16384, loop_351.For)
+		loop_351.Leave(&nbLoop165)
+	} else {
+		for i_345 := range row_344 {
+			row_344[i_345] += (tape_33[i_345] * z_239[i_345])
+		}
 	}
-	if r_471 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_471})+" and "+runtime.ShapeString([]int{tape_16}))
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:23", runtime.CheckIndex(int64(1), tape_21))
 	}
-	region_494 := z_229[int(int64(0))*tape_16 : (int(int64(0))+r_470)*tape_16]
-	r_469 = r_469[:len(region_494)]
-	for i_495 := range region_494 {
-		region_494[i_495] += r_469[i_495]
+	row_352 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_353 := ar.F64w(tape_22)
+	row_352 = row_352[:len(r_353)]
+	if len(r_353) >= 262144 {
+		loop_360 := runtime.EnterLoop(&nbLoop166, runtime.Bind(r_353, runtime.Bind(row_352, runtime.End{})), len(r_353), 16384)
+		if loop_360.For == nil {
+			loop_360.For = func(lo_357, hi int) {
+				r_353 := loop_360.C.H
+				row_352 := loop_360.C.T.H
+				for i_358 := lo_357; i_358 < hi; i_358++ {
+					r_353[i_358] = (2.0 * row_352[i_358])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_353), 16384, loop_360.For)
+		loop_360.Leave(&nbLoop166)
+	} else {
+		for i_354 := range r_353 {
+			r_353[i_354] = (2.0 * row_352[i_354])
+		}
 	}
-	ar.Keep(mark_496, &z_174, &r_466, &z_96, &z_229, &r_472, &z_135)
-	return z_174, tape_15, tape_16, r_466, r_467, r_468, z_96, tape_7, z_229, tape_15, tape_16, r_472, r_473, r_474, z_135, tape_7, nil
+	if tape_34 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
+	}
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_361 := z_184[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	r_353 = r_353[:len(row_361)]
+	r_323 = r_323[:len(row_361)]
+	if len(row_361) >= 262144 {
+		loop_368 := runtime.EnterLoop(&nbLoop167, runtime.Bind(row_361, runtime.Bind(r_353, runtime.Bind(r_323, runtime.End{}))), len(row_361), 16384)
+		if loop_368.For == nil {
+			loop_368.For = func(lo_365, hi int) {
+				row_361 := loop_368.C.H
+				r_353 := loop_368.C.T.H
+				r_323 := loop_368.C.T.T.H
+				for i_366 := lo_365; i_366 < hi; i_366++ {
+					row_361[i_366] += (r_353[i_366] * r_323[i_366])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_361), 16384, loop_368.For)
+		loop_368.Leave(&nbLoop167)
+	} else {
+		for i_362 := range row_361 {
+			row_361[i_362] += (r_353[i_362] * r_323[i_362])
+		}
+	}
+	if tape_34 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
+	}
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_369 := z_238[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	r_353 = r_353[:len(row_369)]
+	r_324 = r_324[:len(row_369)]
+	if len(row_369) >= 262144 {
+		loop_376 := runtime.EnterLoop(&nbLoop168, runtime.Bind(row_369, runtime.Bind(r_353, runtime.Bind(r_324, runtime.End{}))), len(row_369), 16384)
+		if loop_376.For == nil {
+			loop_376.For = func(lo_373, hi int) {
+				row_369 := loop_376.C.H
+				r_353 := loop_376.C.T.H
+				r_324 := loop_376.C.T.T.H
+				for i_374 := lo_373; i_374 < hi; i_374++ {
+					row_369[i_374] += (r_353[i_374] * r_324[i_374])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_369), 16384, loop_376.For)
+		loop_376.Leave(&nbLoop168)
+	} else {
+		for i_370 := range row_369 {
+			row_369[i_370] += (r_353[i_370] * r_324[i_370])
+		}
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_377 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	r_378 := ar.F64w(tape_22)
+	row_377 = row_377[:len(r_378)]
+	if len(r_378) >= 262144 {
+		loop_385 := runtime.EnterLoop(&nbLoop169, runtime.Bind(r_378, runtime.Bind(row_377, runtime.End{})), len(r_378), 16384)
+		if loop_385.For == nil {
+			loop_385.For = func(lo_382, hi int) {
+				r_378 := loop_385.C.H
+				row_377 := loop_385.C.T.H
+				for i_383 := lo_382; i_383 < hi; i_383++ {
+					r_378[i_383] = (2.0 * row_377[i_383])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_378), 16384, loop_385.For)
+		loop_385.Leave(&nbLoop169)
+	} else {
+		for i_379 := range r_378 {
+			r_378[i_379] = (2.0 * row_377[i_379])
+		}
+	}
+	if tape_34 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_386 := z_184[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	r_378 = r_378[:len(row_386)]
+	r_323 = r_323[:len(row_386)]
+	if len(row_386) >= 262144 {
+		loop_393 := runtime.EnterLoop(&nbLoop170, runtime.Bind(row_386, runtime.Bind(r_378, runtime.Bind(r_323, runtime.End{}))), len(row_386), 16384)
+		if loop_393.For == nil {
+			loop_393.For = func(lo_390, hi int) {
+				row_386 := loop_393.C.H
+				r_378 := loop_393.C.T.H
+				r_323 := loop_393.C.T.T.H
+				for i_391 := lo_390; i_391 < hi; i_391++ {
+					row_386[i_391] += (r_378[i_391] * r_323[i_391])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_386), 16384, loop_393.For)
+		loop_393.Leave(&nbLoop170)
+	} else {
+		for i_387 := range row_386 {
+			row_386[i_387] += (r_378[i_387] * r_323[i_387])
+		}
+	}
+	if tape_34 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_394 := z_238[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	r_378 = r_378[:len(row_394)]
+	r_324 = r_324[:len(row_394)]
+	if len(row_394) >= 262144 {
+		loop_401 := runtime.EnterLoop(&nbLoop171, runtime.Bind(row_394, runtime.Bind(r_378, runtime.Bind(r_324, runtime.End{}))), len(row_394), 16384)
+		if loop_401.For == nil {
+			loop_401.For = func(lo_398, hi int) {
+				row_394 := loop_401.C.H
+				r_378 := loop_401.C.T.H
+				r_324 := loop_401.C.T.T.H
+				for i_399 := lo_398; i_399 < hi; i_399++ {
+					row_394[i_399] += (r_378[i_399] * r_324[i_399])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_394), 16384, loop_401.For)
+		loop_401.Leave(&nbLoop171)
+	} else {
+		for i_395 := range row_394 {
+			row_394[i_395] += (r_378[i_395] * r_324[i_395])
+		}
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_402 := z_184[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_403 := z_238[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_404 := z_184[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_405 := z_238[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_406 := ar.F64w(tape_37)
+	row_102 = row_102[:len(r_406)]
+	if len(r_406) >= 262144 {
+		loop_413 := runtime.EnterLoop(&nbLoop172, runtime.Bind(r_406, runtime.Bind(row_102, runtime.End{})), len(r_406), 16384)
+		if loop_413.For == nil {
+			loop_413.For = func(lo_410, hi int) {
+				r_406 := loop_413.C.H
+				row_102 := loop_413.C.T.H
+				for i_411 := lo_410; i_411 < hi; i_411++ {
+					r_406[i_411] = (1.0 / row_102[i_411])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_406), 16384, loop_413.For)
+		loop_413.Leave(&nbLoop172)
+	} else {
+		for i_407 := range r_406 {
+			r_406[i_407] = (1.0 / row_102[i_407])
+		}
+	}
+	if tape_37 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_37}))
+	}
+	r_414 := ar.F64w(tape_39)
+	tape_38 = tape_38[:len(r_414)]
+	row_102 = row_102[:len(r_414)]
+	if len(r_414) >= 262144 {
+		loop_421 := runtime.EnterLoop(&nbLoop173, runtime.Bind(r_414, runtime.Bind(tape_38, runtime.Bind(row_102, runtime.End{}))), len(r_414), 16384)
+		if loop_421.For == nil {
+			loop_421.For = func(lo_418, hi int) {
+				r_414 := loop_421.C.H
+				tape_38 := loop_421.C.T.H
+				row_102 := loop_421.C.T.T.H
+				for i_419 := lo_418; i_419 < hi; i_419++ {
+					r_414[i_419] = (-(tape_38[i_419] / row_102[i_419]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_414), 16384, loop_421.For)
+		loop_421.Leave(&nbLoop173)
+	} else {
+		for i_415 := range r_414 {
+			r_414[i_415] = (-(tape_38[i_415] / row_102[i_415]))
+		}
+	}
+	if tape_37 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_37}))
+	}
+	r_422 := ar.F64w(tape_41)
+	tape_40 = tape_40[:len(r_422)]
+	row_102 = row_102[:len(r_422)]
+	if len(r_422) >= 262144 {
+		loop_429 := runtime.EnterLoop(&nbLoop174, runtime.Bind(r_422, runtime.Bind(tape_40, runtime.Bind(row_102, runtime.End{}))), len(r_422), 16384)
+		if loop_429.For == nil {
+			loop_429.For = func(lo_426, hi int) {
+				r_422 := loop_429.C.H
+				tape_40 := loop_429.C.T.H
+				row_102 := loop_429.C.T.T.H
+				for i_427 := lo_426; i_427 < hi; i_427++ {
+					r_422[i_427] = (-(tape_40[i_427] / row_102[i_427]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_422), 16384, loop_429.For)
+		loop_429.Leave(&nbLoop174)
+	} else {
+		for i_423 := range r_422 {
+			r_422[i_423] = (-(tape_40[i_423] / row_102[i_423]))
+		}
+	}
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_41 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_39 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
+	}
+	rs_430 := tape_37
+	tot_431, err_432 := runtime.MulSize(3, rs_430)
+	if err_432 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_432)
+	}
+	a_433 := ar.F64w(tot_431)
+	row_434 := a_433[0*rs_430 : 1*rs_430]
+	row_435 := a_433[1*rs_430 : 2*rs_430]
+	row_436 := a_433[2*rs_430 : 3*rs_430]
+	r_406 = r_406[:tape_37]
+	row_402 = row_402[:tape_37]
+	row_404 = row_404[:tape_37]
+	r_414 = r_414[:tape_37]
+	r_422 = r_422[:tape_37]
+	row_434 = row_434[:tape_37]
+	row_435 = row_435[:tape_37]
+	row_436 = row_436[:tape_37]
+	if tape_37 >= 262144 {
+		loop_449 := runtime.EnterLoop(&nbLoop175, runtime.Bind(r_406, runtime.Bind(row_402, runtime.Bind(row_404, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_434, runtime.Bind(row_435, runtime.Bind(row_436, runtime.End{})))))))), tape_37, 16384)
+		if loop_449.For == nil {
+			loop_449.For = func(lo_443, hi int) {
+				r_406 := loop_449.C.H
+				row_402 := loop_449.C.T.H
+				row_404 := loop_449.C.T.T.H
+				r_414 := loop_449.C.T.T.T.H
+				r_422 := loop_449.C.T.T.T.T.H
+				row_434 := loop_449.C.T.T.T.T.T.H
+				row_435 := loop_449.C.T.T.T.T.T.T.H
+				row_436 := loop_449.C.T.T.T.T.T.T.T.H
+				for i_444 := lo_443; i_444 < hi; i_444++ {
+					e_446 := (r_406[i_444] * row_402[i_444])
+					e_447 := (r_406[i_444] * row_404[i_444])
+					e_448 := ((r_414[i_444] * row_404[i_444]) + (r_422[i_444] * row_402[i_444]))
+					row_434[i_444] = e_446
+					row_435[i_444] = e_447
+					row_436[i_444] = e_448
+				}
+			}
+		}
+		runtime.ParallelFor(tape_37, 16384, loop_449.For)
+		loop_449.Leave(&nbLoop175)
+	} else {
+		for i_437 := 0; i_437 < tape_37; i_437++ {
+			e_439 := (r_406[i_437] * row_402[i_437])
+			e_440 := (r_406[i_437] * row_404[i_437])
+			e_441 := ((r_414[i_437] * row_404[i_437]) + (r_422[i_437] * row_402[i_437]))
+			row_434[i_437] = e_439
+			row_435[i_437] = e_440
+			row_436[i_437] = e_441
+		}
+	}
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_22 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if tape_41 != tape_39 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_39 != tape_37 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
+	}
+	rs_450 := tape_37
+	tot_451, err_452 := runtime.MulSize(3, rs_450)
+	if err_452 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_452)
+	}
+	a_453 := ar.F64w(tot_451)
+	row_454 := a_453[0*rs_450 : 1*rs_450]
+	row_455 := a_453[1*rs_450 : 2*rs_450]
+	row_456 := a_453[2*rs_450 : 3*rs_450]
+	r_406 = r_406[:tape_37]
+	row_403 = row_403[:tape_37]
+	row_405 = row_405[:tape_37]
+	r_414 = r_414[:tape_37]
+	r_422 = r_422[:tape_37]
+	row_454 = row_454[:tape_37]
+	row_455 = row_455[:tape_37]
+	row_456 = row_456[:tape_37]
+	if tape_37 >= 262144 {
+		loop_469 := runtime.EnterLoop(&nbLoop176, runtime.Bind(r_406, runtime.Bind(row_403, runtime.Bind(row_405, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_454, runtime.Bind(row_455, runtime.Bind(row_456, runtime.End{})))))))), tape_37, 16384)
+		if loop_469.For == nil {
+			loop_469.For = func(lo_463, hi int) {
+				r_406 := loop_469.C.H
+				row_403 := loop_469.C.T.H
+				row_405 := loop_469.C.T.T.H
+				r_414 := loop_469.C.T.T.T.H
+				r_422 := loop_469.C.T.T.T.T.H
+				row_454 := loop_469.C.T.T.T.T.T.H
+				row_455 := loop_469.C.T.T.T.T.T.T.H
+				row_456 := loop_469.C.T.T.T.T.T.T.T.H
+				for i_464 := lo_463; i_464 < hi; i_464++ {
+					e_466 := (r_406[i_464] * row_403[i_464])
+					e_467 := (r_406[i_464] * row_405[i_464])
+					e_468 := ((r_414[i_464] * row_405[i_464]) + (r_422[i_464] * row_403[i_464]))
+					row_454[i_464] = e_466
+					row_455[i_464] = e_467
+					row_456[i_464] = e_468
+				}
+			}
+		}
+		runtime.ParallelFor(tape_37, 16384, loop_469.For)
+		loop_469.Leave(&nbLoop176)
+	} else {
+		for i_457 := 0; i_457 < tape_37; i_457++ {
+			e_459 := (r_406[i_457] * row_403[i_457])
+			e_460 := (r_406[i_457] * row_405[i_457])
+			e_461 := ((r_414[i_457] * row_405[i_457]) + (r_422[i_457] * row_403[i_457]))
+			row_454[i_457] = e_459
+			row_455[i_457] = e_460
+			row_456[i_457] = e_461
+		}
+	}
+	r_470, r_471, r_472, r_473, r_474, r_475, r_476, r_477, r_478, r_479, r_480, r_481, err_482 := fn_rotatesplit11bwdx2(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_433, 3, tape_37, a_453, 3, tape_37)
+	if err_482 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_482, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
+	}
+	if int64(3)+int64(r_474) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_474), tape_18))
+	}
+	if r_475 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_475})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_483 := z_183[int(int64(3))*tape_19 : (int(int64(3))+r_474)*tape_19]
+	r_473 = r_473[:len(region_483)]
+	if len(region_483) >= 262144 {
+		loop_490 := runtime.EnterLoop(&nbLoop177, runtime.Bind(region_483, runtime.Bind(r_473, runtime.End{})), len(region_483), 16384)
+		if loop_490.For == nil {
+			loop_490.For = func(lo_487, hi int) {
+				region_483 := loop_490.C.H
+				r_473 := loop_490.C.T.H
+				for i_488 := lo_487; i_488 < hi; i_488++ {
+					region_483[i_488] += -r_473[i_488]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_483), 16384, loop_490.For)
+		loop_490.Leave(&nbLoop177)
+	} else {
+		for i_484 := range region_483 {
+			region_483[i_484] += -r_473[i_484]
+		}
+	}
+	if int64(3)+int64(r_480) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_480), tape_18))
+	}
+	if r_481 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_481})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_491 := z_237[int(int64(3))*tape_19 : (int(int64(3))+r_480)*tape_19]
+	r_479 = r_479[:len(region_491)]
+	if len(region_491) >= 262144 {
+		loop_498 := runtime.EnterLoop(&nbLoop178, runtime.Bind(region_491, runtime.Bind(r_479, runtime.End{})), len(region_491), 16384)
+		if loop_498.For == nil {
+			loop_498.For = func(lo_495, hi int) {
+				region_491 := loop_498.C.H
+				r_479 := loop_498.C.T.H
+				for i_496 := lo_495; i_496 < hi; i_496++ {
+					region_491[i_496] += -r_479[i_496]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_491), 16384, loop_498.For)
+		loop_498.Leave(&nbLoop178)
+	} else {
+		for i_492 := range region_491 {
+			region_491[i_492] += -r_479[i_492]
+		}
+	}
+	if int64(0)+int64(r_471) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_471), tape_18))
+	}
+	if r_472 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_472})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_499 := z_183[int(int64(0))*tape_19 : (int(int64(0))+r_471)*tape_19]
+	r_470 = r_470[:len(region_499)]
+	for i_500 := range region_499 {
+		region_499[i_500] += r_470[i_500]
+	}
+	if int64(0)+int64(r_477) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_477), tape_18))
+	}
+	if r_478 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_478})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_501 := z_237[int(int64(0))*tape_19 : (int(int64(0))+r_477)*tape_19]
+	r_476 = r_476[:len(region_501)]
+	for i_502 := range region_501 {
+		region_501[i_502] += r_476[i_502]
+	}
+	ar.Keep(mark_503, &z_183, &r_473, &z_105, &z_237, &r_479, &z_144)
+	return z_183, tape_18, tape_19, r_473, r_474, r_475, z_105, tape_7, z_237, tape_18, tape_19, r_479, r_480, r_481, z_144, tape_7, nil
 }
+
+// nbLoop179 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop179 runtime.LoopSite
 
 // nbLoop180 keeps the records of a parallel loop of fn_bajacobian.
 var nbLoop180 runtime.LoopSite
-
-// nbLoop181 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop181 runtime.LoopSite
-
-// nbLoop182 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop182 runtime.LoopSite
-
-// nbLoop183 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop183 runtime.LoopSite
-
-// nbLoop184 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop184 runtime.LoopSite
-
-// nbLoop185 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop185 runtime.LoopSite
-
-// nbLoop186 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop186 runtime.LoopSite
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
 	var checked_33 bool
 	var checked_73 bool
-	mark_518 := ar.Mark()
+	mark_328 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -19831,6 +19773,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if err_69 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_69), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
+	var a_70 []float64
 	if int64(0) >= int64(pts_6) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
@@ -19844,10 +19787,10 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	}
 	rs_74 := ptidx_15
 	tot_75, err_76 := runtime.MulSize(n_68, rs_74)
-	_ = tot_75
 	if err_76 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_76), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
+	a_70 = ar.F64w(tot_75)
 	if int64(1) >= int64(pts_6) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
@@ -19870,113 +19813,9 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 		}
 		checked_73 = true
 	}
-	t_84 := ar.F64w(len(feats_9))
-	for i_85 := 0; i_85 < feats_10; i_85++ {
-		for j_86 := 0; j_86 < feats_11; j_86++ {
-			t_84[j_86*feats_10+i_85] = feats_9[i_85*feats_11+j_86]
-		}
-	}
-	if int64(feats_11) != int64(2) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:5", runtime.DimMessage("feat", "[2][p]f64", "2", int64(feats_11), int64(2))), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	n_87 := int(int64(3)) - int(int64(0))
-	s_88 := a_30[int(int64(0))*camidx_13 : int(int64(3))*camidx_13 : int(int64(3))*camidx_13]
-	n_89 := int(int64(6)) - int(int64(3))
-	s_90 := a_30[int(int64(3))*camidx_13 : int(int64(6))*camidx_13 : int(int64(6))*camidx_13]
-	_ = s_90
-	if int64(0) >= int64(n_89) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), n_89)), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if int64(1) >= int64(n_89) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), n_89)), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if int64(2) >= int64(n_89) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), n_89)), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	rs_97 := ptidx_15
-	tot_98, err_99 := runtime.MulSize(3, rs_97)
-	if err_99 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", err_99), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	a_100 := ar.F64w(tot_98)
-	row_101 := a_100[0*rs_97 : 1*rs_97]
-	row_102 := a_100[1*rs_97 : 2*rs_97]
-	row_103 := a_100[2*rs_97 : 3*rs_97]
-	if int64(n_87) != int64(3) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:126:5", runtime.DimMessage("r", "[3][p]f64", "3", int64(n_87), int64(3))), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if int64(0) >= int64(n_87) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), n_87)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	_ = s_88[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	if int64(1) >= int64(n_87) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), n_87)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	_ = s_88[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	if int64(2) >= int64(n_87) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_87)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	_ = s_88[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	rs_116 := camidx_13
-	tot_117, err_118 := runtime.MulSize(3, rs_116)
-	if err_118 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_118), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	a_119 := ar.F64w(tot_117)
-	row_120 := a_119[0*rs_116 : 1*rs_116]
-	row_121 := a_119[1*rs_116 : 2*rs_116]
-	row_122 := a_119[2*rs_116 : 3*rs_116]
-	_ = a_119[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	_ = a_100[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
-	_ = a_119[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	_ = a_100[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
-	_ = a_100[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
-	_ = a_119[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	rs_129 := camidx_13
-	tot_130, err_131 := runtime.MulSize(3, rs_129)
-	if err_131 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_131), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	a_132 := ar.F64w(tot_130)
-	row_133 := a_132[0*rs_129 : 1*rs_129]
-	row_134 := a_132[1*rs_129 : 2*rs_129]
-	row_135 := a_132[2*rs_129 : 3*rs_129]
-	r_107 := ar.F64w(camidx_13)
-	r_108 := ar.F64w(camidx_13)
-	r_109 := ar.F64w(camidx_13)
-	r_110 := ar.F64w(camidx_13)
-	r_111 := ar.F64w(camidx_13)
-	r_112 := ar.F64w(camidx_13)
-	r_113 := ar.F64w(camidx_13)
-	r_114 := ar.F64w(camidx_13)
-	r_115 := ar.F64w(camidx_13)
+	row_81 := a_70[0*rs_74 : 1*rs_74]
+	row_82 := a_70[1*rs_74 : 2*rs_74]
+	row_83 := a_70[2*rs_74 : 3*rs_74]
 	camidx_12 = camidx_12[:camidx_13]
 	row_57 = row_57[:camidx_13]
 	row_58 = row_58[:camidx_13]
@@ -19990,999 +19829,335 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	row_66 = row_66[:camidx_13]
 	row_67 = row_67[:camidx_13]
 	ptidx_14 = ptidx_14[:camidx_13]
-	row_101 = row_101[:camidx_13]
-	row_102 = row_102[:camidx_13]
-	row_103 = row_103[:camidx_13]
-	r_107 = r_107[:camidx_13]
-	r_108 = r_108[:camidx_13]
-	r_109 = r_109[:camidx_13]
-	r_110 = r_110[:camidx_13]
-	r_111 = r_111[:camidx_13]
-	r_112 = r_112[:camidx_13]
-	r_113 = r_113[:camidx_13]
-	r_114 = r_114[:camidx_13]
-	r_115 = r_115[:camidx_13]
-	row_120 = row_120[:camidx_13]
-	row_121 = row_121[:camidx_13]
-	row_122 = row_122[:camidx_13]
-	row_133 = row_133[:camidx_13]
-	row_134 = row_134[:camidx_13]
-	row_135 = row_135[:camidx_13]
+	row_81 = row_81[:camidx_13]
+	row_82 = row_82[:camidx_13]
+	row_83 = row_83[:camidx_13]
 	if camidx_13 >= 262144 {
-		loop_206 := runtime.EnterLoop(&nbLoop180, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_101, runtime.Bind(row_102, runtime.Bind(row_103, runtime.Bind(r_107, runtime.Bind(r_108, runtime.Bind(r_109, runtime.Bind(r_110, runtime.Bind(r_111, runtime.Bind(r_112, runtime.Bind(r_113, runtime.Bind(r_114, runtime.Bind(r_115, runtime.Bind(row_120, runtime.Bind(row_121, runtime.Bind(row_122, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.End{}))))))))))))))))))))))))))))))))))), camidx_13, 16384)
-		if loop_206.For == nil {
-			loop_206.For = func(lo_171, hi int) {
-				cams_1 := loop_206.C.H
-				camidx_12 := loop_206.C.T.H
-				cams_3 := loop_206.C.T.T.H
-				row_57 := loop_206.C.T.T.T.H
-				row_58 := loop_206.C.T.T.T.T.H
-				row_59 := loop_206.C.T.T.T.T.T.H
-				row_60 := loop_206.C.T.T.T.T.T.T.H
-				row_61 := loop_206.C.T.T.T.T.T.T.T.H
-				row_62 := loop_206.C.T.T.T.T.T.T.T.T.H
-				row_63 := loop_206.C.T.T.T.T.T.T.T.T.T.H
-				row_64 := loop_206.C.T.T.T.T.T.T.T.T.T.T.H
-				row_65 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_66 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_67 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				pts_4 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				ptidx_14 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				pts_6 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_101 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_102 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_103 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_107 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_108 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_109 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_110 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_111 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_112 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_113 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_114 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_115 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_120 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_121 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_122 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_133 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_134 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_135 := loop_206.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_172 := lo_171; i_172 < hi; i_172++ {
-					e_174 := cams_1[int(camidx_12[i_172])*cams_3+0]
-					e_175 := cams_1[int(camidx_12[i_172])*cams_3+1]
-					e_176 := cams_1[int(camidx_12[i_172])*cams_3+2]
-					e_177 := cams_1[int(camidx_12[i_172])*cams_3+3]
-					e_178 := cams_1[int(camidx_12[i_172])*cams_3+4]
-					e_179 := cams_1[int(camidx_12[i_172])*cams_3+5]
-					e_180 := cams_1[int(camidx_12[i_172])*cams_3+6]
-					e_181 := cams_1[int(camidx_12[i_172])*cams_3+7]
-					e_182 := cams_1[int(camidx_12[i_172])*cams_3+8]
-					e_183 := cams_1[int(camidx_12[i_172])*cams_3+9]
-					e_184 := cams_1[int(camidx_12[i_172])*cams_3+10]
-					row_57[i_172] = e_174
-					row_58[i_172] = e_175
-					row_59[i_172] = e_176
-					row_60[i_172] = e_177
-					row_61[i_172] = e_178
-					row_62[i_172] = e_179
-					row_63[i_172] = e_180
-					row_64[i_172] = e_181
-					row_65[i_172] = e_182
-					row_66[i_172] = e_183
-					row_67[i_172] = e_184
-					e_185 := pts_4[int(ptidx_14[i_172])*pts_6+0]
-					e_186 := pts_4[int(ptidx_14[i_172])*pts_6+1]
-					e_187 := pts_4[int(ptidx_14[i_172])*pts_6+2]
-					e_188 := (e_185 - e_177)
-					e_189 := (e_186 - e_178)
-					e_190 := (e_187 - e_179)
-					row_101[i_172] = e_188
-					row_102[i_172] = e_189
-					row_103[i_172] = e_190
-					e_191 := (((e_174 * e_174) + (e_175 * e_175)) + (e_176 * e_176))
-					r_107[i_172] = e_191
-					e_192 := (runtime.Sign(e_191))
-					r_108[i_172] = e_192
-					e_193 := (1.0 - e_192)
-					r_109[i_172] = e_193
-					e_194 := (math.Sqrt((e_191 + e_193)))
-					r_110[i_172] = e_194
-					e_195 := (math.Cos(e_194))
-					r_111[i_172] = e_195
-					e_196 := (math.Sin(e_194))
-					r_112[i_172] = e_196
-					e_197 := (e_174 / e_194)
-					r_113[i_172] = e_197
-					e_198 := (e_175 / e_194)
-					r_114[i_172] = e_198
-					e_199 := (e_176 / e_194)
-					r_115[i_172] = e_199
-					e_200 := e_197
-					e_201 := e_198
-					e_202 := e_199
-					row_120[i_172] = e_200
-					row_121[i_172] = e_201
-					row_122[i_172] = e_202
-					e_203 := ((e_201 * e_190) - (e_202 * e_189))
-					e_204 := ((e_202 * e_188) - (e_200 * e_190))
-					e_205 := ((e_200 * e_189) - (e_201 * e_188))
-					row_133[i_172] = e_203
-					row_134[i_172] = e_204
-					row_135[i_172] = e_205
+		loop_118 := runtime.EnterLoop(&nbLoop179, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
+		if loop_118.For == nil {
+			loop_118.For = func(lo_101, hi int) {
+				cams_1 := loop_118.C.H
+				camidx_12 := loop_118.C.T.H
+				cams_3 := loop_118.C.T.T.H
+				row_57 := loop_118.C.T.T.T.H
+				row_58 := loop_118.C.T.T.T.T.H
+				row_59 := loop_118.C.T.T.T.T.T.H
+				row_60 := loop_118.C.T.T.T.T.T.T.H
+				row_61 := loop_118.C.T.T.T.T.T.T.T.H
+				row_62 := loop_118.C.T.T.T.T.T.T.T.T.H
+				row_63 := loop_118.C.T.T.T.T.T.T.T.T.T.H
+				row_64 := loop_118.C.T.T.T.T.T.T.T.T.T.T.H
+				row_65 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_66 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_67 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				pts_4 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				ptidx_14 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				pts_6 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_81 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_82 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_83 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_102 := lo_101; i_102 < hi; i_102++ {
+					e_104 := cams_1[int(camidx_12[i_102])*cams_3+0]
+					e_105 := cams_1[int(camidx_12[i_102])*cams_3+1]
+					e_106 := cams_1[int(camidx_12[i_102])*cams_3+2]
+					e_107 := cams_1[int(camidx_12[i_102])*cams_3+3]
+					e_108 := cams_1[int(camidx_12[i_102])*cams_3+4]
+					e_109 := cams_1[int(camidx_12[i_102])*cams_3+5]
+					e_110 := cams_1[int(camidx_12[i_102])*cams_3+6]
+					e_111 := cams_1[int(camidx_12[i_102])*cams_3+7]
+					e_112 := cams_1[int(camidx_12[i_102])*cams_3+8]
+					e_113 := cams_1[int(camidx_12[i_102])*cams_3+9]
+					e_114 := cams_1[int(camidx_12[i_102])*cams_3+10]
+					row_57[i_102] = e_104
+					row_58[i_102] = e_105
+					row_59[i_102] = e_106
+					row_60[i_102] = e_107
+					row_61[i_102] = e_108
+					row_62[i_102] = e_109
+					row_63[i_102] = e_110
+					row_64[i_102] = e_111
+					row_65[i_102] = e_112
+					row_66[i_102] = e_113
+					row_67[i_102] = e_114
+					e_115 := pts_4[int(ptidx_14[i_102])*pts_6+0]
+					e_116 := pts_4[int(ptidx_14[i_102])*pts_6+1]
+					e_117 := pts_4[int(ptidx_14[i_102])*pts_6+2]
+					row_81[i_102] = e_115
+					row_82[i_102] = e_116
+					row_83[i_102] = e_117
 				}
 			}
 		}
-		runtime.ParallelFor(camidx_13, 16384, loop_206.For)
-		loop_206.Leave(&nbLoop180)
+		runtime.ParallelFor(camidx_13, 16384, loop_118.For)
+		loop_118.Leave(&nbLoop179)
 	} else {
-		for i_136 := 0; i_136 < camidx_13; i_136++ {
-			e_138 := cams_1[int(camidx_12[i_136])*cams_3+0]
-			e_139 := cams_1[int(camidx_12[i_136])*cams_3+1]
-			e_140 := cams_1[int(camidx_12[i_136])*cams_3+2]
-			e_141 := cams_1[int(camidx_12[i_136])*cams_3+3]
-			e_142 := cams_1[int(camidx_12[i_136])*cams_3+4]
-			e_143 := cams_1[int(camidx_12[i_136])*cams_3+5]
-			e_144 := cams_1[int(camidx_12[i_136])*cams_3+6]
-			e_145 := cams_1[int(camidx_12[i_136])*cams_3+7]
-			e_146 := cams_1[int(camidx_12[i_136])*cams_3+8]
-			e_147 := cams_1[int(camidx_12[i_136])*cams_3+9]
-			e_148 := cams_1[int(camidx_12[i_136])*cams_3+10]
-			row_57[i_136] = e_138
-			row_58[i_136] = e_139
-			row_59[i_136] = e_140
-			row_60[i_136] = e_141
-			row_61[i_136] = e_142
-			row_62[i_136] = e_143
-			row_63[i_136] = e_144
-			row_64[i_136] = e_145
-			row_65[i_136] = e_146
-			row_66[i_136] = e_147
-			row_67[i_136] = e_148
-			e_149 := pts_4[int(ptidx_14[i_136])*pts_6+0]
-			e_150 := pts_4[int(ptidx_14[i_136])*pts_6+1]
-			e_151 := pts_4[int(ptidx_14[i_136])*pts_6+2]
-			e_152 := (e_149 - e_141)
-			e_153 := (e_150 - e_142)
-			e_154 := (e_151 - e_143)
-			row_101[i_136] = e_152
-			row_102[i_136] = e_153
-			row_103[i_136] = e_154
-			e_155 := (((e_138 * e_138) + (e_139 * e_139)) + (e_140 * e_140))
-			r_107[i_136] = e_155
-			e_156 := (runtime.Sign(e_155))
-			r_108[i_136] = e_156
-			e_157 := (1.0 - e_156)
-			r_109[i_136] = e_157
-			e_158 := (math.Sqrt((e_155 + e_157)))
-			r_110[i_136] = e_158
-			e_159 := (math.Cos(e_158))
-			r_111[i_136] = e_159
-			e_160 := (math.Sin(e_158))
-			r_112[i_136] = e_160
-			e_161 := (e_138 / e_158)
-			r_113[i_136] = e_161
-			e_162 := (e_139 / e_158)
-			r_114[i_136] = e_162
-			e_163 := (e_140 / e_158)
-			r_115[i_136] = e_163
-			e_164 := e_161
-			e_165 := e_162
-			e_166 := e_163
-			row_120[i_136] = e_164
-			row_121[i_136] = e_165
-			row_122[i_136] = e_166
-			e_167 := ((e_165 * e_154) - (e_166 * e_153))
-			e_168 := ((e_166 * e_152) - (e_164 * e_154))
-			e_169 := ((e_164 * e_153) - (e_165 * e_152))
-			row_133[i_136] = e_167
-			row_134[i_136] = e_168
-			row_135[i_136] = e_169
+		for i_84 := 0; i_84 < camidx_13; i_84++ {
+			e_86 := cams_1[int(camidx_12[i_84])*cams_3+0]
+			e_87 := cams_1[int(camidx_12[i_84])*cams_3+1]
+			e_88 := cams_1[int(camidx_12[i_84])*cams_3+2]
+			e_89 := cams_1[int(camidx_12[i_84])*cams_3+3]
+			e_90 := cams_1[int(camidx_12[i_84])*cams_3+4]
+			e_91 := cams_1[int(camidx_12[i_84])*cams_3+5]
+			e_92 := cams_1[int(camidx_12[i_84])*cams_3+6]
+			e_93 := cams_1[int(camidx_12[i_84])*cams_3+7]
+			e_94 := cams_1[int(camidx_12[i_84])*cams_3+8]
+			e_95 := cams_1[int(camidx_12[i_84])*cams_3+9]
+			e_96 := cams_1[int(camidx_12[i_84])*cams_3+10]
+			row_57[i_84] = e_86
+			row_58[i_84] = e_87
+			row_59[i_84] = e_88
+			row_60[i_84] = e_89
+			row_61[i_84] = e_90
+			row_62[i_84] = e_91
+			row_63[i_84] = e_92
+			row_64[i_84] = e_93
+			row_65[i_84] = e_94
+			row_66[i_84] = e_95
+			row_67[i_84] = e_96
+			e_97 := pts_4[int(ptidx_14[i_84])*pts_6+0]
+			e_98 := pts_4[int(ptidx_14[i_84])*pts_6+1]
+			e_99 := pts_4[int(ptidx_14[i_84])*pts_6+2]
+			row_81[i_84] = e_97
+			row_82[i_84] = e_98
+			row_83[i_84] = e_99
 		}
 	}
-	row_207 := a_119[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	row_208 := a_100[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	t_119 := ar.F64w(len(feats_9))
+	for i_120 := 0; i_120 < feats_10; i_120++ {
+		for j_121 := 0; j_121 < feats_11; j_121++ {
+			t_119[j_121*feats_10+i_120] = feats_9[i_120*feats_11+j_121]
+		}
 	}
-	row_209 := a_119[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	row_210 := a_100[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, err_218 := fn_residualssplit1110fwd(ar, a_30, 11, camidx_13, a_70, 3, ptidx_15, w_7, w_8, t_119, feats_11, feats_10)
+	_ = r_122
+	_ = r_123
+	_ = r_124
+	_ = r_125
+	_ = r_126
+	if err_218 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_218, "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
 	}
-	row_211 := a_119[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	row_212 := a_100[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	n_219, err_220 := runtime.CheckSize(int64(2))
+	if err_220 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_220)
 	}
-	n_216, err_217 := runtime.CheckSize(int64(3))
-	if err_217 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_217), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	var a_218 []float64
-	row_219 := a_100[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_220 := a_132[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_221 := a_119[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	rs_222 := ptidx_15
-	tot_223, err_224 := runtime.MulSize(n_216, rs_222)
-	if err_224 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_224), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	a_218 = ar.F64w(tot_223)
-	row_225 := a_100[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_226 := a_132[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_227 := a_119[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_228 := a_100[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_229 := a_132[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_230 := a_119[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_231 := a_218[0*rs_222 : 1*rs_222]
-	row_232 := a_218[1*rs_222 : 2*rs_222]
-	row_233 := a_218[2*rs_222 : 3*rs_222]
-	if int64(n_87) != int64(3) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("a", "[3][p]f64", "3", int64(n_87), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if int64(1) >= int64(n_87) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_87)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_234 := s_88[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	row_235 := a_100[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
-	if int64(2) >= int64(n_87) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_87)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_236 := s_88[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	row_237 := a_100[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
-	row_238 := a_100[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
-	if int64(0) >= int64(n_87) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_87)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_239 := s_88[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	rs_240 := camidx_13
-	tot_241, err_242 := runtime.MulSize(3, rs_240)
-	if err_242 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_242), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	a_243 := ar.F64w(tot_241)
-	row_244 := a_243[0*rs_240 : 1*rs_240]
-	row_245 := a_243[1*rs_240 : 2*rs_240]
-	row_246 := a_243[2*rs_240 : 3*rs_240]
-	r_213 := ar.F64w(camidx_13)
-	r_214 := ar.F64w(camidx_13)
-	r_215 := ar.F64w(camidx_13)
-	row_207 = row_207[:camidx_13]
-	row_208 = row_208[:camidx_13]
-	row_209 = row_209[:camidx_13]
-	row_210 = row_210[:camidx_13]
-	row_211 = row_211[:camidx_13]
-	row_212 = row_212[:camidx_13]
-	r_213 = r_213[:camidx_13]
-	r_111 = r_111[:camidx_13]
-	r_214 = r_214[:camidx_13]
-	r_215 = r_215[:camidx_13]
-	row_219 = row_219[:camidx_13]
-	row_220 = row_220[:camidx_13]
-	r_112 = r_112[:camidx_13]
-	row_221 = row_221[:camidx_13]
-	row_225 = row_225[:camidx_13]
-	row_226 = row_226[:camidx_13]
-	row_227 = row_227[:camidx_13]
-	row_228 = row_228[:camidx_13]
-	row_229 = row_229[:camidx_13]
-	row_230 = row_230[:camidx_13]
-	row_231 = row_231[:camidx_13]
-	row_232 = row_232[:camidx_13]
-	row_233 = row_233[:camidx_13]
-	row_234 = row_234[:camidx_13]
-	row_235 = row_235[:camidx_13]
-	row_236 = row_236[:camidx_13]
-	row_237 = row_237[:camidx_13]
-	row_238 = row_238[:camidx_13]
-	row_239 = row_239[:camidx_13]
-	row_244 = row_244[:camidx_13]
-	row_245 = row_245[:camidx_13]
-	row_246 = row_246[:camidx_13]
-	if camidx_13 >= 262144 {
-		loop_271 := runtime.EnterLoop(&nbLoop181, runtime.Bind(row_207, runtime.Bind(row_208, runtime.Bind(row_209, runtime.Bind(row_210, runtime.Bind(row_211, runtime.Bind(row_212, runtime.Bind(r_213, runtime.Bind(r_111, runtime.Bind(r_214, runtime.Bind(r_215, runtime.Bind(row_219, runtime.Bind(row_220, runtime.Bind(r_112, runtime.Bind(row_221, runtime.Bind(row_225, runtime.Bind(row_226, runtime.Bind(row_227, runtime.Bind(row_228, runtime.Bind(row_229, runtime.Bind(row_230, runtime.Bind(row_231, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.Bind(row_235, runtime.Bind(row_236, runtime.Bind(row_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(row_244, runtime.Bind(row_245, runtime.Bind(row_246, runtime.End{})))))))))))))))))))))))))))))))), camidx_13, 16384)
-		if loop_271.For == nil {
-			loop_271.For = func(lo_259, hi int) {
-				row_207 := loop_271.C.H
-				row_208 := loop_271.C.T.H
-				row_209 := loop_271.C.T.T.H
-				row_210 := loop_271.C.T.T.T.H
-				row_211 := loop_271.C.T.T.T.T.H
-				row_212 := loop_271.C.T.T.T.T.T.H
-				r_213 := loop_271.C.T.T.T.T.T.T.H
-				r_111 := loop_271.C.T.T.T.T.T.T.T.H
-				r_214 := loop_271.C.T.T.T.T.T.T.T.T.H
-				r_215 := loop_271.C.T.T.T.T.T.T.T.T.T.H
-				row_219 := loop_271.C.T.T.T.T.T.T.T.T.T.T.H
-				row_220 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.H
-				r_112 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_221 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_225 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_226 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_227 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_228 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_229 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_230 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_231 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_232 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_233 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_234 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_235 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_236 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_237 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_238 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_239 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_244 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_245 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_246 := loop_271.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_260 := lo_259; i_260 < hi; i_260++ {
-					e_262 := (((row_207[i_260] * row_208[i_260]) + (row_209[i_260] * row_210[i_260])) + (row_211[i_260] * row_212[i_260]))
-					r_213[i_260] = e_262
-					e_263 := (1.0 - r_111[i_260])
-					r_214[i_260] = e_263
-					e_264 := (e_262 * e_263)
-					r_215[i_260] = e_264
-					e_265 := (((row_219[i_260] * r_111[i_260]) + (row_220[i_260] * r_112[i_260])) + (row_221[i_260] * e_264))
-					e_266 := (((row_225[i_260] * r_111[i_260]) + (row_226[i_260] * r_112[i_260])) + (row_227[i_260] * e_264))
-					e_267 := (((row_228[i_260] * r_111[i_260]) + (row_229[i_260] * r_112[i_260])) + (row_230[i_260] * e_264))
-					row_231[i_260] = e_265
-					row_232[i_260] = e_266
-					row_233[i_260] = e_267
-					e_268 := ((row_234[i_260] * row_235[i_260]) - (row_236[i_260] * row_237[i_260]))
-					e_269 := ((row_236[i_260] * row_238[i_260]) - (row_239[i_260] * row_235[i_260]))
-					e_270 := ((row_239[i_260] * row_237[i_260]) - (row_234[i_260] * row_238[i_260]))
-					row_244[i_260] = e_268
-					row_245[i_260] = e_269
-					row_246[i_260] = e_270
-				}
+	var a_221 []float64
+	var d_222 int = 0
+	var rs_223 int = 0
+	for i_224 := 0; i_224 < n_219; i_224++ {
+		mark_225 := ar.Mark()
+		i_226 := int64(i_224)
+		x_227 := i_226 == int64(0)
+		var c_228 []float64
+		var c_229 int
+		if x_227 {
+			n_230, err_231 := runtime.CheckSize(size_18)
+			if err_231 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_231)
 			}
+			a_232 := ar.F64(n_230)
+			for i_233 := range a_232 {
+				a_232[i_233] = 1
+			}
+			c_228, c_229 = a_232, n_230
+		} else {
+			n_234, err_235 := runtime.CheckSize(size_18)
+			if err_235 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_235)
+			}
+			a_236 := ar.F64(n_234)
+			c_228, c_229 = a_236, n_234
 		}
-		runtime.ParallelFor(camidx_13, 16384, loop_271.For)
-		loop_271.Leave(&nbLoop181)
-	} else {
-		for i_247 := 0; i_247 < camidx_13; i_247++ {
-			e_249 := (((row_207[i_247] * row_208[i_247]) + (row_209[i_247] * row_210[i_247])) + (row_211[i_247] * row_212[i_247]))
-			r_213[i_247] = e_249
-			e_250 := (1.0 - r_111[i_247])
-			r_214[i_247] = e_250
-			e_251 := (e_249 * e_250)
-			r_215[i_247] = e_251
-			e_252 := (((row_219[i_247] * r_111[i_247]) + (row_220[i_247] * r_112[i_247])) + (row_221[i_247] * e_251))
-			e_253 := (((row_225[i_247] * r_111[i_247]) + (row_226[i_247] * r_112[i_247])) + (row_227[i_247] * e_251))
-			e_254 := (((row_228[i_247] * r_111[i_247]) + (row_229[i_247] * r_112[i_247])) + (row_230[i_247] * e_251))
-			row_231[i_247] = e_252
-			row_232[i_247] = e_253
-			row_233[i_247] = e_254
-			e_255 := ((row_234[i_247] * row_235[i_247]) - (row_236[i_247] * row_237[i_247]))
-			e_256 := ((row_236[i_247] * row_238[i_247]) - (row_239[i_247] * row_235[i_247]))
-			e_257 := ((row_239[i_247] * row_237[i_247]) - (row_234[i_247] * row_238[i_247]))
-			row_244[i_247] = e_255
-			row_245[i_247] = e_256
-			row_246[i_247] = e_257
+		if i_224 == 0 {
+			d_222 = c_229
+			rs_223 = d_222
+			tot_237, err_238 := runtime.MulSize(n_219, rs_223)
+			if err_238 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_238)
+			}
+			a_221 = ar.F64w(tot_237)
+		} else if c_229 != d_222 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_224)+" has shape "+runtime.ShapeString([]int{c_229})+", element 0 has shape "+runtime.ShapeString([]int{d_222}))
+		}
+		copy(a_221[i_224*rs_223:(i_224+1)*rs_223], c_228)
+		if i_224 > 0 {
+			ar.Release(mark_225)
 		}
 	}
-	row_272 := a_100[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
-	row_273 := a_243[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	n_239, err_240 := runtime.CheckSize(size_18)
+	if err_240 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_240)
 	}
-	row_274 := a_100[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
-	row_275 := a_243[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	a_241 := ar.F64(n_239)
+	n_242, err_243 := runtime.CheckSize(int64(2))
+	if err_243 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_243)
 	}
-	row_276 := a_100[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
-	row_277 := a_243[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	if camidx_13 != ptidx_15 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	var a_244 []float64
+	var d_245 int = 0
+	var rs_246 int = 0
+	for i_247 := 0; i_247 < n_242; i_247++ {
+		mark_248 := ar.Mark()
+		i_249 := int64(i_247)
+		x_250 := i_249 == int64(1)
+		var c_251 []float64
+		var c_252 int
+		if x_250 {
+			n_253, err_254 := runtime.CheckSize(size_18)
+			if err_254 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_254)
+			}
+			a_255 := ar.F64(n_253)
+			for i_256 := range a_255 {
+				a_255[i_256] = 1
+			}
+			c_251, c_252 = a_255, n_253
+		} else {
+			n_257, err_258 := runtime.CheckSize(size_18)
+			if err_258 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_258)
+			}
+			a_259 := ar.F64(n_257)
+			c_251, c_252 = a_259, n_257
+		}
+		if i_247 == 0 {
+			d_245 = c_252
+			rs_246 = d_245
+			tot_260, err_261 := runtime.MulSize(n_242, rs_246)
+			if err_261 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_261)
+			}
+			a_244 = ar.F64w(tot_260)
+		} else if c_252 != d_245 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_247)+" has shape "+runtime.ShapeString([]int{c_252})+", element 0 has shape "+runtime.ShapeString([]int{d_245}))
+		}
+		copy(a_244[i_247*rs_246:(i_247+1)*rs_246], c_251)
+		if i_247 > 0 {
+			ar.Release(mark_248)
+		}
 	}
-	rs_278 := ptidx_15
-	tot_279, err_280 := runtime.MulSize(3, rs_278)
-	if err_280 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_280), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	n_262, err_263 := runtime.CheckSize(size_18)
+	if err_263 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_263)
 	}
-	a_281 := ar.F64w(tot_279)
-	row_282 := a_281[0*rs_278 : 1*rs_278]
-	row_283 := a_281[1*rs_278 : 2*rs_278]
-	row_284 := a_281[2*rs_278 : 3*rs_278]
-	n_285, err_286 := runtime.CheckSize(int64(3))
-	if err_286 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_286), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	a_264 := ar.F64(n_262)
+	r_265, r_266, r_267, r_268, r_269, r_270, r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, r_280, err_281 := fn_residualssplit1110bwd10x2(ar, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, a_221, n_219, d_222, a_241, n_239, a_244, n_242, d_245, a_264, n_262)
+	if err_281 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_281, "residuals$split_1110$bwd_10$x2", "models.nab:142:5", "models.nab:175:57")
 	}
-	var a_287 []float64
-	row_288 := a_218[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	rs_282 := r_272
+	tot_283, err_284 := runtime.MulSize(1, rs_282)
+	if err_284 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_284)
 	}
-	_ = a_281[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	a_285 := ar.F64w(tot_283)
+	row_286 := a_285[0*rs_282 : 1*rs_282]
+	copy(row_286, r_271)
+	if r_270 != r_272 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_270})+" and "+runtime.ShapeString([]int{r_272}))
 	}
-	rs_290 := camidx_13
-	tot_291, err_292 := runtime.MulSize(n_285, rs_290)
+	if r_267 != r_270 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_267})+" and "+runtime.ShapeString([]int{r_270}))
+	}
+	n_287 := r_266 + r_269 + 1
+	c_288 := ar.F64w(len(r_265) + len(r_268) + len(a_285))
+	o_289 := 0
+	o_289 += copy(c_288[o_289:], r_265)
+	o_289 += copy(c_288[o_289:], r_268)
+	copy(c_288[o_289:], a_285)
+	rs_290 := r_280
+	tot_291, err_292 := runtime.MulSize(1, rs_290)
 	if err_292 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_292), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_292)
 	}
-	a_287 = ar.F64w(tot_291)
-	row_293 := a_218[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	a_293 := ar.F64w(tot_291)
+	row_294 := a_293[0*rs_290 : 1*rs_290]
+	copy(row_294, r_279)
+	if r_278 != r_280 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_278})+" and "+runtime.ShapeString([]int{r_280}))
 	}
-	_ = a_281[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	if r_275 != r_278 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_275})+" and "+runtime.ShapeString([]int{r_278}))
 	}
-	row_295 := a_218[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	n_295 := r_274 + r_277 + 1
+	c_296 := ar.F64w(len(r_273) + len(r_276) + len(a_293))
+	o_297 := 0
+	o_297 += copy(c_296[o_297:], r_273)
+	o_297 += copy(c_296[o_297:], r_276)
+	copy(c_296[o_297:], a_293)
+	if n_295 != n_287 || r_275 != r_267 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_295, r_275})+", element 0 has shape "+runtime.ShapeString([]int{n_287, r_267}))
 	}
-	_ = a_281[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
-	if ptidx_15 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11"), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	rs_298 := n_287 * r_267
+	tot_299, err_300 := runtime.MulSize(2, rs_298)
+	if err_300 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_300)
 	}
-	row_297 := a_287[0*rs_290 : 1*rs_290]
-	row_298 := a_287[1*rs_290 : 2*rs_290]
-	row_299 := a_287[2*rs_290 : 3*rs_290]
-	row_272 = row_272[:ptidx_15]
-	row_273 = row_273[:ptidx_15]
-	row_274 = row_274[:ptidx_15]
-	row_275 = row_275[:ptidx_15]
-	row_276 = row_276[:ptidx_15]
-	row_277 = row_277[:ptidx_15]
-	row_282 = row_282[:ptidx_15]
-	row_283 = row_283[:ptidx_15]
-	row_284 = row_284[:ptidx_15]
-	r_108 = r_108[:ptidx_15]
-	row_288 = row_288[:ptidx_15]
-	r_109 = r_109[:ptidx_15]
-	row_293 = row_293[:ptidx_15]
-	row_295 = row_295[:ptidx_15]
-	row_297 = row_297[:ptidx_15]
-	row_298 = row_298[:ptidx_15]
-	row_299 = row_299[:ptidx_15]
-	if ptidx_15 >= 262144 {
-		loop_318 := runtime.EnterLoop(&nbLoop182, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.Bind(row_275, runtime.Bind(row_276, runtime.Bind(row_277, runtime.Bind(row_282, runtime.Bind(row_283, runtime.Bind(row_284, runtime.Bind(r_108, runtime.Bind(row_288, runtime.Bind(r_109, runtime.Bind(row_293, runtime.Bind(row_295, runtime.Bind(row_297, runtime.Bind(row_298, runtime.Bind(row_299, runtime.End{}))))))))))))))))), ptidx_15, 16384)
-		if loop_318.For == nil {
-			loop_318.For = func(lo_309, hi int) {
-				row_272 := loop_318.C.H
-				row_273 := loop_318.C.T.H
-				row_274 := loop_318.C.T.T.H
-				row_275 := loop_318.C.T.T.T.H
-				row_276 := loop_318.C.T.T.T.T.H
-				row_277 := loop_318.C.T.T.T.T.T.H
-				row_282 := loop_318.C.T.T.T.T.T.T.H
-				row_283 := loop_318.C.T.T.T.T.T.T.T.H
-				row_284 := loop_318.C.T.T.T.T.T.T.T.T.H
-				r_108 := loop_318.C.T.T.T.T.T.T.T.T.T.H
-				row_288 := loop_318.C.T.T.T.T.T.T.T.T.T.T.H
-				r_109 := loop_318.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_293 := loop_318.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_295 := loop_318.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_297 := loop_318.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_298 := loop_318.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_299 := loop_318.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_310 := lo_309; i_310 < hi; i_310++ {
-					e_312 := (row_272[i_310] + row_273[i_310])
-					e_313 := (row_274[i_310] + row_275[i_310])
-					e_314 := (row_276[i_310] + row_277[i_310])
-					row_282[i_310] = e_312
-					row_283[i_310] = e_313
-					row_284[i_310] = e_314
-					e_315 := ((r_108[i_310] * row_288[i_310]) + (r_109[i_310] * e_312))
-					e_316 := ((r_108[i_310] * row_293[i_310]) + (r_109[i_310] * e_313))
-					e_317 := ((r_108[i_310] * row_295[i_310]) + (r_109[i_310] * e_314))
-					row_297[i_310] = e_315
-					row_298[i_310] = e_316
-					row_299[i_310] = e_317
+	a_301 := ar.F64w(tot_299)
+	row_302 := a_301[0*rs_298 : 1*rs_298]
+	row_303 := a_301[1*rs_298 : 2*rs_298]
+	copy(row_302, c_288)
+	copy(row_303, c_296)
+	n_304, err_305 := runtime.CheckSize(int64(2))
+	if err_305 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_305)
+	}
+	n_306, err_307 := runtime.CheckSize(size_18)
+	if err_307 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_307)
+	}
+	var d_310 int = 0
+	var rs_311 int = 0
+	for i_312 := 0; i_312 < n_304; i_312++ {
+		mark_313 := ar.Mark()
+		if i_312 == 0 {
+			d_310 = n_306
+			rs_311 = d_310
+			tot_314, err_315 := runtime.MulSize(n_304, rs_311)
+			_ = tot_314
+			if err_315 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_315)
+			}
+		} else if n_306 != d_310 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_312)+" has shape "+runtime.ShapeString([]int{n_306})+", element 0 has shape "+runtime.ShapeString([]int{d_310}))
+		}
+		if i_312 > 0 {
+			ar.Release(mark_313)
+		}
+	}
+	n_316, err_317 := runtime.CheckSize(size_18)
+	if err_317 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_317)
+	}
+	a_318 := ar.F64(n_316)
+	for i_319 := range a_318 {
+		a_318[i_319] = 1
+	}
+	if n_316 != r_133 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_133})+" and "+runtime.ShapeString([]int{n_316}))
+	}
+	r_320 := ar.F64w(r_133)
+	r_132 = r_132[:len(r_320)]
+	a_318 = a_318[:len(r_320)]
+	if len(r_320) >= 262144 {
+		loop_327 := runtime.EnterLoop(&nbLoop180, runtime.Bind(r_320, runtime.Bind(r_132, runtime.Bind(a_318, runtime.End{}))), len(r_320), 16384)
+		if loop_327.For == nil {
+			loop_327.For = func(lo_324, hi int) {
+				r_320 := loop_327.C.H
+				r_132 := loop_327.C.T.H
+				a_318 := loop_327.C.T.T.H
+				for i_325 := lo_324; i_325 < hi; i_325++ {
+					r_320[i_325] = ((2.0 * r_132[i_325]) * -a_318[i_325])
 				}
 			}
 		}
-		runtime.ParallelFor(ptidx_15, 16384, loop_318.For)
-		loop_318.Leave(&nbLoop182)
+		runtime.ParallelFor(len(r_320), 16384, loop_327.For)
+		loop_327.Leave(&nbLoop180)
 	} else {
-		for i_300 := 0; i_300 < ptidx_15; i_300++ {
-			e_302 := (row_272[i_300] + row_273[i_300])
-			e_303 := (row_274[i_300] + row_275[i_300])
-			e_304 := (row_276[i_300] + row_277[i_300])
-			row_282[i_300] = e_302
-			row_283[i_300] = e_303
-			row_284[i_300] = e_304
-			e_305 := ((r_108[i_300] * row_288[i_300]) + (r_109[i_300] * e_302))
-			e_306 := ((r_108[i_300] * row_293[i_300]) + (r_109[i_300] * e_303))
-			e_307 := ((r_108[i_300] * row_295[i_300]) + (r_109[i_300] * e_304))
-			row_297[i_300] = e_305
-			row_298[i_300] = e_306
-			row_299[i_300] = e_307
+		for i_321 := range r_320 {
+			r_320[i_321] = ((2.0 * r_132[i_321]) * -a_318[i_321])
 		}
 	}
-	row_319 := a_287[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
-	row_320 := a_287[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	row_322 := a_287[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	rs_324 := camidx_13
-	tot_325, err_326 := runtime.MulSize(2, rs_324)
-	if err_326 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:144:11", err_326), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	a_327 := ar.F64w(tot_325)
-	row_328 := a_327[0*rs_324 : 1*rs_324]
-	row_329 := a_327[1*rs_324 : 2*rs_324]
-	_ = a_327[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	_ = a_327[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	row_334 := a_30[int(int64(9))*camidx_13 : (int(int64(9))+1)*camidx_13]
-	row_335 := a_30[int(int64(10))*camidx_13 : (int(int64(10))+1)*camidx_13]
-	n_337, err_338 := runtime.CheckSize(int64(2))
-	if err_338 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:14", err_338), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	var a_339 []float64
-	row_340 := a_30[int(int64(6))*camidx_13 : (int(int64(6))+1)*camidx_13]
-	_ = a_327[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	x_342 := int64(7) + int64(0)
-	if x_342 < 0 || x_342 >= int64(11) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_342, 11)), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_343 := a_30[int(x_342)*camidx_13 : (int(x_342)+1)*camidx_13]
-	rs_344 := camidx_13
-	tot_345, err_346 := runtime.MulSize(n_337, rs_344)
-	if err_346 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:14", err_346), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	a_339 = ar.F64w(tot_345)
-	row_347 := a_30[int(int64(6))*camidx_13 : (int(int64(6))+1)*camidx_13]
-	_ = a_327[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	x_349 := int64(7) + int64(1)
-	if x_349 < 0 || x_349 >= int64(11) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_349, 11)), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_350 := a_30[int(x_349)*camidx_13 : (int(x_349)+1)*camidx_13]
-	row_351 := a_339[0*rs_344 : 1*rs_344]
-	row_352 := a_339[1*rs_344 : 2*rs_344]
-	r_321 := ar.F64w(camidx_13)
-	r_323 := ar.F64w(camidx_13)
-	r_332 := ar.F64w(camidx_13)
-	r_333 := ar.F64w(camidx_13)
-	r_336 := ar.F64w(camidx_13)
-	row_320 = row_320[:camidx_13]
-	row_319 = row_319[:camidx_13]
-	r_321 = r_321[:camidx_13]
-	row_322 = row_322[:camidx_13]
-	r_323 = r_323[:camidx_13]
-	row_328 = row_328[:camidx_13]
-	row_329 = row_329[:camidx_13]
-	r_332 = r_332[:camidx_13]
-	r_333 = r_333[:camidx_13]
-	row_334 = row_334[:camidx_13]
-	row_335 = row_335[:camidx_13]
-	r_336 = r_336[:camidx_13]
-	row_340 = row_340[:camidx_13]
-	row_343 = row_343[:camidx_13]
-	row_347 = row_347[:camidx_13]
-	row_350 = row_350[:camidx_13]
-	row_351 = row_351[:camidx_13]
-	row_352 = row_352[:camidx_13]
-	if camidx_13 >= 262144 {
-		loop_377 := runtime.EnterLoop(&nbLoop183, runtime.Bind(row_320, runtime.Bind(row_319, runtime.Bind(r_321, runtime.Bind(row_322, runtime.Bind(r_323, runtime.Bind(row_328, runtime.Bind(row_329, runtime.Bind(r_332, runtime.Bind(r_333, runtime.Bind(row_334, runtime.Bind(row_335, runtime.Bind(r_336, runtime.Bind(row_340, runtime.Bind(row_343, runtime.Bind(row_347, runtime.Bind(row_350, runtime.Bind(row_351, runtime.Bind(row_352, runtime.End{})))))))))))))))))), camidx_13, 16384)
-		if loop_377.For == nil {
-			loop_377.For = func(lo_365, hi int) {
-				row_320 := loop_377.C.H
-				row_319 := loop_377.C.T.H
-				r_321 := loop_377.C.T.T.H
-				row_322 := loop_377.C.T.T.T.H
-				r_323 := loop_377.C.T.T.T.T.H
-				row_328 := loop_377.C.T.T.T.T.T.H
-				row_329 := loop_377.C.T.T.T.T.T.T.H
-				r_332 := loop_377.C.T.T.T.T.T.T.T.H
-				r_333 := loop_377.C.T.T.T.T.T.T.T.T.H
-				row_334 := loop_377.C.T.T.T.T.T.T.T.T.T.H
-				row_335 := loop_377.C.T.T.T.T.T.T.T.T.T.T.H
-				r_336 := loop_377.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_340 := loop_377.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_343 := loop_377.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_347 := loop_377.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_350 := loop_377.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_351 := loop_377.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_352 := loop_377.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_366 := lo_365; i_366 < hi; i_366++ {
-					e_368 := (row_320[i_366] / row_319[i_366])
-					r_321[i_366] = e_368
-					e_369 := (row_322[i_366] / row_319[i_366])
-					r_323[i_366] = e_369
-					e_370 := e_368
-					e_371 := e_369
-					row_328[i_366] = e_370
-					row_329[i_366] = e_371
-					e_372 := ((e_370 * e_370) + (e_371 * e_371))
-					r_332[i_366] = e_372
-					e_373 := (e_372 * e_372)
-					r_333[i_366] = e_373
-					e_374 := ((1.0 + (row_334[i_366] * e_372)) + (row_335[i_366] * e_373))
-					r_336[i_366] = e_374
-					e_375 := (((row_340[i_366] * e_370) * e_374) + row_343[i_366])
-					e_376 := (((row_347[i_366] * e_371) * e_374) + row_350[i_366])
-					row_351[i_366] = e_375
-					row_352[i_366] = e_376
-				}
-			}
-		}
-		runtime.ParallelFor(camidx_13, 16384, loop_377.For)
-		loop_377.Leave(&nbLoop183)
-	} else {
-		for i_353 := 0; i_353 < camidx_13; i_353++ {
-			e_355 := (row_320[i_353] / row_319[i_353])
-			r_321[i_353] = e_355
-			e_356 := (row_322[i_353] / row_319[i_353])
-			r_323[i_353] = e_356
-			e_357 := e_355
-			e_358 := e_356
-			row_328[i_353] = e_357
-			row_329[i_353] = e_358
-			e_359 := ((e_357 * e_357) + (e_358 * e_358))
-			r_332[i_353] = e_359
-			e_360 := (e_359 * e_359)
-			r_333[i_353] = e_360
-			e_361 := ((1.0 + (row_334[i_353] * e_359)) + (row_335[i_353] * e_360))
-			r_336[i_353] = e_361
-			e_362 := (((row_340[i_353] * e_357) * e_361) + row_343[i_353])
-			e_363 := (((row_347[i_353] * e_358) * e_361) + row_350[i_353])
-			row_351[i_353] = e_362
-			row_352[i_353] = e_363
-		}
-	}
-	n_378, err_379 := runtime.CheckSize(int64(2))
-	if err_379 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:7", err_379), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	var a_380 []float64
-	row_381 := a_339[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
-	if int64(0) >= int64(feats_11) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feats_11)), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	_ = t_84[int(int64(0))*feats_10 : (int(int64(0))+1)*feats_10]
-	if feats_10 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{feats_10})), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if camidx_13 != w_8 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	rs_383 := w_8
-	tot_384, err_385 := runtime.MulSize(n_378, rs_383)
-	if err_385 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:7", err_385), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	a_380 = ar.F64w(tot_384)
-	row_386 := a_339[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
-	if int64(1) >= int64(feats_11) {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feats_11)), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	_ = t_84[int(int64(1))*feats_10 : (int(int64(1))+1)*feats_10]
-	if feats_10 != camidx_13 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{feats_10})), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	if camidx_13 != w_8 {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	row_388 := a_380[0*rs_383 : 1*rs_383]
-	row_389 := a_380[1*rs_383 : 2*rs_383]
-	w_7 = w_7[:w_8]
-	row_381 = row_381[:w_8]
-	row_386 = row_386[:w_8]
-	row_388 = row_388[:w_8]
-	row_389 = row_389[:w_8]
-	if w_8 >= 262144 {
-		loop_400 := runtime.EnterLoop(&nbLoop184, runtime.Bind(w_7, runtime.Bind(row_381, runtime.Bind(feats_9, runtime.Bind(feats_11, runtime.Bind(row_386, runtime.Bind(row_388, runtime.Bind(row_389, runtime.End{}))))))), w_8, 16384)
-		if loop_400.For == nil {
-			loop_400.For = func(lo_395, hi int) {
-				w_7 := loop_400.C.H
-				row_381 := loop_400.C.T.H
-				feats_9 := loop_400.C.T.T.H
-				feats_11 := loop_400.C.T.T.T.H
-				row_386 := loop_400.C.T.T.T.T.H
-				row_388 := loop_400.C.T.T.T.T.T.H
-				row_389 := loop_400.C.T.T.T.T.T.T.H
-				for i_396 := lo_395; i_396 < hi; i_396++ {
-					e_398 := (w_7[i_396] * (row_381[i_396] - feats_9[i_396*feats_11+0]))
-					e_399 := (w_7[i_396] * (row_386[i_396] - feats_9[i_396*feats_11+1]))
-					row_388[i_396] = e_398
-					row_389[i_396] = e_399
-				}
-			}
-		}
-		runtime.ParallelFor(w_8, 16384, loop_400.For)
-		loop_400.Leave(&nbLoop184)
-	} else {
-		for i_390 := 0; i_390 < w_8; i_390++ {
-			e_392 := (w_7[i_390] * (row_381[i_390] - feats_9[i_390*feats_11+0]))
-			e_393 := (w_7[i_390] * (row_386[i_390] - feats_9[i_390*feats_11+1]))
-			row_388[i_390] = e_392
-			row_389[i_390] = e_393
-		}
-	}
-	r_401 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_401)]
-	if len(r_401) >= 262144 {
-		loop_408 := runtime.EnterLoop(&nbLoop185, runtime.Bind(r_401, runtime.Bind(w_7, runtime.End{})), len(r_401), 16384)
-		if loop_408.For == nil {
-			loop_408.For = func(lo_405, hi int) {
-				r_401 := loop_408.C.H
-				w_7 := loop_408.C.T.H
-				for i_406 := lo_405; i_406 < hi; i_406++ {
-					r_401[i_406] = (1.0 - (w_7[i_406] * w_7[i_406]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_401), 16384, loop_408.For)
-		loop_408.Leave(&nbLoop185)
-	} else {
-		for i_402 := range r_401 {
-			r_401[i_402] = (1.0 - (w_7[i_402] * w_7[i_402]))
-		}
-	}
-	n_409, err_410 := runtime.CheckSize(int64(2))
-	if err_410 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_410)
-	}
-	var a_411 []float64
-	var d_412 int = 0
-	var rs_413 int = 0
-	for i_414 := 0; i_414 < n_409; i_414++ {
-		mark_415 := ar.Mark()
-		i_416 := int64(i_414)
-		x_417 := i_416 == int64(0)
-		var c_418 []float64
-		var c_419 int
-		if x_417 {
-			n_420, err_421 := runtime.CheckSize(size_18)
-			if err_421 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_421)
-			}
-			a_422 := ar.F64(n_420)
-			for i_423 := range a_422 {
-				a_422[i_423] = 1
-			}
-			c_418, c_419 = a_422, n_420
-		} else {
-			n_424, err_425 := runtime.CheckSize(size_18)
-			if err_425 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_425)
-			}
-			a_426 := ar.F64(n_424)
-			c_418, c_419 = a_426, n_424
-		}
-		if i_414 == 0 {
-			d_412 = c_419
-			rs_413 = d_412
-			tot_427, err_428 := runtime.MulSize(n_409, rs_413)
-			if err_428 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_428)
-			}
-			a_411 = ar.F64w(tot_427)
-		} else if c_419 != d_412 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_414)+" has shape "+runtime.ShapeString([]int{c_419})+", element 0 has shape "+runtime.ShapeString([]int{d_412}))
-		}
-		copy(a_411[i_414*rs_413:(i_414+1)*rs_413], c_418)
-		if i_414 > 0 {
-			ar.Release(mark_415)
-		}
-	}
-	n_429, err_430 := runtime.CheckSize(size_18)
-	if err_430 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_430)
-	}
-	a_431 := ar.F64(n_429)
-	n_432, err_433 := runtime.CheckSize(int64(2))
-	if err_433 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_433)
-	}
-	var a_434 []float64
-	var d_435 int = 0
-	var rs_436 int = 0
-	for i_437 := 0; i_437 < n_432; i_437++ {
-		mark_438 := ar.Mark()
-		i_439 := int64(i_437)
-		x_440 := i_439 == int64(1)
-		var c_441 []float64
-		var c_442 int
-		if x_440 {
-			n_443, err_444 := runtime.CheckSize(size_18)
-			if err_444 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_444)
-			}
-			a_445 := ar.F64(n_443)
-			for i_446 := range a_445 {
-				a_445[i_446] = 1
-			}
-			c_441, c_442 = a_445, n_443
-		} else {
-			n_447, err_448 := runtime.CheckSize(size_18)
-			if err_448 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_448)
-			}
-			a_449 := ar.F64(n_447)
-			c_441, c_442 = a_449, n_447
-		}
-		if i_437 == 0 {
-			d_435 = c_442
-			rs_436 = d_435
-			tot_450, err_451 := runtime.MulSize(n_432, rs_436)
-			if err_451 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_451)
-			}
-			a_434 = ar.F64w(tot_450)
-		} else if c_442 != d_435 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_437)+" has shape "+runtime.ShapeString([]int{c_442})+", element 0 has shape "+runtime.ShapeString([]int{d_435}))
-		}
-		copy(a_434[i_437*rs_436:(i_437+1)*rs_436], c_441)
-		if i_437 > 0 {
-			ar.Release(mark_438)
-		}
-	}
-	n_452, err_453 := runtime.CheckSize(size_18)
-	if err_453 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_453)
-	}
-	a_454 := ar.F64(n_452)
-	r_455, r_456, r_457, r_458, r_459, r_460, r_461, r_462, r_463, r_464, r_465, r_466, r_467, r_468, r_469, r_470, err_471 := fn_residualssplit1110bwd10x2(ar, a_380, 2, w_8, r_401, w_8, w_7, w_8, a_339, 2, camidx_13, t_84, feats_11, feats_10, a_30, 11, camidx_13, a_327, 2, camidx_13, r_336, camidx_13, r_333, camidx_13, r_332, camidx_13, a_287, 3, camidx_13, r_323, camidx_13, r_321, camidx_13, a_218, 3, ptidx_15, a_281, 3, ptidx_15, r_107, camidx_13, a_100, 3, ptidx_15, s_88, n_87, camidx_13, r_111, camidx_13, a_132, 3, camidx_13, r_112, camidx_13, a_119, 3, camidx_13, r_215, camidx_13, a_100, 3, ptidx_15, r_214, camidx_13, r_213, camidx_13, a_100, 3, ptidx_15, a_119, 3, camidx_13, r_110, camidx_13, r_115, camidx_13, r_114, camidx_13, r_113, camidx_13, s_88, n_87, camidx_13, a_411, n_409, d_412, a_431, n_429, a_434, n_432, d_435, a_454, n_452)
-	if err_471 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_471, "residuals$split_1110$bwd_10$x2", "models.nab:142:5", "models.nab:175:57")
-	}
-	rs_472 := r_462
-	tot_473, err_474 := runtime.MulSize(1, rs_472)
-	if err_474 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_474)
-	}
-	a_475 := ar.F64w(tot_473)
-	row_476 := a_475[0*rs_472 : 1*rs_472]
-	copy(row_476, r_461)
-	if r_460 != r_462 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_460})+" and "+runtime.ShapeString([]int{r_462}))
-	}
-	if r_457 != r_460 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_457})+" and "+runtime.ShapeString([]int{r_460}))
-	}
-	n_477 := r_456 + r_459 + 1
-	c_478 := ar.F64w(len(r_455) + len(r_458) + len(a_475))
-	o_479 := 0
-	o_479 += copy(c_478[o_479:], r_455)
-	o_479 += copy(c_478[o_479:], r_458)
-	copy(c_478[o_479:], a_475)
-	rs_480 := r_470
-	tot_481, err_482 := runtime.MulSize(1, rs_480)
-	if err_482 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_482)
-	}
-	a_483 := ar.F64w(tot_481)
-	row_484 := a_483[0*rs_480 : 1*rs_480]
-	copy(row_484, r_469)
-	if r_468 != r_470 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_468})+" and "+runtime.ShapeString([]int{r_470}))
-	}
-	if r_465 != r_468 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_465})+" and "+runtime.ShapeString([]int{r_468}))
-	}
-	n_485 := r_464 + r_467 + 1
-	c_486 := ar.F64w(len(r_463) + len(r_466) + len(a_483))
-	o_487 := 0
-	o_487 += copy(c_486[o_487:], r_463)
-	o_487 += copy(c_486[o_487:], r_466)
-	copy(c_486[o_487:], a_483)
-	if n_485 != n_477 || r_465 != r_457 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_485, r_465})+", element 0 has shape "+runtime.ShapeString([]int{n_477, r_457}))
-	}
-	rs_488 := n_477 * r_457
-	tot_489, err_490 := runtime.MulSize(2, rs_488)
-	if err_490 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_490)
-	}
-	a_491 := ar.F64w(tot_489)
-	row_492 := a_491[0*rs_488 : 1*rs_488]
-	row_493 := a_491[1*rs_488 : 2*rs_488]
-	copy(row_492, c_478)
-	copy(row_493, c_486)
-	n_494, err_495 := runtime.CheckSize(int64(2))
-	if err_495 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_495)
-	}
-	n_496, err_497 := runtime.CheckSize(size_18)
-	if err_497 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_497)
-	}
-	var d_500 int = 0
-	var rs_501 int = 0
-	for i_502 := 0; i_502 < n_494; i_502++ {
-		mark_503 := ar.Mark()
-		if i_502 == 0 {
-			d_500 = n_496
-			rs_501 = d_500
-			tot_504, err_505 := runtime.MulSize(n_494, rs_501)
-			_ = tot_504
-			if err_505 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_505)
-			}
-		} else if n_496 != d_500 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_502)+" has shape "+runtime.ShapeString([]int{n_496})+", element 0 has shape "+runtime.ShapeString([]int{d_500}))
-		}
-		if i_502 > 0 {
-			ar.Release(mark_503)
-		}
-	}
-	n_506, err_507 := runtime.CheckSize(size_18)
-	if err_507 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_507)
-	}
-	a_508 := ar.F64(n_506)
-	for i_509 := range a_508 {
-		a_508[i_509] = 1
-	}
-	if n_506 != w_8 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{n_506}))
-	}
-	r_510 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_510)]
-	a_508 = a_508[:len(r_510)]
-	if len(r_510) >= 262144 {
-		loop_517 := runtime.EnterLoop(&nbLoop186, runtime.Bind(r_510, runtime.Bind(w_7, runtime.Bind(a_508, runtime.End{}))), len(r_510), 16384)
-		if loop_517.For == nil {
-			loop_517.For = func(lo_514, hi int) {
-				r_510 := loop_517.C.H
-				w_7 := loop_517.C.T.H
-				a_508 := loop_517.C.T.T.H
-				for i_515 := lo_514; i_515 < hi; i_515++ {
-					r_510[i_515] = ((2.0 * w_7[i_515]) * -a_508[i_515])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_510), 16384, loop_517.For)
-		loop_517.Leave(&nbLoop186)
-	} else {
-		for i_511 := range r_510 {
-			r_510[i_511] = ((2.0 * w_7[i_511]) * -a_508[i_511])
-		}
-	}
-	ar.Keep(mark_518, &a_491, &r_510)
-	return a_491, 2, n_477, r_457, r_510, w_8, nil
+	ar.Keep(mark_328, &a_301, &r_320)
+	return a_301, 2, n_287, r_267, r_320, r_133, nil
 }
