@@ -21,7 +21,11 @@
 // a loop costs O(1) in the reverse pass, which keeps the cheap-gradient
 // property. Loops save their states (loop_save, while_save) and are
 // reversed iteration by iteration; map and build bodies, if branches and
-// calls are recomputed in the reverse pass from their saved inputs. Code
+// calls are recomputed in the reverse pass from their saved inputs. A
+// nested body's tape leaves out views (rows, slices) and arithmetic on
+// them (x[i] - mu[k], Q[k] @ (x[i] - mu[k])), which the reverse pass
+// computes again (vjp_save.go, vjp_again.go; listed in the rewrite
+// trace as remat.view_op, saved under save_all). Code
 // that both sweeps run and that decides on numbers (an if's branch, a
 // while body, a fold's or scan's operator, a call that compares) is one
 // out-of-line def that both call (vjp_lift.go, splitDef), so that a tie

@@ -136,6 +136,11 @@ type expander struct {
 	plain      map[*ir.Def]*ir.Def // defs with their checkpointing points resolved (plainDef)
 	remats     int64               // the checkpointing points emitted so far (fwdMapMarked)
 	flat       bool                // the reverse-mode code being generated keeps its tapes flat
+	// saveViews: the def being differentiated names save_all, so no
+	// operation on views is recomputed (vjp_again.go); notes collects
+	// those recomputed for the VJP def being generated.
+	saveViews bool
+	notes     *[]ir.RematNote
 
 	// noForward holds the errors of forwardAllowed, which forward mode
 	// recognizes in a callee's failure (fwd.call).

@@ -108,6 +108,7 @@ func (a *expander) vjpDefGen(d *ir.Def, active []bool, flat bool) (*ir.Def, erro
 	}
 	defer done()
 	var lam *ir.Lambda
+	var notes []ir.RematNote
 	switch {
 	case d.Attr("vjp") != nil:
 		lam, err = a.customVJP(d, d.Attr("vjp"))
@@ -116,12 +117,14 @@ func (a *expander) vjpDefGen(d *ir.Def, active []bool, flat bool) (*ir.Def, erro
 	case d.Attr("implicit") != nil:
 		lam, err = a.implicitVJP(d, d.Attr("implicit"))
 	default:
+		restore := a.recomputing(d, &notes)
 		lam, err = a.vjpLambdaFor(d.Params, d.BodyWithSizes(), d.P, active, true)
+		restore()
 	}
 	if err != nil {
 		return nil, err
 	}
-	g := &ir.Def{Name: d.Name + "$vjp" + suffix, Params: lam.Params, HasParams: true, Result: lam.Body.Type(), Body: lam.Body, P: d.P}
+	g := &ir.Def{Name: d.Name + "$vjp" + suffix, Params: lam.Params, HasParams: true, Result: lam.Body.Type(), Body: lam.Body, P: d.P, Recomputed: notes}
 	if at := d.Attr("strategy"); at != nil {
 		// The checkpointing policy its strategy names is d's derivatives'
 		// too (the rewrite stage looks it up), as jax.checkpoint's policy
@@ -380,6 +383,9 @@ func (a *expander) splitDef(d *ir.Def, active []bool) (*splitVJP, error) {
 	// Nested tapes, but for a body lifted (vjp_lift.go) in code with flat
 	// tapes, which may be differentiated again.
 	defer a.flatTapes(a.flat && d.Attr(liftedAttr) != nil)()
+	// A split def's backward code may run once per seed (a Jacobian's
+	// rows): it recomputes no operation on views (vjp_again.go).
+	defer a.savingViews()()
 	pos := d.P
 	r := newRev(a)
 	ps := make([]*ir.Var, len(d.Params))

@@ -123,6 +123,7 @@ func recomputeDeciding(c *rev, k *cut, own []*ir.Var, bwd ir.Expr, decide bool) 
 		taint[b.v] = t
 	}
 	var tape, again, decisions []*ir.Var
+	ops := map[*ir.Var]bool{}
 	seen := map[*ir.Var]bool{}
 	var need func(vs []*ir.Var)
 	need = func(vs []*ir.Var) {
@@ -145,6 +146,14 @@ func recomputeDeciding(c *rev, k *cut, own []*ir.Var, bwd ir.Expr, decide bool) 
 				// of an elementwise chain's operand, which costs nothing.
 				again = append(again, v)
 				need(ir.FreeVars(x))
+			case bound && !decide && c.recomputesViews() && viewOp(x, val, own):
+				// (Not in a split def's backward code, which a Jacobian
+				// runs once per seed.)
+				// Operations on views: recomputed from them
+				// (vjp_again.go).
+				again = append(again, v)
+				ops[v] = true
+				need(ir.FreeVars(x))
 			case bound || slices.Contains(own, v):
 				tape = append(tape, v)
 			}
@@ -157,7 +166,12 @@ func recomputeDeciding(c *rev, k *cut, own []*ir.Var, bwd ir.Expr, decide bool) 
 	slices.SortFunc(again, func(a, b *ir.Var) int { return order[a] - order[b] })
 	pre := &block{pos: k.fwd.pos}
 	sub := map[*ir.Var]ir.Expr{}
+	show := map[*ir.Var]ir.Expr{} // the values again, for the trace
 	for _, v := range again {
+		if ops[v] {
+			c.a.note("remat.view_op", val[v].(*ir.PrimCall).P, ir.Subst(val[v], show))
+		}
+		show[v] = ir.Subst(val[v], show)
 		sub[v] = pre.bindVar(v.Name, ir.Subst(val[v], sub))
 	}
 	return pre.close(ir.Subst(bwd, sub)), tape, decisions

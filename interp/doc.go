@@ -68,7 +68,10 @@
 //
 // The body of a build or map of tuples (a reverse pass's tape) takes its
 // small vectors, tuples and boxed arrays from chunks of an arena instead
-// of one allocation each (tape.go); the values are the same.
+// of one allocation each (tape.go); the values are the same. Temporaries
+// in such a body that cannot reach the tape (an operand that dies at its
+// use, the body of a comprehension of scalars) take recycled arrays
+// instead (scratch.go).
 //
 // runtime.Value is passed by value: f64 in F, i64 and bool in I, arrays,
 // tuples and functions in R. Scalars never touch the heap.

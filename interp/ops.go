@@ -54,8 +54,9 @@ func (c *fnComp) compileArrOpnd(e ir.Expr) (arrOpnd, error) {
 		idx, err := c.typedI(pc.Args[1])
 		return arrOpnd{g: g, idx: idx, pos: pc.P}, err
 	}
-	g, err := c.compile(e)
-	return arrOpnd{g: g, dies: c.it.freshArray(e, map[*ir.Var]ir.Expr{})}, err
+	dies := c.it.freshArray(e, map[*ir.Var]ir.Expr{})
+	g, err := c.compileScratch(e, dies)
+	return arrOpnd{g: g, dies: dies}, err
 }
 
 // get evaluates the operand, with the index primitive's checks and errors

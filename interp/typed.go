@@ -1248,6 +1248,7 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 	var bodyF fcode
 	var bodyI icode
 	kind := runtime.ElemF64
+	keep := c.scratchOnly() // the body's arrays die in it (scratch.go)
 	switch k {
 	case ir.F64:
 		bodyF, err = c.typedF(cp.body)
@@ -1258,6 +1259,7 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 		kind = runtime.ElemBool
 		bodyI, err = c.typedI(cp.body)
 	}
+	keep()
 	if err != nil {
 		return nil, true, err
 	}

@@ -239,6 +239,9 @@ func totalPrim(e *PrimCall) bool {
 // sameStaticShapes reports whether the array operands of an elementwise
 // primitive certainly have the same shape.
 func sameStaticShapes(args []Expr) bool {
+	if sameArrayVar(args) {
+		return true
+	}
 	var first []Dim
 	seen := false
 	for _, a := range args {
@@ -283,4 +286,22 @@ func StaticallySameShape(a, b Type) bool {
 		}
 	}
 	return true
+}
+
+// sameArrayVar reports whether every array operand of an elementwise
+// primitive is one and the same variable (x * x): one value has one
+// shape, so the operands cannot differ, whatever the sizes are.
+func sameArrayVar(args []Expr) bool {
+	var v *Var
+	for _, a := range args {
+		if Rank(a.Type()) == 0 {
+			continue
+		}
+		x, ok := a.(*Var)
+		if !ok || v != nil && x != v {
+			return false
+		}
+		v = x
+	}
+	return v != nil
 }

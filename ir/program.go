@@ -15,6 +15,20 @@ type Def struct {
 	// Origin, for a def the compiler made from another (a template's
 	// specialized copy), is the source def's name; backtraces show it.
 	Origin string
+	// Recomputed lists, for a VJP def, the forward values its reverse
+	// pass recomputes by reverse mode's own checkpointing rule rather
+	// than reads from a tape (package ad, vjp_again.go); the rewrite
+	// stage shows them in its trace. Not part of the def's meaning.
+	Recomputed []RematNote
+}
+
+// A RematNote is one forward value that reverse mode recomputes in the
+// reverse pass: the rule that decided it, where the value is computed,
+// and the value as the reverse pass computes it.
+type RematNote struct {
+	Rule string
+	Pos  Pos
+	Expr Expr
 }
 
 // SizeVar is a size variable bound by a parameter's type. When Param >= 0,

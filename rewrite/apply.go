@@ -292,6 +292,9 @@ func (e *env) applyDef(d *ir.Def, s Strategy, src string, trace *Trace, opts Opt
 	// Checkpointing is decided first (remat.go).
 	c.policy = e.policyFor(d, s)
 	body, _, err := c.policy.apply(c, d.Body)
+	if err == nil {
+		err = traceRecomputed(c, d)
+	}
 	ok := err == nil
 	if ok {
 		body, ok, err = s.apply(c, body)

@@ -126,3 +126,19 @@ func (e *env) policyFor(d *ir.Def, s Strategy) *rematS {
 	}
 	return rematDefault
 }
+
+// traceRecomputed lists in the trace, after the checkpointing pass's own
+// decisions, the forward values of d that reverse mode decided itself to
+// recompute (ir.Def.Recomputed): operations on views inside nested
+// comprehensions and loops, which a def whose strategy names save_all
+// saves instead.
+func traceRecomputed(c *ctx, d *ir.Def) error {
+	for _, n := range d.Recomputed {
+		if err := c.fireText(n.Rule, n.Pos, func() (string, string) {
+			return short(n.Expr), "recompute in the reverse pass (not saved; save_all saves it)"
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

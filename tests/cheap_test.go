@@ -47,7 +47,7 @@ func steps(t *testing.T, src []byte, name string, args ...any) int64 {
 // without timing: the interpreter's step count of grad(f) is at most 5
 // times that of f (SPEC's bound; tighter per program, at what reverse mode
 // achieves now that comprehensions save their forward values and sums'
-// cotangents stay numbers: 1.6 for Rosenbrock, 3.0 for the GMM), and the
+// cotangents stay numbers: 1.6 for Rosenbrock, 3.1 for the GMM), and the
 // ratio stays flat while the size grows 100-fold.
 // A reverse pass that touched a whole array per element read (O(n²))
 // would fail it at once. cmd/nablabench measures the same in time.
@@ -93,5 +93,7 @@ func TestCheapGradientSteps(t *testing.T) {
 		fs, gs := steps(t, gmm, "gmm", g.args()...), steps(t, gmm, "gmm_grad", g.args()...)
 		pts = append(pts, point{fmt.Sprintf("n=%d d=2 K=5", n), float64(gs) / float64(fs), fs, gs})
 	}
-	check("gmm", 3.0, pts)
+	// 3.1: the reverse pass recomputes x[i] - mu[k] and its product
+	// instead of saving them (ad/vjp_again.go), a step per element.
+	check("gmm", 3.1, pts)
 }

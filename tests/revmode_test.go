@@ -110,7 +110,10 @@ func revCases(t *testing.T) []revCase {
 	g := randomGMM(rng, 2, 5, 200)
 	ba := append(readBench(t, "ba.nab"), []byte(baJacFwd)...)
 	return []revCase{
-		{name: "gmm vectorized", src: readTestdata(t, "gmm.nab"), f: "gmm", g: "gmm_grad", args: g.args(), maxRatio: 2.8, target: 3},
+		// 3.07 since the reverse pass recomputes x[i] - mu[k], its product
+		// and square instead of saving them (ad/vjp_again.go): more steps,
+		// a fifth of the bytes and less time (docs/benchmarks.md, stop 24).
+		{name: "gmm vectorized", src: readTestdata(t, "gmm.nab"), f: "gmm", g: "gmm_grad", args: g.args(), maxRatio: 3.1, target: 3},
 		{name: "gmm element-wise", src: readTestdata(t, "gmm_elem.nab"), f: "gmm", g: "gmm_grad", args: g.args(), maxRatio: 3.1, target: 3},
 		{name: "lstm", src: readBench(t, "lstm.nab"), f: "objective", g: "jacobian", args: lstmArgs(rng, 2, 8, 40), maxRatio: 2.9, target: 3},
 		{name: "ba jacrev", src: ba, f: "objective", g: "jacobian", args: baArgs(rng, 4, 30, 200), maxRatio: 4.85, target: 5, fwdAllocs: true},

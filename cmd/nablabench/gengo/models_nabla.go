@@ -1589,7 +1589,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_525 := ar.Mark()
+	mark_535 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1758,552 +1758,499 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_87 int = 0
 	var rs_88 int = 0
 	a_89 := ar.F64w(n_83)
-	var d_90 int = 0
-	var rs_91 int = 0
-	var a_92 []float64
-	var d_93 int = 0
-	var d_94 int = 0
-	var rs_95 int = 0
-	var a_96 []float64
-	var d_97 int = 0
-	var d_98 int = 0
-	var rs_99 int = 0
-	scratch_526 := ar.F64w(x_11)
-	scratch_527 := ar.F64w(d_21)
-	for i_100 := 0; i_100 < n_83; i_100++ {
-		mark_101 := ar.Mark()
-		i_102 := int64(i_100)
-		n_103, err_104 := runtime.CheckSize(n_15)
-		if err_104 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_104)
+	var scratch_536 []float64
+	if scratch_536_n, err := runtime.CheckSize(n_15); err == nil {
+		scratch_536 = ar.F64w(scratch_536_n)
+	}
+	scratch_537 := ar.F64w(d_21)
+	scratch_538 := ar.F64w(d_22)
+	for i_90 := 0; i_90 < n_83; i_90++ {
+		mark_91 := ar.Mark()
+		i_92 := int64(i_90)
+		n_93, err_94 := runtime.CheckSize(n_15)
+		if err_94 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_94)
 		}
-		var a_105 []float64
-		if i_100 > 0 && n_103 == rs_88 {
-			a_105 = a_86[i_100*rs_88 : (i_100+1)*rs_88]
-		} else {
-			a_105 = ar.F64w(n_103)
-		}
-		var a_106 []float64
-		var d_107 int = 0
-		var rs_108 int = 0
-		var a_109 []float64
-		var d_110 int = 0
-		var rs_111 int = 0
-		for i_112 := 0; i_112 < n_103; i_112++ {
-			mark_113 := ar.Mark()
-			i_114 := int64(i_112)
-			row_115 := x_9[int(i_102)*x_11 : (int(i_102)+1)*x_11]
-			if i_114 < 0 || i_114 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_114, means_4))
+		r_95 := scratch_536[:n_93:n_93]
+		for i_96 := range r_95 {
+			i_98 := int64(i_96)
+			x_99 := alphas_1[int(i_98)]
+			x_100 := r_64[int(i_98)]
+			x_101 := x_99 + x_100
+			rs_102 := d_21 * d_22
+			row_103 := a_20[int(i_98)*rs_102 : (int(i_98)+1)*rs_102]
+			row_104 := x_9[int(i_92)*x_11 : (int(i_92)+1)*x_11]
+			if i_98 < 0 || i_98 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_98, means_4))
 			}
-			row_116 := means_3[int(i_114)*means_5 : (int(i_114)+1)*means_5]
+			row_105 := means_3[int(i_98)*means_5 : (int(i_98)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_117 := scratch_526[:x_11:x_11]
-			row_115 = row_115[:len(r_117)]
-			row_116 = row_116[:len(r_117)]
-			for i_118 := range r_117 {
-				r_117[i_118] = (row_115[i_118] - row_116[i_118])
-			}
-			rs_120 := d_21 * d_22
-			row_121 := a_20[int(i_114)*rs_120 : (int(i_114)+1)*rs_120]
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_122 := scratch_527[:d_21:d_21]
+			a_106 := scratch_537[:d_21:d_21]
 			if d_22 <= 32 {
-				r_117 = r_117[:d_22]
-				for r_123 := range a_122 {
-					row_124 := row_121[r_123*d_22 : (r_123+1)*d_22]
-					s_125 := 0.0
-					for c_126, v_127 := range row_124 {
-						s_125 += v_127 * r_117[c_126]
+				row_104 = row_104[:d_22]
+				row_105 = row_105[:d_22]
+				r_107 := 0
+				for ; r_107+4 <= len(a_106); r_107 += 4 {
+					blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
+					row_113, row_114, row_115, row_116 := blk_108[:d_22], blk_108[d_22:][:d_22], blk_108[2*d_22:][:d_22], blk_108[3*d_22:][:d_22]
+					s_117, s_118, s_119, s_120 := 0.0, 0.0, 0.0, 0.0
+					for c_110 := range row_113 {
+						xc_111 := (row_104[c_110] - row_105[c_110])
+						s_117 += row_113[c_110] * xc_111
+						s_118 += row_114[c_110] * xc_111
+						s_119 += row_115[c_110] * xc_111
+						s_120 += row_116[c_110] * xc_111
 					}
-					a_122[r_123] = s_125
+					a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_117, s_118, s_119, s_120
+				}
+				for ; r_107 < len(a_106); r_107++ {
+					row_112 := row_103[r_107*d_22:][:d_22]
+					s_109 := 0.0
+					for c_110 := range row_112 {
+						s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
+					}
+					a_106[r_107] = s_109
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_121, r_117, 0, a_122)
-			}
-			x_128 := alphas_1[int(i_114)]
-			x_129 := r_64[int(i_114)]
-			x_130 := x_128 + x_129
-			d_131 := runtime.Dot(a_122, a_122)
-			x_132 := 0.5 * d_131
-			x_133 := x_130 - x_132
-			a_105[i_112] = x_133
-			if i_112 == 0 {
-				d_107 = d_21
-				rs_108 = d_107
-				tot_134, err_135 := runtime.MulSize(n_103, rs_108)
-				if err_135 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_135)
+				x_121 := scratch_538[:d_22:d_22]
+				row_104 = row_104[:len(x_121)]
+				row_105 = row_105[:len(x_121)]
+				for i_122 := range x_121 {
+					x_121[i_122] = (row_104[i_122] - row_105[i_122])
 				}
-				if i_100 > 0 && tot_134 == rs_95 {
-					a_106 = a_92[i_100*rs_95 : (i_100+1)*rs_95]
-				} else {
-					a_106 = ar.F64w(tot_134)
-				}
-			} else if d_21 != d_107 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_112)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_107}))
+				runtime.Gemv(false, d_21, d_22, 1, row_103, x_121, 0, a_106)
 			}
-			copy(a_106[i_112*rs_108:(i_112+1)*rs_108], a_122)
-			if i_112 == 0 {
-				d_110 = x_11
-				rs_111 = d_110
-				tot_136, err_137 := runtime.MulSize(n_103, rs_111)
-				if err_137 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_137)
-				}
-				if i_100 > 0 && tot_136 == rs_99 {
-					a_109 = a_96[i_100*rs_99 : (i_100+1)*rs_99]
-				} else {
-					a_109 = ar.F64w(tot_136)
-				}
-			} else if x_11 != d_110 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_112)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_110}))
+			var s_124 float64 = 0
+			a_106 = a_106[:d_21]
+			for i_125 := 0; i_125 < d_21; i_125++ {
+				s_124 += (a_106[i_125] * a_106[i_125])
 			}
-			copy(a_109[i_112*rs_111:(i_112+1)*rs_111], r_117)
-			if i_112 > 0 {
-				ar.Release(mark_113)
-			}
+			x_127 := 0.5 * s_124
+			x_128 := x_101 - x_127
+			r_95[i_96] = x_128
+			runtime.LoopCall()
 		}
-		n_138, err_139 := runtime.CheckSize(n_15)
-		_ = n_138
-		if err_139 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_139)
-		}
-		view_140 := a_105
-		s_141 := runtime.LogSumExp(view_140)
-		a_85[i_100] = s_141
-		if i_100 == 0 {
-			d_87 = n_103
+		s_129 := runtime.LogSumExp(r_95)
+		a_85[i_90] = s_129
+		if i_90 == 0 {
+			d_87 = n_93
 			rs_88 = d_87
-			tot_142, err_143 := runtime.MulSize(n_83, rs_88)
-			if err_143 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_143)
+			tot_130, err_131 := runtime.MulSize(n_83, rs_88)
+			if err_131 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_131)
 			}
-			a_86 = ar.F64w(tot_142)
-		} else if n_103 != d_87 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{n_103})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
+			a_86 = ar.F64w(tot_130)
+		} else if n_93 != d_87 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_90)+" has shape "+runtime.ShapeString([]int{n_93})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
 		}
-		copy(a_86[i_100*rs_88:(i_100+1)*rs_88], view_140)
-		a_89[i_100] = s_141
-		if i_100 == 0 {
-			d_90 = n_103
-			rs_91 = d_90
-			tot_144, err_145 := runtime.MulSize(n_83, rs_91)
-			if err_145 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_145)
-			}
-			_ = tot_144
-		} else if n_103 != d_90 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{n_103})+", element 0 has shape "+runtime.ShapeString([]int{d_90}))
-		}
-		if i_100 == 0 {
-			d_93, d_94 = n_103, d_107
-			rs_95 = d_93 * d_94
-			tot_146, err_147 := runtime.MulSize(n_83, rs_95)
-			if err_147 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_147)
-			}
-			a_92 = ar.F64w(tot_146)
-		} else if n_103 != d_93 || d_107 != d_94 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{n_103, d_107})+", element 0 has shape "+runtime.ShapeString([]int{d_93, d_94}))
-		}
-		copy(a_92[i_100*rs_95:(i_100+1)*rs_95], a_106)
-		if i_100 == 0 {
-			d_97, d_98 = n_103, d_110
-			rs_99 = d_97 * d_98
-			tot_148, err_149 := runtime.MulSize(n_83, rs_99)
-			if err_149 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_149)
-			}
-			a_96 = ar.F64w(tot_148)
-		} else if n_103 != d_97 || d_110 != d_98 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{n_103, d_110})+", element 0 has shape "+runtime.ShapeString([]int{d_97, d_98}))
-		}
-		copy(a_96[i_100*rs_99:(i_100+1)*rs_99], a_109)
-		if i_100 > 0 {
-			ar.Release(mark_101)
+		copy(a_86[i_90*rs_88:(i_90+1)*rs_88], r_95)
+		a_89[i_90] = s_129
+		if i_90 > 0 {
+			ar.Release(mark_91)
 		}
 	}
-	n_150, err_151 := runtime.CheckSize(n_17)
-	_ = n_150
-	if err_151 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_151)
+	n_132, err_133 := runtime.CheckSize(n_17)
+	_ = n_132
+	if err_133 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_133)
 	}
-	view_152 := a_85
-	n_153, err_154 := runtime.CheckSize(n_15)
-	if err_154 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_154)
+	view_134 := a_85
+	n_135, err_136 := runtime.CheckSize(n_15)
+	if err_136 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_136)
 	}
-	a_155 := ar.F64w(n_153)
-	var a_156 []float64
-	var d_157 int = 0
-	var rs_158 int = 0
-	for i_159 := 0; i_159 < n_153; i_159++ {
-		mark_160 := ar.Mark()
-		i_161 := int64(i_159)
-		if i_161 < 0 || i_161 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_161, icf_7))
+	a_137 := ar.F64w(n_135)
+	var a_138 []float64
+	var d_139 int = 0
+	var rs_140 int = 0
+	for i_141 := 0; i_141 < n_135; i_141++ {
+		mark_142 := ar.Mark()
+		i_143 := int64(i_141)
+		if i_143 < 0 || i_143 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_143, icf_7))
 		}
-		row_162 := icf_6[int(i_161)*icf_8 : (int(i_161)+1)*icf_8]
+		row_144 := icf_6[int(i_143)*icf_8 : (int(i_143)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_163 := int(n_16) - int(int64(0))
-		s_164 := row_162[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_165 := ar.F64w(n_163)
-		s_164 = s_164[:len(r_165)]
-		for i_166 := range r_165 {
-			r_165[i_166] = (math.Exp(s_164[i_166]))
+		n_145 := int(n_16) - int(int64(0))
+		s_146 := row_144[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_147 := ar.F64w(n_145)
+		s_146 = s_146[:len(r_147)]
+		for i_148 := range r_147 {
+			r_147[i_148] = (math.Exp(s_146[i_148]))
 		}
-		x_168 := gamma_12 * gamma_12
-		x_169 := 0.5 * x_168
-		d_170 := runtime.Dot(r_165, r_165)
-		n_171 := int64(icf_8)
-		if n_16 < 0 || n_171 < n_16 || n_171 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_171, icf_8))
+		x_150 := gamma_12 * gamma_12
+		x_151 := 0.5 * x_150
+		d_152 := runtime.Dot(r_147, r_147)
+		n_153 := int64(icf_8)
+		if n_16 < 0 || n_153 < n_16 || n_153 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_153, icf_8))
 		}
-		n_172 := int(n_171) - int(n_16)
-		s_173 := row_162[int(n_16)*1 : int(n_171)*1 : int(n_171)*1]
-		var s_174 float64 = 0
-		s_173 = s_173[:n_172]
-		for i_175 := 0; i_175 < n_172; i_175++ {
-			s_174 += (s_173[i_175] * s_173[i_175])
+		n_154 := int(n_153) - int(n_16)
+		s_155 := row_144[int(n_16)*1 : int(n_153)*1 : int(n_153)*1]
+		var s_156 float64 = 0
+		s_155 = s_155[:n_154]
+		for i_157 := 0; i_157 < n_154; i_157++ {
+			s_156 += (s_155[i_157] * s_155[i_157])
 		}
-		x_177 := d_170 + s_174
-		x_178 := x_169 * x_177
-		x_179 := float64(m_13)
-		x_180 := r_64[int(i_161)]
-		x_181 := x_179 * x_180
-		x_182 := x_178 - x_181
-		a_155[i_159] = x_182
-		if i_159 == 0 {
-			d_157 = n_163
-			rs_158 = d_157
-			tot_183, err_184 := runtime.MulSize(n_153, rs_158)
-			if err_184 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_184)
+		x_159 := d_152 + s_156
+		x_160 := x_151 * x_159
+		x_161 := float64(m_13)
+		x_162 := r_64[int(i_143)]
+		x_163 := x_161 * x_162
+		x_164 := x_160 - x_163
+		a_137[i_141] = x_164
+		if i_141 == 0 {
+			d_139 = n_145
+			rs_140 = d_139
+			tot_165, err_166 := runtime.MulSize(n_135, rs_140)
+			if err_166 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_166)
 			}
-			a_156 = ar.F64w(tot_183)
-		} else if n_163 != d_157 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_159)+" has shape "+runtime.ShapeString([]int{n_163})+", element 0 has shape "+runtime.ShapeString([]int{d_157}))
+			a_138 = ar.F64w(tot_165)
+		} else if n_145 != d_139 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_141)+" has shape "+runtime.ShapeString([]int{n_145})+", element 0 has shape "+runtime.ShapeString([]int{d_139}))
 		}
-		copy(a_156[i_159*rs_158:(i_159+1)*rs_158], r_165)
-		if i_159 > 0 {
-			ar.Release(mark_160)
+		copy(a_138[i_141*rs_140:(i_141+1)*rs_140], r_147)
+		if i_141 > 0 {
+			ar.Release(mark_142)
 		}
 	}
-	n_185, err_186 := runtime.CheckSize(n_15)
-	_ = n_185
-	if err_186 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_186)
+	n_167, err_168 := runtime.CheckSize(n_15)
+	_ = n_167
+	if err_168 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_168)
 	}
-	view_187 := a_155
-	x_188 := float64(n_17)
-	s_189 := runtime.LogSumExp(alphas_1)
-	x_190 := -ybar_14
-	x_191 := x_188 * x_190
-	r_192 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_192)]
-	if len(r_192) >= 262144 {
-		loop_199 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_192, runtime.Bind(alphas_1, runtime.Bind(s_189, runtime.Bind(x_191, runtime.End{})))), len(r_192), 16384)
-		if loop_199.For == nil {
-			loop_199.For = func(lo_196, hi int) {
-				r_192 := loop_199.C.H
-				alphas_1 := loop_199.C.T.H
-				s_189 := loop_199.C.T.T.H
-				x_191 := loop_199.C.T.T.T.H
-				for i_197 := lo_196; i_197 < hi; i_197++ {
-					r_192[i_197] = ((math.Exp((alphas_1[i_197] - s_189))) * x_191)
+	view_169 := a_137
+	x_170 := float64(n_17)
+	s_171 := runtime.LogSumExp(alphas_1)
+	x_172 := -ybar_14
+	x_173 := x_170 * x_172
+	r_174 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_174)]
+	if len(r_174) >= 262144 {
+		loop_181 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_174, runtime.Bind(alphas_1, runtime.Bind(s_171, runtime.Bind(x_173, runtime.End{})))), len(r_174), 16384)
+		if loop_181.For == nil {
+			loop_181.For = func(lo_178, hi int) {
+				r_174 := loop_181.C.H
+				alphas_1 := loop_181.C.T.H
+				s_171 := loop_181.C.T.T.H
+				x_173 := loop_181.C.T.T.T.H
+				for i_179 := lo_178; i_179 < hi; i_179++ {
+					r_174[i_179] = ((math.Exp((alphas_1[i_179] - s_171))) * x_173)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_192), 16384, loop_199.For)
-		loop_199.Leave(&nbLoop11)
+		runtime.ParallelFor(len(r_174), 16384, loop_181.For)
+		loop_181.Leave(&nbLoop11)
 	} else {
-		for i_193 := range r_192 {
-			r_192[i_193] = ((math.Exp((alphas_1[i_193] - s_189))) * x_191)
+		for i_175 := range r_174 {
+			r_174[i_175] = ((math.Exp((alphas_1[i_175] - s_171))) * x_173)
 		}
 	}
-	z_200 := ar.F64(len(icf_6))
-	z_201 := ar.F64(len(r_64))
-	var rev_202 []float64
-	var rev_203 int
-	var rev_204 int
-	var rev_205 []float64
-	rev_202, rev_203, rev_204, rev_205 = z_200, icf_7, icf_8, z_201
-	for i_228 := int64(0); i_228 < n_15; i_228++ {
-		_ = a_155[int(i_228)]
-		row_231 := a_156[int(i_228)*d_157 : (int(i_228)+1)*d_157]
-		if i_228 < 0 || i_228 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_228, icf_7))
+	z_182 := ar.F64(len(icf_6))
+	z_183 := ar.F64(len(r_64))
+	var rev_184 []float64
+	var rev_185 int
+	var rev_186 int
+	var rev_187 []float64
+	rev_184, rev_185, rev_186, rev_187 = z_182, icf_7, icf_8, z_183
+	for i_210 := int64(0); i_210 < n_15; i_210++ {
+		_ = a_137[int(i_210)]
+		row_213 := a_138[int(i_210)*d_139 : (int(i_210)+1)*d_139]
+		if i_210 < 0 || i_210 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_210, icf_7))
 		}
-		row_232 := icf_6[int(i_228)*icf_8 : (int(i_228)+1)*icf_8]
-		x_233 := float64(m_13)
-		x_234 := -ybar_14
-		x_235 := x_233 * x_234
-		rev_205[i_228] += x_235
-		x_236 := gamma_12 * gamma_12
-		x_237 := 0.5 * x_236
-		x_238 := x_237 * ybar_14
-		n_239 := int64(icf_8)
-		if n_16 < 0 || n_239 < n_16 || n_239 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_239, icf_8))
+		row_214 := icf_6[int(i_210)*icf_8 : (int(i_210)+1)*icf_8]
+		x_215 := float64(m_13)
+		x_216 := -ybar_14
+		x_217 := x_215 * x_216
+		rev_187[i_210] += x_217
+		x_218 := gamma_12 * gamma_12
+		x_219 := 0.5 * x_218
+		x_220 := x_219 * ybar_14
+		n_221 := int64(icf_8)
+		if n_16 < 0 || n_221 < n_16 || n_221 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_221, icf_8))
 		}
-		n_240 := int(n_239) - int(n_16)
-		s_241 := row_232[int(n_16)*1 : int(n_239)*1 : int(n_239)*1]
-		if n_16 < 0 || n_16+int64(n_240) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_240), icf_8))
+		n_222 := int(n_221) - int(n_16)
+		s_223 := row_214[int(n_16)*1 : int(n_221)*1 : int(n_221)*1]
+		if n_16 < 0 || n_16+int64(n_222) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_222), icf_8))
 		}
-		if i_228 < 0 || i_228 >= int64(rev_203) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_228, rev_203))
+		if i_210 < 0 || i_210 >= int64(rev_185) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_210, rev_185))
 		}
-		if rev_204 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_204})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_186 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_186})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_242 := rev_202[i_228*int64(rev_204) : (i_228+1)*int64(rev_204)]
-		region_243 := row_242[int(n_16)*1 : (int(n_16)+n_240)*1]
-		s_241 = s_241[:len(region_243)]
-		for i_244 := range region_243 {
-			region_243[i_244] += ((2.0 * s_241[i_244]) * x_238)
+		row_224 := rev_184[i_210*int64(rev_186) : (i_210+1)*int64(rev_186)]
+		region_225 := row_224[int(n_16)*1 : (int(n_16)+n_222)*1]
+		s_223 = s_223[:len(region_225)]
+		for i_226 := range region_225 {
+			region_225[i_226] += ((2.0 * s_223[i_226]) * x_220)
 		}
-		if int64(0)+int64(d_157) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_157), icf_8))
+		if int64(0)+int64(d_139) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_139), icf_8))
 		}
-		if i_228 < 0 || i_228 >= int64(rev_203) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_228, rev_203))
+		if i_210 < 0 || i_210 >= int64(rev_185) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_210, rev_185))
 		}
-		if rev_204 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_204})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_186 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_186})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_246 := rev_202[i_228*int64(rev_204) : (i_228+1)*int64(rev_204)]
-		region_247 := row_246[int(int64(0))*1 : (int(int64(0))+d_157)*1]
-		row_231 = row_231[:len(region_247)]
-		for i_248 := range region_247 {
-			region_247[i_248] += (row_231[i_248] * ((2.0 * row_231[i_248]) * x_238))
+		row_228 := rev_184[i_210*int64(rev_186) : (i_210+1)*int64(rev_186)]
+		region_229 := row_228[int(int64(0))*1 : (int(int64(0))+d_139)*1]
+		row_213 = row_213[:len(region_229)]
+		for i_230 := range region_229 {
+			region_229[i_230] += (row_213[i_230] * ((2.0 * row_213[i_230]) * x_220))
 		}
 	}
-	z_250 := ar.F64(len(a_20))
-	z_251 := ar.F64(len(means_3))
-	var rev_252 []float64
-	var rev_254 []float64
-	var rev_256 []float64
-	var rev_258 int
-	var rev_259 int
-	var rev_260 []float64
-	var rev_261 int
-	var rev_262 int
-	rev_252, rev_254, rev_256, rev_258, rev_259, rev_260, rev_261, rev_262 = r_192, z_201, z_250, d_21, d_22, z_251, means_4, means_5
-	scratch_531 := ar.F64w(d_87)
-	scratch_533 := ar.F64w(d_94)
-	scratch_534 := ar.F64w(d_22)
-	for i_356 := int64(0); i_356 < n_17; i_356++ {
-		_ = a_85[int(i_356)]
-		row_359 := a_86[int(i_356)*d_87 : (int(i_356)+1)*d_87]
-		x_360 := a_89[int(i_356)]
-		rs_361 := d_93 * d_94
-		row_362 := a_92[int(i_356)*rs_361 : (int(i_356)+1)*rs_361]
-		rs_363 := d_97 * d_98
-		row_364 := a_96[int(i_356)*rs_363 : (int(i_356)+1)*rs_363]
-		r_365 := scratch_531[:d_87:d_87]
-		row_359 = row_359[:len(r_365)]
-		for i_366 := range r_365 {
-			r_365[i_366] = ((math.Exp((row_359[i_366] - x_360))) * ybar_14)
+	z_232 := ar.F64(len(a_20))
+	z_233 := ar.F64(len(means_3))
+	var rev_234 []float64
+	var rev_236 []float64
+	var rev_238 []float64
+	var rev_240 int
+	var rev_241 int
+	var rev_242 []float64
+	var rev_243 int
+	var rev_244 int
+	rev_234, rev_236, rev_238, rev_240, rev_241, rev_242, rev_243, rev_244 = r_174, z_183, z_232, d_21, d_22, z_233, means_4, means_5
+	scratch_542 := ar.F64w(d_87)
+	scratch_544 := ar.F64w(x_11)
+	scratch_545 := ar.F64w(d_21)
+	scratch_546 := ar.F64w(d_21)
+	scratch_547 := ar.F64w(d_22)
+	for i_352 := int64(0); i_352 < n_17; i_352++ {
+		_ = a_85[int(i_352)]
+		row_355 := a_86[int(i_352)*d_87 : (int(i_352)+1)*d_87]
+		x_356 := a_89[int(i_352)]
+		r_357 := scratch_542[:d_87:d_87]
+		row_355 = row_355[:len(r_357)]
+		for i_358 := range r_357 {
+			r_357[i_358] = ((math.Exp((row_355[i_358] - x_356))) * ybar_14)
 		}
+		var rev_360 []float64
+		var rev_362 []float64
+		var rev_364 []float64
+		var rev_366 int
+		var rev_367 int
 		var rev_368 []float64
-		var rev_370 []float64
-		var rev_372 []float64
-		var rev_374 int
-		var rev_375 int
-		var rev_376 []float64
-		var rev_377 int
-		var rev_378 int
-		rev_368, rev_370, rev_372, rev_374, rev_375, rev_376, rev_377, rev_378 = rev_252, rev_254, rev_256, rev_258, rev_259, rev_260, rev_261, rev_262
-		for i_414 := int64(0); i_414 < n_15; i_414++ {
-			if i_414 < 0 || i_414 >= int64(d_87) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_414, d_87))
+		var rev_369 int
+		var rev_370 int
+		rev_360, rev_362, rev_364, rev_366, rev_367, rev_368, rev_369, rev_370 = rev_234, rev_236, rev_238, rev_240, rev_241, rev_242, rev_243, rev_244
+		for i_415 := int64(0); i_415 < n_15; i_415++ {
+			if i_415 < 0 || i_415 >= int64(d_87) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_415, d_87))
 			}
-			x_416 := r_365[int(i_414)]
-			if i_414 < 0 || i_414 >= int64(d_90) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_414, d_90))
+			x_417 := r_357[int(i_415)]
+			rs_418 := d_21 * d_22
+			row_419 := a_20[int(i_415)*rs_418 : (int(i_415)+1)*rs_418]
+			row_420 := x_9[int(i_352)*x_11 : (int(i_352)+1)*x_11]
+			if i_415 < 0 || i_415 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_415, means_4))
 			}
-			row_417 := row_362[int(i_414)*d_94 : (int(i_414)+1)*d_94]
-			row_418 := row_364[int(i_414)*d_98 : (int(i_414)+1)*d_98]
-			x_419 := -x_416
-			x_420 := 0.5 * x_419
-			r_421 := scratch_533[:d_94:d_94]
-			row_417 = row_417[:len(r_421)]
-			for i_422 := range r_421 {
-				r_421[i_422] = ((2.0 * row_417[i_422]) * x_420)
+			row_421 := means_3[int(i_415)*means_5 : (int(i_415)+1)*means_5]
+			if means_5 != x_11 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			rs_424 := d_21 * d_22
-			row_425 := a_20[int(i_414)*rs_424 : (int(i_414)+1)*rs_424]
-			if d_94 != d_21 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_94})+" @ "+runtime.ShapeString([]int{d_21, d_22}))
+			r_422 := scratch_544[:x_11:x_11]
+			row_420 = row_420[:len(r_422)]
+			row_421 = row_421[:len(r_422)]
+			for i_423 := range r_422 {
+				r_422[i_423] = (row_420[i_423] - row_421[i_423])
 			}
-			a_426 := scratch_534[:d_22:d_22]
-			if d_22 <= 32 && d_21 <= 32 {
-				r_421 = r_421[:d_21]
-				c_429 := 0
-				for ; c_429+4 <= d_22; c_429 += 4 {
-					s_434, s_435, s_436, s_437 := 0.0, 0.0, 0.0, 0.0
-					for r_427, v_430 := range r_421 {
-						o_433 := r_427*d_22 + c_429
-						q_432 := row_425[o_433 : o_433+4 : o_433+4]
-						s_434 += v_430 * q_432[0]
-						s_435 += v_430 * q_432[1]
-						s_436 += v_430 * q_432[2]
-						s_437 += v_430 * q_432[3]
+			if x_11 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+			}
+			a_425 := scratch_545[:d_21:d_21]
+			if d_22 <= 32 {
+				r_422 = r_422[:d_22]
+				for r_426 := range a_425 {
+					row_427 := row_419[r_426*d_22 : (r_426+1)*d_22]
+					s_428 := 0.0
+					for c_429, v_430 := range row_427 {
+						s_428 += v_430 * r_422[c_429]
 					}
-					a_426[c_429], a_426[c_429+1], a_426[c_429+2], a_426[c_429+3] = s_434, s_435, s_436, s_437
+					a_425[r_426] = s_428
 				}
-				for ; c_429 < d_22; c_429++ {
-					s_431 := 0.0
-					for r_427, v_430 := range r_421 {
-						s_431 += v_430 * row_425[r_427*d_22+c_429]
+			} else {
+				runtime.Gemv(false, d_21, d_22, 1, row_419, r_422, 0, a_425)
+			}
+			x_431 := -x_417
+			x_432 := 0.5 * x_431
+			r_433 := scratch_546[:d_21:d_21]
+			a_425 = a_425[:len(r_433)]
+			for i_434 := range r_433 {
+				r_433[i_434] = ((2.0 * a_425[i_434]) * x_432)
+			}
+			a_436 := scratch_547[:d_22:d_22]
+			if d_22 <= 32 && d_21 <= 32 {
+				r_433 = r_433[:d_21]
+				c_439 := 0
+				for ; c_439+4 <= d_22; c_439 += 4 {
+					s_444, s_445, s_446, s_447 := 0.0, 0.0, 0.0, 0.0
+					for r_437, v_440 := range r_433 {
+						o_443 := r_437*d_22 + c_439
+						q_442 := row_419[o_443 : o_443+4 : o_443+4]
+						s_444 += v_440 * q_442[0]
+						s_445 += v_440 * q_442[1]
+						s_446 += v_440 * q_442[2]
+						s_447 += v_440 * q_442[3]
 					}
-					a_426[c_429] = s_431
+					a_436[c_439], a_436[c_439+1], a_436[c_439+2], a_436[c_439+3] = s_444, s_445, s_446, s_447
+				}
+				for ; c_439 < d_22; c_439++ {
+					s_441 := 0.0
+					for r_437, v_440 := range r_433 {
+						s_441 += v_440 * row_419[r_437*d_22+c_439]
+					}
+					a_436[c_439] = s_441
 				}
 			} else if d_22 <= 32 {
-				clear(a_426)
-				r_421 = r_421[:d_21]
-				for r_427 := range r_421 {
-					row_428 := row_425[r_427*d_22 : (r_427+1)*d_22]
-					a_426 = a_426[:len(row_428)]
-					for c_429, v_430 := range row_428 {
-						a_426[c_429] += r_421[r_427] * v_430
+				clear(a_436)
+				r_433 = r_433[:d_21]
+				for r_437 := range r_433 {
+					row_438 := row_419[r_437*d_22 : (r_437+1)*d_22]
+					a_436 = a_436[:len(row_438)]
+					for c_439, v_440 := range row_438 {
+						a_436[c_439] += r_433[r_437] * v_440
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_425, r_421, 0, a_426)
+				runtime.Gemv(true, d_21, d_22, 1, row_419, r_433, 0, a_436)
 			}
-			if i_414 < 0 || i_414 >= int64(rev_377) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_414, rev_377))
+			if i_415 < 0 || i_415 >= int64(rev_369) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_415, rev_369))
 			}
-			if rev_378 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_378})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+			if rev_370 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_370})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 			}
-			row_438 := rev_376[i_414*int64(rev_378) : (i_414+1)*int64(rev_378)]
-			a_426 = a_426[:len(row_438)]
-			for i_439 := range row_438 {
-				row_438[i_439] += -a_426[i_439]
+			row_448 := rev_368[i_415*int64(rev_370) : (i_415+1)*int64(rev_370)]
+			a_436 = a_436[:len(row_448)]
+			for i_449 := range row_448 {
+				row_448[i_449] += -a_436[i_449]
 			}
-			tot_441, err_442 := runtime.MulSize(d_94, d_98)
-			if err_442 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_442)
+			tot_451, err_452 := runtime.MulSize(d_21, x_11)
+			if err_452 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_452)
 			}
-			_ = tot_441
-			if rev_374 != d_94 || rev_375 != d_98 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_374, rev_375})+" and "+runtime.ShapeString([]int{d_94, d_98})+" differ")
+			_ = tot_451
+			if rev_366 != d_21 || rev_367 != x_11 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_366, rev_367})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
 			}
-			rs_443 := rev_374 * rev_375
-			row_444 := rev_372[i_414*int64(rs_443) : (i_414+1)*int64(rs_443)]
-			for i_445, xi_446 := range r_421 {
-				row_449 := row_444[i_445*len(row_418) : (i_445+1)*len(row_418)]
-				for j_447, yj_448 := range row_418 {
-					row_449[j_447] += xi_446 * yj_448
+			rs_453 := rev_366 * rev_367
+			row_454 := rev_364[i_415*int64(rs_453) : (i_415+1)*int64(rs_453)]
+			for i_455, xi_456 := range r_433 {
+				row_459 := row_454[i_455*len(r_422) : (i_455+1)*len(r_422)]
+				for j_457, yj_458 := range r_422 {
+					row_459[j_457] += xi_456 * yj_458
 				}
 			}
-			rev_370[i_414] += x_416
-			rev_368[i_414] += x_416
+			rev_362[i_415] += x_417
+			rev_360[i_415] += x_417
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
 	}
-	var rev_450 []float64
-	var rev_451 int
-	var rev_452 int
-	rev_450, rev_451, rev_452 = z_200, icf_7, icf_8
-	for i_463 := int64(0); i_463 < n_15; i_463++ {
-		mark_464 := ar.Mark()
-		if i_463 < 0 || i_463 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_463, icf_7))
+	var rev_460 []float64
+	var rev_461 int
+	var rev_462 int
+	rev_460, rev_461, rev_462 = z_182, icf_7, icf_8
+	for i_473 := int64(0); i_473 < n_15; i_473++ {
+		mark_474 := ar.Mark()
+		if i_473 < 0 || i_473 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_473, icf_7))
 		}
-		row_465 := icf_6[int(i_463)*icf_8 : (int(i_463)+1)*icf_8]
+		row_475 := icf_6[int(i_473)*icf_8 : (int(i_473)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_466 := int(n_16) - int(int64(0))
-		s_467 := row_465[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_468 := ar.F64(len(s_467))
-		x_469 := z_201[int(i_463)]
-		for i_470 := range z_468 {
-			z_468[i_470] += x_469
+		n_476 := int(n_16) - int(int64(0))
+		s_477 := row_475[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_478 := ar.F64(len(s_477))
+		x_479 := z_183[int(i_473)]
+		for i_480 := range z_478 {
+			z_478[i_480] += x_479
 		}
-		if int64(0)+int64(n_466) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_466), icf_8))
+		if int64(0)+int64(n_476) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_476), icf_8))
 		}
-		if i_463 < 0 || i_463 >= int64(rev_451) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_463, rev_451))
+		if i_473 < 0 || i_473 >= int64(rev_461) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_473, rev_461))
 		}
-		if rev_452 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_452})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_462 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_462})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_471 := rev_450[i_463*int64(rev_452) : (i_463+1)*int64(rev_452)]
-		region_472 := row_471[int(int64(0))*1 : (int(int64(0))+n_466)*1]
-		z_468 = z_468[:len(region_472)]
-		for i_473 := range region_472 {
-			region_472[i_473] += z_468[i_473]
+		row_481 := rev_460[i_473*int64(rev_462) : (i_473+1)*int64(rev_462)]
+		region_482 := row_481[int(int64(0))*1 : (int(int64(0))+n_476)*1]
+		z_478 = z_478[:len(region_482)]
+		for i_483 := range region_482 {
+			region_482[i_483] += z_478[i_483]
 		}
-		ar.Release(mark_464)
+		ar.Release(mark_474)
 	}
-	var rev_474 []float64
-	var rev_475 int
-	var rev_476 int
-	rev_474, rev_475, rev_476 = z_200, icf_7, icf_8
-	for i_493 := int64(0); i_493 < n_15; i_493++ {
-		mark_494 := ar.Mark()
-		if i_493 < 0 || i_493 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_493, icf_7))
+	var rev_484 []float64
+	var rev_485 int
+	var rev_486 int
+	rev_484, rev_485, rev_486 = z_182, icf_7, icf_8
+	for i_503 := int64(0); i_503 < n_15; i_503++ {
+		mark_504 := ar.Mark()
+		if i_503 < 0 || i_503 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_503, icf_7))
 		}
-		row_495 := icf_6[int(i_493)*icf_8 : (int(i_493)+1)*icf_8]
-		r_496, r_497, r_498, r_499, r_500, r_501, err_502 := fn_qmatsplit10fwd(ar, row_495, icf_8, n_16)
-		_ = r_496
-		_ = r_497
-		_ = r_498
-		if err_502 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_502, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		row_505 := icf_6[int(i_503)*icf_8 : (int(i_503)+1)*icf_8]
+		r_506, r_507, r_508, r_509, r_510, r_511, err_512 := fn_qmatsplit10fwd(ar, row_505, icf_8, n_16)
+		_ = r_506
+		_ = r_507
+		_ = r_508
+		if err_512 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_512, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_503 := d_21 * d_22
-		row_504 := z_250[int(i_493)*rs_503 : (int(i_493)+1)*rs_503]
-		r_505, r_506, err_507 := fn_qmatsplit10bwd(ar, r_499, r_500, r_501, row_504, d_21, d_22)
-		if err_507 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_507, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_513 := d_21 * d_22
+		row_514 := z_232[int(i_503)*rs_513 : (int(i_503)+1)*rs_513]
+		r_515, r_516, err_517 := fn_qmatsplit10bwd(ar, r_509, r_510, r_511, row_514, d_21, d_22)
+		if err_517 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_517, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_493 < 0 || i_493 >= int64(rev_475) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_493, rev_475))
+		if i_503 < 0 || i_503 >= int64(rev_485) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_503, rev_485))
 		}
-		if rev_476 != r_506 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_476})+" and "+runtime.ShapeString([]int{r_506})+" differ")
+		if rev_486 != r_516 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_486})+" and "+runtime.ShapeString([]int{r_516})+" differ")
 		}
-		row_508 := rev_474[i_493*int64(rev_476) : (i_493+1)*int64(rev_476)]
-		for j_509 := range row_508 {
-			row_508[j_509] += r_505[j_509]
+		row_518 := rev_484[i_503*int64(rev_486) : (i_503+1)*int64(rev_486)]
+		for j_519 := range row_518 {
+			row_518[j_519] += r_515[j_519]
 		}
-		ar.Release(mark_494)
+		ar.Release(mark_504)
 	}
-	x_510 := n_17 * n_16
-	x_511 := float64(x_510)
-	x_512 := (-0.5) * x_511
-	x_513 := x_512 * 1.8378770664093453
-	s_514 := runtime.Sum(view_152)
-	x_515 := x_513 + s_514
-	x_516 := x_188 * s_189
-	x_517 := x_515 - x_516
-	s_518 := runtime.Sum(view_187)
-	x_519 := x_517 + s_518
-	x_520 := float64(n_15)
-	r_521, err_522 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_522 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_522, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_520 := n_17 * n_16
+	x_521 := float64(x_520)
+	x_522 := (-0.5) * x_521
+	x_523 := x_522 * 1.8378770664093453
+	s_524 := runtime.Sum(view_134)
+	x_525 := x_523 + s_524
+	x_526 := x_170 * s_171
+	x_527 := x_525 - x_526
+	s_528 := runtime.Sum(view_169)
+	x_529 := x_527 + s_528
+	x_530 := float64(n_15)
+	r_531, err_532 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_532 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_532, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_523 := x_520 * r_521
-	x_524 := x_519 - x_523
-	ar.Keep(mark_525, &r_192, &z_251, &z_200)
-	return x_524, r_192, alphas_2, z_251, means_4, means_5, z_200, icf_7, icf_8, nil
+	x_533 := x_530 * r_531
+	x_534 := x_529 - x_533
+	ar.Keep(mark_535, &r_174, &z_233, &z_182)
+	return x_534, r_174, alphas_2, z_233, means_4, means_5, z_182, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
@@ -11305,9 +11252,12 @@ var nbLoop74 runtime.LoopSite
 // nbLoop75 keeps the records of a parallel loop of fn_residualsvjp1110.
 var nbLoop75 runtime.LoopSite
 
+// nbLoop76 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop76 runtime.LoopSite
+
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_524 := ar.Mark()
+	mark_514 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -11983,6 +11933,64 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
 	row_243 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	n_246, err_247 := runtime.CheckSize(int64(2))
+	if err_247 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_247)
+	}
+	var a_248 []float64
+	if int64(6) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+	}
+	row_249 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+	_ = a_236[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	x_251 := int64(7) + int64(0)
+	if x_251 < 0 || x_251 >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_251, cam_2))
+	}
+	row_252 := cam_1[int(x_251)*cam_3 : (int(x_251)+1)*cam_3]
+	rs_253 := cam_3
+	tot_254, err_255 := runtime.MulSize(n_246, rs_253)
+	if err_255 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_255)
+	}
+	a_248 = ar.F64w(tot_254)
+	if int64(6) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+	}
+	row_256 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+	_ = a_236[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	x_258 := int64(7) + int64(1)
+	if x_258 < 0 || x_258 >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_258, cam_2))
+	}
+	row_259 := cam_1[int(x_258)*cam_3 : (int(x_258)+1)*cam_3]
+	row_260 := a_248[0*rs_253 : 1*rs_253]
+	row_261 := a_248[1*rs_253 : 2*rs_253]
+	if ybar_16 != w_8 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
+	}
+	r_262 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_262)]
+	ybar_15 = ybar_15[:len(r_262)]
+	if len(r_262) >= 262144 {
+		loop_269 := runtime.EnterLoop(&nbLoop63, runtime.Bind(r_262, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_262), 16384)
+		if loop_269.For == nil {
+			loop_269.For = func(lo_266, hi int) {
+				r_262 := loop_269.C.H
+				w_7 := loop_269.C.T.H
+				ybar_15 := loop_269.C.T.T.H
+				for i_267 := lo_266; i_267 < hi; i_267++ {
+					r_262[i_267] = ((2.0 * w_7[i_267]) * -ybar_15[i_267])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_262), 16384, loop_269.For)
+		loop_269.Leave(&nbLoop63)
+	} else {
+		for i_263 := range r_262 {
+			r_262[i_263] = ((2.0 * w_7[i_263]) * -ybar_15[i_263])
+		}
+	}
 	r_230 := ar.F64w(cam_3)
 	r_232 := ar.F64w(cam_3)
 	r_241 := ar.F64w(cam_3)
@@ -12000,688 +12008,616 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_242 = row_242[:cam_3]
 	row_243 = row_243[:cam_3]
 	r_245 = r_245[:cam_3]
+	row_249 = row_249[:cam_3]
+	row_252 = row_252[:cam_3]
+	row_256 = row_256[:cam_3]
+	row_259 = row_259[:cam_3]
+	row_260 = row_260[:cam_3]
+	row_261 = row_261[:cam_3]
 	if cam_3 >= 262144 {
-		loop_266 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_229, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_231, runtime.Bind(r_232, runtime.Bind(row_237, runtime.Bind(row_238, runtime.Bind(r_241, runtime.Bind(r_244, runtime.Bind(row_242, runtime.Bind(row_243, runtime.Bind(r_245, runtime.End{})))))))))))), cam_3, 16384)
-		if loop_266.For == nil {
-			loop_266.For = func(lo_256, hi int) {
-				row_229 := loop_266.C.H
-				row_228 := loop_266.C.T.H
-				r_230 := loop_266.C.T.T.H
-				row_231 := loop_266.C.T.T.T.H
-				r_232 := loop_266.C.T.T.T.T.H
-				row_237 := loop_266.C.T.T.T.T.T.H
-				row_238 := loop_266.C.T.T.T.T.T.T.H
-				r_241 := loop_266.C.T.T.T.T.T.T.T.H
-				r_244 := loop_266.C.T.T.T.T.T.T.T.T.H
-				row_242 := loop_266.C.T.T.T.T.T.T.T.T.T.H
-				row_243 := loop_266.C.T.T.T.T.T.T.T.T.T.T.H
-				r_245 := loop_266.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_257 := lo_256; i_257 < hi; i_257++ {
-					e_259 := (row_229[i_257] / row_228[i_257])
-					r_230[i_257] = e_259
-					e_260 := (row_231[i_257] / row_228[i_257])
-					r_232[i_257] = e_260
-					e_261 := e_259
-					e_262 := e_260
-					row_237[i_257] = e_261
-					row_238[i_257] = e_262
-					e_263 := ((e_261 * e_261) + (e_262 * e_262))
-					r_241[i_257] = e_263
-					e_264 := (e_263 * e_263)
-					r_244[i_257] = e_264
-					e_265 := ((1.0 + (row_242[i_257] * e_263)) + (row_243[i_257] * e_264))
-					r_245[i_257] = e_265
+		loop_294 := runtime.EnterLoop(&nbLoop64, runtime.Bind(row_229, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_231, runtime.Bind(r_232, runtime.Bind(row_237, runtime.Bind(row_238, runtime.Bind(r_241, runtime.Bind(r_244, runtime.Bind(row_242, runtime.Bind(row_243, runtime.Bind(r_245, runtime.Bind(row_249, runtime.Bind(row_252, runtime.Bind(row_256, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(row_261, runtime.End{})))))))))))))))))), cam_3, 16384)
+		if loop_294.For == nil {
+			loop_294.For = func(lo_282, hi int) {
+				row_229 := loop_294.C.H
+				row_228 := loop_294.C.T.H
+				r_230 := loop_294.C.T.T.H
+				row_231 := loop_294.C.T.T.T.H
+				r_232 := loop_294.C.T.T.T.T.H
+				row_237 := loop_294.C.T.T.T.T.T.H
+				row_238 := loop_294.C.T.T.T.T.T.T.H
+				r_241 := loop_294.C.T.T.T.T.T.T.T.H
+				r_244 := loop_294.C.T.T.T.T.T.T.T.T.H
+				row_242 := loop_294.C.T.T.T.T.T.T.T.T.T.H
+				row_243 := loop_294.C.T.T.T.T.T.T.T.T.T.T.H
+				r_245 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_249 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_252 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_256 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_259 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_260 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_261 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_283 := lo_282; i_283 < hi; i_283++ {
+					e_285 := (row_229[i_283] / row_228[i_283])
+					r_230[i_283] = e_285
+					e_286 := (row_231[i_283] / row_228[i_283])
+					r_232[i_283] = e_286
+					e_287 := e_285
+					e_288 := e_286
+					row_237[i_283] = e_287
+					row_238[i_283] = e_288
+					e_289 := ((e_287 * e_287) + (e_288 * e_288))
+					r_241[i_283] = e_289
+					e_290 := (e_289 * e_289)
+					r_244[i_283] = e_290
+					e_291 := ((1.0 + (row_242[i_283] * e_289)) + (row_243[i_283] * e_290))
+					r_245[i_283] = e_291
+					e_292 := (((row_249[i_283] * e_287) * e_291) + row_252[i_283])
+					e_293 := (((row_256[i_283] * e_288) * e_291) + row_259[i_283])
+					row_260[i_283] = e_292
+					row_261[i_283] = e_293
 				}
 			}
 		}
-		runtime.ParallelFor(cam_3, 16384, loop_266.For)
-		loop_266.Leave(&nbLoop63)
+		runtime.ParallelFor(cam_3, 16384, loop_294.For)
+		loop_294.Leave(&nbLoop64)
 	} else {
-		for i_246 := 0; i_246 < cam_3; i_246++ {
-			e_248 := (row_229[i_246] / row_228[i_246])
-			r_230[i_246] = e_248
-			e_249 := (row_231[i_246] / row_228[i_246])
-			r_232[i_246] = e_249
-			e_250 := e_248
-			e_251 := e_249
-			row_237[i_246] = e_250
-			row_238[i_246] = e_251
-			e_252 := ((e_250 * e_250) + (e_251 * e_251))
-			r_241[i_246] = e_252
-			e_253 := (e_252 * e_252)
-			r_244[i_246] = e_253
-			e_254 := ((1.0 + (row_242[i_246] * e_252)) + (row_243[i_246] * e_253))
-			r_245[i_246] = e_254
+		for i_270 := 0; i_270 < cam_3; i_270++ {
+			e_272 := (row_229[i_270] / row_228[i_270])
+			r_230[i_270] = e_272
+			e_273 := (row_231[i_270] / row_228[i_270])
+			r_232[i_270] = e_273
+			e_274 := e_272
+			e_275 := e_273
+			row_237[i_270] = e_274
+			row_238[i_270] = e_275
+			e_276 := ((e_274 * e_274) + (e_275 * e_275))
+			r_241[i_270] = e_276
+			e_277 := (e_276 * e_276)
+			r_244[i_270] = e_277
+			e_278 := ((1.0 + (row_242[i_270] * e_276)) + (row_243[i_270] * e_277))
+			r_245[i_270] = e_278
+			e_279 := (((row_249[i_270] * e_274) * e_278) + row_252[i_270])
+			e_280 := (((row_256[i_270] * e_275) * e_278) + row_259[i_270])
+			row_260[i_270] = e_279
+			row_261[i_270] = e_280
 		}
 	}
-	n_267, err_268 := runtime.CheckSize(int64(2))
-	if err_268 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_268)
-	}
-	var a_269 []float64
-	var d_270 int = 0
-	var rs_271 int = 0
-	var a_272 []float64
-	var d_273 int = 0
-	var rs_274 int = 0
-	scratch_525 := ar.F64w(cam_3)
-	scratch_526 := ar.F64w(cam_3)
-	for i_275 := 0; i_275 < n_267; i_275++ {
-		mark_276 := ar.Mark()
-		i_277 := int64(i_275)
-		if int64(6) >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+	var rev_295 []float64
+	var rev_296 int
+	rev_295, rev_296 = r_262, w_8
+	for i_304 := int64(0); i_304 < int64(2); i_304++ {
+		if i_304 < 0 || i_304 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_304, 2))
 		}
-		row_278 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_277 < 0 || i_277 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_277, 2))
+		row_306 := a_248[int(i_304)*cam_3 : (int(i_304)+1)*cam_3]
+		if i_304 < 0 || i_304 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_304, feat_10))
 		}
-		row_279 := a_236[int(i_277)*cam_3 : (int(i_277)+1)*cam_3]
-		r_280 := scratch_525[:cam_3:cam_3]
-		row_278 = row_278[:len(r_280)]
-		row_279 = row_279[:len(r_280)]
-		for i_281 := range r_280 {
-			r_280[i_281] = (row_278[i_281] * row_279[i_281])
+		row_307 := feat_9[int(i_304)*feat_11 : (int(i_304)+1)*feat_11]
+		if feat_11 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		x_283 := int64(7) + i_277
-		if x_283 < 0 || x_283 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_283, cam_2))
+		if i_304 < 0 || i_304 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_304, ybar_13))
 		}
-		row_284 := cam_1[int(x_283)*cam_3 : (int(x_283)+1)*cam_3]
-		r_285 := scratch_526[:cam_3:cam_3]
-		r_280 = r_280[:len(r_285)]
-		r_245 = r_245[:len(r_285)]
-		row_284 = row_284[:len(r_285)]
-		for i_286 := range r_285 {
-			r_285[i_286] = ((r_280[i_286] * r_245[i_286]) + row_284[i_286])
+		row_308 := ybar_12[int(i_304)*ybar_14 : (int(i_304)+1)*ybar_14]
+		if ybar_14 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if i_275 == 0 {
-			d_270 = cam_3
-			rs_271 = d_270
-			tot_288, err_289 := runtime.MulSize(n_267, rs_271)
-			if err_289 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_289)
-			}
-			a_269 = ar.F64w(tot_288)
-		} else if cam_3 != d_270 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_275)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_270}))
+		if rev_296 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_296})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		copy(a_269[i_275*rs_271:(i_275+1)*rs_271], r_285)
-		if i_275 == 0 {
-			d_273 = cam_3
-			rs_274 = d_273
-			tot_290, err_291 := runtime.MulSize(n_267, rs_274)
-			if err_291 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_291)
-			}
-			a_272 = ar.F64w(tot_290)
-		} else if cam_3 != d_273 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_275)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_273}))
-		}
-		copy(a_272[i_275*rs_274:(i_275+1)*rs_274], r_280)
-		if i_275 > 0 {
-			ar.Release(mark_276)
+		row_306 = row_306[:len(rev_295)]
+		row_307 = row_307[:len(rev_295)]
+		row_308 = row_308[:len(rev_295)]
+		for i_310 := range rev_295 {
+			rev_295[i_310] += ((row_306[i_310] - row_307[i_310]) * row_308[i_310])
 		}
 	}
-	n_292, err_293 := runtime.CheckSize(int64(2))
-	_ = n_292
-	if err_293 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_293)
+	n_312, err_313 := runtime.CheckSize(int64(2))
+	if err_313 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_313)
 	}
-	view_294 := a_269
-	n_295, err_296 := runtime.CheckSize(int64(2))
-	if err_296 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_296)
-	}
-	var a_297 []float64
-	var d_298 int = 0
-	var rs_299 int = 0
-	var a_300 []float64
-	var d_301 int = 0
-	var rs_302 int = 0
-	scratch_527 := ar.F64w(d_270)
-	scratch_528 := ar.F64w(w_8)
-	for i_303 := 0; i_303 < n_295; i_303++ {
-		mark_304 := ar.Mark()
-		i_305 := int64(i_303)
-		if i_305 < 0 || i_305 >= int64(n_267) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_305, n_267))
-		}
-		row_306 := view_294[int(i_305)*d_270 : (int(i_305)+1)*d_270]
-		if i_305 < 0 || i_305 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_305, feat_10))
-		}
-		row_307 := feat_9[int(i_305)*feat_11 : (int(i_305)+1)*feat_11]
-		if feat_11 != d_270 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_270})+" and "+runtime.ShapeString([]int{feat_11}))
-		}
-		r_308 := scratch_527[:d_270:d_270]
-		row_306 = row_306[:len(r_308)]
-		row_307 = row_307[:len(r_308)]
-		for i_309 := range r_308 {
-			r_308[i_309] = (row_306[i_309] - row_307[i_309])
-		}
-		if d_270 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_270}))
-		}
-		r_311 := scratch_528[:w_8:w_8]
-		w_7 = w_7[:len(r_311)]
-		r_308 = r_308[:len(r_311)]
-		for i_312 := range r_311 {
-			r_311[i_312] = (w_7[i_312] * r_308[i_312])
-		}
-		if i_303 == 0 {
-			d_298 = w_8
-			rs_299 = d_298
-			tot_314, err_315 := runtime.MulSize(n_295, rs_299)
-			if err_315 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_315)
-			}
-			a_297 = ar.F64w(tot_314)
-		} else if w_8 != d_298 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_303)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_298}))
-		}
-		copy(a_297[i_303*rs_299:(i_303+1)*rs_299], r_311)
-		if i_303 == 0 {
-			d_301 = d_270
-			rs_302 = d_301
-			tot_316, err_317 := runtime.MulSize(n_295, rs_302)
-			if err_317 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_317)
-			}
-			a_300 = ar.F64w(tot_316)
-		} else if d_270 != d_301 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_303)+" has shape "+runtime.ShapeString([]int{d_270})+", element 0 has shape "+runtime.ShapeString([]int{d_301}))
-		}
-		copy(a_300[i_303*rs_302:(i_303+1)*rs_302], r_308)
-		if i_303 > 0 {
-			ar.Release(mark_304)
-		}
-	}
-	if ybar_16 != w_8 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
-	}
-	r_318 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_318)]
-	ybar_15 = ybar_15[:len(r_318)]
-	if len(r_318) >= 262144 {
-		loop_325 := runtime.EnterLoop(&nbLoop64, runtime.Bind(r_318, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_318), 16384)
-		if loop_325.For == nil {
-			loop_325.For = func(lo_322, hi int) {
-				r_318 := loop_325.C.H
-				w_7 := loop_325.C.T.H
-				ybar_15 := loop_325.C.T.T.H
-				for i_323 := lo_322; i_323 < hi; i_323++ {
-					r_318[i_323] = ((2.0 * w_7[i_323]) * -ybar_15[i_323])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_318), 16384, loop_325.For)
-		loop_325.Leave(&nbLoop64)
-	} else {
-		for i_319 := range r_318 {
-			r_318[i_319] = ((2.0 * w_7[i_319]) * -ybar_15[i_319])
-		}
-	}
-	var rev_326 []float64
-	var rev_327 int
-	rev_326, rev_327 = r_318, w_8
-	for i_335 := int64(0); i_335 < int64(2); i_335++ {
-		if i_335 < 0 || i_335 >= int64(n_295) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_335, n_295))
-		}
-		_ = a_297[int(i_335)*d_298 : (int(i_335)+1)*d_298]
-		row_338 := a_300[int(i_335)*d_301 : (int(i_335)+1)*d_301]
-		if i_335 < 0 || i_335 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_335, ybar_13))
-		}
-		row_339 := ybar_12[int(i_335)*ybar_14 : (int(i_335)+1)*ybar_14]
-		if ybar_14 != d_301 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_301})+" and "+runtime.ShapeString([]int{ybar_14}))
-		}
-		if rev_327 != d_301 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_327})+" and "+runtime.ShapeString([]int{d_301})+" differ")
-		}
-		row_338 = row_338[:len(rev_326)]
-		row_339 = row_339[:len(rev_326)]
-		for i_341 := range rev_326 {
-			rev_326[i_341] += (row_338[i_341] * row_339[i_341])
-		}
-	}
-	n_343, err_344 := runtime.CheckSize(int64(2))
-	if err_344 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_344)
-	}
-	var a_345 []float64
+	var a_314 []float64
 	if int64(0) >= int64(ybar_13) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_13))
 	}
-	row_346 := ybar_12[int(int64(0))*ybar_14 : (int(int64(0))+1)*ybar_14]
+	row_315 := ybar_12[int(int64(0))*ybar_14 : (int(int64(0))+1)*ybar_14]
 	if ybar_14 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 	}
-	rs_347 := w_8
-	tot_348, err_349 := runtime.MulSize(n_343, rs_347)
-	if err_349 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_349)
+	rs_316 := w_8
+	tot_317, err_318 := runtime.MulSize(n_312, rs_316)
+	if err_318 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_318)
 	}
-	a_345 = ar.F64w(tot_348)
+	a_314 = ar.F64w(tot_317)
 	if int64(1) >= int64(ybar_13) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_13))
 	}
-	row_350 := ybar_12[int(int64(1))*ybar_14 : (int(int64(1))+1)*ybar_14]
+	row_319 := ybar_12[int(int64(1))*ybar_14 : (int(int64(1))+1)*ybar_14]
 	if ybar_14 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 	}
-	row_351 := a_345[0*rs_347 : 1*rs_347]
-	row_352 := a_345[1*rs_347 : 2*rs_347]
+	row_320 := a_314[0*rs_316 : 1*rs_316]
+	row_321 := a_314[1*rs_316 : 2*rs_316]
 	w_7 = w_7[:w_8]
-	row_346 = row_346[:w_8]
-	row_350 = row_350[:w_8]
-	row_351 = row_351[:w_8]
-	row_352 = row_352[:w_8]
+	row_315 = row_315[:w_8]
+	row_319 = row_319[:w_8]
+	row_320 = row_320[:w_8]
+	row_321 = row_321[:w_8]
 	if w_8 >= 262144 {
-		loop_363 := runtime.EnterLoop(&nbLoop65, runtime.Bind(w_7, runtime.Bind(row_346, runtime.Bind(row_350, runtime.Bind(row_351, runtime.Bind(row_352, runtime.End{}))))), w_8, 16384)
-		if loop_363.For == nil {
-			loop_363.For = func(lo_358, hi int) {
-				w_7 := loop_363.C.H
-				row_346 := loop_363.C.T.H
-				row_350 := loop_363.C.T.T.H
-				row_351 := loop_363.C.T.T.T.H
-				row_352 := loop_363.C.T.T.T.T.H
-				for i_359 := lo_358; i_359 < hi; i_359++ {
-					e_361 := (w_7[i_359] * row_346[i_359])
-					e_362 := (w_7[i_359] * row_350[i_359])
-					row_351[i_359] = e_361
-					row_352[i_359] = e_362
+		loop_332 := runtime.EnterLoop(&nbLoop65, runtime.Bind(w_7, runtime.Bind(row_315, runtime.Bind(row_319, runtime.Bind(row_320, runtime.Bind(row_321, runtime.End{}))))), w_8, 16384)
+		if loop_332.For == nil {
+			loop_332.For = func(lo_327, hi int) {
+				w_7 := loop_332.C.H
+				row_315 := loop_332.C.T.H
+				row_319 := loop_332.C.T.T.H
+				row_320 := loop_332.C.T.T.T.H
+				row_321 := loop_332.C.T.T.T.T.H
+				for i_328 := lo_327; i_328 < hi; i_328++ {
+					e_330 := (w_7[i_328] * row_315[i_328])
+					e_331 := (w_7[i_328] * row_319[i_328])
+					row_320[i_328] = e_330
+					row_321[i_328] = e_331
 				}
 			}
 		}
-		runtime.ParallelFor(w_8, 16384, loop_363.For)
-		loop_363.Leave(&nbLoop65)
+		runtime.ParallelFor(w_8, 16384, loop_332.For)
+		loop_332.Leave(&nbLoop65)
 	} else {
-		for i_353 := 0; i_353 < w_8; i_353++ {
-			e_355 := (w_7[i_353] * row_346[i_353])
-			e_356 := (w_7[i_353] * row_350[i_353])
-			row_351[i_353] = e_355
-			row_352[i_353] = e_356
+		for i_322 := 0; i_322 < w_8; i_322++ {
+			e_324 := (w_7[i_322] * row_315[i_322])
+			e_325 := (w_7[i_322] * row_319[i_322])
+			row_320[i_322] = e_324
+			row_321[i_322] = e_325
 		}
 	}
-	z_364 := ar.F64(len(cam_1))
-	z_365 := ar.F64(len(a_236))
-	z_366 := ar.F64(len(r_245))
-	var rev_367 []float64
-	var rev_368 int
-	var rev_369 int
-	var rev_370 []float64
-	var rev_371 int
-	var rev_372 int
-	var rev_373 []float64
-	var rev_374 int
-	rev_367, rev_368, rev_369, rev_370, rev_371, rev_372, rev_373, rev_374 = z_364, cam_2, cam_3, z_365, 2, cam_3, z_366, cam_3
-	scratch_529 := ar.F64w(cam_3)
-	for i_396 := int64(0); i_396 < int64(2); i_396++ {
-		if i_396 < 0 || i_396 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_396, 2))
+	z_333 := ar.F64(len(cam_1))
+	z_334 := ar.F64(len(a_236))
+	z_335 := ar.F64(len(r_245))
+	var rev_336 []float64
+	var rev_337 int
+	var rev_338 int
+	var rev_339 []float64
+	var rev_340 int
+	var rev_341 int
+	var rev_342 []float64
+	var rev_343 int
+	rev_336, rev_337, rev_338, rev_339, rev_340, rev_341, rev_342, rev_343 = z_333, cam_2, cam_3, z_334, 2, cam_3, z_335, cam_3
+	buf_387 := ar.F64w(rev_343)
+	for i_365 := int64(0); i_365 < int64(2); i_365++ {
+		mark_366 := ar.Mark()
+		if i_365 < 0 || i_365 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_365, 2))
 		}
-		row_398 := a_345[int(i_396)*w_8 : (int(i_396)+1)*w_8]
-		x_399 := int64(7) + i_396
-		if x_399 < 0 || x_399 >= int64(rev_368) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_399, rev_368))
+		row_367 := a_314[int(i_365)*w_8 : (int(i_365)+1)*w_8]
+		if int64(6) >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		if rev_369 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_369})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		row_368 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_365 < 0 || i_365 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_365, 2))
 		}
-		row_400 := rev_367[x_399*int64(rev_369) : (x_399+1)*int64(rev_369)]
-		for j_401 := range row_400 {
-			row_400[j_401] += row_398[j_401]
+		row_369 := a_236[int(i_365)*cam_3 : (int(i_365)+1)*cam_3]
+		x_370 := int64(7) + i_365
+		if x_370 < 0 || x_370 >= int64(rev_337) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_370, rev_337))
+		}
+		if rev_338 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_338})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		}
+		row_371 := rev_336[x_370*int64(rev_338) : (x_370+1)*int64(rev_338)]
+		for j_372 := range row_371 {
+			row_371[j_372] += row_367[j_372]
 		}
 		if w_8 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		r_402 := scratch_529[:cam_3:cam_3]
-		r_245 = r_245[:len(r_402)]
-		row_398 = row_398[:len(r_402)]
-		for i_403 := range r_402 {
-			r_402[i_403] = (r_245[i_403] * row_398[i_403])
+		if w_8 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		if i_396 < 0 || i_396 >= int64(n_267) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_396, n_267))
+		if cam_3 != rev_343 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_343})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		_ = a_269[int(i_396)*d_270 : (int(i_396)+1)*d_270]
-		row_406 := a_272[int(i_396)*d_273 : (int(i_396)+1)*d_273]
-		if w_8 != d_273 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_273})+" and "+runtime.ShapeString([]int{w_8}))
+		r_373 := ar.F64w(cam_3)
+		r_245 = r_245[:cam_3]
+		row_367 = row_367[:cam_3]
+		r_373 = r_373[:cam_3]
+		for i_375 := 0; i_375 < cam_3; i_375++ {
+			e_377 := (r_245[i_375] * row_367[i_375])
+			r_373[i_375] = e_377
 		}
-		if rev_374 != d_273 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_374})+" and "+runtime.ShapeString([]int{d_273})+" differ")
+		r_374 := ar.F64w(rev_343)
+		rev_342 = rev_342[:rev_343]
+		row_368 = row_368[:rev_343]
+		row_369 = row_369[:rev_343]
+		row_367 = row_367[:rev_343]
+		r_374 = r_374[:rev_343]
+		for i_378 := 0; i_378 < rev_343; i_378++ {
+			e_380 := (rev_342[i_378] + ((row_368[i_378] * row_369[i_378]) * row_367[i_378]))
+			r_374[i_378] = e_380
 		}
-		row_406 = row_406[:len(rev_373)]
-		row_398 = row_398[:len(rev_373)]
-		for i_408 := range rev_373 {
-			rev_373[i_408] += (row_406[i_408] * row_398[i_408])
+		if i_365 < 0 || i_365 >= int64(rev_340) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_365, rev_340))
 		}
-		if int64(6) >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+		if rev_341 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_341})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		row_410 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_396 < 0 || i_396 >= int64(rev_371) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_396, rev_371))
+		row_381 := rev_339[i_365*int64(rev_341) : (i_365+1)*int64(rev_341)]
+		row_368 = row_368[:len(row_381)]
+		r_373 = r_373[:len(row_381)]
+		for i_382 := range row_381 {
+			row_381[i_382] += (row_368[i_382] * r_373[i_382])
 		}
-		if rev_372 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_372})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		if int64(6) >= int64(rev_337) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_337))
 		}
-		row_411 := rev_370[i_396*int64(rev_372) : (i_396+1)*int64(rev_372)]
-		row_410 = row_410[:len(row_411)]
-		r_402 = r_402[:len(row_411)]
-		for i_412 := range row_411 {
-			row_411[i_412] += (row_410[i_412] * r_402[i_412])
+		if rev_338 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_338})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		if i_396 < 0 || i_396 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_396, 2))
+		row_384 := rev_336[int64(6)*int64(rev_338) : (int64(6)+1)*int64(rev_338)]
+		row_369 = row_369[:len(row_384)]
+		r_373 = r_373[:len(row_384)]
+		for i_385 := range row_384 {
+			row_384[i_385] += (row_369[i_385] * r_373[i_385])
 		}
-		row_414 := a_236[int(i_396)*cam_3 : (int(i_396)+1)*cam_3]
-		if int64(6) >= int64(rev_368) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_368))
+		rev_342 = r_374
+		if rev_343 == len(buf_387) {
+			copy(buf_387, rev_342)
+			rev_342 = buf_387
+			ar.Release(mark_366)
 		}
-		if rev_369 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_369})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
-		}
-		row_415 := rev_367[int64(6)*int64(rev_369) : (int64(6)+1)*int64(rev_369)]
-		row_414 = row_414[:len(row_415)]
-		r_402 = r_402[:len(row_415)]
-		for i_416 := range row_415 {
-			row_415[i_416] += (row_414[i_416] * r_402[i_416])
-		}
-		runtime.LoopCall()
 	}
-	r_418 := ar.F64w(cam_3)
-	r_241 = r_241[:len(r_418)]
-	row_243 = row_243[:len(r_418)]
-	z_366 = z_366[:len(r_418)]
-	if len(r_418) >= 262144 {
-		loop_425 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_418, runtime.Bind(r_241, runtime.Bind(row_243, runtime.Bind(z_366, runtime.End{})))), len(r_418), 16384)
-		if loop_425.For == nil {
-			loop_425.For = func(lo_422, hi int) {
-				r_418 := loop_425.C.H
-				r_241 := loop_425.C.T.H
-				row_243 := loop_425.C.T.T.H
-				z_366 := loop_425.C.T.T.T.H
-				for i_423 := lo_422; i_423 < hi; i_423++ {
-					r_418[i_423] = ((2.0 * r_241[i_423]) * (row_243[i_423] * z_366[i_423]))
+	r_388 := ar.F64w(cam_3)
+	r_241 = r_241[:len(r_388)]
+	row_243 = row_243[:len(r_388)]
+	rev_342 = rev_342[:len(r_388)]
+	if len(r_388) >= 262144 {
+		loop_395 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_388, runtime.Bind(r_241, runtime.Bind(row_243, runtime.Bind(rev_342, runtime.End{})))), len(r_388), 16384)
+		if loop_395.For == nil {
+			loop_395.For = func(lo_392, hi int) {
+				r_388 := loop_395.C.H
+				r_241 := loop_395.C.T.H
+				row_243 := loop_395.C.T.T.H
+				rev_342 := loop_395.C.T.T.T.H
+				for i_393 := lo_392; i_393 < hi; i_393++ {
+					r_388[i_393] = ((2.0 * r_241[i_393]) * (row_243[i_393] * rev_342[i_393]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_418), 16384, loop_425.For)
-		loop_425.Leave(&nbLoop66)
+		runtime.ParallelFor(len(r_388), 16384, loop_395.For)
+		loop_395.Leave(&nbLoop66)
 	} else {
-		for i_419 := range r_418 {
-			r_418[i_419] = ((2.0 * r_241[i_419]) * (row_243[i_419] * z_366[i_419]))
+		for i_389 := range r_388 {
+			r_388[i_389] = ((2.0 * r_241[i_389]) * (row_243[i_389] * rev_342[i_389]))
 		}
 	}
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_426 := z_364[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_244 = r_244[:len(row_426)]
-	z_366 = z_366[:len(row_426)]
-	if len(row_426) >= 262144 {
-		loop_433 := runtime.EnterLoop(&nbLoop67, runtime.Bind(row_426, runtime.Bind(r_244, runtime.Bind(z_366, runtime.End{}))), len(row_426), 16384)
-		if loop_433.For == nil {
-			loop_433.For = func(lo_430, hi int) {
-				row_426 := loop_433.C.H
-				r_244 := loop_433.C.T.H
-				z_366 := loop_433.C.T.T.H
-				for i_431 := lo_430; i_431 < hi; i_431++ {
-					row_426[i_431] += (r_244[i_431] * z_366[i_431])
+	row_396 := z_333[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_244 = r_244[:len(row_396)]
+	rev_342 = rev_342[:len(row_396)]
+	if len(row_396) >= 262144 {
+		loop_403 := runtime.EnterLoop(&nbLoop67, runtime.Bind(row_396, runtime.Bind(r_244, runtime.Bind(rev_342, runtime.End{}))), len(row_396), 16384)
+		if loop_403.For == nil {
+			loop_403.For = func(lo_400, hi int) {
+				row_396 := loop_403.C.H
+				r_244 := loop_403.C.T.H
+				rev_342 := loop_403.C.T.T.H
+				for i_401 := lo_400; i_401 < hi; i_401++ {
+					row_396[i_401] += (r_244[i_401] * rev_342[i_401])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_426), 16384, loop_433.For)
-		loop_433.Leave(&nbLoop67)
+		runtime.ParallelFor(len(row_396), 16384, loop_403.For)
+		loop_403.Leave(&nbLoop67)
 	} else {
-		for i_427 := range row_426 {
-			row_426[i_427] += (r_244[i_427] * z_366[i_427])
+		for i_397 := range row_396 {
+			row_396[i_397] += (r_244[i_397] * rev_342[i_397])
 		}
 	}
-	row_242 = row_242[:len(r_418)]
-	z_366 = z_366[:len(r_418)]
-	if len(r_418) >= 262144 {
-		loop_441 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_418, runtime.Bind(row_242, runtime.Bind(z_366, runtime.End{}))), len(r_418), 16384)
-		if loop_441.For == nil {
-			loop_441.For = func(lo_438, hi int) {
-				r_418 := loop_441.C.H
-				row_242 := loop_441.C.T.H
-				z_366 := loop_441.C.T.T.H
-				for i_439 := lo_438; i_439 < hi; i_439++ {
-					r_418[i_439] += (row_242[i_439] * z_366[i_439])
+	row_242 = row_242[:len(r_388)]
+	rev_342 = rev_342[:len(r_388)]
+	if len(r_388) >= 262144 {
+		loop_411 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_388, runtime.Bind(row_242, runtime.Bind(rev_342, runtime.End{}))), len(r_388), 16384)
+		if loop_411.For == nil {
+			loop_411.For = func(lo_408, hi int) {
+				r_388 := loop_411.C.H
+				row_242 := loop_411.C.T.H
+				rev_342 := loop_411.C.T.T.H
+				for i_409 := lo_408; i_409 < hi; i_409++ {
+					r_388[i_409] += (row_242[i_409] * rev_342[i_409])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_418), 16384, loop_441.For)
-		loop_441.Leave(&nbLoop68)
+		runtime.ParallelFor(len(r_388), 16384, loop_411.For)
+		loop_411.Leave(&nbLoop68)
 	} else {
-		for i_435 := range r_418 {
-			r_418[i_435] += (row_242[i_435] * z_366[i_435])
+		for i_405 := range r_388 {
+			r_388[i_405] += (row_242[i_405] * rev_342[i_405])
 		}
 	}
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_442 := z_364[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_241 = r_241[:len(row_442)]
-	z_366 = z_366[:len(row_442)]
-	if len(row_442) >= 262144 {
-		loop_449 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_442, runtime.Bind(r_241, runtime.Bind(z_366, runtime.End{}))), len(row_442), 16384)
-		if loop_449.For == nil {
-			loop_449.For = func(lo_446, hi int) {
-				row_442 := loop_449.C.H
-				r_241 := loop_449.C.T.H
-				z_366 := loop_449.C.T.T.H
-				for i_447 := lo_446; i_447 < hi; i_447++ {
-					row_442[i_447] += (r_241[i_447] * z_366[i_447])
+	row_412 := z_333[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_241 = r_241[:len(row_412)]
+	rev_342 = rev_342[:len(row_412)]
+	if len(row_412) >= 262144 {
+		loop_419 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_412, runtime.Bind(r_241, runtime.Bind(rev_342, runtime.End{}))), len(row_412), 16384)
+		if loop_419.For == nil {
+			loop_419.For = func(lo_416, hi int) {
+				row_412 := loop_419.C.H
+				r_241 := loop_419.C.T.H
+				rev_342 := loop_419.C.T.T.H
+				for i_417 := lo_416; i_417 < hi; i_417++ {
+					row_412[i_417] += (r_241[i_417] * rev_342[i_417])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_442), 16384, loop_449.For)
-		loop_449.Leave(&nbLoop69)
+		runtime.ParallelFor(len(row_412), 16384, loop_419.For)
+		loop_419.Leave(&nbLoop69)
 	} else {
-		for i_443 := range row_442 {
-			row_442[i_443] += (r_241[i_443] * z_366[i_443])
+		for i_413 := range row_412 {
+			row_412[i_413] += (r_241[i_413] * rev_342[i_413])
 		}
 	}
-	row_450 := z_365[int64(1)*int64(cam_3) : (int64(1)+1)*int64(cam_3)]
-	row_240 = row_240[:len(row_450)]
-	r_418 = r_418[:len(row_450)]
-	if len(row_450) >= 262144 {
-		loop_457 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_450, runtime.Bind(row_240, runtime.Bind(r_418, runtime.End{}))), len(row_450), 16384)
-		if loop_457.For == nil {
-			loop_457.For = func(lo_454, hi int) {
-				row_450 := loop_457.C.H
-				row_240 := loop_457.C.T.H
-				r_418 := loop_457.C.T.T.H
-				for i_455 := lo_454; i_455 < hi; i_455++ {
-					row_450[i_455] += ((2.0 * row_240[i_455]) * r_418[i_455])
+	row_420 := z_334[int64(1)*int64(cam_3) : (int64(1)+1)*int64(cam_3)]
+	row_240 = row_240[:len(row_420)]
+	r_388 = r_388[:len(row_420)]
+	if len(row_420) >= 262144 {
+		loop_427 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_420, runtime.Bind(row_240, runtime.Bind(r_388, runtime.End{}))), len(row_420), 16384)
+		if loop_427.For == nil {
+			loop_427.For = func(lo_424, hi int) {
+				row_420 := loop_427.C.H
+				row_240 := loop_427.C.T.H
+				r_388 := loop_427.C.T.T.H
+				for i_425 := lo_424; i_425 < hi; i_425++ {
+					row_420[i_425] += ((2.0 * row_240[i_425]) * r_388[i_425])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_450), 16384, loop_457.For)
-		loop_457.Leave(&nbLoop70)
+		runtime.ParallelFor(len(row_420), 16384, loop_427.For)
+		loop_427.Leave(&nbLoop70)
 	} else {
-		for i_451 := range row_450 {
-			row_450[i_451] += ((2.0 * row_240[i_451]) * r_418[i_451])
+		for i_421 := range row_420 {
+			row_420[i_421] += ((2.0 * row_240[i_421]) * r_388[i_421])
 		}
 	}
-	row_458 := z_365[int64(0)*int64(cam_3) : (int64(0)+1)*int64(cam_3)]
-	row_239 = row_239[:len(row_458)]
-	r_418 = r_418[:len(row_458)]
-	if len(row_458) >= 262144 {
-		loop_465 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_458, runtime.Bind(row_239, runtime.Bind(r_418, runtime.End{}))), len(row_458), 16384)
-		if loop_465.For == nil {
-			loop_465.For = func(lo_462, hi int) {
-				row_458 := loop_465.C.H
-				row_239 := loop_465.C.T.H
-				r_418 := loop_465.C.T.T.H
-				for i_463 := lo_462; i_463 < hi; i_463++ {
-					row_458[i_463] += ((2.0 * row_239[i_463]) * r_418[i_463])
+	row_428 := z_334[int64(0)*int64(cam_3) : (int64(0)+1)*int64(cam_3)]
+	row_239 = row_239[:len(row_428)]
+	r_388 = r_388[:len(row_428)]
+	if len(row_428) >= 262144 {
+		loop_435 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_428, runtime.Bind(row_239, runtime.Bind(r_388, runtime.End{}))), len(row_428), 16384)
+		if loop_435.For == nil {
+			loop_435.For = func(lo_432, hi int) {
+				row_428 := loop_435.C.H
+				row_239 := loop_435.C.T.H
+				r_388 := loop_435.C.T.T.H
+				for i_433 := lo_432; i_433 < hi; i_433++ {
+					row_428[i_433] += ((2.0 * row_239[i_433]) * r_388[i_433])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_458), 16384, loop_465.For)
-		loop_465.Leave(&nbLoop71)
+		runtime.ParallelFor(len(row_428), 16384, loop_435.For)
+		loop_435.Leave(&nbLoop71)
 	} else {
-		for i_459 := range row_458 {
-			row_458[i_459] += ((2.0 * row_239[i_459]) * r_418[i_459])
+		for i_429 := range row_428 {
+			row_428[i_429] += ((2.0 * row_239[i_429]) * r_388[i_429])
 		}
 	}
-	row_466 := z_365[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	row_467 := z_365[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	r_468 := ar.F64w(cam_3)
-	row_228 = row_228[:len(r_468)]
-	if len(r_468) >= 262144 {
-		loop_475 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_468, runtime.Bind(row_228, runtime.End{})), len(r_468), 16384)
-		if loop_475.For == nil {
-			loop_475.For = func(lo_472, hi int) {
-				r_468 := loop_475.C.H
-				row_228 := loop_475.C.T.H
-				for i_473 := lo_472; i_473 < hi; i_473++ {
-					r_468[i_473] = (1.0 / row_228[i_473])
+	row_436 := z_334[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	row_437 := z_334[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	r_438 := ar.F64w(cam_3)
+	row_228 = row_228[:len(r_438)]
+	if len(r_438) >= 262144 {
+		loop_445 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_438, runtime.Bind(row_228, runtime.End{})), len(r_438), 16384)
+		if loop_445.For == nil {
+			loop_445.For = func(lo_442, hi int) {
+				r_438 := loop_445.C.H
+				row_228 := loop_445.C.T.H
+				for i_443 := lo_442; i_443 < hi; i_443++ {
+					r_438[i_443] = (1.0 / row_228[i_443])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_468), 16384, loop_475.For)
-		loop_475.Leave(&nbLoop72)
+		runtime.ParallelFor(len(r_438), 16384, loop_445.For)
+		loop_445.Leave(&nbLoop72)
 	} else {
-		for i_469 := range r_468 {
-			r_468[i_469] = (1.0 / row_228[i_469])
+		for i_439 := range r_438 {
+			r_438[i_439] = (1.0 / row_228[i_439])
 		}
 	}
-	rs_476 := cam_3
-	tot_477, err_478 := runtime.MulSize(3, rs_476)
-	if err_478 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_478)
+	rs_446 := cam_3
+	tot_447, err_448 := runtime.MulSize(3, rs_446)
+	if err_448 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_448)
 	}
-	a_479 := ar.F64w(tot_477)
-	row_480 := a_479[0*rs_476 : 1*rs_476]
-	row_481 := a_479[1*rs_476 : 2*rs_476]
-	row_482 := a_479[2*rs_476 : 3*rs_476]
-	r_468 = r_468[:cam_3]
-	row_466 = row_466[:cam_3]
-	row_467 = row_467[:cam_3]
+	a_449 := ar.F64w(tot_447)
+	row_450 := a_449[0*rs_446 : 1*rs_446]
+	row_451 := a_449[1*rs_446 : 2*rs_446]
+	row_452 := a_449[2*rs_446 : 3*rs_446]
+	r_438 = r_438[:cam_3]
+	row_436 = row_436[:cam_3]
+	row_437 = row_437[:cam_3]
 	r_232 = r_232[:cam_3]
 	row_228 = row_228[:cam_3]
 	r_230 = r_230[:cam_3]
-	row_480 = row_480[:cam_3]
-	row_481 = row_481[:cam_3]
-	row_482 = row_482[:cam_3]
+	row_450 = row_450[:cam_3]
+	row_451 = row_451[:cam_3]
+	row_452 = row_452[:cam_3]
 	if cam_3 >= 262144 {
-		loop_495 := runtime.EnterLoop(&nbLoop73, runtime.Bind(r_468, runtime.Bind(row_466, runtime.Bind(row_467, runtime.Bind(r_232, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_480, runtime.Bind(row_481, runtime.Bind(row_482, runtime.End{}))))))))), cam_3, 16384)
-		if loop_495.For == nil {
-			loop_495.For = func(lo_489, hi int) {
-				r_468 := loop_495.C.H
-				row_466 := loop_495.C.T.H
-				row_467 := loop_495.C.T.T.H
-				r_232 := loop_495.C.T.T.T.H
-				row_228 := loop_495.C.T.T.T.T.H
-				r_230 := loop_495.C.T.T.T.T.T.H
-				row_480 := loop_495.C.T.T.T.T.T.T.H
-				row_481 := loop_495.C.T.T.T.T.T.T.T.H
-				row_482 := loop_495.C.T.T.T.T.T.T.T.T.H
-				for i_490 := lo_489; i_490 < hi; i_490++ {
-					e_492 := (r_468[i_490] * row_466[i_490])
-					e_493 := (r_468[i_490] * row_467[i_490])
-					e_494 := (((-(r_232[i_490] / row_228[i_490])) * row_467[i_490]) + ((-(r_230[i_490] / row_228[i_490])) * row_466[i_490]))
-					row_480[i_490] = e_492
-					row_481[i_490] = e_493
-					row_482[i_490] = e_494
+		loop_465 := runtime.EnterLoop(&nbLoop73, runtime.Bind(r_438, runtime.Bind(row_436, runtime.Bind(row_437, runtime.Bind(r_232, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_450, runtime.Bind(row_451, runtime.Bind(row_452, runtime.End{}))))))))), cam_3, 16384)
+		if loop_465.For == nil {
+			loop_465.For = func(lo_459, hi int) {
+				r_438 := loop_465.C.H
+				row_436 := loop_465.C.T.H
+				row_437 := loop_465.C.T.T.H
+				r_232 := loop_465.C.T.T.T.H
+				row_228 := loop_465.C.T.T.T.T.H
+				r_230 := loop_465.C.T.T.T.T.T.H
+				row_450 := loop_465.C.T.T.T.T.T.T.H
+				row_451 := loop_465.C.T.T.T.T.T.T.T.H
+				row_452 := loop_465.C.T.T.T.T.T.T.T.T.H
+				for i_460 := lo_459; i_460 < hi; i_460++ {
+					e_462 := (r_438[i_460] * row_436[i_460])
+					e_463 := (r_438[i_460] * row_437[i_460])
+					e_464 := (((-(r_232[i_460] / row_228[i_460])) * row_437[i_460]) + ((-(r_230[i_460] / row_228[i_460])) * row_436[i_460]))
+					row_450[i_460] = e_462
+					row_451[i_460] = e_463
+					row_452[i_460] = e_464
 				}
 			}
 		}
-		runtime.ParallelFor(cam_3, 16384, loop_495.For)
-		loop_495.Leave(&nbLoop73)
+		runtime.ParallelFor(cam_3, 16384, loop_465.For)
+		loop_465.Leave(&nbLoop73)
 	} else {
-		for i_483 := 0; i_483 < cam_3; i_483++ {
-			e_485 := (r_468[i_483] * row_466[i_483])
-			e_486 := (r_468[i_483] * row_467[i_483])
-			e_487 := (((-(r_232[i_483] / row_228[i_483])) * row_467[i_483]) + ((-(r_230[i_483] / row_228[i_483])) * row_466[i_483]))
-			row_480[i_483] = e_485
-			row_481[i_483] = e_486
-			row_482[i_483] = e_487
+		for i_453 := 0; i_453 < cam_3; i_453++ {
+			e_455 := (r_438[i_453] * row_436[i_453])
+			e_456 := (r_438[i_453] * row_437[i_453])
+			e_457 := (((-(r_232[i_453] / row_228[i_453])) * row_437[i_453]) + ((-(r_230[i_453] / row_228[i_453])) * row_436[i_453]))
+			row_450[i_453] = e_455
+			row_451[i_453] = e_456
+			row_452[i_453] = e_457
 		}
 	}
-	r_496, r_497, r_498, r_499, r_500, r_501, err_502 := fn_rotatesplit11bwd(ar, a_127, 3, x_6, a_190, 3, x_6, r_37, cam_3, a_30, 3, x_6, s_18, n_17, cam_3, r_54, cam_3, a_75, 3, cam_3, r_55, cam_3, a_62, 3, cam_3, r_124, cam_3, a_30, 3, x_6, r_123, cam_3, r_122, cam_3, a_30, 3, x_6, a_62, 3, cam_3, r_53, cam_3, r_58, cam_3, r_57, cam_3, r_56, cam_3, s_18, n_17, cam_3, a_479, 3, cam_3)
-	if err_502 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_502, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_466, r_467, r_468, r_469, r_470, r_471, err_472 := fn_rotatesplit11bwd(ar, a_127, 3, x_6, a_190, 3, x_6, r_37, cam_3, a_30, 3, x_6, s_18, n_17, cam_3, r_54, cam_3, a_75, 3, cam_3, r_55, cam_3, a_62, 3, cam_3, r_124, cam_3, a_30, 3, x_6, r_123, cam_3, r_122, cam_3, a_30, 3, x_6, a_62, 3, cam_3, r_53, cam_3, r_58, cam_3, r_57, cam_3, r_56, cam_3, s_18, n_17, cam_3, a_449, 3, cam_3)
+	if err_472 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_472, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_500) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_500), cam_2))
+	if int64(3)+int64(r_470) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_470), cam_2))
 	}
-	if r_501 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_501})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_471 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_471})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_503 := z_364[int(int64(3))*cam_3 : (int(int64(3))+r_500)*cam_3]
-	r_499 = r_499[:len(region_503)]
-	if len(region_503) >= 262144 {
-		loop_510 := runtime.EnterLoop(&nbLoop74, runtime.Bind(region_503, runtime.Bind(r_499, runtime.End{})), len(region_503), 16384)
-		if loop_510.For == nil {
-			loop_510.For = func(lo_507, hi int) {
-				region_503 := loop_510.C.H
-				r_499 := loop_510.C.T.H
-				for i_508 := lo_507; i_508 < hi; i_508++ {
-					region_503[i_508] += -r_499[i_508]
+	region_473 := z_333[int(int64(3))*cam_3 : (int(int64(3))+r_470)*cam_3]
+	r_469 = r_469[:len(region_473)]
+	if len(region_473) >= 262144 {
+		loop_480 := runtime.EnterLoop(&nbLoop74, runtime.Bind(region_473, runtime.Bind(r_469, runtime.End{})), len(region_473), 16384)
+		if loop_480.For == nil {
+			loop_480.For = func(lo_477, hi int) {
+				region_473 := loop_480.C.H
+				r_469 := loop_480.C.T.H
+				for i_478 := lo_477; i_478 < hi; i_478++ {
+					region_473[i_478] += -r_469[i_478]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_503), 16384, loop_510.For)
-		loop_510.Leave(&nbLoop74)
+		runtime.ParallelFor(len(region_473), 16384, loop_480.For)
+		loop_480.Leave(&nbLoop74)
 	} else {
-		for i_504 := range region_503 {
-			region_503[i_504] += -r_499[i_504]
+		for i_474 := range region_473 {
+			region_473[i_474] += -r_469[i_474]
 		}
 	}
-	if int64(0)+int64(r_497) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_497), cam_2))
+	if int64(0)+int64(r_467) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_467), cam_2))
 	}
-	if r_498 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_498})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_468 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_468})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_511 := z_364[int(int64(0))*cam_3 : (int(int64(0))+r_497)*cam_3]
-	r_496 = r_496[:len(region_511)]
-	for i_512 := range region_511 {
-		region_511[i_512] += r_496[i_512]
+	region_481 := z_333[int(int64(0))*cam_3 : (int(int64(0))+r_467)*cam_3]
+	r_466 = r_466[:len(region_481)]
+	for i_482 := range region_481 {
+		region_481[i_482] += r_466[i_482]
 	}
-	n_513, err_514 := runtime.CheckSize(int64(2))
-	_ = n_513
-	if err_514 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_514)
+	n_483, err_484 := runtime.CheckSize(int64(2))
+	if err_484 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_484)
 	}
-	view_515 := a_297
-	r_516 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_516)]
-	if len(r_516) >= 262144 {
-		loop_523 := runtime.EnterLoop(&nbLoop75, runtime.Bind(r_516, runtime.Bind(w_7, runtime.End{})), len(r_516), 16384)
-		if loop_523.For == nil {
-			loop_523.For = func(lo_520, hi int) {
-				r_516 := loop_523.C.H
-				w_7 := loop_523.C.T.H
-				for i_521 := lo_520; i_521 < hi; i_521++ {
-					r_516[i_521] = (1.0 - (w_7[i_521] * w_7[i_521]))
+	var a_485 []float64
+	row_486 := a_248[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	if int64(0) >= int64(feat_10) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feat_10))
+	}
+	row_487 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
+	if feat_11 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
+	}
+	if cam_3 != w_8 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	rs_488 := w_8
+	tot_489, err_490 := runtime.MulSize(n_483, rs_488)
+	if err_490 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_490)
+	}
+	a_485 = ar.F64w(tot_489)
+	row_491 := a_248[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	if int64(1) >= int64(feat_10) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feat_10))
+	}
+	row_492 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
+	if feat_11 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
+	}
+	if cam_3 != w_8 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	row_493 := a_485[0*rs_488 : 1*rs_488]
+	row_494 := a_485[1*rs_488 : 2*rs_488]
+	w_7 = w_7[:w_8]
+	row_486 = row_486[:w_8]
+	row_487 = row_487[:w_8]
+	row_491 = row_491[:w_8]
+	row_492 = row_492[:w_8]
+	row_493 = row_493[:w_8]
+	row_494 = row_494[:w_8]
+	if w_8 >= 262144 {
+		loop_505 := runtime.EnterLoop(&nbLoop75, runtime.Bind(w_7, runtime.Bind(row_486, runtime.Bind(row_487, runtime.Bind(row_491, runtime.Bind(row_492, runtime.Bind(row_493, runtime.Bind(row_494, runtime.End{}))))))), w_8, 16384)
+		if loop_505.For == nil {
+			loop_505.For = func(lo_500, hi int) {
+				w_7 := loop_505.C.H
+				row_486 := loop_505.C.T.H
+				row_487 := loop_505.C.T.T.H
+				row_491 := loop_505.C.T.T.T.H
+				row_492 := loop_505.C.T.T.T.T.H
+				row_493 := loop_505.C.T.T.T.T.T.H
+				row_494 := loop_505.C.T.T.T.T.T.T.H
+				for i_501 := lo_500; i_501 < hi; i_501++ {
+					e_503 := (w_7[i_501] * (row_486[i_501] - row_487[i_501]))
+					e_504 := (w_7[i_501] * (row_491[i_501] - row_492[i_501]))
+					row_493[i_501] = e_503
+					row_494[i_501] = e_504
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_516), 16384, loop_523.For)
-		loop_523.Leave(&nbLoop75)
+		runtime.ParallelFor(w_8, 16384, loop_505.For)
+		loop_505.Leave(&nbLoop75)
 	} else {
-		for i_517 := range r_516 {
-			r_516[i_517] = (1.0 - (w_7[i_517] * w_7[i_517]))
+		for i_495 := 0; i_495 < w_8; i_495++ {
+			e_497 := (w_7[i_495] * (row_486[i_495] - row_487[i_495]))
+			e_498 := (w_7[i_495] * (row_491[i_495] - row_492[i_495]))
+			row_493[i_495] = e_497
+			row_494[i_495] = e_498
 		}
 	}
-	ar.Keep(mark_524, &view_515, &r_516, &z_364, &r_499, &r_318)
-	return view_515, n_295, d_298, r_516, w_8, z_364, cam_2, cam_3, r_499, r_500, r_501, r_318, w_8, nil
+	r_506 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_506)]
+	if len(r_506) >= 262144 {
+		loop_513 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_506, runtime.Bind(w_7, runtime.End{})), len(r_506), 16384)
+		if loop_513.For == nil {
+			loop_513.For = func(lo_510, hi int) {
+				r_506 := loop_513.C.H
+				w_7 := loop_513.C.T.H
+				for i_511 := lo_510; i_511 < hi; i_511++ {
+					r_506[i_511] = (1.0 - (w_7[i_511] * w_7[i_511]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_506), 16384, loop_513.For)
+		loop_513.Leave(&nbLoop76)
+	} else {
+		for i_507 := range r_506 {
+			r_506[i_507] = (1.0 - (w_7[i_507] * w_7[i_507]))
+		}
+	}
+	ar.Keep(mark_514, &a_485, &r_506, &z_333, &r_469, &r_262)
+	return a_485, 2, w_8, r_506, w_8, z_333, cam_2, cam_3, r_469, r_470, r_471, r_262, w_8, nil
 }
-
-// nbLoop76 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop76 runtime.LoopSite
 
 // nbLoop77 keeps the records of a parallel loop of fn_residualssplit1110fwd.
 var nbLoop77 runtime.LoopSite
@@ -12697,6 +12633,9 @@ var nbLoop80 runtime.LoopSite
 
 // nbLoop81 keeps the records of a parallel loop of fn_residualssplit1110fwd.
 var nbLoop81 runtime.LoopSite
+
+// nbLoop82 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop82 runtime.LoopSite
 
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
 func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
@@ -12791,7 +12730,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_27 = row_27[:x_6]
 	row_28 = row_28[:x_6]
 	if x_6 >= 262144 {
-		loop_45 := runtime.EnterLoop(&nbLoop76, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_20, runtime.Bind(row_21, runtime.Bind(row_26, runtime.Bind(row_27, runtime.Bind(row_28, runtime.End{}))))))))), x_6, 16384)
+		loop_45 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_20, runtime.Bind(row_21, runtime.Bind(row_26, runtime.Bind(row_27, runtime.Bind(row_28, runtime.End{}))))))))), x_6, 16384)
 		if loop_45.For == nil {
 			loop_45.For = func(lo_39, hi int) {
 				row_16 := loop_45.C.H
@@ -12814,7 +12753,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_45.For)
-		loop_45.Leave(&nbLoop76)
+		loop_45.Leave(&nbLoop77)
 	} else {
 		for i_33 := 0; i_33 < x_6; i_33++ {
 			e_35 := (row_16[i_33] - row_17[i_33])
@@ -12898,7 +12837,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_72 = row_72[:cam_3]
 	row_73 = row_73[:cam_3]
 	if cam_3 >= 262144 {
-		loop_110 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(r_32, runtime.Bind(r_46, runtime.Bind(r_47, runtime.Bind(r_48, runtime.Bind(r_49, runtime.Bind(r_50, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_62, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))))))))))))))))), cam_3, 16384)
+		loop_110 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(r_32, runtime.Bind(r_46, runtime.Bind(r_47, runtime.Bind(r_48, runtime.Bind(r_49, runtime.Bind(r_50, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_62, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))))))))))))))))), cam_3, 16384)
 		if loop_110.For == nil {
 			loop_110.For = func(lo_92, hi int) {
 				row_29 := loop_110.C.H
@@ -12957,7 +12896,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_110.For)
-		loop_110.Leave(&nbLoop77)
+		loop_110.Leave(&nbLoop78)
 	} else {
 		for i_74 := 0; i_74 < cam_3; i_74++ {
 			e_76 := (((row_29[i_74] * row_29[i_74]) + (row_30[i_74] * row_30[i_74])) + (row_31[i_74] * row_31[i_74]))
@@ -13138,7 +13077,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_149 = row_149[:cam_3]
 	row_150 = row_150[:cam_3]
 	if cam_3 >= 262144 {
-		loop_175 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_111, runtime.Bind(row_112, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.Bind(row_116, runtime.Bind(r_117, runtime.Bind(r_49, runtime.Bind(r_118, runtime.Bind(r_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(r_50, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
+		loop_175 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_111, runtime.Bind(row_112, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.Bind(row_116, runtime.Bind(r_117, runtime.Bind(r_49, runtime.Bind(r_118, runtime.Bind(r_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(r_50, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
 		if loop_175.For == nil {
 			loop_175.For = func(lo_163, hi int) {
 				row_111 := loop_175.C.H
@@ -13196,7 +13135,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_175.For)
-		loop_175.Leave(&nbLoop78)
+		loop_175.Leave(&nbLoop79)
 	} else {
 		for i_151 := 0; i_151 < cam_3; i_151++ {
 			e_153 := (((row_111[i_151] * row_112[i_151]) + (row_113[i_151] * row_114[i_151])) + (row_115[i_151] * row_116[i_151]))
@@ -13299,7 +13238,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_202 = row_202[:x_6]
 	row_203 = row_203[:x_6]
 	if x_6 >= 262144 {
-		loop_222 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(r_46, runtime.Bind(row_192, runtime.Bind(r_47, runtime.Bind(row_197, runtime.Bind(row_199, runtime.Bind(row_201, runtime.Bind(row_202, runtime.Bind(row_203, runtime.End{}))))))))))))))))), x_6, 16384)
+		loop_222 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(r_46, runtime.Bind(row_192, runtime.Bind(r_47, runtime.Bind(row_197, runtime.Bind(row_199, runtime.Bind(row_201, runtime.Bind(row_202, runtime.Bind(row_203, runtime.End{}))))))))))))))))), x_6, 16384)
 		if loop_222.For == nil {
 			loop_222.For = func(lo_213, hi int) {
 				row_176 := loop_222.C.H
@@ -13336,7 +13275,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_222.For)
-		loop_222.Leave(&nbLoop79)
+		loop_222.Leave(&nbLoop80)
 	} else {
 		for i_204 := 0; i_204 < x_6; i_204++ {
 			e_206 := (row_176[i_204] + row_177[i_204])
@@ -13392,7 +13331,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_239 = row_239[:cam_3]
 	r_240 = r_240[:cam_3]
 	if cam_3 >= 262144 {
-		loop_261 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_224, runtime.Bind(row_223, runtime.Bind(r_225, runtime.Bind(row_226, runtime.Bind(r_227, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(r_236, runtime.Bind(r_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(r_240, runtime.End{})))))))))))), cam_3, 16384)
+		loop_261 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_224, runtime.Bind(row_223, runtime.Bind(r_225, runtime.Bind(row_226, runtime.Bind(r_227, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(r_236, runtime.Bind(r_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(r_240, runtime.End{})))))))))))), cam_3, 16384)
 		if loop_261.For == nil {
 			loop_261.For = func(lo_251, hi int) {
 				row_224 := loop_261.C.H
@@ -13426,7 +13365,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_261.For)
-		loop_261.Leave(&nbLoop80)
+		loop_261.Leave(&nbLoop81)
 	} else {
 		for i_241 := 0; i_241 < cam_3; i_241++ {
 			e_243 := (row_224[i_241] / row_223[i_241])
@@ -13598,7 +13537,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	r_316 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_316)]
 	if len(r_316) >= 262144 {
-		loop_323 := runtime.EnterLoop(&nbLoop81, runtime.Bind(r_316, runtime.Bind(w_7, runtime.End{})), len(r_316), 16384)
+		loop_323 := runtime.EnterLoop(&nbLoop82, runtime.Bind(r_316, runtime.Bind(w_7, runtime.End{})), len(r_316), 16384)
 		if loop_323.For == nil {
 			loop_323.For = func(lo_320, hi int) {
 				r_316 := loop_323.C.H
@@ -13609,7 +13548,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(len(r_316), 16384, loop_323.For)
-		loop_323.Leave(&nbLoop81)
+		loop_323.Leave(&nbLoop82)
 	} else {
 		for i_317 := range r_316 {
 			r_316[i_317] = (1.0 - (w_7[i_317] * w_7[i_317]))
@@ -13618,9 +13557,6 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	ar.Keep(mark_324, &view_315, &r_316, &w_7, &view_289, &a_292, &a_295, &cam_1, &a_231, &r_240, &a_264, &a_267, &r_237, &r_236, &a_191, &r_227, &r_225, &a_122, &a_185, &r_32, &a_25, &s_13, &r_49, &a_70, &r_50, &a_57, &r_119, &r_118, &r_117, &r_48, &r_53, &r_52, &r_51)
 	return view_315, n_290, d_293, r_316, w_8, view_315, n_290, d_293, r_316, w_8, w_7, w_8, view_289, n_262, d_265, a_292, n_290, d_293, a_295, n_290, d_296, cam_1, cam_2, cam_3, a_231, 2, cam_3, r_240, cam_3, a_264, n_262, d_265, a_267, n_262, d_268, r_237, cam_3, r_236, cam_3, a_191, 3, cam_3, r_227, cam_3, r_225, cam_3, a_122, 3, x_6, a_185, 3, x_6, r_32, cam_3, a_25, 3, x_6, s_13, n_12, cam_3, r_49, cam_3, a_70, 3, cam_3, r_50, cam_3, a_57, 3, cam_3, r_119, cam_3, a_25, 3, x_6, r_118, cam_3, r_117, cam_3, a_25, 3, x_6, a_57, 3, cam_3, r_48, cam_3, r_53, cam_3, r_52, cam_3, r_51, cam_3, s_13, n_12, cam_3, nil
 }
-
-// nbLoop82 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop82 runtime.LoopSite
 
 // nbLoop83 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop83 runtime.LoopSite
@@ -13651,6 +13587,9 @@ var nbLoop91 runtime.LoopSite
 
 // nbLoop92 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop92 runtime.LoopSite
+
+// nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop93 runtime.LoopSite
 
 // fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
 func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
@@ -13701,7 +13640,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_6 = tape_6[:len(r_98)]
 	ybar_95 = ybar_95[:len(r_98)]
 	if len(r_98) >= 262144 {
-		loop_105 := runtime.EnterLoop(&nbLoop82, runtime.Bind(r_98, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_98), 16384)
+		loop_105 := runtime.EnterLoop(&nbLoop83, runtime.Bind(r_98, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_98), 16384)
 		if loop_105.For == nil {
 			loop_105.For = func(lo_102, hi int) {
 				r_98 := loop_105.C.H
@@ -13713,7 +13652,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_98), 16384, loop_105.For)
-		loop_105.Leave(&nbLoop82)
+		loop_105.Leave(&nbLoop83)
 	} else {
 		for i_99 := range r_98 {
 			r_98[i_99] = ((2.0 * tape_6[i_99]) * -ybar_95[i_99])
@@ -13777,7 +13716,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_131 = row_131[:tape_7]
 	row_132 = row_132[:tape_7]
 	if tape_7 >= 262144 {
-		loop_143 := runtime.EnterLoop(&nbLoop83, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
+		loop_143 := runtime.EnterLoop(&nbLoop84, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
 		if loop_143.For == nil {
 			loop_143.For = func(lo_138, hi int) {
 				tape_6 := loop_143.C.H
@@ -13794,7 +13733,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_143.For)
-		loop_143.Leave(&nbLoop83)
+		loop_143.Leave(&nbLoop84)
 	} else {
 		for i_133 := 0; i_133 < tape_7; i_133++ {
 			e_135 := (tape_6[i_133] * row_126[i_133])
@@ -13912,7 +13851,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_198 = row_198[:len(r_199)]
 	z_146 = z_146[:len(r_199)]
 	if len(r_199) >= 262144 {
-		loop_206 := runtime.EnterLoop(&nbLoop84, runtime.Bind(r_199, runtime.Bind(tape_33, runtime.Bind(row_198, runtime.Bind(z_146, runtime.End{})))), len(r_199), 16384)
+		loop_206 := runtime.EnterLoop(&nbLoop85, runtime.Bind(r_199, runtime.Bind(tape_33, runtime.Bind(row_198, runtime.Bind(z_146, runtime.End{})))), len(r_199), 16384)
 		if loop_206.For == nil {
 			loop_206.For = func(lo_203, hi int) {
 				r_199 := loop_206.C.H
@@ -13925,7 +13864,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_199), 16384, loop_206.For)
-		loop_206.Leave(&nbLoop84)
+		loop_206.Leave(&nbLoop85)
 	} else {
 		for i_200 := range r_199 {
 			r_199[i_200] = ((2.0 * tape_33[i_200]) * (row_198[i_200] * z_146[i_200]))
@@ -13944,7 +13883,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_31 = tape_31[:len(row_207)]
 	z_146 = z_146[:len(row_207)]
 	if len(row_207) >= 262144 {
-		loop_214 := runtime.EnterLoop(&nbLoop85, runtime.Bind(row_207, runtime.Bind(tape_31, runtime.Bind(z_146, runtime.End{}))), len(row_207), 16384)
+		loop_214 := runtime.EnterLoop(&nbLoop86, runtime.Bind(row_207, runtime.Bind(tape_31, runtime.Bind(z_146, runtime.End{}))), len(row_207), 16384)
 		if loop_214.For == nil {
 			loop_214.For = func(lo_211, hi int) {
 				row_207 := loop_214.C.H
@@ -13956,7 +13895,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_207), 16384, loop_214.For)
-		loop_214.Leave(&nbLoop85)
+		loop_214.Leave(&nbLoop86)
 	} else {
 		for i_208 := range row_207 {
 			row_207[i_208] += (tape_31[i_208] * z_146[i_208])
@@ -13975,7 +13914,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_215 = row_215[:len(r_199)]
 	z_146 = z_146[:len(r_199)]
 	if len(r_199) >= 262144 {
-		loop_223 := runtime.EnterLoop(&nbLoop86, runtime.Bind(r_199, runtime.Bind(row_215, runtime.Bind(z_146, runtime.End{}))), len(r_199), 16384)
+		loop_223 := runtime.EnterLoop(&nbLoop87, runtime.Bind(r_199, runtime.Bind(row_215, runtime.Bind(z_146, runtime.End{}))), len(r_199), 16384)
 		if loop_223.For == nil {
 			loop_223.For = func(lo_220, hi int) {
 				r_199 := loop_223.C.H
@@ -13987,7 +13926,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_199), 16384, loop_223.For)
-		loop_223.Leave(&nbLoop86)
+		loop_223.Leave(&nbLoop87)
 	} else {
 		for i_217 := range r_199 {
 			r_199[i_217] += (row_215[i_217] * z_146[i_217])
@@ -14006,7 +13945,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_33 = tape_33[:len(row_224)]
 	z_146 = z_146[:len(row_224)]
 	if len(row_224) >= 262144 {
-		loop_231 := runtime.EnterLoop(&nbLoop87, runtime.Bind(row_224, runtime.Bind(tape_33, runtime.Bind(z_146, runtime.End{}))), len(row_224), 16384)
+		loop_231 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_224, runtime.Bind(tape_33, runtime.Bind(z_146, runtime.End{}))), len(row_224), 16384)
 		if loop_231.For == nil {
 			loop_231.For = func(lo_228, hi int) {
 				row_224 := loop_231.C.H
@@ -14018,7 +13957,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_224), 16384, loop_231.For)
-		loop_231.Leave(&nbLoop87)
+		loop_231.Leave(&nbLoop88)
 	} else {
 		for i_225 := range row_224 {
 			row_224[i_225] += (tape_33[i_225] * z_146[i_225])
@@ -14038,7 +13977,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_232 = row_232[:len(row_233)]
 	r_199 = r_199[:len(row_233)]
 	if len(row_233) >= 262144 {
-		loop_240 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_233, runtime.Bind(row_232, runtime.Bind(r_199, runtime.End{}))), len(row_233), 16384)
+		loop_240 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_233, runtime.Bind(row_232, runtime.Bind(r_199, runtime.End{}))), len(row_233), 16384)
 		if loop_240.For == nil {
 			loop_240.For = func(lo_237, hi int) {
 				row_233 := loop_240.C.H
@@ -14050,7 +13989,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_233), 16384, loop_240.For)
-		loop_240.Leave(&nbLoop88)
+		loop_240.Leave(&nbLoop89)
 	} else {
 		for i_234 := range row_233 {
 			row_233[i_234] += ((2.0 * row_232[i_234]) * r_199[i_234])
@@ -14070,7 +14009,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_241 = row_241[:len(row_242)]
 	r_199 = r_199[:len(row_242)]
 	if len(row_242) >= 262144 {
-		loop_249 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_242, runtime.Bind(row_241, runtime.Bind(r_199, runtime.End{}))), len(row_242), 16384)
+		loop_249 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_242, runtime.Bind(row_241, runtime.Bind(r_199, runtime.End{}))), len(row_242), 16384)
 		if loop_249.For == nil {
 			loop_249.For = func(lo_246, hi int) {
 				row_242 := loop_249.C.H
@@ -14082,7 +14021,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_242), 16384, loop_249.For)
-		loop_249.Leave(&nbLoop89)
+		loop_249.Leave(&nbLoop90)
 	} else {
 		for i_243 := range row_242 {
 			row_242[i_243] += ((2.0 * row_241[i_243]) * r_199[i_243])
@@ -14099,7 +14038,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	r_252 := ar.F64w(tape_37)
 	row_97 = row_97[:len(r_252)]
 	if len(r_252) >= 262144 {
-		loop_259 := runtime.EnterLoop(&nbLoop90, runtime.Bind(r_252, runtime.Bind(row_97, runtime.End{})), len(r_252), 16384)
+		loop_259 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_252, runtime.Bind(row_97, runtime.End{})), len(r_252), 16384)
 		if loop_259.For == nil {
 			loop_259.For = func(lo_256, hi int) {
 				r_252 := loop_259.C.H
@@ -14110,7 +14049,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_252), 16384, loop_259.For)
-		loop_259.Leave(&nbLoop90)
+		loop_259.Leave(&nbLoop91)
 	} else {
 		for i_253 := range r_252 {
 			r_252[i_253] = (1.0 / row_97[i_253])
@@ -14159,7 +14098,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_265 = row_265[:tape_37]
 	row_266 = row_266[:tape_37]
 	if tape_37 >= 262144 {
-		loop_279 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_252, runtime.Bind(row_250, runtime.Bind(row_251, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_264, runtime.Bind(row_265, runtime.Bind(row_266, runtime.End{}))))))))), tape_37, 16384)
+		loop_279 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_252, runtime.Bind(row_250, runtime.Bind(row_251, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_264, runtime.Bind(row_265, runtime.Bind(row_266, runtime.End{}))))))))), tape_37, 16384)
 		if loop_279.For == nil {
 			loop_279.For = func(lo_273, hi int) {
 				r_252 := loop_279.C.H
@@ -14182,7 +14121,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(tape_37, 16384, loop_279.For)
-		loop_279.Leave(&nbLoop91)
+		loop_279.Leave(&nbLoop92)
 	} else {
 		for i_267 := 0; i_267 < tape_37; i_267++ {
 			e_269 := (r_252[i_267] * row_250[i_267])
@@ -14206,7 +14145,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	region_287 := z_144[int(int64(3))*tape_19 : (int(int64(3))+r_284)*tape_19]
 	r_283 = r_283[:len(region_287)]
 	if len(region_287) >= 262144 {
-		loop_294 := runtime.EnterLoop(&nbLoop92, runtime.Bind(region_287, runtime.Bind(r_283, runtime.End{})), len(region_287), 16384)
+		loop_294 := runtime.EnterLoop(&nbLoop93, runtime.Bind(region_287, runtime.Bind(r_283, runtime.End{})), len(region_287), 16384)
 		if loop_294.For == nil {
 			loop_294.For = func(lo_291, hi int) {
 				region_287 := loop_294.C.H
@@ -14217,7 +14156,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(region_287), 16384, loop_294.For)
-		loop_294.Leave(&nbLoop92)
+		loop_294.Leave(&nbLoop93)
 	} else {
 		for i_288 := range region_287 {
 			region_287[i_288] += -r_283[i_288]
@@ -14238,8 +14177,8 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	return z_144, tape_18, tape_19, r_283, r_284, r_285, r_98, tape_7, nil
 }
 
-// nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
-var nbLoop93 runtime.LoopSite
+// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
+var nbLoop94 runtime.LoopSite
 
 // fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
 func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, error) {
@@ -14253,7 +14192,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_6 = tape_6[:len(r_97)]
 	ybar_95 = ybar_95[:len(r_97)]
 	if len(r_97) >= 262144 {
-		loop_104 := runtime.EnterLoop(&nbLoop93, runtime.Bind(r_97, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_97), 16384)
+		loop_104 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_97, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_97), 16384)
 		if loop_104.For == nil {
 			loop_104.For = func(lo_101, hi int) {
 				r_97 := loop_104.C.H
@@ -14265,7 +14204,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_97), 16384, loop_104.For)
-		loop_104.Leave(&nbLoop93)
+		loop_104.Leave(&nbLoop94)
 	} else {
 		for i_98 := range r_97 {
 			r_97[i_98] = ((2.0 * tape_6[i_98]) * -ybar_95[i_98])
@@ -14274,9 +14213,6 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	ar.Keep(mark_105, &r_97)
 	return r_97, tape_7, nil
 }
-
-// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop94 runtime.LoopSite
 
 // nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
 var nbLoop95 runtime.LoopSite
@@ -14304,6 +14240,9 @@ var nbLoop102 runtime.LoopSite
 
 // nbLoop103 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
 var nbLoop103 runtime.LoopSite
+
+// nbLoop104 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop104 runtime.LoopSite
 
 // fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
 func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
@@ -14405,7 +14344,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_124 = row_124[:tape_7]
 	row_125 = row_125[:tape_7]
 	if tape_7 >= 262144 {
-		loop_136 := runtime.EnterLoop(&nbLoop94, runtime.Bind(tape_6, runtime.Bind(row_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.End{}))))), tape_7, 16384)
+		loop_136 := runtime.EnterLoop(&nbLoop95, runtime.Bind(tape_6, runtime.Bind(row_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.End{}))))), tape_7, 16384)
 		if loop_136.For == nil {
 			loop_136.For = func(lo_131, hi int) {
 				tape_6 := loop_136.C.H
@@ -14422,7 +14361,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_136.For)
-		loop_136.Leave(&nbLoop94)
+		loop_136.Leave(&nbLoop95)
 	} else {
 		for i_126 := 0; i_126 < tape_7; i_126++ {
 			e_128 := (tape_6[i_126] * row_119[i_126])
@@ -14540,7 +14479,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_191 = row_191[:len(r_192)]
 	z_139 = z_139[:len(r_192)]
 	if len(r_192) >= 262144 {
-		loop_199 := runtime.EnterLoop(&nbLoop95, runtime.Bind(r_192, runtime.Bind(tape_33, runtime.Bind(row_191, runtime.Bind(z_139, runtime.End{})))), len(r_192), 16384)
+		loop_199 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_192, runtime.Bind(tape_33, runtime.Bind(row_191, runtime.Bind(z_139, runtime.End{})))), len(r_192), 16384)
 		if loop_199.For == nil {
 			loop_199.For = func(lo_196, hi int) {
 				r_192 := loop_199.C.H
@@ -14553,7 +14492,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_192), 16384, loop_199.For)
-		loop_199.Leave(&nbLoop95)
+		loop_199.Leave(&nbLoop96)
 	} else {
 		for i_193 := range r_192 {
 			r_192[i_193] = ((2.0 * tape_33[i_193]) * (row_191[i_193] * z_139[i_193]))
@@ -14572,7 +14511,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_31 = tape_31[:len(row_200)]
 	z_139 = z_139[:len(row_200)]
 	if len(row_200) >= 262144 {
-		loop_207 := runtime.EnterLoop(&nbLoop96, runtime.Bind(row_200, runtime.Bind(tape_31, runtime.Bind(z_139, runtime.End{}))), len(row_200), 16384)
+		loop_207 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_200, runtime.Bind(tape_31, runtime.Bind(z_139, runtime.End{}))), len(row_200), 16384)
 		if loop_207.For == nil {
 			loop_207.For = func(lo_204, hi int) {
 				row_200 := loop_207.C.H
@@ -14584,7 +14523,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_200), 16384, loop_207.For)
-		loop_207.Leave(&nbLoop96)
+		loop_207.Leave(&nbLoop97)
 	} else {
 		for i_201 := range row_200 {
 			row_200[i_201] += (tape_31[i_201] * z_139[i_201])
@@ -14603,7 +14542,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_208 = row_208[:len(r_192)]
 	z_139 = z_139[:len(r_192)]
 	if len(r_192) >= 262144 {
-		loop_216 := runtime.EnterLoop(&nbLoop97, runtime.Bind(r_192, runtime.Bind(row_208, runtime.Bind(z_139, runtime.End{}))), len(r_192), 16384)
+		loop_216 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_192, runtime.Bind(row_208, runtime.Bind(z_139, runtime.End{}))), len(r_192), 16384)
 		if loop_216.For == nil {
 			loop_216.For = func(lo_213, hi int) {
 				r_192 := loop_216.C.H
@@ -14615,7 +14554,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_192), 16384, loop_216.For)
-		loop_216.Leave(&nbLoop97)
+		loop_216.Leave(&nbLoop98)
 	} else {
 		for i_210 := range r_192 {
 			r_192[i_210] += (row_208[i_210] * z_139[i_210])
@@ -14634,7 +14573,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_33 = tape_33[:len(row_217)]
 	z_139 = z_139[:len(row_217)]
 	if len(row_217) >= 262144 {
-		loop_224 := runtime.EnterLoop(&nbLoop98, runtime.Bind(row_217, runtime.Bind(tape_33, runtime.Bind(z_139, runtime.End{}))), len(row_217), 16384)
+		loop_224 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_217, runtime.Bind(tape_33, runtime.Bind(z_139, runtime.End{}))), len(row_217), 16384)
 		if loop_224.For == nil {
 			loop_224.For = func(lo_221, hi int) {
 				row_217 := loop_224.C.H
@@ -14646,7 +14585,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_217), 16384, loop_224.For)
-		loop_224.Leave(&nbLoop98)
+		loop_224.Leave(&nbLoop99)
 	} else {
 		for i_218 := range row_217 {
 			row_217[i_218] += (tape_33[i_218] * z_139[i_218])
@@ -14666,7 +14605,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_225 = row_225[:len(row_226)]
 	r_192 = r_192[:len(row_226)]
 	if len(row_226) >= 262144 {
-		loop_233 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_226, runtime.Bind(row_225, runtime.Bind(r_192, runtime.End{}))), len(row_226), 16384)
+		loop_233 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_226, runtime.Bind(row_225, runtime.Bind(r_192, runtime.End{}))), len(row_226), 16384)
 		if loop_233.For == nil {
 			loop_233.For = func(lo_230, hi int) {
 				row_226 := loop_233.C.H
@@ -14678,7 +14617,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_226), 16384, loop_233.For)
-		loop_233.Leave(&nbLoop99)
+		loop_233.Leave(&nbLoop100)
 	} else {
 		for i_227 := range row_226 {
 			row_226[i_227] += ((2.0 * row_225[i_227]) * r_192[i_227])
@@ -14698,7 +14637,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_234 = row_234[:len(row_235)]
 	r_192 = r_192[:len(row_235)]
 	if len(row_235) >= 262144 {
-		loop_242 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_235, runtime.Bind(row_234, runtime.Bind(r_192, runtime.End{}))), len(row_235), 16384)
+		loop_242 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_235, runtime.Bind(row_234, runtime.Bind(r_192, runtime.End{}))), len(row_235), 16384)
 		if loop_242.For == nil {
 			loop_242.For = func(lo_239, hi int) {
 				row_235 := loop_242.C.H
@@ -14710,7 +14649,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_235), 16384, loop_242.For)
-		loop_242.Leave(&nbLoop100)
+		loop_242.Leave(&nbLoop101)
 	} else {
 		for i_236 := range row_235 {
 			row_235[i_236] += ((2.0 * row_234[i_236]) * r_192[i_236])
@@ -14727,7 +14666,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	r_245 := ar.F64w(tape_37)
 	row_97 = row_97[:len(r_245)]
 	if len(r_245) >= 262144 {
-		loop_252 := runtime.EnterLoop(&nbLoop101, runtime.Bind(r_245, runtime.Bind(row_97, runtime.End{})), len(r_245), 16384)
+		loop_252 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_245, runtime.Bind(row_97, runtime.End{})), len(r_245), 16384)
 		if loop_252.For == nil {
 			loop_252.For = func(lo_249, hi int) {
 				r_245 := loop_252.C.H
@@ -14738,7 +14677,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_245), 16384, loop_252.For)
-		loop_252.Leave(&nbLoop101)
+		loop_252.Leave(&nbLoop102)
 	} else {
 		for i_246 := range r_245 {
 			r_245[i_246] = (1.0 / row_97[i_246])
@@ -14787,7 +14726,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_258 = row_258[:tape_37]
 	row_259 = row_259[:tape_37]
 	if tape_37 >= 262144 {
-		loop_272 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_245, runtime.Bind(row_243, runtime.Bind(row_244, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_257, runtime.Bind(row_258, runtime.Bind(row_259, runtime.End{}))))))))), tape_37, 16384)
+		loop_272 := runtime.EnterLoop(&nbLoop103, runtime.Bind(r_245, runtime.Bind(row_243, runtime.Bind(row_244, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_257, runtime.Bind(row_258, runtime.Bind(row_259, runtime.End{}))))))))), tape_37, 16384)
 		if loop_272.For == nil {
 			loop_272.For = func(lo_266, hi int) {
 				r_245 := loop_272.C.H
@@ -14810,7 +14749,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(tape_37, 16384, loop_272.For)
-		loop_272.Leave(&nbLoop102)
+		loop_272.Leave(&nbLoop103)
 	} else {
 		for i_260 := 0; i_260 < tape_37; i_260++ {
 			e_262 := (r_245[i_260] * row_243[i_260])
@@ -14834,7 +14773,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	region_280 := z_137[int(int64(3))*tape_19 : (int(int64(3))+r_277)*tape_19]
 	r_276 = r_276[:len(region_280)]
 	if len(region_280) >= 262144 {
-		loop_287 := runtime.EnterLoop(&nbLoop103, runtime.Bind(region_280, runtime.Bind(r_276, runtime.End{})), len(region_280), 16384)
+		loop_287 := runtime.EnterLoop(&nbLoop104, runtime.Bind(region_280, runtime.Bind(r_276, runtime.End{})), len(region_280), 16384)
 		if loop_287.For == nil {
 			loop_287.For = func(lo_284, hi int) {
 				region_280 := loop_287.C.H
@@ -14845,7 +14784,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(region_280), 16384, loop_287.For)
-		loop_287.Leave(&nbLoop103)
+		loop_287.Leave(&nbLoop104)
 	} else {
 		for i_281 := range region_280 {
 			region_280[i_281] += -r_276[i_281]
@@ -14865,9 +14804,6 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	ar.Keep(mark_290, &z_137, &r_276, &z_98)
 	return z_137, tape_18, tape_19, r_276, r_277, r_278, z_98, tape_7, nil
 }
-
-// nbLoop104 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop104 runtime.LoopSite
 
 // nbLoop105 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
 var nbLoop105 runtime.LoopSite
@@ -14895,6 +14831,9 @@ var nbLoop112 runtime.LoopSite
 
 // nbLoop113 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
 var nbLoop113 runtime.LoopSite
+
+// nbLoop114 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop114 runtime.LoopSite
 
 // fn_crosssplit11bwdx2 is def cross$split_11$bwd$x2 (models.nab:122:5).
 func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int, ybar_10 []float64, ybar_11 int, ybar_12 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
@@ -14961,7 +14900,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_23 = row_23[:ybar_9]
 	r_25 = r_25[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_35 := runtime.EnterLoop(&nbLoop104, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
+		loop_35 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
 		if loop_35.For == nil {
 			loop_35.For = func(lo_31, hi int) {
 				row_23 := loop_35.C.H
@@ -14973,7 +14912,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_35.For)
-		loop_35.Leave(&nbLoop104)
+		loop_35.Leave(&nbLoop105)
 	} else {
 		for i_27 := 0; i_27 < ybar_9; i_27++ {
 			e_29 := -row_23[i_27]
@@ -14984,7 +14923,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_24 = row_24[:ybar_12]
 	r_26 = r_26[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_45 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
+		loop_45 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
 		if loop_45.For == nil {
 			loop_45.For = func(lo_41, hi int) {
 				row_24 := loop_45.C.H
@@ -14996,7 +14935,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_45.For)
-		loop_45.Leave(&nbLoop105)
+		loop_45.Leave(&nbLoop106)
 	} else {
 		for i_37 := 0; i_37 < ybar_12; i_37++ {
 			e_39 := -row_24[i_37]
@@ -15007,7 +14946,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_21 = row_21[:ybar_9]
 	r_36 = r_36[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_55 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_21, runtime.Bind(r_36, runtime.End{})), ybar_9, 16384)
+		loop_55 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_21, runtime.Bind(r_36, runtime.End{})), ybar_9, 16384)
 		if loop_55.For == nil {
 			loop_55.For = func(lo_51, hi int) {
 				row_21 := loop_55.C.H
@@ -15019,7 +14958,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_55.For)
-		loop_55.Leave(&nbLoop106)
+		loop_55.Leave(&nbLoop107)
 	} else {
 		for i_47 := 0; i_47 < ybar_9; i_47++ {
 			e_49 := -row_21[i_47]
@@ -15030,7 +14969,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_22 = row_22[:ybar_12]
 	r_46 = r_46[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_65 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_22, runtime.Bind(r_46, runtime.End{})), ybar_12, 16384)
+		loop_65 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_22, runtime.Bind(r_46, runtime.End{})), ybar_12, 16384)
 		if loop_65.For == nil {
 			loop_65.For = func(lo_61, hi int) {
 				row_22 := loop_65.C.H
@@ -15042,7 +14981,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_65.For)
-		loop_65.Leave(&nbLoop107)
+		loop_65.Leave(&nbLoop108)
 	} else {
 		for i_57 := 0; i_57 < ybar_12; i_57++ {
 			e_59 := -row_22[i_57]
@@ -15053,7 +14992,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_19 = row_19[:ybar_9]
 	r_56 = r_56[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_75 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_19, runtime.Bind(r_56, runtime.End{})), ybar_9, 16384)
+		loop_75 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_19, runtime.Bind(r_56, runtime.End{})), ybar_9, 16384)
 		if loop_75.For == nil {
 			loop_75.For = func(lo_71, hi int) {
 				row_19 := loop_75.C.H
@@ -15065,7 +15004,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_75.For)
-		loop_75.Leave(&nbLoop108)
+		loop_75.Leave(&nbLoop109)
 	} else {
 		for i_67 := 0; i_67 < ybar_9; i_67++ {
 			e_69 := -row_19[i_67]
@@ -15076,7 +15015,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_20 = row_20[:ybar_12]
 	r_66 = r_66[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_84 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_20, runtime.Bind(r_66, runtime.End{})), ybar_12, 16384)
+		loop_84 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_20, runtime.Bind(r_66, runtime.End{})), ybar_12, 16384)
 		if loop_84.For == nil {
 			loop_84.For = func(lo_80, hi int) {
 				row_20 := loop_84.C.H
@@ -15088,7 +15027,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_84.For)
-		loop_84.Leave(&nbLoop109)
+		loop_84.Leave(&nbLoop110)
 	} else {
 		for i_76 := 0; i_76 < ybar_12; i_76++ {
 			e_78 := -row_20[i_76]
@@ -15135,7 +15074,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_90 = row_90[:tape_3]
 	row_91 = row_91[:tape_3]
 	if tape_3 >= 262144 {
-		loop_104 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_16, runtime.Bind(row_23, runtime.Bind(row_14, runtime.Bind(r_36, runtime.Bind(row_17, runtime.Bind(r_25, runtime.Bind(row_19, runtime.Bind(row_21, runtime.Bind(r_56, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.End{})))))))))))), tape_3, 16384)
+		loop_104 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_16, runtime.Bind(row_23, runtime.Bind(row_14, runtime.Bind(r_36, runtime.Bind(row_17, runtime.Bind(r_25, runtime.Bind(row_19, runtime.Bind(row_21, runtime.Bind(r_56, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.End{})))))))))))), tape_3, 16384)
 		if loop_104.For == nil {
 			loop_104.For = func(lo_98, hi int) {
 				row_16 := loop_104.C.H
@@ -15161,7 +15100,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_3, 16384, loop_104.For)
-		loop_104.Leave(&nbLoop110)
+		loop_104.Leave(&nbLoop111)
 	} else {
 		for i_92 := 0; i_92 < tape_3; i_92++ {
 			e_94 := ((row_16[i_92] * row_23[i_92]) + (row_14[i_92] * r_36[i_92]))
@@ -15212,7 +15151,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_110 = row_110[:tape_6]
 	row_111 = row_111[:tape_6]
 	if tape_6 >= 262144 {
-		loop_124 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_13, runtime.Bind(r_25, runtime.Bind(row_15, runtime.Bind(row_21, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(r_56, runtime.Bind(r_36, runtime.Bind(row_19, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.End{})))))))))))), tape_6, 16384)
+		loop_124 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_13, runtime.Bind(r_25, runtime.Bind(row_15, runtime.Bind(row_21, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(r_56, runtime.Bind(r_36, runtime.Bind(row_19, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.End{})))))))))))), tape_6, 16384)
 		if loop_124.For == nil {
 			loop_124.For = func(lo_118, hi int) {
 				row_13 := loop_124.C.H
@@ -15238,7 +15177,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_124.For)
-		loop_124.Leave(&nbLoop111)
+		loop_124.Leave(&nbLoop112)
 	} else {
 		for i_112 := 0; i_112 < tape_6; i_112++ {
 			e_114 := ((row_13[i_112] * r_25[i_112]) + (row_15[i_112] * row_21[i_112]))
@@ -15289,7 +15228,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_130 = row_130[:tape_3]
 	row_131 = row_131[:tape_3]
 	if tape_3 >= 262144 {
-		loop_144 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_16, runtime.Bind(row_24, runtime.Bind(row_14, runtime.Bind(r_46, runtime.Bind(row_17, runtime.Bind(r_26, runtime.Bind(row_20, runtime.Bind(row_22, runtime.Bind(r_66, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.End{})))))))))))), tape_3, 16384)
+		loop_144 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_16, runtime.Bind(row_24, runtime.Bind(row_14, runtime.Bind(r_46, runtime.Bind(row_17, runtime.Bind(r_26, runtime.Bind(row_20, runtime.Bind(row_22, runtime.Bind(r_66, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.End{})))))))))))), tape_3, 16384)
 		if loop_144.For == nil {
 			loop_144.For = func(lo_138, hi int) {
 				row_16 := loop_144.C.H
@@ -15315,7 +15254,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_3, 16384, loop_144.For)
-		loop_144.Leave(&nbLoop112)
+		loop_144.Leave(&nbLoop113)
 	} else {
 		for i_132 := 0; i_132 < tape_3; i_132++ {
 			e_134 := ((row_16[i_132] * row_24[i_132]) + (row_14[i_132] * r_46[i_132]))
@@ -15366,7 +15305,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_150 = row_150[:tape_6]
 	row_151 = row_151[:tape_6]
 	if tape_6 >= 262144 {
-		loop_164 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_13, runtime.Bind(r_26, runtime.Bind(row_15, runtime.Bind(row_22, runtime.Bind(row_18, runtime.Bind(row_24, runtime.Bind(r_66, runtime.Bind(r_46, runtime.Bind(row_20, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{})))))))))))), tape_6, 16384)
+		loop_164 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_13, runtime.Bind(r_26, runtime.Bind(row_15, runtime.Bind(row_22, runtime.Bind(row_18, runtime.Bind(row_24, runtime.Bind(r_66, runtime.Bind(r_46, runtime.Bind(row_20, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{})))))))))))), tape_6, 16384)
 		if loop_164.For == nil {
 			loop_164.For = func(lo_158, hi int) {
 				row_13 := loop_164.C.H
@@ -15392,7 +15331,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_164.For)
-		loop_164.Leave(&nbLoop113)
+		loop_164.Leave(&nbLoop114)
 	} else {
 		for i_152 := 0; i_152 < tape_6; i_152++ {
 			e_154 := ((row_13[i_152] * r_26[i_152]) + (row_15[i_152] * row_22[i_152]))
@@ -15406,9 +15345,6 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	ar.Keep(mark_165, &a_88, &a_108, &a_128, &a_148)
 	return a_88, 3, tape_3, a_108, 3, tape_6, a_128, 3, tape_3, a_148, 3, tape_6, nil
 }
-
-// nbLoop114 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop114 runtime.LoopSite
 
 // nbLoop115 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
 var nbLoop115 runtime.LoopSite
@@ -15536,6 +15472,9 @@ var nbLoop155 runtime.LoopSite
 // nbLoop156 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
 var nbLoop156 runtime.LoopSite
 
+// nbLoop157 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop157 runtime.LoopSite
+
 // fn_rotatesplit11bwdx2 is def rotate$split_11$bwd$x2 (models.nab:126:5).
 func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int, ybar_54 []float64, ybar_55 int, ybar_56 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
 	mark_952 := ar.Mark()
@@ -15568,7 +15507,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	r_57 := ar.F64w(tape_8)
 	tape_7 = tape_7[:len(r_57)]
 	if len(r_57) >= 262144 {
-		loop_64 := runtime.EnterLoop(&nbLoop114, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
+		loop_64 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
 		if loop_64.For == nil {
 			loop_64.For = func(lo_61, hi int) {
 				r_57 := loop_64.C.H
@@ -15579,7 +15518,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_57), 16384, loop_64.For)
-		loop_64.Leave(&nbLoop114)
+		loop_64.Leave(&nbLoop115)
 	} else {
 		for i_58 := range r_57 {
 			r_57[i_58] = (runtime.Sign(tape_7[i_58]))
@@ -15652,7 +15591,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_81 = row_81[:tape_8]
 	row_82 = row_82[:tape_8]
 	if tape_8 >= 262144 {
-		loop_95 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
+		loop_95 := runtime.EnterLoop(&nbLoop116, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
 		if loop_95.For == nil {
 			loop_95.For = func(lo_89, hi int) {
 				r_57 := loop_95.C.H
@@ -15673,7 +15612,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_95.For)
-		loop_95.Leave(&nbLoop115)
+		loop_95.Leave(&nbLoop116)
 	} else {
 		for i_83 := 0; i_83 < tape_8; i_83++ {
 			e_85 := (r_57[i_83] * row_74[i_83])
@@ -15727,7 +15666,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_106 = row_106[:tape_8]
 	row_107 = row_107[:tape_8]
 	if tape_8 >= 262144 {
-		loop_120 := runtime.EnterLoop(&nbLoop116, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
+		loop_120 := runtime.EnterLoop(&nbLoop117, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
 		if loop_120.For == nil {
 			loop_120.For = func(lo_114, hi int) {
 				r_57 := loop_120.C.H
@@ -15748,7 +15687,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_120.For)
-		loop_120.Leave(&nbLoop116)
+		loop_120.Leave(&nbLoop117)
 	} else {
 		for i_108 := 0; i_108 < tape_8; i_108++ {
 			e_110 := ((1.0 - r_57[i_108]) * row_99[i_108])
@@ -15802,7 +15741,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_131 = row_131[:tape_8]
 	row_132 = row_132[:tape_8]
 	if tape_8 >= 262144 {
-		loop_145 := runtime.EnterLoop(&nbLoop117, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
+		loop_145 := runtime.EnterLoop(&nbLoop118, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
 		if loop_145.For == nil {
 			loop_145.For = func(lo_139, hi int) {
 				r_57 := loop_145.C.H
@@ -15823,7 +15762,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_145.For)
-		loop_145.Leave(&nbLoop117)
+		loop_145.Leave(&nbLoop118)
 	} else {
 		for i_133 := 0; i_133 < tape_8; i_133++ {
 			e_135 := (r_57[i_133] * row_124[i_133])
@@ -15877,7 +15816,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_156 = row_156[:tape_8]
 	row_157 = row_157[:tape_8]
 	if tape_8 >= 262144 {
-		loop_170 := runtime.EnterLoop(&nbLoop118, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
+		loop_170 := runtime.EnterLoop(&nbLoop119, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
 		if loop_170.For == nil {
 			loop_170.For = func(lo_164, hi int) {
 				r_57 := loop_170.C.H
@@ -15898,7 +15837,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_170.For)
-		loop_170.Leave(&nbLoop118)
+		loop_170.Leave(&nbLoop119)
 	} else {
 		for i_158 := 0; i_158 < tape_8; i_158++ {
 			e_160 := ((1.0 - r_57[i_158]) * row_149[i_158])
@@ -15958,7 +15897,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_178 = row_178[:tape_8]
 	r_188 = r_188[:tape_8]
 	if tape_8 >= 262144 {
-		loop_207 := runtime.EnterLoop(&nbLoop119, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.Bind(row_179, runtime.Bind(r_185, runtime.Bind(row_180, runtime.Bind(r_186, runtime.Bind(row_177, runtime.Bind(r_187, runtime.Bind(row_178, runtime.Bind(r_188, runtime.End{})))))))))))), tape_8, 16384)
+		loop_207 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.Bind(row_179, runtime.Bind(r_185, runtime.Bind(row_180, runtime.Bind(r_186, runtime.Bind(row_177, runtime.Bind(r_187, runtime.Bind(row_178, runtime.Bind(r_188, runtime.End{})))))))))))), tape_8, 16384)
 		if loop_207.For == nil {
 			loop_207.For = func(lo_198, hi int) {
 				row_181 := loop_207.C.H
@@ -15990,7 +15929,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_207.For)
-		loop_207.Leave(&nbLoop119)
+		loop_207.Leave(&nbLoop120)
 	} else {
 		for i_189 := 0; i_189 < tape_8; i_189++ {
 			e_191 := -row_181[i_189]
@@ -16047,7 +15986,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_213 = row_213[:tape_11]
 	row_214 = row_214[:tape_11]
 	if tape_11 >= 262144 {
-		loop_227 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_174, runtime.Bind(row_181, runtime.Bind(row_172, runtime.Bind(r_185, runtime.Bind(row_175, runtime.Bind(r_183, runtime.Bind(row_177, runtime.Bind(row_179, runtime.Bind(r_187, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{})))))))))))), tape_11, 16384)
+		loop_227 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_174, runtime.Bind(row_181, runtime.Bind(row_172, runtime.Bind(r_185, runtime.Bind(row_175, runtime.Bind(r_183, runtime.Bind(row_177, runtime.Bind(row_179, runtime.Bind(r_187, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{})))))))))))), tape_11, 16384)
 		if loop_227.For == nil {
 			loop_227.For = func(lo_221, hi int) {
 				row_174 := loop_227.C.H
@@ -16073,7 +16012,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_227.For)
-		loop_227.Leave(&nbLoop120)
+		loop_227.Leave(&nbLoop121)
 	} else {
 		for i_215 := 0; i_215 < tape_11; i_215++ {
 			e_217 := ((row_174[i_215] * row_181[i_215]) + (row_172[i_215] * r_185[i_215]))
@@ -16124,7 +16063,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_233 = row_233[:tape_14]
 	row_234 = row_234[:tape_14]
 	if tape_14 >= 262144 {
-		loop_247 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_171, runtime.Bind(r_183, runtime.Bind(row_173, runtime.Bind(row_179, runtime.Bind(row_176, runtime.Bind(row_181, runtime.Bind(r_187, runtime.Bind(r_185, runtime.Bind(row_177, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.End{})))))))))))), tape_14, 16384)
+		loop_247 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_171, runtime.Bind(r_183, runtime.Bind(row_173, runtime.Bind(row_179, runtime.Bind(row_176, runtime.Bind(row_181, runtime.Bind(r_187, runtime.Bind(r_185, runtime.Bind(row_177, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.End{})))))))))))), tape_14, 16384)
 		if loop_247.For == nil {
 			loop_247.For = func(lo_241, hi int) {
 				row_171 := loop_247.C.H
@@ -16150,7 +16089,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_14, 16384, loop_247.For)
-		loop_247.Leave(&nbLoop121)
+		loop_247.Leave(&nbLoop122)
 	} else {
 		for i_235 := 0; i_235 < tape_14; i_235++ {
 			e_237 := ((row_171[i_235] * r_183[i_235]) + (row_173[i_235] * row_179[i_235]))
@@ -16201,7 +16140,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_253 = row_253[:tape_11]
 	row_254 = row_254[:tape_11]
 	if tape_11 >= 262144 {
-		loop_267 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_174, runtime.Bind(row_182, runtime.Bind(row_172, runtime.Bind(r_186, runtime.Bind(row_175, runtime.Bind(r_184, runtime.Bind(row_178, runtime.Bind(row_180, runtime.Bind(r_188, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))), tape_11, 16384)
+		loop_267 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_174, runtime.Bind(row_182, runtime.Bind(row_172, runtime.Bind(r_186, runtime.Bind(row_175, runtime.Bind(r_184, runtime.Bind(row_178, runtime.Bind(row_180, runtime.Bind(r_188, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))), tape_11, 16384)
 		if loop_267.For == nil {
 			loop_267.For = func(lo_261, hi int) {
 				row_174 := loop_267.C.H
@@ -16227,7 +16166,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_267.For)
-		loop_267.Leave(&nbLoop122)
+		loop_267.Leave(&nbLoop123)
 	} else {
 		for i_255 := 0; i_255 < tape_11; i_255++ {
 			e_257 := ((row_174[i_255] * row_182[i_255]) + (row_172[i_255] * r_186[i_255]))
@@ -16278,7 +16217,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_273 = row_273[:tape_14]
 	row_274 = row_274[:tape_14]
 	if tape_14 >= 262144 {
-		loop_287 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_171, runtime.Bind(r_184, runtime.Bind(row_173, runtime.Bind(row_180, runtime.Bind(row_176, runtime.Bind(row_182, runtime.Bind(r_188, runtime.Bind(r_186, runtime.Bind(row_178, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{})))))))))))), tape_14, 16384)
+		loop_287 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_171, runtime.Bind(r_184, runtime.Bind(row_173, runtime.Bind(row_180, runtime.Bind(row_176, runtime.Bind(row_182, runtime.Bind(r_188, runtime.Bind(r_186, runtime.Bind(row_178, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{})))))))))))), tape_14, 16384)
 		if loop_287.For == nil {
 			loop_287.For = func(lo_281, hi int) {
 				row_171 := loop_287.C.H
@@ -16304,7 +16243,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_14, 16384, loop_287.For)
-		loop_287.Leave(&nbLoop123)
+		loop_287.Leave(&nbLoop124)
 	} else {
 		for i_275 := 0; i_275 < tape_14; i_275++ {
 			e_277 := ((row_171[i_275] * r_184[i_275]) + (row_173[i_275] * row_180[i_275]))
@@ -16382,7 +16321,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_312 = row_312[:tape_8]
 	row_313 = row_313[:tape_8]
 	if tape_8 >= 262144 {
-		loop_332 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.Bind(row_298, runtime.Bind(row_299, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.Bind(row_306, runtime.Bind(row_311, runtime.Bind(row_312, runtime.Bind(row_313, runtime.End{})))))))))))))))))), tape_8, 16384)
+		loop_332 := runtime.EnterLoop(&nbLoop125, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.Bind(row_298, runtime.Bind(row_299, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.Bind(row_306, runtime.Bind(row_311, runtime.Bind(row_312, runtime.Bind(row_313, runtime.End{})))))))))))))))))), tape_8, 16384)
 		if loop_332.For == nil {
 			loop_332.For = func(lo_323, hi int) {
 				row_288 := loop_332.C.H
@@ -16420,7 +16359,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_332.For)
-		loop_332.Leave(&nbLoop124)
+		loop_332.Leave(&nbLoop125)
 	} else {
 		for i_314 := 0; i_314 < tape_8; i_314++ {
 			e_316 := (row_288[i_314] + row_289[i_314])
@@ -16576,7 +16515,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_399 = row_399[:tape_26]
 	row_400 = row_400[:tape_26]
 	if tape_26 >= 262144 {
-		loop_413 := runtime.EnterLoop(&nbLoop125, runtime.Bind(tape_25, runtime.Bind(row_392, runtime.Bind(row_396, runtime.Bind(row_397, runtime.Bind(row_398, runtime.Bind(row_399, runtime.Bind(row_400, runtime.End{}))))))), tape_26, 16384)
+		loop_413 := runtime.EnterLoop(&nbLoop126, runtime.Bind(tape_25, runtime.Bind(row_392, runtime.Bind(row_396, runtime.Bind(row_397, runtime.Bind(row_398, runtime.Bind(row_399, runtime.Bind(row_400, runtime.End{}))))))), tape_26, 16384)
 		if loop_413.For == nil {
 			loop_413.For = func(lo_407, hi int) {
 				tape_25 := loop_413.C.H
@@ -16597,7 +16536,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_26, 16384, loop_413.For)
-		loop_413.Leave(&nbLoop125)
+		loop_413.Leave(&nbLoop126)
 	} else {
 		for i_401 := 0; i_401 < tape_26; i_401++ {
 			e_403 := (tape_25[i_401] * row_392[i_401])
@@ -16642,7 +16581,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_424 = row_424[:tape_21]
 	row_425 = row_425[:tape_21]
 	if tape_21 >= 262144 {
-		loop_438 := runtime.EnterLoop(&nbLoop126, runtime.Bind(tape_20, runtime.Bind(row_417, runtime.Bind(row_421, runtime.Bind(row_422, runtime.Bind(row_423, runtime.Bind(row_424, runtime.Bind(row_425, runtime.End{}))))))), tape_21, 16384)
+		loop_438 := runtime.EnterLoop(&nbLoop127, runtime.Bind(tape_20, runtime.Bind(row_417, runtime.Bind(row_421, runtime.Bind(row_422, runtime.Bind(row_423, runtime.Bind(row_424, runtime.Bind(row_425, runtime.End{}))))))), tape_21, 16384)
 		if loop_438.For == nil {
 			loop_438.For = func(lo_432, hi int) {
 				tape_20 := loop_438.C.H
@@ -16663,7 +16602,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_21, 16384, loop_438.For)
-		loop_438.Leave(&nbLoop126)
+		loop_438.Leave(&nbLoop127)
 	} else {
 		for i_426 := 0; i_426 < tape_21; i_426++ {
 			e_428 := (tape_20[i_426] * row_417[i_426])
@@ -16813,7 +16752,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_505 = row_505[:tape_26]
 	row_506 = row_506[:tape_26]
 	if tape_26 >= 262144 {
-		loop_519 := runtime.EnterLoop(&nbLoop127, runtime.Bind(tape_25, runtime.Bind(row_498, runtime.Bind(row_502, runtime.Bind(row_503, runtime.Bind(row_504, runtime.Bind(row_505, runtime.Bind(row_506, runtime.End{}))))))), tape_26, 16384)
+		loop_519 := runtime.EnterLoop(&nbLoop128, runtime.Bind(tape_25, runtime.Bind(row_498, runtime.Bind(row_502, runtime.Bind(row_503, runtime.Bind(row_504, runtime.Bind(row_505, runtime.Bind(row_506, runtime.End{}))))))), tape_26, 16384)
 		if loop_519.For == nil {
 			loop_519.For = func(lo_513, hi int) {
 				tape_25 := loop_519.C.H
@@ -16834,7 +16773,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_26, 16384, loop_519.For)
-		loop_519.Leave(&nbLoop127)
+		loop_519.Leave(&nbLoop128)
 	} else {
 		for i_507 := 0; i_507 < tape_26; i_507++ {
 			e_509 := (tape_25[i_507] * row_498[i_507])
@@ -16879,7 +16818,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_530 = row_530[:tape_21]
 	row_531 = row_531[:tape_21]
 	if tape_21 >= 262144 {
-		loop_544 := runtime.EnterLoop(&nbLoop128, runtime.Bind(tape_20, runtime.Bind(row_523, runtime.Bind(row_527, runtime.Bind(row_528, runtime.Bind(row_529, runtime.Bind(row_530, runtime.Bind(row_531, runtime.End{}))))))), tape_21, 16384)
+		loop_544 := runtime.EnterLoop(&nbLoop129, runtime.Bind(tape_20, runtime.Bind(row_523, runtime.Bind(row_527, runtime.Bind(row_528, runtime.Bind(row_529, runtime.Bind(row_530, runtime.Bind(row_531, runtime.End{}))))))), tape_21, 16384)
 		if loop_544.For == nil {
 			loop_544.For = func(lo_538, hi int) {
 				tape_20 := loop_544.C.H
@@ -16900,7 +16839,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_21, 16384, loop_544.For)
-		loop_544.Leave(&nbLoop128)
+		loop_544.Leave(&nbLoop129)
 	} else {
 		for i_532 := 0; i_532 < tape_21; i_532++ {
 			e_534 := (tape_20[i_532] * row_523[i_532])
@@ -16931,7 +16870,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	rev_449 = rev_449[:tape_31]
 	r_546 = r_546[:tape_31]
 	if tape_31 >= 262144 {
-		loop_558 := runtime.EnterLoop(&nbLoop129, runtime.Bind(tape_30, runtime.Bind(rev_343, runtime.Bind(r_545, runtime.Bind(rev_449, runtime.Bind(r_546, runtime.End{}))))), tape_31, 16384)
+		loop_558 := runtime.EnterLoop(&nbLoop130, runtime.Bind(tape_30, runtime.Bind(rev_343, runtime.Bind(r_545, runtime.Bind(rev_449, runtime.Bind(r_546, runtime.End{}))))), tape_31, 16384)
 		if loop_558.For == nil {
 			loop_558.For = func(lo_553, hi int) {
 				tape_30 := loop_558.C.H
@@ -16948,7 +16887,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_31, 16384, loop_558.For)
-		loop_558.Leave(&nbLoop129)
+		loop_558.Leave(&nbLoop130)
 	} else {
 		for i_548 := 0; i_548 < tape_31; i_548++ {
 			e_550 := (tape_30[i_548] * rev_343[i_548])
@@ -16973,7 +16912,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	rev_449 = rev_449[:tape_16]
 	r_559 = r_559[:tape_16]
 	if tape_16 >= 262144 {
-		loop_570 := runtime.EnterLoop(&nbLoop130, runtime.Bind(rev_339, runtime.Bind(tape_32, runtime.Bind(rev_343, runtime.Bind(r_547, runtime.Bind(rev_445, runtime.Bind(rev_449, runtime.Bind(r_559, runtime.End{}))))))), tape_16, 16384)
+		loop_570 := runtime.EnterLoop(&nbLoop131, runtime.Bind(rev_339, runtime.Bind(tape_32, runtime.Bind(rev_343, runtime.Bind(r_547, runtime.Bind(rev_445, runtime.Bind(rev_449, runtime.Bind(r_559, runtime.End{}))))))), tape_16, 16384)
 		if loop_570.For == nil {
 			loop_570.For = func(lo_565, hi int) {
 				rev_339 := loop_570.C.H
@@ -16992,7 +16931,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_16, 16384, loop_570.For)
-		loop_570.Leave(&nbLoop130)
+		loop_570.Leave(&nbLoop131)
 	} else {
 		for i_560 := 0; i_560 < tape_16; i_560++ {
 			e_562 := (rev_339[i_560] + (-(tape_32[i_560] * rev_343[i_560])))
@@ -17011,7 +16950,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_69 = row_69[:len(row_571)]
 	r_545 = r_545[:len(row_571)]
 	if len(row_571) >= 262144 {
-		loop_578 := runtime.EnterLoop(&nbLoop131, runtime.Bind(row_571, runtime.Bind(row_69, runtime.Bind(r_545, runtime.End{}))), len(row_571), 16384)
+		loop_578 := runtime.EnterLoop(&nbLoop132, runtime.Bind(row_571, runtime.Bind(row_69, runtime.Bind(r_545, runtime.End{}))), len(row_571), 16384)
 		if loop_578.For == nil {
 			loop_578.For = func(lo_575, hi int) {
 				row_571 := loop_578.C.H
@@ -17023,7 +16962,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_571), 16384, loop_578.For)
-		loop_578.Leave(&nbLoop131)
+		loop_578.Leave(&nbLoop132)
 	} else {
 		for i_572 := range row_571 {
 			row_571[i_572] += (row_69[i_572] * r_545[i_572])
@@ -17039,7 +16978,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_69 = row_69[:len(row_579)]
 	r_546 = r_546[:len(row_579)]
 	if len(row_579) >= 262144 {
-		loop_586 := runtime.EnterLoop(&nbLoop132, runtime.Bind(row_579, runtime.Bind(row_69, runtime.Bind(r_546, runtime.End{}))), len(row_579), 16384)
+		loop_586 := runtime.EnterLoop(&nbLoop133, runtime.Bind(row_579, runtime.Bind(row_69, runtime.Bind(r_546, runtime.End{}))), len(row_579), 16384)
 		if loop_586.For == nil {
 			loop_586.For = func(lo_583, hi int) {
 				row_579 := loop_586.C.H
@@ -17051,7 +16990,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_579), 16384, loop_586.For)
-		loop_586.Leave(&nbLoop132)
+		loop_586.Leave(&nbLoop133)
 	} else {
 		for i_580 := range row_579 {
 			row_579[i_580] += (row_69[i_580] * r_546[i_580])
@@ -17067,7 +17006,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_70 = row_70[:len(row_587)]
 	r_545 = r_545[:len(row_587)]
 	if len(row_587) >= 262144 {
-		loop_594 := runtime.EnterLoop(&nbLoop133, runtime.Bind(row_587, runtime.Bind(row_70, runtime.Bind(r_545, runtime.End{}))), len(row_587), 16384)
+		loop_594 := runtime.EnterLoop(&nbLoop134, runtime.Bind(row_587, runtime.Bind(row_70, runtime.Bind(r_545, runtime.End{}))), len(row_587), 16384)
 		if loop_594.For == nil {
 			loop_594.For = func(lo_591, hi int) {
 				row_587 := loop_594.C.H
@@ -17079,7 +17018,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_587), 16384, loop_594.For)
-		loop_594.Leave(&nbLoop133)
+		loop_594.Leave(&nbLoop134)
 	} else {
 		for i_588 := range row_587 {
 			row_587[i_588] += (row_70[i_588] * r_545[i_588])
@@ -17095,7 +17034,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_70 = row_70[:len(row_595)]
 	r_546 = r_546[:len(row_595)]
 	if len(row_595) >= 262144 {
-		loop_602 := runtime.EnterLoop(&nbLoop134, runtime.Bind(row_595, runtime.Bind(row_70, runtime.Bind(r_546, runtime.End{}))), len(row_595), 16384)
+		loop_602 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_595, runtime.Bind(row_70, runtime.Bind(r_546, runtime.End{}))), len(row_595), 16384)
 		if loop_602.For == nil {
 			loop_602.For = func(lo_599, hi int) {
 				row_595 := loop_602.C.H
@@ -17107,7 +17046,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_595), 16384, loop_602.For)
-		loop_602.Leave(&nbLoop134)
+		loop_602.Leave(&nbLoop135)
 	} else {
 		for i_596 := range row_595 {
 			row_595[i_596] += (row_70[i_596] * r_546[i_596])
@@ -17123,7 +17062,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_67 = row_67[:len(row_603)]
 	r_545 = r_545[:len(row_603)]
 	if len(row_603) >= 262144 {
-		loop_610 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_603, runtime.Bind(row_67, runtime.Bind(r_545, runtime.End{}))), len(row_603), 16384)
+		loop_610 := runtime.EnterLoop(&nbLoop136, runtime.Bind(row_603, runtime.Bind(row_67, runtime.Bind(r_545, runtime.End{}))), len(row_603), 16384)
 		if loop_610.For == nil {
 			loop_610.For = func(lo_607, hi int) {
 				row_603 := loop_610.C.H
@@ -17135,7 +17074,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_603), 16384, loop_610.For)
-		loop_610.Leave(&nbLoop135)
+		loop_610.Leave(&nbLoop136)
 	} else {
 		for i_604 := range row_603 {
 			row_603[i_604] += (row_67[i_604] * r_545[i_604])
@@ -17151,7 +17090,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_67 = row_67[:len(row_611)]
 	r_546 = r_546[:len(row_611)]
 	if len(row_611) >= 262144 {
-		loop_618 := runtime.EnterLoop(&nbLoop136, runtime.Bind(row_611, runtime.Bind(row_67, runtime.Bind(r_546, runtime.End{}))), len(row_611), 16384)
+		loop_618 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_611, runtime.Bind(row_67, runtime.Bind(r_546, runtime.End{}))), len(row_611), 16384)
 		if loop_618.For == nil {
 			loop_618.For = func(lo_615, hi int) {
 				row_611 := loop_618.C.H
@@ -17163,7 +17102,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_611), 16384, loop_618.For)
-		loop_618.Leave(&nbLoop136)
+		loop_618.Leave(&nbLoop137)
 	} else {
 		for i_612 := range row_611 {
 			row_611[i_612] += (row_67[i_612] * r_546[i_612])
@@ -17179,7 +17118,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_68 = row_68[:len(row_619)]
 	r_545 = r_545[:len(row_619)]
 	if len(row_619) >= 262144 {
-		loop_626 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_619, runtime.Bind(row_68, runtime.Bind(r_545, runtime.End{}))), len(row_619), 16384)
+		loop_626 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_619, runtime.Bind(row_68, runtime.Bind(r_545, runtime.End{}))), len(row_619), 16384)
 		if loop_626.For == nil {
 			loop_626.For = func(lo_623, hi int) {
 				row_619 := loop_626.C.H
@@ -17191,7 +17130,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_619), 16384, loop_626.For)
-		loop_626.Leave(&nbLoop137)
+		loop_626.Leave(&nbLoop138)
 	} else {
 		for i_620 := range row_619 {
 			row_619[i_620] += (row_68[i_620] * r_545[i_620])
@@ -17207,7 +17146,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_68 = row_68[:len(row_627)]
 	r_546 = r_546[:len(row_627)]
 	if len(row_627) >= 262144 {
-		loop_634 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_627, runtime.Bind(row_68, runtime.Bind(r_546, runtime.End{}))), len(row_627), 16384)
+		loop_634 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_627, runtime.Bind(row_68, runtime.Bind(r_546, runtime.End{}))), len(row_627), 16384)
 		if loop_634.For == nil {
 			loop_634.For = func(lo_631, hi int) {
 				row_627 := loop_634.C.H
@@ -17219,7 +17158,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_627), 16384, loop_634.For)
-		loop_634.Leave(&nbLoop138)
+		loop_634.Leave(&nbLoop139)
 	} else {
 		for i_628 := range row_627 {
 			row_627[i_628] += (row_68[i_628] * r_546[i_628])
@@ -17235,7 +17174,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_65 = row_65[:len(row_635)]
 	r_545 = r_545[:len(row_635)]
 	if len(row_635) >= 262144 {
-		loop_642 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_635, runtime.Bind(row_65, runtime.Bind(r_545, runtime.End{}))), len(row_635), 16384)
+		loop_642 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_635, runtime.Bind(row_65, runtime.Bind(r_545, runtime.End{}))), len(row_635), 16384)
 		if loop_642.For == nil {
 			loop_642.For = func(lo_639, hi int) {
 				row_635 := loop_642.C.H
@@ -17247,7 +17186,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_635), 16384, loop_642.For)
-		loop_642.Leave(&nbLoop139)
+		loop_642.Leave(&nbLoop140)
 	} else {
 		for i_636 := range row_635 {
 			row_635[i_636] += (row_65[i_636] * r_545[i_636])
@@ -17263,7 +17202,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_65 = row_65[:len(row_643)]
 	r_546 = r_546[:len(row_643)]
 	if len(row_643) >= 262144 {
-		loop_650 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_643, runtime.Bind(row_65, runtime.Bind(r_546, runtime.End{}))), len(row_643), 16384)
+		loop_650 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_643, runtime.Bind(row_65, runtime.Bind(r_546, runtime.End{}))), len(row_643), 16384)
 		if loop_650.For == nil {
 			loop_650.For = func(lo_647, hi int) {
 				row_643 := loop_650.C.H
@@ -17275,7 +17214,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_643), 16384, loop_650.For)
-		loop_650.Leave(&nbLoop140)
+		loop_650.Leave(&nbLoop141)
 	} else {
 		for i_644 := range row_643 {
 			row_643[i_644] += (row_65[i_644] * r_546[i_644])
@@ -17291,7 +17230,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_66 = row_66[:len(row_651)]
 	r_545 = r_545[:len(row_651)]
 	if len(row_651) >= 262144 {
-		loop_658 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_651, runtime.Bind(row_66, runtime.Bind(r_545, runtime.End{}))), len(row_651), 16384)
+		loop_658 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_651, runtime.Bind(row_66, runtime.Bind(r_545, runtime.End{}))), len(row_651), 16384)
 		if loop_658.For == nil {
 			loop_658.For = func(lo_655, hi int) {
 				row_651 := loop_658.C.H
@@ -17303,7 +17242,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_651), 16384, loop_658.For)
-		loop_658.Leave(&nbLoop141)
+		loop_658.Leave(&nbLoop142)
 	} else {
 		for i_652 := range row_651 {
 			row_651[i_652] += (row_66[i_652] * r_545[i_652])
@@ -17319,7 +17258,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_66 = row_66[:len(row_659)]
 	r_546 = r_546[:len(row_659)]
 	if len(row_659) >= 262144 {
-		loop_666 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_659, runtime.Bind(row_66, runtime.Bind(r_546, runtime.End{}))), len(row_659), 16384)
+		loop_666 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_659, runtime.Bind(row_66, runtime.Bind(r_546, runtime.End{}))), len(row_659), 16384)
 		if loop_666.For == nil {
 			loop_666.For = func(lo_663, hi int) {
 				row_659 := loop_666.C.H
@@ -17331,7 +17270,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_659), 16384, loop_666.For)
-		loop_666.Leave(&nbLoop142)
+		loop_666.Leave(&nbLoop143)
 	} else {
 		for i_660 := range row_659 {
 			row_659[i_660] += (row_66[i_660] * r_546[i_660])
@@ -17386,7 +17325,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_674 = row_674[:tape_21]
 	r_684 = r_684[:tape_21]
 	if tape_21 >= 262144 {
-		loop_703 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_677, runtime.Bind(r_679, runtime.Bind(row_678, runtime.Bind(r_680, runtime.Bind(row_675, runtime.Bind(r_681, runtime.Bind(row_676, runtime.Bind(r_682, runtime.Bind(row_673, runtime.Bind(r_683, runtime.Bind(row_674, runtime.Bind(r_684, runtime.End{})))))))))))), tape_21, 16384)
+		loop_703 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_677, runtime.Bind(r_679, runtime.Bind(row_678, runtime.Bind(r_680, runtime.Bind(row_675, runtime.Bind(r_681, runtime.Bind(row_676, runtime.Bind(r_682, runtime.Bind(row_673, runtime.Bind(r_683, runtime.Bind(row_674, runtime.Bind(r_684, runtime.End{})))))))))))), tape_21, 16384)
 		if loop_703.For == nil {
 			loop_703.For = func(lo_694, hi int) {
 				row_677 := loop_703.C.H
@@ -17418,7 +17357,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_21, 16384, loop_703.For)
-		loop_703.Leave(&nbLoop143)
+		loop_703.Leave(&nbLoop144)
 	} else {
 		for i_685 := 0; i_685 < tape_21; i_685++ {
 			e_687 := -row_677[i_685]
@@ -17475,7 +17414,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_709 = row_709[:tape_36]
 	row_710 = row_710[:tape_36]
 	if tape_36 >= 262144 {
-		loop_723 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_670, runtime.Bind(row_677, runtime.Bind(row_668, runtime.Bind(r_681, runtime.Bind(row_671, runtime.Bind(r_679, runtime.Bind(row_673, runtime.Bind(row_675, runtime.Bind(r_683, runtime.Bind(row_708, runtime.Bind(row_709, runtime.Bind(row_710, runtime.End{})))))))))))), tape_36, 16384)
+		loop_723 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_670, runtime.Bind(row_677, runtime.Bind(row_668, runtime.Bind(r_681, runtime.Bind(row_671, runtime.Bind(r_679, runtime.Bind(row_673, runtime.Bind(row_675, runtime.Bind(r_683, runtime.Bind(row_708, runtime.Bind(row_709, runtime.Bind(row_710, runtime.End{})))))))))))), tape_36, 16384)
 		if loop_723.For == nil {
 			loop_723.For = func(lo_717, hi int) {
 				row_670 := loop_723.C.H
@@ -17501,7 +17440,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_36, 16384, loop_723.For)
-		loop_723.Leave(&nbLoop144)
+		loop_723.Leave(&nbLoop145)
 	} else {
 		for i_711 := 0; i_711 < tape_36; i_711++ {
 			e_713 := ((row_670[i_711] * row_677[i_711]) + (row_668[i_711] * r_681[i_711]))
@@ -17552,7 +17491,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_729 = row_729[:tape_39]
 	row_730 = row_730[:tape_39]
 	if tape_39 >= 262144 {
-		loop_743 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_667, runtime.Bind(r_679, runtime.Bind(row_669, runtime.Bind(row_675, runtime.Bind(row_672, runtime.Bind(row_677, runtime.Bind(r_683, runtime.Bind(r_681, runtime.Bind(row_673, runtime.Bind(row_728, runtime.Bind(row_729, runtime.Bind(row_730, runtime.End{})))))))))))), tape_39, 16384)
+		loop_743 := runtime.EnterLoop(&nbLoop146, runtime.Bind(row_667, runtime.Bind(r_679, runtime.Bind(row_669, runtime.Bind(row_675, runtime.Bind(row_672, runtime.Bind(row_677, runtime.Bind(r_683, runtime.Bind(r_681, runtime.Bind(row_673, runtime.Bind(row_728, runtime.Bind(row_729, runtime.Bind(row_730, runtime.End{})))))))))))), tape_39, 16384)
 		if loop_743.For == nil {
 			loop_743.For = func(lo_737, hi int) {
 				row_667 := loop_743.C.H
@@ -17578,7 +17517,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_39, 16384, loop_743.For)
-		loop_743.Leave(&nbLoop145)
+		loop_743.Leave(&nbLoop146)
 	} else {
 		for i_731 := 0; i_731 < tape_39; i_731++ {
 			e_733 := ((row_667[i_731] * r_679[i_731]) + (row_669[i_731] * row_675[i_731]))
@@ -17629,7 +17568,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_749 = row_749[:tape_36]
 	row_750 = row_750[:tape_36]
 	if tape_36 >= 262144 {
-		loop_763 := runtime.EnterLoop(&nbLoop146, runtime.Bind(row_670, runtime.Bind(row_678, runtime.Bind(row_668, runtime.Bind(r_682, runtime.Bind(row_671, runtime.Bind(r_680, runtime.Bind(row_674, runtime.Bind(row_676, runtime.Bind(r_684, runtime.Bind(row_748, runtime.Bind(row_749, runtime.Bind(row_750, runtime.End{})))))))))))), tape_36, 16384)
+		loop_763 := runtime.EnterLoop(&nbLoop147, runtime.Bind(row_670, runtime.Bind(row_678, runtime.Bind(row_668, runtime.Bind(r_682, runtime.Bind(row_671, runtime.Bind(r_680, runtime.Bind(row_674, runtime.Bind(row_676, runtime.Bind(r_684, runtime.Bind(row_748, runtime.Bind(row_749, runtime.Bind(row_750, runtime.End{})))))))))))), tape_36, 16384)
 		if loop_763.For == nil {
 			loop_763.For = func(lo_757, hi int) {
 				row_670 := loop_763.C.H
@@ -17655,7 +17594,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_36, 16384, loop_763.For)
-		loop_763.Leave(&nbLoop146)
+		loop_763.Leave(&nbLoop147)
 	} else {
 		for i_751 := 0; i_751 < tape_36; i_751++ {
 			e_753 := ((row_670[i_751] * row_678[i_751]) + (row_668[i_751] * r_682[i_751]))
@@ -17706,7 +17645,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_769 = row_769[:tape_39]
 	row_770 = row_770[:tape_39]
 	if tape_39 >= 262144 {
-		loop_783 := runtime.EnterLoop(&nbLoop147, runtime.Bind(row_667, runtime.Bind(r_680, runtime.Bind(row_669, runtime.Bind(row_676, runtime.Bind(row_672, runtime.Bind(row_678, runtime.Bind(r_684, runtime.Bind(r_682, runtime.Bind(row_674, runtime.Bind(row_768, runtime.Bind(row_769, runtime.Bind(row_770, runtime.End{})))))))))))), tape_39, 16384)
+		loop_783 := runtime.EnterLoop(&nbLoop148, runtime.Bind(row_667, runtime.Bind(r_680, runtime.Bind(row_669, runtime.Bind(row_676, runtime.Bind(row_672, runtime.Bind(row_678, runtime.Bind(r_684, runtime.Bind(r_682, runtime.Bind(row_674, runtime.Bind(row_768, runtime.Bind(row_769, runtime.Bind(row_770, runtime.End{})))))))))))), tape_39, 16384)
 		if loop_783.For == nil {
 			loop_783.For = func(lo_777, hi int) {
 				row_667 := loop_783.C.H
@@ -17732,7 +17671,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_39, 16384, loop_783.For)
-		loop_783.Leave(&nbLoop147)
+		loop_783.Leave(&nbLoop148)
 	} else {
 		for i_771 := 0; i_771 < tape_39; i_771++ {
 			e_773 := ((row_667[i_771] * r_680[i_771]) + (row_669[i_771] * row_676[i_771]))
@@ -17784,7 +17723,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_42 = tape_42[:len(r_795)]
 	tape_40 = tape_40[:len(r_795)]
 	if len(r_795) >= 262144 {
-		loop_802 := runtime.EnterLoop(&nbLoop148, runtime.Bind(r_795, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_795), 16384)
+		loop_802 := runtime.EnterLoop(&nbLoop149, runtime.Bind(r_795, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_795), 16384)
 		if loop_802.For == nil {
 			loop_802.For = func(lo_799, hi int) {
 				r_795 := loop_802.C.H
@@ -17796,7 +17735,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_795), 16384, loop_802.For)
-		loop_802.Leave(&nbLoop148)
+		loop_802.Leave(&nbLoop149)
 	} else {
 		for i_796 := range r_795 {
 			r_795[i_796] = (-(tape_42[i_796] / tape_40[i_796]))
@@ -17809,7 +17748,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_40 = tape_40[:tape_41]
 	r_794 = r_794[:tape_41]
 	if tape_41 >= 262144 {
-		loop_812 := runtime.EnterLoop(&nbLoop149, runtime.Bind(tape_40, runtime.Bind(r_794, runtime.End{})), tape_41, 16384)
+		loop_812 := runtime.EnterLoop(&nbLoop150, runtime.Bind(tape_40, runtime.Bind(r_794, runtime.End{})), tape_41, 16384)
 		if loop_812.For == nil {
 			loop_812.For = func(lo_808, hi int) {
 				tape_40 := loop_812.C.H
@@ -17821,7 +17760,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_41, 16384, loop_812.For)
-		loop_812.Leave(&nbLoop149)
+		loop_812.Leave(&nbLoop150)
 	} else {
 		for i_804 := 0; i_804 < tape_41; i_804++ {
 			e_806 := (1.0 / tape_40[i_804])
@@ -17838,7 +17777,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_44 = tape_44[:len(r_814)]
 	tape_40 = tape_40[:len(r_814)]
 	if len(r_814) >= 262144 {
-		loop_821 := runtime.EnterLoop(&nbLoop150, runtime.Bind(r_814, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.End{}))), len(r_814), 16384)
+		loop_821 := runtime.EnterLoop(&nbLoop151, runtime.Bind(r_814, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.End{}))), len(r_814), 16384)
 		if loop_821.For == nil {
 			loop_821.For = func(lo_818, hi int) {
 				r_814 := loop_821.C.H
@@ -17850,7 +17789,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_814), 16384, loop_821.For)
-		loop_821.Leave(&nbLoop150)
+		loop_821.Leave(&nbLoop151)
 	} else {
 		for i_815 := range r_814 {
 			r_814[i_815] = (-(tape_44[i_815] / tape_40[i_815]))
@@ -17875,7 +17814,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_46 = tape_46[:len(r_824)]
 	tape_40 = tape_40[:len(r_824)]
 	if len(r_824) >= 262144 {
-		loop_831 := runtime.EnterLoop(&nbLoop151, runtime.Bind(r_824, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.End{}))), len(r_824), 16384)
+		loop_831 := runtime.EnterLoop(&nbLoop152, runtime.Bind(r_824, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.End{}))), len(r_824), 16384)
 		if loop_831.For == nil {
 			loop_831.For = func(lo_828, hi int) {
 				r_824 := loop_831.C.H
@@ -17887,7 +17826,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_824), 16384, loop_831.For)
-		loop_831.Leave(&nbLoop151)
+		loop_831.Leave(&nbLoop152)
 	} else {
 		for i_825 := range r_824 {
 			r_824[i_825] = (-(tape_46[i_825] / tape_40[i_825]))
@@ -17927,7 +17866,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_789 = row_789[:tape_43]
 	r_833 = r_833[:tape_43]
 	if tape_43 >= 262144 {
-		loop_853 := runtime.EnterLoop(&nbLoop152, runtime.Bind(r_795, runtime.Bind(row_792, runtime.Bind(r_803, runtime.Bind(row_793, runtime.Bind(r_813, runtime.Bind(r_814, runtime.Bind(row_790, runtime.Bind(r_822, runtime.Bind(row_791, runtime.Bind(r_823, runtime.Bind(r_824, runtime.Bind(row_788, runtime.Bind(r_832, runtime.Bind(row_789, runtime.Bind(r_833, runtime.End{}))))))))))))))), tape_43, 16384)
+		loop_853 := runtime.EnterLoop(&nbLoop153, runtime.Bind(r_795, runtime.Bind(row_792, runtime.Bind(r_803, runtime.Bind(row_793, runtime.Bind(r_813, runtime.Bind(r_814, runtime.Bind(row_790, runtime.Bind(r_822, runtime.Bind(row_791, runtime.Bind(r_823, runtime.Bind(r_824, runtime.Bind(row_788, runtime.Bind(r_832, runtime.Bind(row_789, runtime.Bind(r_833, runtime.End{}))))))))))))))), tape_43, 16384)
 		if loop_853.For == nil {
 			loop_853.For = func(lo_844, hi int) {
 				r_795 := loop_853.C.H
@@ -17962,7 +17901,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_43, 16384, loop_853.For)
-		loop_853.Leave(&nbLoop152)
+		loop_853.Leave(&nbLoop153)
 	} else {
 		for i_835 := 0; i_835 < tape_43; i_835++ {
 			e_837 := (r_795[i_835] * row_792[i_835])
@@ -18039,7 +17978,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	r_860 = r_860[:tape_41]
 	r_861 = r_861[:tape_41]
 	if tape_41 >= 262144 {
-		loop_888 := runtime.EnterLoop(&nbLoop153, runtime.Bind(tape_40, runtime.Bind(r_834, runtime.Bind(r_832, runtime.Bind(rev_341, runtime.Bind(r_854, runtime.Bind(r_833, runtime.Bind(rev_447, runtime.Bind(r_855, runtime.Bind(r_856, runtime.Bind(r_547, runtime.Bind(r_857, runtime.Bind(r_559, runtime.Bind(r_858, runtime.Bind(r_859, runtime.Bind(r_860, runtime.Bind(r_861, runtime.End{})))))))))))))))), tape_41, 16384)
+		loop_888 := runtime.EnterLoop(&nbLoop154, runtime.Bind(tape_40, runtime.Bind(r_834, runtime.Bind(r_832, runtime.Bind(rev_341, runtime.Bind(r_854, runtime.Bind(r_833, runtime.Bind(rev_447, runtime.Bind(r_855, runtime.Bind(r_856, runtime.Bind(r_547, runtime.Bind(r_857, runtime.Bind(r_559, runtime.Bind(r_858, runtime.Bind(r_859, runtime.Bind(r_860, runtime.Bind(r_861, runtime.End{})))))))))))))))), tape_41, 16384)
 		if loop_888.For == nil {
 			loop_888.For = func(lo_876, hi int) {
 				tape_40 := loop_888.C.H
@@ -18081,7 +18020,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_41, 16384, loop_888.For)
-		loop_888.Leave(&nbLoop153)
+		loop_888.Leave(&nbLoop154)
 	} else {
 		for i_864 := 0; i_864 < tape_41; i_864++ {
 			e_866 := (math.Cos(tape_40[i_864]))
@@ -18122,7 +18061,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_891 = row_891[:tape_50]
 	r_892 = r_892[:tape_50]
 	if tape_50 >= 262144 {
-		loop_905 := runtime.EnterLoop(&nbLoop154, runtime.Bind(row_862, runtime.Bind(r_863, runtime.Bind(row_889, runtime.Bind(r_890, runtime.Bind(row_891, runtime.Bind(r_892, runtime.End{})))))), tape_50, 16384)
+		loop_905 := runtime.EnterLoop(&nbLoop155, runtime.Bind(row_862, runtime.Bind(r_863, runtime.Bind(row_889, runtime.Bind(r_890, runtime.Bind(row_891, runtime.Bind(r_892, runtime.End{})))))), tape_50, 16384)
 		if loop_905.For == nil {
 			loop_905.For = func(lo_899, hi int) {
 				row_862 := loop_905.C.H
@@ -18142,7 +18081,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_50, 16384, loop_905.For)
-		loop_905.Leave(&nbLoop154)
+		loop_905.Leave(&nbLoop155)
 	} else {
 		for i_893 := 0; i_893 < tape_50; i_893++ {
 			e_895 := (2.0 * row_862[i_893])
@@ -18216,7 +18155,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_914 = row_914[:tape_11]
 	row_915 = row_915[:tape_11]
 	if tape_11 >= 262144 {
-		loop_928 := runtime.EnterLoop(&nbLoop155, runtime.Bind(row_906, runtime.Bind(r_794, runtime.Bind(row_788, runtime.Bind(r_892, runtime.Bind(r_860, runtime.Bind(row_907, runtime.Bind(row_790, runtime.Bind(r_890, runtime.Bind(row_908, runtime.Bind(row_792, runtime.Bind(r_863, runtime.Bind(row_913, runtime.Bind(row_914, runtime.Bind(row_915, runtime.End{})))))))))))))), tape_11, 16384)
+		loop_928 := runtime.EnterLoop(&nbLoop156, runtime.Bind(row_906, runtime.Bind(r_794, runtime.Bind(row_788, runtime.Bind(r_892, runtime.Bind(r_860, runtime.Bind(row_907, runtime.Bind(row_790, runtime.Bind(r_890, runtime.Bind(row_908, runtime.Bind(row_792, runtime.Bind(r_863, runtime.Bind(row_913, runtime.Bind(row_914, runtime.Bind(row_915, runtime.End{})))))))))))))), tape_11, 16384)
 		if loop_928.For == nil {
 			loop_928.For = func(lo_922, hi int) {
 				row_906 := loop_928.C.H
@@ -18244,7 +18183,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_928.For)
-		loop_928.Leave(&nbLoop155)
+		loop_928.Leave(&nbLoop156)
 	} else {
 		for i_916 := 0; i_916 < tape_11; i_916++ {
 			e_918 := ((row_906[i_916] + (r_794[i_916] * row_788[i_916])) + (r_892[i_916] * r_860[i_916]))
@@ -18318,7 +18257,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_937 = row_937[:tape_11]
 	row_938 = row_938[:tape_11]
 	if tape_11 >= 262144 {
-		loop_951 := runtime.EnterLoop(&nbLoop156, runtime.Bind(row_929, runtime.Bind(r_794, runtime.Bind(row_789, runtime.Bind(r_892, runtime.Bind(r_861, runtime.Bind(row_930, runtime.Bind(row_791, runtime.Bind(r_890, runtime.Bind(row_931, runtime.Bind(row_793, runtime.Bind(r_863, runtime.Bind(row_936, runtime.Bind(row_937, runtime.Bind(row_938, runtime.End{})))))))))))))), tape_11, 16384)
+		loop_951 := runtime.EnterLoop(&nbLoop157, runtime.Bind(row_929, runtime.Bind(r_794, runtime.Bind(row_789, runtime.Bind(r_892, runtime.Bind(r_861, runtime.Bind(row_930, runtime.Bind(row_791, runtime.Bind(r_890, runtime.Bind(row_931, runtime.Bind(row_793, runtime.Bind(r_863, runtime.Bind(row_936, runtime.Bind(row_937, runtime.Bind(row_938, runtime.End{})))))))))))))), tape_11, 16384)
 		if loop_951.For == nil {
 			loop_951.For = func(lo_945, hi int) {
 				row_929 := loop_951.C.H
@@ -18346,7 +18285,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_951.For)
-		loop_951.Leave(&nbLoop156)
+		loop_951.Leave(&nbLoop157)
 	} else {
 		for i_939 := 0; i_939 < tape_11; i_939++ {
 			e_941 := ((row_929[i_939] + (r_794[i_939] * row_789[i_939])) + (r_892[i_939] * r_861[i_939]))
@@ -18360,9 +18299,6 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	ar.Keep(mark_952, &a_912, &a_297, &a_935, &a_310)
 	return a_912, 3, tape_11, a_297, 3, tape_8, a_935, 3, tape_11, a_310, 3, tape_8, nil
 }
-
-// nbLoop157 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop157 runtime.LoopSite
 
 // nbLoop158 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
 var nbLoop158 runtime.LoopSite
@@ -18423,6 +18359,9 @@ var nbLoop176 runtime.LoopSite
 
 // nbLoop177 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
 var nbLoop177 runtime.LoopSite
+
+// nbLoop178 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop178 runtime.LoopSite
 
 // fn_residualssplit1110bwd10x2 is def residuals$split_1110$bwd_10$x2 (models.nab:142:5).
 func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int, ybar_97 []float64, ybar_98 int, ybar_99 int, ybar_100 []float64, ybar_101 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
@@ -18533,7 +18472,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_131 = row_131[:tape_7]
 	row_132 = row_132[:tape_7]
 	if tape_7 >= 262144 {
-		loop_143 := runtime.EnterLoop(&nbLoop157, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
+		loop_143 := runtime.EnterLoop(&nbLoop158, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
 		if loop_143.For == nil {
 			loop_143.For = func(lo_138, hi int) {
 				tape_6 := loop_143.C.H
@@ -18550,7 +18489,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_143.For)
-		loop_143.Leave(&nbLoop157)
+		loop_143.Leave(&nbLoop158)
 	} else {
 		for i_133 := 0; i_133 < tape_7; i_133++ {
 			e_135 := (tape_6[i_133] * row_126[i_133])
@@ -18618,7 +18557,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_170 = row_170[:tape_7]
 	row_171 = row_171[:tape_7]
 	if tape_7 >= 262144 {
-		loop_182 := runtime.EnterLoop(&nbLoop158, runtime.Bind(tape_6, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.End{}))))), tape_7, 16384)
+		loop_182 := runtime.EnterLoop(&nbLoop159, runtime.Bind(tape_6, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.End{}))))), tape_7, 16384)
 		if loop_182.For == nil {
 			loop_182.For = func(lo_177, hi int) {
 				tape_6 := loop_182.C.H
@@ -18635,7 +18574,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_182.For)
-		loop_182.Leave(&nbLoop158)
+		loop_182.Leave(&nbLoop159)
 	} else {
 		for i_172 := 0; i_172 < tape_7; i_172++ {
 			e_174 := (tape_6[i_172] * row_165[i_172])
@@ -18853,7 +18792,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	z_239 = z_239[:tape_34]
 	r_293 = r_293[:tape_34]
 	if tape_34 >= 262144 {
-		loop_306 := runtime.EnterLoop(&nbLoop159, runtime.Bind(tape_33, runtime.Bind(row_104, runtime.Bind(z_185, runtime.Bind(r_292, runtime.Bind(z_239, runtime.Bind(r_293, runtime.End{})))))), tape_34, 16384)
+		loop_306 := runtime.EnterLoop(&nbLoop160, runtime.Bind(tape_33, runtime.Bind(row_104, runtime.Bind(z_185, runtime.Bind(r_292, runtime.Bind(z_239, runtime.Bind(r_293, runtime.End{})))))), tape_34, 16384)
 		if loop_306.For == nil {
 			loop_306.For = func(lo_300, hi int) {
 				tape_33 := loop_306.C.H
@@ -18872,7 +18811,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_34, 16384, loop_306.For)
-		loop_306.Leave(&nbLoop159)
+		loop_306.Leave(&nbLoop160)
 	} else {
 		for i_294 := 0; i_294 < tape_34; i_294++ {
 			e_296 := (2.0 * tape_33[i_294])
@@ -18895,7 +18834,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_31 = tape_31[:len(row_307)]
 	z_185 = z_185[:len(row_307)]
 	if len(row_307) >= 262144 {
-		loop_314 := runtime.EnterLoop(&nbLoop160, runtime.Bind(row_307, runtime.Bind(tape_31, runtime.Bind(z_185, runtime.End{}))), len(row_307), 16384)
+		loop_314 := runtime.EnterLoop(&nbLoop161, runtime.Bind(row_307, runtime.Bind(tape_31, runtime.Bind(z_185, runtime.End{}))), len(row_307), 16384)
 		if loop_314.For == nil {
 			loop_314.For = func(lo_311, hi int) {
 				row_307 := loop_314.C.H
@@ -18907,7 +18846,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_307), 16384, loop_314.For)
-		loop_314.Leave(&nbLoop160)
+		loop_314.Leave(&nbLoop161)
 	} else {
 		for i_308 := range row_307 {
 			row_307[i_308] += (tape_31[i_308] * z_185[i_308])
@@ -18926,7 +18865,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_31 = tape_31[:len(row_315)]
 	z_239 = z_239[:len(row_315)]
 	if len(row_315) >= 262144 {
-		loop_322 := runtime.EnterLoop(&nbLoop161, runtime.Bind(row_315, runtime.Bind(tape_31, runtime.Bind(z_239, runtime.End{}))), len(row_315), 16384)
+		loop_322 := runtime.EnterLoop(&nbLoop162, runtime.Bind(row_315, runtime.Bind(tape_31, runtime.Bind(z_239, runtime.End{}))), len(row_315), 16384)
 		if loop_322.For == nil {
 			loop_322.For = func(lo_319, hi int) {
 				row_315 := loop_322.C.H
@@ -18938,7 +18877,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_315), 16384, loop_322.For)
-		loop_322.Leave(&nbLoop161)
+		loop_322.Leave(&nbLoop162)
 	} else {
 		for i_316 := range row_315 {
 			row_315[i_316] += (tape_31[i_316] * z_239[i_316])
@@ -18966,7 +18905,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	z_239 = z_239[:tape_34]
 	r_324 = r_324[:tape_34]
 	if tape_34 >= 262144 {
-		loop_335 := runtime.EnterLoop(&nbLoop162, runtime.Bind(r_292, runtime.Bind(row_103, runtime.Bind(z_185, runtime.Bind(r_323, runtime.Bind(r_293, runtime.Bind(z_239, runtime.Bind(r_324, runtime.End{}))))))), tape_34, 16384)
+		loop_335 := runtime.EnterLoop(&nbLoop163, runtime.Bind(r_292, runtime.Bind(row_103, runtime.Bind(z_185, runtime.Bind(r_323, runtime.Bind(r_293, runtime.Bind(z_239, runtime.Bind(r_324, runtime.End{}))))))), tape_34, 16384)
 		if loop_335.For == nil {
 			loop_335.For = func(lo_330, hi int) {
 				r_292 := loop_335.C.H
@@ -18985,7 +18924,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_34, 16384, loop_335.For)
-		loop_335.Leave(&nbLoop162)
+		loop_335.Leave(&nbLoop163)
 	} else {
 		for i_325 := 0; i_325 < tape_34; i_325++ {
 			e_327 := (r_292[i_325] + (row_103[i_325] * z_185[i_325]))
@@ -19007,7 +18946,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_33 = tape_33[:len(row_336)]
 	z_185 = z_185[:len(row_336)]
 	if len(row_336) >= 262144 {
-		loop_343 := runtime.EnterLoop(&nbLoop163, runtime.Bind(row_336, runtime.Bind(tape_33, runtime.Bind(z_185, runtime.End{}))), len(row_336), 16384)
+		loop_343 := runtime.EnterLoop(&nbLoop164, runtime.Bind(row_336, runtime.Bind(tape_33, runtime.Bind(z_185, runtime.End{}))), len(row_336), 16384)
 		if loop_343.For == nil {
 			loop_343.For = func(lo_340, hi int) {
 				row_336 := loop_343.C.H
@@ -19019,7 +18958,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_336), 16384, loop_343.For)
-		loop_343.Leave(&nbLoop163)
+		loop_343.Leave(&nbLoop164)
 	} else {
 		for i_337 := range row_336 {
 			row_336[i_337] += (tape_33[i_337] * z_185[i_337])
@@ -19038,7 +18977,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_33 = tape_33[:len(row_344)]
 	z_239 = z_239[:len(row_344)]
 	if len(row_344) >= 262144 {
-		loop_351 := runtime.EnterLoop(&nbLoop164, runtime.Bind(row_344, runtime.Bind(tape_33, runtime.Bind(z_239, runtime.End{}))), len(row_344), 16384)
+		loop_351 := runtime.EnterLoop(&nbLoop165, runtime.Bind(row_344, runtime.Bind(tape_33, runtime.Bind(z_239, runtime.End{}))), len(row_344), 16384)
 		if loop_351.For == nil {
 			loop_351.For = func(lo_348, hi int) {
 				row_344 := loop_351.C.H
@@ -19050,7 +18989,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_344), 16384, loop_351.For)
-		loop_351.Leave(&nbLoop164)
+		loop_351.Leave(&nbLoop165)
 	} else {
 		for i_345 := range row_344 {
 			row_344[i_345] += (tape_33[i_345] * z_239[i_345])
@@ -19063,7 +19002,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_353 := ar.F64w(tape_22)
 	row_352 = row_352[:len(r_353)]
 	if len(r_353) >= 262144 {
-		loop_360 := runtime.EnterLoop(&nbLoop165, runtime.Bind(r_353, runtime.Bind(row_352, runtime.End{})), len(r_353), 16384)
+		loop_360 := runtime.EnterLoop(&nbLoop166, runtime.Bind(r_353, runtime.Bind(row_352, runtime.End{})), len(r_353), 16384)
 		if loop_360.For == nil {
 			loop_360.For = func(lo_357, hi int) {
 				r_353 := loop_360.C.H
@@ -19074,7 +19013,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_353), 16384, loop_360.For)
-		loop_360.Leave(&nbLoop165)
+		loop_360.Leave(&nbLoop166)
 	} else {
 		for i_354 := range r_353 {
 			r_353[i_354] = (2.0 * row_352[i_354])
@@ -19090,7 +19029,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_353 = r_353[:len(row_361)]
 	r_323 = r_323[:len(row_361)]
 	if len(row_361) >= 262144 {
-		loop_368 := runtime.EnterLoop(&nbLoop166, runtime.Bind(row_361, runtime.Bind(r_353, runtime.Bind(r_323, runtime.End{}))), len(row_361), 16384)
+		loop_368 := runtime.EnterLoop(&nbLoop167, runtime.Bind(row_361, runtime.Bind(r_353, runtime.Bind(r_323, runtime.End{}))), len(row_361), 16384)
 		if loop_368.For == nil {
 			loop_368.For = func(lo_365, hi int) {
 				row_361 := loop_368.C.H
@@ -19102,7 +19041,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_361), 16384, loop_368.For)
-		loop_368.Leave(&nbLoop166)
+		loop_368.Leave(&nbLoop167)
 	} else {
 		for i_362 := range row_361 {
 			row_361[i_362] += (r_353[i_362] * r_323[i_362])
@@ -19118,7 +19057,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_353 = r_353[:len(row_369)]
 	r_324 = r_324[:len(row_369)]
 	if len(row_369) >= 262144 {
-		loop_376 := runtime.EnterLoop(&nbLoop167, runtime.Bind(row_369, runtime.Bind(r_353, runtime.Bind(r_324, runtime.End{}))), len(row_369), 16384)
+		loop_376 := runtime.EnterLoop(&nbLoop168, runtime.Bind(row_369, runtime.Bind(r_353, runtime.Bind(r_324, runtime.End{}))), len(row_369), 16384)
 		if loop_376.For == nil {
 			loop_376.For = func(lo_373, hi int) {
 				row_369 := loop_376.C.H
@@ -19130,7 +19069,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_369), 16384, loop_376.For)
-		loop_376.Leave(&nbLoop167)
+		loop_376.Leave(&nbLoop168)
 	} else {
 		for i_370 := range row_369 {
 			row_369[i_370] += (r_353[i_370] * r_324[i_370])
@@ -19143,7 +19082,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_378 := ar.F64w(tape_22)
 	row_377 = row_377[:len(r_378)]
 	if len(r_378) >= 262144 {
-		loop_385 := runtime.EnterLoop(&nbLoop168, runtime.Bind(r_378, runtime.Bind(row_377, runtime.End{})), len(r_378), 16384)
+		loop_385 := runtime.EnterLoop(&nbLoop169, runtime.Bind(r_378, runtime.Bind(row_377, runtime.End{})), len(r_378), 16384)
 		if loop_385.For == nil {
 			loop_385.For = func(lo_382, hi int) {
 				r_378 := loop_385.C.H
@@ -19154,7 +19093,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_378), 16384, loop_385.For)
-		loop_385.Leave(&nbLoop168)
+		loop_385.Leave(&nbLoop169)
 	} else {
 		for i_379 := range r_378 {
 			r_378[i_379] = (2.0 * row_377[i_379])
@@ -19170,7 +19109,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_378 = r_378[:len(row_386)]
 	r_323 = r_323[:len(row_386)]
 	if len(row_386) >= 262144 {
-		loop_393 := runtime.EnterLoop(&nbLoop169, runtime.Bind(row_386, runtime.Bind(r_378, runtime.Bind(r_323, runtime.End{}))), len(row_386), 16384)
+		loop_393 := runtime.EnterLoop(&nbLoop170, runtime.Bind(row_386, runtime.Bind(r_378, runtime.Bind(r_323, runtime.End{}))), len(row_386), 16384)
 		if loop_393.For == nil {
 			loop_393.For = func(lo_390, hi int) {
 				row_386 := loop_393.C.H
@@ -19182,7 +19121,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_386), 16384, loop_393.For)
-		loop_393.Leave(&nbLoop169)
+		loop_393.Leave(&nbLoop170)
 	} else {
 		for i_387 := range row_386 {
 			row_386[i_387] += (r_378[i_387] * r_323[i_387])
@@ -19198,7 +19137,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_378 = r_378[:len(row_394)]
 	r_324 = r_324[:len(row_394)]
 	if len(row_394) >= 262144 {
-		loop_401 := runtime.EnterLoop(&nbLoop170, runtime.Bind(row_394, runtime.Bind(r_378, runtime.Bind(r_324, runtime.End{}))), len(row_394), 16384)
+		loop_401 := runtime.EnterLoop(&nbLoop171, runtime.Bind(row_394, runtime.Bind(r_378, runtime.Bind(r_324, runtime.End{}))), len(row_394), 16384)
 		if loop_401.For == nil {
 			loop_401.For = func(lo_398, hi int) {
 				row_394 := loop_401.C.H
@@ -19210,7 +19149,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_394), 16384, loop_401.For)
-		loop_401.Leave(&nbLoop170)
+		loop_401.Leave(&nbLoop171)
 	} else {
 		for i_395 := range row_394 {
 			row_394[i_395] += (r_378[i_395] * r_324[i_395])
@@ -19235,7 +19174,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_406 := ar.F64w(tape_37)
 	row_102 = row_102[:len(r_406)]
 	if len(r_406) >= 262144 {
-		loop_413 := runtime.EnterLoop(&nbLoop171, runtime.Bind(r_406, runtime.Bind(row_102, runtime.End{})), len(r_406), 16384)
+		loop_413 := runtime.EnterLoop(&nbLoop172, runtime.Bind(r_406, runtime.Bind(row_102, runtime.End{})), len(r_406), 16384)
 		if loop_413.For == nil {
 			loop_413.For = func(lo_410, hi int) {
 				r_406 := loop_413.C.H
@@ -19246,7 +19185,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_406), 16384, loop_413.For)
-		loop_413.Leave(&nbLoop171)
+		loop_413.Leave(&nbLoop172)
 	} else {
 		for i_407 := range r_406 {
 			r_406[i_407] = (1.0 / row_102[i_407])
@@ -19259,7 +19198,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_38 = tape_38[:len(r_414)]
 	row_102 = row_102[:len(r_414)]
 	if len(r_414) >= 262144 {
-		loop_421 := runtime.EnterLoop(&nbLoop172, runtime.Bind(r_414, runtime.Bind(tape_38, runtime.Bind(row_102, runtime.End{}))), len(r_414), 16384)
+		loop_421 := runtime.EnterLoop(&nbLoop173, runtime.Bind(r_414, runtime.Bind(tape_38, runtime.Bind(row_102, runtime.End{}))), len(r_414), 16384)
 		if loop_421.For == nil {
 			loop_421.For = func(lo_418, hi int) {
 				r_414 := loop_421.C.H
@@ -19271,7 +19210,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_414), 16384, loop_421.For)
-		loop_421.Leave(&nbLoop172)
+		loop_421.Leave(&nbLoop173)
 	} else {
 		for i_415 := range r_414 {
 			r_414[i_415] = (-(tape_38[i_415] / row_102[i_415]))
@@ -19284,7 +19223,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_40 = tape_40[:len(r_422)]
 	row_102 = row_102[:len(r_422)]
 	if len(r_422) >= 262144 {
-		loop_429 := runtime.EnterLoop(&nbLoop173, runtime.Bind(r_422, runtime.Bind(tape_40, runtime.Bind(row_102, runtime.End{}))), len(r_422), 16384)
+		loop_429 := runtime.EnterLoop(&nbLoop174, runtime.Bind(r_422, runtime.Bind(tape_40, runtime.Bind(row_102, runtime.End{}))), len(r_422), 16384)
 		if loop_429.For == nil {
 			loop_429.For = func(lo_426, hi int) {
 				r_422 := loop_429.C.H
@@ -19296,7 +19235,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_422), 16384, loop_429.For)
-		loop_429.Leave(&nbLoop173)
+		loop_429.Leave(&nbLoop174)
 	} else {
 		for i_423 := range r_422 {
 			r_422[i_423] = (-(tape_40[i_423] / row_102[i_423]))
@@ -19338,7 +19277,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_435 = row_435[:tape_37]
 	row_436 = row_436[:tape_37]
 	if tape_37 >= 262144 {
-		loop_449 := runtime.EnterLoop(&nbLoop174, runtime.Bind(r_406, runtime.Bind(row_402, runtime.Bind(row_404, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_434, runtime.Bind(row_435, runtime.Bind(row_436, runtime.End{})))))))), tape_37, 16384)
+		loop_449 := runtime.EnterLoop(&nbLoop175, runtime.Bind(r_406, runtime.Bind(row_402, runtime.Bind(row_404, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_434, runtime.Bind(row_435, runtime.Bind(row_436, runtime.End{})))))))), tape_37, 16384)
 		if loop_449.For == nil {
 			loop_449.For = func(lo_443, hi int) {
 				r_406 := loop_449.C.H
@@ -19360,7 +19299,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_37, 16384, loop_449.For)
-		loop_449.Leave(&nbLoop174)
+		loop_449.Leave(&nbLoop175)
 	} else {
 		for i_437 := 0; i_437 < tape_37; i_437++ {
 			e_439 := (r_406[i_437] * row_402[i_437])
@@ -19407,7 +19346,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_455 = row_455[:tape_37]
 	row_456 = row_456[:tape_37]
 	if tape_37 >= 262144 {
-		loop_469 := runtime.EnterLoop(&nbLoop175, runtime.Bind(r_406, runtime.Bind(row_403, runtime.Bind(row_405, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_454, runtime.Bind(row_455, runtime.Bind(row_456, runtime.End{})))))))), tape_37, 16384)
+		loop_469 := runtime.EnterLoop(&nbLoop176, runtime.Bind(r_406, runtime.Bind(row_403, runtime.Bind(row_405, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_454, runtime.Bind(row_455, runtime.Bind(row_456, runtime.End{})))))))), tape_37, 16384)
 		if loop_469.For == nil {
 			loop_469.For = func(lo_463, hi int) {
 				r_406 := loop_469.C.H
@@ -19429,7 +19368,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_37, 16384, loop_469.For)
-		loop_469.Leave(&nbLoop175)
+		loop_469.Leave(&nbLoop176)
 	} else {
 		for i_457 := 0; i_457 < tape_37; i_457++ {
 			e_459 := (r_406[i_457] * row_403[i_457])
@@ -19453,7 +19392,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	region_483 := z_183[int(int64(3))*tape_19 : (int(int64(3))+r_474)*tape_19]
 	r_473 = r_473[:len(region_483)]
 	if len(region_483) >= 262144 {
-		loop_490 := runtime.EnterLoop(&nbLoop176, runtime.Bind(region_483, runtime.Bind(r_473, runtime.End{})), len(region_483), 16384)
+		loop_490 := runtime.EnterLoop(&nbLoop177, runtime.Bind(region_483, runtime.Bind(r_473, runtime.End{})), len(region_483), 16384)
 		if loop_490.For == nil {
 			loop_490.For = func(lo_487, hi int) {
 				region_483 := loop_490.C.H
@@ -19464,7 +19403,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(region_483), 16384, loop_490.For)
-		loop_490.Leave(&nbLoop176)
+		loop_490.Leave(&nbLoop177)
 	} else {
 		for i_484 := range region_483 {
 			region_483[i_484] += -r_473[i_484]
@@ -19479,7 +19418,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	region_491 := z_237[int(int64(3))*tape_19 : (int(int64(3))+r_480)*tape_19]
 	r_479 = r_479[:len(region_491)]
 	if len(region_491) >= 262144 {
-		loop_498 := runtime.EnterLoop(&nbLoop177, runtime.Bind(region_491, runtime.Bind(r_479, runtime.End{})), len(region_491), 16384)
+		loop_498 := runtime.EnterLoop(&nbLoop178, runtime.Bind(region_491, runtime.Bind(r_479, runtime.End{})), len(region_491), 16384)
 		if loop_498.For == nil {
 			loop_498.For = func(lo_495, hi int) {
 				region_491 := loop_498.C.H
@@ -19490,7 +19429,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(region_491), 16384, loop_498.For)
-		loop_498.Leave(&nbLoop177)
+		loop_498.Leave(&nbLoop178)
 	} else {
 		for i_492 := range region_491 {
 			region_491[i_492] += -r_479[i_492]
@@ -19522,11 +19461,11 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	return z_183, tape_18, tape_19, r_473, r_474, r_475, z_105, tape_7, z_237, tape_18, tape_19, r_479, r_480, r_481, z_144, tape_7, nil
 }
 
-// nbLoop178 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop178 runtime.LoopSite
-
 // nbLoop179 keeps the records of a parallel loop of fn_bajacobian.
 var nbLoop179 runtime.LoopSite
+
+// nbLoop180 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop180 runtime.LoopSite
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
@@ -19786,7 +19725,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	row_82 = row_82[:camidx_13]
 	row_83 = row_83[:camidx_13]
 	if camidx_13 >= 262144 {
-		loop_118 := runtime.EnterLoop(&nbLoop178, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
+		loop_118 := runtime.EnterLoop(&nbLoop179, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
 		if loop_118.For == nil {
 			loop_118.For = func(lo_101, hi int) {
 				cams_1 := loop_118.C.H
@@ -19842,7 +19781,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(camidx_13, 16384, loop_118.For)
-		loop_118.Leave(&nbLoop178)
+		loop_118.Leave(&nbLoop179)
 	} else {
 		for i_84 := 0; i_84 < camidx_13; i_84++ {
 			e_86 := cams_1[int(camidx_12[i_84])*cams_3+0]
@@ -20081,7 +20020,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	r_132 = r_132[:len(r_312)]
 	a_310 = a_310[:len(r_312)]
 	if len(r_312) >= 262144 {
-		loop_319 := runtime.EnterLoop(&nbLoop179, runtime.Bind(r_312, runtime.Bind(r_132, runtime.Bind(a_310, runtime.End{}))), len(r_312), 16384)
+		loop_319 := runtime.EnterLoop(&nbLoop180, runtime.Bind(r_312, runtime.Bind(r_132, runtime.Bind(a_310, runtime.End{}))), len(r_312), 16384)
 		if loop_319.For == nil {
 			loop_319.For = func(lo_316, hi int) {
 				r_312 := loop_319.C.H
@@ -20093,7 +20032,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(len(r_312), 16384, loop_319.For)
-		loop_319.Leave(&nbLoop179)
+		loop_319.Leave(&nbLoop180)
 	} else {
 		for i_313 := range r_312 {
 			r_312[i_313] = ((2.0 * r_132[i_313]) * -a_310[i_313])

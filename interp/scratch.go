@@ -1,0 +1,39 @@
+// Temporaries of tape bodies: values that die at their use are not
+// carved from the tape arena.
+
+package interp
+
+import "github.com/nabla-lang/nabla/ir"
+
+// arenaTemps, set by tests, carves temporaries of tape bodies from the
+// tape arena as before (the reference the scratch paths must match).
+var arenaTemps bool
+
+// compileScratch compiles e, whose value dies at its use when dies is
+// set (an operand that the use recycles), outside the tape arena: inside
+// a tape body the fast paths carve vectors from the arena, which keeps
+// them, and the tape they belong to, until the reverse pass; a
+// temporary such as the x[i] - mu[k] that a product reads is taken from
+// the machine's recycled arrays instead and given back after its use.
+// The same code runs either way, so values, steps and errors are the
+// same.
+func (c *fnComp) compileScratch(e ir.Expr, dies bool) (evalFn, error) {
+	if !dies || c.tape == 0 || arenaTemps {
+		return c.compile(e)
+	}
+	defer c.scratchOnly()()
+	return c.compile(e)
+}
+
+// scratchOnly starts compiling code whose arrays all die in it, such as
+// the body of a comprehension of scalars (its elements are numbers, so no
+// array it makes can reach the tape): outside the tape arena, as
+// compileScratch. The returned function ends it.
+func (c *fnComp) scratchOnly() func() {
+	tape := c.tape
+	if arenaTemps {
+		return func() {}
+	}
+	c.tape = 0
+	return func() { c.tape = tape }
+}
