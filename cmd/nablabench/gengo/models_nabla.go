@@ -415,7 +415,8 @@ var nbLoop2 runtime.LoopSite
 
 // fn_rosenvjp is def rosen$vjp (models.nab:7:12).
 func fn_rosenvjp(ar *runtime.Arena, x_1 []float64, x_2 int, ybar_3 float64) (float64, []float64, int, error) {
-	mark_77 := ar.Mark()
+	var mark_77 runtime.ArenaMark
+	ar.MarkAt(&mark_77)
 	x_1 = x_1[:x_2]
 	n_4 := int64(x_2)
 	x_5 := n_4 - int64(1)
@@ -568,7 +569,8 @@ func fn_logmvgamma(ar *runtime.Arena, d_1 int64, a_2 float64) (float64, error) {
 				errs_19 := loop_29.Errs
 				s_10 := 0.0
 				for i_21 := lo_20; i_21 < hi; i_21++ {
-					mark_22 := ar.Mark()
+					var mark_22 runtime.ArenaMark
+					ar.MarkAt(&mark_22)
 					i_23 := int64(i_21)
 					x_24 := float64(i_23)
 					x_25 := 0.5 * x_24
@@ -592,7 +594,8 @@ func fn_logmvgamma(ar *runtime.Arena, d_1 int64, a_2 float64) (float64, error) {
 		}
 	} else {
 		for i_11 := 0; i_11 < n_8; i_11++ {
-			mark_12 := ar.Mark()
+			var mark_12 runtime.ArenaMark
+			ar.MarkAt(&mark_12)
 			i_13 := int64(i_11)
 			x_14 := float64(i_13)
 			x_15 := 0.5 * x_14
@@ -644,7 +647,8 @@ func fn_wishartc(ar *runtime.Arena, d_1 int64, gamma_2 float64, m_3 int64) (floa
 				errs_29 := loop_39.Errs
 				s_20 := 0.0
 				for i_31 := lo_30; i_31 < hi; i_31++ {
-					mark_32 := ar.Mark()
+					var mark_32 runtime.ArenaMark
+					ar.MarkAt(&mark_32)
 					i_33 := int64(i_31)
 					x_34 := float64(i_33)
 					x_35 := 0.5 * x_34
@@ -668,7 +672,8 @@ func fn_wishartc(ar *runtime.Arena, d_1 int64, gamma_2 float64, m_3 int64) (floa
 		}
 	} else {
 		for i_21 := 0; i_21 < n_18; i_21++ {
-			mark_22 := ar.Mark()
+			var mark_22 runtime.ArenaMark
+			ar.MarkAt(&mark_22)
 			i_23 := int64(i_21)
 			x_24 := float64(i_23)
 			x_25 := 0.5 * x_24
@@ -691,7 +696,8 @@ var nbLoop5 runtime.LoopSite
 
 // fn_qmat is def qmat (models.nab:47:5).
 func fn_qmat(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, error) {
-	mark_60 := ar.Mark()
+	var mark_60 runtime.ArenaMark
+	ar.MarkAt(&mark_60)
 	_ = int64(v_2)
 	v_1 = v_1[:v_2]
 	n_5, err_6 := runtime.CheckSize(d_3)
@@ -702,7 +708,8 @@ func fn_qmat(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]float64, i
 	var d_8 int = 0
 	var rs_9 int = 0
 	for i_10 := 0; i_10 < n_5; i_10++ {
-		mark_11 := ar.Mark()
+		var mark_11 runtime.ArenaMark
+		ar.MarkAt(&mark_11)
 		i_12 := int64(i_10)
 		n_13, err_14 := runtime.CheckSize(d_3)
 		if err_14 != nil {
@@ -859,7 +866,8 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	var d_22 int = 0
 	var rs_23 int = 0
 	for i_24 := 0; i_24 < n_18; i_24++ {
-		mark_25 := ar.Mark()
+		var mark_25 runtime.ArenaMark
+		ar.MarkAt(&mark_25)
 		i_26 := int64(i_24)
 		if i_26 < 0 || i_26 >= int64(icf_7) {
 			return 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
@@ -873,7 +881,8 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 		var d_31 int = 0
 		var rs_32 int = 0
 		for i_33 := 0; i_33 < n_28; i_33++ {
-			mark_34 := ar.Mark()
+			var mark_34 runtime.ArenaMark
+			ar.MarkAt(&mark_34)
 			i_35 := int64(i_33)
 			n_36, err_37 := runtime.CheckSize(size_15)
 			if err_37 != nil {
@@ -1344,7 +1353,8 @@ var nbLoop9 runtime.LoopSite
 
 // fn_qmatsplit10fwd is def qmat$split_10$fwd (models.nab:47:5).
 func fn_qmatsplit10fwd(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, []float64, int, int64, error) {
-	mark_59 := ar.Mark()
+	var mark_59 runtime.ArenaMark
+	ar.MarkAt(&mark_59)
 	v_1 = v_1[:v_2]
 	n_4, err_5 := runtime.CheckSize(d_3)
 	if err_5 != nil {
@@ -1354,7 +1364,8 @@ func fn_qmatsplit10fwd(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]
 	var d_7 int = 0
 	var rs_8 int = 0
 	for i_9 := 0; i_9 < n_4; i_9++ {
-		mark_10 := ar.Mark()
+		var mark_10 runtime.ArenaMark
+		ar.MarkAt(&mark_10)
 		i_11 := int64(i_9)
 		n_12, err_13 := runtime.CheckSize(d_3)
 		if err_13 != nil {
@@ -1476,7 +1487,8 @@ func fn_qmatsplit10fwd(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]
 
 // fn_qmatsplit10bwd is def qmat$split_10$bwd (models.nab:47:5).
 func fn_qmatsplit10bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, error) {
-	mark_149 := ar.Mark()
+	var mark_149 runtime.ArenaMark
+	ar.MarkAt(&mark_149)
 	tape_1 = tape_1[:tape_2]
 	ybar_4 = ybar_4[:ybar_5*ybar_6]
 	z_7 := ar.F64(len(tape_1))
@@ -1484,7 +1496,8 @@ func fn_qmatsplit10bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 i
 	var rev_9 int
 	rev_8, rev_9 = z_7, tape_2
 	for i_79 := int64(0); i_79 < tape_3; i_79++ {
-		mark_80 := ar.Mark()
+		var mark_80 runtime.ArenaMark
+		ar.MarkAt(&mark_80)
 		if i_79 < 0 || i_79 >= int64(ybar_5) {
 			return nil, 0, runtime.WithPos("models.nab:47:5", runtime.CheckIndex(i_79, ybar_5))
 		}
@@ -1493,7 +1506,8 @@ func fn_qmatsplit10bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 i
 		var rev_83 int
 		rev_82, rev_83 = rev_8, rev_9
 		for i_116 := int64(0); i_116 < tape_3; i_116++ {
-			mark_117 := ar.Mark()
+			var mark_117 runtime.ArenaMark
+			ar.MarkAt(&mark_117)
 			if i_116 < 0 || i_116 >= int64(ybar_6) {
 				return nil, 0, runtime.WithPos("models.nab:48:3", runtime.CheckIndex(i_116, ybar_6))
 			}
@@ -1577,7 +1591,8 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_525 := ar.Mark()
+	var mark_525 runtime.ArenaMark
+	ar.MarkAt(&mark_525)
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1594,7 +1609,8 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_22 int = 0
 	var rs_23 int = 0
 	for i_24 := 0; i_24 < n_18; i_24++ {
-		mark_25 := ar.Mark()
+		var mark_25 runtime.ArenaMark
+		ar.MarkAt(&mark_25)
 		i_26 := int64(i_24)
 		if i_26 < 0 || i_26 >= int64(icf_7) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
@@ -1608,7 +1624,8 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		var d_31 int = 0
 		var rs_32 int = 0
 		for i_33 := 0; i_33 < n_28; i_33++ {
-			mark_34 := ar.Mark()
+			var mark_34 runtime.ArenaMark
+			ar.MarkAt(&mark_34)
 			i_35 := int64(i_33)
 			n_36, err_37 := runtime.CheckSize(n_16)
 			if err_37 != nil {
@@ -1759,7 +1776,8 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	scratch_526 := ar.F64w(x_11)
 	scratch_527 := ar.F64w(d_21)
 	for i_100 := 0; i_100 < n_83; i_100++ {
-		mark_101 := ar.Mark()
+		var mark_101 runtime.ArenaMark
+		ar.MarkAt(&mark_101)
 		i_102 := int64(i_100)
 		n_103, err_104 := runtime.CheckSize(n_15)
 		if err_104 != nil {
@@ -1778,7 +1796,8 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		var d_110 int = 0
 		var rs_111 int = 0
 		for i_112 := 0; i_112 < n_103; i_112++ {
-			mark_113 := ar.Mark()
+			var mark_113 runtime.ArenaMark
+			ar.MarkAt(&mark_113)
 			i_114 := int64(i_112)
 			row_115 := x_9[int(i_102)*x_11 : (int(i_102)+1)*x_11]
 			if i_114 < 0 || i_114 >= int64(means_4) {
@@ -1931,7 +1950,8 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_157 int = 0
 	var rs_158 int = 0
 	for i_159 := 0; i_159 < n_153; i_159++ {
-		mark_160 := ar.Mark()
+		var mark_160 runtime.ArenaMark
+		ar.MarkAt(&mark_160)
 		i_161 := int64(i_159)
 		if i_161 < 0 || i_161 >= int64(icf_7) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_161, icf_7))
@@ -2206,7 +2226,8 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rev_452 int
 	rev_450, rev_451, rev_452 = z_200, icf_7, icf_8
 	for i_463 := int64(0); i_463 < n_15; i_463++ {
-		mark_464 := ar.Mark()
+		var mark_464 runtime.ArenaMark
+		ar.MarkAt(&mark_464)
 		if i_463 < 0 || i_463 >= int64(icf_7) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_463, icf_7))
 		}
@@ -2243,7 +2264,8 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rev_476 int
 	rev_474, rev_475, rev_476 = z_200, icf_7, icf_8
 	for i_493 := int64(0); i_493 < n_15; i_493++ {
-		mark_494 := ar.Mark()
+		var mark_494 runtime.ArenaMark
+		ar.MarkAt(&mark_494)
 		if i_493 < 0 || i_493 >= int64(icf_7) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_493, icf_7))
 		}
@@ -2350,7 +2372,8 @@ func fn_lstmobjective(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 in
 	state_17, state_18, state_19, state_20 = state_7, state_8, state_9, 0.0
 	x_148 := size_16 - int64(1)
 	for t_149 := int64(0); t_149 < x_148; t_149++ {
-		mark_150 := ar.Mark()
+		var mark_150 runtime.ArenaMark
+		ar.MarkAt(&mark_150)
 		row_151 := sequence_10[int(t_149)*sequence_12 : (int(t_149)+1)*sequence_12]
 		if int64(0) >= int64(extraparams_5) {
 			return 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
@@ -2375,7 +2398,8 @@ func fn_lstmobjective(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 in
 		buf_261 := ar.F64w(state_157)
 		buf_262 := ar.F64w(state_159 * state_160)
 		for i_211 := int64(0); i_211 < x_210; i_211++ {
-			mark_212 := ar.Mark()
+			var mark_212 runtime.ArenaMark
+			ar.MarkAt(&mark_212)
 			x_213 := int64(2) * i_211
 			if x_213 < 0 || x_213 >= int64(mainparams_2) {
 				return 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_213, mainparams_2))
@@ -2604,7 +2628,8 @@ var nbLoop19 runtime.LoopSite
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
 func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
-	mark_1856 := ar.Mark()
+	var mark_1856 runtime.ArenaMark
+	ar.MarkAt(&mark_1856)
 	if extraparams_5 != 3 {
 		return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
@@ -3018,7 +3043,8 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			var d_240 int = 0
 			var rs_241 int = 0
 			for i_242 := 0; i_242 < n_195; i_242++ {
-				mark_243 := ar.Mark()
+				var mark_243 runtime.ArenaMark
+				ar.MarkAt(&mark_243)
 				if i_242 > 0 {
 					k_244 := int64(i_242 - 1)
 					x_245 := k_244 + int64(1)
@@ -3328,7 +3354,8 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			scratch_1862 := ar.F64w(state_9)
 			scratch_1863 := ar.F64w(state_9)
 			for i_341 := 0; i_341 < n_310; i_341++ {
-				mark_342 := ar.Mark()
+				var mark_342 runtime.ArenaMark
+				ar.MarkAt(&mark_342)
 				_ = int64(i_341)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
@@ -3798,7 +3825,8 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		var d_542 int = 0
 		var rs_543 int = 0
 		for i_544 := 0; i_544 < n_449; i_544++ {
-			mark_545 := ar.Mark()
+			var mark_545 runtime.ArenaMark
+			ar.MarkAt(&mark_545)
 			if i_544 > 0 {
 				k_546 := int64(i_544 - 1)
 				x_547 := k_546 + int64(1)
@@ -4054,7 +4082,8 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					var d_677 int = 0
 					var rs_678 int = 0
 					for i_679 := 0; i_679 < n_632; i_679++ {
-						mark_680 := ar.Mark()
+						var mark_680 runtime.ArenaMark
+						ar.MarkAt(&mark_680)
 						if i_679 > 0 {
 							k_681 := int64(i_679 - 1)
 							x_682 := k_681 + int64(1)
@@ -4392,7 +4421,8 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					scratch_1869 := ar.F64w(st_452)
 					scratch_1870 := ar.F64w(st_452)
 					for i_778 := 0; i_778 < n_747; i_778++ {
-						mark_779 := ar.Mark()
+						var mark_779 runtime.ArenaMark
+						ar.MarkAt(&mark_779)
 						_ = int64(i_778)
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
@@ -4965,7 +4995,8 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		scratch_1878 := ar.F64w(state_9)
 		scratch_1879 := ar.F64w(state_9)
 		for i_956 := 0; i_956 < n_902; i_956++ {
-			mark_957 := ar.Mark()
+			var mark_957 runtime.ArenaMark
+			ar.MarkAt(&mark_957)
 			_ = int64(i_956)
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
@@ -5227,7 +5258,8 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				var d_1097 int = 0
 				var rs_1098 int = 0
 				for i_1099 := 0; i_1099 < n_1044; i_1099++ {
-					mark_1100 := ar.Mark()
+					var mark_1100 runtime.ArenaMark
+					ar.MarkAt(&mark_1100)
 					if i_1099 > 0 {
 						k_1101 := int64(i_1099 - 1)
 						x_1102 := k_1101 + int64(1)
@@ -5585,7 +5617,8 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				var d_1201 int = 0
 				var rs_1202 int = 0
 				for i_1203 := 0; i_1203 < n_1169; i_1203++ {
-					mark_1204 := ar.Mark()
+					var mark_1204 runtime.ArenaMark
+					ar.MarkAt(&mark_1204)
 					_ = int64(i_1203)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
@@ -6151,7 +6184,8 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 	rev_1361, rev_1362, rev_1363, rev_1364, rev_1365, rev_1366, rev_1367, rev_1368, rev_1369, rev_1370 = z_1358, c_1332, c_1333, x_1357, z_1359, extraparams_5, extraparams_6, z_1360, mainparams_2, mainparams_3
 	buf_1853 := ar.F64w(rev_1362 * rev_1363)
 	for t_1611 := int64(0); t_1611 < x_18; t_1611++ {
-		mark_1612 := ar.Mark()
+		var mark_1612 runtime.ArenaMark
+		ar.MarkAt(&mark_1612)
 		x_1613 := x_18 - t_1611
 		x_1614 := x_1613 - int64(1)
 		if x_1614 < 0 || x_1614 >= int64(c_21) {
@@ -6248,7 +6282,8 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		rev_1655, rev_1656, rev_1657, rev_1658, rev_1659, rev_1660, rev_1661, rev_1662 = r_1649, extraparams_6, rev_1361, rev_1362, rev_1363, rev_1368, rev_1369, rev_1370
 		buf_1846 := ar.F64w(rev_1656)
 		for t_1754 := int64(0); t_1754 < x_1633; t_1754++ {
-			mark_1755 := ar.Mark()
+			var mark_1755 runtime.ArenaMark
+			ar.MarkAt(&mark_1755)
 			x_1756 := x_1633 - t_1754
 			x_1757 := x_1756 - int64(1)
 			if x_1757 < 0 || x_1757 >= int64(c_35) {
@@ -6684,7 +6719,8 @@ var nbLoop20 runtime.LoopSite
 
 // fn_cross is def cross (models.nab:122:5).
 func fn_cross(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, error) {
-	mark_40 := ar.Mark()
+	var mark_40 runtime.ArenaMark
+	ar.MarkAt(&mark_40)
 	size_7 := int64(a_3)
 	if int64(b_6) != size_7 {
 		return nil, 0, 0, runtime.NewError("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_7, b_6))
@@ -6840,7 +6876,8 @@ var nbLoop22 runtime.LoopSite
 
 // fn_rotate is def rotate (models.nab:126:5).
 func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
-	mark_181 := ar.Mark()
+	var mark_181 runtime.ArenaMark
+	ar.MarkAt(&mark_181)
 	size_7 := int64(r_3)
 	if int64(x_6) != size_7 {
 		return nil, 0, 0, runtime.NewError("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
@@ -7374,7 +7411,8 @@ var nbLoop25 runtime.LoopSite
 
 // fn_residuals is def residuals (models.nab:142:5).
 func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
-	mark_278 := ar.Mark()
+	var mark_278 runtime.ArenaMark
+	ar.MarkAt(&mark_278)
 	size_12 := int64(cam_3)
 	if int64(x_6) != size_12 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
@@ -7942,7 +7980,8 @@ var nbLoop27 runtime.LoopSite
 func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
 	var checked_25 bool
 	var checked_94 bool
-	mark_118 := ar.Mark()
+	var mark_118 runtime.ArenaMark
+	ar.MarkAt(&mark_118)
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_13 := int64(camidx_8)
@@ -8286,7 +8325,8 @@ var nbLoop28 runtime.LoopSite
 func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
 	var checked_33 bool
 	var checked_73 bool
-	mark_369 := ar.Mark()
+	var mark_369 runtime.ArenaMark
+	ar.MarkAt(&mark_369)
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -8946,7 +8986,8 @@ var nbLoop29 runtime.LoopSite
 
 // fn_crosssplit11fwd is def cross$split_11$fwd (models.nab:122:5).
 func fn_crosssplit11fwd(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, error) {
-	mark_33 := ar.Mark()
+	var mark_33 runtime.ArenaMark
+	ar.MarkAt(&mark_33)
 	if a_2 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
 	}
@@ -9065,7 +9106,8 @@ var nbLoop32 runtime.LoopSite
 
 // fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
 func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_75 := ar.Mark()
+	var mark_75 runtime.ArenaMark
+	ar.MarkAt(&mark_75)
 	if ybar_8 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_8))
 	}
@@ -9321,7 +9363,8 @@ var nbLoop36 runtime.LoopSite
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
 func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
-	mark_195 := ar.Mark()
+	var mark_195 runtime.ArenaMark
+	ar.MarkAt(&mark_195)
 	if r_2 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
@@ -10013,7 +10056,8 @@ var nbLoop58 runtime.LoopSite
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
 func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_495 := ar.Mark()
+	var mark_495 runtime.ArenaMark
+	ar.MarkAt(&mark_495)
 	if ybar_52 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_52))
 	}
@@ -10446,7 +10490,8 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	buf_243 := ar.F64w(rev_198)
 	buf_244 := ar.F64w(rev_200)
 	for i_221 := int64(0); i_221 < int64(3); i_221++ {
-		mark_222 := ar.Mark()
+		var mark_222 runtime.ArenaMark
+		ar.MarkAt(&mark_222)
 		if i_221 < 0 || i_221 >= int64(3) {
 			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_221, 3))
 		}
@@ -11415,7 +11460,8 @@ var nbLoop75 runtime.LoopSite
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_524 := ar.Mark()
+	var mark_524 runtime.ArenaMark
+	ar.MarkAt(&mark_524)
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -12175,7 +12221,8 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	scratch_525 := ar.F64w(cam_3)
 	scratch_526 := ar.F64w(cam_3)
 	for i_275 := 0; i_275 < n_267; i_275++ {
-		mark_276 := ar.Mark()
+		var mark_276 runtime.ArenaMark
+		ar.MarkAt(&mark_276)
 		i_277 := int64(i_275)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
@@ -12250,7 +12297,8 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	scratch_527 := ar.F64w(d_270)
 	scratch_528 := ar.F64w(w_8)
 	for i_303 := 0; i_303 < n_295; i_303++ {
-		mark_304 := ar.Mark()
+		var mark_304 runtime.ArenaMark
+		ar.MarkAt(&mark_304)
 		i_305 := int64(i_303)
 		if i_305 < 0 || i_305 >= int64(n_267) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_305, n_267))
@@ -12808,7 +12856,8 @@ var nbLoop81 runtime.LoopSite
 
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
 func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
-	mark_324 := ar.Mark()
+	var mark_324 runtime.ArenaMark
+	ar.MarkAt(&mark_324)
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -13566,7 +13615,8 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	scratch_325 := ar.F64w(cam_3)
 	scratch_326 := ar.F64w(cam_3)
 	for i_270 := 0; i_270 < n_262; i_270++ {
-		mark_271 := ar.Mark()
+		var mark_271 runtime.ArenaMark
+		ar.MarkAt(&mark_271)
 		i_272 := int64(i_270)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
@@ -13641,7 +13691,8 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	scratch_327 := ar.F64w(d_265)
 	scratch_328 := ar.F64w(w_8)
 	for i_298 := 0; i_298 < n_290; i_298++ {
-		mark_299 := ar.Mark()
+		var mark_299 runtime.ArenaMark
+		ar.MarkAt(&mark_299)
 		i_300 := int64(i_298)
 		if i_300 < 0 || i_300 >= int64(n_262) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_300, n_262))
@@ -13762,7 +13813,8 @@ var nbLoop92 runtime.LoopSite
 
 // fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
 func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_297 := ar.Mark()
+	var mark_297 runtime.ArenaMark
+	ar.MarkAt(&mark_297)
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -14351,7 +14403,8 @@ var nbLoop93 runtime.LoopSite
 
 // fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
 func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, error) {
-	mark_105 := ar.Mark()
+	var mark_105 runtime.ArenaMark
+	ar.MarkAt(&mark_105)
 	tape_6 = tape_6[:tape_7]
 	ybar_95 = ybar_95[:ybar_96]
 	if ybar_96 != tape_7 {
@@ -14415,7 +14468,8 @@ var nbLoop103 runtime.LoopSite
 
 // fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
 func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_290 := ar.Mark()
+	var mark_290 runtime.ArenaMark
+	ar.MarkAt(&mark_290)
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -15006,7 +15060,8 @@ var nbLoop113 runtime.LoopSite
 
 // fn_crosssplit11bwdx2 is def cross$split_11$bwd$x2 (models.nab:122:5).
 func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int, ybar_10 []float64, ybar_11 int, ybar_12 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
-	mark_165 := ar.Mark()
+	var mark_165 runtime.ArenaMark
+	ar.MarkAt(&mark_165)
 	if ybar_8 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_8))
 	}
@@ -15646,7 +15701,8 @@ var nbLoop156 runtime.LoopSite
 
 // fn_rotatesplit11bwdx2 is def rotate$split_11$bwd$x2 (models.nab:126:5).
 func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int, ybar_54 []float64, ybar_55 int, ybar_56 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
-	mark_952 := ar.Mark()
+	var mark_952 runtime.ArenaMark
+	ar.MarkAt(&mark_952)
 	if ybar_52 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_52))
 	}
@@ -16562,7 +16618,8 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	buf_387 := ar.F64w(rev_342)
 	buf_388 := ar.F64w(rev_344)
 	for i_365 := int64(0); i_365 < int64(3); i_365++ {
-		mark_366 := ar.Mark()
+		var mark_366 runtime.ArenaMark
+		ar.MarkAt(&mark_366)
 		if i_365 < 0 || i_365 >= int64(3) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_365, 3))
 		}
@@ -16799,7 +16856,8 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	buf_493 := ar.F64w(rev_448)
 	buf_494 := ar.F64w(rev_450)
 	for i_471 := int64(0); i_471 < int64(3); i_471++ {
-		mark_472 := ar.Mark()
+		var mark_472 runtime.ArenaMark
+		ar.MarkAt(&mark_472)
 		if i_471 < 0 || i_471 >= int64(3) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_471, 3))
 		}
@@ -18534,7 +18592,8 @@ var nbLoop177 runtime.LoopSite
 
 // fn_residualssplit1110bwd10x2 is def residuals$split_1110$bwd_10$x2 (models.nab:142:5).
 func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int, ybar_97 []float64, ybar_98 int, ybar_99 int, ybar_100 []float64, ybar_101 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_503 := ar.Mark()
+	var mark_503 runtime.ArenaMark
+	ar.MarkAt(&mark_503)
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -19640,7 +19699,8 @@ var nbLoop179 runtime.LoopSite
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
 	var checked_33 bool
 	var checked_73 bool
-	mark_328 := ar.Mark()
+	var mark_328 runtime.ArenaMark
+	ar.MarkAt(&mark_328)
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -20006,7 +20066,8 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	var d_222 int = 0
 	var rs_223 int = 0
 	for i_224 := 0; i_224 < n_219; i_224++ {
-		mark_225 := ar.Mark()
+		var mark_225 runtime.ArenaMark
+		ar.MarkAt(&mark_225)
 		i_226 := int64(i_224)
 		x_227 := i_226 == int64(0)
 		var c_228 []float64
@@ -20058,7 +20119,8 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	var d_245 int = 0
 	var rs_246 int = 0
 	for i_247 := 0; i_247 < n_242; i_247++ {
-		mark_248 := ar.Mark()
+		var mark_248 runtime.ArenaMark
+		ar.MarkAt(&mark_248)
 		i_249 := int64(i_247)
 		x_250 := i_249 == int64(1)
 		var c_251 []float64
@@ -20170,7 +20232,8 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	var d_310 int = 0
 	var rs_311 int = 0
 	for i_312 := 0; i_312 < n_304; i_312++ {
-		mark_313 := ar.Mark()
+		var mark_313 runtime.ArenaMark
+		ar.MarkAt(&mark_313)
 		if i_312 == 0 {
 			d_310 = n_306
 			rs_311 = d_310
