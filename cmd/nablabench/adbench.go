@@ -273,7 +273,17 @@ func measureADBench(c config, sz adSizes, want func(string) bool, log io.Writer)
 		}
 		r.hand = timeIt(c, func() { sink += gengo.RosenHand(x) })
 		g := make([]float64, len(x))
-		r.handGrad = timeIt(c, func() { rosenGradHand(g, x); sink += g[0] })
+		hand := func() { rosenGradHand(g, x); sink += g[0] }
+		r.handGrad = timeIt(c, hand)
+		rows = append(rows, r)
+		// The gradient into a slice reused from call to call, as the
+		// hand-written gradient writes: CallValues above returns a new
+		// array per call, whose fresh pages cost as much as the loop.
+		into := adRow{program: "Rosenbrock ∇", size: fmt.Sprintf("n=%d", sz.rosen), note: "CallInto, vs the hand-written gradient into a slice it reuses"}
+		r, err = intoRow(c, p, "rosen_grad", make([]float64, len(x)), []any{x}, hand, into, log)
+		if err != nil {
+			return nil, err
+		}
 		rows = append(rows, r)
 	}
 	if want("axpy") {
@@ -304,10 +314,7 @@ func measureADBench(c config, sz adSizes, want func(string) bool, log io.Writer)
 			rows = append(rows, r)
 		}
 		// Func.CallInto into a slice reused from call to call, as gonum
-		// writes, with the argument list built once (passing x and y as
-		// any would box them at each call). gonum is timed again just
-		// before, so that the ratio compares two measurements taken under
-		// the same load.
+		// writes (intoRow).
 		intoArgs := []any{1.5, x, y}
 		var total float64
 		for _, f := range []struct {
@@ -317,28 +324,42 @@ func measureADBench(c config, sz adSizes, want func(string) bool, log io.Writer)
 			{"a*x + y", "axpy", make([]float64, sz.axpy)},
 			{"sum(a*x + y)", "sum_axpy", &total},
 		} {
-			fn, err := p.Func(f.def)
+			row := adRow{program: f.name, size: fmt.Sprintf("n=%d", sz.axpy), note: "CallInto, vs gonum floats.AddScaledTo into a slice it reuses"}
+			gonum := func() { floats.AddScaledTo(dst, y, 1.5, x); sink += dst[0] }
+			r, err := intoRow(c, p, f.def, f.dst, intoArgs, gonum, row, log)
 			if err != nil {
 				return nil, err
 			}
-			call := func() {
-				if err := fn.CallInto(ctx, f.dst, intoArgs...); err != nil {
-					panic(err)
-				}
-			}
-			r := adRow{program: f.name, size: fmt.Sprintf("n=%d", sz.axpy), note: "CallInto, vs gonum floats.AddScaledTo into a slice it reuses"}
-			gonum := func() { floats.AddScaledTo(dst, y, 1.5, x); sink += dst[0] }
-			r.hand = timeIt(c, gonum)
-			r.obj = timeIt(c, call)
-			r.objBytes, r.objAllocs = allocsPer(call, r.obj)
-			best := alternateBest(c, call, gonum)
-			fmt.Fprintf(log, "%s through CallInto: median %s, gonum %s, ratio %.1f; best of alternating batches %v, gonum %v, ratio %.2f\n",
-				f.name, formatDur(r.obj), formatDur(r.hand), float64(r.obj)/float64(r.hand), best[0], best[1], float64(best[0])/float64(best[1]))
 			rows = append(rows, r)
 		}
 		sink += total
 	}
 	return rows, nil
+}
+
+// intoRow times def through Func.CallInto into dst (a result reused
+// from call to call, with the argument list built once: passing slices
+// as any would box them at each call) against hand, which is timed just
+// before so that the ratio compares two measurements taken under the
+// same load, and logs the best of alternating batches too.
+func intoRow(c config, p *nabla.Program, def string, dst any, args []any, hand func(), r adRow, log io.Writer) (adRow, error) {
+	fn, err := p.Func(def)
+	if err != nil {
+		return r, err
+	}
+	ctx := context.Background()
+	call := func() {
+		if err := fn.CallInto(ctx, dst, args...); err != nil {
+			panic(err)
+		}
+	}
+	r.hand = timeIt(c, hand)
+	r.obj = timeIt(c, call)
+	r.objBytes, r.objAllocs = allocsPer(call, r.obj)
+	best := alternateBest(c, call, hand)
+	fmt.Fprintf(log, "%s through CallInto: median %s, hand %s, ratio %.1f; best of alternating batches %v, hand %v, ratio %.2f\n",
+		r.program, formatDur(r.obj), formatDur(r.hand), float64(r.obj)/float64(r.hand), best[0], best[1], float64(best[0])/float64(best[1]))
+	return r, nil
 }
 
 // alternateBest times fs in turn, batch after batch, and returns each
