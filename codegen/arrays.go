@@ -602,6 +602,21 @@ func (f *fn) litRows(e *ir.PrimCall, at *ir.Array) (rows []val, data, rs string)
 	return rows, data, rs
 }
 
+// sameShapes checks at run time that the elements of an array literal
+// (rows) have the first one's shape, with the interpreter's message, and
+// returns that shape's dimensions.
+func (f *fn) sameShapes(rows []val, p ir.Pos) []string {
+	d0 := dimsOf(rows[0])
+	for i, r := range rows[1:] {
+		di := dimsOf(r)
+		if conds := dimConds(d0, di); len(conds) > 0 {
+			f.failIf(strings.Join(conds, " || "), p, fmt.Sprintf(`"array literal: element %d has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s})`,
+				i+1, strings.Join(di, ", "), strings.Join(d0, ", ")))
+		}
+	}
+	return d0
+}
+
 // litRowsChecked is litRows up to the allocation: the rows, compiled
 // and their shapes checked, and the row size rs.
 func (f *fn) litRowsChecked(e *ir.PrimCall) (rows []val, rs string) {
@@ -620,14 +635,7 @@ func (f *fn) litRowsChecked(e *ir.PrimCall) (rows []val, rs string) {
 			}
 		}
 	}
-	d0 := dimsOf(rows[0])
-	for i, r := range rows[1:] {
-		di := dimsOf(r)
-		if conds := dimConds(d0, di); len(conds) > 0 {
-			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"array literal: element %d has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s})`,
-				i+1, strings.Join(di, ", "), strings.Join(d0, ", ")))
-		}
-	}
+	d0 := f.sameShapes(rows, e.P)
 	rs = f.def("rs", strings.Join(d0, " * "))
 	return rows, rs
 }

@@ -85,14 +85,7 @@ func (f *fn) arrayLitCats(e *ir.PrimCall, at *ir.Array) val {
 			rows[i] = f.force(rows[i]) // as litRows: read before a later in-place update
 		}
 	}
-	d0 := dimsOf(rows[0])
-	for i, r := range rows[1:] {
-		di := dimsOf(r)
-		if conds := dimConds(d0, di); len(conds) > 0 {
-			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"array literal: element %d has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s})`,
-				i+1, strings.Join(di, ", "), strings.Join(d0, ", ")))
-		}
-	}
+	d0 := f.sameShapes(rows, e.P)
 	n := fmt.Sprint(len(rows))
 	rs := f.def("rs", strings.Join(d0, " * "))
 	data := f.def("a", f.mkW(k, f.mulSize(n, rs, e.P)))

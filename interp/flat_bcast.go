@@ -84,14 +84,6 @@ func (c *fnComp) bcastHead(e *ir.Let) (head func(fr *frame) error, body ir.Expr,
 	c0 := ir.NewVar(e.Var.Name, ir.TF64, e.P)
 	s := c.alloc(1)
 	c.bind(c0, s)
-	var rec func(x ir.Expr) ir.Expr
-	rec = func(x ir.Expr) ir.Expr {
-		if r, ok := x.(*ir.PrimCall); ok && r.Op == ir.PrimIndex && len(r.Args) == 2 && r.Args[0] == ir.Expr(e.Var) {
-			read := &ir.PrimCall{Op: ir.PrimIndex, Args: []ir.Expr{y, rec(r.Args[1])}, T: ir.TF64, P: r.P}
-			return &ir.Let{Var: ir.NewVar("_", ir.TF64, r.P), Value: read, Body: c0, P: r.P}
-		}
-		return ir.Rebuild(x, rec)
-	}
 	pos := acc.P
 	head = func(fr *frame) error {
 		v, err := yv(fr)
@@ -119,7 +111,7 @@ func (c *fnComp) bcastHead(e *ir.Let) (head func(fr *frame) error, body ir.Expr,
 		}
 		c.depth = base
 	}
-	return head, rec(e.Body), done, true, nil
+	return head, bcastReads(e, y, c0), done, true, nil
 }
 
 // broadcastLet compiles a broadcast let whose value is the let's body's;

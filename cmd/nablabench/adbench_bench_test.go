@@ -6,7 +6,6 @@ package main
 //	go test ./cmd/nablabench -run '^$' -bench ADGrad -cpuprofile cpu.out
 
 import (
-	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -16,30 +15,14 @@ import (
 )
 
 func BenchmarkADGrad(b *testing.B) {
-	ctx := context.Background()
-	run := func(b *testing.B, p *nabla.Program, def string, args []runtime.Value) {
-		f, err := p.Func(def)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := f.CallValues(ctx, args); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := f.CallValues(ctx, args); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
 	gp, err := nabla.Compile("gmm.nab", gmmSrc)
 	if err != nil {
 		b.Fatal(err)
 	}
 	g := randomGMM(gmmSize{"", 2, 10, 1000})
 	gargs := []runtime.Value{vecValue(g.alphas), matValue(g.means), matValue(g.icf), matValue(g.x), runtime.F64(g.gamma), runtime.I64(g.m)}
-	b.Run("gmm-vec/f", func(b *testing.B) { run(b, gp, "gmm", gargs) })
-	b.Run("gmm-vec/grad", func(b *testing.B) { run(b, gp, "gmm_grad", gargs) })
+	b.Run("gmm-vec/f", func(b *testing.B) { benchValues(b, gp, "gmm", gargs) })
+	b.Run("gmm-vec/grad", func(b *testing.B) { benchValues(b, gp, "gmm_grad", gargs) })
 
 	src, err := gradbench.Source("lstm")
 	if err != nil {
@@ -63,6 +46,6 @@ func BenchmarkADGrad(b *testing.B) {
 		seq[t*nb+rng.IntN(nb)] = 1
 	}
 	largs := []runtime.Value{rawMat(mk(2*l*4*nb), 2*l, 4*nb), rawMat(mk(3*nb), 3, nb), rawMat(mk(2*l*nb), 2*l, nb), rawMat(seq, chars, nb)}
-	b.Run("lstm/f", func(b *testing.B) { run(b, lp, "objective", largs) })
-	b.Run("lstm/grad", func(b *testing.B) { run(b, lp, "jacobian", largs) })
+	b.Run("lstm/f", func(b *testing.B) { benchValues(b, lp, "objective", largs) })
+	b.Run("lstm/grad", func(b *testing.B) { benchValues(b, lp, "jacobian", largs) })
 }
