@@ -154,10 +154,7 @@
 // arena and releases what it allocated when nothing it carries to the
 // next iteration can live there (the scalars of a sum, the rows a build
 // copies out, accumulators updated in place), so memory stays proportional to the live data, not to the
-// number of iterations. The mark is written in place (var m
-// runtime.ArenaMark; ar.MarkAt(&m), markat.go: a returned six-word mark
-// was copied through a temporary in a stall every iteration of a large
-// function). A loop whose state is rebuilt every iteration
+// number of iterations. A loop whose state is rebuilt every iteration
 // (reverse mode's cotangents, a state of fresh arrays) copies its next
 // state into buffers made before the loop and then releases the
 // iteration; loop_save, once it has stored a state, reads the stored

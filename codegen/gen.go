@@ -421,7 +421,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		}
 		code = strings.Join(keep, "\n")
 	}
-	code = markInPlace(markUnused(dropUnreadArrays(dropDeadParts(dropWriteOnly(f.hoistScratch(code))))))
+	code = markUnused(dropUnreadArrays(dropDeadParts(dropWriteOnly(f.hoistScratch(code)))))
 	if di.value {
 		g.emitValueDef(di, code, resTypes)
 		return nil

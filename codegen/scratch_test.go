@@ -13,7 +13,7 @@ import (
 func TestScratchHoisting(t *testing.T) {
 	cases := []struct {
 		name, src, def string
-		marks          int // arena marks left in the function (ar.MarkAt)
+		marks          int // ar.Mark() left in the function
 		hoisted        int // buffers cut before a loop
 		has            []string
 	}{
@@ -55,7 +55,7 @@ func TestScratchHoisting(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			body := genBody(t, c.src, c.def)
-			if n := strings.Count(body, "ar.MarkAt("); n != c.marks {
+			if n := strings.Count(body, "ar.Mark()"); n != c.marks {
 				t.Errorf("%d marks, want %d:\n%s", n, c.marks, body)
 			}
 			if n := len(regexp.MustCompile(`scratch_[0-9]+ := ar\.F64w\(|scratch_[0-9]+ = ar\.F64w\(`).FindAllString(body, -1)); n != c.hoisted {

@@ -260,8 +260,7 @@ var nbLoop6 runtime.LoopSite
 
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
 func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
-	var mark_84 runtime.ArenaMark
-	ar.MarkAt(&mark_84)
+	mark_84 := ar.Mark()
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
@@ -477,8 +476,7 @@ func fn_lossgrad(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []f
 
 // fn_train is def train (logreg.nab:16:12).
 func fn_train(ar *runtime.Arena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 int, lam_6 float64, lr_7 float64, steps_8 int64) ([]float64, int, float64, error) {
-	var mark_39 runtime.ArenaMark
-	ar.MarkAt(&mark_39)
+	mark_39 := ar.Mark()
 	size_9 := int64(x_2)
 	if int64(y_5) != size_9 {
 		return nil, 0, 0, runtime.NewError("logreg.nab:16:36", fmt.Sprintf("size mismatch: n is %d (x) but y has size %d", size_9, y_5))
@@ -497,8 +495,7 @@ func fn_train(ar *runtime.Arena, x_1 []float64, x_2 int, x_3 int, y_4 []float64,
 	state_14, state_15, state_16 = a_13, n_11, 0.0
 	buf_38 := ar.F64w(state_15)
 	for t_27 := int64(0); t_27 < steps_8; t_27++ {
-		var mark_28 runtime.ArenaMark
-		ar.MarkAt(&mark_28)
+		mark_28 := ar.Mark()
 		r_29, r_30, r_31, err_32 := fn_lossgrad(ar, state_14, state_15, state_16, x_1, x_2, x_3, y_4, y_5, lam_6)
 		if err_32 != nil {
 			return nil, 0, 0, runtime.WithFrame(err_32, "loss_grad", "logreg.nab:11:12", "logreg.nab:18:20")
@@ -530,8 +527,7 @@ var nbLoop7 runtime.LoopSite
 
 // fn_predict is def predict (logreg.nab:22:12).
 func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int) ([]float64, int, error) {
-	var mark_23 runtime.ArenaMark
-	ar.MarkAt(&mark_23)
+	mark_23 := ar.Mark()
 	size_7 := int64(w_2)
 	if int64(x_6) != size_7 {
 		return nil, 0, runtime.NewError("logreg.nab:22:46", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_7, x_6))

@@ -427,8 +427,7 @@ var nbLoop2 runtime.LoopSite
 
 // fn_rosenvjp is def rosen$vjp (models.nab:7:12).
 func fn_rosenvjp(ar *runtime.Arena, x_1 []float64, x_2 int, ybar_3 float64) (float64, []float64, int, error) {
-	var mark_77 runtime.ArenaMark
-	ar.MarkAt(&mark_77)
+	mark_77 := ar.Mark()
 	x_1 = x_1[:x_2]
 	n_4 := int64(x_2)
 	x_5 := n_4 - int64(1)
@@ -581,8 +580,7 @@ func fn_logmvgamma(ar *runtime.Arena, d_1 int64, a_2 float64) (float64, error) {
 				errs_19 := loop_29.Errs
 				s_10 := 0.0
 				for i_21 := lo_20; i_21 < hi; i_21++ {
-					var mark_22 runtime.ArenaMark
-					ar.MarkAt(&mark_22)
+					mark_22 := ar.Mark()
 					i_23 := int64(i_21)
 					x_24 := float64(i_23)
 					x_25 := 0.5 * x_24
@@ -606,8 +604,7 @@ func fn_logmvgamma(ar *runtime.Arena, d_1 int64, a_2 float64) (float64, error) {
 		}
 	} else {
 		for i_11 := 0; i_11 < n_8; i_11++ {
-			var mark_12 runtime.ArenaMark
-			ar.MarkAt(&mark_12)
+			mark_12 := ar.Mark()
 			i_13 := int64(i_11)
 			x_14 := float64(i_13)
 			x_15 := 0.5 * x_14
@@ -659,8 +656,7 @@ func fn_wishartc(ar *runtime.Arena, d_1 int64, gamma_2 float64, m_3 int64) (floa
 				errs_29 := loop_39.Errs
 				s_20 := 0.0
 				for i_31 := lo_30; i_31 < hi; i_31++ {
-					var mark_32 runtime.ArenaMark
-					ar.MarkAt(&mark_32)
+					mark_32 := ar.Mark()
 					i_33 := int64(i_31)
 					x_34 := float64(i_33)
 					x_35 := 0.5 * x_34
@@ -684,8 +680,7 @@ func fn_wishartc(ar *runtime.Arena, d_1 int64, gamma_2 float64, m_3 int64) (floa
 		}
 	} else {
 		for i_21 := 0; i_21 < n_18; i_21++ {
-			var mark_22 runtime.ArenaMark
-			ar.MarkAt(&mark_22)
+			mark_22 := ar.Mark()
 			i_23 := int64(i_21)
 			x_24 := float64(i_23)
 			x_25 := 0.5 * x_24
@@ -708,8 +703,7 @@ var nbLoop5 runtime.LoopSite
 
 // fn_qmat is def qmat (models.nab:47:5).
 func fn_qmat(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, error) {
-	var mark_60 runtime.ArenaMark
-	ar.MarkAt(&mark_60)
+	mark_60 := ar.Mark()
 	_ = int64(v_2)
 	v_1 = v_1[:v_2]
 	n_5, err_6 := runtime.CheckSize(d_3)
@@ -720,8 +714,7 @@ func fn_qmat(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]float64, i
 	var d_8 int = 0
 	var rs_9 int = 0
 	for i_10 := 0; i_10 < n_5; i_10++ {
-		var mark_11 runtime.ArenaMark
-		ar.MarkAt(&mark_11)
+		mark_11 := ar.Mark()
 		i_12 := int64(i_10)
 		n_13, err_14 := runtime.CheckSize(d_3)
 		if err_14 != nil {
@@ -878,8 +871,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	var d_22 int = 0
 	var rs_23 int = 0
 	for i_24 := 0; i_24 < n_18; i_24++ {
-		var mark_25 runtime.ArenaMark
-		ar.MarkAt(&mark_25)
+		mark_25 := ar.Mark()
 		i_26 := int64(i_24)
 		if i_26 < 0 || i_26 >= int64(icf_7) {
 			return 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
@@ -893,8 +885,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 		var d_31 int = 0
 		var rs_32 int = 0
 		for i_33 := 0; i_33 < n_28; i_33++ {
-			var mark_34 runtime.ArenaMark
-			ar.MarkAt(&mark_34)
+			mark_34 := ar.Mark()
 			i_35 := int64(i_33)
 			n_36, err_37 := runtime.CheckSize(size_15)
 			if err_37 != nil {
@@ -1365,8 +1356,7 @@ var nbLoop9 runtime.LoopSite
 
 // fn_qmatsplit10fwd is def qmat$split_10$fwd (models.nab:47:5).
 func fn_qmatsplit10fwd(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, []float64, int, int64, error) {
-	var mark_59 runtime.ArenaMark
-	ar.MarkAt(&mark_59)
+	mark_59 := ar.Mark()
 	v_1 = v_1[:v_2]
 	n_4, err_5 := runtime.CheckSize(d_3)
 	if err_5 != nil {
@@ -1376,8 +1366,7 @@ func fn_qmatsplit10fwd(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]
 	var d_7 int = 0
 	var rs_8 int = 0
 	for i_9 := 0; i_9 < n_4; i_9++ {
-		var mark_10 runtime.ArenaMark
-		ar.MarkAt(&mark_10)
+		mark_10 := ar.Mark()
 		i_11 := int64(i_9)
 		n_12, err_13 := runtime.CheckSize(d_3)
 		if err_13 != nil {
@@ -1499,8 +1488,7 @@ func fn_qmatsplit10fwd(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]
 
 // fn_qmatsplit10bwd is def qmat$split_10$bwd (models.nab:47:5).
 func fn_qmatsplit10bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, error) {
-	var mark_149 runtime.ArenaMark
-	ar.MarkAt(&mark_149)
+	mark_149 := ar.Mark()
 	tape_1 = tape_1[:tape_2]
 	ybar_4 = ybar_4[:ybar_5*ybar_6]
 	z_7 := ar.F64(len(tape_1))
@@ -1508,8 +1496,7 @@ func fn_qmatsplit10bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 i
 	var rev_9 int
 	rev_8, rev_9 = z_7, tape_2
 	for i_79 := int64(0); i_79 < tape_3; i_79++ {
-		var mark_80 runtime.ArenaMark
-		ar.MarkAt(&mark_80)
+		mark_80 := ar.Mark()
 		if i_79 < 0 || i_79 >= int64(ybar_5) {
 			return nil, 0, runtime.WithPos("models.nab:47:5", runtime.CheckIndex(i_79, ybar_5))
 		}
@@ -1518,8 +1505,7 @@ func fn_qmatsplit10bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 i
 		var rev_83 int
 		rev_82, rev_83 = rev_8, rev_9
 		for i_116 := int64(0); i_116 < tape_3; i_116++ {
-			var mark_117 runtime.ArenaMark
-			ar.MarkAt(&mark_117)
+			mark_117 := ar.Mark()
 			if i_116 < 0 || i_116 >= int64(ybar_6) {
 				return nil, 0, runtime.WithPos("models.nab:48:3", runtime.CheckIndex(i_116, ybar_6))
 			}
@@ -1603,8 +1589,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	var mark_535 runtime.ArenaMark
-	ar.MarkAt(&mark_535)
+	mark_535 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1621,8 +1606,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_22 int = 0
 	var rs_23 int = 0
 	for i_24 := 0; i_24 < n_18; i_24++ {
-		var mark_25 runtime.ArenaMark
-		ar.MarkAt(&mark_25)
+		mark_25 := ar.Mark()
 		i_26 := int64(i_24)
 		if i_26 < 0 || i_26 >= int64(icf_7) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
@@ -1636,8 +1620,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		var d_31 int = 0
 		var rs_32 int = 0
 		for i_33 := 0; i_33 < n_28; i_33++ {
-			var mark_34 runtime.ArenaMark
-			ar.MarkAt(&mark_34)
+			mark_34 := ar.Mark()
 			i_35 := int64(i_33)
 			n_36, err_37 := runtime.CheckSize(n_16)
 			if err_37 != nil {
@@ -1782,8 +1765,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	scratch_537 := ar.F64w(d_21)
 	scratch_538 := ar.F64w(d_22)
 	for i_90 := 0; i_90 < n_83; i_90++ {
-		var mark_91 runtime.ArenaMark
-		ar.MarkAt(&mark_91)
+		mark_91 := ar.Mark()
 		i_92 := int64(i_90)
 		n_93, err_94 := runtime.CheckSize(n_15)
 		if err_94 != nil {
@@ -1887,8 +1869,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_139 int = 0
 	var rs_140 int = 0
 	for i_141 := 0; i_141 < n_135; i_141++ {
-		var mark_142 runtime.ArenaMark
-		ar.MarkAt(&mark_142)
+		mark_142 := ar.Mark()
 		i_143 := int64(i_141)
 		if i_143 < 0 || i_143 >= int64(icf_7) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_143, icf_7))
@@ -2184,8 +2165,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rev_462 int
 	rev_460, rev_461, rev_462 = z_182, icf_7, icf_8
 	for i_473 := int64(0); i_473 < n_15; i_473++ {
-		var mark_474 runtime.ArenaMark
-		ar.MarkAt(&mark_474)
+		mark_474 := ar.Mark()
 		if i_473 < 0 || i_473 >= int64(icf_7) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_473, icf_7))
 		}
@@ -2222,8 +2202,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rev_486 int
 	rev_484, rev_485, rev_486 = z_182, icf_7, icf_8
 	for i_503 := int64(0); i_503 < n_15; i_503++ {
-		var mark_504 runtime.ArenaMark
-		ar.MarkAt(&mark_504)
+		mark_504 := ar.Mark()
 		if i_503 < 0 || i_503 >= int64(icf_7) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_503, icf_7))
 		}
@@ -2330,8 +2309,7 @@ func fn_lstmobjective(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 in
 	state_17, state_18, state_19, state_20 = state_7, state_8, state_9, 0.0
 	x_148 := size_16 - int64(1)
 	for t_149 := int64(0); t_149 < x_148; t_149++ {
-		var mark_150 runtime.ArenaMark
-		ar.MarkAt(&mark_150)
+		mark_150 := ar.Mark()
 		row_151 := sequence_10[int(t_149)*sequence_12 : (int(t_149)+1)*sequence_12]
 		if int64(0) >= int64(extraparams_5) {
 			return 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
@@ -2356,8 +2334,7 @@ func fn_lstmobjective(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 in
 		buf_261 := ar.F64w(state_157)
 		buf_262 := ar.F64w(state_159 * state_160)
 		for i_211 := int64(0); i_211 < x_210; i_211++ {
-			var mark_212 runtime.ArenaMark
-			ar.MarkAt(&mark_212)
+			mark_212 := ar.Mark()
 			x_213 := int64(2) * i_211
 			if x_213 < 0 || x_213 >= int64(mainparams_2) {
 				return 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_213, mainparams_2))
@@ -2586,8 +2563,7 @@ var nbLoop19 runtime.LoopSite
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
 func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
-	var mark_1808 runtime.ArenaMark
-	ar.MarkAt(&mark_1808)
+	mark_1808 := ar.Mark()
 	if extraparams_5 != 3 {
 		return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
@@ -2995,8 +2971,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			var d_231 int = 0
 			var rs_232 int = 0
 			for i_233 := 0; i_233 < n_190; i_233++ {
-				var mark_234 runtime.ArenaMark
-				ar.MarkAt(&mark_234)
+				mark_234 := ar.Mark()
 				if i_233 > 0 {
 					k_235 := int64(i_233 - 1)
 					x_236 := k_235 + int64(1)
@@ -3293,8 +3268,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			scratch_1814 := ar.F64w(state_9)
 			scratch_1815 := ar.F64w(state_9)
 			for i_328 := 0; i_328 < n_299; i_328++ {
-				var mark_329 runtime.ArenaMark
-				ar.MarkAt(&mark_329)
+				mark_329 := ar.Mark()
 				_ = int64(i_328)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
@@ -3748,8 +3722,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		var d_521 int = 0
 		var rs_522 int = 0
 		for i_523 := 0; i_523 < n_434; i_523++ {
-			var mark_524 runtime.ArenaMark
-			ar.MarkAt(&mark_524)
+			mark_524 := ar.Mark()
 			if i_523 > 0 {
 				k_525 := int64(i_523 - 1)
 				x_526 := k_525 + int64(1)
@@ -4000,8 +3973,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					var d_650 int = 0
 					var rs_651 int = 0
 					for i_652 := 0; i_652 < n_609; i_652++ {
-						var mark_653 runtime.ArenaMark
-						ar.MarkAt(&mark_653)
+						mark_653 := ar.Mark()
 						if i_652 > 0 {
 							k_654 := int64(i_652 - 1)
 							x_655 := k_654 + int64(1)
@@ -4326,8 +4298,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					scratch_1821 := ar.F64w(st_437)
 					scratch_1822 := ar.F64w(st_437)
 					for i_747 := 0; i_747 < n_718; i_747++ {
-						var mark_748 runtime.ArenaMark
-						ar.MarkAt(&mark_748)
+						mark_748 := ar.Mark()
 						_ = int64(i_747)
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
@@ -4876,8 +4847,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		scratch_1836 := ar.F64w(state_9)
 		scratch_1837 := ar.F64w(state_9)
 		for i_918 := 0; i_918 < n_867; i_918++ {
-			var mark_919 runtime.ArenaMark
-			ar.MarkAt(&mark_919)
+			mark_919 := ar.Mark()
 			_ = int64(i_918)
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
@@ -5132,8 +5102,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				var rs_1052 int = 0
 				scratch_1828 := ar.F64w(st_1008)
 				for i_1053 := 0; i_1053 < n_1003; i_1053++ {
-					var mark_1054 runtime.ArenaMark
-					ar.MarkAt(&mark_1054)
+					mark_1054 := ar.Mark()
 					if i_1053 > 0 {
 						k_1055 := int64(i_1053 - 1)
 						x_1056 := k_1055 + int64(1)
@@ -5475,8 +5444,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				var d_1150 int = 0
 				var rs_1151 int = 0
 				for i_1152 := 0; i_1152 < n_1121; i_1152++ {
-					var mark_1153 runtime.ArenaMark
-					ar.MarkAt(&mark_1153)
+					mark_1153 := ar.Mark()
 					_ = int64(i_1152)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
@@ -6018,8 +5986,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 	rev_1305, rev_1306, rev_1307, rev_1308, rev_1309, rev_1310, rev_1311, rev_1312, rev_1313, rev_1314 = z_1302, c_1276, c_1277, x_1301, z_1303, extraparams_5, extraparams_6, z_1304, mainparams_2, mainparams_3
 	buf_1805 := ar.F64w(rev_1306 * rev_1307)
 	for t_1559 := int64(0); t_1559 < x_18; t_1559++ {
-		var mark_1560 runtime.ArenaMark
-		ar.MarkAt(&mark_1560)
+		mark_1560 := ar.Mark()
 		x_1561 := x_18 - t_1559
 		x_1562 := x_1561 - int64(1)
 		if x_1562 < 0 || x_1562 >= int64(c_21) {
@@ -6116,8 +6083,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		rev_1603, rev_1604, rev_1605, rev_1606, rev_1607, rev_1608, rev_1609, rev_1610 = r_1597, extraparams_6, rev_1305, rev_1306, rev_1307, rev_1312, rev_1313, rev_1314
 		buf_1798 := ar.F64w(rev_1604)
 		for t_1704 := int64(0); t_1704 < x_1581; t_1704++ {
-			var mark_1705 runtime.ArenaMark
-			ar.MarkAt(&mark_1705)
+			mark_1705 := ar.Mark()
 			x_1706 := x_1581 - t_1704
 			x_1707 := x_1706 - int64(1)
 			if x_1707 < 0 || x_1707 >= int64(c_35) {
@@ -6557,8 +6523,7 @@ var nbLoop20 runtime.LoopSite
 
 // fn_cross is def cross (models.nab:122:5).
 func fn_cross(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, error) {
-	var mark_40 runtime.ArenaMark
-	ar.MarkAt(&mark_40)
+	mark_40 := ar.Mark()
 	size_7 := int64(a_3)
 	if int64(b_6) != size_7 {
 		return nil, 0, 0, runtime.NewError("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_7, b_6))
@@ -6714,8 +6679,7 @@ var nbLoop22 runtime.LoopSite
 
 // fn_rotate is def rotate (models.nab:126:5).
 func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
-	var mark_181 runtime.ArenaMark
-	ar.MarkAt(&mark_181)
+	mark_181 := ar.Mark()
 	size_7 := int64(r_3)
 	if int64(x_6) != size_7 {
 		return nil, 0, 0, runtime.NewError("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
@@ -7249,8 +7213,7 @@ var nbLoop25 runtime.LoopSite
 
 // fn_residuals is def residuals (models.nab:142:5).
 func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
-	var mark_278 runtime.ArenaMark
-	ar.MarkAt(&mark_278)
+	mark_278 := ar.Mark()
 	size_12 := int64(cam_3)
 	if int64(x_6) != size_12 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
@@ -7818,8 +7781,7 @@ var nbLoop27 runtime.LoopSite
 func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
 	var checked_25 bool
 	var checked_94 bool
-	var mark_118 runtime.ArenaMark
-	ar.MarkAt(&mark_118)
+	mark_118 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_13 := int64(camidx_8)
@@ -8163,8 +8125,7 @@ var nbLoop28 runtime.LoopSite
 func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
 	var checked_33 bool
 	var checked_73 bool
-	var mark_369 runtime.ArenaMark
-	ar.MarkAt(&mark_369)
+	mark_369 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -8824,8 +8785,7 @@ var nbLoop29 runtime.LoopSite
 
 // fn_crosssplit11fwd is def cross$split_11$fwd (models.nab:122:5).
 func fn_crosssplit11fwd(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, error) {
-	var mark_33 runtime.ArenaMark
-	ar.MarkAt(&mark_33)
+	mark_33 := ar.Mark()
 	if a_2 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
 	}
@@ -8944,8 +8904,7 @@ var nbLoop32 runtime.LoopSite
 
 // fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
 func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int) ([]float64, int, int, []float64, int, int, error) {
-	var mark_75 runtime.ArenaMark
-	ar.MarkAt(&mark_75)
+	mark_75 := ar.Mark()
 	if ybar_8 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_8))
 	}
@@ -9201,8 +9160,7 @@ var nbLoop36 runtime.LoopSite
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
 func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
-	var mark_195 runtime.ArenaMark
-	ar.MarkAt(&mark_195)
+	mark_195 := ar.Mark()
 	if r_2 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
@@ -9894,8 +9852,7 @@ var nbLoop58 runtime.LoopSite
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
 func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int) ([]float64, int, int, []float64, int, int, error) {
-	var mark_495 runtime.ArenaMark
-	ar.MarkAt(&mark_495)
+	mark_495 := ar.Mark()
 	if ybar_52 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_52))
 	}
@@ -10328,8 +10285,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	buf_243 := ar.F64w(rev_198)
 	buf_244 := ar.F64w(rev_200)
 	for i_221 := int64(0); i_221 < int64(3); i_221++ {
-		var mark_222 runtime.ArenaMark
-		ar.MarkAt(&mark_222)
+		mark_222 := ar.Mark()
 		if i_221 < 0 || i_221 >= int64(3) {
 			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_221, 3))
 		}
@@ -11301,8 +11257,7 @@ var nbLoop76 runtime.LoopSite
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	var mark_514 runtime.ArenaMark
-	ar.MarkAt(&mark_514)
+	mark_514 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -12232,8 +12187,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	rev_336, rev_337, rev_338, rev_339, rev_340, rev_341, rev_342, rev_343 = z_333, cam_2, cam_3, z_334, 2, cam_3, z_335, cam_3
 	buf_387 := ar.F64w(rev_343)
 	for i_365 := int64(0); i_365 < int64(2); i_365++ {
-		var mark_366 runtime.ArenaMark
-		ar.MarkAt(&mark_366)
+		mark_366 := ar.Mark()
 		if i_365 < 0 || i_365 >= int64(2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_365, 2))
 		}
@@ -12685,8 +12639,7 @@ var nbLoop82 runtime.LoopSite
 
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
 func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
-	var mark_324 runtime.ArenaMark
-	ar.MarkAt(&mark_324)
+	mark_324 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -13444,8 +13397,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	scratch_325 := ar.F64w(cam_3)
 	scratch_326 := ar.F64w(cam_3)
 	for i_270 := 0; i_270 < n_262; i_270++ {
-		var mark_271 runtime.ArenaMark
-		ar.MarkAt(&mark_271)
+		mark_271 := ar.Mark()
 		i_272 := int64(i_270)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
@@ -13520,8 +13472,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	scratch_327 := ar.F64w(d_265)
 	scratch_328 := ar.F64w(w_8)
 	for i_298 := 0; i_298 < n_290; i_298++ {
-		var mark_299 runtime.ArenaMark
-		ar.MarkAt(&mark_299)
+		mark_299 := ar.Mark()
 		i_300 := int64(i_298)
 		if i_300 < 0 || i_300 >= int64(n_262) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_300, n_262))
@@ -13642,8 +13593,7 @@ var nbLoop93 runtime.LoopSite
 
 // fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
 func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	var mark_297 runtime.ArenaMark
-	ar.MarkAt(&mark_297)
+	mark_297 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -14232,8 +14182,7 @@ var nbLoop94 runtime.LoopSite
 
 // fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
 func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, error) {
-	var mark_105 runtime.ArenaMark
-	ar.MarkAt(&mark_105)
+	mark_105 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	ybar_95 = ybar_95[:ybar_96]
 	if ybar_96 != tape_7 {
@@ -14297,8 +14246,7 @@ var nbLoop104 runtime.LoopSite
 
 // fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
 func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	var mark_290 runtime.ArenaMark
-	ar.MarkAt(&mark_290)
+	mark_290 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -14889,8 +14837,7 @@ var nbLoop114 runtime.LoopSite
 
 // fn_crosssplit11bwdx2 is def cross$split_11$bwd$x2 (models.nab:122:5).
 func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int, ybar_10 []float64, ybar_11 int, ybar_12 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
-	var mark_165 runtime.ArenaMark
-	ar.MarkAt(&mark_165)
+	mark_165 := ar.Mark()
 	if ybar_8 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_8))
 	}
@@ -15530,8 +15477,7 @@ var nbLoop157 runtime.LoopSite
 
 // fn_rotatesplit11bwdx2 is def rotate$split_11$bwd$x2 (models.nab:126:5).
 func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int, ybar_54 []float64, ybar_55 int, ybar_56 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
-	var mark_952 runtime.ArenaMark
-	ar.MarkAt(&mark_952)
+	mark_952 := ar.Mark()
 	if ybar_52 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_52))
 	}
@@ -16447,8 +16393,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	buf_387 := ar.F64w(rev_342)
 	buf_388 := ar.F64w(rev_344)
 	for i_365 := int64(0); i_365 < int64(3); i_365++ {
-		var mark_366 runtime.ArenaMark
-		ar.MarkAt(&mark_366)
+		mark_366 := ar.Mark()
 		if i_365 < 0 || i_365 >= int64(3) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_365, 3))
 		}
@@ -16685,8 +16630,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	buf_493 := ar.F64w(rev_448)
 	buf_494 := ar.F64w(rev_450)
 	for i_471 := int64(0); i_471 < int64(3); i_471++ {
-		var mark_472 runtime.ArenaMark
-		ar.MarkAt(&mark_472)
+		mark_472 := ar.Mark()
 		if i_471 < 0 || i_471 >= int64(3) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_471, 3))
 		}
@@ -18421,8 +18365,7 @@ var nbLoop178 runtime.LoopSite
 
 // fn_residualssplit1110bwd10x2 is def residuals$split_1110$bwd_10$x2 (models.nab:142:5).
 func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int, ybar_97 []float64, ybar_98 int, ybar_99 int, ybar_100 []float64, ybar_101 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	var mark_503 runtime.ArenaMark
-	ar.MarkAt(&mark_503)
+	mark_503 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -19528,8 +19471,7 @@ var nbLoop180 runtime.LoopSite
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
 	var checked_33 bool
 	var checked_73 bool
-	var mark_320 runtime.ArenaMark
-	ar.MarkAt(&mark_320)
+	mark_320 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -19895,8 +19837,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	var d_222 int = 0
 	var rs_223 int = 0
 	for i_224 := 0; i_224 < n_219; i_224++ {
-		var mark_225 runtime.ArenaMark
-		ar.MarkAt(&mark_225)
+		mark_225 := ar.Mark()
 		i_226 := int64(i_224)
 		x_227 := i_226 == int64(0)
 		var c_228 []float64
@@ -19948,8 +19889,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	var d_245 int = 0
 	var rs_246 int = 0
 	for i_247 := 0; i_247 < n_242; i_247++ {
-		var mark_248 runtime.ArenaMark
-		ar.MarkAt(&mark_248)
+		mark_248 := ar.Mark()
 		i_249 := int64(i_247)
 		x_250 := i_249 == int64(1)
 		var c_251 []float64
@@ -20049,8 +19989,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	var d_302 int = 0
 	var rs_303 int = 0
 	for i_304 := 0; i_304 < n_296; i_304++ {
-		var mark_305 runtime.ArenaMark
-		ar.MarkAt(&mark_305)
+		mark_305 := ar.Mark()
 		if i_304 == 0 {
 			d_302 = n_298
 			rs_303 = d_302

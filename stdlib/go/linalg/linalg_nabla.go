@@ -347,8 +347,7 @@ func SorAutoInto(dst0 []float64, a [][]float64, b []float64, iters int64) error 
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
-	var mark_197 runtime.ArenaMark
-	ar.MarkAt(&mark_197)
+	mark_197 := ar.Mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
 		return nil, 0, 0, false, runtime.NewError("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
@@ -366,8 +365,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 		scratch_198 = ar.F64w(scratch_198_n)
 	}
 	for i_10 := 0; i_10 < n_5; i_10++ {
-		var mark_11 runtime.ArenaMark
-		ar.MarkAt(&mark_11)
+		mark_11 := ar.Mark()
 		_ = int64(i_10)
 		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
@@ -397,8 +395,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	var state_21 bool
 	state_18, state_19, state_20, state_21 = a_7, n_5, d_8, true
 	for i_109 := int64(0); i_109 < size_4; i_109++ {
-		var mark_110 runtime.ArenaMark
-		ar.MarkAt(&mark_110)
+		mark_110 := ar.Mark()
 		x_111 := !state_21
 		var c_112 []float64
 		var c_113 int
@@ -418,8 +415,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 			state_119, state_120, state_121 = a_118, n_116, true
 			x_158 := i_109 + int64(1)
 			for j_159 := int64(0); j_159 < x_158; j_159++ {
-				var mark_160 runtime.ArenaMark
-				ar.MarkAt(&mark_160)
+				mark_160 := ar.Mark()
 				x_161 := j_159 == i_109
 				var c_162 []float64
 				var c_163 int
@@ -549,8 +545,7 @@ func fn_linalgcholesky(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]fl
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	var mark_80 runtime.ArenaMark
-	ar.MarkAt(&mark_80)
+	mark_80 := ar.Mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
 		return nil, 0, runtime.NewError("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
@@ -614,8 +609,7 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	x_34, x_35 = a_33, n_31
 	buf_79 := ar.F64w(x_35)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
-		var mark_58 runtime.ArenaMark
-		ar.MarkAt(&mark_58)
+		mark_58 := ar.Mark()
 		x_59 := size_6 - int64(1)
 		x_60 := x_59 - t_57
 		if x_60 < 0 || x_60 >= int64(n_7) {
@@ -677,8 +671,7 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 
 // fn_linalglusolve is def linalg.lu_solve (std/linalg:69:5).
 func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	var mark_180 runtime.ArenaMark
-	ar.MarkAt(&mark_180)
+	mark_180 := ar.Mark()
 	size_6 := int64(a_2)
 	if int64(a_3) != size_6 {
 		return nil, 0, runtime.NewError("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
@@ -695,8 +688,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	var state_11 int
 	state_7, state_8, state_9, state_10, state_11 = a_1, a_2, a_3, b_4, b_5
 	for k_71 := int64(0); k_71 < size_6; k_71++ {
-		var mark_72 runtime.ArenaMark
-		ar.MarkAt(&mark_72)
+		mark_72 := ar.Mark()
 		n_73, err_74 := runtime.CheckSize(size_6)
 		if err_74 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:72:22", err_74)
@@ -778,8 +770,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 		var d_96 int = 0
 		var rs_97 int = 0
 		for i_98 := 0; i_98 < n_93; i_98++ {
-			var mark_99 runtime.ArenaMark
-			ar.MarkAt(&mark_99)
+			mark_99 := ar.Mark()
 			i_100 := int64(i_98)
 			x_101 := i_100 > k_71
 			var c_102 []float64
@@ -884,8 +875,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	x_134, x_135 = a_133, n_131
 	buf_179 := ar.F64w(x_135)
 	for t_157 := int64(0); t_157 < size_6; t_157++ {
-		var mark_158 runtime.ArenaMark
-		ar.MarkAt(&mark_158)
+		mark_158 := ar.Mark()
 		x_159 := size_6 - int64(1)
 		x_160 := x_159 - t_157
 		if x_160 < 0 || x_160 >= int64(state_11) {
@@ -950,8 +940,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 
 // fn_linalgsorsweep is def linalg.sor_sweep (std/linalg:170:5).
 func fn_linalgsorsweep(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, x_7 []float64, x_8 int) ([]float64, int, error) {
-	var mark_52 runtime.ArenaMark
-	ar.MarkAt(&mark_52)
+	mark_52 := ar.Mark()
 	size_9 := int64(a_2)
 	if int64(a_3) != size_9 {
 		return nil, 0, runtime.NewError("std/linalg:170:22", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_9, a_3))
@@ -970,8 +959,7 @@ func fn_linalgsorsweep(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 	x_10, x_11 = x_7, x_8
 	buf_51 := ar.F64w(x_11)
 	for i_31 := int64(0); i_31 < size_9; i_31++ {
-		var mark_32 runtime.ArenaMark
-		ar.MarkAt(&mark_32)
+		mark_32 := ar.Mark()
 		x_33 := 1.0 - omega_6
 		if i_31 < 0 || i_31 >= int64(x_11) {
 			return nil, 0, runtime.WithPos("std/linalg:173:38", runtime.CheckIndex(i_31, x_11))
@@ -1026,8 +1014,7 @@ func fn_linalgsorsweep(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 
 // fn_linalgsor is def linalg.sor (std/linalg:181:5).
 func fn_linalgsor(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, iters_7 int64) ([]float64, int, error) {
-	var mark_45 runtime.ArenaMark
-	ar.MarkAt(&mark_45)
+	mark_45 := ar.Mark()
 	size_8 := int64(a_2)
 	if int64(a_3) != size_8 {
 		return nil, 0, runtime.NewError("std/linalg:181:16", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_8, a_3))
@@ -1054,8 +1041,7 @@ func fn_linalgsor(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 		return nil, 0, runtime.NewError("std/linalg:182:15", "linalg.sor: argument 4 (iters) must be non-negative")
 	}
 	for t_30 := int64(0); t_30 < iters_7; t_30++ {
-		var mark_31 runtime.ArenaMark
-		ar.MarkAt(&mark_31)
+		mark_31 := ar.Mark()
 		r_32, r_33, err_34 := fn_linalgsorsweep(ar, a_1, a_2, a_3, b_4, b_5, omega_6, x_13, x_14)
 		if err_34 != nil {
 			return nil, 0, runtime.WithFrame(err_34, "linalg.sor_sweep", "std/linalg:170:5", "std/linalg:187:14")
@@ -1102,8 +1088,7 @@ var nbLoop2 runtime.LoopSite
 
 // fn_linalgsorauto is def linalg.sor_auto (std/linalg:196:5).
 func fn_linalgsorauto(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, iters_6 int64) ([]float64, int, error) {
-	var mark_118 runtime.ArenaMark
-	ar.MarkAt(&mark_118)
+	mark_118 := ar.Mark()
 	size_7 := int64(a_2)
 	if int64(a_3) != size_7 {
 		return nil, 0, runtime.NewError("std/linalg:196:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_7, a_3))
@@ -1148,8 +1133,7 @@ func fn_linalgsorauto(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	var v_23 int
 	v_22, v_23 = r_14, n_8
 	for t_49 := int64(0); t_49 < int64(30); t_49++ {
-		var mark_50 runtime.ArenaMark
-		ar.MarkAt(&mark_50)
+		mark_50 := ar.Mark()
 		n_51, err_52 := runtime.CheckSize(size_7)
 		if err_52 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:197:30", err_52)
@@ -1366,8 +1350,7 @@ var nbLoop6 runtime.LoopSite
 
 // fn_cg is def cg (linalg.nab:26:12).
 func fn_cg(ar *runtime.Arena, matvec_1 func([]float64, int) ([]float64, int), b_2 []float64, b_3 int, x0_4 []float64, x0_5 int, tol_6 float64, maxiter_7 int64) ([]float64, int, error) {
-	var mark_107 runtime.ArenaMark
-	ar.MarkAt(&mark_107)
+	mark_107 := ar.Mark()
 	size_8 := int64(b_3)
 	if int64(x0_5) != size_8 {
 		return nil, 0, runtime.NewError("linalg.nab:26:57", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_8, x0_5))
@@ -1447,8 +1430,7 @@ func fn_cg(ar *runtime.Arena, matvec_1 func([]float64, int) ([]float64, int), b_
 		if !c_51 {
 			break
 		}
-		var mark_54 runtime.ArenaMark
-		ar.MarkAt(&mark_54)
+		mark_54 := ar.Mark()
 		r_55, r_56 := matvec_1(state_30, state_31)
 		if int64(r_56) != n_11 {
 			return nil, 0, runtime.NewError("std/linalg:132:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_56), n_11))
@@ -1607,8 +1589,7 @@ var nbLoop10 runtime.LoopSite
 
 // fn_pcg is def pcg (linalg.nab:32:12).
 func fn_pcg(ar *runtime.Arena, matvec_1 func([]float64, int) ([]float64, int), precond_2 func([]float64, int) ([]float64, int), b_3 []float64, b_4 int, x0_5 []float64, x0_6 int, tol_7 float64, maxiter_8 int64) ([]float64, int, error) {
-	var mark_114 runtime.ArenaMark
-	ar.MarkAt(&mark_114)
+	mark_114 := ar.Mark()
 	size_9 := int64(b_4)
 	if int64(x0_6) != size_9 {
 		return nil, 0, runtime.NewError("linalg.nab:32:85", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_9, x0_6))
@@ -1695,8 +1676,7 @@ func fn_pcg(ar *runtime.Arena, matvec_1 func([]float64, int) ([]float64, int), p
 		if !c_56 {
 			break
 		}
-		var mark_59 runtime.ArenaMark
-		ar.MarkAt(&mark_59)
+		mark_59 := ar.Mark()
 		r_60, r_61 := matvec_1(state_33, state_34)
 		if int64(r_61) != n_12 {
 			return nil, 0, runtime.NewError("std/linalg:159:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_61), n_12))

@@ -106,8 +106,7 @@ func Dopri5Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float
 
 // fn_rk4 is def rk4 (ode.nab:10:12).
 func fn_rk4(ar *runtime.Arena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, steps_6 int64) ([]float64, int, error) {
-	var mark_82 runtime.ArenaMark
-	ar.MarkAt(&mark_82)
+	mark_82 := ar.Mark()
 	_ = int64(y0_3)
 	y0_2 = y0_2[:y0_3]
 	n_8 := int64(y0_3)
@@ -124,8 +123,7 @@ func fn_rk4(ar *runtime.Arena, f_1 func(float64, []float64, int) ([]float64, int
 	y_14, y_15 = y0_2, y0_3
 	buf_81 := ar.F64w(y_15)
 	for k_48 := int64(0); k_48 < steps_6; k_48++ {
-		var mark_49 runtime.ArenaMark
-		ar.MarkAt(&mark_49)
+		mark_49 := ar.Mark()
 		x_50 := float64(k_48)
 		x_51 := x_50 * x_13
 		x_52 := t0_4 + x_51
@@ -214,8 +212,7 @@ func fn_rk4(ar *runtime.Arena, f_1 func(float64, []float64, int) ([]float64, int
 
 // fn_dopri5 is def dopri5 (ode.nab:18:12).
 func fn_dopri5(ar *runtime.Arena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, rtol_6 float64, atol_7 float64) ([]float64, int, error) {
-	var mark_21 runtime.ArenaMark
-	ar.MarkAt(&mark_21)
+	mark_21 := ar.Mark()
 	_ = int64(y0_3)
 	y0_2 = y0_2[:y0_3]
 	x_9 := rtol_6 >= 0.0
@@ -231,8 +228,7 @@ func fn_dopri5(ar *runtime.Arena, f_1 func(float64, []float64, int) ([]float64, 
 	if !x_12 {
 		return nil, 0, runtime.NewError("std/ode:57:14", "ode.dopri5: arguments 5 and 6 (rtol, atol) must not both be 0")
 	}
-	var mark_13 runtime.ArenaMark
-	ar.MarkAt(&mark_13)
+	mark_13 := ar.Mark()
 	rhs_14 := func(t_15 float64, y_16 []float64) ([]float64, error) {
 		ar.Release(mark_13)
 		mark_13 = ar.Mark()

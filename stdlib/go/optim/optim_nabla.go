@@ -1294,8 +1294,7 @@ func LevenbergMarquardtInto(dst0 []float64, r func([]float64) []float64, jac fun
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
-	var mark_197 runtime.ArenaMark
-	ar.MarkAt(&mark_197)
+	mark_197 := ar.Mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
 		return nil, 0, 0, false, runtime.NewError("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
@@ -1313,8 +1312,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 		scratch_198 = ar.F64w(scratch_198_n)
 	}
 	for i_10 := 0; i_10 < n_5; i_10++ {
-		var mark_11 runtime.ArenaMark
-		ar.MarkAt(&mark_11)
+		mark_11 := ar.Mark()
 		_ = int64(i_10)
 		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
@@ -1344,8 +1342,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	var state_21 bool
 	state_18, state_19, state_20, state_21 = a_7, n_5, d_8, true
 	for i_109 := int64(0); i_109 < size_4; i_109++ {
-		var mark_110 runtime.ArenaMark
-		ar.MarkAt(&mark_110)
+		mark_110 := ar.Mark()
 		x_111 := !state_21
 		var c_112 []float64
 		var c_113 int
@@ -1365,8 +1362,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 			state_119, state_120, state_121 = a_118, n_116, true
 			x_158 := i_109 + int64(1)
 			for j_159 := int64(0); j_159 < x_158; j_159++ {
-				var mark_160 runtime.ArenaMark
-				ar.MarkAt(&mark_160)
+				mark_160 := ar.Mark()
 				x_161 := j_159 == i_109
 				var c_162 []float64
 				var c_163 int
@@ -1479,8 +1475,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	var mark_80 runtime.ArenaMark
-	ar.MarkAt(&mark_80)
+	mark_80 := ar.Mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
 		return nil, 0, runtime.NewError("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
@@ -1544,8 +1539,7 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	x_34, x_35 = a_33, n_31
 	buf_79 := ar.F64w(x_35)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
-		var mark_58 runtime.ArenaMark
-		ar.MarkAt(&mark_58)
+		mark_58 := ar.Mark()
 		x_59 := size_6 - int64(1)
 		x_60 := x_59 - t_57
 		if x_60 < 0 || x_60 >= int64(n_7) {
@@ -1610,8 +1604,7 @@ var nbLoop1 runtime.LoopSite
 
 // fn_linalgcholreg is def linalg.chol_reg (std/linalg:51:5).
 func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
-	var mark_124 runtime.ArenaMark
-	ar.MarkAt(&mark_124)
+	mark_124 := ar.Mark()
 	size_4 := int64(h_2)
 	if int64(h_3) != size_4 {
 		return nil, 0, 0, runtime.NewError("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
@@ -1697,8 +1690,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 			if !c_72 {
 				break
 			}
-			var mark_74 runtime.ArenaMark
-			ar.MarkAt(&mark_74)
+			mark_74 := ar.Mark()
 			n_75, err_76 := runtime.CheckSize(size_4)
 			if err_76 != nil {
 				return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_76)
@@ -1707,8 +1699,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 			var d_78 int = 0
 			var rs_79 int = 0
 			for i_80 := 0; i_80 < n_75; i_80++ {
-				var mark_81 runtime.ArenaMark
-				ar.MarkAt(&mark_81)
+				mark_81 := ar.Mark()
 				i_82 := int64(i_80)
 				n_83, err_84 := runtime.CheckSize(size_4)
 				if err_84 != nil {
@@ -1785,8 +1776,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 				scratch_125 = ar.F64w(scratch_125_n)
 			}
 			for i_114 := 0; i_114 < n_109; i_114++ {
-				var mark_115 runtime.ArenaMark
-				ar.MarkAt(&mark_115)
+				mark_115 := ar.Mark()
 				_ = int64(i_114)
 				n_117, err_118 := runtime.CheckSize(size_4)
 				if err_118 != nil {
@@ -1828,8 +1818,7 @@ var nbLoop3 runtime.LoopSite
 
 // fn_optimadamstep is def optim.adam_step (std/optim:115:5).
 func fn_optimadamstep(ar *runtime.Arena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
-	var mark_36 runtime.ArenaMark
-	ar.MarkAt(&mark_36)
+	mark_36 := ar.Mark()
 	size_8 := int64(g_2)
 	if int64(m_4) != size_8 {
 		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:115:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
@@ -2233,8 +2222,7 @@ var nbLoop4 runtime.LoopSite
 
 // fn_optimtwoloop is def optim.two_loop (std/optim:391:5).
 func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
-	var mark_110 runtime.ArenaMark
-	ar.MarkAt(&mark_110)
+	mark_110 := ar.Mark()
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
 		return nil, 0, runtime.NewError("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
@@ -2266,8 +2254,7 @@ func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64,
 	buf_53 := ar.F64w(state_19)
 	buf_54 := ar.F64w(state_21)
 	for j_37 := int64(0); j_37 < cnt_12; j_37++ {
-		var mark_38 runtime.ArenaMark
-		ar.MarkAt(&mark_38)
+		mark_38 := ar.Mark()
 		x_39 := head_11 - int64(1)
 		x_40 := x_39 - j_37
 		x_41 := int64(2) * size_14
@@ -2374,8 +2361,7 @@ func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64,
 	r_74, r_75 = r_66, q0_2
 	buf_109 := ar.F64w(r_75)
 	for j_92 := int64(0); j_92 < cnt_12; j_92++ {
-		var mark_93 runtime.ArenaMark
-		ar.MarkAt(&mark_93)
+		mark_93 := ar.Mark()
 		x_94 := head_11 - cnt_12
 		x_95 := x_94 + j_92
 		x_96 := int64(2) * size_14
@@ -2431,8 +2417,7 @@ var nbLoop5 runtime.LoopSite
 
 // fn_optimclip is def optim.clip (std/optim:848:5).
 func fn_optimclip(ar *runtime.Arena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
-	var mark_16 runtime.ArenaMark
-	ar.MarkAt(&mark_16)
+	mark_16 := ar.Mark()
 	size_7 := int64(x_2)
 	if int64(lo_4) != size_7 {
 		return nil, 0, runtime.NewError("std/optim:848:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
@@ -2482,8 +2467,7 @@ var nbLoop6 runtime.LoopSite
 
 // fn_lbfgs is def lbfgs (optim.nab:29:12).
 func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, m_4 int64, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	var mark_1196 runtime.ArenaMark
-	ar.MarkAt(&mark_1196)
+	mark_1196 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := maxiter_5 >= int64(0)
@@ -2516,8 +2500,7 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 		scratch_1197 = ar.F64w(scratch_1197_n)
 	}
 	for i_21 := 0; i_21 < n_16; i_21++ {
-		var mark_22 runtime.ArenaMark
-		ar.MarkAt(&mark_22)
+		mark_22 := ar.Mark()
 		_ = int64(i_21)
 		n_24, err_25 := runtime.CheckSize(n_10)
 		if err_25 != nil {
@@ -2553,8 +2536,7 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 		scratch_1198 = ar.F64w(scratch_1198_n)
 	}
 	for i_34 := 0; i_34 < n_29; i_34++ {
-		var mark_35 runtime.ArenaMark
-		ar.MarkAt(&mark_35)
+		mark_35 := ar.Mark()
 		_ = int64(i_34)
 		n_37, err_38 := runtime.CheckSize(n_10)
 		if err_38 != nil {
@@ -2642,8 +2624,7 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 		if !c_625 {
 			break
 		}
-		var mark_636 runtime.ArenaMark
-		ar.MarkAt(&mark_636)
+		mark_636 := ar.Mark()
 		r_637, r_638, err_639 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
 		if err_639 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithFrame(err_639, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
@@ -2728,8 +2709,7 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 			if !c_900 {
 				break
 			}
-			var mark_902 runtime.ArenaMark
-			ar.MarkAt(&mark_902)
+			mark_902 := ar.Mark()
 			if c_646 != state_46 {
 				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_646}))
 			}
@@ -3252,8 +3232,7 @@ var nbLoop8 runtime.LoopSite
 
 // fn_bfgs is def bfgs (optim.nab:45:12).
 func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
-	var mark_1183 runtime.ArenaMark
-	ar.MarkAt(&mark_1183)
+	mark_1183 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
@@ -3277,8 +3256,7 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	var d_16 int = 0
 	var rs_17 int = 0
 	for i_18 := 0; i_18 < n_13; i_18++ {
-		var mark_19 runtime.ArenaMark
-		ar.MarkAt(&mark_19)
+		mark_19 := ar.Mark()
 		i_20 := int64(i_18)
 		n_21, err_22 := runtime.CheckSize(n_9)
 		if err_22 != nil {
@@ -3386,8 +3364,7 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 		if !c_612 {
 			break
 		}
-		var mark_623 runtime.ArenaMark
-		ar.MarkAt(&mark_623)
+		mark_623 := ar.Mark()
 		if state_43 != state_46 {
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:456:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_45, state_46})+" @ "+runtime.ShapeString([]int{state_43}))
 		}
@@ -3485,8 +3462,7 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 			if !c_890 {
 				break
 			}
-			var mark_892 runtime.ArenaMark
-			ar.MarkAt(&mark_892)
+			mark_892 := ar.Mark()
 			if c_636 != state_40 {
 				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_636}))
 			}
@@ -4014,8 +3990,7 @@ var nbLoop10 runtime.LoopSite
 
 // fn_nonlinearcg is def nonlinear_cg (optim.nab:59:12).
 func fn_nonlinearcg(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
-	var mark_1127 runtime.ArenaMark
-	ar.MarkAt(&mark_1127)
+	mark_1127 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
@@ -4108,8 +4083,7 @@ func fn_nonlinearcg(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []flo
 		if !c_578 {
 			break
 		}
-		var mark_589 runtime.ArenaMark
-		ar.MarkAt(&mark_589)
+		mark_589 := ar.Mark()
 		x_590 := state_34 == int64(0)
 		var c_591 bool
 		if x_590 {
@@ -4222,8 +4196,7 @@ func fn_nonlinearcg(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []flo
 			if !c_864 {
 				break
 			}
-			var mark_866 runtime.ArenaMark
-			ar.MarkAt(&mark_866)
+			mark_866 := ar.Mark()
 			if c_604 != state_24 {
 				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{c_604}))
 			}
@@ -4681,8 +4654,7 @@ var nbLoop13 runtime.LoopSite
 
 // fn_lbfgsb is def lbfgsb (optim.nab:73:12).
 func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, m_8 int64, maxiter_9 int64, gtol_10 float64) ([]float64, int, float64, int64, int64, error) {
-	var mark_425 runtime.ArenaMark
-	ar.MarkAt(&mark_425)
+	mark_425 := ar.Mark()
 	size_11 := int64(x0_3)
 	if int64(lo_5) != size_11 {
 		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:73:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
@@ -4794,8 +4766,7 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		scratch_426 = ar.F64w(scratch_426_n)
 	}
 	for i_45 := 0; i_45 < n_40; i_45++ {
-		var mark_46 runtime.ArenaMark
-		ar.MarkAt(&mark_46)
+		mark_46 := ar.Mark()
 		_ = int64(i_45)
 		n_48, err_49 := runtime.CheckSize(n_25)
 		if err_49 != nil {
@@ -4831,8 +4802,7 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		scratch_427 = ar.F64w(scratch_427_n)
 	}
 	for i_58 := 0; i_58 < n_53; i_58++ {
-		var mark_59 runtime.ArenaMark
-		ar.MarkAt(&mark_59)
+		mark_59 := ar.Mark()
 		_ = int64(i_58)
 		n_61, err_62 := runtime.CheckSize(n_25)
 		if err_62 != nil {
@@ -4954,8 +4924,7 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		if !c_246 {
 			break
 		}
-		var mark_268 runtime.ArenaMark
-		ar.MarkAt(&mark_268)
+		mark_268 := ar.Mark()
 		n_269, err_270 := runtime.CheckSize(n_25)
 		if err_270 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:18", err_270)
@@ -5132,8 +5101,7 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 			if !c_347 {
 				break
 			}
-			var mark_349 runtime.ArenaMark
-			ar.MarkAt(&mark_349)
+			mark_349 := ar.Mark()
 			x_350 := state_322 / 2.0
 			if c_301 != state_70 {
 				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:887:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_70})+" and "+runtime.ShapeString([]int{c_301}))
@@ -5292,8 +5260,7 @@ var nbLoop14 runtime.LoopSite
 
 // fn_gd is def gd (optim.nab:87:12).
 func fn_gd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	var mark_51 runtime.ArenaMark
-	ar.MarkAt(&mark_51)
+	mark_51 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
@@ -5309,8 +5276,7 @@ func fn_gd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int
 	x_9, x_10 = x0_2, x0_3
 	buf_36 := ar.F64w(x_10)
 	for t_23 := int64(0); t_23 < steps_5; t_23++ {
-		var mark_24 runtime.ArenaMark
-		ar.MarkAt(&mark_24)
+		mark_24 := ar.Mark()
 		r_25, r_26, r_27 := fg_1(x_9, x_10)
 		n_28 := int64(x_10)
 		if int64(r_27) != n_28 {
@@ -5384,8 +5350,7 @@ var nbLoop15 runtime.LoopSite
 
 // fn_momentum is def momentum (optim.nab:93:12).
 func fn_momentum(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	var mark_66 runtime.ArenaMark
-	ar.MarkAt(&mark_66)
+	mark_66 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
@@ -5414,8 +5379,7 @@ func fn_momentum(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float6
 	buf_50 := ar.F64w(state_16)
 	buf_51 := ar.F64w(state_18)
 	for t_34 := int64(0); t_34 < steps_6; t_34++ {
-		var mark_35 runtime.ArenaMark
-		ar.MarkAt(&mark_35)
+		mark_35 := ar.Mark()
 		r_36, r_37, r_38 := fg_1(state_15, state_16)
 		n_39 := int64(state_16)
 		if int64(r_38) != n_39 {
@@ -5500,8 +5464,7 @@ var nbLoop16 runtime.LoopSite
 
 // fn_nesterov is def nesterov (optim.nab:99:12).
 func fn_nesterov(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	var mark_66 runtime.ArenaMark
-	ar.MarkAt(&mark_66)
+	mark_66 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
@@ -5530,8 +5493,7 @@ func fn_nesterov(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float6
 	buf_50 := ar.F64w(state_16)
 	buf_51 := ar.F64w(state_18)
 	for t_34 := int64(0); t_34 < steps_6; t_34++ {
-		var mark_35 runtime.ArenaMark
-		ar.MarkAt(&mark_35)
+		mark_35 := ar.Mark()
 		r_36, r_37, r_38 := fg_1(state_15, state_16)
 		n_39 := int64(state_16)
 		if int64(r_38) != n_39 {
@@ -5620,8 +5582,7 @@ var nbLoop17 runtime.LoopSite
 
 // fn_adagrad is def adagrad (optim.nab:105:12).
 func fn_adagrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	var mark_64 runtime.ArenaMark
-	ar.MarkAt(&mark_64)
+	mark_64 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
@@ -5646,8 +5607,7 @@ func fn_adagrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64
 	buf_48 := ar.F64w(state_14)
 	buf_49 := ar.F64w(state_16)
 	for t_32 := int64(0); t_32 < steps_5; t_32++ {
-		var mark_33 runtime.ArenaMark
-		ar.MarkAt(&mark_33)
+		mark_33 := ar.Mark()
 		r_34, r_35, r_36 := fg_1(state_13, state_14)
 		n_37 := int64(state_14)
 		if int64(r_36) != n_37 {
@@ -5736,8 +5696,7 @@ var nbLoop18 runtime.LoopSite
 
 // fn_rmsprop is def rmsprop (optim.nab:111:12).
 func fn_rmsprop(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	var mark_64 runtime.ArenaMark
-	ar.MarkAt(&mark_64)
+	mark_64 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
@@ -5762,8 +5721,7 @@ func fn_rmsprop(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64
 	buf_48 := ar.F64w(state_14)
 	buf_49 := ar.F64w(state_16)
 	for t_32 := int64(0); t_32 < steps_5; t_32++ {
-		var mark_33 runtime.ArenaMark
-		ar.MarkAt(&mark_33)
+		mark_33 := ar.Mark()
 		r_34, r_35, r_36 := fg_1(state_13, state_14)
 		n_37 := int64(state_14)
 		if int64(r_36) != n_37 {
@@ -5852,8 +5810,7 @@ var nbLoop19 runtime.LoopSite
 
 // fn_adam is def adam (optim.nab:118:12).
 func fn_adam(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	var mark_77 runtime.ArenaMark
-	ar.MarkAt(&mark_77)
+	mark_77 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
@@ -5883,8 +5840,7 @@ func fn_adam(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	var state_21 int
 	state_16, state_17, state_18, state_19, state_20, state_21 = x0_2, x0_3, a_12, n_10, a_15, n_13
 	for t_42 := int64(0); t_42 < steps_5; t_42++ {
-		var mark_43 runtime.ArenaMark
-		ar.MarkAt(&mark_43)
+		mark_43 := ar.Mark()
 		r_44, r_45, r_46 := fg_1(state_16, state_17)
 		n_47 := int64(state_17)
 		if int64(r_46) != n_47 {
@@ -5959,8 +5915,7 @@ var nbLoop20 runtime.LoopSite
 
 // fn_adamw is def adamw (optim.nab:124:12).
 func fn_adamw(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	var mark_81 runtime.ArenaMark
-	ar.MarkAt(&mark_81)
+	mark_81 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_8 := int64(x0_3)
@@ -5994,8 +5949,7 @@ func fn_adamw(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 	var state_23 int
 	state_18, state_19, state_20, state_21, state_22, state_23 = x0_2, x0_3, a_14, n_12, a_17, n_15
 	for t_45 := int64(0); t_45 < steps_6; t_45++ {
-		var mark_46 runtime.ArenaMark
-		ar.MarkAt(&mark_46)
+		mark_46 := ar.Mark()
 		r_47, r_48, r_49 := fg_1(state_18, state_19)
 		n_50 := int64(state_19)
 		if int64(r_49) != n_50 {
@@ -6071,8 +6025,7 @@ var nbLoop21 runtime.LoopSite
 
 // fn_adabelief is def adabelief (optim.nab:130:12).
 func fn_adabelief(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	var mark_98 runtime.ArenaMark
-	ar.MarkAt(&mark_98)
+	mark_98 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
@@ -6105,8 +6058,7 @@ func fn_adabelief(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float
 	buf_82 := ar.F64w(state_19)
 	buf_83 := ar.F64w(state_21)
 	for t_51 := int64(0); t_51 < steps_5; t_51++ {
-		var mark_52 runtime.ArenaMark
-		ar.MarkAt(&mark_52)
+		mark_52 := ar.Mark()
 		r_53, r_54, r_55 := fg_1(state_16, state_17)
 		n_56 := int64(state_17)
 		if int64(r_55) != n_56 {
@@ -6226,8 +6178,7 @@ var nbLoop22 runtime.LoopSite
 
 // fn_diffgrad is def diffgrad (optim.nab:136:12).
 func fn_diffgrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	var mark_100 runtime.ArenaMark
-	ar.MarkAt(&mark_100)
+	mark_100 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
@@ -6264,8 +6215,7 @@ func fn_diffgrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float6
 	var state_26 int
 	state_19, state_20, state_21, state_22, state_23, state_24, state_25, state_26 = x0_2, x0_3, a_12, n_10, a_15, n_13, a_18, n_16
 	for t_56 := int64(0); t_56 < steps_5; t_56++ {
-		var mark_57 runtime.ArenaMark
-		ar.MarkAt(&mark_57)
+		mark_57 := ar.Mark()
 		r_58, r_59, r_60 := fg_1(state_19, state_20)
 		n_61 := int64(state_20)
 		if int64(r_60) != n_61 {
@@ -6378,8 +6328,7 @@ var nbLoop23 runtime.LoopSite
 
 // fn_adan is def adan (optim.nab:142:12).
 func fn_adan(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	var mark_143 runtime.ArenaMark
-	ar.MarkAt(&mark_143)
+	mark_143 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
@@ -6423,8 +6372,7 @@ func fn_adan(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	var state_31 int
 	state_22, state_23, state_24, state_25, state_26, state_27, state_28, state_29, state_30, state_31 = x0_2, x0_3, a_12, n_10, a_15, n_13, a_18, n_16, a_21, n_19
 	for t_80 := int64(0); t_80 < steps_5; t_80++ {
-		var mark_81 runtime.ArenaMark
-		ar.MarkAt(&mark_81)
+		mark_81 := ar.Mark()
 		r_82, r_83, r_84 := fg_1(state_22, state_23)
 		n_85 := int64(state_23)
 		if int64(r_84) != n_85 {
@@ -6577,8 +6525,7 @@ var nbLoop24 runtime.LoopSite
 
 // fn_lion is def lion (optim.nab:148:12).
 func fn_lion(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	var mark_72 runtime.ArenaMark
-	ar.MarkAt(&mark_72)
+	mark_72 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
@@ -6607,8 +6554,7 @@ func fn_lion(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	buf_56 := ar.F64w(state_16)
 	buf_57 := ar.F64w(state_18)
 	for t_37 := int64(0); t_37 < steps_6; t_37++ {
-		var mark_38 runtime.ArenaMark
-		ar.MarkAt(&mark_38)
+		mark_38 := ar.Mark()
 		r_39, r_40, r_41 := fg_1(state_15, state_16)
 		n_42 := int64(state_16)
 		if int64(r_41) != n_42 {
@@ -6705,8 +6651,7 @@ var nbLoop25 runtime.LoopSite
 
 // fn_projectedgradient is def projected_gradient (optim.nab:154:12).
 func fn_projectedgradient(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, lr_8 float64, steps_9 int64) ([]float64, int, float64, int64, error) {
-	var mark_75 runtime.ArenaMark
-	ar.MarkAt(&mark_75)
+	mark_75 := ar.Mark()
 	size_10 := int64(x0_3)
 	if int64(lo_5) != size_10 {
 		return nil, 0, 0, 0, runtime.NewError("optim.nab:154:77", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_10, lo_5))
@@ -6768,8 +6713,7 @@ func fn_projectedgradient(ar *runtime.Arena, fg_1 func([]float64, int) (float64,
 	var x_29 int
 	x_28, x_29 = r_25, r_26
 	for t_45 := int64(0); t_45 < steps_9; t_45++ {
-		var mark_46 runtime.ArenaMark
-		ar.MarkAt(&mark_46)
+		mark_46 := ar.Mark()
 		r_47, r_48, r_49 := fg_1(x_28, x_29)
 		n_50 := int64(x_29)
 		if int64(r_49) != n_50 {
@@ -6843,8 +6787,7 @@ var nbLoop26 runtime.LoopSite
 
 // fn_newton is def newton (optim.nab:183:12).
 func fn_newton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
-	var mark_172 runtime.ArenaMark
-	ar.MarkAt(&mark_172)
+	mark_172 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
@@ -6910,8 +6853,7 @@ func fn_newton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]f
 		if !c_93 {
 			break
 		}
-		var mark_104 runtime.ArenaMark
-		ar.MarkAt(&mark_104)
+		mark_104 := ar.Mark()
 		n_105 := int64(state_16)
 		r_106, r_107 := hess_3(state_15, state_16)
 		n_108 := int64(r_107)
@@ -6991,8 +6933,7 @@ func fn_newton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]f
 			if !c_142 {
 				break
 			}
-			var mark_144 runtime.ArenaMark
-			ar.MarkAt(&mark_144)
+			mark_144 := ar.Mark()
 			x_145 := state_134 / 2.0
 			if r_119 != state_16 {
 				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_119}))
@@ -7058,8 +6999,7 @@ var nbLoop27 runtime.LoopSite
 
 // fn_newtoncg is def newton_cg (optim.nab:197:12).
 func fn_newtoncg(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hv_3 func([]float64, int, []float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
-	var mark_334 runtime.ArenaMark
-	ar.MarkAt(&mark_334)
+	mark_334 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
@@ -7125,8 +7065,7 @@ func fn_newtoncg(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([
 		if !c_174 {
 			break
 		}
-		var mark_185 runtime.ArenaMark
-		ar.MarkAt(&mark_185)
+		mark_185 := ar.Mark()
 		n_186 := int64(state_16)
 		if int64(state_19) != n_186 {
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:608:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_186))
@@ -7169,8 +7108,7 @@ func fn_newtoncg(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([
 			if !c_238 {
 				break
 			}
-			var mark_242 runtime.ArenaMark
-			ar.MarkAt(&mark_242)
+			mark_242 := ar.Mark()
 			r_243, r_244 := hv_3(state_15, state_16, state_201, state_202)
 			if int64(r_244) != n_186 {
 				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:614:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_244), n_186))
@@ -7307,8 +7245,7 @@ func fn_newtoncg(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([
 			if !c_304 {
 				break
 			}
-			var mark_306 runtime.ArenaMark
-			ar.MarkAt(&mark_306)
+			mark_306 := ar.Mark()
 			x_307 := state_296 / 2.0
 			if c_277 != state_16 {
 				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_277}))
@@ -7374,8 +7311,7 @@ var nbLoop28 runtime.LoopSite
 
 // fn_lazynewton is def lazy_newton (optim.nab:208:12).
 func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, every_6 int64, maxiter_7 int64, gtol_8 float64) ([]float64, int, float64, int64, int64, error) {
-	var mark_207 runtime.ArenaMark
-	ar.MarkAt(&mark_207)
+	mark_207 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_10 := maxiter_7 >= int64(0)
@@ -7409,8 +7345,7 @@ func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func
 		scratch_208 = ar.F64w(scratch_208_n)
 	}
 	for i_23 := 0; i_23 < n_18; i_23++ {
-		var mark_24 runtime.ArenaMark
-		ar.MarkAt(&mark_24)
+		mark_24 := ar.Mark()
 		_ = int64(i_23)
 		n_26, err_27 := runtime.CheckSize(n_12)
 		if err_27 != nil {
@@ -7486,8 +7421,7 @@ func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func
 		if !c_120 {
 			break
 		}
-		var mark_131 runtime.ArenaMark
-		ar.MarkAt(&mark_131)
+		mark_131 := ar.Mark()
 		if x_14 == 0 {
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:21", "integer division by zero")
 		}
@@ -7580,8 +7514,7 @@ func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func
 			if !c_174 {
 				break
 			}
-			var mark_176 runtime.ArenaMark
-			ar.MarkAt(&mark_176)
+			mark_176 := ar.Mark()
 			x_177 := state_166 / 2.0
 			if r_151 != state_32 {
 				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_151}))
@@ -7650,8 +7583,7 @@ var nbLoop29 runtime.LoopSite
 
 // fn_dampednewton is def damped_newton (optim.nab:222:12).
 func fn_dampednewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
-	var mark_111 runtime.ArenaMark
-	ar.MarkAt(&mark_111)
+	mark_111 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
@@ -7709,8 +7641,7 @@ func fn_dampednewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 fu
 		if !c_61 {
 			break
 		}
-		var mark_72 runtime.ArenaMark
-		ar.MarkAt(&mark_72)
+		mark_72 := ar.Mark()
 		n_73 := int64(state_16)
 		r_74, r_75 := hess_3(state_15, state_16)
 		n_76 := int64(r_75)
@@ -7793,8 +7724,7 @@ var nbLoop30 runtime.LoopSite
 
 // fn_gaussnewton is def gauss_newton (optim.nab:242:12).
 func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	var mark_272 runtime.ArenaMark
-	ar.MarkAt(&mark_272)
+	mark_272 := ar.Mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
@@ -7925,8 +7855,7 @@ func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int)
 		if !c_158 {
 			break
 		}
-		var mark_169 runtime.ArenaMark
-		ar.MarkAt(&mark_169)
+		mark_169 := ar.Mark()
 		r_170, r_171, r_172, err_173 := fn_linalgcholreg(ar, state_47, state_48, state_49)
 		if err_173 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithFrame(err_173, "linalg.chol_reg", "std/linalg:51:5", "std/optim:757:33")
@@ -7986,8 +7915,7 @@ func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int)
 			if !c_209 {
 				break
 			}
-			var mark_211 runtime.ArenaMark
-			ar.MarkAt(&mark_211)
+			mark_211 := ar.Mark()
 			x_212 := state_190 / 2.0
 			if r_175 != state_43 {
 				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_175}))
@@ -8122,8 +8050,7 @@ var nbLoop32 runtime.LoopSite
 
 // fn_levenbergmarquardt is def levenberg_marquardt (optim.nab:258:12).
 func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	var mark_319 runtime.ArenaMark
-	ar.MarkAt(&mark_319)
+	mark_319 := ar.Mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
@@ -8307,8 +8234,7 @@ func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float6
 		if !c_192 {
 			break
 		}
-		var mark_203 runtime.ArenaMark
-		ar.MarkAt(&mark_203)
+		mark_203 := ar.Mark()
 		n_204, err_205 := runtime.CheckSize(n_10)
 		if err_205 != nil {
 			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_205)
@@ -8317,8 +8243,7 @@ func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float6
 		var d_207 int = 0
 		var rs_208 int = 0
 		for i_209 := 0; i_209 < n_204; i_209++ {
-			var mark_210 runtime.ArenaMark
-			ar.MarkAt(&mark_210)
+			mark_210 := ar.Mark()
 			i_211 := int64(i_209)
 			n_212, err_213 := runtime.CheckSize(n_10)
 			if err_213 != nil {

@@ -556,8 +556,7 @@ func MirrorDescentSimplexInto(dst0 []float64, fg func([]float64) (float64, []flo
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
-	var mark_197 runtime.ArenaMark
-	ar.MarkAt(&mark_197)
+	mark_197 := ar.Mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
 		return nil, 0, 0, false, runtime.NewError("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
@@ -575,8 +574,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 		scratch_198 = ar.F64w(scratch_198_n)
 	}
 	for i_10 := 0; i_10 < n_5; i_10++ {
-		var mark_11 runtime.ArenaMark
-		ar.MarkAt(&mark_11)
+		mark_11 := ar.Mark()
 		_ = int64(i_10)
 		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
@@ -606,8 +604,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	var state_21 bool
 	state_18, state_19, state_20, state_21 = a_7, n_5, d_8, true
 	for i_109 := int64(0); i_109 < size_4; i_109++ {
-		var mark_110 runtime.ArenaMark
-		ar.MarkAt(&mark_110)
+		mark_110 := ar.Mark()
 		x_111 := !state_21
 		var c_112 []float64
 		var c_113 int
@@ -627,8 +624,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 			state_119, state_120, state_121 = a_118, n_116, true
 			x_158 := i_109 + int64(1)
 			for j_159 := int64(0); j_159 < x_158; j_159++ {
-				var mark_160 runtime.ArenaMark
-				ar.MarkAt(&mark_160)
+				mark_160 := ar.Mark()
 				x_161 := j_159 == i_109
 				var c_162 []float64
 				var c_163 int
@@ -758,8 +754,7 @@ func fn_linalgcholesky(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]fl
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	var mark_80 runtime.ArenaMark
-	ar.MarkAt(&mark_80)
+	mark_80 := ar.Mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
 		return nil, 0, runtime.NewError("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
@@ -823,8 +818,7 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	x_34, x_35 = a_33, n_31
 	buf_79 := ar.F64w(x_35)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
-		var mark_58 runtime.ArenaMark
-		ar.MarkAt(&mark_58)
+		mark_58 := ar.Mark()
 		x_59 := size_6 - int64(1)
 		x_60 := x_59 - t_57
 		if x_60 < 0 || x_60 >= int64(n_7) {
@@ -889,8 +883,7 @@ var nbLoop1 runtime.LoopSite
 
 // fn_linalgcholreg is def linalg.chol_reg (std/linalg:51:5).
 func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
-	var mark_124 runtime.ArenaMark
-	ar.MarkAt(&mark_124)
+	mark_124 := ar.Mark()
 	size_4 := int64(h_2)
 	if int64(h_3) != size_4 {
 		return nil, 0, 0, runtime.NewError("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
@@ -976,8 +969,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 			if !c_72 {
 				break
 			}
-			var mark_74 runtime.ArenaMark
-			ar.MarkAt(&mark_74)
+			mark_74 := ar.Mark()
 			n_75, err_76 := runtime.CheckSize(size_4)
 			if err_76 != nil {
 				return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_76)
@@ -986,8 +978,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 			var d_78 int = 0
 			var rs_79 int = 0
 			for i_80 := 0; i_80 < n_75; i_80++ {
-				var mark_81 runtime.ArenaMark
-				ar.MarkAt(&mark_81)
+				mark_81 := ar.Mark()
 				i_82 := int64(i_80)
 				n_83, err_84 := runtime.CheckSize(size_4)
 				if err_84 != nil {
@@ -1064,8 +1055,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 				scratch_125 = ar.F64w(scratch_125_n)
 			}
 			for i_114 := 0; i_114 < n_109; i_114++ {
-				var mark_115 runtime.ArenaMark
-				ar.MarkAt(&mark_115)
+				mark_115 := ar.Mark()
 				_ = int64(i_114)
 				n_117, err_118 := runtime.CheckSize(size_4)
 				if err_118 != nil {
@@ -1101,8 +1091,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 
 // fn_linalglusolve is def linalg.lu_solve (std/linalg:69:5).
 func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	var mark_180 runtime.ArenaMark
-	ar.MarkAt(&mark_180)
+	mark_180 := ar.Mark()
 	size_6 := int64(a_2)
 	if int64(a_3) != size_6 {
 		return nil, 0, runtime.NewError("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
@@ -1119,8 +1108,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	var state_11 int
 	state_7, state_8, state_9, state_10, state_11 = a_1, a_2, a_3, b_4, b_5
 	for k_71 := int64(0); k_71 < size_6; k_71++ {
-		var mark_72 runtime.ArenaMark
-		ar.MarkAt(&mark_72)
+		mark_72 := ar.Mark()
 		n_73, err_74 := runtime.CheckSize(size_6)
 		if err_74 != nil {
 			return nil, 0, runtime.WithPos("std/linalg:72:22", err_74)
@@ -1202,8 +1190,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 		var d_96 int = 0
 		var rs_97 int = 0
 		for i_98 := 0; i_98 < n_93; i_98++ {
-			var mark_99 runtime.ArenaMark
-			ar.MarkAt(&mark_99)
+			mark_99 := ar.Mark()
 			i_100 := int64(i_98)
 			x_101 := i_100 > k_71
 			var c_102 []float64
@@ -1308,8 +1295,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	x_134, x_135 = a_133, n_131
 	buf_179 := ar.F64w(x_135)
 	for t_157 := int64(0); t_157 < size_6; t_157++ {
-		var mark_158 runtime.ArenaMark
-		ar.MarkAt(&mark_158)
+		mark_158 := ar.Mark()
 		x_159 := size_6 - int64(1)
 		x_160 := x_159 - t_157
 		if x_160 < 0 || x_160 >= int64(state_11) {
@@ -1688,8 +1674,7 @@ var nbLoop2 runtime.LoopSite
 
 // fn_optimtwoloop is def optim.two_loop (std/optim:391:5).
 func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
-	var mark_110 runtime.ArenaMark
-	ar.MarkAt(&mark_110)
+	mark_110 := ar.Mark()
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
 		return nil, 0, runtime.NewError("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
@@ -1721,8 +1706,7 @@ func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64,
 	buf_53 := ar.F64w(state_19)
 	buf_54 := ar.F64w(state_21)
 	for j_37 := int64(0); j_37 < cnt_12; j_37++ {
-		var mark_38 runtime.ArenaMark
-		ar.MarkAt(&mark_38)
+		mark_38 := ar.Mark()
 		x_39 := head_11 - int64(1)
 		x_40 := x_39 - j_37
 		x_41 := int64(2) * size_14
@@ -1829,8 +1813,7 @@ func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64,
 	r_74, r_75 = r_66, q0_2
 	buf_109 := ar.F64w(r_75)
 	for j_92 := int64(0); j_92 < cnt_12; j_92++ {
-		var mark_93 runtime.ArenaMark
-		ar.MarkAt(&mark_93)
+		mark_93 := ar.Mark()
 		x_94 := head_11 - cnt_12
 		x_95 := x_94 + j_92
 		x_96 := int64(2) * size_14
@@ -1889,8 +1872,7 @@ var nbLoop4 runtime.LoopSite
 
 // fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
 func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
-	var mark_117 runtime.ArenaMark
-	ar.MarkAt(&mark_117)
+	mark_117 := ar.Mark()
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
 		return nil, 0, runtime.NewError("std/solve:42:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
@@ -1926,8 +1908,7 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 	var d_22 int = 0
 	var rs_23 int = 0
 	for i_24 := 0; i_24 < n_19; i_24++ {
-		var mark_25 runtime.ArenaMark
-		ar.MarkAt(&mark_25)
+		mark_25 := ar.Mark()
 		i_26 := int64(i_24)
 		n_27, err_28 := runtime.CheckSize(size_10)
 		if err_28 != nil {
@@ -2063,8 +2044,7 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 		return nil, 0, runtime.NewError("std/solve:45:15", "solve.admm_lasso: argument 5 (iters) must be non-negative")
 	}
 	for k_99 := int64(0); k_99 < iters_8; k_99++ {
-		var mark_100 runtime.ArenaMark
-		ar.MarkAt(&mark_100)
+		mark_100 := ar.Mark()
 		if state_80 != state_78 {
 			return nil, 0, runtime.NewError("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_78})+" and "+runtime.ShapeString([]int{state_80}))
 		}
@@ -2184,8 +2164,7 @@ var nbLoop5 runtime.LoopSite
 
 // fn_solvesinkhornf is def solve.sinkhorn_f (std/solve:184:5).
 func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, g_6 []float64, g_7 int, eps_8 float64) ([]float64, int, error) {
-	var mark_44 runtime.ArenaMark
-	ar.MarkAt(&mark_44)
+	mark_44 := ar.Mark()
 	size_9 := int64(c_2)
 	if int64(a_5) != size_9 {
 		return nil, 0, runtime.NewError("std/solve:184:34", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_9, a_5))
@@ -2289,8 +2268,7 @@ var nbLoop6 runtime.LoopSite
 
 // fn_solvesinkhorng is def solve.sinkhorn_g (std/solve:189:5).
 func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 []float64, b_5 int, f_6 []float64, f_7 int, eps_8 float64) ([]float64, int, error) {
-	var mark_52 runtime.ArenaMark
-	ar.MarkAt(&mark_52)
+	mark_52 := ar.Mark()
 	size_9 := int64(c_2)
 	if int64(f_7) != size_9 {
 		return nil, 0, runtime.NewError("std/solve:189:45", fmt.Sprintf("size mismatch: m is %d (c) but f has size %d", size_9, f_7))
@@ -2409,8 +2387,7 @@ var nbLoop8 runtime.LoopSite
 
 // fn_solvesinkhornF is def solve.sinkhorn_F (std/solve:195:5).
 func fn_solvesinkhornF(ar *runtime.Arena, x_1 []float64, x_2 int, p_3 []float64, p_4 int) ([]float64, int, error) {
-	var mark_65 runtime.ArenaMark
-	ar.MarkAt(&mark_65)
+	mark_65 := ar.Mark()
 	size_5 := int64(x_2)
 	_ = int64(p_4)
 	x_1 = x_1[:x_2]
@@ -2562,8 +2539,7 @@ var nbLoop10 runtime.LoopSite
 
 // fn_solvesinkhornpotentials is def solve.sinkhorn_potentials (std/solve:209:5).
 func fn_solvesinkhornpotentials(ar *runtime.Arena, p_1 []float64, p_2 int) ([]float64, int, error) {
-	var mark_69 runtime.ArenaMark
-	ar.MarkAt(&mark_69)
+	mark_69 := ar.Mark()
 	size_3 := int64(p_2)
 	p_1 = p_1[:p_2]
 	r_4, r_5, r_6, r_7, r_8, r_9, r_10, r_11, err_12 := fn_solvesinkhornunpack(ar, p_1, p_2)
@@ -2598,8 +2574,7 @@ func fn_solvesinkhornpotentials(ar *runtime.Arena, p_1 []float64, p_2 int) ([]fl
 	}
 	x_38 := x_36
 	for t_39 := int64(0); t_39 < x_38; t_39++ {
-		var mark_40 runtime.ArenaMark
-		ar.MarkAt(&mark_40)
+		mark_40 := ar.Mark()
 		r_41, r_42, err_43 := fn_solvesinkhornf(ar, r_4, r_5, r_6, r_7, r_8, state_23, state_24, r_11)
 		if err_43 != nil {
 			return nil, 0, runtime.WithFrame(err_43, "solve.sinkhorn_f", "std/solve:184:5", "std/solve:215:14")
@@ -2679,8 +2654,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_solvesinkhorn is def solve.sinkhorn (std/solve:235:5).
 func fn_solvesinkhorn(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, b_6 []float64, b_7 int, eps_8 float64, iters_9 int64) ([]float64, int, int, error) {
-	var mark_71 runtime.ArenaMark
-	ar.MarkAt(&mark_71)
+	mark_71 := ar.Mark()
 	size_10 := int64(c_2)
 	if int64(a_5) != size_10 {
 		return nil, 0, 0, runtime.NewError("std/solve:235:32", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
@@ -2738,8 +2712,7 @@ func fn_solvesinkhorn(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []
 	var d_33 int = 0
 	var rs_34 int = 0
 	for i_35 := 0; i_35 < n_30; i_35++ {
-		var mark_36 runtime.ArenaMark
-		ar.MarkAt(&mark_36)
+		mark_36 := ar.Mark()
 		i_37 := int64(i_35)
 		n_38, err_39 := runtime.CheckSize(size_11)
 		if err_39 != nil {
@@ -2833,8 +2806,7 @@ var nbLoop12 runtime.LoopSite
 
 // fn_solvecomplete is def solve.complete (std/solve:305:5).
 func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
-	var mark_306 runtime.ArenaMark
-	ar.MarkAt(&mark_306)
+	mark_306 := ar.Mark()
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
 		return nil, 0, 0, runtime.NewError("std/solve:305:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
@@ -2913,8 +2885,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 		scratch_307 = ar.F64w(scratch_307_n)
 	}
 	for i_38 := 0; i_38 < n_33; i_38++ {
-		var mark_39 runtime.ArenaMark
-		ar.MarkAt(&mark_39)
+		mark_39 := ar.Mark()
 		_ = int64(i_38)
 		n_41, err_42 := runtime.CheckSize(rank_7)
 		if err_42 != nil {
@@ -2946,8 +2917,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 	var d_49 int = 0
 	var rs_50 int = 0
 	for i_51 := 0; i_51 < n_46; i_51++ {
-		var mark_52 runtime.ArenaMark
-		ar.MarkAt(&mark_52)
+		mark_52 := ar.Mark()
 		i_53 := int64(i_51)
 		n_54, err_55 := runtime.CheckSize(rank_7)
 		if err_55 != nil {
@@ -3011,8 +2981,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 		return nil, 0, 0, runtime.NewError("std/solve:309:15", "solve.complete: argument 4 (iters) must be non-negative")
 	}
 	for t_192 := int64(0); t_192 < iters_8; t_192++ {
-		var mark_193 runtime.ArenaMark
-		ar.MarkAt(&mark_193)
+		mark_193 := ar.Mark()
 		if mm_2 != mask_5 {
 			return nil, 0, 0, runtime.NewError("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
 		}
@@ -3020,8 +2989,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 		var d_195 int = 0
 		var rs_196 int = 0
 		for i_197 := 0; i_197 < mask_5; i_197++ {
-			var mark_198 runtime.ArenaMark
-			ar.MarkAt(&mark_198)
+			mark_198 := ar.Mark()
 			row_199 := mask_4[i_197*mask_6 : (i_197+1)*mask_6]
 			row_200 := mm_1[i_197*mm_3 : (i_197+1)*mm_3]
 			t_201 := ar.F64w(len(state_81))
@@ -3039,8 +3007,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 			var d_208 int = 0
 			var rs_209 int = 0
 			for i_210 := 0; i_210 < n_205; i_210++ {
-				var mark_211 runtime.ArenaMark
-				ar.MarkAt(&mark_211)
+				mark_211 := ar.Mark()
 				i_212 := int64(i_210)
 				row_213 := t_201[int(i_212)*state_82 : (int(i_212)+1)*state_82]
 				if mask_6 != state_82 {
@@ -3136,8 +3103,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 		var d_244 int = 0
 		var rs_245 int = 0
 		for i_246 := 0; i_246 < mask_6; i_246++ {
-			var mark_247 runtime.ArenaMark
-			ar.MarkAt(&mark_247)
+			mark_247 := ar.Mark()
 			row_248 := t_237[i_246*mask_5 : (i_246+1)*mask_5]
 			row_249 := t_240[i_246*mm_2 : (i_246+1)*mm_2]
 			t_250 := ar.F64w(len(a_194))
@@ -3155,8 +3121,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 			var d_257 int = 0
 			var rs_258 int = 0
 			for i_259 := 0; i_259 < n_254; i_259++ {
-				var mark_260 runtime.ArenaMark
-				ar.MarkAt(&mark_260)
+				mark_260 := ar.Mark()
 				i_261 := int64(i_259)
 				row_262 := t_250[int(i_261)*mask_5 : (int(i_261)+1)*mask_5]
 				if i_259 == 0 {
@@ -3315,8 +3280,7 @@ var nbLoop13 runtime.LoopSite
 
 // fn_softthreshold is def soft_threshold (solve.nab:20:12).
 func fn_softthreshold(ar *runtime.Arena, v_1 []float64, v_2 int, k_3 float64) ([]float64, int) {
-	var mark_13 runtime.ArenaMark
-	ar.MarkAt(&mark_13)
+	mark_13 := ar.Mark()
 	_ = int64(v_2)
 	v_1 = v_1[:v_2]
 	r_5 := ar.F64w(v_2)
@@ -3346,8 +3310,7 @@ func fn_softthreshold(ar *runtime.Arena, v_1 []float64, v_2 int, k_3 float64) ([
 
 // fn_extragradient is def extragradient (solve.nab:25:12).
 func fn_extragradient(ar *runtime.Arena, op_1 func([]float64, int) ([]float64, int), z0_2 []float64, z0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
-	var mark_36 runtime.ArenaMark
-	ar.MarkAt(&mark_36)
+	mark_36 := ar.Mark()
 	_ = int64(z0_3)
 	z0_2 = z0_2[:z0_3]
 	n_7 := int64(z0_3)
@@ -3364,8 +3327,7 @@ func fn_extragradient(ar *runtime.Arena, op_1 func([]float64, int) ([]float64, i
 	}
 	buf_35 := ar.F64w(z_10)
 	for t_23 := int64(0); t_23 < steps_5; t_23++ {
-		var mark_24 runtime.ArenaMark
-		ar.MarkAt(&mark_24)
+		mark_24 := ar.Mark()
 		r_25, r_26 := op_1(z_9, z_10)
 		if int64(r_26) != n_7 {
 			return nil, 0, runtime.NewError("std/solve:170:23", runtime.DimMessage("the result of op", "[n]f64", "n", int64(r_26), n_7))
@@ -3444,8 +3406,7 @@ func fn_complete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 [
 
 // fn_fista is def fista (solve.nab:48:12).
 func fn_fista(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), prox_2 func([]float64, int, float64) ([]float64, int), x0_3 []float64, x0_4 int, step_5 float64, steps_6 int64) ([]float64, int, error) {
-	var mark_59 runtime.ArenaMark
-	ar.MarkAt(&mark_59)
+	mark_59 := ar.Mark()
 	_ = int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	n_8 := int64(x0_4)
@@ -3464,8 +3425,7 @@ func fn_fista(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 		return nil, 0, runtime.NewError("std/solve:24:15", "solve.fista: argument 5 (steps) must be non-negative")
 	}
 	for k_37 := int64(0); k_37 < steps_6; k_37++ {
-		var mark_38 runtime.ArenaMark
-		ar.MarkAt(&mark_38)
+		mark_38 := ar.Mark()
 		r_39, r_40, r_41 := fg_1(state_12, state_13)
 		_ = r_39
 		n_42 := int64(state_13)
@@ -3511,8 +3471,7 @@ func fn_fista(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 
 // fn_bcd is def bcd (solve.nab:61:12).
 func fn_bcd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), hv_2 func([]float64, int, []float64, int) ([]float64, int), x0_3 []float64, x0_4 int, block_5 int64, iters_6 int64) ([]float64, int, error) {
-	var mark_243 runtime.ArenaMark
-	ar.MarkAt(&mark_243)
+	mark_243 := ar.Mark()
 	_ = int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	n_8 := int64(x0_4)
@@ -3536,8 +3495,7 @@ func fn_bcd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, in
 	}
 	buf_242 := ar.F64w(x_15)
 	for it_129 := int64(0); it_129 < iters_6; it_129++ {
-		var mark_130 runtime.ArenaMark
-		ar.MarkAt(&mark_130)
+		mark_130 := ar.Mark()
 		r_131, r_132, r_133 := fg_1(x_14, x_15)
 		_ = r_131
 		if int64(r_133) != n_8 {
@@ -3593,8 +3551,7 @@ func fn_bcd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, in
 		var d_156 int = 0
 		var rs_157 int = 0
 		for i_158 := 0; i_158 < n_153; i_158++ {
-			var mark_159 runtime.ArenaMark
-			ar.MarkAt(&mark_159)
+			mark_159 := ar.Mark()
 			i_160 := int64(i_158)
 			x_161 := k_152 * x_10
 			x_162 := x_161 + i_160
@@ -3655,8 +3612,7 @@ func fn_bcd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, in
 		var d_184 int = 0
 		var rs_185 int = 0
 		for i_186 := 0; i_186 < n_181; i_186++ {
-			var mark_187 runtime.ArenaMark
-			ar.MarkAt(&mark_187)
+			mark_187 := ar.Mark()
 			i_188 := int64(i_186)
 			n_189, err_190 := runtime.CheckSize(x_10)
 			if err_190 != nil {
@@ -3793,8 +3749,7 @@ var nbLoop14 runtime.LoopSite
 
 // fn_auglag is def auglag (solve.nab:77:12).
 func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), c_2 func([]float64, int) ([]float64, int), jac_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, outer_6 int64, inner_7 int64) ([]float64, int, []float64, int, error) {
-	var mark_2826 runtime.ArenaMark
-	ar.MarkAt(&mark_2826)
+	mark_2826 := ar.Mark()
 	size_8 := int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := outer_6 >= int64(0)
@@ -3835,8 +3790,7 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		if !c_1407 {
 			break
 		}
-		var mark_1409 runtime.ArenaMark
-		ar.MarkAt(&mark_1409)
+		mark_1409 := ar.Mark()
 		n_1410 := int64(state_20)
 		r_1411, r_1412, r_1413 := fg_1(state_19, state_20)
 		if int64(r_1413) != n_11 {
@@ -3936,8 +3890,7 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 			scratch_2827 = ar.F64w(scratch_2827_n)
 		}
 		for i_1453 := 0; i_1453 < n_1448; i_1453++ {
-			var mark_1454 runtime.ArenaMark
-			ar.MarkAt(&mark_1454)
+			mark_1454 := ar.Mark()
 			_ = int64(i_1453)
 			n_1456, err_1457 := runtime.CheckSize(n_1410)
 			if err_1457 != nil {
@@ -3973,8 +3926,7 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 			scratch_2828 = ar.F64w(scratch_2828_n)
 		}
 		for i_1466 := 0; i_1466 < n_1461; i_1466++ {
-			var mark_1467 runtime.ArenaMark
-			ar.MarkAt(&mark_1467)
+			mark_1467 := ar.Mark()
 			_ = int64(i_1466)
 			n_1469, err_1470 := runtime.CheckSize(n_1410)
 			if err_1470 != nil {
@@ -4047,8 +3999,7 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 			if !c_2125 {
 				break
 			}
-			var mark_2131 runtime.ArenaMark
-			ar.MarkAt(&mark_2131)
+			mark_2131 := ar.Mark()
 			r_2132, r_2133, err_2134 := fn_optimtwoloop(ar, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491)
 			if err_2134 != nil {
 				return nil, 0, nil, 0, runtime.WithFrame(err_2134, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
@@ -4133,8 +4084,7 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 				if !c_2429 {
 					break
 				}
-				var mark_2431 runtime.ArenaMark
-				ar.MarkAt(&mark_2431)
+				mark_2431 := ar.Mark()
 				if c_2141 != state_1478 {
 					return nil, 0, nil, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1478})+" and "+runtime.ShapeString([]int{c_2141}))
 				}
@@ -4873,8 +4823,7 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 
 // fn_frankwolfesimplex is def frank_wolfe_simplex (solve.nab:92:12).
 func fn_frankwolfesimplex(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, iters_4 int64) ([]float64, int, error) {
-	var mark_56 runtime.ArenaMark
-	ar.MarkAt(&mark_56)
+	mark_56 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_6 := int64(x0_3)
@@ -4887,8 +4836,7 @@ func fn_frankwolfesimplex(ar *runtime.Arena, fg_1 func([]float64, int) (float64,
 	}
 	buf_55 := ar.F64w(x_8)
 	for t_32 := int64(0); t_32 < iters_4; t_32++ {
-		var mark_33 runtime.ArenaMark
-		ar.MarkAt(&mark_33)
+		mark_33 := ar.Mark()
 		r_34, r_35, r_36 := fg_1(x_7, x_8)
 		n_37 := int64(x_8)
 		if int64(r_36) != n_37 {
@@ -4945,8 +4893,7 @@ func fn_frankwolfesimplex(ar *runtime.Arena, fg_1 func([]float64, int) (float64,
 
 // fn_mirrordescentsimplex is def mirror_descent_simplex (solve.nab:101:12).
 func fn_mirrordescentsimplex(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
-	var mark_49 runtime.ArenaMark
-	ar.MarkAt(&mark_49)
+	mark_49 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
@@ -4962,8 +4909,7 @@ func fn_mirrordescentsimplex(ar *runtime.Arena, fg_1 func([]float64, int) (float
 	}
 	buf_48 := ar.F64w(x_9)
 	for t_29 := int64(0); t_29 < steps_5; t_29++ {
-		var mark_30 runtime.ArenaMark
-		ar.MarkAt(&mark_30)
+		mark_30 := ar.Mark()
 		r_31, r_32, r_33 := fg_1(x_8, x_9)
 		n_34 := int64(x_9)
 		if int64(r_33) != n_34 {
