@@ -137,23 +137,31 @@ func sameRuns(t *testing.T, before, after *ir.Program, name string, inputs []str
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(it *interp.Interp, in string) string {
-		arg, err := jsonv.Decode(params[0], []byte(in))
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := it.Call(context.Background(), name, []runtime.Value{arg}, runtime.Limits{})
-		if err != nil {
-			first, _, _ := strings.Cut(err.Error(), "\n")
-			return "error: " + first
-		}
-		// Floats in the shortest form that reads back as the same bits.
-		js, _ := jsonv.Encode(result, v)
-		return string(js)
-	}
 	for _, in := range inputs {
-		if b, a := run(ib, in), run(ia, in); a != b {
+		if b, a := runJSON(t, ib, name, params, result, in), runJSON(t, ia, name, params, result, in); a != b {
 			t.Errorf("%s(%s): before %s, after %s", name, in, b, a)
 		}
 	}
+}
+
+// runJSON calls name with args (JSON, one per parameter) and gives its
+// result as JSON (floats in the shortest form that reads back as the
+// same bits) or "error: " and the error's first line.
+func runJSON(t *testing.T, it *interp.Interp, name string, params []ir.Type, result ir.Type, args ...string) string {
+	t.Helper()
+	var vs []runtime.Value
+	for i, s := range args {
+		v, err := jsonv.Decode(params[i], []byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	v, err := it.Call(context.Background(), name, vs, runtime.Limits{})
+	if err != nil {
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		return "error: " + first
+	}
+	js, _ := jsonv.Encode(result, v)
+	return string(js)
 }

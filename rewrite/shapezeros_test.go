@@ -1,15 +1,12 @@
 package rewrite
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
-	"github.com/nabla-lang/nabla/runtime"
 )
 
 // shapeZerosCases are gradients whose reverse pass takes the shape of a
@@ -185,25 +182,8 @@ func sameRunsArgs(t *testing.T, before, after *ir.Program, inputs [][2]string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		run := func(it *interp.Interp, in [2]string) string {
-			var args []runtime.Value
-			for i, s := range in {
-				v, err := jsonv.Decode(params[i], []byte(s))
-				if err != nil {
-					t.Fatal(err)
-				}
-				args = append(args, v)
-			}
-			v, err := it.Call(context.Background(), d.Name, args, runtime.Limits{})
-			if err != nil {
-				first, _, _ := strings.Cut(err.Error(), "\n")
-				return "error: " + first
-			}
-			js, _ := jsonv.Encode(result, v)
-			return string(js)
-		}
 		for _, in := range inputs {
-			if b, a := run(ib, in), run(ia, in); a != b {
+			if b, a := runJSON(t, ib, d.Name, params, result, in[:]...), runJSON(t, ia, d.Name, params, result, in[:]...); a != b {
 				t.Errorf("%s(%s): before %s, after %s", d.Name, in, b, a)
 			}
 		}

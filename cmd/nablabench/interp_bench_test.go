@@ -37,11 +37,7 @@ func BenchmarkInterpRosenGrad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(3, 3))
-	x := make([]float64, 1000)
-	for i := range x {
-		x[i] = 2*rng.Float64() - 1
-	}
+	x := rosenInput()
 	benchValues(b, p, "rosen_grad", []runtime.Value{vecValue(x)})
 }
 
@@ -68,11 +64,7 @@ func BenchmarkInterpRosenGradInto(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(3, 3))
-	x := make([]float64, 1000)
-	for i := range x {
-		x[i] = 2*rng.Float64() - 1
-	}
+	x := rosenInput()
 	g := make([]float64, len(x))
 	args := []any{x}
 	ctx := context.Background()
@@ -82,4 +74,15 @@ func BenchmarkInterpRosenGradInto(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// rosenInput is the benchmarks' Rosenbrock point: n = 1000, uniform in
+// [-1, 1), the same at every run.
+func rosenInput() []float64 {
+	rng := rand.New(rand.NewPCG(3, 3))
+	x := make([]float64, 1000)
+	for i := range x {
+		x[i] = 2*rng.Float64() - 1
+	}
+	return x
 }
