@@ -125,14 +125,7 @@ func TestDeadfield(t *testing.T) {
 // wants the same bits or the same first line of error.
 func sameRuns(t *testing.T, before, after *ir.Program, name string, inputs []string) {
 	t.Helper()
-	ib, err := interp.New(before)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ia, err := interp.New(after)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ib, ia := interpPair(t, before, after)
 	params, result, err := ib.Signature(name)
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +135,20 @@ func sameRuns(t *testing.T, before, after *ir.Program, name string, inputs []str
 			t.Errorf("%s(%s): before %s, after %s", name, in, b, a)
 		}
 	}
+}
+
+// interpPair makes interpreters of a program before and after a pass.
+func interpPair(t *testing.T, before, after *ir.Program) (ib, ia *interp.Interp) {
+	t.Helper()
+	ib, err := interp.New(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ia, err = interp.New(after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ib, ia
 }
 
 // runJSON calls name with args (JSON, one per parameter) and gives its

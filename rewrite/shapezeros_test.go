@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/lang"
 )
@@ -169,14 +168,7 @@ func TestShapeZerosBounds(t *testing.T) {
 // error.
 func sameRunsArgs(t *testing.T, before, after *ir.Program, inputs [][2]string) {
 	t.Helper()
-	ib, err := interp.New(before)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ia, err := interp.New(after)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ib, ia := interpPair(t, before, after)
 	for _, d := range before.Defs {
 		params, result, err := ib.Signature(d.Name)
 		if err != nil {
