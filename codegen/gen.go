@@ -1142,7 +1142,7 @@ func (f *fn) callDef(di *defInfo, args []val, pos ir.Pos, t ir.Type) val {
 // frameArgs are runtime.WithFrame's arguments after the error for a call of di at
 // pos.
 func frameArgs(di *defInfo, pos ir.Pos) string {
-	return fmt.Sprintf("%q, %q, %q", di.def.FrameName(), posString(di.def.P), posString(pos))
+	return fmt.Sprintf("%q, %q, %q", di.def.Name, posString(di.def.P), posString(pos))
 }
 
 // compileIf emits if/else assigning the result's parts.

@@ -73,7 +73,7 @@ func New(p *ir.Program) (it *Interp, err error) {
 			errs = append(errs, ir.Errorf(d.P, "def %s defined twice", d.Name))
 			continue
 		}
-		it.defs[d.Name] = &defCode{def: d, name: d.FrameName(), pos: d.P}
+		it.defs[d.Name] = &defCode{def: d, name: d.Name, pos: d.P}
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err

@@ -22,15 +22,6 @@ type Def struct {
 	Recomputed []RematNote
 }
 
-// FrameName is the name backtraces give d: Origin when the compiler made
-// d from another def, else Name.
-func (d *Def) FrameName() string {
-	if d.Origin != "" {
-		return d.Origin
-	}
-	return d.Name
-}
-
 // A RematNote is one forward value that reverse mode recomputes in the
 // reverse pass: the rule that decided it, where the value is computed,
 // and the value as the reverse pass computes it.

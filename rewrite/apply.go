@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/nabla-lang/nabla/ir"
 )
@@ -51,9 +50,6 @@ func (rw *Rewriter) apply(p *ir.Program, opts Options) (*ir.Program, *Trace, *en
 	if opts.Trace {
 		trace = &Trace{}
 	}
-	if opts.Strategy == nil {
-		e.cot = newCotState(opts, trace) // cotonly.go
-	}
 	out := ir.NewProgram(nil)
 	out.Rules, out.Strats = p.Rules, p.Strats
 	var errs ir.ErrorList
@@ -75,13 +71,6 @@ func (rw *Rewriter) apply(p *ir.Program, opts Options) (*ir.Program, *Trace, *en
 			errs = append(errs, asErrors(err)...)
 			nd = d
 		}
-		if e.cot != nil {
-			// Twins first made for this def go before it.
-			for _, t := range e.cot.fresh {
-				out.Add(t)
-			}
-			e.cot.fresh = nil
-		}
 		e.done[d.Name] = nd
 		out.Add(nd)
 	}
@@ -97,12 +86,6 @@ func (rw *Rewriter) apply(p *ir.Program, opts Options) (*ir.Program, *Trace, *en
 func (rw *Rewriter) ApplyDef(p *ir.Program, name string, strategy ir.Strat, opts Options) (*ir.Def, *Trace, error) {
 	e := rw.newEnv(p)
 	d := p.Def(name)
-	if base, ok := strings.CutSuffix(name, cotSuffix); ok && d == nil && strategy == nil {
-		// A VJP's cotangent-only twin (cotonly.go), made as a call makes it.
-		if bd := p.Def(base); bd != nil && twinnable(bd) {
-			d = cotDef(bd)
-		}
-	}
 	if d == nil {
 		return nil, nil, fmt.Errorf("no def named %q", name)
 	}
@@ -120,9 +103,6 @@ func (rw *Rewriter) ApplyDef(p *ir.Program, name string, strategy ir.Strat, opts
 		trace = &Trace{}
 	}
 	e.setLimits(opts)
-	if strategy == nil {
-		e.cot = newCotState(opts, trace) // cotonly.go
-	}
 	nd, err := e.applyDef(d, s, src, trace, opts)
 	return nd, trace, err
 }
@@ -148,10 +128,6 @@ type env struct {
 	maxSteps  int64
 	steps     int64
 	nextCheck int64
-
-	// cot makes and keeps the VJPs' cotangent-only twins (cotonly.go);
-	// nil under an explicit strategy.
-	cot *cotState
 }
 
 // setLimits takes the context and the step budget from opts.

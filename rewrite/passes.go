@@ -346,7 +346,6 @@ func evalPrim(pc *ir.PrimCall, types []ir.Type, vals []runtime.Value) (v runtime
 // need more than a pattern. See doc.go for what is deliberately left out
 // (x * 0.0).
 var simplifyRules = append(letRules[:len(letRules):len(letRules)], []goRule{
-	cotOnly, // cotonly.go
 	{name: "proj_tuple", flowSafe: true, fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		p, ok := e.(*ir.Proj)
 		if !ok {

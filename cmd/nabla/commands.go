@@ -471,10 +471,6 @@ takes the one f's @strategy names, else remat:
 		}
 		ep := res.AD
 		d := ep.Def(name)
-		if d == nil && strings.HasSuffix(name, "$cot") {
-			// A VJP's cotangent-only twin, made by the rewrite stage.
-			d = ep.Def(strings.TrimSuffix(name, "$cot"))
-		}
 		if d == nil {
 			return c.usage(cmd, "%s has no def named %q (after AD: generated defs such as f$vjp exist only where a derivative of f is used)", rest[0], name)
 		}
