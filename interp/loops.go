@@ -231,7 +231,10 @@ func (c *fnComp) tupleLoop(e *ir.Loop) (run func(fr *frame) error, ss int, ok bo
 	}
 	body, fast, err := c.accChain(e.Body, e.State, k, ss)
 	if !fast && err == nil {
-		body, err = c.into(e.Body, k, ss)
+		var flat bool
+		if body, flat, err = c.revChain(e.Body, e.State, k, ss); !flat && err == nil {
+			body, err = c.into(e.Body, k, ss)
+		}
 	}
 	if err != nil {
 		return nil, 0, true, err
