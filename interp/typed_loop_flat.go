@@ -51,6 +51,7 @@ import (
 type flatOp struct {
 	store func(fr *frame)
 	run   func(fr *frame) error
+	once  bool // a row the same at every iteration: stored at the first
 }
 
 // flatDead is a value that dies at the end of an iteration: slot s
@@ -65,11 +66,22 @@ type flatDead struct {
 // revChain compiles body e of a tuple loop whose k fields live in slots
 // ss.. as a flat chain of lets (see above); ok is false for other bodies,
 // which the caller compiles with into.
-func (c *fnComp) revChain(e ir.Expr, state *ir.Var, k, ss int) (func(fr *frame) error, bool, error) {
+func (c *fnComp) revChain(loop *ir.Loop, k, ss, ix int) (body func(fr *frame) error, finish func(fr *frame), ok bool, err error) {
+	e, state := loop.Body, loop.State
 	if plainTyped || noRevChain || !flatShape(e, state) {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	base := c.depth
+	// The slots of the rows read once per run come first: code compiled
+	// before such a let may use the slots after its own as scratch at
+	// every iteration, and the row must survive until the last.
+	once := map[*ir.Let]int{}
+	var onceSlots []int // those compiled, all stored by a finished first iteration
+	if ix >= 0 && loop.Count != nil {
+		for _, l := range c.it.invariantRows(loop) {
+			once[l] = c.alloc(1)
+		}
+	}
 	var bound []*ir.Var
 	var cleanups []func()
 	defer func() {
@@ -100,7 +112,7 @@ func (c *fnComp) revChain(e ir.Expr, state *ir.Var, k, ss int) (func(fr *frame) 
 		bound = append(bound, l.Var)
 		if head, body, done, ok, err := c.bcastHead(l); ok || err != nil {
 			if err != nil {
-				return nil, true, err
+				return nil, nil, true, err
 			}
 			cleanups = append(cleanups, done)
 			ops = append(ops, flatOp{run: head})
@@ -130,7 +142,7 @@ func (c *fnComp) revChain(e ir.Expr, state *ir.Var, k, ss int) (func(fr *frame) 
 			s := field[a]
 			val, err := c.store(l.Value, s)
 			if err != nil {
-				return nil, true, err
+				return nil, nil, true, err
 			}
 			ops = append(ops, flatOp{store: val})
 			c.bind(l.Var, s)
@@ -140,7 +152,7 @@ func (c *fnComp) revChain(e ir.Expr, state *ir.Var, k, ss int) (func(fr *frame) 
 		}
 		if val, _, dead, ok, err := c.letTupleLoop(l); ok || err != nil {
 			if err != nil {
-				return nil, true, err
+				return nil, nil, true, err
 			}
 			ops = append(ops, flatOp{run: val})
 			if len(dead) > 0 {
@@ -153,10 +165,21 @@ func (c *fnComp) revChain(e ir.Expr, state *ir.Var, k, ss int) (func(fr *frame) 
 			e = l.Body
 			continue
 		}
+		if s, ok := once[l]; ok {
+			g, err := c.compileRow(l.Value.(*ir.PrimCall))
+			if err != nil {
+				return nil, nil, true, err
+			}
+			c.bind(l.Var, s)
+			ops = append(ops, flatOp{store: storeValue(g, s), once: true})
+			onceSlots = append(onceSlots, s)
+			e = l.Body
+			continue
+		}
 		s := c.alloc(1)
 		val, dead, err := c.storeLet(l, s)
 		if err != nil {
-			return nil, true, err
+			return nil, nil, true, err
 		}
 		c.bind(l.Var, s)
 		ops = append(ops, flatOp{store: val})
@@ -177,15 +200,18 @@ func (c *fnComp) revChain(e ir.Expr, state *ir.Var, k, ss int) (func(fr *frame) 
 		}
 		f, err := c.compile(el)
 		if err != nil {
-			return nil, true, err
+			return nil, nil, true, err
 		}
 		elems = append(elems, f)
 		dst = append(dst, ss+j)
 	}
 	revChains.Add(1)
-	return func(fr *frame) error {
+	body = func(fr *frame) error {
 		for n := range ops {
 			op := &ops[n]
+			if op.once && fr.slots[ix].I != 0 {
+				continue // still in its slot from the first iteration
+			}
 			if op.store != nil {
 				if op.store(fr); fr.err != nil {
 					return fr.takeErr()
@@ -216,7 +242,16 @@ func (c *fnComp) revChain(e ir.Expr, state *ir.Var, k, ss int) (func(fr *frame) 
 			release(fr.m, d.dead, fr.slots[d.s])
 		}
 		return nil
-	}, true, nil
+	}
+	if len(onceSlots) > 0 {
+		finish = func(fr *frame) {
+			for _, s := range onceSlots {
+				release(fr.m, deadRow, fr.slots[s])
+				fr.slots[s] = runtime.Value{}
+			}
+		}
+	}
+	return body, finish, true, nil
 }
 
 // flatShape reports whether e is a chain of at least one let, each with
@@ -358,4 +393,53 @@ func followable(l *ir.Let) bool {
 		}
 	}
 	return true
+}
+
+// Rows read once per run. A let of a row a[i] whose a and i are bound
+// outside the loop (y = q[j] in a loop over the elements of q[j]'s rows)
+// gives the same row at every iteration. Reading it makes a view, which
+// costs a header from the machine's pool and its return. revChain reads
+// such a row at its place in the first iteration only, where it would
+// first be read and fail, keeps it in its slot, and gives the header back
+// after the last iteration. A row read charges no steps and the index is
+// a variable, so nothing else changes.
+
+// invariantRows returns the lets of loop l's body (a flat chain) whose
+// value is a row a[i], a and i variables bound outside the loop or by an
+// earlier such let, that die with the body (their header may be pooled).
+func (it *Interp) invariantRows(l *ir.Loop) []*ir.Let {
+	inner := map[*ir.Var]bool{l.State: true}
+	if l.Index != nil {
+		inner[l.Index] = true
+	}
+	for e := l.Body; ; {
+		x, ok := e.(*ir.Let)
+		if !ok {
+			break
+		}
+		inner[x.Var] = true
+		e = x.Body
+	}
+	var rows []*ir.Let
+	for e := l.Body; ; {
+		x, ok := e.(*ir.Let)
+		if !ok {
+			break
+		}
+		e = x.Body
+		if !isRow(x.Value) || it.letDead(x) != deadRow {
+			continue
+		}
+		pc := x.Value.(*ir.PrimCall)
+		a, ok := pc.Args[0].(*ir.Var)
+		if !ok || inner[a] {
+			continue
+		}
+		if i, ok := pc.Args[1].(*ir.Var); !ok || inner[i] {
+			continue
+		}
+		rows = append(rows, x)
+		delete(inner, x.Var)
+	}
+	return rows
 }

@@ -149,7 +149,56 @@ def f(x: [n]f64, m: i64): (f64, [n]f64) =
 		def:  "f",
 		args: func() []runtime.Value { return []runtime.Value{flatArray(13, 5), runtime.I64(4)} },
 	},
+	// r = w[s] is the same row at every iteration, read once per run
+	// (invariantRows); u's temporaries are evaluated before it at every
+	// iteration.
+	{
+		name: "row read once",
+		src:  rowOnceSrc,
+		def:  "f",
+		args: func() []runtime.Value {
+			return []runtime.Value{flatArray(14, 3, 4), flatArray(15, 4), runtime.I64(4), runtime.I64(2)}
+		},
+	},
+	{
+		name: "row read once, out of range",
+		src:  rowOnceSrc,
+		def:  "f",
+		args: func() []runtime.Value {
+			return []runtime.Value{flatArray(14, 3, 4), flatArray(15, 4), runtime.I64(4), runtime.I64(3)}
+		},
+		wantErr: true,
+	},
+	{
+		name: "row read once, no iteration",
+		src:  rowOnceSrc,
+		def:  "f",
+		args: func() []runtime.Value {
+			return []runtime.Value{flatArray(14, 3, 4), flatArray(15, 4), runtime.I64(0), runtime.I64(3)}
+		},
+	},
+	{
+		name: "row read once, nested runs",
+		src: `
+def f(w: [k][n]f64, x: [n]f64): (f64, f64) =
+  loop (a, b) = (0.0, 0.0) for j < k do
+    let (c, e) = loop (c, e) = (a, b) for i < n do
+      let u = sum(x * x[i]) in
+      let r = w[j] in
+      (c + r[i] * u, e + r[0])
+    in (c, e * 0.5)`,
+		def:  "f",
+		args: func() []runtime.Value { return []runtime.Value{flatArray(16, 3, 4), flatArray(17, 4)} },
+	},
 }
+
+const rowOnceSrc = `
+def f(w: [k][n]f64, x: [n]f64, m: i64, s: i64): (f64, f64) =
+  loop (a, b) = (0.0, 0.0) for i < m do
+    let u = sum(x * x[i]) in
+    let r = w[s] in
+    let t = (x + r)[i] in
+    (a + r[i] * u + t, b + r[0])`
 
 // flatArray is an f64 array of the shape with values from seed, one of
 // them -0.
