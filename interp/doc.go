@@ -41,6 +41,12 @@
 // typed_loop_acc.go): a one-hot acc_add_at(g, i, acc_add_at(zeros_like(l),
 // j, y)) as g[i][j] += y, acc_add of an elementwise chain piece by piece,
 // and the result of a tuple loop bound by a let in slots, not a tuple.
+// A tuple loop's body that is a chain of lets ending in the new state
+// runs as one flat list of steps (typed_loop_flat.go): state fields and
+// inner loops' results are named by their slots, accumulations are
+// stored back into the field's slot, a row the same at every iteration
+// is read once per run, and an inner loop's own zero-started accumulator
+// is recycled when the iteration ends.
 //
 // # Fusion
 //

@@ -229,9 +229,13 @@ func (c *fnComp) tupleLoop(e *ir.Loop) (run func(fr *frame) error, ss int, ok bo
 			return nil, 0, true, err
 		}
 	}
+	var finish func(fr *frame) // revChain's, after the last iteration
 	body, fast, err := c.accChain(e.Body, e.State, k, ss)
 	if !fast && err == nil {
-		body, err = c.into(e.Body, k, ss)
+		var flat bool
+		if body, finish, flat, err = c.revChain(e, k, ss, ix); !flat && err == nil {
+			body, err = c.into(e.Body, k, ss)
+		}
 	}
 	if err != nil {
 		return nil, 0, true, err
@@ -260,6 +264,9 @@ func (c *fnComp) tupleLoop(e *ir.Loop) (run func(fr *frame) error, ss int, ok bo
 				if err := body(fr); err != nil {
 					return err
 				}
+			}
+			if finish != nil && n > 0 {
+				finish(fr)
 			}
 			return nil
 		}, ss, true, nil

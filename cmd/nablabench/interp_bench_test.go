@@ -86,3 +86,15 @@ func rosenInput() []float64 {
 	}
 	return x
 }
+
+// BenchmarkInterpGMMElemGrad is the element-wise GMM gradient at d=2
+// K=10 n=1000, adbench's small row for gmm-elem.
+func BenchmarkInterpGMMElemGrad(b *testing.B) {
+	p, err := nabla.Compile("gmm_elem.nab", append(append([]byte(nil), gmmSrc...), gmmElemSrc...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, _ := loadGMM("", gmmSize{"", 2, 10, 1000})
+	args := []runtime.Value{vecValue(g.alphas), matValue(g.means), matValue(g.icf), matValue(g.x), runtime.F64(g.gamma), runtime.I64(g.m)}
+	benchValues(b, p, "gmm_elem_grad", args)
+}
