@@ -1071,6 +1071,14 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 			f.line("if %s <= 32 && %s <= 32 {", cols, k)
 		}
 		f.line("%s = %s[:%s]", x, x, k)
+		// A lower-triangular matrix (tri.go): column c from its
+		// diagonal down only.
+		tri := f.isLowerTri(e.Args[1])
+		if tri {
+			f.line("if %s {", f.finiteCheck(k, atIndex(x)))
+			f.triVecmat(y, x, b.parts[0], k, cols)
+			f.line("} else {")
+		}
 		f.line("%s := 0", c)
 		f.line("for ; %s+4 <= %s; %s += 4 {", c, cols, c)
 		f.line("%s := 0.0, 0.0, 0.0, 0.0", strings.Join(sums, ", "))
@@ -1090,6 +1098,9 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 		f.line("}")
 		f.line("%s[%s] = %s", y, c, s)
 		f.line("}")
+		if tri {
+			f.line("}")
+		}
 		if cols != k {
 			// Few columns, many rows (unreachable for a square matrix).
 			f.line("} else if %s <= 32 {", cols)
@@ -1127,6 +1138,20 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 	// 53 → 65 ms); for a recipe computed in the loop, faster.
 	x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
 	f.line("%s = %s[:%s]", x, x, k)
+	// A lower-triangular matrix (tri.go): row r to its diagonal only.
+	tri := f.isLowerTri(e.Args[0])
+	if tri {
+		f.line("if %s {", f.finiteCheck(k, atIndex(x)))
+		f.line("for %s := range %s {", r, y)
+		f.line("%s := %s[%s*%s:][:min(%s+1, %s)]", row, a.parts[0], r, k, r, k)
+		f.line("%s := 0.0", s)
+		f.line("for %s, %s := range %s {", c, v, row)
+		f.line("%s += %s * %s[%s]", s, v, x, c)
+		f.line("}")
+		f.line("%s[%s] = %s", y, r, s)
+		f.line("}")
+		f.line("} else {")
+	}
 	f.line("for %s := range %s {", r, y)
 	f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
 	f.line("%s := 0.0", s)
@@ -1135,6 +1160,9 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 	f.line("}")
 	f.line("%s[%s] = %s", y, r, s)
 	f.line("}")
+	if tri {
+		f.line("}")
+	}
 	f.line("} else {")
 	f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], b.parts[0], y)
 	f.line("}")
@@ -1187,7 +1215,15 @@ func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
 	y := f.allocW(ir.F64, e.P, rows) // both branches store every element
 	f.line("if %s <= 32 {", k)
 	f.reslice(lz.arrays, k)
-	f.smallMatvec(y, a.parts[0], k, lz.elem)
+	if f.isLowerTri(e.Args[0]) { // tri.go
+		f.line("if %s {", f.finiteCheck(k, lz.elem))
+		f.triMatvecRows(y, a.parts[0], k, lz.elem)
+		f.line("} else {")
+		f.smallMatvec(y, a.parts[0], k, lz.elem)
+		f.line("}")
+	} else {
+		f.smallMatvec(y, a.parts[0], k, lz.elem)
+	}
 	f.line("} else {")
 	xv := f.def("x", f.mkW(lz.kind, k))
 	f.writeLazy(xv, lz)

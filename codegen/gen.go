@@ -661,6 +661,9 @@ type fn struct {
 	// (lengths.go); sameLen holds them.
 	facts   bool
 	sameLen map[string]string
+	// triLets maps the def's let variables to their values, for
+	// isLowerTri (tri.go); made at its first use.
+	triLets map[*ir.Var]ir.Expr
 }
 
 // staticFn is a function value known at compile time: a def or a lambda

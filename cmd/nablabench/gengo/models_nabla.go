@@ -1024,132 +1024,164 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	}
 	var s_89 float64 = 0
 	if n_87 >= 256 {
-		loop_172 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
-		if loop_172.Sum == nil {
-			loop_172.Sum = func(lo_131, hi int) float64 {
-				size_14 := loop_172.C.H
-				alphas_1 := loop_172.C.T.H
-				r_64 := loop_172.C.T.T.H
-				d_21 := loop_172.C.T.T.T.H
-				d_22 := loop_172.C.T.T.T.T.H
-				a_20 := loop_172.C.T.T.T.T.T.H
-				x_9 := loop_172.C.T.T.T.T.T.T.H
-				x_11 := loop_172.C.T.T.T.T.T.T.T.H
-				means_4 := loop_172.C.T.T.T.T.T.T.T.T.H
-				means_3 := loop_172.C.T.T.T.T.T.T.T.T.T.H
-				means_5 := loop_172.C.T.T.T.T.T.T.T.T.T.T.H
+		loop_206 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
+		if loop_206.Sum == nil {
+			loop_206.Sum = func(lo_148, hi int) float64 {
+				size_14 := loop_206.C.H
+				alphas_1 := loop_206.C.T.H
+				r_64 := loop_206.C.T.T.H
+				d_21 := loop_206.C.T.T.T.H
+				d_22 := loop_206.C.T.T.T.T.H
+				a_20 := loop_206.C.T.T.T.T.T.H
+				x_9 := loop_206.C.T.T.T.T.T.T.H
+				x_11 := loop_206.C.T.T.T.T.T.T.T.H
+				means_4 := loop_206.C.T.T.T.T.T.T.T.T.H
+				means_3 := loop_206.C.T.T.T.T.T.T.T.T.T.H
+				means_5 := loop_206.C.T.T.T.T.T.T.T.T.T.T.H
 				ar := runtime.Arenas.Get()
 				ar.Reset()
 				defer runtime.Arenas.Put(ar)
-				errs_130 := loop_172.Errs
+				errs_147 := loop_206.Errs
 				s_89 := 0.0
-				var scratch_242 []float64
-				if scratch_242_n, err := runtime.CheckSize(size_14); err == nil {
-					scratch_242 = ar.F64w(scratch_242_n)
+				var scratch_276 []float64
+				if scratch_276_n, err := runtime.CheckSize(size_14); err == nil {
+					scratch_276 = ar.F64w(scratch_276_n)
 				}
-				scratch_243 := ar.F64w(d_21)
-				scratch_244 := ar.F64w(d_22)
-				for i_132 := lo_131; i_132 < hi; i_132++ {
-					i_134 := int64(i_132)
-					n_135, err_136 := runtime.CheckSize(size_14)
-					if err_136 != nil {
-						errs_130[lo_131/32] = runtime.WithPos("models.nab:56:30", err_136)
+				scratch_277 := ar.F64w(d_21)
+				scratch_278 := ar.F64w(d_22)
+				for i_149 := lo_148; i_149 < hi; i_149++ {
+					i_151 := int64(i_149)
+					n_152, err_153 := runtime.CheckSize(size_14)
+					if err_153 != nil {
+						errs_147[lo_148/32] = runtime.WithPos("models.nab:56:30", err_153)
 						return 0
 					}
-					r_137 := scratch_242[:n_135:n_135]
-					for i_138 := range r_137 {
-						i_140 := int64(i_138)
-						x_141 := alphas_1[int(i_140)]
-						x_142 := r_64[int(i_140)]
-						x_143 := x_141 + x_142
-						rs_144 := d_21 * d_22
-						row_145 := a_20[int(i_140)*rs_144 : (int(i_140)+1)*rs_144]
-						row_146 := x_9[int(i_134)*x_11 : (int(i_134)+1)*x_11]
-						if i_140 < 0 || i_140 >= int64(means_4) {
-							errs_130[lo_131/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_140, means_4))
+					r_154 := scratch_276[:n_152:n_152]
+					for i_155 := range r_154 {
+						i_157 := int64(i_155)
+						x_158 := alphas_1[int(i_157)]
+						x_159 := r_64[int(i_157)]
+						x_160 := x_158 + x_159
+						rs_161 := d_21 * d_22
+						row_162 := a_20[int(i_157)*rs_161 : (int(i_157)+1)*rs_161]
+						row_163 := x_9[int(i_151)*x_11 : (int(i_151)+1)*x_11]
+						if i_157 < 0 || i_157 >= int64(means_4) {
+							errs_147[lo_148/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_157, means_4))
 							return 0
 						}
-						row_147 := means_3[int(i_140)*means_5 : (int(i_140)+1)*means_5]
+						row_164 := means_3[int(i_157)*means_5 : (int(i_157)+1)*means_5]
 						if means_5 != x_11 {
-							errs_130[lo_131/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+							errs_147[lo_148/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 							return 0
 						}
 						if x_11 != d_22 {
-							errs_130[lo_131/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+							errs_147[lo_148/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 							return 0
 						}
-						a_148 := scratch_243[:d_21:d_21]
+						a_165 := scratch_277[:d_21:d_21]
 						if d_22 <= 32 {
-							row_146 = row_146[:d_22]
-							row_147 = row_147[:d_22]
-							r_149 := 0
-							for ; r_149+4 <= len(a_148); r_149 += 4 {
-								blk_150 := row_145[r_149*d_22 : (r_149+4)*d_22]
-								row_155, row_156, row_157, row_158 := blk_150[:d_22], blk_150[d_22:][:d_22], blk_150[2*d_22:][:d_22], blk_150[3*d_22:][:d_22]
-								s_159, s_160, s_161, s_162 := 0.0, 0.0, 0.0, 0.0
-								for c_152 := range row_155 {
-									xc_153 := (row_146[c_152] - row_147[c_152])
-									s_159 += row_155[c_152] * xc_153
-									s_160 += row_156[c_152] * xc_153
-									s_161 += row_157[c_152] * xc_153
-									s_162 += row_158[c_152] * xc_153
+							row_163 = row_163[:d_22]
+							row_164 = row_164[:d_22]
+							finite_166 := true
+							for c_167 := 0; c_167 < d_22; c_167++ {
+								if !(math.Abs((row_163[c_167] - row_164[c_167])) <= math.MaxFloat64) {
+									finite_166 = false
 								}
-								a_148[r_149], a_148[r_149+1], a_148[r_149+2], a_148[r_149+3] = s_159, s_160, s_161, s_162
 							}
-							for ; r_149 < len(a_148); r_149++ {
-								row_154 := row_145[r_149*d_22:][:d_22]
-								s_151 := 0.0
-								for c_152 := range row_154 {
-									s_151 += row_154[c_152] * (row_146[c_152] - row_147[c_152])
+							if finite_166 {
+								r_168 := 0
+								for ; r_168+4 <= len(a_165); r_168 += 4 {
+									n_174 := min(r_168+4, d_22)
+									blk_169 := row_162[r_168*d_22 : (r_168+4)*d_22]
+									row_175, row_176, row_177, row_178 := blk_169[:n_174], blk_169[d_22:][:n_174], blk_169[2*d_22:][:n_174], blk_169[3*d_22:][:n_174]
+									s_179, s_180, s_181, s_182 := 0.0, 0.0, 0.0, 0.0
+									for c_171 := range row_175 {
+										xc_172 := (row_163[c_171] - row_164[c_171])
+										s_179 += row_175[c_171] * xc_172
+										s_180 += row_176[c_171] * xc_172
+										s_181 += row_177[c_171] * xc_172
+										s_182 += row_178[c_171] * xc_172
+									}
+									a_165[r_168], a_165[r_168+1], a_165[r_168+2], a_165[r_168+3] = s_179, s_180, s_181, s_182
 								}
-								a_148[r_149] = s_151
+								for ; r_168 < len(a_165); r_168++ {
+									row_173 := row_162[r_168*d_22:][:min(r_168+1, d_22)]
+									s_170 := 0.0
+									for c_171 := range row_173 {
+										s_170 += row_173[c_171] * (row_163[c_171] - row_164[c_171])
+									}
+									a_165[r_168] = s_170
+								}
+							} else {
+								r_183 := 0
+								for ; r_183+4 <= len(a_165); r_183 += 4 {
+									blk_184 := row_162[r_183*d_22 : (r_183+4)*d_22]
+									row_189, row_190, row_191, row_192 := blk_184[:d_22], blk_184[d_22:][:d_22], blk_184[2*d_22:][:d_22], blk_184[3*d_22:][:d_22]
+									s_193, s_194, s_195, s_196 := 0.0, 0.0, 0.0, 0.0
+									for c_186 := range row_189 {
+										xc_187 := (row_163[c_186] - row_164[c_186])
+										s_193 += row_189[c_186] * xc_187
+										s_194 += row_190[c_186] * xc_187
+										s_195 += row_191[c_186] * xc_187
+										s_196 += row_192[c_186] * xc_187
+									}
+									a_165[r_183], a_165[r_183+1], a_165[r_183+2], a_165[r_183+3] = s_193, s_194, s_195, s_196
+								}
+								for ; r_183 < len(a_165); r_183++ {
+									row_188 := row_162[r_183*d_22:][:d_22]
+									s_185 := 0.0
+									for c_186 := range row_188 {
+										s_185 += row_188[c_186] * (row_163[c_186] - row_164[c_186])
+									}
+									a_165[r_183] = s_185
+								}
 							}
 						} else {
-							x_163 := scratch_244[:d_22:d_22]
-							row_146 = row_146[:len(x_163)]
-							row_147 = row_147[:len(x_163)]
-							for i_164 := range x_163 {
-								x_163[i_164] = (row_146[i_164] - row_147[i_164])
+							x_197 := scratch_278[:d_22:d_22]
+							row_163 = row_163[:len(x_197)]
+							row_164 = row_164[:len(x_197)]
+							for i_198 := range x_197 {
+								x_197[i_198] = (row_163[i_198] - row_164[i_198])
 							}
-							runtime.Gemv(false, d_21, d_22, 1, row_145, x_163, 0, a_148)
+							runtime.Gemv(false, d_21, d_22, 1, row_162, x_197, 0, a_165)
 						}
-						var s_166 float64 = 0
-						a_148 = a_148[:d_21]
-						for i_167 := 0; i_167 < d_21; i_167++ {
-							s_166 += (a_148[i_167] * a_148[i_167])
+						var s_200 float64 = 0
+						a_165 = a_165[:d_21]
+						for i_201 := 0; i_201 < d_21; i_201++ {
+							s_200 += (a_165[i_201] * a_165[i_201])
 						}
-						x_169 := 0.5 * s_166
-						x_170 := x_143 - x_169
-						r_137[i_138] = x_170
+						x_203 := 0.5 * s_200
+						x_204 := x_160 - x_203
+						r_154[i_155] = x_204
 						runtime.LoopCall()
 					}
-					s_171 := runtime.LogSumExp(r_137)
-					s_89 += s_171
+					s_205 := runtime.LogSumExp(r_154)
+					s_89 += s_205
 					runtime.LoopCall()
 				}
 				return s_89
 			}
 		}
-		s_89 += runtime.ParallelSum(n_87, 32, loop_172.Sum)
-		err_173 := loop_172.Err()
-		loop_172.Leave(&nbLoop7)
-		if err_173 != nil {
-			return 0, err_173
+		s_89 += runtime.ParallelSum(n_87, 32, loop_206.Sum)
+		err_207 := loop_206.Err()
+		loop_206.Leave(&nbLoop7)
+		if err_207 != nil {
+			return 0, err_207
 		}
 	} else {
-		var scratch_247 []float64
-		if scratch_247_n, err := runtime.CheckSize(size_14); err == nil {
-			scratch_247 = ar.F64w(scratch_247_n)
+		var scratch_281 []float64
+		if scratch_281_n, err := runtime.CheckSize(size_14); err == nil {
+			scratch_281 = ar.F64w(scratch_281_n)
 		}
-		scratch_248 := ar.F64w(d_21)
-		scratch_249 := ar.F64w(d_22)
+		scratch_282 := ar.F64w(d_21)
+		scratch_283 := ar.F64w(d_22)
 		for i_90 := 0; i_90 < n_87; i_90++ {
 			i_92 := int64(i_90)
 			n_93, err_94 := runtime.CheckSize(size_14)
 			if err_94 != nil {
 				return 0, runtime.WithPos("models.nab:56:30", err_94)
 			}
-			r_95 := scratch_247[:n_93:n_93]
+			r_95 := scratch_281[:n_93:n_93]
 			for i_96 := range r_95 {
 				i_98 := int64(i_96)
 				x_99 := alphas_1[int(i_98)]
@@ -1168,187 +1200,219 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				if x_11 != d_22 {
 					return 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_106 := scratch_248[:d_21:d_21]
+				a_106 := scratch_282[:d_21:d_21]
 				if d_22 <= 32 {
 					row_104 = row_104[:d_22]
 					row_105 = row_105[:d_22]
-					r_107 := 0
-					for ; r_107+4 <= len(a_106); r_107 += 4 {
-						blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
-						row_113, row_114, row_115, row_116 := blk_108[:d_22], blk_108[d_22:][:d_22], blk_108[2*d_22:][:d_22], blk_108[3*d_22:][:d_22]
-						s_117, s_118, s_119, s_120 := 0.0, 0.0, 0.0, 0.0
-						for c_110 := range row_113 {
-							xc_111 := (row_104[c_110] - row_105[c_110])
-							s_117 += row_113[c_110] * xc_111
-							s_118 += row_114[c_110] * xc_111
-							s_119 += row_115[c_110] * xc_111
-							s_120 += row_116[c_110] * xc_111
+					finite_107 := true
+					for c_108 := 0; c_108 < d_22; c_108++ {
+						if !(math.Abs((row_104[c_108] - row_105[c_108])) <= math.MaxFloat64) {
+							finite_107 = false
 						}
-						a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_117, s_118, s_119, s_120
 					}
-					for ; r_107 < len(a_106); r_107++ {
-						row_112 := row_103[r_107*d_22:][:d_22]
-						s_109 := 0.0
-						for c_110 := range row_112 {
-							s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
+					if finite_107 {
+						r_109 := 0
+						for ; r_109+4 <= len(a_106); r_109 += 4 {
+							n_115 := min(r_109+4, d_22)
+							blk_110 := row_103[r_109*d_22 : (r_109+4)*d_22]
+							row_116, row_117, row_118, row_119 := blk_110[:n_115], blk_110[d_22:][:n_115], blk_110[2*d_22:][:n_115], blk_110[3*d_22:][:n_115]
+							s_120, s_121, s_122, s_123 := 0.0, 0.0, 0.0, 0.0
+							for c_112 := range row_116 {
+								xc_113 := (row_104[c_112] - row_105[c_112])
+								s_120 += row_116[c_112] * xc_113
+								s_121 += row_117[c_112] * xc_113
+								s_122 += row_118[c_112] * xc_113
+								s_123 += row_119[c_112] * xc_113
+							}
+							a_106[r_109], a_106[r_109+1], a_106[r_109+2], a_106[r_109+3] = s_120, s_121, s_122, s_123
 						}
-						a_106[r_107] = s_109
+						for ; r_109 < len(a_106); r_109++ {
+							row_114 := row_103[r_109*d_22:][:min(r_109+1, d_22)]
+							s_111 := 0.0
+							for c_112 := range row_114 {
+								s_111 += row_114[c_112] * (row_104[c_112] - row_105[c_112])
+							}
+							a_106[r_109] = s_111
+						}
+					} else {
+						r_124 := 0
+						for ; r_124+4 <= len(a_106); r_124 += 4 {
+							blk_125 := row_103[r_124*d_22 : (r_124+4)*d_22]
+							row_130, row_131, row_132, row_133 := blk_125[:d_22], blk_125[d_22:][:d_22], blk_125[2*d_22:][:d_22], blk_125[3*d_22:][:d_22]
+							s_134, s_135, s_136, s_137 := 0.0, 0.0, 0.0, 0.0
+							for c_127 := range row_130 {
+								xc_128 := (row_104[c_127] - row_105[c_127])
+								s_134 += row_130[c_127] * xc_128
+								s_135 += row_131[c_127] * xc_128
+								s_136 += row_132[c_127] * xc_128
+								s_137 += row_133[c_127] * xc_128
+							}
+							a_106[r_124], a_106[r_124+1], a_106[r_124+2], a_106[r_124+3] = s_134, s_135, s_136, s_137
+						}
+						for ; r_124 < len(a_106); r_124++ {
+							row_129 := row_103[r_124*d_22:][:d_22]
+							s_126 := 0.0
+							for c_127 := range row_129 {
+								s_126 += row_129[c_127] * (row_104[c_127] - row_105[c_127])
+							}
+							a_106[r_124] = s_126
+						}
 					}
 				} else {
-					x_121 := scratch_249[:d_22:d_22]
-					row_104 = row_104[:len(x_121)]
-					row_105 = row_105[:len(x_121)]
-					for i_122 := range x_121 {
-						x_121[i_122] = (row_104[i_122] - row_105[i_122])
+					x_138 := scratch_283[:d_22:d_22]
+					row_104 = row_104[:len(x_138)]
+					row_105 = row_105[:len(x_138)]
+					for i_139 := range x_138 {
+						x_138[i_139] = (row_104[i_139] - row_105[i_139])
 					}
-					runtime.Gemv(false, d_21, d_22, 1, row_103, x_121, 0, a_106)
+					runtime.Gemv(false, d_21, d_22, 1, row_103, x_138, 0, a_106)
 				}
-				var s_124 float64 = 0
+				var s_141 float64 = 0
 				a_106 = a_106[:d_21]
-				for i_125 := 0; i_125 < d_21; i_125++ {
-					s_124 += (a_106[i_125] * a_106[i_125])
+				for i_142 := 0; i_142 < d_21; i_142++ {
+					s_141 += (a_106[i_142] * a_106[i_142])
 				}
-				x_127 := 0.5 * s_124
-				x_128 := x_101 - x_127
-				r_95[i_96] = x_128
+				x_144 := 0.5 * s_141
+				x_145 := x_101 - x_144
+				r_95[i_96] = x_145
 				runtime.LoopCall()
 			}
-			s_129 := runtime.LogSumExp(r_95)
-			s_89 += s_129
+			s_146 := runtime.LogSumExp(r_95)
+			s_89 += s_146
 			runtime.LoopCall()
 		}
 	}
-	x_174 := x_86 + s_89
-	x_175 := float64(size_17)
-	s_176 := runtime.LogSumExp(alphas_1)
-	x_177 := x_175 * s_176
-	x_178 := x_174 - x_177
-	n_179, err_180 := runtime.CheckSize(size_14)
-	if err_180 != nil {
-		return 0, runtime.WithPos("models.nab:58:19", err_180)
+	x_208 := x_86 + s_89
+	x_209 := float64(size_17)
+	s_210 := runtime.LogSumExp(alphas_1)
+	x_211 := x_209 * s_210
+	x_212 := x_208 - x_211
+	n_213, err_214 := runtime.CheckSize(size_14)
+	if err_214 != nil {
+		return 0, runtime.WithPos("models.nab:58:19", err_214)
 	}
-	var s_181 float64 = 0
-	if n_179 >= 256 {
-		loop_234 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_179, 32)
-		if loop_234.Sum == nil {
-			loop_234.Sum = func(lo_208, hi int) float64 {
-				gamma_12 := loop_234.C.H
-				icf_7 := loop_234.C.T.H
-				icf_6 := loop_234.C.T.T.H
-				icf_8 := loop_234.C.T.T.T.H
-				size_15 := loop_234.C.T.T.T.T.H
-				m_13 := loop_234.C.T.T.T.T.T.H
-				r_64 := loop_234.C.T.T.T.T.T.T.H
-				errs_207 := loop_234.Errs
-				s_181 := 0.0
-				for i_209 := lo_208; i_209 < hi; i_209++ {
-					i_211 := int64(i_209)
-					x_212 := gamma_12 * gamma_12
-					x_213 := 0.5 * x_212
-					if i_211 < 0 || i_211 >= int64(icf_7) {
-						errs_207[lo_208/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_211, icf_7))
+	var s_215 float64 = 0
+	if n_213 >= 256 {
+		loop_268 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_213, 32)
+		if loop_268.Sum == nil {
+			loop_268.Sum = func(lo_242, hi int) float64 {
+				gamma_12 := loop_268.C.H
+				icf_7 := loop_268.C.T.H
+				icf_6 := loop_268.C.T.T.H
+				icf_8 := loop_268.C.T.T.T.H
+				size_15 := loop_268.C.T.T.T.T.H
+				m_13 := loop_268.C.T.T.T.T.T.H
+				r_64 := loop_268.C.T.T.T.T.T.T.H
+				errs_241 := loop_268.Errs
+				s_215 := 0.0
+				for i_243 := lo_242; i_243 < hi; i_243++ {
+					i_245 := int64(i_243)
+					x_246 := gamma_12 * gamma_12
+					x_247 := 0.5 * x_246
+					if i_245 < 0 || i_245 >= int64(icf_7) {
+						errs_241[lo_242/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_245, icf_7))
 						return 0
 					}
-					row_214 := icf_6[int(i_211)*icf_8 : (int(i_211)+1)*icf_8]
+					row_248 := icf_6[int(i_245)*icf_8 : (int(i_245)+1)*icf_8]
 					if size_15 < int64(0) || size_15 > int64(icf_8) {
-						errs_207[lo_208/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						errs_241[lo_242/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 						return 0
 					}
-					n_215 := int(size_15) - int(int64(0))
-					s_216 := row_214[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-					var s_217 float64 = 0
-					s_216 = s_216[:n_215]
-					for i_218 := 0; i_218 < n_215; i_218++ {
-						e_220 := (math.Exp(s_216[i_218]))
-						s_217 += (e_220 * e_220)
+					n_249 := int(size_15) - int(int64(0))
+					s_250 := row_248[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+					var s_251 float64 = 0
+					s_250 = s_250[:n_249]
+					for i_252 := 0; i_252 < n_249; i_252++ {
+						e_254 := (math.Exp(s_250[i_252]))
+						s_251 += (e_254 * e_254)
 					}
-					if i_211 < 0 || i_211 >= int64(icf_7) {
-						errs_207[lo_208/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_211, icf_7))
+					if i_245 < 0 || i_245 >= int64(icf_7) {
+						errs_241[lo_242/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_245, icf_7))
 						return 0
 					}
-					row_221 := icf_6[int(i_211)*icf_8 : (int(i_211)+1)*icf_8]
-					n_222 := int64(icf_8)
-					if size_15 < 0 || n_222 < size_15 || n_222 > int64(icf_8) {
-						errs_207[lo_208/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_222, icf_8))
+					row_255 := icf_6[int(i_245)*icf_8 : (int(i_245)+1)*icf_8]
+					n_256 := int64(icf_8)
+					if size_15 < 0 || n_256 < size_15 || n_256 > int64(icf_8) {
+						errs_241[lo_242/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_256, icf_8))
 						return 0
 					}
-					n_223 := int(n_222) - int(size_15)
-					s_224 := row_221[int(size_15)*1 : int(n_222)*1 : int(n_222)*1]
-					var s_225 float64 = 0
-					s_224 = s_224[:n_223]
-					for i_226 := 0; i_226 < n_223; i_226++ {
-						s_225 += (s_224[i_226] * s_224[i_226])
+					n_257 := int(n_256) - int(size_15)
+					s_258 := row_255[int(size_15)*1 : int(n_256)*1 : int(n_256)*1]
+					var s_259 float64 = 0
+					s_258 = s_258[:n_257]
+					for i_260 := 0; i_260 < n_257; i_260++ {
+						s_259 += (s_258[i_260] * s_258[i_260])
 					}
-					x_228 := s_217 + s_225
-					x_229 := x_213 * x_228
-					x_230 := float64(m_13)
-					x_231 := r_64[int(i_211)]
-					x_232 := x_230 * x_231
-					x_233 := x_229 - x_232
-					s_181 += x_233
+					x_262 := s_251 + s_259
+					x_263 := x_247 * x_262
+					x_264 := float64(m_13)
+					x_265 := r_64[int(i_245)]
+					x_266 := x_264 * x_265
+					x_267 := x_263 - x_266
+					s_215 += x_267
 				}
-				return s_181
+				return s_215
 			}
 		}
-		s_181 += runtime.ParallelSum(n_179, 32, loop_234.Sum)
-		err_235 := loop_234.Err()
-		loop_234.Leave(&nbLoop8)
-		if err_235 != nil {
-			return 0, err_235
+		s_215 += runtime.ParallelSum(n_213, 32, loop_268.Sum)
+		err_269 := loop_268.Err()
+		loop_268.Leave(&nbLoop8)
+		if err_269 != nil {
+			return 0, err_269
 		}
 	} else {
-		for i_182 := 0; i_182 < n_179; i_182++ {
-			i_184 := int64(i_182)
-			x_185 := gamma_12 * gamma_12
-			x_186 := 0.5 * x_185
-			if i_184 < 0 || i_184 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_184, icf_7))
+		for i_216 := 0; i_216 < n_213; i_216++ {
+			i_218 := int64(i_216)
+			x_219 := gamma_12 * gamma_12
+			x_220 := 0.5 * x_219
+			if i_218 < 0 || i_218 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_218, icf_7))
 			}
-			row_187 := icf_6[int(i_184)*icf_8 : (int(i_184)+1)*icf_8]
+			row_221 := icf_6[int(i_218)*icf_8 : (int(i_218)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
 				return 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
-			n_188 := int(size_15) - int(int64(0))
-			s_189 := row_187[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			var s_190 float64 = 0
-			s_189 = s_189[:n_188]
-			for i_191 := 0; i_191 < n_188; i_191++ {
-				e_193 := (math.Exp(s_189[i_191]))
-				s_190 += (e_193 * e_193)
+			n_222 := int(size_15) - int(int64(0))
+			s_223 := row_221[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			var s_224 float64 = 0
+			s_223 = s_223[:n_222]
+			for i_225 := 0; i_225 < n_222; i_225++ {
+				e_227 := (math.Exp(s_223[i_225]))
+				s_224 += (e_227 * e_227)
 			}
-			if i_184 < 0 || i_184 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_184, icf_7))
+			if i_218 < 0 || i_218 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_218, icf_7))
 			}
-			row_194 := icf_6[int(i_184)*icf_8 : (int(i_184)+1)*icf_8]
-			n_195 := int64(icf_8)
-			if size_15 < 0 || n_195 < size_15 || n_195 > int64(icf_8) {
-				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_195, icf_8))
+			row_228 := icf_6[int(i_218)*icf_8 : (int(i_218)+1)*icf_8]
+			n_229 := int64(icf_8)
+			if size_15 < 0 || n_229 < size_15 || n_229 > int64(icf_8) {
+				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_229, icf_8))
 			}
-			n_196 := int(n_195) - int(size_15)
-			s_197 := row_194[int(size_15)*1 : int(n_195)*1 : int(n_195)*1]
-			var s_198 float64 = 0
-			s_197 = s_197[:n_196]
-			for i_199 := 0; i_199 < n_196; i_199++ {
-				s_198 += (s_197[i_199] * s_197[i_199])
+			n_230 := int(n_229) - int(size_15)
+			s_231 := row_228[int(size_15)*1 : int(n_229)*1 : int(n_229)*1]
+			var s_232 float64 = 0
+			s_231 = s_231[:n_230]
+			for i_233 := 0; i_233 < n_230; i_233++ {
+				s_232 += (s_231[i_233] * s_231[i_233])
 			}
-			x_201 := s_190 + s_198
-			x_202 := x_186 * x_201
-			x_203 := float64(m_13)
-			x_204 := r_64[int(i_184)]
-			x_205 := x_203 * x_204
-			x_206 := x_202 - x_205
-			s_181 += x_206
+			x_235 := s_224 + s_232
+			x_236 := x_220 * x_235
+			x_237 := float64(m_13)
+			x_238 := r_64[int(i_218)]
+			x_239 := x_237 * x_238
+			x_240 := x_236 - x_239
+			s_215 += x_240
 		}
 	}
-	x_236 := x_178 + s_181
-	x_237 := float64(size_14)
-	r_238, err_239 := fn_wishartc(ar, size_15, gamma_12, m_13)
-	if err_239 != nil {
-		return 0, runtime.WithFrame(err_239, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_270 := x_212 + s_215
+	x_271 := float64(size_14)
+	r_272, err_273 := fn_wishartc(ar, size_15, gamma_12, m_13)
+	if err_273 != nil {
+		return 0, runtime.WithFrame(err_273, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_240 := x_237 * r_238
-	x_241 := x_236 - x_240
-	return x_241, nil
+	x_274 := x_271 * r_272
+	x_275 := x_270 - x_274
+	return x_275, nil
 }
 
 // nbLoop9 keeps the records of a parallel loop of fn_qmatsplit10fwd.
@@ -1589,7 +1653,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_535 := ar.Mark()
+	mark_612 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1758,12 +1822,12 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_87 int = 0
 	var rs_88 int = 0
 	a_89 := ar.F64w(n_83)
-	var scratch_536 []float64
-	if scratch_536_n, err := runtime.CheckSize(n_15); err == nil {
-		scratch_536 = ar.F64w(scratch_536_n)
+	var scratch_613 []float64
+	if scratch_613_n, err := runtime.CheckSize(n_15); err == nil {
+		scratch_613 = ar.F64w(scratch_613_n)
 	}
-	scratch_537 := ar.F64w(d_21)
-	scratch_538 := ar.F64w(d_22)
+	scratch_614 := ar.F64w(d_21)
+	scratch_615 := ar.F64w(d_22)
 	for i_90 := 0; i_90 < n_83; i_90++ {
 		mark_91 := ar.Mark()
 		i_92 := int64(i_90)
@@ -1771,7 +1835,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		if err_94 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_94)
 		}
-		r_95 := scratch_536[:n_93:n_93]
+		r_95 := scratch_613[:n_93:n_93]
 		for i_96 := range r_95 {
 			i_98 := int64(i_96)
 			x_99 := alphas_1[int(i_98)]
@@ -1790,467 +1854,547 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_106 := scratch_537[:d_21:d_21]
+			a_106 := scratch_614[:d_21:d_21]
 			if d_22 <= 32 {
 				row_104 = row_104[:d_22]
 				row_105 = row_105[:d_22]
-				r_107 := 0
-				for ; r_107+4 <= len(a_106); r_107 += 4 {
-					blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
-					row_113, row_114, row_115, row_116 := blk_108[:d_22], blk_108[d_22:][:d_22], blk_108[2*d_22:][:d_22], blk_108[3*d_22:][:d_22]
-					s_117, s_118, s_119, s_120 := 0.0, 0.0, 0.0, 0.0
-					for c_110 := range row_113 {
-						xc_111 := (row_104[c_110] - row_105[c_110])
-						s_117 += row_113[c_110] * xc_111
-						s_118 += row_114[c_110] * xc_111
-						s_119 += row_115[c_110] * xc_111
-						s_120 += row_116[c_110] * xc_111
+				finite_107 := true
+				for c_108 := 0; c_108 < d_22; c_108++ {
+					if !(math.Abs((row_104[c_108] - row_105[c_108])) <= math.MaxFloat64) {
+						finite_107 = false
 					}
-					a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_117, s_118, s_119, s_120
 				}
-				for ; r_107 < len(a_106); r_107++ {
-					row_112 := row_103[r_107*d_22:][:d_22]
-					s_109 := 0.0
-					for c_110 := range row_112 {
-						s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
+				if finite_107 {
+					r_109 := 0
+					for ; r_109+4 <= len(a_106); r_109 += 4 {
+						n_115 := min(r_109+4, d_22)
+						blk_110 := row_103[r_109*d_22 : (r_109+4)*d_22]
+						row_116, row_117, row_118, row_119 := blk_110[:n_115], blk_110[d_22:][:n_115], blk_110[2*d_22:][:n_115], blk_110[3*d_22:][:n_115]
+						s_120, s_121, s_122, s_123 := 0.0, 0.0, 0.0, 0.0
+						for c_112 := range row_116 {
+							xc_113 := (row_104[c_112] - row_105[c_112])
+							s_120 += row_116[c_112] * xc_113
+							s_121 += row_117[c_112] * xc_113
+							s_122 += row_118[c_112] * xc_113
+							s_123 += row_119[c_112] * xc_113
+						}
+						a_106[r_109], a_106[r_109+1], a_106[r_109+2], a_106[r_109+3] = s_120, s_121, s_122, s_123
 					}
-					a_106[r_107] = s_109
+					for ; r_109 < len(a_106); r_109++ {
+						row_114 := row_103[r_109*d_22:][:min(r_109+1, d_22)]
+						s_111 := 0.0
+						for c_112 := range row_114 {
+							s_111 += row_114[c_112] * (row_104[c_112] - row_105[c_112])
+						}
+						a_106[r_109] = s_111
+					}
+				} else {
+					r_124 := 0
+					for ; r_124+4 <= len(a_106); r_124 += 4 {
+						blk_125 := row_103[r_124*d_22 : (r_124+4)*d_22]
+						row_130, row_131, row_132, row_133 := blk_125[:d_22], blk_125[d_22:][:d_22], blk_125[2*d_22:][:d_22], blk_125[3*d_22:][:d_22]
+						s_134, s_135, s_136, s_137 := 0.0, 0.0, 0.0, 0.0
+						for c_127 := range row_130 {
+							xc_128 := (row_104[c_127] - row_105[c_127])
+							s_134 += row_130[c_127] * xc_128
+							s_135 += row_131[c_127] * xc_128
+							s_136 += row_132[c_127] * xc_128
+							s_137 += row_133[c_127] * xc_128
+						}
+						a_106[r_124], a_106[r_124+1], a_106[r_124+2], a_106[r_124+3] = s_134, s_135, s_136, s_137
+					}
+					for ; r_124 < len(a_106); r_124++ {
+						row_129 := row_103[r_124*d_22:][:d_22]
+						s_126 := 0.0
+						for c_127 := range row_129 {
+							s_126 += row_129[c_127] * (row_104[c_127] - row_105[c_127])
+						}
+						a_106[r_124] = s_126
+					}
 				}
 			} else {
-				x_121 := scratch_538[:d_22:d_22]
-				row_104 = row_104[:len(x_121)]
-				row_105 = row_105[:len(x_121)]
-				for i_122 := range x_121 {
-					x_121[i_122] = (row_104[i_122] - row_105[i_122])
+				x_138 := scratch_615[:d_22:d_22]
+				row_104 = row_104[:len(x_138)]
+				row_105 = row_105[:len(x_138)]
+				for i_139 := range x_138 {
+					x_138[i_139] = (row_104[i_139] - row_105[i_139])
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_103, x_121, 0, a_106)
+				runtime.Gemv(false, d_21, d_22, 1, row_103, x_138, 0, a_106)
 			}
-			var s_124 float64 = 0
+			var s_141 float64 = 0
 			a_106 = a_106[:d_21]
-			for i_125 := 0; i_125 < d_21; i_125++ {
-				s_124 += (a_106[i_125] * a_106[i_125])
+			for i_142 := 0; i_142 < d_21; i_142++ {
+				s_141 += (a_106[i_142] * a_106[i_142])
 			}
-			x_127 := 0.5 * s_124
-			x_128 := x_101 - x_127
-			r_95[i_96] = x_128
+			x_144 := 0.5 * s_141
+			x_145 := x_101 - x_144
+			r_95[i_96] = x_145
 			runtime.LoopCall()
 		}
-		s_129 := runtime.LogSumExp(r_95)
-		a_85[i_90] = s_129
+		s_146 := runtime.LogSumExp(r_95)
+		a_85[i_90] = s_146
 		if i_90 == 0 {
 			d_87 = n_93
 			rs_88 = d_87
-			tot_130, err_131 := runtime.MulSize(n_83, rs_88)
-			if err_131 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_131)
+			tot_147, err_148 := runtime.MulSize(n_83, rs_88)
+			if err_148 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_148)
 			}
-			a_86 = ar.F64w(tot_130)
+			a_86 = ar.F64w(tot_147)
 		} else if n_93 != d_87 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_90)+" has shape "+runtime.ShapeString([]int{n_93})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
 		}
 		copy(a_86[i_90*rs_88:(i_90+1)*rs_88], r_95)
-		a_89[i_90] = s_129
+		a_89[i_90] = s_146
 		if i_90 > 0 {
 			ar.Release(mark_91)
 		}
 	}
-	n_132, err_133 := runtime.CheckSize(n_17)
-	_ = n_132
-	if err_133 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_133)
+	n_149, err_150 := runtime.CheckSize(n_17)
+	_ = n_149
+	if err_150 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_150)
 	}
-	view_134 := a_85
-	n_135, err_136 := runtime.CheckSize(n_15)
-	if err_136 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_136)
+	view_151 := a_85
+	n_152, err_153 := runtime.CheckSize(n_15)
+	if err_153 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_153)
 	}
-	a_137 := ar.F64w(n_135)
-	var a_138 []float64
-	var d_139 int = 0
-	var rs_140 int = 0
-	for i_141 := 0; i_141 < n_135; i_141++ {
-		mark_142 := ar.Mark()
-		i_143 := int64(i_141)
-		if i_143 < 0 || i_143 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_143, icf_7))
+	a_154 := ar.F64w(n_152)
+	var a_155 []float64
+	var d_156 int = 0
+	var rs_157 int = 0
+	for i_158 := 0; i_158 < n_152; i_158++ {
+		mark_159 := ar.Mark()
+		i_160 := int64(i_158)
+		if i_160 < 0 || i_160 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_160, icf_7))
 		}
-		row_144 := icf_6[int(i_143)*icf_8 : (int(i_143)+1)*icf_8]
+		row_161 := icf_6[int(i_160)*icf_8 : (int(i_160)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_145 := int(n_16) - int(int64(0))
-		s_146 := row_144[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_147 := ar.F64w(n_145)
-		s_146 = s_146[:len(r_147)]
-		for i_148 := range r_147 {
-			r_147[i_148] = (math.Exp(s_146[i_148]))
+		n_162 := int(n_16) - int(int64(0))
+		s_163 := row_161[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_164 := ar.F64w(n_162)
+		s_163 = s_163[:len(r_164)]
+		for i_165 := range r_164 {
+			r_164[i_165] = (math.Exp(s_163[i_165]))
 		}
-		x_150 := gamma_12 * gamma_12
-		x_151 := 0.5 * x_150
-		d_152 := runtime.Dot(r_147, r_147)
-		n_153 := int64(icf_8)
-		if n_16 < 0 || n_153 < n_16 || n_153 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_153, icf_8))
+		x_167 := gamma_12 * gamma_12
+		x_168 := 0.5 * x_167
+		d_169 := runtime.Dot(r_164, r_164)
+		n_170 := int64(icf_8)
+		if n_16 < 0 || n_170 < n_16 || n_170 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_170, icf_8))
 		}
-		n_154 := int(n_153) - int(n_16)
-		s_155 := row_144[int(n_16)*1 : int(n_153)*1 : int(n_153)*1]
-		var s_156 float64 = 0
-		s_155 = s_155[:n_154]
-		for i_157 := 0; i_157 < n_154; i_157++ {
-			s_156 += (s_155[i_157] * s_155[i_157])
+		n_171 := int(n_170) - int(n_16)
+		s_172 := row_161[int(n_16)*1 : int(n_170)*1 : int(n_170)*1]
+		var s_173 float64 = 0
+		s_172 = s_172[:n_171]
+		for i_174 := 0; i_174 < n_171; i_174++ {
+			s_173 += (s_172[i_174] * s_172[i_174])
 		}
-		x_159 := d_152 + s_156
-		x_160 := x_151 * x_159
-		x_161 := float64(m_13)
-		x_162 := r_64[int(i_143)]
-		x_163 := x_161 * x_162
-		x_164 := x_160 - x_163
-		a_137[i_141] = x_164
-		if i_141 == 0 {
-			d_139 = n_145
-			rs_140 = d_139
-			tot_165, err_166 := runtime.MulSize(n_135, rs_140)
-			if err_166 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_166)
+		x_176 := d_169 + s_173
+		x_177 := x_168 * x_176
+		x_178 := float64(m_13)
+		x_179 := r_64[int(i_160)]
+		x_180 := x_178 * x_179
+		x_181 := x_177 - x_180
+		a_154[i_158] = x_181
+		if i_158 == 0 {
+			d_156 = n_162
+			rs_157 = d_156
+			tot_182, err_183 := runtime.MulSize(n_152, rs_157)
+			if err_183 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_183)
 			}
-			a_138 = ar.F64w(tot_165)
-		} else if n_145 != d_139 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_141)+" has shape "+runtime.ShapeString([]int{n_145})+", element 0 has shape "+runtime.ShapeString([]int{d_139}))
+			a_155 = ar.F64w(tot_182)
+		} else if n_162 != d_156 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_158)+" has shape "+runtime.ShapeString([]int{n_162})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
 		}
-		copy(a_138[i_141*rs_140:(i_141+1)*rs_140], r_147)
-		if i_141 > 0 {
-			ar.Release(mark_142)
+		copy(a_155[i_158*rs_157:(i_158+1)*rs_157], r_164)
+		if i_158 > 0 {
+			ar.Release(mark_159)
 		}
 	}
-	n_167, err_168 := runtime.CheckSize(n_15)
-	_ = n_167
-	if err_168 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_168)
+	n_184, err_185 := runtime.CheckSize(n_15)
+	_ = n_184
+	if err_185 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_185)
 	}
-	view_169 := a_137
-	x_170 := float64(n_17)
-	s_171 := runtime.LogSumExp(alphas_1)
-	x_172 := -ybar_14
-	x_173 := x_170 * x_172
-	r_174 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_174)]
-	if len(r_174) >= 262144 {
-		loop_181 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_174, runtime.Bind(alphas_1, runtime.Bind(s_171, runtime.Bind(x_173, runtime.End{})))), len(r_174), 16384)
-		if loop_181.For == nil {
-			loop_181.For = func(lo_178, hi int) {
-				r_174 := loop_181.C.H
-				alphas_1 := loop_181.C.T.H
-				s_171 := loop_181.C.T.T.H
-				x_173 := loop_181.C.T.T.T.H
-				for i_179 := lo_178; i_179 < hi; i_179++ {
-					r_174[i_179] = ((math.Exp((alphas_1[i_179] - s_171))) * x_173)
+	view_186 := a_154
+	x_187 := float64(n_17)
+	s_188 := runtime.LogSumExp(alphas_1)
+	x_189 := -ybar_14
+	x_190 := x_187 * x_189
+	r_191 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_191)]
+	if len(r_191) >= 262144 {
+		loop_198 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_191, runtime.Bind(alphas_1, runtime.Bind(s_188, runtime.Bind(x_190, runtime.End{})))), len(r_191), 16384)
+		if loop_198.For == nil {
+			loop_198.For = func(lo_195, hi int) {
+				r_191 := loop_198.C.H
+				alphas_1 := loop_198.C.T.H
+				s_188 := loop_198.C.T.T.H
+				x_190 := loop_198.C.T.T.T.H
+				for i_196 := lo_195; i_196 < hi; i_196++ {
+					r_191[i_196] = ((math.Exp((alphas_1[i_196] - s_188))) * x_190)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_174), 16384, loop_181.For)
-		loop_181.Leave(&nbLoop11)
+		runtime.ParallelFor(len(r_191), 16384, loop_198.For)
+		loop_198.Leave(&nbLoop11)
 	} else {
-		for i_175 := range r_174 {
-			r_174[i_175] = ((math.Exp((alphas_1[i_175] - s_171))) * x_173)
+		for i_192 := range r_191 {
+			r_191[i_192] = ((math.Exp((alphas_1[i_192] - s_188))) * x_190)
 		}
 	}
-	z_182 := ar.F64(len(icf_6))
-	z_183 := ar.F64(len(r_64))
-	var rev_184 []float64
-	var rev_185 int
-	var rev_186 int
-	var rev_187 []float64
-	rev_184, rev_185, rev_186, rev_187 = z_182, icf_7, icf_8, z_183
-	for i_210 := int64(0); i_210 < n_15; i_210++ {
-		_ = a_137[int(i_210)]
-		row_213 := a_138[int(i_210)*d_139 : (int(i_210)+1)*d_139]
-		if i_210 < 0 || i_210 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_210, icf_7))
+	z_199 := ar.F64(len(icf_6))
+	z_200 := ar.F64(len(r_64))
+	var rev_201 []float64
+	var rev_202 int
+	var rev_203 int
+	var rev_204 []float64
+	rev_201, rev_202, rev_203, rev_204 = z_199, icf_7, icf_8, z_200
+	for i_227 := int64(0); i_227 < n_15; i_227++ {
+		_ = a_154[int(i_227)]
+		row_230 := a_155[int(i_227)*d_156 : (int(i_227)+1)*d_156]
+		if i_227 < 0 || i_227 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_227, icf_7))
 		}
-		row_214 := icf_6[int(i_210)*icf_8 : (int(i_210)+1)*icf_8]
-		x_215 := float64(m_13)
-		x_216 := -ybar_14
-		x_217 := x_215 * x_216
-		rev_187[i_210] += x_217
-		x_218 := gamma_12 * gamma_12
-		x_219 := 0.5 * x_218
-		x_220 := x_219 * ybar_14
-		n_221 := int64(icf_8)
-		if n_16 < 0 || n_221 < n_16 || n_221 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_221, icf_8))
+		row_231 := icf_6[int(i_227)*icf_8 : (int(i_227)+1)*icf_8]
+		x_232 := float64(m_13)
+		x_233 := -ybar_14
+		x_234 := x_232 * x_233
+		rev_204[i_227] += x_234
+		x_235 := gamma_12 * gamma_12
+		x_236 := 0.5 * x_235
+		x_237 := x_236 * ybar_14
+		n_238 := int64(icf_8)
+		if n_16 < 0 || n_238 < n_16 || n_238 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_238, icf_8))
 		}
-		n_222 := int(n_221) - int(n_16)
-		s_223 := row_214[int(n_16)*1 : int(n_221)*1 : int(n_221)*1]
-		if n_16 < 0 || n_16+int64(n_222) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_222), icf_8))
+		n_239 := int(n_238) - int(n_16)
+		s_240 := row_231[int(n_16)*1 : int(n_238)*1 : int(n_238)*1]
+		if n_16 < 0 || n_16+int64(n_239) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_239), icf_8))
 		}
-		if i_210 < 0 || i_210 >= int64(rev_185) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_210, rev_185))
+		if i_227 < 0 || i_227 >= int64(rev_202) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_227, rev_202))
 		}
-		if rev_186 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_186})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_203 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_203})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_224 := rev_184[i_210*int64(rev_186) : (i_210+1)*int64(rev_186)]
-		region_225 := row_224[int(n_16)*1 : (int(n_16)+n_222)*1]
-		s_223 = s_223[:len(region_225)]
-		for i_226 := range region_225 {
-			region_225[i_226] += ((2.0 * s_223[i_226]) * x_220)
+		row_241 := rev_201[i_227*int64(rev_203) : (i_227+1)*int64(rev_203)]
+		region_242 := row_241[int(n_16)*1 : (int(n_16)+n_239)*1]
+		s_240 = s_240[:len(region_242)]
+		for i_243 := range region_242 {
+			region_242[i_243] += ((2.0 * s_240[i_243]) * x_237)
 		}
-		if int64(0)+int64(d_139) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_139), icf_8))
+		if int64(0)+int64(d_156) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_156), icf_8))
 		}
-		if i_210 < 0 || i_210 >= int64(rev_185) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_210, rev_185))
+		if i_227 < 0 || i_227 >= int64(rev_202) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_227, rev_202))
 		}
-		if rev_186 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_186})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_203 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_203})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_228 := rev_184[i_210*int64(rev_186) : (i_210+1)*int64(rev_186)]
-		region_229 := row_228[int(int64(0))*1 : (int(int64(0))+d_139)*1]
-		row_213 = row_213[:len(region_229)]
-		for i_230 := range region_229 {
-			region_229[i_230] += (row_213[i_230] * ((2.0 * row_213[i_230]) * x_220))
+		row_245 := rev_201[i_227*int64(rev_203) : (i_227+1)*int64(rev_203)]
+		region_246 := row_245[int(int64(0))*1 : (int(int64(0))+d_156)*1]
+		row_230 = row_230[:len(region_246)]
+		for i_247 := range region_246 {
+			region_246[i_247] += (row_230[i_247] * ((2.0 * row_230[i_247]) * x_237))
 		}
 	}
-	z_232 := ar.F64(len(a_20))
-	z_233 := ar.F64(len(means_3))
-	var rev_234 []float64
-	var rev_236 []float64
-	var rev_238 []float64
-	var rev_240 int
-	var rev_241 int
-	var rev_242 []float64
-	var rev_243 int
-	var rev_244 int
-	rev_234, rev_236, rev_238, rev_240, rev_241, rev_242, rev_243, rev_244 = r_174, z_183, z_232, d_21, d_22, z_233, means_4, means_5
-	scratch_542 := ar.F64w(d_87)
-	scratch_544 := ar.F64w(x_11)
-	scratch_545 := ar.F64w(d_21)
-	scratch_546 := ar.F64w(d_21)
-	scratch_547 := ar.F64w(d_22)
-	for i_352 := int64(0); i_352 < n_17; i_352++ {
-		_ = a_85[int(i_352)]
-		row_355 := a_86[int(i_352)*d_87 : (int(i_352)+1)*d_87]
-		x_356 := a_89[int(i_352)]
-		r_357 := scratch_542[:d_87:d_87]
-		row_355 = row_355[:len(r_357)]
-		for i_358 := range r_357 {
-			r_357[i_358] = ((math.Exp((row_355[i_358] - x_356))) * ybar_14)
+	z_249 := ar.F64(len(a_20))
+	z_250 := ar.F64(len(means_3))
+	var rev_251 []float64
+	var rev_253 []float64
+	var rev_255 []float64
+	var rev_257 int
+	var rev_258 int
+	var rev_259 []float64
+	var rev_260 int
+	var rev_261 int
+	rev_251, rev_253, rev_255, rev_257, rev_258, rev_259, rev_260, rev_261 = r_191, z_200, z_249, d_21, d_22, z_250, means_4, means_5
+	scratch_619 := ar.F64w(d_87)
+	scratch_621 := ar.F64w(x_11)
+	scratch_622 := ar.F64w(d_21)
+	scratch_623 := ar.F64w(d_21)
+	scratch_624 := ar.F64w(d_22)
+	for i_399 := int64(0); i_399 < n_17; i_399++ {
+		_ = a_85[int(i_399)]
+		row_402 := a_86[int(i_399)*d_87 : (int(i_399)+1)*d_87]
+		x_403 := a_89[int(i_399)]
+		r_404 := scratch_619[:d_87:d_87]
+		row_402 = row_402[:len(r_404)]
+		for i_405 := range r_404 {
+			r_404[i_405] = ((math.Exp((row_402[i_405] - x_403))) * ybar_14)
 		}
-		var rev_360 []float64
-		var rev_362 []float64
-		var rev_364 []float64
-		var rev_366 int
-		var rev_367 int
-		var rev_368 []float64
-		var rev_369 int
-		var rev_370 int
-		rev_360, rev_362, rev_364, rev_366, rev_367, rev_368, rev_369, rev_370 = rev_234, rev_236, rev_238, rev_240, rev_241, rev_242, rev_243, rev_244
-		for i_415 := int64(0); i_415 < n_15; i_415++ {
-			if i_415 < 0 || i_415 >= int64(d_87) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_415, d_87))
+		var rev_407 []float64
+		var rev_409 []float64
+		var rev_411 []float64
+		var rev_413 int
+		var rev_414 int
+		var rev_415 []float64
+		var rev_416 int
+		var rev_417 int
+		rev_407, rev_409, rev_411, rev_413, rev_414, rev_415, rev_416, rev_417 = rev_251, rev_253, rev_255, rev_257, rev_258, rev_259, rev_260, rev_261
+		for i_477 := int64(0); i_477 < n_15; i_477++ {
+			if i_477 < 0 || i_477 >= int64(d_87) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_477, d_87))
 			}
-			x_417 := r_357[int(i_415)]
-			rs_418 := d_21 * d_22
-			row_419 := a_20[int(i_415)*rs_418 : (int(i_415)+1)*rs_418]
-			row_420 := x_9[int(i_352)*x_11 : (int(i_352)+1)*x_11]
-			if i_415 < 0 || i_415 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_415, means_4))
+			x_479 := r_404[int(i_477)]
+			rs_480 := d_21 * d_22
+			row_481 := a_20[int(i_477)*rs_480 : (int(i_477)+1)*rs_480]
+			row_482 := x_9[int(i_399)*x_11 : (int(i_399)+1)*x_11]
+			if i_477 < 0 || i_477 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_477, means_4))
 			}
-			row_421 := means_3[int(i_415)*means_5 : (int(i_415)+1)*means_5]
+			row_483 := means_3[int(i_477)*means_5 : (int(i_477)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_422 := scratch_544[:x_11:x_11]
-			row_420 = row_420[:len(r_422)]
-			row_421 = row_421[:len(r_422)]
-			for i_423 := range r_422 {
-				r_422[i_423] = (row_420[i_423] - row_421[i_423])
+			r_484 := scratch_621[:x_11:x_11]
+			row_482 = row_482[:len(r_484)]
+			row_483 = row_483[:len(r_484)]
+			for i_485 := range r_484 {
+				r_484[i_485] = (row_482[i_485] - row_483[i_485])
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_425 := scratch_545[:d_21:d_21]
+			a_487 := scratch_622[:d_21:d_21]
 			if d_22 <= 32 {
-				r_422 = r_422[:d_22]
-				for r_426 := range a_425 {
-					row_427 := row_419[r_426*d_22 : (r_426+1)*d_22]
-					s_428 := 0.0
-					for c_429, v_430 := range row_427 {
-						s_428 += v_430 * r_422[c_429]
+				r_484 = r_484[:d_22]
+				finite_493 := true
+				for c_494 := 0; c_494 < d_22; c_494++ {
+					if !(math.Abs(r_484[c_494]) <= math.MaxFloat64) {
+						finite_493 = false
 					}
-					a_425[r_426] = s_428
+				}
+				if finite_493 {
+					for r_488 := range a_487 {
+						row_489 := row_481[r_488*d_22:][:min(r_488+1, d_22)]
+						s_490 := 0.0
+						for c_491, v_492 := range row_489 {
+							s_490 += v_492 * r_484[c_491]
+						}
+						a_487[r_488] = s_490
+					}
+				} else {
+					for r_488 := range a_487 {
+						row_489 := row_481[r_488*d_22 : (r_488+1)*d_22]
+						s_490 := 0.0
+						for c_491, v_492 := range row_489 {
+							s_490 += v_492 * r_484[c_491]
+						}
+						a_487[r_488] = s_490
+					}
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_419, r_422, 0, a_425)
+				runtime.Gemv(false, d_21, d_22, 1, row_481, r_484, 0, a_487)
 			}
-			x_431 := -x_417
-			x_432 := 0.5 * x_431
-			r_433 := scratch_546[:d_21:d_21]
-			a_425 = a_425[:len(r_433)]
-			for i_434 := range r_433 {
-				r_433[i_434] = ((2.0 * a_425[i_434]) * x_432)
+			x_495 := -x_479
+			x_496 := 0.5 * x_495
+			r_497 := scratch_623[:d_21:d_21]
+			a_487 = a_487[:len(r_497)]
+			for i_498 := range r_497 {
+				r_497[i_498] = ((2.0 * a_487[i_498]) * x_496)
 			}
-			a_436 := scratch_547[:d_22:d_22]
+			a_500 := scratch_624[:d_22:d_22]
 			if d_22 <= 32 && d_21 <= 32 {
-				r_433 = r_433[:d_21]
-				c_439 := 0
-				for ; c_439+4 <= d_22; c_439 += 4 {
-					s_444, s_445, s_446, s_447 := 0.0, 0.0, 0.0, 0.0
-					for r_437, v_440 := range r_433 {
-						o_443 := r_437*d_22 + c_439
-						q_442 := row_419[o_443 : o_443+4 : o_443+4]
-						s_444 += v_440 * q_442[0]
-						s_445 += v_440 * q_442[1]
-						s_446 += v_440 * q_442[2]
-						s_447 += v_440 * q_442[3]
+				r_497 = r_497[:d_21]
+				finite_512 := true
+				for c_513 := 0; c_513 < d_21; c_513++ {
+					if !(math.Abs(r_497[c_513]) <= math.MaxFloat64) {
+						finite_512 = false
 					}
-					a_436[c_439], a_436[c_439+1], a_436[c_439+2], a_436[c_439+3] = s_444, s_445, s_446, s_447
 				}
-				for ; c_439 < d_22; c_439++ {
-					s_441 := 0.0
-					for r_437, v_440 := range r_433 {
-						s_441 += v_440 * row_419[r_437*d_22+c_439]
+				if finite_512 {
+					c_514 := 0
+					for ; c_514+4 <= d_22; c_514 += 4 {
+						lo_520 := min(c_514, d_21)
+						s_521, s_522, s_523, s_524 := 0.0, 0.0, 0.0, 0.0
+						for r_515, v_516 := range r_497[lo_520:] {
+							o_519 := (lo_520+r_515)*d_22 + c_514
+							q_518 := row_481[o_519 : o_519+4 : o_519+4]
+							s_521 += v_516 * q_518[0]
+							s_522 += v_516 * q_518[1]
+							s_523 += v_516 * q_518[2]
+							s_524 += v_516 * q_518[3]
+						}
+						a_500[c_514], a_500[c_514+1], a_500[c_514+2], a_500[c_514+3] = s_521, s_522, s_523, s_524
 					}
-					a_436[c_439] = s_441
+					for ; c_514 < d_22; c_514++ {
+						lo_520 := min(c_514, d_21)
+						s_517 := 0.0
+						for r_515, v_516 := range r_497[lo_520:] {
+							s_517 += v_516 * row_481[(lo_520+r_515)*d_22+c_514]
+						}
+						a_500[c_514] = s_517
+					}
+				} else {
+					c_503 := 0
+					for ; c_503+4 <= d_22; c_503 += 4 {
+						s_508, s_509, s_510, s_511 := 0.0, 0.0, 0.0, 0.0
+						for r_501, v_504 := range r_497 {
+							o_507 := r_501*d_22 + c_503
+							q_506 := row_481[o_507 : o_507+4 : o_507+4]
+							s_508 += v_504 * q_506[0]
+							s_509 += v_504 * q_506[1]
+							s_510 += v_504 * q_506[2]
+							s_511 += v_504 * q_506[3]
+						}
+						a_500[c_503], a_500[c_503+1], a_500[c_503+2], a_500[c_503+3] = s_508, s_509, s_510, s_511
+					}
+					for ; c_503 < d_22; c_503++ {
+						s_505 := 0.0
+						for r_501, v_504 := range r_497 {
+							s_505 += v_504 * row_481[r_501*d_22+c_503]
+						}
+						a_500[c_503] = s_505
+					}
 				}
 			} else if d_22 <= 32 {
-				clear(a_436)
-				r_433 = r_433[:d_21]
-				for r_437 := range r_433 {
-					row_438 := row_419[r_437*d_22 : (r_437+1)*d_22]
-					a_436 = a_436[:len(row_438)]
-					for c_439, v_440 := range row_438 {
-						a_436[c_439] += r_433[r_437] * v_440
+				clear(a_500)
+				r_497 = r_497[:d_21]
+				for r_501 := range r_497 {
+					row_502 := row_481[r_501*d_22 : (r_501+1)*d_22]
+					a_500 = a_500[:len(row_502)]
+					for c_503, v_504 := range row_502 {
+						a_500[c_503] += r_497[r_501] * v_504
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_419, r_433, 0, a_436)
+				runtime.Gemv(true, d_21, d_22, 1, row_481, r_497, 0, a_500)
 			}
-			if i_415 < 0 || i_415 >= int64(rev_369) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_415, rev_369))
+			if i_477 < 0 || i_477 >= int64(rev_416) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_477, rev_416))
 			}
-			if rev_370 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_370})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+			if rev_417 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_417})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 			}
-			row_448 := rev_368[i_415*int64(rev_370) : (i_415+1)*int64(rev_370)]
-			a_436 = a_436[:len(row_448)]
-			for i_449 := range row_448 {
-				row_448[i_449] += -a_436[i_449]
+			row_525 := rev_415[i_477*int64(rev_417) : (i_477+1)*int64(rev_417)]
+			a_500 = a_500[:len(row_525)]
+			for i_526 := range row_525 {
+				row_525[i_526] += -a_500[i_526]
 			}
-			tot_451, err_452 := runtime.MulSize(d_21, x_11)
-			if err_452 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_452)
+			tot_528, err_529 := runtime.MulSize(d_21, x_11)
+			if err_529 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_529)
 			}
-			_ = tot_451
-			if rev_366 != d_21 || rev_367 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_366, rev_367})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
+			_ = tot_528
+			if rev_413 != d_21 || rev_414 != x_11 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_413, rev_414})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
 			}
-			rs_453 := rev_366 * rev_367
-			row_454 := rev_364[i_415*int64(rs_453) : (i_415+1)*int64(rs_453)]
-			for i_455, xi_456 := range r_433 {
-				row_459 := row_454[i_455*len(r_422) : (i_455+1)*len(r_422)]
-				for j_457, yj_458 := range r_422 {
-					row_459[j_457] += xi_456 * yj_458
+			rs_530 := rev_413 * rev_414
+			row_531 := rev_411[i_477*int64(rs_530) : (i_477+1)*int64(rs_530)]
+			for i_532, xi_533 := range r_497 {
+				row_536 := row_531[i_532*len(r_484) : (i_532+1)*len(r_484)]
+				for j_534, yj_535 := range r_484 {
+					row_536[j_534] += xi_533 * yj_535
 				}
 			}
-			rev_362[i_415] += x_417
-			rev_360[i_415] += x_417
+			rev_409[i_477] += x_479
+			rev_407[i_477] += x_479
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
 	}
-	var rev_460 []float64
-	var rev_461 int
-	var rev_462 int
-	rev_460, rev_461, rev_462 = z_182, icf_7, icf_8
-	for i_473 := int64(0); i_473 < n_15; i_473++ {
-		mark_474 := ar.Mark()
-		if i_473 < 0 || i_473 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_473, icf_7))
+	var rev_537 []float64
+	var rev_538 int
+	var rev_539 int
+	rev_537, rev_538, rev_539 = z_199, icf_7, icf_8
+	for i_550 := int64(0); i_550 < n_15; i_550++ {
+		mark_551 := ar.Mark()
+		if i_550 < 0 || i_550 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_550, icf_7))
 		}
-		row_475 := icf_6[int(i_473)*icf_8 : (int(i_473)+1)*icf_8]
+		row_552 := icf_6[int(i_550)*icf_8 : (int(i_550)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_476 := int(n_16) - int(int64(0))
-		s_477 := row_475[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_478 := ar.F64(len(s_477))
-		x_479 := z_183[int(i_473)]
-		for i_480 := range z_478 {
-			z_478[i_480] += x_479
+		n_553 := int(n_16) - int(int64(0))
+		s_554 := row_552[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_555 := ar.F64(len(s_554))
+		x_556 := z_200[int(i_550)]
+		for i_557 := range z_555 {
+			z_555[i_557] += x_556
 		}
-		if int64(0)+int64(n_476) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_476), icf_8))
+		if int64(0)+int64(n_553) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_553), icf_8))
 		}
-		if i_473 < 0 || i_473 >= int64(rev_461) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_473, rev_461))
+		if i_550 < 0 || i_550 >= int64(rev_538) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_550, rev_538))
 		}
-		if rev_462 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_462})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_539 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_539})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_481 := rev_460[i_473*int64(rev_462) : (i_473+1)*int64(rev_462)]
-		region_482 := row_481[int(int64(0))*1 : (int(int64(0))+n_476)*1]
-		z_478 = z_478[:len(region_482)]
-		for i_483 := range region_482 {
-			region_482[i_483] += z_478[i_483]
+		row_558 := rev_537[i_550*int64(rev_539) : (i_550+1)*int64(rev_539)]
+		region_559 := row_558[int(int64(0))*1 : (int(int64(0))+n_553)*1]
+		z_555 = z_555[:len(region_559)]
+		for i_560 := range region_559 {
+			region_559[i_560] += z_555[i_560]
 		}
-		ar.Release(mark_474)
+		ar.Release(mark_551)
 	}
-	var rev_484 []float64
-	var rev_485 int
-	var rev_486 int
-	rev_484, rev_485, rev_486 = z_182, icf_7, icf_8
-	for i_503 := int64(0); i_503 < n_15; i_503++ {
-		mark_504 := ar.Mark()
-		if i_503 < 0 || i_503 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_503, icf_7))
+	var rev_561 []float64
+	var rev_562 int
+	var rev_563 int
+	rev_561, rev_562, rev_563 = z_199, icf_7, icf_8
+	for i_580 := int64(0); i_580 < n_15; i_580++ {
+		mark_581 := ar.Mark()
+		if i_580 < 0 || i_580 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_580, icf_7))
 		}
-		row_505 := icf_6[int(i_503)*icf_8 : (int(i_503)+1)*icf_8]
-		r_506, r_507, r_508, r_509, r_510, r_511, err_512 := fn_qmatsplit10fwd(ar, row_505, icf_8, n_16)
-		_ = r_506
-		_ = r_507
-		_ = r_508
-		if err_512 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_512, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		row_582 := icf_6[int(i_580)*icf_8 : (int(i_580)+1)*icf_8]
+		r_583, r_584, r_585, r_586, r_587, r_588, err_589 := fn_qmatsplit10fwd(ar, row_582, icf_8, n_16)
+		_ = r_583
+		_ = r_584
+		_ = r_585
+		if err_589 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_589, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_513 := d_21 * d_22
-		row_514 := z_232[int(i_503)*rs_513 : (int(i_503)+1)*rs_513]
-		r_515, r_516, err_517 := fn_qmatsplit10bwd(ar, r_509, r_510, r_511, row_514, d_21, d_22)
-		if err_517 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_517, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_590 := d_21 * d_22
+		row_591 := z_249[int(i_580)*rs_590 : (int(i_580)+1)*rs_590]
+		r_592, r_593, err_594 := fn_qmatsplit10bwd(ar, r_586, r_587, r_588, row_591, d_21, d_22)
+		if err_594 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_594, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_503 < 0 || i_503 >= int64(rev_485) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_503, rev_485))
+		if i_580 < 0 || i_580 >= int64(rev_562) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_580, rev_562))
 		}
-		if rev_486 != r_516 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_486})+" and "+runtime.ShapeString([]int{r_516})+" differ")
+		if rev_563 != r_593 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_563})+" and "+runtime.ShapeString([]int{r_593})+" differ")
 		}
-		row_518 := rev_484[i_503*int64(rev_486) : (i_503+1)*int64(rev_486)]
-		for j_519 := range row_518 {
-			row_518[j_519] += r_515[j_519]
+		row_595 := rev_561[i_580*int64(rev_563) : (i_580+1)*int64(rev_563)]
+		for j_596 := range row_595 {
+			row_595[j_596] += r_592[j_596]
 		}
-		ar.Release(mark_504)
+		ar.Release(mark_581)
 	}
-	x_520 := n_17 * n_16
-	x_521 := float64(x_520)
-	x_522 := (-0.5) * x_521
-	x_523 := x_522 * 1.8378770664093453
-	s_524 := runtime.Sum(view_134)
-	x_525 := x_523 + s_524
-	x_526 := x_170 * s_171
-	x_527 := x_525 - x_526
-	s_528 := runtime.Sum(view_169)
-	x_529 := x_527 + s_528
-	x_530 := float64(n_15)
-	r_531, err_532 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_532 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_532, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_597 := n_17 * n_16
+	x_598 := float64(x_597)
+	x_599 := (-0.5) * x_598
+	x_600 := x_599 * 1.8378770664093453
+	s_601 := runtime.Sum(view_151)
+	x_602 := x_600 + s_601
+	x_603 := x_187 * s_188
+	x_604 := x_602 - x_603
+	s_605 := runtime.Sum(view_186)
+	x_606 := x_604 + s_605
+	x_607 := float64(n_15)
+	r_608, err_609 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_609 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_609, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_533 := x_530 * r_531
-	x_534 := x_529 - x_533
-	ar.Keep(mark_535, &r_174, &z_233, &z_182)
-	return x_534, r_174, alphas_2, z_233, means_4, means_5, z_182, icf_7, icf_8, nil
+	x_610 := x_607 * r_608
+	x_611 := x_606 - x_610
+	ar.Keep(mark_612, &r_191, &z_250, &z_199)
+	return x_611, r_191, alphas_2, z_250, means_4, means_5, z_199, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
