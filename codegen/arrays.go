@@ -1075,9 +1075,9 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 		// diagonal down only.
 		tri := f.isLowerTri(e.Args[1])
 		if tri {
-			f.line("if %s {", f.finiteCheck(k, atIndex(x)))
+			redo := f.triBegin(k)
 			f.triVecmat(y, x, b.parts[0], k, cols)
-			f.line("} else {")
+			f.triEnd(redo, y, "0", cols+" > 0")
 		}
 		f.line("%s := 0", c)
 		f.line("for ; %s+4 <= %s; %s += 4 {", c, cols, c)
@@ -1140,8 +1140,9 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 	f.line("%s = %s[:%s]", x, x, k)
 	// A lower-triangular matrix (tri.go): row r to its diagonal only.
 	tri := f.isLowerTri(e.Args[0])
+	var redo string
 	if tri {
-		f.line("if %s {", f.finiteCheck(k, atIndex(x)))
+		redo = f.triBegin(k)
 		f.line("for %s := range %s {", r, y)
 		f.line("%s := %s[%s*%s:][:min(%s+1, %s)]", row, a.parts[0], r, k, r, k)
 		f.line("%s := 0.0", s)
@@ -1150,7 +1151,7 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 		f.line("}")
 		f.line("%s[%s] = %s", y, r, s)
 		f.line("}")
-		f.line("} else {")
+		f.triEnd(redo, y, "len("+y+")-1", fmt.Sprintf("len(%s) >= %s && len(%s) > 0", y, k, y))
 	}
 	f.line("for %s := range %s {", r, y)
 	f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
@@ -1216,9 +1217,9 @@ func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
 	f.line("if %s <= 32 {", k)
 	f.reslice(lz.arrays, k)
 	if f.isLowerTri(e.Args[0]) { // tri.go
-		f.line("if %s {", f.finiteCheck(k, lz.elem))
+		redo := f.triBegin(k)
 		f.triMatvecRows(y, a.parts[0], k, lz.elem)
-		f.line("} else {")
+		f.triEnd(redo, y, "len("+y+")-1", fmt.Sprintf("len(%s) >= %s && len(%s) > 0", y, k, y))
 		f.smallMatvec(y, a.parts[0], k, lz.elem)
 		f.line("}")
 	} else {

@@ -1024,164 +1024,161 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	}
 	var s_89 float64 = 0
 	if n_87 >= 256 {
-		loop_206 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
-		if loop_206.Sum == nil {
-			loop_206.Sum = func(lo_148, hi int) float64 {
-				size_14 := loop_206.C.H
-				alphas_1 := loop_206.C.T.H
-				r_64 := loop_206.C.T.T.H
-				d_21 := loop_206.C.T.T.T.H
-				d_22 := loop_206.C.T.T.T.T.H
-				a_20 := loop_206.C.T.T.T.T.T.H
-				x_9 := loop_206.C.T.T.T.T.T.T.H
-				x_11 := loop_206.C.T.T.T.T.T.T.T.H
-				means_4 := loop_206.C.T.T.T.T.T.T.T.T.H
-				means_3 := loop_206.C.T.T.T.T.T.T.T.T.T.H
-				means_5 := loop_206.C.T.T.T.T.T.T.T.T.T.T.H
+		loop_204 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
+		if loop_204.Sum == nil {
+			loop_204.Sum = func(lo_147, hi int) float64 {
+				size_14 := loop_204.C.H
+				alphas_1 := loop_204.C.T.H
+				r_64 := loop_204.C.T.T.H
+				d_21 := loop_204.C.T.T.T.H
+				d_22 := loop_204.C.T.T.T.T.H
+				a_20 := loop_204.C.T.T.T.T.T.H
+				x_9 := loop_204.C.T.T.T.T.T.T.H
+				x_11 := loop_204.C.T.T.T.T.T.T.T.H
+				means_4 := loop_204.C.T.T.T.T.T.T.T.T.H
+				means_3 := loop_204.C.T.T.T.T.T.T.T.T.T.H
+				means_5 := loop_204.C.T.T.T.T.T.T.T.T.T.T.H
 				ar := runtime.Arenas.Get()
 				ar.Reset()
 				defer runtime.Arenas.Put(ar)
-				errs_147 := loop_206.Errs
+				errs_146 := loop_204.Errs
 				s_89 := 0.0
-				var scratch_276 []float64
-				if scratch_276_n, err := runtime.CheckSize(size_14); err == nil {
-					scratch_276 = ar.F64w(scratch_276_n)
+				var scratch_274 []float64
+				if scratch_274_n, err := runtime.CheckSize(size_14); err == nil {
+					scratch_274 = ar.F64w(scratch_274_n)
 				}
-				scratch_277 := ar.F64w(d_21)
-				scratch_278 := ar.F64w(d_22)
-				for i_149 := lo_148; i_149 < hi; i_149++ {
-					i_151 := int64(i_149)
-					n_152, err_153 := runtime.CheckSize(size_14)
-					if err_153 != nil {
-						errs_147[lo_148/32] = runtime.WithPos("models.nab:56:30", err_153)
+				scratch_275 := ar.F64w(d_21)
+				scratch_276 := ar.F64w(d_22)
+				for i_148 := lo_147; i_148 < hi; i_148++ {
+					i_150 := int64(i_148)
+					n_151, err_152 := runtime.CheckSize(size_14)
+					if err_152 != nil {
+						errs_146[lo_147/32] = runtime.WithPos("models.nab:56:30", err_152)
 						return 0
 					}
-					r_154 := scratch_276[:n_152:n_152]
-					for i_155 := range r_154 {
-						i_157 := int64(i_155)
-						x_158 := alphas_1[int(i_157)]
-						x_159 := r_64[int(i_157)]
-						x_160 := x_158 + x_159
-						rs_161 := d_21 * d_22
-						row_162 := a_20[int(i_157)*rs_161 : (int(i_157)+1)*rs_161]
-						row_163 := x_9[int(i_151)*x_11 : (int(i_151)+1)*x_11]
-						if i_157 < 0 || i_157 >= int64(means_4) {
-							errs_147[lo_148/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_157, means_4))
+					r_153 := scratch_274[:n_151:n_151]
+					for i_154 := range r_153 {
+						i_156 := int64(i_154)
+						x_157 := alphas_1[int(i_156)]
+						x_158 := r_64[int(i_156)]
+						x_159 := x_157 + x_158
+						rs_160 := d_21 * d_22
+						row_161 := a_20[int(i_156)*rs_160 : (int(i_156)+1)*rs_160]
+						row_162 := x_9[int(i_150)*x_11 : (int(i_150)+1)*x_11]
+						if i_156 < 0 || i_156 >= int64(means_4) {
+							errs_146[lo_147/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_156, means_4))
 							return 0
 						}
-						row_164 := means_3[int(i_157)*means_5 : (int(i_157)+1)*means_5]
+						row_163 := means_3[int(i_156)*means_5 : (int(i_156)+1)*means_5]
 						if means_5 != x_11 {
-							errs_147[lo_148/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+							errs_146[lo_147/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 							return 0
 						}
 						if x_11 != d_22 {
-							errs_147[lo_148/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+							errs_146[lo_147/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 							return 0
 						}
-						a_165 := scratch_277[:d_21:d_21]
+						a_164 := scratch_275[:d_21:d_21]
 						if d_22 <= 32 {
+							row_162 = row_162[:d_22]
 							row_163 = row_163[:d_22]
-							row_164 = row_164[:d_22]
-							finite_166 := true
-							for c_167 := 0; c_167 < d_22; c_167++ {
-								if !(math.Abs((row_163[c_167] - row_164[c_167])) <= math.MaxFloat64) {
-									finite_166 = false
+							full_165 := d_22 < 8
+							if !full_165 {
+								r_166 := 0
+								for ; r_166 < len(a_164)%4; r_166++ {
+									row_171 := row_161[r_166*d_22:][:min(r_166+1, d_22)]
+									s_168 := 0.0
+									for c_169 := range row_171 {
+										s_168 += row_171[c_169] * (row_162[c_169] - row_163[c_169])
+									}
+									a_164[r_166] = s_168
 								}
+								for ; r_166+4 <= len(a_164); r_166 += 4 {
+									n_172 := min(r_166+4, d_22)
+									blk_167 := row_161[r_166*d_22 : (r_166+4)*d_22]
+									row_173, row_174, row_175, row_176 := blk_167[:n_172], blk_167[d_22:][:n_172], blk_167[2*d_22:][:n_172], blk_167[3*d_22:][:n_172]
+									s_177, s_178, s_179, s_180 := 0.0, 0.0, 0.0, 0.0
+									for c_169 := range row_173 {
+										xc_170 := (row_162[c_169] - row_163[c_169])
+										s_177 += row_173[c_169] * xc_170
+										s_178 += row_174[c_169] * xc_170
+										s_179 += row_175[c_169] * xc_170
+										s_180 += row_176[c_169] * xc_170
+									}
+									a_164[r_166], a_164[r_166+1], a_164[r_166+2], a_164[r_166+3] = s_177, s_178, s_179, s_180
+								}
+								full_165 = !(len(a_164) >= d_22 && len(a_164) > 0 && math.Abs(a_164[len(a_164)-1]) <= math.MaxFloat64)
 							}
-							if finite_166 {
-								r_168 := 0
-								for ; r_168+4 <= len(a_165); r_168 += 4 {
-									n_174 := min(r_168+4, d_22)
-									blk_169 := row_162[r_168*d_22 : (r_168+4)*d_22]
-									row_175, row_176, row_177, row_178 := blk_169[:n_174], blk_169[d_22:][:n_174], blk_169[2*d_22:][:n_174], blk_169[3*d_22:][:n_174]
-									s_179, s_180, s_181, s_182 := 0.0, 0.0, 0.0, 0.0
-									for c_171 := range row_175 {
-										xc_172 := (row_163[c_171] - row_164[c_171])
-										s_179 += row_175[c_171] * xc_172
-										s_180 += row_176[c_171] * xc_172
-										s_181 += row_177[c_171] * xc_172
-										s_182 += row_178[c_171] * xc_172
+							if full_165 {
+								r_181 := 0
+								for ; r_181+4 <= len(a_164); r_181 += 4 {
+									blk_182 := row_161[r_181*d_22 : (r_181+4)*d_22]
+									row_187, row_188, row_189, row_190 := blk_182[:d_22], blk_182[d_22:][:d_22], blk_182[2*d_22:][:d_22], blk_182[3*d_22:][:d_22]
+									s_191, s_192, s_193, s_194 := 0.0, 0.0, 0.0, 0.0
+									for c_184 := range row_187 {
+										xc_185 := (row_162[c_184] - row_163[c_184])
+										s_191 += row_187[c_184] * xc_185
+										s_192 += row_188[c_184] * xc_185
+										s_193 += row_189[c_184] * xc_185
+										s_194 += row_190[c_184] * xc_185
 									}
-									a_165[r_168], a_165[r_168+1], a_165[r_168+2], a_165[r_168+3] = s_179, s_180, s_181, s_182
+									a_164[r_181], a_164[r_181+1], a_164[r_181+2], a_164[r_181+3] = s_191, s_192, s_193, s_194
 								}
-								for ; r_168 < len(a_165); r_168++ {
-									row_173 := row_162[r_168*d_22:][:min(r_168+1, d_22)]
-									s_170 := 0.0
-									for c_171 := range row_173 {
-										s_170 += row_173[c_171] * (row_163[c_171] - row_164[c_171])
+								for ; r_181 < len(a_164); r_181++ {
+									row_186 := row_161[r_181*d_22:][:d_22]
+									s_183 := 0.0
+									for c_184 := range row_186 {
+										s_183 += row_186[c_184] * (row_162[c_184] - row_163[c_184])
 									}
-									a_165[r_168] = s_170
-								}
-							} else {
-								r_183 := 0
-								for ; r_183+4 <= len(a_165); r_183 += 4 {
-									blk_184 := row_162[r_183*d_22 : (r_183+4)*d_22]
-									row_189, row_190, row_191, row_192 := blk_184[:d_22], blk_184[d_22:][:d_22], blk_184[2*d_22:][:d_22], blk_184[3*d_22:][:d_22]
-									s_193, s_194, s_195, s_196 := 0.0, 0.0, 0.0, 0.0
-									for c_186 := range row_189 {
-										xc_187 := (row_163[c_186] - row_164[c_186])
-										s_193 += row_189[c_186] * xc_187
-										s_194 += row_190[c_186] * xc_187
-										s_195 += row_191[c_186] * xc_187
-										s_196 += row_192[c_186] * xc_187
-									}
-									a_165[r_183], a_165[r_183+1], a_165[r_183+2], a_165[r_183+3] = s_193, s_194, s_195, s_196
-								}
-								for ; r_183 < len(a_165); r_183++ {
-									row_188 := row_162[r_183*d_22:][:d_22]
-									s_185 := 0.0
-									for c_186 := range row_188 {
-										s_185 += row_188[c_186] * (row_163[c_186] - row_164[c_186])
-									}
-									a_165[r_183] = s_185
+									a_164[r_181] = s_183
 								}
 							}
 						} else {
-							x_197 := scratch_278[:d_22:d_22]
-							row_163 = row_163[:len(x_197)]
-							row_164 = row_164[:len(x_197)]
-							for i_198 := range x_197 {
-								x_197[i_198] = (row_163[i_198] - row_164[i_198])
+							x_195 := scratch_276[:d_22:d_22]
+							row_162 = row_162[:len(x_195)]
+							row_163 = row_163[:len(x_195)]
+							for i_196 := range x_195 {
+								x_195[i_196] = (row_162[i_196] - row_163[i_196])
 							}
-							runtime.Gemv(false, d_21, d_22, 1, row_162, x_197, 0, a_165)
+							runtime.Gemv(false, d_21, d_22, 1, row_161, x_195, 0, a_164)
 						}
-						var s_200 float64 = 0
-						a_165 = a_165[:d_21]
-						for i_201 := 0; i_201 < d_21; i_201++ {
-							s_200 += (a_165[i_201] * a_165[i_201])
+						var s_198 float64 = 0
+						a_164 = a_164[:d_21]
+						for i_199 := 0; i_199 < d_21; i_199++ {
+							s_198 += (a_164[i_199] * a_164[i_199])
 						}
-						x_203 := 0.5 * s_200
-						x_204 := x_160 - x_203
-						r_154[i_155] = x_204
+						x_201 := 0.5 * s_198
+						x_202 := x_159 - x_201
+						r_153[i_154] = x_202
 						runtime.LoopCall()
 					}
-					s_205 := runtime.LogSumExp(r_154)
-					s_89 += s_205
+					s_203 := runtime.LogSumExp(r_153)
+					s_89 += s_203
 					runtime.LoopCall()
 				}
 				return s_89
 			}
 		}
-		s_89 += runtime.ParallelSum(n_87, 32, loop_206.Sum)
-		err_207 := loop_206.Err()
-		loop_206.Leave(&nbLoop7)
-		if err_207 != nil {
-			return 0, err_207
+		s_89 += runtime.ParallelSum(n_87, 32, loop_204.Sum)
+		err_205 := loop_204.Err()
+		loop_204.Leave(&nbLoop7)
+		if err_205 != nil {
+			return 0, err_205
 		}
 	} else {
-		var scratch_281 []float64
-		if scratch_281_n, err := runtime.CheckSize(size_14); err == nil {
-			scratch_281 = ar.F64w(scratch_281_n)
+		var scratch_279 []float64
+		if scratch_279_n, err := runtime.CheckSize(size_14); err == nil {
+			scratch_279 = ar.F64w(scratch_279_n)
 		}
-		scratch_282 := ar.F64w(d_21)
-		scratch_283 := ar.F64w(d_22)
+		scratch_280 := ar.F64w(d_21)
+		scratch_281 := ar.F64w(d_22)
 		for i_90 := 0; i_90 < n_87; i_90++ {
 			i_92 := int64(i_90)
 			n_93, err_94 := runtime.CheckSize(size_14)
 			if err_94 != nil {
 				return 0, runtime.WithPos("models.nab:56:30", err_94)
 			}
-			r_95 := scratch_281[:n_93:n_93]
+			r_95 := scratch_279[:n_93:n_93]
 			for i_96 := range r_95 {
 				i_98 := int64(i_96)
 				x_99 := alphas_1[int(i_98)]
@@ -1200,219 +1197,216 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				if x_11 != d_22 {
 					return 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_106 := scratch_282[:d_21:d_21]
+				a_106 := scratch_280[:d_21:d_21]
 				if d_22 <= 32 {
 					row_104 = row_104[:d_22]
 					row_105 = row_105[:d_22]
-					finite_107 := true
-					for c_108 := 0; c_108 < d_22; c_108++ {
-						if !(math.Abs((row_104[c_108] - row_105[c_108])) <= math.MaxFloat64) {
-							finite_107 = false
+					full_107 := d_22 < 8
+					if !full_107 {
+						r_108 := 0
+						for ; r_108 < len(a_106)%4; r_108++ {
+							row_113 := row_103[r_108*d_22:][:min(r_108+1, d_22)]
+							s_110 := 0.0
+							for c_111 := range row_113 {
+								s_110 += row_113[c_111] * (row_104[c_111] - row_105[c_111])
+							}
+							a_106[r_108] = s_110
 						}
+						for ; r_108+4 <= len(a_106); r_108 += 4 {
+							n_114 := min(r_108+4, d_22)
+							blk_109 := row_103[r_108*d_22 : (r_108+4)*d_22]
+							row_115, row_116, row_117, row_118 := blk_109[:n_114], blk_109[d_22:][:n_114], blk_109[2*d_22:][:n_114], blk_109[3*d_22:][:n_114]
+							s_119, s_120, s_121, s_122 := 0.0, 0.0, 0.0, 0.0
+							for c_111 := range row_115 {
+								xc_112 := (row_104[c_111] - row_105[c_111])
+								s_119 += row_115[c_111] * xc_112
+								s_120 += row_116[c_111] * xc_112
+								s_121 += row_117[c_111] * xc_112
+								s_122 += row_118[c_111] * xc_112
+							}
+							a_106[r_108], a_106[r_108+1], a_106[r_108+2], a_106[r_108+3] = s_119, s_120, s_121, s_122
+						}
+						full_107 = !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64)
 					}
-					if finite_107 {
-						r_109 := 0
-						for ; r_109+4 <= len(a_106); r_109 += 4 {
-							n_115 := min(r_109+4, d_22)
-							blk_110 := row_103[r_109*d_22 : (r_109+4)*d_22]
-							row_116, row_117, row_118, row_119 := blk_110[:n_115], blk_110[d_22:][:n_115], blk_110[2*d_22:][:n_115], blk_110[3*d_22:][:n_115]
-							s_120, s_121, s_122, s_123 := 0.0, 0.0, 0.0, 0.0
-							for c_112 := range row_116 {
-								xc_113 := (row_104[c_112] - row_105[c_112])
-								s_120 += row_116[c_112] * xc_113
-								s_121 += row_117[c_112] * xc_113
-								s_122 += row_118[c_112] * xc_113
-								s_123 += row_119[c_112] * xc_113
+					if full_107 {
+						r_123 := 0
+						for ; r_123+4 <= len(a_106); r_123 += 4 {
+							blk_124 := row_103[r_123*d_22 : (r_123+4)*d_22]
+							row_129, row_130, row_131, row_132 := blk_124[:d_22], blk_124[d_22:][:d_22], blk_124[2*d_22:][:d_22], blk_124[3*d_22:][:d_22]
+							s_133, s_134, s_135, s_136 := 0.0, 0.0, 0.0, 0.0
+							for c_126 := range row_129 {
+								xc_127 := (row_104[c_126] - row_105[c_126])
+								s_133 += row_129[c_126] * xc_127
+								s_134 += row_130[c_126] * xc_127
+								s_135 += row_131[c_126] * xc_127
+								s_136 += row_132[c_126] * xc_127
 							}
-							a_106[r_109], a_106[r_109+1], a_106[r_109+2], a_106[r_109+3] = s_120, s_121, s_122, s_123
+							a_106[r_123], a_106[r_123+1], a_106[r_123+2], a_106[r_123+3] = s_133, s_134, s_135, s_136
 						}
-						for ; r_109 < len(a_106); r_109++ {
-							row_114 := row_103[r_109*d_22:][:min(r_109+1, d_22)]
-							s_111 := 0.0
-							for c_112 := range row_114 {
-								s_111 += row_114[c_112] * (row_104[c_112] - row_105[c_112])
+						for ; r_123 < len(a_106); r_123++ {
+							row_128 := row_103[r_123*d_22:][:d_22]
+							s_125 := 0.0
+							for c_126 := range row_128 {
+								s_125 += row_128[c_126] * (row_104[c_126] - row_105[c_126])
 							}
-							a_106[r_109] = s_111
-						}
-					} else {
-						r_124 := 0
-						for ; r_124+4 <= len(a_106); r_124 += 4 {
-							blk_125 := row_103[r_124*d_22 : (r_124+4)*d_22]
-							row_130, row_131, row_132, row_133 := blk_125[:d_22], blk_125[d_22:][:d_22], blk_125[2*d_22:][:d_22], blk_125[3*d_22:][:d_22]
-							s_134, s_135, s_136, s_137 := 0.0, 0.0, 0.0, 0.0
-							for c_127 := range row_130 {
-								xc_128 := (row_104[c_127] - row_105[c_127])
-								s_134 += row_130[c_127] * xc_128
-								s_135 += row_131[c_127] * xc_128
-								s_136 += row_132[c_127] * xc_128
-								s_137 += row_133[c_127] * xc_128
-							}
-							a_106[r_124], a_106[r_124+1], a_106[r_124+2], a_106[r_124+3] = s_134, s_135, s_136, s_137
-						}
-						for ; r_124 < len(a_106); r_124++ {
-							row_129 := row_103[r_124*d_22:][:d_22]
-							s_126 := 0.0
-							for c_127 := range row_129 {
-								s_126 += row_129[c_127] * (row_104[c_127] - row_105[c_127])
-							}
-							a_106[r_124] = s_126
+							a_106[r_123] = s_125
 						}
 					}
 				} else {
-					x_138 := scratch_283[:d_22:d_22]
-					row_104 = row_104[:len(x_138)]
-					row_105 = row_105[:len(x_138)]
-					for i_139 := range x_138 {
-						x_138[i_139] = (row_104[i_139] - row_105[i_139])
+					x_137 := scratch_281[:d_22:d_22]
+					row_104 = row_104[:len(x_137)]
+					row_105 = row_105[:len(x_137)]
+					for i_138 := range x_137 {
+						x_137[i_138] = (row_104[i_138] - row_105[i_138])
 					}
-					runtime.Gemv(false, d_21, d_22, 1, row_103, x_138, 0, a_106)
+					runtime.Gemv(false, d_21, d_22, 1, row_103, x_137, 0, a_106)
 				}
-				var s_141 float64 = 0
+				var s_140 float64 = 0
 				a_106 = a_106[:d_21]
-				for i_142 := 0; i_142 < d_21; i_142++ {
-					s_141 += (a_106[i_142] * a_106[i_142])
+				for i_141 := 0; i_141 < d_21; i_141++ {
+					s_140 += (a_106[i_141] * a_106[i_141])
 				}
-				x_144 := 0.5 * s_141
-				x_145 := x_101 - x_144
-				r_95[i_96] = x_145
+				x_143 := 0.5 * s_140
+				x_144 := x_101 - x_143
+				r_95[i_96] = x_144
 				runtime.LoopCall()
 			}
-			s_146 := runtime.LogSumExp(r_95)
-			s_89 += s_146
+			s_145 := runtime.LogSumExp(r_95)
+			s_89 += s_145
 			runtime.LoopCall()
 		}
 	}
-	x_208 := x_86 + s_89
-	x_209 := float64(size_17)
-	s_210 := runtime.LogSumExp(alphas_1)
-	x_211 := x_209 * s_210
-	x_212 := x_208 - x_211
-	n_213, err_214 := runtime.CheckSize(size_14)
-	if err_214 != nil {
-		return 0, runtime.WithPos("models.nab:58:19", err_214)
+	x_206 := x_86 + s_89
+	x_207 := float64(size_17)
+	s_208 := runtime.LogSumExp(alphas_1)
+	x_209 := x_207 * s_208
+	x_210 := x_206 - x_209
+	n_211, err_212 := runtime.CheckSize(size_14)
+	if err_212 != nil {
+		return 0, runtime.WithPos("models.nab:58:19", err_212)
 	}
-	var s_215 float64 = 0
-	if n_213 >= 256 {
-		loop_268 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_213, 32)
-		if loop_268.Sum == nil {
-			loop_268.Sum = func(lo_242, hi int) float64 {
-				gamma_12 := loop_268.C.H
-				icf_7 := loop_268.C.T.H
-				icf_6 := loop_268.C.T.T.H
-				icf_8 := loop_268.C.T.T.T.H
-				size_15 := loop_268.C.T.T.T.T.H
-				m_13 := loop_268.C.T.T.T.T.T.H
-				r_64 := loop_268.C.T.T.T.T.T.T.H
-				errs_241 := loop_268.Errs
-				s_215 := 0.0
-				for i_243 := lo_242; i_243 < hi; i_243++ {
-					i_245 := int64(i_243)
-					x_246 := gamma_12 * gamma_12
-					x_247 := 0.5 * x_246
-					if i_245 < 0 || i_245 >= int64(icf_7) {
-						errs_241[lo_242/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_245, icf_7))
+	var s_213 float64 = 0
+	if n_211 >= 256 {
+		loop_266 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_211, 32)
+		if loop_266.Sum == nil {
+			loop_266.Sum = func(lo_240, hi int) float64 {
+				gamma_12 := loop_266.C.H
+				icf_7 := loop_266.C.T.H
+				icf_6 := loop_266.C.T.T.H
+				icf_8 := loop_266.C.T.T.T.H
+				size_15 := loop_266.C.T.T.T.T.H
+				m_13 := loop_266.C.T.T.T.T.T.H
+				r_64 := loop_266.C.T.T.T.T.T.T.H
+				errs_239 := loop_266.Errs
+				s_213 := 0.0
+				for i_241 := lo_240; i_241 < hi; i_241++ {
+					i_243 := int64(i_241)
+					x_244 := gamma_12 * gamma_12
+					x_245 := 0.5 * x_244
+					if i_243 < 0 || i_243 >= int64(icf_7) {
+						errs_239[lo_240/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_243, icf_7))
 						return 0
 					}
-					row_248 := icf_6[int(i_245)*icf_8 : (int(i_245)+1)*icf_8]
+					row_246 := icf_6[int(i_243)*icf_8 : (int(i_243)+1)*icf_8]
 					if size_15 < int64(0) || size_15 > int64(icf_8) {
-						errs_241[lo_242/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						errs_239[lo_240/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 						return 0
 					}
-					n_249 := int(size_15) - int(int64(0))
-					s_250 := row_248[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-					var s_251 float64 = 0
-					s_250 = s_250[:n_249]
-					for i_252 := 0; i_252 < n_249; i_252++ {
-						e_254 := (math.Exp(s_250[i_252]))
-						s_251 += (e_254 * e_254)
+					n_247 := int(size_15) - int(int64(0))
+					s_248 := row_246[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+					var s_249 float64 = 0
+					s_248 = s_248[:n_247]
+					for i_250 := 0; i_250 < n_247; i_250++ {
+						e_252 := (math.Exp(s_248[i_250]))
+						s_249 += (e_252 * e_252)
 					}
-					if i_245 < 0 || i_245 >= int64(icf_7) {
-						errs_241[lo_242/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_245, icf_7))
+					if i_243 < 0 || i_243 >= int64(icf_7) {
+						errs_239[lo_240/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_243, icf_7))
 						return 0
 					}
-					row_255 := icf_6[int(i_245)*icf_8 : (int(i_245)+1)*icf_8]
-					n_256 := int64(icf_8)
-					if size_15 < 0 || n_256 < size_15 || n_256 > int64(icf_8) {
-						errs_241[lo_242/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_256, icf_8))
+					row_253 := icf_6[int(i_243)*icf_8 : (int(i_243)+1)*icf_8]
+					n_254 := int64(icf_8)
+					if size_15 < 0 || n_254 < size_15 || n_254 > int64(icf_8) {
+						errs_239[lo_240/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_254, icf_8))
 						return 0
 					}
-					n_257 := int(n_256) - int(size_15)
-					s_258 := row_255[int(size_15)*1 : int(n_256)*1 : int(n_256)*1]
-					var s_259 float64 = 0
-					s_258 = s_258[:n_257]
-					for i_260 := 0; i_260 < n_257; i_260++ {
-						s_259 += (s_258[i_260] * s_258[i_260])
+					n_255 := int(n_254) - int(size_15)
+					s_256 := row_253[int(size_15)*1 : int(n_254)*1 : int(n_254)*1]
+					var s_257 float64 = 0
+					s_256 = s_256[:n_255]
+					for i_258 := 0; i_258 < n_255; i_258++ {
+						s_257 += (s_256[i_258] * s_256[i_258])
 					}
-					x_262 := s_251 + s_259
-					x_263 := x_247 * x_262
-					x_264 := float64(m_13)
-					x_265 := r_64[int(i_245)]
-					x_266 := x_264 * x_265
-					x_267 := x_263 - x_266
-					s_215 += x_267
+					x_260 := s_249 + s_257
+					x_261 := x_245 * x_260
+					x_262 := float64(m_13)
+					x_263 := r_64[int(i_243)]
+					x_264 := x_262 * x_263
+					x_265 := x_261 - x_264
+					s_213 += x_265
 				}
-				return s_215
+				return s_213
 			}
 		}
-		s_215 += runtime.ParallelSum(n_213, 32, loop_268.Sum)
-		err_269 := loop_268.Err()
-		loop_268.Leave(&nbLoop8)
-		if err_269 != nil {
-			return 0, err_269
+		s_213 += runtime.ParallelSum(n_211, 32, loop_266.Sum)
+		err_267 := loop_266.Err()
+		loop_266.Leave(&nbLoop8)
+		if err_267 != nil {
+			return 0, err_267
 		}
 	} else {
-		for i_216 := 0; i_216 < n_213; i_216++ {
-			i_218 := int64(i_216)
-			x_219 := gamma_12 * gamma_12
-			x_220 := 0.5 * x_219
-			if i_218 < 0 || i_218 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_218, icf_7))
+		for i_214 := 0; i_214 < n_211; i_214++ {
+			i_216 := int64(i_214)
+			x_217 := gamma_12 * gamma_12
+			x_218 := 0.5 * x_217
+			if i_216 < 0 || i_216 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_216, icf_7))
 			}
-			row_221 := icf_6[int(i_218)*icf_8 : (int(i_218)+1)*icf_8]
+			row_219 := icf_6[int(i_216)*icf_8 : (int(i_216)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
 				return 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
-			n_222 := int(size_15) - int(int64(0))
-			s_223 := row_221[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			var s_224 float64 = 0
-			s_223 = s_223[:n_222]
-			for i_225 := 0; i_225 < n_222; i_225++ {
-				e_227 := (math.Exp(s_223[i_225]))
-				s_224 += (e_227 * e_227)
+			n_220 := int(size_15) - int(int64(0))
+			s_221 := row_219[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			var s_222 float64 = 0
+			s_221 = s_221[:n_220]
+			for i_223 := 0; i_223 < n_220; i_223++ {
+				e_225 := (math.Exp(s_221[i_223]))
+				s_222 += (e_225 * e_225)
 			}
-			if i_218 < 0 || i_218 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_218, icf_7))
+			if i_216 < 0 || i_216 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_216, icf_7))
 			}
-			row_228 := icf_6[int(i_218)*icf_8 : (int(i_218)+1)*icf_8]
-			n_229 := int64(icf_8)
-			if size_15 < 0 || n_229 < size_15 || n_229 > int64(icf_8) {
-				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_229, icf_8))
+			row_226 := icf_6[int(i_216)*icf_8 : (int(i_216)+1)*icf_8]
+			n_227 := int64(icf_8)
+			if size_15 < 0 || n_227 < size_15 || n_227 > int64(icf_8) {
+				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_227, icf_8))
 			}
-			n_230 := int(n_229) - int(size_15)
-			s_231 := row_228[int(size_15)*1 : int(n_229)*1 : int(n_229)*1]
-			var s_232 float64 = 0
-			s_231 = s_231[:n_230]
-			for i_233 := 0; i_233 < n_230; i_233++ {
-				s_232 += (s_231[i_233] * s_231[i_233])
+			n_228 := int(n_227) - int(size_15)
+			s_229 := row_226[int(size_15)*1 : int(n_227)*1 : int(n_227)*1]
+			var s_230 float64 = 0
+			s_229 = s_229[:n_228]
+			for i_231 := 0; i_231 < n_228; i_231++ {
+				s_230 += (s_229[i_231] * s_229[i_231])
 			}
-			x_235 := s_224 + s_232
-			x_236 := x_220 * x_235
-			x_237 := float64(m_13)
-			x_238 := r_64[int(i_218)]
-			x_239 := x_237 * x_238
-			x_240 := x_236 - x_239
-			s_215 += x_240
+			x_233 := s_222 + s_230
+			x_234 := x_218 * x_233
+			x_235 := float64(m_13)
+			x_236 := r_64[int(i_216)]
+			x_237 := x_235 * x_236
+			x_238 := x_234 - x_237
+			s_213 += x_238
 		}
 	}
-	x_270 := x_212 + s_215
-	x_271 := float64(size_14)
-	r_272, err_273 := fn_wishartc(ar, size_15, gamma_12, m_13)
-	if err_273 != nil {
-		return 0, runtime.WithFrame(err_273, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_268 := x_210 + s_213
+	x_269 := float64(size_14)
+	r_270, err_271 := fn_wishartc(ar, size_15, gamma_12, m_13)
+	if err_271 != nil {
+		return 0, runtime.WithFrame(err_271, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_274 := x_271 * r_272
-	x_275 := x_270 - x_274
-	return x_275, nil
+	x_272 := x_269 * r_270
+	x_273 := x_268 - x_272
+	return x_273, nil
 }
 
 // nbLoop9 keeps the records of a parallel loop of fn_qmatsplit10fwd.
@@ -1653,7 +1647,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_612 := ar.Mark()
+	mark_603 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1822,12 +1816,12 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_87 int = 0
 	var rs_88 int = 0
 	a_89 := ar.F64w(n_83)
-	var scratch_613 []float64
-	if scratch_613_n, err := runtime.CheckSize(n_15); err == nil {
-		scratch_613 = ar.F64w(scratch_613_n)
+	var scratch_604 []float64
+	if scratch_604_n, err := runtime.CheckSize(n_15); err == nil {
+		scratch_604 = ar.F64w(scratch_604_n)
 	}
-	scratch_614 := ar.F64w(d_21)
-	scratch_615 := ar.F64w(d_22)
+	scratch_605 := ar.F64w(d_21)
+	scratch_606 := ar.F64w(d_22)
 	for i_90 := 0; i_90 < n_83; i_90++ {
 		mark_91 := ar.Mark()
 		i_92 := int64(i_90)
@@ -1835,7 +1829,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		if err_94 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_94)
 		}
-		r_95 := scratch_613[:n_93:n_93]
+		r_95 := scratch_604[:n_93:n_93]
 		for i_96 := range r_95 {
 			i_98 := int64(i_96)
 			x_99 := alphas_1[int(i_98)]
@@ -1854,547 +1848,538 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_106 := scratch_614[:d_21:d_21]
+			a_106 := scratch_605[:d_21:d_21]
 			if d_22 <= 32 {
 				row_104 = row_104[:d_22]
 				row_105 = row_105[:d_22]
-				finite_107 := true
-				for c_108 := 0; c_108 < d_22; c_108++ {
-					if !(math.Abs((row_104[c_108] - row_105[c_108])) <= math.MaxFloat64) {
-						finite_107 = false
+				full_107 := d_22 < 8
+				if !full_107 {
+					r_108 := 0
+					for ; r_108 < len(a_106)%4; r_108++ {
+						row_113 := row_103[r_108*d_22:][:min(r_108+1, d_22)]
+						s_110 := 0.0
+						for c_111 := range row_113 {
+							s_110 += row_113[c_111] * (row_104[c_111] - row_105[c_111])
+						}
+						a_106[r_108] = s_110
 					}
+					for ; r_108+4 <= len(a_106); r_108 += 4 {
+						n_114 := min(r_108+4, d_22)
+						blk_109 := row_103[r_108*d_22 : (r_108+4)*d_22]
+						row_115, row_116, row_117, row_118 := blk_109[:n_114], blk_109[d_22:][:n_114], blk_109[2*d_22:][:n_114], blk_109[3*d_22:][:n_114]
+						s_119, s_120, s_121, s_122 := 0.0, 0.0, 0.0, 0.0
+						for c_111 := range row_115 {
+							xc_112 := (row_104[c_111] - row_105[c_111])
+							s_119 += row_115[c_111] * xc_112
+							s_120 += row_116[c_111] * xc_112
+							s_121 += row_117[c_111] * xc_112
+							s_122 += row_118[c_111] * xc_112
+						}
+						a_106[r_108], a_106[r_108+1], a_106[r_108+2], a_106[r_108+3] = s_119, s_120, s_121, s_122
+					}
+					full_107 = !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64)
 				}
-				if finite_107 {
-					r_109 := 0
-					for ; r_109+4 <= len(a_106); r_109 += 4 {
-						n_115 := min(r_109+4, d_22)
-						blk_110 := row_103[r_109*d_22 : (r_109+4)*d_22]
-						row_116, row_117, row_118, row_119 := blk_110[:n_115], blk_110[d_22:][:n_115], blk_110[2*d_22:][:n_115], blk_110[3*d_22:][:n_115]
-						s_120, s_121, s_122, s_123 := 0.0, 0.0, 0.0, 0.0
-						for c_112 := range row_116 {
-							xc_113 := (row_104[c_112] - row_105[c_112])
-							s_120 += row_116[c_112] * xc_113
-							s_121 += row_117[c_112] * xc_113
-							s_122 += row_118[c_112] * xc_113
-							s_123 += row_119[c_112] * xc_113
+				if full_107 {
+					r_123 := 0
+					for ; r_123+4 <= len(a_106); r_123 += 4 {
+						blk_124 := row_103[r_123*d_22 : (r_123+4)*d_22]
+						row_129, row_130, row_131, row_132 := blk_124[:d_22], blk_124[d_22:][:d_22], blk_124[2*d_22:][:d_22], blk_124[3*d_22:][:d_22]
+						s_133, s_134, s_135, s_136 := 0.0, 0.0, 0.0, 0.0
+						for c_126 := range row_129 {
+							xc_127 := (row_104[c_126] - row_105[c_126])
+							s_133 += row_129[c_126] * xc_127
+							s_134 += row_130[c_126] * xc_127
+							s_135 += row_131[c_126] * xc_127
+							s_136 += row_132[c_126] * xc_127
 						}
-						a_106[r_109], a_106[r_109+1], a_106[r_109+2], a_106[r_109+3] = s_120, s_121, s_122, s_123
+						a_106[r_123], a_106[r_123+1], a_106[r_123+2], a_106[r_123+3] = s_133, s_134, s_135, s_136
 					}
-					for ; r_109 < len(a_106); r_109++ {
-						row_114 := row_103[r_109*d_22:][:min(r_109+1, d_22)]
-						s_111 := 0.0
-						for c_112 := range row_114 {
-							s_111 += row_114[c_112] * (row_104[c_112] - row_105[c_112])
+					for ; r_123 < len(a_106); r_123++ {
+						row_128 := row_103[r_123*d_22:][:d_22]
+						s_125 := 0.0
+						for c_126 := range row_128 {
+							s_125 += row_128[c_126] * (row_104[c_126] - row_105[c_126])
 						}
-						a_106[r_109] = s_111
-					}
-				} else {
-					r_124 := 0
-					for ; r_124+4 <= len(a_106); r_124 += 4 {
-						blk_125 := row_103[r_124*d_22 : (r_124+4)*d_22]
-						row_130, row_131, row_132, row_133 := blk_125[:d_22], blk_125[d_22:][:d_22], blk_125[2*d_22:][:d_22], blk_125[3*d_22:][:d_22]
-						s_134, s_135, s_136, s_137 := 0.0, 0.0, 0.0, 0.0
-						for c_127 := range row_130 {
-							xc_128 := (row_104[c_127] - row_105[c_127])
-							s_134 += row_130[c_127] * xc_128
-							s_135 += row_131[c_127] * xc_128
-							s_136 += row_132[c_127] * xc_128
-							s_137 += row_133[c_127] * xc_128
-						}
-						a_106[r_124], a_106[r_124+1], a_106[r_124+2], a_106[r_124+3] = s_134, s_135, s_136, s_137
-					}
-					for ; r_124 < len(a_106); r_124++ {
-						row_129 := row_103[r_124*d_22:][:d_22]
-						s_126 := 0.0
-						for c_127 := range row_129 {
-							s_126 += row_129[c_127] * (row_104[c_127] - row_105[c_127])
-						}
-						a_106[r_124] = s_126
+						a_106[r_123] = s_125
 					}
 				}
 			} else {
-				x_138 := scratch_615[:d_22:d_22]
-				row_104 = row_104[:len(x_138)]
-				row_105 = row_105[:len(x_138)]
-				for i_139 := range x_138 {
-					x_138[i_139] = (row_104[i_139] - row_105[i_139])
+				x_137 := scratch_606[:d_22:d_22]
+				row_104 = row_104[:len(x_137)]
+				row_105 = row_105[:len(x_137)]
+				for i_138 := range x_137 {
+					x_137[i_138] = (row_104[i_138] - row_105[i_138])
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_103, x_138, 0, a_106)
+				runtime.Gemv(false, d_21, d_22, 1, row_103, x_137, 0, a_106)
 			}
-			var s_141 float64 = 0
+			var s_140 float64 = 0
 			a_106 = a_106[:d_21]
-			for i_142 := 0; i_142 < d_21; i_142++ {
-				s_141 += (a_106[i_142] * a_106[i_142])
+			for i_141 := 0; i_141 < d_21; i_141++ {
+				s_140 += (a_106[i_141] * a_106[i_141])
 			}
-			x_144 := 0.5 * s_141
-			x_145 := x_101 - x_144
-			r_95[i_96] = x_145
+			x_143 := 0.5 * s_140
+			x_144 := x_101 - x_143
+			r_95[i_96] = x_144
 			runtime.LoopCall()
 		}
-		s_146 := runtime.LogSumExp(r_95)
-		a_85[i_90] = s_146
+		s_145 := runtime.LogSumExp(r_95)
+		a_85[i_90] = s_145
 		if i_90 == 0 {
 			d_87 = n_93
 			rs_88 = d_87
-			tot_147, err_148 := runtime.MulSize(n_83, rs_88)
-			if err_148 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_148)
+			tot_146, err_147 := runtime.MulSize(n_83, rs_88)
+			if err_147 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_147)
 			}
-			a_86 = ar.F64w(tot_147)
+			a_86 = ar.F64w(tot_146)
 		} else if n_93 != d_87 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_90)+" has shape "+runtime.ShapeString([]int{n_93})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
 		}
 		copy(a_86[i_90*rs_88:(i_90+1)*rs_88], r_95)
-		a_89[i_90] = s_146
+		a_89[i_90] = s_145
 		if i_90 > 0 {
 			ar.Release(mark_91)
 		}
 	}
-	n_149, err_150 := runtime.CheckSize(n_17)
-	_ = n_149
-	if err_150 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_150)
+	n_148, err_149 := runtime.CheckSize(n_17)
+	_ = n_148
+	if err_149 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_149)
 	}
-	view_151 := a_85
-	n_152, err_153 := runtime.CheckSize(n_15)
-	if err_153 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_153)
+	view_150 := a_85
+	n_151, err_152 := runtime.CheckSize(n_15)
+	if err_152 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_152)
 	}
-	a_154 := ar.F64w(n_152)
-	var a_155 []float64
-	var d_156 int = 0
-	var rs_157 int = 0
-	for i_158 := 0; i_158 < n_152; i_158++ {
-		mark_159 := ar.Mark()
-		i_160 := int64(i_158)
-		if i_160 < 0 || i_160 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_160, icf_7))
+	a_153 := ar.F64w(n_151)
+	var a_154 []float64
+	var d_155 int = 0
+	var rs_156 int = 0
+	for i_157 := 0; i_157 < n_151; i_157++ {
+		mark_158 := ar.Mark()
+		i_159 := int64(i_157)
+		if i_159 < 0 || i_159 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_159, icf_7))
 		}
-		row_161 := icf_6[int(i_160)*icf_8 : (int(i_160)+1)*icf_8]
+		row_160 := icf_6[int(i_159)*icf_8 : (int(i_159)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_162 := int(n_16) - int(int64(0))
-		s_163 := row_161[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_164 := ar.F64w(n_162)
-		s_163 = s_163[:len(r_164)]
-		for i_165 := range r_164 {
-			r_164[i_165] = (math.Exp(s_163[i_165]))
+		n_161 := int(n_16) - int(int64(0))
+		s_162 := row_160[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_163 := ar.F64w(n_161)
+		s_162 = s_162[:len(r_163)]
+		for i_164 := range r_163 {
+			r_163[i_164] = (math.Exp(s_162[i_164]))
 		}
-		x_167 := gamma_12 * gamma_12
-		x_168 := 0.5 * x_167
-		d_169 := runtime.Dot(r_164, r_164)
-		n_170 := int64(icf_8)
-		if n_16 < 0 || n_170 < n_16 || n_170 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_170, icf_8))
+		x_166 := gamma_12 * gamma_12
+		x_167 := 0.5 * x_166
+		d_168 := runtime.Dot(r_163, r_163)
+		n_169 := int64(icf_8)
+		if n_16 < 0 || n_169 < n_16 || n_169 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_169, icf_8))
 		}
-		n_171 := int(n_170) - int(n_16)
-		s_172 := row_161[int(n_16)*1 : int(n_170)*1 : int(n_170)*1]
-		var s_173 float64 = 0
-		s_172 = s_172[:n_171]
-		for i_174 := 0; i_174 < n_171; i_174++ {
-			s_173 += (s_172[i_174] * s_172[i_174])
+		n_170 := int(n_169) - int(n_16)
+		s_171 := row_160[int(n_16)*1 : int(n_169)*1 : int(n_169)*1]
+		var s_172 float64 = 0
+		s_171 = s_171[:n_170]
+		for i_173 := 0; i_173 < n_170; i_173++ {
+			s_172 += (s_171[i_173] * s_171[i_173])
 		}
-		x_176 := d_169 + s_173
-		x_177 := x_168 * x_176
-		x_178 := float64(m_13)
-		x_179 := r_64[int(i_160)]
-		x_180 := x_178 * x_179
-		x_181 := x_177 - x_180
-		a_154[i_158] = x_181
-		if i_158 == 0 {
-			d_156 = n_162
-			rs_157 = d_156
-			tot_182, err_183 := runtime.MulSize(n_152, rs_157)
-			if err_183 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_183)
+		x_175 := d_168 + s_172
+		x_176 := x_167 * x_175
+		x_177 := float64(m_13)
+		x_178 := r_64[int(i_159)]
+		x_179 := x_177 * x_178
+		x_180 := x_176 - x_179
+		a_153[i_157] = x_180
+		if i_157 == 0 {
+			d_155 = n_161
+			rs_156 = d_155
+			tot_181, err_182 := runtime.MulSize(n_151, rs_156)
+			if err_182 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_182)
 			}
-			a_155 = ar.F64w(tot_182)
-		} else if n_162 != d_156 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_158)+" has shape "+runtime.ShapeString([]int{n_162})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
+			a_154 = ar.F64w(tot_181)
+		} else if n_161 != d_155 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_157)+" has shape "+runtime.ShapeString([]int{n_161})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
 		}
-		copy(a_155[i_158*rs_157:(i_158+1)*rs_157], r_164)
-		if i_158 > 0 {
-			ar.Release(mark_159)
+		copy(a_154[i_157*rs_156:(i_157+1)*rs_156], r_163)
+		if i_157 > 0 {
+			ar.Release(mark_158)
 		}
 	}
-	n_184, err_185 := runtime.CheckSize(n_15)
-	_ = n_184
-	if err_185 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_185)
+	n_183, err_184 := runtime.CheckSize(n_15)
+	_ = n_183
+	if err_184 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_184)
 	}
-	view_186 := a_154
-	x_187 := float64(n_17)
-	s_188 := runtime.LogSumExp(alphas_1)
-	x_189 := -ybar_14
-	x_190 := x_187 * x_189
-	r_191 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_191)]
-	if len(r_191) >= 262144 {
-		loop_198 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_191, runtime.Bind(alphas_1, runtime.Bind(s_188, runtime.Bind(x_190, runtime.End{})))), len(r_191), 16384)
-		if loop_198.For == nil {
-			loop_198.For = func(lo_195, hi int) {
-				r_191 := loop_198.C.H
-				alphas_1 := loop_198.C.T.H
-				s_188 := loop_198.C.T.T.H
-				x_190 := loop_198.C.T.T.T.H
-				for i_196 := lo_195; i_196 < hi; i_196++ {
-					r_191[i_196] = ((math.Exp((alphas_1[i_196] - s_188))) * x_190)
+	view_185 := a_153
+	x_186 := float64(n_17)
+	s_187 := runtime.LogSumExp(alphas_1)
+	x_188 := -ybar_14
+	x_189 := x_186 * x_188
+	r_190 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_190)]
+	if len(r_190) >= 262144 {
+		loop_197 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_190, runtime.Bind(alphas_1, runtime.Bind(s_187, runtime.Bind(x_189, runtime.End{})))), len(r_190), 16384)
+		if loop_197.For == nil {
+			loop_197.For = func(lo_194, hi int) {
+				r_190 := loop_197.C.H
+				alphas_1 := loop_197.C.T.H
+				s_187 := loop_197.C.T.T.H
+				x_189 := loop_197.C.T.T.T.H
+				for i_195 := lo_194; i_195 < hi; i_195++ {
+					r_190[i_195] = ((math.Exp((alphas_1[i_195] - s_187))) * x_189)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_191), 16384, loop_198.For)
-		loop_198.Leave(&nbLoop11)
+		runtime.ParallelFor(len(r_190), 16384, loop_197.For)
+		loop_197.Leave(&nbLoop11)
 	} else {
-		for i_192 := range r_191 {
-			r_191[i_192] = ((math.Exp((alphas_1[i_192] - s_188))) * x_190)
+		for i_191 := range r_190 {
+			r_190[i_191] = ((math.Exp((alphas_1[i_191] - s_187))) * x_189)
 		}
 	}
-	z_199 := ar.F64(len(icf_6))
-	z_200 := ar.F64(len(r_64))
-	var rev_201 []float64
+	z_198 := ar.F64(len(icf_6))
+	z_199 := ar.F64(len(r_64))
+	var rev_200 []float64
+	var rev_201 int
 	var rev_202 int
-	var rev_203 int
-	var rev_204 []float64
-	rev_201, rev_202, rev_203, rev_204 = z_199, icf_7, icf_8, z_200
-	for i_227 := int64(0); i_227 < n_15; i_227++ {
-		_ = a_154[int(i_227)]
-		row_230 := a_155[int(i_227)*d_156 : (int(i_227)+1)*d_156]
-		if i_227 < 0 || i_227 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_227, icf_7))
+	var rev_203 []float64
+	rev_200, rev_201, rev_202, rev_203 = z_198, icf_7, icf_8, z_199
+	for i_226 := int64(0); i_226 < n_15; i_226++ {
+		_ = a_153[int(i_226)]
+		row_229 := a_154[int(i_226)*d_155 : (int(i_226)+1)*d_155]
+		if i_226 < 0 || i_226 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_226, icf_7))
 		}
-		row_231 := icf_6[int(i_227)*icf_8 : (int(i_227)+1)*icf_8]
-		x_232 := float64(m_13)
-		x_233 := -ybar_14
-		x_234 := x_232 * x_233
-		rev_204[i_227] += x_234
-		x_235 := gamma_12 * gamma_12
-		x_236 := 0.5 * x_235
-		x_237 := x_236 * ybar_14
-		n_238 := int64(icf_8)
-		if n_16 < 0 || n_238 < n_16 || n_238 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_238, icf_8))
+		row_230 := icf_6[int(i_226)*icf_8 : (int(i_226)+1)*icf_8]
+		x_231 := float64(m_13)
+		x_232 := -ybar_14
+		x_233 := x_231 * x_232
+		rev_203[i_226] += x_233
+		x_234 := gamma_12 * gamma_12
+		x_235 := 0.5 * x_234
+		x_236 := x_235 * ybar_14
+		n_237 := int64(icf_8)
+		if n_16 < 0 || n_237 < n_16 || n_237 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_237, icf_8))
 		}
-		n_239 := int(n_238) - int(n_16)
-		s_240 := row_231[int(n_16)*1 : int(n_238)*1 : int(n_238)*1]
-		if n_16 < 0 || n_16+int64(n_239) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_239), icf_8))
+		n_238 := int(n_237) - int(n_16)
+		s_239 := row_230[int(n_16)*1 : int(n_237)*1 : int(n_237)*1]
+		if n_16 < 0 || n_16+int64(n_238) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_238), icf_8))
 		}
-		if i_227 < 0 || i_227 >= int64(rev_202) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_227, rev_202))
+		if i_226 < 0 || i_226 >= int64(rev_201) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_226, rev_201))
 		}
-		if rev_203 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_203})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_202 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_202})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_241 := rev_201[i_227*int64(rev_203) : (i_227+1)*int64(rev_203)]
-		region_242 := row_241[int(n_16)*1 : (int(n_16)+n_239)*1]
-		s_240 = s_240[:len(region_242)]
-		for i_243 := range region_242 {
-			region_242[i_243] += ((2.0 * s_240[i_243]) * x_237)
+		row_240 := rev_200[i_226*int64(rev_202) : (i_226+1)*int64(rev_202)]
+		region_241 := row_240[int(n_16)*1 : (int(n_16)+n_238)*1]
+		s_239 = s_239[:len(region_241)]
+		for i_242 := range region_241 {
+			region_241[i_242] += ((2.0 * s_239[i_242]) * x_236)
 		}
-		if int64(0)+int64(d_156) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_156), icf_8))
+		if int64(0)+int64(d_155) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_155), icf_8))
 		}
-		if i_227 < 0 || i_227 >= int64(rev_202) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_227, rev_202))
+		if i_226 < 0 || i_226 >= int64(rev_201) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_226, rev_201))
 		}
-		if rev_203 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_203})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_202 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_202})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_245 := rev_201[i_227*int64(rev_203) : (i_227+1)*int64(rev_203)]
-		region_246 := row_245[int(int64(0))*1 : (int(int64(0))+d_156)*1]
-		row_230 = row_230[:len(region_246)]
-		for i_247 := range region_246 {
-			region_246[i_247] += (row_230[i_247] * ((2.0 * row_230[i_247]) * x_237))
+		row_244 := rev_200[i_226*int64(rev_202) : (i_226+1)*int64(rev_202)]
+		region_245 := row_244[int(int64(0))*1 : (int(int64(0))+d_155)*1]
+		row_229 = row_229[:len(region_245)]
+		for i_246 := range region_245 {
+			region_245[i_246] += (row_229[i_246] * ((2.0 * row_229[i_246]) * x_236))
 		}
 	}
-	z_249 := ar.F64(len(a_20))
-	z_250 := ar.F64(len(means_3))
-	var rev_251 []float64
-	var rev_253 []float64
-	var rev_255 []float64
+	z_248 := ar.F64(len(a_20))
+	z_249 := ar.F64(len(means_3))
+	var rev_250 []float64
+	var rev_252 []float64
+	var rev_254 []float64
+	var rev_256 int
 	var rev_257 int
-	var rev_258 int
-	var rev_259 []float64
+	var rev_258 []float64
+	var rev_259 int
 	var rev_260 int
-	var rev_261 int
-	rev_251, rev_253, rev_255, rev_257, rev_258, rev_259, rev_260, rev_261 = r_191, z_200, z_249, d_21, d_22, z_250, means_4, means_5
-	scratch_619 := ar.F64w(d_87)
-	scratch_621 := ar.F64w(x_11)
-	scratch_622 := ar.F64w(d_21)
-	scratch_623 := ar.F64w(d_21)
-	scratch_624 := ar.F64w(d_22)
-	for i_399 := int64(0); i_399 < n_17; i_399++ {
-		_ = a_85[int(i_399)]
-		row_402 := a_86[int(i_399)*d_87 : (int(i_399)+1)*d_87]
-		x_403 := a_89[int(i_399)]
-		r_404 := scratch_619[:d_87:d_87]
-		row_402 = row_402[:len(r_404)]
-		for i_405 := range r_404 {
-			r_404[i_405] = ((math.Exp((row_402[i_405] - x_403))) * ybar_14)
+	rev_250, rev_252, rev_254, rev_256, rev_257, rev_258, rev_259, rev_260 = r_190, z_199, z_248, d_21, d_22, z_249, means_4, means_5
+	scratch_610 := ar.F64w(d_87)
+	scratch_612 := ar.F64w(x_11)
+	scratch_613 := ar.F64w(d_21)
+	scratch_614 := ar.F64w(d_21)
+	scratch_615 := ar.F64w(d_22)
+	for i_394 := int64(0); i_394 < n_17; i_394++ {
+		_ = a_85[int(i_394)]
+		row_397 := a_86[int(i_394)*d_87 : (int(i_394)+1)*d_87]
+		x_398 := a_89[int(i_394)]
+		r_399 := scratch_610[:d_87:d_87]
+		row_397 = row_397[:len(r_399)]
+		for i_400 := range r_399 {
+			r_399[i_400] = ((math.Exp((row_397[i_400] - x_398))) * ybar_14)
 		}
-		var rev_407 []float64
-		var rev_409 []float64
-		var rev_411 []float64
-		var rev_413 int
-		var rev_414 int
-		var rev_415 []float64
-		var rev_416 int
-		var rev_417 int
-		rev_407, rev_409, rev_411, rev_413, rev_414, rev_415, rev_416, rev_417 = rev_251, rev_253, rev_255, rev_257, rev_258, rev_259, rev_260, rev_261
-		for i_477 := int64(0); i_477 < n_15; i_477++ {
-			if i_477 < 0 || i_477 >= int64(d_87) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_477, d_87))
+		var rev_402 []float64
+		var rev_404 []float64
+		var rev_406 []float64
+		var rev_408 int
+		var rev_409 int
+		var rev_410 []float64
+		var rev_411 int
+		var rev_412 int
+		rev_402, rev_404, rev_406, rev_408, rev_409, rev_410, rev_411, rev_412 = rev_250, rev_252, rev_254, rev_256, rev_257, rev_258, rev_259, rev_260
+		for i_470 := int64(0); i_470 < n_15; i_470++ {
+			if i_470 < 0 || i_470 >= int64(d_87) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_470, d_87))
 			}
-			x_479 := r_404[int(i_477)]
-			rs_480 := d_21 * d_22
-			row_481 := a_20[int(i_477)*rs_480 : (int(i_477)+1)*rs_480]
-			row_482 := x_9[int(i_399)*x_11 : (int(i_399)+1)*x_11]
-			if i_477 < 0 || i_477 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_477, means_4))
+			x_472 := r_399[int(i_470)]
+			rs_473 := d_21 * d_22
+			row_474 := a_20[int(i_470)*rs_473 : (int(i_470)+1)*rs_473]
+			row_475 := x_9[int(i_394)*x_11 : (int(i_394)+1)*x_11]
+			if i_470 < 0 || i_470 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_470, means_4))
 			}
-			row_483 := means_3[int(i_477)*means_5 : (int(i_477)+1)*means_5]
+			row_476 := means_3[int(i_470)*means_5 : (int(i_470)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_484 := scratch_621[:x_11:x_11]
-			row_482 = row_482[:len(r_484)]
-			row_483 = row_483[:len(r_484)]
-			for i_485 := range r_484 {
-				r_484[i_485] = (row_482[i_485] - row_483[i_485])
+			r_477 := scratch_612[:x_11:x_11]
+			row_475 = row_475[:len(r_477)]
+			row_476 = row_476[:len(r_477)]
+			for i_478 := range r_477 {
+				r_477[i_478] = (row_475[i_478] - row_476[i_478])
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_487 := scratch_622[:d_21:d_21]
+			a_480 := scratch_613[:d_21:d_21]
 			if d_22 <= 32 {
-				r_484 = r_484[:d_22]
-				finite_493 := true
-				for c_494 := 0; c_494 < d_22; c_494++ {
-					if !(math.Abs(r_484[c_494]) <= math.MaxFloat64) {
-						finite_493 = false
+				r_477 = r_477[:d_22]
+				full_486 := d_22 < 8
+				if !full_486 {
+					for r_481 := range a_480 {
+						row_482 := row_474[r_481*d_22:][:min(r_481+1, d_22)]
+						s_483 := 0.0
+						for c_484, v_485 := range row_482 {
+							s_483 += v_485 * r_477[c_484]
+						}
+						a_480[r_481] = s_483
 					}
+					full_486 = !(len(a_480) >= d_22 && len(a_480) > 0 && math.Abs(a_480[len(a_480)-1]) <= math.MaxFloat64)
 				}
-				if finite_493 {
-					for r_488 := range a_487 {
-						row_489 := row_481[r_488*d_22:][:min(r_488+1, d_22)]
-						s_490 := 0.0
-						for c_491, v_492 := range row_489 {
-							s_490 += v_492 * r_484[c_491]
+				if full_486 {
+					for r_481 := range a_480 {
+						row_482 := row_474[r_481*d_22 : (r_481+1)*d_22]
+						s_483 := 0.0
+						for c_484, v_485 := range row_482 {
+							s_483 += v_485 * r_477[c_484]
 						}
-						a_487[r_488] = s_490
-					}
-				} else {
-					for r_488 := range a_487 {
-						row_489 := row_481[r_488*d_22 : (r_488+1)*d_22]
-						s_490 := 0.0
-						for c_491, v_492 := range row_489 {
-							s_490 += v_492 * r_484[c_491]
-						}
-						a_487[r_488] = s_490
+						a_480[r_481] = s_483
 					}
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_481, r_484, 0, a_487)
+				runtime.Gemv(false, d_21, d_22, 1, row_474, r_477, 0, a_480)
 			}
-			x_495 := -x_479
-			x_496 := 0.5 * x_495
-			r_497 := scratch_623[:d_21:d_21]
-			a_487 = a_487[:len(r_497)]
-			for i_498 := range r_497 {
-				r_497[i_498] = ((2.0 * a_487[i_498]) * x_496)
+			x_487 := -x_472
+			x_488 := 0.5 * x_487
+			r_489 := scratch_614[:d_21:d_21]
+			a_480 = a_480[:len(r_489)]
+			for i_490 := range r_489 {
+				r_489[i_490] = ((2.0 * a_480[i_490]) * x_488)
 			}
-			a_500 := scratch_624[:d_22:d_22]
+			a_492 := scratch_615[:d_22:d_22]
 			if d_22 <= 32 && d_21 <= 32 {
-				r_497 = r_497[:d_21]
-				finite_512 := true
-				for c_513 := 0; c_513 < d_21; c_513++ {
-					if !(math.Abs(r_497[c_513]) <= math.MaxFloat64) {
-						finite_512 = false
+				r_489 = r_489[:d_21]
+				full_504 := d_21 < 8
+				if !full_504 {
+					c_505 := 0
+					for ; c_505+4 <= d_22; c_505 += 4 {
+						lo_511 := min(c_505, d_21)
+						s_512, s_513, s_514, s_515 := 0.0, 0.0, 0.0, 0.0
+						for r_506, v_507 := range r_489[lo_511:] {
+							o_510 := (lo_511+r_506)*d_22 + c_505
+							q_509 := row_474[o_510 : o_510+4 : o_510+4]
+							s_512 += v_507 * q_509[0]
+							s_513 += v_507 * q_509[1]
+							s_514 += v_507 * q_509[2]
+							s_515 += v_507 * q_509[3]
+						}
+						a_492[c_505], a_492[c_505+1], a_492[c_505+2], a_492[c_505+3] = s_512, s_513, s_514, s_515
 					}
+					for ; c_505 < d_22; c_505++ {
+						lo_511 := min(c_505, d_21)
+						s_508 := 0.0
+						for r_506, v_507 := range r_489[lo_511:] {
+							s_508 += v_507 * row_474[(lo_511+r_506)*d_22+c_505]
+						}
+						a_492[c_505] = s_508
+					}
+					full_504 = !(d_22 > 0 && math.Abs(a_492[0]) <= math.MaxFloat64)
 				}
-				if finite_512 {
-					c_514 := 0
-					for ; c_514+4 <= d_22; c_514 += 4 {
-						lo_520 := min(c_514, d_21)
-						s_521, s_522, s_523, s_524 := 0.0, 0.0, 0.0, 0.0
-						for r_515, v_516 := range r_497[lo_520:] {
-							o_519 := (lo_520+r_515)*d_22 + c_514
-							q_518 := row_481[o_519 : o_519+4 : o_519+4]
-							s_521 += v_516 * q_518[0]
-							s_522 += v_516 * q_518[1]
-							s_523 += v_516 * q_518[2]
-							s_524 += v_516 * q_518[3]
+				if full_504 {
+					c_495 := 0
+					for ; c_495+4 <= d_22; c_495 += 4 {
+						s_500, s_501, s_502, s_503 := 0.0, 0.0, 0.0, 0.0
+						for r_493, v_496 := range r_489 {
+							o_499 := r_493*d_22 + c_495
+							q_498 := row_474[o_499 : o_499+4 : o_499+4]
+							s_500 += v_496 * q_498[0]
+							s_501 += v_496 * q_498[1]
+							s_502 += v_496 * q_498[2]
+							s_503 += v_496 * q_498[3]
 						}
-						a_500[c_514], a_500[c_514+1], a_500[c_514+2], a_500[c_514+3] = s_521, s_522, s_523, s_524
+						a_492[c_495], a_492[c_495+1], a_492[c_495+2], a_492[c_495+3] = s_500, s_501, s_502, s_503
 					}
-					for ; c_514 < d_22; c_514++ {
-						lo_520 := min(c_514, d_21)
-						s_517 := 0.0
-						for r_515, v_516 := range r_497[lo_520:] {
-							s_517 += v_516 * row_481[(lo_520+r_515)*d_22+c_514]
+					for ; c_495 < d_22; c_495++ {
+						s_497 := 0.0
+						for r_493, v_496 := range r_489 {
+							s_497 += v_496 * row_474[r_493*d_22+c_495]
 						}
-						a_500[c_514] = s_517
-					}
-				} else {
-					c_503 := 0
-					for ; c_503+4 <= d_22; c_503 += 4 {
-						s_508, s_509, s_510, s_511 := 0.0, 0.0, 0.0, 0.0
-						for r_501, v_504 := range r_497 {
-							o_507 := r_501*d_22 + c_503
-							q_506 := row_481[o_507 : o_507+4 : o_507+4]
-							s_508 += v_504 * q_506[0]
-							s_509 += v_504 * q_506[1]
-							s_510 += v_504 * q_506[2]
-							s_511 += v_504 * q_506[3]
-						}
-						a_500[c_503], a_500[c_503+1], a_500[c_503+2], a_500[c_503+3] = s_508, s_509, s_510, s_511
-					}
-					for ; c_503 < d_22; c_503++ {
-						s_505 := 0.0
-						for r_501, v_504 := range r_497 {
-							s_505 += v_504 * row_481[r_501*d_22+c_503]
-						}
-						a_500[c_503] = s_505
+						a_492[c_495] = s_497
 					}
 				}
 			} else if d_22 <= 32 {
-				clear(a_500)
-				r_497 = r_497[:d_21]
-				for r_501 := range r_497 {
-					row_502 := row_481[r_501*d_22 : (r_501+1)*d_22]
-					a_500 = a_500[:len(row_502)]
-					for c_503, v_504 := range row_502 {
-						a_500[c_503] += r_497[r_501] * v_504
+				clear(a_492)
+				r_489 = r_489[:d_21]
+				for r_493 := range r_489 {
+					row_494 := row_474[r_493*d_22 : (r_493+1)*d_22]
+					a_492 = a_492[:len(row_494)]
+					for c_495, v_496 := range row_494 {
+						a_492[c_495] += r_489[r_493] * v_496
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_481, r_497, 0, a_500)
+				runtime.Gemv(true, d_21, d_22, 1, row_474, r_489, 0, a_492)
 			}
-			if i_477 < 0 || i_477 >= int64(rev_416) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_477, rev_416))
+			if i_470 < 0 || i_470 >= int64(rev_411) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_470, rev_411))
 			}
-			if rev_417 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_417})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+			if rev_412 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_412})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 			}
-			row_525 := rev_415[i_477*int64(rev_417) : (i_477+1)*int64(rev_417)]
-			a_500 = a_500[:len(row_525)]
-			for i_526 := range row_525 {
-				row_525[i_526] += -a_500[i_526]
+			row_516 := rev_410[i_470*int64(rev_412) : (i_470+1)*int64(rev_412)]
+			a_492 = a_492[:len(row_516)]
+			for i_517 := range row_516 {
+				row_516[i_517] += -a_492[i_517]
 			}
-			tot_528, err_529 := runtime.MulSize(d_21, x_11)
-			if err_529 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_529)
+			tot_519, err_520 := runtime.MulSize(d_21, x_11)
+			if err_520 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_520)
 			}
-			_ = tot_528
-			if rev_413 != d_21 || rev_414 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_413, rev_414})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
+			_ = tot_519
+			if rev_408 != d_21 || rev_409 != x_11 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_408, rev_409})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
 			}
-			rs_530 := rev_413 * rev_414
-			row_531 := rev_411[i_477*int64(rs_530) : (i_477+1)*int64(rs_530)]
-			for i_532, xi_533 := range r_497 {
-				row_536 := row_531[i_532*len(r_484) : (i_532+1)*len(r_484)]
-				for j_534, yj_535 := range r_484 {
-					row_536[j_534] += xi_533 * yj_535
+			rs_521 := rev_408 * rev_409
+			row_522 := rev_406[i_470*int64(rs_521) : (i_470+1)*int64(rs_521)]
+			for i_523, xi_524 := range r_489 {
+				row_527 := row_522[i_523*len(r_477) : (i_523+1)*len(r_477)]
+				for j_525, yj_526 := range r_477 {
+					row_527[j_525] += xi_524 * yj_526
 				}
 			}
-			rev_409[i_477] += x_479
-			rev_407[i_477] += x_479
+			rev_404[i_470] += x_472
+			rev_402[i_470] += x_472
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
 	}
-	var rev_537 []float64
-	var rev_538 int
-	var rev_539 int
-	rev_537, rev_538, rev_539 = z_199, icf_7, icf_8
-	for i_550 := int64(0); i_550 < n_15; i_550++ {
-		mark_551 := ar.Mark()
-		if i_550 < 0 || i_550 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_550, icf_7))
+	var rev_528 []float64
+	var rev_529 int
+	var rev_530 int
+	rev_528, rev_529, rev_530 = z_198, icf_7, icf_8
+	for i_541 := int64(0); i_541 < n_15; i_541++ {
+		mark_542 := ar.Mark()
+		if i_541 < 0 || i_541 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_541, icf_7))
 		}
-		row_552 := icf_6[int(i_550)*icf_8 : (int(i_550)+1)*icf_8]
+		row_543 := icf_6[int(i_541)*icf_8 : (int(i_541)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_553 := int(n_16) - int(int64(0))
-		s_554 := row_552[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_555 := ar.F64(len(s_554))
-		x_556 := z_200[int(i_550)]
-		for i_557 := range z_555 {
-			z_555[i_557] += x_556
+		n_544 := int(n_16) - int(int64(0))
+		s_545 := row_543[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_546 := ar.F64(len(s_545))
+		x_547 := z_199[int(i_541)]
+		for i_548 := range z_546 {
+			z_546[i_548] += x_547
 		}
-		if int64(0)+int64(n_553) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_553), icf_8))
+		if int64(0)+int64(n_544) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_544), icf_8))
 		}
-		if i_550 < 0 || i_550 >= int64(rev_538) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_550, rev_538))
+		if i_541 < 0 || i_541 >= int64(rev_529) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_541, rev_529))
 		}
-		if rev_539 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_539})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_530 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_530})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_558 := rev_537[i_550*int64(rev_539) : (i_550+1)*int64(rev_539)]
-		region_559 := row_558[int(int64(0))*1 : (int(int64(0))+n_553)*1]
-		z_555 = z_555[:len(region_559)]
-		for i_560 := range region_559 {
-			region_559[i_560] += z_555[i_560]
+		row_549 := rev_528[i_541*int64(rev_530) : (i_541+1)*int64(rev_530)]
+		region_550 := row_549[int(int64(0))*1 : (int(int64(0))+n_544)*1]
+		z_546 = z_546[:len(region_550)]
+		for i_551 := range region_550 {
+			region_550[i_551] += z_546[i_551]
 		}
-		ar.Release(mark_551)
+		ar.Release(mark_542)
 	}
-	var rev_561 []float64
-	var rev_562 int
-	var rev_563 int
-	rev_561, rev_562, rev_563 = z_199, icf_7, icf_8
-	for i_580 := int64(0); i_580 < n_15; i_580++ {
-		mark_581 := ar.Mark()
-		if i_580 < 0 || i_580 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_580, icf_7))
+	var rev_552 []float64
+	var rev_553 int
+	var rev_554 int
+	rev_552, rev_553, rev_554 = z_198, icf_7, icf_8
+	for i_571 := int64(0); i_571 < n_15; i_571++ {
+		mark_572 := ar.Mark()
+		if i_571 < 0 || i_571 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_571, icf_7))
 		}
-		row_582 := icf_6[int(i_580)*icf_8 : (int(i_580)+1)*icf_8]
-		r_583, r_584, r_585, r_586, r_587, r_588, err_589 := fn_qmatsplit10fwd(ar, row_582, icf_8, n_16)
-		_ = r_583
-		_ = r_584
-		_ = r_585
-		if err_589 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_589, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		row_573 := icf_6[int(i_571)*icf_8 : (int(i_571)+1)*icf_8]
+		r_574, r_575, r_576, r_577, r_578, r_579, err_580 := fn_qmatsplit10fwd(ar, row_573, icf_8, n_16)
+		_ = r_574
+		_ = r_575
+		_ = r_576
+		if err_580 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_580, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_590 := d_21 * d_22
-		row_591 := z_249[int(i_580)*rs_590 : (int(i_580)+1)*rs_590]
-		r_592, r_593, err_594 := fn_qmatsplit10bwd(ar, r_586, r_587, r_588, row_591, d_21, d_22)
-		if err_594 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_594, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_581 := d_21 * d_22
+		row_582 := z_248[int(i_571)*rs_581 : (int(i_571)+1)*rs_581]
+		r_583, r_584, err_585 := fn_qmatsplit10bwd(ar, r_577, r_578, r_579, row_582, d_21, d_22)
+		if err_585 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_585, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_580 < 0 || i_580 >= int64(rev_562) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_580, rev_562))
+		if i_571 < 0 || i_571 >= int64(rev_553) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_571, rev_553))
 		}
-		if rev_563 != r_593 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_563})+" and "+runtime.ShapeString([]int{r_593})+" differ")
+		if rev_554 != r_584 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_554})+" and "+runtime.ShapeString([]int{r_584})+" differ")
 		}
-		row_595 := rev_561[i_580*int64(rev_563) : (i_580+1)*int64(rev_563)]
-		for j_596 := range row_595 {
-			row_595[j_596] += r_592[j_596]
+		row_586 := rev_552[i_571*int64(rev_554) : (i_571+1)*int64(rev_554)]
+		for j_587 := range row_586 {
+			row_586[j_587] += r_583[j_587]
 		}
-		ar.Release(mark_581)
+		ar.Release(mark_572)
 	}
-	x_597 := n_17 * n_16
-	x_598 := float64(x_597)
-	x_599 := (-0.5) * x_598
-	x_600 := x_599 * 1.8378770664093453
-	s_601 := runtime.Sum(view_151)
-	x_602 := x_600 + s_601
-	x_603 := x_187 * s_188
-	x_604 := x_602 - x_603
-	s_605 := runtime.Sum(view_186)
-	x_606 := x_604 + s_605
-	x_607 := float64(n_15)
-	r_608, err_609 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_609 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_609, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_588 := n_17 * n_16
+	x_589 := float64(x_588)
+	x_590 := (-0.5) * x_589
+	x_591 := x_590 * 1.8378770664093453
+	s_592 := runtime.Sum(view_150)
+	x_593 := x_591 + s_592
+	x_594 := x_186 * s_187
+	x_595 := x_593 - x_594
+	s_596 := runtime.Sum(view_185)
+	x_597 := x_595 + s_596
+	x_598 := float64(n_15)
+	r_599, err_600 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_600 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_600, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_610 := x_607 * r_608
-	x_611 := x_606 - x_610
-	ar.Keep(mark_612, &r_191, &z_250, &z_199)
-	return x_611, r_191, alphas_2, z_250, means_4, means_5, z_199, icf_7, icf_8, nil
+	x_601 := x_598 * r_599
+	x_602 := x_597 - x_601
+	ar.Keep(mark_603, &r_190, &z_249, &z_198)
+	return x_602, r_190, alphas_2, z_249, means_4, means_5, z_198, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
