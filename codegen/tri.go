@@ -34,7 +34,7 @@ import (
 // isLowerTri reports whether e, an array of rank ≥ 2, is provably zero
 // above the diagonal of every matrix its last two dimensions form.
 func (f *fn) isLowerTri(e ir.Expr) bool {
-	if f.di == nil || ir.Rank(e.Type()) < 2 {
+	if f.di == nil || f.g.opts.noTri || ir.Rank(e.Type()) < 2 {
 		return false
 	}
 	if k, ok := ir.Leaf(e.Type()); !ok || k != ir.F64 {
