@@ -1143,7 +1143,14 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 	var redo string
 	if tri {
 		redo = f.triBegin(k)
-		f.triMatvecRows(y, a.parts[0], k, func(c string) string { return x + "[" + c + "]" })
+		f.line("for %s := range %s {", r, y)
+		f.line("%s := %s[%s*%s:][:min(%s+1, %s)]", row, a.parts[0], r, k, r, k)
+		f.line("%s := 0.0", s)
+		f.line("for %s, %s := range %s {", c, v, row)
+		f.line("%s += %s * %s[%s]", s, v, x, c)
+		f.line("}")
+		f.line("%s[%s] = %s", y, r, s)
+		f.line("}")
 		f.triEnd(redo, y, "len("+y+")-1", fmt.Sprintf("len(%s) >= %s && len(%s) > 0", y, k, y))
 	}
 	f.line("for %s := range %s {", r, y)
