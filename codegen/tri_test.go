@@ -17,7 +17,7 @@ import (
 )
 
 // triFlags counts the triangular products in def name's function of the
-// program src (the flags triBegin declares).
+// program src (the size tests triOr emits).
 func triFlags(t *testing.T, src, name string) int {
 	t.Helper()
 	res, err := pipeline.Compile(context.Background(), name+".nab", []byte(src), pipeline.Options{})
@@ -34,8 +34,8 @@ func triFlags(t *testing.T, src, name string) int {
 	return len(triFlag.FindAllString(body, -1))
 }
 
-// triFlag matches the flag of a triangular product (triBegin).
-var triFlag = regexp.MustCompile(`(?m)^\s*full_\d+ := `)
+// triFlag matches the size test of a triangular product (triOr).
+var triFlag = regexp.MustCompile(`(?m)^\s*if [A-Za-z0-9_]+ >= 8 \{$`)
 
 // TestLowerTri checks which products isLowerTri lets skip a half: those
 // of a build zero where the column index exceeds the row index, however

@@ -1024,161 +1024,182 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	}
 	var s_89 float64 = 0
 	if n_87 >= 256 {
-		loop_204 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
-		if loop_204.Sum == nil {
-			loop_204.Sum = func(lo_147, hi int) float64 {
-				size_14 := loop_204.C.H
-				alphas_1 := loop_204.C.T.H
-				r_64 := loop_204.C.T.T.H
-				d_21 := loop_204.C.T.T.T.H
-				d_22 := loop_204.C.T.T.T.T.H
-				a_20 := loop_204.C.T.T.T.T.T.H
-				x_9 := loop_204.C.T.T.T.T.T.T.H
-				x_11 := loop_204.C.T.T.T.T.T.T.T.H
-				means_4 := loop_204.C.T.T.T.T.T.T.T.T.H
-				means_3 := loop_204.C.T.T.T.T.T.T.T.T.T.H
-				means_5 := loop_204.C.T.T.T.T.T.T.T.T.T.T.H
+		loop_230 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
+		if loop_230.Sum == nil {
+			loop_230.Sum = func(lo_160, hi int) float64 {
+				size_14 := loop_230.C.H
+				alphas_1 := loop_230.C.T.H
+				r_64 := loop_230.C.T.T.H
+				d_21 := loop_230.C.T.T.T.H
+				d_22 := loop_230.C.T.T.T.T.H
+				a_20 := loop_230.C.T.T.T.T.T.H
+				x_9 := loop_230.C.T.T.T.T.T.T.H
+				x_11 := loop_230.C.T.T.T.T.T.T.T.H
+				means_4 := loop_230.C.T.T.T.T.T.T.T.T.H
+				means_3 := loop_230.C.T.T.T.T.T.T.T.T.T.H
+				means_5 := loop_230.C.T.T.T.T.T.T.T.T.T.T.H
 				ar := runtime.Arenas.Get()
 				ar.Reset()
 				defer runtime.Arenas.Put(ar)
-				errs_146 := loop_204.Errs
+				errs_159 := loop_230.Errs
 				s_89 := 0.0
-				var scratch_274 []float64
-				if scratch_274_n, err := runtime.CheckSize(size_14); err == nil {
-					scratch_274 = ar.F64w(scratch_274_n)
+				var scratch_300 []float64
+				if scratch_300_n, err := runtime.CheckSize(size_14); err == nil {
+					scratch_300 = ar.F64w(scratch_300_n)
 				}
-				scratch_275 := ar.F64w(d_21)
-				scratch_276 := ar.F64w(d_22)
-				for i_148 := lo_147; i_148 < hi; i_148++ {
-					i_150 := int64(i_148)
-					n_151, err_152 := runtime.CheckSize(size_14)
-					if err_152 != nil {
-						errs_146[lo_147/32] = runtime.WithPos("models.nab:56:30", err_152)
+				scratch_301 := ar.F64w(d_21)
+				scratch_302 := ar.F64w(d_22)
+				for i_161 := lo_160; i_161 < hi; i_161++ {
+					i_163 := int64(i_161)
+					n_164, err_165 := runtime.CheckSize(size_14)
+					if err_165 != nil {
+						errs_159[lo_160/32] = runtime.WithPos("models.nab:56:30", err_165)
 						return 0
 					}
-					r_153 := scratch_274[:n_151:n_151]
-					for i_154 := range r_153 {
-						i_156 := int64(i_154)
-						x_157 := alphas_1[int(i_156)]
-						x_158 := r_64[int(i_156)]
-						x_159 := x_157 + x_158
-						rs_160 := d_21 * d_22
-						row_161 := a_20[int(i_156)*rs_160 : (int(i_156)+1)*rs_160]
-						row_162 := x_9[int(i_150)*x_11 : (int(i_150)+1)*x_11]
-						if i_156 < 0 || i_156 >= int64(means_4) {
-							errs_146[lo_147/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_156, means_4))
+					r_166 := scratch_300[:n_164:n_164]
+					for i_167 := range r_166 {
+						i_169 := int64(i_167)
+						x_170 := alphas_1[int(i_169)]
+						x_171 := r_64[int(i_169)]
+						x_172 := x_170 + x_171
+						rs_173 := d_21 * d_22
+						row_174 := a_20[int(i_169)*rs_173 : (int(i_169)+1)*rs_173]
+						row_175 := x_9[int(i_163)*x_11 : (int(i_163)+1)*x_11]
+						if i_169 < 0 || i_169 >= int64(means_4) {
+							errs_159[lo_160/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_169, means_4))
 							return 0
 						}
-						row_163 := means_3[int(i_156)*means_5 : (int(i_156)+1)*means_5]
+						row_176 := means_3[int(i_169)*means_5 : (int(i_169)+1)*means_5]
 						if means_5 != x_11 {
-							errs_146[lo_147/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+							errs_159[lo_160/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 							return 0
 						}
 						if x_11 != d_22 {
-							errs_146[lo_147/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+							errs_159[lo_160/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 							return 0
 						}
-						a_164 := scratch_275[:d_21:d_21]
+						a_177 := scratch_301[:d_21:d_21]
 						if d_22 <= 32 {
-							row_162 = row_162[:d_22]
-							row_163 = row_163[:d_22]
-							full_165 := d_22 < 8
-							if !full_165 {
-								r_166 := 0
-								for ; r_166 < len(a_164)%4; r_166++ {
-									row_171 := row_161[r_166*d_22:][:min(r_166+1, d_22)]
-									s_168 := 0.0
-									for c_169 := range row_171 {
-										s_168 += row_171[c_169] * (row_162[c_169] - row_163[c_169])
+							row_175 = row_175[:d_22]
+							row_176 = row_176[:d_22]
+							if d_22 >= 8 {
+								r_178 := 0
+								for ; r_178 < len(a_177)%4; r_178++ {
+									row_183 := row_174[r_178*d_22:][:min(r_178+1, d_22)]
+									s_180 := 0.0
+									for c_181 := range row_183 {
+										s_180 += row_183[c_181] * (row_175[c_181] - row_176[c_181])
 									}
-									a_164[r_166] = s_168
+									a_177[r_178] = s_180
 								}
-								for ; r_166+4 <= len(a_164); r_166 += 4 {
-									n_172 := min(r_166+4, d_22)
-									blk_167 := row_161[r_166*d_22 : (r_166+4)*d_22]
-									row_173, row_174, row_175, row_176 := blk_167[:n_172], blk_167[d_22:][:n_172], blk_167[2*d_22:][:n_172], blk_167[3*d_22:][:n_172]
-									s_177, s_178, s_179, s_180 := 0.0, 0.0, 0.0, 0.0
-									for c_169 := range row_173 {
-										xc_170 := (row_162[c_169] - row_163[c_169])
-										s_177 += row_173[c_169] * xc_170
-										s_178 += row_174[c_169] * xc_170
-										s_179 += row_175[c_169] * xc_170
-										s_180 += row_176[c_169] * xc_170
+								for ; r_178+4 <= len(a_177); r_178 += 4 {
+									n_184 := min(r_178+4, d_22)
+									blk_179 := row_174[r_178*d_22 : (r_178+4)*d_22]
+									row_185, row_186, row_187, row_188 := blk_179[:n_184], blk_179[d_22:][:n_184], blk_179[2*d_22:][:n_184], blk_179[3*d_22:][:n_184]
+									s_189, s_190, s_191, s_192 := 0.0, 0.0, 0.0, 0.0
+									for c_181 := range row_185 {
+										xc_182 := (row_175[c_181] - row_176[c_181])
+										s_189 += row_185[c_181] * xc_182
+										s_190 += row_186[c_181] * xc_182
+										s_191 += row_187[c_181] * xc_182
+										s_192 += row_188[c_181] * xc_182
 									}
-									a_164[r_166], a_164[r_166+1], a_164[r_166+2], a_164[r_166+3] = s_177, s_178, s_179, s_180
+									a_177[r_178], a_177[r_178+1], a_177[r_178+2], a_177[r_178+3] = s_189, s_190, s_191, s_192
 								}
-								full_165 = !(len(a_164) >= d_22 && len(a_164) > 0 && math.Abs(a_164[len(a_164)-1]) <= math.MaxFloat64)
-							}
-							if full_165 {
-								r_181 := 0
-								for ; r_181+4 <= len(a_164); r_181 += 4 {
-									blk_182 := row_161[r_181*d_22 : (r_181+4)*d_22]
-									row_187, row_188, row_189, row_190 := blk_182[:d_22], blk_182[d_22:][:d_22], blk_182[2*d_22:][:d_22], blk_182[3*d_22:][:d_22]
-									s_191, s_192, s_193, s_194 := 0.0, 0.0, 0.0, 0.0
-									for c_184 := range row_187 {
-										xc_185 := (row_162[c_184] - row_163[c_184])
-										s_191 += row_187[c_184] * xc_185
-										s_192 += row_188[c_184] * xc_185
-										s_193 += row_189[c_184] * xc_185
-										s_194 += row_190[c_184] * xc_185
+								if !(len(a_177) >= d_22 && len(a_177) > 0 && math.Abs(a_177[len(a_177)-1]) <= math.MaxFloat64) {
+									r_193 := 0
+									for ; r_193+4 <= len(a_177); r_193 += 4 {
+										blk_194 := row_174[r_193*d_22 : (r_193+4)*d_22]
+										row_199, row_200, row_201, row_202 := blk_194[:d_22], blk_194[d_22:][:d_22], blk_194[2*d_22:][:d_22], blk_194[3*d_22:][:d_22]
+										s_203, s_204, s_205, s_206 := 0.0, 0.0, 0.0, 0.0
+										for c_196 := range row_199 {
+											xc_197 := (row_175[c_196] - row_176[c_196])
+											s_203 += row_199[c_196] * xc_197
+											s_204 += row_200[c_196] * xc_197
+											s_205 += row_201[c_196] * xc_197
+											s_206 += row_202[c_196] * xc_197
+										}
+										a_177[r_193], a_177[r_193+1], a_177[r_193+2], a_177[r_193+3] = s_203, s_204, s_205, s_206
 									}
-									a_164[r_181], a_164[r_181+1], a_164[r_181+2], a_164[r_181+3] = s_191, s_192, s_193, s_194
+									for ; r_193 < len(a_177); r_193++ {
+										row_198 := row_174[r_193*d_22:][:d_22]
+										s_195 := 0.0
+										for c_196 := range row_198 {
+											s_195 += row_198[c_196] * (row_175[c_196] - row_176[c_196])
+										}
+										a_177[r_193] = s_195
+									}
 								}
-								for ; r_181 < len(a_164); r_181++ {
-									row_186 := row_161[r_181*d_22:][:d_22]
-									s_183 := 0.0
-									for c_184 := range row_186 {
-										s_183 += row_186[c_184] * (row_162[c_184] - row_163[c_184])
+							} else {
+								r_207 := 0
+								for ; r_207+4 <= len(a_177); r_207 += 4 {
+									blk_208 := row_174[r_207*d_22 : (r_207+4)*d_22]
+									row_213, row_214, row_215, row_216 := blk_208[:d_22], blk_208[d_22:][:d_22], blk_208[2*d_22:][:d_22], blk_208[3*d_22:][:d_22]
+									s_217, s_218, s_219, s_220 := 0.0, 0.0, 0.0, 0.0
+									for c_210 := range row_213 {
+										xc_211 := (row_175[c_210] - row_176[c_210])
+										s_217 += row_213[c_210] * xc_211
+										s_218 += row_214[c_210] * xc_211
+										s_219 += row_215[c_210] * xc_211
+										s_220 += row_216[c_210] * xc_211
 									}
-									a_164[r_181] = s_183
+									a_177[r_207], a_177[r_207+1], a_177[r_207+2], a_177[r_207+3] = s_217, s_218, s_219, s_220
+								}
+								for ; r_207 < len(a_177); r_207++ {
+									row_212 := row_174[r_207*d_22:][:d_22]
+									s_209 := 0.0
+									for c_210 := range row_212 {
+										s_209 += row_212[c_210] * (row_175[c_210] - row_176[c_210])
+									}
+									a_177[r_207] = s_209
 								}
 							}
 						} else {
-							x_195 := scratch_276[:d_22:d_22]
-							row_162 = row_162[:len(x_195)]
-							row_163 = row_163[:len(x_195)]
-							for i_196 := range x_195 {
-								x_195[i_196] = (row_162[i_196] - row_163[i_196])
+							x_221 := scratch_302[:d_22:d_22]
+							row_175 = row_175[:len(x_221)]
+							row_176 = row_176[:len(x_221)]
+							for i_222 := range x_221 {
+								x_221[i_222] = (row_175[i_222] - row_176[i_222])
 							}
-							runtime.Gemv(false, d_21, d_22, 1, row_161, x_195, 0, a_164)
+							runtime.Gemv(false, d_21, d_22, 1, row_174, x_221, 0, a_177)
 						}
-						var s_198 float64 = 0
-						a_164 = a_164[:d_21]
-						for i_199 := 0; i_199 < d_21; i_199++ {
-							s_198 += (a_164[i_199] * a_164[i_199])
+						var s_224 float64 = 0
+						a_177 = a_177[:d_21]
+						for i_225 := 0; i_225 < d_21; i_225++ {
+							s_224 += (a_177[i_225] * a_177[i_225])
 						}
-						x_201 := 0.5 * s_198
-						x_202 := x_159 - x_201
-						r_153[i_154] = x_202
+						x_227 := 0.5 * s_224
+						x_228 := x_172 - x_227
+						r_166[i_167] = x_228
 						runtime.LoopCall()
 					}
-					s_203 := runtime.LogSumExp(r_153)
-					s_89 += s_203
+					s_229 := runtime.LogSumExp(r_166)
+					s_89 += s_229
 					runtime.LoopCall()
 				}
 				return s_89
 			}
 		}
-		s_89 += runtime.ParallelSum(n_87, 32, loop_204.Sum)
-		err_205 := loop_204.Err()
-		loop_204.Leave(&nbLoop7)
-		if err_205 != nil {
-			return 0, err_205
+		s_89 += runtime.ParallelSum(n_87, 32, loop_230.Sum)
+		err_231 := loop_230.Err()
+		loop_230.Leave(&nbLoop7)
+		if err_231 != nil {
+			return 0, err_231
 		}
 	} else {
-		var scratch_279 []float64
-		if scratch_279_n, err := runtime.CheckSize(size_14); err == nil {
-			scratch_279 = ar.F64w(scratch_279_n)
+		var scratch_305 []float64
+		if scratch_305_n, err := runtime.CheckSize(size_14); err == nil {
+			scratch_305 = ar.F64w(scratch_305_n)
 		}
-		scratch_280 := ar.F64w(d_21)
-		scratch_281 := ar.F64w(d_22)
+		scratch_306 := ar.F64w(d_21)
+		scratch_307 := ar.F64w(d_22)
 		for i_90 := 0; i_90 < n_87; i_90++ {
 			i_92 := int64(i_90)
 			n_93, err_94 := runtime.CheckSize(size_14)
 			if err_94 != nil {
 				return 0, runtime.WithPos("models.nab:56:30", err_94)
 			}
-			r_95 := scratch_279[:n_93:n_93]
+			r_95 := scratch_305[:n_93:n_93]
 			for i_96 := range r_95 {
 				i_98 := int64(i_96)
 				x_99 := alphas_1[int(i_98)]
@@ -1197,216 +1218,237 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				if x_11 != d_22 {
 					return 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_106 := scratch_280[:d_21:d_21]
+				a_106 := scratch_306[:d_21:d_21]
 				if d_22 <= 32 {
 					row_104 = row_104[:d_22]
 					row_105 = row_105[:d_22]
-					full_107 := d_22 < 8
-					if !full_107 {
-						r_108 := 0
-						for ; r_108 < len(a_106)%4; r_108++ {
-							row_113 := row_103[r_108*d_22:][:min(r_108+1, d_22)]
-							s_110 := 0.0
-							for c_111 := range row_113 {
-								s_110 += row_113[c_111] * (row_104[c_111] - row_105[c_111])
+					if d_22 >= 8 {
+						r_107 := 0
+						for ; r_107 < len(a_106)%4; r_107++ {
+							row_112 := row_103[r_107*d_22:][:min(r_107+1, d_22)]
+							s_109 := 0.0
+							for c_110 := range row_112 {
+								s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
 							}
-							a_106[r_108] = s_110
+							a_106[r_107] = s_109
 						}
-						for ; r_108+4 <= len(a_106); r_108 += 4 {
-							n_114 := min(r_108+4, d_22)
-							blk_109 := row_103[r_108*d_22 : (r_108+4)*d_22]
-							row_115, row_116, row_117, row_118 := blk_109[:n_114], blk_109[d_22:][:n_114], blk_109[2*d_22:][:n_114], blk_109[3*d_22:][:n_114]
-							s_119, s_120, s_121, s_122 := 0.0, 0.0, 0.0, 0.0
-							for c_111 := range row_115 {
-								xc_112 := (row_104[c_111] - row_105[c_111])
-								s_119 += row_115[c_111] * xc_112
-								s_120 += row_116[c_111] * xc_112
-								s_121 += row_117[c_111] * xc_112
-								s_122 += row_118[c_111] * xc_112
+						for ; r_107+4 <= len(a_106); r_107 += 4 {
+							n_113 := min(r_107+4, d_22)
+							blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
+							row_114, row_115, row_116, row_117 := blk_108[:n_113], blk_108[d_22:][:n_113], blk_108[2*d_22:][:n_113], blk_108[3*d_22:][:n_113]
+							s_118, s_119, s_120, s_121 := 0.0, 0.0, 0.0, 0.0
+							for c_110 := range row_114 {
+								xc_111 := (row_104[c_110] - row_105[c_110])
+								s_118 += row_114[c_110] * xc_111
+								s_119 += row_115[c_110] * xc_111
+								s_120 += row_116[c_110] * xc_111
+								s_121 += row_117[c_110] * xc_111
 							}
-							a_106[r_108], a_106[r_108+1], a_106[r_108+2], a_106[r_108+3] = s_119, s_120, s_121, s_122
+							a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_118, s_119, s_120, s_121
 						}
-						full_107 = !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64)
-					}
-					if full_107 {
-						r_123 := 0
-						for ; r_123+4 <= len(a_106); r_123 += 4 {
-							blk_124 := row_103[r_123*d_22 : (r_123+4)*d_22]
-							row_129, row_130, row_131, row_132 := blk_124[:d_22], blk_124[d_22:][:d_22], blk_124[2*d_22:][:d_22], blk_124[3*d_22:][:d_22]
-							s_133, s_134, s_135, s_136 := 0.0, 0.0, 0.0, 0.0
-							for c_126 := range row_129 {
-								xc_127 := (row_104[c_126] - row_105[c_126])
-								s_133 += row_129[c_126] * xc_127
-								s_134 += row_130[c_126] * xc_127
-								s_135 += row_131[c_126] * xc_127
-								s_136 += row_132[c_126] * xc_127
+						if !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64) {
+							r_122 := 0
+							for ; r_122+4 <= len(a_106); r_122 += 4 {
+								blk_123 := row_103[r_122*d_22 : (r_122+4)*d_22]
+								row_128, row_129, row_130, row_131 := blk_123[:d_22], blk_123[d_22:][:d_22], blk_123[2*d_22:][:d_22], blk_123[3*d_22:][:d_22]
+								s_132, s_133, s_134, s_135 := 0.0, 0.0, 0.0, 0.0
+								for c_125 := range row_128 {
+									xc_126 := (row_104[c_125] - row_105[c_125])
+									s_132 += row_128[c_125] * xc_126
+									s_133 += row_129[c_125] * xc_126
+									s_134 += row_130[c_125] * xc_126
+									s_135 += row_131[c_125] * xc_126
+								}
+								a_106[r_122], a_106[r_122+1], a_106[r_122+2], a_106[r_122+3] = s_132, s_133, s_134, s_135
 							}
-							a_106[r_123], a_106[r_123+1], a_106[r_123+2], a_106[r_123+3] = s_133, s_134, s_135, s_136
+							for ; r_122 < len(a_106); r_122++ {
+								row_127 := row_103[r_122*d_22:][:d_22]
+								s_124 := 0.0
+								for c_125 := range row_127 {
+									s_124 += row_127[c_125] * (row_104[c_125] - row_105[c_125])
+								}
+								a_106[r_122] = s_124
+							}
 						}
-						for ; r_123 < len(a_106); r_123++ {
-							row_128 := row_103[r_123*d_22:][:d_22]
-							s_125 := 0.0
-							for c_126 := range row_128 {
-								s_125 += row_128[c_126] * (row_104[c_126] - row_105[c_126])
+					} else {
+						r_136 := 0
+						for ; r_136+4 <= len(a_106); r_136 += 4 {
+							blk_137 := row_103[r_136*d_22 : (r_136+4)*d_22]
+							row_142, row_143, row_144, row_145 := blk_137[:d_22], blk_137[d_22:][:d_22], blk_137[2*d_22:][:d_22], blk_137[3*d_22:][:d_22]
+							s_146, s_147, s_148, s_149 := 0.0, 0.0, 0.0, 0.0
+							for c_139 := range row_142 {
+								xc_140 := (row_104[c_139] - row_105[c_139])
+								s_146 += row_142[c_139] * xc_140
+								s_147 += row_143[c_139] * xc_140
+								s_148 += row_144[c_139] * xc_140
+								s_149 += row_145[c_139] * xc_140
 							}
-							a_106[r_123] = s_125
+							a_106[r_136], a_106[r_136+1], a_106[r_136+2], a_106[r_136+3] = s_146, s_147, s_148, s_149
+						}
+						for ; r_136 < len(a_106); r_136++ {
+							row_141 := row_103[r_136*d_22:][:d_22]
+							s_138 := 0.0
+							for c_139 := range row_141 {
+								s_138 += row_141[c_139] * (row_104[c_139] - row_105[c_139])
+							}
+							a_106[r_136] = s_138
 						}
 					}
 				} else {
-					x_137 := scratch_281[:d_22:d_22]
-					row_104 = row_104[:len(x_137)]
-					row_105 = row_105[:len(x_137)]
-					for i_138 := range x_137 {
-						x_137[i_138] = (row_104[i_138] - row_105[i_138])
+					x_150 := scratch_307[:d_22:d_22]
+					row_104 = row_104[:len(x_150)]
+					row_105 = row_105[:len(x_150)]
+					for i_151 := range x_150 {
+						x_150[i_151] = (row_104[i_151] - row_105[i_151])
 					}
-					runtime.Gemv(false, d_21, d_22, 1, row_103, x_137, 0, a_106)
+					runtime.Gemv(false, d_21, d_22, 1, row_103, x_150, 0, a_106)
 				}
-				var s_140 float64 = 0
+				var s_153 float64 = 0
 				a_106 = a_106[:d_21]
-				for i_141 := 0; i_141 < d_21; i_141++ {
-					s_140 += (a_106[i_141] * a_106[i_141])
+				for i_154 := 0; i_154 < d_21; i_154++ {
+					s_153 += (a_106[i_154] * a_106[i_154])
 				}
-				x_143 := 0.5 * s_140
-				x_144 := x_101 - x_143
-				r_95[i_96] = x_144
+				x_156 := 0.5 * s_153
+				x_157 := x_101 - x_156
+				r_95[i_96] = x_157
 				runtime.LoopCall()
 			}
-			s_145 := runtime.LogSumExp(r_95)
-			s_89 += s_145
+			s_158 := runtime.LogSumExp(r_95)
+			s_89 += s_158
 			runtime.LoopCall()
 		}
 	}
-	x_206 := x_86 + s_89
-	x_207 := float64(size_17)
-	s_208 := runtime.LogSumExp(alphas_1)
-	x_209 := x_207 * s_208
-	x_210 := x_206 - x_209
-	n_211, err_212 := runtime.CheckSize(size_14)
-	if err_212 != nil {
-		return 0, runtime.WithPos("models.nab:58:19", err_212)
+	x_232 := x_86 + s_89
+	x_233 := float64(size_17)
+	s_234 := runtime.LogSumExp(alphas_1)
+	x_235 := x_233 * s_234
+	x_236 := x_232 - x_235
+	n_237, err_238 := runtime.CheckSize(size_14)
+	if err_238 != nil {
+		return 0, runtime.WithPos("models.nab:58:19", err_238)
 	}
-	var s_213 float64 = 0
-	if n_211 >= 256 {
-		loop_266 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_211, 32)
-		if loop_266.Sum == nil {
-			loop_266.Sum = func(lo_240, hi int) float64 {
-				gamma_12 := loop_266.C.H
-				icf_7 := loop_266.C.T.H
-				icf_6 := loop_266.C.T.T.H
-				icf_8 := loop_266.C.T.T.T.H
-				size_15 := loop_266.C.T.T.T.T.H
-				m_13 := loop_266.C.T.T.T.T.T.H
-				r_64 := loop_266.C.T.T.T.T.T.T.H
-				errs_239 := loop_266.Errs
-				s_213 := 0.0
-				for i_241 := lo_240; i_241 < hi; i_241++ {
-					i_243 := int64(i_241)
-					x_244 := gamma_12 * gamma_12
-					x_245 := 0.5 * x_244
-					if i_243 < 0 || i_243 >= int64(icf_7) {
-						errs_239[lo_240/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_243, icf_7))
+	var s_239 float64 = 0
+	if n_237 >= 256 {
+		loop_292 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_237, 32)
+		if loop_292.Sum == nil {
+			loop_292.Sum = func(lo_266, hi int) float64 {
+				gamma_12 := loop_292.C.H
+				icf_7 := loop_292.C.T.H
+				icf_6 := loop_292.C.T.T.H
+				icf_8 := loop_292.C.T.T.T.H
+				size_15 := loop_292.C.T.T.T.T.H
+				m_13 := loop_292.C.T.T.T.T.T.H
+				r_64 := loop_292.C.T.T.T.T.T.T.H
+				errs_265 := loop_292.Errs
+				s_239 := 0.0
+				for i_267 := lo_266; i_267 < hi; i_267++ {
+					i_269 := int64(i_267)
+					x_270 := gamma_12 * gamma_12
+					x_271 := 0.5 * x_270
+					if i_269 < 0 || i_269 >= int64(icf_7) {
+						errs_265[lo_266/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_269, icf_7))
 						return 0
 					}
-					row_246 := icf_6[int(i_243)*icf_8 : (int(i_243)+1)*icf_8]
+					row_272 := icf_6[int(i_269)*icf_8 : (int(i_269)+1)*icf_8]
 					if size_15 < int64(0) || size_15 > int64(icf_8) {
-						errs_239[lo_240/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						errs_265[lo_266/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 						return 0
 					}
-					n_247 := int(size_15) - int(int64(0))
-					s_248 := row_246[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-					var s_249 float64 = 0
-					s_248 = s_248[:n_247]
-					for i_250 := 0; i_250 < n_247; i_250++ {
-						e_252 := (math.Exp(s_248[i_250]))
-						s_249 += (e_252 * e_252)
+					n_273 := int(size_15) - int(int64(0))
+					s_274 := row_272[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+					var s_275 float64 = 0
+					s_274 = s_274[:n_273]
+					for i_276 := 0; i_276 < n_273; i_276++ {
+						e_278 := (math.Exp(s_274[i_276]))
+						s_275 += (e_278 * e_278)
 					}
-					if i_243 < 0 || i_243 >= int64(icf_7) {
-						errs_239[lo_240/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_243, icf_7))
+					if i_269 < 0 || i_269 >= int64(icf_7) {
+						errs_265[lo_266/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_269, icf_7))
 						return 0
 					}
-					row_253 := icf_6[int(i_243)*icf_8 : (int(i_243)+1)*icf_8]
-					n_254 := int64(icf_8)
-					if size_15 < 0 || n_254 < size_15 || n_254 > int64(icf_8) {
-						errs_239[lo_240/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_254, icf_8))
+					row_279 := icf_6[int(i_269)*icf_8 : (int(i_269)+1)*icf_8]
+					n_280 := int64(icf_8)
+					if size_15 < 0 || n_280 < size_15 || n_280 > int64(icf_8) {
+						errs_265[lo_266/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_280, icf_8))
 						return 0
 					}
-					n_255 := int(n_254) - int(size_15)
-					s_256 := row_253[int(size_15)*1 : int(n_254)*1 : int(n_254)*1]
-					var s_257 float64 = 0
-					s_256 = s_256[:n_255]
-					for i_258 := 0; i_258 < n_255; i_258++ {
-						s_257 += (s_256[i_258] * s_256[i_258])
+					n_281 := int(n_280) - int(size_15)
+					s_282 := row_279[int(size_15)*1 : int(n_280)*1 : int(n_280)*1]
+					var s_283 float64 = 0
+					s_282 = s_282[:n_281]
+					for i_284 := 0; i_284 < n_281; i_284++ {
+						s_283 += (s_282[i_284] * s_282[i_284])
 					}
-					x_260 := s_249 + s_257
-					x_261 := x_245 * x_260
-					x_262 := float64(m_13)
-					x_263 := r_64[int(i_243)]
-					x_264 := x_262 * x_263
-					x_265 := x_261 - x_264
-					s_213 += x_265
+					x_286 := s_275 + s_283
+					x_287 := x_271 * x_286
+					x_288 := float64(m_13)
+					x_289 := r_64[int(i_269)]
+					x_290 := x_288 * x_289
+					x_291 := x_287 - x_290
+					s_239 += x_291
 				}
-				return s_213
+				return s_239
 			}
 		}
-		s_213 += runtime.ParallelSum(n_211, 32, loop_266.Sum)
-		err_267 := loop_266.Err()
-		loop_266.Leave(&nbLoop8)
-		if err_267 != nil {
-			return 0, err_267
+		s_239 += runtime.ParallelSum(n_237, 32, loop_292.Sum)
+		err_293 := loop_292.Err()
+		loop_292.Leave(&nbLoop8)
+		if err_293 != nil {
+			return 0, err_293
 		}
 	} else {
-		for i_214 := 0; i_214 < n_211; i_214++ {
-			i_216 := int64(i_214)
-			x_217 := gamma_12 * gamma_12
-			x_218 := 0.5 * x_217
-			if i_216 < 0 || i_216 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_216, icf_7))
+		for i_240 := 0; i_240 < n_237; i_240++ {
+			i_242 := int64(i_240)
+			x_243 := gamma_12 * gamma_12
+			x_244 := 0.5 * x_243
+			if i_242 < 0 || i_242 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_242, icf_7))
 			}
-			row_219 := icf_6[int(i_216)*icf_8 : (int(i_216)+1)*icf_8]
+			row_245 := icf_6[int(i_242)*icf_8 : (int(i_242)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
 				return 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
-			n_220 := int(size_15) - int(int64(0))
-			s_221 := row_219[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			var s_222 float64 = 0
-			s_221 = s_221[:n_220]
-			for i_223 := 0; i_223 < n_220; i_223++ {
-				e_225 := (math.Exp(s_221[i_223]))
-				s_222 += (e_225 * e_225)
+			n_246 := int(size_15) - int(int64(0))
+			s_247 := row_245[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			var s_248 float64 = 0
+			s_247 = s_247[:n_246]
+			for i_249 := 0; i_249 < n_246; i_249++ {
+				e_251 := (math.Exp(s_247[i_249]))
+				s_248 += (e_251 * e_251)
 			}
-			if i_216 < 0 || i_216 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_216, icf_7))
+			if i_242 < 0 || i_242 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_242, icf_7))
 			}
-			row_226 := icf_6[int(i_216)*icf_8 : (int(i_216)+1)*icf_8]
-			n_227 := int64(icf_8)
-			if size_15 < 0 || n_227 < size_15 || n_227 > int64(icf_8) {
-				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_227, icf_8))
+			row_252 := icf_6[int(i_242)*icf_8 : (int(i_242)+1)*icf_8]
+			n_253 := int64(icf_8)
+			if size_15 < 0 || n_253 < size_15 || n_253 > int64(icf_8) {
+				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_253, icf_8))
 			}
-			n_228 := int(n_227) - int(size_15)
-			s_229 := row_226[int(size_15)*1 : int(n_227)*1 : int(n_227)*1]
-			var s_230 float64 = 0
-			s_229 = s_229[:n_228]
-			for i_231 := 0; i_231 < n_228; i_231++ {
-				s_230 += (s_229[i_231] * s_229[i_231])
+			n_254 := int(n_253) - int(size_15)
+			s_255 := row_252[int(size_15)*1 : int(n_253)*1 : int(n_253)*1]
+			var s_256 float64 = 0
+			s_255 = s_255[:n_254]
+			for i_257 := 0; i_257 < n_254; i_257++ {
+				s_256 += (s_255[i_257] * s_255[i_257])
 			}
-			x_233 := s_222 + s_230
-			x_234 := x_218 * x_233
-			x_235 := float64(m_13)
-			x_236 := r_64[int(i_216)]
-			x_237 := x_235 * x_236
-			x_238 := x_234 - x_237
-			s_213 += x_238
+			x_259 := s_248 + s_256
+			x_260 := x_244 * x_259
+			x_261 := float64(m_13)
+			x_262 := r_64[int(i_242)]
+			x_263 := x_261 * x_262
+			x_264 := x_260 - x_263
+			s_239 += x_264
 		}
 	}
-	x_268 := x_210 + s_213
-	x_269 := float64(size_14)
-	r_270, err_271 := fn_wishartc(ar, size_15, gamma_12, m_13)
-	if err_271 != nil {
-		return 0, runtime.WithFrame(err_271, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_294 := x_236 + s_239
+	x_295 := float64(size_14)
+	r_296, err_297 := fn_wishartc(ar, size_15, gamma_12, m_13)
+	if err_297 != nil {
+		return 0, runtime.WithFrame(err_297, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_272 := x_269 * r_270
-	x_273 := x_268 - x_272
-	return x_273, nil
+	x_298 := x_295 * r_296
+	x_299 := x_294 - x_298
+	return x_299, nil
 }
 
 // nbLoop9 keeps the records of a parallel loop of fn_qmatsplit10fwd.
@@ -1647,7 +1689,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_603 := ar.Mark()
+	mark_608 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1816,12 +1858,12 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_87 int = 0
 	var rs_88 int = 0
 	a_89 := ar.F64w(n_83)
-	var scratch_604 []float64
-	if scratch_604_n, err := runtime.CheckSize(n_15); err == nil {
-		scratch_604 = ar.F64w(scratch_604_n)
+	var scratch_609 []float64
+	if scratch_609_n, err := runtime.CheckSize(n_15); err == nil {
+		scratch_609 = ar.F64w(scratch_609_n)
 	}
-	scratch_605 := ar.F64w(d_21)
-	scratch_606 := ar.F64w(d_22)
+	scratch_610 := ar.F64w(d_21)
+	scratch_611 := ar.F64w(d_22)
 	for i_90 := 0; i_90 < n_83; i_90++ {
 		mark_91 := ar.Mark()
 		i_92 := int64(i_90)
@@ -1829,7 +1871,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		if err_94 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_94)
 		}
-		r_95 := scratch_604[:n_93:n_93]
+		r_95 := scratch_609[:n_93:n_93]
 		for i_96 := range r_95 {
 			i_98 := int64(i_96)
 			x_99 := alphas_1[int(i_98)]
@@ -1848,538 +1890,585 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_106 := scratch_605[:d_21:d_21]
+			a_106 := scratch_610[:d_21:d_21]
 			if d_22 <= 32 {
 				row_104 = row_104[:d_22]
 				row_105 = row_105[:d_22]
-				full_107 := d_22 < 8
-				if !full_107 {
-					r_108 := 0
-					for ; r_108 < len(a_106)%4; r_108++ {
-						row_113 := row_103[r_108*d_22:][:min(r_108+1, d_22)]
-						s_110 := 0.0
-						for c_111 := range row_113 {
-							s_110 += row_113[c_111] * (row_104[c_111] - row_105[c_111])
+				if d_22 >= 8 {
+					r_107 := 0
+					for ; r_107 < len(a_106)%4; r_107++ {
+						row_112 := row_103[r_107*d_22:][:min(r_107+1, d_22)]
+						s_109 := 0.0
+						for c_110 := range row_112 {
+							s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
 						}
-						a_106[r_108] = s_110
+						a_106[r_107] = s_109
 					}
-					for ; r_108+4 <= len(a_106); r_108 += 4 {
-						n_114 := min(r_108+4, d_22)
-						blk_109 := row_103[r_108*d_22 : (r_108+4)*d_22]
-						row_115, row_116, row_117, row_118 := blk_109[:n_114], blk_109[d_22:][:n_114], blk_109[2*d_22:][:n_114], blk_109[3*d_22:][:n_114]
-						s_119, s_120, s_121, s_122 := 0.0, 0.0, 0.0, 0.0
-						for c_111 := range row_115 {
-							xc_112 := (row_104[c_111] - row_105[c_111])
-							s_119 += row_115[c_111] * xc_112
-							s_120 += row_116[c_111] * xc_112
-							s_121 += row_117[c_111] * xc_112
-							s_122 += row_118[c_111] * xc_112
+					for ; r_107+4 <= len(a_106); r_107 += 4 {
+						n_113 := min(r_107+4, d_22)
+						blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
+						row_114, row_115, row_116, row_117 := blk_108[:n_113], blk_108[d_22:][:n_113], blk_108[2*d_22:][:n_113], blk_108[3*d_22:][:n_113]
+						s_118, s_119, s_120, s_121 := 0.0, 0.0, 0.0, 0.0
+						for c_110 := range row_114 {
+							xc_111 := (row_104[c_110] - row_105[c_110])
+							s_118 += row_114[c_110] * xc_111
+							s_119 += row_115[c_110] * xc_111
+							s_120 += row_116[c_110] * xc_111
+							s_121 += row_117[c_110] * xc_111
 						}
-						a_106[r_108], a_106[r_108+1], a_106[r_108+2], a_106[r_108+3] = s_119, s_120, s_121, s_122
+						a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_118, s_119, s_120, s_121
 					}
-					full_107 = !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64)
-				}
-				if full_107 {
-					r_123 := 0
-					for ; r_123+4 <= len(a_106); r_123 += 4 {
-						blk_124 := row_103[r_123*d_22 : (r_123+4)*d_22]
-						row_129, row_130, row_131, row_132 := blk_124[:d_22], blk_124[d_22:][:d_22], blk_124[2*d_22:][:d_22], blk_124[3*d_22:][:d_22]
-						s_133, s_134, s_135, s_136 := 0.0, 0.0, 0.0, 0.0
-						for c_126 := range row_129 {
-							xc_127 := (row_104[c_126] - row_105[c_126])
-							s_133 += row_129[c_126] * xc_127
-							s_134 += row_130[c_126] * xc_127
-							s_135 += row_131[c_126] * xc_127
-							s_136 += row_132[c_126] * xc_127
+					if !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64) {
+						r_122 := 0
+						for ; r_122+4 <= len(a_106); r_122 += 4 {
+							blk_123 := row_103[r_122*d_22 : (r_122+4)*d_22]
+							row_128, row_129, row_130, row_131 := blk_123[:d_22], blk_123[d_22:][:d_22], blk_123[2*d_22:][:d_22], blk_123[3*d_22:][:d_22]
+							s_132, s_133, s_134, s_135 := 0.0, 0.0, 0.0, 0.0
+							for c_125 := range row_128 {
+								xc_126 := (row_104[c_125] - row_105[c_125])
+								s_132 += row_128[c_125] * xc_126
+								s_133 += row_129[c_125] * xc_126
+								s_134 += row_130[c_125] * xc_126
+								s_135 += row_131[c_125] * xc_126
+							}
+							a_106[r_122], a_106[r_122+1], a_106[r_122+2], a_106[r_122+3] = s_132, s_133, s_134, s_135
 						}
-						a_106[r_123], a_106[r_123+1], a_106[r_123+2], a_106[r_123+3] = s_133, s_134, s_135, s_136
+						for ; r_122 < len(a_106); r_122++ {
+							row_127 := row_103[r_122*d_22:][:d_22]
+							s_124 := 0.0
+							for c_125 := range row_127 {
+								s_124 += row_127[c_125] * (row_104[c_125] - row_105[c_125])
+							}
+							a_106[r_122] = s_124
+						}
 					}
-					for ; r_123 < len(a_106); r_123++ {
-						row_128 := row_103[r_123*d_22:][:d_22]
-						s_125 := 0.0
-						for c_126 := range row_128 {
-							s_125 += row_128[c_126] * (row_104[c_126] - row_105[c_126])
+				} else {
+					r_136 := 0
+					for ; r_136+4 <= len(a_106); r_136 += 4 {
+						blk_137 := row_103[r_136*d_22 : (r_136+4)*d_22]
+						row_142, row_143, row_144, row_145 := blk_137[:d_22], blk_137[d_22:][:d_22], blk_137[2*d_22:][:d_22], blk_137[3*d_22:][:d_22]
+						s_146, s_147, s_148, s_149 := 0.0, 0.0, 0.0, 0.0
+						for c_139 := range row_142 {
+							xc_140 := (row_104[c_139] - row_105[c_139])
+							s_146 += row_142[c_139] * xc_140
+							s_147 += row_143[c_139] * xc_140
+							s_148 += row_144[c_139] * xc_140
+							s_149 += row_145[c_139] * xc_140
 						}
-						a_106[r_123] = s_125
+						a_106[r_136], a_106[r_136+1], a_106[r_136+2], a_106[r_136+3] = s_146, s_147, s_148, s_149
+					}
+					for ; r_136 < len(a_106); r_136++ {
+						row_141 := row_103[r_136*d_22:][:d_22]
+						s_138 := 0.0
+						for c_139 := range row_141 {
+							s_138 += row_141[c_139] * (row_104[c_139] - row_105[c_139])
+						}
+						a_106[r_136] = s_138
 					}
 				}
 			} else {
-				x_137 := scratch_606[:d_22:d_22]
-				row_104 = row_104[:len(x_137)]
-				row_105 = row_105[:len(x_137)]
-				for i_138 := range x_137 {
-					x_137[i_138] = (row_104[i_138] - row_105[i_138])
+				x_150 := scratch_611[:d_22:d_22]
+				row_104 = row_104[:len(x_150)]
+				row_105 = row_105[:len(x_150)]
+				for i_151 := range x_150 {
+					x_150[i_151] = (row_104[i_151] - row_105[i_151])
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_103, x_137, 0, a_106)
+				runtime.Gemv(false, d_21, d_22, 1, row_103, x_150, 0, a_106)
 			}
-			var s_140 float64 = 0
+			var s_153 float64 = 0
 			a_106 = a_106[:d_21]
-			for i_141 := 0; i_141 < d_21; i_141++ {
-				s_140 += (a_106[i_141] * a_106[i_141])
+			for i_154 := 0; i_154 < d_21; i_154++ {
+				s_153 += (a_106[i_154] * a_106[i_154])
 			}
-			x_143 := 0.5 * s_140
-			x_144 := x_101 - x_143
-			r_95[i_96] = x_144
+			x_156 := 0.5 * s_153
+			x_157 := x_101 - x_156
+			r_95[i_96] = x_157
 			runtime.LoopCall()
 		}
-		s_145 := runtime.LogSumExp(r_95)
-		a_85[i_90] = s_145
+		s_158 := runtime.LogSumExp(r_95)
+		a_85[i_90] = s_158
 		if i_90 == 0 {
 			d_87 = n_93
 			rs_88 = d_87
-			tot_146, err_147 := runtime.MulSize(n_83, rs_88)
-			if err_147 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_147)
+			tot_159, err_160 := runtime.MulSize(n_83, rs_88)
+			if err_160 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_160)
 			}
-			a_86 = ar.F64w(tot_146)
+			a_86 = ar.F64w(tot_159)
 		} else if n_93 != d_87 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_90)+" has shape "+runtime.ShapeString([]int{n_93})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
 		}
 		copy(a_86[i_90*rs_88:(i_90+1)*rs_88], r_95)
-		a_89[i_90] = s_145
+		a_89[i_90] = s_158
 		if i_90 > 0 {
 			ar.Release(mark_91)
 		}
 	}
-	n_148, err_149 := runtime.CheckSize(n_17)
-	_ = n_148
-	if err_149 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_149)
+	n_161, err_162 := runtime.CheckSize(n_17)
+	_ = n_161
+	if err_162 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_162)
 	}
-	view_150 := a_85
-	n_151, err_152 := runtime.CheckSize(n_15)
-	if err_152 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_152)
+	view_163 := a_85
+	n_164, err_165 := runtime.CheckSize(n_15)
+	if err_165 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_165)
 	}
-	a_153 := ar.F64w(n_151)
-	var a_154 []float64
-	var d_155 int = 0
-	var rs_156 int = 0
-	for i_157 := 0; i_157 < n_151; i_157++ {
-		mark_158 := ar.Mark()
-		i_159 := int64(i_157)
-		if i_159 < 0 || i_159 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_159, icf_7))
+	a_166 := ar.F64w(n_164)
+	var a_167 []float64
+	var d_168 int = 0
+	var rs_169 int = 0
+	for i_170 := 0; i_170 < n_164; i_170++ {
+		mark_171 := ar.Mark()
+		i_172 := int64(i_170)
+		if i_172 < 0 || i_172 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_172, icf_7))
 		}
-		row_160 := icf_6[int(i_159)*icf_8 : (int(i_159)+1)*icf_8]
+		row_173 := icf_6[int(i_172)*icf_8 : (int(i_172)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_161 := int(n_16) - int(int64(0))
-		s_162 := row_160[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_163 := ar.F64w(n_161)
-		s_162 = s_162[:len(r_163)]
-		for i_164 := range r_163 {
-			r_163[i_164] = (math.Exp(s_162[i_164]))
+		n_174 := int(n_16) - int(int64(0))
+		s_175 := row_173[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_176 := ar.F64w(n_174)
+		s_175 = s_175[:len(r_176)]
+		for i_177 := range r_176 {
+			r_176[i_177] = (math.Exp(s_175[i_177]))
 		}
-		x_166 := gamma_12 * gamma_12
-		x_167 := 0.5 * x_166
-		d_168 := runtime.Dot(r_163, r_163)
-		n_169 := int64(icf_8)
-		if n_16 < 0 || n_169 < n_16 || n_169 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_169, icf_8))
+		x_179 := gamma_12 * gamma_12
+		x_180 := 0.5 * x_179
+		d_181 := runtime.Dot(r_176, r_176)
+		n_182 := int64(icf_8)
+		if n_16 < 0 || n_182 < n_16 || n_182 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_182, icf_8))
 		}
-		n_170 := int(n_169) - int(n_16)
-		s_171 := row_160[int(n_16)*1 : int(n_169)*1 : int(n_169)*1]
-		var s_172 float64 = 0
-		s_171 = s_171[:n_170]
-		for i_173 := 0; i_173 < n_170; i_173++ {
-			s_172 += (s_171[i_173] * s_171[i_173])
+		n_183 := int(n_182) - int(n_16)
+		s_184 := row_173[int(n_16)*1 : int(n_182)*1 : int(n_182)*1]
+		var s_185 float64 = 0
+		s_184 = s_184[:n_183]
+		for i_186 := 0; i_186 < n_183; i_186++ {
+			s_185 += (s_184[i_186] * s_184[i_186])
 		}
-		x_175 := d_168 + s_172
-		x_176 := x_167 * x_175
-		x_177 := float64(m_13)
-		x_178 := r_64[int(i_159)]
-		x_179 := x_177 * x_178
-		x_180 := x_176 - x_179
-		a_153[i_157] = x_180
-		if i_157 == 0 {
-			d_155 = n_161
-			rs_156 = d_155
-			tot_181, err_182 := runtime.MulSize(n_151, rs_156)
-			if err_182 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_182)
+		x_188 := d_181 + s_185
+		x_189 := x_180 * x_188
+		x_190 := float64(m_13)
+		x_191 := r_64[int(i_172)]
+		x_192 := x_190 * x_191
+		x_193 := x_189 - x_192
+		a_166[i_170] = x_193
+		if i_170 == 0 {
+			d_168 = n_174
+			rs_169 = d_168
+			tot_194, err_195 := runtime.MulSize(n_164, rs_169)
+			if err_195 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_195)
 			}
-			a_154 = ar.F64w(tot_181)
-		} else if n_161 != d_155 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_157)+" has shape "+runtime.ShapeString([]int{n_161})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
+			a_167 = ar.F64w(tot_194)
+		} else if n_174 != d_168 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_170)+" has shape "+runtime.ShapeString([]int{n_174})+", element 0 has shape "+runtime.ShapeString([]int{d_168}))
 		}
-		copy(a_154[i_157*rs_156:(i_157+1)*rs_156], r_163)
-		if i_157 > 0 {
-			ar.Release(mark_158)
+		copy(a_167[i_170*rs_169:(i_170+1)*rs_169], r_176)
+		if i_170 > 0 {
+			ar.Release(mark_171)
 		}
 	}
-	n_183, err_184 := runtime.CheckSize(n_15)
-	_ = n_183
-	if err_184 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_184)
+	n_196, err_197 := runtime.CheckSize(n_15)
+	_ = n_196
+	if err_197 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_197)
 	}
-	view_185 := a_153
-	x_186 := float64(n_17)
-	s_187 := runtime.LogSumExp(alphas_1)
-	x_188 := -ybar_14
-	x_189 := x_186 * x_188
-	r_190 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_190)]
-	if len(r_190) >= 262144 {
-		loop_197 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_190, runtime.Bind(alphas_1, runtime.Bind(s_187, runtime.Bind(x_189, runtime.End{})))), len(r_190), 16384)
-		if loop_197.For == nil {
-			loop_197.For = func(lo_194, hi int) {
-				r_190 := loop_197.C.H
-				alphas_1 := loop_197.C.T.H
-				s_187 := loop_197.C.T.T.H
-				x_189 := loop_197.C.T.T.T.H
-				for i_195 := lo_194; i_195 < hi; i_195++ {
-					r_190[i_195] = ((math.Exp((alphas_1[i_195] - s_187))) * x_189)
+	view_198 := a_166
+	x_199 := float64(n_17)
+	s_200 := runtime.LogSumExp(alphas_1)
+	x_201 := -ybar_14
+	x_202 := x_199 * x_201
+	r_203 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_203)]
+	if len(r_203) >= 262144 {
+		loop_210 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_203, runtime.Bind(alphas_1, runtime.Bind(s_200, runtime.Bind(x_202, runtime.End{})))), len(r_203), 16384)
+		if loop_210.For == nil {
+			loop_210.For = func(lo_207, hi int) {
+				r_203 := loop_210.C.H
+				alphas_1 := loop_210.C.T.H
+				s_200 := loop_210.C.T.T.H
+				x_202 := loop_210.C.T.T.T.H
+				for i_208 := lo_207; i_208 < hi; i_208++ {
+					r_203[i_208] = ((math.Exp((alphas_1[i_208] - s_200))) * x_202)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_190), 16384, loop_197.For)
-		loop_197.Leave(&nbLoop11)
+		runtime.ParallelFor(len(r_203), 16384, loop_210.For)
+		loop_210.Leave(&nbLoop11)
 	} else {
-		for i_191 := range r_190 {
-			r_190[i_191] = ((math.Exp((alphas_1[i_191] - s_187))) * x_189)
+		for i_204 := range r_203 {
+			r_203[i_204] = ((math.Exp((alphas_1[i_204] - s_200))) * x_202)
 		}
 	}
-	z_198 := ar.F64(len(icf_6))
-	z_199 := ar.F64(len(r_64))
-	var rev_200 []float64
-	var rev_201 int
-	var rev_202 int
-	var rev_203 []float64
-	rev_200, rev_201, rev_202, rev_203 = z_198, icf_7, icf_8, z_199
-	for i_226 := int64(0); i_226 < n_15; i_226++ {
-		_ = a_153[int(i_226)]
-		row_229 := a_154[int(i_226)*d_155 : (int(i_226)+1)*d_155]
-		if i_226 < 0 || i_226 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_226, icf_7))
+	z_211 := ar.F64(len(icf_6))
+	z_212 := ar.F64(len(r_64))
+	var rev_213 []float64
+	var rev_214 int
+	var rev_215 int
+	var rev_216 []float64
+	rev_213, rev_214, rev_215, rev_216 = z_211, icf_7, icf_8, z_212
+	for i_239 := int64(0); i_239 < n_15; i_239++ {
+		_ = a_166[int(i_239)]
+		row_242 := a_167[int(i_239)*d_168 : (int(i_239)+1)*d_168]
+		if i_239 < 0 || i_239 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_239, icf_7))
 		}
-		row_230 := icf_6[int(i_226)*icf_8 : (int(i_226)+1)*icf_8]
-		x_231 := float64(m_13)
-		x_232 := -ybar_14
-		x_233 := x_231 * x_232
-		rev_203[i_226] += x_233
-		x_234 := gamma_12 * gamma_12
-		x_235 := 0.5 * x_234
-		x_236 := x_235 * ybar_14
-		n_237 := int64(icf_8)
-		if n_16 < 0 || n_237 < n_16 || n_237 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_237, icf_8))
+		row_243 := icf_6[int(i_239)*icf_8 : (int(i_239)+1)*icf_8]
+		x_244 := float64(m_13)
+		x_245 := -ybar_14
+		x_246 := x_244 * x_245
+		rev_216[i_239] += x_246
+		x_247 := gamma_12 * gamma_12
+		x_248 := 0.5 * x_247
+		x_249 := x_248 * ybar_14
+		n_250 := int64(icf_8)
+		if n_16 < 0 || n_250 < n_16 || n_250 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_250, icf_8))
 		}
-		n_238 := int(n_237) - int(n_16)
-		s_239 := row_230[int(n_16)*1 : int(n_237)*1 : int(n_237)*1]
-		if n_16 < 0 || n_16+int64(n_238) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_238), icf_8))
+		n_251 := int(n_250) - int(n_16)
+		s_252 := row_243[int(n_16)*1 : int(n_250)*1 : int(n_250)*1]
+		if n_16 < 0 || n_16+int64(n_251) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_251), icf_8))
 		}
-		if i_226 < 0 || i_226 >= int64(rev_201) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_226, rev_201))
+		if i_239 < 0 || i_239 >= int64(rev_214) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_239, rev_214))
 		}
-		if rev_202 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_202})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_215 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_240 := rev_200[i_226*int64(rev_202) : (i_226+1)*int64(rev_202)]
-		region_241 := row_240[int(n_16)*1 : (int(n_16)+n_238)*1]
-		s_239 = s_239[:len(region_241)]
-		for i_242 := range region_241 {
-			region_241[i_242] += ((2.0 * s_239[i_242]) * x_236)
+		row_253 := rev_213[i_239*int64(rev_215) : (i_239+1)*int64(rev_215)]
+		region_254 := row_253[int(n_16)*1 : (int(n_16)+n_251)*1]
+		s_252 = s_252[:len(region_254)]
+		for i_255 := range region_254 {
+			region_254[i_255] += ((2.0 * s_252[i_255]) * x_249)
 		}
-		if int64(0)+int64(d_155) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_155), icf_8))
+		if int64(0)+int64(d_168) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_168), icf_8))
 		}
-		if i_226 < 0 || i_226 >= int64(rev_201) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_226, rev_201))
+		if i_239 < 0 || i_239 >= int64(rev_214) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_239, rev_214))
 		}
-		if rev_202 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_202})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_215 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_244 := rev_200[i_226*int64(rev_202) : (i_226+1)*int64(rev_202)]
-		region_245 := row_244[int(int64(0))*1 : (int(int64(0))+d_155)*1]
-		row_229 = row_229[:len(region_245)]
-		for i_246 := range region_245 {
-			region_245[i_246] += (row_229[i_246] * ((2.0 * row_229[i_246]) * x_236))
+		row_257 := rev_213[i_239*int64(rev_215) : (i_239+1)*int64(rev_215)]
+		region_258 := row_257[int(int64(0))*1 : (int(int64(0))+d_168)*1]
+		row_242 = row_242[:len(region_258)]
+		for i_259 := range region_258 {
+			region_258[i_259] += (row_242[i_259] * ((2.0 * row_242[i_259]) * x_249))
 		}
 	}
-	z_248 := ar.F64(len(a_20))
-	z_249 := ar.F64(len(means_3))
-	var rev_250 []float64
-	var rev_252 []float64
-	var rev_254 []float64
-	var rev_256 int
-	var rev_257 int
-	var rev_258 []float64
-	var rev_259 int
-	var rev_260 int
-	rev_250, rev_252, rev_254, rev_256, rev_257, rev_258, rev_259, rev_260 = r_190, z_199, z_248, d_21, d_22, z_249, means_4, means_5
-	scratch_610 := ar.F64w(d_87)
-	scratch_612 := ar.F64w(x_11)
-	scratch_613 := ar.F64w(d_21)
-	scratch_614 := ar.F64w(d_21)
-	scratch_615 := ar.F64w(d_22)
-	for i_394 := int64(0); i_394 < n_17; i_394++ {
-		_ = a_85[int(i_394)]
-		row_397 := a_86[int(i_394)*d_87 : (int(i_394)+1)*d_87]
-		x_398 := a_89[int(i_394)]
-		r_399 := scratch_610[:d_87:d_87]
-		row_397 = row_397[:len(r_399)]
-		for i_400 := range r_399 {
-			r_399[i_400] = ((math.Exp((row_397[i_400] - x_398))) * ybar_14)
+	z_261 := ar.F64(len(a_20))
+	z_262 := ar.F64(len(means_3))
+	var rev_263 []float64
+	var rev_265 []float64
+	var rev_267 []float64
+	var rev_269 int
+	var rev_270 int
+	var rev_271 []float64
+	var rev_272 int
+	var rev_273 int
+	rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273 = r_203, z_212, z_261, d_21, d_22, z_262, means_4, means_5
+	scratch_615 := ar.F64w(d_87)
+	scratch_617 := ar.F64w(x_11)
+	scratch_618 := ar.F64w(d_21)
+	scratch_619 := ar.F64w(d_21)
+	scratch_620 := ar.F64w(d_22)
+	for i_403 := int64(0); i_403 < n_17; i_403++ {
+		_ = a_85[int(i_403)]
+		row_406 := a_86[int(i_403)*d_87 : (int(i_403)+1)*d_87]
+		x_407 := a_89[int(i_403)]
+		r_408 := scratch_615[:d_87:d_87]
+		row_406 = row_406[:len(r_408)]
+		for i_409 := range r_408 {
+			r_408[i_409] = ((math.Exp((row_406[i_409] - x_407))) * ybar_14)
 		}
-		var rev_402 []float64
-		var rev_404 []float64
-		var rev_406 []float64
-		var rev_408 int
-		var rev_409 int
-		var rev_410 []float64
-		var rev_411 int
-		var rev_412 int
-		rev_402, rev_404, rev_406, rev_408, rev_409, rev_410, rev_411, rev_412 = rev_250, rev_252, rev_254, rev_256, rev_257, rev_258, rev_259, rev_260
-		for i_470 := int64(0); i_470 < n_15; i_470++ {
-			if i_470 < 0 || i_470 >= int64(d_87) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_470, d_87))
+		var rev_411 []float64
+		var rev_413 []float64
+		var rev_415 []float64
+		var rev_417 int
+		var rev_418 int
+		var rev_419 []float64
+		var rev_420 int
+		var rev_421 int
+		rev_411, rev_413, rev_415, rev_417, rev_418, rev_419, rev_420, rev_421 = rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273
+		for i_477 := int64(0); i_477 < n_15; i_477++ {
+			if i_477 < 0 || i_477 >= int64(d_87) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_477, d_87))
 			}
-			x_472 := r_399[int(i_470)]
-			rs_473 := d_21 * d_22
-			row_474 := a_20[int(i_470)*rs_473 : (int(i_470)+1)*rs_473]
-			row_475 := x_9[int(i_394)*x_11 : (int(i_394)+1)*x_11]
-			if i_470 < 0 || i_470 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_470, means_4))
+			x_479 := r_408[int(i_477)]
+			rs_480 := d_21 * d_22
+			row_481 := a_20[int(i_477)*rs_480 : (int(i_477)+1)*rs_480]
+			row_482 := x_9[int(i_403)*x_11 : (int(i_403)+1)*x_11]
+			if i_477 < 0 || i_477 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_477, means_4))
 			}
-			row_476 := means_3[int(i_470)*means_5 : (int(i_470)+1)*means_5]
+			row_483 := means_3[int(i_477)*means_5 : (int(i_477)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_477 := scratch_612[:x_11:x_11]
-			row_475 = row_475[:len(r_477)]
-			row_476 = row_476[:len(r_477)]
-			for i_478 := range r_477 {
-				r_477[i_478] = (row_475[i_478] - row_476[i_478])
+			r_484 := scratch_617[:x_11:x_11]
+			row_482 = row_482[:len(r_484)]
+			row_483 = row_483[:len(r_484)]
+			for i_485 := range r_484 {
+				r_484[i_485] = (row_482[i_485] - row_483[i_485])
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_480 := scratch_613[:d_21:d_21]
+			a_487 := scratch_618[:d_21:d_21]
 			if d_22 <= 32 {
-				r_477 = r_477[:d_22]
-				full_486 := d_22 < 8
-				if !full_486 {
-					for r_481 := range a_480 {
-						row_482 := row_474[r_481*d_22:][:min(r_481+1, d_22)]
-						s_483 := 0.0
-						for c_484, v_485 := range row_482 {
-							s_483 += v_485 * r_477[c_484]
+				r_484 = r_484[:d_22]
+				if d_22 >= 8 {
+					for r_488 := range a_487 {
+						row_489 := row_481[r_488*d_22:][:min(r_488+1, d_22)]
+						s_490 := 0.0
+						for c_491, v_492 := range row_489 {
+							s_490 += v_492 * r_484[c_491]
 						}
-						a_480[r_481] = s_483
+						a_487[r_488] = s_490
 					}
-					full_486 = !(len(a_480) >= d_22 && len(a_480) > 0 && math.Abs(a_480[len(a_480)-1]) <= math.MaxFloat64)
-				}
-				if full_486 {
-					for r_481 := range a_480 {
-						row_482 := row_474[r_481*d_22 : (r_481+1)*d_22]
-						s_483 := 0.0
-						for c_484, v_485 := range row_482 {
-							s_483 += v_485 * r_477[c_484]
+					if !(len(a_487) >= d_22 && len(a_487) > 0 && math.Abs(a_487[len(a_487)-1]) <= math.MaxFloat64) {
+						for r_488 := range a_487 {
+							row_489 := row_481[r_488*d_22:][:d_22]
+							s_490 := 0.0
+							for c_491, v_492 := range row_489 {
+								s_490 += v_492 * r_484[c_491]
+							}
+							a_487[r_488] = s_490
 						}
-						a_480[r_481] = s_483
+					}
+				} else {
+					for r_488 := range a_487 {
+						row_489 := row_481[r_488*d_22:][:d_22]
+						s_490 := 0.0
+						for c_491, v_492 := range row_489 {
+							s_490 += v_492 * r_484[c_491]
+						}
+						a_487[r_488] = s_490
 					}
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_474, r_477, 0, a_480)
+				runtime.Gemv(false, d_21, d_22, 1, row_481, r_484, 0, a_487)
 			}
-			x_487 := -x_472
-			x_488 := 0.5 * x_487
-			r_489 := scratch_614[:d_21:d_21]
-			a_480 = a_480[:len(r_489)]
-			for i_490 := range r_489 {
-				r_489[i_490] = ((2.0 * a_480[i_490]) * x_488)
+			x_493 := -x_479
+			x_494 := 0.5 * x_493
+			r_495 := scratch_619[:d_21:d_21]
+			a_487 = a_487[:len(r_495)]
+			for i_496 := range r_495 {
+				r_495[i_496] = ((2.0 * a_487[i_496]) * x_494)
 			}
-			a_492 := scratch_615[:d_22:d_22]
+			a_498 := scratch_620[:d_22:d_22]
 			if d_22 <= 32 && d_21 <= 32 {
-				r_489 = r_489[:d_21]
-				full_504 := d_21 < 8
-				if !full_504 {
-					c_505 := 0
-					for ; c_505+4 <= d_22; c_505 += 4 {
-						lo_511 := min(c_505, d_21)
-						s_512, s_513, s_514, s_515 := 0.0, 0.0, 0.0, 0.0
-						for r_506, v_507 := range r_489[lo_511:] {
-							o_510 := (lo_511+r_506)*d_22 + c_505
-							q_509 := row_474[o_510 : o_510+4 : o_510+4]
-							s_512 += v_507 * q_509[0]
-							s_513 += v_507 * q_509[1]
-							s_514 += v_507 * q_509[2]
-							s_515 += v_507 * q_509[3]
+				r_495 = r_495[:d_21]
+				if d_21 >= 8 {
+					c_510 := 0
+					for ; c_510+4 <= d_22; c_510 += 4 {
+						lo_516 := min(c_510, d_21)
+						s_517, s_518, s_519, s_520 := 0.0, 0.0, 0.0, 0.0
+						for r_511, v_512 := range r_495[lo_516:] {
+							o_515 := (lo_516+r_511)*d_22 + c_510
+							q_514 := row_481[o_515 : o_515+4 : o_515+4]
+							s_517 += v_512 * q_514[0]
+							s_518 += v_512 * q_514[1]
+							s_519 += v_512 * q_514[2]
+							s_520 += v_512 * q_514[3]
 						}
-						a_492[c_505], a_492[c_505+1], a_492[c_505+2], a_492[c_505+3] = s_512, s_513, s_514, s_515
+						a_498[c_510], a_498[c_510+1], a_498[c_510+2], a_498[c_510+3] = s_517, s_518, s_519, s_520
 					}
-					for ; c_505 < d_22; c_505++ {
-						lo_511 := min(c_505, d_21)
-						s_508 := 0.0
-						for r_506, v_507 := range r_489[lo_511:] {
-							s_508 += v_507 * row_474[(lo_511+r_506)*d_22+c_505]
+					for ; c_510 < d_22; c_510++ {
+						lo_516 := min(c_510, d_21)
+						s_513 := 0.0
+						for r_511, v_512 := range r_495[lo_516:] {
+							s_513 += v_512 * row_481[(lo_516+r_511)*d_22+c_510]
 						}
-						a_492[c_505] = s_508
+						a_498[c_510] = s_513
 					}
-					full_504 = !(d_22 > 0 && math.Abs(a_492[0]) <= math.MaxFloat64)
-				}
-				if full_504 {
-					c_495 := 0
-					for ; c_495+4 <= d_22; c_495 += 4 {
-						s_500, s_501, s_502, s_503 := 0.0, 0.0, 0.0, 0.0
-						for r_493, v_496 := range r_489 {
-							o_499 := r_493*d_22 + c_495
-							q_498 := row_474[o_499 : o_499+4 : o_499+4]
-							s_500 += v_496 * q_498[0]
-							s_501 += v_496 * q_498[1]
-							s_502 += v_496 * q_498[2]
-							s_503 += v_496 * q_498[3]
+					if !(d_22 > 0 && math.Abs(a_498[0]) <= math.MaxFloat64) {
+						c_501 := 0
+						for ; c_501+4 <= d_22; c_501 += 4 {
+							s_506, s_507, s_508, s_509 := 0.0, 0.0, 0.0, 0.0
+							for r_499, v_502 := range r_495 {
+								o_505 := r_499*d_22 + c_501
+								q_504 := row_481[o_505 : o_505+4 : o_505+4]
+								s_506 += v_502 * q_504[0]
+								s_507 += v_502 * q_504[1]
+								s_508 += v_502 * q_504[2]
+								s_509 += v_502 * q_504[3]
+							}
+							a_498[c_501], a_498[c_501+1], a_498[c_501+2], a_498[c_501+3] = s_506, s_507, s_508, s_509
 						}
-						a_492[c_495], a_492[c_495+1], a_492[c_495+2], a_492[c_495+3] = s_500, s_501, s_502, s_503
+						for ; c_501 < d_22; c_501++ {
+							s_503 := 0.0
+							for r_499, v_502 := range r_495 {
+								s_503 += v_502 * row_481[r_499*d_22+c_501]
+							}
+							a_498[c_501] = s_503
+						}
 					}
-					for ; c_495 < d_22; c_495++ {
-						s_497 := 0.0
-						for r_493, v_496 := range r_489 {
-							s_497 += v_496 * row_474[r_493*d_22+c_495]
+				} else {
+					c_501 := 0
+					for ; c_501+4 <= d_22; c_501 += 4 {
+						s_506, s_507, s_508, s_509 := 0.0, 0.0, 0.0, 0.0
+						for r_499, v_502 := range r_495 {
+							o_505 := r_499*d_22 + c_501
+							q_504 := row_481[o_505 : o_505+4 : o_505+4]
+							s_506 += v_502 * q_504[0]
+							s_507 += v_502 * q_504[1]
+							s_508 += v_502 * q_504[2]
+							s_509 += v_502 * q_504[3]
 						}
-						a_492[c_495] = s_497
+						a_498[c_501], a_498[c_501+1], a_498[c_501+2], a_498[c_501+3] = s_506, s_507, s_508, s_509
+					}
+					for ; c_501 < d_22; c_501++ {
+						s_503 := 0.0
+						for r_499, v_502 := range r_495 {
+							s_503 += v_502 * row_481[r_499*d_22+c_501]
+						}
+						a_498[c_501] = s_503
 					}
 				}
 			} else if d_22 <= 32 {
-				clear(a_492)
-				r_489 = r_489[:d_21]
-				for r_493 := range r_489 {
-					row_494 := row_474[r_493*d_22 : (r_493+1)*d_22]
-					a_492 = a_492[:len(row_494)]
-					for c_495, v_496 := range row_494 {
-						a_492[c_495] += r_489[r_493] * v_496
+				clear(a_498)
+				r_495 = r_495[:d_21]
+				for r_499 := range r_495 {
+					row_500 := row_481[r_499*d_22 : (r_499+1)*d_22]
+					a_498 = a_498[:len(row_500)]
+					for c_501, v_502 := range row_500 {
+						a_498[c_501] += r_495[r_499] * v_502
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_474, r_489, 0, a_492)
+				runtime.Gemv(true, d_21, d_22, 1, row_481, r_495, 0, a_498)
 			}
-			if i_470 < 0 || i_470 >= int64(rev_411) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_470, rev_411))
+			if i_477 < 0 || i_477 >= int64(rev_420) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_477, rev_420))
 			}
-			if rev_412 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_412})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+			if rev_421 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_421})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 			}
-			row_516 := rev_410[i_470*int64(rev_412) : (i_470+1)*int64(rev_412)]
-			a_492 = a_492[:len(row_516)]
-			for i_517 := range row_516 {
-				row_516[i_517] += -a_492[i_517]
+			row_521 := rev_419[i_477*int64(rev_421) : (i_477+1)*int64(rev_421)]
+			a_498 = a_498[:len(row_521)]
+			for i_522 := range row_521 {
+				row_521[i_522] += -a_498[i_522]
 			}
-			tot_519, err_520 := runtime.MulSize(d_21, x_11)
-			if err_520 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_520)
+			tot_524, err_525 := runtime.MulSize(d_21, x_11)
+			if err_525 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_525)
 			}
-			_ = tot_519
-			if rev_408 != d_21 || rev_409 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_408, rev_409})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
+			_ = tot_524
+			if rev_417 != d_21 || rev_418 != x_11 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_417, rev_418})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
 			}
-			rs_521 := rev_408 * rev_409
-			row_522 := rev_406[i_470*int64(rs_521) : (i_470+1)*int64(rs_521)]
-			for i_523, xi_524 := range r_489 {
-				row_527 := row_522[i_523*len(r_477) : (i_523+1)*len(r_477)]
-				for j_525, yj_526 := range r_477 {
-					row_527[j_525] += xi_524 * yj_526
+			rs_526 := rev_417 * rev_418
+			row_527 := rev_415[i_477*int64(rs_526) : (i_477+1)*int64(rs_526)]
+			for i_528, xi_529 := range r_495 {
+				row_532 := row_527[i_528*len(r_484) : (i_528+1)*len(r_484)]
+				for j_530, yj_531 := range r_484 {
+					row_532[j_530] += xi_529 * yj_531
 				}
 			}
-			rev_404[i_470] += x_472
-			rev_402[i_470] += x_472
+			rev_413[i_477] += x_479
+			rev_411[i_477] += x_479
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
 	}
-	var rev_528 []float64
-	var rev_529 int
-	var rev_530 int
-	rev_528, rev_529, rev_530 = z_198, icf_7, icf_8
-	for i_541 := int64(0); i_541 < n_15; i_541++ {
-		mark_542 := ar.Mark()
-		if i_541 < 0 || i_541 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_541, icf_7))
+	var rev_533 []float64
+	var rev_534 int
+	var rev_535 int
+	rev_533, rev_534, rev_535 = z_211, icf_7, icf_8
+	for i_546 := int64(0); i_546 < n_15; i_546++ {
+		mark_547 := ar.Mark()
+		if i_546 < 0 || i_546 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_546, icf_7))
 		}
-		row_543 := icf_6[int(i_541)*icf_8 : (int(i_541)+1)*icf_8]
+		row_548 := icf_6[int(i_546)*icf_8 : (int(i_546)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_544 := int(n_16) - int(int64(0))
-		s_545 := row_543[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_546 := ar.F64(len(s_545))
-		x_547 := z_199[int(i_541)]
-		for i_548 := range z_546 {
-			z_546[i_548] += x_547
+		n_549 := int(n_16) - int(int64(0))
+		s_550 := row_548[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_551 := ar.F64(len(s_550))
+		x_552 := z_212[int(i_546)]
+		for i_553 := range z_551 {
+			z_551[i_553] += x_552
 		}
-		if int64(0)+int64(n_544) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_544), icf_8))
+		if int64(0)+int64(n_549) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_549), icf_8))
 		}
-		if i_541 < 0 || i_541 >= int64(rev_529) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_541, rev_529))
+		if i_546 < 0 || i_546 >= int64(rev_534) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_546, rev_534))
 		}
-		if rev_530 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_530})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_535 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_535})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_549 := rev_528[i_541*int64(rev_530) : (i_541+1)*int64(rev_530)]
-		region_550 := row_549[int(int64(0))*1 : (int(int64(0))+n_544)*1]
-		z_546 = z_546[:len(region_550)]
-		for i_551 := range region_550 {
-			region_550[i_551] += z_546[i_551]
+		row_554 := rev_533[i_546*int64(rev_535) : (i_546+1)*int64(rev_535)]
+		region_555 := row_554[int(int64(0))*1 : (int(int64(0))+n_549)*1]
+		z_551 = z_551[:len(region_555)]
+		for i_556 := range region_555 {
+			region_555[i_556] += z_551[i_556]
 		}
-		ar.Release(mark_542)
+		ar.Release(mark_547)
 	}
-	var rev_552 []float64
-	var rev_553 int
-	var rev_554 int
-	rev_552, rev_553, rev_554 = z_198, icf_7, icf_8
-	for i_571 := int64(0); i_571 < n_15; i_571++ {
-		mark_572 := ar.Mark()
-		if i_571 < 0 || i_571 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_571, icf_7))
+	var rev_557 []float64
+	var rev_558 int
+	var rev_559 int
+	rev_557, rev_558, rev_559 = z_211, icf_7, icf_8
+	for i_576 := int64(0); i_576 < n_15; i_576++ {
+		mark_577 := ar.Mark()
+		if i_576 < 0 || i_576 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_576, icf_7))
 		}
-		row_573 := icf_6[int(i_571)*icf_8 : (int(i_571)+1)*icf_8]
-		r_574, r_575, r_576, r_577, r_578, r_579, err_580 := fn_qmatsplit10fwd(ar, row_573, icf_8, n_16)
-		_ = r_574
-		_ = r_575
-		_ = r_576
-		if err_580 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_580, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
-		}
-		rs_581 := d_21 * d_22
-		row_582 := z_248[int(i_571)*rs_581 : (int(i_571)+1)*rs_581]
-		r_583, r_584, err_585 := fn_qmatsplit10bwd(ar, r_577, r_578, r_579, row_582, d_21, d_22)
+		row_578 := icf_6[int(i_576)*icf_8 : (int(i_576)+1)*icf_8]
+		r_579, r_580, r_581, r_582, r_583, r_584, err_585 := fn_qmatsplit10fwd(ar, row_578, icf_8, n_16)
+		_ = r_579
+		_ = r_580
+		_ = r_581
 		if err_585 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_585, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_585, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_571 < 0 || i_571 >= int64(rev_553) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_571, rev_553))
+		rs_586 := d_21 * d_22
+		row_587 := z_261[int(i_576)*rs_586 : (int(i_576)+1)*rs_586]
+		r_588, r_589, err_590 := fn_qmatsplit10bwd(ar, r_582, r_583, r_584, row_587, d_21, d_22)
+		if err_590 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_590, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if rev_554 != r_584 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_554})+" and "+runtime.ShapeString([]int{r_584})+" differ")
+		if i_576 < 0 || i_576 >= int64(rev_558) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_576, rev_558))
 		}
-		row_586 := rev_552[i_571*int64(rev_554) : (i_571+1)*int64(rev_554)]
-		for j_587 := range row_586 {
-			row_586[j_587] += r_583[j_587]
+		if rev_559 != r_589 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_559})+" and "+runtime.ShapeString([]int{r_589})+" differ")
 		}
-		ar.Release(mark_572)
+		row_591 := rev_557[i_576*int64(rev_559) : (i_576+1)*int64(rev_559)]
+		for j_592 := range row_591 {
+			row_591[j_592] += r_588[j_592]
+		}
+		ar.Release(mark_577)
 	}
-	x_588 := n_17 * n_16
-	x_589 := float64(x_588)
-	x_590 := (-0.5) * x_589
-	x_591 := x_590 * 1.8378770664093453
-	s_592 := runtime.Sum(view_150)
-	x_593 := x_591 + s_592
-	x_594 := x_186 * s_187
-	x_595 := x_593 - x_594
-	s_596 := runtime.Sum(view_185)
-	x_597 := x_595 + s_596
-	x_598 := float64(n_15)
-	r_599, err_600 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_600 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_600, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_593 := n_17 * n_16
+	x_594 := float64(x_593)
+	x_595 := (-0.5) * x_594
+	x_596 := x_595 * 1.8378770664093453
+	s_597 := runtime.Sum(view_163)
+	x_598 := x_596 + s_597
+	x_599 := x_199 * s_200
+	x_600 := x_598 - x_599
+	s_601 := runtime.Sum(view_198)
+	x_602 := x_600 + s_601
+	x_603 := float64(n_15)
+	r_604, err_605 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_605 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_605, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_601 := x_598 * r_599
-	x_602 := x_597 - x_601
-	ar.Keep(mark_603, &r_190, &z_249, &z_198)
-	return x_602, r_190, alphas_2, z_249, means_4, means_5, z_198, icf_7, icf_8, nil
+	x_606 := x_603 * r_604
+	x_607 := x_602 - x_606
+	ar.Keep(mark_608, &r_203, &z_262, &z_211)
+	return x_607, r_203, alphas_2, z_262, means_4, means_5, z_211, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
