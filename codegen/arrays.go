@@ -1136,10 +1136,15 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 	// 53 → 65 ms); for a recipe computed in the loop, faster.
 	x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
 	f.line("%s = %s[:%s]", x, x, k)
-	// Row r to column n (an int expression) at most.
+	// Row r to column n (an int expression) at most: the whole row when
+	// n is "".
 	rowsTo := func(n string) {
 		f.line("for %s := range %s {", r, y)
-		f.line("%s := %s[%s*%s:][:%s]", row, a.parts[0], r, k, n)
+		if n == "" {
+			f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
+		} else {
+			f.line("%s := %s[%s*%s:][:%s]", row, a.parts[0], r, k, n)
+		}
 		f.line("%s := 0.0", s)
 		f.line("for %s, %s := range %s {", c, v, row)
 		f.line("%s += %s * %s[%s]", s, v, x, c)
@@ -1147,7 +1152,7 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 		f.line("%s[%s] = %s", y, r, s)
 		f.line("}")
 	}
-	full := func() { rowsTo(k) }
+	full := func() { rowsTo("") }
 	if f.isLowerTri(e.Args[0]) {
 		// A lower-triangular matrix (tri.go): row r to its diagonal
 		// only.

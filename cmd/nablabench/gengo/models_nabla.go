@@ -2234,7 +2234,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 					}
 					if !(len(a_487) >= d_22 && len(a_487) > 0 && math.Abs(a_487[len(a_487)-1]) <= math.MaxFloat64) {
 						for r_488 := range a_487 {
-							row_489 := row_481[r_488*d_22:][:d_22]
+							row_489 := row_481[r_488*d_22 : (r_488+1)*d_22]
 							s_490 := 0.0
 							for c_491, v_492 := range row_489 {
 								s_490 += v_492 * r_484[c_491]
@@ -2244,7 +2244,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 					}
 				} else {
 					for r_488 := range a_487 {
-						row_489 := row_481[r_488*d_22:][:d_22]
+						row_489 := row_481[r_488*d_22 : (r_488+1)*d_22]
 						s_490 := 0.0
 						for c_491, v_492 := range row_489 {
 							s_490 += v_492 * r_484[c_491]
