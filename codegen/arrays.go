@@ -1071,25 +1071,34 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 			f.line("if %s <= 32 && %s <= 32 {", cols, k)
 		}
 		f.line("%s = %s[:%s]", x, x, k)
-		f.line("%s := 0", c)
-		f.line("for ; %s+4 <= %s; %s += 4 {", c, cols, c)
-		f.line("%s := 0.0, 0.0, 0.0, 0.0", strings.Join(sums, ", "))
-		f.line("for %s, %s := range %s {", r, v, x)
-		f.line("%s := %s*%s + %s", o, r, cols, c)
-		f.line("%s := %s[%s : %s+4 : %s+4]", q, b.parts[0], o, o, o)
-		for j := range 4 {
-			f.line("%s += %s * %s[%d]", sums[j], v, q, j)
+		full := func() {
+			f.line("%s := 0", c)
+			f.line("for ; %s+4 <= %s; %s += 4 {", c, cols, c)
+			f.line("%s := 0.0, 0.0, 0.0, 0.0", strings.Join(sums, ", "))
+			f.line("for %s, %s := range %s {", r, v, x)
+			f.line("%s := %s*%s + %s", o, r, cols, c)
+			f.line("%s := %s[%s : %s+4 : %s+4]", q, b.parts[0], o, o, o)
+			for j := range 4 {
+				f.line("%s += %s * %s[%d]", sums[j], v, q, j)
+			}
+			f.line("}")
+			f.line("%s[%s], %s[%s+1], %s[%s+2], %s[%s+3] = %s", y, c, y, c, y, c, y, c, strings.Join(sums, ", "))
+			f.line("}")
+			f.line("for ; %s < %s; %s++ {", c, cols, c)
+			f.line("%s := 0.0", s)
+			f.line("for %s, %s := range %s {", r, v, x)
+			f.line("%s += %s * %s[%s*%s+%s]", s, v, b.parts[0], r, cols, c)
+			f.line("}")
+			f.line("%s[%s] = %s", y, c, s)
+			f.line("}")
 		}
-		f.line("}")
-		f.line("%s[%s], %s[%s+1], %s[%s+2], %s[%s+3] = %s", y, c, y, c, y, c, y, c, strings.Join(sums, ", "))
-		f.line("}")
-		f.line("for ; %s < %s; %s++ {", c, cols, c)
-		f.line("%s := 0.0", s)
-		f.line("for %s, %s := range %s {", r, v, x)
-		f.line("%s += %s * %s[%s*%s+%s]", s, v, b.parts[0], r, cols, c)
-		f.line("}")
-		f.line("%s[%s] = %s", y, c, s)
-		f.line("}")
+		if f.isLowerTri(e.Args[1]) {
+			// A lower-triangular matrix (tri.go): column c from its
+			// diagonal down only.
+			f.triOr(k, y, "0", cols+" > 0", func() { f.triVecmat(y, x, b.parts[0], k, cols) }, full)
+		} else {
+			full()
+		}
 		if cols != k {
 			// Few columns, many rows (unreachable for a square matrix).
 			f.line("} else if %s <= 32 {", cols)
@@ -1127,14 +1136,30 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 	// 53 → 65 ms); for a recipe computed in the loop, faster.
 	x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
 	f.line("%s = %s[:%s]", x, x, k)
-	f.line("for %s := range %s {", r, y)
-	f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
-	f.line("%s := 0.0", s)
-	f.line("for %s, %s := range %s {", c, v, row)
-	f.line("%s += %s * %s[%s]", s, v, x, c)
-	f.line("}")
-	f.line("%s[%s] = %s", y, r, s)
-	f.line("}")
+	// Row r to column n (an int expression) at most: the whole row when
+	// n is "".
+	rowsTo := func(n string) {
+		f.line("for %s := range %s {", r, y)
+		if n == "" {
+			f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
+		} else {
+			f.line("%s := %s[%s*%s:][:%s]", row, a.parts[0], r, k, n)
+		}
+		f.line("%s := 0.0", s)
+		f.line("for %s, %s := range %s {", c, v, row)
+		f.line("%s += %s * %s[%s]", s, v, x, c)
+		f.line("}")
+		f.line("%s[%s] = %s", y, r, s)
+		f.line("}")
+	}
+	full := func() { rowsTo("") }
+	if f.isLowerTri(e.Args[0]) {
+		// A lower-triangular matrix (tri.go): row r to its diagonal
+		// only.
+		f.triOr(k, y, "len("+y+")-1", fmt.Sprintf("len(%s) >= %s && len(%s) > 0", y, k, y), func() { rowsTo(fmt.Sprintf("min(%s+1, %s)", r, k)) }, full)
+	} else {
+		full()
+	}
 	f.line("} else {")
 	f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], b.parts[0], y)
 	f.line("}")
@@ -1187,7 +1212,13 @@ func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
 	y := f.allocW(ir.F64, e.P, rows) // both branches store every element
 	f.line("if %s <= 32 {", k)
 	f.reslice(lz.arrays, k)
-	f.smallMatvec(y, a.parts[0], k, lz.elem)
+	if f.isLowerTri(e.Args[0]) { // tri.go
+		f.triOr(k, y, "len("+y+")-1", fmt.Sprintf("len(%s) >= %s && len(%s) > 0", y, k, y),
+			func() { f.triMatvecRows(y, a.parts[0], k, lz.elem) },
+			func() { f.smallMatvec(y, a.parts[0], k, lz.elem) })
+	} else {
+		f.smallMatvec(y, a.parts[0], k, lz.elem)
+	}
 	f.line("} else {")
 	xv := f.def("x", f.mkW(lz.kind, k))
 	f.writeLazy(xv, lz)

@@ -57,6 +57,15 @@
 // results agree). TestEveryPrimHasARule fails for a primitive without a
 // rule (the AD operators excepted: they never reach codegen).
 //
+// A matrix the IR shows to be lower-triangular (a build whose element is
+// 0.0 wherever the column index exceeds the row index, GMM's qmat; a row
+// of a build of such matrices; a variable bound to one) has the zero half
+// skipped by the small forms of M @ x and x @ M when the summed size is 8
+// or more (tri.go): the same bits, since the skipped terms are zeros that
+// would be added to the end of a row's sum or the start of a column's,
+// and the full loops run again when the one element that has every term
+// is not finite.
+//
 // # Fusion and destination passing
 //
 // Elementwise primitives on arrays, and build and map with scalar

@@ -43,6 +43,9 @@ type Options struct {
 	// parallel do so from ParallelMin elements on, in chunks of half as
 	// many (for tests; the default thresholds are in parallel.go).
 	ParallelMin int
+	// noTri turns off the triangular products of tri.go (for tests: the
+	// general loops they must agree with bit for bit).
+	noTri bool
 }
 
 // Generate emits Go source for a program after the opt stage: an internal
@@ -661,6 +664,9 @@ type fn struct {
 	// (lengths.go); sameLen holds them.
 	facts   bool
 	sameLen map[string]string
+	// triLets maps the def's let variables to their values, for
+	// isLowerTri (tri.go); made at its first use.
+	triLets map[*ir.Var]ir.Expr
 }
 
 // staticFn is a function value known at compile time: a def or a lambda

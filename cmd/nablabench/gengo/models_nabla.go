@@ -1024,132 +1024,182 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	}
 	var s_89 float64 = 0
 	if n_87 >= 256 {
-		loop_172 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
-		if loop_172.Sum == nil {
-			loop_172.Sum = func(lo_131, hi int) float64 {
-				size_14 := loop_172.C.H
-				alphas_1 := loop_172.C.T.H
-				r_64 := loop_172.C.T.T.H
-				d_21 := loop_172.C.T.T.T.H
-				d_22 := loop_172.C.T.T.T.T.H
-				a_20 := loop_172.C.T.T.T.T.T.H
-				x_9 := loop_172.C.T.T.T.T.T.T.H
-				x_11 := loop_172.C.T.T.T.T.T.T.T.H
-				means_4 := loop_172.C.T.T.T.T.T.T.T.T.H
-				means_3 := loop_172.C.T.T.T.T.T.T.T.T.T.H
-				means_5 := loop_172.C.T.T.T.T.T.T.T.T.T.T.H
+		loop_230 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
+		if loop_230.Sum == nil {
+			loop_230.Sum = func(lo_160, hi int) float64 {
+				size_14 := loop_230.C.H
+				alphas_1 := loop_230.C.T.H
+				r_64 := loop_230.C.T.T.H
+				d_21 := loop_230.C.T.T.T.H
+				d_22 := loop_230.C.T.T.T.T.H
+				a_20 := loop_230.C.T.T.T.T.T.H
+				x_9 := loop_230.C.T.T.T.T.T.T.H
+				x_11 := loop_230.C.T.T.T.T.T.T.T.H
+				means_4 := loop_230.C.T.T.T.T.T.T.T.T.H
+				means_3 := loop_230.C.T.T.T.T.T.T.T.T.T.H
+				means_5 := loop_230.C.T.T.T.T.T.T.T.T.T.T.H
 				ar := runtime.Arenas.Get()
 				ar.Reset()
 				defer runtime.Arenas.Put(ar)
-				errs_130 := loop_172.Errs
+				errs_159 := loop_230.Errs
 				s_89 := 0.0
-				var scratch_242 []float64
-				if scratch_242_n, err := runtime.CheckSize(size_14); err == nil {
-					scratch_242 = ar.F64w(scratch_242_n)
+				var scratch_300 []float64
+				if scratch_300_n, err := runtime.CheckSize(size_14); err == nil {
+					scratch_300 = ar.F64w(scratch_300_n)
 				}
-				scratch_243 := ar.F64w(d_21)
-				scratch_244 := ar.F64w(d_22)
-				for i_132 := lo_131; i_132 < hi; i_132++ {
-					i_134 := int64(i_132)
-					n_135, err_136 := runtime.CheckSize(size_14)
-					if err_136 != nil {
-						errs_130[lo_131/32] = runtime.WithPos("models.nab:56:30", err_136)
+				scratch_301 := ar.F64w(d_21)
+				scratch_302 := ar.F64w(d_22)
+				for i_161 := lo_160; i_161 < hi; i_161++ {
+					i_163 := int64(i_161)
+					n_164, err_165 := runtime.CheckSize(size_14)
+					if err_165 != nil {
+						errs_159[lo_160/32] = runtime.WithPos("models.nab:56:30", err_165)
 						return 0
 					}
-					r_137 := scratch_242[:n_135:n_135]
-					for i_138 := range r_137 {
-						i_140 := int64(i_138)
-						x_141 := alphas_1[int(i_140)]
-						x_142 := r_64[int(i_140)]
-						x_143 := x_141 + x_142
-						rs_144 := d_21 * d_22
-						row_145 := a_20[int(i_140)*rs_144 : (int(i_140)+1)*rs_144]
-						row_146 := x_9[int(i_134)*x_11 : (int(i_134)+1)*x_11]
-						if i_140 < 0 || i_140 >= int64(means_4) {
-							errs_130[lo_131/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_140, means_4))
+					r_166 := scratch_300[:n_164:n_164]
+					for i_167 := range r_166 {
+						i_169 := int64(i_167)
+						x_170 := alphas_1[int(i_169)]
+						x_171 := r_64[int(i_169)]
+						x_172 := x_170 + x_171
+						rs_173 := d_21 * d_22
+						row_174 := a_20[int(i_169)*rs_173 : (int(i_169)+1)*rs_173]
+						row_175 := x_9[int(i_163)*x_11 : (int(i_163)+1)*x_11]
+						if i_169 < 0 || i_169 >= int64(means_4) {
+							errs_159[lo_160/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_169, means_4))
 							return 0
 						}
-						row_147 := means_3[int(i_140)*means_5 : (int(i_140)+1)*means_5]
+						row_176 := means_3[int(i_169)*means_5 : (int(i_169)+1)*means_5]
 						if means_5 != x_11 {
-							errs_130[lo_131/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+							errs_159[lo_160/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 							return 0
 						}
 						if x_11 != d_22 {
-							errs_130[lo_131/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+							errs_159[lo_160/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 							return 0
 						}
-						a_148 := scratch_243[:d_21:d_21]
+						a_177 := scratch_301[:d_21:d_21]
 						if d_22 <= 32 {
-							row_146 = row_146[:d_22]
-							row_147 = row_147[:d_22]
-							r_149 := 0
-							for ; r_149+4 <= len(a_148); r_149 += 4 {
-								blk_150 := row_145[r_149*d_22 : (r_149+4)*d_22]
-								row_155, row_156, row_157, row_158 := blk_150[:d_22], blk_150[d_22:][:d_22], blk_150[2*d_22:][:d_22], blk_150[3*d_22:][:d_22]
-								s_159, s_160, s_161, s_162 := 0.0, 0.0, 0.0, 0.0
-								for c_152 := range row_155 {
-									xc_153 := (row_146[c_152] - row_147[c_152])
-									s_159 += row_155[c_152] * xc_153
-									s_160 += row_156[c_152] * xc_153
-									s_161 += row_157[c_152] * xc_153
-									s_162 += row_158[c_152] * xc_153
+							row_175 = row_175[:d_22]
+							row_176 = row_176[:d_22]
+							if d_22 >= 8 {
+								r_178 := 0
+								for ; r_178 < len(a_177)%4; r_178++ {
+									row_183 := row_174[r_178*d_22:][:min(r_178+1, d_22)]
+									s_180 := 0.0
+									for c_181 := range row_183 {
+										s_180 += row_183[c_181] * (row_175[c_181] - row_176[c_181])
+									}
+									a_177[r_178] = s_180
 								}
-								a_148[r_149], a_148[r_149+1], a_148[r_149+2], a_148[r_149+3] = s_159, s_160, s_161, s_162
-							}
-							for ; r_149 < len(a_148); r_149++ {
-								row_154 := row_145[r_149*d_22:][:d_22]
-								s_151 := 0.0
-								for c_152 := range row_154 {
-									s_151 += row_154[c_152] * (row_146[c_152] - row_147[c_152])
+								for ; r_178+4 <= len(a_177); r_178 += 4 {
+									n_184 := min(r_178+4, d_22)
+									blk_179 := row_174[r_178*d_22 : (r_178+4)*d_22]
+									row_185, row_186, row_187, row_188 := blk_179[:n_184], blk_179[d_22:][:n_184], blk_179[2*d_22:][:n_184], blk_179[3*d_22:][:n_184]
+									s_189, s_190, s_191, s_192 := 0.0, 0.0, 0.0, 0.0
+									for c_181 := range row_185 {
+										xc_182 := (row_175[c_181] - row_176[c_181])
+										s_189 += row_185[c_181] * xc_182
+										s_190 += row_186[c_181] * xc_182
+										s_191 += row_187[c_181] * xc_182
+										s_192 += row_188[c_181] * xc_182
+									}
+									a_177[r_178], a_177[r_178+1], a_177[r_178+2], a_177[r_178+3] = s_189, s_190, s_191, s_192
 								}
-								a_148[r_149] = s_151
+								if !(len(a_177) >= d_22 && len(a_177) > 0 && math.Abs(a_177[len(a_177)-1]) <= math.MaxFloat64) {
+									r_193 := 0
+									for ; r_193+4 <= len(a_177); r_193 += 4 {
+										blk_194 := row_174[r_193*d_22 : (r_193+4)*d_22]
+										row_199, row_200, row_201, row_202 := blk_194[:d_22], blk_194[d_22:][:d_22], blk_194[2*d_22:][:d_22], blk_194[3*d_22:][:d_22]
+										s_203, s_204, s_205, s_206 := 0.0, 0.0, 0.0, 0.0
+										for c_196 := range row_199 {
+											xc_197 := (row_175[c_196] - row_176[c_196])
+											s_203 += row_199[c_196] * xc_197
+											s_204 += row_200[c_196] * xc_197
+											s_205 += row_201[c_196] * xc_197
+											s_206 += row_202[c_196] * xc_197
+										}
+										a_177[r_193], a_177[r_193+1], a_177[r_193+2], a_177[r_193+3] = s_203, s_204, s_205, s_206
+									}
+									for ; r_193 < len(a_177); r_193++ {
+										row_198 := row_174[r_193*d_22:][:d_22]
+										s_195 := 0.0
+										for c_196 := range row_198 {
+											s_195 += row_198[c_196] * (row_175[c_196] - row_176[c_196])
+										}
+										a_177[r_193] = s_195
+									}
+								}
+							} else {
+								r_207 := 0
+								for ; r_207+4 <= len(a_177); r_207 += 4 {
+									blk_208 := row_174[r_207*d_22 : (r_207+4)*d_22]
+									row_213, row_214, row_215, row_216 := blk_208[:d_22], blk_208[d_22:][:d_22], blk_208[2*d_22:][:d_22], blk_208[3*d_22:][:d_22]
+									s_217, s_218, s_219, s_220 := 0.0, 0.0, 0.0, 0.0
+									for c_210 := range row_213 {
+										xc_211 := (row_175[c_210] - row_176[c_210])
+										s_217 += row_213[c_210] * xc_211
+										s_218 += row_214[c_210] * xc_211
+										s_219 += row_215[c_210] * xc_211
+										s_220 += row_216[c_210] * xc_211
+									}
+									a_177[r_207], a_177[r_207+1], a_177[r_207+2], a_177[r_207+3] = s_217, s_218, s_219, s_220
+								}
+								for ; r_207 < len(a_177); r_207++ {
+									row_212 := row_174[r_207*d_22:][:d_22]
+									s_209 := 0.0
+									for c_210 := range row_212 {
+										s_209 += row_212[c_210] * (row_175[c_210] - row_176[c_210])
+									}
+									a_177[r_207] = s_209
+								}
 							}
 						} else {
-							x_163 := scratch_244[:d_22:d_22]
-							row_146 = row_146[:len(x_163)]
-							row_147 = row_147[:len(x_163)]
-							for i_164 := range x_163 {
-								x_163[i_164] = (row_146[i_164] - row_147[i_164])
+							x_221 := scratch_302[:d_22:d_22]
+							row_175 = row_175[:len(x_221)]
+							row_176 = row_176[:len(x_221)]
+							for i_222 := range x_221 {
+								x_221[i_222] = (row_175[i_222] - row_176[i_222])
 							}
-							runtime.Gemv(false, d_21, d_22, 1, row_145, x_163, 0, a_148)
+							runtime.Gemv(false, d_21, d_22, 1, row_174, x_221, 0, a_177)
 						}
-						var s_166 float64 = 0
-						a_148 = a_148[:d_21]
-						for i_167 := 0; i_167 < d_21; i_167++ {
-							s_166 += (a_148[i_167] * a_148[i_167])
+						var s_224 float64 = 0
+						a_177 = a_177[:d_21]
+						for i_225 := 0; i_225 < d_21; i_225++ {
+							s_224 += (a_177[i_225] * a_177[i_225])
 						}
-						x_169 := 0.5 * s_166
-						x_170 := x_143 - x_169
-						r_137[i_138] = x_170
+						x_227 := 0.5 * s_224
+						x_228 := x_172 - x_227
+						r_166[i_167] = x_228
 						runtime.LoopCall()
 					}
-					s_171 := runtime.LogSumExp(r_137)
-					s_89 += s_171
+					s_229 := runtime.LogSumExp(r_166)
+					s_89 += s_229
 					runtime.LoopCall()
 				}
 				return s_89
 			}
 		}
-		s_89 += runtime.ParallelSum(n_87, 32, loop_172.Sum)
-		err_173 := loop_172.Err()
-		loop_172.Leave(&nbLoop7)
-		if err_173 != nil {
-			return 0, err_173
+		s_89 += runtime.ParallelSum(n_87, 32, loop_230.Sum)
+		err_231 := loop_230.Err()
+		loop_230.Leave(&nbLoop7)
+		if err_231 != nil {
+			return 0, err_231
 		}
 	} else {
-		var scratch_247 []float64
-		if scratch_247_n, err := runtime.CheckSize(size_14); err == nil {
-			scratch_247 = ar.F64w(scratch_247_n)
+		var scratch_305 []float64
+		if scratch_305_n, err := runtime.CheckSize(size_14); err == nil {
+			scratch_305 = ar.F64w(scratch_305_n)
 		}
-		scratch_248 := ar.F64w(d_21)
-		scratch_249 := ar.F64w(d_22)
+		scratch_306 := ar.F64w(d_21)
+		scratch_307 := ar.F64w(d_22)
 		for i_90 := 0; i_90 < n_87; i_90++ {
 			i_92 := int64(i_90)
 			n_93, err_94 := runtime.CheckSize(size_14)
 			if err_94 != nil {
 				return 0, runtime.WithPos("models.nab:56:30", err_94)
 			}
-			r_95 := scratch_247[:n_93:n_93]
+			r_95 := scratch_305[:n_93:n_93]
 			for i_96 := range r_95 {
 				i_98 := int64(i_96)
 				x_99 := alphas_1[int(i_98)]
@@ -1168,187 +1218,237 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				if x_11 != d_22 {
 					return 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_106 := scratch_248[:d_21:d_21]
+				a_106 := scratch_306[:d_21:d_21]
 				if d_22 <= 32 {
 					row_104 = row_104[:d_22]
 					row_105 = row_105[:d_22]
-					r_107 := 0
-					for ; r_107+4 <= len(a_106); r_107 += 4 {
-						blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
-						row_113, row_114, row_115, row_116 := blk_108[:d_22], blk_108[d_22:][:d_22], blk_108[2*d_22:][:d_22], blk_108[3*d_22:][:d_22]
-						s_117, s_118, s_119, s_120 := 0.0, 0.0, 0.0, 0.0
-						for c_110 := range row_113 {
-							xc_111 := (row_104[c_110] - row_105[c_110])
-							s_117 += row_113[c_110] * xc_111
-							s_118 += row_114[c_110] * xc_111
-							s_119 += row_115[c_110] * xc_111
-							s_120 += row_116[c_110] * xc_111
+					if d_22 >= 8 {
+						r_107 := 0
+						for ; r_107 < len(a_106)%4; r_107++ {
+							row_112 := row_103[r_107*d_22:][:min(r_107+1, d_22)]
+							s_109 := 0.0
+							for c_110 := range row_112 {
+								s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
+							}
+							a_106[r_107] = s_109
 						}
-						a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_117, s_118, s_119, s_120
-					}
-					for ; r_107 < len(a_106); r_107++ {
-						row_112 := row_103[r_107*d_22:][:d_22]
-						s_109 := 0.0
-						for c_110 := range row_112 {
-							s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
+						for ; r_107+4 <= len(a_106); r_107 += 4 {
+							n_113 := min(r_107+4, d_22)
+							blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
+							row_114, row_115, row_116, row_117 := blk_108[:n_113], blk_108[d_22:][:n_113], blk_108[2*d_22:][:n_113], blk_108[3*d_22:][:n_113]
+							s_118, s_119, s_120, s_121 := 0.0, 0.0, 0.0, 0.0
+							for c_110 := range row_114 {
+								xc_111 := (row_104[c_110] - row_105[c_110])
+								s_118 += row_114[c_110] * xc_111
+								s_119 += row_115[c_110] * xc_111
+								s_120 += row_116[c_110] * xc_111
+								s_121 += row_117[c_110] * xc_111
+							}
+							a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_118, s_119, s_120, s_121
 						}
-						a_106[r_107] = s_109
+						if !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64) {
+							r_122 := 0
+							for ; r_122+4 <= len(a_106); r_122 += 4 {
+								blk_123 := row_103[r_122*d_22 : (r_122+4)*d_22]
+								row_128, row_129, row_130, row_131 := blk_123[:d_22], blk_123[d_22:][:d_22], blk_123[2*d_22:][:d_22], blk_123[3*d_22:][:d_22]
+								s_132, s_133, s_134, s_135 := 0.0, 0.0, 0.0, 0.0
+								for c_125 := range row_128 {
+									xc_126 := (row_104[c_125] - row_105[c_125])
+									s_132 += row_128[c_125] * xc_126
+									s_133 += row_129[c_125] * xc_126
+									s_134 += row_130[c_125] * xc_126
+									s_135 += row_131[c_125] * xc_126
+								}
+								a_106[r_122], a_106[r_122+1], a_106[r_122+2], a_106[r_122+3] = s_132, s_133, s_134, s_135
+							}
+							for ; r_122 < len(a_106); r_122++ {
+								row_127 := row_103[r_122*d_22:][:d_22]
+								s_124 := 0.0
+								for c_125 := range row_127 {
+									s_124 += row_127[c_125] * (row_104[c_125] - row_105[c_125])
+								}
+								a_106[r_122] = s_124
+							}
+						}
+					} else {
+						r_136 := 0
+						for ; r_136+4 <= len(a_106); r_136 += 4 {
+							blk_137 := row_103[r_136*d_22 : (r_136+4)*d_22]
+							row_142, row_143, row_144, row_145 := blk_137[:d_22], blk_137[d_22:][:d_22], blk_137[2*d_22:][:d_22], blk_137[3*d_22:][:d_22]
+							s_146, s_147, s_148, s_149 := 0.0, 0.0, 0.0, 0.0
+							for c_139 := range row_142 {
+								xc_140 := (row_104[c_139] - row_105[c_139])
+								s_146 += row_142[c_139] * xc_140
+								s_147 += row_143[c_139] * xc_140
+								s_148 += row_144[c_139] * xc_140
+								s_149 += row_145[c_139] * xc_140
+							}
+							a_106[r_136], a_106[r_136+1], a_106[r_136+2], a_106[r_136+3] = s_146, s_147, s_148, s_149
+						}
+						for ; r_136 < len(a_106); r_136++ {
+							row_141 := row_103[r_136*d_22:][:d_22]
+							s_138 := 0.0
+							for c_139 := range row_141 {
+								s_138 += row_141[c_139] * (row_104[c_139] - row_105[c_139])
+							}
+							a_106[r_136] = s_138
+						}
 					}
 				} else {
-					x_121 := scratch_249[:d_22:d_22]
-					row_104 = row_104[:len(x_121)]
-					row_105 = row_105[:len(x_121)]
-					for i_122 := range x_121 {
-						x_121[i_122] = (row_104[i_122] - row_105[i_122])
+					x_150 := scratch_307[:d_22:d_22]
+					row_104 = row_104[:len(x_150)]
+					row_105 = row_105[:len(x_150)]
+					for i_151 := range x_150 {
+						x_150[i_151] = (row_104[i_151] - row_105[i_151])
 					}
-					runtime.Gemv(false, d_21, d_22, 1, row_103, x_121, 0, a_106)
+					runtime.Gemv(false, d_21, d_22, 1, row_103, x_150, 0, a_106)
 				}
-				var s_124 float64 = 0
+				var s_153 float64 = 0
 				a_106 = a_106[:d_21]
-				for i_125 := 0; i_125 < d_21; i_125++ {
-					s_124 += (a_106[i_125] * a_106[i_125])
+				for i_154 := 0; i_154 < d_21; i_154++ {
+					s_153 += (a_106[i_154] * a_106[i_154])
 				}
-				x_127 := 0.5 * s_124
-				x_128 := x_101 - x_127
-				r_95[i_96] = x_128
+				x_156 := 0.5 * s_153
+				x_157 := x_101 - x_156
+				r_95[i_96] = x_157
 				runtime.LoopCall()
 			}
-			s_129 := runtime.LogSumExp(r_95)
-			s_89 += s_129
+			s_158 := runtime.LogSumExp(r_95)
+			s_89 += s_158
 			runtime.LoopCall()
 		}
 	}
-	x_174 := x_86 + s_89
-	x_175 := float64(size_17)
-	s_176 := runtime.LogSumExp(alphas_1)
-	x_177 := x_175 * s_176
-	x_178 := x_174 - x_177
-	n_179, err_180 := runtime.CheckSize(size_14)
-	if err_180 != nil {
-		return 0, runtime.WithPos("models.nab:58:19", err_180)
+	x_232 := x_86 + s_89
+	x_233 := float64(size_17)
+	s_234 := runtime.LogSumExp(alphas_1)
+	x_235 := x_233 * s_234
+	x_236 := x_232 - x_235
+	n_237, err_238 := runtime.CheckSize(size_14)
+	if err_238 != nil {
+		return 0, runtime.WithPos("models.nab:58:19", err_238)
 	}
-	var s_181 float64 = 0
-	if n_179 >= 256 {
-		loop_234 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_179, 32)
-		if loop_234.Sum == nil {
-			loop_234.Sum = func(lo_208, hi int) float64 {
-				gamma_12 := loop_234.C.H
-				icf_7 := loop_234.C.T.H
-				icf_6 := loop_234.C.T.T.H
-				icf_8 := loop_234.C.T.T.T.H
-				size_15 := loop_234.C.T.T.T.T.H
-				m_13 := loop_234.C.T.T.T.T.T.H
-				r_64 := loop_234.C.T.T.T.T.T.T.H
-				errs_207 := loop_234.Errs
-				s_181 := 0.0
-				for i_209 := lo_208; i_209 < hi; i_209++ {
-					i_211 := int64(i_209)
-					x_212 := gamma_12 * gamma_12
-					x_213 := 0.5 * x_212
-					if i_211 < 0 || i_211 >= int64(icf_7) {
-						errs_207[lo_208/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_211, icf_7))
+	var s_239 float64 = 0
+	if n_237 >= 256 {
+		loop_292 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_237, 32)
+		if loop_292.Sum == nil {
+			loop_292.Sum = func(lo_266, hi int) float64 {
+				gamma_12 := loop_292.C.H
+				icf_7 := loop_292.C.T.H
+				icf_6 := loop_292.C.T.T.H
+				icf_8 := loop_292.C.T.T.T.H
+				size_15 := loop_292.C.T.T.T.T.H
+				m_13 := loop_292.C.T.T.T.T.T.H
+				r_64 := loop_292.C.T.T.T.T.T.T.H
+				errs_265 := loop_292.Errs
+				s_239 := 0.0
+				for i_267 := lo_266; i_267 < hi; i_267++ {
+					i_269 := int64(i_267)
+					x_270 := gamma_12 * gamma_12
+					x_271 := 0.5 * x_270
+					if i_269 < 0 || i_269 >= int64(icf_7) {
+						errs_265[lo_266/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_269, icf_7))
 						return 0
 					}
-					row_214 := icf_6[int(i_211)*icf_8 : (int(i_211)+1)*icf_8]
+					row_272 := icf_6[int(i_269)*icf_8 : (int(i_269)+1)*icf_8]
 					if size_15 < int64(0) || size_15 > int64(icf_8) {
-						errs_207[lo_208/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						errs_265[lo_266/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 						return 0
 					}
-					n_215 := int(size_15) - int(int64(0))
-					s_216 := row_214[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-					var s_217 float64 = 0
-					s_216 = s_216[:n_215]
-					for i_218 := 0; i_218 < n_215; i_218++ {
-						e_220 := (math.Exp(s_216[i_218]))
-						s_217 += (e_220 * e_220)
+					n_273 := int(size_15) - int(int64(0))
+					s_274 := row_272[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+					var s_275 float64 = 0
+					s_274 = s_274[:n_273]
+					for i_276 := 0; i_276 < n_273; i_276++ {
+						e_278 := (math.Exp(s_274[i_276]))
+						s_275 += (e_278 * e_278)
 					}
-					if i_211 < 0 || i_211 >= int64(icf_7) {
-						errs_207[lo_208/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_211, icf_7))
+					if i_269 < 0 || i_269 >= int64(icf_7) {
+						errs_265[lo_266/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_269, icf_7))
 						return 0
 					}
-					row_221 := icf_6[int(i_211)*icf_8 : (int(i_211)+1)*icf_8]
-					n_222 := int64(icf_8)
-					if size_15 < 0 || n_222 < size_15 || n_222 > int64(icf_8) {
-						errs_207[lo_208/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_222, icf_8))
+					row_279 := icf_6[int(i_269)*icf_8 : (int(i_269)+1)*icf_8]
+					n_280 := int64(icf_8)
+					if size_15 < 0 || n_280 < size_15 || n_280 > int64(icf_8) {
+						errs_265[lo_266/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_280, icf_8))
 						return 0
 					}
-					n_223 := int(n_222) - int(size_15)
-					s_224 := row_221[int(size_15)*1 : int(n_222)*1 : int(n_222)*1]
-					var s_225 float64 = 0
-					s_224 = s_224[:n_223]
-					for i_226 := 0; i_226 < n_223; i_226++ {
-						s_225 += (s_224[i_226] * s_224[i_226])
+					n_281 := int(n_280) - int(size_15)
+					s_282 := row_279[int(size_15)*1 : int(n_280)*1 : int(n_280)*1]
+					var s_283 float64 = 0
+					s_282 = s_282[:n_281]
+					for i_284 := 0; i_284 < n_281; i_284++ {
+						s_283 += (s_282[i_284] * s_282[i_284])
 					}
-					x_228 := s_217 + s_225
-					x_229 := x_213 * x_228
-					x_230 := float64(m_13)
-					x_231 := r_64[int(i_211)]
-					x_232 := x_230 * x_231
-					x_233 := x_229 - x_232
-					s_181 += x_233
+					x_286 := s_275 + s_283
+					x_287 := x_271 * x_286
+					x_288 := float64(m_13)
+					x_289 := r_64[int(i_269)]
+					x_290 := x_288 * x_289
+					x_291 := x_287 - x_290
+					s_239 += x_291
 				}
-				return s_181
+				return s_239
 			}
 		}
-		s_181 += runtime.ParallelSum(n_179, 32, loop_234.Sum)
-		err_235 := loop_234.Err()
-		loop_234.Leave(&nbLoop8)
-		if err_235 != nil {
-			return 0, err_235
+		s_239 += runtime.ParallelSum(n_237, 32, loop_292.Sum)
+		err_293 := loop_292.Err()
+		loop_292.Leave(&nbLoop8)
+		if err_293 != nil {
+			return 0, err_293
 		}
 	} else {
-		for i_182 := 0; i_182 < n_179; i_182++ {
-			i_184 := int64(i_182)
-			x_185 := gamma_12 * gamma_12
-			x_186 := 0.5 * x_185
-			if i_184 < 0 || i_184 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_184, icf_7))
+		for i_240 := 0; i_240 < n_237; i_240++ {
+			i_242 := int64(i_240)
+			x_243 := gamma_12 * gamma_12
+			x_244 := 0.5 * x_243
+			if i_242 < 0 || i_242 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_242, icf_7))
 			}
-			row_187 := icf_6[int(i_184)*icf_8 : (int(i_184)+1)*icf_8]
+			row_245 := icf_6[int(i_242)*icf_8 : (int(i_242)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
 				return 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
-			n_188 := int(size_15) - int(int64(0))
-			s_189 := row_187[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			var s_190 float64 = 0
-			s_189 = s_189[:n_188]
-			for i_191 := 0; i_191 < n_188; i_191++ {
-				e_193 := (math.Exp(s_189[i_191]))
-				s_190 += (e_193 * e_193)
+			n_246 := int(size_15) - int(int64(0))
+			s_247 := row_245[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			var s_248 float64 = 0
+			s_247 = s_247[:n_246]
+			for i_249 := 0; i_249 < n_246; i_249++ {
+				e_251 := (math.Exp(s_247[i_249]))
+				s_248 += (e_251 * e_251)
 			}
-			if i_184 < 0 || i_184 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_184, icf_7))
+			if i_242 < 0 || i_242 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_242, icf_7))
 			}
-			row_194 := icf_6[int(i_184)*icf_8 : (int(i_184)+1)*icf_8]
-			n_195 := int64(icf_8)
-			if size_15 < 0 || n_195 < size_15 || n_195 > int64(icf_8) {
-				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_195, icf_8))
+			row_252 := icf_6[int(i_242)*icf_8 : (int(i_242)+1)*icf_8]
+			n_253 := int64(icf_8)
+			if size_15 < 0 || n_253 < size_15 || n_253 > int64(icf_8) {
+				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_253, icf_8))
 			}
-			n_196 := int(n_195) - int(size_15)
-			s_197 := row_194[int(size_15)*1 : int(n_195)*1 : int(n_195)*1]
-			var s_198 float64 = 0
-			s_197 = s_197[:n_196]
-			for i_199 := 0; i_199 < n_196; i_199++ {
-				s_198 += (s_197[i_199] * s_197[i_199])
+			n_254 := int(n_253) - int(size_15)
+			s_255 := row_252[int(size_15)*1 : int(n_253)*1 : int(n_253)*1]
+			var s_256 float64 = 0
+			s_255 = s_255[:n_254]
+			for i_257 := 0; i_257 < n_254; i_257++ {
+				s_256 += (s_255[i_257] * s_255[i_257])
 			}
-			x_201 := s_190 + s_198
-			x_202 := x_186 * x_201
-			x_203 := float64(m_13)
-			x_204 := r_64[int(i_184)]
-			x_205 := x_203 * x_204
-			x_206 := x_202 - x_205
-			s_181 += x_206
+			x_259 := s_248 + s_256
+			x_260 := x_244 * x_259
+			x_261 := float64(m_13)
+			x_262 := r_64[int(i_242)]
+			x_263 := x_261 * x_262
+			x_264 := x_260 - x_263
+			s_239 += x_264
 		}
 	}
-	x_236 := x_178 + s_181
-	x_237 := float64(size_14)
-	r_238, err_239 := fn_wishartc(ar, size_15, gamma_12, m_13)
-	if err_239 != nil {
-		return 0, runtime.WithFrame(err_239, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_294 := x_236 + s_239
+	x_295 := float64(size_14)
+	r_296, err_297 := fn_wishartc(ar, size_15, gamma_12, m_13)
+	if err_297 != nil {
+		return 0, runtime.WithFrame(err_297, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_240 := x_237 * r_238
-	x_241 := x_236 - x_240
-	return x_241, nil
+	x_298 := x_295 * r_296
+	x_299 := x_294 - x_298
+	return x_299, nil
 }
 
 // nbLoop9 keeps the records of a parallel loop of fn_qmatsplit10fwd.
@@ -1589,7 +1689,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_535 := ar.Mark()
+	mark_608 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1758,12 +1858,12 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_87 int = 0
 	var rs_88 int = 0
 	a_89 := ar.F64w(n_83)
-	var scratch_536 []float64
-	if scratch_536_n, err := runtime.CheckSize(n_15); err == nil {
-		scratch_536 = ar.F64w(scratch_536_n)
+	var scratch_609 []float64
+	if scratch_609_n, err := runtime.CheckSize(n_15); err == nil {
+		scratch_609 = ar.F64w(scratch_609_n)
 	}
-	scratch_537 := ar.F64w(d_21)
-	scratch_538 := ar.F64w(d_22)
+	scratch_610 := ar.F64w(d_21)
+	scratch_611 := ar.F64w(d_22)
 	for i_90 := 0; i_90 < n_83; i_90++ {
 		mark_91 := ar.Mark()
 		i_92 := int64(i_90)
@@ -1771,7 +1871,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		if err_94 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_94)
 		}
-		r_95 := scratch_536[:n_93:n_93]
+		r_95 := scratch_609[:n_93:n_93]
 		for i_96 := range r_95 {
 			i_98 := int64(i_96)
 			x_99 := alphas_1[int(i_98)]
@@ -1790,467 +1890,585 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_106 := scratch_537[:d_21:d_21]
+			a_106 := scratch_610[:d_21:d_21]
 			if d_22 <= 32 {
 				row_104 = row_104[:d_22]
 				row_105 = row_105[:d_22]
-				r_107 := 0
-				for ; r_107+4 <= len(a_106); r_107 += 4 {
-					blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
-					row_113, row_114, row_115, row_116 := blk_108[:d_22], blk_108[d_22:][:d_22], blk_108[2*d_22:][:d_22], blk_108[3*d_22:][:d_22]
-					s_117, s_118, s_119, s_120 := 0.0, 0.0, 0.0, 0.0
-					for c_110 := range row_113 {
-						xc_111 := (row_104[c_110] - row_105[c_110])
-						s_117 += row_113[c_110] * xc_111
-						s_118 += row_114[c_110] * xc_111
-						s_119 += row_115[c_110] * xc_111
-						s_120 += row_116[c_110] * xc_111
+				if d_22 >= 8 {
+					r_107 := 0
+					for ; r_107 < len(a_106)%4; r_107++ {
+						row_112 := row_103[r_107*d_22:][:min(r_107+1, d_22)]
+						s_109 := 0.0
+						for c_110 := range row_112 {
+							s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
+						}
+						a_106[r_107] = s_109
 					}
-					a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_117, s_118, s_119, s_120
-				}
-				for ; r_107 < len(a_106); r_107++ {
-					row_112 := row_103[r_107*d_22:][:d_22]
-					s_109 := 0.0
-					for c_110 := range row_112 {
-						s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
+					for ; r_107+4 <= len(a_106); r_107 += 4 {
+						n_113 := min(r_107+4, d_22)
+						blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
+						row_114, row_115, row_116, row_117 := blk_108[:n_113], blk_108[d_22:][:n_113], blk_108[2*d_22:][:n_113], blk_108[3*d_22:][:n_113]
+						s_118, s_119, s_120, s_121 := 0.0, 0.0, 0.0, 0.0
+						for c_110 := range row_114 {
+							xc_111 := (row_104[c_110] - row_105[c_110])
+							s_118 += row_114[c_110] * xc_111
+							s_119 += row_115[c_110] * xc_111
+							s_120 += row_116[c_110] * xc_111
+							s_121 += row_117[c_110] * xc_111
+						}
+						a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_118, s_119, s_120, s_121
 					}
-					a_106[r_107] = s_109
+					if !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64) {
+						r_122 := 0
+						for ; r_122+4 <= len(a_106); r_122 += 4 {
+							blk_123 := row_103[r_122*d_22 : (r_122+4)*d_22]
+							row_128, row_129, row_130, row_131 := blk_123[:d_22], blk_123[d_22:][:d_22], blk_123[2*d_22:][:d_22], blk_123[3*d_22:][:d_22]
+							s_132, s_133, s_134, s_135 := 0.0, 0.0, 0.0, 0.0
+							for c_125 := range row_128 {
+								xc_126 := (row_104[c_125] - row_105[c_125])
+								s_132 += row_128[c_125] * xc_126
+								s_133 += row_129[c_125] * xc_126
+								s_134 += row_130[c_125] * xc_126
+								s_135 += row_131[c_125] * xc_126
+							}
+							a_106[r_122], a_106[r_122+1], a_106[r_122+2], a_106[r_122+3] = s_132, s_133, s_134, s_135
+						}
+						for ; r_122 < len(a_106); r_122++ {
+							row_127 := row_103[r_122*d_22:][:d_22]
+							s_124 := 0.0
+							for c_125 := range row_127 {
+								s_124 += row_127[c_125] * (row_104[c_125] - row_105[c_125])
+							}
+							a_106[r_122] = s_124
+						}
+					}
+				} else {
+					r_136 := 0
+					for ; r_136+4 <= len(a_106); r_136 += 4 {
+						blk_137 := row_103[r_136*d_22 : (r_136+4)*d_22]
+						row_142, row_143, row_144, row_145 := blk_137[:d_22], blk_137[d_22:][:d_22], blk_137[2*d_22:][:d_22], blk_137[3*d_22:][:d_22]
+						s_146, s_147, s_148, s_149 := 0.0, 0.0, 0.0, 0.0
+						for c_139 := range row_142 {
+							xc_140 := (row_104[c_139] - row_105[c_139])
+							s_146 += row_142[c_139] * xc_140
+							s_147 += row_143[c_139] * xc_140
+							s_148 += row_144[c_139] * xc_140
+							s_149 += row_145[c_139] * xc_140
+						}
+						a_106[r_136], a_106[r_136+1], a_106[r_136+2], a_106[r_136+3] = s_146, s_147, s_148, s_149
+					}
+					for ; r_136 < len(a_106); r_136++ {
+						row_141 := row_103[r_136*d_22:][:d_22]
+						s_138 := 0.0
+						for c_139 := range row_141 {
+							s_138 += row_141[c_139] * (row_104[c_139] - row_105[c_139])
+						}
+						a_106[r_136] = s_138
+					}
 				}
 			} else {
-				x_121 := scratch_538[:d_22:d_22]
-				row_104 = row_104[:len(x_121)]
-				row_105 = row_105[:len(x_121)]
-				for i_122 := range x_121 {
-					x_121[i_122] = (row_104[i_122] - row_105[i_122])
+				x_150 := scratch_611[:d_22:d_22]
+				row_104 = row_104[:len(x_150)]
+				row_105 = row_105[:len(x_150)]
+				for i_151 := range x_150 {
+					x_150[i_151] = (row_104[i_151] - row_105[i_151])
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_103, x_121, 0, a_106)
+				runtime.Gemv(false, d_21, d_22, 1, row_103, x_150, 0, a_106)
 			}
-			var s_124 float64 = 0
+			var s_153 float64 = 0
 			a_106 = a_106[:d_21]
-			for i_125 := 0; i_125 < d_21; i_125++ {
-				s_124 += (a_106[i_125] * a_106[i_125])
+			for i_154 := 0; i_154 < d_21; i_154++ {
+				s_153 += (a_106[i_154] * a_106[i_154])
 			}
-			x_127 := 0.5 * s_124
-			x_128 := x_101 - x_127
-			r_95[i_96] = x_128
+			x_156 := 0.5 * s_153
+			x_157 := x_101 - x_156
+			r_95[i_96] = x_157
 			runtime.LoopCall()
 		}
-		s_129 := runtime.LogSumExp(r_95)
-		a_85[i_90] = s_129
+		s_158 := runtime.LogSumExp(r_95)
+		a_85[i_90] = s_158
 		if i_90 == 0 {
 			d_87 = n_93
 			rs_88 = d_87
-			tot_130, err_131 := runtime.MulSize(n_83, rs_88)
-			if err_131 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_131)
+			tot_159, err_160 := runtime.MulSize(n_83, rs_88)
+			if err_160 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_160)
 			}
-			a_86 = ar.F64w(tot_130)
+			a_86 = ar.F64w(tot_159)
 		} else if n_93 != d_87 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_90)+" has shape "+runtime.ShapeString([]int{n_93})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
 		}
 		copy(a_86[i_90*rs_88:(i_90+1)*rs_88], r_95)
-		a_89[i_90] = s_129
+		a_89[i_90] = s_158
 		if i_90 > 0 {
 			ar.Release(mark_91)
 		}
 	}
-	n_132, err_133 := runtime.CheckSize(n_17)
-	_ = n_132
-	if err_133 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_133)
+	n_161, err_162 := runtime.CheckSize(n_17)
+	_ = n_161
+	if err_162 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_162)
 	}
-	view_134 := a_85
-	n_135, err_136 := runtime.CheckSize(n_15)
-	if err_136 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_136)
+	view_163 := a_85
+	n_164, err_165 := runtime.CheckSize(n_15)
+	if err_165 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_165)
 	}
-	a_137 := ar.F64w(n_135)
-	var a_138 []float64
-	var d_139 int = 0
-	var rs_140 int = 0
-	for i_141 := 0; i_141 < n_135; i_141++ {
-		mark_142 := ar.Mark()
-		i_143 := int64(i_141)
-		if i_143 < 0 || i_143 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_143, icf_7))
+	a_166 := ar.F64w(n_164)
+	var a_167 []float64
+	var d_168 int = 0
+	var rs_169 int = 0
+	for i_170 := 0; i_170 < n_164; i_170++ {
+		mark_171 := ar.Mark()
+		i_172 := int64(i_170)
+		if i_172 < 0 || i_172 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_172, icf_7))
 		}
-		row_144 := icf_6[int(i_143)*icf_8 : (int(i_143)+1)*icf_8]
+		row_173 := icf_6[int(i_172)*icf_8 : (int(i_172)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_145 := int(n_16) - int(int64(0))
-		s_146 := row_144[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_147 := ar.F64w(n_145)
-		s_146 = s_146[:len(r_147)]
-		for i_148 := range r_147 {
-			r_147[i_148] = (math.Exp(s_146[i_148]))
+		n_174 := int(n_16) - int(int64(0))
+		s_175 := row_173[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_176 := ar.F64w(n_174)
+		s_175 = s_175[:len(r_176)]
+		for i_177 := range r_176 {
+			r_176[i_177] = (math.Exp(s_175[i_177]))
 		}
-		x_150 := gamma_12 * gamma_12
-		x_151 := 0.5 * x_150
-		d_152 := runtime.Dot(r_147, r_147)
-		n_153 := int64(icf_8)
-		if n_16 < 0 || n_153 < n_16 || n_153 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_153, icf_8))
+		x_179 := gamma_12 * gamma_12
+		x_180 := 0.5 * x_179
+		d_181 := runtime.Dot(r_176, r_176)
+		n_182 := int64(icf_8)
+		if n_16 < 0 || n_182 < n_16 || n_182 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_182, icf_8))
 		}
-		n_154 := int(n_153) - int(n_16)
-		s_155 := row_144[int(n_16)*1 : int(n_153)*1 : int(n_153)*1]
-		var s_156 float64 = 0
-		s_155 = s_155[:n_154]
-		for i_157 := 0; i_157 < n_154; i_157++ {
-			s_156 += (s_155[i_157] * s_155[i_157])
+		n_183 := int(n_182) - int(n_16)
+		s_184 := row_173[int(n_16)*1 : int(n_182)*1 : int(n_182)*1]
+		var s_185 float64 = 0
+		s_184 = s_184[:n_183]
+		for i_186 := 0; i_186 < n_183; i_186++ {
+			s_185 += (s_184[i_186] * s_184[i_186])
 		}
-		x_159 := d_152 + s_156
-		x_160 := x_151 * x_159
-		x_161 := float64(m_13)
-		x_162 := r_64[int(i_143)]
-		x_163 := x_161 * x_162
-		x_164 := x_160 - x_163
-		a_137[i_141] = x_164
-		if i_141 == 0 {
-			d_139 = n_145
-			rs_140 = d_139
-			tot_165, err_166 := runtime.MulSize(n_135, rs_140)
-			if err_166 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_166)
+		x_188 := d_181 + s_185
+		x_189 := x_180 * x_188
+		x_190 := float64(m_13)
+		x_191 := r_64[int(i_172)]
+		x_192 := x_190 * x_191
+		x_193 := x_189 - x_192
+		a_166[i_170] = x_193
+		if i_170 == 0 {
+			d_168 = n_174
+			rs_169 = d_168
+			tot_194, err_195 := runtime.MulSize(n_164, rs_169)
+			if err_195 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_195)
 			}
-			a_138 = ar.F64w(tot_165)
-		} else if n_145 != d_139 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_141)+" has shape "+runtime.ShapeString([]int{n_145})+", element 0 has shape "+runtime.ShapeString([]int{d_139}))
+			a_167 = ar.F64w(tot_194)
+		} else if n_174 != d_168 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_170)+" has shape "+runtime.ShapeString([]int{n_174})+", element 0 has shape "+runtime.ShapeString([]int{d_168}))
 		}
-		copy(a_138[i_141*rs_140:(i_141+1)*rs_140], r_147)
-		if i_141 > 0 {
-			ar.Release(mark_142)
+		copy(a_167[i_170*rs_169:(i_170+1)*rs_169], r_176)
+		if i_170 > 0 {
+			ar.Release(mark_171)
 		}
 	}
-	n_167, err_168 := runtime.CheckSize(n_15)
-	_ = n_167
-	if err_168 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_168)
+	n_196, err_197 := runtime.CheckSize(n_15)
+	_ = n_196
+	if err_197 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_197)
 	}
-	view_169 := a_137
-	x_170 := float64(n_17)
-	s_171 := runtime.LogSumExp(alphas_1)
-	x_172 := -ybar_14
-	x_173 := x_170 * x_172
-	r_174 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_174)]
-	if len(r_174) >= 262144 {
-		loop_181 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_174, runtime.Bind(alphas_1, runtime.Bind(s_171, runtime.Bind(x_173, runtime.End{})))), len(r_174), 16384)
-		if loop_181.For == nil {
-			loop_181.For = func(lo_178, hi int) {
-				r_174 := loop_181.C.H
-				alphas_1 := loop_181.C.T.H
-				s_171 := loop_181.C.T.T.H
-				x_173 := loop_181.C.T.T.T.H
-				for i_179 := lo_178; i_179 < hi; i_179++ {
-					r_174[i_179] = ((math.Exp((alphas_1[i_179] - s_171))) * x_173)
+	view_198 := a_166
+	x_199 := float64(n_17)
+	s_200 := runtime.LogSumExp(alphas_1)
+	x_201 := -ybar_14
+	x_202 := x_199 * x_201
+	r_203 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_203)]
+	if len(r_203) >= 262144 {
+		loop_210 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_203, runtime.Bind(alphas_1, runtime.Bind(s_200, runtime.Bind(x_202, runtime.End{})))), len(r_203), 16384)
+		if loop_210.For == nil {
+			loop_210.For = func(lo_207, hi int) {
+				r_203 := loop_210.C.H
+				alphas_1 := loop_210.C.T.H
+				s_200 := loop_210.C.T.T.H
+				x_202 := loop_210.C.T.T.T.H
+				for i_208 := lo_207; i_208 < hi; i_208++ {
+					r_203[i_208] = ((math.Exp((alphas_1[i_208] - s_200))) * x_202)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_174), 16384, loop_181.For)
-		loop_181.Leave(&nbLoop11)
+		runtime.ParallelFor(len(r_203), 16384, loop_210.For)
+		loop_210.Leave(&nbLoop11)
 	} else {
-		for i_175 := range r_174 {
-			r_174[i_175] = ((math.Exp((alphas_1[i_175] - s_171))) * x_173)
+		for i_204 := range r_203 {
+			r_203[i_204] = ((math.Exp((alphas_1[i_204] - s_200))) * x_202)
 		}
 	}
-	z_182 := ar.F64(len(icf_6))
-	z_183 := ar.F64(len(r_64))
-	var rev_184 []float64
-	var rev_185 int
-	var rev_186 int
-	var rev_187 []float64
-	rev_184, rev_185, rev_186, rev_187 = z_182, icf_7, icf_8, z_183
-	for i_210 := int64(0); i_210 < n_15; i_210++ {
-		_ = a_137[int(i_210)]
-		row_213 := a_138[int(i_210)*d_139 : (int(i_210)+1)*d_139]
-		if i_210 < 0 || i_210 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_210, icf_7))
+	z_211 := ar.F64(len(icf_6))
+	z_212 := ar.F64(len(r_64))
+	var rev_213 []float64
+	var rev_214 int
+	var rev_215 int
+	var rev_216 []float64
+	rev_213, rev_214, rev_215, rev_216 = z_211, icf_7, icf_8, z_212
+	for i_239 := int64(0); i_239 < n_15; i_239++ {
+		_ = a_166[int(i_239)]
+		row_242 := a_167[int(i_239)*d_168 : (int(i_239)+1)*d_168]
+		if i_239 < 0 || i_239 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_239, icf_7))
 		}
-		row_214 := icf_6[int(i_210)*icf_8 : (int(i_210)+1)*icf_8]
-		x_215 := float64(m_13)
-		x_216 := -ybar_14
-		x_217 := x_215 * x_216
-		rev_187[i_210] += x_217
-		x_218 := gamma_12 * gamma_12
-		x_219 := 0.5 * x_218
-		x_220 := x_219 * ybar_14
-		n_221 := int64(icf_8)
-		if n_16 < 0 || n_221 < n_16 || n_221 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_221, icf_8))
+		row_243 := icf_6[int(i_239)*icf_8 : (int(i_239)+1)*icf_8]
+		x_244 := float64(m_13)
+		x_245 := -ybar_14
+		x_246 := x_244 * x_245
+		rev_216[i_239] += x_246
+		x_247 := gamma_12 * gamma_12
+		x_248 := 0.5 * x_247
+		x_249 := x_248 * ybar_14
+		n_250 := int64(icf_8)
+		if n_16 < 0 || n_250 < n_16 || n_250 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_250, icf_8))
 		}
-		n_222 := int(n_221) - int(n_16)
-		s_223 := row_214[int(n_16)*1 : int(n_221)*1 : int(n_221)*1]
-		if n_16 < 0 || n_16+int64(n_222) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_222), icf_8))
+		n_251 := int(n_250) - int(n_16)
+		s_252 := row_243[int(n_16)*1 : int(n_250)*1 : int(n_250)*1]
+		if n_16 < 0 || n_16+int64(n_251) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_251), icf_8))
 		}
-		if i_210 < 0 || i_210 >= int64(rev_185) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_210, rev_185))
+		if i_239 < 0 || i_239 >= int64(rev_214) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_239, rev_214))
 		}
-		if rev_186 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_186})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_215 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_224 := rev_184[i_210*int64(rev_186) : (i_210+1)*int64(rev_186)]
-		region_225 := row_224[int(n_16)*1 : (int(n_16)+n_222)*1]
-		s_223 = s_223[:len(region_225)]
-		for i_226 := range region_225 {
-			region_225[i_226] += ((2.0 * s_223[i_226]) * x_220)
+		row_253 := rev_213[i_239*int64(rev_215) : (i_239+1)*int64(rev_215)]
+		region_254 := row_253[int(n_16)*1 : (int(n_16)+n_251)*1]
+		s_252 = s_252[:len(region_254)]
+		for i_255 := range region_254 {
+			region_254[i_255] += ((2.0 * s_252[i_255]) * x_249)
 		}
-		if int64(0)+int64(d_139) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_139), icf_8))
+		if int64(0)+int64(d_168) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_168), icf_8))
 		}
-		if i_210 < 0 || i_210 >= int64(rev_185) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_210, rev_185))
+		if i_239 < 0 || i_239 >= int64(rev_214) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_239, rev_214))
 		}
-		if rev_186 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_186})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_215 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_228 := rev_184[i_210*int64(rev_186) : (i_210+1)*int64(rev_186)]
-		region_229 := row_228[int(int64(0))*1 : (int(int64(0))+d_139)*1]
-		row_213 = row_213[:len(region_229)]
-		for i_230 := range region_229 {
-			region_229[i_230] += (row_213[i_230] * ((2.0 * row_213[i_230]) * x_220))
+		row_257 := rev_213[i_239*int64(rev_215) : (i_239+1)*int64(rev_215)]
+		region_258 := row_257[int(int64(0))*1 : (int(int64(0))+d_168)*1]
+		row_242 = row_242[:len(region_258)]
+		for i_259 := range region_258 {
+			region_258[i_259] += (row_242[i_259] * ((2.0 * row_242[i_259]) * x_249))
 		}
 	}
-	z_232 := ar.F64(len(a_20))
-	z_233 := ar.F64(len(means_3))
-	var rev_234 []float64
-	var rev_236 []float64
-	var rev_238 []float64
-	var rev_240 int
-	var rev_241 int
-	var rev_242 []float64
-	var rev_243 int
-	var rev_244 int
-	rev_234, rev_236, rev_238, rev_240, rev_241, rev_242, rev_243, rev_244 = r_174, z_183, z_232, d_21, d_22, z_233, means_4, means_5
-	scratch_542 := ar.F64w(d_87)
-	scratch_544 := ar.F64w(x_11)
-	scratch_545 := ar.F64w(d_21)
-	scratch_546 := ar.F64w(d_21)
-	scratch_547 := ar.F64w(d_22)
-	for i_352 := int64(0); i_352 < n_17; i_352++ {
-		_ = a_85[int(i_352)]
-		row_355 := a_86[int(i_352)*d_87 : (int(i_352)+1)*d_87]
-		x_356 := a_89[int(i_352)]
-		r_357 := scratch_542[:d_87:d_87]
-		row_355 = row_355[:len(r_357)]
-		for i_358 := range r_357 {
-			r_357[i_358] = ((math.Exp((row_355[i_358] - x_356))) * ybar_14)
+	z_261 := ar.F64(len(a_20))
+	z_262 := ar.F64(len(means_3))
+	var rev_263 []float64
+	var rev_265 []float64
+	var rev_267 []float64
+	var rev_269 int
+	var rev_270 int
+	var rev_271 []float64
+	var rev_272 int
+	var rev_273 int
+	rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273 = r_203, z_212, z_261, d_21, d_22, z_262, means_4, means_5
+	scratch_615 := ar.F64w(d_87)
+	scratch_617 := ar.F64w(x_11)
+	scratch_618 := ar.F64w(d_21)
+	scratch_619 := ar.F64w(d_21)
+	scratch_620 := ar.F64w(d_22)
+	for i_403 := int64(0); i_403 < n_17; i_403++ {
+		_ = a_85[int(i_403)]
+		row_406 := a_86[int(i_403)*d_87 : (int(i_403)+1)*d_87]
+		x_407 := a_89[int(i_403)]
+		r_408 := scratch_615[:d_87:d_87]
+		row_406 = row_406[:len(r_408)]
+		for i_409 := range r_408 {
+			r_408[i_409] = ((math.Exp((row_406[i_409] - x_407))) * ybar_14)
 		}
-		var rev_360 []float64
-		var rev_362 []float64
-		var rev_364 []float64
-		var rev_366 int
-		var rev_367 int
-		var rev_368 []float64
-		var rev_369 int
-		var rev_370 int
-		rev_360, rev_362, rev_364, rev_366, rev_367, rev_368, rev_369, rev_370 = rev_234, rev_236, rev_238, rev_240, rev_241, rev_242, rev_243, rev_244
-		for i_415 := int64(0); i_415 < n_15; i_415++ {
-			if i_415 < 0 || i_415 >= int64(d_87) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_415, d_87))
+		var rev_411 []float64
+		var rev_413 []float64
+		var rev_415 []float64
+		var rev_417 int
+		var rev_418 int
+		var rev_419 []float64
+		var rev_420 int
+		var rev_421 int
+		rev_411, rev_413, rev_415, rev_417, rev_418, rev_419, rev_420, rev_421 = rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273
+		for i_477 := int64(0); i_477 < n_15; i_477++ {
+			if i_477 < 0 || i_477 >= int64(d_87) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_477, d_87))
 			}
-			x_417 := r_357[int(i_415)]
-			rs_418 := d_21 * d_22
-			row_419 := a_20[int(i_415)*rs_418 : (int(i_415)+1)*rs_418]
-			row_420 := x_9[int(i_352)*x_11 : (int(i_352)+1)*x_11]
-			if i_415 < 0 || i_415 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_415, means_4))
+			x_479 := r_408[int(i_477)]
+			rs_480 := d_21 * d_22
+			row_481 := a_20[int(i_477)*rs_480 : (int(i_477)+1)*rs_480]
+			row_482 := x_9[int(i_403)*x_11 : (int(i_403)+1)*x_11]
+			if i_477 < 0 || i_477 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_477, means_4))
 			}
-			row_421 := means_3[int(i_415)*means_5 : (int(i_415)+1)*means_5]
+			row_483 := means_3[int(i_477)*means_5 : (int(i_477)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_422 := scratch_544[:x_11:x_11]
-			row_420 = row_420[:len(r_422)]
-			row_421 = row_421[:len(r_422)]
-			for i_423 := range r_422 {
-				r_422[i_423] = (row_420[i_423] - row_421[i_423])
+			r_484 := scratch_617[:x_11:x_11]
+			row_482 = row_482[:len(r_484)]
+			row_483 = row_483[:len(r_484)]
+			for i_485 := range r_484 {
+				r_484[i_485] = (row_482[i_485] - row_483[i_485])
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_425 := scratch_545[:d_21:d_21]
+			a_487 := scratch_618[:d_21:d_21]
 			if d_22 <= 32 {
-				r_422 = r_422[:d_22]
-				for r_426 := range a_425 {
-					row_427 := row_419[r_426*d_22 : (r_426+1)*d_22]
-					s_428 := 0.0
-					for c_429, v_430 := range row_427 {
-						s_428 += v_430 * r_422[c_429]
+				r_484 = r_484[:d_22]
+				if d_22 >= 8 {
+					for r_488 := range a_487 {
+						row_489 := row_481[r_488*d_22:][:min(r_488+1, d_22)]
+						s_490 := 0.0
+						for c_491, v_492 := range row_489 {
+							s_490 += v_492 * r_484[c_491]
+						}
+						a_487[r_488] = s_490
 					}
-					a_425[r_426] = s_428
+					if !(len(a_487) >= d_22 && len(a_487) > 0 && math.Abs(a_487[len(a_487)-1]) <= math.MaxFloat64) {
+						for r_488 := range a_487 {
+							row_489 := row_481[r_488*d_22 : (r_488+1)*d_22]
+							s_490 := 0.0
+							for c_491, v_492 := range row_489 {
+								s_490 += v_492 * r_484[c_491]
+							}
+							a_487[r_488] = s_490
+						}
+					}
+				} else {
+					for r_488 := range a_487 {
+						row_489 := row_481[r_488*d_22 : (r_488+1)*d_22]
+						s_490 := 0.0
+						for c_491, v_492 := range row_489 {
+							s_490 += v_492 * r_484[c_491]
+						}
+						a_487[r_488] = s_490
+					}
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_419, r_422, 0, a_425)
+				runtime.Gemv(false, d_21, d_22, 1, row_481, r_484, 0, a_487)
 			}
-			x_431 := -x_417
-			x_432 := 0.5 * x_431
-			r_433 := scratch_546[:d_21:d_21]
-			a_425 = a_425[:len(r_433)]
-			for i_434 := range r_433 {
-				r_433[i_434] = ((2.0 * a_425[i_434]) * x_432)
+			x_493 := -x_479
+			x_494 := 0.5 * x_493
+			r_495 := scratch_619[:d_21:d_21]
+			a_487 = a_487[:len(r_495)]
+			for i_496 := range r_495 {
+				r_495[i_496] = ((2.0 * a_487[i_496]) * x_494)
 			}
-			a_436 := scratch_547[:d_22:d_22]
+			a_498 := scratch_620[:d_22:d_22]
 			if d_22 <= 32 && d_21 <= 32 {
-				r_433 = r_433[:d_21]
-				c_439 := 0
-				for ; c_439+4 <= d_22; c_439 += 4 {
-					s_444, s_445, s_446, s_447 := 0.0, 0.0, 0.0, 0.0
-					for r_437, v_440 := range r_433 {
-						o_443 := r_437*d_22 + c_439
-						q_442 := row_419[o_443 : o_443+4 : o_443+4]
-						s_444 += v_440 * q_442[0]
-						s_445 += v_440 * q_442[1]
-						s_446 += v_440 * q_442[2]
-						s_447 += v_440 * q_442[3]
+				r_495 = r_495[:d_21]
+				if d_21 >= 8 {
+					c_510 := 0
+					for ; c_510+4 <= d_22; c_510 += 4 {
+						lo_516 := min(c_510, d_21)
+						s_517, s_518, s_519, s_520 := 0.0, 0.0, 0.0, 0.0
+						for r_511, v_512 := range r_495[lo_516:] {
+							o_515 := (lo_516+r_511)*d_22 + c_510
+							q_514 := row_481[o_515 : o_515+4 : o_515+4]
+							s_517 += v_512 * q_514[0]
+							s_518 += v_512 * q_514[1]
+							s_519 += v_512 * q_514[2]
+							s_520 += v_512 * q_514[3]
+						}
+						a_498[c_510], a_498[c_510+1], a_498[c_510+2], a_498[c_510+3] = s_517, s_518, s_519, s_520
 					}
-					a_436[c_439], a_436[c_439+1], a_436[c_439+2], a_436[c_439+3] = s_444, s_445, s_446, s_447
-				}
-				for ; c_439 < d_22; c_439++ {
-					s_441 := 0.0
-					for r_437, v_440 := range r_433 {
-						s_441 += v_440 * row_419[r_437*d_22+c_439]
+					for ; c_510 < d_22; c_510++ {
+						lo_516 := min(c_510, d_21)
+						s_513 := 0.0
+						for r_511, v_512 := range r_495[lo_516:] {
+							s_513 += v_512 * row_481[(lo_516+r_511)*d_22+c_510]
+						}
+						a_498[c_510] = s_513
 					}
-					a_436[c_439] = s_441
+					if !(d_22 > 0 && math.Abs(a_498[0]) <= math.MaxFloat64) {
+						c_501 := 0
+						for ; c_501+4 <= d_22; c_501 += 4 {
+							s_506, s_507, s_508, s_509 := 0.0, 0.0, 0.0, 0.0
+							for r_499, v_502 := range r_495 {
+								o_505 := r_499*d_22 + c_501
+								q_504 := row_481[o_505 : o_505+4 : o_505+4]
+								s_506 += v_502 * q_504[0]
+								s_507 += v_502 * q_504[1]
+								s_508 += v_502 * q_504[2]
+								s_509 += v_502 * q_504[3]
+							}
+							a_498[c_501], a_498[c_501+1], a_498[c_501+2], a_498[c_501+3] = s_506, s_507, s_508, s_509
+						}
+						for ; c_501 < d_22; c_501++ {
+							s_503 := 0.0
+							for r_499, v_502 := range r_495 {
+								s_503 += v_502 * row_481[r_499*d_22+c_501]
+							}
+							a_498[c_501] = s_503
+						}
+					}
+				} else {
+					c_501 := 0
+					for ; c_501+4 <= d_22; c_501 += 4 {
+						s_506, s_507, s_508, s_509 := 0.0, 0.0, 0.0, 0.0
+						for r_499, v_502 := range r_495 {
+							o_505 := r_499*d_22 + c_501
+							q_504 := row_481[o_505 : o_505+4 : o_505+4]
+							s_506 += v_502 * q_504[0]
+							s_507 += v_502 * q_504[1]
+							s_508 += v_502 * q_504[2]
+							s_509 += v_502 * q_504[3]
+						}
+						a_498[c_501], a_498[c_501+1], a_498[c_501+2], a_498[c_501+3] = s_506, s_507, s_508, s_509
+					}
+					for ; c_501 < d_22; c_501++ {
+						s_503 := 0.0
+						for r_499, v_502 := range r_495 {
+							s_503 += v_502 * row_481[r_499*d_22+c_501]
+						}
+						a_498[c_501] = s_503
+					}
 				}
 			} else if d_22 <= 32 {
-				clear(a_436)
-				r_433 = r_433[:d_21]
-				for r_437 := range r_433 {
-					row_438 := row_419[r_437*d_22 : (r_437+1)*d_22]
-					a_436 = a_436[:len(row_438)]
-					for c_439, v_440 := range row_438 {
-						a_436[c_439] += r_433[r_437] * v_440
+				clear(a_498)
+				r_495 = r_495[:d_21]
+				for r_499 := range r_495 {
+					row_500 := row_481[r_499*d_22 : (r_499+1)*d_22]
+					a_498 = a_498[:len(row_500)]
+					for c_501, v_502 := range row_500 {
+						a_498[c_501] += r_495[r_499] * v_502
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_419, r_433, 0, a_436)
+				runtime.Gemv(true, d_21, d_22, 1, row_481, r_495, 0, a_498)
 			}
-			if i_415 < 0 || i_415 >= int64(rev_369) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_415, rev_369))
+			if i_477 < 0 || i_477 >= int64(rev_420) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_477, rev_420))
 			}
-			if rev_370 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_370})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+			if rev_421 != d_22 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_421})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 			}
-			row_448 := rev_368[i_415*int64(rev_370) : (i_415+1)*int64(rev_370)]
-			a_436 = a_436[:len(row_448)]
-			for i_449 := range row_448 {
-				row_448[i_449] += -a_436[i_449]
+			row_521 := rev_419[i_477*int64(rev_421) : (i_477+1)*int64(rev_421)]
+			a_498 = a_498[:len(row_521)]
+			for i_522 := range row_521 {
+				row_521[i_522] += -a_498[i_522]
 			}
-			tot_451, err_452 := runtime.MulSize(d_21, x_11)
-			if err_452 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_452)
+			tot_524, err_525 := runtime.MulSize(d_21, x_11)
+			if err_525 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_525)
 			}
-			_ = tot_451
-			if rev_366 != d_21 || rev_367 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_366, rev_367})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
+			_ = tot_524
+			if rev_417 != d_21 || rev_418 != x_11 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_417, rev_418})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
 			}
-			rs_453 := rev_366 * rev_367
-			row_454 := rev_364[i_415*int64(rs_453) : (i_415+1)*int64(rs_453)]
-			for i_455, xi_456 := range r_433 {
-				row_459 := row_454[i_455*len(r_422) : (i_455+1)*len(r_422)]
-				for j_457, yj_458 := range r_422 {
-					row_459[j_457] += xi_456 * yj_458
+			rs_526 := rev_417 * rev_418
+			row_527 := rev_415[i_477*int64(rs_526) : (i_477+1)*int64(rs_526)]
+			for i_528, xi_529 := range r_495 {
+				row_532 := row_527[i_528*len(r_484) : (i_528+1)*len(r_484)]
+				for j_530, yj_531 := range r_484 {
+					row_532[j_530] += xi_529 * yj_531
 				}
 			}
-			rev_362[i_415] += x_417
-			rev_360[i_415] += x_417
+			rev_413[i_477] += x_479
+			rev_411[i_477] += x_479
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
 	}
-	var rev_460 []float64
-	var rev_461 int
-	var rev_462 int
-	rev_460, rev_461, rev_462 = z_182, icf_7, icf_8
-	for i_473 := int64(0); i_473 < n_15; i_473++ {
-		mark_474 := ar.Mark()
-		if i_473 < 0 || i_473 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_473, icf_7))
+	var rev_533 []float64
+	var rev_534 int
+	var rev_535 int
+	rev_533, rev_534, rev_535 = z_211, icf_7, icf_8
+	for i_546 := int64(0); i_546 < n_15; i_546++ {
+		mark_547 := ar.Mark()
+		if i_546 < 0 || i_546 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_546, icf_7))
 		}
-		row_475 := icf_6[int(i_473)*icf_8 : (int(i_473)+1)*icf_8]
+		row_548 := icf_6[int(i_546)*icf_8 : (int(i_546)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_476 := int(n_16) - int(int64(0))
-		s_477 := row_475[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_478 := ar.F64(len(s_477))
-		x_479 := z_183[int(i_473)]
-		for i_480 := range z_478 {
-			z_478[i_480] += x_479
+		n_549 := int(n_16) - int(int64(0))
+		s_550 := row_548[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_551 := ar.F64(len(s_550))
+		x_552 := z_212[int(i_546)]
+		for i_553 := range z_551 {
+			z_551[i_553] += x_552
 		}
-		if int64(0)+int64(n_476) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_476), icf_8))
+		if int64(0)+int64(n_549) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_549), icf_8))
 		}
-		if i_473 < 0 || i_473 >= int64(rev_461) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_473, rev_461))
+		if i_546 < 0 || i_546 >= int64(rev_534) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_546, rev_534))
 		}
-		if rev_462 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_462})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_535 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_535})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_481 := rev_460[i_473*int64(rev_462) : (i_473+1)*int64(rev_462)]
-		region_482 := row_481[int(int64(0))*1 : (int(int64(0))+n_476)*1]
-		z_478 = z_478[:len(region_482)]
-		for i_483 := range region_482 {
-			region_482[i_483] += z_478[i_483]
+		row_554 := rev_533[i_546*int64(rev_535) : (i_546+1)*int64(rev_535)]
+		region_555 := row_554[int(int64(0))*1 : (int(int64(0))+n_549)*1]
+		z_551 = z_551[:len(region_555)]
+		for i_556 := range region_555 {
+			region_555[i_556] += z_551[i_556]
 		}
-		ar.Release(mark_474)
+		ar.Release(mark_547)
 	}
-	var rev_484 []float64
-	var rev_485 int
-	var rev_486 int
-	rev_484, rev_485, rev_486 = z_182, icf_7, icf_8
-	for i_503 := int64(0); i_503 < n_15; i_503++ {
-		mark_504 := ar.Mark()
-		if i_503 < 0 || i_503 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_503, icf_7))
+	var rev_557 []float64
+	var rev_558 int
+	var rev_559 int
+	rev_557, rev_558, rev_559 = z_211, icf_7, icf_8
+	for i_576 := int64(0); i_576 < n_15; i_576++ {
+		mark_577 := ar.Mark()
+		if i_576 < 0 || i_576 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_576, icf_7))
 		}
-		row_505 := icf_6[int(i_503)*icf_8 : (int(i_503)+1)*icf_8]
-		r_506, r_507, r_508, r_509, r_510, r_511, err_512 := fn_qmatsplit10fwd(ar, row_505, icf_8, n_16)
-		_ = r_506
-		_ = r_507
-		_ = r_508
-		if err_512 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_512, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		row_578 := icf_6[int(i_576)*icf_8 : (int(i_576)+1)*icf_8]
+		r_579, r_580, r_581, r_582, r_583, r_584, err_585 := fn_qmatsplit10fwd(ar, row_578, icf_8, n_16)
+		_ = r_579
+		_ = r_580
+		_ = r_581
+		if err_585 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_585, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_513 := d_21 * d_22
-		row_514 := z_232[int(i_503)*rs_513 : (int(i_503)+1)*rs_513]
-		r_515, r_516, err_517 := fn_qmatsplit10bwd(ar, r_509, r_510, r_511, row_514, d_21, d_22)
-		if err_517 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_517, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_586 := d_21 * d_22
+		row_587 := z_261[int(i_576)*rs_586 : (int(i_576)+1)*rs_586]
+		r_588, r_589, err_590 := fn_qmatsplit10bwd(ar, r_582, r_583, r_584, row_587, d_21, d_22)
+		if err_590 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_590, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_503 < 0 || i_503 >= int64(rev_485) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_503, rev_485))
+		if i_576 < 0 || i_576 >= int64(rev_558) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_576, rev_558))
 		}
-		if rev_486 != r_516 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_486})+" and "+runtime.ShapeString([]int{r_516})+" differ")
+		if rev_559 != r_589 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_559})+" and "+runtime.ShapeString([]int{r_589})+" differ")
 		}
-		row_518 := rev_484[i_503*int64(rev_486) : (i_503+1)*int64(rev_486)]
-		for j_519 := range row_518 {
-			row_518[j_519] += r_515[j_519]
+		row_591 := rev_557[i_576*int64(rev_559) : (i_576+1)*int64(rev_559)]
+		for j_592 := range row_591 {
+			row_591[j_592] += r_588[j_592]
 		}
-		ar.Release(mark_504)
+		ar.Release(mark_577)
 	}
-	x_520 := n_17 * n_16
-	x_521 := float64(x_520)
-	x_522 := (-0.5) * x_521
-	x_523 := x_522 * 1.8378770664093453
-	s_524 := runtime.Sum(view_134)
-	x_525 := x_523 + s_524
-	x_526 := x_170 * s_171
-	x_527 := x_525 - x_526
-	s_528 := runtime.Sum(view_169)
-	x_529 := x_527 + s_528
-	x_530 := float64(n_15)
-	r_531, err_532 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_532 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_532, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_593 := n_17 * n_16
+	x_594 := float64(x_593)
+	x_595 := (-0.5) * x_594
+	x_596 := x_595 * 1.8378770664093453
+	s_597 := runtime.Sum(view_163)
+	x_598 := x_596 + s_597
+	x_599 := x_199 * s_200
+	x_600 := x_598 - x_599
+	s_601 := runtime.Sum(view_198)
+	x_602 := x_600 + s_601
+	x_603 := float64(n_15)
+	r_604, err_605 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_605 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_605, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_533 := x_530 * r_531
-	x_534 := x_529 - x_533
-	ar.Keep(mark_535, &r_174, &z_233, &z_182)
-	return x_534, r_174, alphas_2, z_233, means_4, means_5, z_182, icf_7, icf_8, nil
+	x_606 := x_603 * r_604
+	x_607 := x_602 - x_606
+	ar.Keep(mark_608, &r_203, &z_262, &z_211)
+	return x_607, r_203, alphas_2, z_262, means_4, means_5, z_211, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).

@@ -1,0 +1,160 @@
+package codegen
+
+// Tests of tri.go: which matrices are known lower-triangular, and that
+// the triangular products give the general loops' bits and errors.
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/nabla-lang/nabla/internal/jsonv"
+	"github.com/nabla-lang/nabla/internal/pipeline"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// triFlags counts the triangular products in def name's function of the
+// program src (the size tests triOr emits).
+func triFlags(t *testing.T, src, name string) int {
+	t.Helper()
+	res, err := pipeline.Compile(context.Background(), name+".nab", []byte(src), pipeline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Generate(res.Opt, Options{Package: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(out)
+	body = body[strings.Index(body, "func fn_"+name+"("):]
+	body = body[:strings.Index(body, "\n}\n")]
+	return len(triFlag.FindAllString(body, -1))
+}
+
+// triFlag matches the size test of a triangular product (triOr).
+var triFlag = regexp.MustCompile(`(?m)^\s*if [A-Za-z0-9_]+ >= 8 \{$`)
+
+// TestLowerTri checks which products isLowerTri lets skip a half: those
+// of a build zero where the column index exceeds the row index, however
+// the condition is written, through lets, rows of a build of such
+// matrices and a def inlined; not a build with anything else above its
+// diagonal, nor one zero below it.
+func TestLowerTri(t *testing.T) {
+	const qmat = `def qmat(v: [p]f64, d: i64): [d][d]f64 =
+  [ if r == c then exp(v[r]) else if r > c then v[d + c * (2 * d - c - 1) / 2 + r - c - 1] else 0.0 for r < d, c < d ]
+`
+	cases := []struct {
+		name, src string
+		want      int
+	}{
+		{"qmat_mv", qmat + `export def f(v: [p]f64, d: i64, x: [n]f64) = qmat(v, d) @ x`, 1},
+		{"qmat_vm", qmat + `export def f(v: [p]f64, d: i64, x: [n]f64) = x @ qmat(v, d)`, 1},
+		{"rows_of_build", qmat + `export def f(v: [k][p]f64, d: i64, x: [n][d]f64) =
+  let qs = [qmat(v[j], d) for j < k]
+  in [sum(qs[j] @ (x[i] - x[0])) for i < n, j < k]`, 2}, // a parallel loop and a sequential one
+		{"let_bound", `export def f(m: i64, x: [n]f64) =
+  let a = [if r < c then 0.0 else f64(r + c) for r < m, c < n]
+  let b = a
+  in (b @ x, x @ b)`, 2},
+		{"ge", `export def f(x: [n]f64) = [if r >= c then 1.0 else 0.0 for r < n, c < n] @ x`, 1},
+		{"lt_zero_first", `export def f(x: [n]f64) = [if c > r then 0.0 else 2.0 for r < n, c < n] @ x`, 1},
+		{"not_zero", `export def f(x: [n]f64) = [if r >= c then 1.0 else 0.5 for r < n, c < n] @ x`, 0},
+		{"upper", `export def f(x: [n]f64) = [if r <= c then 1.0 else 0.0 for r < n, c < n] @ x`, 0},
+		{"unknown_cond", `export def f(x: [n]f64) = [if r + 1 > c then 1.0 else 0.0 for r < n, c < n] @ x`, 0},
+		{"param", `export def f(m: [n][n]f64, x: [n]f64) = m @ x`, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := triFlags(t, c.src, "f"); got != c.want {
+				t.Errorf("%d triangular products, want %d", got, c.want)
+			}
+		})
+	}
+}
+
+// TestTriSameBits runs every RUN of testdata/tri.nab through the Go
+// backend with the triangular products and without them (Options.noTri):
+// the values must be the same bits (their JSON, which spells every float
+// exactly, equal) and the errors the same text, the interpreter's. Every
+// def with a product must have taken the triangular form.
+func TestTriSameBits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds Go programs")
+	}
+	const file = "testdata/tri.nab"
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, err := pipeline.Interp.Load(ctx, res.Opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runners [2]*runner
+	for i, noTri := range []bool{false, true} {
+		code, err := Generate(res.Opt, Options{Main: true, noTri: noTri})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(triFlag.FindAllString(string(code), -1)); (n > 0) == noTri {
+			t.Fatalf("noTri %v: %d triangular checks", noTri, n)
+		}
+		bin, err := Build(ctx, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runners[i] = &runner{prog: res.Opt, bin: bin}
+	}
+	runs := 0
+	for n, line := range strings.Split(string(src), "\n") {
+		rest, ok := strings.CutPrefix(line, "// RUN: ")
+		if !ok {
+			continue
+		}
+		name, argText, _ := strings.Cut(rest, " ")
+		params, result, err := ip.Signature(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(strings.NewReader(argText))
+		var args []runtime.Value
+		for i := 0; dec.More(); i++ {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				t.Fatal(err)
+			}
+			v, err := jsonv.Decode(params[i], raw)
+			if err != nil {
+				t.Fatalf("line %d: %v", n+1, err)
+			}
+			args = append(args, v)
+		}
+		_, ierr := ip.Call(ctx, name, args, runtime.Limits{})
+		var outs [2]string
+		for i, r := range runners {
+			v, err := r.Call(ctx, name, args, runtime.Limits{})
+			switch {
+			case (err == nil) != (ierr == nil) || err != nil && err.Error() != ierr.Error():
+				t.Errorf("line %d: %s: error %v, the interpreter's %v", n+1, name, err, ierr)
+			case err == nil:
+				j, _ := jsonv.Encode(result, v)
+				outs[i] = string(j)
+			}
+		}
+		if outs[0] != outs[1] {
+			t.Errorf("line %d: %s: triangular %s, full %s", n+1, name, outs[0], outs[1])
+		}
+		runs++
+	}
+	if runs < 30 {
+		t.Fatalf("only %d RUN lines", runs)
+	}
+}
