@@ -292,7 +292,7 @@ func release(m *runtime.Machine, d uint8, v runtime.Value) {
 // value if that is a fresh array or a row that the body's result cannot
 // refer to.
 func (it *Interp) letDead(e *ir.Let) uint8 {
-	if mayKeep(e.Body, e.Var, map[*ir.Var]ir.Expr{}) {
+	if it.letMayKeep(e) {
 		return deadNone
 	}
 	switch {
