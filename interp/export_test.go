@@ -1,5 +1,11 @@
 package interp
 
+import (
+	"fmt"
+
+	"github.com/nabla-lang/nabla/ir"
+)
+
 // SetArenaTemps sets arenaTemps for the external tests and returns the
 // function that clears it.
 func SetArenaTemps() func() {
@@ -19,3 +25,26 @@ func SetNoRevChain() func() {
 
 // RevChains is the number of loop bodies revChain has compiled so far.
 func RevChains() int64 { return revChains.Load() }
+
+// LetScansDisagree compares, for every let of p's defs, the one-pass
+// answers (letMayKeep, letFieldsOnly) with the per-let scans they replace
+// (mayKeep, fieldsOnly) and describes each let where they differ.
+func LetScansDisagree(p *ir.Program) []string {
+	it := &Interp{}
+	var out []string
+	for _, d := range p.Defs {
+		ir.Walk(d.Body, func(x ir.Expr, enter bool) {
+			l, ok := x.(*ir.Let)
+			if !ok || !enter {
+				return
+			}
+			if got, want := it.letMayKeep(l), mayKeep(l.Body, l.Var, map[*ir.Var]ir.Expr{}); got != want {
+				out = append(out, fmt.Sprintf("%s: let %s: letMayKeep %v, mayKeep %v", d.Name, l.Var.Name, got, want))
+			}
+			if got, want := it.letFieldsOnly(l), fieldsOnly(l.Body, l.Var); got != want {
+				out = append(out, fmt.Sprintf("%s: let %s: letFieldsOnly %v, fieldsOnly %v\n%s", d.Name, l.Var.Name, got, want, ir.PrintExpr(l)))
+			}
+		}, nil)
+	}
+	return out
+}

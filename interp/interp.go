@@ -17,6 +17,10 @@ type Interp struct {
 
 	// lambdas waiting for batch analysis during New.
 	lambdas []lambdaJob
+
+	// letFields and letKeeps cache letFieldsOnly's and letMayKeep's
+	// answers (fieldscan.go, keepscan.go).
+	letFields, letKeeps map[*ir.Let]bool
 }
 
 // defCode is one def compiled: its body as a closure tree over a frame

@@ -137,6 +137,18 @@ type refScan struct {
 }
 
 func (s *refScan) mayKeep(e ir.Expr) bool {
+	// A let has its body's type: go down a chain of lets before asking
+	// for a type, which walks the chain (a type per let of a chain of n
+	// lets made compiling loops of n lines cubic in n).
+	for {
+		l, ok := e.(*ir.Let)
+		if !ok {
+			break
+		}
+		s.lets[l.Var] = l.Value
+		defer delete(s.lets, l.Var)
+		e = l.Body
+	}
 	if isScalar(e.Type()) {
 		return false
 	}
@@ -160,10 +172,6 @@ func (s *refScan) mayKeep(e ir.Expr) bool {
 			s.keeps[e] = keep
 		}
 		return keep
-	case *ir.Let:
-		s.lets[e.Var] = e.Value
-		defer delete(s.lets, e.Var)
-		return s.mayKeep(e.Body)
 	case *ir.Lambda:
 		return s.mentions(e)
 	case *ir.Call:
@@ -284,7 +292,7 @@ func release(m *runtime.Machine, d uint8, v runtime.Value) {
 // value if that is a fresh array or a row that the body's result cannot
 // refer to.
 func (it *Interp) letDead(e *ir.Let) uint8 {
-	if mayKeep(e.Body, e.Var, map[*ir.Var]ir.Expr{}) {
+	if it.letMayKeep(e) {
 		return deadNone
 	}
 	switch {

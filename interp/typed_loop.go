@@ -26,7 +26,7 @@ import (
 func (c *fnComp) letTupleLoop(e *ir.Let) (val func(fr *frame) error, base int, dead []int, ok bool, err error) {
 	l, isLoop := e.Value.(*ir.Loop)
 	tt, isTuple := e.Var.T.(*ir.Tuple)
-	if !isLoop || !isTuple || len(tt.Elems) == 0 || !fieldsOnly(e.Body, e.Var) {
+	if !isLoop || !isTuple || len(tt.Elems) == 0 || !c.it.letFieldsOnly(e) {
 		return nil, 0, nil, false, nil
 	}
 	k := len(tt.Elems)
@@ -37,7 +37,7 @@ func (c *fnComp) letTupleLoop(e *ir.Let) (val func(fr *frame) error, base int, d
 		return nil, 0, nil, ok, err
 	}
 	c.fields[e.Var] = base
-	if !mayKeep(e.Body, e.Var, map[*ir.Var]ir.Expr{}) {
+	if !c.it.letMayKeep(e) {
 		for j := range k {
 			if c.it.loopFieldFresh(l, j) {
 				dead = append(dead, base+j)

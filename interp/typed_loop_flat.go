@@ -130,7 +130,7 @@ func (c *fnComp) revChain(loop *ir.Loop, k, ss, ix int) (body func(fr *frame) er
 				// A field of a tuple loop's result, kept in its slot.
 				c.bind(l.Var, s)
 				if in, ok := inner[p.X.(*ir.Var)]; ok && !released[s] && fieldUses(in.body, in.v, p.Index) == 1 &&
-					!mayKeep(l.Body, l.Var, map[*ir.Var]ir.Expr{}) && c.it.ownField(in.loop, p.Index) {
+					!c.it.letMayKeep(l) && c.it.ownField(in.loop, p.Index) {
 					deads = append(deads, flatDead{fields: []int{s}})
 					released[s] = true
 				}

@@ -186,8 +186,21 @@ func (c *Const) Type() Type {
 	}
 	return TBool
 }
-func (c *Const) Pos() Pos      { return c.P }
-func (l *Let) Type() Type      { return l.Body.Type() }
+func (c *Const) Pos() Pos { return c.P }
+
+// Type is the type of the innermost body of a chain of lets, found by a
+// loop: a recursion as deep as the chain would be as slow and could
+// overflow the stack.
+func (l *Let) Type() Type {
+	e := l.Body
+	for {
+		b, ok := e.(*Let)
+		if !ok {
+			return e.Type()
+		}
+		e = b.Body
+	}
+}
 func (l *Let) Pos() Pos        { return l.P }
 func (l *Lambda) Pos() Pos     { return l.P }
 func (g *Global) Type() Type   { return g.T }

@@ -113,17 +113,25 @@ func RematSites(e Expr) []RematSite {
 // after a recompute decision is an internal error.
 func ResolveRemat(e Expr, save func(id int64) bool) (Expr, error) {
 	var err error
+	// seen counts the occurrences of each variable in the resolved code
+	// built so far (every piece rec returns is kept): whether x's resolved
+	// body reads x is then a difference of counts, not a walk of the body,
+	// which made resolving a def quadratic in its length.
+	seen := map[*Var]int{}
 	var rec func(e Expr) Expr
 	rec = func(e Expr) Expr {
 		switch x := e.(type) {
+		case *Var:
+			seen[x]++
 		case *Let:
 			pc, ok := x.Value.(*PrimCall)
 			if !ok || pc.Op != PrimRemat {
 				break
 			}
+			before := seen[x.Var]
 			body := rec(x.Body)
 			if len(pc.Args) == 2 {
-				used := Mentions(body, map[*Var]bool{x.Var: true})
+				used := seen[x.Var] > before
 				if used && save(rematID(pc)) {
 					return flattenLet(x.Var, rec(pc.Args[1]), body, x.P)
 				}

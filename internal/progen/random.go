@@ -131,7 +131,7 @@ func (g *rgen) f64(s *scope, depth int) string {
 		return g.f64Leaf(s)
 	}
 	d := depth - 1
-	switch g.intn(31) {
+	switch g.intn(32) {
 	case 0, 1, 2:
 		return g.f64Leaf(s)
 	case 3, 4:
@@ -266,10 +266,55 @@ func (g *rgen) f64(s *scope, depth int) string {
 			return fmt.Sprintf("(2 * %s)", g.f64(s, d))
 		}
 		return fmt.Sprintf("(%s - 3)", g.f64(s, d))
+	case 30:
+		return g.tupleLoop(s, d)
 	}
 	g.note("sum_comprehension")
 	i := g.name("i")
 	return fmt.Sprintf("sum([%s for %s < n])", g.f64(s.with('i', i), d), i)
+}
+
+// tupleLoop is a for loop whose state is a tuple of two or three fields,
+// f64 or [n]f64, each updated from any of them, of which one f64 field is
+// the result: the fields the result does not depend on are dead, which is
+// what deadfield removes and what reverse mode must not save.
+func (g *rgen) tupleLoop(s *scope, d int) string {
+	g.note("loop_tuple")
+	fields := 2 + g.intn(2)
+	names := make([]string, fields)
+	vec := make([]bool, fields) // field 0, the result's candidate, stays f64
+	inner := s.with('i', g.name("i"))
+	i := inner.is[len(inner.is)-1]
+	for k := range names {
+		names[k] = g.name("t")
+		vec[k] = k > 0 && g.intn(3) == 0
+		if vec[k] {
+			inner = inner.with('v', names[k])
+		} else {
+			inner = inner.with('f', names[k])
+		}
+	}
+	var init, body []string
+	// Shallower than the other productions: a tuple loop is several
+	// expressions at once, and programs should stay small.
+	sub := max(d-2, 0)
+	for k := range names {
+		if vec[k] {
+			init = append(init, g.vec(s, 0))
+			body = append(body, g.vec(inner, sub))
+		} else {
+			init = append(init, g.f64(s, 0))
+			body = append(body, g.f64(inner, sub))
+		}
+	}
+	var result []int
+	for k := range names {
+		if !vec[k] {
+			result = append(result, k)
+		}
+	}
+	return fmt.Sprintf("(loop (%s) = (%s) for %s < %s do (%s)).%d",
+		strings.Join(names, ", "), strings.Join(init, ", "), i, g.count(), strings.Join(body, ", "), result[g.intn(len(result))])
 }
 
 func (g *rgen) f64Leaf(s *scope) string {
