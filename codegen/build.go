@@ -41,12 +41,15 @@ var Backend pipeline.Backend = goBackend{}
 // --max-steps), so that only one program is built.
 var StepBackend pipeline.Backend = goBackend{steps: true}
 
-type goBackend struct{ steps bool }
+type goBackend struct {
+	steps    bool
+	colBlock int // Options.ColumnBlock (tests)
+}
 
 func (goBackend) Name() string { return "go" }
 
 func (b goBackend) Load(ctx context.Context, p *ir.Program) (pipeline.Runner, error) {
-	bin, err := buildProgram(ctx, p, b.steps)
+	bin, err := buildProgramCols(ctx, p, b.steps, b.colBlock)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +66,13 @@ func (b goBackend) Load(ctx context.Context, p *ir.Program) (pipeline.Runner, er
 // buildProgram generates the run harness's program for p, counting steps
 // or not, and builds it.
 func buildProgram(ctx context.Context, p *ir.Program, steps bool) (string, error) {
-	src, err := Generate(p, Options{Main: true, Steps: steps})
+	return buildProgramCols(ctx, p, steps, 0)
+}
+
+// buildProgramCols is buildProgram with blocks of colBlock columns
+// (Options.ColumnBlock; 0 for the default).
+func buildProgramCols(ctx context.Context, p *ir.Program, steps bool, colBlock int) (string, error) {
+	src, err := Generate(p, Options{Main: true, Steps: steps, ColumnBlock: colBlock})
 	if err != nil {
 		return "", err
 	}

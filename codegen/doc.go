@@ -148,6 +148,19 @@
 // pool (runtime.LoopSite), which reads the locals it needs from the
 // record: a warm call allocates nothing, whatever the size.
 //
+// # Blocks of columns
+//
+// Vectorized code over observations (BA's residuals and their reverse
+// sweeps) keeps observation i in column i of every array. A def body's
+// tail that is proven so (columns.go: every array's last axis the
+// columns, each primitive working along a leading axis or elementwise,
+// calls of defs proven the same) and whose calls hold enough work is
+// moved into a def of its own, NAME$cols, which is called through a
+// wrapper running it on blocks of 256 columns: the blocks' arguments are
+// copied into buffers, their results into place, and the tape of the
+// sweeps stays in cache. A failing block makes the wrapper call the def on
+// all the columns, so errors are the general code's.
+//
 // # Memory: arenas
 //
 // Every array a call allocates comes from an arena (runtime.Arena):

@@ -46,6 +46,11 @@ type Options struct {
 	// noTri turns off the triangular products of tri.go (for tests: the
 	// general loops they must agree with bit for bit).
 	noTri bool
+	// ColumnBlock, if positive, is the width of the blocks of columns
+	// a columnwise tail runs on, and every columnwise tail that calls a
+	// def not inlined is run so, however little work it holds (for
+	// tests; columns.go).
+	ColumnBlock int
 }
 
 // Generate emits Go source for a program after the opt stage: an internal
@@ -87,9 +92,10 @@ type gen struct {
 	helpers map[string]bool
 	defs    map[string]*defInfo
 	order   []*defInfo
-	used    map[string]bool // Go names taken at package level
-	body    bytes.Buffer    // function declarations
-	steady  string          // what Into variants allocate (steadyAllocs)
+	used    map[string]bool         // Go names taken at package level
+	body    bytes.Buffer            // function declarations
+	steady  string                  // what Into variants allocate (steadyAllocs)
+	cols    map[string]*colOutlined // defs run on blocks of columns (columns.go)
 }
 
 // defInfo is what callers need to know of a def's generated function.
@@ -112,7 +118,18 @@ func (g *gen) fail(format string, args ...any) {
 func (g *gen) run() ([]byte, error) {
 	g.used = map[string]bool{"main": true, "init": true}
 	var all []*defInfo
+	g.cols = map[string]*colOutlined{}
 	for _, p := range g.progs {
+		if !g.opts.Steps {
+			// Steps count per element and iteration: blocks would not
+			// change them, but the step limit's failure must come from
+			// the whole call, so only the general code counts.
+			var cols map[string]*colOutlined
+			p, cols = outlineColumns(p, g.opts.ColumnBlock > 0)
+			for name, c := range cols {
+				g.cols[name] = c
+			}
+		}
 		g.defs = map[string]*defInfo{}
 		g.order = nil
 		if err := g.emitProgram(p); err != nil {
@@ -431,6 +448,9 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	}
 	what := "def " + d.Name
 	fmt.Fprintf(&g.body, "// %s is %s (%s).\nfunc %s(%s) %s {\n%s}\n\n", di.goName, what, d.P, di.goName, strings.Join(sig, ", "), rets, code)
+	if g.cols[d.Name] != nil {
+		g.emitColumnsWrapper(di)
+	}
 	return nil
 }
 
@@ -1124,7 +1144,11 @@ func (f *fn) callDef(di *defInfo, args []val, pos ir.Pos, t ir.Type) val {
 		res.parts = append(res.parts, f.fresh("r"))
 	}
 	lhs := strings.Join(res.parts, ", ")
-	call := fmt.Sprintf("%s(%s)", di.goName, strings.Join(in, ", "))
+	goName := di.goName
+	if f.g.cols[di.def.Name] != nil {
+		goName += "_cols" // on blocks of columns (columns.go)
+	}
+	call := fmt.Sprintf("%s(%s)", goName, strings.Join(in, ", "))
 	if !di.fails {
 		if lhs == "" {
 			f.line("%s", call)
@@ -1140,7 +1164,12 @@ func (f *fn) callDef(di *defInfo, args []val, pos ir.Pos, t ir.Type) val {
 		f.line("%s, %s := %s", lhs, errv, call)
 	}
 	f.line("if %s != nil {", errv)
-	f.retErr(fmt.Sprintf("runtime.WithFrame(%s, %s)", errv, frameArgs(di, pos)))
+	if f.g.cols[di.def.Name] != nil {
+		// A body's tail moved into a def of its own: no frame of its own.
+		f.retErr(errv)
+	} else {
+		f.retErr(fmt.Sprintf("runtime.WithFrame(%s, %s)", errv, frameArgs(di, pos)))
+	}
 	f.line("}")
 	return res
 }

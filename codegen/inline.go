@@ -227,7 +227,7 @@ func (f *fn) inlinable(e ir.Expr, depth int) (*ir.Call, *defInfo) {
 		return nil, nil
 	}
 	di := f.g.defs[g.Name]
-	if di == nil || di.value || di.skip != nil || di == f.di || di.lambda != nil || !di.def.HasParams || len(di.def.Params) != len(c.Args) {
+	if di == nil || di.value || di.skip != nil || di == f.di || f.g.cols[g.Name] != nil || di.lambda != nil || !di.def.HasParams || len(di.def.Params) != len(c.Args) {
 		return nil, nil
 	}
 	for _, p := range di.def.Params {

@@ -19679,8 +19679,284 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	return z_183, tape_18, tape_19, r_473, r_474, r_475, z_105, tape_7, z_237, tape_18, tape_19, r_479, r_480, r_481, z_144, tape_7, nil
 }
 
-// nbLoop179 keeps the records of a parallel loop of fn_bajacobian.
+// nbLoop179 keeps the records of a parallel loop of fn_bajacobiancols.
 var nbLoop179 runtime.LoopSite
+
+// fn_bajacobiancols is def ba_jacobian$cols (models.nab:175:57).
+func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int, tup_4 []float64, tup_5 int, tup_6 int, w_7 []float64, w_8 int, cols_9 []float64, cols_10 int, cols_11 int) ([]float64, int, int, int, []float64, int, error) {
+	mark_211 := ar.Mark()
+	size_12 := int64(tup_3)
+	if int64(w_8) != size_12 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:175:57", fmt.Sprintf("size mismatch: p is %d (dimension 2 of tup) but w has size %d", size_12, w_8))
+	}
+	if int64(cols_11) != size_12 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:175:57", fmt.Sprintf("size mismatch: p is %d (dimension 2 of tup) but dimension 2 of cols has size %d", size_12, cols_11))
+	}
+	if cols_10 != 2 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:174:14", fmt.Sprintf("size mismatch: cols has size %d but its type [2][p]f64 says 2", cols_10))
+	}
+	tup_1 = tup_1[:tup_2*tup_3]
+	tup_4 = tup_4[:tup_5*tup_6]
+	w_7 = w_7[:w_8]
+	cols_9 = cols_9[:cols_10*cols_11]
+	r_13, r_14, r_15, r_16, r_17, r_18, r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, err_109 := fn_residualssplit1110fwd(ar, tup_1, tup_2, tup_3, tup_4, tup_5, tup_6, w_7, w_8, cols_9, cols_10, cols_11)
+	_ = r_13
+	_ = r_14
+	_ = r_15
+	_ = r_16
+	_ = r_17
+	if err_109 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_109, "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	}
+	n_110, err_111 := runtime.CheckSize(int64(2))
+	if err_111 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_111)
+	}
+	var a_112 []float64
+	var d_113 int = 0
+	var rs_114 int = 0
+	for i_115 := 0; i_115 < n_110; i_115++ {
+		mark_116 := ar.Mark()
+		i_117 := int64(i_115)
+		x_118 := i_117 == int64(0)
+		var c_119 []float64
+		var c_120 int
+		if x_118 {
+			n_121, err_122 := runtime.CheckSize(size_12)
+			if err_122 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_122)
+			}
+			a_123 := ar.F64(n_121)
+			for i_124 := range a_123 {
+				a_123[i_124] = 1
+			}
+			c_119, c_120 = a_123, n_121
+		} else {
+			n_125, err_126 := runtime.CheckSize(size_12)
+			if err_126 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_126)
+			}
+			a_127 := ar.F64(n_125)
+			c_119, c_120 = a_127, n_125
+		}
+		if i_115 == 0 {
+			d_113 = c_120
+			rs_114 = d_113
+			tot_128, err_129 := runtime.MulSize(n_110, rs_114)
+			if err_129 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_129)
+			}
+			a_112 = ar.F64w(tot_128)
+		} else if c_120 != d_113 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_115)+" has shape "+runtime.ShapeString([]int{c_120})+", element 0 has shape "+runtime.ShapeString([]int{d_113}))
+		}
+		copy(a_112[i_115*rs_114:(i_115+1)*rs_114], c_119)
+		if i_115 > 0 {
+			ar.Release(mark_116)
+		}
+	}
+	n_130, err_131 := runtime.CheckSize(size_12)
+	if err_131 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_131)
+	}
+	a_132 := ar.F64(n_130)
+	n_133, err_134 := runtime.CheckSize(int64(2))
+	if err_134 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_134)
+	}
+	var a_135 []float64
+	var d_136 int = 0
+	var rs_137 int = 0
+	for i_138 := 0; i_138 < n_133; i_138++ {
+		mark_139 := ar.Mark()
+		i_140 := int64(i_138)
+		x_141 := i_140 == int64(1)
+		var c_142 []float64
+		var c_143 int
+		if x_141 {
+			n_144, err_145 := runtime.CheckSize(size_12)
+			if err_145 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_145)
+			}
+			a_146 := ar.F64(n_144)
+			for i_147 := range a_146 {
+				a_146[i_147] = 1
+			}
+			c_142, c_143 = a_146, n_144
+		} else {
+			n_148, err_149 := runtime.CheckSize(size_12)
+			if err_149 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_149)
+			}
+			a_150 := ar.F64(n_148)
+			c_142, c_143 = a_150, n_148
+		}
+		if i_138 == 0 {
+			d_136 = c_143
+			rs_137 = d_136
+			tot_151, err_152 := runtime.MulSize(n_133, rs_137)
+			if err_152 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_152)
+			}
+			a_135 = ar.F64w(tot_151)
+		} else if c_143 != d_136 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_138)+" has shape "+runtime.ShapeString([]int{c_143})+", element 0 has shape "+runtime.ShapeString([]int{d_136}))
+		}
+		copy(a_135[i_138*rs_137:(i_138+1)*rs_137], c_142)
+		if i_138 > 0 {
+			ar.Release(mark_139)
+		}
+	}
+	n_153, err_154 := runtime.CheckSize(size_12)
+	if err_154 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_154)
+	}
+	a_155 := ar.F64(n_153)
+	r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, err_172 := fn_residualssplit1110bwd10x2(ar, r_18, r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, a_112, n_110, d_113, a_132, n_130, a_135, n_133, d_136, a_155, n_153)
+	if err_172 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_172, "residuals$split_1110$bwd_10$x2", "models.nab:142:5", "models.nab:175:57")
+	}
+	rs_173 := r_163
+	if _, err_174 := runtime.MulSize(1, rs_173); err_174 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_174)
+	}
+	if r_161 != r_163 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_161})+" and "+runtime.ShapeString([]int{r_163}))
+	}
+	if r_158 != r_161 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_158})+" and "+runtime.ShapeString([]int{r_161}))
+	}
+	n_175 := r_157 + r_160 + 1
+	rs_176 := r_171
+	if _, err_177 := runtime.MulSize(1, rs_176); err_177 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_177)
+	}
+	if r_169 != r_171 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_169})+" and "+runtime.ShapeString([]int{r_171}))
+	}
+	if r_166 != r_169 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_166})+" and "+runtime.ShapeString([]int{r_169}))
+	}
+	n_178 := r_165 + r_168 + 1
+	if n_178 != n_175 || r_166 != r_158 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_178, r_166})+", element 0 has shape "+runtime.ShapeString([]int{n_175, r_158}))
+	}
+	rs_179 := n_175 * r_158
+	tot_180, err_181 := runtime.MulSize(2, rs_179)
+	if err_181 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_181)
+	}
+	a_182 := ar.F64w(tot_180)
+	row_183 := a_182[0*rs_179 : 1*rs_179]
+	o_184 := 0
+	o_184 += copy(row_183[o_184:], r_156)
+	o_184 += copy(row_183[o_184:], r_159)
+	copy(row_183[o_184:], r_162)
+	row_185 := a_182[1*rs_179 : 2*rs_179]
+	o_186 := 0
+	o_186 += copy(row_185[o_186:], r_164)
+	o_186 += copy(row_185[o_186:], r_167)
+	copy(row_185[o_186:], r_170)
+	n_187, err_188 := runtime.CheckSize(int64(2))
+	if err_188 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_188)
+	}
+	n_189, err_190 := runtime.CheckSize(size_12)
+	if err_190 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_190)
+	}
+	var d_193 int = 0
+	var rs_194 int = 0
+	for i_195 := 0; i_195 < n_187; i_195++ {
+		mark_196 := ar.Mark()
+		if i_195 == 0 {
+			d_193 = n_189
+			rs_194 = d_193
+			tot_197, err_198 := runtime.MulSize(n_187, rs_194)
+			_ = tot_197
+			if err_198 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_198)
+			}
+		} else if n_189 != d_193 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_195)+" has shape "+runtime.ShapeString([]int{n_189})+", element 0 has shape "+runtime.ShapeString([]int{d_193}))
+		}
+		if i_195 > 0 {
+			ar.Release(mark_196)
+		}
+	}
+	n_199, err_200 := runtime.CheckSize(size_12)
+	if err_200 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_200)
+	}
+	a_201 := ar.F64(n_199)
+	for i_202 := range a_201 {
+		a_201[i_202] = 1
+	}
+	if n_199 != r_24 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_24})+" and "+runtime.ShapeString([]int{n_199}))
+	}
+	r_203 := ar.F64w(r_24)
+	r_23 = r_23[:len(r_203)]
+	a_201 = a_201[:len(r_203)]
+	if len(r_203) >= 262144 {
+		loop_210 := runtime.EnterLoop(&nbLoop179, runtime.Bind(r_203, runtime.Bind(r_23, runtime.Bind(a_201, runtime.End{}))), len(r_203), 16384)
+		if loop_210.For == nil {
+			loop_210.For = func(lo_207, hi int) {
+				r_203 := loop_210.C.H
+				r_23 := loop_210.C.T.H
+				a_201 := loop_210.C.T.T.H
+				for i_208 := lo_207; i_208 < hi; i_208++ {
+					r_203[i_208] = ((2.0 * r_23[i_208]) * -a_201[i_208])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_203), 16384, loop_210.For)
+		loop_210.Leave(&nbLoop179)
+	} else {
+		for i_204 := range r_203 {
+			r_203[i_204] = ((2.0 * r_23[i_204]) * -a_201[i_204])
+		}
+	}
+	ar.Keep(mark_211, &a_182, &r_203)
+	return a_182, 2, n_175, r_158, r_203, r_24, nil
+}
+
+// fn_bajacobiancols_cols is fn_bajacobiancols on blocks of 256 columns (column blocking, codegen/columns.go).
+func fn_bajacobiancols_cols(ar *runtime.Arena, x_1 []float64, d_2 int, d_3 int, x_5 []float64, d_6 int, d_7 int, x_9 []float64, d_10 int, x_12 []float64, d_13 int, d_14 int) ([]float64, int, int, int, []float64, int, error) {
+	n := d_3
+	if n < 512 {
+		return fn_bajacobiancols(ar, x_1, d_2, d_3, x_5, d_6, d_7, x_9, d_10, x_12, d_13, d_14)
+	}
+	if _, err := runtime.MulSize(30, n); err != nil {
+		return fn_bajacobiancols(ar, x_1, d_2, d_3, x_5, d_6, d_7, x_9, d_10, x_12, d_13, d_14)
+	}
+	mark := ar.Mark()
+	b_4 := ar.F64w((d_2) * 256)
+	b_8 := ar.F64w((d_6) * 256)
+	b_11 := ar.F64w((1) * 256)
+	b_15 := ar.F64w((d_13) * 256)
+	o_16 := ar.F64w(30 * n)
+	o_18 := ar.F64w(1 * n)
+	for lo := 0; lo < n; lo += 256 {
+		hi := min(lo+256, n)
+		w := hi - lo
+		runtime.GetCols(b_4[:(d_2)*w], x_1, d_2, n, lo, hi)
+		runtime.GetCols(b_8[:(d_6)*w], x_5, d_6, n, lo, hi)
+		runtime.GetCols(b_11[:(1)*w], x_9, 1, n, lo, hi)
+		runtime.GetCols(b_15[:(d_13)*w], x_12, d_13, n, lo, hi)
+		inner := ar.Mark()
+		r_17, _, _, _, r_19, _, err := fn_bajacobiancols(ar, b_4[:(d_2)*w], d_2, w, b_8[:(d_6)*w], d_6, w, b_11[:(1)*w], w, b_15[:(d_13)*w], d_13, w)
+		if err != nil {
+			// A failure: the whole call fails as the general code does.
+			ar.Release(mark)
+			return fn_bajacobiancols(ar, x_1, d_2, d_3, x_5, d_6, d_7, x_9, d_10, x_12, d_13, d_14)
+		}
+		runtime.PutCols(o_16, r_17, 30, n, lo, hi)
+		runtime.PutCols(o_18, r_19, 1, n, lo, hi)
+		ar.Release(inner)
+	}
+	return o_16, 2, 15, n, o_18, n, nil
+}
 
 // nbLoop180 keeps the records of a parallel loop of fn_bajacobian.
 var nbLoop180 runtime.LoopSite
@@ -19689,7 +19965,7 @@ var nbLoop180 runtime.LoopSite
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
 	var checked_33 bool
 	var checked_73 bool
-	mark_320 := ar.Mark()
+	mark_129 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -19943,7 +20219,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	row_82 = row_82[:camidx_13]
 	row_83 = row_83[:camidx_13]
 	if camidx_13 >= 262144 {
-		loop_118 := runtime.EnterLoop(&nbLoop179, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
+		loop_118 := runtime.EnterLoop(&nbLoop180, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
 		if loop_118.For == nil {
 			loop_118.For = func(lo_101, hi int) {
 				cams_1 := loop_118.C.H
@@ -19999,7 +20275,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(camidx_13, 16384, loop_118.For)
-		loop_118.Leave(&nbLoop179)
+		loop_118.Leave(&nbLoop180)
 	} else {
 		for i_84 := 0; i_84 < camidx_13; i_84++ {
 			e_86 := cams_1[int(camidx_12[i_84])*cams_3+0]
@@ -20038,224 +20314,10 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			t_119[j_121*feats_10+i_120] = feats_9[i_120*feats_11+j_121]
 		}
 	}
-	r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, err_218 := fn_residualssplit1110fwd(ar, a_30, 11, camidx_13, a_70, 3, ptidx_15, w_7, w_8, t_119, feats_11, feats_10)
-	_ = r_122
-	_ = r_123
-	_ = r_124
-	_ = r_125
-	_ = r_126
-	if err_218 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_218, "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	r_122, r_123, r_124, r_125, r_126, r_127, err_128 := fn_bajacobiancols_cols(ar, a_30, 11, camidx_13, a_70, 3, ptidx_15, w_7, w_8, t_119, feats_11, feats_10)
+	if err_128 != nil {
+		return nil, 0, 0, 0, nil, 0, err_128
 	}
-	n_219, err_220 := runtime.CheckSize(int64(2))
-	if err_220 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_220)
-	}
-	var a_221 []float64
-	var d_222 int = 0
-	var rs_223 int = 0
-	for i_224 := 0; i_224 < n_219; i_224++ {
-		mark_225 := ar.Mark()
-		i_226 := int64(i_224)
-		x_227 := i_226 == int64(0)
-		var c_228 []float64
-		var c_229 int
-		if x_227 {
-			n_230, err_231 := runtime.CheckSize(size_18)
-			if err_231 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_231)
-			}
-			a_232 := ar.F64(n_230)
-			for i_233 := range a_232 {
-				a_232[i_233] = 1
-			}
-			c_228, c_229 = a_232, n_230
-		} else {
-			n_234, err_235 := runtime.CheckSize(size_18)
-			if err_235 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_235)
-			}
-			a_236 := ar.F64(n_234)
-			c_228, c_229 = a_236, n_234
-		}
-		if i_224 == 0 {
-			d_222 = c_229
-			rs_223 = d_222
-			tot_237, err_238 := runtime.MulSize(n_219, rs_223)
-			if err_238 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_238)
-			}
-			a_221 = ar.F64w(tot_237)
-		} else if c_229 != d_222 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_224)+" has shape "+runtime.ShapeString([]int{c_229})+", element 0 has shape "+runtime.ShapeString([]int{d_222}))
-		}
-		copy(a_221[i_224*rs_223:(i_224+1)*rs_223], c_228)
-		if i_224 > 0 {
-			ar.Release(mark_225)
-		}
-	}
-	n_239, err_240 := runtime.CheckSize(size_18)
-	if err_240 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_240)
-	}
-	a_241 := ar.F64(n_239)
-	n_242, err_243 := runtime.CheckSize(int64(2))
-	if err_243 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_243)
-	}
-	var a_244 []float64
-	var d_245 int = 0
-	var rs_246 int = 0
-	for i_247 := 0; i_247 < n_242; i_247++ {
-		mark_248 := ar.Mark()
-		i_249 := int64(i_247)
-		x_250 := i_249 == int64(1)
-		var c_251 []float64
-		var c_252 int
-		if x_250 {
-			n_253, err_254 := runtime.CheckSize(size_18)
-			if err_254 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_254)
-			}
-			a_255 := ar.F64(n_253)
-			for i_256 := range a_255 {
-				a_255[i_256] = 1
-			}
-			c_251, c_252 = a_255, n_253
-		} else {
-			n_257, err_258 := runtime.CheckSize(size_18)
-			if err_258 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_258)
-			}
-			a_259 := ar.F64(n_257)
-			c_251, c_252 = a_259, n_257
-		}
-		if i_247 == 0 {
-			d_245 = c_252
-			rs_246 = d_245
-			tot_260, err_261 := runtime.MulSize(n_242, rs_246)
-			if err_261 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_261)
-			}
-			a_244 = ar.F64w(tot_260)
-		} else if c_252 != d_245 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_247)+" has shape "+runtime.ShapeString([]int{c_252})+", element 0 has shape "+runtime.ShapeString([]int{d_245}))
-		}
-		copy(a_244[i_247*rs_246:(i_247+1)*rs_246], c_251)
-		if i_247 > 0 {
-			ar.Release(mark_248)
-		}
-	}
-	n_262, err_263 := runtime.CheckSize(size_18)
-	if err_263 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_263)
-	}
-	a_264 := ar.F64(n_262)
-	r_265, r_266, r_267, r_268, r_269, r_270, r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, r_280, err_281 := fn_residualssplit1110bwd10x2(ar, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, a_221, n_219, d_222, a_241, n_239, a_244, n_242, d_245, a_264, n_262)
-	if err_281 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_281, "residuals$split_1110$bwd_10$x2", "models.nab:142:5", "models.nab:175:57")
-	}
-	rs_282 := r_272
-	if _, err_283 := runtime.MulSize(1, rs_282); err_283 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_283)
-	}
-	if r_270 != r_272 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_270})+" and "+runtime.ShapeString([]int{r_272}))
-	}
-	if r_267 != r_270 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_267})+" and "+runtime.ShapeString([]int{r_270}))
-	}
-	n_284 := r_266 + r_269 + 1
-	rs_285 := r_280
-	if _, err_286 := runtime.MulSize(1, rs_285); err_286 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_286)
-	}
-	if r_278 != r_280 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_278})+" and "+runtime.ShapeString([]int{r_280}))
-	}
-	if r_275 != r_278 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_275})+" and "+runtime.ShapeString([]int{r_278}))
-	}
-	n_287 := r_274 + r_277 + 1
-	if n_287 != n_284 || r_275 != r_267 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_287, r_275})+", element 0 has shape "+runtime.ShapeString([]int{n_284, r_267}))
-	}
-	rs_288 := n_284 * r_267
-	tot_289, err_290 := runtime.MulSize(2, rs_288)
-	if err_290 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_290)
-	}
-	a_291 := ar.F64w(tot_289)
-	row_292 := a_291[0*rs_288 : 1*rs_288]
-	o_293 := 0
-	o_293 += copy(row_292[o_293:], r_265)
-	o_293 += copy(row_292[o_293:], r_268)
-	copy(row_292[o_293:], r_271)
-	row_294 := a_291[1*rs_288 : 2*rs_288]
-	o_295 := 0
-	o_295 += copy(row_294[o_295:], r_273)
-	o_295 += copy(row_294[o_295:], r_276)
-	copy(row_294[o_295:], r_279)
-	n_296, err_297 := runtime.CheckSize(int64(2))
-	if err_297 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_297)
-	}
-	n_298, err_299 := runtime.CheckSize(size_18)
-	if err_299 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_299)
-	}
-	var d_302 int = 0
-	var rs_303 int = 0
-	for i_304 := 0; i_304 < n_296; i_304++ {
-		mark_305 := ar.Mark()
-		if i_304 == 0 {
-			d_302 = n_298
-			rs_303 = d_302
-			tot_306, err_307 := runtime.MulSize(n_296, rs_303)
-			_ = tot_306
-			if err_307 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_307)
-			}
-		} else if n_298 != d_302 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_304)+" has shape "+runtime.ShapeString([]int{n_298})+", element 0 has shape "+runtime.ShapeString([]int{d_302}))
-		}
-		if i_304 > 0 {
-			ar.Release(mark_305)
-		}
-	}
-	n_308, err_309 := runtime.CheckSize(size_18)
-	if err_309 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_309)
-	}
-	a_310 := ar.F64(n_308)
-	for i_311 := range a_310 {
-		a_310[i_311] = 1
-	}
-	if n_308 != r_133 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_133})+" and "+runtime.ShapeString([]int{n_308}))
-	}
-	r_312 := ar.F64w(r_133)
-	r_132 = r_132[:len(r_312)]
-	a_310 = a_310[:len(r_312)]
-	if len(r_312) >= 262144 {
-		loop_319 := runtime.EnterLoop(&nbLoop180, runtime.Bind(r_312, runtime.Bind(r_132, runtime.Bind(a_310, runtime.End{}))), len(r_312), 16384)
-		if loop_319.For == nil {
-			loop_319.For = func(lo_316, hi int) {
-				r_312 := loop_319.C.H
-				r_132 := loop_319.C.T.H
-				a_310 := loop_319.C.T.T.H
-				for i_317 := lo_316; i_317 < hi; i_317++ {
-					r_312[i_317] = ((2.0 * r_132[i_317]) * -a_310[i_317])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_312), 16384, loop_319.For)
-		loop_319.Leave(&nbLoop180)
-	} else {
-		for i_313 := range r_312 {
-			r_312[i_313] = ((2.0 * r_132[i_313]) * -a_310[i_313])
-		}
-	}
-	ar.Keep(mark_320, &a_291, &r_312)
-	return a_291, 2, n_284, r_267, r_312, r_133, nil
+	ar.Keep(mark_129, &r_122, &r_126)
+	return r_122, r_123, r_124, r_125, r_126, r_127, nil
 }
