@@ -1182,16 +1182,7 @@ func (f *fn) smallMatvec(y, a, k string, x func(c string) string) {
 	rows, sums := f.fresh4("row"), f.fresh4("s")
 	f.line("%s := 0", r)
 	f.line("for ; %s+4 <= len(%s); %s += 4 {", r, y, r)
-	f.line("%s := %s[%s*%s : (%s+4)*%s]", blk, a, r, k, r, k)
-	f.line("%s := %s[:%s], %s[%s:][:%s], %s[2*%s:][:%s], %s[3*%s:][:%s]", strings.Join(rows, ", "), blk, k, blk, k, k, blk, k, k, blk, k, k)
-	f.line("%s := 0.0, 0.0, 0.0, 0.0", strings.Join(sums, ", "))
-	f.line("for %s := range %s {", c, rows[0])
-	f.line("%s := %s", xc, x(c))
-	for j := range 4 {
-		f.line("%s += %s[%s] * %s", sums[j], rows[j], c, xc)
-	}
-	f.line("}")
-	f.line("%s[%s], %s[%s+1], %s[%s+2], %s[%s+3] = %s", y, r, y, r, y, r, y, r, strings.Join(sums, ", "))
+	f.fourRows(y, a, r, k, k, blk, c, xc, rows, sums, x)
 	f.line("}")
 	f.line("for ; %s < len(%s); %s++ {", r, y, r)
 	f.line("%s := %s[%s*%s:][:%s]", row, a, r, k, k)
@@ -1201,6 +1192,23 @@ func (f *fn) smallMatvec(y, a, k string, x func(c string) string) {
 	f.line("}")
 	f.line("%s[%s] = %s", y, r, s)
 	f.line("}")
+}
+
+// fourRows emits the body of a block of four rows r..r+3 of y = a @ x
+// (a row-major with k columns, each row's first n columns summed): four
+// sums in flight over one read of x(c) each, as smallMatvec and
+// triMatvecRows run them.
+func (f *fn) fourRows(y, a, r, k, n, blk, c, xc string, rows, sums []string, x func(c string) string) {
+	f.line("%s := %s[%s*%s : (%s+4)*%s]", blk, a, r, k, r, k)
+	f.line("%s := %s[:%s], %s[%s:][:%s], %s[2*%s:][:%s], %s[3*%s:][:%s]", strings.Join(rows, ", "), blk, n, blk, k, n, blk, k, n, blk, k, n)
+	f.line("%s := 0.0, 0.0, 0.0, 0.0", strings.Join(sums, ", "))
+	f.line("for %s := range %s {", c, rows[0])
+	f.line("%s := %s", xc, x(c))
+	for j := range 4 {
+		f.line("%s += %s[%s] * %s", sums[j], rows[j], c, xc)
+	}
+	f.line("}")
+	f.line("%s[%s], %s[%s+1], %s[%s+2], %s[%s+3] = %s", y, r, y, r, y, r, y, r, strings.Join(sums, ", "))
 }
 
 // matvecLazy is matrix @ a cheap recipe (x - mu, say): the recipe is

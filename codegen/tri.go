@@ -215,16 +215,7 @@ func (f *fn) triMatvecRows(y, a, k string, x func(c string) string) {
 	f.line("}")
 	f.line("for ; %s+4 <= len(%s); %s += 4 {", r, y, r)
 	f.line("%s := min(%s+4, %s)", n, r, k)
-	f.line("%s := %s[%s*%s : (%s+4)*%s]", blk, a, r, k, r, k)
-	f.line("%s := %s[:%s], %s[%s:][:%s], %s[2*%s:][:%s], %s[3*%s:][:%s]", strings.Join(rows, ", "), blk, n, blk, k, n, blk, k, n, blk, k, n)
-	f.line("%s := 0.0, 0.0, 0.0, 0.0", strings.Join(sums, ", "))
-	f.line("for %s := range %s {", c, rows[0])
-	f.line("%s := %s", xc, x(c))
-	for j := range 4 {
-		f.line("%s += %s[%s] * %s", sums[j], rows[j], c, xc)
-	}
-	f.line("}")
-	f.line("%s[%s], %s[%s+1], %s[%s+2], %s[%s+3] = %s", y, r, y, r, y, r, y, r, strings.Join(sums, ", "))
+	f.fourRows(y, a, r, k, n, blk, c, xc, rows, sums, x)
 	f.line("}")
 }
 
