@@ -2,15 +2,11 @@ package codegen_test
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/nabla-lang/nabla/codegen"
-	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/internal/pipeline"
 )
 
@@ -53,37 +49,5 @@ func TestColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(string(src), "\n")
-	cases := runDirectives(src)
-	if len(cases) < 8 {
-		t.Fatalf("%d RUN lines, want at least 8", len(cases))
-	}
-	for _, c := range cases {
-		where := fmt.Sprintf("%s:%d", file, c.line)
-		wantErr := ""
-		if c.line < len(lines) {
-			if s := strings.TrimSpace(lines[c.line]); strings.HasPrefix(s, "// ERROR:") {
-				wantErr = filepath.Base(file) + ":" + strings.TrimSpace(strings.TrimPrefix(s, "// ERROR:"))
-			}
-		}
-		r, ok := callBoth(t, ip, gp, c)
-		if !ok {
-			t.Fatalf("%s: the arguments do not fit %s", where, c.def)
-		}
-		if wantErr != "" {
-			if r.ierr == nil || r.gerr == nil || r.ierr.Error() != r.gerr.Error() || !strings.Contains(r.gerr.Error(), wantErr) {
-				t.Errorf("%s: want both errors at %s:\ninterp: %v\ngo:     %v", where, wantErr, r.ierr, r.gerr)
-			}
-			continue
-		}
-		if r.ierr != nil || r.gerr != nil {
-			t.Errorf("%s: unexpected error:\ninterp: %v\ngo:     %v", where, r.ierr, r.gerr)
-			continue
-		}
-		ij, _ := jsonv.Encode(r.result, r.iv)
-		gj, _ := jsonv.Encode(r.result, r.gv)
-		if string(ij) != string(gj) {
-			t.Errorf("%s: values differ in their bits:\ninterp: %s\ngo:     %s", where, ij, gj)
-		}
-	}
+	compareRuns(t, file, src, ip, gp, 8)
 }

@@ -73,6 +73,16 @@ func checkRuns(t *testing.T, file string, min int) string {
 	if res == nil {
 		t.Fatalf("%s does not compile", file)
 	}
+	compareRuns(t, file, src, ip, gp, min)
+	return string(src)
+}
+
+// compareRuns runs the RUN lines of file (its source src, at least min
+// of them) on the interpreter ip and a Go runner gp: the values must be
+// the same bits, and a RUN followed by an ERROR line must fail on both
+// with the same error at that position.
+func compareRuns(t *testing.T, file string, src []byte, ip, gp pipeline.Runner, min int) {
+	t.Helper()
 	lines := strings.Split(string(src), "\n")
 	cases := runDirectives(src)
 	if len(cases) < min {
@@ -89,25 +99,23 @@ func checkRuns(t *testing.T, file string, min int) string {
 		if !ok {
 			t.Fatalf("%s:%d: the arguments do not fit %s", file, c.line, c.def)
 		}
-		iv, ierr, gv, gerr, result := r.iv, r.ierr, r.gv, r.gerr, r.result
 		where := fmt.Sprintf("%s:%d", file, c.line)
 		if wantErr != "" {
-			if ierr == nil || gerr == nil || ierr.Error() != gerr.Error() || !strings.Contains(gerr.Error(), wantErr) {
-				t.Errorf("%s: want both errors at %s:\ninterp: %v\ngo:     %v", where, wantErr, ierr, gerr)
+			if r.ierr == nil || r.gerr == nil || r.ierr.Error() != r.gerr.Error() || !strings.Contains(r.gerr.Error(), wantErr) {
+				t.Errorf("%s: want both errors at %s:\ninterp: %v\ngo:     %v", where, wantErr, r.ierr, r.gerr)
 			}
 			continue
 		}
-		if ierr != nil || gerr != nil {
-			t.Errorf("%s: unexpected error:\ninterp: %v\ngo:     %v", where, ierr, gerr)
+		if r.ierr != nil || r.gerr != nil {
+			t.Errorf("%s: unexpected error:\ninterp: %v\ngo:     %v", where, r.ierr, r.gerr)
 			continue
 		}
-		ij, _ := jsonv.Encode(result, iv)
-		gj, _ := jsonv.Encode(result, gv)
+		ij, _ := jsonv.Encode(r.result, r.iv)
+		gj, _ := jsonv.Encode(r.result, r.gv)
 		if string(ij) != string(gj) {
 			t.Errorf("%s: values differ in their bits:\ninterp: %s\ngo:     %s", where, ij, gj)
 		}
 	}
-	return string(src)
 }
 
 // loadBoth compiles src and loads it on the interpreter and the Go
