@@ -392,7 +392,9 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 			}
 		}
 	}
-	res := f.compile(f.inlineCalls(body))
+	body = f.inlineCalls(body)
+	f.topLets = chainLets(body)
+	res := f.compile(body)
 	resTypes := partTypes(di.result)
 	code := f.b.String()
 	di.fails = f.fails
@@ -684,6 +686,9 @@ type fn struct {
 	// (lengths.go); sameLen holds them.
 	facts   bool
 	sameLen map[string]string
+	// topLets are the lets of the body's own chain, whose runs' checks
+	// are made at the function's top level (accat.go, runFacts).
+	topLets map[*ir.Let]bool
 	// triLets maps the def's let variables to their values, for
 	// isLowerTri (tri.go); made at its first use.
 	triLets map[*ir.Var]ir.Expr
