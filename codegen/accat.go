@@ -104,31 +104,3 @@ func (f *fn) unfuseAccAt(m *groupMember) {
 	f.line("%s[%s] += %s[%s]", row, j, v.parts[0], j)
 	f.line("}")
 }
-
-// chainLets lists the lets of e's own chain (e, its body, its body's
-// body, ...): in a def's body, the lets compiled at the function's top
-// level, outside every Go block.
-func chainLets(e ir.Expr) map[*ir.Let]bool {
-	out := map[*ir.Let]bool{}
-	for l, ok := e.(*ir.Let); ok; l, ok = l.Body.(*ir.Let) {
-		out[l] = true
-	}
-	return out
-}
-
-// runFacts sets the frames for compiling let e in a run (letFrames) and,
-// when e is on the def body's own chain, makes failIf record the lengths
-// its checks prove equal (lengths.go), and returns what restores both.
-// Such a check is made at the function's top level, outside any branch
-// or loop, so what it proves holds for the rest of the body.
-func (f *fn) runFacts(e *ir.Let, frames func(*ir.Let) func()) func() {
-	save := f.facts
-	restore := frames(e)
-	if f.topLets[e] {
-		f.facts = true
-	}
-	return func() {
-		restore()
-		f.facts = save
-	}
-}

@@ -392,9 +392,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 			}
 		}
 	}
-	body = f.inlineCalls(body)
-	f.topLets = chainLets(body)
-	res := f.compile(body)
+	res := f.compile(f.inlineCalls(body))
 	resTypes := partTypes(di.result)
 	code := f.b.String()
 	di.fails = f.fails
@@ -686,9 +684,6 @@ type fn struct {
 	// (lengths.go); sameLen holds them.
 	facts   bool
 	sameLen map[string]string
-	// topLets are the lets of the body's own chain, whose runs' checks
-	// are made at the function's top level (accat.go, runFacts).
-	topLets map[*ir.Let]bool
 	// triLets maps the def's let variables to their values, for
 	// isLowerTri (tri.go); made at its first use.
 	triLets map[*ir.Var]ir.Expr

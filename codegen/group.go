@@ -191,7 +191,7 @@ func (f *fn) compileRun(e *ir.Let) val {
 	pending := map[*ir.Var]bool{} // the group's members and their rows
 	cur := e
 	for {
-		restore := f.runFacts(cur, f.letFrames)
+		restore := f.letFrames(cur)
 		if viewLet(cur) {
 			f.env[cur.Var] = f.compileL(cur.Value)
 			if src := cur.Value.(*ir.PrimCall).Args[0].(*ir.Var); pending[src] {

@@ -10060,9 +10060,24 @@ var nbLoop52 runtime.LoopSite
 // nbLoop53 keeps the records of a parallel loop of fn_rotatesplit11bwd.
 var nbLoop53 runtime.LoopSite
 
+// nbLoop54 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop54 runtime.LoopSite
+
+// nbLoop55 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop55 runtime.LoopSite
+
+// nbLoop56 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop56 runtime.LoopSite
+
+// nbLoop57 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop57 runtime.LoopSite
+
+// nbLoop58 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop58 runtime.LoopSite
+
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
 func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_474 := ar.Mark()
+	mark_509 := ar.Mark()
 	if ybar_52 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_52))
 	}
@@ -10791,139 +10806,219 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
 	row_316 := a_249[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
-	if int64(1) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:35", runtime.CheckIndex(int64(1), tape_23))
-	}
-	row_317 := tape_22[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
-	if tape_31 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_8 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
-	}
-	row_318 := a_172[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	if int64(1) >= int64(tape_28) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), tape_28))
-	}
-	row_319 := tape_27[int(int64(1))*tape_29 : (int(int64(1))+1)*tape_29]
-	if tape_31 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_26 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
-	}
-	row_320 := a_249[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
-	if int64(0) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:18", runtime.CheckIndex(int64(0), tape_23))
-	}
-	row_321 := tape_22[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
-	if tape_31 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_8 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
-	}
-	row_322 := a_172[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	if int64(0) >= int64(tape_28) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), tape_28))
-	}
-	row_323 := tape_27[int(int64(0))*tape_29 : (int(int64(0))+1)*tape_29]
-	if tape_31 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_26 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
-	}
-	row_324 := a_249[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
-	if int64(1) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_325 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
-	if int64(2) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_326 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
-	if int64(2) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_327 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
-	if int64(1) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_328 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
-	if int64(0) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_329 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
-	if int64(0) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_330 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
-	row_331 := a_274[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
-	row_332 := a_274[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
-	row_333 := a_274[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
 	row_314 = row_314[:tape_24]
 	row_313 = row_313[:tape_24]
 	r_297 = r_297[:tape_24]
-	row_316 = row_316[:tape_24]
-	row_315 = row_315[:tape_24]
-	row_318 = row_318[:tape_24]
-	row_317 = row_317[:tape_24]
-	row_320 = row_320[:tape_24]
-	row_319 = row_319[:tape_24]
-	row_322 = row_322[:tape_24]
-	row_321 = row_321[:tape_24]
-	row_324 = row_324[:tape_24]
-	row_323 = row_323[:tape_24]
 	if tape_24 >= 262144 {
-		loop_353 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_314, runtime.Bind(row_313, runtime.Bind(r_297, runtime.Bind(row_316, runtime.Bind(row_315, runtime.Bind(row_318, runtime.Bind(row_317, runtime.Bind(row_320, runtime.Bind(row_319, runtime.Bind(row_322, runtime.Bind(row_321, runtime.Bind(row_324, runtime.Bind(row_323, runtime.End{}))))))))))))), tape_24, 16384)
-		if loop_353.For == nil {
-			loop_353.For = func(lo_344, hi int) {
-				row_314 := loop_353.C.H
-				row_313 := loop_353.C.T.H
-				r_297 := loop_353.C.T.T.H
-				row_316 := loop_353.C.T.T.T.H
-				row_315 := loop_353.C.T.T.T.T.H
-				row_318 := loop_353.C.T.T.T.T.T.H
-				row_317 := loop_353.C.T.T.T.T.T.T.H
-				row_320 := loop_353.C.T.T.T.T.T.T.T.H
-				row_319 := loop_353.C.T.T.T.T.T.T.T.T.H
-				row_322 := loop_353.C.T.T.T.T.T.T.T.T.T.H
-				row_321 := loop_353.C.T.T.T.T.T.T.T.T.T.T.H
-				row_324 := loop_353.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_323 := loop_353.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_345 := lo_344; i_345 < hi; i_345++ {
-					e_347 := (row_314[i_345] + (row_313[i_345] * r_297[i_345]))
-					row_314[i_345] = e_347
-					e_348 := (row_316[i_345] + (row_315[i_345] * r_297[i_345]))
-					row_316[i_345] = e_348
-					e_349 := (row_318[i_345] + (row_317[i_345] * r_297[i_345]))
-					row_318[i_345] = e_349
-					e_350 := (row_320[i_345] + (row_319[i_345] * r_297[i_345]))
-					row_320[i_345] = e_350
-					e_351 := (row_322[i_345] + (row_321[i_345] * r_297[i_345]))
-					row_322[i_345] = e_351
-					e_352 := (row_324[i_345] + (row_323[i_345] * r_297[i_345]))
-					row_324[i_345] = e_352
+		loop_325 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_314, runtime.Bind(row_313, runtime.Bind(r_297, runtime.End{}))), tape_24, 16384)
+		if loop_325.For == nil {
+			loop_325.For = func(lo_321, hi int) {
+				row_314 := loop_325.C.H
+				row_313 := loop_325.C.T.H
+				r_297 := loop_325.C.T.T.H
+				for i_322 := lo_321; i_322 < hi; i_322++ {
+					e_324 := (row_314[i_322] + (row_313[i_322] * r_297[i_322]))
+					row_314[i_322] = e_324
 				}
 			}
 		}
-		runtime.ParallelFor(tape_24, 16384, loop_353.For)
-		loop_353.Leave(&nbLoop46)
+		runtime.ParallelFor(tape_24, 16384, loop_325.For)
+		loop_325.Leave(&nbLoop46)
 	} else {
-		for i_335 := 0; i_335 < tape_24; i_335++ {
-			e_337 := (row_314[i_335] + (row_313[i_335] * r_297[i_335]))
-			row_314[i_335] = e_337
-			e_338 := (row_316[i_335] + (row_315[i_335] * r_297[i_335]))
-			row_316[i_335] = e_338
-			e_339 := (row_318[i_335] + (row_317[i_335] * r_297[i_335]))
-			row_318[i_335] = e_339
-			e_340 := (row_320[i_335] + (row_319[i_335] * r_297[i_335]))
-			row_320[i_335] = e_340
-			e_341 := (row_322[i_335] + (row_321[i_335] * r_297[i_335]))
-			row_322[i_335] = e_341
-			e_342 := (row_324[i_335] + (row_323[i_335] * r_297[i_335]))
-			row_324[i_335] = e_342
+		for i_317 := 0; i_317 < tape_24; i_317++ {
+			e_319 := (row_314[i_317] + (row_313[i_317] * r_297[i_317]))
+			row_314[i_317] = e_319
+		}
+	}
+	if int64(1) >= int64(tape_23) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:35", runtime.CheckIndex(int64(1), tape_23))
+	}
+	row_326 := tape_22[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
+	if tape_31 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
+	}
+	if tape_8 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+	}
+	row_327 := a_172[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	row_316 = row_316[:tape_29]
+	row_315 = row_315[:tape_29]
+	r_297 = r_297[:tape_29]
+	if tape_29 >= 262144 {
+		loop_336 := runtime.EnterLoop(&nbLoop47, runtime.Bind(row_316, runtime.Bind(row_315, runtime.Bind(r_297, runtime.End{}))), tape_29, 16384)
+		if loop_336.For == nil {
+			loop_336.For = func(lo_332, hi int) {
+				row_316 := loop_336.C.H
+				row_315 := loop_336.C.T.H
+				r_297 := loop_336.C.T.T.H
+				for i_333 := lo_332; i_333 < hi; i_333++ {
+					e_335 := (row_316[i_333] + (row_315[i_333] * r_297[i_333]))
+					row_316[i_333] = e_335
+				}
+			}
+		}
+		runtime.ParallelFor(tape_29, 16384, loop_336.For)
+		loop_336.Leave(&nbLoop47)
+	} else {
+		for i_328 := 0; i_328 < tape_29; i_328++ {
+			e_330 := (row_316[i_328] + (row_315[i_328] * r_297[i_328]))
+			row_316[i_328] = e_330
+		}
+	}
+	if int64(1) >= int64(tape_28) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), tape_28))
+	}
+	row_337 := tape_27[int(int64(1))*tape_29 : (int(int64(1))+1)*tape_29]
+	if tape_31 != tape_29 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
+	}
+	if tape_26 != tape_29 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
+	}
+	row_338 := a_249[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
+	row_327 = row_327[:tape_24]
+	row_326 = row_326[:tape_24]
+	r_297 = r_297[:tape_24]
+	if tape_24 >= 262144 {
+		loop_347 := runtime.EnterLoop(&nbLoop48, runtime.Bind(row_327, runtime.Bind(row_326, runtime.Bind(r_297, runtime.End{}))), tape_24, 16384)
+		if loop_347.For == nil {
+			loop_347.For = func(lo_343, hi int) {
+				row_327 := loop_347.C.H
+				row_326 := loop_347.C.T.H
+				r_297 := loop_347.C.T.T.H
+				for i_344 := lo_343; i_344 < hi; i_344++ {
+					e_346 := (row_327[i_344] + (row_326[i_344] * r_297[i_344]))
+					row_327[i_344] = e_346
+				}
+			}
+		}
+		runtime.ParallelFor(tape_24, 16384, loop_347.For)
+		loop_347.Leave(&nbLoop48)
+	} else {
+		for i_339 := 0; i_339 < tape_24; i_339++ {
+			e_341 := (row_327[i_339] + (row_326[i_339] * r_297[i_339]))
+			row_327[i_339] = e_341
+		}
+	}
+	if int64(0) >= int64(tape_23) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:18", runtime.CheckIndex(int64(0), tape_23))
+	}
+	row_348 := tape_22[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
+	if tape_31 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
+	}
+	if tape_8 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+	}
+	row_349 := a_172[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	row_338 = row_338[:tape_29]
+	row_337 = row_337[:tape_29]
+	r_297 = r_297[:tape_29]
+	if tape_29 >= 262144 {
+		loop_358 := runtime.EnterLoop(&nbLoop49, runtime.Bind(row_338, runtime.Bind(row_337, runtime.Bind(r_297, runtime.End{}))), tape_29, 16384)
+		if loop_358.For == nil {
+			loop_358.For = func(lo_354, hi int) {
+				row_338 := loop_358.C.H
+				row_337 := loop_358.C.T.H
+				r_297 := loop_358.C.T.T.H
+				for i_355 := lo_354; i_355 < hi; i_355++ {
+					e_357 := (row_338[i_355] + (row_337[i_355] * r_297[i_355]))
+					row_338[i_355] = e_357
+				}
+			}
+		}
+		runtime.ParallelFor(tape_29, 16384, loop_358.For)
+		loop_358.Leave(&nbLoop49)
+	} else {
+		for i_350 := 0; i_350 < tape_29; i_350++ {
+			e_352 := (row_338[i_350] + (row_337[i_350] * r_297[i_350]))
+			row_338[i_350] = e_352
+		}
+	}
+	if int64(0) >= int64(tape_28) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), tape_28))
+	}
+	row_359 := tape_27[int(int64(0))*tape_29 : (int(int64(0))+1)*tape_29]
+	if tape_31 != tape_29 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
+	}
+	if tape_26 != tape_29 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
+	}
+	row_360 := a_249[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_349 = row_349[:tape_24]
+	row_348 = row_348[:tape_24]
+	r_297 = r_297[:tape_24]
+	if tape_24 >= 262144 {
+		loop_369 := runtime.EnterLoop(&nbLoop50, runtime.Bind(row_349, runtime.Bind(row_348, runtime.Bind(r_297, runtime.End{}))), tape_24, 16384)
+		if loop_369.For == nil {
+			loop_369.For = func(lo_365, hi int) {
+				row_349 := loop_369.C.H
+				row_348 := loop_369.C.T.H
+				r_297 := loop_369.C.T.T.H
+				for i_366 := lo_365; i_366 < hi; i_366++ {
+					e_368 := (row_349[i_366] + (row_348[i_366] * r_297[i_366]))
+					row_349[i_366] = e_368
+				}
+			}
+		}
+		runtime.ParallelFor(tape_24, 16384, loop_369.For)
+		loop_369.Leave(&nbLoop50)
+	} else {
+		for i_361 := 0; i_361 < tape_24; i_361++ {
+			e_363 := (row_349[i_361] + (row_348[i_361] * r_297[i_361]))
+			row_349[i_361] = e_363
+		}
+	}
+	if int64(1) >= int64(tape_38) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_370 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
+	if int64(2) >= int64(tape_35) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_371 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
+	if int64(2) >= int64(tape_38) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_372 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
+	if int64(1) >= int64(tape_35) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_373 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
+	if int64(0) >= int64(tape_35) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_374 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
+	if int64(0) >= int64(tape_38) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_375 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
+	row_376 := a_274[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
+	row_377 := a_274[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
+	row_378 := a_274[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
+	row_360 = row_360[:tape_29]
+	row_359 = row_359[:tape_29]
+	r_297 = r_297[:tape_29]
+	if tape_29 >= 262144 {
+		loop_388 := runtime.EnterLoop(&nbLoop51, runtime.Bind(row_360, runtime.Bind(row_359, runtime.Bind(r_297, runtime.End{}))), tape_29, 16384)
+		if loop_388.For == nil {
+			loop_388.For = func(lo_384, hi int) {
+				row_360 := loop_388.C.H
+				row_359 := loop_388.C.T.H
+				r_297 := loop_388.C.T.T.H
+				for i_385 := lo_384; i_385 < hi; i_385++ {
+					e_387 := (row_360[i_385] + (row_359[i_385] * r_297[i_385]))
+					row_360[i_385] = e_387
+				}
+			}
+		}
+		runtime.ParallelFor(tape_29, 16384, loop_388.For)
+		loop_388.Leave(&nbLoop51)
+	} else {
+		for i_380 := 0; i_380 < tape_29; i_380++ {
+			e_382 := (row_360[i_380] + (row_359[i_380] * r_297[i_380]))
+			row_360[i_380] = e_382
 		}
 	}
 	if tape_21 != tape_36 {
@@ -10944,15 +11039,15 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	rs_356 := tape_36
-	tot_357, err_358 := runtime.MulSize(3, rs_356)
-	if err_358 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_358), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	rs_391 := tape_36
+	tot_392, err_393 := runtime.MulSize(3, rs_391)
+	if err_393 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_393), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	a_359 := ar.F64w(tot_357)
-	row_360 := a_359[0*rs_356 : 1*rs_356]
-	row_361 := a_359[1*rs_356 : 2*rs_356]
-	row_362 := a_359[2*rs_356 : 3*rs_356]
+	a_394 := ar.F64w(tot_392)
+	row_395 := a_394[0*rs_391 : 1*rs_391]
+	row_396 := a_394[1*rs_391 : 2*rs_391]
+	row_397 := a_394[2*rs_391 : 3*rs_391]
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -10971,124 +11066,124 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	rs_363 := tape_39
-	tot_364, err_365 := runtime.MulSize(3, rs_363)
-	if err_365 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_365), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	rs_398 := tape_39
+	tot_399, err_400 := runtime.MulSize(3, rs_398)
+	if err_400 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_400), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	a_366 := ar.F64w(tot_364)
-	row_367 := a_366[0*rs_363 : 1*rs_363]
-	row_368 := a_366[1*rs_363 : 2*rs_363]
-	row_369 := a_366[2*rs_363 : 3*rs_363]
-	row_333 = row_333[:tape_21]
-	row_332 = row_332[:tape_21]
-	row_331 = row_331[:tape_21]
-	row_328 = row_328[:tape_21]
-	row_326 = row_326[:tape_21]
-	row_329 = row_329[:tape_21]
-	row_360 = row_360[:tape_21]
-	row_361 = row_361[:tape_21]
-	row_362 = row_362[:tape_21]
-	row_325 = row_325[:tape_21]
-	row_327 = row_327[:tape_21]
-	row_330 = row_330[:tape_21]
-	row_367 = row_367[:tape_21]
-	row_368 = row_368[:tape_21]
-	row_369 = row_369[:tape_21]
+	a_401 := ar.F64w(tot_399)
+	row_402 := a_401[0*rs_398 : 1*rs_398]
+	row_403 := a_401[1*rs_398 : 2*rs_398]
+	row_404 := a_401[2*rs_398 : 3*rs_398]
+	row_378 = row_378[:tape_21]
+	row_377 = row_377[:tape_21]
+	row_376 = row_376[:tape_21]
+	row_373 = row_373[:tape_21]
+	row_371 = row_371[:tape_21]
+	row_374 = row_374[:tape_21]
+	row_395 = row_395[:tape_21]
+	row_396 = row_396[:tape_21]
+	row_397 = row_397[:tape_21]
+	row_370 = row_370[:tape_21]
+	row_372 = row_372[:tape_21]
+	row_375 = row_375[:tape_21]
+	row_402 = row_402[:tape_21]
+	row_403 = row_403[:tape_21]
+	row_404 = row_404[:tape_21]
 	if tape_21 >= 262144 {
-		loop_394 := runtime.EnterLoop(&nbLoop47, runtime.Bind(row_333, runtime.Bind(row_332, runtime.Bind(row_331, runtime.Bind(row_328, runtime.Bind(row_326, runtime.Bind(row_329, runtime.Bind(row_360, runtime.Bind(row_361, runtime.Bind(row_362, runtime.Bind(row_325, runtime.Bind(row_327, runtime.Bind(row_330, runtime.Bind(row_367, runtime.Bind(row_368, runtime.Bind(row_369, runtime.End{}))))))))))))))), tape_21, 16384)
-		if loop_394.For == nil {
-			loop_394.For = func(lo_382, hi int) {
-				row_333 := loop_394.C.H
-				row_332 := loop_394.C.T.H
-				row_331 := loop_394.C.T.T.H
-				row_328 := loop_394.C.T.T.T.H
-				row_326 := loop_394.C.T.T.T.T.H
-				row_329 := loop_394.C.T.T.T.T.T.H
-				row_360 := loop_394.C.T.T.T.T.T.T.H
-				row_361 := loop_394.C.T.T.T.T.T.T.T.H
-				row_362 := loop_394.C.T.T.T.T.T.T.T.T.H
-				row_325 := loop_394.C.T.T.T.T.T.T.T.T.T.H
-				row_327 := loop_394.C.T.T.T.T.T.T.T.T.T.T.H
-				row_330 := loop_394.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_367 := loop_394.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_368 := loop_394.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_369 := loop_394.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_383 := lo_382; i_383 < hi; i_383++ {
-					e_385 := -row_333[i_383]
-					e_386 := -row_332[i_383]
-					e_387 := -row_331[i_383]
-					e_388 := ((row_328[i_383] * row_333[i_383]) + (row_326[i_383] * e_386))
-					e_389 := ((row_329[i_383] * e_385) + (row_326[i_383] * row_331[i_383]))
-					e_390 := ((row_329[i_383] * row_332[i_383]) + (row_328[i_383] * e_387))
-					row_360[i_383] = e_388
-					row_361[i_383] = e_389
-					row_362[i_383] = e_390
-					e_391 := ((row_325[i_383] * e_385) + (row_327[i_383] * row_332[i_383]))
-					e_392 := ((row_330[i_383] * row_333[i_383]) + (row_327[i_383] * e_387))
-					e_393 := ((row_330[i_383] * e_386) + (row_325[i_383] * row_331[i_383]))
-					row_367[i_383] = e_391
-					row_368[i_383] = e_392
-					row_369[i_383] = e_393
+		loop_429 := runtime.EnterLoop(&nbLoop52, runtime.Bind(row_378, runtime.Bind(row_377, runtime.Bind(row_376, runtime.Bind(row_373, runtime.Bind(row_371, runtime.Bind(row_374, runtime.Bind(row_395, runtime.Bind(row_396, runtime.Bind(row_397, runtime.Bind(row_370, runtime.Bind(row_372, runtime.Bind(row_375, runtime.Bind(row_402, runtime.Bind(row_403, runtime.Bind(row_404, runtime.End{}))))))))))))))), tape_21, 16384)
+		if loop_429.For == nil {
+			loop_429.For = func(lo_417, hi int) {
+				row_378 := loop_429.C.H
+				row_377 := loop_429.C.T.H
+				row_376 := loop_429.C.T.T.H
+				row_373 := loop_429.C.T.T.T.H
+				row_371 := loop_429.C.T.T.T.T.H
+				row_374 := loop_429.C.T.T.T.T.T.H
+				row_395 := loop_429.C.T.T.T.T.T.T.H
+				row_396 := loop_429.C.T.T.T.T.T.T.T.H
+				row_397 := loop_429.C.T.T.T.T.T.T.T.T.H
+				row_370 := loop_429.C.T.T.T.T.T.T.T.T.T.H
+				row_372 := loop_429.C.T.T.T.T.T.T.T.T.T.T.H
+				row_375 := loop_429.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_402 := loop_429.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_403 := loop_429.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_404 := loop_429.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_418 := lo_417; i_418 < hi; i_418++ {
+					e_420 := -row_378[i_418]
+					e_421 := -row_377[i_418]
+					e_422 := -row_376[i_418]
+					e_423 := ((row_373[i_418] * row_378[i_418]) + (row_371[i_418] * e_421))
+					e_424 := ((row_374[i_418] * e_420) + (row_371[i_418] * row_376[i_418]))
+					e_425 := ((row_374[i_418] * row_377[i_418]) + (row_373[i_418] * e_422))
+					row_395[i_418] = e_423
+					row_396[i_418] = e_424
+					row_397[i_418] = e_425
+					e_426 := ((row_370[i_418] * e_420) + (row_372[i_418] * row_377[i_418]))
+					e_427 := ((row_375[i_418] * row_378[i_418]) + (row_372[i_418] * e_422))
+					e_428 := ((row_375[i_418] * e_421) + (row_370[i_418] * row_376[i_418]))
+					row_402[i_418] = e_426
+					row_403[i_418] = e_427
+					row_404[i_418] = e_428
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_394.For)
-		loop_394.Leave(&nbLoop47)
+		runtime.ParallelFor(tape_21, 16384, loop_429.For)
+		loop_429.Leave(&nbLoop52)
 	} else {
-		for i_370 := 0; i_370 < tape_21; i_370++ {
-			e_372 := -row_333[i_370]
-			e_373 := -row_332[i_370]
-			e_374 := -row_331[i_370]
-			e_375 := ((row_328[i_370] * row_333[i_370]) + (row_326[i_370] * e_373))
-			e_376 := ((row_329[i_370] * e_372) + (row_326[i_370] * row_331[i_370]))
-			e_377 := ((row_329[i_370] * row_332[i_370]) + (row_328[i_370] * e_374))
-			row_360[i_370] = e_375
-			row_361[i_370] = e_376
-			row_362[i_370] = e_377
-			e_378 := ((row_325[i_370] * e_372) + (row_327[i_370] * row_332[i_370]))
-			e_379 := ((row_330[i_370] * row_333[i_370]) + (row_327[i_370] * e_374))
-			e_380 := ((row_330[i_370] * e_373) + (row_325[i_370] * row_331[i_370]))
-			row_367[i_370] = e_378
-			row_368[i_370] = e_379
-			row_369[i_370] = e_380
+		for i_405 := 0; i_405 < tape_21; i_405++ {
+			e_407 := -row_378[i_405]
+			e_408 := -row_377[i_405]
+			e_409 := -row_376[i_405]
+			e_410 := ((row_373[i_405] * row_378[i_405]) + (row_371[i_405] * e_408))
+			e_411 := ((row_374[i_405] * e_407) + (row_371[i_405] * row_376[i_405]))
+			e_412 := ((row_374[i_405] * row_377[i_405]) + (row_373[i_405] * e_409))
+			row_395[i_405] = e_410
+			row_396[i_405] = e_411
+			row_397[i_405] = e_412
+			e_413 := ((row_370[i_405] * e_407) + (row_372[i_405] * row_377[i_405]))
+			e_414 := ((row_375[i_405] * row_378[i_405]) + (row_372[i_405] * e_409))
+			e_415 := ((row_375[i_405] * e_408) + (row_370[i_405] * row_376[i_405]))
+			row_402[i_405] = e_413
+			row_403[i_405] = e_414
+			row_404[i_405] = e_415
 		}
 	}
 	if tape_26 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{3, tape_36})+" differ")
 	}
-	a_359 = a_359[:len(a_249)]
-	for i_395 := range a_249 {
-		a_249[i_395] += a_359[i_395]
+	a_394 = a_394[:len(a_249)]
+	for i_430 := range a_249 {
+		a_249[i_430] += a_394[i_430]
 	}
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_39})+" differ")
 	}
-	a_366 = a_366[:len(a_172)]
-	for i_396 := range a_172 {
-		a_172[i_396] += a_366[i_396]
+	a_401 = a_401[:len(a_172)]
+	for i_431 := range a_172 {
+		a_172[i_431] += a_401[i_431]
 	}
-	row_397 := a_249[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
-	row_398 := a_249[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
-	row_399 := a_249[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
-	r_400 := ar.F64w(tape_41)
-	tape_40 = tape_40[:len(r_400)]
-	if len(r_400) >= 262144 {
-		loop_407 := runtime.EnterLoop(&nbLoop48, runtime.Bind(r_400, runtime.Bind(tape_40, runtime.End{})), len(r_400), 16384)
-		if loop_407.For == nil {
-			loop_407.For = func(lo_404, hi int) {
-				r_400 := loop_407.C.H
-				tape_40 := loop_407.C.T.H
-				for i_405 := lo_404; i_405 < hi; i_405++ {
-					r_400[i_405] = (1.0 / tape_40[i_405])
+	row_432 := a_249[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
+	row_433 := a_249[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
+	row_434 := a_249[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
+	r_435 := ar.F64w(tape_41)
+	tape_40 = tape_40[:len(r_435)]
+	if len(r_435) >= 262144 {
+		loop_442 := runtime.EnterLoop(&nbLoop53, runtime.Bind(r_435, runtime.Bind(tape_40, runtime.End{})), len(r_435), 16384)
+		if loop_442.For == nil {
+			loop_442.For = func(lo_439, hi int) {
+				r_435 := loop_442.C.H
+				tape_40 := loop_442.C.T.H
+				for i_440 := lo_439; i_440 < hi; i_440++ {
+					r_435[i_440] = (1.0 / tape_40[i_440])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_400), 16384, loop_407.For)
-		loop_407.Leave(&nbLoop48)
+		runtime.ParallelFor(len(r_435), 16384, loop_442.For)
+		loop_442.Leave(&nbLoop53)
 	} else {
-		for i_401 := range r_400 {
-			r_400[i_401] = (1.0 / tape_40[i_401])
+		for i_436 := range r_435 {
+			r_435[i_436] = (1.0 / tape_40[i_436])
 		}
 	}
 	if tape_41 != tape_43 {
@@ -11097,28 +11192,28 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_26 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_408 := ar.F64w(tape_43)
-	tape_42 = tape_42[:len(r_408)]
-	tape_40 = tape_40[:len(r_408)]
-	row_399 = row_399[:len(r_408)]
-	if len(r_408) >= 262144 {
-		loop_415 := runtime.EnterLoop(&nbLoop49, runtime.Bind(r_408, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.Bind(row_399, runtime.End{})))), len(r_408), 16384)
-		if loop_415.For == nil {
-			loop_415.For = func(lo_412, hi int) {
-				r_408 := loop_415.C.H
-				tape_42 := loop_415.C.T.H
-				tape_40 := loop_415.C.T.T.H
-				row_399 := loop_415.C.T.T.T.H
-				for i_413 := lo_412; i_413 < hi; i_413++ {
-					r_408[i_413] = ((-(tape_42[i_413] / tape_40[i_413])) * row_399[i_413])
+	r_443 := ar.F64w(tape_43)
+	tape_42 = tape_42[:len(r_443)]
+	tape_40 = tape_40[:len(r_443)]
+	row_434 = row_434[:len(r_443)]
+	if len(r_443) >= 262144 {
+		loop_450 := runtime.EnterLoop(&nbLoop54, runtime.Bind(r_443, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.Bind(row_434, runtime.End{})))), len(r_443), 16384)
+		if loop_450.For == nil {
+			loop_450.For = func(lo_447, hi int) {
+				r_443 := loop_450.C.H
+				tape_42 := loop_450.C.T.H
+				tape_40 := loop_450.C.T.T.H
+				row_434 := loop_450.C.T.T.T.H
+				for i_448 := lo_447; i_448 < hi; i_448++ {
+					r_443[i_448] = ((-(tape_42[i_448] / tape_40[i_448])) * row_434[i_448])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_408), 16384, loop_415.For)
-		loop_415.Leave(&nbLoop49)
+		runtime.ParallelFor(len(r_443), 16384, loop_450.For)
+		loop_450.Leave(&nbLoop54)
 	} else {
-		for i_409 := range r_408 {
-			r_408[i_409] = ((-(tape_42[i_409] / tape_40[i_409])) * row_399[i_409])
+		for i_444 := range r_443 {
+			r_443[i_444] = ((-(tape_42[i_444] / tape_40[i_444])) * row_434[i_444])
 		}
 	}
 	if tape_41 != tape_45 {
@@ -11130,27 +11225,27 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_43 != tape_45 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_45})+" differ")
 	}
-	tape_44 = tape_44[:len(r_408)]
-	tape_40 = tape_40[:len(r_408)]
-	row_398 = row_398[:len(r_408)]
-	if len(r_408) >= 262144 {
-		loop_423 := runtime.EnterLoop(&nbLoop50, runtime.Bind(r_408, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.Bind(row_398, runtime.End{})))), len(r_408), 16384)
-		if loop_423.For == nil {
-			loop_423.For = func(lo_420, hi int) {
-				r_408 := loop_423.C.H
-				tape_44 := loop_423.C.T.H
-				tape_40 := loop_423.C.T.T.H
-				row_398 := loop_423.C.T.T.T.H
-				for i_421 := lo_420; i_421 < hi; i_421++ {
-					r_408[i_421] += ((-(tape_44[i_421] / tape_40[i_421])) * row_398[i_421])
+	tape_44 = tape_44[:len(r_443)]
+	tape_40 = tape_40[:len(r_443)]
+	row_433 = row_433[:len(r_443)]
+	if len(r_443) >= 262144 {
+		loop_458 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_443, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.Bind(row_433, runtime.End{})))), len(r_443), 16384)
+		if loop_458.For == nil {
+			loop_458.For = func(lo_455, hi int) {
+				r_443 := loop_458.C.H
+				tape_44 := loop_458.C.T.H
+				tape_40 := loop_458.C.T.T.H
+				row_433 := loop_458.C.T.T.T.H
+				for i_456 := lo_455; i_456 < hi; i_456++ {
+					r_443[i_456] += ((-(tape_44[i_456] / tape_40[i_456])) * row_433[i_456])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_408), 16384, loop_423.For)
-		loop_423.Leave(&nbLoop50)
+		runtime.ParallelFor(len(r_443), 16384, loop_458.For)
+		loop_458.Leave(&nbLoop55)
 	} else {
-		for i_417 := range r_408 {
-			r_408[i_417] += ((-(tape_44[i_417] / tape_40[i_417])) * row_398[i_417])
+		for i_452 := range r_443 {
+			r_443[i_452] += ((-(tape_44[i_452] / tape_40[i_452])) * row_433[i_452])
 		}
 	}
 	if tape_41 != tape_47 {
@@ -11162,27 +11257,27 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_43 != tape_47 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_47})+" differ")
 	}
-	tape_46 = tape_46[:len(r_408)]
-	tape_40 = tape_40[:len(r_408)]
-	row_397 = row_397[:len(r_408)]
-	if len(r_408) >= 262144 {
-		loop_431 := runtime.EnterLoop(&nbLoop51, runtime.Bind(r_408, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.Bind(row_397, runtime.End{})))), len(r_408), 16384)
-		if loop_431.For == nil {
-			loop_431.For = func(lo_428, hi int) {
-				r_408 := loop_431.C.H
-				tape_46 := loop_431.C.T.H
-				tape_40 := loop_431.C.T.T.H
-				row_397 := loop_431.C.T.T.T.H
-				for i_429 := lo_428; i_429 < hi; i_429++ {
-					r_408[i_429] += ((-(tape_46[i_429] / tape_40[i_429])) * row_397[i_429])
+	tape_46 = tape_46[:len(r_443)]
+	tape_40 = tape_40[:len(r_443)]
+	row_432 = row_432[:len(r_443)]
+	if len(r_443) >= 262144 {
+		loop_466 := runtime.EnterLoop(&nbLoop56, runtime.Bind(r_443, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.Bind(row_432, runtime.End{})))), len(r_443), 16384)
+		if loop_466.For == nil {
+			loop_466.For = func(lo_463, hi int) {
+				r_443 := loop_466.C.H
+				tape_46 := loop_466.C.T.H
+				tape_40 := loop_466.C.T.T.H
+				row_432 := loop_466.C.T.T.T.H
+				for i_464 := lo_463; i_464 < hi; i_464++ {
+					r_443[i_464] += ((-(tape_46[i_464] / tape_40[i_464])) * row_432[i_464])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_408), 16384, loop_431.For)
-		loop_431.Leave(&nbLoop51)
+		runtime.ParallelFor(len(r_443), 16384, loop_466.For)
+		loop_466.Leave(&nbLoop56)
 	} else {
-		for i_425 := range r_408 {
-			r_408[i_425] += ((-(tape_46[i_425] / tape_40[i_425])) * row_397[i_425])
+		for i_460 := range r_443 {
+			r_443[i_460] += ((-(tape_46[i_460] / tape_40[i_460])) * row_432[i_460])
 		}
 	}
 	if tape_21 != tape_41 {
@@ -11200,40 +11295,40 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_43 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_43}))
 	}
-	r_434 := ar.F64w(tape_43)
-	r_408 = r_408[:tape_43]
+	r_469 := ar.F64w(tape_43)
+	r_443 = r_443[:tape_43]
 	tape_40 = tape_40[:tape_43]
 	rev_197 = rev_197[:tape_43]
 	rev_195 = rev_195[:tape_43]
-	r_434 = r_434[:tape_43]
+	r_469 = r_469[:tape_43]
 	if tape_43 >= 262144 {
-		loop_447 := runtime.EnterLoop(&nbLoop52, runtime.Bind(r_408, runtime.Bind(tape_40, runtime.Bind(rev_197, runtime.Bind(rev_195, runtime.Bind(r_434, runtime.End{}))))), tape_43, 16384)
-		if loop_447.For == nil {
-			loop_447.For = func(lo_441, hi int) {
-				r_408 := loop_447.C.H
-				tape_40 := loop_447.C.T.H
-				rev_197 := loop_447.C.T.T.H
-				rev_195 := loop_447.C.T.T.T.H
-				r_434 := loop_447.C.T.T.T.T.H
-				for i_442 := lo_441; i_442 < hi; i_442++ {
-					e_444 := (r_408[i_442] + ((math.Cos(tape_40[i_442])) * rev_197[i_442]))
-					e_445 := (e_444 + ((-(math.Sin(tape_40[i_442]))) * rev_195[i_442]))
-					e_446 := ((0.5 / tape_40[i_442]) * e_445)
-					r_434[i_442] = e_446
+		loop_482 := runtime.EnterLoop(&nbLoop57, runtime.Bind(r_443, runtime.Bind(tape_40, runtime.Bind(rev_197, runtime.Bind(rev_195, runtime.Bind(r_469, runtime.End{}))))), tape_43, 16384)
+		if loop_482.For == nil {
+			loop_482.For = func(lo_476, hi int) {
+				r_443 := loop_482.C.H
+				tape_40 := loop_482.C.T.H
+				rev_197 := loop_482.C.T.T.H
+				rev_195 := loop_482.C.T.T.T.H
+				r_469 := loop_482.C.T.T.T.T.H
+				for i_477 := lo_476; i_477 < hi; i_477++ {
+					e_479 := (r_443[i_477] + ((math.Cos(tape_40[i_477])) * rev_197[i_477]))
+					e_480 := (e_479 + ((-(math.Sin(tape_40[i_477]))) * rev_195[i_477]))
+					e_481 := ((0.5 / tape_40[i_477]) * e_480)
+					r_469[i_477] = e_481
 				}
 			}
 		}
-		runtime.ParallelFor(tape_43, 16384, loop_447.For)
-		loop_447.Leave(&nbLoop52)
+		runtime.ParallelFor(tape_43, 16384, loop_482.For)
+		loop_482.Leave(&nbLoop57)
 	} else {
-		for i_435 := 0; i_435 < tape_43; i_435++ {
-			e_437 := (r_408[i_435] + ((math.Cos(tape_40[i_435])) * rev_197[i_435]))
-			e_438 := (e_437 + ((-(math.Sin(tape_40[i_435]))) * rev_195[i_435]))
-			e_439 := ((0.5 / tape_40[i_435]) * e_438)
-			r_434[i_435] = e_439
+		for i_470 := 0; i_470 < tape_43; i_470++ {
+			e_472 := (r_443[i_470] + ((math.Cos(tape_40[i_470])) * rev_197[i_470]))
+			e_473 := (e_472 + ((-(math.Sin(tape_40[i_470]))) * rev_195[i_470]))
+			e_474 := ((0.5 / tape_40[i_470]) * e_473)
+			r_469[i_470] = e_474
 		}
 	}
-	row_448 := a_127[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
+	row_483 := a_127[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -11243,14 +11338,14 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if int64(0) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), tape_49))
 	}
-	row_449 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	row_484 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
 	if tape_41 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_450 := a_127[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
+	row_485 := a_127[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -11260,14 +11355,14 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if int64(1) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), tape_49))
 	}
-	row_451 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	row_486 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
 	if tape_41 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_452 := a_127[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
+	row_487 := a_127[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -11277,94 +11372,79 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if int64(2) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), tape_49))
 	}
-	row_453 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	row_488 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
 	if tape_41 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	rs_454 := tape_11
-	tot_455, err_456 := runtime.MulSize(3, rs_454)
-	if err_456 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_456)
+	rs_489 := tape_11
+	tot_490, err_491 := runtime.MulSize(3, rs_489)
+	if err_491 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_491)
 	}
-	a_457 := ar.F64w(tot_455)
-	row_458 := a_457[0*rs_454 : 1*rs_454]
-	row_459 := a_457[1*rs_454 : 2*rs_454]
-	row_460 := a_457[2*rs_454 : 3*rs_454]
-	row_448 = row_448[:tape_11]
-	r_400 = r_400[:tape_11]
-	row_397 = row_397[:tape_11]
-	row_449 = row_449[:tape_11]
-	r_434 = r_434[:tape_11]
-	row_450 = row_450[:tape_11]
-	row_398 = row_398[:tape_11]
-	row_451 = row_451[:tape_11]
-	row_452 = row_452[:tape_11]
-	row_399 = row_399[:tape_11]
-	row_453 = row_453[:tape_11]
-	row_458 = row_458[:tape_11]
-	row_459 = row_459[:tape_11]
-	row_460 = row_460[:tape_11]
+	a_492 := ar.F64w(tot_490)
+	row_493 := a_492[0*rs_489 : 1*rs_489]
+	row_494 := a_492[1*rs_489 : 2*rs_489]
+	row_495 := a_492[2*rs_489 : 3*rs_489]
+	row_483 = row_483[:tape_11]
+	r_435 = r_435[:tape_11]
+	row_432 = row_432[:tape_11]
+	row_484 = row_484[:tape_11]
+	r_469 = r_469[:tape_11]
+	row_485 = row_485[:tape_11]
+	row_433 = row_433[:tape_11]
+	row_486 = row_486[:tape_11]
+	row_487 = row_487[:tape_11]
+	row_434 = row_434[:tape_11]
+	row_488 = row_488[:tape_11]
+	row_493 = row_493[:tape_11]
+	row_494 = row_494[:tape_11]
+	row_495 = row_495[:tape_11]
 	if tape_11 >= 262144 {
-		loop_473 := runtime.EnterLoop(&nbLoop53, runtime.Bind(row_448, runtime.Bind(r_400, runtime.Bind(row_397, runtime.Bind(row_449, runtime.Bind(r_434, runtime.Bind(row_450, runtime.Bind(row_398, runtime.Bind(row_451, runtime.Bind(row_452, runtime.Bind(row_399, runtime.Bind(row_453, runtime.Bind(row_458, runtime.Bind(row_459, runtime.Bind(row_460, runtime.End{})))))))))))))), tape_11, 16384)
-		if loop_473.For == nil {
-			loop_473.For = func(lo_467, hi int) {
-				row_448 := loop_473.C.H
-				r_400 := loop_473.C.T.H
-				row_397 := loop_473.C.T.T.H
-				row_449 := loop_473.C.T.T.T.H
-				r_434 := loop_473.C.T.T.T.T.H
-				row_450 := loop_473.C.T.T.T.T.T.H
-				row_398 := loop_473.C.T.T.T.T.T.T.H
-				row_451 := loop_473.C.T.T.T.T.T.T.T.H
-				row_452 := loop_473.C.T.T.T.T.T.T.T.T.H
-				row_399 := loop_473.C.T.T.T.T.T.T.T.T.T.H
-				row_453 := loop_473.C.T.T.T.T.T.T.T.T.T.T.H
-				row_458 := loop_473.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_459 := loop_473.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_460 := loop_473.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_468 := lo_467; i_468 < hi; i_468++ {
-					e_470 := ((row_448[i_468] + (r_400[i_468] * row_397[i_468])) + ((2.0 * row_449[i_468]) * r_434[i_468]))
-					e_471 := ((row_450[i_468] + (r_400[i_468] * row_398[i_468])) + ((2.0 * row_451[i_468]) * r_434[i_468]))
-					e_472 := ((row_452[i_468] + (r_400[i_468] * row_399[i_468])) + ((2.0 * row_453[i_468]) * r_434[i_468]))
-					row_458[i_468] = e_470
-					row_459[i_468] = e_471
-					row_460[i_468] = e_472
+		loop_508 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_483, runtime.Bind(r_435, runtime.Bind(row_432, runtime.Bind(row_484, runtime.Bind(r_469, runtime.Bind(row_485, runtime.Bind(row_433, runtime.Bind(row_486, runtime.Bind(row_487, runtime.Bind(row_434, runtime.Bind(row_488, runtime.Bind(row_493, runtime.Bind(row_494, runtime.Bind(row_495, runtime.End{})))))))))))))), tape_11, 16384)
+		if loop_508.For == nil {
+			loop_508.For = func(lo_502, hi int) {
+				row_483 := loop_508.C.H
+				r_435 := loop_508.C.T.H
+				row_432 := loop_508.C.T.T.H
+				row_484 := loop_508.C.T.T.T.H
+				r_469 := loop_508.C.T.T.T.T.H
+				row_485 := loop_508.C.T.T.T.T.T.H
+				row_433 := loop_508.C.T.T.T.T.T.T.H
+				row_486 := loop_508.C.T.T.T.T.T.T.T.H
+				row_487 := loop_508.C.T.T.T.T.T.T.T.T.H
+				row_434 := loop_508.C.T.T.T.T.T.T.T.T.T.H
+				row_488 := loop_508.C.T.T.T.T.T.T.T.T.T.T.H
+				row_493 := loop_508.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_494 := loop_508.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_495 := loop_508.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_503 := lo_502; i_503 < hi; i_503++ {
+					e_505 := ((row_483[i_503] + (r_435[i_503] * row_432[i_503])) + ((2.0 * row_484[i_503]) * r_469[i_503]))
+					e_506 := ((row_485[i_503] + (r_435[i_503] * row_433[i_503])) + ((2.0 * row_486[i_503]) * r_469[i_503]))
+					e_507 := ((row_487[i_503] + (r_435[i_503] * row_434[i_503])) + ((2.0 * row_488[i_503]) * r_469[i_503]))
+					row_493[i_503] = e_505
+					row_494[i_503] = e_506
+					row_495[i_503] = e_507
 				}
 			}
 		}
-		runtime.ParallelFor(tape_11, 16384, loop_473.For)
-		loop_473.Leave(&nbLoop53)
+		runtime.ParallelFor(tape_11, 16384, loop_508.For)
+		loop_508.Leave(&nbLoop58)
 	} else {
-		for i_461 := 0; i_461 < tape_11; i_461++ {
-			e_463 := ((row_448[i_461] + (r_400[i_461] * row_397[i_461])) + ((2.0 * row_449[i_461]) * r_434[i_461]))
-			e_464 := ((row_450[i_461] + (r_400[i_461] * row_398[i_461])) + ((2.0 * row_451[i_461]) * r_434[i_461]))
-			e_465 := ((row_452[i_461] + (r_400[i_461] * row_399[i_461])) + ((2.0 * row_453[i_461]) * r_434[i_461]))
-			row_458[i_461] = e_463
-			row_459[i_461] = e_464
-			row_460[i_461] = e_465
+		for i_496 := 0; i_496 < tape_11; i_496++ {
+			e_498 := ((row_483[i_496] + (r_435[i_496] * row_432[i_496])) + ((2.0 * row_484[i_496]) * r_469[i_496]))
+			e_499 := ((row_485[i_496] + (r_435[i_496] * row_433[i_496])) + ((2.0 * row_486[i_496]) * r_469[i_496]))
+			e_500 := ((row_487[i_496] + (r_435[i_496] * row_434[i_496])) + ((2.0 * row_488[i_496]) * r_469[i_496]))
+			row_493[i_496] = e_498
+			row_494[i_496] = e_499
+			row_495[i_496] = e_500
 		}
 	}
-	ar.Keep(mark_474, &a_457, &a_172)
-	return a_457, 3, tape_11, a_172, 3, tape_8, nil
+	ar.Keep(mark_509, &a_492, &a_172)
+	return a_492, 3, tape_11, a_172, 3, tape_8, nil
 }
-
-// nbLoop54 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop54 runtime.LoopSite
-
-// nbLoop55 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop55 runtime.LoopSite
-
-// nbLoop56 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop56 runtime.LoopSite
-
-// nbLoop57 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop57 runtime.LoopSite
-
-// nbLoop58 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop58 runtime.LoopSite
 
 // nbLoop59 keeps the records of a parallel loop of fn_residualsvjp1110.
 var nbLoop59 runtime.LoopSite
@@ -11384,9 +11464,27 @@ var nbLoop63 runtime.LoopSite
 // nbLoop64 keeps the records of a parallel loop of fn_residualsvjp1110.
 var nbLoop64 runtime.LoopSite
 
+// nbLoop65 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop65 runtime.LoopSite
+
+// nbLoop66 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop66 runtime.LoopSite
+
+// nbLoop67 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop67 runtime.LoopSite
+
+// nbLoop68 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop68 runtime.LoopSite
+
+// nbLoop69 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop69 runtime.LoopSite
+
+// nbLoop70 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop70 runtime.LoopSite
+
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_483 := ar.Mark()
+	mark_490 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -11469,21 +11567,65 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_17)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_36 := s_18[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	rs_46 := cam_3
-	tot_47, err_48 := runtime.MulSize(3, rs_46)
-	if err_48 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_48), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	row_21 = row_21[:x_6]
+	row_22 = row_22[:x_6]
+	row_23 = row_23[:x_6]
+	row_24 = row_24[:x_6]
+	row_25 = row_25[:x_6]
+	row_26 = row_26[:x_6]
+	row_31 = row_31[:x_6]
+	row_32 = row_32[:x_6]
+	row_33 = row_33[:x_6]
+	if x_6 >= 262144 {
+		loop_50 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_21, runtime.Bind(row_22, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_26, runtime.Bind(row_31, runtime.Bind(row_32, runtime.Bind(row_33, runtime.End{}))))))))), x_6, 16384)
+		if loop_50.For == nil {
+			loop_50.For = func(lo_44, hi int) {
+				row_21 := loop_50.C.H
+				row_22 := loop_50.C.T.H
+				row_23 := loop_50.C.T.T.H
+				row_24 := loop_50.C.T.T.T.H
+				row_25 := loop_50.C.T.T.T.T.H
+				row_26 := loop_50.C.T.T.T.T.T.H
+				row_31 := loop_50.C.T.T.T.T.T.T.H
+				row_32 := loop_50.C.T.T.T.T.T.T.T.H
+				row_33 := loop_50.C.T.T.T.T.T.T.T.T.H
+				for i_45 := lo_44; i_45 < hi; i_45++ {
+					e_47 := (row_21[i_45] - row_22[i_45])
+					e_48 := (row_23[i_45] - row_24[i_45])
+					e_49 := (row_25[i_45] - row_26[i_45])
+					row_31[i_45] = e_47
+					row_32[i_45] = e_48
+					row_33[i_45] = e_49
+				}
+			}
+		}
+		runtime.ParallelFor(x_6, 16384, loop_50.For)
+		loop_50.Leave(&nbLoop59)
+	} else {
+		for i_38 := 0; i_38 < x_6; i_38++ {
+			e_40 := (row_21[i_38] - row_22[i_38])
+			e_41 := (row_23[i_38] - row_24[i_38])
+			e_42 := (row_25[i_38] - row_26[i_38])
+			row_31[i_38] = e_40
+			row_32[i_38] = e_41
+			row_33[i_38] = e_42
+		}
 	}
-	a_49 := ar.F64w(tot_47)
-	row_50 := a_49[0*rs_46 : 1*rs_46]
-	row_51 := a_49[1*rs_46 : 2*rs_46]
-	row_52 := a_49[2*rs_46 : 3*rs_46]
-	_ = a_49[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	_ = a_49[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	_ = a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	_ = a_49[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	rs_59 := cam_3
+	tot_60, err_61 := runtime.MulSize(3, rs_59)
+	if err_61 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_61), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	a_62 := ar.F64w(tot_60)
+	row_63 := a_62[0*rs_59 : 1*rs_59]
+	row_64 := a_62[1*rs_59 : 2*rs_59]
+	row_65 := a_62[2*rs_59 : 3*rs_59]
+	_ = a_62[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	row_67 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	_ = a_62[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_69 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_70 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	_ = a_62[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -11502,247 +11644,223 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	rs_59 := cam_3
-	tot_60, err_61 := runtime.MulSize(3, rs_59)
-	if err_61 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_61), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	rs_72 := cam_3
+	tot_73, err_74 := runtime.MulSize(3, rs_72)
+	if err_74 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_74), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_62 := ar.F64w(tot_60)
-	row_63 := a_62[0*rs_59 : 1*rs_59]
-	row_64 := a_62[1*rs_59 : 2*rs_59]
-	row_65 := a_62[2*rs_59 : 3*rs_59]
-	r_37 := ar.F64w(x_6)
-	r_38 := ar.F64w(x_6)
-	r_39 := ar.F64w(x_6)
-	r_40 := ar.F64w(x_6)
-	r_41 := ar.F64w(x_6)
-	r_42 := ar.F64w(x_6)
-	r_43 := ar.F64w(x_6)
-	r_44 := ar.F64w(x_6)
-	r_45 := ar.F64w(x_6)
-	row_21 = row_21[:x_6]
-	row_22 = row_22[:x_6]
-	row_23 = row_23[:x_6]
-	row_24 = row_24[:x_6]
-	row_25 = row_25[:x_6]
-	row_26 = row_26[:x_6]
-	row_31 = row_31[:x_6]
-	row_32 = row_32[:x_6]
-	row_33 = row_33[:x_6]
-	row_34 = row_34[:x_6]
-	row_35 = row_35[:x_6]
-	row_36 = row_36[:x_6]
-	r_37 = r_37[:x_6]
-	r_38 = r_38[:x_6]
-	r_39 = r_39[:x_6]
-	r_40 = r_40[:x_6]
-	r_41 = r_41[:x_6]
-	r_42 = r_42[:x_6]
-	r_43 = r_43[:x_6]
-	r_44 = r_44[:x_6]
-	r_45 = r_45[:x_6]
-	row_50 = row_50[:x_6]
-	row_51 = row_51[:x_6]
-	row_52 = row_52[:x_6]
-	row_63 = row_63[:x_6]
-	row_64 = row_64[:x_6]
-	row_65 = row_65[:x_6]
-	if x_6 >= 262144 {
-		loop_108 := runtime.EnterLoop(&nbLoop54, runtime.Bind(row_21, runtime.Bind(row_22, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_26, runtime.Bind(row_31, runtime.Bind(row_32, runtime.Bind(row_33, runtime.Bind(row_34, runtime.Bind(row_35, runtime.Bind(row_36, runtime.Bind(r_37, runtime.Bind(r_38, runtime.Bind(r_39, runtime.Bind(r_40, runtime.Bind(r_41, runtime.Bind(r_42, runtime.Bind(r_43, runtime.Bind(r_44, runtime.Bind(r_45, runtime.Bind(row_50, runtime.Bind(row_51, runtime.Bind(row_52, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.End{}))))))))))))))))))))))))))), x_6, 16384)
-		if loop_108.For == nil {
-			loop_108.For = func(lo_87, hi int) {
-				row_21 := loop_108.C.H
-				row_22 := loop_108.C.T.H
-				row_23 := loop_108.C.T.T.H
-				row_24 := loop_108.C.T.T.T.H
-				row_25 := loop_108.C.T.T.T.T.H
-				row_26 := loop_108.C.T.T.T.T.T.H
-				row_31 := loop_108.C.T.T.T.T.T.T.H
-				row_32 := loop_108.C.T.T.T.T.T.T.T.H
-				row_33 := loop_108.C.T.T.T.T.T.T.T.T.H
-				row_34 := loop_108.C.T.T.T.T.T.T.T.T.T.H
-				row_35 := loop_108.C.T.T.T.T.T.T.T.T.T.T.H
-				row_36 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.H
-				r_37 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_38 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_39 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_40 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_41 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_42 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_43 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_44 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_45 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_50 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_51 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_52 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_63 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_64 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_65 := loop_108.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_88 := lo_87; i_88 < hi; i_88++ {
-					e_90 := (row_21[i_88] - row_22[i_88])
-					e_91 := (row_23[i_88] - row_24[i_88])
-					e_92 := (row_25[i_88] - row_26[i_88])
-					row_31[i_88] = e_90
-					row_32[i_88] = e_91
-					row_33[i_88] = e_92
-					e_93 := (((row_34[i_88] * row_34[i_88]) + (row_35[i_88] * row_35[i_88])) + (row_36[i_88] * row_36[i_88]))
-					r_37[i_88] = e_93
-					e_94 := (runtime.Sign(e_93))
-					r_38[i_88] = e_94
-					e_95 := (1.0 - e_94)
-					r_39[i_88] = e_95
-					e_96 := (math.Sqrt((e_93 + e_95)))
-					r_40[i_88] = e_96
-					e_97 := (math.Cos(e_96))
-					r_41[i_88] = e_97
-					e_98 := (math.Sin(e_96))
-					r_42[i_88] = e_98
-					e_99 := (row_34[i_88] / e_96)
-					r_43[i_88] = e_99
-					e_100 := (row_35[i_88] / e_96)
-					r_44[i_88] = e_100
-					e_101 := (row_36[i_88] / e_96)
-					r_45[i_88] = e_101
-					e_102 := e_99
-					e_103 := e_100
-					e_104 := e_101
-					row_50[i_88] = e_102
-					row_51[i_88] = e_103
-					row_52[i_88] = e_104
-					e_105 := ((e_103 * e_92) - (e_104 * e_91))
-					e_106 := ((e_104 * e_90) - (e_102 * e_92))
-					e_107 := ((e_102 * e_91) - (e_103 * e_90))
-					row_63[i_88] = e_105
-					row_64[i_88] = e_106
-					row_65[i_88] = e_107
+	a_75 := ar.F64w(tot_73)
+	row_76 := a_75[0*rs_72 : 1*rs_72]
+	row_77 := a_75[1*rs_72 : 2*rs_72]
+	row_78 := a_75[2*rs_72 : 3*rs_72]
+	r_37 := ar.F64w(cam_3)
+	r_51 := ar.F64w(cam_3)
+	r_52 := ar.F64w(cam_3)
+	r_53 := ar.F64w(cam_3)
+	r_54 := ar.F64w(cam_3)
+	r_55 := ar.F64w(cam_3)
+	r_56 := ar.F64w(cam_3)
+	r_57 := ar.F64w(cam_3)
+	r_58 := ar.F64w(cam_3)
+	row_34 = row_34[:cam_3]
+	row_35 = row_35[:cam_3]
+	row_36 = row_36[:cam_3]
+	r_37 = r_37[:cam_3]
+	r_51 = r_51[:cam_3]
+	r_52 = r_52[:cam_3]
+	r_53 = r_53[:cam_3]
+	r_54 = r_54[:cam_3]
+	r_55 = r_55[:cam_3]
+	r_56 = r_56[:cam_3]
+	r_57 = r_57[:cam_3]
+	r_58 = r_58[:cam_3]
+	row_63 = row_63[:cam_3]
+	row_64 = row_64[:cam_3]
+	row_65 = row_65[:cam_3]
+	row_67 = row_67[:cam_3]
+	row_69 = row_69[:cam_3]
+	row_70 = row_70[:cam_3]
+	row_76 = row_76[:cam_3]
+	row_77 = row_77[:cam_3]
+	row_78 = row_78[:cam_3]
+	if cam_3 >= 262144 {
+		loop_115 := runtime.EnterLoop(&nbLoop60, runtime.Bind(row_34, runtime.Bind(row_35, runtime.Bind(row_36, runtime.Bind(r_37, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(r_54, runtime.Bind(r_55, runtime.Bind(r_56, runtime.Bind(r_57, runtime.Bind(r_58, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_67, runtime.Bind(row_69, runtime.Bind(row_70, runtime.Bind(row_76, runtime.Bind(row_77, runtime.Bind(row_78, runtime.End{}))))))))))))))))))))), cam_3, 16384)
+		if loop_115.For == nil {
+			loop_115.For = func(lo_97, hi int) {
+				row_34 := loop_115.C.H
+				row_35 := loop_115.C.T.H
+				row_36 := loop_115.C.T.T.H
+				r_37 := loop_115.C.T.T.T.H
+				r_51 := loop_115.C.T.T.T.T.H
+				r_52 := loop_115.C.T.T.T.T.T.H
+				r_53 := loop_115.C.T.T.T.T.T.T.H
+				r_54 := loop_115.C.T.T.T.T.T.T.T.H
+				r_55 := loop_115.C.T.T.T.T.T.T.T.T.H
+				r_56 := loop_115.C.T.T.T.T.T.T.T.T.T.H
+				r_57 := loop_115.C.T.T.T.T.T.T.T.T.T.T.H
+				r_58 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_63 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_64 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_65 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_67 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_69 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_70 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_76 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_77 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_78 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_98 := lo_97; i_98 < hi; i_98++ {
+					e_100 := (((row_34[i_98] * row_34[i_98]) + (row_35[i_98] * row_35[i_98])) + (row_36[i_98] * row_36[i_98]))
+					r_37[i_98] = e_100
+					e_101 := (runtime.Sign(e_100))
+					r_51[i_98] = e_101
+					e_102 := (1.0 - e_101)
+					r_52[i_98] = e_102
+					e_103 := (math.Sqrt((e_100 + e_102)))
+					r_53[i_98] = e_103
+					e_104 := (math.Cos(e_103))
+					r_54[i_98] = e_104
+					e_105 := (math.Sin(e_103))
+					r_55[i_98] = e_105
+					e_106 := (row_34[i_98] / e_103)
+					r_56[i_98] = e_106
+					e_107 := (row_35[i_98] / e_103)
+					r_57[i_98] = e_107
+					e_108 := (row_36[i_98] / e_103)
+					r_58[i_98] = e_108
+					e_109 := e_106
+					e_110 := e_107
+					e_111 := e_108
+					row_63[i_98] = e_109
+					row_64[i_98] = e_110
+					row_65[i_98] = e_111
+					e_112 := ((e_110 * row_67[i_98]) - (e_111 * row_69[i_98]))
+					e_113 := ((e_111 * row_70[i_98]) - (e_109 * row_67[i_98]))
+					e_114 := ((e_109 * row_69[i_98]) - (e_110 * row_70[i_98]))
+					row_76[i_98] = e_112
+					row_77[i_98] = e_113
+					row_78[i_98] = e_114
 				}
 			}
 		}
-		runtime.ParallelFor(x_6, 16384, loop_108.For)
-		loop_108.Leave(&nbLoop54)
+		runtime.ParallelFor(cam_3, 16384, loop_115.For)
+		loop_115.Leave(&nbLoop60)
 	} else {
-		for i_66 := 0; i_66 < x_6; i_66++ {
-			e_68 := (row_21[i_66] - row_22[i_66])
-			e_69 := (row_23[i_66] - row_24[i_66])
-			e_70 := (row_25[i_66] - row_26[i_66])
-			row_31[i_66] = e_68
-			row_32[i_66] = e_69
-			row_33[i_66] = e_70
-			e_71 := (((row_34[i_66] * row_34[i_66]) + (row_35[i_66] * row_35[i_66])) + (row_36[i_66] * row_36[i_66]))
-			r_37[i_66] = e_71
-			e_72 := (runtime.Sign(e_71))
-			r_38[i_66] = e_72
-			e_73 := (1.0 - e_72)
-			r_39[i_66] = e_73
-			e_74 := (math.Sqrt((e_71 + e_73)))
-			r_40[i_66] = e_74
-			e_75 := (math.Cos(e_74))
-			r_41[i_66] = e_75
-			e_76 := (math.Sin(e_74))
-			r_42[i_66] = e_76
-			e_77 := (row_34[i_66] / e_74)
-			r_43[i_66] = e_77
-			e_78 := (row_35[i_66] / e_74)
-			r_44[i_66] = e_78
-			e_79 := (row_36[i_66] / e_74)
-			r_45[i_66] = e_79
-			e_80 := e_77
-			e_81 := e_78
-			e_82 := e_79
-			row_50[i_66] = e_80
-			row_51[i_66] = e_81
-			row_52[i_66] = e_82
-			e_83 := ((e_81 * e_70) - (e_82 * e_69))
-			e_84 := ((e_82 * e_68) - (e_80 * e_70))
-			e_85 := ((e_80 * e_69) - (e_81 * e_68))
-			row_63[i_66] = e_83
-			row_64[i_66] = e_84
-			row_65[i_66] = e_85
+		for i_79 := 0; i_79 < cam_3; i_79++ {
+			e_81 := (((row_34[i_79] * row_34[i_79]) + (row_35[i_79] * row_35[i_79])) + (row_36[i_79] * row_36[i_79]))
+			r_37[i_79] = e_81
+			e_82 := (runtime.Sign(e_81))
+			r_51[i_79] = e_82
+			e_83 := (1.0 - e_82)
+			r_52[i_79] = e_83
+			e_84 := (math.Sqrt((e_81 + e_83)))
+			r_53[i_79] = e_84
+			e_85 := (math.Cos(e_84))
+			r_54[i_79] = e_85
+			e_86 := (math.Sin(e_84))
+			r_55[i_79] = e_86
+			e_87 := (row_34[i_79] / e_84)
+			r_56[i_79] = e_87
+			e_88 := (row_35[i_79] / e_84)
+			r_57[i_79] = e_88
+			e_89 := (row_36[i_79] / e_84)
+			r_58[i_79] = e_89
+			e_90 := e_87
+			e_91 := e_88
+			e_92 := e_89
+			row_63[i_79] = e_90
+			row_64[i_79] = e_91
+			row_65[i_79] = e_92
+			e_93 := ((e_91 * row_67[i_79]) - (e_92 * row_69[i_79]))
+			e_94 := ((e_92 * row_70[i_79]) - (e_90 * row_67[i_79]))
+			e_95 := ((e_90 * row_69[i_79]) - (e_91 * row_70[i_79]))
+			row_76[i_79] = e_93
+			row_77[i_79] = e_94
+			row_78[i_79] = e_95
 		}
 	}
-	row_109 := a_49[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	row_110 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_116 := a_62[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	row_117 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_111 := a_49[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	row_112 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_118 := a_62[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	row_119 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_113 := a_49[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	row_114 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_120 := a_62[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_121 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	n_118, err_119 := runtime.CheckSize(int64(3))
-	if err_119 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_119), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	var a_120 []float64
-	row_121 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_122 := a_62[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_123 := a_49[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	rs_124 := x_6
-	tot_125, err_126 := runtime.MulSize(n_118, rs_124)
+	n_125, err_126 := runtime.CheckSize(int64(3))
 	if err_126 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_126), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_120 = ar.F64w(tot_125)
-	row_127 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	var a_127 []float64
+	row_128 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_128 := a_62[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	row_129 := a_75[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_129 := a_49[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	row_130 := a_62[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_130 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	rs_131 := x_6
+	tot_132, err_133 := runtime.MulSize(n_125, rs_131)
+	if err_133 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_133), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	a_127 = ar.F64w(tot_132)
+	row_134 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_131 := a_62[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_135 := a_75[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_132 := a_49[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_136 := a_62[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_133 := a_120[0*rs_124 : 1*rs_124]
-	row_134 := a_120[1*rs_124 : 2*rs_124]
-	row_135 := a_120[2*rs_124 : 3*rs_124]
+	row_137 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_138 := a_75[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_139 := a_62[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_140 := a_127[0*rs_131 : 1*rs_131]
+	row_141 := a_127[1*rs_131 : 2*rs_131]
+	row_142 := a_127[2*rs_131 : 3*rs_131]
 	if int64(n_17) != int64(3) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("a", "[3][p]f64", "3", int64(n_17), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(1) >= int64(n_17) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_17)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_136 := s_18[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	row_137 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_143 := s_18[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	row_144 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if int64(2) >= int64(n_17) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_17)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_138 := s_18[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	row_139 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	row_140 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_145 := s_18[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_146 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_147 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if int64(0) >= int64(n_17) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_17)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_141 := s_18[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	row_148 := s_18[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -11761,39 +11879,32 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	rs_142 := cam_3
-	tot_143, err_144 := runtime.MulSize(3, rs_142)
-	if err_144 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_144), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	rs_149 := cam_3
+	tot_150, err_151 := runtime.MulSize(3, rs_149)
+	if err_151 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_151), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_145 := ar.F64w(tot_143)
-	row_146 := a_145[0*rs_142 : 1*rs_142]
-	row_147 := a_145[1*rs_142 : 2*rs_142]
-	row_148 := a_145[2*rs_142 : 3*rs_142]
-	r_115 := ar.F64w(cam_3)
-	r_116 := ar.F64w(cam_3)
-	r_117 := ar.F64w(cam_3)
-	row_109 = row_109[:cam_3]
-	row_110 = row_110[:cam_3]
-	row_111 = row_111[:cam_3]
-	row_112 = row_112[:cam_3]
-	row_113 = row_113[:cam_3]
-	row_114 = row_114[:cam_3]
-	r_115 = r_115[:cam_3]
-	r_41 = r_41[:cam_3]
-	r_116 = r_116[:cam_3]
-	r_117 = r_117[:cam_3]
+	a_152 := ar.F64w(tot_150)
+	row_153 := a_152[0*rs_149 : 1*rs_149]
+	row_154 := a_152[1*rs_149 : 2*rs_149]
+	row_155 := a_152[2*rs_149 : 3*rs_149]
+	r_122 := ar.F64w(cam_3)
+	r_123 := ar.F64w(cam_3)
+	r_124 := ar.F64w(cam_3)
+	row_116 = row_116[:cam_3]
+	row_117 = row_117[:cam_3]
+	row_118 = row_118[:cam_3]
+	row_119 = row_119[:cam_3]
+	row_120 = row_120[:cam_3]
 	row_121 = row_121[:cam_3]
-	row_122 = row_122[:cam_3]
-	r_42 = r_42[:cam_3]
-	row_123 = row_123[:cam_3]
-	row_127 = row_127[:cam_3]
+	r_122 = r_122[:cam_3]
+	r_54 = r_54[:cam_3]
+	r_123 = r_123[:cam_3]
+	r_124 = r_124[:cam_3]
 	row_128 = row_128[:cam_3]
 	row_129 = row_129[:cam_3]
+	r_55 = r_55[:cam_3]
 	row_130 = row_130[:cam_3]
-	row_131 = row_131[:cam_3]
-	row_132 = row_132[:cam_3]
-	row_133 = row_133[:cam_3]
 	row_134 = row_134[:cam_3]
 	row_135 = row_135[:cam_3]
 	row_136 = row_136[:cam_3]
@@ -11802,870 +11913,880 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_139 = row_139[:cam_3]
 	row_140 = row_140[:cam_3]
 	row_141 = row_141[:cam_3]
+	row_142 = row_142[:cam_3]
+	row_143 = row_143[:cam_3]
+	row_144 = row_144[:cam_3]
+	row_145 = row_145[:cam_3]
 	row_146 = row_146[:cam_3]
 	row_147 = row_147[:cam_3]
 	row_148 = row_148[:cam_3]
+	row_153 = row_153[:cam_3]
+	row_154 = row_154[:cam_3]
+	row_155 = row_155[:cam_3]
 	if cam_3 >= 262144 {
-		loop_173 := runtime.EnterLoop(&nbLoop55, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.Bind(row_112, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(r_115, runtime.Bind(r_41, runtime.Bind(r_116, runtime.Bind(r_117, runtime.Bind(row_121, runtime.Bind(row_122, runtime.Bind(r_42, runtime.Bind(row_123, runtime.Bind(row_127, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_146, runtime.Bind(row_147, runtime.Bind(row_148, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
-		if loop_173.For == nil {
-			loop_173.For = func(lo_161, hi int) {
-				row_109 := loop_173.C.H
-				row_110 := loop_173.C.T.H
-				row_111 := loop_173.C.T.T.H
-				row_112 := loop_173.C.T.T.T.H
-				row_113 := loop_173.C.T.T.T.T.H
-				row_114 := loop_173.C.T.T.T.T.T.H
-				r_115 := loop_173.C.T.T.T.T.T.T.H
-				r_41 := loop_173.C.T.T.T.T.T.T.T.H
-				r_116 := loop_173.C.T.T.T.T.T.T.T.T.H
-				r_117 := loop_173.C.T.T.T.T.T.T.T.T.T.H
-				row_121 := loop_173.C.T.T.T.T.T.T.T.T.T.T.H
-				row_122 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.H
-				r_42 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_123 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_127 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_128 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_129 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_130 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_131 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_132 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_133 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_134 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_135 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_136 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_137 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_138 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_139 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_140 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_141 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_146 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_147 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_148 := loop_173.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_162 := lo_161; i_162 < hi; i_162++ {
-					e_164 := (((row_109[i_162] * row_110[i_162]) + (row_111[i_162] * row_112[i_162])) + (row_113[i_162] * row_114[i_162]))
-					r_115[i_162] = e_164
-					e_165 := (1.0 - r_41[i_162])
-					r_116[i_162] = e_165
-					e_166 := (e_164 * e_165)
-					r_117[i_162] = e_166
-					e_167 := (((row_121[i_162] * r_41[i_162]) + (row_122[i_162] * r_42[i_162])) + (row_123[i_162] * e_166))
-					e_168 := (((row_127[i_162] * r_41[i_162]) + (row_128[i_162] * r_42[i_162])) + (row_129[i_162] * e_166))
-					e_169 := (((row_130[i_162] * r_41[i_162]) + (row_131[i_162] * r_42[i_162])) + (row_132[i_162] * e_166))
-					row_133[i_162] = e_167
-					row_134[i_162] = e_168
-					row_135[i_162] = e_169
-					e_170 := ((row_136[i_162] * row_137[i_162]) - (row_138[i_162] * row_139[i_162]))
-					e_171 := ((row_138[i_162] * row_140[i_162]) - (row_141[i_162] * row_137[i_162]))
-					e_172 := ((row_141[i_162] * row_139[i_162]) - (row_136[i_162] * row_140[i_162]))
-					row_146[i_162] = e_170
-					row_147[i_162] = e_171
-					row_148[i_162] = e_172
+		loop_180 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_116, runtime.Bind(row_117, runtime.Bind(row_118, runtime.Bind(row_119, runtime.Bind(row_120, runtime.Bind(row_121, runtime.Bind(r_122, runtime.Bind(r_54, runtime.Bind(r_123, runtime.Bind(r_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(r_55, runtime.Bind(row_130, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_144, runtime.Bind(row_145, runtime.Bind(row_146, runtime.Bind(row_147, runtime.Bind(row_148, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
+		if loop_180.For == nil {
+			loop_180.For = func(lo_168, hi int) {
+				row_116 := loop_180.C.H
+				row_117 := loop_180.C.T.H
+				row_118 := loop_180.C.T.T.H
+				row_119 := loop_180.C.T.T.T.H
+				row_120 := loop_180.C.T.T.T.T.H
+				row_121 := loop_180.C.T.T.T.T.T.H
+				r_122 := loop_180.C.T.T.T.T.T.T.H
+				r_54 := loop_180.C.T.T.T.T.T.T.T.H
+				r_123 := loop_180.C.T.T.T.T.T.T.T.T.H
+				r_124 := loop_180.C.T.T.T.T.T.T.T.T.T.H
+				row_128 := loop_180.C.T.T.T.T.T.T.T.T.T.T.H
+				row_129 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.H
+				r_55 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_130 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_134 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_135 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_136 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_137 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_138 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_139 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_140 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_141 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_142 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_143 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_144 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_145 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_146 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_147 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_148 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_153 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_154 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_155 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_169 := lo_168; i_169 < hi; i_169++ {
+					e_171 := (((row_116[i_169] * row_117[i_169]) + (row_118[i_169] * row_119[i_169])) + (row_120[i_169] * row_121[i_169]))
+					r_122[i_169] = e_171
+					e_172 := (1.0 - r_54[i_169])
+					r_123[i_169] = e_172
+					e_173 := (e_171 * e_172)
+					r_124[i_169] = e_173
+					e_174 := (((row_128[i_169] * r_54[i_169]) + (row_129[i_169] * r_55[i_169])) + (row_130[i_169] * e_173))
+					e_175 := (((row_134[i_169] * r_54[i_169]) + (row_135[i_169] * r_55[i_169])) + (row_136[i_169] * e_173))
+					e_176 := (((row_137[i_169] * r_54[i_169]) + (row_138[i_169] * r_55[i_169])) + (row_139[i_169] * e_173))
+					row_140[i_169] = e_174
+					row_141[i_169] = e_175
+					row_142[i_169] = e_176
+					e_177 := ((row_143[i_169] * row_144[i_169]) - (row_145[i_169] * row_146[i_169]))
+					e_178 := ((row_145[i_169] * row_147[i_169]) - (row_148[i_169] * row_144[i_169]))
+					e_179 := ((row_148[i_169] * row_146[i_169]) - (row_143[i_169] * row_147[i_169]))
+					row_153[i_169] = e_177
+					row_154[i_169] = e_178
+					row_155[i_169] = e_179
 				}
 			}
 		}
-		runtime.ParallelFor(cam_3, 16384, loop_173.For)
-		loop_173.Leave(&nbLoop55)
+		runtime.ParallelFor(cam_3, 16384, loop_180.For)
+		loop_180.Leave(&nbLoop61)
 	} else {
-		for i_149 := 0; i_149 < cam_3; i_149++ {
-			e_151 := (((row_109[i_149] * row_110[i_149]) + (row_111[i_149] * row_112[i_149])) + (row_113[i_149] * row_114[i_149]))
-			r_115[i_149] = e_151
-			e_152 := (1.0 - r_41[i_149])
-			r_116[i_149] = e_152
-			e_153 := (e_151 * e_152)
-			r_117[i_149] = e_153
-			e_154 := (((row_121[i_149] * r_41[i_149]) + (row_122[i_149] * r_42[i_149])) + (row_123[i_149] * e_153))
-			e_155 := (((row_127[i_149] * r_41[i_149]) + (row_128[i_149] * r_42[i_149])) + (row_129[i_149] * e_153))
-			e_156 := (((row_130[i_149] * r_41[i_149]) + (row_131[i_149] * r_42[i_149])) + (row_132[i_149] * e_153))
-			row_133[i_149] = e_154
-			row_134[i_149] = e_155
-			row_135[i_149] = e_156
-			e_157 := ((row_136[i_149] * row_137[i_149]) - (row_138[i_149] * row_139[i_149]))
-			e_158 := ((row_138[i_149] * row_140[i_149]) - (row_141[i_149] * row_137[i_149]))
-			e_159 := ((row_141[i_149] * row_139[i_149]) - (row_136[i_149] * row_140[i_149]))
-			row_146[i_149] = e_157
-			row_147[i_149] = e_158
-			row_148[i_149] = e_159
+		for i_156 := 0; i_156 < cam_3; i_156++ {
+			e_158 := (((row_116[i_156] * row_117[i_156]) + (row_118[i_156] * row_119[i_156])) + (row_120[i_156] * row_121[i_156]))
+			r_122[i_156] = e_158
+			e_159 := (1.0 - r_54[i_156])
+			r_123[i_156] = e_159
+			e_160 := (e_158 * e_159)
+			r_124[i_156] = e_160
+			e_161 := (((row_128[i_156] * r_54[i_156]) + (row_129[i_156] * r_55[i_156])) + (row_130[i_156] * e_160))
+			e_162 := (((row_134[i_156] * r_54[i_156]) + (row_135[i_156] * r_55[i_156])) + (row_136[i_156] * e_160))
+			e_163 := (((row_137[i_156] * r_54[i_156]) + (row_138[i_156] * r_55[i_156])) + (row_139[i_156] * e_160))
+			row_140[i_156] = e_161
+			row_141[i_156] = e_162
+			row_142[i_156] = e_163
+			e_164 := ((row_143[i_156] * row_144[i_156]) - (row_145[i_156] * row_146[i_156]))
+			e_165 := ((row_145[i_156] * row_147[i_156]) - (row_148[i_156] * row_144[i_156]))
+			e_166 := ((row_148[i_156] * row_146[i_156]) - (row_143[i_156] * row_147[i_156]))
+			row_153[i_156] = e_164
+			row_154[i_156] = e_165
+			row_155[i_156] = e_166
 		}
 	}
-	row_174 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	row_175 := a_145[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	row_181 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_182 := a_152[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_176 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	row_177 := a_145[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	row_183 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_184 := a_152[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_178 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	row_179 := a_145[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_185 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_186 := a_152[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	rs_180 := x_6
-	tot_181, err_182 := runtime.MulSize(3, rs_180)
-	if err_182 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_182), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	rs_187 := x_6
+	tot_188, err_189 := runtime.MulSize(3, rs_187)
+	if err_189 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_189), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_183 := ar.F64w(tot_181)
-	row_184 := a_183[0*rs_180 : 1*rs_180]
-	row_185 := a_183[1*rs_180 : 2*rs_180]
-	row_186 := a_183[2*rs_180 : 3*rs_180]
-	n_187, err_188 := runtime.CheckSize(int64(3))
-	if err_188 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_188), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	a_190 := ar.F64w(tot_188)
+	row_191 := a_190[0*rs_187 : 1*rs_187]
+	row_192 := a_190[1*rs_187 : 2*rs_187]
+	row_193 := a_190[2*rs_187 : 3*rs_187]
+	n_194, err_195 := runtime.CheckSize(int64(3))
+	if err_195 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_195), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	var a_189 []float64
-	row_190 := a_120[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	var a_196 []float64
+	row_197 := a_127[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_183[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	_ = a_190[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	rs_192 := cam_3
-	tot_193, err_194 := runtime.MulSize(n_187, rs_192)
-	if err_194 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_194), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	rs_199 := cam_3
+	tot_200, err_201 := runtime.MulSize(n_194, rs_199)
+	if err_201 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_201), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_189 = ar.F64w(tot_193)
-	row_195 := a_120[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	a_196 = ar.F64w(tot_200)
+	row_202 := a_127[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_183[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	_ = a_190[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_197 := a_120[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_204 := a_127[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_183[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	_ = a_190[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_199 := a_189[0*rs_192 : 1*rs_192]
-	row_200 := a_189[1*rs_192 : 2*rs_192]
-	row_201 := a_189[2*rs_192 : 3*rs_192]
-	row_174 = row_174[:x_6]
-	row_175 = row_175[:x_6]
-	row_176 = row_176[:x_6]
-	row_177 = row_177[:x_6]
-	row_178 = row_178[:x_6]
-	row_179 = row_179[:x_6]
+	row_206 := a_196[0*rs_199 : 1*rs_199]
+	row_207 := a_196[1*rs_199 : 2*rs_199]
+	row_208 := a_196[2*rs_199 : 3*rs_199]
+	row_181 = row_181[:x_6]
+	row_182 = row_182[:x_6]
+	row_183 = row_183[:x_6]
 	row_184 = row_184[:x_6]
 	row_185 = row_185[:x_6]
 	row_186 = row_186[:x_6]
-	r_38 = r_38[:x_6]
-	row_190 = row_190[:x_6]
-	r_39 = r_39[:x_6]
-	row_195 = row_195[:x_6]
+	row_191 = row_191[:x_6]
+	row_192 = row_192[:x_6]
+	row_193 = row_193[:x_6]
+	r_51 = r_51[:x_6]
 	row_197 = row_197[:x_6]
-	row_199 = row_199[:x_6]
-	row_200 = row_200[:x_6]
-	row_201 = row_201[:x_6]
+	r_52 = r_52[:x_6]
+	row_202 = row_202[:x_6]
+	row_204 = row_204[:x_6]
+	row_206 = row_206[:x_6]
+	row_207 = row_207[:x_6]
+	row_208 = row_208[:x_6]
 	if x_6 >= 262144 {
-		loop_220 := runtime.EnterLoop(&nbLoop56, runtime.Bind(row_174, runtime.Bind(row_175, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_184, runtime.Bind(row_185, runtime.Bind(row_186, runtime.Bind(r_38, runtime.Bind(row_190, runtime.Bind(r_39, runtime.Bind(row_195, runtime.Bind(row_197, runtime.Bind(row_199, runtime.Bind(row_200, runtime.Bind(row_201, runtime.End{}))))))))))))))))), x_6, 16384)
-		if loop_220.For == nil {
-			loop_220.For = func(lo_211, hi int) {
-				row_174 := loop_220.C.H
-				row_175 := loop_220.C.T.H
-				row_176 := loop_220.C.T.T.H
-				row_177 := loop_220.C.T.T.T.H
-				row_178 := loop_220.C.T.T.T.T.H
-				row_179 := loop_220.C.T.T.T.T.T.H
-				row_184 := loop_220.C.T.T.T.T.T.T.H
-				row_185 := loop_220.C.T.T.T.T.T.T.T.H
-				row_186 := loop_220.C.T.T.T.T.T.T.T.T.H
-				r_38 := loop_220.C.T.T.T.T.T.T.T.T.T.H
-				row_190 := loop_220.C.T.T.T.T.T.T.T.T.T.T.H
-				r_39 := loop_220.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_195 := loop_220.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_197 := loop_220.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_199 := loop_220.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_200 := loop_220.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_201 := loop_220.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_212 := lo_211; i_212 < hi; i_212++ {
-					e_214 := (row_174[i_212] + row_175[i_212])
-					e_215 := (row_176[i_212] + row_177[i_212])
-					e_216 := (row_178[i_212] + row_179[i_212])
-					row_184[i_212] = e_214
-					row_185[i_212] = e_215
-					row_186[i_212] = e_216
-					e_217 := ((r_38[i_212] * row_190[i_212]) + (r_39[i_212] * e_214))
-					e_218 := ((r_38[i_212] * row_195[i_212]) + (r_39[i_212] * e_215))
-					e_219 := ((r_38[i_212] * row_197[i_212]) + (r_39[i_212] * e_216))
-					row_199[i_212] = e_217
-					row_200[i_212] = e_218
-					row_201[i_212] = e_219
+		loop_227 := runtime.EnterLoop(&nbLoop62, runtime.Bind(row_181, runtime.Bind(row_182, runtime.Bind(row_183, runtime.Bind(row_184, runtime.Bind(row_185, runtime.Bind(row_186, runtime.Bind(row_191, runtime.Bind(row_192, runtime.Bind(row_193, runtime.Bind(r_51, runtime.Bind(row_197, runtime.Bind(r_52, runtime.Bind(row_202, runtime.Bind(row_204, runtime.Bind(row_206, runtime.Bind(row_207, runtime.Bind(row_208, runtime.End{}))))))))))))))))), x_6, 16384)
+		if loop_227.For == nil {
+			loop_227.For = func(lo_218, hi int) {
+				row_181 := loop_227.C.H
+				row_182 := loop_227.C.T.H
+				row_183 := loop_227.C.T.T.H
+				row_184 := loop_227.C.T.T.T.H
+				row_185 := loop_227.C.T.T.T.T.H
+				row_186 := loop_227.C.T.T.T.T.T.H
+				row_191 := loop_227.C.T.T.T.T.T.T.H
+				row_192 := loop_227.C.T.T.T.T.T.T.T.H
+				row_193 := loop_227.C.T.T.T.T.T.T.T.T.H
+				r_51 := loop_227.C.T.T.T.T.T.T.T.T.T.H
+				row_197 := loop_227.C.T.T.T.T.T.T.T.T.T.T.H
+				r_52 := loop_227.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_202 := loop_227.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_204 := loop_227.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_206 := loop_227.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_207 := loop_227.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_208 := loop_227.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_219 := lo_218; i_219 < hi; i_219++ {
+					e_221 := (row_181[i_219] + row_182[i_219])
+					e_222 := (row_183[i_219] + row_184[i_219])
+					e_223 := (row_185[i_219] + row_186[i_219])
+					row_191[i_219] = e_221
+					row_192[i_219] = e_222
+					row_193[i_219] = e_223
+					e_224 := ((r_51[i_219] * row_197[i_219]) + (r_52[i_219] * e_221))
+					e_225 := ((r_51[i_219] * row_202[i_219]) + (r_52[i_219] * e_222))
+					e_226 := ((r_51[i_219] * row_204[i_219]) + (r_52[i_219] * e_223))
+					row_206[i_219] = e_224
+					row_207[i_219] = e_225
+					row_208[i_219] = e_226
 				}
 			}
 		}
-		runtime.ParallelFor(x_6, 16384, loop_220.For)
-		loop_220.Leave(&nbLoop56)
+		runtime.ParallelFor(x_6, 16384, loop_227.For)
+		loop_227.Leave(&nbLoop62)
 	} else {
-		for i_202 := 0; i_202 < x_6; i_202++ {
-			e_204 := (row_174[i_202] + row_175[i_202])
-			e_205 := (row_176[i_202] + row_177[i_202])
-			e_206 := (row_178[i_202] + row_179[i_202])
-			row_184[i_202] = e_204
-			row_185[i_202] = e_205
-			row_186[i_202] = e_206
-			e_207 := ((r_38[i_202] * row_190[i_202]) + (r_39[i_202] * e_204))
-			e_208 := ((r_38[i_202] * row_195[i_202]) + (r_39[i_202] * e_205))
-			e_209 := ((r_38[i_202] * row_197[i_202]) + (r_39[i_202] * e_206))
-			row_199[i_202] = e_207
-			row_200[i_202] = e_208
-			row_201[i_202] = e_209
+		for i_209 := 0; i_209 < x_6; i_209++ {
+			e_211 := (row_181[i_209] + row_182[i_209])
+			e_212 := (row_183[i_209] + row_184[i_209])
+			e_213 := (row_185[i_209] + row_186[i_209])
+			row_191[i_209] = e_211
+			row_192[i_209] = e_212
+			row_193[i_209] = e_213
+			e_214 := ((r_51[i_209] * row_197[i_209]) + (r_52[i_209] * e_211))
+			e_215 := ((r_51[i_209] * row_202[i_209]) + (r_52[i_209] * e_212))
+			e_216 := ((r_51[i_209] * row_204[i_209]) + (r_52[i_209] * e_213))
+			row_206[i_209] = e_214
+			row_207[i_209] = e_215
+			row_208[i_209] = e_216
 		}
 	}
-	row_221 := a_189[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	row_222 := a_189[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	row_224 := a_189[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	rs_226 := cam_3
-	tot_227, err_228 := runtime.MulSize(2, rs_226)
-	if err_228 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_228)
+	row_228 := a_196[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_229 := a_196[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	row_231 := a_196[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	rs_233 := cam_3
+	tot_234, err_235 := runtime.MulSize(2, rs_233)
+	if err_235 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_235)
 	}
-	a_229 := ar.F64w(tot_227)
-	row_230 := a_229[0*rs_226 : 1*rs_226]
-	row_231 := a_229[1*rs_226 : 2*rs_226]
-	row_232 := a_229[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	row_233 := a_229[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	a_236 := ar.F64w(tot_234)
+	row_237 := a_236[0*rs_233 : 1*rs_233]
+	row_238 := a_236[1*rs_233 : 2*rs_233]
+	row_239 := a_236[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	row_240 := a_236[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_235 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_242 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_236 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	n_239, err_240 := runtime.CheckSize(int64(2))
-	if err_240 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_240)
+	row_243 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	n_246, err_247 := runtime.CheckSize(int64(2))
+	if err_247 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_247)
 	}
-	var a_241 []float64
-	if int64(6) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
-	}
-	row_242 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-	_ = a_229[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	x_244 := int64(7) + int64(0)
-	if x_244 < 0 || x_244 >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_244, cam_2))
-	}
-	row_245 := cam_1[int(x_244)*cam_3 : (int(x_244)+1)*cam_3]
-	rs_246 := cam_3
-	tot_247, err_248 := runtime.MulSize(n_239, rs_246)
-	if err_248 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_248)
-	}
-	a_241 = ar.F64w(tot_247)
+	var a_248 []float64
 	if int64(6) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 	}
 	row_249 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-	_ = a_229[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	x_251 := int64(7) + int64(1)
+	_ = a_236[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	x_251 := int64(7) + int64(0)
 	if x_251 < 0 || x_251 >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_251, cam_2))
 	}
 	row_252 := cam_1[int(x_251)*cam_3 : (int(x_251)+1)*cam_3]
-	row_253 := a_241[0*rs_246 : 1*rs_246]
-	row_254 := a_241[1*rs_246 : 2*rs_246]
+	rs_253 := cam_3
+	tot_254, err_255 := runtime.MulSize(n_246, rs_253)
+	if err_255 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_255)
+	}
+	a_248 = ar.F64w(tot_254)
+	if int64(6) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+	}
+	row_256 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+	_ = a_236[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	x_258 := int64(7) + int64(1)
+	if x_258 < 0 || x_258 >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_258, cam_2))
+	}
+	row_259 := cam_1[int(x_258)*cam_3 : (int(x_258)+1)*cam_3]
+	row_260 := a_248[0*rs_253 : 1*rs_253]
+	row_261 := a_248[1*rs_253 : 2*rs_253]
 	if ybar_16 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
-	r_255 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_255)]
-	ybar_15 = ybar_15[:len(r_255)]
-	if len(r_255) >= 262144 {
-		loop_262 := runtime.EnterLoop(&nbLoop57, runtime.Bind(r_255, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_255), 16384)
-		if loop_262.For == nil {
-			loop_262.For = func(lo_259, hi int) {
-				r_255 := loop_262.C.H
-				w_7 := loop_262.C.T.H
-				ybar_15 := loop_262.C.T.T.H
-				for i_260 := lo_259; i_260 < hi; i_260++ {
-					r_255[i_260] = ((2.0 * w_7[i_260]) * -ybar_15[i_260])
+	r_262 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_262)]
+	ybar_15 = ybar_15[:len(r_262)]
+	if len(r_262) >= 262144 {
+		loop_269 := runtime.EnterLoop(&nbLoop63, runtime.Bind(r_262, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_262), 16384)
+		if loop_269.For == nil {
+			loop_269.For = func(lo_266, hi int) {
+				r_262 := loop_269.C.H
+				w_7 := loop_269.C.T.H
+				ybar_15 := loop_269.C.T.T.H
+				for i_267 := lo_266; i_267 < hi; i_267++ {
+					r_262[i_267] = ((2.0 * w_7[i_267]) * -ybar_15[i_267])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_255), 16384, loop_262.For)
-		loop_262.Leave(&nbLoop57)
+		runtime.ParallelFor(len(r_262), 16384, loop_269.For)
+		loop_269.Leave(&nbLoop63)
 	} else {
-		for i_256 := range r_255 {
-			r_255[i_256] = ((2.0 * w_7[i_256]) * -ybar_15[i_256])
+		for i_263 := range r_262 {
+			r_262[i_263] = ((2.0 * w_7[i_263]) * -ybar_15[i_263])
 		}
 	}
-	r_223 := ar.F64w(cam_3)
-	r_225 := ar.F64w(cam_3)
-	r_234 := ar.F64w(cam_3)
-	r_237 := ar.F64w(cam_3)
-	r_238 := ar.F64w(cam_3)
-	row_222 = row_222[:cam_3]
-	row_221 = row_221[:cam_3]
-	r_223 = r_223[:cam_3]
-	row_224 = row_224[:cam_3]
-	r_225 = r_225[:cam_3]
-	row_230 = row_230[:cam_3]
+	r_230 := ar.F64w(cam_3)
+	r_232 := ar.F64w(cam_3)
+	r_241 := ar.F64w(cam_3)
+	r_244 := ar.F64w(cam_3)
+	r_245 := ar.F64w(cam_3)
+	row_229 = row_229[:cam_3]
+	row_228 = row_228[:cam_3]
+	r_230 = r_230[:cam_3]
 	row_231 = row_231[:cam_3]
-	r_234 = r_234[:cam_3]
-	r_237 = r_237[:cam_3]
-	row_235 = row_235[:cam_3]
-	row_236 = row_236[:cam_3]
-	r_238 = r_238[:cam_3]
+	r_232 = r_232[:cam_3]
+	row_237 = row_237[:cam_3]
+	row_238 = row_238[:cam_3]
+	r_241 = r_241[:cam_3]
+	r_244 = r_244[:cam_3]
 	row_242 = row_242[:cam_3]
-	row_245 = row_245[:cam_3]
+	row_243 = row_243[:cam_3]
+	r_245 = r_245[:cam_3]
 	row_249 = row_249[:cam_3]
 	row_252 = row_252[:cam_3]
-	row_253 = row_253[:cam_3]
-	row_254 = row_254[:cam_3]
+	row_256 = row_256[:cam_3]
+	row_259 = row_259[:cam_3]
+	row_260 = row_260[:cam_3]
+	row_261 = row_261[:cam_3]
 	if cam_3 >= 262144 {
-		loop_287 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_222, runtime.Bind(row_221, runtime.Bind(r_223, runtime.Bind(row_224, runtime.Bind(r_225, runtime.Bind(row_230, runtime.Bind(row_231, runtime.Bind(r_234, runtime.Bind(r_237, runtime.Bind(row_235, runtime.Bind(row_236, runtime.Bind(r_238, runtime.Bind(row_242, runtime.Bind(row_245, runtime.Bind(row_249, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))))))))), cam_3, 16384)
-		if loop_287.For == nil {
-			loop_287.For = func(lo_275, hi int) {
-				row_222 := loop_287.C.H
-				row_221 := loop_287.C.T.H
-				r_223 := loop_287.C.T.T.H
-				row_224 := loop_287.C.T.T.T.H
-				r_225 := loop_287.C.T.T.T.T.H
-				row_230 := loop_287.C.T.T.T.T.T.H
-				row_231 := loop_287.C.T.T.T.T.T.T.H
-				r_234 := loop_287.C.T.T.T.T.T.T.T.H
-				r_237 := loop_287.C.T.T.T.T.T.T.T.T.H
-				row_235 := loop_287.C.T.T.T.T.T.T.T.T.T.H
-				row_236 := loop_287.C.T.T.T.T.T.T.T.T.T.T.H
-				r_238 := loop_287.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_242 := loop_287.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_245 := loop_287.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_249 := loop_287.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_252 := loop_287.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_253 := loop_287.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_254 := loop_287.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_276 := lo_275; i_276 < hi; i_276++ {
-					e_278 := (row_222[i_276] / row_221[i_276])
-					r_223[i_276] = e_278
-					e_279 := (row_224[i_276] / row_221[i_276])
-					r_225[i_276] = e_279
-					e_280 := e_278
-					e_281 := e_279
-					row_230[i_276] = e_280
-					row_231[i_276] = e_281
-					e_282 := ((e_280 * e_280) + (e_281 * e_281))
-					r_234[i_276] = e_282
-					e_283 := (e_282 * e_282)
-					r_237[i_276] = e_283
-					e_284 := ((1.0 + (row_235[i_276] * e_282)) + (row_236[i_276] * e_283))
-					r_238[i_276] = e_284
-					e_285 := (((row_242[i_276] * e_280) * e_284) + row_245[i_276])
-					e_286 := (((row_249[i_276] * e_281) * e_284) + row_252[i_276])
-					row_253[i_276] = e_285
-					row_254[i_276] = e_286
+		loop_294 := runtime.EnterLoop(&nbLoop64, runtime.Bind(row_229, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_231, runtime.Bind(r_232, runtime.Bind(row_237, runtime.Bind(row_238, runtime.Bind(r_241, runtime.Bind(r_244, runtime.Bind(row_242, runtime.Bind(row_243, runtime.Bind(r_245, runtime.Bind(row_249, runtime.Bind(row_252, runtime.Bind(row_256, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(row_261, runtime.End{})))))))))))))))))), cam_3, 16384)
+		if loop_294.For == nil {
+			loop_294.For = func(lo_282, hi int) {
+				row_229 := loop_294.C.H
+				row_228 := loop_294.C.T.H
+				r_230 := loop_294.C.T.T.H
+				row_231 := loop_294.C.T.T.T.H
+				r_232 := loop_294.C.T.T.T.T.H
+				row_237 := loop_294.C.T.T.T.T.T.H
+				row_238 := loop_294.C.T.T.T.T.T.T.H
+				r_241 := loop_294.C.T.T.T.T.T.T.T.H
+				r_244 := loop_294.C.T.T.T.T.T.T.T.T.H
+				row_242 := loop_294.C.T.T.T.T.T.T.T.T.T.H
+				row_243 := loop_294.C.T.T.T.T.T.T.T.T.T.T.H
+				r_245 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_249 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_252 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_256 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_259 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_260 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_261 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_283 := lo_282; i_283 < hi; i_283++ {
+					e_285 := (row_229[i_283] / row_228[i_283])
+					r_230[i_283] = e_285
+					e_286 := (row_231[i_283] / row_228[i_283])
+					r_232[i_283] = e_286
+					e_287 := e_285
+					e_288 := e_286
+					row_237[i_283] = e_287
+					row_238[i_283] = e_288
+					e_289 := ((e_287 * e_287) + (e_288 * e_288))
+					r_241[i_283] = e_289
+					e_290 := (e_289 * e_289)
+					r_244[i_283] = e_290
+					e_291 := ((1.0 + (row_242[i_283] * e_289)) + (row_243[i_283] * e_290))
+					r_245[i_283] = e_291
+					e_292 := (((row_249[i_283] * e_287) * e_291) + row_252[i_283])
+					e_293 := (((row_256[i_283] * e_288) * e_291) + row_259[i_283])
+					row_260[i_283] = e_292
+					row_261[i_283] = e_293
 				}
 			}
 		}
-		runtime.ParallelFor(cam_3, 16384, loop_287.For)
-		loop_287.Leave(&nbLoop58)
+		runtime.ParallelFor(cam_3, 16384, loop_294.For)
+		loop_294.Leave(&nbLoop64)
 	} else {
-		for i_263 := 0; i_263 < cam_3; i_263++ {
-			e_265 := (row_222[i_263] / row_221[i_263])
-			r_223[i_263] = e_265
-			e_266 := (row_224[i_263] / row_221[i_263])
-			r_225[i_263] = e_266
-			e_267 := e_265
-			e_268 := e_266
-			row_230[i_263] = e_267
-			row_231[i_263] = e_268
-			e_269 := ((e_267 * e_267) + (e_268 * e_268))
-			r_234[i_263] = e_269
-			e_270 := (e_269 * e_269)
-			r_237[i_263] = e_270
-			e_271 := ((1.0 + (row_235[i_263] * e_269)) + (row_236[i_263] * e_270))
-			r_238[i_263] = e_271
-			e_272 := (((row_242[i_263] * e_267) * e_271) + row_245[i_263])
-			e_273 := (((row_249[i_263] * e_268) * e_271) + row_252[i_263])
-			row_253[i_263] = e_272
-			row_254[i_263] = e_273
+		for i_270 := 0; i_270 < cam_3; i_270++ {
+			e_272 := (row_229[i_270] / row_228[i_270])
+			r_230[i_270] = e_272
+			e_273 := (row_231[i_270] / row_228[i_270])
+			r_232[i_270] = e_273
+			e_274 := e_272
+			e_275 := e_273
+			row_237[i_270] = e_274
+			row_238[i_270] = e_275
+			e_276 := ((e_274 * e_274) + (e_275 * e_275))
+			r_241[i_270] = e_276
+			e_277 := (e_276 * e_276)
+			r_244[i_270] = e_277
+			e_278 := ((1.0 + (row_242[i_270] * e_276)) + (row_243[i_270] * e_277))
+			r_245[i_270] = e_278
+			e_279 := (((row_249[i_270] * e_274) * e_278) + row_252[i_270])
+			e_280 := (((row_256[i_270] * e_275) * e_278) + row_259[i_270])
+			row_260[i_270] = e_279
+			row_261[i_270] = e_280
 		}
 	}
-	var rev_288 []float64
-	var rev_289 int
-	rev_288, rev_289 = r_255, w_8
-	for i_297 := int64(0); i_297 < int64(2); i_297++ {
-		if i_297 < 0 || i_297 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_297, 2))
+	var rev_295 []float64
+	var rev_296 int
+	rev_295, rev_296 = r_262, w_8
+	for i_304 := int64(0); i_304 < int64(2); i_304++ {
+		if i_304 < 0 || i_304 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_304, 2))
 		}
-		row_299 := a_241[int(i_297)*cam_3 : (int(i_297)+1)*cam_3]
-		if i_297 < 0 || i_297 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_297, feat_10))
+		row_306 := a_248[int(i_304)*cam_3 : (int(i_304)+1)*cam_3]
+		if i_304 < 0 || i_304 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_304, feat_10))
 		}
-		row_300 := feat_9[int(i_297)*feat_11 : (int(i_297)+1)*feat_11]
+		row_307 := feat_9[int(i_304)*feat_11 : (int(i_304)+1)*feat_11]
 		if feat_11 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		if i_297 < 0 || i_297 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_297, ybar_13))
+		if i_304 < 0 || i_304 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_304, ybar_13))
 		}
-		row_301 := ybar_12[int(i_297)*ybar_14 : (int(i_297)+1)*ybar_14]
+		row_308 := ybar_12[int(i_304)*ybar_14 : (int(i_304)+1)*ybar_14]
 		if ybar_14 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if rev_289 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_289})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		if rev_296 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_296})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		row_299 = row_299[:len(rev_288)]
-		row_300 = row_300[:len(rev_288)]
-		row_301 = row_301[:len(rev_288)]
-		for i_303 := range rev_288 {
-			rev_288[i_303] += ((row_299[i_303] - row_300[i_303]) * row_301[i_303])
+		row_306 = row_306[:len(rev_295)]
+		row_307 = row_307[:len(rev_295)]
+		row_308 = row_308[:len(rev_295)]
+		for i_310 := range rev_295 {
+			rev_295[i_310] += ((row_306[i_310] - row_307[i_310]) * row_308[i_310])
 		}
 	}
-	n_305, err_306 := runtime.CheckSize(int64(2))
-	if err_306 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_306)
+	n_312, err_313 := runtime.CheckSize(int64(2))
+	if err_313 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_313)
 	}
-	var a_307 []float64
+	var a_314 []float64
 	if int64(0) >= int64(ybar_13) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_13))
 	}
-	row_308 := ybar_12[int(int64(0))*ybar_14 : (int(int64(0))+1)*ybar_14]
+	row_315 := ybar_12[int(int64(0))*ybar_14 : (int(int64(0))+1)*ybar_14]
 	if ybar_14 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 	}
-	rs_309 := w_8
-	tot_310, err_311 := runtime.MulSize(n_305, rs_309)
-	if err_311 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_311)
+	rs_316 := w_8
+	tot_317, err_318 := runtime.MulSize(n_312, rs_316)
+	if err_318 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_318)
 	}
-	a_307 = ar.F64w(tot_310)
+	a_314 = ar.F64w(tot_317)
 	if int64(1) >= int64(ybar_13) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_13))
 	}
-	row_312 := ybar_12[int(int64(1))*ybar_14 : (int(int64(1))+1)*ybar_14]
+	row_319 := ybar_12[int(int64(1))*ybar_14 : (int(int64(1))+1)*ybar_14]
 	if ybar_14 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 	}
-	row_313 := a_307[0*rs_309 : 1*rs_309]
-	row_314 := a_307[1*rs_309 : 2*rs_309]
+	row_320 := a_314[0*rs_316 : 1*rs_316]
+	row_321 := a_314[1*rs_316 : 2*rs_316]
 	w_7 = w_7[:w_8]
-	row_308 = row_308[:w_8]
-	row_312 = row_312[:w_8]
-	row_313 = row_313[:w_8]
-	row_314 = row_314[:w_8]
+	row_315 = row_315[:w_8]
+	row_319 = row_319[:w_8]
+	row_320 = row_320[:w_8]
+	row_321 = row_321[:w_8]
 	if w_8 >= 262144 {
-		loop_325 := runtime.EnterLoop(&nbLoop59, runtime.Bind(w_7, runtime.Bind(row_308, runtime.Bind(row_312, runtime.Bind(row_313, runtime.Bind(row_314, runtime.End{}))))), w_8, 16384)
-		if loop_325.For == nil {
-			loop_325.For = func(lo_320, hi int) {
-				w_7 := loop_325.C.H
-				row_308 := loop_325.C.T.H
-				row_312 := loop_325.C.T.T.H
-				row_313 := loop_325.C.T.T.T.H
-				row_314 := loop_325.C.T.T.T.T.H
-				for i_321 := lo_320; i_321 < hi; i_321++ {
-					e_323 := (w_7[i_321] * row_308[i_321])
-					e_324 := (w_7[i_321] * row_312[i_321])
-					row_313[i_321] = e_323
-					row_314[i_321] = e_324
+		loop_332 := runtime.EnterLoop(&nbLoop65, runtime.Bind(w_7, runtime.Bind(row_315, runtime.Bind(row_319, runtime.Bind(row_320, runtime.Bind(row_321, runtime.End{}))))), w_8, 16384)
+		if loop_332.For == nil {
+			loop_332.For = func(lo_327, hi int) {
+				w_7 := loop_332.C.H
+				row_315 := loop_332.C.T.H
+				row_319 := loop_332.C.T.T.H
+				row_320 := loop_332.C.T.T.T.H
+				row_321 := loop_332.C.T.T.T.T.H
+				for i_328 := lo_327; i_328 < hi; i_328++ {
+					e_330 := (w_7[i_328] * row_315[i_328])
+					e_331 := (w_7[i_328] * row_319[i_328])
+					row_320[i_328] = e_330
+					row_321[i_328] = e_331
 				}
 			}
 		}
-		runtime.ParallelFor(w_8, 16384, loop_325.For)
-		loop_325.Leave(&nbLoop59)
+		runtime.ParallelFor(w_8, 16384, loop_332.For)
+		loop_332.Leave(&nbLoop65)
 	} else {
-		for i_315 := 0; i_315 < w_8; i_315++ {
-			e_317 := (w_7[i_315] * row_308[i_315])
-			e_318 := (w_7[i_315] * row_312[i_315])
-			row_313[i_315] = e_317
-			row_314[i_315] = e_318
+		for i_322 := 0; i_322 < w_8; i_322++ {
+			e_324 := (w_7[i_322] * row_315[i_322])
+			e_325 := (w_7[i_322] * row_319[i_322])
+			row_320[i_322] = e_324
+			row_321[i_322] = e_325
 		}
 	}
-	z_326 := ar.F64(len(cam_1))
-	z_327 := ar.F64(len(a_229))
-	z_328 := ar.F64(len(r_238))
-	var rev_329 []float64
-	var rev_330 int
-	var rev_331 int
-	var rev_332 []float64
-	var rev_333 int
-	var rev_334 int
-	var rev_335 []float64
-	var rev_336 int
-	rev_329, rev_330, rev_331, rev_332, rev_333, rev_334, rev_335, rev_336 = z_326, cam_2, cam_3, z_327, 2, cam_3, z_328, cam_3
-	buf_384 := ar.F64w(rev_336)
-	for i_360 := int64(0); i_360 < int64(2); i_360++ {
-		mark_361 := ar.Mark()
-		if i_360 < 0 || i_360 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_360, 2))
+	z_333 := ar.F64(len(cam_1))
+	z_334 := ar.F64(len(a_236))
+	z_335 := ar.F64(len(r_245))
+	var rev_336 []float64
+	var rev_337 int
+	var rev_338 int
+	var rev_339 []float64
+	var rev_340 int
+	var rev_341 int
+	var rev_342 []float64
+	var rev_343 int
+	rev_336, rev_337, rev_338, rev_339, rev_340, rev_341, rev_342, rev_343 = z_333, cam_2, cam_3, z_334, 2, cam_3, z_335, cam_3
+	buf_391 := ar.F64w(rev_343)
+	for i_367 := int64(0); i_367 < int64(2); i_367++ {
+		mark_368 := ar.Mark()
+		if i_367 < 0 || i_367 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_367, 2))
 		}
-		row_362 := a_307[int(i_360)*w_8 : (int(i_360)+1)*w_8]
+		row_369 := a_314[int(i_367)*w_8 : (int(i_367)+1)*w_8]
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_363 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_360 < 0 || i_360 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_360, 2))
+		row_370 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_367 < 0 || i_367 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_367, 2))
 		}
-		row_364 := a_229[int(i_360)*cam_3 : (int(i_360)+1)*cam_3]
-		x_365 := int64(7) + i_360
-		if x_365 < 0 || x_365 >= int64(rev_330) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_365, rev_330))
+		row_371 := a_236[int(i_367)*cam_3 : (int(i_367)+1)*cam_3]
+		x_372 := int64(7) + i_367
+		if x_372 < 0 || x_372 >= int64(rev_337) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_372, rev_337))
 		}
-		if rev_331 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_331})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		if rev_338 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_338})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		row_366 := rev_329[x_365*int64(rev_331) : (x_365+1)*int64(rev_331)]
+		row_373 := rev_336[x_372*int64(rev_338) : (x_372+1)*int64(rev_338)]
 		if w_8 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		row_366 = row_366[:w_8]
-		row_362 = row_362[:w_8]
-		for i_368 := 0; i_368 < w_8; i_368++ {
-			e_370 := (row_366[i_368] + (row_362[i_368]))
-			row_366[i_368] = e_370
+		row_373 = row_373[:w_8]
+		row_369 = row_369[:w_8]
+		for i_375 := 0; i_375 < w_8; i_375++ {
+			e_377 := (row_373[i_375] + (row_369[i_375]))
+			row_373[i_375] = e_377
 		}
 		if w_8 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		if cam_3 != rev_336 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_336})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		if cam_3 != rev_343 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_343})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		r_367 := ar.F64w(cam_3)
-		r_238 = r_238[:cam_3]
-		row_362 = row_362[:cam_3]
-		r_367 = r_367[:cam_3]
-		for i_372 := 0; i_372 < cam_3; i_372++ {
-			e_374 := (r_238[i_372] * row_362[i_372])
-			r_367[i_372] = e_374
+		r_374 := ar.F64w(cam_3)
+		r_245 = r_245[:cam_3]
+		row_369 = row_369[:cam_3]
+		r_374 = r_374[:cam_3]
+		for i_379 := 0; i_379 < cam_3; i_379++ {
+			e_381 := (r_245[i_379] * row_369[i_379])
+			r_374[i_379] = e_381
 		}
-		if i_360 < 0 || i_360 >= int64(rev_333) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_360, rev_333))
+		if i_367 < 0 || i_367 >= int64(rev_340) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_367, rev_340))
 		}
-		if rev_334 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_334})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		if rev_341 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_341})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		row_375 := rev_332[i_360*int64(rev_334) : (i_360+1)*int64(rev_334)]
-		r_371 := ar.F64w(rev_336)
-		rev_335 = rev_335[:rev_336]
-		row_363 = row_363[:rev_336]
-		row_364 = row_364[:rev_336]
-		row_362 = row_362[:rev_336]
-		r_371 = r_371[:rev_336]
-		for i_376 := 0; i_376 < rev_336; i_376++ {
-			e_378 := (rev_335[i_376] + ((row_363[i_376] * row_364[i_376]) * row_362[i_376]))
-			r_371[i_376] = e_378
+		row_382 := rev_339[i_367*int64(rev_341) : (i_367+1)*int64(rev_341)]
+		r_378 := ar.F64w(rev_343)
+		rev_342 = rev_342[:rev_343]
+		row_370 = row_370[:rev_343]
+		row_371 = row_371[:rev_343]
+		row_369 = row_369[:rev_343]
+		r_378 = r_378[:rev_343]
+		for i_383 := 0; i_383 < rev_343; i_383++ {
+			e_385 := (rev_342[i_383] + ((row_370[i_383] * row_371[i_383]) * row_369[i_383]))
+			r_378[i_383] = e_385
 		}
-		if int64(6) >= int64(rev_330) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_330))
+		if int64(6) >= int64(rev_337) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_337))
 		}
-		if rev_331 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_331})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		if rev_338 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_338})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		row_379 := rev_329[int64(6)*int64(rev_331) : (int64(6)+1)*int64(rev_331)]
-		row_375 = row_375[:cam_3]
-		row_363 = row_363[:cam_3]
-		r_367 = r_367[:cam_3]
-		row_379 = row_379[:cam_3]
-		row_364 = row_364[:cam_3]
-		for i_380 := 0; i_380 < cam_3; i_380++ {
-			e_382 := (row_375[i_380] + (row_363[i_380] * r_367[i_380]))
-			row_375[i_380] = e_382
-			e_383 := (row_379[i_380] + (row_364[i_380] * r_367[i_380]))
-			row_379[i_380] = e_383
+		row_386 := rev_336[int64(6)*int64(rev_338) : (int64(6)+1)*int64(rev_338)]
+		row_382 = row_382[:cam_3]
+		row_370 = row_370[:cam_3]
+		r_374 = r_374[:cam_3]
+		row_386 = row_386[:cam_3]
+		row_371 = row_371[:cam_3]
+		for i_387 := 0; i_387 < cam_3; i_387++ {
+			e_389 := (row_382[i_387] + (row_370[i_387] * r_374[i_387]))
+			row_382[i_387] = e_389
+			e_390 := (row_386[i_387] + (row_371[i_387] * r_374[i_387]))
+			row_386[i_387] = e_390
 		}
-		rev_335 = r_371
-		if rev_336 == len(buf_384) {
-			copy(buf_384, rev_335)
-			rev_335 = buf_384
-			ar.Release(mark_361)
+		rev_342 = r_378
+		if rev_343 == len(buf_391) {
+			copy(buf_391, rev_342)
+			rev_342 = buf_391
+			ar.Release(mark_368)
 		}
 	}
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_386 := z_326[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	row_393 := z_333[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_388 := z_326[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	row_389 := z_327[int64(1)*int64(cam_3) : (int64(1)+1)*int64(cam_3)]
-	row_390 := z_327[int64(0)*int64(cam_3) : (int64(0)+1)*int64(cam_3)]
-	row_391 := z_327[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	row_392 := z_327[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	r_393 := ar.F64w(cam_3)
-	r_234 = r_234[:cam_3]
-	row_236 = row_236[:cam_3]
-	rev_335 = rev_335[:cam_3]
-	row_386 = row_386[:cam_3]
-	r_237 = r_237[:cam_3]
-	row_235 = row_235[:cam_3]
-	row_388 = row_388[:cam_3]
-	row_389 = row_389[:cam_3]
-	row_233 = row_233[:cam_3]
-	row_390 = row_390[:cam_3]
-	row_232 = row_232[:cam_3]
-	row_221 = row_221[:cam_3]
-	r_393 = r_393[:cam_3]
+	row_395 := z_333[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	row_396 := z_334[int64(1)*int64(cam_3) : (int64(1)+1)*int64(cam_3)]
+	row_397 := z_334[int64(0)*int64(cam_3) : (int64(0)+1)*int64(cam_3)]
+	row_398 := z_334[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	row_399 := z_334[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	r_400 := ar.F64w(cam_3)
+	r_241 = r_241[:cam_3]
+	row_243 = row_243[:cam_3]
+	rev_342 = rev_342[:cam_3]
+	row_393 = row_393[:cam_3]
+	r_244 = r_244[:cam_3]
+	row_242 = row_242[:cam_3]
+	row_395 = row_395[:cam_3]
+	row_396 = row_396[:cam_3]
+	row_240 = row_240[:cam_3]
+	row_397 = row_397[:cam_3]
+	row_239 = row_239[:cam_3]
+	row_228 = row_228[:cam_3]
+	r_400 = r_400[:cam_3]
 	if cam_3 >= 262144 {
-		loop_414 := runtime.EnterLoop(&nbLoop60, runtime.Bind(r_234, runtime.Bind(row_236, runtime.Bind(rev_335, runtime.Bind(row_386, runtime.Bind(r_237, runtime.Bind(row_235, runtime.Bind(row_388, runtime.Bind(row_389, runtime.Bind(row_233, runtime.Bind(row_390, runtime.Bind(row_232, runtime.Bind(row_221, runtime.Bind(r_393, runtime.End{}))))))))))))), cam_3, 16384)
-		if loop_414.For == nil {
-			loop_414.For = func(lo_404, hi int) {
-				r_234 := loop_414.C.H
-				row_236 := loop_414.C.T.H
-				rev_335 := loop_414.C.T.T.H
-				row_386 := loop_414.C.T.T.T.H
-				r_237 := loop_414.C.T.T.T.T.H
-				row_235 := loop_414.C.T.T.T.T.T.H
-				row_388 := loop_414.C.T.T.T.T.T.T.H
-				row_389 := loop_414.C.T.T.T.T.T.T.T.H
-				row_233 := loop_414.C.T.T.T.T.T.T.T.T.H
-				row_390 := loop_414.C.T.T.T.T.T.T.T.T.T.H
-				row_232 := loop_414.C.T.T.T.T.T.T.T.T.T.T.H
-				row_221 := loop_414.C.T.T.T.T.T.T.T.T.T.T.T.H
-				r_393 := loop_414.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_405 := lo_404; i_405 < hi; i_405++ {
-					e_407 := ((2.0 * r_234[i_405]) * (row_236[i_405] * rev_335[i_405]))
-					e_408 := (row_386[i_405] + (r_237[i_405] * rev_335[i_405]))
-					row_386[i_405] = e_408
-					e_409 := (e_407 + (row_235[i_405] * rev_335[i_405]))
-					e_410 := (row_388[i_405] + (r_234[i_405] * rev_335[i_405]))
-					row_388[i_405] = e_410
-					e_411 := (row_389[i_405] + ((2.0 * row_233[i_405]) * e_409))
-					row_389[i_405] = e_411
-					e_412 := (row_390[i_405] + ((2.0 * row_232[i_405]) * e_409))
-					row_390[i_405] = e_412
-					e_413 := (1.0 / row_221[i_405])
-					r_393[i_405] = e_413
+		loop_421 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_241, runtime.Bind(row_243, runtime.Bind(rev_342, runtime.Bind(row_393, runtime.Bind(r_244, runtime.Bind(row_242, runtime.Bind(row_395, runtime.Bind(row_396, runtime.Bind(row_240, runtime.Bind(row_397, runtime.Bind(row_239, runtime.Bind(row_228, runtime.Bind(r_400, runtime.End{}))))))))))))), cam_3, 16384)
+		if loop_421.For == nil {
+			loop_421.For = func(lo_411, hi int) {
+				r_241 := loop_421.C.H
+				row_243 := loop_421.C.T.H
+				rev_342 := loop_421.C.T.T.H
+				row_393 := loop_421.C.T.T.T.H
+				r_244 := loop_421.C.T.T.T.T.H
+				row_242 := loop_421.C.T.T.T.T.T.H
+				row_395 := loop_421.C.T.T.T.T.T.T.H
+				row_396 := loop_421.C.T.T.T.T.T.T.T.H
+				row_240 := loop_421.C.T.T.T.T.T.T.T.T.H
+				row_397 := loop_421.C.T.T.T.T.T.T.T.T.T.H
+				row_239 := loop_421.C.T.T.T.T.T.T.T.T.T.T.H
+				row_228 := loop_421.C.T.T.T.T.T.T.T.T.T.T.T.H
+				r_400 := loop_421.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_412 := lo_411; i_412 < hi; i_412++ {
+					e_414 := ((2.0 * r_241[i_412]) * (row_243[i_412] * rev_342[i_412]))
+					e_415 := (row_393[i_412] + (r_244[i_412] * rev_342[i_412]))
+					row_393[i_412] = e_415
+					e_416 := (e_414 + (row_242[i_412] * rev_342[i_412]))
+					e_417 := (row_395[i_412] + (r_241[i_412] * rev_342[i_412]))
+					row_395[i_412] = e_417
+					e_418 := (row_396[i_412] + ((2.0 * row_240[i_412]) * e_416))
+					row_396[i_412] = e_418
+					e_419 := (row_397[i_412] + ((2.0 * row_239[i_412]) * e_416))
+					row_397[i_412] = e_419
+					e_420 := (1.0 / row_228[i_412])
+					r_400[i_412] = e_420
 				}
 			}
 		}
-		runtime.ParallelFor(cam_3, 16384, loop_414.For)
-		loop_414.Leave(&nbLoop60)
+		runtime.ParallelFor(cam_3, 16384, loop_421.For)
+		loop_421.Leave(&nbLoop66)
 	} else {
-		for i_394 := 0; i_394 < cam_3; i_394++ {
-			e_396 := ((2.0 * r_234[i_394]) * (row_236[i_394] * rev_335[i_394]))
-			e_397 := (row_386[i_394] + (r_237[i_394] * rev_335[i_394]))
-			row_386[i_394] = e_397
-			e_398 := (e_396 + (row_235[i_394] * rev_335[i_394]))
-			e_399 := (row_388[i_394] + (r_234[i_394] * rev_335[i_394]))
-			row_388[i_394] = e_399
-			e_400 := (row_389[i_394] + ((2.0 * row_233[i_394]) * e_398))
-			row_389[i_394] = e_400
-			e_401 := (row_390[i_394] + ((2.0 * row_232[i_394]) * e_398))
-			row_390[i_394] = e_401
-			e_402 := (1.0 / row_221[i_394])
-			r_393[i_394] = e_402
+		for i_401 := 0; i_401 < cam_3; i_401++ {
+			e_403 := ((2.0 * r_241[i_401]) * (row_243[i_401] * rev_342[i_401]))
+			e_404 := (row_393[i_401] + (r_244[i_401] * rev_342[i_401]))
+			row_393[i_401] = e_404
+			e_405 := (e_403 + (row_242[i_401] * rev_342[i_401]))
+			e_406 := (row_395[i_401] + (r_241[i_401] * rev_342[i_401]))
+			row_395[i_401] = e_406
+			e_407 := (row_396[i_401] + ((2.0 * row_240[i_401]) * e_405))
+			row_396[i_401] = e_407
+			e_408 := (row_397[i_401] + ((2.0 * row_239[i_401]) * e_405))
+			row_397[i_401] = e_408
+			e_409 := (1.0 / row_228[i_401])
+			r_400[i_401] = e_409
 		}
 	}
-	rs_415 := cam_3
-	tot_416, err_417 := runtime.MulSize(3, rs_415)
-	if err_417 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_417)
+	rs_422 := cam_3
+	tot_423, err_424 := runtime.MulSize(3, rs_422)
+	if err_424 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_424)
 	}
-	a_418 := ar.F64w(tot_416)
-	row_419 := a_418[0*rs_415 : 1*rs_415]
-	row_420 := a_418[1*rs_415 : 2*rs_415]
-	row_421 := a_418[2*rs_415 : 3*rs_415]
-	r_393 = r_393[:cam_3]
-	row_391 = row_391[:cam_3]
-	row_392 = row_392[:cam_3]
-	r_225 = r_225[:cam_3]
-	row_221 = row_221[:cam_3]
-	r_223 = r_223[:cam_3]
-	row_419 = row_419[:cam_3]
-	row_420 = row_420[:cam_3]
-	row_421 = row_421[:cam_3]
+	a_425 := ar.F64w(tot_423)
+	row_426 := a_425[0*rs_422 : 1*rs_422]
+	row_427 := a_425[1*rs_422 : 2*rs_422]
+	row_428 := a_425[2*rs_422 : 3*rs_422]
+	r_400 = r_400[:cam_3]
+	row_398 = row_398[:cam_3]
+	row_399 = row_399[:cam_3]
+	r_232 = r_232[:cam_3]
+	row_228 = row_228[:cam_3]
+	r_230 = r_230[:cam_3]
+	row_426 = row_426[:cam_3]
+	row_427 = row_427[:cam_3]
+	row_428 = row_428[:cam_3]
 	if cam_3 >= 262144 {
-		loop_434 := runtime.EnterLoop(&nbLoop61, runtime.Bind(r_393, runtime.Bind(row_391, runtime.Bind(row_392, runtime.Bind(r_225, runtime.Bind(row_221, runtime.Bind(r_223, runtime.Bind(row_419, runtime.Bind(row_420, runtime.Bind(row_421, runtime.End{}))))))))), cam_3, 16384)
-		if loop_434.For == nil {
-			loop_434.For = func(lo_428, hi int) {
-				r_393 := loop_434.C.H
-				row_391 := loop_434.C.T.H
-				row_392 := loop_434.C.T.T.H
-				r_225 := loop_434.C.T.T.T.H
-				row_221 := loop_434.C.T.T.T.T.H
-				r_223 := loop_434.C.T.T.T.T.T.H
-				row_419 := loop_434.C.T.T.T.T.T.T.H
-				row_420 := loop_434.C.T.T.T.T.T.T.T.H
-				row_421 := loop_434.C.T.T.T.T.T.T.T.T.H
-				for i_429 := lo_428; i_429 < hi; i_429++ {
-					e_431 := (r_393[i_429] * row_391[i_429])
-					e_432 := (r_393[i_429] * row_392[i_429])
-					e_433 := (((-(r_225[i_429] / row_221[i_429])) * row_392[i_429]) + ((-(r_223[i_429] / row_221[i_429])) * row_391[i_429]))
-					row_419[i_429] = e_431
-					row_420[i_429] = e_432
-					row_421[i_429] = e_433
+		loop_441 := runtime.EnterLoop(&nbLoop67, runtime.Bind(r_400, runtime.Bind(row_398, runtime.Bind(row_399, runtime.Bind(r_232, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_426, runtime.Bind(row_427, runtime.Bind(row_428, runtime.End{}))))))))), cam_3, 16384)
+		if loop_441.For == nil {
+			loop_441.For = func(lo_435, hi int) {
+				r_400 := loop_441.C.H
+				row_398 := loop_441.C.T.H
+				row_399 := loop_441.C.T.T.H
+				r_232 := loop_441.C.T.T.T.H
+				row_228 := loop_441.C.T.T.T.T.H
+				r_230 := loop_441.C.T.T.T.T.T.H
+				row_426 := loop_441.C.T.T.T.T.T.T.H
+				row_427 := loop_441.C.T.T.T.T.T.T.T.H
+				row_428 := loop_441.C.T.T.T.T.T.T.T.T.H
+				for i_436 := lo_435; i_436 < hi; i_436++ {
+					e_438 := (r_400[i_436] * row_398[i_436])
+					e_439 := (r_400[i_436] * row_399[i_436])
+					e_440 := (((-(r_232[i_436] / row_228[i_436])) * row_399[i_436]) + ((-(r_230[i_436] / row_228[i_436])) * row_398[i_436]))
+					row_426[i_436] = e_438
+					row_427[i_436] = e_439
+					row_428[i_436] = e_440
 				}
 			}
 		}
-		runtime.ParallelFor(cam_3, 16384, loop_434.For)
-		loop_434.Leave(&nbLoop61)
+		runtime.ParallelFor(cam_3, 16384, loop_441.For)
+		loop_441.Leave(&nbLoop67)
 	} else {
-		for i_422 := 0; i_422 < cam_3; i_422++ {
-			e_424 := (r_393[i_422] * row_391[i_422])
-			e_425 := (r_393[i_422] * row_392[i_422])
-			e_426 := (((-(r_225[i_422] / row_221[i_422])) * row_392[i_422]) + ((-(r_223[i_422] / row_221[i_422])) * row_391[i_422]))
-			row_419[i_422] = e_424
-			row_420[i_422] = e_425
-			row_421[i_422] = e_426
+		for i_429 := 0; i_429 < cam_3; i_429++ {
+			e_431 := (r_400[i_429] * row_398[i_429])
+			e_432 := (r_400[i_429] * row_399[i_429])
+			e_433 := (((-(r_232[i_429] / row_228[i_429])) * row_399[i_429]) + ((-(r_230[i_429] / row_228[i_429])) * row_398[i_429]))
+			row_426[i_429] = e_431
+			row_427[i_429] = e_432
+			row_428[i_429] = e_433
 		}
 	}
-	r_435, r_436, r_437, r_438, r_439, r_440, err_441 := fn_rotatesplit11bwd(ar, a_120, 3, x_6, a_183, 3, x_6, r_37, cam_3, a_30, 3, x_6, s_18, n_17, cam_3, r_41, cam_3, a_62, 3, cam_3, r_42, cam_3, a_49, 3, cam_3, r_117, cam_3, a_30, 3, x_6, r_116, cam_3, r_115, cam_3, a_30, 3, x_6, a_49, 3, cam_3, r_40, cam_3, r_45, cam_3, r_44, cam_3, r_43, cam_3, s_18, n_17, cam_3, a_418, 3, cam_3)
-	if err_441 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_441, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_442, r_443, r_444, r_445, r_446, r_447, err_448 := fn_rotatesplit11bwd(ar, a_127, 3, x_6, a_190, 3, x_6, r_37, cam_3, a_30, 3, x_6, s_18, n_17, cam_3, r_54, cam_3, a_75, 3, cam_3, r_55, cam_3, a_62, 3, cam_3, r_124, cam_3, a_30, 3, x_6, r_123, cam_3, r_122, cam_3, a_30, 3, x_6, a_62, 3, cam_3, r_53, cam_3, r_58, cam_3, r_57, cam_3, r_56, cam_3, s_18, n_17, cam_3, a_425, 3, cam_3)
+	if err_448 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_448, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_439) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_439), cam_2))
+	if int64(3)+int64(r_446) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_446), cam_2))
 	}
-	if r_440 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_440})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_447 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_447})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_442 := z_326[int(int64(3))*cam_3 : (int(int64(3))+r_439)*cam_3]
-	r_438 = r_438[:len(region_442)]
-	if len(region_442) >= 262144 {
-		loop_449 := runtime.EnterLoop(&nbLoop62, runtime.Bind(region_442, runtime.Bind(r_438, runtime.End{})), len(region_442), 16384)
-		if loop_449.For == nil {
-			loop_449.For = func(lo_446, hi int) {
-				region_442 := loop_449.C.H
-				r_438 := loop_449.C.T.H
-				for i_447 := lo_446; i_447 < hi; i_447++ {
-					region_442[i_447] += -r_438[i_447]
+	region_449 := z_333[int(int64(3))*cam_3 : (int(int64(3))+r_446)*cam_3]
+	r_445 = r_445[:len(region_449)]
+	if len(region_449) >= 262144 {
+		loop_456 := runtime.EnterLoop(&nbLoop68, runtime.Bind(region_449, runtime.Bind(r_445, runtime.End{})), len(region_449), 16384)
+		if loop_456.For == nil {
+			loop_456.For = func(lo_453, hi int) {
+				region_449 := loop_456.C.H
+				r_445 := loop_456.C.T.H
+				for i_454 := lo_453; i_454 < hi; i_454++ {
+					region_449[i_454] += -r_445[i_454]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_442), 16384, loop_449.For)
-		loop_449.Leave(&nbLoop62)
+		runtime.ParallelFor(len(region_449), 16384, loop_456.For)
+		loop_456.Leave(&nbLoop68)
 	} else {
-		for i_443 := range region_442 {
-			region_442[i_443] += -r_438[i_443]
+		for i_450 := range region_449 {
+			region_449[i_450] += -r_445[i_450]
 		}
 	}
-	if int64(0)+int64(r_436) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_436), cam_2))
+	if int64(0)+int64(r_443) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_443), cam_2))
 	}
-	if r_437 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_437})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_444 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_444})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_450 := z_326[int(int64(0))*cam_3 : (int(int64(0))+r_436)*cam_3]
-	r_435 = r_435[:len(region_450)]
-	for i_451 := range region_450 {
-		region_450[i_451] += r_435[i_451]
+	region_457 := z_333[int(int64(0))*cam_3 : (int(int64(0))+r_443)*cam_3]
+	r_442 = r_442[:len(region_457)]
+	for i_458 := range region_457 {
+		region_457[i_458] += r_442[i_458]
 	}
-	n_452, err_453 := runtime.CheckSize(int64(2))
-	if err_453 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_453)
+	n_459, err_460 := runtime.CheckSize(int64(2))
+	if err_460 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_460)
 	}
-	var a_454 []float64
-	row_455 := a_241[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	var a_461 []float64
+	row_462 := a_248[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if int64(0) >= int64(feat_10) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feat_10))
 	}
-	row_456 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
+	row_463 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
 	if feat_11 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 	}
 	if cam_3 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	rs_457 := w_8
-	tot_458, err_459 := runtime.MulSize(n_452, rs_457)
-	if err_459 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_459)
+	rs_464 := w_8
+	tot_465, err_466 := runtime.MulSize(n_459, rs_464)
+	if err_466 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_466)
 	}
-	a_454 = ar.F64w(tot_458)
-	row_460 := a_241[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	a_461 = ar.F64w(tot_465)
+	row_467 := a_248[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(1) >= int64(feat_10) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feat_10))
 	}
-	row_461 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
+	row_468 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
 	if feat_11 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 	}
 	if cam_3 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	row_462 := a_454[0*rs_457 : 1*rs_457]
-	row_463 := a_454[1*rs_457 : 2*rs_457]
+	row_469 := a_461[0*rs_464 : 1*rs_464]
+	row_470 := a_461[1*rs_464 : 2*rs_464]
 	w_7 = w_7[:w_8]
-	row_455 = row_455[:w_8]
-	row_456 = row_456[:w_8]
-	row_460 = row_460[:w_8]
-	row_461 = row_461[:w_8]
 	row_462 = row_462[:w_8]
 	row_463 = row_463[:w_8]
+	row_467 = row_467[:w_8]
+	row_468 = row_468[:w_8]
+	row_469 = row_469[:w_8]
+	row_470 = row_470[:w_8]
 	if w_8 >= 262144 {
-		loop_474 := runtime.EnterLoop(&nbLoop63, runtime.Bind(w_7, runtime.Bind(row_455, runtime.Bind(row_456, runtime.Bind(row_460, runtime.Bind(row_461, runtime.Bind(row_462, runtime.Bind(row_463, runtime.End{}))))))), w_8, 16384)
-		if loop_474.For == nil {
-			loop_474.For = func(lo_469, hi int) {
-				w_7 := loop_474.C.H
-				row_455 := loop_474.C.T.H
-				row_456 := loop_474.C.T.T.H
-				row_460 := loop_474.C.T.T.T.H
-				row_461 := loop_474.C.T.T.T.T.H
-				row_462 := loop_474.C.T.T.T.T.T.H
-				row_463 := loop_474.C.T.T.T.T.T.T.H
-				for i_470 := lo_469; i_470 < hi; i_470++ {
-					e_472 := (w_7[i_470] * (row_455[i_470] - row_456[i_470]))
-					e_473 := (w_7[i_470] * (row_460[i_470] - row_461[i_470]))
-					row_462[i_470] = e_472
-					row_463[i_470] = e_473
+		loop_481 := runtime.EnterLoop(&nbLoop69, runtime.Bind(w_7, runtime.Bind(row_462, runtime.Bind(row_463, runtime.Bind(row_467, runtime.Bind(row_468, runtime.Bind(row_469, runtime.Bind(row_470, runtime.End{}))))))), w_8, 16384)
+		if loop_481.For == nil {
+			loop_481.For = func(lo_476, hi int) {
+				w_7 := loop_481.C.H
+				row_462 := loop_481.C.T.H
+				row_463 := loop_481.C.T.T.H
+				row_467 := loop_481.C.T.T.T.H
+				row_468 := loop_481.C.T.T.T.T.H
+				row_469 := loop_481.C.T.T.T.T.T.H
+				row_470 := loop_481.C.T.T.T.T.T.T.H
+				for i_477 := lo_476; i_477 < hi; i_477++ {
+					e_479 := (w_7[i_477] * (row_462[i_477] - row_463[i_477]))
+					e_480 := (w_7[i_477] * (row_467[i_477] - row_468[i_477]))
+					row_469[i_477] = e_479
+					row_470[i_477] = e_480
 				}
 			}
 		}
-		runtime.ParallelFor(w_8, 16384, loop_474.For)
-		loop_474.Leave(&nbLoop63)
+		runtime.ParallelFor(w_8, 16384, loop_481.For)
+		loop_481.Leave(&nbLoop69)
 	} else {
-		for i_464 := 0; i_464 < w_8; i_464++ {
-			e_466 := (w_7[i_464] * (row_455[i_464] - row_456[i_464]))
-			e_467 := (w_7[i_464] * (row_460[i_464] - row_461[i_464]))
-			row_462[i_464] = e_466
-			row_463[i_464] = e_467
+		for i_471 := 0; i_471 < w_8; i_471++ {
+			e_473 := (w_7[i_471] * (row_462[i_471] - row_463[i_471]))
+			e_474 := (w_7[i_471] * (row_467[i_471] - row_468[i_471]))
+			row_469[i_471] = e_473
+			row_470[i_471] = e_474
 		}
 	}
-	r_475 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_475)]
-	if len(r_475) >= 262144 {
-		loop_482 := runtime.EnterLoop(&nbLoop64, runtime.Bind(r_475, runtime.Bind(w_7, runtime.End{})), len(r_475), 16384)
-		if loop_482.For == nil {
-			loop_482.For = func(lo_479, hi int) {
-				r_475 := loop_482.C.H
-				w_7 := loop_482.C.T.H
-				for i_480 := lo_479; i_480 < hi; i_480++ {
-					r_475[i_480] = (1.0 - (w_7[i_480] * w_7[i_480]))
+	r_482 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_482)]
+	if len(r_482) >= 262144 {
+		loop_489 := runtime.EnterLoop(&nbLoop70, runtime.Bind(r_482, runtime.Bind(w_7, runtime.End{})), len(r_482), 16384)
+		if loop_489.For == nil {
+			loop_489.For = func(lo_486, hi int) {
+				r_482 := loop_489.C.H
+				w_7 := loop_489.C.T.H
+				for i_487 := lo_486; i_487 < hi; i_487++ {
+					r_482[i_487] = (1.0 - (w_7[i_487] * w_7[i_487]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_475), 16384, loop_482.For)
-		loop_482.Leave(&nbLoop64)
+		runtime.ParallelFor(len(r_482), 16384, loop_489.For)
+		loop_489.Leave(&nbLoop70)
 	} else {
-		for i_476 := range r_475 {
-			r_475[i_476] = (1.0 - (w_7[i_476] * w_7[i_476]))
+		for i_483 := range r_482 {
+			r_482[i_483] = (1.0 - (w_7[i_483] * w_7[i_483]))
 		}
 	}
-	ar.Keep(mark_483, &a_454, &r_475, &z_326, &r_438, &r_255)
-	return a_454, 2, w_8, r_475, w_8, z_326, cam_2, cam_3, r_438, r_439, r_440, r_255, w_8, nil
+	ar.Keep(mark_490, &a_461, &r_482, &z_333, &r_445, &r_262)
+	return a_461, 2, w_8, r_482, w_8, z_333, cam_2, cam_3, r_445, r_446, r_447, r_262, w_8, nil
 }
 
-// nbLoop65 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop65 runtime.LoopSite
+// nbLoop71 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop71 runtime.LoopSite
 
-// nbLoop66 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop66 runtime.LoopSite
+// nbLoop72 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop72 runtime.LoopSite
 
-// nbLoop67 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop67 runtime.LoopSite
+// nbLoop73 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop73 runtime.LoopSite
 
-// nbLoop68 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop68 runtime.LoopSite
+// nbLoop74 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop74 runtime.LoopSite
 
-// nbLoop69 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop69 runtime.LoopSite
+// nbLoop75 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop75 runtime.LoopSite
+
+// nbLoop76 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop76 runtime.LoopSite
 
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
 func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
-	mark_317 := ar.Mark()
+	mark_324 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -12746,21 +12867,65 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_12)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	row_31 := s_13[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	rs_41 := cam_3
-	tot_42, err_43 := runtime.MulSize(3, rs_41)
-	if err_43 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_43), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	row_16 = row_16[:x_6]
+	row_17 = row_17[:x_6]
+	row_18 = row_18[:x_6]
+	row_19 = row_19[:x_6]
+	row_20 = row_20[:x_6]
+	row_21 = row_21[:x_6]
+	row_26 = row_26[:x_6]
+	row_27 = row_27[:x_6]
+	row_28 = row_28[:x_6]
+	if x_6 >= 262144 {
+		loop_45 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_20, runtime.Bind(row_21, runtime.Bind(row_26, runtime.Bind(row_27, runtime.Bind(row_28, runtime.End{}))))))))), x_6, 16384)
+		if loop_45.For == nil {
+			loop_45.For = func(lo_39, hi int) {
+				row_16 := loop_45.C.H
+				row_17 := loop_45.C.T.H
+				row_18 := loop_45.C.T.T.H
+				row_19 := loop_45.C.T.T.T.H
+				row_20 := loop_45.C.T.T.T.T.H
+				row_21 := loop_45.C.T.T.T.T.T.H
+				row_26 := loop_45.C.T.T.T.T.T.T.H
+				row_27 := loop_45.C.T.T.T.T.T.T.T.H
+				row_28 := loop_45.C.T.T.T.T.T.T.T.T.H
+				for i_40 := lo_39; i_40 < hi; i_40++ {
+					e_42 := (row_16[i_40] - row_17[i_40])
+					e_43 := (row_18[i_40] - row_19[i_40])
+					e_44 := (row_20[i_40] - row_21[i_40])
+					row_26[i_40] = e_42
+					row_27[i_40] = e_43
+					row_28[i_40] = e_44
+				}
+			}
+		}
+		runtime.ParallelFor(x_6, 16384, loop_45.For)
+		loop_45.Leave(&nbLoop71)
+	} else {
+		for i_33 := 0; i_33 < x_6; i_33++ {
+			e_35 := (row_16[i_33] - row_17[i_33])
+			e_36 := (row_18[i_33] - row_19[i_33])
+			e_37 := (row_20[i_33] - row_21[i_33])
+			row_26[i_33] = e_35
+			row_27[i_33] = e_36
+			row_28[i_33] = e_37
+		}
 	}
-	a_44 := ar.F64w(tot_42)
-	row_45 := a_44[0*rs_41 : 1*rs_41]
-	row_46 := a_44[1*rs_41 : 2*rs_41]
-	row_47 := a_44[2*rs_41 : 3*rs_41]
-	_ = a_44[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	_ = a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	_ = a_44[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	_ = a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	_ = a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	_ = a_44[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	rs_54 := cam_3
+	tot_55, err_56 := runtime.MulSize(3, rs_54)
+	if err_56 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_56), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	a_57 := ar.F64w(tot_55)
+	row_58 := a_57[0*rs_54 : 1*rs_54]
+	row_59 := a_57[1*rs_54 : 2*rs_54]
+	row_60 := a_57[2*rs_54 : 3*rs_54]
+	_ = a_57[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	row_62 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	_ = a_57[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_64 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_65 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	_ = a_57[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -12779,247 +12944,223 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	rs_54 := cam_3
-	tot_55, err_56 := runtime.MulSize(3, rs_54)
-	if err_56 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_56), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	rs_67 := cam_3
+	tot_68, err_69 := runtime.MulSize(3, rs_67)
+	if err_69 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_69), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_57 := ar.F64w(tot_55)
-	row_58 := a_57[0*rs_54 : 1*rs_54]
-	row_59 := a_57[1*rs_54 : 2*rs_54]
-	row_60 := a_57[2*rs_54 : 3*rs_54]
-	r_32 := ar.F64w(x_6)
-	r_33 := ar.F64w(x_6)
-	r_34 := ar.F64w(x_6)
-	r_35 := ar.F64w(x_6)
-	r_36 := ar.F64w(x_6)
-	r_37 := ar.F64w(x_6)
-	r_38 := ar.F64w(x_6)
-	r_39 := ar.F64w(x_6)
-	r_40 := ar.F64w(x_6)
-	row_16 = row_16[:x_6]
-	row_17 = row_17[:x_6]
-	row_18 = row_18[:x_6]
-	row_19 = row_19[:x_6]
-	row_20 = row_20[:x_6]
-	row_21 = row_21[:x_6]
-	row_26 = row_26[:x_6]
-	row_27 = row_27[:x_6]
-	row_28 = row_28[:x_6]
-	row_29 = row_29[:x_6]
-	row_30 = row_30[:x_6]
-	row_31 = row_31[:x_6]
-	r_32 = r_32[:x_6]
-	r_33 = r_33[:x_6]
-	r_34 = r_34[:x_6]
-	r_35 = r_35[:x_6]
-	r_36 = r_36[:x_6]
-	r_37 = r_37[:x_6]
-	r_38 = r_38[:x_6]
-	r_39 = r_39[:x_6]
-	r_40 = r_40[:x_6]
-	row_45 = row_45[:x_6]
-	row_46 = row_46[:x_6]
-	row_47 = row_47[:x_6]
-	row_58 = row_58[:x_6]
-	row_59 = row_59[:x_6]
-	row_60 = row_60[:x_6]
-	if x_6 >= 262144 {
-		loop_103 := runtime.EnterLoop(&nbLoop65, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_20, runtime.Bind(row_21, runtime.Bind(row_26, runtime.Bind(row_27, runtime.Bind(row_28, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(r_32, runtime.Bind(r_33, runtime.Bind(r_34, runtime.Bind(r_35, runtime.Bind(r_36, runtime.Bind(r_37, runtime.Bind(r_38, runtime.Bind(r_39, runtime.Bind(r_40, runtime.Bind(row_45, runtime.Bind(row_46, runtime.Bind(row_47, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.End{}))))))))))))))))))))))))))), x_6, 16384)
-		if loop_103.For == nil {
-			loop_103.For = func(lo_82, hi int) {
-				row_16 := loop_103.C.H
-				row_17 := loop_103.C.T.H
-				row_18 := loop_103.C.T.T.H
-				row_19 := loop_103.C.T.T.T.H
-				row_20 := loop_103.C.T.T.T.T.H
-				row_21 := loop_103.C.T.T.T.T.T.H
-				row_26 := loop_103.C.T.T.T.T.T.T.H
-				row_27 := loop_103.C.T.T.T.T.T.T.T.H
-				row_28 := loop_103.C.T.T.T.T.T.T.T.T.H
-				row_29 := loop_103.C.T.T.T.T.T.T.T.T.T.H
-				row_30 := loop_103.C.T.T.T.T.T.T.T.T.T.T.H
-				row_31 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.H
-				r_32 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_33 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_34 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_35 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_36 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_37 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_38 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_39 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_40 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_45 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_46 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_47 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_58 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_59 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_60 := loop_103.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_83 := lo_82; i_83 < hi; i_83++ {
-					e_85 := (row_16[i_83] - row_17[i_83])
-					e_86 := (row_18[i_83] - row_19[i_83])
-					e_87 := (row_20[i_83] - row_21[i_83])
-					row_26[i_83] = e_85
-					row_27[i_83] = e_86
-					row_28[i_83] = e_87
-					e_88 := (((row_29[i_83] * row_29[i_83]) + (row_30[i_83] * row_30[i_83])) + (row_31[i_83] * row_31[i_83]))
-					r_32[i_83] = e_88
-					e_89 := (runtime.Sign(e_88))
-					r_33[i_83] = e_89
-					e_90 := (1.0 - e_89)
-					r_34[i_83] = e_90
-					e_91 := (math.Sqrt((e_88 + e_90)))
-					r_35[i_83] = e_91
-					e_92 := (math.Cos(e_91))
-					r_36[i_83] = e_92
-					e_93 := (math.Sin(e_91))
-					r_37[i_83] = e_93
-					e_94 := (row_29[i_83] / e_91)
-					r_38[i_83] = e_94
-					e_95 := (row_30[i_83] / e_91)
-					r_39[i_83] = e_95
-					e_96 := (row_31[i_83] / e_91)
-					r_40[i_83] = e_96
-					e_97 := e_94
-					e_98 := e_95
-					e_99 := e_96
-					row_45[i_83] = e_97
-					row_46[i_83] = e_98
-					row_47[i_83] = e_99
-					e_100 := ((e_98 * e_87) - (e_99 * e_86))
-					e_101 := ((e_99 * e_85) - (e_97 * e_87))
-					e_102 := ((e_97 * e_86) - (e_98 * e_85))
-					row_58[i_83] = e_100
-					row_59[i_83] = e_101
-					row_60[i_83] = e_102
+	a_70 := ar.F64w(tot_68)
+	row_71 := a_70[0*rs_67 : 1*rs_67]
+	row_72 := a_70[1*rs_67 : 2*rs_67]
+	row_73 := a_70[2*rs_67 : 3*rs_67]
+	r_32 := ar.F64w(cam_3)
+	r_46 := ar.F64w(cam_3)
+	r_47 := ar.F64w(cam_3)
+	r_48 := ar.F64w(cam_3)
+	r_49 := ar.F64w(cam_3)
+	r_50 := ar.F64w(cam_3)
+	r_51 := ar.F64w(cam_3)
+	r_52 := ar.F64w(cam_3)
+	r_53 := ar.F64w(cam_3)
+	row_29 = row_29[:cam_3]
+	row_30 = row_30[:cam_3]
+	row_31 = row_31[:cam_3]
+	r_32 = r_32[:cam_3]
+	r_46 = r_46[:cam_3]
+	r_47 = r_47[:cam_3]
+	r_48 = r_48[:cam_3]
+	r_49 = r_49[:cam_3]
+	r_50 = r_50[:cam_3]
+	r_51 = r_51[:cam_3]
+	r_52 = r_52[:cam_3]
+	r_53 = r_53[:cam_3]
+	row_58 = row_58[:cam_3]
+	row_59 = row_59[:cam_3]
+	row_60 = row_60[:cam_3]
+	row_62 = row_62[:cam_3]
+	row_64 = row_64[:cam_3]
+	row_65 = row_65[:cam_3]
+	row_71 = row_71[:cam_3]
+	row_72 = row_72[:cam_3]
+	row_73 = row_73[:cam_3]
+	if cam_3 >= 262144 {
+		loop_110 := runtime.EnterLoop(&nbLoop72, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(r_32, runtime.Bind(r_46, runtime.Bind(r_47, runtime.Bind(r_48, runtime.Bind(r_49, runtime.Bind(r_50, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_62, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))))))))))))))))), cam_3, 16384)
+		if loop_110.For == nil {
+			loop_110.For = func(lo_92, hi int) {
+				row_29 := loop_110.C.H
+				row_30 := loop_110.C.T.H
+				row_31 := loop_110.C.T.T.H
+				r_32 := loop_110.C.T.T.T.H
+				r_46 := loop_110.C.T.T.T.T.H
+				r_47 := loop_110.C.T.T.T.T.T.H
+				r_48 := loop_110.C.T.T.T.T.T.T.H
+				r_49 := loop_110.C.T.T.T.T.T.T.T.H
+				r_50 := loop_110.C.T.T.T.T.T.T.T.T.H
+				r_51 := loop_110.C.T.T.T.T.T.T.T.T.T.H
+				r_52 := loop_110.C.T.T.T.T.T.T.T.T.T.T.H
+				r_53 := loop_110.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_58 := loop_110.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_59 := loop_110.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_60 := loop_110.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_62 := loop_110.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_64 := loop_110.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_65 := loop_110.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_71 := loop_110.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_72 := loop_110.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_73 := loop_110.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_93 := lo_92; i_93 < hi; i_93++ {
+					e_95 := (((row_29[i_93] * row_29[i_93]) + (row_30[i_93] * row_30[i_93])) + (row_31[i_93] * row_31[i_93]))
+					r_32[i_93] = e_95
+					e_96 := (runtime.Sign(e_95))
+					r_46[i_93] = e_96
+					e_97 := (1.0 - e_96)
+					r_47[i_93] = e_97
+					e_98 := (math.Sqrt((e_95 + e_97)))
+					r_48[i_93] = e_98
+					e_99 := (math.Cos(e_98))
+					r_49[i_93] = e_99
+					e_100 := (math.Sin(e_98))
+					r_50[i_93] = e_100
+					e_101 := (row_29[i_93] / e_98)
+					r_51[i_93] = e_101
+					e_102 := (row_30[i_93] / e_98)
+					r_52[i_93] = e_102
+					e_103 := (row_31[i_93] / e_98)
+					r_53[i_93] = e_103
+					e_104 := e_101
+					e_105 := e_102
+					e_106 := e_103
+					row_58[i_93] = e_104
+					row_59[i_93] = e_105
+					row_60[i_93] = e_106
+					e_107 := ((e_105 * row_62[i_93]) - (e_106 * row_64[i_93]))
+					e_108 := ((e_106 * row_65[i_93]) - (e_104 * row_62[i_93]))
+					e_109 := ((e_104 * row_64[i_93]) - (e_105 * row_65[i_93]))
+					row_71[i_93] = e_107
+					row_72[i_93] = e_108
+					row_73[i_93] = e_109
 				}
 			}
 		}
-		runtime.ParallelFor(x_6, 16384, loop_103.For)
-		loop_103.Leave(&nbLoop65)
+		runtime.ParallelFor(cam_3, 16384, loop_110.For)
+		loop_110.Leave(&nbLoop72)
 	} else {
-		for i_61 := 0; i_61 < x_6; i_61++ {
-			e_63 := (row_16[i_61] - row_17[i_61])
-			e_64 := (row_18[i_61] - row_19[i_61])
-			e_65 := (row_20[i_61] - row_21[i_61])
-			row_26[i_61] = e_63
-			row_27[i_61] = e_64
-			row_28[i_61] = e_65
-			e_66 := (((row_29[i_61] * row_29[i_61]) + (row_30[i_61] * row_30[i_61])) + (row_31[i_61] * row_31[i_61]))
-			r_32[i_61] = e_66
-			e_67 := (runtime.Sign(e_66))
-			r_33[i_61] = e_67
-			e_68 := (1.0 - e_67)
-			r_34[i_61] = e_68
-			e_69 := (math.Sqrt((e_66 + e_68)))
-			r_35[i_61] = e_69
-			e_70 := (math.Cos(e_69))
-			r_36[i_61] = e_70
-			e_71 := (math.Sin(e_69))
-			r_37[i_61] = e_71
-			e_72 := (row_29[i_61] / e_69)
-			r_38[i_61] = e_72
-			e_73 := (row_30[i_61] / e_69)
-			r_39[i_61] = e_73
-			e_74 := (row_31[i_61] / e_69)
-			r_40[i_61] = e_74
-			e_75 := e_72
-			e_76 := e_73
-			e_77 := e_74
-			row_45[i_61] = e_75
-			row_46[i_61] = e_76
-			row_47[i_61] = e_77
-			e_78 := ((e_76 * e_65) - (e_77 * e_64))
-			e_79 := ((e_77 * e_63) - (e_75 * e_65))
-			e_80 := ((e_75 * e_64) - (e_76 * e_63))
-			row_58[i_61] = e_78
-			row_59[i_61] = e_79
-			row_60[i_61] = e_80
+		for i_74 := 0; i_74 < cam_3; i_74++ {
+			e_76 := (((row_29[i_74] * row_29[i_74]) + (row_30[i_74] * row_30[i_74])) + (row_31[i_74] * row_31[i_74]))
+			r_32[i_74] = e_76
+			e_77 := (runtime.Sign(e_76))
+			r_46[i_74] = e_77
+			e_78 := (1.0 - e_77)
+			r_47[i_74] = e_78
+			e_79 := (math.Sqrt((e_76 + e_78)))
+			r_48[i_74] = e_79
+			e_80 := (math.Cos(e_79))
+			r_49[i_74] = e_80
+			e_81 := (math.Sin(e_79))
+			r_50[i_74] = e_81
+			e_82 := (row_29[i_74] / e_79)
+			r_51[i_74] = e_82
+			e_83 := (row_30[i_74] / e_79)
+			r_52[i_74] = e_83
+			e_84 := (row_31[i_74] / e_79)
+			r_53[i_74] = e_84
+			e_85 := e_82
+			e_86 := e_83
+			e_87 := e_84
+			row_58[i_74] = e_85
+			row_59[i_74] = e_86
+			row_60[i_74] = e_87
+			e_88 := ((e_86 * row_62[i_74]) - (e_87 * row_64[i_74]))
+			e_89 := ((e_87 * row_65[i_74]) - (e_85 * row_62[i_74]))
+			e_90 := ((e_85 * row_64[i_74]) - (e_86 * row_65[i_74]))
+			row_71[i_74] = e_88
+			row_72[i_74] = e_89
+			row_73[i_74] = e_90
 		}
 	}
-	row_104 := a_44[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	row_105 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_111 := a_57[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	row_112 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_106 := a_44[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	row_107 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_113 := a_57[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	row_114 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_108 := a_44[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	row_109 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_115 := a_57[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_116 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	n_113, err_114 := runtime.CheckSize(int64(3))
-	if err_114 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_114), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	var a_115 []float64
-	row_116 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_117 := a_57[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_118 := a_44[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	rs_119 := x_6
-	tot_120, err_121 := runtime.MulSize(n_113, rs_119)
+	n_120, err_121 := runtime.CheckSize(int64(3))
 	if err_121 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_121), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_115 = ar.F64w(tot_120)
-	row_122 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	var a_122 []float64
+	row_123 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_123 := a_57[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	row_124 := a_70[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_124 := a_44[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	row_125 := a_57[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_125 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	rs_126 := x_6
+	tot_127, err_128 := runtime.MulSize(n_120, rs_126)
+	if err_128 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_128), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	a_122 = ar.F64w(tot_127)
+	row_129 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_126 := a_57[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_130 := a_70[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_127 := a_44[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_131 := a_57[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_128 := a_115[0*rs_119 : 1*rs_119]
-	row_129 := a_115[1*rs_119 : 2*rs_119]
-	row_130 := a_115[2*rs_119 : 3*rs_119]
+	row_132 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_133 := a_70[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_134 := a_57[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_135 := a_122[0*rs_126 : 1*rs_126]
+	row_136 := a_122[1*rs_126 : 2*rs_126]
+	row_137 := a_122[2*rs_126 : 3*rs_126]
 	if int64(n_12) != int64(3) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("a", "[3][p]f64", "3", int64(n_12), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(1) >= int64(n_12) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_131 := s_13[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	row_132 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_138 := s_13[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	row_139 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if int64(2) >= int64(n_12) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_133 := s_13[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	row_134 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	row_135 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_140 := s_13[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_141 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_142 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if int64(0) >= int64(n_12) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_12)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_136 := s_13[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	row_143 := s_13[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -13038,39 +13179,32 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	rs_137 := cam_3
-	tot_138, err_139 := runtime.MulSize(3, rs_137)
-	if err_139 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_139), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	rs_144 := cam_3
+	tot_145, err_146 := runtime.MulSize(3, rs_144)
+	if err_146 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_146), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_140 := ar.F64w(tot_138)
-	row_141 := a_140[0*rs_137 : 1*rs_137]
-	row_142 := a_140[1*rs_137 : 2*rs_137]
-	row_143 := a_140[2*rs_137 : 3*rs_137]
-	r_110 := ar.F64w(cam_3)
-	r_111 := ar.F64w(cam_3)
-	r_112 := ar.F64w(cam_3)
-	row_104 = row_104[:cam_3]
-	row_105 = row_105[:cam_3]
-	row_106 = row_106[:cam_3]
-	row_107 = row_107[:cam_3]
-	row_108 = row_108[:cam_3]
-	row_109 = row_109[:cam_3]
-	r_110 = r_110[:cam_3]
-	r_36 = r_36[:cam_3]
-	r_111 = r_111[:cam_3]
-	r_112 = r_112[:cam_3]
+	a_147 := ar.F64w(tot_145)
+	row_148 := a_147[0*rs_144 : 1*rs_144]
+	row_149 := a_147[1*rs_144 : 2*rs_144]
+	row_150 := a_147[2*rs_144 : 3*rs_144]
+	r_117 := ar.F64w(cam_3)
+	r_118 := ar.F64w(cam_3)
+	r_119 := ar.F64w(cam_3)
+	row_111 = row_111[:cam_3]
+	row_112 = row_112[:cam_3]
+	row_113 = row_113[:cam_3]
+	row_114 = row_114[:cam_3]
+	row_115 = row_115[:cam_3]
 	row_116 = row_116[:cam_3]
-	row_117 = row_117[:cam_3]
-	r_37 = r_37[:cam_3]
-	row_118 = row_118[:cam_3]
-	row_122 = row_122[:cam_3]
+	r_117 = r_117[:cam_3]
+	r_49 = r_49[:cam_3]
+	r_118 = r_118[:cam_3]
+	r_119 = r_119[:cam_3]
 	row_123 = row_123[:cam_3]
 	row_124 = row_124[:cam_3]
+	r_50 = r_50[:cam_3]
 	row_125 = row_125[:cam_3]
-	row_126 = row_126[:cam_3]
-	row_127 = row_127[:cam_3]
-	row_128 = row_128[:cam_3]
 	row_129 = row_129[:cam_3]
 	row_130 = row_130[:cam_3]
 	row_131 = row_131[:cam_3]
@@ -13079,514 +13213,521 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_134 = row_134[:cam_3]
 	row_135 = row_135[:cam_3]
 	row_136 = row_136[:cam_3]
+	row_137 = row_137[:cam_3]
+	row_138 = row_138[:cam_3]
+	row_139 = row_139[:cam_3]
+	row_140 = row_140[:cam_3]
 	row_141 = row_141[:cam_3]
 	row_142 = row_142[:cam_3]
 	row_143 = row_143[:cam_3]
+	row_148 = row_148[:cam_3]
+	row_149 = row_149[:cam_3]
+	row_150 = row_150[:cam_3]
 	if cam_3 >= 262144 {
-		loop_168 := runtime.EnterLoop(&nbLoop66, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.Bind(row_108, runtime.Bind(row_109, runtime.Bind(r_110, runtime.Bind(r_36, runtime.Bind(r_111, runtime.Bind(r_112, runtime.Bind(row_116, runtime.Bind(row_117, runtime.Bind(r_37, runtime.Bind(row_118, runtime.Bind(row_122, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.Bind(row_126, runtime.Bind(row_127, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
-		if loop_168.For == nil {
-			loop_168.For = func(lo_156, hi int) {
-				row_104 := loop_168.C.H
-				row_105 := loop_168.C.T.H
-				row_106 := loop_168.C.T.T.H
-				row_107 := loop_168.C.T.T.T.H
-				row_108 := loop_168.C.T.T.T.T.H
-				row_109 := loop_168.C.T.T.T.T.T.H
-				r_110 := loop_168.C.T.T.T.T.T.T.H
-				r_36 := loop_168.C.T.T.T.T.T.T.T.H
-				r_111 := loop_168.C.T.T.T.T.T.T.T.T.H
-				r_112 := loop_168.C.T.T.T.T.T.T.T.T.T.H
-				row_116 := loop_168.C.T.T.T.T.T.T.T.T.T.T.H
-				row_117 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.H
-				r_37 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_118 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_122 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_123 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_124 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_125 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_126 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_127 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_128 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_129 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_130 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_131 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_132 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_133 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_134 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_135 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_136 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_141 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_142 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_143 := loop_168.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_157 := lo_156; i_157 < hi; i_157++ {
-					e_159 := (((row_104[i_157] * row_105[i_157]) + (row_106[i_157] * row_107[i_157])) + (row_108[i_157] * row_109[i_157]))
-					r_110[i_157] = e_159
-					e_160 := (1.0 - r_36[i_157])
-					r_111[i_157] = e_160
-					e_161 := (e_159 * e_160)
-					r_112[i_157] = e_161
-					e_162 := (((row_116[i_157] * r_36[i_157]) + (row_117[i_157] * r_37[i_157])) + (row_118[i_157] * e_161))
-					e_163 := (((row_122[i_157] * r_36[i_157]) + (row_123[i_157] * r_37[i_157])) + (row_124[i_157] * e_161))
-					e_164 := (((row_125[i_157] * r_36[i_157]) + (row_126[i_157] * r_37[i_157])) + (row_127[i_157] * e_161))
-					row_128[i_157] = e_162
-					row_129[i_157] = e_163
-					row_130[i_157] = e_164
-					e_165 := ((row_131[i_157] * row_132[i_157]) - (row_133[i_157] * row_134[i_157]))
-					e_166 := ((row_133[i_157] * row_135[i_157]) - (row_136[i_157] * row_132[i_157]))
-					e_167 := ((row_136[i_157] * row_134[i_157]) - (row_131[i_157] * row_135[i_157]))
-					row_141[i_157] = e_165
-					row_142[i_157] = e_166
-					row_143[i_157] = e_167
+		loop_175 := runtime.EnterLoop(&nbLoop73, runtime.Bind(row_111, runtime.Bind(row_112, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.Bind(row_116, runtime.Bind(r_117, runtime.Bind(r_49, runtime.Bind(r_118, runtime.Bind(r_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(r_50, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
+		if loop_175.For == nil {
+			loop_175.For = func(lo_163, hi int) {
+				row_111 := loop_175.C.H
+				row_112 := loop_175.C.T.H
+				row_113 := loop_175.C.T.T.H
+				row_114 := loop_175.C.T.T.T.H
+				row_115 := loop_175.C.T.T.T.T.H
+				row_116 := loop_175.C.T.T.T.T.T.H
+				r_117 := loop_175.C.T.T.T.T.T.T.H
+				r_49 := loop_175.C.T.T.T.T.T.T.T.H
+				r_118 := loop_175.C.T.T.T.T.T.T.T.T.H
+				r_119 := loop_175.C.T.T.T.T.T.T.T.T.T.H
+				row_123 := loop_175.C.T.T.T.T.T.T.T.T.T.T.H
+				row_124 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.H
+				r_50 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_125 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_129 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_130 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_131 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_132 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_133 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_134 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_135 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_136 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_137 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_138 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_139 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_140 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_141 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_142 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_143 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_148 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_149 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_150 := loop_175.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_164 := lo_163; i_164 < hi; i_164++ {
+					e_166 := (((row_111[i_164] * row_112[i_164]) + (row_113[i_164] * row_114[i_164])) + (row_115[i_164] * row_116[i_164]))
+					r_117[i_164] = e_166
+					e_167 := (1.0 - r_49[i_164])
+					r_118[i_164] = e_167
+					e_168 := (e_166 * e_167)
+					r_119[i_164] = e_168
+					e_169 := (((row_123[i_164] * r_49[i_164]) + (row_124[i_164] * r_50[i_164])) + (row_125[i_164] * e_168))
+					e_170 := (((row_129[i_164] * r_49[i_164]) + (row_130[i_164] * r_50[i_164])) + (row_131[i_164] * e_168))
+					e_171 := (((row_132[i_164] * r_49[i_164]) + (row_133[i_164] * r_50[i_164])) + (row_134[i_164] * e_168))
+					row_135[i_164] = e_169
+					row_136[i_164] = e_170
+					row_137[i_164] = e_171
+					e_172 := ((row_138[i_164] * row_139[i_164]) - (row_140[i_164] * row_141[i_164]))
+					e_173 := ((row_140[i_164] * row_142[i_164]) - (row_143[i_164] * row_139[i_164]))
+					e_174 := ((row_143[i_164] * row_141[i_164]) - (row_138[i_164] * row_142[i_164]))
+					row_148[i_164] = e_172
+					row_149[i_164] = e_173
+					row_150[i_164] = e_174
 				}
 			}
 		}
-		runtime.ParallelFor(cam_3, 16384, loop_168.For)
-		loop_168.Leave(&nbLoop66)
+		runtime.ParallelFor(cam_3, 16384, loop_175.For)
+		loop_175.Leave(&nbLoop73)
 	} else {
-		for i_144 := 0; i_144 < cam_3; i_144++ {
-			e_146 := (((row_104[i_144] * row_105[i_144]) + (row_106[i_144] * row_107[i_144])) + (row_108[i_144] * row_109[i_144]))
-			r_110[i_144] = e_146
-			e_147 := (1.0 - r_36[i_144])
-			r_111[i_144] = e_147
-			e_148 := (e_146 * e_147)
-			r_112[i_144] = e_148
-			e_149 := (((row_116[i_144] * r_36[i_144]) + (row_117[i_144] * r_37[i_144])) + (row_118[i_144] * e_148))
-			e_150 := (((row_122[i_144] * r_36[i_144]) + (row_123[i_144] * r_37[i_144])) + (row_124[i_144] * e_148))
-			e_151 := (((row_125[i_144] * r_36[i_144]) + (row_126[i_144] * r_37[i_144])) + (row_127[i_144] * e_148))
-			row_128[i_144] = e_149
-			row_129[i_144] = e_150
-			row_130[i_144] = e_151
-			e_152 := ((row_131[i_144] * row_132[i_144]) - (row_133[i_144] * row_134[i_144]))
-			e_153 := ((row_133[i_144] * row_135[i_144]) - (row_136[i_144] * row_132[i_144]))
-			e_154 := ((row_136[i_144] * row_134[i_144]) - (row_131[i_144] * row_135[i_144]))
-			row_141[i_144] = e_152
-			row_142[i_144] = e_153
-			row_143[i_144] = e_154
+		for i_151 := 0; i_151 < cam_3; i_151++ {
+			e_153 := (((row_111[i_151] * row_112[i_151]) + (row_113[i_151] * row_114[i_151])) + (row_115[i_151] * row_116[i_151]))
+			r_117[i_151] = e_153
+			e_154 := (1.0 - r_49[i_151])
+			r_118[i_151] = e_154
+			e_155 := (e_153 * e_154)
+			r_119[i_151] = e_155
+			e_156 := (((row_123[i_151] * r_49[i_151]) + (row_124[i_151] * r_50[i_151])) + (row_125[i_151] * e_155))
+			e_157 := (((row_129[i_151] * r_49[i_151]) + (row_130[i_151] * r_50[i_151])) + (row_131[i_151] * e_155))
+			e_158 := (((row_132[i_151] * r_49[i_151]) + (row_133[i_151] * r_50[i_151])) + (row_134[i_151] * e_155))
+			row_135[i_151] = e_156
+			row_136[i_151] = e_157
+			row_137[i_151] = e_158
+			e_159 := ((row_138[i_151] * row_139[i_151]) - (row_140[i_151] * row_141[i_151]))
+			e_160 := ((row_140[i_151] * row_142[i_151]) - (row_143[i_151] * row_139[i_151]))
+			e_161 := ((row_143[i_151] * row_141[i_151]) - (row_138[i_151] * row_142[i_151]))
+			row_148[i_151] = e_159
+			row_149[i_151] = e_160
+			row_150[i_151] = e_161
 		}
 	}
-	row_169 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	row_170 := a_140[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	row_176 := a_25[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_177 := a_147[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_171 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	row_172 := a_140[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	row_178 := a_25[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_179 := a_147[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_173 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	row_174 := a_140[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_180 := a_25[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_181 := a_147[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
 	if cam_3 != x_6 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	rs_175 := x_6
-	tot_176, err_177 := runtime.MulSize(3, rs_175)
-	if err_177 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_177), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	rs_182 := x_6
+	tot_183, err_184 := runtime.MulSize(3, rs_182)
+	if err_184 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_184), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_178 := ar.F64w(tot_176)
-	row_179 := a_178[0*rs_175 : 1*rs_175]
-	row_180 := a_178[1*rs_175 : 2*rs_175]
-	row_181 := a_178[2*rs_175 : 3*rs_175]
-	n_182, err_183 := runtime.CheckSize(int64(3))
-	if err_183 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_183), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	a_185 := ar.F64w(tot_183)
+	row_186 := a_185[0*rs_182 : 1*rs_182]
+	row_187 := a_185[1*rs_182 : 2*rs_182]
+	row_188 := a_185[2*rs_182 : 3*rs_182]
+	n_189, err_190 := runtime.CheckSize(int64(3))
+	if err_190 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_190), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	var a_184 []float64
-	row_185 := a_115[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	var a_191 []float64
+	row_192 := a_122[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_178[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	_ = a_185[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	rs_187 := cam_3
-	tot_188, err_189 := runtime.MulSize(n_182, rs_187)
-	if err_189 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_189), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	rs_194 := cam_3
+	tot_195, err_196 := runtime.MulSize(n_189, rs_194)
+	if err_196 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_196), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	a_184 = ar.F64w(tot_188)
-	row_190 := a_115[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	a_191 = ar.F64w(tot_195)
+	row_197 := a_122[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_178[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	_ = a_185[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_192 := a_115[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_199 := a_122[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	_ = a_178[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	_ = a_185[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	row_194 := a_184[0*rs_187 : 1*rs_187]
-	row_195 := a_184[1*rs_187 : 2*rs_187]
-	row_196 := a_184[2*rs_187 : 3*rs_187]
-	row_169 = row_169[:x_6]
-	row_170 = row_170[:x_6]
-	row_171 = row_171[:x_6]
-	row_172 = row_172[:x_6]
-	row_173 = row_173[:x_6]
-	row_174 = row_174[:x_6]
+	row_201 := a_191[0*rs_194 : 1*rs_194]
+	row_202 := a_191[1*rs_194 : 2*rs_194]
+	row_203 := a_191[2*rs_194 : 3*rs_194]
+	row_176 = row_176[:x_6]
+	row_177 = row_177[:x_6]
+	row_178 = row_178[:x_6]
 	row_179 = row_179[:x_6]
 	row_180 = row_180[:x_6]
 	row_181 = row_181[:x_6]
-	r_33 = r_33[:x_6]
-	row_185 = row_185[:x_6]
-	r_34 = r_34[:x_6]
-	row_190 = row_190[:x_6]
+	row_186 = row_186[:x_6]
+	row_187 = row_187[:x_6]
+	row_188 = row_188[:x_6]
+	r_46 = r_46[:x_6]
 	row_192 = row_192[:x_6]
-	row_194 = row_194[:x_6]
-	row_195 = row_195[:x_6]
-	row_196 = row_196[:x_6]
+	r_47 = r_47[:x_6]
+	row_197 = row_197[:x_6]
+	row_199 = row_199[:x_6]
+	row_201 = row_201[:x_6]
+	row_202 = row_202[:x_6]
+	row_203 = row_203[:x_6]
 	if x_6 >= 262144 {
-		loop_215 := runtime.EnterLoop(&nbLoop67, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.Bind(row_172, runtime.Bind(row_173, runtime.Bind(row_174, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.Bind(r_33, runtime.Bind(row_185, runtime.Bind(r_34, runtime.Bind(row_190, runtime.Bind(row_192, runtime.Bind(row_194, runtime.Bind(row_195, runtime.Bind(row_196, runtime.End{}))))))))))))))))), x_6, 16384)
-		if loop_215.For == nil {
-			loop_215.For = func(lo_206, hi int) {
-				row_169 := loop_215.C.H
-				row_170 := loop_215.C.T.H
-				row_171 := loop_215.C.T.T.H
-				row_172 := loop_215.C.T.T.T.H
-				row_173 := loop_215.C.T.T.T.T.H
-				row_174 := loop_215.C.T.T.T.T.T.H
-				row_179 := loop_215.C.T.T.T.T.T.T.H
-				row_180 := loop_215.C.T.T.T.T.T.T.T.H
-				row_181 := loop_215.C.T.T.T.T.T.T.T.T.H
-				r_33 := loop_215.C.T.T.T.T.T.T.T.T.T.H
-				row_185 := loop_215.C.T.T.T.T.T.T.T.T.T.T.H
-				r_34 := loop_215.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_190 := loop_215.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_192 := loop_215.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_194 := loop_215.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_195 := loop_215.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_196 := loop_215.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_207 := lo_206; i_207 < hi; i_207++ {
-					e_209 := (row_169[i_207] + row_170[i_207])
-					e_210 := (row_171[i_207] + row_172[i_207])
-					e_211 := (row_173[i_207] + row_174[i_207])
-					row_179[i_207] = e_209
-					row_180[i_207] = e_210
-					row_181[i_207] = e_211
-					e_212 := ((r_33[i_207] * row_185[i_207]) + (r_34[i_207] * e_209))
-					e_213 := ((r_33[i_207] * row_190[i_207]) + (r_34[i_207] * e_210))
-					e_214 := ((r_33[i_207] * row_192[i_207]) + (r_34[i_207] * e_211))
-					row_194[i_207] = e_212
-					row_195[i_207] = e_213
-					row_196[i_207] = e_214
+		loop_222 := runtime.EnterLoop(&nbLoop74, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(r_46, runtime.Bind(row_192, runtime.Bind(r_47, runtime.Bind(row_197, runtime.Bind(row_199, runtime.Bind(row_201, runtime.Bind(row_202, runtime.Bind(row_203, runtime.End{}))))))))))))))))), x_6, 16384)
+		if loop_222.For == nil {
+			loop_222.For = func(lo_213, hi int) {
+				row_176 := loop_222.C.H
+				row_177 := loop_222.C.T.H
+				row_178 := loop_222.C.T.T.H
+				row_179 := loop_222.C.T.T.T.H
+				row_180 := loop_222.C.T.T.T.T.H
+				row_181 := loop_222.C.T.T.T.T.T.H
+				row_186 := loop_222.C.T.T.T.T.T.T.H
+				row_187 := loop_222.C.T.T.T.T.T.T.T.H
+				row_188 := loop_222.C.T.T.T.T.T.T.T.T.H
+				r_46 := loop_222.C.T.T.T.T.T.T.T.T.T.H
+				row_192 := loop_222.C.T.T.T.T.T.T.T.T.T.T.H
+				r_47 := loop_222.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_197 := loop_222.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_199 := loop_222.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_201 := loop_222.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_202 := loop_222.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_203 := loop_222.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_214 := lo_213; i_214 < hi; i_214++ {
+					e_216 := (row_176[i_214] + row_177[i_214])
+					e_217 := (row_178[i_214] + row_179[i_214])
+					e_218 := (row_180[i_214] + row_181[i_214])
+					row_186[i_214] = e_216
+					row_187[i_214] = e_217
+					row_188[i_214] = e_218
+					e_219 := ((r_46[i_214] * row_192[i_214]) + (r_47[i_214] * e_216))
+					e_220 := ((r_46[i_214] * row_197[i_214]) + (r_47[i_214] * e_217))
+					e_221 := ((r_46[i_214] * row_199[i_214]) + (r_47[i_214] * e_218))
+					row_201[i_214] = e_219
+					row_202[i_214] = e_220
+					row_203[i_214] = e_221
 				}
 			}
 		}
-		runtime.ParallelFor(x_6, 16384, loop_215.For)
-		loop_215.Leave(&nbLoop67)
+		runtime.ParallelFor(x_6, 16384, loop_222.For)
+		loop_222.Leave(&nbLoop74)
 	} else {
-		for i_197 := 0; i_197 < x_6; i_197++ {
-			e_199 := (row_169[i_197] + row_170[i_197])
-			e_200 := (row_171[i_197] + row_172[i_197])
-			e_201 := (row_173[i_197] + row_174[i_197])
-			row_179[i_197] = e_199
-			row_180[i_197] = e_200
-			row_181[i_197] = e_201
-			e_202 := ((r_33[i_197] * row_185[i_197]) + (r_34[i_197] * e_199))
-			e_203 := ((r_33[i_197] * row_190[i_197]) + (r_34[i_197] * e_200))
-			e_204 := ((r_33[i_197] * row_192[i_197]) + (r_34[i_197] * e_201))
-			row_194[i_197] = e_202
-			row_195[i_197] = e_203
-			row_196[i_197] = e_204
+		for i_204 := 0; i_204 < x_6; i_204++ {
+			e_206 := (row_176[i_204] + row_177[i_204])
+			e_207 := (row_178[i_204] + row_179[i_204])
+			e_208 := (row_180[i_204] + row_181[i_204])
+			row_186[i_204] = e_206
+			row_187[i_204] = e_207
+			row_188[i_204] = e_208
+			e_209 := ((r_46[i_204] * row_192[i_204]) + (r_47[i_204] * e_206))
+			e_210 := ((r_46[i_204] * row_197[i_204]) + (r_47[i_204] * e_207))
+			e_211 := ((r_46[i_204] * row_199[i_204]) + (r_47[i_204] * e_208))
+			row_201[i_204] = e_209
+			row_202[i_204] = e_210
+			row_203[i_204] = e_211
 		}
 	}
-	row_216 := a_184[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	row_217 := a_184[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	row_219 := a_184[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	rs_221 := cam_3
-	tot_222, err_223 := runtime.MulSize(2, rs_221)
-	if err_223 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:144:11", err_223)
+	row_223 := a_191[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	row_224 := a_191[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	row_226 := a_191[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	rs_228 := cam_3
+	tot_229, err_230 := runtime.MulSize(2, rs_228)
+	if err_230 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:144:11", err_230)
 	}
-	a_224 := ar.F64w(tot_222)
-	row_225 := a_224[0*rs_221 : 1*rs_221]
-	row_226 := a_224[1*rs_221 : 2*rs_221]
-	_ = a_224[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	_ = a_224[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	a_231 := ar.F64w(tot_229)
+	row_232 := a_231[0*rs_228 : 1*rs_228]
+	row_233 := a_231[1*rs_228 : 2*rs_228]
+	_ = a_231[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	_ = a_231[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_231 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_238 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_232 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	r_218 := ar.F64w(cam_3)
-	r_220 := ar.F64w(cam_3)
-	r_229 := ar.F64w(cam_3)
-	r_230 := ar.F64w(cam_3)
-	r_233 := ar.F64w(cam_3)
-	row_217 = row_217[:cam_3]
-	row_216 = row_216[:cam_3]
-	r_218 = r_218[:cam_3]
-	row_219 = row_219[:cam_3]
-	r_220 = r_220[:cam_3]
-	row_225 = row_225[:cam_3]
+	row_239 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	r_225 := ar.F64w(cam_3)
+	r_227 := ar.F64w(cam_3)
+	r_236 := ar.F64w(cam_3)
+	r_237 := ar.F64w(cam_3)
+	r_240 := ar.F64w(cam_3)
+	row_224 = row_224[:cam_3]
+	row_223 = row_223[:cam_3]
+	r_225 = r_225[:cam_3]
 	row_226 = row_226[:cam_3]
-	r_229 = r_229[:cam_3]
-	r_230 = r_230[:cam_3]
-	row_231 = row_231[:cam_3]
+	r_227 = r_227[:cam_3]
 	row_232 = row_232[:cam_3]
-	r_233 = r_233[:cam_3]
+	row_233 = row_233[:cam_3]
+	r_236 = r_236[:cam_3]
+	r_237 = r_237[:cam_3]
+	row_238 = row_238[:cam_3]
+	row_239 = row_239[:cam_3]
+	r_240 = r_240[:cam_3]
 	if cam_3 >= 262144 {
-		loop_254 := runtime.EnterLoop(&nbLoop68, runtime.Bind(row_217, runtime.Bind(row_216, runtime.Bind(r_218, runtime.Bind(row_219, runtime.Bind(r_220, runtime.Bind(row_225, runtime.Bind(row_226, runtime.Bind(r_229, runtime.Bind(r_230, runtime.Bind(row_231, runtime.Bind(row_232, runtime.Bind(r_233, runtime.End{})))))))))))), cam_3, 16384)
-		if loop_254.For == nil {
-			loop_254.For = func(lo_244, hi int) {
-				row_217 := loop_254.C.H
-				row_216 := loop_254.C.T.H
-				r_218 := loop_254.C.T.T.H
-				row_219 := loop_254.C.T.T.T.H
-				r_220 := loop_254.C.T.T.T.T.H
-				row_225 := loop_254.C.T.T.T.T.T.H
-				row_226 := loop_254.C.T.T.T.T.T.T.H
-				r_229 := loop_254.C.T.T.T.T.T.T.T.H
-				r_230 := loop_254.C.T.T.T.T.T.T.T.T.H
-				row_231 := loop_254.C.T.T.T.T.T.T.T.T.T.H
-				row_232 := loop_254.C.T.T.T.T.T.T.T.T.T.T.H
-				r_233 := loop_254.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_245 := lo_244; i_245 < hi; i_245++ {
-					e_247 := (row_217[i_245] / row_216[i_245])
-					r_218[i_245] = e_247
-					e_248 := (row_219[i_245] / row_216[i_245])
-					r_220[i_245] = e_248
-					e_249 := e_247
-					e_250 := e_248
-					row_225[i_245] = e_249
-					row_226[i_245] = e_250
-					e_251 := ((e_249 * e_249) + (e_250 * e_250))
-					r_229[i_245] = e_251
-					e_252 := (e_251 * e_251)
-					r_230[i_245] = e_252
-					e_253 := ((1.0 + (row_231[i_245] * e_251)) + (row_232[i_245] * e_252))
-					r_233[i_245] = e_253
+		loop_261 := runtime.EnterLoop(&nbLoop75, runtime.Bind(row_224, runtime.Bind(row_223, runtime.Bind(r_225, runtime.Bind(row_226, runtime.Bind(r_227, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(r_236, runtime.Bind(r_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(r_240, runtime.End{})))))))))))), cam_3, 16384)
+		if loop_261.For == nil {
+			loop_261.For = func(lo_251, hi int) {
+				row_224 := loop_261.C.H
+				row_223 := loop_261.C.T.H
+				r_225 := loop_261.C.T.T.H
+				row_226 := loop_261.C.T.T.T.H
+				r_227 := loop_261.C.T.T.T.T.H
+				row_232 := loop_261.C.T.T.T.T.T.H
+				row_233 := loop_261.C.T.T.T.T.T.T.H
+				r_236 := loop_261.C.T.T.T.T.T.T.T.H
+				r_237 := loop_261.C.T.T.T.T.T.T.T.T.H
+				row_238 := loop_261.C.T.T.T.T.T.T.T.T.T.H
+				row_239 := loop_261.C.T.T.T.T.T.T.T.T.T.T.H
+				r_240 := loop_261.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_252 := lo_251; i_252 < hi; i_252++ {
+					e_254 := (row_224[i_252] / row_223[i_252])
+					r_225[i_252] = e_254
+					e_255 := (row_226[i_252] / row_223[i_252])
+					r_227[i_252] = e_255
+					e_256 := e_254
+					e_257 := e_255
+					row_232[i_252] = e_256
+					row_233[i_252] = e_257
+					e_258 := ((e_256 * e_256) + (e_257 * e_257))
+					r_236[i_252] = e_258
+					e_259 := (e_258 * e_258)
+					r_237[i_252] = e_259
+					e_260 := ((1.0 + (row_238[i_252] * e_258)) + (row_239[i_252] * e_259))
+					r_240[i_252] = e_260
 				}
 			}
 		}
-		runtime.ParallelFor(cam_3, 16384, loop_254.For)
-		loop_254.Leave(&nbLoop68)
+		runtime.ParallelFor(cam_3, 16384, loop_261.For)
+		loop_261.Leave(&nbLoop75)
 	} else {
-		for i_234 := 0; i_234 < cam_3; i_234++ {
-			e_236 := (row_217[i_234] / row_216[i_234])
-			r_218[i_234] = e_236
-			e_237 := (row_219[i_234] / row_216[i_234])
-			r_220[i_234] = e_237
-			e_238 := e_236
-			e_239 := e_237
-			row_225[i_234] = e_238
-			row_226[i_234] = e_239
-			e_240 := ((e_238 * e_238) + (e_239 * e_239))
-			r_229[i_234] = e_240
-			e_241 := (e_240 * e_240)
-			r_230[i_234] = e_241
-			e_242 := ((1.0 + (row_231[i_234] * e_240)) + (row_232[i_234] * e_241))
-			r_233[i_234] = e_242
+		for i_241 := 0; i_241 < cam_3; i_241++ {
+			e_243 := (row_224[i_241] / row_223[i_241])
+			r_225[i_241] = e_243
+			e_244 := (row_226[i_241] / row_223[i_241])
+			r_227[i_241] = e_244
+			e_245 := e_243
+			e_246 := e_244
+			row_232[i_241] = e_245
+			row_233[i_241] = e_246
+			e_247 := ((e_245 * e_245) + (e_246 * e_246))
+			r_236[i_241] = e_247
+			e_248 := (e_247 * e_247)
+			r_237[i_241] = e_248
+			e_249 := ((1.0 + (row_238[i_241] * e_247)) + (row_239[i_241] * e_248))
+			r_240[i_241] = e_249
 		}
 	}
-	n_255, err_256 := runtime.CheckSize(int64(2))
-	if err_256 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_256)
+	n_262, err_263 := runtime.CheckSize(int64(2))
+	if err_263 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_263)
 	}
-	var a_257 []float64
-	var d_258 int = 0
-	var rs_259 int = 0
-	var a_260 []float64
-	var d_261 int = 0
-	var rs_262 int = 0
-	scratch_318 := ar.F64w(cam_3)
-	scratch_319 := ar.F64w(cam_3)
-	for i_263 := 0; i_263 < n_255; i_263++ {
-		mark_264 := ar.Mark()
-		i_265 := int64(i_263)
+	var a_264 []float64
+	var d_265 int = 0
+	var rs_266 int = 0
+	var a_267 []float64
+	var d_268 int = 0
+	var rs_269 int = 0
+	scratch_325 := ar.F64w(cam_3)
+	scratch_326 := ar.F64w(cam_3)
+	for i_270 := 0; i_270 < n_262; i_270++ {
+		mark_271 := ar.Mark()
+		i_272 := int64(i_270)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_266 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_265 < 0 || i_265 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_265, 2))
+		row_273 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_272 < 0 || i_272 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_272, 2))
 		}
-		row_267 := a_224[int(i_265)*cam_3 : (int(i_265)+1)*cam_3]
-		r_268 := scratch_318[:cam_3:cam_3]
-		row_266 = row_266[:len(r_268)]
-		row_267 = row_267[:len(r_268)]
-		for i_269 := range r_268 {
-			r_268[i_269] = (row_266[i_269] * row_267[i_269])
+		row_274 := a_231[int(i_272)*cam_3 : (int(i_272)+1)*cam_3]
+		r_275 := scratch_325[:cam_3:cam_3]
+		row_273 = row_273[:len(r_275)]
+		row_274 = row_274[:len(r_275)]
+		for i_276 := range r_275 {
+			r_275[i_276] = (row_273[i_276] * row_274[i_276])
 		}
-		x_271 := int64(7) + i_265
-		if x_271 < 0 || x_271 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_271, cam_2))
+		x_278 := int64(7) + i_272
+		if x_278 < 0 || x_278 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_278, cam_2))
 		}
-		row_272 := cam_1[int(x_271)*cam_3 : (int(x_271)+1)*cam_3]
-		r_273 := scratch_319[:cam_3:cam_3]
-		r_268 = r_268[:len(r_273)]
-		r_233 = r_233[:len(r_273)]
-		row_272 = row_272[:len(r_273)]
-		for i_274 := range r_273 {
-			r_273[i_274] = ((r_268[i_274] * r_233[i_274]) + row_272[i_274])
+		row_279 := cam_1[int(x_278)*cam_3 : (int(x_278)+1)*cam_3]
+		r_280 := scratch_326[:cam_3:cam_3]
+		r_275 = r_275[:len(r_280)]
+		r_240 = r_240[:len(r_280)]
+		row_279 = row_279[:len(r_280)]
+		for i_281 := range r_280 {
+			r_280[i_281] = ((r_275[i_281] * r_240[i_281]) + row_279[i_281])
 		}
-		if i_263 == 0 {
-			d_258 = cam_3
-			rs_259 = d_258
-			tot_276, err_277 := runtime.MulSize(n_255, rs_259)
-			if err_277 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_277)
+		if i_270 == 0 {
+			d_265 = cam_3
+			rs_266 = d_265
+			tot_283, err_284 := runtime.MulSize(n_262, rs_266)
+			if err_284 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_284)
 			}
-			a_257 = ar.F64w(tot_276)
-		} else if cam_3 != d_258 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_263)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_258}))
+			a_264 = ar.F64w(tot_283)
+		} else if cam_3 != d_265 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_270)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_265}))
 		}
-		copy(a_257[i_263*rs_259:(i_263+1)*rs_259], r_273)
-		if i_263 == 0 {
-			d_261 = cam_3
-			rs_262 = d_261
-			tot_278, err_279 := runtime.MulSize(n_255, rs_262)
-			if err_279 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_279)
+		copy(a_264[i_270*rs_266:(i_270+1)*rs_266], r_280)
+		if i_270 == 0 {
+			d_268 = cam_3
+			rs_269 = d_268
+			tot_285, err_286 := runtime.MulSize(n_262, rs_269)
+			if err_286 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_286)
 			}
-			a_260 = ar.F64w(tot_278)
-		} else if cam_3 != d_261 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_263)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_261}))
+			a_267 = ar.F64w(tot_285)
+		} else if cam_3 != d_268 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_270)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_268}))
 		}
-		copy(a_260[i_263*rs_262:(i_263+1)*rs_262], r_268)
-		if i_263 > 0 {
-			ar.Release(mark_264)
+		copy(a_267[i_270*rs_269:(i_270+1)*rs_269], r_275)
+		if i_270 > 0 {
+			ar.Release(mark_271)
 		}
 	}
-	n_280, err_281 := runtime.CheckSize(int64(2))
-	_ = n_280
-	if err_281 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_281)
+	n_287, err_288 := runtime.CheckSize(int64(2))
+	_ = n_287
+	if err_288 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_288)
 	}
-	view_282 := a_257
-	n_283, err_284 := runtime.CheckSize(int64(2))
-	if err_284 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_284)
+	view_289 := a_264
+	n_290, err_291 := runtime.CheckSize(int64(2))
+	if err_291 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_291)
 	}
-	var a_285 []float64
-	var d_286 int = 0
-	var rs_287 int = 0
-	var a_288 []float64
-	var d_289 int = 0
-	var rs_290 int = 0
-	scratch_320 := ar.F64w(d_258)
-	scratch_321 := ar.F64w(w_8)
-	for i_291 := 0; i_291 < n_283; i_291++ {
-		mark_292 := ar.Mark()
-		i_293 := int64(i_291)
-		if i_293 < 0 || i_293 >= int64(n_255) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_293, n_255))
+	var a_292 []float64
+	var d_293 int = 0
+	var rs_294 int = 0
+	var a_295 []float64
+	var d_296 int = 0
+	var rs_297 int = 0
+	scratch_327 := ar.F64w(d_265)
+	scratch_328 := ar.F64w(w_8)
+	for i_298 := 0; i_298 < n_290; i_298++ {
+		mark_299 := ar.Mark()
+		i_300 := int64(i_298)
+		if i_300 < 0 || i_300 >= int64(n_262) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_300, n_262))
 		}
-		row_294 := view_282[int(i_293)*d_258 : (int(i_293)+1)*d_258]
-		if i_293 < 0 || i_293 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_293, feat_10))
+		row_301 := view_289[int(i_300)*d_265 : (int(i_300)+1)*d_265]
+		if i_300 < 0 || i_300 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_300, feat_10))
 		}
-		row_295 := feat_9[int(i_293)*feat_11 : (int(i_293)+1)*feat_11]
-		if feat_11 != d_258 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_258})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_302 := feat_9[int(i_300)*feat_11 : (int(i_300)+1)*feat_11]
+		if feat_11 != d_265 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_265})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_296 := scratch_320[:d_258:d_258]
-		row_294 = row_294[:len(r_296)]
-		row_295 = row_295[:len(r_296)]
-		for i_297 := range r_296 {
-			r_296[i_297] = (row_294[i_297] - row_295[i_297])
+		r_303 := scratch_327[:d_265:d_265]
+		row_301 = row_301[:len(r_303)]
+		row_302 = row_302[:len(r_303)]
+		for i_304 := range r_303 {
+			r_303[i_304] = (row_301[i_304] - row_302[i_304])
 		}
-		if d_258 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_258}))
+		if d_265 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_265}))
 		}
-		r_299 := scratch_321[:w_8:w_8]
-		w_7 = w_7[:len(r_299)]
-		r_296 = r_296[:len(r_299)]
-		for i_300 := range r_299 {
-			r_299[i_300] = (w_7[i_300] * r_296[i_300])
+		r_306 := scratch_328[:w_8:w_8]
+		w_7 = w_7[:len(r_306)]
+		r_303 = r_303[:len(r_306)]
+		for i_307 := range r_306 {
+			r_306[i_307] = (w_7[i_307] * r_303[i_307])
 		}
-		if i_291 == 0 {
-			d_286 = w_8
-			rs_287 = d_286
-			tot_302, err_303 := runtime.MulSize(n_283, rs_287)
-			if err_303 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_303)
+		if i_298 == 0 {
+			d_293 = w_8
+			rs_294 = d_293
+			tot_309, err_310 := runtime.MulSize(n_290, rs_294)
+			if err_310 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_310)
 			}
-			a_285 = ar.F64w(tot_302)
-		} else if w_8 != d_286 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_291)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_286}))
+			a_292 = ar.F64w(tot_309)
+		} else if w_8 != d_293 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_298)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_293}))
 		}
-		copy(a_285[i_291*rs_287:(i_291+1)*rs_287], r_299)
-		if i_291 == 0 {
-			d_289 = d_258
-			rs_290 = d_289
-			tot_304, err_305 := runtime.MulSize(n_283, rs_290)
-			if err_305 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_305)
+		copy(a_292[i_298*rs_294:(i_298+1)*rs_294], r_306)
+		if i_298 == 0 {
+			d_296 = d_265
+			rs_297 = d_296
+			tot_311, err_312 := runtime.MulSize(n_290, rs_297)
+			if err_312 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_312)
 			}
-			a_288 = ar.F64w(tot_304)
-		} else if d_258 != d_289 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_291)+" has shape "+runtime.ShapeString([]int{d_258})+", element 0 has shape "+runtime.ShapeString([]int{d_289}))
+			a_295 = ar.F64w(tot_311)
+		} else if d_265 != d_296 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_298)+" has shape "+runtime.ShapeString([]int{d_265})+", element 0 has shape "+runtime.ShapeString([]int{d_296}))
 		}
-		copy(a_288[i_291*rs_290:(i_291+1)*rs_290], r_296)
-		if i_291 > 0 {
-			ar.Release(mark_292)
+		copy(a_295[i_298*rs_297:(i_298+1)*rs_297], r_303)
+		if i_298 > 0 {
+			ar.Release(mark_299)
 		}
 	}
-	n_306, err_307 := runtime.CheckSize(int64(2))
-	_ = n_306
-	if err_307 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_307)
+	n_313, err_314 := runtime.CheckSize(int64(2))
+	_ = n_313
+	if err_314 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_314)
 	}
-	view_308 := a_285
-	r_309 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_309)]
-	if len(r_309) >= 262144 {
-		loop_316 := runtime.EnterLoop(&nbLoop69, runtime.Bind(r_309, runtime.Bind(w_7, runtime.End{})), len(r_309), 16384)
-		if loop_316.For == nil {
-			loop_316.For = func(lo_313, hi int) {
-				r_309 := loop_316.C.H
-				w_7 := loop_316.C.T.H
-				for i_314 := lo_313; i_314 < hi; i_314++ {
-					r_309[i_314] = (1.0 - (w_7[i_314] * w_7[i_314]))
+	view_315 := a_292
+	r_316 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_316)]
+	if len(r_316) >= 262144 {
+		loop_323 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_316, runtime.Bind(w_7, runtime.End{})), len(r_316), 16384)
+		if loop_323.For == nil {
+			loop_323.For = func(lo_320, hi int) {
+				r_316 := loop_323.C.H
+				w_7 := loop_323.C.T.H
+				for i_321 := lo_320; i_321 < hi; i_321++ {
+					r_316[i_321] = (1.0 - (w_7[i_321] * w_7[i_321]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_309), 16384, loop_316.For)
-		loop_316.Leave(&nbLoop69)
+		runtime.ParallelFor(len(r_316), 16384, loop_323.For)
+		loop_323.Leave(&nbLoop76)
 	} else {
-		for i_310 := range r_309 {
-			r_309[i_310] = (1.0 - (w_7[i_310] * w_7[i_310]))
+		for i_317 := range r_316 {
+			r_316[i_317] = (1.0 - (w_7[i_317] * w_7[i_317]))
 		}
 	}
-	ar.Keep(mark_317, &view_308, &r_309, &w_7, &view_282, &a_285, &a_288, &cam_1, &a_224, &r_233, &a_257, &a_260, &r_230, &r_229, &a_184, &r_220, &r_218, &a_115, &a_178, &r_32, &a_25, &s_13, &r_36, &a_57, &r_37, &a_44, &r_112, &r_111, &r_110, &r_35, &r_40, &r_39, &r_38)
-	return view_308, n_283, d_286, r_309, w_8, view_308, n_283, d_286, r_309, w_8, w_7, w_8, view_282, n_255, d_258, a_285, n_283, d_286, a_288, n_283, d_289, cam_1, cam_2, cam_3, a_224, 2, cam_3, r_233, cam_3, a_257, n_255, d_258, a_260, n_255, d_261, r_230, cam_3, r_229, cam_3, a_184, 3, cam_3, r_220, cam_3, r_218, cam_3, a_115, 3, x_6, a_178, 3, x_6, r_32, cam_3, a_25, 3, x_6, s_13, n_12, cam_3, r_36, cam_3, a_57, 3, cam_3, r_37, cam_3, a_44, 3, cam_3, r_112, cam_3, a_25, 3, x_6, r_111, cam_3, r_110, cam_3, a_25, 3, x_6, a_44, 3, cam_3, r_35, cam_3, r_40, cam_3, r_39, cam_3, r_38, cam_3, s_13, n_12, cam_3, nil
+	ar.Keep(mark_324, &view_315, &r_316, &w_7, &view_289, &a_292, &a_295, &cam_1, &a_231, &r_240, &a_264, &a_267, &r_237, &r_236, &a_191, &r_227, &r_225, &a_122, &a_185, &r_32, &a_25, &s_13, &r_49, &a_70, &r_50, &a_57, &r_119, &r_118, &r_117, &r_48, &r_53, &r_52, &r_51)
+	return view_315, n_290, d_293, r_316, w_8, view_315, n_290, d_293, r_316, w_8, w_7, w_8, view_289, n_262, d_265, a_292, n_290, d_293, a_295, n_290, d_296, cam_1, cam_2, cam_3, a_231, 2, cam_3, r_240, cam_3, a_264, n_262, d_265, a_267, n_262, d_268, r_237, cam_3, r_236, cam_3, a_191, 3, cam_3, r_227, cam_3, r_225, cam_3, a_122, 3, x_6, a_185, 3, x_6, r_32, cam_3, a_25, 3, x_6, s_13, n_12, cam_3, r_49, cam_3, a_70, 3, cam_3, r_50, cam_3, a_57, 3, cam_3, r_119, cam_3, a_25, 3, x_6, r_118, cam_3, r_117, cam_3, a_25, 3, x_6, a_57, 3, cam_3, r_48, cam_3, r_53, cam_3, r_52, cam_3, r_51, cam_3, s_13, n_12, cam_3, nil
 }
-
-// nbLoop70 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop70 runtime.LoopSite
-
-// nbLoop71 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop71 runtime.LoopSite
-
-// nbLoop72 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop72 runtime.LoopSite
-
-// nbLoop73 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop73 runtime.LoopSite
-
-// nbLoop74 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop74 runtime.LoopSite
-
-// nbLoop75 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop75 runtime.LoopSite
-
-// nbLoop76 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop76 runtime.LoopSite
 
 // nbLoop77 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop77 runtime.LoopSite
+
+// nbLoop78 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop78 runtime.LoopSite
+
+// nbLoop79 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop79 runtime.LoopSite
+
+// nbLoop80 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop80 runtime.LoopSite
+
+// nbLoop81 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop81 runtime.LoopSite
+
+// nbLoop82 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop82 runtime.LoopSite
+
+// nbLoop83 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop83 runtime.LoopSite
+
+// nbLoop84 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop84 runtime.LoopSite
 
 // fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
 func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
@@ -13637,7 +13778,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_6 = tape_6[:len(r_98)]
 	ybar_95 = ybar_95[:len(r_98)]
 	if len(r_98) >= 262144 {
-		loop_105 := runtime.EnterLoop(&nbLoop70, runtime.Bind(r_98, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_98), 16384)
+		loop_105 := runtime.EnterLoop(&nbLoop77, runtime.Bind(r_98, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_98), 16384)
 		if loop_105.For == nil {
 			loop_105.For = func(lo_102, hi int) {
 				r_98 := loop_105.C.H
@@ -13649,7 +13790,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_98), 16384, loop_105.For)
-		loop_105.Leave(&nbLoop70)
+		loop_105.Leave(&nbLoop77)
 	} else {
 		for i_99 := range r_98 {
 			r_98[i_99] = ((2.0 * tape_6[i_99]) * -ybar_95[i_99])
@@ -13713,7 +13854,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_131 = row_131[:tape_7]
 	row_132 = row_132[:tape_7]
 	if tape_7 >= 262144 {
-		loop_143 := runtime.EnterLoop(&nbLoop71, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
+		loop_143 := runtime.EnterLoop(&nbLoop78, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
 		if loop_143.For == nil {
 			loop_143.For = func(lo_138, hi int) {
 				tape_6 := loop_143.C.H
@@ -13730,7 +13871,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_143.For)
-		loop_143.Leave(&nbLoop71)
+		loop_143.Leave(&nbLoop78)
 	} else {
 		for i_133 := 0; i_133 < tape_7; i_133++ {
 			e_135 := (tape_6[i_133] * row_126[i_133])
@@ -13857,7 +13998,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_208 = row_208[:len(r_209)]
 	z_146 = z_146[:len(r_209)]
 	if len(r_209) >= 262144 {
-		loop_216 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_209, runtime.Bind(tape_33, runtime.Bind(row_208, runtime.Bind(z_146, runtime.End{})))), len(r_209), 16384)
+		loop_216 := runtime.EnterLoop(&nbLoop79, runtime.Bind(r_209, runtime.Bind(tape_33, runtime.Bind(row_208, runtime.Bind(z_146, runtime.End{})))), len(r_209), 16384)
 		if loop_216.For == nil {
 			loop_216.For = func(lo_213, hi int) {
 				r_209 := loop_216.C.H
@@ -13870,7 +14011,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_209), 16384, loop_216.For)
-		loop_216.Leave(&nbLoop72)
+		loop_216.Leave(&nbLoop79)
 	} else {
 		for i_210 := range r_209 {
 			r_209[i_210] = ((2.0 * tape_33[i_210]) * (row_208[i_210] * z_146[i_210]))
@@ -13889,7 +14030,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_31 = tape_31[:len(row_217)]
 	z_146 = z_146[:len(row_217)]
 	if len(row_217) >= 262144 {
-		loop_224 := runtime.EnterLoop(&nbLoop73, runtime.Bind(row_217, runtime.Bind(tape_31, runtime.Bind(z_146, runtime.End{}))), len(row_217), 16384)
+		loop_224 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_217, runtime.Bind(tape_31, runtime.Bind(z_146, runtime.End{}))), len(row_217), 16384)
 		if loop_224.For == nil {
 			loop_224.For = func(lo_221, hi int) {
 				row_217 := loop_224.C.H
@@ -13901,7 +14042,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_217), 16384, loop_224.For)
-		loop_224.Leave(&nbLoop73)
+		loop_224.Leave(&nbLoop80)
 	} else {
 		for i_218 := range row_217 {
 			row_217[i_218] += (tape_31[i_218] * z_146[i_218])
@@ -13969,7 +14110,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_231 = row_231[:tape_34]
 	row_230 = row_230[:tape_34]
 	if tape_34 >= 262144 {
-		loop_249 := runtime.EnterLoop(&nbLoop74, runtime.Bind(r_209, runtime.Bind(row_225, runtime.Bind(z_146, runtime.Bind(r_226, runtime.Bind(row_227, runtime.Bind(tape_33, runtime.Bind(row_229, runtime.Bind(row_228, runtime.Bind(row_231, runtime.Bind(row_230, runtime.End{})))))))))), tape_34, 16384)
+		loop_249 := runtime.EnterLoop(&nbLoop81, runtime.Bind(r_209, runtime.Bind(row_225, runtime.Bind(z_146, runtime.Bind(r_226, runtime.Bind(row_227, runtime.Bind(tape_33, runtime.Bind(row_229, runtime.Bind(row_228, runtime.Bind(row_231, runtime.Bind(row_230, runtime.End{})))))))))), tape_34, 16384)
 		if loop_249.For == nil {
 			loop_249.For = func(lo_242, hi int) {
 				r_209 := loop_249.C.H
@@ -13995,7 +14136,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(tape_34, 16384, loop_249.For)
-		loop_249.Leave(&nbLoop74)
+		loop_249.Leave(&nbLoop81)
 	} else {
 		for i_235 := 0; i_235 < tape_34; i_235++ {
 			e_237 := (r_209[i_235] + (row_225[i_235] * z_146[i_235]))
@@ -14012,7 +14153,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_97 = row_97[:tape_37]
 	r_234 = r_234[:tape_37]
 	if tape_37 >= 262144 {
-		loop_258 := runtime.EnterLoop(&nbLoop75, runtime.Bind(row_97, runtime.Bind(r_234, runtime.End{})), tape_37, 16384)
+		loop_258 := runtime.EnterLoop(&nbLoop82, runtime.Bind(row_97, runtime.Bind(r_234, runtime.End{})), tape_37, 16384)
 		if loop_258.For == nil {
 			loop_258.For = func(lo_254, hi int) {
 				row_97 := loop_258.C.H
@@ -14024,7 +14165,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(tape_37, 16384, loop_258.For)
-		loop_258.Leave(&nbLoop75)
+		loop_258.Leave(&nbLoop82)
 	} else {
 		for i_250 := 0; i_250 < tape_37; i_250++ {
 			e_252 := (1.0 / row_97[i_250])
@@ -14074,7 +14215,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_264 = row_264[:tape_37]
 	row_265 = row_265[:tape_37]
 	if tape_37 >= 262144 {
-		loop_278 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_234, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_263, runtime.Bind(row_264, runtime.Bind(row_265, runtime.End{}))))))))), tape_37, 16384)
+		loop_278 := runtime.EnterLoop(&nbLoop83, runtime.Bind(r_234, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_263, runtime.Bind(row_264, runtime.Bind(row_265, runtime.End{}))))))))), tape_37, 16384)
 		if loop_278.For == nil {
 			loop_278.For = func(lo_272, hi int) {
 				r_234 := loop_278.C.H
@@ -14097,7 +14238,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(tape_37, 16384, loop_278.For)
-		loop_278.Leave(&nbLoop76)
+		loop_278.Leave(&nbLoop83)
 	} else {
 		for i_266 := 0; i_266 < tape_37; i_266++ {
 			e_268 := (r_234[i_266] * row_232[i_266])
@@ -14121,7 +14262,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	region_286 := z_144[int(int64(3))*tape_19 : (int(int64(3))+r_283)*tape_19]
 	r_282 = r_282[:len(region_286)]
 	if len(region_286) >= 262144 {
-		loop_293 := runtime.EnterLoop(&nbLoop77, runtime.Bind(region_286, runtime.Bind(r_282, runtime.End{})), len(region_286), 16384)
+		loop_293 := runtime.EnterLoop(&nbLoop84, runtime.Bind(region_286, runtime.Bind(r_282, runtime.End{})), len(region_286), 16384)
 		if loop_293.For == nil {
 			loop_293.For = func(lo_290, hi int) {
 				region_286 := loop_293.C.H
@@ -14132,7 +14273,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(region_286), 16384, loop_293.For)
-		loop_293.Leave(&nbLoop77)
+		loop_293.Leave(&nbLoop84)
 	} else {
 		for i_287 := range region_286 {
 			region_286[i_287] += -r_282[i_287]
@@ -14153,8 +14294,8 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	return z_144, tape_18, tape_19, r_282, r_283, r_284, r_98, tape_7, nil
 }
 
-// nbLoop78 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
-var nbLoop78 runtime.LoopSite
+// nbLoop85 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
+var nbLoop85 runtime.LoopSite
 
 // fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
 func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, error) {
@@ -14168,7 +14309,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_6 = tape_6[:len(r_97)]
 	ybar_95 = ybar_95[:len(r_97)]
 	if len(r_97) >= 262144 {
-		loop_104 := runtime.EnterLoop(&nbLoop78, runtime.Bind(r_97, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_97), 16384)
+		loop_104 := runtime.EnterLoop(&nbLoop85, runtime.Bind(r_97, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_97), 16384)
 		if loop_104.For == nil {
 			loop_104.For = func(lo_101, hi int) {
 				r_97 := loop_104.C.H
@@ -14180,7 +14321,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_97), 16384, loop_104.For)
-		loop_104.Leave(&nbLoop78)
+		loop_104.Leave(&nbLoop85)
 	} else {
 		for i_98 := range r_97 {
 			r_97[i_98] = ((2.0 * tape_6[i_98]) * -ybar_95[i_98])
@@ -14190,26 +14331,26 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	return r_97, tape_7, nil
 }
 
-// nbLoop79 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop79 runtime.LoopSite
+// nbLoop86 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop86 runtime.LoopSite
 
-// nbLoop80 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop80 runtime.LoopSite
+// nbLoop87 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop87 runtime.LoopSite
 
-// nbLoop81 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop81 runtime.LoopSite
+// nbLoop88 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop88 runtime.LoopSite
 
-// nbLoop82 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop82 runtime.LoopSite
+// nbLoop89 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop89 runtime.LoopSite
 
-// nbLoop83 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop83 runtime.LoopSite
+// nbLoop90 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop90 runtime.LoopSite
 
-// nbLoop84 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop84 runtime.LoopSite
+// nbLoop91 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop91 runtime.LoopSite
 
-// nbLoop85 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop85 runtime.LoopSite
+// nbLoop92 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop92 runtime.LoopSite
 
 // fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
 func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
@@ -14311,7 +14452,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_124 = row_124[:tape_7]
 	row_125 = row_125[:tape_7]
 	if tape_7 >= 262144 {
-		loop_136 := runtime.EnterLoop(&nbLoop79, runtime.Bind(tape_6, runtime.Bind(row_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.End{}))))), tape_7, 16384)
+		loop_136 := runtime.EnterLoop(&nbLoop86, runtime.Bind(tape_6, runtime.Bind(row_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.End{}))))), tape_7, 16384)
 		if loop_136.For == nil {
 			loop_136.For = func(lo_131, hi int) {
 				tape_6 := loop_136.C.H
@@ -14328,7 +14469,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_136.For)
-		loop_136.Leave(&nbLoop79)
+		loop_136.Leave(&nbLoop86)
 	} else {
 		for i_126 := 0; i_126 < tape_7; i_126++ {
 			e_128 := (tape_6[i_126] * row_119[i_126])
@@ -14455,7 +14596,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_201 = row_201[:len(r_202)]
 	z_139 = z_139[:len(r_202)]
 	if len(r_202) >= 262144 {
-		loop_209 := runtime.EnterLoop(&nbLoop80, runtime.Bind(r_202, runtime.Bind(tape_33, runtime.Bind(row_201, runtime.Bind(z_139, runtime.End{})))), len(r_202), 16384)
+		loop_209 := runtime.EnterLoop(&nbLoop87, runtime.Bind(r_202, runtime.Bind(tape_33, runtime.Bind(row_201, runtime.Bind(z_139, runtime.End{})))), len(r_202), 16384)
 		if loop_209.For == nil {
 			loop_209.For = func(lo_206, hi int) {
 				r_202 := loop_209.C.H
@@ -14468,7 +14609,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_202), 16384, loop_209.For)
-		loop_209.Leave(&nbLoop80)
+		loop_209.Leave(&nbLoop87)
 	} else {
 		for i_203 := range r_202 {
 			r_202[i_203] = ((2.0 * tape_33[i_203]) * (row_201[i_203] * z_139[i_203]))
@@ -14487,7 +14628,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_31 = tape_31[:len(row_210)]
 	z_139 = z_139[:len(row_210)]
 	if len(row_210) >= 262144 {
-		loop_217 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_210, runtime.Bind(tape_31, runtime.Bind(z_139, runtime.End{}))), len(row_210), 16384)
+		loop_217 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_210, runtime.Bind(tape_31, runtime.Bind(z_139, runtime.End{}))), len(row_210), 16384)
 		if loop_217.For == nil {
 			loop_217.For = func(lo_214, hi int) {
 				row_210 := loop_217.C.H
@@ -14499,7 +14640,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_210), 16384, loop_217.For)
-		loop_217.Leave(&nbLoop81)
+		loop_217.Leave(&nbLoop88)
 	} else {
 		for i_211 := range row_210 {
 			row_210[i_211] += (tape_31[i_211] * z_139[i_211])
@@ -14567,7 +14708,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_224 = row_224[:tape_34]
 	row_223 = row_223[:tape_34]
 	if tape_34 >= 262144 {
-		loop_242 := runtime.EnterLoop(&nbLoop82, runtime.Bind(r_202, runtime.Bind(row_218, runtime.Bind(z_139, runtime.Bind(r_219, runtime.Bind(row_220, runtime.Bind(tape_33, runtime.Bind(row_222, runtime.Bind(row_221, runtime.Bind(row_224, runtime.Bind(row_223, runtime.End{})))))))))), tape_34, 16384)
+		loop_242 := runtime.EnterLoop(&nbLoop89, runtime.Bind(r_202, runtime.Bind(row_218, runtime.Bind(z_139, runtime.Bind(r_219, runtime.Bind(row_220, runtime.Bind(tape_33, runtime.Bind(row_222, runtime.Bind(row_221, runtime.Bind(row_224, runtime.Bind(row_223, runtime.End{})))))))))), tape_34, 16384)
 		if loop_242.For == nil {
 			loop_242.For = func(lo_235, hi int) {
 				r_202 := loop_242.C.H
@@ -14593,7 +14734,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(tape_34, 16384, loop_242.For)
-		loop_242.Leave(&nbLoop82)
+		loop_242.Leave(&nbLoop89)
 	} else {
 		for i_228 := 0; i_228 < tape_34; i_228++ {
 			e_230 := (r_202[i_228] + (row_218[i_228] * z_139[i_228]))
@@ -14610,7 +14751,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_97 = row_97[:tape_37]
 	r_227 = r_227[:tape_37]
 	if tape_37 >= 262144 {
-		loop_251 := runtime.EnterLoop(&nbLoop83, runtime.Bind(row_97, runtime.Bind(r_227, runtime.End{})), tape_37, 16384)
+		loop_251 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_97, runtime.Bind(r_227, runtime.End{})), tape_37, 16384)
 		if loop_251.For == nil {
 			loop_251.For = func(lo_247, hi int) {
 				row_97 := loop_251.C.H
@@ -14622,7 +14763,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(tape_37, 16384, loop_251.For)
-		loop_251.Leave(&nbLoop83)
+		loop_251.Leave(&nbLoop90)
 	} else {
 		for i_243 := 0; i_243 < tape_37; i_243++ {
 			e_245 := (1.0 / row_97[i_243])
@@ -14672,7 +14813,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_257 = row_257[:tape_37]
 	row_258 = row_258[:tape_37]
 	if tape_37 >= 262144 {
-		loop_271 := runtime.EnterLoop(&nbLoop84, runtime.Bind(r_227, runtime.Bind(row_225, runtime.Bind(row_226, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_256, runtime.Bind(row_257, runtime.Bind(row_258, runtime.End{}))))))))), tape_37, 16384)
+		loop_271 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_227, runtime.Bind(row_225, runtime.Bind(row_226, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_256, runtime.Bind(row_257, runtime.Bind(row_258, runtime.End{}))))))))), tape_37, 16384)
 		if loop_271.For == nil {
 			loop_271.For = func(lo_265, hi int) {
 				r_227 := loop_271.C.H
@@ -14695,7 +14836,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(tape_37, 16384, loop_271.For)
-		loop_271.Leave(&nbLoop84)
+		loop_271.Leave(&nbLoop91)
 	} else {
 		for i_259 := 0; i_259 < tape_37; i_259++ {
 			e_261 := (r_227[i_259] * row_225[i_259])
@@ -14719,7 +14860,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	region_279 := z_137[int(int64(3))*tape_19 : (int(int64(3))+r_276)*tape_19]
 	r_275 = r_275[:len(region_279)]
 	if len(region_279) >= 262144 {
-		loop_286 := runtime.EnterLoop(&nbLoop85, runtime.Bind(region_279, runtime.Bind(r_275, runtime.End{})), len(region_279), 16384)
+		loop_286 := runtime.EnterLoop(&nbLoop92, runtime.Bind(region_279, runtime.Bind(r_275, runtime.End{})), len(region_279), 16384)
 		if loop_286.For == nil {
 			loop_286.For = func(lo_283, hi int) {
 				region_279 := loop_286.C.H
@@ -14730,7 +14871,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(region_279), 16384, loop_286.For)
-		loop_286.Leave(&nbLoop85)
+		loop_286.Leave(&nbLoop92)
 	} else {
 		for i_280 := range region_279 {
 			region_279[i_280] += -r_275[i_280]
@@ -14751,27 +14892,6 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	return z_137, tape_18, tape_19, r_275, r_276, r_277, z_98, tape_7, nil
 }
 
-// nbLoop86 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop86 runtime.LoopSite
-
-// nbLoop87 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop87 runtime.LoopSite
-
-// nbLoop88 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop88 runtime.LoopSite
-
-// nbLoop89 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop89 runtime.LoopSite
-
-// nbLoop90 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop90 runtime.LoopSite
-
-// nbLoop91 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop91 runtime.LoopSite
-
-// nbLoop92 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop92 runtime.LoopSite
-
 // nbLoop93 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
 var nbLoop93 runtime.LoopSite
 
@@ -14780,6 +14900,27 @@ var nbLoop94 runtime.LoopSite
 
 // nbLoop95 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
 var nbLoop95 runtime.LoopSite
+
+// nbLoop96 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop96 runtime.LoopSite
+
+// nbLoop97 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop97 runtime.LoopSite
+
+// nbLoop98 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop98 runtime.LoopSite
+
+// nbLoop99 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop99 runtime.LoopSite
+
+// nbLoop100 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop100 runtime.LoopSite
+
+// nbLoop101 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop101 runtime.LoopSite
+
+// nbLoop102 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop102 runtime.LoopSite
 
 // fn_crosssplit11bwdx2 is def cross$split_11$bwd$x2 (models.nab:122:5).
 func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int, ybar_10 []float64, ybar_11 int, ybar_12 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
@@ -14846,7 +14987,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_23 = row_23[:ybar_9]
 	r_25 = r_25[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_35 := runtime.EnterLoop(&nbLoop86, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
+		loop_35 := runtime.EnterLoop(&nbLoop93, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
 		if loop_35.For == nil {
 			loop_35.For = func(lo_31, hi int) {
 				row_23 := loop_35.C.H
@@ -14858,7 +14999,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_35.For)
-		loop_35.Leave(&nbLoop86)
+		loop_35.Leave(&nbLoop93)
 	} else {
 		for i_27 := 0; i_27 < ybar_9; i_27++ {
 			e_29 := -row_23[i_27]
@@ -14869,7 +15010,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_24 = row_24[:ybar_12]
 	r_26 = r_26[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_45 := runtime.EnterLoop(&nbLoop87, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
+		loop_45 := runtime.EnterLoop(&nbLoop94, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
 		if loop_45.For == nil {
 			loop_45.For = func(lo_41, hi int) {
 				row_24 := loop_45.C.H
@@ -14881,7 +15022,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_45.For)
-		loop_45.Leave(&nbLoop87)
+		loop_45.Leave(&nbLoop94)
 	} else {
 		for i_37 := 0; i_37 < ybar_12; i_37++ {
 			e_39 := -row_24[i_37]
@@ -14892,7 +15033,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_21 = row_21[:ybar_9]
 	r_36 = r_36[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_55 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_21, runtime.Bind(r_36, runtime.End{})), ybar_9, 16384)
+		loop_55 := runtime.EnterLoop(&nbLoop95, runtime.Bind(row_21, runtime.Bind(r_36, runtime.End{})), ybar_9, 16384)
 		if loop_55.For == nil {
 			loop_55.For = func(lo_51, hi int) {
 				row_21 := loop_55.C.H
@@ -14904,7 +15045,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_55.For)
-		loop_55.Leave(&nbLoop88)
+		loop_55.Leave(&nbLoop95)
 	} else {
 		for i_47 := 0; i_47 < ybar_9; i_47++ {
 			e_49 := -row_21[i_47]
@@ -14915,7 +15056,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_22 = row_22[:ybar_12]
 	r_46 = r_46[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_65 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_22, runtime.Bind(r_46, runtime.End{})), ybar_12, 16384)
+		loop_65 := runtime.EnterLoop(&nbLoop96, runtime.Bind(row_22, runtime.Bind(r_46, runtime.End{})), ybar_12, 16384)
 		if loop_65.For == nil {
 			loop_65.For = func(lo_61, hi int) {
 				row_22 := loop_65.C.H
@@ -14927,7 +15068,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_65.For)
-		loop_65.Leave(&nbLoop89)
+		loop_65.Leave(&nbLoop96)
 	} else {
 		for i_57 := 0; i_57 < ybar_12; i_57++ {
 			e_59 := -row_22[i_57]
@@ -14938,7 +15079,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_19 = row_19[:ybar_9]
 	r_56 = r_56[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_75 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_19, runtime.Bind(r_56, runtime.End{})), ybar_9, 16384)
+		loop_75 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_19, runtime.Bind(r_56, runtime.End{})), ybar_9, 16384)
 		if loop_75.For == nil {
 			loop_75.For = func(lo_71, hi int) {
 				row_19 := loop_75.C.H
@@ -14950,7 +15091,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_75.For)
-		loop_75.Leave(&nbLoop90)
+		loop_75.Leave(&nbLoop97)
 	} else {
 		for i_67 := 0; i_67 < ybar_9; i_67++ {
 			e_69 := -row_19[i_67]
@@ -14961,7 +15102,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_20 = row_20[:ybar_12]
 	r_66 = r_66[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_84 := runtime.EnterLoop(&nbLoop91, runtime.Bind(row_20, runtime.Bind(r_66, runtime.End{})), ybar_12, 16384)
+		loop_84 := runtime.EnterLoop(&nbLoop98, runtime.Bind(row_20, runtime.Bind(r_66, runtime.End{})), ybar_12, 16384)
 		if loop_84.For == nil {
 			loop_84.For = func(lo_80, hi int) {
 				row_20 := loop_84.C.H
@@ -14973,7 +15114,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_84.For)
-		loop_84.Leave(&nbLoop91)
+		loop_84.Leave(&nbLoop98)
 	} else {
 		for i_76 := 0; i_76 < ybar_12; i_76++ {
 			e_78 := -row_20[i_76]
@@ -15020,7 +15161,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_90 = row_90[:tape_3]
 	row_91 = row_91[:tape_3]
 	if tape_3 >= 262144 {
-		loop_104 := runtime.EnterLoop(&nbLoop92, runtime.Bind(row_16, runtime.Bind(row_23, runtime.Bind(row_14, runtime.Bind(r_36, runtime.Bind(row_17, runtime.Bind(r_25, runtime.Bind(row_19, runtime.Bind(row_21, runtime.Bind(r_56, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.End{})))))))))))), tape_3, 16384)
+		loop_104 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_16, runtime.Bind(row_23, runtime.Bind(row_14, runtime.Bind(r_36, runtime.Bind(row_17, runtime.Bind(r_25, runtime.Bind(row_19, runtime.Bind(row_21, runtime.Bind(r_56, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.End{})))))))))))), tape_3, 16384)
 		if loop_104.For == nil {
 			loop_104.For = func(lo_98, hi int) {
 				row_16 := loop_104.C.H
@@ -15046,7 +15187,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_3, 16384, loop_104.For)
-		loop_104.Leave(&nbLoop92)
+		loop_104.Leave(&nbLoop99)
 	} else {
 		for i_92 := 0; i_92 < tape_3; i_92++ {
 			e_94 := ((row_16[i_92] * row_23[i_92]) + (row_14[i_92] * r_36[i_92]))
@@ -15097,7 +15238,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_110 = row_110[:tape_6]
 	row_111 = row_111[:tape_6]
 	if tape_6 >= 262144 {
-		loop_124 := runtime.EnterLoop(&nbLoop93, runtime.Bind(row_13, runtime.Bind(r_25, runtime.Bind(row_15, runtime.Bind(row_21, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(r_56, runtime.Bind(r_36, runtime.Bind(row_19, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.End{})))))))))))), tape_6, 16384)
+		loop_124 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_13, runtime.Bind(r_25, runtime.Bind(row_15, runtime.Bind(row_21, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(r_56, runtime.Bind(r_36, runtime.Bind(row_19, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.End{})))))))))))), tape_6, 16384)
 		if loop_124.For == nil {
 			loop_124.For = func(lo_118, hi int) {
 				row_13 := loop_124.C.H
@@ -15123,7 +15264,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_124.For)
-		loop_124.Leave(&nbLoop93)
+		loop_124.Leave(&nbLoop100)
 	} else {
 		for i_112 := 0; i_112 < tape_6; i_112++ {
 			e_114 := ((row_13[i_112] * r_25[i_112]) + (row_15[i_112] * row_21[i_112]))
@@ -15174,7 +15315,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_130 = row_130[:tape_3]
 	row_131 = row_131[:tape_3]
 	if tape_3 >= 262144 {
-		loop_144 := runtime.EnterLoop(&nbLoop94, runtime.Bind(row_16, runtime.Bind(row_24, runtime.Bind(row_14, runtime.Bind(r_46, runtime.Bind(row_17, runtime.Bind(r_26, runtime.Bind(row_20, runtime.Bind(row_22, runtime.Bind(r_66, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.End{})))))))))))), tape_3, 16384)
+		loop_144 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_16, runtime.Bind(row_24, runtime.Bind(row_14, runtime.Bind(r_46, runtime.Bind(row_17, runtime.Bind(r_26, runtime.Bind(row_20, runtime.Bind(row_22, runtime.Bind(r_66, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.End{})))))))))))), tape_3, 16384)
 		if loop_144.For == nil {
 			loop_144.For = func(lo_138, hi int) {
 				row_16 := loop_144.C.H
@@ -15200,7 +15341,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_3, 16384, loop_144.For)
-		loop_144.Leave(&nbLoop94)
+		loop_144.Leave(&nbLoop101)
 	} else {
 		for i_132 := 0; i_132 < tape_3; i_132++ {
 			e_134 := ((row_16[i_132] * row_24[i_132]) + (row_14[i_132] * r_46[i_132]))
@@ -15251,7 +15392,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_150 = row_150[:tape_6]
 	row_151 = row_151[:tape_6]
 	if tape_6 >= 262144 {
-		loop_164 := runtime.EnterLoop(&nbLoop95, runtime.Bind(row_13, runtime.Bind(r_26, runtime.Bind(row_15, runtime.Bind(row_22, runtime.Bind(row_18, runtime.Bind(row_24, runtime.Bind(r_66, runtime.Bind(r_46, runtime.Bind(row_20, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{})))))))))))), tape_6, 16384)
+		loop_164 := runtime.EnterLoop(&nbLoop102, runtime.Bind(row_13, runtime.Bind(r_26, runtime.Bind(row_15, runtime.Bind(row_22, runtime.Bind(row_18, runtime.Bind(row_24, runtime.Bind(r_66, runtime.Bind(r_46, runtime.Bind(row_20, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{})))))))))))), tape_6, 16384)
 		if loop_164.For == nil {
 			loop_164.For = func(lo_158, hi int) {
 				row_13 := loop_164.C.H
@@ -15277,7 +15418,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_164.For)
-		loop_164.Leave(&nbLoop95)
+		loop_164.Leave(&nbLoop102)
 	} else {
 		for i_152 := 0; i_152 < tape_6; i_152++ {
 			e_154 := ((row_13[i_152] * r_26[i_152]) + (row_15[i_152] * row_22[i_152]))
@@ -15291,27 +15432,6 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	ar.Keep(mark_165, &a_88, &a_108, &a_128, &a_148)
 	return a_88, 3, tape_3, a_108, 3, tape_6, a_128, 3, tape_3, a_148, 3, tape_6, nil
 }
-
-// nbLoop96 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop96 runtime.LoopSite
-
-// nbLoop97 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop97 runtime.LoopSite
-
-// nbLoop98 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop98 runtime.LoopSite
-
-// nbLoop99 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop99 runtime.LoopSite
-
-// nbLoop100 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop100 runtime.LoopSite
-
-// nbLoop101 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop101 runtime.LoopSite
-
-// nbLoop102 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop102 runtime.LoopSite
 
 // nbLoop103 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
 var nbLoop103 runtime.LoopSite
@@ -15376,9 +15496,57 @@ var nbLoop122 runtime.LoopSite
 // nbLoop123 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
 var nbLoop123 runtime.LoopSite
 
+// nbLoop124 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop124 runtime.LoopSite
+
+// nbLoop125 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop125 runtime.LoopSite
+
+// nbLoop126 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop126 runtime.LoopSite
+
+// nbLoop127 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop127 runtime.LoopSite
+
+// nbLoop128 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop128 runtime.LoopSite
+
+// nbLoop129 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop129 runtime.LoopSite
+
+// nbLoop130 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop130 runtime.LoopSite
+
+// nbLoop131 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop131 runtime.LoopSite
+
+// nbLoop132 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop132 runtime.LoopSite
+
+// nbLoop133 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop133 runtime.LoopSite
+
+// nbLoop134 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop134 runtime.LoopSite
+
+// nbLoop135 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop135 runtime.LoopSite
+
+// nbLoop136 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop136 runtime.LoopSite
+
+// nbLoop137 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop137 runtime.LoopSite
+
+// nbLoop138 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop138 runtime.LoopSite
+
+// nbLoop139 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop139 runtime.LoopSite
+
 // fn_rotatesplit11bwdx2 is def rotate$split_11$bwd$x2 (models.nab:126:5).
 func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int, ybar_54 []float64, ybar_55 int, ybar_56 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
-	mark_875 := ar.Mark()
+	mark_938 := ar.Mark()
 	if ybar_52 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_52))
 	}
@@ -15408,7 +15576,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	r_57 := ar.F64w(tape_8)
 	tape_7 = tape_7[:len(r_57)]
 	if len(r_57) >= 262144 {
-		loop_64 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
+		loop_64 := runtime.EnterLoop(&nbLoop103, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
 		if loop_64.For == nil {
 			loop_64.For = func(lo_61, hi int) {
 				r_57 := loop_64.C.H
@@ -15419,7 +15587,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_57), 16384, loop_64.For)
-		loop_64.Leave(&nbLoop96)
+		loop_64.Leave(&nbLoop103)
 	} else {
 		for i_58 := range r_57 {
 			r_57[i_58] = (runtime.Sign(tape_7[i_58]))
@@ -15492,7 +15660,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_81 = row_81[:tape_8]
 	row_82 = row_82[:tape_8]
 	if tape_8 >= 262144 {
-		loop_95 := runtime.EnterLoop(&nbLoop97, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
+		loop_95 := runtime.EnterLoop(&nbLoop104, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
 		if loop_95.For == nil {
 			loop_95.For = func(lo_89, hi int) {
 				r_57 := loop_95.C.H
@@ -15513,7 +15681,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_95.For)
-		loop_95.Leave(&nbLoop97)
+		loop_95.Leave(&nbLoop104)
 	} else {
 		for i_83 := 0; i_83 < tape_8; i_83++ {
 			e_85 := (r_57[i_83] * row_74[i_83])
@@ -15567,7 +15735,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_106 = row_106[:tape_8]
 	row_107 = row_107[:tape_8]
 	if tape_8 >= 262144 {
-		loop_120 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
+		loop_120 := runtime.EnterLoop(&nbLoop105, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
 		if loop_120.For == nil {
 			loop_120.For = func(lo_114, hi int) {
 				r_57 := loop_120.C.H
@@ -15588,7 +15756,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_120.For)
-		loop_120.Leave(&nbLoop98)
+		loop_120.Leave(&nbLoop105)
 	} else {
 		for i_108 := 0; i_108 < tape_8; i_108++ {
 			e_110 := ((1.0 - r_57[i_108]) * row_99[i_108])
@@ -15642,7 +15810,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_131 = row_131[:tape_8]
 	row_132 = row_132[:tape_8]
 	if tape_8 >= 262144 {
-		loop_145 := runtime.EnterLoop(&nbLoop99, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
+		loop_145 := runtime.EnterLoop(&nbLoop106, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
 		if loop_145.For == nil {
 			loop_145.For = func(lo_139, hi int) {
 				r_57 := loop_145.C.H
@@ -15663,7 +15831,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_145.For)
-		loop_145.Leave(&nbLoop99)
+		loop_145.Leave(&nbLoop106)
 	} else {
 		for i_133 := 0; i_133 < tape_8; i_133++ {
 			e_135 := (r_57[i_133] * row_124[i_133])
@@ -15717,7 +15885,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_156 = row_156[:tape_8]
 	row_157 = row_157[:tape_8]
 	if tape_8 >= 262144 {
-		loop_170 := runtime.EnterLoop(&nbLoop100, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
+		loop_170 := runtime.EnterLoop(&nbLoop107, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
 		if loop_170.For == nil {
 			loop_170.For = func(lo_164, hi int) {
 				r_57 := loop_170.C.H
@@ -15738,7 +15906,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_170.For)
-		loop_170.Leave(&nbLoop100)
+		loop_170.Leave(&nbLoop107)
 	} else {
 		for i_158 := 0; i_158 < tape_8; i_158++ {
 			e_160 := ((1.0 - r_57[i_158]) * row_149[i_158])
@@ -15798,7 +15966,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_178 = row_178[:tape_8]
 	r_188 = r_188[:tape_8]
 	if tape_8 >= 262144 {
-		loop_207 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.Bind(row_179, runtime.Bind(r_185, runtime.Bind(row_180, runtime.Bind(r_186, runtime.Bind(row_177, runtime.Bind(r_187, runtime.Bind(row_178, runtime.Bind(r_188, runtime.End{})))))))))))), tape_8, 16384)
+		loop_207 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.Bind(row_179, runtime.Bind(r_185, runtime.Bind(row_180, runtime.Bind(r_186, runtime.Bind(row_177, runtime.Bind(r_187, runtime.Bind(row_178, runtime.Bind(r_188, runtime.End{})))))))))))), tape_8, 16384)
 		if loop_207.For == nil {
 			loop_207.For = func(lo_198, hi int) {
 				row_181 := loop_207.C.H
@@ -15830,7 +15998,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_207.For)
-		loop_207.Leave(&nbLoop101)
+		loop_207.Leave(&nbLoop108)
 	} else {
 		for i_189 := 0; i_189 < tape_8; i_189++ {
 			e_191 := -row_181[i_189]
@@ -15887,7 +16055,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_213 = row_213[:tape_11]
 	row_214 = row_214[:tape_11]
 	if tape_11 >= 262144 {
-		loop_227 := runtime.EnterLoop(&nbLoop102, runtime.Bind(row_174, runtime.Bind(row_181, runtime.Bind(row_172, runtime.Bind(r_185, runtime.Bind(row_175, runtime.Bind(r_183, runtime.Bind(row_177, runtime.Bind(row_179, runtime.Bind(r_187, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{})))))))))))), tape_11, 16384)
+		loop_227 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_174, runtime.Bind(row_181, runtime.Bind(row_172, runtime.Bind(r_185, runtime.Bind(row_175, runtime.Bind(r_183, runtime.Bind(row_177, runtime.Bind(row_179, runtime.Bind(r_187, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{})))))))))))), tape_11, 16384)
 		if loop_227.For == nil {
 			loop_227.For = func(lo_221, hi int) {
 				row_174 := loop_227.C.H
@@ -15913,7 +16081,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_227.For)
-		loop_227.Leave(&nbLoop102)
+		loop_227.Leave(&nbLoop109)
 	} else {
 		for i_215 := 0; i_215 < tape_11; i_215++ {
 			e_217 := ((row_174[i_215] * row_181[i_215]) + (row_172[i_215] * r_185[i_215]))
@@ -15964,7 +16132,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_233 = row_233[:tape_14]
 	row_234 = row_234[:tape_14]
 	if tape_14 >= 262144 {
-		loop_247 := runtime.EnterLoop(&nbLoop103, runtime.Bind(row_171, runtime.Bind(r_183, runtime.Bind(row_173, runtime.Bind(row_179, runtime.Bind(row_176, runtime.Bind(row_181, runtime.Bind(r_187, runtime.Bind(r_185, runtime.Bind(row_177, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.End{})))))))))))), tape_14, 16384)
+		loop_247 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_171, runtime.Bind(r_183, runtime.Bind(row_173, runtime.Bind(row_179, runtime.Bind(row_176, runtime.Bind(row_181, runtime.Bind(r_187, runtime.Bind(r_185, runtime.Bind(row_177, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.End{})))))))))))), tape_14, 16384)
 		if loop_247.For == nil {
 			loop_247.For = func(lo_241, hi int) {
 				row_171 := loop_247.C.H
@@ -15990,7 +16158,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_14, 16384, loop_247.For)
-		loop_247.Leave(&nbLoop103)
+		loop_247.Leave(&nbLoop110)
 	} else {
 		for i_235 := 0; i_235 < tape_14; i_235++ {
 			e_237 := ((row_171[i_235] * r_183[i_235]) + (row_173[i_235] * row_179[i_235]))
@@ -16041,7 +16209,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_253 = row_253[:tape_11]
 	row_254 = row_254[:tape_11]
 	if tape_11 >= 262144 {
-		loop_267 := runtime.EnterLoop(&nbLoop104, runtime.Bind(row_174, runtime.Bind(row_182, runtime.Bind(row_172, runtime.Bind(r_186, runtime.Bind(row_175, runtime.Bind(r_184, runtime.Bind(row_178, runtime.Bind(row_180, runtime.Bind(r_188, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))), tape_11, 16384)
+		loop_267 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_174, runtime.Bind(row_182, runtime.Bind(row_172, runtime.Bind(r_186, runtime.Bind(row_175, runtime.Bind(r_184, runtime.Bind(row_178, runtime.Bind(row_180, runtime.Bind(r_188, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))), tape_11, 16384)
 		if loop_267.For == nil {
 			loop_267.For = func(lo_261, hi int) {
 				row_174 := loop_267.C.H
@@ -16067,7 +16235,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_267.For)
-		loop_267.Leave(&nbLoop104)
+		loop_267.Leave(&nbLoop111)
 	} else {
 		for i_255 := 0; i_255 < tape_11; i_255++ {
 			e_257 := ((row_174[i_255] * row_182[i_255]) + (row_172[i_255] * r_186[i_255]))
@@ -16118,7 +16286,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_273 = row_273[:tape_14]
 	row_274 = row_274[:tape_14]
 	if tape_14 >= 262144 {
-		loop_287 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_171, runtime.Bind(r_184, runtime.Bind(row_173, runtime.Bind(row_180, runtime.Bind(row_176, runtime.Bind(row_182, runtime.Bind(r_188, runtime.Bind(r_186, runtime.Bind(row_178, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{})))))))))))), tape_14, 16384)
+		loop_287 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_171, runtime.Bind(r_184, runtime.Bind(row_173, runtime.Bind(row_180, runtime.Bind(row_176, runtime.Bind(row_182, runtime.Bind(r_188, runtime.Bind(r_186, runtime.Bind(row_178, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{})))))))))))), tape_14, 16384)
 		if loop_287.For == nil {
 			loop_287.For = func(lo_281, hi int) {
 				row_171 := loop_287.C.H
@@ -16144,7 +16312,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_14, 16384, loop_287.For)
-		loop_287.Leave(&nbLoop105)
+		loop_287.Leave(&nbLoop112)
 	} else {
 		for i_275 := 0; i_275 < tape_14; i_275++ {
 			e_277 := ((row_171[i_275] * r_184[i_275]) + (row_173[i_275] * row_180[i_275]))
@@ -16222,7 +16390,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_312 = row_312[:tape_8]
 	row_313 = row_313[:tape_8]
 	if tape_8 >= 262144 {
-		loop_332 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.Bind(row_298, runtime.Bind(row_299, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.Bind(row_306, runtime.Bind(row_311, runtime.Bind(row_312, runtime.Bind(row_313, runtime.End{})))))))))))))))))), tape_8, 16384)
+		loop_332 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.Bind(row_298, runtime.Bind(row_299, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.Bind(row_306, runtime.Bind(row_311, runtime.Bind(row_312, runtime.Bind(row_313, runtime.End{})))))))))))))))))), tape_8, 16384)
 		if loop_332.For == nil {
 			loop_332.For = func(lo_323, hi int) {
 				row_288 := loop_332.C.H
@@ -16260,7 +16428,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_332.For)
-		loop_332.Leave(&nbLoop106)
+		loop_332.Leave(&nbLoop113)
 	} else {
 		for i_314 := 0; i_314 < tape_8; i_314++ {
 			e_316 := (row_288[i_314] + row_289[i_314])
@@ -16418,7 +16586,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_401 = row_401[:tape_26]
 	row_402 = row_402[:tape_26]
 	if tape_26 >= 262144 {
-		loop_415 := runtime.EnterLoop(&nbLoop107, runtime.Bind(tape_25, runtime.Bind(row_394, runtime.Bind(row_398, runtime.Bind(row_399, runtime.Bind(row_400, runtime.Bind(row_401, runtime.Bind(row_402, runtime.End{}))))))), tape_26, 16384)
+		loop_415 := runtime.EnterLoop(&nbLoop114, runtime.Bind(tape_25, runtime.Bind(row_394, runtime.Bind(row_398, runtime.Bind(row_399, runtime.Bind(row_400, runtime.Bind(row_401, runtime.Bind(row_402, runtime.End{}))))))), tape_26, 16384)
 		if loop_415.For == nil {
 			loop_415.For = func(lo_409, hi int) {
 				tape_25 := loop_415.C.H
@@ -16439,7 +16607,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_26, 16384, loop_415.For)
-		loop_415.Leave(&nbLoop107)
+		loop_415.Leave(&nbLoop114)
 	} else {
 		for i_403 := 0; i_403 < tape_26; i_403++ {
 			e_405 := (tape_25[i_403] * row_394[i_403])
@@ -16484,7 +16652,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_426 = row_426[:tape_21]
 	row_427 = row_427[:tape_21]
 	if tape_21 >= 262144 {
-		loop_440 := runtime.EnterLoop(&nbLoop108, runtime.Bind(tape_20, runtime.Bind(row_419, runtime.Bind(row_423, runtime.Bind(row_424, runtime.Bind(row_425, runtime.Bind(row_426, runtime.Bind(row_427, runtime.End{}))))))), tape_21, 16384)
+		loop_440 := runtime.EnterLoop(&nbLoop115, runtime.Bind(tape_20, runtime.Bind(row_419, runtime.Bind(row_423, runtime.Bind(row_424, runtime.Bind(row_425, runtime.Bind(row_426, runtime.Bind(row_427, runtime.End{}))))))), tape_21, 16384)
 		if loop_440.For == nil {
 			loop_440.For = func(lo_434, hi int) {
 				tape_20 := loop_440.C.H
@@ -16505,7 +16673,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_21, 16384, loop_440.For)
-		loop_440.Leave(&nbLoop108)
+		loop_440.Leave(&nbLoop115)
 	} else {
 		for i_428 := 0; i_428 < tape_21; i_428++ {
 			e_430 := (tape_20[i_428] * row_419[i_428])
@@ -16657,7 +16825,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_509 = row_509[:tape_26]
 	row_510 = row_510[:tape_26]
 	if tape_26 >= 262144 {
-		loop_523 := runtime.EnterLoop(&nbLoop109, runtime.Bind(tape_25, runtime.Bind(row_502, runtime.Bind(row_506, runtime.Bind(row_507, runtime.Bind(row_508, runtime.Bind(row_509, runtime.Bind(row_510, runtime.End{}))))))), tape_26, 16384)
+		loop_523 := runtime.EnterLoop(&nbLoop116, runtime.Bind(tape_25, runtime.Bind(row_502, runtime.Bind(row_506, runtime.Bind(row_507, runtime.Bind(row_508, runtime.Bind(row_509, runtime.Bind(row_510, runtime.End{}))))))), tape_26, 16384)
 		if loop_523.For == nil {
 			loop_523.For = func(lo_517, hi int) {
 				tape_25 := loop_523.C.H
@@ -16678,7 +16846,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_26, 16384, loop_523.For)
-		loop_523.Leave(&nbLoop109)
+		loop_523.Leave(&nbLoop116)
 	} else {
 		for i_511 := 0; i_511 < tape_26; i_511++ {
 			e_513 := (tape_25[i_511] * row_502[i_511])
@@ -16723,7 +16891,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_534 = row_534[:tape_21]
 	row_535 = row_535[:tape_21]
 	if tape_21 >= 262144 {
-		loop_548 := runtime.EnterLoop(&nbLoop110, runtime.Bind(tape_20, runtime.Bind(row_527, runtime.Bind(row_531, runtime.Bind(row_532, runtime.Bind(row_533, runtime.Bind(row_534, runtime.Bind(row_535, runtime.End{}))))))), tape_21, 16384)
+		loop_548 := runtime.EnterLoop(&nbLoop117, runtime.Bind(tape_20, runtime.Bind(row_527, runtime.Bind(row_531, runtime.Bind(row_532, runtime.Bind(row_533, runtime.Bind(row_534, runtime.Bind(row_535, runtime.End{}))))))), tape_21, 16384)
 		if loop_548.For == nil {
 			loop_548.For = func(lo_542, hi int) {
 				tape_20 := loop_548.C.H
@@ -16744,7 +16912,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_21, 16384, loop_548.For)
-		loop_548.Leave(&nbLoop110)
+		loop_548.Leave(&nbLoop117)
 	} else {
 		for i_536 := 0; i_536 < tape_21; i_536++ {
 			e_538 := (tape_20[i_536] * row_527[i_536])
@@ -16767,6 +16935,40 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_33 != tape_16 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 	}
+	r_549 := ar.F64w(tape_31)
+	r_550 := ar.F64w(tape_31)
+	tape_30 = tape_30[:tape_31]
+	rev_343 = rev_343[:tape_31]
+	r_549 = r_549[:tape_31]
+	rev_451 = rev_451[:tape_31]
+	r_550 = r_550[:tape_31]
+	if tape_31 >= 262144 {
+		loop_562 := runtime.EnterLoop(&nbLoop118, runtime.Bind(tape_30, runtime.Bind(rev_343, runtime.Bind(r_549, runtime.Bind(rev_451, runtime.Bind(r_550, runtime.End{}))))), tape_31, 16384)
+		if loop_562.For == nil {
+			loop_562.For = func(lo_557, hi int) {
+				tape_30 := loop_562.C.H
+				rev_343 := loop_562.C.T.H
+				r_549 := loop_562.C.T.T.H
+				rev_451 := loop_562.C.T.T.T.H
+				r_550 := loop_562.C.T.T.T.T.H
+				for i_558 := lo_557; i_558 < hi; i_558++ {
+					e_560 := (tape_30[i_558] * rev_343[i_558])
+					r_549[i_558] = e_560
+					e_561 := (tape_30[i_558] * rev_451[i_558])
+					r_550[i_558] = e_561
+				}
+			}
+		}
+		runtime.ParallelFor(tape_31, 16384, loop_562.For)
+		loop_562.Leave(&nbLoop118)
+	} else {
+		for i_552 := 0; i_552 < tape_31; i_552++ {
+			e_554 := (tape_30[i_552] * rev_343[i_552])
+			r_549[i_552] = e_554
+			e_555 := (tape_30[i_552] * rev_451[i_552])
+			r_550[i_552] = e_555
+		}
+	}
 	if tape_26 != tape_33 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -16779,318 +16981,410 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_553 := a_297[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	row_564 := a_297[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	r_551 := ar.F64w(tape_16)
+	r_563 := ar.F64w(tape_16)
+	rev_339 = rev_339[:tape_16]
+	tape_32 = tape_32[:tape_16]
+	rev_343 = rev_343[:tape_16]
+	r_551 = r_551[:tape_16]
+	rev_447 = rev_447[:tape_16]
+	rev_451 = rev_451[:tape_16]
+	r_563 = r_563[:tape_16]
+	if tape_16 >= 262144 {
+		loop_575 := runtime.EnterLoop(&nbLoop119, runtime.Bind(rev_339, runtime.Bind(tape_32, runtime.Bind(rev_343, runtime.Bind(r_551, runtime.Bind(rev_447, runtime.Bind(rev_451, runtime.Bind(r_563, runtime.End{}))))))), tape_16, 16384)
+		if loop_575.For == nil {
+			loop_575.For = func(lo_570, hi int) {
+				rev_339 := loop_575.C.H
+				tape_32 := loop_575.C.T.H
+				rev_343 := loop_575.C.T.T.H
+				r_551 := loop_575.C.T.T.T.H
+				rev_447 := loop_575.C.T.T.T.T.H
+				rev_451 := loop_575.C.T.T.T.T.T.H
+				r_563 := loop_575.C.T.T.T.T.T.T.H
+				for i_571 := lo_570; i_571 < hi; i_571++ {
+					e_573 := (rev_339[i_571] + (-(tape_32[i_571] * rev_343[i_571])))
+					r_551[i_571] = e_573
+					e_574 := (rev_447[i_571] + (-(tape_32[i_571] * rev_451[i_571])))
+					r_563[i_571] = e_574
+				}
+			}
+		}
+		runtime.ParallelFor(tape_16, 16384, loop_575.For)
+		loop_575.Leave(&nbLoop119)
+	} else {
+		for i_565 := 0; i_565 < tape_16; i_565++ {
+			e_567 := (rev_339[i_565] + (-(tape_32[i_565] * rev_343[i_565])))
+			r_551[i_565] = e_567
+			e_568 := (rev_447[i_565] + (-(tape_32[i_565] * rev_451[i_565])))
+			r_563[i_565] = e_568
+		}
+	}
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_554 := a_310[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	row_576 := a_310[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_555 := a_393[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
+	row_577 := a_393[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
+	row_564 = row_564[:tape_24]
+	row_69 = row_69[:tape_24]
+	r_549 = r_549[:tape_24]
+	row_576 = row_576[:tape_24]
+	r_550 = r_550[:tape_24]
+	if tape_24 >= 262144 {
+		loop_588 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_564, runtime.Bind(row_69, runtime.Bind(r_549, runtime.Bind(row_576, runtime.Bind(r_550, runtime.End{}))))), tape_24, 16384)
+		if loop_588.For == nil {
+			loop_588.For = func(lo_583, hi int) {
+				row_564 := loop_588.C.H
+				row_69 := loop_588.C.T.H
+				r_549 := loop_588.C.T.T.H
+				row_576 := loop_588.C.T.T.T.H
+				r_550 := loop_588.C.T.T.T.T.H
+				for i_584 := lo_583; i_584 < hi; i_584++ {
+					e_586 := (row_564[i_584] + (row_69[i_584] * r_549[i_584]))
+					row_564[i_584] = e_586
+					e_587 := (row_576[i_584] + (row_69[i_584] * r_550[i_584]))
+					row_576[i_584] = e_587
+				}
+			}
+		}
+		runtime.ParallelFor(tape_24, 16384, loop_588.For)
+		loop_588.Leave(&nbLoop120)
+	} else {
+		for i_578 := 0; i_578 < tape_24; i_578++ {
+			e_580 := (row_564[i_578] + (row_69[i_578] * r_549[i_578]))
+			row_564[i_578] = e_580
+			e_581 := (row_576[i_578] + (row_69[i_578] * r_550[i_578]))
+			row_576[i_578] = e_581
+		}
+	}
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_556 := a_501[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
+	row_589 := a_501[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_557 := a_297[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	row_590 := a_297[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	row_577 = row_577[:tape_29]
+	row_70 = row_70[:tape_29]
+	r_549 = r_549[:tape_29]
+	row_589 = row_589[:tape_29]
+	r_550 = r_550[:tape_29]
+	if tape_29 >= 262144 {
+		loop_601 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_577, runtime.Bind(row_70, runtime.Bind(r_549, runtime.Bind(row_589, runtime.Bind(r_550, runtime.End{}))))), tape_29, 16384)
+		if loop_601.For == nil {
+			loop_601.For = func(lo_596, hi int) {
+				row_577 := loop_601.C.H
+				row_70 := loop_601.C.T.H
+				r_549 := loop_601.C.T.T.H
+				row_589 := loop_601.C.T.T.T.H
+				r_550 := loop_601.C.T.T.T.T.H
+				for i_597 := lo_596; i_597 < hi; i_597++ {
+					e_599 := (row_577[i_597] + (row_70[i_597] * r_549[i_597]))
+					row_577[i_597] = e_599
+					e_600 := (row_589[i_597] + (row_70[i_597] * r_550[i_597]))
+					row_589[i_597] = e_600
+				}
+			}
+		}
+		runtime.ParallelFor(tape_29, 16384, loop_601.For)
+		loop_601.Leave(&nbLoop121)
+	} else {
+		for i_591 := 0; i_591 < tape_29; i_591++ {
+			e_593 := (row_577[i_591] + (row_70[i_591] * r_549[i_591]))
+			row_577[i_591] = e_593
+			e_594 := (row_589[i_591] + (row_70[i_591] * r_550[i_591]))
+			row_589[i_591] = e_594
+		}
+	}
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_558 := a_310[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	row_602 := a_310[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_559 := a_393[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
+	row_603 := a_393[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
+	row_590 = row_590[:tape_24]
+	row_67 = row_67[:tape_24]
+	r_549 = r_549[:tape_24]
+	row_602 = row_602[:tape_24]
+	r_550 = r_550[:tape_24]
+	if tape_24 >= 262144 {
+		loop_614 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_590, runtime.Bind(row_67, runtime.Bind(r_549, runtime.Bind(row_602, runtime.Bind(r_550, runtime.End{}))))), tape_24, 16384)
+		if loop_614.For == nil {
+			loop_614.For = func(lo_609, hi int) {
+				row_590 := loop_614.C.H
+				row_67 := loop_614.C.T.H
+				r_549 := loop_614.C.T.T.H
+				row_602 := loop_614.C.T.T.T.H
+				r_550 := loop_614.C.T.T.T.T.H
+				for i_610 := lo_609; i_610 < hi; i_610++ {
+					e_612 := (row_590[i_610] + (row_67[i_610] * r_549[i_610]))
+					row_590[i_610] = e_612
+					e_613 := (row_602[i_610] + (row_67[i_610] * r_550[i_610]))
+					row_602[i_610] = e_613
+				}
+			}
+		}
+		runtime.ParallelFor(tape_24, 16384, loop_614.For)
+		loop_614.Leave(&nbLoop122)
+	} else {
+		for i_604 := 0; i_604 < tape_24; i_604++ {
+			e_606 := (row_590[i_604] + (row_67[i_604] * r_549[i_604]))
+			row_590[i_604] = e_606
+			e_607 := (row_602[i_604] + (row_67[i_604] * r_550[i_604]))
+			row_602[i_604] = e_607
+		}
+	}
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_560 := a_501[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
+	row_615 := a_501[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_561 := a_297[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	row_616 := a_297[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	row_603 = row_603[:tape_29]
+	row_68 = row_68[:tape_29]
+	r_549 = r_549[:tape_29]
+	row_615 = row_615[:tape_29]
+	r_550 = r_550[:tape_29]
+	if tape_29 >= 262144 {
+		loop_627 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_603, runtime.Bind(row_68, runtime.Bind(r_549, runtime.Bind(row_615, runtime.Bind(r_550, runtime.End{}))))), tape_29, 16384)
+		if loop_627.For == nil {
+			loop_627.For = func(lo_622, hi int) {
+				row_603 := loop_627.C.H
+				row_68 := loop_627.C.T.H
+				r_549 := loop_627.C.T.T.H
+				row_615 := loop_627.C.T.T.T.H
+				r_550 := loop_627.C.T.T.T.T.H
+				for i_623 := lo_622; i_623 < hi; i_623++ {
+					e_625 := (row_603[i_623] + (row_68[i_623] * r_549[i_623]))
+					row_603[i_623] = e_625
+					e_626 := (row_615[i_623] + (row_68[i_623] * r_550[i_623]))
+					row_615[i_623] = e_626
+				}
+			}
+		}
+		runtime.ParallelFor(tape_29, 16384, loop_627.For)
+		loop_627.Leave(&nbLoop123)
+	} else {
+		for i_617 := 0; i_617 < tape_29; i_617++ {
+			e_619 := (row_603[i_617] + (row_68[i_617] * r_549[i_617]))
+			row_603[i_617] = e_619
+			e_620 := (row_615[i_617] + (row_68[i_617] * r_550[i_617]))
+			row_615[i_617] = e_620
+		}
+	}
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_562 := a_310[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	row_628 := a_310[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_563 := a_393[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_629 := a_393[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_616 = row_616[:tape_24]
+	row_65 = row_65[:tape_24]
+	r_549 = r_549[:tape_24]
+	row_628 = row_628[:tape_24]
+	r_550 = r_550[:tape_24]
+	if tape_24 >= 262144 {
+		loop_640 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_616, runtime.Bind(row_65, runtime.Bind(r_549, runtime.Bind(row_628, runtime.Bind(r_550, runtime.End{}))))), tape_24, 16384)
+		if loop_640.For == nil {
+			loop_640.For = func(lo_635, hi int) {
+				row_616 := loop_640.C.H
+				row_65 := loop_640.C.T.H
+				r_549 := loop_640.C.T.T.H
+				row_628 := loop_640.C.T.T.T.H
+				r_550 := loop_640.C.T.T.T.T.H
+				for i_636 := lo_635; i_636 < hi; i_636++ {
+					e_638 := (row_616[i_636] + (row_65[i_636] * r_549[i_636]))
+					row_616[i_636] = e_638
+					e_639 := (row_628[i_636] + (row_65[i_636] * r_550[i_636]))
+					row_628[i_636] = e_639
+				}
+			}
+		}
+		runtime.ParallelFor(tape_24, 16384, loop_640.For)
+		loop_640.Leave(&nbLoop124)
+	} else {
+		for i_630 := 0; i_630 < tape_24; i_630++ {
+			e_632 := (row_616[i_630] + (row_65[i_630] * r_549[i_630]))
+			row_616[i_630] = e_632
+			e_633 := (row_628[i_630] + (row_65[i_630] * r_550[i_630]))
+			row_628[i_630] = e_633
+		}
+	}
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_564 := a_501[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_641 := a_501[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
 	if int64(1) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_565 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
+	row_642 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
 	if int64(2) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_566 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
+	row_643 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
 	if int64(2) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_567 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
+	row_644 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
 	if int64(1) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_568 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
+	row_645 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
 	if int64(0) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_569 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
+	row_646 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
 	if int64(0) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_570 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
-	row_571 := a_418[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
-	row_572 := a_526[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
-	row_573 := a_418[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
-	row_574 := a_526[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
-	row_575 := a_418[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
-	row_576 := a_526[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
-	r_549 := ar.F64w(tape_31)
-	r_550 := ar.F64w(tape_31)
-	r_551 := ar.F64w(tape_31)
-	r_552 := ar.F64w(tape_31)
-	tape_30 = tape_30[:tape_31]
-	rev_343 = rev_343[:tape_31]
-	r_549 = r_549[:tape_31]
-	rev_451 = rev_451[:tape_31]
-	r_550 = r_550[:tape_31]
-	rev_339 = rev_339[:tape_31]
-	tape_32 = tape_32[:tape_31]
-	r_551 = r_551[:tape_31]
-	rev_447 = rev_447[:tape_31]
-	r_552 = r_552[:tape_31]
-	row_553 = row_553[:tape_31]
-	row_69 = row_69[:tape_31]
-	row_554 = row_554[:tape_31]
-	row_555 = row_555[:tape_31]
-	row_70 = row_70[:tape_31]
-	row_556 = row_556[:tape_31]
-	row_557 = row_557[:tape_31]
-	row_67 = row_67[:tape_31]
-	row_558 = row_558[:tape_31]
-	row_559 = row_559[:tape_31]
-	row_68 = row_68[:tape_31]
-	row_560 = row_560[:tape_31]
-	row_561 = row_561[:tape_31]
-	row_65 = row_65[:tape_31]
-	row_562 = row_562[:tape_31]
-	row_563 = row_563[:tape_31]
-	row_66 = row_66[:tape_31]
-	row_564 = row_564[:tape_31]
-	if tape_31 >= 262144 {
-		loop_616 := runtime.EnterLoop(&nbLoop111, runtime.Bind(tape_30, runtime.Bind(rev_343, runtime.Bind(r_549, runtime.Bind(rev_451, runtime.Bind(r_550, runtime.Bind(rev_339, runtime.Bind(tape_32, runtime.Bind(r_551, runtime.Bind(rev_447, runtime.Bind(r_552, runtime.Bind(row_553, runtime.Bind(row_69, runtime.Bind(row_554, runtime.Bind(row_555, runtime.Bind(row_70, runtime.Bind(row_556, runtime.Bind(row_557, runtime.Bind(row_67, runtime.Bind(row_558, runtime.Bind(row_559, runtime.Bind(row_68, runtime.Bind(row_560, runtime.Bind(row_561, runtime.Bind(row_65, runtime.Bind(row_562, runtime.Bind(row_563, runtime.Bind(row_66, runtime.Bind(row_564, runtime.End{})))))))))))))))))))))))))))), tape_31, 16384)
-		if loop_616.For == nil {
-			loop_616.For = func(lo_597, hi int) {
-				tape_30 := loop_616.C.H
-				rev_343 := loop_616.C.T.H
-				r_549 := loop_616.C.T.T.H
-				rev_451 := loop_616.C.T.T.T.H
-				r_550 := loop_616.C.T.T.T.T.H
-				rev_339 := loop_616.C.T.T.T.T.T.H
-				tape_32 := loop_616.C.T.T.T.T.T.T.H
-				r_551 := loop_616.C.T.T.T.T.T.T.T.H
-				rev_447 := loop_616.C.T.T.T.T.T.T.T.T.H
-				r_552 := loop_616.C.T.T.T.T.T.T.T.T.T.H
-				row_553 := loop_616.C.T.T.T.T.T.T.T.T.T.T.H
-				row_69 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_554 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_555 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_70 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_556 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_557 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_67 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_558 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_559 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_68 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_560 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_561 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_65 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_562 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_563 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_66 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_564 := loop_616.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_598 := lo_597; i_598 < hi; i_598++ {
-					e_600 := (tape_30[i_598] * rev_343[i_598])
-					r_549[i_598] = e_600
-					e_601 := (tape_30[i_598] * rev_451[i_598])
-					r_550[i_598] = e_601
-					e_602 := (rev_339[i_598] + (-(tape_32[i_598] * rev_343[i_598])))
-					r_551[i_598] = e_602
-					e_603 := (rev_447[i_598] + (-(tape_32[i_598] * rev_451[i_598])))
-					r_552[i_598] = e_603
-					e_604 := (row_553[i_598] + (row_69[i_598] * e_600))
-					row_553[i_598] = e_604
-					e_605 := (row_554[i_598] + (row_69[i_598] * e_601))
-					row_554[i_598] = e_605
-					e_606 := (row_555[i_598] + (row_70[i_598] * e_600))
-					row_555[i_598] = e_606
-					e_607 := (row_556[i_598] + (row_70[i_598] * e_601))
-					row_556[i_598] = e_607
-					e_608 := (row_557[i_598] + (row_67[i_598] * e_600))
-					row_557[i_598] = e_608
-					e_609 := (row_558[i_598] + (row_67[i_598] * e_601))
-					row_558[i_598] = e_609
-					e_610 := (row_559[i_598] + (row_68[i_598] * e_600))
-					row_559[i_598] = e_610
-					e_611 := (row_560[i_598] + (row_68[i_598] * e_601))
-					row_560[i_598] = e_611
-					e_612 := (row_561[i_598] + (row_65[i_598] * e_600))
-					row_561[i_598] = e_612
-					e_613 := (row_562[i_598] + (row_65[i_598] * e_601))
-					row_562[i_598] = e_613
-					e_614 := (row_563[i_598] + (row_66[i_598] * e_600))
-					row_563[i_598] = e_614
-					e_615 := (row_564[i_598] + (row_66[i_598] * e_601))
-					row_564[i_598] = e_615
+	row_647 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
+	row_648 := a_418[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
+	row_649 := a_526[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
+	row_650 := a_418[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
+	row_651 := a_526[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
+	row_652 := a_418[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
+	row_653 := a_526[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
+	row_629 = row_629[:tape_29]
+	row_66 = row_66[:tape_29]
+	r_549 = r_549[:tape_29]
+	row_641 = row_641[:tape_29]
+	r_550 = r_550[:tape_29]
+	if tape_29 >= 262144 {
+		loop_665 := runtime.EnterLoop(&nbLoop125, runtime.Bind(row_629, runtime.Bind(row_66, runtime.Bind(r_549, runtime.Bind(row_641, runtime.Bind(r_550, runtime.End{}))))), tape_29, 16384)
+		if loop_665.For == nil {
+			loop_665.For = func(lo_660, hi int) {
+				row_629 := loop_665.C.H
+				row_66 := loop_665.C.T.H
+				r_549 := loop_665.C.T.T.H
+				row_641 := loop_665.C.T.T.T.H
+				r_550 := loop_665.C.T.T.T.T.H
+				for i_661 := lo_660; i_661 < hi; i_661++ {
+					e_663 := (row_629[i_661] + (row_66[i_661] * r_549[i_661]))
+					row_629[i_661] = e_663
+					e_664 := (row_641[i_661] + (row_66[i_661] * r_550[i_661]))
+					row_641[i_661] = e_664
 				}
 			}
 		}
-		runtime.ParallelFor(tape_31, 16384, loop_616.For)
-		loop_616.Leave(&nbLoop111)
+		runtime.ParallelFor(tape_29, 16384, loop_665.For)
+		loop_665.Leave(&nbLoop125)
 	} else {
-		for i_578 := 0; i_578 < tape_31; i_578++ {
-			e_580 := (tape_30[i_578] * rev_343[i_578])
-			r_549[i_578] = e_580
-			e_581 := (tape_30[i_578] * rev_451[i_578])
-			r_550[i_578] = e_581
-			e_582 := (rev_339[i_578] + (-(tape_32[i_578] * rev_343[i_578])))
-			r_551[i_578] = e_582
-			e_583 := (rev_447[i_578] + (-(tape_32[i_578] * rev_451[i_578])))
-			r_552[i_578] = e_583
-			e_584 := (row_553[i_578] + (row_69[i_578] * e_580))
-			row_553[i_578] = e_584
-			e_585 := (row_554[i_578] + (row_69[i_578] * e_581))
-			row_554[i_578] = e_585
-			e_586 := (row_555[i_578] + (row_70[i_578] * e_580))
-			row_555[i_578] = e_586
-			e_587 := (row_556[i_578] + (row_70[i_578] * e_581))
-			row_556[i_578] = e_587
-			e_588 := (row_557[i_578] + (row_67[i_578] * e_580))
-			row_557[i_578] = e_588
-			e_589 := (row_558[i_578] + (row_67[i_578] * e_581))
-			row_558[i_578] = e_589
-			e_590 := (row_559[i_578] + (row_68[i_578] * e_580))
-			row_559[i_578] = e_590
-			e_591 := (row_560[i_578] + (row_68[i_578] * e_581))
-			row_560[i_578] = e_591
-			e_592 := (row_561[i_578] + (row_65[i_578] * e_580))
-			row_561[i_578] = e_592
-			e_593 := (row_562[i_578] + (row_65[i_578] * e_581))
-			row_562[i_578] = e_593
-			e_594 := (row_563[i_578] + (row_66[i_578] * e_580))
-			row_563[i_578] = e_594
-			e_595 := (row_564[i_578] + (row_66[i_578] * e_581))
-			row_564[i_578] = e_595
+		for i_655 := 0; i_655 < tape_29; i_655++ {
+			e_657 := (row_629[i_655] + (row_66[i_655] * r_549[i_655]))
+			row_629[i_655] = e_657
+			e_658 := (row_641[i_655] + (row_66[i_655] * r_550[i_655]))
+			row_641[i_655] = e_658
 		}
 	}
-	r_577 := ar.F64w(tape_21)
-	r_617 := ar.F64w(tape_21)
-	r_618 := ar.F64w(tape_21)
-	r_619 := ar.F64w(tape_21)
-	r_620 := ar.F64w(tape_21)
-	r_621 := ar.F64w(tape_21)
-	row_575 = row_575[:tape_21]
-	r_577 = r_577[:tape_21]
-	row_576 = row_576[:tape_21]
-	r_617 = r_617[:tape_21]
-	row_573 = row_573[:tape_21]
-	r_618 = r_618[:tape_21]
-	row_574 = row_574[:tape_21]
-	r_619 = r_619[:tape_21]
-	row_571 = row_571[:tape_21]
-	r_620 = r_620[:tape_21]
-	row_572 = row_572[:tape_21]
-	r_621 = r_621[:tape_21]
+	r_654 := ar.F64w(tape_21)
+	r_666 := ar.F64w(tape_21)
+	r_667 := ar.F64w(tape_21)
+	r_668 := ar.F64w(tape_21)
+	r_669 := ar.F64w(tape_21)
+	r_670 := ar.F64w(tape_21)
+	row_652 = row_652[:tape_21]
+	r_654 = r_654[:tape_21]
+	row_653 = row_653[:tape_21]
+	r_666 = r_666[:tape_21]
+	row_650 = row_650[:tape_21]
+	r_667 = r_667[:tape_21]
+	row_651 = row_651[:tape_21]
+	r_668 = r_668[:tape_21]
+	row_648 = row_648[:tape_21]
+	r_669 = r_669[:tape_21]
+	row_649 = row_649[:tape_21]
+	r_670 = r_670[:tape_21]
 	if tape_21 >= 262144 {
-		loop_640 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_575, runtime.Bind(r_577, runtime.Bind(row_576, runtime.Bind(r_617, runtime.Bind(row_573, runtime.Bind(r_618, runtime.Bind(row_574, runtime.Bind(r_619, runtime.Bind(row_571, runtime.Bind(r_620, runtime.Bind(row_572, runtime.Bind(r_621, runtime.End{})))))))))))), tape_21, 16384)
-		if loop_640.For == nil {
-			loop_640.For = func(lo_631, hi int) {
-				row_575 := loop_640.C.H
-				r_577 := loop_640.C.T.H
-				row_576 := loop_640.C.T.T.H
-				r_617 := loop_640.C.T.T.T.H
-				row_573 := loop_640.C.T.T.T.T.H
-				r_618 := loop_640.C.T.T.T.T.T.H
-				row_574 := loop_640.C.T.T.T.T.T.T.H
-				r_619 := loop_640.C.T.T.T.T.T.T.T.H
-				row_571 := loop_640.C.T.T.T.T.T.T.T.T.H
-				r_620 := loop_640.C.T.T.T.T.T.T.T.T.T.H
-				row_572 := loop_640.C.T.T.T.T.T.T.T.T.T.T.H
-				r_621 := loop_640.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_632 := lo_631; i_632 < hi; i_632++ {
-					e_634 := -row_575[i_632]
-					r_577[i_632] = e_634
-					e_635 := -row_576[i_632]
-					r_617[i_632] = e_635
-					e_636 := -row_573[i_632]
-					r_618[i_632] = e_636
-					e_637 := -row_574[i_632]
-					r_619[i_632] = e_637
-					e_638 := -row_571[i_632]
-					r_620[i_632] = e_638
-					e_639 := -row_572[i_632]
-					r_621[i_632] = e_639
+		loop_689 := runtime.EnterLoop(&nbLoop126, runtime.Bind(row_652, runtime.Bind(r_654, runtime.Bind(row_653, runtime.Bind(r_666, runtime.Bind(row_650, runtime.Bind(r_667, runtime.Bind(row_651, runtime.Bind(r_668, runtime.Bind(row_648, runtime.Bind(r_669, runtime.Bind(row_649, runtime.Bind(r_670, runtime.End{})))))))))))), tape_21, 16384)
+		if loop_689.For == nil {
+			loop_689.For = func(lo_680, hi int) {
+				row_652 := loop_689.C.H
+				r_654 := loop_689.C.T.H
+				row_653 := loop_689.C.T.T.H
+				r_666 := loop_689.C.T.T.T.H
+				row_650 := loop_689.C.T.T.T.T.H
+				r_667 := loop_689.C.T.T.T.T.T.H
+				row_651 := loop_689.C.T.T.T.T.T.T.H
+				r_668 := loop_689.C.T.T.T.T.T.T.T.H
+				row_648 := loop_689.C.T.T.T.T.T.T.T.T.H
+				r_669 := loop_689.C.T.T.T.T.T.T.T.T.T.H
+				row_649 := loop_689.C.T.T.T.T.T.T.T.T.T.T.H
+				r_670 := loop_689.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_681 := lo_680; i_681 < hi; i_681++ {
+					e_683 := -row_652[i_681]
+					r_654[i_681] = e_683
+					e_684 := -row_653[i_681]
+					r_666[i_681] = e_684
+					e_685 := -row_650[i_681]
+					r_667[i_681] = e_685
+					e_686 := -row_651[i_681]
+					r_668[i_681] = e_686
+					e_687 := -row_648[i_681]
+					r_669[i_681] = e_687
+					e_688 := -row_649[i_681]
+					r_670[i_681] = e_688
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_640.For)
-		loop_640.Leave(&nbLoop112)
+		runtime.ParallelFor(tape_21, 16384, loop_689.For)
+		loop_689.Leave(&nbLoop126)
 	} else {
-		for i_622 := 0; i_622 < tape_21; i_622++ {
-			e_624 := -row_575[i_622]
-			r_577[i_622] = e_624
-			e_625 := -row_576[i_622]
-			r_617[i_622] = e_625
-			e_626 := -row_573[i_622]
-			r_618[i_622] = e_626
-			e_627 := -row_574[i_622]
-			r_619[i_622] = e_627
-			e_628 := -row_571[i_622]
-			r_620[i_622] = e_628
-			e_629 := -row_572[i_622]
-			r_621[i_622] = e_629
+		for i_671 := 0; i_671 < tape_21; i_671++ {
+			e_673 := -row_652[i_671]
+			r_654[i_671] = e_673
+			e_674 := -row_653[i_671]
+			r_666[i_671] = e_674
+			e_675 := -row_650[i_671]
+			r_667[i_671] = e_675
+			e_676 := -row_651[i_671]
+			r_668[i_671] = e_676
+			e_677 := -row_648[i_671]
+			r_669[i_671] = e_677
+			e_678 := -row_649[i_671]
+			r_670[i_671] = e_678
 		}
 	}
 	if tape_21 != tape_36 {
@@ -17111,63 +17405,63 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_641 := tape_36
-	tot_642, err_643 := runtime.MulSize(3, rs_641)
-	if err_643 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_643), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_690 := tape_36
+	tot_691, err_692 := runtime.MulSize(3, rs_690)
+	if err_692 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_692), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_644 := ar.F64w(tot_642)
-	row_645 := a_644[0*rs_641 : 1*rs_641]
-	row_646 := a_644[1*rs_641 : 2*rs_641]
-	row_647 := a_644[2*rs_641 : 3*rs_641]
-	row_568 = row_568[:tape_36]
-	row_575 = row_575[:tape_36]
-	row_566 = row_566[:tape_36]
-	r_618 = r_618[:tape_36]
-	row_569 = row_569[:tape_36]
-	r_577 = r_577[:tape_36]
-	row_571 = row_571[:tape_36]
-	row_573 = row_573[:tape_36]
-	r_620 = r_620[:tape_36]
+	a_693 := ar.F64w(tot_691)
+	row_694 := a_693[0*rs_690 : 1*rs_690]
+	row_695 := a_693[1*rs_690 : 2*rs_690]
+	row_696 := a_693[2*rs_690 : 3*rs_690]
 	row_645 = row_645[:tape_36]
+	row_652 = row_652[:tape_36]
+	row_643 = row_643[:tape_36]
+	r_667 = r_667[:tape_36]
 	row_646 = row_646[:tape_36]
-	row_647 = row_647[:tape_36]
+	r_654 = r_654[:tape_36]
+	row_648 = row_648[:tape_36]
+	row_650 = row_650[:tape_36]
+	r_669 = r_669[:tape_36]
+	row_694 = row_694[:tape_36]
+	row_695 = row_695[:tape_36]
+	row_696 = row_696[:tape_36]
 	if tape_36 >= 262144 {
-		loop_660 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_568, runtime.Bind(row_575, runtime.Bind(row_566, runtime.Bind(r_618, runtime.Bind(row_569, runtime.Bind(r_577, runtime.Bind(row_571, runtime.Bind(row_573, runtime.Bind(r_620, runtime.Bind(row_645, runtime.Bind(row_646, runtime.Bind(row_647, runtime.End{})))))))))))), tape_36, 16384)
-		if loop_660.For == nil {
-			loop_660.For = func(lo_654, hi int) {
-				row_568 := loop_660.C.H
-				row_575 := loop_660.C.T.H
-				row_566 := loop_660.C.T.T.H
-				r_618 := loop_660.C.T.T.T.H
-				row_569 := loop_660.C.T.T.T.T.H
-				r_577 := loop_660.C.T.T.T.T.T.H
-				row_571 := loop_660.C.T.T.T.T.T.T.H
-				row_573 := loop_660.C.T.T.T.T.T.T.T.H
-				r_620 := loop_660.C.T.T.T.T.T.T.T.T.H
-				row_645 := loop_660.C.T.T.T.T.T.T.T.T.T.H
-				row_646 := loop_660.C.T.T.T.T.T.T.T.T.T.T.H
-				row_647 := loop_660.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_655 := lo_654; i_655 < hi; i_655++ {
-					e_657 := ((row_568[i_655] * row_575[i_655]) + (row_566[i_655] * r_618[i_655]))
-					e_658 := ((row_569[i_655] * r_577[i_655]) + (row_566[i_655] * row_571[i_655]))
-					e_659 := ((row_569[i_655] * row_573[i_655]) + (row_568[i_655] * r_620[i_655]))
-					row_645[i_655] = e_657
-					row_646[i_655] = e_658
-					row_647[i_655] = e_659
+		loop_709 := runtime.EnterLoop(&nbLoop127, runtime.Bind(row_645, runtime.Bind(row_652, runtime.Bind(row_643, runtime.Bind(r_667, runtime.Bind(row_646, runtime.Bind(r_654, runtime.Bind(row_648, runtime.Bind(row_650, runtime.Bind(r_669, runtime.Bind(row_694, runtime.Bind(row_695, runtime.Bind(row_696, runtime.End{})))))))))))), tape_36, 16384)
+		if loop_709.For == nil {
+			loop_709.For = func(lo_703, hi int) {
+				row_645 := loop_709.C.H
+				row_652 := loop_709.C.T.H
+				row_643 := loop_709.C.T.T.H
+				r_667 := loop_709.C.T.T.T.H
+				row_646 := loop_709.C.T.T.T.T.H
+				r_654 := loop_709.C.T.T.T.T.T.H
+				row_648 := loop_709.C.T.T.T.T.T.T.H
+				row_650 := loop_709.C.T.T.T.T.T.T.T.H
+				r_669 := loop_709.C.T.T.T.T.T.T.T.T.H
+				row_694 := loop_709.C.T.T.T.T.T.T.T.T.T.H
+				row_695 := loop_709.C.T.T.T.T.T.T.T.T.T.T.H
+				row_696 := loop_709.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_704 := lo_703; i_704 < hi; i_704++ {
+					e_706 := ((row_645[i_704] * row_652[i_704]) + (row_643[i_704] * r_667[i_704]))
+					e_707 := ((row_646[i_704] * r_654[i_704]) + (row_643[i_704] * row_648[i_704]))
+					e_708 := ((row_646[i_704] * row_650[i_704]) + (row_645[i_704] * r_669[i_704]))
+					row_694[i_704] = e_706
+					row_695[i_704] = e_707
+					row_696[i_704] = e_708
 				}
 			}
 		}
-		runtime.ParallelFor(tape_36, 16384, loop_660.For)
-		loop_660.Leave(&nbLoop113)
+		runtime.ParallelFor(tape_36, 16384, loop_709.For)
+		loop_709.Leave(&nbLoop127)
 	} else {
-		for i_648 := 0; i_648 < tape_36; i_648++ {
-			e_650 := ((row_568[i_648] * row_575[i_648]) + (row_566[i_648] * r_618[i_648]))
-			e_651 := ((row_569[i_648] * r_577[i_648]) + (row_566[i_648] * row_571[i_648]))
-			e_652 := ((row_569[i_648] * row_573[i_648]) + (row_568[i_648] * r_620[i_648]))
-			row_645[i_648] = e_650
-			row_646[i_648] = e_651
-			row_647[i_648] = e_652
+		for i_697 := 0; i_697 < tape_36; i_697++ {
+			e_699 := ((row_645[i_697] * row_652[i_697]) + (row_643[i_697] * r_667[i_697]))
+			e_700 := ((row_646[i_697] * r_654[i_697]) + (row_643[i_697] * row_648[i_697]))
+			e_701 := ((row_646[i_697] * row_650[i_697]) + (row_645[i_697] * r_669[i_697]))
+			row_694[i_697] = e_699
+			row_695[i_697] = e_700
+			row_696[i_697] = e_701
 		}
 	}
 	if tape_21 != tape_39 {
@@ -17188,63 +17482,63 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_661 := tape_39
-	tot_662, err_663 := runtime.MulSize(3, rs_661)
-	if err_663 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_663), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_710 := tape_39
+	tot_711, err_712 := runtime.MulSize(3, rs_710)
+	if err_712 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_712), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_664 := ar.F64w(tot_662)
-	row_665 := a_664[0*rs_661 : 1*rs_661]
-	row_666 := a_664[1*rs_661 : 2*rs_661]
-	row_667 := a_664[2*rs_661 : 3*rs_661]
-	row_565 = row_565[:tape_39]
-	r_577 = r_577[:tape_39]
-	row_567 = row_567[:tape_39]
-	row_573 = row_573[:tape_39]
-	row_570 = row_570[:tape_39]
-	row_575 = row_575[:tape_39]
-	r_620 = r_620[:tape_39]
-	r_618 = r_618[:tape_39]
-	row_571 = row_571[:tape_39]
-	row_665 = row_665[:tape_39]
-	row_666 = row_666[:tape_39]
-	row_667 = row_667[:tape_39]
+	a_713 := ar.F64w(tot_711)
+	row_714 := a_713[0*rs_710 : 1*rs_710]
+	row_715 := a_713[1*rs_710 : 2*rs_710]
+	row_716 := a_713[2*rs_710 : 3*rs_710]
+	row_642 = row_642[:tape_39]
+	r_654 = r_654[:tape_39]
+	row_644 = row_644[:tape_39]
+	row_650 = row_650[:tape_39]
+	row_647 = row_647[:tape_39]
+	row_652 = row_652[:tape_39]
+	r_669 = r_669[:tape_39]
+	r_667 = r_667[:tape_39]
+	row_648 = row_648[:tape_39]
+	row_714 = row_714[:tape_39]
+	row_715 = row_715[:tape_39]
+	row_716 = row_716[:tape_39]
 	if tape_39 >= 262144 {
-		loop_680 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_565, runtime.Bind(r_577, runtime.Bind(row_567, runtime.Bind(row_573, runtime.Bind(row_570, runtime.Bind(row_575, runtime.Bind(r_620, runtime.Bind(r_618, runtime.Bind(row_571, runtime.Bind(row_665, runtime.Bind(row_666, runtime.Bind(row_667, runtime.End{})))))))))))), tape_39, 16384)
-		if loop_680.For == nil {
-			loop_680.For = func(lo_674, hi int) {
-				row_565 := loop_680.C.H
-				r_577 := loop_680.C.T.H
-				row_567 := loop_680.C.T.T.H
-				row_573 := loop_680.C.T.T.T.H
-				row_570 := loop_680.C.T.T.T.T.H
-				row_575 := loop_680.C.T.T.T.T.T.H
-				r_620 := loop_680.C.T.T.T.T.T.T.H
-				r_618 := loop_680.C.T.T.T.T.T.T.T.H
-				row_571 := loop_680.C.T.T.T.T.T.T.T.T.H
-				row_665 := loop_680.C.T.T.T.T.T.T.T.T.T.H
-				row_666 := loop_680.C.T.T.T.T.T.T.T.T.T.T.H
-				row_667 := loop_680.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_675 := lo_674; i_675 < hi; i_675++ {
-					e_677 := ((row_565[i_675] * r_577[i_675]) + (row_567[i_675] * row_573[i_675]))
-					e_678 := ((row_570[i_675] * row_575[i_675]) + (row_567[i_675] * r_620[i_675]))
-					e_679 := ((row_570[i_675] * r_618[i_675]) + (row_565[i_675] * row_571[i_675]))
-					row_665[i_675] = e_677
-					row_666[i_675] = e_678
-					row_667[i_675] = e_679
+		loop_729 := runtime.EnterLoop(&nbLoop128, runtime.Bind(row_642, runtime.Bind(r_654, runtime.Bind(row_644, runtime.Bind(row_650, runtime.Bind(row_647, runtime.Bind(row_652, runtime.Bind(r_669, runtime.Bind(r_667, runtime.Bind(row_648, runtime.Bind(row_714, runtime.Bind(row_715, runtime.Bind(row_716, runtime.End{})))))))))))), tape_39, 16384)
+		if loop_729.For == nil {
+			loop_729.For = func(lo_723, hi int) {
+				row_642 := loop_729.C.H
+				r_654 := loop_729.C.T.H
+				row_644 := loop_729.C.T.T.H
+				row_650 := loop_729.C.T.T.T.H
+				row_647 := loop_729.C.T.T.T.T.H
+				row_652 := loop_729.C.T.T.T.T.T.H
+				r_669 := loop_729.C.T.T.T.T.T.T.H
+				r_667 := loop_729.C.T.T.T.T.T.T.T.H
+				row_648 := loop_729.C.T.T.T.T.T.T.T.T.H
+				row_714 := loop_729.C.T.T.T.T.T.T.T.T.T.H
+				row_715 := loop_729.C.T.T.T.T.T.T.T.T.T.T.H
+				row_716 := loop_729.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_724 := lo_723; i_724 < hi; i_724++ {
+					e_726 := ((row_642[i_724] * r_654[i_724]) + (row_644[i_724] * row_650[i_724]))
+					e_727 := ((row_647[i_724] * row_652[i_724]) + (row_644[i_724] * r_669[i_724]))
+					e_728 := ((row_647[i_724] * r_667[i_724]) + (row_642[i_724] * row_648[i_724]))
+					row_714[i_724] = e_726
+					row_715[i_724] = e_727
+					row_716[i_724] = e_728
 				}
 			}
 		}
-		runtime.ParallelFor(tape_39, 16384, loop_680.For)
-		loop_680.Leave(&nbLoop114)
+		runtime.ParallelFor(tape_39, 16384, loop_729.For)
+		loop_729.Leave(&nbLoop128)
 	} else {
-		for i_668 := 0; i_668 < tape_39; i_668++ {
-			e_670 := ((row_565[i_668] * r_577[i_668]) + (row_567[i_668] * row_573[i_668]))
-			e_671 := ((row_570[i_668] * row_575[i_668]) + (row_567[i_668] * r_620[i_668]))
-			e_672 := ((row_570[i_668] * r_618[i_668]) + (row_565[i_668] * row_571[i_668]))
-			row_665[i_668] = e_670
-			row_666[i_668] = e_671
-			row_667[i_668] = e_672
+		for i_717 := 0; i_717 < tape_39; i_717++ {
+			e_719 := ((row_642[i_717] * r_654[i_717]) + (row_644[i_717] * row_650[i_717]))
+			e_720 := ((row_647[i_717] * row_652[i_717]) + (row_644[i_717] * r_669[i_717]))
+			e_721 := ((row_647[i_717] * r_667[i_717]) + (row_642[i_717] * row_648[i_717]))
+			row_714[i_717] = e_719
+			row_715[i_717] = e_720
+			row_716[i_717] = e_721
 		}
 	}
 	if tape_21 != tape_36 {
@@ -17265,63 +17559,63 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_681 := tape_36
-	tot_682, err_683 := runtime.MulSize(3, rs_681)
-	if err_683 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_683), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_730 := tape_36
+	tot_731, err_732 := runtime.MulSize(3, rs_730)
+	if err_732 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_732), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_684 := ar.F64w(tot_682)
-	row_685 := a_684[0*rs_681 : 1*rs_681]
-	row_686 := a_684[1*rs_681 : 2*rs_681]
-	row_687 := a_684[2*rs_681 : 3*rs_681]
-	row_568 = row_568[:tape_36]
-	row_576 = row_576[:tape_36]
-	row_566 = row_566[:tape_36]
-	r_619 = r_619[:tape_36]
-	row_569 = row_569[:tape_36]
-	r_617 = r_617[:tape_36]
-	row_572 = row_572[:tape_36]
-	row_574 = row_574[:tape_36]
-	r_621 = r_621[:tape_36]
-	row_685 = row_685[:tape_36]
-	row_686 = row_686[:tape_36]
-	row_687 = row_687[:tape_36]
+	a_733 := ar.F64w(tot_731)
+	row_734 := a_733[0*rs_730 : 1*rs_730]
+	row_735 := a_733[1*rs_730 : 2*rs_730]
+	row_736 := a_733[2*rs_730 : 3*rs_730]
+	row_645 = row_645[:tape_36]
+	row_653 = row_653[:tape_36]
+	row_643 = row_643[:tape_36]
+	r_668 = r_668[:tape_36]
+	row_646 = row_646[:tape_36]
+	r_666 = r_666[:tape_36]
+	row_649 = row_649[:tape_36]
+	row_651 = row_651[:tape_36]
+	r_670 = r_670[:tape_36]
+	row_734 = row_734[:tape_36]
+	row_735 = row_735[:tape_36]
+	row_736 = row_736[:tape_36]
 	if tape_36 >= 262144 {
-		loop_700 := runtime.EnterLoop(&nbLoop115, runtime.Bind(row_568, runtime.Bind(row_576, runtime.Bind(row_566, runtime.Bind(r_619, runtime.Bind(row_569, runtime.Bind(r_617, runtime.Bind(row_572, runtime.Bind(row_574, runtime.Bind(r_621, runtime.Bind(row_685, runtime.Bind(row_686, runtime.Bind(row_687, runtime.End{})))))))))))), tape_36, 16384)
-		if loop_700.For == nil {
-			loop_700.For = func(lo_694, hi int) {
-				row_568 := loop_700.C.H
-				row_576 := loop_700.C.T.H
-				row_566 := loop_700.C.T.T.H
-				r_619 := loop_700.C.T.T.T.H
-				row_569 := loop_700.C.T.T.T.T.H
-				r_617 := loop_700.C.T.T.T.T.T.H
-				row_572 := loop_700.C.T.T.T.T.T.T.H
-				row_574 := loop_700.C.T.T.T.T.T.T.T.H
-				r_621 := loop_700.C.T.T.T.T.T.T.T.T.H
-				row_685 := loop_700.C.T.T.T.T.T.T.T.T.T.H
-				row_686 := loop_700.C.T.T.T.T.T.T.T.T.T.T.H
-				row_687 := loop_700.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_695 := lo_694; i_695 < hi; i_695++ {
-					e_697 := ((row_568[i_695] * row_576[i_695]) + (row_566[i_695] * r_619[i_695]))
-					e_698 := ((row_569[i_695] * r_617[i_695]) + (row_566[i_695] * row_572[i_695]))
-					e_699 := ((row_569[i_695] * row_574[i_695]) + (row_568[i_695] * r_621[i_695]))
-					row_685[i_695] = e_697
-					row_686[i_695] = e_698
-					row_687[i_695] = e_699
+		loop_749 := runtime.EnterLoop(&nbLoop129, runtime.Bind(row_645, runtime.Bind(row_653, runtime.Bind(row_643, runtime.Bind(r_668, runtime.Bind(row_646, runtime.Bind(r_666, runtime.Bind(row_649, runtime.Bind(row_651, runtime.Bind(r_670, runtime.Bind(row_734, runtime.Bind(row_735, runtime.Bind(row_736, runtime.End{})))))))))))), tape_36, 16384)
+		if loop_749.For == nil {
+			loop_749.For = func(lo_743, hi int) {
+				row_645 := loop_749.C.H
+				row_653 := loop_749.C.T.H
+				row_643 := loop_749.C.T.T.H
+				r_668 := loop_749.C.T.T.T.H
+				row_646 := loop_749.C.T.T.T.T.H
+				r_666 := loop_749.C.T.T.T.T.T.H
+				row_649 := loop_749.C.T.T.T.T.T.T.H
+				row_651 := loop_749.C.T.T.T.T.T.T.T.H
+				r_670 := loop_749.C.T.T.T.T.T.T.T.T.H
+				row_734 := loop_749.C.T.T.T.T.T.T.T.T.T.H
+				row_735 := loop_749.C.T.T.T.T.T.T.T.T.T.T.H
+				row_736 := loop_749.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_744 := lo_743; i_744 < hi; i_744++ {
+					e_746 := ((row_645[i_744] * row_653[i_744]) + (row_643[i_744] * r_668[i_744]))
+					e_747 := ((row_646[i_744] * r_666[i_744]) + (row_643[i_744] * row_649[i_744]))
+					e_748 := ((row_646[i_744] * row_651[i_744]) + (row_645[i_744] * r_670[i_744]))
+					row_734[i_744] = e_746
+					row_735[i_744] = e_747
+					row_736[i_744] = e_748
 				}
 			}
 		}
-		runtime.ParallelFor(tape_36, 16384, loop_700.For)
-		loop_700.Leave(&nbLoop115)
+		runtime.ParallelFor(tape_36, 16384, loop_749.For)
+		loop_749.Leave(&nbLoop129)
 	} else {
-		for i_688 := 0; i_688 < tape_36; i_688++ {
-			e_690 := ((row_568[i_688] * row_576[i_688]) + (row_566[i_688] * r_619[i_688]))
-			e_691 := ((row_569[i_688] * r_617[i_688]) + (row_566[i_688] * row_572[i_688]))
-			e_692 := ((row_569[i_688] * row_574[i_688]) + (row_568[i_688] * r_621[i_688]))
-			row_685[i_688] = e_690
-			row_686[i_688] = e_691
-			row_687[i_688] = e_692
+		for i_737 := 0; i_737 < tape_36; i_737++ {
+			e_739 := ((row_645[i_737] * row_653[i_737]) + (row_643[i_737] * r_668[i_737]))
+			e_740 := ((row_646[i_737] * r_666[i_737]) + (row_643[i_737] * row_649[i_737]))
+			e_741 := ((row_646[i_737] * row_651[i_737]) + (row_645[i_737] * r_670[i_737]))
+			row_734[i_737] = e_739
+			row_735[i_737] = e_740
+			row_736[i_737] = e_741
 		}
 	}
 	if tape_21 != tape_39 {
@@ -17342,126 +17636,149 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_701 := tape_39
-	tot_702, err_703 := runtime.MulSize(3, rs_701)
-	if err_703 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_703), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_750 := tape_39
+	tot_751, err_752 := runtime.MulSize(3, rs_750)
+	if err_752 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_752), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_704 := ar.F64w(tot_702)
-	row_705 := a_704[0*rs_701 : 1*rs_701]
-	row_706 := a_704[1*rs_701 : 2*rs_701]
-	row_707 := a_704[2*rs_701 : 3*rs_701]
-	row_565 = row_565[:tape_39]
-	r_617 = r_617[:tape_39]
-	row_567 = row_567[:tape_39]
-	row_574 = row_574[:tape_39]
-	row_570 = row_570[:tape_39]
-	row_576 = row_576[:tape_39]
-	r_621 = r_621[:tape_39]
-	r_619 = r_619[:tape_39]
-	row_572 = row_572[:tape_39]
-	row_705 = row_705[:tape_39]
-	row_706 = row_706[:tape_39]
-	row_707 = row_707[:tape_39]
+	a_753 := ar.F64w(tot_751)
+	row_754 := a_753[0*rs_750 : 1*rs_750]
+	row_755 := a_753[1*rs_750 : 2*rs_750]
+	row_756 := a_753[2*rs_750 : 3*rs_750]
+	row_642 = row_642[:tape_39]
+	r_666 = r_666[:tape_39]
+	row_644 = row_644[:tape_39]
+	row_651 = row_651[:tape_39]
+	row_647 = row_647[:tape_39]
+	row_653 = row_653[:tape_39]
+	r_670 = r_670[:tape_39]
+	r_668 = r_668[:tape_39]
+	row_649 = row_649[:tape_39]
+	row_754 = row_754[:tape_39]
+	row_755 = row_755[:tape_39]
+	row_756 = row_756[:tape_39]
 	if tape_39 >= 262144 {
-		loop_720 := runtime.EnterLoop(&nbLoop116, runtime.Bind(row_565, runtime.Bind(r_617, runtime.Bind(row_567, runtime.Bind(row_574, runtime.Bind(row_570, runtime.Bind(row_576, runtime.Bind(r_621, runtime.Bind(r_619, runtime.Bind(row_572, runtime.Bind(row_705, runtime.Bind(row_706, runtime.Bind(row_707, runtime.End{})))))))))))), tape_39, 16384)
-		if loop_720.For == nil {
-			loop_720.For = func(lo_714, hi int) {
-				row_565 := loop_720.C.H
-				r_617 := loop_720.C.T.H
-				row_567 := loop_720.C.T.T.H
-				row_574 := loop_720.C.T.T.T.H
-				row_570 := loop_720.C.T.T.T.T.H
-				row_576 := loop_720.C.T.T.T.T.T.H
-				r_621 := loop_720.C.T.T.T.T.T.T.H
-				r_619 := loop_720.C.T.T.T.T.T.T.T.H
-				row_572 := loop_720.C.T.T.T.T.T.T.T.T.H
-				row_705 := loop_720.C.T.T.T.T.T.T.T.T.T.H
-				row_706 := loop_720.C.T.T.T.T.T.T.T.T.T.T.H
-				row_707 := loop_720.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_715 := lo_714; i_715 < hi; i_715++ {
-					e_717 := ((row_565[i_715] * r_617[i_715]) + (row_567[i_715] * row_574[i_715]))
-					e_718 := ((row_570[i_715] * row_576[i_715]) + (row_567[i_715] * r_621[i_715]))
-					e_719 := ((row_570[i_715] * r_619[i_715]) + (row_565[i_715] * row_572[i_715]))
-					row_705[i_715] = e_717
-					row_706[i_715] = e_718
-					row_707[i_715] = e_719
+		loop_769 := runtime.EnterLoop(&nbLoop130, runtime.Bind(row_642, runtime.Bind(r_666, runtime.Bind(row_644, runtime.Bind(row_651, runtime.Bind(row_647, runtime.Bind(row_653, runtime.Bind(r_670, runtime.Bind(r_668, runtime.Bind(row_649, runtime.Bind(row_754, runtime.Bind(row_755, runtime.Bind(row_756, runtime.End{})))))))))))), tape_39, 16384)
+		if loop_769.For == nil {
+			loop_769.For = func(lo_763, hi int) {
+				row_642 := loop_769.C.H
+				r_666 := loop_769.C.T.H
+				row_644 := loop_769.C.T.T.H
+				row_651 := loop_769.C.T.T.T.H
+				row_647 := loop_769.C.T.T.T.T.H
+				row_653 := loop_769.C.T.T.T.T.T.H
+				r_670 := loop_769.C.T.T.T.T.T.T.H
+				r_668 := loop_769.C.T.T.T.T.T.T.T.H
+				row_649 := loop_769.C.T.T.T.T.T.T.T.T.H
+				row_754 := loop_769.C.T.T.T.T.T.T.T.T.T.H
+				row_755 := loop_769.C.T.T.T.T.T.T.T.T.T.T.H
+				row_756 := loop_769.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_764 := lo_763; i_764 < hi; i_764++ {
+					e_766 := ((row_642[i_764] * r_666[i_764]) + (row_644[i_764] * row_651[i_764]))
+					e_767 := ((row_647[i_764] * row_653[i_764]) + (row_644[i_764] * r_670[i_764]))
+					e_768 := ((row_647[i_764] * r_668[i_764]) + (row_642[i_764] * row_649[i_764]))
+					row_754[i_764] = e_766
+					row_755[i_764] = e_767
+					row_756[i_764] = e_768
 				}
 			}
 		}
-		runtime.ParallelFor(tape_39, 16384, loop_720.For)
-		loop_720.Leave(&nbLoop116)
+		runtime.ParallelFor(tape_39, 16384, loop_769.For)
+		loop_769.Leave(&nbLoop130)
 	} else {
-		for i_708 := 0; i_708 < tape_39; i_708++ {
-			e_710 := ((row_565[i_708] * r_617[i_708]) + (row_567[i_708] * row_574[i_708]))
-			e_711 := ((row_570[i_708] * row_576[i_708]) + (row_567[i_708] * r_621[i_708]))
-			e_712 := ((row_570[i_708] * r_619[i_708]) + (row_565[i_708] * row_572[i_708]))
-			row_705[i_708] = e_710
-			row_706[i_708] = e_711
-			row_707[i_708] = e_712
+		for i_757 := 0; i_757 < tape_39; i_757++ {
+			e_759 := ((row_642[i_757] * r_666[i_757]) + (row_644[i_757] * row_651[i_757]))
+			e_760 := ((row_647[i_757] * row_653[i_757]) + (row_644[i_757] * r_670[i_757]))
+			e_761 := ((row_647[i_757] * r_668[i_757]) + (row_642[i_757] * row_649[i_757]))
+			row_754[i_757] = e_759
+			row_755[i_757] = e_760
+			row_756[i_757] = e_761
 		}
 	}
 	if tape_26 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{3, tape_36})+" differ")
 	}
-	a_644 = a_644[:len(a_393)]
-	for i_721 := range a_393 {
-		a_393[i_721] += a_644[i_721]
+	a_693 = a_693[:len(a_393)]
+	for i_770 := range a_393 {
+		a_393[i_770] += a_693[i_770]
 	}
 	if tape_26 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{3, tape_36})+" differ")
 	}
-	a_684 = a_684[:len(a_501)]
-	for i_722 := range a_501 {
-		a_501[i_722] += a_684[i_722]
+	a_733 = a_733[:len(a_501)]
+	for i_771 := range a_501 {
+		a_501[i_771] += a_733[i_771]
 	}
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_39})+" differ")
 	}
-	a_664 = a_664[:len(a_297)]
-	for i_723 := range a_297 {
-		a_297[i_723] += a_664[i_723]
+	a_713 = a_713[:len(a_297)]
+	for i_772 := range a_297 {
+		a_297[i_772] += a_713[i_772]
 	}
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_39})+" differ")
 	}
-	a_704 = a_704[:len(a_310)]
-	for i_724 := range a_310 {
-		a_310[i_724] += a_704[i_724]
+	a_753 = a_753[:len(a_310)]
+	for i_773 := range a_310 {
+		a_310[i_773] += a_753[i_773]
 	}
-	row_725 := a_393[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
-	row_726 := a_501[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
-	row_727 := a_393[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
-	row_728 := a_501[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
-	row_729 := a_393[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
-	row_730 := a_501[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
+	row_774 := a_393[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
+	row_775 := a_501[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
+	row_776 := a_393[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
+	row_777 := a_501[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
+	row_778 := a_393[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
+	row_779 := a_501[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
 	if tape_41 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	r_732 := ar.F64w(tape_43)
-	tape_42 = tape_42[:len(r_732)]
-	tape_40 = tape_40[:len(r_732)]
-	if len(r_732) >= 262144 {
-		loop_739 := runtime.EnterLoop(&nbLoop117, runtime.Bind(r_732, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_732), 16384)
-		if loop_739.For == nil {
-			loop_739.For = func(lo_736, hi int) {
-				r_732 := loop_739.C.H
-				tape_42 := loop_739.C.T.H
-				tape_40 := loop_739.C.T.T.H
-				for i_737 := lo_736; i_737 < hi; i_737++ {
-					r_732[i_737] = (-(tape_42[i_737] / tape_40[i_737]))
+	r_781 := ar.F64w(tape_43)
+	tape_42 = tape_42[:len(r_781)]
+	tape_40 = tape_40[:len(r_781)]
+	if len(r_781) >= 262144 {
+		loop_788 := runtime.EnterLoop(&nbLoop131, runtime.Bind(r_781, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_781), 16384)
+		if loop_788.For == nil {
+			loop_788.For = func(lo_785, hi int) {
+				r_781 := loop_788.C.H
+				tape_42 := loop_788.C.T.H
+				tape_40 := loop_788.C.T.T.H
+				for i_786 := lo_785; i_786 < hi; i_786++ {
+					r_781[i_786] = (-(tape_42[i_786] / tape_40[i_786]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_732), 16384, loop_739.For)
-		loop_739.Leave(&nbLoop117)
+		runtime.ParallelFor(len(r_781), 16384, loop_788.For)
+		loop_788.Leave(&nbLoop131)
 	} else {
-		for i_733 := range r_732 {
-			r_732[i_733] = (-(tape_42[i_733] / tape_40[i_733]))
+		for i_782 := range r_781 {
+			r_781[i_782] = (-(tape_42[i_782] / tape_40[i_782]))
 		}
 	}
 	if tape_26 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	r_780 := ar.F64w(tape_41)
+	tape_40 = tape_40[:tape_41]
+	r_780 = r_780[:tape_41]
+	if tape_41 >= 262144 {
+		loop_798 := runtime.EnterLoop(&nbLoop132, runtime.Bind(tape_40, runtime.Bind(r_780, runtime.End{})), tape_41, 16384)
+		if loop_798.For == nil {
+			loop_798.For = func(lo_794, hi int) {
+				tape_40 := loop_798.C.H
+				r_780 := loop_798.C.T.H
+				for i_795 := lo_794; i_795 < hi; i_795++ {
+					e_797 := (1.0 / tape_40[i_795])
+					r_780[i_795] = e_797
+				}
+			}
+		}
+		runtime.ParallelFor(tape_41, 16384, loop_798.For)
+		loop_798.Leave(&nbLoop132)
+	} else {
+		for i_790 := 0; i_790 < tape_41; i_790++ {
+			e_792 := (1.0 / tape_40[i_790])
+			r_780[i_790] = e_792
+		}
 	}
 	if tape_26 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_26}))
@@ -17469,26 +17786,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_41 != tape_45 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	r_742 := ar.F64w(tape_45)
-	tape_44 = tape_44[:len(r_742)]
-	tape_40 = tape_40[:len(r_742)]
-	if len(r_742) >= 262144 {
-		loop_749 := runtime.EnterLoop(&nbLoop118, runtime.Bind(r_742, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.End{}))), len(r_742), 16384)
-		if loop_749.For == nil {
-			loop_749.For = func(lo_746, hi int) {
-				r_742 := loop_749.C.H
-				tape_44 := loop_749.C.T.H
-				tape_40 := loop_749.C.T.T.H
-				for i_747 := lo_746; i_747 < hi; i_747++ {
-					r_742[i_747] = (-(tape_44[i_747] / tape_40[i_747]))
+	r_800 := ar.F64w(tape_45)
+	tape_44 = tape_44[:len(r_800)]
+	tape_40 = tape_40[:len(r_800)]
+	if len(r_800) >= 262144 {
+		loop_807 := runtime.EnterLoop(&nbLoop133, runtime.Bind(r_800, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.End{}))), len(r_800), 16384)
+		if loop_807.For == nil {
+			loop_807.For = func(lo_804, hi int) {
+				r_800 := loop_807.C.H
+				tape_44 := loop_807.C.T.H
+				tape_40 := loop_807.C.T.T.H
+				for i_805 := lo_804; i_805 < hi; i_805++ {
+					r_800[i_805] = (-(tape_44[i_805] / tape_40[i_805]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_742), 16384, loop_749.For)
-		loop_749.Leave(&nbLoop118)
+		runtime.ParallelFor(len(r_800), 16384, loop_807.For)
+		loop_807.Leave(&nbLoop133)
 	} else {
-		for i_743 := range r_742 {
-			r_742[i_743] = (-(tape_44[i_743] / tape_40[i_743]))
+		for i_801 := range r_800 {
+			r_800[i_801] = (-(tape_44[i_801] / tape_40[i_801]))
 		}
 	}
 	if tape_26 != tape_45 {
@@ -17506,26 +17823,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_41 != tape_47 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_47})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	r_752 := ar.F64w(tape_47)
-	tape_46 = tape_46[:len(r_752)]
-	tape_40 = tape_40[:len(r_752)]
-	if len(r_752) >= 262144 {
-		loop_759 := runtime.EnterLoop(&nbLoop119, runtime.Bind(r_752, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.End{}))), len(r_752), 16384)
-		if loop_759.For == nil {
-			loop_759.For = func(lo_756, hi int) {
-				r_752 := loop_759.C.H
-				tape_46 := loop_759.C.T.H
-				tape_40 := loop_759.C.T.T.H
-				for i_757 := lo_756; i_757 < hi; i_757++ {
-					r_752[i_757] = (-(tape_46[i_757] / tape_40[i_757]))
+	r_810 := ar.F64w(tape_47)
+	tape_46 = tape_46[:len(r_810)]
+	tape_40 = tape_40[:len(r_810)]
+	if len(r_810) >= 262144 {
+		loop_817 := runtime.EnterLoop(&nbLoop134, runtime.Bind(r_810, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.End{}))), len(r_810), 16384)
+		if loop_817.For == nil {
+			loop_817.For = func(lo_814, hi int) {
+				r_810 := loop_817.C.H
+				tape_46 := loop_817.C.T.H
+				tape_40 := loop_817.C.T.T.H
+				for i_815 := lo_814; i_815 < hi; i_815++ {
+					r_810[i_815] = (-(tape_46[i_815] / tape_40[i_815]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_752), 16384, loop_759.For)
-		loop_759.Leave(&nbLoop119)
+		runtime.ParallelFor(len(r_810), 16384, loop_817.For)
+		loop_817.Leave(&nbLoop134)
 	} else {
-		for i_753 := range r_752 {
-			r_752[i_753] = (-(tape_46[i_753] / tape_40[i_753]))
+		for i_811 := range r_810 {
+			r_810[i_811] = (-(tape_46[i_811] / tape_40[i_811]))
 		}
 	}
 	if tape_26 != tape_47 {
@@ -17539,6 +17856,80 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	}
 	if tape_47 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_47})+" differ")
+	}
+	r_789 := ar.F64w(tape_43)
+	r_799 := ar.F64w(tape_43)
+	r_808 := ar.F64w(tape_43)
+	r_809 := ar.F64w(tape_43)
+	r_818 := ar.F64w(tape_43)
+	r_819 := ar.F64w(tape_43)
+	r_781 = r_781[:tape_43]
+	row_778 = row_778[:tape_43]
+	r_789 = r_789[:tape_43]
+	row_779 = row_779[:tape_43]
+	r_799 = r_799[:tape_43]
+	r_800 = r_800[:tape_43]
+	row_776 = row_776[:tape_43]
+	r_808 = r_808[:tape_43]
+	row_777 = row_777[:tape_43]
+	r_809 = r_809[:tape_43]
+	r_810 = r_810[:tape_43]
+	row_774 = row_774[:tape_43]
+	r_818 = r_818[:tape_43]
+	row_775 = row_775[:tape_43]
+	r_819 = r_819[:tape_43]
+	if tape_43 >= 262144 {
+		loop_839 := runtime.EnterLoop(&nbLoop135, runtime.Bind(r_781, runtime.Bind(row_778, runtime.Bind(r_789, runtime.Bind(row_779, runtime.Bind(r_799, runtime.Bind(r_800, runtime.Bind(row_776, runtime.Bind(r_808, runtime.Bind(row_777, runtime.Bind(r_809, runtime.Bind(r_810, runtime.Bind(row_774, runtime.Bind(r_818, runtime.Bind(row_775, runtime.Bind(r_819, runtime.End{}))))))))))))))), tape_43, 16384)
+		if loop_839.For == nil {
+			loop_839.For = func(lo_830, hi int) {
+				r_781 := loop_839.C.H
+				row_778 := loop_839.C.T.H
+				r_789 := loop_839.C.T.T.H
+				row_779 := loop_839.C.T.T.T.H
+				r_799 := loop_839.C.T.T.T.T.H
+				r_800 := loop_839.C.T.T.T.T.T.H
+				row_776 := loop_839.C.T.T.T.T.T.T.H
+				r_808 := loop_839.C.T.T.T.T.T.T.T.H
+				row_777 := loop_839.C.T.T.T.T.T.T.T.T.H
+				r_809 := loop_839.C.T.T.T.T.T.T.T.T.T.H
+				r_810 := loop_839.C.T.T.T.T.T.T.T.T.T.T.H
+				row_774 := loop_839.C.T.T.T.T.T.T.T.T.T.T.T.H
+				r_818 := loop_839.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_775 := loop_839.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_819 := loop_839.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_831 := lo_830; i_831 < hi; i_831++ {
+					e_833 := (r_781[i_831] * row_778[i_831])
+					r_789[i_831] = e_833
+					e_834 := (r_781[i_831] * row_779[i_831])
+					r_799[i_831] = e_834
+					e_835 := (e_833 + (r_800[i_831] * row_776[i_831]))
+					r_808[i_831] = e_835
+					e_836 := (e_834 + (r_800[i_831] * row_777[i_831]))
+					r_809[i_831] = e_836
+					e_837 := (e_835 + (r_810[i_831] * row_774[i_831]))
+					r_818[i_831] = e_837
+					e_838 := (e_836 + (r_810[i_831] * row_775[i_831]))
+					r_819[i_831] = e_838
+				}
+			}
+		}
+		runtime.ParallelFor(tape_43, 16384, loop_839.For)
+		loop_839.Leave(&nbLoop135)
+	} else {
+		for i_821 := 0; i_821 < tape_43; i_821++ {
+			e_823 := (r_781[i_821] * row_778[i_821])
+			r_789[i_821] = e_823
+			e_824 := (r_781[i_821] * row_779[i_821])
+			r_799[i_821] = e_824
+			e_825 := (e_823 + (r_800[i_821] * row_776[i_821]))
+			r_808[i_821] = e_825
+			e_826 := (e_824 + (r_800[i_821] * row_777[i_821]))
+			r_809[i_821] = e_826
+			e_827 := (e_825 + (r_810[i_821] * row_774[i_821]))
+			r_818[i_821] = e_827
+			e_828 := (e_826 + (r_810[i_821] * row_775[i_821]))
+			r_819[i_821] = e_828
+		}
 	}
 	if tape_21 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_21}))
@@ -17573,211 +17964,148 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if int64(2) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), tape_49))
 	}
-	row_771 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
-	r_731 := ar.F64w(tape_41)
-	r_740 := ar.F64w(tape_41)
-	r_741 := ar.F64w(tape_41)
-	r_750 := ar.F64w(tape_41)
-	r_751 := ar.F64w(tape_41)
-	r_760 := ar.F64w(tape_41)
-	r_761 := ar.F64w(tape_41)
-	r_762 := ar.F64w(tape_41)
-	r_763 := ar.F64w(tape_41)
-	r_764 := ar.F64w(tape_41)
-	r_765 := ar.F64w(tape_41)
-	r_766 := ar.F64w(tape_41)
-	r_767 := ar.F64w(tape_41)
-	r_768 := ar.F64w(tape_41)
-	r_769 := ar.F64w(tape_41)
-	r_770 := ar.F64w(tape_41)
+	row_848 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	r_820 := ar.F64w(tape_41)
+	r_840 := ar.F64w(tape_41)
+	r_841 := ar.F64w(tape_41)
+	r_842 := ar.F64w(tape_41)
+	r_843 := ar.F64w(tape_41)
+	r_844 := ar.F64w(tape_41)
+	r_845 := ar.F64w(tape_41)
+	r_846 := ar.F64w(tape_41)
+	r_847 := ar.F64w(tape_41)
 	tape_40 = tape_40[:tape_41]
-	r_731 = r_731[:tape_41]
-	r_732 = r_732[:tape_41]
-	row_729 = row_729[:tape_41]
-	r_740 = r_740[:tape_41]
-	row_730 = row_730[:tape_41]
-	r_741 = r_741[:tape_41]
-	r_742 = r_742[:tape_41]
-	row_727 = row_727[:tape_41]
-	r_750 = r_750[:tape_41]
-	row_728 = row_728[:tape_41]
-	r_751 = r_751[:tape_41]
-	r_752 = r_752[:tape_41]
-	row_725 = row_725[:tape_41]
-	r_760 = r_760[:tape_41]
-	row_726 = row_726[:tape_41]
-	r_761 = r_761[:tape_41]
-	r_762 = r_762[:tape_41]
+	r_820 = r_820[:tape_41]
+	r_818 = r_818[:tape_41]
 	rev_341 = rev_341[:tape_41]
-	r_763 = r_763[:tape_41]
+	r_840 = r_840[:tape_41]
+	r_819 = r_819[:tape_41]
 	rev_449 = rev_449[:tape_41]
-	r_764 = r_764[:tape_41]
-	r_765 = r_765[:tape_41]
+	r_841 = r_841[:tape_41]
+	r_842 = r_842[:tape_41]
 	r_551 = r_551[:tape_41]
-	r_766 = r_766[:tape_41]
-	r_552 = r_552[:tape_41]
-	r_767 = r_767[:tape_41]
-	r_768 = r_768[:tape_41]
-	r_769 = r_769[:tape_41]
-	r_770 = r_770[:tape_41]
+	r_843 = r_843[:tape_41]
+	r_563 = r_563[:tape_41]
+	r_844 = r_844[:tape_41]
+	r_845 = r_845[:tape_41]
+	r_846 = r_846[:tape_41]
+	r_847 = r_847[:tape_41]
 	if tape_41 >= 262144 {
-		loop_811 := runtime.EnterLoop(&nbLoop120, runtime.Bind(tape_40, runtime.Bind(r_731, runtime.Bind(r_732, runtime.Bind(row_729, runtime.Bind(r_740, runtime.Bind(row_730, runtime.Bind(r_741, runtime.Bind(r_742, runtime.Bind(row_727, runtime.Bind(r_750, runtime.Bind(row_728, runtime.Bind(r_751, runtime.Bind(r_752, runtime.Bind(row_725, runtime.Bind(r_760, runtime.Bind(row_726, runtime.Bind(r_761, runtime.Bind(r_762, runtime.Bind(rev_341, runtime.Bind(r_763, runtime.Bind(rev_449, runtime.Bind(r_764, runtime.Bind(r_765, runtime.Bind(r_551, runtime.Bind(r_766, runtime.Bind(r_552, runtime.Bind(r_767, runtime.Bind(r_768, runtime.Bind(r_769, runtime.Bind(r_770, runtime.End{})))))))))))))))))))))))))))))), tape_41, 16384)
-		if loop_811.For == nil {
-			loop_811.For = func(lo_792, hi int) {
-				tape_40 := loop_811.C.H
-				r_731 := loop_811.C.T.H
-				r_732 := loop_811.C.T.T.H
-				row_729 := loop_811.C.T.T.T.H
-				r_740 := loop_811.C.T.T.T.T.H
-				row_730 := loop_811.C.T.T.T.T.T.H
-				r_741 := loop_811.C.T.T.T.T.T.T.H
-				r_742 := loop_811.C.T.T.T.T.T.T.T.H
-				row_727 := loop_811.C.T.T.T.T.T.T.T.T.H
-				r_750 := loop_811.C.T.T.T.T.T.T.T.T.T.H
-				row_728 := loop_811.C.T.T.T.T.T.T.T.T.T.T.H
-				r_751 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.H
-				r_752 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_725 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_760 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_726 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_761 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_762 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				rev_341 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_763 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				rev_449 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_764 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_765 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_551 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_766 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_552 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_767 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_768 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_769 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_770 := loop_811.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_793 := lo_792; i_793 < hi; i_793++ {
-					e_795 := (1.0 / tape_40[i_793])
-					r_731[i_793] = e_795
-					e_796 := (r_732[i_793] * row_729[i_793])
-					r_740[i_793] = e_796
-					e_797 := (r_732[i_793] * row_730[i_793])
-					r_741[i_793] = e_797
-					e_798 := (e_796 + (r_742[i_793] * row_727[i_793]))
-					r_750[i_793] = e_798
-					e_799 := (e_797 + (r_742[i_793] * row_728[i_793]))
-					r_751[i_793] = e_799
-					e_800 := (e_798 + (r_752[i_793] * row_725[i_793]))
-					r_760[i_793] = e_800
-					e_801 := (e_799 + (r_752[i_793] * row_726[i_793]))
-					r_761[i_793] = e_801
-					e_802 := (math.Cos(tape_40[i_793]))
-					r_762[i_793] = e_802
-					e_803 := (e_800 + (e_802 * rev_341[i_793]))
-					r_763[i_793] = e_803
-					e_804 := (e_801 + (e_802 * rev_449[i_793]))
-					r_764[i_793] = e_804
-					e_805 := (-(math.Sin(tape_40[i_793])))
-					r_765[i_793] = e_805
-					e_806 := (e_803 + (e_805 * r_551[i_793]))
-					r_766[i_793] = e_806
-					e_807 := (e_804 + (e_805 * r_552[i_793]))
-					r_767[i_793] = e_807
-					e_808 := (0.5 / tape_40[i_793])
-					r_768[i_793] = e_808
-					e_809 := (e_808 * e_806)
-					r_769[i_793] = e_809
-					e_810 := (e_808 * e_807)
-					r_770[i_793] = e_810
+		loop_874 := runtime.EnterLoop(&nbLoop136, runtime.Bind(tape_40, runtime.Bind(r_820, runtime.Bind(r_818, runtime.Bind(rev_341, runtime.Bind(r_840, runtime.Bind(r_819, runtime.Bind(rev_449, runtime.Bind(r_841, runtime.Bind(r_842, runtime.Bind(r_551, runtime.Bind(r_843, runtime.Bind(r_563, runtime.Bind(r_844, runtime.Bind(r_845, runtime.Bind(r_846, runtime.Bind(r_847, runtime.End{})))))))))))))))), tape_41, 16384)
+		if loop_874.For == nil {
+			loop_874.For = func(lo_862, hi int) {
+				tape_40 := loop_874.C.H
+				r_820 := loop_874.C.T.H
+				r_818 := loop_874.C.T.T.H
+				rev_341 := loop_874.C.T.T.T.H
+				r_840 := loop_874.C.T.T.T.T.H
+				r_819 := loop_874.C.T.T.T.T.T.H
+				rev_449 := loop_874.C.T.T.T.T.T.T.H
+				r_841 := loop_874.C.T.T.T.T.T.T.T.H
+				r_842 := loop_874.C.T.T.T.T.T.T.T.T.H
+				r_551 := loop_874.C.T.T.T.T.T.T.T.T.T.H
+				r_843 := loop_874.C.T.T.T.T.T.T.T.T.T.T.H
+				r_563 := loop_874.C.T.T.T.T.T.T.T.T.T.T.T.H
+				r_844 := loop_874.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_845 := loop_874.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_846 := loop_874.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_847 := loop_874.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_863 := lo_862; i_863 < hi; i_863++ {
+					e_865 := (math.Cos(tape_40[i_863]))
+					r_820[i_863] = e_865
+					e_866 := (r_818[i_863] + (e_865 * rev_341[i_863]))
+					r_840[i_863] = e_866
+					e_867 := (r_819[i_863] + (e_865 * rev_449[i_863]))
+					r_841[i_863] = e_867
+					e_868 := (-(math.Sin(tape_40[i_863])))
+					r_842[i_863] = e_868
+					e_869 := (e_866 + (e_868 * r_551[i_863]))
+					r_843[i_863] = e_869
+					e_870 := (e_867 + (e_868 * r_563[i_863]))
+					r_844[i_863] = e_870
+					e_871 := (0.5 / tape_40[i_863])
+					r_845[i_863] = e_871
+					e_872 := (e_871 * e_869)
+					r_846[i_863] = e_872
+					e_873 := (e_871 * e_870)
+					r_847[i_863] = e_873
 				}
 			}
 		}
-		runtime.ParallelFor(tape_41, 16384, loop_811.For)
-		loop_811.Leave(&nbLoop120)
+		runtime.ParallelFor(tape_41, 16384, loop_874.For)
+		loop_874.Leave(&nbLoop136)
 	} else {
-		for i_773 := 0; i_773 < tape_41; i_773++ {
-			e_775 := (1.0 / tape_40[i_773])
-			r_731[i_773] = e_775
-			e_776 := (r_732[i_773] * row_729[i_773])
-			r_740[i_773] = e_776
-			e_777 := (r_732[i_773] * row_730[i_773])
-			r_741[i_773] = e_777
-			e_778 := (e_776 + (r_742[i_773] * row_727[i_773]))
-			r_750[i_773] = e_778
-			e_779 := (e_777 + (r_742[i_773] * row_728[i_773]))
-			r_751[i_773] = e_779
-			e_780 := (e_778 + (r_752[i_773] * row_725[i_773]))
-			r_760[i_773] = e_780
-			e_781 := (e_779 + (r_752[i_773] * row_726[i_773]))
-			r_761[i_773] = e_781
-			e_782 := (math.Cos(tape_40[i_773]))
-			r_762[i_773] = e_782
-			e_783 := (e_780 + (e_782 * rev_341[i_773]))
-			r_763[i_773] = e_783
-			e_784 := (e_781 + (e_782 * rev_449[i_773]))
-			r_764[i_773] = e_784
-			e_785 := (-(math.Sin(tape_40[i_773])))
-			r_765[i_773] = e_785
-			e_786 := (e_783 + (e_785 * r_551[i_773]))
-			r_766[i_773] = e_786
-			e_787 := (e_784 + (e_785 * r_552[i_773]))
-			r_767[i_773] = e_787
-			e_788 := (0.5 / tape_40[i_773])
-			r_768[i_773] = e_788
-			e_789 := (e_788 * e_786)
-			r_769[i_773] = e_789
-			e_790 := (e_788 * e_787)
-			r_770[i_773] = e_790
+		for i_850 := 0; i_850 < tape_41; i_850++ {
+			e_852 := (math.Cos(tape_40[i_850]))
+			r_820[i_850] = e_852
+			e_853 := (r_818[i_850] + (e_852 * rev_341[i_850]))
+			r_840[i_850] = e_853
+			e_854 := (r_819[i_850] + (e_852 * rev_449[i_850]))
+			r_841[i_850] = e_854
+			e_855 := (-(math.Sin(tape_40[i_850])))
+			r_842[i_850] = e_855
+			e_856 := (e_853 + (e_855 * r_551[i_850]))
+			r_843[i_850] = e_856
+			e_857 := (e_854 + (e_855 * r_563[i_850]))
+			r_844[i_850] = e_857
+			e_858 := (0.5 / tape_40[i_850])
+			r_845[i_850] = e_858
+			e_859 := (e_858 * e_856)
+			r_846[i_850] = e_859
+			e_860 := (e_858 * e_857)
+			r_847[i_850] = e_860
 		}
 	}
 	if int64(1) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), tape_49))
 	}
-	row_812 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	row_875 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
 	if int64(0) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), tape_49))
 	}
-	row_814 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
-	r_772 := ar.F64w(tape_50)
-	r_813 := ar.F64w(tape_50)
-	r_815 := ar.F64w(tape_50)
-	row_771 = row_771[:tape_50]
-	r_772 = r_772[:tape_50]
-	row_812 = row_812[:tape_50]
-	r_813 = r_813[:tape_50]
-	row_814 = row_814[:tape_50]
-	r_815 = r_815[:tape_50]
+	row_877 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	r_849 := ar.F64w(tape_50)
+	r_876 := ar.F64w(tape_50)
+	r_878 := ar.F64w(tape_50)
+	row_848 = row_848[:tape_50]
+	r_849 = r_849[:tape_50]
+	row_875 = row_875[:tape_50]
+	r_876 = r_876[:tape_50]
+	row_877 = row_877[:tape_50]
+	r_878 = r_878[:tape_50]
 	if tape_50 >= 262144 {
-		loop_828 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_771, runtime.Bind(r_772, runtime.Bind(row_812, runtime.Bind(r_813, runtime.Bind(row_814, runtime.Bind(r_815, runtime.End{})))))), tape_50, 16384)
-		if loop_828.For == nil {
-			loop_828.For = func(lo_822, hi int) {
-				row_771 := loop_828.C.H
-				r_772 := loop_828.C.T.H
-				row_812 := loop_828.C.T.T.H
-				r_813 := loop_828.C.T.T.T.H
-				row_814 := loop_828.C.T.T.T.T.H
-				r_815 := loop_828.C.T.T.T.T.T.H
-				for i_823 := lo_822; i_823 < hi; i_823++ {
-					e_825 := (2.0 * row_771[i_823])
-					r_772[i_823] = e_825
-					e_826 := (2.0 * row_812[i_823])
-					r_813[i_823] = e_826
-					e_827 := (2.0 * row_814[i_823])
-					r_815[i_823] = e_827
+		loop_891 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_848, runtime.Bind(r_849, runtime.Bind(row_875, runtime.Bind(r_876, runtime.Bind(row_877, runtime.Bind(r_878, runtime.End{})))))), tape_50, 16384)
+		if loop_891.For == nil {
+			loop_891.For = func(lo_885, hi int) {
+				row_848 := loop_891.C.H
+				r_849 := loop_891.C.T.H
+				row_875 := loop_891.C.T.T.H
+				r_876 := loop_891.C.T.T.T.H
+				row_877 := loop_891.C.T.T.T.T.H
+				r_878 := loop_891.C.T.T.T.T.T.H
+				for i_886 := lo_885; i_886 < hi; i_886++ {
+					e_888 := (2.0 * row_848[i_886])
+					r_849[i_886] = e_888
+					e_889 := (2.0 * row_875[i_886])
+					r_876[i_886] = e_889
+					e_890 := (2.0 * row_877[i_886])
+					r_878[i_886] = e_890
 				}
 			}
 		}
-		runtime.ParallelFor(tape_50, 16384, loop_828.For)
-		loop_828.Leave(&nbLoop121)
+		runtime.ParallelFor(tape_50, 16384, loop_891.For)
+		loop_891.Leave(&nbLoop137)
 	} else {
-		for i_816 := 0; i_816 < tape_50; i_816++ {
-			e_818 := (2.0 * row_771[i_816])
-			r_772[i_816] = e_818
-			e_819 := (2.0 * row_812[i_816])
-			r_813[i_816] = e_819
-			e_820 := (2.0 * row_814[i_816])
-			r_815[i_816] = e_820
+		for i_879 := 0; i_879 < tape_50; i_879++ {
+			e_881 := (2.0 * row_848[i_879])
+			r_849[i_879] = e_881
+			e_882 := (2.0 * row_875[i_879])
+			r_876[i_879] = e_882
+			e_883 := (2.0 * row_877[i_879])
+			r_878[i_879] = e_883
 		}
 	}
-	row_829 := a_211[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
+	row_892 := a_211[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -17790,7 +18118,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_830 := a_211[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
+	row_893 := a_211[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -17803,7 +18131,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_831 := a_211[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
+	row_894 := a_211[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -17816,70 +18144,70 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	rs_832 := tape_11
-	tot_833, err_834 := runtime.MulSize(3, rs_832)
-	if err_834 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_834)
+	rs_895 := tape_11
+	tot_896, err_897 := runtime.MulSize(3, rs_895)
+	if err_897 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_897)
 	}
-	a_835 := ar.F64w(tot_833)
-	row_836 := a_835[0*rs_832 : 1*rs_832]
-	row_837 := a_835[1*rs_832 : 2*rs_832]
-	row_838 := a_835[2*rs_832 : 3*rs_832]
-	row_829 = row_829[:tape_11]
-	r_731 = r_731[:tape_11]
-	row_725 = row_725[:tape_11]
-	r_815 = r_815[:tape_11]
-	r_769 = r_769[:tape_11]
-	row_830 = row_830[:tape_11]
-	row_727 = row_727[:tape_11]
-	r_813 = r_813[:tape_11]
-	row_831 = row_831[:tape_11]
-	row_729 = row_729[:tape_11]
-	r_772 = r_772[:tape_11]
-	row_836 = row_836[:tape_11]
-	row_837 = row_837[:tape_11]
-	row_838 = row_838[:tape_11]
+	a_898 := ar.F64w(tot_896)
+	row_899 := a_898[0*rs_895 : 1*rs_895]
+	row_900 := a_898[1*rs_895 : 2*rs_895]
+	row_901 := a_898[2*rs_895 : 3*rs_895]
+	row_892 = row_892[:tape_11]
+	r_780 = r_780[:tape_11]
+	row_774 = row_774[:tape_11]
+	r_878 = r_878[:tape_11]
+	r_846 = r_846[:tape_11]
+	row_893 = row_893[:tape_11]
+	row_776 = row_776[:tape_11]
+	r_876 = r_876[:tape_11]
+	row_894 = row_894[:tape_11]
+	row_778 = row_778[:tape_11]
+	r_849 = r_849[:tape_11]
+	row_899 = row_899[:tape_11]
+	row_900 = row_900[:tape_11]
+	row_901 = row_901[:tape_11]
 	if tape_11 >= 262144 {
-		loop_851 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_829, runtime.Bind(r_731, runtime.Bind(row_725, runtime.Bind(r_815, runtime.Bind(r_769, runtime.Bind(row_830, runtime.Bind(row_727, runtime.Bind(r_813, runtime.Bind(row_831, runtime.Bind(row_729, runtime.Bind(r_772, runtime.Bind(row_836, runtime.Bind(row_837, runtime.Bind(row_838, runtime.End{})))))))))))))), tape_11, 16384)
-		if loop_851.For == nil {
-			loop_851.For = func(lo_845, hi int) {
-				row_829 := loop_851.C.H
-				r_731 := loop_851.C.T.H
-				row_725 := loop_851.C.T.T.H
-				r_815 := loop_851.C.T.T.T.H
-				r_769 := loop_851.C.T.T.T.T.H
-				row_830 := loop_851.C.T.T.T.T.T.H
-				row_727 := loop_851.C.T.T.T.T.T.T.H
-				r_813 := loop_851.C.T.T.T.T.T.T.T.H
-				row_831 := loop_851.C.T.T.T.T.T.T.T.T.H
-				row_729 := loop_851.C.T.T.T.T.T.T.T.T.T.H
-				r_772 := loop_851.C.T.T.T.T.T.T.T.T.T.T.H
-				row_836 := loop_851.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_837 := loop_851.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_838 := loop_851.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_846 := lo_845; i_846 < hi; i_846++ {
-					e_848 := ((row_829[i_846] + (r_731[i_846] * row_725[i_846])) + (r_815[i_846] * r_769[i_846]))
-					e_849 := ((row_830[i_846] + (r_731[i_846] * row_727[i_846])) + (r_813[i_846] * r_769[i_846]))
-					e_850 := ((row_831[i_846] + (r_731[i_846] * row_729[i_846])) + (r_772[i_846] * r_769[i_846]))
-					row_836[i_846] = e_848
-					row_837[i_846] = e_849
-					row_838[i_846] = e_850
+		loop_914 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_892, runtime.Bind(r_780, runtime.Bind(row_774, runtime.Bind(r_878, runtime.Bind(r_846, runtime.Bind(row_893, runtime.Bind(row_776, runtime.Bind(r_876, runtime.Bind(row_894, runtime.Bind(row_778, runtime.Bind(r_849, runtime.Bind(row_899, runtime.Bind(row_900, runtime.Bind(row_901, runtime.End{})))))))))))))), tape_11, 16384)
+		if loop_914.For == nil {
+			loop_914.For = func(lo_908, hi int) {
+				row_892 := loop_914.C.H
+				r_780 := loop_914.C.T.H
+				row_774 := loop_914.C.T.T.H
+				r_878 := loop_914.C.T.T.T.H
+				r_846 := loop_914.C.T.T.T.T.H
+				row_893 := loop_914.C.T.T.T.T.T.H
+				row_776 := loop_914.C.T.T.T.T.T.T.H
+				r_876 := loop_914.C.T.T.T.T.T.T.T.H
+				row_894 := loop_914.C.T.T.T.T.T.T.T.T.H
+				row_778 := loop_914.C.T.T.T.T.T.T.T.T.T.H
+				r_849 := loop_914.C.T.T.T.T.T.T.T.T.T.T.H
+				row_899 := loop_914.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_900 := loop_914.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_901 := loop_914.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_909 := lo_908; i_909 < hi; i_909++ {
+					e_911 := ((row_892[i_909] + (r_780[i_909] * row_774[i_909])) + (r_878[i_909] * r_846[i_909]))
+					e_912 := ((row_893[i_909] + (r_780[i_909] * row_776[i_909])) + (r_876[i_909] * r_846[i_909]))
+					e_913 := ((row_894[i_909] + (r_780[i_909] * row_778[i_909])) + (r_849[i_909] * r_846[i_909]))
+					row_899[i_909] = e_911
+					row_900[i_909] = e_912
+					row_901[i_909] = e_913
 				}
 			}
 		}
-		runtime.ParallelFor(tape_11, 16384, loop_851.For)
-		loop_851.Leave(&nbLoop122)
+		runtime.ParallelFor(tape_11, 16384, loop_914.For)
+		loop_914.Leave(&nbLoop138)
 	} else {
-		for i_839 := 0; i_839 < tape_11; i_839++ {
-			e_841 := ((row_829[i_839] + (r_731[i_839] * row_725[i_839])) + (r_815[i_839] * r_769[i_839]))
-			e_842 := ((row_830[i_839] + (r_731[i_839] * row_727[i_839])) + (r_813[i_839] * r_769[i_839]))
-			e_843 := ((row_831[i_839] + (r_731[i_839] * row_729[i_839])) + (r_772[i_839] * r_769[i_839]))
-			row_836[i_839] = e_841
-			row_837[i_839] = e_842
-			row_838[i_839] = e_843
+		for i_902 := 0; i_902 < tape_11; i_902++ {
+			e_904 := ((row_892[i_902] + (r_780[i_902] * row_774[i_902])) + (r_878[i_902] * r_846[i_902]))
+			e_905 := ((row_893[i_902] + (r_780[i_902] * row_776[i_902])) + (r_876[i_902] * r_846[i_902]))
+			e_906 := ((row_894[i_902] + (r_780[i_902] * row_778[i_902])) + (r_849[i_902] * r_846[i_902]))
+			row_899[i_902] = e_904
+			row_900[i_902] = e_905
+			row_901[i_902] = e_906
 		}
 	}
-	row_852 := a_251[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
+	row_915 := a_251[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -17892,7 +18220,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_853 := a_251[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
+	row_916 := a_251[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -17905,7 +18233,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_854 := a_251[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
+	row_917 := a_251[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -17918,109 +18246,115 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	rs_855 := tape_11
-	tot_856, err_857 := runtime.MulSize(3, rs_855)
-	if err_857 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_857)
+	rs_918 := tape_11
+	tot_919, err_920 := runtime.MulSize(3, rs_918)
+	if err_920 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_920)
 	}
-	a_858 := ar.F64w(tot_856)
-	row_859 := a_858[0*rs_855 : 1*rs_855]
-	row_860 := a_858[1*rs_855 : 2*rs_855]
-	row_861 := a_858[2*rs_855 : 3*rs_855]
-	row_852 = row_852[:tape_11]
-	r_731 = r_731[:tape_11]
-	row_726 = row_726[:tape_11]
-	r_815 = r_815[:tape_11]
-	r_770 = r_770[:tape_11]
-	row_853 = row_853[:tape_11]
-	row_728 = row_728[:tape_11]
-	r_813 = r_813[:tape_11]
-	row_854 = row_854[:tape_11]
-	row_730 = row_730[:tape_11]
-	r_772 = r_772[:tape_11]
-	row_859 = row_859[:tape_11]
-	row_860 = row_860[:tape_11]
-	row_861 = row_861[:tape_11]
+	a_921 := ar.F64w(tot_919)
+	row_922 := a_921[0*rs_918 : 1*rs_918]
+	row_923 := a_921[1*rs_918 : 2*rs_918]
+	row_924 := a_921[2*rs_918 : 3*rs_918]
+	row_915 = row_915[:tape_11]
+	r_780 = r_780[:tape_11]
+	row_775 = row_775[:tape_11]
+	r_878 = r_878[:tape_11]
+	r_847 = r_847[:tape_11]
+	row_916 = row_916[:tape_11]
+	row_777 = row_777[:tape_11]
+	r_876 = r_876[:tape_11]
+	row_917 = row_917[:tape_11]
+	row_779 = row_779[:tape_11]
+	r_849 = r_849[:tape_11]
+	row_922 = row_922[:tape_11]
+	row_923 = row_923[:tape_11]
+	row_924 = row_924[:tape_11]
 	if tape_11 >= 262144 {
-		loop_874 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_852, runtime.Bind(r_731, runtime.Bind(row_726, runtime.Bind(r_815, runtime.Bind(r_770, runtime.Bind(row_853, runtime.Bind(row_728, runtime.Bind(r_813, runtime.Bind(row_854, runtime.Bind(row_730, runtime.Bind(r_772, runtime.Bind(row_859, runtime.Bind(row_860, runtime.Bind(row_861, runtime.End{})))))))))))))), tape_11, 16384)
-		if loop_874.For == nil {
-			loop_874.For = func(lo_868, hi int) {
-				row_852 := loop_874.C.H
-				r_731 := loop_874.C.T.H
-				row_726 := loop_874.C.T.T.H
-				r_815 := loop_874.C.T.T.T.H
-				r_770 := loop_874.C.T.T.T.T.H
-				row_853 := loop_874.C.T.T.T.T.T.H
-				row_728 := loop_874.C.T.T.T.T.T.T.H
-				r_813 := loop_874.C.T.T.T.T.T.T.T.H
-				row_854 := loop_874.C.T.T.T.T.T.T.T.T.H
-				row_730 := loop_874.C.T.T.T.T.T.T.T.T.T.H
-				r_772 := loop_874.C.T.T.T.T.T.T.T.T.T.T.H
-				row_859 := loop_874.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_860 := loop_874.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_861 := loop_874.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_869 := lo_868; i_869 < hi; i_869++ {
-					e_871 := ((row_852[i_869] + (r_731[i_869] * row_726[i_869])) + (r_815[i_869] * r_770[i_869]))
-					e_872 := ((row_853[i_869] + (r_731[i_869] * row_728[i_869])) + (r_813[i_869] * r_770[i_869]))
-					e_873 := ((row_854[i_869] + (r_731[i_869] * row_730[i_869])) + (r_772[i_869] * r_770[i_869]))
-					row_859[i_869] = e_871
-					row_860[i_869] = e_872
-					row_861[i_869] = e_873
+		loop_937 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_915, runtime.Bind(r_780, runtime.Bind(row_775, runtime.Bind(r_878, runtime.Bind(r_847, runtime.Bind(row_916, runtime.Bind(row_777, runtime.Bind(r_876, runtime.Bind(row_917, runtime.Bind(row_779, runtime.Bind(r_849, runtime.Bind(row_922, runtime.Bind(row_923, runtime.Bind(row_924, runtime.End{})))))))))))))), tape_11, 16384)
+		if loop_937.For == nil {
+			loop_937.For = func(lo_931, hi int) {
+				row_915 := loop_937.C.H
+				r_780 := loop_937.C.T.H
+				row_775 := loop_937.C.T.T.H
+				r_878 := loop_937.C.T.T.T.H
+				r_847 := loop_937.C.T.T.T.T.H
+				row_916 := loop_937.C.T.T.T.T.T.H
+				row_777 := loop_937.C.T.T.T.T.T.T.H
+				r_876 := loop_937.C.T.T.T.T.T.T.T.H
+				row_917 := loop_937.C.T.T.T.T.T.T.T.T.H
+				row_779 := loop_937.C.T.T.T.T.T.T.T.T.T.H
+				r_849 := loop_937.C.T.T.T.T.T.T.T.T.T.T.H
+				row_922 := loop_937.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_923 := loop_937.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_924 := loop_937.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_932 := lo_931; i_932 < hi; i_932++ {
+					e_934 := ((row_915[i_932] + (r_780[i_932] * row_775[i_932])) + (r_878[i_932] * r_847[i_932]))
+					e_935 := ((row_916[i_932] + (r_780[i_932] * row_777[i_932])) + (r_876[i_932] * r_847[i_932]))
+					e_936 := ((row_917[i_932] + (r_780[i_932] * row_779[i_932])) + (r_849[i_932] * r_847[i_932]))
+					row_922[i_932] = e_934
+					row_923[i_932] = e_935
+					row_924[i_932] = e_936
 				}
 			}
 		}
-		runtime.ParallelFor(tape_11, 16384, loop_874.For)
-		loop_874.Leave(&nbLoop123)
+		runtime.ParallelFor(tape_11, 16384, loop_937.For)
+		loop_937.Leave(&nbLoop139)
 	} else {
-		for i_862 := 0; i_862 < tape_11; i_862++ {
-			e_864 := ((row_852[i_862] + (r_731[i_862] * row_726[i_862])) + (r_815[i_862] * r_770[i_862]))
-			e_865 := ((row_853[i_862] + (r_731[i_862] * row_728[i_862])) + (r_813[i_862] * r_770[i_862]))
-			e_866 := ((row_854[i_862] + (r_731[i_862] * row_730[i_862])) + (r_772[i_862] * r_770[i_862]))
-			row_859[i_862] = e_864
-			row_860[i_862] = e_865
-			row_861[i_862] = e_866
+		for i_925 := 0; i_925 < tape_11; i_925++ {
+			e_927 := ((row_915[i_925] + (r_780[i_925] * row_775[i_925])) + (r_878[i_925] * r_847[i_925]))
+			e_928 := ((row_916[i_925] + (r_780[i_925] * row_777[i_925])) + (r_876[i_925] * r_847[i_925]))
+			e_929 := ((row_917[i_925] + (r_780[i_925] * row_779[i_925])) + (r_849[i_925] * r_847[i_925]))
+			row_922[i_925] = e_927
+			row_923[i_925] = e_928
+			row_924[i_925] = e_929
 		}
 	}
-	ar.Keep(mark_875, &a_835, &a_297, &a_858, &a_310)
-	return a_835, 3, tape_11, a_297, 3, tape_8, a_858, 3, tape_11, a_310, 3, tape_8, nil
+	ar.Keep(mark_938, &a_898, &a_297, &a_921, &a_310)
+	return a_898, 3, tape_11, a_297, 3, tape_8, a_921, 3, tape_11, a_310, 3, tape_8, nil
 }
 
-// nbLoop124 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop124 runtime.LoopSite
+// nbLoop140 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop140 runtime.LoopSite
 
-// nbLoop125 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop125 runtime.LoopSite
+// nbLoop141 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop141 runtime.LoopSite
 
-// nbLoop126 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop126 runtime.LoopSite
+// nbLoop142 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop142 runtime.LoopSite
 
-// nbLoop127 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop127 runtime.LoopSite
+// nbLoop143 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop143 runtime.LoopSite
 
-// nbLoop128 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop128 runtime.LoopSite
+// nbLoop144 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop144 runtime.LoopSite
 
-// nbLoop129 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop129 runtime.LoopSite
+// nbLoop145 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop145 runtime.LoopSite
 
-// nbLoop130 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop130 runtime.LoopSite
+// nbLoop146 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop146 runtime.LoopSite
 
-// nbLoop131 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop131 runtime.LoopSite
+// nbLoop147 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop147 runtime.LoopSite
 
-// nbLoop132 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop132 runtime.LoopSite
+// nbLoop148 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop148 runtime.LoopSite
 
-// nbLoop133 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop133 runtime.LoopSite
+// nbLoop149 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop149 runtime.LoopSite
 
-// nbLoop134 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop134 runtime.LoopSite
+// nbLoop150 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop150 runtime.LoopSite
+
+// nbLoop151 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop151 runtime.LoopSite
+
+// nbLoop152 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop152 runtime.LoopSite
 
 // fn_residualssplit1110bwd10x2 is def residuals$split_1110$bwd_10$x2 (models.nab:142:5).
 func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int, ybar_97 []float64, ybar_98 int, ybar_99 int, ybar_100 []float64, ybar_101 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_475 := ar.Mark()
+	mark_489 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -18127,7 +18461,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_131 = row_131[:tape_7]
 	row_132 = row_132[:tape_7]
 	if tape_7 >= 262144 {
-		loop_143 := runtime.EnterLoop(&nbLoop124, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
+		loop_143 := runtime.EnterLoop(&nbLoop140, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
 		if loop_143.For == nil {
 			loop_143.For = func(lo_138, hi int) {
 				tape_6 := loop_143.C.H
@@ -18144,7 +18478,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_143.For)
-		loop_143.Leave(&nbLoop124)
+		loop_143.Leave(&nbLoop140)
 	} else {
 		for i_133 := 0; i_133 < tape_7; i_133++ {
 			e_135 := (tape_6[i_133] * row_126[i_133])
@@ -18212,7 +18546,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_170 = row_170[:tape_7]
 	row_171 = row_171[:tape_7]
 	if tape_7 >= 262144 {
-		loop_182 := runtime.EnterLoop(&nbLoop125, runtime.Bind(tape_6, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.End{}))))), tape_7, 16384)
+		loop_182 := runtime.EnterLoop(&nbLoop141, runtime.Bind(tape_6, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.End{}))))), tape_7, 16384)
 		if loop_182.For == nil {
 			loop_182.For = func(lo_177, hi int) {
 				tape_6 := loop_182.C.H
@@ -18229,7 +18563,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_182.For)
-		loop_182.Leave(&nbLoop125)
+		loop_182.Leave(&nbLoop141)
 	} else {
 		for i_172 := 0; i_172 < tape_7; i_172++ {
 			e_174 := (tape_6[i_172] * row_165[i_172])
@@ -18250,7 +18584,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	var rev_192 []float64
 	var rev_193 int
 	rev_186, rev_187, rev_188, rev_189, rev_190, rev_191, rev_192, rev_193 = z_183, tape_18, tape_19, z_184, tape_21, tape_22, z_185, tape_24
-	scratch_476 := ar.F64w(tape_24)
+	scratch_490 := ar.F64w(tape_24)
 	for i_220 := int64(0); i_220 < int64(2); i_220++ {
 		if i_220 < 0 || i_220 >= int64(2) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_220, 2))
@@ -18273,7 +18607,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			e_228 := (row_224[i_226] + (row_222[i_226]))
 			row_224[i_226] = e_228
 		}
-		r_225 := scratch_476[:tape_24:tape_24]
+		r_225 := scratch_490[:tape_24:tape_24]
 		tape_23 = tape_23[:tape_24]
 		row_222 = row_222[:tape_24]
 		r_225 = r_225[:tape_24]
@@ -18353,7 +18687,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	var rev_256 []float64
 	var rev_257 int
 	rev_250, rev_251, rev_252, rev_253, rev_254, rev_255, rev_256, rev_257 = z_247, tape_18, tape_19, z_248, tape_21, tape_22, z_249, tape_24
-	scratch_477 := ar.F64w(tape_24)
+	scratch_491 := ar.F64w(tape_24)
 	for i_284 := int64(0); i_284 < int64(2); i_284++ {
 		if i_284 < 0 || i_284 >= int64(2) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_284, 2))
@@ -18376,7 +18710,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			e_292 := (row_288[i_290] + (row_286[i_290]))
 			row_288[i_290] = e_292
 		}
-		r_289 := scratch_477[:tape_24:tape_24]
+		r_289 := scratch_491[:tape_24:tape_24]
 		tape_23 = tape_23[:tape_24]
 		row_286 = row_286[:tape_24]
 		r_289 = r_289[:tape_24]
@@ -18466,6 +18800,49 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
 	}
 	row_314 := z_183[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	r_311 := ar.F64w(tape_34)
+	r_312 := ar.F64w(tape_34)
+	r_313 := ar.F64w(tape_34)
+	tape_33 = tape_33[:tape_34]
+	r_311 = r_311[:tape_34]
+	row_104 = row_104[:tape_34]
+	z_185 = z_185[:tape_34]
+	r_312 = r_312[:tape_34]
+	z_249 = z_249[:tape_34]
+	r_313 = r_313[:tape_34]
+	if tape_34 >= 262144 {
+		loop_327 := runtime.EnterLoop(&nbLoop142, runtime.Bind(tape_33, runtime.Bind(r_311, runtime.Bind(row_104, runtime.Bind(z_185, runtime.Bind(r_312, runtime.Bind(z_249, runtime.Bind(r_313, runtime.End{}))))))), tape_34, 16384)
+		if loop_327.For == nil {
+			loop_327.For = func(lo_321, hi int) {
+				tape_33 := loop_327.C.H
+				r_311 := loop_327.C.T.H
+				row_104 := loop_327.C.T.T.H
+				z_185 := loop_327.C.T.T.T.H
+				r_312 := loop_327.C.T.T.T.T.H
+				z_249 := loop_327.C.T.T.T.T.T.H
+				r_313 := loop_327.C.T.T.T.T.T.T.H
+				for i_322 := lo_321; i_322 < hi; i_322++ {
+					e_324 := (2.0 * tape_33[i_322])
+					r_311[i_322] = e_324
+					e_325 := (e_324 * (row_104[i_322] * z_185[i_322]))
+					r_312[i_322] = e_325
+					e_326 := (e_324 * (row_104[i_322] * z_249[i_322]))
+					r_313[i_322] = e_326
+				}
+			}
+		}
+		runtime.ParallelFor(tape_34, 16384, loop_327.For)
+		loop_327.Leave(&nbLoop142)
+	} else {
+		for i_315 := 0; i_315 < tape_34; i_315++ {
+			e_317 := (2.0 * tape_33[i_315])
+			r_311[i_315] = e_317
+			e_318 := (e_317 * (row_104[i_315] * z_185[i_315]))
+			r_312[i_315] = e_318
+			e_319 := (e_317 * (row_104[i_315] * z_249[i_315]))
+			r_313[i_315] = e_319
+		}
+	}
 	if tape_24 != tape_32 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
@@ -18475,12 +18852,44 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_32 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
 	}
-	row_315 := z_247[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	row_328 := z_247[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
 	if tape_24 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+	}
+	row_314 = row_314[:tape_32]
+	tape_31 = tape_31[:tape_32]
+	z_185 = z_185[:tape_32]
+	row_328 = row_328[:tape_32]
+	z_249 = z_249[:tape_32]
+	if tape_32 >= 262144 {
+		loop_340 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_314, runtime.Bind(tape_31, runtime.Bind(z_185, runtime.Bind(row_328, runtime.Bind(z_249, runtime.End{}))))), tape_32, 16384)
+		if loop_340.For == nil {
+			loop_340.For = func(lo_335, hi int) {
+				row_314 := loop_340.C.H
+				tape_31 := loop_340.C.T.H
+				z_185 := loop_340.C.T.T.H
+				row_328 := loop_340.C.T.T.T.H
+				z_249 := loop_340.C.T.T.T.T.H
+				for i_336 := lo_335; i_336 < hi; i_336++ {
+					e_338 := (row_314[i_336] + (tape_31[i_336] * z_185[i_336]))
+					row_314[i_336] = e_338
+					e_339 := (row_328[i_336] + (tape_31[i_336] * z_249[i_336]))
+					row_328[i_336] = e_339
+				}
+			}
+		}
+		runtime.ParallelFor(tape_32, 16384, loop_340.For)
+		loop_340.Leave(&nbLoop143)
+	} else {
+		for i_330 := 0; i_330 < tape_32; i_330++ {
+			e_332 := (row_314[i_330] + (tape_31[i_330] * z_185[i_330]))
+			row_314[i_330] = e_332
+			e_333 := (row_328[i_330] + (tape_31[i_330] * z_249[i_330]))
+			row_328[i_330] = e_333
+		}
 	}
 	if tape_24 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -18497,7 +18906,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 	}
-	row_318 := z_183[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	row_342 := z_183[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
 	if tape_24 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
@@ -18507,94 +18916,61 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 	}
-	row_319 := z_247[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	row_343 := z_247[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:23", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_320 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	r_311 := ar.F64w(tape_34)
-	r_312 := ar.F64w(tape_34)
-	r_313 := ar.F64w(tape_34)
-	r_316 := ar.F64w(tape_34)
-	r_317 := ar.F64w(tape_34)
-	tape_33 = tape_33[:tape_34]
-	r_311 = r_311[:tape_34]
-	row_104 = row_104[:tape_34]
-	z_185 = z_185[:tape_34]
+	row_344 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_329 := ar.F64w(tape_34)
+	r_341 := ar.F64w(tape_34)
 	r_312 = r_312[:tape_34]
-	z_249 = z_249[:tape_34]
-	r_313 = r_313[:tape_34]
-	row_314 = row_314[:tape_34]
-	tape_31 = tape_31[:tape_34]
-	row_315 = row_315[:tape_34]
 	row_103 = row_103[:tape_34]
-	r_316 = r_316[:tape_34]
-	r_317 = r_317[:tape_34]
-	row_318 = row_318[:tape_34]
-	row_319 = row_319[:tape_34]
+	z_185 = z_185[:tape_34]
+	r_329 = r_329[:tape_34]
+	r_313 = r_313[:tape_34]
+	z_249 = z_249[:tape_34]
+	r_341 = r_341[:tape_34]
+	row_342 = row_342[:tape_34]
+	tape_33 = tape_33[:tape_34]
+	row_343 = row_343[:tape_34]
 	if tape_34 >= 262144 {
-		loop_346 := runtime.EnterLoop(&nbLoop126, runtime.Bind(tape_33, runtime.Bind(r_311, runtime.Bind(row_104, runtime.Bind(z_185, runtime.Bind(r_312, runtime.Bind(z_249, runtime.Bind(r_313, runtime.Bind(row_314, runtime.Bind(tape_31, runtime.Bind(row_315, runtime.Bind(row_103, runtime.Bind(r_316, runtime.Bind(r_317, runtime.Bind(row_318, runtime.Bind(row_319, runtime.End{}))))))))))))))), tape_34, 16384)
-		if loop_346.For == nil {
-			loop_346.For = func(lo_334, hi int) {
-				tape_33 := loop_346.C.H
-				r_311 := loop_346.C.T.H
-				row_104 := loop_346.C.T.T.H
-				z_185 := loop_346.C.T.T.T.H
-				r_312 := loop_346.C.T.T.T.T.H
-				z_249 := loop_346.C.T.T.T.T.T.H
-				r_313 := loop_346.C.T.T.T.T.T.T.H
-				row_314 := loop_346.C.T.T.T.T.T.T.T.H
-				tape_31 := loop_346.C.T.T.T.T.T.T.T.T.H
-				row_315 := loop_346.C.T.T.T.T.T.T.T.T.T.H
-				row_103 := loop_346.C.T.T.T.T.T.T.T.T.T.T.H
-				r_316 := loop_346.C.T.T.T.T.T.T.T.T.T.T.T.H
-				r_317 := loop_346.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_318 := loop_346.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_319 := loop_346.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_335 := lo_334; i_335 < hi; i_335++ {
-					e_337 := (2.0 * tape_33[i_335])
-					r_311[i_335] = e_337
-					e_338 := (e_337 * (row_104[i_335] * z_185[i_335]))
-					r_312[i_335] = e_338
-					e_339 := (e_337 * (row_104[i_335] * z_249[i_335]))
-					r_313[i_335] = e_339
-					e_340 := (row_314[i_335] + (tape_31[i_335] * z_185[i_335]))
-					row_314[i_335] = e_340
-					e_341 := (row_315[i_335] + (tape_31[i_335] * z_249[i_335]))
-					row_315[i_335] = e_341
-					e_342 := (e_338 + (row_103[i_335] * z_185[i_335]))
-					r_316[i_335] = e_342
-					e_343 := (e_339 + (row_103[i_335] * z_249[i_335]))
-					r_317[i_335] = e_343
-					e_344 := (row_318[i_335] + (tape_33[i_335] * z_185[i_335]))
-					row_318[i_335] = e_344
-					e_345 := (row_319[i_335] + (tape_33[i_335] * z_249[i_335]))
-					row_319[i_335] = e_345
+		loop_360 := runtime.EnterLoop(&nbLoop144, runtime.Bind(r_312, runtime.Bind(row_103, runtime.Bind(z_185, runtime.Bind(r_329, runtime.Bind(r_313, runtime.Bind(z_249, runtime.Bind(r_341, runtime.Bind(row_342, runtime.Bind(tape_33, runtime.Bind(row_343, runtime.End{})))))))))), tape_34, 16384)
+		if loop_360.For == nil {
+			loop_360.For = func(lo_353, hi int) {
+				r_312 := loop_360.C.H
+				row_103 := loop_360.C.T.H
+				z_185 := loop_360.C.T.T.H
+				r_329 := loop_360.C.T.T.T.H
+				r_313 := loop_360.C.T.T.T.T.H
+				z_249 := loop_360.C.T.T.T.T.T.H
+				r_341 := loop_360.C.T.T.T.T.T.T.H
+				row_342 := loop_360.C.T.T.T.T.T.T.T.H
+				tape_33 := loop_360.C.T.T.T.T.T.T.T.T.H
+				row_343 := loop_360.C.T.T.T.T.T.T.T.T.T.H
+				for i_354 := lo_353; i_354 < hi; i_354++ {
+					e_356 := (r_312[i_354] + (row_103[i_354] * z_185[i_354]))
+					r_329[i_354] = e_356
+					e_357 := (r_313[i_354] + (row_103[i_354] * z_249[i_354]))
+					r_341[i_354] = e_357
+					e_358 := (row_342[i_354] + (tape_33[i_354] * z_185[i_354]))
+					row_342[i_354] = e_358
+					e_359 := (row_343[i_354] + (tape_33[i_354] * z_249[i_354]))
+					row_343[i_354] = e_359
 				}
 			}
 		}
-		runtime.ParallelFor(tape_34, 16384, loop_346.For)
-		loop_346.Leave(&nbLoop126)
+		runtime.ParallelFor(tape_34, 16384, loop_360.For)
+		loop_360.Leave(&nbLoop144)
 	} else {
-		for i_322 := 0; i_322 < tape_34; i_322++ {
-			e_324 := (2.0 * tape_33[i_322])
-			r_311[i_322] = e_324
-			e_325 := (e_324 * (row_104[i_322] * z_185[i_322]))
-			r_312[i_322] = e_325
-			e_326 := (e_324 * (row_104[i_322] * z_249[i_322]))
-			r_313[i_322] = e_326
-			e_327 := (row_314[i_322] + (tape_31[i_322] * z_185[i_322]))
-			row_314[i_322] = e_327
-			e_328 := (row_315[i_322] + (tape_31[i_322] * z_249[i_322]))
-			row_315[i_322] = e_328
-			e_329 := (e_325 + (row_103[i_322] * z_185[i_322]))
-			r_316[i_322] = e_329
-			e_330 := (e_326 + (row_103[i_322] * z_249[i_322]))
-			r_317[i_322] = e_330
-			e_331 := (row_318[i_322] + (tape_33[i_322] * z_185[i_322]))
-			row_318[i_322] = e_331
-			e_332 := (row_319[i_322] + (tape_33[i_322] * z_249[i_322]))
-			row_319[i_322] = e_332
+		for i_346 := 0; i_346 < tape_34; i_346++ {
+			e_348 := (r_312[i_346] + (row_103[i_346] * z_185[i_346]))
+			r_329[i_346] = e_348
+			e_349 := (r_313[i_346] + (row_103[i_346] * z_249[i_346]))
+			r_341[i_346] = e_349
+			e_350 := (row_342[i_346] + (tape_33[i_346] * z_185[i_346]))
+			row_342[i_346] = e_350
+			e_351 := (row_343[i_346] + (tape_33[i_346] * z_249[i_346]))
+			row_343[i_346] = e_351
 		}
 	}
 	if tape_34 != tape_22 {
@@ -18603,179 +18979,179 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_347 := z_184[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	row_361 := z_184[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
 	if tape_34 != tape_22 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
 	}
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_348 := z_248[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	row_362 := z_248[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_349 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_363 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if tape_34 != tape_22 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_351 := z_184[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	row_365 := z_184[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
 	if tape_34 != tape_22 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_352 := z_248[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	row_366 := z_248[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_353 := z_184[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_367 := z_184[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_354 := z_248[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_368 := z_248[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_355 := z_184[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	row_369 := z_184[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_356 := z_248[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	r_321 := ar.F64w(tape_22)
-	r_350 := ar.F64w(tape_22)
-	row_320 = row_320[:tape_22]
-	r_321 = r_321[:tape_22]
-	row_347 = row_347[:tape_22]
-	r_316 = r_316[:tape_22]
-	row_348 = row_348[:tape_22]
-	r_317 = r_317[:tape_22]
-	row_349 = row_349[:tape_22]
-	r_350 = r_350[:tape_22]
-	row_351 = row_351[:tape_22]
-	row_352 = row_352[:tape_22]
+	row_370 := z_248[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_345 := ar.F64w(tape_22)
+	r_364 := ar.F64w(tape_22)
+	row_344 = row_344[:tape_22]
+	r_345 = r_345[:tape_22]
+	row_361 = row_361[:tape_22]
+	r_329 = r_329[:tape_22]
+	row_362 = row_362[:tape_22]
+	r_341 = r_341[:tape_22]
+	row_363 = row_363[:tape_22]
+	r_364 = r_364[:tape_22]
+	row_365 = row_365[:tape_22]
+	row_366 = row_366[:tape_22]
 	if tape_22 >= 262144 {
-		loop_376 := runtime.EnterLoop(&nbLoop127, runtime.Bind(row_320, runtime.Bind(r_321, runtime.Bind(row_347, runtime.Bind(r_316, runtime.Bind(row_348, runtime.Bind(r_317, runtime.Bind(row_349, runtime.Bind(r_350, runtime.Bind(row_351, runtime.Bind(row_352, runtime.End{})))))))))), tape_22, 16384)
-		if loop_376.For == nil {
-			loop_376.For = func(lo_367, hi int) {
-				row_320 := loop_376.C.H
-				r_321 := loop_376.C.T.H
-				row_347 := loop_376.C.T.T.H
-				r_316 := loop_376.C.T.T.T.H
-				row_348 := loop_376.C.T.T.T.T.H
-				r_317 := loop_376.C.T.T.T.T.T.H
-				row_349 := loop_376.C.T.T.T.T.T.T.H
-				r_350 := loop_376.C.T.T.T.T.T.T.T.H
-				row_351 := loop_376.C.T.T.T.T.T.T.T.T.H
-				row_352 := loop_376.C.T.T.T.T.T.T.T.T.T.H
-				for i_368 := lo_367; i_368 < hi; i_368++ {
-					e_370 := (2.0 * row_320[i_368])
-					r_321[i_368] = e_370
-					e_371 := (row_347[i_368] + (e_370 * r_316[i_368]))
-					row_347[i_368] = e_371
-					e_372 := (row_348[i_368] + (e_370 * r_317[i_368]))
-					row_348[i_368] = e_372
-					e_373 := (2.0 * row_349[i_368])
-					r_350[i_368] = e_373
-					e_374 := (row_351[i_368] + (e_373 * r_316[i_368]))
-					row_351[i_368] = e_374
-					e_375 := (row_352[i_368] + (e_373 * r_317[i_368]))
-					row_352[i_368] = e_375
+		loop_390 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_344, runtime.Bind(r_345, runtime.Bind(row_361, runtime.Bind(r_329, runtime.Bind(row_362, runtime.Bind(r_341, runtime.Bind(row_363, runtime.Bind(r_364, runtime.Bind(row_365, runtime.Bind(row_366, runtime.End{})))))))))), tape_22, 16384)
+		if loop_390.For == nil {
+			loop_390.For = func(lo_381, hi int) {
+				row_344 := loop_390.C.H
+				r_345 := loop_390.C.T.H
+				row_361 := loop_390.C.T.T.H
+				r_329 := loop_390.C.T.T.T.H
+				row_362 := loop_390.C.T.T.T.T.H
+				r_341 := loop_390.C.T.T.T.T.T.H
+				row_363 := loop_390.C.T.T.T.T.T.T.H
+				r_364 := loop_390.C.T.T.T.T.T.T.T.H
+				row_365 := loop_390.C.T.T.T.T.T.T.T.T.H
+				row_366 := loop_390.C.T.T.T.T.T.T.T.T.T.H
+				for i_382 := lo_381; i_382 < hi; i_382++ {
+					e_384 := (2.0 * row_344[i_382])
+					r_345[i_382] = e_384
+					e_385 := (row_361[i_382] + (e_384 * r_329[i_382]))
+					row_361[i_382] = e_385
+					e_386 := (row_362[i_382] + (e_384 * r_341[i_382]))
+					row_362[i_382] = e_386
+					e_387 := (2.0 * row_363[i_382])
+					r_364[i_382] = e_387
+					e_388 := (row_365[i_382] + (e_387 * r_329[i_382]))
+					row_365[i_382] = e_388
+					e_389 := (row_366[i_382] + (e_387 * r_341[i_382]))
+					row_366[i_382] = e_389
 				}
 			}
 		}
-		runtime.ParallelFor(tape_22, 16384, loop_376.For)
-		loop_376.Leave(&nbLoop127)
+		runtime.ParallelFor(tape_22, 16384, loop_390.For)
+		loop_390.Leave(&nbLoop145)
 	} else {
-		for i_358 := 0; i_358 < tape_22; i_358++ {
-			e_360 := (2.0 * row_320[i_358])
-			r_321[i_358] = e_360
-			e_361 := (row_347[i_358] + (e_360 * r_316[i_358]))
-			row_347[i_358] = e_361
-			e_362 := (row_348[i_358] + (e_360 * r_317[i_358]))
-			row_348[i_358] = e_362
-			e_363 := (2.0 * row_349[i_358])
-			r_350[i_358] = e_363
-			e_364 := (row_351[i_358] + (e_363 * r_316[i_358]))
-			row_351[i_358] = e_364
-			e_365 := (row_352[i_358] + (e_363 * r_317[i_358]))
-			row_352[i_358] = e_365
+		for i_372 := 0; i_372 < tape_22; i_372++ {
+			e_374 := (2.0 * row_344[i_372])
+			r_345[i_372] = e_374
+			e_375 := (row_361[i_372] + (e_374 * r_329[i_372]))
+			row_361[i_372] = e_375
+			e_376 := (row_362[i_372] + (e_374 * r_341[i_372]))
+			row_362[i_372] = e_376
+			e_377 := (2.0 * row_363[i_372])
+			r_364[i_372] = e_377
+			e_378 := (row_365[i_372] + (e_377 * r_329[i_372]))
+			row_365[i_372] = e_378
+			e_379 := (row_366[i_372] + (e_377 * r_341[i_372]))
+			row_366[i_372] = e_379
 		}
 	}
 	if tape_37 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_37}))
 	}
-	r_377 := ar.F64w(tape_39)
-	tape_38 = tape_38[:len(r_377)]
-	row_102 = row_102[:len(r_377)]
-	if len(r_377) >= 262144 {
-		loop_384 := runtime.EnterLoop(&nbLoop128, runtime.Bind(r_377, runtime.Bind(tape_38, runtime.Bind(row_102, runtime.End{}))), len(r_377), 16384)
-		if loop_384.For == nil {
-			loop_384.For = func(lo_381, hi int) {
-				r_377 := loop_384.C.H
-				tape_38 := loop_384.C.T.H
-				row_102 := loop_384.C.T.T.H
-				for i_382 := lo_381; i_382 < hi; i_382++ {
-					r_377[i_382] = (-(tape_38[i_382] / row_102[i_382]))
+	r_391 := ar.F64w(tape_39)
+	tape_38 = tape_38[:len(r_391)]
+	row_102 = row_102[:len(r_391)]
+	if len(r_391) >= 262144 {
+		loop_398 := runtime.EnterLoop(&nbLoop146, runtime.Bind(r_391, runtime.Bind(tape_38, runtime.Bind(row_102, runtime.End{}))), len(r_391), 16384)
+		if loop_398.For == nil {
+			loop_398.For = func(lo_395, hi int) {
+				r_391 := loop_398.C.H
+				tape_38 := loop_398.C.T.H
+				row_102 := loop_398.C.T.T.H
+				for i_396 := lo_395; i_396 < hi; i_396++ {
+					r_391[i_396] = (-(tape_38[i_396] / row_102[i_396]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_377), 16384, loop_384.For)
-		loop_384.Leave(&nbLoop128)
+		runtime.ParallelFor(len(r_391), 16384, loop_398.For)
+		loop_398.Leave(&nbLoop146)
 	} else {
-		for i_378 := range r_377 {
-			r_377[i_378] = (-(tape_38[i_378] / row_102[i_378]))
+		for i_392 := range r_391 {
+			r_391[i_392] = (-(tape_38[i_392] / row_102[i_392]))
 		}
 	}
 	if tape_37 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_37}))
 	}
-	r_385 := ar.F64w(tape_41)
-	tape_40 = tape_40[:len(r_385)]
-	row_102 = row_102[:len(r_385)]
-	if len(r_385) >= 262144 {
-		loop_392 := runtime.EnterLoop(&nbLoop129, runtime.Bind(r_385, runtime.Bind(tape_40, runtime.Bind(row_102, runtime.End{}))), len(r_385), 16384)
-		if loop_392.For == nil {
-			loop_392.For = func(lo_389, hi int) {
-				r_385 := loop_392.C.H
-				tape_40 := loop_392.C.T.H
-				row_102 := loop_392.C.T.T.H
-				for i_390 := lo_389; i_390 < hi; i_390++ {
-					r_385[i_390] = (-(tape_40[i_390] / row_102[i_390]))
+	r_399 := ar.F64w(tape_41)
+	tape_40 = tape_40[:len(r_399)]
+	row_102 = row_102[:len(r_399)]
+	if len(r_399) >= 262144 {
+		loop_406 := runtime.EnterLoop(&nbLoop147, runtime.Bind(r_399, runtime.Bind(tape_40, runtime.Bind(row_102, runtime.End{}))), len(r_399), 16384)
+		if loop_406.For == nil {
+			loop_406.For = func(lo_403, hi int) {
+				r_399 := loop_406.C.H
+				tape_40 := loop_406.C.T.H
+				row_102 := loop_406.C.T.T.H
+				for i_404 := lo_403; i_404 < hi; i_404++ {
+					r_399[i_404] = (-(tape_40[i_404] / row_102[i_404]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_385), 16384, loop_392.For)
-		loop_392.Leave(&nbLoop129)
+		runtime.ParallelFor(len(r_399), 16384, loop_406.For)
+		loop_406.Leave(&nbLoop147)
 	} else {
-		for i_386 := range r_385 {
-			r_385[i_386] = (-(tape_40[i_386] / row_102[i_386]))
+		for i_400 := range r_399 {
+			r_399[i_400] = (-(tape_40[i_400] / row_102[i_400]))
 		}
 	}
-	r_357 := ar.F64w(tape_37)
+	r_371 := ar.F64w(tape_37)
 	row_102 = row_102[:tape_37]
-	r_357 = r_357[:tape_37]
+	r_371 = r_371[:tape_37]
 	if tape_37 >= 262144 {
-		loop_401 := runtime.EnterLoop(&nbLoop130, runtime.Bind(row_102, runtime.Bind(r_357, runtime.End{})), tape_37, 16384)
-		if loop_401.For == nil {
-			loop_401.For = func(lo_397, hi int) {
-				row_102 := loop_401.C.H
-				r_357 := loop_401.C.T.H
-				for i_398 := lo_397; i_398 < hi; i_398++ {
-					e_400 := (1.0 / row_102[i_398])
-					r_357[i_398] = e_400
+		loop_415 := runtime.EnterLoop(&nbLoop148, runtime.Bind(row_102, runtime.Bind(r_371, runtime.End{})), tape_37, 16384)
+		if loop_415.For == nil {
+			loop_415.For = func(lo_411, hi int) {
+				row_102 := loop_415.C.H
+				r_371 := loop_415.C.T.H
+				for i_412 := lo_411; i_412 < hi; i_412++ {
+					e_414 := (1.0 / row_102[i_412])
+					r_371[i_412] = e_414
 				}
 			}
 		}
-		runtime.ParallelFor(tape_37, 16384, loop_401.For)
-		loop_401.Leave(&nbLoop130)
+		runtime.ParallelFor(tape_37, 16384, loop_415.For)
+		loop_415.Leave(&nbLoop148)
 	} else {
-		for i_393 := 0; i_393 < tape_37; i_393++ {
-			e_395 := (1.0 / row_102[i_393])
-			r_357[i_393] = e_395
+		for i_407 := 0; i_407 < tape_37; i_407++ {
+			e_409 := (1.0 / row_102[i_407])
+			r_371[i_407] = e_409
 		}
 	}
 	if tape_22 != tape_37 {
@@ -18796,55 +19172,55 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_39 != tape_37 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
 	}
-	rs_402 := tape_37
-	tot_403, err_404 := runtime.MulSize(3, rs_402)
-	if err_404 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_404)
+	rs_416 := tape_37
+	tot_417, err_418 := runtime.MulSize(3, rs_416)
+	if err_418 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_418)
 	}
-	a_405 := ar.F64w(tot_403)
-	row_406 := a_405[0*rs_402 : 1*rs_402]
-	row_407 := a_405[1*rs_402 : 2*rs_402]
-	row_408 := a_405[2*rs_402 : 3*rs_402]
-	r_357 = r_357[:tape_37]
-	row_353 = row_353[:tape_37]
-	row_355 = row_355[:tape_37]
-	r_377 = r_377[:tape_37]
-	r_385 = r_385[:tape_37]
-	row_406 = row_406[:tape_37]
-	row_407 = row_407[:tape_37]
-	row_408 = row_408[:tape_37]
+	a_419 := ar.F64w(tot_417)
+	row_420 := a_419[0*rs_416 : 1*rs_416]
+	row_421 := a_419[1*rs_416 : 2*rs_416]
+	row_422 := a_419[2*rs_416 : 3*rs_416]
+	r_371 = r_371[:tape_37]
+	row_367 = row_367[:tape_37]
+	row_369 = row_369[:tape_37]
+	r_391 = r_391[:tape_37]
+	r_399 = r_399[:tape_37]
+	row_420 = row_420[:tape_37]
+	row_421 = row_421[:tape_37]
+	row_422 = row_422[:tape_37]
 	if tape_37 >= 262144 {
-		loop_421 := runtime.EnterLoop(&nbLoop131, runtime.Bind(r_357, runtime.Bind(row_353, runtime.Bind(row_355, runtime.Bind(r_377, runtime.Bind(r_385, runtime.Bind(row_406, runtime.Bind(row_407, runtime.Bind(row_408, runtime.End{})))))))), tape_37, 16384)
-		if loop_421.For == nil {
-			loop_421.For = func(lo_415, hi int) {
-				r_357 := loop_421.C.H
-				row_353 := loop_421.C.T.H
-				row_355 := loop_421.C.T.T.H
-				r_377 := loop_421.C.T.T.T.H
-				r_385 := loop_421.C.T.T.T.T.H
-				row_406 := loop_421.C.T.T.T.T.T.H
-				row_407 := loop_421.C.T.T.T.T.T.T.H
-				row_408 := loop_421.C.T.T.T.T.T.T.T.H
-				for i_416 := lo_415; i_416 < hi; i_416++ {
-					e_418 := (r_357[i_416] * row_353[i_416])
-					e_419 := (r_357[i_416] * row_355[i_416])
-					e_420 := ((r_377[i_416] * row_355[i_416]) + (r_385[i_416] * row_353[i_416]))
-					row_406[i_416] = e_418
-					row_407[i_416] = e_419
-					row_408[i_416] = e_420
+		loop_435 := runtime.EnterLoop(&nbLoop149, runtime.Bind(r_371, runtime.Bind(row_367, runtime.Bind(row_369, runtime.Bind(r_391, runtime.Bind(r_399, runtime.Bind(row_420, runtime.Bind(row_421, runtime.Bind(row_422, runtime.End{})))))))), tape_37, 16384)
+		if loop_435.For == nil {
+			loop_435.For = func(lo_429, hi int) {
+				r_371 := loop_435.C.H
+				row_367 := loop_435.C.T.H
+				row_369 := loop_435.C.T.T.H
+				r_391 := loop_435.C.T.T.T.H
+				r_399 := loop_435.C.T.T.T.T.H
+				row_420 := loop_435.C.T.T.T.T.T.H
+				row_421 := loop_435.C.T.T.T.T.T.T.H
+				row_422 := loop_435.C.T.T.T.T.T.T.T.H
+				for i_430 := lo_429; i_430 < hi; i_430++ {
+					e_432 := (r_371[i_430] * row_367[i_430])
+					e_433 := (r_371[i_430] * row_369[i_430])
+					e_434 := ((r_391[i_430] * row_369[i_430]) + (r_399[i_430] * row_367[i_430]))
+					row_420[i_430] = e_432
+					row_421[i_430] = e_433
+					row_422[i_430] = e_434
 				}
 			}
 		}
-		runtime.ParallelFor(tape_37, 16384, loop_421.For)
-		loop_421.Leave(&nbLoop131)
+		runtime.ParallelFor(tape_37, 16384, loop_435.For)
+		loop_435.Leave(&nbLoop149)
 	} else {
-		for i_409 := 0; i_409 < tape_37; i_409++ {
-			e_411 := (r_357[i_409] * row_353[i_409])
-			e_412 := (r_357[i_409] * row_355[i_409])
-			e_413 := ((r_377[i_409] * row_355[i_409]) + (r_385[i_409] * row_353[i_409]))
-			row_406[i_409] = e_411
-			row_407[i_409] = e_412
-			row_408[i_409] = e_413
+		for i_423 := 0; i_423 < tape_37; i_423++ {
+			e_425 := (r_371[i_423] * row_367[i_423])
+			e_426 := (r_371[i_423] * row_369[i_423])
+			e_427 := ((r_391[i_423] * row_369[i_423]) + (r_399[i_423] * row_367[i_423]))
+			row_420[i_423] = e_425
+			row_421[i_423] = e_426
+			row_422[i_423] = e_427
 		}
 	}
 	if tape_22 != tape_37 {
@@ -18865,141 +19241,141 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_39 != tape_37 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
 	}
-	rs_422 := tape_37
-	tot_423, err_424 := runtime.MulSize(3, rs_422)
-	if err_424 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_424)
+	rs_436 := tape_37
+	tot_437, err_438 := runtime.MulSize(3, rs_436)
+	if err_438 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_438)
 	}
-	a_425 := ar.F64w(tot_423)
-	row_426 := a_425[0*rs_422 : 1*rs_422]
-	row_427 := a_425[1*rs_422 : 2*rs_422]
-	row_428 := a_425[2*rs_422 : 3*rs_422]
-	r_357 = r_357[:tape_37]
-	row_354 = row_354[:tape_37]
-	row_356 = row_356[:tape_37]
-	r_377 = r_377[:tape_37]
-	r_385 = r_385[:tape_37]
-	row_426 = row_426[:tape_37]
-	row_427 = row_427[:tape_37]
-	row_428 = row_428[:tape_37]
+	a_439 := ar.F64w(tot_437)
+	row_440 := a_439[0*rs_436 : 1*rs_436]
+	row_441 := a_439[1*rs_436 : 2*rs_436]
+	row_442 := a_439[2*rs_436 : 3*rs_436]
+	r_371 = r_371[:tape_37]
+	row_368 = row_368[:tape_37]
+	row_370 = row_370[:tape_37]
+	r_391 = r_391[:tape_37]
+	r_399 = r_399[:tape_37]
+	row_440 = row_440[:tape_37]
+	row_441 = row_441[:tape_37]
+	row_442 = row_442[:tape_37]
 	if tape_37 >= 262144 {
-		loop_441 := runtime.EnterLoop(&nbLoop132, runtime.Bind(r_357, runtime.Bind(row_354, runtime.Bind(row_356, runtime.Bind(r_377, runtime.Bind(r_385, runtime.Bind(row_426, runtime.Bind(row_427, runtime.Bind(row_428, runtime.End{})))))))), tape_37, 16384)
-		if loop_441.For == nil {
-			loop_441.For = func(lo_435, hi int) {
-				r_357 := loop_441.C.H
-				row_354 := loop_441.C.T.H
-				row_356 := loop_441.C.T.T.H
-				r_377 := loop_441.C.T.T.T.H
-				r_385 := loop_441.C.T.T.T.T.H
-				row_426 := loop_441.C.T.T.T.T.T.H
-				row_427 := loop_441.C.T.T.T.T.T.T.H
-				row_428 := loop_441.C.T.T.T.T.T.T.T.H
-				for i_436 := lo_435; i_436 < hi; i_436++ {
-					e_438 := (r_357[i_436] * row_354[i_436])
-					e_439 := (r_357[i_436] * row_356[i_436])
-					e_440 := ((r_377[i_436] * row_356[i_436]) + (r_385[i_436] * row_354[i_436]))
-					row_426[i_436] = e_438
-					row_427[i_436] = e_439
-					row_428[i_436] = e_440
+		loop_455 := runtime.EnterLoop(&nbLoop150, runtime.Bind(r_371, runtime.Bind(row_368, runtime.Bind(row_370, runtime.Bind(r_391, runtime.Bind(r_399, runtime.Bind(row_440, runtime.Bind(row_441, runtime.Bind(row_442, runtime.End{})))))))), tape_37, 16384)
+		if loop_455.For == nil {
+			loop_455.For = func(lo_449, hi int) {
+				r_371 := loop_455.C.H
+				row_368 := loop_455.C.T.H
+				row_370 := loop_455.C.T.T.H
+				r_391 := loop_455.C.T.T.T.H
+				r_399 := loop_455.C.T.T.T.T.H
+				row_440 := loop_455.C.T.T.T.T.T.H
+				row_441 := loop_455.C.T.T.T.T.T.T.H
+				row_442 := loop_455.C.T.T.T.T.T.T.T.H
+				for i_450 := lo_449; i_450 < hi; i_450++ {
+					e_452 := (r_371[i_450] * row_368[i_450])
+					e_453 := (r_371[i_450] * row_370[i_450])
+					e_454 := ((r_391[i_450] * row_370[i_450]) + (r_399[i_450] * row_368[i_450]))
+					row_440[i_450] = e_452
+					row_441[i_450] = e_453
+					row_442[i_450] = e_454
 				}
 			}
 		}
-		runtime.ParallelFor(tape_37, 16384, loop_441.For)
-		loop_441.Leave(&nbLoop132)
+		runtime.ParallelFor(tape_37, 16384, loop_455.For)
+		loop_455.Leave(&nbLoop150)
 	} else {
-		for i_429 := 0; i_429 < tape_37; i_429++ {
-			e_431 := (r_357[i_429] * row_354[i_429])
-			e_432 := (r_357[i_429] * row_356[i_429])
-			e_433 := ((r_377[i_429] * row_356[i_429]) + (r_385[i_429] * row_354[i_429]))
-			row_426[i_429] = e_431
-			row_427[i_429] = e_432
-			row_428[i_429] = e_433
+		for i_443 := 0; i_443 < tape_37; i_443++ {
+			e_445 := (r_371[i_443] * row_368[i_443])
+			e_446 := (r_371[i_443] * row_370[i_443])
+			e_447 := ((r_391[i_443] * row_370[i_443]) + (r_399[i_443] * row_368[i_443]))
+			row_440[i_443] = e_445
+			row_441[i_443] = e_446
+			row_442[i_443] = e_447
 		}
 	}
-	r_442, r_443, r_444, r_445, r_446, r_447, r_448, r_449, r_450, r_451, r_452, r_453, err_454 := fn_rotatesplit11bwdx2(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_405, 3, tape_37, a_425, 3, tape_37)
-	if err_454 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_454, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
+	r_456, r_457, r_458, r_459, r_460, r_461, r_462, r_463, r_464, r_465, r_466, r_467, err_468 := fn_rotatesplit11bwdx2(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_419, 3, tape_37, a_439, 3, tape_37)
+	if err_468 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_468, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
 	}
-	if int64(3)+int64(r_446) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_446), tape_18))
+	if int64(3)+int64(r_460) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_460), tape_18))
 	}
-	if r_447 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_447})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_461 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_461})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_455 := z_183[int(int64(3))*tape_19 : (int(int64(3))+r_446)*tape_19]
-	r_445 = r_445[:len(region_455)]
-	if len(region_455) >= 262144 {
-		loop_462 := runtime.EnterLoop(&nbLoop133, runtime.Bind(region_455, runtime.Bind(r_445, runtime.End{})), len(region_455), 16384)
-		if loop_462.For == nil {
-			loop_462.For = func(lo_459, hi int) {
-				region_455 := loop_462.C.H
-				r_445 := loop_462.C.T.H
-				for i_460 := lo_459; i_460 < hi; i_460++ {
-					region_455[i_460] += -r_445[i_460]
+	region_469 := z_183[int(int64(3))*tape_19 : (int(int64(3))+r_460)*tape_19]
+	r_459 = r_459[:len(region_469)]
+	if len(region_469) >= 262144 {
+		loop_476 := runtime.EnterLoop(&nbLoop151, runtime.Bind(region_469, runtime.Bind(r_459, runtime.End{})), len(region_469), 16384)
+		if loop_476.For == nil {
+			loop_476.For = func(lo_473, hi int) {
+				region_469 := loop_476.C.H
+				r_459 := loop_476.C.T.H
+				for i_474 := lo_473; i_474 < hi; i_474++ {
+					region_469[i_474] += -r_459[i_474]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_455), 16384, loop_462.For)
-		loop_462.Leave(&nbLoop133)
+		runtime.ParallelFor(len(region_469), 16384, loop_476.For)
+		loop_476.Leave(&nbLoop151)
 	} else {
-		for i_456 := range region_455 {
-			region_455[i_456] += -r_445[i_456]
+		for i_470 := range region_469 {
+			region_469[i_470] += -r_459[i_470]
 		}
 	}
-	if int64(3)+int64(r_452) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_452), tape_18))
+	if int64(3)+int64(r_466) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_466), tape_18))
 	}
-	if r_453 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_453})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_467 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_467})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_463 := z_247[int(int64(3))*tape_19 : (int(int64(3))+r_452)*tape_19]
-	r_451 = r_451[:len(region_463)]
-	if len(region_463) >= 262144 {
-		loop_470 := runtime.EnterLoop(&nbLoop134, runtime.Bind(region_463, runtime.Bind(r_451, runtime.End{})), len(region_463), 16384)
-		if loop_470.For == nil {
-			loop_470.For = func(lo_467, hi int) {
-				region_463 := loop_470.C.H
-				r_451 := loop_470.C.T.H
-				for i_468 := lo_467; i_468 < hi; i_468++ {
-					region_463[i_468] += -r_451[i_468]
+	region_477 := z_247[int(int64(3))*tape_19 : (int(int64(3))+r_466)*tape_19]
+	r_465 = r_465[:len(region_477)]
+	if len(region_477) >= 262144 {
+		loop_484 := runtime.EnterLoop(&nbLoop152, runtime.Bind(region_477, runtime.Bind(r_465, runtime.End{})), len(region_477), 16384)
+		if loop_484.For == nil {
+			loop_484.For = func(lo_481, hi int) {
+				region_477 := loop_484.C.H
+				r_465 := loop_484.C.T.H
+				for i_482 := lo_481; i_482 < hi; i_482++ {
+					region_477[i_482] += -r_465[i_482]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_463), 16384, loop_470.For)
-		loop_470.Leave(&nbLoop134)
+		runtime.ParallelFor(len(region_477), 16384, loop_484.For)
+		loop_484.Leave(&nbLoop152)
 	} else {
-		for i_464 := range region_463 {
-			region_463[i_464] += -r_451[i_464]
+		for i_478 := range region_477 {
+			region_477[i_478] += -r_465[i_478]
 		}
 	}
-	if int64(0)+int64(r_443) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_443), tape_18))
+	if int64(0)+int64(r_457) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_457), tape_18))
 	}
-	if r_444 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_444})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_458 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_458})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_471 := z_183[int(int64(0))*tape_19 : (int(int64(0))+r_443)*tape_19]
-	r_442 = r_442[:len(region_471)]
-	for i_472 := range region_471 {
-		region_471[i_472] += r_442[i_472]
+	region_485 := z_183[int(int64(0))*tape_19 : (int(int64(0))+r_457)*tape_19]
+	r_456 = r_456[:len(region_485)]
+	for i_486 := range region_485 {
+		region_485[i_486] += r_456[i_486]
 	}
-	if int64(0)+int64(r_449) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_449), tape_18))
+	if int64(0)+int64(r_463) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_463), tape_18))
 	}
-	if r_450 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_450})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_464 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_464})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_473 := z_247[int(int64(0))*tape_19 : (int(int64(0))+r_449)*tape_19]
-	r_448 = r_448[:len(region_473)]
-	for i_474 := range region_473 {
-		region_473[i_474] += r_448[i_474]
+	region_487 := z_247[int(int64(0))*tape_19 : (int(int64(0))+r_463)*tape_19]
+	r_462 = r_462[:len(region_487)]
+	for i_488 := range region_487 {
+		region_487[i_488] += r_462[i_488]
 	}
-	ar.Keep(mark_475, &z_183, &r_445, &z_105, &z_247, &r_451, &z_144)
-	return z_183, tape_18, tape_19, r_445, r_446, r_447, z_105, tape_7, z_247, tape_18, tape_19, r_451, r_452, r_453, z_144, tape_7, nil
+	ar.Keep(mark_489, &z_183, &r_459, &z_105, &z_247, &r_465, &z_144)
+	return z_183, tape_18, tape_19, r_459, r_460, r_461, z_105, tape_7, z_247, tape_18, tape_19, r_465, r_466, r_467, z_144, tape_7, nil
 }
 
-// nbLoop135 keeps the records of a parallel loop of fn_bajacobiancols.
-var nbLoop135 runtime.LoopSite
+// nbLoop153 keeps the records of a parallel loop of fn_bajacobiancols.
+var nbLoop153 runtime.LoopSite
 
 // fn_bajacobiancols is def ba_jacobian$cols (models.nab:175:57).
 func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int, tup_4 []float64, tup_5 int, tup_6 int, w_7 []float64, w_8 int, cols_9 []float64, cols_10 int, cols_11 int) ([]float64, int, int, int, []float64, int, error) {
@@ -19218,7 +19594,7 @@ func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int,
 	r_23 = r_23[:len(r_203)]
 	a_201 = a_201[:len(r_203)]
 	if len(r_203) >= 262144 {
-		loop_210 := runtime.EnterLoop(&nbLoop135, runtime.Bind(r_203, runtime.Bind(r_23, runtime.Bind(a_201, runtime.End{}))), len(r_203), 16384)
+		loop_210 := runtime.EnterLoop(&nbLoop153, runtime.Bind(r_203, runtime.Bind(r_23, runtime.Bind(a_201, runtime.End{}))), len(r_203), 16384)
 		if loop_210.For == nil {
 			loop_210.For = func(lo_207, hi int) {
 				r_203 := loop_210.C.H
@@ -19230,7 +19606,7 @@ func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int,
 			}
 		}
 		runtime.ParallelFor(len(r_203), 16384, loop_210.For)
-		loop_210.Leave(&nbLoop135)
+		loop_210.Leave(&nbLoop153)
 	} else {
 		for i_204 := range r_203 {
 			r_203[i_204] = ((2.0 * r_23[i_204]) * -a_201[i_204])
@@ -19277,8 +19653,8 @@ func fn_bajacobiancols_cols(ar *runtime.Arena, x_1 []float64, d_2 int, d_3 int, 
 	return o_16, 2, 15, n, o_18, n, nil
 }
 
-// nbLoop136 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop136 runtime.LoopSite
+// nbLoop154 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop154 runtime.LoopSite
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
@@ -19538,7 +19914,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	row_82 = row_82[:camidx_13]
 	row_83 = row_83[:camidx_13]
 	if camidx_13 >= 262144 {
-		loop_118 := runtime.EnterLoop(&nbLoop136, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
+		loop_118 := runtime.EnterLoop(&nbLoop154, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
 		if loop_118.For == nil {
 			loop_118.For = func(lo_101, hi int) {
 				cams_1 := loop_118.C.H
@@ -19594,7 +19970,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(camidx_13, 16384, loop_118.For)
-		loop_118.Leave(&nbLoop136)
+		loop_118.Leave(&nbLoop154)
 	} else {
 		for i_84 := 0; i_84 < camidx_13; i_84++ {
 			e_86 := cams_1[int(camidx_12[i_84])*cams_3+0]
