@@ -50,11 +50,6 @@ type groupMember struct {
 	views []*ir.Var
 	data  string
 	keep  bool
-	// acc is a row accumulation (accat.go): its one row is out[0], a
-	// view of the accumulator's row, which the loop updates in place;
-	// accRow is the value added.
-	acc    bool
-	accRow val
 }
 
 // fuseRun reports whether e starts a run of at least two members.
@@ -117,9 +112,6 @@ func (f *fn) memberLet(e *ir.Let) bool {
 	case 1:
 		return recipeOnly(e.Value) || accMember(e.Value)
 	case 2:
-		if accAtMember(e.Value) {
-			return true
-		}
 		if di, _ := f.kernelCall(e.Value); di != nil {
 			return true
 		}
@@ -203,15 +195,6 @@ func (f *fn) compileRun(e *ir.Let) val {
 				}
 			}
 		} else if f.memberLet(cur) {
-			if accAtMember(cur.Value) && !f.accAtJoins(cur, group, pending) {
-				// Its accumulator would be copied, or is a member's
-				// storage the loop has not written yet: the members so
-				// far are stored, and this one is compiled as a let.
-				f.flushGroup(group, nil)
-				group, gdims, pending = nil, nil, map[*ir.Var]bool{}
-				f.env[cur.Var] = f.compile(cur.Value)
-				goto next
-			}
 			if gathersFrom(cur.Value, pending) {
 				// gather reads its source anywhere, not at the loop's
 				// index: the members so far must be stored first.
@@ -240,10 +223,6 @@ func (f *fn) compileRun(e *ir.Let) val {
 			}
 			group = append(group, m)
 			pending[m.v] = true
-			if m.acc {
-				// Its accumulator's storage is written by the loop.
-				pending[cur.Value.(*ir.PrimCall).Args[0].(*ir.Var)] = true
-			}
 		} else if len(group) > 0 && f.passLet(cur, pending) {
 			// Compiled in place: the run's loop, after it, computes
 			// values this one does not read, and cannot fail.
@@ -379,9 +358,7 @@ func lastBody(e *ir.Let) ir.Expr {
 func (f *fn) compileMember(e *ir.Let) *groupMember {
 	m := &groupMember{v: e.Var}
 	di, call := f.kernelCall(e.Value)
-	if accAtMember(e.Value) {
-		f.compileAccAt(e, m)
-	} else if pc, ok := e.Value.(*ir.PrimCall); di != nil || ok && (pc.Op == ir.PrimArray || pc.Op == ir.PrimBuild) {
+	if pc, ok := e.Value.(*ir.PrimCall); di != nil || ok && (pc.Op == ir.PrimArray || pc.Op == ir.PrimBuild) {
 		var rows []val
 		var data, rs string
 		if di != nil {
@@ -420,10 +397,6 @@ func (f *fn) compileMember(e *ir.Let) *groupMember {
 // unfuse finishes a member that is not one after all, as a let would:
 // a literal's rows are stored, a vector forced.
 func (f *fn) unfuse(e *ir.Let, m *groupMember) {
-	if m.acc {
-		f.unfuseAccAt(m)
-		return
-	}
 	if m.lit {
 		for i, r := range m.rows {
 			f.writeRow(m.out[i], r)
@@ -454,9 +427,6 @@ func (f *fn) flushGroup(group []*groupMember, rest ir.Expr) {
 	// local.
 	aliases := map[string]aliasRow{}
 	for _, m := range group {
-		if m.acc {
-			continue // stored in place, into its accumulator's row
-		}
 		if !m.lit {
 			if rest == nil || f.mentionsVar(rest, m.v) {
 				m.out = []string{m.elem}

@@ -2781,7 +2781,7 @@ var nbLoop19 runtime.LoopSite
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
 func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
-	mark_1810 := ar.Mark()
+	mark_1808 := ar.Mark()
 	if extraparams_5 != 3 {
 		return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
@@ -3478,13 +3478,13 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			var a_325 []float64
 			var d_326 int = 0
 			var rs_327 int = 0
+			scratch_1809 := ar.F64w(sequence_12)
+			scratch_1810 := ar.F64w(state_9)
 			scratch_1811 := ar.F64w(sequence_12)
 			scratch_1812 := ar.F64w(state_9)
-			scratch_1813 := ar.F64w(sequence_12)
+			scratch_1813 := ar.F64w(state_9)
 			scratch_1814 := ar.F64w(state_9)
 			scratch_1815 := ar.F64w(state_9)
-			scratch_1816 := ar.F64w(state_9)
-			scratch_1817 := ar.F64w(state_9)
 			for i_328 := 0; i_328 < n_299; i_328++ {
 				mark_329 := ar.Mark()
 				_ = int64(i_328)
@@ -3512,7 +3512,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_335 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_335}))
 				}
-				r_337 := scratch_1811[:sequence_12:sequence_12]
+				r_337 := scratch_1809[:sequence_12:sequence_12]
 				r_77 = r_77[:len(r_337)]
 				s_334 = s_334[:len(r_337)]
 				s_336 = s_336[:len(r_337)]
@@ -3540,7 +3540,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_344 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_344}))
 				}
-				r_346 := scratch_1812[:state_9:state_9]
+				r_346 := scratch_1810[:state_9:state_9]
 				row_340 = row_340[:len(r_346)]
 				s_343 = s_343[:len(r_346)]
 				s_345 = s_345[:len(r_346)]
@@ -3564,7 +3564,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_352 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_352}))
 				}
-				r_354 := scratch_1813[:sequence_12:sequence_12]
+				r_354 := scratch_1811[:sequence_12:sequence_12]
 				r_77 = r_77[:len(r_354)]
 				s_351 = s_351[:len(r_354)]
 				s_353 = s_353[:len(r_354)]
@@ -3588,7 +3588,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_360 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_360}))
 				}
-				r_362 := scratch_1814[:state_9:state_9]
+				r_362 := scratch_1812[:state_9:state_9]
 				row_340 = row_340[:len(r_362)]
 				s_359 = s_359[:len(r_362)]
 				s_361 = s_361[:len(r_362)]
@@ -3605,9 +3605,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_366 := scratch_1815[:state_9:state_9]
-				r_367 := scratch_1816[:state_9:state_9]
-				r_368 := scratch_1817[:state_9:state_9]
+				r_366 := scratch_1813[:state_9:state_9]
+				r_367 := scratch_1814[:state_9:state_9]
+				r_368 := scratch_1815[:state_9:state_9]
 				row_365 = row_365[:state_9]
 				r_337 = r_337[:state_9]
 				r_346 = r_346[:state_9]
@@ -4508,13 +4508,13 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					var a_744 []float64
 					var d_745 int = 0
 					var rs_746 int = 0
+					scratch_1816 := ar.F64w(sequence_12)
+					scratch_1817 := ar.F64w(st_437)
 					scratch_1818 := ar.F64w(sequence_12)
 					scratch_1819 := ar.F64w(st_437)
-					scratch_1820 := ar.F64w(sequence_12)
+					scratch_1820 := ar.F64w(st_437)
 					scratch_1821 := ar.F64w(st_437)
 					scratch_1822 := ar.F64w(st_437)
-					scratch_1823 := ar.F64w(st_437)
-					scratch_1824 := ar.F64w(st_437)
 					for i_747 := 0; i_747 < n_718; i_747++ {
 						mark_748 := ar.Mark()
 						_ = int64(i_747)
@@ -4542,7 +4542,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_754 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_754}))
 						}
-						r_756 := scratch_1818[:sequence_12:sequence_12]
+						r_756 := scratch_1816[:sequence_12:sequence_12]
 						r_529 = r_529[:len(r_756)]
 						s_753 = s_753[:len(r_756)]
 						s_755 = s_755[:len(r_756)]
@@ -4570,7 +4570,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_763 != st_437 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{n_763}))
 						}
-						r_765 := scratch_1819[:st_437:st_437]
+						r_765 := scratch_1817[:st_437:st_437]
 						row_759 = row_759[:len(r_765)]
 						s_762 = s_762[:len(r_765)]
 						s_764 = s_764[:len(r_765)]
@@ -4594,7 +4594,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_771 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_771}))
 						}
-						r_773 := scratch_1820[:sequence_12:sequence_12]
+						r_773 := scratch_1818[:sequence_12:sequence_12]
 						r_529 = r_529[:len(r_773)]
 						s_770 = s_770[:len(r_773)]
 						s_772 = s_772[:len(r_773)]
@@ -4618,7 +4618,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_779 != st_437 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{n_779}))
 						}
-						r_781 := scratch_1821[:st_437:st_437]
+						r_781 := scratch_1819[:st_437:st_437]
 						row_759 = row_759[:len(r_781)]
 						s_778 = s_778[:len(r_781)]
 						s_780 = s_780[:len(r_781)]
@@ -4635,9 +4635,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if st_437 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_437}))
 						}
-						r_785 := scratch_1822[:st_437:st_437]
-						r_786 := scratch_1823[:st_437:st_437]
-						r_787 := scratch_1824[:st_437:st_437]
+						r_785 := scratch_1820[:st_437:st_437]
+						r_786 := scratch_1821[:st_437:st_437]
+						r_787 := scratch_1822[:st_437:st_437]
 						row_784 = row_784[:st_437]
 						r_756 = r_756[:st_437]
 						r_765 = r_765[:st_437]
@@ -5056,14 +5056,14 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		var d_915 int = 0
 		var d_916 int = 0
 		var rs_917 int = 0
-		scratch_1825 := ar.F64w(state_9)
+		scratch_1823 := ar.F64w(state_9)
+		scratch_1831 := ar.F64w(sequence_12)
+		scratch_1832 := ar.F64w(state_9)
 		scratch_1833 := ar.F64w(sequence_12)
 		scratch_1834 := ar.F64w(state_9)
-		scratch_1835 := ar.F64w(sequence_12)
+		scratch_1835 := ar.F64w(state_9)
 		scratch_1836 := ar.F64w(state_9)
 		scratch_1837 := ar.F64w(state_9)
-		scratch_1838 := ar.F64w(state_9)
-		scratch_1839 := ar.F64w(state_9)
 		for i_918 := 0; i_918 < n_867; i_918++ {
 			mark_919 := ar.Mark()
 			_ = int64(i_918)
@@ -5235,7 +5235,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_994 := scratch_1825[:state_9:state_9]
+				r_994 := scratch_1823[:state_9:state_9]
 				r_995 := ar.F64w(state_9)
 				r_996 := ar.F64w(state_9)
 				row_993 = row_993[:state_9]
@@ -5318,7 +5318,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				var a_1050 []float64
 				var d_1051 int = 0
 				var rs_1052 int = 0
-				scratch_1830 := ar.F64w(st_1008)
+				scratch_1828 := ar.F64w(st_1008)
 				for i_1053 := 0; i_1053 < n_1003; i_1053++ {
 					mark_1054 := ar.Mark()
 					if i_1053 > 0 {
@@ -5443,7 +5443,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if st_1008 != st_1005 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1005})+" and "+runtime.ShapeString([]int{st_1008}))
 						}
-						r_1094 := scratch_1830[:st_1008:st_1008]
+						r_1094 := scratch_1828[:st_1008:st_1008]
 						r_1095 := ar.F64w(st_1008)
 						r_1096 := ar.F64w(st_1008)
 						row_1093 = row_1093[:st_1008]
@@ -5688,7 +5688,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1159 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1159}))
 					}
-					r_1161 := scratch_1833[:sequence_12:sequence_12]
+					r_1161 := scratch_1831[:sequence_12:sequence_12]
 					r_923 = r_923[:len(r_1161)]
 					s_1158 = s_1158[:len(r_1161)]
 					s_1160 = s_1160[:len(r_1161)]
@@ -5716,7 +5716,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1168 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1168}))
 					}
-					r_1170 := scratch_1834[:state_9:state_9]
+					r_1170 := scratch_1832[:state_9:state_9]
 					row_1164 = row_1164[:len(r_1170)]
 					s_1167 = s_1167[:len(r_1170)]
 					s_1169 = s_1169[:len(r_1170)]
@@ -5740,7 +5740,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1176 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1176}))
 					}
-					r_1178 := scratch_1835[:sequence_12:sequence_12]
+					r_1178 := scratch_1833[:sequence_12:sequence_12]
 					r_923 = r_923[:len(r_1178)]
 					s_1175 = s_1175[:len(r_1178)]
 					s_1177 = s_1177[:len(r_1178)]
@@ -5764,7 +5764,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1184 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1184}))
 					}
-					r_1186 := scratch_1836[:state_9:state_9]
+					r_1186 := scratch_1834[:state_9:state_9]
 					row_1164 = row_1164[:len(r_1186)]
 					s_1183 = s_1183[:len(r_1186)]
 					s_1185 = s_1185[:len(r_1186)]
@@ -5781,9 +5781,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_1190 := scratch_1837[:state_9:state_9]
-					r_1191 := scratch_1838[:state_9:state_9]
-					r_1192 := scratch_1839[:state_9:state_9]
+					r_1190 := scratch_1835[:state_9:state_9]
+					r_1191 := scratch_1836[:state_9:state_9]
+					r_1192 := scratch_1837[:state_9:state_9]
 					row_1189 = row_1189[:state_9]
 					r_1161 = r_1161[:state_9]
 					r_1170 = r_1170[:state_9]
@@ -6202,55 +6202,55 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 	var rev_1313 int
 	var rev_1314 int
 	rev_1305, rev_1306, rev_1307, rev_1308, rev_1309, rev_1310, rev_1311, rev_1312, rev_1313, rev_1314 = z_1302, c_1276, c_1277, x_1301, z_1303, extraparams_5, extraparams_6, z_1304, mainparams_2, mainparams_3
-	buf_1807 := ar.F64w(rev_1306 * rev_1307)
-	for t_1560 := int64(0); t_1560 < x_18; t_1560++ {
-		mark_1561 := ar.Mark()
-		x_1562 := x_18 - t_1560
-		x_1563 := x_1562 - int64(1)
-		if x_1563 < 0 || x_1563 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1563, c_21))
+	buf_1805 := ar.F64w(rev_1306 * rev_1307)
+	for t_1559 := int64(0); t_1559 < x_18; t_1559++ {
+		mark_1560 := ar.Mark()
+		x_1561 := x_18 - t_1559
+		x_1562 := x_1561 - int64(1)
+		if x_1562 < 0 || x_1562 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1562, c_21))
 		}
-		x_1564 := c_26[int(x_1563)]
-		row_1565 := c_28[int(x_1563)*c_30 : (int(x_1563)+1)*c_30]
-		row_1566 := c_31[int(x_1563)*c_33 : (int(x_1563)+1)*c_33]
-		rs_1567 := c_43 * c_44
-		row_1568 := c_41[int(x_1563)*rs_1567 : (int(x_1563)+1)*rs_1567]
-		rs_1569 := c_47 * c_48
-		row_1570 := c_45[int(x_1563)*rs_1569 : (int(x_1563)+1)*rs_1569]
-		rs_1571 := c_51 * c_52
-		row_1572 := c_49[int(x_1563)*rs_1571 : (int(x_1563)+1)*rs_1571]
-		rs_1573 := c_55 * c_56
-		row_1574 := c_53[int(x_1563)*rs_1573 : (int(x_1563)+1)*rs_1573]
-		rs_1575 := c_59 * c_60
-		row_1576 := c_57[int(x_1563)*rs_1575 : (int(x_1563)+1)*rs_1575]
-		rs_1577 := c_63 * c_64 * c_65
-		row_1578 := c_61[int(x_1563)*rs_1577 : (int(x_1563)+1)*rs_1577]
-		rs_1579 := c_68 * c_69
-		row_1580 := c_66[int(x_1563)*rs_1579 : (int(x_1563)+1)*rs_1579]
-		x_1581 := n_14 / int64(2)
-		x_1582 := max(x_1581, int64(0))
-		x_1583 := x_1563 + int64(1)
-		if x_1583 < 0 || x_1583 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_1583, sequence_11))
+		x_1563 := c_26[int(x_1562)]
+		row_1564 := c_28[int(x_1562)*c_30 : (int(x_1562)+1)*c_30]
+		row_1565 := c_31[int(x_1562)*c_33 : (int(x_1562)+1)*c_33]
+		rs_1566 := c_43 * c_44
+		row_1567 := c_41[int(x_1562)*rs_1566 : (int(x_1562)+1)*rs_1566]
+		rs_1568 := c_47 * c_48
+		row_1569 := c_45[int(x_1562)*rs_1568 : (int(x_1562)+1)*rs_1568]
+		rs_1570 := c_51 * c_52
+		row_1571 := c_49[int(x_1562)*rs_1570 : (int(x_1562)+1)*rs_1570]
+		rs_1572 := c_55 * c_56
+		row_1573 := c_53[int(x_1562)*rs_1572 : (int(x_1562)+1)*rs_1572]
+		rs_1574 := c_59 * c_60
+		row_1575 := c_57[int(x_1562)*rs_1574 : (int(x_1562)+1)*rs_1574]
+		rs_1576 := c_63 * c_64 * c_65
+		row_1577 := c_61[int(x_1562)*rs_1576 : (int(x_1562)+1)*rs_1576]
+		rs_1578 := c_68 * c_69
+		row_1579 := c_66[int(x_1562)*rs_1578 : (int(x_1562)+1)*rs_1578]
+		x_1580 := n_14 / int64(2)
+		x_1581 := max(x_1580, int64(0))
+		x_1582 := x_1562 + int64(1)
+		if x_1582 < 0 || x_1582 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_1582, sequence_11))
 		}
-		row_1584 := sequence_10[int(x_1583)*sequence_12 : (int(x_1583)+1)*sequence_12]
-		r_1585 := ar.F64w(sequence_12)
-		row_1584 = row_1584[:len(r_1585)]
-		for i_1586 := range r_1585 {
-			r_1585[i_1586] = (row_1584[i_1586] * rev_1308)
+		row_1583 := sequence_10[int(x_1582)*sequence_12 : (int(x_1582)+1)*sequence_12]
+		r_1584 := ar.F64w(sequence_12)
+		row_1583 = row_1583[:len(r_1584)]
+		for i_1585 := range r_1584 {
+			r_1584[i_1585] = (row_1583[i_1585] * rev_1308)
 		}
-		x_1588 := 1.0 / x_1564
-		s_1589 := runtime.Sum(r_1585)
-		x_1590 := -s_1589
-		x_1591 := x_1588 * x_1590
+		x_1587 := 1.0 / x_1563
+		s_1588 := runtime.Sum(r_1584)
+		x_1589 := -s_1588
+		x_1590 := x_1587 * x_1589
 		if c_30 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_30}))
 		}
-		r_1592 := ar.F64w(sequence_12)
-		r_1585 = r_1585[:len(r_1592)]
-		row_1565 = row_1565[:len(r_1592)]
-		for i_1593 := range r_1592 {
-			r_1592[i_1593] = (r_1585[i_1593] + (row_1565[i_1593] * x_1591))
+		r_1591 := ar.F64w(sequence_12)
+		r_1584 = r_1584[:len(r_1591)]
+		row_1564 = row_1564[:len(r_1591)]
+		for i_1592 := range r_1591 {
+			r_1591[i_1592] = (r_1584[i_1592] + (row_1564[i_1592] * x_1590))
 		}
 		if int64(2) >= int64(rev_1310) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(2), rev_1310))
@@ -6258,7 +6258,10 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		if rev_1311 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1311})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_1595 := rev_1309[int64(2)*int64(rev_1311) : (int64(2)+1)*int64(rev_1311)]
+		row_1594 := rev_1309[int64(2)*int64(rev_1311) : (int64(2)+1)*int64(rev_1311)]
+		for j_1595 := range row_1594 {
+			row_1594[j_1595] += r_1591[j_1595]
+		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
@@ -6266,19 +6269,11 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		if sequence_12 != extraparams_6 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{extraparams_6})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		row_1595 = row_1595[:sequence_12]
-		r_1592 = r_1592[:sequence_12]
-		for i_1598 := 0; i_1598 < sequence_12; i_1598++ {
-			e_1600 := (row_1595[i_1598] + (r_1592[i_1598]))
-			row_1595[i_1598] = e_1600
-		}
 		r_1597 := ar.F64w(extraparams_6)
-		row_1596 = row_1596[:extraparams_6]
-		r_1592 = r_1592[:extraparams_6]
-		r_1597 = r_1597[:extraparams_6]
-		for i_1601 := 0; i_1601 < extraparams_6; i_1601++ {
-			e_1603 := (row_1596[i_1601] * r_1592[i_1601])
-			r_1597[i_1601] = e_1603
+		row_1596 = row_1596[:len(r_1597)]
+		r_1591 = r_1591[:len(r_1597)]
+		for i_1598 := range r_1597 {
+			r_1597[i_1598] = (row_1596[i_1598] * r_1591[i_1598])
 		}
 		if sequence_12 != c_33 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_33})+" and "+runtime.ShapeString([]int{sequence_12}))
@@ -6289,276 +6284,274 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		if rev_1311 != c_33 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1311})+" and "+runtime.ShapeString([]int{c_33})+" differ")
 		}
-		row_1604 := rev_1309[int64(1)*int64(rev_1311) : (int64(1)+1)*int64(rev_1311)]
-		row_1566 = row_1566[:len(row_1604)]
-		r_1592 = r_1592[:len(row_1604)]
-		for i_1605 := range row_1604 {
-			row_1604[i_1605] += (row_1566[i_1605] * r_1592[i_1605])
+		row_1600 := rev_1309[int64(1)*int64(rev_1311) : (int64(1)+1)*int64(rev_1311)]
+		row_1565 = row_1565[:len(row_1600)]
+		r_1591 = r_1591[:len(row_1600)]
+		for i_1601 := range row_1600 {
+			row_1600[i_1601] += (row_1565[i_1601] * r_1591[i_1601])
 		}
-		var rev_1607 []float64
-		var rev_1608 int
-		var rev_1609 []float64
+		var rev_1603 []float64
+		var rev_1604 int
+		var rev_1605 []float64
+		var rev_1606 int
+		var rev_1607 int
+		var rev_1608 []float64
+		var rev_1609 int
 		var rev_1610 int
-		var rev_1611 int
-		var rev_1612 []float64
-		var rev_1613 int
-		var rev_1614 int
-		rev_1607, rev_1608, rev_1609, rev_1610, rev_1611, rev_1612, rev_1613, rev_1614 = r_1597, extraparams_6, rev_1305, rev_1306, rev_1307, rev_1312, rev_1313, rev_1314
-		buf_1800 := ar.F64w(rev_1608)
-		for t_1707 := int64(0); t_1707 < x_1582; t_1707++ {
-			mark_1708 := ar.Mark()
-			x_1709 := x_1582 - t_1707
-			x_1710 := x_1709 - int64(1)
-			if x_1710 < 0 || x_1710 >= int64(c_35) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1710, c_35))
+		rev_1603, rev_1604, rev_1605, rev_1606, rev_1607, rev_1608, rev_1609, rev_1610 = r_1597, extraparams_6, rev_1305, rev_1306, rev_1307, rev_1312, rev_1313, rev_1314
+		buf_1798 := ar.F64w(rev_1604)
+		for t_1704 := int64(0); t_1704 < x_1581; t_1704++ {
+			mark_1705 := ar.Mark()
+			x_1706 := x_1581 - t_1704
+			x_1707 := x_1706 - int64(1)
+			if x_1707 < 0 || x_1707 >= int64(c_35) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1707, c_35))
 			}
-			row_1711 := row_1568[int(x_1710)*c_44 : (int(x_1710)+1)*c_44]
-			row_1712 := row_1570[int(x_1710)*c_48 : (int(x_1710)+1)*c_48]
-			row_1713 := row_1572[int(x_1710)*c_52 : (int(x_1710)+1)*c_52]
-			row_1714 := row_1574[int(x_1710)*c_56 : (int(x_1710)+1)*c_56]
-			row_1715 := row_1576[int(x_1710)*c_60 : (int(x_1710)+1)*c_60]
-			rs_1716 := c_64 * c_65
-			row_1717 := row_1578[int(x_1710)*rs_1716 : (int(x_1710)+1)*rs_1716]
-			row_1718 := row_1580[int(x_1710)*c_69 : (int(x_1710)+1)*c_69]
-			x_1719 := int64(2) * x_1710
-			if x_1719 < 0 || x_1719 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1719, mainparams_2))
+			row_1708 := row_1567[int(x_1707)*c_44 : (int(x_1707)+1)*c_44]
+			row_1709 := row_1569[int(x_1707)*c_48 : (int(x_1707)+1)*c_48]
+			row_1710 := row_1571[int(x_1707)*c_52 : (int(x_1707)+1)*c_52]
+			row_1711 := row_1573[int(x_1707)*c_56 : (int(x_1707)+1)*c_56]
+			row_1712 := row_1575[int(x_1707)*c_60 : (int(x_1707)+1)*c_60]
+			rs_1713 := c_64 * c_65
+			row_1714 := row_1577[int(x_1707)*rs_1713 : (int(x_1707)+1)*rs_1713]
+			row_1715 := row_1579[int(x_1707)*c_69 : (int(x_1707)+1)*c_69]
+			x_1716 := int64(2) * x_1707
+			if x_1716 < 0 || x_1716 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1716, mainparams_2))
 			}
-			row_1720 := mainparams_1[int(x_1719)*mainparams_3 : (int(x_1719)+1)*mainparams_3]
-			x_1721 := x_1719 + int64(1)
-			if x_1721 < 0 || x_1721 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1721, mainparams_2))
+			row_1717 := mainparams_1[int(x_1716)*mainparams_3 : (int(x_1716)+1)*mainparams_3]
+			x_1718 := x_1716 + int64(1)
+			if x_1718 < 0 || x_1718 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1718, mainparams_2))
 			}
-			_ = mainparams_1[int(x_1721)*mainparams_3 : (int(x_1721)+1)*mainparams_3]
-			if x_1719 < 0 || x_1719 >= int64(c_64) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1719, c_64))
+			_ = mainparams_1[int(x_1718)*mainparams_3 : (int(x_1718)+1)*mainparams_3]
+			if x_1716 < 0 || x_1716 >= int64(c_64) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1716, c_64))
 			}
-			row_1723 := row_1717[int(x_1719)*c_65 : (int(x_1719)+1)*c_65]
-			x_1724 := int64(2) * n_15
-			x_1725 := int64(3) * n_15
-			n_1726, err_1727 := runtime.CheckSize(n_15)
-			if err_1727 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1727)
+			row_1720 := row_1714[int(x_1716)*c_65 : (int(x_1716)+1)*c_65]
+			x_1721 := int64(2) * n_15
+			x_1722 := int64(3) * n_15
+			n_1723, err_1724 := runtime.CheckSize(n_15)
+			if err_1724 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1724)
 			}
-			a_1728 := ar.F64(n_1726)
-			if x_1721 < 0 || x_1721 >= int64(rev_1610) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1721, rev_1610))
+			a_1725 := ar.F64(n_1723)
+			if x_1718 < 0 || x_1718 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1606))
 			}
-			row_1729 := rev_1609[int(x_1721)*rev_1611 : (int(x_1721)+1)*rev_1611]
-			if n_1726 != rev_1611 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1726})+" and "+runtime.ShapeString([]int{rev_1611})+" differ")
+			row_1726 := rev_1605[int(x_1718)*rev_1607 : (int(x_1718)+1)*rev_1607]
+			if n_1723 != rev_1607 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1723})+" and "+runtime.ShapeString([]int{rev_1607})+" differ")
 			}
-			row_1729 = row_1729[:len(a_1728)]
-			for i_1730 := range a_1728 {
-				a_1728[i_1730] += row_1729[i_1730]
+			row_1726 = row_1726[:len(a_1725)]
+			for i_1727 := range a_1725 {
+				a_1725[i_1727] += row_1726[i_1727]
 			}
-			if x_1721 < 0 || x_1721 >= int64(rev_1610) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1721, rev_1610))
+			if x_1718 < 0 || x_1718 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1606))
 			}
-			clear(rev_1609[x_1721*int64(rev_1611) : (x_1721+1)*int64(rev_1611)])
-			if x_1719 < 0 || x_1719 >= int64(rev_1610) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1719, rev_1610))
+			clear(rev_1605[x_1718*int64(rev_1607) : (x_1718+1)*int64(rev_1607)])
+			if x_1716 < 0 || x_1716 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1606))
 			}
-			row_1731 := rev_1609[int(x_1719)*rev_1611 : (int(x_1719)+1)*rev_1611]
-			if rev_1608 != rev_1611 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_1608})+" and "+runtime.ShapeString([]int{rev_1611})+" differ")
+			row_1728 := rev_1605[int(x_1716)*rev_1607 : (int(x_1716)+1)*rev_1607]
+			if rev_1604 != rev_1607 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_1604})+" and "+runtime.ShapeString([]int{rev_1607})+" differ")
 			}
-			row_1731 = row_1731[:len(rev_1607)]
-			for i_1732 := range rev_1607 {
-				rev_1607[i_1732] += row_1731[i_1732]
+			row_1728 = row_1728[:len(rev_1603)]
+			for i_1729 := range rev_1603 {
+				rev_1603[i_1729] += row_1728[i_1729]
 			}
-			if x_1719 < 0 || x_1719 >= int64(rev_1610) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1719, rev_1610))
+			if x_1716 < 0 || x_1716 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1606))
 			}
-			clear(rev_1609[x_1719*int64(rev_1611) : (x_1719+1)*int64(rev_1611)])
-			if rev_1608 != c_48 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_48})+" and "+runtime.ShapeString([]int{rev_1608}))
+			clear(rev_1605[x_1716*int64(rev_1607) : (x_1716+1)*int64(rev_1607)])
+			if rev_1604 != c_48 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_48})+" and "+runtime.ShapeString([]int{rev_1604}))
 			}
 			if c_48 != c_44 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_44})+" and "+runtime.ShapeString([]int{c_48}))
 			}
-			if c_44 != n_1726 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1726})+" and "+runtime.ShapeString([]int{c_44})+" differ")
+			if n_1723 != c_44 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1723})+" and "+runtime.ShapeString([]int{c_44})+" differ")
 			}
-			if n_1726 != c_60 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_60})+" and "+runtime.ShapeString([]int{n_1726}))
+			row_1708 = row_1708[:len(a_1725)]
+			row_1709 = row_1709[:len(a_1725)]
+			rev_1603 = rev_1603[:len(a_1725)]
+			for i_1731 := range a_1725 {
+				a_1725[i_1731] += ((1.0 - (row_1708[i_1731] * row_1708[i_1731])) * (row_1709[i_1731] * rev_1603[i_1731]))
 			}
-			if x_1721 < 0 || x_1721 >= int64(rev_1610) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1721, rev_1610))
+			if n_1723 != c_60 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_60})+" and "+runtime.ShapeString([]int{n_1723}))
 			}
-			if rev_1611 != c_60 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1611})+" and "+runtime.ShapeString([]int{c_60})+" differ")
+			if x_1718 < 0 || x_1718 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1606))
 			}
-			row_1734 := rev_1609[x_1721*int64(rev_1611) : (x_1721+1)*int64(rev_1611)]
-			if n_1726 != c_56 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_56})+" and "+runtime.ShapeString([]int{n_1726}))
+			if rev_1607 != c_60 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1607})+" and "+runtime.ShapeString([]int{c_60})+" differ")
+			}
+			row_1733 := rev_1605[x_1718*int64(rev_1607) : (x_1718+1)*int64(rev_1607)]
+			row_1712 = row_1712[:len(row_1733)]
+			a_1725 = a_1725[:len(row_1733)]
+			for i_1734 := range row_1733 {
+				row_1733[i_1734] += (row_1712[i_1734] * a_1725[i_1734])
+			}
+			if n_1723 != c_56 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_56})+" and "+runtime.ShapeString([]int{n_1723}))
 			}
 			if c_56 != c_52 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_52})+" and "+runtime.ShapeString([]int{c_56}))
 			}
-			r_1733 := ar.F64w(n_1726)
-			r_1735 := ar.F64w(n_1726)
-			a_1728 = a_1728[:n_1726]
-			row_1711 = row_1711[:n_1726]
-			row_1712 = row_1712[:n_1726]
-			rev_1607 = rev_1607[:n_1726]
-			r_1733 = r_1733[:n_1726]
-			row_1734 = row_1734[:n_1726]
-			row_1715 = row_1715[:n_1726]
-			row_1713 = row_1713[:n_1726]
-			row_1714 = row_1714[:n_1726]
-			r_1735 = r_1735[:n_1726]
-			for i_1736 := 0; i_1736 < n_1726; i_1736++ {
-				e_1738 := (a_1728[i_1736] + ((1.0 - (row_1711[i_1736] * row_1711[i_1736])) * (row_1712[i_1736] * rev_1607[i_1736])))
-				r_1733[i_1736] = e_1738
-				e_1739 := (row_1734[i_1736] + (row_1715[i_1736] * e_1738))
-				row_1734[i_1736] = e_1739
-				e_1740 := ((1.0 - (row_1713[i_1736] * row_1713[i_1736])) * (row_1714[i_1736] * e_1738))
-				r_1735[i_1736] = e_1740
+			r_1736 := ar.F64w(c_52)
+			row_1710 = row_1710[:len(r_1736)]
+			row_1711 = row_1711[:len(r_1736)]
+			a_1725 = a_1725[:len(r_1736)]
+			for i_1737 := range r_1736 {
+				r_1736[i_1737] = ((1.0 - (row_1710[i_1737] * row_1710[i_1737])) * (row_1711[i_1737] * a_1725[i_1737]))
 			}
-			if x_1725 < 0 || x_1725+int64(c_52) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1725, x_1725+int64(c_52), mainparams_3))
+			if x_1722 < 0 || x_1722+int64(c_52) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1722, x_1722+int64(c_52), mainparams_3))
 			}
-			if x_1721 < 0 || x_1721 >= int64(rev_1613) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1721, rev_1613))
+			if x_1718 < 0 || x_1718 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1609))
 			}
-			if rev_1614 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1614})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1741 := rev_1612[x_1721*int64(rev_1614) : (x_1721+1)*int64(rev_1614)]
-			region_1742 := row_1741[int(x_1725)*1 : (int(x_1725)+c_52)*1]
-			r_1735 = r_1735[:len(region_1742)]
-			for i_1743 := range region_1742 {
-				region_1742[i_1743] += r_1735[i_1743]
+			row_1739 := rev_1608[x_1718*int64(rev_1610) : (x_1718+1)*int64(rev_1610)]
+			region_1740 := row_1739[int(x_1722)*1 : (int(x_1722)+c_52)*1]
+			r_1736 = r_1736[:len(region_1740)]
+			for i_1741 := range region_1740 {
+				region_1740[i_1741] += r_1736[i_1741]
 			}
 			if c_52 != c_65 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_52}))
 			}
-			if x_1725 < 0 || x_1725+int64(c_65) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1725, x_1725+int64(c_65), mainparams_3))
+			if x_1722 < 0 || x_1722+int64(c_65) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1722, x_1722+int64(c_65), mainparams_3))
 			}
-			if x_1719 < 0 || x_1719 >= int64(rev_1613) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1719, rev_1613))
+			if x_1716 < 0 || x_1716 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1609))
 			}
-			if rev_1614 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1614})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1744 := rev_1612[x_1719*int64(rev_1614) : (x_1719+1)*int64(rev_1614)]
-			region_1745 := row_1744[int(x_1725)*1 : (int(x_1725)+c_65)*1]
-			row_1723 = row_1723[:len(region_1745)]
-			r_1735 = r_1735[:len(region_1745)]
-			for i_1746 := range region_1745 {
-				region_1745[i_1746] += (row_1723[i_1746] * r_1735[i_1746])
+			row_1742 := rev_1608[x_1716*int64(rev_1610) : (x_1716+1)*int64(rev_1610)]
+			region_1743 := row_1742[int(x_1722)*1 : (int(x_1722)+c_65)*1]
+			row_1720 = row_1720[:len(region_1743)]
+			r_1736 = r_1736[:len(region_1743)]
+			for i_1744 := range region_1743 {
+				region_1743[i_1744] += (row_1720[i_1744] * r_1736[i_1744])
 			}
-			x_1748 := int64(4) * n_15
-			if x_1725 < 0 || x_1748 < x_1725 || x_1748 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1725, x_1748, mainparams_3))
+			x_1746 := int64(4) * n_15
+			if x_1722 < 0 || x_1746 < x_1722 || x_1746 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1722, x_1746, mainparams_3))
 			}
-			n_1749 := int(x_1748) - int(x_1725)
-			s_1750 := row_1720[int(x_1725)*1 : int(x_1748)*1 : int(x_1748)*1]
-			if c_52 != n_1749 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1749})+" and "+runtime.ShapeString([]int{c_52}))
+			n_1747 := int(x_1746) - int(x_1722)
+			s_1748 := row_1717[int(x_1722)*1 : int(x_1746)*1 : int(x_1746)*1]
+			if c_52 != n_1747 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1747})+" and "+runtime.ShapeString([]int{c_52}))
 			}
-			if x_1719 < 0 || x_1719 >= int64(rev_1610) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1719, rev_1610))
+			if x_1716 < 0 || x_1716 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1606))
 			}
-			if rev_1611 != n_1749 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1611})+" and "+runtime.ShapeString([]int{n_1749})+" differ")
+			if rev_1607 != n_1747 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1607})+" and "+runtime.ShapeString([]int{n_1747})+" differ")
 			}
-			row_1751 := rev_1609[x_1719*int64(rev_1611) : (x_1719+1)*int64(rev_1611)]
-			s_1750 = s_1750[:len(row_1751)]
-			r_1735 = r_1735[:len(row_1751)]
-			for i_1752 := range row_1751 {
-				row_1751[i_1752] += (s_1750[i_1752] * r_1735[i_1752])
+			row_1749 := rev_1605[x_1716*int64(rev_1607) : (x_1716+1)*int64(rev_1607)]
+			s_1748 = s_1748[:len(row_1749)]
+			r_1736 = r_1736[:len(row_1749)]
+			for i_1750 := range row_1749 {
+				row_1749[i_1750] += (s_1748[i_1750] * r_1736[i_1750])
 			}
-			if rev_1608 != c_44 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_44})+" and "+runtime.ShapeString([]int{rev_1608}))
+			if rev_1604 != c_44 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_44})+" and "+runtime.ShapeString([]int{rev_1604}))
 			}
 			if c_44 != c_48 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_48})+" and "+runtime.ShapeString([]int{c_44}))
 			}
-			r_1754 := ar.F64w(c_48)
-			row_1712 = row_1712[:len(r_1754)]
-			row_1711 = row_1711[:len(r_1754)]
-			rev_1607 = rev_1607[:len(r_1754)]
-			for i_1755 := range r_1754 {
-				r_1754[i_1755] = ((row_1712[i_1755] * (1.0 - row_1712[i_1755])) * (row_1711[i_1755] * rev_1607[i_1755]))
+			r_1752 := ar.F64w(c_48)
+			row_1709 = row_1709[:len(r_1752)]
+			row_1708 = row_1708[:len(r_1752)]
+			rev_1603 = rev_1603[:len(r_1752)]
+			for i_1753 := range r_1752 {
+				r_1752[i_1753] = ((row_1709[i_1753] * (1.0 - row_1709[i_1753])) * (row_1708[i_1753] * rev_1603[i_1753]))
 			}
-			if x_1724 < 0 || x_1724+int64(c_48) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1724, x_1724+int64(c_48), mainparams_3))
+			if x_1721 < 0 || x_1721+int64(c_48) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1721, x_1721+int64(c_48), mainparams_3))
 			}
-			if x_1721 < 0 || x_1721 >= int64(rev_1613) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1721, rev_1613))
+			if x_1718 < 0 || x_1718 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1609))
 			}
-			if rev_1614 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1614})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1757 := rev_1612[x_1721*int64(rev_1614) : (x_1721+1)*int64(rev_1614)]
-			region_1758 := row_1757[int(x_1724)*1 : (int(x_1724)+c_48)*1]
-			r_1754 = r_1754[:len(region_1758)]
-			for i_1759 := range region_1758 {
-				region_1758[i_1759] += r_1754[i_1759]
+			row_1755 := rev_1608[x_1718*int64(rev_1610) : (x_1718+1)*int64(rev_1610)]
+			region_1756 := row_1755[int(x_1721)*1 : (int(x_1721)+c_48)*1]
+			r_1752 = r_1752[:len(region_1756)]
+			for i_1757 := range region_1756 {
+				region_1756[i_1757] += r_1752[i_1757]
 			}
-			if x_1724 < 0 || x_1725 < x_1724 || x_1725 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1724, x_1725, mainparams_3))
+			if x_1721 < 0 || x_1722 < x_1721 || x_1722 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1721, x_1722, mainparams_3))
 			}
-			n_1760 := int(x_1725) - int(x_1724)
-			s_1761 := row_1720[int(x_1724)*1 : int(x_1725)*1 : int(x_1725)*1]
-			if c_48 != n_1760 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1760})+" and "+runtime.ShapeString([]int{c_48}))
+			n_1758 := int(x_1722) - int(x_1721)
+			s_1759 := row_1717[int(x_1721)*1 : int(x_1722)*1 : int(x_1722)*1]
+			if c_48 != n_1758 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1758})+" and "+runtime.ShapeString([]int{c_48}))
 			}
-			r_1762 := ar.F64w(n_1760)
-			s_1761 = s_1761[:len(r_1762)]
-			r_1754 = r_1754[:len(r_1762)]
-			for i_1763 := range r_1762 {
-				r_1762[i_1763] = (s_1761[i_1763] * r_1754[i_1763])
+			r_1760 := ar.F64w(n_1758)
+			s_1759 = s_1759[:len(r_1760)]
+			r_1752 = r_1752[:len(r_1760)]
+			for i_1761 := range r_1760 {
+				r_1760[i_1761] = (s_1759[i_1761] * r_1752[i_1761])
 			}
 			if c_48 != c_69 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_48}))
 			}
-			if x_1724 < 0 || x_1724+int64(c_69) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1724, x_1724+int64(c_69), mainparams_3))
+			if x_1721 < 0 || x_1721+int64(c_69) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1721, x_1721+int64(c_69), mainparams_3))
 			}
-			if x_1719 < 0 || x_1719 >= int64(rev_1613) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1719, rev_1613))
+			if x_1716 < 0 || x_1716 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1609))
 			}
-			if rev_1614 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1614})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1765 := rev_1612[x_1719*int64(rev_1614) : (x_1719+1)*int64(rev_1614)]
-			region_1766 := row_1765[int(x_1724)*1 : (int(x_1724)+c_69)*1]
-			row_1718 = row_1718[:len(region_1766)]
-			r_1754 = r_1754[:len(region_1766)]
-			for i_1767 := range region_1766 {
-				region_1766[i_1767] += (row_1718[i_1767] * r_1754[i_1767])
+			row_1763 := rev_1608[x_1716*int64(rev_1610) : (x_1716+1)*int64(rev_1610)]
+			region_1764 := row_1763[int(x_1721)*1 : (int(x_1721)+c_69)*1]
+			row_1715 = row_1715[:len(region_1764)]
+			r_1752 = r_1752[:len(region_1764)]
+			for i_1765 := range region_1764 {
+				region_1764[i_1765] += (row_1715[i_1765] * r_1752[i_1765])
 			}
-			if n_1726 != c_52 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_52})+" and "+runtime.ShapeString([]int{n_1726}))
+			if n_1723 != c_52 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_52})+" and "+runtime.ShapeString([]int{n_1723}))
 			}
 			if c_52 != c_56 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_56})+" and "+runtime.ShapeString([]int{c_52}))
 			}
-			r_1769 := ar.F64w(c_56)
-			row_1714 = row_1714[:len(r_1769)]
-			row_1713 = row_1713[:len(r_1769)]
-			r_1733 = r_1733[:len(r_1769)]
-			for i_1770 := range r_1769 {
-				r_1769[i_1770] = ((row_1714[i_1770] * (1.0 - row_1714[i_1770])) * (row_1713[i_1770] * r_1733[i_1770]))
+			r_1767 := ar.F64w(c_56)
+			row_1711 = row_1711[:len(r_1767)]
+			row_1710 = row_1710[:len(r_1767)]
+			a_1725 = a_1725[:len(r_1767)]
+			for i_1768 := range r_1767 {
+				r_1767[i_1768] = ((row_1711[i_1768] * (1.0 - row_1711[i_1768])) * (row_1710[i_1768] * a_1725[i_1768]))
 			}
 			if n_15 < 0 || n_15+int64(c_56) > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_56), mainparams_3))
 			}
-			if x_1721 < 0 || x_1721 >= int64(rev_1613) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1721, rev_1613))
+			if x_1718 < 0 || x_1718 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1609))
 			}
-			if rev_1614 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1614})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1772 := rev_1612[x_1721*int64(rev_1614) : (x_1721+1)*int64(rev_1614)]
-			region_1773 := row_1772[int(n_15)*1 : (int(n_15)+c_56)*1]
-			r_1769 = r_1769[:len(region_1773)]
-			for i_1774 := range region_1773 {
-				region_1773[i_1774] += r_1769[i_1774]
+			row_1770 := rev_1608[x_1718*int64(rev_1610) : (x_1718+1)*int64(rev_1610)]
+			region_1771 := row_1770[int(n_15)*1 : (int(n_15)+c_56)*1]
+			r_1767 = r_1767[:len(region_1771)]
+			for i_1772 := range region_1771 {
+				region_1771[i_1772] += r_1767[i_1772]
 			}
 			if c_56 != c_65 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_56}))
@@ -6566,86 +6559,86 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if n_15 < 0 || n_15+int64(c_65) > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_65), mainparams_3))
 			}
-			if x_1719 < 0 || x_1719 >= int64(rev_1613) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1719, rev_1613))
+			if x_1716 < 0 || x_1716 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1609))
 			}
-			if rev_1614 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1614})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1775 := rev_1612[x_1719*int64(rev_1614) : (x_1719+1)*int64(rev_1614)]
-			region_1776 := row_1775[int(n_15)*1 : (int(n_15)+c_65)*1]
-			row_1723 = row_1723[:len(region_1776)]
-			r_1769 = r_1769[:len(region_1776)]
-			for i_1777 := range region_1776 {
-				region_1776[i_1777] += (row_1723[i_1777] * r_1769[i_1777])
+			row_1773 := rev_1608[x_1716*int64(rev_1610) : (x_1716+1)*int64(rev_1610)]
+			region_1774 := row_1773[int(n_15)*1 : (int(n_15)+c_65)*1]
+			row_1720 = row_1720[:len(region_1774)]
+			r_1767 = r_1767[:len(region_1774)]
+			for i_1775 := range region_1774 {
+				region_1774[i_1775] += (row_1720[i_1775] * r_1767[i_1775])
 			}
-			if n_15 < 0 || x_1724 < n_15 || x_1724 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1724, mainparams_3))
+			if n_15 < 0 || x_1721 < n_15 || x_1721 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1721, mainparams_3))
 			}
-			n_1779 := int(x_1724) - int(n_15)
-			s_1780 := row_1720[int(n_15)*1 : int(x_1724)*1 : int(x_1724)*1]
-			if c_56 != n_1779 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1779})+" and "+runtime.ShapeString([]int{c_56}))
+			n_1777 := int(x_1721) - int(n_15)
+			s_1778 := row_1717[int(n_15)*1 : int(x_1721)*1 : int(x_1721)*1]
+			if c_56 != n_1777 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1777})+" and "+runtime.ShapeString([]int{c_56}))
 			}
-			if x_1719 < 0 || x_1719 >= int64(rev_1610) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1719, rev_1610))
+			if x_1716 < 0 || x_1716 >= int64(rev_1606) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1606))
 			}
-			if rev_1611 != n_1779 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1611})+" and "+runtime.ShapeString([]int{n_1779})+" differ")
+			if rev_1607 != n_1777 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1607})+" and "+runtime.ShapeString([]int{n_1777})+" differ")
 			}
-			row_1781 := rev_1609[x_1719*int64(rev_1611) : (x_1719+1)*int64(rev_1611)]
-			s_1780 = s_1780[:len(row_1781)]
-			r_1769 = r_1769[:len(row_1781)]
-			for i_1782 := range row_1781 {
-				row_1781[i_1782] += (s_1780[i_1782] * r_1769[i_1782])
+			row_1779 := rev_1605[x_1716*int64(rev_1607) : (x_1716+1)*int64(rev_1607)]
+			s_1778 = s_1778[:len(row_1779)]
+			r_1767 = r_1767[:len(row_1779)]
+			for i_1780 := range row_1779 {
+				row_1779[i_1780] += (s_1778[i_1780] * r_1767[i_1780])
 			}
-			if x_1721 < 0 || x_1721 >= int64(c_64) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1721, c_64))
+			if x_1718 < 0 || x_1718 >= int64(c_64) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1718, c_64))
 			}
-			row_1784 := row_1717[int(x_1721)*c_65 : (int(x_1721)+1)*c_65]
-			if n_1726 != c_65 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{n_1726}))
+			row_1782 := row_1714[int(x_1718)*c_65 : (int(x_1718)+1)*c_65]
+			if n_1723 != c_65 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{n_1723}))
 			}
 			if c_65 != c_60 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_60})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			r_1785 := ar.F64w(c_60)
-			row_1715 = row_1715[:len(r_1785)]
-			row_1784 = row_1784[:len(r_1785)]
-			r_1733 = r_1733[:len(r_1785)]
-			for i_1786 := range r_1785 {
-				r_1785[i_1786] = ((row_1715[i_1786] * (1.0 - row_1715[i_1786])) * (row_1784[i_1786] * r_1733[i_1786]))
+			r_1783 := ar.F64w(c_60)
+			row_1712 = row_1712[:len(r_1783)]
+			row_1782 = row_1782[:len(r_1783)]
+			a_1725 = a_1725[:len(r_1783)]
+			for i_1784 := range r_1783 {
+				r_1783[i_1784] = ((row_1712[i_1784] * (1.0 - row_1712[i_1784])) * (row_1782[i_1784] * a_1725[i_1784]))
 			}
 			if int64(0)+int64(c_60) > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_60), mainparams_3))
 			}
-			if x_1721 < 0 || x_1721 >= int64(rev_1613) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1721, rev_1613))
+			if x_1718 < 0 || x_1718 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1609))
 			}
-			if rev_1614 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1614})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1788 := rev_1612[x_1721*int64(rev_1614) : (x_1721+1)*int64(rev_1614)]
-			region_1789 := row_1788[int(int64(0))*1 : (int(int64(0))+c_60)*1]
-			r_1785 = r_1785[:len(region_1789)]
-			for i_1790 := range region_1789 {
-				region_1789[i_1790] += r_1785[i_1790]
+			row_1786 := rev_1608[x_1718*int64(rev_1610) : (x_1718+1)*int64(rev_1610)]
+			region_1787 := row_1786[int(int64(0))*1 : (int(int64(0))+c_60)*1]
+			r_1783 = r_1783[:len(region_1787)]
+			for i_1788 := range region_1787 {
+				region_1787[i_1788] += r_1783[i_1788]
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_1791 := int(n_15) - int(int64(0))
-			s_1792 := row_1720[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if c_60 != n_1791 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1791})+" and "+runtime.ShapeString([]int{c_60}))
+			n_1789 := int(n_15) - int(int64(0))
+			s_1790 := row_1717[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if c_60 != n_1789 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1789})+" and "+runtime.ShapeString([]int{c_60}))
 			}
-			if n_1760 != n_1791 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1760})+" and "+runtime.ShapeString([]int{n_1791})+" differ")
+			if n_1758 != n_1789 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1758})+" and "+runtime.ShapeString([]int{n_1789})+" differ")
 			}
-			s_1792 = s_1792[:len(r_1762)]
-			r_1785 = r_1785[:len(r_1762)]
-			for i_1794 := range r_1762 {
-				r_1762[i_1794] += (s_1792[i_1794] * r_1785[i_1794])
+			s_1790 = s_1790[:len(r_1760)]
+			r_1783 = r_1783[:len(r_1760)]
+			for i_1792 := range r_1760 {
+				r_1760[i_1792] += (s_1790[i_1792] * r_1783[i_1792])
 			}
 			if c_60 != c_69 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_60}))
@@ -6653,32 +6646,32 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if int64(0)+int64(c_69) > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_69), mainparams_3))
 			}
-			if x_1719 < 0 || x_1719 >= int64(rev_1613) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1719, rev_1613))
+			if x_1716 < 0 || x_1716 >= int64(rev_1609) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1609))
 			}
-			if rev_1614 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1614})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1610 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1796 := rev_1612[x_1719*int64(rev_1614) : (x_1719+1)*int64(rev_1614)]
-			region_1797 := row_1796[int(int64(0))*1 : (int(int64(0))+c_69)*1]
-			row_1718 = row_1718[:len(region_1797)]
-			r_1785 = r_1785[:len(region_1797)]
-			for i_1798 := range region_1797 {
-				region_1797[i_1798] += (row_1718[i_1798] * r_1785[i_1798])
+			row_1794 := rev_1608[x_1716*int64(rev_1610) : (x_1716+1)*int64(rev_1610)]
+			region_1795 := row_1794[int(int64(0))*1 : (int(int64(0))+c_69)*1]
+			row_1715 = row_1715[:len(region_1795)]
+			r_1783 = r_1783[:len(region_1795)]
+			for i_1796 := range region_1795 {
+				region_1795[i_1796] += (row_1715[i_1796] * r_1783[i_1796])
 			}
-			rev_1607, rev_1608 = r_1762, n_1760
-			if rev_1608 == len(buf_1800) {
-				copy(buf_1800, rev_1607)
-				rev_1607 = buf_1800
-				ar.Release(mark_1708)
+			rev_1603, rev_1604 = r_1760, n_1758
+			if rev_1604 == len(buf_1798) {
+				copy(buf_1798, rev_1603)
+				rev_1603 = buf_1798
+				ar.Release(mark_1705)
 			}
 		}
-		if x_1563 < 0 || x_1563 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_1563, sequence_11))
+		if x_1562 < 0 || x_1562 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_1562, sequence_11))
 		}
-		row_1801 := sequence_10[int(x_1563)*sequence_12 : (int(x_1563)+1)*sequence_12]
-		if rev_1608 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_1608}))
+		row_1799 := sequence_10[int(x_1562)*sequence_12 : (int(x_1562)+1)*sequence_12]
+		if rev_1604 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_1604}))
 		}
 		if int64(0) >= int64(rev_1310) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(0), rev_1310))
@@ -6686,31 +6679,31 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		if rev_1311 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1311})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_1802 := rev_1309[int64(0)*int64(rev_1311) : (int64(0)+1)*int64(rev_1311)]
-		row_1801 = row_1801[:len(row_1802)]
-		rev_1607 = rev_1607[:len(row_1802)]
-		for i_1803 := range row_1802 {
-			row_1802[i_1803] += (row_1801[i_1803] * rev_1607[i_1803])
+		row_1800 := rev_1309[int64(0)*int64(rev_1311) : (int64(0)+1)*int64(rev_1311)]
+		row_1799 = row_1799[:len(row_1800)]
+		rev_1603 = rev_1603[:len(row_1800)]
+		for i_1801 := range row_1800 {
+			row_1800[i_1801] += (row_1799[i_1801] * rev_1603[i_1801])
 		}
 		if c_71 != rev_1306 || c_72 != rev_1307 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_71, c_72})+" and "+runtime.ShapeString([]int{rev_1306, rev_1307})+" differ")
 		}
-		z_1805 := ar.F64w(c_71 * c_72)
-		rev_1305 = rev_1305[:len(z_1805)]
-		for i_1806 := range z_1805 {
-			z_1805[i_1806] = 0 + rev_1305[i_1806]
+		z_1803 := ar.F64w(c_71 * c_72)
+		rev_1305 = rev_1305[:len(z_1803)]
+		for i_1804 := range z_1803 {
+			z_1803[i_1804] = 0 + rev_1305[i_1804]
 		}
-		rev_1305, rev_1306, rev_1307 = z_1805, c_71, c_72
-		if rev_1306*rev_1307 == len(buf_1807) {
-			copy(buf_1807, rev_1305)
-			rev_1305 = buf_1807
-			ar.Release(mark_1561)
+		rev_1305, rev_1306, rev_1307 = z_1803, c_71, c_72
+		if rev_1306*rev_1307 == len(buf_1805) {
+			copy(buf_1805, rev_1305)
+			rev_1305 = buf_1805
+			ar.Release(mark_1560)
 		}
 	}
-	x_1808 := -c_1278
-	x_1809 := x_1808 / x_1298
-	ar.Keep(mark_1810, &z_1304, &z_1303)
-	return x_1809, z_1304, mainparams_2, mainparams_3, z_1303, extraparams_5, extraparams_6, nil
+	x_1806 := -c_1278
+	x_1807 := x_1806 / x_1298
+	ar.Keep(mark_1808, &z_1304, &z_1303)
+	return x_1807, z_1304, mainparams_2, mainparams_3, z_1303, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
@@ -10077,7 +10070,7 @@ var nbLoop58 runtime.LoopSite
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
 func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_509 := ar.Mark()
+	mark_495 := ar.Mark()
 	if ybar_52 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_52))
 	}
@@ -10506,255 +10499,253 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	var rev_199 []float64
 	var rev_200 int
 	rev_192, rev_193, rev_194, rev_195, rev_196, rev_197, rev_198, rev_199, rev_200 = a_172, 3, tape_8, z_189, tape_16, z_190, tape_21, z_191, tape_26
-	buf_244 := ar.F64w(rev_196)
-	buf_245 := ar.F64w(rev_198)
-	buf_246 := ar.F64w(rev_200)
-	for i_222 := int64(0); i_222 < int64(3); i_222++ {
-		mark_223 := ar.Mark()
-		if i_222 < 0 || i_222 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_222, 3))
+	buf_242 := ar.F64w(rev_196)
+	buf_243 := ar.F64w(rev_198)
+	buf_244 := ar.F64w(rev_200)
+	for i_221 := int64(0); i_221 < int64(3); i_221++ {
+		mark_222 := ar.Mark()
+		if i_221 < 0 || i_221 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_221, 3))
 		}
-		row_224 := a_64[int(i_222)*tape_8 : (int(i_222)+1)*tape_8]
-		if i_222 < 0 || i_222 >= int64(tape_23) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_222, tape_23))
+		row_223 := a_64[int(i_221)*tape_8 : (int(i_221)+1)*tape_8]
+		if i_221 < 0 || i_221 >= int64(tape_23) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_221, tape_23))
 		}
-		row_225 := tape_22[int(i_222)*tape_24 : (int(i_222)+1)*tape_24]
+		row_224 := tape_22[int(i_221)*tape_24 : (int(i_221)+1)*tape_24]
 		if tape_8 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
 		if tape_24 != rev_200 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_200})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 		}
-		if i_222 < 0 || i_222 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_222, tape_18))
+		if i_221 < 0 || i_221 >= int64(tape_18) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_221, tape_18))
 		}
-		row_227 := tape_17[int(i_222)*tape_19 : (int(i_222)+1)*tape_19]
+		row_226 := tape_17[int(i_221)*tape_19 : (int(i_221)+1)*tape_19]
 		if tape_8 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
 		if tape_19 != rev_198 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_198})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		r_226 := ar.F64w(rev_200)
+		r_225 := ar.F64w(rev_200)
 		rev_199 = rev_199[:rev_200]
-		row_225 = row_225[:rev_200]
 		row_224 = row_224[:rev_200]
-		r_226 = r_226[:rev_200]
-		for i_229 := 0; i_229 < rev_200; i_229++ {
-			e_231 := (rev_199[i_229] + (row_225[i_229] * row_224[i_229]))
-			r_226[i_229] = e_231
+		row_223 = row_223[:rev_200]
+		r_225 = r_225[:rev_200]
+		for i_228 := 0; i_228 < rev_200; i_228++ {
+			e_230 := (rev_199[i_228] + (row_224[i_228] * row_223[i_228]))
+			r_225[i_228] = e_230
 		}
-		if i_222 < 0 || i_222 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_222, tape_28))
+		if i_221 < 0 || i_221 >= int64(tape_28) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_221, tape_28))
 		}
-		row_232 := tape_27[int(i_222)*tape_29 : (int(i_222)+1)*tape_29]
+		row_231 := tape_27[int(i_221)*tape_29 : (int(i_221)+1)*tape_29]
 		if tape_8 != tape_29 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
 		if tape_29 != rev_196 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_196})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 		}
-		r_228 := ar.F64w(rev_198)
+		r_227 := ar.F64w(rev_198)
 		rev_197 = rev_197[:rev_198]
-		row_227 = row_227[:rev_198]
-		row_224 = row_224[:rev_198]
-		r_228 = r_228[:rev_198]
-		for i_234 := 0; i_234 < rev_198; i_234++ {
-			e_236 := (rev_197[i_234] + (row_227[i_234] * row_224[i_234]))
-			r_228[i_234] = e_236
+		row_226 = row_226[:rev_198]
+		row_223 = row_223[:rev_198]
+		r_227 = r_227[:rev_198]
+		for i_233 := 0; i_233 < rev_198; i_233++ {
+			e_235 := (rev_197[i_233] + (row_226[i_233] * row_223[i_233]))
+			r_227[i_233] = e_235
+		}
+		r_232 := ar.F64w(rev_196)
+		rev_195 = rev_195[:rev_196]
+		row_231 = row_231[:rev_196]
+		row_223 = row_223[:rev_196]
+		r_232 = r_232[:rev_196]
+		for i_236 := 0; i_236 < rev_196; i_236++ {
+			e_238 := (rev_195[i_236] + (row_231[i_236] * row_223[i_236]))
+			r_232[i_236] = e_238
 		}
 		if tape_8 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if i_222 < 0 || i_222 >= int64(rev_193) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_222, rev_193))
+		if i_221 < 0 || i_221 >= int64(rev_193) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_221, rev_193))
 		}
 		if rev_194 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_194})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_237 := rev_192[i_222*int64(rev_194) : (i_222+1)*int64(rev_194)]
-		r_233 := ar.F64w(rev_196)
-		rev_195 = rev_195[:rev_196]
-		row_232 = row_232[:rev_196]
-		row_224 = row_224[:rev_196]
-		r_233 = r_233[:rev_196]
-		for i_238 := 0; i_238 < rev_196; i_238++ {
-			e_240 := (rev_195[i_238] + (row_232[i_238] * row_224[i_238]))
-			r_233[i_238] = e_240
+		row_239 := rev_192[i_221*int64(rev_194) : (i_221+1)*int64(rev_194)]
+		tape_15 = tape_15[:len(row_239)]
+		row_223 = row_223[:len(row_239)]
+		for i_240 := range row_239 {
+			row_239[i_240] += (tape_15[i_240] * row_223[i_240])
 		}
-		row_237 = row_237[:tape_16]
-		tape_15 = tape_15[:tape_16]
-		row_224 = row_224[:tape_16]
-		for i_241 := 0; i_241 < tape_16; i_241++ {
-			e_243 := (row_237[i_241] + (tape_15[i_241] * row_224[i_241]))
-			row_237[i_241] = e_243
-		}
-		rev_195, rev_197, rev_199 = r_233, r_228, r_226
-		if rev_196 == len(buf_244) && rev_198 == len(buf_245) && rev_200 == len(buf_246) {
-			copy(buf_244, rev_195)
-			rev_195 = buf_244
-			copy(buf_245, rev_197)
-			rev_197 = buf_245
-			copy(buf_246, rev_199)
-			rev_199 = buf_246
-			ar.Release(mark_223)
+		rev_195, rev_197, rev_199 = r_232, r_227, r_225
+		if rev_196 == len(buf_242) && rev_198 == len(buf_243) && rev_200 == len(buf_244) {
+			copy(buf_242, rev_195)
+			rev_195 = buf_242
+			copy(buf_243, rev_197)
+			rev_197 = buf_243
+			copy(buf_244, rev_199)
+			rev_199 = buf_244
+			ar.Release(mark_222)
 		}
 	}
-	n_247, err_248 := runtime.CheckSize(int64(3))
-	if err_248 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_248)
+	n_245, err_246 := runtime.CheckSize(int64(3))
+	if err_246 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_246)
 	}
-	var a_249 []float64
-	row_250 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_247 []float64
+	row_248 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_251 := tape_26
-	tot_252, err_253 := runtime.MulSize(n_247, rs_251)
-	if err_253 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_253)
+	rs_249 := tape_26
+	tot_250, err_251 := runtime.MulSize(n_245, rs_249)
+	if err_251 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_251)
 	}
-	a_249 = ar.F64w(tot_252)
-	row_254 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_247 = ar.F64w(tot_250)
+	row_252 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_255 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_253 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_256 := a_249[0*rs_251 : 1*rs_251]
-	row_257 := a_249[1*rs_251 : 2*rs_251]
-	row_258 := a_249[2*rs_251 : 3*rs_251]
+	row_254 := a_247[0*rs_249 : 1*rs_249]
+	row_255 := a_247[1*rs_249 : 2*rs_249]
+	row_256 := a_247[2*rs_249 : 3*rs_249]
 	tape_25 = tape_25[:tape_26]
-	row_250 = row_250[:tape_26]
+	row_248 = row_248[:tape_26]
+	row_252 = row_252[:tape_26]
+	row_253 = row_253[:tape_26]
 	row_254 = row_254[:tape_26]
 	row_255 = row_255[:tape_26]
 	row_256 = row_256[:tape_26]
-	row_257 = row_257[:tape_26]
-	row_258 = row_258[:tape_26]
 	if tape_26 >= 262144 {
-		loop_271 := runtime.EnterLoop(&nbLoop42, runtime.Bind(tape_25, runtime.Bind(row_250, runtime.Bind(row_254, runtime.Bind(row_255, runtime.Bind(row_256, runtime.Bind(row_257, runtime.Bind(row_258, runtime.End{}))))))), tape_26, 16384)
-		if loop_271.For == nil {
-			loop_271.For = func(lo_265, hi int) {
-				tape_25 := loop_271.C.H
-				row_250 := loop_271.C.T.H
-				row_254 := loop_271.C.T.T.H
-				row_255 := loop_271.C.T.T.T.H
-				row_256 := loop_271.C.T.T.T.T.H
-				row_257 := loop_271.C.T.T.T.T.T.H
-				row_258 := loop_271.C.T.T.T.T.T.T.H
-				for i_266 := lo_265; i_266 < hi; i_266++ {
-					e_268 := (tape_25[i_266] * row_250[i_266])
-					e_269 := (tape_25[i_266] * row_254[i_266])
-					e_270 := (tape_25[i_266] * row_255[i_266])
-					row_256[i_266] = e_268
-					row_257[i_266] = e_269
-					row_258[i_266] = e_270
+		loop_269 := runtime.EnterLoop(&nbLoop42, runtime.Bind(tape_25, runtime.Bind(row_248, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.Bind(row_255, runtime.Bind(row_256, runtime.End{}))))))), tape_26, 16384)
+		if loop_269.For == nil {
+			loop_269.For = func(lo_263, hi int) {
+				tape_25 := loop_269.C.H
+				row_248 := loop_269.C.T.H
+				row_252 := loop_269.C.T.T.H
+				row_253 := loop_269.C.T.T.T.H
+				row_254 := loop_269.C.T.T.T.T.H
+				row_255 := loop_269.C.T.T.T.T.T.H
+				row_256 := loop_269.C.T.T.T.T.T.T.H
+				for i_264 := lo_263; i_264 < hi; i_264++ {
+					e_266 := (tape_25[i_264] * row_248[i_264])
+					e_267 := (tape_25[i_264] * row_252[i_264])
+					e_268 := (tape_25[i_264] * row_253[i_264])
+					row_254[i_264] = e_266
+					row_255[i_264] = e_267
+					row_256[i_264] = e_268
 				}
 			}
 		}
-		runtime.ParallelFor(tape_26, 16384, loop_271.For)
-		loop_271.Leave(&nbLoop42)
+		runtime.ParallelFor(tape_26, 16384, loop_269.For)
+		loop_269.Leave(&nbLoop42)
 	} else {
-		for i_259 := 0; i_259 < tape_26; i_259++ {
-			e_261 := (tape_25[i_259] * row_250[i_259])
-			e_262 := (tape_25[i_259] * row_254[i_259])
-			e_263 := (tape_25[i_259] * row_255[i_259])
-			row_256[i_259] = e_261
-			row_257[i_259] = e_262
-			row_258[i_259] = e_263
+		for i_257 := 0; i_257 < tape_26; i_257++ {
+			e_259 := (tape_25[i_257] * row_248[i_257])
+			e_260 := (tape_25[i_257] * row_252[i_257])
+			e_261 := (tape_25[i_257] * row_253[i_257])
+			row_254[i_257] = e_259
+			row_255[i_257] = e_260
+			row_256[i_257] = e_261
 		}
 	}
-	n_272, err_273 := runtime.CheckSize(int64(3))
-	if err_273 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_273)
+	n_270, err_271 := runtime.CheckSize(int64(3))
+	if err_271 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_271)
 	}
-	var a_274 []float64
-	row_275 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_272 []float64
+	row_273 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_276 := tape_21
-	tot_277, err_278 := runtime.MulSize(n_272, rs_276)
-	if err_278 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_278)
+	rs_274 := tape_21
+	tot_275, err_276 := runtime.MulSize(n_270, rs_274)
+	if err_276 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_276)
 	}
-	a_274 = ar.F64w(tot_277)
-	row_279 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_272 = ar.F64w(tot_275)
+	row_277 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_280 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_278 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_281 := a_274[0*rs_276 : 1*rs_276]
-	row_282 := a_274[1*rs_276 : 2*rs_276]
-	row_283 := a_274[2*rs_276 : 3*rs_276]
+	row_279 := a_272[0*rs_274 : 1*rs_274]
+	row_280 := a_272[1*rs_274 : 2*rs_274]
+	row_281 := a_272[2*rs_274 : 3*rs_274]
 	tape_20 = tape_20[:tape_21]
-	row_275 = row_275[:tape_21]
+	row_273 = row_273[:tape_21]
+	row_277 = row_277[:tape_21]
+	row_278 = row_278[:tape_21]
 	row_279 = row_279[:tape_21]
 	row_280 = row_280[:tape_21]
 	row_281 = row_281[:tape_21]
-	row_282 = row_282[:tape_21]
-	row_283 = row_283[:tape_21]
 	if tape_21 >= 262144 {
-		loop_296 := runtime.EnterLoop(&nbLoop43, runtime.Bind(tape_20, runtime.Bind(row_275, runtime.Bind(row_279, runtime.Bind(row_280, runtime.Bind(row_281, runtime.Bind(row_282, runtime.Bind(row_283, runtime.End{}))))))), tape_21, 16384)
-		if loop_296.For == nil {
-			loop_296.For = func(lo_290, hi int) {
-				tape_20 := loop_296.C.H
-				row_275 := loop_296.C.T.H
-				row_279 := loop_296.C.T.T.H
-				row_280 := loop_296.C.T.T.T.H
-				row_281 := loop_296.C.T.T.T.T.H
-				row_282 := loop_296.C.T.T.T.T.T.H
-				row_283 := loop_296.C.T.T.T.T.T.T.H
-				for i_291 := lo_290; i_291 < hi; i_291++ {
-					e_293 := (tape_20[i_291] * row_275[i_291])
-					e_294 := (tape_20[i_291] * row_279[i_291])
-					e_295 := (tape_20[i_291] * row_280[i_291])
-					row_281[i_291] = e_293
-					row_282[i_291] = e_294
-					row_283[i_291] = e_295
+		loop_294 := runtime.EnterLoop(&nbLoop43, runtime.Bind(tape_20, runtime.Bind(row_273, runtime.Bind(row_277, runtime.Bind(row_278, runtime.Bind(row_279, runtime.Bind(row_280, runtime.Bind(row_281, runtime.End{}))))))), tape_21, 16384)
+		if loop_294.For == nil {
+			loop_294.For = func(lo_288, hi int) {
+				tape_20 := loop_294.C.H
+				row_273 := loop_294.C.T.H
+				row_277 := loop_294.C.T.T.H
+				row_278 := loop_294.C.T.T.T.H
+				row_279 := loop_294.C.T.T.T.T.H
+				row_280 := loop_294.C.T.T.T.T.T.H
+				row_281 := loop_294.C.T.T.T.T.T.T.H
+				for i_289 := lo_288; i_289 < hi; i_289++ {
+					e_291 := (tape_20[i_289] * row_273[i_289])
+					e_292 := (tape_20[i_289] * row_277[i_289])
+					e_293 := (tape_20[i_289] * row_278[i_289])
+					row_279[i_289] = e_291
+					row_280[i_289] = e_292
+					row_281[i_289] = e_293
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_296.For)
-		loop_296.Leave(&nbLoop43)
+		runtime.ParallelFor(tape_21, 16384, loop_294.For)
+		loop_294.Leave(&nbLoop43)
 	} else {
-		for i_284 := 0; i_284 < tape_21; i_284++ {
-			e_286 := (tape_20[i_284] * row_275[i_284])
-			e_287 := (tape_20[i_284] * row_279[i_284])
-			e_288 := (tape_20[i_284] * row_280[i_284])
-			row_281[i_284] = e_286
-			row_282[i_284] = e_287
-			row_283[i_284] = e_288
+		for i_282 := 0; i_282 < tape_21; i_282++ {
+			e_284 := (tape_20[i_282] * row_273[i_282])
+			e_285 := (tape_20[i_282] * row_277[i_282])
+			e_286 := (tape_20[i_282] * row_278[i_282])
+			row_279[i_282] = e_284
+			row_280[i_282] = e_285
+			row_281[i_282] = e_286
 		}
 	}
 	if tape_26 != tape_31 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_31})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_297 := ar.F64w(tape_31)
-	tape_30 = tape_30[:len(r_297)]
-	rev_199 = rev_199[:len(r_297)]
-	if len(r_297) >= 262144 {
-		loop_304 := runtime.EnterLoop(&nbLoop44, runtime.Bind(r_297, runtime.Bind(tape_30, runtime.Bind(rev_199, runtime.End{}))), len(r_297), 16384)
-		if loop_304.For == nil {
-			loop_304.For = func(lo_301, hi int) {
-				r_297 := loop_304.C.H
-				tape_30 := loop_304.C.T.H
-				rev_199 := loop_304.C.T.T.H
-				for i_302 := lo_301; i_302 < hi; i_302++ {
-					r_297[i_302] = (tape_30[i_302] * rev_199[i_302])
+	r_295 := ar.F64w(tape_31)
+	tape_30 = tape_30[:len(r_295)]
+	rev_199 = rev_199[:len(r_295)]
+	if len(r_295) >= 262144 {
+		loop_302 := runtime.EnterLoop(&nbLoop44, runtime.Bind(r_295, runtime.Bind(tape_30, runtime.Bind(rev_199, runtime.End{}))), len(r_295), 16384)
+		if loop_302.For == nil {
+			loop_302.For = func(lo_299, hi int) {
+				r_295 := loop_302.C.H
+				tape_30 := loop_302.C.T.H
+				rev_199 := loop_302.C.T.T.H
+				for i_300 := lo_299; i_300 < hi; i_300++ {
+					r_295[i_300] = (tape_30[i_300] * rev_199[i_300])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_297), 16384, loop_304.For)
-		loop_304.Leave(&nbLoop44)
+		runtime.ParallelFor(len(r_295), 16384, loop_302.For)
+		loop_302.Leave(&nbLoop44)
 	} else {
-		for i_298 := range r_297 {
-			r_297[i_298] = (tape_30[i_298] * rev_199[i_298])
+		for i_296 := range r_295 {
+			r_295[i_296] = (tape_30[i_296] * rev_199[i_296])
 		}
 	}
 	if tape_26 != tape_33 {
@@ -10766,261 +10757,243 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	tape_32 = tape_32[:len(rev_195)]
 	rev_199 = rev_199[:len(rev_195)]
 	if len(rev_195) >= 262144 {
-		loop_312 := runtime.EnterLoop(&nbLoop45, runtime.Bind(rev_195, runtime.Bind(tape_32, runtime.Bind(rev_199, runtime.End{}))), len(rev_195), 16384)
-		if loop_312.For == nil {
-			loop_312.For = func(lo_309, hi int) {
-				rev_195 := loop_312.C.H
-				tape_32 := loop_312.C.T.H
-				rev_199 := loop_312.C.T.T.H
-				for i_310 := lo_309; i_310 < hi; i_310++ {
-					rev_195[i_310] += (-(tape_32[i_310] * rev_199[i_310]))
+		loop_310 := runtime.EnterLoop(&nbLoop45, runtime.Bind(rev_195, runtime.Bind(tape_32, runtime.Bind(rev_199, runtime.End{}))), len(rev_195), 16384)
+		if loop_310.For == nil {
+			loop_310.For = func(lo_307, hi int) {
+				rev_195 := loop_310.C.H
+				tape_32 := loop_310.C.T.H
+				rev_199 := loop_310.C.T.T.H
+				for i_308 := lo_307; i_308 < hi; i_308++ {
+					rev_195[i_308] += (-(tape_32[i_308] * rev_199[i_308]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(rev_195), 16384, loop_312.For)
-		loop_312.Leave(&nbLoop45)
+		runtime.ParallelFor(len(rev_195), 16384, loop_310.For)
+		loop_310.Leave(&nbLoop45)
 	} else {
-		for i_306 := range rev_195 {
-			rev_195[i_306] += (-(tape_32[i_306] * rev_199[i_306]))
+		for i_304 := range rev_195 {
+			rev_195[i_304] += (-(tape_32[i_304] * rev_199[i_304]))
 		}
 	}
 	if int64(2) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:52", runtime.CheckIndex(int64(2), tape_23))
 	}
-	row_313 := tape_22[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
+	row_311 := tape_22[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_314 := a_172[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	row_312 := a_172[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	row_311 = row_311[:len(row_312)]
+	r_295 = r_295[:len(row_312)]
+	if len(row_312) >= 262144 {
+		loop_319 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_312, runtime.Bind(row_311, runtime.Bind(r_295, runtime.End{}))), len(row_312), 16384)
+		if loop_319.For == nil {
+			loop_319.For = func(lo_316, hi int) {
+				row_312 := loop_319.C.H
+				row_311 := loop_319.C.T.H
+				r_295 := loop_319.C.T.T.H
+				for i_317 := lo_316; i_317 < hi; i_317++ {
+					row_312[i_317] += (row_311[i_317] * r_295[i_317])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_312), 16384, loop_319.For)
+		loop_319.Leave(&nbLoop46)
+	} else {
+		for i_313 := range row_312 {
+			row_312[i_313] += (row_311[i_313] * r_295[i_313])
+		}
+	}
 	if int64(2) >= int64(tape_28) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), tape_28))
 	}
-	row_315 := tape_27[int(int64(2))*tape_29 : (int(int64(2))+1)*tape_29]
+	row_320 := tape_27[int(int64(2))*tape_29 : (int(int64(2))+1)*tape_29]
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_316 := a_249[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
-	row_314 = row_314[:tape_24]
-	row_313 = row_313[:tape_24]
-	r_297 = r_297[:tape_24]
-	if tape_24 >= 262144 {
-		loop_325 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_314, runtime.Bind(row_313, runtime.Bind(r_297, runtime.End{}))), tape_24, 16384)
-		if loop_325.For == nil {
-			loop_325.For = func(lo_321, hi int) {
-				row_314 := loop_325.C.H
-				row_313 := loop_325.C.T.H
-				r_297 := loop_325.C.T.T.H
-				for i_322 := lo_321; i_322 < hi; i_322++ {
-					e_324 := (row_314[i_322] + (row_313[i_322] * r_297[i_322]))
-					row_314[i_322] = e_324
+	row_321 := a_247[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
+	row_320 = row_320[:len(row_321)]
+	r_295 = r_295[:len(row_321)]
+	if len(row_321) >= 262144 {
+		loop_328 := runtime.EnterLoop(&nbLoop47, runtime.Bind(row_321, runtime.Bind(row_320, runtime.Bind(r_295, runtime.End{}))), len(row_321), 16384)
+		if loop_328.For == nil {
+			loop_328.For = func(lo_325, hi int) {
+				row_321 := loop_328.C.H
+				row_320 := loop_328.C.T.H
+				r_295 := loop_328.C.T.T.H
+				for i_326 := lo_325; i_326 < hi; i_326++ {
+					row_321[i_326] += (row_320[i_326] * r_295[i_326])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_24, 16384, loop_325.For)
-		loop_325.Leave(&nbLoop46)
+		runtime.ParallelFor(len(row_321), 16384, loop_328.For)
+		loop_328.Leave(&nbLoop47)
 	} else {
-		for i_317 := 0; i_317 < tape_24; i_317++ {
-			e_319 := (row_314[i_317] + (row_313[i_317] * r_297[i_317]))
-			row_314[i_317] = e_319
+		for i_322 := range row_321 {
+			row_321[i_322] += (row_320[i_322] * r_295[i_322])
 		}
 	}
 	if int64(1) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:35", runtime.CheckIndex(int64(1), tape_23))
 	}
-	row_326 := tape_22[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
+	row_329 := tape_22[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_327 := a_172[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	row_316 = row_316[:tape_29]
-	row_315 = row_315[:tape_29]
-	r_297 = r_297[:tape_29]
-	if tape_29 >= 262144 {
-		loop_336 := runtime.EnterLoop(&nbLoop47, runtime.Bind(row_316, runtime.Bind(row_315, runtime.Bind(r_297, runtime.End{}))), tape_29, 16384)
-		if loop_336.For == nil {
-			loop_336.For = func(lo_332, hi int) {
-				row_316 := loop_336.C.H
-				row_315 := loop_336.C.T.H
-				r_297 := loop_336.C.T.T.H
-				for i_333 := lo_332; i_333 < hi; i_333++ {
-					e_335 := (row_316[i_333] + (row_315[i_333] * r_297[i_333]))
-					row_316[i_333] = e_335
+	row_330 := a_172[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	row_329 = row_329[:len(row_330)]
+	r_295 = r_295[:len(row_330)]
+	if len(row_330) >= 262144 {
+		loop_337 := runtime.EnterLoop(&nbLoop48, runtime.Bind(row_330, runtime.Bind(row_329, runtime.Bind(r_295, runtime.End{}))), len(row_330), 16384)
+		if loop_337.For == nil {
+			loop_337.For = func(lo_334, hi int) {
+				row_330 := loop_337.C.H
+				row_329 := loop_337.C.T.H
+				r_295 := loop_337.C.T.T.H
+				for i_335 := lo_334; i_335 < hi; i_335++ {
+					row_330[i_335] += (row_329[i_335] * r_295[i_335])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_29, 16384, loop_336.For)
-		loop_336.Leave(&nbLoop47)
+		runtime.ParallelFor(len(row_330), 16384, loop_337.For)
+		loop_337.Leave(&nbLoop48)
 	} else {
-		for i_328 := 0; i_328 < tape_29; i_328++ {
-			e_330 := (row_316[i_328] + (row_315[i_328] * r_297[i_328]))
-			row_316[i_328] = e_330
+		for i_331 := range row_330 {
+			row_330[i_331] += (row_329[i_331] * r_295[i_331])
 		}
 	}
 	if int64(1) >= int64(tape_28) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), tape_28))
 	}
-	row_337 := tape_27[int(int64(1))*tape_29 : (int(int64(1))+1)*tape_29]
+	row_338 := tape_27[int(int64(1))*tape_29 : (int(int64(1))+1)*tape_29]
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_338 := a_249[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
-	row_327 = row_327[:tape_24]
-	row_326 = row_326[:tape_24]
-	r_297 = r_297[:tape_24]
-	if tape_24 >= 262144 {
-		loop_347 := runtime.EnterLoop(&nbLoop48, runtime.Bind(row_327, runtime.Bind(row_326, runtime.Bind(r_297, runtime.End{}))), tape_24, 16384)
-		if loop_347.For == nil {
-			loop_347.For = func(lo_343, hi int) {
-				row_327 := loop_347.C.H
-				row_326 := loop_347.C.T.H
-				r_297 := loop_347.C.T.T.H
+	row_339 := a_247[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
+	row_338 = row_338[:len(row_339)]
+	r_295 = r_295[:len(row_339)]
+	if len(row_339) >= 262144 {
+		loop_346 := runtime.EnterLoop(&nbLoop49, runtime.Bind(row_339, runtime.Bind(row_338, runtime.Bind(r_295, runtime.End{}))), len(row_339), 16384)
+		if loop_346.For == nil {
+			loop_346.For = func(lo_343, hi int) {
+				row_339 := loop_346.C.H
+				row_338 := loop_346.C.T.H
+				r_295 := loop_346.C.T.T.H
 				for i_344 := lo_343; i_344 < hi; i_344++ {
-					e_346 := (row_327[i_344] + (row_326[i_344] * r_297[i_344]))
-					row_327[i_344] = e_346
+					row_339[i_344] += (row_338[i_344] * r_295[i_344])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_24, 16384, loop_347.For)
-		loop_347.Leave(&nbLoop48)
+		runtime.ParallelFor(len(row_339), 16384, loop_346.For)
+		loop_346.Leave(&nbLoop49)
 	} else {
-		for i_339 := 0; i_339 < tape_24; i_339++ {
-			e_341 := (row_327[i_339] + (row_326[i_339] * r_297[i_339]))
-			row_327[i_339] = e_341
+		for i_340 := range row_339 {
+			row_339[i_340] += (row_338[i_340] * r_295[i_340])
 		}
 	}
 	if int64(0) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:18", runtime.CheckIndex(int64(0), tape_23))
 	}
-	row_348 := tape_22[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
+	row_347 := tape_22[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
 	if tape_31 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_349 := a_172[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	row_338 = row_338[:tape_29]
-	row_337 = row_337[:tape_29]
-	r_297 = r_297[:tape_29]
-	if tape_29 >= 262144 {
-		loop_358 := runtime.EnterLoop(&nbLoop49, runtime.Bind(row_338, runtime.Bind(row_337, runtime.Bind(r_297, runtime.End{}))), tape_29, 16384)
-		if loop_358.For == nil {
-			loop_358.For = func(lo_354, hi int) {
-				row_338 := loop_358.C.H
-				row_337 := loop_358.C.T.H
-				r_297 := loop_358.C.T.T.H
-				for i_355 := lo_354; i_355 < hi; i_355++ {
-					e_357 := (row_338[i_355] + (row_337[i_355] * r_297[i_355]))
-					row_338[i_355] = e_357
+	row_348 := a_172[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	row_347 = row_347[:len(row_348)]
+	r_295 = r_295[:len(row_348)]
+	if len(row_348) >= 262144 {
+		loop_355 := runtime.EnterLoop(&nbLoop50, runtime.Bind(row_348, runtime.Bind(row_347, runtime.Bind(r_295, runtime.End{}))), len(row_348), 16384)
+		if loop_355.For == nil {
+			loop_355.For = func(lo_352, hi int) {
+				row_348 := loop_355.C.H
+				row_347 := loop_355.C.T.H
+				r_295 := loop_355.C.T.T.H
+				for i_353 := lo_352; i_353 < hi; i_353++ {
+					row_348[i_353] += (row_347[i_353] * r_295[i_353])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_29, 16384, loop_358.For)
-		loop_358.Leave(&nbLoop49)
+		runtime.ParallelFor(len(row_348), 16384, loop_355.For)
+		loop_355.Leave(&nbLoop50)
 	} else {
-		for i_350 := 0; i_350 < tape_29; i_350++ {
-			e_352 := (row_338[i_350] + (row_337[i_350] * r_297[i_350]))
-			row_338[i_350] = e_352
+		for i_349 := range row_348 {
+			row_348[i_349] += (row_347[i_349] * r_295[i_349])
 		}
 	}
 	if int64(0) >= int64(tape_28) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), tape_28))
 	}
-	row_359 := tape_27[int(int64(0))*tape_29 : (int(int64(0))+1)*tape_29]
+	row_356 := tape_27[int(int64(0))*tape_29 : (int(int64(0))+1)*tape_29]
 	if tape_31 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_360 := a_249[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
-	row_349 = row_349[:tape_24]
-	row_348 = row_348[:tape_24]
-	r_297 = r_297[:tape_24]
-	if tape_24 >= 262144 {
-		loop_369 := runtime.EnterLoop(&nbLoop50, runtime.Bind(row_349, runtime.Bind(row_348, runtime.Bind(r_297, runtime.End{}))), tape_24, 16384)
-		if loop_369.For == nil {
-			loop_369.For = func(lo_365, hi int) {
-				row_349 := loop_369.C.H
-				row_348 := loop_369.C.T.H
-				r_297 := loop_369.C.T.T.H
-				for i_366 := lo_365; i_366 < hi; i_366++ {
-					e_368 := (row_349[i_366] + (row_348[i_366] * r_297[i_366]))
-					row_349[i_366] = e_368
+	row_357 := a_247[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_356 = row_356[:len(row_357)]
+	r_295 = r_295[:len(row_357)]
+	if len(row_357) >= 262144 {
+		loop_364 := runtime.EnterLoop(&nbLoop51, runtime.Bind(row_357, runtime.Bind(row_356, runtime.Bind(r_295, runtime.End{}))), len(row_357), 16384)
+		if loop_364.For == nil {
+			loop_364.For = func(lo_361, hi int) {
+				row_357 := loop_364.C.H
+				row_356 := loop_364.C.T.H
+				r_295 := loop_364.C.T.T.H
+				for i_362 := lo_361; i_362 < hi; i_362++ {
+					row_357[i_362] += (row_356[i_362] * r_295[i_362])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_24, 16384, loop_369.For)
-		loop_369.Leave(&nbLoop50)
+		runtime.ParallelFor(len(row_357), 16384, loop_364.For)
+		loop_364.Leave(&nbLoop51)
 	} else {
-		for i_361 := 0; i_361 < tape_24; i_361++ {
-			e_363 := (row_349[i_361] + (row_348[i_361] * r_297[i_361]))
-			row_349[i_361] = e_363
+		for i_358 := range row_357 {
+			row_357[i_358] += (row_356[i_358] * r_295[i_358])
 		}
 	}
 	if int64(1) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_370 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
+	row_365 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
 	if int64(2) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_371 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
+	row_366 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
 	if int64(2) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_372 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
+	row_367 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
 	if int64(1) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_373 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
+	row_368 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
 	if int64(0) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_374 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
+	row_369 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
 	if int64(0) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_375 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
-	row_376 := a_274[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
-	row_377 := a_274[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
-	row_378 := a_274[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
-	row_360 = row_360[:tape_29]
-	row_359 = row_359[:tape_29]
-	r_297 = r_297[:tape_29]
-	if tape_29 >= 262144 {
-		loop_388 := runtime.EnterLoop(&nbLoop51, runtime.Bind(row_360, runtime.Bind(row_359, runtime.Bind(r_297, runtime.End{}))), tape_29, 16384)
-		if loop_388.For == nil {
-			loop_388.For = func(lo_384, hi int) {
-				row_360 := loop_388.C.H
-				row_359 := loop_388.C.T.H
-				r_297 := loop_388.C.T.T.H
-				for i_385 := lo_384; i_385 < hi; i_385++ {
-					e_387 := (row_360[i_385] + (row_359[i_385] * r_297[i_385]))
-					row_360[i_385] = e_387
-				}
-			}
-		}
-		runtime.ParallelFor(tape_29, 16384, loop_388.For)
-		loop_388.Leave(&nbLoop51)
-	} else {
-		for i_380 := 0; i_380 < tape_29; i_380++ {
-			e_382 := (row_360[i_380] + (row_359[i_380] * r_297[i_380]))
-			row_360[i_380] = e_382
-		}
-	}
+	row_370 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
+	row_371 := a_272[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
+	row_372 := a_272[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
+	row_373 := a_272[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -11039,15 +11012,15 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	rs_391 := tape_36
-	tot_392, err_393 := runtime.MulSize(3, rs_391)
-	if err_393 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_393), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	rs_377 := tape_36
+	tot_378, err_379 := runtime.MulSize(3, rs_377)
+	if err_379 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_379), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	a_394 := ar.F64w(tot_392)
-	row_395 := a_394[0*rs_391 : 1*rs_391]
-	row_396 := a_394[1*rs_391 : 2*rs_391]
-	row_397 := a_394[2*rs_391 : 3*rs_391]
+	a_380 := ar.F64w(tot_378)
+	row_381 := a_380[0*rs_377 : 1*rs_377]
+	row_382 := a_380[1*rs_377 : 2*rs_377]
+	row_383 := a_380[2*rs_377 : 3*rs_377]
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -11066,124 +11039,124 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	rs_398 := tape_39
-	tot_399, err_400 := runtime.MulSize(3, rs_398)
-	if err_400 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_400), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	rs_384 := tape_39
+	tot_385, err_386 := runtime.MulSize(3, rs_384)
+	if err_386 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_386), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	a_401 := ar.F64w(tot_399)
-	row_402 := a_401[0*rs_398 : 1*rs_398]
-	row_403 := a_401[1*rs_398 : 2*rs_398]
-	row_404 := a_401[2*rs_398 : 3*rs_398]
-	row_378 = row_378[:tape_21]
-	row_377 = row_377[:tape_21]
-	row_376 = row_376[:tape_21]
+	a_387 := ar.F64w(tot_385)
+	row_388 := a_387[0*rs_384 : 1*rs_384]
+	row_389 := a_387[1*rs_384 : 2*rs_384]
+	row_390 := a_387[2*rs_384 : 3*rs_384]
 	row_373 = row_373[:tape_21]
-	row_371 = row_371[:tape_21]
-	row_374 = row_374[:tape_21]
-	row_395 = row_395[:tape_21]
-	row_396 = row_396[:tape_21]
-	row_397 = row_397[:tape_21]
-	row_370 = row_370[:tape_21]
 	row_372 = row_372[:tape_21]
-	row_375 = row_375[:tape_21]
-	row_402 = row_402[:tape_21]
-	row_403 = row_403[:tape_21]
-	row_404 = row_404[:tape_21]
+	row_371 = row_371[:tape_21]
+	row_368 = row_368[:tape_21]
+	row_366 = row_366[:tape_21]
+	row_369 = row_369[:tape_21]
+	row_381 = row_381[:tape_21]
+	row_382 = row_382[:tape_21]
+	row_383 = row_383[:tape_21]
+	row_365 = row_365[:tape_21]
+	row_367 = row_367[:tape_21]
+	row_370 = row_370[:tape_21]
+	row_388 = row_388[:tape_21]
+	row_389 = row_389[:tape_21]
+	row_390 = row_390[:tape_21]
 	if tape_21 >= 262144 {
-		loop_429 := runtime.EnterLoop(&nbLoop52, runtime.Bind(row_378, runtime.Bind(row_377, runtime.Bind(row_376, runtime.Bind(row_373, runtime.Bind(row_371, runtime.Bind(row_374, runtime.Bind(row_395, runtime.Bind(row_396, runtime.Bind(row_397, runtime.Bind(row_370, runtime.Bind(row_372, runtime.Bind(row_375, runtime.Bind(row_402, runtime.Bind(row_403, runtime.Bind(row_404, runtime.End{}))))))))))))))), tape_21, 16384)
-		if loop_429.For == nil {
-			loop_429.For = func(lo_417, hi int) {
-				row_378 := loop_429.C.H
-				row_377 := loop_429.C.T.H
-				row_376 := loop_429.C.T.T.H
-				row_373 := loop_429.C.T.T.T.H
-				row_371 := loop_429.C.T.T.T.T.H
-				row_374 := loop_429.C.T.T.T.T.T.H
-				row_395 := loop_429.C.T.T.T.T.T.T.H
-				row_396 := loop_429.C.T.T.T.T.T.T.T.H
-				row_397 := loop_429.C.T.T.T.T.T.T.T.T.H
-				row_370 := loop_429.C.T.T.T.T.T.T.T.T.T.H
-				row_372 := loop_429.C.T.T.T.T.T.T.T.T.T.T.H
-				row_375 := loop_429.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_402 := loop_429.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_403 := loop_429.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_404 := loop_429.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_418 := lo_417; i_418 < hi; i_418++ {
-					e_420 := -row_378[i_418]
-					e_421 := -row_377[i_418]
-					e_422 := -row_376[i_418]
-					e_423 := ((row_373[i_418] * row_378[i_418]) + (row_371[i_418] * e_421))
-					e_424 := ((row_374[i_418] * e_420) + (row_371[i_418] * row_376[i_418]))
-					e_425 := ((row_374[i_418] * row_377[i_418]) + (row_373[i_418] * e_422))
-					row_395[i_418] = e_423
-					row_396[i_418] = e_424
-					row_397[i_418] = e_425
-					e_426 := ((row_370[i_418] * e_420) + (row_372[i_418] * row_377[i_418]))
-					e_427 := ((row_375[i_418] * row_378[i_418]) + (row_372[i_418] * e_422))
-					e_428 := ((row_375[i_418] * e_421) + (row_370[i_418] * row_376[i_418]))
-					row_402[i_418] = e_426
-					row_403[i_418] = e_427
-					row_404[i_418] = e_428
+		loop_415 := runtime.EnterLoop(&nbLoop52, runtime.Bind(row_373, runtime.Bind(row_372, runtime.Bind(row_371, runtime.Bind(row_368, runtime.Bind(row_366, runtime.Bind(row_369, runtime.Bind(row_381, runtime.Bind(row_382, runtime.Bind(row_383, runtime.Bind(row_365, runtime.Bind(row_367, runtime.Bind(row_370, runtime.Bind(row_388, runtime.Bind(row_389, runtime.Bind(row_390, runtime.End{}))))))))))))))), tape_21, 16384)
+		if loop_415.For == nil {
+			loop_415.For = func(lo_403, hi int) {
+				row_373 := loop_415.C.H
+				row_372 := loop_415.C.T.H
+				row_371 := loop_415.C.T.T.H
+				row_368 := loop_415.C.T.T.T.H
+				row_366 := loop_415.C.T.T.T.T.H
+				row_369 := loop_415.C.T.T.T.T.T.H
+				row_381 := loop_415.C.T.T.T.T.T.T.H
+				row_382 := loop_415.C.T.T.T.T.T.T.T.H
+				row_383 := loop_415.C.T.T.T.T.T.T.T.T.H
+				row_365 := loop_415.C.T.T.T.T.T.T.T.T.T.H
+				row_367 := loop_415.C.T.T.T.T.T.T.T.T.T.T.H
+				row_370 := loop_415.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_388 := loop_415.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_389 := loop_415.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_390 := loop_415.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_404 := lo_403; i_404 < hi; i_404++ {
+					e_406 := -row_373[i_404]
+					e_407 := -row_372[i_404]
+					e_408 := -row_371[i_404]
+					e_409 := ((row_368[i_404] * row_373[i_404]) + (row_366[i_404] * e_407))
+					e_410 := ((row_369[i_404] * e_406) + (row_366[i_404] * row_371[i_404]))
+					e_411 := ((row_369[i_404] * row_372[i_404]) + (row_368[i_404] * e_408))
+					row_381[i_404] = e_409
+					row_382[i_404] = e_410
+					row_383[i_404] = e_411
+					e_412 := ((row_365[i_404] * e_406) + (row_367[i_404] * row_372[i_404]))
+					e_413 := ((row_370[i_404] * row_373[i_404]) + (row_367[i_404] * e_408))
+					e_414 := ((row_370[i_404] * e_407) + (row_365[i_404] * row_371[i_404]))
+					row_388[i_404] = e_412
+					row_389[i_404] = e_413
+					row_390[i_404] = e_414
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_429.For)
-		loop_429.Leave(&nbLoop52)
+		runtime.ParallelFor(tape_21, 16384, loop_415.For)
+		loop_415.Leave(&nbLoop52)
 	} else {
-		for i_405 := 0; i_405 < tape_21; i_405++ {
-			e_407 := -row_378[i_405]
-			e_408 := -row_377[i_405]
-			e_409 := -row_376[i_405]
-			e_410 := ((row_373[i_405] * row_378[i_405]) + (row_371[i_405] * e_408))
-			e_411 := ((row_374[i_405] * e_407) + (row_371[i_405] * row_376[i_405]))
-			e_412 := ((row_374[i_405] * row_377[i_405]) + (row_373[i_405] * e_409))
-			row_395[i_405] = e_410
-			row_396[i_405] = e_411
-			row_397[i_405] = e_412
-			e_413 := ((row_370[i_405] * e_407) + (row_372[i_405] * row_377[i_405]))
-			e_414 := ((row_375[i_405] * row_378[i_405]) + (row_372[i_405] * e_409))
-			e_415 := ((row_375[i_405] * e_408) + (row_370[i_405] * row_376[i_405]))
-			row_402[i_405] = e_413
-			row_403[i_405] = e_414
-			row_404[i_405] = e_415
+		for i_391 := 0; i_391 < tape_21; i_391++ {
+			e_393 := -row_373[i_391]
+			e_394 := -row_372[i_391]
+			e_395 := -row_371[i_391]
+			e_396 := ((row_368[i_391] * row_373[i_391]) + (row_366[i_391] * e_394))
+			e_397 := ((row_369[i_391] * e_393) + (row_366[i_391] * row_371[i_391]))
+			e_398 := ((row_369[i_391] * row_372[i_391]) + (row_368[i_391] * e_395))
+			row_381[i_391] = e_396
+			row_382[i_391] = e_397
+			row_383[i_391] = e_398
+			e_399 := ((row_365[i_391] * e_393) + (row_367[i_391] * row_372[i_391]))
+			e_400 := ((row_370[i_391] * row_373[i_391]) + (row_367[i_391] * e_395))
+			e_401 := ((row_370[i_391] * e_394) + (row_365[i_391] * row_371[i_391]))
+			row_388[i_391] = e_399
+			row_389[i_391] = e_400
+			row_390[i_391] = e_401
 		}
 	}
 	if tape_26 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{3, tape_36})+" differ")
 	}
-	a_394 = a_394[:len(a_249)]
-	for i_430 := range a_249 {
-		a_249[i_430] += a_394[i_430]
+	a_380 = a_380[:len(a_247)]
+	for i_416 := range a_247 {
+		a_247[i_416] += a_380[i_416]
 	}
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_39})+" differ")
 	}
-	a_401 = a_401[:len(a_172)]
-	for i_431 := range a_172 {
-		a_172[i_431] += a_401[i_431]
+	a_387 = a_387[:len(a_172)]
+	for i_417 := range a_172 {
+		a_172[i_417] += a_387[i_417]
 	}
-	row_432 := a_249[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
-	row_433 := a_249[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
-	row_434 := a_249[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
-	r_435 := ar.F64w(tape_41)
-	tape_40 = tape_40[:len(r_435)]
-	if len(r_435) >= 262144 {
-		loop_442 := runtime.EnterLoop(&nbLoop53, runtime.Bind(r_435, runtime.Bind(tape_40, runtime.End{})), len(r_435), 16384)
-		if loop_442.For == nil {
-			loop_442.For = func(lo_439, hi int) {
-				r_435 := loop_442.C.H
-				tape_40 := loop_442.C.T.H
-				for i_440 := lo_439; i_440 < hi; i_440++ {
-					r_435[i_440] = (1.0 / tape_40[i_440])
+	row_418 := a_247[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
+	row_419 := a_247[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
+	row_420 := a_247[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
+	r_421 := ar.F64w(tape_41)
+	tape_40 = tape_40[:len(r_421)]
+	if len(r_421) >= 262144 {
+		loop_428 := runtime.EnterLoop(&nbLoop53, runtime.Bind(r_421, runtime.Bind(tape_40, runtime.End{})), len(r_421), 16384)
+		if loop_428.For == nil {
+			loop_428.For = func(lo_425, hi int) {
+				r_421 := loop_428.C.H
+				tape_40 := loop_428.C.T.H
+				for i_426 := lo_425; i_426 < hi; i_426++ {
+					r_421[i_426] = (1.0 / tape_40[i_426])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_435), 16384, loop_442.For)
-		loop_442.Leave(&nbLoop53)
+		runtime.ParallelFor(len(r_421), 16384, loop_428.For)
+		loop_428.Leave(&nbLoop53)
 	} else {
-		for i_436 := range r_435 {
-			r_435[i_436] = (1.0 / tape_40[i_436])
+		for i_422 := range r_421 {
+			r_421[i_422] = (1.0 / tape_40[i_422])
 		}
 	}
 	if tape_41 != tape_43 {
@@ -11192,28 +11165,28 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_26 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_443 := ar.F64w(tape_43)
-	tape_42 = tape_42[:len(r_443)]
-	tape_40 = tape_40[:len(r_443)]
-	row_434 = row_434[:len(r_443)]
-	if len(r_443) >= 262144 {
-		loop_450 := runtime.EnterLoop(&nbLoop54, runtime.Bind(r_443, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.Bind(row_434, runtime.End{})))), len(r_443), 16384)
-		if loop_450.For == nil {
-			loop_450.For = func(lo_447, hi int) {
-				r_443 := loop_450.C.H
-				tape_42 := loop_450.C.T.H
-				tape_40 := loop_450.C.T.T.H
-				row_434 := loop_450.C.T.T.T.H
-				for i_448 := lo_447; i_448 < hi; i_448++ {
-					r_443[i_448] = ((-(tape_42[i_448] / tape_40[i_448])) * row_434[i_448])
+	r_429 := ar.F64w(tape_43)
+	tape_42 = tape_42[:len(r_429)]
+	tape_40 = tape_40[:len(r_429)]
+	row_420 = row_420[:len(r_429)]
+	if len(r_429) >= 262144 {
+		loop_436 := runtime.EnterLoop(&nbLoop54, runtime.Bind(r_429, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.Bind(row_420, runtime.End{})))), len(r_429), 16384)
+		if loop_436.For == nil {
+			loop_436.For = func(lo_433, hi int) {
+				r_429 := loop_436.C.H
+				tape_42 := loop_436.C.T.H
+				tape_40 := loop_436.C.T.T.H
+				row_420 := loop_436.C.T.T.T.H
+				for i_434 := lo_433; i_434 < hi; i_434++ {
+					r_429[i_434] = ((-(tape_42[i_434] / tape_40[i_434])) * row_420[i_434])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_443), 16384, loop_450.For)
-		loop_450.Leave(&nbLoop54)
+		runtime.ParallelFor(len(r_429), 16384, loop_436.For)
+		loop_436.Leave(&nbLoop54)
 	} else {
-		for i_444 := range r_443 {
-			r_443[i_444] = ((-(tape_42[i_444] / tape_40[i_444])) * row_434[i_444])
+		for i_430 := range r_429 {
+			r_429[i_430] = ((-(tape_42[i_430] / tape_40[i_430])) * row_420[i_430])
 		}
 	}
 	if tape_41 != tape_45 {
@@ -11225,27 +11198,27 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_43 != tape_45 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_45})+" differ")
 	}
-	tape_44 = tape_44[:len(r_443)]
-	tape_40 = tape_40[:len(r_443)]
-	row_433 = row_433[:len(r_443)]
-	if len(r_443) >= 262144 {
-		loop_458 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_443, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.Bind(row_433, runtime.End{})))), len(r_443), 16384)
-		if loop_458.For == nil {
-			loop_458.For = func(lo_455, hi int) {
-				r_443 := loop_458.C.H
-				tape_44 := loop_458.C.T.H
-				tape_40 := loop_458.C.T.T.H
-				row_433 := loop_458.C.T.T.T.H
-				for i_456 := lo_455; i_456 < hi; i_456++ {
-					r_443[i_456] += ((-(tape_44[i_456] / tape_40[i_456])) * row_433[i_456])
+	tape_44 = tape_44[:len(r_429)]
+	tape_40 = tape_40[:len(r_429)]
+	row_419 = row_419[:len(r_429)]
+	if len(r_429) >= 262144 {
+		loop_444 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_429, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.Bind(row_419, runtime.End{})))), len(r_429), 16384)
+		if loop_444.For == nil {
+			loop_444.For = func(lo_441, hi int) {
+				r_429 := loop_444.C.H
+				tape_44 := loop_444.C.T.H
+				tape_40 := loop_444.C.T.T.H
+				row_419 := loop_444.C.T.T.T.H
+				for i_442 := lo_441; i_442 < hi; i_442++ {
+					r_429[i_442] += ((-(tape_44[i_442] / tape_40[i_442])) * row_419[i_442])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_443), 16384, loop_458.For)
-		loop_458.Leave(&nbLoop55)
+		runtime.ParallelFor(len(r_429), 16384, loop_444.For)
+		loop_444.Leave(&nbLoop55)
 	} else {
-		for i_452 := range r_443 {
-			r_443[i_452] += ((-(tape_44[i_452] / tape_40[i_452])) * row_433[i_452])
+		for i_438 := range r_429 {
+			r_429[i_438] += ((-(tape_44[i_438] / tape_40[i_438])) * row_419[i_438])
 		}
 	}
 	if tape_41 != tape_47 {
@@ -11257,27 +11230,27 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_43 != tape_47 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_47})+" differ")
 	}
-	tape_46 = tape_46[:len(r_443)]
-	tape_40 = tape_40[:len(r_443)]
-	row_432 = row_432[:len(r_443)]
-	if len(r_443) >= 262144 {
-		loop_466 := runtime.EnterLoop(&nbLoop56, runtime.Bind(r_443, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.Bind(row_432, runtime.End{})))), len(r_443), 16384)
-		if loop_466.For == nil {
-			loop_466.For = func(lo_463, hi int) {
-				r_443 := loop_466.C.H
-				tape_46 := loop_466.C.T.H
-				tape_40 := loop_466.C.T.T.H
-				row_432 := loop_466.C.T.T.T.H
-				for i_464 := lo_463; i_464 < hi; i_464++ {
-					r_443[i_464] += ((-(tape_46[i_464] / tape_40[i_464])) * row_432[i_464])
+	tape_46 = tape_46[:len(r_429)]
+	tape_40 = tape_40[:len(r_429)]
+	row_418 = row_418[:len(r_429)]
+	if len(r_429) >= 262144 {
+		loop_452 := runtime.EnterLoop(&nbLoop56, runtime.Bind(r_429, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.Bind(row_418, runtime.End{})))), len(r_429), 16384)
+		if loop_452.For == nil {
+			loop_452.For = func(lo_449, hi int) {
+				r_429 := loop_452.C.H
+				tape_46 := loop_452.C.T.H
+				tape_40 := loop_452.C.T.T.H
+				row_418 := loop_452.C.T.T.T.H
+				for i_450 := lo_449; i_450 < hi; i_450++ {
+					r_429[i_450] += ((-(tape_46[i_450] / tape_40[i_450])) * row_418[i_450])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_443), 16384, loop_466.For)
-		loop_466.Leave(&nbLoop56)
+		runtime.ParallelFor(len(r_429), 16384, loop_452.For)
+		loop_452.Leave(&nbLoop56)
 	} else {
-		for i_460 := range r_443 {
-			r_443[i_460] += ((-(tape_46[i_460] / tape_40[i_460])) * row_432[i_460])
+		for i_446 := range r_429 {
+			r_429[i_446] += ((-(tape_46[i_446] / tape_40[i_446])) * row_418[i_446])
 		}
 	}
 	if tape_21 != tape_41 {
@@ -11295,40 +11268,40 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_43 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_43}))
 	}
-	r_469 := ar.F64w(tape_43)
-	r_443 = r_443[:tape_43]
+	r_455 := ar.F64w(tape_43)
+	r_429 = r_429[:tape_43]
 	tape_40 = tape_40[:tape_43]
 	rev_197 = rev_197[:tape_43]
 	rev_195 = rev_195[:tape_43]
-	r_469 = r_469[:tape_43]
+	r_455 = r_455[:tape_43]
 	if tape_43 >= 262144 {
-		loop_482 := runtime.EnterLoop(&nbLoop57, runtime.Bind(r_443, runtime.Bind(tape_40, runtime.Bind(rev_197, runtime.Bind(rev_195, runtime.Bind(r_469, runtime.End{}))))), tape_43, 16384)
-		if loop_482.For == nil {
-			loop_482.For = func(lo_476, hi int) {
-				r_443 := loop_482.C.H
-				tape_40 := loop_482.C.T.H
-				rev_197 := loop_482.C.T.T.H
-				rev_195 := loop_482.C.T.T.T.H
-				r_469 := loop_482.C.T.T.T.T.H
-				for i_477 := lo_476; i_477 < hi; i_477++ {
-					e_479 := (r_443[i_477] + ((math.Cos(tape_40[i_477])) * rev_197[i_477]))
-					e_480 := (e_479 + ((-(math.Sin(tape_40[i_477]))) * rev_195[i_477]))
-					e_481 := ((0.5 / tape_40[i_477]) * e_480)
-					r_469[i_477] = e_481
+		loop_468 := runtime.EnterLoop(&nbLoop57, runtime.Bind(r_429, runtime.Bind(tape_40, runtime.Bind(rev_197, runtime.Bind(rev_195, runtime.Bind(r_455, runtime.End{}))))), tape_43, 16384)
+		if loop_468.For == nil {
+			loop_468.For = func(lo_462, hi int) {
+				r_429 := loop_468.C.H
+				tape_40 := loop_468.C.T.H
+				rev_197 := loop_468.C.T.T.H
+				rev_195 := loop_468.C.T.T.T.H
+				r_455 := loop_468.C.T.T.T.T.H
+				for i_463 := lo_462; i_463 < hi; i_463++ {
+					e_465 := (r_429[i_463] + ((math.Cos(tape_40[i_463])) * rev_197[i_463]))
+					e_466 := (e_465 + ((-(math.Sin(tape_40[i_463]))) * rev_195[i_463]))
+					e_467 := ((0.5 / tape_40[i_463]) * e_466)
+					r_455[i_463] = e_467
 				}
 			}
 		}
-		runtime.ParallelFor(tape_43, 16384, loop_482.For)
-		loop_482.Leave(&nbLoop57)
+		runtime.ParallelFor(tape_43, 16384, loop_468.For)
+		loop_468.Leave(&nbLoop57)
 	} else {
-		for i_470 := 0; i_470 < tape_43; i_470++ {
-			e_472 := (r_443[i_470] + ((math.Cos(tape_40[i_470])) * rev_197[i_470]))
-			e_473 := (e_472 + ((-(math.Sin(tape_40[i_470]))) * rev_195[i_470]))
-			e_474 := ((0.5 / tape_40[i_470]) * e_473)
-			r_469[i_470] = e_474
+		for i_456 := 0; i_456 < tape_43; i_456++ {
+			e_458 := (r_429[i_456] + ((math.Cos(tape_40[i_456])) * rev_197[i_456]))
+			e_459 := (e_458 + ((-(math.Sin(tape_40[i_456]))) * rev_195[i_456]))
+			e_460 := ((0.5 / tape_40[i_456]) * e_459)
+			r_455[i_456] = e_460
 		}
 	}
-	row_483 := a_127[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
+	row_469 := a_127[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -11338,14 +11311,14 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if int64(0) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), tape_49))
 	}
-	row_484 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	row_470 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
 	if tape_41 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_485 := a_127[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
+	row_471 := a_127[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -11355,14 +11328,14 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if int64(1) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), tape_49))
 	}
-	row_486 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	row_472 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
 	if tape_41 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_487 := a_127[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
+	row_473 := a_127[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -11372,78 +11345,78 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if int64(2) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), tape_49))
 	}
-	row_488 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	row_474 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
 	if tape_41 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	rs_489 := tape_11
-	tot_490, err_491 := runtime.MulSize(3, rs_489)
-	if err_491 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_491)
+	rs_475 := tape_11
+	tot_476, err_477 := runtime.MulSize(3, rs_475)
+	if err_477 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_477)
 	}
-	a_492 := ar.F64w(tot_490)
-	row_493 := a_492[0*rs_489 : 1*rs_489]
-	row_494 := a_492[1*rs_489 : 2*rs_489]
-	row_495 := a_492[2*rs_489 : 3*rs_489]
-	row_483 = row_483[:tape_11]
-	r_435 = r_435[:tape_11]
-	row_432 = row_432[:tape_11]
-	row_484 = row_484[:tape_11]
-	r_469 = r_469[:tape_11]
-	row_485 = row_485[:tape_11]
-	row_433 = row_433[:tape_11]
-	row_486 = row_486[:tape_11]
-	row_487 = row_487[:tape_11]
-	row_434 = row_434[:tape_11]
-	row_488 = row_488[:tape_11]
-	row_493 = row_493[:tape_11]
-	row_494 = row_494[:tape_11]
-	row_495 = row_495[:tape_11]
+	a_478 := ar.F64w(tot_476)
+	row_479 := a_478[0*rs_475 : 1*rs_475]
+	row_480 := a_478[1*rs_475 : 2*rs_475]
+	row_481 := a_478[2*rs_475 : 3*rs_475]
+	row_469 = row_469[:tape_11]
+	r_421 = r_421[:tape_11]
+	row_418 = row_418[:tape_11]
+	row_470 = row_470[:tape_11]
+	r_455 = r_455[:tape_11]
+	row_471 = row_471[:tape_11]
+	row_419 = row_419[:tape_11]
+	row_472 = row_472[:tape_11]
+	row_473 = row_473[:tape_11]
+	row_420 = row_420[:tape_11]
+	row_474 = row_474[:tape_11]
+	row_479 = row_479[:tape_11]
+	row_480 = row_480[:tape_11]
+	row_481 = row_481[:tape_11]
 	if tape_11 >= 262144 {
-		loop_508 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_483, runtime.Bind(r_435, runtime.Bind(row_432, runtime.Bind(row_484, runtime.Bind(r_469, runtime.Bind(row_485, runtime.Bind(row_433, runtime.Bind(row_486, runtime.Bind(row_487, runtime.Bind(row_434, runtime.Bind(row_488, runtime.Bind(row_493, runtime.Bind(row_494, runtime.Bind(row_495, runtime.End{})))))))))))))), tape_11, 16384)
-		if loop_508.For == nil {
-			loop_508.For = func(lo_502, hi int) {
-				row_483 := loop_508.C.H
-				r_435 := loop_508.C.T.H
-				row_432 := loop_508.C.T.T.H
-				row_484 := loop_508.C.T.T.T.H
-				r_469 := loop_508.C.T.T.T.T.H
-				row_485 := loop_508.C.T.T.T.T.T.H
-				row_433 := loop_508.C.T.T.T.T.T.T.H
-				row_486 := loop_508.C.T.T.T.T.T.T.T.H
-				row_487 := loop_508.C.T.T.T.T.T.T.T.T.H
-				row_434 := loop_508.C.T.T.T.T.T.T.T.T.T.H
-				row_488 := loop_508.C.T.T.T.T.T.T.T.T.T.T.H
-				row_493 := loop_508.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_494 := loop_508.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_495 := loop_508.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_503 := lo_502; i_503 < hi; i_503++ {
-					e_505 := ((row_483[i_503] + (r_435[i_503] * row_432[i_503])) + ((2.0 * row_484[i_503]) * r_469[i_503]))
-					e_506 := ((row_485[i_503] + (r_435[i_503] * row_433[i_503])) + ((2.0 * row_486[i_503]) * r_469[i_503]))
-					e_507 := ((row_487[i_503] + (r_435[i_503] * row_434[i_503])) + ((2.0 * row_488[i_503]) * r_469[i_503]))
-					row_493[i_503] = e_505
-					row_494[i_503] = e_506
-					row_495[i_503] = e_507
+		loop_494 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_469, runtime.Bind(r_421, runtime.Bind(row_418, runtime.Bind(row_470, runtime.Bind(r_455, runtime.Bind(row_471, runtime.Bind(row_419, runtime.Bind(row_472, runtime.Bind(row_473, runtime.Bind(row_420, runtime.Bind(row_474, runtime.Bind(row_479, runtime.Bind(row_480, runtime.Bind(row_481, runtime.End{})))))))))))))), tape_11, 16384)
+		if loop_494.For == nil {
+			loop_494.For = func(lo_488, hi int) {
+				row_469 := loop_494.C.H
+				r_421 := loop_494.C.T.H
+				row_418 := loop_494.C.T.T.H
+				row_470 := loop_494.C.T.T.T.H
+				r_455 := loop_494.C.T.T.T.T.H
+				row_471 := loop_494.C.T.T.T.T.T.H
+				row_419 := loop_494.C.T.T.T.T.T.T.H
+				row_472 := loop_494.C.T.T.T.T.T.T.T.H
+				row_473 := loop_494.C.T.T.T.T.T.T.T.T.H
+				row_420 := loop_494.C.T.T.T.T.T.T.T.T.T.H
+				row_474 := loop_494.C.T.T.T.T.T.T.T.T.T.T.H
+				row_479 := loop_494.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_480 := loop_494.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_481 := loop_494.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_489 := lo_488; i_489 < hi; i_489++ {
+					e_491 := ((row_469[i_489] + (r_421[i_489] * row_418[i_489])) + ((2.0 * row_470[i_489]) * r_455[i_489]))
+					e_492 := ((row_471[i_489] + (r_421[i_489] * row_419[i_489])) + ((2.0 * row_472[i_489]) * r_455[i_489]))
+					e_493 := ((row_473[i_489] + (r_421[i_489] * row_420[i_489])) + ((2.0 * row_474[i_489]) * r_455[i_489]))
+					row_479[i_489] = e_491
+					row_480[i_489] = e_492
+					row_481[i_489] = e_493
 				}
 			}
 		}
-		runtime.ParallelFor(tape_11, 16384, loop_508.For)
-		loop_508.Leave(&nbLoop58)
+		runtime.ParallelFor(tape_11, 16384, loop_494.For)
+		loop_494.Leave(&nbLoop58)
 	} else {
-		for i_496 := 0; i_496 < tape_11; i_496++ {
-			e_498 := ((row_483[i_496] + (r_435[i_496] * row_432[i_496])) + ((2.0 * row_484[i_496]) * r_469[i_496]))
-			e_499 := ((row_485[i_496] + (r_435[i_496] * row_433[i_496])) + ((2.0 * row_486[i_496]) * r_469[i_496]))
-			e_500 := ((row_487[i_496] + (r_435[i_496] * row_434[i_496])) + ((2.0 * row_488[i_496]) * r_469[i_496]))
-			row_493[i_496] = e_498
-			row_494[i_496] = e_499
-			row_495[i_496] = e_500
+		for i_482 := 0; i_482 < tape_11; i_482++ {
+			e_484 := ((row_469[i_482] + (r_421[i_482] * row_418[i_482])) + ((2.0 * row_470[i_482]) * r_455[i_482]))
+			e_485 := ((row_471[i_482] + (r_421[i_482] * row_419[i_482])) + ((2.0 * row_472[i_482]) * r_455[i_482]))
+			e_486 := ((row_473[i_482] + (r_421[i_482] * row_420[i_482])) + ((2.0 * row_474[i_482]) * r_455[i_482]))
+			row_479[i_482] = e_484
+			row_480[i_482] = e_485
+			row_481[i_482] = e_486
 		}
 	}
-	ar.Keep(mark_509, &a_492, &a_172)
-	return a_492, 3, tape_11, a_172, 3, tape_8, nil
+	ar.Keep(mark_495, &a_478, &a_172)
+	return a_478, 3, tape_11, a_172, 3, tape_8, nil
 }
 
 // nbLoop59 keeps the records of a parallel loop of fn_residualsvjp1110.
@@ -11482,9 +11455,27 @@ var nbLoop69 runtime.LoopSite
 // nbLoop70 keeps the records of a parallel loop of fn_residualsvjp1110.
 var nbLoop70 runtime.LoopSite
 
+// nbLoop71 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop71 runtime.LoopSite
+
+// nbLoop72 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop72 runtime.LoopSite
+
+// nbLoop73 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop73 runtime.LoopSite
+
+// nbLoop74 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop74 runtime.LoopSite
+
+// nbLoop75 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop75 runtime.LoopSite
+
+// nbLoop76 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop76 runtime.LoopSite
+
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_490 := ar.Mark()
+	mark_514 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -12412,37 +12403,34 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	var rev_342 []float64
 	var rev_343 int
 	rev_336, rev_337, rev_338, rev_339, rev_340, rev_341, rev_342, rev_343 = z_333, cam_2, cam_3, z_334, 2, cam_3, z_335, cam_3
-	buf_391 := ar.F64w(rev_343)
-	for i_367 := int64(0); i_367 < int64(2); i_367++ {
-		mark_368 := ar.Mark()
-		if i_367 < 0 || i_367 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_367, 2))
+	buf_387 := ar.F64w(rev_343)
+	for i_365 := int64(0); i_365 < int64(2); i_365++ {
+		mark_366 := ar.Mark()
+		if i_365 < 0 || i_365 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_365, 2))
 		}
-		row_369 := a_314[int(i_367)*w_8 : (int(i_367)+1)*w_8]
+		row_367 := a_314[int(i_365)*w_8 : (int(i_365)+1)*w_8]
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_370 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_367 < 0 || i_367 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_367, 2))
+		row_368 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_365 < 0 || i_365 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_365, 2))
 		}
-		row_371 := a_236[int(i_367)*cam_3 : (int(i_367)+1)*cam_3]
-		x_372 := int64(7) + i_367
-		if x_372 < 0 || x_372 >= int64(rev_337) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_372, rev_337))
+		row_369 := a_236[int(i_365)*cam_3 : (int(i_365)+1)*cam_3]
+		x_370 := int64(7) + i_365
+		if x_370 < 0 || x_370 >= int64(rev_337) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_370, rev_337))
 		}
 		if rev_338 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_338})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		row_373 := rev_336[x_372*int64(rev_338) : (x_372+1)*int64(rev_338)]
+		row_371 := rev_336[x_370*int64(rev_338) : (x_370+1)*int64(rev_338)]
+		for j_372 := range row_371 {
+			row_371[j_372] += row_367[j_372]
+		}
 		if w_8 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
-		}
-		row_373 = row_373[:w_8]
-		row_369 = row_369[:w_8]
-		for i_375 := 0; i_375 < w_8; i_375++ {
-			e_377 := (row_373[i_375] + (row_369[i_375]))
-			row_373[i_375] = e_377
 		}
 		if w_8 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
@@ -12450,30 +12438,35 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		if cam_3 != rev_343 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_343})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		r_374 := ar.F64w(cam_3)
+		r_373 := ar.F64w(cam_3)
 		r_245 = r_245[:cam_3]
-		row_369 = row_369[:cam_3]
-		r_374 = r_374[:cam_3]
-		for i_379 := 0; i_379 < cam_3; i_379++ {
-			e_381 := (r_245[i_379] * row_369[i_379])
-			r_374[i_379] = e_381
+		row_367 = row_367[:cam_3]
+		r_373 = r_373[:cam_3]
+		for i_375 := 0; i_375 < cam_3; i_375++ {
+			e_377 := (r_245[i_375] * row_367[i_375])
+			r_373[i_375] = e_377
 		}
-		if i_367 < 0 || i_367 >= int64(rev_340) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_367, rev_340))
+		r_374 := ar.F64w(rev_343)
+		rev_342 = rev_342[:rev_343]
+		row_368 = row_368[:rev_343]
+		row_369 = row_369[:rev_343]
+		row_367 = row_367[:rev_343]
+		r_374 = r_374[:rev_343]
+		for i_378 := 0; i_378 < rev_343; i_378++ {
+			e_380 := (rev_342[i_378] + ((row_368[i_378] * row_369[i_378]) * row_367[i_378]))
+			r_374[i_378] = e_380
+		}
+		if i_365 < 0 || i_365 >= int64(rev_340) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_365, rev_340))
 		}
 		if rev_341 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_341})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		row_382 := rev_339[i_367*int64(rev_341) : (i_367+1)*int64(rev_341)]
-		r_378 := ar.F64w(rev_343)
-		rev_342 = rev_342[:rev_343]
-		row_370 = row_370[:rev_343]
-		row_371 = row_371[:rev_343]
-		row_369 = row_369[:rev_343]
-		r_378 = r_378[:rev_343]
-		for i_383 := 0; i_383 < rev_343; i_383++ {
-			e_385 := (rev_342[i_383] + ((row_370[i_383] * row_371[i_383]) * row_369[i_383]))
-			r_378[i_383] = e_385
+		row_381 := rev_339[i_365*int64(rev_341) : (i_365+1)*int64(rev_341)]
+		row_368 = row_368[:len(row_381)]
+		r_373 = r_373[:len(row_381)]
+		for i_382 := range row_381 {
+			row_381[i_382] += (row_368[i_382] * r_373[i_382])
 		}
 		if int64(6) >= int64(rev_337) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_337))
@@ -12481,308 +12474,386 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		if rev_338 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_338})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		row_386 := rev_336[int64(6)*int64(rev_338) : (int64(6)+1)*int64(rev_338)]
-		row_382 = row_382[:cam_3]
-		row_370 = row_370[:cam_3]
-		r_374 = r_374[:cam_3]
-		row_386 = row_386[:cam_3]
-		row_371 = row_371[:cam_3]
-		for i_387 := 0; i_387 < cam_3; i_387++ {
-			e_389 := (row_382[i_387] + (row_370[i_387] * r_374[i_387]))
-			row_382[i_387] = e_389
-			e_390 := (row_386[i_387] + (row_371[i_387] * r_374[i_387]))
-			row_386[i_387] = e_390
+		row_384 := rev_336[int64(6)*int64(rev_338) : (int64(6)+1)*int64(rev_338)]
+		row_369 = row_369[:len(row_384)]
+		r_373 = r_373[:len(row_384)]
+		for i_385 := range row_384 {
+			row_384[i_385] += (row_369[i_385] * r_373[i_385])
 		}
-		rev_342 = r_378
-		if rev_343 == len(buf_391) {
-			copy(buf_391, rev_342)
-			rev_342 = buf_391
-			ar.Release(mark_368)
+		rev_342 = r_374
+		if rev_343 == len(buf_387) {
+			copy(buf_387, rev_342)
+			rev_342 = buf_387
+			ar.Release(mark_366)
+		}
+	}
+	r_388 := ar.F64w(cam_3)
+	r_241 = r_241[:len(r_388)]
+	row_243 = row_243[:len(r_388)]
+	rev_342 = rev_342[:len(r_388)]
+	if len(r_388) >= 262144 {
+		loop_395 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_388, runtime.Bind(r_241, runtime.Bind(row_243, runtime.Bind(rev_342, runtime.End{})))), len(r_388), 16384)
+		if loop_395.For == nil {
+			loop_395.For = func(lo_392, hi int) {
+				r_388 := loop_395.C.H
+				r_241 := loop_395.C.T.H
+				row_243 := loop_395.C.T.T.H
+				rev_342 := loop_395.C.T.T.T.H
+				for i_393 := lo_392; i_393 < hi; i_393++ {
+					r_388[i_393] = ((2.0 * r_241[i_393]) * (row_243[i_393] * rev_342[i_393]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_388), 16384, loop_395.For)
+		loop_395.Leave(&nbLoop66)
+	} else {
+		for i_389 := range r_388 {
+			r_388[i_389] = ((2.0 * r_241[i_389]) * (row_243[i_389] * rev_342[i_389]))
 		}
 	}
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_393 := z_333[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	row_396 := z_333[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_244 = r_244[:len(row_396)]
+	rev_342 = rev_342[:len(row_396)]
+	if len(row_396) >= 262144 {
+		loop_403 := runtime.EnterLoop(&nbLoop67, runtime.Bind(row_396, runtime.Bind(r_244, runtime.Bind(rev_342, runtime.End{}))), len(row_396), 16384)
+		if loop_403.For == nil {
+			loop_403.For = func(lo_400, hi int) {
+				row_396 := loop_403.C.H
+				r_244 := loop_403.C.T.H
+				rev_342 := loop_403.C.T.T.H
+				for i_401 := lo_400; i_401 < hi; i_401++ {
+					row_396[i_401] += (r_244[i_401] * rev_342[i_401])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_396), 16384, loop_403.For)
+		loop_403.Leave(&nbLoop67)
+	} else {
+		for i_397 := range row_396 {
+			row_396[i_397] += (r_244[i_397] * rev_342[i_397])
+		}
+	}
+	row_242 = row_242[:len(r_388)]
+	rev_342 = rev_342[:len(r_388)]
+	if len(r_388) >= 262144 {
+		loop_411 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_388, runtime.Bind(row_242, runtime.Bind(rev_342, runtime.End{}))), len(r_388), 16384)
+		if loop_411.For == nil {
+			loop_411.For = func(lo_408, hi int) {
+				r_388 := loop_411.C.H
+				row_242 := loop_411.C.T.H
+				rev_342 := loop_411.C.T.T.H
+				for i_409 := lo_408; i_409 < hi; i_409++ {
+					r_388[i_409] += (row_242[i_409] * rev_342[i_409])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_388), 16384, loop_411.For)
+		loop_411.Leave(&nbLoop68)
+	} else {
+		for i_405 := range r_388 {
+			r_388[i_405] += (row_242[i_405] * rev_342[i_405])
+		}
+	}
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_395 := z_333[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	row_396 := z_334[int64(1)*int64(cam_3) : (int64(1)+1)*int64(cam_3)]
-	row_397 := z_334[int64(0)*int64(cam_3) : (int64(0)+1)*int64(cam_3)]
-	row_398 := z_334[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	row_399 := z_334[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	r_400 := ar.F64w(cam_3)
-	r_241 = r_241[:cam_3]
-	row_243 = row_243[:cam_3]
-	rev_342 = rev_342[:cam_3]
-	row_393 = row_393[:cam_3]
-	r_244 = r_244[:cam_3]
-	row_242 = row_242[:cam_3]
-	row_395 = row_395[:cam_3]
-	row_396 = row_396[:cam_3]
-	row_240 = row_240[:cam_3]
-	row_397 = row_397[:cam_3]
-	row_239 = row_239[:cam_3]
-	row_228 = row_228[:cam_3]
-	r_400 = r_400[:cam_3]
-	if cam_3 >= 262144 {
-		loop_421 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_241, runtime.Bind(row_243, runtime.Bind(rev_342, runtime.Bind(row_393, runtime.Bind(r_244, runtime.Bind(row_242, runtime.Bind(row_395, runtime.Bind(row_396, runtime.Bind(row_240, runtime.Bind(row_397, runtime.Bind(row_239, runtime.Bind(row_228, runtime.Bind(r_400, runtime.End{}))))))))))))), cam_3, 16384)
-		if loop_421.For == nil {
-			loop_421.For = func(lo_411, hi int) {
-				r_241 := loop_421.C.H
-				row_243 := loop_421.C.T.H
-				rev_342 := loop_421.C.T.T.H
-				row_393 := loop_421.C.T.T.T.H
-				r_244 := loop_421.C.T.T.T.T.H
-				row_242 := loop_421.C.T.T.T.T.T.H
-				row_395 := loop_421.C.T.T.T.T.T.T.H
-				row_396 := loop_421.C.T.T.T.T.T.T.T.H
-				row_240 := loop_421.C.T.T.T.T.T.T.T.T.H
-				row_397 := loop_421.C.T.T.T.T.T.T.T.T.T.H
-				row_239 := loop_421.C.T.T.T.T.T.T.T.T.T.T.H
-				row_228 := loop_421.C.T.T.T.T.T.T.T.T.T.T.T.H
-				r_400 := loop_421.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_412 := lo_411; i_412 < hi; i_412++ {
-					e_414 := ((2.0 * r_241[i_412]) * (row_243[i_412] * rev_342[i_412]))
-					e_415 := (row_393[i_412] + (r_244[i_412] * rev_342[i_412]))
-					row_393[i_412] = e_415
-					e_416 := (e_414 + (row_242[i_412] * rev_342[i_412]))
-					e_417 := (row_395[i_412] + (r_241[i_412] * rev_342[i_412]))
-					row_395[i_412] = e_417
-					e_418 := (row_396[i_412] + ((2.0 * row_240[i_412]) * e_416))
-					row_396[i_412] = e_418
-					e_419 := (row_397[i_412] + ((2.0 * row_239[i_412]) * e_416))
-					row_397[i_412] = e_419
-					e_420 := (1.0 / row_228[i_412])
-					r_400[i_412] = e_420
+	row_412 := z_333[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_241 = r_241[:len(row_412)]
+	rev_342 = rev_342[:len(row_412)]
+	if len(row_412) >= 262144 {
+		loop_419 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_412, runtime.Bind(r_241, runtime.Bind(rev_342, runtime.End{}))), len(row_412), 16384)
+		if loop_419.For == nil {
+			loop_419.For = func(lo_416, hi int) {
+				row_412 := loop_419.C.H
+				r_241 := loop_419.C.T.H
+				rev_342 := loop_419.C.T.T.H
+				for i_417 := lo_416; i_417 < hi; i_417++ {
+					row_412[i_417] += (r_241[i_417] * rev_342[i_417])
 				}
 			}
 		}
-		runtime.ParallelFor(cam_3, 16384, loop_421.For)
-		loop_421.Leave(&nbLoop66)
+		runtime.ParallelFor(len(row_412), 16384, loop_419.For)
+		loop_419.Leave(&nbLoop69)
 	} else {
-		for i_401 := 0; i_401 < cam_3; i_401++ {
-			e_403 := ((2.0 * r_241[i_401]) * (row_243[i_401] * rev_342[i_401]))
-			e_404 := (row_393[i_401] + (r_244[i_401] * rev_342[i_401]))
-			row_393[i_401] = e_404
-			e_405 := (e_403 + (row_242[i_401] * rev_342[i_401]))
-			e_406 := (row_395[i_401] + (r_241[i_401] * rev_342[i_401]))
-			row_395[i_401] = e_406
-			e_407 := (row_396[i_401] + ((2.0 * row_240[i_401]) * e_405))
-			row_396[i_401] = e_407
-			e_408 := (row_397[i_401] + ((2.0 * row_239[i_401]) * e_405))
-			row_397[i_401] = e_408
-			e_409 := (1.0 / row_228[i_401])
-			r_400[i_401] = e_409
+		for i_413 := range row_412 {
+			row_412[i_413] += (r_241[i_413] * rev_342[i_413])
 		}
 	}
-	rs_422 := cam_3
-	tot_423, err_424 := runtime.MulSize(3, rs_422)
-	if err_424 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_424)
+	row_420 := z_334[int64(1)*int64(cam_3) : (int64(1)+1)*int64(cam_3)]
+	row_240 = row_240[:len(row_420)]
+	r_388 = r_388[:len(row_420)]
+	if len(row_420) >= 262144 {
+		loop_427 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_420, runtime.Bind(row_240, runtime.Bind(r_388, runtime.End{}))), len(row_420), 16384)
+		if loop_427.For == nil {
+			loop_427.For = func(lo_424, hi int) {
+				row_420 := loop_427.C.H
+				row_240 := loop_427.C.T.H
+				r_388 := loop_427.C.T.T.H
+				for i_425 := lo_424; i_425 < hi; i_425++ {
+					row_420[i_425] += ((2.0 * row_240[i_425]) * r_388[i_425])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_420), 16384, loop_427.For)
+		loop_427.Leave(&nbLoop70)
+	} else {
+		for i_421 := range row_420 {
+			row_420[i_421] += ((2.0 * row_240[i_421]) * r_388[i_421])
+		}
 	}
-	a_425 := ar.F64w(tot_423)
-	row_426 := a_425[0*rs_422 : 1*rs_422]
-	row_427 := a_425[1*rs_422 : 2*rs_422]
-	row_428 := a_425[2*rs_422 : 3*rs_422]
-	r_400 = r_400[:cam_3]
-	row_398 = row_398[:cam_3]
-	row_399 = row_399[:cam_3]
+	row_428 := z_334[int64(0)*int64(cam_3) : (int64(0)+1)*int64(cam_3)]
+	row_239 = row_239[:len(row_428)]
+	r_388 = r_388[:len(row_428)]
+	if len(row_428) >= 262144 {
+		loop_435 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_428, runtime.Bind(row_239, runtime.Bind(r_388, runtime.End{}))), len(row_428), 16384)
+		if loop_435.For == nil {
+			loop_435.For = func(lo_432, hi int) {
+				row_428 := loop_435.C.H
+				row_239 := loop_435.C.T.H
+				r_388 := loop_435.C.T.T.H
+				for i_433 := lo_432; i_433 < hi; i_433++ {
+					row_428[i_433] += ((2.0 * row_239[i_433]) * r_388[i_433])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_428), 16384, loop_435.For)
+		loop_435.Leave(&nbLoop71)
+	} else {
+		for i_429 := range row_428 {
+			row_428[i_429] += ((2.0 * row_239[i_429]) * r_388[i_429])
+		}
+	}
+	row_436 := z_334[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	row_437 := z_334[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	r_438 := ar.F64w(cam_3)
+	row_228 = row_228[:len(r_438)]
+	if len(r_438) >= 262144 {
+		loop_445 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_438, runtime.Bind(row_228, runtime.End{})), len(r_438), 16384)
+		if loop_445.For == nil {
+			loop_445.For = func(lo_442, hi int) {
+				r_438 := loop_445.C.H
+				row_228 := loop_445.C.T.H
+				for i_443 := lo_442; i_443 < hi; i_443++ {
+					r_438[i_443] = (1.0 / row_228[i_443])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_438), 16384, loop_445.For)
+		loop_445.Leave(&nbLoop72)
+	} else {
+		for i_439 := range r_438 {
+			r_438[i_439] = (1.0 / row_228[i_439])
+		}
+	}
+	rs_446 := cam_3
+	tot_447, err_448 := runtime.MulSize(3, rs_446)
+	if err_448 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_448)
+	}
+	a_449 := ar.F64w(tot_447)
+	row_450 := a_449[0*rs_446 : 1*rs_446]
+	row_451 := a_449[1*rs_446 : 2*rs_446]
+	row_452 := a_449[2*rs_446 : 3*rs_446]
+	r_438 = r_438[:cam_3]
+	row_436 = row_436[:cam_3]
+	row_437 = row_437[:cam_3]
 	r_232 = r_232[:cam_3]
 	row_228 = row_228[:cam_3]
 	r_230 = r_230[:cam_3]
-	row_426 = row_426[:cam_3]
-	row_427 = row_427[:cam_3]
-	row_428 = row_428[:cam_3]
+	row_450 = row_450[:cam_3]
+	row_451 = row_451[:cam_3]
+	row_452 = row_452[:cam_3]
 	if cam_3 >= 262144 {
-		loop_441 := runtime.EnterLoop(&nbLoop67, runtime.Bind(r_400, runtime.Bind(row_398, runtime.Bind(row_399, runtime.Bind(r_232, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_426, runtime.Bind(row_427, runtime.Bind(row_428, runtime.End{}))))))))), cam_3, 16384)
-		if loop_441.For == nil {
-			loop_441.For = func(lo_435, hi int) {
-				r_400 := loop_441.C.H
-				row_398 := loop_441.C.T.H
-				row_399 := loop_441.C.T.T.H
-				r_232 := loop_441.C.T.T.T.H
-				row_228 := loop_441.C.T.T.T.T.H
-				r_230 := loop_441.C.T.T.T.T.T.H
-				row_426 := loop_441.C.T.T.T.T.T.T.H
-				row_427 := loop_441.C.T.T.T.T.T.T.T.H
-				row_428 := loop_441.C.T.T.T.T.T.T.T.T.H
-				for i_436 := lo_435; i_436 < hi; i_436++ {
-					e_438 := (r_400[i_436] * row_398[i_436])
-					e_439 := (r_400[i_436] * row_399[i_436])
-					e_440 := (((-(r_232[i_436] / row_228[i_436])) * row_399[i_436]) + ((-(r_230[i_436] / row_228[i_436])) * row_398[i_436]))
-					row_426[i_436] = e_438
-					row_427[i_436] = e_439
-					row_428[i_436] = e_440
+		loop_465 := runtime.EnterLoop(&nbLoop73, runtime.Bind(r_438, runtime.Bind(row_436, runtime.Bind(row_437, runtime.Bind(r_232, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_450, runtime.Bind(row_451, runtime.Bind(row_452, runtime.End{}))))))))), cam_3, 16384)
+		if loop_465.For == nil {
+			loop_465.For = func(lo_459, hi int) {
+				r_438 := loop_465.C.H
+				row_436 := loop_465.C.T.H
+				row_437 := loop_465.C.T.T.H
+				r_232 := loop_465.C.T.T.T.H
+				row_228 := loop_465.C.T.T.T.T.H
+				r_230 := loop_465.C.T.T.T.T.T.H
+				row_450 := loop_465.C.T.T.T.T.T.T.H
+				row_451 := loop_465.C.T.T.T.T.T.T.T.H
+				row_452 := loop_465.C.T.T.T.T.T.T.T.T.H
+				for i_460 := lo_459; i_460 < hi; i_460++ {
+					e_462 := (r_438[i_460] * row_436[i_460])
+					e_463 := (r_438[i_460] * row_437[i_460])
+					e_464 := (((-(r_232[i_460] / row_228[i_460])) * row_437[i_460]) + ((-(r_230[i_460] / row_228[i_460])) * row_436[i_460]))
+					row_450[i_460] = e_462
+					row_451[i_460] = e_463
+					row_452[i_460] = e_464
 				}
 			}
 		}
-		runtime.ParallelFor(cam_3, 16384, loop_441.For)
-		loop_441.Leave(&nbLoop67)
+		runtime.ParallelFor(cam_3, 16384, loop_465.For)
+		loop_465.Leave(&nbLoop73)
 	} else {
-		for i_429 := 0; i_429 < cam_3; i_429++ {
-			e_431 := (r_400[i_429] * row_398[i_429])
-			e_432 := (r_400[i_429] * row_399[i_429])
-			e_433 := (((-(r_232[i_429] / row_228[i_429])) * row_399[i_429]) + ((-(r_230[i_429] / row_228[i_429])) * row_398[i_429]))
-			row_426[i_429] = e_431
-			row_427[i_429] = e_432
-			row_428[i_429] = e_433
+		for i_453 := 0; i_453 < cam_3; i_453++ {
+			e_455 := (r_438[i_453] * row_436[i_453])
+			e_456 := (r_438[i_453] * row_437[i_453])
+			e_457 := (((-(r_232[i_453] / row_228[i_453])) * row_437[i_453]) + ((-(r_230[i_453] / row_228[i_453])) * row_436[i_453]))
+			row_450[i_453] = e_455
+			row_451[i_453] = e_456
+			row_452[i_453] = e_457
 		}
 	}
-	r_442, r_443, r_444, r_445, r_446, r_447, err_448 := fn_rotatesplit11bwd(ar, a_127, 3, x_6, a_190, 3, x_6, r_37, cam_3, a_30, 3, x_6, s_18, n_17, cam_3, r_54, cam_3, a_75, 3, cam_3, r_55, cam_3, a_62, 3, cam_3, r_124, cam_3, a_30, 3, x_6, r_123, cam_3, r_122, cam_3, a_30, 3, x_6, a_62, 3, cam_3, r_53, cam_3, r_58, cam_3, r_57, cam_3, r_56, cam_3, s_18, n_17, cam_3, a_425, 3, cam_3)
-	if err_448 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_448, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_466, r_467, r_468, r_469, r_470, r_471, err_472 := fn_rotatesplit11bwd(ar, a_127, 3, x_6, a_190, 3, x_6, r_37, cam_3, a_30, 3, x_6, s_18, n_17, cam_3, r_54, cam_3, a_75, 3, cam_3, r_55, cam_3, a_62, 3, cam_3, r_124, cam_3, a_30, 3, x_6, r_123, cam_3, r_122, cam_3, a_30, 3, x_6, a_62, 3, cam_3, r_53, cam_3, r_58, cam_3, r_57, cam_3, r_56, cam_3, s_18, n_17, cam_3, a_449, 3, cam_3)
+	if err_472 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_472, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_446) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_446), cam_2))
+	if int64(3)+int64(r_470) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_470), cam_2))
 	}
-	if r_447 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_447})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_471 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_471})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_449 := z_333[int(int64(3))*cam_3 : (int(int64(3))+r_446)*cam_3]
-	r_445 = r_445[:len(region_449)]
-	if len(region_449) >= 262144 {
-		loop_456 := runtime.EnterLoop(&nbLoop68, runtime.Bind(region_449, runtime.Bind(r_445, runtime.End{})), len(region_449), 16384)
-		if loop_456.For == nil {
-			loop_456.For = func(lo_453, hi int) {
-				region_449 := loop_456.C.H
-				r_445 := loop_456.C.T.H
-				for i_454 := lo_453; i_454 < hi; i_454++ {
-					region_449[i_454] += -r_445[i_454]
+	region_473 := z_333[int(int64(3))*cam_3 : (int(int64(3))+r_470)*cam_3]
+	r_469 = r_469[:len(region_473)]
+	if len(region_473) >= 262144 {
+		loop_480 := runtime.EnterLoop(&nbLoop74, runtime.Bind(region_473, runtime.Bind(r_469, runtime.End{})), len(region_473), 16384)
+		if loop_480.For == nil {
+			loop_480.For = func(lo_477, hi int) {
+				region_473 := loop_480.C.H
+				r_469 := loop_480.C.T.H
+				for i_478 := lo_477; i_478 < hi; i_478++ {
+					region_473[i_478] += -r_469[i_478]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_449), 16384, loop_456.For)
-		loop_456.Leave(&nbLoop68)
+		runtime.ParallelFor(len(region_473), 16384, loop_480.For)
+		loop_480.Leave(&nbLoop74)
 	} else {
-		for i_450 := range region_449 {
-			region_449[i_450] += -r_445[i_450]
+		for i_474 := range region_473 {
+			region_473[i_474] += -r_469[i_474]
 		}
 	}
-	if int64(0)+int64(r_443) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_443), cam_2))
+	if int64(0)+int64(r_467) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_467), cam_2))
 	}
-	if r_444 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_444})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_468 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_468})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_457 := z_333[int(int64(0))*cam_3 : (int(int64(0))+r_443)*cam_3]
-	r_442 = r_442[:len(region_457)]
-	for i_458 := range region_457 {
-		region_457[i_458] += r_442[i_458]
+	region_481 := z_333[int(int64(0))*cam_3 : (int(int64(0))+r_467)*cam_3]
+	r_466 = r_466[:len(region_481)]
+	for i_482 := range region_481 {
+		region_481[i_482] += r_466[i_482]
 	}
-	n_459, err_460 := runtime.CheckSize(int64(2))
-	if err_460 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_460)
+	n_483, err_484 := runtime.CheckSize(int64(2))
+	if err_484 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_484)
 	}
-	var a_461 []float64
-	row_462 := a_248[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	var a_485 []float64
+	row_486 := a_248[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if int64(0) >= int64(feat_10) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feat_10))
 	}
-	row_463 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
+	row_487 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
 	if feat_11 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 	}
 	if cam_3 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	rs_464 := w_8
-	tot_465, err_466 := runtime.MulSize(n_459, rs_464)
-	if err_466 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_466)
+	rs_488 := w_8
+	tot_489, err_490 := runtime.MulSize(n_483, rs_488)
+	if err_490 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_490)
 	}
-	a_461 = ar.F64w(tot_465)
-	row_467 := a_248[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	a_485 = ar.F64w(tot_489)
+	row_491 := a_248[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(1) >= int64(feat_10) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feat_10))
 	}
-	row_468 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
+	row_492 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
 	if feat_11 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 	}
 	if cam_3 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	row_469 := a_461[0*rs_464 : 1*rs_464]
-	row_470 := a_461[1*rs_464 : 2*rs_464]
+	row_493 := a_485[0*rs_488 : 1*rs_488]
+	row_494 := a_485[1*rs_488 : 2*rs_488]
 	w_7 = w_7[:w_8]
-	row_462 = row_462[:w_8]
-	row_463 = row_463[:w_8]
-	row_467 = row_467[:w_8]
-	row_468 = row_468[:w_8]
-	row_469 = row_469[:w_8]
-	row_470 = row_470[:w_8]
+	row_486 = row_486[:w_8]
+	row_487 = row_487[:w_8]
+	row_491 = row_491[:w_8]
+	row_492 = row_492[:w_8]
+	row_493 = row_493[:w_8]
+	row_494 = row_494[:w_8]
 	if w_8 >= 262144 {
-		loop_481 := runtime.EnterLoop(&nbLoop69, runtime.Bind(w_7, runtime.Bind(row_462, runtime.Bind(row_463, runtime.Bind(row_467, runtime.Bind(row_468, runtime.Bind(row_469, runtime.Bind(row_470, runtime.End{}))))))), w_8, 16384)
-		if loop_481.For == nil {
-			loop_481.For = func(lo_476, hi int) {
-				w_7 := loop_481.C.H
-				row_462 := loop_481.C.T.H
-				row_463 := loop_481.C.T.T.H
-				row_467 := loop_481.C.T.T.T.H
-				row_468 := loop_481.C.T.T.T.T.H
-				row_469 := loop_481.C.T.T.T.T.T.H
-				row_470 := loop_481.C.T.T.T.T.T.T.H
-				for i_477 := lo_476; i_477 < hi; i_477++ {
-					e_479 := (w_7[i_477] * (row_462[i_477] - row_463[i_477]))
-					e_480 := (w_7[i_477] * (row_467[i_477] - row_468[i_477]))
-					row_469[i_477] = e_479
-					row_470[i_477] = e_480
+		loop_505 := runtime.EnterLoop(&nbLoop75, runtime.Bind(w_7, runtime.Bind(row_486, runtime.Bind(row_487, runtime.Bind(row_491, runtime.Bind(row_492, runtime.Bind(row_493, runtime.Bind(row_494, runtime.End{}))))))), w_8, 16384)
+		if loop_505.For == nil {
+			loop_505.For = func(lo_500, hi int) {
+				w_7 := loop_505.C.H
+				row_486 := loop_505.C.T.H
+				row_487 := loop_505.C.T.T.H
+				row_491 := loop_505.C.T.T.T.H
+				row_492 := loop_505.C.T.T.T.T.H
+				row_493 := loop_505.C.T.T.T.T.T.H
+				row_494 := loop_505.C.T.T.T.T.T.T.H
+				for i_501 := lo_500; i_501 < hi; i_501++ {
+					e_503 := (w_7[i_501] * (row_486[i_501] - row_487[i_501]))
+					e_504 := (w_7[i_501] * (row_491[i_501] - row_492[i_501]))
+					row_493[i_501] = e_503
+					row_494[i_501] = e_504
 				}
 			}
 		}
-		runtime.ParallelFor(w_8, 16384, loop_481.For)
-		loop_481.Leave(&nbLoop69)
+		runtime.ParallelFor(w_8, 16384, loop_505.For)
+		loop_505.Leave(&nbLoop75)
 	} else {
-		for i_471 := 0; i_471 < w_8; i_471++ {
-			e_473 := (w_7[i_471] * (row_462[i_471] - row_463[i_471]))
-			e_474 := (w_7[i_471] * (row_467[i_471] - row_468[i_471]))
-			row_469[i_471] = e_473
-			row_470[i_471] = e_474
+		for i_495 := 0; i_495 < w_8; i_495++ {
+			e_497 := (w_7[i_495] * (row_486[i_495] - row_487[i_495]))
+			e_498 := (w_7[i_495] * (row_491[i_495] - row_492[i_495]))
+			row_493[i_495] = e_497
+			row_494[i_495] = e_498
 		}
 	}
-	r_482 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_482)]
-	if len(r_482) >= 262144 {
-		loop_489 := runtime.EnterLoop(&nbLoop70, runtime.Bind(r_482, runtime.Bind(w_7, runtime.End{})), len(r_482), 16384)
-		if loop_489.For == nil {
-			loop_489.For = func(lo_486, hi int) {
-				r_482 := loop_489.C.H
-				w_7 := loop_489.C.T.H
-				for i_487 := lo_486; i_487 < hi; i_487++ {
-					r_482[i_487] = (1.0 - (w_7[i_487] * w_7[i_487]))
+	r_506 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_506)]
+	if len(r_506) >= 262144 {
+		loop_513 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_506, runtime.Bind(w_7, runtime.End{})), len(r_506), 16384)
+		if loop_513.For == nil {
+			loop_513.For = func(lo_510, hi int) {
+				r_506 := loop_513.C.H
+				w_7 := loop_513.C.T.H
+				for i_511 := lo_510; i_511 < hi; i_511++ {
+					r_506[i_511] = (1.0 - (w_7[i_511] * w_7[i_511]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_482), 16384, loop_489.For)
-		loop_489.Leave(&nbLoop70)
+		runtime.ParallelFor(len(r_506), 16384, loop_513.For)
+		loop_513.Leave(&nbLoop76)
 	} else {
-		for i_483 := range r_482 {
-			r_482[i_483] = (1.0 - (w_7[i_483] * w_7[i_483]))
+		for i_507 := range r_506 {
+			r_506[i_507] = (1.0 - (w_7[i_507] * w_7[i_507]))
 		}
 	}
-	ar.Keep(mark_490, &a_461, &r_482, &z_333, &r_445, &r_262)
-	return a_461, 2, w_8, r_482, w_8, z_333, cam_2, cam_3, r_445, r_446, r_447, r_262, w_8, nil
+	ar.Keep(mark_514, &a_485, &r_506, &z_333, &r_469, &r_262)
+	return a_485, 2, w_8, r_506, w_8, z_333, cam_2, cam_3, r_469, r_470, r_471, r_262, w_8, nil
 }
 
-// nbLoop71 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop71 runtime.LoopSite
+// nbLoop77 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop77 runtime.LoopSite
 
-// nbLoop72 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop72 runtime.LoopSite
+// nbLoop78 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop78 runtime.LoopSite
 
-// nbLoop73 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop73 runtime.LoopSite
+// nbLoop79 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop79 runtime.LoopSite
 
-// nbLoop74 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop74 runtime.LoopSite
+// nbLoop80 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop80 runtime.LoopSite
 
-// nbLoop75 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop75 runtime.LoopSite
+// nbLoop81 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop81 runtime.LoopSite
 
-// nbLoop76 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop76 runtime.LoopSite
+// nbLoop82 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop82 runtime.LoopSite
 
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
 func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
@@ -12877,7 +12948,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_27 = row_27[:x_6]
 	row_28 = row_28[:x_6]
 	if x_6 >= 262144 {
-		loop_45 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_20, runtime.Bind(row_21, runtime.Bind(row_26, runtime.Bind(row_27, runtime.Bind(row_28, runtime.End{}))))))))), x_6, 16384)
+		loop_45 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_20, runtime.Bind(row_21, runtime.Bind(row_26, runtime.Bind(row_27, runtime.Bind(row_28, runtime.End{}))))))))), x_6, 16384)
 		if loop_45.For == nil {
 			loop_45.For = func(lo_39, hi int) {
 				row_16 := loop_45.C.H
@@ -12900,7 +12971,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_45.For)
-		loop_45.Leave(&nbLoop71)
+		loop_45.Leave(&nbLoop77)
 	} else {
 		for i_33 := 0; i_33 < x_6; i_33++ {
 			e_35 := (row_16[i_33] - row_17[i_33])
@@ -12984,7 +13055,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_72 = row_72[:cam_3]
 	row_73 = row_73[:cam_3]
 	if cam_3 >= 262144 {
-		loop_110 := runtime.EnterLoop(&nbLoop72, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(r_32, runtime.Bind(r_46, runtime.Bind(r_47, runtime.Bind(r_48, runtime.Bind(r_49, runtime.Bind(r_50, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_62, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))))))))))))))))), cam_3, 16384)
+		loop_110 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(r_32, runtime.Bind(r_46, runtime.Bind(r_47, runtime.Bind(r_48, runtime.Bind(r_49, runtime.Bind(r_50, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_62, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))))))))))))))))), cam_3, 16384)
 		if loop_110.For == nil {
 			loop_110.For = func(lo_92, hi int) {
 				row_29 := loop_110.C.H
@@ -13043,7 +13114,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_110.For)
-		loop_110.Leave(&nbLoop72)
+		loop_110.Leave(&nbLoop78)
 	} else {
 		for i_74 := 0; i_74 < cam_3; i_74++ {
 			e_76 := (((row_29[i_74] * row_29[i_74]) + (row_30[i_74] * row_30[i_74])) + (row_31[i_74] * row_31[i_74]))
@@ -13224,7 +13295,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_149 = row_149[:cam_3]
 	row_150 = row_150[:cam_3]
 	if cam_3 >= 262144 {
-		loop_175 := runtime.EnterLoop(&nbLoop73, runtime.Bind(row_111, runtime.Bind(row_112, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.Bind(row_116, runtime.Bind(r_117, runtime.Bind(r_49, runtime.Bind(r_118, runtime.Bind(r_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(r_50, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
+		loop_175 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_111, runtime.Bind(row_112, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.Bind(row_116, runtime.Bind(r_117, runtime.Bind(r_49, runtime.Bind(r_118, runtime.Bind(r_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(r_50, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
 		if loop_175.For == nil {
 			loop_175.For = func(lo_163, hi int) {
 				row_111 := loop_175.C.H
@@ -13282,7 +13353,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_175.For)
-		loop_175.Leave(&nbLoop73)
+		loop_175.Leave(&nbLoop79)
 	} else {
 		for i_151 := 0; i_151 < cam_3; i_151++ {
 			e_153 := (((row_111[i_151] * row_112[i_151]) + (row_113[i_151] * row_114[i_151])) + (row_115[i_151] * row_116[i_151]))
@@ -13385,7 +13456,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_202 = row_202[:x_6]
 	row_203 = row_203[:x_6]
 	if x_6 >= 262144 {
-		loop_222 := runtime.EnterLoop(&nbLoop74, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(r_46, runtime.Bind(row_192, runtime.Bind(r_47, runtime.Bind(row_197, runtime.Bind(row_199, runtime.Bind(row_201, runtime.Bind(row_202, runtime.Bind(row_203, runtime.End{}))))))))))))))))), x_6, 16384)
+		loop_222 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(r_46, runtime.Bind(row_192, runtime.Bind(r_47, runtime.Bind(row_197, runtime.Bind(row_199, runtime.Bind(row_201, runtime.Bind(row_202, runtime.Bind(row_203, runtime.End{}))))))))))))))))), x_6, 16384)
 		if loop_222.For == nil {
 			loop_222.For = func(lo_213, hi int) {
 				row_176 := loop_222.C.H
@@ -13422,7 +13493,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_222.For)
-		loop_222.Leave(&nbLoop74)
+		loop_222.Leave(&nbLoop80)
 	} else {
 		for i_204 := 0; i_204 < x_6; i_204++ {
 			e_206 := (row_176[i_204] + row_177[i_204])
@@ -13478,7 +13549,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_239 = row_239[:cam_3]
 	r_240 = r_240[:cam_3]
 	if cam_3 >= 262144 {
-		loop_261 := runtime.EnterLoop(&nbLoop75, runtime.Bind(row_224, runtime.Bind(row_223, runtime.Bind(r_225, runtime.Bind(row_226, runtime.Bind(r_227, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(r_236, runtime.Bind(r_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(r_240, runtime.End{})))))))))))), cam_3, 16384)
+		loop_261 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_224, runtime.Bind(row_223, runtime.Bind(r_225, runtime.Bind(row_226, runtime.Bind(r_227, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(r_236, runtime.Bind(r_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(r_240, runtime.End{})))))))))))), cam_3, 16384)
 		if loop_261.For == nil {
 			loop_261.For = func(lo_251, hi int) {
 				row_224 := loop_261.C.H
@@ -13512,7 +13583,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_261.For)
-		loop_261.Leave(&nbLoop75)
+		loop_261.Leave(&nbLoop81)
 	} else {
 		for i_241 := 0; i_241 < cam_3; i_241++ {
 			e_243 := (row_224[i_241] / row_223[i_241])
@@ -13684,7 +13755,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	r_316 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_316)]
 	if len(r_316) >= 262144 {
-		loop_323 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_316, runtime.Bind(w_7, runtime.End{})), len(r_316), 16384)
+		loop_323 := runtime.EnterLoop(&nbLoop82, runtime.Bind(r_316, runtime.Bind(w_7, runtime.End{})), len(r_316), 16384)
 		if loop_323.For == nil {
 			loop_323.For = func(lo_320, hi int) {
 				r_316 := loop_323.C.H
@@ -13695,7 +13766,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(len(r_316), 16384, loop_323.For)
-		loop_323.Leave(&nbLoop76)
+		loop_323.Leave(&nbLoop82)
 	} else {
 		for i_317 := range r_316 {
 			r_316[i_317] = (1.0 - (w_7[i_317] * w_7[i_317]))
@@ -13705,33 +13776,42 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	return view_315, n_290, d_293, r_316, w_8, view_315, n_290, d_293, r_316, w_8, w_7, w_8, view_289, n_262, d_265, a_292, n_290, d_293, a_295, n_290, d_296, cam_1, cam_2, cam_3, a_231, 2, cam_3, r_240, cam_3, a_264, n_262, d_265, a_267, n_262, d_268, r_237, cam_3, r_236, cam_3, a_191, 3, cam_3, r_227, cam_3, r_225, cam_3, a_122, 3, x_6, a_185, 3, x_6, r_32, cam_3, a_25, 3, x_6, s_13, n_12, cam_3, r_49, cam_3, a_70, 3, cam_3, r_50, cam_3, a_57, 3, cam_3, r_119, cam_3, a_25, 3, x_6, r_118, cam_3, r_117, cam_3, a_25, 3, x_6, a_57, 3, cam_3, r_48, cam_3, r_53, cam_3, r_52, cam_3, r_51, cam_3, s_13, n_12, cam_3, nil
 }
 
-// nbLoop77 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop77 runtime.LoopSite
-
-// nbLoop78 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop78 runtime.LoopSite
-
-// nbLoop79 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop79 runtime.LoopSite
-
-// nbLoop80 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop80 runtime.LoopSite
-
-// nbLoop81 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop81 runtime.LoopSite
-
-// nbLoop82 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop82 runtime.LoopSite
-
 // nbLoop83 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop83 runtime.LoopSite
 
 // nbLoop84 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop84 runtime.LoopSite
 
+// nbLoop85 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop85 runtime.LoopSite
+
+// nbLoop86 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop86 runtime.LoopSite
+
+// nbLoop87 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop87 runtime.LoopSite
+
+// nbLoop88 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop88 runtime.LoopSite
+
+// nbLoop89 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop89 runtime.LoopSite
+
+// nbLoop90 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop90 runtime.LoopSite
+
+// nbLoop91 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop91 runtime.LoopSite
+
+// nbLoop92 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop92 runtime.LoopSite
+
+// nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop93 runtime.LoopSite
+
 // fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
 func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_296 := ar.Mark()
+	mark_297 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -13778,7 +13858,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_6 = tape_6[:len(r_98)]
 	ybar_95 = ybar_95[:len(r_98)]
 	if len(r_98) >= 262144 {
-		loop_105 := runtime.EnterLoop(&nbLoop77, runtime.Bind(r_98, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_98), 16384)
+		loop_105 := runtime.EnterLoop(&nbLoop83, runtime.Bind(r_98, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_98), 16384)
 		if loop_105.For == nil {
 			loop_105.For = func(lo_102, hi int) {
 				r_98 := loop_105.C.H
@@ -13790,7 +13870,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_98), 16384, loop_105.For)
-		loop_105.Leave(&nbLoop77)
+		loop_105.Leave(&nbLoop83)
 	} else {
 		for i_99 := range r_98 {
 			r_98[i_99] = ((2.0 * tape_6[i_99]) * -ybar_95[i_99])
@@ -13854,7 +13934,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	row_131 = row_131[:tape_7]
 	row_132 = row_132[:tape_7]
 	if tape_7 >= 262144 {
-		loop_143 := runtime.EnterLoop(&nbLoop78, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
+		loop_143 := runtime.EnterLoop(&nbLoop84, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
 		if loop_143.For == nil {
 			loop_143.For = func(lo_138, hi int) {
 				tape_6 := loop_143.C.H
@@ -13871,7 +13951,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_143.For)
-		loop_143.Leave(&nbLoop78)
+		loop_143.Leave(&nbLoop84)
 	} else {
 		for i_133 := 0; i_133 < tape_7; i_133++ {
 			e_135 := (tape_6[i_133] * row_126[i_133])
@@ -13892,71 +13972,71 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	var rev_153 []float64
 	var rev_154 int
 	rev_147, rev_148, rev_149, rev_150, rev_151, rev_152, rev_153, rev_154 = z_144, tape_18, tape_19, z_145, tape_21, tape_22, z_146, tape_24
-	scratch_297 := ar.F64w(tape_24)
-	for i_181 := int64(0); i_181 < int64(2); i_181++ {
-		if i_181 < 0 || i_181 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_181, 2))
+	scratch_298 := ar.F64w(tape_24)
+	for i_176 := int64(0); i_176 < int64(2); i_176++ {
+		if i_176 < 0 || i_176 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_176, 2))
 		}
-		row_183 := a_125[int(i_181)*tape_7 : (int(i_181)+1)*tape_7]
-		x_184 := int64(7) + i_181
-		if x_184 < 0 || x_184 >= int64(rev_148) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_184, rev_148))
+		row_178 := a_125[int(i_176)*tape_7 : (int(i_176)+1)*tape_7]
+		x_179 := int64(7) + i_176
+		if x_179 < 0 || x_179 >= int64(rev_148) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_179, rev_148))
 		}
 		if rev_149 != tape_7 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_149})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_185 := rev_147[x_184*int64(rev_149) : (x_184+1)*int64(rev_149)]
+		row_180 := rev_147[x_179*int64(rev_149) : (x_179+1)*int64(rev_149)]
+		for j_181 := range row_180 {
+			row_180[j_181] += row_178[j_181]
+		}
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		row_185 = row_185[:tape_7]
-		row_183 = row_183[:tape_7]
-		for i_187 := 0; i_187 < tape_7; i_187++ {
-			e_189 := (row_185[i_187] + (row_183[i_187]))
-			row_185[i_187] = e_189
+		r_182 := scratch_298[:tape_24:tape_24]
+		tape_23 = tape_23[:len(r_182)]
+		row_178 = row_178[:len(r_182)]
+		for i_183 := range r_182 {
+			r_182[i_183] = (tape_23[i_183] * row_178[i_183])
 		}
-		r_186 := scratch_297[:tape_24:tape_24]
-		tape_23 = tape_23[:tape_24]
-		row_183 = row_183[:tape_24]
-		r_186 = r_186[:tape_24]
-		for i_190 := 0; i_190 < tape_24; i_190++ {
-			e_192 := (tape_23[i_190] * row_183[i_190])
-			r_186[i_190] = e_192
+		if i_176 < 0 || i_176 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_176, tape_26))
 		}
-		if i_181 < 0 || i_181 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_181, tape_26))
-		}
-		_ = tape_25[int(i_181)*tape_27 : (int(i_181)+1)*tape_27]
-		row_194 := tape_28[int(i_181)*tape_30 : (int(i_181)+1)*tape_30]
+		_ = tape_25[int(i_176)*tape_27 : (int(i_176)+1)*tape_27]
+		row_186 := tape_28[int(i_176)*tape_30 : (int(i_176)+1)*tape_30]
 		if tape_7 != tape_30 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
 		if rev_154 != tape_30 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_154})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		row_194 = row_194[:len(rev_153)]
-		row_183 = row_183[:len(rev_153)]
-		for i_196 := range rev_153 {
-			rev_153[i_196] += (row_194[i_196] * row_183[i_196])
+		row_186 = row_186[:len(rev_153)]
+		row_178 = row_178[:len(rev_153)]
+		for i_188 := range rev_153 {
+			rev_153[i_188] += (row_186[i_188] * row_178[i_188])
 		}
 		if int64(6) >= int64(tape_18) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_18))
 		}
-		row_198 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
+		row_190 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
 		if tape_24 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_181 < 0 || i_181 >= int64(rev_151) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_181, rev_151))
+		if i_176 < 0 || i_176 >= int64(rev_151) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_176, rev_151))
 		}
 		if rev_152 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_152})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		row_199 := rev_150[i_181*int64(rev_152) : (i_181+1)*int64(rev_152)]
-		if i_181 < 0 || i_181 >= int64(tape_21) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_181, tape_21))
+		row_191 := rev_150[i_176*int64(rev_152) : (i_176+1)*int64(rev_152)]
+		row_190 = row_190[:len(row_191)]
+		r_182 = r_182[:len(row_191)]
+		for i_192 := range row_191 {
+			row_191[i_192] += (row_190[i_192] * r_182[i_192])
 		}
-		row_200 := tape_20[int(i_181)*tape_22 : (int(i_181)+1)*tape_22]
+		if i_176 < 0 || i_176 >= int64(tape_21) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_176, tape_21))
+		}
+		row_194 := tape_20[int(i_176)*tape_22 : (int(i_176)+1)*tape_22]
 		if tape_24 != tape_22 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
@@ -13966,55 +14046,46 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 		if rev_149 != tape_22 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_149})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
 		}
-		row_201 := rev_147[int64(6)*int64(rev_149) : (int64(6)+1)*int64(rev_149)]
-		row_199 = row_199[:tape_19]
-		row_198 = row_198[:tape_19]
-		r_186 = r_186[:tape_19]
-		for i_202 := 0; i_202 < tape_19; i_202++ {
-			e_204 := (row_199[i_202] + (row_198[i_202] * r_186[i_202]))
-			row_199[i_202] = e_204
-		}
-		row_201 = row_201[:tape_22]
-		row_200 = row_200[:tape_22]
-		r_186 = r_186[:tape_22]
-		for i_205 := 0; i_205 < tape_22; i_205++ {
-			e_207 := (row_201[i_205] + (row_200[i_205] * r_186[i_205]))
-			row_201[i_205] = e_207
+		row_195 := rev_147[int64(6)*int64(rev_149) : (int64(6)+1)*int64(rev_149)]
+		row_194 = row_194[:len(row_195)]
+		r_182 = r_182[:len(row_195)]
+		for i_196 := range row_195 {
+			row_195[i_196] += (row_194[i_196] * r_182[i_196])
 		}
 		runtime.LoopCall()
 	}
 	if int64(10) >= int64(tape_18) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), tape_18))
 	}
-	row_208 := tape_17[int(int64(10))*tape_19 : (int(int64(10))+1)*tape_19]
+	row_198 := tape_17[int(int64(10))*tape_19 : (int(int64(10))+1)*tape_19]
 	if tape_24 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	r_209 := ar.F64w(tape_34)
-	tape_33 = tape_33[:len(r_209)]
-	row_208 = row_208[:len(r_209)]
-	z_146 = z_146[:len(r_209)]
-	if len(r_209) >= 262144 {
-		loop_216 := runtime.EnterLoop(&nbLoop79, runtime.Bind(r_209, runtime.Bind(tape_33, runtime.Bind(row_208, runtime.Bind(z_146, runtime.End{})))), len(r_209), 16384)
-		if loop_216.For == nil {
-			loop_216.For = func(lo_213, hi int) {
-				r_209 := loop_216.C.H
-				tape_33 := loop_216.C.T.H
-				row_208 := loop_216.C.T.T.H
-				z_146 := loop_216.C.T.T.T.H
-				for i_214 := lo_213; i_214 < hi; i_214++ {
-					r_209[i_214] = ((2.0 * tape_33[i_214]) * (row_208[i_214] * z_146[i_214]))
+	r_199 := ar.F64w(tape_34)
+	tape_33 = tape_33[:len(r_199)]
+	row_198 = row_198[:len(r_199)]
+	z_146 = z_146[:len(r_199)]
+	if len(r_199) >= 262144 {
+		loop_206 := runtime.EnterLoop(&nbLoop85, runtime.Bind(r_199, runtime.Bind(tape_33, runtime.Bind(row_198, runtime.Bind(z_146, runtime.End{})))), len(r_199), 16384)
+		if loop_206.For == nil {
+			loop_206.For = func(lo_203, hi int) {
+				r_199 := loop_206.C.H
+				tape_33 := loop_206.C.T.H
+				row_198 := loop_206.C.T.T.H
+				z_146 := loop_206.C.T.T.T.H
+				for i_204 := lo_203; i_204 < hi; i_204++ {
+					r_199[i_204] = ((2.0 * tape_33[i_204]) * (row_198[i_204] * z_146[i_204]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_209), 16384, loop_216.For)
-		loop_216.Leave(&nbLoop79)
+		runtime.ParallelFor(len(r_199), 16384, loop_206.For)
+		loop_206.Leave(&nbLoop85)
 	} else {
-		for i_210 := range r_209 {
-			r_209[i_210] = ((2.0 * tape_33[i_210]) * (row_208[i_210] * z_146[i_210]))
+		for i_200 := range r_199 {
+			r_199[i_200] = ((2.0 * tape_33[i_200]) * (row_198[i_200] * z_146[i_200]))
 		}
 	}
 	if tape_24 != tape_32 {
@@ -14026,37 +14097,58 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_19 != tape_32 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
 	}
-	row_217 := z_144[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_31 = tape_31[:len(row_217)]
-	z_146 = z_146[:len(row_217)]
-	if len(row_217) >= 262144 {
-		loop_224 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_217, runtime.Bind(tape_31, runtime.Bind(z_146, runtime.End{}))), len(row_217), 16384)
-		if loop_224.For == nil {
-			loop_224.For = func(lo_221, hi int) {
-				row_217 := loop_224.C.H
-				tape_31 := loop_224.C.T.H
-				z_146 := loop_224.C.T.T.H
-				for i_222 := lo_221; i_222 < hi; i_222++ {
-					row_217[i_222] += (tape_31[i_222] * z_146[i_222])
+	row_207 := z_144[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_31 = tape_31[:len(row_207)]
+	z_146 = z_146[:len(row_207)]
+	if len(row_207) >= 262144 {
+		loop_214 := runtime.EnterLoop(&nbLoop86, runtime.Bind(row_207, runtime.Bind(tape_31, runtime.Bind(z_146, runtime.End{}))), len(row_207), 16384)
+		if loop_214.For == nil {
+			loop_214.For = func(lo_211, hi int) {
+				row_207 := loop_214.C.H
+				tape_31 := loop_214.C.T.H
+				z_146 := loop_214.C.T.T.H
+				for i_212 := lo_211; i_212 < hi; i_212++ {
+					row_207[i_212] += (tape_31[i_212] * z_146[i_212])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_217), 16384, loop_224.For)
-		loop_224.Leave(&nbLoop80)
+		runtime.ParallelFor(len(row_207), 16384, loop_214.For)
+		loop_214.Leave(&nbLoop86)
 	} else {
-		for i_218 := range row_217 {
-			row_217[i_218] += (tape_31[i_218] * z_146[i_218])
+		for i_208 := range row_207 {
+			row_207[i_208] += (tape_31[i_208] * z_146[i_208])
 		}
 	}
 	if int64(9) >= int64(tape_18) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), tape_18))
 	}
-	row_225 := tape_17[int(int64(9))*tape_19 : (int(int64(9))+1)*tape_19]
+	row_215 := tape_17[int(int64(9))*tape_19 : (int(int64(9))+1)*tape_19]
 	if tape_24 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if tape_19 != tape_34 {
+	if tape_34 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+	}
+	row_215 = row_215[:len(r_199)]
+	z_146 = z_146[:len(r_199)]
+	if len(r_199) >= 262144 {
+		loop_223 := runtime.EnterLoop(&nbLoop87, runtime.Bind(r_199, runtime.Bind(row_215, runtime.Bind(z_146, runtime.End{}))), len(r_199), 16384)
+		if loop_223.For == nil {
+			loop_223.For = func(lo_220, hi int) {
+				r_199 := loop_223.C.H
+				row_215 := loop_223.C.T.H
+				z_146 := loop_223.C.T.T.H
+				for i_221 := lo_220; i_221 < hi; i_221++ {
+					r_199[i_221] += (row_215[i_221] * z_146[i_221])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_199), 16384, loop_223.For)
+		loop_223.Leave(&nbLoop87)
+	} else {
+		for i_217 := range r_199 {
+			r_199[i_217] += (row_215[i_217] * z_146[i_217])
+		}
 	}
 	if tape_24 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -14067,109 +14159,118 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 	}
-	row_227 := z_144[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	row_224 := z_144[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_33 = tape_33[:len(row_224)]
+	z_146 = z_146[:len(row_224)]
+	if len(row_224) >= 262144 {
+		loop_231 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_224, runtime.Bind(tape_33, runtime.Bind(z_146, runtime.End{}))), len(row_224), 16384)
+		if loop_231.For == nil {
+			loop_231.For = func(lo_228, hi int) {
+				row_224 := loop_231.C.H
+				tape_33 := loop_231.C.T.H
+				z_146 := loop_231.C.T.T.H
+				for i_229 := lo_228; i_229 < hi; i_229++ {
+					row_224[i_229] += (tape_33[i_229] * z_146[i_229])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_224), 16384, loop_231.For)
+		loop_231.Leave(&nbLoop88)
+	} else {
+		for i_225 := range row_224 {
+			row_224[i_225] += (tape_33[i_225] * z_146[i_225])
+		}
+	}
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:23", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_228 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	row_232 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
 	if tape_34 != tape_22 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
 	}
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_229 := z_145[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	row_233 := z_145[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	row_232 = row_232[:len(row_233)]
+	r_199 = r_199[:len(row_233)]
+	if len(row_233) >= 262144 {
+		loop_240 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_233, runtime.Bind(row_232, runtime.Bind(r_199, runtime.End{}))), len(row_233), 16384)
+		if loop_240.For == nil {
+			loop_240.For = func(lo_237, hi int) {
+				row_233 := loop_240.C.H
+				row_232 := loop_240.C.T.H
+				r_199 := loop_240.C.T.T.H
+				for i_238 := lo_237; i_238 < hi; i_238++ {
+					row_233[i_238] += ((2.0 * row_232[i_238]) * r_199[i_238])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_233), 16384, loop_240.For)
+		loop_240.Leave(&nbLoop89)
+	} else {
+		for i_234 := range row_233 {
+			row_233[i_234] += ((2.0 * row_232[i_234]) * r_199[i_234])
+		}
+	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_230 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_241 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if tape_34 != tape_22 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_231 := z_145[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	row_242 := z_145[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	row_241 = row_241[:len(row_242)]
+	r_199 = r_199[:len(row_242)]
+	if len(row_242) >= 262144 {
+		loop_249 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_242, runtime.Bind(row_241, runtime.Bind(r_199, runtime.End{}))), len(row_242), 16384)
+		if loop_249.For == nil {
+			loop_249.For = func(lo_246, hi int) {
+				row_242 := loop_249.C.H
+				row_241 := loop_249.C.T.H
+				r_199 := loop_249.C.T.T.H
+				for i_247 := lo_246; i_247 < hi; i_247++ {
+					row_242[i_247] += ((2.0 * row_241[i_247]) * r_199[i_247])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_242), 16384, loop_249.For)
+		loop_249.Leave(&nbLoop90)
+	} else {
+		for i_243 := range row_242 {
+			row_242[i_243] += ((2.0 * row_241[i_243]) * r_199[i_243])
+		}
+	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_232 := z_145[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_250 := z_145[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_233 := z_145[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	r_226 := ar.F64w(tape_34)
-	r_209 = r_209[:tape_34]
-	row_225 = row_225[:tape_34]
-	z_146 = z_146[:tape_34]
-	r_226 = r_226[:tape_34]
-	row_227 = row_227[:tape_34]
-	tape_33 = tape_33[:tape_34]
-	row_229 = row_229[:tape_34]
-	row_228 = row_228[:tape_34]
-	row_231 = row_231[:tape_34]
-	row_230 = row_230[:tape_34]
-	if tape_34 >= 262144 {
-		loop_249 := runtime.EnterLoop(&nbLoop81, runtime.Bind(r_209, runtime.Bind(row_225, runtime.Bind(z_146, runtime.Bind(r_226, runtime.Bind(row_227, runtime.Bind(tape_33, runtime.Bind(row_229, runtime.Bind(row_228, runtime.Bind(row_231, runtime.Bind(row_230, runtime.End{})))))))))), tape_34, 16384)
-		if loop_249.For == nil {
-			loop_249.For = func(lo_242, hi int) {
-				r_209 := loop_249.C.H
-				row_225 := loop_249.C.T.H
-				z_146 := loop_249.C.T.T.H
-				r_226 := loop_249.C.T.T.T.H
-				row_227 := loop_249.C.T.T.T.T.H
-				tape_33 := loop_249.C.T.T.T.T.T.H
-				row_229 := loop_249.C.T.T.T.T.T.T.H
-				row_228 := loop_249.C.T.T.T.T.T.T.T.H
-				row_231 := loop_249.C.T.T.T.T.T.T.T.T.H
-				row_230 := loop_249.C.T.T.T.T.T.T.T.T.T.H
-				for i_243 := lo_242; i_243 < hi; i_243++ {
-					e_245 := (r_209[i_243] + (row_225[i_243] * z_146[i_243]))
-					r_226[i_243] = e_245
-					e_246 := (row_227[i_243] + (tape_33[i_243] * z_146[i_243]))
-					row_227[i_243] = e_246
-					e_247 := (row_229[i_243] + ((2.0 * row_228[i_243]) * e_245))
-					row_229[i_243] = e_247
-					e_248 := (row_231[i_243] + ((2.0 * row_230[i_243]) * e_245))
-					row_231[i_243] = e_248
+	row_251 := z_145[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_252 := ar.F64w(tape_37)
+	row_97 = row_97[:len(r_252)]
+	if len(r_252) >= 262144 {
+		loop_259 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_252, runtime.Bind(row_97, runtime.End{})), len(r_252), 16384)
+		if loop_259.For == nil {
+			loop_259.For = func(lo_256, hi int) {
+				r_252 := loop_259.C.H
+				row_97 := loop_259.C.T.H
+				for i_257 := lo_256; i_257 < hi; i_257++ {
+					r_252[i_257] = (1.0 / row_97[i_257])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_34, 16384, loop_249.For)
-		loop_249.Leave(&nbLoop81)
+		runtime.ParallelFor(len(r_252), 16384, loop_259.For)
+		loop_259.Leave(&nbLoop91)
 	} else {
-		for i_235 := 0; i_235 < tape_34; i_235++ {
-			e_237 := (r_209[i_235] + (row_225[i_235] * z_146[i_235]))
-			r_226[i_235] = e_237
-			e_238 := (row_227[i_235] + (tape_33[i_235] * z_146[i_235]))
-			row_227[i_235] = e_238
-			e_239 := (row_229[i_235] + ((2.0 * row_228[i_235]) * e_237))
-			row_229[i_235] = e_239
-			e_240 := (row_231[i_235] + ((2.0 * row_230[i_235]) * e_237))
-			row_231[i_235] = e_240
-		}
-	}
-	r_234 := ar.F64w(tape_37)
-	row_97 = row_97[:tape_37]
-	r_234 = r_234[:tape_37]
-	if tape_37 >= 262144 {
-		loop_258 := runtime.EnterLoop(&nbLoop82, runtime.Bind(row_97, runtime.Bind(r_234, runtime.End{})), tape_37, 16384)
-		if loop_258.For == nil {
-			loop_258.For = func(lo_254, hi int) {
-				row_97 := loop_258.C.H
-				r_234 := loop_258.C.T.H
-				for i_255 := lo_254; i_255 < hi; i_255++ {
-					e_257 := (1.0 / row_97[i_255])
-					r_234[i_255] = e_257
-				}
-			}
-		}
-		runtime.ParallelFor(tape_37, 16384, loop_258.For)
-		loop_258.Leave(&nbLoop82)
-	} else {
-		for i_250 := 0; i_250 < tape_37; i_250++ {
-			e_252 := (1.0 / row_97[i_250])
-			r_234[i_250] = e_252
+		for i_253 := range r_252 {
+			r_252[i_253] = (1.0 / row_97[i_253])
 		}
 	}
 	if tape_22 != tape_37 {
@@ -14196,106 +14297,106 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_39 != tape_37 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
 	}
-	rs_259 := tape_37
-	tot_260, err_261 := runtime.MulSize(3, rs_259)
-	if err_261 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_261)
+	rs_260 := tape_37
+	tot_261, err_262 := runtime.MulSize(3, rs_260)
+	if err_262 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_262)
 	}
-	a_262 := ar.F64w(tot_260)
-	row_263 := a_262[0*rs_259 : 1*rs_259]
-	row_264 := a_262[1*rs_259 : 2*rs_259]
-	row_265 := a_262[2*rs_259 : 3*rs_259]
-	r_234 = r_234[:tape_37]
-	row_232 = row_232[:tape_37]
-	row_233 = row_233[:tape_37]
+	a_263 := ar.F64w(tot_261)
+	row_264 := a_263[0*rs_260 : 1*rs_260]
+	row_265 := a_263[1*rs_260 : 2*rs_260]
+	row_266 := a_263[2*rs_260 : 3*rs_260]
+	r_252 = r_252[:tape_37]
+	row_250 = row_250[:tape_37]
+	row_251 = row_251[:tape_37]
 	tape_38 = tape_38[:tape_37]
 	row_97 = row_97[:tape_37]
 	tape_40 = tape_40[:tape_37]
-	row_263 = row_263[:tape_37]
 	row_264 = row_264[:tape_37]
 	row_265 = row_265[:tape_37]
+	row_266 = row_266[:tape_37]
 	if tape_37 >= 262144 {
-		loop_278 := runtime.EnterLoop(&nbLoop83, runtime.Bind(r_234, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_263, runtime.Bind(row_264, runtime.Bind(row_265, runtime.End{}))))))))), tape_37, 16384)
-		if loop_278.For == nil {
-			loop_278.For = func(lo_272, hi int) {
-				r_234 := loop_278.C.H
-				row_232 := loop_278.C.T.H
-				row_233 := loop_278.C.T.T.H
-				tape_38 := loop_278.C.T.T.T.H
-				row_97 := loop_278.C.T.T.T.T.H
-				tape_40 := loop_278.C.T.T.T.T.T.H
-				row_263 := loop_278.C.T.T.T.T.T.T.H
-				row_264 := loop_278.C.T.T.T.T.T.T.T.H
-				row_265 := loop_278.C.T.T.T.T.T.T.T.T.H
-				for i_273 := lo_272; i_273 < hi; i_273++ {
-					e_275 := (r_234[i_273] * row_232[i_273])
-					e_276 := (r_234[i_273] * row_233[i_273])
-					e_277 := (((-(tape_38[i_273] / row_97[i_273])) * row_233[i_273]) + ((-(tape_40[i_273] / row_97[i_273])) * row_232[i_273]))
-					row_263[i_273] = e_275
-					row_264[i_273] = e_276
-					row_265[i_273] = e_277
+		loop_279 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_252, runtime.Bind(row_250, runtime.Bind(row_251, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_264, runtime.Bind(row_265, runtime.Bind(row_266, runtime.End{}))))))))), tape_37, 16384)
+		if loop_279.For == nil {
+			loop_279.For = func(lo_273, hi int) {
+				r_252 := loop_279.C.H
+				row_250 := loop_279.C.T.H
+				row_251 := loop_279.C.T.T.H
+				tape_38 := loop_279.C.T.T.T.H
+				row_97 := loop_279.C.T.T.T.T.H
+				tape_40 := loop_279.C.T.T.T.T.T.H
+				row_264 := loop_279.C.T.T.T.T.T.T.H
+				row_265 := loop_279.C.T.T.T.T.T.T.T.H
+				row_266 := loop_279.C.T.T.T.T.T.T.T.T.H
+				for i_274 := lo_273; i_274 < hi; i_274++ {
+					e_276 := (r_252[i_274] * row_250[i_274])
+					e_277 := (r_252[i_274] * row_251[i_274])
+					e_278 := (((-(tape_38[i_274] / row_97[i_274])) * row_251[i_274]) + ((-(tape_40[i_274] / row_97[i_274])) * row_250[i_274]))
+					row_264[i_274] = e_276
+					row_265[i_274] = e_277
+					row_266[i_274] = e_278
 				}
 			}
 		}
-		runtime.ParallelFor(tape_37, 16384, loop_278.For)
-		loop_278.Leave(&nbLoop83)
+		runtime.ParallelFor(tape_37, 16384, loop_279.For)
+		loop_279.Leave(&nbLoop92)
 	} else {
-		for i_266 := 0; i_266 < tape_37; i_266++ {
-			e_268 := (r_234[i_266] * row_232[i_266])
-			e_269 := (r_234[i_266] * row_233[i_266])
-			e_270 := (((-(tape_38[i_266] / row_97[i_266])) * row_233[i_266]) + ((-(tape_40[i_266] / row_97[i_266])) * row_232[i_266]))
-			row_263[i_266] = e_268
-			row_264[i_266] = e_269
-			row_265[i_266] = e_270
+		for i_267 := 0; i_267 < tape_37; i_267++ {
+			e_269 := (r_252[i_267] * row_250[i_267])
+			e_270 := (r_252[i_267] * row_251[i_267])
+			e_271 := (((-(tape_38[i_267] / row_97[i_267])) * row_251[i_267]) + ((-(tape_40[i_267] / row_97[i_267])) * row_250[i_267]))
+			row_264[i_267] = e_269
+			row_265[i_267] = e_270
+			row_266[i_267] = e_271
 		}
 	}
-	r_279, r_280, r_281, r_282, r_283, r_284, err_285 := fn_rotatesplit11bwd(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_262, 3, tape_37)
-	if err_285 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_285, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_280, r_281, r_282, r_283, r_284, r_285, err_286 := fn_rotatesplit11bwd(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_263, 3, tape_37)
+	if err_286 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_286, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_283) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_283), tape_18))
+	if int64(3)+int64(r_284) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_284), tape_18))
 	}
-	if r_284 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_284})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_285 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_285})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_286 := z_144[int(int64(3))*tape_19 : (int(int64(3))+r_283)*tape_19]
-	r_282 = r_282[:len(region_286)]
-	if len(region_286) >= 262144 {
-		loop_293 := runtime.EnterLoop(&nbLoop84, runtime.Bind(region_286, runtime.Bind(r_282, runtime.End{})), len(region_286), 16384)
-		if loop_293.For == nil {
-			loop_293.For = func(lo_290, hi int) {
-				region_286 := loop_293.C.H
-				r_282 := loop_293.C.T.H
-				for i_291 := lo_290; i_291 < hi; i_291++ {
-					region_286[i_291] += -r_282[i_291]
+	region_287 := z_144[int(int64(3))*tape_19 : (int(int64(3))+r_284)*tape_19]
+	r_283 = r_283[:len(region_287)]
+	if len(region_287) >= 262144 {
+		loop_294 := runtime.EnterLoop(&nbLoop93, runtime.Bind(region_287, runtime.Bind(r_283, runtime.End{})), len(region_287), 16384)
+		if loop_294.For == nil {
+			loop_294.For = func(lo_291, hi int) {
+				region_287 := loop_294.C.H
+				r_283 := loop_294.C.T.H
+				for i_292 := lo_291; i_292 < hi; i_292++ {
+					region_287[i_292] += -r_283[i_292]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_286), 16384, loop_293.For)
-		loop_293.Leave(&nbLoop84)
+		runtime.ParallelFor(len(region_287), 16384, loop_294.For)
+		loop_294.Leave(&nbLoop93)
 	} else {
-		for i_287 := range region_286 {
-			region_286[i_287] += -r_282[i_287]
+		for i_288 := range region_287 {
+			region_287[i_288] += -r_283[i_288]
 		}
 	}
-	if int64(0)+int64(r_280) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_280), tape_18))
+	if int64(0)+int64(r_281) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_281), tape_18))
 	}
-	if r_281 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_281})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_282 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_282})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_294 := z_144[int(int64(0))*tape_19 : (int(int64(0))+r_280)*tape_19]
-	r_279 = r_279[:len(region_294)]
-	for i_295 := range region_294 {
-		region_294[i_295] += r_279[i_295]
+	region_295 := z_144[int(int64(0))*tape_19 : (int(int64(0))+r_281)*tape_19]
+	r_280 = r_280[:len(region_295)]
+	for i_296 := range region_295 {
+		region_295[i_296] += r_280[i_296]
 	}
-	ar.Keep(mark_296, &z_144, &r_282, &r_98)
-	return z_144, tape_18, tape_19, r_282, r_283, r_284, r_98, tape_7, nil
+	ar.Keep(mark_297, &z_144, &r_283, &r_98)
+	return z_144, tape_18, tape_19, r_283, r_284, r_285, r_98, tape_7, nil
 }
 
-// nbLoop85 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
-var nbLoop85 runtime.LoopSite
+// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
+var nbLoop94 runtime.LoopSite
 
 // fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
 func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, error) {
@@ -14309,7 +14410,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_6 = tape_6[:len(r_97)]
 	ybar_95 = ybar_95[:len(r_97)]
 	if len(r_97) >= 262144 {
-		loop_104 := runtime.EnterLoop(&nbLoop85, runtime.Bind(r_97, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_97), 16384)
+		loop_104 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_97, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_97), 16384)
 		if loop_104.For == nil {
 			loop_104.For = func(lo_101, hi int) {
 				r_97 := loop_104.C.H
@@ -14321,7 +14422,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_97), 16384, loop_104.For)
-		loop_104.Leave(&nbLoop85)
+		loop_104.Leave(&nbLoop94)
 	} else {
 		for i_98 := range r_97 {
 			r_97[i_98] = ((2.0 * tape_6[i_98]) * -ybar_95[i_98])
@@ -14331,30 +14432,39 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	return r_97, tape_7, nil
 }
 
-// nbLoop86 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop86 runtime.LoopSite
+// nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop95 runtime.LoopSite
 
-// nbLoop87 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop87 runtime.LoopSite
+// nbLoop96 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop96 runtime.LoopSite
 
-// nbLoop88 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop88 runtime.LoopSite
+// nbLoop97 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop97 runtime.LoopSite
 
-// nbLoop89 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop89 runtime.LoopSite
+// nbLoop98 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop98 runtime.LoopSite
 
-// nbLoop90 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop90 runtime.LoopSite
+// nbLoop99 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop99 runtime.LoopSite
 
-// nbLoop91 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop91 runtime.LoopSite
+// nbLoop100 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop100 runtime.LoopSite
 
-// nbLoop92 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop92 runtime.LoopSite
+// nbLoop101 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop101 runtime.LoopSite
+
+// nbLoop102 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop102 runtime.LoopSite
+
+// nbLoop103 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop103 runtime.LoopSite
+
+// nbLoop104 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop104 runtime.LoopSite
 
 // fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
 func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_289 := ar.Mark()
+	mark_290 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -14452,7 +14562,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	row_124 = row_124[:tape_7]
 	row_125 = row_125[:tape_7]
 	if tape_7 >= 262144 {
-		loop_136 := runtime.EnterLoop(&nbLoop86, runtime.Bind(tape_6, runtime.Bind(row_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.End{}))))), tape_7, 16384)
+		loop_136 := runtime.EnterLoop(&nbLoop95, runtime.Bind(tape_6, runtime.Bind(row_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.End{}))))), tape_7, 16384)
 		if loop_136.For == nil {
 			loop_136.For = func(lo_131, hi int) {
 				tape_6 := loop_136.C.H
@@ -14469,7 +14579,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_136.For)
-		loop_136.Leave(&nbLoop86)
+		loop_136.Leave(&nbLoop95)
 	} else {
 		for i_126 := 0; i_126 < tape_7; i_126++ {
 			e_128 := (tape_6[i_126] * row_119[i_126])
@@ -14490,71 +14600,71 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	var rev_146 []float64
 	var rev_147 int
 	rev_140, rev_141, rev_142, rev_143, rev_144, rev_145, rev_146, rev_147 = z_137, tape_18, tape_19, z_138, tape_21, tape_22, z_139, tape_24
-	scratch_290 := ar.F64w(tape_24)
-	for i_174 := int64(0); i_174 < int64(2); i_174++ {
-		if i_174 < 0 || i_174 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_174, 2))
+	scratch_291 := ar.F64w(tape_24)
+	for i_169 := int64(0); i_169 < int64(2); i_169++ {
+		if i_169 < 0 || i_169 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_169, 2))
 		}
-		row_176 := a_118[int(i_174)*tape_7 : (int(i_174)+1)*tape_7]
-		x_177 := int64(7) + i_174
-		if x_177 < 0 || x_177 >= int64(rev_141) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_177, rev_141))
+		row_171 := a_118[int(i_169)*tape_7 : (int(i_169)+1)*tape_7]
+		x_172 := int64(7) + i_169
+		if x_172 < 0 || x_172 >= int64(rev_141) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_172, rev_141))
 		}
 		if rev_142 != tape_7 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_142})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_178 := rev_140[x_177*int64(rev_142) : (x_177+1)*int64(rev_142)]
+		row_173 := rev_140[x_172*int64(rev_142) : (x_172+1)*int64(rev_142)]
+		for j_174 := range row_173 {
+			row_173[j_174] += row_171[j_174]
+		}
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		row_178 = row_178[:tape_7]
-		row_176 = row_176[:tape_7]
-		for i_180 := 0; i_180 < tape_7; i_180++ {
-			e_182 := (row_178[i_180] + (row_176[i_180]))
-			row_178[i_180] = e_182
+		r_175 := scratch_291[:tape_24:tape_24]
+		tape_23 = tape_23[:len(r_175)]
+		row_171 = row_171[:len(r_175)]
+		for i_176 := range r_175 {
+			r_175[i_176] = (tape_23[i_176] * row_171[i_176])
 		}
-		r_179 := scratch_290[:tape_24:tape_24]
-		tape_23 = tape_23[:tape_24]
-		row_176 = row_176[:tape_24]
-		r_179 = r_179[:tape_24]
-		for i_183 := 0; i_183 < tape_24; i_183++ {
-			e_185 := (tape_23[i_183] * row_176[i_183])
-			r_179[i_183] = e_185
+		if i_169 < 0 || i_169 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_169, tape_26))
 		}
-		if i_174 < 0 || i_174 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_174, tape_26))
-		}
-		_ = tape_25[int(i_174)*tape_27 : (int(i_174)+1)*tape_27]
-		row_187 := tape_28[int(i_174)*tape_30 : (int(i_174)+1)*tape_30]
+		_ = tape_25[int(i_169)*tape_27 : (int(i_169)+1)*tape_27]
+		row_179 := tape_28[int(i_169)*tape_30 : (int(i_169)+1)*tape_30]
 		if tape_7 != tape_30 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
 		if rev_147 != tape_30 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		row_187 = row_187[:len(rev_146)]
-		row_176 = row_176[:len(rev_146)]
-		for i_189 := range rev_146 {
-			rev_146[i_189] += (row_187[i_189] * row_176[i_189])
+		row_179 = row_179[:len(rev_146)]
+		row_171 = row_171[:len(rev_146)]
+		for i_181 := range rev_146 {
+			rev_146[i_181] += (row_179[i_181] * row_171[i_181])
 		}
 		if int64(6) >= int64(tape_18) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_18))
 		}
-		row_191 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
+		row_183 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
 		if tape_24 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_174 < 0 || i_174 >= int64(rev_144) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_174, rev_144))
+		if i_169 < 0 || i_169 >= int64(rev_144) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_169, rev_144))
 		}
 		if rev_145 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_145})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		row_192 := rev_143[i_174*int64(rev_145) : (i_174+1)*int64(rev_145)]
-		if i_174 < 0 || i_174 >= int64(tape_21) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_174, tape_21))
+		row_184 := rev_143[i_169*int64(rev_145) : (i_169+1)*int64(rev_145)]
+		row_183 = row_183[:len(row_184)]
+		r_175 = r_175[:len(row_184)]
+		for i_185 := range row_184 {
+			row_184[i_185] += (row_183[i_185] * r_175[i_185])
 		}
-		row_193 := tape_20[int(i_174)*tape_22 : (int(i_174)+1)*tape_22]
+		if i_169 < 0 || i_169 >= int64(tape_21) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_169, tape_21))
+		}
+		row_187 := tape_20[int(i_169)*tape_22 : (int(i_169)+1)*tape_22]
 		if tape_24 != tape_22 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
@@ -14564,55 +14674,46 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 		if rev_142 != tape_22 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_142})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
 		}
-		row_194 := rev_140[int64(6)*int64(rev_142) : (int64(6)+1)*int64(rev_142)]
-		row_192 = row_192[:tape_19]
-		row_191 = row_191[:tape_19]
-		r_179 = r_179[:tape_19]
-		for i_195 := 0; i_195 < tape_19; i_195++ {
-			e_197 := (row_192[i_195] + (row_191[i_195] * r_179[i_195]))
-			row_192[i_195] = e_197
-		}
-		row_194 = row_194[:tape_22]
-		row_193 = row_193[:tape_22]
-		r_179 = r_179[:tape_22]
-		for i_198 := 0; i_198 < tape_22; i_198++ {
-			e_200 := (row_194[i_198] + (row_193[i_198] * r_179[i_198]))
-			row_194[i_198] = e_200
+		row_188 := rev_140[int64(6)*int64(rev_142) : (int64(6)+1)*int64(rev_142)]
+		row_187 = row_187[:len(row_188)]
+		r_175 = r_175[:len(row_188)]
+		for i_189 := range row_188 {
+			row_188[i_189] += (row_187[i_189] * r_175[i_189])
 		}
 		runtime.LoopCall()
 	}
 	if int64(10) >= int64(tape_18) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), tape_18))
 	}
-	row_201 := tape_17[int(int64(10))*tape_19 : (int(int64(10))+1)*tape_19]
+	row_191 := tape_17[int(int64(10))*tape_19 : (int(int64(10))+1)*tape_19]
 	if tape_24 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	r_202 := ar.F64w(tape_34)
-	tape_33 = tape_33[:len(r_202)]
-	row_201 = row_201[:len(r_202)]
-	z_139 = z_139[:len(r_202)]
-	if len(r_202) >= 262144 {
-		loop_209 := runtime.EnterLoop(&nbLoop87, runtime.Bind(r_202, runtime.Bind(tape_33, runtime.Bind(row_201, runtime.Bind(z_139, runtime.End{})))), len(r_202), 16384)
-		if loop_209.For == nil {
-			loop_209.For = func(lo_206, hi int) {
-				r_202 := loop_209.C.H
-				tape_33 := loop_209.C.T.H
-				row_201 := loop_209.C.T.T.H
-				z_139 := loop_209.C.T.T.T.H
-				for i_207 := lo_206; i_207 < hi; i_207++ {
-					r_202[i_207] = ((2.0 * tape_33[i_207]) * (row_201[i_207] * z_139[i_207]))
+	r_192 := ar.F64w(tape_34)
+	tape_33 = tape_33[:len(r_192)]
+	row_191 = row_191[:len(r_192)]
+	z_139 = z_139[:len(r_192)]
+	if len(r_192) >= 262144 {
+		loop_199 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_192, runtime.Bind(tape_33, runtime.Bind(row_191, runtime.Bind(z_139, runtime.End{})))), len(r_192), 16384)
+		if loop_199.For == nil {
+			loop_199.For = func(lo_196, hi int) {
+				r_192 := loop_199.C.H
+				tape_33 := loop_199.C.T.H
+				row_191 := loop_199.C.T.T.H
+				z_139 := loop_199.C.T.T.T.H
+				for i_197 := lo_196; i_197 < hi; i_197++ {
+					r_192[i_197] = ((2.0 * tape_33[i_197]) * (row_191[i_197] * z_139[i_197]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_202), 16384, loop_209.For)
-		loop_209.Leave(&nbLoop87)
+		runtime.ParallelFor(len(r_192), 16384, loop_199.For)
+		loop_199.Leave(&nbLoop96)
 	} else {
-		for i_203 := range r_202 {
-			r_202[i_203] = ((2.0 * tape_33[i_203]) * (row_201[i_203] * z_139[i_203]))
+		for i_193 := range r_192 {
+			r_192[i_193] = ((2.0 * tape_33[i_193]) * (row_191[i_193] * z_139[i_193]))
 		}
 	}
 	if tape_24 != tape_32 {
@@ -14624,37 +14725,58 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_19 != tape_32 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
 	}
-	row_210 := z_137[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_31 = tape_31[:len(row_210)]
-	z_139 = z_139[:len(row_210)]
-	if len(row_210) >= 262144 {
-		loop_217 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_210, runtime.Bind(tape_31, runtime.Bind(z_139, runtime.End{}))), len(row_210), 16384)
-		if loop_217.For == nil {
-			loop_217.For = func(lo_214, hi int) {
-				row_210 := loop_217.C.H
-				tape_31 := loop_217.C.T.H
-				z_139 := loop_217.C.T.T.H
-				for i_215 := lo_214; i_215 < hi; i_215++ {
-					row_210[i_215] += (tape_31[i_215] * z_139[i_215])
+	row_200 := z_137[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_31 = tape_31[:len(row_200)]
+	z_139 = z_139[:len(row_200)]
+	if len(row_200) >= 262144 {
+		loop_207 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_200, runtime.Bind(tape_31, runtime.Bind(z_139, runtime.End{}))), len(row_200), 16384)
+		if loop_207.For == nil {
+			loop_207.For = func(lo_204, hi int) {
+				row_200 := loop_207.C.H
+				tape_31 := loop_207.C.T.H
+				z_139 := loop_207.C.T.T.H
+				for i_205 := lo_204; i_205 < hi; i_205++ {
+					row_200[i_205] += (tape_31[i_205] * z_139[i_205])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_210), 16384, loop_217.For)
-		loop_217.Leave(&nbLoop88)
+		runtime.ParallelFor(len(row_200), 16384, loop_207.For)
+		loop_207.Leave(&nbLoop97)
 	} else {
-		for i_211 := range row_210 {
-			row_210[i_211] += (tape_31[i_211] * z_139[i_211])
+		for i_201 := range row_200 {
+			row_200[i_201] += (tape_31[i_201] * z_139[i_201])
 		}
 	}
 	if int64(9) >= int64(tape_18) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), tape_18))
 	}
-	row_218 := tape_17[int(int64(9))*tape_19 : (int(int64(9))+1)*tape_19]
+	row_208 := tape_17[int(int64(9))*tape_19 : (int(int64(9))+1)*tape_19]
 	if tape_24 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	if tape_19 != tape_34 {
+	if tape_34 != tape_19 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+	}
+	row_208 = row_208[:len(r_192)]
+	z_139 = z_139[:len(r_192)]
+	if len(r_192) >= 262144 {
+		loop_216 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_192, runtime.Bind(row_208, runtime.Bind(z_139, runtime.End{}))), len(r_192), 16384)
+		if loop_216.For == nil {
+			loop_216.For = func(lo_213, hi int) {
+				r_192 := loop_216.C.H
+				row_208 := loop_216.C.T.H
+				z_139 := loop_216.C.T.T.H
+				for i_214 := lo_213; i_214 < hi; i_214++ {
+					r_192[i_214] += (row_208[i_214] * z_139[i_214])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_192), 16384, loop_216.For)
+		loop_216.Leave(&nbLoop98)
+	} else {
+		for i_210 := range r_192 {
+			r_192[i_210] += (row_208[i_210] * z_139[i_210])
+		}
 	}
 	if tape_24 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -14665,109 +14787,118 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 	}
-	row_220 := z_137[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	row_217 := z_137[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_33 = tape_33[:len(row_217)]
+	z_139 = z_139[:len(row_217)]
+	if len(row_217) >= 262144 {
+		loop_224 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_217, runtime.Bind(tape_33, runtime.Bind(z_139, runtime.End{}))), len(row_217), 16384)
+		if loop_224.For == nil {
+			loop_224.For = func(lo_221, hi int) {
+				row_217 := loop_224.C.H
+				tape_33 := loop_224.C.T.H
+				z_139 := loop_224.C.T.T.H
+				for i_222 := lo_221; i_222 < hi; i_222++ {
+					row_217[i_222] += (tape_33[i_222] * z_139[i_222])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_217), 16384, loop_224.For)
+		loop_224.Leave(&nbLoop99)
+	} else {
+		for i_218 := range row_217 {
+			row_217[i_218] += (tape_33[i_218] * z_139[i_218])
+		}
+	}
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:23", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_221 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	row_225 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
 	if tape_34 != tape_22 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
 	}
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_222 := z_138[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	row_226 := z_138[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	row_225 = row_225[:len(row_226)]
+	r_192 = r_192[:len(row_226)]
+	if len(row_226) >= 262144 {
+		loop_233 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_226, runtime.Bind(row_225, runtime.Bind(r_192, runtime.End{}))), len(row_226), 16384)
+		if loop_233.For == nil {
+			loop_233.For = func(lo_230, hi int) {
+				row_226 := loop_233.C.H
+				row_225 := loop_233.C.T.H
+				r_192 := loop_233.C.T.T.H
+				for i_231 := lo_230; i_231 < hi; i_231++ {
+					row_226[i_231] += ((2.0 * row_225[i_231]) * r_192[i_231])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_226), 16384, loop_233.For)
+		loop_233.Leave(&nbLoop100)
+	} else {
+		for i_227 := range row_226 {
+			row_226[i_227] += ((2.0 * row_225[i_227]) * r_192[i_227])
+		}
+	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_223 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_234 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if tape_34 != tape_22 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_224 := z_138[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	row_235 := z_138[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	row_234 = row_234[:len(row_235)]
+	r_192 = r_192[:len(row_235)]
+	if len(row_235) >= 262144 {
+		loop_242 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_235, runtime.Bind(row_234, runtime.Bind(r_192, runtime.End{}))), len(row_235), 16384)
+		if loop_242.For == nil {
+			loop_242.For = func(lo_239, hi int) {
+				row_235 := loop_242.C.H
+				row_234 := loop_242.C.T.H
+				r_192 := loop_242.C.T.T.H
+				for i_240 := lo_239; i_240 < hi; i_240++ {
+					row_235[i_240] += ((2.0 * row_234[i_240]) * r_192[i_240])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_235), 16384, loop_242.For)
+		loop_242.Leave(&nbLoop101)
+	} else {
+		for i_236 := range row_235 {
+			row_235[i_236] += ((2.0 * row_234[i_236]) * r_192[i_236])
+		}
+	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_225 := z_138[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_243 := z_138[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_226 := z_138[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	r_219 := ar.F64w(tape_34)
-	r_202 = r_202[:tape_34]
-	row_218 = row_218[:tape_34]
-	z_139 = z_139[:tape_34]
-	r_219 = r_219[:tape_34]
-	row_220 = row_220[:tape_34]
-	tape_33 = tape_33[:tape_34]
-	row_222 = row_222[:tape_34]
-	row_221 = row_221[:tape_34]
-	row_224 = row_224[:tape_34]
-	row_223 = row_223[:tape_34]
-	if tape_34 >= 262144 {
-		loop_242 := runtime.EnterLoop(&nbLoop89, runtime.Bind(r_202, runtime.Bind(row_218, runtime.Bind(z_139, runtime.Bind(r_219, runtime.Bind(row_220, runtime.Bind(tape_33, runtime.Bind(row_222, runtime.Bind(row_221, runtime.Bind(row_224, runtime.Bind(row_223, runtime.End{})))))))))), tape_34, 16384)
-		if loop_242.For == nil {
-			loop_242.For = func(lo_235, hi int) {
-				r_202 := loop_242.C.H
-				row_218 := loop_242.C.T.H
-				z_139 := loop_242.C.T.T.H
-				r_219 := loop_242.C.T.T.T.H
-				row_220 := loop_242.C.T.T.T.T.H
-				tape_33 := loop_242.C.T.T.T.T.T.H
-				row_222 := loop_242.C.T.T.T.T.T.T.H
-				row_221 := loop_242.C.T.T.T.T.T.T.T.H
-				row_224 := loop_242.C.T.T.T.T.T.T.T.T.H
-				row_223 := loop_242.C.T.T.T.T.T.T.T.T.T.H
-				for i_236 := lo_235; i_236 < hi; i_236++ {
-					e_238 := (r_202[i_236] + (row_218[i_236] * z_139[i_236]))
-					r_219[i_236] = e_238
-					e_239 := (row_220[i_236] + (tape_33[i_236] * z_139[i_236]))
-					row_220[i_236] = e_239
-					e_240 := (row_222[i_236] + ((2.0 * row_221[i_236]) * e_238))
-					row_222[i_236] = e_240
-					e_241 := (row_224[i_236] + ((2.0 * row_223[i_236]) * e_238))
-					row_224[i_236] = e_241
+	row_244 := z_138[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_245 := ar.F64w(tape_37)
+	row_97 = row_97[:len(r_245)]
+	if len(r_245) >= 262144 {
+		loop_252 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_245, runtime.Bind(row_97, runtime.End{})), len(r_245), 16384)
+		if loop_252.For == nil {
+			loop_252.For = func(lo_249, hi int) {
+				r_245 := loop_252.C.H
+				row_97 := loop_252.C.T.H
+				for i_250 := lo_249; i_250 < hi; i_250++ {
+					r_245[i_250] = (1.0 / row_97[i_250])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_34, 16384, loop_242.For)
-		loop_242.Leave(&nbLoop89)
+		runtime.ParallelFor(len(r_245), 16384, loop_252.For)
+		loop_252.Leave(&nbLoop102)
 	} else {
-		for i_228 := 0; i_228 < tape_34; i_228++ {
-			e_230 := (r_202[i_228] + (row_218[i_228] * z_139[i_228]))
-			r_219[i_228] = e_230
-			e_231 := (row_220[i_228] + (tape_33[i_228] * z_139[i_228]))
-			row_220[i_228] = e_231
-			e_232 := (row_222[i_228] + ((2.0 * row_221[i_228]) * e_230))
-			row_222[i_228] = e_232
-			e_233 := (row_224[i_228] + ((2.0 * row_223[i_228]) * e_230))
-			row_224[i_228] = e_233
-		}
-	}
-	r_227 := ar.F64w(tape_37)
-	row_97 = row_97[:tape_37]
-	r_227 = r_227[:tape_37]
-	if tape_37 >= 262144 {
-		loop_251 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_97, runtime.Bind(r_227, runtime.End{})), tape_37, 16384)
-		if loop_251.For == nil {
-			loop_251.For = func(lo_247, hi int) {
-				row_97 := loop_251.C.H
-				r_227 := loop_251.C.T.H
-				for i_248 := lo_247; i_248 < hi; i_248++ {
-					e_250 := (1.0 / row_97[i_248])
-					r_227[i_248] = e_250
-				}
-			}
-		}
-		runtime.ParallelFor(tape_37, 16384, loop_251.For)
-		loop_251.Leave(&nbLoop90)
-	} else {
-		for i_243 := 0; i_243 < tape_37; i_243++ {
-			e_245 := (1.0 / row_97[i_243])
-			r_227[i_243] = e_245
+		for i_246 := range r_245 {
+			r_245[i_246] = (1.0 / row_97[i_246])
 		}
 	}
 	if tape_22 != tape_37 {
@@ -14794,133 +14925,133 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_39 != tape_37 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
 	}
-	rs_252 := tape_37
-	tot_253, err_254 := runtime.MulSize(3, rs_252)
-	if err_254 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_254)
+	rs_253 := tape_37
+	tot_254, err_255 := runtime.MulSize(3, rs_253)
+	if err_255 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_255)
 	}
-	a_255 := ar.F64w(tot_253)
-	row_256 := a_255[0*rs_252 : 1*rs_252]
-	row_257 := a_255[1*rs_252 : 2*rs_252]
-	row_258 := a_255[2*rs_252 : 3*rs_252]
-	r_227 = r_227[:tape_37]
-	row_225 = row_225[:tape_37]
-	row_226 = row_226[:tape_37]
+	a_256 := ar.F64w(tot_254)
+	row_257 := a_256[0*rs_253 : 1*rs_253]
+	row_258 := a_256[1*rs_253 : 2*rs_253]
+	row_259 := a_256[2*rs_253 : 3*rs_253]
+	r_245 = r_245[:tape_37]
+	row_243 = row_243[:tape_37]
+	row_244 = row_244[:tape_37]
 	tape_38 = tape_38[:tape_37]
 	row_97 = row_97[:tape_37]
 	tape_40 = tape_40[:tape_37]
-	row_256 = row_256[:tape_37]
 	row_257 = row_257[:tape_37]
 	row_258 = row_258[:tape_37]
+	row_259 = row_259[:tape_37]
 	if tape_37 >= 262144 {
-		loop_271 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_227, runtime.Bind(row_225, runtime.Bind(row_226, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_256, runtime.Bind(row_257, runtime.Bind(row_258, runtime.End{}))))))))), tape_37, 16384)
-		if loop_271.For == nil {
-			loop_271.For = func(lo_265, hi int) {
-				r_227 := loop_271.C.H
-				row_225 := loop_271.C.T.H
-				row_226 := loop_271.C.T.T.H
-				tape_38 := loop_271.C.T.T.T.H
-				row_97 := loop_271.C.T.T.T.T.H
-				tape_40 := loop_271.C.T.T.T.T.T.H
-				row_256 := loop_271.C.T.T.T.T.T.T.H
-				row_257 := loop_271.C.T.T.T.T.T.T.T.H
-				row_258 := loop_271.C.T.T.T.T.T.T.T.T.H
-				for i_266 := lo_265; i_266 < hi; i_266++ {
-					e_268 := (r_227[i_266] * row_225[i_266])
-					e_269 := (r_227[i_266] * row_226[i_266])
-					e_270 := (((-(tape_38[i_266] / row_97[i_266])) * row_226[i_266]) + ((-(tape_40[i_266] / row_97[i_266])) * row_225[i_266]))
-					row_256[i_266] = e_268
-					row_257[i_266] = e_269
-					row_258[i_266] = e_270
+		loop_272 := runtime.EnterLoop(&nbLoop103, runtime.Bind(r_245, runtime.Bind(row_243, runtime.Bind(row_244, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_257, runtime.Bind(row_258, runtime.Bind(row_259, runtime.End{}))))))))), tape_37, 16384)
+		if loop_272.For == nil {
+			loop_272.For = func(lo_266, hi int) {
+				r_245 := loop_272.C.H
+				row_243 := loop_272.C.T.H
+				row_244 := loop_272.C.T.T.H
+				tape_38 := loop_272.C.T.T.T.H
+				row_97 := loop_272.C.T.T.T.T.H
+				tape_40 := loop_272.C.T.T.T.T.T.H
+				row_257 := loop_272.C.T.T.T.T.T.T.H
+				row_258 := loop_272.C.T.T.T.T.T.T.T.H
+				row_259 := loop_272.C.T.T.T.T.T.T.T.T.H
+				for i_267 := lo_266; i_267 < hi; i_267++ {
+					e_269 := (r_245[i_267] * row_243[i_267])
+					e_270 := (r_245[i_267] * row_244[i_267])
+					e_271 := (((-(tape_38[i_267] / row_97[i_267])) * row_244[i_267]) + ((-(tape_40[i_267] / row_97[i_267])) * row_243[i_267]))
+					row_257[i_267] = e_269
+					row_258[i_267] = e_270
+					row_259[i_267] = e_271
 				}
 			}
 		}
-		runtime.ParallelFor(tape_37, 16384, loop_271.For)
-		loop_271.Leave(&nbLoop91)
+		runtime.ParallelFor(tape_37, 16384, loop_272.For)
+		loop_272.Leave(&nbLoop103)
 	} else {
-		for i_259 := 0; i_259 < tape_37; i_259++ {
-			e_261 := (r_227[i_259] * row_225[i_259])
-			e_262 := (r_227[i_259] * row_226[i_259])
-			e_263 := (((-(tape_38[i_259] / row_97[i_259])) * row_226[i_259]) + ((-(tape_40[i_259] / row_97[i_259])) * row_225[i_259]))
-			row_256[i_259] = e_261
-			row_257[i_259] = e_262
-			row_258[i_259] = e_263
+		for i_260 := 0; i_260 < tape_37; i_260++ {
+			e_262 := (r_245[i_260] * row_243[i_260])
+			e_263 := (r_245[i_260] * row_244[i_260])
+			e_264 := (((-(tape_38[i_260] / row_97[i_260])) * row_244[i_260]) + ((-(tape_40[i_260] / row_97[i_260])) * row_243[i_260]))
+			row_257[i_260] = e_262
+			row_258[i_260] = e_263
+			row_259[i_260] = e_264
 		}
 	}
-	r_272, r_273, r_274, r_275, r_276, r_277, err_278 := fn_rotatesplit11bwd(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_255, 3, tape_37)
-	if err_278 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_278, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_273, r_274, r_275, r_276, r_277, r_278, err_279 := fn_rotatesplit11bwd(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_256, 3, tape_37)
+	if err_279 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_279, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_276) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_276), tape_18))
+	if int64(3)+int64(r_277) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_277), tape_18))
 	}
-	if r_277 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_277})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_278 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_278})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_279 := z_137[int(int64(3))*tape_19 : (int(int64(3))+r_276)*tape_19]
-	r_275 = r_275[:len(region_279)]
-	if len(region_279) >= 262144 {
-		loop_286 := runtime.EnterLoop(&nbLoop92, runtime.Bind(region_279, runtime.Bind(r_275, runtime.End{})), len(region_279), 16384)
-		if loop_286.For == nil {
-			loop_286.For = func(lo_283, hi int) {
-				region_279 := loop_286.C.H
-				r_275 := loop_286.C.T.H
-				for i_284 := lo_283; i_284 < hi; i_284++ {
-					region_279[i_284] += -r_275[i_284]
+	region_280 := z_137[int(int64(3))*tape_19 : (int(int64(3))+r_277)*tape_19]
+	r_276 = r_276[:len(region_280)]
+	if len(region_280) >= 262144 {
+		loop_287 := runtime.EnterLoop(&nbLoop104, runtime.Bind(region_280, runtime.Bind(r_276, runtime.End{})), len(region_280), 16384)
+		if loop_287.For == nil {
+			loop_287.For = func(lo_284, hi int) {
+				region_280 := loop_287.C.H
+				r_276 := loop_287.C.T.H
+				for i_285 := lo_284; i_285 < hi; i_285++ {
+					region_280[i_285] += -r_276[i_285]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_279), 16384, loop_286.For)
-		loop_286.Leave(&nbLoop92)
+		runtime.ParallelFor(len(region_280), 16384, loop_287.For)
+		loop_287.Leave(&nbLoop104)
 	} else {
-		for i_280 := range region_279 {
-			region_279[i_280] += -r_275[i_280]
+		for i_281 := range region_280 {
+			region_280[i_281] += -r_276[i_281]
 		}
 	}
-	if int64(0)+int64(r_273) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_273), tape_18))
+	if int64(0)+int64(r_274) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_274), tape_18))
 	}
-	if r_274 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_274})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_275 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_275})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_287 := z_137[int(int64(0))*tape_19 : (int(int64(0))+r_273)*tape_19]
-	r_272 = r_272[:len(region_287)]
-	for i_288 := range region_287 {
-		region_287[i_288] += r_272[i_288]
+	region_288 := z_137[int(int64(0))*tape_19 : (int(int64(0))+r_274)*tape_19]
+	r_273 = r_273[:len(region_288)]
+	for i_289 := range region_288 {
+		region_288[i_289] += r_273[i_289]
 	}
-	ar.Keep(mark_289, &z_137, &r_275, &z_98)
-	return z_137, tape_18, tape_19, r_275, r_276, r_277, z_98, tape_7, nil
+	ar.Keep(mark_290, &z_137, &r_276, &z_98)
+	return z_137, tape_18, tape_19, r_276, r_277, r_278, z_98, tape_7, nil
 }
 
-// nbLoop93 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop93 runtime.LoopSite
+// nbLoop105 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop105 runtime.LoopSite
 
-// nbLoop94 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop94 runtime.LoopSite
+// nbLoop106 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop106 runtime.LoopSite
 
-// nbLoop95 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop95 runtime.LoopSite
+// nbLoop107 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop107 runtime.LoopSite
 
-// nbLoop96 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop96 runtime.LoopSite
+// nbLoop108 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop108 runtime.LoopSite
 
-// nbLoop97 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop97 runtime.LoopSite
+// nbLoop109 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop109 runtime.LoopSite
 
-// nbLoop98 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop98 runtime.LoopSite
+// nbLoop110 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop110 runtime.LoopSite
 
-// nbLoop99 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop99 runtime.LoopSite
+// nbLoop111 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop111 runtime.LoopSite
 
-// nbLoop100 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop100 runtime.LoopSite
+// nbLoop112 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop112 runtime.LoopSite
 
-// nbLoop101 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop101 runtime.LoopSite
+// nbLoop113 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop113 runtime.LoopSite
 
-// nbLoop102 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop102 runtime.LoopSite
+// nbLoop114 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop114 runtime.LoopSite
 
 // fn_crosssplit11bwdx2 is def cross$split_11$bwd$x2 (models.nab:122:5).
 func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int, ybar_10 []float64, ybar_11 int, ybar_12 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
@@ -14987,7 +15118,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_23 = row_23[:ybar_9]
 	r_25 = r_25[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_35 := runtime.EnterLoop(&nbLoop93, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
+		loop_35 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
 		if loop_35.For == nil {
 			loop_35.For = func(lo_31, hi int) {
 				row_23 := loop_35.C.H
@@ -14999,7 +15130,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_35.For)
-		loop_35.Leave(&nbLoop93)
+		loop_35.Leave(&nbLoop105)
 	} else {
 		for i_27 := 0; i_27 < ybar_9; i_27++ {
 			e_29 := -row_23[i_27]
@@ -15010,7 +15141,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_24 = row_24[:ybar_12]
 	r_26 = r_26[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_45 := runtime.EnterLoop(&nbLoop94, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
+		loop_45 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
 		if loop_45.For == nil {
 			loop_45.For = func(lo_41, hi int) {
 				row_24 := loop_45.C.H
@@ -15022,7 +15153,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_45.For)
-		loop_45.Leave(&nbLoop94)
+		loop_45.Leave(&nbLoop106)
 	} else {
 		for i_37 := 0; i_37 < ybar_12; i_37++ {
 			e_39 := -row_24[i_37]
@@ -15033,7 +15164,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_21 = row_21[:ybar_9]
 	r_36 = r_36[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_55 := runtime.EnterLoop(&nbLoop95, runtime.Bind(row_21, runtime.Bind(r_36, runtime.End{})), ybar_9, 16384)
+		loop_55 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_21, runtime.Bind(r_36, runtime.End{})), ybar_9, 16384)
 		if loop_55.For == nil {
 			loop_55.For = func(lo_51, hi int) {
 				row_21 := loop_55.C.H
@@ -15045,7 +15176,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_55.For)
-		loop_55.Leave(&nbLoop95)
+		loop_55.Leave(&nbLoop107)
 	} else {
 		for i_47 := 0; i_47 < ybar_9; i_47++ {
 			e_49 := -row_21[i_47]
@@ -15056,7 +15187,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_22 = row_22[:ybar_12]
 	r_46 = r_46[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_65 := runtime.EnterLoop(&nbLoop96, runtime.Bind(row_22, runtime.Bind(r_46, runtime.End{})), ybar_12, 16384)
+		loop_65 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_22, runtime.Bind(r_46, runtime.End{})), ybar_12, 16384)
 		if loop_65.For == nil {
 			loop_65.For = func(lo_61, hi int) {
 				row_22 := loop_65.C.H
@@ -15068,7 +15199,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_65.For)
-		loop_65.Leave(&nbLoop96)
+		loop_65.Leave(&nbLoop108)
 	} else {
 		for i_57 := 0; i_57 < ybar_12; i_57++ {
 			e_59 := -row_22[i_57]
@@ -15079,7 +15210,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_19 = row_19[:ybar_9]
 	r_56 = r_56[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_75 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_19, runtime.Bind(r_56, runtime.End{})), ybar_9, 16384)
+		loop_75 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_19, runtime.Bind(r_56, runtime.End{})), ybar_9, 16384)
 		if loop_75.For == nil {
 			loop_75.For = func(lo_71, hi int) {
 				row_19 := loop_75.C.H
@@ -15091,7 +15222,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_75.For)
-		loop_75.Leave(&nbLoop97)
+		loop_75.Leave(&nbLoop109)
 	} else {
 		for i_67 := 0; i_67 < ybar_9; i_67++ {
 			e_69 := -row_19[i_67]
@@ -15102,7 +15233,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_20 = row_20[:ybar_12]
 	r_66 = r_66[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_84 := runtime.EnterLoop(&nbLoop98, runtime.Bind(row_20, runtime.Bind(r_66, runtime.End{})), ybar_12, 16384)
+		loop_84 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_20, runtime.Bind(r_66, runtime.End{})), ybar_12, 16384)
 		if loop_84.For == nil {
 			loop_84.For = func(lo_80, hi int) {
 				row_20 := loop_84.C.H
@@ -15114,7 +15245,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_84.For)
-		loop_84.Leave(&nbLoop98)
+		loop_84.Leave(&nbLoop110)
 	} else {
 		for i_76 := 0; i_76 < ybar_12; i_76++ {
 			e_78 := -row_20[i_76]
@@ -15161,7 +15292,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_90 = row_90[:tape_3]
 	row_91 = row_91[:tape_3]
 	if tape_3 >= 262144 {
-		loop_104 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_16, runtime.Bind(row_23, runtime.Bind(row_14, runtime.Bind(r_36, runtime.Bind(row_17, runtime.Bind(r_25, runtime.Bind(row_19, runtime.Bind(row_21, runtime.Bind(r_56, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.End{})))))))))))), tape_3, 16384)
+		loop_104 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_16, runtime.Bind(row_23, runtime.Bind(row_14, runtime.Bind(r_36, runtime.Bind(row_17, runtime.Bind(r_25, runtime.Bind(row_19, runtime.Bind(row_21, runtime.Bind(r_56, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.End{})))))))))))), tape_3, 16384)
 		if loop_104.For == nil {
 			loop_104.For = func(lo_98, hi int) {
 				row_16 := loop_104.C.H
@@ -15187,7 +15318,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_3, 16384, loop_104.For)
-		loop_104.Leave(&nbLoop99)
+		loop_104.Leave(&nbLoop111)
 	} else {
 		for i_92 := 0; i_92 < tape_3; i_92++ {
 			e_94 := ((row_16[i_92] * row_23[i_92]) + (row_14[i_92] * r_36[i_92]))
@@ -15238,7 +15369,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_110 = row_110[:tape_6]
 	row_111 = row_111[:tape_6]
 	if tape_6 >= 262144 {
-		loop_124 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_13, runtime.Bind(r_25, runtime.Bind(row_15, runtime.Bind(row_21, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(r_56, runtime.Bind(r_36, runtime.Bind(row_19, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.End{})))))))))))), tape_6, 16384)
+		loop_124 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_13, runtime.Bind(r_25, runtime.Bind(row_15, runtime.Bind(row_21, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(r_56, runtime.Bind(r_36, runtime.Bind(row_19, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.End{})))))))))))), tape_6, 16384)
 		if loop_124.For == nil {
 			loop_124.For = func(lo_118, hi int) {
 				row_13 := loop_124.C.H
@@ -15264,7 +15395,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_124.For)
-		loop_124.Leave(&nbLoop100)
+		loop_124.Leave(&nbLoop112)
 	} else {
 		for i_112 := 0; i_112 < tape_6; i_112++ {
 			e_114 := ((row_13[i_112] * r_25[i_112]) + (row_15[i_112] * row_21[i_112]))
@@ -15315,7 +15446,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_130 = row_130[:tape_3]
 	row_131 = row_131[:tape_3]
 	if tape_3 >= 262144 {
-		loop_144 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_16, runtime.Bind(row_24, runtime.Bind(row_14, runtime.Bind(r_46, runtime.Bind(row_17, runtime.Bind(r_26, runtime.Bind(row_20, runtime.Bind(row_22, runtime.Bind(r_66, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.End{})))))))))))), tape_3, 16384)
+		loop_144 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_16, runtime.Bind(row_24, runtime.Bind(row_14, runtime.Bind(r_46, runtime.Bind(row_17, runtime.Bind(r_26, runtime.Bind(row_20, runtime.Bind(row_22, runtime.Bind(r_66, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.End{})))))))))))), tape_3, 16384)
 		if loop_144.For == nil {
 			loop_144.For = func(lo_138, hi int) {
 				row_16 := loop_144.C.H
@@ -15341,7 +15472,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_3, 16384, loop_144.For)
-		loop_144.Leave(&nbLoop101)
+		loop_144.Leave(&nbLoop113)
 	} else {
 		for i_132 := 0; i_132 < tape_3; i_132++ {
 			e_134 := ((row_16[i_132] * row_24[i_132]) + (row_14[i_132] * r_46[i_132]))
@@ -15392,7 +15523,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_150 = row_150[:tape_6]
 	row_151 = row_151[:tape_6]
 	if tape_6 >= 262144 {
-		loop_164 := runtime.EnterLoop(&nbLoop102, runtime.Bind(row_13, runtime.Bind(r_26, runtime.Bind(row_15, runtime.Bind(row_22, runtime.Bind(row_18, runtime.Bind(row_24, runtime.Bind(r_66, runtime.Bind(r_46, runtime.Bind(row_20, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{})))))))))))), tape_6, 16384)
+		loop_164 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_13, runtime.Bind(r_26, runtime.Bind(row_15, runtime.Bind(row_22, runtime.Bind(row_18, runtime.Bind(row_24, runtime.Bind(r_66, runtime.Bind(r_46, runtime.Bind(row_20, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{})))))))))))), tape_6, 16384)
 		if loop_164.For == nil {
 			loop_164.For = func(lo_158, hi int) {
 				row_13 := loop_164.C.H
@@ -15418,7 +15549,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_164.For)
-		loop_164.Leave(&nbLoop102)
+		loop_164.Leave(&nbLoop114)
 	} else {
 		for i_152 := 0; i_152 < tape_6; i_152++ {
 			e_154 := ((row_13[i_152] * r_26[i_152]) + (row_15[i_152] * row_22[i_152]))
@@ -15432,42 +15563,6 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	ar.Keep(mark_165, &a_88, &a_108, &a_128, &a_148)
 	return a_88, 3, tape_3, a_108, 3, tape_6, a_128, 3, tape_3, a_148, 3, tape_6, nil
 }
-
-// nbLoop103 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop103 runtime.LoopSite
-
-// nbLoop104 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop104 runtime.LoopSite
-
-// nbLoop105 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop105 runtime.LoopSite
-
-// nbLoop106 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop106 runtime.LoopSite
-
-// nbLoop107 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop107 runtime.LoopSite
-
-// nbLoop108 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop108 runtime.LoopSite
-
-// nbLoop109 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop109 runtime.LoopSite
-
-// nbLoop110 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop110 runtime.LoopSite
-
-// nbLoop111 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop111 runtime.LoopSite
-
-// nbLoop112 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop112 runtime.LoopSite
-
-// nbLoop113 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop113 runtime.LoopSite
-
-// nbLoop114 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop114 runtime.LoopSite
 
 // nbLoop115 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
 var nbLoop115 runtime.LoopSite
@@ -15544,9 +15639,63 @@ var nbLoop138 runtime.LoopSite
 // nbLoop139 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
 var nbLoop139 runtime.LoopSite
 
+// nbLoop140 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop140 runtime.LoopSite
+
+// nbLoop141 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop141 runtime.LoopSite
+
+// nbLoop142 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop142 runtime.LoopSite
+
+// nbLoop143 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop143 runtime.LoopSite
+
+// nbLoop144 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop144 runtime.LoopSite
+
+// nbLoop145 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop145 runtime.LoopSite
+
+// nbLoop146 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop146 runtime.LoopSite
+
+// nbLoop147 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop147 runtime.LoopSite
+
+// nbLoop148 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop148 runtime.LoopSite
+
+// nbLoop149 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop149 runtime.LoopSite
+
+// nbLoop150 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop150 runtime.LoopSite
+
+// nbLoop151 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop151 runtime.LoopSite
+
+// nbLoop152 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop152 runtime.LoopSite
+
+// nbLoop153 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop153 runtime.LoopSite
+
+// nbLoop154 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop154 runtime.LoopSite
+
+// nbLoop155 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop155 runtime.LoopSite
+
+// nbLoop156 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop156 runtime.LoopSite
+
+// nbLoop157 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop157 runtime.LoopSite
+
 // fn_rotatesplit11bwdx2 is def rotate$split_11$bwd$x2 (models.nab:126:5).
 func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int, ybar_54 []float64, ybar_55 int, ybar_56 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
-	mark_938 := ar.Mark()
+	mark_952 := ar.Mark()
 	if ybar_52 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_52))
 	}
@@ -15576,7 +15725,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	r_57 := ar.F64w(tape_8)
 	tape_7 = tape_7[:len(r_57)]
 	if len(r_57) >= 262144 {
-		loop_64 := runtime.EnterLoop(&nbLoop103, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
+		loop_64 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
 		if loop_64.For == nil {
 			loop_64.For = func(lo_61, hi int) {
 				r_57 := loop_64.C.H
@@ -15587,7 +15736,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_57), 16384, loop_64.For)
-		loop_64.Leave(&nbLoop103)
+		loop_64.Leave(&nbLoop115)
 	} else {
 		for i_58 := range r_57 {
 			r_57[i_58] = (runtime.Sign(tape_7[i_58]))
@@ -15660,7 +15809,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_81 = row_81[:tape_8]
 	row_82 = row_82[:tape_8]
 	if tape_8 >= 262144 {
-		loop_95 := runtime.EnterLoop(&nbLoop104, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
+		loop_95 := runtime.EnterLoop(&nbLoop116, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
 		if loop_95.For == nil {
 			loop_95.For = func(lo_89, hi int) {
 				r_57 := loop_95.C.H
@@ -15681,7 +15830,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_95.For)
-		loop_95.Leave(&nbLoop104)
+		loop_95.Leave(&nbLoop116)
 	} else {
 		for i_83 := 0; i_83 < tape_8; i_83++ {
 			e_85 := (r_57[i_83] * row_74[i_83])
@@ -15735,7 +15884,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_106 = row_106[:tape_8]
 	row_107 = row_107[:tape_8]
 	if tape_8 >= 262144 {
-		loop_120 := runtime.EnterLoop(&nbLoop105, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
+		loop_120 := runtime.EnterLoop(&nbLoop117, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
 		if loop_120.For == nil {
 			loop_120.For = func(lo_114, hi int) {
 				r_57 := loop_120.C.H
@@ -15756,7 +15905,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_120.For)
-		loop_120.Leave(&nbLoop105)
+		loop_120.Leave(&nbLoop117)
 	} else {
 		for i_108 := 0; i_108 < tape_8; i_108++ {
 			e_110 := ((1.0 - r_57[i_108]) * row_99[i_108])
@@ -15810,7 +15959,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_131 = row_131[:tape_8]
 	row_132 = row_132[:tape_8]
 	if tape_8 >= 262144 {
-		loop_145 := runtime.EnterLoop(&nbLoop106, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
+		loop_145 := runtime.EnterLoop(&nbLoop118, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
 		if loop_145.For == nil {
 			loop_145.For = func(lo_139, hi int) {
 				r_57 := loop_145.C.H
@@ -15831,7 +15980,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_145.For)
-		loop_145.Leave(&nbLoop106)
+		loop_145.Leave(&nbLoop118)
 	} else {
 		for i_133 := 0; i_133 < tape_8; i_133++ {
 			e_135 := (r_57[i_133] * row_124[i_133])
@@ -15885,7 +16034,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_156 = row_156[:tape_8]
 	row_157 = row_157[:tape_8]
 	if tape_8 >= 262144 {
-		loop_170 := runtime.EnterLoop(&nbLoop107, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
+		loop_170 := runtime.EnterLoop(&nbLoop119, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
 		if loop_170.For == nil {
 			loop_170.For = func(lo_164, hi int) {
 				r_57 := loop_170.C.H
@@ -15906,7 +16055,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_170.For)
-		loop_170.Leave(&nbLoop107)
+		loop_170.Leave(&nbLoop119)
 	} else {
 		for i_158 := 0; i_158 < tape_8; i_158++ {
 			e_160 := ((1.0 - r_57[i_158]) * row_149[i_158])
@@ -15966,7 +16115,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_178 = row_178[:tape_8]
 	r_188 = r_188[:tape_8]
 	if tape_8 >= 262144 {
-		loop_207 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.Bind(row_179, runtime.Bind(r_185, runtime.Bind(row_180, runtime.Bind(r_186, runtime.Bind(row_177, runtime.Bind(r_187, runtime.Bind(row_178, runtime.Bind(r_188, runtime.End{})))))))))))), tape_8, 16384)
+		loop_207 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.Bind(row_179, runtime.Bind(r_185, runtime.Bind(row_180, runtime.Bind(r_186, runtime.Bind(row_177, runtime.Bind(r_187, runtime.Bind(row_178, runtime.Bind(r_188, runtime.End{})))))))))))), tape_8, 16384)
 		if loop_207.For == nil {
 			loop_207.For = func(lo_198, hi int) {
 				row_181 := loop_207.C.H
@@ -15998,7 +16147,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_207.For)
-		loop_207.Leave(&nbLoop108)
+		loop_207.Leave(&nbLoop120)
 	} else {
 		for i_189 := 0; i_189 < tape_8; i_189++ {
 			e_191 := -row_181[i_189]
@@ -16055,7 +16204,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_213 = row_213[:tape_11]
 	row_214 = row_214[:tape_11]
 	if tape_11 >= 262144 {
-		loop_227 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_174, runtime.Bind(row_181, runtime.Bind(row_172, runtime.Bind(r_185, runtime.Bind(row_175, runtime.Bind(r_183, runtime.Bind(row_177, runtime.Bind(row_179, runtime.Bind(r_187, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{})))))))))))), tape_11, 16384)
+		loop_227 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_174, runtime.Bind(row_181, runtime.Bind(row_172, runtime.Bind(r_185, runtime.Bind(row_175, runtime.Bind(r_183, runtime.Bind(row_177, runtime.Bind(row_179, runtime.Bind(r_187, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{})))))))))))), tape_11, 16384)
 		if loop_227.For == nil {
 			loop_227.For = func(lo_221, hi int) {
 				row_174 := loop_227.C.H
@@ -16081,7 +16230,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_227.For)
-		loop_227.Leave(&nbLoop109)
+		loop_227.Leave(&nbLoop121)
 	} else {
 		for i_215 := 0; i_215 < tape_11; i_215++ {
 			e_217 := ((row_174[i_215] * row_181[i_215]) + (row_172[i_215] * r_185[i_215]))
@@ -16132,7 +16281,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_233 = row_233[:tape_14]
 	row_234 = row_234[:tape_14]
 	if tape_14 >= 262144 {
-		loop_247 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_171, runtime.Bind(r_183, runtime.Bind(row_173, runtime.Bind(row_179, runtime.Bind(row_176, runtime.Bind(row_181, runtime.Bind(r_187, runtime.Bind(r_185, runtime.Bind(row_177, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.End{})))))))))))), tape_14, 16384)
+		loop_247 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_171, runtime.Bind(r_183, runtime.Bind(row_173, runtime.Bind(row_179, runtime.Bind(row_176, runtime.Bind(row_181, runtime.Bind(r_187, runtime.Bind(r_185, runtime.Bind(row_177, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.End{})))))))))))), tape_14, 16384)
 		if loop_247.For == nil {
 			loop_247.For = func(lo_241, hi int) {
 				row_171 := loop_247.C.H
@@ -16158,7 +16307,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_14, 16384, loop_247.For)
-		loop_247.Leave(&nbLoop110)
+		loop_247.Leave(&nbLoop122)
 	} else {
 		for i_235 := 0; i_235 < tape_14; i_235++ {
 			e_237 := ((row_171[i_235] * r_183[i_235]) + (row_173[i_235] * row_179[i_235]))
@@ -16209,7 +16358,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_253 = row_253[:tape_11]
 	row_254 = row_254[:tape_11]
 	if tape_11 >= 262144 {
-		loop_267 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_174, runtime.Bind(row_182, runtime.Bind(row_172, runtime.Bind(r_186, runtime.Bind(row_175, runtime.Bind(r_184, runtime.Bind(row_178, runtime.Bind(row_180, runtime.Bind(r_188, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))), tape_11, 16384)
+		loop_267 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_174, runtime.Bind(row_182, runtime.Bind(row_172, runtime.Bind(r_186, runtime.Bind(row_175, runtime.Bind(r_184, runtime.Bind(row_178, runtime.Bind(row_180, runtime.Bind(r_188, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))), tape_11, 16384)
 		if loop_267.For == nil {
 			loop_267.For = func(lo_261, hi int) {
 				row_174 := loop_267.C.H
@@ -16235,7 +16384,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_267.For)
-		loop_267.Leave(&nbLoop111)
+		loop_267.Leave(&nbLoop123)
 	} else {
 		for i_255 := 0; i_255 < tape_11; i_255++ {
 			e_257 := ((row_174[i_255] * row_182[i_255]) + (row_172[i_255] * r_186[i_255]))
@@ -16286,7 +16435,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_273 = row_273[:tape_14]
 	row_274 = row_274[:tape_14]
 	if tape_14 >= 262144 {
-		loop_287 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_171, runtime.Bind(r_184, runtime.Bind(row_173, runtime.Bind(row_180, runtime.Bind(row_176, runtime.Bind(row_182, runtime.Bind(r_188, runtime.Bind(r_186, runtime.Bind(row_178, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{})))))))))))), tape_14, 16384)
+		loop_287 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_171, runtime.Bind(r_184, runtime.Bind(row_173, runtime.Bind(row_180, runtime.Bind(row_176, runtime.Bind(row_182, runtime.Bind(r_188, runtime.Bind(r_186, runtime.Bind(row_178, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{})))))))))))), tape_14, 16384)
 		if loop_287.For == nil {
 			loop_287.For = func(lo_281, hi int) {
 				row_171 := loop_287.C.H
@@ -16312,7 +16461,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_14, 16384, loop_287.For)
-		loop_287.Leave(&nbLoop112)
+		loop_287.Leave(&nbLoop124)
 	} else {
 		for i_275 := 0; i_275 < tape_14; i_275++ {
 			e_277 := ((row_171[i_275] * r_184[i_275]) + (row_173[i_275] * row_180[i_275]))
@@ -16390,7 +16539,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_312 = row_312[:tape_8]
 	row_313 = row_313[:tape_8]
 	if tape_8 >= 262144 {
-		loop_332 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.Bind(row_298, runtime.Bind(row_299, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.Bind(row_306, runtime.Bind(row_311, runtime.Bind(row_312, runtime.Bind(row_313, runtime.End{})))))))))))))))))), tape_8, 16384)
+		loop_332 := runtime.EnterLoop(&nbLoop125, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.Bind(row_298, runtime.Bind(row_299, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.Bind(row_306, runtime.Bind(row_311, runtime.Bind(row_312, runtime.Bind(row_313, runtime.End{})))))))))))))))))), tape_8, 16384)
 		if loop_332.For == nil {
 			loop_332.For = func(lo_323, hi int) {
 				row_288 := loop_332.C.H
@@ -16428,7 +16577,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_332.For)
-		loop_332.Leave(&nbLoop113)
+		loop_332.Leave(&nbLoop125)
 	} else {
 		for i_314 := 0; i_314 < tape_8; i_314++ {
 			e_316 := (row_288[i_314] + row_289[i_314])
@@ -16458,469 +16607,465 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	var rev_343 []float64
 	var rev_344 int
 	rev_336, rev_337, rev_338, rev_339, rev_340, rev_341, rev_342, rev_343, rev_344 = a_297, 3, tape_8, z_333, tape_16, z_334, tape_21, z_335, tape_26
-	buf_388 := ar.F64w(rev_340)
-	buf_389 := ar.F64w(rev_342)
-	buf_390 := ar.F64w(rev_344)
-	for i_366 := int64(0); i_366 < int64(3); i_366++ {
-		mark_367 := ar.Mark()
-		if i_366 < 0 || i_366 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_366, 3))
+	buf_386 := ar.F64w(rev_340)
+	buf_387 := ar.F64w(rev_342)
+	buf_388 := ar.F64w(rev_344)
+	for i_365 := int64(0); i_365 < int64(3); i_365++ {
+		mark_366 := ar.Mark()
+		if i_365 < 0 || i_365 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_365, 3))
 		}
-		row_368 := a_73[int(i_366)*tape_8 : (int(i_366)+1)*tape_8]
-		if i_366 < 0 || i_366 >= int64(tape_23) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_366, tape_23))
+		row_367 := a_73[int(i_365)*tape_8 : (int(i_365)+1)*tape_8]
+		if i_365 < 0 || i_365 >= int64(tape_23) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_365, tape_23))
 		}
-		row_369 := tape_22[int(i_366)*tape_24 : (int(i_366)+1)*tape_24]
+		row_368 := tape_22[int(i_365)*tape_24 : (int(i_365)+1)*tape_24]
 		if tape_8 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
 		if tape_24 != rev_344 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_344})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 		}
-		if i_366 < 0 || i_366 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_366, tape_18))
+		if i_365 < 0 || i_365 >= int64(tape_18) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_365, tape_18))
 		}
-		row_371 := tape_17[int(i_366)*tape_19 : (int(i_366)+1)*tape_19]
+		row_370 := tape_17[int(i_365)*tape_19 : (int(i_365)+1)*tape_19]
 		if tape_8 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
 		if tape_19 != rev_342 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_342})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		r_370 := ar.F64w(rev_344)
+		r_369 := ar.F64w(rev_344)
 		rev_343 = rev_343[:rev_344]
-		row_369 = row_369[:rev_344]
 		row_368 = row_368[:rev_344]
-		r_370 = r_370[:rev_344]
-		for i_373 := 0; i_373 < rev_344; i_373++ {
-			e_375 := (rev_343[i_373] + (row_369[i_373] * row_368[i_373]))
-			r_370[i_373] = e_375
+		row_367 = row_367[:rev_344]
+		r_369 = r_369[:rev_344]
+		for i_372 := 0; i_372 < rev_344; i_372++ {
+			e_374 := (rev_343[i_372] + (row_368[i_372] * row_367[i_372]))
+			r_369[i_372] = e_374
 		}
-		if i_366 < 0 || i_366 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_366, tape_28))
+		if i_365 < 0 || i_365 >= int64(tape_28) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_365, tape_28))
 		}
-		row_376 := tape_27[int(i_366)*tape_29 : (int(i_366)+1)*tape_29]
+		row_375 := tape_27[int(i_365)*tape_29 : (int(i_365)+1)*tape_29]
 		if tape_8 != tape_29 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
 		if tape_29 != rev_340 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_340})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 		}
-		r_372 := ar.F64w(rev_342)
+		r_371 := ar.F64w(rev_342)
 		rev_341 = rev_341[:rev_342]
-		row_371 = row_371[:rev_342]
-		row_368 = row_368[:rev_342]
-		r_372 = r_372[:rev_342]
-		for i_378 := 0; i_378 < rev_342; i_378++ {
-			e_380 := (rev_341[i_378] + (row_371[i_378] * row_368[i_378]))
-			r_372[i_378] = e_380
+		row_370 = row_370[:rev_342]
+		row_367 = row_367[:rev_342]
+		r_371 = r_371[:rev_342]
+		for i_377 := 0; i_377 < rev_342; i_377++ {
+			e_379 := (rev_341[i_377] + (row_370[i_377] * row_367[i_377]))
+			r_371[i_377] = e_379
+		}
+		r_376 := ar.F64w(rev_340)
+		rev_339 = rev_339[:rev_340]
+		row_375 = row_375[:rev_340]
+		row_367 = row_367[:rev_340]
+		r_376 = r_376[:rev_340]
+		for i_380 := 0; i_380 < rev_340; i_380++ {
+			e_382 := (rev_339[i_380] + (row_375[i_380] * row_367[i_380]))
+			r_376[i_380] = e_382
 		}
 		if tape_8 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if i_366 < 0 || i_366 >= int64(rev_337) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_366, rev_337))
+		if i_365 < 0 || i_365 >= int64(rev_337) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_365, rev_337))
 		}
 		if rev_338 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_338})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_381 := rev_336[i_366*int64(rev_338) : (i_366+1)*int64(rev_338)]
-		r_377 := ar.F64w(rev_340)
-		rev_339 = rev_339[:rev_340]
-		row_376 = row_376[:rev_340]
-		row_368 = row_368[:rev_340]
-		r_377 = r_377[:rev_340]
-		for i_382 := 0; i_382 < rev_340; i_382++ {
-			e_384 := (rev_339[i_382] + (row_376[i_382] * row_368[i_382]))
-			r_377[i_382] = e_384
+		row_383 := rev_336[i_365*int64(rev_338) : (i_365+1)*int64(rev_338)]
+		tape_15 = tape_15[:len(row_383)]
+		row_367 = row_367[:len(row_383)]
+		for i_384 := range row_383 {
+			row_383[i_384] += (tape_15[i_384] * row_367[i_384])
 		}
-		row_381 = row_381[:tape_16]
-		tape_15 = tape_15[:tape_16]
-		row_368 = row_368[:tape_16]
-		for i_385 := 0; i_385 < tape_16; i_385++ {
-			e_387 := (row_381[i_385] + (tape_15[i_385] * row_368[i_385]))
-			row_381[i_385] = e_387
-		}
-		rev_339, rev_341, rev_343 = r_377, r_372, r_370
-		if rev_340 == len(buf_388) && rev_342 == len(buf_389) && rev_344 == len(buf_390) {
-			copy(buf_388, rev_339)
-			rev_339 = buf_388
-			copy(buf_389, rev_341)
-			rev_341 = buf_389
-			copy(buf_390, rev_343)
-			rev_343 = buf_390
-			ar.Release(mark_367)
+		rev_339, rev_341, rev_343 = r_376, r_371, r_369
+		if rev_340 == len(buf_386) && rev_342 == len(buf_387) && rev_344 == len(buf_388) {
+			copy(buf_386, rev_339)
+			rev_339 = buf_386
+			copy(buf_387, rev_341)
+			rev_341 = buf_387
+			copy(buf_388, rev_343)
+			rev_343 = buf_388
+			ar.Release(mark_366)
 		}
 	}
-	n_391, err_392 := runtime.CheckSize(int64(3))
-	if err_392 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_392)
+	n_389, err_390 := runtime.CheckSize(int64(3))
+	if err_390 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_390)
 	}
-	var a_393 []float64
-	row_394 := a_73[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_391 []float64
+	row_392 := a_73[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_395 := tape_26
-	tot_396, err_397 := runtime.MulSize(n_391, rs_395)
-	if err_397 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_397)
+	rs_393 := tape_26
+	tot_394, err_395 := runtime.MulSize(n_389, rs_393)
+	if err_395 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_395)
 	}
-	a_393 = ar.F64w(tot_396)
-	row_398 := a_73[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_391 = ar.F64w(tot_394)
+	row_396 := a_73[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_399 := a_73[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_397 := a_73[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_400 := a_393[0*rs_395 : 1*rs_395]
-	row_401 := a_393[1*rs_395 : 2*rs_395]
-	row_402 := a_393[2*rs_395 : 3*rs_395]
+	row_398 := a_391[0*rs_393 : 1*rs_393]
+	row_399 := a_391[1*rs_393 : 2*rs_393]
+	row_400 := a_391[2*rs_393 : 3*rs_393]
 	tape_25 = tape_25[:tape_26]
-	row_394 = row_394[:tape_26]
+	row_392 = row_392[:tape_26]
+	row_396 = row_396[:tape_26]
+	row_397 = row_397[:tape_26]
 	row_398 = row_398[:tape_26]
 	row_399 = row_399[:tape_26]
 	row_400 = row_400[:tape_26]
-	row_401 = row_401[:tape_26]
-	row_402 = row_402[:tape_26]
 	if tape_26 >= 262144 {
-		loop_415 := runtime.EnterLoop(&nbLoop114, runtime.Bind(tape_25, runtime.Bind(row_394, runtime.Bind(row_398, runtime.Bind(row_399, runtime.Bind(row_400, runtime.Bind(row_401, runtime.Bind(row_402, runtime.End{}))))))), tape_26, 16384)
-		if loop_415.For == nil {
-			loop_415.For = func(lo_409, hi int) {
-				tape_25 := loop_415.C.H
-				row_394 := loop_415.C.T.H
-				row_398 := loop_415.C.T.T.H
-				row_399 := loop_415.C.T.T.T.H
-				row_400 := loop_415.C.T.T.T.T.H
-				row_401 := loop_415.C.T.T.T.T.T.H
-				row_402 := loop_415.C.T.T.T.T.T.T.H
-				for i_410 := lo_409; i_410 < hi; i_410++ {
-					e_412 := (tape_25[i_410] * row_394[i_410])
-					e_413 := (tape_25[i_410] * row_398[i_410])
-					e_414 := (tape_25[i_410] * row_399[i_410])
-					row_400[i_410] = e_412
-					row_401[i_410] = e_413
-					row_402[i_410] = e_414
+		loop_413 := runtime.EnterLoop(&nbLoop126, runtime.Bind(tape_25, runtime.Bind(row_392, runtime.Bind(row_396, runtime.Bind(row_397, runtime.Bind(row_398, runtime.Bind(row_399, runtime.Bind(row_400, runtime.End{}))))))), tape_26, 16384)
+		if loop_413.For == nil {
+			loop_413.For = func(lo_407, hi int) {
+				tape_25 := loop_413.C.H
+				row_392 := loop_413.C.T.H
+				row_396 := loop_413.C.T.T.H
+				row_397 := loop_413.C.T.T.T.H
+				row_398 := loop_413.C.T.T.T.T.H
+				row_399 := loop_413.C.T.T.T.T.T.H
+				row_400 := loop_413.C.T.T.T.T.T.T.H
+				for i_408 := lo_407; i_408 < hi; i_408++ {
+					e_410 := (tape_25[i_408] * row_392[i_408])
+					e_411 := (tape_25[i_408] * row_396[i_408])
+					e_412 := (tape_25[i_408] * row_397[i_408])
+					row_398[i_408] = e_410
+					row_399[i_408] = e_411
+					row_400[i_408] = e_412
 				}
 			}
 		}
-		runtime.ParallelFor(tape_26, 16384, loop_415.For)
-		loop_415.Leave(&nbLoop114)
+		runtime.ParallelFor(tape_26, 16384, loop_413.For)
+		loop_413.Leave(&nbLoop126)
 	} else {
-		for i_403 := 0; i_403 < tape_26; i_403++ {
-			e_405 := (tape_25[i_403] * row_394[i_403])
-			e_406 := (tape_25[i_403] * row_398[i_403])
-			e_407 := (tape_25[i_403] * row_399[i_403])
-			row_400[i_403] = e_405
-			row_401[i_403] = e_406
-			row_402[i_403] = e_407
+		for i_401 := 0; i_401 < tape_26; i_401++ {
+			e_403 := (tape_25[i_401] * row_392[i_401])
+			e_404 := (tape_25[i_401] * row_396[i_401])
+			e_405 := (tape_25[i_401] * row_397[i_401])
+			row_398[i_401] = e_403
+			row_399[i_401] = e_404
+			row_400[i_401] = e_405
 		}
 	}
-	n_416, err_417 := runtime.CheckSize(int64(3))
-	if err_417 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_417)
+	n_414, err_415 := runtime.CheckSize(int64(3))
+	if err_415 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_415)
 	}
-	var a_418 []float64
-	row_419 := a_73[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_416 []float64
+	row_417 := a_73[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_420 := tape_21
-	tot_421, err_422 := runtime.MulSize(n_416, rs_420)
-	if err_422 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_422)
+	rs_418 := tape_21
+	tot_419, err_420 := runtime.MulSize(n_414, rs_418)
+	if err_420 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_420)
 	}
-	a_418 = ar.F64w(tot_421)
-	row_423 := a_73[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_416 = ar.F64w(tot_419)
+	row_421 := a_73[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_424 := a_73[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_422 := a_73[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_425 := a_418[0*rs_420 : 1*rs_420]
-	row_426 := a_418[1*rs_420 : 2*rs_420]
-	row_427 := a_418[2*rs_420 : 3*rs_420]
+	row_423 := a_416[0*rs_418 : 1*rs_418]
+	row_424 := a_416[1*rs_418 : 2*rs_418]
+	row_425 := a_416[2*rs_418 : 3*rs_418]
 	tape_20 = tape_20[:tape_21]
-	row_419 = row_419[:tape_21]
+	row_417 = row_417[:tape_21]
+	row_421 = row_421[:tape_21]
+	row_422 = row_422[:tape_21]
 	row_423 = row_423[:tape_21]
 	row_424 = row_424[:tape_21]
 	row_425 = row_425[:tape_21]
-	row_426 = row_426[:tape_21]
-	row_427 = row_427[:tape_21]
 	if tape_21 >= 262144 {
-		loop_440 := runtime.EnterLoop(&nbLoop115, runtime.Bind(tape_20, runtime.Bind(row_419, runtime.Bind(row_423, runtime.Bind(row_424, runtime.Bind(row_425, runtime.Bind(row_426, runtime.Bind(row_427, runtime.End{}))))))), tape_21, 16384)
-		if loop_440.For == nil {
-			loop_440.For = func(lo_434, hi int) {
-				tape_20 := loop_440.C.H
-				row_419 := loop_440.C.T.H
-				row_423 := loop_440.C.T.T.H
-				row_424 := loop_440.C.T.T.T.H
-				row_425 := loop_440.C.T.T.T.T.H
-				row_426 := loop_440.C.T.T.T.T.T.H
-				row_427 := loop_440.C.T.T.T.T.T.T.H
-				for i_435 := lo_434; i_435 < hi; i_435++ {
-					e_437 := (tape_20[i_435] * row_419[i_435])
-					e_438 := (tape_20[i_435] * row_423[i_435])
-					e_439 := (tape_20[i_435] * row_424[i_435])
-					row_425[i_435] = e_437
-					row_426[i_435] = e_438
-					row_427[i_435] = e_439
+		loop_438 := runtime.EnterLoop(&nbLoop127, runtime.Bind(tape_20, runtime.Bind(row_417, runtime.Bind(row_421, runtime.Bind(row_422, runtime.Bind(row_423, runtime.Bind(row_424, runtime.Bind(row_425, runtime.End{}))))))), tape_21, 16384)
+		if loop_438.For == nil {
+			loop_438.For = func(lo_432, hi int) {
+				tape_20 := loop_438.C.H
+				row_417 := loop_438.C.T.H
+				row_421 := loop_438.C.T.T.H
+				row_422 := loop_438.C.T.T.T.H
+				row_423 := loop_438.C.T.T.T.T.H
+				row_424 := loop_438.C.T.T.T.T.T.H
+				row_425 := loop_438.C.T.T.T.T.T.T.H
+				for i_433 := lo_432; i_433 < hi; i_433++ {
+					e_435 := (tape_20[i_433] * row_417[i_433])
+					e_436 := (tape_20[i_433] * row_421[i_433])
+					e_437 := (tape_20[i_433] * row_422[i_433])
+					row_423[i_433] = e_435
+					row_424[i_433] = e_436
+					row_425[i_433] = e_437
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_440.For)
-		loop_440.Leave(&nbLoop115)
+		runtime.ParallelFor(tape_21, 16384, loop_438.For)
+		loop_438.Leave(&nbLoop127)
 	} else {
-		for i_428 := 0; i_428 < tape_21; i_428++ {
-			e_430 := (tape_20[i_428] * row_419[i_428])
-			e_431 := (tape_20[i_428] * row_423[i_428])
-			e_432 := (tape_20[i_428] * row_424[i_428])
-			row_425[i_428] = e_430
-			row_426[i_428] = e_431
-			row_427[i_428] = e_432
+		for i_426 := 0; i_426 < tape_21; i_426++ {
+			e_428 := (tape_20[i_426] * row_417[i_426])
+			e_429 := (tape_20[i_426] * row_421[i_426])
+			e_430 := (tape_20[i_426] * row_422[i_426])
+			row_423[i_426] = e_428
+			row_424[i_426] = e_429
+			row_425[i_426] = e_430
 		}
 	}
-	z_441 := ar.F64(len(tape_15))
-	z_442 := ar.F64(len(tape_20))
-	z_443 := ar.F64(len(tape_25))
-	var rev_444 []float64
-	var rev_445 int
+	z_439 := ar.F64(len(tape_15))
+	z_440 := ar.F64(len(tape_20))
+	z_441 := ar.F64(len(tape_25))
+	var rev_442 []float64
+	var rev_443 int
+	var rev_444 int
+	var rev_445 []float64
 	var rev_446 int
 	var rev_447 []float64
 	var rev_448 int
 	var rev_449 []float64
 	var rev_450 int
-	var rev_451 []float64
-	var rev_452 int
-	rev_444, rev_445, rev_446, rev_447, rev_448, rev_449, rev_450, rev_451, rev_452 = a_310, 3, tape_8, z_441, tape_16, z_442, tape_21, z_443, tape_26
-	buf_496 := ar.F64w(rev_448)
-	buf_497 := ar.F64w(rev_450)
-	buf_498 := ar.F64w(rev_452)
-	for i_474 := int64(0); i_474 < int64(3); i_474++ {
-		mark_475 := ar.Mark()
-		if i_474 < 0 || i_474 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_474, 3))
+	rev_442, rev_443, rev_444, rev_445, rev_446, rev_447, rev_448, rev_449, rev_450 = a_310, 3, tape_8, z_439, tape_16, z_440, tape_21, z_441, tape_26
+	buf_492 := ar.F64w(rev_446)
+	buf_493 := ar.F64w(rev_448)
+	buf_494 := ar.F64w(rev_450)
+	for i_471 := int64(0); i_471 < int64(3); i_471++ {
+		mark_472 := ar.Mark()
+		if i_471 < 0 || i_471 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_471, 3))
 		}
-		row_476 := a_123[int(i_474)*tape_8 : (int(i_474)+1)*tape_8]
-		if i_474 < 0 || i_474 >= int64(tape_23) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_474, tape_23))
+		row_473 := a_123[int(i_471)*tape_8 : (int(i_471)+1)*tape_8]
+		if i_471 < 0 || i_471 >= int64(tape_23) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_471, tape_23))
 		}
-		row_477 := tape_22[int(i_474)*tape_24 : (int(i_474)+1)*tape_24]
+		row_474 := tape_22[int(i_471)*tape_24 : (int(i_471)+1)*tape_24]
 		if tape_8 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if tape_24 != rev_452 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_452})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+		if tape_24 != rev_450 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_450})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 		}
-		if i_474 < 0 || i_474 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_474, tape_18))
+		if i_471 < 0 || i_471 >= int64(tape_18) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_471, tape_18))
 		}
-		row_479 := tape_17[int(i_474)*tape_19 : (int(i_474)+1)*tape_19]
+		row_476 := tape_17[int(i_471)*tape_19 : (int(i_471)+1)*tape_19]
 		if tape_8 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if tape_19 != rev_450 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_450})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+		if tape_19 != rev_448 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_448})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		r_478 := ar.F64w(rev_452)
-		rev_451 = rev_451[:rev_452]
-		row_477 = row_477[:rev_452]
-		row_476 = row_476[:rev_452]
-		r_478 = r_478[:rev_452]
-		for i_481 := 0; i_481 < rev_452; i_481++ {
-			e_483 := (rev_451[i_481] + (row_477[i_481] * row_476[i_481]))
-			r_478[i_481] = e_483
+		r_475 := ar.F64w(rev_450)
+		rev_449 = rev_449[:rev_450]
+		row_474 = row_474[:rev_450]
+		row_473 = row_473[:rev_450]
+		r_475 = r_475[:rev_450]
+		for i_478 := 0; i_478 < rev_450; i_478++ {
+			e_480 := (rev_449[i_478] + (row_474[i_478] * row_473[i_478]))
+			r_475[i_478] = e_480
 		}
-		if i_474 < 0 || i_474 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_474, tape_28))
+		if i_471 < 0 || i_471 >= int64(tape_28) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_471, tape_28))
 		}
-		row_484 := tape_27[int(i_474)*tape_29 : (int(i_474)+1)*tape_29]
+		row_481 := tape_27[int(i_471)*tape_29 : (int(i_471)+1)*tape_29]
 		if tape_8 != tape_29 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if tape_29 != rev_448 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_448})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
+		if tape_29 != rev_446 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_446})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 		}
-		r_480 := ar.F64w(rev_450)
-		rev_449 = rev_449[:rev_450]
-		row_479 = row_479[:rev_450]
-		row_476 = row_476[:rev_450]
-		r_480 = r_480[:rev_450]
-		for i_486 := 0; i_486 < rev_450; i_486++ {
-			e_488 := (rev_449[i_486] + (row_479[i_486] * row_476[i_486]))
-			r_480[i_486] = e_488
+		r_477 := ar.F64w(rev_448)
+		rev_447 = rev_447[:rev_448]
+		row_476 = row_476[:rev_448]
+		row_473 = row_473[:rev_448]
+		r_477 = r_477[:rev_448]
+		for i_483 := 0; i_483 < rev_448; i_483++ {
+			e_485 := (rev_447[i_483] + (row_476[i_483] * row_473[i_483]))
+			r_477[i_483] = e_485
+		}
+		r_482 := ar.F64w(rev_446)
+		rev_445 = rev_445[:rev_446]
+		row_481 = row_481[:rev_446]
+		row_473 = row_473[:rev_446]
+		r_482 = r_482[:rev_446]
+		for i_486 := 0; i_486 < rev_446; i_486++ {
+			e_488 := (rev_445[i_486] + (row_481[i_486] * row_473[i_486]))
+			r_482[i_486] = e_488
 		}
 		if tape_8 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if i_474 < 0 || i_474 >= int64(rev_445) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_474, rev_445))
+		if i_471 < 0 || i_471 >= int64(rev_443) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_471, rev_443))
 		}
-		if rev_446 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_446})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_444 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_444})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_489 := rev_444[i_474*int64(rev_446) : (i_474+1)*int64(rev_446)]
-		r_485 := ar.F64w(rev_448)
-		rev_447 = rev_447[:rev_448]
-		row_484 = row_484[:rev_448]
-		row_476 = row_476[:rev_448]
-		r_485 = r_485[:rev_448]
-		for i_490 := 0; i_490 < rev_448; i_490++ {
-			e_492 := (rev_447[i_490] + (row_484[i_490] * row_476[i_490]))
-			r_485[i_490] = e_492
+		row_489 := rev_442[i_471*int64(rev_444) : (i_471+1)*int64(rev_444)]
+		tape_15 = tape_15[:len(row_489)]
+		row_473 = row_473[:len(row_489)]
+		for i_490 := range row_489 {
+			row_489[i_490] += (tape_15[i_490] * row_473[i_490])
 		}
-		row_489 = row_489[:tape_16]
-		tape_15 = tape_15[:tape_16]
-		row_476 = row_476[:tape_16]
-		for i_493 := 0; i_493 < tape_16; i_493++ {
-			e_495 := (row_489[i_493] + (tape_15[i_493] * row_476[i_493]))
-			row_489[i_493] = e_495
-		}
-		rev_447, rev_449, rev_451 = r_485, r_480, r_478
-		if rev_448 == len(buf_496) && rev_450 == len(buf_497) && rev_452 == len(buf_498) {
-			copy(buf_496, rev_447)
-			rev_447 = buf_496
-			copy(buf_497, rev_449)
-			rev_449 = buf_497
-			copy(buf_498, rev_451)
-			rev_451 = buf_498
-			ar.Release(mark_475)
+		rev_445, rev_447, rev_449 = r_482, r_477, r_475
+		if rev_446 == len(buf_492) && rev_448 == len(buf_493) && rev_450 == len(buf_494) {
+			copy(buf_492, rev_445)
+			rev_445 = buf_492
+			copy(buf_493, rev_447)
+			rev_447 = buf_493
+			copy(buf_494, rev_449)
+			rev_449 = buf_494
+			ar.Release(mark_472)
 		}
 	}
-	n_499, err_500 := runtime.CheckSize(int64(3))
-	if err_500 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_500)
+	n_495, err_496 := runtime.CheckSize(int64(3))
+	if err_496 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_496)
 	}
-	var a_501 []float64
-	row_502 := a_123[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_497 []float64
+	row_498 := a_123[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_503 := tape_26
-	tot_504, err_505 := runtime.MulSize(n_499, rs_503)
-	if err_505 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_505)
+	rs_499 := tape_26
+	tot_500, err_501 := runtime.MulSize(n_495, rs_499)
+	if err_501 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_501)
 	}
-	a_501 = ar.F64w(tot_504)
-	row_506 := a_123[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_497 = ar.F64w(tot_500)
+	row_502 := a_123[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_507 := a_123[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_503 := a_123[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_508 := a_501[0*rs_503 : 1*rs_503]
-	row_509 := a_501[1*rs_503 : 2*rs_503]
-	row_510 := a_501[2*rs_503 : 3*rs_503]
+	row_504 := a_497[0*rs_499 : 1*rs_499]
+	row_505 := a_497[1*rs_499 : 2*rs_499]
+	row_506 := a_497[2*rs_499 : 3*rs_499]
 	tape_25 = tape_25[:tape_26]
+	row_498 = row_498[:tape_26]
 	row_502 = row_502[:tape_26]
+	row_503 = row_503[:tape_26]
+	row_504 = row_504[:tape_26]
+	row_505 = row_505[:tape_26]
 	row_506 = row_506[:tape_26]
-	row_507 = row_507[:tape_26]
-	row_508 = row_508[:tape_26]
-	row_509 = row_509[:tape_26]
-	row_510 = row_510[:tape_26]
 	if tape_26 >= 262144 {
-		loop_523 := runtime.EnterLoop(&nbLoop116, runtime.Bind(tape_25, runtime.Bind(row_502, runtime.Bind(row_506, runtime.Bind(row_507, runtime.Bind(row_508, runtime.Bind(row_509, runtime.Bind(row_510, runtime.End{}))))))), tape_26, 16384)
-		if loop_523.For == nil {
-			loop_523.For = func(lo_517, hi int) {
-				tape_25 := loop_523.C.H
-				row_502 := loop_523.C.T.H
-				row_506 := loop_523.C.T.T.H
-				row_507 := loop_523.C.T.T.T.H
-				row_508 := loop_523.C.T.T.T.T.H
-				row_509 := loop_523.C.T.T.T.T.T.H
-				row_510 := loop_523.C.T.T.T.T.T.T.H
-				for i_518 := lo_517; i_518 < hi; i_518++ {
-					e_520 := (tape_25[i_518] * row_502[i_518])
-					e_521 := (tape_25[i_518] * row_506[i_518])
-					e_522 := (tape_25[i_518] * row_507[i_518])
-					row_508[i_518] = e_520
-					row_509[i_518] = e_521
-					row_510[i_518] = e_522
+		loop_519 := runtime.EnterLoop(&nbLoop128, runtime.Bind(tape_25, runtime.Bind(row_498, runtime.Bind(row_502, runtime.Bind(row_503, runtime.Bind(row_504, runtime.Bind(row_505, runtime.Bind(row_506, runtime.End{}))))))), tape_26, 16384)
+		if loop_519.For == nil {
+			loop_519.For = func(lo_513, hi int) {
+				tape_25 := loop_519.C.H
+				row_498 := loop_519.C.T.H
+				row_502 := loop_519.C.T.T.H
+				row_503 := loop_519.C.T.T.T.H
+				row_504 := loop_519.C.T.T.T.T.H
+				row_505 := loop_519.C.T.T.T.T.T.H
+				row_506 := loop_519.C.T.T.T.T.T.T.H
+				for i_514 := lo_513; i_514 < hi; i_514++ {
+					e_516 := (tape_25[i_514] * row_498[i_514])
+					e_517 := (tape_25[i_514] * row_502[i_514])
+					e_518 := (tape_25[i_514] * row_503[i_514])
+					row_504[i_514] = e_516
+					row_505[i_514] = e_517
+					row_506[i_514] = e_518
 				}
 			}
 		}
-		runtime.ParallelFor(tape_26, 16384, loop_523.For)
-		loop_523.Leave(&nbLoop116)
+		runtime.ParallelFor(tape_26, 16384, loop_519.For)
+		loop_519.Leave(&nbLoop128)
 	} else {
-		for i_511 := 0; i_511 < tape_26; i_511++ {
-			e_513 := (tape_25[i_511] * row_502[i_511])
-			e_514 := (tape_25[i_511] * row_506[i_511])
-			e_515 := (tape_25[i_511] * row_507[i_511])
-			row_508[i_511] = e_513
-			row_509[i_511] = e_514
-			row_510[i_511] = e_515
+		for i_507 := 0; i_507 < tape_26; i_507++ {
+			e_509 := (tape_25[i_507] * row_498[i_507])
+			e_510 := (tape_25[i_507] * row_502[i_507])
+			e_511 := (tape_25[i_507] * row_503[i_507])
+			row_504[i_507] = e_509
+			row_505[i_507] = e_510
+			row_506[i_507] = e_511
 		}
 	}
-	n_524, err_525 := runtime.CheckSize(int64(3))
-	if err_525 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_525)
+	n_520, err_521 := runtime.CheckSize(int64(3))
+	if err_521 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_521)
 	}
-	var a_526 []float64
-	row_527 := a_123[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	var a_522 []float64
+	row_523 := a_123[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	rs_528 := tape_21
-	tot_529, err_530 := runtime.MulSize(n_524, rs_528)
-	if err_530 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_530)
+	rs_524 := tape_21
+	tot_525, err_526 := runtime.MulSize(n_520, rs_524)
+	if err_526 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_526)
 	}
-	a_526 = ar.F64w(tot_529)
-	row_531 := a_123[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	a_522 = ar.F64w(tot_525)
+	row_527 := a_123[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_532 := a_123[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_528 := a_123[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if tape_8 != tape_21 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
 	}
-	row_533 := a_526[0*rs_528 : 1*rs_528]
-	row_534 := a_526[1*rs_528 : 2*rs_528]
-	row_535 := a_526[2*rs_528 : 3*rs_528]
+	row_529 := a_522[0*rs_524 : 1*rs_524]
+	row_530 := a_522[1*rs_524 : 2*rs_524]
+	row_531 := a_522[2*rs_524 : 3*rs_524]
 	tape_20 = tape_20[:tape_21]
+	row_523 = row_523[:tape_21]
 	row_527 = row_527[:tape_21]
+	row_528 = row_528[:tape_21]
+	row_529 = row_529[:tape_21]
+	row_530 = row_530[:tape_21]
 	row_531 = row_531[:tape_21]
-	row_532 = row_532[:tape_21]
-	row_533 = row_533[:tape_21]
-	row_534 = row_534[:tape_21]
-	row_535 = row_535[:tape_21]
 	if tape_21 >= 262144 {
-		loop_548 := runtime.EnterLoop(&nbLoop117, runtime.Bind(tape_20, runtime.Bind(row_527, runtime.Bind(row_531, runtime.Bind(row_532, runtime.Bind(row_533, runtime.Bind(row_534, runtime.Bind(row_535, runtime.End{}))))))), tape_21, 16384)
-		if loop_548.For == nil {
-			loop_548.For = func(lo_542, hi int) {
-				tape_20 := loop_548.C.H
-				row_527 := loop_548.C.T.H
-				row_531 := loop_548.C.T.T.H
-				row_532 := loop_548.C.T.T.T.H
-				row_533 := loop_548.C.T.T.T.T.H
-				row_534 := loop_548.C.T.T.T.T.T.H
-				row_535 := loop_548.C.T.T.T.T.T.T.H
-				for i_543 := lo_542; i_543 < hi; i_543++ {
-					e_545 := (tape_20[i_543] * row_527[i_543])
-					e_546 := (tape_20[i_543] * row_531[i_543])
-					e_547 := (tape_20[i_543] * row_532[i_543])
-					row_533[i_543] = e_545
-					row_534[i_543] = e_546
-					row_535[i_543] = e_547
+		loop_544 := runtime.EnterLoop(&nbLoop129, runtime.Bind(tape_20, runtime.Bind(row_523, runtime.Bind(row_527, runtime.Bind(row_528, runtime.Bind(row_529, runtime.Bind(row_530, runtime.Bind(row_531, runtime.End{}))))))), tape_21, 16384)
+		if loop_544.For == nil {
+			loop_544.For = func(lo_538, hi int) {
+				tape_20 := loop_544.C.H
+				row_523 := loop_544.C.T.H
+				row_527 := loop_544.C.T.T.H
+				row_528 := loop_544.C.T.T.T.H
+				row_529 := loop_544.C.T.T.T.T.H
+				row_530 := loop_544.C.T.T.T.T.T.H
+				row_531 := loop_544.C.T.T.T.T.T.T.H
+				for i_539 := lo_538; i_539 < hi; i_539++ {
+					e_541 := (tape_20[i_539] * row_523[i_539])
+					e_542 := (tape_20[i_539] * row_527[i_539])
+					e_543 := (tape_20[i_539] * row_528[i_539])
+					row_529[i_539] = e_541
+					row_530[i_539] = e_542
+					row_531[i_539] = e_543
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_548.For)
-		loop_548.Leave(&nbLoop117)
+		runtime.ParallelFor(tape_21, 16384, loop_544.For)
+		loop_544.Leave(&nbLoop129)
 	} else {
-		for i_536 := 0; i_536 < tape_21; i_536++ {
-			e_538 := (tape_20[i_536] * row_527[i_536])
-			e_539 := (tape_20[i_536] * row_531[i_536])
-			e_540 := (tape_20[i_536] * row_532[i_536])
-			row_533[i_536] = e_538
-			row_534[i_536] = e_539
-			row_535[i_536] = e_540
+		for i_532 := 0; i_532 < tape_21; i_532++ {
+			e_534 := (tape_20[i_532] * row_523[i_532])
+			e_535 := (tape_20[i_532] * row_527[i_532])
+			e_536 := (tape_20[i_532] * row_528[i_532])
+			row_529[i_532] = e_534
+			row_530[i_532] = e_535
+			row_531[i_532] = e_536
 		}
 	}
 	if tape_26 != tape_31 {
@@ -16935,38 +17080,38 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_33 != tape_16 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 	}
-	r_549 := ar.F64w(tape_31)
-	r_550 := ar.F64w(tape_31)
+	r_545 := ar.F64w(tape_31)
+	r_546 := ar.F64w(tape_31)
 	tape_30 = tape_30[:tape_31]
 	rev_343 = rev_343[:tape_31]
-	r_549 = r_549[:tape_31]
-	rev_451 = rev_451[:tape_31]
-	r_550 = r_550[:tape_31]
+	r_545 = r_545[:tape_31]
+	rev_449 = rev_449[:tape_31]
+	r_546 = r_546[:tape_31]
 	if tape_31 >= 262144 {
-		loop_562 := runtime.EnterLoop(&nbLoop118, runtime.Bind(tape_30, runtime.Bind(rev_343, runtime.Bind(r_549, runtime.Bind(rev_451, runtime.Bind(r_550, runtime.End{}))))), tape_31, 16384)
-		if loop_562.For == nil {
-			loop_562.For = func(lo_557, hi int) {
-				tape_30 := loop_562.C.H
-				rev_343 := loop_562.C.T.H
-				r_549 := loop_562.C.T.T.H
-				rev_451 := loop_562.C.T.T.T.H
-				r_550 := loop_562.C.T.T.T.T.H
-				for i_558 := lo_557; i_558 < hi; i_558++ {
-					e_560 := (tape_30[i_558] * rev_343[i_558])
-					r_549[i_558] = e_560
-					e_561 := (tape_30[i_558] * rev_451[i_558])
-					r_550[i_558] = e_561
+		loop_558 := runtime.EnterLoop(&nbLoop130, runtime.Bind(tape_30, runtime.Bind(rev_343, runtime.Bind(r_545, runtime.Bind(rev_449, runtime.Bind(r_546, runtime.End{}))))), tape_31, 16384)
+		if loop_558.For == nil {
+			loop_558.For = func(lo_553, hi int) {
+				tape_30 := loop_558.C.H
+				rev_343 := loop_558.C.T.H
+				r_545 := loop_558.C.T.T.H
+				rev_449 := loop_558.C.T.T.T.H
+				r_546 := loop_558.C.T.T.T.T.H
+				for i_554 := lo_553; i_554 < hi; i_554++ {
+					e_556 := (tape_30[i_554] * rev_343[i_554])
+					r_545[i_554] = e_556
+					e_557 := (tape_30[i_554] * rev_449[i_554])
+					r_546[i_554] = e_557
 				}
 			}
 		}
-		runtime.ParallelFor(tape_31, 16384, loop_562.For)
-		loop_562.Leave(&nbLoop118)
+		runtime.ParallelFor(tape_31, 16384, loop_558.For)
+		loop_558.Leave(&nbLoop130)
 	} else {
-		for i_552 := 0; i_552 < tape_31; i_552++ {
-			e_554 := (tape_30[i_552] * rev_343[i_552])
-			r_549[i_552] = e_554
-			e_555 := (tape_30[i_552] * rev_451[i_552])
-			r_550[i_552] = e_555
+		for i_548 := 0; i_548 < tape_31; i_548++ {
+			e_550 := (tape_30[i_548] * rev_343[i_548])
+			r_545[i_548] = e_550
+			e_551 := (tape_30[i_548] * rev_449[i_548])
+			r_546[i_548] = e_551
 		}
 	}
 	if tape_26 != tape_33 {
@@ -16975,49 +17120,42 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_33 != tape_16 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 	}
-	if tape_31 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_8 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
-	}
-	row_564 := a_297[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
-	r_551 := ar.F64w(tape_16)
-	r_563 := ar.F64w(tape_16)
+	r_547 := ar.F64w(tape_16)
+	r_559 := ar.F64w(tape_16)
 	rev_339 = rev_339[:tape_16]
 	tape_32 = tape_32[:tape_16]
 	rev_343 = rev_343[:tape_16]
-	r_551 = r_551[:tape_16]
-	rev_447 = rev_447[:tape_16]
-	rev_451 = rev_451[:tape_16]
-	r_563 = r_563[:tape_16]
+	r_547 = r_547[:tape_16]
+	rev_445 = rev_445[:tape_16]
+	rev_449 = rev_449[:tape_16]
+	r_559 = r_559[:tape_16]
 	if tape_16 >= 262144 {
-		loop_575 := runtime.EnterLoop(&nbLoop119, runtime.Bind(rev_339, runtime.Bind(tape_32, runtime.Bind(rev_343, runtime.Bind(r_551, runtime.Bind(rev_447, runtime.Bind(rev_451, runtime.Bind(r_563, runtime.End{}))))))), tape_16, 16384)
-		if loop_575.For == nil {
-			loop_575.For = func(lo_570, hi int) {
-				rev_339 := loop_575.C.H
-				tape_32 := loop_575.C.T.H
-				rev_343 := loop_575.C.T.T.H
-				r_551 := loop_575.C.T.T.T.H
-				rev_447 := loop_575.C.T.T.T.T.H
-				rev_451 := loop_575.C.T.T.T.T.T.H
-				r_563 := loop_575.C.T.T.T.T.T.T.H
-				for i_571 := lo_570; i_571 < hi; i_571++ {
-					e_573 := (rev_339[i_571] + (-(tape_32[i_571] * rev_343[i_571])))
-					r_551[i_571] = e_573
-					e_574 := (rev_447[i_571] + (-(tape_32[i_571] * rev_451[i_571])))
-					r_563[i_571] = e_574
+		loop_570 := runtime.EnterLoop(&nbLoop131, runtime.Bind(rev_339, runtime.Bind(tape_32, runtime.Bind(rev_343, runtime.Bind(r_547, runtime.Bind(rev_445, runtime.Bind(rev_449, runtime.Bind(r_559, runtime.End{}))))))), tape_16, 16384)
+		if loop_570.For == nil {
+			loop_570.For = func(lo_565, hi int) {
+				rev_339 := loop_570.C.H
+				tape_32 := loop_570.C.T.H
+				rev_343 := loop_570.C.T.T.H
+				r_547 := loop_570.C.T.T.T.H
+				rev_445 := loop_570.C.T.T.T.T.H
+				rev_449 := loop_570.C.T.T.T.T.T.H
+				r_559 := loop_570.C.T.T.T.T.T.T.H
+				for i_566 := lo_565; i_566 < hi; i_566++ {
+					e_568 := (rev_339[i_566] + (-(tape_32[i_566] * rev_343[i_566])))
+					r_547[i_566] = e_568
+					e_569 := (rev_445[i_566] + (-(tape_32[i_566] * rev_449[i_566])))
+					r_559[i_566] = e_569
 				}
 			}
 		}
-		runtime.ParallelFor(tape_16, 16384, loop_575.For)
-		loop_575.Leave(&nbLoop119)
+		runtime.ParallelFor(tape_16, 16384, loop_570.For)
+		loop_570.Leave(&nbLoop131)
 	} else {
-		for i_565 := 0; i_565 < tape_16; i_565++ {
-			e_567 := (rev_339[i_565] + (-(tape_32[i_565] * rev_343[i_565])))
-			r_551[i_565] = e_567
-			e_568 := (rev_447[i_565] + (-(tape_32[i_565] * rev_451[i_565])))
-			r_563[i_565] = e_568
+		for i_560 := 0; i_560 < tape_16; i_560++ {
+			e_562 := (rev_339[i_560] + (-(tape_32[i_560] * rev_343[i_560])))
+			r_547[i_560] = e_562
+			e_563 := (rev_445[i_560] + (-(tape_32[i_560] * rev_449[i_560])))
+			r_559[i_560] = e_563
 		}
 	}
 	if tape_31 != tape_24 {
@@ -17026,44 +17164,54 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_576 := a_310[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
-	if tape_31 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
+	row_571 := a_297[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	row_69 = row_69[:len(row_571)]
+	r_545 = r_545[:len(row_571)]
+	if len(row_571) >= 262144 {
+		loop_578 := runtime.EnterLoop(&nbLoop132, runtime.Bind(row_571, runtime.Bind(row_69, runtime.Bind(r_545, runtime.End{}))), len(row_571), 16384)
+		if loop_578.For == nil {
+			loop_578.For = func(lo_575, hi int) {
+				row_571 := loop_578.C.H
+				row_69 := loop_578.C.T.H
+				r_545 := loop_578.C.T.T.H
+				for i_576 := lo_575; i_576 < hi; i_576++ {
+					row_571[i_576] += (row_69[i_576] * r_545[i_576])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_571), 16384, loop_578.For)
+		loop_578.Leave(&nbLoop132)
+	} else {
+		for i_572 := range row_571 {
+			row_571[i_572] += (row_69[i_572] * r_545[i_572])
+		}
 	}
-	if tape_26 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
+	if tape_31 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
 	}
-	row_577 := a_393[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
-	row_564 = row_564[:tape_24]
-	row_69 = row_69[:tape_24]
-	r_549 = r_549[:tape_24]
-	row_576 = row_576[:tape_24]
-	r_550 = r_550[:tape_24]
-	if tape_24 >= 262144 {
-		loop_588 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_564, runtime.Bind(row_69, runtime.Bind(r_549, runtime.Bind(row_576, runtime.Bind(r_550, runtime.End{}))))), tape_24, 16384)
-		if loop_588.For == nil {
-			loop_588.For = func(lo_583, hi int) {
-				row_564 := loop_588.C.H
-				row_69 := loop_588.C.T.H
-				r_549 := loop_588.C.T.T.H
-				row_576 := loop_588.C.T.T.T.H
-				r_550 := loop_588.C.T.T.T.T.H
+	if tape_8 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+	}
+	row_579 := a_310[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	row_69 = row_69[:len(row_579)]
+	r_546 = r_546[:len(row_579)]
+	if len(row_579) >= 262144 {
+		loop_586 := runtime.EnterLoop(&nbLoop133, runtime.Bind(row_579, runtime.Bind(row_69, runtime.Bind(r_546, runtime.End{}))), len(row_579), 16384)
+		if loop_586.For == nil {
+			loop_586.For = func(lo_583, hi int) {
+				row_579 := loop_586.C.H
+				row_69 := loop_586.C.T.H
+				r_546 := loop_586.C.T.T.H
 				for i_584 := lo_583; i_584 < hi; i_584++ {
-					e_586 := (row_564[i_584] + (row_69[i_584] * r_549[i_584]))
-					row_564[i_584] = e_586
-					e_587 := (row_576[i_584] + (row_69[i_584] * r_550[i_584]))
-					row_576[i_584] = e_587
+					row_579[i_584] += (row_69[i_584] * r_546[i_584])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_24, 16384, loop_588.For)
-		loop_588.Leave(&nbLoop120)
+		runtime.ParallelFor(len(row_579), 16384, loop_586.For)
+		loop_586.Leave(&nbLoop133)
 	} else {
-		for i_578 := 0; i_578 < tape_24; i_578++ {
-			e_580 := (row_564[i_578] + (row_69[i_578] * r_549[i_578]))
-			row_564[i_578] = e_580
-			e_581 := (row_576[i_578] + (row_69[i_578] * r_550[i_578]))
-			row_576[i_578] = e_581
+		for i_580 := range row_579 {
+			row_579[i_580] += (row_69[i_580] * r_546[i_580])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -17072,90 +17220,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_589 := a_501[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
-	if tape_31 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_8 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
-	}
-	row_590 := a_297[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	row_577 = row_577[:tape_29]
-	row_70 = row_70[:tape_29]
-	r_549 = r_549[:tape_29]
-	row_589 = row_589[:tape_29]
-	r_550 = r_550[:tape_29]
-	if tape_29 >= 262144 {
-		loop_601 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_577, runtime.Bind(row_70, runtime.Bind(r_549, runtime.Bind(row_589, runtime.Bind(r_550, runtime.End{}))))), tape_29, 16384)
-		if loop_601.For == nil {
-			loop_601.For = func(lo_596, hi int) {
-				row_577 := loop_601.C.H
-				row_70 := loop_601.C.T.H
-				r_549 := loop_601.C.T.T.H
-				row_589 := loop_601.C.T.T.T.H
-				r_550 := loop_601.C.T.T.T.T.H
-				for i_597 := lo_596; i_597 < hi; i_597++ {
-					e_599 := (row_577[i_597] + (row_70[i_597] * r_549[i_597]))
-					row_577[i_597] = e_599
-					e_600 := (row_589[i_597] + (row_70[i_597] * r_550[i_597]))
-					row_589[i_597] = e_600
+	row_587 := a_391[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
+	row_70 = row_70[:len(row_587)]
+	r_545 = r_545[:len(row_587)]
+	if len(row_587) >= 262144 {
+		loop_594 := runtime.EnterLoop(&nbLoop134, runtime.Bind(row_587, runtime.Bind(row_70, runtime.Bind(r_545, runtime.End{}))), len(row_587), 16384)
+		if loop_594.For == nil {
+			loop_594.For = func(lo_591, hi int) {
+				row_587 := loop_594.C.H
+				row_70 := loop_594.C.T.H
+				r_545 := loop_594.C.T.T.H
+				for i_592 := lo_591; i_592 < hi; i_592++ {
+					row_587[i_592] += (row_70[i_592] * r_545[i_592])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_29, 16384, loop_601.For)
-		loop_601.Leave(&nbLoop121)
+		runtime.ParallelFor(len(row_587), 16384, loop_594.For)
+		loop_594.Leave(&nbLoop134)
 	} else {
-		for i_591 := 0; i_591 < tape_29; i_591++ {
-			e_593 := (row_577[i_591] + (row_70[i_591] * r_549[i_591]))
-			row_577[i_591] = e_593
-			e_594 := (row_589[i_591] + (row_70[i_591] * r_550[i_591]))
-			row_589[i_591] = e_594
-		}
-	}
-	if tape_31 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_8 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
-	}
-	row_602 := a_310[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	if tape_31 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_26 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
-	}
-	row_603 := a_393[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
-	row_590 = row_590[:tape_24]
-	row_67 = row_67[:tape_24]
-	r_549 = r_549[:tape_24]
-	row_602 = row_602[:tape_24]
-	r_550 = r_550[:tape_24]
-	if tape_24 >= 262144 {
-		loop_614 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_590, runtime.Bind(row_67, runtime.Bind(r_549, runtime.Bind(row_602, runtime.Bind(r_550, runtime.End{}))))), tape_24, 16384)
-		if loop_614.For == nil {
-			loop_614.For = func(lo_609, hi int) {
-				row_590 := loop_614.C.H
-				row_67 := loop_614.C.T.H
-				r_549 := loop_614.C.T.T.H
-				row_602 := loop_614.C.T.T.T.H
-				r_550 := loop_614.C.T.T.T.T.H
-				for i_610 := lo_609; i_610 < hi; i_610++ {
-					e_612 := (row_590[i_610] + (row_67[i_610] * r_549[i_610]))
-					row_590[i_610] = e_612
-					e_613 := (row_602[i_610] + (row_67[i_610] * r_550[i_610]))
-					row_602[i_610] = e_613
-				}
-			}
-		}
-		runtime.ParallelFor(tape_24, 16384, loop_614.For)
-		loop_614.Leave(&nbLoop122)
-	} else {
-		for i_604 := 0; i_604 < tape_24; i_604++ {
-			e_606 := (row_590[i_604] + (row_67[i_604] * r_549[i_604]))
-			row_590[i_604] = e_606
-			e_607 := (row_602[i_604] + (row_67[i_604] * r_550[i_604]))
-			row_602[i_604] = e_607
+		for i_588 := range row_587 {
+			row_587[i_588] += (row_70[i_588] * r_545[i_588])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -17164,44 +17248,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_615 := a_501[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
-	if tape_31 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_8 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
-	}
-	row_616 := a_297[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	row_603 = row_603[:tape_29]
-	row_68 = row_68[:tape_29]
-	r_549 = r_549[:tape_29]
-	row_615 = row_615[:tape_29]
-	r_550 = r_550[:tape_29]
-	if tape_29 >= 262144 {
-		loop_627 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_603, runtime.Bind(row_68, runtime.Bind(r_549, runtime.Bind(row_615, runtime.Bind(r_550, runtime.End{}))))), tape_29, 16384)
-		if loop_627.For == nil {
-			loop_627.For = func(lo_622, hi int) {
-				row_603 := loop_627.C.H
-				row_68 := loop_627.C.T.H
-				r_549 := loop_627.C.T.T.H
-				row_615 := loop_627.C.T.T.T.H
-				r_550 := loop_627.C.T.T.T.T.H
-				for i_623 := lo_622; i_623 < hi; i_623++ {
-					e_625 := (row_603[i_623] + (row_68[i_623] * r_549[i_623]))
-					row_603[i_623] = e_625
-					e_626 := (row_615[i_623] + (row_68[i_623] * r_550[i_623]))
-					row_615[i_623] = e_626
+	row_595 := a_497[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
+	row_70 = row_70[:len(row_595)]
+	r_546 = r_546[:len(row_595)]
+	if len(row_595) >= 262144 {
+		loop_602 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_595, runtime.Bind(row_70, runtime.Bind(r_546, runtime.End{}))), len(row_595), 16384)
+		if loop_602.For == nil {
+			loop_602.For = func(lo_599, hi int) {
+				row_595 := loop_602.C.H
+				row_70 := loop_602.C.T.H
+				r_546 := loop_602.C.T.T.H
+				for i_600 := lo_599; i_600 < hi; i_600++ {
+					row_595[i_600] += (row_70[i_600] * r_546[i_600])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_29, 16384, loop_627.For)
-		loop_627.Leave(&nbLoop123)
+		runtime.ParallelFor(len(row_595), 16384, loop_602.For)
+		loop_602.Leave(&nbLoop135)
 	} else {
-		for i_617 := 0; i_617 < tape_29; i_617++ {
-			e_619 := (row_603[i_617] + (row_68[i_617] * r_549[i_617]))
-			row_603[i_617] = e_619
-			e_620 := (row_615[i_617] + (row_68[i_617] * r_550[i_617]))
-			row_615[i_617] = e_620
+		for i_596 := range row_595 {
+			row_595[i_596] += (row_70[i_596] * r_546[i_596])
 		}
 	}
 	if tape_31 != tape_24 {
@@ -17210,44 +17276,54 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_8 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_628 := a_310[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	if tape_31 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_26 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
-	}
-	row_629 := a_393[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
-	row_616 = row_616[:tape_24]
-	row_65 = row_65[:tape_24]
-	r_549 = r_549[:tape_24]
-	row_628 = row_628[:tape_24]
-	r_550 = r_550[:tape_24]
-	if tape_24 >= 262144 {
-		loop_640 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_616, runtime.Bind(row_65, runtime.Bind(r_549, runtime.Bind(row_628, runtime.Bind(r_550, runtime.End{}))))), tape_24, 16384)
-		if loop_640.For == nil {
-			loop_640.For = func(lo_635, hi int) {
-				row_616 := loop_640.C.H
-				row_65 := loop_640.C.T.H
-				r_549 := loop_640.C.T.T.H
-				row_628 := loop_640.C.T.T.T.H
-				r_550 := loop_640.C.T.T.T.T.H
-				for i_636 := lo_635; i_636 < hi; i_636++ {
-					e_638 := (row_616[i_636] + (row_65[i_636] * r_549[i_636]))
-					row_616[i_636] = e_638
-					e_639 := (row_628[i_636] + (row_65[i_636] * r_550[i_636]))
-					row_628[i_636] = e_639
+	row_603 := a_297[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	row_67 = row_67[:len(row_603)]
+	r_545 = r_545[:len(row_603)]
+	if len(row_603) >= 262144 {
+		loop_610 := runtime.EnterLoop(&nbLoop136, runtime.Bind(row_603, runtime.Bind(row_67, runtime.Bind(r_545, runtime.End{}))), len(row_603), 16384)
+		if loop_610.For == nil {
+			loop_610.For = func(lo_607, hi int) {
+				row_603 := loop_610.C.H
+				row_67 := loop_610.C.T.H
+				r_545 := loop_610.C.T.T.H
+				for i_608 := lo_607; i_608 < hi; i_608++ {
+					row_603[i_608] += (row_67[i_608] * r_545[i_608])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_24, 16384, loop_640.For)
-		loop_640.Leave(&nbLoop124)
+		runtime.ParallelFor(len(row_603), 16384, loop_610.For)
+		loop_610.Leave(&nbLoop136)
 	} else {
-		for i_630 := 0; i_630 < tape_24; i_630++ {
-			e_632 := (row_616[i_630] + (row_65[i_630] * r_549[i_630]))
-			row_616[i_630] = e_632
-			e_633 := (row_628[i_630] + (row_65[i_630] * r_550[i_630]))
-			row_628[i_630] = e_633
+		for i_604 := range row_603 {
+			row_603[i_604] += (row_67[i_604] * r_545[i_604])
+		}
+	}
+	if tape_31 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
+	}
+	if tape_8 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+	}
+	row_611 := a_310[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	row_67 = row_67[:len(row_611)]
+	r_546 = r_546[:len(row_611)]
+	if len(row_611) >= 262144 {
+		loop_618 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_611, runtime.Bind(row_67, runtime.Bind(r_546, runtime.End{}))), len(row_611), 16384)
+		if loop_618.For == nil {
+			loop_618.For = func(lo_615, hi int) {
+				row_611 := loop_618.C.H
+				row_67 := loop_618.C.T.H
+				r_546 := loop_618.C.T.T.H
+				for i_616 := lo_615; i_616 < hi; i_616++ {
+					row_611[i_616] += (row_67[i_616] * r_546[i_616])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_611), 16384, loop_618.For)
+		loop_618.Leave(&nbLoop137)
+	} else {
+		for i_612 := range row_611 {
+			row_611[i_612] += (row_67[i_612] * r_546[i_612])
 		}
 	}
 	if tape_31 != tape_29 {
@@ -17256,135 +17332,264 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_26 != tape_29 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
 	}
-	row_641 := a_501[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_619 := a_391[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
+	row_68 = row_68[:len(row_619)]
+	r_545 = r_545[:len(row_619)]
+	if len(row_619) >= 262144 {
+		loop_626 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_619, runtime.Bind(row_68, runtime.Bind(r_545, runtime.End{}))), len(row_619), 16384)
+		if loop_626.For == nil {
+			loop_626.For = func(lo_623, hi int) {
+				row_619 := loop_626.C.H
+				row_68 := loop_626.C.T.H
+				r_545 := loop_626.C.T.T.H
+				for i_624 := lo_623; i_624 < hi; i_624++ {
+					row_619[i_624] += (row_68[i_624] * r_545[i_624])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_619), 16384, loop_626.For)
+		loop_626.Leave(&nbLoop138)
+	} else {
+		for i_620 := range row_619 {
+			row_619[i_620] += (row_68[i_620] * r_545[i_620])
+		}
+	}
+	if tape_31 != tape_29 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
+	}
+	if tape_26 != tape_29 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
+	}
+	row_627 := a_497[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
+	row_68 = row_68[:len(row_627)]
+	r_546 = r_546[:len(row_627)]
+	if len(row_627) >= 262144 {
+		loop_634 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_627, runtime.Bind(row_68, runtime.Bind(r_546, runtime.End{}))), len(row_627), 16384)
+		if loop_634.For == nil {
+			loop_634.For = func(lo_631, hi int) {
+				row_627 := loop_634.C.H
+				row_68 := loop_634.C.T.H
+				r_546 := loop_634.C.T.T.H
+				for i_632 := lo_631; i_632 < hi; i_632++ {
+					row_627[i_632] += (row_68[i_632] * r_546[i_632])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_627), 16384, loop_634.For)
+		loop_634.Leave(&nbLoop139)
+	} else {
+		for i_628 := range row_627 {
+			row_627[i_628] += (row_68[i_628] * r_546[i_628])
+		}
+	}
+	if tape_31 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
+	}
+	if tape_8 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+	}
+	row_635 := a_297[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	row_65 = row_65[:len(row_635)]
+	r_545 = r_545[:len(row_635)]
+	if len(row_635) >= 262144 {
+		loop_642 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_635, runtime.Bind(row_65, runtime.Bind(r_545, runtime.End{}))), len(row_635), 16384)
+		if loop_642.For == nil {
+			loop_642.For = func(lo_639, hi int) {
+				row_635 := loop_642.C.H
+				row_65 := loop_642.C.T.H
+				r_545 := loop_642.C.T.T.H
+				for i_640 := lo_639; i_640 < hi; i_640++ {
+					row_635[i_640] += (row_65[i_640] * r_545[i_640])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_635), 16384, loop_642.For)
+		loop_642.Leave(&nbLoop140)
+	} else {
+		for i_636 := range row_635 {
+			row_635[i_636] += (row_65[i_636] * r_545[i_636])
+		}
+	}
+	if tape_31 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
+	}
+	if tape_8 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+	}
+	row_643 := a_310[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	row_65 = row_65[:len(row_643)]
+	r_546 = r_546[:len(row_643)]
+	if len(row_643) >= 262144 {
+		loop_650 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_643, runtime.Bind(row_65, runtime.Bind(r_546, runtime.End{}))), len(row_643), 16384)
+		if loop_650.For == nil {
+			loop_650.For = func(lo_647, hi int) {
+				row_643 := loop_650.C.H
+				row_65 := loop_650.C.T.H
+				r_546 := loop_650.C.T.T.H
+				for i_648 := lo_647; i_648 < hi; i_648++ {
+					row_643[i_648] += (row_65[i_648] * r_546[i_648])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_643), 16384, loop_650.For)
+		loop_650.Leave(&nbLoop141)
+	} else {
+		for i_644 := range row_643 {
+			row_643[i_644] += (row_65[i_644] * r_546[i_644])
+		}
+	}
+	if tape_31 != tape_29 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
+	}
+	if tape_26 != tape_29 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
+	}
+	row_651 := a_391[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_66 = row_66[:len(row_651)]
+	r_545 = r_545[:len(row_651)]
+	if len(row_651) >= 262144 {
+		loop_658 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_651, runtime.Bind(row_66, runtime.Bind(r_545, runtime.End{}))), len(row_651), 16384)
+		if loop_658.For == nil {
+			loop_658.For = func(lo_655, hi int) {
+				row_651 := loop_658.C.H
+				row_66 := loop_658.C.T.H
+				r_545 := loop_658.C.T.T.H
+				for i_656 := lo_655; i_656 < hi; i_656++ {
+					row_651[i_656] += (row_66[i_656] * r_545[i_656])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_651), 16384, loop_658.For)
+		loop_658.Leave(&nbLoop142)
+	} else {
+		for i_652 := range row_651 {
+			row_651[i_652] += (row_66[i_652] * r_545[i_652])
+		}
+	}
+	if tape_31 != tape_29 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
+	}
+	if tape_26 != tape_29 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
+	}
+	row_659 := a_497[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
+	row_66 = row_66[:len(row_659)]
+	r_546 = r_546[:len(row_659)]
+	if len(row_659) >= 262144 {
+		loop_666 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_659, runtime.Bind(row_66, runtime.Bind(r_546, runtime.End{}))), len(row_659), 16384)
+		if loop_666.For == nil {
+			loop_666.For = func(lo_663, hi int) {
+				row_659 := loop_666.C.H
+				row_66 := loop_666.C.T.H
+				r_546 := loop_666.C.T.T.H
+				for i_664 := lo_663; i_664 < hi; i_664++ {
+					row_659[i_664] += (row_66[i_664] * r_546[i_664])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_659), 16384, loop_666.For)
+		loop_666.Leave(&nbLoop143)
+	} else {
+		for i_660 := range row_659 {
+			row_659[i_660] += (row_66[i_660] * r_546[i_660])
+		}
+	}
 	if int64(1) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_642 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
+	row_667 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
 	if int64(2) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_643 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
+	row_668 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
 	if int64(2) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_644 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
+	row_669 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
 	if int64(1) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_645 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
+	row_670 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
 	if int64(0) >= int64(tape_35) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_646 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
+	row_671 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
 	if int64(0) >= int64(tape_38) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	row_647 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
-	row_648 := a_418[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
-	row_649 := a_526[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
-	row_650 := a_418[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
-	row_651 := a_526[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
-	row_652 := a_418[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
-	row_653 := a_526[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
-	row_629 = row_629[:tape_29]
-	row_66 = row_66[:tape_29]
-	r_549 = r_549[:tape_29]
-	row_641 = row_641[:tape_29]
-	r_550 = r_550[:tape_29]
-	if tape_29 >= 262144 {
-		loop_665 := runtime.EnterLoop(&nbLoop125, runtime.Bind(row_629, runtime.Bind(row_66, runtime.Bind(r_549, runtime.Bind(row_641, runtime.Bind(r_550, runtime.End{}))))), tape_29, 16384)
-		if loop_665.For == nil {
-			loop_665.For = func(lo_660, hi int) {
-				row_629 := loop_665.C.H
-				row_66 := loop_665.C.T.H
-				r_549 := loop_665.C.T.T.H
-				row_641 := loop_665.C.T.T.T.H
-				r_550 := loop_665.C.T.T.T.T.H
-				for i_661 := lo_660; i_661 < hi; i_661++ {
-					e_663 := (row_629[i_661] + (row_66[i_661] * r_549[i_661]))
-					row_629[i_661] = e_663
-					e_664 := (row_641[i_661] + (row_66[i_661] * r_550[i_661]))
-					row_641[i_661] = e_664
-				}
-			}
-		}
-		runtime.ParallelFor(tape_29, 16384, loop_665.For)
-		loop_665.Leave(&nbLoop125)
-	} else {
-		for i_655 := 0; i_655 < tape_29; i_655++ {
-			e_657 := (row_629[i_655] + (row_66[i_655] * r_549[i_655]))
-			row_629[i_655] = e_657
-			e_658 := (row_641[i_655] + (row_66[i_655] * r_550[i_655]))
-			row_641[i_655] = e_658
-		}
-	}
-	r_654 := ar.F64w(tape_21)
-	r_666 := ar.F64w(tape_21)
-	r_667 := ar.F64w(tape_21)
-	r_668 := ar.F64w(tape_21)
-	r_669 := ar.F64w(tape_21)
-	r_670 := ar.F64w(tape_21)
-	row_652 = row_652[:tape_21]
-	r_654 = r_654[:tape_21]
-	row_653 = row_653[:tape_21]
-	r_666 = r_666[:tape_21]
-	row_650 = row_650[:tape_21]
-	r_667 = r_667[:tape_21]
-	row_651 = row_651[:tape_21]
-	r_668 = r_668[:tape_21]
-	row_648 = row_648[:tape_21]
-	r_669 = r_669[:tape_21]
-	row_649 = row_649[:tape_21]
-	r_670 = r_670[:tape_21]
+	row_672 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
+	row_673 := a_416[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
+	row_674 := a_522[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
+	row_675 := a_416[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
+	row_676 := a_522[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
+	row_677 := a_416[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
+	row_678 := a_522[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
+	r_679 := ar.F64w(tape_21)
+	r_680 := ar.F64w(tape_21)
+	r_681 := ar.F64w(tape_21)
+	r_682 := ar.F64w(tape_21)
+	r_683 := ar.F64w(tape_21)
+	r_684 := ar.F64w(tape_21)
+	row_677 = row_677[:tape_21]
+	r_679 = r_679[:tape_21]
+	row_678 = row_678[:tape_21]
+	r_680 = r_680[:tape_21]
+	row_675 = row_675[:tape_21]
+	r_681 = r_681[:tape_21]
+	row_676 = row_676[:tape_21]
+	r_682 = r_682[:tape_21]
+	row_673 = row_673[:tape_21]
+	r_683 = r_683[:tape_21]
+	row_674 = row_674[:tape_21]
+	r_684 = r_684[:tape_21]
 	if tape_21 >= 262144 {
-		loop_689 := runtime.EnterLoop(&nbLoop126, runtime.Bind(row_652, runtime.Bind(r_654, runtime.Bind(row_653, runtime.Bind(r_666, runtime.Bind(row_650, runtime.Bind(r_667, runtime.Bind(row_651, runtime.Bind(r_668, runtime.Bind(row_648, runtime.Bind(r_669, runtime.Bind(row_649, runtime.Bind(r_670, runtime.End{})))))))))))), tape_21, 16384)
-		if loop_689.For == nil {
-			loop_689.For = func(lo_680, hi int) {
-				row_652 := loop_689.C.H
-				r_654 := loop_689.C.T.H
-				row_653 := loop_689.C.T.T.H
-				r_666 := loop_689.C.T.T.T.H
-				row_650 := loop_689.C.T.T.T.T.H
-				r_667 := loop_689.C.T.T.T.T.T.H
-				row_651 := loop_689.C.T.T.T.T.T.T.H
-				r_668 := loop_689.C.T.T.T.T.T.T.T.H
-				row_648 := loop_689.C.T.T.T.T.T.T.T.T.H
-				r_669 := loop_689.C.T.T.T.T.T.T.T.T.T.H
-				row_649 := loop_689.C.T.T.T.T.T.T.T.T.T.T.H
-				r_670 := loop_689.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_681 := lo_680; i_681 < hi; i_681++ {
-					e_683 := -row_652[i_681]
-					r_654[i_681] = e_683
-					e_684 := -row_653[i_681]
-					r_666[i_681] = e_684
-					e_685 := -row_650[i_681]
-					r_667[i_681] = e_685
-					e_686 := -row_651[i_681]
-					r_668[i_681] = e_686
-					e_687 := -row_648[i_681]
-					r_669[i_681] = e_687
-					e_688 := -row_649[i_681]
-					r_670[i_681] = e_688
+		loop_703 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_677, runtime.Bind(r_679, runtime.Bind(row_678, runtime.Bind(r_680, runtime.Bind(row_675, runtime.Bind(r_681, runtime.Bind(row_676, runtime.Bind(r_682, runtime.Bind(row_673, runtime.Bind(r_683, runtime.Bind(row_674, runtime.Bind(r_684, runtime.End{})))))))))))), tape_21, 16384)
+		if loop_703.For == nil {
+			loop_703.For = func(lo_694, hi int) {
+				row_677 := loop_703.C.H
+				r_679 := loop_703.C.T.H
+				row_678 := loop_703.C.T.T.H
+				r_680 := loop_703.C.T.T.T.H
+				row_675 := loop_703.C.T.T.T.T.H
+				r_681 := loop_703.C.T.T.T.T.T.H
+				row_676 := loop_703.C.T.T.T.T.T.T.H
+				r_682 := loop_703.C.T.T.T.T.T.T.T.H
+				row_673 := loop_703.C.T.T.T.T.T.T.T.T.H
+				r_683 := loop_703.C.T.T.T.T.T.T.T.T.T.H
+				row_674 := loop_703.C.T.T.T.T.T.T.T.T.T.T.H
+				r_684 := loop_703.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_695 := lo_694; i_695 < hi; i_695++ {
+					e_697 := -row_677[i_695]
+					r_679[i_695] = e_697
+					e_698 := -row_678[i_695]
+					r_680[i_695] = e_698
+					e_699 := -row_675[i_695]
+					r_681[i_695] = e_699
+					e_700 := -row_676[i_695]
+					r_682[i_695] = e_700
+					e_701 := -row_673[i_695]
+					r_683[i_695] = e_701
+					e_702 := -row_674[i_695]
+					r_684[i_695] = e_702
 				}
 			}
 		}
-		runtime.ParallelFor(tape_21, 16384, loop_689.For)
-		loop_689.Leave(&nbLoop126)
+		runtime.ParallelFor(tape_21, 16384, loop_703.For)
+		loop_703.Leave(&nbLoop144)
 	} else {
-		for i_671 := 0; i_671 < tape_21; i_671++ {
-			e_673 := -row_652[i_671]
-			r_654[i_671] = e_673
-			e_674 := -row_653[i_671]
-			r_666[i_671] = e_674
-			e_675 := -row_650[i_671]
-			r_667[i_671] = e_675
-			e_676 := -row_651[i_671]
-			r_668[i_671] = e_676
-			e_677 := -row_648[i_671]
-			r_669[i_671] = e_677
-			e_678 := -row_649[i_671]
-			r_670[i_671] = e_678
+		for i_685 := 0; i_685 < tape_21; i_685++ {
+			e_687 := -row_677[i_685]
+			r_679[i_685] = e_687
+			e_688 := -row_678[i_685]
+			r_680[i_685] = e_688
+			e_689 := -row_675[i_685]
+			r_681[i_685] = e_689
+			e_690 := -row_676[i_685]
+			r_682[i_685] = e_690
+			e_691 := -row_673[i_685]
+			r_683[i_685] = e_691
+			e_692 := -row_674[i_685]
+			r_684[i_685] = e_692
 		}
 	}
 	if tape_21 != tape_36 {
@@ -17405,63 +17610,63 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_690 := tape_36
-	tot_691, err_692 := runtime.MulSize(3, rs_690)
-	if err_692 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_692), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_704 := tape_36
+	tot_705, err_706 := runtime.MulSize(3, rs_704)
+	if err_706 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_706), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_693 := ar.F64w(tot_691)
-	row_694 := a_693[0*rs_690 : 1*rs_690]
-	row_695 := a_693[1*rs_690 : 2*rs_690]
-	row_696 := a_693[2*rs_690 : 3*rs_690]
-	row_645 = row_645[:tape_36]
-	row_652 = row_652[:tape_36]
-	row_643 = row_643[:tape_36]
-	r_667 = r_667[:tape_36]
-	row_646 = row_646[:tape_36]
-	r_654 = r_654[:tape_36]
-	row_648 = row_648[:tape_36]
-	row_650 = row_650[:tape_36]
-	r_669 = r_669[:tape_36]
-	row_694 = row_694[:tape_36]
-	row_695 = row_695[:tape_36]
-	row_696 = row_696[:tape_36]
+	a_707 := ar.F64w(tot_705)
+	row_708 := a_707[0*rs_704 : 1*rs_704]
+	row_709 := a_707[1*rs_704 : 2*rs_704]
+	row_710 := a_707[2*rs_704 : 3*rs_704]
+	row_670 = row_670[:tape_36]
+	row_677 = row_677[:tape_36]
+	row_668 = row_668[:tape_36]
+	r_681 = r_681[:tape_36]
+	row_671 = row_671[:tape_36]
+	r_679 = r_679[:tape_36]
+	row_673 = row_673[:tape_36]
+	row_675 = row_675[:tape_36]
+	r_683 = r_683[:tape_36]
+	row_708 = row_708[:tape_36]
+	row_709 = row_709[:tape_36]
+	row_710 = row_710[:tape_36]
 	if tape_36 >= 262144 {
-		loop_709 := runtime.EnterLoop(&nbLoop127, runtime.Bind(row_645, runtime.Bind(row_652, runtime.Bind(row_643, runtime.Bind(r_667, runtime.Bind(row_646, runtime.Bind(r_654, runtime.Bind(row_648, runtime.Bind(row_650, runtime.Bind(r_669, runtime.Bind(row_694, runtime.Bind(row_695, runtime.Bind(row_696, runtime.End{})))))))))))), tape_36, 16384)
-		if loop_709.For == nil {
-			loop_709.For = func(lo_703, hi int) {
-				row_645 := loop_709.C.H
-				row_652 := loop_709.C.T.H
-				row_643 := loop_709.C.T.T.H
-				r_667 := loop_709.C.T.T.T.H
-				row_646 := loop_709.C.T.T.T.T.H
-				r_654 := loop_709.C.T.T.T.T.T.H
-				row_648 := loop_709.C.T.T.T.T.T.T.H
-				row_650 := loop_709.C.T.T.T.T.T.T.T.H
-				r_669 := loop_709.C.T.T.T.T.T.T.T.T.H
-				row_694 := loop_709.C.T.T.T.T.T.T.T.T.T.H
-				row_695 := loop_709.C.T.T.T.T.T.T.T.T.T.T.H
-				row_696 := loop_709.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_704 := lo_703; i_704 < hi; i_704++ {
-					e_706 := ((row_645[i_704] * row_652[i_704]) + (row_643[i_704] * r_667[i_704]))
-					e_707 := ((row_646[i_704] * r_654[i_704]) + (row_643[i_704] * row_648[i_704]))
-					e_708 := ((row_646[i_704] * row_650[i_704]) + (row_645[i_704] * r_669[i_704]))
-					row_694[i_704] = e_706
-					row_695[i_704] = e_707
-					row_696[i_704] = e_708
+		loop_723 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_670, runtime.Bind(row_677, runtime.Bind(row_668, runtime.Bind(r_681, runtime.Bind(row_671, runtime.Bind(r_679, runtime.Bind(row_673, runtime.Bind(row_675, runtime.Bind(r_683, runtime.Bind(row_708, runtime.Bind(row_709, runtime.Bind(row_710, runtime.End{})))))))))))), tape_36, 16384)
+		if loop_723.For == nil {
+			loop_723.For = func(lo_717, hi int) {
+				row_670 := loop_723.C.H
+				row_677 := loop_723.C.T.H
+				row_668 := loop_723.C.T.T.H
+				r_681 := loop_723.C.T.T.T.H
+				row_671 := loop_723.C.T.T.T.T.H
+				r_679 := loop_723.C.T.T.T.T.T.H
+				row_673 := loop_723.C.T.T.T.T.T.T.H
+				row_675 := loop_723.C.T.T.T.T.T.T.T.H
+				r_683 := loop_723.C.T.T.T.T.T.T.T.T.H
+				row_708 := loop_723.C.T.T.T.T.T.T.T.T.T.H
+				row_709 := loop_723.C.T.T.T.T.T.T.T.T.T.T.H
+				row_710 := loop_723.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_718 := lo_717; i_718 < hi; i_718++ {
+					e_720 := ((row_670[i_718] * row_677[i_718]) + (row_668[i_718] * r_681[i_718]))
+					e_721 := ((row_671[i_718] * r_679[i_718]) + (row_668[i_718] * row_673[i_718]))
+					e_722 := ((row_671[i_718] * row_675[i_718]) + (row_670[i_718] * r_683[i_718]))
+					row_708[i_718] = e_720
+					row_709[i_718] = e_721
+					row_710[i_718] = e_722
 				}
 			}
 		}
-		runtime.ParallelFor(tape_36, 16384, loop_709.For)
-		loop_709.Leave(&nbLoop127)
+		runtime.ParallelFor(tape_36, 16384, loop_723.For)
+		loop_723.Leave(&nbLoop145)
 	} else {
-		for i_697 := 0; i_697 < tape_36; i_697++ {
-			e_699 := ((row_645[i_697] * row_652[i_697]) + (row_643[i_697] * r_667[i_697]))
-			e_700 := ((row_646[i_697] * r_654[i_697]) + (row_643[i_697] * row_648[i_697]))
-			e_701 := ((row_646[i_697] * row_650[i_697]) + (row_645[i_697] * r_669[i_697]))
-			row_694[i_697] = e_699
-			row_695[i_697] = e_700
-			row_696[i_697] = e_701
+		for i_711 := 0; i_711 < tape_36; i_711++ {
+			e_713 := ((row_670[i_711] * row_677[i_711]) + (row_668[i_711] * r_681[i_711]))
+			e_714 := ((row_671[i_711] * r_679[i_711]) + (row_668[i_711] * row_673[i_711]))
+			e_715 := ((row_671[i_711] * row_675[i_711]) + (row_670[i_711] * r_683[i_711]))
+			row_708[i_711] = e_713
+			row_709[i_711] = e_714
+			row_710[i_711] = e_715
 		}
 	}
 	if tape_21 != tape_39 {
@@ -17482,63 +17687,63 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_710 := tape_39
-	tot_711, err_712 := runtime.MulSize(3, rs_710)
-	if err_712 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_712), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_724 := tape_39
+	tot_725, err_726 := runtime.MulSize(3, rs_724)
+	if err_726 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_726), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_713 := ar.F64w(tot_711)
-	row_714 := a_713[0*rs_710 : 1*rs_710]
-	row_715 := a_713[1*rs_710 : 2*rs_710]
-	row_716 := a_713[2*rs_710 : 3*rs_710]
-	row_642 = row_642[:tape_39]
-	r_654 = r_654[:tape_39]
-	row_644 = row_644[:tape_39]
-	row_650 = row_650[:tape_39]
-	row_647 = row_647[:tape_39]
-	row_652 = row_652[:tape_39]
-	r_669 = r_669[:tape_39]
-	r_667 = r_667[:tape_39]
-	row_648 = row_648[:tape_39]
-	row_714 = row_714[:tape_39]
-	row_715 = row_715[:tape_39]
-	row_716 = row_716[:tape_39]
+	a_727 := ar.F64w(tot_725)
+	row_728 := a_727[0*rs_724 : 1*rs_724]
+	row_729 := a_727[1*rs_724 : 2*rs_724]
+	row_730 := a_727[2*rs_724 : 3*rs_724]
+	row_667 = row_667[:tape_39]
+	r_679 = r_679[:tape_39]
+	row_669 = row_669[:tape_39]
+	row_675 = row_675[:tape_39]
+	row_672 = row_672[:tape_39]
+	row_677 = row_677[:tape_39]
+	r_683 = r_683[:tape_39]
+	r_681 = r_681[:tape_39]
+	row_673 = row_673[:tape_39]
+	row_728 = row_728[:tape_39]
+	row_729 = row_729[:tape_39]
+	row_730 = row_730[:tape_39]
 	if tape_39 >= 262144 {
-		loop_729 := runtime.EnterLoop(&nbLoop128, runtime.Bind(row_642, runtime.Bind(r_654, runtime.Bind(row_644, runtime.Bind(row_650, runtime.Bind(row_647, runtime.Bind(row_652, runtime.Bind(r_669, runtime.Bind(r_667, runtime.Bind(row_648, runtime.Bind(row_714, runtime.Bind(row_715, runtime.Bind(row_716, runtime.End{})))))))))))), tape_39, 16384)
-		if loop_729.For == nil {
-			loop_729.For = func(lo_723, hi int) {
-				row_642 := loop_729.C.H
-				r_654 := loop_729.C.T.H
-				row_644 := loop_729.C.T.T.H
-				row_650 := loop_729.C.T.T.T.H
-				row_647 := loop_729.C.T.T.T.T.H
-				row_652 := loop_729.C.T.T.T.T.T.H
-				r_669 := loop_729.C.T.T.T.T.T.T.H
-				r_667 := loop_729.C.T.T.T.T.T.T.T.H
-				row_648 := loop_729.C.T.T.T.T.T.T.T.T.H
-				row_714 := loop_729.C.T.T.T.T.T.T.T.T.T.H
-				row_715 := loop_729.C.T.T.T.T.T.T.T.T.T.T.H
-				row_716 := loop_729.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_724 := lo_723; i_724 < hi; i_724++ {
-					e_726 := ((row_642[i_724] * r_654[i_724]) + (row_644[i_724] * row_650[i_724]))
-					e_727 := ((row_647[i_724] * row_652[i_724]) + (row_644[i_724] * r_669[i_724]))
-					e_728 := ((row_647[i_724] * r_667[i_724]) + (row_642[i_724] * row_648[i_724]))
-					row_714[i_724] = e_726
-					row_715[i_724] = e_727
-					row_716[i_724] = e_728
+		loop_743 := runtime.EnterLoop(&nbLoop146, runtime.Bind(row_667, runtime.Bind(r_679, runtime.Bind(row_669, runtime.Bind(row_675, runtime.Bind(row_672, runtime.Bind(row_677, runtime.Bind(r_683, runtime.Bind(r_681, runtime.Bind(row_673, runtime.Bind(row_728, runtime.Bind(row_729, runtime.Bind(row_730, runtime.End{})))))))))))), tape_39, 16384)
+		if loop_743.For == nil {
+			loop_743.For = func(lo_737, hi int) {
+				row_667 := loop_743.C.H
+				r_679 := loop_743.C.T.H
+				row_669 := loop_743.C.T.T.H
+				row_675 := loop_743.C.T.T.T.H
+				row_672 := loop_743.C.T.T.T.T.H
+				row_677 := loop_743.C.T.T.T.T.T.H
+				r_683 := loop_743.C.T.T.T.T.T.T.H
+				r_681 := loop_743.C.T.T.T.T.T.T.T.H
+				row_673 := loop_743.C.T.T.T.T.T.T.T.T.H
+				row_728 := loop_743.C.T.T.T.T.T.T.T.T.T.H
+				row_729 := loop_743.C.T.T.T.T.T.T.T.T.T.T.H
+				row_730 := loop_743.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_738 := lo_737; i_738 < hi; i_738++ {
+					e_740 := ((row_667[i_738] * r_679[i_738]) + (row_669[i_738] * row_675[i_738]))
+					e_741 := ((row_672[i_738] * row_677[i_738]) + (row_669[i_738] * r_683[i_738]))
+					e_742 := ((row_672[i_738] * r_681[i_738]) + (row_667[i_738] * row_673[i_738]))
+					row_728[i_738] = e_740
+					row_729[i_738] = e_741
+					row_730[i_738] = e_742
 				}
 			}
 		}
-		runtime.ParallelFor(tape_39, 16384, loop_729.For)
-		loop_729.Leave(&nbLoop128)
+		runtime.ParallelFor(tape_39, 16384, loop_743.For)
+		loop_743.Leave(&nbLoop146)
 	} else {
-		for i_717 := 0; i_717 < tape_39; i_717++ {
-			e_719 := ((row_642[i_717] * r_654[i_717]) + (row_644[i_717] * row_650[i_717]))
-			e_720 := ((row_647[i_717] * row_652[i_717]) + (row_644[i_717] * r_669[i_717]))
-			e_721 := ((row_647[i_717] * r_667[i_717]) + (row_642[i_717] * row_648[i_717]))
-			row_714[i_717] = e_719
-			row_715[i_717] = e_720
-			row_716[i_717] = e_721
+		for i_731 := 0; i_731 < tape_39; i_731++ {
+			e_733 := ((row_667[i_731] * r_679[i_731]) + (row_669[i_731] * row_675[i_731]))
+			e_734 := ((row_672[i_731] * row_677[i_731]) + (row_669[i_731] * r_683[i_731]))
+			e_735 := ((row_672[i_731] * r_681[i_731]) + (row_667[i_731] * row_673[i_731]))
+			row_728[i_731] = e_733
+			row_729[i_731] = e_734
+			row_730[i_731] = e_735
 		}
 	}
 	if tape_21 != tape_36 {
@@ -17559,63 +17764,63 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_21 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_730 := tape_36
-	tot_731, err_732 := runtime.MulSize(3, rs_730)
-	if err_732 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_732), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_744 := tape_36
+	tot_745, err_746 := runtime.MulSize(3, rs_744)
+	if err_746 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_746), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_733 := ar.F64w(tot_731)
-	row_734 := a_733[0*rs_730 : 1*rs_730]
-	row_735 := a_733[1*rs_730 : 2*rs_730]
-	row_736 := a_733[2*rs_730 : 3*rs_730]
-	row_645 = row_645[:tape_36]
-	row_653 = row_653[:tape_36]
-	row_643 = row_643[:tape_36]
-	r_668 = r_668[:tape_36]
-	row_646 = row_646[:tape_36]
-	r_666 = r_666[:tape_36]
-	row_649 = row_649[:tape_36]
-	row_651 = row_651[:tape_36]
-	r_670 = r_670[:tape_36]
-	row_734 = row_734[:tape_36]
-	row_735 = row_735[:tape_36]
-	row_736 = row_736[:tape_36]
+	a_747 := ar.F64w(tot_745)
+	row_748 := a_747[0*rs_744 : 1*rs_744]
+	row_749 := a_747[1*rs_744 : 2*rs_744]
+	row_750 := a_747[2*rs_744 : 3*rs_744]
+	row_670 = row_670[:tape_36]
+	row_678 = row_678[:tape_36]
+	row_668 = row_668[:tape_36]
+	r_682 = r_682[:tape_36]
+	row_671 = row_671[:tape_36]
+	r_680 = r_680[:tape_36]
+	row_674 = row_674[:tape_36]
+	row_676 = row_676[:tape_36]
+	r_684 = r_684[:tape_36]
+	row_748 = row_748[:tape_36]
+	row_749 = row_749[:tape_36]
+	row_750 = row_750[:tape_36]
 	if tape_36 >= 262144 {
-		loop_749 := runtime.EnterLoop(&nbLoop129, runtime.Bind(row_645, runtime.Bind(row_653, runtime.Bind(row_643, runtime.Bind(r_668, runtime.Bind(row_646, runtime.Bind(r_666, runtime.Bind(row_649, runtime.Bind(row_651, runtime.Bind(r_670, runtime.Bind(row_734, runtime.Bind(row_735, runtime.Bind(row_736, runtime.End{})))))))))))), tape_36, 16384)
-		if loop_749.For == nil {
-			loop_749.For = func(lo_743, hi int) {
-				row_645 := loop_749.C.H
-				row_653 := loop_749.C.T.H
-				row_643 := loop_749.C.T.T.H
-				r_668 := loop_749.C.T.T.T.H
-				row_646 := loop_749.C.T.T.T.T.H
-				r_666 := loop_749.C.T.T.T.T.T.H
-				row_649 := loop_749.C.T.T.T.T.T.T.H
-				row_651 := loop_749.C.T.T.T.T.T.T.T.H
-				r_670 := loop_749.C.T.T.T.T.T.T.T.T.H
-				row_734 := loop_749.C.T.T.T.T.T.T.T.T.T.H
-				row_735 := loop_749.C.T.T.T.T.T.T.T.T.T.T.H
-				row_736 := loop_749.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_744 := lo_743; i_744 < hi; i_744++ {
-					e_746 := ((row_645[i_744] * row_653[i_744]) + (row_643[i_744] * r_668[i_744]))
-					e_747 := ((row_646[i_744] * r_666[i_744]) + (row_643[i_744] * row_649[i_744]))
-					e_748 := ((row_646[i_744] * row_651[i_744]) + (row_645[i_744] * r_670[i_744]))
-					row_734[i_744] = e_746
-					row_735[i_744] = e_747
-					row_736[i_744] = e_748
+		loop_763 := runtime.EnterLoop(&nbLoop147, runtime.Bind(row_670, runtime.Bind(row_678, runtime.Bind(row_668, runtime.Bind(r_682, runtime.Bind(row_671, runtime.Bind(r_680, runtime.Bind(row_674, runtime.Bind(row_676, runtime.Bind(r_684, runtime.Bind(row_748, runtime.Bind(row_749, runtime.Bind(row_750, runtime.End{})))))))))))), tape_36, 16384)
+		if loop_763.For == nil {
+			loop_763.For = func(lo_757, hi int) {
+				row_670 := loop_763.C.H
+				row_678 := loop_763.C.T.H
+				row_668 := loop_763.C.T.T.H
+				r_682 := loop_763.C.T.T.T.H
+				row_671 := loop_763.C.T.T.T.T.H
+				r_680 := loop_763.C.T.T.T.T.T.H
+				row_674 := loop_763.C.T.T.T.T.T.T.H
+				row_676 := loop_763.C.T.T.T.T.T.T.T.H
+				r_684 := loop_763.C.T.T.T.T.T.T.T.T.H
+				row_748 := loop_763.C.T.T.T.T.T.T.T.T.T.H
+				row_749 := loop_763.C.T.T.T.T.T.T.T.T.T.T.H
+				row_750 := loop_763.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_758 := lo_757; i_758 < hi; i_758++ {
+					e_760 := ((row_670[i_758] * row_678[i_758]) + (row_668[i_758] * r_682[i_758]))
+					e_761 := ((row_671[i_758] * r_680[i_758]) + (row_668[i_758] * row_674[i_758]))
+					e_762 := ((row_671[i_758] * row_676[i_758]) + (row_670[i_758] * r_684[i_758]))
+					row_748[i_758] = e_760
+					row_749[i_758] = e_761
+					row_750[i_758] = e_762
 				}
 			}
 		}
-		runtime.ParallelFor(tape_36, 16384, loop_749.For)
-		loop_749.Leave(&nbLoop129)
+		runtime.ParallelFor(tape_36, 16384, loop_763.For)
+		loop_763.Leave(&nbLoop147)
 	} else {
-		for i_737 := 0; i_737 < tape_36; i_737++ {
-			e_739 := ((row_645[i_737] * row_653[i_737]) + (row_643[i_737] * r_668[i_737]))
-			e_740 := ((row_646[i_737] * r_666[i_737]) + (row_643[i_737] * row_649[i_737]))
-			e_741 := ((row_646[i_737] * row_651[i_737]) + (row_645[i_737] * r_670[i_737]))
-			row_734[i_737] = e_739
-			row_735[i_737] = e_740
-			row_736[i_737] = e_741
+		for i_751 := 0; i_751 < tape_36; i_751++ {
+			e_753 := ((row_670[i_751] * row_678[i_751]) + (row_668[i_751] * r_682[i_751]))
+			e_754 := ((row_671[i_751] * r_680[i_751]) + (row_668[i_751] * row_674[i_751]))
+			e_755 := ((row_671[i_751] * row_676[i_751]) + (row_670[i_751] * r_684[i_751]))
+			row_748[i_751] = e_753
+			row_749[i_751] = e_754
+			row_750[i_751] = e_755
 		}
 	}
 	if tape_21 != tape_39 {
@@ -17636,148 +17841,148 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_21 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	rs_750 := tape_39
-	tot_751, err_752 := runtime.MulSize(3, rs_750)
-	if err_752 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_752), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	rs_764 := tape_39
+	tot_765, err_766 := runtime.MulSize(3, rs_764)
+	if err_766 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_766), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
 	}
-	a_753 := ar.F64w(tot_751)
-	row_754 := a_753[0*rs_750 : 1*rs_750]
-	row_755 := a_753[1*rs_750 : 2*rs_750]
-	row_756 := a_753[2*rs_750 : 3*rs_750]
-	row_642 = row_642[:tape_39]
-	r_666 = r_666[:tape_39]
-	row_644 = row_644[:tape_39]
-	row_651 = row_651[:tape_39]
-	row_647 = row_647[:tape_39]
-	row_653 = row_653[:tape_39]
-	r_670 = r_670[:tape_39]
-	r_668 = r_668[:tape_39]
-	row_649 = row_649[:tape_39]
-	row_754 = row_754[:tape_39]
-	row_755 = row_755[:tape_39]
-	row_756 = row_756[:tape_39]
+	a_767 := ar.F64w(tot_765)
+	row_768 := a_767[0*rs_764 : 1*rs_764]
+	row_769 := a_767[1*rs_764 : 2*rs_764]
+	row_770 := a_767[2*rs_764 : 3*rs_764]
+	row_667 = row_667[:tape_39]
+	r_680 = r_680[:tape_39]
+	row_669 = row_669[:tape_39]
+	row_676 = row_676[:tape_39]
+	row_672 = row_672[:tape_39]
+	row_678 = row_678[:tape_39]
+	r_684 = r_684[:tape_39]
+	r_682 = r_682[:tape_39]
+	row_674 = row_674[:tape_39]
+	row_768 = row_768[:tape_39]
+	row_769 = row_769[:tape_39]
+	row_770 = row_770[:tape_39]
 	if tape_39 >= 262144 {
-		loop_769 := runtime.EnterLoop(&nbLoop130, runtime.Bind(row_642, runtime.Bind(r_666, runtime.Bind(row_644, runtime.Bind(row_651, runtime.Bind(row_647, runtime.Bind(row_653, runtime.Bind(r_670, runtime.Bind(r_668, runtime.Bind(row_649, runtime.Bind(row_754, runtime.Bind(row_755, runtime.Bind(row_756, runtime.End{})))))))))))), tape_39, 16384)
-		if loop_769.For == nil {
-			loop_769.For = func(lo_763, hi int) {
-				row_642 := loop_769.C.H
-				r_666 := loop_769.C.T.H
-				row_644 := loop_769.C.T.T.H
-				row_651 := loop_769.C.T.T.T.H
-				row_647 := loop_769.C.T.T.T.T.H
-				row_653 := loop_769.C.T.T.T.T.T.H
-				r_670 := loop_769.C.T.T.T.T.T.T.H
-				r_668 := loop_769.C.T.T.T.T.T.T.T.H
-				row_649 := loop_769.C.T.T.T.T.T.T.T.T.H
-				row_754 := loop_769.C.T.T.T.T.T.T.T.T.T.H
-				row_755 := loop_769.C.T.T.T.T.T.T.T.T.T.T.H
-				row_756 := loop_769.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_764 := lo_763; i_764 < hi; i_764++ {
-					e_766 := ((row_642[i_764] * r_666[i_764]) + (row_644[i_764] * row_651[i_764]))
-					e_767 := ((row_647[i_764] * row_653[i_764]) + (row_644[i_764] * r_670[i_764]))
-					e_768 := ((row_647[i_764] * r_668[i_764]) + (row_642[i_764] * row_649[i_764]))
-					row_754[i_764] = e_766
-					row_755[i_764] = e_767
-					row_756[i_764] = e_768
+		loop_783 := runtime.EnterLoop(&nbLoop148, runtime.Bind(row_667, runtime.Bind(r_680, runtime.Bind(row_669, runtime.Bind(row_676, runtime.Bind(row_672, runtime.Bind(row_678, runtime.Bind(r_684, runtime.Bind(r_682, runtime.Bind(row_674, runtime.Bind(row_768, runtime.Bind(row_769, runtime.Bind(row_770, runtime.End{})))))))))))), tape_39, 16384)
+		if loop_783.For == nil {
+			loop_783.For = func(lo_777, hi int) {
+				row_667 := loop_783.C.H
+				r_680 := loop_783.C.T.H
+				row_669 := loop_783.C.T.T.H
+				row_676 := loop_783.C.T.T.T.H
+				row_672 := loop_783.C.T.T.T.T.H
+				row_678 := loop_783.C.T.T.T.T.T.H
+				r_684 := loop_783.C.T.T.T.T.T.T.H
+				r_682 := loop_783.C.T.T.T.T.T.T.T.H
+				row_674 := loop_783.C.T.T.T.T.T.T.T.T.H
+				row_768 := loop_783.C.T.T.T.T.T.T.T.T.T.H
+				row_769 := loop_783.C.T.T.T.T.T.T.T.T.T.T.H
+				row_770 := loop_783.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_778 := lo_777; i_778 < hi; i_778++ {
+					e_780 := ((row_667[i_778] * r_680[i_778]) + (row_669[i_778] * row_676[i_778]))
+					e_781 := ((row_672[i_778] * row_678[i_778]) + (row_669[i_778] * r_684[i_778]))
+					e_782 := ((row_672[i_778] * r_682[i_778]) + (row_667[i_778] * row_674[i_778]))
+					row_768[i_778] = e_780
+					row_769[i_778] = e_781
+					row_770[i_778] = e_782
 				}
 			}
 		}
-		runtime.ParallelFor(tape_39, 16384, loop_769.For)
-		loop_769.Leave(&nbLoop130)
+		runtime.ParallelFor(tape_39, 16384, loop_783.For)
+		loop_783.Leave(&nbLoop148)
 	} else {
-		for i_757 := 0; i_757 < tape_39; i_757++ {
-			e_759 := ((row_642[i_757] * r_666[i_757]) + (row_644[i_757] * row_651[i_757]))
-			e_760 := ((row_647[i_757] * row_653[i_757]) + (row_644[i_757] * r_670[i_757]))
-			e_761 := ((row_647[i_757] * r_668[i_757]) + (row_642[i_757] * row_649[i_757]))
-			row_754[i_757] = e_759
-			row_755[i_757] = e_760
-			row_756[i_757] = e_761
+		for i_771 := 0; i_771 < tape_39; i_771++ {
+			e_773 := ((row_667[i_771] * r_680[i_771]) + (row_669[i_771] * row_676[i_771]))
+			e_774 := ((row_672[i_771] * row_678[i_771]) + (row_669[i_771] * r_684[i_771]))
+			e_775 := ((row_672[i_771] * r_682[i_771]) + (row_667[i_771] * row_674[i_771]))
+			row_768[i_771] = e_773
+			row_769[i_771] = e_774
+			row_770[i_771] = e_775
 		}
 	}
 	if tape_26 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{3, tape_36})+" differ")
 	}
-	a_693 = a_693[:len(a_393)]
-	for i_770 := range a_393 {
-		a_393[i_770] += a_693[i_770]
+	a_707 = a_707[:len(a_391)]
+	for i_784 := range a_391 {
+		a_391[i_784] += a_707[i_784]
 	}
 	if tape_26 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{3, tape_36})+" differ")
 	}
-	a_733 = a_733[:len(a_501)]
-	for i_771 := range a_501 {
-		a_501[i_771] += a_733[i_771]
+	a_747 = a_747[:len(a_497)]
+	for i_785 := range a_497 {
+		a_497[i_785] += a_747[i_785]
 	}
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_39})+" differ")
 	}
-	a_713 = a_713[:len(a_297)]
-	for i_772 := range a_297 {
-		a_297[i_772] += a_713[i_772]
+	a_727 = a_727[:len(a_297)]
+	for i_786 := range a_297 {
+		a_297[i_786] += a_727[i_786]
 	}
 	if tape_8 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_39})+" differ")
 	}
-	a_753 = a_753[:len(a_310)]
-	for i_773 := range a_310 {
-		a_310[i_773] += a_753[i_773]
+	a_767 = a_767[:len(a_310)]
+	for i_787 := range a_310 {
+		a_310[i_787] += a_767[i_787]
 	}
-	row_774 := a_393[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
-	row_775 := a_501[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
-	row_776 := a_393[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
-	row_777 := a_501[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
-	row_778 := a_393[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
-	row_779 := a_501[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
+	row_788 := a_391[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
+	row_789 := a_497[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
+	row_790 := a_391[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
+	row_791 := a_497[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
+	row_792 := a_391[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
+	row_793 := a_497[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
 	if tape_41 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	r_781 := ar.F64w(tape_43)
-	tape_42 = tape_42[:len(r_781)]
-	tape_40 = tape_40[:len(r_781)]
-	if len(r_781) >= 262144 {
-		loop_788 := runtime.EnterLoop(&nbLoop131, runtime.Bind(r_781, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_781), 16384)
-		if loop_788.For == nil {
-			loop_788.For = func(lo_785, hi int) {
-				r_781 := loop_788.C.H
-				tape_42 := loop_788.C.T.H
-				tape_40 := loop_788.C.T.T.H
-				for i_786 := lo_785; i_786 < hi; i_786++ {
-					r_781[i_786] = (-(tape_42[i_786] / tape_40[i_786]))
+	r_795 := ar.F64w(tape_43)
+	tape_42 = tape_42[:len(r_795)]
+	tape_40 = tape_40[:len(r_795)]
+	if len(r_795) >= 262144 {
+		loop_802 := runtime.EnterLoop(&nbLoop149, runtime.Bind(r_795, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_795), 16384)
+		if loop_802.For == nil {
+			loop_802.For = func(lo_799, hi int) {
+				r_795 := loop_802.C.H
+				tape_42 := loop_802.C.T.H
+				tape_40 := loop_802.C.T.T.H
+				for i_800 := lo_799; i_800 < hi; i_800++ {
+					r_795[i_800] = (-(tape_42[i_800] / tape_40[i_800]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_781), 16384, loop_788.For)
-		loop_788.Leave(&nbLoop131)
+		runtime.ParallelFor(len(r_795), 16384, loop_802.For)
+		loop_802.Leave(&nbLoop149)
 	} else {
-		for i_782 := range r_781 {
-			r_781[i_782] = (-(tape_42[i_782] / tape_40[i_782]))
+		for i_796 := range r_795 {
+			r_795[i_796] = (-(tape_42[i_796] / tape_40[i_796]))
 		}
 	}
 	if tape_26 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_780 := ar.F64w(tape_41)
+	r_794 := ar.F64w(tape_41)
 	tape_40 = tape_40[:tape_41]
-	r_780 = r_780[:tape_41]
+	r_794 = r_794[:tape_41]
 	if tape_41 >= 262144 {
-		loop_798 := runtime.EnterLoop(&nbLoop132, runtime.Bind(tape_40, runtime.Bind(r_780, runtime.End{})), tape_41, 16384)
-		if loop_798.For == nil {
-			loop_798.For = func(lo_794, hi int) {
-				tape_40 := loop_798.C.H
-				r_780 := loop_798.C.T.H
-				for i_795 := lo_794; i_795 < hi; i_795++ {
-					e_797 := (1.0 / tape_40[i_795])
-					r_780[i_795] = e_797
+		loop_812 := runtime.EnterLoop(&nbLoop150, runtime.Bind(tape_40, runtime.Bind(r_794, runtime.End{})), tape_41, 16384)
+		if loop_812.For == nil {
+			loop_812.For = func(lo_808, hi int) {
+				tape_40 := loop_812.C.H
+				r_794 := loop_812.C.T.H
+				for i_809 := lo_808; i_809 < hi; i_809++ {
+					e_811 := (1.0 / tape_40[i_809])
+					r_794[i_809] = e_811
 				}
 			}
 		}
-		runtime.ParallelFor(tape_41, 16384, loop_798.For)
-		loop_798.Leave(&nbLoop132)
+		runtime.ParallelFor(tape_41, 16384, loop_812.For)
+		loop_812.Leave(&nbLoop150)
 	} else {
-		for i_790 := 0; i_790 < tape_41; i_790++ {
-			e_792 := (1.0 / tape_40[i_790])
-			r_780[i_790] = e_792
+		for i_804 := 0; i_804 < tape_41; i_804++ {
+			e_806 := (1.0 / tape_40[i_804])
+			r_794[i_804] = e_806
 		}
 	}
 	if tape_26 != tape_43 {
@@ -17786,26 +17991,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_41 != tape_45 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	r_800 := ar.F64w(tape_45)
-	tape_44 = tape_44[:len(r_800)]
-	tape_40 = tape_40[:len(r_800)]
-	if len(r_800) >= 262144 {
-		loop_807 := runtime.EnterLoop(&nbLoop133, runtime.Bind(r_800, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.End{}))), len(r_800), 16384)
-		if loop_807.For == nil {
-			loop_807.For = func(lo_804, hi int) {
-				r_800 := loop_807.C.H
-				tape_44 := loop_807.C.T.H
-				tape_40 := loop_807.C.T.T.H
-				for i_805 := lo_804; i_805 < hi; i_805++ {
-					r_800[i_805] = (-(tape_44[i_805] / tape_40[i_805]))
+	r_814 := ar.F64w(tape_45)
+	tape_44 = tape_44[:len(r_814)]
+	tape_40 = tape_40[:len(r_814)]
+	if len(r_814) >= 262144 {
+		loop_821 := runtime.EnterLoop(&nbLoop151, runtime.Bind(r_814, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.End{}))), len(r_814), 16384)
+		if loop_821.For == nil {
+			loop_821.For = func(lo_818, hi int) {
+				r_814 := loop_821.C.H
+				tape_44 := loop_821.C.T.H
+				tape_40 := loop_821.C.T.T.H
+				for i_819 := lo_818; i_819 < hi; i_819++ {
+					r_814[i_819] = (-(tape_44[i_819] / tape_40[i_819]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_800), 16384, loop_807.For)
-		loop_807.Leave(&nbLoop133)
+		runtime.ParallelFor(len(r_814), 16384, loop_821.For)
+		loop_821.Leave(&nbLoop151)
 	} else {
-		for i_801 := range r_800 {
-			r_800[i_801] = (-(tape_44[i_801] / tape_40[i_801]))
+		for i_815 := range r_814 {
+			r_814[i_815] = (-(tape_44[i_815] / tape_40[i_815]))
 		}
 	}
 	if tape_26 != tape_45 {
@@ -17823,26 +18028,26 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_41 != tape_47 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_47})+" and "+runtime.ShapeString([]int{tape_41}))
 	}
-	r_810 := ar.F64w(tape_47)
-	tape_46 = tape_46[:len(r_810)]
-	tape_40 = tape_40[:len(r_810)]
-	if len(r_810) >= 262144 {
-		loop_817 := runtime.EnterLoop(&nbLoop134, runtime.Bind(r_810, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.End{}))), len(r_810), 16384)
-		if loop_817.For == nil {
-			loop_817.For = func(lo_814, hi int) {
-				r_810 := loop_817.C.H
-				tape_46 := loop_817.C.T.H
-				tape_40 := loop_817.C.T.T.H
-				for i_815 := lo_814; i_815 < hi; i_815++ {
-					r_810[i_815] = (-(tape_46[i_815] / tape_40[i_815]))
+	r_824 := ar.F64w(tape_47)
+	tape_46 = tape_46[:len(r_824)]
+	tape_40 = tape_40[:len(r_824)]
+	if len(r_824) >= 262144 {
+		loop_831 := runtime.EnterLoop(&nbLoop152, runtime.Bind(r_824, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.End{}))), len(r_824), 16384)
+		if loop_831.For == nil {
+			loop_831.For = func(lo_828, hi int) {
+				r_824 := loop_831.C.H
+				tape_46 := loop_831.C.T.H
+				tape_40 := loop_831.C.T.T.H
+				for i_829 := lo_828; i_829 < hi; i_829++ {
+					r_824[i_829] = (-(tape_46[i_829] / tape_40[i_829]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_810), 16384, loop_817.For)
-		loop_817.Leave(&nbLoop134)
+		runtime.ParallelFor(len(r_824), 16384, loop_831.For)
+		loop_831.Leave(&nbLoop152)
 	} else {
-		for i_811 := range r_810 {
-			r_810[i_811] = (-(tape_46[i_811] / tape_40[i_811]))
+		for i_825 := range r_824 {
+			r_824[i_825] = (-(tape_46[i_825] / tape_40[i_825]))
 		}
 	}
 	if tape_26 != tape_47 {
@@ -17857,78 +18062,78 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_47 != tape_43 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_47})+" differ")
 	}
-	r_789 := ar.F64w(tape_43)
-	r_799 := ar.F64w(tape_43)
-	r_808 := ar.F64w(tape_43)
-	r_809 := ar.F64w(tape_43)
-	r_818 := ar.F64w(tape_43)
-	r_819 := ar.F64w(tape_43)
-	r_781 = r_781[:tape_43]
-	row_778 = row_778[:tape_43]
-	r_789 = r_789[:tape_43]
-	row_779 = row_779[:tape_43]
-	r_799 = r_799[:tape_43]
-	r_800 = r_800[:tape_43]
-	row_776 = row_776[:tape_43]
-	r_808 = r_808[:tape_43]
-	row_777 = row_777[:tape_43]
-	r_809 = r_809[:tape_43]
-	r_810 = r_810[:tape_43]
-	row_774 = row_774[:tape_43]
-	r_818 = r_818[:tape_43]
-	row_775 = row_775[:tape_43]
-	r_819 = r_819[:tape_43]
+	r_803 := ar.F64w(tape_43)
+	r_813 := ar.F64w(tape_43)
+	r_822 := ar.F64w(tape_43)
+	r_823 := ar.F64w(tape_43)
+	r_832 := ar.F64w(tape_43)
+	r_833 := ar.F64w(tape_43)
+	r_795 = r_795[:tape_43]
+	row_792 = row_792[:tape_43]
+	r_803 = r_803[:tape_43]
+	row_793 = row_793[:tape_43]
+	r_813 = r_813[:tape_43]
+	r_814 = r_814[:tape_43]
+	row_790 = row_790[:tape_43]
+	r_822 = r_822[:tape_43]
+	row_791 = row_791[:tape_43]
+	r_823 = r_823[:tape_43]
+	r_824 = r_824[:tape_43]
+	row_788 = row_788[:tape_43]
+	r_832 = r_832[:tape_43]
+	row_789 = row_789[:tape_43]
+	r_833 = r_833[:tape_43]
 	if tape_43 >= 262144 {
-		loop_839 := runtime.EnterLoop(&nbLoop135, runtime.Bind(r_781, runtime.Bind(row_778, runtime.Bind(r_789, runtime.Bind(row_779, runtime.Bind(r_799, runtime.Bind(r_800, runtime.Bind(row_776, runtime.Bind(r_808, runtime.Bind(row_777, runtime.Bind(r_809, runtime.Bind(r_810, runtime.Bind(row_774, runtime.Bind(r_818, runtime.Bind(row_775, runtime.Bind(r_819, runtime.End{}))))))))))))))), tape_43, 16384)
-		if loop_839.For == nil {
-			loop_839.For = func(lo_830, hi int) {
-				r_781 := loop_839.C.H
-				row_778 := loop_839.C.T.H
-				r_789 := loop_839.C.T.T.H
-				row_779 := loop_839.C.T.T.T.H
-				r_799 := loop_839.C.T.T.T.T.H
-				r_800 := loop_839.C.T.T.T.T.T.H
-				row_776 := loop_839.C.T.T.T.T.T.T.H
-				r_808 := loop_839.C.T.T.T.T.T.T.T.H
-				row_777 := loop_839.C.T.T.T.T.T.T.T.T.H
-				r_809 := loop_839.C.T.T.T.T.T.T.T.T.T.H
-				r_810 := loop_839.C.T.T.T.T.T.T.T.T.T.T.H
-				row_774 := loop_839.C.T.T.T.T.T.T.T.T.T.T.T.H
-				r_818 := loop_839.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_775 := loop_839.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_819 := loop_839.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_831 := lo_830; i_831 < hi; i_831++ {
-					e_833 := (r_781[i_831] * row_778[i_831])
-					r_789[i_831] = e_833
-					e_834 := (r_781[i_831] * row_779[i_831])
-					r_799[i_831] = e_834
-					e_835 := (e_833 + (r_800[i_831] * row_776[i_831]))
-					r_808[i_831] = e_835
-					e_836 := (e_834 + (r_800[i_831] * row_777[i_831]))
-					r_809[i_831] = e_836
-					e_837 := (e_835 + (r_810[i_831] * row_774[i_831]))
-					r_818[i_831] = e_837
-					e_838 := (e_836 + (r_810[i_831] * row_775[i_831]))
-					r_819[i_831] = e_838
+		loop_853 := runtime.EnterLoop(&nbLoop153, runtime.Bind(r_795, runtime.Bind(row_792, runtime.Bind(r_803, runtime.Bind(row_793, runtime.Bind(r_813, runtime.Bind(r_814, runtime.Bind(row_790, runtime.Bind(r_822, runtime.Bind(row_791, runtime.Bind(r_823, runtime.Bind(r_824, runtime.Bind(row_788, runtime.Bind(r_832, runtime.Bind(row_789, runtime.Bind(r_833, runtime.End{}))))))))))))))), tape_43, 16384)
+		if loop_853.For == nil {
+			loop_853.For = func(lo_844, hi int) {
+				r_795 := loop_853.C.H
+				row_792 := loop_853.C.T.H
+				r_803 := loop_853.C.T.T.H
+				row_793 := loop_853.C.T.T.T.H
+				r_813 := loop_853.C.T.T.T.T.H
+				r_814 := loop_853.C.T.T.T.T.T.H
+				row_790 := loop_853.C.T.T.T.T.T.T.H
+				r_822 := loop_853.C.T.T.T.T.T.T.T.H
+				row_791 := loop_853.C.T.T.T.T.T.T.T.T.H
+				r_823 := loop_853.C.T.T.T.T.T.T.T.T.T.H
+				r_824 := loop_853.C.T.T.T.T.T.T.T.T.T.T.H
+				row_788 := loop_853.C.T.T.T.T.T.T.T.T.T.T.T.H
+				r_832 := loop_853.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_789 := loop_853.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_833 := loop_853.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_845 := lo_844; i_845 < hi; i_845++ {
+					e_847 := (r_795[i_845] * row_792[i_845])
+					r_803[i_845] = e_847
+					e_848 := (r_795[i_845] * row_793[i_845])
+					r_813[i_845] = e_848
+					e_849 := (e_847 + (r_814[i_845] * row_790[i_845]))
+					r_822[i_845] = e_849
+					e_850 := (e_848 + (r_814[i_845] * row_791[i_845]))
+					r_823[i_845] = e_850
+					e_851 := (e_849 + (r_824[i_845] * row_788[i_845]))
+					r_832[i_845] = e_851
+					e_852 := (e_850 + (r_824[i_845] * row_789[i_845]))
+					r_833[i_845] = e_852
 				}
 			}
 		}
-		runtime.ParallelFor(tape_43, 16384, loop_839.For)
-		loop_839.Leave(&nbLoop135)
+		runtime.ParallelFor(tape_43, 16384, loop_853.For)
+		loop_853.Leave(&nbLoop153)
 	} else {
-		for i_821 := 0; i_821 < tape_43; i_821++ {
-			e_823 := (r_781[i_821] * row_778[i_821])
-			r_789[i_821] = e_823
-			e_824 := (r_781[i_821] * row_779[i_821])
-			r_799[i_821] = e_824
-			e_825 := (e_823 + (r_800[i_821] * row_776[i_821]))
-			r_808[i_821] = e_825
-			e_826 := (e_824 + (r_800[i_821] * row_777[i_821]))
-			r_809[i_821] = e_826
-			e_827 := (e_825 + (r_810[i_821] * row_774[i_821]))
-			r_818[i_821] = e_827
-			e_828 := (e_826 + (r_810[i_821] * row_775[i_821]))
-			r_819[i_821] = e_828
+		for i_835 := 0; i_835 < tape_43; i_835++ {
+			e_837 := (r_795[i_835] * row_792[i_835])
+			r_803[i_835] = e_837
+			e_838 := (r_795[i_835] * row_793[i_835])
+			r_813[i_835] = e_838
+			e_839 := (e_837 + (r_814[i_835] * row_790[i_835]))
+			r_822[i_835] = e_839
+			e_840 := (e_838 + (r_814[i_835] * row_791[i_835]))
+			r_823[i_835] = e_840
+			e_841 := (e_839 + (r_824[i_835] * row_788[i_835]))
+			r_832[i_835] = e_841
+			e_842 := (e_840 + (r_824[i_835] * row_789[i_835]))
+			r_833[i_835] = e_842
 		}
 	}
 	if tape_21 != tape_41 {
@@ -17964,148 +18169,148 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if int64(2) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), tape_49))
 	}
-	row_848 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
-	r_820 := ar.F64w(tape_41)
-	r_840 := ar.F64w(tape_41)
-	r_841 := ar.F64w(tape_41)
-	r_842 := ar.F64w(tape_41)
-	r_843 := ar.F64w(tape_41)
-	r_844 := ar.F64w(tape_41)
-	r_845 := ar.F64w(tape_41)
-	r_846 := ar.F64w(tape_41)
-	r_847 := ar.F64w(tape_41)
+	row_862 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	r_834 := ar.F64w(tape_41)
+	r_854 := ar.F64w(tape_41)
+	r_855 := ar.F64w(tape_41)
+	r_856 := ar.F64w(tape_41)
+	r_857 := ar.F64w(tape_41)
+	r_858 := ar.F64w(tape_41)
+	r_859 := ar.F64w(tape_41)
+	r_860 := ar.F64w(tape_41)
+	r_861 := ar.F64w(tape_41)
 	tape_40 = tape_40[:tape_41]
-	r_820 = r_820[:tape_41]
-	r_818 = r_818[:tape_41]
+	r_834 = r_834[:tape_41]
+	r_832 = r_832[:tape_41]
 	rev_341 = rev_341[:tape_41]
-	r_840 = r_840[:tape_41]
-	r_819 = r_819[:tape_41]
-	rev_449 = rev_449[:tape_41]
-	r_841 = r_841[:tape_41]
-	r_842 = r_842[:tape_41]
-	r_551 = r_551[:tape_41]
-	r_843 = r_843[:tape_41]
-	r_563 = r_563[:tape_41]
-	r_844 = r_844[:tape_41]
-	r_845 = r_845[:tape_41]
-	r_846 = r_846[:tape_41]
-	r_847 = r_847[:tape_41]
+	r_854 = r_854[:tape_41]
+	r_833 = r_833[:tape_41]
+	rev_447 = rev_447[:tape_41]
+	r_855 = r_855[:tape_41]
+	r_856 = r_856[:tape_41]
+	r_547 = r_547[:tape_41]
+	r_857 = r_857[:tape_41]
+	r_559 = r_559[:tape_41]
+	r_858 = r_858[:tape_41]
+	r_859 = r_859[:tape_41]
+	r_860 = r_860[:tape_41]
+	r_861 = r_861[:tape_41]
 	if tape_41 >= 262144 {
-		loop_874 := runtime.EnterLoop(&nbLoop136, runtime.Bind(tape_40, runtime.Bind(r_820, runtime.Bind(r_818, runtime.Bind(rev_341, runtime.Bind(r_840, runtime.Bind(r_819, runtime.Bind(rev_449, runtime.Bind(r_841, runtime.Bind(r_842, runtime.Bind(r_551, runtime.Bind(r_843, runtime.Bind(r_563, runtime.Bind(r_844, runtime.Bind(r_845, runtime.Bind(r_846, runtime.Bind(r_847, runtime.End{})))))))))))))))), tape_41, 16384)
-		if loop_874.For == nil {
-			loop_874.For = func(lo_862, hi int) {
-				tape_40 := loop_874.C.H
-				r_820 := loop_874.C.T.H
-				r_818 := loop_874.C.T.T.H
-				rev_341 := loop_874.C.T.T.T.H
-				r_840 := loop_874.C.T.T.T.T.H
-				r_819 := loop_874.C.T.T.T.T.T.H
-				rev_449 := loop_874.C.T.T.T.T.T.T.H
-				r_841 := loop_874.C.T.T.T.T.T.T.T.H
-				r_842 := loop_874.C.T.T.T.T.T.T.T.T.H
-				r_551 := loop_874.C.T.T.T.T.T.T.T.T.T.H
-				r_843 := loop_874.C.T.T.T.T.T.T.T.T.T.T.H
-				r_563 := loop_874.C.T.T.T.T.T.T.T.T.T.T.T.H
-				r_844 := loop_874.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_845 := loop_874.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_846 := loop_874.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_847 := loop_874.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_863 := lo_862; i_863 < hi; i_863++ {
-					e_865 := (math.Cos(tape_40[i_863]))
-					r_820[i_863] = e_865
-					e_866 := (r_818[i_863] + (e_865 * rev_341[i_863]))
-					r_840[i_863] = e_866
-					e_867 := (r_819[i_863] + (e_865 * rev_449[i_863]))
-					r_841[i_863] = e_867
-					e_868 := (-(math.Sin(tape_40[i_863])))
-					r_842[i_863] = e_868
-					e_869 := (e_866 + (e_868 * r_551[i_863]))
-					r_843[i_863] = e_869
-					e_870 := (e_867 + (e_868 * r_563[i_863]))
-					r_844[i_863] = e_870
-					e_871 := (0.5 / tape_40[i_863])
-					r_845[i_863] = e_871
-					e_872 := (e_871 * e_869)
-					r_846[i_863] = e_872
-					e_873 := (e_871 * e_870)
-					r_847[i_863] = e_873
+		loop_888 := runtime.EnterLoop(&nbLoop154, runtime.Bind(tape_40, runtime.Bind(r_834, runtime.Bind(r_832, runtime.Bind(rev_341, runtime.Bind(r_854, runtime.Bind(r_833, runtime.Bind(rev_447, runtime.Bind(r_855, runtime.Bind(r_856, runtime.Bind(r_547, runtime.Bind(r_857, runtime.Bind(r_559, runtime.Bind(r_858, runtime.Bind(r_859, runtime.Bind(r_860, runtime.Bind(r_861, runtime.End{})))))))))))))))), tape_41, 16384)
+		if loop_888.For == nil {
+			loop_888.For = func(lo_876, hi int) {
+				tape_40 := loop_888.C.H
+				r_834 := loop_888.C.T.H
+				r_832 := loop_888.C.T.T.H
+				rev_341 := loop_888.C.T.T.T.H
+				r_854 := loop_888.C.T.T.T.T.H
+				r_833 := loop_888.C.T.T.T.T.T.H
+				rev_447 := loop_888.C.T.T.T.T.T.T.H
+				r_855 := loop_888.C.T.T.T.T.T.T.T.H
+				r_856 := loop_888.C.T.T.T.T.T.T.T.T.H
+				r_547 := loop_888.C.T.T.T.T.T.T.T.T.T.H
+				r_857 := loop_888.C.T.T.T.T.T.T.T.T.T.T.H
+				r_559 := loop_888.C.T.T.T.T.T.T.T.T.T.T.T.H
+				r_858 := loop_888.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_859 := loop_888.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_860 := loop_888.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_861 := loop_888.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_877 := lo_876; i_877 < hi; i_877++ {
+					e_879 := (math.Cos(tape_40[i_877]))
+					r_834[i_877] = e_879
+					e_880 := (r_832[i_877] + (e_879 * rev_341[i_877]))
+					r_854[i_877] = e_880
+					e_881 := (r_833[i_877] + (e_879 * rev_447[i_877]))
+					r_855[i_877] = e_881
+					e_882 := (-(math.Sin(tape_40[i_877])))
+					r_856[i_877] = e_882
+					e_883 := (e_880 + (e_882 * r_547[i_877]))
+					r_857[i_877] = e_883
+					e_884 := (e_881 + (e_882 * r_559[i_877]))
+					r_858[i_877] = e_884
+					e_885 := (0.5 / tape_40[i_877])
+					r_859[i_877] = e_885
+					e_886 := (e_885 * e_883)
+					r_860[i_877] = e_886
+					e_887 := (e_885 * e_884)
+					r_861[i_877] = e_887
 				}
 			}
 		}
-		runtime.ParallelFor(tape_41, 16384, loop_874.For)
-		loop_874.Leave(&nbLoop136)
+		runtime.ParallelFor(tape_41, 16384, loop_888.For)
+		loop_888.Leave(&nbLoop154)
 	} else {
-		for i_850 := 0; i_850 < tape_41; i_850++ {
-			e_852 := (math.Cos(tape_40[i_850]))
-			r_820[i_850] = e_852
-			e_853 := (r_818[i_850] + (e_852 * rev_341[i_850]))
-			r_840[i_850] = e_853
-			e_854 := (r_819[i_850] + (e_852 * rev_449[i_850]))
-			r_841[i_850] = e_854
-			e_855 := (-(math.Sin(tape_40[i_850])))
-			r_842[i_850] = e_855
-			e_856 := (e_853 + (e_855 * r_551[i_850]))
-			r_843[i_850] = e_856
-			e_857 := (e_854 + (e_855 * r_563[i_850]))
-			r_844[i_850] = e_857
-			e_858 := (0.5 / tape_40[i_850])
-			r_845[i_850] = e_858
-			e_859 := (e_858 * e_856)
-			r_846[i_850] = e_859
-			e_860 := (e_858 * e_857)
-			r_847[i_850] = e_860
+		for i_864 := 0; i_864 < tape_41; i_864++ {
+			e_866 := (math.Cos(tape_40[i_864]))
+			r_834[i_864] = e_866
+			e_867 := (r_832[i_864] + (e_866 * rev_341[i_864]))
+			r_854[i_864] = e_867
+			e_868 := (r_833[i_864] + (e_866 * rev_447[i_864]))
+			r_855[i_864] = e_868
+			e_869 := (-(math.Sin(tape_40[i_864])))
+			r_856[i_864] = e_869
+			e_870 := (e_867 + (e_869 * r_547[i_864]))
+			r_857[i_864] = e_870
+			e_871 := (e_868 + (e_869 * r_559[i_864]))
+			r_858[i_864] = e_871
+			e_872 := (0.5 / tape_40[i_864])
+			r_859[i_864] = e_872
+			e_873 := (e_872 * e_870)
+			r_860[i_864] = e_873
+			e_874 := (e_872 * e_871)
+			r_861[i_864] = e_874
 		}
 	}
 	if int64(1) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), tape_49))
 	}
-	row_875 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	row_889 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
 	if int64(0) >= int64(tape_49) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), tape_49))
 	}
-	row_877 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
-	r_849 := ar.F64w(tape_50)
-	r_876 := ar.F64w(tape_50)
-	r_878 := ar.F64w(tape_50)
-	row_848 = row_848[:tape_50]
-	r_849 = r_849[:tape_50]
-	row_875 = row_875[:tape_50]
-	r_876 = r_876[:tape_50]
-	row_877 = row_877[:tape_50]
-	r_878 = r_878[:tape_50]
+	row_891 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	r_863 := ar.F64w(tape_50)
+	r_890 := ar.F64w(tape_50)
+	r_892 := ar.F64w(tape_50)
+	row_862 = row_862[:tape_50]
+	r_863 = r_863[:tape_50]
+	row_889 = row_889[:tape_50]
+	r_890 = r_890[:tape_50]
+	row_891 = row_891[:tape_50]
+	r_892 = r_892[:tape_50]
 	if tape_50 >= 262144 {
-		loop_891 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_848, runtime.Bind(r_849, runtime.Bind(row_875, runtime.Bind(r_876, runtime.Bind(row_877, runtime.Bind(r_878, runtime.End{})))))), tape_50, 16384)
-		if loop_891.For == nil {
-			loop_891.For = func(lo_885, hi int) {
-				row_848 := loop_891.C.H
-				r_849 := loop_891.C.T.H
-				row_875 := loop_891.C.T.T.H
-				r_876 := loop_891.C.T.T.T.H
-				row_877 := loop_891.C.T.T.T.T.H
-				r_878 := loop_891.C.T.T.T.T.T.H
-				for i_886 := lo_885; i_886 < hi; i_886++ {
-					e_888 := (2.0 * row_848[i_886])
-					r_849[i_886] = e_888
-					e_889 := (2.0 * row_875[i_886])
-					r_876[i_886] = e_889
-					e_890 := (2.0 * row_877[i_886])
-					r_878[i_886] = e_890
+		loop_905 := runtime.EnterLoop(&nbLoop155, runtime.Bind(row_862, runtime.Bind(r_863, runtime.Bind(row_889, runtime.Bind(r_890, runtime.Bind(row_891, runtime.Bind(r_892, runtime.End{})))))), tape_50, 16384)
+		if loop_905.For == nil {
+			loop_905.For = func(lo_899, hi int) {
+				row_862 := loop_905.C.H
+				r_863 := loop_905.C.T.H
+				row_889 := loop_905.C.T.T.H
+				r_890 := loop_905.C.T.T.T.H
+				row_891 := loop_905.C.T.T.T.T.H
+				r_892 := loop_905.C.T.T.T.T.T.H
+				for i_900 := lo_899; i_900 < hi; i_900++ {
+					e_902 := (2.0 * row_862[i_900])
+					r_863[i_900] = e_902
+					e_903 := (2.0 * row_889[i_900])
+					r_890[i_900] = e_903
+					e_904 := (2.0 * row_891[i_900])
+					r_892[i_900] = e_904
 				}
 			}
 		}
-		runtime.ParallelFor(tape_50, 16384, loop_891.For)
-		loop_891.Leave(&nbLoop137)
+		runtime.ParallelFor(tape_50, 16384, loop_905.For)
+		loop_905.Leave(&nbLoop155)
 	} else {
-		for i_879 := 0; i_879 < tape_50; i_879++ {
-			e_881 := (2.0 * row_848[i_879])
-			r_849[i_879] = e_881
-			e_882 := (2.0 * row_875[i_879])
-			r_876[i_879] = e_882
-			e_883 := (2.0 * row_877[i_879])
-			r_878[i_879] = e_883
+		for i_893 := 0; i_893 < tape_50; i_893++ {
+			e_895 := (2.0 * row_862[i_893])
+			r_863[i_893] = e_895
+			e_896 := (2.0 * row_889[i_893])
+			r_890[i_893] = e_896
+			e_897 := (2.0 * row_891[i_893])
+			r_892[i_893] = e_897
 		}
 	}
-	row_892 := a_211[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
+	row_906 := a_211[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -18118,7 +18323,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_893 := a_211[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
+	row_907 := a_211[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -18131,7 +18336,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	row_894 := a_211[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
+	row_908 := a_211[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
 	if tape_26 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
@@ -18144,217 +18349,241 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	if tape_50 != tape_11 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	rs_895 := tape_11
-	tot_896, err_897 := runtime.MulSize(3, rs_895)
-	if err_897 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_897)
+	rs_909 := tape_11
+	tot_910, err_911 := runtime.MulSize(3, rs_909)
+	if err_911 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_911)
 	}
-	a_898 := ar.F64w(tot_896)
-	row_899 := a_898[0*rs_895 : 1*rs_895]
-	row_900 := a_898[1*rs_895 : 2*rs_895]
-	row_901 := a_898[2*rs_895 : 3*rs_895]
-	row_892 = row_892[:tape_11]
-	r_780 = r_780[:tape_11]
-	row_774 = row_774[:tape_11]
-	r_878 = r_878[:tape_11]
-	r_846 = r_846[:tape_11]
-	row_893 = row_893[:tape_11]
-	row_776 = row_776[:tape_11]
-	r_876 = r_876[:tape_11]
-	row_894 = row_894[:tape_11]
-	row_778 = row_778[:tape_11]
-	r_849 = r_849[:tape_11]
-	row_899 = row_899[:tape_11]
-	row_900 = row_900[:tape_11]
-	row_901 = row_901[:tape_11]
-	if tape_11 >= 262144 {
-		loop_914 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_892, runtime.Bind(r_780, runtime.Bind(row_774, runtime.Bind(r_878, runtime.Bind(r_846, runtime.Bind(row_893, runtime.Bind(row_776, runtime.Bind(r_876, runtime.Bind(row_894, runtime.Bind(row_778, runtime.Bind(r_849, runtime.Bind(row_899, runtime.Bind(row_900, runtime.Bind(row_901, runtime.End{})))))))))))))), tape_11, 16384)
-		if loop_914.For == nil {
-			loop_914.For = func(lo_908, hi int) {
-				row_892 := loop_914.C.H
-				r_780 := loop_914.C.T.H
-				row_774 := loop_914.C.T.T.H
-				r_878 := loop_914.C.T.T.T.H
-				r_846 := loop_914.C.T.T.T.T.H
-				row_893 := loop_914.C.T.T.T.T.T.H
-				row_776 := loop_914.C.T.T.T.T.T.T.H
-				r_876 := loop_914.C.T.T.T.T.T.T.T.H
-				row_894 := loop_914.C.T.T.T.T.T.T.T.T.H
-				row_778 := loop_914.C.T.T.T.T.T.T.T.T.T.H
-				r_849 := loop_914.C.T.T.T.T.T.T.T.T.T.T.H
-				row_899 := loop_914.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_900 := loop_914.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_901 := loop_914.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_909 := lo_908; i_909 < hi; i_909++ {
-					e_911 := ((row_892[i_909] + (r_780[i_909] * row_774[i_909])) + (r_878[i_909] * r_846[i_909]))
-					e_912 := ((row_893[i_909] + (r_780[i_909] * row_776[i_909])) + (r_876[i_909] * r_846[i_909]))
-					e_913 := ((row_894[i_909] + (r_780[i_909] * row_778[i_909])) + (r_849[i_909] * r_846[i_909]))
-					row_899[i_909] = e_911
-					row_900[i_909] = e_912
-					row_901[i_909] = e_913
-				}
-			}
-		}
-		runtime.ParallelFor(tape_11, 16384, loop_914.For)
-		loop_914.Leave(&nbLoop138)
-	} else {
-		for i_902 := 0; i_902 < tape_11; i_902++ {
-			e_904 := ((row_892[i_902] + (r_780[i_902] * row_774[i_902])) + (r_878[i_902] * r_846[i_902]))
-			e_905 := ((row_893[i_902] + (r_780[i_902] * row_776[i_902])) + (r_876[i_902] * r_846[i_902]))
-			e_906 := ((row_894[i_902] + (r_780[i_902] * row_778[i_902])) + (r_849[i_902] * r_846[i_902]))
-			row_899[i_902] = e_904
-			row_900[i_902] = e_905
-			row_901[i_902] = e_906
-		}
-	}
-	row_915 := a_251[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
-	if tape_26 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_41 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_41 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_50 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
-	}
-	row_916 := a_251[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
-	if tape_26 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_41 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_41 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_50 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
-	}
-	row_917 := a_251[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
-	if tape_26 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_41 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_41 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_50 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
-	}
-	rs_918 := tape_11
-	tot_919, err_920 := runtime.MulSize(3, rs_918)
-	if err_920 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_920)
-	}
-	a_921 := ar.F64w(tot_919)
-	row_922 := a_921[0*rs_918 : 1*rs_918]
-	row_923 := a_921[1*rs_918 : 2*rs_918]
-	row_924 := a_921[2*rs_918 : 3*rs_918]
+	a_912 := ar.F64w(tot_910)
+	row_913 := a_912[0*rs_909 : 1*rs_909]
+	row_914 := a_912[1*rs_909 : 2*rs_909]
+	row_915 := a_912[2*rs_909 : 3*rs_909]
+	row_906 = row_906[:tape_11]
+	r_794 = r_794[:tape_11]
+	row_788 = row_788[:tape_11]
+	r_892 = r_892[:tape_11]
+	r_860 = r_860[:tape_11]
+	row_907 = row_907[:tape_11]
+	row_790 = row_790[:tape_11]
+	r_890 = r_890[:tape_11]
+	row_908 = row_908[:tape_11]
+	row_792 = row_792[:tape_11]
+	r_863 = r_863[:tape_11]
+	row_913 = row_913[:tape_11]
+	row_914 = row_914[:tape_11]
 	row_915 = row_915[:tape_11]
-	r_780 = r_780[:tape_11]
-	row_775 = row_775[:tape_11]
-	r_878 = r_878[:tape_11]
-	r_847 = r_847[:tape_11]
-	row_916 = row_916[:tape_11]
-	row_777 = row_777[:tape_11]
-	r_876 = r_876[:tape_11]
-	row_917 = row_917[:tape_11]
-	row_779 = row_779[:tape_11]
-	r_849 = r_849[:tape_11]
-	row_922 = row_922[:tape_11]
-	row_923 = row_923[:tape_11]
-	row_924 = row_924[:tape_11]
 	if tape_11 >= 262144 {
-		loop_937 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_915, runtime.Bind(r_780, runtime.Bind(row_775, runtime.Bind(r_878, runtime.Bind(r_847, runtime.Bind(row_916, runtime.Bind(row_777, runtime.Bind(r_876, runtime.Bind(row_917, runtime.Bind(row_779, runtime.Bind(r_849, runtime.Bind(row_922, runtime.Bind(row_923, runtime.Bind(row_924, runtime.End{})))))))))))))), tape_11, 16384)
-		if loop_937.For == nil {
-			loop_937.For = func(lo_931, hi int) {
-				row_915 := loop_937.C.H
-				r_780 := loop_937.C.T.H
-				row_775 := loop_937.C.T.T.H
-				r_878 := loop_937.C.T.T.T.H
-				r_847 := loop_937.C.T.T.T.T.H
-				row_916 := loop_937.C.T.T.T.T.T.H
-				row_777 := loop_937.C.T.T.T.T.T.T.H
-				r_876 := loop_937.C.T.T.T.T.T.T.T.H
-				row_917 := loop_937.C.T.T.T.T.T.T.T.T.H
-				row_779 := loop_937.C.T.T.T.T.T.T.T.T.T.H
-				r_849 := loop_937.C.T.T.T.T.T.T.T.T.T.T.H
-				row_922 := loop_937.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_923 := loop_937.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_924 := loop_937.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_932 := lo_931; i_932 < hi; i_932++ {
-					e_934 := ((row_915[i_932] + (r_780[i_932] * row_775[i_932])) + (r_878[i_932] * r_847[i_932]))
-					e_935 := ((row_916[i_932] + (r_780[i_932] * row_777[i_932])) + (r_876[i_932] * r_847[i_932]))
-					e_936 := ((row_917[i_932] + (r_780[i_932] * row_779[i_932])) + (r_849[i_932] * r_847[i_932]))
-					row_922[i_932] = e_934
-					row_923[i_932] = e_935
-					row_924[i_932] = e_936
+		loop_928 := runtime.EnterLoop(&nbLoop156, runtime.Bind(row_906, runtime.Bind(r_794, runtime.Bind(row_788, runtime.Bind(r_892, runtime.Bind(r_860, runtime.Bind(row_907, runtime.Bind(row_790, runtime.Bind(r_890, runtime.Bind(row_908, runtime.Bind(row_792, runtime.Bind(r_863, runtime.Bind(row_913, runtime.Bind(row_914, runtime.Bind(row_915, runtime.End{})))))))))))))), tape_11, 16384)
+		if loop_928.For == nil {
+			loop_928.For = func(lo_922, hi int) {
+				row_906 := loop_928.C.H
+				r_794 := loop_928.C.T.H
+				row_788 := loop_928.C.T.T.H
+				r_892 := loop_928.C.T.T.T.H
+				r_860 := loop_928.C.T.T.T.T.H
+				row_907 := loop_928.C.T.T.T.T.T.H
+				row_790 := loop_928.C.T.T.T.T.T.T.H
+				r_890 := loop_928.C.T.T.T.T.T.T.T.H
+				row_908 := loop_928.C.T.T.T.T.T.T.T.T.H
+				row_792 := loop_928.C.T.T.T.T.T.T.T.T.T.H
+				r_863 := loop_928.C.T.T.T.T.T.T.T.T.T.T.H
+				row_913 := loop_928.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_914 := loop_928.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_915 := loop_928.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_923 := lo_922; i_923 < hi; i_923++ {
+					e_925 := ((row_906[i_923] + (r_794[i_923] * row_788[i_923])) + (r_892[i_923] * r_860[i_923]))
+					e_926 := ((row_907[i_923] + (r_794[i_923] * row_790[i_923])) + (r_890[i_923] * r_860[i_923]))
+					e_927 := ((row_908[i_923] + (r_794[i_923] * row_792[i_923])) + (r_863[i_923] * r_860[i_923]))
+					row_913[i_923] = e_925
+					row_914[i_923] = e_926
+					row_915[i_923] = e_927
 				}
 			}
 		}
-		runtime.ParallelFor(tape_11, 16384, loop_937.For)
-		loop_937.Leave(&nbLoop139)
+		runtime.ParallelFor(tape_11, 16384, loop_928.For)
+		loop_928.Leave(&nbLoop156)
 	} else {
-		for i_925 := 0; i_925 < tape_11; i_925++ {
-			e_927 := ((row_915[i_925] + (r_780[i_925] * row_775[i_925])) + (r_878[i_925] * r_847[i_925]))
-			e_928 := ((row_916[i_925] + (r_780[i_925] * row_777[i_925])) + (r_876[i_925] * r_847[i_925]))
-			e_929 := ((row_917[i_925] + (r_780[i_925] * row_779[i_925])) + (r_849[i_925] * r_847[i_925]))
-			row_922[i_925] = e_927
-			row_923[i_925] = e_928
-			row_924[i_925] = e_929
+		for i_916 := 0; i_916 < tape_11; i_916++ {
+			e_918 := ((row_906[i_916] + (r_794[i_916] * row_788[i_916])) + (r_892[i_916] * r_860[i_916]))
+			e_919 := ((row_907[i_916] + (r_794[i_916] * row_790[i_916])) + (r_890[i_916] * r_860[i_916]))
+			e_920 := ((row_908[i_916] + (r_794[i_916] * row_792[i_916])) + (r_863[i_916] * r_860[i_916]))
+			row_913[i_916] = e_918
+			row_914[i_916] = e_919
+			row_915[i_916] = e_920
 		}
 	}
-	ar.Keep(mark_938, &a_898, &a_297, &a_921, &a_310)
-	return a_898, 3, tape_11, a_297, 3, tape_8, a_921, 3, tape_11, a_310, 3, tape_8, nil
+	row_929 := a_251[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
+	if tape_26 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_41 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_41 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_50 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	row_930 := a_251[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
+	if tape_26 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_41 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_41 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_50 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	row_931 := a_251[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
+	if tape_26 != tape_41 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
+	}
+	if tape_41 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_41 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
+	}
+	if tape_50 != tape_11 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	rs_932 := tape_11
+	tot_933, err_934 := runtime.MulSize(3, rs_932)
+	if err_934 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_934)
+	}
+	a_935 := ar.F64w(tot_933)
+	row_936 := a_935[0*rs_932 : 1*rs_932]
+	row_937 := a_935[1*rs_932 : 2*rs_932]
+	row_938 := a_935[2*rs_932 : 3*rs_932]
+	row_929 = row_929[:tape_11]
+	r_794 = r_794[:tape_11]
+	row_789 = row_789[:tape_11]
+	r_892 = r_892[:tape_11]
+	r_861 = r_861[:tape_11]
+	row_930 = row_930[:tape_11]
+	row_791 = row_791[:tape_11]
+	r_890 = r_890[:tape_11]
+	row_931 = row_931[:tape_11]
+	row_793 = row_793[:tape_11]
+	r_863 = r_863[:tape_11]
+	row_936 = row_936[:tape_11]
+	row_937 = row_937[:tape_11]
+	row_938 = row_938[:tape_11]
+	if tape_11 >= 262144 {
+		loop_951 := runtime.EnterLoop(&nbLoop157, runtime.Bind(row_929, runtime.Bind(r_794, runtime.Bind(row_789, runtime.Bind(r_892, runtime.Bind(r_861, runtime.Bind(row_930, runtime.Bind(row_791, runtime.Bind(r_890, runtime.Bind(row_931, runtime.Bind(row_793, runtime.Bind(r_863, runtime.Bind(row_936, runtime.Bind(row_937, runtime.Bind(row_938, runtime.End{})))))))))))))), tape_11, 16384)
+		if loop_951.For == nil {
+			loop_951.For = func(lo_945, hi int) {
+				row_929 := loop_951.C.H
+				r_794 := loop_951.C.T.H
+				row_789 := loop_951.C.T.T.H
+				r_892 := loop_951.C.T.T.T.H
+				r_861 := loop_951.C.T.T.T.T.H
+				row_930 := loop_951.C.T.T.T.T.T.H
+				row_791 := loop_951.C.T.T.T.T.T.T.H
+				r_890 := loop_951.C.T.T.T.T.T.T.T.H
+				row_931 := loop_951.C.T.T.T.T.T.T.T.T.H
+				row_793 := loop_951.C.T.T.T.T.T.T.T.T.T.H
+				r_863 := loop_951.C.T.T.T.T.T.T.T.T.T.T.H
+				row_936 := loop_951.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_937 := loop_951.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_938 := loop_951.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_946 := lo_945; i_946 < hi; i_946++ {
+					e_948 := ((row_929[i_946] + (r_794[i_946] * row_789[i_946])) + (r_892[i_946] * r_861[i_946]))
+					e_949 := ((row_930[i_946] + (r_794[i_946] * row_791[i_946])) + (r_890[i_946] * r_861[i_946]))
+					e_950 := ((row_931[i_946] + (r_794[i_946] * row_793[i_946])) + (r_863[i_946] * r_861[i_946]))
+					row_936[i_946] = e_948
+					row_937[i_946] = e_949
+					row_938[i_946] = e_950
+				}
+			}
+		}
+		runtime.ParallelFor(tape_11, 16384, loop_951.For)
+		loop_951.Leave(&nbLoop157)
+	} else {
+		for i_939 := 0; i_939 < tape_11; i_939++ {
+			e_941 := ((row_929[i_939] + (r_794[i_939] * row_789[i_939])) + (r_892[i_939] * r_861[i_939]))
+			e_942 := ((row_930[i_939] + (r_794[i_939] * row_791[i_939])) + (r_890[i_939] * r_861[i_939]))
+			e_943 := ((row_931[i_939] + (r_794[i_939] * row_793[i_939])) + (r_863[i_939] * r_861[i_939]))
+			row_936[i_939] = e_941
+			row_937[i_939] = e_942
+			row_938[i_939] = e_943
+		}
+	}
+	ar.Keep(mark_952, &a_912, &a_297, &a_935, &a_310)
+	return a_912, 3, tape_11, a_297, 3, tape_8, a_935, 3, tape_11, a_310, 3, tape_8, nil
 }
 
-// nbLoop140 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop140 runtime.LoopSite
+// nbLoop158 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop158 runtime.LoopSite
 
-// nbLoop141 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop141 runtime.LoopSite
+// nbLoop159 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop159 runtime.LoopSite
 
-// nbLoop142 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop142 runtime.LoopSite
+// nbLoop160 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop160 runtime.LoopSite
 
-// nbLoop143 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop143 runtime.LoopSite
+// nbLoop161 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop161 runtime.LoopSite
 
-// nbLoop144 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop144 runtime.LoopSite
+// nbLoop162 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop162 runtime.LoopSite
 
-// nbLoop145 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop145 runtime.LoopSite
+// nbLoop163 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop163 runtime.LoopSite
 
-// nbLoop146 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop146 runtime.LoopSite
+// nbLoop164 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop164 runtime.LoopSite
 
-// nbLoop147 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop147 runtime.LoopSite
+// nbLoop165 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop165 runtime.LoopSite
 
-// nbLoop148 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop148 runtime.LoopSite
+// nbLoop166 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop166 runtime.LoopSite
 
-// nbLoop149 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop149 runtime.LoopSite
+// nbLoop167 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop167 runtime.LoopSite
 
-// nbLoop150 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop150 runtime.LoopSite
+// nbLoop168 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop168 runtime.LoopSite
 
-// nbLoop151 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop151 runtime.LoopSite
+// nbLoop169 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop169 runtime.LoopSite
 
-// nbLoop152 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop152 runtime.LoopSite
+// nbLoop170 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop170 runtime.LoopSite
+
+// nbLoop171 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop171 runtime.LoopSite
+
+// nbLoop172 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop172 runtime.LoopSite
+
+// nbLoop173 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop173 runtime.LoopSite
+
+// nbLoop174 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop174 runtime.LoopSite
+
+// nbLoop175 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop175 runtime.LoopSite
+
+// nbLoop176 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop176 runtime.LoopSite
+
+// nbLoop177 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop177 runtime.LoopSite
+
+// nbLoop178 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop178 runtime.LoopSite
 
 // fn_residualssplit1110bwd10x2 is def residuals$split_1110$bwd_10$x2 (models.nab:142:5).
 func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int, ybar_97 []float64, ybar_98 int, ybar_99 int, ybar_100 []float64, ybar_101 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_489 := ar.Mark()
+	mark_503 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -18461,7 +18690,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_131 = row_131[:tape_7]
 	row_132 = row_132[:tape_7]
 	if tape_7 >= 262144 {
-		loop_143 := runtime.EnterLoop(&nbLoop140, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
+		loop_143 := runtime.EnterLoop(&nbLoop158, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
 		if loop_143.For == nil {
 			loop_143.For = func(lo_138, hi int) {
 				tape_6 := loop_143.C.H
@@ -18478,7 +18707,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_143.For)
-		loop_143.Leave(&nbLoop140)
+		loop_143.Leave(&nbLoop158)
 	} else {
 		for i_133 := 0; i_133 < tape_7; i_133++ {
 			e_135 := (tape_6[i_133] * row_126[i_133])
@@ -18546,7 +18775,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_170 = row_170[:tape_7]
 	row_171 = row_171[:tape_7]
 	if tape_7 >= 262144 {
-		loop_182 := runtime.EnterLoop(&nbLoop141, runtime.Bind(tape_6, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.End{}))))), tape_7, 16384)
+		loop_182 := runtime.EnterLoop(&nbLoop159, runtime.Bind(tape_6, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.End{}))))), tape_7, 16384)
 		if loop_182.For == nil {
 			loop_182.For = func(lo_177, hi int) {
 				tape_6 := loop_182.C.H
@@ -18563,7 +18792,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_182.For)
-		loop_182.Leave(&nbLoop141)
+		loop_182.Leave(&nbLoop159)
 	} else {
 		for i_172 := 0; i_172 < tape_7; i_172++ {
 			e_174 := (tape_6[i_172] * row_165[i_172])
@@ -18584,71 +18813,71 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	var rev_192 []float64
 	var rev_193 int
 	rev_186, rev_187, rev_188, rev_189, rev_190, rev_191, rev_192, rev_193 = z_183, tape_18, tape_19, z_184, tape_21, tape_22, z_185, tape_24
-	scratch_490 := ar.F64w(tape_24)
-	for i_220 := int64(0); i_220 < int64(2); i_220++ {
-		if i_220 < 0 || i_220 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_220, 2))
+	scratch_504 := ar.F64w(tape_24)
+	for i_215 := int64(0); i_215 < int64(2); i_215++ {
+		if i_215 < 0 || i_215 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_215, 2))
 		}
-		row_222 := a_125[int(i_220)*tape_7 : (int(i_220)+1)*tape_7]
-		x_223 := int64(7) + i_220
-		if x_223 < 0 || x_223 >= int64(rev_187) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_223, rev_187))
+		row_217 := a_125[int(i_215)*tape_7 : (int(i_215)+1)*tape_7]
+		x_218 := int64(7) + i_215
+		if x_218 < 0 || x_218 >= int64(rev_187) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_218, rev_187))
 		}
 		if rev_188 != tape_7 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_188})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_224 := rev_186[x_223*int64(rev_188) : (x_223+1)*int64(rev_188)]
+		row_219 := rev_186[x_218*int64(rev_188) : (x_218+1)*int64(rev_188)]
+		for j_220 := range row_219 {
+			row_219[j_220] += row_217[j_220]
+		}
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		row_224 = row_224[:tape_7]
-		row_222 = row_222[:tape_7]
-		for i_226 := 0; i_226 < tape_7; i_226++ {
-			e_228 := (row_224[i_226] + (row_222[i_226]))
-			row_224[i_226] = e_228
+		r_221 := scratch_504[:tape_24:tape_24]
+		tape_23 = tape_23[:len(r_221)]
+		row_217 = row_217[:len(r_221)]
+		for i_222 := range r_221 {
+			r_221[i_222] = (tape_23[i_222] * row_217[i_222])
 		}
-		r_225 := scratch_490[:tape_24:tape_24]
-		tape_23 = tape_23[:tape_24]
-		row_222 = row_222[:tape_24]
-		r_225 = r_225[:tape_24]
-		for i_229 := 0; i_229 < tape_24; i_229++ {
-			e_231 := (tape_23[i_229] * row_222[i_229])
-			r_225[i_229] = e_231
+		if i_215 < 0 || i_215 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_215, tape_26))
 		}
-		if i_220 < 0 || i_220 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_220, tape_26))
-		}
-		_ = tape_25[int(i_220)*tape_27 : (int(i_220)+1)*tape_27]
-		row_233 := tape_28[int(i_220)*tape_30 : (int(i_220)+1)*tape_30]
+		_ = tape_25[int(i_215)*tape_27 : (int(i_215)+1)*tape_27]
+		row_225 := tape_28[int(i_215)*tape_30 : (int(i_215)+1)*tape_30]
 		if tape_7 != tape_30 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
 		if rev_193 != tape_30 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_193})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		row_233 = row_233[:len(rev_192)]
-		row_222 = row_222[:len(rev_192)]
-		for i_235 := range rev_192 {
-			rev_192[i_235] += (row_233[i_235] * row_222[i_235])
+		row_225 = row_225[:len(rev_192)]
+		row_217 = row_217[:len(rev_192)]
+		for i_227 := range rev_192 {
+			rev_192[i_227] += (row_225[i_227] * row_217[i_227])
 		}
 		if int64(6) >= int64(tape_18) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_18))
 		}
-		row_237 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
+		row_229 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
 		if tape_24 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_220 < 0 || i_220 >= int64(rev_190) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_220, rev_190))
+		if i_215 < 0 || i_215 >= int64(rev_190) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_215, rev_190))
 		}
 		if rev_191 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_191})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		row_238 := rev_189[i_220*int64(rev_191) : (i_220+1)*int64(rev_191)]
-		if i_220 < 0 || i_220 >= int64(tape_21) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_220, tape_21))
+		row_230 := rev_189[i_215*int64(rev_191) : (i_215+1)*int64(rev_191)]
+		row_229 = row_229[:len(row_230)]
+		r_221 = r_221[:len(row_230)]
+		for i_231 := range row_230 {
+			row_230[i_231] += (row_229[i_231] * r_221[i_231])
 		}
-		row_239 := tape_20[int(i_220)*tape_22 : (int(i_220)+1)*tape_22]
+		if i_215 < 0 || i_215 >= int64(tape_21) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_215, tape_21))
+		}
+		row_233 := tape_20[int(i_215)*tape_22 : (int(i_215)+1)*tape_22]
 		if tape_24 != tape_22 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
@@ -18658,123 +18887,105 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 		if rev_188 != tape_22 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_188})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
 		}
-		row_240 := rev_186[int64(6)*int64(rev_188) : (int64(6)+1)*int64(rev_188)]
-		row_238 = row_238[:tape_19]
-		row_237 = row_237[:tape_19]
-		r_225 = r_225[:tape_19]
-		for i_241 := 0; i_241 < tape_19; i_241++ {
-			e_243 := (row_238[i_241] + (row_237[i_241] * r_225[i_241]))
-			row_238[i_241] = e_243
-		}
-		row_240 = row_240[:tape_22]
-		row_239 = row_239[:tape_22]
-		r_225 = r_225[:tape_22]
-		for i_244 := 0; i_244 < tape_22; i_244++ {
-			e_246 := (row_240[i_244] + (row_239[i_244] * r_225[i_244]))
-			row_240[i_244] = e_246
+		row_234 := rev_186[int64(6)*int64(rev_188) : (int64(6)+1)*int64(rev_188)]
+		row_233 = row_233[:len(row_234)]
+		r_221 = r_221[:len(row_234)]
+		for i_235 := range row_234 {
+			row_234[i_235] += (row_233[i_235] * r_221[i_235])
 		}
 		runtime.LoopCall()
 	}
-	z_247 := ar.F64(len(tape_17))
-	z_248 := ar.F64(len(tape_20))
-	z_249 := ar.F64(len(tape_23))
-	var rev_250 []float64
-	var rev_251 int
-	var rev_252 int
-	var rev_253 []float64
-	var rev_254 int
-	var rev_255 int
-	var rev_256 []float64
-	var rev_257 int
-	rev_250, rev_251, rev_252, rev_253, rev_254, rev_255, rev_256, rev_257 = z_247, tape_18, tape_19, z_248, tape_21, tape_22, z_249, tape_24
-	scratch_491 := ar.F64w(tape_24)
-	for i_284 := int64(0); i_284 < int64(2); i_284++ {
-		if i_284 < 0 || i_284 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_284, 2))
+	z_237 := ar.F64(len(tape_17))
+	z_238 := ar.F64(len(tape_20))
+	z_239 := ar.F64(len(tape_23))
+	var rev_240 []float64
+	var rev_241 int
+	var rev_242 int
+	var rev_243 []float64
+	var rev_244 int
+	var rev_245 int
+	var rev_246 []float64
+	var rev_247 int
+	rev_240, rev_241, rev_242, rev_243, rev_244, rev_245, rev_246, rev_247 = z_237, tape_18, tape_19, z_238, tape_21, tape_22, z_239, tape_24
+	scratch_505 := ar.F64w(tape_24)
+	for i_269 := int64(0); i_269 < int64(2); i_269++ {
+		if i_269 < 0 || i_269 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_269, 2))
 		}
-		row_286 := a_164[int(i_284)*tape_7 : (int(i_284)+1)*tape_7]
-		x_287 := int64(7) + i_284
-		if x_287 < 0 || x_287 >= int64(rev_251) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_287, rev_251))
+		row_271 := a_164[int(i_269)*tape_7 : (int(i_269)+1)*tape_7]
+		x_272 := int64(7) + i_269
+		if x_272 < 0 || x_272 >= int64(rev_241) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_272, rev_241))
 		}
-		if rev_252 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_252})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
+		if rev_242 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_242})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_288 := rev_250[x_287*int64(rev_252) : (x_287+1)*int64(rev_252)]
+		row_273 := rev_240[x_272*int64(rev_242) : (x_272+1)*int64(rev_242)]
+		for j_274 := range row_273 {
+			row_273[j_274] += row_271[j_274]
+		}
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		row_288 = row_288[:tape_7]
-		row_286 = row_286[:tape_7]
-		for i_290 := 0; i_290 < tape_7; i_290++ {
-			e_292 := (row_288[i_290] + (row_286[i_290]))
-			row_288[i_290] = e_292
+		r_275 := scratch_505[:tape_24:tape_24]
+		tape_23 = tape_23[:len(r_275)]
+		row_271 = row_271[:len(r_275)]
+		for i_276 := range r_275 {
+			r_275[i_276] = (tape_23[i_276] * row_271[i_276])
 		}
-		r_289 := scratch_491[:tape_24:tape_24]
-		tape_23 = tape_23[:tape_24]
-		row_286 = row_286[:tape_24]
-		r_289 = r_289[:tape_24]
-		for i_293 := 0; i_293 < tape_24; i_293++ {
-			e_295 := (tape_23[i_293] * row_286[i_293])
-			r_289[i_293] = e_295
+		if i_269 < 0 || i_269 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_269, tape_26))
 		}
-		if i_284 < 0 || i_284 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_284, tape_26))
-		}
-		_ = tape_25[int(i_284)*tape_27 : (int(i_284)+1)*tape_27]
-		row_297 := tape_28[int(i_284)*tape_30 : (int(i_284)+1)*tape_30]
+		_ = tape_25[int(i_269)*tape_27 : (int(i_269)+1)*tape_27]
+		row_279 := tape_28[int(i_269)*tape_30 : (int(i_269)+1)*tape_30]
 		if tape_7 != tape_30 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if rev_257 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_257})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		if rev_247 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_247})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		row_297 = row_297[:len(rev_256)]
-		row_286 = row_286[:len(rev_256)]
-		for i_299 := range rev_256 {
-			rev_256[i_299] += (row_297[i_299] * row_286[i_299])
+		row_279 = row_279[:len(rev_246)]
+		row_271 = row_271[:len(rev_246)]
+		for i_281 := range rev_246 {
+			rev_246[i_281] += (row_279[i_281] * row_271[i_281])
 		}
 		if int64(6) >= int64(tape_18) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_18))
 		}
-		row_301 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
+		row_283 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
 		if tape_24 != tape_19 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_284 < 0 || i_284 >= int64(rev_254) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_284, rev_254))
+		if i_269 < 0 || i_269 >= int64(rev_244) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_269, rev_244))
 		}
-		if rev_255 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_255})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+		if rev_245 != tape_19 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 		}
-		row_302 := rev_253[i_284*int64(rev_255) : (i_284+1)*int64(rev_255)]
-		if i_284 < 0 || i_284 >= int64(tape_21) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_284, tape_21))
+		row_284 := rev_243[i_269*int64(rev_245) : (i_269+1)*int64(rev_245)]
+		row_283 = row_283[:len(row_284)]
+		r_275 = r_275[:len(row_284)]
+		for i_285 := range row_284 {
+			row_284[i_285] += (row_283[i_285] * r_275[i_285])
 		}
-		row_303 := tape_20[int(i_284)*tape_22 : (int(i_284)+1)*tape_22]
+		if i_269 < 0 || i_269 >= int64(tape_21) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_269, tape_21))
+		}
+		row_287 := tape_20[int(i_269)*tape_22 : (int(i_269)+1)*tape_22]
 		if tape_24 != tape_22 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_251) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_251))
+		if int64(6) >= int64(rev_241) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_241))
 		}
-		if rev_252 != tape_22 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_252})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
+		if rev_242 != tape_22 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_242})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
 		}
-		row_304 := rev_250[int64(6)*int64(rev_252) : (int64(6)+1)*int64(rev_252)]
-		row_302 = row_302[:tape_19]
-		row_301 = row_301[:tape_19]
-		r_289 = r_289[:tape_19]
-		for i_305 := 0; i_305 < tape_19; i_305++ {
-			e_307 := (row_302[i_305] + (row_301[i_305] * r_289[i_305]))
-			row_302[i_305] = e_307
-		}
-		row_304 = row_304[:tape_22]
-		row_303 = row_303[:tape_22]
-		r_289 = r_289[:tape_22]
-		for i_308 := 0; i_308 < tape_22; i_308++ {
-			e_310 := (row_304[i_308] + (row_303[i_308] * r_289[i_308]))
-			row_304[i_308] = e_310
+		row_288 := rev_240[int64(6)*int64(rev_242) : (int64(6)+1)*int64(rev_242)]
+		row_287 = row_287[:len(row_288)]
+		r_275 = r_275[:len(row_288)]
+		for i_289 := range row_288 {
+			row_288[i_289] += (row_287[i_289] * r_275[i_289])
 		}
 		runtime.LoopCall()
 	}
@@ -18790,57 +19001,42 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	if tape_24 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if int64(10) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
-	}
-	if tape_19 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
-	}
-	row_314 := z_183[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	r_311 := ar.F64w(tape_34)
-	r_312 := ar.F64w(tape_34)
-	r_313 := ar.F64w(tape_34)
+	r_292 := ar.F64w(tape_34)
+	r_293 := ar.F64w(tape_34)
 	tape_33 = tape_33[:tape_34]
-	r_311 = r_311[:tape_34]
 	row_104 = row_104[:tape_34]
 	z_185 = z_185[:tape_34]
-	r_312 = r_312[:tape_34]
-	z_249 = z_249[:tape_34]
-	r_313 = r_313[:tape_34]
+	r_292 = r_292[:tape_34]
+	z_239 = z_239[:tape_34]
+	r_293 = r_293[:tape_34]
 	if tape_34 >= 262144 {
-		loop_327 := runtime.EnterLoop(&nbLoop142, runtime.Bind(tape_33, runtime.Bind(r_311, runtime.Bind(row_104, runtime.Bind(z_185, runtime.Bind(r_312, runtime.Bind(z_249, runtime.Bind(r_313, runtime.End{}))))))), tape_34, 16384)
-		if loop_327.For == nil {
-			loop_327.For = func(lo_321, hi int) {
-				tape_33 := loop_327.C.H
-				r_311 := loop_327.C.T.H
-				row_104 := loop_327.C.T.T.H
-				z_185 := loop_327.C.T.T.T.H
-				r_312 := loop_327.C.T.T.T.T.H
-				z_249 := loop_327.C.T.T.T.T.T.H
-				r_313 := loop_327.C.T.T.T.T.T.T.H
-				for i_322 := lo_321; i_322 < hi; i_322++ {
-					e_324 := (2.0 * tape_33[i_322])
-					r_311[i_322] = e_324
-					e_325 := (e_324 * (row_104[i_322] * z_185[i_322]))
-					r_312[i_322] = e_325
-					e_326 := (e_324 * (row_104[i_322] * z_249[i_322]))
-					r_313[i_322] = e_326
+		loop_306 := runtime.EnterLoop(&nbLoop160, runtime.Bind(tape_33, runtime.Bind(row_104, runtime.Bind(z_185, runtime.Bind(r_292, runtime.Bind(z_239, runtime.Bind(r_293, runtime.End{})))))), tape_34, 16384)
+		if loop_306.For == nil {
+			loop_306.For = func(lo_300, hi int) {
+				tape_33 := loop_306.C.H
+				row_104 := loop_306.C.T.H
+				z_185 := loop_306.C.T.T.H
+				r_292 := loop_306.C.T.T.T.H
+				z_239 := loop_306.C.T.T.T.T.H
+				r_293 := loop_306.C.T.T.T.T.T.H
+				for i_301 := lo_300; i_301 < hi; i_301++ {
+					e_303 := (2.0 * tape_33[i_301])
+					e_304 := (e_303 * (row_104[i_301] * z_185[i_301]))
+					r_292[i_301] = e_304
+					e_305 := (e_303 * (row_104[i_301] * z_239[i_301]))
+					r_293[i_301] = e_305
 				}
 			}
 		}
-		runtime.ParallelFor(tape_34, 16384, loop_327.For)
-		loop_327.Leave(&nbLoop142)
+		runtime.ParallelFor(tape_34, 16384, loop_306.For)
+		loop_306.Leave(&nbLoop160)
 	} else {
-		for i_315 := 0; i_315 < tape_34; i_315++ {
-			e_317 := (2.0 * tape_33[i_315])
-			r_311[i_315] = e_317
-			e_318 := (e_317 * (row_104[i_315] * z_185[i_315]))
-			r_312[i_315] = e_318
-			e_319 := (e_317 * (row_104[i_315] * z_249[i_315]))
-			r_313[i_315] = e_319
+		for i_294 := 0; i_294 < tape_34; i_294++ {
+			e_296 := (2.0 * tape_33[i_294])
+			e_297 := (e_296 * (row_104[i_294] * z_185[i_294]))
+			r_292[i_294] = e_297
+			e_298 := (e_296 * (row_104[i_294] * z_239[i_294]))
+			r_293[i_294] = e_298
 		}
 	}
 	if tape_24 != tape_32 {
@@ -18852,43 +19048,57 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_32 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
 	}
-	row_328 := z_247[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	if tape_24 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if tape_19 != tape_34 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
-	}
-	row_314 = row_314[:tape_32]
-	tape_31 = tape_31[:tape_32]
-	z_185 = z_185[:tape_32]
-	row_328 = row_328[:tape_32]
-	z_249 = z_249[:tape_32]
-	if tape_32 >= 262144 {
-		loop_340 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_314, runtime.Bind(tape_31, runtime.Bind(z_185, runtime.Bind(row_328, runtime.Bind(z_249, runtime.End{}))))), tape_32, 16384)
-		if loop_340.For == nil {
-			loop_340.For = func(lo_335, hi int) {
-				row_314 := loop_340.C.H
-				tape_31 := loop_340.C.T.H
-				z_185 := loop_340.C.T.T.H
-				row_328 := loop_340.C.T.T.T.H
-				z_249 := loop_340.C.T.T.T.T.H
-				for i_336 := lo_335; i_336 < hi; i_336++ {
-					e_338 := (row_314[i_336] + (tape_31[i_336] * z_185[i_336]))
-					row_314[i_336] = e_338
-					e_339 := (row_328[i_336] + (tape_31[i_336] * z_249[i_336]))
-					row_328[i_336] = e_339
+	row_307 := z_183[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_31 = tape_31[:len(row_307)]
+	z_185 = z_185[:len(row_307)]
+	if len(row_307) >= 262144 {
+		loop_314 := runtime.EnterLoop(&nbLoop161, runtime.Bind(row_307, runtime.Bind(tape_31, runtime.Bind(z_185, runtime.End{}))), len(row_307), 16384)
+		if loop_314.For == nil {
+			loop_314.For = func(lo_311, hi int) {
+				row_307 := loop_314.C.H
+				tape_31 := loop_314.C.T.H
+				z_185 := loop_314.C.T.T.H
+				for i_312 := lo_311; i_312 < hi; i_312++ {
+					row_307[i_312] += (tape_31[i_312] * z_185[i_312])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_32, 16384, loop_340.For)
-		loop_340.Leave(&nbLoop143)
+		runtime.ParallelFor(len(row_307), 16384, loop_314.For)
+		loop_314.Leave(&nbLoop161)
 	} else {
-		for i_330 := 0; i_330 < tape_32; i_330++ {
-			e_332 := (row_314[i_330] + (tape_31[i_330] * z_185[i_330]))
-			row_314[i_330] = e_332
-			e_333 := (row_328[i_330] + (tape_31[i_330] * z_249[i_330]))
-			row_328[i_330] = e_333
+		for i_308 := range row_307 {
+			row_307[i_308] += (tape_31[i_308] * z_185[i_308])
+		}
+	}
+	if tape_24 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
+	}
+	if tape_19 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
+	}
+	row_315 := z_237[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_31 = tape_31[:len(row_315)]
+	z_239 = z_239[:len(row_315)]
+	if len(row_315) >= 262144 {
+		loop_322 := runtime.EnterLoop(&nbLoop162, runtime.Bind(row_315, runtime.Bind(tape_31, runtime.Bind(z_239, runtime.End{}))), len(row_315), 16384)
+		if loop_322.For == nil {
+			loop_322.For = func(lo_319, hi int) {
+				row_315 := loop_322.C.H
+				tape_31 := loop_322.C.T.H
+				z_239 := loop_322.C.T.T.H
+				for i_320 := lo_319; i_320 < hi; i_320++ {
+					row_315[i_320] += (tape_31[i_320] * z_239[i_320])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_315), 16384, loop_322.For)
+		loop_322.Leave(&nbLoop162)
+	} else {
+		for i_316 := range row_315 {
+			row_315[i_316] += (tape_31[i_316] * z_239[i_316])
 		}
 	}
 	if tape_24 != tape_19 {
@@ -18897,6 +19107,50 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
 	}
+	if tape_24 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_19 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
+	}
+	r_323 := ar.F64w(tape_34)
+	r_324 := ar.F64w(tape_34)
+	r_292 = r_292[:tape_34]
+	row_103 = row_103[:tape_34]
+	z_185 = z_185[:tape_34]
+	r_323 = r_323[:tape_34]
+	r_293 = r_293[:tape_34]
+	z_239 = z_239[:tape_34]
+	r_324 = r_324[:tape_34]
+	if tape_34 >= 262144 {
+		loop_335 := runtime.EnterLoop(&nbLoop163, runtime.Bind(r_292, runtime.Bind(row_103, runtime.Bind(z_185, runtime.Bind(r_323, runtime.Bind(r_293, runtime.Bind(z_239, runtime.Bind(r_324, runtime.End{}))))))), tape_34, 16384)
+		if loop_335.For == nil {
+			loop_335.For = func(lo_330, hi int) {
+				r_292 := loop_335.C.H
+				row_103 := loop_335.C.T.H
+				z_185 := loop_335.C.T.T.H
+				r_323 := loop_335.C.T.T.T.H
+				r_293 := loop_335.C.T.T.T.T.H
+				z_239 := loop_335.C.T.T.T.T.T.H
+				r_324 := loop_335.C.T.T.T.T.T.T.H
+				for i_331 := lo_330; i_331 < hi; i_331++ {
+					e_333 := (r_292[i_331] + (row_103[i_331] * z_185[i_331]))
+					r_323[i_331] = e_333
+					e_334 := (r_293[i_331] + (row_103[i_331] * z_239[i_331]))
+					r_324[i_331] = e_334
+				}
+			}
+		}
+		runtime.ParallelFor(tape_34, 16384, loop_335.For)
+		loop_335.Leave(&nbLoop163)
+	} else {
+		for i_325 := 0; i_325 < tape_34; i_325++ {
+			e_327 := (r_292[i_325] + (row_103[i_325] * z_185[i_325]))
+			r_323[i_325] = e_327
+			e_328 := (r_293[i_325] + (row_103[i_325] * z_239[i_325]))
+			r_324[i_325] = e_328
+		}
+	}
 	if tape_24 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
@@ -18906,7 +19160,28 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 	}
-	row_342 := z_183[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	row_336 := z_183[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_33 = tape_33[:len(row_336)]
+	z_185 = z_185[:len(row_336)]
+	if len(row_336) >= 262144 {
+		loop_343 := runtime.EnterLoop(&nbLoop164, runtime.Bind(row_336, runtime.Bind(tape_33, runtime.Bind(z_185, runtime.End{}))), len(row_336), 16384)
+		if loop_343.For == nil {
+			loop_343.For = func(lo_340, hi int) {
+				row_336 := loop_343.C.H
+				tape_33 := loop_343.C.T.H
+				z_185 := loop_343.C.T.T.H
+				for i_341 := lo_340; i_341 < hi; i_341++ {
+					row_336[i_341] += (tape_33[i_341] * z_185[i_341])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_336), 16384, loop_343.For)
+		loop_343.Leave(&nbLoop164)
+	} else {
+		for i_337 := range row_336 {
+			row_336[i_337] += (tape_33[i_337] * z_185[i_337])
+		}
+	}
 	if tape_24 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
@@ -18916,61 +19191,50 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_19 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
 	}
-	row_343 := z_247[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	row_344 := z_237[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_33 = tape_33[:len(row_344)]
+	z_239 = z_239[:len(row_344)]
+	if len(row_344) >= 262144 {
+		loop_351 := runtime.EnterLoop(&nbLoop165, runtime.Bind(row_344, runtime.Bind(tape_33, runtime.Bind(z_239, runtime.End{}))), len(row_344), 16384)
+		if loop_351.For == nil {
+			loop_351.For = func(lo_348, hi int) {
+				row_344 := loop_351.C.H
+				tape_33 := loop_351.C.T.H
+				z_239 := loop_351.C.T.T.H
+				for i_349 := lo_348; i_349 < hi; i_349++ {
+					row_344[i_349] += (tape_33[i_349] * z_239[i_349])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_344), 16384, loop_351.For)
+		loop_351.Leave(&nbLoop165)
+	} else {
+		for i_345 := range row_344 {
+			row_344[i_345] += (tape_33[i_345] * z_239[i_345])
+		}
+	}
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:23", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_344 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	r_329 := ar.F64w(tape_34)
-	r_341 := ar.F64w(tape_34)
-	r_312 = r_312[:tape_34]
-	row_103 = row_103[:tape_34]
-	z_185 = z_185[:tape_34]
-	r_329 = r_329[:tape_34]
-	r_313 = r_313[:tape_34]
-	z_249 = z_249[:tape_34]
-	r_341 = r_341[:tape_34]
-	row_342 = row_342[:tape_34]
-	tape_33 = tape_33[:tape_34]
-	row_343 = row_343[:tape_34]
-	if tape_34 >= 262144 {
-		loop_360 := runtime.EnterLoop(&nbLoop144, runtime.Bind(r_312, runtime.Bind(row_103, runtime.Bind(z_185, runtime.Bind(r_329, runtime.Bind(r_313, runtime.Bind(z_249, runtime.Bind(r_341, runtime.Bind(row_342, runtime.Bind(tape_33, runtime.Bind(row_343, runtime.End{})))))))))), tape_34, 16384)
+	row_352 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_353 := ar.F64w(tape_22)
+	row_352 = row_352[:len(r_353)]
+	if len(r_353) >= 262144 {
+		loop_360 := runtime.EnterLoop(&nbLoop166, runtime.Bind(r_353, runtime.Bind(row_352, runtime.End{})), len(r_353), 16384)
 		if loop_360.For == nil {
-			loop_360.For = func(lo_353, hi int) {
-				r_312 := loop_360.C.H
-				row_103 := loop_360.C.T.H
-				z_185 := loop_360.C.T.T.H
-				r_329 := loop_360.C.T.T.T.H
-				r_313 := loop_360.C.T.T.T.T.H
-				z_249 := loop_360.C.T.T.T.T.T.H
-				r_341 := loop_360.C.T.T.T.T.T.T.H
-				row_342 := loop_360.C.T.T.T.T.T.T.T.H
-				tape_33 := loop_360.C.T.T.T.T.T.T.T.T.H
-				row_343 := loop_360.C.T.T.T.T.T.T.T.T.T.H
-				for i_354 := lo_353; i_354 < hi; i_354++ {
-					e_356 := (r_312[i_354] + (row_103[i_354] * z_185[i_354]))
-					r_329[i_354] = e_356
-					e_357 := (r_313[i_354] + (row_103[i_354] * z_249[i_354]))
-					r_341[i_354] = e_357
-					e_358 := (row_342[i_354] + (tape_33[i_354] * z_185[i_354]))
-					row_342[i_354] = e_358
-					e_359 := (row_343[i_354] + (tape_33[i_354] * z_249[i_354]))
-					row_343[i_354] = e_359
+			loop_360.For = func(lo_357, hi int) {
+				r_353 := loop_360.C.H
+				row_352 := loop_360.C.T.H
+				for i_358 := lo_357; i_358 < hi; i_358++ {
+					r_353[i_358] = (2.0 * row_352[i_358])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_34, 16384, loop_360.For)
-		loop_360.Leave(&nbLoop144)
+		runtime.ParallelFor(len(r_353), 16384, loop_360.For)
+		loop_360.Leave(&nbLoop166)
 	} else {
-		for i_346 := 0; i_346 < tape_34; i_346++ {
-			e_348 := (r_312[i_346] + (row_103[i_346] * z_185[i_346]))
-			r_329[i_346] = e_348
-			e_349 := (r_313[i_346] + (row_103[i_346] * z_249[i_346]))
-			r_341[i_346] = e_349
-			e_350 := (row_342[i_346] + (tape_33[i_346] * z_185[i_346]))
-			row_342[i_346] = e_350
-			e_351 := (row_343[i_346] + (tape_33[i_346] * z_249[i_346]))
-			row_343[i_346] = e_351
+		for i_354 := range r_353 {
+			r_353[i_354] = (2.0 * row_352[i_354])
 		}
 	}
 	if tape_34 != tape_22 {
@@ -18980,178 +19244,219 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
 	row_361 := z_184[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	if tape_34 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
-	}
-	if int64(1) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
-	}
-	row_362 := z_248[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	if int64(0) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_21))
-	}
-	row_363 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
-	if tape_34 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
-	}
-	if int64(0) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
-	}
-	row_365 := z_184[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	if tape_34 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
-	}
-	if int64(0) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
-	}
-	row_366 := z_248[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	if int64(0) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
-	}
-	row_367 := z_184[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
-	if int64(0) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
-	}
-	row_368 := z_248[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
-	if int64(1) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
-	}
-	row_369 := z_184[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	if int64(1) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
-	}
-	row_370 := z_248[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	r_345 := ar.F64w(tape_22)
-	r_364 := ar.F64w(tape_22)
-	row_344 = row_344[:tape_22]
-	r_345 = r_345[:tape_22]
-	row_361 = row_361[:tape_22]
-	r_329 = r_329[:tape_22]
-	row_362 = row_362[:tape_22]
-	r_341 = r_341[:tape_22]
-	row_363 = row_363[:tape_22]
-	r_364 = r_364[:tape_22]
-	row_365 = row_365[:tape_22]
-	row_366 = row_366[:tape_22]
-	if tape_22 >= 262144 {
-		loop_390 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_344, runtime.Bind(r_345, runtime.Bind(row_361, runtime.Bind(r_329, runtime.Bind(row_362, runtime.Bind(r_341, runtime.Bind(row_363, runtime.Bind(r_364, runtime.Bind(row_365, runtime.Bind(row_366, runtime.End{})))))))))), tape_22, 16384)
-		if loop_390.For == nil {
-			loop_390.For = func(lo_381, hi int) {
-				row_344 := loop_390.C.H
-				r_345 := loop_390.C.T.H
-				row_361 := loop_390.C.T.T.H
-				r_329 := loop_390.C.T.T.T.H
-				row_362 := loop_390.C.T.T.T.T.H
-				r_341 := loop_390.C.T.T.T.T.T.H
-				row_363 := loop_390.C.T.T.T.T.T.T.H
-				r_364 := loop_390.C.T.T.T.T.T.T.T.H
-				row_365 := loop_390.C.T.T.T.T.T.T.T.T.H
-				row_366 := loop_390.C.T.T.T.T.T.T.T.T.T.H
-				for i_382 := lo_381; i_382 < hi; i_382++ {
-					e_384 := (2.0 * row_344[i_382])
-					r_345[i_382] = e_384
-					e_385 := (row_361[i_382] + (e_384 * r_329[i_382]))
-					row_361[i_382] = e_385
-					e_386 := (row_362[i_382] + (e_384 * r_341[i_382]))
-					row_362[i_382] = e_386
-					e_387 := (2.0 * row_363[i_382])
-					r_364[i_382] = e_387
-					e_388 := (row_365[i_382] + (e_387 * r_329[i_382]))
-					row_365[i_382] = e_388
-					e_389 := (row_366[i_382] + (e_387 * r_341[i_382]))
-					row_366[i_382] = e_389
+	r_353 = r_353[:len(row_361)]
+	r_323 = r_323[:len(row_361)]
+	if len(row_361) >= 262144 {
+		loop_368 := runtime.EnterLoop(&nbLoop167, runtime.Bind(row_361, runtime.Bind(r_353, runtime.Bind(r_323, runtime.End{}))), len(row_361), 16384)
+		if loop_368.For == nil {
+			loop_368.For = func(lo_365, hi int) {
+				row_361 := loop_368.C.H
+				r_353 := loop_368.C.T.H
+				r_323 := loop_368.C.T.T.H
+				for i_366 := lo_365; i_366 < hi; i_366++ {
+					row_361[i_366] += (r_353[i_366] * r_323[i_366])
 				}
 			}
 		}
-		runtime.ParallelFor(tape_22, 16384, loop_390.For)
-		loop_390.Leave(&nbLoop145)
+		runtime.ParallelFor(len(row_361), 16384, loop_368.For)
+		loop_368.Leave(&nbLoop167)
 	} else {
-		for i_372 := 0; i_372 < tape_22; i_372++ {
-			e_374 := (2.0 * row_344[i_372])
-			r_345[i_372] = e_374
-			e_375 := (row_361[i_372] + (e_374 * r_329[i_372]))
-			row_361[i_372] = e_375
-			e_376 := (row_362[i_372] + (e_374 * r_341[i_372]))
-			row_362[i_372] = e_376
-			e_377 := (2.0 * row_363[i_372])
-			r_364[i_372] = e_377
-			e_378 := (row_365[i_372] + (e_377 * r_329[i_372]))
-			row_365[i_372] = e_378
-			e_379 := (row_366[i_372] + (e_377 * r_341[i_372]))
-			row_366[i_372] = e_379
+		for i_362 := range row_361 {
+			row_361[i_362] += (r_353[i_362] * r_323[i_362])
+		}
+	}
+	if tape_34 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
+	}
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_369 := z_238[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	r_353 = r_353[:len(row_369)]
+	r_324 = r_324[:len(row_369)]
+	if len(row_369) >= 262144 {
+		loop_376 := runtime.EnterLoop(&nbLoop168, runtime.Bind(row_369, runtime.Bind(r_353, runtime.Bind(r_324, runtime.End{}))), len(row_369), 16384)
+		if loop_376.For == nil {
+			loop_376.For = func(lo_373, hi int) {
+				row_369 := loop_376.C.H
+				r_353 := loop_376.C.T.H
+				r_324 := loop_376.C.T.T.H
+				for i_374 := lo_373; i_374 < hi; i_374++ {
+					row_369[i_374] += (r_353[i_374] * r_324[i_374])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_369), 16384, loop_376.For)
+		loop_376.Leave(&nbLoop168)
+	} else {
+		for i_370 := range row_369 {
+			row_369[i_370] += (r_353[i_370] * r_324[i_370])
+		}
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_377 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	r_378 := ar.F64w(tape_22)
+	row_377 = row_377[:len(r_378)]
+	if len(r_378) >= 262144 {
+		loop_385 := runtime.EnterLoop(&nbLoop169, runtime.Bind(r_378, runtime.Bind(row_377, runtime.End{})), len(r_378), 16384)
+		if loop_385.For == nil {
+			loop_385.For = func(lo_382, hi int) {
+				r_378 := loop_385.C.H
+				row_377 := loop_385.C.T.H
+				for i_383 := lo_382; i_383 < hi; i_383++ {
+					r_378[i_383] = (2.0 * row_377[i_383])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_378), 16384, loop_385.For)
+		loop_385.Leave(&nbLoop169)
+	} else {
+		for i_379 := range r_378 {
+			r_378[i_379] = (2.0 * row_377[i_379])
+		}
+	}
+	if tape_34 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_386 := z_184[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	r_378 = r_378[:len(row_386)]
+	r_323 = r_323[:len(row_386)]
+	if len(row_386) >= 262144 {
+		loop_393 := runtime.EnterLoop(&nbLoop170, runtime.Bind(row_386, runtime.Bind(r_378, runtime.Bind(r_323, runtime.End{}))), len(row_386), 16384)
+		if loop_393.For == nil {
+			loop_393.For = func(lo_390, hi int) {
+				row_386 := loop_393.C.H
+				r_378 := loop_393.C.T.H
+				r_323 := loop_393.C.T.T.H
+				for i_391 := lo_390; i_391 < hi; i_391++ {
+					row_386[i_391] += (r_378[i_391] * r_323[i_391])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_386), 16384, loop_393.For)
+		loop_393.Leave(&nbLoop170)
+	} else {
+		for i_387 := range row_386 {
+			row_386[i_387] += (r_378[i_387] * r_323[i_387])
+		}
+	}
+	if tape_34 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_394 := z_238[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	r_378 = r_378[:len(row_394)]
+	r_324 = r_324[:len(row_394)]
+	if len(row_394) >= 262144 {
+		loop_401 := runtime.EnterLoop(&nbLoop171, runtime.Bind(row_394, runtime.Bind(r_378, runtime.Bind(r_324, runtime.End{}))), len(row_394), 16384)
+		if loop_401.For == nil {
+			loop_401.For = func(lo_398, hi int) {
+				row_394 := loop_401.C.H
+				r_378 := loop_401.C.T.H
+				r_324 := loop_401.C.T.T.H
+				for i_399 := lo_398; i_399 < hi; i_399++ {
+					row_394[i_399] += (r_378[i_399] * r_324[i_399])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_394), 16384, loop_401.For)
+		loop_401.Leave(&nbLoop171)
+	} else {
+		for i_395 := range row_394 {
+			row_394[i_395] += (r_378[i_395] * r_324[i_395])
+		}
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_402 := z_184[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_403 := z_238[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_404 := z_184[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_405 := z_238[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_406 := ar.F64w(tape_37)
+	row_102 = row_102[:len(r_406)]
+	if len(r_406) >= 262144 {
+		loop_413 := runtime.EnterLoop(&nbLoop172, runtime.Bind(r_406, runtime.Bind(row_102, runtime.End{})), len(r_406), 16384)
+		if loop_413.For == nil {
+			loop_413.For = func(lo_410, hi int) {
+				r_406 := loop_413.C.H
+				row_102 := loop_413.C.T.H
+				for i_411 := lo_410; i_411 < hi; i_411++ {
+					r_406[i_411] = (1.0 / row_102[i_411])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_406), 16384, loop_413.For)
+		loop_413.Leave(&nbLoop172)
+	} else {
+		for i_407 := range r_406 {
+			r_406[i_407] = (1.0 / row_102[i_407])
 		}
 	}
 	if tape_37 != tape_39 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_37}))
 	}
-	r_391 := ar.F64w(tape_39)
-	tape_38 = tape_38[:len(r_391)]
-	row_102 = row_102[:len(r_391)]
-	if len(r_391) >= 262144 {
-		loop_398 := runtime.EnterLoop(&nbLoop146, runtime.Bind(r_391, runtime.Bind(tape_38, runtime.Bind(row_102, runtime.End{}))), len(r_391), 16384)
-		if loop_398.For == nil {
-			loop_398.For = func(lo_395, hi int) {
-				r_391 := loop_398.C.H
-				tape_38 := loop_398.C.T.H
-				row_102 := loop_398.C.T.T.H
-				for i_396 := lo_395; i_396 < hi; i_396++ {
-					r_391[i_396] = (-(tape_38[i_396] / row_102[i_396]))
+	r_414 := ar.F64w(tape_39)
+	tape_38 = tape_38[:len(r_414)]
+	row_102 = row_102[:len(r_414)]
+	if len(r_414) >= 262144 {
+		loop_421 := runtime.EnterLoop(&nbLoop173, runtime.Bind(r_414, runtime.Bind(tape_38, runtime.Bind(row_102, runtime.End{}))), len(r_414), 16384)
+		if loop_421.For == nil {
+			loop_421.For = func(lo_418, hi int) {
+				r_414 := loop_421.C.H
+				tape_38 := loop_421.C.T.H
+				row_102 := loop_421.C.T.T.H
+				for i_419 := lo_418; i_419 < hi; i_419++ {
+					r_414[i_419] = (-(tape_38[i_419] / row_102[i_419]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_391), 16384, loop_398.For)
-		loop_398.Leave(&nbLoop146)
+		runtime.ParallelFor(len(r_414), 16384, loop_421.For)
+		loop_421.Leave(&nbLoop173)
 	} else {
-		for i_392 := range r_391 {
-			r_391[i_392] = (-(tape_38[i_392] / row_102[i_392]))
+		for i_415 := range r_414 {
+			r_414[i_415] = (-(tape_38[i_415] / row_102[i_415]))
 		}
 	}
 	if tape_37 != tape_41 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_37}))
 	}
-	r_399 := ar.F64w(tape_41)
-	tape_40 = tape_40[:len(r_399)]
-	row_102 = row_102[:len(r_399)]
-	if len(r_399) >= 262144 {
-		loop_406 := runtime.EnterLoop(&nbLoop147, runtime.Bind(r_399, runtime.Bind(tape_40, runtime.Bind(row_102, runtime.End{}))), len(r_399), 16384)
-		if loop_406.For == nil {
-			loop_406.For = func(lo_403, hi int) {
-				r_399 := loop_406.C.H
-				tape_40 := loop_406.C.T.H
-				row_102 := loop_406.C.T.T.H
-				for i_404 := lo_403; i_404 < hi; i_404++ {
-					r_399[i_404] = (-(tape_40[i_404] / row_102[i_404]))
+	r_422 := ar.F64w(tape_41)
+	tape_40 = tape_40[:len(r_422)]
+	row_102 = row_102[:len(r_422)]
+	if len(r_422) >= 262144 {
+		loop_429 := runtime.EnterLoop(&nbLoop174, runtime.Bind(r_422, runtime.Bind(tape_40, runtime.Bind(row_102, runtime.End{}))), len(r_422), 16384)
+		if loop_429.For == nil {
+			loop_429.For = func(lo_426, hi int) {
+				r_422 := loop_429.C.H
+				tape_40 := loop_429.C.T.H
+				row_102 := loop_429.C.T.T.H
+				for i_427 := lo_426; i_427 < hi; i_427++ {
+					r_422[i_427] = (-(tape_40[i_427] / row_102[i_427]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_399), 16384, loop_406.For)
-		loop_406.Leave(&nbLoop147)
+		runtime.ParallelFor(len(r_422), 16384, loop_429.For)
+		loop_429.Leave(&nbLoop174)
 	} else {
-		for i_400 := range r_399 {
-			r_399[i_400] = (-(tape_40[i_400] / row_102[i_400]))
-		}
-	}
-	r_371 := ar.F64w(tape_37)
-	row_102 = row_102[:tape_37]
-	r_371 = r_371[:tape_37]
-	if tape_37 >= 262144 {
-		loop_415 := runtime.EnterLoop(&nbLoop148, runtime.Bind(row_102, runtime.Bind(r_371, runtime.End{})), tape_37, 16384)
-		if loop_415.For == nil {
-			loop_415.For = func(lo_411, hi int) {
-				row_102 := loop_415.C.H
-				r_371 := loop_415.C.T.H
-				for i_412 := lo_411; i_412 < hi; i_412++ {
-					e_414 := (1.0 / row_102[i_412])
-					r_371[i_412] = e_414
-				}
-			}
-		}
-		runtime.ParallelFor(tape_37, 16384, loop_415.For)
-		loop_415.Leave(&nbLoop148)
-	} else {
-		for i_407 := 0; i_407 < tape_37; i_407++ {
-			e_409 := (1.0 / row_102[i_407])
-			r_371[i_407] = e_409
+		for i_423 := range r_422 {
+			r_422[i_423] = (-(tape_40[i_423] / row_102[i_423]))
 		}
 	}
 	if tape_22 != tape_37 {
@@ -19172,55 +19477,55 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_39 != tape_37 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
 	}
-	rs_416 := tape_37
-	tot_417, err_418 := runtime.MulSize(3, rs_416)
-	if err_418 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_418)
+	rs_430 := tape_37
+	tot_431, err_432 := runtime.MulSize(3, rs_430)
+	if err_432 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_432)
 	}
-	a_419 := ar.F64w(tot_417)
-	row_420 := a_419[0*rs_416 : 1*rs_416]
-	row_421 := a_419[1*rs_416 : 2*rs_416]
-	row_422 := a_419[2*rs_416 : 3*rs_416]
-	r_371 = r_371[:tape_37]
-	row_367 = row_367[:tape_37]
-	row_369 = row_369[:tape_37]
-	r_391 = r_391[:tape_37]
-	r_399 = r_399[:tape_37]
-	row_420 = row_420[:tape_37]
-	row_421 = row_421[:tape_37]
-	row_422 = row_422[:tape_37]
+	a_433 := ar.F64w(tot_431)
+	row_434 := a_433[0*rs_430 : 1*rs_430]
+	row_435 := a_433[1*rs_430 : 2*rs_430]
+	row_436 := a_433[2*rs_430 : 3*rs_430]
+	r_406 = r_406[:tape_37]
+	row_402 = row_402[:tape_37]
+	row_404 = row_404[:tape_37]
+	r_414 = r_414[:tape_37]
+	r_422 = r_422[:tape_37]
+	row_434 = row_434[:tape_37]
+	row_435 = row_435[:tape_37]
+	row_436 = row_436[:tape_37]
 	if tape_37 >= 262144 {
-		loop_435 := runtime.EnterLoop(&nbLoop149, runtime.Bind(r_371, runtime.Bind(row_367, runtime.Bind(row_369, runtime.Bind(r_391, runtime.Bind(r_399, runtime.Bind(row_420, runtime.Bind(row_421, runtime.Bind(row_422, runtime.End{})))))))), tape_37, 16384)
-		if loop_435.For == nil {
-			loop_435.For = func(lo_429, hi int) {
-				r_371 := loop_435.C.H
-				row_367 := loop_435.C.T.H
-				row_369 := loop_435.C.T.T.H
-				r_391 := loop_435.C.T.T.T.H
-				r_399 := loop_435.C.T.T.T.T.H
-				row_420 := loop_435.C.T.T.T.T.T.H
-				row_421 := loop_435.C.T.T.T.T.T.T.H
-				row_422 := loop_435.C.T.T.T.T.T.T.T.H
-				for i_430 := lo_429; i_430 < hi; i_430++ {
-					e_432 := (r_371[i_430] * row_367[i_430])
-					e_433 := (r_371[i_430] * row_369[i_430])
-					e_434 := ((r_391[i_430] * row_369[i_430]) + (r_399[i_430] * row_367[i_430]))
-					row_420[i_430] = e_432
-					row_421[i_430] = e_433
-					row_422[i_430] = e_434
+		loop_449 := runtime.EnterLoop(&nbLoop175, runtime.Bind(r_406, runtime.Bind(row_402, runtime.Bind(row_404, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_434, runtime.Bind(row_435, runtime.Bind(row_436, runtime.End{})))))))), tape_37, 16384)
+		if loop_449.For == nil {
+			loop_449.For = func(lo_443, hi int) {
+				r_406 := loop_449.C.H
+				row_402 := loop_449.C.T.H
+				row_404 := loop_449.C.T.T.H
+				r_414 := loop_449.C.T.T.T.H
+				r_422 := loop_449.C.T.T.T.T.H
+				row_434 := loop_449.C.T.T.T.T.T.H
+				row_435 := loop_449.C.T.T.T.T.T.T.H
+				row_436 := loop_449.C.T.T.T.T.T.T.T.H
+				for i_444 := lo_443; i_444 < hi; i_444++ {
+					e_446 := (r_406[i_444] * row_402[i_444])
+					e_447 := (r_406[i_444] * row_404[i_444])
+					e_448 := ((r_414[i_444] * row_404[i_444]) + (r_422[i_444] * row_402[i_444]))
+					row_434[i_444] = e_446
+					row_435[i_444] = e_447
+					row_436[i_444] = e_448
 				}
 			}
 		}
-		runtime.ParallelFor(tape_37, 16384, loop_435.For)
-		loop_435.Leave(&nbLoop149)
+		runtime.ParallelFor(tape_37, 16384, loop_449.For)
+		loop_449.Leave(&nbLoop175)
 	} else {
-		for i_423 := 0; i_423 < tape_37; i_423++ {
-			e_425 := (r_371[i_423] * row_367[i_423])
-			e_426 := (r_371[i_423] * row_369[i_423])
-			e_427 := ((r_391[i_423] * row_369[i_423]) + (r_399[i_423] * row_367[i_423]))
-			row_420[i_423] = e_425
-			row_421[i_423] = e_426
-			row_422[i_423] = e_427
+		for i_437 := 0; i_437 < tape_37; i_437++ {
+			e_439 := (r_406[i_437] * row_402[i_437])
+			e_440 := (r_406[i_437] * row_404[i_437])
+			e_441 := ((r_414[i_437] * row_404[i_437]) + (r_422[i_437] * row_402[i_437]))
+			row_434[i_437] = e_439
+			row_435[i_437] = e_440
+			row_436[i_437] = e_441
 		}
 	}
 	if tape_22 != tape_37 {
@@ -19241,141 +19546,141 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	if tape_39 != tape_37 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
 	}
-	rs_436 := tape_37
-	tot_437, err_438 := runtime.MulSize(3, rs_436)
-	if err_438 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_438)
+	rs_450 := tape_37
+	tot_451, err_452 := runtime.MulSize(3, rs_450)
+	if err_452 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_452)
 	}
-	a_439 := ar.F64w(tot_437)
-	row_440 := a_439[0*rs_436 : 1*rs_436]
-	row_441 := a_439[1*rs_436 : 2*rs_436]
-	row_442 := a_439[2*rs_436 : 3*rs_436]
-	r_371 = r_371[:tape_37]
-	row_368 = row_368[:tape_37]
-	row_370 = row_370[:tape_37]
-	r_391 = r_391[:tape_37]
-	r_399 = r_399[:tape_37]
-	row_440 = row_440[:tape_37]
-	row_441 = row_441[:tape_37]
-	row_442 = row_442[:tape_37]
+	a_453 := ar.F64w(tot_451)
+	row_454 := a_453[0*rs_450 : 1*rs_450]
+	row_455 := a_453[1*rs_450 : 2*rs_450]
+	row_456 := a_453[2*rs_450 : 3*rs_450]
+	r_406 = r_406[:tape_37]
+	row_403 = row_403[:tape_37]
+	row_405 = row_405[:tape_37]
+	r_414 = r_414[:tape_37]
+	r_422 = r_422[:tape_37]
+	row_454 = row_454[:tape_37]
+	row_455 = row_455[:tape_37]
+	row_456 = row_456[:tape_37]
 	if tape_37 >= 262144 {
-		loop_455 := runtime.EnterLoop(&nbLoop150, runtime.Bind(r_371, runtime.Bind(row_368, runtime.Bind(row_370, runtime.Bind(r_391, runtime.Bind(r_399, runtime.Bind(row_440, runtime.Bind(row_441, runtime.Bind(row_442, runtime.End{})))))))), tape_37, 16384)
-		if loop_455.For == nil {
-			loop_455.For = func(lo_449, hi int) {
-				r_371 := loop_455.C.H
-				row_368 := loop_455.C.T.H
-				row_370 := loop_455.C.T.T.H
-				r_391 := loop_455.C.T.T.T.H
-				r_399 := loop_455.C.T.T.T.T.H
-				row_440 := loop_455.C.T.T.T.T.T.H
-				row_441 := loop_455.C.T.T.T.T.T.T.H
-				row_442 := loop_455.C.T.T.T.T.T.T.T.H
-				for i_450 := lo_449; i_450 < hi; i_450++ {
-					e_452 := (r_371[i_450] * row_368[i_450])
-					e_453 := (r_371[i_450] * row_370[i_450])
-					e_454 := ((r_391[i_450] * row_370[i_450]) + (r_399[i_450] * row_368[i_450]))
-					row_440[i_450] = e_452
-					row_441[i_450] = e_453
-					row_442[i_450] = e_454
+		loop_469 := runtime.EnterLoop(&nbLoop176, runtime.Bind(r_406, runtime.Bind(row_403, runtime.Bind(row_405, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_454, runtime.Bind(row_455, runtime.Bind(row_456, runtime.End{})))))))), tape_37, 16384)
+		if loop_469.For == nil {
+			loop_469.For = func(lo_463, hi int) {
+				r_406 := loop_469.C.H
+				row_403 := loop_469.C.T.H
+				row_405 := loop_469.C.T.T.H
+				r_414 := loop_469.C.T.T.T.H
+				r_422 := loop_469.C.T.T.T.T.H
+				row_454 := loop_469.C.T.T.T.T.T.H
+				row_455 := loop_469.C.T.T.T.T.T.T.H
+				row_456 := loop_469.C.T.T.T.T.T.T.T.H
+				for i_464 := lo_463; i_464 < hi; i_464++ {
+					e_466 := (r_406[i_464] * row_403[i_464])
+					e_467 := (r_406[i_464] * row_405[i_464])
+					e_468 := ((r_414[i_464] * row_405[i_464]) + (r_422[i_464] * row_403[i_464]))
+					row_454[i_464] = e_466
+					row_455[i_464] = e_467
+					row_456[i_464] = e_468
 				}
 			}
 		}
-		runtime.ParallelFor(tape_37, 16384, loop_455.For)
-		loop_455.Leave(&nbLoop150)
+		runtime.ParallelFor(tape_37, 16384, loop_469.For)
+		loop_469.Leave(&nbLoop176)
 	} else {
-		for i_443 := 0; i_443 < tape_37; i_443++ {
-			e_445 := (r_371[i_443] * row_368[i_443])
-			e_446 := (r_371[i_443] * row_370[i_443])
-			e_447 := ((r_391[i_443] * row_370[i_443]) + (r_399[i_443] * row_368[i_443]))
-			row_440[i_443] = e_445
-			row_441[i_443] = e_446
-			row_442[i_443] = e_447
+		for i_457 := 0; i_457 < tape_37; i_457++ {
+			e_459 := (r_406[i_457] * row_403[i_457])
+			e_460 := (r_406[i_457] * row_405[i_457])
+			e_461 := ((r_414[i_457] * row_405[i_457]) + (r_422[i_457] * row_403[i_457]))
+			row_454[i_457] = e_459
+			row_455[i_457] = e_460
+			row_456[i_457] = e_461
 		}
 	}
-	r_456, r_457, r_458, r_459, r_460, r_461, r_462, r_463, r_464, r_465, r_466, r_467, err_468 := fn_rotatesplit11bwdx2(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_419, 3, tape_37, a_439, 3, tape_37)
-	if err_468 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_468, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
+	r_470, r_471, r_472, r_473, r_474, r_475, r_476, r_477, r_478, r_479, r_480, r_481, err_482 := fn_rotatesplit11bwdx2(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_433, 3, tape_37, a_453, 3, tape_37)
+	if err_482 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_482, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
 	}
-	if int64(3)+int64(r_460) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_460), tape_18))
+	if int64(3)+int64(r_474) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_474), tape_18))
 	}
-	if r_461 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_461})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_475 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_475})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_469 := z_183[int(int64(3))*tape_19 : (int(int64(3))+r_460)*tape_19]
-	r_459 = r_459[:len(region_469)]
-	if len(region_469) >= 262144 {
-		loop_476 := runtime.EnterLoop(&nbLoop151, runtime.Bind(region_469, runtime.Bind(r_459, runtime.End{})), len(region_469), 16384)
-		if loop_476.For == nil {
-			loop_476.For = func(lo_473, hi int) {
-				region_469 := loop_476.C.H
-				r_459 := loop_476.C.T.H
-				for i_474 := lo_473; i_474 < hi; i_474++ {
-					region_469[i_474] += -r_459[i_474]
+	region_483 := z_183[int(int64(3))*tape_19 : (int(int64(3))+r_474)*tape_19]
+	r_473 = r_473[:len(region_483)]
+	if len(region_483) >= 262144 {
+		loop_490 := runtime.EnterLoop(&nbLoop177, runtime.Bind(region_483, runtime.Bind(r_473, runtime.End{})), len(region_483), 16384)
+		if loop_490.For == nil {
+			loop_490.For = func(lo_487, hi int) {
+				region_483 := loop_490.C.H
+				r_473 := loop_490.C.T.H
+				for i_488 := lo_487; i_488 < hi; i_488++ {
+					region_483[i_488] += -r_473[i_488]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_469), 16384, loop_476.For)
-		loop_476.Leave(&nbLoop151)
+		runtime.ParallelFor(len(region_483), 16384, loop_490.For)
+		loop_490.Leave(&nbLoop177)
 	} else {
-		for i_470 := range region_469 {
-			region_469[i_470] += -r_459[i_470]
+		for i_484 := range region_483 {
+			region_483[i_484] += -r_473[i_484]
 		}
 	}
-	if int64(3)+int64(r_466) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_466), tape_18))
+	if int64(3)+int64(r_480) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_480), tape_18))
 	}
-	if r_467 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_467})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_481 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_481})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_477 := z_247[int(int64(3))*tape_19 : (int(int64(3))+r_466)*tape_19]
-	r_465 = r_465[:len(region_477)]
-	if len(region_477) >= 262144 {
-		loop_484 := runtime.EnterLoop(&nbLoop152, runtime.Bind(region_477, runtime.Bind(r_465, runtime.End{})), len(region_477), 16384)
-		if loop_484.For == nil {
-			loop_484.For = func(lo_481, hi int) {
-				region_477 := loop_484.C.H
-				r_465 := loop_484.C.T.H
-				for i_482 := lo_481; i_482 < hi; i_482++ {
-					region_477[i_482] += -r_465[i_482]
+	region_491 := z_237[int(int64(3))*tape_19 : (int(int64(3))+r_480)*tape_19]
+	r_479 = r_479[:len(region_491)]
+	if len(region_491) >= 262144 {
+		loop_498 := runtime.EnterLoop(&nbLoop178, runtime.Bind(region_491, runtime.Bind(r_479, runtime.End{})), len(region_491), 16384)
+		if loop_498.For == nil {
+			loop_498.For = func(lo_495, hi int) {
+				region_491 := loop_498.C.H
+				r_479 := loop_498.C.T.H
+				for i_496 := lo_495; i_496 < hi; i_496++ {
+					region_491[i_496] += -r_479[i_496]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_477), 16384, loop_484.For)
-		loop_484.Leave(&nbLoop152)
+		runtime.ParallelFor(len(region_491), 16384, loop_498.For)
+		loop_498.Leave(&nbLoop178)
 	} else {
-		for i_478 := range region_477 {
-			region_477[i_478] += -r_465[i_478]
+		for i_492 := range region_491 {
+			region_491[i_492] += -r_479[i_492]
 		}
 	}
-	if int64(0)+int64(r_457) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_457), tape_18))
+	if int64(0)+int64(r_471) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_471), tape_18))
 	}
-	if r_458 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_458})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_472 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_472})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_485 := z_183[int(int64(0))*tape_19 : (int(int64(0))+r_457)*tape_19]
-	r_456 = r_456[:len(region_485)]
-	for i_486 := range region_485 {
-		region_485[i_486] += r_456[i_486]
+	region_499 := z_183[int(int64(0))*tape_19 : (int(int64(0))+r_471)*tape_19]
+	r_470 = r_470[:len(region_499)]
+	for i_500 := range region_499 {
+		region_499[i_500] += r_470[i_500]
 	}
-	if int64(0)+int64(r_463) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_463), tape_18))
+	if int64(0)+int64(r_477) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_477), tape_18))
 	}
-	if r_464 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_464})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_478 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_478})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_487 := z_247[int(int64(0))*tape_19 : (int(int64(0))+r_463)*tape_19]
-	r_462 = r_462[:len(region_487)]
-	for i_488 := range region_487 {
-		region_487[i_488] += r_462[i_488]
+	region_501 := z_237[int(int64(0))*tape_19 : (int(int64(0))+r_477)*tape_19]
+	r_476 = r_476[:len(region_501)]
+	for i_502 := range region_501 {
+		region_501[i_502] += r_476[i_502]
 	}
-	ar.Keep(mark_489, &z_183, &r_459, &z_105, &z_247, &r_465, &z_144)
-	return z_183, tape_18, tape_19, r_459, r_460, r_461, z_105, tape_7, z_247, tape_18, tape_19, r_465, r_466, r_467, z_144, tape_7, nil
+	ar.Keep(mark_503, &z_183, &r_473, &z_105, &z_237, &r_479, &z_144)
+	return z_183, tape_18, tape_19, r_473, r_474, r_475, z_105, tape_7, z_237, tape_18, tape_19, r_479, r_480, r_481, z_144, tape_7, nil
 }
 
-// nbLoop153 keeps the records of a parallel loop of fn_bajacobiancols.
-var nbLoop153 runtime.LoopSite
+// nbLoop179 keeps the records of a parallel loop of fn_bajacobiancols.
+var nbLoop179 runtime.LoopSite
 
 // fn_bajacobiancols is def ba_jacobian$cols (models.nab:175:57).
 func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int, tup_4 []float64, tup_5 int, tup_6 int, w_7 []float64, w_8 int, cols_9 []float64, cols_10 int, cols_11 int) ([]float64, int, int, int, []float64, int, error) {
@@ -19594,7 +19899,7 @@ func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int,
 	r_23 = r_23[:len(r_203)]
 	a_201 = a_201[:len(r_203)]
 	if len(r_203) >= 262144 {
-		loop_210 := runtime.EnterLoop(&nbLoop153, runtime.Bind(r_203, runtime.Bind(r_23, runtime.Bind(a_201, runtime.End{}))), len(r_203), 16384)
+		loop_210 := runtime.EnterLoop(&nbLoop179, runtime.Bind(r_203, runtime.Bind(r_23, runtime.Bind(a_201, runtime.End{}))), len(r_203), 16384)
 		if loop_210.For == nil {
 			loop_210.For = func(lo_207, hi int) {
 				r_203 := loop_210.C.H
@@ -19606,7 +19911,7 @@ func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int,
 			}
 		}
 		runtime.ParallelFor(len(r_203), 16384, loop_210.For)
-		loop_210.Leave(&nbLoop153)
+		loop_210.Leave(&nbLoop179)
 	} else {
 		for i_204 := range r_203 {
 			r_203[i_204] = ((2.0 * r_23[i_204]) * -a_201[i_204])
@@ -19653,8 +19958,8 @@ func fn_bajacobiancols_cols(ar *runtime.Arena, x_1 []float64, d_2 int, d_3 int, 
 	return o_16, 2, 15, n, o_18, n, nil
 }
 
-// nbLoop154 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop154 runtime.LoopSite
+// nbLoop180 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop180 runtime.LoopSite
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
@@ -19914,7 +20219,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	row_82 = row_82[:camidx_13]
 	row_83 = row_83[:camidx_13]
 	if camidx_13 >= 262144 {
-		loop_118 := runtime.EnterLoop(&nbLoop154, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
+		loop_118 := runtime.EnterLoop(&nbLoop180, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
 		if loop_118.For == nil {
 			loop_118.For = func(lo_101, hi int) {
 				cams_1 := loop_118.C.H
@@ -19970,7 +20275,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(camidx_13, 16384, loop_118.For)
-		loop_118.Leave(&nbLoop154)
+		loop_118.Leave(&nbLoop180)
 	} else {
 		for i_84 := 0; i_84 < camidx_13; i_84++ {
 			e_86 := cams_1[int(camidx_12[i_84])*cams_3+0]
