@@ -33,13 +33,10 @@ func (f *fn) topLevel() bool {
 
 // topState is what sizeArg knows of the checks at the top of the body.
 type topState struct {
-	root *strings.Builder // the builder of the def's body
-	// depth is the block depth at the end of root's text up to scanned
-	// (lines ending in "{" open a block, lines starting with "}" close
-	// one).
-	depth, scanned int
-	argSizes       map[string]bool   // the atoms of the parameters' sizes
-	checked        map[string]string // argSize atom → its checked int
+	root     *strings.Builder  // the builder of the def's body
+	start    int               // where the body begins in root
+	argSizes map[string]bool   // the atoms of the parameters' sizes
+	checked  map[string]string // argSize atom → its checked int
 }
 
 // startTopChecks begins the body of def d, whose parameters' sizes are
@@ -54,7 +51,7 @@ func (f *fn) startTopChecks(d *ir.Def) {
 			}
 		}
 	}
-	t.scanned = f.b.Len()
+	t.start = f.b.Len()
 	f.top = t
 }
 
@@ -79,20 +76,20 @@ func (f *fn) noteCheck(n, v string) {
 	if _, ok := t.checked[n]; ok {
 		return
 	}
-	text := t.root.String()
-	for _, l := range strings.Split(text[t.scanned:], "\n") {
+	// The check's own `if err != nil {` is not written yet: the text so
+	// far must close every block it opens. (All of it is read each time:
+	// carryInto inserts declarations before a loop once it is written.)
+	depth := 0
+	for _, l := range strings.Split(t.root.String()[t.start:], "\n") {
 		l = strings.TrimSpace(l)
 		if strings.HasPrefix(l, "}") {
-			t.depth--
+			depth--
 		}
 		if strings.HasSuffix(l, "{") {
-			t.depth++
+			depth++
 		}
 	}
-	t.scanned = len(text)
-	// The check's own `if err != nil {` is not written yet: depth 0 is
-	// the body's top block.
-	if t.depth == 0 {
+	if depth == 0 {
 		t.checked[n] = v
 	}
 }
