@@ -33,10 +33,13 @@ func (f *fn) topLevel() bool {
 
 // topState is what sizeArg knows of the checks at the top of the body.
 type topState struct {
-	root     *strings.Builder  // the builder of the def's body
-	start    int               // where the body begins in root
-	argSizes map[string]bool   // the atoms of the parameters' sizes
-	checked  map[string]string // argSize atom → its checked int
+	root *strings.Builder // the builder of the def's body
+	// depth is the block depth at the end of root's text up to scanned
+	// (lines ending in "{" open a block, lines starting with "}" close
+	// one).
+	depth, scanned int
+	argSizes       map[string]bool   // the atoms of the parameters' sizes
+	checked        map[string]string // argSize atom → its checked int
 }
 
 // startTopChecks begins the body of def d, whose parameters' sizes are
@@ -51,7 +54,7 @@ func (f *fn) startTopChecks(d *ir.Def) {
 			}
 		}
 	}
-	t.start = f.b.Len()
+	t.scanned = f.b.Len()
 	f.top = t
 }
 
@@ -76,20 +79,20 @@ func (f *fn) noteCheck(n, v string) {
 	if _, ok := t.checked[n]; ok {
 		return
 	}
-	// The check's own `if err != nil {` is not written yet: the text so
-	// far must close every block it opens. (All of it is read each time:
-	// carryInto inserts declarations before a loop once it is written.)
-	depth := 0
-	for _, l := range strings.Split(t.root.String()[t.start:], "\n") {
+	text := t.root.String()
+	for _, l := range strings.Split(text[t.scanned:], "\n") {
 		l = strings.TrimSpace(l)
 		if strings.HasPrefix(l, "}") {
-			depth--
+			t.depth--
 		}
 		if strings.HasSuffix(l, "{") {
-			depth++
+			t.depth++
 		}
 	}
-	if depth == 0 {
+	t.scanned = len(text)
+	// The check's own `if err != nil {` is not written yet: depth 0 is
+	// the body's top block.
+	if t.depth == 0 {
 		t.checked[n] = v
 	}
 }
