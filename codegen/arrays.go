@@ -432,12 +432,8 @@ func (f *fn) stackLazyRow(name, data string, dims []string, rs string, k ir.Scal
 
 // sizeArg converts an i64 size computed by the program to an int, failing
 // at pos on a negative or absurd size. At the function's top level the
-// check is runtime.CheckSizeFast (topLevel); a parameter's size checked
-// there already is not checked again (checkedBefore).
+// check is runtime.CheckSizeFast (topLevel).
 func (f *fn) sizeArg(n string, pos ir.Pos) string {
-	if v, ok := f.checkedBefore(n); ok {
-		return v // checked at the top already (topchecks.go)
-	}
 	v, errv := f.fresh("n"), f.fresh("err")
 	check := "CheckSize"
 	if f.topLevel() {
@@ -451,7 +447,6 @@ func (f *fn) sizeArg(n string, pos ir.Pos) string {
 		// atom are equal (see sameSize).
 		f.setLin(v, linForm{base: "int(" + n + ")"})
 	}
-	f.noteCheck(n, v)
 	f.line("if %s != nil {", errv)
 	f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(pos), errv))
 	f.line("}")

@@ -395,9 +395,6 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 			}
 		}
 	}
-	if d.HasParams {
-		f.startTopChecks(d) // topchecks.go
-	}
 	res := f.compile(f.inlineCalls(body))
 	resTypes := partTypes(di.result)
 	code := f.b.String()
@@ -693,8 +690,6 @@ type fn struct {
 	// triLets maps the def's let variables to their values, for
 	// isLowerTri (tri.go); made at its first use.
 	triLets map[*ir.Var]ir.Expr
-	// top holds the size checks at the top of the body (topchecks.go).
-	top *topState
 }
 
 // staticFn is a function value known at compile time: a def or a lambda

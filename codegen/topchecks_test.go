@@ -16,19 +16,8 @@ import (
 	"github.com/nabla-lang/nabla/runtime"
 )
 
-// checkCalls matches a size check sizeArg writes (not the conditional
-// ones of scratch.go's hoisted buffers), taking the function called.
-var checkCalls = regexp.MustCompile(`(?m)^\s*\w+, \w+ := runtime\.(CheckSize|CheckSizeFast)\(`)
-
-// funcBody is the text of the generated function fn_name.
-func funcBody(code, name string) string {
-	i := strings.Index(code, "func fn_"+name+"(")
-	if i < 0 {
-		return ""
-	}
-	body := code[i:]
-	return body[:strings.Index(body, "\n}\n")]
-}
+// checkCalls matches a generated size check, taking the function called.
+var checkCalls = regexp.MustCompile(`:= runtime\.(CheckSize|CheckSizeFast)\(`)
 
 // inLoop reports whether a for statement or a func literal encloses line
 // k of gofmt'd code (blocks found by indentation).
@@ -62,11 +51,9 @@ func countChecks(body string) (fast, plain int) {
 }
 
 // TestTopChecks compiles testdata/topchecks.nab with the fast checks and
-// without (Options.noFastChecks) and checks which checks are fast (those
-// at a function's top level, not those in loops) and which are reused
-// (a parameter's size checked at the top of the body, not in an if);
-// then it runs every RUN through the builds, also one with parallel
-// loops from 2 elements on, with no limit and under an array limit that
+// without (Options.noFastChecks) and checks which checks are fast: those
+// at a function's top level, not those in loops; then it runs every RUN
+// through both builds, with no limit and under an array limit that
 // refuses the larger sizes: the same values (JSON) and the same errors.
 func TestTopChecks(t *testing.T) {
 	const file = "testdata/topchecks.nab"
@@ -79,12 +66,9 @@ func TestTopChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The fast checks, none, and the fast checks with every loop that
-	// can run in parallel doing so (chunks reading a reused check).
-	opts := []Options{{Main: true}, {Main: true, noFastChecks: true}, {Main: true, ParallelMin: 2}}
-	var codes [3]string
-	for i, o := range opts {
-		code, err := Generate(res.Opt, o)
+	var codes [2]string
+	for i, off := range []bool{false, true} {
+		code, err := Generate(res.Opt, Options{Main: true, noFastChecks: off})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,20 +96,13 @@ func TestTopChecks(t *testing.T) {
 	if fast < 4 || plain < 3 {
 		t.Errorf("%d fast and %d plain checks, want at least 4 and 3", fast, plain)
 	}
-	if f, p := countChecks(codes[1]); f != 0 || p <= fast+plain {
-		t.Errorf("noFastChecks: %d fast and %d plain checks, want none and more than %d", f, p, fast+plain)
-	}
-	// scores checks k once, at the top; cond's first check of k is in an
-	// if, so its rows check k again (once sequential, once in chunks).
-	for name, want := range map[string][2]int{"scores": {2, 0}, "cond": {2, 2}} {
-		if f, p := countChecks(funcBody(codes[0], name)); f != want[0] || p != want[1] {
-			t.Errorf("fn_%s: %d fast and %d plain checks, want %d and %d", name, f, p, want[0], want[1])
-		}
+	if f, p := countChecks(codes[1]); f != 0 || p != fast+plain {
+		t.Errorf("noFastChecks: %d fast and %d plain checks", f, p)
 	}
 	if testing.Short() {
 		t.Skip("builds Go programs")
 	}
-	var runners [3]*runner
+	var runners [2]*runner
 	for i, code := range codes {
 		bin, err := Build(ctx, []byte(code))
 		if err != nil {
@@ -143,7 +120,7 @@ func TestTopChecks(t *testing.T) {
 	}
 	for _, lim := range []runtime.Limits{{}, {Memory: 200}} {
 		for _, c := range cases {
-			var outs, errs [3]string
+			var outs, errs [2]string
 			for i, r := range runners {
 				v, err := callRunner(t, ctx, ip, r, c, lim)
 				outs[i] = v
@@ -151,10 +128,8 @@ func TestTopChecks(t *testing.T) {
 					errs[i] = err.Error()
 				}
 			}
-			for i := range 3 {
-				if outs[i] != outs[1] || errs[i] != errs[1] {
-					t.Errorf("line %d (limit %d): %s: build %d %s %q, plain %s %q", c.line, lim.Memory, c.def, i, outs[i], errs[i], outs[1], errs[1])
-				}
+			if outs[0] != outs[1] || errs[0] != errs[1] {
+				t.Errorf("line %d (limit %d): %s: fast checks %s %q, plain %s %q", c.line, lim.Memory, c.def, outs[0], errs[0], outs[1], errs[1])
 			}
 		}
 	}

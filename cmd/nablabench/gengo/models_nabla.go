@@ -959,473 +959,496 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 			ar.Release(mark_25)
 		}
 	}
-	r_62 := ar.F64w(n_18)
-	if len(r_62) >= 256 {
-		loop_79 := runtime.EnterLoop(&nbLoop6, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(r_62, runtime.End{}))))), len(r_62), 32)
-		if loop_79.For == nil {
-			loop_79.For = func(lo_71, hi int) {
-				icf_7 := loop_79.C.H
-				icf_6 := loop_79.C.T.H
-				icf_8 := loop_79.C.T.T.H
-				size_15 := loop_79.C.T.T.T.H
-				r_62 := loop_79.C.T.T.T.T.H
-				errs_70 := loop_79.Errs
-				for i_72 := lo_71; i_72 < hi; i_72++ {
-					i_74 := int64(i_72)
-					if i_74 < 0 || i_74 >= int64(icf_7) {
-						errs_70[lo_71/32] = runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_74, icf_7))
+	n_62, err_63 := runtime.CheckSizeFast(size_14)
+	if err_63 != nil {
+		return 0, runtime.WithPos("models.nab:55:14", err_63)
+	}
+	r_64 := ar.F64w(n_62)
+	if len(r_64) >= 256 {
+		loop_81 := runtime.EnterLoop(&nbLoop6, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(r_64, runtime.End{}))))), len(r_64), 32)
+		if loop_81.For == nil {
+			loop_81.For = func(lo_73, hi int) {
+				icf_7 := loop_81.C.H
+				icf_6 := loop_81.C.T.H
+				icf_8 := loop_81.C.T.T.H
+				size_15 := loop_81.C.T.T.T.H
+				r_64 := loop_81.C.T.T.T.T.H
+				errs_72 := loop_81.Errs
+				for i_74 := lo_73; i_74 < hi; i_74++ {
+					i_76 := int64(i_74)
+					if i_76 < 0 || i_76 >= int64(icf_7) {
+						errs_72[lo_73/32] = runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_76, icf_7))
 						return
 					}
-					row_75 := icf_6[int(i_74)*icf_8 : (int(i_74)+1)*icf_8]
+					row_77 := icf_6[int(i_76)*icf_8 : (int(i_76)+1)*icf_8]
 					if size_15 < int64(0) || size_15 > int64(icf_8) {
-						errs_70[lo_71/32] = runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						errs_72[lo_73/32] = runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 						return
 					}
 					_ = int(size_15) - int(int64(0))
-					s_77 := row_75[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-					s_78 := runtime.Sum(s_77)
-					r_62[i_72] = s_78
+					s_79 := row_77[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+					s_80 := runtime.Sum(s_79)
+					r_64[i_74] = s_80
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_62), 32, loop_79.For)
-		err_80 := loop_79.Err()
-		loop_79.Leave(&nbLoop6)
-		if err_80 != nil {
-			return 0, err_80
+		runtime.ParallelFor(len(r_64), 32, loop_81.For)
+		err_82 := loop_81.Err()
+		loop_81.Leave(&nbLoop6)
+		if err_82 != nil {
+			return 0, err_82
 		}
 	} else {
-		for i_63 := range r_62 {
-			i_65 := int64(i_63)
-			if i_65 < 0 || i_65 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_65, icf_7))
+		for i_65 := range r_64 {
+			i_67 := int64(i_65)
+			if i_67 < 0 || i_67 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
 			}
-			row_66 := icf_6[int(i_65)*icf_8 : (int(i_65)+1)*icf_8]
+			row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
 				return 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
 			_ = int(size_15) - int(int64(0))
-			s_68 := row_66[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			s_69 := runtime.Sum(s_68)
-			r_62[i_63] = s_69
+			s_70 := row_68[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			s_71 := runtime.Sum(s_70)
+			r_64[i_65] = s_71
 		}
 	}
-	x_81 := size_17 * size_15
-	x_82 := float64(x_81)
-	x_83 := (-0.5) * x_82
-	x_84 := x_83 * 1.8378770664093453
-	n_85, err_86 := runtime.CheckSizeFast(size_17)
-	if err_86 != nil {
-		return 0, runtime.WithPos("models.nab:56:18", err_86)
+	x_83 := size_17 * size_15
+	x_84 := float64(x_83)
+	x_85 := (-0.5) * x_84
+	x_86 := x_85 * 1.8378770664093453
+	n_87, err_88 := runtime.CheckSizeFast(size_17)
+	if err_88 != nil {
+		return 0, runtime.WithPos("models.nab:56:18", err_88)
 	}
-	var s_87 float64 = 0
-	if n_85 >= 256 {
-		loop_224 := runtime.EnterLoop(&nbLoop7, runtime.Bind(n_18, runtime.Bind(alphas_1, runtime.Bind(r_62, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_85, 32)
-		if loop_224.Sum == nil {
-			loop_224.Sum = func(lo_156, hi int) float64 {
-				n_18 := loop_224.C.H
-				alphas_1 := loop_224.C.T.H
-				r_62 := loop_224.C.T.T.H
-				d_21 := loop_224.C.T.T.T.H
-				d_22 := loop_224.C.T.T.T.T.H
-				a_20 := loop_224.C.T.T.T.T.T.H
-				x_9 := loop_224.C.T.T.T.T.T.T.H
-				x_11 := loop_224.C.T.T.T.T.T.T.T.H
-				means_4 := loop_224.C.T.T.T.T.T.T.T.T.H
-				means_3 := loop_224.C.T.T.T.T.T.T.T.T.T.H
-				means_5 := loop_224.C.T.T.T.T.T.T.T.T.T.T.H
+	var s_89 float64 = 0
+	if n_87 >= 256 {
+		loop_230 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
+		if loop_230.Sum == nil {
+			loop_230.Sum = func(lo_160, hi int) float64 {
+				size_14 := loop_230.C.H
+				alphas_1 := loop_230.C.T.H
+				r_64 := loop_230.C.T.T.H
+				d_21 := loop_230.C.T.T.T.H
+				d_22 := loop_230.C.T.T.T.T.H
+				a_20 := loop_230.C.T.T.T.T.T.H
+				x_9 := loop_230.C.T.T.T.T.T.T.H
+				x_11 := loop_230.C.T.T.T.T.T.T.T.H
+				means_4 := loop_230.C.T.T.T.T.T.T.T.T.H
+				means_3 := loop_230.C.T.T.T.T.T.T.T.T.T.H
+				means_5 := loop_230.C.T.T.T.T.T.T.T.T.T.T.H
 				ar := runtime.Arenas.Get()
 				ar.Reset()
 				defer runtime.Arenas.Put(ar)
-				errs_155 := loop_224.Errs
-				s_87 := 0.0
-				scratch_292 := ar.F64w(n_18)
-				scratch_293 := ar.F64w(d_21)
-				scratch_294 := ar.F64w(d_22)
-				for i_157 := lo_156; i_157 < hi; i_157++ {
-					i_159 := int64(i_157)
-					r_160 := scratch_292[:n_18:n_18]
-					for i_161 := range r_160 {
-						i_163 := int64(i_161)
-						x_164 := alphas_1[int(i_163)]
-						x_165 := r_62[int(i_163)]
-						x_166 := x_164 + x_165
-						rs_167 := d_21 * d_22
-						row_168 := a_20[int(i_163)*rs_167 : (int(i_163)+1)*rs_167]
-						row_169 := x_9[int(i_159)*x_11 : (int(i_159)+1)*x_11]
-						if i_163 < 0 || i_163 >= int64(means_4) {
-							errs_155[lo_156/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_163, means_4))
+				errs_159 := loop_230.Errs
+				s_89 := 0.0
+				var scratch_300 []float64
+				if scratch_300_n, err := runtime.CheckSize(size_14); err == nil {
+					scratch_300 = ar.F64w(scratch_300_n)
+				}
+				scratch_301 := ar.F64w(d_21)
+				scratch_302 := ar.F64w(d_22)
+				for i_161 := lo_160; i_161 < hi; i_161++ {
+					i_163 := int64(i_161)
+					n_164, err_165 := runtime.CheckSize(size_14)
+					if err_165 != nil {
+						errs_159[lo_160/32] = runtime.WithPos("models.nab:56:30", err_165)
+						return 0
+					}
+					r_166 := scratch_300[:n_164:n_164]
+					for i_167 := range r_166 {
+						i_169 := int64(i_167)
+						x_170 := alphas_1[int(i_169)]
+						x_171 := r_64[int(i_169)]
+						x_172 := x_170 + x_171
+						rs_173 := d_21 * d_22
+						row_174 := a_20[int(i_169)*rs_173 : (int(i_169)+1)*rs_173]
+						row_175 := x_9[int(i_163)*x_11 : (int(i_163)+1)*x_11]
+						if i_169 < 0 || i_169 >= int64(means_4) {
+							errs_159[lo_160/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_169, means_4))
 							return 0
 						}
-						row_170 := means_3[int(i_163)*means_5 : (int(i_163)+1)*means_5]
+						row_176 := means_3[int(i_169)*means_5 : (int(i_169)+1)*means_5]
 						if means_5 != x_11 {
-							errs_155[lo_156/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+							errs_159[lo_160/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 							return 0
 						}
 						if x_11 != d_22 {
-							errs_155[lo_156/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+							errs_159[lo_160/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 							return 0
 						}
-						a_171 := scratch_293[:d_21:d_21]
+						a_177 := scratch_301[:d_21:d_21]
 						if d_22 <= 32 {
-							row_169 = row_169[:d_22]
-							row_170 = row_170[:d_22]
+							row_175 = row_175[:d_22]
+							row_176 = row_176[:d_22]
 							if d_22 >= 8 {
-								r_172 := 0
-								for ; r_172 < len(a_171)%4; r_172++ {
-									row_177 := row_168[r_172*d_22:][:min(r_172+1, d_22)]
-									s_174 := 0.0
-									for c_175 := range row_177 {
-										s_174 += row_177[c_175] * (row_169[c_175] - row_170[c_175])
+								r_178 := 0
+								for ; r_178 < len(a_177)%4; r_178++ {
+									row_183 := row_174[r_178*d_22:][:min(r_178+1, d_22)]
+									s_180 := 0.0
+									for c_181 := range row_183 {
+										s_180 += row_183[c_181] * (row_175[c_181] - row_176[c_181])
 									}
-									a_171[r_172] = s_174
+									a_177[r_178] = s_180
 								}
-								for ; r_172+4 <= len(a_171); r_172 += 4 {
-									n_178 := min(r_172+4, d_22)
-									blk_173 := row_168[r_172*d_22 : (r_172+4)*d_22]
-									row_179, row_180, row_181, row_182 := blk_173[:n_178], blk_173[d_22:][:n_178], blk_173[2*d_22:][:n_178], blk_173[3*d_22:][:n_178]
-									s_183, s_184, s_185, s_186 := 0.0, 0.0, 0.0, 0.0
-									for c_175 := range row_179 {
-										xc_176 := (row_169[c_175] - row_170[c_175])
-										s_183 += row_179[c_175] * xc_176
-										s_184 += row_180[c_175] * xc_176
-										s_185 += row_181[c_175] * xc_176
-										s_186 += row_182[c_175] * xc_176
+								for ; r_178+4 <= len(a_177); r_178 += 4 {
+									n_184 := min(r_178+4, d_22)
+									blk_179 := row_174[r_178*d_22 : (r_178+4)*d_22]
+									row_185, row_186, row_187, row_188 := blk_179[:n_184], blk_179[d_22:][:n_184], blk_179[2*d_22:][:n_184], blk_179[3*d_22:][:n_184]
+									s_189, s_190, s_191, s_192 := 0.0, 0.0, 0.0, 0.0
+									for c_181 := range row_185 {
+										xc_182 := (row_175[c_181] - row_176[c_181])
+										s_189 += row_185[c_181] * xc_182
+										s_190 += row_186[c_181] * xc_182
+										s_191 += row_187[c_181] * xc_182
+										s_192 += row_188[c_181] * xc_182
 									}
-									a_171[r_172], a_171[r_172+1], a_171[r_172+2], a_171[r_172+3] = s_183, s_184, s_185, s_186
+									a_177[r_178], a_177[r_178+1], a_177[r_178+2], a_177[r_178+3] = s_189, s_190, s_191, s_192
 								}
-								if !(len(a_171) >= d_22 && len(a_171) > 0 && math.Abs(a_171[len(a_171)-1]) <= math.MaxFloat64) {
-									r_187 := 0
-									for ; r_187+4 <= len(a_171); r_187 += 4 {
-										blk_188 := row_168[r_187*d_22 : (r_187+4)*d_22]
-										row_193, row_194, row_195, row_196 := blk_188[:d_22], blk_188[d_22:][:d_22], blk_188[2*d_22:][:d_22], blk_188[3*d_22:][:d_22]
-										s_197, s_198, s_199, s_200 := 0.0, 0.0, 0.0, 0.0
-										for c_190 := range row_193 {
-											xc_191 := (row_169[c_190] - row_170[c_190])
-											s_197 += row_193[c_190] * xc_191
-											s_198 += row_194[c_190] * xc_191
-											s_199 += row_195[c_190] * xc_191
-											s_200 += row_196[c_190] * xc_191
+								if !(len(a_177) >= d_22 && len(a_177) > 0 && math.Abs(a_177[len(a_177)-1]) <= math.MaxFloat64) {
+									r_193 := 0
+									for ; r_193+4 <= len(a_177); r_193 += 4 {
+										blk_194 := row_174[r_193*d_22 : (r_193+4)*d_22]
+										row_199, row_200, row_201, row_202 := blk_194[:d_22], blk_194[d_22:][:d_22], blk_194[2*d_22:][:d_22], blk_194[3*d_22:][:d_22]
+										s_203, s_204, s_205, s_206 := 0.0, 0.0, 0.0, 0.0
+										for c_196 := range row_199 {
+											xc_197 := (row_175[c_196] - row_176[c_196])
+											s_203 += row_199[c_196] * xc_197
+											s_204 += row_200[c_196] * xc_197
+											s_205 += row_201[c_196] * xc_197
+											s_206 += row_202[c_196] * xc_197
 										}
-										a_171[r_187], a_171[r_187+1], a_171[r_187+2], a_171[r_187+3] = s_197, s_198, s_199, s_200
+										a_177[r_193], a_177[r_193+1], a_177[r_193+2], a_177[r_193+3] = s_203, s_204, s_205, s_206
 									}
-									for ; r_187 < len(a_171); r_187++ {
-										row_192 := row_168[r_187*d_22:][:d_22]
-										s_189 := 0.0
-										for c_190 := range row_192 {
-											s_189 += row_192[c_190] * (row_169[c_190] - row_170[c_190])
+									for ; r_193 < len(a_177); r_193++ {
+										row_198 := row_174[r_193*d_22:][:d_22]
+										s_195 := 0.0
+										for c_196 := range row_198 {
+											s_195 += row_198[c_196] * (row_175[c_196] - row_176[c_196])
 										}
-										a_171[r_187] = s_189
+										a_177[r_193] = s_195
 									}
 								}
 							} else {
-								r_201 := 0
-								for ; r_201+4 <= len(a_171); r_201 += 4 {
-									blk_202 := row_168[r_201*d_22 : (r_201+4)*d_22]
-									row_207, row_208, row_209, row_210 := blk_202[:d_22], blk_202[d_22:][:d_22], blk_202[2*d_22:][:d_22], blk_202[3*d_22:][:d_22]
-									s_211, s_212, s_213, s_214 := 0.0, 0.0, 0.0, 0.0
-									for c_204 := range row_207 {
-										xc_205 := (row_169[c_204] - row_170[c_204])
-										s_211 += row_207[c_204] * xc_205
-										s_212 += row_208[c_204] * xc_205
-										s_213 += row_209[c_204] * xc_205
-										s_214 += row_210[c_204] * xc_205
+								r_207 := 0
+								for ; r_207+4 <= len(a_177); r_207 += 4 {
+									blk_208 := row_174[r_207*d_22 : (r_207+4)*d_22]
+									row_213, row_214, row_215, row_216 := blk_208[:d_22], blk_208[d_22:][:d_22], blk_208[2*d_22:][:d_22], blk_208[3*d_22:][:d_22]
+									s_217, s_218, s_219, s_220 := 0.0, 0.0, 0.0, 0.0
+									for c_210 := range row_213 {
+										xc_211 := (row_175[c_210] - row_176[c_210])
+										s_217 += row_213[c_210] * xc_211
+										s_218 += row_214[c_210] * xc_211
+										s_219 += row_215[c_210] * xc_211
+										s_220 += row_216[c_210] * xc_211
 									}
-									a_171[r_201], a_171[r_201+1], a_171[r_201+2], a_171[r_201+3] = s_211, s_212, s_213, s_214
+									a_177[r_207], a_177[r_207+1], a_177[r_207+2], a_177[r_207+3] = s_217, s_218, s_219, s_220
 								}
-								for ; r_201 < len(a_171); r_201++ {
-									row_206 := row_168[r_201*d_22:][:d_22]
-									s_203 := 0.0
-									for c_204 := range row_206 {
-										s_203 += row_206[c_204] * (row_169[c_204] - row_170[c_204])
+								for ; r_207 < len(a_177); r_207++ {
+									row_212 := row_174[r_207*d_22:][:d_22]
+									s_209 := 0.0
+									for c_210 := range row_212 {
+										s_209 += row_212[c_210] * (row_175[c_210] - row_176[c_210])
 									}
-									a_171[r_201] = s_203
+									a_177[r_207] = s_209
 								}
 							}
 						} else {
-							x_215 := scratch_294[:d_22:d_22]
-							row_169 = row_169[:len(x_215)]
-							row_170 = row_170[:len(x_215)]
-							for i_216 := range x_215 {
-								x_215[i_216] = (row_169[i_216] - row_170[i_216])
+							x_221 := scratch_302[:d_22:d_22]
+							row_175 = row_175[:len(x_221)]
+							row_176 = row_176[:len(x_221)]
+							for i_222 := range x_221 {
+								x_221[i_222] = (row_175[i_222] - row_176[i_222])
 							}
-							runtime.Gemv(false, d_21, d_22, 1, row_168, x_215, 0, a_171)
+							runtime.Gemv(false, d_21, d_22, 1, row_174, x_221, 0, a_177)
 						}
-						var s_218 float64 = 0
-						a_171 = a_171[:d_21]
-						for i_219 := 0; i_219 < d_21; i_219++ {
-							s_218 += (a_171[i_219] * a_171[i_219])
+						var s_224 float64 = 0
+						a_177 = a_177[:d_21]
+						for i_225 := 0; i_225 < d_21; i_225++ {
+							s_224 += (a_177[i_225] * a_177[i_225])
 						}
-						x_221 := 0.5 * s_218
-						x_222 := x_166 - x_221
-						r_160[i_161] = x_222
+						x_227 := 0.5 * s_224
+						x_228 := x_172 - x_227
+						r_166[i_167] = x_228
 						runtime.LoopCall()
 					}
-					s_223 := runtime.LogSumExp(r_160)
-					s_87 += s_223
+					s_229 := runtime.LogSumExp(r_166)
+					s_89 += s_229
 					runtime.LoopCall()
 				}
-				return s_87
+				return s_89
 			}
 		}
-		s_87 += runtime.ParallelSum(n_85, 32, loop_224.Sum)
-		err_225 := loop_224.Err()
-		loop_224.Leave(&nbLoop7)
-		if err_225 != nil {
-			return 0, err_225
+		s_89 += runtime.ParallelSum(n_87, 32, loop_230.Sum)
+		err_231 := loop_230.Err()
+		loop_230.Leave(&nbLoop7)
+		if err_231 != nil {
+			return 0, err_231
 		}
 	} else {
-		scratch_297 := ar.F64w(n_18)
-		scratch_298 := ar.F64w(d_21)
-		scratch_299 := ar.F64w(d_22)
-		for i_88 := 0; i_88 < n_85; i_88++ {
-			i_90 := int64(i_88)
-			r_91 := scratch_297[:n_18:n_18]
-			for i_92 := range r_91 {
-				i_94 := int64(i_92)
-				x_95 := alphas_1[int(i_94)]
-				x_96 := r_62[int(i_94)]
-				x_97 := x_95 + x_96
-				rs_98 := d_21 * d_22
-				row_99 := a_20[int(i_94)*rs_98 : (int(i_94)+1)*rs_98]
-				row_100 := x_9[int(i_90)*x_11 : (int(i_90)+1)*x_11]
-				if i_94 < 0 || i_94 >= int64(means_4) {
-					return 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_94, means_4))
+		var scratch_305 []float64
+		if scratch_305_n, err := runtime.CheckSize(size_14); err == nil {
+			scratch_305 = ar.F64w(scratch_305_n)
+		}
+		scratch_306 := ar.F64w(d_21)
+		scratch_307 := ar.F64w(d_22)
+		for i_90 := 0; i_90 < n_87; i_90++ {
+			i_92 := int64(i_90)
+			n_93, err_94 := runtime.CheckSize(size_14)
+			if err_94 != nil {
+				return 0, runtime.WithPos("models.nab:56:30", err_94)
+			}
+			r_95 := scratch_305[:n_93:n_93]
+			for i_96 := range r_95 {
+				i_98 := int64(i_96)
+				x_99 := alphas_1[int(i_98)]
+				x_100 := r_64[int(i_98)]
+				x_101 := x_99 + x_100
+				rs_102 := d_21 * d_22
+				row_103 := a_20[int(i_98)*rs_102 : (int(i_98)+1)*rs_102]
+				row_104 := x_9[int(i_92)*x_11 : (int(i_92)+1)*x_11]
+				if i_98 < 0 || i_98 >= int64(means_4) {
+					return 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_98, means_4))
 				}
-				row_101 := means_3[int(i_94)*means_5 : (int(i_94)+1)*means_5]
+				row_105 := means_3[int(i_98)*means_5 : (int(i_98)+1)*means_5]
 				if means_5 != x_11 {
 					return 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 				}
 				if x_11 != d_22 {
 					return 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_102 := scratch_298[:d_21:d_21]
+				a_106 := scratch_306[:d_21:d_21]
 				if d_22 <= 32 {
-					row_100 = row_100[:d_22]
-					row_101 = row_101[:d_22]
+					row_104 = row_104[:d_22]
+					row_105 = row_105[:d_22]
 					if d_22 >= 8 {
-						r_103 := 0
-						for ; r_103 < len(a_102)%4; r_103++ {
-							row_108 := row_99[r_103*d_22:][:min(r_103+1, d_22)]
-							s_105 := 0.0
-							for c_106 := range row_108 {
-								s_105 += row_108[c_106] * (row_100[c_106] - row_101[c_106])
+						r_107 := 0
+						for ; r_107 < len(a_106)%4; r_107++ {
+							row_112 := row_103[r_107*d_22:][:min(r_107+1, d_22)]
+							s_109 := 0.0
+							for c_110 := range row_112 {
+								s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
 							}
-							a_102[r_103] = s_105
+							a_106[r_107] = s_109
 						}
-						for ; r_103+4 <= len(a_102); r_103 += 4 {
-							n_109 := min(r_103+4, d_22)
-							blk_104 := row_99[r_103*d_22 : (r_103+4)*d_22]
-							row_110, row_111, row_112, row_113 := blk_104[:n_109], blk_104[d_22:][:n_109], blk_104[2*d_22:][:n_109], blk_104[3*d_22:][:n_109]
-							s_114, s_115, s_116, s_117 := 0.0, 0.0, 0.0, 0.0
-							for c_106 := range row_110 {
-								xc_107 := (row_100[c_106] - row_101[c_106])
-								s_114 += row_110[c_106] * xc_107
-								s_115 += row_111[c_106] * xc_107
-								s_116 += row_112[c_106] * xc_107
-								s_117 += row_113[c_106] * xc_107
+						for ; r_107+4 <= len(a_106); r_107 += 4 {
+							n_113 := min(r_107+4, d_22)
+							blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
+							row_114, row_115, row_116, row_117 := blk_108[:n_113], blk_108[d_22:][:n_113], blk_108[2*d_22:][:n_113], blk_108[3*d_22:][:n_113]
+							s_118, s_119, s_120, s_121 := 0.0, 0.0, 0.0, 0.0
+							for c_110 := range row_114 {
+								xc_111 := (row_104[c_110] - row_105[c_110])
+								s_118 += row_114[c_110] * xc_111
+								s_119 += row_115[c_110] * xc_111
+								s_120 += row_116[c_110] * xc_111
+								s_121 += row_117[c_110] * xc_111
 							}
-							a_102[r_103], a_102[r_103+1], a_102[r_103+2], a_102[r_103+3] = s_114, s_115, s_116, s_117
+							a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_118, s_119, s_120, s_121
 						}
-						if !(len(a_102) >= d_22 && len(a_102) > 0 && math.Abs(a_102[len(a_102)-1]) <= math.MaxFloat64) {
-							r_118 := 0
-							for ; r_118+4 <= len(a_102); r_118 += 4 {
-								blk_119 := row_99[r_118*d_22 : (r_118+4)*d_22]
-								row_124, row_125, row_126, row_127 := blk_119[:d_22], blk_119[d_22:][:d_22], blk_119[2*d_22:][:d_22], blk_119[3*d_22:][:d_22]
-								s_128, s_129, s_130, s_131 := 0.0, 0.0, 0.0, 0.0
-								for c_121 := range row_124 {
-									xc_122 := (row_100[c_121] - row_101[c_121])
-									s_128 += row_124[c_121] * xc_122
-									s_129 += row_125[c_121] * xc_122
-									s_130 += row_126[c_121] * xc_122
-									s_131 += row_127[c_121] * xc_122
+						if !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64) {
+							r_122 := 0
+							for ; r_122+4 <= len(a_106); r_122 += 4 {
+								blk_123 := row_103[r_122*d_22 : (r_122+4)*d_22]
+								row_128, row_129, row_130, row_131 := blk_123[:d_22], blk_123[d_22:][:d_22], blk_123[2*d_22:][:d_22], blk_123[3*d_22:][:d_22]
+								s_132, s_133, s_134, s_135 := 0.0, 0.0, 0.0, 0.0
+								for c_125 := range row_128 {
+									xc_126 := (row_104[c_125] - row_105[c_125])
+									s_132 += row_128[c_125] * xc_126
+									s_133 += row_129[c_125] * xc_126
+									s_134 += row_130[c_125] * xc_126
+									s_135 += row_131[c_125] * xc_126
 								}
-								a_102[r_118], a_102[r_118+1], a_102[r_118+2], a_102[r_118+3] = s_128, s_129, s_130, s_131
+								a_106[r_122], a_106[r_122+1], a_106[r_122+2], a_106[r_122+3] = s_132, s_133, s_134, s_135
 							}
-							for ; r_118 < len(a_102); r_118++ {
-								row_123 := row_99[r_118*d_22:][:d_22]
-								s_120 := 0.0
-								for c_121 := range row_123 {
-									s_120 += row_123[c_121] * (row_100[c_121] - row_101[c_121])
+							for ; r_122 < len(a_106); r_122++ {
+								row_127 := row_103[r_122*d_22:][:d_22]
+								s_124 := 0.0
+								for c_125 := range row_127 {
+									s_124 += row_127[c_125] * (row_104[c_125] - row_105[c_125])
 								}
-								a_102[r_118] = s_120
+								a_106[r_122] = s_124
 							}
 						}
 					} else {
-						r_132 := 0
-						for ; r_132+4 <= len(a_102); r_132 += 4 {
-							blk_133 := row_99[r_132*d_22 : (r_132+4)*d_22]
-							row_138, row_139, row_140, row_141 := blk_133[:d_22], blk_133[d_22:][:d_22], blk_133[2*d_22:][:d_22], blk_133[3*d_22:][:d_22]
-							s_142, s_143, s_144, s_145 := 0.0, 0.0, 0.0, 0.0
-							for c_135 := range row_138 {
-								xc_136 := (row_100[c_135] - row_101[c_135])
-								s_142 += row_138[c_135] * xc_136
-								s_143 += row_139[c_135] * xc_136
-								s_144 += row_140[c_135] * xc_136
-								s_145 += row_141[c_135] * xc_136
+						r_136 := 0
+						for ; r_136+4 <= len(a_106); r_136 += 4 {
+							blk_137 := row_103[r_136*d_22 : (r_136+4)*d_22]
+							row_142, row_143, row_144, row_145 := blk_137[:d_22], blk_137[d_22:][:d_22], blk_137[2*d_22:][:d_22], blk_137[3*d_22:][:d_22]
+							s_146, s_147, s_148, s_149 := 0.0, 0.0, 0.0, 0.0
+							for c_139 := range row_142 {
+								xc_140 := (row_104[c_139] - row_105[c_139])
+								s_146 += row_142[c_139] * xc_140
+								s_147 += row_143[c_139] * xc_140
+								s_148 += row_144[c_139] * xc_140
+								s_149 += row_145[c_139] * xc_140
 							}
-							a_102[r_132], a_102[r_132+1], a_102[r_132+2], a_102[r_132+3] = s_142, s_143, s_144, s_145
+							a_106[r_136], a_106[r_136+1], a_106[r_136+2], a_106[r_136+3] = s_146, s_147, s_148, s_149
 						}
-						for ; r_132 < len(a_102); r_132++ {
-							row_137 := row_99[r_132*d_22:][:d_22]
-							s_134 := 0.0
-							for c_135 := range row_137 {
-								s_134 += row_137[c_135] * (row_100[c_135] - row_101[c_135])
+						for ; r_136 < len(a_106); r_136++ {
+							row_141 := row_103[r_136*d_22:][:d_22]
+							s_138 := 0.0
+							for c_139 := range row_141 {
+								s_138 += row_141[c_139] * (row_104[c_139] - row_105[c_139])
 							}
-							a_102[r_132] = s_134
+							a_106[r_136] = s_138
 						}
 					}
 				} else {
-					x_146 := scratch_299[:d_22:d_22]
-					row_100 = row_100[:len(x_146)]
-					row_101 = row_101[:len(x_146)]
-					for i_147 := range x_146 {
-						x_146[i_147] = (row_100[i_147] - row_101[i_147])
+					x_150 := scratch_307[:d_22:d_22]
+					row_104 = row_104[:len(x_150)]
+					row_105 = row_105[:len(x_150)]
+					for i_151 := range x_150 {
+						x_150[i_151] = (row_104[i_151] - row_105[i_151])
 					}
-					runtime.Gemv(false, d_21, d_22, 1, row_99, x_146, 0, a_102)
+					runtime.Gemv(false, d_21, d_22, 1, row_103, x_150, 0, a_106)
 				}
-				var s_149 float64 = 0
-				a_102 = a_102[:d_21]
-				for i_150 := 0; i_150 < d_21; i_150++ {
-					s_149 += (a_102[i_150] * a_102[i_150])
+				var s_153 float64 = 0
+				a_106 = a_106[:d_21]
+				for i_154 := 0; i_154 < d_21; i_154++ {
+					s_153 += (a_106[i_154] * a_106[i_154])
 				}
-				x_152 := 0.5 * s_149
-				x_153 := x_97 - x_152
-				r_91[i_92] = x_153
+				x_156 := 0.5 * s_153
+				x_157 := x_101 - x_156
+				r_95[i_96] = x_157
 				runtime.LoopCall()
 			}
-			s_154 := runtime.LogSumExp(r_91)
-			s_87 += s_154
+			s_158 := runtime.LogSumExp(r_95)
+			s_89 += s_158
 			runtime.LoopCall()
 		}
 	}
-	x_226 := x_84 + s_87
-	x_227 := float64(size_17)
-	s_228 := runtime.LogSumExp(alphas_1)
-	x_229 := x_227 * s_228
-	x_230 := x_226 - x_229
-	var s_231 float64 = 0
-	if n_18 >= 256 {
-		loop_284 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_62, runtime.End{}))))))), n_18, 32)
-		if loop_284.Sum == nil {
-			loop_284.Sum = func(lo_258, hi int) float64 {
-				gamma_12 := loop_284.C.H
-				icf_7 := loop_284.C.T.H
-				icf_6 := loop_284.C.T.T.H
-				icf_8 := loop_284.C.T.T.T.H
-				size_15 := loop_284.C.T.T.T.T.H
-				m_13 := loop_284.C.T.T.T.T.T.H
-				r_62 := loop_284.C.T.T.T.T.T.T.H
-				errs_257 := loop_284.Errs
-				s_231 := 0.0
-				for i_259 := lo_258; i_259 < hi; i_259++ {
-					i_261 := int64(i_259)
-					x_262 := gamma_12 * gamma_12
-					x_263 := 0.5 * x_262
-					if i_261 < 0 || i_261 >= int64(icf_7) {
-						errs_257[lo_258/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_261, icf_7))
+	x_232 := x_86 + s_89
+	x_233 := float64(size_17)
+	s_234 := runtime.LogSumExp(alphas_1)
+	x_235 := x_233 * s_234
+	x_236 := x_232 - x_235
+	n_237, err_238 := runtime.CheckSizeFast(size_14)
+	if err_238 != nil {
+		return 0, runtime.WithPos("models.nab:58:19", err_238)
+	}
+	var s_239 float64 = 0
+	if n_237 >= 256 {
+		loop_292 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_237, 32)
+		if loop_292.Sum == nil {
+			loop_292.Sum = func(lo_266, hi int) float64 {
+				gamma_12 := loop_292.C.H
+				icf_7 := loop_292.C.T.H
+				icf_6 := loop_292.C.T.T.H
+				icf_8 := loop_292.C.T.T.T.H
+				size_15 := loop_292.C.T.T.T.T.H
+				m_13 := loop_292.C.T.T.T.T.T.H
+				r_64 := loop_292.C.T.T.T.T.T.T.H
+				errs_265 := loop_292.Errs
+				s_239 := 0.0
+				for i_267 := lo_266; i_267 < hi; i_267++ {
+					i_269 := int64(i_267)
+					x_270 := gamma_12 * gamma_12
+					x_271 := 0.5 * x_270
+					if i_269 < 0 || i_269 >= int64(icf_7) {
+						errs_265[lo_266/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_269, icf_7))
 						return 0
 					}
-					row_264 := icf_6[int(i_261)*icf_8 : (int(i_261)+1)*icf_8]
+					row_272 := icf_6[int(i_269)*icf_8 : (int(i_269)+1)*icf_8]
 					if size_15 < int64(0) || size_15 > int64(icf_8) {
-						errs_257[lo_258/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						errs_265[lo_266/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 						return 0
 					}
-					n_265 := int(size_15) - int(int64(0))
-					s_266 := row_264[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-					var s_267 float64 = 0
-					s_266 = s_266[:n_265]
-					for i_268 := 0; i_268 < n_265; i_268++ {
-						e_270 := (math.Exp(s_266[i_268]))
-						s_267 += (e_270 * e_270)
-					}
-					if i_261 < 0 || i_261 >= int64(icf_7) {
-						errs_257[lo_258/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_261, icf_7))
-						return 0
-					}
-					row_271 := icf_6[int(i_261)*icf_8 : (int(i_261)+1)*icf_8]
-					n_272 := int64(icf_8)
-					if size_15 < 0 || n_272 < size_15 || n_272 > int64(icf_8) {
-						errs_257[lo_258/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_272, icf_8))
-						return 0
-					}
-					n_273 := int(n_272) - int(size_15)
-					s_274 := row_271[int(size_15)*1 : int(n_272)*1 : int(n_272)*1]
+					n_273 := int(size_15) - int(int64(0))
+					s_274 := row_272[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
 					var s_275 float64 = 0
 					s_274 = s_274[:n_273]
 					for i_276 := 0; i_276 < n_273; i_276++ {
-						s_275 += (s_274[i_276] * s_274[i_276])
+						e_278 := (math.Exp(s_274[i_276]))
+						s_275 += (e_278 * e_278)
 					}
-					x_278 := s_267 + s_275
-					x_279 := x_263 * x_278
-					x_280 := float64(m_13)
-					x_281 := r_62[int(i_261)]
-					x_282 := x_280 * x_281
-					x_283 := x_279 - x_282
-					s_231 += x_283
+					if i_269 < 0 || i_269 >= int64(icf_7) {
+						errs_265[lo_266/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_269, icf_7))
+						return 0
+					}
+					row_279 := icf_6[int(i_269)*icf_8 : (int(i_269)+1)*icf_8]
+					n_280 := int64(icf_8)
+					if size_15 < 0 || n_280 < size_15 || n_280 > int64(icf_8) {
+						errs_265[lo_266/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_280, icf_8))
+						return 0
+					}
+					n_281 := int(n_280) - int(size_15)
+					s_282 := row_279[int(size_15)*1 : int(n_280)*1 : int(n_280)*1]
+					var s_283 float64 = 0
+					s_282 = s_282[:n_281]
+					for i_284 := 0; i_284 < n_281; i_284++ {
+						s_283 += (s_282[i_284] * s_282[i_284])
+					}
+					x_286 := s_275 + s_283
+					x_287 := x_271 * x_286
+					x_288 := float64(m_13)
+					x_289 := r_64[int(i_269)]
+					x_290 := x_288 * x_289
+					x_291 := x_287 - x_290
+					s_239 += x_291
 				}
-				return s_231
+				return s_239
 			}
 		}
-		s_231 += runtime.ParallelSum(n_18, 32, loop_284.Sum)
-		err_285 := loop_284.Err()
-		loop_284.Leave(&nbLoop8)
-		if err_285 != nil {
-			return 0, err_285
+		s_239 += runtime.ParallelSum(n_237, 32, loop_292.Sum)
+		err_293 := loop_292.Err()
+		loop_292.Leave(&nbLoop8)
+		if err_293 != nil {
+			return 0, err_293
 		}
 	} else {
-		for i_232 := 0; i_232 < n_18; i_232++ {
-			i_234 := int64(i_232)
-			x_235 := gamma_12 * gamma_12
-			x_236 := 0.5 * x_235
-			if i_234 < 0 || i_234 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_234, icf_7))
+		for i_240 := 0; i_240 < n_237; i_240++ {
+			i_242 := int64(i_240)
+			x_243 := gamma_12 * gamma_12
+			x_244 := 0.5 * x_243
+			if i_242 < 0 || i_242 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_242, icf_7))
 			}
-			row_237 := icf_6[int(i_234)*icf_8 : (int(i_234)+1)*icf_8]
+			row_245 := icf_6[int(i_242)*icf_8 : (int(i_242)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
 				return 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
-			n_238 := int(size_15) - int(int64(0))
-			s_239 := row_237[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			var s_240 float64 = 0
-			s_239 = s_239[:n_238]
-			for i_241 := 0; i_241 < n_238; i_241++ {
-				e_243 := (math.Exp(s_239[i_241]))
-				s_240 += (e_243 * e_243)
-			}
-			if i_234 < 0 || i_234 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_234, icf_7))
-			}
-			row_244 := icf_6[int(i_234)*icf_8 : (int(i_234)+1)*icf_8]
-			n_245 := int64(icf_8)
-			if size_15 < 0 || n_245 < size_15 || n_245 > int64(icf_8) {
-				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_245, icf_8))
-			}
-			n_246 := int(n_245) - int(size_15)
-			s_247 := row_244[int(size_15)*1 : int(n_245)*1 : int(n_245)*1]
+			n_246 := int(size_15) - int(int64(0))
+			s_247 := row_245[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
 			var s_248 float64 = 0
 			s_247 = s_247[:n_246]
 			for i_249 := 0; i_249 < n_246; i_249++ {
-				s_248 += (s_247[i_249] * s_247[i_249])
+				e_251 := (math.Exp(s_247[i_249]))
+				s_248 += (e_251 * e_251)
 			}
-			x_251 := s_240 + s_248
-			x_252 := x_236 * x_251
-			x_253 := float64(m_13)
-			x_254 := r_62[int(i_234)]
-			x_255 := x_253 * x_254
-			x_256 := x_252 - x_255
-			s_231 += x_256
+			if i_242 < 0 || i_242 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_242, icf_7))
+			}
+			row_252 := icf_6[int(i_242)*icf_8 : (int(i_242)+1)*icf_8]
+			n_253 := int64(icf_8)
+			if size_15 < 0 || n_253 < size_15 || n_253 > int64(icf_8) {
+				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_253, icf_8))
+			}
+			n_254 := int(n_253) - int(size_15)
+			s_255 := row_252[int(size_15)*1 : int(n_253)*1 : int(n_253)*1]
+			var s_256 float64 = 0
+			s_255 = s_255[:n_254]
+			for i_257 := 0; i_257 < n_254; i_257++ {
+				s_256 += (s_255[i_257] * s_255[i_257])
+			}
+			x_259 := s_248 + s_256
+			x_260 := x_244 * x_259
+			x_261 := float64(m_13)
+			x_262 := r_64[int(i_242)]
+			x_263 := x_261 * x_262
+			x_264 := x_260 - x_263
+			s_239 += x_264
 		}
 	}
-	x_286 := x_230 + s_231
-	x_287 := float64(size_14)
-	r_288, err_289 := fn_wishartc(ar, size_15, gamma_12, m_13)
-	if err_289 != nil {
-		return 0, runtime.WithFrame(err_289, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_294 := x_236 + s_239
+	x_295 := float64(size_14)
+	r_296, err_297 := fn_wishartc(ar, size_15, gamma_12, m_13)
+	if err_297 != nil {
+		return 0, runtime.WithFrame(err_297, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_290 := x_287 * r_288
-	x_291 := x_286 - x_290
-	return x_291, nil
+	x_298 := x_295 * r_296
+	x_299 := x_294 - x_298
+	return x_299, nil
 }
 
 // nbLoop9 keeps the records of a parallel loop of fn_qmatsplit10fwd.
@@ -19661,7 +19684,7 @@ var nbLoop179 runtime.LoopSite
 
 // fn_bajacobiancols is def ba_jacobian$cols (models.nab:175:57).
 func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int, tup_4 []float64, tup_5 int, tup_6 int, w_7 []float64, w_8 int, cols_9 []float64, cols_10 int, cols_11 int) ([]float64, int, int, int, []float64, int, error) {
-	mark_201 := ar.Mark()
+	mark_211 := ar.Mark()
 	size_12 := int64(tup_3)
 	if int64(w_8) != size_12 {
 		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:175:57", fmt.Sprintf("size mismatch: p is %d (dimension 2 of tup) but w has size %d", size_12, w_8))
@@ -19751,23 +19774,31 @@ func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int,
 		var c_142 []float64
 		var c_143 int
 		if x_141 {
-			a_144 := ar.F64(n_130)
-			for i_145 := range a_144 {
-				a_144[i_145] = 1
+			n_144, err_145 := runtime.CheckSize(size_12)
+			if err_145 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_145)
 			}
-			c_142, c_143 = a_144, n_130
+			a_146 := ar.F64(n_144)
+			for i_147 := range a_146 {
+				a_146[i_147] = 1
+			}
+			c_142, c_143 = a_146, n_144
 		} else {
-			a_146 := ar.F64(n_130)
-			c_142, c_143 = a_146, n_130
+			n_148, err_149 := runtime.CheckSize(size_12)
+			if err_149 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_149)
+			}
+			a_150 := ar.F64(n_148)
+			c_142, c_143 = a_150, n_148
 		}
 		if i_138 == 0 {
 			d_136 = c_143
 			rs_137 = d_136
-			tot_147, err_148 := runtime.MulSize(n_133, rs_137)
-			if err_148 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_148)
+			tot_151, err_152 := runtime.MulSize(n_133, rs_137)
+			if err_152 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_152)
 			}
-			a_135 = ar.F64w(tot_147)
+			a_135 = ar.F64w(tot_151)
 		} else if c_143 != d_136 {
 			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_138)+" has shape "+runtime.ShapeString([]int{c_143})+", element 0 has shape "+runtime.ShapeString([]int{d_136}))
 		}
@@ -19776,106 +19807,118 @@ func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int,
 			ar.Release(mark_139)
 		}
 	}
-	a_149 := ar.F64(n_130)
-	r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, err_166 := fn_residualssplit1110bwd10x2(ar, r_18, r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, a_112, n_110, d_113, a_132, n_130, a_135, n_133, d_136, a_149, n_130)
-	if err_166 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_166, "residuals$split_1110$bwd_10$x2", "models.nab:142:5", "models.nab:175:57")
+	n_153, err_154 := runtime.CheckSizeFast(size_12)
+	if err_154 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_154)
 	}
-	rs_167 := r_157
-	if _, err_168 := runtime.MulSize(1, rs_167); err_168 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_168)
+	a_155 := ar.F64(n_153)
+	r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, err_172 := fn_residualssplit1110bwd10x2(ar, r_18, r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, a_112, n_110, d_113, a_132, n_130, a_135, n_133, d_136, a_155, n_153)
+	if err_172 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_172, "residuals$split_1110$bwd_10$x2", "models.nab:142:5", "models.nab:175:57")
 	}
-	if r_155 != r_157 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_155})+" and "+runtime.ShapeString([]int{r_157}))
+	rs_173 := r_163
+	if _, err_174 := runtime.MulSize(1, rs_173); err_174 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_174)
 	}
-	if r_152 != r_155 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_152})+" and "+runtime.ShapeString([]int{r_155}))
+	if r_161 != r_163 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_161})+" and "+runtime.ShapeString([]int{r_163}))
 	}
-	n_169 := r_151 + r_154 + 1
-	rs_170 := r_165
-	if _, err_171 := runtime.MulSize(1, rs_170); err_171 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_171)
+	if r_158 != r_161 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_158})+" and "+runtime.ShapeString([]int{r_161}))
 	}
-	if r_163 != r_165 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_163})+" and "+runtime.ShapeString([]int{r_165}))
+	n_175 := r_157 + r_160 + 1
+	rs_176 := r_171
+	if _, err_177 := runtime.MulSize(1, rs_176); err_177 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:8", err_177)
 	}
-	if r_160 != r_163 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_160})+" and "+runtime.ShapeString([]int{r_163}))
+	if r_169 != r_171 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_169})+" and "+runtime.ShapeString([]int{r_171}))
 	}
-	n_172 := r_159 + r_162 + 1
-	if n_172 != n_169 || r_160 != r_152 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_172, r_160})+", element 0 has shape "+runtime.ShapeString([]int{n_169, r_152}))
+	if r_166 != r_169 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_166})+" and "+runtime.ShapeString([]int{r_169}))
 	}
-	rs_173 := n_169 * r_152
-	tot_174, err_175 := runtime.MulSize(2, rs_173)
-	if err_175 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_175)
+	n_178 := r_165 + r_168 + 1
+	if n_178 != n_175 || r_166 != r_158 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_178, r_166})+", element 0 has shape "+runtime.ShapeString([]int{n_175, r_158}))
 	}
-	a_176 := ar.F64w(tot_174)
-	row_177 := a_176[0*rs_173 : 1*rs_173]
-	o_178 := 0
-	o_178 += copy(row_177[o_178:], r_150)
-	o_178 += copy(row_177[o_178:], r_153)
-	copy(row_177[o_178:], r_156)
-	row_179 := a_176[1*rs_173 : 2*rs_173]
-	o_180 := 0
-	o_180 += copy(row_179[o_180:], r_158)
-	o_180 += copy(row_179[o_180:], r_161)
-	copy(row_179[o_180:], r_164)
-	n_181, err_182 := runtime.CheckSizeFast(int64(2))
-	if err_182 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_182)
+	rs_179 := n_175 * r_158
+	tot_180, err_181 := runtime.MulSize(2, rs_179)
+	if err_181 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_181)
 	}
-	var d_185 int = 0
-	var rs_186 int = 0
-	for i_187 := 0; i_187 < n_181; i_187++ {
-		mark_188 := ar.Mark()
-		if i_187 == 0 {
-			d_185 = n_130
-			rs_186 = d_185
-			tot_189, err_190 := runtime.MulSize(n_181, rs_186)
-			_ = tot_189
-			if err_190 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_190)
+	a_182 := ar.F64w(tot_180)
+	row_183 := a_182[0*rs_179 : 1*rs_179]
+	o_184 := 0
+	o_184 += copy(row_183[o_184:], r_156)
+	o_184 += copy(row_183[o_184:], r_159)
+	copy(row_183[o_184:], r_162)
+	row_185 := a_182[1*rs_179 : 2*rs_179]
+	o_186 := 0
+	o_186 += copy(row_185[o_186:], r_164)
+	o_186 += copy(row_185[o_186:], r_167)
+	copy(row_185[o_186:], r_170)
+	n_187, err_188 := runtime.CheckSizeFast(int64(2))
+	if err_188 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_188)
+	}
+	n_189, err_190 := runtime.CheckSizeFast(size_12)
+	if err_190 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_190)
+	}
+	var d_193 int = 0
+	var rs_194 int = 0
+	for i_195 := 0; i_195 < n_187; i_195++ {
+		mark_196 := ar.Mark()
+		if i_195 == 0 {
+			d_193 = n_189
+			rs_194 = d_193
+			tot_197, err_198 := runtime.MulSize(n_187, rs_194)
+			_ = tot_197
+			if err_198 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_198)
 			}
-		} else if n_130 != d_185 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_187)+" has shape "+runtime.ShapeString([]int{n_130})+", element 0 has shape "+runtime.ShapeString([]int{d_185}))
+		} else if n_189 != d_193 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_195)+" has shape "+runtime.ShapeString([]int{n_189})+", element 0 has shape "+runtime.ShapeString([]int{d_193}))
 		}
-		if i_187 > 0 {
-			ar.Release(mark_188)
+		if i_195 > 0 {
+			ar.Release(mark_196)
 		}
 	}
-	a_191 := ar.F64(n_130)
-	for i_192 := range a_191 {
-		a_191[i_192] = 1
+	n_199, err_200 := runtime.CheckSizeFast(size_12)
+	if err_200 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_200)
 	}
-	if n_130 != r_24 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_24})+" and "+runtime.ShapeString([]int{n_130}))
+	a_201 := ar.F64(n_199)
+	for i_202 := range a_201 {
+		a_201[i_202] = 1
 	}
-	r_193 := ar.F64w(r_24)
-	r_23 = r_23[:len(r_193)]
-	a_191 = a_191[:len(r_193)]
-	if len(r_193) >= 262144 {
-		loop_200 := runtime.EnterLoop(&nbLoop179, runtime.Bind(r_193, runtime.Bind(r_23, runtime.Bind(a_191, runtime.End{}))), len(r_193), 16384)
-		if loop_200.For == nil {
-			loop_200.For = func(lo_197, hi int) {
-				r_193 := loop_200.C.H
-				r_23 := loop_200.C.T.H
-				a_191 := loop_200.C.T.T.H
-				for i_198 := lo_197; i_198 < hi; i_198++ {
-					r_193[i_198] = ((2.0 * r_23[i_198]) * -a_191[i_198])
+	if n_199 != r_24 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_24})+" and "+runtime.ShapeString([]int{n_199}))
+	}
+	r_203 := ar.F64w(r_24)
+	r_23 = r_23[:len(r_203)]
+	a_201 = a_201[:len(r_203)]
+	if len(r_203) >= 262144 {
+		loop_210 := runtime.EnterLoop(&nbLoop179, runtime.Bind(r_203, runtime.Bind(r_23, runtime.Bind(a_201, runtime.End{}))), len(r_203), 16384)
+		if loop_210.For == nil {
+			loop_210.For = func(lo_207, hi int) {
+				r_203 := loop_210.C.H
+				r_23 := loop_210.C.T.H
+				a_201 := loop_210.C.T.T.H
+				for i_208 := lo_207; i_208 < hi; i_208++ {
+					r_203[i_208] = ((2.0 * r_23[i_208]) * -a_201[i_208])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_193), 16384, loop_200.For)
-		loop_200.Leave(&nbLoop179)
+		runtime.ParallelFor(len(r_203), 16384, loop_210.For)
+		loop_210.Leave(&nbLoop179)
 	} else {
-		for i_194 := range r_193 {
-			r_193[i_194] = ((2.0 * r_23[i_194]) * -a_191[i_194])
+		for i_204 := range r_203 {
+			r_203[i_204] = ((2.0 * r_23[i_204]) * -a_201[i_204])
 		}
 	}
-	ar.Keep(mark_201, &a_176, &r_193)
-	return a_176, 2, n_169, r_152, r_193, r_24, nil
+	ar.Keep(mark_211, &a_182, &r_203)
+	return a_182, 2, n_175, r_158, r_203, r_24, nil
 }
 
 // fn_bajacobiancols_cols is fn_bajacobiancols on blocks of 256 columns (column blocking, codegen/columns.go).

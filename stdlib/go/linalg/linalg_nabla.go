@@ -347,7 +347,7 @@ func SorAutoInto(dst0 []float64, a [][]float64, b []float64, iters int64) error 
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
-	mark_183 := ar.Mark()
+	mark_197 := ar.Mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
 		return nil, 0, 0, false, runtime.NewError("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
@@ -360,155 +360,170 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	var a_7 []float64
 	var d_8 int = 0
 	var rs_9 int = 0
-	scratch_184 := ar.F64w(n_5)
+	var scratch_198 []float64
+	if scratch_198_n, err := runtime.CheckSize(size_4); err == nil {
+		scratch_198 = ar.F64w(scratch_198_n)
+	}
 	for i_10 := 0; i_10 < n_5; i_10++ {
 		mark_11 := ar.Mark()
 		_ = int64(i_10)
-		a_13 := scratch_184[:n_5:n_5]
-		clear(a_13)
-		if i_10 == 0 {
-			d_8 = n_5
-			rs_9 = d_8
-			tot_14, err_15 := runtime.MulSize(n_5, rs_9)
-			if err_15 != nil {
-				return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_15)
-			}
-			a_7 = ar.F64w(tot_14)
-		} else if n_5 != d_8 {
-			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_5})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+		n_13, err_14 := runtime.CheckSize(size_4)
+		if err_14 != nil {
+			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
-		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_13)
+		a_15 := scratch_198[:n_13:n_13]
+		clear(a_15)
+		if i_10 == 0 {
+			d_8 = n_13
+			rs_9 = d_8
+			tot_16, err_17 := runtime.MulSize(n_5, rs_9)
+			if err_17 != nil {
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_17)
+			}
+			a_7 = ar.F64w(tot_16)
+		} else if n_13 != d_8 {
+			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+		}
+		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
 		if i_10 > 0 {
 			ar.Release(mark_11)
 		}
 	}
-	var state_16 []float64
-	var state_17 int
-	var state_18 int
-	var state_19 bool
-	state_16, state_17, state_18, state_19 = a_7, n_5, d_8, true
-	for i_101 := int64(0); i_101 < size_4; i_101++ {
-		mark_102 := ar.Mark()
-		x_103 := !state_19
-		var c_104 []float64
-		var c_105 int
-		var c_106 int
-		var c_107 bool
-		if x_103 {
-			c_104, c_105, c_106, c_107 = state_16, state_17, state_18, state_19
+	var state_18 []float64
+	var state_19 int
+	var state_20 int
+	var state_21 bool
+	state_18, state_19, state_20, state_21 = a_7, n_5, d_8, true
+	for i_109 := int64(0); i_109 < size_4; i_109++ {
+		mark_110 := ar.Mark()
+		x_111 := !state_21
+		var c_112 []float64
+		var c_113 int
+		var c_114 int
+		var c_115 bool
+		if x_111 {
+			c_112, c_113, c_114, c_115 = state_18, state_19, state_20, state_21
 		} else {
-			a_108 := ar.F64(n_5)
-			var state_109 []float64
-			var state_110 int
-			var state_111 bool
-			state_109, state_110, state_111 = a_108, n_5, true
-			x_146 := i_101 + int64(1)
-			for j_147 := int64(0); j_147 < x_146; j_147++ {
-				mark_148 := ar.Mark()
-				x_149 := j_147 == i_101
-				var c_150 []float64
-				var c_151 int
-				if x_149 {
-					c_150, c_151 = state_109, state_110
+			n_116, err_117 := runtime.CheckSize(size_4)
+			if err_117 != nil {
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:20:26", err_117)
+			}
+			a_118 := ar.F64(n_116)
+			var state_119 []float64
+			var state_120 int
+			var state_121 bool
+			state_119, state_120, state_121 = a_118, n_116, true
+			x_158 := i_109 + int64(1)
+			for j_159 := int64(0); j_159 < x_158; j_159++ {
+				mark_160 := ar.Mark()
+				x_161 := j_159 == i_109
+				var c_162 []float64
+				var c_163 int
+				if x_161 {
+					c_162, c_163 = state_119, state_120
 				} else {
-					if j_147 < 0 || j_147 >= int64(state_17) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:21:43", runtime.CheckIndex(j_147, state_17))
+					if j_159 < 0 || j_159 >= int64(state_19) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:21:43", runtime.CheckIndex(j_159, state_19))
 					}
-					row_152 := state_16[int(j_147)*state_18 : (int(j_147)+1)*state_18]
-					c_150, c_151 = row_152, state_18
+					row_164 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
+					c_162, c_163 = row_164, state_20
 				}
-				var s_153 float64 = 0
-				for i_154 := 0; i_154 < n_5; i_154++ {
-					i_156 := int64(i_154)
-					x_157 := i_156 < j_147
-					var c_158 float64
-					if x_157 {
-						if i_156 < 0 || i_156 >= int64(state_110) {
-							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:39", runtime.CheckIndex(i_156, state_110))
-						}
-						x_159 := state_109[int(i_156)]
-						if i_156 < 0 || i_156 >= int64(c_151) {
-							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:47", runtime.CheckIndex(i_156, c_151))
-						}
-						x_160 := c_150[int(i_156)]
-						x_161 := x_159 * x_160
-						c_158 = x_161
-					} else {
-						c_158 = 0.0
-					}
-					s_153 += c_158
+				n_165, err_166 := runtime.CheckSize(size_4)
+				if err_166 != nil {
+					return nil, 0, 0, false, runtime.WithPos("std/linalg:22:21", err_166)
 				}
-				x_162 := j_147 == i_101
-				var c_163 []float64
-				var c_164 int
-				var c_165 bool
-				if x_162 {
-					row_166 := a_1[int(i_101)*a_3 : (int(i_101)+1)*a_3]
-					if i_101 < 0 || i_101 >= int64(a_3) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:24:25", runtime.CheckIndex(i_101, a_3))
-					}
-					x_167 := row_166[int(i_101)]
-					x_168 := x_167 - s_153
-					x_169 := x_168 > 0.0
-					var c_170 []float64
-					var c_171 int
-					var c_172 bool
-					if x_169 {
-						x_173 := math.Sqrt(x_168)
-						if i_101 < 0 || i_101 >= int64(state_110) {
-							return nil, 0, 0, false, runtime.WithPos("std/linalg:25:36", runtime.CheckIndex(i_101, state_110))
+				var s_167 float64 = 0
+				for i_168 := 0; i_168 < n_165; i_168++ {
+					i_170 := int64(i_168)
+					x_171 := i_170 < j_159
+					var c_172 float64
+					if x_171 {
+						if i_170 < 0 || i_170 >= int64(state_120) {
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:39", runtime.CheckIndex(i_170, state_120))
 						}
-						c_174 := ar.F64w(len(state_109))
-						copy(c_174, state_109)
-						c_174[int(i_101)] = x_173
-						c_170, c_171, c_172 = c_174, state_110, state_111
+						x_173 := state_119[int(i_170)]
+						if i_170 < 0 || i_170 >= int64(c_163) {
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:47", runtime.CheckIndex(i_170, c_163))
+						}
+						x_174 := c_162[int(i_170)]
+						x_175 := x_173 * x_174
+						c_172 = x_175
 					} else {
-						c_170, c_171, c_172 = state_109, state_110, false
+						c_172 = 0.0
 					}
-					c_163, c_164, c_165 = c_170, c_171, c_172
+					s_167 += c_172
+				}
+				x_176 := j_159 == i_109
+				var c_177 []float64
+				var c_178 int
+				var c_179 bool
+				if x_176 {
+					row_180 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
+					if i_109 < 0 || i_109 >= int64(a_3) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:24:25", runtime.CheckIndex(i_109, a_3))
+					}
+					x_181 := row_180[int(i_109)]
+					x_182 := x_181 - s_167
+					x_183 := x_182 > 0.0
+					var c_184 []float64
+					var c_185 int
+					var c_186 bool
+					if x_183 {
+						x_187 := math.Sqrt(x_182)
+						if i_109 < 0 || i_109 >= int64(state_120) {
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
+						}
+						c_188 := ar.F64w(len(state_119))
+						copy(c_188, state_119)
+						c_188[int(i_109)] = x_187
+						c_184, c_185, c_186 = c_188, state_120, state_121
+					} else {
+						c_184, c_185, c_186 = state_119, state_120, false
+					}
+					c_177, c_178, c_179 = c_184, c_185, c_186
 				} else {
-					row_175 := a_1[int(i_101)*a_3 : (int(i_101)+1)*a_3]
-					if j_147 < 0 || j_147 >= int64(a_3) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:35", runtime.CheckIndex(j_147, a_3))
+					row_189 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
+					if j_159 < 0 || j_159 >= int64(a_3) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:35", runtime.CheckIndex(j_159, a_3))
 					}
-					x_176 := row_175[int(j_147)]
-					x_177 := x_176 - s_153
-					if j_147 < 0 || j_147 >= int64(state_17) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_147, state_17))
+					x_190 := row_189[int(j_159)]
+					x_191 := x_190 - s_167
+					if j_159 < 0 || j_159 >= int64(state_19) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_159, state_19))
 					}
-					row_178 := state_16[int(j_147)*state_18 : (int(j_147)+1)*state_18]
-					if j_147 < 0 || j_147 >= int64(state_18) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_147, state_18))
+					row_192 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
+					if j_159 < 0 || j_159 >= int64(state_20) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_159, state_20))
 					}
-					x_179 := row_178[int(j_147)]
-					x_180 := x_177 / x_179
-					if j_147 < 0 || j_147 >= int64(state_110) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:18", runtime.CheckIndex(j_147, state_110))
+					x_193 := row_192[int(j_159)]
+					x_194 := x_191 / x_193
+					if j_159 < 0 || j_159 >= int64(state_120) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
 					}
-					c_181 := ar.F64w(len(state_109))
-					copy(c_181, state_109)
-					c_181[int(j_147)] = x_180
-					c_163, c_164, c_165 = c_181, state_110, state_111
+					c_195 := ar.F64w(len(state_119))
+					copy(c_195, state_119)
+					c_195[int(j_159)] = x_194
+					c_177, c_178, c_179 = c_195, state_120, state_121
 				}
-				state_109, state_110, state_111 = c_163, c_164, c_165
-				_ = mark_148
+				state_119, state_120, state_121 = c_177, c_178, c_179
+				_ = mark_160
 			}
-			if i_101 < 0 || i_101 >= int64(state_17) {
-				return nil, 0, 0, false, runtime.WithPos("std/linalg:27:9", runtime.CheckIndex(i_101, state_17))
+			if i_109 < 0 || i_109 >= int64(state_19) {
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:27:9", runtime.CheckIndex(i_109, state_19))
 			}
-			if state_110 != state_18 {
-				return nil, 0, 0, false, runtime.NewError("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_110})+"; elements have shape "+runtime.ShapeString([]int{state_18}))
+			if state_120 != state_20 {
+				return nil, 0, 0, false, runtime.NewError("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
 			}
-			c_182 := ar.F64w(len(state_16))
-			copy(c_182, state_16)
-			copy(c_182[int(i_101)*state_18:(int(i_101)+1)*state_18], state_109)
-			c_104, c_105, c_106, c_107 = c_182, state_17, state_18, state_111
+			c_196 := ar.F64w(len(state_18))
+			copy(c_196, state_18)
+			copy(c_196[int(i_109)*state_20:(int(i_109)+1)*state_20], state_119)
+			c_112, c_113, c_114, c_115 = c_196, state_19, state_20, state_121
 		}
-		state_16, state_17, state_18, state_19 = c_104, c_105, c_106, c_107
-		_ = mark_102
+		state_18, state_19, state_20, state_21 = c_112, c_113, c_114, c_115
+		_ = mark_110
 	}
-	ar.Keep(mark_183, &state_16)
-	return state_16, state_17, state_18, state_19, nil
+	ar.Keep(mark_197, &state_18)
+	return state_18, state_19, state_20, state_21, nil
 }
 
 // fn_linalgcholesky is def linalg.cholesky (std/linalg:32:5).
@@ -530,7 +545,7 @@ func fn_linalgcholesky(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]fl
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	mark_72 := ar.Mark()
+	mark_80 := ar.Mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
 		return nil, 0, runtime.NewError("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
@@ -552,99 +567,111 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 			return nil, 0, runtime.WithPos("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
 		}
 		x_14 := b_4[int(i_12)]
-		var s_15 float64 = 0
-		for i_16 := 0; i_16 < n_7; i_16++ {
-			i_18 := int64(i_16)
-			x_19 := i_18 < i_12
-			var c_20 float64
-			if x_19 {
-				row_21 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
-				if i_18 < 0 || i_18 >= int64(l_3) {
-					return nil, 0, runtime.WithPos("std/linalg:40:46", runtime.CheckIndex(i_18, l_3))
-				}
-				x_22 := row_21[int(i_18)]
-				x_23 := y_10[int(i_18)]
-				x_24 := x_22 * x_23
-				c_20 = x_24
-			} else {
-				c_20 = 0.0
-			}
-			s_15 += c_20
+		n_15, err_16 := runtime.CheckSize(size_6)
+		if err_16 != nil {
+			return nil, 0, runtime.WithPos("std/linalg:40:30", err_16)
 		}
-		x_25 := x_14 - s_15
-		row_26 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
+		var s_17 float64 = 0
+		for i_18 := 0; i_18 < n_15; i_18++ {
+			i_20 := int64(i_18)
+			x_21 := i_20 < i_12
+			var c_22 float64
+			if x_21 {
+				row_23 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
+				if i_20 < 0 || i_20 >= int64(l_3) {
+					return nil, 0, runtime.WithPos("std/linalg:40:46", runtime.CheckIndex(i_20, l_3))
+				}
+				x_24 := row_23[int(i_20)]
+				x_25 := y_10[int(i_20)]
+				x_26 := x_24 * x_25
+				c_22 = x_26
+			} else {
+				c_22 = 0.0
+			}
+			s_17 += c_22
+		}
+		x_27 := x_14 - s_17
+		row_28 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
 		if i_12 < 0 || i_12 >= int64(l_3) {
 			return nil, 0, runtime.WithPos("std/linalg:40:85", runtime.CheckIndex(i_12, l_3))
 		}
-		x_27 := row_26[int(i_12)]
-		x_28 := x_25 / x_27
-		y_10[int(i_12)] = x_28
+		x_29 := row_28[int(i_12)]
+		x_30 := x_27 / x_29
+		y_10[int(i_12)] = x_30
 	}
-	a_29 := ar.F64(n_7)
-	var x_30 []float64
-	var x_31 int
-	x_30, x_31 = a_29, n_7
-	buf_71 := ar.F64w(x_31)
-	for t_51 := int64(0); t_51 < size_6; t_51++ {
-		mark_52 := ar.Mark()
-		x_53 := size_6 - int64(1)
-		x_54 := x_53 - t_51
-		if x_54 < 0 || x_54 >= int64(n_7) {
-			return nil, 0, runtime.WithPos("std/linalg:43:26", runtime.CheckIndex(x_54, n_7))
+	n_31, err_32 := runtime.CheckSizeFast(size_6)
+	if err_32 != nil {
+		return nil, 0, runtime.WithPos("std/linalg:41:15", err_32)
+	}
+	a_33 := ar.F64(n_31)
+	var x_34 []float64
+	var x_35 int
+	x_34, x_35 = a_33, n_31
+	buf_79 := ar.F64w(x_35)
+	for t_57 := int64(0); t_57 < size_6; t_57++ {
+		mark_58 := ar.Mark()
+		x_59 := size_6 - int64(1)
+		x_60 := x_59 - t_57
+		if x_60 < 0 || x_60 >= int64(n_7) {
+			return nil, 0, runtime.WithPos("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
 		}
-		x_55 := a_9[int(x_54)]
-		var s_56 float64 = 0
-		for i_57 := 0; i_57 < n_7; i_57++ {
-			i_59 := int64(i_57)
-			x_60 := i_59 > x_54
-			var c_61 float64
-			if x_60 {
-				row_62 := l_1[int(i_59)*l_3 : (int(i_59)+1)*l_3]
-				if x_54 < 0 || x_54 >= int64(l_3) {
-					return nil, 0, runtime.WithPos("std/linalg:43:52", runtime.CheckIndex(x_54, l_3))
+		x_61 := a_9[int(x_60)]
+		n_62, err_63 := runtime.CheckSize(size_6)
+		if err_63 != nil {
+			return nil, 0, runtime.WithPos("std/linalg:43:36", err_63)
+		}
+		var s_64 float64 = 0
+		for i_65 := 0; i_65 < n_62; i_65++ {
+			i_67 := int64(i_65)
+			x_68 := i_67 > x_60
+			var c_69 float64
+			if x_68 {
+				row_70 := l_1[int(i_67)*l_3 : (int(i_67)+1)*l_3]
+				if x_60 < 0 || x_60 >= int64(l_3) {
+					return nil, 0, runtime.WithPos("std/linalg:43:52", runtime.CheckIndex(x_60, l_3))
 				}
-				x_63 := row_62[int(x_54)]
-				if i_59 < 0 || i_59 >= int64(x_31) {
-					return nil, 0, runtime.WithPos("std/linalg:43:62", runtime.CheckIndex(i_59, x_31))
+				x_71 := row_70[int(x_60)]
+				if i_67 < 0 || i_67 >= int64(x_35) {
+					return nil, 0, runtime.WithPos("std/linalg:43:62", runtime.CheckIndex(i_67, x_35))
 				}
-				x_64 := x_30[int(i_59)]
-				x_65 := x_63 * x_64
-				c_61 = x_65
+				x_72 := x_34[int(i_67)]
+				x_73 := x_71 * x_72
+				c_69 = x_73
 			} else {
-				c_61 = 0.0
+				c_69 = 0.0
 			}
-			s_56 += c_61
+			s_64 += c_69
 		}
-		x_66 := x_55 - s_56
-		if x_54 < 0 || x_54 >= int64(l_2) {
-			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_54, l_2))
+		x_74 := x_61 - s_64
+		if x_60 < 0 || x_60 >= int64(l_2) {
+			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_60, l_2))
 		}
-		row_67 := l_1[int(x_54)*l_3 : (int(x_54)+1)*l_3]
-		if x_54 < 0 || x_54 >= int64(l_3) {
-			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_54, l_3))
+		row_75 := l_1[int(x_60)*l_3 : (int(x_60)+1)*l_3]
+		if x_60 < 0 || x_60 >= int64(l_3) {
+			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_60, l_3))
 		}
-		x_68 := row_67[int(x_54)]
-		x_69 := x_66 / x_68
-		if x_54 < 0 || x_54 >= int64(x_31) {
-			return nil, 0, runtime.WithPos("std/linalg:43:11", runtime.CheckIndex(x_54, x_31))
+		x_76 := row_75[int(x_60)]
+		x_77 := x_74 / x_76
+		if x_60 < 0 || x_60 >= int64(x_35) {
+			return nil, 0, runtime.WithPos("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
 		}
-		c_70 := ar.F64w(len(x_30))
-		copy(c_70, x_30)
-		c_70[int(x_54)] = x_69
-		x_30 = c_70
-		if x_31 == len(buf_71) {
-			copy(buf_71, x_30)
-			x_30 = buf_71
-			ar.Release(mark_52)
+		c_78 := ar.F64w(len(x_34))
+		copy(c_78, x_34)
+		c_78[int(x_60)] = x_77
+		x_34 = c_78
+		if x_35 == len(buf_79) {
+			copy(buf_79, x_34)
+			x_34 = buf_79
+			ar.Release(mark_58)
 		}
 	}
-	ar.Keep(mark_72, &x_30)
-	return x_30, n_7, nil
+	ar.Keep(mark_80, &x_34)
+	return x_34, n_31, nil
 }
 
 // fn_linalglusolve is def linalg.lu_solve (std/linalg:69:5).
 func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	mark_176 := ar.Mark()
+	mark_180 := ar.Mark()
 	size_6 := int64(a_2)
 	if int64(a_3) != size_6 {
 		return nil, 0, runtime.NewError("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
@@ -846,64 +873,68 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	var x_134 []float64
 	var x_135 int
 	x_134, x_135 = a_133, n_131
-	buf_175 := ar.F64w(x_135)
-	for t_155 := int64(0); t_155 < size_6; t_155++ {
-		mark_156 := ar.Mark()
-		x_157 := size_6 - int64(1)
-		x_158 := x_157 - t_155
-		if x_158 < 0 || x_158 >= int64(state_11) {
-			return nil, 0, runtime.WithPos("std/linalg:85:26", runtime.CheckIndex(x_158, state_11))
+	buf_179 := ar.F64w(x_135)
+	for t_157 := int64(0); t_157 < size_6; t_157++ {
+		mark_158 := ar.Mark()
+		x_159 := size_6 - int64(1)
+		x_160 := x_159 - t_157
+		if x_160 < 0 || x_160 >= int64(state_11) {
+			return nil, 0, runtime.WithPos("std/linalg:85:26", runtime.CheckIndex(x_160, state_11))
 		}
-		x_159 := state_10[int(x_158)]
-		var s_160 float64 = 0
-		for i_161 := 0; i_161 < n_131; i_161++ {
-			i_163 := int64(i_161)
-			x_164 := i_163 > x_158
-			var c_165 float64
-			if x_164 {
-				if x_158 < 0 || x_158 >= int64(state_8) {
-					return nil, 0, runtime.WithPos("std/linalg:84:36", runtime.CheckIndex(x_158, state_8))
+		x_161 := state_10[int(x_160)]
+		n_162, err_163 := runtime.CheckSize(size_6)
+		if err_163 != nil {
+			return nil, 0, runtime.WithPos("std/linalg:84:20", err_163)
+		}
+		var s_164 float64 = 0
+		for i_165 := 0; i_165 < n_162; i_165++ {
+			i_167 := int64(i_165)
+			x_168 := i_167 > x_160
+			var c_169 float64
+			if x_168 {
+				if x_160 < 0 || x_160 >= int64(state_8) {
+					return nil, 0, runtime.WithPos("std/linalg:84:36", runtime.CheckIndex(x_160, state_8))
 				}
-				row_166 := state_7[int(x_158)*state_9 : (int(x_158)+1)*state_9]
-				if i_163 < 0 || i_163 >= int64(state_9) {
-					return nil, 0, runtime.WithPos("std/linalg:84:36", runtime.CheckIndex(i_163, state_9))
+				row_170 := state_7[int(x_160)*state_9 : (int(x_160)+1)*state_9]
+				if i_167 < 0 || i_167 >= int64(state_9) {
+					return nil, 0, runtime.WithPos("std/linalg:84:36", runtime.CheckIndex(i_167, state_9))
 				}
-				x_167 := row_166[int(i_163)]
-				if i_163 < 0 || i_163 >= int64(x_135) {
-					return nil, 0, runtime.WithPos("std/linalg:84:46", runtime.CheckIndex(i_163, x_135))
+				x_171 := row_170[int(i_167)]
+				if i_167 < 0 || i_167 >= int64(x_135) {
+					return nil, 0, runtime.WithPos("std/linalg:84:46", runtime.CheckIndex(i_167, x_135))
 				}
-				x_168 := x_134[int(i_163)]
-				x_169 := x_167 * x_168
-				c_165 = x_169
+				x_172 := x_134[int(i_167)]
+				x_173 := x_171 * x_172
+				c_169 = x_173
 			} else {
-				c_165 = 0.0
+				c_169 = 0.0
 			}
-			s_160 += c_165
+			s_164 += c_169
 		}
-		x_170 := x_159 - s_160
-		if x_158 < 0 || x_158 >= int64(state_8) {
-			return nil, 0, runtime.WithPos("std/linalg:85:38", runtime.CheckIndex(x_158, state_8))
+		x_174 := x_161 - s_164
+		if x_160 < 0 || x_160 >= int64(state_8) {
+			return nil, 0, runtime.WithPos("std/linalg:85:38", runtime.CheckIndex(x_160, state_8))
 		}
-		row_171 := state_7[int(x_158)*state_9 : (int(x_158)+1)*state_9]
-		if x_158 < 0 || x_158 >= int64(state_9) {
-			return nil, 0, runtime.WithPos("std/linalg:85:38", runtime.CheckIndex(x_158, state_9))
+		row_175 := state_7[int(x_160)*state_9 : (int(x_160)+1)*state_9]
+		if x_160 < 0 || x_160 >= int64(state_9) {
+			return nil, 0, runtime.WithPos("std/linalg:85:38", runtime.CheckIndex(x_160, state_9))
 		}
-		x_172 := row_171[int(x_158)]
-		x_173 := x_170 / x_172
-		if x_158 < 0 || x_158 >= int64(x_135) {
-			return nil, 0, runtime.WithPos("std/linalg:85:11", runtime.CheckIndex(x_158, x_135))
+		x_176 := row_175[int(x_160)]
+		x_177 := x_174 / x_176
+		if x_160 < 0 || x_160 >= int64(x_135) {
+			return nil, 0, runtime.WithPos("std/linalg:85:11", runtime.CheckIndex(x_160, x_135))
 		}
-		c_174 := ar.F64w(len(x_134))
-		copy(c_174, x_134)
-		c_174[int(x_158)] = x_173
-		x_134 = c_174
-		if x_135 == len(buf_175) {
-			copy(buf_175, x_134)
-			x_134 = buf_175
-			ar.Release(mark_156)
+		c_178 := ar.F64w(len(x_134))
+		copy(c_178, x_134)
+		c_178[int(x_160)] = x_177
+		x_134 = c_178
+		if x_135 == len(buf_179) {
+			copy(buf_179, x_134)
+			x_134 = buf_179
+			ar.Release(mark_158)
 		}
 	}
-	ar.Keep(mark_176, &x_134)
+	ar.Keep(mark_180, &x_134)
 	return x_134, n_131, nil
 }
 
@@ -1057,7 +1088,7 @@ var nbLoop2 runtime.LoopSite
 
 // fn_linalgsorauto is def linalg.sor_auto (std/linalg:196:5).
 func fn_linalgsorauto(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, iters_6 int64) ([]float64, int, error) {
-	mark_112 := ar.Mark()
+	mark_118 := ar.Mark()
 	size_7 := int64(a_2)
 	if int64(a_3) != size_7 {
 		return nil, 0, runtime.NewError("std/linalg:196:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_7, a_3))
@@ -1101,143 +1132,151 @@ func fn_linalgsorauto(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	var v_22 []float64
 	var v_23 int
 	v_22, v_23 = r_14, n_8
-	for t_47 := int64(0); t_47 < int64(30); t_47++ {
-		mark_48 := ar.Mark()
-		r_49 := ar.F64w(n_8)
-		for i_50 := range r_49 {
-			i_52 := int64(i_50)
-			row_53 := a_1[int(i_52)*a_3 : (int(i_52)+1)*a_3]
+	for t_49 := int64(0); t_49 < int64(30); t_49++ {
+		mark_50 := ar.Mark()
+		n_51, err_52 := runtime.CheckSize(size_7)
+		if err_52 != nil {
+			return nil, 0, runtime.WithPos("std/linalg:197:30", err_52)
+		}
+		r_53 := ar.F64w(n_51)
+		for i_54 := range r_53 {
+			i_56 := int64(i_54)
+			row_57 := a_1[int(i_56)*a_3 : (int(i_56)+1)*a_3]
 			if a_3 != v_23 {
 				return nil, 0, runtime.NewError("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_23}))
 			}
-			d_54 := runtime.Dot(row_53, v_22)
-			row_55 := a_1[int(i_52)*a_3 : (int(i_52)+1)*a_3]
-			if i_52 < 0 || i_52 >= int64(a_3) {
-				return nil, 0, runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_52, a_3))
+			d_58 := runtime.Dot(row_57, v_22)
+			row_59 := a_1[int(i_56)*a_3 : (int(i_56)+1)*a_3]
+			if i_56 < 0 || i_56 >= int64(a_3) {
+				return nil, 0, runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_56, a_3))
 			}
-			x_56 := row_55[int(i_52)]
-			if i_52 < 0 || i_52 >= int64(v_23) {
-				return nil, 0, runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_52, v_23))
+			x_60 := row_59[int(i_56)]
+			if i_56 < 0 || i_56 >= int64(v_23) {
+				return nil, 0, runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_56, v_23))
 			}
-			x_57 := v_22[int(i_52)]
-			x_58 := x_56 * x_57
-			x_59 := d_54 - x_58
-			row_60 := a_1[int(i_52)*a_3 : (int(i_52)+1)*a_3]
-			if i_52 < 0 || i_52 >= int64(a_3) {
-				return nil, 0, runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_52, a_3))
+			x_61 := v_22[int(i_56)]
+			x_62 := x_60 * x_61
+			x_63 := d_58 - x_62
+			row_64 := a_1[int(i_56)*a_3 : (int(i_56)+1)*a_3]
+			if i_56 < 0 || i_56 >= int64(a_3) {
+				return nil, 0, runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_56, a_3))
 			}
-			x_61 := row_60[int(i_52)]
-			x_62 := x_59 / x_61
-			r_49[i_50] = x_62
+			x_65 := row_64[int(i_56)]
+			x_66 := x_63 / x_65
+			r_53[i_54] = x_66
 		}
-		s_63 := runtime.Norm2(r_49)
-		x_64 := s_63 > 0.0
-		var c_65 []float64
-		var c_66 int
-		if x_64 {
-			s_67 := runtime.Norm2(r_49)
-			r_68 := ar.F64w(n_8)
-			r_49 = r_49[:len(r_68)]
-			for i_69 := range r_68 {
-				r_68[i_69] = (r_49[i_69] / s_67)
+		s_67 := runtime.Norm2(r_53)
+		x_68 := s_67 > 0.0
+		var c_69 []float64
+		var c_70 int
+		if x_68 {
+			s_71 := runtime.Norm2(r_53)
+			r_72 := ar.F64w(n_51)
+			r_53 = r_53[:len(r_72)]
+			for i_73 := range r_72 {
+				r_72[i_73] = (r_53[i_73] / s_71)
 			}
-			c_65, c_66 = r_68, n_8
+			c_69, c_70 = r_72, n_51
 		} else {
-			c_65, c_66 = r_49, n_8
+			c_69, c_70 = r_53, n_51
 		}
-		v_22, v_23 = c_65, c_66
-		_ = mark_48
+		v_22, v_23 = c_69, c_70
+		_ = mark_50
 	}
-	r_71 := ar.F64w(n_8)
-	if len(r_71) >= 256 {
-		loop_100 := runtime.EnterLoop(&nbLoop2, runtime.Bind(a_1, runtime.Bind(a_3, runtime.Bind(v_23, runtime.Bind(v_22, runtime.Bind(r_71, runtime.End{}))))), len(r_71), 32)
-		if loop_100.For == nil {
-			loop_100.For = func(lo_86, hi int) {
-				a_1 := loop_100.C.H
-				a_3 := loop_100.C.T.H
-				v_23 := loop_100.C.T.T.H
-				v_22 := loop_100.C.T.T.T.H
-				r_71 := loop_100.C.T.T.T.T.H
-				errs_85 := loop_100.Errs
-				for i_87 := lo_86; i_87 < hi; i_87++ {
-					i_89 := int64(i_87)
-					row_90 := a_1[int(i_89)*a_3 : (int(i_89)+1)*a_3]
+	n_75, err_76 := runtime.CheckSizeFast(size_7)
+	if err_76 != nil {
+		return nil, 0, runtime.WithPos("std/linalg:197:30", err_76)
+	}
+	r_77 := ar.F64w(n_75)
+	if len(r_77) >= 256 {
+		loop_106 := runtime.EnterLoop(&nbLoop2, runtime.Bind(a_1, runtime.Bind(a_3, runtime.Bind(v_23, runtime.Bind(v_22, runtime.Bind(r_77, runtime.End{}))))), len(r_77), 32)
+		if loop_106.For == nil {
+			loop_106.For = func(lo_92, hi int) {
+				a_1 := loop_106.C.H
+				a_3 := loop_106.C.T.H
+				v_23 := loop_106.C.T.T.H
+				v_22 := loop_106.C.T.T.T.H
+				r_77 := loop_106.C.T.T.T.T.H
+				errs_91 := loop_106.Errs
+				for i_93 := lo_92; i_93 < hi; i_93++ {
+					i_95 := int64(i_93)
+					row_96 := a_1[int(i_95)*a_3 : (int(i_95)+1)*a_3]
 					if a_3 != v_23 {
-						errs_85[lo_86/32] = runtime.NewError("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_23}))
+						errs_91[lo_92/32] = runtime.NewError("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_23}))
 						return
 					}
-					d_91 := runtime.Dot(row_90, v_22)
-					row_92 := a_1[int(i_89)*a_3 : (int(i_89)+1)*a_3]
-					if i_89 < 0 || i_89 >= int64(a_3) {
-						errs_85[lo_86/32] = runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_89, a_3))
+					d_97 := runtime.Dot(row_96, v_22)
+					row_98 := a_1[int(i_95)*a_3 : (int(i_95)+1)*a_3]
+					if i_95 < 0 || i_95 >= int64(a_3) {
+						errs_91[lo_92/32] = runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_95, a_3))
 						return
 					}
-					x_93 := row_92[int(i_89)]
-					if i_89 < 0 || i_89 >= int64(v_23) {
-						errs_85[lo_86/32] = runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_89, v_23))
+					x_99 := row_98[int(i_95)]
+					if i_95 < 0 || i_95 >= int64(v_23) {
+						errs_91[lo_92/32] = runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_95, v_23))
 						return
 					}
-					x_94 := v_22[int(i_89)]
-					x_95 := x_93 * x_94
-					x_96 := d_91 - x_95
-					row_97 := a_1[int(i_89)*a_3 : (int(i_89)+1)*a_3]
-					if i_89 < 0 || i_89 >= int64(a_3) {
-						errs_85[lo_86/32] = runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_89, a_3))
+					x_100 := v_22[int(i_95)]
+					x_101 := x_99 * x_100
+					x_102 := d_97 - x_101
+					row_103 := a_1[int(i_95)*a_3 : (int(i_95)+1)*a_3]
+					if i_95 < 0 || i_95 >= int64(a_3) {
+						errs_91[lo_92/32] = runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_95, a_3))
 						return
 					}
-					x_98 := row_97[int(i_89)]
-					x_99 := x_96 / x_98
-					r_71[i_87] = x_99
+					x_104 := row_103[int(i_95)]
+					x_105 := x_102 / x_104
+					r_77[i_93] = x_105
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_71), 32, loop_100.For)
-		err_101 := loop_100.Err()
-		loop_100.Leave(&nbLoop2)
-		if err_101 != nil {
-			return nil, 0, err_101
+		runtime.ParallelFor(len(r_77), 32, loop_106.For)
+		err_107 := loop_106.Err()
+		loop_106.Leave(&nbLoop2)
+		if err_107 != nil {
+			return nil, 0, err_107
 		}
 	} else {
-		for i_72 := range r_71 {
-			i_74 := int64(i_72)
-			row_75 := a_1[int(i_74)*a_3 : (int(i_74)+1)*a_3]
+		for i_78 := range r_77 {
+			i_80 := int64(i_78)
+			row_81 := a_1[int(i_80)*a_3 : (int(i_80)+1)*a_3]
 			if a_3 != v_23 {
 				return nil, 0, runtime.NewError("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_23}))
 			}
-			d_76 := runtime.Dot(row_75, v_22)
-			row_77 := a_1[int(i_74)*a_3 : (int(i_74)+1)*a_3]
-			if i_74 < 0 || i_74 >= int64(a_3) {
-				return nil, 0, runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_74, a_3))
+			d_82 := runtime.Dot(row_81, v_22)
+			row_83 := a_1[int(i_80)*a_3 : (int(i_80)+1)*a_3]
+			if i_80 < 0 || i_80 >= int64(a_3) {
+				return nil, 0, runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_80, a_3))
 			}
-			x_78 := row_77[int(i_74)]
-			if i_74 < 0 || i_74 >= int64(v_23) {
-				return nil, 0, runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_74, v_23))
+			x_84 := row_83[int(i_80)]
+			if i_80 < 0 || i_80 >= int64(v_23) {
+				return nil, 0, runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_80, v_23))
 			}
-			x_79 := v_22[int(i_74)]
-			x_80 := x_78 * x_79
-			x_81 := d_76 - x_80
-			row_82 := a_1[int(i_74)*a_3 : (int(i_74)+1)*a_3]
-			if i_74 < 0 || i_74 >= int64(a_3) {
-				return nil, 0, runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_74, a_3))
+			x_85 := v_22[int(i_80)]
+			x_86 := x_84 * x_85
+			x_87 := d_82 - x_86
+			row_88 := a_1[int(i_80)*a_3 : (int(i_80)+1)*a_3]
+			if i_80 < 0 || i_80 >= int64(a_3) {
+				return nil, 0, runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_80, a_3))
 			}
-			x_83 := row_82[int(i_74)]
-			x_84 := x_81 / x_83
-			r_71[i_72] = x_84
+			x_89 := row_88[int(i_80)]
+			x_90 := x_87 / x_89
+			r_77[i_78] = x_90
 		}
 	}
-	s_102 := runtime.Norm2(r_71)
-	x_103 := runtime.Min2(s_102, 0.999999)
-	x_104 := x_103 * x_103
-	x_105 := 1.0 - x_104
-	x_106 := math.Sqrt(x_105)
-	x_107 := 1.0 + x_106
-	x_108 := 2.0 / x_107
-	r_109, r_110, err_111 := fn_linalgsor(ar, a_1, a_2, a_3, b_4, b_5, x_108, iters_6)
-	if err_111 != nil {
-		return nil, 0, runtime.WithFrame(err_111, "linalg.sor", "std/linalg:181:5", "std/linalg:201:6")
+	s_108 := runtime.Norm2(r_77)
+	x_109 := runtime.Min2(s_108, 0.999999)
+	x_110 := x_109 * x_109
+	x_111 := 1.0 - x_110
+	x_112 := math.Sqrt(x_111)
+	x_113 := 1.0 + x_112
+	x_114 := 2.0 / x_113
+	r_115, r_116, err_117 := fn_linalgsor(ar, a_1, a_2, a_3, b_4, b_5, x_114, iters_6)
+	if err_117 != nil {
+		return nil, 0, runtime.WithFrame(err_117, "linalg.sor", "std/linalg:181:5", "std/linalg:201:6")
 	}
-	ar.Keep(mark_112, &r_109)
-	return r_109, r_110, nil
+	ar.Keep(mark_118, &r_115)
+	return r_115, r_116, nil
 }
 
 // fn_solve is def solve (linalg.nab:11:12).

@@ -1294,7 +1294,7 @@ func LevenbergMarquardtInto(dst0 []float64, r func([]float64) []float64, jac fun
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
-	mark_183 := ar.Mark()
+	mark_197 := ar.Mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
 		return nil, 0, 0, false, runtime.NewError("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
@@ -1307,160 +1307,175 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	var a_7 []float64
 	var d_8 int = 0
 	var rs_9 int = 0
-	scratch_184 := ar.F64w(n_5)
+	var scratch_198 []float64
+	if scratch_198_n, err := runtime.CheckSize(size_4); err == nil {
+		scratch_198 = ar.F64w(scratch_198_n)
+	}
 	for i_10 := 0; i_10 < n_5; i_10++ {
 		mark_11 := ar.Mark()
 		_ = int64(i_10)
-		a_13 := scratch_184[:n_5:n_5]
-		clear(a_13)
-		if i_10 == 0 {
-			d_8 = n_5
-			rs_9 = d_8
-			tot_14, err_15 := runtime.MulSize(n_5, rs_9)
-			if err_15 != nil {
-				return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_15)
-			}
-			a_7 = ar.F64w(tot_14)
-		} else if n_5 != d_8 {
-			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_5})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+		n_13, err_14 := runtime.CheckSize(size_4)
+		if err_14 != nil {
+			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
-		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_13)
+		a_15 := scratch_198[:n_13:n_13]
+		clear(a_15)
+		if i_10 == 0 {
+			d_8 = n_13
+			rs_9 = d_8
+			tot_16, err_17 := runtime.MulSize(n_5, rs_9)
+			if err_17 != nil {
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_17)
+			}
+			a_7 = ar.F64w(tot_16)
+		} else if n_13 != d_8 {
+			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+		}
+		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
 		if i_10 > 0 {
 			ar.Release(mark_11)
 		}
 	}
-	var state_16 []float64
-	var state_17 int
-	var state_18 int
-	var state_19 bool
-	state_16, state_17, state_18, state_19 = a_7, n_5, d_8, true
-	for i_101 := int64(0); i_101 < size_4; i_101++ {
-		mark_102 := ar.Mark()
-		x_103 := !state_19
-		var c_104 []float64
-		var c_105 int
-		var c_106 int
-		var c_107 bool
-		if x_103 {
-			c_104, c_105, c_106, c_107 = state_16, state_17, state_18, state_19
+	var state_18 []float64
+	var state_19 int
+	var state_20 int
+	var state_21 bool
+	state_18, state_19, state_20, state_21 = a_7, n_5, d_8, true
+	for i_109 := int64(0); i_109 < size_4; i_109++ {
+		mark_110 := ar.Mark()
+		x_111 := !state_21
+		var c_112 []float64
+		var c_113 int
+		var c_114 int
+		var c_115 bool
+		if x_111 {
+			c_112, c_113, c_114, c_115 = state_18, state_19, state_20, state_21
 		} else {
-			a_108 := ar.F64(n_5)
-			var state_109 []float64
-			var state_110 int
-			var state_111 bool
-			state_109, state_110, state_111 = a_108, n_5, true
-			x_146 := i_101 + int64(1)
-			for j_147 := int64(0); j_147 < x_146; j_147++ {
-				mark_148 := ar.Mark()
-				x_149 := j_147 == i_101
-				var c_150 []float64
-				var c_151 int
-				if x_149 {
-					c_150, c_151 = state_109, state_110
+			n_116, err_117 := runtime.CheckSize(size_4)
+			if err_117 != nil {
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:20:26", err_117)
+			}
+			a_118 := ar.F64(n_116)
+			var state_119 []float64
+			var state_120 int
+			var state_121 bool
+			state_119, state_120, state_121 = a_118, n_116, true
+			x_158 := i_109 + int64(1)
+			for j_159 := int64(0); j_159 < x_158; j_159++ {
+				mark_160 := ar.Mark()
+				x_161 := j_159 == i_109
+				var c_162 []float64
+				var c_163 int
+				if x_161 {
+					c_162, c_163 = state_119, state_120
 				} else {
-					if j_147 < 0 || j_147 >= int64(state_17) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:21:43", runtime.CheckIndex(j_147, state_17))
+					if j_159 < 0 || j_159 >= int64(state_19) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:21:43", runtime.CheckIndex(j_159, state_19))
 					}
-					row_152 := state_16[int(j_147)*state_18 : (int(j_147)+1)*state_18]
-					c_150, c_151 = row_152, state_18
+					row_164 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
+					c_162, c_163 = row_164, state_20
 				}
-				var s_153 float64 = 0
-				for i_154 := 0; i_154 < n_5; i_154++ {
-					i_156 := int64(i_154)
-					x_157 := i_156 < j_147
-					var c_158 float64
-					if x_157 {
-						if i_156 < 0 || i_156 >= int64(state_110) {
-							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:39", runtime.CheckIndex(i_156, state_110))
-						}
-						x_159 := state_109[int(i_156)]
-						if i_156 < 0 || i_156 >= int64(c_151) {
-							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:47", runtime.CheckIndex(i_156, c_151))
-						}
-						x_160 := c_150[int(i_156)]
-						x_161 := x_159 * x_160
-						c_158 = x_161
-					} else {
-						c_158 = 0.0
-					}
-					s_153 += c_158
+				n_165, err_166 := runtime.CheckSize(size_4)
+				if err_166 != nil {
+					return nil, 0, 0, false, runtime.WithPos("std/linalg:22:21", err_166)
 				}
-				x_162 := j_147 == i_101
-				var c_163 []float64
-				var c_164 int
-				var c_165 bool
-				if x_162 {
-					row_166 := a_1[int(i_101)*a_3 : (int(i_101)+1)*a_3]
-					if i_101 < 0 || i_101 >= int64(a_3) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:24:25", runtime.CheckIndex(i_101, a_3))
-					}
-					x_167 := row_166[int(i_101)]
-					x_168 := x_167 - s_153
-					x_169 := x_168 > 0.0
-					var c_170 []float64
-					var c_171 int
-					var c_172 bool
-					if x_169 {
-						x_173 := math.Sqrt(x_168)
-						if i_101 < 0 || i_101 >= int64(state_110) {
-							return nil, 0, 0, false, runtime.WithPos("std/linalg:25:36", runtime.CheckIndex(i_101, state_110))
+				var s_167 float64 = 0
+				for i_168 := 0; i_168 < n_165; i_168++ {
+					i_170 := int64(i_168)
+					x_171 := i_170 < j_159
+					var c_172 float64
+					if x_171 {
+						if i_170 < 0 || i_170 >= int64(state_120) {
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:39", runtime.CheckIndex(i_170, state_120))
 						}
-						c_174 := ar.F64w(len(state_109))
-						copy(c_174, state_109)
-						c_174[int(i_101)] = x_173
-						c_170, c_171, c_172 = c_174, state_110, state_111
+						x_173 := state_119[int(i_170)]
+						if i_170 < 0 || i_170 >= int64(c_163) {
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:47", runtime.CheckIndex(i_170, c_163))
+						}
+						x_174 := c_162[int(i_170)]
+						x_175 := x_173 * x_174
+						c_172 = x_175
 					} else {
-						c_170, c_171, c_172 = state_109, state_110, false
+						c_172 = 0.0
 					}
-					c_163, c_164, c_165 = c_170, c_171, c_172
+					s_167 += c_172
+				}
+				x_176 := j_159 == i_109
+				var c_177 []float64
+				var c_178 int
+				var c_179 bool
+				if x_176 {
+					row_180 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
+					if i_109 < 0 || i_109 >= int64(a_3) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:24:25", runtime.CheckIndex(i_109, a_3))
+					}
+					x_181 := row_180[int(i_109)]
+					x_182 := x_181 - s_167
+					x_183 := x_182 > 0.0
+					var c_184 []float64
+					var c_185 int
+					var c_186 bool
+					if x_183 {
+						x_187 := math.Sqrt(x_182)
+						if i_109 < 0 || i_109 >= int64(state_120) {
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
+						}
+						c_188 := ar.F64w(len(state_119))
+						copy(c_188, state_119)
+						c_188[int(i_109)] = x_187
+						c_184, c_185, c_186 = c_188, state_120, state_121
+					} else {
+						c_184, c_185, c_186 = state_119, state_120, false
+					}
+					c_177, c_178, c_179 = c_184, c_185, c_186
 				} else {
-					row_175 := a_1[int(i_101)*a_3 : (int(i_101)+1)*a_3]
-					if j_147 < 0 || j_147 >= int64(a_3) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:35", runtime.CheckIndex(j_147, a_3))
+					row_189 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
+					if j_159 < 0 || j_159 >= int64(a_3) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:35", runtime.CheckIndex(j_159, a_3))
 					}
-					x_176 := row_175[int(j_147)]
-					x_177 := x_176 - s_153
-					if j_147 < 0 || j_147 >= int64(state_17) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_147, state_17))
+					x_190 := row_189[int(j_159)]
+					x_191 := x_190 - s_167
+					if j_159 < 0 || j_159 >= int64(state_19) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_159, state_19))
 					}
-					row_178 := state_16[int(j_147)*state_18 : (int(j_147)+1)*state_18]
-					if j_147 < 0 || j_147 >= int64(state_18) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_147, state_18))
+					row_192 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
+					if j_159 < 0 || j_159 >= int64(state_20) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_159, state_20))
 					}
-					x_179 := row_178[int(j_147)]
-					x_180 := x_177 / x_179
-					if j_147 < 0 || j_147 >= int64(state_110) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:18", runtime.CheckIndex(j_147, state_110))
+					x_193 := row_192[int(j_159)]
+					x_194 := x_191 / x_193
+					if j_159 < 0 || j_159 >= int64(state_120) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
 					}
-					c_181 := ar.F64w(len(state_109))
-					copy(c_181, state_109)
-					c_181[int(j_147)] = x_180
-					c_163, c_164, c_165 = c_181, state_110, state_111
+					c_195 := ar.F64w(len(state_119))
+					copy(c_195, state_119)
+					c_195[int(j_159)] = x_194
+					c_177, c_178, c_179 = c_195, state_120, state_121
 				}
-				state_109, state_110, state_111 = c_163, c_164, c_165
-				_ = mark_148
+				state_119, state_120, state_121 = c_177, c_178, c_179
+				_ = mark_160
 			}
-			if i_101 < 0 || i_101 >= int64(state_17) {
-				return nil, 0, 0, false, runtime.WithPos("std/linalg:27:9", runtime.CheckIndex(i_101, state_17))
+			if i_109 < 0 || i_109 >= int64(state_19) {
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:27:9", runtime.CheckIndex(i_109, state_19))
 			}
-			if state_110 != state_18 {
-				return nil, 0, 0, false, runtime.NewError("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_110})+"; elements have shape "+runtime.ShapeString([]int{state_18}))
+			if state_120 != state_20 {
+				return nil, 0, 0, false, runtime.NewError("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
 			}
-			c_182 := ar.F64w(len(state_16))
-			copy(c_182, state_16)
-			copy(c_182[int(i_101)*state_18:(int(i_101)+1)*state_18], state_109)
-			c_104, c_105, c_106, c_107 = c_182, state_17, state_18, state_111
+			c_196 := ar.F64w(len(state_18))
+			copy(c_196, state_18)
+			copy(c_196[int(i_109)*state_20:(int(i_109)+1)*state_20], state_119)
+			c_112, c_113, c_114, c_115 = c_196, state_19, state_20, state_121
 		}
-		state_16, state_17, state_18, state_19 = c_104, c_105, c_106, c_107
-		_ = mark_102
+		state_18, state_19, state_20, state_21 = c_112, c_113, c_114, c_115
+		_ = mark_110
 	}
-	ar.Keep(mark_183, &state_16)
-	return state_16, state_17, state_18, state_19, nil
+	ar.Keep(mark_197, &state_18)
+	return state_18, state_19, state_20, state_21, nil
 }
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	mark_72 := ar.Mark()
+	mark_80 := ar.Mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
 		return nil, 0, runtime.NewError("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
@@ -1482,94 +1497,106 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 			return nil, 0, runtime.WithPos("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
 		}
 		x_14 := b_4[int(i_12)]
-		var s_15 float64 = 0
-		for i_16 := 0; i_16 < n_7; i_16++ {
-			i_18 := int64(i_16)
-			x_19 := i_18 < i_12
-			var c_20 float64
-			if x_19 {
-				row_21 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
-				if i_18 < 0 || i_18 >= int64(l_3) {
-					return nil, 0, runtime.WithPos("std/linalg:40:46", runtime.CheckIndex(i_18, l_3))
-				}
-				x_22 := row_21[int(i_18)]
-				x_23 := y_10[int(i_18)]
-				x_24 := x_22 * x_23
-				c_20 = x_24
-			} else {
-				c_20 = 0.0
-			}
-			s_15 += c_20
+		n_15, err_16 := runtime.CheckSize(size_6)
+		if err_16 != nil {
+			return nil, 0, runtime.WithPos("std/linalg:40:30", err_16)
 		}
-		x_25 := x_14 - s_15
-		row_26 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
+		var s_17 float64 = 0
+		for i_18 := 0; i_18 < n_15; i_18++ {
+			i_20 := int64(i_18)
+			x_21 := i_20 < i_12
+			var c_22 float64
+			if x_21 {
+				row_23 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
+				if i_20 < 0 || i_20 >= int64(l_3) {
+					return nil, 0, runtime.WithPos("std/linalg:40:46", runtime.CheckIndex(i_20, l_3))
+				}
+				x_24 := row_23[int(i_20)]
+				x_25 := y_10[int(i_20)]
+				x_26 := x_24 * x_25
+				c_22 = x_26
+			} else {
+				c_22 = 0.0
+			}
+			s_17 += c_22
+		}
+		x_27 := x_14 - s_17
+		row_28 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
 		if i_12 < 0 || i_12 >= int64(l_3) {
 			return nil, 0, runtime.WithPos("std/linalg:40:85", runtime.CheckIndex(i_12, l_3))
 		}
-		x_27 := row_26[int(i_12)]
-		x_28 := x_25 / x_27
-		y_10[int(i_12)] = x_28
+		x_29 := row_28[int(i_12)]
+		x_30 := x_27 / x_29
+		y_10[int(i_12)] = x_30
 	}
-	a_29 := ar.F64(n_7)
-	var x_30 []float64
-	var x_31 int
-	x_30, x_31 = a_29, n_7
-	buf_71 := ar.F64w(x_31)
-	for t_51 := int64(0); t_51 < size_6; t_51++ {
-		mark_52 := ar.Mark()
-		x_53 := size_6 - int64(1)
-		x_54 := x_53 - t_51
-		if x_54 < 0 || x_54 >= int64(n_7) {
-			return nil, 0, runtime.WithPos("std/linalg:43:26", runtime.CheckIndex(x_54, n_7))
+	n_31, err_32 := runtime.CheckSizeFast(size_6)
+	if err_32 != nil {
+		return nil, 0, runtime.WithPos("std/linalg:41:15", err_32)
+	}
+	a_33 := ar.F64(n_31)
+	var x_34 []float64
+	var x_35 int
+	x_34, x_35 = a_33, n_31
+	buf_79 := ar.F64w(x_35)
+	for t_57 := int64(0); t_57 < size_6; t_57++ {
+		mark_58 := ar.Mark()
+		x_59 := size_6 - int64(1)
+		x_60 := x_59 - t_57
+		if x_60 < 0 || x_60 >= int64(n_7) {
+			return nil, 0, runtime.WithPos("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
 		}
-		x_55 := a_9[int(x_54)]
-		var s_56 float64 = 0
-		for i_57 := 0; i_57 < n_7; i_57++ {
-			i_59 := int64(i_57)
-			x_60 := i_59 > x_54
-			var c_61 float64
-			if x_60 {
-				row_62 := l_1[int(i_59)*l_3 : (int(i_59)+1)*l_3]
-				if x_54 < 0 || x_54 >= int64(l_3) {
-					return nil, 0, runtime.WithPos("std/linalg:43:52", runtime.CheckIndex(x_54, l_3))
+		x_61 := a_9[int(x_60)]
+		n_62, err_63 := runtime.CheckSize(size_6)
+		if err_63 != nil {
+			return nil, 0, runtime.WithPos("std/linalg:43:36", err_63)
+		}
+		var s_64 float64 = 0
+		for i_65 := 0; i_65 < n_62; i_65++ {
+			i_67 := int64(i_65)
+			x_68 := i_67 > x_60
+			var c_69 float64
+			if x_68 {
+				row_70 := l_1[int(i_67)*l_3 : (int(i_67)+1)*l_3]
+				if x_60 < 0 || x_60 >= int64(l_3) {
+					return nil, 0, runtime.WithPos("std/linalg:43:52", runtime.CheckIndex(x_60, l_3))
 				}
-				x_63 := row_62[int(x_54)]
-				if i_59 < 0 || i_59 >= int64(x_31) {
-					return nil, 0, runtime.WithPos("std/linalg:43:62", runtime.CheckIndex(i_59, x_31))
+				x_71 := row_70[int(x_60)]
+				if i_67 < 0 || i_67 >= int64(x_35) {
+					return nil, 0, runtime.WithPos("std/linalg:43:62", runtime.CheckIndex(i_67, x_35))
 				}
-				x_64 := x_30[int(i_59)]
-				x_65 := x_63 * x_64
-				c_61 = x_65
+				x_72 := x_34[int(i_67)]
+				x_73 := x_71 * x_72
+				c_69 = x_73
 			} else {
-				c_61 = 0.0
+				c_69 = 0.0
 			}
-			s_56 += c_61
+			s_64 += c_69
 		}
-		x_66 := x_55 - s_56
-		if x_54 < 0 || x_54 >= int64(l_2) {
-			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_54, l_2))
+		x_74 := x_61 - s_64
+		if x_60 < 0 || x_60 >= int64(l_2) {
+			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_60, l_2))
 		}
-		row_67 := l_1[int(x_54)*l_3 : (int(x_54)+1)*l_3]
-		if x_54 < 0 || x_54 >= int64(l_3) {
-			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_54, l_3))
+		row_75 := l_1[int(x_60)*l_3 : (int(x_60)+1)*l_3]
+		if x_60 < 0 || x_60 >= int64(l_3) {
+			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_60, l_3))
 		}
-		x_68 := row_67[int(x_54)]
-		x_69 := x_66 / x_68
-		if x_54 < 0 || x_54 >= int64(x_31) {
-			return nil, 0, runtime.WithPos("std/linalg:43:11", runtime.CheckIndex(x_54, x_31))
+		x_76 := row_75[int(x_60)]
+		x_77 := x_74 / x_76
+		if x_60 < 0 || x_60 >= int64(x_35) {
+			return nil, 0, runtime.WithPos("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
 		}
-		c_70 := ar.F64w(len(x_30))
-		copy(c_70, x_30)
-		c_70[int(x_54)] = x_69
-		x_30 = c_70
-		if x_31 == len(buf_71) {
-			copy(buf_71, x_30)
-			x_30 = buf_71
-			ar.Release(mark_52)
+		c_78 := ar.F64w(len(x_34))
+		copy(c_78, x_34)
+		c_78[int(x_60)] = x_77
+		x_34 = c_78
+		if x_35 == len(buf_79) {
+			copy(buf_79, x_34)
+			x_34 = buf_79
+			ar.Release(mark_58)
 		}
 	}
-	ar.Keep(mark_72, &x_30)
-	return x_30, n_7, nil
+	ar.Keep(mark_80, &x_34)
+	return x_34, n_31, nil
 }
 
 // nbLoop1 keeps the records of a parallel loop of fn_linalgcholreg.

@@ -556,7 +556,7 @@ func MirrorDescentSimplexInto(dst0 []float64, fg func([]float64) (float64, []flo
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
-	mark_183 := ar.Mark()
+	mark_197 := ar.Mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
 		return nil, 0, 0, false, runtime.NewError("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
@@ -569,155 +569,170 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 	var a_7 []float64
 	var d_8 int = 0
 	var rs_9 int = 0
-	scratch_184 := ar.F64w(n_5)
+	var scratch_198 []float64
+	if scratch_198_n, err := runtime.CheckSize(size_4); err == nil {
+		scratch_198 = ar.F64w(scratch_198_n)
+	}
 	for i_10 := 0; i_10 < n_5; i_10++ {
 		mark_11 := ar.Mark()
 		_ = int64(i_10)
-		a_13 := scratch_184[:n_5:n_5]
-		clear(a_13)
-		if i_10 == 0 {
-			d_8 = n_5
-			rs_9 = d_8
-			tot_14, err_15 := runtime.MulSize(n_5, rs_9)
-			if err_15 != nil {
-				return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_15)
-			}
-			a_7 = ar.F64w(tot_14)
-		} else if n_5 != d_8 {
-			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_5})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+		n_13, err_14 := runtime.CheckSize(size_4)
+		if err_14 != nil {
+			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
-		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_13)
+		a_15 := scratch_198[:n_13:n_13]
+		clear(a_15)
+		if i_10 == 0 {
+			d_8 = n_13
+			rs_9 = d_8
+			tot_16, err_17 := runtime.MulSize(n_5, rs_9)
+			if err_17 != nil {
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_17)
+			}
+			a_7 = ar.F64w(tot_16)
+		} else if n_13 != d_8 {
+			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+		}
+		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
 		if i_10 > 0 {
 			ar.Release(mark_11)
 		}
 	}
-	var state_16 []float64
-	var state_17 int
-	var state_18 int
-	var state_19 bool
-	state_16, state_17, state_18, state_19 = a_7, n_5, d_8, true
-	for i_101 := int64(0); i_101 < size_4; i_101++ {
-		mark_102 := ar.Mark()
-		x_103 := !state_19
-		var c_104 []float64
-		var c_105 int
-		var c_106 int
-		var c_107 bool
-		if x_103 {
-			c_104, c_105, c_106, c_107 = state_16, state_17, state_18, state_19
+	var state_18 []float64
+	var state_19 int
+	var state_20 int
+	var state_21 bool
+	state_18, state_19, state_20, state_21 = a_7, n_5, d_8, true
+	for i_109 := int64(0); i_109 < size_4; i_109++ {
+		mark_110 := ar.Mark()
+		x_111 := !state_21
+		var c_112 []float64
+		var c_113 int
+		var c_114 int
+		var c_115 bool
+		if x_111 {
+			c_112, c_113, c_114, c_115 = state_18, state_19, state_20, state_21
 		} else {
-			a_108 := ar.F64(n_5)
-			var state_109 []float64
-			var state_110 int
-			var state_111 bool
-			state_109, state_110, state_111 = a_108, n_5, true
-			x_146 := i_101 + int64(1)
-			for j_147 := int64(0); j_147 < x_146; j_147++ {
-				mark_148 := ar.Mark()
-				x_149 := j_147 == i_101
-				var c_150 []float64
-				var c_151 int
-				if x_149 {
-					c_150, c_151 = state_109, state_110
+			n_116, err_117 := runtime.CheckSize(size_4)
+			if err_117 != nil {
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:20:26", err_117)
+			}
+			a_118 := ar.F64(n_116)
+			var state_119 []float64
+			var state_120 int
+			var state_121 bool
+			state_119, state_120, state_121 = a_118, n_116, true
+			x_158 := i_109 + int64(1)
+			for j_159 := int64(0); j_159 < x_158; j_159++ {
+				mark_160 := ar.Mark()
+				x_161 := j_159 == i_109
+				var c_162 []float64
+				var c_163 int
+				if x_161 {
+					c_162, c_163 = state_119, state_120
 				} else {
-					if j_147 < 0 || j_147 >= int64(state_17) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:21:43", runtime.CheckIndex(j_147, state_17))
+					if j_159 < 0 || j_159 >= int64(state_19) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:21:43", runtime.CheckIndex(j_159, state_19))
 					}
-					row_152 := state_16[int(j_147)*state_18 : (int(j_147)+1)*state_18]
-					c_150, c_151 = row_152, state_18
+					row_164 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
+					c_162, c_163 = row_164, state_20
 				}
-				var s_153 float64 = 0
-				for i_154 := 0; i_154 < n_5; i_154++ {
-					i_156 := int64(i_154)
-					x_157 := i_156 < j_147
-					var c_158 float64
-					if x_157 {
-						if i_156 < 0 || i_156 >= int64(state_110) {
-							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:39", runtime.CheckIndex(i_156, state_110))
-						}
-						x_159 := state_109[int(i_156)]
-						if i_156 < 0 || i_156 >= int64(c_151) {
-							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:47", runtime.CheckIndex(i_156, c_151))
-						}
-						x_160 := c_150[int(i_156)]
-						x_161 := x_159 * x_160
-						c_158 = x_161
-					} else {
-						c_158 = 0.0
-					}
-					s_153 += c_158
+				n_165, err_166 := runtime.CheckSize(size_4)
+				if err_166 != nil {
+					return nil, 0, 0, false, runtime.WithPos("std/linalg:22:21", err_166)
 				}
-				x_162 := j_147 == i_101
-				var c_163 []float64
-				var c_164 int
-				var c_165 bool
-				if x_162 {
-					row_166 := a_1[int(i_101)*a_3 : (int(i_101)+1)*a_3]
-					if i_101 < 0 || i_101 >= int64(a_3) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:24:25", runtime.CheckIndex(i_101, a_3))
-					}
-					x_167 := row_166[int(i_101)]
-					x_168 := x_167 - s_153
-					x_169 := x_168 > 0.0
-					var c_170 []float64
-					var c_171 int
-					var c_172 bool
-					if x_169 {
-						x_173 := math.Sqrt(x_168)
-						if i_101 < 0 || i_101 >= int64(state_110) {
-							return nil, 0, 0, false, runtime.WithPos("std/linalg:25:36", runtime.CheckIndex(i_101, state_110))
+				var s_167 float64 = 0
+				for i_168 := 0; i_168 < n_165; i_168++ {
+					i_170 := int64(i_168)
+					x_171 := i_170 < j_159
+					var c_172 float64
+					if x_171 {
+						if i_170 < 0 || i_170 >= int64(state_120) {
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:39", runtime.CheckIndex(i_170, state_120))
 						}
-						c_174 := ar.F64w(len(state_109))
-						copy(c_174, state_109)
-						c_174[int(i_101)] = x_173
-						c_170, c_171, c_172 = c_174, state_110, state_111
+						x_173 := state_119[int(i_170)]
+						if i_170 < 0 || i_170 >= int64(c_163) {
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:47", runtime.CheckIndex(i_170, c_163))
+						}
+						x_174 := c_162[int(i_170)]
+						x_175 := x_173 * x_174
+						c_172 = x_175
 					} else {
-						c_170, c_171, c_172 = state_109, state_110, false
+						c_172 = 0.0
 					}
-					c_163, c_164, c_165 = c_170, c_171, c_172
+					s_167 += c_172
+				}
+				x_176 := j_159 == i_109
+				var c_177 []float64
+				var c_178 int
+				var c_179 bool
+				if x_176 {
+					row_180 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
+					if i_109 < 0 || i_109 >= int64(a_3) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:24:25", runtime.CheckIndex(i_109, a_3))
+					}
+					x_181 := row_180[int(i_109)]
+					x_182 := x_181 - s_167
+					x_183 := x_182 > 0.0
+					var c_184 []float64
+					var c_185 int
+					var c_186 bool
+					if x_183 {
+						x_187 := math.Sqrt(x_182)
+						if i_109 < 0 || i_109 >= int64(state_120) {
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
+						}
+						c_188 := ar.F64w(len(state_119))
+						copy(c_188, state_119)
+						c_188[int(i_109)] = x_187
+						c_184, c_185, c_186 = c_188, state_120, state_121
+					} else {
+						c_184, c_185, c_186 = state_119, state_120, false
+					}
+					c_177, c_178, c_179 = c_184, c_185, c_186
 				} else {
-					row_175 := a_1[int(i_101)*a_3 : (int(i_101)+1)*a_3]
-					if j_147 < 0 || j_147 >= int64(a_3) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:35", runtime.CheckIndex(j_147, a_3))
+					row_189 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
+					if j_159 < 0 || j_159 >= int64(a_3) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:35", runtime.CheckIndex(j_159, a_3))
 					}
-					x_176 := row_175[int(j_147)]
-					x_177 := x_176 - s_153
-					if j_147 < 0 || j_147 >= int64(state_17) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_147, state_17))
+					x_190 := row_189[int(j_159)]
+					x_191 := x_190 - s_167
+					if j_159 < 0 || j_159 >= int64(state_19) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_159, state_19))
 					}
-					row_178 := state_16[int(j_147)*state_18 : (int(j_147)+1)*state_18]
-					if j_147 < 0 || j_147 >= int64(state_18) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_147, state_18))
+					row_192 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
+					if j_159 < 0 || j_159 >= int64(state_20) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_159, state_20))
 					}
-					x_179 := row_178[int(j_147)]
-					x_180 := x_177 / x_179
-					if j_147 < 0 || j_147 >= int64(state_110) {
-						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:18", runtime.CheckIndex(j_147, state_110))
+					x_193 := row_192[int(j_159)]
+					x_194 := x_191 / x_193
+					if j_159 < 0 || j_159 >= int64(state_120) {
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
 					}
-					c_181 := ar.F64w(len(state_109))
-					copy(c_181, state_109)
-					c_181[int(j_147)] = x_180
-					c_163, c_164, c_165 = c_181, state_110, state_111
+					c_195 := ar.F64w(len(state_119))
+					copy(c_195, state_119)
+					c_195[int(j_159)] = x_194
+					c_177, c_178, c_179 = c_195, state_120, state_121
 				}
-				state_109, state_110, state_111 = c_163, c_164, c_165
-				_ = mark_148
+				state_119, state_120, state_121 = c_177, c_178, c_179
+				_ = mark_160
 			}
-			if i_101 < 0 || i_101 >= int64(state_17) {
-				return nil, 0, 0, false, runtime.WithPos("std/linalg:27:9", runtime.CheckIndex(i_101, state_17))
+			if i_109 < 0 || i_109 >= int64(state_19) {
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:27:9", runtime.CheckIndex(i_109, state_19))
 			}
-			if state_110 != state_18 {
-				return nil, 0, 0, false, runtime.NewError("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_110})+"; elements have shape "+runtime.ShapeString([]int{state_18}))
+			if state_120 != state_20 {
+				return nil, 0, 0, false, runtime.NewError("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
 			}
-			c_182 := ar.F64w(len(state_16))
-			copy(c_182, state_16)
-			copy(c_182[int(i_101)*state_18:(int(i_101)+1)*state_18], state_109)
-			c_104, c_105, c_106, c_107 = c_182, state_17, state_18, state_111
+			c_196 := ar.F64w(len(state_18))
+			copy(c_196, state_18)
+			copy(c_196[int(i_109)*state_20:(int(i_109)+1)*state_20], state_119)
+			c_112, c_113, c_114, c_115 = c_196, state_19, state_20, state_121
 		}
-		state_16, state_17, state_18, state_19 = c_104, c_105, c_106, c_107
-		_ = mark_102
+		state_18, state_19, state_20, state_21 = c_112, c_113, c_114, c_115
+		_ = mark_110
 	}
-	ar.Keep(mark_183, &state_16)
-	return state_16, state_17, state_18, state_19, nil
+	ar.Keep(mark_197, &state_18)
+	return state_18, state_19, state_20, state_21, nil
 }
 
 // fn_linalgcholesky is def linalg.cholesky (std/linalg:32:5).
@@ -739,7 +754,7 @@ func fn_linalgcholesky(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]fl
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	mark_72 := ar.Mark()
+	mark_80 := ar.Mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
 		return nil, 0, runtime.NewError("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
@@ -761,94 +776,106 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 			return nil, 0, runtime.WithPos("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
 		}
 		x_14 := b_4[int(i_12)]
-		var s_15 float64 = 0
-		for i_16 := 0; i_16 < n_7; i_16++ {
-			i_18 := int64(i_16)
-			x_19 := i_18 < i_12
-			var c_20 float64
-			if x_19 {
-				row_21 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
-				if i_18 < 0 || i_18 >= int64(l_3) {
-					return nil, 0, runtime.WithPos("std/linalg:40:46", runtime.CheckIndex(i_18, l_3))
-				}
-				x_22 := row_21[int(i_18)]
-				x_23 := y_10[int(i_18)]
-				x_24 := x_22 * x_23
-				c_20 = x_24
-			} else {
-				c_20 = 0.0
-			}
-			s_15 += c_20
+		n_15, err_16 := runtime.CheckSize(size_6)
+		if err_16 != nil {
+			return nil, 0, runtime.WithPos("std/linalg:40:30", err_16)
 		}
-		x_25 := x_14 - s_15
-		row_26 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
+		var s_17 float64 = 0
+		for i_18 := 0; i_18 < n_15; i_18++ {
+			i_20 := int64(i_18)
+			x_21 := i_20 < i_12
+			var c_22 float64
+			if x_21 {
+				row_23 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
+				if i_20 < 0 || i_20 >= int64(l_3) {
+					return nil, 0, runtime.WithPos("std/linalg:40:46", runtime.CheckIndex(i_20, l_3))
+				}
+				x_24 := row_23[int(i_20)]
+				x_25 := y_10[int(i_20)]
+				x_26 := x_24 * x_25
+				c_22 = x_26
+			} else {
+				c_22 = 0.0
+			}
+			s_17 += c_22
+		}
+		x_27 := x_14 - s_17
+		row_28 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
 		if i_12 < 0 || i_12 >= int64(l_3) {
 			return nil, 0, runtime.WithPos("std/linalg:40:85", runtime.CheckIndex(i_12, l_3))
 		}
-		x_27 := row_26[int(i_12)]
-		x_28 := x_25 / x_27
-		y_10[int(i_12)] = x_28
+		x_29 := row_28[int(i_12)]
+		x_30 := x_27 / x_29
+		y_10[int(i_12)] = x_30
 	}
-	a_29 := ar.F64(n_7)
-	var x_30 []float64
-	var x_31 int
-	x_30, x_31 = a_29, n_7
-	buf_71 := ar.F64w(x_31)
-	for t_51 := int64(0); t_51 < size_6; t_51++ {
-		mark_52 := ar.Mark()
-		x_53 := size_6 - int64(1)
-		x_54 := x_53 - t_51
-		if x_54 < 0 || x_54 >= int64(n_7) {
-			return nil, 0, runtime.WithPos("std/linalg:43:26", runtime.CheckIndex(x_54, n_7))
+	n_31, err_32 := runtime.CheckSizeFast(size_6)
+	if err_32 != nil {
+		return nil, 0, runtime.WithPos("std/linalg:41:15", err_32)
+	}
+	a_33 := ar.F64(n_31)
+	var x_34 []float64
+	var x_35 int
+	x_34, x_35 = a_33, n_31
+	buf_79 := ar.F64w(x_35)
+	for t_57 := int64(0); t_57 < size_6; t_57++ {
+		mark_58 := ar.Mark()
+		x_59 := size_6 - int64(1)
+		x_60 := x_59 - t_57
+		if x_60 < 0 || x_60 >= int64(n_7) {
+			return nil, 0, runtime.WithPos("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
 		}
-		x_55 := a_9[int(x_54)]
-		var s_56 float64 = 0
-		for i_57 := 0; i_57 < n_7; i_57++ {
-			i_59 := int64(i_57)
-			x_60 := i_59 > x_54
-			var c_61 float64
-			if x_60 {
-				row_62 := l_1[int(i_59)*l_3 : (int(i_59)+1)*l_3]
-				if x_54 < 0 || x_54 >= int64(l_3) {
-					return nil, 0, runtime.WithPos("std/linalg:43:52", runtime.CheckIndex(x_54, l_3))
+		x_61 := a_9[int(x_60)]
+		n_62, err_63 := runtime.CheckSize(size_6)
+		if err_63 != nil {
+			return nil, 0, runtime.WithPos("std/linalg:43:36", err_63)
+		}
+		var s_64 float64 = 0
+		for i_65 := 0; i_65 < n_62; i_65++ {
+			i_67 := int64(i_65)
+			x_68 := i_67 > x_60
+			var c_69 float64
+			if x_68 {
+				row_70 := l_1[int(i_67)*l_3 : (int(i_67)+1)*l_3]
+				if x_60 < 0 || x_60 >= int64(l_3) {
+					return nil, 0, runtime.WithPos("std/linalg:43:52", runtime.CheckIndex(x_60, l_3))
 				}
-				x_63 := row_62[int(x_54)]
-				if i_59 < 0 || i_59 >= int64(x_31) {
-					return nil, 0, runtime.WithPos("std/linalg:43:62", runtime.CheckIndex(i_59, x_31))
+				x_71 := row_70[int(x_60)]
+				if i_67 < 0 || i_67 >= int64(x_35) {
+					return nil, 0, runtime.WithPos("std/linalg:43:62", runtime.CheckIndex(i_67, x_35))
 				}
-				x_64 := x_30[int(i_59)]
-				x_65 := x_63 * x_64
-				c_61 = x_65
+				x_72 := x_34[int(i_67)]
+				x_73 := x_71 * x_72
+				c_69 = x_73
 			} else {
-				c_61 = 0.0
+				c_69 = 0.0
 			}
-			s_56 += c_61
+			s_64 += c_69
 		}
-		x_66 := x_55 - s_56
-		if x_54 < 0 || x_54 >= int64(l_2) {
-			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_54, l_2))
+		x_74 := x_61 - s_64
+		if x_60 < 0 || x_60 >= int64(l_2) {
+			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_60, l_2))
 		}
-		row_67 := l_1[int(x_54)*l_3 : (int(x_54)+1)*l_3]
-		if x_54 < 0 || x_54 >= int64(l_3) {
-			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_54, l_3))
+		row_75 := l_1[int(x_60)*l_3 : (int(x_60)+1)*l_3]
+		if x_60 < 0 || x_60 >= int64(l_3) {
+			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_60, l_3))
 		}
-		x_68 := row_67[int(x_54)]
-		x_69 := x_66 / x_68
-		if x_54 < 0 || x_54 >= int64(x_31) {
-			return nil, 0, runtime.WithPos("std/linalg:43:11", runtime.CheckIndex(x_54, x_31))
+		x_76 := row_75[int(x_60)]
+		x_77 := x_74 / x_76
+		if x_60 < 0 || x_60 >= int64(x_35) {
+			return nil, 0, runtime.WithPos("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
 		}
-		c_70 := ar.F64w(len(x_30))
-		copy(c_70, x_30)
-		c_70[int(x_54)] = x_69
-		x_30 = c_70
-		if x_31 == len(buf_71) {
-			copy(buf_71, x_30)
-			x_30 = buf_71
-			ar.Release(mark_52)
+		c_78 := ar.F64w(len(x_34))
+		copy(c_78, x_34)
+		c_78[int(x_60)] = x_77
+		x_34 = c_78
+		if x_35 == len(buf_79) {
+			copy(buf_79, x_34)
+			x_34 = buf_79
+			ar.Release(mark_58)
 		}
 	}
-	ar.Keep(mark_72, &x_30)
-	return x_30, n_7, nil
+	ar.Keep(mark_80, &x_34)
+	return x_34, n_31, nil
 }
 
 // nbLoop1 keeps the records of a parallel loop of fn_linalgcholreg.
@@ -1064,7 +1091,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 
 // fn_linalglusolve is def linalg.lu_solve (std/linalg:69:5).
 func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	mark_176 := ar.Mark()
+	mark_180 := ar.Mark()
 	size_6 := int64(a_2)
 	if int64(a_3) != size_6 {
 		return nil, 0, runtime.NewError("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
@@ -1266,64 +1293,68 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	var x_134 []float64
 	var x_135 int
 	x_134, x_135 = a_133, n_131
-	buf_175 := ar.F64w(x_135)
-	for t_155 := int64(0); t_155 < size_6; t_155++ {
-		mark_156 := ar.Mark()
-		x_157 := size_6 - int64(1)
-		x_158 := x_157 - t_155
-		if x_158 < 0 || x_158 >= int64(state_11) {
-			return nil, 0, runtime.WithPos("std/linalg:85:26", runtime.CheckIndex(x_158, state_11))
+	buf_179 := ar.F64w(x_135)
+	for t_157 := int64(0); t_157 < size_6; t_157++ {
+		mark_158 := ar.Mark()
+		x_159 := size_6 - int64(1)
+		x_160 := x_159 - t_157
+		if x_160 < 0 || x_160 >= int64(state_11) {
+			return nil, 0, runtime.WithPos("std/linalg:85:26", runtime.CheckIndex(x_160, state_11))
 		}
-		x_159 := state_10[int(x_158)]
-		var s_160 float64 = 0
-		for i_161 := 0; i_161 < n_131; i_161++ {
-			i_163 := int64(i_161)
-			x_164 := i_163 > x_158
-			var c_165 float64
-			if x_164 {
-				if x_158 < 0 || x_158 >= int64(state_8) {
-					return nil, 0, runtime.WithPos("std/linalg:84:36", runtime.CheckIndex(x_158, state_8))
+		x_161 := state_10[int(x_160)]
+		n_162, err_163 := runtime.CheckSize(size_6)
+		if err_163 != nil {
+			return nil, 0, runtime.WithPos("std/linalg:84:20", err_163)
+		}
+		var s_164 float64 = 0
+		for i_165 := 0; i_165 < n_162; i_165++ {
+			i_167 := int64(i_165)
+			x_168 := i_167 > x_160
+			var c_169 float64
+			if x_168 {
+				if x_160 < 0 || x_160 >= int64(state_8) {
+					return nil, 0, runtime.WithPos("std/linalg:84:36", runtime.CheckIndex(x_160, state_8))
 				}
-				row_166 := state_7[int(x_158)*state_9 : (int(x_158)+1)*state_9]
-				if i_163 < 0 || i_163 >= int64(state_9) {
-					return nil, 0, runtime.WithPos("std/linalg:84:36", runtime.CheckIndex(i_163, state_9))
+				row_170 := state_7[int(x_160)*state_9 : (int(x_160)+1)*state_9]
+				if i_167 < 0 || i_167 >= int64(state_9) {
+					return nil, 0, runtime.WithPos("std/linalg:84:36", runtime.CheckIndex(i_167, state_9))
 				}
-				x_167 := row_166[int(i_163)]
-				if i_163 < 0 || i_163 >= int64(x_135) {
-					return nil, 0, runtime.WithPos("std/linalg:84:46", runtime.CheckIndex(i_163, x_135))
+				x_171 := row_170[int(i_167)]
+				if i_167 < 0 || i_167 >= int64(x_135) {
+					return nil, 0, runtime.WithPos("std/linalg:84:46", runtime.CheckIndex(i_167, x_135))
 				}
-				x_168 := x_134[int(i_163)]
-				x_169 := x_167 * x_168
-				c_165 = x_169
+				x_172 := x_134[int(i_167)]
+				x_173 := x_171 * x_172
+				c_169 = x_173
 			} else {
-				c_165 = 0.0
+				c_169 = 0.0
 			}
-			s_160 += c_165
+			s_164 += c_169
 		}
-		x_170 := x_159 - s_160
-		if x_158 < 0 || x_158 >= int64(state_8) {
-			return nil, 0, runtime.WithPos("std/linalg:85:38", runtime.CheckIndex(x_158, state_8))
+		x_174 := x_161 - s_164
+		if x_160 < 0 || x_160 >= int64(state_8) {
+			return nil, 0, runtime.WithPos("std/linalg:85:38", runtime.CheckIndex(x_160, state_8))
 		}
-		row_171 := state_7[int(x_158)*state_9 : (int(x_158)+1)*state_9]
-		if x_158 < 0 || x_158 >= int64(state_9) {
-			return nil, 0, runtime.WithPos("std/linalg:85:38", runtime.CheckIndex(x_158, state_9))
+		row_175 := state_7[int(x_160)*state_9 : (int(x_160)+1)*state_9]
+		if x_160 < 0 || x_160 >= int64(state_9) {
+			return nil, 0, runtime.WithPos("std/linalg:85:38", runtime.CheckIndex(x_160, state_9))
 		}
-		x_172 := row_171[int(x_158)]
-		x_173 := x_170 / x_172
-		if x_158 < 0 || x_158 >= int64(x_135) {
-			return nil, 0, runtime.WithPos("std/linalg:85:11", runtime.CheckIndex(x_158, x_135))
+		x_176 := row_175[int(x_160)]
+		x_177 := x_174 / x_176
+		if x_160 < 0 || x_160 >= int64(x_135) {
+			return nil, 0, runtime.WithPos("std/linalg:85:11", runtime.CheckIndex(x_160, x_135))
 		}
-		c_174 := ar.F64w(len(x_134))
-		copy(c_174, x_134)
-		c_174[int(x_158)] = x_173
-		x_134 = c_174
-		if x_135 == len(buf_175) {
-			copy(buf_175, x_134)
-			x_134 = buf_175
-			ar.Release(mark_156)
+		c_178 := ar.F64w(len(x_134))
+		copy(c_178, x_134)
+		c_178[int(x_160)] = x_177
+		x_134 = c_178
+		if x_135 == len(buf_179) {
+			copy(buf_179, x_134)
+			x_134 = buf_179
+			ar.Release(mark_158)
 		}
 	}
-	ar.Keep(mark_176, &x_134)
+	ar.Keep(mark_180, &x_134)
 	return x_134, n_131, nil
 }
 
@@ -1841,7 +1872,7 @@ var nbLoop4 runtime.LoopSite
 
 // fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
 func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
-	mark_109 := ar.Mark()
+	mark_117 := ar.Mark()
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
 		return nil, 0, runtime.NewError("std/solve:42:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
@@ -1879,50 +1910,54 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 	for i_24 := 0; i_24 < n_19; i_24++ {
 		mark_25 := ar.Mark()
 		i_26 := int64(i_24)
-		if i_24 == 0 {
-			d_22 = n_19
-			rs_23 = d_22
-			tot_27, err_28 := runtime.MulSize(n_19, rs_23)
-			if err_28 != nil {
-				return nil, 0, runtime.WithPos("std/solve:47:42", err_28)
-			}
-			a_21 = ar.F64w(tot_27)
-		} else if n_19 != d_22 {
-			return nil, 0, runtime.NewError("std/solve:47:42", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_19})+", element 0 has shape "+runtime.ShapeString([]int{d_22}))
+		n_27, err_28 := runtime.CheckSize(size_10)
+		if err_28 != nil {
+			return nil, 0, runtime.WithPos("std/solve:47:43", err_28)
 		}
-		row_29 := a_21[i_24*rs_23 : (i_24+1)*rs_23]
-		if len(row_29) >= 262144 {
-			loop_42 := runtime.EnterLoop(&nbLoop3, runtime.Bind(i_26, runtime.Bind(row_29, runtime.End{})), len(row_29), 16384)
-			if loop_42.For == nil {
-				loop_42.For = func(lo_36, hi int) {
-					i_26 := loop_42.C.H
-					row_29 := loop_42.C.T.H
-					for i_37 := lo_36; i_37 < hi; i_37++ {
-						i_39 := int64(i_37)
-						x_40 := i_26 == i_39
-						var c_41 float64
-						if x_40 {
-							c_41 = 1.0
+		if i_24 == 0 {
+			d_22 = n_27
+			rs_23 = d_22
+			tot_29, err_30 := runtime.MulSize(n_19, rs_23)
+			if err_30 != nil {
+				return nil, 0, runtime.WithPos("std/solve:47:42", err_30)
+			}
+			a_21 = ar.F64w(tot_29)
+		} else if n_27 != d_22 {
+			return nil, 0, runtime.NewError("std/solve:47:42", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_27})+", element 0 has shape "+runtime.ShapeString([]int{d_22}))
+		}
+		row_31 := a_21[i_24*rs_23 : (i_24+1)*rs_23]
+		if len(row_31) >= 262144 {
+			loop_44 := runtime.EnterLoop(&nbLoop3, runtime.Bind(i_26, runtime.Bind(row_31, runtime.End{})), len(row_31), 16384)
+			if loop_44.For == nil {
+				loop_44.For = func(lo_38, hi int) {
+					i_26 := loop_44.C.H
+					row_31 := loop_44.C.T.H
+					for i_39 := lo_38; i_39 < hi; i_39++ {
+						i_41 := int64(i_39)
+						x_42 := i_26 == i_41
+						var c_43 float64
+						if x_42 {
+							c_43 = 1.0
 						} else {
-							c_41 = 0.0
+							c_43 = 0.0
 						}
-						row_29[i_37] = c_41
+						row_31[i_39] = c_43
 					}
 				}
 			}
-			runtime.ParallelFor(len(row_29), 16384, loop_42.For)
-			loop_42.Leave(&nbLoop3)
+			runtime.ParallelFor(len(row_31), 16384, loop_44.For)
+			loop_44.Leave(&nbLoop3)
 		} else {
-			for i_30 := range row_29 {
-				i_32 := int64(i_30)
-				x_33 := i_26 == i_32
-				var c_34 float64
-				if x_33 {
-					c_34 = 1.0
+			for i_32 := range row_31 {
+				i_34 := int64(i_32)
+				x_35 := i_26 == i_34
+				var c_36 float64
+				if x_35 {
+					c_36 = 1.0
 				} else {
-					c_34 = 0.0
+					c_36 = 0.0
 				}
-				row_29[i_30] = c_34
+				row_31[i_32] = c_36
 			}
 		}
 		if i_24 > 0 {
@@ -1932,120 +1967,132 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 	if n_19 != a_3 || d_22 != a_3 {
 		return nil, 0, runtime.NewError("std/solve:47:34", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3, a_3})+" and "+runtime.ShapeString([]int{n_19, d_22}))
 	}
-	n_43 := a_3 * a_3
-	r_44 := ar.F64w(n_43)
-	a_18 = a_18[:len(r_44)]
-	a_21 = a_21[:len(r_44)]
-	if len(r_44) >= 262144 {
-		loop_51 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_44, runtime.Bind(a_18, runtime.Bind(rho_7, runtime.Bind(a_21, runtime.End{})))), len(r_44), 16384)
-		if loop_51.For == nil {
-			loop_51.For = func(lo_48, hi int) {
-				r_44 := loop_51.C.H
-				a_18 := loop_51.C.T.H
-				rho_7 := loop_51.C.T.T.H
-				a_21 := loop_51.C.T.T.T.H
-				for i_49 := lo_48; i_49 < hi; i_49++ {
-					r_44[i_49] = (a_18[i_49] + (rho_7 * a_21[i_49]))
+	n_45 := a_3 * a_3
+	r_46 := ar.F64w(n_45)
+	a_18 = a_18[:len(r_46)]
+	a_21 = a_21[:len(r_46)]
+	if len(r_46) >= 262144 {
+		loop_53 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_46, runtime.Bind(a_18, runtime.Bind(rho_7, runtime.Bind(a_21, runtime.End{})))), len(r_46), 16384)
+		if loop_53.For == nil {
+			loop_53.For = func(lo_50, hi int) {
+				r_46 := loop_53.C.H
+				a_18 := loop_53.C.T.H
+				rho_7 := loop_53.C.T.T.H
+				a_21 := loop_53.C.T.T.T.H
+				for i_51 := lo_50; i_51 < hi; i_51++ {
+					r_46[i_51] = (a_18[i_51] + (rho_7 * a_21[i_51]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_44), 16384, loop_51.For)
-		loop_51.Leave(&nbLoop4)
+		runtime.ParallelFor(len(r_46), 16384, loop_53.For)
+		loop_53.Leave(&nbLoop4)
 	} else {
-		for i_45 := range r_44 {
-			r_44[i_45] = (a_18[i_45] + (rho_7 * a_21[i_45]))
+		for i_47 := range r_46 {
+			r_46[i_47] = (a_18[i_47] + (rho_7 * a_21[i_47]))
 		}
 	}
-	n_52 := int64(a_3)
-	if int64(a_3) != n_52 {
-		return nil, 0, runtime.WithFrame(runtime.NewError("std/linalg:32:21", runtime.DimMessage("dimension 2 of a", "[n][n]f64", "n", int64(a_3), n_52)), "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
+	n_54 := int64(a_3)
+	if int64(a_3) != n_54 {
+		return nil, 0, runtime.WithFrame(runtime.NewError("std/linalg:32:21", runtime.DimMessage("dimension 2 of a", "[n][n]f64", "n", int64(a_3), n_54)), "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
 	}
-	r_53, r_54, r_55, r_56, err_57 := fn_linalgcholtry(ar, r_44, a_3, a_3)
-	if err_57 != nil {
-		return nil, 0, runtime.WithFrame(runtime.WithFrame(err_57, "linalg.chol_try", "std/linalg:16:5", "std/linalg:33:17"), "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
+	r_55, r_56, r_57, r_58, err_59 := fn_linalgcholtry(ar, r_46, a_3, a_3)
+	if err_59 != nil {
+		return nil, 0, runtime.WithFrame(runtime.WithFrame(err_59, "linalg.chol_try", "std/linalg:16:5", "std/linalg:33:17"), "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
 	}
-	if !r_56 {
+	if !r_58 {
 		return nil, 0, runtime.WithFrame(runtime.NewError("std/linalg:34:6", "linalg.cholesky: argument 1 (A) is not positive definite"), "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
 	}
 	if b_5 != a_2 {
 		return nil, 0, runtime.NewError("std/solve:48:16", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3, a_2})+" @ "+runtime.ShapeString([]int{b_5}))
 	}
-	a_58 := ar.F64w(a_3)
+	a_60 := ar.F64w(a_3)
 	if a_2 <= 32 {
 		b_4 = b_4[:a_2]
-		for r_59 := range a_58 {
-			row_60 := t_13[r_59*a_2 : (r_59+1)*a_2]
-			s_61 := 0.0
-			for c_62, v_63 := range row_60 {
-				s_61 += v_63 * b_4[c_62]
+		for r_61 := range a_60 {
+			row_62 := t_13[r_61*a_2 : (r_61+1)*a_2]
+			s_63 := 0.0
+			for c_64, v_65 := range row_62 {
+				s_63 += v_65 * b_4[c_64]
 			}
-			a_58[r_59] = s_61
+			a_60[r_61] = s_63
 		}
 	} else {
-		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_58)
+		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_60)
 	}
-	_ = ar.F64(n_19)
-	a_65 := ar.F64(n_19)
-	a_66 := ar.F64(n_19)
-	var state_69 []float64
-	var state_70 int
-	var state_71 []float64
-	var state_72 int
-	state_69, state_70, state_71, state_72 = a_65, n_19, a_66, n_19
-	x_90 := iters_8 >= int64(0)
-	if !x_90 {
+	n_66, err_67 := runtime.CheckSizeFast(size_10)
+	if err_67 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:37", err_67)
+	}
+	_ = ar.F64(n_66)
+	n_69, err_70 := runtime.CheckSizeFast(size_10)
+	if err_70 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:47", err_70)
+	}
+	a_71 := ar.F64(n_69)
+	n_72, err_73 := runtime.CheckSizeFast(size_10)
+	if err_73 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:57", err_73)
+	}
+	a_74 := ar.F64(n_72)
+	var state_77 []float64
+	var state_78 int
+	var state_79 []float64
+	var state_80 int
+	state_77, state_78, state_79, state_80 = a_71, n_69, a_74, n_72
+	x_98 := iters_8 >= int64(0)
+	if !x_98 {
 		return nil, 0, runtime.NewError("std/solve:45:15", "solve.admm_lasso: argument 5 (iters) must be non-negative")
 	}
-	for k_91 := int64(0); k_91 < iters_8; k_91++ {
-		mark_92 := ar.Mark()
-		if state_72 != state_70 {
-			return nil, 0, runtime.NewError("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_70})+" and "+runtime.ShapeString([]int{state_72}))
+	for k_99 := int64(0); k_99 < iters_8; k_99++ {
+		mark_100 := ar.Mark()
+		if state_80 != state_78 {
+			return nil, 0, runtime.NewError("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_78})+" and "+runtime.ShapeString([]int{state_80}))
 		}
-		if state_70 != a_3 {
-			return nil, 0, runtime.NewError("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_70}))
+		if state_78 != a_3 {
+			return nil, 0, runtime.NewError("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_78}))
 		}
-		r_93 := ar.F64w(a_3)
-		a_58 = a_58[:len(r_93)]
-		state_69 = state_69[:len(r_93)]
-		state_71 = state_71[:len(r_93)]
-		for i_94 := range r_93 {
-			r_93[i_94] = (a_58[i_94] + (rho_7 * (state_69[i_94] - state_71[i_94])))
+		r_101 := ar.F64w(a_3)
+		a_60 = a_60[:len(r_101)]
+		state_77 = state_77[:len(r_101)]
+		state_79 = state_79[:len(r_101)]
+		for i_102 := range r_101 {
+			r_101[i_102] = (a_60[i_102] + (rho_7 * (state_77[i_102] - state_79[i_102])))
 		}
-		r_96, r_97, err_98 := fn_linalgchosolve(ar, r_53, r_54, r_55, r_93, a_3)
-		if err_98 != nil {
-			return nil, 0, runtime.WithFrame(err_98, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
+		r_104, r_105, err_106 := fn_linalgchosolve(ar, r_55, r_56, r_57, r_101, a_3)
+		if err_106 != nil {
+			return nil, 0, runtime.WithFrame(err_106, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
 		}
-		if state_72 != r_97 {
-			return nil, 0, runtime.NewError("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_97})+" and "+runtime.ShapeString([]int{state_72}))
+		if state_80 != r_105 {
+			return nil, 0, runtime.NewError("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{state_80}))
 		}
-		x_100 := lam_6 / rho_7
-		r_101 := ar.F64w(r_97)
-		r_96 = r_96[:r_97]
-		state_71 = state_71[:r_97]
-		r_101 = r_101[:r_97]
-		for i_102 := 0; i_102 < r_97; i_102++ {
-			e_104 := (r_96[i_102] + state_71[i_102])
-			e_105 := ((runtime.Sign(e_104)) * (runtime.Max2(((math.Abs(e_104)) - x_100), 0.0)))
-			r_101[i_102] = e_105
+		x_108 := lam_6 / rho_7
+		r_109 := ar.F64w(r_105)
+		r_104 = r_104[:r_105]
+		state_79 = state_79[:r_105]
+		r_109 = r_109[:r_105]
+		for i_110 := 0; i_110 < r_105; i_110++ {
+			e_112 := (r_104[i_110] + state_79[i_110])
+			e_113 := ((runtime.Sign(e_112)) * (runtime.Max2(((math.Abs(e_112)) - x_108), 0.0)))
+			r_109[i_110] = e_113
 		}
-		if r_97 != state_72 {
-			return nil, 0, runtime.NewError("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_72})+" and "+runtime.ShapeString([]int{r_97}))
+		if r_105 != state_80 {
+			return nil, 0, runtime.NewError("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_80})+" and "+runtime.ShapeString([]int{r_105}))
 		}
-		if r_97 != state_72 {
-			return nil, 0, runtime.NewError("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_72})+" and "+runtime.ShapeString([]int{r_97}))
+		if r_105 != state_80 {
+			return nil, 0, runtime.NewError("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_80})+" and "+runtime.ShapeString([]int{r_105}))
 		}
-		r_106 := ar.F64w(state_72)
-		state_71 = state_71[:len(r_106)]
-		r_96 = r_96[:len(r_106)]
-		r_101 = r_101[:len(r_106)]
-		for i_107 := range r_106 {
-			r_106[i_107] = ((state_71[i_107] + r_96[i_107]) - r_101[i_107])
+		r_114 := ar.F64w(state_80)
+		state_79 = state_79[:len(r_114)]
+		r_104 = r_104[:len(r_114)]
+		r_109 = r_109[:len(r_114)]
+		for i_115 := range r_114 {
+			r_114[i_115] = ((state_79[i_115] + r_104[i_115]) - r_109[i_115])
 		}
-		state_69, state_70, state_71 = r_101, r_97, r_106
-		_ = mark_92
+		state_77, state_78, state_79 = r_109, r_105, r_114
+		_ = mark_100
 	}
-	ar.Keep(mark_109, &state_69)
-	return state_69, state_70, nil
+	ar.Keep(mark_117, &state_77)
+	return state_77, state_78, nil
 }
 
 // fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:177:5).
@@ -2759,7 +2806,7 @@ var nbLoop12 runtime.LoopSite
 
 // fn_solvecomplete is def solve.complete (std/solve:305:5).
 func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
-	mark_304 := ar.Mark()
+	mark_306 := ar.Mark()
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
 		return nil, 0, 0, runtime.NewError("std/solve:305:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
@@ -2826,386 +2873,390 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 	if !x_32 {
 		return nil, 0, 0, runtime.NewError("std/solve:308:14", "solve.complete: argument 3 (rank) must be at least 1")
 	}
-	var a_33 []float64
-	var d_34 int = 0
-	var rs_35 int = 0
-	var scratch_305 []float64
-	if scratch_305_n, err := runtime.CheckSize(rank_7); err == nil {
-		scratch_305 = ar.F64w(scratch_305_n)
+	n_33, err_34 := runtime.CheckSizeFast(size_9)
+	if err_34 != nil {
+		return nil, 0, 0, runtime.WithPos("std/solve:315:31", err_34)
 	}
-	for i_36 := 0; i_36 < n_11; i_36++ {
-		mark_37 := ar.Mark()
-		_ = int64(i_36)
-		n_39, err_40 := runtime.CheckSize(rank_7)
-		if err_40 != nil {
-			return nil, 0, 0, runtime.WithPos("std/solve:315:32", err_40)
+	var a_35 []float64
+	var d_36 int = 0
+	var rs_37 int = 0
+	var scratch_307 []float64
+	if scratch_307_n, err := runtime.CheckSize(rank_7); err == nil {
+		scratch_307 = ar.F64w(scratch_307_n)
+	}
+	for i_38 := 0; i_38 < n_33; i_38++ {
+		mark_39 := ar.Mark()
+		_ = int64(i_38)
+		n_41, err_42 := runtime.CheckSize(rank_7)
+		if err_42 != nil {
+			return nil, 0, 0, runtime.WithPos("std/solve:315:32", err_42)
 		}
-		a_41 := scratch_305[:n_39:n_39]
-		clear(a_41)
-		if i_36 == 0 {
-			d_34 = n_39
-			rs_35 = d_34
-			tot_42, err_43 := runtime.MulSize(n_11, rs_35)
-			if err_43 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:315:31", err_43)
+		a_43 := scratch_307[:n_41:n_41]
+		clear(a_43)
+		if i_38 == 0 {
+			d_36 = n_41
+			rs_37 = d_36
+			tot_44, err_45 := runtime.MulSize(n_33, rs_37)
+			if err_45 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:315:31", err_45)
 			}
-			a_33 = ar.F64w(tot_42)
-		} else if n_39 != d_34 {
-			return nil, 0, 0, runtime.NewError("std/solve:315:31", "build: element "+strconv.Itoa(i_36)+" has shape "+runtime.ShapeString([]int{n_39})+", element 0 has shape "+runtime.ShapeString([]int{d_34}))
+			a_35 = ar.F64w(tot_44)
+		} else if n_41 != d_36 {
+			return nil, 0, 0, runtime.NewError("std/solve:315:31", "build: element "+strconv.Itoa(i_38)+" has shape "+runtime.ShapeString([]int{n_41})+", element 0 has shape "+runtime.ShapeString([]int{d_36}))
 		}
-		copy(a_33[i_36*rs_35:(i_36+1)*rs_35], a_41)
-		if i_36 > 0 {
-			ar.Release(mark_37)
+		copy(a_35[i_38*rs_37:(i_38+1)*rs_37], a_43)
+		if i_38 > 0 {
+			ar.Release(mark_39)
 		}
 	}
-	n_44, err_45 := runtime.CheckSizeFast(size_10)
-	if err_45 != nil {
-		return nil, 0, 0, runtime.WithPos("std/solve:310:12", err_45)
+	n_46, err_47 := runtime.CheckSizeFast(size_10)
+	if err_47 != nil {
+		return nil, 0, 0, runtime.WithPos("std/solve:310:12", err_47)
 	}
-	var a_46 []float64
-	var d_47 int = 0
-	var rs_48 int = 0
-	for i_49 := 0; i_49 < n_44; i_49++ {
-		mark_50 := ar.Mark()
-		i_51 := int64(i_49)
-		n_52, err_53 := runtime.CheckSize(rank_7)
-		if err_53 != nil {
-			return nil, 0, 0, runtime.WithPos("std/solve:310:13", err_53)
+	var a_48 []float64
+	var d_49 int = 0
+	var rs_50 int = 0
+	for i_51 := 0; i_51 < n_46; i_51++ {
+		mark_52 := ar.Mark()
+		i_53 := int64(i_51)
+		n_54, err_55 := runtime.CheckSize(rank_7)
+		if err_55 != nil {
+			return nil, 0, 0, runtime.WithPos("std/solve:310:13", err_55)
 		}
-		if i_49 == 0 {
-			d_47 = n_52
-			rs_48 = d_47
-			tot_54, err_55 := runtime.MulSize(n_44, rs_48)
-			if err_55 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:310:12", err_55)
+		if i_51 == 0 {
+			d_49 = n_54
+			rs_50 = d_49
+			tot_56, err_57 := runtime.MulSize(n_46, rs_50)
+			if err_57 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:310:12", err_57)
 			}
-			a_46 = ar.F64w(tot_54)
-		} else if n_52 != d_47 {
-			return nil, 0, 0, runtime.NewError("std/solve:310:12", "build: element "+strconv.Itoa(i_49)+" has shape "+runtime.ShapeString([]int{n_52})+", element 0 has shape "+runtime.ShapeString([]int{d_47}))
+			a_48 = ar.F64w(tot_56)
+		} else if n_54 != d_49 {
+			return nil, 0, 0, runtime.NewError("std/solve:310:12", "build: element "+strconv.Itoa(i_51)+" has shape "+runtime.ShapeString([]int{n_54})+", element 0 has shape "+runtime.ShapeString([]int{d_49}))
 		}
-		row_56 := a_46[i_49*rs_48 : (i_49+1)*rs_48]
-		if len(row_56) >= 262144 {
-			loop_75 := runtime.EnterLoop(&nbLoop12, runtime.Bind(i_51, runtime.Bind(row_56, runtime.End{})), len(row_56), 16384)
-			if loop_75.For == nil {
-				loop_75.For = func(lo_66, hi int) {
-					i_51 := loop_75.C.H
-					row_56 := loop_75.C.T.H
-					for i_67 := lo_66; i_67 < hi; i_67++ {
-						i_69 := int64(i_67)
-						x_70 := i_51 + int64(1)
-						x_71 := i_69 + int64(1)
-						x_72 := x_70 * x_71
-						x_73 := float64(x_72)
-						x_74 := math.Cos(x_73)
-						row_56[i_67] = x_74
+		row_58 := a_48[i_51*rs_50 : (i_51+1)*rs_50]
+		if len(row_58) >= 262144 {
+			loop_77 := runtime.EnterLoop(&nbLoop12, runtime.Bind(i_53, runtime.Bind(row_58, runtime.End{})), len(row_58), 16384)
+			if loop_77.For == nil {
+				loop_77.For = func(lo_68, hi int) {
+					i_53 := loop_77.C.H
+					row_58 := loop_77.C.T.H
+					for i_69 := lo_68; i_69 < hi; i_69++ {
+						i_71 := int64(i_69)
+						x_72 := i_53 + int64(1)
+						x_73 := i_71 + int64(1)
+						x_74 := x_72 * x_73
+						x_75 := float64(x_74)
+						x_76 := math.Cos(x_75)
+						row_58[i_69] = x_76
 					}
 				}
 			}
-			runtime.ParallelFor(len(row_56), 16384, loop_75.For)
-			loop_75.Leave(&nbLoop12)
+			runtime.ParallelFor(len(row_58), 16384, loop_77.For)
+			loop_77.Leave(&nbLoop12)
 		} else {
-			for i_57 := range row_56 {
-				i_59 := int64(i_57)
-				x_60 := i_51 + int64(1)
-				x_61 := i_59 + int64(1)
-				x_62 := x_60 * x_61
-				x_63 := float64(x_62)
-				x_64 := math.Cos(x_63)
-				row_56[i_57] = x_64
+			for i_59 := range row_58 {
+				i_61 := int64(i_59)
+				x_62 := i_53 + int64(1)
+				x_63 := i_61 + int64(1)
+				x_64 := x_62 * x_63
+				x_65 := float64(x_64)
+				x_66 := math.Cos(x_65)
+				row_58[i_59] = x_66
 			}
 		}
-		if i_49 > 0 {
-			ar.Release(mark_50)
+		if i_51 > 0 {
+			ar.Release(mark_52)
 		}
 	}
-	var state_76 []float64
-	var state_77 int
-	var state_78 int
-	var state_79 []float64
+	var state_78 []float64
+	var state_79 int
 	var state_80 int
-	var state_81 int
-	state_76, state_77, state_78, state_79, state_80, state_81 = a_33, n_11, d_34, a_46, n_44, d_47
-	x_189 := iters_8 >= int64(0)
-	if !x_189 {
+	var state_81 []float64
+	var state_82 int
+	var state_83 int
+	state_78, state_79, state_80, state_81, state_82, state_83 = a_35, n_33, d_36, a_48, n_46, d_49
+	x_191 := iters_8 >= int64(0)
+	if !x_191 {
 		return nil, 0, 0, runtime.NewError("std/solve:309:15", "solve.complete: argument 4 (iters) must be non-negative")
 	}
-	for t_190 := int64(0); t_190 < iters_8; t_190++ {
-		mark_191 := ar.Mark()
+	for t_192 := int64(0); t_192 < iters_8; t_192++ {
+		mark_193 := ar.Mark()
 		if mm_2 != mask_5 {
 			return nil, 0, 0, runtime.NewError("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
 		}
-		var a_192 []float64
-		var d_193 int = 0
-		var rs_194 int = 0
-		for i_195 := 0; i_195 < mask_5; i_195++ {
-			mark_196 := ar.Mark()
-			row_197 := mask_4[i_195*mask_6 : (i_195+1)*mask_6]
-			row_198 := mm_1[i_195*mm_3 : (i_195+1)*mm_3]
-			t_199 := ar.F64w(len(state_79))
-			for i_200 := 0; i_200 < state_80; i_200++ {
-				for j_201 := 0; j_201 < state_81; j_201++ {
-					t_199[j_201*state_80+i_200] = state_79[i_200*state_81+j_201]
+		var a_194 []float64
+		var d_195 int = 0
+		var rs_196 int = 0
+		for i_197 := 0; i_197 < mask_5; i_197++ {
+			mark_198 := ar.Mark()
+			row_199 := mask_4[i_197*mask_6 : (i_197+1)*mask_6]
+			row_200 := mm_1[i_197*mm_3 : (i_197+1)*mm_3]
+			t_201 := ar.F64w(len(state_81))
+			for i_202 := 0; i_202 < state_82; i_202++ {
+				for j_203 := 0; j_203 < state_83; j_203++ {
+					t_201[j_203*state_82+i_202] = state_81[i_202*state_83+j_203]
 				}
 			}
-			n_202 := int64(state_81)
-			n_203, err_204 := runtime.CheckSize(n_202)
-			if err_204 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_204)
+			n_204 := int64(state_83)
+			n_205, err_206 := runtime.CheckSize(n_204)
+			if err_206 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_206)
 			}
-			var a_205 []float64
-			var d_206 int = 0
-			var rs_207 int = 0
-			for i_208 := 0; i_208 < n_203; i_208++ {
-				mark_209 := ar.Mark()
-				i_210 := int64(i_208)
-				row_211 := t_199[int(i_210)*state_80 : (int(i_210)+1)*state_80]
-				if mask_6 != state_80 {
-					return nil, 0, 0, runtime.NewError("std/solve:313:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_80})+" and "+runtime.ShapeString([]int{mask_6}))
+			var a_207 []float64
+			var d_208 int = 0
+			var rs_209 int = 0
+			for i_210 := 0; i_210 < n_205; i_210++ {
+				mark_211 := ar.Mark()
+				i_212 := int64(i_210)
+				row_213 := t_201[int(i_212)*state_82 : (int(i_212)+1)*state_82]
+				if mask_6 != state_82 {
+					return nil, 0, 0, runtime.NewError("std/solve:313:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_82})+" and "+runtime.ShapeString([]int{mask_6}))
 				}
-				if i_208 == 0 {
-					d_206 = state_80
-					rs_207 = d_206
-					tot_212, err_213 := runtime.MulSize(n_203, rs_207)
-					if err_213 != nil {
-						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_213)
+				if i_210 == 0 {
+					d_208 = state_82
+					rs_209 = d_208
+					tot_214, err_215 := runtime.MulSize(n_205, rs_209)
+					if err_215 != nil {
+						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_215)
 					}
-					a_205 = ar.F64w(tot_212)
-				} else if state_80 != d_206 {
-					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_208)+" has shape "+runtime.ShapeString([]int{state_80})+", element 0 has shape "+runtime.ShapeString([]int{d_206}))
+					a_207 = ar.F64w(tot_214)
+				} else if state_82 != d_208 {
+					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{state_82})+", element 0 has shape "+runtime.ShapeString([]int{d_208}))
 				}
-				row_214 := a_205[i_208*rs_207 : (i_208+1)*rs_207]
-				row_211 = row_211[:len(row_214)]
-				row_197 = row_197[:len(row_214)]
-				for i_215 := range row_214 {
-					row_214[i_215] = (row_211[i_215] * row_197[i_215])
+				row_216 := a_207[i_210*rs_209 : (i_210+1)*rs_209]
+				row_213 = row_213[:len(row_216)]
+				row_199 = row_199[:len(row_216)]
+				for i_217 := range row_216 {
+					row_216[i_217] = (row_213[i_217] * row_199[i_217])
 				}
-				if i_208 > 0 {
-					ar.Release(mark_209)
+				if i_210 > 0 {
+					ar.Release(mark_211)
 				}
 			}
-			if state_80 != d_206 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_203, d_206})+" @ "+runtime.ShapeString([]int{state_80, state_81}))
+			if state_82 != d_208 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_205, d_208})+" @ "+runtime.ShapeString([]int{state_82, state_83}))
 			}
-			tot_217, err_218 := runtime.MulSize(n_203, state_81)
-			if err_218 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_218)
+			tot_219, err_220 := runtime.MulSize(n_205, state_83)
+			if err_220 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_220)
 			}
-			a_219 := ar.F64w(tot_217)
-			runtime.Gemm(false, false, n_203, state_81, d_206, 1, a_205, state_79, 0, a_219)
-			r_220, r_221, r_222, err_223 := fn_linalgcholreg(ar, a_219, n_203, state_81)
-			if err_223 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_223, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+			a_221 := ar.F64w(tot_219)
+			runtime.Gemm(false, false, n_205, state_83, d_208, 1, a_207, state_81, 0, a_221)
+			r_222, r_223, r_224, err_225 := fn_linalgcholreg(ar, a_221, n_205, state_83)
+			if err_225 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_225, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
-			if mm_3 != d_206 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_203, d_206})+" @ "+runtime.ShapeString([]int{mm_3}))
+			if mm_3 != d_208 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_205, d_208})+" @ "+runtime.ShapeString([]int{mm_3}))
 			}
-			a_224 := ar.F64w(n_203)
-			if d_206 <= 32 {
-				row_198 = row_198[:d_206]
-				for r_225 := range a_224 {
-					row_226 := a_205[r_225*d_206 : (r_225+1)*d_206]
-					s_227 := 0.0
-					for c_228, v_229 := range row_226 {
-						s_227 += v_229 * row_198[c_228]
+			a_226 := ar.F64w(n_205)
+			if d_208 <= 32 {
+				row_200 = row_200[:d_208]
+				for r_227 := range a_226 {
+					row_228 := a_207[r_227*d_208 : (r_227+1)*d_208]
+					s_229 := 0.0
+					for c_230, v_231 := range row_228 {
+						s_229 += v_231 * row_200[c_230]
 					}
-					a_224[r_225] = s_227
+					a_226[r_227] = s_229
 				}
 			} else {
-				runtime.Gemv(false, n_203, d_206, 1, a_205, row_198, 0, a_224)
+				runtime.Gemv(false, n_205, d_208, 1, a_207, row_200, 0, a_226)
 			}
-			r_230, r_231, err_232 := fn_linalgchosolve(ar, r_220, r_221, r_222, a_224, n_203)
-			if err_232 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_232, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+			r_232, r_233, err_234 := fn_linalgchosolve(ar, r_222, r_223, r_224, a_226, n_205)
+			if err_234 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_234, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
-			if i_195 == 0 {
-				d_193 = r_231
-				rs_194 = d_193
-				tot_233, err_234 := runtime.MulSize(mask_5, rs_194)
-				if err_234 != nil {
-					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_234)
+			if i_197 == 0 {
+				d_195 = r_233
+				rs_196 = d_195
+				tot_235, err_236 := runtime.MulSize(mask_5, rs_196)
+				if err_236 != nil {
+					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_236)
 				}
-				a_192 = ar.F64w(tot_233)
-			} else if r_231 != d_193 {
-				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_195)+" has shape "+runtime.ShapeString([]int{r_231})+", element 0 has shape "+runtime.ShapeString([]int{d_193}))
+				a_194 = ar.F64w(tot_235)
+			} else if r_233 != d_195 {
+				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_197)+" has shape "+runtime.ShapeString([]int{r_233})+", element 0 has shape "+runtime.ShapeString([]int{d_195}))
 			}
-			copy(a_192[i_195*rs_194:(i_195+1)*rs_194], r_230)
-			if i_195 > 0 {
-				ar.Release(mark_196)
-			}
-		}
-		t_235 := ar.F64w(len(mask_4))
-		for i_236 := 0; i_236 < mask_5; i_236++ {
-			for j_237 := 0; j_237 < mask_6; j_237++ {
-				t_235[j_237*mask_5+i_236] = mask_4[i_236*mask_6+j_237]
+			copy(a_194[i_197*rs_196:(i_197+1)*rs_196], r_232)
+			if i_197 > 0 {
+				ar.Release(mark_198)
 			}
 		}
-		t_238 := ar.F64w(len(mm_1))
-		for i_239 := 0; i_239 < mm_2; i_239++ {
-			for j_240 := 0; j_240 < mm_3; j_240++ {
-				t_238[j_240*mm_2+i_239] = mm_1[i_239*mm_3+j_240]
+		t_237 := ar.F64w(len(mask_4))
+		for i_238 := 0; i_238 < mask_5; i_238++ {
+			for j_239 := 0; j_239 < mask_6; j_239++ {
+				t_237[j_239*mask_5+i_238] = mask_4[i_238*mask_6+j_239]
+			}
+		}
+		t_240 := ar.F64w(len(mm_1))
+		for i_241 := 0; i_241 < mm_2; i_241++ {
+			for j_242 := 0; j_242 < mm_3; j_242++ {
+				t_240[j_242*mm_2+i_241] = mm_1[i_241*mm_3+j_242]
 			}
 		}
 		if mm_3 != mask_6 {
 			return nil, 0, 0, runtime.NewError("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_6, mm_3))
 		}
-		var a_241 []float64
-		var d_242 int = 0
-		var rs_243 int = 0
-		for i_244 := 0; i_244 < mask_6; i_244++ {
-			mark_245 := ar.Mark()
-			row_246 := t_235[i_244*mask_5 : (i_244+1)*mask_5]
-			row_247 := t_238[i_244*mm_2 : (i_244+1)*mm_2]
-			t_248 := ar.F64w(len(a_192))
-			for i_249 := 0; i_249 < mask_5; i_249++ {
-				for j_250 := 0; j_250 < d_193; j_250++ {
-					t_248[j_250*mask_5+i_249] = a_192[i_249*d_193+j_250]
+		var a_243 []float64
+		var d_244 int = 0
+		var rs_245 int = 0
+		for i_246 := 0; i_246 < mask_6; i_246++ {
+			mark_247 := ar.Mark()
+			row_248 := t_237[i_246*mask_5 : (i_246+1)*mask_5]
+			row_249 := t_240[i_246*mm_2 : (i_246+1)*mm_2]
+			t_250 := ar.F64w(len(a_194))
+			for i_251 := 0; i_251 < mask_5; i_251++ {
+				for j_252 := 0; j_252 < d_195; j_252++ {
+					t_250[j_252*mask_5+i_251] = a_194[i_251*d_195+j_252]
 				}
 			}
-			n_251 := int64(d_193)
-			n_252, err_253 := runtime.CheckSize(n_251)
-			if err_253 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_253)
+			n_253 := int64(d_195)
+			n_254, err_255 := runtime.CheckSize(n_253)
+			if err_255 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_255)
 			}
-			var a_254 []float64
-			var d_255 int = 0
-			var rs_256 int = 0
-			for i_257 := 0; i_257 < n_252; i_257++ {
-				mark_258 := ar.Mark()
-				i_259 := int64(i_257)
-				row_260 := t_248[int(i_259)*mask_5 : (int(i_259)+1)*mask_5]
-				if i_257 == 0 {
-					d_255 = mask_5
-					rs_256 = d_255
-					tot_261, err_262 := runtime.MulSize(n_252, rs_256)
-					if err_262 != nil {
-						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_262)
+			var a_256 []float64
+			var d_257 int = 0
+			var rs_258 int = 0
+			for i_259 := 0; i_259 < n_254; i_259++ {
+				mark_260 := ar.Mark()
+				i_261 := int64(i_259)
+				row_262 := t_250[int(i_261)*mask_5 : (int(i_261)+1)*mask_5]
+				if i_259 == 0 {
+					d_257 = mask_5
+					rs_258 = d_257
+					tot_263, err_264 := runtime.MulSize(n_254, rs_258)
+					if err_264 != nil {
+						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_264)
 					}
-					a_254 = ar.F64w(tot_261)
-				} else if mask_5 != d_255 {
-					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_257)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_255}))
+					a_256 = ar.F64w(tot_263)
+				} else if mask_5 != d_257 {
+					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_259)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_257}))
 				}
-				row_263 := a_254[i_257*rs_256 : (i_257+1)*rs_256]
-				row_260 = row_260[:len(row_263)]
-				row_246 = row_246[:len(row_263)]
-				for i_264 := range row_263 {
-					row_263[i_264] = (row_260[i_264] * row_246[i_264])
+				row_265 := a_256[i_259*rs_258 : (i_259+1)*rs_258]
+				row_262 = row_262[:len(row_265)]
+				row_248 = row_248[:len(row_265)]
+				for i_266 := range row_265 {
+					row_265[i_266] = (row_262[i_266] * row_248[i_266])
 				}
-				if i_257 > 0 {
-					ar.Release(mark_258)
+				if i_259 > 0 {
+					ar.Release(mark_260)
 				}
 			}
-			if mask_5 != d_255 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_252, d_255})+" @ "+runtime.ShapeString([]int{mask_5, d_193}))
+			if mask_5 != d_257 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_254, d_257})+" @ "+runtime.ShapeString([]int{mask_5, d_195}))
 			}
-			tot_266, err_267 := runtime.MulSize(n_252, d_193)
-			if err_267 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_267)
+			tot_268, err_269 := runtime.MulSize(n_254, d_195)
+			if err_269 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_269)
 			}
-			a_268 := ar.F64w(tot_266)
-			runtime.Gemm(false, false, n_252, d_193, d_255, 1, a_254, a_192, 0, a_268)
-			r_269, r_270, r_271, err_272 := fn_linalgcholreg(ar, a_268, n_252, d_193)
-			if err_272 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_272, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+			a_270 := ar.F64w(tot_268)
+			runtime.Gemm(false, false, n_254, d_195, d_257, 1, a_256, a_194, 0, a_270)
+			r_271, r_272, r_273, err_274 := fn_linalgcholreg(ar, a_270, n_254, d_195)
+			if err_274 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_274, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
-			if mm_2 != d_255 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_252, d_255})+" @ "+runtime.ShapeString([]int{mm_2}))
+			if mm_2 != d_257 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_254, d_257})+" @ "+runtime.ShapeString([]int{mm_2}))
 			}
-			a_273 := ar.F64w(n_252)
-			if d_255 <= 32 {
-				row_247 = row_247[:d_255]
-				for r_274 := range a_273 {
-					row_275 := a_254[r_274*d_255 : (r_274+1)*d_255]
-					s_276 := 0.0
-					for c_277, v_278 := range row_275 {
-						s_276 += v_278 * row_247[c_277]
+			a_275 := ar.F64w(n_254)
+			if d_257 <= 32 {
+				row_249 = row_249[:d_257]
+				for r_276 := range a_275 {
+					row_277 := a_256[r_276*d_257 : (r_276+1)*d_257]
+					s_278 := 0.0
+					for c_279, v_280 := range row_277 {
+						s_278 += v_280 * row_249[c_279]
 					}
-					a_273[r_274] = s_276
+					a_275[r_276] = s_278
 				}
 			} else {
-				runtime.Gemv(false, n_252, d_255, 1, a_254, row_247, 0, a_273)
+				runtime.Gemv(false, n_254, d_257, 1, a_256, row_249, 0, a_275)
 			}
-			r_279, r_280, err_281 := fn_linalgchosolve(ar, r_269, r_270, r_271, a_273, n_252)
-			if err_281 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_281, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+			r_281, r_282, err_283 := fn_linalgchosolve(ar, r_271, r_272, r_273, a_275, n_254)
+			if err_283 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_283, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
-			if i_244 == 0 {
-				d_242 = r_280
-				rs_243 = d_242
-				tot_282, err_283 := runtime.MulSize(mask_6, rs_243)
-				if err_283 != nil {
-					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_283)
+			if i_246 == 0 {
+				d_244 = r_282
+				rs_245 = d_244
+				tot_284, err_285 := runtime.MulSize(mask_6, rs_245)
+				if err_285 != nil {
+					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_285)
 				}
-				a_241 = ar.F64w(tot_282)
-			} else if r_280 != d_242 {
-				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_244)+" has shape "+runtime.ShapeString([]int{r_280})+", element 0 has shape "+runtime.ShapeString([]int{d_242}))
+				a_243 = ar.F64w(tot_284)
+			} else if r_282 != d_244 {
+				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_246)+" has shape "+runtime.ShapeString([]int{r_282})+", element 0 has shape "+runtime.ShapeString([]int{d_244}))
 			}
-			copy(a_241[i_244*rs_243:(i_244+1)*rs_243], r_279)
-			if i_244 > 0 {
-				ar.Release(mark_245)
-			}
-		}
-		t_284 := ar.F64w(len(a_241))
-		for i_285 := 0; i_285 < mask_6; i_285++ {
-			for j_286 := 0; j_286 < d_242; j_286++ {
-				t_284[j_286*mask_6+i_285] = a_241[i_285*d_242+j_286]
+			copy(a_243[i_246*rs_245:(i_246+1)*rs_245], r_281)
+			if i_246 > 0 {
+				ar.Release(mark_247)
 			}
 		}
-		if d_242 != d_193 {
-			return nil, 0, 0, runtime.NewError("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_193})+" @ "+runtime.ShapeString([]int{d_242, mask_6}))
+		t_286 := ar.F64w(len(a_243))
+		for i_287 := 0; i_287 < mask_6; i_287++ {
+			for j_288 := 0; j_288 < d_244; j_288++ {
+				t_286[j_288*mask_6+i_287] = a_243[i_287*d_244+j_288]
+			}
 		}
-		tot_287, err_288 := runtime.MulSize(mask_5, mask_6)
-		if err_288 != nil {
-			return nil, 0, 0, runtime.WithPos("std/solve:320:39", err_288)
+		if d_244 != d_195 {
+			return nil, 0, 0, runtime.NewError("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_195})+" @ "+runtime.ShapeString([]int{d_244, mask_6}))
 		}
-		a_289 := ar.F64w(tot_287)
-		runtime.Gemm(false, false, mask_5, mask_6, d_193, 1, a_192, t_284, 0, a_289)
+		tot_289, err_290 := runtime.MulSize(mask_5, mask_6)
+		if err_290 != nil {
+			return nil, 0, 0, runtime.WithPos("std/solve:320:39", err_290)
+		}
+		a_291 := ar.F64w(tot_289)
+		runtime.Gemm(false, false, mask_5, mask_6, d_195, 1, a_194, t_286, 0, a_291)
 		if mm_2 != mask_5 || mm_3 != mask_6 {
 			return nil, 0, 0, runtime.NewError("std/solve:320:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
 		}
-		n_290 := mask_5 * mask_6
-		r_291 := ar.F64w(n_290)
-		mask_4 = mask_4[:len(r_291)]
-		a_289 = a_289[:len(r_291)]
-		mm_1 = mm_1[:len(r_291)]
-		for i_292 := range r_291 {
-			r_291[i_292] = (mask_4[i_292] * (a_289[i_292] - mm_1[i_292]))
+		n_292 := mask_5 * mask_6
+		r_293 := ar.F64w(n_292)
+		mask_4 = mask_4[:len(r_293)]
+		a_291 = a_291[:len(r_293)]
+		mm_1 = mm_1[:len(r_293)]
+		for i_294 := range r_293 {
+			r_293[i_294] = (mask_4[i_294] * (a_291[i_294] - mm_1[i_294]))
 		}
 		_ = mask_5 * mask_6
-		_ = runtime.Norm2(r_291)
+		_ = runtime.Norm2(r_293)
 		if int64(mask_5) != size_9 {
 			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("field 0 of the loop state", "[m][?]f64", "m", int64(mask_5), size_9))
 		}
-		n_296 := int64(state_78)
-		if int64(d_193) != n_296 {
-			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_193), n_296))
+		n_298 := int64(state_80)
+		if int64(d_195) != n_298 {
+			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_195), n_298))
 		}
 		if int64(mask_6) != size_10 {
 			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("field 1 of the loop state", "[n][?]f64", "n", int64(mask_6), size_10))
 		}
-		n_297 := int64(state_81)
-		if int64(d_242) != n_297 {
-			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_242), n_297))
+		n_299 := int64(state_83)
+		if int64(d_244) != n_299 {
+			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_244), n_299))
 		}
-		state_76, state_77, state_78, state_79, state_80, state_81 = a_192, mask_5, d_193, a_241, mask_6, d_242
-		_ = mark_191
+		state_78, state_79, state_80, state_81, state_82, state_83 = a_194, mask_5, d_195, a_243, mask_6, d_244
+		_ = mark_193
 	}
-	t_298 := ar.F64w(len(state_79))
-	for i_299 := 0; i_299 < state_80; i_299++ {
-		for j_300 := 0; j_300 < state_81; j_300++ {
-			t_298[j_300*state_80+i_299] = state_79[i_299*state_81+j_300]
+	t_300 := ar.F64w(len(state_81))
+	for i_301 := 0; i_301 < state_82; i_301++ {
+		for j_302 := 0; j_302 < state_83; j_302++ {
+			t_300[j_302*state_82+i_301] = state_81[i_301*state_83+j_302]
 		}
 	}
-	if state_81 != state_78 {
-		return nil, 0, 0, runtime.NewError("std/solve:322:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_77, state_78})+" @ "+runtime.ShapeString([]int{state_81, state_80}))
+	if state_83 != state_80 {
+		return nil, 0, 0, runtime.NewError("std/solve:322:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_79, state_80})+" @ "+runtime.ShapeString([]int{state_83, state_82}))
 	}
-	tot_301, err_302 := runtime.MulSize(state_77, state_80)
-	if err_302 != nil {
-		return nil, 0, 0, runtime.WithPos("std/solve:322:8", err_302)
+	tot_303, err_304 := runtime.MulSize(state_79, state_82)
+	if err_304 != nil {
+		return nil, 0, 0, runtime.WithPos("std/solve:322:8", err_304)
 	}
-	a_303 := ar.F64w(tot_301)
-	runtime.Gemm(false, false, state_77, state_80, state_78, 1, state_76, t_298, 0, a_303)
-	ar.Keep(mark_304, &a_303)
-	return a_303, state_77, state_80, nil
+	a_305 := ar.F64w(tot_303)
+	runtime.Gemm(false, false, state_79, state_82, state_80, 1, state_78, t_300, 0, a_305)
+	ar.Keep(mark_306, &a_305)
+	return a_305, state_79, state_82, nil
 }
 
 // fn_admmlasso is def admm_lasso (solve.nab:16:12).
