@@ -431,10 +431,15 @@ func (f *fn) stackLazyRow(name, data string, dims []string, rs string, k ir.Scal
 }
 
 // sizeArg converts an i64 size computed by the program to an int, failing
-// at pos on a negative or absurd size.
+// at pos on a negative or absurd size. At the function's top level the
+// check is runtime.CheckSizeFast (topLevel).
 func (f *fn) sizeArg(n string, pos ir.Pos) string {
 	v, errv := f.fresh("n"), f.fresh("err")
-	f.line("%s, %s := runtime.CheckSize(%s)", v, errv, n)
+	check := "CheckSize"
+	if f.topLevel() {
+		check = "CheckSizeFast"
+	}
+	f.line("%s, %s := runtime.%s(%s)", v, errv, check, n)
 	if l, ok := f.linOf(n); ok {
 		f.setLin(v, l)
 	} else {

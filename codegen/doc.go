@@ -309,6 +309,10 @@
 // counts are not the interpreter's, the behaviour at the limit is). The
 // ordinary build has no counter: the limit costs it nothing.
 //
+// A size check outside every loop is runtime.CheckSizeFast, which Go
+// inlines and which accepts exactly what CheckSize accepts, leaving the
+// errors to it; checks in loops call CheckSize (topchecks.go).
+//
 // # Progress
 //
 // The builtin progress reports in a run harness program: when the ctx of

@@ -46,6 +46,9 @@ type Options struct {
 	// noTri turns off the triangular products of tri.go (for tests: the
 	// general loops they must agree with bit for bit).
 	noTri bool
+	// noFastChecks writes every size check as runtime.CheckSize (for
+	// tests: topchecks.go's fast checks must agree with it).
+	noFastChecks bool
 	// ColumnBlock, if positive, is the width of the blocks of columns
 	// a columnwise tail runs on, and every columnwise tail that calls a
 	// def not inlined is run so, however little work it holds (for

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	goruntime "runtime"
+	"slices"
 	"time"
 
 	"github.com/nabla-lang/nabla/cmd/nablabench/gengo"
@@ -17,7 +18,9 @@ import (
 // generated objective (goal ≤ 2.5 for GMM and LSTM, ≤ 5 for BA), the
 // generated derivative ÷ a hand-written Go one where there is one (BA's
 // Jacobian), and the bytes allocated per call of the derivative's ...Into
-// variant (goal 0).
+// variant (goal 0). The speed vs hand is the median of ratios of
+// alternating batches (timePair), so that a call of a few nanoseconds
+// (Rosenbrock at n = 10) reads the same from run to run.
 
 // lstmSize is an LSTM instance's shape: l layers, c characters of b bits.
 type lstmSize struct{ l, c, b int }
@@ -32,6 +35,7 @@ type baSize struct {
 type goRow struct {
 	program, size, note   string
 	hand, obj, grad       time.Duration
+	speed                 float64       // hand ÷ generated objective, from timePair
 	handGrad              time.Duration // a hand-written derivative, 0 if none
 	intoBytes, intoAllocs float64
 }
@@ -68,6 +72,77 @@ func timeIt(c config, f func()) time.Duration {
 		}
 	}
 	return median(ds)
+}
+
+// timePair times a hand-written function and the generated one it is
+// compared with, in alternating batches: each round times one batch of
+// each, in an order swapped every round, and speed is the median over
+// rounds of the round's hand ÷ generated time per call. Timing the two
+// apart (all of one's samples, then the other's) let the load of the
+// moment decide the ratio of a call of a few nanoseconds (Rosenbrock at
+// n = 10 read 0.64–0.91 across runs); within a round both batches see the
+// same machine. A batch lasts at least pairBatch(c) (CPU time where it is
+// available), and there are 5·c.runs rounds, so the pair takes about as
+// long as two timeIt calls.
+func timePair(c config, hand, gen func()) (handT, genT time.Duration, speed float64) {
+	for range c.warmup {
+		hand()
+		gen()
+	}
+	least := pairBatch(c)
+	kh, kg := batchFor(hand, least), batchFor(gen, least)
+	rounds := 5 * c.runs
+	hs, gs := make([]float64, rounds), make([]float64, rounds)
+	ratios := make([]float64, rounds)
+	for r := range rounds {
+		if r%2 == 0 {
+			hs[r] = perCall(hand, kh)
+			gs[r] = perCall(gen, kg)
+		} else {
+			gs[r] = perCall(gen, kg)
+			hs[r] = perCall(hand, kh)
+		}
+		ratios[r] = hs[r] / max(gs[r], 1e-3)
+	}
+	mid := func(xs []float64) float64 { slices.Sort(xs); return xs[len(xs)/2] }
+	return time.Duration(mid(hs)), time.Duration(mid(gs)), mid(ratios)
+}
+
+// pairBatch is the least duration of one of timePair's batches: a fifth
+// of -min, and at least 1 ms so that a batch is long beside the clock's
+// resolution and a call's timing overhead.
+func pairBatch(c config) time.Duration {
+	return max(c.min/5, time.Millisecond)
+}
+
+// batchFor is the number of calls of f that last at least least (wall
+// clock), doubling from 1; at most 1<<24.
+func batchFor(f func(), least time.Duration) int {
+	k := 1
+	for {
+		start := time.Now()
+		for range k {
+			f()
+		}
+		if time.Since(start) >= least || k >= 1<<24 {
+			return k
+		}
+		k *= 2
+	}
+}
+
+// perCall is the time in nanoseconds of one call of f over a batch of k
+// calls: CPU time where it can be read, wall-clock time otherwise. It is
+// a float so that a call of a few nanoseconds keeps its fraction.
+func perCall(f func(), k int) float64 {
+	start, cpu := time.Now(), cpuTime()
+	for range k {
+		f()
+	}
+	if c1 := cpuTime(); cpu > 0 && c1 > cpu {
+		return float64(c1-cpu) / float64(k)
+	}
+	return float64(time.Since(start)) / float64(k)
 }
 
 // allocsPerCall measures the heap bytes and allocations of one call of f
@@ -128,8 +203,7 @@ func measureGo(c config, sz goSizes, log io.Writer) []goRow {
 		}
 		dst := make([]float64, n)
 		r := goRow{program: "Rosenbrock", size: fmt.Sprintf("n = %d", n)}
-		r.hand = timeIt(c, func() { sink += gengo.RosenHand(x) })
-		r.obj = timeIt(c, func() { sink += must(gengo.Rosen(x)) })
+		r.hand, r.obj, r.speed = timePair(c, func() { sink += gengo.RosenHand(x) }, func() { sink += must(gengo.Rosen(x)) })
 		r.grad = timeIt(c, func() { must(0, gengo.RosenGradInto(dst, x)) })
 		r.intoBytes, r.intoAllocs = allocsPerCall(func() { must(0, gengo.RosenGradInto(dst, x)) })
 		rows = append(rows, r)
@@ -146,8 +220,9 @@ func measureGo(c config, sz goSizes, log io.Writer) []goRow {
 			di[j] = make([]float64, len(g.icf[j]))
 		}
 		r := goRow{program: "GMM", size: g.label(), note: note}
-		r.hand = timeIt(c, func() { sink += gengo.GMMHand(g.d, g.k, g.n, g.alphas, means, icf, xs, g.gamma, int(g.m)) })
-		r.obj = timeIt(c, func() { sink += must(gengo.Gmm(g.alphas, g.means, g.icf, g.x, g.gamma, g.m)) })
+		r.hand, r.obj, r.speed = timePair(c,
+			func() { sink += gengo.GMMHand(g.d, g.k, g.n, g.alphas, means, icf, xs, g.gamma, int(g.m)) },
+			func() { sink += must(gengo.Gmm(g.alphas, g.means, g.icf, g.x, g.gamma, g.m)) })
 		grad := func() { must(0, gengo.GmmGradInto(da, dm, di, g.alphas, g.means, g.icf, g.x, g.gamma, g.m)) }
 		r.grad = timeIt(c, grad)
 		r.intoBytes, r.intoAllocs = allocsPerCall(grad)
@@ -186,8 +261,9 @@ func measureLSTM(c config, s lstmSize, rng *rand.Rand, log io.Writer) goRow {
 	fmp, fep, fstate, fseq := flat(mp), flat(ep), flat(state), flat(seq)
 	dmp, dep := uniform(2*s.l, 4*s.b), uniform(3, s.b)
 	r := goRow{program: "LSTM", size: fmt.Sprintf("l = %d, c = %d, b = %d", s.l, s.c, s.b), note: "random"}
-	r.hand = timeIt(c, func() { sink += gengo.LSTMHand(s.l, s.b, s.c, fmp, fep, fstate, fseq) })
-	r.obj = timeIt(c, func() { sink += must(gengo.LstmObjective(mp, ep, state, seq)) })
+	r.hand, r.obj, r.speed = timePair(c,
+		func() { sink += gengo.LSTMHand(s.l, s.b, s.c, fmp, fep, fstate, fseq) },
+		func() { sink += must(gengo.LstmObjective(mp, ep, state, seq)) })
 	grad := func() { must(0, gengo.LstmJacobianInto(dmp, dep, mp, ep, state, seq)) }
 	r.grad = timeIt(c, grad)
 	r.intoBytes, r.intoAllocs = allocsPerCall(grad)
@@ -210,8 +286,9 @@ func measureBA(c config, s baSize, rng *rand.Rand, log io.Writer) goRow {
 		}
 	}
 	r := goRow{program: "BA", size: fmt.Sprintf("n = %d, m = %d, p = %d", s.n, s.m, s.p), note: "shape of " + s.name}
-	r.hand = timeIt(c, func() { gengo.BAHand(fcams, fpts, w, ffeats, camIdx, ptIdx, reproj, werr) })
-	r.obj = timeIt(c, func() { must(0, gengo.BaObjectiveInto(dreproj, werr, cams, pts, w, feats, camIdx, ptIdx)) })
+	r.hand, r.obj, r.speed = timePair(c,
+		func() { gengo.BAHand(fcams, fpts, w, ffeats, camIdx, ptIdx, reproj, werr) },
+		func() { must(0, gengo.BaObjectiveInto(dreproj, werr, cams, pts, w, feats, camIdx, ptIdx)) })
 	grad := func() { must(0, gengo.BaJacobianInto(jac, werr, cams, pts, w, feats, camIdx, ptIdx)) }
 	r.grad = timeIt(c, grad)
 	r.intoBytes, r.intoAllocs = allocsPerCall(grad)
@@ -231,6 +308,6 @@ func reportGo(w io.Writer, rows []goRow) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.2f | %.2f%s | %s | %s | %.0f (%.1f) | %s |\n", r.program, r.size,
 			formatDur(r.hand), formatDur(r.obj), formatDur(r.grad),
-			float64(r.hand)/float64(r.obj), float64(r.grad)/float64(r.obj), goal, handGrad, overHand, r.intoBytes, r.intoAllocs, r.note)
+			r.speed, float64(r.grad)/float64(r.obj), goal, handGrad, overHand, r.intoBytes, r.intoAllocs, r.note)
 	}
 }

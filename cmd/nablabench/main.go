@@ -418,6 +418,8 @@ func formatDur(d time.Duration) string {
 		return fmt.Sprintf("%.2f s", d.Seconds())
 	case d >= time.Millisecond:
 		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	case d < 100*time.Nanosecond:
+		return fmt.Sprintf("%d ns", d) // a call of a few ns would read 0.0 µs
 	}
 	return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
 }

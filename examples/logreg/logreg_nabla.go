@@ -484,7 +484,7 @@ func fn_train(ar *runtime.Arena, x_1 []float64, x_2 int, x_3 int, y_4 []float64,
 	size_10 := int64(x_3)
 	x_1 = x_1[:x_2*x_3]
 	y_4 = y_4[:y_5]
-	n_11, err_12 := runtime.CheckSize(size_10)
+	n_11, err_12 := runtime.CheckSizeFast(size_10)
 	if err_12 != nil {
 		return nil, 0, 0, runtime.WithPos("logreg.nab:17:18", err_12)
 	}

@@ -371,7 +371,7 @@ func fn_rosen(ar *runtime.Arena, x_1 []float64, x_2 int) (float64, error) {
 	size_3 := int64(x_2)
 	x_1 = x_1[:x_2]
 	x_4 := size_3 - int64(1)
-	n_5, err_6 := runtime.CheckSize(x_4)
+	n_5, err_6 := runtime.CheckSizeFast(x_4)
 	if err_6 != nil {
 		return 0, runtime.WithPos("models.nab:7:40", err_6)
 	}
@@ -431,7 +431,7 @@ func fn_rosenvjp(ar *runtime.Arena, x_1 []float64, x_2 int, ybar_3 float64) (flo
 	x_1 = x_1[:x_2]
 	n_4 := int64(x_2)
 	x_5 := n_4 - int64(1)
-	n_6, err_7 := runtime.CheckSize(x_5)
+	n_6, err_7 := runtime.CheckSizeFast(x_5)
 	if err_7 != nil {
 		return 0, nil, 0, runtime.WithPos("models.nab:7:40", err_7)
 	}
@@ -530,7 +530,7 @@ func fn_lgamma(ar *runtime.Arena, x_1 float64) (float64, error) {
 	x_8 := 0.9189385332046727 + x_7
 	x_9 := x_8 - x_4
 	x_10 := a_2[int(int64(0))]
-	n_11, err_12 := runtime.CheckSize(int64(8))
+	n_11, err_12 := runtime.CheckSizeFast(int64(8))
 	if err_12 != nil {
 		return 0, runtime.WithPos("models.nab:31:22", err_12)
 	}
@@ -564,7 +564,7 @@ func fn_logmvgamma(ar *runtime.Arena, d_1 int64, a_2 float64) (float64, error) {
 	x_5 := float64(x_4)
 	x_6 := 0.25 * x_5
 	x_7 := x_6 * 1.1447298858494002
-	n_8, err_9 := runtime.CheckSize(d_1)
+	n_8, err_9 := runtime.CheckSizeFast(d_1)
 	if err_9 != nil {
 		return 0, runtime.WithPos("models.nab:37:43", err_9)
 	}
@@ -640,7 +640,7 @@ func fn_wishartc(ar *runtime.Arena, d_1 int64, gamma_2 float64, m_3 int64) (floa
 	x_15 := float64(x_14)
 	x_16 := 0.25 * x_15
 	x_17 := x_16 * 1.1447298858494002
-	n_18, err_19 := runtime.CheckSize(d_1)
+	n_18, err_19 := runtime.CheckSizeFast(d_1)
 	if err_19 != nil {
 		return 0, runtime.WithPos("models.nab:37:43", err_19)
 	}
@@ -706,7 +706,7 @@ func fn_qmat(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]float64, i
 	mark_60 := ar.Mark()
 	_ = int64(v_2)
 	v_1 = v_1[:v_2]
-	n_5, err_6 := runtime.CheckSize(d_3)
+	n_5, err_6 := runtime.CheckSizeFast(d_3)
 	if err_6 != nil {
 		return nil, 0, 0, runtime.WithPos("models.nab:48:3", err_6)
 	}
@@ -862,7 +862,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
 	x_9 = x_9[:x_10*x_11]
-	n_18, err_19 := runtime.CheckSize(size_14)
+	n_18, err_19 := runtime.CheckSizeFast(size_14)
 	if err_19 != nil {
 		return 0, runtime.WithPos("models.nab:54:12", err_19)
 	}
@@ -959,7 +959,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 			ar.Release(mark_25)
 		}
 	}
-	n_62, err_63 := runtime.CheckSize(size_14)
+	n_62, err_63 := runtime.CheckSizeFast(size_14)
 	if err_63 != nil {
 		return 0, runtime.WithPos("models.nab:55:14", err_63)
 	}
@@ -1018,7 +1018,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	x_84 := float64(x_83)
 	x_85 := (-0.5) * x_84
 	x_86 := x_85 * 1.8378770664093453
-	n_87, err_88 := runtime.CheckSize(size_17)
+	n_87, err_88 := runtime.CheckSizeFast(size_17)
 	if err_88 != nil {
 		return 0, runtime.WithPos("models.nab:56:18", err_88)
 	}
@@ -1323,7 +1323,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	s_234 := runtime.LogSumExp(alphas_1)
 	x_235 := x_233 * s_234
 	x_236 := x_232 - x_235
-	n_237, err_238 := runtime.CheckSize(size_14)
+	n_237, err_238 := runtime.CheckSizeFast(size_14)
 	if err_238 != nil {
 		return 0, runtime.WithPos("models.nab:58:19", err_238)
 	}
@@ -1458,7 +1458,7 @@ var nbLoop9 runtime.LoopSite
 func fn_qmatsplit10fwd(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, []float64, int, int64, error) {
 	mark_59 := ar.Mark()
 	v_1 = v_1[:v_2]
-	n_4, err_5 := runtime.CheckSize(d_3)
+	n_4, err_5 := runtime.CheckSizeFast(d_3)
 	if err_5 != nil {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:48:3", err_5)
 	}
@@ -1697,7 +1697,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	n_15 := int64(alphas_2)
 	n_16 := int64(means_5)
 	n_17 := int64(x_10)
-	n_18, err_19 := runtime.CheckSize(n_15)
+	n_18, err_19 := runtime.CheckSizeFast(n_15)
 	if err_19 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", err_19)
 	}
@@ -1794,7 +1794,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			ar.Release(mark_25)
 		}
 	}
-	n_62, err_63 := runtime.CheckSize(n_15)
+	n_62, err_63 := runtime.CheckSizeFast(n_15)
 	if err_63 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", err_63)
 	}
@@ -1849,7 +1849,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			r_64[i_65] = s_71
 		}
 	}
-	n_83, err_84 := runtime.CheckSize(n_17)
+	n_83, err_84 := runtime.CheckSizeFast(n_17)
 	if err_84 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_84)
 	}
@@ -2004,13 +2004,13 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			ar.Release(mark_91)
 		}
 	}
-	n_161, err_162 := runtime.CheckSize(n_17)
+	n_161, err_162 := runtime.CheckSizeFast(n_17)
 	_ = n_161
 	if err_162 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_162)
 	}
 	view_163 := a_85
-	n_164, err_165 := runtime.CheckSize(n_15)
+	n_164, err_165 := runtime.CheckSizeFast(n_15)
 	if err_165 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_165)
 	}
@@ -2072,7 +2072,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			ar.Release(mark_171)
 		}
 	}
-	n_196, err_197 := runtime.CheckSize(n_15)
+	n_196, err_197 := runtime.CheckSizeFast(n_15)
 	_ = n_196
 	if err_197 != nil {
 		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_197)
@@ -3447,7 +3447,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			}
 			c_88, c_89, c_90, c_91, c_92, c_93, c_94, c_95, c_96, c_97, c_98, c_99, c_100, c_101, c_102, c_103, c_104, c_105, c_106, c_107, c_108, c_109, c_110, c_111, c_112, c_113, c_114, c_115, c_116 = st_191, n_190, st_192, st_193, n_190, st_194, st_195, a_211, n_190, d_212, a_214, n_190, d_215, a_217, n_190, d_218, a_220, n_190, d_221, a_223, n_190, d_224, a_226, n_190, d_227, d_228, a_230, n_190, d_231
 		} else {
-			n_299, err_300 := runtime.CheckSize(int64(0))
+			n_299, err_300 := runtime.CheckSizeFast(int64(0))
 			if err_300 != nil {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_300)
 			}
@@ -5003,7 +5003,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		}
 		c_20, c_21, c_22, c_23, c_24, c_26, c_28, c_30, c_31, c_33, c_35, c_41, c_43, c_44, c_45, c_47, c_48, c_49, c_51, c_52, c_53, c_55, c_56, c_57, c_59, c_60, c_61, c_63, c_64, c_65, c_66, c_68, c_69, c_71, c_72 = st_435, n_434, st_436, st_437, st_438, a_477, a_478, d_479, a_481, d_482, d_484, a_491, d_492, d_493, a_495, d_496, d_497, a_499, d_500, d_501, a_503, d_504, d_505, a_507, d_508, d_509, a_511, d_512, d_513, d_514, a_516, d_517, d_518, d_520, d_521
 	} else {
-		n_867, err_868 := runtime.CheckSize(int64(0))
+		n_867, err_868 := runtime.CheckSizeFast(int64(0))
 		if err_868 != nil {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_868)
 		}
@@ -7016,7 +7016,7 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	n_53, err_54 := runtime.CheckSize(int64(3))
+	n_53, err_54 := runtime.CheckSizeFast(int64(3))
 	if err_54 != nil {
 		return nil, 0, 0, runtime.WithPos("models.nab:135:14", err_54)
 	}
@@ -7332,7 +7332,7 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 			row_103[i_104] = e_126
 		}
 	}
-	n_153, err_154 := runtime.CheckSize(int64(3))
+	n_153, err_154 := runtime.CheckSizeFast(int64(3))
 	if err_154 != nil {
 		return nil, 0, 0, runtime.WithPos("models.nab:137:6", err_154)
 	}
@@ -7578,7 +7578,7 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	n_76, err_77 := runtime.CheckSize(int64(3))
+	n_76, err_77 := runtime.CheckSizeFast(int64(3))
 	if err_77 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_77), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7685,7 +7685,7 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 	if err_122 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_122), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	n_127, err_128 := runtime.CheckSize(int64(3))
+	n_127, err_128 := runtime.CheckSizeFast(int64(3))
 	if err_128 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_128), "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -7727,7 +7727,7 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
 	row_156 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	n_158, err_159 := runtime.CheckSize(int64(2))
+	n_158, err_159 := runtime.CheckSizeFast(int64(2))
 	if err_159 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_159)
 	}
@@ -7894,7 +7894,7 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 			row_173[i_174] = e_208
 		}
 	}
-	n_247, err_248 := runtime.CheckSize(int64(2))
+	n_247, err_248 := runtime.CheckSizeFast(int64(2))
 	if err_248 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_248)
 	}
@@ -8022,7 +8022,7 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	pts_4 = pts_4[:pts_5*pts_6]
 	camidx_7 = camidx_7[:camidx_8]
 	ptidx_9 = ptidx_9[:ptidx_10]
-	n_20, err_21 := runtime.CheckSize(int64(11))
+	n_20, err_21 := runtime.CheckSizeFast(int64(11))
 	if err_21 != nil {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:7", err_21)
 	}
@@ -8249,7 +8249,7 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 			row_59[i_60] = e_72
 		}
 	}
-	n_89, err_90 := runtime.CheckSize(int64(3))
+	n_89, err_90 := runtime.CheckSizeFast(int64(3))
 	if err_90 != nil {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:44", err_90)
 	}
@@ -8390,7 +8390,7 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if int64(pts_6) != int64(3) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:32", runtime.DimMessage("dimension 2 of pts", "[m][3]f64", "3", int64(pts_6), int64(3))), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	n_28, err_29 := runtime.CheckSize(int64(11))
+	n_28, err_29 := runtime.CheckSizeFast(int64(11))
 	if err_29 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_29), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
@@ -8521,7 +8521,7 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 		}
 		checked_33 = true
 	}
-	n_68, err_69 := runtime.CheckSize(int64(3))
+	n_68, err_69 := runtime.CheckSizeFast(int64(3))
 	if err_69 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_69), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
@@ -8671,7 +8671,7 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if ptidx_15 != camidx_13 {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	n_151, err_152 := runtime.CheckSize(int64(3))
+	n_151, err_152 := runtime.CheckSizeFast(int64(3))
 	if err_152 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_152), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
@@ -8772,7 +8772,7 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if err_197 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_197), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	n_202, err_203 := runtime.CheckSize(int64(3))
+	n_202, err_203 := runtime.CheckSizeFast(int64(3))
 	if err_203 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_203), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
@@ -8806,7 +8806,7 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if err_223 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:144:11", err_223), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	n_233, err_234 := runtime.CheckSize(int64(2))
+	n_233, err_234 := runtime.CheckSizeFast(int64(2))
 	if err_234 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:14", err_234), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
@@ -8824,7 +8824,7 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	if x_245 < 0 || x_245 >= int64(11) {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_245, 11)), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	n_249, err_250 := runtime.CheckSize(int64(2))
+	n_249, err_250 := runtime.CheckSizeFast(int64(2))
 	if err_250 != nil {
 		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:7", err_250), "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
@@ -9602,7 +9602,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	if x_6 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	n_85, err_86 := runtime.CheckSize(int64(3))
+	n_85, err_86 := runtime.CheckSizeFast(int64(3))
 	if err_86 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", err_86)
 	}
@@ -9912,7 +9912,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 			row_153[i_154] = e_158
 		}
 	}
-	n_167, err_168 := runtime.CheckSize(int64(3))
+	n_167, err_168 := runtime.CheckSizeFast(int64(3))
 	if err_168 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:137:6", err_168)
 	}
@@ -10113,7 +10113,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 			r_54[i_55] = (runtime.Sign(tape_7[i_55]))
 		}
 	}
-	n_62, err_63 := runtime.CheckSize(int64(3))
+	n_62, err_63 := runtime.CheckSizeFast(int64(3))
 	if err_63 != nil {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_63)
 	}
@@ -10188,7 +10188,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 			row_73[i_74] = e_78
 		}
 	}
-	n_87, err_88 := runtime.CheckSize(int64(3))
+	n_87, err_88 := runtime.CheckSizeFast(int64(3))
 	if err_88 != nil {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_88)
 	}
@@ -10591,7 +10591,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 			ar.Release(mark_222)
 		}
 	}
-	n_245, err_246 := runtime.CheckSize(int64(3))
+	n_245, err_246 := runtime.CheckSizeFast(int64(3))
 	if err_246 != nil {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_246)
 	}
@@ -10657,7 +10657,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 			row_256[i_257] = e_261
 		}
 	}
-	n_270, err_271 := runtime.CheckSize(int64(3))
+	n_270, err_271 := runtime.CheckSizeFast(int64(3))
 	if err_271 != nil {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_271)
 	}
@@ -11784,7 +11784,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	n_125, err_126 := runtime.CheckSize(int64(3))
+	n_125, err_126 := runtime.CheckSizeFast(int64(3))
 	if err_126 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_126), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -12020,7 +12020,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_191 := a_190[0*rs_187 : 1*rs_187]
 	row_192 := a_190[1*rs_187 : 2*rs_187]
 	row_193 := a_190[2*rs_187 : 3*rs_187]
-	n_194, err_195 := runtime.CheckSize(int64(3))
+	n_194, err_195 := runtime.CheckSizeFast(int64(3))
 	if err_195 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_195), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -12151,7 +12151,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
 	row_243 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	n_246, err_247 := runtime.CheckSize(int64(2))
+	n_246, err_247 := runtime.CheckSizeFast(int64(2))
 	if err_247 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_247)
 	}
@@ -12332,7 +12332,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			rev_295[i_310] += ((row_306[i_310] - row_307[i_310]) * row_308[i_310])
 		}
 	}
-	n_312, err_313 := runtime.CheckSize(int64(2))
+	n_312, err_313 := runtime.CheckSizeFast(int64(2))
 	if err_313 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_313)
 	}
@@ -12742,7 +12742,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	for i_482 := range region_481 {
 		region_481[i_482] += r_466[i_482]
 	}
-	n_483, err_484 := runtime.CheckSize(int64(2))
+	n_483, err_484 := runtime.CheckSizeFast(int64(2))
 	if err_484 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_484)
 	}
@@ -13164,7 +13164,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	if x_6 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	n_120, err_121 := runtime.CheckSize(int64(3))
+	n_120, err_121 := runtime.CheckSizeFast(int64(3))
 	if err_121 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_121), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -13400,7 +13400,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_186 := a_185[0*rs_182 : 1*rs_182]
 	row_187 := a_185[1*rs_182 : 2*rs_182]
 	row_188 := a_185[2*rs_182 : 3*rs_182]
-	n_189, err_190 := runtime.CheckSize(int64(3))
+	n_189, err_190 := runtime.CheckSizeFast(int64(3))
 	if err_190 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_190), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
@@ -13602,7 +13602,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			r_240[i_241] = e_249
 		}
 	}
-	n_262, err_263 := runtime.CheckSize(int64(2))
+	n_262, err_263 := runtime.CheckSizeFast(int64(2))
 	if err_263 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_263)
 	}
@@ -13671,13 +13671,13 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			ar.Release(mark_271)
 		}
 	}
-	n_287, err_288 := runtime.CheckSize(int64(2))
+	n_287, err_288 := runtime.CheckSizeFast(int64(2))
 	_ = n_287
 	if err_288 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:147:14", err_288)
 	}
 	view_289 := a_264
-	n_290, err_291 := runtime.CheckSize(int64(2))
+	n_290, err_291 := runtime.CheckSizeFast(int64(2))
 	if err_291 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_291)
 	}
@@ -13746,7 +13746,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			ar.Release(mark_299)
 		}
 	}
-	n_313, err_314 := runtime.CheckSize(int64(2))
+	n_313, err_314 := runtime.CheckSizeFast(int64(2))
 	_ = n_313
 	if err_314 != nil {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, runtime.WithPos("models.nab:148:7", err_314)
@@ -13901,7 +13901,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			rev_106[i_121] += (row_118[i_121] * row_119[i_121])
 		}
 	}
-	n_123, err_124 := runtime.CheckSize(int64(2))
+	n_123, err_124 := runtime.CheckSizeFast(int64(2))
 	if err_124 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_124)
 	}
@@ -14529,7 +14529,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			rev_99[i_114] += (row_111[i_114] * row_112[i_114])
 		}
 	}
-	n_116, err_117 := runtime.CheckSize(int64(2))
+	n_116, err_117 := runtime.CheckSizeFast(int64(2))
 	if err_117 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_117)
 	}
@@ -15766,7 +15766,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), tape_28))
 	}
 	row_70 := tape_27[int(int64(2))*tape_29 : (int(int64(2))+1)*tape_29]
-	n_71, err_72 := runtime.CheckSize(int64(3))
+	n_71, err_72 := runtime.CheckSizeFast(int64(3))
 	if err_72 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_72)
 	}
@@ -15841,7 +15841,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			row_82[i_83] = e_87
 		}
 	}
-	n_96, err_97 := runtime.CheckSize(int64(3))
+	n_96, err_97 := runtime.CheckSizeFast(int64(3))
 	if err_97 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_97)
 	}
@@ -15916,7 +15916,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			row_107[i_108] = e_112
 		}
 	}
-	n_121, err_122 := runtime.CheckSize(int64(3))
+	n_121, err_122 := runtime.CheckSizeFast(int64(3))
 	if err_122 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_122)
 	}
@@ -15991,7 +15991,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			row_132[i_133] = e_137
 		}
 	}
-	n_146, err_147 := runtime.CheckSize(int64(3))
+	n_146, err_147 := runtime.CheckSizeFast(int64(3))
 	if err_147 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_147)
 	}
@@ -16699,7 +16699,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			ar.Release(mark_366)
 		}
 	}
-	n_389, err_390 := runtime.CheckSize(int64(3))
+	n_389, err_390 := runtime.CheckSizeFast(int64(3))
 	if err_390 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_390)
 	}
@@ -16765,7 +16765,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			row_400[i_401] = e_405
 		}
 	}
-	n_414, err_415 := runtime.CheckSize(int64(3))
+	n_414, err_415 := runtime.CheckSizeFast(int64(3))
 	if err_415 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_415)
 	}
@@ -16936,7 +16936,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			ar.Release(mark_472)
 		}
 	}
-	n_495, err_496 := runtime.CheckSize(int64(3))
+	n_495, err_496 := runtime.CheckSizeFast(int64(3))
 	if err_496 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_496)
 	}
@@ -17002,7 +17002,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			row_506[i_507] = e_511
 		}
 	}
-	n_520, err_521 := runtime.CheckSize(int64(3))
+	n_520, err_521 := runtime.CheckSizeFast(int64(3))
 	if err_521 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_521)
 	}
@@ -18657,7 +18657,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			rev_106[i_121] += (row_118[i_121] * row_119[i_121])
 		}
 	}
-	n_123, err_124 := runtime.CheckSize(int64(2))
+	n_123, err_124 := runtime.CheckSizeFast(int64(2))
 	if err_124 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_124)
 	}
@@ -18742,7 +18742,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			rev_145[i_160] += (row_157[i_160] * row_158[i_160])
 		}
 	}
-	n_162, err_163 := runtime.CheckSize(int64(2))
+	n_162, err_163 := runtime.CheckSizeFast(int64(2))
 	if err_163 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_163)
 	}
@@ -19708,7 +19708,7 @@ func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int,
 	if err_109 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_109, "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
 	}
-	n_110, err_111 := runtime.CheckSize(int64(2))
+	n_110, err_111 := runtime.CheckSizeFast(int64(2))
 	if err_111 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_111)
 	}
@@ -19755,12 +19755,12 @@ func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int,
 			ar.Release(mark_116)
 		}
 	}
-	n_130, err_131 := runtime.CheckSize(size_12)
+	n_130, err_131 := runtime.CheckSizeFast(size_12)
 	if err_131 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_131)
 	}
 	a_132 := ar.F64(n_130)
-	n_133, err_134 := runtime.CheckSize(int64(2))
+	n_133, err_134 := runtime.CheckSizeFast(int64(2))
 	if err_134 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_134)
 	}
@@ -19807,7 +19807,7 @@ func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int,
 			ar.Release(mark_139)
 		}
 	}
-	n_153, err_154 := runtime.CheckSize(size_12)
+	n_153, err_154 := runtime.CheckSizeFast(size_12)
 	if err_154 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_154)
 	}
@@ -19857,11 +19857,11 @@ func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int,
 	o_186 += copy(row_185[o_186:], r_164)
 	o_186 += copy(row_185[o_186:], r_167)
 	copy(row_185[o_186:], r_170)
-	n_187, err_188 := runtime.CheckSize(int64(2))
+	n_187, err_188 := runtime.CheckSizeFast(int64(2))
 	if err_188 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_188)
 	}
-	n_189, err_190 := runtime.CheckSize(size_12)
+	n_189, err_190 := runtime.CheckSizeFast(size_12)
 	if err_190 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_190)
 	}
@@ -19884,7 +19884,7 @@ func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int,
 			ar.Release(mark_196)
 		}
 	}
-	n_199, err_200 := runtime.CheckSize(size_12)
+	n_199, err_200 := runtime.CheckSizeFast(size_12)
 	if err_200 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_200)
 	}
@@ -20012,7 +20012,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if int64(pts_6) != int64(3) {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:32", runtime.DimMessage("dimension 2 of pts", "[m][3]f64", "3", int64(pts_6), int64(3))), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	n_28, err_29 := runtime.CheckSize(int64(11))
+	n_28, err_29 := runtime.CheckSizeFast(int64(11))
 	if err_29 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_29), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
@@ -20155,7 +20155,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	row_65 := a_30[8*rs_34 : 9*rs_34]
 	row_66 := a_30[9*rs_34 : 10*rs_34]
 	row_67 := a_30[10*rs_34 : 11*rs_34]
-	n_68, err_69 := runtime.CheckSize(int64(3))
+	n_68, err_69 := runtime.CheckSizeFast(int64(3))
 	if err_69 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_69), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}

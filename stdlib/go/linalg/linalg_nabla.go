@@ -353,7 +353,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 		return nil, 0, 0, false, runtime.NewError("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
-	n_5, err_6 := runtime.CheckSize(size_4)
+	n_5, err_6 := runtime.CheckSizeFast(size_4)
 	if err_6 != nil {
 		return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_6)
 	}
@@ -555,7 +555,7 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	}
 	l_1 = l_1[:l_2*l_3]
 	b_4 = b_4[:b_5]
-	n_7, err_8 := runtime.CheckSize(size_6)
+	n_7, err_8 := runtime.CheckSizeFast(size_6)
 	if err_8 != nil {
 		return nil, 0, runtime.WithPos("std/linalg:39:20", err_8)
 	}
@@ -599,7 +599,7 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 		x_30 := x_27 / x_29
 		y_10[int(i_12)] = x_30
 	}
-	n_31, err_32 := runtime.CheckSize(size_6)
+	n_31, err_32 := runtime.CheckSizeFast(size_6)
 	if err_32 != nil {
 		return nil, 0, runtime.WithPos("std/linalg:41:15", err_32)
 	}
@@ -865,7 +865,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 		state_7, state_8, state_9, state_10, state_11 = a_95, n_93, d_96, r_117, n_115
 		_ = mark_72
 	}
-	n_131, err_132 := runtime.CheckSize(size_6)
+	n_131, err_132 := runtime.CheckSizeFast(size_6)
 	if err_132 != nil {
 		return nil, 0, runtime.WithPos("std/linalg:82:15", err_132)
 	}
@@ -1028,7 +1028,7 @@ func fn_linalgsor(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	if !x_9 {
 		return nil, 0, runtime.NewError("std/linalg:183:15", "linalg.sor: argument 3 (omega) must be positive")
 	}
-	n_10, err_11 := runtime.CheckSize(size_8)
+	n_10, err_11 := runtime.CheckSizeFast(size_8)
 	if err_11 != nil {
 		return nil, 0, runtime.WithPos("std/linalg:184:15", err_11)
 	}
@@ -1098,7 +1098,7 @@ func fn_linalgsorauto(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
-	n_8, err_9 := runtime.CheckSize(size_7)
+	n_8, err_9 := runtime.CheckSizeFast(size_7)
 	if err_9 != nil {
 		return nil, 0, runtime.WithPos("std/linalg:198:20", err_9)
 	}
@@ -1183,7 +1183,7 @@ func fn_linalgsorauto(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 		v_22, v_23 = c_69, c_70
 		_ = mark_50
 	}
-	n_75, err_76 := runtime.CheckSize(size_7)
+	n_75, err_76 := runtime.CheckSizeFast(size_7)
 	if err_76 != nil {
 		return nil, 0, runtime.WithPos("std/linalg:197:30", err_76)
 	}

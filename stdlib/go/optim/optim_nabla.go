@@ -1300,7 +1300,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 		return nil, 0, 0, false, runtime.NewError("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
-	n_5, err_6 := runtime.CheckSize(size_4)
+	n_5, err_6 := runtime.CheckSizeFast(size_4)
 	if err_6 != nil {
 		return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_6)
 	}
@@ -1485,7 +1485,7 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	}
 	l_1 = l_1[:l_2*l_3]
 	b_4 = b_4[:b_5]
-	n_7, err_8 := runtime.CheckSize(size_6)
+	n_7, err_8 := runtime.CheckSizeFast(size_6)
 	if err_8 != nil {
 		return nil, 0, runtime.WithPos("std/linalg:39:20", err_8)
 	}
@@ -1529,7 +1529,7 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 		x_30 := x_27 / x_29
 		y_10[int(i_12)] = x_30
 	}
-	n_31, err_32 := runtime.CheckSize(size_6)
+	n_31, err_32 := runtime.CheckSizeFast(size_6)
 	if err_32 != nil {
 		return nil, 0, runtime.WithPos("std/linalg:41:15", err_32)
 	}
@@ -1620,7 +1620,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 	if r_8 {
 		c_10, c_11, c_12 = r_5, r_6, r_7
 	} else {
-		n_13, err_14 := runtime.CheckSize(size_4)
+		n_13, err_14 := runtime.CheckSizeFast(size_4)
 		if err_14 != nil {
 			return nil, 0, 0, runtime.WithPos("std/linalg:54:23", err_14)
 		}
@@ -1764,7 +1764,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 		if state_37 {
 			c_106, c_107, c_108 = state_34, state_35, state_36
 		} else {
-			n_109, err_110 := runtime.CheckSize(size_4)
+			n_109, err_110 := runtime.CheckSizeFast(size_4)
 			if err_110 != nil {
 				return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_110)
 			}
@@ -2241,7 +2241,7 @@ func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64,
 	s_3 = s_3[:s_4*s_5]
 	y_6 = y_6[:y_7*y_8]
 	rho_9 = rho_9[:rho_10]
-	n_15, err_16 := runtime.CheckSize(size_14)
+	n_15, err_16 := runtime.CheckSizeFast(size_14)
 	if err_16 != nil {
 		return nil, 0, runtime.WithPos("std/optim:392:43", err_16)
 	}
@@ -2488,7 +2488,7 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 	if int64(r_15) != n_10 {
 		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
 	}
-	n_16, err_17 := runtime.CheckSize(x_12)
+	n_16, err_17 := runtime.CheckSizeFast(x_12)
 	if err_17 != nil {
 		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:20", err_17)
 	}
@@ -2524,7 +2524,7 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 			ar.Release(mark_22)
 		}
 	}
-	n_29, err_30 := runtime.CheckSize(x_12)
+	n_29, err_30 := runtime.CheckSizeFast(x_12)
 	if err_30 != nil {
 		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:43", err_30)
 	}
@@ -2560,7 +2560,7 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 			ar.Release(mark_35)
 		}
 	}
-	n_42, err_43 := runtime.CheckSize(x_12)
+	n_42, err_43 := runtime.CheckSizeFast(x_12)
 	if err_43 != nil {
 		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:66", err_43)
 	}
@@ -3248,7 +3248,7 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	if int64(r_12) != n_9 {
 		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:451:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
-	n_13, err_14 := runtime.CheckSize(n_9)
+	n_13, err_14 := runtime.CheckSizeFast(n_9)
 	if err_14 != nil {
 		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:452:13", err_14)
 	}
@@ -4665,7 +4665,7 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	x0_2 = x0_2[:x0_3]
 	lo_4 = lo_4[:lo_5]
 	hi_6 = hi_6[:hi_7]
-	n_12, err_13 := runtime.CheckSize(size_11)
+	n_12, err_13 := runtime.CheckSizeFast(size_11)
 	if err_13 != nil {
 		return nil, 0, 0, 0, 0, runtime.WithPos("optim.nab:74:23", err_13)
 	}
@@ -4754,7 +4754,7 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	if int64(r_39) != n_25 {
 		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:870:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_39), n_25))
 	}
-	n_40, err_41 := runtime.CheckSize(x_27)
+	n_40, err_41 := runtime.CheckSizeFast(x_27)
 	if err_41 != nil {
 		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:20", err_41)
 	}
@@ -4790,7 +4790,7 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 			ar.Release(mark_46)
 		}
 	}
-	n_53, err_54 := runtime.CheckSize(x_27)
+	n_53, err_54 := runtime.CheckSizeFast(x_27)
 	if err_54 != nil {
 		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:43", err_54)
 	}
@@ -4826,7 +4826,7 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 			ar.Release(mark_59)
 		}
 	}
-	n_66, err_67 := runtime.CheckSize(x_27)
+	n_66, err_67 := runtime.CheckSizeFast(x_27)
 	if err_67 != nil {
 		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:66", err_67)
 	}
@@ -5366,7 +5366,7 @@ func fn_momentum(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float6
 		return nil, 0, 0, 0, runtime.NewError("std/optim:68:15", "optim.momentum: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
-	n_12, err_13 := runtime.CheckSize(n_11)
+	n_12, err_13 := runtime.CheckSizeFast(n_11)
 	if err_13 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:69:35", err_13)
 	}
@@ -5480,7 +5480,7 @@ func fn_nesterov(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float6
 		return nil, 0, 0, 0, runtime.NewError("std/optim:82:15", "optim.nesterov: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
-	n_12, err_13 := runtime.CheckSize(n_11)
+	n_12, err_13 := runtime.CheckSizeFast(n_11)
 	if err_13 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:83:35", err_13)
 	}
@@ -5594,7 +5594,7 @@ func fn_adagrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64
 		return nil, 0, 0, 0, runtime.NewError("std/optim:94:15", "optim.adagrad: argument 4 (steps) must be non-negative")
 	}
 	n_9 := int64(x0_3)
-	n_10, err_11 := runtime.CheckSize(n_9)
+	n_10, err_11 := runtime.CheckSizeFast(n_9)
 	if err_11 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:95:35", err_11)
 	}
@@ -5708,7 +5708,7 @@ func fn_rmsprop(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64
 		return nil, 0, 0, 0, runtime.NewError("std/optim:106:15", "optim.rmsprop: argument 4 (steps) must be non-negative")
 	}
 	n_9 := int64(x0_3)
-	n_10, err_11 := runtime.CheckSize(n_9)
+	n_10, err_11 := runtime.CheckSizeFast(n_9)
 	if err_11 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:107:35", err_11)
 	}
@@ -5822,12 +5822,12 @@ func fn_adam(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	if !x_9 {
 		return nil, 0, 0, 0, runtime.NewError("std/optim:128:15", "optim.adam: argument 4 (steps) must be non-negative")
 	}
-	n_10, err_11 := runtime.CheckSize(n_7)
+	n_10, err_11 := runtime.CheckSizeFast(n_7)
 	if err_11 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:129:41", err_11)
 	}
 	a_12 := ar.F64(n_10)
-	n_13, err_14 := runtime.CheckSize(n_7)
+	n_13, err_14 := runtime.CheckSizeFast(n_7)
 	if err_14 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:129:51", err_14)
 	}
@@ -5931,12 +5931,12 @@ func fn_adamw(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 	if !x_11 {
 		return nil, 0, 0, 0, runtime.NewError("std/optim:141:15", "optim.adamw: argument 5 (steps) must be non-negative")
 	}
-	n_12, err_13 := runtime.CheckSize(n_8)
+	n_12, err_13 := runtime.CheckSizeFast(n_8)
 	if err_13 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:142:41", err_13)
 	}
 	a_14 := ar.F64(n_12)
-	n_15, err_16 := runtime.CheckSize(n_8)
+	n_15, err_16 := runtime.CheckSizeFast(n_8)
 	if err_16 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:142:51", err_16)
 	}
@@ -6037,12 +6037,12 @@ func fn_adabelief(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float
 	if !x_9 {
 		return nil, 0, 0, 0, runtime.NewError("std/optim:155:15", "optim.adabelief: argument 4 (steps) must be non-negative")
 	}
-	n_10, err_11 := runtime.CheckSize(n_7)
+	n_10, err_11 := runtime.CheckSizeFast(n_7)
 	if err_11 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:156:41", err_11)
 	}
 	a_12 := ar.F64(n_10)
-	n_13, err_14 := runtime.CheckSize(n_7)
+	n_13, err_14 := runtime.CheckSizeFast(n_7)
 	if err_14 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:156:51", err_14)
 	}
@@ -6190,17 +6190,17 @@ func fn_diffgrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float6
 	if !x_9 {
 		return nil, 0, 0, 0, runtime.NewError("std/optim:172:15", "optim.diffgrad: argument 4 (steps) must be non-negative")
 	}
-	n_10, err_11 := runtime.CheckSize(n_7)
+	n_10, err_11 := runtime.CheckSizeFast(n_7)
 	if err_11 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:173:49", err_11)
 	}
 	a_12 := ar.F64(n_10)
-	n_13, err_14 := runtime.CheckSize(n_7)
+	n_13, err_14 := runtime.CheckSizeFast(n_7)
 	if err_14 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:173:59", err_14)
 	}
 	a_15 := ar.F64(n_13)
-	n_16, err_17 := runtime.CheckSize(n_7)
+	n_16, err_17 := runtime.CheckSizeFast(n_7)
 	if err_17 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:173:69", err_17)
 	}
@@ -6340,22 +6340,22 @@ func fn_adan(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	if !x_9 {
 		return nil, 0, 0, 0, runtime.NewError("std/optim:192:15", "optim.adan: argument 4 (steps) must be non-negative")
 	}
-	n_10, err_11 := runtime.CheckSize(n_7)
+	n_10, err_11 := runtime.CheckSizeFast(n_7)
 	if err_11 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:193:57", err_11)
 	}
 	a_12 := ar.F64(n_10)
-	n_13, err_14 := runtime.CheckSize(n_7)
+	n_13, err_14 := runtime.CheckSizeFast(n_7)
 	if err_14 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:193:67", err_14)
 	}
 	a_15 := ar.F64(n_13)
-	n_16, err_17 := runtime.CheckSize(n_7)
+	n_16, err_17 := runtime.CheckSizeFast(n_7)
 	if err_17 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:193:77", err_17)
 	}
 	a_18 := ar.F64(n_16)
-	n_19, err_20 := runtime.CheckSize(n_7)
+	n_19, err_20 := runtime.CheckSizeFast(n_7)
 	if err_20 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:193:87", err_20)
 	}
@@ -6541,7 +6541,7 @@ func fn_lion(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 		return nil, 0, 0, 0, runtime.NewError("std/optim:214:15", "optim.lion: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
-	n_12, err_13 := runtime.CheckSize(n_11)
+	n_12, err_13 := runtime.CheckSizeFast(n_11)
 	if err_13 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:215:35", err_13)
 	}
@@ -6669,7 +6669,7 @@ func fn_projectedgradient(ar *runtime.Arena, fg_1 func([]float64, int) (float64,
 	if int64(hi_7) != n_11 {
 		return nil, 0, 0, 0, runtime.NewError("std/optim:854:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
 	}
-	n_12, err_13 := runtime.CheckSize(n_11)
+	n_12, err_13 := runtime.CheckSizeFast(n_11)
 	if err_13 != nil {
 		return nil, 0, 0, 0, runtime.WithPos("std/optim:855:23", err_13)
 	}
@@ -7333,7 +7333,7 @@ func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func
 	if int64(r_17) != n_12 {
 		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:668:53", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_17), n_12))
 	}
-	n_18, err_19 := runtime.CheckSize(n_12)
+	n_18, err_19 := runtime.CheckSizeFast(n_12)
 	if err_19 != nil {
 		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:668:60", err_19)
 	}
@@ -8129,7 +8129,7 @@ func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float6
 	} else {
 		runtime.Gemv(false, n_24, m_23, 1, t_33, r_11, 0, a_36)
 	}
-	n_42, err_43 := runtime.CheckSize(n_10)
+	n_42, err_43 := runtime.CheckSizeFast(n_10)
 	if err_43 != nil {
 		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:59", err_43)
 	}

@@ -562,7 +562,7 @@ func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]flo
 		return nil, 0, 0, false, runtime.NewError("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
-	n_5, err_6 := runtime.CheckSize(size_4)
+	n_5, err_6 := runtime.CheckSizeFast(size_4)
 	if err_6 != nil {
 		return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_6)
 	}
@@ -764,7 +764,7 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	}
 	l_1 = l_1[:l_2*l_3]
 	b_4 = b_4[:b_5]
-	n_7, err_8 := runtime.CheckSize(size_6)
+	n_7, err_8 := runtime.CheckSizeFast(size_6)
 	if err_8 != nil {
 		return nil, 0, runtime.WithPos("std/linalg:39:20", err_8)
 	}
@@ -808,7 +808,7 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 		x_30 := x_27 / x_29
 		y_10[int(i_12)] = x_30
 	}
-	n_31, err_32 := runtime.CheckSize(size_6)
+	n_31, err_32 := runtime.CheckSizeFast(size_6)
 	if err_32 != nil {
 		return nil, 0, runtime.WithPos("std/linalg:41:15", err_32)
 	}
@@ -899,7 +899,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 	if r_8 {
 		c_10, c_11, c_12 = r_5, r_6, r_7
 	} else {
-		n_13, err_14 := runtime.CheckSize(size_4)
+		n_13, err_14 := runtime.CheckSizeFast(size_4)
 		if err_14 != nil {
 			return nil, 0, 0, runtime.WithPos("std/linalg:54:23", err_14)
 		}
@@ -1043,7 +1043,7 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 		if state_37 {
 			c_106, c_107, c_108 = state_34, state_35, state_36
 		} else {
-			n_109, err_110 := runtime.CheckSize(size_4)
+			n_109, err_110 := runtime.CheckSizeFast(size_4)
 			if err_110 != nil {
 				return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_110)
 			}
@@ -1285,7 +1285,7 @@ func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 		state_7, state_8, state_9, state_10, state_11 = a_95, n_93, d_96, r_117, n_115
 		_ = mark_72
 	}
-	n_131, err_132 := runtime.CheckSize(size_6)
+	n_131, err_132 := runtime.CheckSizeFast(size_6)
 	if err_132 != nil {
 		return nil, 0, runtime.WithPos("std/linalg:82:15", err_132)
 	}
@@ -1693,7 +1693,7 @@ func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64,
 	s_3 = s_3[:s_4*s_5]
 	y_6 = y_6[:y_7*y_8]
 	rho_9 = rho_9[:rho_10]
-	n_15, err_16 := runtime.CheckSize(size_14)
+	n_15, err_16 := runtime.CheckSizeFast(size_14)
 	if err_16 != nil {
 		return nil, 0, runtime.WithPos("std/optim:392:43", err_16)
 	}
@@ -1900,7 +1900,7 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 	}
 	a_18 := ar.F64w(tot_16)
 	runtime.Gemm(false, false, a_3, a_3, a_2, 1, t_13, a_1, 0, a_18)
-	n_19, err_20 := runtime.CheckSize(size_10)
+	n_19, err_20 := runtime.CheckSizeFast(size_10)
 	if err_20 != nil {
 		return nil, 0, runtime.WithPos("std/solve:47:42", err_20)
 	}
@@ -2019,17 +2019,17 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 	} else {
 		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_60)
 	}
-	n_66, err_67 := runtime.CheckSize(size_10)
+	n_66, err_67 := runtime.CheckSizeFast(size_10)
 	if err_67 != nil {
 		return nil, 0, runtime.WithPos("std/solve:49:37", err_67)
 	}
 	_ = ar.F64(n_66)
-	n_69, err_70 := runtime.CheckSize(size_10)
+	n_69, err_70 := runtime.CheckSizeFast(size_10)
 	if err_70 != nil {
 		return nil, 0, runtime.WithPos("std/solve:49:47", err_70)
 	}
 	a_71 := ar.F64(n_69)
-	n_72, err_73 := runtime.CheckSize(size_10)
+	n_72, err_73 := runtime.CheckSizeFast(size_10)
 	if err_73 != nil {
 		return nil, 0, runtime.WithPos("std/solve:49:57", err_73)
 	}
@@ -2176,7 +2176,7 @@ func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 [
 	c_1 = c_1[:c_2*c_3]
 	a_4 = a_4[:a_5]
 	g_6 = g_6[:g_7]
-	n_11, err_12 := runtime.CheckSize(size_9)
+	n_11, err_12 := runtime.CheckSizeFast(size_9)
 	if err_12 != nil {
 		return nil, 0, runtime.WithPos("std/solve:185:3", err_12)
 	}
@@ -2280,7 +2280,7 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 	c_1 = c_1[:c_2*c_3]
 	b_4 = b_4[:b_5]
 	f_6 = f_6[:f_7]
-	n_11, err_12 := runtime.CheckSize(size_10)
+	n_11, err_12 := runtime.CheckSizeFast(size_10)
 	if err_12 != nil {
 		return nil, 0, runtime.WithPos("std/solve:190:3", err_12)
 	}
@@ -2441,7 +2441,7 @@ func fn_solvesinkhornF(ar *runtime.Arena, x_1 []float64, x_2 int, p_3 []float64,
 			r_28[i_29] = (s_19[i_29] - r_25[i_29])
 		}
 	}
-	n_36, err_37 := runtime.CheckSize(n_17)
+	n_36, err_37 := runtime.CheckSizeFast(n_17)
 	if err_37 != nil {
 		return nil, 0, runtime.WithPos("std/solve:203:17", err_37)
 	}
@@ -2548,12 +2548,12 @@ func fn_solvesinkhornpotentials(ar *runtime.Arena, p_1 []float64, p_2 int) ([]fl
 	}
 	n_13 := int64(r_10)
 	n_14 := int64(r_8)
-	n_15, err_16 := runtime.CheckSize(n_14)
+	n_15, err_16 := runtime.CheckSizeFast(n_14)
 	if err_16 != nil {
 		return nil, 0, runtime.WithPos("std/solve:214:31", err_16)
 	}
 	a_17 := ar.F64(n_15)
-	n_18, err_19 := runtime.CheckSize(n_13)
+	n_18, err_19 := runtime.CheckSizeFast(n_13)
 	if err_19 != nil {
 		return nil, 0, runtime.WithPos("std/solve:214:41", err_19)
 	}
@@ -2704,7 +2704,7 @@ func fn_solvesinkhorn(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []
 	if err_29 != nil {
 		return nil, 0, 0, runtime.WithFrame(err_29, "solve.sinkhorn_potentials", "std/solve:209:5", "std/solve:240:13")
 	}
-	n_30, err_31 := runtime.CheckSize(size_10)
+	n_30, err_31 := runtime.CheckSizeFast(size_10)
 	if err_31 != nil {
 		return nil, 0, 0, runtime.WithPos("std/solve:241:6", err_31)
 	}
@@ -2817,7 +2817,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 	}
 	mm_1 = mm_1[:mm_2*mm_3]
 	mask_4 = mask_4[:mask_5*mask_6]
-	n_11, err_12 := runtime.CheckSize(size_9)
+	n_11, err_12 := runtime.CheckSizeFast(size_9)
 	if err_12 != nil {
 		return nil, 0, 0, runtime.WithPos("std/solve:306:25", err_12)
 	}
@@ -2873,7 +2873,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 	if !x_32 {
 		return nil, 0, 0, runtime.NewError("std/solve:308:14", "solve.complete: argument 3 (rank) must be at least 1")
 	}
-	n_33, err_34 := runtime.CheckSize(size_9)
+	n_33, err_34 := runtime.CheckSizeFast(size_9)
 	if err_34 != nil {
 		return nil, 0, 0, runtime.WithPos("std/solve:315:31", err_34)
 	}
@@ -2909,7 +2909,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 			ar.Release(mark_39)
 		}
 	}
-	n_46, err_47 := runtime.CheckSize(size_10)
+	n_46, err_47 := runtime.CheckSizeFast(size_10)
 	if err_47 != nil {
 		return nil, 0, 0, runtime.WithPos("std/solve:310:12", err_47)
 	}
@@ -3763,7 +3763,7 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	n_11 := int64(x0_5)
 	r_12, r_13 := c_2(x0_4, x0_5)
 	n_14 := int64(r_13)
-	n_15, err_16 := runtime.CheckSize(n_14)
+	n_15, err_16 := runtime.CheckSizeFast(n_14)
 	if err_16 != nil {
 		return nil, 0, nil, 0, runtime.WithPos("std/solve:117:75", err_16)
 	}
