@@ -29,7 +29,11 @@
 // that both sweeps run and that decides on numbers (an if's branch, a
 // while body, a fold's or scan's operator, a call that compares) is one
 // out-of-line def that both call (vjp_lift.go, splitDef), so that a tie
-// that rounding decides goes the same way in both.
+// that rounding decides goes the same way in both. A derivative of higher
+// order reverses a VJP def through its twin with flat tapes, which calls
+// plainly, both whole (vjpDefFor) and split (splitDef): the halves of a
+// split are never split again, so grad nested n deep makes O(n²) defs,
+// not 2^n.
 //
 // Taylor mode (taylor.go) carries, for every active value of type T, its
 // truncated power series as a [k+1]T array of coefficients, and replaces

@@ -363,6 +363,19 @@ func (a *expander) splitDef(d *ir.Def, active []bool) (*splitVJP, error) {
 	if d.Attr("vjp") != nil || d.Attr("jvp") != nil || d.Attr("implicit") != nil {
 		return nil, nil
 	}
+	if src, ok := a.vjpSrc[d.Name]; ok && !src.flat {
+		// d is a VJP def whose own calls are split: split its twin with
+		// flat tapes, the same function, which calls plainly (as
+		// vjpDefFor reverses it). Splitting d itself would split the
+		// halves of its calls' split VJPs in turn, two new defs for each
+		// at every level of nesting: grad nested n deep made 2^n defs,
+		// each with a longer tape (docs/benchmarks.md, stop 26).
+		twin, err := a.vjpDefGen(src.def, src.active, true)
+		if err != nil {
+			return nil, err
+		}
+		d = twin
+	}
 	keep := kept(d, active)
 	var sb []byte
 	for _, k := range keep {
