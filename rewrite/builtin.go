@@ -28,7 +28,6 @@ var (
 	dceS        = &wholeS{name: "dce", run: dce}
 	deadfieldS  = &wholeS{name: "deadfield", run: deadfield}
 	shapeZerosS = &wholeS{name: "shapezeros", run: shapeZeros}
-	rowLoopsS   = &wholeS{name: "rowloops", run: rowLoops}
 	licmS       = &wholeS{name: "licm", run: licm}
 )
 
@@ -99,7 +98,7 @@ func (rw *Rewriter) build(p *ir.Program) error {
 	rw.passes = map[string]Strategy{
 		"beta": betaS, "inline": inlineS, "constfold": constfoldS, "simplify": simplifyS,
 		"cse": cseS, "dce": dceS, "deadfield": deadfieldS, "fuse": fuseS, "lower": lowerS,
-		"shapezeros": shapeZerosS, "rowloops": rowLoopsS, "licm": licmS,
+		"shapezeros": shapeZerosS, "licm": licmS,
 		"remat": rematDefault, "save_all": saveAllS, "remat_all": rematAllS,
 	}
 	// default's names are the built-in ones: compiled as if in a file

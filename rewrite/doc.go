@@ -95,8 +95,8 @@
 //
 // beta, inline, constfold, simplify, fuse and lower rewrite at the root
 // of the term they are given and fail elsewhere, like rules; cse, dce,
-// deadfield, shapezeros, licm and rowloops work on a whole term and fail
-// when they change nothing. remat,
+// deadfield, shapezeros and licm work on a whole term and fail when they
+// change nothing. remat,
 // save_all and remat_all are the checkpointing passes (remat.go): the
 // one a def's strategy names decides, before anything else, whether each
 // comprehension reverse mode emitted in two forms saves its forward
@@ -181,20 +181,6 @@
 //     enclosing loop's index (y[j], y[j][r]). A let of the body that
 //     nothing uses and that cannot fail is dropped. Values and errors are
 //     unchanged, and a loop of no iterations stays without effect.
-//   - rowloops (not in default: it did not pay in the interpreter): a for loop of reverse mode that adds, at its own index
-//     i, f64 values elementwise in i (x[i] of arrays of the loop's
-//     length, values that do not vary, elementwise primitives) into the
-//     accumulators of its state, directly (acc_add_at(g, i, e)) or as a
-//     one-hot row at a fixed index (acc_add_at(g, j, acc_add_at(
-//     zeros_like(r), i, e))), becomes the same body run once with i
-//     standing for the whole row: acc_add(g, e') and acc_add_at(g, j,
-//     e'). It applies only where the count and the lengths of every array
-//     read or updated at i are provably the same size (types and the
-//     builds that made the arrays) and nothing it evaluates can fail, so
-//     a loop of no iterations stays without effect. Each element gets the
-//     same additions in the same order; the zero row around a one-hot,
-//     which only added +0.0, is not added (a -0.0 may become +0.0, as
-//     with x + 0.0 => x). simplify then flattens the lets it leaves.
 //
 // # What the optimizer preserves
 //

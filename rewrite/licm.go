@@ -13,7 +13,7 @@ package rewrite
 // every iteration; licm binds it once, before the loop (and, loop by
 // loop from the inside out, before the outermost loop it does not
 // depend on). It moves only values that cannot fail and make no array
-// that anything updates in place (rowloops.go's safe: variables,
+// that anything updates in place (sizewalk.go's safe: variables,
 // projections, sizes, indexes proved in range, total scalar primitives),
 // and none that read an array something updates in place (the loop
 // might update it between iterations). So a loop of no iterations stays
@@ -29,7 +29,7 @@ import (
 // licm hoists the invariant lets of every for loop of e; it fails when
 // there is none.
 func licm(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
-	r := newRowL(c, "licm")
+	r := newSizeWalk(c, "licm")
 	r.onLoop = r.hoist
 	return r.run(e)
 }
@@ -37,7 +37,7 @@ func licm(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 // hoist returns l preceded by the lets of its body that do not vary, and
 // false when there is none. Lets of lets in the body (left there by the
 // hoisting out of an inner loop) are flattened first.
-func (r *rowL) hoist(l *ir.Loop) (ir.Expr, bool) {
+func (r *sizeWalk) hoist(l *ir.Loop) (ir.Expr, bool) {
 	variant := map[*ir.Var]bool{l.Index: true, l.State: true}
 	used := uses(l.Body)
 	var out, kept []*ir.Let

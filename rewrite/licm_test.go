@@ -3,6 +3,7 @@ package rewrite
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/nabla-lang/nabla/internal/progen"
@@ -216,4 +217,95 @@ func TestLICMRandom(t *testing.T) {
 		t.Error("licm changed no loop of any program")
 	}
 	t.Logf("licm changed %d loops in 80 programs", fired)
+}
+
+// withStep returns the standard pipeline with step (where default does
+// not run it, inserted before its last cse, deadfield and dce) and
+// without it.
+func withStep(t *testing.T, step string) (with, without ir.Strat) {
+	t.Helper()
+	src := testRewriter(t).Default().(*named).s.String()
+	const tail = "try(cse); try(deadfield); try(dce)"
+	if !strings.HasSuffix(src, tail) {
+		t.Fatalf("default does not end with %s: %s", tail, src)
+	}
+	var err error
+	if strings.Contains(src, step) {
+		with, err = lang.ParseStrategy("--strategy", src)
+		if err == nil {
+			without, err = lang.ParseStrategy("--strategy", strings.Replace(src, step, "", 1))
+		}
+	} else {
+		with, err = lang.ParseStrategy("--strategy", strings.TrimSuffix(src, tail)+step+tail)
+		if err == nil {
+			without, err = lang.ParseStrategy("--strategy", src)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return with, without
+}
+
+// rowGen makes random element-wise objectives over the rows of two
+// matrices and a vector, and their gradients.
+type rowGen struct{ r *rand.Rand }
+
+// elem is a random f64 expression of the elements at column c (a[j][c],
+// b[j][c], x[c], or, when shift, a read of x at another index), s, and
+// constants.
+func (g *rowGen) elem(c string, depth int, shift bool) string {
+	if depth == 0 || g.r.IntN(3) == 0 {
+		switch g.r.IntN(6) {
+		case 0:
+			return "a[j][" + c + "]"
+		case 1:
+			return "b[j][" + c + "]"
+		case 2:
+			if shift && g.r.IntN(2) == 0 {
+				return "x[d - 1 - " + c + "]"
+			}
+			return "x[" + c + "]"
+		case 3:
+			return "s"
+		case 4:
+			return fmt.Sprintf("%.2f", g.r.Float64()*4-2)
+		default:
+			return "a[j][" + c + "] * x[" + c + "]"
+		}
+	}
+	switch g.r.IntN(7) {
+	case 0:
+		return "exp(" + g.elem(c, depth-1, shift) + ")"
+	case 1:
+		return "tanh(" + g.elem(c, depth-1, shift) + ")"
+	case 2:
+		return "-" + g.elem(c, depth-1, shift)
+	case 3:
+		return "(" + g.elem(c, depth-1, shift) + " - " + g.elem(c, depth-1, shift) + ")"
+	case 4:
+		return "(" + g.elem(c, depth-1, shift) + " + " + g.elem(c, depth-1, shift) + ")"
+	default:
+		return g.elem(c, depth-1, shift) + " * " + g.elem(c, depth-1, shift)
+	}
+}
+
+// program is g and its gradient f with respect to a, x and s.
+func (g *rowGen) program() string {
+	shift := g.r.IntN(4) == 0
+	var body string
+	switch g.r.IntN(3) {
+	case 0:
+		body = "sum([" + g.elem("c", 3, shift) + " for c < d])"
+	case 1:
+		body = "let u = [" + g.elem("c", 2, shift) + " for c < d] in sum([u[r] * " + g.elem("r", 2, shift) + " for r < d])"
+	default:
+		body = "logsumexp([" + g.elem("c", 3, shift) + " for c < d])"
+	}
+	outer := "sum"
+	if g.r.IntN(2) == 0 {
+		outer = "logsumexp"
+	}
+	return "def g(a: [k][d]f64, b: [k][d]f64, x: [d]f64, s: f64): f64 = " + outer + "([" + body + " for j < k])\n" +
+		"def f(a: [k][d]f64, b: [k][d]f64, x: [d]f64, s: f64) = grad(fn(p, q, t) => g(p, b, q, t))(a, x, s)\n"
 }
