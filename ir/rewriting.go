@@ -346,8 +346,8 @@ var builtinStrategies = map[string]int{
 	"id": 0, "fail": 0, "try": 1, "repeat": 1, "all": 1, "one": 1, "some": 1,
 	"topdown": 1, "bottomup": 1, "innermost": 1, "outermost": 1, "normalize": 1,
 	"beta": 0, "inline": 0, "constfold": 0, "simplify": 0, "cse": 0, "dce": 0, "deadfield": 0,
-	"shapezeros": 0,
-	"fuse":       0, "lower": 0, "default": 0,
+	"shapezeros": 0, "licm": 0,
+	"fuse": 0, "lower": 0, "default": 0,
 	"remat": 0, "save_all": 0, "remat_all": 0,
 }
 

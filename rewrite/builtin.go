@@ -28,6 +28,7 @@ var (
 	dceS        = &wholeS{name: "dce", run: dce}
 	deadfieldS  = &wholeS{name: "deadfield", run: deadfield}
 	shapeZerosS = &wholeS{name: "shapezeros", run: shapeZeros}
+	licmS       = &wholeS{name: "licm", run: licm}
 )
 
 // A Rewriter applies strategies to programs: the built-in passes, whose
@@ -97,8 +98,8 @@ func (rw *Rewriter) build(p *ir.Program) error {
 	rw.passes = map[string]Strategy{
 		"beta": betaS, "inline": inlineS, "constfold": constfoldS, "simplify": simplifyS,
 		"cse": cseS, "dce": dceS, "deadfield": deadfieldS, "fuse": fuseS, "lower": lowerS,
-		"shapezeros": shapeZerosS,
-		"remat":      rematDefault, "save_all": saveAllS, "remat_all": rematAllS,
+		"shapezeros": shapeZerosS, "licm": licmS,
+		"remat": rematDefault, "save_all": saveAllS, "remat_all": rematAllS,
 	}
 	// default's names are the built-in ones: compiled as if in a file
 	// that declares nothing.
@@ -138,6 +139,7 @@ func choiceNames(s ir.Strat) []string {
 //	normalize(beta <+ inline <+ simplify <+ constfold); try(shapezeros); try(cse); try(deadfield);
 //	normalize(fuse <+ beta <+ simplify <+ constfold);
 //	normalize(lower <+ simplify <+ constfold);
+//	try(licm; normalize(simplify <+ constfold));
 //	try(cse); try(deadfield); try(dce)
 func (rw *Rewriter) Default() Strategy { return rw.passes["default"] }
 

@@ -12,7 +12,7 @@ import (
 // those names that list their rules.
 func TestBuiltinDefault(t *testing.T) {
 	d, ok := testRewriter(t).Default().(*named)
-	want := "remat; try(cse); normalize(beta <+ inline <+ simplify <+ constfold); try(shapezeros); try(cse); try(deadfield); normalize(fuse <+ beta <+ simplify <+ constfold); normalize(lower <+ simplify <+ constfold); try(cse); try(deadfield); try(dce)"
+	want := "remat; try(cse); normalize(beta <+ inline <+ simplify <+ constfold); try(shapezeros); try(cse); try(deadfield); normalize(fuse <+ beta <+ simplify <+ constfold); normalize(lower <+ simplify <+ constfold); try(licm; normalize(simplify <+ constfold)); try(cse); try(deadfield); try(dce)"
 	if !ok || d.String() != "default" || d.s.String() != want {
 		t.Fatalf("default is %v = %v, want %s", d, d.s, want)
 	}

@@ -95,8 +95,8 @@
 //
 // beta, inline, constfold, simplify, fuse and lower rewrite at the root
 // of the term they are given and fail elsewhere, like rules; cse, dce,
-// deadfield and shapezeros work on a whole term and fail when they change
-// nothing. remat,
+// deadfield, shapezeros and licm work on a whole term and fail when they
+// change nothing. remat,
 // save_all and remat_all are the checkpointing passes (remat.go): the
 // one a def's strategy names decides, before anything else, whether each
 // comprehension reverse mode emitted in two forms saves its forward
@@ -107,6 +107,7 @@
 //	normalize(beta <+ inline <+ simplify <+ constfold); try(shapezeros); try(cse); try(deadfield);
 //	normalize(fuse <+ beta <+ simplify <+ constfold);
 //	normalize(lower <+ simplify <+ constfold);
+//	try(licm; normalize(simplify <+ constfold));
 //	try(cse); try(deadfield); try(dce)
 //
 // cse runs first, while reverse mode's output is still a chain of lets
@@ -168,6 +169,18 @@
 //     backends' one-hot paths match them), and it runs after the first
 //     simplify, whose rules drop or move a zeros_like that cannot fail
 //     (zeros(L), which fails on a negative L, is not known to be total).
+//   - licm: a let of a for loop's body whose value mentions neither the
+//     loop's index, nor its state, nor a let of the body that does, is
+//     bound once before the loop (and so on out, loop by loop from the
+//     inside), when it cannot fail and reads no array that something
+//     updates in place: variables, projections, sizes, total scalar
+//     primitives, and indexes proved in range (a loop counter or build
+//     index below the length of the array it indexes, lengths from the
+//     types and from the builds that made the arrays). Reverse mode's
+//     loops over a row's elements read rows that depend only on an
+//     enclosing loop's index (y[j], y[j][r]). A let of the body that
+//     nothing uses and that cannot fail is dropped. Values and errors are
+//     unchanged, and a loop of no iterations stays without effect.
 //
 // # What the optimizer preserves
 //

@@ -431,7 +431,7 @@ applied, and the term before and after, then a blank line and the IR.
 Built-in strategies: the combinators id, fail, s1; s2, s1 <+ s2, try,
 repeat, all, one, some, topdown, bottomup, innermost, outermost and
 normalize, and the passes beta, inline, constfold, simplify, cse, dce,
-deadfield, shapezeros, fuse, lower, remat, save_all, remat_all and default.
+deadfield, shapezeros, licm, fuse, lower, remat, save_all, remat_all and default.
 
 Checkpointing: in a VJP def (f$vjp) reverse mode leaves each top-level
 comprehension's choice between saving its forward values and recomputing

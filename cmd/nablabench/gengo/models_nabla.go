@@ -2781,7 +2781,7 @@ var nbLoop19 runtime.LoopSite
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
 func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
-	mark_1808 := ar.Mark()
+	mark_1802 := ar.Mark()
 	if extraparams_5 != 3 {
 		return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
@@ -3478,13 +3478,13 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			var a_325 []float64
 			var d_326 int = 0
 			var rs_327 int = 0
-			scratch_1809 := ar.F64w(sequence_12)
-			scratch_1810 := ar.F64w(state_9)
-			scratch_1811 := ar.F64w(sequence_12)
-			scratch_1812 := ar.F64w(state_9)
-			scratch_1813 := ar.F64w(state_9)
-			scratch_1814 := ar.F64w(state_9)
-			scratch_1815 := ar.F64w(state_9)
+			scratch_1803 := ar.F64w(sequence_12)
+			scratch_1804 := ar.F64w(state_9)
+			scratch_1805 := ar.F64w(sequence_12)
+			scratch_1806 := ar.F64w(state_9)
+			scratch_1807 := ar.F64w(state_9)
+			scratch_1808 := ar.F64w(state_9)
+			scratch_1809 := ar.F64w(state_9)
 			for i_328 := 0; i_328 < n_299; i_328++ {
 				mark_329 := ar.Mark()
 				_ = int64(i_328)
@@ -3512,7 +3512,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_335 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_335}))
 				}
-				r_337 := scratch_1809[:sequence_12:sequence_12]
+				r_337 := scratch_1803[:sequence_12:sequence_12]
 				r_77 = r_77[:len(r_337)]
 				s_334 = s_334[:len(r_337)]
 				s_336 = s_336[:len(r_337)]
@@ -3540,7 +3540,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_344 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_344}))
 				}
-				r_346 := scratch_1810[:state_9:state_9]
+				r_346 := scratch_1804[:state_9:state_9]
 				row_340 = row_340[:len(r_346)]
 				s_343 = s_343[:len(r_346)]
 				s_345 = s_345[:len(r_346)]
@@ -3564,7 +3564,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_352 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_352}))
 				}
-				r_354 := scratch_1811[:sequence_12:sequence_12]
+				r_354 := scratch_1805[:sequence_12:sequence_12]
 				r_77 = r_77[:len(r_354)]
 				s_351 = s_351[:len(r_354)]
 				s_353 = s_353[:len(r_354)]
@@ -3588,7 +3588,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if n_360 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_360}))
 				}
-				r_362 := scratch_1812[:state_9:state_9]
+				r_362 := scratch_1806[:state_9:state_9]
 				row_340 = row_340[:len(r_362)]
 				s_359 = s_359[:len(r_362)]
 				s_361 = s_361[:len(r_362)]
@@ -3605,9 +3605,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_366 := scratch_1813[:state_9:state_9]
-				r_367 := scratch_1814[:state_9:state_9]
-				r_368 := scratch_1815[:state_9:state_9]
+				r_366 := scratch_1807[:state_9:state_9]
+				r_367 := scratch_1808[:state_9:state_9]
+				r_368 := scratch_1809[:state_9:state_9]
 				row_365 = row_365[:state_9]
 				r_337 = r_337[:state_9]
 				r_346 = r_346[:state_9]
@@ -4508,13 +4508,13 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					var a_744 []float64
 					var d_745 int = 0
 					var rs_746 int = 0
-					scratch_1816 := ar.F64w(sequence_12)
-					scratch_1817 := ar.F64w(st_437)
-					scratch_1818 := ar.F64w(sequence_12)
-					scratch_1819 := ar.F64w(st_437)
-					scratch_1820 := ar.F64w(st_437)
-					scratch_1821 := ar.F64w(st_437)
-					scratch_1822 := ar.F64w(st_437)
+					scratch_1810 := ar.F64w(sequence_12)
+					scratch_1811 := ar.F64w(st_437)
+					scratch_1812 := ar.F64w(sequence_12)
+					scratch_1813 := ar.F64w(st_437)
+					scratch_1814 := ar.F64w(st_437)
+					scratch_1815 := ar.F64w(st_437)
+					scratch_1816 := ar.F64w(st_437)
 					for i_747 := 0; i_747 < n_718; i_747++ {
 						mark_748 := ar.Mark()
 						_ = int64(i_747)
@@ -4542,7 +4542,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_754 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_754}))
 						}
-						r_756 := scratch_1816[:sequence_12:sequence_12]
+						r_756 := scratch_1810[:sequence_12:sequence_12]
 						r_529 = r_529[:len(r_756)]
 						s_753 = s_753[:len(r_756)]
 						s_755 = s_755[:len(r_756)]
@@ -4570,7 +4570,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_763 != st_437 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{n_763}))
 						}
-						r_765 := scratch_1817[:st_437:st_437]
+						r_765 := scratch_1811[:st_437:st_437]
 						row_759 = row_759[:len(r_765)]
 						s_762 = s_762[:len(r_765)]
 						s_764 = s_764[:len(r_765)]
@@ -4594,7 +4594,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_771 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_771}))
 						}
-						r_773 := scratch_1818[:sequence_12:sequence_12]
+						r_773 := scratch_1812[:sequence_12:sequence_12]
 						r_529 = r_529[:len(r_773)]
 						s_770 = s_770[:len(r_773)]
 						s_772 = s_772[:len(r_773)]
@@ -4618,7 +4618,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if n_779 != st_437 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_437})+" and "+runtime.ShapeString([]int{n_779}))
 						}
-						r_781 := scratch_1819[:st_437:st_437]
+						r_781 := scratch_1813[:st_437:st_437]
 						row_759 = row_759[:len(r_781)]
 						s_778 = s_778[:len(r_781)]
 						s_780 = s_780[:len(r_781)]
@@ -4635,9 +4635,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if st_437 != sequence_12 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_437}))
 						}
-						r_785 := scratch_1820[:st_437:st_437]
-						r_786 := scratch_1821[:st_437:st_437]
-						r_787 := scratch_1822[:st_437:st_437]
+						r_785 := scratch_1814[:st_437:st_437]
+						r_786 := scratch_1815[:st_437:st_437]
+						r_787 := scratch_1816[:st_437:st_437]
 						row_784 = row_784[:st_437]
 						r_756 = r_756[:st_437]
 						r_765 = r_765[:st_437]
@@ -5056,14 +5056,14 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		var d_915 int = 0
 		var d_916 int = 0
 		var rs_917 int = 0
-		scratch_1823 := ar.F64w(state_9)
-		scratch_1831 := ar.F64w(sequence_12)
-		scratch_1832 := ar.F64w(state_9)
-		scratch_1833 := ar.F64w(sequence_12)
-		scratch_1834 := ar.F64w(state_9)
-		scratch_1835 := ar.F64w(state_9)
-		scratch_1836 := ar.F64w(state_9)
-		scratch_1837 := ar.F64w(state_9)
+		scratch_1817 := ar.F64w(state_9)
+		scratch_1825 := ar.F64w(sequence_12)
+		scratch_1826 := ar.F64w(state_9)
+		scratch_1827 := ar.F64w(sequence_12)
+		scratch_1828 := ar.F64w(state_9)
+		scratch_1829 := ar.F64w(state_9)
+		scratch_1830 := ar.F64w(state_9)
+		scratch_1831 := ar.F64w(state_9)
 		for i_918 := 0; i_918 < n_867; i_918++ {
 			mark_919 := ar.Mark()
 			_ = int64(i_918)
@@ -5235,7 +5235,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_994 := scratch_1823[:state_9:state_9]
+				r_994 := scratch_1817[:state_9:state_9]
 				r_995 := ar.F64w(state_9)
 				r_996 := ar.F64w(state_9)
 				row_993 = row_993[:state_9]
@@ -5318,7 +5318,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				var a_1050 []float64
 				var d_1051 int = 0
 				var rs_1052 int = 0
-				scratch_1828 := ar.F64w(st_1008)
+				scratch_1822 := ar.F64w(st_1008)
 				for i_1053 := 0; i_1053 < n_1003; i_1053++ {
 					mark_1054 := ar.Mark()
 					if i_1053 > 0 {
@@ -5443,7 +5443,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 						if st_1008 != st_1005 {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1005})+" and "+runtime.ShapeString([]int{st_1008}))
 						}
-						r_1094 := scratch_1828[:st_1008:st_1008]
+						r_1094 := scratch_1822[:st_1008:st_1008]
 						r_1095 := ar.F64w(st_1008)
 						r_1096 := ar.F64w(st_1008)
 						row_1093 = row_1093[:st_1008]
@@ -5688,7 +5688,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1159 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1159}))
 					}
-					r_1161 := scratch_1831[:sequence_12:sequence_12]
+					r_1161 := scratch_1825[:sequence_12:sequence_12]
 					r_923 = r_923[:len(r_1161)]
 					s_1158 = s_1158[:len(r_1161)]
 					s_1160 = s_1160[:len(r_1161)]
@@ -5716,7 +5716,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1168 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1168}))
 					}
-					r_1170 := scratch_1832[:state_9:state_9]
+					r_1170 := scratch_1826[:state_9:state_9]
 					row_1164 = row_1164[:len(r_1170)]
 					s_1167 = s_1167[:len(r_1170)]
 					s_1169 = s_1169[:len(r_1170)]
@@ -5740,7 +5740,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1176 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1176}))
 					}
-					r_1178 := scratch_1833[:sequence_12:sequence_12]
+					r_1178 := scratch_1827[:sequence_12:sequence_12]
 					r_923 = r_923[:len(r_1178)]
 					s_1175 = s_1175[:len(r_1178)]
 					s_1177 = s_1177[:len(r_1178)]
@@ -5764,7 +5764,7 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if n_1184 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1184}))
 					}
-					r_1186 := scratch_1834[:state_9:state_9]
+					r_1186 := scratch_1828[:state_9:state_9]
 					row_1164 = row_1164[:len(r_1186)]
 					s_1183 = s_1183[:len(r_1186)]
 					s_1185 = s_1185[:len(r_1186)]
@@ -5781,9 +5781,9 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_1190 := scratch_1835[:state_9:state_9]
-					r_1191 := scratch_1836[:state_9:state_9]
-					r_1192 := scratch_1837[:state_9:state_9]
+					r_1190 := scratch_1829[:state_9:state_9]
+					r_1191 := scratch_1830[:state_9:state_9]
+					r_1192 := scratch_1831[:state_9:state_9]
 					row_1189 = row_1189[:state_9]
 					r_1161 = r_1161[:state_9]
 					r_1170 = r_1170[:state_9]
@@ -6189,369 +6189,369 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 	x_1300 := x_1299 * ybar_13
 	x_1301 := -x_1300
 	z_1302 := ar.F64(len(c_1275))
-	z_1303 := ar.F64(len(extraparams_4))
-	z_1304 := ar.F64(len(mainparams_1))
-	var rev_1305 []float64
-	var rev_1306 int
-	var rev_1307 int
-	var rev_1308 float64
-	var rev_1309 []float64
-	var rev_1310 int
-	var rev_1311 int
-	var rev_1312 []float64
+	x_1303 := int64(2) * n_15
+	x_1304 := int64(3) * n_15
+	z_1305 := ar.F64(len(extraparams_4))
+	z_1306 := ar.F64(len(mainparams_1))
+	var rev_1307 []float64
+	var rev_1308 int
+	var rev_1309 int
+	var rev_1310 float64
+	var rev_1311 []float64
+	var rev_1312 int
 	var rev_1313 int
-	var rev_1314 int
-	rev_1305, rev_1306, rev_1307, rev_1308, rev_1309, rev_1310, rev_1311, rev_1312, rev_1313, rev_1314 = z_1302, c_1276, c_1277, x_1301, z_1303, extraparams_5, extraparams_6, z_1304, mainparams_2, mainparams_3
-	buf_1805 := ar.F64w(rev_1306 * rev_1307)
-	for t_1559 := int64(0); t_1559 < x_18; t_1559++ {
-		mark_1560 := ar.Mark()
-		x_1561 := x_18 - t_1559
-		x_1562 := x_1561 - int64(1)
-		if x_1562 < 0 || x_1562 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1562, c_21))
+	var rev_1314 []float64
+	var rev_1315 int
+	var rev_1316 int
+	rev_1307, rev_1308, rev_1309, rev_1310, rev_1311, rev_1312, rev_1313, rev_1314, rev_1315, rev_1316 = z_1302, c_1276, c_1277, x_1301, z_1305, extraparams_5, extraparams_6, z_1306, mainparams_2, mainparams_3
+	buf_1799 := ar.F64w(rev_1308 * rev_1309)
+	for t_1557 := int64(0); t_1557 < x_18; t_1557++ {
+		mark_1558 := ar.Mark()
+		x_1559 := x_18 - t_1557
+		x_1560 := x_1559 - int64(1)
+		if x_1560 < 0 || x_1560 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1560, c_21))
 		}
-		x_1563 := c_26[int(x_1562)]
-		row_1564 := c_28[int(x_1562)*c_30 : (int(x_1562)+1)*c_30]
-		row_1565 := c_31[int(x_1562)*c_33 : (int(x_1562)+1)*c_33]
-		rs_1566 := c_43 * c_44
-		row_1567 := c_41[int(x_1562)*rs_1566 : (int(x_1562)+1)*rs_1566]
-		rs_1568 := c_47 * c_48
-		row_1569 := c_45[int(x_1562)*rs_1568 : (int(x_1562)+1)*rs_1568]
-		rs_1570 := c_51 * c_52
-		row_1571 := c_49[int(x_1562)*rs_1570 : (int(x_1562)+1)*rs_1570]
-		rs_1572 := c_55 * c_56
-		row_1573 := c_53[int(x_1562)*rs_1572 : (int(x_1562)+1)*rs_1572]
-		rs_1574 := c_59 * c_60
-		row_1575 := c_57[int(x_1562)*rs_1574 : (int(x_1562)+1)*rs_1574]
-		rs_1576 := c_63 * c_64 * c_65
-		row_1577 := c_61[int(x_1562)*rs_1576 : (int(x_1562)+1)*rs_1576]
-		rs_1578 := c_68 * c_69
-		row_1579 := c_66[int(x_1562)*rs_1578 : (int(x_1562)+1)*rs_1578]
-		x_1580 := n_14 / int64(2)
-		x_1581 := max(x_1580, int64(0))
-		x_1582 := x_1562 + int64(1)
-		if x_1582 < 0 || x_1582 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_1582, sequence_11))
+		x_1561 := c_26[int(x_1560)]
+		row_1562 := c_28[int(x_1560)*c_30 : (int(x_1560)+1)*c_30]
+		row_1563 := c_31[int(x_1560)*c_33 : (int(x_1560)+1)*c_33]
+		rs_1564 := c_43 * c_44
+		row_1565 := c_41[int(x_1560)*rs_1564 : (int(x_1560)+1)*rs_1564]
+		rs_1566 := c_47 * c_48
+		row_1567 := c_45[int(x_1560)*rs_1566 : (int(x_1560)+1)*rs_1566]
+		rs_1568 := c_51 * c_52
+		row_1569 := c_49[int(x_1560)*rs_1568 : (int(x_1560)+1)*rs_1568]
+		rs_1570 := c_55 * c_56
+		row_1571 := c_53[int(x_1560)*rs_1570 : (int(x_1560)+1)*rs_1570]
+		rs_1572 := c_59 * c_60
+		row_1573 := c_57[int(x_1560)*rs_1572 : (int(x_1560)+1)*rs_1572]
+		rs_1574 := c_63 * c_64 * c_65
+		row_1575 := c_61[int(x_1560)*rs_1574 : (int(x_1560)+1)*rs_1574]
+		rs_1576 := c_68 * c_69
+		row_1577 := c_66[int(x_1560)*rs_1576 : (int(x_1560)+1)*rs_1576]
+		x_1578 := n_14 / int64(2)
+		x_1579 := max(x_1578, int64(0))
+		x_1580 := x_1560 + int64(1)
+		if x_1580 < 0 || x_1580 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_1580, sequence_11))
 		}
-		row_1583 := sequence_10[int(x_1582)*sequence_12 : (int(x_1582)+1)*sequence_12]
-		r_1584 := ar.F64w(sequence_12)
-		row_1583 = row_1583[:len(r_1584)]
-		for i_1585 := range r_1584 {
-			r_1584[i_1585] = (row_1583[i_1585] * rev_1308)
+		row_1581 := sequence_10[int(x_1580)*sequence_12 : (int(x_1580)+1)*sequence_12]
+		r_1582 := ar.F64w(sequence_12)
+		row_1581 = row_1581[:len(r_1582)]
+		for i_1583 := range r_1582 {
+			r_1582[i_1583] = (row_1581[i_1583] * rev_1310)
 		}
-		x_1587 := 1.0 / x_1563
-		s_1588 := runtime.Sum(r_1584)
-		x_1589 := -s_1588
-		x_1590 := x_1587 * x_1589
+		x_1585 := 1.0 / x_1561
+		s_1586 := runtime.Sum(r_1582)
+		x_1587 := -s_1586
+		x_1588 := x_1585 * x_1587
 		if c_30 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_30}))
 		}
-		r_1591 := ar.F64w(sequence_12)
-		r_1584 = r_1584[:len(r_1591)]
-		row_1564 = row_1564[:len(r_1591)]
-		for i_1592 := range r_1591 {
-			r_1591[i_1592] = (r_1584[i_1592] + (row_1564[i_1592] * x_1590))
+		r_1589 := ar.F64w(sequence_12)
+		r_1582 = r_1582[:len(r_1589)]
+		row_1562 = row_1562[:len(r_1589)]
+		for i_1590 := range r_1589 {
+			r_1589[i_1590] = (r_1582[i_1590] + (row_1562[i_1590] * x_1588))
 		}
-		if int64(2) >= int64(rev_1310) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(2), rev_1310))
+		if int64(2) >= int64(rev_1312) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(2), rev_1312))
 		}
-		if rev_1311 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1311})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_1313 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1313})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_1594 := rev_1309[int64(2)*int64(rev_1311) : (int64(2)+1)*int64(rev_1311)]
-		for j_1595 := range row_1594 {
-			row_1594[j_1595] += r_1591[j_1595]
+		row_1592 := rev_1311[int64(2)*int64(rev_1313) : (int64(2)+1)*int64(rev_1313)]
+		for j_1593 := range row_1592 {
+			row_1592[j_1593] += r_1589[j_1593]
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_1596 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		row_1594 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 		if sequence_12 != extraparams_6 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{extraparams_6})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_1597 := ar.F64w(extraparams_6)
-		row_1596 = row_1596[:len(r_1597)]
-		r_1591 = r_1591[:len(r_1597)]
-		for i_1598 := range r_1597 {
-			r_1597[i_1598] = (row_1596[i_1598] * r_1591[i_1598])
+		r_1595 := ar.F64w(extraparams_6)
+		row_1594 = row_1594[:len(r_1595)]
+		r_1589 = r_1589[:len(r_1595)]
+		for i_1596 := range r_1595 {
+			r_1595[i_1596] = (row_1594[i_1596] * r_1589[i_1596])
 		}
 		if sequence_12 != c_33 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_33})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if int64(1) >= int64(rev_1310) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(1), rev_1310))
+		if int64(1) >= int64(rev_1312) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(1), rev_1312))
 		}
-		if rev_1311 != c_33 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1311})+" and "+runtime.ShapeString([]int{c_33})+" differ")
+		if rev_1313 != c_33 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1313})+" and "+runtime.ShapeString([]int{c_33})+" differ")
 		}
-		row_1600 := rev_1309[int64(1)*int64(rev_1311) : (int64(1)+1)*int64(rev_1311)]
-		row_1565 = row_1565[:len(row_1600)]
-		r_1591 = r_1591[:len(row_1600)]
-		for i_1601 := range row_1600 {
-			row_1600[i_1601] += (row_1565[i_1601] * r_1591[i_1601])
+		row_1598 := rev_1311[int64(1)*int64(rev_1313) : (int64(1)+1)*int64(rev_1313)]
+		row_1563 = row_1563[:len(row_1598)]
+		r_1589 = r_1589[:len(row_1598)]
+		for i_1599 := range row_1598 {
+			row_1598[i_1599] += (row_1563[i_1599] * r_1589[i_1599])
 		}
+		var rev_1601 []float64
+		var rev_1602 int
 		var rev_1603 []float64
 		var rev_1604 int
-		var rev_1605 []float64
-		var rev_1606 int
+		var rev_1605 int
+		var rev_1606 []float64
 		var rev_1607 int
-		var rev_1608 []float64
-		var rev_1609 int
-		var rev_1610 int
-		rev_1603, rev_1604, rev_1605, rev_1606, rev_1607, rev_1608, rev_1609, rev_1610 = r_1597, extraparams_6, rev_1305, rev_1306, rev_1307, rev_1312, rev_1313, rev_1314
-		buf_1798 := ar.F64w(rev_1604)
-		for t_1704 := int64(0); t_1704 < x_1581; t_1704++ {
-			mark_1705 := ar.Mark()
-			x_1706 := x_1581 - t_1704
-			x_1707 := x_1706 - int64(1)
-			if x_1707 < 0 || x_1707 >= int64(c_35) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1707, c_35))
+		var rev_1608 int
+		rev_1601, rev_1602, rev_1603, rev_1604, rev_1605, rev_1606, rev_1607, rev_1608 = r_1595, extraparams_6, rev_1307, rev_1308, rev_1309, rev_1314, rev_1315, rev_1316
+		buf_1792 := ar.F64w(rev_1602)
+		for t_1700 := int64(0); t_1700 < x_1579; t_1700++ {
+			mark_1701 := ar.Mark()
+			x_1702 := x_1579 - t_1700
+			x_1703 := x_1702 - int64(1)
+			if x_1703 < 0 || x_1703 >= int64(c_35) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1703, c_35))
 			}
-			row_1708 := row_1567[int(x_1707)*c_44 : (int(x_1707)+1)*c_44]
-			row_1709 := row_1569[int(x_1707)*c_48 : (int(x_1707)+1)*c_48]
-			row_1710 := row_1571[int(x_1707)*c_52 : (int(x_1707)+1)*c_52]
-			row_1711 := row_1573[int(x_1707)*c_56 : (int(x_1707)+1)*c_56]
-			row_1712 := row_1575[int(x_1707)*c_60 : (int(x_1707)+1)*c_60]
-			rs_1713 := c_64 * c_65
-			row_1714 := row_1577[int(x_1707)*rs_1713 : (int(x_1707)+1)*rs_1713]
-			row_1715 := row_1579[int(x_1707)*c_69 : (int(x_1707)+1)*c_69]
-			x_1716 := int64(2) * x_1707
-			if x_1716 < 0 || x_1716 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1716, mainparams_2))
+			row_1704 := row_1565[int(x_1703)*c_44 : (int(x_1703)+1)*c_44]
+			row_1705 := row_1567[int(x_1703)*c_48 : (int(x_1703)+1)*c_48]
+			row_1706 := row_1569[int(x_1703)*c_52 : (int(x_1703)+1)*c_52]
+			row_1707 := row_1571[int(x_1703)*c_56 : (int(x_1703)+1)*c_56]
+			row_1708 := row_1573[int(x_1703)*c_60 : (int(x_1703)+1)*c_60]
+			rs_1709 := c_64 * c_65
+			row_1710 := row_1575[int(x_1703)*rs_1709 : (int(x_1703)+1)*rs_1709]
+			row_1711 := row_1577[int(x_1703)*c_69 : (int(x_1703)+1)*c_69]
+			x_1712 := int64(2) * x_1703
+			if x_1712 < 0 || x_1712 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1712, mainparams_2))
 			}
-			row_1717 := mainparams_1[int(x_1716)*mainparams_3 : (int(x_1716)+1)*mainparams_3]
-			x_1718 := x_1716 + int64(1)
-			if x_1718 < 0 || x_1718 >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1718, mainparams_2))
+			row_1713 := mainparams_1[int(x_1712)*mainparams_3 : (int(x_1712)+1)*mainparams_3]
+			x_1714 := x_1712 + int64(1)
+			if x_1714 < 0 || x_1714 >= int64(mainparams_2) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1714, mainparams_2))
 			}
-			_ = mainparams_1[int(x_1718)*mainparams_3 : (int(x_1718)+1)*mainparams_3]
-			if x_1716 < 0 || x_1716 >= int64(c_64) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1716, c_64))
+			_ = mainparams_1[int(x_1714)*mainparams_3 : (int(x_1714)+1)*mainparams_3]
+			if x_1712 < 0 || x_1712 >= int64(c_64) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1712, c_64))
 			}
-			row_1720 := row_1714[int(x_1716)*c_65 : (int(x_1716)+1)*c_65]
-			x_1721 := int64(2) * n_15
-			x_1722 := int64(3) * n_15
-			n_1723, err_1724 := runtime.CheckSize(n_15)
-			if err_1724 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1724)
+			row_1716 := row_1710[int(x_1712)*c_65 : (int(x_1712)+1)*c_65]
+			n_1717, err_1718 := runtime.CheckSize(n_15)
+			if err_1718 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1718)
 			}
-			a_1725 := ar.F64(n_1723)
-			if x_1718 < 0 || x_1718 >= int64(rev_1606) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1606))
+			a_1719 := ar.F64(n_1717)
+			if x_1714 < 0 || x_1714 >= int64(rev_1604) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1714, rev_1604))
 			}
-			row_1726 := rev_1605[int(x_1718)*rev_1607 : (int(x_1718)+1)*rev_1607]
-			if n_1723 != rev_1607 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1723})+" and "+runtime.ShapeString([]int{rev_1607})+" differ")
+			row_1720 := rev_1603[int(x_1714)*rev_1605 : (int(x_1714)+1)*rev_1605]
+			if n_1717 != rev_1605 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1717})+" and "+runtime.ShapeString([]int{rev_1605})+" differ")
 			}
-			row_1726 = row_1726[:len(a_1725)]
-			for i_1727 := range a_1725 {
-				a_1725[i_1727] += row_1726[i_1727]
+			row_1720 = row_1720[:len(a_1719)]
+			for i_1721 := range a_1719 {
+				a_1719[i_1721] += row_1720[i_1721]
 			}
-			if x_1718 < 0 || x_1718 >= int64(rev_1606) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1606))
+			if x_1714 < 0 || x_1714 >= int64(rev_1604) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1714, rev_1604))
 			}
-			clear(rev_1605[x_1718*int64(rev_1607) : (x_1718+1)*int64(rev_1607)])
-			if x_1716 < 0 || x_1716 >= int64(rev_1606) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1606))
+			clear(rev_1603[x_1714*int64(rev_1605) : (x_1714+1)*int64(rev_1605)])
+			if x_1712 < 0 || x_1712 >= int64(rev_1604) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1712, rev_1604))
 			}
-			row_1728 := rev_1605[int(x_1716)*rev_1607 : (int(x_1716)+1)*rev_1607]
-			if rev_1604 != rev_1607 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_1604})+" and "+runtime.ShapeString([]int{rev_1607})+" differ")
+			row_1722 := rev_1603[int(x_1712)*rev_1605 : (int(x_1712)+1)*rev_1605]
+			if rev_1602 != rev_1605 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_1602})+" and "+runtime.ShapeString([]int{rev_1605})+" differ")
 			}
-			row_1728 = row_1728[:len(rev_1603)]
-			for i_1729 := range rev_1603 {
-				rev_1603[i_1729] += row_1728[i_1729]
+			row_1722 = row_1722[:len(rev_1601)]
+			for i_1723 := range rev_1601 {
+				rev_1601[i_1723] += row_1722[i_1723]
 			}
-			if x_1716 < 0 || x_1716 >= int64(rev_1606) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1606))
+			if x_1712 < 0 || x_1712 >= int64(rev_1604) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1712, rev_1604))
 			}
-			clear(rev_1605[x_1716*int64(rev_1607) : (x_1716+1)*int64(rev_1607)])
-			if rev_1604 != c_48 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_48})+" and "+runtime.ShapeString([]int{rev_1604}))
+			clear(rev_1603[x_1712*int64(rev_1605) : (x_1712+1)*int64(rev_1605)])
+			if rev_1602 != c_48 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_48})+" and "+runtime.ShapeString([]int{rev_1602}))
 			}
 			if c_48 != c_44 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_44})+" and "+runtime.ShapeString([]int{c_48}))
 			}
-			if n_1723 != c_44 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1723})+" and "+runtime.ShapeString([]int{c_44})+" differ")
+			if n_1717 != c_44 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1717})+" and "+runtime.ShapeString([]int{c_44})+" differ")
 			}
-			row_1708 = row_1708[:len(a_1725)]
-			row_1709 = row_1709[:len(a_1725)]
-			rev_1603 = rev_1603[:len(a_1725)]
-			for i_1731 := range a_1725 {
-				a_1725[i_1731] += ((1.0 - (row_1708[i_1731] * row_1708[i_1731])) * (row_1709[i_1731] * rev_1603[i_1731]))
+			row_1704 = row_1704[:len(a_1719)]
+			row_1705 = row_1705[:len(a_1719)]
+			rev_1601 = rev_1601[:len(a_1719)]
+			for i_1725 := range a_1719 {
+				a_1719[i_1725] += ((1.0 - (row_1704[i_1725] * row_1704[i_1725])) * (row_1705[i_1725] * rev_1601[i_1725]))
 			}
-			if n_1723 != c_60 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_60})+" and "+runtime.ShapeString([]int{n_1723}))
+			if n_1717 != c_60 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_60})+" and "+runtime.ShapeString([]int{n_1717}))
 			}
-			if x_1718 < 0 || x_1718 >= int64(rev_1606) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1606))
+			if x_1714 < 0 || x_1714 >= int64(rev_1604) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1714, rev_1604))
 			}
-			if rev_1607 != c_60 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1607})+" and "+runtime.ShapeString([]int{c_60})+" differ")
+			if rev_1605 != c_60 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1605})+" and "+runtime.ShapeString([]int{c_60})+" differ")
 			}
-			row_1733 := rev_1605[x_1718*int64(rev_1607) : (x_1718+1)*int64(rev_1607)]
-			row_1712 = row_1712[:len(row_1733)]
-			a_1725 = a_1725[:len(row_1733)]
-			for i_1734 := range row_1733 {
-				row_1733[i_1734] += (row_1712[i_1734] * a_1725[i_1734])
+			row_1727 := rev_1603[x_1714*int64(rev_1605) : (x_1714+1)*int64(rev_1605)]
+			row_1708 = row_1708[:len(row_1727)]
+			a_1719 = a_1719[:len(row_1727)]
+			for i_1728 := range row_1727 {
+				row_1727[i_1728] += (row_1708[i_1728] * a_1719[i_1728])
 			}
-			if n_1723 != c_56 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_56})+" and "+runtime.ShapeString([]int{n_1723}))
+			if n_1717 != c_56 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_56})+" and "+runtime.ShapeString([]int{n_1717}))
 			}
 			if c_56 != c_52 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_52})+" and "+runtime.ShapeString([]int{c_56}))
 			}
-			r_1736 := ar.F64w(c_52)
-			row_1710 = row_1710[:len(r_1736)]
-			row_1711 = row_1711[:len(r_1736)]
-			a_1725 = a_1725[:len(r_1736)]
-			for i_1737 := range r_1736 {
-				r_1736[i_1737] = ((1.0 - (row_1710[i_1737] * row_1710[i_1737])) * (row_1711[i_1737] * a_1725[i_1737]))
+			r_1730 := ar.F64w(c_52)
+			row_1706 = row_1706[:len(r_1730)]
+			row_1707 = row_1707[:len(r_1730)]
+			a_1719 = a_1719[:len(r_1730)]
+			for i_1731 := range r_1730 {
+				r_1730[i_1731] = ((1.0 - (row_1706[i_1731] * row_1706[i_1731])) * (row_1707[i_1731] * a_1719[i_1731]))
 			}
-			if x_1722 < 0 || x_1722+int64(c_52) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1722, x_1722+int64(c_52), mainparams_3))
+			if x_1304 < 0 || x_1304+int64(c_52) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1304, x_1304+int64(c_52), mainparams_3))
 			}
-			if x_1718 < 0 || x_1718 >= int64(rev_1609) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1609))
+			if x_1714 < 0 || x_1714 >= int64(rev_1607) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1714, rev_1607))
 			}
-			if rev_1610 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1608 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1608})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1739 := rev_1608[x_1718*int64(rev_1610) : (x_1718+1)*int64(rev_1610)]
-			region_1740 := row_1739[int(x_1722)*1 : (int(x_1722)+c_52)*1]
-			r_1736 = r_1736[:len(region_1740)]
-			for i_1741 := range region_1740 {
-				region_1740[i_1741] += r_1736[i_1741]
+			row_1733 := rev_1606[x_1714*int64(rev_1608) : (x_1714+1)*int64(rev_1608)]
+			region_1734 := row_1733[int(x_1304)*1 : (int(x_1304)+c_52)*1]
+			r_1730 = r_1730[:len(region_1734)]
+			for i_1735 := range region_1734 {
+				region_1734[i_1735] += r_1730[i_1735]
 			}
 			if c_52 != c_65 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_52}))
 			}
-			if x_1722 < 0 || x_1722+int64(c_65) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1722, x_1722+int64(c_65), mainparams_3))
+			if x_1304 < 0 || x_1304+int64(c_65) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1304, x_1304+int64(c_65), mainparams_3))
 			}
-			if x_1716 < 0 || x_1716 >= int64(rev_1609) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1609))
+			if x_1712 < 0 || x_1712 >= int64(rev_1607) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1712, rev_1607))
 			}
-			if rev_1610 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1608 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1608})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1742 := rev_1608[x_1716*int64(rev_1610) : (x_1716+1)*int64(rev_1610)]
-			region_1743 := row_1742[int(x_1722)*1 : (int(x_1722)+c_65)*1]
-			row_1720 = row_1720[:len(region_1743)]
-			r_1736 = r_1736[:len(region_1743)]
-			for i_1744 := range region_1743 {
-				region_1743[i_1744] += (row_1720[i_1744] * r_1736[i_1744])
+			row_1736 := rev_1606[x_1712*int64(rev_1608) : (x_1712+1)*int64(rev_1608)]
+			region_1737 := row_1736[int(x_1304)*1 : (int(x_1304)+c_65)*1]
+			row_1716 = row_1716[:len(region_1737)]
+			r_1730 = r_1730[:len(region_1737)]
+			for i_1738 := range region_1737 {
+				region_1737[i_1738] += (row_1716[i_1738] * r_1730[i_1738])
 			}
-			x_1746 := int64(4) * n_15
-			if x_1722 < 0 || x_1746 < x_1722 || x_1746 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1722, x_1746, mainparams_3))
+			x_1740 := int64(4) * n_15
+			if x_1304 < 0 || x_1740 < x_1304 || x_1740 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1304, x_1740, mainparams_3))
 			}
-			n_1747 := int(x_1746) - int(x_1722)
-			s_1748 := row_1717[int(x_1722)*1 : int(x_1746)*1 : int(x_1746)*1]
-			if c_52 != n_1747 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1747})+" and "+runtime.ShapeString([]int{c_52}))
+			n_1741 := int(x_1740) - int(x_1304)
+			s_1742 := row_1713[int(x_1304)*1 : int(x_1740)*1 : int(x_1740)*1]
+			if c_52 != n_1741 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1741})+" and "+runtime.ShapeString([]int{c_52}))
 			}
-			if x_1716 < 0 || x_1716 >= int64(rev_1606) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1606))
+			if x_1712 < 0 || x_1712 >= int64(rev_1604) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1712, rev_1604))
 			}
-			if rev_1607 != n_1747 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1607})+" and "+runtime.ShapeString([]int{n_1747})+" differ")
+			if rev_1605 != n_1741 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1605})+" and "+runtime.ShapeString([]int{n_1741})+" differ")
 			}
-			row_1749 := rev_1605[x_1716*int64(rev_1607) : (x_1716+1)*int64(rev_1607)]
-			s_1748 = s_1748[:len(row_1749)]
-			r_1736 = r_1736[:len(row_1749)]
-			for i_1750 := range row_1749 {
-				row_1749[i_1750] += (s_1748[i_1750] * r_1736[i_1750])
+			row_1743 := rev_1603[x_1712*int64(rev_1605) : (x_1712+1)*int64(rev_1605)]
+			s_1742 = s_1742[:len(row_1743)]
+			r_1730 = r_1730[:len(row_1743)]
+			for i_1744 := range row_1743 {
+				row_1743[i_1744] += (s_1742[i_1744] * r_1730[i_1744])
 			}
-			if rev_1604 != c_44 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_44})+" and "+runtime.ShapeString([]int{rev_1604}))
+			if rev_1602 != c_44 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_44})+" and "+runtime.ShapeString([]int{rev_1602}))
 			}
 			if c_44 != c_48 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_48})+" and "+runtime.ShapeString([]int{c_44}))
 			}
-			r_1752 := ar.F64w(c_48)
-			row_1709 = row_1709[:len(r_1752)]
-			row_1708 = row_1708[:len(r_1752)]
-			rev_1603 = rev_1603[:len(r_1752)]
-			for i_1753 := range r_1752 {
-				r_1752[i_1753] = ((row_1709[i_1753] * (1.0 - row_1709[i_1753])) * (row_1708[i_1753] * rev_1603[i_1753]))
+			r_1746 := ar.F64w(c_48)
+			row_1705 = row_1705[:len(r_1746)]
+			row_1704 = row_1704[:len(r_1746)]
+			rev_1601 = rev_1601[:len(r_1746)]
+			for i_1747 := range r_1746 {
+				r_1746[i_1747] = ((row_1705[i_1747] * (1.0 - row_1705[i_1747])) * (row_1704[i_1747] * rev_1601[i_1747]))
 			}
-			if x_1721 < 0 || x_1721+int64(c_48) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1721, x_1721+int64(c_48), mainparams_3))
+			if x_1303 < 0 || x_1303+int64(c_48) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1303, x_1303+int64(c_48), mainparams_3))
 			}
-			if x_1718 < 0 || x_1718 >= int64(rev_1609) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1609))
+			if x_1714 < 0 || x_1714 >= int64(rev_1607) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1714, rev_1607))
 			}
-			if rev_1610 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1608 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1608})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1755 := rev_1608[x_1718*int64(rev_1610) : (x_1718+1)*int64(rev_1610)]
-			region_1756 := row_1755[int(x_1721)*1 : (int(x_1721)+c_48)*1]
-			r_1752 = r_1752[:len(region_1756)]
-			for i_1757 := range region_1756 {
-				region_1756[i_1757] += r_1752[i_1757]
+			row_1749 := rev_1606[x_1714*int64(rev_1608) : (x_1714+1)*int64(rev_1608)]
+			region_1750 := row_1749[int(x_1303)*1 : (int(x_1303)+c_48)*1]
+			r_1746 = r_1746[:len(region_1750)]
+			for i_1751 := range region_1750 {
+				region_1750[i_1751] += r_1746[i_1751]
 			}
-			if x_1721 < 0 || x_1722 < x_1721 || x_1722 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1721, x_1722, mainparams_3))
+			if x_1303 < 0 || x_1304 < x_1303 || x_1304 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1303, x_1304, mainparams_3))
 			}
-			n_1758 := int(x_1722) - int(x_1721)
-			s_1759 := row_1717[int(x_1721)*1 : int(x_1722)*1 : int(x_1722)*1]
-			if c_48 != n_1758 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1758})+" and "+runtime.ShapeString([]int{c_48}))
+			n_1752 := int(x_1304) - int(x_1303)
+			s_1753 := row_1713[int(x_1303)*1 : int(x_1304)*1 : int(x_1304)*1]
+			if c_48 != n_1752 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1752})+" and "+runtime.ShapeString([]int{c_48}))
 			}
-			r_1760 := ar.F64w(n_1758)
-			s_1759 = s_1759[:len(r_1760)]
-			r_1752 = r_1752[:len(r_1760)]
-			for i_1761 := range r_1760 {
-				r_1760[i_1761] = (s_1759[i_1761] * r_1752[i_1761])
+			r_1754 := ar.F64w(n_1752)
+			s_1753 = s_1753[:len(r_1754)]
+			r_1746 = r_1746[:len(r_1754)]
+			for i_1755 := range r_1754 {
+				r_1754[i_1755] = (s_1753[i_1755] * r_1746[i_1755])
 			}
 			if c_48 != c_69 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_48}))
 			}
-			if x_1721 < 0 || x_1721+int64(c_69) > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1721, x_1721+int64(c_69), mainparams_3))
+			if x_1303 < 0 || x_1303+int64(c_69) > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_1303, x_1303+int64(c_69), mainparams_3))
 			}
-			if x_1716 < 0 || x_1716 >= int64(rev_1609) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1609))
+			if x_1712 < 0 || x_1712 >= int64(rev_1607) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1712, rev_1607))
 			}
-			if rev_1610 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1608 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1608})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1763 := rev_1608[x_1716*int64(rev_1610) : (x_1716+1)*int64(rev_1610)]
-			region_1764 := row_1763[int(x_1721)*1 : (int(x_1721)+c_69)*1]
-			row_1715 = row_1715[:len(region_1764)]
-			r_1752 = r_1752[:len(region_1764)]
-			for i_1765 := range region_1764 {
-				region_1764[i_1765] += (row_1715[i_1765] * r_1752[i_1765])
+			row_1757 := rev_1606[x_1712*int64(rev_1608) : (x_1712+1)*int64(rev_1608)]
+			region_1758 := row_1757[int(x_1303)*1 : (int(x_1303)+c_69)*1]
+			row_1711 = row_1711[:len(region_1758)]
+			r_1746 = r_1746[:len(region_1758)]
+			for i_1759 := range region_1758 {
+				region_1758[i_1759] += (row_1711[i_1759] * r_1746[i_1759])
 			}
-			if n_1723 != c_52 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_52})+" and "+runtime.ShapeString([]int{n_1723}))
+			if n_1717 != c_52 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_52})+" and "+runtime.ShapeString([]int{n_1717}))
 			}
 			if c_52 != c_56 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_56})+" and "+runtime.ShapeString([]int{c_52}))
 			}
-			r_1767 := ar.F64w(c_56)
-			row_1711 = row_1711[:len(r_1767)]
-			row_1710 = row_1710[:len(r_1767)]
-			a_1725 = a_1725[:len(r_1767)]
-			for i_1768 := range r_1767 {
-				r_1767[i_1768] = ((row_1711[i_1768] * (1.0 - row_1711[i_1768])) * (row_1710[i_1768] * a_1725[i_1768]))
+			r_1761 := ar.F64w(c_56)
+			row_1707 = row_1707[:len(r_1761)]
+			row_1706 = row_1706[:len(r_1761)]
+			a_1719 = a_1719[:len(r_1761)]
+			for i_1762 := range r_1761 {
+				r_1761[i_1762] = ((row_1707[i_1762] * (1.0 - row_1707[i_1762])) * (row_1706[i_1762] * a_1719[i_1762]))
 			}
 			if n_15 < 0 || n_15+int64(c_56) > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_56), mainparams_3))
 			}
-			if x_1718 < 0 || x_1718 >= int64(rev_1609) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1609))
+			if x_1714 < 0 || x_1714 >= int64(rev_1607) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1714, rev_1607))
 			}
-			if rev_1610 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1608 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1608})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1770 := rev_1608[x_1718*int64(rev_1610) : (x_1718+1)*int64(rev_1610)]
-			region_1771 := row_1770[int(n_15)*1 : (int(n_15)+c_56)*1]
-			r_1767 = r_1767[:len(region_1771)]
-			for i_1772 := range region_1771 {
-				region_1771[i_1772] += r_1767[i_1772]
+			row_1764 := rev_1606[x_1714*int64(rev_1608) : (x_1714+1)*int64(rev_1608)]
+			region_1765 := row_1764[int(n_15)*1 : (int(n_15)+c_56)*1]
+			r_1761 = r_1761[:len(region_1765)]
+			for i_1766 := range region_1765 {
+				region_1765[i_1766] += r_1761[i_1766]
 			}
 			if c_56 != c_65 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_56}))
@@ -6559,86 +6559,86 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if n_15 < 0 || n_15+int64(c_65) > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_65), mainparams_3))
 			}
-			if x_1716 < 0 || x_1716 >= int64(rev_1609) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1609))
+			if x_1712 < 0 || x_1712 >= int64(rev_1607) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1712, rev_1607))
 			}
-			if rev_1610 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1608 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1608})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1773 := rev_1608[x_1716*int64(rev_1610) : (x_1716+1)*int64(rev_1610)]
-			region_1774 := row_1773[int(n_15)*1 : (int(n_15)+c_65)*1]
-			row_1720 = row_1720[:len(region_1774)]
-			r_1767 = r_1767[:len(region_1774)]
-			for i_1775 := range region_1774 {
-				region_1774[i_1775] += (row_1720[i_1775] * r_1767[i_1775])
+			row_1767 := rev_1606[x_1712*int64(rev_1608) : (x_1712+1)*int64(rev_1608)]
+			region_1768 := row_1767[int(n_15)*1 : (int(n_15)+c_65)*1]
+			row_1716 = row_1716[:len(region_1768)]
+			r_1761 = r_1761[:len(region_1768)]
+			for i_1769 := range region_1768 {
+				region_1768[i_1769] += (row_1716[i_1769] * r_1761[i_1769])
 			}
-			if n_15 < 0 || x_1721 < n_15 || x_1721 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1721, mainparams_3))
+			if n_15 < 0 || x_1303 < n_15 || x_1303 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1303, mainparams_3))
 			}
-			n_1777 := int(x_1721) - int(n_15)
-			s_1778 := row_1717[int(n_15)*1 : int(x_1721)*1 : int(x_1721)*1]
-			if c_56 != n_1777 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1777})+" and "+runtime.ShapeString([]int{c_56}))
+			n_1771 := int(x_1303) - int(n_15)
+			s_1772 := row_1713[int(n_15)*1 : int(x_1303)*1 : int(x_1303)*1]
+			if c_56 != n_1771 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1771})+" and "+runtime.ShapeString([]int{c_56}))
 			}
-			if x_1716 < 0 || x_1716 >= int64(rev_1606) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1606))
+			if x_1712 < 0 || x_1712 >= int64(rev_1604) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1712, rev_1604))
 			}
-			if rev_1607 != n_1777 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1607})+" and "+runtime.ShapeString([]int{n_1777})+" differ")
+			if rev_1605 != n_1771 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1605})+" and "+runtime.ShapeString([]int{n_1771})+" differ")
 			}
-			row_1779 := rev_1605[x_1716*int64(rev_1607) : (x_1716+1)*int64(rev_1607)]
-			s_1778 = s_1778[:len(row_1779)]
-			r_1767 = r_1767[:len(row_1779)]
-			for i_1780 := range row_1779 {
-				row_1779[i_1780] += (s_1778[i_1780] * r_1767[i_1780])
+			row_1773 := rev_1603[x_1712*int64(rev_1605) : (x_1712+1)*int64(rev_1605)]
+			s_1772 = s_1772[:len(row_1773)]
+			r_1761 = r_1761[:len(row_1773)]
+			for i_1774 := range row_1773 {
+				row_1773[i_1774] += (s_1772[i_1774] * r_1761[i_1774])
 			}
-			if x_1718 < 0 || x_1718 >= int64(c_64) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1718, c_64))
+			if x_1714 < 0 || x_1714 >= int64(c_64) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1714, c_64))
 			}
-			row_1782 := row_1714[int(x_1718)*c_65 : (int(x_1718)+1)*c_65]
-			if n_1723 != c_65 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{n_1723}))
+			row_1776 := row_1710[int(x_1714)*c_65 : (int(x_1714)+1)*c_65]
+			if n_1717 != c_65 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{n_1717}))
 			}
 			if c_65 != c_60 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_60})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			r_1783 := ar.F64w(c_60)
-			row_1712 = row_1712[:len(r_1783)]
-			row_1782 = row_1782[:len(r_1783)]
-			a_1725 = a_1725[:len(r_1783)]
-			for i_1784 := range r_1783 {
-				r_1783[i_1784] = ((row_1712[i_1784] * (1.0 - row_1712[i_1784])) * (row_1782[i_1784] * a_1725[i_1784]))
+			r_1777 := ar.F64w(c_60)
+			row_1708 = row_1708[:len(r_1777)]
+			row_1776 = row_1776[:len(r_1777)]
+			a_1719 = a_1719[:len(r_1777)]
+			for i_1778 := range r_1777 {
+				r_1777[i_1778] = ((row_1708[i_1778] * (1.0 - row_1708[i_1778])) * (row_1776[i_1778] * a_1719[i_1778]))
 			}
 			if int64(0)+int64(c_60) > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_60), mainparams_3))
 			}
-			if x_1718 < 0 || x_1718 >= int64(rev_1609) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1718, rev_1609))
+			if x_1714 < 0 || x_1714 >= int64(rev_1607) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1714, rev_1607))
 			}
-			if rev_1610 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1608 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1608})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1786 := rev_1608[x_1718*int64(rev_1610) : (x_1718+1)*int64(rev_1610)]
-			region_1787 := row_1786[int(int64(0))*1 : (int(int64(0))+c_60)*1]
-			r_1783 = r_1783[:len(region_1787)]
-			for i_1788 := range region_1787 {
-				region_1787[i_1788] += r_1783[i_1788]
+			row_1780 := rev_1606[x_1714*int64(rev_1608) : (x_1714+1)*int64(rev_1608)]
+			region_1781 := row_1780[int(int64(0))*1 : (int(int64(0))+c_60)*1]
+			r_1777 = r_1777[:len(region_1781)]
+			for i_1782 := range region_1781 {
+				region_1781[i_1782] += r_1777[i_1782]
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_1789 := int(n_15) - int(int64(0))
-			s_1790 := row_1717[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if c_60 != n_1789 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1789})+" and "+runtime.ShapeString([]int{c_60}))
+			n_1783 := int(n_15) - int(int64(0))
+			s_1784 := row_1713[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if c_60 != n_1783 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{n_1783})+" and "+runtime.ShapeString([]int{c_60}))
 			}
-			if n_1758 != n_1789 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1758})+" and "+runtime.ShapeString([]int{n_1789})+" differ")
+			if n_1752 != n_1783 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{n_1752})+" and "+runtime.ShapeString([]int{n_1783})+" differ")
 			}
-			s_1790 = s_1790[:len(r_1760)]
-			r_1783 = r_1783[:len(r_1760)]
-			for i_1792 := range r_1760 {
-				r_1760[i_1792] += (s_1790[i_1792] * r_1783[i_1792])
+			s_1784 = s_1784[:len(r_1754)]
+			r_1777 = r_1777[:len(r_1754)]
+			for i_1786 := range r_1754 {
+				r_1754[i_1786] += (s_1784[i_1786] * r_1777[i_1786])
 			}
 			if c_60 != c_69 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_60}))
@@ -6646,64 +6646,64 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if int64(0)+int64(c_69) > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_69), mainparams_3))
 			}
-			if x_1716 < 0 || x_1716 >= int64(rev_1609) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1716, rev_1609))
+			if x_1712 < 0 || x_1712 >= int64(rev_1607) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_1712, rev_1607))
 			}
-			if rev_1610 != mainparams_3 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1610})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
+			if rev_1608 != mainparams_3 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1608})+" and "+runtime.ShapeString([]int{mainparams_3})+" differ")
 			}
-			row_1794 := rev_1608[x_1716*int64(rev_1610) : (x_1716+1)*int64(rev_1610)]
-			region_1795 := row_1794[int(int64(0))*1 : (int(int64(0))+c_69)*1]
-			row_1715 = row_1715[:len(region_1795)]
-			r_1783 = r_1783[:len(region_1795)]
-			for i_1796 := range region_1795 {
-				region_1795[i_1796] += (row_1715[i_1796] * r_1783[i_1796])
+			row_1788 := rev_1606[x_1712*int64(rev_1608) : (x_1712+1)*int64(rev_1608)]
+			region_1789 := row_1788[int(int64(0))*1 : (int(int64(0))+c_69)*1]
+			row_1711 = row_1711[:len(region_1789)]
+			r_1777 = r_1777[:len(region_1789)]
+			for i_1790 := range region_1789 {
+				region_1789[i_1790] += (row_1711[i_1790] * r_1777[i_1790])
 			}
-			rev_1603, rev_1604 = r_1760, n_1758
-			if rev_1604 == len(buf_1798) {
-				copy(buf_1798, rev_1603)
-				rev_1603 = buf_1798
-				ar.Release(mark_1705)
+			rev_1601, rev_1602 = r_1754, n_1752
+			if rev_1602 == len(buf_1792) {
+				copy(buf_1792, rev_1601)
+				rev_1601 = buf_1792
+				ar.Release(mark_1701)
 			}
 		}
-		if x_1562 < 0 || x_1562 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_1562, sequence_11))
+		if x_1560 < 0 || x_1560 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_1560, sequence_11))
 		}
-		row_1799 := sequence_10[int(x_1562)*sequence_12 : (int(x_1562)+1)*sequence_12]
-		if rev_1604 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_1604}))
+		row_1793 := sequence_10[int(x_1560)*sequence_12 : (int(x_1560)+1)*sequence_12]
+		if rev_1602 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_1602}))
 		}
-		if int64(0) >= int64(rev_1310) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(0), rev_1310))
+		if int64(0) >= int64(rev_1312) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(0), rev_1312))
 		}
-		if rev_1311 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1311})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_1313 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1313})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_1800 := rev_1309[int64(0)*int64(rev_1311) : (int64(0)+1)*int64(rev_1311)]
-		row_1799 = row_1799[:len(row_1800)]
-		rev_1603 = rev_1603[:len(row_1800)]
-		for i_1801 := range row_1800 {
-			row_1800[i_1801] += (row_1799[i_1801] * rev_1603[i_1801])
+		row_1794 := rev_1311[int64(0)*int64(rev_1313) : (int64(0)+1)*int64(rev_1313)]
+		row_1793 = row_1793[:len(row_1794)]
+		rev_1601 = rev_1601[:len(row_1794)]
+		for i_1795 := range row_1794 {
+			row_1794[i_1795] += (row_1793[i_1795] * rev_1601[i_1795])
 		}
-		if c_71 != rev_1306 || c_72 != rev_1307 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_71, c_72})+" and "+runtime.ShapeString([]int{rev_1306, rev_1307})+" differ")
+		if c_71 != rev_1308 || c_72 != rev_1309 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_71, c_72})+" and "+runtime.ShapeString([]int{rev_1308, rev_1309})+" differ")
 		}
-		z_1803 := ar.F64w(c_71 * c_72)
-		rev_1305 = rev_1305[:len(z_1803)]
-		for i_1804 := range z_1803 {
-			z_1803[i_1804] = 0 + rev_1305[i_1804]
+		z_1797 := ar.F64w(c_71 * c_72)
+		rev_1307 = rev_1307[:len(z_1797)]
+		for i_1798 := range z_1797 {
+			z_1797[i_1798] = 0 + rev_1307[i_1798]
 		}
-		rev_1305, rev_1306, rev_1307 = z_1803, c_71, c_72
-		if rev_1306*rev_1307 == len(buf_1805) {
-			copy(buf_1805, rev_1305)
-			rev_1305 = buf_1805
-			ar.Release(mark_1560)
+		rev_1307, rev_1308, rev_1309 = z_1797, c_71, c_72
+		if rev_1308*rev_1309 == len(buf_1799) {
+			copy(buf_1799, rev_1307)
+			rev_1307 = buf_1799
+			ar.Release(mark_1558)
 		}
 	}
-	x_1806 := -c_1278
-	x_1807 := x_1806 / x_1298
-	ar.Keep(mark_1808, &z_1304, &z_1303)
-	return x_1807, z_1304, mainparams_2, mainparams_3, z_1303, extraparams_5, extraparams_6, nil
+	x_1800 := -c_1278
+	x_1801 := x_1800 / x_1298
+	ar.Keep(mark_1802, &z_1306, &z_1305)
+	return x_1801, z_1306, mainparams_2, mainparams_3, z_1305, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
@@ -11475,7 +11475,7 @@ var nbLoop76 runtime.LoopSite
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_514 := ar.Mark()
+	mark_513 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -12391,450 +12391,450 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			row_321[i_322] = e_325
 		}
 	}
-	z_333 := ar.F64(len(cam_1))
-	z_334 := ar.F64(len(a_236))
-	z_335 := ar.F64(len(r_245))
-	var rev_336 []float64
-	var rev_337 int
+	if int64(6) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+	}
+	row_333 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+	z_334 := ar.F64(len(cam_1))
+	z_335 := ar.F64(len(a_236))
+	z_336 := ar.F64(len(r_245))
+	var rev_337 []float64
 	var rev_338 int
-	var rev_339 []float64
-	var rev_340 int
+	var rev_339 int
+	var rev_340 []float64
 	var rev_341 int
-	var rev_342 []float64
-	var rev_343 int
-	rev_336, rev_337, rev_338, rev_339, rev_340, rev_341, rev_342, rev_343 = z_333, cam_2, cam_3, z_334, 2, cam_3, z_335, cam_3
-	buf_387 := ar.F64w(rev_343)
+	var rev_342 int
+	var rev_343 []float64
+	var rev_344 int
+	rev_337, rev_338, rev_339, rev_340, rev_341, rev_342, rev_343, rev_344 = z_334, cam_2, cam_3, z_335, 2, cam_3, z_336, cam_3
+	buf_386 := ar.F64w(rev_344)
 	for i_365 := int64(0); i_365 < int64(2); i_365++ {
 		mark_366 := ar.Mark()
 		if i_365 < 0 || i_365 >= int64(2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_365, 2))
 		}
 		row_367 := a_314[int(i_365)*w_8 : (int(i_365)+1)*w_8]
-		if int64(6) >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
-		}
-		row_368 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
 		if i_365 < 0 || i_365 >= int64(2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_365, 2))
 		}
-		row_369 := a_236[int(i_365)*cam_3 : (int(i_365)+1)*cam_3]
-		x_370 := int64(7) + i_365
-		if x_370 < 0 || x_370 >= int64(rev_337) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_370, rev_337))
+		row_368 := a_236[int(i_365)*cam_3 : (int(i_365)+1)*cam_3]
+		x_369 := int64(7) + i_365
+		if x_369 < 0 || x_369 >= int64(rev_338) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_369, rev_338))
 		}
-		if rev_338 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_338})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		if rev_339 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_339})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		row_371 := rev_336[x_370*int64(rev_338) : (x_370+1)*int64(rev_338)]
-		for j_372 := range row_371 {
-			row_371[j_372] += row_367[j_372]
-		}
-		if w_8 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
+		row_370 := rev_337[x_369*int64(rev_339) : (x_369+1)*int64(rev_339)]
+		for j_371 := range row_370 {
+			row_370[j_371] += row_367[j_371]
 		}
 		if w_8 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		if cam_3 != rev_343 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_343})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		if w_8 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		r_373 := ar.F64w(cam_3)
+		if cam_3 != rev_344 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_344})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		}
+		r_372 := ar.F64w(cam_3)
 		r_245 = r_245[:cam_3]
 		row_367 = row_367[:cam_3]
-		r_373 = r_373[:cam_3]
-		for i_375 := 0; i_375 < cam_3; i_375++ {
-			e_377 := (r_245[i_375] * row_367[i_375])
-			r_373[i_375] = e_377
+		r_372 = r_372[:cam_3]
+		for i_374 := 0; i_374 < cam_3; i_374++ {
+			e_376 := (r_245[i_374] * row_367[i_374])
+			r_372[i_374] = e_376
 		}
-		r_374 := ar.F64w(rev_343)
-		rev_342 = rev_342[:rev_343]
-		row_368 = row_368[:rev_343]
-		row_369 = row_369[:rev_343]
-		row_367 = row_367[:rev_343]
-		r_374 = r_374[:rev_343]
-		for i_378 := 0; i_378 < rev_343; i_378++ {
-			e_380 := (rev_342[i_378] + ((row_368[i_378] * row_369[i_378]) * row_367[i_378]))
-			r_374[i_378] = e_380
+		r_373 := ar.F64w(rev_344)
+		rev_343 = rev_343[:rev_344]
+		row_333 = row_333[:rev_344]
+		row_368 = row_368[:rev_344]
+		row_367 = row_367[:rev_344]
+		r_373 = r_373[:rev_344]
+		for i_377 := 0; i_377 < rev_344; i_377++ {
+			e_379 := (rev_343[i_377] + ((row_333[i_377] * row_368[i_377]) * row_367[i_377]))
+			r_373[i_377] = e_379
 		}
-		if i_365 < 0 || i_365 >= int64(rev_340) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_365, rev_340))
+		if i_365 < 0 || i_365 >= int64(rev_341) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_365, rev_341))
 		}
-		if rev_341 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_341})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		if rev_342 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_342})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		row_381 := rev_339[i_365*int64(rev_341) : (i_365+1)*int64(rev_341)]
-		row_368 = row_368[:len(row_381)]
-		r_373 = r_373[:len(row_381)]
-		for i_382 := range row_381 {
-			row_381[i_382] += (row_368[i_382] * r_373[i_382])
+		row_380 := rev_340[i_365*int64(rev_342) : (i_365+1)*int64(rev_342)]
+		row_333 = row_333[:len(row_380)]
+		r_372 = r_372[:len(row_380)]
+		for i_381 := range row_380 {
+			row_380[i_381] += (row_333[i_381] * r_372[i_381])
 		}
-		if int64(6) >= int64(rev_337) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_337))
+		if int64(6) >= int64(rev_338) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_338))
 		}
-		if rev_338 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_338})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		if rev_339 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_339})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 		}
-		row_384 := rev_336[int64(6)*int64(rev_338) : (int64(6)+1)*int64(rev_338)]
-		row_369 = row_369[:len(row_384)]
-		r_373 = r_373[:len(row_384)]
-		for i_385 := range row_384 {
-			row_384[i_385] += (row_369[i_385] * r_373[i_385])
+		row_383 := rev_337[int64(6)*int64(rev_339) : (int64(6)+1)*int64(rev_339)]
+		row_368 = row_368[:len(row_383)]
+		r_372 = r_372[:len(row_383)]
+		for i_384 := range row_383 {
+			row_383[i_384] += (row_368[i_384] * r_372[i_384])
 		}
-		rev_342 = r_374
-		if rev_343 == len(buf_387) {
-			copy(buf_387, rev_342)
-			rev_342 = buf_387
+		rev_343 = r_373
+		if rev_344 == len(buf_386) {
+			copy(buf_386, rev_343)
+			rev_343 = buf_386
 			ar.Release(mark_366)
 		}
 	}
-	r_388 := ar.F64w(cam_3)
-	r_241 = r_241[:len(r_388)]
-	row_243 = row_243[:len(r_388)]
-	rev_342 = rev_342[:len(r_388)]
-	if len(r_388) >= 262144 {
-		loop_395 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_388, runtime.Bind(r_241, runtime.Bind(row_243, runtime.Bind(rev_342, runtime.End{})))), len(r_388), 16384)
-		if loop_395.For == nil {
-			loop_395.For = func(lo_392, hi int) {
-				r_388 := loop_395.C.H
-				r_241 := loop_395.C.T.H
-				row_243 := loop_395.C.T.T.H
-				rev_342 := loop_395.C.T.T.T.H
-				for i_393 := lo_392; i_393 < hi; i_393++ {
-					r_388[i_393] = ((2.0 * r_241[i_393]) * (row_243[i_393] * rev_342[i_393]))
+	r_387 := ar.F64w(cam_3)
+	r_241 = r_241[:len(r_387)]
+	row_243 = row_243[:len(r_387)]
+	rev_343 = rev_343[:len(r_387)]
+	if len(r_387) >= 262144 {
+		loop_394 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_387, runtime.Bind(r_241, runtime.Bind(row_243, runtime.Bind(rev_343, runtime.End{})))), len(r_387), 16384)
+		if loop_394.For == nil {
+			loop_394.For = func(lo_391, hi int) {
+				r_387 := loop_394.C.H
+				r_241 := loop_394.C.T.H
+				row_243 := loop_394.C.T.T.H
+				rev_343 := loop_394.C.T.T.T.H
+				for i_392 := lo_391; i_392 < hi; i_392++ {
+					r_387[i_392] = ((2.0 * r_241[i_392]) * (row_243[i_392] * rev_343[i_392]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_388), 16384, loop_395.For)
-		loop_395.Leave(&nbLoop66)
+		runtime.ParallelFor(len(r_387), 16384, loop_394.For)
+		loop_394.Leave(&nbLoop66)
 	} else {
-		for i_389 := range r_388 {
-			r_388[i_389] = ((2.0 * r_241[i_389]) * (row_243[i_389] * rev_342[i_389]))
+		for i_388 := range r_387 {
+			r_387[i_388] = ((2.0 * r_241[i_388]) * (row_243[i_388] * rev_343[i_388]))
 		}
 	}
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_396 := z_333[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_244 = r_244[:len(row_396)]
-	rev_342 = rev_342[:len(row_396)]
-	if len(row_396) >= 262144 {
-		loop_403 := runtime.EnterLoop(&nbLoop67, runtime.Bind(row_396, runtime.Bind(r_244, runtime.Bind(rev_342, runtime.End{}))), len(row_396), 16384)
-		if loop_403.For == nil {
-			loop_403.For = func(lo_400, hi int) {
-				row_396 := loop_403.C.H
-				r_244 := loop_403.C.T.H
-				rev_342 := loop_403.C.T.T.H
-				for i_401 := lo_400; i_401 < hi; i_401++ {
-					row_396[i_401] += (r_244[i_401] * rev_342[i_401])
+	row_395 := z_334[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_244 = r_244[:len(row_395)]
+	rev_343 = rev_343[:len(row_395)]
+	if len(row_395) >= 262144 {
+		loop_402 := runtime.EnterLoop(&nbLoop67, runtime.Bind(row_395, runtime.Bind(r_244, runtime.Bind(rev_343, runtime.End{}))), len(row_395), 16384)
+		if loop_402.For == nil {
+			loop_402.For = func(lo_399, hi int) {
+				row_395 := loop_402.C.H
+				r_244 := loop_402.C.T.H
+				rev_343 := loop_402.C.T.T.H
+				for i_400 := lo_399; i_400 < hi; i_400++ {
+					row_395[i_400] += (r_244[i_400] * rev_343[i_400])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_396), 16384, loop_403.For)
-		loop_403.Leave(&nbLoop67)
+		runtime.ParallelFor(len(row_395), 16384, loop_402.For)
+		loop_402.Leave(&nbLoop67)
 	} else {
-		for i_397 := range row_396 {
-			row_396[i_397] += (r_244[i_397] * rev_342[i_397])
+		for i_396 := range row_395 {
+			row_395[i_396] += (r_244[i_396] * rev_343[i_396])
 		}
 	}
-	row_242 = row_242[:len(r_388)]
-	rev_342 = rev_342[:len(r_388)]
-	if len(r_388) >= 262144 {
-		loop_411 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_388, runtime.Bind(row_242, runtime.Bind(rev_342, runtime.End{}))), len(r_388), 16384)
-		if loop_411.For == nil {
-			loop_411.For = func(lo_408, hi int) {
-				r_388 := loop_411.C.H
-				row_242 := loop_411.C.T.H
-				rev_342 := loop_411.C.T.T.H
-				for i_409 := lo_408; i_409 < hi; i_409++ {
-					r_388[i_409] += (row_242[i_409] * rev_342[i_409])
+	row_242 = row_242[:len(r_387)]
+	rev_343 = rev_343[:len(r_387)]
+	if len(r_387) >= 262144 {
+		loop_410 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_387, runtime.Bind(row_242, runtime.Bind(rev_343, runtime.End{}))), len(r_387), 16384)
+		if loop_410.For == nil {
+			loop_410.For = func(lo_407, hi int) {
+				r_387 := loop_410.C.H
+				row_242 := loop_410.C.T.H
+				rev_343 := loop_410.C.T.T.H
+				for i_408 := lo_407; i_408 < hi; i_408++ {
+					r_387[i_408] += (row_242[i_408] * rev_343[i_408])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_388), 16384, loop_411.For)
-		loop_411.Leave(&nbLoop68)
+		runtime.ParallelFor(len(r_387), 16384, loop_410.For)
+		loop_410.Leave(&nbLoop68)
 	} else {
-		for i_405 := range r_388 {
-			r_388[i_405] += (row_242[i_405] * rev_342[i_405])
+		for i_404 := range r_387 {
+			r_387[i_404] += (row_242[i_404] * rev_343[i_404])
 		}
 	}
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_412 := z_333[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_241 = r_241[:len(row_412)]
-	rev_342 = rev_342[:len(row_412)]
-	if len(row_412) >= 262144 {
-		loop_419 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_412, runtime.Bind(r_241, runtime.Bind(rev_342, runtime.End{}))), len(row_412), 16384)
-		if loop_419.For == nil {
-			loop_419.For = func(lo_416, hi int) {
-				row_412 := loop_419.C.H
-				r_241 := loop_419.C.T.H
-				rev_342 := loop_419.C.T.T.H
-				for i_417 := lo_416; i_417 < hi; i_417++ {
-					row_412[i_417] += (r_241[i_417] * rev_342[i_417])
+	row_411 := z_334[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_241 = r_241[:len(row_411)]
+	rev_343 = rev_343[:len(row_411)]
+	if len(row_411) >= 262144 {
+		loop_418 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_411, runtime.Bind(r_241, runtime.Bind(rev_343, runtime.End{}))), len(row_411), 16384)
+		if loop_418.For == nil {
+			loop_418.For = func(lo_415, hi int) {
+				row_411 := loop_418.C.H
+				r_241 := loop_418.C.T.H
+				rev_343 := loop_418.C.T.T.H
+				for i_416 := lo_415; i_416 < hi; i_416++ {
+					row_411[i_416] += (r_241[i_416] * rev_343[i_416])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_412), 16384, loop_419.For)
-		loop_419.Leave(&nbLoop69)
+		runtime.ParallelFor(len(row_411), 16384, loop_418.For)
+		loop_418.Leave(&nbLoop69)
 	} else {
-		for i_413 := range row_412 {
-			row_412[i_413] += (r_241[i_413] * rev_342[i_413])
+		for i_412 := range row_411 {
+			row_411[i_412] += (r_241[i_412] * rev_343[i_412])
 		}
 	}
-	row_420 := z_334[int64(1)*int64(cam_3) : (int64(1)+1)*int64(cam_3)]
-	row_240 = row_240[:len(row_420)]
-	r_388 = r_388[:len(row_420)]
-	if len(row_420) >= 262144 {
-		loop_427 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_420, runtime.Bind(row_240, runtime.Bind(r_388, runtime.End{}))), len(row_420), 16384)
-		if loop_427.For == nil {
-			loop_427.For = func(lo_424, hi int) {
-				row_420 := loop_427.C.H
-				row_240 := loop_427.C.T.H
-				r_388 := loop_427.C.T.T.H
-				for i_425 := lo_424; i_425 < hi; i_425++ {
-					row_420[i_425] += ((2.0 * row_240[i_425]) * r_388[i_425])
+	row_419 := z_335[int64(1)*int64(cam_3) : (int64(1)+1)*int64(cam_3)]
+	row_240 = row_240[:len(row_419)]
+	r_387 = r_387[:len(row_419)]
+	if len(row_419) >= 262144 {
+		loop_426 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_419, runtime.Bind(row_240, runtime.Bind(r_387, runtime.End{}))), len(row_419), 16384)
+		if loop_426.For == nil {
+			loop_426.For = func(lo_423, hi int) {
+				row_419 := loop_426.C.H
+				row_240 := loop_426.C.T.H
+				r_387 := loop_426.C.T.T.H
+				for i_424 := lo_423; i_424 < hi; i_424++ {
+					row_419[i_424] += ((2.0 * row_240[i_424]) * r_387[i_424])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_420), 16384, loop_427.For)
-		loop_427.Leave(&nbLoop70)
+		runtime.ParallelFor(len(row_419), 16384, loop_426.For)
+		loop_426.Leave(&nbLoop70)
 	} else {
-		for i_421 := range row_420 {
-			row_420[i_421] += ((2.0 * row_240[i_421]) * r_388[i_421])
+		for i_420 := range row_419 {
+			row_419[i_420] += ((2.0 * row_240[i_420]) * r_387[i_420])
 		}
 	}
-	row_428 := z_334[int64(0)*int64(cam_3) : (int64(0)+1)*int64(cam_3)]
-	row_239 = row_239[:len(row_428)]
-	r_388 = r_388[:len(row_428)]
-	if len(row_428) >= 262144 {
-		loop_435 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_428, runtime.Bind(row_239, runtime.Bind(r_388, runtime.End{}))), len(row_428), 16384)
-		if loop_435.For == nil {
-			loop_435.For = func(lo_432, hi int) {
-				row_428 := loop_435.C.H
-				row_239 := loop_435.C.T.H
-				r_388 := loop_435.C.T.T.H
-				for i_433 := lo_432; i_433 < hi; i_433++ {
-					row_428[i_433] += ((2.0 * row_239[i_433]) * r_388[i_433])
+	row_427 := z_335[int64(0)*int64(cam_3) : (int64(0)+1)*int64(cam_3)]
+	row_239 = row_239[:len(row_427)]
+	r_387 = r_387[:len(row_427)]
+	if len(row_427) >= 262144 {
+		loop_434 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_427, runtime.Bind(row_239, runtime.Bind(r_387, runtime.End{}))), len(row_427), 16384)
+		if loop_434.For == nil {
+			loop_434.For = func(lo_431, hi int) {
+				row_427 := loop_434.C.H
+				row_239 := loop_434.C.T.H
+				r_387 := loop_434.C.T.T.H
+				for i_432 := lo_431; i_432 < hi; i_432++ {
+					row_427[i_432] += ((2.0 * row_239[i_432]) * r_387[i_432])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_428), 16384, loop_435.For)
-		loop_435.Leave(&nbLoop71)
+		runtime.ParallelFor(len(row_427), 16384, loop_434.For)
+		loop_434.Leave(&nbLoop71)
 	} else {
-		for i_429 := range row_428 {
-			row_428[i_429] += ((2.0 * row_239[i_429]) * r_388[i_429])
+		for i_428 := range row_427 {
+			row_427[i_428] += ((2.0 * row_239[i_428]) * r_387[i_428])
 		}
 	}
-	row_436 := z_334[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	row_437 := z_334[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	r_438 := ar.F64w(cam_3)
-	row_228 = row_228[:len(r_438)]
-	if len(r_438) >= 262144 {
-		loop_445 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_438, runtime.Bind(row_228, runtime.End{})), len(r_438), 16384)
-		if loop_445.For == nil {
-			loop_445.For = func(lo_442, hi int) {
-				r_438 := loop_445.C.H
-				row_228 := loop_445.C.T.H
-				for i_443 := lo_442; i_443 < hi; i_443++ {
-					r_438[i_443] = (1.0 / row_228[i_443])
+	row_435 := z_335[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	row_436 := z_335[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	r_437 := ar.F64w(cam_3)
+	row_228 = row_228[:len(r_437)]
+	if len(r_437) >= 262144 {
+		loop_444 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_437, runtime.Bind(row_228, runtime.End{})), len(r_437), 16384)
+		if loop_444.For == nil {
+			loop_444.For = func(lo_441, hi int) {
+				r_437 := loop_444.C.H
+				row_228 := loop_444.C.T.H
+				for i_442 := lo_441; i_442 < hi; i_442++ {
+					r_437[i_442] = (1.0 / row_228[i_442])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_438), 16384, loop_445.For)
-		loop_445.Leave(&nbLoop72)
+		runtime.ParallelFor(len(r_437), 16384, loop_444.For)
+		loop_444.Leave(&nbLoop72)
 	} else {
-		for i_439 := range r_438 {
-			r_438[i_439] = (1.0 / row_228[i_439])
+		for i_438 := range r_437 {
+			r_437[i_438] = (1.0 / row_228[i_438])
 		}
 	}
-	rs_446 := cam_3
-	tot_447, err_448 := runtime.MulSize(3, rs_446)
-	if err_448 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_448)
+	rs_445 := cam_3
+	tot_446, err_447 := runtime.MulSize(3, rs_445)
+	if err_447 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_447)
 	}
-	a_449 := ar.F64w(tot_447)
-	row_450 := a_449[0*rs_446 : 1*rs_446]
-	row_451 := a_449[1*rs_446 : 2*rs_446]
-	row_452 := a_449[2*rs_446 : 3*rs_446]
-	r_438 = r_438[:cam_3]
+	a_448 := ar.F64w(tot_446)
+	row_449 := a_448[0*rs_445 : 1*rs_445]
+	row_450 := a_448[1*rs_445 : 2*rs_445]
+	row_451 := a_448[2*rs_445 : 3*rs_445]
+	r_437 = r_437[:cam_3]
+	row_435 = row_435[:cam_3]
 	row_436 = row_436[:cam_3]
-	row_437 = row_437[:cam_3]
 	r_232 = r_232[:cam_3]
 	row_228 = row_228[:cam_3]
 	r_230 = r_230[:cam_3]
+	row_449 = row_449[:cam_3]
 	row_450 = row_450[:cam_3]
 	row_451 = row_451[:cam_3]
-	row_452 = row_452[:cam_3]
 	if cam_3 >= 262144 {
-		loop_465 := runtime.EnterLoop(&nbLoop73, runtime.Bind(r_438, runtime.Bind(row_436, runtime.Bind(row_437, runtime.Bind(r_232, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_450, runtime.Bind(row_451, runtime.Bind(row_452, runtime.End{}))))))))), cam_3, 16384)
-		if loop_465.For == nil {
-			loop_465.For = func(lo_459, hi int) {
-				r_438 := loop_465.C.H
-				row_436 := loop_465.C.T.H
-				row_437 := loop_465.C.T.T.H
-				r_232 := loop_465.C.T.T.T.H
-				row_228 := loop_465.C.T.T.T.T.H
-				r_230 := loop_465.C.T.T.T.T.T.H
-				row_450 := loop_465.C.T.T.T.T.T.T.H
-				row_451 := loop_465.C.T.T.T.T.T.T.T.H
-				row_452 := loop_465.C.T.T.T.T.T.T.T.T.H
-				for i_460 := lo_459; i_460 < hi; i_460++ {
-					e_462 := (r_438[i_460] * row_436[i_460])
-					e_463 := (r_438[i_460] * row_437[i_460])
-					e_464 := (((-(r_232[i_460] / row_228[i_460])) * row_437[i_460]) + ((-(r_230[i_460] / row_228[i_460])) * row_436[i_460]))
-					row_450[i_460] = e_462
-					row_451[i_460] = e_463
-					row_452[i_460] = e_464
+		loop_464 := runtime.EnterLoop(&nbLoop73, runtime.Bind(r_437, runtime.Bind(row_435, runtime.Bind(row_436, runtime.Bind(r_232, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_449, runtime.Bind(row_450, runtime.Bind(row_451, runtime.End{}))))))))), cam_3, 16384)
+		if loop_464.For == nil {
+			loop_464.For = func(lo_458, hi int) {
+				r_437 := loop_464.C.H
+				row_435 := loop_464.C.T.H
+				row_436 := loop_464.C.T.T.H
+				r_232 := loop_464.C.T.T.T.H
+				row_228 := loop_464.C.T.T.T.T.H
+				r_230 := loop_464.C.T.T.T.T.T.H
+				row_449 := loop_464.C.T.T.T.T.T.T.H
+				row_450 := loop_464.C.T.T.T.T.T.T.T.H
+				row_451 := loop_464.C.T.T.T.T.T.T.T.T.H
+				for i_459 := lo_458; i_459 < hi; i_459++ {
+					e_461 := (r_437[i_459] * row_435[i_459])
+					e_462 := (r_437[i_459] * row_436[i_459])
+					e_463 := (((-(r_232[i_459] / row_228[i_459])) * row_436[i_459]) + ((-(r_230[i_459] / row_228[i_459])) * row_435[i_459]))
+					row_449[i_459] = e_461
+					row_450[i_459] = e_462
+					row_451[i_459] = e_463
 				}
 			}
 		}
-		runtime.ParallelFor(cam_3, 16384, loop_465.For)
-		loop_465.Leave(&nbLoop73)
+		runtime.ParallelFor(cam_3, 16384, loop_464.For)
+		loop_464.Leave(&nbLoop73)
 	} else {
-		for i_453 := 0; i_453 < cam_3; i_453++ {
-			e_455 := (r_438[i_453] * row_436[i_453])
-			e_456 := (r_438[i_453] * row_437[i_453])
-			e_457 := (((-(r_232[i_453] / row_228[i_453])) * row_437[i_453]) + ((-(r_230[i_453] / row_228[i_453])) * row_436[i_453]))
-			row_450[i_453] = e_455
-			row_451[i_453] = e_456
-			row_452[i_453] = e_457
+		for i_452 := 0; i_452 < cam_3; i_452++ {
+			e_454 := (r_437[i_452] * row_435[i_452])
+			e_455 := (r_437[i_452] * row_436[i_452])
+			e_456 := (((-(r_232[i_452] / row_228[i_452])) * row_436[i_452]) + ((-(r_230[i_452] / row_228[i_452])) * row_435[i_452]))
+			row_449[i_452] = e_454
+			row_450[i_452] = e_455
+			row_451[i_452] = e_456
 		}
 	}
-	r_466, r_467, r_468, r_469, r_470, r_471, err_472 := fn_rotatesplit11bwd(ar, a_127, 3, x_6, a_190, 3, x_6, r_37, cam_3, a_30, 3, x_6, s_18, n_17, cam_3, r_54, cam_3, a_75, 3, cam_3, r_55, cam_3, a_62, 3, cam_3, r_124, cam_3, a_30, 3, x_6, r_123, cam_3, r_122, cam_3, a_30, 3, x_6, a_62, 3, cam_3, r_53, cam_3, r_58, cam_3, r_57, cam_3, r_56, cam_3, s_18, n_17, cam_3, a_449, 3, cam_3)
-	if err_472 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_472, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_465, r_466, r_467, r_468, r_469, r_470, err_471 := fn_rotatesplit11bwd(ar, a_127, 3, x_6, a_190, 3, x_6, r_37, cam_3, a_30, 3, x_6, s_18, n_17, cam_3, r_54, cam_3, a_75, 3, cam_3, r_55, cam_3, a_62, 3, cam_3, r_124, cam_3, a_30, 3, x_6, r_123, cam_3, r_122, cam_3, a_30, 3, x_6, a_62, 3, cam_3, r_53, cam_3, r_58, cam_3, r_57, cam_3, r_56, cam_3, s_18, n_17, cam_3, a_448, 3, cam_3)
+	if err_471 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_471, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_470) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_470), cam_2))
+	if int64(3)+int64(r_469) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_469), cam_2))
 	}
-	if r_471 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_471})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_470 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_470})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_473 := z_333[int(int64(3))*cam_3 : (int(int64(3))+r_470)*cam_3]
-	r_469 = r_469[:len(region_473)]
-	if len(region_473) >= 262144 {
-		loop_480 := runtime.EnterLoop(&nbLoop74, runtime.Bind(region_473, runtime.Bind(r_469, runtime.End{})), len(region_473), 16384)
-		if loop_480.For == nil {
-			loop_480.For = func(lo_477, hi int) {
-				region_473 := loop_480.C.H
-				r_469 := loop_480.C.T.H
-				for i_478 := lo_477; i_478 < hi; i_478++ {
-					region_473[i_478] += -r_469[i_478]
+	region_472 := z_334[int(int64(3))*cam_3 : (int(int64(3))+r_469)*cam_3]
+	r_468 = r_468[:len(region_472)]
+	if len(region_472) >= 262144 {
+		loop_479 := runtime.EnterLoop(&nbLoop74, runtime.Bind(region_472, runtime.Bind(r_468, runtime.End{})), len(region_472), 16384)
+		if loop_479.For == nil {
+			loop_479.For = func(lo_476, hi int) {
+				region_472 := loop_479.C.H
+				r_468 := loop_479.C.T.H
+				for i_477 := lo_476; i_477 < hi; i_477++ {
+					region_472[i_477] += -r_468[i_477]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_473), 16384, loop_480.For)
-		loop_480.Leave(&nbLoop74)
+		runtime.ParallelFor(len(region_472), 16384, loop_479.For)
+		loop_479.Leave(&nbLoop74)
 	} else {
-		for i_474 := range region_473 {
-			region_473[i_474] += -r_469[i_474]
+		for i_473 := range region_472 {
+			region_472[i_473] += -r_468[i_473]
 		}
 	}
-	if int64(0)+int64(r_467) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_467), cam_2))
+	if int64(0)+int64(r_466) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_466), cam_2))
 	}
-	if r_468 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_468})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_467 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_467})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_481 := z_333[int(int64(0))*cam_3 : (int(int64(0))+r_467)*cam_3]
-	r_466 = r_466[:len(region_481)]
-	for i_482 := range region_481 {
-		region_481[i_482] += r_466[i_482]
+	region_480 := z_334[int(int64(0))*cam_3 : (int(int64(0))+r_466)*cam_3]
+	r_465 = r_465[:len(region_480)]
+	for i_481 := range region_480 {
+		region_480[i_481] += r_465[i_481]
 	}
-	n_483, err_484 := runtime.CheckSizeFast(int64(2))
-	if err_484 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_484)
+	n_482, err_483 := runtime.CheckSizeFast(int64(2))
+	if err_483 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_483)
 	}
-	var a_485 []float64
-	row_486 := a_248[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	var a_484 []float64
+	row_485 := a_248[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if int64(0) >= int64(feat_10) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feat_10))
 	}
-	row_487 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
+	row_486 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
 	if feat_11 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 	}
 	if cam_3 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	rs_488 := w_8
-	tot_489, err_490 := runtime.MulSize(n_483, rs_488)
-	if err_490 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_490)
+	rs_487 := w_8
+	tot_488, err_489 := runtime.MulSize(n_482, rs_487)
+	if err_489 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_489)
 	}
-	a_485 = ar.F64w(tot_489)
-	row_491 := a_248[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	a_484 = ar.F64w(tot_488)
+	row_490 := a_248[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(1) >= int64(feat_10) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feat_10))
 	}
-	row_492 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
+	row_491 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
 	if feat_11 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 	}
 	if cam_3 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	row_493 := a_485[0*rs_488 : 1*rs_488]
-	row_494 := a_485[1*rs_488 : 2*rs_488]
+	row_492 := a_484[0*rs_487 : 1*rs_487]
+	row_493 := a_484[1*rs_487 : 2*rs_487]
 	w_7 = w_7[:w_8]
+	row_485 = row_485[:w_8]
 	row_486 = row_486[:w_8]
-	row_487 = row_487[:w_8]
+	row_490 = row_490[:w_8]
 	row_491 = row_491[:w_8]
 	row_492 = row_492[:w_8]
 	row_493 = row_493[:w_8]
-	row_494 = row_494[:w_8]
 	if w_8 >= 262144 {
-		loop_505 := runtime.EnterLoop(&nbLoop75, runtime.Bind(w_7, runtime.Bind(row_486, runtime.Bind(row_487, runtime.Bind(row_491, runtime.Bind(row_492, runtime.Bind(row_493, runtime.Bind(row_494, runtime.End{}))))))), w_8, 16384)
-		if loop_505.For == nil {
-			loop_505.For = func(lo_500, hi int) {
-				w_7 := loop_505.C.H
-				row_486 := loop_505.C.T.H
-				row_487 := loop_505.C.T.T.H
-				row_491 := loop_505.C.T.T.T.H
-				row_492 := loop_505.C.T.T.T.T.H
-				row_493 := loop_505.C.T.T.T.T.T.H
-				row_494 := loop_505.C.T.T.T.T.T.T.H
-				for i_501 := lo_500; i_501 < hi; i_501++ {
-					e_503 := (w_7[i_501] * (row_486[i_501] - row_487[i_501]))
-					e_504 := (w_7[i_501] * (row_491[i_501] - row_492[i_501]))
-					row_493[i_501] = e_503
-					row_494[i_501] = e_504
+		loop_504 := runtime.EnterLoop(&nbLoop75, runtime.Bind(w_7, runtime.Bind(row_485, runtime.Bind(row_486, runtime.Bind(row_490, runtime.Bind(row_491, runtime.Bind(row_492, runtime.Bind(row_493, runtime.End{}))))))), w_8, 16384)
+		if loop_504.For == nil {
+			loop_504.For = func(lo_499, hi int) {
+				w_7 := loop_504.C.H
+				row_485 := loop_504.C.T.H
+				row_486 := loop_504.C.T.T.H
+				row_490 := loop_504.C.T.T.T.H
+				row_491 := loop_504.C.T.T.T.T.H
+				row_492 := loop_504.C.T.T.T.T.T.H
+				row_493 := loop_504.C.T.T.T.T.T.T.H
+				for i_500 := lo_499; i_500 < hi; i_500++ {
+					e_502 := (w_7[i_500] * (row_485[i_500] - row_486[i_500]))
+					e_503 := (w_7[i_500] * (row_490[i_500] - row_491[i_500]))
+					row_492[i_500] = e_502
+					row_493[i_500] = e_503
 				}
 			}
 		}
-		runtime.ParallelFor(w_8, 16384, loop_505.For)
-		loop_505.Leave(&nbLoop75)
+		runtime.ParallelFor(w_8, 16384, loop_504.For)
+		loop_504.Leave(&nbLoop75)
 	} else {
-		for i_495 := 0; i_495 < w_8; i_495++ {
-			e_497 := (w_7[i_495] * (row_486[i_495] - row_487[i_495]))
-			e_498 := (w_7[i_495] * (row_491[i_495] - row_492[i_495]))
-			row_493[i_495] = e_497
-			row_494[i_495] = e_498
+		for i_494 := 0; i_494 < w_8; i_494++ {
+			e_496 := (w_7[i_494] * (row_485[i_494] - row_486[i_494]))
+			e_497 := (w_7[i_494] * (row_490[i_494] - row_491[i_494]))
+			row_492[i_494] = e_496
+			row_493[i_494] = e_497
 		}
 	}
-	r_506 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_506)]
-	if len(r_506) >= 262144 {
-		loop_513 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_506, runtime.Bind(w_7, runtime.End{})), len(r_506), 16384)
-		if loop_513.For == nil {
-			loop_513.For = func(lo_510, hi int) {
-				r_506 := loop_513.C.H
-				w_7 := loop_513.C.T.H
-				for i_511 := lo_510; i_511 < hi; i_511++ {
-					r_506[i_511] = (1.0 - (w_7[i_511] * w_7[i_511]))
+	r_505 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_505)]
+	if len(r_505) >= 262144 {
+		loop_512 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_505, runtime.Bind(w_7, runtime.End{})), len(r_505), 16384)
+		if loop_512.For == nil {
+			loop_512.For = func(lo_509, hi int) {
+				r_505 := loop_512.C.H
+				w_7 := loop_512.C.T.H
+				for i_510 := lo_509; i_510 < hi; i_510++ {
+					r_505[i_510] = (1.0 - (w_7[i_510] * w_7[i_510]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_506), 16384, loop_513.For)
-		loop_513.Leave(&nbLoop76)
+		runtime.ParallelFor(len(r_505), 16384, loop_512.For)
+		loop_512.Leave(&nbLoop76)
 	} else {
-		for i_507 := range r_506 {
-			r_506[i_507] = (1.0 - (w_7[i_507] * w_7[i_507]))
+		for i_506 := range r_505 {
+			r_505[i_506] = (1.0 - (w_7[i_506] * w_7[i_506]))
 		}
 	}
-	ar.Keep(mark_514, &a_485, &r_506, &z_333, &r_469, &r_262)
-	return a_485, 2, w_8, r_506, w_8, z_333, cam_2, cam_3, r_469, r_470, r_471, r_262, w_8, nil
+	ar.Keep(mark_513, &a_484, &r_505, &z_334, &r_468, &r_262)
+	return a_484, 2, w_8, r_505, w_8, z_334, cam_2, cam_3, r_468, r_469, r_470, r_262, w_8, nil
 }
 
 // nbLoop77 keeps the records of a parallel loop of fn_residualssplit1110fwd.
