@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -104,10 +105,37 @@ func (c *fnComp) revChain(loop *ir.Loop, k, ss, ix int) (body func(fr *frame) er
 	released := map[int]bool{}       // slots recycled at the end
 	var ops []flatOp
 	var deads []flatDead
+	// Runs of lets that also compile as one small-vector block
+	// (svblock.go): once the run's lets are compiled, their ops become one
+	// block that falls back on them.
+	runs := svRuns(e)
+	runAt, ri := -1, 0 // where the current run's ops start; the next run
+	flush := func(next ir.Expr) error {
+		if ri >= len(runs) || runAt < 0 || runs[ri][len(runs[ri])-1].Body != next {
+			return nil
+		}
+		run, at := runs[ri], runAt
+		ri, runAt = ri+1, -1
+		if len(ops) != at+len(run) {
+			return nil // a let took other than one op: no block
+		}
+		b, err := c.compileSVBlock(run, next, slices.Clone(ops[at:]))
+		if err != nil || b == nil {
+			return err
+		}
+		ops = append(ops[:at], flatOp{run: b.run})
+		return nil
+	}
 	for {
+		if err := flush(e); err != nil {
+			return nil, nil, true, err
+		}
 		l, ok := e.(*ir.Let)
 		if !ok {
 			break
+		}
+		if ri < len(runs) && runs[ri][0] == l {
+			runAt = len(ops)
 		}
 		bound = append(bound, l.Var)
 		if head, body, done, ok, err := c.bcastHead(l); ok || err != nil {
@@ -442,4 +470,41 @@ func (it *Interp) invariantRows(l *ir.Loop) []*ir.Let {
 		delete(inner, x.Var)
 	}
 	return rows
+}
+
+// svMinRun is the shortest run made a block: two or three lets of long
+// fused chains (an LSTM cell's forward step) run as fast alone.
+const svMinRun = 3
+
+// svRuns returns the runs of svMinRun or more consecutive lets of chain e in
+// the small-vector block's class (svBlockLet).
+func svRuns(e ir.Expr) [][]*ir.Let {
+	if noSVBlock {
+		return nil
+	}
+	var runs [][]*ir.Let
+	var run []*ir.Let
+	in := map[*ir.Var]bool{}
+	end := func() {
+		if len(run) >= svMinRun {
+			runs = append(runs, run)
+		}
+		run = nil
+		clear(in)
+	}
+	for {
+		l, ok := e.(*ir.Let)
+		if !ok {
+			break
+		}
+		if svBlockLet(l, in) {
+			run = append(run, l)
+			in[l.Var] = true
+		} else {
+			end()
+		}
+		e = l.Body
+	}
+	end()
+	return runs
 }

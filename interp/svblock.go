@@ -1,0 +1,769 @@
+package interp
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// Small-vector blocks. The reverse bodies AD makes for vector code (an
+// LSTM's gates, a GMM's d-vectors) are long chains of lets on short f64
+// vectors: elementwise chains, and adds of them into accumulators,
+// rows of accumulators or parts of rows (acc_add_at(g, i, pad_like(v, lo,
+// like))). revChain (typed_loop_flat.go) runs each let as its own
+// compiled operation, and on vectors of a dozen elements the arithmetic
+// is the smaller part of each: the fused tree's context, its leaves'
+// closures and shape checks, the result vector and the closure calls
+// around it cost 100–300 ns per operation.
+//
+// A run of consecutive lets of a flat chain in the class below is
+// compiled as well into one block over float64 buffers:
+//
+//	let x = T                          -- T an elementwise tree, rank 1
+//	let a = acc_add(A, V)              -- A a vector variable
+//	let a = acc_add_at(A, i, V)        -- A a matrix variable
+//	   with V a tree T, a vector leaf, or pad_like(T or leaf, lo, like)
+//
+// The leaves are read-only and cannot fail but for their bounds: f64
+// variables and constants (and +, -, *, / of them), vector variables
+// bound before the run, rows m[i] of matrix variables and slices
+// v[lo:hi] of vector variables, with every index built of integer
+// variables and constants by +, - and *; A is a variable bound before
+// the run or an earlier acc let of the run, like a vector variable bound
+// before it.
+//
+// At entry the block reads every leaf and index once and checks every
+// size, bound, row shape and the step limit; the lets' values then live
+// in buffers of the block's context, each tree is computed with the
+// fused trees' kernels (so the bits are the same), each add goes straight
+// into the accumulator's storage, and the steps of all lets are charged
+// at once (the same number the lets charge: one per element and
+// operation, one per element added). A variable the rest of the body
+// uses gets the array the let would have made. When anything disagrees
+// (a size, an index out of range, the steps left), the block runs the
+// lets' own compiled code instead, which fails as and where they fail:
+// reading the leaves changed nothing.
+
+// A ref names a vector of one run of a block: an outside read (a
+// variable's array, a row, a slice) or a buffer of the block's context.
+
+// vbNode is a node of a block's tree: a leaf (a vector ref or a scalar)
+// or an operation whose value goes to buffer ref.
+type vbNode struct {
+	op     *ir.Prim
+	kids   []*vbNode
+	ref    int // vector leaf: its ref; operation: its buffer's ref
+	sc     int // scalar leaf: index into vbCtx.sc, else -1
+	scalar bool
+}
+
+// vbExt is an outside vector read at entry into ref: a variable's array
+// (rank 1 or 2), a row of it (row, i) or a slice of it (i, hi).
+type vbExt struct {
+	ref   int
+	g     evalFn
+	i, hi icode
+	row   bool
+	slice bool
+}
+
+// vbStep is one let of the block: a tree computed into buffer out, or an
+// add of val into the elements of accumulator acc (its row idx when at,
+// the part [lo, lo+n) of that when pad, like giving the padded length)
+// that entry resolves into ref out.
+type vbStep struct {
+	val     *vbNode
+	out     int
+	add, at bool
+	acc     int
+	idx     icode
+	pad     bool
+	lo      icode
+	like    int
+}
+
+// vbOut is a variable the rest of the body reads: slot s gets the value
+// of ref, an array the block makes from a buffer or an outside one.
+type vbOut struct {
+	s   int
+	ref int
+}
+
+// svBlock is a compiled run of lets.
+type svBlock struct {
+	exts    []vbExt
+	scs     []fcode
+	nref    int
+	bufs    []int // the refs that are buffers
+	steps   []vbStep
+	outs    []vbOut
+	zero    []int // slots of the lets' variables the rest does not read
+	tape    int
+	pos     ir.Pos
+	general []flatOp // the lets' own compiled code
+	spare   atomic.Pointer[vbCtx]
+	pool    sync.Pool
+}
+
+// vbCtx is a block's buffers' storage, by ref, taken for one run.
+type vbCtx struct {
+	store [][]float64
+}
+
+// vbRefs and vbScalars bound the refs and scalars of a block: a run's
+// state (vbRun) is an array on the Go stack, where storing a slice or a
+// pointer costs no write barrier and nothing needs clearing afterwards.
+const (
+	vbRefs    = 64
+	vbScalars = 16
+)
+
+// vbRun is the state of one run of a block: each ref's elements, the
+// outside arrays and the scalars.
+type vbRun struct {
+	vec  [vbRefs][]float64
+	arrs [vbRefs]*runtime.Array
+	sc   [vbScalars]float64
+	ctx  *vbCtx
+}
+
+// vbBuilder compiles a run of lets into a block.
+type vbBuilder struct {
+	c    *fnComp
+	b    *svBlock
+	refs map[*ir.Var]int  // variables with a ref: outside ones and the run's
+	in   map[*ir.Var]bool // the run's variables
+}
+
+func (bd *vbBuilder) newRef() int {
+	r := bd.b.nref
+	bd.b.nref++
+	return r
+}
+
+func (bd *vbBuilder) newBuf() int {
+	r := bd.newRef()
+	bd.b.bufs = append(bd.b.bufs, r)
+	return r
+}
+
+// svBlockLet reports whether let l is in the block's class, given the
+// variables bound by the run before it (in).
+func svBlockLet(l *ir.Let, in map[*ir.Var]bool) bool {
+	if l.Var == nil || !isF64Rank(l.Var.T, 1, 2) {
+		return false
+	}
+	pc, ok := l.Value.(*ir.PrimCall)
+	if !ok {
+		return false
+	}
+	switch pc.Op {
+	case ir.PrimAccAdd, ir.PrimAccAddAt:
+		at := pc.Op == ir.PrimAccAddAt
+		if len(pc.Args) != 2+btoi(at) {
+			return false
+		}
+		a, ok := pc.Args[0].(*ir.Var)
+		if !ok || !isF64Rank(a.T, 1+btoi(at), 1+btoi(at)) {
+			return false
+		}
+		if at && !pureInt(pc.Args[1], in) {
+			return false
+		}
+		v := pc.Args[len(pc.Args)-1]
+		if pad, ok := v.(*ir.PrimCall); ok && pad.Op == ir.PrimPadLike {
+			if len(pad.Args) != 3 || !isF64Rank(pad.T, 1, 1) {
+				return false
+			}
+			like, ok := pad.Args[2].(*ir.Var)
+			if !ok || in[like] || !pureInt(pad.Args[1], in) {
+				return false
+			}
+			v = pad.Args[0]
+		}
+		return isF64Rank(v.Type(), 1, 1) && vecExpr(v, in)
+	}
+	_, ok = fusibleOp(pc)
+	return ok && ir.Rank(pc.T) == 1 && vecExpr(pc, in)
+}
+
+// isF64Rank reports whether t is an f64 array of rank lo..hi.
+func isF64Rank(t ir.Type, lo, hi int) bool {
+	k, ok := ir.Leaf(t)
+	r := ir.Rank(t)
+	return ok && k == ir.F64 && r >= lo && r <= hi
+}
+
+// vecExpr reports whether e is a scalar leaf, or of rank 1 an elementwise
+// tree over the block's leaves.
+func vecExpr(e ir.Expr, in map[*ir.Var]bool) bool {
+	if isScalar(e.Type()) {
+		return pureF(e, in)
+	}
+	if !isF64Rank(e.Type(), 1, 1) {
+		return false
+	}
+	switch x := e.(type) {
+	case *ir.Var:
+		return true
+	case *ir.PrimCall:
+		if _, ok := fusibleOp(x); ok {
+			for _, a := range x.Args {
+				if !vecExpr(a, in) {
+					return false
+				}
+			}
+			return true
+		}
+		if isRow(x) {
+			m, ok := x.Args[0].(*ir.Var)
+			return ok && !in[m] && isF64Rank(m.T, 2, 2) && pureInt(x.Args[1], in)
+		}
+		if x.Op == ir.PrimSlice && len(x.Args) == 3 {
+			v, ok := x.Args[0].(*ir.Var)
+			return ok && !in[v] && isF64Rank(v.T, 1, 1) && pureInt(x.Args[1], in) && pureInt(x.Args[2], in)
+		}
+	}
+	return false
+}
+
+// pureInt reports whether e is an i64 built of variables and constants by
+// +, - and *: it evaluates without steps or failures.
+func pureInt(e ir.Expr, in map[*ir.Var]bool) bool {
+	if !ir.Identical(e.Type(), ir.TI64) {
+		return false
+	}
+	switch x := e.(type) {
+	case *ir.Const:
+		return true
+	case *ir.Var:
+		return !in[x]
+	case *ir.PrimCall:
+		switch x.Op {
+		case ir.PrimAdd, ir.PrimSub, ir.PrimMul:
+			if len(x.Args) != 2 {
+				return false
+			}
+			return pureInt(x.Args[0], in) && pureInt(x.Args[1], in)
+		}
+	}
+	return false
+}
+
+// pureF reports whether e is an f64 built of variables and constants by
+// +, -, * and / and negation: it evaluates without steps or failures.
+func pureF(e ir.Expr, in map[*ir.Var]bool) bool {
+	if !ir.Identical(e.Type(), ir.TF64) {
+		return false
+	}
+	switch x := e.(type) {
+	case *ir.Const:
+		return true
+	case *ir.Var:
+		return !in[x]
+	case *ir.PrimCall:
+		switch x.Op {
+		case ir.PrimAdd, ir.PrimSub, ir.PrimMul, ir.PrimDiv, ir.PrimNeg:
+			for _, a := range x.Args {
+				if !pureF(a, in) {
+					return false
+				}
+			}
+			return len(x.Args) > 0
+		}
+	}
+	return false
+}
+
+// compileSVBlock compiles a run of lets in the class, already compiled
+// one by one into general (which bound their variables to slots), with
+// rest the body after the run.
+func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp) (*svBlock, error) {
+	bd := &vbBuilder{c: c, b: &svBlock{tape: c.tape, pos: run[0].P, general: general},
+		refs: map[*ir.Var]int{}, in: map[*ir.Var]bool{}}
+	if plainOps {
+		bd.b.tape = 0
+	}
+	for _, l := range run {
+		pc := l.Value.(*ir.PrimCall)
+		var st vbStep
+		switch pc.Op {
+		case ir.PrimAccAdd, ir.PrimAccAddAt:
+			st.add = true
+			st.at = pc.Op == ir.PrimAccAddAt
+			var err error
+			if st.acc, err = bd.varRef(pc.Args[0].(*ir.Var)); err != nil {
+				return nil, err
+			}
+			if st.at {
+				if st.idx, err = c.typedI(pc.Args[1]); err != nil {
+					return nil, err
+				}
+			}
+			v := pc.Args[len(pc.Args)-1]
+			if pad, ok := v.(*ir.PrimCall); ok && pad.Op == ir.PrimPadLike {
+				st.pad = true
+				if st.like, err = bd.varRef(pad.Args[2].(*ir.Var)); err != nil {
+					return nil, err
+				}
+				if st.lo, err = c.typedI(pad.Args[1]); err != nil {
+					return nil, err
+				}
+				v = pad.Args[0]
+			}
+			if st.val, err = bd.tree(v, -1); err != nil {
+				return nil, err
+			}
+			st.out = bd.newRef()    // the target's elements, resolved at entry
+			bd.refs[l.Var] = st.acc // the let's value is the accumulator
+		default:
+			out := bd.newBuf()
+			val, err := bd.tree(pc, out)
+			if err != nil {
+				return nil, err
+			}
+			st.val, st.out = val, out
+			bd.refs[l.Var] = out
+		}
+		bd.in[l.Var] = true
+		bd.b.steps = append(bd.b.steps, st)
+	}
+	// What the rest of the body reads.
+	for _, l := range run {
+		s, ok := c.locals[l.Var]
+		if !ok {
+			return nil, ir.Errorf(l.P, "internal error: a block's variable has no slot")
+		}
+		if pc := l.Value.(*ir.PrimCall); pc.Op == ir.PrimAccAdd || pc.Op == ir.PrimAccAddAt {
+			if t, ok := c.locals[pc.Args[0].(*ir.Var)]; ok && t == s {
+				continue // a state field, updated in its own slot
+			}
+		}
+		if varUses(rest, l.Var) == 0 {
+			bd.b.zero = append(bd.b.zero, s)
+			continue
+		}
+		bd.b.outs = append(bd.b.outs, vbOut{s: s, ref: bd.refs[l.Var]})
+	}
+	nref := bd.b.nref
+	if nref > vbRefs || len(bd.b.scs) > vbScalars {
+		return nil, nil // too big for a run's state: the lets run alone
+	}
+	bd.b.pool.New = func() any { return &vbCtx{store: make([][]float64, nref)} }
+	svBlocks.Add(1)
+	return bd.b, nil
+}
+
+// varRef is the ref of vector variable v: the run's own, or an outside
+// variable read at entry.
+func (bd *vbBuilder) varRef(v *ir.Var) (int, error) {
+	if r, ok := bd.refs[v]; ok {
+		return r, nil
+	}
+	g, err := bd.c.compile(v)
+	if err != nil {
+		return 0, err
+	}
+	r := bd.newRef()
+	bd.refs[v] = r
+	bd.b.exts = append(bd.b.exts, vbExt{ref: r, g: g})
+	return r, nil
+}
+
+// tree builds the node for e, whose root writes to buffer out (-1: a
+// buffer of its own).
+func (bd *vbBuilder) tree(e ir.Expr, out int) (*vbNode, error) {
+	c := bd.c
+	if isScalar(e.Type()) {
+		f, err := c.typedF(e)
+		if err != nil {
+			return nil, err
+		}
+		bd.b.scs = append(bd.b.scs, f)
+		return &vbNode{sc: len(bd.b.scs) - 1, scalar: true}, nil
+	}
+	switch x := e.(type) {
+	case *ir.Var:
+		r, err := bd.varRef(x)
+		return &vbNode{ref: r, sc: -1}, err
+	case *ir.PrimCall:
+		if isRow(x) || x.Op == ir.PrimSlice {
+			g, err := c.compile(x.Args[0])
+			if err != nil {
+				return nil, err
+			}
+			ext := vbExt{ref: bd.newRef(), g: g, row: isRow(x), slice: !isRow(x)}
+			if ext.i, err = c.typedI(x.Args[1]); err != nil {
+				return nil, err
+			}
+			if ext.slice {
+				if ext.hi, err = c.typedI(x.Args[2]); err != nil {
+					return nil, err
+				}
+			}
+			bd.b.exts = append(bd.b.exts, ext)
+			return &vbNode{ref: ext.ref, sc: -1}, nil
+		}
+		n := &vbNode{op: x.Op, sc: -1}
+		for _, a := range x.Args {
+			k, err := bd.tree(a, -1)
+			if err != nil {
+				return nil, err
+			}
+			n.kids = append(n.kids, k)
+		}
+		if out >= 0 {
+			n.ref = out
+		} else {
+			n.ref = bd.newBuf()
+		}
+		return n, nil
+	}
+	return nil, ir.Errorf(e.Pos(), "internal error: %T in a vector block", e)
+}
+
+// vbMax bounds the vectors a block runs: longer ones go through the lets'
+// own code, whose fused trees work in pieces.
+const vbMax = runtime.SumPiece
+
+// run runs the block once: the lets' own code when prepare finds anything
+// amiss.
+func (b *svBlock) run(fr *frame) error {
+	if noSVBlock {
+		return runFlat(fr, b.general)
+	}
+	var x vbRun
+	x.ctx = b.get()
+	defer b.put(x.ctx)
+	steps, ok := b.prepare(fr, &x)
+	if ok && fr.m != nil && fr.m.Limits.Steps > 0 && fr.m.Steps()+steps > fr.m.Limits.Steps {
+		ok = false // the lets report the limit where it is reached
+	}
+	if !ok {
+		return runFlat(fr, b.general)
+	}
+	if err := fr.m.Step(steps); err != nil {
+		return errAt(b.pos, err) // cancelled
+	}
+	b.exec(&x)
+	return b.finish(fr, &x)
+}
+
+// runFlat runs flat ops in order, as revChain's body does.
+func runFlat(fr *frame, ops []flatOp) error {
+	for n := range ops {
+		op := &ops[n]
+		if op.store != nil {
+			if op.store(fr); fr.err != nil {
+				return fr.takeErr()
+			}
+			continue
+		}
+		if err := op.run(fr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepare reads the outside vectors and scalars, sizes the buffers and
+// resolves the adds' targets, checking everything the lets check; ok is
+// false if a check fails. It returns the steps the lets charge.
+func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
+	for i := range b.exts {
+		e := &b.exts[i]
+		v, err := e.g(fr)
+		if err != nil {
+			fr.err = nil
+			return 0, false
+		}
+		a, _ := v.R.(*runtime.Array)
+		if a == nil || a.Kind != runtime.ElemF64 {
+			return 0, false
+		}
+		x.arrs[e.ref] = a
+		switch {
+		case e.row:
+			j := e.i(fr)
+			if len(a.Shape) != 2 || uint64(j) >= uint64(a.Len()) {
+				return 0, false
+			}
+			rs := a.RowSize()
+			x.vec[e.ref] = a.F[int(j)*rs : int(j+1)*rs]
+		case e.slice:
+			lo, hi := e.i(fr), e.hi(fr)
+			if len(a.Shape) != 1 || lo < 0 || hi < lo || hi > int64(len(a.F)) {
+				return 0, false
+			}
+			x.vec[e.ref] = a.F[lo:hi]
+		default:
+			x.vec[e.ref] = a.F
+		}
+	}
+	for i, f := range b.scs {
+		x.sc[i] = f(fr)
+	}
+	if fr.err != nil {
+		fr.err = nil
+		return 0, false
+	}
+	for i := range b.steps {
+		st := &b.steps[i]
+		n, nodes, ok := b.size(x, st.val)
+		if !ok || n > vbMax {
+			return 0, false
+		}
+		steps += int64(n) * int64(nodes)
+		if !st.add {
+			continue
+		}
+		a := x.arrs[st.acc]
+		var dst []float64
+		switch {
+		case st.at:
+			j := st.idx(fr)
+			if a == nil || len(a.Shape) != 2 || uint64(j) >= uint64(a.Len()) {
+				return 0, false
+			}
+			rs := a.RowSize()
+			dst = a.F[int(j)*rs : int(j+1)*rs]
+		default:
+			dst = x.vec[st.acc] // a vector: outside, or a buffer
+		}
+		if st.pad {
+			like := x.vec[st.like]
+			lo := st.lo(fr)
+			if len(like) != len(dst) || lo < 0 || lo+int64(n) > int64(len(like)) {
+				return 0, false
+			}
+			dst = dst[lo : int(lo)+n]
+		}
+		if len(dst) != n {
+			return 0, false
+		}
+		if st.val.op == nil && overlap(dst, x.vec[st.val.ref]) {
+			return 0, false // an add of the accumulator's own elements
+		}
+		x.vec[st.out] = dst
+		steps += int64(n)
+	}
+	return steps, true
+}
+
+// size sets the buffers of n's operations to their length and returns it,
+// with the number of operations; ok is false when two operands differ.
+func (b *svBlock) size(x *vbRun, n *vbNode) (size, nodes int, ok bool) {
+	if n.op == nil {
+		return len(x.vec[n.ref]), 0, true
+	}
+	size = -1
+	for _, k := range n.kids {
+		if k.scalar {
+			continue
+		}
+		m, kn, ok := b.size(x, k)
+		if !ok || size >= 0 && m != size {
+			return 0, 0, false
+		}
+		size, nodes = m, nodes+kn
+	}
+	if size < 0 {
+		return 0, 0, false // scalars only: not a vector operation
+	}
+	s := x.ctx.store[n.ref]
+	if cap(s) < size {
+		s = make([]float64, size, max(size, 16))
+		x.ctx.store[n.ref] = s
+	}
+	x.vec[n.ref] = s[:size]
+	return size, nodes + 1, true
+}
+
+// exec runs the steps.
+func (b *svBlock) exec(x *vbRun) {
+	for i := range b.steps {
+		st := &b.steps[i]
+		if !st.add {
+			st.val.eval(x)
+			continue
+		}
+		var v []float64
+		if st.val.op == nil {
+			v = x.vec[st.val.ref]
+		} else {
+			v = st.val.eval(x)
+		}
+		dst := x.vec[st.out]
+		runtime.AddTo(dst, dst, v)
+	}
+}
+
+// finish stores the variables the rest of the body reads and clears the
+// others' slots, so that the body's releases see what the lets would
+// have left.
+func (b *svBlock) finish(fr *frame, x *vbRun) error {
+	for _, s := range b.zero {
+		fr.slots[s] = runtime.Value{}
+	}
+	for k, o := range b.outs {
+		if a := x.arrs[o.ref]; a != nil {
+			fr.slots[o.s] = runtime.Arr(a) // an outside array, updated in place
+			continue
+		}
+		// A buffer: the array made for an earlier variable sharing it, or
+		// a new one.
+		made := false
+		for _, p := range b.outs[:k] {
+			if p.ref == o.ref {
+				fr.slots[o.s], made = fr.slots[p.s], true
+				break
+			}
+		}
+		if !made {
+			a, err := smallVec(fr, b.tape, len(x.vec[o.ref]))
+			if err != nil {
+				return errAt(b.pos, err)
+			}
+			copy(a.F, x.vec[o.ref])
+			fr.slots[o.s] = runtime.Arr(a)
+		}
+	}
+	return nil
+}
+
+// eval computes operation n's elements into its buffer with the kernels
+// its primitive uses (fnode.apply's) and returns them.
+func (n *vbNode) eval(x *vbRun) []float64 {
+	dst := x.vec[n.ref]
+	piece := func(k *vbNode) []float64 {
+		if k.op == nil {
+			return x.vec[k.ref]
+		}
+		return k.eval(x)
+	}
+	if len(n.kids) == 1 {
+		a := piece(n.kids[0])
+		switch n.op {
+		case ir.PrimNeg:
+			runtime.NegTo(dst, a)
+		case ir.PrimExp:
+			runtime.ExpTo(dst, a)
+		case ir.PrimAbs:
+			runtime.AbsTo(dst, a)
+		case ir.PrimSqrt:
+			runtime.SqrtTo(dst, a)
+		default:
+			f := n.op.F1
+			for i, v := range a {
+				dst[i] = f(v)
+			}
+		}
+		return dst
+	}
+	l, r := n.kids[0], n.kids[1]
+	switch {
+	case l.scalar:
+		c, b := x.sc[l.sc], piece(r)
+		switch n.op {
+		case ir.PrimAdd:
+			runtime.AddConstTo(dst, b, c)
+		case ir.PrimSub:
+			runtime.ConstSubTo(dst, c, b)
+		case ir.PrimMul:
+			runtime.ScaleTo(dst, c, b)
+		case ir.PrimDiv:
+			runtime.ConstDivTo(dst, c, b)
+		default:
+			f := n.op.F2
+			for i, v := range b {
+				dst[i] = f(c, v)
+			}
+		}
+	case r.scalar:
+		a, c := piece(l), x.sc[r.sc]
+		switch n.op {
+		case ir.PrimAdd:
+			runtime.AddConstTo(dst, a, c)
+		case ir.PrimSub:
+			runtime.AddConstTo(dst, a, -c)
+		case ir.PrimMul:
+			runtime.ScaleTo(dst, c, a)
+		case ir.PrimDiv:
+			runtime.DivConstTo(dst, a, c)
+		default:
+			f := n.op.F2
+			for i, v := range a {
+				dst[i] = f(v, c)
+			}
+		}
+	default:
+		if n.op == ir.PrimAdd {
+			// c*v + w in one pass, as fnode.apply does.
+			if c, v, ok := vbScaled(l, x); ok {
+				runtime.AxpyTo(dst, c, piece(v), piece(r))
+				return dst
+			}
+			if c, v, ok := vbScaled(r, x); ok {
+				runtime.AxpyTo(dst, c, piece(v), piece(l))
+				return dst
+			}
+		}
+		a, b := piece(l), piece(r)
+		switch n.op {
+		case ir.PrimAdd:
+			runtime.AddTo(dst, a, b)
+		case ir.PrimSub:
+			runtime.SubTo(dst, a, b)
+		case ir.PrimMul:
+			runtime.MulTo(dst, a, b)
+		case ir.PrimDiv:
+			runtime.DivTo(dst, a, b)
+		default:
+			f := n.op.F2
+			for i := range dst {
+				dst[i] = f(a[i], b[i])
+			}
+		}
+	}
+	return dst
+}
+
+// vbScaled is scaled for a block's node: a product of a scalar c and a
+// vector operand v.
+func vbScaled(n *vbNode, x *vbRun) (c float64, v *vbNode, ok bool) {
+	if n.op != ir.PrimMul || len(n.kids) != 2 {
+		return 0, nil, false
+	}
+	switch l, r := n.kids[0], n.kids[1]; {
+	case l.scalar && !r.scalar:
+		return x.sc[l.sc], r, true
+	case r.scalar && !l.scalar:
+		return x.sc[r.sc], l, true
+	}
+	return 0, nil, false
+}
+
+// get takes a context for one run.
+func (b *svBlock) get() *vbCtx {
+	if x := b.spare.Swap(nil); x != nil {
+		return x
+	}
+	return b.pool.Get().(*vbCtx)
+}
+
+// put gives back a context get took.
+func (b *svBlock) put(x *vbCtx) {
+	if !b.spare.CompareAndSwap(nil, x) {
+		b.pool.Put(x)
+	}
+}
+
+// noSVBlock, set by tests, runs every block through its lets' own code:
+// the reference the blocks are compared with. svBlocks counts the blocks
+// compiled, so that the tests can tell one ran.
+var (
+	noSVBlock bool
+	svBlocks  atomic.Int64
+)
