@@ -74,6 +74,14 @@ type vbExt struct {
 // the part [lo, lo+n) of that when pad, like giving the padded length)
 // that entry resolves into ref out.
 type vbStep struct {
+	// The value: its tree, flattened into ins (its operations in
+	// evaluation order), with its vector leaves' refs (all of one length)
+	// and its operations' buffers; nodes counts the operations, each
+	// charged a step per element.
+	ins     []vbIns
+	leaves  []int
+	bufs    []int
+	nodes   int
 	val     *vbNode
 	out     int
 	add, at bool
@@ -89,6 +97,7 @@ type vbStep struct {
 type vbOut struct {
 	s   int
 	ref int
+	row int // a row let's index in general, whose code makes the view; else -1
 }
 
 // svBlock is a compiled run of lets.
@@ -103,6 +112,7 @@ type svBlock struct {
 	tape    int
 	pos     ir.Pos
 	general []flatOp // the lets' own compiled code
+	pre     []int    // the scalar lets, by index in general
 	spare   atomic.Pointer[vbCtx]
 	pool    sync.Pool
 }
@@ -152,12 +162,20 @@ func (bd *vbBuilder) newBuf() int {
 // svBlockLet reports whether let l is in the block's class, given the
 // variables bound by the run before it (in).
 func svBlockLet(l *ir.Let, in map[*ir.Var]bool) bool {
+	if l.Var != nil && svScalarLet(l, in) {
+		return true
+	}
 	if l.Var == nil || !isF64Rank(l.Var.T, 1, 2) {
 		return false
 	}
 	pc, ok := l.Value.(*ir.PrimCall)
 	if !ok {
 		return false
+	}
+	if isRow(pc) {
+		// A row of a matrix bound outside the run: the let names the
+		// elements the block reads.
+		return isF64Rank(pc.T, 1, 1) && vecExpr(pc, in)
 	}
 	switch pc.Op {
 	case ir.PrimAccAdd, ir.PrimAccAddAt:
@@ -187,6 +205,13 @@ func svBlockLet(l *ir.Let, in map[*ir.Var]bool) bool {
 	}
 	_, ok = fusibleOp(pc)
 	return ok && ir.Rank(pc.T) == 1 && vecExpr(pc, in)
+}
+
+// svScalarLet reports whether let l binds an i64 or f64 built of
+// variables and constants (pureInt, pureF): the block runs its own code
+// first, so that the indices and scalars read at entry may use it.
+func svScalarLet(l *ir.Let, in map[*ir.Var]bool) bool {
+	return pureInt(l.Value, in) || pureF(l.Value, in)
 }
 
 // isF64Rank reports whether t is an f64 array of rank lo..hi.
@@ -286,8 +311,21 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp) (
 	if plainOps {
 		bd.b.tape = 0
 	}
-	for _, l := range run {
+	for k, l := range run {
+		if svScalarLet(l, bd.in) {
+			bd.b.pre = append(bd.b.pre, k)
+			continue
+		}
 		pc := l.Value.(*ir.PrimCall)
+		if isRow(pc) {
+			n, err := bd.tree(pc, -1)
+			if err != nil {
+				return nil, err
+			}
+			bd.refs[l.Var] = n.ref
+			bd.in[l.Var] = true
+			continue
+		}
 		var st vbStep
 		switch pc.Op {
 		case ir.PrimAccAdd, ir.PrimAccAddAt:
@@ -328,13 +366,17 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp) (
 			bd.refs[l.Var] = out
 		}
 		bd.in[l.Var] = true
+		bd.flatten(&st, st.val)
 		bd.b.steps = append(bd.b.steps, st)
 	}
 	// What the rest of the body reads.
-	for _, l := range run {
+	for k, l := range run {
 		s, ok := c.locals[l.Var]
 		if !ok {
 			return nil, ir.Errorf(l.P, "internal error: a block's variable has no slot")
+		}
+		if svScalarLet(l, bd.in) {
+			continue // stored by its own code
 		}
 		if pc := l.Value.(*ir.PrimCall); pc.Op == ir.PrimAccAdd || pc.Op == ir.PrimAccAddAt {
 			if t, ok := c.locals[pc.Args[0].(*ir.Var)]; ok && t == s {
@@ -345,7 +387,11 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp) (
 			bd.b.zero = append(bd.b.zero, s)
 			continue
 		}
-		bd.b.outs = append(bd.b.outs, vbOut{s: s, ref: bd.refs[l.Var]})
+		o := vbOut{s: s, ref: bd.refs[l.Var], row: -1}
+		if isRow(l.Value) {
+			o.row = k
+		}
+		bd.b.outs = append(bd.b.outs, o)
 	}
 	nref := bd.b.nref
 	if nref > vbRefs || len(bd.b.scs) > vbScalars {
@@ -472,6 +518,12 @@ func runFlat(fr *frame, ops []flatOp) error {
 // resolves the adds' targets, checking everything the lets check; ok is
 // false if a check fails. It returns the steps the lets charge.
 func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
+	for _, k := range b.pre {
+		if b.general[k].store(fr); fr.err != nil {
+			fr.err = nil
+			return 0, false
+		}
+	}
 	for i := range b.exts {
 		e := &b.exts[i]
 		v, err := e.g(fr)
@@ -511,11 +563,24 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 	}
 	for i := range b.steps {
 		st := &b.steps[i]
-		n, nodes, ok := b.size(x, st.val)
-		if !ok || n > vbMax {
+		n := len(x.vec[st.leaves[0]])
+		if n > vbMax {
 			return 0, false
 		}
-		steps += int64(n) * int64(nodes)
+		for _, r := range st.leaves[1:] {
+			if len(x.vec[r]) != n {
+				return 0, false // the operation's own error
+			}
+		}
+		for _, r := range st.bufs {
+			s := x.ctx.store[r]
+			if cap(s) < n {
+				s = make([]float64, n, max(n, 16))
+				x.ctx.store[r] = s
+			}
+			x.vec[r] = s[:n]
+		}
+		steps += int64(n) * int64(st.nodes)
 		if !st.add {
 			continue
 		}
@@ -552,51 +617,21 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 	return steps, true
 }
 
-// size sets the buffers of n's operations to their length and returns it,
-// with the number of operations; ok is false when two operands differ.
-func (b *svBlock) size(x *vbRun, n *vbNode) (size, nodes int, ok bool) {
-	if n.op == nil {
-		return len(x.vec[n.ref]), 0, true
-	}
-	size = -1
-	for _, k := range n.kids {
-		if k.scalar {
-			continue
-		}
-		m, kn, ok := b.size(x, k)
-		if !ok || size >= 0 && m != size {
-			return 0, 0, false
-		}
-		size, nodes = m, nodes+kn
-	}
-	if size < 0 {
-		return 0, 0, false // scalars only: not a vector operation
-	}
-	s := x.ctx.store[n.ref]
-	if cap(s) < size {
-		s = make([]float64, size, max(size, 16))
-		x.ctx.store[n.ref] = s
-	}
-	x.vec[n.ref] = s[:size]
-	return size, nodes + 1, true
-}
-
 // exec runs the steps.
 func (b *svBlock) exec(x *vbRun) {
 	for i := range b.steps {
 		st := &b.steps[i]
+		for k := range st.ins {
+			st.ins[k].run(x)
+		}
 		if !st.add {
-			st.val.eval(x)
 			continue
 		}
-		var v []float64
-		if st.val.op == nil {
-			v = x.vec[st.val.ref]
-		} else {
-			v = st.val.eval(x)
+		v, dst := x.vec[st.val.ref], x.vec[st.out]
+		v = v[:len(dst)]
+		for k := range dst {
+			dst[k] += v[k]
 		}
-		dst := x.vec[st.out]
-		runtime.AddTo(dst, dst, v)
 	}
 }
 
@@ -608,6 +643,13 @@ func (b *svBlock) finish(fr *frame, x *vbRun) error {
 		fr.slots[s] = runtime.Value{}
 	}
 	for k, o := range b.outs {
+		if o.row >= 0 {
+			// The row's view, as the let makes it: its index was checked.
+			if b.general[o.row].store(fr); fr.err != nil {
+				return fr.takeErr()
+			}
+			continue
+		}
 		if a := x.arrs[o.ref]; a != nil {
 			fr.slots[o.s] = runtime.Arr(a) // an outside array, updated in place
 			continue
@@ -633,21 +675,90 @@ func (b *svBlock) finish(fr *frame, x *vbRun) error {
 	return nil
 }
 
-// eval computes operation n's elements into its buffer with the kernels
-// its primitive uses (fnode.apply's) and returns them.
-func (n *vbNode) eval(x *vbRun) []float64 {
-	dst := x.vec[n.ref]
-	piece := func(k *vbNode) []float64 {
-		if k.op == nil {
-			return x.vec[k.ref]
-		}
-		return k.eval(x)
+// vbIns is one operation of a flattened tree: dst = op(a) (unary), op(a,
+// b) (vv), op(c, b) (sv), op(a, c) (vs), or c*a + b (axpy, the sum of a
+// scaled vector and another, as fnode.apply computes it), with a, b and
+// dst refs and c a scalar's index.
+type vbIns struct {
+	op        *ir.Prim
+	kind      uint8
+	dst, a, b int
+	c         int
+}
+
+const (
+	insUnary uint8 = iota
+	insVV
+	insSV
+	insVS
+	insAxpy
+)
+
+// flatten appends n's operations to st in evaluation order and records
+// its leaves and buffers.
+func (bd *vbBuilder) flatten(st *vbStep, n *vbNode) {
+	if n.scalar {
+		return
 	}
+	if n.op == nil {
+		st.leaves = append(st.leaves, n.ref)
+		return
+	}
+	st.nodes++
+	st.bufs = append(st.bufs, n.ref)
+	in := vbIns{op: n.op, dst: n.ref}
 	if len(n.kids) == 1 {
-		a := piece(n.kids[0])
-		switch n.op {
+		bd.flatten(st, n.kids[0])
+		in.kind, in.a = insUnary, n.kids[0].ref
+		st.ins = append(st.ins, in)
+		return
+	}
+	l, r := n.kids[0], n.kids[1]
+	if n.op == ir.PrimAdd && !l.scalar && !r.scalar {
+		// c*v + w: the product is not made (but counted, as fused trees
+		// count it).
+		for _, p := range [][2]*vbNode{{l, r}, {r, l}} {
+			if m, w := p[0], p[1]; m.op == ir.PrimMul && len(m.kids) == 2 && m.kids[0].scalar != m.kids[1].scalar {
+				c, v := m.kids[0], m.kids[1]
+				if v.scalar {
+					c, v = v, c
+				}
+				st.nodes++
+				bd.flatten(st, v)
+				bd.flatten(st, w)
+				in.kind, in.c, in.a, in.b = insAxpy, c.sc, v.ref, w.ref
+				st.ins = append(st.ins, in)
+				return
+			}
+		}
+	}
+	bd.flatten(st, l)
+	bd.flatten(st, r)
+	switch {
+	case l.scalar:
+		in.kind, in.c, in.b = insSV, l.sc, r.ref
+	case r.scalar:
+		in.kind, in.a, in.c = insVS, l.ref, r.sc
+	default:
+		in.kind, in.a, in.b = insVV, l.ref, r.ref
+	}
+	st.ins = append(st.ins, in)
+}
+
+// run computes the operation's elements. Sums, differences and products
+// are computed in place (each is one correctly rounded operation, as in
+// the kernels); quotients and functions call the kernels fnode.apply
+// calls.
+func (in *vbIns) run(x *vbRun) {
+	dst := x.vec[in.dst]
+	switch in.kind {
+	case insUnary:
+		a := x.vec[in.a][:len(dst)]
+		switch in.op {
 		case ir.PrimNeg:
-			runtime.NegTo(dst, a)
+			for i, v := range a {
+				dst[i] = -v
+			}
 		case ir.PrimExp:
 			runtime.ExpTo(dst, a)
 		case ir.PrimAbs:
@@ -655,94 +766,88 @@ func (n *vbNode) eval(x *vbRun) []float64 {
 		case ir.PrimSqrt:
 			runtime.SqrtTo(dst, a)
 		default:
-			f := n.op.F1
+			f := in.op.F1
 			for i, v := range a {
 				dst[i] = f(v)
 			}
 		}
-		return dst
-	}
-	l, r := n.kids[0], n.kids[1]
-	switch {
-	case l.scalar:
-		c, b := x.sc[l.sc], piece(r)
-		switch n.op {
+	case insVV:
+		a, b := x.vec[in.a][:len(dst)], x.vec[in.b][:len(dst)]
+		switch in.op {
 		case ir.PrimAdd:
-			runtime.AddConstTo(dst, b, c)
+			for i := range dst {
+				dst[i] = a[i] + b[i]
+			}
 		case ir.PrimSub:
-			runtime.ConstSubTo(dst, c, b)
+			for i := range dst {
+				dst[i] = a[i] - b[i]
+			}
 		case ir.PrimMul:
-			runtime.ScaleTo(dst, c, b)
-		case ir.PrimDiv:
-			runtime.ConstDivTo(dst, c, b)
-		default:
-			f := n.op.F2
-			for i, v := range b {
-				dst[i] = f(c, v)
+			for i := range dst {
+				dst[i] = a[i] * b[i]
 			}
-		}
-	case r.scalar:
-		a, c := piece(l), x.sc[r.sc]
-		switch n.op {
-		case ir.PrimAdd:
-			runtime.AddConstTo(dst, a, c)
-		case ir.PrimSub:
-			runtime.AddConstTo(dst, a, -c)
-		case ir.PrimMul:
-			runtime.ScaleTo(dst, c, a)
-		case ir.PrimDiv:
-			runtime.DivConstTo(dst, a, c)
-		default:
-			f := n.op.F2
-			for i, v := range a {
-				dst[i] = f(v, c)
-			}
-		}
-	default:
-		if n.op == ir.PrimAdd {
-			// c*v + w in one pass, as fnode.apply does.
-			if c, v, ok := vbScaled(l, x); ok {
-				runtime.AxpyTo(dst, c, piece(v), piece(r))
-				return dst
-			}
-			if c, v, ok := vbScaled(r, x); ok {
-				runtime.AxpyTo(dst, c, piece(v), piece(l))
-				return dst
-			}
-		}
-		a, b := piece(l), piece(r)
-		switch n.op {
-		case ir.PrimAdd:
-			runtime.AddTo(dst, a, b)
-		case ir.PrimSub:
-			runtime.SubTo(dst, a, b)
-		case ir.PrimMul:
-			runtime.MulTo(dst, a, b)
 		case ir.PrimDiv:
 			runtime.DivTo(dst, a, b)
 		default:
-			f := n.op.F2
+			f := in.op.F2
 			for i := range dst {
 				dst[i] = f(a[i], b[i])
 			}
 		}
+	case insSV:
+		c, b := x.sc[in.c], x.vec[in.b][:len(dst)]
+		switch in.op {
+		case ir.PrimAdd:
+			for i, v := range b {
+				dst[i] = v + c
+			}
+		case ir.PrimSub:
+			for i, v := range b {
+				dst[i] = c - v
+			}
+		case ir.PrimMul:
+			for i, v := range b {
+				dst[i] = c * v
+			}
+		case ir.PrimDiv:
+			runtime.ConstDivTo(dst, c, b)
+		default:
+			f := in.op.F2
+			for i, v := range b {
+				dst[i] = f(c, v)
+			}
+		}
+	case insVS:
+		a, c := x.vec[in.a][:len(dst)], x.sc[in.c]
+		switch in.op {
+		case ir.PrimAdd:
+			for i, v := range a {
+				dst[i] = v + c
+			}
+		case ir.PrimSub:
+			// As AddConstTo(dst, a, -c) computes it.
+			for i, v := range a {
+				dst[i] = v + -c
+			}
+		case ir.PrimMul:
+			for i, v := range a {
+				dst[i] = c * v
+			}
+		case ir.PrimDiv:
+			runtime.DivConstTo(dst, a, c)
+		default:
+			f := in.op.F2
+			for i, v := range a {
+				dst[i] = f(v, c)
+			}
+		}
+	case insAxpy:
+		c, a, b := x.sc[in.c], x.vec[in.a][:len(dst)], x.vec[in.b][:len(dst)]
+		for i := range dst {
+			// The conversion rounds the product: no fused multiply-add.
+			dst[i] = float64(c*a[i]) + b[i]
+		}
 	}
-	return dst
-}
-
-// vbScaled is scaled for a block's node: a product of a scalar c and a
-// vector operand v.
-func vbScaled(n *vbNode, x *vbRun) (c float64, v *vbNode, ok bool) {
-	if n.op != ir.PrimMul || len(n.kids) != 2 {
-		return 0, nil, false
-	}
-	switch l, r := n.kids[0], n.kids[1]; {
-	case l.scalar && !r.scalar:
-		return x.sc[l.sc], r, true
-	case r.scalar && !l.scalar:
-		return x.sc[r.sc], l, true
-	}
-	return 0, nil, false
 }
 
 // get takes a context for one run.
@@ -767,3 +872,58 @@ var (
 	noSVBlock bool
 	svBlocks  atomic.Int64
 )
+
+// svLet compiles let e as a block when a run of lets in the class starts
+// at it (outside flat loop bodies, which revChain compiles): the lets are
+// compiled as compileLet would (storeLet, in order), the block runs them,
+// the body follows, and what died with the lets is released after it, as
+// the nested lets release it.
+func (c *fnComp) svLet(e *ir.Let) (evalFn, bool, error) {
+	runs := svRuns(e)
+	if len(runs) == 0 || runs[0][0] != e {
+		return nil, false, nil
+	}
+	run := runs[0]
+	base := c.depth
+	slots := make([]int, len(run))
+	deads := make([]uint8, len(run))
+	ops := make([]flatOp, len(run))
+	for k, l := range run {
+		s := c.alloc(1)
+		val, dead, err := c.storeLet(l, s)
+		if err != nil {
+			return nil, true, err
+		}
+		c.bind(l.Var, s)
+		slots[k], deads[k], ops[k] = s, dead, flatOp{store: val}
+	}
+	rest := run[len(run)-1].Body
+	b, err := c.compileSVBlock(run, rest, ops)
+	var body evalFn
+	if err == nil {
+		body, err = c.compile(rest)
+	}
+	for _, l := range run {
+		delete(c.locals, l.Var)
+	}
+	c.depth = base
+	if err != nil {
+		return nil, true, err
+	}
+	head := func(fr *frame) error { return runFlat(fr, ops) }
+	if b != nil {
+		head = b.run
+	}
+	return func(fr *frame) (runtime.Value, error) {
+		if err := head(fr); err != nil {
+			return runtime.Value{}, err
+		}
+		r, err := body(fr)
+		for k := len(run) - 1; k >= 0; k-- {
+			if deads[k] != deadNone {
+				release(fr.m, deads[k], fr.slots[slots[k]])
+			}
+		}
+		return r, err
+	}, true, nil
+}

@@ -119,6 +119,11 @@ func (c *fnComp) revChain(loop *ir.Loop, k, ss, ix int) (body func(fr *frame) er
 		if len(ops) != at+len(run) {
 			return nil // a let took other than one op: no block
 		}
+		for _, op := range ops[at:] {
+			if op.once {
+				return nil // a row read once per run stays so
+			}
+		}
 		b, err := c.compileSVBlock(run, next, slices.Clone(ops[at:]))
 		if err != nil || b == nil {
 			return err
@@ -484,12 +489,17 @@ func svRuns(e ir.Expr) [][]*ir.Let {
 	}
 	var runs [][]*ir.Let
 	var run []*ir.Let
-	in := map[*ir.Var]bool{}
+	vecs := 0                // the run's vector lets
+	in := map[*ir.Var]bool{} // and their variables
 	end := func() {
-		if len(run) >= svMinRun {
+		// Scalar lets at the end are left to run alone.
+		for len(run) > 0 && svScalarLet(run[len(run)-1], in) {
+			run = run[:len(run)-1]
+		}
+		if vecs >= svMinRun {
 			runs = append(runs, run)
 		}
-		run = nil
+		run, vecs = nil, 0
 		clear(in)
 	}
 	for {
@@ -497,10 +507,14 @@ func svRuns(e ir.Expr) [][]*ir.Let {
 		if !ok {
 			break
 		}
-		if svBlockLet(l, in) {
+		switch {
+		case l.Var != nil && len(run) > 0 && svScalarLet(l, in):
+			run = append(run, l)
+		case svBlockLet(l, in) && !svScalarLet(l, in):
 			run = append(run, l)
 			in[l.Var] = true
-		} else {
+			vecs++
+		default:
 			end()
 		}
 		e = l.Body
