@@ -58,3 +58,6 @@ func SetNoSVBlock() func() {
 
 // SVBlocks is the number of small-vector blocks compiled so far.
 func SVBlocks() int64 { return svBlocks.Load() }
+
+// SVRan is the number of small-vector block runs that did not fall back.
+func SVRan() int64 { return svRan.Load() }

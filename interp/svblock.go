@@ -63,6 +63,7 @@ type vbNode struct {
 // (rank 1 or 2), a row of it (row, i) or a slice of it (i, hi).
 type vbExt struct {
 	ref   int
+	base  int // a row's matrix's ref (g is nil), or -1
 	g     evalFn
 	i, hi icode
 	row   bool
@@ -85,11 +86,14 @@ type vbStep struct {
 	val     *vbNode
 	out     int
 	add, at bool
-	acc     int
-	idx     icode
-	pad     bool
-	lo      icode
-	like    int
+	// zero: acc_zero_at(acc, idx), out its row; fresh: acc_add(zeros(idx),
+	// val) into buffer out.
+	zero, fresh bool
+	acc         int
+	idx         icode
+	pad         bool
+	lo          icode
+	like        int
 }
 
 // vbOut is a variable the rest of the body reads: slot s gets the value
@@ -162,7 +166,7 @@ func (bd *vbBuilder) newBuf() int {
 // svBlockLet reports whether let l is in the block's class, given the
 // variables bound by the run before it (in).
 func svBlockLet(l *ir.Let, in map[*ir.Var]bool) bool {
-	if l.Var != nil && svScalarLet(l, in) {
+	if l.Var != nil && svPreLet(l, in) {
 		return true
 	}
 	if l.Var == nil || !isF64Rank(l.Var.T, 1, 2) {
@@ -173,24 +177,33 @@ func svBlockLet(l *ir.Let, in map[*ir.Var]bool) bool {
 		return false
 	}
 	if isRow(pc) {
-		// A row of a matrix bound outside the run: the let names the
-		// elements the block reads.
+		// A row of a matrix: the let names the elements the block reads.
 		return isF64Rank(pc.T, 1, 1) && vecExpr(pc, in)
 	}
 	switch pc.Op {
+	case ir.PrimAccZeroAt:
+		a, ok := pc.Args[0].(*ir.Var)
+		return len(pc.Args) == 2 && ok && isF64Rank(a.T, 2, 2) && pureInt(pc.Args[1], in)
 	case ir.PrimAccAdd, ir.PrimAccAddAt:
 		at := pc.Op == ir.PrimAccAddAt
 		if len(pc.Args) != 2+btoi(at) {
 			return false
 		}
 		a, ok := pc.Args[0].(*ir.Var)
-		if !ok || !isF64Rank(a.T, 1+btoi(at), 1+btoi(at)) {
+		if z := zerosOf(pc.Args[0]); z != nil {
+			ok, a = true, nil
+		}
+		if !ok || a != nil && !isF64Rank(a.T, 1+btoi(at), 1+btoi(at)) {
 			return false
 		}
 		if at && !pureInt(pc.Args[1], in) {
 			return false
 		}
 		v := pc.Args[len(pc.Args)-1]
+		if z := zerosOf(pc.Args[0]); z != nil && !at {
+			// acc_add(zeros(n), v): a new vector.
+			return pureInt(z.Args[0], in) && isF64Rank(v.Type(), 1, 1) && vecExpr(v, in)
+		}
 		if pad, ok := v.(*ir.PrimCall); ok && pad.Op == ir.PrimPadLike {
 			if len(pad.Args) != 3 || !isF64Rank(pad.T, 1, 1) {
 				return false
@@ -205,6 +218,26 @@ func svBlockLet(l *ir.Let, in map[*ir.Var]bool) bool {
 	}
 	_, ok = fusibleOp(pc)
 	return ok && ir.Rank(pc.T) == 1 && vecExpr(pc, in)
+}
+
+// zerosOf returns e when it is zeros(n) of f64, else nil.
+func zerosOf(e ir.Expr) *ir.PrimCall {
+	pc, ok := e.(*ir.PrimCall)
+	if !ok || pc.Op != ir.PrimZeros || len(pc.Args) != 1 || !isF64Rank(pc.T, 1, 1) {
+		return nil
+	}
+	return pc
+}
+
+// svPreLet reports whether let l binds a scalar built of variables and
+// constants (svScalarLet) or a field t.k of a tuple variable: values
+// read, not computed, whose own code the block runs first.
+func svPreLet(l *ir.Let, in map[*ir.Var]bool) bool {
+	if p, ok := l.Value.(*ir.Proj); ok {
+		_, isVar := p.X.(*ir.Var)
+		return isVar && isF64Rank(l.Var.T, 1, 2)
+	}
+	return svScalarLet(l, in)
 }
 
 // svScalarLet reports whether let l binds an i64 or f64 built of
@@ -243,8 +276,10 @@ func vecExpr(e ir.Expr, in map[*ir.Var]bool) bool {
 			return true
 		}
 		if isRow(x) {
+			// A row of an outside matrix, or of an accumulator the run
+			// updated (the view sees the updates, as the row's view does).
 			m, ok := x.Args[0].(*ir.Var)
-			return ok && !in[m] && isF64Rank(m.T, 2, 2) && pureInt(x.Args[1], in)
+			return ok && isF64Rank(m.T, 2, 2) && pureInt(x.Args[1], in)
 		}
 		if x.Op == ir.PrimSlice && len(x.Args) == 3 {
 			v, ok := x.Args[0].(*ir.Var)
@@ -305,16 +340,21 @@ func pureF(e ir.Expr, in map[*ir.Var]bool) bool {
 // compileSVBlock compiles a run of lets in the class, already compiled
 // one by one into general (which bound their variables to slots), with
 // rest the body after the run.
-func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp) (*svBlock, error) {
+func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, opOf []int) (*svBlock, error) {
 	bd := &vbBuilder{c: c, b: &svBlock{tape: c.tape, pos: run[0].P, general: general},
 		refs: map[*ir.Var]int{}, in: map[*ir.Var]bool{}}
 	if plainOps {
 		bd.b.tape = 0
 	}
 	for k, l := range run {
-		if svScalarLet(l, bd.in) {
-			bd.b.pre = append(bd.b.pre, k)
+		if svPreLet(l, bd.in) {
+			if opOf[k] >= 0 {
+				bd.b.pre = append(bd.b.pre, opOf[k])
+			}
 			continue
+		}
+		if opOf[k] < 0 {
+			return nil, nil // not a let the block computes: no block
 		}
 		pc := l.Value.(*ir.PrimCall)
 		if isRow(pc) {
@@ -327,8 +367,34 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp) (
 			continue
 		}
 		var st vbStep
-		switch pc.Op {
-		case ir.PrimAccAdd, ir.PrimAccAddAt:
+		switch z := zerosOf(pc.Args[0]); {
+		case pc.Op == ir.PrimAccZeroAt:
+			var err error
+			st.zero = true
+			if st.acc, err = bd.varRef(pc.Args[0].(*ir.Var)); err != nil {
+				return nil, err
+			}
+			if st.idx, err = c.typedI(pc.Args[1]); err != nil {
+				return nil, err
+			}
+			st.out = bd.newRef()
+			bd.refs[l.Var] = st.acc
+			bd.in[l.Var] = true
+			bd.b.steps = append(bd.b.steps, st)
+			continue
+		case pc.Op == ir.PrimAccAdd && z != nil:
+			var err error
+			st.fresh = true
+			if st.idx, err = c.typedI(z.Args[0]); err != nil {
+				return nil, err
+			}
+			if st.val, err = bd.tree(pc.Args[1], -1); err != nil {
+				return nil, err
+			}
+			st.out = bd.newBuf()
+			st.bufs = append(st.bufs, st.out)
+			bd.refs[l.Var] = st.out
+		case pc.Op == ir.PrimAccAdd || pc.Op == ir.PrimAccAddAt:
 			st.add = true
 			st.at = pc.Op == ir.PrimAccAddAt
 			var err error
@@ -354,6 +420,9 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp) (
 			if st.val, err = bd.tree(v, -1); err != nil {
 				return nil, err
 			}
+			if !st.at && bd.isView(st.acc) {
+				return nil, nil // an add into a view: the lets run alone
+			}
 			st.out = bd.newRef()    // the target's elements, resolved at entry
 			bd.refs[l.Var] = st.acc // the let's value is the accumulator
 		default:
@@ -375,11 +444,11 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp) (
 		if !ok {
 			return nil, ir.Errorf(l.P, "internal error: a block's variable has no slot")
 		}
-		if svScalarLet(l, bd.in) {
+		if svPreLet(l, bd.in) {
 			continue // stored by its own code
 		}
 		if pc := l.Value.(*ir.PrimCall); pc.Op == ir.PrimAccAdd || pc.Op == ir.PrimAccAddAt {
-			if t, ok := c.locals[pc.Args[0].(*ir.Var)]; ok && t == s {
+			if t, ok := c.locals[varOf(pc.Args[0])]; ok && t == s {
 				continue // a state field, updated in its own slot
 			}
 		}
@@ -389,7 +458,7 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp) (
 		}
 		o := vbOut{s: s, ref: bd.refs[l.Var], row: -1}
 		if isRow(l.Value) {
-			o.row = k
+			o.row = opOf[k]
 		}
 		bd.b.outs = append(bd.b.outs, o)
 	}
@@ -400,6 +469,16 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp) (
 	bd.b.pool.New = func() any { return &vbCtx{store: make([][]float64, nref)} }
 	svBlocks.Add(1)
 	return bd.b, nil
+}
+
+// isView reports whether ref r is a row or a slice read at entry.
+func (bd *vbBuilder) isView(r int) bool {
+	for _, e := range bd.b.exts {
+		if e.ref == r {
+			return e.base >= 0 || e.slice
+		}
+	}
+	return false
 }
 
 // varRef is the ref of vector variable v: the run's own, or an outside
@@ -414,7 +493,7 @@ func (bd *vbBuilder) varRef(v *ir.Var) (int, error) {
 	}
 	r := bd.newRef()
 	bd.refs[v] = r
-	bd.b.exts = append(bd.b.exts, vbExt{ref: r, g: g})
+	bd.b.exts = append(bd.b.exts, vbExt{ref: r, g: g, base: -1})
 	return r, nil
 }
 
@@ -435,12 +514,26 @@ func (bd *vbBuilder) tree(e ir.Expr, out int) (*vbNode, error) {
 		r, err := bd.varRef(x)
 		return &vbNode{ref: r, sc: -1}, err
 	case *ir.PrimCall:
-		if isRow(x) || x.Op == ir.PrimSlice {
+		if isRow(x) {
+			// A row of a matrix: an outside one's, or an accumulator's of
+			// the run, by its ref.
+			base, err := bd.varRef(x.Args[0].(*ir.Var))
+			if err != nil {
+				return nil, err
+			}
+			ext := vbExt{ref: bd.newRef(), base: base, row: true}
+			if ext.i, err = c.typedI(x.Args[1]); err != nil {
+				return nil, err
+			}
+			bd.b.exts = append(bd.b.exts, ext)
+			return &vbNode{ref: ext.ref, sc: -1}, nil
+		}
+		if x.Op == ir.PrimSlice {
 			g, err := c.compile(x.Args[0])
 			if err != nil {
 				return nil, err
 			}
-			ext := vbExt{ref: bd.newRef(), g: g, row: isRow(x), slice: !isRow(x)}
+			ext := vbExt{ref: bd.newRef(), g: g, base: -1, slice: true}
 			if ext.i, err = c.typedI(x.Args[1]); err != nil {
 				return nil, err
 			}
@@ -490,6 +583,7 @@ func (b *svBlock) run(fr *frame) error {
 	if !ok {
 		return runFlat(fr, b.general)
 	}
+	svRan.Add(1)
 	if err := fr.m.Step(steps); err != nil {
 		return errAt(b.pos, err) // cancelled
 	}
@@ -526,16 +620,21 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 	}
 	for i := range b.exts {
 		e := &b.exts[i]
-		v, err := e.g(fr)
-		if err != nil {
-			fr.err = nil
-			return 0, false
+		var a *runtime.Array
+		if e.base >= 0 {
+			a = x.arrs[e.base]
+		} else {
+			v, err := e.g(fr)
+			if err != nil {
+				fr.err = nil
+				return 0, false
+			}
+			a, _ = v.R.(*runtime.Array)
+			x.arrs[e.ref] = a
 		}
-		a, _ := v.R.(*runtime.Array)
 		if a == nil || a.Kind != runtime.ElemF64 {
 			return 0, false
 		}
-		x.arrs[e.ref] = a
 		switch {
 		case e.row:
 			j := e.i(fr)
@@ -563,6 +662,16 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 	}
 	for i := range b.steps {
 		st := &b.steps[i]
+		if st.zero {
+			a, j := x.arrs[st.acc], st.idx(fr)
+			if a == nil || len(a.Shape) != 2 || uint64(j) >= uint64(a.Len()) {
+				return 0, false
+			}
+			rs := a.RowSize()
+			x.vec[st.out] = a.F[int(j)*rs : int(j+1)*rs]
+			steps += int64(rs)
+			continue
+		}
 		n := len(x.vec[st.leaves[0]])
 		if n > vbMax {
 			return 0, false
@@ -581,6 +690,13 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 			x.vec[r] = s[:n]
 		}
 		steps += int64(n) * int64(st.nodes)
+		if st.fresh {
+			if st.idx(fr) != int64(n) {
+				return 0, false // zeros' or acc_add's own error
+			}
+			steps += 2 * int64(n) // the zeros, and the add
+			continue
+		}
 		if !st.add {
 			continue
 		}
@@ -621,8 +737,20 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 func (b *svBlock) exec(x *vbRun) {
 	for i := range b.steps {
 		st := &b.steps[i]
+		if st.zero {
+			clear(x.vec[st.out])
+			continue
+		}
 		for k := range st.ins {
 			st.ins[k].run(x)
+		}
+		if st.fresh {
+			v, dst := x.vec[st.val.ref], x.vec[st.out]
+			v = v[:len(dst)]
+			for k := range dst {
+				dst[k] = 0 + v[k] // as the add into zeros rounds -0
+			}
+			continue
 		}
 		if !st.add {
 			continue
@@ -867,10 +995,12 @@ func (b *svBlock) put(x *vbCtx) {
 
 // noSVBlock, set by tests, runs every block through its lets' own code:
 // the reference the blocks are compared with. svBlocks counts the blocks
-// compiled, so that the tests can tell one ran.
+// compiled and svRan their runs that did not fall back, so that the tests
+// can tell one ran.
 var (
 	noSVBlock bool
 	svBlocks  atomic.Int64
+	svRan     atomic.Int64 // runs of blocks that did not fall back
 )
 
 // svLet compiles let e as a block when a run of lets in the class starts
@@ -898,7 +1028,11 @@ func (c *fnComp) svLet(e *ir.Let) (evalFn, bool, error) {
 		slots[k], deads[k], ops[k] = s, dead, flatOp{store: val}
 	}
 	rest := run[len(run)-1].Body
-	b, err := c.compileSVBlock(run, rest, ops)
+	opOf := make([]int, len(run))
+	for k := range opOf {
+		opOf[k] = k
+	}
+	b, err := c.compileSVBlock(run, rest, ops, opOf)
 	var body evalFn
 	if err == nil {
 		body, err = c.compile(rest)
@@ -926,4 +1060,10 @@ func (c *fnComp) svLet(e *ir.Let) (evalFn, bool, error) {
 		}
 		return r, err
 	}, true, nil
+}
+
+// varOf is e when it is a variable, else nil.
+func varOf(e ir.Expr) *ir.Var {
+	v, _ := e.(*ir.Var)
+	return v
 }

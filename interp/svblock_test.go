@@ -124,7 +124,11 @@ func TestSVBlock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			ran := interp.SVRan()
 			got, err := hot.Call(ctx, c.def, c.args(), runtime.Limits{})
+			if !c.wantErr && interp.SVRan() == ran {
+				t.Errorf("every block fell back on its lets")
+			}
 			want, errRef := ref.Call(ctx, c.def, c.args(), runtime.Limits{})
 			if c.wantErr {
 				if err == nil || !sameErr(err, errRef) {

@@ -109,22 +109,30 @@ func (c *fnComp) revChain(loop *ir.Loop, k, ss, ix int) (body func(fr *frame) er
 	// (svblock.go): once the run's lets are compiled, their ops become one
 	// block that falls back on them.
 	runs := svRuns(e)
-	runAt, ri := -1, 0 // where the current run's ops start; the next run
+	ri := 0          // the next run
+	var starts []int // where each let of the current run's ops start
 	flush := func(next ir.Expr) error {
-		if ri >= len(runs) || runAt < 0 || runs[ri][len(runs[ri])-1].Body != next {
+		if ri >= len(runs) || len(starts) == 0 || runs[ri][len(runs[ri])-1].Body != next {
 			return nil
 		}
-		run, at := runs[ri], runAt
-		ri, runAt = ri+1, -1
-		if len(ops) != at+len(run) {
-			return nil // a let took other than one op: no block
-		}
-		for _, op := range ops[at:] {
-			if op.once {
-				return nil // a row read once per run stays so
+		run, at := runs[ri], starts[0]
+		starts = append(starts, len(ops))
+		opOf := make([]int, len(run))
+		defer func() { ri, starts = ri+1, nil }()
+		for k := range run {
+			switch starts[k+1] - starts[k] {
+			case 0:
+				opOf[k] = -1 // a field named by its slot
+			case 1:
+				opOf[k] = starts[k] - at
+				if ops[starts[k]].once {
+					return nil // a row read once per run stays so
+				}
+			default:
+				return nil // a let took more than one op: no block
 			}
 		}
-		b, err := c.compileSVBlock(run, next, slices.Clone(ops[at:]))
+		b, err := c.compileSVBlock(run, next, slices.Clone(ops[at:]), opOf)
 		if err != nil || b == nil {
 			return err
 		}
@@ -139,8 +147,8 @@ func (c *fnComp) revChain(loop *ir.Loop, k, ss, ix int) (body func(fr *frame) er
 		if !ok {
 			break
 		}
-		if ri < len(runs) && runs[ri][0] == l {
-			runAt = len(ops)
+		if ri < len(runs) && (len(starts) > 0 || runs[ri][0] == l) {
+			starts = append(starts, len(ops))
 		}
 		bound = append(bound, l.Var)
 		if head, body, done, ok, err := c.bcastHead(l); ok || err != nil {
@@ -492,8 +500,8 @@ func svRuns(e ir.Expr) [][]*ir.Let {
 	vecs := 0                // the run's vector lets
 	in := map[*ir.Var]bool{} // and their variables
 	end := func() {
-		// Scalar lets at the end are left to run alone.
-		for len(run) > 0 && svScalarLet(run[len(run)-1], in) {
+		// Scalars and fields at the end are left to run alone.
+		for len(run) > 0 && svPreLet(run[len(run)-1], in) {
 			run = run[:len(run)-1]
 		}
 		if vecs >= svMinRun {
@@ -508,9 +516,9 @@ func svRuns(e ir.Expr) [][]*ir.Let {
 			break
 		}
 		switch {
-		case l.Var != nil && len(run) > 0 && svScalarLet(l, in):
+		case l.Var != nil && len(run) > 0 && svPreLet(l, in):
 			run = append(run, l)
-		case svBlockLet(l, in) && !svScalarLet(l, in):
+		case svBlockLet(l, in) && !svPreLet(l, in):
 			run = append(run, l)
 			in[l.Var] = true
 			vecs++
