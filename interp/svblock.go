@@ -8,43 +8,47 @@ import (
 	"github.com/nabla-lang/nabla/runtime"
 )
 
-// Small-vector blocks. The reverse bodies AD makes for vector code (an
-// LSTM's gates, a GMM's d-vectors) are long chains of lets on short f64
-// vectors: elementwise chains, and adds of them into accumulators,
-// rows of accumulators or parts of rows (acc_add_at(g, i, pad_like(v, lo,
-// like))). revChain (typed_loop_flat.go) runs each let as its own
-// compiled operation, and on vectors of a dozen elements the arithmetic
-// is the smaller part of each: the fused tree's context, its leaves'
-// closures and shape checks, the result vector and the closure calls
-// around it cost 100–300 ns per operation.
+// Small-vector blocks. The passes AD makes for vector code (an LSTM's
+// gates) are long chains of lets on short f64 vectors: elementwise
+// chains, rows, and adds of them into accumulators, rows of accumulators
+// or parts of rows (acc_add_at(g, i, pad_like(v, lo, like))). Compiled
+// one let at a time, on vectors of a dozen elements the arithmetic is the
+// smaller part of each: the fused tree's context, its leaves' closures
+// and shape checks, the result vector and the closure calls around it
+// cost 100–300 ns per operation.
 //
-// A run of consecutive lets of a flat chain in the class below is
-// compiled as well into one block over float64 buffers:
+// The class. A run of consecutive lets with at least svMinRun of these
+// (in a flat loop body, revChain; anywhere else, svLet):
 //
-//	let x = T                          -- T an elementwise tree, rank 1
-//	let a = acc_add(A, V)              -- A a vector variable
-//	let a = acc_add_at(A, i, V)        -- A a matrix variable
+//	let x = T                      -- T an elementwise f64 tree of rank 1
+//	let x = m[i]                   -- a row of a matrix
+//	let a = acc_add(A, V)          -- A a vector variable
+//	let a = acc_add_at(M, i, V)    -- M a matrix variable
+//	let a = acc_zero_at(M, i)
+//	let x = acc_add(zeros(n), V)
 //	   with V a tree T, a vector leaf, or pad_like(T or leaf, lo, like)
 //
-// The leaves are read-only and cannot fail but for their bounds: f64
-// variables and constants (and +, -, *, / of them), vector variables
-// bound before the run, rows m[i] of matrix variables and slices
-// v[lo:hi] of vector variables, with every index built of integer
-// variables and constants by +, - and *; A is a variable bound before
-// the run or an earlier acc let of the run, like a vector variable bound
-// before it.
+// and between them lets of scalars built of variables and constants by
+// +, - and * (and / for f64), and of fields t.k of tuple variables, whose
+// own code runs first. The trees' leaves are f64 variables and constants
+// (and such scalars), vector variables, rows m[i] and slices v[lo:hi] of
+// variables, every index built of integer variables and constants; M
+// and m are matrix variables bound before the run or accumulators of it
+// (a row of one sees the run's updates, as the row's view would), like a
+// vector variable bound before the run. Nothing in the class can fail but
+// by a size or an index; vectors are at most vbMax long.
 //
 // At entry the block reads every leaf and index once and checks every
 // size, bound, row shape and the step limit; the lets' values then live
-// in buffers of the block's context, each tree is computed with the
-// fused trees' kernels (so the bits are the same), each add goes straight
-// into the accumulator's storage, and the steps of all lets are charged
-// at once (the same number the lets charge: one per element and
-// operation, one per element added). A variable the rest of the body
-// uses gets the array the let would have made. When anything disagrees
-// (a size, an index out of range, the steps left), the block runs the
-// lets' own compiled code instead, which fails as and where they fail:
-// reading the leaves changed nothing.
+// in buffers, each tree runs as a list of operations (vbIns) that round
+// as the fused trees' kernels do (so the bits are the same), each add
+// goes straight into the accumulator's storage, and the steps of all
+// lets are charged at once (the same number the lets charge: one per
+// element and operation, one per element added, cleared or made). A
+// variable the rest of the body reads gets the array the let would have
+// made. When anything disagrees (a size, an index out of range, the steps
+// left), the block runs the lets' own compiled code instead, which fails
+// as and where they fail: reading the leaves changed nothing.
 
 // A ref names a vector of one run of a block: an outside read (a
 // variable's array, a row, a slice) or a buffer of the block's context.
@@ -101,7 +105,7 @@ type vbStep struct {
 type vbOut struct {
 	s   int
 	ref int
-	row int // a row let's index in general, whose code makes the view; else -1
+	row int // a row let's ext, whose view it makes; else -1
 }
 
 // svBlock is a compiled run of lets.
@@ -439,7 +443,7 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, o
 		bd.b.steps = append(bd.b.steps, st)
 	}
 	// What the rest of the body reads.
-	for k, l := range run {
+	for _, l := range run {
 		s, ok := c.locals[l.Var]
 		if !ok {
 			return nil, ir.Errorf(l.P, "internal error: a block's variable has no slot")
@@ -458,7 +462,11 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, o
 		}
 		o := vbOut{s: s, ref: bd.refs[l.Var], row: -1}
 		if isRow(l.Value) {
-			o.row = opOf[k]
+			for j, e := range bd.b.exts {
+				if e.ref == o.ref {
+					o.row = j
+				}
+			}
 		}
 		bd.b.outs = append(bd.b.outs, o)
 	}
@@ -772,10 +780,11 @@ func (b *svBlock) finish(fr *frame, x *vbRun) error {
 	}
 	for k, o := range b.outs {
 		if o.row >= 0 {
-			// The row's view, as the let makes it: its index was checked.
-			if b.general[o.row].store(fr); fr.err != nil {
-				return fr.takeErr()
-			}
+			// The row's view (its matrix's variable may be gone: an
+			// accumulator of the run nobody reads after it). The index
+			// was checked at entry and reads nothing the run changed.
+			e := &b.exts[o.row]
+			fr.slots[o.s] = runtime.Arr(fr.m.Row(x.arrs[e.base], int(e.i(fr))))
 			continue
 		}
 		if a := x.arrs[o.ref]; a != nil {

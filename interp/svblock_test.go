@@ -33,6 +33,18 @@ var svCases = []struct {
 		},
 	},
 	{
+		// The backward pass of the residuals reads rows of accumulators
+		// the run updated and nobody reads after it.
+		name: "BA Jacobian",
+		src:  "../bench/gradbench/ba.nab", file: true,
+		def: "jacobian",
+		args: func() []runtime.Value {
+			idx := func(xs ...int64) runtime.Value { return runtime.Arr(runtime.FromI64(xs)) }
+			return []runtime.Value{flatArray(9, 2, 11), flatArray(10, 3, 3), flatArray(11, 4), flatArray(12, 4, 2),
+				idx(0, 1, 1, 0), idx(2, 0, 1, 2)}
+		},
+	},
+	{
 		name: "vector recurrence",
 		src:  svRecSrc,
 		def:  "f",

@@ -41,6 +41,9 @@ import (
 //     (storeLet), and released when the iteration ends if its value dies
 //     there, as the let would release it after its body.
 //
+// A run of lets on short vectors (svblock.go) runs as one block, which
+// falls back on the lets' own steps.
+//
 // The final tuple's fields are evaluated into scratch slots and copied to
 // the state's, except a field already in its own slot. Values, errors,
 // their positions and the steps charged are those of the general path:
@@ -485,12 +488,14 @@ func (it *Interp) invariantRows(l *ir.Loop) []*ir.Let {
 	return rows
 }
 
-// svMinRun is the shortest run made a block: two or three lets of long
-// fused chains (an LSTM cell's forward step) run as fast alone.
+// svMinRun is the fewest vector lets a run made a block has: the two long
+// fused chains of an LSTM objective's step ran no faster as a block
+// (svblock.go).
 const svMinRun = 3
 
-// svRuns returns the runs of svMinRun or more consecutive lets of chain e in
-// the small-vector block's class (svBlockLet).
+// svRuns returns the runs of consecutive lets of chain e in the
+// small-vector block's class (svBlockLet) with svMinRun vector lets or
+// more.
 func svRuns(e ir.Expr) [][]*ir.Let {
 	if noSVBlock {
 		return nil
