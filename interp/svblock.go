@@ -59,7 +59,7 @@ type vbNode struct {
 	op     *ir.Prim
 	kids   []*vbNode
 	ref    int // vector leaf: its ref; operation: its buffer's ref
-	sc     int // scalar leaf: index into vbCtx.sc, else -1
+	sc     int // scalar leaf: index into vbRun.sc, else -1
 	scalar bool
 }
 
@@ -74,10 +74,11 @@ type vbExt struct {
 	slice bool
 }
 
-// vbStep is one let of the block: a tree computed into buffer out, or an
+// vbStep is one let of the block: a tree computed into buffer out; an
 // add of val into the elements of accumulator acc (its row idx when at,
 // the part [lo, lo+n) of that when pad, like giving the padded length)
-// that entry resolves into ref out.
+// that entry resolves into ref out; a row of acc cleared (zero); or val
+// added to zeros into buffer out (fresh).
 type vbStep struct {
 	// The value: its tree, flattened into ins (its operations in
 	// evaluation order), with its vector leaves' refs (all of one length)
@@ -113,14 +114,13 @@ type svBlock struct {
 	exts    []vbExt
 	scs     []fcode
 	nref    int
-	bufs    []int // the refs that are buffers
 	steps   []vbStep
 	outs    []vbOut
 	zero    []int // slots of the lets' variables the rest does not read
 	tape    int
 	pos     ir.Pos
 	general []flatOp // the lets' own compiled code
-	pre     []int    // the scalar lets, by index in general
+	pre     []int    // the scalar and field lets, by index in general
 	spare   atomic.Pointer[vbCtx]
 	pool    sync.Pool
 }
@@ -161,11 +161,9 @@ func (bd *vbBuilder) newRef() int {
 	return r
 }
 
-func (bd *vbBuilder) newBuf() int {
-	r := bd.newRef()
-	bd.b.bufs = append(bd.b.bufs, r)
-	return r
-}
+// newBuf is the ref of a new buffer (prepare sizes every buffer a step
+// writes: its bufs).
+func (bd *vbBuilder) newBuf() int { return bd.newRef() }
 
 // svBlockLet reports whether let l is in the block's class, given the
 // variables bound by the run before it (in).
