@@ -169,6 +169,9 @@ func (c *fnComp) compileLet(e *ir.Let) (evalFn, error) {
 	if f, ok, err := c.broadcastLet(e); ok || err != nil {
 		return f, err
 	}
+	if f, ok, err := c.svLet(e); ok || err != nil {
+		return f, err
+	}
 	if f, ok, err := c.sumLet(e); ok || err != nil {
 		return f, err
 	}

@@ -48,6 +48,17 @@
 // is read once per run, and an inner loop's own zero-started accumulator
 // is recycled when the iteration ends.
 //
+// # Small-vector blocks
+//
+// A run of lets on short f64 vectors (an LSTM's gates and their
+// cotangents: elementwise chains, rows, adds into accumulators, their
+// rows or parts of rows) runs as one block (svblock.go): every leaf,
+// index and size is read and checked once at entry, the lets' values
+// live in buffers, the operations round as the fused kernels do, and the
+// steps of all lets are charged at once. A variable read after the run
+// gets the array its let would have made. When a check fails the block
+// runs the lets' own code, so errors and their positions are theirs.
+//
 // # Fusion
 //
 // A chain of elementwise f64 operations (a*x + y) runs as one pass over

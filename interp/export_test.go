@@ -48,3 +48,16 @@ func LetScansDisagree(p *ir.Program) []string {
 	}
 	return out
 }
+
+// SetNoSVBlock sets noSVBlock for the external tests and returns the
+// function that clears it.
+func SetNoSVBlock() func() {
+	noSVBlock = true
+	return func() { noSVBlock = false }
+}
+
+// SVBlocks is the number of small-vector blocks compiled so far.
+func SVBlocks() int64 { return svBlocks.Load() }
+
+// SVRan is the number of small-vector block runs that did not fall back.
+func SVRan() int64 { return svRan.Load() }

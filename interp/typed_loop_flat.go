@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -39,6 +40,9 @@ import (
 //   - any other let is stored into a slot as typed code stores it
 //     (storeLet), and released when the iteration ends if its value dies
 //     there, as the let would release it after its body.
+//
+// A run of lets on short vectors (svblock.go) runs as one block, which
+// falls back on the lets' own steps.
 //
 // The final tuple's fields are evaluated into scratch slots and copied to
 // the state's, except a field already in its own slot. Values, errors,
@@ -104,10 +108,50 @@ func (c *fnComp) revChain(loop *ir.Loop, k, ss, ix int) (body func(fr *frame) er
 	released := map[int]bool{}       // slots recycled at the end
 	var ops []flatOp
 	var deads []flatDead
+	// Runs of lets that also compile as one small-vector block
+	// (svblock.go): once the run's lets are compiled, their ops become one
+	// block that falls back on them.
+	runs := svRuns(e)
+	ri := 0          // the next run
+	var starts []int // where each let of the current run's ops start
+	flush := func(next ir.Expr) error {
+		if ri >= len(runs) || len(starts) == 0 || runs[ri][len(runs[ri])-1].Body != next {
+			return nil
+		}
+		run, at := runs[ri], starts[0]
+		starts = append(starts, len(ops))
+		opOf := make([]int, len(run))
+		defer func() { ri, starts = ri+1, nil }()
+		for k := range run {
+			switch starts[k+1] - starts[k] {
+			case 0:
+				opOf[k] = -1 // a field named by its slot
+			case 1:
+				opOf[k] = starts[k] - at
+				if ops[starts[k]].once {
+					return nil // a row read once per run stays so
+				}
+			default:
+				return nil // a let took more than one op: no block
+			}
+		}
+		b, err := c.compileSVBlock(run, next, slices.Clone(ops[at:]), opOf)
+		if err != nil || b == nil {
+			return err
+		}
+		ops = append(ops[:at], flatOp{run: b.run})
+		return nil
+	}
 	for {
+		if err := flush(e); err != nil {
+			return nil, nil, true, err
+		}
 		l, ok := e.(*ir.Let)
 		if !ok {
 			break
+		}
+		if ri < len(runs) && (len(starts) > 0 || runs[ri][0] == l) {
+			starts = append(starts, len(ops))
 		}
 		bound = append(bound, l.Var)
 		if head, body, done, ok, err := c.bcastHead(l); ok || err != nil {
@@ -442,4 +486,52 @@ func (it *Interp) invariantRows(l *ir.Loop) []*ir.Let {
 		delete(inner, x.Var)
 	}
 	return rows
+}
+
+// svMinRun is the fewest vector lets a run made a block has: the two long
+// fused chains of an LSTM objective's step ran no faster as a block
+// (svblock.go).
+const svMinRun = 3
+
+// svRuns returns the runs of consecutive lets of chain e in the
+// small-vector block's class (svBlockLet) with svMinRun vector lets or
+// more.
+func svRuns(e ir.Expr) [][]*ir.Let {
+	if noSVBlock {
+		return nil
+	}
+	var runs [][]*ir.Let
+	var run []*ir.Let
+	vecs := 0                // the run's vector lets
+	in := map[*ir.Var]bool{} // and their variables
+	end := func() {
+		// Scalars and fields at the end are left to run alone.
+		for len(run) > 0 && svPreLet(run[len(run)-1], in) {
+			run = run[:len(run)-1]
+		}
+		if vecs >= svMinRun {
+			runs = append(runs, run)
+		}
+		run, vecs = nil, 0
+		clear(in)
+	}
+	for {
+		l, ok := e.(*ir.Let)
+		if !ok {
+			break
+		}
+		switch {
+		case l.Var != nil && len(run) > 0 && svPreLet(l, in):
+			run = append(run, l)
+		case svBlockLet(l, in) && !svPreLet(l, in):
+			run = append(run, l)
+			in[l.Var] = true
+			vecs++
+		default:
+			end()
+		}
+		e = l.Body
+	}
+	end()
+	return runs
 }

@@ -1,0 +1,170 @@
+package interp_test
+
+// Tests of svblock.go: runs of small-vector lets in flat loop bodies run
+// as one block, against the same programs compiled without blocks
+// (interp.SetNoSVBlock).
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/nabla-lang/nabla/internal/pipeline"
+	"github.com/nabla-lang/nabla/interp"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// svCases are programs whose reverse passes have runs of small-vector
+// lets; a case with wantErr must fail, the same way both times.
+var svCases = []struct {
+	name    string
+	src     string // source, or a file name with file set
+	file    bool
+	def     string
+	args    func() []runtime.Value
+	wantErr bool
+}{
+	{
+		name: "LSTM",
+		src:  "../bench/gradbench/lstm.nab", file: true,
+		def: "jacobian",
+		args: func() []runtime.Value {
+			return []runtime.Value{flatArray(1, 4, 12), flatArray(2, 3, 3), flatArray(3, 4, 3), flatArray(4, 5, 3)}
+		},
+	},
+	{
+		// The backward pass of the residuals reads rows of accumulators
+		// the run updated and nobody reads after it.
+		name: "BA Jacobian",
+		src:  "../bench/gradbench/ba.nab", file: true,
+		def: "jacobian",
+		args: func() []runtime.Value {
+			idx := func(xs ...int64) runtime.Value { return runtime.Arr(runtime.FromI64(xs)) }
+			return []runtime.Value{flatArray(9, 2, 11), flatArray(10, 3, 3), flatArray(11, 4), flatArray(12, 4, 2),
+				idx(0, 1, 1, 0), idx(2, 0, 1, 2)}
+		},
+	},
+	{
+		name: "vector recurrence",
+		src:  svRecSrc,
+		def:  "f",
+		args: func() []runtime.Value { return []runtime.Value{flatArray(5, 4, 3), flatArray(6, 3), runtime.I64(4)} },
+	},
+	{
+		name:    "vector recurrence, row out of range",
+		src:     svRecSrc,
+		def:     "f",
+		args:    func() []runtime.Value { return []runtime.Value{flatArray(5, 4, 3), flatArray(6, 3), runtime.I64(5)} },
+		wantErr: true,
+	},
+	{
+		name:    "vector recurrence, rows longer than the state",
+		src:     svRecSrc,
+		def:     "f",
+		args:    func() []runtime.Value { return []runtime.Value{flatArray(5, 4, 4), flatArray(6, 3), runtime.I64(2)} },
+		wantErr: true,
+	},
+	{
+		name: "gradient of a recurrence over slices",
+		src:  svSliceSrc,
+		def:  "g",
+		args: func() []runtime.Value { return []runtime.Value{flatArray(7, 3, 8), flatArray(8, 3), runtime.I64(2)} },
+	},
+	{
+		name:    "gradient of a recurrence over slices, slice out of range",
+		src:     svSliceSrc,
+		def:     "g",
+		args:    func() []runtime.Value { return []runtime.Value{flatArray(7, 3, 8), flatArray(8, 3), runtime.I64(6)} },
+		wantErr: true,
+	},
+}
+
+// svRecSrc is a loop whose body is a run of four vector lets: rows of w
+// (out of range when k > m), elementwise chains, and h's length against
+// the rows'.
+const svRecSrc = `
+def f(w: [m][n]f64, x: [q]f64, k: i64): ([q]f64, f64) =
+  loop (h, s) = (x, 0.0) for i < k do
+    let a = tanh(w[i] * h + x) in
+    let b = a * a - h in
+    let c = sigmoid(b) * b + a in
+    let e = c * a - b in
+    (e, s + sum(c))`
+
+// svSliceSrc's gradient adds pads of slices into the rows of w's
+// cotangent (acc_add_at(g, i, pad_like(v, lo, w[i]))).
+const svSliceSrc = `
+def f(w: [m][q]f64, x: [n]f64, lo: i64): f64 =
+  let (h, s) = loop (h, s) = (x, 0.0) for i < m do
+    let r = w[i] in
+    let a = tanh(r[lo:lo + n] * h + x) in
+    let b = sigmoid(r[lo:lo + n] - a) in
+    (a * 0.5 + b * h, s + sum(a * b))
+  in s + sum(h)
+def g(w: [m][q]f64, x: [n]f64, lo: i64) = grad(fn(w, x) => f(w, x, lo))(w, x)`
+
+// TestSVBlock compiles each case twice, with blocks and without, and
+// checks that a block was compiled and that the calls agree: the same
+// bits, or the same error at the same position; the same steps, and the
+// same outcome under every step limit up to them.
+func TestSVBlock(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range svCases {
+		t.Run(c.name, func(t *testing.T) {
+			src := []byte(c.src)
+			if c.file {
+				var err error
+				if src, err = os.ReadFile(c.src); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := pipeline.Compile(ctx, "sv.nab", src, pipeline.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := interp.SVBlocks()
+			hot, err := interp.New(res.Opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if interp.SVBlocks() == before {
+				t.Fatalf("no small-vector block was compiled")
+			}
+			done := interp.SetNoSVBlock()
+			ref, err := interp.New(res.Opt)
+			done()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ran := interp.SVRan()
+			got, err := hot.Call(ctx, c.def, c.args(), runtime.Limits{})
+			if !c.wantErr && interp.SVRan() == ran {
+				t.Errorf("every block fell back on its lets")
+			}
+			want, errRef := ref.Call(ctx, c.def, c.args(), runtime.Limits{})
+			if c.wantErr {
+				if err == nil || !sameErr(err, errRef) {
+					t.Fatalf("error %v, the reference: %v", err, errRef)
+				}
+				return
+			}
+			if err != nil || errRef != nil {
+				t.Fatalf("%v, the reference: %v", err, errRef)
+			}
+			if !interp.ValueBits(got, want) {
+				t.Fatalf("%v, the reference %v", got, want)
+			}
+			count := minSteps(t, ref, c.def, c.args)
+			if h := minSteps(t, hot, c.def, c.args); h != count {
+				t.Errorf("%d steps, the reference %d", h, count)
+			}
+			for lim := int64(1); lim <= count; lim++ {
+				_, err := hot.Call(ctx, c.def, c.args(), runtime.Limits{Steps: lim})
+				_, errRef := ref.Call(ctx, c.def, c.args(), runtime.Limits{Steps: lim})
+				if !sameErr(err, errRef) {
+					t.Fatalf("%d steps: %v, the reference: %v", lim, err, errRef)
+				}
+			}
+		})
+	}
+}
