@@ -3,6 +3,7 @@ package ad
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/specialize"
@@ -78,7 +79,57 @@ func ExpandMarked(ctx context.Context, p *ir.Program) (out *ir.Program, err erro
 	if len(a.errs) > 0 {
 		return nil, a.errs
 	}
-	return a.out, nil
+	return dropUnreached(a.out), nil
+}
+
+// dropUnreached removes the defs that AD made (names with a '$') and that
+// no def of the source reaches through calls, attributes or reverse
+// mode's recomputation notes. Derivatives of higher order make such defs
+// on the way (a VJP def's flat twin once the def is split, say), and the
+// stages after AD would otherwise optimize and check code nothing can
+// run: about a quarter of the AD output of grad nested n deep.
+func dropUnreached(p *ir.Program) *ir.Program {
+	reached := map[string]bool{}
+	var stack []*ir.Def
+	mark := func(name string) {
+		if d := p.Def(name); d != nil && !reached[name] {
+			reached[name] = true
+			stack = append(stack, d)
+		}
+	}
+	for _, d := range p.Defs {
+		if !strings.Contains(d.Name, "$") {
+			mark(d.Name)
+		}
+	}
+	visit := func(x ir.Expr, enter bool) {
+		if g, ok := x.(*ir.Global); ok && enter {
+			mark(g.Name)
+		}
+	}
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		ir.Walk(d.Body, visit, nil)
+		for _, at := range d.Attrs {
+			mark(at.Fn)
+		}
+		for _, n := range d.Recomputed {
+			ir.Walk(n.Expr, visit, nil)
+		}
+	}
+	if len(reached) == len(p.Defs) {
+		return p
+	}
+	kept := make([]*ir.Def, 0, len(reached))
+	for _, d := range p.Defs {
+		if reached[d.Name] {
+			kept = append(kept, d)
+		}
+	}
+	out := ir.NewProgram(kept)
+	out.Rules, out.Strats = p.Rules, p.Strats
+	return out
 }
 
 // tick counts one step of the transformation (a node of a sweep), and
