@@ -9111,270 +9111,17 @@ func fn_crosssplit11fwd(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 
 	return a_16, 3, a_3, b_4, b_5, b_6, a_1, a_2, a_3, nil
 }
 
-// nbLoop30 keeps the records of a parallel loop of fn_crosssplit11bwd.
+// nbLoop30 keeps the records of a parallel loop of fn_rotatesplit11fwd.
 var nbLoop30 runtime.LoopSite
 
-// nbLoop31 keeps the records of a parallel loop of fn_crosssplit11bwd.
+// nbLoop31 keeps the records of a parallel loop of fn_rotatesplit11fwd.
 var nbLoop31 runtime.LoopSite
 
-// nbLoop32 keeps the records of a parallel loop of fn_crosssplit11bwd.
+// nbLoop32 keeps the records of a parallel loop of fn_rotatesplit11fwd.
 var nbLoop32 runtime.LoopSite
-
-// fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
-func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_75 := ar.Mark()
-	if ybar_8 != 3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_8))
-	}
-	tape_1 = tape_1[:tape_2*tape_3]
-	tape_4 = tape_4[:tape_5*tape_6]
-	ybar_7 = ybar_7[:ybar_8*ybar_9]
-	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), tape_5))
-	}
-	row_10 := tape_4[int(int64(1))*tape_6 : (int(int64(1))+1)*tape_6]
-	if int64(2) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), tape_2))
-	}
-	row_11 := tape_1[int(int64(2))*tape_3 : (int(int64(2))+1)*tape_3]
-	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), tape_5))
-	}
-	row_12 := tape_4[int(int64(2))*tape_6 : (int(int64(2))+1)*tape_6]
-	if int64(1) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), tape_2))
-	}
-	row_13 := tape_1[int(int64(1))*tape_3 : (int(int64(1))+1)*tape_3]
-	if int64(0) >= int64(tape_2) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), tape_2))
-	}
-	row_14 := tape_1[int(int64(0))*tape_3 : (int(int64(0))+1)*tape_3]
-	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), tape_5))
-	}
-	row_15 := tape_4[int(int64(0))*tape_6 : (int(int64(0))+1)*tape_6]
-	if int64(0) >= int64(ybar_8) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_8))
-	}
-	row_16 := ybar_7[int(int64(0))*ybar_9 : (int(int64(0))+1)*ybar_9]
-	if int64(1) >= int64(ybar_8) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_8))
-	}
-	row_17 := ybar_7[int(int64(1))*ybar_9 : (int(int64(1))+1)*ybar_9]
-	if int64(2) >= int64(ybar_8) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_8))
-	}
-	row_18 := ybar_7[int(int64(2))*ybar_9 : (int(int64(2))+1)*ybar_9]
-	r_19 := ar.F64w(ybar_9)
-	r_20 := ar.F64w(ybar_9)
-	r_21 := ar.F64w(ybar_9)
-	row_18 = row_18[:ybar_9]
-	r_19 = r_19[:ybar_9]
-	row_17 = row_17[:ybar_9]
-	r_20 = r_20[:ybar_9]
-	row_16 = row_16[:ybar_9]
-	r_21 = r_21[:ybar_9]
-	if ybar_9 >= 262144 {
-		loop_34 := runtime.EnterLoop(&nbLoop30, runtime.Bind(row_18, runtime.Bind(r_19, runtime.Bind(row_17, runtime.Bind(r_20, runtime.Bind(row_16, runtime.Bind(r_21, runtime.End{})))))), ybar_9, 16384)
-		if loop_34.For == nil {
-			loop_34.For = func(lo_28, hi int) {
-				row_18 := loop_34.C.H
-				r_19 := loop_34.C.T.H
-				row_17 := loop_34.C.T.T.H
-				r_20 := loop_34.C.T.T.T.H
-				row_16 := loop_34.C.T.T.T.T.H
-				r_21 := loop_34.C.T.T.T.T.T.H
-				for i_29 := lo_28; i_29 < hi; i_29++ {
-					e_31 := -row_18[i_29]
-					r_19[i_29] = e_31
-					e_32 := -row_17[i_29]
-					r_20[i_29] = e_32
-					e_33 := -row_16[i_29]
-					r_21[i_29] = e_33
-				}
-			}
-		}
-		runtime.ParallelFor(ybar_9, 16384, loop_34.For)
-		loop_34.Leave(&nbLoop30)
-	} else {
-		for i_22 := 0; i_22 < ybar_9; i_22++ {
-			e_24 := -row_18[i_22]
-			r_19[i_22] = e_24
-			e_25 := -row_17[i_22]
-			r_20[i_22] = e_25
-			e_26 := -row_16[i_22]
-			r_21[i_22] = e_26
-		}
-	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if ybar_9 != tape_3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_3})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	rs_35 := tape_3
-	tot_36, err_37 := runtime.MulSize(3, rs_35)
-	if err_37 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", err_37)
-	}
-	a_38 := ar.F64w(tot_36)
-	row_39 := a_38[0*rs_35 : 1*rs_35]
-	row_40 := a_38[1*rs_35 : 2*rs_35]
-	row_41 := a_38[2*rs_35 : 3*rs_35]
-	row_13 = row_13[:tape_3]
-	row_18 = row_18[:tape_3]
-	row_11 = row_11[:tape_3]
-	r_20 = r_20[:tape_3]
-	row_14 = row_14[:tape_3]
-	r_19 = r_19[:tape_3]
-	row_16 = row_16[:tape_3]
-	row_17 = row_17[:tape_3]
-	r_21 = r_21[:tape_3]
-	row_39 = row_39[:tape_3]
-	row_40 = row_40[:tape_3]
-	row_41 = row_41[:tape_3]
-	if tape_3 >= 262144 {
-		loop_54 := runtime.EnterLoop(&nbLoop31, runtime.Bind(row_13, runtime.Bind(row_18, runtime.Bind(row_11, runtime.Bind(r_20, runtime.Bind(row_14, runtime.Bind(r_19, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(r_21, runtime.Bind(row_39, runtime.Bind(row_40, runtime.Bind(row_41, runtime.End{})))))))))))), tape_3, 16384)
-		if loop_54.For == nil {
-			loop_54.For = func(lo_48, hi int) {
-				row_13 := loop_54.C.H
-				row_18 := loop_54.C.T.H
-				row_11 := loop_54.C.T.T.H
-				r_20 := loop_54.C.T.T.T.H
-				row_14 := loop_54.C.T.T.T.T.H
-				r_19 := loop_54.C.T.T.T.T.T.H
-				row_16 := loop_54.C.T.T.T.T.T.T.H
-				row_17 := loop_54.C.T.T.T.T.T.T.T.H
-				r_21 := loop_54.C.T.T.T.T.T.T.T.T.H
-				row_39 := loop_54.C.T.T.T.T.T.T.T.T.T.H
-				row_40 := loop_54.C.T.T.T.T.T.T.T.T.T.T.H
-				row_41 := loop_54.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_49 := lo_48; i_49 < hi; i_49++ {
-					e_51 := ((row_13[i_49] * row_18[i_49]) + (row_11[i_49] * r_20[i_49]))
-					e_52 := ((row_14[i_49] * r_19[i_49]) + (row_11[i_49] * row_16[i_49]))
-					e_53 := ((row_14[i_49] * row_17[i_49]) + (row_13[i_49] * r_21[i_49]))
-					row_39[i_49] = e_51
-					row_40[i_49] = e_52
-					row_41[i_49] = e_53
-				}
-			}
-		}
-		runtime.ParallelFor(tape_3, 16384, loop_54.For)
-		loop_54.Leave(&nbLoop31)
-	} else {
-		for i_42 := 0; i_42 < tape_3; i_42++ {
-			e_44 := ((row_13[i_42] * row_18[i_42]) + (row_11[i_42] * r_20[i_42]))
-			e_45 := ((row_14[i_42] * r_19[i_42]) + (row_11[i_42] * row_16[i_42]))
-			e_46 := ((row_14[i_42] * row_17[i_42]) + (row_13[i_42] * r_21[i_42]))
-			row_39[i_42] = e_44
-			row_40[i_42] = e_45
-			row_41[i_42] = e_46
-		}
-	}
-	if ybar_9 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if ybar_9 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if ybar_9 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if ybar_9 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if ybar_9 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	if ybar_9 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{ybar_9}))
-	}
-	rs_55 := tape_6
-	tot_56, err_57 := runtime.MulSize(3, rs_55)
-	if err_57 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", err_57)
-	}
-	a_58 := ar.F64w(tot_56)
-	row_59 := a_58[0*rs_55 : 1*rs_55]
-	row_60 := a_58[1*rs_55 : 2*rs_55]
-	row_61 := a_58[2*rs_55 : 3*rs_55]
-	row_10 = row_10[:tape_6]
-	r_19 = r_19[:tape_6]
-	row_12 = row_12[:tape_6]
-	row_17 = row_17[:tape_6]
-	row_15 = row_15[:tape_6]
-	row_18 = row_18[:tape_6]
-	r_21 = r_21[:tape_6]
-	r_20 = r_20[:tape_6]
-	row_16 = row_16[:tape_6]
-	row_59 = row_59[:tape_6]
-	row_60 = row_60[:tape_6]
-	row_61 = row_61[:tape_6]
-	if tape_6 >= 262144 {
-		loop_74 := runtime.EnterLoop(&nbLoop32, runtime.Bind(row_10, runtime.Bind(r_19, runtime.Bind(row_12, runtime.Bind(row_17, runtime.Bind(row_15, runtime.Bind(row_18, runtime.Bind(r_21, runtime.Bind(r_20, runtime.Bind(row_16, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.End{})))))))))))), tape_6, 16384)
-		if loop_74.For == nil {
-			loop_74.For = func(lo_68, hi int) {
-				row_10 := loop_74.C.H
-				r_19 := loop_74.C.T.H
-				row_12 := loop_74.C.T.T.H
-				row_17 := loop_74.C.T.T.T.H
-				row_15 := loop_74.C.T.T.T.T.H
-				row_18 := loop_74.C.T.T.T.T.T.H
-				r_21 := loop_74.C.T.T.T.T.T.T.H
-				r_20 := loop_74.C.T.T.T.T.T.T.T.H
-				row_16 := loop_74.C.T.T.T.T.T.T.T.T.H
-				row_59 := loop_74.C.T.T.T.T.T.T.T.T.T.H
-				row_60 := loop_74.C.T.T.T.T.T.T.T.T.T.T.H
-				row_61 := loop_74.C.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_69 := lo_68; i_69 < hi; i_69++ {
-					e_71 := ((row_10[i_69] * r_19[i_69]) + (row_12[i_69] * row_17[i_69]))
-					e_72 := ((row_15[i_69] * row_18[i_69]) + (row_12[i_69] * r_21[i_69]))
-					e_73 := ((row_15[i_69] * r_20[i_69]) + (row_10[i_69] * row_16[i_69]))
-					row_59[i_69] = e_71
-					row_60[i_69] = e_72
-					row_61[i_69] = e_73
-				}
-			}
-		}
-		runtime.ParallelFor(tape_6, 16384, loop_74.For)
-		loop_74.Leave(&nbLoop32)
-	} else {
-		for i_62 := 0; i_62 < tape_6; i_62++ {
-			e_64 := ((row_10[i_62] * r_19[i_62]) + (row_12[i_62] * row_17[i_62]))
-			e_65 := ((row_15[i_62] * row_18[i_62]) + (row_12[i_62] * r_21[i_62]))
-			e_66 := ((row_15[i_62] * r_20[i_62]) + (row_10[i_62] * row_16[i_62]))
-			row_59[i_62] = e_64
-			row_60[i_62] = e_65
-			row_61[i_62] = e_66
-		}
-	}
-	ar.Keep(mark_75, &a_38, &a_58)
-	return a_38, 3, tape_3, a_58, 3, tape_6, nil
-}
 
 // nbLoop33 keeps the records of a parallel loop of fn_rotatesplit11fwd.
 var nbLoop33 runtime.LoopSite
-
-// nbLoop34 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop34 runtime.LoopSite
-
-// nbLoop35 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop35 runtime.LoopSite
-
-// nbLoop36 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop36 runtime.LoopSite
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
 func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
@@ -9484,7 +9231,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	row_37 = row_37[:r_3]
 	row_38 = row_38[:r_3]
 	if r_3 >= 262144 {
-		loop_75 := runtime.EnterLoop(&nbLoop33, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(r_10, runtime.Bind(r_11, runtime.Bind(r_12, runtime.Bind(r_13, runtime.Bind(r_14, runtime.Bind(r_15, runtime.Bind(r_16, runtime.Bind(r_17, runtime.Bind(r_18, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_27, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_36, runtime.Bind(row_37, runtime.Bind(row_38, runtime.End{}))))))))))))))))))))), r_3, 16384)
+		loop_75 := runtime.EnterLoop(&nbLoop30, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(r_10, runtime.Bind(r_11, runtime.Bind(r_12, runtime.Bind(r_13, runtime.Bind(r_14, runtime.Bind(r_15, runtime.Bind(r_16, runtime.Bind(r_17, runtime.Bind(r_18, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_27, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_36, runtime.Bind(row_37, runtime.Bind(row_38, runtime.End{}))))))))))))))))))))), r_3, 16384)
 		if loop_75.For == nil {
 			loop_75.For = func(lo_57, hi int) {
 				row_7 := loop_75.C.H
@@ -9543,7 +9290,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 			}
 		}
 		runtime.ParallelFor(r_3, 16384, loop_75.For)
-		loop_75.Leave(&nbLoop33)
+		loop_75.Leave(&nbLoop30)
 	} else {
 		for i_39 := 0; i_39 < r_3; i_39++ {
 			e_41 := (((row_7[i_39] * row_7[i_39]) + (row_8[i_39] * row_8[i_39])) + (row_9[i_39] * row_9[i_39]))
@@ -9754,7 +9501,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	row_114 = row_114[:r_3]
 	row_115 = row_115[:r_3]
 	if r_3 >= 262144 {
-		loop_140 := runtime.EnterLoop(&nbLoop34, runtime.Bind(row_76, runtime.Bind(row_77, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(r_82, runtime.Bind(r_14, runtime.Bind(r_83, runtime.Bind(r_84, runtime.Bind(row_88, runtime.Bind(row_89, runtime.Bind(r_15, runtime.Bind(row_90, runtime.Bind(row_94, runtime.Bind(row_95, runtime.Bind(row_96, runtime.Bind(row_97, runtime.Bind(row_98, runtime.Bind(row_99, runtime.Bind(row_100, runtime.Bind(row_101, runtime.Bind(row_102, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.Bind(row_108, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.End{})))))))))))))))))))))))))))))))), r_3, 16384)
+		loop_140 := runtime.EnterLoop(&nbLoop31, runtime.Bind(row_76, runtime.Bind(row_77, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(r_82, runtime.Bind(r_14, runtime.Bind(r_83, runtime.Bind(r_84, runtime.Bind(row_88, runtime.Bind(row_89, runtime.Bind(r_15, runtime.Bind(row_90, runtime.Bind(row_94, runtime.Bind(row_95, runtime.Bind(row_96, runtime.Bind(row_97, runtime.Bind(row_98, runtime.Bind(row_99, runtime.Bind(row_100, runtime.Bind(row_101, runtime.Bind(row_102, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.Bind(row_108, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.End{})))))))))))))))))))))))))))))))), r_3, 16384)
 		if loop_140.For == nil {
 			loop_140.For = func(lo_128, hi int) {
 				row_76 := loop_140.C.H
@@ -9812,7 +9559,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 			}
 		}
 		runtime.ParallelFor(r_3, 16384, loop_140.For)
-		loop_140.Leave(&nbLoop34)
+		loop_140.Leave(&nbLoop31)
 	} else {
 		for i_116 := 0; i_116 < r_3; i_116++ {
 			e_118 := (((row_76[i_116] * row_77[i_116]) + (row_78[i_116] * row_79[i_116])) + (row_80[i_116] * row_81[i_116]))
@@ -9878,7 +9625,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	row_152 = row_152[:x_6]
 	row_153 = row_153[:x_6]
 	if x_6 >= 262144 {
-		loop_166 := runtime.EnterLoop(&nbLoop35, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_144, runtime.Bind(row_145, runtime.Bind(row_146, runtime.Bind(row_151, runtime.Bind(row_152, runtime.Bind(row_153, runtime.End{}))))))))), x_6, 16384)
+		loop_166 := runtime.EnterLoop(&nbLoop32, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_144, runtime.Bind(row_145, runtime.Bind(row_146, runtime.Bind(row_151, runtime.Bind(row_152, runtime.Bind(row_153, runtime.End{}))))))))), x_6, 16384)
 		if loop_166.For == nil {
 			loop_166.For = func(lo_160, hi int) {
 				row_141 := loop_166.C.H
@@ -9901,7 +9648,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_166.For)
-		loop_166.Leave(&nbLoop35)
+		loop_166.Leave(&nbLoop32)
 	} else {
 		for i_154 := 0; i_154 < x_6; i_154++ {
 			e_156 := (row_141[i_154] + row_142[i_154])
@@ -9962,7 +9709,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	row_180 = row_180[:r_3]
 	row_181 = row_181[:r_3]
 	if r_3 >= 262144 {
-		loop_194 := runtime.EnterLoop(&nbLoop36, runtime.Bind(r_11, runtime.Bind(row_170, runtime.Bind(r_12, runtime.Bind(row_171, runtime.Bind(row_175, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.End{}))))))))))), r_3, 16384)
+		loop_194 := runtime.EnterLoop(&nbLoop33, runtime.Bind(r_11, runtime.Bind(row_170, runtime.Bind(r_12, runtime.Bind(row_171, runtime.Bind(row_175, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.End{}))))))))))), r_3, 16384)
 		if loop_194.For == nil {
 			loop_194.For = func(lo_188, hi int) {
 				r_11 := loop_194.C.H
@@ -9987,7 +9734,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 			}
 		}
 		runtime.ParallelFor(r_3, 16384, loop_194.For)
-		loop_194.Leave(&nbLoop36)
+		loop_194.Leave(&nbLoop33)
 	} else {
 		for i_182 := 0; i_182 < r_3; i_182++ {
 			e_184 := ((r_11[i_182] * row_170[i_182]) + (r_12[i_182] * row_171[i_182]))
@@ -10002,2858 +9749,23 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	return a_169, 3, r_3, a_87, 3, x_6, a_150, 3, x_6, r_10, r_3, x_4, x_5, x_6, r_1, r_2, r_3, r_14, r_3, a_35, 3, r_3, r_15, r_3, a_22, 3, r_3, r_84, r_3, x_4, x_5, x_6, r_83, r_3, r_82, r_3, x_4, x_5, x_6, a_22, 3, r_3, r_13, r_3, r_18, r_3, r_17, r_3, r_16, r_3, r_1, r_2, r_3, nil
 }
 
-// nbLoop37 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+// nbLoop34 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop34 runtime.LoopSite
+
+// nbLoop35 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop35 runtime.LoopSite
+
+// nbLoop36 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop36 runtime.LoopSite
+
+// nbLoop37 keeps the records of a parallel loop of fn_residualssplit1110fwd.
 var nbLoop37 runtime.LoopSite
 
-// nbLoop38 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+// nbLoop38 keeps the records of a parallel loop of fn_residualssplit1110fwd.
 var nbLoop38 runtime.LoopSite
 
-// nbLoop39 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+// nbLoop39 keeps the records of a parallel loop of fn_residualssplit1110fwd.
 var nbLoop39 runtime.LoopSite
-
-// nbLoop40 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop40 runtime.LoopSite
-
-// nbLoop41 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop41 runtime.LoopSite
-
-// nbLoop42 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop42 runtime.LoopSite
-
-// nbLoop43 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop43 runtime.LoopSite
-
-// nbLoop44 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop44 runtime.LoopSite
-
-// nbLoop45 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop45 runtime.LoopSite
-
-// nbLoop46 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop46 runtime.LoopSite
-
-// nbLoop47 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop47 runtime.LoopSite
-
-// nbLoop48 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop48 runtime.LoopSite
-
-// nbLoop49 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop49 runtime.LoopSite
-
-// nbLoop50 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop50 runtime.LoopSite
-
-// nbLoop51 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop51 runtime.LoopSite
-
-// nbLoop52 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop52 runtime.LoopSite
-
-// nbLoop53 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop53 runtime.LoopSite
-
-// nbLoop54 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop54 runtime.LoopSite
-
-// nbLoop55 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop55 runtime.LoopSite
-
-// nbLoop56 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop56 runtime.LoopSite
-
-// nbLoop57 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop57 runtime.LoopSite
-
-// nbLoop58 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop58 runtime.LoopSite
-
-// fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
-func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_495 := ar.Mark()
-	if ybar_52 != 3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_52))
-	}
-	tape_7 = tape_7[:tape_8]
-	tape_9 = tape_9[:tape_10*tape_11]
-	tape_12 = tape_12[:tape_13*tape_14]
-	tape_15 = tape_15[:tape_16]
-	tape_17 = tape_17[:tape_18*tape_19]
-	tape_20 = tape_20[:tape_21]
-	tape_22 = tape_22[:tape_23*tape_24]
-	tape_25 = tape_25[:tape_26]
-	tape_27 = tape_27[:tape_28*tape_29]
-	tape_30 = tape_30[:tape_31]
-	tape_32 = tape_32[:tape_33]
-	tape_34 = tape_34[:tape_35*tape_36]
-	tape_37 = tape_37[:tape_38*tape_39]
-	tape_40 = tape_40[:tape_41]
-	tape_42 = tape_42[:tape_43]
-	tape_44 = tape_44[:tape_45]
-	tape_46 = tape_46[:tape_47]
-	tape_48 = tape_48[:tape_49*tape_50]
-	ybar_51 = ybar_51[:ybar_52*ybar_53]
-	r_54 := ar.F64w(tape_8)
-	tape_7 = tape_7[:len(r_54)]
-	if len(r_54) >= 262144 {
-		loop_61 := runtime.EnterLoop(&nbLoop37, runtime.Bind(r_54, runtime.Bind(tape_7, runtime.End{})), len(r_54), 16384)
-		if loop_61.For == nil {
-			loop_61.For = func(lo_58, hi int) {
-				r_54 := loop_61.C.H
-				tape_7 := loop_61.C.T.H
-				for i_59 := lo_58; i_59 < hi; i_59++ {
-					r_54[i_59] = (runtime.Sign(tape_7[i_59]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_54), 16384, loop_61.For)
-		loop_61.Leave(&nbLoop37)
-	} else {
-		for i_55 := range r_54 {
-			r_54[i_55] = (runtime.Sign(tape_7[i_55]))
-		}
-	}
-	n_62, err_63 := runtime.CheckSizeFast(int64(3))
-	if err_63 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_63)
-	}
-	var a_64 []float64
-	if int64(0) >= int64(ybar_52) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_52))
-	}
-	row_65 := ybar_51[int(int64(0))*ybar_53 : (int(int64(0))+1)*ybar_53]
-	if ybar_53 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_53}))
-	}
-	rs_66 := tape_8
-	tot_67, err_68 := runtime.MulSize(n_62, rs_66)
-	if err_68 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_68)
-	}
-	a_64 = ar.F64w(tot_67)
-	if int64(1) >= int64(ybar_52) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_52))
-	}
-	row_69 := ybar_51[int(int64(1))*ybar_53 : (int(int64(1))+1)*ybar_53]
-	if ybar_53 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_53}))
-	}
-	if int64(2) >= int64(ybar_52) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_52))
-	}
-	row_70 := ybar_51[int(int64(2))*ybar_53 : (int(int64(2))+1)*ybar_53]
-	if ybar_53 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_53}))
-	}
-	row_71 := a_64[0*rs_66 : 1*rs_66]
-	row_72 := a_64[1*rs_66 : 2*rs_66]
-	row_73 := a_64[2*rs_66 : 3*rs_66]
-	r_54 = r_54[:tape_8]
-	row_65 = row_65[:tape_8]
-	row_69 = row_69[:tape_8]
-	row_70 = row_70[:tape_8]
-	row_71 = row_71[:tape_8]
-	row_72 = row_72[:tape_8]
-	row_73 = row_73[:tape_8]
-	if tape_8 >= 262144 {
-		loop_86 := runtime.EnterLoop(&nbLoop38, runtime.Bind(r_54, runtime.Bind(row_65, runtime.Bind(row_69, runtime.Bind(row_70, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))), tape_8, 16384)
-		if loop_86.For == nil {
-			loop_86.For = func(lo_80, hi int) {
-				r_54 := loop_86.C.H
-				row_65 := loop_86.C.T.H
-				row_69 := loop_86.C.T.T.H
-				row_70 := loop_86.C.T.T.T.H
-				row_71 := loop_86.C.T.T.T.T.H
-				row_72 := loop_86.C.T.T.T.T.T.H
-				row_73 := loop_86.C.T.T.T.T.T.T.H
-				for i_81 := lo_80; i_81 < hi; i_81++ {
-					e_83 := (r_54[i_81] * row_65[i_81])
-					e_84 := (r_54[i_81] * row_69[i_81])
-					e_85 := (r_54[i_81] * row_70[i_81])
-					row_71[i_81] = e_83
-					row_72[i_81] = e_84
-					row_73[i_81] = e_85
-				}
-			}
-		}
-		runtime.ParallelFor(tape_8, 16384, loop_86.For)
-		loop_86.Leave(&nbLoop38)
-	} else {
-		for i_74 := 0; i_74 < tape_8; i_74++ {
-			e_76 := (r_54[i_74] * row_65[i_74])
-			e_77 := (r_54[i_74] * row_69[i_74])
-			e_78 := (r_54[i_74] * row_70[i_74])
-			row_71[i_74] = e_76
-			row_72[i_74] = e_77
-			row_73[i_74] = e_78
-		}
-	}
-	n_87, err_88 := runtime.CheckSizeFast(int64(3))
-	if err_88 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_88)
-	}
-	var a_89 []float64
-	if int64(0) >= int64(ybar_52) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_52))
-	}
-	row_90 := ybar_51[int(int64(0))*ybar_53 : (int(int64(0))+1)*ybar_53]
-	if ybar_53 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_53}))
-	}
-	rs_91 := tape_8
-	tot_92, err_93 := runtime.MulSize(n_87, rs_91)
-	if err_93 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_93)
-	}
-	a_89 = ar.F64w(tot_92)
-	if int64(1) >= int64(ybar_52) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_52))
-	}
-	row_94 := ybar_51[int(int64(1))*ybar_53 : (int(int64(1))+1)*ybar_53]
-	if ybar_53 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_53}))
-	}
-	if int64(2) >= int64(ybar_52) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_52))
-	}
-	row_95 := ybar_51[int(int64(2))*ybar_53 : (int(int64(2))+1)*ybar_53]
-	if ybar_53 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_53}))
-	}
-	row_96 := a_89[0*rs_91 : 1*rs_91]
-	row_97 := a_89[1*rs_91 : 2*rs_91]
-	row_98 := a_89[2*rs_91 : 3*rs_91]
-	r_54 = r_54[:tape_8]
-	row_90 = row_90[:tape_8]
-	row_94 = row_94[:tape_8]
-	row_95 = row_95[:tape_8]
-	row_96 = row_96[:tape_8]
-	row_97 = row_97[:tape_8]
-	row_98 = row_98[:tape_8]
-	if tape_8 >= 262144 {
-		loop_111 := runtime.EnterLoop(&nbLoop39, runtime.Bind(r_54, runtime.Bind(row_90, runtime.Bind(row_94, runtime.Bind(row_95, runtime.Bind(row_96, runtime.Bind(row_97, runtime.Bind(row_98, runtime.End{}))))))), tape_8, 16384)
-		if loop_111.For == nil {
-			loop_111.For = func(lo_105, hi int) {
-				r_54 := loop_111.C.H
-				row_90 := loop_111.C.T.H
-				row_94 := loop_111.C.T.T.H
-				row_95 := loop_111.C.T.T.T.H
-				row_96 := loop_111.C.T.T.T.T.H
-				row_97 := loop_111.C.T.T.T.T.T.H
-				row_98 := loop_111.C.T.T.T.T.T.T.H
-				for i_106 := lo_105; i_106 < hi; i_106++ {
-					e_108 := ((1.0 - r_54[i_106]) * row_90[i_106])
-					e_109 := ((1.0 - r_54[i_106]) * row_94[i_106])
-					e_110 := ((1.0 - r_54[i_106]) * row_95[i_106])
-					row_96[i_106] = e_108
-					row_97[i_106] = e_109
-					row_98[i_106] = e_110
-				}
-			}
-		}
-		runtime.ParallelFor(tape_8, 16384, loop_111.For)
-		loop_111.Leave(&nbLoop39)
-	} else {
-		for i_99 := 0; i_99 < tape_8; i_99++ {
-			e_101 := ((1.0 - r_54[i_99]) * row_90[i_99])
-			e_102 := ((1.0 - r_54[i_99]) * row_94[i_99])
-			e_103 := ((1.0 - r_54[i_99]) * row_95[i_99])
-			row_96[i_99] = e_101
-			row_97[i_99] = e_102
-			row_98[i_99] = e_103
-		}
-	}
-	if int64(1) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), tape_13)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_112 := tape_12[int(int64(1))*tape_14 : (int(int64(1))+1)*tape_14]
-	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), tape_10)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_113 := tape_9[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
-	if int64(2) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), tape_13)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_114 := tape_12[int(int64(2))*tape_14 : (int(int64(2))+1)*tape_14]
-	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), tape_10)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_115 := tape_9[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
-	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), tape_10)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_116 := tape_9[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
-	if int64(0) >= int64(tape_13) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), tape_13)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	row_117 := tape_12[int(int64(0))*tape_14 : (int(int64(0))+1)*tape_14]
-	row_118 := a_89[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	row_119 := a_89[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	row_120 := a_89[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_8 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	rs_124 := tape_11
-	tot_125, err_126 := runtime.MulSize(3, rs_124)
-	if err_126 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_126), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	a_127 := ar.F64w(tot_125)
-	row_128 := a_127[0*rs_124 : 1*rs_124]
-	row_129 := a_127[1*rs_124 : 2*rs_124]
-	row_130 := a_127[2*rs_124 : 3*rs_124]
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	if tape_8 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	rs_131 := tape_14
-	tot_132, err_133 := runtime.MulSize(3, rs_131)
-	if err_133 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_133), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
-	}
-	a_134 := ar.F64w(tot_132)
-	row_135 := a_134[0*rs_131 : 1*rs_131]
-	row_136 := a_134[1*rs_131 : 2*rs_131]
-	row_137 := a_134[2*rs_131 : 3*rs_131]
-	row_120 = row_120[:tape_8]
-	row_119 = row_119[:tape_8]
-	row_118 = row_118[:tape_8]
-	row_115 = row_115[:tape_8]
-	row_113 = row_113[:tape_8]
-	row_116 = row_116[:tape_8]
-	row_128 = row_128[:tape_8]
-	row_129 = row_129[:tape_8]
-	row_130 = row_130[:tape_8]
-	row_112 = row_112[:tape_8]
-	row_114 = row_114[:tape_8]
-	row_117 = row_117[:tape_8]
-	row_135 = row_135[:tape_8]
-	row_136 = row_136[:tape_8]
-	row_137 = row_137[:tape_8]
-	if tape_8 >= 262144 {
-		loop_162 := runtime.EnterLoop(&nbLoop40, runtime.Bind(row_120, runtime.Bind(row_119, runtime.Bind(row_118, runtime.Bind(row_115, runtime.Bind(row_113, runtime.Bind(row_116, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_112, runtime.Bind(row_114, runtime.Bind(row_117, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.End{}))))))))))))))), tape_8, 16384)
-		if loop_162.For == nil {
-			loop_162.For = func(lo_150, hi int) {
-				row_120 := loop_162.C.H
-				row_119 := loop_162.C.T.H
-				row_118 := loop_162.C.T.T.H
-				row_115 := loop_162.C.T.T.T.H
-				row_113 := loop_162.C.T.T.T.T.H
-				row_116 := loop_162.C.T.T.T.T.T.H
-				row_128 := loop_162.C.T.T.T.T.T.T.H
-				row_129 := loop_162.C.T.T.T.T.T.T.T.H
-				row_130 := loop_162.C.T.T.T.T.T.T.T.T.H
-				row_112 := loop_162.C.T.T.T.T.T.T.T.T.T.H
-				row_114 := loop_162.C.T.T.T.T.T.T.T.T.T.T.H
-				row_117 := loop_162.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_135 := loop_162.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_136 := loop_162.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_137 := loop_162.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_151 := lo_150; i_151 < hi; i_151++ {
-					e_153 := -row_120[i_151]
-					e_154 := -row_119[i_151]
-					e_155 := -row_118[i_151]
-					e_156 := ((row_115[i_151] * row_120[i_151]) + (row_113[i_151] * e_154))
-					e_157 := ((row_116[i_151] * e_153) + (row_113[i_151] * row_118[i_151]))
-					e_158 := ((row_116[i_151] * row_119[i_151]) + (row_115[i_151] * e_155))
-					row_128[i_151] = e_156
-					row_129[i_151] = e_157
-					row_130[i_151] = e_158
-					e_159 := ((row_112[i_151] * e_153) + (row_114[i_151] * row_119[i_151]))
-					e_160 := ((row_117[i_151] * row_120[i_151]) + (row_114[i_151] * e_155))
-					e_161 := ((row_117[i_151] * e_154) + (row_112[i_151] * row_118[i_151]))
-					row_135[i_151] = e_159
-					row_136[i_151] = e_160
-					row_137[i_151] = e_161
-				}
-			}
-		}
-		runtime.ParallelFor(tape_8, 16384, loop_162.For)
-		loop_162.Leave(&nbLoop40)
-	} else {
-		for i_138 := 0; i_138 < tape_8; i_138++ {
-			e_140 := -row_120[i_138]
-			e_141 := -row_119[i_138]
-			e_142 := -row_118[i_138]
-			e_143 := ((row_115[i_138] * row_120[i_138]) + (row_113[i_138] * e_141))
-			e_144 := ((row_116[i_138] * e_140) + (row_113[i_138] * row_118[i_138]))
-			e_145 := ((row_116[i_138] * row_119[i_138]) + (row_115[i_138] * e_142))
-			row_128[i_138] = e_143
-			row_129[i_138] = e_144
-			row_130[i_138] = e_145
-			e_146 := ((row_112[i_138] * e_140) + (row_114[i_138] * row_119[i_138]))
-			e_147 := ((row_117[i_138] * row_120[i_138]) + (row_114[i_138] * e_142))
-			e_148 := ((row_117[i_138] * e_141) + (row_112[i_138] * row_118[i_138]))
-			row_135[i_138] = e_146
-			row_136[i_138] = e_147
-			row_137[i_138] = e_148
-		}
-	}
-	row_163 := a_89[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	row_164 := a_134[int(int64(0))*tape_14 : (int(int64(0))+1)*tape_14]
-	if tape_14 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_14}))
-	}
-	row_165 := a_89[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	row_166 := a_134[int(int64(1))*tape_14 : (int(int64(1))+1)*tape_14]
-	if tape_14 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_14}))
-	}
-	row_167 := a_89[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	row_168 := a_134[int(int64(2))*tape_14 : (int(int64(2))+1)*tape_14]
-	if tape_14 != tape_8 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_14}))
-	}
-	rs_169 := tape_8
-	tot_170, err_171 := runtime.MulSize(3, rs_169)
-	if err_171 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_171)
-	}
-	a_172 := ar.F64w(tot_170)
-	row_173 := a_172[0*rs_169 : 1*rs_169]
-	row_174 := a_172[1*rs_169 : 2*rs_169]
-	row_175 := a_172[2*rs_169 : 3*rs_169]
-	row_163 = row_163[:tape_8]
-	row_164 = row_164[:tape_8]
-	row_165 = row_165[:tape_8]
-	row_166 = row_166[:tape_8]
-	row_167 = row_167[:tape_8]
-	row_168 = row_168[:tape_8]
-	row_173 = row_173[:tape_8]
-	row_174 = row_174[:tape_8]
-	row_175 = row_175[:tape_8]
-	if tape_8 >= 262144 {
-		loop_188 := runtime.EnterLoop(&nbLoop41, runtime.Bind(row_163, runtime.Bind(row_164, runtime.Bind(row_165, runtime.Bind(row_166, runtime.Bind(row_167, runtime.Bind(row_168, runtime.Bind(row_173, runtime.Bind(row_174, runtime.Bind(row_175, runtime.End{}))))))))), tape_8, 16384)
-		if loop_188.For == nil {
-			loop_188.For = func(lo_182, hi int) {
-				row_163 := loop_188.C.H
-				row_164 := loop_188.C.T.H
-				row_165 := loop_188.C.T.T.H
-				row_166 := loop_188.C.T.T.T.H
-				row_167 := loop_188.C.T.T.T.T.H
-				row_168 := loop_188.C.T.T.T.T.T.H
-				row_173 := loop_188.C.T.T.T.T.T.T.H
-				row_174 := loop_188.C.T.T.T.T.T.T.T.H
-				row_175 := loop_188.C.T.T.T.T.T.T.T.T.H
-				for i_183 := lo_182; i_183 < hi; i_183++ {
-					e_185 := (row_163[i_183] + row_164[i_183])
-					e_186 := (row_165[i_183] + row_166[i_183])
-					e_187 := (row_167[i_183] + row_168[i_183])
-					row_173[i_183] = e_185
-					row_174[i_183] = e_186
-					row_175[i_183] = e_187
-				}
-			}
-		}
-		runtime.ParallelFor(tape_8, 16384, loop_188.For)
-		loop_188.Leave(&nbLoop41)
-	} else {
-		for i_176 := 0; i_176 < tape_8; i_176++ {
-			e_178 := (row_163[i_176] + row_164[i_176])
-			e_179 := (row_165[i_176] + row_166[i_176])
-			e_180 := (row_167[i_176] + row_168[i_176])
-			row_173[i_176] = e_178
-			row_174[i_176] = e_179
-			row_175[i_176] = e_180
-		}
-	}
-	z_189 := ar.F64(len(tape_15))
-	z_190 := ar.F64(len(tape_20))
-	z_191 := ar.F64(len(tape_25))
-	var rev_192 []float64
-	var rev_193 int
-	var rev_194 int
-	var rev_195 []float64
-	var rev_196 int
-	var rev_197 []float64
-	var rev_198 int
-	var rev_199 []float64
-	var rev_200 int
-	rev_192, rev_193, rev_194, rev_195, rev_196, rev_197, rev_198, rev_199, rev_200 = a_172, 3, tape_8, z_189, tape_16, z_190, tape_21, z_191, tape_26
-	buf_242 := ar.F64w(rev_196)
-	buf_243 := ar.F64w(rev_198)
-	buf_244 := ar.F64w(rev_200)
-	for i_221 := int64(0); i_221 < int64(3); i_221++ {
-		mark_222 := ar.Mark()
-		if i_221 < 0 || i_221 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_221, 3))
-		}
-		row_223 := a_64[int(i_221)*tape_8 : (int(i_221)+1)*tape_8]
-		if i_221 < 0 || i_221 >= int64(tape_23) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_221, tape_23))
-		}
-		row_224 := tape_22[int(i_221)*tape_24 : (int(i_221)+1)*tape_24]
-		if tape_8 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8}))
-		}
-		if tape_24 != rev_200 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_200})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
-		}
-		if i_221 < 0 || i_221 >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_221, tape_18))
-		}
-		row_226 := tape_17[int(i_221)*tape_19 : (int(i_221)+1)*tape_19]
-		if tape_8 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_8}))
-		}
-		if tape_19 != rev_198 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_198})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
-		}
-		r_225 := ar.F64w(rev_200)
-		rev_199 = rev_199[:rev_200]
-		row_224 = row_224[:rev_200]
-		row_223 = row_223[:rev_200]
-		r_225 = r_225[:rev_200]
-		for i_228 := 0; i_228 < rev_200; i_228++ {
-			e_230 := (rev_199[i_228] + (row_224[i_228] * row_223[i_228]))
-			r_225[i_228] = e_230
-		}
-		if i_221 < 0 || i_221 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_221, tape_28))
-		}
-		row_231 := tape_27[int(i_221)*tape_29 : (int(i_221)+1)*tape_29]
-		if tape_8 != tape_29 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_8}))
-		}
-		if tape_29 != rev_196 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_196})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
-		}
-		r_227 := ar.F64w(rev_198)
-		rev_197 = rev_197[:rev_198]
-		row_226 = row_226[:rev_198]
-		row_223 = row_223[:rev_198]
-		r_227 = r_227[:rev_198]
-		for i_233 := 0; i_233 < rev_198; i_233++ {
-			e_235 := (rev_197[i_233] + (row_226[i_233] * row_223[i_233]))
-			r_227[i_233] = e_235
-		}
-		r_232 := ar.F64w(rev_196)
-		rev_195 = rev_195[:rev_196]
-		row_231 = row_231[:rev_196]
-		row_223 = row_223[:rev_196]
-		r_232 = r_232[:rev_196]
-		for i_236 := 0; i_236 < rev_196; i_236++ {
-			e_238 := (rev_195[i_236] + (row_231[i_236] * row_223[i_236]))
-			r_232[i_236] = e_238
-		}
-		if tape_8 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_8}))
-		}
-		if i_221 < 0 || i_221 >= int64(rev_193) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_221, rev_193))
-		}
-		if rev_194 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_194})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
-		}
-		row_239 := rev_192[i_221*int64(rev_194) : (i_221+1)*int64(rev_194)]
-		tape_15 = tape_15[:len(row_239)]
-		row_223 = row_223[:len(row_239)]
-		for i_240 := range row_239 {
-			row_239[i_240] += (tape_15[i_240] * row_223[i_240])
-		}
-		rev_195, rev_197, rev_199 = r_232, r_227, r_225
-		if rev_196 == len(buf_242) && rev_198 == len(buf_243) && rev_200 == len(buf_244) {
-			copy(buf_242, rev_195)
-			rev_195 = buf_242
-			copy(buf_243, rev_197)
-			rev_197 = buf_243
-			copy(buf_244, rev_199)
-			rev_199 = buf_244
-			ar.Release(mark_222)
-		}
-	}
-	n_245, err_246 := runtime.CheckSizeFast(int64(3))
-	if err_246 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_246)
-	}
-	var a_247 []float64
-	row_248 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	if tape_8 != tape_26 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
-	}
-	rs_249 := tape_26
-	tot_250, err_251 := runtime.MulSize(n_245, rs_249)
-	if err_251 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_251)
-	}
-	a_247 = ar.F64w(tot_250)
-	row_252 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	if tape_8 != tape_26 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
-	}
-	row_253 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	if tape_8 != tape_26 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8}))
-	}
-	row_254 := a_247[0*rs_249 : 1*rs_249]
-	row_255 := a_247[1*rs_249 : 2*rs_249]
-	row_256 := a_247[2*rs_249 : 3*rs_249]
-	tape_25 = tape_25[:tape_26]
-	row_248 = row_248[:tape_26]
-	row_252 = row_252[:tape_26]
-	row_253 = row_253[:tape_26]
-	row_254 = row_254[:tape_26]
-	row_255 = row_255[:tape_26]
-	row_256 = row_256[:tape_26]
-	if tape_26 >= 262144 {
-		loop_269 := runtime.EnterLoop(&nbLoop42, runtime.Bind(tape_25, runtime.Bind(row_248, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.Bind(row_255, runtime.Bind(row_256, runtime.End{}))))))), tape_26, 16384)
-		if loop_269.For == nil {
-			loop_269.For = func(lo_263, hi int) {
-				tape_25 := loop_269.C.H
-				row_248 := loop_269.C.T.H
-				row_252 := loop_269.C.T.T.H
-				row_253 := loop_269.C.T.T.T.H
-				row_254 := loop_269.C.T.T.T.T.H
-				row_255 := loop_269.C.T.T.T.T.T.H
-				row_256 := loop_269.C.T.T.T.T.T.T.H
-				for i_264 := lo_263; i_264 < hi; i_264++ {
-					e_266 := (tape_25[i_264] * row_248[i_264])
-					e_267 := (tape_25[i_264] * row_252[i_264])
-					e_268 := (tape_25[i_264] * row_253[i_264])
-					row_254[i_264] = e_266
-					row_255[i_264] = e_267
-					row_256[i_264] = e_268
-				}
-			}
-		}
-		runtime.ParallelFor(tape_26, 16384, loop_269.For)
-		loop_269.Leave(&nbLoop42)
-	} else {
-		for i_257 := 0; i_257 < tape_26; i_257++ {
-			e_259 := (tape_25[i_257] * row_248[i_257])
-			e_260 := (tape_25[i_257] * row_252[i_257])
-			e_261 := (tape_25[i_257] * row_253[i_257])
-			row_254[i_257] = e_259
-			row_255[i_257] = e_260
-			row_256[i_257] = e_261
-		}
-	}
-	n_270, err_271 := runtime.CheckSizeFast(int64(3))
-	if err_271 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_271)
-	}
-	var a_272 []float64
-	row_273 := a_64[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
-	if tape_8 != tape_21 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
-	}
-	rs_274 := tape_21
-	tot_275, err_276 := runtime.MulSize(n_270, rs_274)
-	if err_276 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_276)
-	}
-	a_272 = ar.F64w(tot_275)
-	row_277 := a_64[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
-	if tape_8 != tape_21 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
-	}
-	row_278 := a_64[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
-	if tape_8 != tape_21 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_8}))
-	}
-	row_279 := a_272[0*rs_274 : 1*rs_274]
-	row_280 := a_272[1*rs_274 : 2*rs_274]
-	row_281 := a_272[2*rs_274 : 3*rs_274]
-	tape_20 = tape_20[:tape_21]
-	row_273 = row_273[:tape_21]
-	row_277 = row_277[:tape_21]
-	row_278 = row_278[:tape_21]
-	row_279 = row_279[:tape_21]
-	row_280 = row_280[:tape_21]
-	row_281 = row_281[:tape_21]
-	if tape_21 >= 262144 {
-		loop_294 := runtime.EnterLoop(&nbLoop43, runtime.Bind(tape_20, runtime.Bind(row_273, runtime.Bind(row_277, runtime.Bind(row_278, runtime.Bind(row_279, runtime.Bind(row_280, runtime.Bind(row_281, runtime.End{}))))))), tape_21, 16384)
-		if loop_294.For == nil {
-			loop_294.For = func(lo_288, hi int) {
-				tape_20 := loop_294.C.H
-				row_273 := loop_294.C.T.H
-				row_277 := loop_294.C.T.T.H
-				row_278 := loop_294.C.T.T.T.H
-				row_279 := loop_294.C.T.T.T.T.H
-				row_280 := loop_294.C.T.T.T.T.T.H
-				row_281 := loop_294.C.T.T.T.T.T.T.H
-				for i_289 := lo_288; i_289 < hi; i_289++ {
-					e_291 := (tape_20[i_289] * row_273[i_289])
-					e_292 := (tape_20[i_289] * row_277[i_289])
-					e_293 := (tape_20[i_289] * row_278[i_289])
-					row_279[i_289] = e_291
-					row_280[i_289] = e_292
-					row_281[i_289] = e_293
-				}
-			}
-		}
-		runtime.ParallelFor(tape_21, 16384, loop_294.For)
-		loop_294.Leave(&nbLoop43)
-	} else {
-		for i_282 := 0; i_282 < tape_21; i_282++ {
-			e_284 := (tape_20[i_282] * row_273[i_282])
-			e_285 := (tape_20[i_282] * row_277[i_282])
-			e_286 := (tape_20[i_282] * row_278[i_282])
-			row_279[i_282] = e_284
-			row_280[i_282] = e_285
-			row_281[i_282] = e_286
-		}
-	}
-	if tape_26 != tape_31 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_31})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	r_295 := ar.F64w(tape_31)
-	tape_30 = tape_30[:len(r_295)]
-	rev_199 = rev_199[:len(r_295)]
-	if len(r_295) >= 262144 {
-		loop_302 := runtime.EnterLoop(&nbLoop44, runtime.Bind(r_295, runtime.Bind(tape_30, runtime.Bind(rev_199, runtime.End{}))), len(r_295), 16384)
-		if loop_302.For == nil {
-			loop_302.For = func(lo_299, hi int) {
-				r_295 := loop_302.C.H
-				tape_30 := loop_302.C.T.H
-				rev_199 := loop_302.C.T.T.H
-				for i_300 := lo_299; i_300 < hi; i_300++ {
-					r_295[i_300] = (tape_30[i_300] * rev_199[i_300])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_295), 16384, loop_302.For)
-		loop_302.Leave(&nbLoop44)
-	} else {
-		for i_296 := range r_295 {
-			r_295[i_296] = (tape_30[i_296] * rev_199[i_296])
-		}
-	}
-	if tape_26 != tape_33 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_16 != tape_33 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
-	}
-	tape_32 = tape_32[:len(rev_195)]
-	rev_199 = rev_199[:len(rev_195)]
-	if len(rev_195) >= 262144 {
-		loop_310 := runtime.EnterLoop(&nbLoop45, runtime.Bind(rev_195, runtime.Bind(tape_32, runtime.Bind(rev_199, runtime.End{}))), len(rev_195), 16384)
-		if loop_310.For == nil {
-			loop_310.For = func(lo_307, hi int) {
-				rev_195 := loop_310.C.H
-				tape_32 := loop_310.C.T.H
-				rev_199 := loop_310.C.T.T.H
-				for i_308 := lo_307; i_308 < hi; i_308++ {
-					rev_195[i_308] += (-(tape_32[i_308] * rev_199[i_308]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(rev_195), 16384, loop_310.For)
-		loop_310.Leave(&nbLoop45)
-	} else {
-		for i_304 := range rev_195 {
-			rev_195[i_304] += (-(tape_32[i_304] * rev_199[i_304]))
-		}
-	}
-	if int64(2) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:52", runtime.CheckIndex(int64(2), tape_23))
-	}
-	row_311 := tape_22[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
-	if tape_31 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_8 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
-	}
-	row_312 := a_172[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
-	row_311 = row_311[:len(row_312)]
-	r_295 = r_295[:len(row_312)]
-	if len(row_312) >= 262144 {
-		loop_319 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_312, runtime.Bind(row_311, runtime.Bind(r_295, runtime.End{}))), len(row_312), 16384)
-		if loop_319.For == nil {
-			loop_319.For = func(lo_316, hi int) {
-				row_312 := loop_319.C.H
-				row_311 := loop_319.C.T.H
-				r_295 := loop_319.C.T.T.H
-				for i_317 := lo_316; i_317 < hi; i_317++ {
-					row_312[i_317] += (row_311[i_317] * r_295[i_317])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_312), 16384, loop_319.For)
-		loop_319.Leave(&nbLoop46)
-	} else {
-		for i_313 := range row_312 {
-			row_312[i_313] += (row_311[i_313] * r_295[i_313])
-		}
-	}
-	if int64(2) >= int64(tape_28) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), tape_28))
-	}
-	row_320 := tape_27[int(int64(2))*tape_29 : (int(int64(2))+1)*tape_29]
-	if tape_31 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_26 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
-	}
-	row_321 := a_247[int64(2)*int64(tape_26) : (int64(2)+1)*int64(tape_26)]
-	row_320 = row_320[:len(row_321)]
-	r_295 = r_295[:len(row_321)]
-	if len(row_321) >= 262144 {
-		loop_328 := runtime.EnterLoop(&nbLoop47, runtime.Bind(row_321, runtime.Bind(row_320, runtime.Bind(r_295, runtime.End{}))), len(row_321), 16384)
-		if loop_328.For == nil {
-			loop_328.For = func(lo_325, hi int) {
-				row_321 := loop_328.C.H
-				row_320 := loop_328.C.T.H
-				r_295 := loop_328.C.T.T.H
-				for i_326 := lo_325; i_326 < hi; i_326++ {
-					row_321[i_326] += (row_320[i_326] * r_295[i_326])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_321), 16384, loop_328.For)
-		loop_328.Leave(&nbLoop47)
-	} else {
-		for i_322 := range row_321 {
-			row_321[i_322] += (row_320[i_322] * r_295[i_322])
-		}
-	}
-	if int64(1) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:35", runtime.CheckIndex(int64(1), tape_23))
-	}
-	row_329 := tape_22[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
-	if tape_31 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_8 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
-	}
-	row_330 := a_172[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
-	row_329 = row_329[:len(row_330)]
-	r_295 = r_295[:len(row_330)]
-	if len(row_330) >= 262144 {
-		loop_337 := runtime.EnterLoop(&nbLoop48, runtime.Bind(row_330, runtime.Bind(row_329, runtime.Bind(r_295, runtime.End{}))), len(row_330), 16384)
-		if loop_337.For == nil {
-			loop_337.For = func(lo_334, hi int) {
-				row_330 := loop_337.C.H
-				row_329 := loop_337.C.T.H
-				r_295 := loop_337.C.T.T.H
-				for i_335 := lo_334; i_335 < hi; i_335++ {
-					row_330[i_335] += (row_329[i_335] * r_295[i_335])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_330), 16384, loop_337.For)
-		loop_337.Leave(&nbLoop48)
-	} else {
-		for i_331 := range row_330 {
-			row_330[i_331] += (row_329[i_331] * r_295[i_331])
-		}
-	}
-	if int64(1) >= int64(tape_28) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), tape_28))
-	}
-	row_338 := tape_27[int(int64(1))*tape_29 : (int(int64(1))+1)*tape_29]
-	if tape_31 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_26 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
-	}
-	row_339 := a_247[int64(1)*int64(tape_26) : (int64(1)+1)*int64(tape_26)]
-	row_338 = row_338[:len(row_339)]
-	r_295 = r_295[:len(row_339)]
-	if len(row_339) >= 262144 {
-		loop_346 := runtime.EnterLoop(&nbLoop49, runtime.Bind(row_339, runtime.Bind(row_338, runtime.Bind(r_295, runtime.End{}))), len(row_339), 16384)
-		if loop_346.For == nil {
-			loop_346.For = func(lo_343, hi int) {
-				row_339 := loop_346.C.H
-				row_338 := loop_346.C.T.H
-				r_295 := loop_346.C.T.T.H
-				for i_344 := lo_343; i_344 < hi; i_344++ {
-					row_339[i_344] += (row_338[i_344] * r_295[i_344])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_339), 16384, loop_346.For)
-		loop_346.Leave(&nbLoop49)
-	} else {
-		for i_340 := range row_339 {
-			row_339[i_340] += (row_338[i_340] * r_295[i_340])
-		}
-	}
-	if int64(0) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:18", runtime.CheckIndex(int64(0), tape_23))
-	}
-	row_347 := tape_22[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
-	if tape_31 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_8 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
-	}
-	row_348 := a_172[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
-	row_347 = row_347[:len(row_348)]
-	r_295 = r_295[:len(row_348)]
-	if len(row_348) >= 262144 {
-		loop_355 := runtime.EnterLoop(&nbLoop50, runtime.Bind(row_348, runtime.Bind(row_347, runtime.Bind(r_295, runtime.End{}))), len(row_348), 16384)
-		if loop_355.For == nil {
-			loop_355.For = func(lo_352, hi int) {
-				row_348 := loop_355.C.H
-				row_347 := loop_355.C.T.H
-				r_295 := loop_355.C.T.T.H
-				for i_353 := lo_352; i_353 < hi; i_353++ {
-					row_348[i_353] += (row_347[i_353] * r_295[i_353])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_348), 16384, loop_355.For)
-		loop_355.Leave(&nbLoop50)
-	} else {
-		for i_349 := range row_348 {
-			row_348[i_349] += (row_347[i_349] * r_295[i_349])
-		}
-	}
-	if int64(0) >= int64(tape_28) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), tape_28))
-	}
-	row_356 := tape_27[int(int64(0))*tape_29 : (int(int64(0))+1)*tape_29]
-	if tape_31 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_29})+" and "+runtime.ShapeString([]int{tape_31}))
-	}
-	if tape_26 != tape_29 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_29})+" differ")
-	}
-	row_357 := a_247[int64(0)*int64(tape_26) : (int64(0)+1)*int64(tape_26)]
-	row_356 = row_356[:len(row_357)]
-	r_295 = r_295[:len(row_357)]
-	if len(row_357) >= 262144 {
-		loop_364 := runtime.EnterLoop(&nbLoop51, runtime.Bind(row_357, runtime.Bind(row_356, runtime.Bind(r_295, runtime.End{}))), len(row_357), 16384)
-		if loop_364.For == nil {
-			loop_364.For = func(lo_361, hi int) {
-				row_357 := loop_364.C.H
-				row_356 := loop_364.C.T.H
-				r_295 := loop_364.C.T.T.H
-				for i_362 := lo_361; i_362 < hi; i_362++ {
-					row_357[i_362] += (row_356[i_362] * r_295[i_362])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_357), 16384, loop_364.For)
-		loop_364.Leave(&nbLoop51)
-	} else {
-		for i_358 := range row_357 {
-			row_357[i_358] += (row_356[i_358] * r_295[i_358])
-		}
-	}
-	if int64(1) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_365 := tape_37[int(int64(1))*tape_39 : (int(int64(1))+1)*tape_39]
-	if int64(2) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_366 := tape_34[int(int64(2))*tape_36 : (int(int64(2))+1)*tape_36]
-	if int64(2) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_367 := tape_37[int(int64(2))*tape_39 : (int(int64(2))+1)*tape_39]
-	if int64(1) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_368 := tape_34[int(int64(1))*tape_36 : (int(int64(1))+1)*tape_36]
-	if int64(0) >= int64(tape_35) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), tape_35)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_369 := tape_34[int(int64(0))*tape_36 : (int(int64(0))+1)*tape_36]
-	if int64(0) >= int64(tape_38) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), tape_38)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_370 := tape_37[int(int64(0))*tape_39 : (int(int64(0))+1)*tape_39]
-	row_371 := a_272[int(int64(0))*tape_21 : (int(int64(0))+1)*tape_21]
-	row_372 := a_272[int(int64(1))*tape_21 : (int(int64(1))+1)*tape_21]
-	row_373 := a_272[int(int64(2))*tape_21 : (int(int64(2))+1)*tape_21]
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_21 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	rs_377 := tape_36
-	tot_378, err_379 := runtime.MulSize(3, rs_377)
-	if err_379 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_379), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	a_380 := ar.F64w(tot_378)
-	row_381 := a_380[0*rs_377 : 1*rs_377]
-	row_382 := a_380[1*rs_377 : 2*rs_377]
-	row_383 := a_380[2*rs_377 : 3*rs_377]
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_21 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_21})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	rs_384 := tape_39
-	tot_385, err_386 := runtime.MulSize(3, rs_384)
-	if err_386 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", err_386), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	a_387 := ar.F64w(tot_385)
-	row_388 := a_387[0*rs_384 : 1*rs_384]
-	row_389 := a_387[1*rs_384 : 2*rs_384]
-	row_390 := a_387[2*rs_384 : 3*rs_384]
-	row_373 = row_373[:tape_21]
-	row_372 = row_372[:tape_21]
-	row_371 = row_371[:tape_21]
-	row_368 = row_368[:tape_21]
-	row_366 = row_366[:tape_21]
-	row_369 = row_369[:tape_21]
-	row_381 = row_381[:tape_21]
-	row_382 = row_382[:tape_21]
-	row_383 = row_383[:tape_21]
-	row_365 = row_365[:tape_21]
-	row_367 = row_367[:tape_21]
-	row_370 = row_370[:tape_21]
-	row_388 = row_388[:tape_21]
-	row_389 = row_389[:tape_21]
-	row_390 = row_390[:tape_21]
-	if tape_21 >= 262144 {
-		loop_415 := runtime.EnterLoop(&nbLoop52, runtime.Bind(row_373, runtime.Bind(row_372, runtime.Bind(row_371, runtime.Bind(row_368, runtime.Bind(row_366, runtime.Bind(row_369, runtime.Bind(row_381, runtime.Bind(row_382, runtime.Bind(row_383, runtime.Bind(row_365, runtime.Bind(row_367, runtime.Bind(row_370, runtime.Bind(row_388, runtime.Bind(row_389, runtime.Bind(row_390, runtime.End{}))))))))))))))), tape_21, 16384)
-		if loop_415.For == nil {
-			loop_415.For = func(lo_403, hi int) {
-				row_373 := loop_415.C.H
-				row_372 := loop_415.C.T.H
-				row_371 := loop_415.C.T.T.H
-				row_368 := loop_415.C.T.T.T.H
-				row_366 := loop_415.C.T.T.T.T.H
-				row_369 := loop_415.C.T.T.T.T.T.H
-				row_381 := loop_415.C.T.T.T.T.T.T.H
-				row_382 := loop_415.C.T.T.T.T.T.T.T.H
-				row_383 := loop_415.C.T.T.T.T.T.T.T.T.H
-				row_365 := loop_415.C.T.T.T.T.T.T.T.T.T.H
-				row_367 := loop_415.C.T.T.T.T.T.T.T.T.T.T.H
-				row_370 := loop_415.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_388 := loop_415.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_389 := loop_415.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_390 := loop_415.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_404 := lo_403; i_404 < hi; i_404++ {
-					e_406 := -row_373[i_404]
-					e_407 := -row_372[i_404]
-					e_408 := -row_371[i_404]
-					e_409 := ((row_368[i_404] * row_373[i_404]) + (row_366[i_404] * e_407))
-					e_410 := ((row_369[i_404] * e_406) + (row_366[i_404] * row_371[i_404]))
-					e_411 := ((row_369[i_404] * row_372[i_404]) + (row_368[i_404] * e_408))
-					row_381[i_404] = e_409
-					row_382[i_404] = e_410
-					row_383[i_404] = e_411
-					e_412 := ((row_365[i_404] * e_406) + (row_367[i_404] * row_372[i_404]))
-					e_413 := ((row_370[i_404] * row_373[i_404]) + (row_367[i_404] * e_408))
-					e_414 := ((row_370[i_404] * e_407) + (row_365[i_404] * row_371[i_404]))
-					row_388[i_404] = e_412
-					row_389[i_404] = e_413
-					row_390[i_404] = e_414
-				}
-			}
-		}
-		runtime.ParallelFor(tape_21, 16384, loop_415.For)
-		loop_415.Leave(&nbLoop52)
-	} else {
-		for i_391 := 0; i_391 < tape_21; i_391++ {
-			e_393 := -row_373[i_391]
-			e_394 := -row_372[i_391]
-			e_395 := -row_371[i_391]
-			e_396 := ((row_368[i_391] * row_373[i_391]) + (row_366[i_391] * e_394))
-			e_397 := ((row_369[i_391] * e_393) + (row_366[i_391] * row_371[i_391]))
-			e_398 := ((row_369[i_391] * row_372[i_391]) + (row_368[i_391] * e_395))
-			row_381[i_391] = e_396
-			row_382[i_391] = e_397
-			row_383[i_391] = e_398
-			e_399 := ((row_365[i_391] * e_393) + (row_367[i_391] * row_372[i_391]))
-			e_400 := ((row_370[i_391] * row_373[i_391]) + (row_367[i_391] * e_395))
-			e_401 := ((row_370[i_391] * e_394) + (row_365[i_391] * row_371[i_391]))
-			row_388[i_391] = e_399
-			row_389[i_391] = e_400
-			row_390[i_391] = e_401
-		}
-	}
-	if tape_26 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_26})+" and "+runtime.ShapeString([]int{3, tape_36})+" differ")
-	}
-	a_380 = a_380[:len(a_247)]
-	for i_416 := range a_247 {
-		a_247[i_416] += a_380[i_416]
-	}
-	if tape_8 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{3, tape_39})+" differ")
-	}
-	a_387 = a_387[:len(a_172)]
-	for i_417 := range a_172 {
-		a_172[i_417] += a_387[i_417]
-	}
-	row_418 := a_247[int(int64(0))*tape_26 : (int(int64(0))+1)*tape_26]
-	row_419 := a_247[int(int64(1))*tape_26 : (int(int64(1))+1)*tape_26]
-	row_420 := a_247[int(int64(2))*tape_26 : (int(int64(2))+1)*tape_26]
-	r_421 := ar.F64w(tape_41)
-	tape_40 = tape_40[:len(r_421)]
-	if len(r_421) >= 262144 {
-		loop_428 := runtime.EnterLoop(&nbLoop53, runtime.Bind(r_421, runtime.Bind(tape_40, runtime.End{})), len(r_421), 16384)
-		if loop_428.For == nil {
-			loop_428.For = func(lo_425, hi int) {
-				r_421 := loop_428.C.H
-				tape_40 := loop_428.C.T.H
-				for i_426 := lo_425; i_426 < hi; i_426++ {
-					r_421[i_426] = (1.0 / tape_40[i_426])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_421), 16384, loop_428.For)
-		loop_428.Leave(&nbLoop53)
-	} else {
-		for i_422 := range r_421 {
-			r_421[i_422] = (1.0 / tape_40[i_422])
-		}
-	}
-	if tape_41 != tape_43 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_26 != tape_43 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	r_429 := ar.F64w(tape_43)
-	tape_42 = tape_42[:len(r_429)]
-	tape_40 = tape_40[:len(r_429)]
-	row_420 = row_420[:len(r_429)]
-	if len(r_429) >= 262144 {
-		loop_436 := runtime.EnterLoop(&nbLoop54, runtime.Bind(r_429, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.Bind(row_420, runtime.End{})))), len(r_429), 16384)
-		if loop_436.For == nil {
-			loop_436.For = func(lo_433, hi int) {
-				r_429 := loop_436.C.H
-				tape_42 := loop_436.C.T.H
-				tape_40 := loop_436.C.T.T.H
-				row_420 := loop_436.C.T.T.T.H
-				for i_434 := lo_433; i_434 < hi; i_434++ {
-					r_429[i_434] = ((-(tape_42[i_434] / tape_40[i_434])) * row_420[i_434])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_429), 16384, loop_436.For)
-		loop_436.Leave(&nbLoop54)
-	} else {
-		for i_430 := range r_429 {
-			r_429[i_430] = ((-(tape_42[i_430] / tape_40[i_430])) * row_420[i_430])
-		}
-	}
-	if tape_41 != tape_45 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_26 != tape_45 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_43 != tape_45 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_45})+" differ")
-	}
-	tape_44 = tape_44[:len(r_429)]
-	tape_40 = tape_40[:len(r_429)]
-	row_419 = row_419[:len(r_429)]
-	if len(r_429) >= 262144 {
-		loop_444 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_429, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.Bind(row_419, runtime.End{})))), len(r_429), 16384)
-		if loop_444.For == nil {
-			loop_444.For = func(lo_441, hi int) {
-				r_429 := loop_444.C.H
-				tape_44 := loop_444.C.T.H
-				tape_40 := loop_444.C.T.T.H
-				row_419 := loop_444.C.T.T.T.H
-				for i_442 := lo_441; i_442 < hi; i_442++ {
-					r_429[i_442] += ((-(tape_44[i_442] / tape_40[i_442])) * row_419[i_442])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_429), 16384, loop_444.For)
-		loop_444.Leave(&nbLoop55)
-	} else {
-		for i_438 := range r_429 {
-			r_429[i_438] += ((-(tape_44[i_438] / tape_40[i_438])) * row_419[i_438])
-		}
-	}
-	if tape_41 != tape_47 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_47})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_26 != tape_47 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_47})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_43 != tape_47 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_47})+" differ")
-	}
-	tape_46 = tape_46[:len(r_429)]
-	tape_40 = tape_40[:len(r_429)]
-	row_418 = row_418[:len(r_429)]
-	if len(r_429) >= 262144 {
-		loop_452 := runtime.EnterLoop(&nbLoop56, runtime.Bind(r_429, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.Bind(row_418, runtime.End{})))), len(r_429), 16384)
-		if loop_452.For == nil {
-			loop_452.For = func(lo_449, hi int) {
-				r_429 := loop_452.C.H
-				tape_46 := loop_452.C.T.H
-				tape_40 := loop_452.C.T.T.H
-				row_418 := loop_452.C.T.T.T.H
-				for i_450 := lo_449; i_450 < hi; i_450++ {
-					r_429[i_450] += ((-(tape_46[i_450] / tape_40[i_450])) * row_418[i_450])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_429), 16384, loop_452.For)
-		loop_452.Leave(&nbLoop56)
-	} else {
-		for i_446 := range r_429 {
-			r_429[i_446] += ((-(tape_46[i_446] / tape_40[i_446])) * row_418[i_446])
-		}
-	}
-	if tape_21 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if tape_41 != tape_43 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	if tape_16 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_16}))
-	}
-	if tape_41 != tape_43 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_43})+" and "+runtime.ShapeString([]int{tape_41})+" differ")
-	}
-	if tape_43 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_43}))
-	}
-	r_455 := ar.F64w(tape_43)
-	r_429 = r_429[:tape_43]
-	tape_40 = tape_40[:tape_43]
-	rev_197 = rev_197[:tape_43]
-	rev_195 = rev_195[:tape_43]
-	r_455 = r_455[:tape_43]
-	if tape_43 >= 262144 {
-		loop_468 := runtime.EnterLoop(&nbLoop57, runtime.Bind(r_429, runtime.Bind(tape_40, runtime.Bind(rev_197, runtime.Bind(rev_195, runtime.Bind(r_455, runtime.End{}))))), tape_43, 16384)
-		if loop_468.For == nil {
-			loop_468.For = func(lo_462, hi int) {
-				r_429 := loop_468.C.H
-				tape_40 := loop_468.C.T.H
-				rev_197 := loop_468.C.T.T.H
-				rev_195 := loop_468.C.T.T.T.H
-				r_455 := loop_468.C.T.T.T.T.H
-				for i_463 := lo_462; i_463 < hi; i_463++ {
-					e_465 := (r_429[i_463] + ((math.Cos(tape_40[i_463])) * rev_197[i_463]))
-					e_466 := (e_465 + ((-(math.Sin(tape_40[i_463]))) * rev_195[i_463]))
-					e_467 := ((0.5 / tape_40[i_463]) * e_466)
-					r_455[i_463] = e_467
-				}
-			}
-		}
-		runtime.ParallelFor(tape_43, 16384, loop_468.For)
-		loop_468.Leave(&nbLoop57)
-	} else {
-		for i_456 := 0; i_456 < tape_43; i_456++ {
-			e_458 := (r_429[i_456] + ((math.Cos(tape_40[i_456])) * rev_197[i_456]))
-			e_459 := (e_458 + ((-(math.Sin(tape_40[i_456]))) * rev_195[i_456]))
-			e_460 := ((0.5 / tape_40[i_456]) * e_459)
-			r_455[i_456] = e_460
-		}
-	}
-	row_469 := a_127[int(int64(0))*tape_11 : (int(int64(0))+1)*tape_11]
-	if tape_26 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_41 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if int64(0) >= int64(tape_49) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), tape_49))
-	}
-	row_470 := tape_48[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
-	if tape_41 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_50 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
-	}
-	row_471 := a_127[int(int64(1))*tape_11 : (int(int64(1))+1)*tape_11]
-	if tape_26 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_41 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if int64(1) >= int64(tape_49) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), tape_49))
-	}
-	row_472 := tape_48[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
-	if tape_41 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_50 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
-	}
-	row_473 := a_127[int(int64(2))*tape_11 : (int(int64(2))+1)*tape_11]
-	if tape_26 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_41 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if int64(2) >= int64(tape_49) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), tape_49))
-	}
-	row_474 := tape_48[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
-	if tape_41 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_50 != tape_11 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_50}))
-	}
-	rs_475 := tape_11
-	tot_476, err_477 := runtime.MulSize(3, rs_475)
-	if err_477 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_477)
-	}
-	a_478 := ar.F64w(tot_476)
-	row_479 := a_478[0*rs_475 : 1*rs_475]
-	row_480 := a_478[1*rs_475 : 2*rs_475]
-	row_481 := a_478[2*rs_475 : 3*rs_475]
-	row_469 = row_469[:tape_11]
-	r_421 = r_421[:tape_11]
-	row_418 = row_418[:tape_11]
-	row_470 = row_470[:tape_11]
-	r_455 = r_455[:tape_11]
-	row_471 = row_471[:tape_11]
-	row_419 = row_419[:tape_11]
-	row_472 = row_472[:tape_11]
-	row_473 = row_473[:tape_11]
-	row_420 = row_420[:tape_11]
-	row_474 = row_474[:tape_11]
-	row_479 = row_479[:tape_11]
-	row_480 = row_480[:tape_11]
-	row_481 = row_481[:tape_11]
-	if tape_11 >= 262144 {
-		loop_494 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_469, runtime.Bind(r_421, runtime.Bind(row_418, runtime.Bind(row_470, runtime.Bind(r_455, runtime.Bind(row_471, runtime.Bind(row_419, runtime.Bind(row_472, runtime.Bind(row_473, runtime.Bind(row_420, runtime.Bind(row_474, runtime.Bind(row_479, runtime.Bind(row_480, runtime.Bind(row_481, runtime.End{})))))))))))))), tape_11, 16384)
-		if loop_494.For == nil {
-			loop_494.For = func(lo_488, hi int) {
-				row_469 := loop_494.C.H
-				r_421 := loop_494.C.T.H
-				row_418 := loop_494.C.T.T.H
-				row_470 := loop_494.C.T.T.T.H
-				r_455 := loop_494.C.T.T.T.T.H
-				row_471 := loop_494.C.T.T.T.T.T.H
-				row_419 := loop_494.C.T.T.T.T.T.T.H
-				row_472 := loop_494.C.T.T.T.T.T.T.T.H
-				row_473 := loop_494.C.T.T.T.T.T.T.T.T.H
-				row_420 := loop_494.C.T.T.T.T.T.T.T.T.T.H
-				row_474 := loop_494.C.T.T.T.T.T.T.T.T.T.T.H
-				row_479 := loop_494.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_480 := loop_494.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_481 := loop_494.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_489 := lo_488; i_489 < hi; i_489++ {
-					e_491 := ((row_469[i_489] + (r_421[i_489] * row_418[i_489])) + ((2.0 * row_470[i_489]) * r_455[i_489]))
-					e_492 := ((row_471[i_489] + (r_421[i_489] * row_419[i_489])) + ((2.0 * row_472[i_489]) * r_455[i_489]))
-					e_493 := ((row_473[i_489] + (r_421[i_489] * row_420[i_489])) + ((2.0 * row_474[i_489]) * r_455[i_489]))
-					row_479[i_489] = e_491
-					row_480[i_489] = e_492
-					row_481[i_489] = e_493
-				}
-			}
-		}
-		runtime.ParallelFor(tape_11, 16384, loop_494.For)
-		loop_494.Leave(&nbLoop58)
-	} else {
-		for i_482 := 0; i_482 < tape_11; i_482++ {
-			e_484 := ((row_469[i_482] + (r_421[i_482] * row_418[i_482])) + ((2.0 * row_470[i_482]) * r_455[i_482]))
-			e_485 := ((row_471[i_482] + (r_421[i_482] * row_419[i_482])) + ((2.0 * row_472[i_482]) * r_455[i_482]))
-			e_486 := ((row_473[i_482] + (r_421[i_482] * row_420[i_482])) + ((2.0 * row_474[i_482]) * r_455[i_482]))
-			row_479[i_482] = e_484
-			row_480[i_482] = e_485
-			row_481[i_482] = e_486
-		}
-	}
-	ar.Keep(mark_495, &a_478, &a_172)
-	return a_478, 3, tape_11, a_172, 3, tape_8, nil
-}
-
-// nbLoop59 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop59 runtime.LoopSite
-
-// nbLoop60 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop60 runtime.LoopSite
-
-// nbLoop61 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop61 runtime.LoopSite
-
-// nbLoop62 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop62 runtime.LoopSite
-
-// nbLoop63 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop63 runtime.LoopSite
-
-// nbLoop64 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop64 runtime.LoopSite
-
-// nbLoop65 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop65 runtime.LoopSite
-
-// nbLoop66 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop66 runtime.LoopSite
-
-// nbLoop67 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop67 runtime.LoopSite
-
-// nbLoop68 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop68 runtime.LoopSite
-
-// nbLoop69 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop69 runtime.LoopSite
-
-// nbLoop70 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop70 runtime.LoopSite
-
-// nbLoop71 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop71 runtime.LoopSite
-
-// nbLoop72 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop72 runtime.LoopSite
-
-// nbLoop73 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop73 runtime.LoopSite
-
-// nbLoop74 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop74 runtime.LoopSite
-
-// nbLoop75 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop75 runtime.LoopSite
-
-// nbLoop76 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop76 runtime.LoopSite
-
-// fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
-func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_513 := ar.Mark()
-	if cam_2 != 11 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
-	}
-	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
-	}
-	if feat_10 != 2 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
-	}
-	cam_1 = cam_1[:cam_2*cam_3]
-	x_4 = x_4[:x_5*x_6]
-	w_7 = w_7[:w_8]
-	feat_9 = feat_9[:feat_10*feat_11]
-	ybar_12 = ybar_12[:ybar_13*ybar_14]
-	ybar_15 = ybar_15[:ybar_16]
-	if int64(3) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
-	}
-	n_17 := int(int64(3)) - int(int64(0))
-	s_18 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
-	if int64(6) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
-	}
-	n_19 := int(int64(6)) - int(int64(3))
-	s_20 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
-	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), x_5))
-	}
-	row_21 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if int64(0) >= int64(n_19) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), n_19))
-	}
-	row_22 := s_20[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), x_5))
-	}
-	row_23 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	if int64(1) >= int64(n_19) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), n_19))
-	}
-	row_24 := s_20[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), x_5))
-	}
-	row_25 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if int64(2) >= int64(n_19) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), n_19))
-	}
-	row_26 := s_20[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	rs_27 := x_6
-	tot_28, err_29 := runtime.MulSize(3, rs_27)
-	if err_29 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", err_29)
-	}
-	a_30 := ar.F64w(tot_28)
-	row_31 := a_30[0*rs_27 : 1*rs_27]
-	row_32 := a_30[1*rs_27 : 2*rs_27]
-	row_33 := a_30[2*rs_27 : 3*rs_27]
-	if int64(n_17) != int64(3) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:126:5", runtime.DimMessage("r", "[3][p]f64", "3", int64(n_17), int64(3))), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if int64(0) >= int64(n_17) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), n_17)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_34 := s_18[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	if int64(1) >= int64(n_17) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), n_17)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_35 := s_18[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	if int64(2) >= int64(n_17) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_17)), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_36 := s_18[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	row_21 = row_21[:x_6]
-	row_22 = row_22[:x_6]
-	row_23 = row_23[:x_6]
-	row_24 = row_24[:x_6]
-	row_25 = row_25[:x_6]
-	row_26 = row_26[:x_6]
-	row_31 = row_31[:x_6]
-	row_32 = row_32[:x_6]
-	row_33 = row_33[:x_6]
-	if x_6 >= 262144 {
-		loop_50 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_21, runtime.Bind(row_22, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_26, runtime.Bind(row_31, runtime.Bind(row_32, runtime.Bind(row_33, runtime.End{}))))))))), x_6, 16384)
-		if loop_50.For == nil {
-			loop_50.For = func(lo_44, hi int) {
-				row_21 := loop_50.C.H
-				row_22 := loop_50.C.T.H
-				row_23 := loop_50.C.T.T.H
-				row_24 := loop_50.C.T.T.T.H
-				row_25 := loop_50.C.T.T.T.T.H
-				row_26 := loop_50.C.T.T.T.T.T.H
-				row_31 := loop_50.C.T.T.T.T.T.T.H
-				row_32 := loop_50.C.T.T.T.T.T.T.T.H
-				row_33 := loop_50.C.T.T.T.T.T.T.T.T.H
-				for i_45 := lo_44; i_45 < hi; i_45++ {
-					e_47 := (row_21[i_45] - row_22[i_45])
-					e_48 := (row_23[i_45] - row_24[i_45])
-					e_49 := (row_25[i_45] - row_26[i_45])
-					row_31[i_45] = e_47
-					row_32[i_45] = e_48
-					row_33[i_45] = e_49
-				}
-			}
-		}
-		runtime.ParallelFor(x_6, 16384, loop_50.For)
-		loop_50.Leave(&nbLoop59)
-	} else {
-		for i_38 := 0; i_38 < x_6; i_38++ {
-			e_40 := (row_21[i_38] - row_22[i_38])
-			e_41 := (row_23[i_38] - row_24[i_38])
-			e_42 := (row_25[i_38] - row_26[i_38])
-			row_31[i_38] = e_40
-			row_32[i_38] = e_41
-			row_33[i_38] = e_42
-		}
-	}
-	rs_59 := cam_3
-	tot_60, err_61 := runtime.MulSize(3, rs_59)
-	if err_61 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_61), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	a_62 := ar.F64w(tot_60)
-	row_63 := a_62[0*rs_59 : 1*rs_59]
-	row_64 := a_62[1*rs_59 : 2*rs_59]
-	row_65 := a_62[2*rs_59 : 3*rs_59]
-	_ = a_62[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	row_67 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	_ = a_62[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	row_69 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	row_70 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	_ = a_62[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	rs_72 := cam_3
-	tot_73, err_74 := runtime.MulSize(3, rs_72)
-	if err_74 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_74), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	a_75 := ar.F64w(tot_73)
-	row_76 := a_75[0*rs_72 : 1*rs_72]
-	row_77 := a_75[1*rs_72 : 2*rs_72]
-	row_78 := a_75[2*rs_72 : 3*rs_72]
-	r_37 := ar.F64w(cam_3)
-	r_51 := ar.F64w(cam_3)
-	r_52 := ar.F64w(cam_3)
-	r_53 := ar.F64w(cam_3)
-	r_54 := ar.F64w(cam_3)
-	r_55 := ar.F64w(cam_3)
-	r_56 := ar.F64w(cam_3)
-	r_57 := ar.F64w(cam_3)
-	r_58 := ar.F64w(cam_3)
-	row_34 = row_34[:cam_3]
-	row_35 = row_35[:cam_3]
-	row_36 = row_36[:cam_3]
-	r_37 = r_37[:cam_3]
-	r_51 = r_51[:cam_3]
-	r_52 = r_52[:cam_3]
-	r_53 = r_53[:cam_3]
-	r_54 = r_54[:cam_3]
-	r_55 = r_55[:cam_3]
-	r_56 = r_56[:cam_3]
-	r_57 = r_57[:cam_3]
-	r_58 = r_58[:cam_3]
-	row_63 = row_63[:cam_3]
-	row_64 = row_64[:cam_3]
-	row_65 = row_65[:cam_3]
-	row_67 = row_67[:cam_3]
-	row_69 = row_69[:cam_3]
-	row_70 = row_70[:cam_3]
-	row_76 = row_76[:cam_3]
-	row_77 = row_77[:cam_3]
-	row_78 = row_78[:cam_3]
-	if cam_3 >= 262144 {
-		loop_115 := runtime.EnterLoop(&nbLoop60, runtime.Bind(row_34, runtime.Bind(row_35, runtime.Bind(row_36, runtime.Bind(r_37, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(r_54, runtime.Bind(r_55, runtime.Bind(r_56, runtime.Bind(r_57, runtime.Bind(r_58, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_67, runtime.Bind(row_69, runtime.Bind(row_70, runtime.Bind(row_76, runtime.Bind(row_77, runtime.Bind(row_78, runtime.End{}))))))))))))))))))))), cam_3, 16384)
-		if loop_115.For == nil {
-			loop_115.For = func(lo_97, hi int) {
-				row_34 := loop_115.C.H
-				row_35 := loop_115.C.T.H
-				row_36 := loop_115.C.T.T.H
-				r_37 := loop_115.C.T.T.T.H
-				r_51 := loop_115.C.T.T.T.T.H
-				r_52 := loop_115.C.T.T.T.T.T.H
-				r_53 := loop_115.C.T.T.T.T.T.T.H
-				r_54 := loop_115.C.T.T.T.T.T.T.T.H
-				r_55 := loop_115.C.T.T.T.T.T.T.T.T.H
-				r_56 := loop_115.C.T.T.T.T.T.T.T.T.T.H
-				r_57 := loop_115.C.T.T.T.T.T.T.T.T.T.T.H
-				r_58 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_63 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_64 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_65 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_67 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_69 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_70 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_76 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_77 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_78 := loop_115.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_98 := lo_97; i_98 < hi; i_98++ {
-					e_100 := (((row_34[i_98] * row_34[i_98]) + (row_35[i_98] * row_35[i_98])) + (row_36[i_98] * row_36[i_98]))
-					r_37[i_98] = e_100
-					e_101 := (runtime.Sign(e_100))
-					r_51[i_98] = e_101
-					e_102 := (1.0 - e_101)
-					r_52[i_98] = e_102
-					e_103 := (math.Sqrt((e_100 + e_102)))
-					r_53[i_98] = e_103
-					e_104 := (math.Cos(e_103))
-					r_54[i_98] = e_104
-					e_105 := (math.Sin(e_103))
-					r_55[i_98] = e_105
-					e_106 := (row_34[i_98] / e_103)
-					r_56[i_98] = e_106
-					e_107 := (row_35[i_98] / e_103)
-					r_57[i_98] = e_107
-					e_108 := (row_36[i_98] / e_103)
-					r_58[i_98] = e_108
-					e_109 := e_106
-					e_110 := e_107
-					e_111 := e_108
-					row_63[i_98] = e_109
-					row_64[i_98] = e_110
-					row_65[i_98] = e_111
-					e_112 := ((e_110 * row_67[i_98]) - (e_111 * row_69[i_98]))
-					e_113 := ((e_111 * row_70[i_98]) - (e_109 * row_67[i_98]))
-					e_114 := ((e_109 * row_69[i_98]) - (e_110 * row_70[i_98]))
-					row_76[i_98] = e_112
-					row_77[i_98] = e_113
-					row_78[i_98] = e_114
-				}
-			}
-		}
-		runtime.ParallelFor(cam_3, 16384, loop_115.For)
-		loop_115.Leave(&nbLoop60)
-	} else {
-		for i_79 := 0; i_79 < cam_3; i_79++ {
-			e_81 := (((row_34[i_79] * row_34[i_79]) + (row_35[i_79] * row_35[i_79])) + (row_36[i_79] * row_36[i_79]))
-			r_37[i_79] = e_81
-			e_82 := (runtime.Sign(e_81))
-			r_51[i_79] = e_82
-			e_83 := (1.0 - e_82)
-			r_52[i_79] = e_83
-			e_84 := (math.Sqrt((e_81 + e_83)))
-			r_53[i_79] = e_84
-			e_85 := (math.Cos(e_84))
-			r_54[i_79] = e_85
-			e_86 := (math.Sin(e_84))
-			r_55[i_79] = e_86
-			e_87 := (row_34[i_79] / e_84)
-			r_56[i_79] = e_87
-			e_88 := (row_35[i_79] / e_84)
-			r_57[i_79] = e_88
-			e_89 := (row_36[i_79] / e_84)
-			r_58[i_79] = e_89
-			e_90 := e_87
-			e_91 := e_88
-			e_92 := e_89
-			row_63[i_79] = e_90
-			row_64[i_79] = e_91
-			row_65[i_79] = e_92
-			e_93 := ((e_91 * row_67[i_79]) - (e_92 * row_69[i_79]))
-			e_94 := ((e_92 * row_70[i_79]) - (e_90 * row_67[i_79]))
-			e_95 := ((e_90 * row_69[i_79]) - (e_91 * row_70[i_79]))
-			row_76[i_79] = e_93
-			row_77[i_79] = e_94
-			row_78[i_79] = e_95
-		}
-	}
-	row_116 := a_62[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	row_117 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_118 := a_62[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	row_119 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_120 := a_62[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	row_121 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	n_125, err_126 := runtime.CheckSizeFast(int64(3))
-	if err_126 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_126), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	var a_127 []float64
-	row_128 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_129 := a_75[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_130 := a_62[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	rs_131 := x_6
-	tot_132, err_133 := runtime.MulSize(n_125, rs_131)
-	if err_133 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_133), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	a_127 = ar.F64w(tot_132)
-	row_134 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_135 := a_75[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_136 := a_62[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_137 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_138 := a_75[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_139 := a_62[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_140 := a_127[0*rs_131 : 1*rs_131]
-	row_141 := a_127[1*rs_131 : 2*rs_131]
-	row_142 := a_127[2*rs_131 : 3*rs_131]
-	if int64(n_17) != int64(3) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("a", "[3][p]f64", "3", int64(n_17), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if int64(1) >= int64(n_17) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_17)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_143 := s_18[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	row_144 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if int64(2) >= int64(n_17) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_17)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_145 := s_18[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	row_146 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	row_147 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if int64(0) >= int64(n_17) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_17)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_148 := s_18[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	rs_149 := cam_3
-	tot_150, err_151 := runtime.MulSize(3, rs_149)
-	if err_151 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_151), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19"), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	a_152 := ar.F64w(tot_150)
-	row_153 := a_152[0*rs_149 : 1*rs_149]
-	row_154 := a_152[1*rs_149 : 2*rs_149]
-	row_155 := a_152[2*rs_149 : 3*rs_149]
-	r_122 := ar.F64w(cam_3)
-	r_123 := ar.F64w(cam_3)
-	r_124 := ar.F64w(cam_3)
-	row_116 = row_116[:cam_3]
-	row_117 = row_117[:cam_3]
-	row_118 = row_118[:cam_3]
-	row_119 = row_119[:cam_3]
-	row_120 = row_120[:cam_3]
-	row_121 = row_121[:cam_3]
-	r_122 = r_122[:cam_3]
-	r_54 = r_54[:cam_3]
-	r_123 = r_123[:cam_3]
-	r_124 = r_124[:cam_3]
-	row_128 = row_128[:cam_3]
-	row_129 = row_129[:cam_3]
-	r_55 = r_55[:cam_3]
-	row_130 = row_130[:cam_3]
-	row_134 = row_134[:cam_3]
-	row_135 = row_135[:cam_3]
-	row_136 = row_136[:cam_3]
-	row_137 = row_137[:cam_3]
-	row_138 = row_138[:cam_3]
-	row_139 = row_139[:cam_3]
-	row_140 = row_140[:cam_3]
-	row_141 = row_141[:cam_3]
-	row_142 = row_142[:cam_3]
-	row_143 = row_143[:cam_3]
-	row_144 = row_144[:cam_3]
-	row_145 = row_145[:cam_3]
-	row_146 = row_146[:cam_3]
-	row_147 = row_147[:cam_3]
-	row_148 = row_148[:cam_3]
-	row_153 = row_153[:cam_3]
-	row_154 = row_154[:cam_3]
-	row_155 = row_155[:cam_3]
-	if cam_3 >= 262144 {
-		loop_180 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_116, runtime.Bind(row_117, runtime.Bind(row_118, runtime.Bind(row_119, runtime.Bind(row_120, runtime.Bind(row_121, runtime.Bind(r_122, runtime.Bind(r_54, runtime.Bind(r_123, runtime.Bind(r_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(r_55, runtime.Bind(row_130, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_144, runtime.Bind(row_145, runtime.Bind(row_146, runtime.Bind(row_147, runtime.Bind(row_148, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
-		if loop_180.For == nil {
-			loop_180.For = func(lo_168, hi int) {
-				row_116 := loop_180.C.H
-				row_117 := loop_180.C.T.H
-				row_118 := loop_180.C.T.T.H
-				row_119 := loop_180.C.T.T.T.H
-				row_120 := loop_180.C.T.T.T.T.H
-				row_121 := loop_180.C.T.T.T.T.T.H
-				r_122 := loop_180.C.T.T.T.T.T.T.H
-				r_54 := loop_180.C.T.T.T.T.T.T.T.H
-				r_123 := loop_180.C.T.T.T.T.T.T.T.T.H
-				r_124 := loop_180.C.T.T.T.T.T.T.T.T.T.H
-				row_128 := loop_180.C.T.T.T.T.T.T.T.T.T.T.H
-				row_129 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.H
-				r_55 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_130 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_134 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_135 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_136 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_137 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_138 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_139 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_140 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_141 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_142 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_143 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_144 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_145 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_146 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_147 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_148 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_153 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_154 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_155 := loop_180.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_169 := lo_168; i_169 < hi; i_169++ {
-					e_171 := (((row_116[i_169] * row_117[i_169]) + (row_118[i_169] * row_119[i_169])) + (row_120[i_169] * row_121[i_169]))
-					r_122[i_169] = e_171
-					e_172 := (1.0 - r_54[i_169])
-					r_123[i_169] = e_172
-					e_173 := (e_171 * e_172)
-					r_124[i_169] = e_173
-					e_174 := (((row_128[i_169] * r_54[i_169]) + (row_129[i_169] * r_55[i_169])) + (row_130[i_169] * e_173))
-					e_175 := (((row_134[i_169] * r_54[i_169]) + (row_135[i_169] * r_55[i_169])) + (row_136[i_169] * e_173))
-					e_176 := (((row_137[i_169] * r_54[i_169]) + (row_138[i_169] * r_55[i_169])) + (row_139[i_169] * e_173))
-					row_140[i_169] = e_174
-					row_141[i_169] = e_175
-					row_142[i_169] = e_176
-					e_177 := ((row_143[i_169] * row_144[i_169]) - (row_145[i_169] * row_146[i_169]))
-					e_178 := ((row_145[i_169] * row_147[i_169]) - (row_148[i_169] * row_144[i_169]))
-					e_179 := ((row_148[i_169] * row_146[i_169]) - (row_143[i_169] * row_147[i_169]))
-					row_153[i_169] = e_177
-					row_154[i_169] = e_178
-					row_155[i_169] = e_179
-				}
-			}
-		}
-		runtime.ParallelFor(cam_3, 16384, loop_180.For)
-		loop_180.Leave(&nbLoop61)
-	} else {
-		for i_156 := 0; i_156 < cam_3; i_156++ {
-			e_158 := (((row_116[i_156] * row_117[i_156]) + (row_118[i_156] * row_119[i_156])) + (row_120[i_156] * row_121[i_156]))
-			r_122[i_156] = e_158
-			e_159 := (1.0 - r_54[i_156])
-			r_123[i_156] = e_159
-			e_160 := (e_158 * e_159)
-			r_124[i_156] = e_160
-			e_161 := (((row_128[i_156] * r_54[i_156]) + (row_129[i_156] * r_55[i_156])) + (row_130[i_156] * e_160))
-			e_162 := (((row_134[i_156] * r_54[i_156]) + (row_135[i_156] * r_55[i_156])) + (row_136[i_156] * e_160))
-			e_163 := (((row_137[i_156] * r_54[i_156]) + (row_138[i_156] * r_55[i_156])) + (row_139[i_156] * e_160))
-			row_140[i_156] = e_161
-			row_141[i_156] = e_162
-			row_142[i_156] = e_163
-			e_164 := ((row_143[i_156] * row_144[i_156]) - (row_145[i_156] * row_146[i_156]))
-			e_165 := ((row_145[i_156] * row_147[i_156]) - (row_148[i_156] * row_144[i_156]))
-			e_166 := ((row_148[i_156] * row_146[i_156]) - (row_143[i_156] * row_147[i_156]))
-			row_153[i_156] = e_164
-			row_154[i_156] = e_165
-			row_155[i_156] = e_166
-		}
-	}
-	row_181 := a_30[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	row_182 := a_152[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_183 := a_30[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	row_184 := a_152[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_185 := a_30[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	row_186 := a_152[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	if cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	rs_187 := x_6
-	tot_188, err_189 := runtime.MulSize(3, rs_187)
-	if err_189 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_189), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	a_190 := ar.F64w(tot_188)
-	row_191 := a_190[0*rs_187 : 1*rs_187]
-	row_192 := a_190[1*rs_187 : 2*rs_187]
-	row_193 := a_190[2*rs_187 : 3*rs_187]
-	n_194, err_195 := runtime.CheckSizeFast(int64(3))
-	if err_195 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_195), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	var a_196 []float64
-	row_197 := a_127[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	_ = a_190[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	rs_199 := cam_3
-	tot_200, err_201 := runtime.MulSize(n_194, rs_199)
-	if err_201 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_201), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	a_196 = ar.F64w(tot_200)
-	row_202 := a_127[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	_ = a_190[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_204 := a_127[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	_ = a_190[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if x_6 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	row_206 := a_196[0*rs_199 : 1*rs_199]
-	row_207 := a_196[1*rs_199 : 2*rs_199]
-	row_208 := a_196[2*rs_199 : 3*rs_199]
-	row_181 = row_181[:x_6]
-	row_182 = row_182[:x_6]
-	row_183 = row_183[:x_6]
-	row_184 = row_184[:x_6]
-	row_185 = row_185[:x_6]
-	row_186 = row_186[:x_6]
-	row_191 = row_191[:x_6]
-	row_192 = row_192[:x_6]
-	row_193 = row_193[:x_6]
-	r_51 = r_51[:x_6]
-	row_197 = row_197[:x_6]
-	r_52 = r_52[:x_6]
-	row_202 = row_202[:x_6]
-	row_204 = row_204[:x_6]
-	row_206 = row_206[:x_6]
-	row_207 = row_207[:x_6]
-	row_208 = row_208[:x_6]
-	if x_6 >= 262144 {
-		loop_227 := runtime.EnterLoop(&nbLoop62, runtime.Bind(row_181, runtime.Bind(row_182, runtime.Bind(row_183, runtime.Bind(row_184, runtime.Bind(row_185, runtime.Bind(row_186, runtime.Bind(row_191, runtime.Bind(row_192, runtime.Bind(row_193, runtime.Bind(r_51, runtime.Bind(row_197, runtime.Bind(r_52, runtime.Bind(row_202, runtime.Bind(row_204, runtime.Bind(row_206, runtime.Bind(row_207, runtime.Bind(row_208, runtime.End{}))))))))))))))))), x_6, 16384)
-		if loop_227.For == nil {
-			loop_227.For = func(lo_218, hi int) {
-				row_181 := loop_227.C.H
-				row_182 := loop_227.C.T.H
-				row_183 := loop_227.C.T.T.H
-				row_184 := loop_227.C.T.T.T.H
-				row_185 := loop_227.C.T.T.T.T.H
-				row_186 := loop_227.C.T.T.T.T.T.H
-				row_191 := loop_227.C.T.T.T.T.T.T.H
-				row_192 := loop_227.C.T.T.T.T.T.T.T.H
-				row_193 := loop_227.C.T.T.T.T.T.T.T.T.H
-				r_51 := loop_227.C.T.T.T.T.T.T.T.T.T.H
-				row_197 := loop_227.C.T.T.T.T.T.T.T.T.T.T.H
-				r_52 := loop_227.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_202 := loop_227.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_204 := loop_227.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_206 := loop_227.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_207 := loop_227.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_208 := loop_227.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_219 := lo_218; i_219 < hi; i_219++ {
-					e_221 := (row_181[i_219] + row_182[i_219])
-					e_222 := (row_183[i_219] + row_184[i_219])
-					e_223 := (row_185[i_219] + row_186[i_219])
-					row_191[i_219] = e_221
-					row_192[i_219] = e_222
-					row_193[i_219] = e_223
-					e_224 := ((r_51[i_219] * row_197[i_219]) + (r_52[i_219] * e_221))
-					e_225 := ((r_51[i_219] * row_202[i_219]) + (r_52[i_219] * e_222))
-					e_226 := ((r_51[i_219] * row_204[i_219]) + (r_52[i_219] * e_223))
-					row_206[i_219] = e_224
-					row_207[i_219] = e_225
-					row_208[i_219] = e_226
-				}
-			}
-		}
-		runtime.ParallelFor(x_6, 16384, loop_227.For)
-		loop_227.Leave(&nbLoop62)
-	} else {
-		for i_209 := 0; i_209 < x_6; i_209++ {
-			e_211 := (row_181[i_209] + row_182[i_209])
-			e_212 := (row_183[i_209] + row_184[i_209])
-			e_213 := (row_185[i_209] + row_186[i_209])
-			row_191[i_209] = e_211
-			row_192[i_209] = e_212
-			row_193[i_209] = e_213
-			e_214 := ((r_51[i_209] * row_197[i_209]) + (r_52[i_209] * e_211))
-			e_215 := ((r_51[i_209] * row_202[i_209]) + (r_52[i_209] * e_212))
-			e_216 := ((r_51[i_209] * row_204[i_209]) + (r_52[i_209] * e_213))
-			row_206[i_209] = e_214
-			row_207[i_209] = e_215
-			row_208[i_209] = e_216
-		}
-	}
-	row_228 := a_196[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
-	row_229 := a_196[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	row_231 := a_196[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	rs_233 := cam_3
-	tot_234, err_235 := runtime.MulSize(2, rs_233)
-	if err_235 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_235)
-	}
-	a_236 := ar.F64w(tot_234)
-	row_237 := a_236[0*rs_233 : 1*rs_233]
-	row_238 := a_236[1*rs_233 : 2*rs_233]
-	row_239 := a_236[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	row_240 := a_236[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	if int64(9) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
-	}
-	row_242 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
-	if int64(10) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
-	}
-	row_243 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	n_246, err_247 := runtime.CheckSizeFast(int64(2))
-	if err_247 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_247)
-	}
-	var a_248 []float64
-	if int64(6) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
-	}
-	row_249 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-	_ = a_236[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	x_251 := int64(7) + int64(0)
-	if x_251 < 0 || x_251 >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_251, cam_2))
-	}
-	row_252 := cam_1[int(x_251)*cam_3 : (int(x_251)+1)*cam_3]
-	rs_253 := cam_3
-	tot_254, err_255 := runtime.MulSize(n_246, rs_253)
-	if err_255 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_255)
-	}
-	a_248 = ar.F64w(tot_254)
-	if int64(6) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
-	}
-	row_256 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-	_ = a_236[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	x_258 := int64(7) + int64(1)
-	if x_258 < 0 || x_258 >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_258, cam_2))
-	}
-	row_259 := cam_1[int(x_258)*cam_3 : (int(x_258)+1)*cam_3]
-	row_260 := a_248[0*rs_253 : 1*rs_253]
-	row_261 := a_248[1*rs_253 : 2*rs_253]
-	if ybar_16 != w_8 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
-	}
-	r_262 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_262)]
-	ybar_15 = ybar_15[:len(r_262)]
-	if len(r_262) >= 262144 {
-		loop_269 := runtime.EnterLoop(&nbLoop63, runtime.Bind(r_262, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_262), 16384)
-		if loop_269.For == nil {
-			loop_269.For = func(lo_266, hi int) {
-				r_262 := loop_269.C.H
-				w_7 := loop_269.C.T.H
-				ybar_15 := loop_269.C.T.T.H
-				for i_267 := lo_266; i_267 < hi; i_267++ {
-					r_262[i_267] = ((2.0 * w_7[i_267]) * -ybar_15[i_267])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_262), 16384, loop_269.For)
-		loop_269.Leave(&nbLoop63)
-	} else {
-		for i_263 := range r_262 {
-			r_262[i_263] = ((2.0 * w_7[i_263]) * -ybar_15[i_263])
-		}
-	}
-	r_230 := ar.F64w(cam_3)
-	r_232 := ar.F64w(cam_3)
-	r_241 := ar.F64w(cam_3)
-	r_244 := ar.F64w(cam_3)
-	r_245 := ar.F64w(cam_3)
-	row_229 = row_229[:cam_3]
-	row_228 = row_228[:cam_3]
-	r_230 = r_230[:cam_3]
-	row_231 = row_231[:cam_3]
-	r_232 = r_232[:cam_3]
-	row_237 = row_237[:cam_3]
-	row_238 = row_238[:cam_3]
-	r_241 = r_241[:cam_3]
-	r_244 = r_244[:cam_3]
-	row_242 = row_242[:cam_3]
-	row_243 = row_243[:cam_3]
-	r_245 = r_245[:cam_3]
-	row_249 = row_249[:cam_3]
-	row_252 = row_252[:cam_3]
-	row_256 = row_256[:cam_3]
-	row_259 = row_259[:cam_3]
-	row_260 = row_260[:cam_3]
-	row_261 = row_261[:cam_3]
-	if cam_3 >= 262144 {
-		loop_294 := runtime.EnterLoop(&nbLoop64, runtime.Bind(row_229, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_231, runtime.Bind(r_232, runtime.Bind(row_237, runtime.Bind(row_238, runtime.Bind(r_241, runtime.Bind(r_244, runtime.Bind(row_242, runtime.Bind(row_243, runtime.Bind(r_245, runtime.Bind(row_249, runtime.Bind(row_252, runtime.Bind(row_256, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(row_261, runtime.End{})))))))))))))))))), cam_3, 16384)
-		if loop_294.For == nil {
-			loop_294.For = func(lo_282, hi int) {
-				row_229 := loop_294.C.H
-				row_228 := loop_294.C.T.H
-				r_230 := loop_294.C.T.T.H
-				row_231 := loop_294.C.T.T.T.H
-				r_232 := loop_294.C.T.T.T.T.H
-				row_237 := loop_294.C.T.T.T.T.T.H
-				row_238 := loop_294.C.T.T.T.T.T.T.H
-				r_241 := loop_294.C.T.T.T.T.T.T.T.H
-				r_244 := loop_294.C.T.T.T.T.T.T.T.T.H
-				row_242 := loop_294.C.T.T.T.T.T.T.T.T.T.H
-				row_243 := loop_294.C.T.T.T.T.T.T.T.T.T.T.H
-				r_245 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_249 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_252 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_256 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_259 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_260 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_261 := loop_294.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_283 := lo_282; i_283 < hi; i_283++ {
-					e_285 := (row_229[i_283] / row_228[i_283])
-					r_230[i_283] = e_285
-					e_286 := (row_231[i_283] / row_228[i_283])
-					r_232[i_283] = e_286
-					e_287 := e_285
-					e_288 := e_286
-					row_237[i_283] = e_287
-					row_238[i_283] = e_288
-					e_289 := ((e_287 * e_287) + (e_288 * e_288))
-					r_241[i_283] = e_289
-					e_290 := (e_289 * e_289)
-					r_244[i_283] = e_290
-					e_291 := ((1.0 + (row_242[i_283] * e_289)) + (row_243[i_283] * e_290))
-					r_245[i_283] = e_291
-					e_292 := (((row_249[i_283] * e_287) * e_291) + row_252[i_283])
-					e_293 := (((row_256[i_283] * e_288) * e_291) + row_259[i_283])
-					row_260[i_283] = e_292
-					row_261[i_283] = e_293
-				}
-			}
-		}
-		runtime.ParallelFor(cam_3, 16384, loop_294.For)
-		loop_294.Leave(&nbLoop64)
-	} else {
-		for i_270 := 0; i_270 < cam_3; i_270++ {
-			e_272 := (row_229[i_270] / row_228[i_270])
-			r_230[i_270] = e_272
-			e_273 := (row_231[i_270] / row_228[i_270])
-			r_232[i_270] = e_273
-			e_274 := e_272
-			e_275 := e_273
-			row_237[i_270] = e_274
-			row_238[i_270] = e_275
-			e_276 := ((e_274 * e_274) + (e_275 * e_275))
-			r_241[i_270] = e_276
-			e_277 := (e_276 * e_276)
-			r_244[i_270] = e_277
-			e_278 := ((1.0 + (row_242[i_270] * e_276)) + (row_243[i_270] * e_277))
-			r_245[i_270] = e_278
-			e_279 := (((row_249[i_270] * e_274) * e_278) + row_252[i_270])
-			e_280 := (((row_256[i_270] * e_275) * e_278) + row_259[i_270])
-			row_260[i_270] = e_279
-			row_261[i_270] = e_280
-		}
-	}
-	var rev_295 []float64
-	var rev_296 int
-	rev_295, rev_296 = r_262, w_8
-	for i_304 := int64(0); i_304 < int64(2); i_304++ {
-		if i_304 < 0 || i_304 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_304, 2))
-		}
-		row_306 := a_248[int(i_304)*cam_3 : (int(i_304)+1)*cam_3]
-		if i_304 < 0 || i_304 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_304, feat_10))
-		}
-		row_307 := feat_9[int(i_304)*feat_11 : (int(i_304)+1)*feat_11]
-		if feat_11 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
-		}
-		if i_304 < 0 || i_304 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_304, ybar_13))
-		}
-		row_308 := ybar_12[int(i_304)*ybar_14 : (int(i_304)+1)*ybar_14]
-		if ybar_14 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{ybar_14}))
-		}
-		if rev_296 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_296})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
-		}
-		row_306 = row_306[:len(rev_295)]
-		row_307 = row_307[:len(rev_295)]
-		row_308 = row_308[:len(rev_295)]
-		for i_310 := range rev_295 {
-			rev_295[i_310] += ((row_306[i_310] - row_307[i_310]) * row_308[i_310])
-		}
-	}
-	n_312, err_313 := runtime.CheckSizeFast(int64(2))
-	if err_313 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_313)
-	}
-	var a_314 []float64
-	if int64(0) >= int64(ybar_13) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_13))
-	}
-	row_315 := ybar_12[int(int64(0))*ybar_14 : (int(int64(0))+1)*ybar_14]
-	if ybar_14 != w_8 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
-	}
-	rs_316 := w_8
-	tot_317, err_318 := runtime.MulSize(n_312, rs_316)
-	if err_318 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_318)
-	}
-	a_314 = ar.F64w(tot_317)
-	if int64(1) >= int64(ybar_13) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_13))
-	}
-	row_319 := ybar_12[int(int64(1))*ybar_14 : (int(int64(1))+1)*ybar_14]
-	if ybar_14 != w_8 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
-	}
-	row_320 := a_314[0*rs_316 : 1*rs_316]
-	row_321 := a_314[1*rs_316 : 2*rs_316]
-	w_7 = w_7[:w_8]
-	row_315 = row_315[:w_8]
-	row_319 = row_319[:w_8]
-	row_320 = row_320[:w_8]
-	row_321 = row_321[:w_8]
-	if w_8 >= 262144 {
-		loop_332 := runtime.EnterLoop(&nbLoop65, runtime.Bind(w_7, runtime.Bind(row_315, runtime.Bind(row_319, runtime.Bind(row_320, runtime.Bind(row_321, runtime.End{}))))), w_8, 16384)
-		if loop_332.For == nil {
-			loop_332.For = func(lo_327, hi int) {
-				w_7 := loop_332.C.H
-				row_315 := loop_332.C.T.H
-				row_319 := loop_332.C.T.T.H
-				row_320 := loop_332.C.T.T.T.H
-				row_321 := loop_332.C.T.T.T.T.H
-				for i_328 := lo_327; i_328 < hi; i_328++ {
-					e_330 := (w_7[i_328] * row_315[i_328])
-					e_331 := (w_7[i_328] * row_319[i_328])
-					row_320[i_328] = e_330
-					row_321[i_328] = e_331
-				}
-			}
-		}
-		runtime.ParallelFor(w_8, 16384, loop_332.For)
-		loop_332.Leave(&nbLoop65)
-	} else {
-		for i_322 := 0; i_322 < w_8; i_322++ {
-			e_324 := (w_7[i_322] * row_315[i_322])
-			e_325 := (w_7[i_322] * row_319[i_322])
-			row_320[i_322] = e_324
-			row_321[i_322] = e_325
-		}
-	}
-	if int64(6) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
-	}
-	row_333 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-	z_334 := ar.F64(len(cam_1))
-	z_335 := ar.F64(len(a_236))
-	z_336 := ar.F64(len(r_245))
-	var rev_337 []float64
-	var rev_338 int
-	var rev_339 int
-	var rev_340 []float64
-	var rev_341 int
-	var rev_342 int
-	var rev_343 []float64
-	var rev_344 int
-	rev_337, rev_338, rev_339, rev_340, rev_341, rev_342, rev_343, rev_344 = z_334, cam_2, cam_3, z_335, 2, cam_3, z_336, cam_3
-	buf_386 := ar.F64w(rev_344)
-	for i_365 := int64(0); i_365 < int64(2); i_365++ {
-		mark_366 := ar.Mark()
-		if i_365 < 0 || i_365 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_365, 2))
-		}
-		row_367 := a_314[int(i_365)*w_8 : (int(i_365)+1)*w_8]
-		if i_365 < 0 || i_365 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_365, 2))
-		}
-		row_368 := a_236[int(i_365)*cam_3 : (int(i_365)+1)*cam_3]
-		x_369 := int64(7) + i_365
-		if x_369 < 0 || x_369 >= int64(rev_338) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_369, rev_338))
-		}
-		if rev_339 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_339})+" and "+runtime.ShapeString([]int{w_8})+" differ")
-		}
-		row_370 := rev_337[x_369*int64(rev_339) : (x_369+1)*int64(rev_339)]
-		for j_371 := range row_370 {
-			row_370[j_371] += row_367[j_371]
-		}
-		if w_8 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
-		}
-		if w_8 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
-		}
-		if cam_3 != rev_344 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_344})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
-		}
-		r_372 := ar.F64w(cam_3)
-		r_245 = r_245[:cam_3]
-		row_367 = row_367[:cam_3]
-		r_372 = r_372[:cam_3]
-		for i_374 := 0; i_374 < cam_3; i_374++ {
-			e_376 := (r_245[i_374] * row_367[i_374])
-			r_372[i_374] = e_376
-		}
-		r_373 := ar.F64w(rev_344)
-		rev_343 = rev_343[:rev_344]
-		row_333 = row_333[:rev_344]
-		row_368 = row_368[:rev_344]
-		row_367 = row_367[:rev_344]
-		r_373 = r_373[:rev_344]
-		for i_377 := 0; i_377 < rev_344; i_377++ {
-			e_379 := (rev_343[i_377] + ((row_333[i_377] * row_368[i_377]) * row_367[i_377]))
-			r_373[i_377] = e_379
-		}
-		if i_365 < 0 || i_365 >= int64(rev_341) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_365, rev_341))
-		}
-		if rev_342 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_342})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
-		}
-		row_380 := rev_340[i_365*int64(rev_342) : (i_365+1)*int64(rev_342)]
-		row_333 = row_333[:len(row_380)]
-		r_372 = r_372[:len(row_380)]
-		for i_381 := range row_380 {
-			row_380[i_381] += (row_333[i_381] * r_372[i_381])
-		}
-		if int64(6) >= int64(rev_338) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_338))
-		}
-		if rev_339 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_339})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
-		}
-		row_383 := rev_337[int64(6)*int64(rev_339) : (int64(6)+1)*int64(rev_339)]
-		row_368 = row_368[:len(row_383)]
-		r_372 = r_372[:len(row_383)]
-		for i_384 := range row_383 {
-			row_383[i_384] += (row_368[i_384] * r_372[i_384])
-		}
-		rev_343 = r_373
-		if rev_344 == len(buf_386) {
-			copy(buf_386, rev_343)
-			rev_343 = buf_386
-			ar.Release(mark_366)
-		}
-	}
-	r_387 := ar.F64w(cam_3)
-	r_241 = r_241[:len(r_387)]
-	row_243 = row_243[:len(r_387)]
-	rev_343 = rev_343[:len(r_387)]
-	if len(r_387) >= 262144 {
-		loop_394 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_387, runtime.Bind(r_241, runtime.Bind(row_243, runtime.Bind(rev_343, runtime.End{})))), len(r_387), 16384)
-		if loop_394.For == nil {
-			loop_394.For = func(lo_391, hi int) {
-				r_387 := loop_394.C.H
-				r_241 := loop_394.C.T.H
-				row_243 := loop_394.C.T.T.H
-				rev_343 := loop_394.C.T.T.T.H
-				for i_392 := lo_391; i_392 < hi; i_392++ {
-					r_387[i_392] = ((2.0 * r_241[i_392]) * (row_243[i_392] * rev_343[i_392]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_387), 16384, loop_394.For)
-		loop_394.Leave(&nbLoop66)
-	} else {
-		for i_388 := range r_387 {
-			r_387[i_388] = ((2.0 * r_241[i_388]) * (row_243[i_388] * rev_343[i_388]))
-		}
-	}
-	if int64(10) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
-	}
-	row_395 := z_334[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_244 = r_244[:len(row_395)]
-	rev_343 = rev_343[:len(row_395)]
-	if len(row_395) >= 262144 {
-		loop_402 := runtime.EnterLoop(&nbLoop67, runtime.Bind(row_395, runtime.Bind(r_244, runtime.Bind(rev_343, runtime.End{}))), len(row_395), 16384)
-		if loop_402.For == nil {
-			loop_402.For = func(lo_399, hi int) {
-				row_395 := loop_402.C.H
-				r_244 := loop_402.C.T.H
-				rev_343 := loop_402.C.T.T.H
-				for i_400 := lo_399; i_400 < hi; i_400++ {
-					row_395[i_400] += (r_244[i_400] * rev_343[i_400])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_395), 16384, loop_402.For)
-		loop_402.Leave(&nbLoop67)
-	} else {
-		for i_396 := range row_395 {
-			row_395[i_396] += (r_244[i_396] * rev_343[i_396])
-		}
-	}
-	row_242 = row_242[:len(r_387)]
-	rev_343 = rev_343[:len(r_387)]
-	if len(r_387) >= 262144 {
-		loop_410 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_387, runtime.Bind(row_242, runtime.Bind(rev_343, runtime.End{}))), len(r_387), 16384)
-		if loop_410.For == nil {
-			loop_410.For = func(lo_407, hi int) {
-				r_387 := loop_410.C.H
-				row_242 := loop_410.C.T.H
-				rev_343 := loop_410.C.T.T.H
-				for i_408 := lo_407; i_408 < hi; i_408++ {
-					r_387[i_408] += (row_242[i_408] * rev_343[i_408])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_387), 16384, loop_410.For)
-		loop_410.Leave(&nbLoop68)
-	} else {
-		for i_404 := range r_387 {
-			r_387[i_404] += (row_242[i_404] * rev_343[i_404])
-		}
-	}
-	if int64(9) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
-	}
-	row_411 := z_334[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_241 = r_241[:len(row_411)]
-	rev_343 = rev_343[:len(row_411)]
-	if len(row_411) >= 262144 {
-		loop_418 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_411, runtime.Bind(r_241, runtime.Bind(rev_343, runtime.End{}))), len(row_411), 16384)
-		if loop_418.For == nil {
-			loop_418.For = func(lo_415, hi int) {
-				row_411 := loop_418.C.H
-				r_241 := loop_418.C.T.H
-				rev_343 := loop_418.C.T.T.H
-				for i_416 := lo_415; i_416 < hi; i_416++ {
-					row_411[i_416] += (r_241[i_416] * rev_343[i_416])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_411), 16384, loop_418.For)
-		loop_418.Leave(&nbLoop69)
-	} else {
-		for i_412 := range row_411 {
-			row_411[i_412] += (r_241[i_412] * rev_343[i_412])
-		}
-	}
-	row_419 := z_335[int64(1)*int64(cam_3) : (int64(1)+1)*int64(cam_3)]
-	row_240 = row_240[:len(row_419)]
-	r_387 = r_387[:len(row_419)]
-	if len(row_419) >= 262144 {
-		loop_426 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_419, runtime.Bind(row_240, runtime.Bind(r_387, runtime.End{}))), len(row_419), 16384)
-		if loop_426.For == nil {
-			loop_426.For = func(lo_423, hi int) {
-				row_419 := loop_426.C.H
-				row_240 := loop_426.C.T.H
-				r_387 := loop_426.C.T.T.H
-				for i_424 := lo_423; i_424 < hi; i_424++ {
-					row_419[i_424] += ((2.0 * row_240[i_424]) * r_387[i_424])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_419), 16384, loop_426.For)
-		loop_426.Leave(&nbLoop70)
-	} else {
-		for i_420 := range row_419 {
-			row_419[i_420] += ((2.0 * row_240[i_420]) * r_387[i_420])
-		}
-	}
-	row_427 := z_335[int64(0)*int64(cam_3) : (int64(0)+1)*int64(cam_3)]
-	row_239 = row_239[:len(row_427)]
-	r_387 = r_387[:len(row_427)]
-	if len(row_427) >= 262144 {
-		loop_434 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_427, runtime.Bind(row_239, runtime.Bind(r_387, runtime.End{}))), len(row_427), 16384)
-		if loop_434.For == nil {
-			loop_434.For = func(lo_431, hi int) {
-				row_427 := loop_434.C.H
-				row_239 := loop_434.C.T.H
-				r_387 := loop_434.C.T.T.H
-				for i_432 := lo_431; i_432 < hi; i_432++ {
-					row_427[i_432] += ((2.0 * row_239[i_432]) * r_387[i_432])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_427), 16384, loop_434.For)
-		loop_434.Leave(&nbLoop71)
-	} else {
-		for i_428 := range row_427 {
-			row_427[i_428] += ((2.0 * row_239[i_428]) * r_387[i_428])
-		}
-	}
-	row_435 := z_335[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	row_436 := z_335[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	r_437 := ar.F64w(cam_3)
-	row_228 = row_228[:len(r_437)]
-	if len(r_437) >= 262144 {
-		loop_444 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_437, runtime.Bind(row_228, runtime.End{})), len(r_437), 16384)
-		if loop_444.For == nil {
-			loop_444.For = func(lo_441, hi int) {
-				r_437 := loop_444.C.H
-				row_228 := loop_444.C.T.H
-				for i_442 := lo_441; i_442 < hi; i_442++ {
-					r_437[i_442] = (1.0 / row_228[i_442])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_437), 16384, loop_444.For)
-		loop_444.Leave(&nbLoop72)
-	} else {
-		for i_438 := range r_437 {
-			r_437[i_438] = (1.0 / row_228[i_438])
-		}
-	}
-	rs_445 := cam_3
-	tot_446, err_447 := runtime.MulSize(3, rs_445)
-	if err_447 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_447)
-	}
-	a_448 := ar.F64w(tot_446)
-	row_449 := a_448[0*rs_445 : 1*rs_445]
-	row_450 := a_448[1*rs_445 : 2*rs_445]
-	row_451 := a_448[2*rs_445 : 3*rs_445]
-	r_437 = r_437[:cam_3]
-	row_435 = row_435[:cam_3]
-	row_436 = row_436[:cam_3]
-	r_232 = r_232[:cam_3]
-	row_228 = row_228[:cam_3]
-	r_230 = r_230[:cam_3]
-	row_449 = row_449[:cam_3]
-	row_450 = row_450[:cam_3]
-	row_451 = row_451[:cam_3]
-	if cam_3 >= 262144 {
-		loop_464 := runtime.EnterLoop(&nbLoop73, runtime.Bind(r_437, runtime.Bind(row_435, runtime.Bind(row_436, runtime.Bind(r_232, runtime.Bind(row_228, runtime.Bind(r_230, runtime.Bind(row_449, runtime.Bind(row_450, runtime.Bind(row_451, runtime.End{}))))))))), cam_3, 16384)
-		if loop_464.For == nil {
-			loop_464.For = func(lo_458, hi int) {
-				r_437 := loop_464.C.H
-				row_435 := loop_464.C.T.H
-				row_436 := loop_464.C.T.T.H
-				r_232 := loop_464.C.T.T.T.H
-				row_228 := loop_464.C.T.T.T.T.H
-				r_230 := loop_464.C.T.T.T.T.T.H
-				row_449 := loop_464.C.T.T.T.T.T.T.H
-				row_450 := loop_464.C.T.T.T.T.T.T.T.H
-				row_451 := loop_464.C.T.T.T.T.T.T.T.T.H
-				for i_459 := lo_458; i_459 < hi; i_459++ {
-					e_461 := (r_437[i_459] * row_435[i_459])
-					e_462 := (r_437[i_459] * row_436[i_459])
-					e_463 := (((-(r_232[i_459] / row_228[i_459])) * row_436[i_459]) + ((-(r_230[i_459] / row_228[i_459])) * row_435[i_459]))
-					row_449[i_459] = e_461
-					row_450[i_459] = e_462
-					row_451[i_459] = e_463
-				}
-			}
-		}
-		runtime.ParallelFor(cam_3, 16384, loop_464.For)
-		loop_464.Leave(&nbLoop73)
-	} else {
-		for i_452 := 0; i_452 < cam_3; i_452++ {
-			e_454 := (r_437[i_452] * row_435[i_452])
-			e_455 := (r_437[i_452] * row_436[i_452])
-			e_456 := (((-(r_232[i_452] / row_228[i_452])) * row_436[i_452]) + ((-(r_230[i_452] / row_228[i_452])) * row_435[i_452]))
-			row_449[i_452] = e_454
-			row_450[i_452] = e_455
-			row_451[i_452] = e_456
-		}
-	}
-	r_465, r_466, r_467, r_468, r_469, r_470, err_471 := fn_rotatesplit11bwd(ar, a_127, 3, x_6, a_190, 3, x_6, r_37, cam_3, a_30, 3, x_6, s_18, n_17, cam_3, r_54, cam_3, a_75, 3, cam_3, r_55, cam_3, a_62, 3, cam_3, r_124, cam_3, a_30, 3, x_6, r_123, cam_3, r_122, cam_3, a_30, 3, x_6, a_62, 3, cam_3, r_53, cam_3, r_58, cam_3, r_57, cam_3, r_56, cam_3, s_18, n_17, cam_3, a_448, 3, cam_3)
-	if err_471 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_471, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if int64(3)+int64(r_469) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_469), cam_2))
-	}
-	if r_470 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_470})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_472 := z_334[int(int64(3))*cam_3 : (int(int64(3))+r_469)*cam_3]
-	r_468 = r_468[:len(region_472)]
-	if len(region_472) >= 262144 {
-		loop_479 := runtime.EnterLoop(&nbLoop74, runtime.Bind(region_472, runtime.Bind(r_468, runtime.End{})), len(region_472), 16384)
-		if loop_479.For == nil {
-			loop_479.For = func(lo_476, hi int) {
-				region_472 := loop_479.C.H
-				r_468 := loop_479.C.T.H
-				for i_477 := lo_476; i_477 < hi; i_477++ {
-					region_472[i_477] += -r_468[i_477]
-				}
-			}
-		}
-		runtime.ParallelFor(len(region_472), 16384, loop_479.For)
-		loop_479.Leave(&nbLoop74)
-	} else {
-		for i_473 := range region_472 {
-			region_472[i_473] += -r_468[i_473]
-		}
-	}
-	if int64(0)+int64(r_466) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_466), cam_2))
-	}
-	if r_467 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_467})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_480 := z_334[int(int64(0))*cam_3 : (int(int64(0))+r_466)*cam_3]
-	r_465 = r_465[:len(region_480)]
-	for i_481 := range region_480 {
-		region_480[i_481] += r_465[i_481]
-	}
-	n_482, err_483 := runtime.CheckSizeFast(int64(2))
-	if err_483 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_483)
-	}
-	var a_484 []float64
-	row_485 := a_248[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
-	if int64(0) >= int64(feat_10) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feat_10))
-	}
-	row_486 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
-	if feat_11 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
-	}
-	if cam_3 != w_8 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	rs_487 := w_8
-	tot_488, err_489 := runtime.MulSize(n_482, rs_487)
-	if err_489 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_489)
-	}
-	a_484 = ar.F64w(tot_488)
-	row_490 := a_248[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
-	if int64(1) >= int64(feat_10) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feat_10))
-	}
-	row_491 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
-	if feat_11 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
-	}
-	if cam_3 != w_8 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	row_492 := a_484[0*rs_487 : 1*rs_487]
-	row_493 := a_484[1*rs_487 : 2*rs_487]
-	w_7 = w_7[:w_8]
-	row_485 = row_485[:w_8]
-	row_486 = row_486[:w_8]
-	row_490 = row_490[:w_8]
-	row_491 = row_491[:w_8]
-	row_492 = row_492[:w_8]
-	row_493 = row_493[:w_8]
-	if w_8 >= 262144 {
-		loop_504 := runtime.EnterLoop(&nbLoop75, runtime.Bind(w_7, runtime.Bind(row_485, runtime.Bind(row_486, runtime.Bind(row_490, runtime.Bind(row_491, runtime.Bind(row_492, runtime.Bind(row_493, runtime.End{}))))))), w_8, 16384)
-		if loop_504.For == nil {
-			loop_504.For = func(lo_499, hi int) {
-				w_7 := loop_504.C.H
-				row_485 := loop_504.C.T.H
-				row_486 := loop_504.C.T.T.H
-				row_490 := loop_504.C.T.T.T.H
-				row_491 := loop_504.C.T.T.T.T.H
-				row_492 := loop_504.C.T.T.T.T.T.H
-				row_493 := loop_504.C.T.T.T.T.T.T.H
-				for i_500 := lo_499; i_500 < hi; i_500++ {
-					e_502 := (w_7[i_500] * (row_485[i_500] - row_486[i_500]))
-					e_503 := (w_7[i_500] * (row_490[i_500] - row_491[i_500]))
-					row_492[i_500] = e_502
-					row_493[i_500] = e_503
-				}
-			}
-		}
-		runtime.ParallelFor(w_8, 16384, loop_504.For)
-		loop_504.Leave(&nbLoop75)
-	} else {
-		for i_494 := 0; i_494 < w_8; i_494++ {
-			e_496 := (w_7[i_494] * (row_485[i_494] - row_486[i_494]))
-			e_497 := (w_7[i_494] * (row_490[i_494] - row_491[i_494]))
-			row_492[i_494] = e_496
-			row_493[i_494] = e_497
-		}
-	}
-	r_505 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_505)]
-	if len(r_505) >= 262144 {
-		loop_512 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_505, runtime.Bind(w_7, runtime.End{})), len(r_505), 16384)
-		if loop_512.For == nil {
-			loop_512.For = func(lo_509, hi int) {
-				r_505 := loop_512.C.H
-				w_7 := loop_512.C.T.H
-				for i_510 := lo_509; i_510 < hi; i_510++ {
-					r_505[i_510] = (1.0 - (w_7[i_510] * w_7[i_510]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_505), 16384, loop_512.For)
-		loop_512.Leave(&nbLoop76)
-	} else {
-		for i_506 := range r_505 {
-			r_505[i_506] = (1.0 - (w_7[i_506] * w_7[i_506]))
-		}
-	}
-	ar.Keep(mark_513, &a_484, &r_505, &z_334, &r_468, &r_262)
-	return a_484, 2, w_8, r_505, w_8, z_334, cam_2, cam_3, r_468, r_469, r_470, r_262, w_8, nil
-}
-
-// nbLoop77 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop77 runtime.LoopSite
-
-// nbLoop78 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop78 runtime.LoopSite
-
-// nbLoop79 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop79 runtime.LoopSite
-
-// nbLoop80 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop80 runtime.LoopSite
-
-// nbLoop81 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop81 runtime.LoopSite
-
-// nbLoop82 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop82 runtime.LoopSite
 
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
 func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, error) {
@@ -12948,7 +9860,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_27 = row_27[:x_6]
 	row_28 = row_28[:x_6]
 	if x_6 >= 262144 {
-		loop_45 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_20, runtime.Bind(row_21, runtime.Bind(row_26, runtime.Bind(row_27, runtime.Bind(row_28, runtime.End{}))))))))), x_6, 16384)
+		loop_45 := runtime.EnterLoop(&nbLoop34, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_20, runtime.Bind(row_21, runtime.Bind(row_26, runtime.Bind(row_27, runtime.Bind(row_28, runtime.End{}))))))))), x_6, 16384)
 		if loop_45.For == nil {
 			loop_45.For = func(lo_39, hi int) {
 				row_16 := loop_45.C.H
@@ -12971,7 +9883,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_45.For)
-		loop_45.Leave(&nbLoop77)
+		loop_45.Leave(&nbLoop34)
 	} else {
 		for i_33 := 0; i_33 < x_6; i_33++ {
 			e_35 := (row_16[i_33] - row_17[i_33])
@@ -13055,7 +9967,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_72 = row_72[:cam_3]
 	row_73 = row_73[:cam_3]
 	if cam_3 >= 262144 {
-		loop_110 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(r_32, runtime.Bind(r_46, runtime.Bind(r_47, runtime.Bind(r_48, runtime.Bind(r_49, runtime.Bind(r_50, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_62, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))))))))))))))))), cam_3, 16384)
+		loop_110 := runtime.EnterLoop(&nbLoop35, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(r_32, runtime.Bind(r_46, runtime.Bind(r_47, runtime.Bind(r_48, runtime.Bind(r_49, runtime.Bind(r_50, runtime.Bind(r_51, runtime.Bind(r_52, runtime.Bind(r_53, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_62, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_71, runtime.Bind(row_72, runtime.Bind(row_73, runtime.End{}))))))))))))))))))))), cam_3, 16384)
 		if loop_110.For == nil {
 			loop_110.For = func(lo_92, hi int) {
 				row_29 := loop_110.C.H
@@ -13114,7 +10026,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_110.For)
-		loop_110.Leave(&nbLoop78)
+		loop_110.Leave(&nbLoop35)
 	} else {
 		for i_74 := 0; i_74 < cam_3; i_74++ {
 			e_76 := (((row_29[i_74] * row_29[i_74]) + (row_30[i_74] * row_30[i_74])) + (row_31[i_74] * row_31[i_74]))
@@ -13295,7 +10207,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_149 = row_149[:cam_3]
 	row_150 = row_150[:cam_3]
 	if cam_3 >= 262144 {
-		loop_175 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_111, runtime.Bind(row_112, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.Bind(row_116, runtime.Bind(r_117, runtime.Bind(r_49, runtime.Bind(r_118, runtime.Bind(r_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(r_50, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
+		loop_175 := runtime.EnterLoop(&nbLoop36, runtime.Bind(row_111, runtime.Bind(row_112, runtime.Bind(row_113, runtime.Bind(row_114, runtime.Bind(row_115, runtime.Bind(row_116, runtime.Bind(r_117, runtime.Bind(r_49, runtime.Bind(r_118, runtime.Bind(r_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(r_50, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.Bind(row_136, runtime.Bind(row_137, runtime.Bind(row_138, runtime.Bind(row_139, runtime.Bind(row_140, runtime.Bind(row_141, runtime.Bind(row_142, runtime.Bind(row_143, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.End{})))))))))))))))))))))))))))))))), cam_3, 16384)
 		if loop_175.For == nil {
 			loop_175.For = func(lo_163, hi int) {
 				row_111 := loop_175.C.H
@@ -13353,7 +10265,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_175.For)
-		loop_175.Leave(&nbLoop79)
+		loop_175.Leave(&nbLoop36)
 	} else {
 		for i_151 := 0; i_151 < cam_3; i_151++ {
 			e_153 := (((row_111[i_151] * row_112[i_151]) + (row_113[i_151] * row_114[i_151])) + (row_115[i_151] * row_116[i_151]))
@@ -13456,7 +10368,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_202 = row_202[:x_6]
 	row_203 = row_203[:x_6]
 	if x_6 >= 262144 {
-		loop_222 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(r_46, runtime.Bind(row_192, runtime.Bind(r_47, runtime.Bind(row_197, runtime.Bind(row_199, runtime.Bind(row_201, runtime.Bind(row_202, runtime.Bind(row_203, runtime.End{}))))))))))))))))), x_6, 16384)
+		loop_222 := runtime.EnterLoop(&nbLoop37, runtime.Bind(row_176, runtime.Bind(row_177, runtime.Bind(row_178, runtime.Bind(row_179, runtime.Bind(row_180, runtime.Bind(row_181, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(r_46, runtime.Bind(row_192, runtime.Bind(r_47, runtime.Bind(row_197, runtime.Bind(row_199, runtime.Bind(row_201, runtime.Bind(row_202, runtime.Bind(row_203, runtime.End{}))))))))))))))))), x_6, 16384)
 		if loop_222.For == nil {
 			loop_222.For = func(lo_213, hi int) {
 				row_176 := loop_222.C.H
@@ -13493,7 +10405,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(x_6, 16384, loop_222.For)
-		loop_222.Leave(&nbLoop80)
+		loop_222.Leave(&nbLoop37)
 	} else {
 		for i_204 := 0; i_204 < x_6; i_204++ {
 			e_206 := (row_176[i_204] + row_177[i_204])
@@ -13549,7 +10461,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_239 = row_239[:cam_3]
 	r_240 = r_240[:cam_3]
 	if cam_3 >= 262144 {
-		loop_261 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_224, runtime.Bind(row_223, runtime.Bind(r_225, runtime.Bind(row_226, runtime.Bind(r_227, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(r_236, runtime.Bind(r_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(r_240, runtime.End{})))))))))))), cam_3, 16384)
+		loop_261 := runtime.EnterLoop(&nbLoop38, runtime.Bind(row_224, runtime.Bind(row_223, runtime.Bind(r_225, runtime.Bind(row_226, runtime.Bind(r_227, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(r_236, runtime.Bind(r_237, runtime.Bind(row_238, runtime.Bind(row_239, runtime.Bind(r_240, runtime.End{})))))))))))), cam_3, 16384)
 		if loop_261.For == nil {
 			loop_261.For = func(lo_251, hi int) {
 				row_224 := loop_261.C.H
@@ -13583,7 +10495,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(cam_3, 16384, loop_261.For)
-		loop_261.Leave(&nbLoop81)
+		loop_261.Leave(&nbLoop38)
 	} else {
 		for i_241 := 0; i_241 < cam_3; i_241++ {
 			e_243 := (row_224[i_241] / row_223[i_241])
@@ -13755,7 +10667,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	r_316 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_316)]
 	if len(r_316) >= 262144 {
-		loop_323 := runtime.EnterLoop(&nbLoop82, runtime.Bind(r_316, runtime.Bind(w_7, runtime.End{})), len(r_316), 16384)
+		loop_323 := runtime.EnterLoop(&nbLoop39, runtime.Bind(r_316, runtime.Bind(w_7, runtime.End{})), len(r_316), 16384)
 		if loop_323.For == nil {
 			loop_323.For = func(lo_320, hi int) {
 				r_316 := loop_323.C.H
@@ -13766,7 +10678,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(len(r_316), 16384, loop_323.For)
-		loop_323.Leave(&nbLoop82)
+		loop_323.Leave(&nbLoop39)
 	} else {
 		for i_317 := range r_316 {
 			r_316[i_317] = (1.0 - (w_7[i_317] * w_7[i_317]))
@@ -13776,627 +10688,8 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	return view_315, n_290, d_293, r_316, w_8, view_315, n_290, d_293, r_316, w_8, w_7, w_8, view_289, n_262, d_265, a_292, n_290, d_293, a_295, n_290, d_296, cam_1, cam_2, cam_3, a_231, 2, cam_3, r_240, cam_3, a_264, n_262, d_265, a_267, n_262, d_268, r_237, cam_3, r_236, cam_3, a_191, 3, cam_3, r_227, cam_3, r_225, cam_3, a_122, 3, x_6, a_185, 3, x_6, r_32, cam_3, a_25, 3, x_6, s_13, n_12, cam_3, r_49, cam_3, a_70, 3, cam_3, r_50, cam_3, a_57, 3, cam_3, r_119, cam_3, a_25, 3, x_6, r_118, cam_3, r_117, cam_3, a_25, 3, x_6, a_57, 3, cam_3, r_48, cam_3, r_53, cam_3, r_52, cam_3, r_51, cam_3, s_13, n_12, cam_3, nil
 }
 
-// nbLoop83 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop83 runtime.LoopSite
-
-// nbLoop84 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop84 runtime.LoopSite
-
-// nbLoop85 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop85 runtime.LoopSite
-
-// nbLoop86 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop86 runtime.LoopSite
-
-// nbLoop87 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop87 runtime.LoopSite
-
-// nbLoop88 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop88 runtime.LoopSite
-
-// nbLoop89 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop89 runtime.LoopSite
-
-// nbLoop90 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop90 runtime.LoopSite
-
-// nbLoop91 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop91 runtime.LoopSite
-
-// nbLoop92 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop92 runtime.LoopSite
-
-// nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop93 runtime.LoopSite
-
-// fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
-func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_297 := ar.Mark()
-	tape_6 = tape_6[:tape_7]
-	tape_11 = tape_11[:tape_12*tape_13]
-	tape_14 = tape_14[:tape_15*tape_16]
-	tape_17 = tape_17[:tape_18*tape_19]
-	tape_20 = tape_20[:tape_21*tape_22]
-	tape_23 = tape_23[:tape_24]
-	tape_25 = tape_25[:tape_26*tape_27]
-	tape_28 = tape_28[:tape_29*tape_30]
-	tape_31 = tape_31[:tape_32]
-	tape_33 = tape_33[:tape_34]
-	tape_35 = tape_35[:tape_36*tape_37]
-	tape_38 = tape_38[:tape_39]
-	tape_40 = tape_40[:tape_41]
-	tape_42 = tape_42[:tape_43*tape_44]
-	tape_45 = tape_45[:tape_46*tape_47]
-	tape_48 = tape_48[:tape_49]
-	tape_50 = tape_50[:tape_51*tape_52]
-	tape_53 = tape_53[:tape_54*tape_55]
-	tape_56 = tape_56[:tape_57]
-	tape_58 = tape_58[:tape_59*tape_60]
-	tape_61 = tape_61[:tape_62]
-	tape_63 = tape_63[:tape_64*tape_65]
-	tape_66 = tape_66[:tape_67]
-	tape_68 = tape_68[:tape_69*tape_70]
-	tape_71 = tape_71[:tape_72]
-	tape_73 = tape_73[:tape_74]
-	tape_75 = tape_75[:tape_76*tape_77]
-	tape_78 = tape_78[:tape_79*tape_80]
-	tape_81 = tape_81[:tape_82]
-	tape_83 = tape_83[:tape_84]
-	tape_85 = tape_85[:tape_86]
-	tape_87 = tape_87[:tape_88]
-	tape_89 = tape_89[:tape_90*tape_91]
-	ybar_92 = ybar_92[:ybar_93*ybar_94]
-	ybar_95 = ybar_95[:ybar_96]
-	if int64(2) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), tape_36))
-	}
-	row_97 := tape_35[int(int64(2))*tape_37 : (int(int64(2))+1)*tape_37]
-	if ybar_96 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_96}))
-	}
-	r_98 := ar.F64w(tape_7)
-	tape_6 = tape_6[:len(r_98)]
-	ybar_95 = ybar_95[:len(r_98)]
-	if len(r_98) >= 262144 {
-		loop_105 := runtime.EnterLoop(&nbLoop83, runtime.Bind(r_98, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_98), 16384)
-		if loop_105.For == nil {
-			loop_105.For = func(lo_102, hi int) {
-				r_98 := loop_105.C.H
-				tape_6 := loop_105.C.T.H
-				ybar_95 := loop_105.C.T.T.H
-				for i_103 := lo_102; i_103 < hi; i_103++ {
-					r_98[i_103] = ((2.0 * tape_6[i_103]) * -ybar_95[i_103])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_98), 16384, loop_105.For)
-		loop_105.Leave(&nbLoop83)
-	} else {
-		for i_99 := range r_98 {
-			r_98[i_99] = ((2.0 * tape_6[i_99]) * -ybar_95[i_99])
-		}
-	}
-	var rev_106 []float64
-	var rev_107 int
-	rev_106, rev_107 = r_98, tape_7
-	for i_115 := int64(0); i_115 < int64(2); i_115++ {
-		if i_115 < 0 || i_115 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_115, tape_12))
-		}
-		_ = tape_11[int(i_115)*tape_13 : (int(i_115)+1)*tape_13]
-		row_118 := tape_14[int(i_115)*tape_16 : (int(i_115)+1)*tape_16]
-		if i_115 < 0 || i_115 >= int64(ybar_93) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_115, ybar_93))
-		}
-		row_119 := ybar_92[int(i_115)*ybar_94 : (int(i_115)+1)*ybar_94]
-		if ybar_94 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_94}))
-		}
-		if rev_107 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_107})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
-		}
-		row_118 = row_118[:len(rev_106)]
-		row_119 = row_119[:len(rev_106)]
-		for i_121 := range rev_106 {
-			rev_106[i_121] += (row_118[i_121] * row_119[i_121])
-		}
-	}
-	n_123, err_124 := runtime.CheckSizeFast(int64(2))
-	if err_124 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_124)
-	}
-	var a_125 []float64
-	if int64(0) >= int64(ybar_93) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_93))
-	}
-	row_126 := ybar_92[int(int64(0))*ybar_94 : (int(int64(0))+1)*ybar_94]
-	if ybar_94 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_94}))
-	}
-	rs_127 := tape_7
-	tot_128, err_129 := runtime.MulSize(n_123, rs_127)
-	if err_129 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_129)
-	}
-	a_125 = ar.F64w(tot_128)
-	if int64(1) >= int64(ybar_93) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_93))
-	}
-	row_130 := ybar_92[int(int64(1))*ybar_94 : (int(int64(1))+1)*ybar_94]
-	if ybar_94 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_94}))
-	}
-	row_131 := a_125[0*rs_127 : 1*rs_127]
-	row_132 := a_125[1*rs_127 : 2*rs_127]
-	tape_6 = tape_6[:tape_7]
-	row_126 = row_126[:tape_7]
-	row_130 = row_130[:tape_7]
-	row_131 = row_131[:tape_7]
-	row_132 = row_132[:tape_7]
-	if tape_7 >= 262144 {
-		loop_143 := runtime.EnterLoop(&nbLoop84, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
-		if loop_143.For == nil {
-			loop_143.For = func(lo_138, hi int) {
-				tape_6 := loop_143.C.H
-				row_126 := loop_143.C.T.H
-				row_130 := loop_143.C.T.T.H
-				row_131 := loop_143.C.T.T.T.H
-				row_132 := loop_143.C.T.T.T.T.H
-				for i_139 := lo_138; i_139 < hi; i_139++ {
-					e_141 := (tape_6[i_139] * row_126[i_139])
-					e_142 := (tape_6[i_139] * row_130[i_139])
-					row_131[i_139] = e_141
-					row_132[i_139] = e_142
-				}
-			}
-		}
-		runtime.ParallelFor(tape_7, 16384, loop_143.For)
-		loop_143.Leave(&nbLoop84)
-	} else {
-		for i_133 := 0; i_133 < tape_7; i_133++ {
-			e_135 := (tape_6[i_133] * row_126[i_133])
-			e_136 := (tape_6[i_133] * row_130[i_133])
-			row_131[i_133] = e_135
-			row_132[i_133] = e_136
-		}
-	}
-	z_144 := ar.F64(len(tape_17))
-	z_145 := ar.F64(len(tape_20))
-	z_146 := ar.F64(len(tape_23))
-	var rev_147 []float64
-	var rev_148 int
-	var rev_149 int
-	var rev_150 []float64
-	var rev_151 int
-	var rev_152 int
-	var rev_153 []float64
-	var rev_154 int
-	rev_147, rev_148, rev_149, rev_150, rev_151, rev_152, rev_153, rev_154 = z_144, tape_18, tape_19, z_145, tape_21, tape_22, z_146, tape_24
-	scratch_298 := ar.F64w(tape_24)
-	for i_176 := int64(0); i_176 < int64(2); i_176++ {
-		if i_176 < 0 || i_176 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_176, 2))
-		}
-		row_178 := a_125[int(i_176)*tape_7 : (int(i_176)+1)*tape_7]
-		x_179 := int64(7) + i_176
-		if x_179 < 0 || x_179 >= int64(rev_148) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_179, rev_148))
-		}
-		if rev_149 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_149})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
-		}
-		row_180 := rev_147[x_179*int64(rev_149) : (x_179+1)*int64(rev_149)]
-		for j_181 := range row_180 {
-			row_180[j_181] += row_178[j_181]
-		}
-		if tape_7 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
-		}
-		r_182 := scratch_298[:tape_24:tape_24]
-		tape_23 = tape_23[:len(r_182)]
-		row_178 = row_178[:len(r_182)]
-		for i_183 := range r_182 {
-			r_182[i_183] = (tape_23[i_183] * row_178[i_183])
-		}
-		if i_176 < 0 || i_176 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_176, tape_26))
-		}
-		_ = tape_25[int(i_176)*tape_27 : (int(i_176)+1)*tape_27]
-		row_186 := tape_28[int(i_176)*tape_30 : (int(i_176)+1)*tape_30]
-		if tape_7 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
-		}
-		if rev_154 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_154})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
-		}
-		row_186 = row_186[:len(rev_153)]
-		row_178 = row_178[:len(rev_153)]
-		for i_188 := range rev_153 {
-			rev_153[i_188] += (row_186[i_188] * row_178[i_188])
-		}
-		if int64(6) >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_18))
-		}
-		row_190 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
-		if tape_24 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
-		}
-		if i_176 < 0 || i_176 >= int64(rev_151) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_176, rev_151))
-		}
-		if rev_152 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_152})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
-		}
-		row_191 := rev_150[i_176*int64(rev_152) : (i_176+1)*int64(rev_152)]
-		row_190 = row_190[:len(row_191)]
-		r_182 = r_182[:len(row_191)]
-		for i_192 := range row_191 {
-			row_191[i_192] += (row_190[i_192] * r_182[i_192])
-		}
-		if i_176 < 0 || i_176 >= int64(tape_21) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_176, tape_21))
-		}
-		row_194 := tape_20[int(i_176)*tape_22 : (int(i_176)+1)*tape_22]
-		if tape_24 != tape_22 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_24}))
-		}
-		if int64(6) >= int64(rev_148) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_148))
-		}
-		if rev_149 != tape_22 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_149})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
-		}
-		row_195 := rev_147[int64(6)*int64(rev_149) : (int64(6)+1)*int64(rev_149)]
-		row_194 = row_194[:len(row_195)]
-		r_182 = r_182[:len(row_195)]
-		for i_196 := range row_195 {
-			row_195[i_196] += (row_194[i_196] * r_182[i_196])
-		}
-		runtime.LoopCall()
-	}
-	if int64(10) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), tape_18))
-	}
-	row_198 := tape_17[int(int64(10))*tape_19 : (int(int64(10))+1)*tape_19]
-	if tape_24 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if tape_19 != tape_34 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	r_199 := ar.F64w(tape_34)
-	tape_33 = tape_33[:len(r_199)]
-	row_198 = row_198[:len(r_199)]
-	z_146 = z_146[:len(r_199)]
-	if len(r_199) >= 262144 {
-		loop_206 := runtime.EnterLoop(&nbLoop85, runtime.Bind(r_199, runtime.Bind(tape_33, runtime.Bind(row_198, runtime.Bind(z_146, runtime.End{})))), len(r_199), 16384)
-		if loop_206.For == nil {
-			loop_206.For = func(lo_203, hi int) {
-				r_199 := loop_206.C.H
-				tape_33 := loop_206.C.T.H
-				row_198 := loop_206.C.T.T.H
-				z_146 := loop_206.C.T.T.T.H
-				for i_204 := lo_203; i_204 < hi; i_204++ {
-					r_199[i_204] = ((2.0 * tape_33[i_204]) * (row_198[i_204] * z_146[i_204]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_199), 16384, loop_206.For)
-		loop_206.Leave(&nbLoop85)
-	} else {
-		for i_200 := range r_199 {
-			r_199[i_200] = ((2.0 * tape_33[i_200]) * (row_198[i_200] * z_146[i_200]))
-		}
-	}
-	if tape_24 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if int64(10) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
-	}
-	if tape_19 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
-	}
-	row_207 := z_144[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_31 = tape_31[:len(row_207)]
-	z_146 = z_146[:len(row_207)]
-	if len(row_207) >= 262144 {
-		loop_214 := runtime.EnterLoop(&nbLoop86, runtime.Bind(row_207, runtime.Bind(tape_31, runtime.Bind(z_146, runtime.End{}))), len(row_207), 16384)
-		if loop_214.For == nil {
-			loop_214.For = func(lo_211, hi int) {
-				row_207 := loop_214.C.H
-				tape_31 := loop_214.C.T.H
-				z_146 := loop_214.C.T.T.H
-				for i_212 := lo_211; i_212 < hi; i_212++ {
-					row_207[i_212] += (tape_31[i_212] * z_146[i_212])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_207), 16384, loop_214.For)
-		loop_214.Leave(&nbLoop86)
-	} else {
-		for i_208 := range row_207 {
-			row_207[i_208] += (tape_31[i_208] * z_146[i_208])
-		}
-	}
-	if int64(9) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), tape_18))
-	}
-	row_215 := tape_17[int(int64(9))*tape_19 : (int(int64(9))+1)*tape_19]
-	if tape_24 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if tape_34 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
-	}
-	row_215 = row_215[:len(r_199)]
-	z_146 = z_146[:len(r_199)]
-	if len(r_199) >= 262144 {
-		loop_223 := runtime.EnterLoop(&nbLoop87, runtime.Bind(r_199, runtime.Bind(row_215, runtime.Bind(z_146, runtime.End{}))), len(r_199), 16384)
-		if loop_223.For == nil {
-			loop_223.For = func(lo_220, hi int) {
-				r_199 := loop_223.C.H
-				row_215 := loop_223.C.T.H
-				z_146 := loop_223.C.T.T.H
-				for i_221 := lo_220; i_221 < hi; i_221++ {
-					r_199[i_221] += (row_215[i_221] * z_146[i_221])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_199), 16384, loop_223.For)
-		loop_223.Leave(&nbLoop87)
-	} else {
-		for i_217 := range r_199 {
-			r_199[i_217] += (row_215[i_217] * z_146[i_217])
-		}
-	}
-	if tape_24 != tape_34 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if int64(9) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_18))
-	}
-	if tape_19 != tape_34 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
-	}
-	row_224 := z_144[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_33 = tape_33[:len(row_224)]
-	z_146 = z_146[:len(row_224)]
-	if len(row_224) >= 262144 {
-		loop_231 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_224, runtime.Bind(tape_33, runtime.Bind(z_146, runtime.End{}))), len(row_224), 16384)
-		if loop_231.For == nil {
-			loop_231.For = func(lo_228, hi int) {
-				row_224 := loop_231.C.H
-				tape_33 := loop_231.C.T.H
-				z_146 := loop_231.C.T.T.H
-				for i_229 := lo_228; i_229 < hi; i_229++ {
-					row_224[i_229] += (tape_33[i_229] * z_146[i_229])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_224), 16384, loop_231.For)
-		loop_231.Leave(&nbLoop88)
-	} else {
-		for i_225 := range row_224 {
-			row_224[i_225] += (tape_33[i_225] * z_146[i_225])
-		}
-	}
-	if int64(1) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:23", runtime.CheckIndex(int64(1), tape_21))
-	}
-	row_232 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	if tape_34 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
-	}
-	if int64(1) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
-	}
-	row_233 := z_145[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	row_232 = row_232[:len(row_233)]
-	r_199 = r_199[:len(row_233)]
-	if len(row_233) >= 262144 {
-		loop_240 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_233, runtime.Bind(row_232, runtime.Bind(r_199, runtime.End{}))), len(row_233), 16384)
-		if loop_240.For == nil {
-			loop_240.For = func(lo_237, hi int) {
-				row_233 := loop_240.C.H
-				row_232 := loop_240.C.T.H
-				r_199 := loop_240.C.T.T.H
-				for i_238 := lo_237; i_238 < hi; i_238++ {
-					row_233[i_238] += ((2.0 * row_232[i_238]) * r_199[i_238])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_233), 16384, loop_240.For)
-		loop_240.Leave(&nbLoop89)
-	} else {
-		for i_234 := range row_233 {
-			row_233[i_234] += ((2.0 * row_232[i_234]) * r_199[i_234])
-		}
-	}
-	if int64(0) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_21))
-	}
-	row_241 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
-	if tape_34 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
-	}
-	if int64(0) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
-	}
-	row_242 := z_145[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	row_241 = row_241[:len(row_242)]
-	r_199 = r_199[:len(row_242)]
-	if len(row_242) >= 262144 {
-		loop_249 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_242, runtime.Bind(row_241, runtime.Bind(r_199, runtime.End{}))), len(row_242), 16384)
-		if loop_249.For == nil {
-			loop_249.For = func(lo_246, hi int) {
-				row_242 := loop_249.C.H
-				row_241 := loop_249.C.T.H
-				r_199 := loop_249.C.T.T.H
-				for i_247 := lo_246; i_247 < hi; i_247++ {
-					row_242[i_247] += ((2.0 * row_241[i_247]) * r_199[i_247])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_242), 16384, loop_249.For)
-		loop_249.Leave(&nbLoop90)
-	} else {
-		for i_243 := range row_242 {
-			row_242[i_243] += ((2.0 * row_241[i_243]) * r_199[i_243])
-		}
-	}
-	if int64(0) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
-	}
-	row_250 := z_145[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
-	if int64(1) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
-	}
-	row_251 := z_145[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	r_252 := ar.F64w(tape_37)
-	row_97 = row_97[:len(r_252)]
-	if len(r_252) >= 262144 {
-		loop_259 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_252, runtime.Bind(row_97, runtime.End{})), len(r_252), 16384)
-		if loop_259.For == nil {
-			loop_259.For = func(lo_256, hi int) {
-				r_252 := loop_259.C.H
-				row_97 := loop_259.C.T.H
-				for i_257 := lo_256; i_257 < hi; i_257++ {
-					r_252[i_257] = (1.0 / row_97[i_257])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_252), 16384, loop_259.For)
-		loop_259.Leave(&nbLoop91)
-	} else {
-		for i_253 := range r_252 {
-			r_252[i_253] = (1.0 / row_97[i_253])
-		}
-	}
-	if tape_22 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_22 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_37 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_37}))
-	}
-	if tape_22 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_37 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_37}))
-	}
-	if tape_22 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_41 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_39 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
-	}
-	rs_260 := tape_37
-	tot_261, err_262 := runtime.MulSize(3, rs_260)
-	if err_262 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_262)
-	}
-	a_263 := ar.F64w(tot_261)
-	row_264 := a_263[0*rs_260 : 1*rs_260]
-	row_265 := a_263[1*rs_260 : 2*rs_260]
-	row_266 := a_263[2*rs_260 : 3*rs_260]
-	r_252 = r_252[:tape_37]
-	row_250 = row_250[:tape_37]
-	row_251 = row_251[:tape_37]
-	tape_38 = tape_38[:tape_37]
-	row_97 = row_97[:tape_37]
-	tape_40 = tape_40[:tape_37]
-	row_264 = row_264[:tape_37]
-	row_265 = row_265[:tape_37]
-	row_266 = row_266[:tape_37]
-	if tape_37 >= 262144 {
-		loop_279 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_252, runtime.Bind(row_250, runtime.Bind(row_251, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_264, runtime.Bind(row_265, runtime.Bind(row_266, runtime.End{}))))))))), tape_37, 16384)
-		if loop_279.For == nil {
-			loop_279.For = func(lo_273, hi int) {
-				r_252 := loop_279.C.H
-				row_250 := loop_279.C.T.H
-				row_251 := loop_279.C.T.T.H
-				tape_38 := loop_279.C.T.T.T.H
-				row_97 := loop_279.C.T.T.T.T.H
-				tape_40 := loop_279.C.T.T.T.T.T.H
-				row_264 := loop_279.C.T.T.T.T.T.T.H
-				row_265 := loop_279.C.T.T.T.T.T.T.T.H
-				row_266 := loop_279.C.T.T.T.T.T.T.T.T.H
-				for i_274 := lo_273; i_274 < hi; i_274++ {
-					e_276 := (r_252[i_274] * row_250[i_274])
-					e_277 := (r_252[i_274] * row_251[i_274])
-					e_278 := (((-(tape_38[i_274] / row_97[i_274])) * row_251[i_274]) + ((-(tape_40[i_274] / row_97[i_274])) * row_250[i_274]))
-					row_264[i_274] = e_276
-					row_265[i_274] = e_277
-					row_266[i_274] = e_278
-				}
-			}
-		}
-		runtime.ParallelFor(tape_37, 16384, loop_279.For)
-		loop_279.Leave(&nbLoop92)
-	} else {
-		for i_267 := 0; i_267 < tape_37; i_267++ {
-			e_269 := (r_252[i_267] * row_250[i_267])
-			e_270 := (r_252[i_267] * row_251[i_267])
-			e_271 := (((-(tape_38[i_267] / row_97[i_267])) * row_251[i_267]) + ((-(tape_40[i_267] / row_97[i_267])) * row_250[i_267]))
-			row_264[i_267] = e_269
-			row_265[i_267] = e_270
-			row_266[i_267] = e_271
-		}
-	}
-	r_280, r_281, r_282, r_283, r_284, r_285, err_286 := fn_rotatesplit11bwd(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_263, 3, tape_37)
-	if err_286 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_286, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if int64(3)+int64(r_284) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_284), tape_18))
-	}
-	if r_285 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_285})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	region_287 := z_144[int(int64(3))*tape_19 : (int(int64(3))+r_284)*tape_19]
-	r_283 = r_283[:len(region_287)]
-	if len(region_287) >= 262144 {
-		loop_294 := runtime.EnterLoop(&nbLoop93, runtime.Bind(region_287, runtime.Bind(r_283, runtime.End{})), len(region_287), 16384)
-		if loop_294.For == nil {
-			loop_294.For = func(lo_291, hi int) {
-				region_287 := loop_294.C.H
-				r_283 := loop_294.C.T.H
-				for i_292 := lo_291; i_292 < hi; i_292++ {
-					region_287[i_292] += -r_283[i_292]
-				}
-			}
-		}
-		runtime.ParallelFor(len(region_287), 16384, loop_294.For)
-		loop_294.Leave(&nbLoop93)
-	} else {
-		for i_288 := range region_287 {
-			region_287[i_288] += -r_283[i_288]
-		}
-	}
-	if int64(0)+int64(r_281) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_281), tape_18))
-	}
-	if r_282 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_282})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	region_295 := z_144[int(int64(0))*tape_19 : (int(int64(0))+r_281)*tape_19]
-	r_280 = r_280[:len(region_295)]
-	for i_296 := range region_295 {
-		region_295[i_296] += r_280[i_296]
-	}
-	ar.Keep(mark_297, &z_144, &r_283, &r_98)
-	return z_144, tape_18, tape_19, r_283, r_284, r_285, r_98, tape_7, nil
-}
-
-// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
-var nbLoop94 runtime.LoopSite
+// nbLoop40 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
+var nbLoop40 runtime.LoopSite
 
 // fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
 func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, error) {
@@ -14410,7 +10703,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_6 = tape_6[:len(r_97)]
 	ybar_95 = ybar_95[:len(r_97)]
 	if len(r_97) >= 262144 {
-		loop_104 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_97, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_97), 16384)
+		loop_104 := runtime.EnterLoop(&nbLoop40, runtime.Bind(r_97, runtime.Bind(tape_6, runtime.Bind(ybar_95, runtime.End{}))), len(r_97), 16384)
 		if loop_104.For == nil {
 			loop_104.For = func(lo_101, hi int) {
 				r_97 := loop_104.C.H
@@ -14422,7 +10715,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_97), 16384, loop_104.For)
-		loop_104.Leave(&nbLoop94)
+		loop_104.Leave(&nbLoop40)
 	} else {
 		for i_98 := range r_97 {
 			r_97[i_98] = ((2.0 * tape_6[i_98]) * -ybar_95[i_98])
@@ -14432,626 +10725,35 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	return r_97, tape_7, nil
 }
 
-// nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop95 runtime.LoopSite
+// nbLoop41 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop41 runtime.LoopSite
 
-// nbLoop96 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop96 runtime.LoopSite
+// nbLoop42 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop42 runtime.LoopSite
 
-// nbLoop97 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop97 runtime.LoopSite
+// nbLoop43 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop43 runtime.LoopSite
 
-// nbLoop98 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop98 runtime.LoopSite
+// nbLoop44 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop44 runtime.LoopSite
 
-// nbLoop99 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop99 runtime.LoopSite
+// nbLoop45 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop45 runtime.LoopSite
 
-// nbLoop100 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop100 runtime.LoopSite
+// nbLoop46 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop46 runtime.LoopSite
 
-// nbLoop101 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop101 runtime.LoopSite
+// nbLoop47 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop47 runtime.LoopSite
 
-// nbLoop102 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop102 runtime.LoopSite
+// nbLoop48 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop48 runtime.LoopSite
 
-// nbLoop103 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop103 runtime.LoopSite
+// nbLoop49 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop49 runtime.LoopSite
 
-// nbLoop104 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop104 runtime.LoopSite
-
-// fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
-func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_290 := ar.Mark()
-	tape_6 = tape_6[:tape_7]
-	tape_11 = tape_11[:tape_12*tape_13]
-	tape_14 = tape_14[:tape_15*tape_16]
-	tape_17 = tape_17[:tape_18*tape_19]
-	tape_20 = tape_20[:tape_21*tape_22]
-	tape_23 = tape_23[:tape_24]
-	tape_25 = tape_25[:tape_26*tape_27]
-	tape_28 = tape_28[:tape_29*tape_30]
-	tape_31 = tape_31[:tape_32]
-	tape_33 = tape_33[:tape_34]
-	tape_35 = tape_35[:tape_36*tape_37]
-	tape_38 = tape_38[:tape_39]
-	tape_40 = tape_40[:tape_41]
-	tape_42 = tape_42[:tape_43*tape_44]
-	tape_45 = tape_45[:tape_46*tape_47]
-	tape_48 = tape_48[:tape_49]
-	tape_50 = tape_50[:tape_51*tape_52]
-	tape_53 = tape_53[:tape_54*tape_55]
-	tape_56 = tape_56[:tape_57]
-	tape_58 = tape_58[:tape_59*tape_60]
-	tape_61 = tape_61[:tape_62]
-	tape_63 = tape_63[:tape_64*tape_65]
-	tape_66 = tape_66[:tape_67]
-	tape_68 = tape_68[:tape_69*tape_70]
-	tape_71 = tape_71[:tape_72]
-	tape_73 = tape_73[:tape_74]
-	tape_75 = tape_75[:tape_76*tape_77]
-	tape_78 = tape_78[:tape_79*tape_80]
-	tape_81 = tape_81[:tape_82]
-	tape_83 = tape_83[:tape_84]
-	tape_85 = tape_85[:tape_86]
-	tape_87 = tape_87[:tape_88]
-	tape_89 = tape_89[:tape_90*tape_91]
-	ybar_92 = ybar_92[:ybar_93*ybar_94]
-	if int64(2) >= int64(tape_36) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), tape_36))
-	}
-	row_97 := tape_35[int(int64(2))*tape_37 : (int(int64(2))+1)*tape_37]
-	z_98 := ar.F64(len(tape_6))
-	var rev_99 []float64
-	var rev_100 int
-	rev_99, rev_100 = z_98, tape_7
-	for i_108 := int64(0); i_108 < int64(2); i_108++ {
-		if i_108 < 0 || i_108 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_108, tape_12))
-		}
-		_ = tape_11[int(i_108)*tape_13 : (int(i_108)+1)*tape_13]
-		row_111 := tape_14[int(i_108)*tape_16 : (int(i_108)+1)*tape_16]
-		if i_108 < 0 || i_108 >= int64(ybar_93) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_108, ybar_93))
-		}
-		row_112 := ybar_92[int(i_108)*ybar_94 : (int(i_108)+1)*ybar_94]
-		if ybar_94 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_94}))
-		}
-		if rev_100 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_100})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
-		}
-		row_111 = row_111[:len(rev_99)]
-		row_112 = row_112[:len(rev_99)]
-		for i_114 := range rev_99 {
-			rev_99[i_114] += (row_111[i_114] * row_112[i_114])
-		}
-	}
-	n_116, err_117 := runtime.CheckSizeFast(int64(2))
-	if err_117 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_117)
-	}
-	var a_118 []float64
-	if int64(0) >= int64(ybar_93) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_93))
-	}
-	row_119 := ybar_92[int(int64(0))*ybar_94 : (int(int64(0))+1)*ybar_94]
-	if ybar_94 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_94}))
-	}
-	rs_120 := tape_7
-	tot_121, err_122 := runtime.MulSize(n_116, rs_120)
-	if err_122 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_122)
-	}
-	a_118 = ar.F64w(tot_121)
-	if int64(1) >= int64(ybar_93) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_93))
-	}
-	row_123 := ybar_92[int(int64(1))*ybar_94 : (int(int64(1))+1)*ybar_94]
-	if ybar_94 != tape_7 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_94}))
-	}
-	row_124 := a_118[0*rs_120 : 1*rs_120]
-	row_125 := a_118[1*rs_120 : 2*rs_120]
-	tape_6 = tape_6[:tape_7]
-	row_119 = row_119[:tape_7]
-	row_123 = row_123[:tape_7]
-	row_124 = row_124[:tape_7]
-	row_125 = row_125[:tape_7]
-	if tape_7 >= 262144 {
-		loop_136 := runtime.EnterLoop(&nbLoop95, runtime.Bind(tape_6, runtime.Bind(row_119, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.End{}))))), tape_7, 16384)
-		if loop_136.For == nil {
-			loop_136.For = func(lo_131, hi int) {
-				tape_6 := loop_136.C.H
-				row_119 := loop_136.C.T.H
-				row_123 := loop_136.C.T.T.H
-				row_124 := loop_136.C.T.T.T.H
-				row_125 := loop_136.C.T.T.T.T.H
-				for i_132 := lo_131; i_132 < hi; i_132++ {
-					e_134 := (tape_6[i_132] * row_119[i_132])
-					e_135 := (tape_6[i_132] * row_123[i_132])
-					row_124[i_132] = e_134
-					row_125[i_132] = e_135
-				}
-			}
-		}
-		runtime.ParallelFor(tape_7, 16384, loop_136.For)
-		loop_136.Leave(&nbLoop95)
-	} else {
-		for i_126 := 0; i_126 < tape_7; i_126++ {
-			e_128 := (tape_6[i_126] * row_119[i_126])
-			e_129 := (tape_6[i_126] * row_123[i_126])
-			row_124[i_126] = e_128
-			row_125[i_126] = e_129
-		}
-	}
-	z_137 := ar.F64(len(tape_17))
-	z_138 := ar.F64(len(tape_20))
-	z_139 := ar.F64(len(tape_23))
-	var rev_140 []float64
-	var rev_141 int
-	var rev_142 int
-	var rev_143 []float64
-	var rev_144 int
-	var rev_145 int
-	var rev_146 []float64
-	var rev_147 int
-	rev_140, rev_141, rev_142, rev_143, rev_144, rev_145, rev_146, rev_147 = z_137, tape_18, tape_19, z_138, tape_21, tape_22, z_139, tape_24
-	scratch_291 := ar.F64w(tape_24)
-	for i_169 := int64(0); i_169 < int64(2); i_169++ {
-		if i_169 < 0 || i_169 >= int64(2) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_169, 2))
-		}
-		row_171 := a_118[int(i_169)*tape_7 : (int(i_169)+1)*tape_7]
-		x_172 := int64(7) + i_169
-		if x_172 < 0 || x_172 >= int64(rev_141) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_172, rev_141))
-		}
-		if rev_142 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_142})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
-		}
-		row_173 := rev_140[x_172*int64(rev_142) : (x_172+1)*int64(rev_142)]
-		for j_174 := range row_173 {
-			row_173[j_174] += row_171[j_174]
-		}
-		if tape_7 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
-		}
-		r_175 := scratch_291[:tape_24:tape_24]
-		tape_23 = tape_23[:len(r_175)]
-		row_171 = row_171[:len(r_175)]
-		for i_176 := range r_175 {
-			r_175[i_176] = (tape_23[i_176] * row_171[i_176])
-		}
-		if i_169 < 0 || i_169 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_169, tape_26))
-		}
-		_ = tape_25[int(i_169)*tape_27 : (int(i_169)+1)*tape_27]
-		row_179 := tape_28[int(i_169)*tape_30 : (int(i_169)+1)*tape_30]
-		if tape_7 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
-		}
-		if rev_147 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_147})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
-		}
-		row_179 = row_179[:len(rev_146)]
-		row_171 = row_171[:len(rev_146)]
-		for i_181 := range rev_146 {
-			rev_146[i_181] += (row_179[i_181] * row_171[i_181])
-		}
-		if int64(6) >= int64(tape_18) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), tape_18))
-		}
-		row_183 := tape_17[int(int64(6))*tape_19 : (int(int64(6))+1)*tape_19]
-		if tape_24 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
-		}
-		if i_169 < 0 || i_169 >= int64(rev_144) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_169, rev_144))
-		}
-		if rev_145 != tape_19 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_145})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
-		}
-		row_184 := rev_143[i_169*int64(rev_145) : (i_169+1)*int64(rev_145)]
-		row_183 = row_183[:len(row_184)]
-		r_175 = r_175[:len(row_184)]
-		for i_185 := range row_184 {
-			row_184[i_185] += (row_183[i_185] * r_175[i_185])
-		}
-		if i_169 < 0 || i_169 >= int64(tape_21) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_169, tape_21))
-		}
-		row_187 := tape_20[int(i_169)*tape_22 : (int(i_169)+1)*tape_22]
-		if tape_24 != tape_22 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_24}))
-		}
-		if int64(6) >= int64(rev_141) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_141))
-		}
-		if rev_142 != tape_22 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_142})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
-		}
-		row_188 := rev_140[int64(6)*int64(rev_142) : (int64(6)+1)*int64(rev_142)]
-		row_187 = row_187[:len(row_188)]
-		r_175 = r_175[:len(row_188)]
-		for i_189 := range row_188 {
-			row_188[i_189] += (row_187[i_189] * r_175[i_189])
-		}
-		runtime.LoopCall()
-	}
-	if int64(10) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), tape_18))
-	}
-	row_191 := tape_17[int(int64(10))*tape_19 : (int(int64(10))+1)*tape_19]
-	if tape_24 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if tape_19 != tape_34 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	r_192 := ar.F64w(tape_34)
-	tape_33 = tape_33[:len(r_192)]
-	row_191 = row_191[:len(r_192)]
-	z_139 = z_139[:len(r_192)]
-	if len(r_192) >= 262144 {
-		loop_199 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_192, runtime.Bind(tape_33, runtime.Bind(row_191, runtime.Bind(z_139, runtime.End{})))), len(r_192), 16384)
-		if loop_199.For == nil {
-			loop_199.For = func(lo_196, hi int) {
-				r_192 := loop_199.C.H
-				tape_33 := loop_199.C.T.H
-				row_191 := loop_199.C.T.T.H
-				z_139 := loop_199.C.T.T.T.H
-				for i_197 := lo_196; i_197 < hi; i_197++ {
-					r_192[i_197] = ((2.0 * tape_33[i_197]) * (row_191[i_197] * z_139[i_197]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_192), 16384, loop_199.For)
-		loop_199.Leave(&nbLoop96)
-	} else {
-		for i_193 := range r_192 {
-			r_192[i_193] = ((2.0 * tape_33[i_193]) * (row_191[i_193] * z_139[i_193]))
-		}
-	}
-	if tape_24 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if int64(10) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
-	}
-	if tape_19 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
-	}
-	row_200 := z_137[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_31 = tape_31[:len(row_200)]
-	z_139 = z_139[:len(row_200)]
-	if len(row_200) >= 262144 {
-		loop_207 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_200, runtime.Bind(tape_31, runtime.Bind(z_139, runtime.End{}))), len(row_200), 16384)
-		if loop_207.For == nil {
-			loop_207.For = func(lo_204, hi int) {
-				row_200 := loop_207.C.H
-				tape_31 := loop_207.C.T.H
-				z_139 := loop_207.C.T.T.H
-				for i_205 := lo_204; i_205 < hi; i_205++ {
-					row_200[i_205] += (tape_31[i_205] * z_139[i_205])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_200), 16384, loop_207.For)
-		loop_207.Leave(&nbLoop97)
-	} else {
-		for i_201 := range row_200 {
-			row_200[i_201] += (tape_31[i_201] * z_139[i_201])
-		}
-	}
-	if int64(9) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), tape_18))
-	}
-	row_208 := tape_17[int(int64(9))*tape_19 : (int(int64(9))+1)*tape_19]
-	if tape_24 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if tape_34 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_19})+" differ")
-	}
-	row_208 = row_208[:len(r_192)]
-	z_139 = z_139[:len(r_192)]
-	if len(r_192) >= 262144 {
-		loop_216 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_192, runtime.Bind(row_208, runtime.Bind(z_139, runtime.End{}))), len(r_192), 16384)
-		if loop_216.For == nil {
-			loop_216.For = func(lo_213, hi int) {
-				r_192 := loop_216.C.H
-				row_208 := loop_216.C.T.H
-				z_139 := loop_216.C.T.T.H
-				for i_214 := lo_213; i_214 < hi; i_214++ {
-					r_192[i_214] += (row_208[i_214] * z_139[i_214])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_192), 16384, loop_216.For)
-		loop_216.Leave(&nbLoop98)
-	} else {
-		for i_210 := range r_192 {
-			r_192[i_210] += (row_208[i_210] * z_139[i_210])
-		}
-	}
-	if tape_24 != tape_34 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if int64(9) >= int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_18))
-	}
-	if tape_19 != tape_34 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_34})+" differ")
-	}
-	row_217 := z_137[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_33 = tape_33[:len(row_217)]
-	z_139 = z_139[:len(row_217)]
-	if len(row_217) >= 262144 {
-		loop_224 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_217, runtime.Bind(tape_33, runtime.Bind(z_139, runtime.End{}))), len(row_217), 16384)
-		if loop_224.For == nil {
-			loop_224.For = func(lo_221, hi int) {
-				row_217 := loop_224.C.H
-				tape_33 := loop_224.C.T.H
-				z_139 := loop_224.C.T.T.H
-				for i_222 := lo_221; i_222 < hi; i_222++ {
-					row_217[i_222] += (tape_33[i_222] * z_139[i_222])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_217), 16384, loop_224.For)
-		loop_224.Leave(&nbLoop99)
-	} else {
-		for i_218 := range row_217 {
-			row_217[i_218] += (tape_33[i_218] * z_139[i_218])
-		}
-	}
-	if int64(1) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:23", runtime.CheckIndex(int64(1), tape_21))
-	}
-	row_225 := tape_20[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	if tape_34 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
-	}
-	if int64(1) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
-	}
-	row_226 := z_138[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	row_225 = row_225[:len(row_226)]
-	r_192 = r_192[:len(row_226)]
-	if len(row_226) >= 262144 {
-		loop_233 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_226, runtime.Bind(row_225, runtime.Bind(r_192, runtime.End{}))), len(row_226), 16384)
-		if loop_233.For == nil {
-			loop_233.For = func(lo_230, hi int) {
-				row_226 := loop_233.C.H
-				row_225 := loop_233.C.T.H
-				r_192 := loop_233.C.T.T.H
-				for i_231 := lo_230; i_231 < hi; i_231++ {
-					row_226[i_231] += ((2.0 * row_225[i_231]) * r_192[i_231])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_226), 16384, loop_233.For)
-		loop_233.Leave(&nbLoop100)
-	} else {
-		for i_227 := range row_226 {
-			row_226[i_227] += ((2.0 * row_225[i_227]) * r_192[i_227])
-		}
-	}
-	if int64(0) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:145:14", runtime.CheckIndex(int64(0), tape_21))
-	}
-	row_234 := tape_20[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
-	if tape_34 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_34}))
-	}
-	if int64(0) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
-	}
-	row_235 := z_138[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	row_234 = row_234[:len(row_235)]
-	r_192 = r_192[:len(row_235)]
-	if len(row_235) >= 262144 {
-		loop_242 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_235, runtime.Bind(row_234, runtime.Bind(r_192, runtime.End{}))), len(row_235), 16384)
-		if loop_242.For == nil {
-			loop_242.For = func(lo_239, hi int) {
-				row_235 := loop_242.C.H
-				row_234 := loop_242.C.T.H
-				r_192 := loop_242.C.T.T.H
-				for i_240 := lo_239; i_240 < hi; i_240++ {
-					row_235[i_240] += ((2.0 * row_234[i_240]) * r_192[i_240])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_235), 16384, loop_242.For)
-		loop_242.Leave(&nbLoop101)
-	} else {
-		for i_236 := range row_235 {
-			row_235[i_236] += ((2.0 * row_234[i_236]) * r_192[i_236])
-		}
-	}
-	if int64(0) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
-	}
-	row_243 := z_138[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
-	if int64(1) >= int64(tape_21) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
-	}
-	row_244 := z_138[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	r_245 := ar.F64w(tape_37)
-	row_97 = row_97[:len(r_245)]
-	if len(r_245) >= 262144 {
-		loop_252 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_245, runtime.Bind(row_97, runtime.End{})), len(r_245), 16384)
-		if loop_252.For == nil {
-			loop_252.For = func(lo_249, hi int) {
-				r_245 := loop_252.C.H
-				row_97 := loop_252.C.T.H
-				for i_250 := lo_249; i_250 < hi; i_250++ {
-					r_245[i_250] = (1.0 / row_97[i_250])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_245), 16384, loop_252.For)
-		loop_252.Leave(&nbLoop102)
-	} else {
-		for i_246 := range r_245 {
-			r_245[i_246] = (1.0 / row_97[i_246])
-		}
-	}
-	if tape_22 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_22 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_37})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_37 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_37}))
-	}
-	if tape_22 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_37 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_37}))
-	}
-	if tape_22 != tape_41 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_41})+" and "+runtime.ShapeString([]int{tape_22}))
-	}
-	if tape_41 != tape_39 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_39})+" and "+runtime.ShapeString([]int{tape_41}))
-	}
-	if tape_39 != tape_37 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "array literal: element 2 has shape "+runtime.ShapeString([]int{tape_39})+", element 0 has shape "+runtime.ShapeString([]int{tape_37}))
-	}
-	rs_253 := tape_37
-	tot_254, err_255 := runtime.MulSize(3, rs_253)
-	if err_255 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_255)
-	}
-	a_256 := ar.F64w(tot_254)
-	row_257 := a_256[0*rs_253 : 1*rs_253]
-	row_258 := a_256[1*rs_253 : 2*rs_253]
-	row_259 := a_256[2*rs_253 : 3*rs_253]
-	r_245 = r_245[:tape_37]
-	row_243 = row_243[:tape_37]
-	row_244 = row_244[:tape_37]
-	tape_38 = tape_38[:tape_37]
-	row_97 = row_97[:tape_37]
-	tape_40 = tape_40[:tape_37]
-	row_257 = row_257[:tape_37]
-	row_258 = row_258[:tape_37]
-	row_259 = row_259[:tape_37]
-	if tape_37 >= 262144 {
-		loop_272 := runtime.EnterLoop(&nbLoop103, runtime.Bind(r_245, runtime.Bind(row_243, runtime.Bind(row_244, runtime.Bind(tape_38, runtime.Bind(row_97, runtime.Bind(tape_40, runtime.Bind(row_257, runtime.Bind(row_258, runtime.Bind(row_259, runtime.End{}))))))))), tape_37, 16384)
-		if loop_272.For == nil {
-			loop_272.For = func(lo_266, hi int) {
-				r_245 := loop_272.C.H
-				row_243 := loop_272.C.T.H
-				row_244 := loop_272.C.T.T.H
-				tape_38 := loop_272.C.T.T.T.H
-				row_97 := loop_272.C.T.T.T.T.H
-				tape_40 := loop_272.C.T.T.T.T.T.H
-				row_257 := loop_272.C.T.T.T.T.T.T.H
-				row_258 := loop_272.C.T.T.T.T.T.T.T.H
-				row_259 := loop_272.C.T.T.T.T.T.T.T.T.H
-				for i_267 := lo_266; i_267 < hi; i_267++ {
-					e_269 := (r_245[i_267] * row_243[i_267])
-					e_270 := (r_245[i_267] * row_244[i_267])
-					e_271 := (((-(tape_38[i_267] / row_97[i_267])) * row_244[i_267]) + ((-(tape_40[i_267] / row_97[i_267])) * row_243[i_267]))
-					row_257[i_267] = e_269
-					row_258[i_267] = e_270
-					row_259[i_267] = e_271
-				}
-			}
-		}
-		runtime.ParallelFor(tape_37, 16384, loop_272.For)
-		loop_272.Leave(&nbLoop103)
-	} else {
-		for i_260 := 0; i_260 < tape_37; i_260++ {
-			e_262 := (r_245[i_260] * row_243[i_260])
-			e_263 := (r_245[i_260] * row_244[i_260])
-			e_264 := (((-(tape_38[i_260] / row_97[i_260])) * row_244[i_260]) + ((-(tape_40[i_260] / row_97[i_260])) * row_243[i_260]))
-			row_257[i_260] = e_262
-			row_258[i_260] = e_263
-			row_259[i_260] = e_264
-		}
-	}
-	r_273, r_274, r_275, r_276, r_277, r_278, err_279 := fn_rotatesplit11bwd(ar, tape_42, tape_43, tape_44, tape_45, tape_46, tape_47, tape_48, tape_49, tape_50, tape_51, tape_52, tape_53, tape_54, tape_55, tape_56, tape_57, tape_58, tape_59, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, a_256, 3, tape_37)
-	if err_279 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_279, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
-	}
-	if int64(3)+int64(r_277) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_277), tape_18))
-	}
-	if r_278 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_278})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	region_280 := z_137[int(int64(3))*tape_19 : (int(int64(3))+r_277)*tape_19]
-	r_276 = r_276[:len(region_280)]
-	if len(region_280) >= 262144 {
-		loop_287 := runtime.EnterLoop(&nbLoop104, runtime.Bind(region_280, runtime.Bind(r_276, runtime.End{})), len(region_280), 16384)
-		if loop_287.For == nil {
-			loop_287.For = func(lo_284, hi int) {
-				region_280 := loop_287.C.H
-				r_276 := loop_287.C.T.H
-				for i_285 := lo_284; i_285 < hi; i_285++ {
-					region_280[i_285] += -r_276[i_285]
-				}
-			}
-		}
-		runtime.ParallelFor(len(region_280), 16384, loop_287.For)
-		loop_287.Leave(&nbLoop104)
-	} else {
-		for i_281 := range region_280 {
-			region_280[i_281] += -r_276[i_281]
-		}
-	}
-	if int64(0)+int64(r_274) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_274), tape_18))
-	}
-	if r_275 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_275})+" and "+runtime.ShapeString([]int{tape_19}))
-	}
-	region_288 := z_137[int(int64(0))*tape_19 : (int(int64(0))+r_274)*tape_19]
-	r_273 = r_273[:len(region_288)]
-	for i_289 := range region_288 {
-		region_288[i_289] += r_273[i_289]
-	}
-	ar.Keep(mark_290, &z_137, &r_276, &z_98)
-	return z_137, tape_18, tape_19, r_276, r_277, r_278, z_98, tape_7, nil
-}
-
-// nbLoop105 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop105 runtime.LoopSite
-
-// nbLoop106 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop106 runtime.LoopSite
-
-// nbLoop107 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop107 runtime.LoopSite
-
-// nbLoop108 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop108 runtime.LoopSite
-
-// nbLoop109 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop109 runtime.LoopSite
-
-// nbLoop110 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop110 runtime.LoopSite
-
-// nbLoop111 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop111 runtime.LoopSite
-
-// nbLoop112 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop112 runtime.LoopSite
-
-// nbLoop113 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop113 runtime.LoopSite
-
-// nbLoop114 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
-var nbLoop114 runtime.LoopSite
+// nbLoop50 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop50 runtime.LoopSite
 
 // fn_crosssplit11bwdx2 is def cross$split_11$bwd$x2 (models.nab:122:5).
 func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, ybar_7 []float64, ybar_8 int, ybar_9 int, ybar_10 []float64, ybar_11 int, ybar_12 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
@@ -15118,7 +10820,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_23 = row_23[:ybar_9]
 	r_25 = r_25[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_35 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
+		loop_35 := runtime.EnterLoop(&nbLoop41, runtime.Bind(row_23, runtime.Bind(r_25, runtime.End{})), ybar_9, 16384)
 		if loop_35.For == nil {
 			loop_35.For = func(lo_31, hi int) {
 				row_23 := loop_35.C.H
@@ -15130,7 +10832,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_35.For)
-		loop_35.Leave(&nbLoop105)
+		loop_35.Leave(&nbLoop41)
 	} else {
 		for i_27 := 0; i_27 < ybar_9; i_27++ {
 			e_29 := -row_23[i_27]
@@ -15141,7 +10843,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_24 = row_24[:ybar_12]
 	r_26 = r_26[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_45 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
+		loop_45 := runtime.EnterLoop(&nbLoop42, runtime.Bind(row_24, runtime.Bind(r_26, runtime.End{})), ybar_12, 16384)
 		if loop_45.For == nil {
 			loop_45.For = func(lo_41, hi int) {
 				row_24 := loop_45.C.H
@@ -15153,7 +10855,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_45.For)
-		loop_45.Leave(&nbLoop106)
+		loop_45.Leave(&nbLoop42)
 	} else {
 		for i_37 := 0; i_37 < ybar_12; i_37++ {
 			e_39 := -row_24[i_37]
@@ -15164,7 +10866,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_21 = row_21[:ybar_9]
 	r_36 = r_36[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_55 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_21, runtime.Bind(r_36, runtime.End{})), ybar_9, 16384)
+		loop_55 := runtime.EnterLoop(&nbLoop43, runtime.Bind(row_21, runtime.Bind(r_36, runtime.End{})), ybar_9, 16384)
 		if loop_55.For == nil {
 			loop_55.For = func(lo_51, hi int) {
 				row_21 := loop_55.C.H
@@ -15176,7 +10878,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_55.For)
-		loop_55.Leave(&nbLoop107)
+		loop_55.Leave(&nbLoop43)
 	} else {
 		for i_47 := 0; i_47 < ybar_9; i_47++ {
 			e_49 := -row_21[i_47]
@@ -15187,7 +10889,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_22 = row_22[:ybar_12]
 	r_46 = r_46[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_65 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_22, runtime.Bind(r_46, runtime.End{})), ybar_12, 16384)
+		loop_65 := runtime.EnterLoop(&nbLoop44, runtime.Bind(row_22, runtime.Bind(r_46, runtime.End{})), ybar_12, 16384)
 		if loop_65.For == nil {
 			loop_65.For = func(lo_61, hi int) {
 				row_22 := loop_65.C.H
@@ -15199,7 +10901,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_65.For)
-		loop_65.Leave(&nbLoop108)
+		loop_65.Leave(&nbLoop44)
 	} else {
 		for i_57 := 0; i_57 < ybar_12; i_57++ {
 			e_59 := -row_22[i_57]
@@ -15210,7 +10912,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_19 = row_19[:ybar_9]
 	r_56 = r_56[:ybar_9]
 	if ybar_9 >= 262144 {
-		loop_75 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_19, runtime.Bind(r_56, runtime.End{})), ybar_9, 16384)
+		loop_75 := runtime.EnterLoop(&nbLoop45, runtime.Bind(row_19, runtime.Bind(r_56, runtime.End{})), ybar_9, 16384)
 		if loop_75.For == nil {
 			loop_75.For = func(lo_71, hi int) {
 				row_19 := loop_75.C.H
@@ -15222,7 +10924,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_9, 16384, loop_75.For)
-		loop_75.Leave(&nbLoop109)
+		loop_75.Leave(&nbLoop45)
 	} else {
 		for i_67 := 0; i_67 < ybar_9; i_67++ {
 			e_69 := -row_19[i_67]
@@ -15233,7 +10935,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_20 = row_20[:ybar_12]
 	r_66 = r_66[:ybar_12]
 	if ybar_12 >= 262144 {
-		loop_84 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_20, runtime.Bind(r_66, runtime.End{})), ybar_12, 16384)
+		loop_84 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_20, runtime.Bind(r_66, runtime.End{})), ybar_12, 16384)
 		if loop_84.For == nil {
 			loop_84.For = func(lo_80, hi int) {
 				row_20 := loop_84.C.H
@@ -15245,7 +10947,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(ybar_12, 16384, loop_84.For)
-		loop_84.Leave(&nbLoop110)
+		loop_84.Leave(&nbLoop46)
 	} else {
 		for i_76 := 0; i_76 < ybar_12; i_76++ {
 			e_78 := -row_20[i_76]
@@ -15292,7 +10994,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_90 = row_90[:tape_3]
 	row_91 = row_91[:tape_3]
 	if tape_3 >= 262144 {
-		loop_104 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_16, runtime.Bind(row_23, runtime.Bind(row_14, runtime.Bind(r_36, runtime.Bind(row_17, runtime.Bind(r_25, runtime.Bind(row_19, runtime.Bind(row_21, runtime.Bind(r_56, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.End{})))))))))))), tape_3, 16384)
+		loop_104 := runtime.EnterLoop(&nbLoop47, runtime.Bind(row_16, runtime.Bind(row_23, runtime.Bind(row_14, runtime.Bind(r_36, runtime.Bind(row_17, runtime.Bind(r_25, runtime.Bind(row_19, runtime.Bind(row_21, runtime.Bind(r_56, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.End{})))))))))))), tape_3, 16384)
 		if loop_104.For == nil {
 			loop_104.For = func(lo_98, hi int) {
 				row_16 := loop_104.C.H
@@ -15318,7 +11020,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_3, 16384, loop_104.For)
-		loop_104.Leave(&nbLoop111)
+		loop_104.Leave(&nbLoop47)
 	} else {
 		for i_92 := 0; i_92 < tape_3; i_92++ {
 			e_94 := ((row_16[i_92] * row_23[i_92]) + (row_14[i_92] * r_36[i_92]))
@@ -15369,7 +11071,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_110 = row_110[:tape_6]
 	row_111 = row_111[:tape_6]
 	if tape_6 >= 262144 {
-		loop_124 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_13, runtime.Bind(r_25, runtime.Bind(row_15, runtime.Bind(row_21, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(r_56, runtime.Bind(r_36, runtime.Bind(row_19, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.End{})))))))))))), tape_6, 16384)
+		loop_124 := runtime.EnterLoop(&nbLoop48, runtime.Bind(row_13, runtime.Bind(r_25, runtime.Bind(row_15, runtime.Bind(row_21, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(r_56, runtime.Bind(r_36, runtime.Bind(row_19, runtime.Bind(row_109, runtime.Bind(row_110, runtime.Bind(row_111, runtime.End{})))))))))))), tape_6, 16384)
 		if loop_124.For == nil {
 			loop_124.For = func(lo_118, hi int) {
 				row_13 := loop_124.C.H
@@ -15395,7 +11097,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_124.For)
-		loop_124.Leave(&nbLoop112)
+		loop_124.Leave(&nbLoop48)
 	} else {
 		for i_112 := 0; i_112 < tape_6; i_112++ {
 			e_114 := ((row_13[i_112] * r_25[i_112]) + (row_15[i_112] * row_21[i_112]))
@@ -15446,7 +11148,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_130 = row_130[:tape_3]
 	row_131 = row_131[:tape_3]
 	if tape_3 >= 262144 {
-		loop_144 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_16, runtime.Bind(row_24, runtime.Bind(row_14, runtime.Bind(r_46, runtime.Bind(row_17, runtime.Bind(r_26, runtime.Bind(row_20, runtime.Bind(row_22, runtime.Bind(r_66, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.End{})))))))))))), tape_3, 16384)
+		loop_144 := runtime.EnterLoop(&nbLoop49, runtime.Bind(row_16, runtime.Bind(row_24, runtime.Bind(row_14, runtime.Bind(r_46, runtime.Bind(row_17, runtime.Bind(r_26, runtime.Bind(row_20, runtime.Bind(row_22, runtime.Bind(r_66, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.End{})))))))))))), tape_3, 16384)
 		if loop_144.For == nil {
 			loop_144.For = func(lo_138, hi int) {
 				row_16 := loop_144.C.H
@@ -15472,7 +11174,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_3, 16384, loop_144.For)
-		loop_144.Leave(&nbLoop113)
+		loop_144.Leave(&nbLoop49)
 	} else {
 		for i_132 := 0; i_132 < tape_3; i_132++ {
 			e_134 := ((row_16[i_132] * row_24[i_132]) + (row_14[i_132] * r_46[i_132]))
@@ -15523,7 +11225,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	row_150 = row_150[:tape_6]
 	row_151 = row_151[:tape_6]
 	if tape_6 >= 262144 {
-		loop_164 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_13, runtime.Bind(r_26, runtime.Bind(row_15, runtime.Bind(row_22, runtime.Bind(row_18, runtime.Bind(row_24, runtime.Bind(r_66, runtime.Bind(r_46, runtime.Bind(row_20, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{})))))))))))), tape_6, 16384)
+		loop_164 := runtime.EnterLoop(&nbLoop50, runtime.Bind(row_13, runtime.Bind(r_26, runtime.Bind(row_15, runtime.Bind(row_22, runtime.Bind(row_18, runtime.Bind(row_24, runtime.Bind(r_66, runtime.Bind(r_46, runtime.Bind(row_20, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{})))))))))))), tape_6, 16384)
 		if loop_164.For == nil {
 			loop_164.For = func(lo_158, hi int) {
 				row_13 := loop_164.C.H
@@ -15549,7 +11251,7 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 			}
 		}
 		runtime.ParallelFor(tape_6, 16384, loop_164.For)
-		loop_164.Leave(&nbLoop114)
+		loop_164.Leave(&nbLoop50)
 	} else {
 		for i_152 := 0; i_152 < tape_6; i_152++ {
 			e_154 := ((row_13[i_152] * r_26[i_152]) + (row_15[i_152] * row_22[i_152]))
@@ -15564,134 +11266,134 @@ func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_
 	return a_88, 3, tape_3, a_108, 3, tape_6, a_128, 3, tape_3, a_148, 3, tape_6, nil
 }
 
-// nbLoop115 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop115 runtime.LoopSite
+// nbLoop51 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop51 runtime.LoopSite
 
-// nbLoop116 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop116 runtime.LoopSite
+// nbLoop52 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop52 runtime.LoopSite
 
-// nbLoop117 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop117 runtime.LoopSite
+// nbLoop53 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop53 runtime.LoopSite
 
-// nbLoop118 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop118 runtime.LoopSite
+// nbLoop54 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop54 runtime.LoopSite
 
-// nbLoop119 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop119 runtime.LoopSite
+// nbLoop55 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop55 runtime.LoopSite
 
-// nbLoop120 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop120 runtime.LoopSite
+// nbLoop56 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop56 runtime.LoopSite
 
-// nbLoop121 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop121 runtime.LoopSite
+// nbLoop57 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop57 runtime.LoopSite
 
-// nbLoop122 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop122 runtime.LoopSite
+// nbLoop58 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop58 runtime.LoopSite
 
-// nbLoop123 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop123 runtime.LoopSite
+// nbLoop59 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop59 runtime.LoopSite
 
-// nbLoop124 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop124 runtime.LoopSite
+// nbLoop60 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop60 runtime.LoopSite
 
-// nbLoop125 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop125 runtime.LoopSite
+// nbLoop61 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop61 runtime.LoopSite
 
-// nbLoop126 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop126 runtime.LoopSite
+// nbLoop62 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop62 runtime.LoopSite
 
-// nbLoop127 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop127 runtime.LoopSite
+// nbLoop63 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop63 runtime.LoopSite
 
-// nbLoop128 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop128 runtime.LoopSite
+// nbLoop64 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop64 runtime.LoopSite
 
-// nbLoop129 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop129 runtime.LoopSite
+// nbLoop65 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop65 runtime.LoopSite
 
-// nbLoop130 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop130 runtime.LoopSite
+// nbLoop66 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop66 runtime.LoopSite
 
-// nbLoop131 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop131 runtime.LoopSite
+// nbLoop67 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop67 runtime.LoopSite
 
-// nbLoop132 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop132 runtime.LoopSite
+// nbLoop68 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop68 runtime.LoopSite
 
-// nbLoop133 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop133 runtime.LoopSite
+// nbLoop69 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop69 runtime.LoopSite
 
-// nbLoop134 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop134 runtime.LoopSite
+// nbLoop70 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop70 runtime.LoopSite
 
-// nbLoop135 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop135 runtime.LoopSite
+// nbLoop71 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop71 runtime.LoopSite
 
-// nbLoop136 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop136 runtime.LoopSite
+// nbLoop72 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop72 runtime.LoopSite
 
-// nbLoop137 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop137 runtime.LoopSite
+// nbLoop73 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop73 runtime.LoopSite
 
-// nbLoop138 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop138 runtime.LoopSite
+// nbLoop74 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop74 runtime.LoopSite
 
-// nbLoop139 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop139 runtime.LoopSite
+// nbLoop75 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop75 runtime.LoopSite
 
-// nbLoop140 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop140 runtime.LoopSite
+// nbLoop76 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop76 runtime.LoopSite
 
-// nbLoop141 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop141 runtime.LoopSite
+// nbLoop77 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop77 runtime.LoopSite
 
-// nbLoop142 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop142 runtime.LoopSite
+// nbLoop78 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop78 runtime.LoopSite
 
-// nbLoop143 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop143 runtime.LoopSite
+// nbLoop79 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop79 runtime.LoopSite
 
-// nbLoop144 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop144 runtime.LoopSite
+// nbLoop80 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop80 runtime.LoopSite
 
-// nbLoop145 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop145 runtime.LoopSite
+// nbLoop81 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop81 runtime.LoopSite
 
-// nbLoop146 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop146 runtime.LoopSite
+// nbLoop82 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop82 runtime.LoopSite
 
-// nbLoop147 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop147 runtime.LoopSite
+// nbLoop83 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop83 runtime.LoopSite
 
-// nbLoop148 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop148 runtime.LoopSite
+// nbLoop84 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop84 runtime.LoopSite
 
-// nbLoop149 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop149 runtime.LoopSite
+// nbLoop85 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop85 runtime.LoopSite
 
-// nbLoop150 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop150 runtime.LoopSite
+// nbLoop86 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop86 runtime.LoopSite
 
-// nbLoop151 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop151 runtime.LoopSite
+// nbLoop87 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop87 runtime.LoopSite
 
-// nbLoop152 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop152 runtime.LoopSite
+// nbLoop88 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop88 runtime.LoopSite
 
-// nbLoop153 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop153 runtime.LoopSite
+// nbLoop89 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop89 runtime.LoopSite
 
-// nbLoop154 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop154 runtime.LoopSite
+// nbLoop90 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop90 runtime.LoopSite
 
-// nbLoop155 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop155 runtime.LoopSite
+// nbLoop91 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop91 runtime.LoopSite
 
-// nbLoop156 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop156 runtime.LoopSite
+// nbLoop92 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop92 runtime.LoopSite
 
-// nbLoop157 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
-var nbLoop157 runtime.LoopSite
+// nbLoop93 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop93 runtime.LoopSite
 
 // fn_rotatesplit11bwdx2 is def rotate$split_11$bwd$x2 (models.nab:126:5).
 func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 []float64, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 []float64, tape_49 int, tape_50 int, ybar_51 []float64, ybar_52 int, ybar_53 int, ybar_54 []float64, ybar_55 int, ybar_56 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
@@ -15725,7 +11427,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	r_57 := ar.F64w(tape_8)
 	tape_7 = tape_7[:len(r_57)]
 	if len(r_57) >= 262144 {
-		loop_64 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
+		loop_64 := runtime.EnterLoop(&nbLoop51, runtime.Bind(r_57, runtime.Bind(tape_7, runtime.End{})), len(r_57), 16384)
 		if loop_64.For == nil {
 			loop_64.For = func(lo_61, hi int) {
 				r_57 := loop_64.C.H
@@ -15736,7 +11438,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_57), 16384, loop_64.For)
-		loop_64.Leave(&nbLoop115)
+		loop_64.Leave(&nbLoop51)
 	} else {
 		for i_58 := range r_57 {
 			r_57[i_58] = (runtime.Sign(tape_7[i_58]))
@@ -15809,7 +11511,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_81 = row_81[:tape_8]
 	row_82 = row_82[:tape_8]
 	if tape_8 >= 262144 {
-		loop_95 := runtime.EnterLoop(&nbLoop116, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
+		loop_95 := runtime.EnterLoop(&nbLoop52, runtime.Bind(r_57, runtime.Bind(row_74, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.End{}))))))), tape_8, 16384)
 		if loop_95.For == nil {
 			loop_95.For = func(lo_89, hi int) {
 				r_57 := loop_95.C.H
@@ -15830,7 +11532,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_95.For)
-		loop_95.Leave(&nbLoop116)
+		loop_95.Leave(&nbLoop52)
 	} else {
 		for i_83 := 0; i_83 < tape_8; i_83++ {
 			e_85 := (r_57[i_83] * row_74[i_83])
@@ -15884,7 +11586,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_106 = row_106[:tape_8]
 	row_107 = row_107[:tape_8]
 	if tape_8 >= 262144 {
-		loop_120 := runtime.EnterLoop(&nbLoop117, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
+		loop_120 := runtime.EnterLoop(&nbLoop53, runtime.Bind(r_57, runtime.Bind(row_99, runtime.Bind(row_103, runtime.Bind(row_104, runtime.Bind(row_105, runtime.Bind(row_106, runtime.Bind(row_107, runtime.End{}))))))), tape_8, 16384)
 		if loop_120.For == nil {
 			loop_120.For = func(lo_114, hi int) {
 				r_57 := loop_120.C.H
@@ -15905,7 +11607,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_120.For)
-		loop_120.Leave(&nbLoop117)
+		loop_120.Leave(&nbLoop53)
 	} else {
 		for i_108 := 0; i_108 < tape_8; i_108++ {
 			e_110 := ((1.0 - r_57[i_108]) * row_99[i_108])
@@ -15959,7 +11661,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_131 = row_131[:tape_8]
 	row_132 = row_132[:tape_8]
 	if tape_8 >= 262144 {
-		loop_145 := runtime.EnterLoop(&nbLoop118, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
+		loop_145 := runtime.EnterLoop(&nbLoop54, runtime.Bind(r_57, runtime.Bind(row_124, runtime.Bind(row_128, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))), tape_8, 16384)
 		if loop_145.For == nil {
 			loop_145.For = func(lo_139, hi int) {
 				r_57 := loop_145.C.H
@@ -15980,7 +11682,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_145.For)
-		loop_145.Leave(&nbLoop118)
+		loop_145.Leave(&nbLoop54)
 	} else {
 		for i_133 := 0; i_133 < tape_8; i_133++ {
 			e_135 := (r_57[i_133] * row_124[i_133])
@@ -16034,7 +11736,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_156 = row_156[:tape_8]
 	row_157 = row_157[:tape_8]
 	if tape_8 >= 262144 {
-		loop_170 := runtime.EnterLoop(&nbLoop119, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
+		loop_170 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_57, runtime.Bind(row_149, runtime.Bind(row_153, runtime.Bind(row_154, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_157, runtime.End{}))))))), tape_8, 16384)
 		if loop_170.For == nil {
 			loop_170.For = func(lo_164, hi int) {
 				r_57 := loop_170.C.H
@@ -16055,7 +11757,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_170.For)
-		loop_170.Leave(&nbLoop119)
+		loop_170.Leave(&nbLoop55)
 	} else {
 		for i_158 := 0; i_158 < tape_8; i_158++ {
 			e_160 := ((1.0 - r_57[i_158]) * row_149[i_158])
@@ -16115,7 +11817,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_178 = row_178[:tape_8]
 	r_188 = r_188[:tape_8]
 	if tape_8 >= 262144 {
-		loop_207 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.Bind(row_179, runtime.Bind(r_185, runtime.Bind(row_180, runtime.Bind(r_186, runtime.Bind(row_177, runtime.Bind(r_187, runtime.Bind(row_178, runtime.Bind(r_188, runtime.End{})))))))))))), tape_8, 16384)
+		loop_207 := runtime.EnterLoop(&nbLoop56, runtime.Bind(row_181, runtime.Bind(r_183, runtime.Bind(row_182, runtime.Bind(r_184, runtime.Bind(row_179, runtime.Bind(r_185, runtime.Bind(row_180, runtime.Bind(r_186, runtime.Bind(row_177, runtime.Bind(r_187, runtime.Bind(row_178, runtime.Bind(r_188, runtime.End{})))))))))))), tape_8, 16384)
 		if loop_207.For == nil {
 			loop_207.For = func(lo_198, hi int) {
 				row_181 := loop_207.C.H
@@ -16147,7 +11849,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_207.For)
-		loop_207.Leave(&nbLoop120)
+		loop_207.Leave(&nbLoop56)
 	} else {
 		for i_189 := 0; i_189 < tape_8; i_189++ {
 			e_191 := -row_181[i_189]
@@ -16204,7 +11906,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_213 = row_213[:tape_11]
 	row_214 = row_214[:tape_11]
 	if tape_11 >= 262144 {
-		loop_227 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_174, runtime.Bind(row_181, runtime.Bind(row_172, runtime.Bind(r_185, runtime.Bind(row_175, runtime.Bind(r_183, runtime.Bind(row_177, runtime.Bind(row_179, runtime.Bind(r_187, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{})))))))))))), tape_11, 16384)
+		loop_227 := runtime.EnterLoop(&nbLoop57, runtime.Bind(row_174, runtime.Bind(row_181, runtime.Bind(row_172, runtime.Bind(r_185, runtime.Bind(row_175, runtime.Bind(r_183, runtime.Bind(row_177, runtime.Bind(row_179, runtime.Bind(r_187, runtime.Bind(row_212, runtime.Bind(row_213, runtime.Bind(row_214, runtime.End{})))))))))))), tape_11, 16384)
 		if loop_227.For == nil {
 			loop_227.For = func(lo_221, hi int) {
 				row_174 := loop_227.C.H
@@ -16230,7 +11932,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_227.For)
-		loop_227.Leave(&nbLoop121)
+		loop_227.Leave(&nbLoop57)
 	} else {
 		for i_215 := 0; i_215 < tape_11; i_215++ {
 			e_217 := ((row_174[i_215] * row_181[i_215]) + (row_172[i_215] * r_185[i_215]))
@@ -16281,7 +11983,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_233 = row_233[:tape_14]
 	row_234 = row_234[:tape_14]
 	if tape_14 >= 262144 {
-		loop_247 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_171, runtime.Bind(r_183, runtime.Bind(row_173, runtime.Bind(row_179, runtime.Bind(row_176, runtime.Bind(row_181, runtime.Bind(r_187, runtime.Bind(r_185, runtime.Bind(row_177, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.End{})))))))))))), tape_14, 16384)
+		loop_247 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_171, runtime.Bind(r_183, runtime.Bind(row_173, runtime.Bind(row_179, runtime.Bind(row_176, runtime.Bind(row_181, runtime.Bind(r_187, runtime.Bind(r_185, runtime.Bind(row_177, runtime.Bind(row_232, runtime.Bind(row_233, runtime.Bind(row_234, runtime.End{})))))))))))), tape_14, 16384)
 		if loop_247.For == nil {
 			loop_247.For = func(lo_241, hi int) {
 				row_171 := loop_247.C.H
@@ -16307,7 +12009,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_14, 16384, loop_247.For)
-		loop_247.Leave(&nbLoop122)
+		loop_247.Leave(&nbLoop58)
 	} else {
 		for i_235 := 0; i_235 < tape_14; i_235++ {
 			e_237 := ((row_171[i_235] * r_183[i_235]) + (row_173[i_235] * row_179[i_235]))
@@ -16358,7 +12060,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_253 = row_253[:tape_11]
 	row_254 = row_254[:tape_11]
 	if tape_11 >= 262144 {
-		loop_267 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_174, runtime.Bind(row_182, runtime.Bind(row_172, runtime.Bind(r_186, runtime.Bind(row_175, runtime.Bind(r_184, runtime.Bind(row_178, runtime.Bind(row_180, runtime.Bind(r_188, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))), tape_11, 16384)
+		loop_267 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_174, runtime.Bind(row_182, runtime.Bind(row_172, runtime.Bind(r_186, runtime.Bind(row_175, runtime.Bind(r_184, runtime.Bind(row_178, runtime.Bind(row_180, runtime.Bind(r_188, runtime.Bind(row_252, runtime.Bind(row_253, runtime.Bind(row_254, runtime.End{})))))))))))), tape_11, 16384)
 		if loop_267.For == nil {
 			loop_267.For = func(lo_261, hi int) {
 				row_174 := loop_267.C.H
@@ -16384,7 +12086,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_267.For)
-		loop_267.Leave(&nbLoop123)
+		loop_267.Leave(&nbLoop59)
 	} else {
 		for i_255 := 0; i_255 < tape_11; i_255++ {
 			e_257 := ((row_174[i_255] * row_182[i_255]) + (row_172[i_255] * r_186[i_255]))
@@ -16435,7 +12137,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_273 = row_273[:tape_14]
 	row_274 = row_274[:tape_14]
 	if tape_14 >= 262144 {
-		loop_287 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_171, runtime.Bind(r_184, runtime.Bind(row_173, runtime.Bind(row_180, runtime.Bind(row_176, runtime.Bind(row_182, runtime.Bind(r_188, runtime.Bind(r_186, runtime.Bind(row_178, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{})))))))))))), tape_14, 16384)
+		loop_287 := runtime.EnterLoop(&nbLoop60, runtime.Bind(row_171, runtime.Bind(r_184, runtime.Bind(row_173, runtime.Bind(row_180, runtime.Bind(row_176, runtime.Bind(row_182, runtime.Bind(r_188, runtime.Bind(r_186, runtime.Bind(row_178, runtime.Bind(row_272, runtime.Bind(row_273, runtime.Bind(row_274, runtime.End{})))))))))))), tape_14, 16384)
 		if loop_287.For == nil {
 			loop_287.For = func(lo_281, hi int) {
 				row_171 := loop_287.C.H
@@ -16461,7 +12163,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_14, 16384, loop_287.For)
-		loop_287.Leave(&nbLoop124)
+		loop_287.Leave(&nbLoop60)
 	} else {
 		for i_275 := 0; i_275 < tape_14; i_275++ {
 			e_277 := ((row_171[i_275] * r_184[i_275]) + (row_173[i_275] * row_180[i_275]))
@@ -16539,7 +12241,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_312 = row_312[:tape_8]
 	row_313 = row_313[:tape_8]
 	if tape_8 >= 262144 {
-		loop_332 := runtime.EnterLoop(&nbLoop125, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.Bind(row_298, runtime.Bind(row_299, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.Bind(row_306, runtime.Bind(row_311, runtime.Bind(row_312, runtime.Bind(row_313, runtime.End{})))))))))))))))))), tape_8, 16384)
+		loop_332 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_293, runtime.Bind(row_298, runtime.Bind(row_299, runtime.Bind(row_300, runtime.Bind(row_301, runtime.Bind(row_302, runtime.Bind(row_303, runtime.Bind(row_304, runtime.Bind(row_305, runtime.Bind(row_306, runtime.Bind(row_311, runtime.Bind(row_312, runtime.Bind(row_313, runtime.End{})))))))))))))))))), tape_8, 16384)
 		if loop_332.For == nil {
 			loop_332.For = func(lo_323, hi int) {
 				row_288 := loop_332.C.H
@@ -16577,7 +12279,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_8, 16384, loop_332.For)
-		loop_332.Leave(&nbLoop125)
+		loop_332.Leave(&nbLoop61)
 	} else {
 		for i_314 := 0; i_314 < tape_8; i_314++ {
 			e_316 := (row_288[i_314] + row_289[i_314])
@@ -16733,7 +12435,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_399 = row_399[:tape_26]
 	row_400 = row_400[:tape_26]
 	if tape_26 >= 262144 {
-		loop_413 := runtime.EnterLoop(&nbLoop126, runtime.Bind(tape_25, runtime.Bind(row_392, runtime.Bind(row_396, runtime.Bind(row_397, runtime.Bind(row_398, runtime.Bind(row_399, runtime.Bind(row_400, runtime.End{}))))))), tape_26, 16384)
+		loop_413 := runtime.EnterLoop(&nbLoop62, runtime.Bind(tape_25, runtime.Bind(row_392, runtime.Bind(row_396, runtime.Bind(row_397, runtime.Bind(row_398, runtime.Bind(row_399, runtime.Bind(row_400, runtime.End{}))))))), tape_26, 16384)
 		if loop_413.For == nil {
 			loop_413.For = func(lo_407, hi int) {
 				tape_25 := loop_413.C.H
@@ -16754,7 +12456,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_26, 16384, loop_413.For)
-		loop_413.Leave(&nbLoop126)
+		loop_413.Leave(&nbLoop62)
 	} else {
 		for i_401 := 0; i_401 < tape_26; i_401++ {
 			e_403 := (tape_25[i_401] * row_392[i_401])
@@ -16799,7 +12501,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_424 = row_424[:tape_21]
 	row_425 = row_425[:tape_21]
 	if tape_21 >= 262144 {
-		loop_438 := runtime.EnterLoop(&nbLoop127, runtime.Bind(tape_20, runtime.Bind(row_417, runtime.Bind(row_421, runtime.Bind(row_422, runtime.Bind(row_423, runtime.Bind(row_424, runtime.Bind(row_425, runtime.End{}))))))), tape_21, 16384)
+		loop_438 := runtime.EnterLoop(&nbLoop63, runtime.Bind(tape_20, runtime.Bind(row_417, runtime.Bind(row_421, runtime.Bind(row_422, runtime.Bind(row_423, runtime.Bind(row_424, runtime.Bind(row_425, runtime.End{}))))))), tape_21, 16384)
 		if loop_438.For == nil {
 			loop_438.For = func(lo_432, hi int) {
 				tape_20 := loop_438.C.H
@@ -16820,7 +12522,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_21, 16384, loop_438.For)
-		loop_438.Leave(&nbLoop127)
+		loop_438.Leave(&nbLoop63)
 	} else {
 		for i_426 := 0; i_426 < tape_21; i_426++ {
 			e_428 := (tape_20[i_426] * row_417[i_426])
@@ -16970,7 +12672,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_505 = row_505[:tape_26]
 	row_506 = row_506[:tape_26]
 	if tape_26 >= 262144 {
-		loop_519 := runtime.EnterLoop(&nbLoop128, runtime.Bind(tape_25, runtime.Bind(row_498, runtime.Bind(row_502, runtime.Bind(row_503, runtime.Bind(row_504, runtime.Bind(row_505, runtime.Bind(row_506, runtime.End{}))))))), tape_26, 16384)
+		loop_519 := runtime.EnterLoop(&nbLoop64, runtime.Bind(tape_25, runtime.Bind(row_498, runtime.Bind(row_502, runtime.Bind(row_503, runtime.Bind(row_504, runtime.Bind(row_505, runtime.Bind(row_506, runtime.End{}))))))), tape_26, 16384)
 		if loop_519.For == nil {
 			loop_519.For = func(lo_513, hi int) {
 				tape_25 := loop_519.C.H
@@ -16991,7 +12693,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_26, 16384, loop_519.For)
-		loop_519.Leave(&nbLoop128)
+		loop_519.Leave(&nbLoop64)
 	} else {
 		for i_507 := 0; i_507 < tape_26; i_507++ {
 			e_509 := (tape_25[i_507] * row_498[i_507])
@@ -17036,7 +12738,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_530 = row_530[:tape_21]
 	row_531 = row_531[:tape_21]
 	if tape_21 >= 262144 {
-		loop_544 := runtime.EnterLoop(&nbLoop129, runtime.Bind(tape_20, runtime.Bind(row_523, runtime.Bind(row_527, runtime.Bind(row_528, runtime.Bind(row_529, runtime.Bind(row_530, runtime.Bind(row_531, runtime.End{}))))))), tape_21, 16384)
+		loop_544 := runtime.EnterLoop(&nbLoop65, runtime.Bind(tape_20, runtime.Bind(row_523, runtime.Bind(row_527, runtime.Bind(row_528, runtime.Bind(row_529, runtime.Bind(row_530, runtime.Bind(row_531, runtime.End{}))))))), tape_21, 16384)
 		if loop_544.For == nil {
 			loop_544.For = func(lo_538, hi int) {
 				tape_20 := loop_544.C.H
@@ -17057,7 +12759,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_21, 16384, loop_544.For)
-		loop_544.Leave(&nbLoop129)
+		loop_544.Leave(&nbLoop65)
 	} else {
 		for i_532 := 0; i_532 < tape_21; i_532++ {
 			e_534 := (tape_20[i_532] * row_523[i_532])
@@ -17088,7 +12790,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	rev_449 = rev_449[:tape_31]
 	r_546 = r_546[:tape_31]
 	if tape_31 >= 262144 {
-		loop_558 := runtime.EnterLoop(&nbLoop130, runtime.Bind(tape_30, runtime.Bind(rev_343, runtime.Bind(r_545, runtime.Bind(rev_449, runtime.Bind(r_546, runtime.End{}))))), tape_31, 16384)
+		loop_558 := runtime.EnterLoop(&nbLoop66, runtime.Bind(tape_30, runtime.Bind(rev_343, runtime.Bind(r_545, runtime.Bind(rev_449, runtime.Bind(r_546, runtime.End{}))))), tape_31, 16384)
 		if loop_558.For == nil {
 			loop_558.For = func(lo_553, hi int) {
 				tape_30 := loop_558.C.H
@@ -17105,7 +12807,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_31, 16384, loop_558.For)
-		loop_558.Leave(&nbLoop130)
+		loop_558.Leave(&nbLoop66)
 	} else {
 		for i_548 := 0; i_548 < tape_31; i_548++ {
 			e_550 := (tape_30[i_548] * rev_343[i_548])
@@ -17130,7 +12832,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	rev_449 = rev_449[:tape_16]
 	r_559 = r_559[:tape_16]
 	if tape_16 >= 262144 {
-		loop_570 := runtime.EnterLoop(&nbLoop131, runtime.Bind(rev_339, runtime.Bind(tape_32, runtime.Bind(rev_343, runtime.Bind(r_547, runtime.Bind(rev_445, runtime.Bind(rev_449, runtime.Bind(r_559, runtime.End{}))))))), tape_16, 16384)
+		loop_570 := runtime.EnterLoop(&nbLoop67, runtime.Bind(rev_339, runtime.Bind(tape_32, runtime.Bind(rev_343, runtime.Bind(r_547, runtime.Bind(rev_445, runtime.Bind(rev_449, runtime.Bind(r_559, runtime.End{}))))))), tape_16, 16384)
 		if loop_570.For == nil {
 			loop_570.For = func(lo_565, hi int) {
 				rev_339 := loop_570.C.H
@@ -17149,7 +12851,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_16, 16384, loop_570.For)
-		loop_570.Leave(&nbLoop131)
+		loop_570.Leave(&nbLoop67)
 	} else {
 		for i_560 := 0; i_560 < tape_16; i_560++ {
 			e_562 := (rev_339[i_560] + (-(tape_32[i_560] * rev_343[i_560])))
@@ -17168,7 +12870,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_69 = row_69[:len(row_571)]
 	r_545 = r_545[:len(row_571)]
 	if len(row_571) >= 262144 {
-		loop_578 := runtime.EnterLoop(&nbLoop132, runtime.Bind(row_571, runtime.Bind(row_69, runtime.Bind(r_545, runtime.End{}))), len(row_571), 16384)
+		loop_578 := runtime.EnterLoop(&nbLoop68, runtime.Bind(row_571, runtime.Bind(row_69, runtime.Bind(r_545, runtime.End{}))), len(row_571), 16384)
 		if loop_578.For == nil {
 			loop_578.For = func(lo_575, hi int) {
 				row_571 := loop_578.C.H
@@ -17180,7 +12882,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_571), 16384, loop_578.For)
-		loop_578.Leave(&nbLoop132)
+		loop_578.Leave(&nbLoop68)
 	} else {
 		for i_572 := range row_571 {
 			row_571[i_572] += (row_69[i_572] * r_545[i_572])
@@ -17196,7 +12898,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_69 = row_69[:len(row_579)]
 	r_546 = r_546[:len(row_579)]
 	if len(row_579) >= 262144 {
-		loop_586 := runtime.EnterLoop(&nbLoop133, runtime.Bind(row_579, runtime.Bind(row_69, runtime.Bind(r_546, runtime.End{}))), len(row_579), 16384)
+		loop_586 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_579, runtime.Bind(row_69, runtime.Bind(r_546, runtime.End{}))), len(row_579), 16384)
 		if loop_586.For == nil {
 			loop_586.For = func(lo_583, hi int) {
 				row_579 := loop_586.C.H
@@ -17208,7 +12910,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_579), 16384, loop_586.For)
-		loop_586.Leave(&nbLoop133)
+		loop_586.Leave(&nbLoop69)
 	} else {
 		for i_580 := range row_579 {
 			row_579[i_580] += (row_69[i_580] * r_546[i_580])
@@ -17224,7 +12926,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_70 = row_70[:len(row_587)]
 	r_545 = r_545[:len(row_587)]
 	if len(row_587) >= 262144 {
-		loop_594 := runtime.EnterLoop(&nbLoop134, runtime.Bind(row_587, runtime.Bind(row_70, runtime.Bind(r_545, runtime.End{}))), len(row_587), 16384)
+		loop_594 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_587, runtime.Bind(row_70, runtime.Bind(r_545, runtime.End{}))), len(row_587), 16384)
 		if loop_594.For == nil {
 			loop_594.For = func(lo_591, hi int) {
 				row_587 := loop_594.C.H
@@ -17236,7 +12938,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_587), 16384, loop_594.For)
-		loop_594.Leave(&nbLoop134)
+		loop_594.Leave(&nbLoop70)
 	} else {
 		for i_588 := range row_587 {
 			row_587[i_588] += (row_70[i_588] * r_545[i_588])
@@ -17252,7 +12954,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_70 = row_70[:len(row_595)]
 	r_546 = r_546[:len(row_595)]
 	if len(row_595) >= 262144 {
-		loop_602 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_595, runtime.Bind(row_70, runtime.Bind(r_546, runtime.End{}))), len(row_595), 16384)
+		loop_602 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_595, runtime.Bind(row_70, runtime.Bind(r_546, runtime.End{}))), len(row_595), 16384)
 		if loop_602.For == nil {
 			loop_602.For = func(lo_599, hi int) {
 				row_595 := loop_602.C.H
@@ -17264,7 +12966,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_595), 16384, loop_602.For)
-		loop_602.Leave(&nbLoop135)
+		loop_602.Leave(&nbLoop71)
 	} else {
 		for i_596 := range row_595 {
 			row_595[i_596] += (row_70[i_596] * r_546[i_596])
@@ -17280,7 +12982,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_67 = row_67[:len(row_603)]
 	r_545 = r_545[:len(row_603)]
 	if len(row_603) >= 262144 {
-		loop_610 := runtime.EnterLoop(&nbLoop136, runtime.Bind(row_603, runtime.Bind(row_67, runtime.Bind(r_545, runtime.End{}))), len(row_603), 16384)
+		loop_610 := runtime.EnterLoop(&nbLoop72, runtime.Bind(row_603, runtime.Bind(row_67, runtime.Bind(r_545, runtime.End{}))), len(row_603), 16384)
 		if loop_610.For == nil {
 			loop_610.For = func(lo_607, hi int) {
 				row_603 := loop_610.C.H
@@ -17292,7 +12994,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_603), 16384, loop_610.For)
-		loop_610.Leave(&nbLoop136)
+		loop_610.Leave(&nbLoop72)
 	} else {
 		for i_604 := range row_603 {
 			row_603[i_604] += (row_67[i_604] * r_545[i_604])
@@ -17308,7 +13010,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_67 = row_67[:len(row_611)]
 	r_546 = r_546[:len(row_611)]
 	if len(row_611) >= 262144 {
-		loop_618 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_611, runtime.Bind(row_67, runtime.Bind(r_546, runtime.End{}))), len(row_611), 16384)
+		loop_618 := runtime.EnterLoop(&nbLoop73, runtime.Bind(row_611, runtime.Bind(row_67, runtime.Bind(r_546, runtime.End{}))), len(row_611), 16384)
 		if loop_618.For == nil {
 			loop_618.For = func(lo_615, hi int) {
 				row_611 := loop_618.C.H
@@ -17320,7 +13022,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_611), 16384, loop_618.For)
-		loop_618.Leave(&nbLoop137)
+		loop_618.Leave(&nbLoop73)
 	} else {
 		for i_612 := range row_611 {
 			row_611[i_612] += (row_67[i_612] * r_546[i_612])
@@ -17336,7 +13038,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_68 = row_68[:len(row_619)]
 	r_545 = r_545[:len(row_619)]
 	if len(row_619) >= 262144 {
-		loop_626 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_619, runtime.Bind(row_68, runtime.Bind(r_545, runtime.End{}))), len(row_619), 16384)
+		loop_626 := runtime.EnterLoop(&nbLoop74, runtime.Bind(row_619, runtime.Bind(row_68, runtime.Bind(r_545, runtime.End{}))), len(row_619), 16384)
 		if loop_626.For == nil {
 			loop_626.For = func(lo_623, hi int) {
 				row_619 := loop_626.C.H
@@ -17348,7 +13050,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_619), 16384, loop_626.For)
-		loop_626.Leave(&nbLoop138)
+		loop_626.Leave(&nbLoop74)
 	} else {
 		for i_620 := range row_619 {
 			row_619[i_620] += (row_68[i_620] * r_545[i_620])
@@ -17364,7 +13066,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_68 = row_68[:len(row_627)]
 	r_546 = r_546[:len(row_627)]
 	if len(row_627) >= 262144 {
-		loop_634 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_627, runtime.Bind(row_68, runtime.Bind(r_546, runtime.End{}))), len(row_627), 16384)
+		loop_634 := runtime.EnterLoop(&nbLoop75, runtime.Bind(row_627, runtime.Bind(row_68, runtime.Bind(r_546, runtime.End{}))), len(row_627), 16384)
 		if loop_634.For == nil {
 			loop_634.For = func(lo_631, hi int) {
 				row_627 := loop_634.C.H
@@ -17376,7 +13078,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_627), 16384, loop_634.For)
-		loop_634.Leave(&nbLoop139)
+		loop_634.Leave(&nbLoop75)
 	} else {
 		for i_628 := range row_627 {
 			row_627[i_628] += (row_68[i_628] * r_546[i_628])
@@ -17392,7 +13094,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_65 = row_65[:len(row_635)]
 	r_545 = r_545[:len(row_635)]
 	if len(row_635) >= 262144 {
-		loop_642 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_635, runtime.Bind(row_65, runtime.Bind(r_545, runtime.End{}))), len(row_635), 16384)
+		loop_642 := runtime.EnterLoop(&nbLoop76, runtime.Bind(row_635, runtime.Bind(row_65, runtime.Bind(r_545, runtime.End{}))), len(row_635), 16384)
 		if loop_642.For == nil {
 			loop_642.For = func(lo_639, hi int) {
 				row_635 := loop_642.C.H
@@ -17404,7 +13106,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_635), 16384, loop_642.For)
-		loop_642.Leave(&nbLoop140)
+		loop_642.Leave(&nbLoop76)
 	} else {
 		for i_636 := range row_635 {
 			row_635[i_636] += (row_65[i_636] * r_545[i_636])
@@ -17420,7 +13122,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_65 = row_65[:len(row_643)]
 	r_546 = r_546[:len(row_643)]
 	if len(row_643) >= 262144 {
-		loop_650 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_643, runtime.Bind(row_65, runtime.Bind(r_546, runtime.End{}))), len(row_643), 16384)
+		loop_650 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_643, runtime.Bind(row_65, runtime.Bind(r_546, runtime.End{}))), len(row_643), 16384)
 		if loop_650.For == nil {
 			loop_650.For = func(lo_647, hi int) {
 				row_643 := loop_650.C.H
@@ -17432,7 +13134,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_643), 16384, loop_650.For)
-		loop_650.Leave(&nbLoop141)
+		loop_650.Leave(&nbLoop77)
 	} else {
 		for i_644 := range row_643 {
 			row_643[i_644] += (row_65[i_644] * r_546[i_644])
@@ -17448,7 +13150,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_66 = row_66[:len(row_651)]
 	r_545 = r_545[:len(row_651)]
 	if len(row_651) >= 262144 {
-		loop_658 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_651, runtime.Bind(row_66, runtime.Bind(r_545, runtime.End{}))), len(row_651), 16384)
+		loop_658 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_651, runtime.Bind(row_66, runtime.Bind(r_545, runtime.End{}))), len(row_651), 16384)
 		if loop_658.For == nil {
 			loop_658.For = func(lo_655, hi int) {
 				row_651 := loop_658.C.H
@@ -17460,7 +13162,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_651), 16384, loop_658.For)
-		loop_658.Leave(&nbLoop142)
+		loop_658.Leave(&nbLoop78)
 	} else {
 		for i_652 := range row_651 {
 			row_651[i_652] += (row_66[i_652] * r_545[i_652])
@@ -17476,7 +13178,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_66 = row_66[:len(row_659)]
 	r_546 = r_546[:len(row_659)]
 	if len(row_659) >= 262144 {
-		loop_666 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_659, runtime.Bind(row_66, runtime.Bind(r_546, runtime.End{}))), len(row_659), 16384)
+		loop_666 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_659, runtime.Bind(row_66, runtime.Bind(r_546, runtime.End{}))), len(row_659), 16384)
 		if loop_666.For == nil {
 			loop_666.For = func(lo_663, hi int) {
 				row_659 := loop_666.C.H
@@ -17488,7 +13190,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(row_659), 16384, loop_666.For)
-		loop_666.Leave(&nbLoop143)
+		loop_666.Leave(&nbLoop79)
 	} else {
 		for i_660 := range row_659 {
 			row_659[i_660] += (row_66[i_660] * r_546[i_660])
@@ -17543,7 +13245,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_674 = row_674[:tape_21]
 	r_684 = r_684[:tape_21]
 	if tape_21 >= 262144 {
-		loop_703 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_677, runtime.Bind(r_679, runtime.Bind(row_678, runtime.Bind(r_680, runtime.Bind(row_675, runtime.Bind(r_681, runtime.Bind(row_676, runtime.Bind(r_682, runtime.Bind(row_673, runtime.Bind(r_683, runtime.Bind(row_674, runtime.Bind(r_684, runtime.End{})))))))))))), tape_21, 16384)
+		loop_703 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_677, runtime.Bind(r_679, runtime.Bind(row_678, runtime.Bind(r_680, runtime.Bind(row_675, runtime.Bind(r_681, runtime.Bind(row_676, runtime.Bind(r_682, runtime.Bind(row_673, runtime.Bind(r_683, runtime.Bind(row_674, runtime.Bind(r_684, runtime.End{})))))))))))), tape_21, 16384)
 		if loop_703.For == nil {
 			loop_703.For = func(lo_694, hi int) {
 				row_677 := loop_703.C.H
@@ -17575,7 +13277,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_21, 16384, loop_703.For)
-		loop_703.Leave(&nbLoop144)
+		loop_703.Leave(&nbLoop80)
 	} else {
 		for i_685 := 0; i_685 < tape_21; i_685++ {
 			e_687 := -row_677[i_685]
@@ -17632,7 +13334,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_709 = row_709[:tape_36]
 	row_710 = row_710[:tape_36]
 	if tape_36 >= 262144 {
-		loop_723 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_670, runtime.Bind(row_677, runtime.Bind(row_668, runtime.Bind(r_681, runtime.Bind(row_671, runtime.Bind(r_679, runtime.Bind(row_673, runtime.Bind(row_675, runtime.Bind(r_683, runtime.Bind(row_708, runtime.Bind(row_709, runtime.Bind(row_710, runtime.End{})))))))))))), tape_36, 16384)
+		loop_723 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_670, runtime.Bind(row_677, runtime.Bind(row_668, runtime.Bind(r_681, runtime.Bind(row_671, runtime.Bind(r_679, runtime.Bind(row_673, runtime.Bind(row_675, runtime.Bind(r_683, runtime.Bind(row_708, runtime.Bind(row_709, runtime.Bind(row_710, runtime.End{})))))))))))), tape_36, 16384)
 		if loop_723.For == nil {
 			loop_723.For = func(lo_717, hi int) {
 				row_670 := loop_723.C.H
@@ -17658,7 +13360,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_36, 16384, loop_723.For)
-		loop_723.Leave(&nbLoop145)
+		loop_723.Leave(&nbLoop81)
 	} else {
 		for i_711 := 0; i_711 < tape_36; i_711++ {
 			e_713 := ((row_670[i_711] * row_677[i_711]) + (row_668[i_711] * r_681[i_711]))
@@ -17709,7 +13411,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_729 = row_729[:tape_39]
 	row_730 = row_730[:tape_39]
 	if tape_39 >= 262144 {
-		loop_743 := runtime.EnterLoop(&nbLoop146, runtime.Bind(row_667, runtime.Bind(r_679, runtime.Bind(row_669, runtime.Bind(row_675, runtime.Bind(row_672, runtime.Bind(row_677, runtime.Bind(r_683, runtime.Bind(r_681, runtime.Bind(row_673, runtime.Bind(row_728, runtime.Bind(row_729, runtime.Bind(row_730, runtime.End{})))))))))))), tape_39, 16384)
+		loop_743 := runtime.EnterLoop(&nbLoop82, runtime.Bind(row_667, runtime.Bind(r_679, runtime.Bind(row_669, runtime.Bind(row_675, runtime.Bind(row_672, runtime.Bind(row_677, runtime.Bind(r_683, runtime.Bind(r_681, runtime.Bind(row_673, runtime.Bind(row_728, runtime.Bind(row_729, runtime.Bind(row_730, runtime.End{})))))))))))), tape_39, 16384)
 		if loop_743.For == nil {
 			loop_743.For = func(lo_737, hi int) {
 				row_667 := loop_743.C.H
@@ -17735,7 +13437,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_39, 16384, loop_743.For)
-		loop_743.Leave(&nbLoop146)
+		loop_743.Leave(&nbLoop82)
 	} else {
 		for i_731 := 0; i_731 < tape_39; i_731++ {
 			e_733 := ((row_667[i_731] * r_679[i_731]) + (row_669[i_731] * row_675[i_731]))
@@ -17786,7 +13488,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_749 = row_749[:tape_36]
 	row_750 = row_750[:tape_36]
 	if tape_36 >= 262144 {
-		loop_763 := runtime.EnterLoop(&nbLoop147, runtime.Bind(row_670, runtime.Bind(row_678, runtime.Bind(row_668, runtime.Bind(r_682, runtime.Bind(row_671, runtime.Bind(r_680, runtime.Bind(row_674, runtime.Bind(row_676, runtime.Bind(r_684, runtime.Bind(row_748, runtime.Bind(row_749, runtime.Bind(row_750, runtime.End{})))))))))))), tape_36, 16384)
+		loop_763 := runtime.EnterLoop(&nbLoop83, runtime.Bind(row_670, runtime.Bind(row_678, runtime.Bind(row_668, runtime.Bind(r_682, runtime.Bind(row_671, runtime.Bind(r_680, runtime.Bind(row_674, runtime.Bind(row_676, runtime.Bind(r_684, runtime.Bind(row_748, runtime.Bind(row_749, runtime.Bind(row_750, runtime.End{})))))))))))), tape_36, 16384)
 		if loop_763.For == nil {
 			loop_763.For = func(lo_757, hi int) {
 				row_670 := loop_763.C.H
@@ -17812,7 +13514,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_36, 16384, loop_763.For)
-		loop_763.Leave(&nbLoop147)
+		loop_763.Leave(&nbLoop83)
 	} else {
 		for i_751 := 0; i_751 < tape_36; i_751++ {
 			e_753 := ((row_670[i_751] * row_678[i_751]) + (row_668[i_751] * r_682[i_751]))
@@ -17863,7 +13565,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_769 = row_769[:tape_39]
 	row_770 = row_770[:tape_39]
 	if tape_39 >= 262144 {
-		loop_783 := runtime.EnterLoop(&nbLoop148, runtime.Bind(row_667, runtime.Bind(r_680, runtime.Bind(row_669, runtime.Bind(row_676, runtime.Bind(row_672, runtime.Bind(row_678, runtime.Bind(r_684, runtime.Bind(r_682, runtime.Bind(row_674, runtime.Bind(row_768, runtime.Bind(row_769, runtime.Bind(row_770, runtime.End{})))))))))))), tape_39, 16384)
+		loop_783 := runtime.EnterLoop(&nbLoop84, runtime.Bind(row_667, runtime.Bind(r_680, runtime.Bind(row_669, runtime.Bind(row_676, runtime.Bind(row_672, runtime.Bind(row_678, runtime.Bind(r_684, runtime.Bind(r_682, runtime.Bind(row_674, runtime.Bind(row_768, runtime.Bind(row_769, runtime.Bind(row_770, runtime.End{})))))))))))), tape_39, 16384)
 		if loop_783.For == nil {
 			loop_783.For = func(lo_777, hi int) {
 				row_667 := loop_783.C.H
@@ -17889,7 +13591,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_39, 16384, loop_783.For)
-		loop_783.Leave(&nbLoop148)
+		loop_783.Leave(&nbLoop84)
 	} else {
 		for i_771 := 0; i_771 < tape_39; i_771++ {
 			e_773 := ((row_667[i_771] * r_680[i_771]) + (row_669[i_771] * row_676[i_771]))
@@ -17941,7 +13643,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_42 = tape_42[:len(r_795)]
 	tape_40 = tape_40[:len(r_795)]
 	if len(r_795) >= 262144 {
-		loop_802 := runtime.EnterLoop(&nbLoop149, runtime.Bind(r_795, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_795), 16384)
+		loop_802 := runtime.EnterLoop(&nbLoop85, runtime.Bind(r_795, runtime.Bind(tape_42, runtime.Bind(tape_40, runtime.End{}))), len(r_795), 16384)
 		if loop_802.For == nil {
 			loop_802.For = func(lo_799, hi int) {
 				r_795 := loop_802.C.H
@@ -17953,7 +13655,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_795), 16384, loop_802.For)
-		loop_802.Leave(&nbLoop149)
+		loop_802.Leave(&nbLoop85)
 	} else {
 		for i_796 := range r_795 {
 			r_795[i_796] = (-(tape_42[i_796] / tape_40[i_796]))
@@ -17966,7 +13668,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_40 = tape_40[:tape_41]
 	r_794 = r_794[:tape_41]
 	if tape_41 >= 262144 {
-		loop_812 := runtime.EnterLoop(&nbLoop150, runtime.Bind(tape_40, runtime.Bind(r_794, runtime.End{})), tape_41, 16384)
+		loop_812 := runtime.EnterLoop(&nbLoop86, runtime.Bind(tape_40, runtime.Bind(r_794, runtime.End{})), tape_41, 16384)
 		if loop_812.For == nil {
 			loop_812.For = func(lo_808, hi int) {
 				tape_40 := loop_812.C.H
@@ -17978,7 +13680,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_41, 16384, loop_812.For)
-		loop_812.Leave(&nbLoop150)
+		loop_812.Leave(&nbLoop86)
 	} else {
 		for i_804 := 0; i_804 < tape_41; i_804++ {
 			e_806 := (1.0 / tape_40[i_804])
@@ -17995,7 +13697,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_44 = tape_44[:len(r_814)]
 	tape_40 = tape_40[:len(r_814)]
 	if len(r_814) >= 262144 {
-		loop_821 := runtime.EnterLoop(&nbLoop151, runtime.Bind(r_814, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.End{}))), len(r_814), 16384)
+		loop_821 := runtime.EnterLoop(&nbLoop87, runtime.Bind(r_814, runtime.Bind(tape_44, runtime.Bind(tape_40, runtime.End{}))), len(r_814), 16384)
 		if loop_821.For == nil {
 			loop_821.For = func(lo_818, hi int) {
 				r_814 := loop_821.C.H
@@ -18007,7 +13709,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_814), 16384, loop_821.For)
-		loop_821.Leave(&nbLoop151)
+		loop_821.Leave(&nbLoop87)
 	} else {
 		for i_815 := range r_814 {
 			r_814[i_815] = (-(tape_44[i_815] / tape_40[i_815]))
@@ -18032,7 +13734,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	tape_46 = tape_46[:len(r_824)]
 	tape_40 = tape_40[:len(r_824)]
 	if len(r_824) >= 262144 {
-		loop_831 := runtime.EnterLoop(&nbLoop152, runtime.Bind(r_824, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.End{}))), len(r_824), 16384)
+		loop_831 := runtime.EnterLoop(&nbLoop88, runtime.Bind(r_824, runtime.Bind(tape_46, runtime.Bind(tape_40, runtime.End{}))), len(r_824), 16384)
 		if loop_831.For == nil {
 			loop_831.For = func(lo_828, hi int) {
 				r_824 := loop_831.C.H
@@ -18044,7 +13746,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(len(r_824), 16384, loop_831.For)
-		loop_831.Leave(&nbLoop152)
+		loop_831.Leave(&nbLoop88)
 	} else {
 		for i_825 := range r_824 {
 			r_824[i_825] = (-(tape_46[i_825] / tape_40[i_825]))
@@ -18084,7 +13786,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_789 = row_789[:tape_43]
 	r_833 = r_833[:tape_43]
 	if tape_43 >= 262144 {
-		loop_853 := runtime.EnterLoop(&nbLoop153, runtime.Bind(r_795, runtime.Bind(row_792, runtime.Bind(r_803, runtime.Bind(row_793, runtime.Bind(r_813, runtime.Bind(r_814, runtime.Bind(row_790, runtime.Bind(r_822, runtime.Bind(row_791, runtime.Bind(r_823, runtime.Bind(r_824, runtime.Bind(row_788, runtime.Bind(r_832, runtime.Bind(row_789, runtime.Bind(r_833, runtime.End{}))))))))))))))), tape_43, 16384)
+		loop_853 := runtime.EnterLoop(&nbLoop89, runtime.Bind(r_795, runtime.Bind(row_792, runtime.Bind(r_803, runtime.Bind(row_793, runtime.Bind(r_813, runtime.Bind(r_814, runtime.Bind(row_790, runtime.Bind(r_822, runtime.Bind(row_791, runtime.Bind(r_823, runtime.Bind(r_824, runtime.Bind(row_788, runtime.Bind(r_832, runtime.Bind(row_789, runtime.Bind(r_833, runtime.End{}))))))))))))))), tape_43, 16384)
 		if loop_853.For == nil {
 			loop_853.For = func(lo_844, hi int) {
 				r_795 := loop_853.C.H
@@ -18119,7 +13821,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_43, 16384, loop_853.For)
-		loop_853.Leave(&nbLoop153)
+		loop_853.Leave(&nbLoop89)
 	} else {
 		for i_835 := 0; i_835 < tape_43; i_835++ {
 			e_837 := (r_795[i_835] * row_792[i_835])
@@ -18196,7 +13898,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	r_860 = r_860[:tape_41]
 	r_861 = r_861[:tape_41]
 	if tape_41 >= 262144 {
-		loop_888 := runtime.EnterLoop(&nbLoop154, runtime.Bind(tape_40, runtime.Bind(r_834, runtime.Bind(r_832, runtime.Bind(rev_341, runtime.Bind(r_854, runtime.Bind(r_833, runtime.Bind(rev_447, runtime.Bind(r_855, runtime.Bind(r_856, runtime.Bind(r_547, runtime.Bind(r_857, runtime.Bind(r_559, runtime.Bind(r_858, runtime.Bind(r_859, runtime.Bind(r_860, runtime.Bind(r_861, runtime.End{})))))))))))))))), tape_41, 16384)
+		loop_888 := runtime.EnterLoop(&nbLoop90, runtime.Bind(tape_40, runtime.Bind(r_834, runtime.Bind(r_832, runtime.Bind(rev_341, runtime.Bind(r_854, runtime.Bind(r_833, runtime.Bind(rev_447, runtime.Bind(r_855, runtime.Bind(r_856, runtime.Bind(r_547, runtime.Bind(r_857, runtime.Bind(r_559, runtime.Bind(r_858, runtime.Bind(r_859, runtime.Bind(r_860, runtime.Bind(r_861, runtime.End{})))))))))))))))), tape_41, 16384)
 		if loop_888.For == nil {
 			loop_888.For = func(lo_876, hi int) {
 				tape_40 := loop_888.C.H
@@ -18238,7 +13940,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_41, 16384, loop_888.For)
-		loop_888.Leave(&nbLoop154)
+		loop_888.Leave(&nbLoop90)
 	} else {
 		for i_864 := 0; i_864 < tape_41; i_864++ {
 			e_866 := (math.Cos(tape_40[i_864]))
@@ -18279,7 +13981,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_891 = row_891[:tape_50]
 	r_892 = r_892[:tape_50]
 	if tape_50 >= 262144 {
-		loop_905 := runtime.EnterLoop(&nbLoop155, runtime.Bind(row_862, runtime.Bind(r_863, runtime.Bind(row_889, runtime.Bind(r_890, runtime.Bind(row_891, runtime.Bind(r_892, runtime.End{})))))), tape_50, 16384)
+		loop_905 := runtime.EnterLoop(&nbLoop91, runtime.Bind(row_862, runtime.Bind(r_863, runtime.Bind(row_889, runtime.Bind(r_890, runtime.Bind(row_891, runtime.Bind(r_892, runtime.End{})))))), tape_50, 16384)
 		if loop_905.For == nil {
 			loop_905.For = func(lo_899, hi int) {
 				row_862 := loop_905.C.H
@@ -18299,7 +14001,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_50, 16384, loop_905.For)
-		loop_905.Leave(&nbLoop155)
+		loop_905.Leave(&nbLoop91)
 	} else {
 		for i_893 := 0; i_893 < tape_50; i_893++ {
 			e_895 := (2.0 * row_862[i_893])
@@ -18373,7 +14075,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_914 = row_914[:tape_11]
 	row_915 = row_915[:tape_11]
 	if tape_11 >= 262144 {
-		loop_928 := runtime.EnterLoop(&nbLoop156, runtime.Bind(row_906, runtime.Bind(r_794, runtime.Bind(row_788, runtime.Bind(r_892, runtime.Bind(r_860, runtime.Bind(row_907, runtime.Bind(row_790, runtime.Bind(r_890, runtime.Bind(row_908, runtime.Bind(row_792, runtime.Bind(r_863, runtime.Bind(row_913, runtime.Bind(row_914, runtime.Bind(row_915, runtime.End{})))))))))))))), tape_11, 16384)
+		loop_928 := runtime.EnterLoop(&nbLoop92, runtime.Bind(row_906, runtime.Bind(r_794, runtime.Bind(row_788, runtime.Bind(r_892, runtime.Bind(r_860, runtime.Bind(row_907, runtime.Bind(row_790, runtime.Bind(r_890, runtime.Bind(row_908, runtime.Bind(row_792, runtime.Bind(r_863, runtime.Bind(row_913, runtime.Bind(row_914, runtime.Bind(row_915, runtime.End{})))))))))))))), tape_11, 16384)
 		if loop_928.For == nil {
 			loop_928.For = func(lo_922, hi int) {
 				row_906 := loop_928.C.H
@@ -18401,7 +14103,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_928.For)
-		loop_928.Leave(&nbLoop156)
+		loop_928.Leave(&nbLoop92)
 	} else {
 		for i_916 := 0; i_916 < tape_11; i_916++ {
 			e_918 := ((row_906[i_916] + (r_794[i_916] * row_788[i_916])) + (r_892[i_916] * r_860[i_916]))
@@ -18475,7 +14177,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	row_937 = row_937[:tape_11]
 	row_938 = row_938[:tape_11]
 	if tape_11 >= 262144 {
-		loop_951 := runtime.EnterLoop(&nbLoop157, runtime.Bind(row_929, runtime.Bind(r_794, runtime.Bind(row_789, runtime.Bind(r_892, runtime.Bind(r_861, runtime.Bind(row_930, runtime.Bind(row_791, runtime.Bind(r_890, runtime.Bind(row_931, runtime.Bind(row_793, runtime.Bind(r_863, runtime.Bind(row_936, runtime.Bind(row_937, runtime.Bind(row_938, runtime.End{})))))))))))))), tape_11, 16384)
+		loop_951 := runtime.EnterLoop(&nbLoop93, runtime.Bind(row_929, runtime.Bind(r_794, runtime.Bind(row_789, runtime.Bind(r_892, runtime.Bind(r_861, runtime.Bind(row_930, runtime.Bind(row_791, runtime.Bind(r_890, runtime.Bind(row_931, runtime.Bind(row_793, runtime.Bind(r_863, runtime.Bind(row_936, runtime.Bind(row_937, runtime.Bind(row_938, runtime.End{})))))))))))))), tape_11, 16384)
 		if loop_951.For == nil {
 			loop_951.For = func(lo_945, hi int) {
 				row_929 := loop_951.C.H
@@ -18503,7 +14205,7 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 			}
 		}
 		runtime.ParallelFor(tape_11, 16384, loop_951.For)
-		loop_951.Leave(&nbLoop157)
+		loop_951.Leave(&nbLoop93)
 	} else {
 		for i_939 := 0; i_939 < tape_11; i_939++ {
 			e_941 := ((row_929[i_939] + (r_794[i_939] * row_789[i_939])) + (r_892[i_939] * r_861[i_939]))
@@ -18518,68 +14220,68 @@ func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape
 	return a_912, 3, tape_11, a_297, 3, tape_8, a_935, 3, tape_11, a_310, 3, tape_8, nil
 }
 
-// nbLoop158 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop158 runtime.LoopSite
+// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop94 runtime.LoopSite
 
-// nbLoop159 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop159 runtime.LoopSite
+// nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop95 runtime.LoopSite
 
-// nbLoop160 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop160 runtime.LoopSite
+// nbLoop96 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop96 runtime.LoopSite
 
-// nbLoop161 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop161 runtime.LoopSite
+// nbLoop97 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop97 runtime.LoopSite
 
-// nbLoop162 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop162 runtime.LoopSite
+// nbLoop98 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop98 runtime.LoopSite
 
-// nbLoop163 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop163 runtime.LoopSite
+// nbLoop99 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop99 runtime.LoopSite
 
-// nbLoop164 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop164 runtime.LoopSite
+// nbLoop100 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop100 runtime.LoopSite
 
-// nbLoop165 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop165 runtime.LoopSite
+// nbLoop101 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop101 runtime.LoopSite
 
-// nbLoop166 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop166 runtime.LoopSite
+// nbLoop102 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop102 runtime.LoopSite
 
-// nbLoop167 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop167 runtime.LoopSite
+// nbLoop103 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop103 runtime.LoopSite
 
-// nbLoop168 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop168 runtime.LoopSite
+// nbLoop104 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop104 runtime.LoopSite
 
-// nbLoop169 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop169 runtime.LoopSite
+// nbLoop105 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop105 runtime.LoopSite
 
-// nbLoop170 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop170 runtime.LoopSite
+// nbLoop106 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop106 runtime.LoopSite
 
-// nbLoop171 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop171 runtime.LoopSite
+// nbLoop107 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop107 runtime.LoopSite
 
-// nbLoop172 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop172 runtime.LoopSite
+// nbLoop108 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop108 runtime.LoopSite
 
-// nbLoop173 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop173 runtime.LoopSite
+// nbLoop109 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop109 runtime.LoopSite
 
-// nbLoop174 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop174 runtime.LoopSite
+// nbLoop110 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop110 runtime.LoopSite
 
-// nbLoop175 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop175 runtime.LoopSite
+// nbLoop111 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop111 runtime.LoopSite
 
-// nbLoop176 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop176 runtime.LoopSite
+// nbLoop112 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop112 runtime.LoopSite
 
-// nbLoop177 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop177 runtime.LoopSite
+// nbLoop113 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop113 runtime.LoopSite
 
-// nbLoop178 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
-var nbLoop178 runtime.LoopSite
+// nbLoop114 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop114 runtime.LoopSite
 
 // fn_residualssplit1110bwd10x2 is def residuals$split_1110$bwd_10$x2 (models.nab:142:5).
 func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 int, tape_38 []float64, tape_39 int, tape_40 []float64, tape_41 int, tape_42 []float64, tape_43 int, tape_44 int, tape_45 []float64, tape_46 int, tape_47 int, tape_48 []float64, tape_49 int, tape_50 []float64, tape_51 int, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 []float64, tape_86 int, tape_87 []float64, tape_88 int, tape_89 []float64, tape_90 int, tape_91 int, ybar_92 []float64, ybar_93 int, ybar_94 int, ybar_95 []float64, ybar_96 int, ybar_97 []float64, ybar_98 int, ybar_99 int, ybar_100 []float64, ybar_101 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
@@ -18690,7 +14392,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_131 = row_131[:tape_7]
 	row_132 = row_132[:tape_7]
 	if tape_7 >= 262144 {
-		loop_143 := runtime.EnterLoop(&nbLoop158, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
+		loop_143 := runtime.EnterLoop(&nbLoop94, runtime.Bind(tape_6, runtime.Bind(row_126, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))), tape_7, 16384)
 		if loop_143.For == nil {
 			loop_143.For = func(lo_138, hi int) {
 				tape_6 := loop_143.C.H
@@ -18707,7 +14409,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_143.For)
-		loop_143.Leave(&nbLoop158)
+		loop_143.Leave(&nbLoop94)
 	} else {
 		for i_133 := 0; i_133 < tape_7; i_133++ {
 			e_135 := (tape_6[i_133] * row_126[i_133])
@@ -18775,7 +14477,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_170 = row_170[:tape_7]
 	row_171 = row_171[:tape_7]
 	if tape_7 >= 262144 {
-		loop_182 := runtime.EnterLoop(&nbLoop159, runtime.Bind(tape_6, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.End{}))))), tape_7, 16384)
+		loop_182 := runtime.EnterLoop(&nbLoop95, runtime.Bind(tape_6, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.End{}))))), tape_7, 16384)
 		if loop_182.For == nil {
 			loop_182.For = func(lo_177, hi int) {
 				tape_6 := loop_182.C.H
@@ -18792,7 +14494,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_7, 16384, loop_182.For)
-		loop_182.Leave(&nbLoop159)
+		loop_182.Leave(&nbLoop95)
 	} else {
 		for i_172 := 0; i_172 < tape_7; i_172++ {
 			e_174 := (tape_6[i_172] * row_165[i_172])
@@ -19010,7 +14712,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	z_239 = z_239[:tape_34]
 	r_293 = r_293[:tape_34]
 	if tape_34 >= 262144 {
-		loop_306 := runtime.EnterLoop(&nbLoop160, runtime.Bind(tape_33, runtime.Bind(row_104, runtime.Bind(z_185, runtime.Bind(r_292, runtime.Bind(z_239, runtime.Bind(r_293, runtime.End{})))))), tape_34, 16384)
+		loop_306 := runtime.EnterLoop(&nbLoop96, runtime.Bind(tape_33, runtime.Bind(row_104, runtime.Bind(z_185, runtime.Bind(r_292, runtime.Bind(z_239, runtime.Bind(r_293, runtime.End{})))))), tape_34, 16384)
 		if loop_306.For == nil {
 			loop_306.For = func(lo_300, hi int) {
 				tape_33 := loop_306.C.H
@@ -19029,7 +14731,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_34, 16384, loop_306.For)
-		loop_306.Leave(&nbLoop160)
+		loop_306.Leave(&nbLoop96)
 	} else {
 		for i_294 := 0; i_294 < tape_34; i_294++ {
 			e_296 := (2.0 * tape_33[i_294])
@@ -19052,7 +14754,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_31 = tape_31[:len(row_307)]
 	z_185 = z_185[:len(row_307)]
 	if len(row_307) >= 262144 {
-		loop_314 := runtime.EnterLoop(&nbLoop161, runtime.Bind(row_307, runtime.Bind(tape_31, runtime.Bind(z_185, runtime.End{}))), len(row_307), 16384)
+		loop_314 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_307, runtime.Bind(tape_31, runtime.Bind(z_185, runtime.End{}))), len(row_307), 16384)
 		if loop_314.For == nil {
 			loop_314.For = func(lo_311, hi int) {
 				row_307 := loop_314.C.H
@@ -19064,7 +14766,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_307), 16384, loop_314.For)
-		loop_314.Leave(&nbLoop161)
+		loop_314.Leave(&nbLoop97)
 	} else {
 		for i_308 := range row_307 {
 			row_307[i_308] += (tape_31[i_308] * z_185[i_308])
@@ -19083,7 +14785,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_31 = tape_31[:len(row_315)]
 	z_239 = z_239[:len(row_315)]
 	if len(row_315) >= 262144 {
-		loop_322 := runtime.EnterLoop(&nbLoop162, runtime.Bind(row_315, runtime.Bind(tape_31, runtime.Bind(z_239, runtime.End{}))), len(row_315), 16384)
+		loop_322 := runtime.EnterLoop(&nbLoop98, runtime.Bind(row_315, runtime.Bind(tape_31, runtime.Bind(z_239, runtime.End{}))), len(row_315), 16384)
 		if loop_322.For == nil {
 			loop_322.For = func(lo_319, hi int) {
 				row_315 := loop_322.C.H
@@ -19095,7 +14797,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_315), 16384, loop_322.For)
-		loop_322.Leave(&nbLoop162)
+		loop_322.Leave(&nbLoop98)
 	} else {
 		for i_316 := range row_315 {
 			row_315[i_316] += (tape_31[i_316] * z_239[i_316])
@@ -19123,7 +14825,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	z_239 = z_239[:tape_34]
 	r_324 = r_324[:tape_34]
 	if tape_34 >= 262144 {
-		loop_335 := runtime.EnterLoop(&nbLoop163, runtime.Bind(r_292, runtime.Bind(row_103, runtime.Bind(z_185, runtime.Bind(r_323, runtime.Bind(r_293, runtime.Bind(z_239, runtime.Bind(r_324, runtime.End{}))))))), tape_34, 16384)
+		loop_335 := runtime.EnterLoop(&nbLoop99, runtime.Bind(r_292, runtime.Bind(row_103, runtime.Bind(z_185, runtime.Bind(r_323, runtime.Bind(r_293, runtime.Bind(z_239, runtime.Bind(r_324, runtime.End{}))))))), tape_34, 16384)
 		if loop_335.For == nil {
 			loop_335.For = func(lo_330, hi int) {
 				r_292 := loop_335.C.H
@@ -19142,7 +14844,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_34, 16384, loop_335.For)
-		loop_335.Leave(&nbLoop163)
+		loop_335.Leave(&nbLoop99)
 	} else {
 		for i_325 := 0; i_325 < tape_34; i_325++ {
 			e_327 := (r_292[i_325] + (row_103[i_325] * z_185[i_325]))
@@ -19164,7 +14866,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_33 = tape_33[:len(row_336)]
 	z_185 = z_185[:len(row_336)]
 	if len(row_336) >= 262144 {
-		loop_343 := runtime.EnterLoop(&nbLoop164, runtime.Bind(row_336, runtime.Bind(tape_33, runtime.Bind(z_185, runtime.End{}))), len(row_336), 16384)
+		loop_343 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_336, runtime.Bind(tape_33, runtime.Bind(z_185, runtime.End{}))), len(row_336), 16384)
 		if loop_343.For == nil {
 			loop_343.For = func(lo_340, hi int) {
 				row_336 := loop_343.C.H
@@ -19176,7 +14878,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_336), 16384, loop_343.For)
-		loop_343.Leave(&nbLoop164)
+		loop_343.Leave(&nbLoop100)
 	} else {
 		for i_337 := range row_336 {
 			row_336[i_337] += (tape_33[i_337] * z_185[i_337])
@@ -19195,7 +14897,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_33 = tape_33[:len(row_344)]
 	z_239 = z_239[:len(row_344)]
 	if len(row_344) >= 262144 {
-		loop_351 := runtime.EnterLoop(&nbLoop165, runtime.Bind(row_344, runtime.Bind(tape_33, runtime.Bind(z_239, runtime.End{}))), len(row_344), 16384)
+		loop_351 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_344, runtime.Bind(tape_33, runtime.Bind(z_239, runtime.End{}))), len(row_344), 16384)
 		if loop_351.For == nil {
 			loop_351.For = func(lo_348, hi int) {
 				row_344 := loop_351.C.H
@@ -19207,7 +14909,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_344), 16384, loop_351.For)
-		loop_351.Leave(&nbLoop165)
+		loop_351.Leave(&nbLoop101)
 	} else {
 		for i_345 := range row_344 {
 			row_344[i_345] += (tape_33[i_345] * z_239[i_345])
@@ -19220,7 +14922,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_353 := ar.F64w(tape_22)
 	row_352 = row_352[:len(r_353)]
 	if len(r_353) >= 262144 {
-		loop_360 := runtime.EnterLoop(&nbLoop166, runtime.Bind(r_353, runtime.Bind(row_352, runtime.End{})), len(r_353), 16384)
+		loop_360 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_353, runtime.Bind(row_352, runtime.End{})), len(r_353), 16384)
 		if loop_360.For == nil {
 			loop_360.For = func(lo_357, hi int) {
 				r_353 := loop_360.C.H
@@ -19231,7 +14933,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_353), 16384, loop_360.For)
-		loop_360.Leave(&nbLoop166)
+		loop_360.Leave(&nbLoop102)
 	} else {
 		for i_354 := range r_353 {
 			r_353[i_354] = (2.0 * row_352[i_354])
@@ -19247,7 +14949,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_353 = r_353[:len(row_361)]
 	r_323 = r_323[:len(row_361)]
 	if len(row_361) >= 262144 {
-		loop_368 := runtime.EnterLoop(&nbLoop167, runtime.Bind(row_361, runtime.Bind(r_353, runtime.Bind(r_323, runtime.End{}))), len(row_361), 16384)
+		loop_368 := runtime.EnterLoop(&nbLoop103, runtime.Bind(row_361, runtime.Bind(r_353, runtime.Bind(r_323, runtime.End{}))), len(row_361), 16384)
 		if loop_368.For == nil {
 			loop_368.For = func(lo_365, hi int) {
 				row_361 := loop_368.C.H
@@ -19259,7 +14961,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_361), 16384, loop_368.For)
-		loop_368.Leave(&nbLoop167)
+		loop_368.Leave(&nbLoop103)
 	} else {
 		for i_362 := range row_361 {
 			row_361[i_362] += (r_353[i_362] * r_323[i_362])
@@ -19275,7 +14977,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_353 = r_353[:len(row_369)]
 	r_324 = r_324[:len(row_369)]
 	if len(row_369) >= 262144 {
-		loop_376 := runtime.EnterLoop(&nbLoop168, runtime.Bind(row_369, runtime.Bind(r_353, runtime.Bind(r_324, runtime.End{}))), len(row_369), 16384)
+		loop_376 := runtime.EnterLoop(&nbLoop104, runtime.Bind(row_369, runtime.Bind(r_353, runtime.Bind(r_324, runtime.End{}))), len(row_369), 16384)
 		if loop_376.For == nil {
 			loop_376.For = func(lo_373, hi int) {
 				row_369 := loop_376.C.H
@@ -19287,7 +14989,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_369), 16384, loop_376.For)
-		loop_376.Leave(&nbLoop168)
+		loop_376.Leave(&nbLoop104)
 	} else {
 		for i_370 := range row_369 {
 			row_369[i_370] += (r_353[i_370] * r_324[i_370])
@@ -19300,7 +15002,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_378 := ar.F64w(tape_22)
 	row_377 = row_377[:len(r_378)]
 	if len(r_378) >= 262144 {
-		loop_385 := runtime.EnterLoop(&nbLoop169, runtime.Bind(r_378, runtime.Bind(row_377, runtime.End{})), len(r_378), 16384)
+		loop_385 := runtime.EnterLoop(&nbLoop105, runtime.Bind(r_378, runtime.Bind(row_377, runtime.End{})), len(r_378), 16384)
 		if loop_385.For == nil {
 			loop_385.For = func(lo_382, hi int) {
 				r_378 := loop_385.C.H
@@ -19311,7 +15013,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_378), 16384, loop_385.For)
-		loop_385.Leave(&nbLoop169)
+		loop_385.Leave(&nbLoop105)
 	} else {
 		for i_379 := range r_378 {
 			r_378[i_379] = (2.0 * row_377[i_379])
@@ -19327,7 +15029,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_378 = r_378[:len(row_386)]
 	r_323 = r_323[:len(row_386)]
 	if len(row_386) >= 262144 {
-		loop_393 := runtime.EnterLoop(&nbLoop170, runtime.Bind(row_386, runtime.Bind(r_378, runtime.Bind(r_323, runtime.End{}))), len(row_386), 16384)
+		loop_393 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_386, runtime.Bind(r_378, runtime.Bind(r_323, runtime.End{}))), len(row_386), 16384)
 		if loop_393.For == nil {
 			loop_393.For = func(lo_390, hi int) {
 				row_386 := loop_393.C.H
@@ -19339,7 +15041,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_386), 16384, loop_393.For)
-		loop_393.Leave(&nbLoop170)
+		loop_393.Leave(&nbLoop106)
 	} else {
 		for i_387 := range row_386 {
 			row_386[i_387] += (r_378[i_387] * r_323[i_387])
@@ -19355,7 +15057,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_378 = r_378[:len(row_394)]
 	r_324 = r_324[:len(row_394)]
 	if len(row_394) >= 262144 {
-		loop_401 := runtime.EnterLoop(&nbLoop171, runtime.Bind(row_394, runtime.Bind(r_378, runtime.Bind(r_324, runtime.End{}))), len(row_394), 16384)
+		loop_401 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_394, runtime.Bind(r_378, runtime.Bind(r_324, runtime.End{}))), len(row_394), 16384)
 		if loop_401.For == nil {
 			loop_401.For = func(lo_398, hi int) {
 				row_394 := loop_401.C.H
@@ -19367,7 +15069,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(row_394), 16384, loop_401.For)
-		loop_401.Leave(&nbLoop171)
+		loop_401.Leave(&nbLoop107)
 	} else {
 		for i_395 := range row_394 {
 			row_394[i_395] += (r_378[i_395] * r_324[i_395])
@@ -19392,7 +15094,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	r_406 := ar.F64w(tape_37)
 	row_102 = row_102[:len(r_406)]
 	if len(r_406) >= 262144 {
-		loop_413 := runtime.EnterLoop(&nbLoop172, runtime.Bind(r_406, runtime.Bind(row_102, runtime.End{})), len(r_406), 16384)
+		loop_413 := runtime.EnterLoop(&nbLoop108, runtime.Bind(r_406, runtime.Bind(row_102, runtime.End{})), len(r_406), 16384)
 		if loop_413.For == nil {
 			loop_413.For = func(lo_410, hi int) {
 				r_406 := loop_413.C.H
@@ -19403,7 +15105,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_406), 16384, loop_413.For)
-		loop_413.Leave(&nbLoop172)
+		loop_413.Leave(&nbLoop108)
 	} else {
 		for i_407 := range r_406 {
 			r_406[i_407] = (1.0 / row_102[i_407])
@@ -19416,7 +15118,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_38 = tape_38[:len(r_414)]
 	row_102 = row_102[:len(r_414)]
 	if len(r_414) >= 262144 {
-		loop_421 := runtime.EnterLoop(&nbLoop173, runtime.Bind(r_414, runtime.Bind(tape_38, runtime.Bind(row_102, runtime.End{}))), len(r_414), 16384)
+		loop_421 := runtime.EnterLoop(&nbLoop109, runtime.Bind(r_414, runtime.Bind(tape_38, runtime.Bind(row_102, runtime.End{}))), len(r_414), 16384)
 		if loop_421.For == nil {
 			loop_421.For = func(lo_418, hi int) {
 				r_414 := loop_421.C.H
@@ -19428,7 +15130,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_414), 16384, loop_421.For)
-		loop_421.Leave(&nbLoop173)
+		loop_421.Leave(&nbLoop109)
 	} else {
 		for i_415 := range r_414 {
 			r_414[i_415] = (-(tape_38[i_415] / row_102[i_415]))
@@ -19441,7 +15143,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	tape_40 = tape_40[:len(r_422)]
 	row_102 = row_102[:len(r_422)]
 	if len(r_422) >= 262144 {
-		loop_429 := runtime.EnterLoop(&nbLoop174, runtime.Bind(r_422, runtime.Bind(tape_40, runtime.Bind(row_102, runtime.End{}))), len(r_422), 16384)
+		loop_429 := runtime.EnterLoop(&nbLoop110, runtime.Bind(r_422, runtime.Bind(tape_40, runtime.Bind(row_102, runtime.End{}))), len(r_422), 16384)
 		if loop_429.For == nil {
 			loop_429.For = func(lo_426, hi int) {
 				r_422 := loop_429.C.H
@@ -19453,7 +15155,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(r_422), 16384, loop_429.For)
-		loop_429.Leave(&nbLoop174)
+		loop_429.Leave(&nbLoop110)
 	} else {
 		for i_423 := range r_422 {
 			r_422[i_423] = (-(tape_40[i_423] / row_102[i_423]))
@@ -19495,7 +15197,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_435 = row_435[:tape_37]
 	row_436 = row_436[:tape_37]
 	if tape_37 >= 262144 {
-		loop_449 := runtime.EnterLoop(&nbLoop175, runtime.Bind(r_406, runtime.Bind(row_402, runtime.Bind(row_404, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_434, runtime.Bind(row_435, runtime.Bind(row_436, runtime.End{})))))))), tape_37, 16384)
+		loop_449 := runtime.EnterLoop(&nbLoop111, runtime.Bind(r_406, runtime.Bind(row_402, runtime.Bind(row_404, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_434, runtime.Bind(row_435, runtime.Bind(row_436, runtime.End{})))))))), tape_37, 16384)
 		if loop_449.For == nil {
 			loop_449.For = func(lo_443, hi int) {
 				r_406 := loop_449.C.H
@@ -19517,7 +15219,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_37, 16384, loop_449.For)
-		loop_449.Leave(&nbLoop175)
+		loop_449.Leave(&nbLoop111)
 	} else {
 		for i_437 := 0; i_437 < tape_37; i_437++ {
 			e_439 := (r_406[i_437] * row_402[i_437])
@@ -19564,7 +15266,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	row_455 = row_455[:tape_37]
 	row_456 = row_456[:tape_37]
 	if tape_37 >= 262144 {
-		loop_469 := runtime.EnterLoop(&nbLoop176, runtime.Bind(r_406, runtime.Bind(row_403, runtime.Bind(row_405, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_454, runtime.Bind(row_455, runtime.Bind(row_456, runtime.End{})))))))), tape_37, 16384)
+		loop_469 := runtime.EnterLoop(&nbLoop112, runtime.Bind(r_406, runtime.Bind(row_403, runtime.Bind(row_405, runtime.Bind(r_414, runtime.Bind(r_422, runtime.Bind(row_454, runtime.Bind(row_455, runtime.Bind(row_456, runtime.End{})))))))), tape_37, 16384)
 		if loop_469.For == nil {
 			loop_469.For = func(lo_463, hi int) {
 				r_406 := loop_469.C.H
@@ -19586,7 +15288,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(tape_37, 16384, loop_469.For)
-		loop_469.Leave(&nbLoop176)
+		loop_469.Leave(&nbLoop112)
 	} else {
 		for i_457 := 0; i_457 < tape_37; i_457++ {
 			e_459 := (r_406[i_457] * row_403[i_457])
@@ -19610,7 +15312,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	region_483 := z_183[int(int64(3))*tape_19 : (int(int64(3))+r_474)*tape_19]
 	r_473 = r_473[:len(region_483)]
 	if len(region_483) >= 262144 {
-		loop_490 := runtime.EnterLoop(&nbLoop177, runtime.Bind(region_483, runtime.Bind(r_473, runtime.End{})), len(region_483), 16384)
+		loop_490 := runtime.EnterLoop(&nbLoop113, runtime.Bind(region_483, runtime.Bind(r_473, runtime.End{})), len(region_483), 16384)
 		if loop_490.For == nil {
 			loop_490.For = func(lo_487, hi int) {
 				region_483 := loop_490.C.H
@@ -19621,7 +15323,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(region_483), 16384, loop_490.For)
-		loop_490.Leave(&nbLoop177)
+		loop_490.Leave(&nbLoop113)
 	} else {
 		for i_484 := range region_483 {
 			region_483[i_484] += -r_473[i_484]
@@ -19636,7 +15338,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	region_491 := z_237[int(int64(3))*tape_19 : (int(int64(3))+r_480)*tape_19]
 	r_479 = r_479[:len(region_491)]
 	if len(region_491) >= 262144 {
-		loop_498 := runtime.EnterLoop(&nbLoop178, runtime.Bind(region_491, runtime.Bind(r_479, runtime.End{})), len(region_491), 16384)
+		loop_498 := runtime.EnterLoop(&nbLoop114, runtime.Bind(region_491, runtime.Bind(r_479, runtime.End{})), len(region_491), 16384)
 		if loop_498.For == nil {
 			loop_498.For = func(lo_495, hi int) {
 				region_491 := loop_498.C.H
@@ -19647,7 +15349,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 			}
 		}
 		runtime.ParallelFor(len(region_491), 16384, loop_498.For)
-		loop_498.Leave(&nbLoop178)
+		loop_498.Leave(&nbLoop114)
 	} else {
 		for i_492 := range region_491 {
 			region_491[i_492] += -r_479[i_492]
@@ -19679,8 +15381,8 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	return z_183, tape_18, tape_19, r_473, r_474, r_475, z_105, tape_7, z_237, tape_18, tape_19, r_479, r_480, r_481, z_144, tape_7, nil
 }
 
-// nbLoop179 keeps the records of a parallel loop of fn_bajacobiancols.
-var nbLoop179 runtime.LoopSite
+// nbLoop115 keeps the records of a parallel loop of fn_bajacobiancols.
+var nbLoop115 runtime.LoopSite
 
 // fn_bajacobiancols is def ba_jacobian$cols (models.nab:175:57).
 func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int, tup_4 []float64, tup_5 int, tup_6 int, w_7 []float64, w_8 int, cols_9 []float64, cols_10 int, cols_11 int) ([]float64, int, int, int, []float64, int, error) {
@@ -19899,7 +15601,7 @@ func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int,
 	r_23 = r_23[:len(r_203)]
 	a_201 = a_201[:len(r_203)]
 	if len(r_203) >= 262144 {
-		loop_210 := runtime.EnterLoop(&nbLoop179, runtime.Bind(r_203, runtime.Bind(r_23, runtime.Bind(a_201, runtime.End{}))), len(r_203), 16384)
+		loop_210 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_203, runtime.Bind(r_23, runtime.Bind(a_201, runtime.End{}))), len(r_203), 16384)
 		if loop_210.For == nil {
 			loop_210.For = func(lo_207, hi int) {
 				r_203 := loop_210.C.H
@@ -19911,7 +15613,7 @@ func fn_bajacobiancols(ar *runtime.Arena, tup_1 []float64, tup_2 int, tup_3 int,
 			}
 		}
 		runtime.ParallelFor(len(r_203), 16384, loop_210.For)
-		loop_210.Leave(&nbLoop179)
+		loop_210.Leave(&nbLoop115)
 	} else {
 		for i_204 := range r_203 {
 			r_203[i_204] = ((2.0 * r_23[i_204]) * -a_201[i_204])
@@ -19958,8 +15660,8 @@ func fn_bajacobiancols_cols(ar *runtime.Arena, x_1 []float64, d_2 int, d_3 int, 
 	return o_16, 2, 15, n, o_18, n, nil
 }
 
-// nbLoop180 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop180 runtime.LoopSite
+// nbLoop116 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop116 runtime.LoopSite
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
@@ -20219,7 +15921,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	row_82 = row_82[:camidx_13]
 	row_83 = row_83[:camidx_13]
 	if camidx_13 >= 262144 {
-		loop_118 := runtime.EnterLoop(&nbLoop180, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
+		loop_118 := runtime.EnterLoop(&nbLoop116, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
 		if loop_118.For == nil {
 			loop_118.For = func(lo_101, hi int) {
 				cams_1 := loop_118.C.H
@@ -20275,7 +15977,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(camidx_13, 16384, loop_118.For)
-		loop_118.Leave(&nbLoop180)
+		loop_118.Leave(&nbLoop116)
 	} else {
 		for i_84 := 0; i_84 < camidx_13; i_84++ {
 			e_86 := cams_1[int(camidx_12[i_84])*cams_3+0]
