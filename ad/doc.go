@@ -33,7 +33,9 @@
 // order reverses a VJP def through its twin with flat tapes, which calls
 // plainly, both whole (vjpDefFor) and split (splitDef): the halves of a
 // split are never split again, so grad nested n deep makes O(n²) defs,
-// not 2^n.
+// not 2^n. The defs made on the way that nothing reaches in the end (a
+// VJP def whose callers all went through its twin) are dropped before
+// the program leaves the package (dropUnreached).
 //
 // Taylor mode (taylor.go) carries, for every active value of type T, its
 // truncated power series as a [k+1]T array of coefficients, and replaces
