@@ -32,11 +32,10 @@ import (
 // none.
 func shapeZeros(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 	s := &shapeZ{
-		c:      c,
-		lenOf:  map[*ir.Var]ir.Dim{},
-		below:  map[*ir.Var]ir.Dim{},
-		params: map[string]ir.Expr{},
-		keep:   map[*ir.PrimCall]bool{},
+		c:         c,
+		sizeFacts: newSizeFacts(),
+		params:    map[string]ir.Expr{},
+		keep:      map[*ir.PrimCall]bool{},
 	}
 	// The free variables are the def's parameters: dim[a](p) is a size of
 	// theirs anywhere in the body.
@@ -64,9 +63,8 @@ func shapeZeros(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 }
 
 type shapeZ struct {
-	c      *ctx
-	lenOf  map[*ir.Var]ir.Dim    // let v = dim[a](x) or len(x): the size v holds
-	below  map[*ir.Var]ir.Dim    // loop counters and build indexes: the size they run below
+	c *ctx
+	sizeFacts
 	scope  []*ir.Var             // the let variables of lenOf in scope here, outermost first
 	params map[string]ir.Expr    // dim[a](p) for each size variable of a parameter p
 	keep   map[*ir.PrimCall]bool // zeros_like that start loop states or take an acc_add_at
@@ -172,52 +170,14 @@ func (s *shapeZ) safePath(e ir.Expr) (indexes int, ok bool) {
 	}
 }
 
-// inBounds reports whether i is certainly an index of a's first axis: a
-// counter running below a's length, or a constant below a constant one.
-func (s *shapeZ) inBounds(a, i ir.Expr) bool {
-	ds := ir.Dims(a.Type())
-	if len(ds) == 0 || ds[0] == ir.Unknown {
-		return false
-	}
-	switch i := i.(type) {
-	case *ir.Var:
-		d, ok := s.below[i]
-		return ok && d == ds[0]
-	case *ir.Const:
-		v, ok := i.Val.(int64)
-		return ok && ds[0].Known() && v >= 0 && v < ds[0].N
-	}
-	return false
-}
+// inBounds reports whether i is certainly an index of a's first axis.
+func (s *shapeZ) inBounds(a, i ir.Expr) bool { return s.sizeFacts.inBounds(a, i, typeDims) }
 
 // dimOf is the size the i64 expression n certainly equals, or Unknown.
-func (s *shapeZ) dimOf(n ir.Expr) ir.Dim {
-	switch n := n.(type) {
-	case *ir.Const:
-		if v, ok := n.Val.(int64); ok && v >= 0 {
-			return ir.ConstDim(v)
-		}
-	case *ir.Var:
-		if d, ok := s.lenOf[n]; ok {
-			return d
-		}
-	case *ir.PrimCall:
-		axis := -1
-		switch n.Op {
-		case ir.PrimLen:
-			axis = 0
-		case ir.PrimDim:
-			axis, _ = n.Aux.(int)
-		}
-		if axis < 0 || len(n.Args) != 1 {
-			break
-		}
-		if ds := ir.Dims(n.Args[0].Type()); axis < len(ds) && (ds[axis].Known() || ds[axis].Sym != "") {
-			return ds[axis]
-		}
-	}
-	return ir.Unknown
-}
+func (s *shapeZ) dimOf(n ir.Expr) ir.Dim { return s.sizeFacts.dimOf(n, typeDims) }
+
+// typeDims is the shape of e as its type states it.
+func typeDims(e ir.Expr) []ir.Dim { return ir.Dims(e.Type()) }
 
 // size is an expression of the size d that cannot fail: a constant, a
 // let variable in scope that holds it, or dim[a](p) of a parameter.

@@ -20,13 +20,12 @@ import (
 
 func newSizeWalk(c *ctx, name string) *sizeWalk {
 	return &sizeWalk{
-		c:      c,
-		name:   name,
-		below:  map[*ir.Var]ir.Dim{},
-		lenOf:  map[*ir.Var]ir.Dim{},
-		shapes: map[*ir.Var][]ir.Dim{},
-		vals:   map[*ir.Var]ir.Expr{},
-		states: map[*ir.Var]*ir.Loop{},
+		c:         c,
+		name:      name,
+		sizeFacts: newSizeFacts(),
+		shapes:    map[*ir.Var][]ir.Dim{},
+		vals:      map[*ir.Var]ir.Expr{},
+		states:    map[*ir.Var]*ir.Loop{},
 	}
 }
 
@@ -59,12 +58,11 @@ type sizeWalk struct {
 	c      *ctx
 	name   string                           // the pass, for traces
 	onLoop func(l *ir.Loop) (ir.Expr, bool) // a for loop's rewrite, once its children are rewritten
-	below  map[*ir.Var]ir.Dim               // loop counters and build indexes: the size they run below
-	lenOf  map[*ir.Var]ir.Dim               // i64 lets holding a size
-	shapes map[*ir.Var][]ir.Dim             // array lets: the size of each axis, as far as known
-	vals   map[*ir.Var]ir.Expr              // lets of tuples and loops: their values
-	states map[*ir.Var]*ir.Loop             // loop states: their loop
-	n      int                              // loops rewritten
+	sizeFacts
+	shapes map[*ir.Var][]ir.Dim // array lets: the size of each axis, as far as known
+	vals   map[*ir.Var]ir.Expr  // lets of tuples and loops: their values
+	states map[*ir.Var]*ir.Loop // loop states: their loop
+	n      int                  // loops rewritten
 	err    error
 }
 
@@ -268,14 +266,34 @@ func (r *sizeWalk) preserves(l *ir.Loop, k, depth int) bool {
 }
 
 // dimOf is the size the i64 expression n certainly equals, or Unknown.
-func (r *sizeWalk) dimOf(n ir.Expr) ir.Dim {
+func (r *sizeWalk) dimOf(n ir.Expr) ir.Dim { return r.sizeFacts.dimOf(n, r.shapeOf) }
+
+// inBounds reports whether i is certainly an index of a's first axis.
+func (r *sizeWalk) inBounds(a, i ir.Expr) bool { return r.sizeFacts.inBounds(a, i, r.shapeOf) }
+
+// sizeFacts is what a walk knows about i64 variables: the sizes lets
+// hold and the sizes counters run below. Passes that prove sizes and
+// indexes (sizeWalk, shapeZ) share it and differ in how they find the
+// shape of an array.
+type sizeFacts struct {
+	lenOf map[*ir.Var]ir.Dim // i64 lets holding a size: let v = dim[a](x) or len(x)
+	below map[*ir.Var]ir.Dim // loop counters and build indexes: the size they run below
+}
+
+func newSizeFacts() sizeFacts {
+	return sizeFacts{lenOf: map[*ir.Var]ir.Dim{}, below: map[*ir.Var]ir.Dim{}}
+}
+
+// dimOf is the size the i64 expression n certainly equals, or Unknown;
+// shapeOf gives an array's sizes as far as known.
+func (f *sizeFacts) dimOf(n ir.Expr, shapeOf func(ir.Expr) []ir.Dim) ir.Dim {
 	switch n := n.(type) {
 	case *ir.Const:
 		if v, ok := n.Val.(int64); ok && v >= 0 {
 			return ir.ConstDim(v)
 		}
 	case *ir.Var:
-		if d, ok := r.lenOf[n]; ok {
+		if d, ok := f.lenOf[n]; ok {
 			return d
 		}
 	case *ir.PrimCall:
@@ -289,22 +307,23 @@ func (r *sizeWalk) dimOf(n ir.Expr) ir.Dim {
 		if axis < 0 || len(n.Args) != 1 {
 			break
 		}
-		if ds := r.shapeOf(n.Args[0]); axis < len(ds) && known(ds[axis]) {
+		if ds := shapeOf(n.Args[0]); axis < len(ds) && known(ds[axis]) {
 			return ds[axis]
 		}
 	}
 	return ir.Unknown
 }
 
-// inBounds reports whether i is certainly an index of a's first axis.
-func (r *sizeWalk) inBounds(a, i ir.Expr) bool {
-	ds := r.shapeOf(a)
+// inBounds reports whether i is certainly an index of a's first axis: a
+// counter running below a's length, or a constant below a constant one.
+func (f *sizeFacts) inBounds(a, i ir.Expr, shapeOf func(ir.Expr) []ir.Dim) bool {
+	ds := shapeOf(a)
 	if len(ds) == 0 || !known(ds[0]) {
 		return false
 	}
 	switch i := i.(type) {
 	case *ir.Var:
-		d, ok := r.below[i]
+		d, ok := f.below[i]
 		return ok && d == ds[0]
 	case *ir.Const:
 		v, ok := i.Val.(int64)
