@@ -61,6 +61,7 @@ type vbNode struct {
 	ref    int // vector leaf: its ref; operation: its buffer's ref
 	sc     int // scalar leaf: index into vbRun.sc, else -1
 	scalar bool
+	mm     uint8 // a product M @ v (insMatVec) or v @ M (insVecMat), else 0
 }
 
 // vbExt is an outside vector read at entry into ref: a variable's array
@@ -71,6 +72,7 @@ type vbExt struct {
 	g     evalFn
 	i, hi icode
 	row   bool
+	mat   bool // a row that is a matrix (of a rank-3 array)
 	slice bool
 }
 
@@ -99,6 +101,11 @@ type vbStep struct {
 	pad         bool
 	lo          icode
 	like        int
+	// outer: acc_add_at(acc, idx, outer(u, v)) into row idx of a rank-3
+	// accumulator, out its row; scal: acc_add_at(acc, idx, s) of the
+	// scalar s (val) into a vector.
+	outer, scal bool
+	u, v        int
 }
 
 // vbOut is a variable the rest of the body reads: slot s gets the value
@@ -142,6 +149,7 @@ const (
 // outside arrays and the scalars.
 type vbRun struct {
 	vec  [vbRefs][]float64
+	cols [vbRefs]int // a matrix's columns (an outside one or a row of a rank-3 one)
 	arrs [vbRefs]*runtime.Array
 	sc   [vbScalars]float64
 	ctx  *vbCtx
@@ -171,11 +179,17 @@ func svBlockLet(l *ir.Let, in map[*ir.Var]bool) bool {
 	if l.Var != nil && svPreLet(l, in) {
 		return true
 	}
-	if l.Var == nil || !isF64Rank(l.Var.T, 1, 2) {
+	if l.Var == nil || !isF64Rank(l.Var.T, 1, 3) {
 		return false
 	}
 	pc, ok := l.Value.(*ir.PrimCall)
 	if !ok {
+		return false
+	}
+	if isMatRow(pc, in) || isOuterAdd(pc, in) || isScalarAddAt(pc, in) {
+		return true
+	}
+	if !isF64Rank(l.Var.T, 1, 2) {
 		return false
 	}
 	if isRow(pc) {
@@ -220,6 +234,62 @@ func svBlockLet(l *ir.Let, in map[*ir.Var]bool) bool {
 	}
 	_, ok = fusibleOp(pc)
 	return ok && ir.Rank(pc.T) == 1 && vecExpr(pc, in)
+}
+
+// isMatRow reports whether e is a row m[i] of a rank-3 f64 variable: a
+// matrix, an operand of the block's products.
+func isMatRow(e *ir.PrimCall, in map[*ir.Var]bool) bool {
+	if !isRow(e) || !isF64Rank(e.T, 2, 2) {
+		return false
+	}
+	m, ok := e.Args[0].(*ir.Var)
+	return ok && isF64Rank(m.T, 3, 3) && pureInt(e.Args[1], in)
+}
+
+// isOuterAdd reports whether e is acc_add_at(M, i, outer(u, v)) with M a
+// rank-3 f64 variable and u, v vector variables: a rank-one update of a
+// row of M.
+func isOuterAdd(e *ir.PrimCall, in map[*ir.Var]bool) bool {
+	if e.Op != ir.PrimAccAddAt || len(e.Args) != 3 || !pureInt(e.Args[1], in) {
+		return false
+	}
+	m, ok := e.Args[0].(*ir.Var)
+	o, isCall := e.Args[2].(*ir.PrimCall)
+	if !ok || !isCall || !isF64Rank(m.T, 3, 3) || o.Op != ir.PrimOuter || len(o.Args) != 2 {
+		return false
+	}
+	for _, a := range o.Args {
+		if v, ok := a.(*ir.Var); !ok || !isF64Rank(v.T, 1, 1) {
+			return false
+		}
+	}
+	return true
+}
+
+// isScalarAddAt reports whether e is acc_add_at(a, i, s) with a an f64
+// vector variable and s a scalar leaf: one element's add.
+func isScalarAddAt(e *ir.PrimCall, in map[*ir.Var]bool) bool {
+	if e.Op != ir.PrimAccAddAt || len(e.Args) != 3 || !pureInt(e.Args[1], in) || !pureF(e.Args[2], in) {
+		return false
+	}
+	a, ok := e.Args[0].(*ir.Var)
+	return ok && isF64Rank(a.T, 1, 1)
+}
+
+// isMatVec reports whether e is M @ v or v @ M with M a matrix variable
+// and v a vector variable, both f64: the block runs the product with the
+// primitive's kernel.
+func isMatVec(e *ir.PrimCall) bool {
+	if e.Op != ir.PrimMatmul || len(e.Args) != 2 || !isF64Rank(e.T, 1, 1) {
+		return false
+	}
+	a, ok1 := e.Args[0].(*ir.Var)
+	b, ok2 := e.Args[1].(*ir.Var)
+	if !ok1 || !ok2 {
+		return false
+	}
+	ra, rb := ir.Rank(a.T), ir.Rank(b.T)
+	return isF64Rank(a.T, 1, 2) && isF64Rank(b.T, 1, 2) && (ra == 2 && rb == 1 || ra == 1 && rb == 2)
 }
 
 // zerosOf returns e when it is zeros(n) of f64, else nil.
@@ -269,6 +339,9 @@ func vecExpr(e ir.Expr, in map[*ir.Var]bool) bool {
 	case *ir.Var:
 		return true
 	case *ir.PrimCall:
+		if isMatVec(x) {
+			return true
+		}
 		if _, ok := fusibleOp(x); ok {
 			for _, a := range x.Args {
 				if !vecExpr(a, in) {
@@ -370,6 +443,47 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, o
 		}
 		var st vbStep
 		switch z := zerosOf(pc.Args[0]); {
+		case isOuterAdd(pc, bd.in):
+			var err error
+			st.outer = true
+			o := pc.Args[2].(*ir.PrimCall)
+			if st.acc, err = bd.varRef(pc.Args[0].(*ir.Var)); err != nil {
+				return nil, err
+			}
+			if st.idx, err = c.typedI(pc.Args[1]); err != nil {
+				return nil, err
+			}
+			if st.u, err = bd.varRef(o.Args[0].(*ir.Var)); err != nil {
+				return nil, err
+			}
+			if st.v, err = bd.varRef(o.Args[1].(*ir.Var)); err != nil {
+				return nil, err
+			}
+			st.out = bd.newRef()
+			bd.refs[l.Var] = st.acc
+			bd.in[l.Var] = true
+			bd.b.steps = append(bd.b.steps, st)
+			continue
+		case isScalarAddAt(pc, bd.in):
+			var err error
+			st.scal = true
+			if st.acc, err = bd.varRef(pc.Args[0].(*ir.Var)); err != nil {
+				return nil, err
+			}
+			if bd.isView(st.acc) {
+				return nil, nil // an add into a view: the lets run alone
+			}
+			if st.idx, err = c.typedI(pc.Args[1]); err != nil {
+				return nil, err
+			}
+			if st.val, err = bd.tree(pc.Args[2], -1); err != nil {
+				return nil, err
+			}
+			st.out = bd.newRef()
+			bd.refs[l.Var] = st.acc
+			bd.in[l.Var] = true
+			bd.b.steps = append(bd.b.steps, st)
+			continue
 		case pc.Op == ir.PrimAccZeroAt:
 			var err error
 			st.zero = true
@@ -527,7 +641,7 @@ func (bd *vbBuilder) tree(e ir.Expr, out int) (*vbNode, error) {
 			if err != nil {
 				return nil, err
 			}
-			ext := vbExt{ref: bd.newRef(), base: base, row: true}
+			ext := vbExt{ref: bd.newRef(), base: base, row: true, mat: ir.Rank(x.T) == 2}
 			if ext.i, err = c.typedI(x.Args[1]); err != nil {
 				return nil, err
 			}
@@ -552,6 +666,12 @@ func (bd *vbBuilder) tree(e ir.Expr, out int) (*vbNode, error) {
 			return &vbNode{ref: ext.ref, sc: -1}, nil
 		}
 		n := &vbNode{op: x.Op, sc: -1}
+		if isMatVec(x) {
+			n.mm = insVecMat
+			if ir.Rank(x.Args[0].Type()) == 2 {
+				n.mm = insMatVec
+			}
+		}
 		for _, a := range x.Args {
 			k, err := bd.tree(a, -1)
 			if err != nil {
@@ -641,14 +761,18 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 		if a == nil || a.Kind != runtime.ElemF64 {
 			return 0, false
 		}
+		x.cols[e.ref] = 0
 		switch {
 		case e.row:
 			j := e.i(fr)
-			if len(a.Shape) != 2 || uint64(j) >= uint64(a.Len()) {
+			if len(a.Shape) != 2+btoi(e.mat) || uint64(j) >= uint64(a.Len()) {
 				return 0, false
 			}
 			rs := a.RowSize()
 			x.vec[e.ref] = a.F[int(j)*rs : int(j+1)*rs]
+			if e.mat {
+				x.cols[e.ref] = a.Shape[2]
+			}
 		case e.slice:
 			lo, hi := e.i(fr), e.hi(fr)
 			if len(a.Shape) != 1 || lo < 0 || hi < lo || hi > int64(len(a.F)) {
@@ -657,6 +781,9 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 			x.vec[e.ref] = a.F[lo:hi]
 		default:
 			x.vec[e.ref] = a.F
+			if len(a.Shape) == 2 {
+				x.cols[e.ref] = a.Shape[1]
+			}
 		}
 	}
 	for i, f := range b.scs {
@@ -678,11 +805,52 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 			steps += int64(rs)
 			continue
 		}
-		n := len(x.vec[st.leaves[0]])
+		if st.outer {
+			a, j := x.arrs[st.acc], st.idx(fr)
+			u, v := x.vec[st.u], x.vec[st.v]
+			if a == nil || len(a.Shape) != 3 || uint64(j) >= uint64(a.Len()) ||
+				a.Shape[1] != len(u) || a.Shape[2] != len(v) || len(u)*len(v) > smallMatWork {
+				return 0, false
+			}
+			rs := a.RowSize()
+			dst := a.F[int(j)*rs : int(j+1)*rs]
+			if overlap(dst, u) || overlap(dst, v) {
+				return 0, false // the product reads the accumulator
+			}
+			x.vec[st.out] = dst
+			steps += 2 * int64(rs) // outer's, then the add's
+			continue
+		}
+		if st.scal {
+			a, j := x.vec[st.acc], st.idx(fr)
+			if uint64(j) >= uint64(len(a)) {
+				return 0, false
+			}
+			x.vec[st.out] = a[j : j+1]
+			continue // the add charges no step
+		}
+		n := -1
+		if len(st.leaves) > 0 {
+			n = len(x.vec[st.leaves[0]])
+		}
+		for k := range st.ins {
+			// A product's length comes from its operands, which earlier
+			// steps or the entry sized.
+			in := &st.ins[k]
+			if in.kind != insMatVec && in.kind != insVecMat {
+				continue
+			}
+			out, work, ok := in.matShape(x)
+			if !ok || work > smallMatWork || n >= 0 && out != n {
+				return 0, false // the product's own error, or a large one
+			}
+			n = out
+			steps += int64(max(work, out)) // as matmulCode charges
+		}
 		if n > vbMax {
 			return 0, false
 		}
-		for _, r := range st.leaves[1:] {
+		for _, r := range st.leaves {
 			if len(x.vec[r]) != n {
 				return 0, false // the operation's own error
 			}
@@ -743,8 +911,15 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 func (b *svBlock) exec(x *vbRun) {
 	for i := range b.steps {
 		st := &b.steps[i]
-		if st.zero {
+		switch {
+		case st.zero:
 			clear(x.vec[st.out])
+			continue
+		case st.outer:
+			runtime.OuterAddTo(x.vec[st.out], x.vec[st.u], x.vec[st.v])
+			continue
+		case st.scal:
+			x.vec[st.out][0] += x.sc[st.val.sc]
 			continue
 		}
 		for k := range st.ins {
@@ -827,7 +1002,29 @@ const (
 	insSV
 	insVS
 	insAxpy
+	insMatVec // dst = a @ b, a the matrix
+	insVecMat // dst = a @ b, b the matrix
 )
+
+// matShape checks a product's operands (in.kind insMatVec or insVecMat):
+// its length, its multiply-adds (rows × columns of the matrix), and ok
+// false when the inner sizes differ or the matrix has no columns.
+func (in *vbIns) matShape(x *vbRun) (out, work int, ok bool) {
+	m, v := in.a, in.b
+	if in.kind == insVecMat {
+		m, v = in.b, in.a
+	}
+	cols := x.cols[m]
+	if cols <= 0 {
+		return 0, 0, false
+	}
+	rows := len(x.vec[m]) / cols
+	inner, out := cols, rows
+	if in.kind == insVecMat {
+		inner, out = rows, cols
+	}
+	return out, rows * cols, len(x.vec[v]) == inner
+}
 
 // flatten appends n's operations to st in evaluation order and records
 // its leaves and buffers.
@@ -837,6 +1034,13 @@ func (bd *vbBuilder) flatten(st *vbStep, n *vbNode) {
 	}
 	if n.op == nil {
 		st.leaves = append(st.leaves, n.ref)
+		return
+	}
+	if n.mm != 0 {
+		// A product: its operands are variables, not the step's leaves
+		// (their lengths differ from its); charged apart from nodes.
+		st.bufs = append(st.bufs, n.ref)
+		st.ins = append(st.ins, vbIns{op: n.op, kind: n.mm, dst: n.ref, a: n.kids[0].ref, b: n.kids[1].ref})
 		return
 	}
 	st.nodes++
@@ -976,6 +1180,12 @@ func (in *vbIns) run(x *vbRun) {
 				dst[i] = f(v, c)
 			}
 		}
+	case insMatVec:
+		cols := x.cols[in.a]
+		runtime.MatVec(dst, x.vec[in.a], x.vec[in.b], len(dst), cols)
+	case insVecMat:
+		cols := x.cols[in.b]
+		runtime.VecMat(dst, x.vec[in.a], x.vec[in.b], len(x.vec[in.a]), cols)
 	case insAxpy:
 		c, a, b := x.sc[in.c], x.vec[in.a][:len(dst)], x.vec[in.b][:len(dst)]
 		for i := range dst {

@@ -45,6 +45,18 @@ var svCases = []struct {
 		},
 	},
 	{
+		// The vectorized GMM's reverse body: 2×2 matrix-vector and
+		// vector-matrix products, outer into a rank-3 accumulator's row
+		// and scalar adds.
+		name: "GMM vec gradient",
+		src:  "../cmd/nablabench/gmm.nab", file: true,
+		def: "gmm_grad",
+		args: func() []runtime.Value {
+			return []runtime.Value{flatArray(13, 3), flatArray(14, 3, 2), flatArray(15, 3, 3), flatArray(16, 10, 2),
+				runtime.F64(1.5), runtime.I64(0)}
+		},
+	},
+	{
 		name: "vector recurrence",
 		src:  svRecSrc,
 		def:  "f",
