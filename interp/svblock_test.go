@@ -57,6 +57,39 @@ var svCases = []struct {
 		},
 	},
 	{
+		name: "matrix recurrence",
+		src:  svMatSrc,
+		def:  "f",
+		args: func() []runtime.Value { return []runtime.Value{flatArray(17, 4, 2, 3), flatArray(18, 3), runtime.I64(4)} },
+	},
+	{
+		name: "gradient of a matrix recurrence",
+		src:  svMatSrc,
+		def:  "g",
+		args: func() []runtime.Value { return []runtime.Value{flatArray(17, 4, 2, 3), flatArray(18, 3), runtime.I64(4)} },
+	},
+	{
+		name:    "matrix recurrence, product of differing sizes, forward",
+		src:     svMatSrc,
+		def:     "f",
+		args:    func() []runtime.Value { return []runtime.Value{flatArray(17, 4, 2, 3), flatArray(18, 2), runtime.I64(3)} },
+		wantErr: true,
+	},
+	{
+		name:    "matrix recurrence, row out of range",
+		src:     svMatSrc,
+		def:     "g",
+		args:    func() []runtime.Value { return []runtime.Value{flatArray(17, 4, 2, 3), flatArray(18, 3), runtime.I64(5)} },
+		wantErr: true,
+	},
+	{
+		name:    "matrix recurrence, product of differing sizes",
+		src:     svMatSrc,
+		def:     "g",
+		args:    func() []runtime.Value { return []runtime.Value{flatArray(17, 4, 2, 3), flatArray(18, 2), runtime.I64(3)} },
+		wantErr: true,
+	},
+	{
 		name: "vector recurrence",
 		src:  svRecSrc,
 		def:  "f",
@@ -102,6 +135,21 @@ def f(w: [m][n]f64, x: [q]f64, k: i64): ([q]f64, f64) =
     let c = sigmoid(b) * b + a in
     let e = c * a - b in
     (e, s + sum(c))`
+
+// svMatSrc's loop body multiplies by a row of ms on both sides (m @ h,
+// y @ m); its gradient adds outer products into the rows of ms's
+// cotangent. Products of differing sizes fail when x's length is not
+// ms's columns.
+const svMatSrc = `
+def f(ms: [k][r][c]f64, x: [c]f64, n: i64): f64 =
+  let (h, s) = loop (h, s) = (x, 0.0) for j < n do
+    let m = ms[j] in
+    let y = tanh(m @ h) * 0.5 in
+    let z = y @ m + h in
+    let w = z * z - h in
+    (w, s + sum(w) + sum(y))
+  in s + sum(h)
+def g(ms: [k][r][c]f64, x: [c]f64, n: i64) = grad(fn(ms, x) => f(ms, x, n))(ms, x)`
 
 // svSliceSrc's gradient adds pads of slices into the rows of w's
 // cotangent (acc_add_at(g, i, pad_like(v, lo, w[i]))).
