@@ -60,33 +60,43 @@ var svCases = []struct {
 		name: "matrix recurrence",
 		src:  svMatSrc,
 		def:  "f",
-		args: func() []runtime.Value { return []runtime.Value{flatArray(17, 4, 2, 3), flatArray(18, 3), runtime.I64(4)} },
+		args: func() []runtime.Value {
+			return []runtime.Value{flatArray(17, 4, 2, 3), flatArray(18, 3), runtime.I64(4)}
+		},
 	},
 	{
 		name: "gradient of a matrix recurrence",
 		src:  svMatSrc,
 		def:  "g",
-		args: func() []runtime.Value { return []runtime.Value{flatArray(17, 4, 2, 3), flatArray(18, 3), runtime.I64(4)} },
+		args: func() []runtime.Value {
+			return []runtime.Value{flatArray(17, 4, 2, 3), flatArray(18, 3), runtime.I64(4)}
+		},
 	},
 	{
 		name: "matrix product",
 		src:  svProdSrc,
 		def:  "p",
-		args: func() []runtime.Value { return []runtime.Value{flatArray(19, 4, 2, 3), flatArray(20, 3), runtime.I64(4)} },
+		args: func() []runtime.Value {
+			return []runtime.Value{flatArray(19, 4, 2, 3), flatArray(20, 3), runtime.I64(4)}
+		},
 	},
 	{
 		// Only the product's own check sees the sizes differ.
-		name:    "matrix product of differing sizes",
-		src:     svProdSrc,
-		def:     "p",
-		args:    func() []runtime.Value { return []runtime.Value{flatArray(19, 4, 2, 3), flatArray(20, 2), runtime.I64(4)} },
+		name: "matrix product of differing sizes",
+		src:  svProdSrc,
+		def:  "p",
+		args: func() []runtime.Value {
+			return []runtime.Value{flatArray(19, 4, 2, 3), flatArray(20, 2), runtime.I64(4)}
+		},
 		wantErr: true,
 	},
 	{
-		name:    "matrix recurrence, row out of range",
-		src:     svMatSrc,
-		def:     "g",
-		args:    func() []runtime.Value { return []runtime.Value{flatArray(17, 4, 2, 3), flatArray(18, 3), runtime.I64(5)} },
+		name: "matrix recurrence, row out of range",
+		src:  svMatSrc,
+		def:  "g",
+		args: func() []runtime.Value {
+			return []runtime.Value{flatArray(17, 4, 2, 3), flatArray(18, 3), runtime.I64(5)}
+		},
 		wantErr: true,
 	},
 	{
