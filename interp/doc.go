@@ -52,7 +52,9 @@
 //
 // A run of lets on short f64 vectors (an LSTM's gates and their
 // cotangents: elementwise chains, rows, adds into accumulators, their
-// rows or parts of rows) runs as one block (svblock.go): every leaf,
+// rows or parts of rows; the vectorized GMM's small matrix-vector
+// products, outer products added into rows of a rank-3 accumulator and
+// scalar adds) runs as one block (svblock.go): every leaf,
 // index and size is read and checked once at entry, the lets' values
 // live in buffers, the operations round as the fused kernels do, and the
 // steps of all lets are charged at once. A variable read after the run

@@ -27,6 +27,9 @@ import (
 //	let a = acc_zero_at(M, i)
 //	let x = acc_add(zeros(n), V)
 //	   with V a tree T, a vector leaf, or pad_like(T or leaf, lo, like)
+//	let m = t[i]                   -- a matrix, a row of a rank-3 variable
+//	let a = acc_add_at(T3, i, outer(u, v))  -- T3 rank 3, u, v vector variables
+//	let a = acc_add_at(A, i, s)    -- s a scalar, as below
 //
 // and between them lets of scalars built of variables and constants by
 // +, - and * (and / for f64), and of fields t.k of tuple variables, whose
@@ -35,8 +38,13 @@ import (
 // variables, every index built of integer variables and constants; M
 // and m are matrix variables bound before the run or accumulators of it
 // (a row of one sees the run's updates, as the row's view would), like a
-// vector variable bound before the run. Nothing in the class can fail but
-// by a size or an index; vectors are at most vbMax long.
+// vector variable bound before the run. A tree may also hold products
+// M @ v and v @ M of a matrix variable and a vector variable: the block
+// runs them with the kernels the compiled product calls (runtime.MatVec,
+// VecMat), so their sums are the same, and the outer adds with
+// runtime.OuterAddTo, as compileAccAddOuter does. Nothing in the class
+// can fail but by a size or an index; vectors are at most vbMax long,
+// products and outer products at most smallMatWork elements.
 //
 // At entry the block reads every leaf and index once and checks every
 // size, bound, row shape and the step limit; the lets' values then live
