@@ -44,9 +44,7 @@ func deadfield(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 				return e, false, err
 			}
 		}
-		if c.inplace {
-			c.mset.Add(out)
-		}
+		c.addMutable(out)
 		return out, true, nil
 	}
 }

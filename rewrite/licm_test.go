@@ -172,12 +172,6 @@ func TestLICMBounds(t *testing.T) {
 func TestLICMRandom(t *testing.T) {
 	with, without := withStep(t, "try(licm; normalize(simplify <+ constfold)); ")
 	fired := 0
-	// The standard pipeline alone trips the in-place bookkeeping's test
-	// check (checkUses: mutable variables of f$vjp, have 15, want 11, at
-	// a simplify.copy_prop) on some of progen's programs, with or without
-	// licm; the check is off for those.
-	defer func(on bool) { checkUses = on }(checkUses)
-	checkUses = false
 	for i := range 40 {
 		src := progen.Random([]byte(fmt.Sprintf("licm %d", i))).Src + "def fg(x: f64, v: [n]f64) = grad(f)(x, v)\n"
 		prog := loadSrc(t, src)
@@ -192,7 +186,6 @@ func TestLICMRandom(t *testing.T) {
 			}
 		}
 	}
-	checkUses = true
 	g := &rowGen{r: rand.New(rand.NewPCG(26, 1))}
 	inputs := [][]string{
 		{"[[0.5, -1.25], [2.0, -0.0]]", "[[1.0, 0.25], [-0.5, 3.0]]", "[1.5, -0.0]", "0.75"},

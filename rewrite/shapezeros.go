@@ -56,9 +56,7 @@ func shapeZeros(c *ctx, e ir.Expr) (ir.Expr, bool, error) {
 	if s.n == 0 {
 		return e, false, nil
 	}
-	if c.inplace {
-		c.mset.Add(out)
-	}
+	c.addMutable(out)
 	return out, true, nil
 }
 

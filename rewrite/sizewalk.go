@@ -40,14 +40,7 @@ func (r *sizeWalk) run(e ir.Expr) (ir.Expr, bool, error) {
 	if r.n == 0 {
 		return e, false, nil
 	}
-	if c.inplace {
-		c.mset.Add(out)
-		if checkUses {
-			for v := range ir.MutableVars(out) {
-				c.mutOld[v] = true
-			}
-		}
-	}
+	c.addMutable(out)
 	return out, true, nil
 }
 

@@ -183,21 +183,27 @@ func (c *ctx) fire(name string, before, after ir.Expr) error {
 // note records a rewrite like fire, for a pass that rewrites a copy of
 // the term (cse) and reports the result as a whole.
 func (c *ctx) note(name string, before, after ir.Expr) error {
-	if c.inplace {
-		// The variables that after overwrites, from facts remembered per
-		// node: ir.MutableVars(after) would walk all of after, which is
-		// most of the def for a rewrite of a let near its start.
-		c.mset.Add(after)
-		if checkUses {
-			for v := range ir.MutableVars(after) {
-				c.mutOld[v] = true
-			}
-			if !maps.Equal(c.mutOld, c.mutable) {
-				panic(fmt.Sprintf("rewrite: mutable variables of def %s: have %d, want %d", c.def, len(c.mutable), len(c.mutOld)))
-			}
+	c.addMutable(after)
+	return c.fireText(name, c.posOf(before), func() (string, string) { return short(before), short(after) })
+}
+
+// addMutable adds the variables that e, new in the term, overwrites in
+// place to c.mutable, from facts remembered per node: ir.MutableVars(e)
+// would walk all of e, which is most of the def for a rewrite of a let
+// near its start. Every pass that puts new code in the term calls it.
+func (c *ctx) addMutable(e ir.Expr) {
+	if !c.inplace {
+		return
+	}
+	c.mset.Add(e)
+	if checkUses {
+		for v := range ir.MutableVars(e) {
+			c.mutOld[v] = true
+		}
+		if !maps.Equal(c.mutOld, c.mutable) {
+			panic(fmt.Sprintf("rewrite: mutable variables of def %s: have %d, want %d", c.def, len(c.mutable), len(c.mutOld)))
 		}
 	}
-	return c.fireText(name, c.posOf(before), func() (string, string) { return short(before), short(after) })
 }
 
 // fireText records a rewrite whose description text gives (called only
