@@ -78,7 +78,8 @@ type vbExt struct {
 	ref   int
 	base  int // a row's matrix's ref (g is nil), or -1
 	g     evalFn
-	i, hi icode
+	slot  int // a local variable's slot, read in place of g; else -1
+	i, hi vbInt
 	row   bool
 	mat   bool // a row that is a matrix (of a rank-3 array)
 	slice bool
@@ -105,9 +106,9 @@ type vbStep struct {
 	// val) into buffer out.
 	zero, fresh bool
 	acc         int
-	idx         icode
+	idx         vbInt
 	pad         bool
-	lo          icode
+	lo          vbInt
 	like        int
 	// outer: acc_add_at(acc, idx, outer(u, v)) into row idx of a rank-3
 	// accumulator, out its row; scal: acc_add_at(acc, idx, s) of the
@@ -127,7 +128,7 @@ type vbOut struct {
 // svBlock is a compiled run of lets.
 type svBlock struct {
 	exts    []vbExt
-	scs     []fcode
+	scs     []vbFloat
 	nref    int
 	steps   []vbStep
 	outs    []vbOut
@@ -458,7 +459,7 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, o
 			if st.acc, err = bd.varRef(pc.Args[0].(*ir.Var)); err != nil {
 				return nil, err
 			}
-			if st.idx, err = c.typedI(pc.Args[1]); err != nil {
+			if st.idx, err = bd.intOf(pc.Args[1]); err != nil {
 				return nil, err
 			}
 			if st.u, err = bd.varRef(o.Args[0].(*ir.Var)); err != nil {
@@ -481,7 +482,7 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, o
 			if bd.isView(st.acc) {
 				return nil, nil // an add into a view: the lets run alone
 			}
-			if st.idx, err = c.typedI(pc.Args[1]); err != nil {
+			if st.idx, err = bd.intOf(pc.Args[1]); err != nil {
 				return nil, err
 			}
 			if st.val, err = bd.tree(pc.Args[2], -1); err != nil {
@@ -498,7 +499,7 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, o
 			if st.acc, err = bd.varRef(pc.Args[0].(*ir.Var)); err != nil {
 				return nil, err
 			}
-			if st.idx, err = c.typedI(pc.Args[1]); err != nil {
+			if st.idx, err = bd.intOf(pc.Args[1]); err != nil {
 				return nil, err
 			}
 			st.out = bd.newRef()
@@ -509,7 +510,7 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, o
 		case pc.Op == ir.PrimAccAdd && z != nil:
 			var err error
 			st.fresh = true
-			if st.idx, err = c.typedI(z.Args[0]); err != nil {
+			if st.idx, err = bd.intOf(z.Args[0]); err != nil {
 				return nil, err
 			}
 			if st.val, err = bd.tree(pc.Args[1], -1); err != nil {
@@ -526,7 +527,7 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, o
 				return nil, err
 			}
 			if st.at {
-				if st.idx, err = c.typedI(pc.Args[1]); err != nil {
+				if st.idx, err = bd.intOf(pc.Args[1]); err != nil {
 					return nil, err
 				}
 			}
@@ -536,7 +537,7 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, o
 				if st.like, err = bd.varRef(pad.Args[2].(*ir.Var)); err != nil {
 					return nil, err
 				}
-				if st.lo, err = c.typedI(pad.Args[1]); err != nil {
+				if st.lo, err = bd.intOf(pad.Args[1]); err != nil {
 					return nil, err
 				}
 				v = pad.Args[0]
@@ -621,8 +622,86 @@ func (bd *vbBuilder) varRef(v *ir.Var) (int, error) {
 	}
 	r := bd.newRef()
 	bd.refs[v] = r
-	bd.b.exts = append(bd.b.exts, vbExt{ref: r, g: g, base: -1})
+	bd.b.exts = append(bd.b.exts, vbExt{ref: r, g: g, base: -1, slot: bd.slotOf(v)})
 	return r, nil
+}
+
+// vbInt and vbFloat are a block's indices and scalars, read at every
+// run: a local variable's slot (s >= 0) or a constant (s vbConst) is read
+// in place, which saves a closure call each; anything else runs its typed
+// code. The slot holds what the typed code would read (typedI, typedF).
+type (
+	vbInt struct {
+		s int
+		k int64
+		f icode
+	}
+	vbFloat struct {
+		s int
+		k float64
+		f fcode
+	}
+)
+
+const vbConst = -2
+
+func (v *vbInt) at(fr *frame) int64 {
+	switch {
+	case v.s >= 0:
+		return fr.slots[v.s].I
+	case v.s == vbConst:
+		return v.k
+	}
+	return v.f(fr)
+}
+
+func (v *vbFloat) at(fr *frame) float64 {
+	switch {
+	case v.s >= 0:
+		return fr.slots[v.s].F
+	case v.s == vbConst:
+		return v.k
+	}
+	return v.f(fr)
+}
+
+// slotOf is the slot of local variable v, or -1 (a captured variable, in
+// the closure's environment).
+func (bd *vbBuilder) slotOf(v *ir.Var) int {
+	if l, ok := bd.c.resolve(v); ok && !l.env {
+		return l.idx
+	}
+	return -1
+}
+
+// intOf compiles an index of a block.
+func (bd *vbBuilder) intOf(e ir.Expr) (vbInt, error) {
+	f, err := bd.c.typedI(e)
+	x := vbInt{s: -1, f: f}
+	switch e := e.(type) {
+	case *ir.Var:
+		x.s = bd.slotOf(e)
+	case *ir.Const:
+		if k, ok := e.Val.(int64); ok {
+			x.s, x.k = vbConst, k
+		}
+	}
+	return x, err
+}
+
+// floatOf compiles a scalar of a block.
+func (bd *vbBuilder) floatOf(e ir.Expr) (vbFloat, error) {
+	f, err := bd.c.typedF(e)
+	x := vbFloat{s: -1, f: f}
+	switch e := e.(type) {
+	case *ir.Var:
+		x.s = bd.slotOf(e)
+	case *ir.Const:
+		if k, ok := e.Val.(float64); ok {
+			x.s, x.k = vbConst, k
+		}
+	}
+	return x, err
 }
 
 // tree builds the node for e, whose root writes to buffer out (-1: a
@@ -630,7 +709,7 @@ func (bd *vbBuilder) varRef(v *ir.Var) (int, error) {
 func (bd *vbBuilder) tree(e ir.Expr, out int) (*vbNode, error) {
 	c := bd.c
 	if isScalar(e.Type()) {
-		f, err := c.typedF(e)
+		f, err := bd.floatOf(e)
 		if err != nil {
 			return nil, err
 		}
@@ -649,8 +728,8 @@ func (bd *vbBuilder) tree(e ir.Expr, out int) (*vbNode, error) {
 			if err != nil {
 				return nil, err
 			}
-			ext := vbExt{ref: bd.newRef(), base: base, row: true, mat: ir.Rank(x.T) == 2}
-			if ext.i, err = c.typedI(x.Args[1]); err != nil {
+			ext := vbExt{ref: bd.newRef(), base: base, slot: -1, row: true, mat: ir.Rank(x.T) == 2}
+			if ext.i, err = bd.intOf(x.Args[1]); err != nil {
 				return nil, err
 			}
 			bd.b.exts = append(bd.b.exts, ext)
@@ -661,12 +740,15 @@ func (bd *vbBuilder) tree(e ir.Expr, out int) (*vbNode, error) {
 			if err != nil {
 				return nil, err
 			}
-			ext := vbExt{ref: bd.newRef(), g: g, base: -1, slice: true}
-			if ext.i, err = c.typedI(x.Args[1]); err != nil {
+			ext := vbExt{ref: bd.newRef(), g: g, base: -1, slot: -1, slice: true}
+			if v := varOf(x.Args[0]); v != nil {
+				ext.slot = bd.slotOf(v)
+			}
+			if ext.i, err = bd.intOf(x.Args[1]); err != nil {
 				return nil, err
 			}
 			if ext.slice {
-				if ext.hi, err = c.typedI(x.Args[2]); err != nil {
+				if ext.hi, err = bd.intOf(x.Args[2]); err != nil {
 					return nil, err
 				}
 			}
@@ -758,10 +840,15 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 		if e.base >= 0 {
 			a = x.arrs[e.base]
 		} else {
-			v, err := e.g(fr)
-			if err != nil {
-				fr.err = nil
-				return 0, false
+			var v runtime.Value
+			if e.slot >= 0 {
+				v = fr.slots[e.slot]
+			} else {
+				var err error
+				if v, err = e.g(fr); err != nil {
+					fr.err = nil
+					return 0, false
+				}
 			}
 			a, _ = v.R.(*runtime.Array)
 			x.arrs[e.ref] = a
@@ -772,7 +859,7 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 		x.cols[e.ref] = 0
 		switch {
 		case e.row:
-			j := e.i(fr)
+			j := e.i.at(fr)
 			if len(a.Shape) != 2+btoi(e.mat) || uint64(j) >= uint64(a.Len()) {
 				return 0, false
 			}
@@ -782,7 +869,7 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 				x.cols[e.ref] = a.Shape[2]
 			}
 		case e.slice:
-			lo, hi := e.i(fr), e.hi(fr)
+			lo, hi := e.i.at(fr), e.hi.at(fr)
 			if len(a.Shape) != 1 || lo < 0 || hi < lo || hi > int64(len(a.F)) {
 				return 0, false
 			}
@@ -794,8 +881,8 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 			}
 		}
 	}
-	for i, f := range b.scs {
-		x.sc[i] = f(fr)
+	for i := range b.scs {
+		x.sc[i] = b.scs[i].at(fr)
 	}
 	if fr.err != nil {
 		fr.err = nil
@@ -804,7 +891,7 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 	for i := range b.steps {
 		st := &b.steps[i]
 		if st.zero {
-			a, j := x.arrs[st.acc], st.idx(fr)
+			a, j := x.arrs[st.acc], st.idx.at(fr)
 			if a == nil || len(a.Shape) != 2 || uint64(j) >= uint64(a.Len()) {
 				return 0, false
 			}
@@ -814,7 +901,7 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 			continue
 		}
 		if st.outer {
-			a, j := x.arrs[st.acc], st.idx(fr)
+			a, j := x.arrs[st.acc], st.idx.at(fr)
 			u, v := x.vec[st.u], x.vec[st.v]
 			if a == nil || len(a.Shape) != 3 || uint64(j) >= uint64(a.Len()) ||
 				a.Shape[1] != len(u) || a.Shape[2] != len(v) || len(u)*len(v) > smallMatWork {
@@ -830,7 +917,7 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 			continue
 		}
 		if st.scal {
-			a, j := x.vec[st.acc], st.idx(fr)
+			a, j := x.vec[st.acc], st.idx.at(fr)
 			if uint64(j) >= uint64(len(a)) {
 				return 0, false
 			}
@@ -873,7 +960,7 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 		}
 		steps += int64(n) * int64(st.nodes)
 		if st.fresh {
-			if st.idx(fr) != int64(n) {
+			if st.idx.at(fr) != int64(n) {
 				return 0, false // zeros' or acc_add's own error
 			}
 			steps += 2 * int64(n) // the zeros, and the add
@@ -886,7 +973,7 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 		var dst []float64
 		switch {
 		case st.at:
-			j := st.idx(fr)
+			j := st.idx.at(fr)
 			if a == nil || len(a.Shape) != 2 || uint64(j) >= uint64(a.Len()) {
 				return 0, false
 			}
@@ -897,7 +984,7 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 		}
 		if st.pad {
 			like := x.vec[st.like]
-			lo := st.lo(fr)
+			lo := st.lo.at(fr)
 			if len(like) != len(dst) || lo < 0 || lo+int64(n) > int64(len(like)) {
 				return 0, false
 			}
@@ -965,7 +1052,7 @@ func (b *svBlock) finish(fr *frame, x *vbRun) error {
 			// accumulator of the run nobody reads after it). The index
 			// was checked at entry and reads nothing the run changed.
 			e := &b.exts[o.row]
-			fr.slots[o.s] = runtime.Arr(fr.m.Row(x.arrs[e.base], int(e.i(fr))))
+			fr.slots[o.s] = runtime.Arr(fr.m.Row(x.arrs[e.base], int(e.i.at(fr))))
 			continue
 		}
 		if a := x.arrs[o.ref]; a != nil {
