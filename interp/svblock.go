@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -376,30 +377,19 @@ func vecExpr(e ir.Expr, in map[*ir.Var]bool) bool {
 // pureInt reports whether e is an i64 built of variables and constants by
 // +, - and *: it evaluates without steps or failures.
 func pureInt(e ir.Expr, in map[*ir.Var]bool) bool {
-	if !ir.Identical(e.Type(), ir.TI64) {
-		return false
-	}
-	switch x := e.(type) {
-	case *ir.Const:
-		return true
-	case *ir.Var:
-		return !in[x]
-	case *ir.PrimCall:
-		switch x.Op {
-		case ir.PrimAdd, ir.PrimSub, ir.PrimMul:
-			if len(x.Args) != 2 {
-				return false
-			}
-			return pureInt(x.Args[0], in) && pureInt(x.Args[1], in)
-		}
-	}
-	return false
+	return pureArith(e, in, ir.TI64, ir.PrimAdd, ir.PrimSub, ir.PrimMul)
 }
 
 // pureF reports whether e is an f64 built of variables and constants by
 // +, -, * and / and negation: it evaluates without steps or failures.
 func pureF(e ir.Expr, in map[*ir.Var]bool) bool {
-	if !ir.Identical(e.Type(), ir.TF64) {
+	return pureArith(e, in, ir.TF64, ir.PrimAdd, ir.PrimSub, ir.PrimMul, ir.PrimDiv, ir.PrimNeg)
+}
+
+// pureArith reports whether e, of type t, is built of constants,
+// variables not in in, and the operators ops.
+func pureArith(e ir.Expr, in map[*ir.Var]bool, t ir.Type, ops ...*ir.Prim) bool {
+	if !ir.Identical(e.Type(), t) {
 		return false
 	}
 	switch x := e.(type) {
@@ -408,15 +398,15 @@ func pureF(e ir.Expr, in map[*ir.Var]bool) bool {
 	case *ir.Var:
 		return !in[x]
 	case *ir.PrimCall:
-		switch x.Op {
-		case ir.PrimAdd, ir.PrimSub, ir.PrimMul, ir.PrimDiv, ir.PrimNeg:
-			for _, a := range x.Args {
-				if !pureF(a, in) {
-					return false
-				}
-			}
-			return len(x.Args) > 0
+		if !slices.Contains(ops, x.Op) || len(x.Args) == 0 {
+			return false
 		}
+		for _, a := range x.Args {
+			if !pureArith(a, in, t, ops...) {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }
