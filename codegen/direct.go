@@ -48,12 +48,12 @@ func (g *gen) direct(di *defInfo, params []exportParam, results []leaf) bool {
 // false when the second compilation does not match the first (it
 // fails or allocates where the first did not), so that the caller emits
 // the call instead.
-func (g *gen) emitDirectBody(w *bytes.Buffer, di *defInfo, params []exportParam) bool {
+func (g *gen) emitDirectBody(w *bytes.Buffer, di *defInfo, name string, params []exportParam) bool {
 	// Calls resolve in the def's own program (run emits the exported
 	// functions after every program, with the last one's defs in g.defs).
 	saveDefs := g.defs
 	g.defs = di.scope
-	_, code, _, f := g.defCode(di, di.def.Params, di.def.Body, frameArgs(di, ir.Pos{}))
+	_, code, _, f := g.defCode(di, di.def.Params, di.def.Body, frameArgs(di, ir.Pos{}), name)
 	g.defs = saveDefs
 	if f.fails != di.fails || f.arena {
 		return false

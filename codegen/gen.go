@@ -355,7 +355,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	if _, err := leavesOf(di.result); err != nil {
 		return err
 	}
-	sig, code, rets, f := g.defCode(di, params, body, "")
+	sig, code, rets, f := g.defCode(di, params, body, "", "")
 	di.fails = f.fails
 	di.arena = f.arena
 	if di.value {
@@ -374,12 +374,12 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 // into the code of a Go function whose parameters are sig and results
 // rets. top, when not "", is the frame every error leaving the function
 // gets (runtime.WithFrame's arguments): the exported function's own,
-// when it holds the body itself (direct.go). The returned fn tells
-// whether the code fails and allocates.
-func (g *gen) defCode(di *defInfo, params []*ir.Var, body ir.Expr, top string) (sig []string, code, rets string, f *fn) {
+// when it holds the body itself (direct.go), owner its Go name. The
+// returned fn tells whether the code fails and allocates.
+func (g *gen) defCode(di *defInfo, params []*ir.Var, body ir.Expr, top, owner string) (sig []string, code, rets string, f *fn) {
 	d := di.def
 	f = newFn(g, di)
-	f.top = top
+	f.top, f.owner = top, owner
 	sig = []string{"ar *runtime.Arena"}
 	for _, p := range params {
 		if ft, ok := p.T.(*ir.Func); ok {
@@ -703,6 +703,9 @@ type fn struct {
 	// gets as it leaves the function (direct.go): set where an exported
 	// function holds the def's body instead of calling its function.
 	top string
+	// owner is the Go function being emitted when it is not di's own
+	// (an exported function holding the body), for comments.
+	owner string
 	// inl holds the frames of the lets of inlined code (inline.go);
 	// tuples the variables of the elements of an inlined def's tuple.
 	inl    map[*ir.Let][]string

@@ -16072,5 +16072,5 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	return r_122, r_123, r_124, r_125, r_126, r_127, nil
 }
 
-// nbLoop117 keeps the records of a parallel loop of fn_rosen.
+// nbLoop117 keeps the records of a parallel loop of Rosen.
 var nbLoop117 runtime.LoopSite
