@@ -45,9 +45,10 @@ func (g *gen) direct(di *defInfo, params []exportParam, results []leaf) bool {
 
 // emitDirectBody writes the body of di's exported function as the def's
 // own code (see above) and reports true, or writes nothing and reports
-// false when the second compilation does not match the first (it
-// fails or allocates where the first did not), so that the caller emits
-// the call instead.
+// false, so that the caller emits the call instead, when the second
+// compilation does not match the first (it fails or allocates where the
+// first did not) or when the code uses a name that an exported
+// parameter would shadow.
 func (g *gen) emitDirectBody(w *bytes.Buffer, di *defInfo, name string, params []exportParam) bool {
 	// Calls resolve in the def's own program (run emits the exported
 	// functions after every program, with the last one's defs in g.defs).
@@ -64,6 +65,13 @@ func (g *gen) emitDirectBody(w *bytes.Buffer, di *defInfo, name string, params [
 	mentioned := map[string]bool{}
 	for _, id := range identRE.FindAllString(blankStrings(code), -1) {
 		mentioned[id] = true
+	}
+	for _, p := range params {
+		if mentioned[p.name] {
+			// The code names something the parameter would hide (a
+			// parameter called float64, copy or nbLoop3): call instead.
+			return false
+		}
 	}
 	k := 0
 	for _, p := range di.def.Params {

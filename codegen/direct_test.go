@@ -27,10 +27,12 @@ export def twice(x: [n]f64) = rosen(x) + rosen(x)
 export def mean(x: [n]f64) = sum(x) / f64(n)
 export def grow(x: [n]f64) = sum(x) + 1.0
 export def vec(x: [n]f64) = x * 2.0
+export def shadow(copy: [n]f64, int: i64, float64: f64) = copy[int] * float64 + f64(n)
 `
 
 // directNames are the exported functions of directSrc that hold their
-// body; Vec returns an array and calls.
+// body; Vec returns an array, and Shadow's parameters would hide the Go
+// types its code converts to: they call their def's function.
 var directNames = []string{"Rosen", "At", "Outer", "Picks", "Stats", "Plain", "Twice", "Mean", "Grow"}
 
 // directCalls are the calls compared: values (shortest round-trip
@@ -43,6 +45,7 @@ var directCalls = []string{
 	"Picks(x, []int64{0, 1, 2, 3})", "Picks(long, bad)", "Picks(x, []int64{0, 7})",
 	"Stats(x, 0.5, []int64{3})", "Stats(x, 0.5, nil)", "Stats(nil, 1, []int64{-1, 2})",
 	"Plain(1.5, 3)", "Twice(x)", "Twice(long)", "Mean(nil)", "Mean(x)", "Grow(long)",
+	"Shadow(x, 2, 0.5)", "Shadow(x, 5, 0.5)",
 }
 
 // TestDirectExports generates directSrc twice, with the exported
@@ -146,9 +149,11 @@ func TestSame(t *testing.T) {
 			t.Errorf("%s does not hold its def's body:\n%s", name, body)
 		}
 	}
-	_, body, _ := strings.Cut(string(src), "\nfunc Vec(")
-	if body, _, _ = strings.Cut(body, "\n}\n"); !strings.Contains(body, "fn_vec(") {
-		t.Errorf("Vec, with an array result, does not call fn_vec:\n%s", body)
+	for _, name := range []string{"Vec", "Shadow"} {
+		_, body, _ := strings.Cut(string(src), "\nfunc "+name+"(")
+		if body, _, _ = strings.Cut(body, "\n}\n"); !strings.Contains(body, "fn_") {
+			t.Errorf("%s does not call its def's function:\n%s", name, body)
+		}
 	}
 }
 `)
