@@ -247,6 +247,12 @@
 // Value defs (def rosen_grad = grad(rosen)) whose value is a function
 // become functions of the lambda's parameters; other value defs become
 // getters computed once.
+// An exported function converts its arguments, calls the def's internal
+// function and converts the results; where there is nothing to convert
+// (scalar and vector parameters, scalar results, no arena) it holds the
+// def's body itself, compiled a second time with the exported
+// function's frame added to every error that leaves it, and saves a call
+// (direct.go).
 //
 // linsolve(matvec, b) is solved by runtime.GMRES (the interpreter's
 // solver) with the matvec as a Go func literal whose body is the inlined

@@ -194,7 +194,9 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 		fmt.Fprintf(w, "// Its array results are newly allocated; %sInto writes them into buffers instead.\n", name)
 	}
 	fmt.Fprintf(w, "func %s(%s) %s {\n", name, strings.Join(sig, ", "), retList(rets, fails))
-	g.emitExportBody(w, di, params, results, fails, false)
+	if !g.direct(di, params, results) || !g.emitDirectBody(w, di, name, params) {
+		g.emitExportBody(w, di, params, results, fails, false)
+	}
 	w.WriteString("}\n\n")
 	if !hasArray {
 		return

@@ -49,6 +49,9 @@ type Options struct {
 	// noFastChecks writes every size check as runtime.CheckSize (for
 	// tests: topchecks.go's fast checks must agree with it).
 	noFastChecks bool
+	// noDirect makes every exported function call its def's internal
+	// function (for tests: direct.go's bodies must agree with the call).
+	noDirect bool
 	// ColumnBlock, if positive, is the width of the blocks of columns
 	// a columnwise tail runs on, and every columnwise tail that calls a
 	// def not inlined is run so, however little work it holds (for
@@ -112,6 +115,9 @@ type defInfo struct {
 	arena  bool       // the function (or a callee) allocates from its arena
 	value  bool       // a value def of a non-function type (a cached getter)
 	skip   error      // why no function was generated
+	// scope is the defs of the def's program, by name, for calls made
+	// when its body is compiled again (direct.go).
+	scope map[string]*defInfo
 }
 
 func (g *gen) fail(format string, args ...any) {
@@ -254,6 +260,7 @@ func (g *gen) emitProgram(p *ir.Program) error {
 		}
 		g.used[name] = true
 		di.goName = name
+		di.scope = g.defs
 		g.defs[d.Name] = di
 		g.order = append(g.order, di)
 	}
@@ -348,8 +355,32 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	if _, err := leavesOf(di.result); err != nil {
 		return err
 	}
-	f := newFn(g, di)
-	sig := []string{"ar *runtime.Arena"}
+	sig, code, rets, f := g.defCode(di, params, body, "", "")
+	di.fails = f.fails
+	di.arena = f.arena
+	if di.value {
+		g.emitValueDef(di, code, partTypes(di.result))
+		return nil
+	}
+	what := "def " + d.Name
+	fmt.Fprintf(&g.body, "// %s is %s (%s).\nfunc %s(%s) %s {\n%s}\n\n", di.goName, what, d.P, di.goName, strings.Join(sig, ", "), rets, code)
+	if g.cols[d.Name] != nil {
+		g.emitColumnsWrapper(di)
+	}
+	return nil
+}
+
+// defCode compiles a def's body (params and body as emitDef found them)
+// into the code of a Go function whose parameters are sig and results
+// rets. top, when not "", is the frame every error leaving the function
+// gets (runtime.WithFrame's arguments): the exported function's own,
+// when it holds the body itself (direct.go), owner its Go name. The
+// returned fn tells whether the code fails and allocates.
+func (g *gen) defCode(di *defInfo, params []*ir.Var, body ir.Expr, top, owner string) (sig []string, code, rets string, f *fn) {
+	d := di.def
+	f = newFn(g, di)
+	f.top, f.owner = top, owner
+	sig = []string{"ar *runtime.Arena"}
 	for _, p := range params {
 		if ft, ok := p.T.(*ir.Func); ok {
 			name := f.fresh(p.Name)
@@ -397,11 +428,9 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	}
 	res := f.compile(f.inlineCalls(body))
 	resTypes := partTypes(di.result)
-	code := f.b.String()
-	di.fails = f.fails
-	di.arena = f.arena
-	rets := strings.Join(resTypes, ", ")
-	if di.fails {
+	code = f.b.String()
+	rets = strings.Join(resTypes, ", ")
+	if f.fails {
 		if rets == "" {
 			rets = "error"
 		} else {
@@ -412,7 +441,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		rets = "(" + rets + ")"
 	}
 	ret := strings.Join(res.parts, ", ")
-	if di.fails {
+	if f.fails {
 		if ret == "" {
 			ret = "nil"
 		} else {
@@ -445,16 +474,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		code = strings.Join(keep, "\n")
 	}
 	code = markUnused(dropUnreadArrays(dropDeadParts(dropWriteOnly(f.hoistScratch(code)))))
-	if di.value {
-		g.emitValueDef(di, code, resTypes)
-		return nil
-	}
-	what := "def " + d.Name
-	fmt.Fprintf(&g.body, "// %s is %s (%s).\nfunc %s(%s) %s {\n%s}\n\n", di.goName, what, d.P, di.goName, strings.Join(sig, ", "), rets, code)
-	if g.cols[d.Name] != nil {
-		g.emitColumnsWrapper(di)
-	}
-	return nil
+	return sig, code, rets, f
 }
 
 // keepResults brackets a function's code with a mark of its arena and
@@ -679,6 +699,13 @@ type fn struct {
 	// frames are the calls inlined around the code being emitted
 	// (group.go), innermost last: an error gets their frames.
 	frames []string
+	// top, when not "", is the frame of the def itself, which an error
+	// gets as it leaves the function (direct.go): set where an exported
+	// function holds the def's body instead of calling its function.
+	top string
+	// owner is the Go function being emitted when it is not di's own
+	// (an exported function holding the body), for comments.
+	owner string
 	// inl holds the frames of the lets of inlined code (inline.go);
 	// tuples the variables of the elements of an inlined def's tuple.
 	inl    map[*ir.Let][]string
@@ -767,8 +794,13 @@ func (f *fn) retErr(errExpr string) {
 		errExpr = fmt.Sprintf("runtime.WithFrame(%s, %s)", errExpr, f.frames[i])
 	}
 	if f.errHook != nil {
+		// Not a return from the function: the error goes on to code
+		// that returns it through here, without a hook, in the end.
 		f.line("%s", f.errHook(errExpr))
 		return
+	}
+	if f.top != "" {
+		errExpr = fmt.Sprintf("runtime.WithFrame(%s, %s)", errExpr, f.top)
 	}
 	f.line("return %s", strings.Join(append(append([]string(nil), f.zeros...), errExpr), ", "))
 }

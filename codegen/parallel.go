@@ -142,7 +142,7 @@ func (f *fn) parallel(n, size, seq, sum string, body func(i string) string) bool
 	// local is named _N, found by captured, but the arena ar, which a
 	// body that uses it gets its own of.)
 	caps := captured(code, lo, errs, sum)
-	site, st := f.g.loopSite(f.di), f.fresh("loop")
+	site, st := f.g.loopSite(f.di, f.owner), f.fresh("loop")
 	f.line("%s := runtime.EnterLoop(&%s, %s, %s, %d)", st, site, bindList(caps), n, grain)
 	field, result := "For", ""
 	if sum != "" {
@@ -224,15 +224,17 @@ func (f *fn) usesArena(code string) bool {
 }
 
 // loopSite declares the runtime.LoopSite of a parallel loop of di's
-// function and returns its name.
-func (g *gen) loopSite(di *defInfo) string {
+// function (or of owner, when not "") and returns its name.
+func (g *gen) loopSite(di *defInfo, owner string) string {
 	name := ""
 	for k := 1; name == "" || g.used[name]; k++ {
 		name = "nbLoop" + strconv.Itoa(k)
 	}
 	g.used[name] = true
 	what := "generated code"
-	if di != nil {
+	if owner != "" {
+		what = owner
+	} else if di != nil {
 		what = di.goName
 	}
 	fmt.Fprintf(&g.body, "// %s keeps the records of a parallel loop of %s.\nvar %s runtime.LoopSite\n\n", name, what, name)

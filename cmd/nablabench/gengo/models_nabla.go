@@ -12,12 +12,60 @@ import (
 
 // Rosen is the Nabla def rosen(x: [n]f64): f64 (models.nab:7:12).
 func Rosen(x []float64) (float64, error) {
-	var ar *runtime.Arena // nothing to allocate
-	r0_0, err := fn_rosen(ar, x, len(x))
-	if err != nil {
-		return 0, runtime.WithFrame(err, "rosen", "models.nab:7:12", "")
+	x_1 := x
+	x_2 := len(x)
+	size_3 := int64(x_2)
+	x_1 = x_1[:x_2]
+	x_4 := size_3 - int64(1)
+	n_5, err_6 := runtime.CheckSizeFast(x_4)
+	if err_6 != nil {
+		return 0, runtime.WithFrame(runtime.WithPos("models.nab:7:40", err_6), "rosen", "models.nab:7:12", "")
 	}
-	return r0_0, nil
+	var s_7 float64 = 0
+	if n_5 >= 262144 {
+		loop_38 := runtime.EnterLoop(&nbLoop117, runtime.Bind(x_1, runtime.End{}), n_5, 16384)
+		if loop_38.Sum == nil {
+			loop_38.Sum = func(lo_23, hi int) float64 {
+				x_1 := loop_38.C.H
+				s_7 := 0.0
+				for i_24 := lo_23; i_24 < hi; i_24++ {
+					i_26 := int64(i_24)
+					x_27 := i_26 + int64(1)
+					x_28 := x_1[int(x_27)]
+					x_29 := x_1[int(i_26)]
+					x_30 := x_29 * x_29
+					x_31 := x_28 - x_30
+					x_32 := x_31 * x_31
+					x_33 := 100.0 * x_32
+					x_34 := x_1[int(i_26)]
+					x_35 := 1.0 - x_34
+					x_36 := x_35 * x_35
+					x_37 := x_33 + x_36
+					s_7 += x_37
+				}
+				return s_7
+			}
+		}
+		s_7 += runtime.ParallelSum(n_5, 16384, loop_38.Sum)
+		loop_38.Leave(&nbLoop117)
+	} else {
+		for i_8 := 0; i_8 < n_5; i_8++ {
+			i_10 := int64(i_8)
+			x_11 := i_10 + int64(1)
+			x_12 := x_1[int(x_11)]
+			x_13 := x_1[int(i_10)]
+			x_14 := x_13 * x_13
+			x_15 := x_12 - x_14
+			x_16 := x_15 * x_15
+			x_17 := 100.0 * x_16
+			x_18 := x_1[int(i_10)]
+			x_19 := 1.0 - x_18
+			x_20 := x_19 * x_19
+			x_21 := x_17 + x_20
+			s_7 += x_21
+		}
+	}
+	return s_7, nil
 }
 
 // RosenGrad is the Nabla def rosen_grad(x: [n]f64): [n]f64 (models.nab:8:12).
@@ -16023,3 +16071,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	ar.Keep(mark_129, &r_122, &r_126)
 	return r_122, r_123, r_124, r_125, r_126, r_127, nil
 }
+
+// nbLoop117 keeps the records of a parallel loop of Rosen.
+var nbLoop117 runtime.LoopSite
