@@ -167,3 +167,47 @@ func TestTriSameBits(t *testing.T) {
 		t.Fatalf("only %d RUN lines", runs)
 	}
 }
+
+// TestTriSweepMatch checks which reverse passes trisweep.go compiles as
+// one sweep: the gradient of a sum of squares of Q (x − μ) with Q
+// lower-triangular (GMM's data term), not when Q is a full matrix, when
+// the cotangent's recipe reads another vector, or when the square is
+// another power. (TestTriSameBits checks the sweep's values.)
+func TestTriSweepMatch(t *testing.T) {
+	const lower = `def lower(v: [p]f64, d: i64): [d][d]f64 =
+  [if r == c then exp(v[r]) else if r > c then v[d + c * (2 * d - c - 1) / 2 + r - c - 1] else 0.0 for r < d, c < d]
+def full(v: [p]f64, d: i64): [d][d]f64 = [v[(r * d + c) % p] for r < d, c < d]
+`
+	grad := func(mat, term string) string {
+		return lower + `def f(icf: [k][p]f64, mu: [k][d]f64, x: [n][d]f64, w: [d]f64): f64 =
+  let qs = [` + mat + `(icf[j], d) for j < k]
+  in sum([logsumexp([` + term + ` for j < k]) for i < n])
+export def g(icf: [k][p]f64, mu: [k][d]f64, x: [n][d]f64, w: [d]f64) =
+  grad(fn(a, b) => f(a, b, x, w))(icf, mu)
+`
+	}
+	cases := []struct {
+		name, src string
+		want      bool
+	}{
+		{"gmm", grad("lower", "-0.5 * sum((qs[j] @ (x[i] - mu[j]))^2)"), true},
+		{"full", grad("full", "-0.5 * sum((qs[j] @ (x[i] - mu[j]))^2)"), false},
+		{"weighted", grad("lower", "-0.5 * sum(w * (qs[j] @ (x[i] - mu[j]))^2)"), false},
+		{"cube", grad("lower", "-0.5 * sum((qs[j] @ (x[i] - mu[j]))^3)"), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := pipeline.Compile(context.Background(), c.name+".nab", []byte(c.src), pipeline.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := Generate(res.Opt, Options{Package: "p"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sweepFlag.MatchString(string(out)); got != c.want {
+				t.Errorf("sweep %v, want %v", got, c.want)
+			}
+		})
+	}
+}
