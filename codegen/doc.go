@@ -66,6 +66,15 @@
 // and the full loops run again when the one element that has every term
 // is not finite.
 //
+// The reverse pass of a quadratic form of such a matrix, as reverse mode
+// writes it for GMM (c = 2.0 * (Q @ y) * s, then c @ Q into one
+// accumulator and outer(c, y) into another), is one sweep down the rows
+// of Q, four at a time, instead of three passes (trisweep.go): row r of
+// Q y gives c_r, which is added times row r of Q to the column sums of
+// c @ Q and times y to row r of Q's cotangent. The same sums in the same
+// order, so the same bits; the sweep runs where nothing can fail and y
+// is finite (the last row of Q y tells), the general code otherwise.
+//
 // # Fusion and destination passing
 //
 // Elementwise primitives on arrays, and build and map with scalar

@@ -46,6 +46,9 @@ type Options struct {
 	// noTri turns off the triangular products of tri.go (for tests: the
 	// general loops they must agree with bit for bit).
 	noTri bool
+	// noSweep turns off the one-sweep reverse pass of a quadratic form
+	// (trisweep.go; for tests: the general code it must agree with).
+	noSweep bool
 	// noFastChecks writes every size check as runtime.CheckSize (for
 	// tests: topchecks.go's fast checks must agree with it).
 	noFastChecks bool
@@ -717,6 +720,9 @@ type fn struct {
 	// triLets maps the def's let variables to their values, for
 	// isLowerTri (tri.go); made at its first use.
 	triLets map[*ir.Var]ir.Expr
+	// noSweepAt holds the lets trisweep.go compiles as the general code
+	// of a sweep (not matched again).
+	noSweepAt map[*ir.Let]bool
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -940,6 +946,10 @@ func (f *fn) compileL(e ir.Expr) val {
 			f.compileUnread(e.Value)
 			restore()
 			return f.compileL(e.Body)
+		}
+		if t := f.matchTriSweep(e); t != nil {
+			restore()
+			return f.compileTriSweep(t) // trisweep.go
 		}
 		if f.fuseRun(e) {
 			restore()

@@ -37,6 +37,9 @@ func triFlags(t *testing.T, src, name string) int {
 // triFlag matches the size test of a triangular product (triOr).
 var triFlag = regexp.MustCompile(`(?m)^\s*if [A-Za-z0-9_]+ >= 8 \{$`)
 
+// sweepFlag matches the test that chooses a sweep of trisweep.go.
+var sweepFlag = regexp.MustCompile(`(?m)^\s*if sweep_[0-9]+ \{$`)
+
 // TestLowerTri checks which products isLowerTri lets skip a half: those
 // of a build zero where the column index exceeds the row index, however
 // the condition is written, through lets, rows of a build of such
@@ -76,7 +79,9 @@ func TestLowerTri(t *testing.T) {
 }
 
 // TestTriSameBits runs every RUN of testdata/tri.nab through the Go
-// backend with the triangular products and without them (Options.noTri):
+// backend with the triangular products and the sweep of trisweep.go,
+// with the triangular products alone (Options.noSweep) and with neither
+// (Options.noTri):
 // the values must be the same bits (their JSON, which spells every float
 // exactly, equal) and the errors the same text, the interpreter's. Every
 // def with a product must have taken the triangular form.
@@ -98,14 +103,18 @@ func TestTriSameBits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var runners [2]*runner
-	for i, noTri := range []bool{false, true} {
-		code, err := Generate(res.Opt, Options{Main: true, noTri: noTri})
+	configs := []Options{{Main: true}, {Main: true, noSweep: true}, {Main: true, noTri: true}}
+	var runners [3]*runner
+	for i, opts := range configs {
+		code, err := Generate(res.Opt, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := len(triFlag.FindAllString(string(code), -1)); (n > 0) == noTri {
-			t.Fatalf("noTri %v: %d triangular checks", noTri, n)
+		if n := len(triFlag.FindAllString(string(code), -1)); (n > 0) == opts.noTri {
+			t.Fatalf("noTri %v: %d triangular checks", opts.noTri, n)
+		}
+		if n := len(sweepFlag.FindAllString(string(code), -1)); (n > 0) != (i == 0) {
+			t.Fatalf("%+v: %d sweeps", opts, n)
 		}
 		bin, err := Build(ctx, code)
 		if err != nil {
@@ -138,7 +147,7 @@ func TestTriSameBits(t *testing.T) {
 			args = append(args, v)
 		}
 		_, ierr := ip.Call(ctx, name, args, runtime.Limits{})
-		var outs [2]string
+		var outs [3]string
 		for i, r := range runners {
 			v, err := r.Call(ctx, name, args, runtime.Limits{})
 			switch {
@@ -149,12 +158,56 @@ func TestTriSameBits(t *testing.T) {
 				outs[i] = string(j)
 			}
 		}
-		if outs[0] != outs[1] {
-			t.Errorf("line %d: %s: triangular %s, full %s", n+1, name, outs[0], outs[1])
+		if outs[0] != outs[1] || outs[1] != outs[2] {
+			t.Errorf("line %d: %s: sweep %s, triangular %s, full %s", n+1, name, outs[0], outs[1], outs[2])
 		}
 		runs++
 	}
 	if runs < 30 {
 		t.Fatalf("only %d RUN lines", runs)
+	}
+}
+
+// TestTriSweepMatch checks which reverse passes trisweep.go compiles as
+// one sweep: the gradient of a sum of squares of Q (x − μ) with Q
+// lower-triangular (GMM's data term), not when Q is a full matrix, when
+// the cotangent's recipe reads another vector, or when the square is
+// another power. (TestTriSameBits checks the sweep's values.)
+func TestTriSweepMatch(t *testing.T) {
+	const lower = `def lower(v: [p]f64, d: i64): [d][d]f64 =
+  [if r == c then exp(v[r]) else if r > c then v[d + c * (2 * d - c - 1) / 2 + r - c - 1] else 0.0 for r < d, c < d]
+def full(v: [p]f64, d: i64): [d][d]f64 = [v[(r * d + c) % p] for r < d, c < d]
+`
+	grad := func(mat, term string) string {
+		return lower + `def f(icf: [k][p]f64, mu: [k][d]f64, x: [n][d]f64, w: [d]f64): f64 =
+  let qs = [` + mat + `(icf[j], d) for j < k]
+  in sum([logsumexp([` + term + ` for j < k]) for i < n])
+export def g(icf: [k][p]f64, mu: [k][d]f64, x: [n][d]f64, w: [d]f64) =
+  grad(fn(a, b) => f(a, b, x, w))(icf, mu)
+`
+	}
+	cases := []struct {
+		name, src string
+		want      bool
+	}{
+		{"gmm", grad("lower", "-0.5 * sum((qs[j] @ (x[i] - mu[j]))^2)"), true},
+		{"full", grad("full", "-0.5 * sum((qs[j] @ (x[i] - mu[j]))^2)"), false},
+		{"weighted", grad("lower", "-0.5 * sum(w * (qs[j] @ (x[i] - mu[j]))^2)"), false},
+		{"cube", grad("lower", "-0.5 * sum((qs[j] @ (x[i] - mu[j]))^3)"), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := pipeline.Compile(context.Background(), c.name+".nab", []byte(c.src), pipeline.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := Generate(res.Opt, Options{Package: "p"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sweepFlag.MatchString(string(out)); got != c.want {
+				t.Errorf("sweep %v, want %v", got, c.want)
+			}
+		})
 	}
 }

@@ -1737,7 +1737,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_608 := ar.Mark()
+	mark_800 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1906,12 +1906,12 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_87 int = 0
 	var rs_88 int = 0
 	a_89 := ar.F64w(n_83)
-	var scratch_609 []float64
-	if scratch_609_n, err := runtime.CheckSize(n_15); err == nil {
-		scratch_609 = ar.F64w(scratch_609_n)
+	var scratch_801 []float64
+	if scratch_801_n, err := runtime.CheckSize(n_15); err == nil {
+		scratch_801 = ar.F64w(scratch_801_n)
 	}
-	scratch_610 := ar.F64w(d_21)
-	scratch_611 := ar.F64w(d_22)
+	scratch_802 := ar.F64w(d_21)
+	scratch_803 := ar.F64w(d_22)
 	for i_90 := 0; i_90 < n_83; i_90++ {
 		mark_91 := ar.Mark()
 		i_92 := int64(i_90)
@@ -1919,7 +1919,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		if err_94 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_94)
 		}
-		r_95 := scratch_609[:n_93:n_93]
+		r_95 := scratch_801[:n_93:n_93]
 		for i_96 := range r_95 {
 			i_98 := int64(i_96)
 			x_99 := alphas_1[int(i_98)]
@@ -1938,7 +1938,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_106 := scratch_610[:d_21:d_21]
+			a_106 := scratch_802[:d_21:d_21]
 			if d_22 <= 32 {
 				row_104 = row_104[:d_22]
 				row_105 = row_105[:d_22]
@@ -2015,7 +2015,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 					}
 				}
 			} else {
-				x_150 := scratch_611[:d_22:d_22]
+				x_150 := scratch_803[:d_22:d_22]
 				row_104 = row_104[:len(x_150)]
 				row_105 = row_105[:len(x_150)]
 				for i_151 := range x_150 {
@@ -2215,308 +2215,396 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rev_263 []float64
 	var rev_265 []float64
 	var rev_267 []float64
+	var rev_268 int
 	var rev_269 int
 	var rev_270 int
 	var rev_271 []float64
 	var rev_272 int
 	var rev_273 int
-	rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273 = r_203, z_212, z_261, d_21, d_22, z_262, means_4, means_5
-	scratch_615 := ar.F64w(d_87)
-	scratch_617 := ar.F64w(x_11)
-	scratch_618 := ar.F64w(d_21)
-	scratch_619 := ar.F64w(d_21)
-	scratch_620 := ar.F64w(d_22)
-	for i_403 := int64(0); i_403 < n_17; i_403++ {
-		_ = a_85[int(i_403)]
-		row_406 := a_86[int(i_403)*d_87 : (int(i_403)+1)*d_87]
-		x_407 := a_89[int(i_403)]
-		r_408 := scratch_615[:d_87:d_87]
-		row_406 = row_406[:len(r_408)]
-		for i_409 := range r_408 {
-			r_408[i_409] = ((math.Exp((row_406[i_409] - x_407))) * ybar_14)
+	rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273 = r_203, z_212, z_261, n_18, d_21, d_22, z_262, means_4, means_5
+	scratch_807 := ar.F64w(d_87)
+	scratch_809 := ar.F64w(x_11)
+	scratch_810 := ar.F64w(d_21)
+	scratch_811 := ar.F64w(d_22)
+	scratch_812 := ar.F64w(d_21)
+	scratch_813 := ar.F64w(d_21)
+	scratch_814 := ar.F64w(d_22)
+	for i_499 := int64(0); i_499 < n_17; i_499++ {
+		_ = a_85[int(i_499)]
+		row_502 := a_86[int(i_499)*d_87 : (int(i_499)+1)*d_87]
+		x_503 := a_89[int(i_499)]
+		r_504 := scratch_807[:d_87:d_87]
+		row_502 = row_502[:len(r_504)]
+		for i_505 := range r_504 {
+			r_504[i_505] = ((math.Exp((row_502[i_505] - x_503))) * ybar_14)
 		}
-		var rev_411 []float64
-		var rev_413 []float64
-		var rev_415 []float64
-		var rev_417 int
-		var rev_418 int
-		var rev_419 []float64
-		var rev_420 int
-		var rev_421 int
-		rev_411, rev_413, rev_415, rev_417, rev_418, rev_419, rev_420, rev_421 = rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273
-		for i_477 := int64(0); i_477 < n_15; i_477++ {
-			if i_477 < 0 || i_477 >= int64(d_87) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_477, d_87))
+		var rev_507 []float64
+		var rev_509 []float64
+		var rev_511 []float64
+		var rev_512 int
+		var rev_513 int
+		var rev_514 int
+		var rev_515 []float64
+		var rev_516 int
+		var rev_517 int
+		rev_507, rev_509, rev_511, rev_512, rev_513, rev_514, rev_515, rev_516, rev_517 = rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273
+		for i_621 := int64(0); i_621 < n_15; i_621++ {
+			if i_621 < 0 || i_621 >= int64(d_87) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_621, d_87))
 			}
-			x_479 := r_408[int(i_477)]
-			rs_480 := d_21 * d_22
-			row_481 := a_20[int(i_477)*rs_480 : (int(i_477)+1)*rs_480]
-			row_482 := x_9[int(i_403)*x_11 : (int(i_403)+1)*x_11]
-			if i_477 < 0 || i_477 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_477, means_4))
+			x_623 := r_504[int(i_621)]
+			rs_624 := d_21 * d_22
+			row_625 := a_20[int(i_621)*rs_624 : (int(i_621)+1)*rs_624]
+			row_626 := x_9[int(i_499)*x_11 : (int(i_499)+1)*x_11]
+			if i_621 < 0 || i_621 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_621, means_4))
 			}
-			row_483 := means_3[int(i_477)*means_5 : (int(i_477)+1)*means_5]
+			row_627 := means_3[int(i_621)*means_5 : (int(i_621)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_484 := scratch_617[:x_11:x_11]
-			row_482 = row_482[:len(r_484)]
-			row_483 = row_483[:len(r_484)]
-			for i_485 := range r_484 {
-				r_484[i_485] = (row_482[i_485] - row_483[i_485])
+			r_628 := scratch_809[:x_11:x_11]
+			row_626 = row_626[:len(r_628)]
+			row_627 = row_627[:len(r_628)]
+			for i_629 := range r_628 {
+				r_628[i_629] = (row_626[i_629] - row_627[i_629])
 			}
-			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+			sweep_631 := false
+			if d_21 == d_22 && d_21 >= 8 && d_21 <= 32 && x_11 == d_22 && i_621 >= 0 && i_621 < int64(rev_516) && rev_517 == d_22 && i_621 < int64(rev_512) && rev_513 == d_21 && rev_514 == x_11 {
+				last_632 := row_625[(d_21-1)*d_22:][:d_22]
+				s_633 := 0.0
+				for c_634, v_635 := range last_632 {
+					s_633 += v_635 * r_628[c_634]
+				}
+				sweep_631 = math.Abs(s_633) <= math.MaxFloat64
 			}
-			a_487 := scratch_618[:d_21:d_21]
-			if d_22 <= 32 {
-				r_484 = r_484[:d_22]
-				if d_22 >= 8 {
-					for r_488 := range a_487 {
-						row_489 := row_481[r_488*d_22:][:min(r_488+1, d_22)]
-						s_490 := 0.0
-						for c_491, v_492 := range row_489 {
-							s_490 += v_492 * r_484[c_491]
-						}
-						a_487[r_488] = s_490
+			if sweep_631 {
+				cv_636 := scratch_810[:d_21:d_21]
+				av_637 := scratch_811[:d_22:d_22]
+				x_638 := -x_623
+				x_639 := 0.5 * x_638
+				rs_640 := rev_513 * rev_514
+				arow_641 := rev_515[i_621*int64(rev_517) : (i_621+1)*int64(rev_517)]
+				bblk_642 := rev_511[i_621*int64(rs_640) : (i_621+1)*int64(rs_640)]
+				y_643 := r_628[:d_21]
+				clear(av_637)
+				r_644 := 0
+				for ; r_644 < d_21%4; r_644++ {
+					row_645 := row_625[r_644*d_21:][:r_644+1]
+					s_646 := 0.0
+					for c_647, v_648 := range row_645 {
+						s_646 += v_648 * y_643[c_647]
 					}
-					if !(len(a_487) >= d_22 && len(a_487) > 0 && math.Abs(a_487[len(a_487)-1]) <= math.MaxFloat64) {
-						for r_488 := range a_487 {
-							row_489 := row_481[r_488*d_22 : (r_488+1)*d_22]
-							s_490 := 0.0
-							for c_491, v_492 := range row_489 {
-								s_490 += v_492 * r_484[c_491]
+					g_649 := ((2.0 * s_646) * x_639)
+					cv_636[r_644] = g_649
+					aa_650 := av_637[:len(row_645)]
+					for c_647, v_648 := range row_645 {
+						aa_650[c_647] += g_649 * v_648
+					}
+					br_651 := bblk_642[r_644*d_21:][:len(y_643)]
+					for c_647, v_648 := range y_643 {
+						br_651[c_647] += g_649 * v_648
+					}
+				}
+				for ; r_644+4 <= d_21; r_644 += 4 {
+					n_652 := r_644 + 4
+					blk_653 := row_625[r_644*d_21 : (r_644+4)*d_21]
+					q_654, q_655, q_656, q_657 := blk_653[:n_652], blk_653[d_21:][:n_652], blk_653[2*d_21:][:n_652], blk_653[3*d_21:][:n_652]
+					s_658, s_659, s_660, s_661 := 0.0, 0.0, 0.0, 0.0
+					for c_662, v_663 := range y_643[:n_652] {
+						s_658 += q_654[c_662] * v_663
+						s_659 += q_655[c_662] * v_663
+						s_660 += q_656[c_662] * v_663
+						s_661 += q_657[c_662] * v_663
+					}
+					g_664 := ((2.0 * s_658) * x_639)
+					g_665 := ((2.0 * s_659) * x_639)
+					g_666 := ((2.0 * s_660) * x_639)
+					g_667 := ((2.0 * s_661) * x_639)
+					cv_636[r_644+0] = g_664
+					cv_636[r_644+1] = g_665
+					cv_636[r_644+2] = g_666
+					cv_636[r_644+3] = g_667
+					aa_668 := av_637[:n_652]
+					for c_662 := range aa_668 {
+						aa_668[c_662] = aa_668[c_662] + g_664*q_654[c_662] + g_665*q_655[c_662] + g_666*q_656[c_662] + g_667*q_657[c_662]
+					}
+					bb_669 := bblk_642[r_644*d_21 : (r_644+4)*d_21]
+					b_670, b_671, b_672, b_673 := bb_669[:len(y_643)], bb_669[d_21:][:len(y_643)], bb_669[2*d_21:][:len(y_643)], bb_669[3*d_21:][:len(y_643)]
+					for c_662, v_663 := range y_643 {
+						b_670[c_662] += g_664 * v_663
+						b_671[c_662] += g_665 * v_663
+						b_672[c_662] += g_666 * v_663
+						b_673[c_662] += g_667 * v_663
+					}
+				}
+				if !(math.Abs(av_637[0]) <= math.MaxFloat64) {
+					for c_674 := range av_637 {
+						s_676 := 0.0
+						for r_675, v_677 := range cv_636 {
+							s_676 += v_677 * row_625[r_675*d_21+c_674]
+						}
+						av_637[c_674] = s_676
+					}
+				}
+				av_637 = av_637[:len(arow_641)]
+				for c_678 := range arow_641 {
+					arow_641[c_678] += -av_637[c_678]
+				}
+			} else {
+				if x_11 != d_22 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				}
+				a_679 := scratch_812[:d_21:d_21]
+				if d_22 <= 32 {
+					r_628 = r_628[:d_22]
+					if d_22 >= 8 {
+						for r_680 := range a_679 {
+							row_681 := row_625[r_680*d_22:][:min(r_680+1, d_22)]
+							s_682 := 0.0
+							for c_683, v_684 := range row_681 {
+								s_682 += v_684 * r_628[c_683]
 							}
-							a_487[r_488] = s_490
+							a_679[r_680] = s_682
+						}
+						if !(len(a_679) >= d_22 && len(a_679) > 0 && math.Abs(a_679[len(a_679)-1]) <= math.MaxFloat64) {
+							for r_680 := range a_679 {
+								row_681 := row_625[r_680*d_22 : (r_680+1)*d_22]
+								s_682 := 0.0
+								for c_683, v_684 := range row_681 {
+									s_682 += v_684 * r_628[c_683]
+								}
+								a_679[r_680] = s_682
+							}
+						}
+					} else {
+						for r_680 := range a_679 {
+							row_681 := row_625[r_680*d_22 : (r_680+1)*d_22]
+							s_682 := 0.0
+							for c_683, v_684 := range row_681 {
+								s_682 += v_684 * r_628[c_683]
+							}
+							a_679[r_680] = s_682
 						}
 					}
 				} else {
-					for r_488 := range a_487 {
-						row_489 := row_481[r_488*d_22 : (r_488+1)*d_22]
-						s_490 := 0.0
-						for c_491, v_492 := range row_489 {
-							s_490 += v_492 * r_484[c_491]
-						}
-						a_487[r_488] = s_490
-					}
+					runtime.Gemv(false, d_21, d_22, 1, row_625, r_628, 0, a_679)
 				}
-			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_481, r_484, 0, a_487)
-			}
-			x_493 := -x_479
-			x_494 := 0.5 * x_493
-			r_495 := scratch_619[:d_21:d_21]
-			a_487 = a_487[:len(r_495)]
-			for i_496 := range r_495 {
-				r_495[i_496] = ((2.0 * a_487[i_496]) * x_494)
-			}
-			a_498 := scratch_620[:d_22:d_22]
-			if d_22 <= 32 && d_21 <= 32 {
-				r_495 = r_495[:d_21]
-				if d_21 >= 8 {
-					c_510 := 0
-					for ; c_510+4 <= d_22; c_510 += 4 {
-						lo_516 := min(c_510, d_21)
-						s_517, s_518, s_519, s_520 := 0.0, 0.0, 0.0, 0.0
-						for r_511, v_512 := range r_495[lo_516:] {
-							o_515 := (lo_516+r_511)*d_22 + c_510
-							q_514 := row_481[o_515 : o_515+4 : o_515+4]
-							s_517 += v_512 * q_514[0]
-							s_518 += v_512 * q_514[1]
-							s_519 += v_512 * q_514[2]
-							s_520 += v_512 * q_514[3]
-						}
-						a_498[c_510], a_498[c_510+1], a_498[c_510+2], a_498[c_510+3] = s_517, s_518, s_519, s_520
-					}
-					for ; c_510 < d_22; c_510++ {
-						lo_516 := min(c_510, d_21)
-						s_513 := 0.0
-						for r_511, v_512 := range r_495[lo_516:] {
-							s_513 += v_512 * row_481[(lo_516+r_511)*d_22+c_510]
-						}
-						a_498[c_510] = s_513
-					}
-					if !(d_22 > 0 && math.Abs(a_498[0]) <= math.MaxFloat64) {
-						c_501 := 0
-						for ; c_501+4 <= d_22; c_501 += 4 {
-							s_506, s_507, s_508, s_509 := 0.0, 0.0, 0.0, 0.0
-							for r_499, v_502 := range r_495 {
-								o_505 := r_499*d_22 + c_501
-								q_504 := row_481[o_505 : o_505+4 : o_505+4]
-								s_506 += v_502 * q_504[0]
-								s_507 += v_502 * q_504[1]
-								s_508 += v_502 * q_504[2]
-								s_509 += v_502 * q_504[3]
+				x_685 := -x_623
+				x_686 := 0.5 * x_685
+				r_687 := scratch_813[:d_21:d_21]
+				a_679 = a_679[:len(r_687)]
+				for i_688 := range r_687 {
+					r_687[i_688] = ((2.0 * a_679[i_688]) * x_686)
+				}
+				a_690 := scratch_814[:d_22:d_22]
+				if d_22 <= 32 && d_21 <= 32 {
+					r_687 = r_687[:d_21]
+					if d_21 >= 8 {
+						c_702 := 0
+						for ; c_702+4 <= d_22; c_702 += 4 {
+							lo_708 := min(c_702, d_21)
+							s_709, s_710, s_711, s_712 := 0.0, 0.0, 0.0, 0.0
+							for r_703, v_704 := range r_687[lo_708:] {
+								o_707 := (lo_708+r_703)*d_22 + c_702
+								q_706 := row_625[o_707 : o_707+4 : o_707+4]
+								s_709 += v_704 * q_706[0]
+								s_710 += v_704 * q_706[1]
+								s_711 += v_704 * q_706[2]
+								s_712 += v_704 * q_706[3]
 							}
-							a_498[c_501], a_498[c_501+1], a_498[c_501+2], a_498[c_501+3] = s_506, s_507, s_508, s_509
+							a_690[c_702], a_690[c_702+1], a_690[c_702+2], a_690[c_702+3] = s_709, s_710, s_711, s_712
 						}
-						for ; c_501 < d_22; c_501++ {
-							s_503 := 0.0
-							for r_499, v_502 := range r_495 {
-								s_503 += v_502 * row_481[r_499*d_22+c_501]
+						for ; c_702 < d_22; c_702++ {
+							lo_708 := min(c_702, d_21)
+							s_705 := 0.0
+							for r_703, v_704 := range r_687[lo_708:] {
+								s_705 += v_704 * row_625[(lo_708+r_703)*d_22+c_702]
 							}
-							a_498[c_501] = s_503
+							a_690[c_702] = s_705
+						}
+						if !(d_22 > 0 && math.Abs(a_690[0]) <= math.MaxFloat64) {
+							c_693 := 0
+							for ; c_693+4 <= d_22; c_693 += 4 {
+								s_698, s_699, s_700, s_701 := 0.0, 0.0, 0.0, 0.0
+								for r_691, v_694 := range r_687 {
+									o_697 := r_691*d_22 + c_693
+									q_696 := row_625[o_697 : o_697+4 : o_697+4]
+									s_698 += v_694 * q_696[0]
+									s_699 += v_694 * q_696[1]
+									s_700 += v_694 * q_696[2]
+									s_701 += v_694 * q_696[3]
+								}
+								a_690[c_693], a_690[c_693+1], a_690[c_693+2], a_690[c_693+3] = s_698, s_699, s_700, s_701
+							}
+							for ; c_693 < d_22; c_693++ {
+								s_695 := 0.0
+								for r_691, v_694 := range r_687 {
+									s_695 += v_694 * row_625[r_691*d_22+c_693]
+								}
+								a_690[c_693] = s_695
+							}
+						}
+					} else {
+						c_693 := 0
+						for ; c_693+4 <= d_22; c_693 += 4 {
+							s_698, s_699, s_700, s_701 := 0.0, 0.0, 0.0, 0.0
+							for r_691, v_694 := range r_687 {
+								o_697 := r_691*d_22 + c_693
+								q_696 := row_625[o_697 : o_697+4 : o_697+4]
+								s_698 += v_694 * q_696[0]
+								s_699 += v_694 * q_696[1]
+								s_700 += v_694 * q_696[2]
+								s_701 += v_694 * q_696[3]
+							}
+							a_690[c_693], a_690[c_693+1], a_690[c_693+2], a_690[c_693+3] = s_698, s_699, s_700, s_701
+						}
+						for ; c_693 < d_22; c_693++ {
+							s_695 := 0.0
+							for r_691, v_694 := range r_687 {
+								s_695 += v_694 * row_625[r_691*d_22+c_693]
+							}
+							a_690[c_693] = s_695
+						}
+					}
+				} else if d_22 <= 32 {
+					clear(a_690)
+					r_687 = r_687[:d_21]
+					for r_691 := range r_687 {
+						row_692 := row_625[r_691*d_22 : (r_691+1)*d_22]
+						a_690 = a_690[:len(row_692)]
+						for c_693, v_694 := range row_692 {
+							a_690[c_693] += r_687[r_691] * v_694
 						}
 					}
 				} else {
-					c_501 := 0
-					for ; c_501+4 <= d_22; c_501 += 4 {
-						s_506, s_507, s_508, s_509 := 0.0, 0.0, 0.0, 0.0
-						for r_499, v_502 := range r_495 {
-							o_505 := r_499*d_22 + c_501
-							q_504 := row_481[o_505 : o_505+4 : o_505+4]
-							s_506 += v_502 * q_504[0]
-							s_507 += v_502 * q_504[1]
-							s_508 += v_502 * q_504[2]
-							s_509 += v_502 * q_504[3]
-						}
-						a_498[c_501], a_498[c_501+1], a_498[c_501+2], a_498[c_501+3] = s_506, s_507, s_508, s_509
-					}
-					for ; c_501 < d_22; c_501++ {
-						s_503 := 0.0
-						for r_499, v_502 := range r_495 {
-							s_503 += v_502 * row_481[r_499*d_22+c_501]
-						}
-						a_498[c_501] = s_503
-					}
+					runtime.Gemv(true, d_21, d_22, 1, row_625, r_687, 0, a_690)
 				}
-			} else if d_22 <= 32 {
-				clear(a_498)
-				r_495 = r_495[:d_21]
-				for r_499 := range r_495 {
-					row_500 := row_481[r_499*d_22 : (r_499+1)*d_22]
-					a_498 = a_498[:len(row_500)]
-					for c_501, v_502 := range row_500 {
-						a_498[c_501] += r_495[r_499] * v_502
+				if i_621 < 0 || i_621 >= int64(rev_516) {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_621, rev_516))
+				}
+				if rev_517 != d_22 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_517})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+				}
+				row_713 := rev_515[i_621*int64(rev_517) : (i_621+1)*int64(rev_517)]
+				a_690 = a_690[:len(row_713)]
+				for i_714 := range row_713 {
+					row_713[i_714] += -a_690[i_714]
+				}
+				tot_716, err_717 := runtime.MulSize(d_21, x_11)
+				if err_717 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_717)
+				}
+				_ = tot_716
+				if rev_513 != d_21 || rev_514 != x_11 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_513, rev_514})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
+				}
+				rs_718 := rev_513 * rev_514
+				row_719 := rev_511[i_621*int64(rs_718) : (i_621+1)*int64(rs_718)]
+				for i_720, xi_721 := range r_687 {
+					row_724 := row_719[i_720*len(r_628) : (i_720+1)*len(r_628)]
+					for j_722, yj_723 := range r_628 {
+						row_724[j_722] += xi_721 * yj_723
 					}
 				}
-			} else {
-				runtime.Gemv(true, d_21, d_22, 1, row_481, r_495, 0, a_498)
 			}
-			if i_477 < 0 || i_477 >= int64(rev_420) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_477, rev_420))
-			}
-			if rev_421 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_421})+" and "+runtime.ShapeString([]int{d_22})+" differ")
-			}
-			row_521 := rev_419[i_477*int64(rev_421) : (i_477+1)*int64(rev_421)]
-			a_498 = a_498[:len(row_521)]
-			for i_522 := range row_521 {
-				row_521[i_522] += -a_498[i_522]
-			}
-			tot_524, err_525 := runtime.MulSize(d_21, x_11)
-			if err_525 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_525)
-			}
-			_ = tot_524
-			if rev_417 != d_21 || rev_418 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_417, rev_418})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
-			}
-			rs_526 := rev_417 * rev_418
-			row_527 := rev_415[i_477*int64(rs_526) : (i_477+1)*int64(rs_526)]
-			for i_528, xi_529 := range r_495 {
-				row_532 := row_527[i_528*len(r_484) : (i_528+1)*len(r_484)]
-				for j_530, yj_531 := range r_484 {
-					row_532[j_530] += xi_529 * yj_531
-				}
-			}
-			rev_413[i_477] += x_479
-			rev_411[i_477] += x_479
+			rev_509[i_621] += x_623
+			rev_507[i_621] += x_623
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
 	}
-	var rev_533 []float64
-	var rev_534 int
-	var rev_535 int
-	rev_533, rev_534, rev_535 = z_211, icf_7, icf_8
-	for i_546 := int64(0); i_546 < n_15; i_546++ {
-		mark_547 := ar.Mark()
-		if i_546 < 0 || i_546 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_546, icf_7))
+	var rev_725 []float64
+	var rev_726 int
+	var rev_727 int
+	rev_725, rev_726, rev_727 = z_211, icf_7, icf_8
+	for i_738 := int64(0); i_738 < n_15; i_738++ {
+		mark_739 := ar.Mark()
+		if i_738 < 0 || i_738 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_738, icf_7))
 		}
-		row_548 := icf_6[int(i_546)*icf_8 : (int(i_546)+1)*icf_8]
+		row_740 := icf_6[int(i_738)*icf_8 : (int(i_738)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_549 := int(n_16) - int(int64(0))
-		s_550 := row_548[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_551 := ar.F64(len(s_550))
-		x_552 := z_212[int(i_546)]
-		for i_553 := range z_551 {
-			z_551[i_553] += x_552
+		n_741 := int(n_16) - int(int64(0))
+		s_742 := row_740[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_743 := ar.F64(len(s_742))
+		x_744 := z_212[int(i_738)]
+		for i_745 := range z_743 {
+			z_743[i_745] += x_744
 		}
-		if int64(0)+int64(n_549) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_549), icf_8))
+		if int64(0)+int64(n_741) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_741), icf_8))
 		}
-		if i_546 < 0 || i_546 >= int64(rev_534) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_546, rev_534))
+		if i_738 < 0 || i_738 >= int64(rev_726) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_738, rev_726))
 		}
-		if rev_535 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_535})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_727 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_727})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_554 := rev_533[i_546*int64(rev_535) : (i_546+1)*int64(rev_535)]
-		region_555 := row_554[int(int64(0))*1 : (int(int64(0))+n_549)*1]
-		z_551 = z_551[:len(region_555)]
-		for i_556 := range region_555 {
-			region_555[i_556] += z_551[i_556]
+		row_746 := rev_725[i_738*int64(rev_727) : (i_738+1)*int64(rev_727)]
+		region_747 := row_746[int(int64(0))*1 : (int(int64(0))+n_741)*1]
+		z_743 = z_743[:len(region_747)]
+		for i_748 := range region_747 {
+			region_747[i_748] += z_743[i_748]
 		}
-		ar.Release(mark_547)
+		ar.Release(mark_739)
 	}
-	var rev_557 []float64
-	var rev_558 int
-	var rev_559 int
-	rev_557, rev_558, rev_559 = z_211, icf_7, icf_8
-	for i_576 := int64(0); i_576 < n_15; i_576++ {
-		mark_577 := ar.Mark()
-		if i_576 < 0 || i_576 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_576, icf_7))
+	var rev_749 []float64
+	var rev_750 int
+	var rev_751 int
+	rev_749, rev_750, rev_751 = z_211, icf_7, icf_8
+	for i_768 := int64(0); i_768 < n_15; i_768++ {
+		mark_769 := ar.Mark()
+		if i_768 < 0 || i_768 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_768, icf_7))
 		}
-		row_578 := icf_6[int(i_576)*icf_8 : (int(i_576)+1)*icf_8]
-		r_579, r_580, r_581, r_582, r_583, r_584, err_585 := fn_qmatsplit10fwd(ar, row_578, icf_8, n_16)
-		_ = r_579
-		_ = r_580
-		_ = r_581
-		if err_585 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_585, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		row_770 := icf_6[int(i_768)*icf_8 : (int(i_768)+1)*icf_8]
+		r_771, r_772, r_773, r_774, r_775, r_776, err_777 := fn_qmatsplit10fwd(ar, row_770, icf_8, n_16)
+		_ = r_771
+		_ = r_772
+		_ = r_773
+		if err_777 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_777, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_586 := d_21 * d_22
-		row_587 := z_261[int(i_576)*rs_586 : (int(i_576)+1)*rs_586]
-		r_588, r_589, err_590 := fn_qmatsplit10bwd(ar, r_582, r_583, r_584, row_587, d_21, d_22)
-		if err_590 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_590, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_778 := d_21 * d_22
+		row_779 := z_261[int(i_768)*rs_778 : (int(i_768)+1)*rs_778]
+		r_780, r_781, err_782 := fn_qmatsplit10bwd(ar, r_774, r_775, r_776, row_779, d_21, d_22)
+		if err_782 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_782, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_576 < 0 || i_576 >= int64(rev_558) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_576, rev_558))
+		if i_768 < 0 || i_768 >= int64(rev_750) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_768, rev_750))
 		}
-		if rev_559 != r_589 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_559})+" and "+runtime.ShapeString([]int{r_589})+" differ")
+		if rev_751 != r_781 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_751})+" and "+runtime.ShapeString([]int{r_781})+" differ")
 		}
-		row_591 := rev_557[i_576*int64(rev_559) : (i_576+1)*int64(rev_559)]
-		for j_592 := range row_591 {
-			row_591[j_592] += r_588[j_592]
+		row_783 := rev_749[i_768*int64(rev_751) : (i_768+1)*int64(rev_751)]
+		for j_784 := range row_783 {
+			row_783[j_784] += r_780[j_784]
 		}
-		ar.Release(mark_577)
+		ar.Release(mark_769)
 	}
-	x_593 := n_17 * n_16
-	x_594 := float64(x_593)
-	x_595 := (-0.5) * x_594
-	x_596 := x_595 * 1.8378770664093453
-	s_597 := runtime.Sum(view_163)
-	x_598 := x_596 + s_597
-	x_599 := x_199 * s_200
-	x_600 := x_598 - x_599
-	s_601 := runtime.Sum(view_198)
-	x_602 := x_600 + s_601
-	x_603 := float64(n_15)
-	r_604, err_605 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_605 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_605, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_785 := n_17 * n_16
+	x_786 := float64(x_785)
+	x_787 := (-0.5) * x_786
+	x_788 := x_787 * 1.8378770664093453
+	s_789 := runtime.Sum(view_163)
+	x_790 := x_788 + s_789
+	x_791 := x_199 * s_200
+	x_792 := x_790 - x_791
+	s_793 := runtime.Sum(view_198)
+	x_794 := x_792 + s_793
+	x_795 := float64(n_15)
+	r_796, err_797 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_797 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_797, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_606 := x_603 * r_604
-	x_607 := x_602 - x_606
-	ar.Keep(mark_608, &r_203, &z_262, &z_211)
-	return x_607, r_203, alphas_2, z_262, means_4, means_5, z_211, icf_7, icf_8, nil
+	x_798 := x_795 * r_796
+	x_799 := x_794 - x_798
+	ar.Keep(mark_800, &r_203, &z_262, &z_211)
+	return x_799, r_203, alphas_2, z_262, means_4, means_5, z_211, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
