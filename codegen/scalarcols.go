@@ -95,11 +95,16 @@ type scalarizer struct {
 	stmts []scStmt
 	index map[string]int // statement name → its index in stmts
 	depth int            // inlined calls, to stop a runaway expansion
+	evals int            // expressions evaluated (scMaxEvals)
 }
 
 // scMaxStmts bounds the straight-line body: beyond it the unrolled code
-// would be too large to keep in registers and cache anyway.
-const scMaxStmts = 20000
+// would be too large to keep in registers and cache anyway. scMaxEvals
+// bounds the work of unrolling (loops that only move rows emit nothing).
+const (
+	scMaxStmts = 4000
+	scMaxEvals = 200000
+)
 
 func (s *scalarizer) bail(format string, args ...any) {
 	panic(scBail{fmt.Sprintf(format, args...)})
@@ -148,6 +153,9 @@ func (s *scalarizer) zeroLike(v *scVal) *scVal {
 
 // eval evaluates e on one column.
 func (s *scalarizer) eval(e ir.Expr) *scVal {
+	if s.evals++; s.evals > scMaxEvals {
+		s.bail("more than %d expressions to unroll", scMaxEvals)
+	}
 	switch e := e.(type) {
 	case *ir.Const:
 		switch c := e.Val.(type) {
