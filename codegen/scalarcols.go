@@ -9,12 +9,13 @@
 // tail is a constant once its counted loops are unrolled, its calls inlined
 // and its 0/1 seeds folded, a column of every value is a fixed set of
 // float64 numbers: a [c1]…[ck][p]f64 value is c1·…·ck scalars per column.
-// scalarizeColumns then evaluates the tail symbolically at generation
+// scalarColumns then evaluates the tail symbolically at generation
 // time, on one column, and emits the result as
 //
 //	for col := 0; col < n; col++ {
-//		v1 := x_1[col+0*n]   // the inputs' elements of this column
-//		v2 := v1 * v1        // one statement per elementwise operation
+//		v0 := x_1[col]       // the inputs' elements of this column
+//		v1 := x_1[col+1*n]
+//		v2 := v0 * v1        // one statement per elementwise operation
 //		...
 //		o_9[col+3*n] = v7    // the results' elements of this column
 //	}
@@ -26,8 +27,8 @@
 // (whose sizes dim and len give as constants), zeros_like,
 // pad_like, acc_add and acc_add_at at constant indices only move or add
 // scalars; ones(p), zeros(p) and fill(p, s) are a literal (or s) in every
-// column. Statements whose value no result reads are dropped (the
-// forward pass's tape entries only the other sweep reads, for example).
+// column. Statements whose value no result reads are dropped (BA's
+// residuals themselves, which its Jacobian computes but does not return).
 //
 // Errors: a tail is scalarized only when nothing in it can fail once its
 // indices are known (every index and slice bound is checked here, at
@@ -38,8 +39,8 @@
 // too large) makes the wrapper call the general code on the whole
 // columns, which fails as it would have. Where any construct is outside
 // this (a run-time index, an integer operation on run-time values, a
-// while loop, a primitive with no scalar rule), the tail keeps cb25's
-// blocks.
+// while loop, a primitive with no scalar rule, an accumulation of a
+// one-hot value), the tail keeps cb25's blocks.
 package codegen
 
 import (
@@ -135,7 +136,7 @@ func isLit(x string) bool {
 
 func litF(v float64) *scVal { return &scVal{kind: scF, x: constGo(v)} }
 
-// zeroLike is zeros_like of a value of type t: +0 in every f64.
+// zeroLike is zeros_like of v: +0 in every f64.
 func (s *scalarizer) zeroLike(v *scVal) *scVal {
 	switch v.kind {
 	case scF:
@@ -206,7 +207,9 @@ func (s *scalarizer) eval(e ir.Expr) *scVal {
 			s.bail("a while loop")
 		}
 		n := s.eval(e.Count)
-		if n.kind != scI || n.i > 4096 {
+		if n.kind != scI || n.i < 0 || n.i > 4096 {
+			// (A negative count is left to the general code, whatever
+			// it makes of it.)
 			s.bail("a loop count not known at generation time")
 		}
 		st := s.eval(e.Init)
@@ -246,8 +249,8 @@ func (s *scalarizer) call(e *ir.Call) *scVal {
 	for i, p := range d.Params {
 		s.env[p] = args[i]
 	}
-	// The callee's sizes: its columns' count is p; a constant size its
-	// types fix is known, any other is not a value the tail can read.
+	// The callee's size variables: the proof (colDefs.prove) allows only
+	// its columns' count.
 	for _, sv := range d.SizeVars {
 		s.env[sv.Var] = &scVal{kind: scP}
 	}
