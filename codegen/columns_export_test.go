@@ -18,8 +18,9 @@ func OutlineColumns(p *ir.Program, all bool) (*ir.Program, map[string]string) {
 	return np, out
 }
 
-// ColumnBackend is Backend with blocks of block columns, every columnwise
-// tail that calls a def run on them (Options.ColumnBlock).
+// ColumnBackend is Backend with every columnwise tail that calls a def
+// outlined (Options.ColumnBlock): run as scalar code where it can be
+// (scalarcols.go), else on blocks of block columns.
 func ColumnBackend(block int) pipeline.Backend { return goBackend{colBlock: block} }
 
 // BlockBackend is ColumnBackend with no tail run as scalar code
