@@ -43,13 +43,14 @@ var StepBackend pipeline.Backend = goBackend{steps: true}
 
 type goBackend struct {
 	steps    bool
-	colBlock int // Options.ColumnBlock (tests)
+	colBlock int  // Options.ColumnBlock (tests)
+	noScalar bool // Options.noScalarCols (tests)
 }
 
 func (goBackend) Name() string { return "go" }
 
 func (b goBackend) Load(ctx context.Context, p *ir.Program) (pipeline.Runner, error) {
-	bin, err := buildProgramCols(ctx, p, b.steps, b.colBlock)
+	bin, err := buildProgramOpts(ctx, p, Options{Main: true, Steps: b.steps, ColumnBlock: b.colBlock, noScalarCols: b.noScalar})
 	if err != nil {
 		return nil, err
 	}
@@ -66,13 +67,13 @@ func (b goBackend) Load(ctx context.Context, p *ir.Program) (pipeline.Runner, er
 // buildProgram generates the run harness's program for p, counting steps
 // or not, and builds it.
 func buildProgram(ctx context.Context, p *ir.Program, steps bool) (string, error) {
-	return buildProgramCols(ctx, p, steps, 0)
+	return buildProgramOpts(ctx, p, Options{Main: true, Steps: steps})
 }
 
-// buildProgramCols is buildProgram with blocks of colBlock columns
-// (Options.ColumnBlock; 0 for the default).
-func buildProgramCols(ctx context.Context, p *ir.Program, steps bool, colBlock int) (string, error) {
-	src, err := Generate(p, Options{Main: true, Steps: steps, ColumnBlock: colBlock})
+// buildProgramOpts is buildProgram with options of its own (tests: blocks
+// of columns, no scalar columns).
+func buildProgramOpts(ctx context.Context, p *ir.Program, opts Options) (string, error) {
+	src, err := Generate(p, opts)
 	if err != nil {
 		return "", err
 	}

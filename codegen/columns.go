@@ -35,9 +35,10 @@
 // adds no frame to an error: its code is the body's own.
 //
 // What is proven columnwise (colAna.class): constants and scalars that
-// no column feeds (uniform); elementwise primitives; rows, slices,
-// literals, builds and fills of columnwise arrays along their leading
-// axes with uniform indices and counts; zeros_like, acc_add, acc_add_at,
+// no column feeds (uniform); elementwise primitives; rows, slices, takes,
+// drops, literals, builds and fills of columnwise arrays along their
+// leading axes with uniform indices and counts; their sizes (dim, len:
+// p along the last axis, uniform along another); zeros_like, acc_add, acc_add_at,
 // pad_like and concat of columnwise arrays; ones, zeros and fill whose
 // length is p itself (a column of constants); lets, tuples, projections,
 // branches on uniform conditions, counted loops with uniform counts and
@@ -237,7 +238,7 @@ func (a *colAna) hoistable(e ir.Expr) bool {
 var colPrims = map[string]bool{
 	"index": true, "slice": true, "array": true, "build": true, "fill": true,
 	"ones": true, "zeros": true, "zeros_like": true, "acc_add": true,
-	"acc_add_at": true, "pad_like": true, "concat": true,
+	"acc_add_at": true, "pad_like": true, "concat": true, "take": true, "drop": true,
 }
 
 func (a *colAna) class1(e ir.Expr) colClass {
@@ -324,6 +325,21 @@ func (a *colAna) call(e *ir.Call) colClass {
 // prim proves a primitive call columnwise or uniform.
 func (a *colAna) prim(e *ir.PrimCall) colClass {
 	name := e.Op.Name
+	if e.Op == ir.PrimDim || e.Op == ir.PrimLen {
+		// A size of a columnwise array: the columns' count along its last
+		// axis, a constant (the same in every block) along another.
+		axis, _ := e.Aux.(int)
+		if e.Op == ir.PrimLen {
+			axis = 0
+		}
+		if a.class(e.Args[0]) != colC {
+			return colBad
+		}
+		if axis == minRank(e.Args[0].Type())-1 {
+			return colS
+		}
+		return colU
+	}
 	if !e.Op.Elementwise && !colPrims[name] {
 		return colBad
 	}
@@ -383,6 +399,8 @@ func (a *colAna) prim(e *ir.PrimCall) colClass {
 		return pick(ks[0] == colC)
 	case "slice", "concat":
 		return pick(minRank(e.T) >= 2)
+	case "take", "drop":
+		return pick(ks[0] == colC && ks[1] == colU && minRank(e.T) >= 2)
 	case "pad_like":
 		return pick(ks[0] == colC && ks[2] == colC && minRank(e.T) >= 2)
 	case "acc_add_at":
@@ -684,6 +702,9 @@ const colBlock = 256
 // def outlineColumns made, go: NAME_cols, of the same signature, which
 // runs di's function on blocks of columns (see the file comment).
 func (g *gen) emitColumnsWrapper(di *defInfo) {
+	if g.emitScalarColumns(di) {
+		return // one loop of scalar code instead of blocks (scalarcols.go)
+	}
 	block := colBlock
 	if g.opts.ColumnBlock > 0 {
 		block = g.opts.ColumnBlock

@@ -1,6 +1,8 @@
 package codegen
 
 import (
+	"slices"
+
 	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
 )
@@ -16,6 +18,26 @@ func OutlineColumns(p *ir.Program, all bool) (*ir.Program, map[string]string) {
 	return np, out
 }
 
-// ColumnBackend is Backend with blocks of block columns, every columnwise
-// tail that calls a def run on them (Options.ColumnBlock).
+// ColumnBackend is Backend with every columnwise tail that calls a def
+// outlined (Options.ColumnBlock): run as scalar code where it can be
+// (scalarcols.go), else on blocks of block columns.
 func ColumnBackend(block int) pipeline.Backend { return goBackend{colBlock: block} }
+
+// BlockBackend is ColumnBackend with no tail run as scalar code
+// (scalarcols.go): every columnwise tail on blocks.
+func BlockBackend(block int) pipeline.Backend { return goBackend{colBlock: block, noScalar: true} }
+
+// ScalarColumns generates p's Go code with blocks of block columns and
+// lists the outlined tails run as scalar code (scalarcols.go).
+func ScalarColumns(p *ir.Program, block int) ([]string, error) {
+	g := &gen{progs: []*ir.Program{p}, opts: Options{Package: "main", Main: true, ColumnBlock: block}, helpers: map[string]bool{}}
+	if _, err := g.run(); err != nil {
+		return nil, err
+	}
+	var out []string
+	for name := range g.scalar {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out, nil
+}

@@ -170,6 +170,15 @@
 // sweeps stays in cache. A failing block makes the wrapper call the def on
 // all the columns, so errors are the general code's.
 //
+// Where every index, count and condition in such a tail is a constant
+// once its counted loops are unrolled and its calls inlined (BA's
+// Jacobian), the wrapper is instead one loop over the columns whose body
+// is straight-line scalar code (scalarcols.go): a [c1]…[ck][p]f64 value is
+// c1·…·ck float64 locals per column, each elementwise operation one
+// statement, the inputs and results read and written once per element.
+// The tail then cannot fail; an argument of another shape than its type's
+// or a largest array too large sends the call to the general code.
+//
 // # Memory: arenas
 //
 // Every array a call allocates comes from an arena (runtime.Arena):

@@ -60,6 +60,9 @@ type Options struct {
 	// def not inlined is run so, however little work it holds (for
 	// tests; columns.go).
 	ColumnBlock int
+	// noScalarCols keeps every columnwise tail on blocks, none run as
+	// scalar code (for tests: scalarcols.go must agree with the blocks).
+	noScalarCols bool
 }
 
 // Generate emits Go source for a program after the opt stage: an internal
@@ -105,6 +108,7 @@ type gen struct {
 	body    bytes.Buffer            // function declarations
 	steady  string                  // what Into variants allocate (steadyAllocs)
 	cols    map[string]*colOutlined // defs run on blocks of columns (columns.go)
+	scalar  map[string]bool         // of those, the ones run as scalar code (scalarcols.go)
 }
 
 // defInfo is what callers need to know of a def's generated function.
@@ -131,6 +135,7 @@ func (g *gen) run() ([]byte, error) {
 	g.used = map[string]bool{"main": true, "init": true}
 	var all []*defInfo
 	g.cols = map[string]*colOutlined{}
+	g.scalar = map[string]bool{}
 	for _, p := range g.progs {
 		if !g.opts.Steps {
 			// Steps count per element and iteration: blocks would not
