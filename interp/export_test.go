@@ -72,3 +72,13 @@ func SetNoAccOneHot() func() {
 // AccOneHotLoops is the number of loop bodies accChain has compiled with
 // one-hot updates so far.
 func AccOneHotLoops() int64 { return accOneHotLoops.Load() }
+
+// SetNoDirectInit sets noDirectInit for the external tests and returns the
+// function that clears it.
+func SetNoDirectInit() func() {
+	noDirectInit = true
+	return func() { noDirectInit = false }
+}
+
+// DirectInits is the number of loop states loopInit has stored directly.
+func DirectInits() int64 { return directInits.Load() }
