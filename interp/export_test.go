@@ -82,3 +82,10 @@ func SetNoDirectInit() func() {
 
 // DirectInits is the number of loop states loopInit has stored directly.
 func DirectInits() int64 { return directInits.Load() }
+
+// SetSVCountAll sets svCountAll for the external tests and returns the
+// function that clears it.
+func SetSVCountAll() func() {
+	svCountAll = true
+	return func() { svCountAll = false }
+}

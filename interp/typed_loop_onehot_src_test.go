@@ -56,20 +56,24 @@ func TestLoopInitDirect(t *testing.T) {
 // (ref).
 func compileTwice(t *testing.T, src string, set func() func()) (hot, ref *interp.Interp) {
 	t.Helper()
+	return compileWith(t, src, nil), compileWith(t, src, set)
+}
+
+// compileWith compiles src with the flag set (none when set is nil).
+func compileWith(t *testing.T, src string, set func() func()) *interp.Interp {
+	t.Helper()
 	res, err := pipeline.Compile(context.Background(), "flat.nab", []byte(src), pipeline.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hot, err = interp.New(res.Opt); err != nil {
-		t.Fatal(err)
+	if set != nil {
+		defer set()()
 	}
-	done := set()
-	ref, err = interp.New(res.Opt)
-	done()
+	it, err := interp.New(res.Opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return hot, ref
+	return it
 }
 
 // sameCalls checks that hot and ref agree on def(args): the same bits or
@@ -100,4 +104,53 @@ func sameCalls(t *testing.T, hot, ref *interp.Interp, def string, args func() []
 			t.Errorf("%d steps: %v, the reference: %v", lim, err, errRef)
 		}
 	}
+}
+
+// TestSVVecWork checks that runs of lets whose only vector work is rows
+// and single-element adds are no longer blocks (svVecWork), and that the
+// calls agree with those blocks': here the GMM's two adds into [k]
+// cotangents and a row of the rank-3 Q, in the loop over components.
+func TestSVVecWork(t *testing.T) {
+	fewer := 0
+	for _, c := range append(flatCases, svVecWorkCase) {
+		t.Run(c.name, func(t *testing.T) {
+			b0 := interp.SVBlocks()
+			hot := compileWith(t, c.src, nil)
+			b1 := interp.SVBlocks()
+			ref := compileWith(t, c.src, interp.SetSVCountAll)
+			b2 := interp.SVBlocks()
+			if now, all := b1-b0, b2-b1; now > all {
+				t.Fatalf("%d blocks, %d counting every let", now, all)
+			} else if now < all {
+				fewer++
+			}
+			sameCalls(t, hot, ref, c.def, c.args, c.wantErr)
+		})
+	}
+	if fewer == 0 {
+		t.Error("no run stopped being a block")
+	}
+}
+
+// svVecWorkCase is the GMM data term with the log-determinant sum(q_j),
+// whose loop over components adds the same cotangent into alphas' and
+// sumq's.
+var svVecWorkCase = struct {
+	name    string
+	src     string
+	def     string
+	args    func() []runtime.Value
+	wantErr bool
+}{
+	name: "GMM data term with sumq",
+	src: `
+def f(alphas: [k]f64, sumq: [k]f64, qs: [k][d][d]f64, x: [n][d]f64): f64 =
+  sum([ logsumexp([ let qd = [sum([qs[j][r][c] * x[i][c] for c < d]) for r < d]
+                    in alphas[j] + sumq[j] - 0.5 * sum([qd[r] * qd[r] for r < d]) for j < k ]) for i < n ])
+def g(alphas: [k]f64, sumq: [k]f64, qs: [k][d][d]f64, x: [n][d]f64) =
+  grad(fn(a, s, q) => f(a, s, q, x))(alphas, sumq, qs)`,
+	def: "g",
+	args: func() []runtime.Value {
+		return []runtime.Value{flatArray(5, 3), flatArray(6, 3), flatArray(7, 3, 2, 2), flatArray(8, 6, 2)}
+	},
 }
