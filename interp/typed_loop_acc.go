@@ -85,7 +85,6 @@ func (c *fnComp) compileAccOneHot(e *ir.PrimCall) (evalFn, bool, error) {
 // compileAccOneHot and accChain (a loop's accumulator in a slot) share it.
 type oneHotAdd struct {
 	likes []evalFn // likes[k]: the argument of level k's zeros_like (k >= 1)
-	slots []int    // slots[k] > 0: that argument is the local in slot slots[k]-1
 	idx   []icode
 	pos   []ir.Pos
 	val   fcode
@@ -95,20 +94,12 @@ type oneHotAdd struct {
 // for the accumulator.
 func (c *fnComp) compileOneHot(levels []*ir.PrimCall) (*oneHotAdd, error) {
 	m := len(levels)
-	oh := &oneHotAdd{likes: make([]evalFn, m), slots: make([]int, m), idx: make([]icode, m), pos: make([]ir.Pos, m)}
+	oh := &oneHotAdd{likes: make([]evalFn, m), idx: make([]icode, m), pos: make([]ir.Pos, m)}
 	var err error
 	for k, l := range levels {
 		oh.pos[k] = l.P
 		if k > 0 {
-			like := l.Args[0].(*ir.PrimCall).Args[0]
-			if v, ok := like.(*ir.Var); ok {
-				// A local is read from its slot, as compileVar's code
-				// reads it, without the call.
-				if s, ok := c.locals[v]; ok {
-					oh.slots[k] = s + 1
-				}
-			}
-			if oh.likes[k], err = c.compile(like); err != nil {
+			if oh.likes[k], err = c.compile(l.Args[0].(*ir.PrimCall).Args[0]); err != nil {
 				return nil, err
 			}
 		}
@@ -132,9 +123,7 @@ func (oh *oneHotAdd) add(fr *frame, av runtime.Value) error {
 	var is [maxOneHot]int64
 	for k := 0; k < m; k++ {
 		v := av
-		if s := oh.slots[k]; s > 0 {
-			v = fr.slots[s-1]
-		} else if k > 0 {
+		if k > 0 {
 			var err error
 			if v, err = oh.likes[k](fr); err != nil {
 				return err
