@@ -19,8 +19,8 @@ import (
 // cost 100–300 ns per operation.
 //
 // The class. A run of consecutive lets with at least svMinRun of these,
-// rows and single-element adds not counted (svVecWork), (in a flat loop
-// body, revChain; anywhere else, svLet):
+// single-element adds not counted (svVecWork), (in a flat loop body,
+// revChain; anywhere else, svLet):
 //
 //	let x = T                      -- T an elementwise f64 tree of rank 1
 //	let x = m[i]                   -- a row of a matrix

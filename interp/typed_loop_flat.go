@@ -493,15 +493,16 @@ func (it *Interp) invariantRows(l *ir.Loop) []*ir.Let {
 // (svblock.go).
 const svMinRun = 3
 
-// svVecWork reports whether block let l (svBlockLet) works on whole
-// vectors: not an add into one element of a vector, nor a row read,
-// which their own code runs at a few nanoseconds, less than a block's
-// entry and exit. Only such lets count towards svMinRun: the element-wise
-// GMM's loop over components had a block of two element adds and a row,
-// which cost it about 7% of its time.
+// svVecWork reports whether block let l (svBlockLet) may work on whole
+// vectors: it is not an add into one element of a vector, which its own
+// code runs in a few nanoseconds, less than a block's entry and exit. Only
+// such lets count towards svMinRun: the element-wise GMM's loop over
+// components had a block of two element adds and a row, which cost it
+// about 5% of its time. (A row read does count: BA's block of a row of
+// [3][p] and two divisions of such rows runs faster as a block.)
 func svVecWork(l *ir.Let, in map[*ir.Var]bool) bool {
 	pc, ok := l.Value.(*ir.PrimCall)
-	return !ok || !isScalarAddAt(pc, in) && !isRow(pc)
+	return !ok || !isScalarAddAt(pc, in)
 }
 
 // svCountAll, set by tests, counts every block let towards svMinRun, as

@@ -106,10 +106,10 @@ func sameCalls(t *testing.T, hot, ref *interp.Interp, def string, args func() []
 	}
 }
 
-// TestSVVecWork checks that runs of lets whose only vector work is rows
-// and single-element adds are no longer blocks (svVecWork), and that the
-// calls agree with those blocks': here the GMM's two adds into [k]
-// cotangents and a row of the rank-3 Q, in the loop over components.
+// TestSVVecWork checks that runs of lets with fewer than three lets
+// other than single-element adds are no longer blocks (svVecWork), and
+// that the calls agree with those blocks': here the GMM's two adds into
+// [k] cotangents and a row of the rank-3 Q, in the loop over components.
 func TestSVVecWork(t *testing.T) {
 	fewer := 0
 	for _, c := range append(flatCases, svVecWorkCase) {
