@@ -40,7 +40,10 @@
 // passes run without their temporaries (typed_loop.go,
 // typed_loop_acc.go): a one-hot acc_add_at(g, i, acc_add_at(zeros_like(l),
 // j, y)) as g[i][j] += y, acc_add of an elementwise chain piece by piece,
-// and the result of a tuple loop bound by a let in slots, not a tuple.
+// and the result of a tuple loop bound by a let in slots, not a tuple. A
+// tuple loop whose body is only scalar lets and such adds into its state's
+// arrays (a vector's element, a one-hot chain into an array of any rank)
+// runs them as a flat list on the fields' slots (typed_loop_arr.go).
 // A tuple loop's body that is a chain of lets ending in the new state
 // runs as one flat list of steps (typed_loop_flat.go): state fields and
 // inner loops' results are named by their slots, accumulations are

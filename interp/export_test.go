@@ -61,3 +61,31 @@ func SVBlocks() int64 { return svBlocks.Load() }
 
 // SVRan is the number of small-vector block runs that did not fall back.
 func SVRan() int64 { return svRan.Load() }
+
+// SetNoAccOneHot sets noAccOneHot for the external tests and returns the
+// function that clears it.
+func SetNoAccOneHot() func() {
+	noAccOneHot = true
+	return func() { noAccOneHot = false }
+}
+
+// AccOneHotLoops is the number of loop bodies accChain has compiled with
+// one-hot updates so far.
+func AccOneHotLoops() int64 { return accOneHotLoops.Load() }
+
+// SetNoDirectInit sets noDirectInit for the external tests and returns the
+// function that clears it.
+func SetNoDirectInit() func() {
+	noDirectInit = true
+	return func() { noDirectInit = false }
+}
+
+// DirectInits is the number of loop states loopInit has stored directly.
+func DirectInits() int64 { return directInits.Load() }
+
+// SetSVCountAll sets svCountAll for the external tests and returns the
+// function that clears it.
+func SetSVCountAll() func() {
+	svCountAll = true
+	return func() { svCountAll = false }
+}

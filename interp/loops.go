@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -176,7 +177,7 @@ func (c *fnComp) into(e ir.Expr, k, dst int) (func(fr *frame) error, error) {
 // compileTupleLoop compiles a loop whose tuple state is used only through
 // its fields (ok is false for other loops).
 func (c *fnComp) compileTupleLoop(e *ir.Loop) (evalFn, bool, error) {
-	run, ss, ok, err := c.tupleLoop(e)
+	run, ss, ok, err := c.tupleLoop(e, -1)
 	if !ok || err != nil {
 		return nil, ok, err
 	}
@@ -194,15 +195,21 @@ func (c *fnComp) compileTupleLoop(e *ir.Loop) (evalFn, bool, error) {
 // tupleLoop compiles a loop whose tuple state is used only through its
 // fields to code that leaves the final state's fields in slots ss.. (ok
 // is false for other loops). They are scratch slots: read them at once.
-func (c *fnComp) tupleLoop(e *ir.Loop) (run func(fr *frame) error, ss int, ok bool, err error) {
+// With at >= 0 the state lives in slots at.., which the caller allocated
+// and keeps (letTupleLoop's: the result is then where the let wants it,
+// with no copy).
+func (c *fnComp) tupleLoop(e *ir.Loop, at int) (run func(fr *frame) error, ss int, ok bool, err error) {
 	tt, isTuple := e.State.T.(*ir.Tuple)
 	if !isTuple || len(tt.Elems) == 0 || !fieldsOnly(e.Body, e.State) || !fieldsOnly(e.Cond, e.State) {
 		return nil, 0, false, nil
 	}
 	k, pos := len(tt.Elems), e.P
 	base := c.depth
-	ss = c.alloc(k)
-	init, err := c.into(e.Init, k, ss)
+	ss = at
+	if at < 0 {
+		ss = c.alloc(k)
+	}
+	init, err := c.loopInit(e.Init, k, ss)
 	if err != nil {
 		return nil, 0, true, err
 	}
@@ -260,7 +267,7 @@ func (c *fnComp) tupleLoop(e *ir.Loop) (run func(fr *frame) error, ss int, ok bo
 				if i%stepBlock == 0 && !chargeBlock(fr, int(i), int(n), pos) {
 					return fr.takeErr()
 				}
-				fr.slots[ix] = runtime.Value{I: i}
+				setI(&fr.slots[ix], i) // no write barrier for R, nil already
 				if err := body(fr); err != nil {
 					return err
 				}
@@ -292,6 +299,42 @@ func (c *fnComp) tupleLoop(e *ir.Loop) (run func(fr *frame) error, ss int, ok bo
 		}
 	}, ss, true, nil
 }
+
+// loopInit compiles a loop's initial state into slots dst.. . A tuple of
+// k fields is stored field by field straight into its slot: no variable
+// in scope names a slot of dst.. (they are free, or the caller's to hold
+// the result), so, unlike into, it needs no scratch copy against a field
+// reading a slot written before it. That saves a pointer store, and its
+// write barrier while the collector marks, per field and loop run.
+func (c *fnComp) loopInit(e ir.Expr, k, dst int) (func(fr *frame) error, error) {
+	t, ok := e.(*ir.MakeTuple)
+	if !ok || len(t.Elems) != k || noDirectInit {
+		return c.into(e, k, dst)
+	}
+	elems, err := c.compileList(t.Elems)
+	if err != nil {
+		return nil, err
+	}
+	directInits.Add(1)
+	return func(fr *frame) error {
+		for j, el := range elems {
+			v, err := el(fr)
+			if err != nil {
+				return err
+			}
+			fr.slots[dst+j] = v
+		}
+		return nil
+	}, nil
+}
+
+// noDirectInit, set by tests, compiles every loop's initial state with
+// into and leaves a let's loop its own state slots; directInits counts the
+// initial states stored directly, so that the tests can tell they were.
+var (
+	noDirectInit bool
+	directInits  atomic.Int64
+)
 
 // compileAccAddAt compiles acc_add_at(acc, i, v) on a vector: acc[i] += v
 // in place, with the index and the value typed, as the primitive does.

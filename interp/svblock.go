@@ -18,8 +18,9 @@ import (
 // and shape checks, the result vector and the closure calls around it
 // cost 100–300 ns per operation.
 //
-// The class. A run of consecutive lets with at least svMinRun of these
-// (in a flat loop body, revChain; anywhere else, svLet):
+// The class. A run of consecutive lets with at least svMinRun of these,
+// single-element adds not counted (svVecWork), (in a flat loop body,
+// revChain; anywhere else, svLet):
 //
 //	let x = T                      -- T an elementwise f64 tree of rank 1
 //	let x = m[i]                   -- a row of a matrix

@@ -31,7 +31,11 @@ func (c *fnComp) letTupleLoop(e *ir.Let) (val func(fr *frame) error, base int, d
 	}
 	k := len(tt.Elems)
 	base = c.alloc(k)
-	run, ss, ok, err := c.tupleLoop(l)
+	at := base // the loop's state is the let's tuple
+	if noDirectInit {
+		at = -1
+	}
+	run, ss, ok, err := c.tupleLoop(l, at)
 	if !ok || err != nil {
 		c.depth = base
 		return nil, 0, nil, ok, err
@@ -48,7 +52,9 @@ func (c *fnComp) letTupleLoop(e *ir.Let) (val func(fr *frame) error, base int, d
 		if err := run(fr); err != nil {
 			return err
 		}
-		copy(fr.slots[base:base+k], fr.slots[ss:ss+k])
+		if ss != base {
+			copy(fr.slots[base:base+k], fr.slots[ss:ss+k])
+		}
 		return nil
 	}, base, dead, true, nil
 }

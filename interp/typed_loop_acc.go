@@ -60,78 +60,107 @@ func (c *fnComp) compileAccOneHot(e *ir.PrimCall) (evalFn, bool, error) {
 	if levels == nil {
 		return nil, false, nil
 	}
-	m := len(levels)
 	acc, err := c.compile(e.Args[0])
 	if err != nil {
 		return nil, true, err
 	}
-	likes := make([]evalFn, m) // likes[k]: the argument of level k's zeros_like (k >= 1)
-	idx := make([]icode, m)
-	pos := make([]ir.Pos, m)
-	for k, l := range levels {
-		pos[k] = l.P
-		if k > 0 {
-			if likes[k], err = c.compile(l.Args[0].(*ir.PrimCall).Args[0]); err != nil {
-				return nil, true, err
-			}
-		}
-		if idx[k], err = c.typedI(l.Args[1]); err != nil {
-			return nil, true, err
-		}
-	}
-	val, err := c.typedF(levels[m-1].Args[2])
+	oh, err := c.compileOneHot(levels)
 	if err != nil {
 		return nil, true, err
 	}
 	return func(fr *frame) (runtime.Value, error) {
-		var arrs [maxOneHot]*runtime.Array // arrs[0] the accumulator, arrs[k] level k's like
-		var is [maxOneHot]int64
 		av, err := acc(fr)
 		if err != nil {
 			return av, err
 		}
-		// Arguments in the primitives' order: A, i1, L2, i2, ..., Lm, im, y.
-		for k := 0; k < m; k++ {
-			v := av
-			if k > 0 {
-				if v, err = likes[k](fr); err != nil {
-					return runtime.Value{}, err
-				}
-			}
-			a, _ := v.R.(*runtime.Array)
-			if a == nil || a.Kind != runtime.ElemF64 || len(a.Shape) != m-k {
-				return runtime.Value{}, internalErrorf(pos[k], "acc_add_at of %s", describe(v))
-			}
-			arrs[k] = a
-			if is[k] = idx[k](fr); fr.err != nil {
-				return runtime.Value{}, fr.takeErr()
-			}
-		}
-		y := val(fr)
-		if fr.err != nil {
-			return runtime.Value{}, fr.takeErr()
-		}
-		// The checks and steps of the levels, innermost first.
-		for k := m - 1; k >= 0; k-- {
-			a := arrs[k]
-			if err := runtime.CheckIndex(is[k], a.Len()); err != nil {
-				return runtime.Value{}, errAt(pos[k], err)
-			}
-			if k == m-1 {
-				continue // a vector: no row shape, no steps
-			}
-			if !runtime.SameShape(a.Shape[1:], arrs[k+1].Shape) {
-				return runtime.Value{}, errAt(pos[k], fmt.Errorf("acc_add_at: row shapes %s and %s differ", runtime.ShapeString(a.Shape[1:]), runtime.ShapeString(arrs[k+1].Shape)))
-			}
-			if k == 0 {
-				addOneHot(arrs[0], is[:m], y)
-			}
-			if err := fr.m.Step(int64(a.RowSize())); err != nil {
-				return runtime.Value{}, errAt(pos[k], err)
-			}
+		if err := oh.add(fr, av); err != nil {
+			return runtime.Value{}, err
 		}
 		return av, nil
 	}, true, nil
+}
+
+// oneHotAdd is a one-hot chain's code after its accumulator: the
+// arguments of its levels, compiled once, and the update they make.
+// compileAccOneHot and accChain (a loop's accumulator in a slot) share it.
+type oneHotAdd struct {
+	likes []evalFn // likes[k]: the argument of level k's zeros_like (k >= 1)
+	idx   []icode
+	pos   []ir.Pos
+	val   fcode
+}
+
+// compileOneHot compiles the levels of a one-hot chain (oneHotChain) but
+// for the accumulator.
+func (c *fnComp) compileOneHot(levels []*ir.PrimCall) (*oneHotAdd, error) {
+	m := len(levels)
+	oh := &oneHotAdd{likes: make([]evalFn, m), idx: make([]icode, m), pos: make([]ir.Pos, m)}
+	var err error
+	for k, l := range levels {
+		oh.pos[k] = l.P
+		if k > 0 {
+			if oh.likes[k], err = c.compile(l.Args[0].(*ir.PrimCall).Args[0]); err != nil {
+				return nil, err
+			}
+		}
+		if oh.idx[k], err = c.typedI(l.Args[1]); err != nil {
+			return nil, err
+		}
+	}
+	if oh.val, err = c.typedF(levels[m-1].Args[2]); err != nil {
+		return nil, err
+	}
+	return oh, nil
+}
+
+// add evaluates the chain's arguments in the primitives' order (A, i1,
+// L2, i2, ..., Lm, im, y; av is A's value, already evaluated), then makes
+// the levels' checks and charges their steps innermost first, adding y
+// into av in place once every check has passed.
+func (oh *oneHotAdd) add(fr *frame, av runtime.Value) error {
+	m := len(oh.idx)
+	var arrs [maxOneHot]*runtime.Array // arrs[0] the accumulator, arrs[k] level k's like
+	var is [maxOneHot]int64
+	for k := 0; k < m; k++ {
+		v := av
+		if k > 0 {
+			var err error
+			if v, err = oh.likes[k](fr); err != nil {
+				return err
+			}
+		}
+		a, _ := v.R.(*runtime.Array)
+		if a == nil || a.Kind != runtime.ElemF64 || len(a.Shape) != m-k {
+			return internalErrorf(oh.pos[k], "acc_add_at of %s", describe(v))
+		}
+		arrs[k] = a
+		if is[k] = oh.idx[k](fr); fr.err != nil {
+			return fr.takeErr()
+		}
+	}
+	y := oh.val(fr)
+	if fr.err != nil {
+		return fr.takeErr()
+	}
+	for k := m - 1; k >= 0; k-- {
+		a := arrs[k]
+		if err := runtime.CheckIndex(is[k], a.Len()); err != nil {
+			return errAt(oh.pos[k], err)
+		}
+		if k == m-1 {
+			continue // a vector: no row shape, no steps
+		}
+		if !runtime.SameShape(a.Shape[1:], arrs[k+1].Shape) {
+			return errAt(oh.pos[k], fmt.Errorf("acc_add_at: row shapes %s and %s differ", runtime.ShapeString(a.Shape[1:]), runtime.ShapeString(arrs[k+1].Shape)))
+		}
+		if k == 0 {
+			addOneHot(arrs[0], is[:m], y)
+		}
+		if err := fr.m.Step(int64(a.RowSize())); err != nil {
+			return errAt(oh.pos[k], err)
+		}
+	}
+	return nil
 }
 
 // addOneHot adds to row is[0] of a the row that is zero but for y at

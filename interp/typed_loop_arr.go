@@ -1,6 +1,8 @@
 package interp
 
 import (
+	"sync/atomic"
+
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -17,6 +19,13 @@ import (
 // field's array in place, with compileAccAddAt's checks, order and
 // message. The final tuple names the fields in order, so the state is
 // already where the next iteration reads it.
+//
+// A field of higher rank (a [k][d] or [k][d][d] accumulator of the
+// element-wise GMM's reverse loops over d) takes one-hot chains
+// acc_add_at(g, i, acc_add_at(zeros_like(l), j, y)) as g[i][j] += y, run
+// by the code compileAccOneHot runs (oneHotAdd), so its checks, order,
+// positions and steps are the same. Such loops went through revChain,
+// which boxes each update's result into the field's slot.
 
 // accOp is one let of the chain: a scalar let (store) or an add into
 // field slot s.
@@ -26,6 +35,7 @@ type accOp struct {
 	idx   icode
 	val   fcode
 	pos   ir.Pos
+	oh    *oneHotAdd // a one-hot chain into field slot s
 }
 
 // accChain compiles body e of a tuple loop whose k fields live in slots
@@ -45,9 +55,12 @@ func (c *fnComp) accChain(e ir.Expr, state *ir.Var, k, ss int) (func(fr *frame) 
 		if l.Var == nil {
 			return nil, false, nil
 		}
-		if p, ok := l.Value.(*ir.Proj); ok && p.X == ir.Expr(state) && ir.Rank(p.Type()) == 1 && fieldUses(l.Body, state, p.Index) == 0 {
+		if p, ok := l.Value.(*ir.Proj); ok && p.X == ir.Expr(state) && fieldUses(l.Body, state, p.Index) == 0 {
 			field[l.Var] = p.Index
-		} else if a, ok := accOnField(l.Value, field); ok {
+		} else if a, ok := accOnField(l.Value, field); ok || oneHotOnField(l.Value, field) {
+			if !ok {
+				a = l.Value.(*ir.PrimCall).Args[0].(*ir.Var)
+			}
 			// Linear: the updated array is never read again.
 			if varUses(l.Body, a) > 0 {
 				return nil, false, nil
@@ -70,7 +83,7 @@ func (c *fnComp) accChain(e ir.Expr, state *ir.Var, k, ss int) (func(fr *frame) 
 		}
 	}
 	for _, tf := range state.T.(*ir.Tuple).Elems {
-		if kd, ok := ir.Leaf(tf); !ok || kd != ir.F64 || ir.Rank(tf) != 1 {
+		if kd, ok := ir.Leaf(tf); !ok || kd != ir.F64 || ir.Rank(tf) < 1 || ir.Rank(tf) > 1 && noAccOneHot {
 			return nil, false, nil
 		}
 	}
@@ -92,6 +105,13 @@ func (c *fnComp) accChain(e ir.Expr, state *ir.Var, k, ss int) (func(fr *frame) 
 				continue
 			}
 			op.s, op.pos = ss+f, p.P
+			if levels := oneHotChain(p); levels != nil {
+				if op.oh, err = c.compileOneHot(levels); err != nil {
+					return nil, true, err
+				}
+				ops = append(ops, op)
+				continue
+			}
 			if op.idx, err = c.typedI(p.Args[1]); err != nil {
 				return nil, true, err
 			}
@@ -107,12 +127,24 @@ func (c *fnComp) accChain(e ir.Expr, state *ir.Var, k, ss int) (func(fr *frame) 
 		}
 		ops = append(ops, op)
 	}
+	for _, op := range ops {
+		if op.oh != nil {
+			accOneHotLoops.Add(1)
+			break
+		}
+	}
 	return func(fr *frame) error {
 		for n := range ops {
 			op := &ops[n]
 			if op.store != nil {
 				if op.store(fr); fr.err != nil {
 					return fr.takeErr()
+				}
+				continue
+			}
+			if op.oh != nil {
+				if err := op.oh.add(fr, fr.slots[op.s]); err != nil {
+					return err
 				}
 				continue
 			}
@@ -152,6 +184,30 @@ func accOnField(e ir.Expr, field map[*ir.Var]int) (*ir.Var, bool) {
 	}
 	return a, true
 }
+
+// oneHotOnField reports whether e is a one-hot chain (oneHotChain) into
+// an array let standing for a field.
+func oneHotOnField(e ir.Expr, field map[*ir.Var]int) bool {
+	p, ok := e.(*ir.PrimCall)
+	if !ok || noAccOneHot || oneHotChain(p) == nil {
+		return false
+	}
+	a, ok := p.Args[0].(*ir.Var)
+	if !ok {
+		return false
+	}
+	_, ok = field[a]
+	return ok
+}
+
+// noAccOneHot, set by tests, keeps one-hot chains out of accChain (the
+// loops then go through revChain, the reference they are compared with);
+// accOneHotLoops counts the bodies accChain has compiled with one, so
+// that the tests can tell the path ran.
+var (
+	noAccOneHot    bool
+	accOneHotLoops atomic.Int64
+)
 
 // varUses counts the occurrences of v in e.
 func varUses(e ir.Expr, v *ir.Var) int {
