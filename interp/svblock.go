@@ -36,7 +36,8 @@ import (
 // +, - and * (and / for f64), and of fields t.k of tuple variables, whose
 // own code runs first. The trees' leaves are f64 variables and constants
 // (and such scalars), vector variables, rows m[i] and slices v[lo:hi] of
-// variables, every index built of integer variables and constants; M
+// variables (or of a row let of the run: r = w[i] then r[lo:hi]), every
+// index built of integer variables and constants; M
 // and m are matrix variables bound before the run or accumulators of it
 // (a row of one sees the run's updates, as the row's view would), like a
 // vector variable bound before the run. A tree may also hold products
@@ -55,9 +56,13 @@ import (
 // lets are charged at once (the same number the lets charge: one per
 // element and operation, one per element added, cleared or made). A
 // variable the rest of the body reads gets the array the let would have
-// made. When anything disagrees (a size, an index out of range, the steps
-// left), the block runs the lets' own compiled code instead, which fails
-// as and where they fail: reading the leaves changed nothing.
+// made; a new one (a buffer's) goes into the array of an accumulator the
+// run added into in place and nothing reads after it, when there is one
+// of its length (donors). pad_like's like may be any vector variable,
+// the run's too: only its length counts. When anything disagrees (a
+// size, an index out of range, the steps left), the block runs the lets'
+// own compiled code instead, which fails as and where they fail: reading
+// the leaves changed nothing.
 
 // A ref names a vector of one run of a block: an outside read (a
 // variable's array, a row, a slice) or a buffer of the block's context.
@@ -157,6 +162,8 @@ type vbCtx struct {
 // vbRefs and vbScalars bound the refs and scalars of a block: a run's
 // state (vbRun) is an array on the Go stack, where storing a slice or a
 // pointer costs no write barrier and nothing needs clearing afterwards.
+// The LSTM's reverse layer body, one run from its rows to its last pad,
+// has 67 refs.
 const (
 	vbRefs    = 96
 	vbScalars = 16
