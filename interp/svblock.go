@@ -654,7 +654,7 @@ func (bd *vbBuilder) donors(run []*ir.Let, rest ir.Expr) {
 		}
 		for k := range bd.b.outs {
 			o := &bd.b.outs[k]
-			if o.row >= 0 || o.donor >= 0 || bd.isExt(o.ref) {
+			if o.row >= 0 || o.donor >= 0 || o.s == s || bd.isExt(o.ref) {
 				continue
 			}
 			o.donor, o.donorSlot = r, s
