@@ -644,6 +644,12 @@ func (bd *vbBuilder) donors(run []*ir.Let, rest ir.Expr) {
 		if !ok || varUses(rest, l.Var) != 0 || varUses(rest, a) != 0 || varUses(rest, t) != 0 {
 			continue
 		}
+		if _, inSlots := c.fields[t]; inSlots {
+			// A loop's result kept in slots: its fresh fields are
+			// recycled after the let's body (releaseFields), which the
+			// out may outlive.
+			continue
+		}
 		r, ok := bd.refs[a]
 		if !ok || used[r] || bd.isView(r) {
 			continue
