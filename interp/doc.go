@@ -61,7 +61,9 @@
 // index and size is read and checked once at entry, the lets' values
 // live in buffers, the operations round as the fused kernels do, and the
 // steps of all lets are charged at once. A variable read after the run
-// gets the array its let would have made. When a check fails the block
+// gets the array its let would have made, or, when it is new, the array
+// of an accumulator the run added into and nothing reads after it (a
+// reverse loop's cotangent handed on). When a check fails the block
 // runs the lets' own code, so errors and their positions are theirs.
 //
 // # Fusion
@@ -90,7 +92,9 @@
 //
 // The body of a build or map of tuples (a reverse pass's tape) takes its
 // small vectors, tuples and boxed arrays from chunks of an arena instead
-// of one allocation each (tape.go); the values are the same. Temporaries
+// of one allocation each (tape.go), and so does update's copy of a small
+// f64 array there (a recurrence's saved state, tape_update.go); the
+// values are the same. Temporaries
 // in such a body that cannot reach the tape (an operand that dies at its
 // use, the body of a comprehension of scalars) take recycled arrays
 // instead (scratch.go).

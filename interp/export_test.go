@@ -89,3 +89,33 @@ func SetSVCountAll() func() {
 	svCountAll = true
 	return func() { svCountAll = false }
 }
+
+// SetNoTapeUpdate sets noTapeUpdate for the external tests and returns
+// the function that clears it.
+func SetNoTapeUpdate() func() {
+	noTapeUpdate = true
+	return func() { noTapeUpdate = false }
+}
+
+// TapeUpdates is the number of update copies carved from a tape arena.
+func TapeUpdates() int64 { return tapeUpdates.Load() }
+
+// SetNoSVDonor sets noSVDonor for the external tests and returns the
+// function that clears it.
+func SetNoSVDonor() func() {
+	noSVDonor = true
+	return func() { noSVDonor = false }
+}
+
+// SVDonated is the number of block outs written into a donor's array.
+func SVDonated() int64 { return svDonated.Load() }
+
+// SetNoSVRowSlice sets noSVRowSlice for the external tests and returns
+// the function that clears it.
+func SetNoSVRowSlice() func() {
+	noSVRowSlice = true
+	return func() { noSVRowSlice = false }
+}
+
+// SVRowSlices is the number of block runs that read slices of their rows.
+func SVRowSlices() int64 { return svRowSlices.Load() }

@@ -66,6 +66,9 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if fn, ok, err := c.compileUpdate(e); ok || err != nil {
 		return fn, err
 	}
+	if fn, ok, err := c.compileTapeUpdate(e); ok || err != nil {
+		return fn, err
+	}
 	if fn, ok, err := c.compileSmallMatmul(e); ok || err != nil {
 		return fn, err
 	}

@@ -37,7 +37,8 @@ import (
 // +, - and * (and / for f64), and of fields t.k of tuple variables, whose
 // own code runs first. The trees' leaves are f64 variables and constants
 // (and such scalars), vector variables, rows m[i] and slices v[lo:hi] of
-// variables, every index built of integer variables and constants; M
+// variables (or of a row let of the run: r = w[i] then r[lo:hi]), every
+// index built of integer variables and constants; M
 // and m are matrix variables bound before the run or accumulators of it
 // (a row of one sees the run's updates, as the row's view would), like a
 // vector variable bound before the run. A tree may also hold products
@@ -56,9 +57,13 @@ import (
 // lets are charged at once (the same number the lets charge: one per
 // element and operation, one per element added, cleared or made). A
 // variable the rest of the body reads gets the array the let would have
-// made. When anything disagrees (a size, an index out of range, the steps
-// left), the block runs the lets' own compiled code instead, which fails
-// as and where they fail: reading the leaves changed nothing.
+// made; a new one (a buffer's) goes into the array of an accumulator the
+// run added into in place and nothing reads after it, when there is one
+// of its length (donors). pad_like's like may be any vector variable,
+// the run's too: only its length counts. When anything disagrees (a
+// size, an index out of range, the steps left), the block runs the lets'
+// own compiled code instead, which fails as and where they fail: reading
+// the leaves changed nothing.
 
 // A ref names a vector of one run of a block: an outside read (a
 // variable's array, a row, a slice) or a buffer of the block's context.
@@ -125,6 +130,11 @@ type vbOut struct {
 	s   int
 	ref int
 	row int // a row let's ext, whose view it makes; else -1
+	// donor, for a buffer: the ref of an outside vector the run added
+	// into and nothing reads after it (vbBuilder.donors), whose array
+	// takes the buffer's elements when the lengths agree; else -1.
+	// donorSlot is the slot of its variable, cleared then.
+	donor, donorSlot int
 }
 
 // svBlock is a compiled run of lets.
@@ -138,9 +148,11 @@ type svBlock struct {
 	tape    int
 	pos     ir.Pos
 	general []flatOp // the lets' own compiled code
-	pre     []int    // the scalar and field lets, by index in general
-	spare   atomic.Pointer[vbCtx]
-	pool    sync.Pool
+	// rowSlice: the block reads slices of rows it reads (svRowSlices).
+	rowSlice bool
+	pre      []int // the scalar and field lets, by index in general
+	spare    atomic.Pointer[vbCtx]
+	pool     sync.Pool
 }
 
 // vbCtx is a block's buffers' storage, by ref, taken for one run.
@@ -151,8 +163,10 @@ type vbCtx struct {
 // vbRefs and vbScalars bound the refs and scalars of a block: a run's
 // state (vbRun) is an array on the Go stack, where storing a slice or a
 // pointer costs no write barrier and nothing needs clearing afterwards.
+// The LSTM's reverse layer body, one run from its rows to its last pad,
+// has 67 refs; a larger bound would grow the state every run zeroes.
 const (
-	vbRefs    = 64
+	vbRefs    = 72
 	vbScalars = 16
 )
 
@@ -185,8 +199,9 @@ func (bd *vbBuilder) newRef() int {
 func (bd *vbBuilder) newBuf() int { return bd.newRef() }
 
 // svBlockLet reports whether let l is in the block's class, given the
-// variables bound by the run before it (in).
-func svBlockLet(l *ir.Let, in map[*ir.Var]bool) bool {
+// variables bound by the run before it (in) and those of them that are
+// rows (rows: their slices are the block's leaves too).
+func svBlockLet(l *ir.Let, in, rows map[*ir.Var]bool) bool {
 	if l.Var != nil && svPreLet(l, in) {
 		return true
 	}
@@ -205,7 +220,7 @@ func svBlockLet(l *ir.Let, in map[*ir.Var]bool) bool {
 	}
 	if isRow(pc) {
 		// A row of a matrix: the let names the elements the block reads.
-		return isF64Rank(pc.T, 1, 1) && vecExpr(pc, in)
+		return isF64Rank(pc.T, 1, 1) && vecExpr(pc, in, rows)
 	}
 	switch pc.Op {
 	case ir.PrimAccZeroAt:
@@ -229,22 +244,24 @@ func svBlockLet(l *ir.Let, in map[*ir.Var]bool) bool {
 		v := pc.Args[len(pc.Args)-1]
 		if z := zerosOf(pc.Args[0]); z != nil && !at {
 			// acc_add(zeros(n), v): a new vector.
-			return pureInt(z.Args[0], in) && isF64Rank(v.Type(), 1, 1) && vecExpr(v, in)
+			return pureInt(z.Args[0], in) && isF64Rank(v.Type(), 1, 1) && vecExpr(v, in, rows)
 		}
 		if pad, ok := v.(*ir.PrimCall); ok && pad.Op == ir.PrimPadLike {
 			if len(pad.Args) != 3 || !isF64Rank(pad.T, 1, 1) {
 				return false
 			}
+			// like (only its length counts) may be the run's: a row let's
+			// or a buffer's length is known when the add is checked.
 			like, ok := pad.Args[2].(*ir.Var)
-			if !ok || in[like] || !pureInt(pad.Args[1], in) {
+			if !ok || noSVRowSlice && in[like] || !pureInt(pad.Args[1], in) {
 				return false
 			}
 			v = pad.Args[0]
 		}
-		return isF64Rank(v.Type(), 1, 1) && vecExpr(v, in)
+		return isF64Rank(v.Type(), 1, 1) && vecExpr(v, in, rows)
 	}
 	_, ok = fusibleOp(pc)
-	return ok && ir.Rank(pc.T) == 1 && vecExpr(pc, in)
+	return ok && ir.Rank(pc.T) == 1 && vecExpr(pc, in, rows)
 }
 
 // isMatRow reports whether e is a row m[i] of a rank-3 f64 variable: a
@@ -339,7 +356,7 @@ func isF64Rank(t ir.Type, lo, hi int) bool {
 
 // vecExpr reports whether e is a scalar leaf, or of rank 1 an elementwise
 // tree over the block's leaves.
-func vecExpr(e ir.Expr, in map[*ir.Var]bool) bool {
+func vecExpr(e ir.Expr, in, rows map[*ir.Var]bool) bool {
 	if isScalar(e.Type()) {
 		return pureF(e, in)
 	}
@@ -355,7 +372,7 @@ func vecExpr(e ir.Expr, in map[*ir.Var]bool) bool {
 		}
 		if _, ok := fusibleOp(x); ok {
 			for _, a := range x.Args {
-				if !vecExpr(a, in) {
+				if !vecExpr(a, in, rows) {
 					return false
 				}
 			}
@@ -368,8 +385,9 @@ func vecExpr(e ir.Expr, in map[*ir.Var]bool) bool {
 			return ok && isF64Rank(m.T, 2, 2) && pureInt(x.Args[1], in)
 		}
 		if x.Op == ir.PrimSlice && len(x.Args) == 3 {
+			// A slice of an outside vector or of a row the run read.
 			v, ok := x.Args[0].(*ir.Var)
-			return ok && !in[v] && isF64Rank(v.T, 1, 1) && pureInt(x.Args[1], in) && pureInt(x.Args[2], in)
+			return ok && (!in[v] || rows[v] && !noSVRowSlice) && isF64Rank(v.T, 1, 1) && pureInt(x.Args[1], in) && pureInt(x.Args[2], in)
 		}
 	}
 	return false
@@ -572,7 +590,7 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, o
 			bd.b.zero = append(bd.b.zero, s)
 			continue
 		}
-		o := vbOut{s: s, ref: bd.refs[l.Var], row: -1}
+		o := vbOut{s: s, ref: bd.refs[l.Var], row: -1, donor: -1}
 		if isRow(l.Value) {
 			for j, e := range bd.b.exts {
 				if e.ref == o.ref {
@@ -582,6 +600,9 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, o
 		}
 		bd.b.outs = append(bd.b.outs, o)
 	}
+	if !noSVDonor {
+		bd.donors(run, rest)
+	}
 	nref := bd.b.nref
 	if nref > vbRefs || len(bd.b.scs) > vbScalars {
 		return nil, nil // too big for a run's state: the lets run alone
@@ -589,6 +610,85 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, o
 	bd.b.pool.New = func() any { return &vbCtx{store: make([][]float64, nref)} }
 	svBlocks.Add(1)
 	return bd.b, nil
+}
+
+// donors gives the outs that are buffers an array to write into instead
+// of a new one: a vector the run added into in place (a = acc_add(A, V),
+// A = t.k a field of a tuple variable, as a reverse loop's state hands
+// its cotangents on), when the rest of the body reads none of a, A and t.
+// The add has already made A's old elements unreadable (the accumulator
+// is the program's in-place variable), so after the run the array holds
+// only what the out puts there: in an LSTM's reverse layer loop, the new
+// hidden cotangent goes into the old one's array instead of a new vector
+// per step.
+func (bd *vbBuilder) donors(run []*ir.Let, rest ir.Expr) {
+	c := bd.c
+	field := map[*ir.Var]*ir.Var{} // A -> t for the run's lets A = t.k
+	for _, l := range run {
+		if p, ok := l.Value.(*ir.Proj); ok {
+			if t := varOf(p.X); t != nil && isF64Rank(l.Var.T, 1, 1) {
+				field[l.Var] = t
+			}
+		}
+	}
+	used := map[int]bool{}
+	for _, o := range bd.b.outs {
+		used[o.ref] = true // an out's own array is nobody's donor
+	}
+	for _, l := range run {
+		pc, ok := l.Value.(*ir.PrimCall)
+		if !ok || pc.Op != ir.PrimAccAdd || len(pc.Args) != 2 {
+			continue
+		}
+		a := varOf(pc.Args[0])
+		t, ok := field[a]
+		if !ok || varUses(rest, l.Var) != 0 || varUses(rest, a) != 0 || varUses(rest, t) != 0 {
+			continue
+		}
+		if _, inSlots := c.fields[t]; inSlots {
+			// A loop's result kept in slots: its fresh fields are
+			// recycled after the let's body (releaseFields), which the
+			// out may outlive.
+			continue
+		}
+		r, ok := bd.refs[a]
+		if !ok || used[r] || bd.isView(r) {
+			continue
+		}
+		s, ok := c.locals[a]
+		if !ok {
+			continue
+		}
+		for k := range bd.b.outs {
+			o := &bd.b.outs[k]
+			if o.row >= 0 || o.donor >= 0 || o.s == s || bd.isExt(o.ref) {
+				continue
+			}
+			o.donor, o.donorSlot = r, s
+			used[r] = true
+			break
+		}
+	}
+}
+
+// isRowExt reports whether ref r is a row read at entry.
+func (bd *vbBuilder) isRowExt(r int) bool {
+	for _, e := range bd.b.exts {
+		if e.ref == r {
+			return e.row
+		}
+	}
+	return false
+}
+
+// isExt reports whether ref r is read at entry (not a buffer).
+func (bd *vbBuilder) isExt(r int) bool {
+	for _, e := range bd.b.exts {
+		if e.ref == r {
+			return true
+		}
+	}
+	return false
 }
 
 // isView reports whether ref r is a row or a slice read at entry.
@@ -726,6 +826,24 @@ func (bd *vbBuilder) tree(e ir.Expr, out int) (*vbNode, error) {
 			bd.b.exts = append(bd.b.exts, ext)
 			return &vbNode{ref: ext.ref, sc: -1}, nil
 		}
+		if v := varOf(x.Args[0]); x.Op == ir.PrimSlice && v != nil && bd.in[v] {
+			// A slice of a row let of the run: of the row's elements.
+			base, ok := bd.refs[v]
+			if !ok || !bd.isRowExt(base) {
+				return nil, ir.Errorf(x.P, "internal error: a block's slice of %s, not a row", v.Name)
+			}
+			ext := vbExt{ref: bd.newRef(), base: base, slot: -1, slice: true}
+			bd.b.rowSlice = true
+			var err error
+			if ext.i, err = bd.intOf(x.Args[1]); err != nil {
+				return nil, err
+			}
+			if ext.hi, err = bd.intOf(x.Args[2]); err != nil {
+				return nil, err
+			}
+			bd.b.exts = append(bd.b.exts, ext)
+			return &vbNode{ref: ext.ref, sc: -1}, nil
+		}
 		if x.Op == ir.PrimSlice {
 			g, err := c.compile(x.Args[0])
 			if err != nil {
@@ -791,6 +909,9 @@ func (b *svBlock) run(fr *frame) error {
 		return runFlat(fr, b.general)
 	}
 	svRan.Add(1)
+	if b.rowSlice {
+		svRowSlices.Add(1)
+	}
 	if err := fr.m.Step(steps); err != nil {
 		return errAt(b.pos, err) // cancelled
 	}
@@ -827,6 +948,16 @@ func (b *svBlock) prepare(fr *frame, x *vbRun) (steps int64, ok bool) {
 	}
 	for i := range b.exts {
 		e := &b.exts[i]
+		if e.slice && e.base >= 0 {
+			// A slice of a row read before it.
+			src := x.vec[e.base]
+			lo, hi := e.i.at(fr), e.hi.at(fr)
+			if lo < 0 || hi < lo || hi > int64(len(src)) {
+				return 0, false
+			}
+			x.vec[e.ref], x.cols[e.ref] = src[lo:hi], 0
+			continue
+		}
 		var a *runtime.Array
 		if e.base >= 0 {
 			a = x.arrs[e.base]
@@ -1057,6 +1188,15 @@ func (b *svBlock) finish(fr *frame, x *vbRun) error {
 			if p.ref == o.ref {
 				fr.slots[o.s], made = fr.slots[p.s], true
 				break
+			}
+		}
+		if !made && o.donor >= 0 {
+			if a := x.arrs[o.donor]; len(a.Shape) == 1 && len(a.F) == len(x.vec[o.ref]) {
+				copy(a.F, x.vec[o.ref])
+				fr.slots[o.s] = runtime.Arr(a)
+				fr.slots[o.donorSlot] = runtime.Value{}
+				svDonated.Add(1)
+				made = true
 			}
 		}
 		if !made {
@@ -1304,6 +1444,21 @@ var (
 	noSVBlock bool
 	svBlocks  atomic.Int64
 	svRan     atomic.Int64 // runs of blocks that did not fall back
+)
+
+// noSVRowSlice, set by tests, keeps slices of the run's rows and pads
+// like them out of the class (a run ends before them), as before
+// svRowSlices counted the runs of blocks with such slices.
+var (
+	noSVRowSlice bool
+	svRowSlices  atomic.Int64
+)
+
+// noSVDonor, set by tests, makes every out a buffer gives a new array
+// (no donors); svDonated counts the outs written into a donor's array.
+var (
+	noSVDonor bool
+	svDonated atomic.Int64
 )
 
 // svLet compiles let e as a block when a run of lets in the class starts

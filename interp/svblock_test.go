@@ -249,3 +249,45 @@ func TestSVBlock(t *testing.T) {
 		})
 	}
 }
+
+// lstmCase is the LSTM's gradient at a small size, for the tests below.
+var lstmCase = fastCase{name: "LSTM", src: "../bench/gradbench/lstm.nab", file: true, def: "jacobian",
+	args: func() []runtime.Value {
+		return []runtime.Value{flatArray(1, 4, 12), flatArray(2, 3, 3), flatArray(3, 4, 3), flatArray(4, 5, 3)}
+	}}
+
+// TestSVRowSlice checks runs that read slices of the rows they read
+// (r = w[i], r[lo:hi]) and pad like them, against the same programs with
+// such lets left out of the runs (interp.SetNoSVRowSlice).
+func TestSVRowSlice(t *testing.T) {
+	cases := []fastCase{
+		lstmCase,
+		{name: "recurrence over slices of rows", src: svSliceSrc, def: "f",
+			args: func() []runtime.Value { return []runtime.Value{flatArray(7, 3, 8), flatArray(8, 3), runtime.I64(2)} }},
+		{name: "recurrence over slices of rows, slice out of range", src: svSliceSrc, def: "f", wantErr: true,
+			args: func() []runtime.Value { return []runtime.Value{flatArray(7, 3, 8), flatArray(8, 3), runtime.I64(6)} }},
+		{name: "recurrence over slices of rows, negative start", src: svSliceSrc, def: "f", wantErr: true,
+			args: func() []runtime.Value { return []runtime.Value{flatArray(7, 3, 8), flatArray(8, 3), runtime.I64(-1)} }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			checkFastPath(t, c, interp.SetNoSVRowSlice, interp.SVRowSlices)
+		})
+	}
+}
+
+// TestSVDonor checks blocks whose new vectors go into the arrays of
+// accumulators the run added into and nobody reads after it, against
+// the same programs with every such vector new (interp.SetNoSVDonor).
+func TestSVDonor(t *testing.T) {
+	cases := []fastCase{
+		lstmCase,
+		{name: "gradient of a recurrence over slices, no donor", src: svSliceSrc, def: "g", noRun: true,
+			args: func() []runtime.Value { return []runtime.Value{flatArray(7, 3, 8), flatArray(8, 3), runtime.I64(2)} }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			checkFastPath(t, c, interp.SetNoSVDonor, interp.SVDonated)
+		})
+	}
+}

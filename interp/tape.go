@@ -41,8 +41,9 @@ type tapeArena struct {
 	box            []runtime.Value // free boxed-array storage (charged)
 	tup            []runtime.Value // free tuple storage (not counted)
 	hdr            []tapeVec       // free array headers
+	hdr2           []tapeMat       // free matrix headers
 	nf, nbox, ntup int             // next chunk sizes
-	nhdr           int
+	nhdr, nhdr2    int
 }
 
 // tapeVec is an array header with room for a 1-D shape, so that a carved
@@ -52,8 +53,15 @@ type tapeVec struct {
 	shape [1]int
 }
 
+// tapeMat is an array header with room for a 2-D shape.
+type tapeMat struct {
+	runtime.Array
+	shape [2]int
+}
+
 func newTapeArena(m *runtime.Machine) *tapeArena {
-	return &tapeArena{m: m, nf: tapeFirstChunk, nbox: tapeFirstChunk, ntup: tapeFirstChunk, nhdr: tapeFirstChunk}
+	return &tapeArena{m: m, nf: tapeFirstChunk, nbox: tapeFirstChunk, ntup: tapeFirstChunk, nhdr: tapeFirstChunk,
+		nhdr2: tapeFirstChunk}
 }
 
 // grow returns the next chunk size after n.
@@ -102,6 +110,28 @@ func (a *tapeArena) vec(n int) (*runtime.Array, error) {
 	out := a.header(runtime.ElemF64, n)
 	out.F = f
 	return out, nil
+}
+
+// like returns a zero f64 array of x's shape, of rank 1 or 2 and at most
+// tapeMaxElems elements.
+func (a *tapeArena) like(x *runtime.Array) (*runtime.Array, error) {
+	if len(x.Shape) == 1 {
+		return a.vec(x.Shape[0])
+	}
+	f, err := carve(a.m, &a.f, &a.nf, len(x.F), true)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.hdr2) == 0 {
+		a.hdr2 = make([]tapeMat, a.nhdr2)
+		a.nhdr2 = grow(a.nhdr2)
+	}
+	// Only the fields that are not zero are set, as in header.
+	v := &a.hdr2[0]
+	a.hdr2 = a.hdr2[1:]
+	v.shape = [2]int{x.Shape[0], x.Shape[1]}
+	v.Shape, v.Kind, v.F = v.shape[:], runtime.ElemF64, f
+	return &v.Array, nil
 }
 
 // boxes returns a boxed vector of n ≤ tapeMaxElems elements.

@@ -518,8 +518,9 @@ func svRuns(e ir.Expr) [][]*ir.Let {
 	}
 	var runs [][]*ir.Let
 	var run []*ir.Let
-	vecs := 0                // the run's vector lets
-	in := map[*ir.Var]bool{} // and their variables
+	vecs := 0                  // the run's vector lets
+	in := map[*ir.Var]bool{}   // and their variables
+	rows := map[*ir.Var]bool{} // those of them bound to rows
 	end := func() {
 		// Scalars and fields at the end are left to run alone.
 		for len(run) > 0 && svPreLet(run[len(run)-1], in) {
@@ -530,6 +531,7 @@ func svRuns(e ir.Expr) [][]*ir.Let {
 		}
 		run, vecs = nil, 0
 		clear(in)
+		clear(rows)
 	}
 	for {
 		l, ok := e.(*ir.Let)
@@ -539,9 +541,10 @@ func svRuns(e ir.Expr) [][]*ir.Let {
 		switch {
 		case l.Var != nil && len(run) > 0 && svPreLet(l, in):
 			run = append(run, l)
-		case svBlockLet(l, in) && !svPreLet(l, in):
+		case svBlockLet(l, in, rows) && !svPreLet(l, in):
 			run = append(run, l)
 			in[l.Var] = true
+			rows[l.Var] = isRow(l.Value)
 			if svCountAll || svVecWork(l, in) {
 				vecs++
 			}

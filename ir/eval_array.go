@@ -335,6 +335,12 @@ func evalUpdate(*Site) (Impl, error) {
 	}, nil
 }
 
+// CheckUpdate is update(a, i, v)'s checks and steps, for an evaluator
+// that makes the result itself (the interpreter's tape copies).
+func CheckUpdate(m *runtime.Machine, a *runtime.Array, i int64, v runtime.Value) error {
+	return checkUpdate(m, a, i, v)
+}
+
 // checkUpdate checks update(a, i, v) and charges its steps.
 func checkUpdate(m *runtime.Machine, a *runtime.Array, i int64, v runtime.Value) error {
 	if err := runtime.CheckIndex(i, a.Len()); err != nil {
