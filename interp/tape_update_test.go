@@ -102,35 +102,11 @@ func checkFastPath(t *testing.T, c fastCase, off func() func(), ran func() int64
 		t.Fatal(err)
 	}
 	before := ran()
-	got, err := hot.Call(ctx, c.def, c.args(), runtime.Limits{})
+	sameCalls(t, hot, ref, c.def, c.args, c.wantErr, true)
 	switch n := ran() - before; {
 	case c.noRun && n != 0:
 		t.Errorf("the fast path ran %d times", n)
 	case !c.noRun && !c.wantErr && n == 0:
 		t.Errorf("the fast path did not run")
-	}
-	want, errRef := ref.Call(ctx, c.def, c.args(), runtime.Limits{})
-	if c.wantErr {
-		if err == nil || !sameErr(err, errRef) {
-			t.Fatalf("error %v, the reference: %v", err, errRef)
-		}
-		return
-	}
-	if err != nil || errRef != nil {
-		t.Fatalf("%v, the reference: %v", err, errRef)
-	}
-	if !interp.ValueBits(got, want) {
-		t.Fatalf("%v, the reference %v", got, want)
-	}
-	count := minSteps(t, ref, c.def, c.args)
-	if h := minSteps(t, hot, c.def, c.args); h != count {
-		t.Errorf("%d steps, the reference %d", h, count)
-	}
-	for lim := int64(1); lim <= count; lim++ {
-		_, err := hot.Call(ctx, c.def, c.args(), runtime.Limits{Steps: lim})
-		_, errRef := ref.Call(ctx, c.def, c.args(), runtime.Limits{Steps: lim})
-		if !sameErr(err, errRef) {
-			t.Fatalf("%d steps: %v, the reference: %v", lim, err, errRef)
-		}
 	}
 }

@@ -255,31 +255,7 @@ func TestRevChain(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := hot.Call(ctx, c.def, c.args(), runtime.Limits{})
-			want, errRef := ref.Call(ctx, c.def, c.args(), runtime.Limits{})
-			if c.wantErr {
-				if err == nil || !sameErr(err, errRef) {
-					t.Fatalf("error %v, the reference: %v", err, errRef)
-				}
-				return
-			}
-			if err != nil || errRef != nil {
-				t.Fatalf("%v, the reference: %v", err, errRef)
-			}
-			if !interp.ValueBits(got, want) {
-				t.Fatalf("%v, the reference %v", got, want)
-			}
-			count := minSteps(t, ref, c.def, c.args)
-			if h := minSteps(t, hot, c.def, c.args); h != count {
-				t.Errorf("%d steps, the reference %d", h, count)
-			}
-			for lim := int64(1); lim <= count; lim += max(1, count/97) {
-				_, err := hot.Call(ctx, c.def, c.args(), runtime.Limits{Steps: lim})
-				_, errRef := ref.Call(ctx, c.def, c.args(), runtime.Limits{Steps: lim})
-				if !sameErr(err, errRef) {
-					t.Errorf("%d steps: %v, the reference: %v", lim, err, errRef)
-				}
-			}
+			sameCalls(t, hot, ref, c.def, c.args, c.wantErr, false)
 		})
 	}
 }

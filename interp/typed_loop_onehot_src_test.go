@@ -29,7 +29,7 @@ func TestAccChainOneHotSource(t *testing.T) {
 				return // no one-hot loop in accChain's class (counted below)
 			}
 			ran++
-			sameCalls(t, hot, ref, c.def, c.args, c.wantErr)
+			sameCalls(t, hot, ref, c.def, c.args, c.wantErr, false)
 		})
 	}
 	if ran < 4 {
@@ -47,7 +47,7 @@ func TestLoopInitDirect(t *testing.T) {
 			if interp.DirectInits() == before {
 				t.Fatal("no loop state was stored directly")
 			}
-			sameCalls(t, hot, ref, c.def, c.args, c.wantErr)
+			sameCalls(t, hot, ref, c.def, c.args, c.wantErr, false)
 		})
 	}
 }
@@ -78,8 +78,9 @@ func compileWith(t *testing.T, src string, set func() func()) *interp.Interp {
 
 // sameCalls checks that hot and ref agree on def(args): the same bits or
 // the same positioned error (an error exactly when wantErr), the same
-// steps and the same outcome under step limits up to them.
-func sameCalls(t *testing.T, hot, ref *interp.Interp, def string, args func() []runtime.Value, wantErr bool) {
+// steps and the same outcome under step limits up to them: every limit
+// when everyLimit, else about a hundred spread over the count.
+func sameCalls(t *testing.T, hot, ref *interp.Interp, def string, args func() []runtime.Value, wantErr, everyLimit bool) {
 	t.Helper()
 	ctx := context.Background()
 	got, err := hot.Call(ctx, def, args(), runtime.Limits{})
@@ -97,7 +98,11 @@ func sameCalls(t *testing.T, hot, ref *interp.Interp, def string, args func() []
 	if h := minSteps(t, hot, def, args); h != count {
 		t.Errorf("%d steps, the reference %d", h, count)
 	}
-	for lim := int64(1); lim <= count; lim += max(1, count/97) {
+	stride := max(1, count/97)
+	if everyLimit {
+		stride = 1
+	}
+	for lim := int64(1); lim <= count; lim += stride {
 		_, err := hot.Call(ctx, def, args(), runtime.Limits{Steps: lim})
 		_, errRef := ref.Call(ctx, def, args(), runtime.Limits{Steps: lim})
 		if !sameErr(err, errRef) {
@@ -124,7 +129,7 @@ func TestSVVecWork(t *testing.T) {
 			} else if now < all {
 				fewer++
 			}
-			sameCalls(t, hot, ref, c.def, c.args, c.wantErr)
+			sameCalls(t, hot, ref, c.def, c.args, c.wantErr, false)
 		})
 	}
 	if fewer == 0 {
