@@ -5,25 +5,15 @@ package interp_test
 // (interp.SetNoSVBlock).
 
 import (
-	"context"
-	"os"
 	"testing"
 
-	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/runtime"
 )
 
 // svCases are programs whose reverse passes have runs of small-vector
 // lets; a case with wantErr must fail, the same way both times.
-var svCases = []struct {
-	name    string
-	src     string // source, or a file name with file set
-	file    bool
-	def     string
-	args    func() []runtime.Value
-	wantErr bool
-}{
+var svCases = []fastCase{
 	{
 		name: "LSTM",
 		src:  "../bench/gradbench/lstm.nab", file: true,
@@ -189,33 +179,12 @@ def g(w: [m][q]f64, x: [n]f64, lo: i64) = grad(fn(w, x) => f(w, x, lo))(w, x)`
 // bits, or the same error at the same position; the same steps, and the
 // same outcome under every step limit up to them.
 func TestSVBlock(t *testing.T) {
-	ctx := context.Background()
 	for _, c := range svCases {
 		t.Run(c.name, func(t *testing.T) {
-			src := []byte(c.src)
-			if c.file {
-				var err error
-				if src, err = os.ReadFile(c.src); err != nil {
-					t.Fatal(err)
-				}
-			}
-			res, err := pipeline.Compile(ctx, "sv.nab", src, pipeline.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
 			before := interp.SVBlocks()
-			hot, err := interp.New(res.Opt)
-			if err != nil {
-				t.Fatal(err)
-			}
+			hot, ref := compileTwice(t, caseSource(t, c), interp.SetNoSVBlock)
 			if interp.SVBlocks() == before {
 				t.Fatalf("no small-vector block was compiled")
-			}
-			done := interp.SetNoSVBlock()
-			ref, err := interp.New(res.Opt)
-			done()
-			if err != nil {
-				t.Fatal(err)
 			}
 			ran := interp.SVRan()
 			sameCalls(t, hot, ref, c.def, c.args, c.wantErr, true)

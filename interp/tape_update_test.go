@@ -5,11 +5,9 @@ package interp_test
 // primitive's implementation (interp.SetNoTapeUpdate).
 
 import (
-	"context"
 	"os"
 	"testing"
 
-	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/interp"
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -79,28 +77,7 @@ func TestTapeUpdate(t *testing.T) {
 // steps, and the same outcome under every step limit up to them.
 func checkFastPath(t *testing.T, c fastCase, off func() func(), ran func() int64) {
 	t.Helper()
-	ctx := context.Background()
-	src := []byte(c.src)
-	if c.file {
-		var err error
-		if src, err = os.ReadFile(c.src); err != nil {
-			t.Fatal(err)
-		}
-	}
-	res, err := pipeline.Compile(ctx, "fast.nab", src, pipeline.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hot, err := interp.New(res.Opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := off()
-	ref, err := interp.New(res.Opt)
-	done()
-	if err != nil {
-		t.Fatal(err)
-	}
+	hot, ref := compileTwice(t, caseSource(t, c), off)
 	before := ran()
 	sameCalls(t, hot, ref, c.def, c.args, c.wantErr, true)
 	switch n := ran() - before; {
@@ -109,4 +86,17 @@ func checkFastPath(t *testing.T, c fastCase, off func() func(), ran func() int64
 	case !c.noRun && !c.wantErr && n == 0:
 		t.Errorf("the fast path did not run")
 	}
+}
+
+// caseSource is case c's program: its source, or the file it names.
+func caseSource(t *testing.T, c fastCase) string {
+	t.Helper()
+	if !c.file {
+		return c.src
+	}
+	src, err := os.ReadFile(c.src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(src)
 }
