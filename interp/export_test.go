@@ -119,3 +119,13 @@ func SetNoSVRowSlice() func() {
 
 // SVRowSlices is the number of block runs that read slices of their rows.
 func SVRowSlices() int64 { return svRowSlices.Load() }
+
+// SetNoTempLets sets noTempLets for the external tests and returns the
+// function that clears it.
+func SetNoTempLets() func() {
+	noTempLets = true
+	return func() { noTempLets = false }
+}
+
+// TempLets is the number of tape-body lets compiled outside the arena so far.
+func TempLets() int64 { return tempLets.Load() }

@@ -3,11 +3,30 @@
 
 package interp
 
-import "github.com/nabla-lang/nabla/ir"
+import (
+	"sync/atomic"
+
+	"github.com/nabla-lang/nabla/ir"
+)
 
 // arenaTemps, set by tests, carves temporaries of tape bodies from the
 // tape arena as before (the reference the scratch paths must match).
 var arenaTemps bool
+
+// Let-bound temporaries. A let inside a tape body whose value dies when
+// its body is done (letDead: a fresh array its body's result cannot refer
+// to, recycled then) is made outside the arena too (storeLet): the
+// element-wise GMM's forward sweep computes per point and component a
+// [d] product, then copies it into the vector it saves, and the product,
+// carved from the arena, stayed alive with the tape (a third of the
+// tape's array headers, a fifth of its bytes). Made from the machine's
+// recycled arrays instead, it is given back after the copy and taken
+// again by the next element. noTempLets, set by tests, carves them as
+// before; tempLets counts the lets compiled this way.
+var (
+	noTempLets bool
+	tempLets   atomic.Int64
+)
 
 // compileScratch compiles e, whose value dies at its use when dies is
 // set (an operand that the use recycles), outside the tape arena: inside

@@ -290,6 +290,12 @@ func (c *fnComp) storeLet(e *ir.Let, s int) (func(fr *frame), uint8, error) {
 		}
 		return storeValue(g, s), dead, nil
 	}
+	if dead == deadArray && c.tape != 0 && !noTempLets {
+		// Recycled after the body, so no saved value refers to it: made
+		// outside the tape arena (scratch.go).
+		tempLets.Add(1)
+		defer c.scratchOnly()()
+	}
 	f, err := c.store(e.Value, s)
 	return f, dead, err
 }
