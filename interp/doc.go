@@ -96,8 +96,8 @@
 // f64 array there (a recurrence's saved state, tape_update.go); the
 // values are the same. Temporaries
 // in such a body that cannot reach the tape (an operand that dies at its
-// use, the body of a comprehension of scalars) take recycled arrays
-// instead (scratch.go).
+// use, the body of a comprehension of scalars, a let's array recycled
+// after its body) take recycled arrays instead (scratch.go).
 //
 // runtime.Value is passed by value: f64 in F, i64 and bool in I, arrays,
 // tuples and functions in R. Scalars never touch the heap.
