@@ -267,14 +267,9 @@ func (c *fnComp) compileTuple(e *ir.MakeTuple) (evalFn, error) {
 		return nil, err
 	}
 	k := len(elems)
-	tape := c.tape
+	tape, box := c.tape, !noTupleBox
 	return func(fr *frame) (runtime.Value, error) {
-		var t runtime.Tuple
-		if tape != 0 {
-			t = arenaOf(fr, tape).tuple(k)
-		} else {
-			t = make(runtime.Tuple, k)
-		}
+		t, x := makeTuple(fr, tape, k, box) // x: t boxed in place (tuplebox.go)
 		for i, el := range elems {
 			v, err := el(fr)
 			if err != nil {
@@ -282,7 +277,10 @@ func (c *fnComp) compileTuple(e *ir.MakeTuple) (evalFn, error) {
 			}
 			t[i] = v
 		}
-		return runtime.Value{R: t}, nil
+		if x == nil {
+			x = t
+		}
+		return runtime.Value{R: x}, nil
 	}, nil
 }
 

@@ -42,8 +42,10 @@ type tapeArena struct {
 	tup            []runtime.Value // free tuple storage (not counted)
 	hdr            []tapeVec       // free array headers
 	hdr2           []tapeMat       // free matrix headers
+	thdr           []runtime.Tuple // free tuple headers (tuplebox.go)
 	nf, nbox, ntup int             // next chunk sizes
 	nhdr, nhdr2    int
+	nthdr          int
 }
 
 // tapeVec is an array header with room for a 1-D shape, so that a carved
@@ -61,7 +63,7 @@ type tapeMat struct {
 
 func newTapeArena(m *runtime.Machine) *tapeArena {
 	return &tapeArena{m: m, nf: tapeFirstChunk, nbox: tapeFirstChunk, ntup: tapeFirstChunk, nhdr: tapeFirstChunk,
-		nhdr2: tapeFirstChunk}
+		nhdr2: tapeFirstChunk, nthdr: tapeFirstChunk}
 }
 
 // grow returns the next chunk size after n.
