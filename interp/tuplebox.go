@@ -88,7 +88,7 @@ func makeTuple(fr *frame, tape, k int, box bool) (runtime.Tuple, any) {
 		if !box {
 			return t, nil
 		}
-		h, _ := carve(a.m, &a.thdr, &a.nthdr, 1, false)
+		h, _ := carve(a.m, &a.thdr, &a.nthdr, 1, false, a.small)
 		h[0] = t
 		tupleBoxes.Add(1)
 		return t, boxTuple(&h[0])
