@@ -147,3 +147,14 @@ func SetNoTapeSmallChunks() func() {
 	noTapeSmallChunks = true
 	return func() { noTapeSmallChunks = false }
 }
+
+// SetNoTapeLoopSave sets noTapeLoopSave for the external tests and
+// returns the function that clears it.
+func SetNoTapeLoopSave() func() {
+	noTapeLoopSave = true
+	return func() { noTapeLoopSave = false }
+}
+
+// TapeLoopSaves is the number of loop_save arrays carved from a tape
+// arena so far.
+func TapeLoopSaves() int64 { return tapeLoopSaves.Load() }

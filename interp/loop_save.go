@@ -39,7 +39,12 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 		return nil, true, err
 	}
 	base := c.depth
-	tape := 0
+	// outer: the enclosing tape's arena slot, whose arena stores this
+	// loop's saved states too (tape_loopsave.go).
+	tape, outer := 0, 0
+	if c.tape != 0 && isTuple(at.Elem) && !noTapeLoopSave {
+		outer = c.tape
+	}
 	if c.tapeOwner(at.Elem, lam.Body) {
 		tape = c.alloc(1) + 1
 		c.tape = tape
@@ -72,7 +77,7 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 		if tape != 0 {
 			fr.slots[tape-1] = runtime.Value{R: newTapeArena(fr.m, small)}
 		}
-		a, err := st.Stack(fr.m, int(n)+1, func(i int) (runtime.Value, error) {
+		get := func(i int) (runtime.Value, error) {
 			if i == 0 {
 				return state, nil
 			}
@@ -86,7 +91,13 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 			fr.slots[ix+1] = state
 			state, err = body(fr)
 			return state, err
-		})
+		}
+		var a *runtime.Array
+		if outer != 0 && n < tapeMaxElems {
+			a, err = stackTape(fr, outer, int(n)+1, get)
+		} else {
+			a, err = st.Stack(fr.m, int(n)+1, get)
+		}
 		fr.slots[ix+1] = runtime.Value{} // the last state stays only in the result
 		if tape != 0 {
 			fr.slots[tape-1] = runtime.Value{} // the arena dies with what it made

@@ -74,3 +74,39 @@ func TestSVTapeOut(t *testing.T) {
 
 // tapeMaxElems is interp's largest vector carved from a tape arena.
 const tapeMaxElems = 64
+
+// nestedSrc is a recurrence with an inner loop per step: its gradient's
+// forward sweep saves the inner loop's states inside the outer tape.
+const nestedSrc = `
+def f(w: [m][q]f64, x: [q]f64, k: i64): f64 =
+  let (h, s) = loop (h, s) = (x, 0.0) for i < m do
+    let g = loop g = h for j < k do tanh(g * w[i] + x) in
+    (g * 0.5 + h, s + sum(g * h))
+  in s + sum(h)
+def g(w: [m][q]f64, x: [q]f64, k: i64) = grad(fn(w, x) => f(w, x, k))(w, x)`
+
+// TestTapeLoopSave checks loop_saves inside tape bodies whose saved
+// states come from the enclosing tape's arena, against the same programs
+// stacking them through Stacker.Stack (interp.SetNoTapeLoopSave).
+func TestTapeLoopSave(t *testing.T) {
+	args := func(k int64) func() []runtime.Value {
+		return func() []runtime.Value { return []runtime.Value{flatArray(5, 3, 4), flatArray(6, 4), runtime.I64(k)} }
+	}
+	cases := []fastCase{
+		lstmCase,
+		{name: "inner loop of three", src: nestedSrc, def: "g", args: args(3)},
+		{name: "inner loop of one", src: nestedSrc, def: "g", args: args(1)},
+		// No inner loop_save runs: the forward sweep builds no states.
+		{name: "inner loop of none", src: nestedSrc, def: "g", args: args(0), noRun: true},
+		{name: "inner loop of negative count", src: nestedSrc, def: "g", args: args(-2), noRun: true},
+		{name: "inner loop longer than the arena serves", src: nestedSrc, def: "g", noRun: true,
+			args: func() []runtime.Value {
+				return []runtime.Value{flatArray(5, 1, 2), flatArray(6, 2), runtime.I64(tapeMaxElems + 1)}
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			checkFastPath(t, c, interp.SetNoTapeLoopSave, interp.TapeLoopSaves)
+		})
+	}
+}
