@@ -130,31 +130,9 @@ func SetNoTupleBox() func() {
 // TupleBoxes is the number of tuples boxed in place so far.
 func TupleBoxes() int64 { return tupleBoxes.Load() }
 
-// SetNoSVTapeOut sets noSVTapeOut for the external tests and returns the
-// function that clears it.
-func SetNoSVTapeOut() func() {
-	noSVTapeOut = true
-	return func() { noSVTapeOut = false }
-}
-
-// SVTapeOuts is the number of block runs that wrote their tape outs in
-// place so far.
-func SVTapeOuts() int64 { return svTapeOuts.Load() }
-
 // SetNoTapeSmallChunks sets noTapeSmallChunks for the external tests and
 // returns the function that clears it.
 func SetNoTapeSmallChunks() func() {
 	noTapeSmallChunks = true
 	return func() { noTapeSmallChunks = false }
 }
-
-// SetNoTapeLoopSave sets noTapeLoopSave for the external tests and
-// returns the function that clears it.
-func SetNoTapeLoopSave() func() {
-	noTapeLoopSave = true
-	return func() { noTapeLoopSave = false }
-}
-
-// TapeLoopSaves is the number of loop_save arrays carved from a tape
-// arena so far.
-func TapeLoopSaves() int64 { return tapeLoopSaves.Load() }

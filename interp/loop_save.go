@@ -39,12 +39,7 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 		return nil, true, err
 	}
 	base := c.depth
-	// outer: the enclosing tape's arena slot, whose arena stores this
-	// loop's saved states too (tape_loopsave.go).
-	tape, outer := 0, 0
-	if c.tape != 0 && isTuple(at.Elem) && !noTapeLoopSave {
-		outer = c.tape
-	}
+	tape := 0
 	if c.tapeOwner(at.Elem, lam.Body) {
 		tape = c.alloc(1) + 1
 		c.tape = tape
@@ -77,7 +72,7 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 		if tape != 0 {
 			fr.slots[tape-1] = runtime.Value{R: newTapeArena(fr.m, small)}
 		}
-		get := func(i int) (runtime.Value, error) {
+		a, err := st.Stack(fr.m, int(n)+1, func(i int) (runtime.Value, error) {
 			if i == 0 {
 				return state, nil
 			}
@@ -91,13 +86,7 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 			fr.slots[ix+1] = state
 			state, err = body(fr)
 			return state, err
-		}
-		var a *runtime.Array
-		if outer != 0 && n < tapeMaxElems {
-			a, err = stackTape(fr, outer, int(n)+1, get)
-		} else {
-			a, err = st.Stack(fr.m, int(n)+1, get)
-		}
+		})
 		fr.slots[ix+1] = runtime.Value{} // the last state stays only in the result
 		if tape != 0 {
 			fr.slots[tape-1] = runtime.Value{} // the arena dies with what it made

@@ -151,10 +151,6 @@ type svBlock struct {
 	// rowSlice: the block reads slices of rows it reads (svRowSlices).
 	rowSlice bool
 	pre      []int // the scalar and field lets, by index in general
-	// tapeOuts: refs of buffers the rest reads that, in a tape body, the
-	// block computes straight into arrays carved from the tape arena
-	// (svblock_tape.go); finish then stores those arrays as they are.
-	tapeOuts []int
 	spare    atomic.Pointer[vbCtx]
 	pool     sync.Pool
 }
@@ -607,7 +603,6 @@ func (c *fnComp) compileSVBlock(run []*ir.Let, rest ir.Expr, general []flatOp, o
 	if !noSVDonor {
 		bd.donors(run, rest)
 	}
-	bd.tapeOuts()
 	nref := bd.b.nref
 	if nref > vbRefs || len(bd.b.scs) > vbScalars {
 		return nil, nil // too big for a run's state: the lets run alone
@@ -919,11 +914,6 @@ func (b *svBlock) run(fr *frame) error {
 	}
 	if err := fr.m.Step(steps); err != nil {
 		return errAt(b.pos, err) // cancelled
-	}
-	if len(b.tapeOuts) > 0 {
-		if err := b.carveOuts(fr, &x); err != nil {
-			return errAt(b.pos, err)
-		}
 	}
 	b.exec(&x)
 	return b.finish(fr, &x)
