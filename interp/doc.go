@@ -94,7 +94,11 @@
 // small vectors, tuples and boxed arrays from chunks of an arena instead
 // of one allocation each (tape.go), and so does update's copy of a small
 // f64 array there (a recurrence's saved state, tape_update.go); the
-// values are the same. Temporaries
+// values are the same. The arena's chunks stay within 32 KB, Go's small
+// size classes. A tuple stored in a Value needs its slice header on the
+// heap: it is carved from the arena too, or, for a tuple of two to four
+// elements elsewhere, allocated with the elements, one object instead of
+// two (tuplebox.go). Temporaries
 // in such a body that cannot reach the tape (an operand that dies at its
 // use, the body of a comprehension of scalars) take recycled arrays
 // instead (scratch.go).
