@@ -267,9 +267,14 @@ func (c *fnComp) compileTuple(e *ir.MakeTuple) (evalFn, error) {
 		return nil, err
 	}
 	k := len(elems)
-	tape, box := c.tape, !noTupleBox
+	tape := c.tape
 	return func(fr *frame) (runtime.Value, error) {
-		t, x := makeTuple(fr, tape, k, box) // x: t boxed in place (tuplebox.go)
+		var t runtime.Tuple
+		if tape != 0 {
+			t = arenaOf(fr, tape).tuple(k)
+		} else {
+			t = make(runtime.Tuple, k)
+		}
 		for i, el := range elems {
 			v, err := el(fr)
 			if err != nil {
@@ -277,10 +282,7 @@ func (c *fnComp) compileTuple(e *ir.MakeTuple) (evalFn, error) {
 			}
 			t[i] = v
 		}
-		if x == nil {
-			x = t
-		}
-		return runtime.Value{R: x}, nil
+		return runtime.Value{R: t}, nil
 	}, nil
 }
 

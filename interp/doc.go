@@ -95,13 +95,9 @@
 // of one allocation each (tape.go), and so does update's copy of a small
 // f64 array there (a recurrence's saved state, tape_update.go); the
 // values are the same. The arena's chunks stay within 32 KB, Go's small
-// size classes. A tuple stored in a Value needs its slice header on the
-// heap: it is carved from the arena too, or, for a tuple of two to four
-// elements elsewhere, allocated with the elements, one object instead of
-// two (tuplebox.go). Temporaries
-// in such a body that cannot reach the tape (an operand that dies at its
-// use, the body of a comprehension of scalars) take recycled arrays
-// instead (scratch.go).
+// size classes. Temporaries in such a body that cannot reach the tape
+// (an operand that dies at its use, the body of a comprehension of
+// scalars) take recycled arrays instead (scratch.go).
 //
 // runtime.Value is passed by value: f64 in F, i64 and bool in I, arrays,
 // tuples and functions in R. Scalars never touch the heap.

@@ -120,16 +120,6 @@ func SetNoSVRowSlice() func() {
 // SVRowSlices is the number of block runs that read slices of their rows.
 func SVRowSlices() int64 { return svRowSlices.Load() }
 
-// SetNoTupleBox sets noTupleBox for the external tests and returns the
-// function that clears it.
-func SetNoTupleBox() func() {
-	noTupleBox = true
-	return func() { noTupleBox = false }
-}
-
-// TupleBoxes is the number of tuples boxed in place so far.
-func TupleBoxes() int64 { return tupleBoxes.Load() }
-
 // SetNoTapeSmallChunks sets noTapeSmallChunks for the external tests and
 // returns the function that clears it.
 func SetNoTapeSmallChunks() func() {

@@ -44,10 +44,8 @@ type tapeArena struct {
 	tup            []runtime.Value // free tuple storage (not counted)
 	hdr            []tapeVec       // free array headers
 	hdr2           []tapeMat       // free matrix headers
-	thdr           []runtime.Tuple // free tuple headers (tuplebox.go)
 	nf, nbox, ntup int             // next chunk sizes
 	nhdr, nhdr2    int
-	nthdr          int
 	small          bool // chunks bounded by tapeChunkBytes
 }
 
@@ -66,7 +64,7 @@ type tapeMat struct {
 
 func newTapeArena(m *runtime.Machine, small bool) *tapeArena {
 	return &tapeArena{m: m, small: small, nf: tapeFirstChunk, nbox: tapeFirstChunk, ntup: tapeFirstChunk, nhdr: tapeFirstChunk,
-		nhdr2: tapeFirstChunk, nthdr: tapeFirstChunk}
+		nhdr2: tapeFirstChunk}
 }
 
 // grow returns the next chunk size after n.
