@@ -94,10 +94,11 @@
 // small vectors, tuples and boxed arrays from chunks of an arena instead
 // of one allocation each (tape.go), and so does update's copy of a small
 // f64 array there (a recurrence's saved state, tape_update.go); the
-// values are the same. Temporaries
-// in such a body that cannot reach the tape (an operand that dies at its
-// use, the body of a comprehension of scalars, a let's array recycled
-// after its body) take recycled arrays instead (scratch.go).
+// values are the same. The arena's chunks stay within 32 KB, Go's small
+// size classes. Temporaries in such a body that cannot reach the tape
+// (an operand that dies at its use, the body of a comprehension of
+// scalars, a let's array recycled after its body) take recycled arrays
+// instead (scratch.go).
 //
 // runtime.Value is passed by value: f64 in F, i64 and bool in I, arrays,
 // tuples and functions in R. Scalars never touch the heap.

@@ -129,3 +129,10 @@ func SetNoTempLets() func() {
 
 // TempLets is the number of tape-body lets compiled outside the arena so far.
 func TempLets() int64 { return tempLets.Load() }
+
+// SetNoTapeSmallChunks sets noTapeSmallChunks for the external tests and
+// returns the function that clears it.
+func SetNoTapeSmallChunks() func() {
+	noTapeSmallChunks = true
+	return func() { noTapeSmallChunks = false }
+}

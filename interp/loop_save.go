@@ -58,7 +58,7 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 		return nil, true, err
 	}
 	st := ir.StackerOf("loop_save", at.Elem)
-	pos, lpos := e.P, lam.P
+	pos, lpos, small := e.P, lam.P, !noTapeSmallChunks
 	return func(fr *frame) (runtime.Value, error) {
 		n := count(fr)
 		if fr.err != nil {
@@ -70,7 +70,7 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 		}
 		n = max(n, 0)
 		if tape != 0 {
-			fr.slots[tape-1] = runtime.Value{R: newTapeArena(fr.m)}
+			fr.slots[tape-1] = runtime.Value{R: newTapeArena(fr.m, small)}
 		}
 		a, err := st.Stack(fr.m, int(n)+1, func(i int) (runtime.Value, error) {
 			if i == 0 {

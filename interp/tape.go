@@ -1,6 +1,8 @@
 package interp
 
 import (
+	"unsafe"
+
 	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -44,6 +46,7 @@ type tapeArena struct {
 	hdr2           []tapeMat       // free matrix headers
 	nf, nbox, ntup int             // next chunk sizes
 	nhdr, nhdr2    int
+	small          bool // chunks bounded by tapeChunkBytes
 }
 
 // tapeVec is an array header with room for a 1-D shape, so that a carved
@@ -59,19 +62,40 @@ type tapeMat struct {
 	shape [2]int
 }
 
-func newTapeArena(m *runtime.Machine) *tapeArena {
-	return &tapeArena{m: m, nf: tapeFirstChunk, nbox: tapeFirstChunk, ntup: tapeFirstChunk, nhdr: tapeFirstChunk,
+func newTapeArena(m *runtime.Machine, small bool) *tapeArena {
+	return &tapeArena{m: m, small: small, nf: tapeFirstChunk, nbox: tapeFirstChunk, ntup: tapeFirstChunk, nhdr: tapeFirstChunk,
 		nhdr2: tapeFirstChunk}
 }
 
 // grow returns the next chunk size after n.
 func grow(n int) int { return min(2*n, tapeLastChunk) }
 
+// growBytes is grow for a chunk of elements of size bytes: unless small
+// is false (noTapeSmallChunks), a chunk stays within tapeChunkBytes.
+func growBytes(small bool, n, size int) int {
+	if small {
+		return max(min(2*n, tapeLastChunk, tapeChunkBytes/size), 1)
+	}
+	return grow(n)
+}
+
+// tapeChunkBytes bounds the bytes of a chunk: at most 32 KB, Go's largest
+// small size class. Bounded by elements alone, the chunks of 136-byte
+// array headers grew to 557 KB and those of tuple fields to 128 KB: large
+// objects, each taken from the page heap and zeroed whole when made. The
+// LSTM gradient's forward sweep makes about 20,000 headers per call.
+const tapeChunkBytes = 32 << 10
+
+// noTapeSmallChunks, set by tests, bounds chunks by elements only (as
+// before tapeChunkBytes), for comparing the two; arenas read it when
+// their code is compiled.
+var noTapeSmallChunks bool
+
 // header returns a fresh 1-D array header of n elements of kind.
 func (a *tapeArena) header(kind runtime.Elem, n int) *runtime.Array {
 	if len(a.hdr) == 0 {
 		a.hdr = make([]tapeVec, a.nhdr)
-		a.nhdr = grow(a.nhdr)
+		a.nhdr = growBytes(a.small, a.nhdr, int(unsafe.Sizeof(tapeVec{})))
 	}
 	// The chunk is fresh, so only the fields that are not zero are set (a
 	// whole-struct store would also write, and put barriers on, the four
@@ -86,7 +110,7 @@ func (a *tapeArena) header(kind runtime.Elem, n int) *runtime.Array {
 // carve takes n elements from *free, first replacing it with a fresh
 // chunk of at least *next elements (charged to m when charge is set) if
 // it is short; *next then grows.
-func carve[T any](m *runtime.Machine, free *[]T, next *int, n int, charge bool) ([]T, error) {
+func carve[T any](m *runtime.Machine, free *[]T, next *int, n int, charge, small bool) ([]T, error) {
 	if len(*free) < n {
 		c := make([]T, max(*next, n))
 		if charge {
@@ -94,7 +118,7 @@ func carve[T any](m *runtime.Machine, free *[]T, next *int, n int, charge bool) 
 				return nil, err
 			}
 		}
-		*free, *next = c, grow(*next)
+		*free, *next = c, growBytes(small, *next, int(unsafe.Sizeof(c[0])))
 	}
 	s := (*free)[:n:n]
 	*free = (*free)[n:]
@@ -103,7 +127,7 @@ func carve[T any](m *runtime.Machine, free *[]T, next *int, n int, charge bool) 
 
 // vec returns a zero f64 vector of n ≤ tapeMaxElems elements.
 func (a *tapeArena) vec(n int) (*runtime.Array, error) {
-	f, err := carve(a.m, &a.f, &a.nf, n, true)
+	f, err := carve(a.m, &a.f, &a.nf, n, true, a.small)
 	if err != nil {
 		return nil, err
 	}
@@ -118,13 +142,13 @@ func (a *tapeArena) like(x *runtime.Array) (*runtime.Array, error) {
 	if len(x.Shape) == 1 {
 		return a.vec(x.Shape[0])
 	}
-	f, err := carve(a.m, &a.f, &a.nf, len(x.F), true)
+	f, err := carve(a.m, &a.f, &a.nf, len(x.F), true, a.small)
 	if err != nil {
 		return nil, err
 	}
 	if len(a.hdr2) == 0 {
 		a.hdr2 = make([]tapeMat, a.nhdr2)
-		a.nhdr2 = grow(a.nhdr2)
+		a.nhdr2 = growBytes(a.small, a.nhdr2, int(unsafe.Sizeof(tapeMat{})))
 	}
 	// Only the fields that are not zero are set, as in header.
 	v := &a.hdr2[0]
@@ -136,7 +160,7 @@ func (a *tapeArena) like(x *runtime.Array) (*runtime.Array, error) {
 
 // boxes returns a boxed vector of n ≤ tapeMaxElems elements.
 func (a *tapeArena) boxes(n int) (*runtime.Array, error) {
-	b, err := carve(a.m, &a.box, &a.nbox, n, true)
+	b, err := carve(a.m, &a.box, &a.nbox, n, true, a.small)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +171,7 @@ func (a *tapeArena) boxes(n int) (*runtime.Array, error) {
 
 // tuple returns storage for a tuple of k fields.
 func (a *tapeArena) tuple(k int) runtime.Tuple {
-	t, _ := carve(a.m, &a.tup, &a.ntup, k, false)
+	t, _ := carve(a.m, &a.tup, &a.ntup, k, false, a.small)
 	return runtime.Tuple(t)
 }
 
@@ -179,6 +203,7 @@ func (c *fnComp) tapeOwner(elem ir.Type, body ir.Expr) bool {
 // It does what Stacker.Stack does for boxed elements, with the steps of
 // inlineComp.
 func tapeStack(cp *comp, body evalFn, tape int, own bool) evalFn {
+	small := !noTapeSmallChunks
 	run := func(fr *frame) (runtime.Value, error) {
 		n := cp.start(fr)
 		if n < 0 {
@@ -187,7 +212,7 @@ func tapeStack(cp *comp, body evalFn, tape int, own bool) evalFn {
 		if own {
 			// Only now: the slot is free while the count or the arrays
 			// are evaluated, and their code may use it as scratch.
-			fr.slots[tape-1] = runtime.Value{R: newTapeArena(fr.m)}
+			fr.slots[tape-1] = runtime.Value{R: newTapeArena(fr.m, small)}
 		}
 		cp.prepare(fr)
 		var out *runtime.Array
