@@ -27,6 +27,11 @@ package codegen
 // only where a condition implying j <= i holds (qmat's backward def)
 // reads the lower triangle only. Every other use reads everything.
 // The marks only grow, so the fixpoint is reached after a few rounds.
+//
+// Callers cannot see the entries left out: the sweep's accumulator is
+// fresh storage of the def (package ad makes accumulators with
+// zeros_like, and trisweep.go refuses one that is a view of another
+// array), so only the def's own result can carry them out.
 
 import (
 	"github.com/nabla-lang/nabla/ir"
@@ -43,7 +48,8 @@ type upperReads struct {
 	scope   map[string]*defInfo
 	read    map[upperSlot]bool
 	changed bool
-	depth   int // calls analysed inside each other (bounded)
+	depth   int                            // calls analysed inside each other (bounded)
+	callees map[*ir.Def]map[upperSlot]bool // the callees' analyses, made once
 }
 
 // upperUnread reports whether no entry above the diagonal of v's
@@ -53,15 +59,15 @@ func (f *fn) upperUnread(v *ir.Var) bool {
 		return false
 	}
 	if f.upperRead == nil {
-		f.upperRead = upperReadSet(f.di.def, f.di.scope, 0)
+		f.upperRead = upperReadSet(f.di.def, f.di.scope, 0, map[*ir.Def]map[upperSlot]bool{})
 	}
 	return !f.upperRead[upperSlot{v, -1}]
 }
 
 // upperReadSet returns the slots of def that may be read above the
 // diagonal, with the def's result read whole.
-func upperReadSet(def *ir.Def, scope map[string]*defInfo, depth int) map[upperSlot]bool {
-	u := &upperReads{scope: scope, read: map[upperSlot]bool{}, depth: depth}
+func upperReadSet(def *ir.Def, scope map[string]*defInfo, depth int, callees map[*ir.Def]map[upperSlot]bool) map[upperSlot]bool {
+	u := &upperReads{scope: scope, read: map[upperSlot]bool{}, depth: depth, callees: callees}
 	for range 100 {
 		u.changed = false
 		u.demand(def.Body, allRead(def.Body.Type()))
@@ -74,12 +80,21 @@ func upperReadSet(def *ir.Def, scope map[string]*defInfo, depth int) map[upperSl
 }
 
 // paramUnread reports whether def never reads parameter i above its
-// diagonal.
-func paramUnread(def *ir.Def, scope map[string]*defInfo, i, depth int) bool {
-	if depth > 4 || i >= len(def.Params) {
+// diagonal (with its result read whole). callees keeps the analyses of
+// the defs seen; a def being analysed has none yet, and calls nested
+// deeper than a few (recursion) count as reading everything.
+func paramUnread(def *ir.Def, scope map[string]*defInfo, i, depth int, callees map[*ir.Def]map[upperSlot]bool) bool {
+	if i >= len(def.Params) {
 		return false
 	}
-	read := upperReadSet(def, scope, depth+1)
+	read, ok := callees[def]
+	if !ok {
+		if depth > 4 {
+			return false
+		}
+		read = upperReadSet(def, scope, depth+1, callees)
+		callees[def] = read
+	}
 	return read != nil && !read[upperSlot{def.Params[i], -1}]
 }
 
@@ -221,7 +236,7 @@ func (u *upperReads) demand(e ir.Expr, d []bool) {
 		if g, ok := e.Fn.(*ir.Global); ok {
 			if di := u.scope[g.Name]; di != nil && di.def != nil && len(di.def.Params) == len(e.Args) {
 				for i, a := range e.Args {
-					u.demand(a, []bool{ir.Rank(a.Type()) < 2 || !paramUnread(di.def, di.scope, i, u.depth)})
+					u.demand(a, []bool{ir.Rank(a.Type()) < 2 || !paramUnread(di.def, di.scope, i, u.depth, u.callees)})
 				}
 				return
 			}

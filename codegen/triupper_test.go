@@ -63,7 +63,7 @@ func TestUpperParams(t *testing.T) {
 			if def == nil {
 				t.Fatal("no def f")
 			}
-			if got := paramUnread(def, scope, 0, 0); got != c.unread {
+			if got := paramUnread(def, scope, 0, 0, map[*ir.Def]map[upperSlot]bool{}); got != c.unread {
 				t.Errorf("parameter unread above the diagonal: %v, want %v", got, c.unread)
 			}
 		})
@@ -122,7 +122,7 @@ export def g(icf: [k][p]f64, mu: [k][d]f64, x: [n][d]f64) =
 	if def == nil {
 		t.Fatal("no acc_add_at of an outer product")
 	}
-	if read := upperReadSet(def, scope, 0); read == nil || read[upperSlot{acc, -1}] {
+	if read := upperReadSet(def, scope, 0, map[*ir.Def]map[upperSlot]bool{}); read == nil || read[upperSlot{acc, -1}] {
 		t.Fatalf("%s: the accumulator %s is read above the diagonal", def.Name, acc.Name)
 	}
 	// The same def returning the value of the loop that holds the
@@ -144,7 +144,7 @@ export def g(icf: [k][p]f64, mu: [k][d]f64, x: [n][d]f64) =
 	}
 	cp := *def
 	cp.Body = replaceTail(def.Body, last, &ir.MakeTuple{Elems: []ir.Expr{last.Body, loopVar}})
-	if read := upperReadSet(&cp, scope, 0); read == nil || !read[upperSlot{acc, -1}] {
+	if read := upperReadSet(&cp, scope, 0, map[*ir.Def]map[upperSlot]bool{}); read == nil || !read[upperSlot{acc, -1}] {
 		t.Fatalf("%s returning %s: the accumulator %s is not read above the diagonal", def.Name, loopVar.Name, acc.Name)
 	}
 }
