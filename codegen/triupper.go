@@ -250,6 +250,11 @@ func (u *upperReads) demand(e ir.Expr, d []bool) {
 // is an element row[j] read where a condition implying j <= i holds, or
 // bound by a let whose variable is used only there.
 func lowerRowUses(row, i *ir.Var, body ir.Expr) bool {
+	// Each variable must name one binding throughout body, so that the
+	// i and j of a condition are those of the element read under it.
+	if !uniqueBinders(body, row, i) {
+		return false
+	}
 	ok := true
 	conds := map[*ir.Var]ir.Expr{} // boolean lets, for conditions that name them
 	var walk func(e ir.Expr, guards []ir.Expr, elems map[*ir.Var]*ir.Var)
@@ -331,4 +336,40 @@ func impliesLE(guards []ir.Expr, j, i *ir.Var, conds map[*ir.Var]ir.Expr) bool {
 		}
 	}
 	return false
+}
+
+// uniqueBinders reports whether no variable is bound twice in e (by a
+// let, a lambda or a loop) and none of outer is bound in it.
+func uniqueBinders(e ir.Expr, outer ...*ir.Var) bool {
+	seen := map[*ir.Var]bool{}
+	for _, v := range outer {
+		seen[v] = true
+	}
+	ok := true
+	bind := func(v *ir.Var) {
+		if v == nil {
+			return
+		}
+		if seen[v] {
+			ok = false
+		}
+		seen[v] = true
+	}
+	var walk func(x ir.Expr)
+	walk = func(x ir.Expr) {
+		switch x := x.(type) {
+		case *ir.Let:
+			bind(x.Var)
+		case *ir.Lambda:
+			for _, p := range x.Params {
+				bind(p)
+			}
+		case *ir.Loop:
+			bind(x.State)
+			bind(x.Index)
+		}
+		ir.EachChild(x, func(_ int, k ir.Expr) { walk(k) })
+	}
+	walk(e)
+	return ok
 }

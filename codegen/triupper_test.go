@@ -47,6 +47,7 @@ func TestUpperParams(t *testing.T) {
 		{"upper_rows", `sum([let row = m[i] in sum([if j >= i then row[j] else 0.0 for j < d]) for i < d])`, false},
 		{"unguarded", `sum([let row = m[i] in sum([row[j] for j < d]) for i < d])`, false},
 		{"else_branch", `sum([let row = m[i] in sum([if i < j then 0.0 else row[j] for j < d]) for i < d])`, false},
+		{"shadowed_j", `sum([let row = m[i] in sum([if i >= j then sum([row[j] for j < d]) else 0.0 for j < d]) for i < d])`, false},
 		{"corner", `m[0][d - 1]`, false},
 		{"whole", `sum([sum(m[i]) for i < d])`, false},
 	}
@@ -160,4 +161,29 @@ func replaceTail(e ir.Expr, last *ir.Let, body ir.Expr) ir.Expr {
 		cp.Body = replaceTail(l.Body, last, body)
 	}
 	return &cp
+}
+
+// TestUniqueBinders checks the condition lowerRowUses puts on a body: a
+// variable bound twice (or the row's index bound inside) is refused.
+func TestUniqueBinders(t *testing.T) {
+	a := ir.NewVar("a", ir.TF64, ir.Pos{})
+	b := ir.NewVar("b", ir.TF64, ir.Pos{})
+	one := &ir.Const{Val: 1.0}
+	let := func(v *ir.Var, body ir.Expr) ir.Expr { return &ir.Let{Var: v, Value: one, Body: body} }
+	cases := []struct {
+		name  string
+		e     ir.Expr
+		outer []*ir.Var
+		want  bool
+	}{
+		{"distinct", let(a, let(b, b)), nil, true},
+		{"twice", let(a, let(a, a)), nil, false},
+		{"outer_rebound", let(b, b), []*ir.Var{b}, false},
+		{"lambda_param", let(a, &ir.Lambda{Params: []*ir.Var{a}, Body: a}), nil, false},
+	}
+	for _, c := range cases {
+		if got := uniqueBinders(c.e, c.outer...); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
 }
