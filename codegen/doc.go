@@ -74,6 +74,11 @@
 // c @ Q and times y to row r of Q's cotangent. The same sums in the same
 // order, so the same bits; the sweep runs where nothing can fail and y
 // is finite (the last row of Q y tells), the general code otherwise.
+// Where no entry of the cotangent above its diagonal can reach a result
+// (a demand analysis back from the def's result through lets, tuples,
+// loop states, acc_add_at and calls, triupper.go: in GMM the cotangent
+// goes to qmat's backward def, which reads entry (r, c) only under
+// r >= c), the sweep adds c_r y to row r up to the diagonal only.
 //
 // # Fusion and destination passing
 //

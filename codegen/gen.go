@@ -49,6 +49,9 @@ type Options struct {
 	// noSweep turns off the one-sweep reverse pass of a quadratic form
 	// (trisweep.go; for tests: the general code it must agree with).
 	noSweep bool
+	// noUpperCut makes the sweep add its outer product above the
+	// diagonal too where nobody reads it (triupper.go; for tests).
+	noUpperCut bool
 	// noFastChecks writes every size check as runtime.CheckSize (for
 	// tests: topchecks.go's fast checks must agree with it).
 	noFastChecks bool
@@ -725,6 +728,9 @@ type fn struct {
 	// triLets maps the def's let variables to their values, for
 	// isLowerTri (tri.go); made at its first use.
 	triLets map[*ir.Var]ir.Expr
+	// upperRead is triupper.go's analysis of the def; made at its
+	// first use.
+	upperRead map[upperSlot]bool
 	// noSweepAt holds the lets trisweep.go compiles as the general code
 	// of a sweep (not matched again).
 	noSweepAt map[*ir.Let]bool

@@ -80,8 +80,10 @@ func TestLowerTri(t *testing.T) {
 
 // TestTriSameBits runs every RUN of testdata/tri.nab through the Go
 // backend with the triangular products and the sweep of trisweep.go,
-// with the triangular products alone (Options.noSweep) and with neither
-// (Options.noTri):
+// with the triangular products alone (Options.noSweep), with neither
+// (Options.noTri), and with the sweep adding its outer product above the
+// diagonal too (Options.noUpperCut; by default, where triupper.go finds
+// nobody reads those entries, the sweep leaves them out):
 // the values must be the same bits (their JSON, which spells every float
 // exactly, equal) and the errors the same text, the interpreter's. Every
 // def with a product must have taken the triangular form.
@@ -103,8 +105,8 @@ func TestTriSameBits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	configs := []Options{{Main: true}, {Main: true, noSweep: true}, {Main: true, noTri: true}}
-	var runners [3]*runner
+	configs := []Options{{Main: true}, {Main: true, noSweep: true}, {Main: true, noTri: true}, {Main: true, noUpperCut: true}}
+	var runners [4]*runner
 	for i, opts := range configs {
 		code, err := Generate(res.Opt, opts)
 		if err != nil {
@@ -113,8 +115,11 @@ func TestTriSameBits(t *testing.T) {
 		if n := len(triFlag.FindAllString(string(code), -1)); (n > 0) == opts.noTri {
 			t.Fatalf("noTri %v: %d triangular checks", opts.noTri, n)
 		}
-		if n := len(sweepFlag.FindAllString(string(code), -1)); (n > 0) != (i == 0) {
+		if n := len(sweepFlag.FindAllString(string(code), -1)); (n > 0) != (i == 0 || i == 3) {
 			t.Fatalf("%+v: %d sweeps", opts, n)
+		}
+		if n := len(lowerFlag.FindAllString(string(code), -1)); (n > 0) != (i == 0) {
+			t.Fatalf("%+v: %d sweeps into the lower triangle only", opts, n)
 		}
 		bin, err := Build(ctx, code)
 		if err != nil {
@@ -147,7 +152,7 @@ func TestTriSameBits(t *testing.T) {
 			args = append(args, v)
 		}
 		_, ierr := ip.Call(ctx, name, args, runtime.Limits{})
-		var outs [3]string
+		var outs [4]string
 		for i, r := range runners {
 			v, err := r.Call(ctx, name, args, runtime.Limits{})
 			switch {
@@ -158,8 +163,8 @@ func TestTriSameBits(t *testing.T) {
 				outs[i] = string(j)
 			}
 		}
-		if outs[0] != outs[1] || outs[1] != outs[2] {
-			t.Errorf("line %d: %s: sweep %s, triangular %s, full %s", n+1, name, outs[0], outs[1], outs[2])
+		if outs[0] != outs[1] || outs[1] != outs[2] || outs[2] != outs[3] {
+			t.Errorf("line %d: %s: sweep %s, triangular %s, full %s, sweep with qbar's upper triangle %s", n+1, name, outs[0], outs[1], outs[2], outs[3])
 		}
 		runs++
 	}

@@ -32,6 +32,11 @@ package codegen
 // the indexes are in range. Otherwise (and when y is not all finite) the
 // three lets are compiled as always, in the other branch of an if, so
 // errors and results are the general code's.
+//
+// Where nothing reads qbar's entries above the diagonal (triupper.go),
+// the sweep adds c_r·y to row r of qbar up to the diagonal only (a block
+// of four rows up to the last row's diagonal): the entries below keep
+// their bits, the ones above keep their old value, which no result sees.
 
 import (
 	"fmt"
@@ -50,6 +55,7 @@ type triSweep struct {
 	sa, sb     *ir.Var
 	ia, ib     *ir.Var
 	cUsedAfter bool // c is read after the three lets
+	lowerOnly  bool // b's entries above the diagonal are never read (triupper.go)
 }
 
 // matchTriSweep recognizes the chain starting at e (see above).
@@ -133,6 +139,7 @@ func (f *fn) matchTriSweep(e *ir.Let) *triSweep {
 	}
 	n, _ := f.varUses(t.b.Body, e.Var)
 	t.cUsedAfter = n > 0
+	t.lowerOnly = f.upperUnread(t.b.Var)
 	return t
 }
 
@@ -334,8 +341,13 @@ func (f *fn) sweepBranch(t *triSweep, res, mq, yv, sa, sb val, ia, ib string) {
 		f.line("for %s, %s := range %s {", c, v, row)
 		f.line("%s[%s] += %s * %s", aa, c, g, v)
 		f.line("}")
-		br := f.def("br", fmt.Sprintf("%s[%s*%s:][:len(%s)]", bblk, r, d, yy))
-		f.line("for %s, %s := range %s {", c, v, yy)
+		// Row r of qbar: up to its diagonal when the rest is never read.
+		bn, ys := "len("+yy+")", yy
+		if t.lowerOnly {
+			bn, ys = r+"+1", yy+"[:"+r+"+1]"
+		}
+		br := f.def("br", fmt.Sprintf("%s[%s*%s:][:%s]", bblk, r, d, bn))
+		f.line("for %s, %s := range %s {", c, v, ys)
 		f.line("%s[%s] += %s * %s", br, c, g, v)
 		f.line("}")
 	}
@@ -371,9 +383,16 @@ func (f *fn) sweepBranch(t *triSweep, res, mq, yv, sa, sb val, ia, ib string) {
 			gs[0], rw[0], c, gs[1], rw[1], c, gs[2], rw[2], c, gs[3], rw[3], c)
 		f.line("}")
 		bb := f.def("bb", fmt.Sprintf("%s[%s*%s : (%s+4)*%s]", bblk, r, d, r, d))
+		// Rows r..r+3 of qbar: up to the last one's diagonal (columns
+		// r+1..r+3 of the first three are above theirs, added as well)
+		// when the entries above the diagonal are never read.
+		bn, ys := "len("+yy+")", yy
+		if t.lowerOnly {
+			bn, ys = n, yy+"[:"+n+"]"
+		}
 		br := f.fresh4("b")
-		f.line("%s, %s, %s, %s := %s[:len(%s)], %s[%s:][:len(%s)], %s[2*%s:][:len(%s)], %s[3*%s:][:len(%s)]", br[0], br[1], br[2], br[3], bb, yy, bb, d, yy, bb, d, yy, bb, d, yy)
-		f.line("for %s, %s := range %s {", c, v, yy)
+		f.line("%s, %s, %s, %s := %s[:%s], %s[%s:][:%s], %s[2*%s:][:%s], %s[3*%s:][:%s]", br[0], br[1], br[2], br[3], bb, bn, bb, d, bn, bb, d, bn, bb, d, bn)
+		f.line("for %s, %s := range %s {", c, v, ys)
 		for k := range 4 {
 			f.line("%s[%s] += %s * %s", br[k], c, gs[k], v)
 		}
