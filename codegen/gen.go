@@ -49,6 +49,9 @@ type Options struct {
 	// noSweep turns off the one-sweep reverse pass of a quadratic form
 	// (trisweep.go; for tests: the general code it must agree with).
 	noSweep bool
+	// noSmallTrips turns off the straight-line small products of
+	// smalltrip.go (for tests: the loops they must agree with).
+	noSmallTrips bool
 	// noFastChecks writes every size check as runtime.CheckSize (for
 	// tests: topchecks.go's fast checks must agree with it).
 	noFastChecks bool
