@@ -1,7 +1,8 @@
 package codegen
 
 // Straight-line copies of the small products' inner loops for the trip
-// counts 1 to smallTripMax.
+// counts 1 to smallTripMax (M @ x, x @ M, and an accumulation of
+// outer(x, y)).
 //
 // The small (≤ 32) forms of M @ x and x @ M run an inner loop over the
 // shared dimension k for every row (or column) of the result. When k is
@@ -9,9 +10,11 @@ package codegen
 // matrix by a 2-vector for every point and component — the loop's own
 // work (the trip test, the index, a slice per row, x(c) evaluated again
 // for every row) costs as much as the two multiplications. So the
-// product is versioned on k: one switch per product, and for k = 1 … 4 a
-// body with the k terms written out and the k elements of the vector in
-// locals; any other k runs the loops as before.
+// product is versioned on k: one test per product, and for k = 1 … 4 a
+// switch to a body with the k terms written out and the k elements of
+// the vector in locals; any other k runs the loops as before. The outer
+// product that reverse mode accumulates into a matrix's cotangent
+// (dst[i][j] += x[i]·y[j]) is versioned the same way on the length of y.
 //
 // The bits are the loops': each element is still one sum that starts at
 // +0.0 and adds the products in index order, each product with its
@@ -30,24 +33,29 @@ import (
 
 // smallTripMax is the largest trip count that gets a straight-line copy.
 // Each count costs one case of about ten lines per product; 4 covers
-// GMM at d = 2, 3 and 4 and BA's 3-vectors.
+// GMM at d = 2, 3 and 4.
 const smallTripMax = 4
 
-// smallTrips emits a switch on n (an int expression): for n = 1 …
-// smallTripMax, body(m) with the count m as a constant; general()
-// otherwise.
+// smallTrips emits general() for n (an int expression) outside 1 …
+// smallTripMax, and otherwise a switch on n with body(m), the count m a
+// constant, in each case. The general code comes first, so that a
+// product of many columns pays one test and keeps its layout.
 func (f *fn) smallTrips(n string, body func(m int), general func()) {
 	if f.g.opts.noSmallTrips {
 		general()
 		return
 	}
+	f.line("if %s > %d || %s < 1 {", n, smallTripMax, n)
+	general()
+	f.line("} else {")
 	f.line("switch %s {", n)
-	for m := 1; m <= smallTripMax; m++ {
+	for m := 1; m < smallTripMax; m++ {
 		f.line("case %d:", m)
 		body(m)
 	}
 	f.line("default:")
-	general()
+	body(smallTripMax)
+	f.line("}")
 	f.line("}")
 }
 

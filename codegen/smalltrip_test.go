@@ -18,7 +18,7 @@ import (
 
 // smallTripFlag matches the first case of a versioned product
 // (smallTrips).
-var smallTripFlag = regexp.MustCompile(`(?m)^\s*switch [A-Za-z0-9_]+ \{\n\s*case 1:$`)
+var smallTripFlag = regexp.MustCompile(`(?m)^\s*switch [A-Za-z0-9_()]+ \{\n\s*case 1:$`)
 
 // TestSmallTripsSameBits runs every RUN of testdata/smalltrip.nab
 // through the Go backend with the straight-line products and without
