@@ -1097,13 +1097,16 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 			f.line("%s[%s] = %s", y, c, s)
 			f.line("}")
 		}
-		if f.isLowerTri(e.Args[1]) {
-			// A lower-triangular matrix (tri.go): column c from its
-			// diagonal down only.
-			f.triOr(k, y, "0", cols+" > 0", func() { f.triVecmat(y, x, b.parts[0], k, cols) }, full)
-		} else {
-			full()
-		}
+		// A few rows: written out (smalltrip.go).
+		f.smallTrips(k, func(m int) { f.straightCols(y, x, b.parts[0], cols, m) }, func() {
+			if f.isLowerTri(e.Args[1]) {
+				// A lower-triangular matrix (tri.go): column c from its
+				// diagonal down only.
+				f.triOr(k, y, "0", cols+" > 0", func() { f.triVecmat(y, x, b.parts[0], k, cols) }, full)
+			} else {
+				full()
+			}
+		})
 		if cols != k {
 			// Few columns, many rows (unreachable for a square matrix).
 			f.line("} else if %s <= 32 {", cols)
@@ -1158,13 +1161,18 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 		f.line("}")
 	}
 	full := func() { rowsTo("") }
-	if f.isLowerTri(e.Args[0]) {
-		// A lower-triangular matrix (tri.go): row r to its diagonal
-		// only.
-		f.triOr(k, y, "len("+y+")-1", fmt.Sprintf("len(%s) >= %s && len(%s) > 0", y, k, y), func() { rowsTo(fmt.Sprintf("min(%s+1, %s)", r, k)) }, full)
-	} else {
-		full()
-	}
+	// A few columns: written out (smalltrip.go).
+	f.smallTrips(k, func(m int) {
+		f.straightRows(y, a.parts[0], m, func(c string) string { return x + "[" + c + "]" })
+	}, func() {
+		if f.isLowerTri(e.Args[0]) {
+			// A lower-triangular matrix (tri.go): row r to its diagonal
+			// only.
+			f.triOr(k, y, "len("+y+")-1", fmt.Sprintf("len(%s) >= %s && len(%s) > 0", y, k, y), func() { rowsTo(fmt.Sprintf("min(%s+1, %s)", r, k)) }, full)
+		} else {
+			full()
+		}
+	})
 	f.line("} else {")
 	f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], b.parts[0], y)
 	f.line("}")
@@ -1225,13 +1233,16 @@ func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
 	y := f.allocW(ir.F64, e.P, rows) // both branches store every element
 	f.line("if %s <= 32 {", k)
 	f.reslice(lz.arrays, k)
-	if f.isLowerTri(e.Args[0]) { // tri.go
-		f.triOr(k, y, "len("+y+")-1", fmt.Sprintf("len(%s) >= %s && len(%s) > 0", y, k, y),
-			func() { f.triMatvecRows(y, a.parts[0], k, lz.elem) },
-			func() { f.smallMatvec(y, a.parts[0], k, lz.elem) })
-	} else {
-		f.smallMatvec(y, a.parts[0], k, lz.elem)
-	}
+	// A few columns: written out (smalltrip.go).
+	f.smallTrips(k, func(m int) { f.straightRows(y, a.parts[0], m, lz.elem) }, func() {
+		if f.isLowerTri(e.Args[0]) { // tri.go
+			f.triOr(k, y, "len("+y+")-1", fmt.Sprintf("len(%s) >= %s && len(%s) > 0", y, k, y),
+				func() { f.triMatvecRows(y, a.parts[0], k, lz.elem) },
+				func() { f.smallMatvec(y, a.parts[0], k, lz.elem) })
+		} else {
+			f.smallMatvec(y, a.parts[0], k, lz.elem)
+		}
+	})
 	f.line("} else {")
 	xv := f.def("x", f.mkW(lz.kind, k))
 	f.writeLazy(xv, lz)

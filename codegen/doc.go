@@ -80,6 +80,13 @@
 // goes to qmat's backward def, which reads entry (r, c) only under
 // r >= c), the sweep adds c_r y to row r up to the diagonal only.
 //
+// When the summed size of a small M @ x or x @ M, or the length of y in
+// an accumulation of outer(x, y), is 1 to 4 at run time, the inner loop
+// is written out (smalltrip.go): one switch on the size, and for each of
+// the four counts the terms in the loop's order with the vector's
+// elements in locals (GMM at d = 2: a 2 × 2 product per point and
+// component). The same sums in the same order, so the same bits.
+//
 // # Fusion and destination passing
 //
 // Elementwise primitives on arrays, and build and map with scalar

@@ -92,13 +92,16 @@ func deferrable(e ir.Expr) bool {
 func (f *fn) addInto(dst string, lz *lazy, op string) {
 	if lz.outer != nil {
 		x, y := lz.outer[0], lz.outer[1]
-		i, xi, j, yj, row := f.fresh("i"), f.fresh("xi"), f.fresh("j"), f.fresh("yj"), f.fresh("row")
-		f.line("for %s, %s := range %s {", i, xi, x)
-		f.line("%s := %s[%s*len(%s) : (%s+1)*len(%s)]", row, dst, i, y, i, y)
-		f.line("for %s, %s := range %s {", j, yj, y)
-		f.line("%s[%s] %s= %s * %s", row, j, op, xi, yj)
-		f.line("}")
-		f.line("}")
+		// A short y: written out (smalltrip.go).
+		f.smallTrips("len("+y+")", func(m int) { f.straightOuter(dst, x, y, op, m) }, func() {
+			i, xi, j, yj, row := f.fresh("i"), f.fresh("xi"), f.fresh("j"), f.fresh("yj"), f.fresh("row")
+			f.line("for %s, %s := range %s {", i, xi, x)
+			f.line("%s := %s[%s*len(%s) : (%s+1)*len(%s)]", row, dst, i, y, i, y)
+			f.line("for %s, %s := range %s {", j, yj, y)
+			f.line("%s[%s] %s= %s * %s", row, j, op, xi, yj)
+			f.line("}")
+			f.line("}")
+		})
 		return
 	}
 	f.reslice(lz.arrays, "len("+dst+")")

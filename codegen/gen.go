@@ -52,6 +52,9 @@ type Options struct {
 	// noUpperCut makes the sweep add its outer product above the
 	// diagonal too where nobody reads it (triupper.go; for tests).
 	noUpperCut bool
+	// noSmallTrips turns off the straight-line small products of
+	// smalltrip.go (for tests: the loops they must agree with).
+	noSmallTrips bool
 	// noFastChecks writes every size check as runtime.CheckSize (for
 	// tests: topchecks.go's fast checks must agree with it).
 	noFastChecks bool

@@ -177,36 +177,79 @@ func fn_loss(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float
 	a_12 := ar.F64w(x_5)
 	if x_6 <= 32 {
 		w_1 = w_1[:x_6]
-		for r_13 := range a_12 {
-			row_14 := x_4[r_13*x_6 : (r_13+1)*x_6]
-			s_15 := 0.0
-			for c_16, v_17 := range row_14 {
-				s_15 += v_17 * w_1[c_16]
+		if x_6 > 4 || x_6 < 1 {
+			for r_13 := range a_12 {
+				row_14 := x_4[r_13*x_6 : (r_13+1)*x_6]
+				s_15 := 0.0
+				for c_16, v_17 := range row_14 {
+					s_15 += v_17 * w_1[c_16]
+				}
+				a_12[r_13] = s_15
 			}
-			a_12[r_13] = s_15
+		} else {
+			switch x_6 {
+			case 1:
+				x_18 := w_1[0]
+				for r_19 := range a_12 {
+					q_20 := x_4[r_19*1 : r_19*1+1 : r_19*1+1]
+					s_21 := 0.0
+					s_21 += q_20[0] * x_18
+					a_12[r_19] = s_21
+				}
+			case 2:
+				x_22, x_23 := w_1[0], w_1[1]
+				for r_24 := range a_12 {
+					q_25 := x_4[r_24*2 : r_24*2+2 : r_24*2+2]
+					s_26 := 0.0
+					s_26 += q_25[0] * x_22
+					s_26 += q_25[1] * x_23
+					a_12[r_24] = s_26
+				}
+			case 3:
+				x_27, x_28, x_29 := w_1[0], w_1[1], w_1[2]
+				for r_30 := range a_12 {
+					q_31 := x_4[r_30*3 : r_30*3+3 : r_30*3+3]
+					s_32 := 0.0
+					s_32 += q_31[0] * x_27
+					s_32 += q_31[1] * x_28
+					s_32 += q_31[2] * x_29
+					a_12[r_30] = s_32
+				}
+			default:
+				x_33, x_34, x_35, x_36 := w_1[0], w_1[1], w_1[2], w_1[3]
+				for r_37 := range a_12 {
+					q_38 := x_4[r_37*4 : r_37*4+4 : r_37*4+4]
+					s_39 := 0.0
+					s_39 += q_38[0] * x_33
+					s_39 += q_38[1] * x_34
+					s_39 += q_38[2] * x_35
+					s_39 += q_38[3] * x_36
+					a_12[r_37] = s_39
+				}
+			}
 		}
 	} else {
 		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_12)
 	}
-	r_18 := ar.F64w(x_5)
-	a_12 = a_12[:len(r_18)]
-	if len(r_18) >= 262144 {
-		loop_25 := runtime.EnterLoop(&nbLoop1, runtime.Bind(r_18, runtime.Bind(a_12, runtime.Bind(b_3, runtime.End{}))), len(r_18), 16384)
-		if loop_25.For == nil {
-			loop_25.For = func(lo_22, hi int) {
-				r_18 := loop_25.C.H
-				a_12 := loop_25.C.T.H
-				b_3 := loop_25.C.T.T.H
-				for i_23 := lo_22; i_23 < hi; i_23++ {
-					r_18[i_23] = (a_12[i_23] + b_3)
+	r_40 := ar.F64w(x_5)
+	a_12 = a_12[:len(r_40)]
+	if len(r_40) >= 262144 {
+		loop_47 := runtime.EnterLoop(&nbLoop1, runtime.Bind(r_40, runtime.Bind(a_12, runtime.Bind(b_3, runtime.End{}))), len(r_40), 16384)
+		if loop_47.For == nil {
+			loop_47.For = func(lo_44, hi int) {
+				r_40 := loop_47.C.H
+				a_12 := loop_47.C.T.H
+				b_3 := loop_47.C.T.T.H
+				for i_45 := lo_44; i_45 < hi; i_45++ {
+					r_40[i_45] = (a_12[i_45] + b_3)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_18), 16384, loop_25.For)
-		loop_25.Leave(&nbLoop1)
+		runtime.ParallelFor(len(r_40), 16384, loop_47.For)
+		loop_47.Leave(&nbLoop1)
 	} else {
-		for i_19 := range r_18 {
-			r_18[i_19] = (a_12[i_19] + b_3)
+		for i_41 := range r_40 {
+			r_40[i_41] = (a_12[i_41] + b_3)
 		}
 	}
 	if x_5 != y_8 {
@@ -215,35 +258,35 @@ func fn_loss(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float
 	if y_8 != x_5 {
 		return 0, runtime.NewError("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
-	var s_26 float64 = 0
-	r_18 = r_18[:x_5]
+	var s_48 float64 = 0
+	r_40 = r_40[:x_5]
 	y_7 = y_7[:x_5]
 	if x_5 >= 262144 {
-		loop_33 := runtime.EnterLoop(&nbLoop2, runtime.Bind(r_18, runtime.Bind(y_7, runtime.End{})), x_5, 16384)
-		if loop_33.Sum == nil {
-			loop_33.Sum = func(lo_30, hi int) float64 {
-				r_18 := loop_33.C.H
-				y_7 := loop_33.C.T.H
-				s_26 := 0.0
-				for i_31 := lo_30; i_31 < hi; i_31++ {
-					s_26 += ((runtime.Softplus(r_18[i_31])) - (y_7[i_31] * r_18[i_31]))
+		loop_55 := runtime.EnterLoop(&nbLoop2, runtime.Bind(r_40, runtime.Bind(y_7, runtime.End{})), x_5, 16384)
+		if loop_55.Sum == nil {
+			loop_55.Sum = func(lo_52, hi int) float64 {
+				r_40 := loop_55.C.H
+				y_7 := loop_55.C.T.H
+				s_48 := 0.0
+				for i_53 := lo_52; i_53 < hi; i_53++ {
+					s_48 += ((runtime.Softplus(r_40[i_53])) - (y_7[i_53] * r_40[i_53]))
 				}
-				return s_26
+				return s_48
 			}
 		}
-		s_26 += runtime.ParallelSum(x_5, 16384, loop_33.Sum)
-		loop_33.Leave(&nbLoop2)
+		s_48 += runtime.ParallelSum(x_5, 16384, loop_55.Sum)
+		loop_55.Leave(&nbLoop2)
 	} else {
-		for i_27 := 0; i_27 < x_5; i_27++ {
-			s_26 += ((runtime.Softplus(r_18[i_27])) - (y_7[i_27] * r_18[i_27]))
+		for i_49 := 0; i_49 < x_5; i_49++ {
+			s_48 += ((runtime.Softplus(r_40[i_49])) - (y_7[i_49] * r_40[i_49]))
 		}
 	}
-	m_34 := s_26 / float64(x_5)
-	x_35 := 0.5 * lam_9
-	d_36 := runtime.Dot(w_1, w_1)
-	x_37 := x_35 * d_36
-	x_38 := m_34 + x_37
-	return x_38, nil
+	m_56 := s_48 / float64(x_5)
+	x_57 := 0.5 * lam_9
+	d_58 := runtime.Dot(w_1, w_1)
+	x_59 := x_57 * d_58
+	x_60 := m_56 + x_59
+	return x_60, nil
 }
 
 // nbLoop3 keeps the records of a parallel loop of fn_lossvjp11000.
@@ -260,7 +303,7 @@ var nbLoop6 runtime.LoopSite
 
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
 func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
-	mark_84 := ar.Mark()
+	mark_134 := ar.Mark()
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
@@ -270,36 +313,79 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 	a_11 := ar.F64w(x_5)
 	if x_6 <= 32 {
 		w_1 = w_1[:x_6]
-		for r_12 := range a_11 {
-			row_13 := x_4[r_12*x_6 : (r_12+1)*x_6]
-			s_14 := 0.0
-			for c_15, v_16 := range row_13 {
-				s_14 += v_16 * w_1[c_15]
+		if x_6 > 4 || x_6 < 1 {
+			for r_12 := range a_11 {
+				row_13 := x_4[r_12*x_6 : (r_12+1)*x_6]
+				s_14 := 0.0
+				for c_15, v_16 := range row_13 {
+					s_14 += v_16 * w_1[c_15]
+				}
+				a_11[r_12] = s_14
 			}
-			a_11[r_12] = s_14
+		} else {
+			switch x_6 {
+			case 1:
+				x_17 := w_1[0]
+				for r_18 := range a_11 {
+					q_19 := x_4[r_18*1 : r_18*1+1 : r_18*1+1]
+					s_20 := 0.0
+					s_20 += q_19[0] * x_17
+					a_11[r_18] = s_20
+				}
+			case 2:
+				x_21, x_22 := w_1[0], w_1[1]
+				for r_23 := range a_11 {
+					q_24 := x_4[r_23*2 : r_23*2+2 : r_23*2+2]
+					s_25 := 0.0
+					s_25 += q_24[0] * x_21
+					s_25 += q_24[1] * x_22
+					a_11[r_23] = s_25
+				}
+			case 3:
+				x_26, x_27, x_28 := w_1[0], w_1[1], w_1[2]
+				for r_29 := range a_11 {
+					q_30 := x_4[r_29*3 : r_29*3+3 : r_29*3+3]
+					s_31 := 0.0
+					s_31 += q_30[0] * x_26
+					s_31 += q_30[1] * x_27
+					s_31 += q_30[2] * x_28
+					a_11[r_29] = s_31
+				}
+			default:
+				x_32, x_33, x_34, x_35 := w_1[0], w_1[1], w_1[2], w_1[3]
+				for r_36 := range a_11 {
+					q_37 := x_4[r_36*4 : r_36*4+4 : r_36*4+4]
+					s_38 := 0.0
+					s_38 += q_37[0] * x_32
+					s_38 += q_37[1] * x_33
+					s_38 += q_37[2] * x_34
+					s_38 += q_37[3] * x_35
+					a_11[r_36] = s_38
+				}
+			}
 		}
 	} else {
 		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_11)
 	}
-	r_17 := ar.F64w(x_5)
-	a_11 = a_11[:len(r_17)]
-	if len(r_17) >= 262144 {
-		loop_24 := runtime.EnterLoop(&nbLoop3, runtime.Bind(r_17, runtime.Bind(a_11, runtime.Bind(b_3, runtime.End{}))), len(r_17), 16384)
-		if loop_24.For == nil {
-			loop_24.For = func(lo_21, hi int) {
-				r_17 := loop_24.C.H
-				a_11 := loop_24.C.T.H
-				b_3 := loop_24.C.T.T.H
-				for i_22 := lo_21; i_22 < hi; i_22++ {
-					r_17[i_22] = (a_11[i_22] + b_3)
+	r_39 := ar.F64w(x_5)
+	a_11 = a_11[:len(r_39)]
+	if len(r_39) >= 262144 {
+		loop_46 := runtime.EnterLoop(&nbLoop3, runtime.Bind(r_39, runtime.Bind(a_11, runtime.Bind(b_3, runtime.End{}))), len(r_39), 16384)
+		if loop_46.For == nil {
+			loop_46.For = func(lo_43, hi int) {
+				r_39 := loop_46.C.H
+				a_11 := loop_46.C.T.H
+				b_3 := loop_46.C.T.T.H
+				for i_44 := lo_43; i_44 < hi; i_44++ {
+					r_39[i_44] = (a_11[i_44] + b_3)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_17), 16384, loop_24.For)
-		loop_24.Leave(&nbLoop3)
+		runtime.ParallelFor(len(r_39), 16384, loop_46.For)
+		loop_46.Leave(&nbLoop3)
 	} else {
-		for i_18 := range r_17 {
-			r_17[i_18] = (a_11[i_18] + b_3)
+		for i_40 := range r_39 {
+			r_39[i_40] = (a_11[i_40] + b_3)
 		}
 	}
 	if x_5 != y_8 {
@@ -308,149 +394,198 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
-	x_26 := 0.5 * lam_9
-	x_27 := x_26 * ybar_10
-	r_25 := ar.F64w(x_5)
-	r_17 = r_17[:x_5]
+	x_48 := 0.5 * lam_9
+	x_49 := x_48 * ybar_10
+	r_47 := ar.F64w(x_5)
+	r_39 = r_39[:x_5]
 	y_7 = y_7[:x_5]
-	r_25 = r_25[:x_5]
+	r_47 = r_47[:x_5]
 	if x_5 >= 262144 {
-		loop_37 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_17, runtime.Bind(y_7, runtime.Bind(r_25, runtime.End{}))), x_5, 16384)
-		if loop_37.For == nil {
-			loop_37.For = func(lo_33, hi int) {
-				r_17 := loop_37.C.H
-				y_7 := loop_37.C.T.H
-				r_25 := loop_37.C.T.T.H
-				for i_34 := lo_33; i_34 < hi; i_34++ {
-					e_36 := ((runtime.Softplus(r_17[i_34])) - (y_7[i_34] * r_17[i_34]))
-					r_25[i_34] = e_36
+		loop_59 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_39, runtime.Bind(y_7, runtime.Bind(r_47, runtime.End{}))), x_5, 16384)
+		if loop_59.For == nil {
+			loop_59.For = func(lo_55, hi int) {
+				r_39 := loop_59.C.H
+				y_7 := loop_59.C.T.H
+				r_47 := loop_59.C.T.T.H
+				for i_56 := lo_55; i_56 < hi; i_56++ {
+					e_58 := ((runtime.Softplus(r_39[i_56])) - (y_7[i_56] * r_39[i_56]))
+					r_47[i_56] = e_58
 				}
 			}
 		}
-		runtime.ParallelFor(x_5, 16384, loop_37.For)
-		loop_37.Leave(&nbLoop4)
+		runtime.ParallelFor(x_5, 16384, loop_59.For)
+		loop_59.Leave(&nbLoop4)
 	} else {
-		for i_29 := 0; i_29 < x_5; i_29++ {
-			e_31 := ((runtime.Softplus(r_17[i_29])) - (y_7[i_29] * r_17[i_29]))
-			r_25[i_29] = e_31
+		for i_51 := 0; i_51 < x_5; i_51++ {
+			e_53 := ((runtime.Softplus(r_39[i_51])) - (y_7[i_51] * r_39[i_51]))
+			r_47[i_51] = e_53
 		}
 	}
-	r_38 := ar.F64w(w_2)
+	r_60 := ar.F64w(w_2)
 	w_1 = w_1[:w_2]
-	r_38 = r_38[:w_2]
+	r_60 = r_60[:w_2]
 	if w_2 >= 262144 {
-		loop_49 := runtime.EnterLoop(&nbLoop5, runtime.Bind(x_27, runtime.Bind(w_1, runtime.Bind(r_38, runtime.End{}))), w_2, 16384)
-		if loop_49.For == nil {
-			loop_49.For = func(lo_44, hi int) {
-				x_27 := loop_49.C.H
-				w_1 := loop_49.C.T.H
-				r_38 := loop_49.C.T.T.H
-				for i_45 := lo_44; i_45 < hi; i_45++ {
-					e_47 := (x_27 * w_1[i_45])
-					e_48 := (e_47 + (x_27 * w_1[i_45]))
-					r_38[i_45] = e_48
+		loop_71 := runtime.EnterLoop(&nbLoop5, runtime.Bind(x_49, runtime.Bind(w_1, runtime.Bind(r_60, runtime.End{}))), w_2, 16384)
+		if loop_71.For == nil {
+			loop_71.For = func(lo_66, hi int) {
+				x_49 := loop_71.C.H
+				w_1 := loop_71.C.T.H
+				r_60 := loop_71.C.T.T.H
+				for i_67 := lo_66; i_67 < hi; i_67++ {
+					e_69 := (x_49 * w_1[i_67])
+					e_70 := (e_69 + (x_49 * w_1[i_67]))
+					r_60[i_67] = e_70
 				}
 			}
 		}
-		runtime.ParallelFor(w_2, 16384, loop_49.For)
-		loop_49.Leave(&nbLoop5)
+		runtime.ParallelFor(w_2, 16384, loop_71.For)
+		loop_71.Leave(&nbLoop5)
 	} else {
-		for i_39 := 0; i_39 < w_2; i_39++ {
-			e_41 := (x_27 * w_1[i_39])
-			e_42 := (e_41 + (x_27 * w_1[i_39]))
-			r_38[i_39] = e_42
+		for i_61 := 0; i_61 < w_2; i_61++ {
+			e_63 := (x_49 * w_1[i_61])
+			e_64 := (e_63 + (x_49 * w_1[i_61]))
+			r_60[i_61] = e_64
 		}
 	}
-	n_50 := int64(x_5)
-	x_51 := float64(n_50)
-	x_52 := ybar_10 / x_51
+	n_72 := int64(x_5)
+	x_73 := float64(n_72)
+	x_74 := ybar_10 / x_73
 	if x_5 != y_8 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
 	if x_5 != y_8 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5})+" differ")
 	}
-	r_54 := ar.F64w(y_8)
+	r_76 := ar.F64w(y_8)
 	y_7 = y_7[:y_8]
-	r_17 = r_17[:y_8]
-	r_54 = r_54[:y_8]
+	r_39 = r_39[:y_8]
+	r_76 = r_76[:y_8]
 	if y_8 >= 262144 {
-		loop_65 := runtime.EnterLoop(&nbLoop6, runtime.Bind(y_7, runtime.Bind(x_52, runtime.Bind(r_17, runtime.Bind(r_54, runtime.End{})))), y_8, 16384)
-		if loop_65.For == nil {
-			loop_65.For = func(lo_60, hi int) {
-				y_7 := loop_65.C.H
-				x_52 := loop_65.C.T.H
-				r_17 := loop_65.C.T.T.H
-				r_54 := loop_65.C.T.T.T.H
-				for i_61 := lo_60; i_61 < hi; i_61++ {
-					e_63 := (y_7[i_61] * -x_52)
-					e_64 := (e_63 + ((runtime.Sigmoid(r_17[i_61])) * x_52))
-					r_54[i_61] = e_64
+		loop_87 := runtime.EnterLoop(&nbLoop6, runtime.Bind(y_7, runtime.Bind(x_74, runtime.Bind(r_39, runtime.Bind(r_76, runtime.End{})))), y_8, 16384)
+		if loop_87.For == nil {
+			loop_87.For = func(lo_82, hi int) {
+				y_7 := loop_87.C.H
+				x_74 := loop_87.C.T.H
+				r_39 := loop_87.C.T.T.H
+				r_76 := loop_87.C.T.T.T.H
+				for i_83 := lo_82; i_83 < hi; i_83++ {
+					e_85 := (y_7[i_83] * -x_74)
+					e_86 := (e_85 + ((runtime.Sigmoid(r_39[i_83])) * x_74))
+					r_76[i_83] = e_86
 				}
 			}
 		}
-		runtime.ParallelFor(y_8, 16384, loop_65.For)
-		loop_65.Leave(&nbLoop6)
+		runtime.ParallelFor(y_8, 16384, loop_87.For)
+		loop_87.Leave(&nbLoop6)
 	} else {
-		for i_55 := 0; i_55 < y_8; i_55++ {
-			e_57 := (y_7[i_55] * -x_52)
-			e_58 := (e_57 + ((runtime.Sigmoid(r_17[i_55])) * x_52))
-			r_54[i_55] = e_58
+		for i_77 := 0; i_77 < y_8; i_77++ {
+			e_79 := (y_7[i_77] * -x_74)
+			e_80 := (e_79 + ((runtime.Sigmoid(r_39[i_77])) * x_74))
+			r_76[i_77] = e_80
 		}
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
 	}
-	a_66 := ar.F64w(x_6)
+	a_88 := ar.F64w(x_6)
 	if x_6 <= 32 && x_5 <= 32 {
-		r_54 = r_54[:x_5]
-		c_69 := 0
-		for ; c_69+4 <= x_6; c_69 += 4 {
-			s_74, s_75, s_76, s_77 := 0.0, 0.0, 0.0, 0.0
-			for r_67, v_70 := range r_54 {
-				o_73 := r_67*x_6 + c_69
-				q_72 := x_4[o_73 : o_73+4 : o_73+4]
-				s_74 += v_70 * q_72[0]
-				s_75 += v_70 * q_72[1]
-				s_76 += v_70 * q_72[2]
-				s_77 += v_70 * q_72[3]
+		r_76 = r_76[:x_5]
+		if x_5 > 4 || x_5 < 1 {
+			c_91 := 0
+			for ; c_91+4 <= x_6; c_91 += 4 {
+				s_96, s_97, s_98, s_99 := 0.0, 0.0, 0.0, 0.0
+				for r_89, v_92 := range r_76 {
+					o_95 := r_89*x_6 + c_91
+					q_94 := x_4[o_95 : o_95+4 : o_95+4]
+					s_96 += v_92 * q_94[0]
+					s_97 += v_92 * q_94[1]
+					s_98 += v_92 * q_94[2]
+					s_99 += v_92 * q_94[3]
+				}
+				a_88[c_91], a_88[c_91+1], a_88[c_91+2], a_88[c_91+3] = s_96, s_97, s_98, s_99
 			}
-			a_66[c_69], a_66[c_69+1], a_66[c_69+2], a_66[c_69+3] = s_74, s_75, s_76, s_77
-		}
-		for ; c_69 < x_6; c_69++ {
-			s_71 := 0.0
-			for r_67, v_70 := range r_54 {
-				s_71 += v_70 * x_4[r_67*x_6+c_69]
+			for ; c_91 < x_6; c_91++ {
+				s_93 := 0.0
+				for r_89, v_92 := range r_76 {
+					s_93 += v_92 * x_4[r_89*x_6+c_91]
+				}
+				a_88[c_91] = s_93
 			}
-			a_66[c_69] = s_71
+		} else {
+			switch x_5 {
+			case 1:
+				x_100 := r_76[0]
+				row_101 := x_4[0*x_6:][:len(a_88)]
+				for c_102 := range a_88 {
+					s_103 := 0.0
+					s_103 += x_100 * row_101[c_102]
+					a_88[c_102] = s_103
+				}
+			case 2:
+				x_104, x_105 := r_76[0], r_76[1]
+				row_106 := x_4[0*x_6:][:len(a_88)]
+				row_107 := x_4[1*x_6:][:len(a_88)]
+				for c_108 := range a_88 {
+					s_109 := 0.0
+					s_109 += x_104 * row_106[c_108]
+					s_109 += x_105 * row_107[c_108]
+					a_88[c_108] = s_109
+				}
+			case 3:
+				x_110, x_111, x_112 := r_76[0], r_76[1], r_76[2]
+				row_113 := x_4[0*x_6:][:len(a_88)]
+				row_114 := x_4[1*x_6:][:len(a_88)]
+				row_115 := x_4[2*x_6:][:len(a_88)]
+				for c_116 := range a_88 {
+					s_117 := 0.0
+					s_117 += x_110 * row_113[c_116]
+					s_117 += x_111 * row_114[c_116]
+					s_117 += x_112 * row_115[c_116]
+					a_88[c_116] = s_117
+				}
+			default:
+				x_118, x_119, x_120, x_121 := r_76[0], r_76[1], r_76[2], r_76[3]
+				row_122 := x_4[0*x_6:][:len(a_88)]
+				row_123 := x_4[1*x_6:][:len(a_88)]
+				row_124 := x_4[2*x_6:][:len(a_88)]
+				row_125 := x_4[3*x_6:][:len(a_88)]
+				for c_126 := range a_88 {
+					s_127 := 0.0
+					s_127 += x_118 * row_122[c_126]
+					s_127 += x_119 * row_123[c_126]
+					s_127 += x_120 * row_124[c_126]
+					s_127 += x_121 * row_125[c_126]
+					a_88[c_126] = s_127
+				}
+			}
 		}
 	} else if x_6 <= 32 {
-		clear(a_66)
-		r_54 = r_54[:x_5]
-		for r_67 := range r_54 {
-			row_68 := x_4[r_67*x_6 : (r_67+1)*x_6]
-			a_66 = a_66[:len(row_68)]
-			for c_69, v_70 := range row_68 {
-				a_66[c_69] += r_54[r_67] * v_70
+		clear(a_88)
+		r_76 = r_76[:x_5]
+		for r_89 := range r_76 {
+			row_90 := x_4[r_89*x_6 : (r_89+1)*x_6]
+			a_88 = a_88[:len(row_90)]
+			for c_91, v_92 := range row_90 {
+				a_88[c_91] += r_76[r_89] * v_92
 			}
 		}
 	} else {
-		runtime.Gemv(true, x_5, x_6, 1, x_4, r_54, 0, a_66)
+		runtime.Gemv(true, x_5, x_6, 1, x_4, r_76, 0, a_88)
 	}
 	if w_2 != x_6 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
-	a_66 = a_66[:len(r_38)]
-	for i_78 := range r_38 {
-		r_38[i_78] += a_66[i_78]
+	a_88 = a_88[:len(r_60)]
+	for i_128 := range r_60 {
+		r_60[i_128] += a_88[i_128]
 	}
-	m_79 := runtime.Sum(r_25) / float64(len(r_25))
-	d_80 := runtime.Dot(w_1, w_1)
-	x_81 := x_26 * d_80
-	x_82 := m_79 + x_81
-	s_83 := runtime.Sum(r_54)
-	ar.Keep(mark_84, &r_38)
-	return x_82, r_38, w_2, s_83, nil
+	m_129 := runtime.Sum(r_47) / float64(len(r_47))
+	d_130 := runtime.Dot(w_1, w_1)
+	x_131 := x_48 * d_130
+	x_132 := m_129 + x_131
+	s_133 := runtime.Sum(r_76)
+	ar.Keep(mark_134, &r_60)
+	return x_132, r_60, w_2, s_133, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).
@@ -527,7 +662,7 @@ var nbLoop7 runtime.LoopSite
 
 // fn_predict is def predict (logreg.nab:22:12).
 func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int) ([]float64, int, error) {
-	mark_23 := ar.Mark()
+	mark_45 := ar.Mark()
 	size_7 := int64(w_2)
 	if int64(x_6) != size_7 {
 		return nil, 0, runtime.NewError("logreg.nab:22:46", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_7, x_6))
@@ -541,38 +676,81 @@ func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []fl
 	a_9 := ar.F64w(x_5)
 	if x_6 <= 32 {
 		w_1 = w_1[:x_6]
-		for r_10 := range a_9 {
-			row_11 := x_4[r_10*x_6 : (r_10+1)*x_6]
-			s_12 := 0.0
-			for c_13, v_14 := range row_11 {
-				s_12 += v_14 * w_1[c_13]
+		if x_6 > 4 || x_6 < 1 {
+			for r_10 := range a_9 {
+				row_11 := x_4[r_10*x_6 : (r_10+1)*x_6]
+				s_12 := 0.0
+				for c_13, v_14 := range row_11 {
+					s_12 += v_14 * w_1[c_13]
+				}
+				a_9[r_10] = s_12
 			}
-			a_9[r_10] = s_12
+		} else {
+			switch x_6 {
+			case 1:
+				x_15 := w_1[0]
+				for r_16 := range a_9 {
+					q_17 := x_4[r_16*1 : r_16*1+1 : r_16*1+1]
+					s_18 := 0.0
+					s_18 += q_17[0] * x_15
+					a_9[r_16] = s_18
+				}
+			case 2:
+				x_19, x_20 := w_1[0], w_1[1]
+				for r_21 := range a_9 {
+					q_22 := x_4[r_21*2 : r_21*2+2 : r_21*2+2]
+					s_23 := 0.0
+					s_23 += q_22[0] * x_19
+					s_23 += q_22[1] * x_20
+					a_9[r_21] = s_23
+				}
+			case 3:
+				x_24, x_25, x_26 := w_1[0], w_1[1], w_1[2]
+				for r_27 := range a_9 {
+					q_28 := x_4[r_27*3 : r_27*3+3 : r_27*3+3]
+					s_29 := 0.0
+					s_29 += q_28[0] * x_24
+					s_29 += q_28[1] * x_25
+					s_29 += q_28[2] * x_26
+					a_9[r_27] = s_29
+				}
+			default:
+				x_30, x_31, x_32, x_33 := w_1[0], w_1[1], w_1[2], w_1[3]
+				for r_34 := range a_9 {
+					q_35 := x_4[r_34*4 : r_34*4+4 : r_34*4+4]
+					s_36 := 0.0
+					s_36 += q_35[0] * x_30
+					s_36 += q_35[1] * x_31
+					s_36 += q_35[2] * x_32
+					s_36 += q_35[3] * x_33
+					a_9[r_34] = s_36
+				}
+			}
 		}
 	} else {
 		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_9)
 	}
-	r_15 := ar.F64w(x_5)
-	a_9 = a_9[:len(r_15)]
-	if len(r_15) >= 262144 {
-		loop_22 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_15, runtime.Bind(a_9, runtime.Bind(b_3, runtime.End{}))), len(r_15), 16384)
-		if loop_22.For == nil {
-			loop_22.For = func(lo_19, hi int) {
-				r_15 := loop_22.C.H
-				a_9 := loop_22.C.T.H
-				b_3 := loop_22.C.T.T.H
-				for i_20 := lo_19; i_20 < hi; i_20++ {
-					r_15[i_20] = (runtime.Sigmoid((a_9[i_20] + b_3)))
+	r_37 := ar.F64w(x_5)
+	a_9 = a_9[:len(r_37)]
+	if len(r_37) >= 262144 {
+		loop_44 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_37, runtime.Bind(a_9, runtime.Bind(b_3, runtime.End{}))), len(r_37), 16384)
+		if loop_44.For == nil {
+			loop_44.For = func(lo_41, hi int) {
+				r_37 := loop_44.C.H
+				a_9 := loop_44.C.T.H
+				b_3 := loop_44.C.T.T.H
+				for i_42 := lo_41; i_42 < hi; i_42++ {
+					r_37[i_42] = (runtime.Sigmoid((a_9[i_42] + b_3)))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_15), 16384, loop_22.For)
-		loop_22.Leave(&nbLoop7)
+		runtime.ParallelFor(len(r_37), 16384, loop_44.For)
+		loop_44.Leave(&nbLoop7)
 	} else {
-		for i_16 := range r_15 {
-			r_15[i_16] = (runtime.Sigmoid((a_9[i_16] + b_3)))
+		for i_38 := range r_37 {
+			r_37[i_38] = (runtime.Sigmoid((a_9[i_38] + b_3)))
 		}
 	}
-	ar.Keep(mark_23, &r_15)
-	return r_15, x_5, nil
+	ar.Keep(mark_45, &r_37)
+	return r_37, x_5, nil
 }

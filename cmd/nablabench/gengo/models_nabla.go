@@ -1072,182 +1072,225 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	}
 	var s_89 float64 = 0
 	if n_87 >= 256 {
-		loop_230 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
-		if loop_230.Sum == nil {
-			loop_230.Sum = func(lo_160, hi int) float64 {
-				size_14 := loop_230.C.H
-				alphas_1 := loop_230.C.T.H
-				r_64 := loop_230.C.T.T.H
-				d_21 := loop_230.C.T.T.T.H
-				d_22 := loop_230.C.T.T.T.T.H
-				a_20 := loop_230.C.T.T.T.T.T.H
-				x_9 := loop_230.C.T.T.T.T.T.T.H
-				x_11 := loop_230.C.T.T.T.T.T.T.T.H
-				means_4 := loop_230.C.T.T.T.T.T.T.T.T.H
-				means_3 := loop_230.C.T.T.T.T.T.T.T.T.T.H
-				means_5 := loop_230.C.T.T.T.T.T.T.T.T.T.T.H
+		loop_274 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
+		if loop_274.Sum == nil {
+			loop_274.Sum = func(lo_182, hi int) float64 {
+				size_14 := loop_274.C.H
+				alphas_1 := loop_274.C.T.H
+				r_64 := loop_274.C.T.T.H
+				d_21 := loop_274.C.T.T.T.H
+				d_22 := loop_274.C.T.T.T.T.H
+				a_20 := loop_274.C.T.T.T.T.T.H
+				x_9 := loop_274.C.T.T.T.T.T.T.H
+				x_11 := loop_274.C.T.T.T.T.T.T.T.H
+				means_4 := loop_274.C.T.T.T.T.T.T.T.T.H
+				means_3 := loop_274.C.T.T.T.T.T.T.T.T.T.H
+				means_5 := loop_274.C.T.T.T.T.T.T.T.T.T.T.H
 				ar := runtime.Arenas.Get()
 				ar.Reset()
 				defer runtime.Arenas.Put(ar)
-				errs_159 := loop_230.Errs
+				errs_181 := loop_274.Errs
 				s_89 := 0.0
-				var scratch_300 []float64
-				if scratch_300_n, err := runtime.CheckSize(size_14); err == nil {
-					scratch_300 = ar.F64w(scratch_300_n)
+				var scratch_344 []float64
+				if scratch_344_n, err := runtime.CheckSize(size_14); err == nil {
+					scratch_344 = ar.F64w(scratch_344_n)
 				}
-				scratch_301 := ar.F64w(d_21)
-				scratch_302 := ar.F64w(d_22)
-				for i_161 := lo_160; i_161 < hi; i_161++ {
-					i_163 := int64(i_161)
-					n_164, err_165 := runtime.CheckSize(size_14)
-					if err_165 != nil {
-						errs_159[lo_160/32] = runtime.WithPos("models.nab:56:30", err_165)
+				scratch_345 := ar.F64w(d_21)
+				scratch_346 := ar.F64w(d_22)
+				for i_183 := lo_182; i_183 < hi; i_183++ {
+					i_185 := int64(i_183)
+					n_186, err_187 := runtime.CheckSize(size_14)
+					if err_187 != nil {
+						errs_181[lo_182/32] = runtime.WithPos("models.nab:56:30", err_187)
 						return 0
 					}
-					r_166 := scratch_300[:n_164:n_164]
-					for i_167 := range r_166 {
-						i_169 := int64(i_167)
-						x_170 := alphas_1[int(i_169)]
-						x_171 := r_64[int(i_169)]
-						x_172 := x_170 + x_171
-						rs_173 := d_21 * d_22
-						row_174 := a_20[int(i_169)*rs_173 : (int(i_169)+1)*rs_173]
-						row_175 := x_9[int(i_163)*x_11 : (int(i_163)+1)*x_11]
-						if i_169 < 0 || i_169 >= int64(means_4) {
-							errs_159[lo_160/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_169, means_4))
+					r_188 := scratch_344[:n_186:n_186]
+					for i_189 := range r_188 {
+						i_191 := int64(i_189)
+						x_192 := alphas_1[int(i_191)]
+						x_193 := r_64[int(i_191)]
+						x_194 := x_192 + x_193
+						rs_195 := d_21 * d_22
+						row_196 := a_20[int(i_191)*rs_195 : (int(i_191)+1)*rs_195]
+						row_197 := x_9[int(i_185)*x_11 : (int(i_185)+1)*x_11]
+						if i_191 < 0 || i_191 >= int64(means_4) {
+							errs_181[lo_182/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_191, means_4))
 							return 0
 						}
-						row_176 := means_3[int(i_169)*means_5 : (int(i_169)+1)*means_5]
+						row_198 := means_3[int(i_191)*means_5 : (int(i_191)+1)*means_5]
 						if means_5 != x_11 {
-							errs_159[lo_160/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+							errs_181[lo_182/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 							return 0
 						}
 						if x_11 != d_22 {
-							errs_159[lo_160/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+							errs_181[lo_182/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 							return 0
 						}
-						a_177 := scratch_301[:d_21:d_21]
+						a_199 := scratch_345[:d_21:d_21]
 						if d_22 <= 32 {
-							row_175 = row_175[:d_22]
-							row_176 = row_176[:d_22]
-							if d_22 >= 8 {
-								r_178 := 0
-								for ; r_178 < len(a_177)%4; r_178++ {
-									row_183 := row_174[r_178*d_22:][:min(r_178+1, d_22)]
-									s_180 := 0.0
-									for c_181 := range row_183 {
-										s_180 += row_183[c_181] * (row_175[c_181] - row_176[c_181])
-									}
-									a_177[r_178] = s_180
-								}
-								for ; r_178+4 <= len(a_177); r_178 += 4 {
-									n_184 := min(r_178+4, d_22)
-									blk_179 := row_174[r_178*d_22 : (r_178+4)*d_22]
-									row_185, row_186, row_187, row_188 := blk_179[:n_184], blk_179[d_22:][:n_184], blk_179[2*d_22:][:n_184], blk_179[3*d_22:][:n_184]
-									s_189, s_190, s_191, s_192 := 0.0, 0.0, 0.0, 0.0
-									for c_181 := range row_185 {
-										xc_182 := (row_175[c_181] - row_176[c_181])
-										s_189 += row_185[c_181] * xc_182
-										s_190 += row_186[c_181] * xc_182
-										s_191 += row_187[c_181] * xc_182
-										s_192 += row_188[c_181] * xc_182
-									}
-									a_177[r_178], a_177[r_178+1], a_177[r_178+2], a_177[r_178+3] = s_189, s_190, s_191, s_192
-								}
-								if !(len(a_177) >= d_22 && len(a_177) > 0 && math.Abs(a_177[len(a_177)-1]) <= math.MaxFloat64) {
-									r_193 := 0
-									for ; r_193+4 <= len(a_177); r_193 += 4 {
-										blk_194 := row_174[r_193*d_22 : (r_193+4)*d_22]
-										row_199, row_200, row_201, row_202 := blk_194[:d_22], blk_194[d_22:][:d_22], blk_194[2*d_22:][:d_22], blk_194[3*d_22:][:d_22]
-										s_203, s_204, s_205, s_206 := 0.0, 0.0, 0.0, 0.0
-										for c_196 := range row_199 {
-											xc_197 := (row_175[c_196] - row_176[c_196])
-											s_203 += row_199[c_196] * xc_197
-											s_204 += row_200[c_196] * xc_197
-											s_205 += row_201[c_196] * xc_197
-											s_206 += row_202[c_196] * xc_197
+							row_197 = row_197[:d_22]
+							row_198 = row_198[:d_22]
+							if d_22 > 4 || d_22 < 1 {
+								if d_22 >= 8 {
+									r_200 := 0
+									for ; r_200 < len(a_199)%4; r_200++ {
+										row_205 := row_196[r_200*d_22:][:min(r_200+1, d_22)]
+										s_202 := 0.0
+										for c_203 := range row_205 {
+											s_202 += row_205[c_203] * (row_197[c_203] - row_198[c_203])
 										}
-										a_177[r_193], a_177[r_193+1], a_177[r_193+2], a_177[r_193+3] = s_203, s_204, s_205, s_206
+										a_199[r_200] = s_202
 									}
-									for ; r_193 < len(a_177); r_193++ {
-										row_198 := row_174[r_193*d_22:][:d_22]
-										s_195 := 0.0
-										for c_196 := range row_198 {
-											s_195 += row_198[c_196] * (row_175[c_196] - row_176[c_196])
+									for ; r_200+4 <= len(a_199); r_200 += 4 {
+										n_206 := min(r_200+4, d_22)
+										blk_201 := row_196[r_200*d_22 : (r_200+4)*d_22]
+										row_207, row_208, row_209, row_210 := blk_201[:n_206], blk_201[d_22:][:n_206], blk_201[2*d_22:][:n_206], blk_201[3*d_22:][:n_206]
+										s_211, s_212, s_213, s_214 := 0.0, 0.0, 0.0, 0.0
+										for c_203 := range row_207 {
+											xc_204 := (row_197[c_203] - row_198[c_203])
+											s_211 += row_207[c_203] * xc_204
+											s_212 += row_208[c_203] * xc_204
+											s_213 += row_209[c_203] * xc_204
+											s_214 += row_210[c_203] * xc_204
 										}
-										a_177[r_193] = s_195
+										a_199[r_200], a_199[r_200+1], a_199[r_200+2], a_199[r_200+3] = s_211, s_212, s_213, s_214
+									}
+									if !(len(a_199) >= d_22 && len(a_199) > 0 && math.Abs(a_199[len(a_199)-1]) <= math.MaxFloat64) {
+										r_215 := 0
+										for ; r_215+4 <= len(a_199); r_215 += 4 {
+											blk_216 := row_196[r_215*d_22 : (r_215+4)*d_22]
+											row_221, row_222, row_223, row_224 := blk_216[:d_22], blk_216[d_22:][:d_22], blk_216[2*d_22:][:d_22], blk_216[3*d_22:][:d_22]
+											s_225, s_226, s_227, s_228 := 0.0, 0.0, 0.0, 0.0
+											for c_218 := range row_221 {
+												xc_219 := (row_197[c_218] - row_198[c_218])
+												s_225 += row_221[c_218] * xc_219
+												s_226 += row_222[c_218] * xc_219
+												s_227 += row_223[c_218] * xc_219
+												s_228 += row_224[c_218] * xc_219
+											}
+											a_199[r_215], a_199[r_215+1], a_199[r_215+2], a_199[r_215+3] = s_225, s_226, s_227, s_228
+										}
+										for ; r_215 < len(a_199); r_215++ {
+											row_220 := row_196[r_215*d_22:][:d_22]
+											s_217 := 0.0
+											for c_218 := range row_220 {
+												s_217 += row_220[c_218] * (row_197[c_218] - row_198[c_218])
+											}
+											a_199[r_215] = s_217
+										}
+									}
+								} else {
+									r_229 := 0
+									for ; r_229+4 <= len(a_199); r_229 += 4 {
+										blk_230 := row_196[r_229*d_22 : (r_229+4)*d_22]
+										row_235, row_236, row_237, row_238 := blk_230[:d_22], blk_230[d_22:][:d_22], blk_230[2*d_22:][:d_22], blk_230[3*d_22:][:d_22]
+										s_239, s_240, s_241, s_242 := 0.0, 0.0, 0.0, 0.0
+										for c_232 := range row_235 {
+											xc_233 := (row_197[c_232] - row_198[c_232])
+											s_239 += row_235[c_232] * xc_233
+											s_240 += row_236[c_232] * xc_233
+											s_241 += row_237[c_232] * xc_233
+											s_242 += row_238[c_232] * xc_233
+										}
+										a_199[r_229], a_199[r_229+1], a_199[r_229+2], a_199[r_229+3] = s_239, s_240, s_241, s_242
+									}
+									for ; r_229 < len(a_199); r_229++ {
+										row_234 := row_196[r_229*d_22:][:d_22]
+										s_231 := 0.0
+										for c_232 := range row_234 {
+											s_231 += row_234[c_232] * (row_197[c_232] - row_198[c_232])
+										}
+										a_199[r_229] = s_231
 									}
 								}
 							} else {
-								r_207 := 0
-								for ; r_207+4 <= len(a_177); r_207 += 4 {
-									blk_208 := row_174[r_207*d_22 : (r_207+4)*d_22]
-									row_213, row_214, row_215, row_216 := blk_208[:d_22], blk_208[d_22:][:d_22], blk_208[2*d_22:][:d_22], blk_208[3*d_22:][:d_22]
-									s_217, s_218, s_219, s_220 := 0.0, 0.0, 0.0, 0.0
-									for c_210 := range row_213 {
-										xc_211 := (row_175[c_210] - row_176[c_210])
-										s_217 += row_213[c_210] * xc_211
-										s_218 += row_214[c_210] * xc_211
-										s_219 += row_215[c_210] * xc_211
-										s_220 += row_216[c_210] * xc_211
+								switch d_22 {
+								case 1:
+									x_243 := (row_197[0] - row_198[0])
+									for r_244 := range a_199 {
+										q_245 := row_196[r_244*1 : r_244*1+1 : r_244*1+1]
+										s_246 := 0.0
+										s_246 += q_245[0] * x_243
+										a_199[r_244] = s_246
 									}
-									a_177[r_207], a_177[r_207+1], a_177[r_207+2], a_177[r_207+3] = s_217, s_218, s_219, s_220
-								}
-								for ; r_207 < len(a_177); r_207++ {
-									row_212 := row_174[r_207*d_22:][:d_22]
-									s_209 := 0.0
-									for c_210 := range row_212 {
-										s_209 += row_212[c_210] * (row_175[c_210] - row_176[c_210])
+								case 2:
+									x_247, x_248 := (row_197[0] - row_198[0]), (row_197[1] - row_198[1])
+									for r_249 := range a_199 {
+										q_250 := row_196[r_249*2 : r_249*2+2 : r_249*2+2]
+										s_251 := 0.0
+										s_251 += q_250[0] * x_247
+										s_251 += q_250[1] * x_248
+										a_199[r_249] = s_251
 									}
-									a_177[r_207] = s_209
+								case 3:
+									x_252, x_253, x_254 := (row_197[0] - row_198[0]), (row_197[1] - row_198[1]), (row_197[2] - row_198[2])
+									for r_255 := range a_199 {
+										q_256 := row_196[r_255*3 : r_255*3+3 : r_255*3+3]
+										s_257 := 0.0
+										s_257 += q_256[0] * x_252
+										s_257 += q_256[1] * x_253
+										s_257 += q_256[2] * x_254
+										a_199[r_255] = s_257
+									}
+								default:
+									x_258, x_259, x_260, x_261 := (row_197[0] - row_198[0]), (row_197[1] - row_198[1]), (row_197[2] - row_198[2]), (row_197[3] - row_198[3])
+									for r_262 := range a_199 {
+										q_263 := row_196[r_262*4 : r_262*4+4 : r_262*4+4]
+										s_264 := 0.0
+										s_264 += q_263[0] * x_258
+										s_264 += q_263[1] * x_259
+										s_264 += q_263[2] * x_260
+										s_264 += q_263[3] * x_261
+										a_199[r_262] = s_264
+									}
 								}
 							}
 						} else {
-							x_221 := scratch_302[:d_22:d_22]
-							row_175 = row_175[:len(x_221)]
-							row_176 = row_176[:len(x_221)]
-							for i_222 := range x_221 {
-								x_221[i_222] = (row_175[i_222] - row_176[i_222])
+							x_265 := scratch_346[:d_22:d_22]
+							row_197 = row_197[:len(x_265)]
+							row_198 = row_198[:len(x_265)]
+							for i_266 := range x_265 {
+								x_265[i_266] = (row_197[i_266] - row_198[i_266])
 							}
-							runtime.Gemv(false, d_21, d_22, 1, row_174, x_221, 0, a_177)
+							runtime.Gemv(false, d_21, d_22, 1, row_196, x_265, 0, a_199)
 						}
-						var s_224 float64 = 0
-						a_177 = a_177[:d_21]
-						for i_225 := 0; i_225 < d_21; i_225++ {
-							s_224 += (a_177[i_225] * a_177[i_225])
+						var s_268 float64 = 0
+						a_199 = a_199[:d_21]
+						for i_269 := 0; i_269 < d_21; i_269++ {
+							s_268 += (a_199[i_269] * a_199[i_269])
 						}
-						x_227 := 0.5 * s_224
-						x_228 := x_172 - x_227
-						r_166[i_167] = x_228
+						x_271 := 0.5 * s_268
+						x_272 := x_194 - x_271
+						r_188[i_189] = x_272
 						runtime.LoopCall()
 					}
-					s_229 := runtime.LogSumExp(r_166)
-					s_89 += s_229
+					s_273 := runtime.LogSumExp(r_188)
+					s_89 += s_273
 					runtime.LoopCall()
 				}
 				return s_89
 			}
 		}
-		s_89 += runtime.ParallelSum(n_87, 32, loop_230.Sum)
-		err_231 := loop_230.Err()
-		loop_230.Leave(&nbLoop7)
-		if err_231 != nil {
-			return 0, err_231
+		s_89 += runtime.ParallelSum(n_87, 32, loop_274.Sum)
+		err_275 := loop_274.Err()
+		loop_274.Leave(&nbLoop7)
+		if err_275 != nil {
+			return 0, err_275
 		}
 	} else {
-		var scratch_305 []float64
-		if scratch_305_n, err := runtime.CheckSize(size_14); err == nil {
-			scratch_305 = ar.F64w(scratch_305_n)
+		var scratch_349 []float64
+		if scratch_349_n, err := runtime.CheckSize(size_14); err == nil {
+			scratch_349 = ar.F64w(scratch_349_n)
 		}
-		scratch_306 := ar.F64w(d_21)
-		scratch_307 := ar.F64w(d_22)
+		scratch_350 := ar.F64w(d_21)
+		scratch_351 := ar.F64w(d_22)
 		for i_90 := 0; i_90 < n_87; i_90++ {
 			i_92 := int64(i_90)
 			n_93, err_94 := runtime.CheckSize(size_14)
 			if err_94 != nil {
 				return 0, runtime.WithPos("models.nab:56:30", err_94)
 			}
-			r_95 := scratch_305[:n_93:n_93]
+			r_95 := scratch_349[:n_93:n_93]
 			for i_96 := range r_95 {
 				i_98 := int64(i_96)
 				x_99 := alphas_1[int(i_98)]
@@ -1266,237 +1309,280 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				if x_11 != d_22 {
 					return 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_106 := scratch_306[:d_21:d_21]
+				a_106 := scratch_350[:d_21:d_21]
 				if d_22 <= 32 {
 					row_104 = row_104[:d_22]
 					row_105 = row_105[:d_22]
-					if d_22 >= 8 {
-						r_107 := 0
-						for ; r_107 < len(a_106)%4; r_107++ {
-							row_112 := row_103[r_107*d_22:][:min(r_107+1, d_22)]
-							s_109 := 0.0
-							for c_110 := range row_112 {
-								s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
-							}
-							a_106[r_107] = s_109
-						}
-						for ; r_107+4 <= len(a_106); r_107 += 4 {
-							n_113 := min(r_107+4, d_22)
-							blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
-							row_114, row_115, row_116, row_117 := blk_108[:n_113], blk_108[d_22:][:n_113], blk_108[2*d_22:][:n_113], blk_108[3*d_22:][:n_113]
-							s_118, s_119, s_120, s_121 := 0.0, 0.0, 0.0, 0.0
-							for c_110 := range row_114 {
-								xc_111 := (row_104[c_110] - row_105[c_110])
-								s_118 += row_114[c_110] * xc_111
-								s_119 += row_115[c_110] * xc_111
-								s_120 += row_116[c_110] * xc_111
-								s_121 += row_117[c_110] * xc_111
-							}
-							a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_118, s_119, s_120, s_121
-						}
-						if !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64) {
-							r_122 := 0
-							for ; r_122+4 <= len(a_106); r_122 += 4 {
-								blk_123 := row_103[r_122*d_22 : (r_122+4)*d_22]
-								row_128, row_129, row_130, row_131 := blk_123[:d_22], blk_123[d_22:][:d_22], blk_123[2*d_22:][:d_22], blk_123[3*d_22:][:d_22]
-								s_132, s_133, s_134, s_135 := 0.0, 0.0, 0.0, 0.0
-								for c_125 := range row_128 {
-									xc_126 := (row_104[c_125] - row_105[c_125])
-									s_132 += row_128[c_125] * xc_126
-									s_133 += row_129[c_125] * xc_126
-									s_134 += row_130[c_125] * xc_126
-									s_135 += row_131[c_125] * xc_126
+					if d_22 > 4 || d_22 < 1 {
+						if d_22 >= 8 {
+							r_107 := 0
+							for ; r_107 < len(a_106)%4; r_107++ {
+								row_112 := row_103[r_107*d_22:][:min(r_107+1, d_22)]
+								s_109 := 0.0
+								for c_110 := range row_112 {
+									s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
 								}
-								a_106[r_122], a_106[r_122+1], a_106[r_122+2], a_106[r_122+3] = s_132, s_133, s_134, s_135
+								a_106[r_107] = s_109
 							}
-							for ; r_122 < len(a_106); r_122++ {
-								row_127 := row_103[r_122*d_22:][:d_22]
-								s_124 := 0.0
-								for c_125 := range row_127 {
-									s_124 += row_127[c_125] * (row_104[c_125] - row_105[c_125])
+							for ; r_107+4 <= len(a_106); r_107 += 4 {
+								n_113 := min(r_107+4, d_22)
+								blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
+								row_114, row_115, row_116, row_117 := blk_108[:n_113], blk_108[d_22:][:n_113], blk_108[2*d_22:][:n_113], blk_108[3*d_22:][:n_113]
+								s_118, s_119, s_120, s_121 := 0.0, 0.0, 0.0, 0.0
+								for c_110 := range row_114 {
+									xc_111 := (row_104[c_110] - row_105[c_110])
+									s_118 += row_114[c_110] * xc_111
+									s_119 += row_115[c_110] * xc_111
+									s_120 += row_116[c_110] * xc_111
+									s_121 += row_117[c_110] * xc_111
 								}
-								a_106[r_122] = s_124
+								a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_118, s_119, s_120, s_121
+							}
+							if !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64) {
+								r_122 := 0
+								for ; r_122+4 <= len(a_106); r_122 += 4 {
+									blk_123 := row_103[r_122*d_22 : (r_122+4)*d_22]
+									row_128, row_129, row_130, row_131 := blk_123[:d_22], blk_123[d_22:][:d_22], blk_123[2*d_22:][:d_22], blk_123[3*d_22:][:d_22]
+									s_132, s_133, s_134, s_135 := 0.0, 0.0, 0.0, 0.0
+									for c_125 := range row_128 {
+										xc_126 := (row_104[c_125] - row_105[c_125])
+										s_132 += row_128[c_125] * xc_126
+										s_133 += row_129[c_125] * xc_126
+										s_134 += row_130[c_125] * xc_126
+										s_135 += row_131[c_125] * xc_126
+									}
+									a_106[r_122], a_106[r_122+1], a_106[r_122+2], a_106[r_122+3] = s_132, s_133, s_134, s_135
+								}
+								for ; r_122 < len(a_106); r_122++ {
+									row_127 := row_103[r_122*d_22:][:d_22]
+									s_124 := 0.0
+									for c_125 := range row_127 {
+										s_124 += row_127[c_125] * (row_104[c_125] - row_105[c_125])
+									}
+									a_106[r_122] = s_124
+								}
+							}
+						} else {
+							r_136 := 0
+							for ; r_136+4 <= len(a_106); r_136 += 4 {
+								blk_137 := row_103[r_136*d_22 : (r_136+4)*d_22]
+								row_142, row_143, row_144, row_145 := blk_137[:d_22], blk_137[d_22:][:d_22], blk_137[2*d_22:][:d_22], blk_137[3*d_22:][:d_22]
+								s_146, s_147, s_148, s_149 := 0.0, 0.0, 0.0, 0.0
+								for c_139 := range row_142 {
+									xc_140 := (row_104[c_139] - row_105[c_139])
+									s_146 += row_142[c_139] * xc_140
+									s_147 += row_143[c_139] * xc_140
+									s_148 += row_144[c_139] * xc_140
+									s_149 += row_145[c_139] * xc_140
+								}
+								a_106[r_136], a_106[r_136+1], a_106[r_136+2], a_106[r_136+3] = s_146, s_147, s_148, s_149
+							}
+							for ; r_136 < len(a_106); r_136++ {
+								row_141 := row_103[r_136*d_22:][:d_22]
+								s_138 := 0.0
+								for c_139 := range row_141 {
+									s_138 += row_141[c_139] * (row_104[c_139] - row_105[c_139])
+								}
+								a_106[r_136] = s_138
 							}
 						}
 					} else {
-						r_136 := 0
-						for ; r_136+4 <= len(a_106); r_136 += 4 {
-							blk_137 := row_103[r_136*d_22 : (r_136+4)*d_22]
-							row_142, row_143, row_144, row_145 := blk_137[:d_22], blk_137[d_22:][:d_22], blk_137[2*d_22:][:d_22], blk_137[3*d_22:][:d_22]
-							s_146, s_147, s_148, s_149 := 0.0, 0.0, 0.0, 0.0
-							for c_139 := range row_142 {
-								xc_140 := (row_104[c_139] - row_105[c_139])
-								s_146 += row_142[c_139] * xc_140
-								s_147 += row_143[c_139] * xc_140
-								s_148 += row_144[c_139] * xc_140
-								s_149 += row_145[c_139] * xc_140
+						switch d_22 {
+						case 1:
+							x_150 := (row_104[0] - row_105[0])
+							for r_151 := range a_106 {
+								q_152 := row_103[r_151*1 : r_151*1+1 : r_151*1+1]
+								s_153 := 0.0
+								s_153 += q_152[0] * x_150
+								a_106[r_151] = s_153
 							}
-							a_106[r_136], a_106[r_136+1], a_106[r_136+2], a_106[r_136+3] = s_146, s_147, s_148, s_149
-						}
-						for ; r_136 < len(a_106); r_136++ {
-							row_141 := row_103[r_136*d_22:][:d_22]
-							s_138 := 0.0
-							for c_139 := range row_141 {
-								s_138 += row_141[c_139] * (row_104[c_139] - row_105[c_139])
+						case 2:
+							x_154, x_155 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1])
+							for r_156 := range a_106 {
+								q_157 := row_103[r_156*2 : r_156*2+2 : r_156*2+2]
+								s_158 := 0.0
+								s_158 += q_157[0] * x_154
+								s_158 += q_157[1] * x_155
+								a_106[r_156] = s_158
 							}
-							a_106[r_136] = s_138
+						case 3:
+							x_159, x_160, x_161 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1]), (row_104[2] - row_105[2])
+							for r_162 := range a_106 {
+								q_163 := row_103[r_162*3 : r_162*3+3 : r_162*3+3]
+								s_164 := 0.0
+								s_164 += q_163[0] * x_159
+								s_164 += q_163[1] * x_160
+								s_164 += q_163[2] * x_161
+								a_106[r_162] = s_164
+							}
+						default:
+							x_165, x_166, x_167, x_168 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1]), (row_104[2] - row_105[2]), (row_104[3] - row_105[3])
+							for r_169 := range a_106 {
+								q_170 := row_103[r_169*4 : r_169*4+4 : r_169*4+4]
+								s_171 := 0.0
+								s_171 += q_170[0] * x_165
+								s_171 += q_170[1] * x_166
+								s_171 += q_170[2] * x_167
+								s_171 += q_170[3] * x_168
+								a_106[r_169] = s_171
+							}
 						}
 					}
 				} else {
-					x_150 := scratch_307[:d_22:d_22]
-					row_104 = row_104[:len(x_150)]
-					row_105 = row_105[:len(x_150)]
-					for i_151 := range x_150 {
-						x_150[i_151] = (row_104[i_151] - row_105[i_151])
+					x_172 := scratch_351[:d_22:d_22]
+					row_104 = row_104[:len(x_172)]
+					row_105 = row_105[:len(x_172)]
+					for i_173 := range x_172 {
+						x_172[i_173] = (row_104[i_173] - row_105[i_173])
 					}
-					runtime.Gemv(false, d_21, d_22, 1, row_103, x_150, 0, a_106)
+					runtime.Gemv(false, d_21, d_22, 1, row_103, x_172, 0, a_106)
 				}
-				var s_153 float64 = 0
+				var s_175 float64 = 0
 				a_106 = a_106[:d_21]
-				for i_154 := 0; i_154 < d_21; i_154++ {
-					s_153 += (a_106[i_154] * a_106[i_154])
+				for i_176 := 0; i_176 < d_21; i_176++ {
+					s_175 += (a_106[i_176] * a_106[i_176])
 				}
-				x_156 := 0.5 * s_153
-				x_157 := x_101 - x_156
-				r_95[i_96] = x_157
+				x_178 := 0.5 * s_175
+				x_179 := x_101 - x_178
+				r_95[i_96] = x_179
 				runtime.LoopCall()
 			}
-			s_158 := runtime.LogSumExp(r_95)
-			s_89 += s_158
+			s_180 := runtime.LogSumExp(r_95)
+			s_89 += s_180
 			runtime.LoopCall()
 		}
 	}
-	x_232 := x_86 + s_89
-	x_233 := float64(size_17)
-	s_234 := runtime.LogSumExp(alphas_1)
-	x_235 := x_233 * s_234
-	x_236 := x_232 - x_235
-	n_237, err_238 := runtime.CheckSizeFast(size_14)
-	if err_238 != nil {
-		return 0, runtime.WithPos("models.nab:58:19", err_238)
+	x_276 := x_86 + s_89
+	x_277 := float64(size_17)
+	s_278 := runtime.LogSumExp(alphas_1)
+	x_279 := x_277 * s_278
+	x_280 := x_276 - x_279
+	n_281, err_282 := runtime.CheckSizeFast(size_14)
+	if err_282 != nil {
+		return 0, runtime.WithPos("models.nab:58:19", err_282)
 	}
-	var s_239 float64 = 0
-	if n_237 >= 256 {
-		loop_292 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_237, 32)
-		if loop_292.Sum == nil {
-			loop_292.Sum = func(lo_266, hi int) float64 {
-				gamma_12 := loop_292.C.H
-				icf_7 := loop_292.C.T.H
-				icf_6 := loop_292.C.T.T.H
-				icf_8 := loop_292.C.T.T.T.H
-				size_15 := loop_292.C.T.T.T.T.H
-				m_13 := loop_292.C.T.T.T.T.T.H
-				r_64 := loop_292.C.T.T.T.T.T.T.H
-				errs_265 := loop_292.Errs
-				s_239 := 0.0
-				for i_267 := lo_266; i_267 < hi; i_267++ {
-					i_269 := int64(i_267)
-					x_270 := gamma_12 * gamma_12
-					x_271 := 0.5 * x_270
-					if i_269 < 0 || i_269 >= int64(icf_7) {
-						errs_265[lo_266/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_269, icf_7))
+	var s_283 float64 = 0
+	if n_281 >= 256 {
+		loop_336 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_281, 32)
+		if loop_336.Sum == nil {
+			loop_336.Sum = func(lo_310, hi int) float64 {
+				gamma_12 := loop_336.C.H
+				icf_7 := loop_336.C.T.H
+				icf_6 := loop_336.C.T.T.H
+				icf_8 := loop_336.C.T.T.T.H
+				size_15 := loop_336.C.T.T.T.T.H
+				m_13 := loop_336.C.T.T.T.T.T.H
+				r_64 := loop_336.C.T.T.T.T.T.T.H
+				errs_309 := loop_336.Errs
+				s_283 := 0.0
+				for i_311 := lo_310; i_311 < hi; i_311++ {
+					i_313 := int64(i_311)
+					x_314 := gamma_12 * gamma_12
+					x_315 := 0.5 * x_314
+					if i_313 < 0 || i_313 >= int64(icf_7) {
+						errs_309[lo_310/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_313, icf_7))
 						return 0
 					}
-					row_272 := icf_6[int(i_269)*icf_8 : (int(i_269)+1)*icf_8]
+					row_316 := icf_6[int(i_313)*icf_8 : (int(i_313)+1)*icf_8]
 					if size_15 < int64(0) || size_15 > int64(icf_8) {
-						errs_265[lo_266/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						errs_309[lo_310/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 						return 0
 					}
-					n_273 := int(size_15) - int(int64(0))
-					s_274 := row_272[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-					var s_275 float64 = 0
-					s_274 = s_274[:n_273]
-					for i_276 := 0; i_276 < n_273; i_276++ {
-						e_278 := (math.Exp(s_274[i_276]))
-						s_275 += (e_278 * e_278)
+					n_317 := int(size_15) - int(int64(0))
+					s_318 := row_316[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+					var s_319 float64 = 0
+					s_318 = s_318[:n_317]
+					for i_320 := 0; i_320 < n_317; i_320++ {
+						e_322 := (math.Exp(s_318[i_320]))
+						s_319 += (e_322 * e_322)
 					}
-					if i_269 < 0 || i_269 >= int64(icf_7) {
-						errs_265[lo_266/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_269, icf_7))
+					if i_313 < 0 || i_313 >= int64(icf_7) {
+						errs_309[lo_310/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_313, icf_7))
 						return 0
 					}
-					row_279 := icf_6[int(i_269)*icf_8 : (int(i_269)+1)*icf_8]
-					n_280 := int64(icf_8)
-					if size_15 < 0 || n_280 < size_15 || n_280 > int64(icf_8) {
-						errs_265[lo_266/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_280, icf_8))
+					row_323 := icf_6[int(i_313)*icf_8 : (int(i_313)+1)*icf_8]
+					n_324 := int64(icf_8)
+					if size_15 < 0 || n_324 < size_15 || n_324 > int64(icf_8) {
+						errs_309[lo_310/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_324, icf_8))
 						return 0
 					}
-					n_281 := int(n_280) - int(size_15)
-					s_282 := row_279[int(size_15)*1 : int(n_280)*1 : int(n_280)*1]
-					var s_283 float64 = 0
-					s_282 = s_282[:n_281]
-					for i_284 := 0; i_284 < n_281; i_284++ {
-						s_283 += (s_282[i_284] * s_282[i_284])
+					n_325 := int(n_324) - int(size_15)
+					s_326 := row_323[int(size_15)*1 : int(n_324)*1 : int(n_324)*1]
+					var s_327 float64 = 0
+					s_326 = s_326[:n_325]
+					for i_328 := 0; i_328 < n_325; i_328++ {
+						s_327 += (s_326[i_328] * s_326[i_328])
 					}
-					x_286 := s_275 + s_283
-					x_287 := x_271 * x_286
-					x_288 := float64(m_13)
-					x_289 := r_64[int(i_269)]
-					x_290 := x_288 * x_289
-					x_291 := x_287 - x_290
-					s_239 += x_291
+					x_330 := s_319 + s_327
+					x_331 := x_315 * x_330
+					x_332 := float64(m_13)
+					x_333 := r_64[int(i_313)]
+					x_334 := x_332 * x_333
+					x_335 := x_331 - x_334
+					s_283 += x_335
 				}
-				return s_239
+				return s_283
 			}
 		}
-		s_239 += runtime.ParallelSum(n_237, 32, loop_292.Sum)
-		err_293 := loop_292.Err()
-		loop_292.Leave(&nbLoop8)
-		if err_293 != nil {
-			return 0, err_293
+		s_283 += runtime.ParallelSum(n_281, 32, loop_336.Sum)
+		err_337 := loop_336.Err()
+		loop_336.Leave(&nbLoop8)
+		if err_337 != nil {
+			return 0, err_337
 		}
 	} else {
-		for i_240 := 0; i_240 < n_237; i_240++ {
-			i_242 := int64(i_240)
-			x_243 := gamma_12 * gamma_12
-			x_244 := 0.5 * x_243
-			if i_242 < 0 || i_242 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_242, icf_7))
+		for i_284 := 0; i_284 < n_281; i_284++ {
+			i_286 := int64(i_284)
+			x_287 := gamma_12 * gamma_12
+			x_288 := 0.5 * x_287
+			if i_286 < 0 || i_286 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_286, icf_7))
 			}
-			row_245 := icf_6[int(i_242)*icf_8 : (int(i_242)+1)*icf_8]
+			row_289 := icf_6[int(i_286)*icf_8 : (int(i_286)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
 				return 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
-			n_246 := int(size_15) - int(int64(0))
-			s_247 := row_245[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			var s_248 float64 = 0
-			s_247 = s_247[:n_246]
-			for i_249 := 0; i_249 < n_246; i_249++ {
-				e_251 := (math.Exp(s_247[i_249]))
-				s_248 += (e_251 * e_251)
+			n_290 := int(size_15) - int(int64(0))
+			s_291 := row_289[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			var s_292 float64 = 0
+			s_291 = s_291[:n_290]
+			for i_293 := 0; i_293 < n_290; i_293++ {
+				e_295 := (math.Exp(s_291[i_293]))
+				s_292 += (e_295 * e_295)
 			}
-			if i_242 < 0 || i_242 >= int64(icf_7) {
-				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_242, icf_7))
+			if i_286 < 0 || i_286 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_286, icf_7))
 			}
-			row_252 := icf_6[int(i_242)*icf_8 : (int(i_242)+1)*icf_8]
-			n_253 := int64(icf_8)
-			if size_15 < 0 || n_253 < size_15 || n_253 > int64(icf_8) {
-				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_253, icf_8))
+			row_296 := icf_6[int(i_286)*icf_8 : (int(i_286)+1)*icf_8]
+			n_297 := int64(icf_8)
+			if size_15 < 0 || n_297 < size_15 || n_297 > int64(icf_8) {
+				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_297, icf_8))
 			}
-			n_254 := int(n_253) - int(size_15)
-			s_255 := row_252[int(size_15)*1 : int(n_253)*1 : int(n_253)*1]
-			var s_256 float64 = 0
-			s_255 = s_255[:n_254]
-			for i_257 := 0; i_257 < n_254; i_257++ {
-				s_256 += (s_255[i_257] * s_255[i_257])
+			n_298 := int(n_297) - int(size_15)
+			s_299 := row_296[int(size_15)*1 : int(n_297)*1 : int(n_297)*1]
+			var s_300 float64 = 0
+			s_299 = s_299[:n_298]
+			for i_301 := 0; i_301 < n_298; i_301++ {
+				s_300 += (s_299[i_301] * s_299[i_301])
 			}
-			x_259 := s_248 + s_256
-			x_260 := x_244 * x_259
-			x_261 := float64(m_13)
-			x_262 := r_64[int(i_242)]
-			x_263 := x_261 * x_262
-			x_264 := x_260 - x_263
-			s_239 += x_264
+			x_303 := s_292 + s_300
+			x_304 := x_288 * x_303
+			x_305 := float64(m_13)
+			x_306 := r_64[int(i_286)]
+			x_307 := x_305 * x_306
+			x_308 := x_304 - x_307
+			s_283 += x_308
 		}
 	}
-	x_294 := x_236 + s_239
-	x_295 := float64(size_14)
-	r_296, err_297 := fn_wishartc(ar, size_15, gamma_12, m_13)
-	if err_297 != nil {
-		return 0, runtime.WithFrame(err_297, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_338 := x_280 + s_283
+	x_339 := float64(size_14)
+	r_340, err_341 := fn_wishartc(ar, size_15, gamma_12, m_13)
+	if err_341 != nil {
+		return 0, runtime.WithFrame(err_341, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_298 := x_295 * r_296
-	x_299 := x_294 - x_298
-	return x_299, nil
+	x_342 := x_339 * r_340
+	x_343 := x_338 - x_342
+	return x_343, nil
 }
 
 // nbLoop9 keeps the records of a parallel loop of fn_qmatsplit10fwd.
@@ -1737,7 +1823,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_800 := ar.Mark()
+	mark_1110 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1906,12 +1992,12 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var d_87 int = 0
 	var rs_88 int = 0
 	a_89 := ar.F64w(n_83)
-	var scratch_801 []float64
-	if scratch_801_n, err := runtime.CheckSize(n_15); err == nil {
-		scratch_801 = ar.F64w(scratch_801_n)
+	var scratch_1111 []float64
+	if scratch_1111_n, err := runtime.CheckSize(n_15); err == nil {
+		scratch_1111 = ar.F64w(scratch_1111_n)
 	}
-	scratch_802 := ar.F64w(d_21)
-	scratch_803 := ar.F64w(d_22)
+	scratch_1112 := ar.F64w(d_21)
+	scratch_1113 := ar.F64w(d_22)
 	for i_90 := 0; i_90 < n_83; i_90++ {
 		mark_91 := ar.Mark()
 		i_92 := int64(i_90)
@@ -1919,7 +2005,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		if err_94 != nil {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_94)
 		}
-		r_95 := scratch_801[:n_93:n_93]
+		r_95 := scratch_1111[:n_93:n_93]
 		for i_96 := range r_95 {
 			i_98 := int64(i_96)
 			x_99 := alphas_1[int(i_98)]
@@ -1938,673 +2024,843 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_106 := scratch_802[:d_21:d_21]
+			a_106 := scratch_1112[:d_21:d_21]
 			if d_22 <= 32 {
 				row_104 = row_104[:d_22]
 				row_105 = row_105[:d_22]
-				if d_22 >= 8 {
-					r_107 := 0
-					for ; r_107 < len(a_106)%4; r_107++ {
-						row_112 := row_103[r_107*d_22:][:min(r_107+1, d_22)]
-						s_109 := 0.0
-						for c_110 := range row_112 {
-							s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
-						}
-						a_106[r_107] = s_109
-					}
-					for ; r_107+4 <= len(a_106); r_107 += 4 {
-						n_113 := min(r_107+4, d_22)
-						blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
-						row_114, row_115, row_116, row_117 := blk_108[:n_113], blk_108[d_22:][:n_113], blk_108[2*d_22:][:n_113], blk_108[3*d_22:][:n_113]
-						s_118, s_119, s_120, s_121 := 0.0, 0.0, 0.0, 0.0
-						for c_110 := range row_114 {
-							xc_111 := (row_104[c_110] - row_105[c_110])
-							s_118 += row_114[c_110] * xc_111
-							s_119 += row_115[c_110] * xc_111
-							s_120 += row_116[c_110] * xc_111
-							s_121 += row_117[c_110] * xc_111
-						}
-						a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_118, s_119, s_120, s_121
-					}
-					if !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64) {
-						r_122 := 0
-						for ; r_122+4 <= len(a_106); r_122 += 4 {
-							blk_123 := row_103[r_122*d_22 : (r_122+4)*d_22]
-							row_128, row_129, row_130, row_131 := blk_123[:d_22], blk_123[d_22:][:d_22], blk_123[2*d_22:][:d_22], blk_123[3*d_22:][:d_22]
-							s_132, s_133, s_134, s_135 := 0.0, 0.0, 0.0, 0.0
-							for c_125 := range row_128 {
-								xc_126 := (row_104[c_125] - row_105[c_125])
-								s_132 += row_128[c_125] * xc_126
-								s_133 += row_129[c_125] * xc_126
-								s_134 += row_130[c_125] * xc_126
-								s_135 += row_131[c_125] * xc_126
+				if d_22 > 4 || d_22 < 1 {
+					if d_22 >= 8 {
+						r_107 := 0
+						for ; r_107 < len(a_106)%4; r_107++ {
+							row_112 := row_103[r_107*d_22:][:min(r_107+1, d_22)]
+							s_109 := 0.0
+							for c_110 := range row_112 {
+								s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
 							}
-							a_106[r_122], a_106[r_122+1], a_106[r_122+2], a_106[r_122+3] = s_132, s_133, s_134, s_135
+							a_106[r_107] = s_109
 						}
-						for ; r_122 < len(a_106); r_122++ {
-							row_127 := row_103[r_122*d_22:][:d_22]
-							s_124 := 0.0
-							for c_125 := range row_127 {
-								s_124 += row_127[c_125] * (row_104[c_125] - row_105[c_125])
+						for ; r_107+4 <= len(a_106); r_107 += 4 {
+							n_113 := min(r_107+4, d_22)
+							blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
+							row_114, row_115, row_116, row_117 := blk_108[:n_113], blk_108[d_22:][:n_113], blk_108[2*d_22:][:n_113], blk_108[3*d_22:][:n_113]
+							s_118, s_119, s_120, s_121 := 0.0, 0.0, 0.0, 0.0
+							for c_110 := range row_114 {
+								xc_111 := (row_104[c_110] - row_105[c_110])
+								s_118 += row_114[c_110] * xc_111
+								s_119 += row_115[c_110] * xc_111
+								s_120 += row_116[c_110] * xc_111
+								s_121 += row_117[c_110] * xc_111
 							}
-							a_106[r_122] = s_124
+							a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_118, s_119, s_120, s_121
+						}
+						if !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64) {
+							r_122 := 0
+							for ; r_122+4 <= len(a_106); r_122 += 4 {
+								blk_123 := row_103[r_122*d_22 : (r_122+4)*d_22]
+								row_128, row_129, row_130, row_131 := blk_123[:d_22], blk_123[d_22:][:d_22], blk_123[2*d_22:][:d_22], blk_123[3*d_22:][:d_22]
+								s_132, s_133, s_134, s_135 := 0.0, 0.0, 0.0, 0.0
+								for c_125 := range row_128 {
+									xc_126 := (row_104[c_125] - row_105[c_125])
+									s_132 += row_128[c_125] * xc_126
+									s_133 += row_129[c_125] * xc_126
+									s_134 += row_130[c_125] * xc_126
+									s_135 += row_131[c_125] * xc_126
+								}
+								a_106[r_122], a_106[r_122+1], a_106[r_122+2], a_106[r_122+3] = s_132, s_133, s_134, s_135
+							}
+							for ; r_122 < len(a_106); r_122++ {
+								row_127 := row_103[r_122*d_22:][:d_22]
+								s_124 := 0.0
+								for c_125 := range row_127 {
+									s_124 += row_127[c_125] * (row_104[c_125] - row_105[c_125])
+								}
+								a_106[r_122] = s_124
+							}
+						}
+					} else {
+						r_136 := 0
+						for ; r_136+4 <= len(a_106); r_136 += 4 {
+							blk_137 := row_103[r_136*d_22 : (r_136+4)*d_22]
+							row_142, row_143, row_144, row_145 := blk_137[:d_22], blk_137[d_22:][:d_22], blk_137[2*d_22:][:d_22], blk_137[3*d_22:][:d_22]
+							s_146, s_147, s_148, s_149 := 0.0, 0.0, 0.0, 0.0
+							for c_139 := range row_142 {
+								xc_140 := (row_104[c_139] - row_105[c_139])
+								s_146 += row_142[c_139] * xc_140
+								s_147 += row_143[c_139] * xc_140
+								s_148 += row_144[c_139] * xc_140
+								s_149 += row_145[c_139] * xc_140
+							}
+							a_106[r_136], a_106[r_136+1], a_106[r_136+2], a_106[r_136+3] = s_146, s_147, s_148, s_149
+						}
+						for ; r_136 < len(a_106); r_136++ {
+							row_141 := row_103[r_136*d_22:][:d_22]
+							s_138 := 0.0
+							for c_139 := range row_141 {
+								s_138 += row_141[c_139] * (row_104[c_139] - row_105[c_139])
+							}
+							a_106[r_136] = s_138
 						}
 					}
 				} else {
-					r_136 := 0
-					for ; r_136+4 <= len(a_106); r_136 += 4 {
-						blk_137 := row_103[r_136*d_22 : (r_136+4)*d_22]
-						row_142, row_143, row_144, row_145 := blk_137[:d_22], blk_137[d_22:][:d_22], blk_137[2*d_22:][:d_22], blk_137[3*d_22:][:d_22]
-						s_146, s_147, s_148, s_149 := 0.0, 0.0, 0.0, 0.0
-						for c_139 := range row_142 {
-							xc_140 := (row_104[c_139] - row_105[c_139])
-							s_146 += row_142[c_139] * xc_140
-							s_147 += row_143[c_139] * xc_140
-							s_148 += row_144[c_139] * xc_140
-							s_149 += row_145[c_139] * xc_140
+					switch d_22 {
+					case 1:
+						x_150 := (row_104[0] - row_105[0])
+						for r_151 := range a_106 {
+							q_152 := row_103[r_151*1 : r_151*1+1 : r_151*1+1]
+							s_153 := 0.0
+							s_153 += q_152[0] * x_150
+							a_106[r_151] = s_153
 						}
-						a_106[r_136], a_106[r_136+1], a_106[r_136+2], a_106[r_136+3] = s_146, s_147, s_148, s_149
-					}
-					for ; r_136 < len(a_106); r_136++ {
-						row_141 := row_103[r_136*d_22:][:d_22]
-						s_138 := 0.0
-						for c_139 := range row_141 {
-							s_138 += row_141[c_139] * (row_104[c_139] - row_105[c_139])
+					case 2:
+						x_154, x_155 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1])
+						for r_156 := range a_106 {
+							q_157 := row_103[r_156*2 : r_156*2+2 : r_156*2+2]
+							s_158 := 0.0
+							s_158 += q_157[0] * x_154
+							s_158 += q_157[1] * x_155
+							a_106[r_156] = s_158
 						}
-						a_106[r_136] = s_138
+					case 3:
+						x_159, x_160, x_161 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1]), (row_104[2] - row_105[2])
+						for r_162 := range a_106 {
+							q_163 := row_103[r_162*3 : r_162*3+3 : r_162*3+3]
+							s_164 := 0.0
+							s_164 += q_163[0] * x_159
+							s_164 += q_163[1] * x_160
+							s_164 += q_163[2] * x_161
+							a_106[r_162] = s_164
+						}
+					default:
+						x_165, x_166, x_167, x_168 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1]), (row_104[2] - row_105[2]), (row_104[3] - row_105[3])
+						for r_169 := range a_106 {
+							q_170 := row_103[r_169*4 : r_169*4+4 : r_169*4+4]
+							s_171 := 0.0
+							s_171 += q_170[0] * x_165
+							s_171 += q_170[1] * x_166
+							s_171 += q_170[2] * x_167
+							s_171 += q_170[3] * x_168
+							a_106[r_169] = s_171
+						}
 					}
 				}
 			} else {
-				x_150 := scratch_803[:d_22:d_22]
-				row_104 = row_104[:len(x_150)]
-				row_105 = row_105[:len(x_150)]
-				for i_151 := range x_150 {
-					x_150[i_151] = (row_104[i_151] - row_105[i_151])
+				x_172 := scratch_1113[:d_22:d_22]
+				row_104 = row_104[:len(x_172)]
+				row_105 = row_105[:len(x_172)]
+				for i_173 := range x_172 {
+					x_172[i_173] = (row_104[i_173] - row_105[i_173])
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_103, x_150, 0, a_106)
+				runtime.Gemv(false, d_21, d_22, 1, row_103, x_172, 0, a_106)
 			}
-			var s_153 float64 = 0
+			var s_175 float64 = 0
 			a_106 = a_106[:d_21]
-			for i_154 := 0; i_154 < d_21; i_154++ {
-				s_153 += (a_106[i_154] * a_106[i_154])
+			for i_176 := 0; i_176 < d_21; i_176++ {
+				s_175 += (a_106[i_176] * a_106[i_176])
 			}
-			x_156 := 0.5 * s_153
-			x_157 := x_101 - x_156
-			r_95[i_96] = x_157
+			x_178 := 0.5 * s_175
+			x_179 := x_101 - x_178
+			r_95[i_96] = x_179
 			runtime.LoopCall()
 		}
-		s_158 := runtime.LogSumExp(r_95)
-		a_85[i_90] = s_158
+		s_180 := runtime.LogSumExp(r_95)
+		a_85[i_90] = s_180
 		if i_90 == 0 {
 			d_87 = n_93
 			rs_88 = d_87
-			tot_159, err_160 := runtime.MulSize(n_83, rs_88)
-			if err_160 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_160)
+			tot_181, err_182 := runtime.MulSize(n_83, rs_88)
+			if err_182 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_182)
 			}
-			a_86 = ar.F64w(tot_159)
+			a_86 = ar.F64w(tot_181)
 		} else if n_93 != d_87 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_90)+" has shape "+runtime.ShapeString([]int{n_93})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
 		}
 		copy(a_86[i_90*rs_88:(i_90+1)*rs_88], r_95)
-		a_89[i_90] = s_158
+		a_89[i_90] = s_180
 		if i_90 > 0 {
 			ar.Release(mark_91)
 		}
 	}
-	n_161, err_162 := runtime.CheckSizeFast(n_17)
-	_ = n_161
-	if err_162 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_162)
+	n_183, err_184 := runtime.CheckSizeFast(n_17)
+	_ = n_183
+	if err_184 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_184)
 	}
-	view_163 := a_85
-	n_164, err_165 := runtime.CheckSizeFast(n_15)
-	if err_165 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_165)
+	view_185 := a_85
+	n_186, err_187 := runtime.CheckSizeFast(n_15)
+	if err_187 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_187)
 	}
-	a_166 := ar.F64w(n_164)
-	var a_167 []float64
-	var d_168 int = 0
-	var rs_169 int = 0
-	for i_170 := 0; i_170 < n_164; i_170++ {
-		mark_171 := ar.Mark()
-		i_172 := int64(i_170)
-		if i_172 < 0 || i_172 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_172, icf_7))
+	a_188 := ar.F64w(n_186)
+	var a_189 []float64
+	var d_190 int = 0
+	var rs_191 int = 0
+	for i_192 := 0; i_192 < n_186; i_192++ {
+		mark_193 := ar.Mark()
+		i_194 := int64(i_192)
+		if i_194 < 0 || i_194 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_194, icf_7))
 		}
-		row_173 := icf_6[int(i_172)*icf_8 : (int(i_172)+1)*icf_8]
+		row_195 := icf_6[int(i_194)*icf_8 : (int(i_194)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_174 := int(n_16) - int(int64(0))
-		s_175 := row_173[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_176 := ar.F64w(n_174)
-		s_175 = s_175[:len(r_176)]
-		for i_177 := range r_176 {
-			r_176[i_177] = (math.Exp(s_175[i_177]))
+		n_196 := int(n_16) - int(int64(0))
+		s_197 := row_195[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_198 := ar.F64w(n_196)
+		s_197 = s_197[:len(r_198)]
+		for i_199 := range r_198 {
+			r_198[i_199] = (math.Exp(s_197[i_199]))
 		}
-		x_179 := gamma_12 * gamma_12
-		x_180 := 0.5 * x_179
-		d_181 := runtime.Dot(r_176, r_176)
-		n_182 := int64(icf_8)
-		if n_16 < 0 || n_182 < n_16 || n_182 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_182, icf_8))
+		x_201 := gamma_12 * gamma_12
+		x_202 := 0.5 * x_201
+		d_203 := runtime.Dot(r_198, r_198)
+		n_204 := int64(icf_8)
+		if n_16 < 0 || n_204 < n_16 || n_204 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_204, icf_8))
 		}
-		n_183 := int(n_182) - int(n_16)
-		s_184 := row_173[int(n_16)*1 : int(n_182)*1 : int(n_182)*1]
-		var s_185 float64 = 0
-		s_184 = s_184[:n_183]
-		for i_186 := 0; i_186 < n_183; i_186++ {
-			s_185 += (s_184[i_186] * s_184[i_186])
+		n_205 := int(n_204) - int(n_16)
+		s_206 := row_195[int(n_16)*1 : int(n_204)*1 : int(n_204)*1]
+		var s_207 float64 = 0
+		s_206 = s_206[:n_205]
+		for i_208 := 0; i_208 < n_205; i_208++ {
+			s_207 += (s_206[i_208] * s_206[i_208])
 		}
-		x_188 := d_181 + s_185
-		x_189 := x_180 * x_188
-		x_190 := float64(m_13)
-		x_191 := r_64[int(i_172)]
-		x_192 := x_190 * x_191
-		x_193 := x_189 - x_192
-		a_166[i_170] = x_193
-		if i_170 == 0 {
-			d_168 = n_174
-			rs_169 = d_168
-			tot_194, err_195 := runtime.MulSize(n_164, rs_169)
-			if err_195 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_195)
+		x_210 := d_203 + s_207
+		x_211 := x_202 * x_210
+		x_212 := float64(m_13)
+		x_213 := r_64[int(i_194)]
+		x_214 := x_212 * x_213
+		x_215 := x_211 - x_214
+		a_188[i_192] = x_215
+		if i_192 == 0 {
+			d_190 = n_196
+			rs_191 = d_190
+			tot_216, err_217 := runtime.MulSize(n_186, rs_191)
+			if err_217 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_217)
 			}
-			a_167 = ar.F64w(tot_194)
-		} else if n_174 != d_168 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_170)+" has shape "+runtime.ShapeString([]int{n_174})+", element 0 has shape "+runtime.ShapeString([]int{d_168}))
+			a_189 = ar.F64w(tot_216)
+		} else if n_196 != d_190 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_192)+" has shape "+runtime.ShapeString([]int{n_196})+", element 0 has shape "+runtime.ShapeString([]int{d_190}))
 		}
-		copy(a_167[i_170*rs_169:(i_170+1)*rs_169], r_176)
-		if i_170 > 0 {
-			ar.Release(mark_171)
+		copy(a_189[i_192*rs_191:(i_192+1)*rs_191], r_198)
+		if i_192 > 0 {
+			ar.Release(mark_193)
 		}
 	}
-	n_196, err_197 := runtime.CheckSizeFast(n_15)
-	_ = n_196
-	if err_197 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_197)
+	n_218, err_219 := runtime.CheckSizeFast(n_15)
+	_ = n_218
+	if err_219 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_219)
 	}
-	view_198 := a_166
-	x_199 := float64(n_17)
-	s_200 := runtime.LogSumExp(alphas_1)
-	x_201 := -ybar_14
-	x_202 := x_199 * x_201
-	r_203 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_203)]
-	if len(r_203) >= 262144 {
-		loop_210 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_203, runtime.Bind(alphas_1, runtime.Bind(s_200, runtime.Bind(x_202, runtime.End{})))), len(r_203), 16384)
-		if loop_210.For == nil {
-			loop_210.For = func(lo_207, hi int) {
-				r_203 := loop_210.C.H
-				alphas_1 := loop_210.C.T.H
-				s_200 := loop_210.C.T.T.H
-				x_202 := loop_210.C.T.T.T.H
-				for i_208 := lo_207; i_208 < hi; i_208++ {
-					r_203[i_208] = ((math.Exp((alphas_1[i_208] - s_200))) * x_202)
+	view_220 := a_188
+	x_221 := float64(n_17)
+	s_222 := runtime.LogSumExp(alphas_1)
+	x_223 := -ybar_14
+	x_224 := x_221 * x_223
+	r_225 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_225)]
+	if len(r_225) >= 262144 {
+		loop_232 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_225, runtime.Bind(alphas_1, runtime.Bind(s_222, runtime.Bind(x_224, runtime.End{})))), len(r_225), 16384)
+		if loop_232.For == nil {
+			loop_232.For = func(lo_229, hi int) {
+				r_225 := loop_232.C.H
+				alphas_1 := loop_232.C.T.H
+				s_222 := loop_232.C.T.T.H
+				x_224 := loop_232.C.T.T.T.H
+				for i_230 := lo_229; i_230 < hi; i_230++ {
+					r_225[i_230] = ((math.Exp((alphas_1[i_230] - s_222))) * x_224)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_203), 16384, loop_210.For)
-		loop_210.Leave(&nbLoop11)
+		runtime.ParallelFor(len(r_225), 16384, loop_232.For)
+		loop_232.Leave(&nbLoop11)
 	} else {
-		for i_204 := range r_203 {
-			r_203[i_204] = ((math.Exp((alphas_1[i_204] - s_200))) * x_202)
+		for i_226 := range r_225 {
+			r_225[i_226] = ((math.Exp((alphas_1[i_226] - s_222))) * x_224)
 		}
 	}
-	z_211 := ar.F64(len(icf_6))
-	z_212 := ar.F64(len(r_64))
-	var rev_213 []float64
-	var rev_214 int
-	var rev_215 int
-	var rev_216 []float64
-	rev_213, rev_214, rev_215, rev_216 = z_211, icf_7, icf_8, z_212
-	for i_239 := int64(0); i_239 < n_15; i_239++ {
-		_ = a_166[int(i_239)]
-		row_242 := a_167[int(i_239)*d_168 : (int(i_239)+1)*d_168]
-		if i_239 < 0 || i_239 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_239, icf_7))
+	z_233 := ar.F64(len(icf_6))
+	z_234 := ar.F64(len(r_64))
+	var rev_235 []float64
+	var rev_236 int
+	var rev_237 int
+	var rev_238 []float64
+	rev_235, rev_236, rev_237, rev_238 = z_233, icf_7, icf_8, z_234
+	for i_261 := int64(0); i_261 < n_15; i_261++ {
+		_ = a_188[int(i_261)]
+		row_264 := a_189[int(i_261)*d_190 : (int(i_261)+1)*d_190]
+		if i_261 < 0 || i_261 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_261, icf_7))
 		}
-		row_243 := icf_6[int(i_239)*icf_8 : (int(i_239)+1)*icf_8]
-		x_244 := float64(m_13)
-		x_245 := -ybar_14
-		x_246 := x_244 * x_245
-		rev_216[i_239] += x_246
-		x_247 := gamma_12 * gamma_12
-		x_248 := 0.5 * x_247
-		x_249 := x_248 * ybar_14
-		n_250 := int64(icf_8)
-		if n_16 < 0 || n_250 < n_16 || n_250 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_250, icf_8))
+		row_265 := icf_6[int(i_261)*icf_8 : (int(i_261)+1)*icf_8]
+		x_266 := float64(m_13)
+		x_267 := -ybar_14
+		x_268 := x_266 * x_267
+		rev_238[i_261] += x_268
+		x_269 := gamma_12 * gamma_12
+		x_270 := 0.5 * x_269
+		x_271 := x_270 * ybar_14
+		n_272 := int64(icf_8)
+		if n_16 < 0 || n_272 < n_16 || n_272 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_272, icf_8))
 		}
-		n_251 := int(n_250) - int(n_16)
-		s_252 := row_243[int(n_16)*1 : int(n_250)*1 : int(n_250)*1]
-		if n_16 < 0 || n_16+int64(n_251) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_251), icf_8))
+		n_273 := int(n_272) - int(n_16)
+		s_274 := row_265[int(n_16)*1 : int(n_272)*1 : int(n_272)*1]
+		if n_16 < 0 || n_16+int64(n_273) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_273), icf_8))
 		}
-		if i_239 < 0 || i_239 >= int64(rev_214) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_239, rev_214))
+		if i_261 < 0 || i_261 >= int64(rev_236) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_261, rev_236))
 		}
-		if rev_215 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_237 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_237})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_253 := rev_213[i_239*int64(rev_215) : (i_239+1)*int64(rev_215)]
-		region_254 := row_253[int(n_16)*1 : (int(n_16)+n_251)*1]
-		s_252 = s_252[:len(region_254)]
-		for i_255 := range region_254 {
-			region_254[i_255] += ((2.0 * s_252[i_255]) * x_249)
+		row_275 := rev_235[i_261*int64(rev_237) : (i_261+1)*int64(rev_237)]
+		region_276 := row_275[int(n_16)*1 : (int(n_16)+n_273)*1]
+		s_274 = s_274[:len(region_276)]
+		for i_277 := range region_276 {
+			region_276[i_277] += ((2.0 * s_274[i_277]) * x_271)
 		}
-		if int64(0)+int64(d_168) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_168), icf_8))
+		if int64(0)+int64(d_190) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_190), icf_8))
 		}
-		if i_239 < 0 || i_239 >= int64(rev_214) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_239, rev_214))
+		if i_261 < 0 || i_261 >= int64(rev_236) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_261, rev_236))
 		}
-		if rev_215 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_237 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_237})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_257 := rev_213[i_239*int64(rev_215) : (i_239+1)*int64(rev_215)]
-		region_258 := row_257[int(int64(0))*1 : (int(int64(0))+d_168)*1]
-		row_242 = row_242[:len(region_258)]
-		for i_259 := range region_258 {
-			region_258[i_259] += (row_242[i_259] * ((2.0 * row_242[i_259]) * x_249))
+		row_279 := rev_235[i_261*int64(rev_237) : (i_261+1)*int64(rev_237)]
+		region_280 := row_279[int(int64(0))*1 : (int(int64(0))+d_190)*1]
+		row_264 = row_264[:len(region_280)]
+		for i_281 := range region_280 {
+			region_280[i_281] += (row_264[i_281] * ((2.0 * row_264[i_281]) * x_271))
 		}
 	}
-	z_261 := ar.F64(len(a_20))
-	z_262 := ar.F64(len(means_3))
-	var rev_263 []float64
-	var rev_265 []float64
-	var rev_267 []float64
-	var rev_268 int
-	var rev_269 int
-	var rev_270 int
-	var rev_271 []float64
-	var rev_272 int
-	var rev_273 int
-	rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273 = r_203, z_212, z_261, n_18, d_21, d_22, z_262, means_4, means_5
-	scratch_807 := ar.F64w(d_87)
-	scratch_809 := ar.F64w(x_11)
-	scratch_810 := ar.F64w(d_21)
-	scratch_811 := ar.F64w(d_22)
-	scratch_812 := ar.F64w(d_21)
-	scratch_813 := ar.F64w(d_21)
-	scratch_814 := ar.F64w(d_22)
-	for i_499 := int64(0); i_499 < n_17; i_499++ {
-		_ = a_85[int(i_499)]
-		row_502 := a_86[int(i_499)*d_87 : (int(i_499)+1)*d_87]
-		x_503 := a_89[int(i_499)]
-		r_504 := scratch_807[:d_87:d_87]
-		row_502 = row_502[:len(r_504)]
-		for i_505 := range r_504 {
-			r_504[i_505] = ((math.Exp((row_502[i_505] - x_503))) * ybar_14)
+	z_283 := ar.F64(len(a_20))
+	z_284 := ar.F64(len(means_3))
+	var rev_285 []float64
+	var rev_287 []float64
+	var rev_289 []float64
+	var rev_290 int
+	var rev_291 int
+	var rev_292 int
+	var rev_293 []float64
+	var rev_294 int
+	var rev_295 int
+	rev_285, rev_287, rev_289, rev_290, rev_291, rev_292, rev_293, rev_294, rev_295 = r_225, z_234, z_283, n_18, d_21, d_22, z_284, means_4, means_5
+	scratch_1117 := ar.F64w(d_87)
+	scratch_1119 := ar.F64w(x_11)
+	scratch_1120 := ar.F64w(d_21)
+	scratch_1121 := ar.F64w(d_22)
+	scratch_1122 := ar.F64w(d_21)
+	scratch_1123 := ar.F64w(d_21)
+	scratch_1124 := ar.F64w(d_22)
+	for i_665 := int64(0); i_665 < n_17; i_665++ {
+		_ = a_85[int(i_665)]
+		row_668 := a_86[int(i_665)*d_87 : (int(i_665)+1)*d_87]
+		x_669 := a_89[int(i_665)]
+		r_670 := scratch_1117[:d_87:d_87]
+		row_668 = row_668[:len(r_670)]
+		for i_671 := range r_670 {
+			r_670[i_671] = ((math.Exp((row_668[i_671] - x_669))) * ybar_14)
 		}
-		var rev_507 []float64
-		var rev_509 []float64
-		var rev_511 []float64
-		var rev_512 int
-		var rev_513 int
-		var rev_514 int
-		var rev_515 []float64
-		var rev_516 int
-		var rev_517 int
-		rev_507, rev_509, rev_511, rev_512, rev_513, rev_514, rev_515, rev_516, rev_517 = rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271, rev_272, rev_273
-		for i_621 := int64(0); i_621 < n_15; i_621++ {
-			if i_621 < 0 || i_621 >= int64(d_87) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_621, d_87))
+		var rev_673 []float64
+		var rev_675 []float64
+		var rev_677 []float64
+		var rev_678 int
+		var rev_679 int
+		var rev_680 int
+		var rev_681 []float64
+		var rev_682 int
+		var rev_683 int
+		rev_673, rev_675, rev_677, rev_678, rev_679, rev_680, rev_681, rev_682, rev_683 = rev_285, rev_287, rev_289, rev_290, rev_291, rev_292, rev_293, rev_294, rev_295
+		for i_859 := int64(0); i_859 < n_15; i_859++ {
+			if i_859 < 0 || i_859 >= int64(d_87) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_859, d_87))
 			}
-			x_623 := r_504[int(i_621)]
-			rs_624 := d_21 * d_22
-			row_625 := a_20[int(i_621)*rs_624 : (int(i_621)+1)*rs_624]
-			row_626 := x_9[int(i_499)*x_11 : (int(i_499)+1)*x_11]
-			if i_621 < 0 || i_621 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_621, means_4))
+			x_861 := r_670[int(i_859)]
+			rs_862 := d_21 * d_22
+			row_863 := a_20[int(i_859)*rs_862 : (int(i_859)+1)*rs_862]
+			row_864 := x_9[int(i_665)*x_11 : (int(i_665)+1)*x_11]
+			if i_859 < 0 || i_859 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_859, means_4))
 			}
-			row_627 := means_3[int(i_621)*means_5 : (int(i_621)+1)*means_5]
+			row_865 := means_3[int(i_859)*means_5 : (int(i_859)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_628 := scratch_809[:x_11:x_11]
-			row_626 = row_626[:len(r_628)]
-			row_627 = row_627[:len(r_628)]
-			for i_629 := range r_628 {
-				r_628[i_629] = (row_626[i_629] - row_627[i_629])
+			r_866 := scratch_1119[:x_11:x_11]
+			row_864 = row_864[:len(r_866)]
+			row_865 = row_865[:len(r_866)]
+			for i_867 := range r_866 {
+				r_866[i_867] = (row_864[i_867] - row_865[i_867])
 			}
-			sweep_631 := false
-			if d_21 == d_22 && d_21 >= 8 && d_21 <= 32 && x_11 == d_22 && i_621 >= 0 && i_621 < int64(rev_516) && rev_517 == d_22 && i_621 < int64(rev_512) && rev_513 == d_21 && rev_514 == x_11 {
-				last_632 := row_625[(d_21-1)*d_22:][:d_22]
-				s_633 := 0.0
-				for c_634, v_635 := range last_632 {
-					s_633 += v_635 * r_628[c_634]
+			sweep_869 := false
+			if d_21 == d_22 && d_21 >= 8 && d_21 <= 32 && x_11 == d_22 && i_859 >= 0 && i_859 < int64(rev_682) && rev_683 == d_22 && i_859 < int64(rev_678) && rev_679 == d_21 && rev_680 == x_11 {
+				last_870 := row_863[(d_21-1)*d_22:][:d_22]
+				s_871 := 0.0
+				for c_872, v_873 := range last_870 {
+					s_871 += v_873 * r_866[c_872]
 				}
-				sweep_631 = math.Abs(s_633) <= math.MaxFloat64
+				sweep_869 = math.Abs(s_871) <= math.MaxFloat64
 			}
-			if sweep_631 {
-				cv_636 := scratch_810[:d_21:d_21]
-				av_637 := scratch_811[:d_22:d_22]
-				x_638 := -x_623
-				x_639 := 0.5 * x_638
-				rs_640 := rev_513 * rev_514
-				arow_641 := rev_515[i_621*int64(rev_517) : (i_621+1)*int64(rev_517)]
-				bblk_642 := rev_511[i_621*int64(rs_640) : (i_621+1)*int64(rs_640)]
-				y_643 := r_628[:d_21]
-				clear(av_637)
-				r_644 := 0
-				for ; r_644 < d_21%4; r_644++ {
-					row_645 := row_625[r_644*d_21:][:r_644+1]
-					s_646 := 0.0
-					for c_647, v_648 := range row_645 {
-						s_646 += v_648 * y_643[c_647]
+			if sweep_869 {
+				cv_874 := scratch_1120[:d_21:d_21]
+				av_875 := scratch_1121[:d_22:d_22]
+				x_876 := -x_861
+				x_877 := 0.5 * x_876
+				rs_878 := rev_679 * rev_680
+				arow_879 := rev_681[i_859*int64(rev_683) : (i_859+1)*int64(rev_683)]
+				bblk_880 := rev_677[i_859*int64(rs_878) : (i_859+1)*int64(rs_878)]
+				y_881 := r_866[:d_21]
+				clear(av_875)
+				r_882 := 0
+				for ; r_882 < d_21%4; r_882++ {
+					row_883 := row_863[r_882*d_21:][:r_882+1]
+					s_884 := 0.0
+					for c_885, v_886 := range row_883 {
+						s_884 += v_886 * y_881[c_885]
 					}
-					g_649 := ((2.0 * s_646) * x_639)
-					cv_636[r_644] = g_649
-					aa_650 := av_637[:len(row_645)]
-					for c_647, v_648 := range row_645 {
-						aa_650[c_647] += g_649 * v_648
+					g_887 := ((2.0 * s_884) * x_877)
+					cv_874[r_882] = g_887
+					aa_888 := av_875[:len(row_883)]
+					for c_885, v_886 := range row_883 {
+						aa_888[c_885] += g_887 * v_886
 					}
-					br_651 := bblk_642[r_644*d_21:][:r_644+1]
-					for c_647, v_648 := range y_643[:r_644+1] {
-						br_651[c_647] += g_649 * v_648
-					}
-				}
-				for ; r_644+4 <= d_21; r_644 += 4 {
-					n_652 := r_644 + 4
-					blk_653 := row_625[r_644*d_21 : (r_644+4)*d_21]
-					q_654, q_655, q_656, q_657 := blk_653[:n_652], blk_653[d_21:][:n_652], blk_653[2*d_21:][:n_652], blk_653[3*d_21:][:n_652]
-					s_658, s_659, s_660, s_661 := 0.0, 0.0, 0.0, 0.0
-					for c_662, v_663 := range y_643[:n_652] {
-						s_658 += q_654[c_662] * v_663
-						s_659 += q_655[c_662] * v_663
-						s_660 += q_656[c_662] * v_663
-						s_661 += q_657[c_662] * v_663
-					}
-					g_664 := ((2.0 * s_658) * x_639)
-					g_665 := ((2.0 * s_659) * x_639)
-					g_666 := ((2.0 * s_660) * x_639)
-					g_667 := ((2.0 * s_661) * x_639)
-					cv_636[r_644+0] = g_664
-					cv_636[r_644+1] = g_665
-					cv_636[r_644+2] = g_666
-					cv_636[r_644+3] = g_667
-					aa_668 := av_637[:n_652]
-					for c_662 := range aa_668 {
-						aa_668[c_662] = aa_668[c_662] + g_664*q_654[c_662] + g_665*q_655[c_662] + g_666*q_656[c_662] + g_667*q_657[c_662]
-					}
-					bb_669 := bblk_642[r_644*d_21 : (r_644+4)*d_21]
-					b_670, b_671, b_672, b_673 := bb_669[:n_652], bb_669[d_21:][:n_652], bb_669[2*d_21:][:n_652], bb_669[3*d_21:][:n_652]
-					for c_662, v_663 := range y_643[:n_652] {
-						b_670[c_662] += g_664 * v_663
-						b_671[c_662] += g_665 * v_663
-						b_672[c_662] += g_666 * v_663
-						b_673[c_662] += g_667 * v_663
+					br_889 := bblk_880[r_882*d_21:][:r_882+1]
+					for c_885, v_886 := range y_881[:r_882+1] {
+						br_889[c_885] += g_887 * v_886
 					}
 				}
-				if !(math.Abs(av_637[0]) <= math.MaxFloat64) {
-					for c_674 := range av_637 {
-						s_676 := 0.0
-						for r_675, v_677 := range cv_636 {
-							s_676 += v_677 * row_625[r_675*d_21+c_674]
+				for ; r_882+4 <= d_21; r_882 += 4 {
+					n_890 := r_882 + 4
+					blk_891 := row_863[r_882*d_21 : (r_882+4)*d_21]
+					q_892, q_893, q_894, q_895 := blk_891[:n_890], blk_891[d_21:][:n_890], blk_891[2*d_21:][:n_890], blk_891[3*d_21:][:n_890]
+					s_896, s_897, s_898, s_899 := 0.0, 0.0, 0.0, 0.0
+					for c_900, v_901 := range y_881[:n_890] {
+						s_896 += q_892[c_900] * v_901
+						s_897 += q_893[c_900] * v_901
+						s_898 += q_894[c_900] * v_901
+						s_899 += q_895[c_900] * v_901
+					}
+					g_902 := ((2.0 * s_896) * x_877)
+					g_903 := ((2.0 * s_897) * x_877)
+					g_904 := ((2.0 * s_898) * x_877)
+					g_905 := ((2.0 * s_899) * x_877)
+					cv_874[r_882+0] = g_902
+					cv_874[r_882+1] = g_903
+					cv_874[r_882+2] = g_904
+					cv_874[r_882+3] = g_905
+					aa_906 := av_875[:n_890]
+					for c_900 := range aa_906 {
+						aa_906[c_900] = aa_906[c_900] + g_902*q_892[c_900] + g_903*q_893[c_900] + g_904*q_894[c_900] + g_905*q_895[c_900]
+					}
+					bb_907 := bblk_880[r_882*d_21 : (r_882+4)*d_21]
+					b_908, b_909, b_910, b_911 := bb_907[:n_890], bb_907[d_21:][:n_890], bb_907[2*d_21:][:n_890], bb_907[3*d_21:][:n_890]
+					for c_900, v_901 := range y_881[:n_890] {
+						b_908[c_900] += g_902 * v_901
+						b_909[c_900] += g_903 * v_901
+						b_910[c_900] += g_904 * v_901
+						b_911[c_900] += g_905 * v_901
+					}
+				}
+				if !(math.Abs(av_875[0]) <= math.MaxFloat64) {
+					for c_912 := range av_875 {
+						s_914 := 0.0
+						for r_913, v_915 := range cv_874 {
+							s_914 += v_915 * row_863[r_913*d_21+c_912]
 						}
-						av_637[c_674] = s_676
+						av_875[c_912] = s_914
 					}
 				}
-				av_637 = av_637[:len(arow_641)]
-				for c_678 := range arow_641 {
-					arow_641[c_678] += -av_637[c_678]
+				av_875 = av_875[:len(arow_879)]
+				for c_916 := range arow_879 {
+					arow_879[c_916] += -av_875[c_916]
 				}
 			} else {
 				if x_11 != d_22 {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_679 := scratch_812[:d_21:d_21]
+				a_917 := scratch_1122[:d_21:d_21]
 				if d_22 <= 32 {
-					r_628 = r_628[:d_22]
-					if d_22 >= 8 {
-						for r_680 := range a_679 {
-							row_681 := row_625[r_680*d_22:][:min(r_680+1, d_22)]
-							s_682 := 0.0
-							for c_683, v_684 := range row_681 {
-								s_682 += v_684 * r_628[c_683]
-							}
-							a_679[r_680] = s_682
-						}
-						if !(len(a_679) >= d_22 && len(a_679) > 0 && math.Abs(a_679[len(a_679)-1]) <= math.MaxFloat64) {
-							for r_680 := range a_679 {
-								row_681 := row_625[r_680*d_22 : (r_680+1)*d_22]
-								s_682 := 0.0
-								for c_683, v_684 := range row_681 {
-									s_682 += v_684 * r_628[c_683]
+					r_866 = r_866[:d_22]
+					if d_22 > 4 || d_22 < 1 {
+						if d_22 >= 8 {
+							for r_918 := range a_917 {
+								row_919 := row_863[r_918*d_22:][:min(r_918+1, d_22)]
+								s_920 := 0.0
+								for c_921, v_922 := range row_919 {
+									s_920 += v_922 * r_866[c_921]
 								}
-								a_679[r_680] = s_682
+								a_917[r_918] = s_920
+							}
+							if !(len(a_917) >= d_22 && len(a_917) > 0 && math.Abs(a_917[len(a_917)-1]) <= math.MaxFloat64) {
+								for r_918 := range a_917 {
+									row_919 := row_863[r_918*d_22 : (r_918+1)*d_22]
+									s_920 := 0.0
+									for c_921, v_922 := range row_919 {
+										s_920 += v_922 * r_866[c_921]
+									}
+									a_917[r_918] = s_920
+								}
+							}
+						} else {
+							for r_918 := range a_917 {
+								row_919 := row_863[r_918*d_22 : (r_918+1)*d_22]
+								s_920 := 0.0
+								for c_921, v_922 := range row_919 {
+									s_920 += v_922 * r_866[c_921]
+								}
+								a_917[r_918] = s_920
 							}
 						}
 					} else {
-						for r_680 := range a_679 {
-							row_681 := row_625[r_680*d_22 : (r_680+1)*d_22]
-							s_682 := 0.0
-							for c_683, v_684 := range row_681 {
-								s_682 += v_684 * r_628[c_683]
+						switch d_22 {
+						case 1:
+							x_923 := r_866[0]
+							for r_924 := range a_917 {
+								q_925 := row_863[r_924*1 : r_924*1+1 : r_924*1+1]
+								s_926 := 0.0
+								s_926 += q_925[0] * x_923
+								a_917[r_924] = s_926
 							}
-							a_679[r_680] = s_682
+						case 2:
+							x_927, x_928 := r_866[0], r_866[1]
+							for r_929 := range a_917 {
+								q_930 := row_863[r_929*2 : r_929*2+2 : r_929*2+2]
+								s_931 := 0.0
+								s_931 += q_930[0] * x_927
+								s_931 += q_930[1] * x_928
+								a_917[r_929] = s_931
+							}
+						case 3:
+							x_932, x_933, x_934 := r_866[0], r_866[1], r_866[2]
+							for r_935 := range a_917 {
+								q_936 := row_863[r_935*3 : r_935*3+3 : r_935*3+3]
+								s_937 := 0.0
+								s_937 += q_936[0] * x_932
+								s_937 += q_936[1] * x_933
+								s_937 += q_936[2] * x_934
+								a_917[r_935] = s_937
+							}
+						default:
+							x_938, x_939, x_940, x_941 := r_866[0], r_866[1], r_866[2], r_866[3]
+							for r_942 := range a_917 {
+								q_943 := row_863[r_942*4 : r_942*4+4 : r_942*4+4]
+								s_944 := 0.0
+								s_944 += q_943[0] * x_938
+								s_944 += q_943[1] * x_939
+								s_944 += q_943[2] * x_940
+								s_944 += q_943[3] * x_941
+								a_917[r_942] = s_944
+							}
 						}
 					}
 				} else {
-					runtime.Gemv(false, d_21, d_22, 1, row_625, r_628, 0, a_679)
+					runtime.Gemv(false, d_21, d_22, 1, row_863, r_866, 0, a_917)
 				}
-				x_685 := -x_623
-				x_686 := 0.5 * x_685
-				r_687 := scratch_813[:d_21:d_21]
-				a_679 = a_679[:len(r_687)]
-				for i_688 := range r_687 {
-					r_687[i_688] = ((2.0 * a_679[i_688]) * x_686)
+				x_945 := -x_861
+				x_946 := 0.5 * x_945
+				r_947 := scratch_1123[:d_21:d_21]
+				a_917 = a_917[:len(r_947)]
+				for i_948 := range r_947 {
+					r_947[i_948] = ((2.0 * a_917[i_948]) * x_946)
 				}
-				a_690 := scratch_814[:d_22:d_22]
+				a_950 := scratch_1124[:d_22:d_22]
 				if d_22 <= 32 && d_21 <= 32 {
-					r_687 = r_687[:d_21]
-					if d_21 >= 8 {
-						c_702 := 0
-						for ; c_702+4 <= d_22; c_702 += 4 {
-							lo_708 := min(c_702, d_21)
-							s_709, s_710, s_711, s_712 := 0.0, 0.0, 0.0, 0.0
-							for r_703, v_704 := range r_687[lo_708:] {
-								o_707 := (lo_708+r_703)*d_22 + c_702
-								q_706 := row_625[o_707 : o_707+4 : o_707+4]
-								s_709 += v_704 * q_706[0]
-								s_710 += v_704 * q_706[1]
-								s_711 += v_704 * q_706[2]
-								s_712 += v_704 * q_706[3]
-							}
-							a_690[c_702], a_690[c_702+1], a_690[c_702+2], a_690[c_702+3] = s_709, s_710, s_711, s_712
-						}
-						for ; c_702 < d_22; c_702++ {
-							lo_708 := min(c_702, d_21)
-							s_705 := 0.0
-							for r_703, v_704 := range r_687[lo_708:] {
-								s_705 += v_704 * row_625[(lo_708+r_703)*d_22+c_702]
-							}
-							a_690[c_702] = s_705
-						}
-						if !(d_22 > 0 && math.Abs(a_690[0]) <= math.MaxFloat64) {
-							c_693 := 0
-							for ; c_693+4 <= d_22; c_693 += 4 {
-								s_698, s_699, s_700, s_701 := 0.0, 0.0, 0.0, 0.0
-								for r_691, v_694 := range r_687 {
-									o_697 := r_691*d_22 + c_693
-									q_696 := row_625[o_697 : o_697+4 : o_697+4]
-									s_698 += v_694 * q_696[0]
-									s_699 += v_694 * q_696[1]
-									s_700 += v_694 * q_696[2]
-									s_701 += v_694 * q_696[3]
+					r_947 = r_947[:d_21]
+					if d_21 > 4 || d_21 < 1 {
+						if d_21 >= 8 {
+							c_962 := 0
+							for ; c_962+4 <= d_22; c_962 += 4 {
+								lo_968 := min(c_962, d_21)
+								s_969, s_970, s_971, s_972 := 0.0, 0.0, 0.0, 0.0
+								for r_963, v_964 := range r_947[lo_968:] {
+									o_967 := (lo_968+r_963)*d_22 + c_962
+									q_966 := row_863[o_967 : o_967+4 : o_967+4]
+									s_969 += v_964 * q_966[0]
+									s_970 += v_964 * q_966[1]
+									s_971 += v_964 * q_966[2]
+									s_972 += v_964 * q_966[3]
 								}
-								a_690[c_693], a_690[c_693+1], a_690[c_693+2], a_690[c_693+3] = s_698, s_699, s_700, s_701
+								a_950[c_962], a_950[c_962+1], a_950[c_962+2], a_950[c_962+3] = s_969, s_970, s_971, s_972
 							}
-							for ; c_693 < d_22; c_693++ {
-								s_695 := 0.0
-								for r_691, v_694 := range r_687 {
-									s_695 += v_694 * row_625[r_691*d_22+c_693]
+							for ; c_962 < d_22; c_962++ {
+								lo_968 := min(c_962, d_21)
+								s_965 := 0.0
+								for r_963, v_964 := range r_947[lo_968:] {
+									s_965 += v_964 * row_863[(lo_968+r_963)*d_22+c_962]
 								}
-								a_690[c_693] = s_695
+								a_950[c_962] = s_965
+							}
+							if !(d_22 > 0 && math.Abs(a_950[0]) <= math.MaxFloat64) {
+								c_953 := 0
+								for ; c_953+4 <= d_22; c_953 += 4 {
+									s_958, s_959, s_960, s_961 := 0.0, 0.0, 0.0, 0.0
+									for r_951, v_954 := range r_947 {
+										o_957 := r_951*d_22 + c_953
+										q_956 := row_863[o_957 : o_957+4 : o_957+4]
+										s_958 += v_954 * q_956[0]
+										s_959 += v_954 * q_956[1]
+										s_960 += v_954 * q_956[2]
+										s_961 += v_954 * q_956[3]
+									}
+									a_950[c_953], a_950[c_953+1], a_950[c_953+2], a_950[c_953+3] = s_958, s_959, s_960, s_961
+								}
+								for ; c_953 < d_22; c_953++ {
+									s_955 := 0.0
+									for r_951, v_954 := range r_947 {
+										s_955 += v_954 * row_863[r_951*d_22+c_953]
+									}
+									a_950[c_953] = s_955
+								}
+							}
+						} else {
+							c_953 := 0
+							for ; c_953+4 <= d_22; c_953 += 4 {
+								s_958, s_959, s_960, s_961 := 0.0, 0.0, 0.0, 0.0
+								for r_951, v_954 := range r_947 {
+									o_957 := r_951*d_22 + c_953
+									q_956 := row_863[o_957 : o_957+4 : o_957+4]
+									s_958 += v_954 * q_956[0]
+									s_959 += v_954 * q_956[1]
+									s_960 += v_954 * q_956[2]
+									s_961 += v_954 * q_956[3]
+								}
+								a_950[c_953], a_950[c_953+1], a_950[c_953+2], a_950[c_953+3] = s_958, s_959, s_960, s_961
+							}
+							for ; c_953 < d_22; c_953++ {
+								s_955 := 0.0
+								for r_951, v_954 := range r_947 {
+									s_955 += v_954 * row_863[r_951*d_22+c_953]
+								}
+								a_950[c_953] = s_955
 							}
 						}
 					} else {
-						c_693 := 0
-						for ; c_693+4 <= d_22; c_693 += 4 {
-							s_698, s_699, s_700, s_701 := 0.0, 0.0, 0.0, 0.0
-							for r_691, v_694 := range r_687 {
-								o_697 := r_691*d_22 + c_693
-								q_696 := row_625[o_697 : o_697+4 : o_697+4]
-								s_698 += v_694 * q_696[0]
-								s_699 += v_694 * q_696[1]
-								s_700 += v_694 * q_696[2]
-								s_701 += v_694 * q_696[3]
+						switch d_21 {
+						case 1:
+							x_973 := r_947[0]
+							row_974 := row_863[0*d_22:][:len(a_950)]
+							for c_975 := range a_950 {
+								s_976 := 0.0
+								s_976 += x_973 * row_974[c_975]
+								a_950[c_975] = s_976
 							}
-							a_690[c_693], a_690[c_693+1], a_690[c_693+2], a_690[c_693+3] = s_698, s_699, s_700, s_701
-						}
-						for ; c_693 < d_22; c_693++ {
-							s_695 := 0.0
-							for r_691, v_694 := range r_687 {
-								s_695 += v_694 * row_625[r_691*d_22+c_693]
+						case 2:
+							x_977, x_978 := r_947[0], r_947[1]
+							row_979 := row_863[0*d_22:][:len(a_950)]
+							row_980 := row_863[1*d_22:][:len(a_950)]
+							for c_981 := range a_950 {
+								s_982 := 0.0
+								s_982 += x_977 * row_979[c_981]
+								s_982 += x_978 * row_980[c_981]
+								a_950[c_981] = s_982
 							}
-							a_690[c_693] = s_695
+						case 3:
+							x_983, x_984, x_985 := r_947[0], r_947[1], r_947[2]
+							row_986 := row_863[0*d_22:][:len(a_950)]
+							row_987 := row_863[1*d_22:][:len(a_950)]
+							row_988 := row_863[2*d_22:][:len(a_950)]
+							for c_989 := range a_950 {
+								s_990 := 0.0
+								s_990 += x_983 * row_986[c_989]
+								s_990 += x_984 * row_987[c_989]
+								s_990 += x_985 * row_988[c_989]
+								a_950[c_989] = s_990
+							}
+						default:
+							x_991, x_992, x_993, x_994 := r_947[0], r_947[1], r_947[2], r_947[3]
+							row_995 := row_863[0*d_22:][:len(a_950)]
+							row_996 := row_863[1*d_22:][:len(a_950)]
+							row_997 := row_863[2*d_22:][:len(a_950)]
+							row_998 := row_863[3*d_22:][:len(a_950)]
+							for c_999 := range a_950 {
+								s_1000 := 0.0
+								s_1000 += x_991 * row_995[c_999]
+								s_1000 += x_992 * row_996[c_999]
+								s_1000 += x_993 * row_997[c_999]
+								s_1000 += x_994 * row_998[c_999]
+								a_950[c_999] = s_1000
+							}
 						}
 					}
 				} else if d_22 <= 32 {
-					clear(a_690)
-					r_687 = r_687[:d_21]
-					for r_691 := range r_687 {
-						row_692 := row_625[r_691*d_22 : (r_691+1)*d_22]
-						a_690 = a_690[:len(row_692)]
-						for c_693, v_694 := range row_692 {
-							a_690[c_693] += r_687[r_691] * v_694
+					clear(a_950)
+					r_947 = r_947[:d_21]
+					for r_951 := range r_947 {
+						row_952 := row_863[r_951*d_22 : (r_951+1)*d_22]
+						a_950 = a_950[:len(row_952)]
+						for c_953, v_954 := range row_952 {
+							a_950[c_953] += r_947[r_951] * v_954
 						}
 					}
 				} else {
-					runtime.Gemv(true, d_21, d_22, 1, row_625, r_687, 0, a_690)
+					runtime.Gemv(true, d_21, d_22, 1, row_863, r_947, 0, a_950)
 				}
-				if i_621 < 0 || i_621 >= int64(rev_516) {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_621, rev_516))
+				if i_859 < 0 || i_859 >= int64(rev_682) {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_859, rev_682))
 				}
-				if rev_517 != d_22 {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_517})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+				if rev_683 != d_22 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_683})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 				}
-				row_713 := rev_515[i_621*int64(rev_517) : (i_621+1)*int64(rev_517)]
-				a_690 = a_690[:len(row_713)]
-				for i_714 := range row_713 {
-					row_713[i_714] += -a_690[i_714]
+				row_1001 := rev_681[i_859*int64(rev_683) : (i_859+1)*int64(rev_683)]
+				a_950 = a_950[:len(row_1001)]
+				for i_1002 := range row_1001 {
+					row_1001[i_1002] += -a_950[i_1002]
 				}
-				tot_716, err_717 := runtime.MulSize(d_21, x_11)
-				if err_717 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_717)
+				tot_1004, err_1005 := runtime.MulSize(d_21, x_11)
+				if err_1005 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_1005)
 				}
-				_ = tot_716
-				if rev_513 != d_21 || rev_514 != x_11 {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_513, rev_514})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
+				_ = tot_1004
+				if rev_679 != d_21 || rev_680 != x_11 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_679, rev_680})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
 				}
-				rs_718 := rev_513 * rev_514
-				row_719 := rev_511[i_621*int64(rs_718) : (i_621+1)*int64(rs_718)]
-				for i_720, xi_721 := range r_687 {
-					row_724 := row_719[i_720*len(r_628) : (i_720+1)*len(r_628)]
-					for j_722, yj_723 := range r_628 {
-						row_724[j_722] += xi_721 * yj_723
+				rs_1006 := rev_679 * rev_680
+				row_1007 := rev_677[i_859*int64(rs_1006) : (i_859+1)*int64(rs_1006)]
+				if len(r_866) > 4 || len(r_866) < 1 {
+					for i_1008, xi_1009 := range r_947 {
+						row_1012 := row_1007[i_1008*len(r_866) : (i_1008+1)*len(r_866)]
+						for j_1010, yj_1011 := range r_866 {
+							row_1012[j_1010] += xi_1009 * yj_1011
+						}
+					}
+				} else {
+					switch len(r_866) {
+					case 1:
+						y_1013 := r_866[0]
+						for i_1014, xi_1015 := range r_947 {
+							row_1016 := row_1007[i_1014*1 : i_1014*1+1 : i_1014*1+1]
+							row_1016[0] += xi_1015 * y_1013
+						}
+					case 2:
+						y_1017, y_1018 := r_866[0], r_866[1]
+						for i_1019, xi_1020 := range r_947 {
+							row_1021 := row_1007[i_1019*2 : i_1019*2+2 : i_1019*2+2]
+							row_1021[0] += xi_1020 * y_1017
+							row_1021[1] += xi_1020 * y_1018
+						}
+					case 3:
+						y_1022, y_1023, y_1024 := r_866[0], r_866[1], r_866[2]
+						for i_1025, xi_1026 := range r_947 {
+							row_1027 := row_1007[i_1025*3 : i_1025*3+3 : i_1025*3+3]
+							row_1027[0] += xi_1026 * y_1022
+							row_1027[1] += xi_1026 * y_1023
+							row_1027[2] += xi_1026 * y_1024
+						}
+					default:
+						y_1028, y_1029, y_1030, y_1031 := r_866[0], r_866[1], r_866[2], r_866[3]
+						for i_1032, xi_1033 := range r_947 {
+							row_1034 := row_1007[i_1032*4 : i_1032*4+4 : i_1032*4+4]
+							row_1034[0] += xi_1033 * y_1028
+							row_1034[1] += xi_1033 * y_1029
+							row_1034[2] += xi_1033 * y_1030
+							row_1034[3] += xi_1033 * y_1031
+						}
 					}
 				}
 			}
-			rev_509[i_621] += x_623
-			rev_507[i_621] += x_623
+			rev_675[i_859] += x_861
+			rev_673[i_859] += x_861
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
 	}
-	var rev_725 []float64
-	var rev_726 int
-	var rev_727 int
-	rev_725, rev_726, rev_727 = z_211, icf_7, icf_8
-	for i_738 := int64(0); i_738 < n_15; i_738++ {
-		mark_739 := ar.Mark()
-		if i_738 < 0 || i_738 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_738, icf_7))
+	var rev_1035 []float64
+	var rev_1036 int
+	var rev_1037 int
+	rev_1035, rev_1036, rev_1037 = z_233, icf_7, icf_8
+	for i_1048 := int64(0); i_1048 < n_15; i_1048++ {
+		mark_1049 := ar.Mark()
+		if i_1048 < 0 || i_1048 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_1048, icf_7))
 		}
-		row_740 := icf_6[int(i_738)*icf_8 : (int(i_738)+1)*icf_8]
+		row_1050 := icf_6[int(i_1048)*icf_8 : (int(i_1048)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_741 := int(n_16) - int(int64(0))
-		s_742 := row_740[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_743 := ar.F64(len(s_742))
-		x_744 := z_212[int(i_738)]
-		for i_745 := range z_743 {
-			z_743[i_745] += x_744
+		n_1051 := int(n_16) - int(int64(0))
+		s_1052 := row_1050[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_1053 := ar.F64(len(s_1052))
+		x_1054 := z_234[int(i_1048)]
+		for i_1055 := range z_1053 {
+			z_1053[i_1055] += x_1054
 		}
-		if int64(0)+int64(n_741) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_741), icf_8))
+		if int64(0)+int64(n_1051) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_1051), icf_8))
 		}
-		if i_738 < 0 || i_738 >= int64(rev_726) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_738, rev_726))
+		if i_1048 < 0 || i_1048 >= int64(rev_1036) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_1048, rev_1036))
 		}
-		if rev_727 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_727})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_1037 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1037})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_746 := rev_725[i_738*int64(rev_727) : (i_738+1)*int64(rev_727)]
-		region_747 := row_746[int(int64(0))*1 : (int(int64(0))+n_741)*1]
-		z_743 = z_743[:len(region_747)]
-		for i_748 := range region_747 {
-			region_747[i_748] += z_743[i_748]
+		row_1056 := rev_1035[i_1048*int64(rev_1037) : (i_1048+1)*int64(rev_1037)]
+		region_1057 := row_1056[int(int64(0))*1 : (int(int64(0))+n_1051)*1]
+		z_1053 = z_1053[:len(region_1057)]
+		for i_1058 := range region_1057 {
+			region_1057[i_1058] += z_1053[i_1058]
 		}
-		ar.Release(mark_739)
+		ar.Release(mark_1049)
 	}
-	var rev_749 []float64
-	var rev_750 int
-	var rev_751 int
-	rev_749, rev_750, rev_751 = z_211, icf_7, icf_8
-	for i_768 := int64(0); i_768 < n_15; i_768++ {
-		mark_769 := ar.Mark()
-		if i_768 < 0 || i_768 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_768, icf_7))
+	var rev_1059 []float64
+	var rev_1060 int
+	var rev_1061 int
+	rev_1059, rev_1060, rev_1061 = z_233, icf_7, icf_8
+	for i_1078 := int64(0); i_1078 < n_15; i_1078++ {
+		mark_1079 := ar.Mark()
+		if i_1078 < 0 || i_1078 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_1078, icf_7))
 		}
-		row_770 := icf_6[int(i_768)*icf_8 : (int(i_768)+1)*icf_8]
-		r_771, r_772, r_773, r_774, r_775, r_776, err_777 := fn_qmatsplit10fwd(ar, row_770, icf_8, n_16)
-		_ = r_771
-		_ = r_772
-		_ = r_773
-		if err_777 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_777, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		row_1080 := icf_6[int(i_1078)*icf_8 : (int(i_1078)+1)*icf_8]
+		r_1081, r_1082, r_1083, r_1084, r_1085, r_1086, err_1087 := fn_qmatsplit10fwd(ar, row_1080, icf_8, n_16)
+		_ = r_1081
+		_ = r_1082
+		_ = r_1083
+		if err_1087 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1087, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_778 := d_21 * d_22
-		row_779 := z_261[int(i_768)*rs_778 : (int(i_768)+1)*rs_778]
-		r_780, r_781, err_782 := fn_qmatsplit10bwd(ar, r_774, r_775, r_776, row_779, d_21, d_22)
-		if err_782 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_782, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_1088 := d_21 * d_22
+		row_1089 := z_283[int(i_1078)*rs_1088 : (int(i_1078)+1)*rs_1088]
+		r_1090, r_1091, err_1092 := fn_qmatsplit10bwd(ar, r_1084, r_1085, r_1086, row_1089, d_21, d_22)
+		if err_1092 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1092, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_768 < 0 || i_768 >= int64(rev_750) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_768, rev_750))
+		if i_1078 < 0 || i_1078 >= int64(rev_1060) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_1078, rev_1060))
 		}
-		if rev_751 != r_781 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_751})+" and "+runtime.ShapeString([]int{r_781})+" differ")
+		if rev_1061 != r_1091 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1061})+" and "+runtime.ShapeString([]int{r_1091})+" differ")
 		}
-		row_783 := rev_749[i_768*int64(rev_751) : (i_768+1)*int64(rev_751)]
-		for j_784 := range row_783 {
-			row_783[j_784] += r_780[j_784]
+		row_1093 := rev_1059[i_1078*int64(rev_1061) : (i_1078+1)*int64(rev_1061)]
+		for j_1094 := range row_1093 {
+			row_1093[j_1094] += r_1090[j_1094]
 		}
-		ar.Release(mark_769)
+		ar.Release(mark_1079)
 	}
-	x_785 := n_17 * n_16
-	x_786 := float64(x_785)
-	x_787 := (-0.5) * x_786
-	x_788 := x_787 * 1.8378770664093453
-	s_789 := runtime.Sum(view_163)
-	x_790 := x_788 + s_789
-	x_791 := x_199 * s_200
-	x_792 := x_790 - x_791
-	s_793 := runtime.Sum(view_198)
-	x_794 := x_792 + s_793
-	x_795 := float64(n_15)
-	r_796, err_797 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_797 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_797, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_1095 := n_17 * n_16
+	x_1096 := float64(x_1095)
+	x_1097 := (-0.5) * x_1096
+	x_1098 := x_1097 * 1.8378770664093453
+	s_1099 := runtime.Sum(view_185)
+	x_1100 := x_1098 + s_1099
+	x_1101 := x_221 * s_222
+	x_1102 := x_1100 - x_1101
+	s_1103 := runtime.Sum(view_220)
+	x_1104 := x_1102 + s_1103
+	x_1105 := float64(n_15)
+	r_1106, err_1107 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_1107 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1107, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_798 := x_795 * r_796
-	x_799 := x_794 - x_798
-	ar.Keep(mark_800, &r_203, &z_262, &z_211)
-	return x_799, r_203, alphas_2, z_262, means_4, means_5, z_211, icf_7, icf_8, nil
+	x_1108 := x_1105 * r_1106
+	x_1109 := x_1104 - x_1108
+	ar.Keep(mark_1110, &r_225, &z_284, &z_233)
+	return x_1109, r_225, alphas_2, z_284, means_4, means_5, z_233, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).

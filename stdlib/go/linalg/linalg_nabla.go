@@ -1014,7 +1014,7 @@ func fn_linalgsorsweep(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 
 // fn_linalgsor is def linalg.sor (std/linalg:181:5).
 func fn_linalgsor(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, iters_7 int64) ([]float64, int, error) {
-	mark_45 := ar.Mark()
+	mark_89 := ar.Mark()
 	size_8 := int64(a_2)
 	if int64(a_3) != size_8 {
 		return nil, 0, runtime.NewError("std/linalg:181:16", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_8, a_3))
@@ -1036,47 +1036,90 @@ func fn_linalgsor(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	var x_13 []float64
 	var x_14 int
 	x_13, x_14 = a_12, n_10
-	x_29 := iters_7 >= int64(0)
-	if !x_29 {
+	x_51 := iters_7 >= int64(0)
+	if !x_51 {
 		return nil, 0, runtime.NewError("std/linalg:182:15", "linalg.sor: argument 4 (iters) must be non-negative")
 	}
-	for t_30 := int64(0); t_30 < iters_7; t_30++ {
-		mark_31 := ar.Mark()
-		r_32, r_33, err_34 := fn_linalgsorsweep(ar, a_1, a_2, a_3, b_4, b_5, omega_6, x_13, x_14)
-		if err_34 != nil {
-			return nil, 0, runtime.WithFrame(err_34, "linalg.sor_sweep", "std/linalg:170:5", "std/linalg:187:14")
+	for t_52 := int64(0); t_52 < iters_7; t_52++ {
+		mark_53 := ar.Mark()
+		r_54, r_55, err_56 := fn_linalgsorsweep(ar, a_1, a_2, a_3, b_4, b_5, omega_6, x_13, x_14)
+		if err_56 != nil {
+			return nil, 0, runtime.WithFrame(err_56, "linalg.sor_sweep", "std/linalg:170:5", "std/linalg:187:14")
 		}
-		if r_33 != a_3 {
-			return nil, 0, runtime.NewError("std/linalg:188:26", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_2, a_3})+" @ "+runtime.ShapeString([]int{r_33}))
+		if r_55 != a_3 {
+			return nil, 0, runtime.NewError("std/linalg:188:26", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_2, a_3})+" @ "+runtime.ShapeString([]int{r_55}))
 		}
-		a_35 := ar.F64w(a_2)
+		a_57 := ar.F64w(a_2)
 		if a_3 <= 32 {
-			r_32 = r_32[:a_3]
-			for r_36 := range a_35 {
-				row_37 := a_1[r_36*a_3 : (r_36+1)*a_3]
-				s_38 := 0.0
-				for c_39, v_40 := range row_37 {
-					s_38 += v_40 * r_32[c_39]
+			r_54 = r_54[:a_3]
+			if a_3 > 4 || a_3 < 1 {
+				for r_58 := range a_57 {
+					row_59 := a_1[r_58*a_3 : (r_58+1)*a_3]
+					s_60 := 0.0
+					for c_61, v_62 := range row_59 {
+						s_60 += v_62 * r_54[c_61]
+					}
+					a_57[r_58] = s_60
 				}
-				a_35[r_36] = s_38
+			} else {
+				switch a_3 {
+				case 1:
+					x_63 := r_54[0]
+					for r_64 := range a_57 {
+						q_65 := a_1[r_64*1 : r_64*1+1 : r_64*1+1]
+						s_66 := 0.0
+						s_66 += q_65[0] * x_63
+						a_57[r_64] = s_66
+					}
+				case 2:
+					x_67, x_68 := r_54[0], r_54[1]
+					for r_69 := range a_57 {
+						q_70 := a_1[r_69*2 : r_69*2+2 : r_69*2+2]
+						s_71 := 0.0
+						s_71 += q_70[0] * x_67
+						s_71 += q_70[1] * x_68
+						a_57[r_69] = s_71
+					}
+				case 3:
+					x_72, x_73, x_74 := r_54[0], r_54[1], r_54[2]
+					for r_75 := range a_57 {
+						q_76 := a_1[r_75*3 : r_75*3+3 : r_75*3+3]
+						s_77 := 0.0
+						s_77 += q_76[0] * x_72
+						s_77 += q_76[1] * x_73
+						s_77 += q_76[2] * x_74
+						a_57[r_75] = s_77
+					}
+				default:
+					x_78, x_79, x_80, x_81 := r_54[0], r_54[1], r_54[2], r_54[3]
+					for r_82 := range a_57 {
+						q_83 := a_1[r_82*4 : r_82*4+4 : r_82*4+4]
+						s_84 := 0.0
+						s_84 += q_83[0] * x_78
+						s_84 += q_83[1] * x_79
+						s_84 += q_83[2] * x_80
+						s_84 += q_83[3] * x_81
+						a_57[r_82] = s_84
+					}
+				}
 			}
 		} else {
-			runtime.Gemv(false, a_2, a_3, 1, a_1, r_32, 0, a_35)
+			runtime.Gemv(false, a_2, a_3, 1, a_1, r_54, 0, a_57)
 		}
 		if a_2 != b_5 {
 			return nil, 0, runtime.NewError("std/linalg:188:22", "shape mismatch in '-': "+runtime.ShapeString([]int{b_5})+" and "+runtime.ShapeString([]int{a_2}))
 		}
-		r_41 := ar.F64w(b_5)
-		b_4 = b_4[:len(r_41)]
-		a_35 = a_35[:len(r_41)]
-		for i_42 := range r_41 {
-			r_41[i_42] = (b_4[i_42] - a_35[i_42])
+		r_85 := ar.F64w(b_5)
+		b_4 = b_4[:len(r_85)]
+		a_57 = a_57[:len(r_85)]
+		for i_86 := range r_85 {
+			r_85[i_86] = (b_4[i_86] - a_57[i_86])
 		}
-		_ = runtime.Norm2(r_41)
-		x_13, x_14 = r_32, r_33
-		_ = mark_31
+		_ = runtime.Norm2(r_85)
+		x_13, x_14 = r_54, r_55
+		_ = mark_53
 	}
-	ar.Keep(mark_45, &x_13)
+	ar.Keep(mark_89, &x_13)
 	return x_13, x_14, nil
 }
 

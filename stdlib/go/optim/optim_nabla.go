@@ -3232,7 +3232,7 @@ var nbLoop8 runtime.LoopSite
 
 // fn_bfgs is def bfgs (optim.nab:45:12).
 func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_1183 := ar.Mark()
+	mark_1271 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
@@ -3325,660 +3325,746 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	var state_49 bool
 	state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49 = x0_2, x0_3, r_10, r_11, r_12, a_15, n_13, d_16, int64(0), int64(1), false
 	for {
-		x_609 := !state_49
-		var c_610 bool
-		if x_609 {
-			x_611 := state_47 < maxiter_4
-			c_610 = x_611
+		x_653 := !state_49
+		var c_654 bool
+		if x_653 {
+			x_655 := state_47 < maxiter_4
+			c_654 = x_655
 		} else {
-			c_610 = false
+			c_654 = false
 		}
-		var c_612 bool
-		if c_610 {
-			r_613 := ar.F64w(state_43)
-			state_42 = state_42[:len(r_613)]
-			if len(r_613) >= 262144 {
-				loop_620 := runtime.EnterLoop(&nbLoop8, runtime.Bind(r_613, runtime.Bind(state_42, runtime.End{})), len(r_613), 16384)
-				if loop_620.For == nil {
-					loop_620.For = func(lo_617, hi int) {
-						r_613 := loop_620.C.H
-						state_42 := loop_620.C.T.H
-						for i_618 := lo_617; i_618 < hi; i_618++ {
-							r_613[i_618] = (math.Abs(state_42[i_618]))
+		var c_656 bool
+		if c_654 {
+			r_657 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_657)]
+			if len(r_657) >= 262144 {
+				loop_664 := runtime.EnterLoop(&nbLoop8, runtime.Bind(r_657, runtime.Bind(state_42, runtime.End{})), len(r_657), 16384)
+				if loop_664.For == nil {
+					loop_664.For = func(lo_661, hi int) {
+						r_657 := loop_664.C.H
+						state_42 := loop_664.C.T.H
+						for i_662 := lo_661; i_662 < hi; i_662++ {
+							r_657[i_662] = (math.Abs(state_42[i_662]))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_613), 16384, loop_620.For)
-				loop_620.Leave(&nbLoop8)
+				runtime.ParallelFor(len(r_657), 16384, loop_664.For)
+				loop_664.Leave(&nbLoop8)
 			} else {
-				for i_614 := range r_613 {
-					r_613[i_614] = (math.Abs(state_42[i_614]))
+				for i_658 := range r_657 {
+					r_657[i_658] = (math.Abs(state_42[i_658]))
 				}
 			}
-			s_621 := runtime.Max(r_613)
-			x_622 := s_621 > gtol_5
-			c_612 = x_622
+			s_665 := runtime.Max(r_657)
+			x_666 := s_665 > gtol_5
+			c_656 = x_666
 		} else {
-			c_612 = false
+			c_656 = false
 		}
-		if !c_612 {
+		if !c_656 {
 			break
 		}
-		mark_623 := ar.Mark()
+		mark_667 := ar.Mark()
 		if state_43 != state_46 {
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:456:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_45, state_46})+" @ "+runtime.ShapeString([]int{state_43}))
 		}
-		a_624 := ar.F64w(state_45)
+		a_668 := ar.F64w(state_45)
 		if state_46 <= 32 {
 			state_42 = state_42[:state_46]
-			for r_625 := range a_624 {
-				row_626 := state_44[r_625*state_46 : (r_625+1)*state_46]
-				s_627 := 0.0
-				for c_628, v_629 := range row_626 {
-					s_627 += v_629 * state_42[c_628]
+			if state_46 > 4 || state_46 < 1 {
+				for r_669 := range a_668 {
+					row_670 := state_44[r_669*state_46 : (r_669+1)*state_46]
+					s_671 := 0.0
+					for c_672, v_673 := range row_670 {
+						s_671 += v_673 * state_42[c_672]
+					}
+					a_668[r_669] = s_671
 				}
-				a_624[r_625] = s_627
-			}
-		} else {
-			runtime.Gemv(false, state_45, state_46, 1, state_44, state_42, 0, a_624)
-		}
-		r_630 := ar.F64w(state_45)
-		a_624 = a_624[:len(r_630)]
-		for i_631 := range r_630 {
-			r_630[i_631] = -a_624[i_631]
-		}
-		if len(r_630) != len(state_42) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_630), len(state_42)))
-		}
-		d_633 := runtime.Dot(r_630, state_42)
-		x_634 := d_633 < 0.0
-		var c_635 []float64
-		var c_636 int
-		if x_634 {
-			c_635, c_636 = r_630, state_45
-		} else {
-			r_637 := ar.F64w(state_43)
-			state_42 = state_42[:len(r_637)]
-			for i_638 := range r_637 {
-				r_637[i_638] = -state_42[i_638]
-			}
-			c_635, c_636 = r_637, state_43
-		}
-		x_640 := state_47 == int64(0)
-		var c_641 float64
-		if x_640 {
-			s_642 := runtime.Norm2(state_42)
-			x_643 := 1.0 / s_642
-			x_644 := runtime.Min2(1.0, x_643)
-			c_641 = x_644
-		} else {
-			c_641 = 1.0
-		}
-		n_645 := int64(state_40)
-		if int64(state_43) != n_645 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_43), n_645))
-		}
-		if int64(c_636) != n_645 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_636), n_645))
-		}
-		if len(state_42) != len(c_635) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_42), len(c_635)))
-		}
-		d_646 := runtime.Dot(state_42, c_635)
-		x_647 := 0.0001 * d_646
-		x_648 := 4.0 * c_641
-		x_649 := c_641 + x_648
-		var state_650 float64
-		var state_651 float64
-		var state_652 []float64
-		var state_653 int
-		var state_654 float64
-		var state_655 float64
-		var state_656 float64
-		var state_657 []float64
-		var state_658 int
-		var state_659 float64
-		var state_660 float64
-		var state_661 float64
-		var state_662 float64
-		var state_663 float64
-		var state_664 bool
-		var state_665 int64
-		var state_666 float64
-		var state_667 float64
-		var state_668 bool
-		var state_669 bool
-		var state_670 int64
-		state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670 = c_641, state_41, state_42, state_43, 0.0, state_41, d_646, state_42, state_43, 0.0, state_41, d_646, 0.0, x_649, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
-		for {
-			x_889 := !state_668
-			var c_890 bool
-			if x_889 {
-				x_891 := state_670 < int64(20)
-				c_890 = x_891
 			} else {
-				c_890 = false
+				switch state_46 {
+				case 1:
+					x_674 := state_42[0]
+					for r_675 := range a_668 {
+						q_676 := state_44[r_675*1 : r_675*1+1 : r_675*1+1]
+						s_677 := 0.0
+						s_677 += q_676[0] * x_674
+						a_668[r_675] = s_677
+					}
+				case 2:
+					x_678, x_679 := state_42[0], state_42[1]
+					for r_680 := range a_668 {
+						q_681 := state_44[r_680*2 : r_680*2+2 : r_680*2+2]
+						s_682 := 0.0
+						s_682 += q_681[0] * x_678
+						s_682 += q_681[1] * x_679
+						a_668[r_680] = s_682
+					}
+				case 3:
+					x_683, x_684, x_685 := state_42[0], state_42[1], state_42[2]
+					for r_686 := range a_668 {
+						q_687 := state_44[r_686*3 : r_686*3+3 : r_686*3+3]
+						s_688 := 0.0
+						s_688 += q_687[0] * x_683
+						s_688 += q_687[1] * x_684
+						s_688 += q_687[2] * x_685
+						a_668[r_686] = s_688
+					}
+				default:
+					x_689, x_690, x_691, x_692 := state_42[0], state_42[1], state_42[2], state_42[3]
+					for r_693 := range a_668 {
+						q_694 := state_44[r_693*4 : r_693*4+4 : r_693*4+4]
+						s_695 := 0.0
+						s_695 += q_694[0] * x_689
+						s_695 += q_694[1] * x_690
+						s_695 += q_694[2] * x_691
+						s_695 += q_694[3] * x_692
+						a_668[r_693] = s_695
+					}
+				}
 			}
-			if !c_890 {
+		} else {
+			runtime.Gemv(false, state_45, state_46, 1, state_44, state_42, 0, a_668)
+		}
+		r_696 := ar.F64w(state_45)
+		a_668 = a_668[:len(r_696)]
+		for i_697 := range r_696 {
+			r_696[i_697] = -a_668[i_697]
+		}
+		if len(r_696) != len(state_42) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_696), len(state_42)))
+		}
+		d_699 := runtime.Dot(r_696, state_42)
+		x_700 := d_699 < 0.0
+		var c_701 []float64
+		var c_702 int
+		if x_700 {
+			c_701, c_702 = r_696, state_45
+		} else {
+			r_703 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_703)]
+			for i_704 := range r_703 {
+				r_703[i_704] = -state_42[i_704]
+			}
+			c_701, c_702 = r_703, state_43
+		}
+		x_706 := state_47 == int64(0)
+		var c_707 float64
+		if x_706 {
+			s_708 := runtime.Norm2(state_42)
+			x_709 := 1.0 / s_708
+			x_710 := runtime.Min2(1.0, x_709)
+			c_707 = x_710
+		} else {
+			c_707 = 1.0
+		}
+		n_711 := int64(state_40)
+		if int64(state_43) != n_711 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_43), n_711))
+		}
+		if int64(c_702) != n_711 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_702), n_711))
+		}
+		if len(state_42) != len(c_701) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_42), len(c_701)))
+		}
+		d_712 := runtime.Dot(state_42, c_701)
+		x_713 := 0.0001 * d_712
+		x_714 := 4.0 * c_707
+		x_715 := c_707 + x_714
+		var state_716 float64
+		var state_717 float64
+		var state_718 []float64
+		var state_719 int
+		var state_720 float64
+		var state_721 float64
+		var state_722 float64
+		var state_723 []float64
+		var state_724 int
+		var state_725 float64
+		var state_726 float64
+		var state_727 float64
+		var state_728 float64
+		var state_729 float64
+		var state_730 bool
+		var state_731 int64
+		var state_732 float64
+		var state_733 float64
+		var state_734 bool
+		var state_735 bool
+		var state_736 int64
+		state_716, state_717, state_718, state_719, state_720, state_721, state_722, state_723, state_724, state_725, state_726, state_727, state_728, state_729, state_730, state_731, state_732, state_733, state_734, state_735, state_736 = c_707, state_41, state_42, state_43, 0.0, state_41, d_712, state_42, state_43, 0.0, state_41, d_712, 0.0, x_715, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		for {
+			x_955 := !state_734
+			var c_956 bool
+			if x_955 {
+				x_957 := state_736 < int64(20)
+				c_956 = x_957
+			} else {
+				c_956 = false
+			}
+			if !c_956 {
 				break
 			}
-			mark_892 := ar.Mark()
-			if c_636 != state_40 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_636}))
+			mark_958 := ar.Mark()
+			if c_702 != state_40 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_702}))
 			}
-			r_893 := ar.F64w(state_40)
-			state_39 = state_39[:len(r_893)]
-			c_635 = c_635[:len(r_893)]
-			for i_894 := range r_893 {
-				r_893[i_894] = (state_39[i_894] + (state_650 * c_635[i_894]))
+			r_959 := ar.F64w(state_40)
+			state_39 = state_39[:len(r_959)]
+			c_701 = c_701[:len(r_959)]
+			for i_960 := range r_959 {
+				r_959[i_960] = (state_39[i_960] + (state_716 * c_701[i_960]))
 			}
-			r_896, r_897, r_898 := fg_1(r_893, state_40)
-			if int64(r_898) != n_645 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_898), n_645))
+			r_962, r_963, r_964 := fg_1(r_959, state_40)
+			if int64(r_964) != n_711 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_964), n_711))
 			}
-			if len(r_897) != len(c_635) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_897), len(c_635)))
+			if len(r_963) != len(c_701) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_963), len(c_701)))
 			}
-			d_899 := runtime.Dot(r_897, c_635)
-			x_900 := state_650 * x_647
-			x_901 := state_41 + x_900
-			x_902 := state_665 == int64(1)
-			var c_903 bool
-			if x_902 {
-				x_904 := r_896 <= x_901
-				c_903 = x_904
+			d_965 := runtime.Dot(r_963, c_701)
+			x_966 := state_716 * x_713
+			x_967 := state_41 + x_966
+			x_968 := state_731 == int64(1)
+			var c_969 bool
+			if x_968 {
+				x_970 := r_962 <= x_967
+				c_969 = x_970
 			} else {
-				c_903 = false
+				c_969 = false
 			}
-			var c_905 bool
-			if c_903 {
-				x_906 := d_899 >= 0.0
-				c_905 = x_906
+			var c_971 bool
+			if c_969 {
+				x_972 := d_965 >= 0.0
+				c_971 = x_972
 			} else {
-				c_905 = false
+				c_971 = false
 			}
-			var c_907 int64
-			if c_905 {
-				c_907 = int64(2)
+			var c_973 int64
+			if c_971 {
+				c_973 = int64(2)
 			} else {
-				c_907 = state_665
+				c_973 = state_731
 			}
-			var c_908 bool
-			if state_664 {
-				x_909 := state_650 <= state_662
-				var c_910 bool
-				if x_909 {
-					c_910 = true
+			var c_974 bool
+			if state_730 {
+				x_975 := state_716 <= state_728
+				var c_976 bool
+				if x_975 {
+					c_976 = true
 				} else {
-					x_911 := state_650 >= state_663
-					c_910 = x_911
+					x_977 := state_716 >= state_729
+					c_976 = x_977
 				}
-				c_908 = c_910
+				c_974 = c_976
 			} else {
-				c_908 = false
+				c_974 = false
 			}
-			var c_912 bool
-			if c_908 {
-				c_912 = true
+			var c_978 bool
+			if c_974 {
+				c_978 = true
 			} else {
-				var c_913 bool
-				if state_664 {
-					x_914 := state_663 - state_662
-					x_915 := 1e-10 * state_663
-					x_916 := x_914 <= x_915
-					c_913 = x_916
+				var c_979 bool
+				if state_730 {
+					x_980 := state_729 - state_728
+					x_981 := 1e-10 * state_729
+					x_982 := x_980 <= x_981
+					c_979 = x_982
 				} else {
-					c_913 = false
+					c_979 = false
 				}
-				c_912 = c_913
+				c_978 = c_979
 			}
-			var c_917 bool
-			if c_912 {
-				c_917 = true
+			var c_983 bool
+			if c_978 {
+				c_983 = true
 			} else {
-				x_918 := state_650 == 1e+20
-				var c_919 bool
-				if x_918 {
-					x_920 := r_896 <= x_901
-					c_919 = x_920
+				x_984 := state_716 == 1e+20
+				var c_985 bool
+				if x_984 {
+					x_986 := r_962 <= x_967
+					c_985 = x_986
 				} else {
-					c_919 = false
+					c_985 = false
 				}
-				var c_921 bool
-				if c_919 {
-					x_922 := d_899 <= x_647
-					c_921 = x_922
+				var c_987 bool
+				if c_985 {
+					x_988 := d_965 <= x_713
+					c_987 = x_988
 				} else {
-					c_921 = false
+					c_987 = false
 				}
-				c_917 = c_921
+				c_983 = c_987
 			}
-			x_923 := r_896 <= x_901
-			var c_924 bool
-			if x_923 {
-				x_925 := math.Abs(d_899)
-				x_926 := -d_646
-				x_927 := 0.9 * x_926
-				x_928 := x_925 <= x_927
-				c_924 = x_928
+			x_989 := r_962 <= x_967
+			var c_990 bool
+			if x_989 {
+				x_991 := math.Abs(d_965)
+				x_992 := -d_712
+				x_993 := 0.9 * x_992
+				x_994 := x_991 <= x_993
+				c_990 = x_994
 			} else {
-				c_924 = false
+				c_990 = false
 			}
-			var c_929 float64
-			var c_930 float64
-			var c_931 []float64
-			var c_932 int
-			var c_933 float64
-			var c_934 float64
-			var c_935 float64
-			var c_936 []float64
-			var c_937 int
-			var c_938 float64
-			var c_939 float64
-			var c_940 float64
-			var c_941 float64
-			var c_942 float64
-			var c_943 bool
-			var c_944 int64
-			var c_945 float64
-			var c_946 float64
-			var c_947 bool
-			var c_948 bool
-			var c_949 int64
-			if c_924 {
-				x_950 := state_670 + int64(1)
-				c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949 = state_650, r_896, r_897, r_898, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, c_907, state_666, state_667, true, true, x_950
+			var c_995 float64
+			var c_996 float64
+			var c_997 []float64
+			var c_998 int
+			var c_999 float64
+			var c_1000 float64
+			var c_1001 float64
+			var c_1002 []float64
+			var c_1003 int
+			var c_1004 float64
+			var c_1005 float64
+			var c_1006 float64
+			var c_1007 float64
+			var c_1008 float64
+			var c_1009 bool
+			var c_1010 int64
+			var c_1011 float64
+			var c_1012 float64
+			var c_1013 bool
+			var c_1014 bool
+			var c_1015 int64
+			if c_990 {
+				x_1016 := state_736 + int64(1)
+				c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015 = state_716, r_962, r_963, r_964, state_720, state_721, state_722, state_723, state_724, state_725, state_726, state_727, state_728, state_729, state_730, c_973, state_732, state_733, true, true, x_1016
 			} else {
-				x_951 := r_896 < math.Inf(1)
-				x_952 := !x_951
-				var c_953 float64
-				var c_954 float64
-				var c_955 []float64
-				var c_956 int
-				var c_957 float64
-				var c_958 float64
-				var c_959 float64
-				var c_960 []float64
-				var c_961 int
-				var c_962 float64
-				var c_963 float64
-				var c_964 float64
-				var c_965 float64
-				var c_966 float64
-				var c_967 bool
-				var c_968 int64
-				var c_969 float64
-				var c_970 float64
-				var c_971 bool
-				var c_972 bool
-				var c_973 int64
-				if x_952 {
-					x_974 := state_650 - state_654
-					x_975 := 0.5 * x_974
-					x_976 := state_654 + x_975
-					x_977 := state_670 + int64(1)
-					c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973 = x_976, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, false, false, x_977
+				x_1017 := r_962 < math.Inf(1)
+				x_1018 := !x_1017
+				var c_1019 float64
+				var c_1020 float64
+				var c_1021 []float64
+				var c_1022 int
+				var c_1023 float64
+				var c_1024 float64
+				var c_1025 float64
+				var c_1026 []float64
+				var c_1027 int
+				var c_1028 float64
+				var c_1029 float64
+				var c_1030 float64
+				var c_1031 float64
+				var c_1032 float64
+				var c_1033 bool
+				var c_1034 int64
+				var c_1035 float64
+				var c_1036 float64
+				var c_1037 bool
+				var c_1038 bool
+				var c_1039 int64
+				if x_1018 {
+					x_1040 := state_716 - state_720
+					x_1041 := 0.5 * x_1040
+					x_1042 := state_720 + x_1041
+					x_1043 := state_736 + int64(1)
+					c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039 = x_1042, state_717, state_718, state_719, state_720, state_721, state_722, state_723, state_724, state_725, state_726, state_727, state_728, state_729, state_730, state_731, state_732, state_733, false, false, x_1043
 				} else {
-					var c_978 float64
-					var c_979 float64
-					var c_980 []float64
-					var c_981 int
-					var c_982 float64
-					var c_983 float64
-					var c_984 float64
-					var c_985 []float64
-					var c_986 int
-					var c_987 float64
-					var c_988 float64
-					var c_989 float64
-					var c_990 float64
-					var c_991 float64
-					var c_992 bool
-					var c_993 int64
-					var c_994 float64
-					var c_995 float64
-					var c_996 bool
-					var c_997 bool
-					var c_998 int64
-					if c_917 {
-						x_999 := r_896 <= x_901
-						var c_1000 float64
-						var c_1001 float64
-						var c_1002 []float64
-						var c_1003 int
-						var c_1004 float64
-						var c_1005 float64
-						var c_1006 float64
-						var c_1007 []float64
-						var c_1008 int
-						var c_1009 float64
-						var c_1010 float64
-						var c_1011 float64
-						var c_1012 float64
-						var c_1013 float64
-						var c_1014 bool
-						var c_1015 int64
-						var c_1016 float64
-						var c_1017 float64
-						var c_1018 bool
-						var c_1019 bool
-						var c_1020 int64
-						if x_999 {
-							x_1021 := state_670 + int64(1)
-							c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020 = state_650, r_896, r_897, r_898, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, c_907, state_666, state_667, true, true, x_1021
-						} else {
-							x_1022 := state_654 > 0.0
-							var c_1023 bool
-							if x_1022 {
-								x_1024 := state_655 < state_41
-								c_1023 = x_1024
-							} else {
-								c_1023 = false
-							}
-							x_1025 := state_670 + int64(1)
-							c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020 = state_654, state_655, state_657, state_658, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, c_907, state_666, state_667, true, c_1023, x_1025
-						}
-						c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998 = c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020
-					} else {
-						x_1026 := c_907 == int64(1)
-						var c_1027 bool
-						if x_1026 {
-							x_1028 := r_896 <= state_655
-							c_1027 = x_1028
-						} else {
-							c_1027 = false
-						}
-						var c_1029 bool
-						if c_1027 {
-							x_1030 := r_896 > x_901
-							c_1029 = x_1030
-						} else {
-							c_1029 = false
-						}
-						var c_1031 float64
-						var c_1032 float64
-						var c_1033 float64
-						var c_1034 float64
-						var c_1035 float64
-						var c_1036 float64
-						var c_1037 bool
-						var c_1038 float64
-						var c_1039 bool
-						if c_1029 {
-							x_1040 := state_654 * x_647
-							x_1041 := state_655 - x_1040
-							x_1042 := state_656 - x_647
-							x_1043 := state_659 * x_647
-							x_1044 := state_660 - x_1043
-							x_1045 := state_661 - x_647
-							x_1046 := state_650 * x_647
-							x_1047 := r_896 - x_1046
-							x_1048 := d_899 - x_647
-							r_1049, r_1050, r_1051, r_1052, r_1053, r_1054, r_1055, r_1056, r_1057 := fn_optimmtstep(ar, state_654, x_1041, x_1042, state_659, x_1044, x_1045, state_650, x_1047, x_1048, state_664, state_662, state_663)
-							x_1058 := r_1049 * x_647
-							x_1059 := r_1050 + x_1058
-							x_1060 := r_1051 + x_647
-							x_1061 := r_1052 * x_647
-							x_1062 := r_1053 + x_1061
-							x_1063 := r_1054 + x_647
-							c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039 = r_1049, x_1059, x_1060, r_1052, x_1062, x_1063, r_1055, r_1056, r_1057
-						} else {
-							r_1064, r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071, r_1072 := fn_optimmtstep(ar, state_654, state_655, state_656, state_659, state_660, state_661, state_650, r_896, d_899, state_664, state_662, state_663)
-							c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039 = r_1064, r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071, r_1072
-						}
-						var c_1073 bool
-						if c_1037 {
-							x_1074 := c_1034 - c_1031
-							x_1075 := math.Abs(x_1074)
-							x_1076 := 0.66 * state_667
-							x_1077 := x_1075 >= x_1076
-							c_1073 = x_1077
-						} else {
-							c_1073 = false
-						}
+					var c_1044 float64
+					var c_1045 float64
+					var c_1046 []float64
+					var c_1047 int
+					var c_1048 float64
+					var c_1049 float64
+					var c_1050 float64
+					var c_1051 []float64
+					var c_1052 int
+					var c_1053 float64
+					var c_1054 float64
+					var c_1055 float64
+					var c_1056 float64
+					var c_1057 float64
+					var c_1058 bool
+					var c_1059 int64
+					var c_1060 float64
+					var c_1061 float64
+					var c_1062 bool
+					var c_1063 bool
+					var c_1064 int64
+					if c_983 {
+						x_1065 := r_962 <= x_967
+						var c_1066 float64
+						var c_1067 float64
+						var c_1068 []float64
+						var c_1069 int
+						var c_1070 float64
+						var c_1071 float64
+						var c_1072 float64
+						var c_1073 []float64
+						var c_1074 int
+						var c_1075 float64
+						var c_1076 float64
+						var c_1077 float64
 						var c_1078 float64
-						if c_1073 {
-							x_1079 := c_1034 - c_1031
-							x_1080 := 0.5 * x_1079
-							x_1081 := c_1031 + x_1080
-							c_1078 = x_1081
-						} else {
-							c_1078 = c_1038
-						}
+						var c_1079 float64
+						var c_1080 bool
+						var c_1081 int64
 						var c_1082 float64
 						var c_1083 float64
-						if c_1037 {
-							x_1084 := c_1034 - c_1031
-							x_1085 := math.Abs(x_1084)
-							c_1082, c_1083 = x_1085, state_666
+						var c_1084 bool
+						var c_1085 bool
+						var c_1086 int64
+						if x_1065 {
+							x_1087 := state_736 + int64(1)
+							c_1066, c_1067, c_1068, c_1069, c_1070, c_1071, c_1072, c_1073, c_1074, c_1075, c_1076, c_1077, c_1078, c_1079, c_1080, c_1081, c_1082, c_1083, c_1084, c_1085, c_1086 = state_716, r_962, r_963, r_964, state_720, state_721, state_722, state_723, state_724, state_725, state_726, state_727, state_728, state_729, state_730, c_973, state_732, state_733, true, true, x_1087
 						} else {
-							c_1082, c_1083 = state_666, state_667
-						}
-						var c_1086 float64
-						var c_1087 float64
-						if c_1037 {
-							x_1088 := runtime.Min2(c_1031, c_1034)
-							x_1089 := runtime.Max2(c_1031, c_1034)
-							c_1086, c_1087 = x_1088, x_1089
-						} else {
-							x_1090 := c_1078 - c_1031
-							x_1091 := 1.1 * x_1090
-							x_1092 := c_1078 + x_1091
-							x_1093 := c_1078 - c_1031
-							x_1094 := 4.0 * x_1093
-							x_1095 := c_1078 + x_1094
-							c_1086, c_1087 = x_1092, x_1095
-						}
-						x_1096 := runtime.Min2(c_1078, 1e+20)
-						x_1097 := runtime.Max2(0.0, x_1096)
-						var c_1098 bool
-						if c_1037 {
-							x_1099 := x_1097 <= c_1086
-							var c_1100 bool
-							if x_1099 {
-								c_1100 = true
+							x_1088 := state_720 > 0.0
+							var c_1089 bool
+							if x_1088 {
+								x_1090 := state_721 < state_41
+								c_1089 = x_1090
 							} else {
-								x_1101 := x_1097 >= c_1087
-								c_1100 = x_1101
+								c_1089 = false
 							}
-							c_1098 = c_1100
-						} else {
-							c_1098 = false
+							x_1091 := state_736 + int64(1)
+							c_1066, c_1067, c_1068, c_1069, c_1070, c_1071, c_1072, c_1073, c_1074, c_1075, c_1076, c_1077, c_1078, c_1079, c_1080, c_1081, c_1082, c_1083, c_1084, c_1085, c_1086 = state_720, state_721, state_723, state_724, state_720, state_721, state_722, state_723, state_724, state_725, state_726, state_727, state_728, state_729, state_730, c_973, state_732, state_733, true, c_1089, x_1091
 						}
-						var c_1102 bool
-						if c_1098 {
-							c_1102 = true
+						c_1044, c_1045, c_1046, c_1047, c_1048, c_1049, c_1050, c_1051, c_1052, c_1053, c_1054, c_1055, c_1056, c_1057, c_1058, c_1059, c_1060, c_1061, c_1062, c_1063, c_1064 = c_1066, c_1067, c_1068, c_1069, c_1070, c_1071, c_1072, c_1073, c_1074, c_1075, c_1076, c_1077, c_1078, c_1079, c_1080, c_1081, c_1082, c_1083, c_1084, c_1085, c_1086
+					} else {
+						x_1092 := c_973 == int64(1)
+						var c_1093 bool
+						if x_1092 {
+							x_1094 := r_962 <= state_721
+							c_1093 = x_1094
 						} else {
-							var c_1103 bool
-							if c_1037 {
-								x_1104 := c_1087 - c_1086
-								x_1105 := 1e-10 * c_1087
-								x_1106 := x_1104 <= x_1105
-								c_1103 = x_1106
+							c_1093 = false
+						}
+						var c_1095 bool
+						if c_1093 {
+							x_1096 := r_962 > x_967
+							c_1095 = x_1096
+						} else {
+							c_1095 = false
+						}
+						var c_1097 float64
+						var c_1098 float64
+						var c_1099 float64
+						var c_1100 float64
+						var c_1101 float64
+						var c_1102 float64
+						var c_1103 bool
+						var c_1104 float64
+						var c_1105 bool
+						if c_1095 {
+							x_1106 := state_720 * x_713
+							x_1107 := state_721 - x_1106
+							x_1108 := state_722 - x_713
+							x_1109 := state_725 * x_713
+							x_1110 := state_726 - x_1109
+							x_1111 := state_727 - x_713
+							x_1112 := state_716 * x_713
+							x_1113 := r_962 - x_1112
+							x_1114 := d_965 - x_713
+							r_1115, r_1116, r_1117, r_1118, r_1119, r_1120, r_1121, r_1122, r_1123 := fn_optimmtstep(ar, state_720, x_1107, x_1108, state_725, x_1110, x_1111, state_716, x_1113, x_1114, state_730, state_728, state_729)
+							x_1124 := r_1115 * x_713
+							x_1125 := r_1116 + x_1124
+							x_1126 := r_1117 + x_713
+							x_1127 := r_1118 * x_713
+							x_1128 := r_1119 + x_1127
+							x_1129 := r_1120 + x_713
+							c_1097, c_1098, c_1099, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105 = r_1115, x_1125, x_1126, r_1118, x_1128, x_1129, r_1121, r_1122, r_1123
+						} else {
+							r_1130, r_1131, r_1132, r_1133, r_1134, r_1135, r_1136, r_1137, r_1138 := fn_optimmtstep(ar, state_720, state_721, state_722, state_725, state_726, state_727, state_716, r_962, d_965, state_730, state_728, state_729)
+							c_1097, c_1098, c_1099, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105 = r_1130, r_1131, r_1132, r_1133, r_1134, r_1135, r_1136, r_1137, r_1138
+						}
+						var c_1139 bool
+						if c_1103 {
+							x_1140 := c_1100 - c_1097
+							x_1141 := math.Abs(x_1140)
+							x_1142 := 0.66 * state_733
+							x_1143 := x_1141 >= x_1142
+							c_1139 = x_1143
+						} else {
+							c_1139 = false
+						}
+						var c_1144 float64
+						if c_1139 {
+							x_1145 := c_1100 - c_1097
+							x_1146 := 0.5 * x_1145
+							x_1147 := c_1097 + x_1146
+							c_1144 = x_1147
+						} else {
+							c_1144 = c_1104
+						}
+						var c_1148 float64
+						var c_1149 float64
+						if c_1103 {
+							x_1150 := c_1100 - c_1097
+							x_1151 := math.Abs(x_1150)
+							c_1148, c_1149 = x_1151, state_732
+						} else {
+							c_1148, c_1149 = state_732, state_733
+						}
+						var c_1152 float64
+						var c_1153 float64
+						if c_1103 {
+							x_1154 := runtime.Min2(c_1097, c_1100)
+							x_1155 := runtime.Max2(c_1097, c_1100)
+							c_1152, c_1153 = x_1154, x_1155
+						} else {
+							x_1156 := c_1144 - c_1097
+							x_1157 := 1.1 * x_1156
+							x_1158 := c_1144 + x_1157
+							x_1159 := c_1144 - c_1097
+							x_1160 := 4.0 * x_1159
+							x_1161 := c_1144 + x_1160
+							c_1152, c_1153 = x_1158, x_1161
+						}
+						x_1162 := runtime.Min2(c_1144, 1e+20)
+						x_1163 := runtime.Max2(0.0, x_1162)
+						var c_1164 bool
+						if c_1103 {
+							x_1165 := x_1163 <= c_1152
+							var c_1166 bool
+							if x_1165 {
+								c_1166 = true
 							} else {
-								c_1103 = false
+								x_1167 := x_1163 >= c_1153
+								c_1166 = x_1167
 							}
-							c_1102 = c_1103
-						}
-						var c_1107 float64
-						if c_1102 {
-							c_1107 = c_1031
+							c_1164 = c_1166
 						} else {
-							c_1107 = x_1097
+							c_1164 = false
 						}
-						var c_1108 []float64
-						var c_1109 int
-						if c_1039 {
-							c_1108, c_1109 = r_897, r_898
+						var c_1168 bool
+						if c_1164 {
+							c_1168 = true
 						} else {
-							c_1108, c_1109 = state_657, state_658
+							var c_1169 bool
+							if c_1103 {
+								x_1170 := c_1153 - c_1152
+								x_1171 := 1e-10 * c_1153
+								x_1172 := x_1170 <= x_1171
+								c_1169 = x_1172
+							} else {
+								c_1169 = false
+							}
+							c_1168 = c_1169
 						}
-						x_1110 := state_670 + int64(1)
-						c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998 = c_1107, r_896, r_897, r_898, c_1031, c_1032, c_1033, c_1108, c_1109, c_1034, c_1035, c_1036, c_1086, c_1087, c_1037, c_907, c_1082, c_1083, false, false, x_1110
+						var c_1173 float64
+						if c_1168 {
+							c_1173 = c_1097
+						} else {
+							c_1173 = x_1163
+						}
+						var c_1174 []float64
+						var c_1175 int
+						if c_1105 {
+							c_1174, c_1175 = r_963, r_964
+						} else {
+							c_1174, c_1175 = state_723, state_724
+						}
+						x_1176 := state_736 + int64(1)
+						c_1044, c_1045, c_1046, c_1047, c_1048, c_1049, c_1050, c_1051, c_1052, c_1053, c_1054, c_1055, c_1056, c_1057, c_1058, c_1059, c_1060, c_1061, c_1062, c_1063, c_1064 = c_1173, r_962, r_963, r_964, c_1097, c_1098, c_1099, c_1174, c_1175, c_1100, c_1101, c_1102, c_1152, c_1153, c_1103, c_973, c_1148, c_1149, false, false, x_1176
 					}
-					c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973 = c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998
+					c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039 = c_1044, c_1045, c_1046, c_1047, c_1048, c_1049, c_1050, c_1051, c_1052, c_1053, c_1054, c_1055, c_1056, c_1057, c_1058, c_1059, c_1060, c_1061, c_1062, c_1063, c_1064
 				}
-				c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949 = c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973
+				c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015 = c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039
 			}
-			state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670 = c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949
-			_ = mark_892
+			state_716, state_717, state_718, state_719, state_720, state_721, state_722, state_723, state_724, state_725, state_726, state_727, state_728, state_729, state_730, state_731, state_732, state_733, state_734, state_735, state_736 = c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015
+			_ = mark_958
 		}
-		var c_1111 float64
-		var c_1112 float64
-		var c_1113 []float64
-		var c_1114 int
-		var c_1115 int64
-		var c_1116 bool
-		if state_668 {
-			c_1111, c_1112, c_1113, c_1114, c_1115, c_1116 = state_650, state_651, state_652, state_653, state_670, state_669
+		var c_1177 float64
+		var c_1178 float64
+		var c_1179 []float64
+		var c_1180 int
+		var c_1181 int64
+		var c_1182 bool
+		if state_734 {
+			c_1177, c_1178, c_1179, c_1180, c_1181, c_1182 = state_716, state_717, state_718, state_719, state_736, state_735
 		} else {
-			x_1117 := state_654 > 0.0
-			var c_1118 bool
-			if x_1117 {
-				x_1119 := state_655 < state_41
-				c_1118 = x_1119
+			x_1183 := state_720 > 0.0
+			var c_1184 bool
+			if x_1183 {
+				x_1185 := state_721 < state_41
+				c_1184 = x_1185
 			} else {
-				c_1118 = false
+				c_1184 = false
 			}
-			c_1111, c_1112, c_1113, c_1114, c_1115, c_1116 = state_654, state_655, state_657, state_658, state_670, c_1118
+			c_1177, c_1178, c_1179, c_1180, c_1181, c_1182 = state_720, state_721, state_723, state_724, state_736, c_1184
 		}
-		x_1120 := !c_1116
-		var c_1121 []float64
-		var c_1122 int
-		var c_1123 float64
-		var c_1124 []float64
-		var c_1125 int
-		var c_1126 []float64
-		var c_1127 int
-		var c_1128 int
-		var c_1129 int64
-		var c_1130 int64
-		var c_1131 bool
-		if x_1120 {
-			x_1132 := state_48 + c_1115
-			c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131 = state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, x_1132, true
+		x_1186 := !c_1182
+		var c_1187 []float64
+		var c_1188 int
+		var c_1189 float64
+		var c_1190 []float64
+		var c_1191 int
+		var c_1192 []float64
+		var c_1193 int
+		var c_1194 int
+		var c_1195 int64
+		var c_1196 int64
+		var c_1197 bool
+		if x_1186 {
+			x_1198 := state_48 + c_1181
+			c_1187, c_1188, c_1189, c_1190, c_1191, c_1192, c_1193, c_1194, c_1195, c_1196, c_1197 = state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, x_1198, true
 		} else {
-			if c_636 != state_40 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_636}))
+			if c_702 != state_40 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_702}))
 			}
-			if state_43 != c_1114 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1114})+" and "+runtime.ShapeString([]int{state_43}))
+			if state_43 != c_1180 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1180})+" and "+runtime.ShapeString([]int{state_43}))
 			}
-			r_1133 := ar.F64w(state_40)
-			r_1134 := ar.F64w(state_40)
+			r_1199 := ar.F64w(state_40)
+			r_1200 := ar.F64w(state_40)
 			state_39 = state_39[:state_40]
-			c_635 = c_635[:state_40]
-			r_1133 = r_1133[:state_40]
-			r_1134 = r_1134[:state_40]
-			for i_1136 := 0; i_1136 < state_40; i_1136++ {
-				e_1138 := (state_39[i_1136] + (c_1111 * c_635[i_1136]))
-				r_1133[i_1136] = e_1138
-				e_1139 := (e_1138 - state_39[i_1136])
-				r_1134[i_1136] = e_1139
+			c_701 = c_701[:state_40]
+			r_1199 = r_1199[:state_40]
+			r_1200 = r_1200[:state_40]
+			for i_1202 := 0; i_1202 < state_40; i_1202++ {
+				e_1204 := (state_39[i_1202] + (c_1177 * c_701[i_1202]))
+				r_1199[i_1202] = e_1204
+				e_1205 := (e_1204 - state_39[i_1202])
+				r_1200[i_1202] = e_1205
 			}
-			r_1135 := ar.F64w(c_1114)
-			c_1113 = c_1113[:c_1114]
-			state_42 = state_42[:c_1114]
-			r_1135 = r_1135[:c_1114]
-			for i_1140 := 0; i_1140 < c_1114; i_1140++ {
-				e_1142 := (c_1113[i_1140] - state_42[i_1140])
-				r_1135[i_1140] = e_1142
+			r_1201 := ar.F64w(c_1180)
+			c_1179 = c_1179[:c_1180]
+			state_42 = state_42[:c_1180]
+			r_1201 = r_1201[:c_1180]
+			for i_1206 := 0; i_1206 < c_1180; i_1206++ {
+				e_1208 := (c_1179[i_1206] - state_42[i_1206])
+				r_1201[i_1206] = e_1208
 			}
-			if len(r_1134) != len(r_1135) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1134), len(r_1135)))
+			if len(r_1200) != len(r_1201) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1200), len(r_1201)))
 			}
-			d_1143 := runtime.Dot(r_1134, r_1135)
-			x_1144 := state_47 == int64(0)
-			var c_1145 []float64
-			var c_1146 int
-			var c_1147 int
-			if x_1144 {
-				d_1148 := runtime.Dot(r_1135, r_1135)
-				x_1149 := d_1143 / d_1148
-				n_1150 := n_13 * d_16
-				r_1151 := ar.F64w(n_1150)
-				a_15 = a_15[:len(r_1151)]
-				for i_1152 := range r_1151 {
-					r_1151[i_1152] = (x_1149 * a_15[i_1152])
+			d_1209 := runtime.Dot(r_1200, r_1201)
+			x_1210 := state_47 == int64(0)
+			var c_1211 []float64
+			var c_1212 int
+			var c_1213 int
+			if x_1210 {
+				d_1214 := runtime.Dot(r_1201, r_1201)
+				x_1215 := d_1209 / d_1214
+				n_1216 := n_13 * d_16
+				r_1217 := ar.F64w(n_1216)
+				a_15 = a_15[:len(r_1217)]
+				for i_1218 := range r_1217 {
+					r_1217[i_1218] = (x_1215 * a_15[i_1218])
 				}
-				c_1145, c_1146, c_1147 = r_1151, n_13, d_16
+				c_1211, c_1212, c_1213 = r_1217, n_13, d_16
 			} else {
-				c_1145, c_1146, c_1147 = state_44, state_45, state_46
+				c_1211, c_1212, c_1213 = state_44, state_45, state_46
 			}
-			if c_1114 != c_1147 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1146, c_1147})+" @ "+runtime.ShapeString([]int{c_1114}))
+			if c_1180 != c_1213 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1212, c_1213})+" @ "+runtime.ShapeString([]int{c_1180}))
 			}
-			a_1154 := ar.F64w(c_1146)
-			if c_1147 <= 32 {
-				r_1135 = r_1135[:c_1147]
-				for r_1155 := range a_1154 {
-					row_1156 := c_1145[r_1155*c_1147 : (r_1155+1)*c_1147]
-					s_1157 := 0.0
-					for c_1158, v_1159 := range row_1156 {
-						s_1157 += v_1159 * r_1135[c_1158]
+			a_1220 := ar.F64w(c_1212)
+			if c_1213 <= 32 {
+				r_1201 = r_1201[:c_1213]
+				if c_1213 > 4 || c_1213 < 1 {
+					for r_1221 := range a_1220 {
+						row_1222 := c_1211[r_1221*c_1213 : (r_1221+1)*c_1213]
+						s_1223 := 0.0
+						for c_1224, v_1225 := range row_1222 {
+							s_1223 += v_1225 * r_1201[c_1224]
+						}
+						a_1220[r_1221] = s_1223
 					}
-					a_1154[r_1155] = s_1157
+				} else {
+					switch c_1213 {
+					case 1:
+						x_1226 := r_1201[0]
+						for r_1227 := range a_1220 {
+							q_1228 := c_1211[r_1227*1 : r_1227*1+1 : r_1227*1+1]
+							s_1229 := 0.0
+							s_1229 += q_1228[0] * x_1226
+							a_1220[r_1227] = s_1229
+						}
+					case 2:
+						x_1230, x_1231 := r_1201[0], r_1201[1]
+						for r_1232 := range a_1220 {
+							q_1233 := c_1211[r_1232*2 : r_1232*2+2 : r_1232*2+2]
+							s_1234 := 0.0
+							s_1234 += q_1233[0] * x_1230
+							s_1234 += q_1233[1] * x_1231
+							a_1220[r_1232] = s_1234
+						}
+					case 3:
+						x_1235, x_1236, x_1237 := r_1201[0], r_1201[1], r_1201[2]
+						for r_1238 := range a_1220 {
+							q_1239 := c_1211[r_1238*3 : r_1238*3+3 : r_1238*3+3]
+							s_1240 := 0.0
+							s_1240 += q_1239[0] * x_1235
+							s_1240 += q_1239[1] * x_1236
+							s_1240 += q_1239[2] * x_1237
+							a_1220[r_1238] = s_1240
+						}
+					default:
+						x_1241, x_1242, x_1243, x_1244 := r_1201[0], r_1201[1], r_1201[2], r_1201[3]
+						for r_1245 := range a_1220 {
+							q_1246 := c_1211[r_1245*4 : r_1245*4+4 : r_1245*4+4]
+							s_1247 := 0.0
+							s_1247 += q_1246[0] * x_1241
+							s_1247 += q_1246[1] * x_1242
+							s_1247 += q_1246[2] * x_1243
+							s_1247 += q_1246[3] * x_1244
+							a_1220[r_1245] = s_1247
+						}
+					}
 				}
 			} else {
-				runtime.Gemv(false, c_1146, c_1147, 1, c_1145, r_1135, 0, a_1154)
+				runtime.Gemv(false, c_1212, c_1213, 1, c_1211, r_1201, 0, a_1220)
 			}
-			x_1160 := 1.0 / d_1143
-			tot_1161, err_1162 := runtime.MulSize(state_40, c_1146)
-			if err_1162 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:26", err_1162)
+			x_1248 := 1.0 / d_1209
+			tot_1249, err_1250 := runtime.MulSize(state_40, c_1212)
+			if err_1250 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:26", err_1250)
 			}
-			_ = tot_1161
-			tot_1163, err_1164 := runtime.MulSize(c_1146, state_40)
-			if err_1164 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:42", err_1164)
+			_ = tot_1249
+			tot_1251, err_1252 := runtime.MulSize(c_1212, state_40)
+			if err_1252 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:42", err_1252)
 			}
-			_ = tot_1163
-			if c_1146 != state_40 || state_40 != c_1146 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40, c_1146})+" and "+runtime.ShapeString([]int{c_1146, state_40}))
+			_ = tot_1251
+			if c_1212 != state_40 || state_40 != c_1212 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40, c_1212})+" and "+runtime.ShapeString([]int{c_1212, state_40}))
 			}
-			if state_40 != c_1146 || c_1146 != c_1147 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1146, c_1147})+" and "+runtime.ShapeString([]int{state_40, c_1146}))
+			if state_40 != c_1212 || c_1212 != c_1213 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1212, c_1213})+" and "+runtime.ShapeString([]int{state_40, c_1212}))
 			}
-			x_1165 := x_1160 * x_1160
-			if len(r_1135) != len(a_1154) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1135), len(a_1154)))
+			x_1253 := x_1248 * x_1248
+			if len(r_1201) != len(a_1220) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1201), len(a_1220)))
 			}
-			d_1166 := runtime.Dot(r_1135, a_1154)
-			x_1167 := x_1165 * d_1166
-			x_1168 := x_1167 + x_1160
-			tot_1169, err_1170 := runtime.MulSize(state_40, state_40)
-			if err_1170 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:87", err_1170)
+			d_1254 := runtime.Dot(r_1201, a_1220)
+			x_1255 := x_1253 * d_1254
+			x_1256 := x_1255 + x_1248
+			tot_1257, err_1258 := runtime.MulSize(state_40, state_40)
+			if err_1258 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:87", err_1258)
 			}
-			_ = tot_1169
-			if state_40 != c_1146 || state_40 != c_1147 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1146, c_1147})+" and "+runtime.ShapeString([]int{state_40, state_40}))
+			_ = tot_1257
+			if state_40 != c_1212 || state_40 != c_1213 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1212, c_1213})+" and "+runtime.ShapeString([]int{state_40, state_40}))
 			}
-			n_1171 := c_1146 * c_1147
-			r_1172 := ar.F64w(n_1171)
-			c_1145 = c_1145[:len(r_1172)]
-			for i_1173 := range r_1172 {
-				r_1172[i_1173] = ((c_1145[i_1173] - (x_1160 * (r_1134[i_1173/c_1146]*a_1154[i_1173%c_1146] + a_1154[i_1173/state_40]*r_1134[i_1173%state_40]))) + (x_1168 * r_1134[i_1173/state_40] * r_1134[i_1173%state_40]))
+			n_1259 := c_1212 * c_1213
+			r_1260 := ar.F64w(n_1259)
+			c_1211 = c_1211[:len(r_1260)]
+			for i_1261 := range r_1260 {
+				r_1260[i_1261] = ((c_1211[i_1261] - (x_1248 * (r_1200[i_1261/c_1212]*a_1220[i_1261%c_1212] + a_1220[i_1261/state_40]*r_1200[i_1261%state_40]))) + (x_1256 * r_1200[i_1261/state_40] * r_1200[i_1261%state_40]))
 			}
-			d_1175 := runtime.Dot(r_1135, r_1135)
-			x_1176 := 1e-16 * d_1175
-			x_1177 := d_1143 > x_1176
-			var c_1178 []float64
-			var c_1179 int
-			var c_1180 int
-			if x_1177 {
-				c_1178, c_1179, c_1180 = r_1172, c_1146, c_1147
+			d_1263 := runtime.Dot(r_1201, r_1201)
+			x_1264 := 1e-16 * d_1263
+			x_1265 := d_1209 > x_1264
+			var c_1266 []float64
+			var c_1267 int
+			var c_1268 int
+			if x_1265 {
+				c_1266, c_1267, c_1268 = r_1260, c_1212, c_1213
 			} else {
-				c_1178, c_1179, c_1180 = state_44, state_45, state_46
+				c_1266, c_1267, c_1268 = state_44, state_45, state_46
 			}
-			x_1181 := state_47 + int64(1)
-			x_1182 := state_48 + c_1115
-			c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131 = r_1133, state_40, c_1112, c_1113, c_1114, c_1178, c_1179, c_1180, x_1181, x_1182, false
+			x_1269 := state_47 + int64(1)
+			x_1270 := state_48 + c_1181
+			c_1187, c_1188, c_1189, c_1190, c_1191, c_1192, c_1193, c_1194, c_1195, c_1196, c_1197 = r_1199, state_40, c_1178, c_1179, c_1180, c_1266, c_1267, c_1268, x_1269, x_1270, false
 		}
-		state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49 = c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131
-		_ = mark_623
+		state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49 = c_1187, c_1188, c_1189, c_1190, c_1191, c_1192, c_1193, c_1194, c_1195, c_1196, c_1197
+		_ = mark_667
 	}
-	ar.Keep(mark_1183, &state_39)
+	ar.Keep(mark_1271, &state_39)
 	return state_39, state_40, state_41, state_47, state_48, nil
 }
 
@@ -7724,7 +7810,7 @@ var nbLoop30 runtime.LoopSite
 
 // fn_gaussnewton is def gauss_newton (optim.nab:242:12).
 func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_272 := ar.Mark()
+	mark_338 := ar.Mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
@@ -7780,266 +7866,352 @@ func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int)
 	a_30 := ar.F64w(n_24)
 	if m_23 <= 32 {
 		r_11 = r_11[:m_23]
-		for r_31 := range a_30 {
-			row_32 := t_27[r_31*m_23 : (r_31+1)*m_23]
-			s_33 := 0.0
-			for c_34, v_35 := range row_32 {
-				s_33 += v_35 * r_11[c_34]
+		if m_23 > 4 || m_23 < 1 {
+			for r_31 := range a_30 {
+				row_32 := t_27[r_31*m_23 : (r_31+1)*m_23]
+				s_33 := 0.0
+				for c_34, v_35 := range row_32 {
+					s_33 += v_35 * r_11[c_34]
+				}
+				a_30[r_31] = s_33
 			}
-			a_30[r_31] = s_33
+		} else {
+			switch m_23 {
+			case 1:
+				x_36 := r_11[0]
+				for r_37 := range a_30 {
+					q_38 := t_27[r_37*1 : r_37*1+1 : r_37*1+1]
+					s_39 := 0.0
+					s_39 += q_38[0] * x_36
+					a_30[r_37] = s_39
+				}
+			case 2:
+				x_40, x_41 := r_11[0], r_11[1]
+				for r_42 := range a_30 {
+					q_43 := t_27[r_42*2 : r_42*2+2 : r_42*2+2]
+					s_44 := 0.0
+					s_44 += q_43[0] * x_40
+					s_44 += q_43[1] * x_41
+					a_30[r_42] = s_44
+				}
+			case 3:
+				x_45, x_46, x_47 := r_11[0], r_11[1], r_11[2]
+				for r_48 := range a_30 {
+					q_49 := t_27[r_48*3 : r_48*3+3 : r_48*3+3]
+					s_50 := 0.0
+					s_50 += q_49[0] * x_45
+					s_50 += q_49[1] * x_46
+					s_50 += q_49[2] * x_47
+					a_30[r_48] = s_50
+				}
+			default:
+				x_51, x_52, x_53, x_54 := r_11[0], r_11[1], r_11[2], r_11[3]
+				for r_55 := range a_30 {
+					q_56 := t_27[r_55*4 : r_55*4+4 : r_55*4+4]
+					s_57 := 0.0
+					s_57 += q_56[0] * x_51
+					s_57 += q_56[1] * x_52
+					s_57 += q_56[2] * x_53
+					s_57 += q_56[3] * x_54
+					a_30[r_55] = s_57
+				}
+			}
 		}
 	} else {
 		runtime.Gemv(false, n_24, m_23, 1, t_27, r_11, 0, a_30)
 	}
-	t_36 := ar.F64w(len(r_14))
-	for i_37 := 0; i_37 < m_23; i_37++ {
-		for j_38 := 0; j_38 < n_24; j_38++ {
-			t_36[j_38*m_23+i_37] = r_14[i_37*n_24+j_38]
+	t_58 := ar.F64w(len(r_14))
+	for i_59 := 0; i_59 < m_23; i_59++ {
+		for j_60 := 0; j_60 < n_24; j_60++ {
+			t_58[j_60*m_23+i_59] = r_14[i_59*n_24+j_60]
 		}
 	}
-	tot_39, err_40 := runtime.MulSize(n_24, n_24)
-	if err_40 != nil {
-		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:755:102", err_40)
+	tot_61, err_62 := runtime.MulSize(n_24, n_24)
+	if err_62 != nil {
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:755:102", err_62)
 	}
-	a_41 := ar.F64w(tot_39)
-	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_36, r_14, 0, a_41)
-	var state_42 []float64
-	var state_43 int
-	var state_44 float64
-	var state_45 []float64
-	var state_46 int
-	var state_47 []float64
-	var state_48 int
-	var state_49 int
-	var state_50 int64
-	var state_51 int64
-	var state_52 bool
-	state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = x0_3, x0_4, x_26, a_30, n_24, a_41, n_24, n_24, int64(0), int64(1), false
+	a_63 := ar.F64w(tot_61)
+	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_58, r_14, 0, a_63)
+	var state_64 []float64
+	var state_65 int
+	var state_66 float64
+	var state_67 []float64
+	var state_68 int
+	var state_69 []float64
+	var state_70 int
+	var state_71 int
+	var state_72 int64
+	var state_73 int64
+	var state_74 bool
+	state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74 = x0_3, x0_4, x_26, a_30, n_24, a_63, n_24, n_24, int64(0), int64(1), false
 	for {
-		x_155 := !state_52
-		var c_156 bool
-		if x_155 {
-			x_157 := state_50 < maxiter_5
-			c_156 = x_157
+		x_199 := !state_74
+		var c_200 bool
+		if x_199 {
+			x_201 := state_72 < maxiter_5
+			c_200 = x_201
 		} else {
-			c_156 = false
+			c_200 = false
 		}
-		var c_158 bool
-		if c_156 {
-			r_159 := ar.F64w(state_46)
-			state_45 = state_45[:len(r_159)]
-			if len(r_159) >= 262144 {
-				loop_166 := runtime.EnterLoop(&nbLoop30, runtime.Bind(r_159, runtime.Bind(state_45, runtime.End{})), len(r_159), 16384)
-				if loop_166.For == nil {
-					loop_166.For = func(lo_163, hi int) {
-						r_159 := loop_166.C.H
-						state_45 := loop_166.C.T.H
-						for i_164 := lo_163; i_164 < hi; i_164++ {
-							r_159[i_164] = (math.Abs(state_45[i_164]))
+		var c_202 bool
+		if c_200 {
+			r_203 := ar.F64w(state_68)
+			state_67 = state_67[:len(r_203)]
+			if len(r_203) >= 262144 {
+				loop_210 := runtime.EnterLoop(&nbLoop30, runtime.Bind(r_203, runtime.Bind(state_67, runtime.End{})), len(r_203), 16384)
+				if loop_210.For == nil {
+					loop_210.For = func(lo_207, hi int) {
+						r_203 := loop_210.C.H
+						state_67 := loop_210.C.T.H
+						for i_208 := lo_207; i_208 < hi; i_208++ {
+							r_203[i_208] = (math.Abs(state_67[i_208]))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_159), 16384, loop_166.For)
-				loop_166.Leave(&nbLoop30)
+				runtime.ParallelFor(len(r_203), 16384, loop_210.For)
+				loop_210.Leave(&nbLoop30)
 			} else {
-				for i_160 := range r_159 {
-					r_159[i_160] = (math.Abs(state_45[i_160]))
+				for i_204 := range r_203 {
+					r_203[i_204] = (math.Abs(state_67[i_204]))
 				}
 			}
-			s_167 := runtime.Max(r_159)
-			x_168 := s_167 > tol_6
-			c_158 = x_168
+			s_211 := runtime.Max(r_203)
+			x_212 := s_211 > tol_6
+			c_202 = x_212
 		} else {
-			c_158 = false
+			c_202 = false
 		}
-		if !c_158 {
+		if !c_202 {
 			break
 		}
-		mark_169 := ar.Mark()
-		r_170, r_171, r_172, err_173 := fn_linalgcholreg(ar, state_47, state_48, state_49)
-		if err_173 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_173, "linalg.chol_reg", "std/linalg:51:5", "std/optim:757:33")
+		mark_213 := ar.Mark()
+		r_214, r_215, r_216, err_217 := fn_linalgcholreg(ar, state_69, state_70, state_71)
+		if err_217 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_217, "linalg.chol_reg", "std/linalg:51:5", "std/optim:757:33")
 		}
-		r_174, r_175, err_176 := fn_linalgchosolve(ar, r_170, r_171, r_172, state_45, state_46)
-		if err_176 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_176, "linalg.cho_solve", "std/linalg:38:5", "std/optim:757:16")
+		r_218, r_219, err_220 := fn_linalgchosolve(ar, r_214, r_215, r_216, state_67, state_68)
+		if err_220 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_220, "linalg.cho_solve", "std/linalg:38:5", "std/optim:757:16")
 		}
-		r_177 := ar.F64w(r_175)
-		r_174 = r_174[:len(r_177)]
-		for i_178 := range r_177 {
-			r_177[i_178] = -r_174[i_178]
+		r_221 := ar.F64w(r_219)
+		r_218 = r_218[:len(r_221)]
+		for i_222 := range r_221 {
+			r_221[i_222] = -r_218[i_222]
 		}
-		n_180 := int64(state_43)
-		if int64(state_46) != n_180 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_46), n_180))
+		n_224 := int64(state_65)
+		if int64(state_68) != n_224 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_68), n_224))
 		}
-		if int64(r_175) != n_180 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_175), n_180))
+		if int64(r_219) != n_224 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_219), n_224))
 		}
-		if len(state_45) != len(r_177) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(r_177)))
+		if len(state_67) != len(r_221) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_67), len(r_221)))
 		}
-		d_181 := runtime.Dot(state_45, r_177)
-		if r_175 != state_43 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_175}))
+		d_225 := runtime.Dot(state_67, r_221)
+		if r_219 != state_65 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_65})+" and "+runtime.ShapeString([]int{r_219}))
 		}
-		r_182 := ar.F64w(state_43)
-		state_42 = state_42[:len(r_182)]
-		r_177 = r_177[:len(r_182)]
-		for i_183 := range r_182 {
-			r_182[i_183] = (state_42[i_183] + r_177[i_183])
+		r_226 := ar.F64w(state_65)
+		state_64 = state_64[:len(r_226)]
+		r_221 = r_221[:len(r_226)]
+		for i_227 := range r_226 {
+			r_226[i_227] = (state_64[i_227] + r_221[i_227])
 		}
-		r_185, r_186 := r_1(r_182, state_43)
-		d_187 := runtime.Dot(r_185, r_185)
-		x_188 := 0.5 * d_187
-		n_189 := int64(r_186)
-		var state_190 float64
-		var state_191 float64
-		var state_192 []float64
-		var state_193 int
-		var state_194 int64
-		state_190, state_191, state_192, state_193, state_194 = 1.0, x_188, r_185, r_186, int64(1)
+		r_229, r_230 := r_1(r_226, state_65)
+		d_231 := runtime.Dot(r_229, r_229)
+		x_232 := 0.5 * d_231
+		n_233 := int64(r_230)
+		var state_234 float64
+		var state_235 float64
+		var state_236 []float64
+		var state_237 int
+		var state_238 int64
+		state_234, state_235, state_236, state_237, state_238 = 1.0, x_232, r_229, r_230, int64(1)
 		for {
-			x_204 := 0.0001 * state_190
-			x_205 := x_204 * d_181
-			x_206 := state_44 + x_205
-			x_207 := state_191 <= x_206
-			x_208 := !x_207
-			var c_209 bool
-			if x_208 {
-				x_210 := state_190 >= 1e-10
-				c_209 = x_210
+			x_248 := 0.0001 * state_234
+			x_249 := x_248 * d_225
+			x_250 := state_66 + x_249
+			x_251 := state_235 <= x_250
+			x_252 := !x_251
+			var c_253 bool
+			if x_252 {
+				x_254 := state_234 >= 1e-10
+				c_253 = x_254
 			} else {
-				c_209 = false
+				c_253 = false
 			}
-			if !c_209 {
+			if !c_253 {
 				break
 			}
-			mark_211 := ar.Mark()
-			x_212 := state_190 / 2.0
-			if r_175 != state_43 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_175}))
+			mark_255 := ar.Mark()
+			x_256 := state_234 / 2.0
+			if r_219 != state_65 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_65})+" and "+runtime.ShapeString([]int{r_219}))
 			}
-			r_213 := ar.F64w(state_43)
-			state_42 = state_42[:len(r_213)]
-			r_177 = r_177[:len(r_213)]
-			for i_214 := range r_213 {
-				r_213[i_214] = (state_42[i_214] + (x_212 * r_177[i_214]))
+			r_257 := ar.F64w(state_65)
+			state_64 = state_64[:len(r_257)]
+			r_221 = r_221[:len(r_257)]
+			for i_258 := range r_257 {
+				r_257[i_258] = (state_64[i_258] + (x_256 * r_221[i_258]))
 			}
-			r_216, r_217 := r_1(r_213, state_43)
-			d_218 := runtime.Dot(r_216, r_216)
-			x_219 := 0.5 * d_218
-			if int64(r_217) != n_189 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_217), n_189))
+			r_260, r_261 := r_1(r_257, state_65)
+			d_262 := runtime.Dot(r_260, r_260)
+			x_263 := 0.5 * d_262
+			if int64(r_261) != n_233 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_261), n_233))
 			}
-			x_220 := state_194 + int64(1)
-			state_190, state_191, state_192, state_193, state_194 = x_212, x_219, r_216, r_217, x_220
-			_ = mark_211
+			x_264 := state_238 + int64(1)
+			state_234, state_235, state_236, state_237, state_238 = x_256, x_263, r_260, r_261, x_264
+			_ = mark_255
 		}
-		x_221 := state_190 >= 1e-10
-		x_222 := !x_221
-		var c_223 []float64
-		var c_224 int
-		var c_225 float64
-		var c_226 []float64
-		var c_227 int
-		var c_228 []float64
-		var c_229 int
-		var c_230 int
-		var c_231 int64
-		var c_232 int64
-		var c_233 bool
-		if x_222 {
-			x_234 := state_51 + state_194
-			c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, x_234, true
+		x_265 := state_234 >= 1e-10
+		x_266 := !x_265
+		var c_267 []float64
+		var c_268 int
+		var c_269 float64
+		var c_270 []float64
+		var c_271 int
+		var c_272 []float64
+		var c_273 int
+		var c_274 int
+		var c_275 int64
+		var c_276 int64
+		var c_277 bool
+		if x_266 {
+			x_278 := state_73 + state_238
+			c_267, c_268, c_269, c_270, c_271, c_272, c_273, c_274, c_275, c_276, c_277 = state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, x_278, true
 		} else {
-			if r_175 != state_43 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:760:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_175}))
+			if r_219 != state_65 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:760:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_65})+" and "+runtime.ShapeString([]int{r_219}))
 			}
-			r_235 := ar.F64w(state_43)
-			state_42 = state_42[:len(r_235)]
-			r_177 = r_177[:len(r_235)]
-			for i_236 := range r_235 {
-				r_235[i_236] = (state_42[i_236] + (state_190 * r_177[i_236]))
+			r_279 := ar.F64w(state_65)
+			state_64 = state_64[:len(r_279)]
+			r_221 = r_221[:len(r_279)]
+			for i_280 := range r_279 {
+				r_279[i_280] = (state_64[i_280] + (state_234 * r_221[i_280]))
 			}
-			r_238, r_239 := jac_2(r_235, state_43)
-			n_240 := int64(r_239)
-			x_241 := max(size_7, int64(1))
-			if x_241 == 0 {
+			r_282, r_283 := jac_2(r_279, state_65)
+			n_284 := int64(r_283)
+			x_285 := max(size_7, int64(1))
+			if x_285 == 0 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:77", "integer division by zero")
 			}
-			x_242 := n_240 % x_241
-			x_243 := x_242 == int64(0)
-			if !x_243 {
+			x_286 := n_284 % x_285
+			x_287 := x_286 == int64(0)
+			if !x_287 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
 			}
-			x_244 := max(size_7, int64(1))
-			if x_244 == 0 {
+			x_288 := max(size_7, int64(1))
+			if x_288 == 0 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:185", "integer division by zero")
 			}
-			x_245 := n_240 / x_244
-			n_246 := int64(len(r_238))
-			if x_245 < 0 || size_7 < 0 || (size_7 == 0 && n_246 != 0) || (size_7 != 0 && (n_246%size_7 != 0 || n_246/size_7 != x_245)) {
-				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_246, x_245, size_7))
+			x_289 := n_284 / x_288
+			n_290 := int64(len(r_282))
+			if x_289 < 0 || size_7 < 0 || (size_7 == 0 && n_290 != 0) || (size_7 != 0 && (n_290%size_7 != 0 || n_290/size_7 != x_289)) {
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_290, x_289, size_7))
 			}
-			m_247 := int(x_245)
-			n_248 := int(size_7)
-			if int64(m_247) != n_13 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_247), n_13))
+			m_291 := int(x_289)
+			n_292 := int(size_7)
+			if int64(m_291) != n_13 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_291), n_13))
 			}
-			if int64(n_248) != n_10 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_248), n_10))
+			if int64(n_292) != n_10 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_292), n_10))
 			}
-			t_249 := ar.F64w(len(r_238))
-			for i_250 := 0; i_250 < m_247; i_250++ {
-				for j_251 := 0; j_251 < n_248; j_251++ {
-					t_249[j_251*m_247+i_250] = r_238[i_250*n_248+j_251]
+			t_293 := ar.F64w(len(r_282))
+			for i_294 := 0; i_294 < m_291; i_294++ {
+				for j_295 := 0; j_295 < n_292; j_295++ {
+					t_293[j_295*m_291+i_294] = r_282[i_294*n_292+j_295]
 				}
 			}
-			if state_193 != m_247 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:763:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_248, m_247})+" @ "+runtime.ShapeString([]int{state_193}))
+			if state_237 != m_291 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:763:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_292, m_291})+" @ "+runtime.ShapeString([]int{state_237}))
 			}
-			a_252 := ar.F64w(n_248)
-			if m_247 <= 32 {
-				state_192 = state_192[:m_247]
-				for r_253 := range a_252 {
-					row_254 := t_249[r_253*m_247 : (r_253+1)*m_247]
-					s_255 := 0.0
-					for c_256, v_257 := range row_254 {
-						s_255 += v_257 * state_192[c_256]
+			a_296 := ar.F64w(n_292)
+			if m_291 <= 32 {
+				state_236 = state_236[:m_291]
+				if m_291 > 4 || m_291 < 1 {
+					for r_297 := range a_296 {
+						row_298 := t_293[r_297*m_291 : (r_297+1)*m_291]
+						s_299 := 0.0
+						for c_300, v_301 := range row_298 {
+							s_299 += v_301 * state_236[c_300]
+						}
+						a_296[r_297] = s_299
 					}
-					a_252[r_253] = s_255
+				} else {
+					switch m_291 {
+					case 1:
+						x_302 := state_236[0]
+						for r_303 := range a_296 {
+							q_304 := t_293[r_303*1 : r_303*1+1 : r_303*1+1]
+							s_305 := 0.0
+							s_305 += q_304[0] * x_302
+							a_296[r_303] = s_305
+						}
+					case 2:
+						x_306, x_307 := state_236[0], state_236[1]
+						for r_308 := range a_296 {
+							q_309 := t_293[r_308*2 : r_308*2+2 : r_308*2+2]
+							s_310 := 0.0
+							s_310 += q_309[0] * x_306
+							s_310 += q_309[1] * x_307
+							a_296[r_308] = s_310
+						}
+					case 3:
+						x_311, x_312, x_313 := state_236[0], state_236[1], state_236[2]
+						for r_314 := range a_296 {
+							q_315 := t_293[r_314*3 : r_314*3+3 : r_314*3+3]
+							s_316 := 0.0
+							s_316 += q_315[0] * x_311
+							s_316 += q_315[1] * x_312
+							s_316 += q_315[2] * x_313
+							a_296[r_314] = s_316
+						}
+					default:
+						x_317, x_318, x_319, x_320 := state_236[0], state_236[1], state_236[2], state_236[3]
+						for r_321 := range a_296 {
+							q_322 := t_293[r_321*4 : r_321*4+4 : r_321*4+4]
+							s_323 := 0.0
+							s_323 += q_322[0] * x_317
+							s_323 += q_322[1] * x_318
+							s_323 += q_322[2] * x_319
+							s_323 += q_322[3] * x_320
+							a_296[r_321] = s_323
+						}
+					}
 				}
 			} else {
-				runtime.Gemv(false, n_248, m_247, 1, t_249, state_192, 0, a_252)
+				runtime.Gemv(false, n_292, m_291, 1, t_293, state_236, 0, a_296)
 			}
-			t_258 := ar.F64w(len(r_238))
-			for i_259 := 0; i_259 < m_247; i_259++ {
-				for j_260 := 0; j_260 < n_248; j_260++ {
-					t_258[j_260*m_247+i_259] = r_238[i_259*n_248+j_260]
+			t_324 := ar.F64w(len(r_282))
+			for i_325 := 0; i_325 < m_291; i_325++ {
+				for j_326 := 0; j_326 < n_292; j_326++ {
+					t_324[j_326*m_291+i_325] = r_282[i_325*n_292+j_326]
 				}
 			}
-			tot_261, err_262 := runtime.MulSize(n_248, n_248)
-			if err_262 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:763:53", err_262)
+			tot_327, err_328 := runtime.MulSize(n_292, n_292)
+			if err_328 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:763:53", err_328)
 			}
-			a_263 := ar.F64w(tot_261)
-			runtime.Gemm(false, false, n_248, n_248, m_247, 1, t_258, r_238, 0, a_263)
-			x_264 := state_50 + int64(1)
-			x_265 := state_51 + state_194
-			s_266 := runtime.Norm2(r_177)
-			x_267 := state_190 * s_266
-			s_268 := runtime.Norm2(r_235)
-			x_269 := s_268 + tol_6
-			x_270 := tol_6 * x_269
-			x_271 := x_267 < x_270
-			c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233 = r_235, state_43, state_191, a_252, n_248, a_263, n_248, n_248, x_264, x_265, x_271
+			a_329 := ar.F64w(tot_327)
+			runtime.Gemm(false, false, n_292, n_292, m_291, 1, t_324, r_282, 0, a_329)
+			x_330 := state_72 + int64(1)
+			x_331 := state_73 + state_238
+			s_332 := runtime.Norm2(r_221)
+			x_333 := state_234 * s_332
+			s_334 := runtime.Norm2(r_279)
+			x_335 := s_334 + tol_6
+			x_336 := tol_6 * x_335
+			x_337 := x_333 < x_336
+			c_267, c_268, c_269, c_270, c_271, c_272, c_273, c_274, c_275, c_276, c_277 = r_279, state_65, state_235, a_296, n_292, a_329, n_292, n_292, x_330, x_331, x_337
 		}
-		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233
-		_ = mark_169
+		state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74 = c_267, c_268, c_269, c_270, c_271, c_272, c_273, c_274, c_275, c_276, c_277
+		_ = mark_213
 	}
-	ar.Keep(mark_272, &state_42)
-	return state_42, state_43, state_44, state_50, state_51, nil
+	ar.Keep(mark_338, &state_64)
+	return state_64, state_65, state_66, state_72, state_73, nil
 }
 
 // nbLoop31 keeps the records of a parallel loop of fn_levenbergmarquardt.
@@ -8050,7 +8222,7 @@ var nbLoop32 runtime.LoopSite
 
 // fn_levenbergmarquardt is def levenberg_marquardt (optim.nab:258:12).
 func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_319 := ar.Mark()
+	mark_385 := ar.Mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
@@ -8118,358 +8290,444 @@ func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float6
 	a_36 := ar.F64w(n_24)
 	if m_23 <= 32 {
 		r_11 = r_11[:m_23]
-		for r_37 := range a_36 {
-			row_38 := t_33[r_37*m_23 : (r_37+1)*m_23]
-			s_39 := 0.0
-			for c_40, v_41 := range row_38 {
-				s_39 += v_41 * r_11[c_40]
+		if m_23 > 4 || m_23 < 1 {
+			for r_37 := range a_36 {
+				row_38 := t_33[r_37*m_23 : (r_37+1)*m_23]
+				s_39 := 0.0
+				for c_40, v_41 := range row_38 {
+					s_39 += v_41 * r_11[c_40]
+				}
+				a_36[r_37] = s_39
 			}
-			a_36[r_37] = s_39
+		} else {
+			switch m_23 {
+			case 1:
+				x_42 := r_11[0]
+				for r_43 := range a_36 {
+					q_44 := t_33[r_43*1 : r_43*1+1 : r_43*1+1]
+					s_45 := 0.0
+					s_45 += q_44[0] * x_42
+					a_36[r_43] = s_45
+				}
+			case 2:
+				x_46, x_47 := r_11[0], r_11[1]
+				for r_48 := range a_36 {
+					q_49 := t_33[r_48*2 : r_48*2+2 : r_48*2+2]
+					s_50 := 0.0
+					s_50 += q_49[0] * x_46
+					s_50 += q_49[1] * x_47
+					a_36[r_48] = s_50
+				}
+			case 3:
+				x_51, x_52, x_53 := r_11[0], r_11[1], r_11[2]
+				for r_54 := range a_36 {
+					q_55 := t_33[r_54*3 : r_54*3+3 : r_54*3+3]
+					s_56 := 0.0
+					s_56 += q_55[0] * x_51
+					s_56 += q_55[1] * x_52
+					s_56 += q_55[2] * x_53
+					a_36[r_54] = s_56
+				}
+			default:
+				x_57, x_58, x_59, x_60 := r_11[0], r_11[1], r_11[2], r_11[3]
+				for r_61 := range a_36 {
+					q_62 := t_33[r_61*4 : r_61*4+4 : r_61*4+4]
+					s_63 := 0.0
+					s_63 += q_62[0] * x_57
+					s_63 += q_62[1] * x_58
+					s_63 += q_62[2] * x_59
+					s_63 += q_62[3] * x_60
+					a_36[r_61] = s_63
+				}
+			}
 		}
 	} else {
 		runtime.Gemv(false, n_24, m_23, 1, t_33, r_11, 0, a_36)
 	}
-	n_42, err_43 := runtime.CheckSizeFast(n_10)
-	if err_43 != nil {
-		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:59", err_43)
+	n_64, err_65 := runtime.CheckSizeFast(n_10)
+	if err_65 != nil {
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:59", err_65)
 	}
-	r_44 := ar.F64w(n_42)
-	if len(r_44) >= 256 {
-		loop_57 := runtime.EnterLoop(&nbLoop31, runtime.Bind(n_24, runtime.Bind(a_30, runtime.Bind(r_44, runtime.End{}))), len(r_44), 32)
-		if loop_57.For == nil {
-			loop_57.For = func(lo_51, hi int) {
-				n_24 := loop_57.C.H
-				a_30 := loop_57.C.T.H
-				r_44 := loop_57.C.T.T.H
-				errs_50 := loop_57.Errs
-				for i_52 := lo_51; i_52 < hi; i_52++ {
-					i_54 := int64(i_52)
-					if i_54 < 0 || i_54 >= int64(n_24) {
-						errs_50[lo_51/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
+	r_66 := ar.F64w(n_64)
+	if len(r_66) >= 256 {
+		loop_79 := runtime.EnterLoop(&nbLoop31, runtime.Bind(n_24, runtime.Bind(a_30, runtime.Bind(r_66, runtime.End{}))), len(r_66), 32)
+		if loop_79.For == nil {
+			loop_79.For = func(lo_73, hi int) {
+				n_24 := loop_79.C.H
+				a_30 := loop_79.C.T.H
+				r_66 := loop_79.C.T.T.H
+				errs_72 := loop_79.Errs
+				for i_74 := lo_73; i_74 < hi; i_74++ {
+					i_76 := int64(i_74)
+					if i_76 < 0 || i_76 >= int64(n_24) {
+						errs_72[lo_73/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_76, n_24))
 						return
 					}
-					row_55 := a_30[int(i_54)*n_24 : (int(i_54)+1)*n_24]
-					if i_54 < 0 || i_54 >= int64(n_24) {
-						errs_50[lo_51/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
+					row_77 := a_30[int(i_76)*n_24 : (int(i_76)+1)*n_24]
+					if i_76 < 0 || i_76 >= int64(n_24) {
+						errs_72[lo_73/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_76, n_24))
 						return
 					}
-					x_56 := row_55[int(i_54)]
-					r_44[i_52] = (runtime.Max2(x_56, 1e-12))
+					x_78 := row_77[int(i_76)]
+					r_66[i_74] = (runtime.Max2(x_78, 1e-12))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_44), 32, loop_57.For)
-		err_58 := loop_57.Err()
-		loop_57.Leave(&nbLoop31)
-		if err_58 != nil {
-			return nil, 0, 0, 0, 0, err_58
+		runtime.ParallelFor(len(r_66), 32, loop_79.For)
+		err_80 := loop_79.Err()
+		loop_79.Leave(&nbLoop31)
+		if err_80 != nil {
+			return nil, 0, 0, 0, 0, err_80
 		}
 	} else {
-		for i_45 := range r_44 {
-			i_47 := int64(i_45)
-			if i_47 < 0 || i_47 >= int64(n_24) {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
+		for i_67 := range r_66 {
+			i_69 := int64(i_67)
+			if i_69 < 0 || i_69 >= int64(n_24) {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_69, n_24))
 			}
-			row_48 := a_30[int(i_47)*n_24 : (int(i_47)+1)*n_24]
-			if i_47 < 0 || i_47 >= int64(n_24) {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
+			row_70 := a_30[int(i_69)*n_24 : (int(i_69)+1)*n_24]
+			if i_69 < 0 || i_69 >= int64(n_24) {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_69, n_24))
 			}
-			x_49 := row_48[int(i_47)]
-			r_44[i_45] = (runtime.Max2(x_49, 1e-12))
+			x_71 := row_70[int(i_69)]
+			r_66[i_67] = (runtime.Max2(x_71, 1e-12))
 		}
 	}
-	var state_59 []float64
-	var state_60 int
-	var state_61 float64
-	var state_62 []float64
-	var state_63 int
-	var state_64 []float64
-	var state_65 int
-	var state_66 int
-	var state_67 []float64
-	var state_68 int
-	var state_69 float64
-	var state_70 float64
-	var state_71 int64
-	var state_72 int64
-	var state_73 bool
-	state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73 = x0_3, x0_4, x_32, a_36, n_24, a_30, n_24, n_24, r_44, n_42, 0.001, 2.0, int64(0), int64(1), false
+	var state_81 []float64
+	var state_82 int
+	var state_83 float64
+	var state_84 []float64
+	var state_85 int
+	var state_86 []float64
+	var state_87 int
+	var state_88 int
+	var state_89 []float64
+	var state_90 int
+	var state_91 float64
+	var state_92 float64
+	var state_93 int64
+	var state_94 int64
+	var state_95 bool
+	state_81, state_82, state_83, state_84, state_85, state_86, state_87, state_88, state_89, state_90, state_91, state_92, state_93, state_94, state_95 = x0_3, x0_4, x_32, a_36, n_24, a_30, n_24, n_24, r_66, n_64, 0.001, 2.0, int64(0), int64(1), false
 	for {
-		x_189 := !state_73
-		var c_190 bool
-		if x_189 {
-			x_191 := state_71 < maxiter_5
-			c_190 = x_191
+		x_233 := !state_95
+		var c_234 bool
+		if x_233 {
+			x_235 := state_93 < maxiter_5
+			c_234 = x_235
 		} else {
-			c_190 = false
+			c_234 = false
 		}
-		var c_192 bool
-		if c_190 {
-			r_193 := ar.F64w(state_63)
-			state_62 = state_62[:len(r_193)]
-			if len(r_193) >= 262144 {
-				loop_200 := runtime.EnterLoop(&nbLoop32, runtime.Bind(r_193, runtime.Bind(state_62, runtime.End{})), len(r_193), 16384)
-				if loop_200.For == nil {
-					loop_200.For = func(lo_197, hi int) {
-						r_193 := loop_200.C.H
-						state_62 := loop_200.C.T.H
-						for i_198 := lo_197; i_198 < hi; i_198++ {
-							r_193[i_198] = (math.Abs(state_62[i_198]))
+		var c_236 bool
+		if c_234 {
+			r_237 := ar.F64w(state_85)
+			state_84 = state_84[:len(r_237)]
+			if len(r_237) >= 262144 {
+				loop_244 := runtime.EnterLoop(&nbLoop32, runtime.Bind(r_237, runtime.Bind(state_84, runtime.End{})), len(r_237), 16384)
+				if loop_244.For == nil {
+					loop_244.For = func(lo_241, hi int) {
+						r_237 := loop_244.C.H
+						state_84 := loop_244.C.T.H
+						for i_242 := lo_241; i_242 < hi; i_242++ {
+							r_237[i_242] = (math.Abs(state_84[i_242]))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_193), 16384, loop_200.For)
-				loop_200.Leave(&nbLoop32)
+				runtime.ParallelFor(len(r_237), 16384, loop_244.For)
+				loop_244.Leave(&nbLoop32)
 			} else {
-				for i_194 := range r_193 {
-					r_193[i_194] = (math.Abs(state_62[i_194]))
+				for i_238 := range r_237 {
+					r_237[i_238] = (math.Abs(state_84[i_238]))
 				}
 			}
-			s_201 := runtime.Max(r_193)
-			x_202 := s_201 > tol_6
-			c_192 = x_202
+			s_245 := runtime.Max(r_237)
+			x_246 := s_245 > tol_6
+			c_236 = x_246
 		} else {
-			c_192 = false
+			c_236 = false
 		}
-		if !c_192 {
+		if !c_236 {
 			break
 		}
-		mark_203 := ar.Mark()
-		n_204, err_205 := runtime.CheckSize(n_10)
-		if err_205 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_205)
+		mark_247 := ar.Mark()
+		n_248, err_249 := runtime.CheckSize(n_10)
+		if err_249 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_249)
 		}
-		var a_206 []float64
-		var d_207 int = 0
-		var rs_208 int = 0
-		for i_209 := 0; i_209 < n_204; i_209++ {
-			mark_210 := ar.Mark()
-			i_211 := int64(i_209)
-			n_212, err_213 := runtime.CheckSize(n_10)
-			if err_213 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:32", err_213)
+		var a_250 []float64
+		var d_251 int = 0
+		var rs_252 int = 0
+		for i_253 := 0; i_253 < n_248; i_253++ {
+			mark_254 := ar.Mark()
+			i_255 := int64(i_253)
+			n_256, err_257 := runtime.CheckSize(n_10)
+			if err_257 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:32", err_257)
 			}
-			if i_209 == 0 {
-				d_207 = n_212
-				rs_208 = d_207
-				tot_214, err_215 := runtime.MulSize(n_204, rs_208)
-				if err_215 != nil {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_215)
+			if i_253 == 0 {
+				d_251 = n_256
+				rs_252 = d_251
+				tot_258, err_259 := runtime.MulSize(n_248, rs_252)
+				if err_259 != nil {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_259)
 				}
-				a_206 = ar.F64w(tot_214)
-			} else if n_212 != d_207 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:798:31", "build: element "+strconv.Itoa(i_209)+" has shape "+runtime.ShapeString([]int{n_212})+", element 0 has shape "+runtime.ShapeString([]int{d_207}))
+				a_250 = ar.F64w(tot_258)
+			} else if n_256 != d_251 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:798:31", "build: element "+strconv.Itoa(i_253)+" has shape "+runtime.ShapeString([]int{n_256})+", element 0 has shape "+runtime.ShapeString([]int{d_251}))
 			}
-			row_216 := a_206[i_209*rs_208 : (i_209+1)*rs_208]
-			for i_217 := range row_216 {
-				i_219 := int64(i_217)
-				x_220 := i_211 == i_219
-				var c_221 float64
-				if x_220 {
-					if i_211 < 0 || i_211 >= int64(state_65) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_211, state_65))
+			row_260 := a_250[i_253*rs_252 : (i_253+1)*rs_252]
+			for i_261 := range row_260 {
+				i_263 := int64(i_261)
+				x_264 := i_255 == i_263
+				var c_265 float64
+				if x_264 {
+					if i_255 < 0 || i_255 >= int64(state_87) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_255, state_87))
 					}
-					row_222 := state_64[int(i_211)*state_66 : (int(i_211)+1)*state_66]
-					if i_219 < 0 || i_219 >= int64(state_66) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_219, state_66))
+					row_266 := state_86[int(i_255)*state_88 : (int(i_255)+1)*state_88]
+					if i_263 < 0 || i_263 >= int64(state_88) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_263, state_88))
 					}
-					x_223 := row_222[int(i_219)]
-					if i_211 < 0 || i_211 >= int64(state_68) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:67", runtime.CheckIndex(i_211, state_68))
+					x_267 := row_266[int(i_263)]
+					if i_255 < 0 || i_255 >= int64(state_90) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:67", runtime.CheckIndex(i_255, state_90))
 					}
-					x_224 := state_67[int(i_211)]
-					x_225 := state_69 * x_224
-					x_226 := x_223 + x_225
-					c_221 = x_226
+					x_268 := state_89[int(i_255)]
+					x_269 := state_91 * x_268
+					x_270 := x_267 + x_269
+					c_265 = x_270
 				} else {
-					if i_211 < 0 || i_211 >= int64(state_65) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_211, state_65))
+					if i_255 < 0 || i_255 >= int64(state_87) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_255, state_87))
 					}
-					row_227 := state_64[int(i_211)*state_66 : (int(i_211)+1)*state_66]
-					if i_219 < 0 || i_219 >= int64(state_66) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_219, state_66))
+					row_271 := state_86[int(i_255)*state_88 : (int(i_255)+1)*state_88]
+					if i_263 < 0 || i_263 >= int64(state_88) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_263, state_88))
 					}
-					x_228 := row_227[int(i_219)]
-					c_221 = x_228
+					x_272 := row_271[int(i_263)]
+					c_265 = x_272
 				}
-				row_216[i_217] = c_221
+				row_260[i_261] = c_265
 			}
-			if i_209 > 0 {
-				ar.Release(mark_210)
+			if i_253 > 0 {
+				ar.Release(mark_254)
 			}
 		}
-		r_229, r_230, r_231, err_232 := fn_linalgcholreg(ar, a_206, n_204, d_207)
-		if err_232 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_232, "linalg.chol_reg", "std/linalg:51:5", "std/optim:798:15")
+		r_273, r_274, r_275, err_276 := fn_linalgcholreg(ar, a_250, n_248, d_251)
+		if err_276 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_276, "linalg.chol_reg", "std/linalg:51:5", "std/optim:798:15")
 		}
-		r_233, r_234, err_235 := fn_linalgchosolve(ar, r_229, r_230, r_231, state_62, state_63)
-		if err_235 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_235, "linalg.cho_solve", "std/linalg:38:5", "std/optim:799:16")
+		r_277, r_278, err_279 := fn_linalgchosolve(ar, r_273, r_274, r_275, state_84, state_85)
+		if err_279 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_279, "linalg.cho_solve", "std/linalg:38:5", "std/optim:799:16")
 		}
-		r_236 := ar.F64w(r_234)
-		r_233 = r_233[:len(r_236)]
-		for i_237 := range r_236 {
-			r_236[i_237] = -r_233[i_237]
+		r_280 := ar.F64w(r_278)
+		r_277 = r_277[:len(r_280)]
+		for i_281 := range r_280 {
+			r_280[i_281] = -r_277[i_281]
 		}
-		if r_234 != state_60 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:800:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_60})+" and "+runtime.ShapeString([]int{r_234}))
+		if r_278 != state_82 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:800:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_82})+" and "+runtime.ShapeString([]int{r_278}))
 		}
-		r_239 := ar.F64w(state_60)
-		state_59 = state_59[:len(r_239)]
-		r_236 = r_236[:len(r_239)]
-		for i_240 := range r_239 {
-			r_239[i_240] = (state_59[i_240] + r_236[i_240])
+		r_283 := ar.F64w(state_82)
+		state_81 = state_81[:len(r_283)]
+		r_280 = r_280[:len(r_283)]
+		for i_284 := range r_283 {
+			r_283[i_284] = (state_81[i_284] + r_280[i_284])
 		}
-		r_242, r_243 := r_1(r_239, state_60)
-		if int64(r_243) != n_13 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:801:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_243), n_13))
+		r_286, r_287 := r_1(r_283, state_82)
+		if int64(r_287) != n_13 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:801:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_287), n_13))
 		}
-		d_244 := runtime.Dot(r_242, r_242)
-		x_245 := 0.5 * d_244
-		x_246 := state_61 - x_245
-		if r_234 != state_68 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_68})+" and "+runtime.ShapeString([]int{r_234}))
+		d_288 := runtime.Dot(r_286, r_286)
+		x_289 := 0.5 * d_288
+		x_290 := state_83 - x_289
+		if r_278 != state_90 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_90})+" and "+runtime.ShapeString([]int{r_278}))
 		}
-		if state_63 != state_68 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_68})+" and "+runtime.ShapeString([]int{state_63}))
+		if state_85 != state_90 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_90})+" and "+runtime.ShapeString([]int{state_85}))
 		}
-		if r_234 != state_68 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:24", fmt.Sprintf("dot: sizes %d and %d differ", r_234, state_68))
+		if r_278 != state_90 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:24", fmt.Sprintf("dot: sizes %d and %d differ", r_278, state_90))
 		}
-		var s_247 float64 = 0
-		r_236 = r_236[:r_234]
-		state_67 = state_67[:r_234]
-		state_62 = state_62[:r_234]
-		for i_248 := 0; i_248 < r_234; i_248++ {
-			s_247 += r_236[i_248] * (((state_69 * state_67[i_248]) * r_236[i_248]) - state_62[i_248])
+		var s_291 float64 = 0
+		r_280 = r_280[:r_278]
+		state_89 = state_89[:r_278]
+		state_84 = state_84[:r_278]
+		for i_292 := 0; i_292 < r_278; i_292++ {
+			s_291 += r_280[i_292] * (((state_91 * state_89[i_292]) * r_280[i_292]) - state_84[i_292])
 		}
-		x_250 := 0.5 * s_247
-		x_251 := x_246 / x_250
-		x_252 := x_251 > 0.0
-		var c_253 []float64
-		var c_254 int
-		var c_255 float64
-		var c_256 []float64
-		var c_257 int
-		var c_258 []float64
-		var c_259 int
-		var c_260 int
-		var c_261 []float64
-		var c_262 int
-		var c_263 float64
-		var c_264 float64
-		var c_265 int64
-		var c_266 int64
-		var c_267 bool
-		if x_252 {
-			r_268, r_269 := jac_2(r_239, state_60)
-			n_270 := int64(r_269)
-			x_271 := max(size_7, int64(1))
-			if x_271 == 0 {
+		x_294 := 0.5 * s_291
+		x_295 := x_290 / x_294
+		x_296 := x_295 > 0.0
+		var c_297 []float64
+		var c_298 int
+		var c_299 float64
+		var c_300 []float64
+		var c_301 int
+		var c_302 []float64
+		var c_303 int
+		var c_304 int
+		var c_305 []float64
+		var c_306 int
+		var c_307 float64
+		var c_308 float64
+		var c_309 int64
+		var c_310 int64
+		var c_311 bool
+		if x_296 {
+			r_312, r_313 := jac_2(r_283, state_82)
+			n_314 := int64(r_313)
+			x_315 := max(size_7, int64(1))
+			if x_315 == 0 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:84", "integer division by zero")
 			}
-			x_272 := n_270 % x_271
-			x_273 := x_272 == int64(0)
-			if !x_273 {
+			x_316 := n_314 % x_315
+			x_317 := x_316 == int64(0)
+			if !x_317 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
 			}
-			x_274 := max(size_7, int64(1))
-			if x_274 == 0 {
+			x_318 := max(size_7, int64(1))
+			if x_318 == 0 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:199", "integer division by zero")
 			}
-			x_275 := n_270 / x_274
-			n_276 := int64(len(r_268))
-			if x_275 < 0 || size_7 < 0 || (size_7 == 0 && n_276 != 0) || (size_7 != 0 && (n_276%size_7 != 0 || n_276/size_7 != x_275)) {
-				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_276, x_275, size_7))
+			x_319 := n_314 / x_318
+			n_320 := int64(len(r_312))
+			if x_319 < 0 || size_7 < 0 || (size_7 == 0 && n_320 != 0) || (size_7 != 0 && (n_320%size_7 != 0 || n_320/size_7 != x_319)) {
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_320, x_319, size_7))
 			}
-			m_277 := int(x_275)
-			n_278 := int(size_7)
-			if int64(m_277) != n_13 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_277), n_13))
+			m_321 := int(x_319)
+			n_322 := int(size_7)
+			if int64(m_321) != n_13 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_321), n_13))
 			}
-			if int64(n_278) != n_10 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_278), n_10))
+			if int64(n_322) != n_10 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_322), n_10))
 			}
-			t_279 := ar.F64w(len(r_268))
-			for i_280 := 0; i_280 < m_277; i_280++ {
-				for j_281 := 0; j_281 < n_278; j_281++ {
-					t_279[j_281*m_277+i_280] = r_268[i_280*n_278+j_281]
+			t_323 := ar.F64w(len(r_312))
+			for i_324 := 0; i_324 < m_321; i_324++ {
+				for j_325 := 0; j_325 < n_322; j_325++ {
+					t_323[j_325*m_321+i_324] = r_312[i_324*n_322+j_325]
 				}
 			}
-			tot_282, err_283 := runtime.MulSize(n_278, n_278)
-			if err_283 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:807:35", err_283)
+			tot_326, err_327 := runtime.MulSize(n_322, n_322)
+			if err_327 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:807:35", err_327)
 			}
-			a_284 := ar.F64w(tot_282)
-			runtime.Gemm(false, false, n_278, n_278, m_277, 1, t_279, r_268, 0, a_284)
-			t_285 := ar.F64w(len(r_268))
-			for i_286 := 0; i_286 < m_277; i_286++ {
-				for j_287 := 0; j_287 < n_278; j_287++ {
-					t_285[j_287*m_277+i_286] = r_268[i_286*n_278+j_287]
+			a_328 := ar.F64w(tot_326)
+			runtime.Gemm(false, false, n_322, n_322, m_321, 1, t_323, r_312, 0, a_328)
+			t_329 := ar.F64w(len(r_312))
+			for i_330 := 0; i_330 < m_321; i_330++ {
+				for j_331 := 0; j_331 < n_322; j_331++ {
+					t_329[j_331*m_321+i_330] = r_312[i_330*n_322+j_331]
 				}
 			}
-			if r_243 != m_277 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:808:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_278, m_277})+" @ "+runtime.ShapeString([]int{r_243}))
+			if r_287 != m_321 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:808:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_322, m_321})+" @ "+runtime.ShapeString([]int{r_287}))
 			}
-			a_288 := ar.F64w(n_278)
-			if m_277 <= 32 {
-				r_242 = r_242[:m_277]
-				for r_289 := range a_288 {
-					row_290 := t_285[r_289*m_277 : (r_289+1)*m_277]
-					s_291 := 0.0
-					for c_292, v_293 := range row_290 {
-						s_291 += v_293 * r_242[c_292]
+			a_332 := ar.F64w(n_322)
+			if m_321 <= 32 {
+				r_286 = r_286[:m_321]
+				if m_321 > 4 || m_321 < 1 {
+					for r_333 := range a_332 {
+						row_334 := t_329[r_333*m_321 : (r_333+1)*m_321]
+						s_335 := 0.0
+						for c_336, v_337 := range row_334 {
+							s_335 += v_337 * r_286[c_336]
+						}
+						a_332[r_333] = s_335
 					}
-					a_288[r_289] = s_291
+				} else {
+					switch m_321 {
+					case 1:
+						x_338 := r_286[0]
+						for r_339 := range a_332 {
+							q_340 := t_329[r_339*1 : r_339*1+1 : r_339*1+1]
+							s_341 := 0.0
+							s_341 += q_340[0] * x_338
+							a_332[r_339] = s_341
+						}
+					case 2:
+						x_342, x_343 := r_286[0], r_286[1]
+						for r_344 := range a_332 {
+							q_345 := t_329[r_344*2 : r_344*2+2 : r_344*2+2]
+							s_346 := 0.0
+							s_346 += q_345[0] * x_342
+							s_346 += q_345[1] * x_343
+							a_332[r_344] = s_346
+						}
+					case 3:
+						x_347, x_348, x_349 := r_286[0], r_286[1], r_286[2]
+						for r_350 := range a_332 {
+							q_351 := t_329[r_350*3 : r_350*3+3 : r_350*3+3]
+							s_352 := 0.0
+							s_352 += q_351[0] * x_347
+							s_352 += q_351[1] * x_348
+							s_352 += q_351[2] * x_349
+							a_332[r_350] = s_352
+						}
+					default:
+						x_353, x_354, x_355, x_356 := r_286[0], r_286[1], r_286[2], r_286[3]
+						for r_357 := range a_332 {
+							q_358 := t_329[r_357*4 : r_357*4+4 : r_357*4+4]
+							s_359 := 0.0
+							s_359 += q_358[0] * x_353
+							s_359 += q_358[1] * x_354
+							s_359 += q_358[2] * x_355
+							s_359 += q_358[3] * x_356
+							a_332[r_357] = s_359
+						}
+					}
 				}
 			} else {
-				runtime.Gemv(false, n_278, m_277, 1, t_285, r_242, 0, a_288)
+				runtime.Gemv(false, n_322, m_321, 1, t_329, r_286, 0, a_332)
 			}
-			n_294, err_295 := runtime.CheckSize(n_10)
-			if err_295 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:40", err_295)
+			n_360, err_361 := runtime.CheckSize(n_10)
+			if err_361 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:40", err_361)
 			}
-			if n_294 != state_68 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:810:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_68})+" and "+runtime.ShapeString([]int{n_294}))
+			if n_360 != state_90 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:810:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_90})+" and "+runtime.ShapeString([]int{n_360}))
 			}
-			r_296 := ar.F64w(state_68)
-			state_67 = state_67[:len(r_296)]
-			for i_297 := range r_296 {
-				i_299 := int64(i_297)
-				if i_299 < 0 || i_299 >= int64(n_278) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_299, n_278))
+			r_362 := ar.F64w(state_90)
+			state_89 = state_89[:len(r_362)]
+			for i_363 := range r_362 {
+				i_365 := int64(i_363)
+				if i_365 < 0 || i_365 >= int64(n_322) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_365, n_322))
 				}
-				row_300 := a_284[int(i_299)*n_278 : (int(i_299)+1)*n_278]
-				if i_299 < 0 || i_299 >= int64(n_278) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_299, n_278))
+				row_366 := a_328[int(i_365)*n_322 : (int(i_365)+1)*n_322]
+				if i_365 < 0 || i_365 >= int64(n_322) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_365, n_322))
 				}
-				x_301 := row_300[int(i_299)]
-				r_296[i_297] = (runtime.Max2(state_67[i_297], x_301))
+				x_367 := row_366[int(i_365)]
+				r_362[i_363] = (runtime.Max2(state_89[i_363], x_367))
 			}
-			x_302 := 2.0 * x_251
-			x_303 := x_302 - 1.0
-			x_304 := math.Pow(x_303, 3.0)
-			x_305 := 1.0 - x_304
-			x_306 := runtime.Max2(0.3333333333333333, x_305)
-			x_307 := state_69 * x_306
-			x_308 := state_71 + int64(1)
-			x_309 := state_72 + int64(1)
-			s_310 := runtime.Norm2(r_236)
-			s_311 := runtime.Norm2(r_239)
-			x_312 := s_311 + tol_6
-			x_313 := tol_6 * x_312
-			x_314 := s_310 < x_313
-			c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266, c_267 = r_239, state_60, x_245, a_288, n_278, a_284, n_278, n_278, r_296, state_68, x_307, 2.0, x_308, x_309, x_314
+			x_368 := 2.0 * x_295
+			x_369 := x_368 - 1.0
+			x_370 := math.Pow(x_369, 3.0)
+			x_371 := 1.0 - x_370
+			x_372 := runtime.Max2(0.3333333333333333, x_371)
+			x_373 := state_91 * x_372
+			x_374 := state_93 + int64(1)
+			x_375 := state_94 + int64(1)
+			s_376 := runtime.Norm2(r_280)
+			s_377 := runtime.Norm2(r_283)
+			x_378 := s_377 + tol_6
+			x_379 := tol_6 * x_378
+			x_380 := s_376 < x_379
+			c_297, c_298, c_299, c_300, c_301, c_302, c_303, c_304, c_305, c_306, c_307, c_308, c_309, c_310, c_311 = r_283, state_82, x_289, a_332, n_322, a_328, n_322, n_322, r_362, state_90, x_373, 2.0, x_374, x_375, x_380
 		} else {
-			x_315 := state_69 * state_70
-			x_316 := 2.0 * state_70
-			x_317 := state_71 + int64(1)
-			x_318 := state_72 + int64(1)
-			c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266, c_267 = state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, x_315, x_316, x_317, x_318, false
+			x_381 := state_91 * state_92
+			x_382 := 2.0 * state_92
+			x_383 := state_93 + int64(1)
+			x_384 := state_94 + int64(1)
+			c_297, c_298, c_299, c_300, c_301, c_302, c_303, c_304, c_305, c_306, c_307, c_308, c_309, c_310, c_311 = state_81, state_82, state_83, state_84, state_85, state_86, state_87, state_88, state_89, state_90, x_381, x_382, x_383, x_384, false
 		}
-		state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73 = c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266, c_267
-		_ = mark_203
+		state_81, state_82, state_83, state_84, state_85, state_86, state_87, state_88, state_89, state_90, state_91, state_92, state_93, state_94, state_95 = c_297, c_298, c_299, c_300, c_301, c_302, c_303, c_304, c_305, c_306, c_307, c_308, c_309, c_310, c_311
+		_ = mark_247
 	}
-	ar.Keep(mark_319, &state_59)
-	return state_59, state_60, state_61, state_71, state_72, nil
+	ar.Keep(mark_385, &state_81)
+	return state_81, state_82, state_83, state_93, state_94, nil
 }

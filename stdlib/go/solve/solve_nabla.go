@@ -1872,7 +1872,7 @@ var nbLoop4 runtime.LoopSite
 
 // fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
 func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
-	mark_117 := ar.Mark()
+	mark_139 := ar.Mark()
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
 		return nil, 0, runtime.NewError("std/solve:42:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
@@ -2008,91 +2008,134 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 	a_60 := ar.F64w(a_3)
 	if a_2 <= 32 {
 		b_4 = b_4[:a_2]
-		for r_61 := range a_60 {
-			row_62 := t_13[r_61*a_2 : (r_61+1)*a_2]
-			s_63 := 0.0
-			for c_64, v_65 := range row_62 {
-				s_63 += v_65 * b_4[c_64]
+		if a_2 > 4 || a_2 < 1 {
+			for r_61 := range a_60 {
+				row_62 := t_13[r_61*a_2 : (r_61+1)*a_2]
+				s_63 := 0.0
+				for c_64, v_65 := range row_62 {
+					s_63 += v_65 * b_4[c_64]
+				}
+				a_60[r_61] = s_63
 			}
-			a_60[r_61] = s_63
+		} else {
+			switch a_2 {
+			case 1:
+				x_66 := b_4[0]
+				for r_67 := range a_60 {
+					q_68 := t_13[r_67*1 : r_67*1+1 : r_67*1+1]
+					s_69 := 0.0
+					s_69 += q_68[0] * x_66
+					a_60[r_67] = s_69
+				}
+			case 2:
+				x_70, x_71 := b_4[0], b_4[1]
+				for r_72 := range a_60 {
+					q_73 := t_13[r_72*2 : r_72*2+2 : r_72*2+2]
+					s_74 := 0.0
+					s_74 += q_73[0] * x_70
+					s_74 += q_73[1] * x_71
+					a_60[r_72] = s_74
+				}
+			case 3:
+				x_75, x_76, x_77 := b_4[0], b_4[1], b_4[2]
+				for r_78 := range a_60 {
+					q_79 := t_13[r_78*3 : r_78*3+3 : r_78*3+3]
+					s_80 := 0.0
+					s_80 += q_79[0] * x_75
+					s_80 += q_79[1] * x_76
+					s_80 += q_79[2] * x_77
+					a_60[r_78] = s_80
+				}
+			default:
+				x_81, x_82, x_83, x_84 := b_4[0], b_4[1], b_4[2], b_4[3]
+				for r_85 := range a_60 {
+					q_86 := t_13[r_85*4 : r_85*4+4 : r_85*4+4]
+					s_87 := 0.0
+					s_87 += q_86[0] * x_81
+					s_87 += q_86[1] * x_82
+					s_87 += q_86[2] * x_83
+					s_87 += q_86[3] * x_84
+					a_60[r_85] = s_87
+				}
+			}
 		}
 	} else {
 		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_60)
 	}
-	n_66, err_67 := runtime.CheckSizeFast(size_10)
-	if err_67 != nil {
-		return nil, 0, runtime.WithPos("std/solve:49:37", err_67)
+	n_88, err_89 := runtime.CheckSizeFast(size_10)
+	if err_89 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:37", err_89)
 	}
-	_ = ar.F64(n_66)
-	n_69, err_70 := runtime.CheckSizeFast(size_10)
-	if err_70 != nil {
-		return nil, 0, runtime.WithPos("std/solve:49:47", err_70)
+	_ = ar.F64(n_88)
+	n_91, err_92 := runtime.CheckSizeFast(size_10)
+	if err_92 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:47", err_92)
 	}
-	a_71 := ar.F64(n_69)
-	n_72, err_73 := runtime.CheckSizeFast(size_10)
-	if err_73 != nil {
-		return nil, 0, runtime.WithPos("std/solve:49:57", err_73)
+	a_93 := ar.F64(n_91)
+	n_94, err_95 := runtime.CheckSizeFast(size_10)
+	if err_95 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:57", err_95)
 	}
-	a_74 := ar.F64(n_72)
-	var state_77 []float64
-	var state_78 int
-	var state_79 []float64
-	var state_80 int
-	state_77, state_78, state_79, state_80 = a_71, n_69, a_74, n_72
-	x_98 := iters_8 >= int64(0)
-	if !x_98 {
+	a_96 := ar.F64(n_94)
+	var state_99 []float64
+	var state_100 int
+	var state_101 []float64
+	var state_102 int
+	state_99, state_100, state_101, state_102 = a_93, n_91, a_96, n_94
+	x_120 := iters_8 >= int64(0)
+	if !x_120 {
 		return nil, 0, runtime.NewError("std/solve:45:15", "solve.admm_lasso: argument 5 (iters) must be non-negative")
 	}
-	for k_99 := int64(0); k_99 < iters_8; k_99++ {
-		mark_100 := ar.Mark()
-		if state_80 != state_78 {
-			return nil, 0, runtime.NewError("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_78})+" and "+runtime.ShapeString([]int{state_80}))
+	for k_121 := int64(0); k_121 < iters_8; k_121++ {
+		mark_122 := ar.Mark()
+		if state_102 != state_100 {
+			return nil, 0, runtime.NewError("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_100})+" and "+runtime.ShapeString([]int{state_102}))
 		}
-		if state_78 != a_3 {
-			return nil, 0, runtime.NewError("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_78}))
+		if state_100 != a_3 {
+			return nil, 0, runtime.NewError("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_100}))
 		}
-		r_101 := ar.F64w(a_3)
-		a_60 = a_60[:len(r_101)]
-		state_77 = state_77[:len(r_101)]
-		state_79 = state_79[:len(r_101)]
-		for i_102 := range r_101 {
-			r_101[i_102] = (a_60[i_102] + (rho_7 * (state_77[i_102] - state_79[i_102])))
+		r_123 := ar.F64w(a_3)
+		a_60 = a_60[:len(r_123)]
+		state_99 = state_99[:len(r_123)]
+		state_101 = state_101[:len(r_123)]
+		for i_124 := range r_123 {
+			r_123[i_124] = (a_60[i_124] + (rho_7 * (state_99[i_124] - state_101[i_124])))
 		}
-		r_104, r_105, err_106 := fn_linalgchosolve(ar, r_55, r_56, r_57, r_101, a_3)
-		if err_106 != nil {
-			return nil, 0, runtime.WithFrame(err_106, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
+		r_126, r_127, err_128 := fn_linalgchosolve(ar, r_55, r_56, r_57, r_123, a_3)
+		if err_128 != nil {
+			return nil, 0, runtime.WithFrame(err_128, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
 		}
-		if state_80 != r_105 {
-			return nil, 0, runtime.NewError("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{state_80}))
+		if state_102 != r_127 {
+			return nil, 0, runtime.NewError("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_127})+" and "+runtime.ShapeString([]int{state_102}))
 		}
-		x_108 := lam_6 / rho_7
-		r_109 := ar.F64w(r_105)
-		r_104 = r_104[:r_105]
-		state_79 = state_79[:r_105]
-		r_109 = r_109[:r_105]
-		for i_110 := 0; i_110 < r_105; i_110++ {
-			e_112 := (r_104[i_110] + state_79[i_110])
-			e_113 := ((runtime.Sign(e_112)) * (runtime.Max2(((math.Abs(e_112)) - x_108), 0.0)))
-			r_109[i_110] = e_113
+		x_130 := lam_6 / rho_7
+		r_131 := ar.F64w(r_127)
+		r_126 = r_126[:r_127]
+		state_101 = state_101[:r_127]
+		r_131 = r_131[:r_127]
+		for i_132 := 0; i_132 < r_127; i_132++ {
+			e_134 := (r_126[i_132] + state_101[i_132])
+			e_135 := ((runtime.Sign(e_134)) * (runtime.Max2(((math.Abs(e_134)) - x_130), 0.0)))
+			r_131[i_132] = e_135
 		}
-		if r_105 != state_80 {
-			return nil, 0, runtime.NewError("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_80})+" and "+runtime.ShapeString([]int{r_105}))
+		if r_127 != state_102 {
+			return nil, 0, runtime.NewError("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_102})+" and "+runtime.ShapeString([]int{r_127}))
 		}
-		if r_105 != state_80 {
-			return nil, 0, runtime.NewError("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_80})+" and "+runtime.ShapeString([]int{r_105}))
+		if r_127 != state_102 {
+			return nil, 0, runtime.NewError("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_102})+" and "+runtime.ShapeString([]int{r_127}))
 		}
-		r_114 := ar.F64w(state_80)
-		state_79 = state_79[:len(r_114)]
-		r_104 = r_104[:len(r_114)]
-		r_109 = r_109[:len(r_114)]
-		for i_115 := range r_114 {
-			r_114[i_115] = ((state_79[i_115] + r_104[i_115]) - r_109[i_115])
+		r_136 := ar.F64w(state_102)
+		state_101 = state_101[:len(r_136)]
+		r_126 = r_126[:len(r_136)]
+		r_131 = r_131[:len(r_136)]
+		for i_137 := range r_136 {
+			r_136[i_137] = ((state_101[i_137] + r_126[i_137]) - r_131[i_137])
 		}
-		state_77, state_78, state_79 = r_109, r_105, r_114
-		_ = mark_100
+		state_99, state_100, state_101 = r_131, r_127, r_136
+		_ = mark_122
 	}
-	ar.Keep(mark_117, &state_77)
-	return state_77, state_78, nil
+	ar.Keep(mark_139, &state_99)
+	return state_99, state_100, nil
 }
 
 // fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:177:5).
@@ -2806,7 +2849,7 @@ var nbLoop12 runtime.LoopSite
 
 // fn_solvecomplete is def solve.complete (std/solve:305:5).
 func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
-	mark_306 := ar.Mark()
+	mark_394 := ar.Mark()
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
 		return nil, 0, 0, runtime.NewError("std/solve:305:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
@@ -2880,9 +2923,9 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 	var a_35 []float64
 	var d_36 int = 0
 	var rs_37 int = 0
-	var scratch_307 []float64
-	if scratch_307_n, err := runtime.CheckSize(rank_7); err == nil {
-		scratch_307 = ar.F64w(scratch_307_n)
+	var scratch_395 []float64
+	if scratch_395_n, err := runtime.CheckSize(rank_7); err == nil {
+		scratch_395 = ar.F64w(scratch_395_n)
 	}
 	for i_38 := 0; i_38 < n_33; i_38++ {
 		mark_39 := ar.Mark()
@@ -2891,7 +2934,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 		if err_42 != nil {
 			return nil, 0, 0, runtime.WithPos("std/solve:315:32", err_42)
 		}
-		a_43 := scratch_307[:n_41:n_41]
+		a_43 := scratch_395[:n_41:n_41]
 		clear(a_43)
 		if i_38 == 0 {
 			d_36 = n_41
@@ -2976,287 +3019,373 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 	var state_82 int
 	var state_83 int
 	state_78, state_79, state_80, state_81, state_82, state_83 = a_35, n_33, d_36, a_48, n_46, d_49
-	x_191 := iters_8 >= int64(0)
-	if !x_191 {
+	x_235 := iters_8 >= int64(0)
+	if !x_235 {
 		return nil, 0, 0, runtime.NewError("std/solve:309:15", "solve.complete: argument 4 (iters) must be non-negative")
 	}
-	for t_192 := int64(0); t_192 < iters_8; t_192++ {
-		mark_193 := ar.Mark()
+	for t_236 := int64(0); t_236 < iters_8; t_236++ {
+		mark_237 := ar.Mark()
 		if mm_2 != mask_5 {
 			return nil, 0, 0, runtime.NewError("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
 		}
-		var a_194 []float64
-		var d_195 int = 0
-		var rs_196 int = 0
-		for i_197 := 0; i_197 < mask_5; i_197++ {
-			mark_198 := ar.Mark()
-			row_199 := mask_4[i_197*mask_6 : (i_197+1)*mask_6]
-			row_200 := mm_1[i_197*mm_3 : (i_197+1)*mm_3]
-			t_201 := ar.F64w(len(state_81))
-			for i_202 := 0; i_202 < state_82; i_202++ {
-				for j_203 := 0; j_203 < state_83; j_203++ {
-					t_201[j_203*state_82+i_202] = state_81[i_202*state_83+j_203]
+		var a_238 []float64
+		var d_239 int = 0
+		var rs_240 int = 0
+		for i_241 := 0; i_241 < mask_5; i_241++ {
+			mark_242 := ar.Mark()
+			row_243 := mask_4[i_241*mask_6 : (i_241+1)*mask_6]
+			row_244 := mm_1[i_241*mm_3 : (i_241+1)*mm_3]
+			t_245 := ar.F64w(len(state_81))
+			for i_246 := 0; i_246 < state_82; i_246++ {
+				for j_247 := 0; j_247 < state_83; j_247++ {
+					t_245[j_247*state_82+i_246] = state_81[i_246*state_83+j_247]
 				}
 			}
-			n_204 := int64(state_83)
-			n_205, err_206 := runtime.CheckSize(n_204)
-			if err_206 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_206)
+			n_248 := int64(state_83)
+			n_249, err_250 := runtime.CheckSize(n_248)
+			if err_250 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_250)
 			}
-			var a_207 []float64
-			var d_208 int = 0
-			var rs_209 int = 0
-			for i_210 := 0; i_210 < n_205; i_210++ {
-				mark_211 := ar.Mark()
-				i_212 := int64(i_210)
-				row_213 := t_201[int(i_212)*state_82 : (int(i_212)+1)*state_82]
+			var a_251 []float64
+			var d_252 int = 0
+			var rs_253 int = 0
+			for i_254 := 0; i_254 < n_249; i_254++ {
+				mark_255 := ar.Mark()
+				i_256 := int64(i_254)
+				row_257 := t_245[int(i_256)*state_82 : (int(i_256)+1)*state_82]
 				if mask_6 != state_82 {
 					return nil, 0, 0, runtime.NewError("std/solve:313:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_82})+" and "+runtime.ShapeString([]int{mask_6}))
 				}
-				if i_210 == 0 {
-					d_208 = state_82
-					rs_209 = d_208
-					tot_214, err_215 := runtime.MulSize(n_205, rs_209)
-					if err_215 != nil {
-						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_215)
+				if i_254 == 0 {
+					d_252 = state_82
+					rs_253 = d_252
+					tot_258, err_259 := runtime.MulSize(n_249, rs_253)
+					if err_259 != nil {
+						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_259)
 					}
-					a_207 = ar.F64w(tot_214)
-				} else if state_82 != d_208 {
-					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{state_82})+", element 0 has shape "+runtime.ShapeString([]int{d_208}))
+					a_251 = ar.F64w(tot_258)
+				} else if state_82 != d_252 {
+					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_254)+" has shape "+runtime.ShapeString([]int{state_82})+", element 0 has shape "+runtime.ShapeString([]int{d_252}))
 				}
-				row_216 := a_207[i_210*rs_209 : (i_210+1)*rs_209]
-				row_213 = row_213[:len(row_216)]
-				row_199 = row_199[:len(row_216)]
-				for i_217 := range row_216 {
-					row_216[i_217] = (row_213[i_217] * row_199[i_217])
+				row_260 := a_251[i_254*rs_253 : (i_254+1)*rs_253]
+				row_257 = row_257[:len(row_260)]
+				row_243 = row_243[:len(row_260)]
+				for i_261 := range row_260 {
+					row_260[i_261] = (row_257[i_261] * row_243[i_261])
 				}
-				if i_210 > 0 {
-					ar.Release(mark_211)
+				if i_254 > 0 {
+					ar.Release(mark_255)
 				}
 			}
-			if state_82 != d_208 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_205, d_208})+" @ "+runtime.ShapeString([]int{state_82, state_83}))
+			if state_82 != d_252 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_249, d_252})+" @ "+runtime.ShapeString([]int{state_82, state_83}))
 			}
-			tot_219, err_220 := runtime.MulSize(n_205, state_83)
-			if err_220 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_220)
+			tot_263, err_264 := runtime.MulSize(n_249, state_83)
+			if err_264 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_264)
 			}
-			a_221 := ar.F64w(tot_219)
-			runtime.Gemm(false, false, n_205, state_83, d_208, 1, a_207, state_81, 0, a_221)
-			r_222, r_223, r_224, err_225 := fn_linalgcholreg(ar, a_221, n_205, state_83)
-			if err_225 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_225, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+			a_265 := ar.F64w(tot_263)
+			runtime.Gemm(false, false, n_249, state_83, d_252, 1, a_251, state_81, 0, a_265)
+			r_266, r_267, r_268, err_269 := fn_linalgcholreg(ar, a_265, n_249, state_83)
+			if err_269 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_269, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
-			if mm_3 != d_208 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_205, d_208})+" @ "+runtime.ShapeString([]int{mm_3}))
+			if mm_3 != d_252 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_249, d_252})+" @ "+runtime.ShapeString([]int{mm_3}))
 			}
-			a_226 := ar.F64w(n_205)
-			if d_208 <= 32 {
-				row_200 = row_200[:d_208]
-				for r_227 := range a_226 {
-					row_228 := a_207[r_227*d_208 : (r_227+1)*d_208]
-					s_229 := 0.0
-					for c_230, v_231 := range row_228 {
-						s_229 += v_231 * row_200[c_230]
+			a_270 := ar.F64w(n_249)
+			if d_252 <= 32 {
+				row_244 = row_244[:d_252]
+				if d_252 > 4 || d_252 < 1 {
+					for r_271 := range a_270 {
+						row_272 := a_251[r_271*d_252 : (r_271+1)*d_252]
+						s_273 := 0.0
+						for c_274, v_275 := range row_272 {
+							s_273 += v_275 * row_244[c_274]
+						}
+						a_270[r_271] = s_273
 					}
-					a_226[r_227] = s_229
+				} else {
+					switch d_252 {
+					case 1:
+						x_276 := row_244[0]
+						for r_277 := range a_270 {
+							q_278 := a_251[r_277*1 : r_277*1+1 : r_277*1+1]
+							s_279 := 0.0
+							s_279 += q_278[0] * x_276
+							a_270[r_277] = s_279
+						}
+					case 2:
+						x_280, x_281 := row_244[0], row_244[1]
+						for r_282 := range a_270 {
+							q_283 := a_251[r_282*2 : r_282*2+2 : r_282*2+2]
+							s_284 := 0.0
+							s_284 += q_283[0] * x_280
+							s_284 += q_283[1] * x_281
+							a_270[r_282] = s_284
+						}
+					case 3:
+						x_285, x_286, x_287 := row_244[0], row_244[1], row_244[2]
+						for r_288 := range a_270 {
+							q_289 := a_251[r_288*3 : r_288*3+3 : r_288*3+3]
+							s_290 := 0.0
+							s_290 += q_289[0] * x_285
+							s_290 += q_289[1] * x_286
+							s_290 += q_289[2] * x_287
+							a_270[r_288] = s_290
+						}
+					default:
+						x_291, x_292, x_293, x_294 := row_244[0], row_244[1], row_244[2], row_244[3]
+						for r_295 := range a_270 {
+							q_296 := a_251[r_295*4 : r_295*4+4 : r_295*4+4]
+							s_297 := 0.0
+							s_297 += q_296[0] * x_291
+							s_297 += q_296[1] * x_292
+							s_297 += q_296[2] * x_293
+							s_297 += q_296[3] * x_294
+							a_270[r_295] = s_297
+						}
+					}
 				}
 			} else {
-				runtime.Gemv(false, n_205, d_208, 1, a_207, row_200, 0, a_226)
+				runtime.Gemv(false, n_249, d_252, 1, a_251, row_244, 0, a_270)
 			}
-			r_232, r_233, err_234 := fn_linalgchosolve(ar, r_222, r_223, r_224, a_226, n_205)
-			if err_234 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_234, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+			r_298, r_299, err_300 := fn_linalgchosolve(ar, r_266, r_267, r_268, a_270, n_249)
+			if err_300 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_300, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
-			if i_197 == 0 {
-				d_195 = r_233
-				rs_196 = d_195
-				tot_235, err_236 := runtime.MulSize(mask_5, rs_196)
-				if err_236 != nil {
-					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_236)
+			if i_241 == 0 {
+				d_239 = r_299
+				rs_240 = d_239
+				tot_301, err_302 := runtime.MulSize(mask_5, rs_240)
+				if err_302 != nil {
+					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_302)
 				}
-				a_194 = ar.F64w(tot_235)
-			} else if r_233 != d_195 {
-				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_197)+" has shape "+runtime.ShapeString([]int{r_233})+", element 0 has shape "+runtime.ShapeString([]int{d_195}))
+				a_238 = ar.F64w(tot_301)
+			} else if r_299 != d_239 {
+				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_241)+" has shape "+runtime.ShapeString([]int{r_299})+", element 0 has shape "+runtime.ShapeString([]int{d_239}))
 			}
-			copy(a_194[i_197*rs_196:(i_197+1)*rs_196], r_232)
-			if i_197 > 0 {
-				ar.Release(mark_198)
-			}
-		}
-		t_237 := ar.F64w(len(mask_4))
-		for i_238 := 0; i_238 < mask_5; i_238++ {
-			for j_239 := 0; j_239 < mask_6; j_239++ {
-				t_237[j_239*mask_5+i_238] = mask_4[i_238*mask_6+j_239]
+			copy(a_238[i_241*rs_240:(i_241+1)*rs_240], r_298)
+			if i_241 > 0 {
+				ar.Release(mark_242)
 			}
 		}
-		t_240 := ar.F64w(len(mm_1))
-		for i_241 := 0; i_241 < mm_2; i_241++ {
-			for j_242 := 0; j_242 < mm_3; j_242++ {
-				t_240[j_242*mm_2+i_241] = mm_1[i_241*mm_3+j_242]
+		t_303 := ar.F64w(len(mask_4))
+		for i_304 := 0; i_304 < mask_5; i_304++ {
+			for j_305 := 0; j_305 < mask_6; j_305++ {
+				t_303[j_305*mask_5+i_304] = mask_4[i_304*mask_6+j_305]
+			}
+		}
+		t_306 := ar.F64w(len(mm_1))
+		for i_307 := 0; i_307 < mm_2; i_307++ {
+			for j_308 := 0; j_308 < mm_3; j_308++ {
+				t_306[j_308*mm_2+i_307] = mm_1[i_307*mm_3+j_308]
 			}
 		}
 		if mm_3 != mask_6 {
 			return nil, 0, 0, runtime.NewError("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_6, mm_3))
 		}
-		var a_243 []float64
-		var d_244 int = 0
-		var rs_245 int = 0
-		for i_246 := 0; i_246 < mask_6; i_246++ {
-			mark_247 := ar.Mark()
-			row_248 := t_237[i_246*mask_5 : (i_246+1)*mask_5]
-			row_249 := t_240[i_246*mm_2 : (i_246+1)*mm_2]
-			t_250 := ar.F64w(len(a_194))
-			for i_251 := 0; i_251 < mask_5; i_251++ {
-				for j_252 := 0; j_252 < d_195; j_252++ {
-					t_250[j_252*mask_5+i_251] = a_194[i_251*d_195+j_252]
+		var a_309 []float64
+		var d_310 int = 0
+		var rs_311 int = 0
+		for i_312 := 0; i_312 < mask_6; i_312++ {
+			mark_313 := ar.Mark()
+			row_314 := t_303[i_312*mask_5 : (i_312+1)*mask_5]
+			row_315 := t_306[i_312*mm_2 : (i_312+1)*mm_2]
+			t_316 := ar.F64w(len(a_238))
+			for i_317 := 0; i_317 < mask_5; i_317++ {
+				for j_318 := 0; j_318 < d_239; j_318++ {
+					t_316[j_318*mask_5+i_317] = a_238[i_317*d_239+j_318]
 				}
 			}
-			n_253 := int64(d_195)
-			n_254, err_255 := runtime.CheckSize(n_253)
-			if err_255 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_255)
+			n_319 := int64(d_239)
+			n_320, err_321 := runtime.CheckSize(n_319)
+			if err_321 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_321)
 			}
-			var a_256 []float64
-			var d_257 int = 0
-			var rs_258 int = 0
-			for i_259 := 0; i_259 < n_254; i_259++ {
-				mark_260 := ar.Mark()
-				i_261 := int64(i_259)
-				row_262 := t_250[int(i_261)*mask_5 : (int(i_261)+1)*mask_5]
-				if i_259 == 0 {
-					d_257 = mask_5
-					rs_258 = d_257
-					tot_263, err_264 := runtime.MulSize(n_254, rs_258)
-					if err_264 != nil {
-						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_264)
+			var a_322 []float64
+			var d_323 int = 0
+			var rs_324 int = 0
+			for i_325 := 0; i_325 < n_320; i_325++ {
+				mark_326 := ar.Mark()
+				i_327 := int64(i_325)
+				row_328 := t_316[int(i_327)*mask_5 : (int(i_327)+1)*mask_5]
+				if i_325 == 0 {
+					d_323 = mask_5
+					rs_324 = d_323
+					tot_329, err_330 := runtime.MulSize(n_320, rs_324)
+					if err_330 != nil {
+						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_330)
 					}
-					a_256 = ar.F64w(tot_263)
-				} else if mask_5 != d_257 {
-					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_259)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_257}))
+					a_322 = ar.F64w(tot_329)
+				} else if mask_5 != d_323 {
+					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_325)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_323}))
 				}
-				row_265 := a_256[i_259*rs_258 : (i_259+1)*rs_258]
-				row_262 = row_262[:len(row_265)]
-				row_248 = row_248[:len(row_265)]
-				for i_266 := range row_265 {
-					row_265[i_266] = (row_262[i_266] * row_248[i_266])
+				row_331 := a_322[i_325*rs_324 : (i_325+1)*rs_324]
+				row_328 = row_328[:len(row_331)]
+				row_314 = row_314[:len(row_331)]
+				for i_332 := range row_331 {
+					row_331[i_332] = (row_328[i_332] * row_314[i_332])
 				}
-				if i_259 > 0 {
-					ar.Release(mark_260)
+				if i_325 > 0 {
+					ar.Release(mark_326)
 				}
 			}
-			if mask_5 != d_257 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_254, d_257})+" @ "+runtime.ShapeString([]int{mask_5, d_195}))
+			if mask_5 != d_323 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_320, d_323})+" @ "+runtime.ShapeString([]int{mask_5, d_239}))
 			}
-			tot_268, err_269 := runtime.MulSize(n_254, d_195)
-			if err_269 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_269)
+			tot_334, err_335 := runtime.MulSize(n_320, d_239)
+			if err_335 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_335)
 			}
-			a_270 := ar.F64w(tot_268)
-			runtime.Gemm(false, false, n_254, d_195, d_257, 1, a_256, a_194, 0, a_270)
-			r_271, r_272, r_273, err_274 := fn_linalgcholreg(ar, a_270, n_254, d_195)
-			if err_274 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_274, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+			a_336 := ar.F64w(tot_334)
+			runtime.Gemm(false, false, n_320, d_239, d_323, 1, a_322, a_238, 0, a_336)
+			r_337, r_338, r_339, err_340 := fn_linalgcholreg(ar, a_336, n_320, d_239)
+			if err_340 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_340, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
-			if mm_2 != d_257 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_254, d_257})+" @ "+runtime.ShapeString([]int{mm_2}))
+			if mm_2 != d_323 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_320, d_323})+" @ "+runtime.ShapeString([]int{mm_2}))
 			}
-			a_275 := ar.F64w(n_254)
-			if d_257 <= 32 {
-				row_249 = row_249[:d_257]
-				for r_276 := range a_275 {
-					row_277 := a_256[r_276*d_257 : (r_276+1)*d_257]
-					s_278 := 0.0
-					for c_279, v_280 := range row_277 {
-						s_278 += v_280 * row_249[c_279]
+			a_341 := ar.F64w(n_320)
+			if d_323 <= 32 {
+				row_315 = row_315[:d_323]
+				if d_323 > 4 || d_323 < 1 {
+					for r_342 := range a_341 {
+						row_343 := a_322[r_342*d_323 : (r_342+1)*d_323]
+						s_344 := 0.0
+						for c_345, v_346 := range row_343 {
+							s_344 += v_346 * row_315[c_345]
+						}
+						a_341[r_342] = s_344
 					}
-					a_275[r_276] = s_278
+				} else {
+					switch d_323 {
+					case 1:
+						x_347 := row_315[0]
+						for r_348 := range a_341 {
+							q_349 := a_322[r_348*1 : r_348*1+1 : r_348*1+1]
+							s_350 := 0.0
+							s_350 += q_349[0] * x_347
+							a_341[r_348] = s_350
+						}
+					case 2:
+						x_351, x_352 := row_315[0], row_315[1]
+						for r_353 := range a_341 {
+							q_354 := a_322[r_353*2 : r_353*2+2 : r_353*2+2]
+							s_355 := 0.0
+							s_355 += q_354[0] * x_351
+							s_355 += q_354[1] * x_352
+							a_341[r_353] = s_355
+						}
+					case 3:
+						x_356, x_357, x_358 := row_315[0], row_315[1], row_315[2]
+						for r_359 := range a_341 {
+							q_360 := a_322[r_359*3 : r_359*3+3 : r_359*3+3]
+							s_361 := 0.0
+							s_361 += q_360[0] * x_356
+							s_361 += q_360[1] * x_357
+							s_361 += q_360[2] * x_358
+							a_341[r_359] = s_361
+						}
+					default:
+						x_362, x_363, x_364, x_365 := row_315[0], row_315[1], row_315[2], row_315[3]
+						for r_366 := range a_341 {
+							q_367 := a_322[r_366*4 : r_366*4+4 : r_366*4+4]
+							s_368 := 0.0
+							s_368 += q_367[0] * x_362
+							s_368 += q_367[1] * x_363
+							s_368 += q_367[2] * x_364
+							s_368 += q_367[3] * x_365
+							a_341[r_366] = s_368
+						}
+					}
 				}
 			} else {
-				runtime.Gemv(false, n_254, d_257, 1, a_256, row_249, 0, a_275)
+				runtime.Gemv(false, n_320, d_323, 1, a_322, row_315, 0, a_341)
 			}
-			r_281, r_282, err_283 := fn_linalgchosolve(ar, r_271, r_272, r_273, a_275, n_254)
-			if err_283 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_283, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+			r_369, r_370, err_371 := fn_linalgchosolve(ar, r_337, r_338, r_339, a_341, n_320)
+			if err_371 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_371, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
-			if i_246 == 0 {
-				d_244 = r_282
-				rs_245 = d_244
-				tot_284, err_285 := runtime.MulSize(mask_6, rs_245)
-				if err_285 != nil {
-					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_285)
+			if i_312 == 0 {
+				d_310 = r_370
+				rs_311 = d_310
+				tot_372, err_373 := runtime.MulSize(mask_6, rs_311)
+				if err_373 != nil {
+					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_373)
 				}
-				a_243 = ar.F64w(tot_284)
-			} else if r_282 != d_244 {
-				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_246)+" has shape "+runtime.ShapeString([]int{r_282})+", element 0 has shape "+runtime.ShapeString([]int{d_244}))
+				a_309 = ar.F64w(tot_372)
+			} else if r_370 != d_310 {
+				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_312)+" has shape "+runtime.ShapeString([]int{r_370})+", element 0 has shape "+runtime.ShapeString([]int{d_310}))
 			}
-			copy(a_243[i_246*rs_245:(i_246+1)*rs_245], r_281)
-			if i_246 > 0 {
-				ar.Release(mark_247)
-			}
-		}
-		t_286 := ar.F64w(len(a_243))
-		for i_287 := 0; i_287 < mask_6; i_287++ {
-			for j_288 := 0; j_288 < d_244; j_288++ {
-				t_286[j_288*mask_6+i_287] = a_243[i_287*d_244+j_288]
+			copy(a_309[i_312*rs_311:(i_312+1)*rs_311], r_369)
+			if i_312 > 0 {
+				ar.Release(mark_313)
 			}
 		}
-		if d_244 != d_195 {
-			return nil, 0, 0, runtime.NewError("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_195})+" @ "+runtime.ShapeString([]int{d_244, mask_6}))
+		t_374 := ar.F64w(len(a_309))
+		for i_375 := 0; i_375 < mask_6; i_375++ {
+			for j_376 := 0; j_376 < d_310; j_376++ {
+				t_374[j_376*mask_6+i_375] = a_309[i_375*d_310+j_376]
+			}
 		}
-		tot_289, err_290 := runtime.MulSize(mask_5, mask_6)
-		if err_290 != nil {
-			return nil, 0, 0, runtime.WithPos("std/solve:320:39", err_290)
+		if d_310 != d_239 {
+			return nil, 0, 0, runtime.NewError("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_239})+" @ "+runtime.ShapeString([]int{d_310, mask_6}))
 		}
-		a_291 := ar.F64w(tot_289)
-		runtime.Gemm(false, false, mask_5, mask_6, d_195, 1, a_194, t_286, 0, a_291)
+		tot_377, err_378 := runtime.MulSize(mask_5, mask_6)
+		if err_378 != nil {
+			return nil, 0, 0, runtime.WithPos("std/solve:320:39", err_378)
+		}
+		a_379 := ar.F64w(tot_377)
+		runtime.Gemm(false, false, mask_5, mask_6, d_239, 1, a_238, t_374, 0, a_379)
 		if mm_2 != mask_5 || mm_3 != mask_6 {
 			return nil, 0, 0, runtime.NewError("std/solve:320:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
 		}
-		n_292 := mask_5 * mask_6
-		r_293 := ar.F64w(n_292)
-		mask_4 = mask_4[:len(r_293)]
-		a_291 = a_291[:len(r_293)]
-		mm_1 = mm_1[:len(r_293)]
-		for i_294 := range r_293 {
-			r_293[i_294] = (mask_4[i_294] * (a_291[i_294] - mm_1[i_294]))
+		n_380 := mask_5 * mask_6
+		r_381 := ar.F64w(n_380)
+		mask_4 = mask_4[:len(r_381)]
+		a_379 = a_379[:len(r_381)]
+		mm_1 = mm_1[:len(r_381)]
+		for i_382 := range r_381 {
+			r_381[i_382] = (mask_4[i_382] * (a_379[i_382] - mm_1[i_382]))
 		}
 		_ = mask_5 * mask_6
-		_ = runtime.Norm2(r_293)
+		_ = runtime.Norm2(r_381)
 		if int64(mask_5) != size_9 {
 			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("field 0 of the loop state", "[m][?]f64", "m", int64(mask_5), size_9))
 		}
-		n_298 := int64(state_80)
-		if int64(d_195) != n_298 {
-			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_195), n_298))
+		n_386 := int64(state_80)
+		if int64(d_239) != n_386 {
+			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_239), n_386))
 		}
 		if int64(mask_6) != size_10 {
 			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("field 1 of the loop state", "[n][?]f64", "n", int64(mask_6), size_10))
 		}
-		n_299 := int64(state_83)
-		if int64(d_244) != n_299 {
-			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_244), n_299))
+		n_387 := int64(state_83)
+		if int64(d_310) != n_387 {
+			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_310), n_387))
 		}
-		state_78, state_79, state_80, state_81, state_82, state_83 = a_194, mask_5, d_195, a_243, mask_6, d_244
-		_ = mark_193
+		state_78, state_79, state_80, state_81, state_82, state_83 = a_238, mask_5, d_239, a_309, mask_6, d_310
+		_ = mark_237
 	}
-	t_300 := ar.F64w(len(state_81))
-	for i_301 := 0; i_301 < state_82; i_301++ {
-		for j_302 := 0; j_302 < state_83; j_302++ {
-			t_300[j_302*state_82+i_301] = state_81[i_301*state_83+j_302]
+	t_388 := ar.F64w(len(state_81))
+	for i_389 := 0; i_389 < state_82; i_389++ {
+		for j_390 := 0; j_390 < state_83; j_390++ {
+			t_388[j_390*state_82+i_389] = state_81[i_389*state_83+j_390]
 		}
 	}
 	if state_83 != state_80 {
 		return nil, 0, 0, runtime.NewError("std/solve:322:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_79, state_80})+" @ "+runtime.ShapeString([]int{state_83, state_82}))
 	}
-	tot_303, err_304 := runtime.MulSize(state_79, state_82)
-	if err_304 != nil {
-		return nil, 0, 0, runtime.WithPos("std/solve:322:8", err_304)
+	tot_391, err_392 := runtime.MulSize(state_79, state_82)
+	if err_392 != nil {
+		return nil, 0, 0, runtime.WithPos("std/solve:322:8", err_392)
 	}
-	a_305 := ar.F64w(tot_303)
-	runtime.Gemm(false, false, state_79, state_82, state_80, 1, state_78, t_300, 0, a_305)
-	ar.Keep(mark_306, &a_305)
-	return a_305, state_79, state_82, nil
+	a_393 := ar.F64w(tot_391)
+	runtime.Gemm(false, false, state_79, state_82, state_80, 1, state_78, t_388, 0, a_393)
+	ar.Keep(mark_394, &a_393)
+	return a_393, state_79, state_82, nil
 }
 
 // fn_admmlasso is def admm_lasso (solve.nab:16:12).
@@ -3749,7 +3878,7 @@ var nbLoop14 runtime.LoopSite
 
 // fn_auglag is def auglag (solve.nab:77:12).
 func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), c_2 func([]float64, int) ([]float64, int), jac_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, outer_6 int64, inner_7 int64) ([]float64, int, []float64, int, error) {
-	mark_2826 := ar.Mark()
+	mark_3068 := ar.Mark()
 	size_8 := int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := outer_6 >= int64(0)
@@ -3779,1046 +3908,1175 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	var state_26 bool
 	state_19, state_20, state_21, state_22, state_23, state_24, state_25, state_26 = x0_4, x0_5, a_17, n_15, 10.0, s_18, int64(0), false
 	for {
-		x_1406 := !state_26
-		var c_1407 bool
-		if x_1406 {
-			x_1408 := state_25 < outer_6
-			c_1407 = x_1408
+		x_1516 := !state_26
+		var c_1517 bool
+		if x_1516 {
+			x_1518 := state_25 < outer_6
+			c_1517 = x_1518
 		} else {
-			c_1407 = false
+			c_1517 = false
 		}
-		if !c_1407 {
+		if !c_1517 {
 			break
 		}
-		mark_1409 := ar.Mark()
-		n_1410 := int64(state_20)
-		r_1411, r_1412, r_1413 := fg_1(state_19, state_20)
-		if int64(r_1413) != n_11 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1413), n_11))
+		mark_1519 := ar.Mark()
+		n_1520 := int64(state_20)
+		r_1521, r_1522, r_1523 := fg_1(state_19, state_20)
+		if int64(r_1523) != n_11 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1523), n_11))
 		}
-		r_1414, r_1415 := c_2(state_19, state_20)
-		if int64(r_1415) != n_14 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1415), n_14))
+		r_1524, r_1525 := c_2(state_19, state_20)
+		if int64(r_1525) != n_14 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1525), n_14))
 		}
-		if len(state_21) != len(r_1414) {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1414)))
+		if len(state_21) != len(r_1524) {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1524)))
 		}
-		d_1416 := runtime.Dot(state_21, r_1414)
-		x_1417 := r_1411 + d_1416
-		x_1418 := 0.5 * state_23
-		d_1419 := runtime.Dot(r_1414, r_1414)
-		x_1420 := x_1418 * d_1419
-		x_1421 := x_1417 + x_1420
-		r_1422, r_1423 := jac_3(state_19, state_20)
-		n_1424 := int64(r_1423)
-		x_1425 := max(size_8, int64(1))
-		if x_1425 == 0 {
+		d_1526 := runtime.Dot(state_21, r_1524)
+		x_1527 := r_1521 + d_1526
+		x_1528 := 0.5 * state_23
+		d_1529 := runtime.Dot(r_1524, r_1524)
+		x_1530 := x_1528 * d_1529
+		x_1531 := x_1527 + x_1530
+		r_1532, r_1533 := jac_3(state_19, state_20)
+		n_1534 := int64(r_1533)
+		x_1535 := max(size_8, int64(1))
+		if x_1535 == 0 {
 			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:25", "integer division by zero")
 		}
-		x_1426 := n_1424 % x_1425
-		x_1427 := x_1426 == int64(0)
-		if !x_1427 {
+		x_1536 := n_1534 % x_1535
+		x_1537 := x_1536 == int64(0)
+		if !x_1537 {
 			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 		}
-		x_1428 := max(size_8, int64(1))
-		if x_1428 == 0 {
+		x_1538 := max(size_8, int64(1))
+		if x_1538 == 0 {
 			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:128", "integer division by zero")
 		}
-		x_1429 := n_1424 / x_1428
-		n_1430 := int64(len(r_1422))
-		if x_1429 < 0 || size_8 < 0 || (size_8 == 0 && n_1430 != 0) || (size_8 != 0 && (n_1430%size_8 != 0 || n_1430/size_8 != x_1429)) {
-			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1430, x_1429, size_8))
+		x_1539 := n_1534 / x_1538
+		n_1540 := int64(len(r_1532))
+		if x_1539 < 0 || size_8 < 0 || (size_8 == 0 && n_1540 != 0) || (size_8 != 0 && (n_1540%size_8 != 0 || n_1540/size_8 != x_1539)) {
+			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1540, x_1539, size_8))
 		}
-		m_1431 := int(x_1429)
-		n_1432 := int(size_8)
-		t_1433 := ar.F64w(len(r_1422))
-		for i_1434 := 0; i_1434 < m_1431; i_1434++ {
-			for j_1435 := 0; j_1435 < n_1432; j_1435++ {
-				t_1433[j_1435*m_1431+i_1434] = r_1422[i_1434*n_1432+j_1435]
+		m_1541 := int(x_1539)
+		n_1542 := int(size_8)
+		t_1543 := ar.F64w(len(r_1532))
+		for i_1544 := 0; i_1544 < m_1541; i_1544++ {
+			for j_1545 := 0; j_1545 < n_1542; j_1545++ {
+				t_1543[j_1545*m_1541+i_1544] = r_1532[i_1544*n_1542+j_1545]
 			}
 		}
-		if r_1415 != state_22 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1415}))
+		if r_1525 != state_22 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1525}))
 		}
-		r_1436 := ar.F64w(state_22)
-		state_21 = state_21[:len(r_1436)]
-		r_1414 = r_1414[:len(r_1436)]
-		for i_1437 := range r_1436 {
-			r_1436[i_1437] = (state_21[i_1437] + (state_23 * r_1414[i_1437]))
+		r_1546 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_1546)]
+		r_1524 = r_1524[:len(r_1546)]
+		for i_1547 := range r_1546 {
+			r_1546[i_1547] = (state_21[i_1547] + (state_23 * r_1524[i_1547]))
 		}
-		if state_22 != m_1431 {
-			return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1432, m_1431})+" @ "+runtime.ShapeString([]int{state_22}))
+		if state_22 != m_1541 {
+			return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1542, m_1541})+" @ "+runtime.ShapeString([]int{state_22}))
 		}
-		a_1439 := ar.F64w(n_1432)
-		if m_1431 <= 32 {
-			r_1436 = r_1436[:m_1431]
-			for r_1440 := range a_1439 {
-				row_1441 := t_1433[r_1440*m_1431 : (r_1440+1)*m_1431]
-				s_1442 := 0.0
-				for c_1443, v_1444 := range row_1441 {
-					s_1442 += v_1444 * r_1436[c_1443]
+		a_1549 := ar.F64w(n_1542)
+		if m_1541 <= 32 {
+			r_1546 = r_1546[:m_1541]
+			if m_1541 > 4 || m_1541 < 1 {
+				for r_1550 := range a_1549 {
+					row_1551 := t_1543[r_1550*m_1541 : (r_1550+1)*m_1541]
+					s_1552 := 0.0
+					for c_1553, v_1554 := range row_1551 {
+						s_1552 += v_1554 * r_1546[c_1553]
+					}
+					a_1549[r_1550] = s_1552
 				}
-				a_1439[r_1440] = s_1442
+			} else {
+				switch m_1541 {
+				case 1:
+					x_1555 := r_1546[0]
+					for r_1556 := range a_1549 {
+						q_1557 := t_1543[r_1556*1 : r_1556*1+1 : r_1556*1+1]
+						s_1558 := 0.0
+						s_1558 += q_1557[0] * x_1555
+						a_1549[r_1556] = s_1558
+					}
+				case 2:
+					x_1559, x_1560 := r_1546[0], r_1546[1]
+					for r_1561 := range a_1549 {
+						q_1562 := t_1543[r_1561*2 : r_1561*2+2 : r_1561*2+2]
+						s_1563 := 0.0
+						s_1563 += q_1562[0] * x_1559
+						s_1563 += q_1562[1] * x_1560
+						a_1549[r_1561] = s_1563
+					}
+				case 3:
+					x_1564, x_1565, x_1566 := r_1546[0], r_1546[1], r_1546[2]
+					for r_1567 := range a_1549 {
+						q_1568 := t_1543[r_1567*3 : r_1567*3+3 : r_1567*3+3]
+						s_1569 := 0.0
+						s_1569 += q_1568[0] * x_1564
+						s_1569 += q_1568[1] * x_1565
+						s_1569 += q_1568[2] * x_1566
+						a_1549[r_1567] = s_1569
+					}
+				default:
+					x_1570, x_1571, x_1572, x_1573 := r_1546[0], r_1546[1], r_1546[2], r_1546[3]
+					for r_1574 := range a_1549 {
+						q_1575 := t_1543[r_1574*4 : r_1574*4+4 : r_1574*4+4]
+						s_1576 := 0.0
+						s_1576 += q_1575[0] * x_1570
+						s_1576 += q_1575[1] * x_1571
+						s_1576 += q_1575[2] * x_1572
+						s_1576 += q_1575[3] * x_1573
+						a_1549[r_1574] = s_1576
+					}
+				}
 			}
 		} else {
-			runtime.Gemv(false, n_1432, m_1431, 1, t_1433, r_1436, 0, a_1439)
+			runtime.Gemv(false, n_1542, m_1541, 1, t_1543, r_1546, 0, a_1549)
 		}
-		if int64(n_1432) != n_11 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1432), n_11))
+		if int64(n_1542) != n_11 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1542), n_11))
 		}
-		if n_1432 != r_1413 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1413})+" and "+runtime.ShapeString([]int{n_1432}))
+		if n_1542 != r_1523 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1523})+" and "+runtime.ShapeString([]int{n_1542}))
 		}
-		r_1445 := ar.F64w(r_1413)
-		r_1412 = r_1412[:len(r_1445)]
-		a_1439 = a_1439[:len(r_1445)]
-		for i_1446 := range r_1445 {
-			r_1445[i_1446] = (r_1412[i_1446] + a_1439[i_1446])
+		r_1577 := ar.F64w(r_1523)
+		r_1522 = r_1522[:len(r_1577)]
+		a_1549 = a_1549[:len(r_1577)]
+		for i_1578 := range r_1577 {
+			r_1577[i_1578] = (r_1522[i_1578] + a_1549[i_1578])
 		}
-		if int64(r_1413) != n_1410 {
-			return nil, 0, nil, 0, runtime.NewError("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1413), n_1410))
+		if int64(r_1523) != n_1520 {
+			return nil, 0, nil, 0, runtime.NewError("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1523), n_1520))
 		}
-		n_1448, err_1449 := runtime.CheckSize(int64(10))
-		if err_1449 != nil {
-			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1449)
+		n_1580, err_1581 := runtime.CheckSize(int64(10))
+		if err_1581 != nil {
+			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1581)
 		}
-		var a_1450 []float64
-		var d_1451 int = 0
-		var rs_1452 int = 0
-		var scratch_2827 []float64
-		if scratch_2827_n, err := runtime.CheckSize(n_1410); err == nil {
-			scratch_2827 = ar.F64w(scratch_2827_n)
+		var a_1582 []float64
+		var d_1583 int = 0
+		var rs_1584 int = 0
+		var scratch_3069 []float64
+		if scratch_3069_n, err := runtime.CheckSize(n_1520); err == nil {
+			scratch_3069 = ar.F64w(scratch_3069_n)
 		}
-		for i_1453 := 0; i_1453 < n_1448; i_1453++ {
-			mark_1454 := ar.Mark()
-			_ = int64(i_1453)
-			n_1456, err_1457 := runtime.CheckSize(n_1410)
-			if err_1457 != nil {
-				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:21", err_1457)
+		for i_1585 := 0; i_1585 < n_1580; i_1585++ {
+			mark_1586 := ar.Mark()
+			_ = int64(i_1585)
+			n_1588, err_1589 := runtime.CheckSize(n_1520)
+			if err_1589 != nil {
+				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:21", err_1589)
 			}
-			a_1458 := scratch_2827[:n_1456:n_1456]
-			clear(a_1458)
-			if i_1453 == 0 {
-				d_1451 = n_1456
-				rs_1452 = d_1451
-				tot_1459, err_1460 := runtime.MulSize(n_1448, rs_1452)
-				if err_1460 != nil {
-					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1460)
+			a_1590 := scratch_3069[:n_1588:n_1588]
+			clear(a_1590)
+			if i_1585 == 0 {
+				d_1583 = n_1588
+				rs_1584 = d_1583
+				tot_1591, err_1592 := runtime.MulSize(n_1580, rs_1584)
+				if err_1592 != nil {
+					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1592)
 				}
-				a_1450 = ar.F64w(tot_1459)
-			} else if n_1456 != d_1451 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:410:20", "build: element "+strconv.Itoa(i_1453)+" has shape "+runtime.ShapeString([]int{n_1456})+", element 0 has shape "+runtime.ShapeString([]int{d_1451}))
+				a_1582 = ar.F64w(tot_1591)
+			} else if n_1588 != d_1583 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:410:20", "build: element "+strconv.Itoa(i_1585)+" has shape "+runtime.ShapeString([]int{n_1588})+", element 0 has shape "+runtime.ShapeString([]int{d_1583}))
 			}
-			copy(a_1450[i_1453*rs_1452:(i_1453+1)*rs_1452], a_1458)
-			if i_1453 > 0 {
-				ar.Release(mark_1454)
+			copy(a_1582[i_1585*rs_1584:(i_1585+1)*rs_1584], a_1590)
+			if i_1585 > 0 {
+				ar.Release(mark_1586)
 			}
 		}
-		n_1461, err_1462 := runtime.CheckSize(int64(10))
-		if err_1462 != nil {
-			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1462)
+		n_1593, err_1594 := runtime.CheckSize(int64(10))
+		if err_1594 != nil {
+			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1594)
 		}
-		var a_1463 []float64
-		var d_1464 int = 0
-		var rs_1465 int = 0
-		var scratch_2828 []float64
-		if scratch_2828_n, err := runtime.CheckSize(n_1410); err == nil {
-			scratch_2828 = ar.F64w(scratch_2828_n)
+		var a_1595 []float64
+		var d_1596 int = 0
+		var rs_1597 int = 0
+		var scratch_3070 []float64
+		if scratch_3070_n, err := runtime.CheckSize(n_1520); err == nil {
+			scratch_3070 = ar.F64w(scratch_3070_n)
 		}
-		for i_1466 := 0; i_1466 < n_1461; i_1466++ {
-			mark_1467 := ar.Mark()
-			_ = int64(i_1466)
-			n_1469, err_1470 := runtime.CheckSize(n_1410)
-			if err_1470 != nil {
-				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:44", err_1470)
+		for i_1598 := 0; i_1598 < n_1593; i_1598++ {
+			mark_1599 := ar.Mark()
+			_ = int64(i_1598)
+			n_1601, err_1602 := runtime.CheckSize(n_1520)
+			if err_1602 != nil {
+				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:44", err_1602)
 			}
-			a_1471 := scratch_2828[:n_1469:n_1469]
-			clear(a_1471)
-			if i_1466 == 0 {
-				d_1464 = n_1469
-				rs_1465 = d_1464
-				tot_1472, err_1473 := runtime.MulSize(n_1461, rs_1465)
-				if err_1473 != nil {
-					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1473)
+			a_1603 := scratch_3070[:n_1601:n_1601]
+			clear(a_1603)
+			if i_1598 == 0 {
+				d_1596 = n_1601
+				rs_1597 = d_1596
+				tot_1604, err_1605 := runtime.MulSize(n_1593, rs_1597)
+				if err_1605 != nil {
+					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1605)
 				}
-				a_1463 = ar.F64w(tot_1472)
-			} else if n_1469 != d_1464 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:410:43", "build: element "+strconv.Itoa(i_1466)+" has shape "+runtime.ShapeString([]int{n_1469})+", element 0 has shape "+runtime.ShapeString([]int{d_1464}))
+				a_1595 = ar.F64w(tot_1604)
+			} else if n_1601 != d_1596 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:410:43", "build: element "+strconv.Itoa(i_1598)+" has shape "+runtime.ShapeString([]int{n_1601})+", element 0 has shape "+runtime.ShapeString([]int{d_1596}))
 			}
-			copy(a_1463[i_1466*rs_1465:(i_1466+1)*rs_1465], a_1471)
-			if i_1466 > 0 {
-				ar.Release(mark_1467)
+			copy(a_1595[i_1598*rs_1597:(i_1598+1)*rs_1597], a_1603)
+			if i_1598 > 0 {
+				ar.Release(mark_1599)
 			}
 		}
-		n_1474, err_1475 := runtime.CheckSize(int64(10))
-		if err_1475 != nil {
-			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:66", err_1475)
+		n_1606, err_1607 := runtime.CheckSize(int64(10))
+		if err_1607 != nil {
+			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:66", err_1607)
 		}
-		a_1476 := ar.F64(n_1474)
-		var state_1477 []float64
-		var state_1478 int
-		var state_1479 float64
-		var state_1480 []float64
-		var state_1481 int
-		var state_1482 []float64
-		var state_1483 int
-		var state_1484 int
-		var state_1485 []float64
-		var state_1486 int
-		var state_1487 int
-		var state_1488 []float64
-		var state_1489 int
-		var state_1490 int64
-		var state_1491 int64
-		var state_1492 int64
-		var state_1493 int64
-		var state_1494 bool
-		state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494 = state_19, state_20, x_1421, r_1445, r_1413, a_1450, n_1448, d_1451, a_1463, n_1461, d_1464, a_1476, n_1474, int64(0), int64(0), int64(0), int64(1), false
+		a_1608 := ar.F64(n_1606)
+		var state_1609 []float64
+		var state_1610 int
+		var state_1611 float64
+		var state_1612 []float64
+		var state_1613 int
+		var state_1614 []float64
+		var state_1615 int
+		var state_1616 int
+		var state_1617 []float64
+		var state_1618 int
+		var state_1619 int
+		var state_1620 []float64
+		var state_1621 int
+		var state_1622 int64
+		var state_1623 int64
+		var state_1624 int64
+		var state_1625 int64
+		var state_1626 bool
+		state_1609, state_1610, state_1611, state_1612, state_1613, state_1614, state_1615, state_1616, state_1617, state_1618, state_1619, state_1620, state_1621, state_1622, state_1623, state_1624, state_1625, state_1626 = state_19, state_20, x_1531, r_1577, r_1523, a_1582, n_1580, d_1583, a_1595, n_1593, d_1596, a_1608, n_1606, int64(0), int64(0), int64(0), int64(1), false
 		for {
-			x_2122 := !state_1494
-			var c_2123 bool
-			if x_2122 {
-				x_2124 := state_1492 < inner_7
-				c_2123 = x_2124
+			x_2298 := !state_1626
+			var c_2299 bool
+			if x_2298 {
+				x_2300 := state_1624 < inner_7
+				c_2299 = x_2300
 			} else {
-				c_2123 = false
+				c_2299 = false
 			}
-			var c_2125 bool
-			if c_2123 {
-				r_2126 := ar.F64w(state_1481)
-				state_1480 = state_1480[:len(r_2126)]
-				for i_2127 := range r_2126 {
-					r_2126[i_2127] = (math.Abs(state_1480[i_2127]))
+			var c_2301 bool
+			if c_2299 {
+				r_2302 := ar.F64w(state_1613)
+				state_1612 = state_1612[:len(r_2302)]
+				for i_2303 := range r_2302 {
+					r_2302[i_2303] = (math.Abs(state_1612[i_2303]))
 				}
-				s_2129 := runtime.Max(r_2126)
-				x_2130 := s_2129 > 1e-10
-				c_2125 = x_2130
+				s_2305 := runtime.Max(r_2302)
+				x_2306 := s_2305 > 1e-10
+				c_2301 = x_2306
 			} else {
-				c_2125 = false
+				c_2301 = false
 			}
-			if !c_2125 {
+			if !c_2301 {
 				break
 			}
-			mark_2131 := ar.Mark()
-			r_2132, r_2133, err_2134 := fn_optimtwoloop(ar, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491)
-			if err_2134 != nil {
-				return nil, 0, nil, 0, runtime.WithFrame(err_2134, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
+			mark_2307 := ar.Mark()
+			r_2308, r_2309, err_2310 := fn_optimtwoloop(ar, state_1612, state_1613, state_1614, state_1615, state_1616, state_1617, state_1618, state_1619, state_1620, state_1621, state_1622, state_1623)
+			if err_2310 != nil {
+				return nil, 0, nil, 0, runtime.WithFrame(err_2310, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 			}
-			r_2135 := ar.F64w(r_2133)
-			r_2132 = r_2132[:len(r_2135)]
-			for i_2136 := range r_2135 {
-				r_2135[i_2136] = -r_2132[i_2136]
+			r_2311 := ar.F64w(r_2309)
+			r_2308 = r_2308[:len(r_2311)]
+			for i_2312 := range r_2311 {
+				r_2311[i_2312] = -r_2308[i_2312]
 			}
-			if len(r_2135) != len(state_1480) {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2135), len(state_1480)))
+			if len(r_2311) != len(state_1612) {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2311), len(state_1612)))
 			}
-			d_2138 := runtime.Dot(r_2135, state_1480)
-			x_2139 := d_2138 < 0.0
-			var c_2140 []float64
-			var c_2141 int
-			if x_2139 {
-				c_2140, c_2141 = r_2135, r_2133
+			d_2314 := runtime.Dot(r_2311, state_1612)
+			x_2315 := d_2314 < 0.0
+			var c_2316 []float64
+			var c_2317 int
+			if x_2315 {
+				c_2316, c_2317 = r_2311, r_2309
 			} else {
-				r_2142 := ar.F64w(state_1481)
-				state_1480 = state_1480[:len(r_2142)]
-				for i_2143 := range r_2142 {
-					r_2142[i_2143] = -state_1480[i_2143]
+				r_2318 := ar.F64w(state_1613)
+				state_1612 = state_1612[:len(r_2318)]
+				for i_2319 := range r_2318 {
+					r_2318[i_2319] = -state_1612[i_2319]
 				}
-				c_2140, c_2141 = r_2142, state_1481
+				c_2316, c_2317 = r_2318, state_1613
 			}
-			x_2145 := state_1491 == int64(0)
-			var c_2146 float64
-			if x_2145 {
-				s_2147 := runtime.Norm2(state_1480)
-				x_2148 := 1.0 / s_2147
-				x_2149 := runtime.Min2(1.0, x_2148)
-				c_2146 = x_2149
+			x_2321 := state_1623 == int64(0)
+			var c_2322 float64
+			if x_2321 {
+				s_2323 := runtime.Norm2(state_1612)
+				x_2324 := 1.0 / s_2323
+				x_2325 := runtime.Min2(1.0, x_2324)
+				c_2322 = x_2325
 			} else {
-				c_2146 = 1.0
+				c_2322 = 1.0
 			}
-			n_2150 := int64(state_1478)
-			if int64(state_1481) != n_2150 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1481), n_2150))
+			n_2326 := int64(state_1610)
+			if int64(state_1613) != n_2326 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1613), n_2326))
 			}
-			if int64(c_2141) != n_2150 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2141), n_2150))
+			if int64(c_2317) != n_2326 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2317), n_2326))
 			}
-			if len(state_1480) != len(c_2140) {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1480), len(c_2140)))
+			if len(state_1612) != len(c_2316) {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1612), len(c_2316)))
 			}
-			d_2151 := runtime.Dot(state_1480, c_2140)
-			x_2152 := 0.0001 * d_2151
-			x_2153 := 4.0 * c_2146
-			x_2154 := c_2146 + x_2153
-			var state_2155 float64
-			var state_2156 float64
-			var state_2157 []float64
-			var state_2158 int
-			var state_2159 float64
-			var state_2160 float64
-			var state_2161 float64
-			var state_2162 []float64
-			var state_2163 int
-			var state_2164 float64
-			var state_2165 float64
-			var state_2166 float64
-			var state_2167 float64
-			var state_2168 float64
-			var state_2169 bool
-			var state_2170 int64
-			var state_2171 float64
-			var state_2172 float64
-			var state_2173 bool
-			var state_2174 bool
-			var state_2175 int64
-			state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175 = c_2146, state_1479, state_1480, state_1481, 0.0, state_1479, d_2151, state_1480, state_1481, 0.0, state_1479, d_2151, 0.0, x_2154, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+			d_2327 := runtime.Dot(state_1612, c_2316)
+			x_2328 := 0.0001 * d_2327
+			x_2329 := 4.0 * c_2322
+			x_2330 := c_2322 + x_2329
+			var state_2331 float64
+			var state_2332 float64
+			var state_2333 []float64
+			var state_2334 int
+			var state_2335 float64
+			var state_2336 float64
+			var state_2337 float64
+			var state_2338 []float64
+			var state_2339 int
+			var state_2340 float64
+			var state_2341 float64
+			var state_2342 float64
+			var state_2343 float64
+			var state_2344 float64
+			var state_2345 bool
+			var state_2346 int64
+			var state_2347 float64
+			var state_2348 float64
+			var state_2349 bool
+			var state_2350 bool
+			var state_2351 int64
+			state_2331, state_2332, state_2333, state_2334, state_2335, state_2336, state_2337, state_2338, state_2339, state_2340, state_2341, state_2342, state_2343, state_2344, state_2345, state_2346, state_2347, state_2348, state_2349, state_2350, state_2351 = c_2322, state_1611, state_1612, state_1613, 0.0, state_1611, d_2327, state_1612, state_1613, 0.0, state_1611, d_2327, 0.0, x_2330, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 			for {
-				x_2428 := !state_2173
-				var c_2429 bool
-				if x_2428 {
-					x_2430 := state_2175 < int64(20)
-					c_2429 = x_2430
+				x_2626 := !state_2349
+				var c_2627 bool
+				if x_2626 {
+					x_2628 := state_2351 < int64(20)
+					c_2627 = x_2628
 				} else {
-					c_2429 = false
+					c_2627 = false
 				}
-				if !c_2429 {
+				if !c_2627 {
 					break
 				}
-				mark_2431 := ar.Mark()
-				if c_2141 != state_1478 {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1478})+" and "+runtime.ShapeString([]int{c_2141}))
+				mark_2629 := ar.Mark()
+				if c_2317 != state_1610 {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1610})+" and "+runtime.ShapeString([]int{c_2317}))
 				}
-				r_2432 := ar.F64w(state_1478)
-				state_1477 = state_1477[:len(r_2432)]
-				c_2140 = c_2140[:len(r_2432)]
-				for i_2433 := range r_2432 {
-					r_2432[i_2433] = (state_1477[i_2433] + (state_2155 * c_2140[i_2433]))
+				r_2630 := ar.F64w(state_1610)
+				state_1609 = state_1609[:len(r_2630)]
+				c_2316 = c_2316[:len(r_2630)]
+				for i_2631 := range r_2630 {
+					r_2630[i_2631] = (state_1609[i_2631] + (state_2331 * c_2316[i_2631]))
 				}
-				r_2435, r_2436, r_2437 := fg_1(r_2432, state_1478)
-				if int64(r_2437) != n_11 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2437), n_11))
+				r_2633, r_2634, r_2635 := fg_1(r_2630, state_1610)
+				if int64(r_2635) != n_11 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2635), n_11))
 				}
-				r_2438, r_2439 := c_2(r_2432, state_1478)
-				if int64(r_2439) != n_14 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2439), n_14))
+				r_2636, r_2637 := c_2(r_2630, state_1610)
+				if int64(r_2637) != n_14 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2637), n_14))
 				}
-				if len(state_21) != len(r_2438) {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2438)))
+				if len(state_21) != len(r_2636) {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2636)))
 				}
-				d_2440 := runtime.Dot(state_21, r_2438)
-				x_2441 := r_2435 + d_2440
-				x_2442 := 0.5 * state_23
-				d_2443 := runtime.Dot(r_2438, r_2438)
-				x_2444 := x_2442 * d_2443
-				x_2445 := x_2441 + x_2444
-				r_2446, r_2447 := jac_3(r_2432, state_1478)
-				n_2448 := int64(r_2447)
-				x_2449 := max(size_8, int64(1))
-				if x_2449 == 0 {
+				d_2638 := runtime.Dot(state_21, r_2636)
+				x_2639 := r_2633 + d_2638
+				x_2640 := 0.5 * state_23
+				d_2641 := runtime.Dot(r_2636, r_2636)
+				x_2642 := x_2640 * d_2641
+				x_2643 := x_2639 + x_2642
+				r_2644, r_2645 := jac_3(r_2630, state_1610)
+				n_2646 := int64(r_2645)
+				x_2647 := max(size_8, int64(1))
+				if x_2647 == 0 {
 					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:25", "integer division by zero")
 				}
-				x_2450 := n_2448 % x_2449
-				x_2451 := x_2450 == int64(0)
-				if !x_2451 {
+				x_2648 := n_2646 % x_2647
+				x_2649 := x_2648 == int64(0)
+				if !x_2649 {
 					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 				}
-				x_2452 := max(size_8, int64(1))
-				if x_2452 == 0 {
+				x_2650 := max(size_8, int64(1))
+				if x_2650 == 0 {
 					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:128", "integer division by zero")
 				}
-				x_2453 := n_2448 / x_2452
-				n_2454 := int64(len(r_2446))
-				if x_2453 < 0 || size_8 < 0 || (size_8 == 0 && n_2454 != 0) || (size_8 != 0 && (n_2454%size_8 != 0 || n_2454/size_8 != x_2453)) {
-					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2454, x_2453, size_8))
+				x_2651 := n_2646 / x_2650
+				n_2652 := int64(len(r_2644))
+				if x_2651 < 0 || size_8 < 0 || (size_8 == 0 && n_2652 != 0) || (size_8 != 0 && (n_2652%size_8 != 0 || n_2652/size_8 != x_2651)) {
+					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2652, x_2651, size_8))
 				}
-				m_2455 := int(x_2453)
-				n_2456 := int(size_8)
-				t_2457 := ar.F64w(len(r_2446))
-				for i_2458 := 0; i_2458 < m_2455; i_2458++ {
-					for j_2459 := 0; j_2459 < n_2456; j_2459++ {
-						t_2457[j_2459*m_2455+i_2458] = r_2446[i_2458*n_2456+j_2459]
+				m_2653 := int(x_2651)
+				n_2654 := int(size_8)
+				t_2655 := ar.F64w(len(r_2644))
+				for i_2656 := 0; i_2656 < m_2653; i_2656++ {
+					for j_2657 := 0; j_2657 < n_2654; j_2657++ {
+						t_2655[j_2657*m_2653+i_2656] = r_2644[i_2656*n_2654+j_2657]
 					}
 				}
-				if r_2439 != state_22 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2439}))
+				if r_2637 != state_22 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2637}))
 				}
-				r_2460 := ar.F64w(state_22)
-				state_21 = state_21[:len(r_2460)]
-				r_2438 = r_2438[:len(r_2460)]
-				for i_2461 := range r_2460 {
-					r_2460[i_2461] = (state_21[i_2461] + (state_23 * r_2438[i_2461]))
+				r_2658 := ar.F64w(state_22)
+				state_21 = state_21[:len(r_2658)]
+				r_2636 = r_2636[:len(r_2658)]
+				for i_2659 := range r_2658 {
+					r_2658[i_2659] = (state_21[i_2659] + (state_23 * r_2636[i_2659]))
 				}
-				if state_22 != m_2455 {
-					return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2456, m_2455})+" @ "+runtime.ShapeString([]int{state_22}))
+				if state_22 != m_2653 {
+					return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2654, m_2653})+" @ "+runtime.ShapeString([]int{state_22}))
 				}
-				a_2463 := ar.F64w(n_2456)
-				if m_2455 <= 32 {
-					r_2460 = r_2460[:m_2455]
-					for r_2464 := range a_2463 {
-						row_2465 := t_2457[r_2464*m_2455 : (r_2464+1)*m_2455]
-						s_2466 := 0.0
-						for c_2467, v_2468 := range row_2465 {
-							s_2466 += v_2468 * r_2460[c_2467]
+				a_2661 := ar.F64w(n_2654)
+				if m_2653 <= 32 {
+					r_2658 = r_2658[:m_2653]
+					if m_2653 > 4 || m_2653 < 1 {
+						for r_2662 := range a_2661 {
+							row_2663 := t_2655[r_2662*m_2653 : (r_2662+1)*m_2653]
+							s_2664 := 0.0
+							for c_2665, v_2666 := range row_2663 {
+								s_2664 += v_2666 * r_2658[c_2665]
+							}
+							a_2661[r_2662] = s_2664
 						}
-						a_2463[r_2464] = s_2466
-					}
-				} else {
-					runtime.Gemv(false, n_2456, m_2455, 1, t_2457, r_2460, 0, a_2463)
-				}
-				if int64(n_2456) != n_11 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2456), n_11))
-				}
-				if n_2456 != r_2437 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2437})+" and "+runtime.ShapeString([]int{n_2456}))
-				}
-				r_2469 := ar.F64w(r_2437)
-				r_2436 = r_2436[:len(r_2469)]
-				a_2463 = a_2463[:len(r_2469)]
-				for i_2470 := range r_2469 {
-					r_2469[i_2470] = (r_2436[i_2470] + a_2463[i_2470])
-				}
-				if int64(r_2437) != n_2150 {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2437), n_2150))
-				}
-				if len(r_2469) != len(c_2140) {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2469), len(c_2140)))
-				}
-				d_2472 := runtime.Dot(r_2469, c_2140)
-				x_2473 := state_2155 * x_2152
-				x_2474 := state_1479 + x_2473
-				x_2475 := state_2170 == int64(1)
-				var c_2476 bool
-				if x_2475 {
-					x_2477 := x_2445 <= x_2474
-					c_2476 = x_2477
-				} else {
-					c_2476 = false
-				}
-				var c_2478 bool
-				if c_2476 {
-					x_2479 := d_2472 >= 0.0
-					c_2478 = x_2479
-				} else {
-					c_2478 = false
-				}
-				var c_2480 int64
-				if c_2478 {
-					c_2480 = int64(2)
-				} else {
-					c_2480 = state_2170
-				}
-				var c_2481 bool
-				if state_2169 {
-					x_2482 := state_2155 <= state_2167
-					var c_2483 bool
-					if x_2482 {
-						c_2483 = true
 					} else {
-						x_2484 := state_2155 >= state_2168
-						c_2483 = x_2484
-					}
-					c_2481 = c_2483
-				} else {
-					c_2481 = false
-				}
-				var c_2485 bool
-				if c_2481 {
-					c_2485 = true
-				} else {
-					var c_2486 bool
-					if state_2169 {
-						x_2487 := state_2168 - state_2167
-						x_2488 := 1e-10 * state_2168
-						x_2489 := x_2487 <= x_2488
-						c_2486 = x_2489
-					} else {
-						c_2486 = false
-					}
-					c_2485 = c_2486
-				}
-				var c_2490 bool
-				if c_2485 {
-					c_2490 = true
-				} else {
-					x_2491 := state_2155 == 1e+20
-					var c_2492 bool
-					if x_2491 {
-						x_2493 := x_2445 <= x_2474
-						c_2492 = x_2493
-					} else {
-						c_2492 = false
-					}
-					var c_2494 bool
-					if c_2492 {
-						x_2495 := d_2472 <= x_2152
-						c_2494 = x_2495
-					} else {
-						c_2494 = false
-					}
-					c_2490 = c_2494
-				}
-				x_2496 := x_2445 <= x_2474
-				var c_2497 bool
-				if x_2496 {
-					x_2498 := math.Abs(d_2472)
-					x_2499 := -d_2151
-					x_2500 := 0.9 * x_2499
-					x_2501 := x_2498 <= x_2500
-					c_2497 = x_2501
-				} else {
-					c_2497 = false
-				}
-				var c_2502 float64
-				var c_2503 float64
-				var c_2504 []float64
-				var c_2505 int
-				var c_2506 float64
-				var c_2507 float64
-				var c_2508 float64
-				var c_2509 []float64
-				var c_2510 int
-				var c_2511 float64
-				var c_2512 float64
-				var c_2513 float64
-				var c_2514 float64
-				var c_2515 float64
-				var c_2516 bool
-				var c_2517 int64
-				var c_2518 float64
-				var c_2519 float64
-				var c_2520 bool
-				var c_2521 bool
-				var c_2522 int64
-				if c_2497 {
-					x_2523 := state_2175 + int64(1)
-					c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519, c_2520, c_2521, c_2522 = state_2155, x_2445, r_2469, r_2437, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, c_2480, state_2171, state_2172, true, true, x_2523
-				} else {
-					x_2524 := x_2445 < math.Inf(1)
-					x_2525 := !x_2524
-					var c_2526 float64
-					var c_2527 float64
-					var c_2528 []float64
-					var c_2529 int
-					var c_2530 float64
-					var c_2531 float64
-					var c_2532 float64
-					var c_2533 []float64
-					var c_2534 int
-					var c_2535 float64
-					var c_2536 float64
-					var c_2537 float64
-					var c_2538 float64
-					var c_2539 float64
-					var c_2540 bool
-					var c_2541 int64
-					var c_2542 float64
-					var c_2543 float64
-					var c_2544 bool
-					var c_2545 bool
-					var c_2546 int64
-					if x_2525 {
-						x_2547 := state_2155 - state_2159
-						x_2548 := 0.5 * x_2547
-						x_2549 := state_2159 + x_2548
-						x_2550 := state_2175 + int64(1)
-						c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543, c_2544, c_2545, c_2546 = x_2549, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172, false, false, x_2550
-					} else {
-						var c_2551 float64
-						var c_2552 float64
-						var c_2553 []float64
-						var c_2554 int
-						var c_2555 float64
-						var c_2556 float64
-						var c_2557 float64
-						var c_2558 []float64
-						var c_2559 int
-						var c_2560 float64
-						var c_2561 float64
-						var c_2562 float64
-						var c_2563 float64
-						var c_2564 float64
-						var c_2565 bool
-						var c_2566 int64
-						var c_2567 float64
-						var c_2568 float64
-						var c_2569 bool
-						var c_2570 bool
-						var c_2571 int64
-						if c_2490 {
-							x_2572 := x_2445 <= x_2474
-							var c_2573 float64
-							var c_2574 float64
-							var c_2575 []float64
-							var c_2576 int
-							var c_2577 float64
-							var c_2578 float64
-							var c_2579 float64
-							var c_2580 []float64
-							var c_2581 int
-							var c_2582 float64
-							var c_2583 float64
-							var c_2584 float64
-							var c_2585 float64
-							var c_2586 float64
-							var c_2587 bool
-							var c_2588 int64
-							var c_2589 float64
-							var c_2590 float64
-							var c_2591 bool
-							var c_2592 bool
-							var c_2593 int64
-							if x_2572 {
-								x_2594 := state_2175 + int64(1)
-								c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591, c_2592, c_2593 = state_2155, x_2445, r_2469, r_2437, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, c_2480, state_2171, state_2172, true, true, x_2594
-							} else {
-								x_2595 := state_2159 > 0.0
-								var c_2596 bool
-								if x_2595 {
-									x_2597 := state_2160 < state_1479
-									c_2596 = x_2597
-								} else {
-									c_2596 = false
-								}
-								x_2598 := state_2175 + int64(1)
-								c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591, c_2592, c_2593 = state_2159, state_2160, state_2162, state_2163, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, c_2480, state_2171, state_2172, true, c_2596, x_2598
+						switch m_2653 {
+						case 1:
+							x_2667 := r_2658[0]
+							for r_2668 := range a_2661 {
+								q_2669 := t_2655[r_2668*1 : r_2668*1+1 : r_2668*1+1]
+								s_2670 := 0.0
+								s_2670 += q_2669[0] * x_2667
+								a_2661[r_2668] = s_2670
 							}
-							c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568, c_2569, c_2570, c_2571 = c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591, c_2592, c_2593
-						} else {
-							x_2599 := c_2480 == int64(1)
-							var c_2600 bool
-							if x_2599 {
-								x_2601 := x_2445 <= state_2160
-								c_2600 = x_2601
-							} else {
-								c_2600 = false
+						case 2:
+							x_2671, x_2672 := r_2658[0], r_2658[1]
+							for r_2673 := range a_2661 {
+								q_2674 := t_2655[r_2673*2 : r_2673*2+2 : r_2673*2+2]
+								s_2675 := 0.0
+								s_2675 += q_2674[0] * x_2671
+								s_2675 += q_2674[1] * x_2672
+								a_2661[r_2673] = s_2675
 							}
-							var c_2602 bool
-							if c_2600 {
-								x_2603 := x_2445 > x_2474
-								c_2602 = x_2603
-							} else {
-								c_2602 = false
+						case 3:
+							x_2676, x_2677, x_2678 := r_2658[0], r_2658[1], r_2658[2]
+							for r_2679 := range a_2661 {
+								q_2680 := t_2655[r_2679*3 : r_2679*3+3 : r_2679*3+3]
+								s_2681 := 0.0
+								s_2681 += q_2680[0] * x_2676
+								s_2681 += q_2680[1] * x_2677
+								s_2681 += q_2680[2] * x_2678
+								a_2661[r_2679] = s_2681
 							}
-							var c_2604 float64
-							var c_2605 float64
-							var c_2606 float64
-							var c_2607 float64
-							var c_2608 float64
-							var c_2609 float64
-							var c_2610 bool
-							var c_2611 float64
-							var c_2612 bool
-							if c_2602 {
-								x_2613 := state_2159 * x_2152
-								x_2614 := state_2160 - x_2613
-								x_2615 := state_2161 - x_2152
-								x_2616 := state_2164 * x_2152
-								x_2617 := state_2165 - x_2616
-								x_2618 := state_2166 - x_2152
-								x_2619 := state_2155 * x_2152
-								x_2620 := x_2445 - x_2619
-								x_2621 := d_2472 - x_2152
-								r_2622, r_2623, r_2624, r_2625, r_2626, r_2627, r_2628, r_2629, r_2630 := fn_optimmtstep(ar, state_2159, x_2614, x_2615, state_2164, x_2617, x_2618, state_2155, x_2620, x_2621, state_2169, state_2167, state_2168)
-								x_2631 := r_2622 * x_2152
-								x_2632 := r_2623 + x_2631
-								x_2633 := r_2624 + x_2152
-								x_2634 := r_2625 * x_2152
-								x_2635 := r_2626 + x_2634
-								x_2636 := r_2627 + x_2152
-								c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612 = r_2622, x_2632, x_2633, r_2625, x_2635, x_2636, r_2628, r_2629, r_2630
-							} else {
-								r_2637, r_2638, r_2639, r_2640, r_2641, r_2642, r_2643, r_2644, r_2645 := fn_optimmtstep(ar, state_2159, state_2160, state_2161, state_2164, state_2165, state_2166, state_2155, x_2445, d_2472, state_2169, state_2167, state_2168)
-								c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612 = r_2637, r_2638, r_2639, r_2640, r_2641, r_2642, r_2643, r_2644, r_2645
+						default:
+							x_2682, x_2683, x_2684, x_2685 := r_2658[0], r_2658[1], r_2658[2], r_2658[3]
+							for r_2686 := range a_2661 {
+								q_2687 := t_2655[r_2686*4 : r_2686*4+4 : r_2686*4+4]
+								s_2688 := 0.0
+								s_2688 += q_2687[0] * x_2682
+								s_2688 += q_2687[1] * x_2683
+								s_2688 += q_2687[2] * x_2684
+								s_2688 += q_2687[3] * x_2685
+								a_2661[r_2686] = s_2688
 							}
-							var c_2646 bool
-							if c_2610 {
-								x_2647 := c_2607 - c_2604
-								x_2648 := math.Abs(x_2647)
-								x_2649 := 0.66 * state_2172
-								x_2650 := x_2648 >= x_2649
-								c_2646 = x_2650
-							} else {
-								c_2646 = false
-							}
-							var c_2651 float64
-							if c_2646 {
-								x_2652 := c_2607 - c_2604
-								x_2653 := 0.5 * x_2652
-								x_2654 := c_2604 + x_2653
-								c_2651 = x_2654
-							} else {
-								c_2651 = c_2611
-							}
-							var c_2655 float64
-							var c_2656 float64
-							if c_2610 {
-								x_2657 := c_2607 - c_2604
-								x_2658 := math.Abs(x_2657)
-								c_2655, c_2656 = x_2658, state_2171
-							} else {
-								c_2655, c_2656 = state_2171, state_2172
-							}
-							var c_2659 float64
-							var c_2660 float64
-							if c_2610 {
-								x_2661 := runtime.Min2(c_2604, c_2607)
-								x_2662 := runtime.Max2(c_2604, c_2607)
-								c_2659, c_2660 = x_2661, x_2662
-							} else {
-								x_2663 := c_2651 - c_2604
-								x_2664 := 1.1 * x_2663
-								x_2665 := c_2651 + x_2664
-								x_2666 := c_2651 - c_2604
-								x_2667 := 4.0 * x_2666
-								x_2668 := c_2651 + x_2667
-								c_2659, c_2660 = x_2665, x_2668
-							}
-							x_2669 := runtime.Min2(c_2651, 1e+20)
-							x_2670 := runtime.Max2(0.0, x_2669)
-							var c_2671 bool
-							if c_2610 {
-								x_2672 := x_2670 <= c_2659
-								var c_2673 bool
-								if x_2672 {
-									c_2673 = true
-								} else {
-									x_2674 := x_2670 >= c_2660
-									c_2673 = x_2674
-								}
-								c_2671 = c_2673
-							} else {
-								c_2671 = false
-							}
-							var c_2675 bool
-							if c_2671 {
-								c_2675 = true
-							} else {
-								var c_2676 bool
-								if c_2610 {
-									x_2677 := c_2660 - c_2659
-									x_2678 := 1e-10 * c_2660
-									x_2679 := x_2677 <= x_2678
-									c_2676 = x_2679
-								} else {
-									c_2676 = false
-								}
-								c_2675 = c_2676
-							}
-							var c_2680 float64
-							if c_2675 {
-								c_2680 = c_2604
-							} else {
-								c_2680 = x_2670
-							}
-							var c_2681 []float64
-							var c_2682 int
-							if c_2612 {
-								c_2681, c_2682 = r_2469, r_2437
-							} else {
-								c_2681, c_2682 = state_2162, state_2163
-							}
-							x_2683 := state_2175 + int64(1)
-							c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568, c_2569, c_2570, c_2571 = c_2680, x_2445, r_2469, r_2437, c_2604, c_2605, c_2606, c_2681, c_2682, c_2607, c_2608, c_2609, c_2659, c_2660, c_2610, c_2480, c_2655, c_2656, false, false, x_2683
 						}
-						c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543, c_2544, c_2545, c_2546 = c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568, c_2569, c_2570, c_2571
 					}
-					c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519, c_2520, c_2521, c_2522 = c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543, c_2544, c_2545, c_2546
-				}
-				state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175 = c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519, c_2520, c_2521, c_2522
-				_ = mark_2431
-			}
-			var c_2684 float64
-			var c_2685 float64
-			var c_2686 []float64
-			var c_2687 int
-			var c_2688 int64
-			var c_2689 bool
-			if state_2173 {
-				c_2684, c_2685, c_2686, c_2687, c_2688, c_2689 = state_2155, state_2156, state_2157, state_2158, state_2175, state_2174
-			} else {
-				x_2690 := state_2159 > 0.0
-				var c_2691 bool
-				if x_2690 {
-					x_2692 := state_2160 < state_1479
-					c_2691 = x_2692
 				} else {
-					c_2691 = false
+					runtime.Gemv(false, n_2654, m_2653, 1, t_2655, r_2658, 0, a_2661)
 				}
-				c_2684, c_2685, c_2686, c_2687, c_2688, c_2689 = state_2159, state_2160, state_2162, state_2163, state_2175, c_2691
-			}
-			x_2693 := !c_2689
-			var c_2694 []float64
-			var c_2695 int
-			var c_2696 float64
-			var c_2697 []float64
-			var c_2698 int
-			var c_2699 []float64
-			var c_2700 int
-			var c_2701 int
-			var c_2702 []float64
-			var c_2703 int
-			var c_2704 int
-			var c_2705 []float64
-			var c_2706 int
-			var c_2707 int64
-			var c_2708 int64
-			var c_2709 int64
-			var c_2710 int64
-			var c_2711 bool
-			if x_2693 {
-				x_2712 := state_1493 + c_2688
-				c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708, c_2709, c_2710, c_2711 = state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, x_2712, true
-			} else {
-				if c_2141 != state_1478 {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1478})+" and "+runtime.ShapeString([]int{c_2141}))
+				if int64(n_2654) != n_11 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2654), n_11))
 				}
-				if state_1481 != c_2687 {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2687})+" and "+runtime.ShapeString([]int{state_1481}))
+				if n_2654 != r_2635 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2635})+" and "+runtime.ShapeString([]int{n_2654}))
 				}
-				r_2713 := ar.F64w(state_1478)
-				r_2714 := ar.F64w(state_1478)
-				state_1477 = state_1477[:state_1478]
-				c_2140 = c_2140[:state_1478]
-				r_2713 = r_2713[:state_1478]
-				r_2714 = r_2714[:state_1478]
-				for i_2716 := 0; i_2716 < state_1478; i_2716++ {
-					e_2718 := (state_1477[i_2716] + (c_2684 * c_2140[i_2716]))
-					r_2713[i_2716] = e_2718
-					e_2719 := (e_2718 - state_1477[i_2716])
-					r_2714[i_2716] = e_2719
+				r_2689 := ar.F64w(r_2635)
+				r_2634 = r_2634[:len(r_2689)]
+				a_2661 = a_2661[:len(r_2689)]
+				for i_2690 := range r_2689 {
+					r_2689[i_2690] = (r_2634[i_2690] + a_2661[i_2690])
 				}
-				r_2715 := ar.F64w(c_2687)
-				c_2686 = c_2686[:c_2687]
-				state_1480 = state_1480[:c_2687]
-				r_2715 = r_2715[:c_2687]
-				for i_2720 := 0; i_2720 < c_2687; i_2720++ {
-					e_2722 := (c_2686[i_2720] - state_1480[i_2720])
-					r_2715[i_2720] = e_2722
+				if int64(r_2635) != n_2326 {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2635), n_2326))
 				}
-				if len(r_2714) != len(r_2715) {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2714), len(r_2715)))
+				if len(r_2689) != len(c_2316) {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2689), len(c_2316)))
 				}
-				d_2723 := runtime.Dot(r_2714, r_2715)
-				x_2724 := state_1492 + int64(1)
-				d_2725 := runtime.Dot(r_2715, r_2715)
-				x_2726 := 1e-16 * d_2725
-				x_2727 := d_2723 > x_2726
-				var c_2728 []float64
-				var c_2729 int
-				var c_2730 float64
-				var c_2731 []float64
-				var c_2732 int
-				var c_2733 []float64
-				var c_2734 int
-				var c_2735 int
-				var c_2736 []float64
-				var c_2737 int
-				var c_2738 int
-				var c_2739 []float64
-				var c_2740 int
-				var c_2741 int64
+				d_2692 := runtime.Dot(r_2689, c_2316)
+				x_2693 := state_2331 * x_2328
+				x_2694 := state_1611 + x_2693
+				x_2695 := state_2346 == int64(1)
+				var c_2696 bool
+				if x_2695 {
+					x_2697 := x_2643 <= x_2694
+					c_2696 = x_2697
+				} else {
+					c_2696 = false
+				}
+				var c_2698 bool
+				if c_2696 {
+					x_2699 := d_2692 >= 0.0
+					c_2698 = x_2699
+				} else {
+					c_2698 = false
+				}
+				var c_2700 int64
+				if c_2698 {
+					c_2700 = int64(2)
+				} else {
+					c_2700 = state_2346
+				}
+				var c_2701 bool
+				if state_2345 {
+					x_2702 := state_2331 <= state_2343
+					var c_2703 bool
+					if x_2702 {
+						c_2703 = true
+					} else {
+						x_2704 := state_2331 >= state_2344
+						c_2703 = x_2704
+					}
+					c_2701 = c_2703
+				} else {
+					c_2701 = false
+				}
+				var c_2705 bool
+				if c_2701 {
+					c_2705 = true
+				} else {
+					var c_2706 bool
+					if state_2345 {
+						x_2707 := state_2344 - state_2343
+						x_2708 := 1e-10 * state_2344
+						x_2709 := x_2707 <= x_2708
+						c_2706 = x_2709
+					} else {
+						c_2706 = false
+					}
+					c_2705 = c_2706
+				}
+				var c_2710 bool
+				if c_2705 {
+					c_2710 = true
+				} else {
+					x_2711 := state_2331 == 1e+20
+					var c_2712 bool
+					if x_2711 {
+						x_2713 := x_2643 <= x_2694
+						c_2712 = x_2713
+					} else {
+						c_2712 = false
+					}
+					var c_2714 bool
+					if c_2712 {
+						x_2715 := d_2692 <= x_2328
+						c_2714 = x_2715
+					} else {
+						c_2714 = false
+					}
+					c_2710 = c_2714
+				}
+				x_2716 := x_2643 <= x_2694
+				var c_2717 bool
+				if x_2716 {
+					x_2718 := math.Abs(d_2692)
+					x_2719 := -d_2327
+					x_2720 := 0.9 * x_2719
+					x_2721 := x_2718 <= x_2720
+					c_2717 = x_2721
+				} else {
+					c_2717 = false
+				}
+				var c_2722 float64
+				var c_2723 float64
+				var c_2724 []float64
+				var c_2725 int
+				var c_2726 float64
+				var c_2727 float64
+				var c_2728 float64
+				var c_2729 []float64
+				var c_2730 int
+				var c_2731 float64
+				var c_2732 float64
+				var c_2733 float64
+				var c_2734 float64
+				var c_2735 float64
+				var c_2736 bool
+				var c_2737 int64
+				var c_2738 float64
+				var c_2739 float64
+				var c_2740 bool
+				var c_2741 bool
 				var c_2742 int64
-				var c_2743 int64
-				var c_2744 int64
-				var c_2745 bool
-				if x_2727 {
-					if state_1490 < 0 || state_1490 >= int64(state_1483) {
-						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:25", runtime.CheckIndex(state_1490, state_1483))
-					}
-					if state_1478 != state_1484 {
-						return nil, 0, nil, 0, runtime.NewError("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1478})+"; elements have shape "+runtime.ShapeString([]int{state_1484}))
-					}
-					c_2746 := ar.F64w(len(state_1482))
-					copy(c_2746, state_1482)
-					copy(c_2746[int(state_1490)*state_1484:(int(state_1490)+1)*state_1484], r_2714)
-					if state_1490 < 0 || state_1490 >= int64(state_1486) {
-						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:46", runtime.CheckIndex(state_1490, state_1486))
-					}
-					if c_2687 != state_1487 {
-						return nil, 0, nil, 0, runtime.NewError("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2687})+"; elements have shape "+runtime.ShapeString([]int{state_1487}))
-					}
-					c_2747 := ar.F64w(len(state_1485))
-					copy(c_2747, state_1485)
-					copy(c_2747[int(state_1490)*state_1487:(int(state_1490)+1)*state_1487], r_2715)
-					x_2748 := 1.0 / d_2723
-					if state_1490 < 0 || state_1490 >= int64(state_1489) {
-						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:67", runtime.CheckIndex(state_1490, state_1489))
-					}
-					c_2749 := ar.F64w(len(state_1488))
-					copy(c_2749, state_1488)
-					c_2749[int(state_1490)] = x_2748
-					x_2750 := state_1490 + int64(1)
-					x_2751 := x_2750 % int64(10)
-					x_2752 := state_1491 + int64(1)
-					x_2753 := min(x_2752, int64(10))
-					x_2754 := state_1493 + c_2688
-					c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742, c_2743, c_2744, c_2745 = r_2713, state_1478, c_2685, c_2686, c_2687, c_2746, state_1483, state_1484, c_2747, state_1486, state_1487, c_2749, state_1489, x_2751, x_2753, x_2724, x_2754, false
+				if c_2717 {
+					x_2743 := state_2351 + int64(1)
+					c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742 = state_2331, x_2643, r_2689, r_2635, state_2335, state_2336, state_2337, state_2338, state_2339, state_2340, state_2341, state_2342, state_2343, state_2344, state_2345, c_2700, state_2347, state_2348, true, true, x_2743
 				} else {
-					x_2755 := state_1493 + c_2688
-					c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742, c_2743, c_2744, c_2745 = r_2713, state_1478, c_2685, c_2686, c_2687, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, x_2724, x_2755, false
+					x_2744 := x_2643 < math.Inf(1)
+					x_2745 := !x_2744
+					var c_2746 float64
+					var c_2747 float64
+					var c_2748 []float64
+					var c_2749 int
+					var c_2750 float64
+					var c_2751 float64
+					var c_2752 float64
+					var c_2753 []float64
+					var c_2754 int
+					var c_2755 float64
+					var c_2756 float64
+					var c_2757 float64
+					var c_2758 float64
+					var c_2759 float64
+					var c_2760 bool
+					var c_2761 int64
+					var c_2762 float64
+					var c_2763 float64
+					var c_2764 bool
+					var c_2765 bool
+					var c_2766 int64
+					if x_2745 {
+						x_2767 := state_2331 - state_2335
+						x_2768 := 0.5 * x_2767
+						x_2769 := state_2335 + x_2768
+						x_2770 := state_2351 + int64(1)
+						c_2746, c_2747, c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761, c_2762, c_2763, c_2764, c_2765, c_2766 = x_2769, state_2332, state_2333, state_2334, state_2335, state_2336, state_2337, state_2338, state_2339, state_2340, state_2341, state_2342, state_2343, state_2344, state_2345, state_2346, state_2347, state_2348, false, false, x_2770
+					} else {
+						var c_2771 float64
+						var c_2772 float64
+						var c_2773 []float64
+						var c_2774 int
+						var c_2775 float64
+						var c_2776 float64
+						var c_2777 float64
+						var c_2778 []float64
+						var c_2779 int
+						var c_2780 float64
+						var c_2781 float64
+						var c_2782 float64
+						var c_2783 float64
+						var c_2784 float64
+						var c_2785 bool
+						var c_2786 int64
+						var c_2787 float64
+						var c_2788 float64
+						var c_2789 bool
+						var c_2790 bool
+						var c_2791 int64
+						if c_2710 {
+							x_2792 := x_2643 <= x_2694
+							var c_2793 float64
+							var c_2794 float64
+							var c_2795 []float64
+							var c_2796 int
+							var c_2797 float64
+							var c_2798 float64
+							var c_2799 float64
+							var c_2800 []float64
+							var c_2801 int
+							var c_2802 float64
+							var c_2803 float64
+							var c_2804 float64
+							var c_2805 float64
+							var c_2806 float64
+							var c_2807 bool
+							var c_2808 int64
+							var c_2809 float64
+							var c_2810 float64
+							var c_2811 bool
+							var c_2812 bool
+							var c_2813 int64
+							if x_2792 {
+								x_2814 := state_2351 + int64(1)
+								c_2793, c_2794, c_2795, c_2796, c_2797, c_2798, c_2799, c_2800, c_2801, c_2802, c_2803, c_2804, c_2805, c_2806, c_2807, c_2808, c_2809, c_2810, c_2811, c_2812, c_2813 = state_2331, x_2643, r_2689, r_2635, state_2335, state_2336, state_2337, state_2338, state_2339, state_2340, state_2341, state_2342, state_2343, state_2344, state_2345, c_2700, state_2347, state_2348, true, true, x_2814
+							} else {
+								x_2815 := state_2335 > 0.0
+								var c_2816 bool
+								if x_2815 {
+									x_2817 := state_2336 < state_1611
+									c_2816 = x_2817
+								} else {
+									c_2816 = false
+								}
+								x_2818 := state_2351 + int64(1)
+								c_2793, c_2794, c_2795, c_2796, c_2797, c_2798, c_2799, c_2800, c_2801, c_2802, c_2803, c_2804, c_2805, c_2806, c_2807, c_2808, c_2809, c_2810, c_2811, c_2812, c_2813 = state_2335, state_2336, state_2338, state_2339, state_2335, state_2336, state_2337, state_2338, state_2339, state_2340, state_2341, state_2342, state_2343, state_2344, state_2345, c_2700, state_2347, state_2348, true, c_2816, x_2818
+							}
+							c_2771, c_2772, c_2773, c_2774, c_2775, c_2776, c_2777, c_2778, c_2779, c_2780, c_2781, c_2782, c_2783, c_2784, c_2785, c_2786, c_2787, c_2788, c_2789, c_2790, c_2791 = c_2793, c_2794, c_2795, c_2796, c_2797, c_2798, c_2799, c_2800, c_2801, c_2802, c_2803, c_2804, c_2805, c_2806, c_2807, c_2808, c_2809, c_2810, c_2811, c_2812, c_2813
+						} else {
+							x_2819 := c_2700 == int64(1)
+							var c_2820 bool
+							if x_2819 {
+								x_2821 := x_2643 <= state_2336
+								c_2820 = x_2821
+							} else {
+								c_2820 = false
+							}
+							var c_2822 bool
+							if c_2820 {
+								x_2823 := x_2643 > x_2694
+								c_2822 = x_2823
+							} else {
+								c_2822 = false
+							}
+							var c_2824 float64
+							var c_2825 float64
+							var c_2826 float64
+							var c_2827 float64
+							var c_2828 float64
+							var c_2829 float64
+							var c_2830 bool
+							var c_2831 float64
+							var c_2832 bool
+							if c_2822 {
+								x_2833 := state_2335 * x_2328
+								x_2834 := state_2336 - x_2833
+								x_2835 := state_2337 - x_2328
+								x_2836 := state_2340 * x_2328
+								x_2837 := state_2341 - x_2836
+								x_2838 := state_2342 - x_2328
+								x_2839 := state_2331 * x_2328
+								x_2840 := x_2643 - x_2839
+								x_2841 := d_2692 - x_2328
+								r_2842, r_2843, r_2844, r_2845, r_2846, r_2847, r_2848, r_2849, r_2850 := fn_optimmtstep(ar, state_2335, x_2834, x_2835, state_2340, x_2837, x_2838, state_2331, x_2840, x_2841, state_2345, state_2343, state_2344)
+								x_2851 := r_2842 * x_2328
+								x_2852 := r_2843 + x_2851
+								x_2853 := r_2844 + x_2328
+								x_2854 := r_2845 * x_2328
+								x_2855 := r_2846 + x_2854
+								x_2856 := r_2847 + x_2328
+								c_2824, c_2825, c_2826, c_2827, c_2828, c_2829, c_2830, c_2831, c_2832 = r_2842, x_2852, x_2853, r_2845, x_2855, x_2856, r_2848, r_2849, r_2850
+							} else {
+								r_2857, r_2858, r_2859, r_2860, r_2861, r_2862, r_2863, r_2864, r_2865 := fn_optimmtstep(ar, state_2335, state_2336, state_2337, state_2340, state_2341, state_2342, state_2331, x_2643, d_2692, state_2345, state_2343, state_2344)
+								c_2824, c_2825, c_2826, c_2827, c_2828, c_2829, c_2830, c_2831, c_2832 = r_2857, r_2858, r_2859, r_2860, r_2861, r_2862, r_2863, r_2864, r_2865
+							}
+							var c_2866 bool
+							if c_2830 {
+								x_2867 := c_2827 - c_2824
+								x_2868 := math.Abs(x_2867)
+								x_2869 := 0.66 * state_2348
+								x_2870 := x_2868 >= x_2869
+								c_2866 = x_2870
+							} else {
+								c_2866 = false
+							}
+							var c_2871 float64
+							if c_2866 {
+								x_2872 := c_2827 - c_2824
+								x_2873 := 0.5 * x_2872
+								x_2874 := c_2824 + x_2873
+								c_2871 = x_2874
+							} else {
+								c_2871 = c_2831
+							}
+							var c_2875 float64
+							var c_2876 float64
+							if c_2830 {
+								x_2877 := c_2827 - c_2824
+								x_2878 := math.Abs(x_2877)
+								c_2875, c_2876 = x_2878, state_2347
+							} else {
+								c_2875, c_2876 = state_2347, state_2348
+							}
+							var c_2879 float64
+							var c_2880 float64
+							if c_2830 {
+								x_2881 := runtime.Min2(c_2824, c_2827)
+								x_2882 := runtime.Max2(c_2824, c_2827)
+								c_2879, c_2880 = x_2881, x_2882
+							} else {
+								x_2883 := c_2871 - c_2824
+								x_2884 := 1.1 * x_2883
+								x_2885 := c_2871 + x_2884
+								x_2886 := c_2871 - c_2824
+								x_2887 := 4.0 * x_2886
+								x_2888 := c_2871 + x_2887
+								c_2879, c_2880 = x_2885, x_2888
+							}
+							x_2889 := runtime.Min2(c_2871, 1e+20)
+							x_2890 := runtime.Max2(0.0, x_2889)
+							var c_2891 bool
+							if c_2830 {
+								x_2892 := x_2890 <= c_2879
+								var c_2893 bool
+								if x_2892 {
+									c_2893 = true
+								} else {
+									x_2894 := x_2890 >= c_2880
+									c_2893 = x_2894
+								}
+								c_2891 = c_2893
+							} else {
+								c_2891 = false
+							}
+							var c_2895 bool
+							if c_2891 {
+								c_2895 = true
+							} else {
+								var c_2896 bool
+								if c_2830 {
+									x_2897 := c_2880 - c_2879
+									x_2898 := 1e-10 * c_2880
+									x_2899 := x_2897 <= x_2898
+									c_2896 = x_2899
+								} else {
+									c_2896 = false
+								}
+								c_2895 = c_2896
+							}
+							var c_2900 float64
+							if c_2895 {
+								c_2900 = c_2824
+							} else {
+								c_2900 = x_2890
+							}
+							var c_2901 []float64
+							var c_2902 int
+							if c_2832 {
+								c_2901, c_2902 = r_2689, r_2635
+							} else {
+								c_2901, c_2902 = state_2338, state_2339
+							}
+							x_2903 := state_2351 + int64(1)
+							c_2771, c_2772, c_2773, c_2774, c_2775, c_2776, c_2777, c_2778, c_2779, c_2780, c_2781, c_2782, c_2783, c_2784, c_2785, c_2786, c_2787, c_2788, c_2789, c_2790, c_2791 = c_2900, x_2643, r_2689, r_2635, c_2824, c_2825, c_2826, c_2901, c_2902, c_2827, c_2828, c_2829, c_2879, c_2880, c_2830, c_2700, c_2875, c_2876, false, false, x_2903
+						}
+						c_2746, c_2747, c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761, c_2762, c_2763, c_2764, c_2765, c_2766 = c_2771, c_2772, c_2773, c_2774, c_2775, c_2776, c_2777, c_2778, c_2779, c_2780, c_2781, c_2782, c_2783, c_2784, c_2785, c_2786, c_2787, c_2788, c_2789, c_2790, c_2791
+					}
+					c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742 = c_2746, c_2747, c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761, c_2762, c_2763, c_2764, c_2765, c_2766
 				}
-				c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708, c_2709, c_2710, c_2711 = c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742, c_2743, c_2744, c_2745
+				state_2331, state_2332, state_2333, state_2334, state_2335, state_2336, state_2337, state_2338, state_2339, state_2340, state_2341, state_2342, state_2343, state_2344, state_2345, state_2346, state_2347, state_2348, state_2349, state_2350, state_2351 = c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742
+				_ = mark_2629
 			}
-			n_2756 := int64(state_1483)
-			if int64(c_2700) != n_2756 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2700), n_2756))
+			var c_2904 float64
+			var c_2905 float64
+			var c_2906 []float64
+			var c_2907 int
+			var c_2908 int64
+			var c_2909 bool
+			if state_2349 {
+				c_2904, c_2905, c_2906, c_2907, c_2908, c_2909 = state_2331, state_2332, state_2333, state_2334, state_2351, state_2350
+			} else {
+				x_2910 := state_2335 > 0.0
+				var c_2911 bool
+				if x_2910 {
+					x_2912 := state_2336 < state_1611
+					c_2911 = x_2912
+				} else {
+					c_2911 = false
+				}
+				c_2904, c_2905, c_2906, c_2907, c_2908, c_2909 = state_2335, state_2336, state_2338, state_2339, state_2351, c_2911
 			}
-			n_2757 := int64(state_1486)
-			if int64(c_2703) != n_2757 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2703), n_2757))
+			x_2913 := !c_2909
+			var c_2914 []float64
+			var c_2915 int
+			var c_2916 float64
+			var c_2917 []float64
+			var c_2918 int
+			var c_2919 []float64
+			var c_2920 int
+			var c_2921 int
+			var c_2922 []float64
+			var c_2923 int
+			var c_2924 int
+			var c_2925 []float64
+			var c_2926 int
+			var c_2927 int64
+			var c_2928 int64
+			var c_2929 int64
+			var c_2930 int64
+			var c_2931 bool
+			if x_2913 {
+				x_2932 := state_1625 + c_2908
+				c_2914, c_2915, c_2916, c_2917, c_2918, c_2919, c_2920, c_2921, c_2922, c_2923, c_2924, c_2925, c_2926, c_2927, c_2928, c_2929, c_2930, c_2931 = state_1609, state_1610, state_1611, state_1612, state_1613, state_1614, state_1615, state_1616, state_1617, state_1618, state_1619, state_1620, state_1621, state_1622, state_1623, state_1624, x_2932, true
+			} else {
+				if c_2317 != state_1610 {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1610})+" and "+runtime.ShapeString([]int{c_2317}))
+				}
+				if state_1613 != c_2907 {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2907})+" and "+runtime.ShapeString([]int{state_1613}))
+				}
+				r_2933 := ar.F64w(state_1610)
+				r_2934 := ar.F64w(state_1610)
+				state_1609 = state_1609[:state_1610]
+				c_2316 = c_2316[:state_1610]
+				r_2933 = r_2933[:state_1610]
+				r_2934 = r_2934[:state_1610]
+				for i_2936 := 0; i_2936 < state_1610; i_2936++ {
+					e_2938 := (state_1609[i_2936] + (c_2904 * c_2316[i_2936]))
+					r_2933[i_2936] = e_2938
+					e_2939 := (e_2938 - state_1609[i_2936])
+					r_2934[i_2936] = e_2939
+				}
+				r_2935 := ar.F64w(c_2907)
+				c_2906 = c_2906[:c_2907]
+				state_1612 = state_1612[:c_2907]
+				r_2935 = r_2935[:c_2907]
+				for i_2940 := 0; i_2940 < c_2907; i_2940++ {
+					e_2942 := (c_2906[i_2940] - state_1612[i_2940])
+					r_2935[i_2940] = e_2942
+				}
+				if len(r_2934) != len(r_2935) {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2934), len(r_2935)))
+				}
+				d_2943 := runtime.Dot(r_2934, r_2935)
+				x_2944 := state_1624 + int64(1)
+				d_2945 := runtime.Dot(r_2935, r_2935)
+				x_2946 := 1e-16 * d_2945
+				x_2947 := d_2943 > x_2946
+				var c_2948 []float64
+				var c_2949 int
+				var c_2950 float64
+				var c_2951 []float64
+				var c_2952 int
+				var c_2953 []float64
+				var c_2954 int
+				var c_2955 int
+				var c_2956 []float64
+				var c_2957 int
+				var c_2958 int
+				var c_2959 []float64
+				var c_2960 int
+				var c_2961 int64
+				var c_2962 int64
+				var c_2963 int64
+				var c_2964 int64
+				var c_2965 bool
+				if x_2947 {
+					if state_1622 < 0 || state_1622 >= int64(state_1615) {
+						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:25", runtime.CheckIndex(state_1622, state_1615))
+					}
+					if state_1610 != state_1616 {
+						return nil, 0, nil, 0, runtime.NewError("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1610})+"; elements have shape "+runtime.ShapeString([]int{state_1616}))
+					}
+					c_2966 := ar.F64w(len(state_1614))
+					copy(c_2966, state_1614)
+					copy(c_2966[int(state_1622)*state_1616:(int(state_1622)+1)*state_1616], r_2934)
+					if state_1622 < 0 || state_1622 >= int64(state_1618) {
+						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:46", runtime.CheckIndex(state_1622, state_1618))
+					}
+					if c_2907 != state_1619 {
+						return nil, 0, nil, 0, runtime.NewError("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2907})+"; elements have shape "+runtime.ShapeString([]int{state_1619}))
+					}
+					c_2967 := ar.F64w(len(state_1617))
+					copy(c_2967, state_1617)
+					copy(c_2967[int(state_1622)*state_1619:(int(state_1622)+1)*state_1619], r_2935)
+					x_2968 := 1.0 / d_2943
+					if state_1622 < 0 || state_1622 >= int64(state_1621) {
+						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:67", runtime.CheckIndex(state_1622, state_1621))
+					}
+					c_2969 := ar.F64w(len(state_1620))
+					copy(c_2969, state_1620)
+					c_2969[int(state_1622)] = x_2968
+					x_2970 := state_1622 + int64(1)
+					x_2971 := x_2970 % int64(10)
+					x_2972 := state_1623 + int64(1)
+					x_2973 := min(x_2972, int64(10))
+					x_2974 := state_1625 + c_2908
+					c_2948, c_2949, c_2950, c_2951, c_2952, c_2953, c_2954, c_2955, c_2956, c_2957, c_2958, c_2959, c_2960, c_2961, c_2962, c_2963, c_2964, c_2965 = r_2933, state_1610, c_2905, c_2906, c_2907, c_2966, state_1615, state_1616, c_2967, state_1618, state_1619, c_2969, state_1621, x_2971, x_2973, x_2944, x_2974, false
+				} else {
+					x_2975 := state_1625 + c_2908
+					c_2948, c_2949, c_2950, c_2951, c_2952, c_2953, c_2954, c_2955, c_2956, c_2957, c_2958, c_2959, c_2960, c_2961, c_2962, c_2963, c_2964, c_2965 = r_2933, state_1610, c_2905, c_2906, c_2907, state_1614, state_1615, state_1616, state_1617, state_1618, state_1619, state_1620, state_1621, state_1622, state_1623, x_2944, x_2975, false
+				}
+				c_2914, c_2915, c_2916, c_2917, c_2918, c_2919, c_2920, c_2921, c_2922, c_2923, c_2924, c_2925, c_2926, c_2927, c_2928, c_2929, c_2930, c_2931 = c_2948, c_2949, c_2950, c_2951, c_2952, c_2953, c_2954, c_2955, c_2956, c_2957, c_2958, c_2959, c_2960, c_2961, c_2962, c_2963, c_2964, c_2965
 			}
-			n_2758 := int64(state_1489)
-			if int64(c_2706) != n_2758 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2706), n_2758))
+			n_2976 := int64(state_1615)
+			if int64(c_2920) != n_2976 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2920), n_2976))
 			}
-			state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494 = c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708, c_2709, c_2710, c_2711
-			_ = mark_2131
-		}
-		r_2759, r_2760 := c_2(state_1477, state_1478)
-		if int64(r_2760) != n_14 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2760), n_14))
-		}
-		s_2761 := runtime.Norm2(r_2759)
-		r_2762 := ar.F64w(state_1478)
-		state_1477 = state_1477[:len(r_2762)]
-		for i_2763 := range r_2762 {
-			r_2762[i_2763] = (math.Abs(state_1477[i_2763]))
-		}
-		s_2765 := runtime.Max(r_2762)
-		x_2766 := 1.0 + s_2765
-		if r_2760 != state_22 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2760}))
-		}
-		r_2767 := ar.F64w(state_22)
-		state_21 = state_21[:len(r_2767)]
-		r_2759 = r_2759[:len(r_2767)]
-		for i_2768 := range r_2767 {
-			r_2767[i_2768] = (state_21[i_2768] + (state_23 * r_2759[i_2768]))
-		}
-		x_2770 := 0.25 * state_24
-		x_2771 := s_2761 > x_2770
-		var c_2772 bool
-		if x_2771 {
-			r_2773 := ar.F64w(r_2760)
-			r_2759 = r_2759[:len(r_2773)]
-			for i_2774 := range r_2773 {
-				r_2773[i_2774] = (math.Abs(r_2759[i_2774]))
+			n_2977 := int64(state_1618)
+			if int64(c_2923) != n_2977 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2923), n_2977))
 			}
-			s_2776 := runtime.Max(r_2773)
-			x_2777 := 1e-10 * x_2766
-			x_2778 := s_2776 > x_2777
-			c_2772 = x_2778
+			n_2978 := int64(state_1621)
+			if int64(c_2926) != n_2978 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2926), n_2978))
+			}
+			state_1609, state_1610, state_1611, state_1612, state_1613, state_1614, state_1615, state_1616, state_1617, state_1618, state_1619, state_1620, state_1621, state_1622, state_1623, state_1624, state_1625, state_1626 = c_2914, c_2915, c_2916, c_2917, c_2918, c_2919, c_2920, c_2921, c_2922, c_2923, c_2924, c_2925, c_2926, c_2927, c_2928, c_2929, c_2930, c_2931
+			_ = mark_2307
+		}
+		r_2979, r_2980 := c_2(state_1609, state_1610)
+		if int64(r_2980) != n_14 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2980), n_14))
+		}
+		s_2981 := runtime.Norm2(r_2979)
+		r_2982 := ar.F64w(state_1610)
+		state_1609 = state_1609[:len(r_2982)]
+		for i_2983 := range r_2982 {
+			r_2982[i_2983] = (math.Abs(state_1609[i_2983]))
+		}
+		s_2985 := runtime.Max(r_2982)
+		x_2986 := 1.0 + s_2985
+		if r_2980 != state_22 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2980}))
+		}
+		r_2987 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_2987)]
+		r_2979 = r_2979[:len(r_2987)]
+		for i_2988 := range r_2987 {
+			r_2987[i_2988] = (state_21[i_2988] + (state_23 * r_2979[i_2988]))
+		}
+		x_2990 := 0.25 * state_24
+		x_2991 := s_2981 > x_2990
+		var c_2992 bool
+		if x_2991 {
+			r_2993 := ar.F64w(r_2980)
+			r_2979 = r_2979[:len(r_2993)]
+			for i_2994 := range r_2993 {
+				r_2993[i_2994] = (math.Abs(r_2979[i_2994]))
+			}
+			s_2996 := runtime.Max(r_2993)
+			x_2997 := 1e-10 * x_2986
+			x_2998 := s_2996 > x_2997
+			c_2992 = x_2998
 		} else {
-			c_2772 = false
+			c_2992 = false
 		}
-		var c_2779 float64
-		if c_2772 {
-			x_2780 := 10.0 * state_23
-			x_2781 := runtime.Min2(x_2780, 1e+08)
-			c_2779 = x_2781
+		var c_2999 float64
+		if c_2992 {
+			x_3000 := 10.0 * state_23
+			x_3001 := runtime.Min2(x_3000, 1e+08)
+			c_2999 = x_3001
 		} else {
-			c_2779 = state_23
+			c_2999 = state_23
 		}
-		x_2782 := state_25 + int64(1)
-		r_2783 := ar.F64w(r_2760)
-		r_2759 = r_2759[:len(r_2783)]
-		for i_2784 := range r_2783 {
-			r_2783[i_2784] = (math.Abs(r_2759[i_2784]))
+		x_3002 := state_25 + int64(1)
+		r_3003 := ar.F64w(r_2980)
+		r_2979 = r_2979[:len(r_3003)]
+		for i_3004 := range r_3003 {
+			r_3003[i_3004] = (math.Abs(r_2979[i_3004]))
 		}
-		s_2786 := runtime.Max(r_2783)
-		x_2787 := 1e-12 * x_2766
-		x_2788 := s_2786 <= x_2787
-		state_19, state_20, state_21, state_23, state_24, state_25, state_26 = state_1477, state_1478, r_2767, c_2779, s_2761, x_2782, x_2788
-		_ = mark_1409
+		s_3006 := runtime.Max(r_3003)
+		x_3007 := 1e-12 * x_2986
+		x_3008 := s_3006 <= x_3007
+		state_19, state_20, state_21, state_23, state_24, state_25, state_26 = state_1609, state_1610, r_2987, c_2999, s_2981, x_3002, x_3008
+		_ = mark_1519
 	}
-	r_2789, r_2790 := jac_3(state_19, state_20)
-	n_2791 := int64(r_2790)
-	x_2792 := max(size_8, int64(1))
-	if x_2792 == 0 {
+	r_3009, r_3010 := jac_3(state_19, state_20)
+	n_3011 := int64(r_3010)
+	x_3012 := max(size_8, int64(1))
+	if x_3012 == 0 {
 		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:25", "integer division by zero")
 	}
-	x_2793 := n_2791 % x_2792
-	x_2794 := x_2793 == int64(0)
-	if !x_2794 {
+	x_3013 := n_3011 % x_3012
+	x_3014 := x_3013 == int64(0)
+	if !x_3014 {
 		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 	}
-	x_2795 := max(size_8, int64(1))
-	if x_2795 == 0 {
+	x_3015 := max(size_8, int64(1))
+	if x_3015 == 0 {
 		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:128", "integer division by zero")
 	}
-	x_2796 := n_2791 / x_2795
-	n_2797 := int64(len(r_2789))
-	if x_2796 < 0 || size_8 < 0 || (size_8 == 0 && n_2797 != 0) || (size_8 != 0 && (n_2797%size_8 != 0 || n_2797/size_8 != x_2796)) {
-		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2797, x_2796, size_8))
+	x_3016 := n_3011 / x_3015
+	n_3017 := int64(len(r_3009))
+	if x_3016 < 0 || size_8 < 0 || (size_8 == 0 && n_3017 != 0) || (size_8 != 0 && (n_3017%size_8 != 0 || n_3017/size_8 != x_3016)) {
+		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_3017, x_3016, size_8))
 	}
-	m_2798 := int(x_2796)
-	n_2799 := int(size_8)
-	if int64(m_2798) != n_14 {
-		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2798), n_14))
+	m_3018 := int(x_3016)
+	n_3019 := int(size_8)
+	if int64(m_3018) != n_14 {
+		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_3018), n_14))
 	}
-	if int64(n_2799) != n_11 {
-		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2799), n_11))
+	if int64(n_3019) != n_11 {
+		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_3019), n_11))
 	}
-	t_2800 := ar.F64w(len(r_2789))
-	for i_2801 := 0; i_2801 < m_2798; i_2801++ {
-		for j_2802 := 0; j_2802 < n_2799; j_2802++ {
-			t_2800[j_2802*m_2798+i_2801] = r_2789[i_2801*n_2799+j_2802]
+	t_3020 := ar.F64w(len(r_3009))
+	for i_3021 := 0; i_3021 < m_3018; i_3021++ {
+		for j_3022 := 0; j_3022 < n_3019; j_3022++ {
+			t_3020[j_3022*m_3018+i_3021] = r_3009[i_3021*n_3019+j_3022]
 		}
 	}
-	tot_2803, err_2804 := runtime.MulSize(m_2798, m_2798)
-	if err_2804 != nil {
-		return nil, 0, nil, 0, runtime.WithPos("std/solve:132:29", err_2804)
+	tot_3023, err_3024 := runtime.MulSize(m_3018, m_3018)
+	if err_3024 != nil {
+		return nil, 0, nil, 0, runtime.WithPos("std/solve:132:29", err_3024)
 	}
-	a_2805 := ar.F64w(tot_2803)
-	runtime.Gemm(false, false, m_2798, m_2798, n_2799, 1, r_2789, t_2800, 0, a_2805)
-	r_2806, r_2807, r_2808 := fg_1(state_19, state_20)
-	_ = r_2806
-	if int64(r_2808) != n_11 {
-		return nil, 0, nil, 0, runtime.NewError("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2808), n_11))
+	a_3025 := ar.F64w(tot_3023)
+	runtime.Gemm(false, false, m_3018, m_3018, n_3019, 1, r_3009, t_3020, 0, a_3025)
+	r_3026, r_3027, r_3028 := fg_1(state_19, state_20)
+	_ = r_3026
+	if int64(r_3028) != n_11 {
+		return nil, 0, nil, 0, runtime.NewError("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_3028), n_11))
 	}
-	if r_2808 != n_2799 {
-		return nil, 0, nil, 0, runtime.NewError("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2798, n_2799})+" @ "+runtime.ShapeString([]int{r_2808}))
+	if r_3028 != n_3019 {
+		return nil, 0, nil, 0, runtime.NewError("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_3018, n_3019})+" @ "+runtime.ShapeString([]int{r_3028}))
 	}
-	a_2809 := ar.F64w(m_2798)
-	if n_2799 <= 32 {
-		r_2807 = r_2807[:n_2799]
-		for r_2810 := range a_2809 {
-			row_2811 := r_2789[r_2810*n_2799 : (r_2810+1)*n_2799]
-			s_2812 := 0.0
-			for c_2813, v_2814 := range row_2811 {
-				s_2812 += v_2814 * r_2807[c_2813]
+	a_3029 := ar.F64w(m_3018)
+	if n_3019 <= 32 {
+		r_3027 = r_3027[:n_3019]
+		if n_3019 > 4 || n_3019 < 1 {
+			for r_3030 := range a_3029 {
+				row_3031 := r_3009[r_3030*n_3019 : (r_3030+1)*n_3019]
+				s_3032 := 0.0
+				for c_3033, v_3034 := range row_3031 {
+					s_3032 += v_3034 * r_3027[c_3033]
+				}
+				a_3029[r_3030] = s_3032
 			}
-			a_2809[r_2810] = s_2812
-		}
-	} else {
-		runtime.Gemv(false, m_2798, n_2799, 1, r_2789, r_2807, 0, a_2809)
-	}
-	r_2815, r_2816, err_2817 := fn_linalglusolve(ar, a_2805, m_2798, m_2798, a_2809, m_2798)
-	if err_2817 != nil {
-		return nil, 0, nil, 0, runtime.WithFrame(err_2817, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
-	}
-	r_2818 := ar.F64w(r_2816)
-	r_2815 = r_2815[:len(r_2818)]
-	if len(r_2818) >= 262144 {
-		loop_2825 := runtime.EnterLoop(&nbLoop14, runtime.Bind(r_2818, runtime.Bind(r_2815, runtime.End{})), len(r_2818), 16384)
-		if loop_2825.For == nil {
-			loop_2825.For = func(lo_2822, hi int) {
-				r_2818 := loop_2825.C.H
-				r_2815 := loop_2825.C.T.H
-				for i_2823 := lo_2822; i_2823 < hi; i_2823++ {
-					r_2818[i_2823] = -r_2815[i_2823]
+		} else {
+			switch n_3019 {
+			case 1:
+				x_3035 := r_3027[0]
+				for r_3036 := range a_3029 {
+					q_3037 := r_3009[r_3036*1 : r_3036*1+1 : r_3036*1+1]
+					s_3038 := 0.0
+					s_3038 += q_3037[0] * x_3035
+					a_3029[r_3036] = s_3038
+				}
+			case 2:
+				x_3039, x_3040 := r_3027[0], r_3027[1]
+				for r_3041 := range a_3029 {
+					q_3042 := r_3009[r_3041*2 : r_3041*2+2 : r_3041*2+2]
+					s_3043 := 0.0
+					s_3043 += q_3042[0] * x_3039
+					s_3043 += q_3042[1] * x_3040
+					a_3029[r_3041] = s_3043
+				}
+			case 3:
+				x_3044, x_3045, x_3046 := r_3027[0], r_3027[1], r_3027[2]
+				for r_3047 := range a_3029 {
+					q_3048 := r_3009[r_3047*3 : r_3047*3+3 : r_3047*3+3]
+					s_3049 := 0.0
+					s_3049 += q_3048[0] * x_3044
+					s_3049 += q_3048[1] * x_3045
+					s_3049 += q_3048[2] * x_3046
+					a_3029[r_3047] = s_3049
+				}
+			default:
+				x_3050, x_3051, x_3052, x_3053 := r_3027[0], r_3027[1], r_3027[2], r_3027[3]
+				for r_3054 := range a_3029 {
+					q_3055 := r_3009[r_3054*4 : r_3054*4+4 : r_3054*4+4]
+					s_3056 := 0.0
+					s_3056 += q_3055[0] * x_3050
+					s_3056 += q_3055[1] * x_3051
+					s_3056 += q_3055[2] * x_3052
+					s_3056 += q_3055[3] * x_3053
+					a_3029[r_3054] = s_3056
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_2818), 16384, loop_2825.For)
-		loop_2825.Leave(&nbLoop14)
 	} else {
-		for i_2819 := range r_2818 {
-			r_2818[i_2819] = -r_2815[i_2819]
+		runtime.Gemv(false, m_3018, n_3019, 1, r_3009, r_3027, 0, a_3029)
+	}
+	r_3057, r_3058, err_3059 := fn_linalglusolve(ar, a_3025, m_3018, m_3018, a_3029, m_3018)
+	if err_3059 != nil {
+		return nil, 0, nil, 0, runtime.WithFrame(err_3059, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
+	}
+	r_3060 := ar.F64w(r_3058)
+	r_3057 = r_3057[:len(r_3060)]
+	if len(r_3060) >= 262144 {
+		loop_3067 := runtime.EnterLoop(&nbLoop14, runtime.Bind(r_3060, runtime.Bind(r_3057, runtime.End{})), len(r_3060), 16384)
+		if loop_3067.For == nil {
+			loop_3067.For = func(lo_3064, hi int) {
+				r_3060 := loop_3067.C.H
+				r_3057 := loop_3067.C.T.H
+				for i_3065 := lo_3064; i_3065 < hi; i_3065++ {
+					r_3060[i_3065] = -r_3057[i_3065]
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_3060), 16384, loop_3067.For)
+		loop_3067.Leave(&nbLoop14)
+	} else {
+		for i_3061 := range r_3060 {
+			r_3060[i_3061] = -r_3057[i_3061]
 		}
 	}
-	ar.Keep(mark_2826, &state_19, &r_2818)
-	return state_19, state_20, r_2818, r_2816, nil
+	ar.Keep(mark_3068, &state_19, &r_3060)
+	return state_19, state_20, r_3060, r_3058, nil
 }
 
 // fn_frankwolfesimplex is def frank_wolfe_simplex (solve.nab:92:12).
