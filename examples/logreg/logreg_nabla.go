@@ -111,6 +111,58 @@ func TrainInto(dst0 []float64, x [][]float64, y []float64, lam float64, lr float
 	return r1_0, nil
 }
 
+// fn_predict_into is fn_predict with results written into the caller's buffers when placed (logreg.nab:22:12).
+func fn_predict_into(ar *runtime.Arena, placed bool, dst0 []float64, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int) ([]float64, int, error) {
+	mark_23 := ar.Mark()
+	size_7 := int64(w_2)
+	if int64(x_6) != size_7 {
+		return nil, 0, runtime.NewError("logreg.nab:22:46", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_7, x_6))
+	}
+	_ = int64(x_5)
+	w_1 = w_1[:w_2]
+	x_4 = x_4[:x_5*x_6]
+	if w_2 != x_6 {
+		return nil, 0, runtime.NewError("logreg.nab:22:73", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
+	}
+	a_9 := ar.F64w(x_5)
+	if x_6 <= 32 {
+		w_1 = w_1[:x_6]
+		for r_10 := range a_9 {
+			row_11 := x_4[r_10*x_6 : (r_10+1)*x_6]
+			s_12 := 0.0
+			for c_13, v_14 := range row_11 {
+				s_12 += v_14 * w_1[c_13]
+			}
+			a_9[r_10] = s_12
+		}
+	} else {
+		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_9)
+	}
+	r_15 := runtime.DstVec(ar, dst0, placed, false, x_5)
+	a_9 = a_9[:len(r_15)]
+	if len(r_15) >= 262144 {
+		loop_22 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_15, runtime.Bind(a_9, runtime.Bind(b_3, runtime.End{}))), len(r_15), 16384)
+		if loop_22.For == nil {
+			loop_22.For = func(lo_19, hi int) {
+				r_15 := loop_22.C.H
+				a_9 := loop_22.C.T.H
+				b_3 := loop_22.C.T.T.H
+				for i_20 := lo_19; i_20 < hi; i_20++ {
+					r_15[i_20] = (runtime.Sigmoid((a_9[i_20] + b_3)))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_15), 16384, loop_22.For)
+		loop_22.Leave(&nbLoop10)
+	} else {
+		for i_16 := range r_15 {
+			r_15[i_16] = (runtime.Sigmoid((a_9[i_16] + b_3)))
+		}
+	}
+	ar.Keep(mark_23, &r_15)
+	return r_15, x_5, nil
+}
+
 // Predict gives the probability of label 1 for each row of x.
 //
 // It is the Nabla def predict(w: [d]f64, b: f64, x: [n][d]f64): [n]f64 (logreg.nab:22:12).
@@ -141,12 +193,15 @@ func PredictInto(dst0 []float64, w []float64, b float64, x [][]float64) error {
 	if !ok {
 		return fmt.Errorf("predict: argument x is not rectangular")
 	}
+	var dsts runtime.Dsts
+	dsts.Vec(dst0)
+	placed := dsts.Ok() && runtime.ApartVec(&dsts, w)
 	ar.Outer()
-	r0_0, r0_1, err := fn_predict(ar, w, len(w), b, xFlat, xDims[0], xDims[1])
+	r0_0, r0_1, err := fn_predict_into(ar, placed, dst0, w, len(w), b, xFlat, xDims[0], xDims[1])
 	if err != nil {
 		return runtime.WithFrame(err, "predict", "logreg.nab:22:12", "")
 	}
-	if !runtime.Into1(dst0, r0_0, r0_1) {
+	if !runtime.IntoPlaced1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("predict: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -576,3 +631,6 @@ func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []fl
 	ar.Keep(mark_23, &r_15)
 	return r_15, x_5, nil
 }
+
+// nbLoop10 keeps the records of a parallel loop of fn_predict.
+var nbLoop10 runtime.LoopSite
