@@ -318,6 +318,24 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, ip *inPlaceFn, params
 	if !di.value {
 		args = append(args, "ar")
 	}
+	// Results written in place when no destination shares memory with
+	// another or with an argument read in place (runtime.Dsts): the
+	// destinations first, the arguments checked against them below.
+	inPlaceInto := into && ip != nil && ip.intoName != ""
+	placed := map[int]bool{}
+	var dsts []string
+	if inPlaceInto {
+		w.WriteString("var dsts runtime.Dsts\n")
+		for _, pr := range ip.placed {
+			placed[pr.k] = true
+			kind := "Vec"
+			if pr.mat {
+				kind = "Mat"
+			}
+			fmt.Fprintf(w, "dsts.%s(dst%d)\n", kind, pr.k)
+			dsts = append(dsts, fmt.Sprintf("dst%d", pr.k))
+		}
+	}
 	for k, p := range params {
 		if p.fn != nil {
 			fmt.Fprintf(w, "if %s == nil {\n%s\n}\n", p.name,
@@ -331,7 +349,14 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, ip *inPlaceFn, params
 		case p.l.rank == 1:
 			args = append(args, p.name, "len("+p.name+")")
 		case ip != nil && ip.rows[k]:
-			fmt.Fprintf(w, "%sCols, ok := runtime.Rows2(%s)\nif !ok {\n%s\n}\n", p.name, p.name,
+			// Checked, not copied; in the same pass, for an Into
+			// function writing in place, whether a destination is in
+			// one of its rows.
+			check := fmt.Sprintf("%sCols, ok := runtime.Rows2(%s)", p.name, p.name)
+			if inPlaceInto && p.l.kind == ir.F64 {
+				check = fmt.Sprintf("%sCols, ok, %sApart := runtime.Rows2Apart(&dsts, %s)", p.name, p.name, p.name)
+			}
+			fmt.Fprintf(w, "%s\nif !ok {\n%s\n}\n", check,
 				retErr(fmt.Sprintf("fmt.Errorf(%q)", fmt.Sprintf("%s: argument %s is not rectangular", di.def.Name, p.name))))
 			args = append(args, p.name, "len("+p.name+")", p.name+"Cols")
 		case g.dense(p.l):
@@ -359,23 +384,9 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, ip *inPlaceFn, params
 	}
 	lhs := strings.Join(rparts, ", ")
 	goName := di.goName
-	placed := map[int]bool{}
 	switch {
-	case into && ip != nil && ip.intoName != "":
-		// Results written in place when no destination shares memory
-		// with another or with an argument read in place (runtime.Dsts).
+	case inPlaceInto:
 		goName = ip.intoName
-		w.WriteString("var dsts runtime.Dsts\n")
-		var dsts []string
-		for _, pr := range ip.placed {
-			placed[pr.k] = true
-			kind := "Vec"
-			if pr.mat {
-				kind = "Mat"
-			}
-			fmt.Fprintf(w, "dsts.%s(dst%d)\n", kind, pr.k)
-			dsts = append(dsts, fmt.Sprintf("dst%d", pr.k))
-		}
 		conds := []string{"dsts.Ok()"}
 		for k, p := range params {
 			switch {
@@ -383,7 +394,7 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, ip *inPlaceFn, params
 			case p.l.rank == 1:
 				conds = append(conds, fmt.Sprintf("runtime.ApartVec(&dsts, %s)", p.name))
 			case p.l.rank == 2 && ip.rows[k]:
-				conds = append(conds, fmt.Sprintf("runtime.ApartRows(&dsts, %s)", p.name))
+				conds = append(conds, p.name+"Apart")
 			}
 		}
 		fmt.Fprintf(w, "placed := %s\n", strings.Join(conds, " && "))

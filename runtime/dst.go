@@ -93,25 +93,6 @@ func ApartVec(d *Dsts, x []float64) bool {
 	return d.Ok() && d.apart(x)
 }
 
-// ApartRows is ApartVec for every row of a matrix argument read in place:
-// a row outside the destinations' hull (all of them, usually) costs two
-// comparisons.
-func ApartRows(d *Dsts, x [][]float64) bool {
-	if !d.Ok() {
-		return false
-	}
-	lo, hi := d.hull()
-	for _, row := range x {
-		if rlo, rhi := span(row); rlo < hi && lo < rhi {
-			if !d.apart(row) {
-				return false
-			}
-			lo, hi = d.hull() // the call may have moved the stack
-		}
-	}
-	return true
-}
-
 // DstVec is the storage of a vector result of n elements that its def
 // writes in place: dst when placed (the call's destinations passed the
 // checks above) and dst has n elements, else a slice of the arena (the
@@ -200,4 +181,27 @@ func IntoPlaced2(dst [][]float64, r []float64, m, n int) bool {
 		return true
 	}
 	return Into2(dst, r, m, n)
+}
+
+// Rows2Apart is Rows2 and ApartVec of every row in one pass over x's
+// rows: the number of columns, whether the rows have it, and whether
+// none shares memory with the destinations. A row outside the
+// destinations' hull (all of them, usually) costs two comparisons.
+func Rows2Apart(d *Dsts, x [][]float64) (n int, ok, apart bool) {
+	apart = d.Ok()
+	if len(x) == 0 {
+		return 0, true, apart
+	}
+	n = len(x[0])
+	lo, hi := d.hull()
+	for _, row := range x {
+		if len(row) != n {
+			return 0, false, false
+		}
+		if rlo, rhi := span(row); apart && rlo < hi && lo < rhi {
+			apart = d.apart(row)
+			lo, hi = d.hull() // the call may have moved the stack
+		}
+	}
+	return n, true, apart
 }

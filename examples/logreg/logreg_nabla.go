@@ -189,12 +189,12 @@ func PredictInto(dst0 []float64, w []float64, b float64, x [][]float64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
+	var dsts runtime.Dsts
+	dsts.Vec(dst0)
 	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return fmt.Errorf("predict: argument x is not rectangular")
 	}
-	var dsts runtime.Dsts
-	dsts.Vec(dst0)
 	placed := dsts.Ok() && runtime.ApartVec(&dsts, w)
 	ar.Outer()
 	r0_0, r0_1, err := fn_predict_into(ar, placed, dst0, w, len(w), b, xFlat, xDims[0], xDims[1])

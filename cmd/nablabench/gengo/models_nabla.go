@@ -2505,22 +2505,22 @@ func BaObjectiveInto(dst0 [][]float64, dst1 []float64, cams [][]float64, pts [][
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
-	camsCols, ok := runtime.Rows2(cams)
-	if !ok {
-		return fmt.Errorf("ba_objective: argument cams is not rectangular")
-	}
-	ptsCols, ok := runtime.Rows2(pts)
-	if !ok {
-		return fmt.Errorf("ba_objective: argument pts is not rectangular")
-	}
-	featsCols, ok := runtime.Rows2(feats)
-	if !ok {
-		return fmt.Errorf("ba_objective: argument feats is not rectangular")
-	}
 	var dsts runtime.Dsts
 	dsts.Mat(dst0)
 	dsts.Vec(dst1)
-	placed := dsts.Ok() && runtime.ApartRows(&dsts, cams) && runtime.ApartRows(&dsts, pts) && runtime.ApartVec(&dsts, w) && runtime.ApartRows(&dsts, feats)
+	camsCols, ok, camsApart := runtime.Rows2Apart(&dsts, cams)
+	if !ok {
+		return fmt.Errorf("ba_objective: argument cams is not rectangular")
+	}
+	ptsCols, ok, ptsApart := runtime.Rows2Apart(&dsts, pts)
+	if !ok {
+		return fmt.Errorf("ba_objective: argument pts is not rectangular")
+	}
+	featsCols, ok, featsApart := runtime.Rows2Apart(&dsts, feats)
+	if !ok {
+		return fmt.Errorf("ba_objective: argument feats is not rectangular")
+	}
+	placed := dsts.Ok() && camsApart && ptsApart && runtime.ApartVec(&dsts, w) && featsApart
 	ar.Outer()
 	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective_into(ar, placed, dst0, dst1, cams, len(cams), camsCols, pts, len(pts), ptsCols, w, len(w), feats, len(feats), featsCols, camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
