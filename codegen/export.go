@@ -325,15 +325,24 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, ip *inPlaceFn, params
 	placed := map[int]bool{}
 	var dsts []string
 	if inPlaceInto {
-		w.WriteString("var dsts runtime.Dsts\n")
 		for _, pr := range ip.placed {
 			placed[pr.k] = true
-			kind := "Vec"
-			if pr.mat {
-				kind = "Mat"
-			}
-			fmt.Fprintf(w, "dsts.%s(dst%d)\n", kind, pr.k)
 			dsts = append(dsts, fmt.Sprintf("dst%d", pr.k))
+		}
+		// Every float64 destination, also those the copies after the
+		// call fill: written in place, a result must not land where a
+		// later copy goes (or an earlier one went).
+		w.WriteString("var dsts runtime.Dsts\n")
+		for k, l := range results {
+			switch {
+			case l.kind != ir.F64 || l.rank == 0:
+			case l.rank == 1:
+				fmt.Fprintf(w, "dsts.Vec(dst%d)\n", k)
+			case l.rank == 2:
+				fmt.Fprintf(w, "dsts.Mat(dst%d)\n", k)
+			default:
+				fmt.Fprintf(w, "for _, m := range dst%d {\ndsts.Mat(m)\n}\n", k)
+			}
 		}
 	}
 	for k, p := range params {

@@ -64,10 +64,16 @@ func (g *gen) inPlace(w *bytes.Buffer, di *defInfo, params []exportParam, result
 	}
 	// A result goes in place only where no callback could see the
 	// destination half written (a template's function parameter).
+	// Nor where a *mat.Dense destination could share memory with one
+	// (runtime.Dsts sees slices only).
+	dense := false
+	for _, l := range results {
+		dense = dense || g.dense(l)
+	}
 	noPlace := map[int]bool{}
 	for k, l := range results {
-		if g.dense(l) || fnParam {
-			noPlace[k] = true // dense.Into's, or not placed
+		if dense || fnParam {
+			noPlace[k] = true
 		} else if l.rank > 0 && l.rank <= 2 && l.kind == ir.F64 {
 			cands = true
 		}
@@ -236,9 +242,9 @@ func contains(xs []string, x string) bool {
 // row (views of constant rows of the cut, a_3[k*rs : (k+1)*rs], and no
 // other use) has those rows as the destination's rows (runtime.DstMat,
 // DstRow). Only when the destination has the shape the cut asks for,
-// and only when the exported function found that no destination shares
-// memory with another or with an argument the def reads in place
-// (runtime.Dsts: placed); otherwise the cut is the arena's, as before,
+// and only when the exported function found that no float64 destination
+// (written in place or copied after the call) shares memory with another
+// or with an argument the def reads in place (runtime.Dsts: placed); otherwise the cut is the arena's, as before,
 // and the copy after the call does what it did. The copy then has
 // nothing to do (IntoPlaced1, IntoPlaced2). The values are the same; a
 // call that fails may have written part of a destination (see

@@ -62,6 +62,10 @@ var inPlaceSnippets = []string{
 	"x := []float64{1, 2, 3}; r := make([]float64, 3); d1 := [][]float64{r, r}; return show(P.ShiftInto(make([]float64, 3), d1, x), x, r)",
 	"x := []float64{1, 2, 3}; b := make([]float64, 4); d1 := [][]float64{b[1:], make([]float64, 3)}; return show(P.ShiftInto(b[:3], d1, x), x, b)",
 	"x := []float64{1, 2, 3}; b := make([]float64, 4); d1 := [][]float64{b[:3], b[1:]}; return show(P.ShiftInto(make([]float64, 3), d1, x), x, b)",
+	// a destination not written in place overlaps one that is
+	"x := []float64{1, 2, 3}; d := make([]float64, 3); return show(P.KeepInto(d, d, x), x, d)",
+	"x := []float64{1, 2, 3}; b := make([]float64, 4); return show(P.KeepInto(b[1:], b[:3], x), x, b)",
+	"x := []float64{1, 2, 3}; d := make([]float64, 3); return show(P.KeepInto(d, make([]float64, 3), x), x, d)",
 	// a destination is a row of a matrix argument read in place
 	"x := [][]float64{{1, 2}, {3, 4}}; d1 := make([]float64, 2); return show(P.ColsInto(x[0], d1, x), x, d1)",
 	"x := [][]float64{{1, 2}, {3, 4}}; d0 := make([]float64, 2); return show(P.ColsInto(d0, x[1], x), x, d0)",
@@ -269,7 +273,7 @@ func TestSame(t *testing.T) {
 			t.Errorf("%s does not read its matrices in place", name)
 		}
 	}
-	for _, name := range []string{"ProjectInto", "DiagInto", "RowsumsInto", "PicksInto", "PairsInto", "MvInto", "ShiftInto", "RatioInto", "ColsInto"} {
+	for _, name := range []string{"ProjectInto", "DiagInto", "RowsumsInto", "PicksInto", "PairsInto", "MvInto", "ShiftInto", "RatioInto", "ColsInto", "KeepInto"} {
 		if !calls(name, "_into(") {
 			t.Errorf("%s does not write its results in place", name)
 		}
