@@ -32,7 +32,11 @@ import (
 // measured by len, written) stays flat and is copied as before, and a
 // def with no matrix read in place has no second function. Since the
 // code is the same but for where the elements are read, the values and
-// errors are the same, bit for bit and word for word (TestInPlace).
+// errors are the same, bit for bit and word for word (TestInPlace). Like
+// strided.go's, the rewrite works on the compiled text, which spells
+// every flat read of a matrix in these few forms. It relies on what the
+// emitter already guarantees for vector parameters, which have always
+// been the caller's slices: nothing stores into a parameter's storage.
 
 // inPlaceFn is a def's second function with some matrix parameters read
 // in place, its Go name (empty when there is none), and which of the
