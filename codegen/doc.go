@@ -283,6 +283,17 @@
 // def's body itself, compiled a second time with the exported
 // function's frame added to every error that leaves it, and saves a call
 // (direct.go).
+// A matrix argument that the def reads only by elements and whole rows
+// is not copied: the exported function checks that its rows have one
+// length (runtime.Rows2, Flatten2's check and error) and calls a second
+// compilation of the def, NAME_rows, whose code reads x[i][k] from the
+// caller's rows where the first reads x[i*cols+k] (inplace.go). An
+// ...Into function calls a third, NAME_into, whose float64 results cut
+// once at the body's top level (a vector, or a matrix built from views
+// of its constant rows) are cut from the destinations when they have the
+// shape and no destination shares memory with another or with an
+// argument read in place (runtime.Dsts): the copy after the call then
+// has nothing to do; otherwise both work as before.
 //
 // linsolve(matvec, b) is solved by runtime.GMRES (the interpreter's
 // solver) with the matvec as a Go func literal whose body is the inlined

@@ -118,7 +118,7 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 	}
 	g.used[name] = true
 	g.used[name+"Into"] = true
-	used := map[string]bool{"ar": true, "err": true, "dst": true}
+	used := map[string]bool{"ar": true, "err": true, "dst": true, "placed": true, "dsts": true}
 	var params []exportParam
 	var paramNames []string
 	if d.HasParams {
@@ -188,14 +188,21 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 		}
 		doc = "// " + strings.Join(lines, "\n// ") + fmt.Sprintf("\n//\n// It is the Nabla def %s (%s).", signature(d, di), posString(d.P))
 	}
+	// The def's function reading matrices in place, if any, goes before
+	// the exported functions' doc comments.
+	var ip *inPlaceFn
+	direct := g.direct(di, params, results)
+	if !direct {
+		ip = g.inPlace(w, di, params, results)
+	}
 	// The plain variant.
 	fmt.Fprintf(w, "%s\n", doc)
 	if hasArray {
 		fmt.Fprintf(w, "// Its array results are newly allocated; %sInto writes them into buffers instead.\n", name)
 	}
 	fmt.Fprintf(w, "func %s(%s) %s {\n", name, strings.Join(sig, ", "), retList(rets, fails))
-	if !g.direct(di, params, results) || !g.emitDirectBody(w, di, name, params) {
-		g.emitExportBody(w, di, params, results, fails, false)
+	if !direct || !g.emitDirectBody(w, di, name, params) {
+		g.emitExportBody(w, di, ip, params, results, fails, false)
 	}
 	w.WriteString("}\n\n")
 	if !hasArray {
@@ -216,7 +223,7 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 	}
 	fmt.Fprintf(w, "// %sInto is %s with its array results written into the dst buffers,\n// which must have the results' shapes; %s\n", name, name, g.steady)
 	fmt.Fprintf(w, "func %sInto(%s) %s {\n", name, strings.Join(append(dsig, sig...), ", "), retList(scalarRets, true))
-	g.emitExportBody(w, di, params, results, true, true)
+	g.emitExportBody(w, di, ip, params, results, true, true)
 	w.WriteString("}\n\n")
 }
 
@@ -284,7 +291,10 @@ func signature(d *ir.Def, di *defInfo) string {
 
 // emitExportBody converts the arguments to the internal layout, calls the
 // internal function with an arena, and converts the results back.
-func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam, results []leaf, fails, into bool) {
+//
+// With ip, the def's second function reading some matrices in place
+// (inplace.go), those are checked, not copied, and ip is called.
+func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, ip *inPlaceFn, params []exportParam, results []leaf, fails, into bool) {
 	var zeros []string
 	for _, l := range results {
 		if into && l.rank > 0 {
@@ -308,7 +318,34 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 	if !di.value {
 		args = append(args, "ar")
 	}
-	for _, p := range params {
+	// Results written in place when no destination shares memory with
+	// another or with an argument read in place (runtime.Dsts): the
+	// destinations first, the arguments checked against them below.
+	inPlaceInto := into && ip != nil && ip.intoName != ""
+	placed := map[int]bool{}
+	var dsts []string
+	if inPlaceInto {
+		for _, pr := range ip.placed {
+			placed[pr.k] = true
+			dsts = append(dsts, fmt.Sprintf("dst%d", pr.k))
+		}
+		// Every float64 destination, also those the copies after the
+		// call fill: written in place, a result must not land where a
+		// later copy goes (or an earlier one went).
+		w.WriteString("var dsts runtime.Dsts\n")
+		for k, l := range results {
+			switch {
+			case l.kind != ir.F64 || l.rank == 0:
+			case l.rank == 1:
+				fmt.Fprintf(w, "dsts.Vec(dst%d)\n", k)
+			case l.rank == 2:
+				fmt.Fprintf(w, "dsts.Mat(dst%d)\n", k)
+			default:
+				fmt.Fprintf(w, "for _, m := range dst%d {\ndsts.Mat(m)\n}\n", k)
+			}
+		}
+	}
+	for k, p := range params {
 		if p.fn != nil {
 			fmt.Fprintf(w, "if %s == nil {\n%s\n}\n", p.name,
 				retErr(fmt.Sprintf("fmt.Errorf(%q)", fmt.Sprintf("%s: argument %s is a nil function", di.def.Name, p.name))))
@@ -320,6 +357,17 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 			args = append(args, p.name)
 		case p.l.rank == 1:
 			args = append(args, p.name, "len("+p.name+")")
+		case ip != nil && ip.rows[k]:
+			// Checked, not copied; in the same pass, for an Into
+			// function writing in place, whether a destination is in
+			// one of its rows.
+			check := fmt.Sprintf("%sCols, ok := runtime.Rows2(%s)", p.name, p.name)
+			if inPlaceInto && p.l.kind == ir.F64 {
+				check = fmt.Sprintf("%sCols, ok, %sApart := runtime.Rows2Apart(&dsts, %s)", p.name, p.name, p.name)
+			}
+			fmt.Fprintf(w, "%s\nif !ok {\n%s\n}\n", check,
+				retErr(fmt.Sprintf("fmt.Errorf(%q)", fmt.Sprintf("%s: argument %s is not rectangular", di.def.Name, p.name))))
+			args = append(args, p.name, "len("+p.name+")", p.name+"Cols")
 		case g.dense(p.l):
 			// A matrix whose rows are contiguous is read in place.
 			fmt.Fprintf(w, "%sFlat, %sDims, ok := dense.From(ar, %s)\nif !ok {\n%s\n}\n", p.name, p.name, p.name,
@@ -344,7 +392,26 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 		}
 	}
 	lhs := strings.Join(rparts, ", ")
-	call := fmt.Sprintf("%s(%s)", di.goName, strings.Join(args, ", "))
+	goName := di.goName
+	switch {
+	case inPlaceInto:
+		goName = ip.intoName
+		conds := []string{"dsts.Ok()"}
+		for k, p := range params {
+			switch {
+			case p.fn != nil || p.l.kind != ir.F64:
+			case p.l.rank == 1:
+				conds = append(conds, fmt.Sprintf("runtime.ApartVec(&dsts, %s)", p.name))
+			case p.l.rank == 2 && ip.rows[k]:
+				conds = append(conds, p.name+"Apart")
+			}
+		}
+		fmt.Fprintf(w, "placed := %s\n", strings.Join(conds, " && "))
+		args = append([]string{args[0], "placed"}, append(dsts, args[1:]...)...)
+	case ip != nil && ip.goName != "":
+		goName = ip.goName
+	}
+	call := fmt.Sprintf("%s(%s)", goName, strings.Join(args, ", "))
 	if pooled && !di.value {
 		// The results are copied out below and the arena reset before its
 		// next use: the def need not compact them (Arena.Keep).
@@ -385,7 +452,11 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 		}
 		if into {
 			dst := fmt.Sprintf("dst%d", i)
-			fmt.Fprintf(w, "if !runtime.Into%d(%s, %s, %s) {\n%s\n}\n", min(l.rank, 3), dst, r, strings.Join(dims, ", "),
+			intoFn := fmt.Sprintf("runtime.Into%d", min(l.rank, 3))
+			if placed[i] {
+				intoFn = fmt.Sprintf("runtime.IntoPlaced%d", l.rank)
+			}
+			fmt.Fprintf(w, "if !%s(%s, %s, %s) {\n%s\n}\n", intoFn, dst, r, strings.Join(dims, ", "),
 				retErr(fmt.Sprintf(`fmt.Errorf("%s: %s does not have the result's shape %%v", []int{%s})`, di.def.Name, dst, strings.Join(dims, ", "))))
 			continue
 		}

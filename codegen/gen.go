@@ -61,6 +61,10 @@ type Options struct {
 	// noDirect makes every exported function call its def's internal
 	// function (for tests: direct.go's bodies must agree with the call).
 	noDirect bool
+	// noInPlace makes every exported function copy its matrix arguments
+	// into the flat layout (for tests: inplace.go's reads of the caller's
+	// rows must agree with the copies).
+	noInPlace bool
 	// ColumnBlock, if positive, is the width of the blocks of columns
 	// a columnwise tail runs on, and every columnwise tail that calls a
 	// def not inlined is run so, however little work it holds (for

@@ -133,3 +133,20 @@ func Flatten3[T any](ar *Arena, x [][][]T) (flat []T, dims [3]int, ok bool) {
 	}
 	return flat, [3]int{a, b, c}, true
 }
+
+// Rows2 is Flatten2's check without the copy, for a matrix argument that
+// generated code reads in place (codegen's inplace.go): it returns the
+// length of x's rows (that of the first, 0 for no rows) and whether
+// every row has it.
+func Rows2[T any](x [][]T) (n int, ok bool) {
+	if len(x) == 0 {
+		return 0, true
+	}
+	n = len(x[0])
+	for _, row := range x {
+		if len(row) != n {
+			return 0, false
+		}
+	}
+	return n, true
+}

@@ -111,6 +111,101 @@ func TrainInto(dst0 []float64, x [][]float64, y []float64, lam float64, lr float
 	return r1_0, nil
 }
 
+// fn_predict_into is fn_predict with results written into the caller's buffers when placed (logreg.nab:22:12).
+func fn_predict_into(ar *runtime.Arena, placed bool, dst0 []float64, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int) ([]float64, int, error) {
+	mark_45 := ar.Mark()
+	size_7 := int64(w_2)
+	if int64(x_6) != size_7 {
+		return nil, 0, runtime.NewError("logreg.nab:22:46", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_7, x_6))
+	}
+	_ = int64(x_5)
+	w_1 = w_1[:w_2]
+	x_4 = x_4[:x_5*x_6]
+	if w_2 != x_6 {
+		return nil, 0, runtime.NewError("logreg.nab:22:73", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
+	}
+	a_9 := ar.F64w(x_5)
+	if x_6 <= 32 {
+		w_1 = w_1[:x_6]
+		if x_6 > 4 || x_6 < 1 {
+			for r_10 := range a_9 {
+				row_11 := x_4[r_10*x_6 : (r_10+1)*x_6]
+				s_12 := 0.0
+				for c_13, v_14 := range row_11 {
+					s_12 += v_14 * w_1[c_13]
+				}
+				a_9[r_10] = s_12
+			}
+		} else {
+			switch x_6 {
+			case 1:
+				x_15 := w_1[0]
+				for r_16 := range a_9 {
+					q_17 := x_4[r_16*1 : r_16*1+1 : r_16*1+1]
+					s_18 := 0.0
+					s_18 += q_17[0] * x_15
+					a_9[r_16] = s_18
+				}
+			case 2:
+				x_19, x_20 := w_1[0], w_1[1]
+				for r_21 := range a_9 {
+					q_22 := x_4[r_21*2 : r_21*2+2 : r_21*2+2]
+					s_23 := 0.0
+					s_23 += q_22[0] * x_19
+					s_23 += q_22[1] * x_20
+					a_9[r_21] = s_23
+				}
+			case 3:
+				x_24, x_25, x_26 := w_1[0], w_1[1], w_1[2]
+				for r_27 := range a_9 {
+					q_28 := x_4[r_27*3 : r_27*3+3 : r_27*3+3]
+					s_29 := 0.0
+					s_29 += q_28[0] * x_24
+					s_29 += q_28[1] * x_25
+					s_29 += q_28[2] * x_26
+					a_9[r_27] = s_29
+				}
+			default:
+				x_30, x_31, x_32, x_33 := w_1[0], w_1[1], w_1[2], w_1[3]
+				for r_34 := range a_9 {
+					q_35 := x_4[r_34*4 : r_34*4+4 : r_34*4+4]
+					s_36 := 0.0
+					s_36 += q_35[0] * x_30
+					s_36 += q_35[1] * x_31
+					s_36 += q_35[2] * x_32
+					s_36 += q_35[3] * x_33
+					a_9[r_34] = s_36
+				}
+			}
+		}
+	} else {
+		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_9)
+	}
+	r_37 := runtime.DstVec(ar, dst0, placed, false, x_5)
+	a_9 = a_9[:len(r_37)]
+	if len(r_37) >= 262144 {
+		loop_44 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_37, runtime.Bind(a_9, runtime.Bind(b_3, runtime.End{}))), len(r_37), 16384)
+		if loop_44.For == nil {
+			loop_44.For = func(lo_41, hi int) {
+				r_37 := loop_44.C.H
+				a_9 := loop_44.C.T.H
+				b_3 := loop_44.C.T.T.H
+				for i_42 := lo_41; i_42 < hi; i_42++ {
+					r_37[i_42] = (runtime.Sigmoid((a_9[i_42] + b_3)))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_37), 16384, loop_44.For)
+		loop_44.Leave(&nbLoop10)
+	} else {
+		for i_38 := range r_37 {
+			r_37[i_38] = (runtime.Sigmoid((a_9[i_38] + b_3)))
+		}
+	}
+	ar.Keep(mark_45, &r_37)
+	return r_37, x_5, nil
+}
+
 // Predict gives the probability of label 1 for each row of x.
 //
 // It is the Nabla def predict(w: [d]f64, b: f64, x: [n][d]f64): [n]f64 (logreg.nab:22:12).
@@ -137,16 +232,19 @@ func PredictInto(dst0 []float64, w []float64, b float64, x [][]float64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
+	var dsts runtime.Dsts
+	dsts.Vec(dst0)
 	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return fmt.Errorf("predict: argument x is not rectangular")
 	}
+	placed := dsts.Ok() && runtime.ApartVec(&dsts, w)
 	ar.Outer()
-	r0_0, r0_1, err := fn_predict(ar, w, len(w), b, xFlat, xDims[0], xDims[1])
+	r0_0, r0_1, err := fn_predict_into(ar, placed, dst0, w, len(w), b, xFlat, xDims[0], xDims[1])
 	if err != nil {
 		return runtime.WithFrame(err, "predict", "logreg.nab:22:12", "")
 	}
-	if !runtime.Into1(dst0, r0_0, r0_1) {
+	if !runtime.IntoPlaced1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("predict: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -754,3 +852,6 @@ func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []fl
 	ar.Keep(mark_45, &r_37)
 	return r_37, x_5, nil
 }
+
+// nbLoop10 keeps the records of a parallel loop of fn_predict.
+var nbLoop10 runtime.LoopSite

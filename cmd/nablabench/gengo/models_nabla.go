@@ -99,25 +99,719 @@ func RosenGradInto(dst0 []float64, x []float64) error {
 	return nil
 }
 
+// fn_gmm_rows is fn_gmm with matrix parameters read from the caller's rows (models.nab:53:12).
+func fn_gmm_rows(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 [][]float64, means_4 int, means_5 int, icf_6 [][]float64, icf_7 int, icf_8 int, x_9 [][]float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) (float64, error) {
+	size_14 := int64(alphas_2)
+	if int64(means_4) != size_14 {
+		return 0, runtime.NewError("models.nab:53:40", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
+	}
+	if int64(icf_7) != size_14 {
+		return 0, runtime.NewError("models.nab:53:56", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
+	}
+	size_15 := int64(means_5)
+	if int64(x_11) != size_15 {
+		return 0, runtime.NewError("models.nab:53:73", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
+	}
+	_ = int64(icf_8)
+	size_17 := int64(x_10)
+	alphas_1 = alphas_1[:alphas_2]
+	means_3 = means_3[:means_4]
+	icf_6 = icf_6[:icf_7]
+	x_9 = x_9[:x_10]
+	n_18, err_19 := runtime.CheckSizeFast(size_14)
+	if err_19 != nil {
+		return 0, runtime.WithPos("models.nab:54:12", err_19)
+	}
+	var a_20 []float64
+	var d_21 int = 0
+	var d_22 int = 0
+	var rs_23 int = 0
+	for i_24 := 0; i_24 < n_18; i_24++ {
+		mark_25 := ar.Mark()
+		i_26 := int64(i_24)
+		if i_26 < 0 || i_26 >= int64(icf_7) {
+			return 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
+		}
+		row_27 := icf_6[int(i_26)]
+		n_28, err_29 := runtime.CheckSize(size_15)
+		if err_29 != nil {
+			return 0, runtime.WithPos("models.nab:48:3", err_29)
+		}
+		var a_30 []float64
+		var d_31 int = 0
+		var rs_32 int = 0
+		for i_33 := 0; i_33 < n_28; i_33++ {
+			mark_34 := ar.Mark()
+			i_35 := int64(i_33)
+			n_36, err_37 := runtime.CheckSize(size_15)
+			if err_37 != nil {
+				return 0, runtime.WithPos("models.nab:48:3", err_37)
+			}
+			if i_33 == 0 {
+				d_31 = n_36
+				rs_32 = d_31
+				tot_38, err_39 := runtime.MulSize(n_28, rs_32)
+				if err_39 != nil {
+					return 0, runtime.WithPos("models.nab:48:3", err_39)
+				}
+				a_30 = ar.F64w(tot_38)
+			} else if n_36 != d_31 {
+				return 0, runtime.NewError("models.nab:48:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
+			}
+			row_40 := a_30[i_33*rs_32 : (i_33+1)*rs_32]
+			for i_41 := range row_40 {
+				i_43 := int64(i_41)
+				x_44 := i_35 == i_43
+				var c_45 float64
+				if x_44 {
+					if i_35 < 0 || i_35 >= int64(icf_8) {
+						return 0, runtime.WithPos("models.nab:48:25", runtime.CheckIndex(i_35, icf_8))
+					}
+					x_46 := row_27[int(i_35)]
+					x_47 := math.Exp(x_46)
+					c_45 = x_47
+				} else {
+					x_48 := i_35 > i_43
+					var c_49 float64
+					if x_48 {
+						x_50 := int64(2) * size_15
+						x_51 := x_50 - i_43
+						x_52 := x_51 - int64(1)
+						x_53 := i_43 * x_52
+						x_54 := x_53 / int64(2)
+						x_55 := size_15 + x_54
+						x_56 := x_55 + i_35
+						x_57 := x_56 - i_43
+						x_58 := x_57 - int64(1)
+						if x_58 < 0 || x_58 >= int64(icf_8) {
+							return 0, runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_58, icf_8))
+						}
+						x_59 := row_27[int(x_58)]
+						c_49 = x_59
+					} else {
+						c_49 = 0.0
+					}
+					c_45 = c_49
+				}
+				row_40[i_41] = c_45
+			}
+			if i_33 > 0 {
+				ar.Release(mark_34)
+			}
+		}
+		if i_24 == 0 {
+			d_21, d_22 = n_28, d_31
+			rs_23 = d_21 * d_22
+			tot_60, err_61 := runtime.MulSize(n_18, rs_23)
+			if err_61 != nil {
+				return 0, runtime.WithPos("models.nab:54:12", err_61)
+			}
+			a_20 = ar.F64w(tot_60)
+		} else if n_28 != d_21 || d_31 != d_22 {
+			return 0, runtime.NewError("models.nab:54:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
+		}
+		copy(a_20[i_24*rs_23:(i_24+1)*rs_23], a_30)
+		if i_24 > 0 {
+			ar.Release(mark_25)
+		}
+	}
+	n_62, err_63 := runtime.CheckSizeFast(size_14)
+	if err_63 != nil {
+		return 0, runtime.WithPos("models.nab:55:14", err_63)
+	}
+	r_64 := ar.F64w(n_62)
+	if len(r_64) >= 256 {
+		loop_81 := runtime.EnterLoop(&nbLoop118, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(r_64, runtime.End{}))))), len(r_64), 32)
+		if loop_81.For == nil {
+			loop_81.For = func(lo_73, hi int) {
+				icf_7 := loop_81.C.H
+				icf_6 := loop_81.C.T.H
+				icf_8 := loop_81.C.T.T.H
+				size_15 := loop_81.C.T.T.T.H
+				r_64 := loop_81.C.T.T.T.T.H
+				errs_72 := loop_81.Errs
+				for i_74 := lo_73; i_74 < hi; i_74++ {
+					i_76 := int64(i_74)
+					if i_76 < 0 || i_76 >= int64(icf_7) {
+						errs_72[lo_73/32] = runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_76, icf_7))
+						return
+					}
+					row_77 := icf_6[int(i_76)]
+					if size_15 < int64(0) || size_15 > int64(icf_8) {
+						errs_72[lo_73/32] = runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						return
+					}
+					_ = int(size_15) - int(int64(0))
+					s_79 := row_77[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+					s_80 := runtime.Sum(s_79)
+					r_64[i_74] = s_80
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_64), 32, loop_81.For)
+		err_82 := loop_81.Err()
+		loop_81.Leave(&nbLoop118)
+		if err_82 != nil {
+			return 0, err_82
+		}
+	} else {
+		for i_65 := range r_64 {
+			i_67 := int64(i_65)
+			if i_67 < 0 || i_67 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
+			}
+			row_68 := icf_6[int(i_67)]
+			if size_15 < int64(0) || size_15 > int64(icf_8) {
+				return 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+			}
+			_ = int(size_15) - int(int64(0))
+			s_70 := row_68[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			s_71 := runtime.Sum(s_70)
+			r_64[i_65] = s_71
+		}
+	}
+	x_83 := size_17 * size_15
+	x_84 := float64(x_83)
+	x_85 := (-0.5) * x_84
+	x_86 := x_85 * 1.8378770664093453
+	n_87, err_88 := runtime.CheckSizeFast(size_17)
+	if err_88 != nil {
+		return 0, runtime.WithPos("models.nab:56:18", err_88)
+	}
+	var s_89 float64 = 0
+	if n_87 >= 256 {
+		loop_274 := runtime.EnterLoop(&nbLoop119, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
+		if loop_274.Sum == nil {
+			loop_274.Sum = func(lo_182, hi int) float64 {
+				size_14 := loop_274.C.H
+				alphas_1 := loop_274.C.T.H
+				r_64 := loop_274.C.T.T.H
+				d_21 := loop_274.C.T.T.T.H
+				d_22 := loop_274.C.T.T.T.T.H
+				a_20 := loop_274.C.T.T.T.T.T.H
+				x_9 := loop_274.C.T.T.T.T.T.T.H
+				x_11 := loop_274.C.T.T.T.T.T.T.T.H
+				means_4 := loop_274.C.T.T.T.T.T.T.T.T.H
+				means_3 := loop_274.C.T.T.T.T.T.T.T.T.T.H
+				means_5 := loop_274.C.T.T.T.T.T.T.T.T.T.T.H
+				ar := runtime.Arenas.Get()
+				ar.Reset()
+				defer runtime.Arenas.Put(ar)
+				errs_181 := loop_274.Errs
+				s_89 := 0.0
+				var scratch_344 []float64
+				if scratch_344_n, err := runtime.CheckSize(size_14); err == nil {
+					scratch_344 = ar.F64w(scratch_344_n)
+				}
+				scratch_345 := ar.F64w(d_21)
+				scratch_346 := ar.F64w(d_22)
+				for i_183 := lo_182; i_183 < hi; i_183++ {
+					i_185 := int64(i_183)
+					n_186, err_187 := runtime.CheckSize(size_14)
+					if err_187 != nil {
+						errs_181[lo_182/32] = runtime.WithPos("models.nab:56:30", err_187)
+						return 0
+					}
+					r_188 := scratch_344[:n_186:n_186]
+					for i_189 := range r_188 {
+						i_191 := int64(i_189)
+						x_192 := alphas_1[int(i_191)]
+						x_193 := r_64[int(i_191)]
+						x_194 := x_192 + x_193
+						rs_195 := d_21 * d_22
+						row_196 := a_20[int(i_191)*rs_195 : (int(i_191)+1)*rs_195]
+						row_197 := x_9[int(i_185)]
+						if i_191 < 0 || i_191 >= int64(means_4) {
+							errs_181[lo_182/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_191, means_4))
+							return 0
+						}
+						row_198 := means_3[int(i_191)]
+						if means_5 != x_11 {
+							errs_181[lo_182/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+							return 0
+						}
+						if x_11 != d_22 {
+							errs_181[lo_182/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+							return 0
+						}
+						a_199 := scratch_345[:d_21:d_21]
+						if d_22 <= 32 {
+							row_197 = row_197[:d_22]
+							row_198 = row_198[:d_22]
+							if d_22 > 4 || d_22 < 1 {
+								if d_22 >= 8 {
+									r_200 := 0
+									for ; r_200 < len(a_199)%4; r_200++ {
+										row_205 := row_196[r_200*d_22:][:min(r_200+1, d_22)]
+										s_202 := 0.0
+										for c_203 := range row_205 {
+											s_202 += row_205[c_203] * (row_197[c_203] - row_198[c_203])
+										}
+										a_199[r_200] = s_202
+									}
+									for ; r_200+4 <= len(a_199); r_200 += 4 {
+										n_206 := min(r_200+4, d_22)
+										blk_201 := row_196[r_200*d_22 : (r_200+4)*d_22]
+										row_207, row_208, row_209, row_210 := blk_201[:n_206], blk_201[d_22:][:n_206], blk_201[2*d_22:][:n_206], blk_201[3*d_22:][:n_206]
+										s_211, s_212, s_213, s_214 := 0.0, 0.0, 0.0, 0.0
+										for c_203 := range row_207 {
+											xc_204 := (row_197[c_203] - row_198[c_203])
+											s_211 += row_207[c_203] * xc_204
+											s_212 += row_208[c_203] * xc_204
+											s_213 += row_209[c_203] * xc_204
+											s_214 += row_210[c_203] * xc_204
+										}
+										a_199[r_200], a_199[r_200+1], a_199[r_200+2], a_199[r_200+3] = s_211, s_212, s_213, s_214
+									}
+									if !(len(a_199) >= d_22 && len(a_199) > 0 && math.Abs(a_199[len(a_199)-1]) <= math.MaxFloat64) {
+										r_215 := 0
+										for ; r_215+4 <= len(a_199); r_215 += 4 {
+											blk_216 := row_196[r_215*d_22 : (r_215+4)*d_22]
+											row_221, row_222, row_223, row_224 := blk_216[:d_22], blk_216[d_22:][:d_22], blk_216[2*d_22:][:d_22], blk_216[3*d_22:][:d_22]
+											s_225, s_226, s_227, s_228 := 0.0, 0.0, 0.0, 0.0
+											for c_218 := range row_221 {
+												xc_219 := (row_197[c_218] - row_198[c_218])
+												s_225 += row_221[c_218] * xc_219
+												s_226 += row_222[c_218] * xc_219
+												s_227 += row_223[c_218] * xc_219
+												s_228 += row_224[c_218] * xc_219
+											}
+											a_199[r_215], a_199[r_215+1], a_199[r_215+2], a_199[r_215+3] = s_225, s_226, s_227, s_228
+										}
+										for ; r_215 < len(a_199); r_215++ {
+											row_220 := row_196[r_215*d_22:][:d_22]
+											s_217 := 0.0
+											for c_218 := range row_220 {
+												s_217 += row_220[c_218] * (row_197[c_218] - row_198[c_218])
+											}
+											a_199[r_215] = s_217
+										}
+									}
+								} else {
+									r_229 := 0
+									for ; r_229+4 <= len(a_199); r_229 += 4 {
+										blk_230 := row_196[r_229*d_22 : (r_229+4)*d_22]
+										row_235, row_236, row_237, row_238 := blk_230[:d_22], blk_230[d_22:][:d_22], blk_230[2*d_22:][:d_22], blk_230[3*d_22:][:d_22]
+										s_239, s_240, s_241, s_242 := 0.0, 0.0, 0.0, 0.0
+										for c_232 := range row_235 {
+											xc_233 := (row_197[c_232] - row_198[c_232])
+											s_239 += row_235[c_232] * xc_233
+											s_240 += row_236[c_232] * xc_233
+											s_241 += row_237[c_232] * xc_233
+											s_242 += row_238[c_232] * xc_233
+										}
+										a_199[r_229], a_199[r_229+1], a_199[r_229+2], a_199[r_229+3] = s_239, s_240, s_241, s_242
+									}
+									for ; r_229 < len(a_199); r_229++ {
+										row_234 := row_196[r_229*d_22:][:d_22]
+										s_231 := 0.0
+										for c_232 := range row_234 {
+											s_231 += row_234[c_232] * (row_197[c_232] - row_198[c_232])
+										}
+										a_199[r_229] = s_231
+									}
+								}
+							} else {
+								switch d_22 {
+								case 1:
+									x_243 := (row_197[0] - row_198[0])
+									for r_244 := range a_199 {
+										q_245 := row_196[r_244*1 : r_244*1+1 : r_244*1+1]
+										s_246 := 0.0
+										s_246 += q_245[0] * x_243
+										a_199[r_244] = s_246
+									}
+								case 2:
+									x_247, x_248 := (row_197[0] - row_198[0]), (row_197[1] - row_198[1])
+									for r_249 := range a_199 {
+										q_250 := row_196[r_249*2 : r_249*2+2 : r_249*2+2]
+										s_251 := 0.0
+										s_251 += q_250[0] * x_247
+										s_251 += q_250[1] * x_248
+										a_199[r_249] = s_251
+									}
+								case 3:
+									x_252, x_253, x_254 := (row_197[0] - row_198[0]), (row_197[1] - row_198[1]), (row_197[2] - row_198[2])
+									for r_255 := range a_199 {
+										q_256 := row_196[r_255*3 : r_255*3+3 : r_255*3+3]
+										s_257 := 0.0
+										s_257 += q_256[0] * x_252
+										s_257 += q_256[1] * x_253
+										s_257 += q_256[2] * x_254
+										a_199[r_255] = s_257
+									}
+								default:
+									x_258, x_259, x_260, x_261 := (row_197[0] - row_198[0]), (row_197[1] - row_198[1]), (row_197[2] - row_198[2]), (row_197[3] - row_198[3])
+									for r_262 := range a_199 {
+										q_263 := row_196[r_262*4 : r_262*4+4 : r_262*4+4]
+										s_264 := 0.0
+										s_264 += q_263[0] * x_258
+										s_264 += q_263[1] * x_259
+										s_264 += q_263[2] * x_260
+										s_264 += q_263[3] * x_261
+										a_199[r_262] = s_264
+									}
+								}
+							}
+						} else {
+							x_265 := scratch_346[:d_22:d_22]
+							row_197 = row_197[:len(x_265)]
+							row_198 = row_198[:len(x_265)]
+							for i_266 := range x_265 {
+								x_265[i_266] = (row_197[i_266] - row_198[i_266])
+							}
+							runtime.Gemv(false, d_21, d_22, 1, row_196, x_265, 0, a_199)
+						}
+						var s_268 float64 = 0
+						a_199 = a_199[:d_21]
+						for i_269 := 0; i_269 < d_21; i_269++ {
+							s_268 += (a_199[i_269] * a_199[i_269])
+						}
+						x_271 := 0.5 * s_268
+						x_272 := x_194 - x_271
+						r_188[i_189] = x_272
+						runtime.LoopCall()
+					}
+					s_273 := runtime.LogSumExp(r_188)
+					s_89 += s_273
+					runtime.LoopCall()
+				}
+				return s_89
+			}
+		}
+		s_89 += runtime.ParallelSum(n_87, 32, loop_274.Sum)
+		err_275 := loop_274.Err()
+		loop_274.Leave(&nbLoop119)
+		if err_275 != nil {
+			return 0, err_275
+		}
+	} else {
+		var scratch_349 []float64
+		if scratch_349_n, err := runtime.CheckSize(size_14); err == nil {
+			scratch_349 = ar.F64w(scratch_349_n)
+		}
+		scratch_350 := ar.F64w(d_21)
+		scratch_351 := ar.F64w(d_22)
+		for i_90 := 0; i_90 < n_87; i_90++ {
+			i_92 := int64(i_90)
+			n_93, err_94 := runtime.CheckSize(size_14)
+			if err_94 != nil {
+				return 0, runtime.WithPos("models.nab:56:30", err_94)
+			}
+			r_95 := scratch_349[:n_93:n_93]
+			for i_96 := range r_95 {
+				i_98 := int64(i_96)
+				x_99 := alphas_1[int(i_98)]
+				x_100 := r_64[int(i_98)]
+				x_101 := x_99 + x_100
+				rs_102 := d_21 * d_22
+				row_103 := a_20[int(i_98)*rs_102 : (int(i_98)+1)*rs_102]
+				row_104 := x_9[int(i_92)]
+				if i_98 < 0 || i_98 >= int64(means_4) {
+					return 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_98, means_4))
+				}
+				row_105 := means_3[int(i_98)]
+				if means_5 != x_11 {
+					return 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				}
+				if x_11 != d_22 {
+					return 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				}
+				a_106 := scratch_350[:d_21:d_21]
+				if d_22 <= 32 {
+					row_104 = row_104[:d_22]
+					row_105 = row_105[:d_22]
+					if d_22 > 4 || d_22 < 1 {
+						if d_22 >= 8 {
+							r_107 := 0
+							for ; r_107 < len(a_106)%4; r_107++ {
+								row_112 := row_103[r_107*d_22:][:min(r_107+1, d_22)]
+								s_109 := 0.0
+								for c_110 := range row_112 {
+									s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
+								}
+								a_106[r_107] = s_109
+							}
+							for ; r_107+4 <= len(a_106); r_107 += 4 {
+								n_113 := min(r_107+4, d_22)
+								blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
+								row_114, row_115, row_116, row_117 := blk_108[:n_113], blk_108[d_22:][:n_113], blk_108[2*d_22:][:n_113], blk_108[3*d_22:][:n_113]
+								s_118, s_119, s_120, s_121 := 0.0, 0.0, 0.0, 0.0
+								for c_110 := range row_114 {
+									xc_111 := (row_104[c_110] - row_105[c_110])
+									s_118 += row_114[c_110] * xc_111
+									s_119 += row_115[c_110] * xc_111
+									s_120 += row_116[c_110] * xc_111
+									s_121 += row_117[c_110] * xc_111
+								}
+								a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_118, s_119, s_120, s_121
+							}
+							if !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64) {
+								r_122 := 0
+								for ; r_122+4 <= len(a_106); r_122 += 4 {
+									blk_123 := row_103[r_122*d_22 : (r_122+4)*d_22]
+									row_128, row_129, row_130, row_131 := blk_123[:d_22], blk_123[d_22:][:d_22], blk_123[2*d_22:][:d_22], blk_123[3*d_22:][:d_22]
+									s_132, s_133, s_134, s_135 := 0.0, 0.0, 0.0, 0.0
+									for c_125 := range row_128 {
+										xc_126 := (row_104[c_125] - row_105[c_125])
+										s_132 += row_128[c_125] * xc_126
+										s_133 += row_129[c_125] * xc_126
+										s_134 += row_130[c_125] * xc_126
+										s_135 += row_131[c_125] * xc_126
+									}
+									a_106[r_122], a_106[r_122+1], a_106[r_122+2], a_106[r_122+3] = s_132, s_133, s_134, s_135
+								}
+								for ; r_122 < len(a_106); r_122++ {
+									row_127 := row_103[r_122*d_22:][:d_22]
+									s_124 := 0.0
+									for c_125 := range row_127 {
+										s_124 += row_127[c_125] * (row_104[c_125] - row_105[c_125])
+									}
+									a_106[r_122] = s_124
+								}
+							}
+						} else {
+							r_136 := 0
+							for ; r_136+4 <= len(a_106); r_136 += 4 {
+								blk_137 := row_103[r_136*d_22 : (r_136+4)*d_22]
+								row_142, row_143, row_144, row_145 := blk_137[:d_22], blk_137[d_22:][:d_22], blk_137[2*d_22:][:d_22], blk_137[3*d_22:][:d_22]
+								s_146, s_147, s_148, s_149 := 0.0, 0.0, 0.0, 0.0
+								for c_139 := range row_142 {
+									xc_140 := (row_104[c_139] - row_105[c_139])
+									s_146 += row_142[c_139] * xc_140
+									s_147 += row_143[c_139] * xc_140
+									s_148 += row_144[c_139] * xc_140
+									s_149 += row_145[c_139] * xc_140
+								}
+								a_106[r_136], a_106[r_136+1], a_106[r_136+2], a_106[r_136+3] = s_146, s_147, s_148, s_149
+							}
+							for ; r_136 < len(a_106); r_136++ {
+								row_141 := row_103[r_136*d_22:][:d_22]
+								s_138 := 0.0
+								for c_139 := range row_141 {
+									s_138 += row_141[c_139] * (row_104[c_139] - row_105[c_139])
+								}
+								a_106[r_136] = s_138
+							}
+						}
+					} else {
+						switch d_22 {
+						case 1:
+							x_150 := (row_104[0] - row_105[0])
+							for r_151 := range a_106 {
+								q_152 := row_103[r_151*1 : r_151*1+1 : r_151*1+1]
+								s_153 := 0.0
+								s_153 += q_152[0] * x_150
+								a_106[r_151] = s_153
+							}
+						case 2:
+							x_154, x_155 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1])
+							for r_156 := range a_106 {
+								q_157 := row_103[r_156*2 : r_156*2+2 : r_156*2+2]
+								s_158 := 0.0
+								s_158 += q_157[0] * x_154
+								s_158 += q_157[1] * x_155
+								a_106[r_156] = s_158
+							}
+						case 3:
+							x_159, x_160, x_161 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1]), (row_104[2] - row_105[2])
+							for r_162 := range a_106 {
+								q_163 := row_103[r_162*3 : r_162*3+3 : r_162*3+3]
+								s_164 := 0.0
+								s_164 += q_163[0] * x_159
+								s_164 += q_163[1] * x_160
+								s_164 += q_163[2] * x_161
+								a_106[r_162] = s_164
+							}
+						default:
+							x_165, x_166, x_167, x_168 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1]), (row_104[2] - row_105[2]), (row_104[3] - row_105[3])
+							for r_169 := range a_106 {
+								q_170 := row_103[r_169*4 : r_169*4+4 : r_169*4+4]
+								s_171 := 0.0
+								s_171 += q_170[0] * x_165
+								s_171 += q_170[1] * x_166
+								s_171 += q_170[2] * x_167
+								s_171 += q_170[3] * x_168
+								a_106[r_169] = s_171
+							}
+						}
+					}
+				} else {
+					x_172 := scratch_351[:d_22:d_22]
+					row_104 = row_104[:len(x_172)]
+					row_105 = row_105[:len(x_172)]
+					for i_173 := range x_172 {
+						x_172[i_173] = (row_104[i_173] - row_105[i_173])
+					}
+					runtime.Gemv(false, d_21, d_22, 1, row_103, x_172, 0, a_106)
+				}
+				var s_175 float64 = 0
+				a_106 = a_106[:d_21]
+				for i_176 := 0; i_176 < d_21; i_176++ {
+					s_175 += (a_106[i_176] * a_106[i_176])
+				}
+				x_178 := 0.5 * s_175
+				x_179 := x_101 - x_178
+				r_95[i_96] = x_179
+				runtime.LoopCall()
+			}
+			s_180 := runtime.LogSumExp(r_95)
+			s_89 += s_180
+			runtime.LoopCall()
+		}
+	}
+	x_276 := x_86 + s_89
+	x_277 := float64(size_17)
+	s_278 := runtime.LogSumExp(alphas_1)
+	x_279 := x_277 * s_278
+	x_280 := x_276 - x_279
+	n_281, err_282 := runtime.CheckSizeFast(size_14)
+	if err_282 != nil {
+		return 0, runtime.WithPos("models.nab:58:19", err_282)
+	}
+	var s_283 float64 = 0
+	if n_281 >= 256 {
+		loop_336 := runtime.EnterLoop(&nbLoop120, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_281, 32)
+		if loop_336.Sum == nil {
+			loop_336.Sum = func(lo_310, hi int) float64 {
+				gamma_12 := loop_336.C.H
+				icf_7 := loop_336.C.T.H
+				icf_6 := loop_336.C.T.T.H
+				icf_8 := loop_336.C.T.T.T.H
+				size_15 := loop_336.C.T.T.T.T.H
+				m_13 := loop_336.C.T.T.T.T.T.H
+				r_64 := loop_336.C.T.T.T.T.T.T.H
+				errs_309 := loop_336.Errs
+				s_283 := 0.0
+				for i_311 := lo_310; i_311 < hi; i_311++ {
+					i_313 := int64(i_311)
+					x_314 := gamma_12 * gamma_12
+					x_315 := 0.5 * x_314
+					if i_313 < 0 || i_313 >= int64(icf_7) {
+						errs_309[lo_310/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_313, icf_7))
+						return 0
+					}
+					row_316 := icf_6[int(i_313)]
+					if size_15 < int64(0) || size_15 > int64(icf_8) {
+						errs_309[lo_310/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						return 0
+					}
+					n_317 := int(size_15) - int(int64(0))
+					s_318 := row_316[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+					var s_319 float64 = 0
+					s_318 = s_318[:n_317]
+					for i_320 := 0; i_320 < n_317; i_320++ {
+						e_322 := (math.Exp(s_318[i_320]))
+						s_319 += (e_322 * e_322)
+					}
+					if i_313 < 0 || i_313 >= int64(icf_7) {
+						errs_309[lo_310/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_313, icf_7))
+						return 0
+					}
+					row_323 := icf_6[int(i_313)]
+					n_324 := int64(icf_8)
+					if size_15 < 0 || n_324 < size_15 || n_324 > int64(icf_8) {
+						errs_309[lo_310/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_324, icf_8))
+						return 0
+					}
+					n_325 := int(n_324) - int(size_15)
+					s_326 := row_323[int(size_15)*1 : int(n_324)*1 : int(n_324)*1]
+					var s_327 float64 = 0
+					s_326 = s_326[:n_325]
+					for i_328 := 0; i_328 < n_325; i_328++ {
+						s_327 += (s_326[i_328] * s_326[i_328])
+					}
+					x_330 := s_319 + s_327
+					x_331 := x_315 * x_330
+					x_332 := float64(m_13)
+					x_333 := r_64[int(i_313)]
+					x_334 := x_332 * x_333
+					x_335 := x_331 - x_334
+					s_283 += x_335
+				}
+				return s_283
+			}
+		}
+		s_283 += runtime.ParallelSum(n_281, 32, loop_336.Sum)
+		err_337 := loop_336.Err()
+		loop_336.Leave(&nbLoop120)
+		if err_337 != nil {
+			return 0, err_337
+		}
+	} else {
+		for i_284 := 0; i_284 < n_281; i_284++ {
+			i_286 := int64(i_284)
+			x_287 := gamma_12 * gamma_12
+			x_288 := 0.5 * x_287
+			if i_286 < 0 || i_286 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_286, icf_7))
+			}
+			row_289 := icf_6[int(i_286)]
+			if size_15 < int64(0) || size_15 > int64(icf_8) {
+				return 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+			}
+			n_290 := int(size_15) - int(int64(0))
+			s_291 := row_289[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			var s_292 float64 = 0
+			s_291 = s_291[:n_290]
+			for i_293 := 0; i_293 < n_290; i_293++ {
+				e_295 := (math.Exp(s_291[i_293]))
+				s_292 += (e_295 * e_295)
+			}
+			if i_286 < 0 || i_286 >= int64(icf_7) {
+				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_286, icf_7))
+			}
+			row_296 := icf_6[int(i_286)]
+			n_297 := int64(icf_8)
+			if size_15 < 0 || n_297 < size_15 || n_297 > int64(icf_8) {
+				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_297, icf_8))
+			}
+			n_298 := int(n_297) - int(size_15)
+			s_299 := row_296[int(size_15)*1 : int(n_297)*1 : int(n_297)*1]
+			var s_300 float64 = 0
+			s_299 = s_299[:n_298]
+			for i_301 := 0; i_301 < n_298; i_301++ {
+				s_300 += (s_299[i_301] * s_299[i_301])
+			}
+			x_303 := s_292 + s_300
+			x_304 := x_288 * x_303
+			x_305 := float64(m_13)
+			x_306 := r_64[int(i_286)]
+			x_307 := x_305 * x_306
+			x_308 := x_304 - x_307
+			s_283 += x_308
+		}
+	}
+	x_338 := x_280 + s_283
+	x_339 := float64(size_14)
+	r_340, err_341 := fn_wishartc(ar, size_15, gamma_12, m_13)
+	if err_341 != nil {
+		return 0, runtime.WithFrame(err_341, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	}
+	x_342 := x_339 * r_340
+	x_343 := x_338 - x_342
+	return x_343, nil
+}
+
 // Gmm is the Nabla def gmm(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): f64 (models.nab:53:12).
 func Gmm(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) (float64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
-	meansFlat, meansDims, ok := runtime.Flatten2(ar, means)
+	meansCols, ok := runtime.Rows2(means)
 	if !ok {
 		return 0, fmt.Errorf("gmm: argument means is not rectangular")
 	}
-	icfFlat, icfDims, ok := runtime.Flatten2(ar, icf)
+	icfCols, ok := runtime.Rows2(icf)
 	if !ok {
 		return 0, fmt.Errorf("gmm: argument icf is not rectangular")
 	}
-	xFlat, xDims, ok := runtime.Flatten2(ar, x)
+	xCols, ok := runtime.Rows2(x)
 	if !ok {
 		return 0, fmt.Errorf("gmm: argument x is not rectangular")
 	}
 	ar.Outer()
-	r0_0, err := fn_gmm(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
+	r0_0, err := fn_gmm_rows(ar, alphas, len(alphas), means, len(means), meansCols, icf, len(icf), icfCols, x, len(x), xCols, gamma, m)
 	if err != nil {
 		return 0, runtime.WithFrame(err, "gmm", "models.nab:53:12", "")
 	}
@@ -187,12 +881,269 @@ func GmmGradInto(dst0 []float64, dst1 [][]float64, dst2 [][]float64, alphas []fl
 	return nil
 }
 
+// fn_lstmobjective_rows is fn_lstmobjective with matrix parameters read from the caller's rows (models.nab:80:12).
+func fn_lstmobjective_rows(ar *runtime.Arena, mainparams_1 [][]float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 [][]float64, sequence_11 int, sequence_12 int) (float64, error) {
+	size_13 := int64(mainparams_2)
+	if int64(state_8) != size_13 {
+		return 0, runtime.NewError("models.nab:81:23", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
+	}
+	_ = int64(mainparams_3)
+	size_15 := int64(extraparams_6)
+	if int64(state_9) != size_15 {
+		return 0, runtime.NewError("models.nab:81:26", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
+	}
+	if int64(sequence_12) != size_15 {
+		return 0, runtime.NewError("models.nab:81:47", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
+	}
+	size_16 := int64(sequence_11)
+	if extraparams_5 != 3 {
+		return 0, runtime.NewError("models.nab:80:51", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+	}
+	mainparams_1 = mainparams_1[:mainparams_2]
+	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
+	state_7 = state_7[:state_8*state_9]
+	sequence_10 = sequence_10[:sequence_11]
+	var state_17 []float64
+	var state_18 int
+	var state_19 int
+	var state_20 float64
+	state_17, state_18, state_19, state_20 = state_7, state_8, state_9, 0.0
+	x_148 := size_16 - int64(1)
+	for t_149 := int64(0); t_149 < x_148; t_149++ {
+		mark_150 := ar.Mark()
+		row_151 := sequence_10[int(t_149)]
+		if int64(0) >= int64(extraparams_5) {
+			return 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+		}
+		row_152 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		if extraparams_6 != sequence_12 {
+			return 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		r_153 := ar.F64w(sequence_12)
+		row_151 = row_151[:len(r_153)]
+		row_152 = row_152[:len(r_153)]
+		for i_154 := range r_153 {
+			r_153[i_154] = (row_151[i_154] * row_152[i_154])
+		}
+		var state_156 []float64
+		var state_157 int
+		var state_158 []float64
+		var state_159 int
+		var state_160 int
+		state_156, state_157, state_158, state_159, state_160 = r_153, sequence_12, state_17, state_18, state_19
+		x_210 := size_13 / int64(2)
+		buf_261 := ar.F64w(state_157)
+		buf_262 := ar.F64w(state_159 * state_160)
+		for i_211 := int64(0); i_211 < x_210; i_211++ {
+			mark_212 := ar.Mark()
+			x_213 := int64(2) * i_211
+			if x_213 < 0 || x_213 >= int64(mainparams_2) {
+				return 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_213, mainparams_2))
+			}
+			row_214 := mainparams_1[int(x_213)]
+			x_215 := int64(2) * i_211
+			x_216 := x_215 + int64(1)
+			if x_216 < 0 || x_216 >= int64(mainparams_2) {
+				return 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_216, mainparams_2))
+			}
+			row_217 := mainparams_1[int(x_216)]
+			x_218 := int64(2) * i_211
+			x_219 := x_218 + int64(1)
+			if x_219 < 0 || x_219 >= int64(state_159) {
+				return 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_219, state_159))
+			}
+			row_220 := state_158[int(x_219)*state_160 : (int(x_219)+1)*state_160]
+			if size_15 < int64(0) || size_15 > int64(mainparams_3) {
+				return 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
+			}
+			n_221 := int(size_15) - int(int64(0))
+			s_222 := row_214[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			if n_221 != state_157 {
+				return 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_221}))
+			}
+			if size_15 < int64(0) || size_15 > int64(mainparams_3) {
+				return 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
+			}
+			n_223 := int(size_15) - int(int64(0))
+			s_224 := row_217[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			if n_223 != state_157 {
+				return 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_223}))
+			}
+			if state_157 != state_160 {
+				return 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{state_157}))
+			}
+			x_225 := int64(2) * i_211
+			if x_225 < 0 || x_225 >= int64(state_159) {
+				return 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_225, state_159))
+			}
+			row_226 := state_158[int(x_225)*state_160 : (int(x_225)+1)*state_160]
+			x_227 := int64(2) * size_15
+			if size_15 < 0 || x_227 < size_15 || x_227 > int64(mainparams_3) {
+				return 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_227, mainparams_3))
+			}
+			n_228 := int(x_227) - int(size_15)
+			s_229 := row_214[int(size_15)*1 : int(x_227)*1 : int(x_227)*1]
+			if n_228 != state_160 {
+				return 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_228}))
+			}
+			x_230 := int64(2) * size_15
+			if size_15 < 0 || x_230 < size_15 || x_230 > int64(mainparams_3) {
+				return 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_230, mainparams_3))
+			}
+			n_231 := int(x_230) - int(size_15)
+			s_232 := row_217[int(size_15)*1 : int(x_230)*1 : int(x_230)*1]
+			if n_231 != state_160 {
+				return 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_231}))
+			}
+			x_233 := int64(2) * i_211
+			if x_233 < 0 || x_233 >= int64(state_159) {
+				return 0, runtime.WithPos("models.nab:90:35", runtime.CheckIndex(x_233, state_159))
+			}
+			row_234 := state_158[int(x_233)*state_160 : (int(x_233)+1)*state_160]
+			x_235 := int64(3) * size_15
+			x_236 := int64(4) * size_15
+			if x_235 < 0 || x_236 < x_235 || x_236 > int64(mainparams_3) {
+				return 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_235, x_236, mainparams_3))
+			}
+			n_237 := int(x_236) - int(x_235)
+			s_238 := row_214[int(x_235)*1 : int(x_236)*1 : int(x_236)*1]
+			if n_237 != state_160 {
+				return 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_237}))
+			}
+			x_239 := int64(3) * size_15
+			x_240 := int64(4) * size_15
+			if x_239 < 0 || x_240 < x_239 || x_240 > int64(mainparams_3) {
+				return 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_239, x_240, mainparams_3))
+			}
+			n_241 := int(x_240) - int(x_239)
+			s_242 := row_217[int(x_239)*1 : int(x_240)*1 : int(x_240)*1]
+			if n_241 != state_160 {
+				return 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_241}))
+			}
+			r_243 := ar.F64w(state_160)
+			row_220 = row_220[:len(r_243)]
+			state_156 = state_156[:len(r_243)]
+			s_222 = s_222[:len(r_243)]
+			s_224 = s_224[:len(r_243)]
+			row_226 = row_226[:len(r_243)]
+			s_229 = s_229[:len(r_243)]
+			s_232 = s_232[:len(r_243)]
+			row_234 = row_234[:len(r_243)]
+			s_238 = s_238[:len(r_243)]
+			s_242 = s_242[:len(r_243)]
+			for i_244 := range r_243 {
+				r_243[i_244] = ((row_220[i_244] * (runtime.Sigmoid(((state_156[i_244] * s_222[i_244]) + s_224[i_244])))) + ((runtime.Sigmoid(((row_226[i_244] * s_229[i_244]) + s_232[i_244]))) * (math.Tanh(((row_234[i_244] * s_238[i_244]) + s_242[i_244])))))
+			}
+			x_246 := int64(2) * size_15
+			x_247 := int64(3) * size_15
+			if x_246 < 0 || x_247 < x_246 || x_247 > int64(mainparams_3) {
+				return 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_246, x_247, mainparams_3))
+			}
+			n_248 := int(x_247) - int(x_246)
+			s_249 := row_214[int(x_246)*1 : int(x_247)*1 : int(x_247)*1]
+			if n_248 != state_157 {
+				return 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_248}))
+			}
+			x_250 := int64(2) * size_15
+			x_251 := int64(3) * size_15
+			if x_250 < 0 || x_251 < x_250 || x_251 > int64(mainparams_3) {
+				return 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_250, x_251, mainparams_3))
+			}
+			n_252 := int(x_251) - int(x_250)
+			s_253 := row_217[int(x_250)*1 : int(x_251)*1 : int(x_251)*1]
+			if n_252 != state_157 {
+				return 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_252}))
+			}
+			if state_160 != state_157 {
+				return 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{state_160}))
+			}
+			r_254 := ar.F64w(state_157)
+			state_156 = state_156[:len(r_254)]
+			s_249 = s_249[:len(r_254)]
+			s_253 = s_253[:len(r_254)]
+			r_243 = r_243[:len(r_254)]
+			for i_255 := range r_254 {
+				r_254[i_255] = ((runtime.Sigmoid(((state_156[i_255] * s_249[i_255]) + s_253[i_255]))) * (math.Tanh(r_243[i_255])))
+			}
+			x_257 := int64(2) * i_211
+			if x_257 < 0 || x_257 >= int64(state_159) {
+				return 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_257, state_159))
+			}
+			if state_157 != state_160 {
+				return 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_157})+"; elements have shape "+runtime.ShapeString([]int{state_160}))
+			}
+			c_258 := ar.F64w(len(state_158))
+			copy(c_258, state_158)
+			copy(c_258[int(x_257)*state_160:(int(x_257)+1)*state_160], r_254)
+			x_259 := int64(2) * i_211
+			x_260 := x_259 + int64(1)
+			if x_260 < 0 || x_260 >= int64(state_159) {
+				return 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_260, state_159))
+			}
+			copy(c_258[int(x_260)*state_160:(int(x_260)+1)*state_160], r_243)
+			state_156, state_158 = r_254, c_258
+			if state_157 == len(buf_261) && state_159*state_160 == len(buf_262) {
+				copy(buf_261, state_156)
+				state_156 = buf_261
+				copy(buf_262, state_158)
+				state_158 = buf_262
+				ar.Release(mark_212)
+			}
+		}
+		if int64(1) >= int64(extraparams_5) {
+			return 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+		}
+		row_263 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != sequence_12 {
+			return 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		if int64(2) >= int64(extraparams_5) {
+			return 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+		}
+		row_264 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != sequence_12 {
+			return 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		}
+		r_265 := ar.F64w(sequence_12)
+		state_156 = state_156[:len(r_265)]
+		row_263 = row_263[:len(r_265)]
+		row_264 = row_264[:len(r_265)]
+		for i_266 := range r_265 {
+			r_265[i_266] = ((state_156[i_266] * row_263[i_266]) + row_264[i_266])
+		}
+		x_268 := t_149 + int64(1)
+		row_269 := sequence_10[int(x_268)]
+		var s_270 float64 = 0
+		r_265 = r_265[:sequence_12]
+		for i_271 := 0; i_271 < sequence_12; i_271++ {
+			s_270 += (math.Exp(r_265[i_271]))
+		}
+		x_273 := s_270 + 2.0
+		x_274 := math.Log(x_273)
+		var s_275 float64 = 0
+		row_269 = row_269[:sequence_12]
+		r_265 = r_265[:sequence_12]
+		for i_276 := 0; i_276 < sequence_12; i_276++ {
+			s_275 += row_269[i_276] * (r_265[i_276] - x_274)
+		}
+		x_278 := state_20 + s_275
+		state_17, state_20 = state_158, x_278
+		_ = mark_150
+	}
+	x_279 := -state_20
+	x_280 := size_16 - int64(1)
+	x_281 := x_280 * size_15
+	x_282 := float64(x_281)
+	x_283 := x_279 / x_282
+	return x_283, nil
+}
+
 // LstmObjective is the Nabla def lstm_objective(main_params: [r][w]f64, extra_params: [3][b]f64, state: [r][b]f64, sequence: [c][b]f64): f64 (models.nab:80:12).
 func LstmObjective(mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) (float64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
-	mainparamsFlat, mainparamsDims, ok := runtime.Flatten2(ar, mainparams)
+	mainparamsCols, ok := runtime.Rows2(mainparams)
 	if !ok {
 		return 0, fmt.Errorf("lstm_objective: argument mainparams is not rectangular")
 	}
@@ -204,12 +1155,12 @@ func LstmObjective(mainparams [][]float64, extraparams [][]float64, state [][]fl
 	if !ok {
 		return 0, fmt.Errorf("lstm_objective: argument state is not rectangular")
 	}
-	sequenceFlat, sequenceDims, ok := runtime.Flatten2(ar, sequence)
+	sequenceCols, ok := runtime.Rows2(sequence)
 	if !ok {
 		return 0, fmt.Errorf("lstm_objective: argument sequence is not rectangular")
 	}
 	ar.Outer()
-	r0_0, err := fn_lstmobjective(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
+	r0_0, err := fn_lstmobjective_rows(ar, mainparams, len(mainparams), mainparamsCols, extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequence, len(sequence), sequenceCols)
 	if err != nil {
 		return 0, runtime.WithFrame(err, "lstm_objective", "models.nab:80:12", "")
 	}
@@ -284,26 +1235,1350 @@ func LstmJacobianInto(dst0 [][]float64, dst1 [][]float64, mainparams [][]float64
 	return nil
 }
 
+// fn_baobjective_rows is fn_baobjective with matrix parameters read from the caller's rows (models.nab:156:12).
+func fn_baobjective_rows(ar *runtime.Arena, cams_1 [][]float64, cams_2 int, cams_3 int, pts_4 [][]float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 [][]float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
+	var checked_33 bool
+	var checked_73 bool
+	mark_369 := ar.Mark()
+	_ = int64(cams_2)
+	_ = int64(pts_5)
+	size_18 := int64(w_8)
+	if int64(feats_10) != size_18 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:78", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
+	}
+	if int64(camidx_13) != size_18 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:157:25", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
+	}
+	if int64(ptidx_15) != size_18 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:157:41", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
+	}
+	if cams_3 != 11 && (cams_2 == 0) {
+		cams_3 = 11
+	}
+	if cams_3 != 11 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:25", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+	}
+	if pts_6 != 3 && (pts_5 == 0) {
+		pts_6 = 3
+	}
+	if pts_6 != 3 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:43", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+	}
+	if feats_11 != 2 && (feats_10 == 0) {
+		feats_11 = 2
+	}
+	if feats_11 != 2 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:70", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
+	}
+	cams_1 = cams_1[:cams_2]
+	pts_4 = pts_4[:pts_5]
+	w_7 = w_7[:w_8]
+	feats_9 = feats_9[:feats_10]
+	camidx_12 = camidx_12[:camidx_13]
+	ptidx_14 = ptidx_14[:ptidx_15]
+	n_21 := int64(camidx_13)
+	if int64(ptidx_15) != n_21 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:74", runtime.DimMessage("pt_idx", "[p]i64", "p", int64(ptidx_15), n_21)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if int64(cams_3) != int64(11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:14", runtime.DimMessage("dimension 2 of cams", "[n][11]f64", "11", int64(cams_3), int64(11))), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if int64(pts_6) != int64(3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:32", runtime.DimMessage("dimension 2 of pts", "[m][3]f64", "3", int64(pts_6), int64(3))), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	n_28, err_29 := runtime.CheckSizeFast(int64(11))
+	if err_29 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_29), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if int64(0) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_32 := range camidx_12 {
+			if j_32 < 0 || j_32 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_32, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	rs_34 := camidx_13
+	tot_35, err_36 := runtime.MulSize(n_28, rs_34)
+	_ = tot_35
+	if err_36 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_36), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if int64(1) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_38 := range camidx_12 {
+			if j_38 < 0 || j_38 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_38, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(2) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_40 := range camidx_12 {
+			if j_40 < 0 || j_40 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_40, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(3) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_42 := range camidx_12 {
+			if j_42 < 0 || j_42 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_42, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(4) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_44 := range camidx_12 {
+			if j_44 < 0 || j_44 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_44, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(5) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_46 := range camidx_12 {
+			if j_46 < 0 || j_46 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_46, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(6) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_48 := range camidx_12 {
+			if j_48 < 0 || j_48 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_48, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(7) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_50 := range camidx_12 {
+			if j_50 < 0 || j_50 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_50, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(8) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_52 := range camidx_12 {
+			if j_52 < 0 || j_52 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_52, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(9) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_54 := range camidx_12 {
+			if j_54 < 0 || j_54 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_54, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(10) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_56 := range camidx_12 {
+			if j_56 < 0 || j_56 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_56, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	n_68, err_69 := runtime.CheckSizeFast(int64(3))
+	if err_69 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_69), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if int64(0) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_73 {
+		for _, j_72 := range ptidx_14 {
+			if j_72 < 0 || j_72 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_72, pts_5)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_73 = true
+	}
+	rs_74 := ptidx_15
+	tot_75, err_76 := runtime.MulSize(n_68, rs_74)
+	_ = tot_75
+	if err_76 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_76), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if int64(1) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_73 {
+		for _, j_78 := range ptidx_14 {
+			if j_78 < 0 || j_78 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_78, pts_5)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_73 = true
+	}
+	if int64(2) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_73 {
+		for _, j_80 := range ptidx_14 {
+			if j_80 < 0 || j_80 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_80, pts_5)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_73 = true
+	}
+	n_87 := int64(camidx_13)
+	if int64(ptidx_15) != n_87 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:39", runtime.DimMessage("dimension 2 of x", "[3][p]f64", "p", int64(ptidx_15), n_87)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(w_8) != n_87 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:50", runtime.DimMessage("w", "[p]f64", "p", int64(w_8), n_87)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(feats_10) != n_87 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:67", runtime.DimMessage("dimension 2 of feat", "[2][p]f64", "p", int64(feats_10), n_87)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(feats_11) != int64(2) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:57", runtime.DimMessage("feat", "[2][p]f64", "2", int64(feats_11), int64(2))), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_88 := int(int64(3)) - int(int64(0))
+	n_90 := int(int64(6)) - int(int64(3))
+	if int64(0) >= int64(n_90) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(1) >= int64(n_90) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(2) >= int64(n_90) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_98 := ptidx_15
+	tot_99, err_100 := runtime.MulSize(3, rs_98)
+	_ = tot_99
+	if err_100 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", err_100), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_105 := int64(camidx_13)
+	if int64(ptidx_15) != n_105 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:126:33", runtime.DimMessage("dimension 2 of x", "[3][p]f64", "p", int64(ptidx_15), n_105)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(n_88) != int64(3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:126:12", runtime.DimMessage("r", "[3][p]f64", "3", int64(n_88), int64(3))), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(0) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(1) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(2) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(0) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:16", runtime.CheckIndex(int64(0), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(1) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:30", runtime.CheckIndex(int64(1), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(2) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:44", runtime.CheckIndex(int64(2), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_117 := camidx_13
+	tot_118, err_119 := runtime.MulSize(3, rs_117)
+	_ = tot_118
+	if err_119 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_119), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_124 := int64(camidx_13)
+	if int64(ptidx_15) != n_124 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(ptidx_15), n_124)), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_137 := camidx_13
+	tot_138, err_139 := runtime.MulSize(3, rs_137)
+	_ = tot_138
+	if err_139 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_139), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_151, err_152 := runtime.CheckSizeFast(int64(3))
+	if err_152 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_152), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_157 := ptidx_15
+	tot_158, err_159 := runtime.MulSize(n_151, rs_157)
+	_ = tot_158
+	if err_159 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_159), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_169 := int64(camidx_13)
+	if int64(ptidx_15) != n_169 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(ptidx_15), n_169)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(n_88) != int64(3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:11", runtime.DimMessage("a", "[3][p]f64", "3", int64(n_88), int64(3))), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(1) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(2) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(2) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:32", runtime.CheckIndex(int64(2), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(0) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(0) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:59", runtime.CheckIndex(int64(0), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(1) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:73", runtime.CheckIndex(int64(1), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_182 := camidx_13
+	tot_183, err_184 := runtime.MulSize(3, rs_182)
+	_ = tot_183
+	if err_184 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_184), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_195 := ptidx_15
+	tot_196, err_197 := runtime.MulSize(3, rs_195)
+	_ = tot_196
+	if err_197 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_197), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_202, err_203 := runtime.CheckSizeFast(int64(3))
+	if err_203 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_203), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_207 := camidx_13
+	tot_208, err_209 := runtime.MulSize(n_202, rs_207)
+	_ = tot_208
+	if err_209 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_209), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_221 := camidx_13
+	tot_222, err_223 := runtime.MulSize(2, rs_221)
+	_ = tot_222
+	if err_223 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:144:11", err_223), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_233, err_234 := runtime.CheckSizeFast(int64(2))
+	if err_234 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:14", err_234), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	x_238 := int64(7) + int64(0)
+	if x_238 < 0 || x_238 >= int64(11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_238, 11)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_240 := camidx_13
+	tot_241, err_242 := runtime.MulSize(n_233, rs_240)
+	_ = tot_241
+	if err_242 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:14", err_242), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	x_245 := int64(7) + int64(1)
+	if x_245 < 0 || x_245 >= int64(11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_245, 11)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_249, err_250 := runtime.CheckSizeFast(int64(2))
+	if err_250 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:7", err_250), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	var a_251 []float64
+	if int64(0) >= int64(feats_11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feats_11)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if feats_10 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{feats_10})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != w_8 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_254 := w_8
+	tot_255, err_256 := runtime.MulSize(n_249, rs_254)
+	if err_256 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:7", err_256), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	a_251 = ar.F64w(tot_255)
+	if int64(1) >= int64(feats_11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feats_11)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if feats_10 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{feats_10})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != w_8 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	row_259 := a_251[0*rs_254 : 1*rs_254]
+	row_260 := a_251[1*rs_254 : 2*rs_254]
+	r_261 := ar.F64w(camidx_13)
+	camidx_12 = camidx_12[:camidx_13]
+	ptidx_14 = ptidx_14[:camidx_13]
+	w_7 = w_7[:camidx_13]
+	row_259 = row_259[:camidx_13]
+	row_260 = row_260[:camidx_13]
+	r_261 = r_261[:camidx_13]
+	if camidx_13 >= 262144 {
+		loop_368 := runtime.EnterLoop(&nbLoop121, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(w_7, runtime.Bind(feats_9, runtime.Bind(feats_11, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(r_261, runtime.End{})))))))))))), camidx_13, 16384)
+		if loop_368.For == nil {
+			loop_368.For = func(lo_315, hi int) {
+				cams_1 := loop_368.C.H
+				camidx_12 := loop_368.C.T.H
+				cams_3 := loop_368.C.T.T.H
+				_ = cams_3
+				pts_4 := loop_368.C.T.T.T.H
+				ptidx_14 := loop_368.C.T.T.T.T.H
+				pts_6 := loop_368.C.T.T.T.T.T.H
+				_ = pts_6
+				w_7 := loop_368.C.T.T.T.T.T.T.H
+				feats_9 := loop_368.C.T.T.T.T.T.T.T.H
+				feats_11 := loop_368.C.T.T.T.T.T.T.T.T.H
+				_ = feats_11
+				row_259 := loop_368.C.T.T.T.T.T.T.T.T.T.H
+				row_260 := loop_368.C.T.T.T.T.T.T.T.T.T.T.H
+				r_261 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_316 := lo_315; i_316 < hi; i_316++ {
+					e_318 := cams_1[int(camidx_12[i_316])][0]
+					e_319 := cams_1[int(camidx_12[i_316])][1]
+					e_320 := cams_1[int(camidx_12[i_316])][2]
+					e_321 := cams_1[int(camidx_12[i_316])][3]
+					e_322 := cams_1[int(camidx_12[i_316])][4]
+					e_323 := cams_1[int(camidx_12[i_316])][5]
+					e_324 := cams_1[int(camidx_12[i_316])][6]
+					e_325 := cams_1[int(camidx_12[i_316])][7]
+					e_326 := cams_1[int(camidx_12[i_316])][8]
+					e_327 := cams_1[int(camidx_12[i_316])][9]
+					e_328 := cams_1[int(camidx_12[i_316])][10]
+					e_329 := pts_4[int(ptidx_14[i_316])][0]
+					e_330 := pts_4[int(ptidx_14[i_316])][1]
+					e_331 := pts_4[int(ptidx_14[i_316])][2]
+					e_332 := (e_329 - e_321)
+					e_333 := (e_330 - e_322)
+					e_334 := (e_331 - e_323)
+					e_335 := (((e_318 * e_318) + (e_319 * e_319)) + (e_320 * e_320))
+					e_336 := (runtime.Sign(e_335))
+					e_337 := (math.Sqrt((e_335 + (1.0 - e_336))))
+					e_338 := (math.Cos(e_337))
+					e_339 := (math.Sin(e_337))
+					e_340 := (e_318 / e_337)
+					e_341 := (e_319 / e_337)
+					e_342 := (e_320 / e_337)
+					e_343 := ((e_341 * e_334) - (e_342 * e_333))
+					e_344 := ((e_342 * e_332) - (e_340 * e_334))
+					e_345 := ((e_340 * e_333) - (e_341 * e_332))
+					e_346 := ((((e_340 * e_332) + (e_341 * e_333)) + (e_342 * e_334)) * (1.0 - e_338))
+					e_347 := (((e_332 * e_338) + (e_343 * e_339)) + (e_340 * e_346))
+					e_348 := (((e_333 * e_338) + (e_344 * e_339)) + (e_341 * e_346))
+					e_349 := (((e_334 * e_338) + (e_345 * e_339)) + (e_342 * e_346))
+					e_350 := ((e_319 * e_334) - (e_320 * e_333))
+					e_351 := ((e_320 * e_332) - (e_318 * e_334))
+					e_352 := ((e_318 * e_333) - (e_319 * e_332))
+					e_353 := (e_332 + e_350)
+					e_354 := (e_333 + e_351)
+					e_355 := (e_334 + e_352)
+					e_356 := ((e_336 * e_347) + ((1.0 - e_336) * e_353))
+					e_357 := ((e_336 * e_348) + ((1.0 - e_336) * e_354))
+					e_358 := ((e_336 * e_349) + ((1.0 - e_336) * e_355))
+					e_359 := (e_356 / e_358)
+					e_360 := (e_357 / e_358)
+					e_361 := ((e_359 * e_359) + (e_360 * e_360))
+					e_362 := ((1.0 + (e_327 * e_361)) + (e_328 * (e_361 * e_361)))
+					e_363 := (((e_324 * e_359) * e_362) + e_325)
+					e_364 := (((e_324 * e_360) * e_362) + e_326)
+					e_365 := (w_7[i_316] * (e_363 - feats_9[i_316][0]))
+					e_366 := (w_7[i_316] * (e_364 - feats_9[i_316][1]))
+					row_259[i_316] = e_365
+					row_260[i_316] = e_366
+					e_367 := (1.0 - (w_7[i_316] * w_7[i_316]))
+					r_261[i_316] = e_367
+				}
+			}
+		}
+		runtime.ParallelFor(camidx_13, 16384, loop_368.For)
+		loop_368.Leave(&nbLoop121)
+	} else {
+		for i_262 := 0; i_262 < camidx_13; i_262++ {
+			e_264 := cams_1[int(camidx_12[i_262])][0]
+			e_265 := cams_1[int(camidx_12[i_262])][1]
+			e_266 := cams_1[int(camidx_12[i_262])][2]
+			e_267 := cams_1[int(camidx_12[i_262])][3]
+			e_268 := cams_1[int(camidx_12[i_262])][4]
+			e_269 := cams_1[int(camidx_12[i_262])][5]
+			e_270 := cams_1[int(camidx_12[i_262])][6]
+			e_271 := cams_1[int(camidx_12[i_262])][7]
+			e_272 := cams_1[int(camidx_12[i_262])][8]
+			e_273 := cams_1[int(camidx_12[i_262])][9]
+			e_274 := cams_1[int(camidx_12[i_262])][10]
+			e_275 := pts_4[int(ptidx_14[i_262])][0]
+			e_276 := pts_4[int(ptidx_14[i_262])][1]
+			e_277 := pts_4[int(ptidx_14[i_262])][2]
+			e_278 := (e_275 - e_267)
+			e_279 := (e_276 - e_268)
+			e_280 := (e_277 - e_269)
+			e_281 := (((e_264 * e_264) + (e_265 * e_265)) + (e_266 * e_266))
+			e_282 := (runtime.Sign(e_281))
+			e_283 := (math.Sqrt((e_281 + (1.0 - e_282))))
+			e_284 := (math.Cos(e_283))
+			e_285 := (math.Sin(e_283))
+			e_286 := (e_264 / e_283)
+			e_287 := (e_265 / e_283)
+			e_288 := (e_266 / e_283)
+			e_289 := ((e_287 * e_280) - (e_288 * e_279))
+			e_290 := ((e_288 * e_278) - (e_286 * e_280))
+			e_291 := ((e_286 * e_279) - (e_287 * e_278))
+			e_292 := ((((e_286 * e_278) + (e_287 * e_279)) + (e_288 * e_280)) * (1.0 - e_284))
+			e_293 := (((e_278 * e_284) + (e_289 * e_285)) + (e_286 * e_292))
+			e_294 := (((e_279 * e_284) + (e_290 * e_285)) + (e_287 * e_292))
+			e_295 := (((e_280 * e_284) + (e_291 * e_285)) + (e_288 * e_292))
+			e_296 := ((e_265 * e_280) - (e_266 * e_279))
+			e_297 := ((e_266 * e_278) - (e_264 * e_280))
+			e_298 := ((e_264 * e_279) - (e_265 * e_278))
+			e_299 := (e_278 + e_296)
+			e_300 := (e_279 + e_297)
+			e_301 := (e_280 + e_298)
+			e_302 := ((e_282 * e_293) + ((1.0 - e_282) * e_299))
+			e_303 := ((e_282 * e_294) + ((1.0 - e_282) * e_300))
+			e_304 := ((e_282 * e_295) + ((1.0 - e_282) * e_301))
+			e_305 := (e_302 / e_304)
+			e_306 := (e_303 / e_304)
+			e_307 := ((e_305 * e_305) + (e_306 * e_306))
+			e_308 := ((1.0 + (e_273 * e_307)) + (e_274 * (e_307 * e_307)))
+			e_309 := (((e_270 * e_305) * e_308) + e_271)
+			e_310 := (((e_270 * e_306) * e_308) + e_272)
+			e_311 := (w_7[i_262] * (e_309 - feats_9[i_262][0]))
+			e_312 := (w_7[i_262] * (e_310 - feats_9[i_262][1]))
+			row_259[i_262] = e_311
+			row_260[i_262] = e_312
+			e_313 := (1.0 - (w_7[i_262] * w_7[i_262]))
+			r_261[i_262] = e_313
+		}
+	}
+	ar.Keep(mark_369, &a_251, &r_261)
+	return a_251, 2, w_8, r_261, w_8, nil
+}
+
+// fn_baobjective_into is fn_baobjective with matrix parameters read from the caller's rows and results written into the caller's buffers when placed (models.nab:156:12).
+func fn_baobjective_into(ar *runtime.Arena, placed bool, dst0 [][]float64, dst1 []float64, cams_1 [][]float64, cams_2 int, cams_3 int, pts_4 [][]float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 [][]float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
+	var checked_33 bool
+	var checked_73 bool
+	mark_369 := ar.Mark()
+	_ = int64(cams_2)
+	_ = int64(pts_5)
+	size_18 := int64(w_8)
+	if int64(feats_10) != size_18 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:78", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
+	}
+	if int64(camidx_13) != size_18 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:157:25", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
+	}
+	if int64(ptidx_15) != size_18 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:157:41", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
+	}
+	if cams_3 != 11 && (cams_2 == 0) {
+		cams_3 = 11
+	}
+	if cams_3 != 11 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:25", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+	}
+	if pts_6 != 3 && (pts_5 == 0) {
+		pts_6 = 3
+	}
+	if pts_6 != 3 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:43", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+	}
+	if feats_11 != 2 && (feats_10 == 0) {
+		feats_11 = 2
+	}
+	if feats_11 != 2 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:70", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
+	}
+	cams_1 = cams_1[:cams_2]
+	pts_4 = pts_4[:pts_5]
+	w_7 = w_7[:w_8]
+	feats_9 = feats_9[:feats_10]
+	camidx_12 = camidx_12[:camidx_13]
+	ptidx_14 = ptidx_14[:ptidx_15]
+	n_21 := int64(camidx_13)
+	if int64(ptidx_15) != n_21 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:74", runtime.DimMessage("pt_idx", "[p]i64", "p", int64(ptidx_15), n_21)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if int64(cams_3) != int64(11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:14", runtime.DimMessage("dimension 2 of cams", "[n][11]f64", "11", int64(cams_3), int64(11))), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if int64(pts_6) != int64(3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:32", runtime.DimMessage("dimension 2 of pts", "[m][3]f64", "3", int64(pts_6), int64(3))), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	n_28, err_29 := runtime.CheckSizeFast(int64(11))
+	if err_29 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_29), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if int64(0) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_32 := range camidx_12 {
+			if j_32 < 0 || j_32 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_32, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	rs_34 := camidx_13
+	tot_35, err_36 := runtime.MulSize(n_28, rs_34)
+	_ = tot_35
+	if err_36 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_36), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if int64(1) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_38 := range camidx_12 {
+			if j_38 < 0 || j_38 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_38, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(2) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_40 := range camidx_12 {
+			if j_40 < 0 || j_40 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_40, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(3) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_42 := range camidx_12 {
+			if j_42 < 0 || j_42 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_42, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(4) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_44 := range camidx_12 {
+			if j_44 < 0 || j_44 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_44, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(5) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_46 := range camidx_12 {
+			if j_46 < 0 || j_46 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_46, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(6) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_48 := range camidx_12 {
+			if j_48 < 0 || j_48 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_48, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(7) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_50 := range camidx_12 {
+			if j_50 < 0 || j_50 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_50, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(8) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_52 := range camidx_12 {
+			if j_52 < 0 || j_52 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_52, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(9) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_54 := range camidx_12 {
+			if j_54 < 0 || j_54 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_54, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(10) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_33 {
+		for _, j_56 := range camidx_12 {
+			if j_56 < 0 || j_56 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_56, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	n_68, err_69 := runtime.CheckSizeFast(int64(3))
+	if err_69 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_69), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if int64(0) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_73 {
+		for _, j_72 := range ptidx_14 {
+			if j_72 < 0 || j_72 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_72, pts_5)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_73 = true
+	}
+	rs_74 := ptidx_15
+	tot_75, err_76 := runtime.MulSize(n_68, rs_74)
+	_ = tot_75
+	if err_76 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_76), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if int64(1) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_73 {
+		for _, j_78 := range ptidx_14 {
+			if j_78 < 0 || j_78 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_78, pts_5)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_73 = true
+	}
+	if int64(2) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if !checked_73 {
+		for _, j_80 := range ptidx_14 {
+			if j_80 < 0 || j_80 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_80, pts_5)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_73 = true
+	}
+	n_87 := int64(camidx_13)
+	if int64(ptidx_15) != n_87 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:39", runtime.DimMessage("dimension 2 of x", "[3][p]f64", "p", int64(ptidx_15), n_87)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(w_8) != n_87 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:50", runtime.DimMessage("w", "[p]f64", "p", int64(w_8), n_87)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(feats_10) != n_87 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:67", runtime.DimMessage("dimension 2 of feat", "[2][p]f64", "p", int64(feats_10), n_87)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(feats_11) != int64(2) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:57", runtime.DimMessage("feat", "[2][p]f64", "2", int64(feats_11), int64(2))), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_88 := int(int64(3)) - int(int64(0))
+	n_90 := int(int64(6)) - int(int64(3))
+	if int64(0) >= int64(n_90) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(1) >= int64(n_90) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(2) >= int64(n_90) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_98 := ptidx_15
+	tot_99, err_100 := runtime.MulSize(3, rs_98)
+	_ = tot_99
+	if err_100 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", err_100), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_105 := int64(camidx_13)
+	if int64(ptidx_15) != n_105 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:126:33", runtime.DimMessage("dimension 2 of x", "[3][p]f64", "p", int64(ptidx_15), n_105)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(n_88) != int64(3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:126:12", runtime.DimMessage("r", "[3][p]f64", "3", int64(n_88), int64(3))), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(0) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(1) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(2) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(0) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:16", runtime.CheckIndex(int64(0), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(1) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:30", runtime.CheckIndex(int64(1), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(2) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:44", runtime.CheckIndex(int64(2), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_117 := camidx_13
+	tot_118, err_119 := runtime.MulSize(3, rs_117)
+	_ = tot_118
+	if err_119 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_119), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_124 := int64(camidx_13)
+	if int64(ptidx_15) != n_124 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(ptidx_15), n_124)), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_137 := camidx_13
+	tot_138, err_139 := runtime.MulSize(3, rs_137)
+	_ = tot_138
+	if err_139 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_139), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_151, err_152 := runtime.CheckSizeFast(int64(3))
+	if err_152 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_152), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_157 := ptidx_15
+	tot_158, err_159 := runtime.MulSize(n_151, rs_157)
+	_ = tot_158
+	if err_159 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_159), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_169 := int64(camidx_13)
+	if int64(ptidx_15) != n_169 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(ptidx_15), n_169)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(n_88) != int64(3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:11", runtime.DimMessage("a", "[3][p]f64", "3", int64(n_88), int64(3))), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(1) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(2) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(2) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:32", runtime.CheckIndex(int64(2), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(0) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(0) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:59", runtime.CheckIndex(int64(0), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(1) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:73", runtime.CheckIndex(int64(1), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_182 := camidx_13
+	tot_183, err_184 := runtime.MulSize(3, rs_182)
+	_ = tot_183
+	if err_184 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_184), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_195 := ptidx_15
+	tot_196, err_197 := runtime.MulSize(3, rs_195)
+	_ = tot_196
+	if err_197 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_197), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_202, err_203 := runtime.CheckSizeFast(int64(3))
+	if err_203 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_203), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_207 := camidx_13
+	tot_208, err_209 := runtime.MulSize(n_202, rs_207)
+	_ = tot_208
+	if err_209 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_209), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_221 := camidx_13
+	tot_222, err_223 := runtime.MulSize(2, rs_221)
+	_ = tot_222
+	if err_223 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:144:11", err_223), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_233, err_234 := runtime.CheckSizeFast(int64(2))
+	if err_234 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:14", err_234), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	x_238 := int64(7) + int64(0)
+	if x_238 < 0 || x_238 >= int64(11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_238, 11)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_240 := camidx_13
+	tot_241, err_242 := runtime.MulSize(n_233, rs_240)
+	_ = tot_241
+	if err_242 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:14", err_242), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	x_245 := int64(7) + int64(1)
+	if x_245 < 0 || x_245 >= int64(11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_245, 11)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_249, err_250 := runtime.CheckSizeFast(int64(2))
+	if err_250 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:7", err_250), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	var a_251 []float64
+	if int64(0) >= int64(feats_11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feats_11)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if feats_10 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{feats_10})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != w_8 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_254 := w_8
+	tot_255, err_256 := runtime.MulSize(n_249, rs_254)
+	if err_256 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:7", err_256), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	a_251 = runtime.DstMat(ar, dst0, placed, false, tot_255, rs_254)
+	if int64(1) >= int64(feats_11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feats_11)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if feats_10 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{feats_10})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != w_8 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	row_259 := runtime.DstRow(dst0, a_251, 0, rs_254)
+	row_260 := runtime.DstRow(dst0, a_251, 1, rs_254)
+	r_261 := runtime.DstVec(ar, dst1, placed, false, camidx_13)
+	camidx_12 = camidx_12[:camidx_13]
+	ptidx_14 = ptidx_14[:camidx_13]
+	w_7 = w_7[:camidx_13]
+	row_259 = row_259[:camidx_13]
+	row_260 = row_260[:camidx_13]
+	r_261 = r_261[:camidx_13]
+	if camidx_13 >= 262144 {
+		loop_368 := runtime.EnterLoop(&nbLoop121, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(w_7, runtime.Bind(feats_9, runtime.Bind(feats_11, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(r_261, runtime.End{})))))))))))), camidx_13, 16384)
+		if loop_368.For == nil {
+			loop_368.For = func(lo_315, hi int) {
+				cams_1 := loop_368.C.H
+				camidx_12 := loop_368.C.T.H
+				cams_3 := loop_368.C.T.T.H
+				_ = cams_3
+				pts_4 := loop_368.C.T.T.T.H
+				ptidx_14 := loop_368.C.T.T.T.T.H
+				pts_6 := loop_368.C.T.T.T.T.T.H
+				_ = pts_6
+				w_7 := loop_368.C.T.T.T.T.T.T.H
+				feats_9 := loop_368.C.T.T.T.T.T.T.T.H
+				feats_11 := loop_368.C.T.T.T.T.T.T.T.T.H
+				_ = feats_11
+				row_259 := loop_368.C.T.T.T.T.T.T.T.T.T.H
+				row_260 := loop_368.C.T.T.T.T.T.T.T.T.T.T.H
+				r_261 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_316 := lo_315; i_316 < hi; i_316++ {
+					e_318 := cams_1[int(camidx_12[i_316])][0]
+					e_319 := cams_1[int(camidx_12[i_316])][1]
+					e_320 := cams_1[int(camidx_12[i_316])][2]
+					e_321 := cams_1[int(camidx_12[i_316])][3]
+					e_322 := cams_1[int(camidx_12[i_316])][4]
+					e_323 := cams_1[int(camidx_12[i_316])][5]
+					e_324 := cams_1[int(camidx_12[i_316])][6]
+					e_325 := cams_1[int(camidx_12[i_316])][7]
+					e_326 := cams_1[int(camidx_12[i_316])][8]
+					e_327 := cams_1[int(camidx_12[i_316])][9]
+					e_328 := cams_1[int(camidx_12[i_316])][10]
+					e_329 := pts_4[int(ptidx_14[i_316])][0]
+					e_330 := pts_4[int(ptidx_14[i_316])][1]
+					e_331 := pts_4[int(ptidx_14[i_316])][2]
+					e_332 := (e_329 - e_321)
+					e_333 := (e_330 - e_322)
+					e_334 := (e_331 - e_323)
+					e_335 := (((e_318 * e_318) + (e_319 * e_319)) + (e_320 * e_320))
+					e_336 := (runtime.Sign(e_335))
+					e_337 := (math.Sqrt((e_335 + (1.0 - e_336))))
+					e_338 := (math.Cos(e_337))
+					e_339 := (math.Sin(e_337))
+					e_340 := (e_318 / e_337)
+					e_341 := (e_319 / e_337)
+					e_342 := (e_320 / e_337)
+					e_343 := ((e_341 * e_334) - (e_342 * e_333))
+					e_344 := ((e_342 * e_332) - (e_340 * e_334))
+					e_345 := ((e_340 * e_333) - (e_341 * e_332))
+					e_346 := ((((e_340 * e_332) + (e_341 * e_333)) + (e_342 * e_334)) * (1.0 - e_338))
+					e_347 := (((e_332 * e_338) + (e_343 * e_339)) + (e_340 * e_346))
+					e_348 := (((e_333 * e_338) + (e_344 * e_339)) + (e_341 * e_346))
+					e_349 := (((e_334 * e_338) + (e_345 * e_339)) + (e_342 * e_346))
+					e_350 := ((e_319 * e_334) - (e_320 * e_333))
+					e_351 := ((e_320 * e_332) - (e_318 * e_334))
+					e_352 := ((e_318 * e_333) - (e_319 * e_332))
+					e_353 := (e_332 + e_350)
+					e_354 := (e_333 + e_351)
+					e_355 := (e_334 + e_352)
+					e_356 := ((e_336 * e_347) + ((1.0 - e_336) * e_353))
+					e_357 := ((e_336 * e_348) + ((1.0 - e_336) * e_354))
+					e_358 := ((e_336 * e_349) + ((1.0 - e_336) * e_355))
+					e_359 := (e_356 / e_358)
+					e_360 := (e_357 / e_358)
+					e_361 := ((e_359 * e_359) + (e_360 * e_360))
+					e_362 := ((1.0 + (e_327 * e_361)) + (e_328 * (e_361 * e_361)))
+					e_363 := (((e_324 * e_359) * e_362) + e_325)
+					e_364 := (((e_324 * e_360) * e_362) + e_326)
+					e_365 := (w_7[i_316] * (e_363 - feats_9[i_316][0]))
+					e_366 := (w_7[i_316] * (e_364 - feats_9[i_316][1]))
+					row_259[i_316] = e_365
+					row_260[i_316] = e_366
+					e_367 := (1.0 - (w_7[i_316] * w_7[i_316]))
+					r_261[i_316] = e_367
+				}
+			}
+		}
+		runtime.ParallelFor(camidx_13, 16384, loop_368.For)
+		loop_368.Leave(&nbLoop121)
+	} else {
+		for i_262 := 0; i_262 < camidx_13; i_262++ {
+			e_264 := cams_1[int(camidx_12[i_262])][0]
+			e_265 := cams_1[int(camidx_12[i_262])][1]
+			e_266 := cams_1[int(camidx_12[i_262])][2]
+			e_267 := cams_1[int(camidx_12[i_262])][3]
+			e_268 := cams_1[int(camidx_12[i_262])][4]
+			e_269 := cams_1[int(camidx_12[i_262])][5]
+			e_270 := cams_1[int(camidx_12[i_262])][6]
+			e_271 := cams_1[int(camidx_12[i_262])][7]
+			e_272 := cams_1[int(camidx_12[i_262])][8]
+			e_273 := cams_1[int(camidx_12[i_262])][9]
+			e_274 := cams_1[int(camidx_12[i_262])][10]
+			e_275 := pts_4[int(ptidx_14[i_262])][0]
+			e_276 := pts_4[int(ptidx_14[i_262])][1]
+			e_277 := pts_4[int(ptidx_14[i_262])][2]
+			e_278 := (e_275 - e_267)
+			e_279 := (e_276 - e_268)
+			e_280 := (e_277 - e_269)
+			e_281 := (((e_264 * e_264) + (e_265 * e_265)) + (e_266 * e_266))
+			e_282 := (runtime.Sign(e_281))
+			e_283 := (math.Sqrt((e_281 + (1.0 - e_282))))
+			e_284 := (math.Cos(e_283))
+			e_285 := (math.Sin(e_283))
+			e_286 := (e_264 / e_283)
+			e_287 := (e_265 / e_283)
+			e_288 := (e_266 / e_283)
+			e_289 := ((e_287 * e_280) - (e_288 * e_279))
+			e_290 := ((e_288 * e_278) - (e_286 * e_280))
+			e_291 := ((e_286 * e_279) - (e_287 * e_278))
+			e_292 := ((((e_286 * e_278) + (e_287 * e_279)) + (e_288 * e_280)) * (1.0 - e_284))
+			e_293 := (((e_278 * e_284) + (e_289 * e_285)) + (e_286 * e_292))
+			e_294 := (((e_279 * e_284) + (e_290 * e_285)) + (e_287 * e_292))
+			e_295 := (((e_280 * e_284) + (e_291 * e_285)) + (e_288 * e_292))
+			e_296 := ((e_265 * e_280) - (e_266 * e_279))
+			e_297 := ((e_266 * e_278) - (e_264 * e_280))
+			e_298 := ((e_264 * e_279) - (e_265 * e_278))
+			e_299 := (e_278 + e_296)
+			e_300 := (e_279 + e_297)
+			e_301 := (e_280 + e_298)
+			e_302 := ((e_282 * e_293) + ((1.0 - e_282) * e_299))
+			e_303 := ((e_282 * e_294) + ((1.0 - e_282) * e_300))
+			e_304 := ((e_282 * e_295) + ((1.0 - e_282) * e_301))
+			e_305 := (e_302 / e_304)
+			e_306 := (e_303 / e_304)
+			e_307 := ((e_305 * e_305) + (e_306 * e_306))
+			e_308 := ((1.0 + (e_273 * e_307)) + (e_274 * (e_307 * e_307)))
+			e_309 := (((e_270 * e_305) * e_308) + e_271)
+			e_310 := (((e_270 * e_306) * e_308) + e_272)
+			e_311 := (w_7[i_262] * (e_309 - feats_9[i_262][0]))
+			e_312 := (w_7[i_262] * (e_310 - feats_9[i_262][1]))
+			row_259[i_262] = e_311
+			row_260[i_262] = e_312
+			e_313 := (1.0 - (w_7[i_262] * w_7[i_262]))
+			r_261[i_262] = e_313
+		}
+	}
+	ar.Keep(mark_369, &a_251, &r_261)
+	return a_251, 2, w_8, r_261, w_8, nil
+}
+
 // BaObjective is the Nabla def ba_objective(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64, cam_idx: [p]i64, pt_idx: [p]i64): ([2][p]f64, [p]f64) (models.nab:156:12).
 // Its array results are newly allocated; BaObjectiveInto writes them into buffers instead.
 func BaObjective(cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) ([][]float64, []float64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
-	camsFlat, camsDims, ok := runtime.Flatten2(ar, cams)
+	camsCols, ok := runtime.Rows2(cams)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_objective: argument cams is not rectangular")
 	}
-	ptsFlat, ptsDims, ok := runtime.Flatten2(ar, pts)
+	ptsCols, ok := runtime.Rows2(pts)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_objective: argument pts is not rectangular")
 	}
-	featsFlat, featsDims, ok := runtime.Flatten2(ar, feats)
+	featsCols, ok := runtime.Rows2(feats)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_objective: argument feats is not rectangular")
 	}
 	ar.Outer()
-	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
+	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective_rows(ar, cams, len(cams), camsCols, pts, len(pts), ptsCols, w, len(w), feats, len(feats), featsCols, camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
 		return nil, nil, runtime.WithFrame(err, "ba_objective", "models.nab:156:12", "")
 	}
@@ -316,30 +2591,397 @@ func BaObjectiveInto(dst0 [][]float64, dst1 []float64, cams [][]float64, pts [][
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
-	camsFlat, camsDims, ok := runtime.Flatten2(ar, cams)
+	var dsts runtime.Dsts
+	dsts.Mat(dst0)
+	dsts.Vec(dst1)
+	camsCols, ok, camsApart := runtime.Rows2Apart(&dsts, cams)
 	if !ok {
 		return fmt.Errorf("ba_objective: argument cams is not rectangular")
 	}
-	ptsFlat, ptsDims, ok := runtime.Flatten2(ar, pts)
+	ptsCols, ok, ptsApart := runtime.Rows2Apart(&dsts, pts)
 	if !ok {
 		return fmt.Errorf("ba_objective: argument pts is not rectangular")
 	}
-	featsFlat, featsDims, ok := runtime.Flatten2(ar, feats)
+	featsCols, ok, featsApart := runtime.Rows2Apart(&dsts, feats)
 	if !ok {
 		return fmt.Errorf("ba_objective: argument feats is not rectangular")
 	}
+	placed := dsts.Ok() && camsApart && ptsApart && runtime.ApartVec(&dsts, w) && featsApart
 	ar.Outer()
-	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
+	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective_into(ar, placed, dst0, dst1, cams, len(cams), camsCols, pts, len(pts), ptsCols, w, len(w), feats, len(feats), featsCols, camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
 		return runtime.WithFrame(err, "ba_objective", "models.nab:156:12", "")
 	}
-	if !runtime.Into2(dst0, r0_0, r0_1, r0_2) {
+	if !runtime.IntoPlaced2(dst0, r0_0, r0_1, r0_2) {
 		return fmt.Errorf("ba_objective: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
 	}
-	if !runtime.Into1(dst1, r1_0, r1_1) {
+	if !runtime.IntoPlaced1(dst1, r1_0, r1_1) {
 		return fmt.Errorf("ba_objective: dst1 does not have the result's shape %v", []int{r1_1})
 	}
 	return nil
+}
+
+// fn_bajacobian_rows is fn_bajacobian with matrix parameters read from the caller's rows (models.nab:171:12).
+func fn_bajacobian_rows(ar *runtime.Arena, cams_1 [][]float64, cams_2 int, cams_3 int, pts_4 [][]float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
+	var checked_33 bool
+	var checked_73 bool
+	mark_129 := ar.Mark()
+	_ = int64(cams_2)
+	_ = int64(pts_5)
+	size_18 := int64(w_8)
+	if int64(feats_10) != size_18 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:77", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
+	}
+	if int64(camidx_13) != size_18 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:172:24", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
+	}
+	if int64(ptidx_15) != size_18 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:172:40", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
+	}
+	if cams_3 != 11 && (cams_2 == 0) {
+		cams_3 = 11
+	}
+	if cams_3 != 11 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:24", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+	}
+	if pts_6 != 3 && (pts_5 == 0) {
+		pts_6 = 3
+	}
+	if pts_6 != 3 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:42", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+	}
+	if feats_11 != 2 && (feats_10 == 0) {
+		feats_11 = 2
+	}
+	if feats_11 != 2 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:69", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
+	}
+	cams_1 = cams_1[:cams_2]
+	pts_4 = pts_4[:pts_5]
+	w_7 = w_7[:w_8]
+	feats_9 = feats_9[:feats_10*feats_11]
+	camidx_12 = camidx_12[:camidx_13]
+	ptidx_14 = ptidx_14[:ptidx_15]
+	n_21 := int64(camidx_13)
+	if int64(ptidx_15) != n_21 {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:74", runtime.DimMessage("pt_idx", "[p]i64", "p", int64(ptidx_15), n_21)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if int64(cams_3) != int64(11) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:14", runtime.DimMessage("dimension 2 of cams", "[n][11]f64", "11", int64(cams_3), int64(11))), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if int64(pts_6) != int64(3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:32", runtime.DimMessage("dimension 2 of pts", "[m][3]f64", "3", int64(pts_6), int64(3))), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	n_28, err_29 := runtime.CheckSizeFast(int64(11))
+	if err_29 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_29), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	var a_30 []float64
+	if int64(0) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_33 {
+		for _, j_32 := range camidx_12 {
+			if j_32 < 0 || j_32 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_32, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	rs_34 := camidx_13
+	tot_35, err_36 := runtime.MulSize(n_28, rs_34)
+	if err_36 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_36), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	a_30 = ar.F64w(tot_35)
+	if int64(1) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_33 {
+		for _, j_38 := range camidx_12 {
+			if j_38 < 0 || j_38 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_38, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(2) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_33 {
+		for _, j_40 := range camidx_12 {
+			if j_40 < 0 || j_40 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_40, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(3) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_33 {
+		for _, j_42 := range camidx_12 {
+			if j_42 < 0 || j_42 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_42, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(4) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_33 {
+		for _, j_44 := range camidx_12 {
+			if j_44 < 0 || j_44 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_44, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(5) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_33 {
+		for _, j_46 := range camidx_12 {
+			if j_46 < 0 || j_46 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_46, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(6) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_33 {
+		for _, j_48 := range camidx_12 {
+			if j_48 < 0 || j_48 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_48, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(7) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_33 {
+		for _, j_50 := range camidx_12 {
+			if j_50 < 0 || j_50 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_50, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(8) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_33 {
+		for _, j_52 := range camidx_12 {
+			if j_52 < 0 || j_52 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_52, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(9) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_33 {
+		for _, j_54 := range camidx_12 {
+			if j_54 < 0 || j_54 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_54, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(10) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_33 {
+		for _, j_56 := range camidx_12 {
+			if j_56 < 0 || j_56 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_56, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	row_57 := a_30[0*rs_34 : 1*rs_34]
+	row_58 := a_30[1*rs_34 : 2*rs_34]
+	row_59 := a_30[2*rs_34 : 3*rs_34]
+	row_60 := a_30[3*rs_34 : 4*rs_34]
+	row_61 := a_30[4*rs_34 : 5*rs_34]
+	row_62 := a_30[5*rs_34 : 6*rs_34]
+	row_63 := a_30[6*rs_34 : 7*rs_34]
+	row_64 := a_30[7*rs_34 : 8*rs_34]
+	row_65 := a_30[8*rs_34 : 9*rs_34]
+	row_66 := a_30[9*rs_34 : 10*rs_34]
+	row_67 := a_30[10*rs_34 : 11*rs_34]
+	n_68, err_69 := runtime.CheckSizeFast(int64(3))
+	if err_69 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_69), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	var a_70 []float64
+	if int64(0) >= int64(pts_6) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_73 {
+		for _, j_72 := range ptidx_14 {
+			if j_72 < 0 || j_72 >= int64(pts_5) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_72, pts_5)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_73 = true
+	}
+	rs_74 := ptidx_15
+	tot_75, err_76 := runtime.MulSize(n_68, rs_74)
+	if err_76 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_76), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	a_70 = ar.F64w(tot_75)
+	if int64(1) >= int64(pts_6) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_73 {
+		for _, j_78 := range ptidx_14 {
+			if j_78 < 0 || j_78 >= int64(pts_5) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_78, pts_5)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_73 = true
+	}
+	if int64(2) >= int64(pts_6) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if !checked_73 {
+		for _, j_80 := range ptidx_14 {
+			if j_80 < 0 || j_80 >= int64(pts_5) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_80, pts_5)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_73 = true
+	}
+	row_81 := a_70[0*rs_74 : 1*rs_74]
+	row_82 := a_70[1*rs_74 : 2*rs_74]
+	row_83 := a_70[2*rs_74 : 3*rs_74]
+	camidx_12 = camidx_12[:camidx_13]
+	row_57 = row_57[:camidx_13]
+	row_58 = row_58[:camidx_13]
+	row_59 = row_59[:camidx_13]
+	row_60 = row_60[:camidx_13]
+	row_61 = row_61[:camidx_13]
+	row_62 = row_62[:camidx_13]
+	row_63 = row_63[:camidx_13]
+	row_64 = row_64[:camidx_13]
+	row_65 = row_65[:camidx_13]
+	row_66 = row_66[:camidx_13]
+	row_67 = row_67[:camidx_13]
+	ptidx_14 = ptidx_14[:camidx_13]
+	row_81 = row_81[:camidx_13]
+	row_82 = row_82[:camidx_13]
+	row_83 = row_83[:camidx_13]
+	if camidx_13 >= 262144 {
+		loop_118 := runtime.EnterLoop(&nbLoop122, runtime.Bind(cams_1, runtime.Bind(camidx_12, runtime.Bind(cams_3, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(pts_4, runtime.Bind(ptidx_14, runtime.Bind(pts_6, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))), camidx_13, 16384)
+		if loop_118.For == nil {
+			loop_118.For = func(lo_101, hi int) {
+				cams_1 := loop_118.C.H
+				camidx_12 := loop_118.C.T.H
+				cams_3 := loop_118.C.T.T.H
+				_ = cams_3
+				row_57 := loop_118.C.T.T.T.H
+				row_58 := loop_118.C.T.T.T.T.H
+				row_59 := loop_118.C.T.T.T.T.T.H
+				row_60 := loop_118.C.T.T.T.T.T.T.H
+				row_61 := loop_118.C.T.T.T.T.T.T.T.H
+				row_62 := loop_118.C.T.T.T.T.T.T.T.T.H
+				row_63 := loop_118.C.T.T.T.T.T.T.T.T.T.H
+				row_64 := loop_118.C.T.T.T.T.T.T.T.T.T.T.H
+				row_65 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_66 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_67 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				pts_4 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				ptidx_14 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				pts_6 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				_ = pts_6
+				row_81 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_82 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_83 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_102 := lo_101; i_102 < hi; i_102++ {
+					e_104 := cams_1[int(camidx_12[i_102])][0]
+					e_105 := cams_1[int(camidx_12[i_102])][1]
+					e_106 := cams_1[int(camidx_12[i_102])][2]
+					e_107 := cams_1[int(camidx_12[i_102])][3]
+					e_108 := cams_1[int(camidx_12[i_102])][4]
+					e_109 := cams_1[int(camidx_12[i_102])][5]
+					e_110 := cams_1[int(camidx_12[i_102])][6]
+					e_111 := cams_1[int(camidx_12[i_102])][7]
+					e_112 := cams_1[int(camidx_12[i_102])][8]
+					e_113 := cams_1[int(camidx_12[i_102])][9]
+					e_114 := cams_1[int(camidx_12[i_102])][10]
+					row_57[i_102] = e_104
+					row_58[i_102] = e_105
+					row_59[i_102] = e_106
+					row_60[i_102] = e_107
+					row_61[i_102] = e_108
+					row_62[i_102] = e_109
+					row_63[i_102] = e_110
+					row_64[i_102] = e_111
+					row_65[i_102] = e_112
+					row_66[i_102] = e_113
+					row_67[i_102] = e_114
+					e_115 := pts_4[int(ptidx_14[i_102])][0]
+					e_116 := pts_4[int(ptidx_14[i_102])][1]
+					e_117 := pts_4[int(ptidx_14[i_102])][2]
+					row_81[i_102] = e_115
+					row_82[i_102] = e_116
+					row_83[i_102] = e_117
+				}
+			}
+		}
+		runtime.ParallelFor(camidx_13, 16384, loop_118.For)
+		loop_118.Leave(&nbLoop122)
+	} else {
+		for i_84 := 0; i_84 < camidx_13; i_84++ {
+			e_86 := cams_1[int(camidx_12[i_84])][0]
+			e_87 := cams_1[int(camidx_12[i_84])][1]
+			e_88 := cams_1[int(camidx_12[i_84])][2]
+			e_89 := cams_1[int(camidx_12[i_84])][3]
+			e_90 := cams_1[int(camidx_12[i_84])][4]
+			e_91 := cams_1[int(camidx_12[i_84])][5]
+			e_92 := cams_1[int(camidx_12[i_84])][6]
+			e_93 := cams_1[int(camidx_12[i_84])][7]
+			e_94 := cams_1[int(camidx_12[i_84])][8]
+			e_95 := cams_1[int(camidx_12[i_84])][9]
+			e_96 := cams_1[int(camidx_12[i_84])][10]
+			row_57[i_84] = e_86
+			row_58[i_84] = e_87
+			row_59[i_84] = e_88
+			row_60[i_84] = e_89
+			row_61[i_84] = e_90
+			row_62[i_84] = e_91
+			row_63[i_84] = e_92
+			row_64[i_84] = e_93
+			row_65[i_84] = e_94
+			row_66[i_84] = e_95
+			row_67[i_84] = e_96
+			e_97 := pts_4[int(ptidx_14[i_84])][0]
+			e_98 := pts_4[int(ptidx_14[i_84])][1]
+			e_99 := pts_4[int(ptidx_14[i_84])][2]
+			row_81[i_84] = e_97
+			row_82[i_84] = e_98
+			row_83[i_84] = e_99
+		}
+	}
+	t_119 := ar.F64w(len(feats_9))
+	for i_120 := 0; i_120 < feats_10; i_120++ {
+		for j_121 := 0; j_121 < feats_11; j_121++ {
+			t_119[j_121*feats_10+i_120] = feats_9[i_120*feats_11+j_121]
+		}
+	}
+	r_122, r_123, r_124, r_125, r_126, r_127, err_128 := fn_bajacobiancols_cols(ar, a_30, 11, camidx_13, a_70, 3, ptidx_15, w_7, w_8, t_119, feats_11, feats_10)
+	if err_128 != nil {
+		return nil, 0, 0, 0, nil, 0, err_128
+	}
+	ar.Keep(mark_129, &r_122, &r_126)
+	return r_122, r_123, r_124, r_125, r_126, r_127, nil
 }
 
 // BaJacobian returns the non-zeros of the Jacobian. A residual depends on
@@ -359,11 +3001,11 @@ func BaJacobian(cams [][]float64, pts [][]float64, w []float64, feats [][]float6
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
-	camsFlat, camsDims, ok := runtime.Flatten2(ar, cams)
+	camsCols, ok := runtime.Rows2(cams)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_jacobian: argument cams is not rectangular")
 	}
-	ptsFlat, ptsDims, ok := runtime.Flatten2(ar, pts)
+	ptsCols, ok := runtime.Rows2(pts)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_jacobian: argument pts is not rectangular")
 	}
@@ -372,7 +3014,7 @@ func BaJacobian(cams [][]float64, pts [][]float64, w []float64, feats [][]float6
 		return nil, nil, fmt.Errorf("ba_jacobian: argument feats is not rectangular")
 	}
 	ar.Outer()
-	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
+	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian_rows(ar, cams, len(cams), camsCols, pts, len(pts), ptsCols, w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
 		return nil, nil, runtime.WithFrame(err, "ba_jacobian", "models.nab:171:12", "")
 	}
@@ -385,11 +3027,11 @@ func BaJacobianInto(dst0 [][][]float64, dst1 []float64, cams [][]float64, pts []
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
-	camsFlat, camsDims, ok := runtime.Flatten2(ar, cams)
+	camsCols, ok := runtime.Rows2(cams)
 	if !ok {
 		return fmt.Errorf("ba_jacobian: argument cams is not rectangular")
 	}
-	ptsFlat, ptsDims, ok := runtime.Flatten2(ar, pts)
+	ptsCols, ok := runtime.Rows2(pts)
 	if !ok {
 		return fmt.Errorf("ba_jacobian: argument pts is not rectangular")
 	}
@@ -398,7 +3040,7 @@ func BaJacobianInto(dst0 [][][]float64, dst1 []float64, cams [][]float64, pts []
 		return fmt.Errorf("ba_jacobian: argument feats is not rectangular")
 	}
 	ar.Outer()
-	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
+	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian_rows(ar, cams, len(cams), camsCols, pts, len(pts), ptsCols, w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
 		return runtime.WithFrame(err, "ba_jacobian", "models.nab:171:12", "")
 	}
@@ -16910,3 +19552,18 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 
 // nbLoop117 keeps the records of a parallel loop of Rosen.
 var nbLoop117 runtime.LoopSite
+
+// nbLoop118 keeps the records of a parallel loop of fn_gmm.
+var nbLoop118 runtime.LoopSite
+
+// nbLoop119 keeps the records of a parallel loop of fn_gmm.
+var nbLoop119 runtime.LoopSite
+
+// nbLoop120 keeps the records of a parallel loop of fn_gmm.
+var nbLoop120 runtime.LoopSite
+
+// nbLoop121 keeps the records of a parallel loop of fn_baobjective.
+var nbLoop121 runtime.LoopSite
+
+// nbLoop122 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop122 runtime.LoopSite

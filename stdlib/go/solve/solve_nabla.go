@@ -53,6 +53,36 @@ func AdmmLassoInto(dst0 []float64, a [][]float64, b []float64, lam float64, rho 
 	return nil
 }
 
+// fn_softthreshold_into is fn_softthreshold with results written into the caller's buffers when placed (solve.nab:20:12).
+func fn_softthreshold_into(ar *runtime.Arena, placed bool, dst0 []float64, v_1 []float64, v_2 int, k_3 float64) ([]float64, int) {
+	mark_13 := ar.Mark()
+	_ = int64(v_2)
+	v_1 = v_1[:v_2]
+	r_5 := runtime.DstVec(ar, dst0, placed, false, v_2)
+	v_1 = v_1[:len(r_5)]
+	if len(r_5) >= 262144 {
+		loop_12 := runtime.EnterLoop(&nbLoop15, runtime.Bind(r_5, runtime.Bind(v_1, runtime.Bind(k_3, runtime.End{}))), len(r_5), 16384)
+		if loop_12.For == nil {
+			loop_12.For = func(lo_9, hi int) {
+				r_5 := loop_12.C.H
+				v_1 := loop_12.C.T.H
+				k_3 := loop_12.C.T.T.H
+				for i_10 := lo_9; i_10 < hi; i_10++ {
+					r_5[i_10] = ((runtime.Sign(v_1[i_10])) * (runtime.Max2(((math.Abs(v_1[i_10])) - k_3), 0.0)))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_5), 16384, loop_12.For)
+		loop_12.Leave(&nbLoop15)
+	} else {
+		for i_6 := range r_5 {
+			r_5[i_6] = ((runtime.Sign(v_1[i_6])) * (runtime.Max2(((math.Abs(v_1[i_6])) - k_3), 0.0)))
+		}
+	}
+	ar.Keep(mark_13, &r_5)
+	return r_5, v_2
+}
+
 // SoftThreshold is the proximal map of k·‖·‖₁: sign(v)·max(|v| − k, 0).
 //
 // It is the Nabla def soft_threshold(v: [n]f64, k: f64): [n]f64 (solve.nab:20:12).
@@ -72,9 +102,12 @@ func SoftThresholdInto(dst0 []float64, v []float64, k float64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
 	defer runtime.Arenas.Put(ar)
+	var dsts runtime.Dsts
+	dsts.Vec(dst0)
+	placed := dsts.Ok() && runtime.ApartVec(&dsts, v)
 	ar.Outer()
-	r0_0, r0_1 := fn_softthreshold(ar, v, len(v), k)
-	if !runtime.Into1(dst0, r0_0, r0_1) {
+	r0_0, r0_1 := fn_softthreshold_into(ar, placed, dst0, v, len(v), k)
+	if !runtime.IntoPlaced1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("soft_threshold: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -5210,3 +5243,6 @@ func fn_mirrordescentsimplex(ar *runtime.Arena, fg_1 func([]float64, int) (float
 	ar.Keep(mark_49, &x_8)
 	return x_8, x0_3, nil
 }
+
+// nbLoop15 keeps the records of a parallel loop of fn_softthreshold.
+var nbLoop15 runtime.LoopSite
