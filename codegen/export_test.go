@@ -2,6 +2,7 @@ package codegen_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -161,6 +162,48 @@ func runPackage(t *testing.T, src string, opts codegen.Options, test string, cmd
 			t.Fatal(err)
 		}
 	}
+	goRun(t, dir, cmds...)
+}
+
+// comparePackages generates prog as two packages, d with opts' defaults
+// and c with without(opts), each with the default parallel thresholds and
+// with loops of 8 elements or more parallel, and runs go vet and go test
+// on them with test as d's test file (which imports "gen/c" to compare
+// the two).
+func comparePackages(t *testing.T, prog *ir.Program, test string, without func(codegen.Options) codegen.Options) {
+	t.Helper()
+	for _, par := range []int{0, 8} {
+		t.Run(fmt.Sprintf("parallel=%d", par), func(t *testing.T) {
+			dir := t.TempDir()
+			files := map[string]string{"go.mod": goModFor(t, "gen"), "d/d_test.go": test}
+			for pkg, opts := range map[string]codegen.Options{
+				"d": {Package: "d", ParallelMin: par},
+				"c": without(codegen.Options{Package: "c", ParallelMin: par}),
+			} {
+				src, err := codegen.GenerateAll([]*ir.Program{prog}, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				files[pkg+"/gen.go"] = string(src)
+			}
+			for name, text := range files {
+				path := filepath.Join(dir, name)
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			goRun(t, dir, []string{"vet", "./..."}, []string{"test", "./..."})
+		})
+	}
+}
+
+// goRun runs each go command in dir, in a module of its own that uses this
+// checkout, and reports any that fails with its output.
+func goRun(t *testing.T, dir string, cmds ...[]string) {
+	t.Helper()
 	for _, args := range cmds {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = dir

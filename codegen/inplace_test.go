@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/nabla-lang/nabla/codegen"
 	"github.com/nabla-lang/nabla/internal/pipeline"
-	"github.com/nabla-lang/nabla/ir"
 )
 
 // inPlaceNames are the exported functions of testdata/inplace.nab whose
@@ -120,39 +117,7 @@ func TestInPlace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, par := range []int{0, 8} {
-		t.Run(fmt.Sprintf("parallel=%d", par), func(t *testing.T) {
-			dir := t.TempDir()
-			files := map[string]string{"go.mod": goModFor(t, "gen"), "d/d_test.go": inPlaceTest()}
-			for pkg, opts := range map[string]codegen.Options{
-				"d": {Package: "d", ParallelMin: par},
-				"c": codegen.WithoutInPlace(codegen.Options{Package: "c", ParallelMin: par}),
-			} {
-				src, err := codegen.GenerateAll([]*ir.Program{res.Opt}, opts)
-				if err != nil {
-					t.Fatal(err)
-				}
-				files[pkg+"/gen.go"] = string(src)
-			}
-			for name, text := range files {
-				path := filepath.Join(dir, name)
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for _, args := range [][]string{{"vet", "./..."}, {"test", "./..."}} {
-				cmd := exec.Command("go", args...)
-				cmd.Dir = dir
-				cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOSUMDB=off", "GOTOOLCHAIN=local")
-				if out, err := cmd.CombinedOutput(); err != nil {
-					t.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-				}
-			}
-		})
-	}
+	comparePackages(t, res.Opt, inPlaceTest(), codegen.WithoutInPlace)
 }
 
 // inPlaceTest is the test file of package d.

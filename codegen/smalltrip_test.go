@@ -5,10 +5,8 @@ package codegen
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/nabla-lang/nabla/internal/jsonv"
@@ -63,29 +61,9 @@ func TestSmallTripsSameBits(t *testing.T) {
 		runners[i] = &runner{prog: res.Opt, bin: bin}
 	}
 	runs, fails := 0, 0
-	for n, line := range strings.Split(string(src), "\n") {
-		rest, ok := strings.CutPrefix(line, "// RUN: ")
-		if !ok {
-			continue
-		}
-		name, argText, _ := strings.Cut(rest, " ")
-		params, result, err := ip.Signature(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := json.NewDecoder(strings.NewReader(argText))
-		var args []runtime.Value
-		for i := 0; dec.More(); i++ {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				t.Fatal(err)
-			}
-			v, err := jsonv.Decode(params[i], raw)
-			if err != nil {
-				t.Fatalf("line %d: %v", n+1, err)
-			}
-			args = append(args, v)
-		}
+	for _, c := range topRuns(src) {
+		name, line := c.def, c.line
+		args, result := runArgs(t, ip, c)
 		// (The interpreter sums some products in another order, so only
 		// its errors are compared.)
 		_, ierr := ip.Call(ctx, name, args, runtime.Limits{})
@@ -97,7 +75,7 @@ func TestSmallTripsSameBits(t *testing.T) {
 			v, err := r.Call(ctx, name, args, runtime.Limits{})
 			switch {
 			case (err == nil) != (ierr == nil) || err != nil && err.Error() != ierr.Error():
-				t.Errorf("line %d: %s %+v: error %v, the interpreter's %v", n+1, name, configs[i], err, ierr)
+				t.Errorf("line %d: %s %+v: error %v, the interpreter's %v", line, name, configs[i], err, ierr)
 			case err == nil:
 				j, _ := jsonv.Encode(result, v)
 				outs[i] = string(j)
@@ -105,7 +83,7 @@ func TestSmallTripsSameBits(t *testing.T) {
 		}
 		for i := 1; i < len(outs); i += 2 {
 			if outs[i-1] != outs[i] {
-				t.Errorf("line %d: %s: straight %s, loops %s (%+v)", n+1, name, outs[i-1], outs[i], configs[i])
+				t.Errorf("line %d: %s: straight %s, loops %s (%+v)", line, name, outs[i-1], outs[i], configs[i])
 			}
 		}
 		runs++

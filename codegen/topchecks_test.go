@@ -13,6 +13,7 @@ import (
 
 	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/internal/pipeline"
+	"github.com/nabla-lang/nabla/ir"
 	"github.com/nabla-lang/nabla/runtime"
 )
 
@@ -140,6 +141,19 @@ func TestTopChecks(t *testing.T) {
 // error.
 func callRunner(t *testing.T, ctx context.Context, ip pipeline.Runner, r *runner, c topRun, lim runtime.Limits) (string, error) {
 	t.Helper()
+	args, result := runArgs(t, ip, c)
+	v, err := r.Call(ctx, c.def, args, lim)
+	if err != nil {
+		return "", err
+	}
+	j, _ := jsonv.Encode(result, v)
+	return string(j), nil
+}
+
+// runArgs decodes c's arguments by the interpreter's signature of c.def,
+// and returns them with the def's result type.
+func runArgs(t *testing.T, ip pipeline.Runner, c topRun) ([]runtime.Value, ir.Type) {
+	t.Helper()
 	params, result, err := ip.Signature(c.def)
 	if err != nil || len(params) != len(c.args) {
 		t.Fatalf("line %d: %s: signature %v", c.line, c.def, err)
@@ -150,12 +164,7 @@ func callRunner(t *testing.T, ctx context.Context, ip pipeline.Runner, r *runner
 			t.Fatalf("line %d: %v", c.line, err)
 		}
 	}
-	v, err := r.Call(ctx, c.def, args, lim)
-	if err != nil {
-		return "", err
-	}
-	j, _ := jsonv.Encode(result, v)
-	return string(j), nil
+	return args, result
 }
 
 // topRun is a RUN line: the def, its arguments' JSON, the line number.

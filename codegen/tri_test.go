@@ -5,7 +5,6 @@ package codegen
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"regexp"
 	"strings"
@@ -128,43 +127,23 @@ func TestTriSameBits(t *testing.T) {
 		runners[i] = &runner{prog: res.Opt, bin: bin}
 	}
 	runs := 0
-	for n, line := range strings.Split(string(src), "\n") {
-		rest, ok := strings.CutPrefix(line, "// RUN: ")
-		if !ok {
-			continue
-		}
-		name, argText, _ := strings.Cut(rest, " ")
-		params, result, err := ip.Signature(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := json.NewDecoder(strings.NewReader(argText))
-		var args []runtime.Value
-		for i := 0; dec.More(); i++ {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				t.Fatal(err)
-			}
-			v, err := jsonv.Decode(params[i], raw)
-			if err != nil {
-				t.Fatalf("line %d: %v", n+1, err)
-			}
-			args = append(args, v)
-		}
+	for _, c := range topRuns(src) {
+		name, line := c.def, c.line
+		args, result := runArgs(t, ip, c)
 		_, ierr := ip.Call(ctx, name, args, runtime.Limits{})
 		var outs [4]string
 		for i, r := range runners {
 			v, err := r.Call(ctx, name, args, runtime.Limits{})
 			switch {
 			case (err == nil) != (ierr == nil) || err != nil && err.Error() != ierr.Error():
-				t.Errorf("line %d: %s: error %v, the interpreter's %v", n+1, name, err, ierr)
+				t.Errorf("line %d: %s: error %v, the interpreter's %v", line, name, err, ierr)
 			case err == nil:
 				j, _ := jsonv.Encode(result, v)
 				outs[i] = string(j)
 			}
 		}
 		if outs[0] != outs[1] || outs[1] != outs[2] || outs[2] != outs[3] {
-			t.Errorf("line %d: %s: sweep %s, triangular %s, full %s, sweep with qbar's upper triangle %s", n+1, name, outs[0], outs[1], outs[2], outs[3])
+			t.Errorf("line %d: %s: sweep %s, triangular %s, full %s, sweep with qbar's upper triangle %s", line, name, outs[0], outs[1], outs[2], outs[3])
 		}
 		runs++
 	}

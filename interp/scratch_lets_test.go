@@ -55,35 +55,20 @@ def f(a: [k][d]f64, x: [n][d]f64, s: i64): f64 =
         sum([u[c] * u[c] for c < d]) for i < n, j < k ])
 def g(a: [k][d]f64, x: [n][d]f64, s: i64) = grad(fn(a) => f(a, x, s))(a)`
 
-// gmmElemSource is the GMM of cmd/nablabench (gmm.nab and the
-// element-wise objective adbench appends to it).
+// gmmElemSource is the GMM of cmd/nablabench: gmm.nab and the
+// element-wise objective adbench appends to it (gmm_elem.nab).
 func gmmElemSource(t *testing.T) string {
 	t.Helper()
-	vec, err := os.ReadFile("../cmd/nablabench/gmm.nab")
-	if err != nil {
-		t.Fatal(err)
+	var src []byte
+	for _, f := range []string{"../cmd/nablabench/gmm.nab", "../cmd/nablabench/gmm_elem.nab"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = append(src, b...)
 	}
-	return string(vec) + gmmElemTestSrc
+	return string(src)
 }
-
-// gmmElemTestSrc is cmd/nablabench's gmmElemSrc (package main, so copied).
-const gmmElemTestSrc = `
-def gmm_elem(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): f64 =
-  let qs = [qmat(icf[j], d) for j < k]
-  let sumq = [sum([icf[j][r] for r < d]) for j < k]
-  let data = sum([ logsumexp([ let diff = [x[i][c] - means[j][c] for c < d]
-                               let qd = [sum([qs[j][r][c] * diff[c] for c < d]) for r < d]
-                               in alphas[j] + sumq[j] - 0.5 * sum([qd[r] * qd[r] for r < d])
-                             for j < k ])
-                   for i < n ])
-  let prior = sum([ 0.5 * gamma^2 * (sum([exp(icf[j][r])^2 for r < d]) + sum([icf[j][d + t]^2 for t < p - d]))
-                    - f64(m) * sumq[j] for j < k ])
-  in -0.5 * f64(n * d) * log(2.0 * pi) + data - f64(n) * logsumexp(alphas) + prior
-     - f64(k) * wishart_c(d, gamma, m)
-
-def gmm_elem_grad(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64) =
-  grad(fn(a, mu, q) => gmm_elem(a, mu, q, x, gamma, m))(alphas, means, icf)
-`
 
 // TestTempLets checks each case with tape-body temporaries outside the
 // arena against the arena's: bits or the positioned error, steps and

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"flag"
 	"fmt"
 	"io"
@@ -30,24 +31,11 @@ import (
 
 // gmmElemSrc is the GMM objective of gmm.nab written the way users port
 // it from C++: per point and component, loops over scalars. It is
-// appended to gmm.nab, whose helpers (qmat, wishart_c) it uses.
-const gmmElemSrc = `
-def gmm_elem(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): f64 =
-  let qs = [qmat(icf[j], d) for j < k]
-  let sumq = [sum([icf[j][r] for r < d]) for j < k]
-  let data = sum([ logsumexp([ let diff = [x[i][c] - means[j][c] for c < d]
-                               let qd = [sum([qs[j][r][c] * diff[c] for c < d]) for r < d]
-                               in alphas[j] + sumq[j] - 0.5 * sum([qd[r] * qd[r] for r < d])
-                             for j < k ])
-                   for i < n ])
-  let prior = sum([ 0.5 * gamma^2 * (sum([exp(icf[j][r])^2 for r < d]) + sum([icf[j][d + t]^2 for t < p - d]))
-                    - f64(m) * sumq[j] for j < k ])
-  in -0.5 * f64(n * d) * log(2.0 * pi) + data - f64(n) * logsumexp(alphas) + prior
-     - f64(k) * wishart_c(d, gamma, m)
-
-def gmm_elem_grad(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64) =
-  grad(fn(a, mu, q) => gmm_elem(a, mu, q, x, gamma, m))(alphas, means, icf)
-`
+// appended to gmm.nab, whose helpers (qmat, wishart_c) it uses; interp's
+// tests read the same file.
+//
+//go:embed gmm_elem.nab
+var gmmElemSrc string
 
 // axpySrc is the elementwise chain of the fusion target.
 const axpySrc = `
