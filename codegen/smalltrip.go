@@ -59,17 +59,24 @@ func (f *fn) smallTrips(n string, body func(m int), general func()) {
 	f.line("}")
 }
 
+// locals declares m fresh locals named after prefix, local k holding
+// val(k), in one statement, and returns their names.
+func (f *fn) locals(prefix string, m int, val func(k int) string) []string {
+	names, vals := make([]string, m), make([]string, m)
+	for k := range names {
+		names[k], vals[k] = f.fresh(prefix), val(k)
+	}
+	f.line("%s := %s", strings.Join(names, ", "), strings.Join(vals, ", "))
+	return names
+}
+
 // straightRows stores in y the products of the rows of the row-major
 // matrix a (m columns) with the vector whose element c is x(c): x's m
 // elements in locals, then for each row the m terms in column order,
 // matrix element first (as the loops of matvec and smallMatvec write
 // them).
 func (f *fn) straightRows(y, a string, m int, x func(c string) string) {
-	xs, vals := make([]string, m), make([]string, m)
-	for c := range xs {
-		xs[c], vals[c] = f.fresh("x"), x(fmt.Sprint(c))
-	}
-	f.line("%s := %s", strings.Join(xs, ", "), strings.Join(vals, ", "))
+	xs := f.locals("x", m, func(c int) string { return x(fmt.Sprint(c)) })
 	r, q, s := f.fresh("r"), f.fresh("q"), f.fresh("s")
 	f.line("for %s := range %s {", r, y)
 	f.line("%s := %s[%s*%d : %s*%d+%d : %s*%d+%d]", q, a, r, m, r, m, m, r, m, m)
@@ -86,11 +93,7 @@ func (f *fn) straightRows(y, a string, m int, x func(c string) string) {
 // locals, then for each column the m terms in row order, vector element
 // first (as lowerMatmul's loops write them).
 func (f *fn) straightCols(y, x, b, cols string, m int) {
-	xs, vals := make([]string, m), make([]string, m)
-	for r := range xs {
-		xs[r], vals[r] = f.fresh("x"), fmt.Sprintf("%s[%d]", x, r)
-	}
-	f.line("%s := %s", strings.Join(xs, ", "), strings.Join(vals, ", "))
+	xs := f.locals("x", m, func(r int) string { return fmt.Sprintf("%s[%d]", x, r) })
 	// The m rows of b as slices of y's length, so that Go checks each
 	// row's bounds once.
 	rows := make([]string, m)
@@ -112,11 +115,7 @@ func (f *fn) straightCols(y, x, b, cols string, m int) {
 // elements j of y (addInto's loops for outer(x, y)): y's elements in
 // locals, each row's m updates written out, in the loops' order.
 func (f *fn) straightOuter(dst, x, y, op string, m int) {
-	ys, vals := make([]string, m), make([]string, m)
-	for j := range ys {
-		ys[j], vals[j] = f.fresh("y"), fmt.Sprintf("%s[%d]", y, j)
-	}
-	f.line("%s := %s", strings.Join(ys, ", "), strings.Join(vals, ", "))
+	ys := f.locals("y", m, func(j int) string { return fmt.Sprintf("%s[%d]", y, j) })
 	i, xi, row := f.fresh("i"), f.fresh("xi"), f.fresh("row")
 	f.line("for %s, %s := range %s {", i, xi, x)
 	f.line("%s := %s[%s*%d : %s*%d+%d : %s*%d+%d]", row, dst, i, m, i, m, m, i, m, m)

@@ -72,20 +72,6 @@ func (d *Dsts) apart(x []float64) bool {
 // maxDsts slices, no two overlapping.
 func (d *Dsts) Ok() bool { return !d.bad }
 
-// hull is the smallest address range holding every destination.
-func (d *Dsts) hull() (lo, hi uintptr) {
-	for k, r := range d.r[:d.n] {
-		rlo, rhi := span(r)
-		if k == 0 || rlo < lo {
-			lo = rlo
-		}
-		if rhi > hi {
-			hi = rhi
-		}
-	}
-	return lo, hi
-}
-
 // ApartVec reports whether the argument x shares no memory with the
 // destinations (nor can: an argument of another element type never
 // does, in a program without unsafe).
@@ -195,11 +181,17 @@ func Rows2Apart(d *Dsts, x [][]float64) (n int, ok, apart bool) {
 		return 0, true, apart
 	}
 	n = len(x[0])
+	// Each destination's range and their hull, taken in the loop that
+	// uses them (no call in between).
 	var los, his [maxDsts]uintptr
+	var lo, hi uintptr
 	for k, r := range d.r[:d.n] {
 		los[k], his[k] = span(r)
+		if k == 0 || los[k] < lo {
+			lo = los[k]
+		}
+		hi = max(hi, his[k])
 	}
-	lo, hi := d.hull()
 	nd := d.n
 	for _, row := range x {
 		if len(row) != n {
