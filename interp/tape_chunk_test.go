@@ -42,11 +42,11 @@ func TestTapeChunkBytes(t *testing.T) {
 		}
 		value := int(unsafe.Sizeof(runtime.Value{}))
 		next := map[string]int{
-			"f64":      a.nf * 8,
-			"boxes":    a.nbox * value,
-			"tuples":   a.ntup * value,
-			"headers":  a.nhdr * int(unsafe.Sizeof(tapeVec{})),
-			"matrices": a.nhdr2 * int(unsafe.Sizeof(tapeMat{})),
+			"f64":      a.f.next * 8,
+			"boxes":    a.box.next * value,
+			"tuples":   a.tup.next * value,
+			"headers":  a.hdr.next * int(unsafe.Sizeof(tapeVec{})),
+			"matrices": a.hdr2.next * int(unsafe.Sizeof(tapeMat{})),
 		}
 		for kind, bytes := range next {
 			if small && bytes > tapeChunkBytes {
