@@ -110,16 +110,27 @@ func (s *tapeSite) arena(fr *frame, small bool) *tapeArena {
 	return a
 }
 
-// put keeps a for the site's next run, within the bounds.
+// put keeps a for the site's next run, within the bounds, with only the
+// chunks this run took (spares it did not take are let go).
 func (s *tapeSite) put(a *tapeArena) {
 	n := a.bytes()
 	a.m = nil
+	dropSpares(&a.f)
+	dropSpares(&a.box)
+	dropSpares(&a.tup)
+	dropSpares(&a.hdr)
+	dropSpares(&a.hdr2)
 	s.mu.Lock()
 	if len(s.kept) < tapeKeepArenas && s.bytes+n <= tapeKeepBytes {
 		s.kept = append(s.kept, a)
 		s.bytes += n
 	}
 	s.mu.Unlock()
+}
+
+func dropSpares[T any](l *chunkList[T]) {
+	clear(l.spare)
+	l.spare, l.spareAt, l.free = l.spare[:0], 0, nil
 }
 
 // bytes is the size of the chunks a has taken.
