@@ -22,7 +22,9 @@ import (
 // counted, as elsewhere. A chunk stays alive while anything carved from it
 // does, so the arena only serves bodies without loops (whose per-iteration
 // garbage would be kept alive by a live neighbour) and arrays of at most
-// tapeMaxElems elements.
+// tapeMaxElems elements. Once the call of the def that made an arena
+// returns and nothing reaches its chunks, they serve the next call
+// (tape_keep.go).
 
 // tapeMaxElems is the largest array carved from a tape arena; larger ones
 // are allocated as usual.
