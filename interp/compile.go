@@ -36,6 +36,9 @@ type fnComp struct {
 	// tape is 1 + the slot of the arena of the build of tuples whose body
 	// is being compiled, 0 outside one (tape.go).
 	tape int
+	// keepTapes: this is a function def's own body, whose frame releases
+	// the tape arenas it lists when the def returns (tape_keep.go).
+	keepTapes bool
 }
 
 func newFnComp(it *Interp, parent *fnComp) *fnComp {

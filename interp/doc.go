@@ -98,7 +98,12 @@
 // size classes. Temporaries in such a body that cannot reach the tape
 // (an operand that dies at its use, the body of a comprehension of
 // scalars, a let's array recycled after its body) take recycled arrays
-// instead (scratch.go).
+// instead (scratch.go). When a def's call returns and neither its result
+// nor its arguments reach an arena its own body made (nor the machine's
+// recycled arrays), the arena's chunks are kept for the next call of the
+// same site, cleared as they are taken again and charged as new ones
+// (tape_keep.go): a gradient called again and again carves its tape
+// from warm memory instead of allocating it.
 //
 // runtime.Value is passed by value: f64 in F, i64 and bool in I, arrays,
 // tuples and functions in R. Scalars never touch the heap.

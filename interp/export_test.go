@@ -136,3 +136,16 @@ func SetNoTapeSmallChunks() func() {
 	noTapeSmallChunks = true
 	return func() { noTapeSmallChunks = false }
 }
+
+// SetNoTapeRecycle sets noTapeRecycle for the external tests and returns
+// the function that clears it.
+func SetNoTapeRecycle() func() {
+	noTapeRecycle = true
+	return func() { noTapeRecycle = false }
+}
+
+// TapeRecycled is the number of runs that took a kept tape arena so far;
+// TapeEscapes the releases refused because the result or arguments reach
+// a chunk.
+func TapeRecycled() int64 { return tapeRecycled.Load() }
+func TapeEscapes() int64  { return tapeEscapes.Load() }

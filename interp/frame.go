@@ -23,6 +23,9 @@ type frame struct {
 	n     int
 	st    *stack
 	err   error // the first error of the typed code running (typed.go)
+	// tapes are the tape arenas this activation of a def runs that go
+	// back to their sites when it returns (tape_keep.go).
+	tapes []*tapeArena
 }
 
 // stack recycles frames for calls made by the interpreter's own code (a
@@ -85,6 +88,10 @@ func (st *stack) push(m *runtime.Machine, n int, env []runtime.Value) *frame {
 func (st *stack) pop(f *frame) {
 	clear(f.slots)
 	f.env = nil
+	if len(f.tapes) != 0 { // left by a def whose body failed to release them
+		clear(f.tapes)
+		f.tapes = f.tapes[:0]
+	}
 	st.depth--
 }
 

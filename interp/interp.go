@@ -115,6 +115,7 @@ func asIRError(err error, pos ir.Pos) *ir.Error {
 func (it *Interp) compileDef(dc *defCode) error {
 	d := dc.def
 	c := newFnComp(it, nil)
+	c.keepTapes = d.HasParams
 	if d.HasParams {
 		dc.params = make([]ir.Type, len(d.Params))
 		for i, p := range d.Params {
@@ -371,6 +372,9 @@ func (dc *defCode) run(fr *frame, call ir.Pos) (runtime.Value, error) {
 		}
 	}
 	v, err := dc.body(fr)
+	if len(fr.tapes) != 0 {
+		releaseTapes(fr, v, err, len(dc.params))
+	}
 	if err != nil {
 		return v, withFrame(err, dc.frame(call))
 	}

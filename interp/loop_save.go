@@ -59,6 +59,10 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 	}
 	st := ir.StackerOf("loop_save", at.Elem)
 	pos, lpos, small := e.P, lam.P, !noTapeSmallChunks
+	var site *tapeSite
+	if tape != 0 {
+		site = c.tapeSiteFor()
+	}
 	return func(fr *frame) (runtime.Value, error) {
 		n := count(fr)
 		if fr.err != nil {
@@ -70,7 +74,7 @@ func (c *fnComp) compileLoopSave(e *ir.PrimCall) (evalFn, bool, error) {
 		}
 		n = max(n, 0)
 		if tape != 0 {
-			fr.slots[tape-1] = runtime.Value{R: newTapeArena(fr.m, small)}
+			fr.slots[tape-1] = runtime.Value{R: site.arena(fr, small)}
 		}
 		a, err := st.Stack(fr.m, int(n)+1, func(i int) (runtime.Value, error) {
 			if i == 0 {

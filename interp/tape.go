@@ -22,7 +22,9 @@ import (
 // counted, as elsewhere. A chunk stays alive while anything carved from it
 // does, so the arena only serves bodies without loops (whose per-iteration
 // garbage would be kept alive by a live neighbour) and arrays of at most
-// tapeMaxElems elements.
+// tapeMaxElems elements. Once the call of the def that made an arena
+// returns and nothing reaches its chunks, they serve the next call
+// (tape_keep.go).
 
 // tapeMaxElems is the largest array carved from a tape arena; larger ones
 // are allocated as usual.
@@ -38,15 +40,30 @@ const (
 
 // tapeArena hands out the storage of one run of a build of tuples.
 type tapeArena struct {
-	m              *runtime.Machine
-	f              []float64       // free f64 storage (charged)
-	box            []runtime.Value // free boxed-array storage (charged)
-	tup            []runtime.Value // free tuple storage (not counted)
-	hdr            []tapeVec       // free array headers
-	hdr2           []tapeMat       // free matrix headers
-	nf, nbox, ntup int             // next chunk sizes
-	nhdr, nhdr2    int
-	small          bool // chunks bounded by tapeChunkBytes
+	m     *runtime.Machine
+	f     chunkList[float64]       // f64 storage (charged)
+	box   chunkList[runtime.Value] // boxed-array storage (charged)
+	tup   chunkList[runtime.Value] // tuple storage (not counted)
+	hdr   chunkList[tapeVec]       // array headers
+	hdr2  chunkList[tapeMat]       // matrix headers
+	small bool                     // chunks bounded by tapeChunkBytes
+	// site is where the arena's chunks go back for the next call once
+	// this one is done with them (tape_keep.go); nil for an arena that
+	// is dropped whole.
+	site *tapeSite
+}
+
+// chunkList is an arena's storage of one element type: the rest of the
+// chunk being carved and the size of the next one. An arena that will be
+// recycled also lists the chunks it took (made), and one recycled from
+// an earlier call takes that call's chunks again (spare, from spareAt)
+// before it allocates.
+type chunkList[T any] struct {
+	free    []T
+	next    int
+	made    [][]T
+	spare   [][]T
+	spareAt int
 }
 
 // tapeVec is an array header with room for a 1-D shape, so that a carved
@@ -63,8 +80,29 @@ type tapeMat struct {
 }
 
 func newTapeArena(m *runtime.Machine, small bool) *tapeArena {
-	return &tapeArena{m: m, small: small, nf: tapeFirstChunk, nbox: tapeFirstChunk, ntup: tapeFirstChunk, nhdr: tapeFirstChunk,
-		nhdr2: tapeFirstChunk}
+	a := &tapeArena{}
+	a.reset(m, small)
+	return a
+}
+
+// reset readies a for a run under m, with the chunk sizes of a new
+// arena; chunks it lists in made become its spares.
+func (a *tapeArena) reset(m *runtime.Machine, small bool) {
+	a.m, a.small = m, small
+	resetList(&a.f)
+	resetList(&a.box)
+	resetList(&a.tup)
+	resetList(&a.hdr)
+	resetList(&a.hdr2)
+}
+
+// resetList makes the chunks l took its spares, to be taken again in the
+// same order (each is cleared when taken), and restarts the sizes.
+func resetList[T any](l *chunkList[T]) {
+	old := l.spare
+	clear(old)
+	l.spare, l.made, l.spareAt = l.made, old[:0], 0
+	l.free, l.next = nil, tapeFirstChunk
 }
 
 // grow returns the next chunk size after n.
@@ -93,41 +131,65 @@ var noTapeSmallChunks bool
 
 // header returns a fresh 1-D array header of n elements of kind.
 func (a *tapeArena) header(kind runtime.Elem, n int) *runtime.Array {
-	if len(a.hdr) == 0 {
-		a.hdr = make([]tapeVec, a.nhdr)
-		a.nhdr = growBytes(a.small, a.nhdr, int(unsafe.Sizeof(tapeVec{})))
+	if len(a.hdr.free) == 0 {
+		a.hdr.free = takeChunk(&a.hdr, a.site != nil, a.small, a.hdr.next)
 	}
-	// The chunk is fresh, so only the fields that are not zero are set (a
-	// whole-struct store would also write, and put barriers on, the four
-	// storage slices).
-	v := &a.hdr[0]
-	a.hdr = a.hdr[1:]
+	// The chunk is zero (new, or cleared when taken again), so only the
+	// fields that are not zero are set (a whole-struct store would also
+	// write, and put barriers on, the four storage slices).
+	v := &a.hdr.free[0]
+	a.hdr.free = a.hdr.free[1:]
 	v.shape[0] = n
 	v.Shape, v.Kind = v.shape[:], kind
 	return &v.Array
 }
 
-// carve takes n elements from *free, first replacing it with a fresh
-// chunk of at least *next elements (charged to m when charge is set) if
-// it is short; *next then grows.
-func carve[T any](m *runtime.Machine, free *[]T, next *int, n int, charge, small bool) ([]T, error) {
-	if len(*free) < n {
-		c := make([]T, max(*next, n))
+// takeChunk returns a zero chunk of size elements for l and advances
+// l.next: the next spare if it has that size, cleared (carving relies on
+// zero storage), else a new one. With keep, the chunk is listed in made,
+// to be recycled with the arena.
+func takeChunk[T any](l *chunkList[T], keep, small bool, size int) []T {
+	var c []T
+	if l.spareAt < len(l.spare) && len(l.spare[l.spareAt]) == size {
+		c = l.spare[l.spareAt]
+		l.spare[l.spareAt] = nil
+		l.spareAt++
+		clear(c)
+	} else {
+		c = make([]T, size)
+	}
+	if keep {
+		l.made = append(l.made, c)
+	}
+	l.next = growBytes(small, l.next, int(unsafe.Sizeof(c[0])))
+	return c
+}
+
+// carve takes n elements from l, first replacing its free storage with a
+// zero chunk of at least l.next elements (charged to a's machine when
+// charge is set) if it is short. A chunk taken again from an earlier call
+// is charged as a new one is: the memory limit sees the same bytes.
+func carve[T any](a *tapeArena, l *chunkList[T], n int, charge bool) ([]T, error) {
+	if len(l.free) < n {
+		size := max(l.next, n)
+		next := l.next
+		c := takeChunk(l, a.site != nil, a.small, size)
 		if charge {
-			if err := runtime.Charge(m, c); err != nil {
+			if err := runtime.Charge(a.m, c); err != nil {
+				l.next = next
 				return nil, err
 			}
 		}
-		*free, *next = c, growBytes(small, *next, int(unsafe.Sizeof(c[0])))
+		l.free = c
 	}
-	s := (*free)[:n:n]
-	*free = (*free)[n:]
+	s := l.free[:n:n]
+	l.free = l.free[n:]
 	return s, nil
 }
 
 // vec returns a zero f64 vector of n ≤ tapeMaxElems elements.
 func (a *tapeArena) vec(n int) (*runtime.Array, error) {
-	f, err := carve(a.m, &a.f, &a.nf, n, true, a.small)
+	f, err := carve(a, &a.f, n, true)
 	if err != nil {
 		return nil, err
 	}
@@ -142,17 +204,16 @@ func (a *tapeArena) like(x *runtime.Array) (*runtime.Array, error) {
 	if len(x.Shape) == 1 {
 		return a.vec(x.Shape[0])
 	}
-	f, err := carve(a.m, &a.f, &a.nf, len(x.F), true, a.small)
+	f, err := carve(a, &a.f, len(x.F), true)
 	if err != nil {
 		return nil, err
 	}
-	if len(a.hdr2) == 0 {
-		a.hdr2 = make([]tapeMat, a.nhdr2)
-		a.nhdr2 = growBytes(a.small, a.nhdr2, int(unsafe.Sizeof(tapeMat{})))
+	if len(a.hdr2.free) == 0 {
+		a.hdr2.free = takeChunk(&a.hdr2, a.site != nil, a.small, a.hdr2.next)
 	}
 	// Only the fields that are not zero are set, as in header.
-	v := &a.hdr2[0]
-	a.hdr2 = a.hdr2[1:]
+	v := &a.hdr2.free[0]
+	a.hdr2.free = a.hdr2.free[1:]
 	v.shape = [2]int{x.Shape[0], x.Shape[1]}
 	v.Shape, v.Kind, v.F = v.shape[:], runtime.ElemF64, f
 	return &v.Array, nil
@@ -160,7 +221,7 @@ func (a *tapeArena) like(x *runtime.Array) (*runtime.Array, error) {
 
 // boxes returns a boxed vector of n ≤ tapeMaxElems elements.
 func (a *tapeArena) boxes(n int) (*runtime.Array, error) {
-	b, err := carve(a.m, &a.box, &a.nbox, n, true, a.small)
+	b, err := carve(a, &a.box, n, true)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +232,7 @@ func (a *tapeArena) boxes(n int) (*runtime.Array, error) {
 
 // tuple returns storage for a tuple of k fields.
 func (a *tapeArena) tuple(k int) runtime.Tuple {
-	t, _ := carve(a.m, &a.tup, &a.ntup, k, false, a.small)
+	t, _ := carve(a, &a.tup, k, false)
 	return runtime.Tuple(t)
 }
 
@@ -199,10 +260,10 @@ func (c *fnComp) tapeOwner(elem ir.Type, body ir.Expr) bool {
 }
 
 // tapeStack runs a build or map of tuples whose storage comes from the
-// arena of slot tape (fnComp.tape), creating the arena when own.
-// It does what Stacker.Stack does for boxed elements, with the steps of
-// inlineComp.
-func tapeStack(cp *comp, body evalFn, tape int, own bool) evalFn {
+// arena of slot tape (fnComp.tape), creating the arena when own (through
+// site, which may recycle one: tape_keep.go). It does what Stacker.Stack
+// does for boxed elements, with the steps of inlineComp.
+func tapeStack(cp *comp, body evalFn, tape int, own bool, site *tapeSite) evalFn {
 	small := !noTapeSmallChunks
 	run := func(fr *frame) (runtime.Value, error) {
 		n := cp.start(fr)
@@ -212,7 +273,7 @@ func tapeStack(cp *comp, body evalFn, tape int, own bool) evalFn {
 		if own {
 			// Only now: the slot is free while the count or the arrays
 			// are evaluated, and their code may use it as scratch.
-			fr.slots[tape-1] = runtime.Value{R: newTapeArena(fr.m, small)}
+			fr.slots[tape-1] = runtime.Value{R: site.arena(fr, small)}
 		}
 		cp.prepare(fr)
 		var out *runtime.Array

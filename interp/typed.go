@@ -1224,7 +1224,11 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 		if err != nil {
 			return nil, true, err
 		}
-		return tapeStack(cp, body, c.tape, own), true, nil
+		var site *tapeSite
+		if own {
+			site = c.tapeSiteFor()
+		}
+		return tapeStack(cp, body, c.tape, own, site), true, nil
 	}
 	if !scalar {
 		body, err := c.compile(cp.body)

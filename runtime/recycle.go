@@ -268,6 +268,17 @@ func (m *Machine) Reset(ctx context.Context, lim Limits) {
 	}
 }
 
+// DropRecycled removes from the arrays m holds for reuse those drop
+// reports, so that this call never hands them out again: their storage is
+// about to serve something else (the interpreter's tape chunks, recycled
+// across calls).
+func (m *Machine) DropRecycled(drop func(*Array) bool) {
+	if m == nil {
+		return
+	}
+	m.free = slices.DeleteFunc(m.free, drop)
+}
+
 // Offer puts a, storage the caller of an evaluation owns, first in line
 // for the next allocation of its kind and size, as Recycle does for a
 // dead array: an evaluation can then build its result in the caller's
