@@ -148,6 +148,13 @@
 // (fields.go). A value nobody reads (such a field, an unused let) is
 // compiled for its failures only, and dropped when it cannot fail.
 //
+// Where a tape saves v and y = logsumexp(v) and its reverse pass reads v
+// only as exp(v - y) (the softmax weights, GMM's per point), the element
+// saves the weights instead, from the exps logsumexp sums anyway
+// (softweights.go, runtime.LogSumExpWeights): one exp per element less.
+// The weights are e/s, not exp(v - y) to the bit (exp(v - y) itself
+// where y is not finite; docs/decisions.md).
+//
 // A counted loop's saved states (loop_save, usually as if n > 0 then
 // loop_save(...) else build(0, ...)) follow the same plan: fields no
 // reader reads are not stored, and not computed where the step does not

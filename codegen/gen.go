@@ -55,6 +55,10 @@ type Options struct {
 	// noSmallTrips turns off the straight-line small products of
 	// smalltrip.go (for tests: the loops they must agree with).
 	noSmallTrips bool
+	// noSoftWeights keeps reverse mode's exp(v - logsumexp(v)) as it is
+	// instead of the weights saved by the forward pass (softweights.go;
+	// for tests).
+	noSoftWeights bool
 	// noFastChecks writes every size check as runtime.CheckSize (for
 	// tests: topchecks.go's fast checks must agree with it).
 	noFastChecks bool
@@ -156,6 +160,9 @@ func (g *gen) run() ([]byte, error) {
 			for name, c := range cols {
 				g.cols[name] = c
 			}
+		}
+		if !g.opts.noSoftWeights {
+			p = keepSoftWeights(p) // softweights.go
 		}
 		g.defs = map[string]*defInfo{}
 		g.order = nil

@@ -343,7 +343,7 @@ func dropIdleMark(lines []string, mark string) []string {
 var confinedCalls = map[string]bool{
 	"runtime.Dot": true, "runtime.Sum": true, "runtime.Max": true, "runtime.LogSumExp": true,
 	"runtime.Gemv": true, "runtime.Gemm": true, "runtime.Softmax": true, "runtime.Axpy": true,
-	"runtime.ScaleTo": true,
+	"runtime.ScaleTo": true, "runtime.LogSumExpWeights": true,
 }
 
 // confined reports whether the array cut as name on line decl of a loop

@@ -58,6 +58,9 @@
 //     out of the arena, Into1..3 copy it into the caller's slices after
 //     checking their shape. Package runtime/dense does the same for
 //     gonum's *mat.Dense, so that runtime itself does not import gonum.
+//   - LogSumExpWeights (lseweights.go): LogSumExp, and the weights
+//     exp(x[i] - y) its derivative needs from the same exps, which
+//     generated reverse passes save instead of computing them again.
 //
 // # Conventions
 //

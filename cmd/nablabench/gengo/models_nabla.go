@@ -4465,7 +4465,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_1110 := ar.Mark()
+	mark_1108 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -4633,194 +4633,197 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var a_86 []float64
 	var d_87 int = 0
 	var rs_88 int = 0
-	a_89 := ar.F64w(n_83)
-	var scratch_1111 []float64
-	if scratch_1111_n, err := runtime.CheckSize(n_15); err == nil {
-		scratch_1111 = ar.F64w(scratch_1111_n)
+	var scratch_1109 []float64
+	if scratch_1109_n, err := runtime.CheckSize(n_15); err == nil {
+		scratch_1109 = ar.F64w(scratch_1109_n)
 	}
-	scratch_1112 := ar.F64w(d_21)
-	scratch_1113 := ar.F64w(d_22)
-	for i_90 := 0; i_90 < n_83; i_90++ {
-		mark_91 := ar.Mark()
-		i_92 := int64(i_90)
-		n_93, err_94 := runtime.CheckSize(n_15)
-		if err_94 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_94)
+	var scratch_1110 []float64
+	if scratch_1110_n, err := runtime.CheckSize(n_15); err == nil {
+		scratch_1110 = ar.F64w(scratch_1110_n)
+	}
+	scratch_1111 := ar.F64w(d_21)
+	scratch_1112 := ar.F64w(d_22)
+	for i_89 := 0; i_89 < n_83; i_89++ {
+		mark_90 := ar.Mark()
+		i_91 := int64(i_89)
+		n_92, err_93 := runtime.CheckSize(n_15)
+		if err_93 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_93)
 		}
-		r_95 := scratch_1111[:n_93:n_93]
-		for i_96 := range r_95 {
-			i_98 := int64(i_96)
-			x_99 := alphas_1[int(i_98)]
-			x_100 := r_64[int(i_98)]
-			x_101 := x_99 + x_100
-			rs_102 := d_21 * d_22
-			row_103 := a_20[int(i_98)*rs_102 : (int(i_98)+1)*rs_102]
-			row_104 := x_9[int(i_92)*x_11 : (int(i_92)+1)*x_11]
-			if i_98 < 0 || i_98 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_98, means_4))
+		r_94 := scratch_1109[:n_92:n_92]
+		for i_95 := range r_94 {
+			i_97 := int64(i_95)
+			x_98 := alphas_1[int(i_97)]
+			x_99 := r_64[int(i_97)]
+			x_100 := x_98 + x_99
+			rs_101 := d_21 * d_22
+			row_102 := a_20[int(i_97)*rs_101 : (int(i_97)+1)*rs_101]
+			row_103 := x_9[int(i_91)*x_11 : (int(i_91)+1)*x_11]
+			if i_97 < 0 || i_97 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_97, means_4))
 			}
-			row_105 := means_3[int(i_98)*means_5 : (int(i_98)+1)*means_5]
+			row_104 := means_3[int(i_97)*means_5 : (int(i_97)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_106 := scratch_1112[:d_21:d_21]
+			a_105 := scratch_1111[:d_21:d_21]
 			if d_22 <= 32 {
+				row_103 = row_103[:d_22]
 				row_104 = row_104[:d_22]
-				row_105 = row_105[:d_22]
 				if d_22 > 4 || d_22 < 1 {
 					if d_22 >= 8 {
-						r_107 := 0
-						for ; r_107 < len(a_106)%4; r_107++ {
-							row_112 := row_103[r_107*d_22:][:min(r_107+1, d_22)]
-							s_109 := 0.0
-							for c_110 := range row_112 {
-								s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
+						r_106 := 0
+						for ; r_106 < len(a_105)%4; r_106++ {
+							row_111 := row_102[r_106*d_22:][:min(r_106+1, d_22)]
+							s_108 := 0.0
+							for c_109 := range row_111 {
+								s_108 += row_111[c_109] * (row_103[c_109] - row_104[c_109])
 							}
-							a_106[r_107] = s_109
+							a_105[r_106] = s_108
 						}
-						for ; r_107+4 <= len(a_106); r_107 += 4 {
-							n_113 := min(r_107+4, d_22)
-							blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
-							row_114, row_115, row_116, row_117 := blk_108[:n_113], blk_108[d_22:][:n_113], blk_108[2*d_22:][:n_113], blk_108[3*d_22:][:n_113]
-							s_118, s_119, s_120, s_121 := 0.0, 0.0, 0.0, 0.0
-							for c_110 := range row_114 {
-								xc_111 := (row_104[c_110] - row_105[c_110])
-								s_118 += row_114[c_110] * xc_111
-								s_119 += row_115[c_110] * xc_111
-								s_120 += row_116[c_110] * xc_111
-								s_121 += row_117[c_110] * xc_111
+						for ; r_106+4 <= len(a_105); r_106 += 4 {
+							n_112 := min(r_106+4, d_22)
+							blk_107 := row_102[r_106*d_22 : (r_106+4)*d_22]
+							row_113, row_114, row_115, row_116 := blk_107[:n_112], blk_107[d_22:][:n_112], blk_107[2*d_22:][:n_112], blk_107[3*d_22:][:n_112]
+							s_117, s_118, s_119, s_120 := 0.0, 0.0, 0.0, 0.0
+							for c_109 := range row_113 {
+								xc_110 := (row_103[c_109] - row_104[c_109])
+								s_117 += row_113[c_109] * xc_110
+								s_118 += row_114[c_109] * xc_110
+								s_119 += row_115[c_109] * xc_110
+								s_120 += row_116[c_109] * xc_110
 							}
-							a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_118, s_119, s_120, s_121
+							a_105[r_106], a_105[r_106+1], a_105[r_106+2], a_105[r_106+3] = s_117, s_118, s_119, s_120
 						}
-						if !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64) {
-							r_122 := 0
-							for ; r_122+4 <= len(a_106); r_122 += 4 {
-								blk_123 := row_103[r_122*d_22 : (r_122+4)*d_22]
-								row_128, row_129, row_130, row_131 := blk_123[:d_22], blk_123[d_22:][:d_22], blk_123[2*d_22:][:d_22], blk_123[3*d_22:][:d_22]
-								s_132, s_133, s_134, s_135 := 0.0, 0.0, 0.0, 0.0
-								for c_125 := range row_128 {
-									xc_126 := (row_104[c_125] - row_105[c_125])
-									s_132 += row_128[c_125] * xc_126
-									s_133 += row_129[c_125] * xc_126
-									s_134 += row_130[c_125] * xc_126
-									s_135 += row_131[c_125] * xc_126
+						if !(len(a_105) >= d_22 && len(a_105) > 0 && math.Abs(a_105[len(a_105)-1]) <= math.MaxFloat64) {
+							r_121 := 0
+							for ; r_121+4 <= len(a_105); r_121 += 4 {
+								blk_122 := row_102[r_121*d_22 : (r_121+4)*d_22]
+								row_127, row_128, row_129, row_130 := blk_122[:d_22], blk_122[d_22:][:d_22], blk_122[2*d_22:][:d_22], blk_122[3*d_22:][:d_22]
+								s_131, s_132, s_133, s_134 := 0.0, 0.0, 0.0, 0.0
+								for c_124 := range row_127 {
+									xc_125 := (row_103[c_124] - row_104[c_124])
+									s_131 += row_127[c_124] * xc_125
+									s_132 += row_128[c_124] * xc_125
+									s_133 += row_129[c_124] * xc_125
+									s_134 += row_130[c_124] * xc_125
 								}
-								a_106[r_122], a_106[r_122+1], a_106[r_122+2], a_106[r_122+3] = s_132, s_133, s_134, s_135
+								a_105[r_121], a_105[r_121+1], a_105[r_121+2], a_105[r_121+3] = s_131, s_132, s_133, s_134
 							}
-							for ; r_122 < len(a_106); r_122++ {
-								row_127 := row_103[r_122*d_22:][:d_22]
-								s_124 := 0.0
-								for c_125 := range row_127 {
-									s_124 += row_127[c_125] * (row_104[c_125] - row_105[c_125])
+							for ; r_121 < len(a_105); r_121++ {
+								row_126 := row_102[r_121*d_22:][:d_22]
+								s_123 := 0.0
+								for c_124 := range row_126 {
+									s_123 += row_126[c_124] * (row_103[c_124] - row_104[c_124])
 								}
-								a_106[r_122] = s_124
+								a_105[r_121] = s_123
 							}
 						}
 					} else {
-						r_136 := 0
-						for ; r_136+4 <= len(a_106); r_136 += 4 {
-							blk_137 := row_103[r_136*d_22 : (r_136+4)*d_22]
-							row_142, row_143, row_144, row_145 := blk_137[:d_22], blk_137[d_22:][:d_22], blk_137[2*d_22:][:d_22], blk_137[3*d_22:][:d_22]
-							s_146, s_147, s_148, s_149 := 0.0, 0.0, 0.0, 0.0
-							for c_139 := range row_142 {
-								xc_140 := (row_104[c_139] - row_105[c_139])
-								s_146 += row_142[c_139] * xc_140
-								s_147 += row_143[c_139] * xc_140
-								s_148 += row_144[c_139] * xc_140
-								s_149 += row_145[c_139] * xc_140
+						r_135 := 0
+						for ; r_135+4 <= len(a_105); r_135 += 4 {
+							blk_136 := row_102[r_135*d_22 : (r_135+4)*d_22]
+							row_141, row_142, row_143, row_144 := blk_136[:d_22], blk_136[d_22:][:d_22], blk_136[2*d_22:][:d_22], blk_136[3*d_22:][:d_22]
+							s_145, s_146, s_147, s_148 := 0.0, 0.0, 0.0, 0.0
+							for c_138 := range row_141 {
+								xc_139 := (row_103[c_138] - row_104[c_138])
+								s_145 += row_141[c_138] * xc_139
+								s_146 += row_142[c_138] * xc_139
+								s_147 += row_143[c_138] * xc_139
+								s_148 += row_144[c_138] * xc_139
 							}
-							a_106[r_136], a_106[r_136+1], a_106[r_136+2], a_106[r_136+3] = s_146, s_147, s_148, s_149
+							a_105[r_135], a_105[r_135+1], a_105[r_135+2], a_105[r_135+3] = s_145, s_146, s_147, s_148
 						}
-						for ; r_136 < len(a_106); r_136++ {
-							row_141 := row_103[r_136*d_22:][:d_22]
-							s_138 := 0.0
-							for c_139 := range row_141 {
-								s_138 += row_141[c_139] * (row_104[c_139] - row_105[c_139])
+						for ; r_135 < len(a_105); r_135++ {
+							row_140 := row_102[r_135*d_22:][:d_22]
+							s_137 := 0.0
+							for c_138 := range row_140 {
+								s_137 += row_140[c_138] * (row_103[c_138] - row_104[c_138])
 							}
-							a_106[r_136] = s_138
+							a_105[r_135] = s_137
 						}
 					}
 				} else {
 					switch d_22 {
 					case 1:
-						x_150 := (row_104[0] - row_105[0])
-						for r_151 := range a_106 {
-							q_152 := row_103[r_151*1 : r_151*1+1 : r_151*1+1]
-							s_153 := 0.0
-							s_153 += q_152[0] * x_150
-							a_106[r_151] = s_153
+						x_149 := (row_103[0] - row_104[0])
+						for r_150 := range a_105 {
+							q_151 := row_102[r_150*1 : r_150*1+1 : r_150*1+1]
+							s_152 := 0.0
+							s_152 += q_151[0] * x_149
+							a_105[r_150] = s_152
 						}
 					case 2:
-						x_154, x_155 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1])
-						for r_156 := range a_106 {
-							q_157 := row_103[r_156*2 : r_156*2+2 : r_156*2+2]
-							s_158 := 0.0
-							s_158 += q_157[0] * x_154
-							s_158 += q_157[1] * x_155
-							a_106[r_156] = s_158
+						x_153, x_154 := (row_103[0] - row_104[0]), (row_103[1] - row_104[1])
+						for r_155 := range a_105 {
+							q_156 := row_102[r_155*2 : r_155*2+2 : r_155*2+2]
+							s_157 := 0.0
+							s_157 += q_156[0] * x_153
+							s_157 += q_156[1] * x_154
+							a_105[r_155] = s_157
 						}
 					case 3:
-						x_159, x_160, x_161 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1]), (row_104[2] - row_105[2])
-						for r_162 := range a_106 {
-							q_163 := row_103[r_162*3 : r_162*3+3 : r_162*3+3]
-							s_164 := 0.0
-							s_164 += q_163[0] * x_159
-							s_164 += q_163[1] * x_160
-							s_164 += q_163[2] * x_161
-							a_106[r_162] = s_164
+						x_158, x_159, x_160 := (row_103[0] - row_104[0]), (row_103[1] - row_104[1]), (row_103[2] - row_104[2])
+						for r_161 := range a_105 {
+							q_162 := row_102[r_161*3 : r_161*3+3 : r_161*3+3]
+							s_163 := 0.0
+							s_163 += q_162[0] * x_158
+							s_163 += q_162[1] * x_159
+							s_163 += q_162[2] * x_160
+							a_105[r_161] = s_163
 						}
 					default:
-						x_165, x_166, x_167, x_168 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1]), (row_104[2] - row_105[2]), (row_104[3] - row_105[3])
-						for r_169 := range a_106 {
-							q_170 := row_103[r_169*4 : r_169*4+4 : r_169*4+4]
-							s_171 := 0.0
-							s_171 += q_170[0] * x_165
-							s_171 += q_170[1] * x_166
-							s_171 += q_170[2] * x_167
-							s_171 += q_170[3] * x_168
-							a_106[r_169] = s_171
+						x_164, x_165, x_166, x_167 := (row_103[0] - row_104[0]), (row_103[1] - row_104[1]), (row_103[2] - row_104[2]), (row_103[3] - row_104[3])
+						for r_168 := range a_105 {
+							q_169 := row_102[r_168*4 : r_168*4+4 : r_168*4+4]
+							s_170 := 0.0
+							s_170 += q_169[0] * x_164
+							s_170 += q_169[1] * x_165
+							s_170 += q_169[2] * x_166
+							s_170 += q_169[3] * x_167
+							a_105[r_168] = s_170
 						}
 					}
 				}
 			} else {
-				x_172 := scratch_1113[:d_22:d_22]
-				row_104 = row_104[:len(x_172)]
-				row_105 = row_105[:len(x_172)]
-				for i_173 := range x_172 {
-					x_172[i_173] = (row_104[i_173] - row_105[i_173])
+				x_171 := scratch_1112[:d_22:d_22]
+				row_103 = row_103[:len(x_171)]
+				row_104 = row_104[:len(x_171)]
+				for i_172 := range x_171 {
+					x_171[i_172] = (row_103[i_172] - row_104[i_172])
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_103, x_172, 0, a_106)
+				runtime.Gemv(false, d_21, d_22, 1, row_102, x_171, 0, a_105)
 			}
-			var s_175 float64 = 0
-			a_106 = a_106[:d_21]
-			for i_176 := 0; i_176 < d_21; i_176++ {
-				s_175 += (a_106[i_176] * a_106[i_176])
+			var s_174 float64 = 0
+			a_105 = a_105[:d_21]
+			for i_175 := 0; i_175 < d_21; i_175++ {
+				s_174 += (a_105[i_175] * a_105[i_175])
 			}
-			x_178 := 0.5 * s_175
-			x_179 := x_101 - x_178
-			r_95[i_96] = x_179
+			x_177 := 0.5 * s_174
+			x_178 := x_100 - x_177
+			r_94[i_95] = x_178
 			runtime.LoopCall()
 		}
-		s_180 := runtime.LogSumExp(r_95)
-		a_85[i_90] = s_180
-		if i_90 == 0 {
-			d_87 = n_93
+		w_179 := scratch_1110[:n_92:n_92]
+		s_180 := runtime.LogSumExpWeights(w_179, r_94)
+		a_85[i_89] = s_180
+		if i_89 == 0 {
+			d_87 = n_92
 			rs_88 = d_87
 			tot_181, err_182 := runtime.MulSize(n_83, rs_88)
 			if err_182 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_182)
 			}
 			a_86 = ar.F64w(tot_181)
-		} else if n_93 != d_87 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_90)+" has shape "+runtime.ShapeString([]int{n_93})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
+		} else if n_92 != d_87 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_89)+" has shape "+runtime.ShapeString([]int{n_92})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
 		}
-		copy(a_86[i_90*rs_88:(i_90+1)*rs_88], r_95)
-		a_89[i_90] = s_180
-		if i_90 > 0 {
-			ar.Release(mark_91)
+		copy(a_86[i_89*rs_88:(i_89+1)*rs_88], w_179)
+		if i_89 > 0 {
+			ar.Release(mark_90)
 		}
 	}
 	n_183, err_184 := runtime.CheckSizeFast(n_17)
@@ -4993,516 +4996,515 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rev_294 int
 	var rev_295 int
 	rev_285, rev_287, rev_289, rev_290, rev_291, rev_292, rev_293, rev_294, rev_295 = r_225, z_234, z_283, n_18, d_21, d_22, z_284, means_4, means_5
-	scratch_1117 := ar.F64w(d_87)
-	scratch_1119 := ar.F64w(x_11)
-	scratch_1120 := ar.F64w(d_21)
-	scratch_1121 := ar.F64w(d_22)
+	scratch_1116 := ar.F64w(d_87)
+	scratch_1118 := ar.F64w(x_11)
+	scratch_1119 := ar.F64w(d_21)
+	scratch_1120 := ar.F64w(d_22)
+	scratch_1121 := ar.F64w(d_21)
 	scratch_1122 := ar.F64w(d_21)
-	scratch_1123 := ar.F64w(d_21)
-	scratch_1124 := ar.F64w(d_22)
-	for i_665 := int64(0); i_665 < n_17; i_665++ {
-		_ = a_85[int(i_665)]
-		row_668 := a_86[int(i_665)*d_87 : (int(i_665)+1)*d_87]
-		x_669 := a_89[int(i_665)]
-		r_670 := scratch_1117[:d_87:d_87]
-		row_668 = row_668[:len(r_670)]
-		for i_671 := range r_670 {
-			r_670[i_671] = ((math.Exp((row_668[i_671] - x_669))) * ybar_14)
+	scratch_1123 := ar.F64w(d_22)
+	for i_664 := int64(0); i_664 < n_17; i_664++ {
+		_ = a_85[int(i_664)]
+		row_667 := a_86[int(i_664)*d_87 : (int(i_664)+1)*d_87]
+		r_668 := scratch_1116[:d_87:d_87]
+		row_667 = row_667[:len(r_668)]
+		for i_669 := range r_668 {
+			r_668[i_669] = (row_667[i_669] * ybar_14)
 		}
+		var rev_671 []float64
 		var rev_673 []float64
 		var rev_675 []float64
-		var rev_677 []float64
+		var rev_676 int
+		var rev_677 int
 		var rev_678 int
-		var rev_679 int
+		var rev_679 []float64
 		var rev_680 int
-		var rev_681 []float64
-		var rev_682 int
-		var rev_683 int
-		rev_673, rev_675, rev_677, rev_678, rev_679, rev_680, rev_681, rev_682, rev_683 = rev_285, rev_287, rev_289, rev_290, rev_291, rev_292, rev_293, rev_294, rev_295
-		for i_859 := int64(0); i_859 < n_15; i_859++ {
-			if i_859 < 0 || i_859 >= int64(d_87) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_859, d_87))
+		var rev_681 int
+		rev_671, rev_673, rev_675, rev_676, rev_677, rev_678, rev_679, rev_680, rev_681 = rev_285, rev_287, rev_289, rev_290, rev_291, rev_292, rev_293, rev_294, rev_295
+		for i_857 := int64(0); i_857 < n_15; i_857++ {
+			if i_857 < 0 || i_857 >= int64(d_87) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_857, d_87))
 			}
-			x_861 := r_670[int(i_859)]
-			rs_862 := d_21 * d_22
-			row_863 := a_20[int(i_859)*rs_862 : (int(i_859)+1)*rs_862]
-			row_864 := x_9[int(i_665)*x_11 : (int(i_665)+1)*x_11]
-			if i_859 < 0 || i_859 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_859, means_4))
+			x_859 := r_668[int(i_857)]
+			rs_860 := d_21 * d_22
+			row_861 := a_20[int(i_857)*rs_860 : (int(i_857)+1)*rs_860]
+			row_862 := x_9[int(i_664)*x_11 : (int(i_664)+1)*x_11]
+			if i_857 < 0 || i_857 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_857, means_4))
 			}
-			row_865 := means_3[int(i_859)*means_5 : (int(i_859)+1)*means_5]
+			row_863 := means_3[int(i_857)*means_5 : (int(i_857)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_866 := scratch_1119[:x_11:x_11]
-			row_864 = row_864[:len(r_866)]
-			row_865 = row_865[:len(r_866)]
-			for i_867 := range r_866 {
-				r_866[i_867] = (row_864[i_867] - row_865[i_867])
+			r_864 := scratch_1118[:x_11:x_11]
+			row_862 = row_862[:len(r_864)]
+			row_863 = row_863[:len(r_864)]
+			for i_865 := range r_864 {
+				r_864[i_865] = (row_862[i_865] - row_863[i_865])
 			}
-			sweep_869 := false
-			if d_21 == d_22 && d_21 >= 8 && d_21 <= 32 && x_11 == d_22 && i_859 >= 0 && i_859 < int64(rev_682) && rev_683 == d_22 && i_859 < int64(rev_678) && rev_679 == d_21 && rev_680 == x_11 {
-				last_870 := row_863[(d_21-1)*d_22:][:d_22]
-				s_871 := 0.0
-				for c_872, v_873 := range last_870 {
-					s_871 += v_873 * r_866[c_872]
+			sweep_867 := false
+			if d_21 == d_22 && d_21 >= 8 && d_21 <= 32 && x_11 == d_22 && i_857 >= 0 && i_857 < int64(rev_680) && rev_681 == d_22 && i_857 < int64(rev_676) && rev_677 == d_21 && rev_678 == x_11 {
+				last_868 := row_861[(d_21-1)*d_22:][:d_22]
+				s_869 := 0.0
+				for c_870, v_871 := range last_868 {
+					s_869 += v_871 * r_864[c_870]
 				}
-				sweep_869 = math.Abs(s_871) <= math.MaxFloat64
+				sweep_867 = math.Abs(s_869) <= math.MaxFloat64
 			}
-			if sweep_869 {
-				cv_874 := scratch_1120[:d_21:d_21]
-				av_875 := scratch_1121[:d_22:d_22]
-				x_876 := -x_861
-				x_877 := 0.5 * x_876
-				rs_878 := rev_679 * rev_680
-				arow_879 := rev_681[i_859*int64(rev_683) : (i_859+1)*int64(rev_683)]
-				bblk_880 := rev_677[i_859*int64(rs_878) : (i_859+1)*int64(rs_878)]
-				y_881 := r_866[:d_21]
-				clear(av_875)
-				r_882 := 0
-				for ; r_882 < d_21%4; r_882++ {
-					row_883 := row_863[r_882*d_21:][:r_882+1]
-					s_884 := 0.0
-					for c_885, v_886 := range row_883 {
-						s_884 += v_886 * y_881[c_885]
+			if sweep_867 {
+				cv_872 := scratch_1119[:d_21:d_21]
+				av_873 := scratch_1120[:d_22:d_22]
+				x_874 := -x_859
+				x_875 := 0.5 * x_874
+				rs_876 := rev_677 * rev_678
+				arow_877 := rev_679[i_857*int64(rev_681) : (i_857+1)*int64(rev_681)]
+				bblk_878 := rev_675[i_857*int64(rs_876) : (i_857+1)*int64(rs_876)]
+				y_879 := r_864[:d_21]
+				clear(av_873)
+				r_880 := 0
+				for ; r_880 < d_21%4; r_880++ {
+					row_881 := row_861[r_880*d_21:][:r_880+1]
+					s_882 := 0.0
+					for c_883, v_884 := range row_881 {
+						s_882 += v_884 * y_879[c_883]
 					}
-					g_887 := ((2.0 * s_884) * x_877)
-					cv_874[r_882] = g_887
-					aa_888 := av_875[:len(row_883)]
-					for c_885, v_886 := range row_883 {
-						aa_888[c_885] += g_887 * v_886
+					g_885 := ((2.0 * s_882) * x_875)
+					cv_872[r_880] = g_885
+					aa_886 := av_873[:len(row_881)]
+					for c_883, v_884 := range row_881 {
+						aa_886[c_883] += g_885 * v_884
 					}
-					br_889 := bblk_880[r_882*d_21:][:r_882+1]
-					for c_885, v_886 := range y_881[:r_882+1] {
-						br_889[c_885] += g_887 * v_886
-					}
-				}
-				for ; r_882+4 <= d_21; r_882 += 4 {
-					n_890 := r_882 + 4
-					blk_891 := row_863[r_882*d_21 : (r_882+4)*d_21]
-					q_892, q_893, q_894, q_895 := blk_891[:n_890], blk_891[d_21:][:n_890], blk_891[2*d_21:][:n_890], blk_891[3*d_21:][:n_890]
-					s_896, s_897, s_898, s_899 := 0.0, 0.0, 0.0, 0.0
-					for c_900, v_901 := range y_881[:n_890] {
-						s_896 += q_892[c_900] * v_901
-						s_897 += q_893[c_900] * v_901
-						s_898 += q_894[c_900] * v_901
-						s_899 += q_895[c_900] * v_901
-					}
-					g_902 := ((2.0 * s_896) * x_877)
-					g_903 := ((2.0 * s_897) * x_877)
-					g_904 := ((2.0 * s_898) * x_877)
-					g_905 := ((2.0 * s_899) * x_877)
-					cv_874[r_882+0] = g_902
-					cv_874[r_882+1] = g_903
-					cv_874[r_882+2] = g_904
-					cv_874[r_882+3] = g_905
-					aa_906 := av_875[:n_890]
-					for c_900 := range aa_906 {
-						aa_906[c_900] = aa_906[c_900] + g_902*q_892[c_900] + g_903*q_893[c_900] + g_904*q_894[c_900] + g_905*q_895[c_900]
-					}
-					bb_907 := bblk_880[r_882*d_21 : (r_882+4)*d_21]
-					b_908, b_909, b_910, b_911 := bb_907[:n_890], bb_907[d_21:][:n_890], bb_907[2*d_21:][:n_890], bb_907[3*d_21:][:n_890]
-					for c_900, v_901 := range y_881[:n_890] {
-						b_908[c_900] += g_902 * v_901
-						b_909[c_900] += g_903 * v_901
-						b_910[c_900] += g_904 * v_901
-						b_911[c_900] += g_905 * v_901
+					br_887 := bblk_878[r_880*d_21:][:r_880+1]
+					for c_883, v_884 := range y_879[:r_880+1] {
+						br_887[c_883] += g_885 * v_884
 					}
 				}
-				if !(math.Abs(av_875[0]) <= math.MaxFloat64) {
-					for c_912 := range av_875 {
-						s_914 := 0.0
-						for r_913, v_915 := range cv_874 {
-							s_914 += v_915 * row_863[r_913*d_21+c_912]
+				for ; r_880+4 <= d_21; r_880 += 4 {
+					n_888 := r_880 + 4
+					blk_889 := row_861[r_880*d_21 : (r_880+4)*d_21]
+					q_890, q_891, q_892, q_893 := blk_889[:n_888], blk_889[d_21:][:n_888], blk_889[2*d_21:][:n_888], blk_889[3*d_21:][:n_888]
+					s_894, s_895, s_896, s_897 := 0.0, 0.0, 0.0, 0.0
+					for c_898, v_899 := range y_879[:n_888] {
+						s_894 += q_890[c_898] * v_899
+						s_895 += q_891[c_898] * v_899
+						s_896 += q_892[c_898] * v_899
+						s_897 += q_893[c_898] * v_899
+					}
+					g_900 := ((2.0 * s_894) * x_875)
+					g_901 := ((2.0 * s_895) * x_875)
+					g_902 := ((2.0 * s_896) * x_875)
+					g_903 := ((2.0 * s_897) * x_875)
+					cv_872[r_880+0] = g_900
+					cv_872[r_880+1] = g_901
+					cv_872[r_880+2] = g_902
+					cv_872[r_880+3] = g_903
+					aa_904 := av_873[:n_888]
+					for c_898 := range aa_904 {
+						aa_904[c_898] = aa_904[c_898] + g_900*q_890[c_898] + g_901*q_891[c_898] + g_902*q_892[c_898] + g_903*q_893[c_898]
+					}
+					bb_905 := bblk_878[r_880*d_21 : (r_880+4)*d_21]
+					b_906, b_907, b_908, b_909 := bb_905[:n_888], bb_905[d_21:][:n_888], bb_905[2*d_21:][:n_888], bb_905[3*d_21:][:n_888]
+					for c_898, v_899 := range y_879[:n_888] {
+						b_906[c_898] += g_900 * v_899
+						b_907[c_898] += g_901 * v_899
+						b_908[c_898] += g_902 * v_899
+						b_909[c_898] += g_903 * v_899
+					}
+				}
+				if !(math.Abs(av_873[0]) <= math.MaxFloat64) {
+					for c_910 := range av_873 {
+						s_912 := 0.0
+						for r_911, v_913 := range cv_872 {
+							s_912 += v_913 * row_861[r_911*d_21+c_910]
 						}
-						av_875[c_912] = s_914
+						av_873[c_910] = s_912
 					}
 				}
-				av_875 = av_875[:len(arow_879)]
-				for c_916 := range arow_879 {
-					arow_879[c_916] += -av_875[c_916]
+				av_873 = av_873[:len(arow_877)]
+				for c_914 := range arow_877 {
+					arow_877[c_914] += -av_873[c_914]
 				}
 			} else {
 				if x_11 != d_22 {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_917 := scratch_1122[:d_21:d_21]
+				a_915 := scratch_1121[:d_21:d_21]
 				if d_22 <= 32 {
-					r_866 = r_866[:d_22]
+					r_864 = r_864[:d_22]
 					if d_22 > 4 || d_22 < 1 {
 						if d_22 >= 8 {
-							for r_918 := range a_917 {
-								row_919 := row_863[r_918*d_22:][:min(r_918+1, d_22)]
-								s_920 := 0.0
-								for c_921, v_922 := range row_919 {
-									s_920 += v_922 * r_866[c_921]
+							for r_916 := range a_915 {
+								row_917 := row_861[r_916*d_22:][:min(r_916+1, d_22)]
+								s_918 := 0.0
+								for c_919, v_920 := range row_917 {
+									s_918 += v_920 * r_864[c_919]
 								}
-								a_917[r_918] = s_920
+								a_915[r_916] = s_918
 							}
-							if !(len(a_917) >= d_22 && len(a_917) > 0 && math.Abs(a_917[len(a_917)-1]) <= math.MaxFloat64) {
-								for r_918 := range a_917 {
-									row_919 := row_863[r_918*d_22 : (r_918+1)*d_22]
-									s_920 := 0.0
-									for c_921, v_922 := range row_919 {
-										s_920 += v_922 * r_866[c_921]
+							if !(len(a_915) >= d_22 && len(a_915) > 0 && math.Abs(a_915[len(a_915)-1]) <= math.MaxFloat64) {
+								for r_916 := range a_915 {
+									row_917 := row_861[r_916*d_22 : (r_916+1)*d_22]
+									s_918 := 0.0
+									for c_919, v_920 := range row_917 {
+										s_918 += v_920 * r_864[c_919]
 									}
-									a_917[r_918] = s_920
+									a_915[r_916] = s_918
 								}
 							}
 						} else {
-							for r_918 := range a_917 {
-								row_919 := row_863[r_918*d_22 : (r_918+1)*d_22]
-								s_920 := 0.0
-								for c_921, v_922 := range row_919 {
-									s_920 += v_922 * r_866[c_921]
+							for r_916 := range a_915 {
+								row_917 := row_861[r_916*d_22 : (r_916+1)*d_22]
+								s_918 := 0.0
+								for c_919, v_920 := range row_917 {
+									s_918 += v_920 * r_864[c_919]
 								}
-								a_917[r_918] = s_920
+								a_915[r_916] = s_918
 							}
 						}
 					} else {
 						switch d_22 {
 						case 1:
-							x_923 := r_866[0]
-							for r_924 := range a_917 {
-								q_925 := row_863[r_924*1 : r_924*1+1 : r_924*1+1]
-								s_926 := 0.0
-								s_926 += q_925[0] * x_923
-								a_917[r_924] = s_926
+							x_921 := r_864[0]
+							for r_922 := range a_915 {
+								q_923 := row_861[r_922*1 : r_922*1+1 : r_922*1+1]
+								s_924 := 0.0
+								s_924 += q_923[0] * x_921
+								a_915[r_922] = s_924
 							}
 						case 2:
-							x_927, x_928 := r_866[0], r_866[1]
-							for r_929 := range a_917 {
-								q_930 := row_863[r_929*2 : r_929*2+2 : r_929*2+2]
-								s_931 := 0.0
-								s_931 += q_930[0] * x_927
-								s_931 += q_930[1] * x_928
-								a_917[r_929] = s_931
+							x_925, x_926 := r_864[0], r_864[1]
+							for r_927 := range a_915 {
+								q_928 := row_861[r_927*2 : r_927*2+2 : r_927*2+2]
+								s_929 := 0.0
+								s_929 += q_928[0] * x_925
+								s_929 += q_928[1] * x_926
+								a_915[r_927] = s_929
 							}
 						case 3:
-							x_932, x_933, x_934 := r_866[0], r_866[1], r_866[2]
-							for r_935 := range a_917 {
-								q_936 := row_863[r_935*3 : r_935*3+3 : r_935*3+3]
-								s_937 := 0.0
-								s_937 += q_936[0] * x_932
-								s_937 += q_936[1] * x_933
-								s_937 += q_936[2] * x_934
-								a_917[r_935] = s_937
+							x_930, x_931, x_932 := r_864[0], r_864[1], r_864[2]
+							for r_933 := range a_915 {
+								q_934 := row_861[r_933*3 : r_933*3+3 : r_933*3+3]
+								s_935 := 0.0
+								s_935 += q_934[0] * x_930
+								s_935 += q_934[1] * x_931
+								s_935 += q_934[2] * x_932
+								a_915[r_933] = s_935
 							}
 						default:
-							x_938, x_939, x_940, x_941 := r_866[0], r_866[1], r_866[2], r_866[3]
-							for r_942 := range a_917 {
-								q_943 := row_863[r_942*4 : r_942*4+4 : r_942*4+4]
-								s_944 := 0.0
-								s_944 += q_943[0] * x_938
-								s_944 += q_943[1] * x_939
-								s_944 += q_943[2] * x_940
-								s_944 += q_943[3] * x_941
-								a_917[r_942] = s_944
+							x_936, x_937, x_938, x_939 := r_864[0], r_864[1], r_864[2], r_864[3]
+							for r_940 := range a_915 {
+								q_941 := row_861[r_940*4 : r_940*4+4 : r_940*4+4]
+								s_942 := 0.0
+								s_942 += q_941[0] * x_936
+								s_942 += q_941[1] * x_937
+								s_942 += q_941[2] * x_938
+								s_942 += q_941[3] * x_939
+								a_915[r_940] = s_942
 							}
 						}
 					}
 				} else {
-					runtime.Gemv(false, d_21, d_22, 1, row_863, r_866, 0, a_917)
+					runtime.Gemv(false, d_21, d_22, 1, row_861, r_864, 0, a_915)
 				}
-				x_945 := -x_861
-				x_946 := 0.5 * x_945
-				r_947 := scratch_1123[:d_21:d_21]
-				a_917 = a_917[:len(r_947)]
-				for i_948 := range r_947 {
-					r_947[i_948] = ((2.0 * a_917[i_948]) * x_946)
+				x_943 := -x_859
+				x_944 := 0.5 * x_943
+				r_945 := scratch_1122[:d_21:d_21]
+				a_915 = a_915[:len(r_945)]
+				for i_946 := range r_945 {
+					r_945[i_946] = ((2.0 * a_915[i_946]) * x_944)
 				}
-				a_950 := scratch_1124[:d_22:d_22]
+				a_948 := scratch_1123[:d_22:d_22]
 				if d_22 <= 32 && d_21 <= 32 {
-					r_947 = r_947[:d_21]
+					r_945 = r_945[:d_21]
 					if d_21 > 4 || d_21 < 1 {
 						if d_21 >= 8 {
-							c_962 := 0
-							for ; c_962+4 <= d_22; c_962 += 4 {
-								lo_968 := min(c_962, d_21)
-								s_969, s_970, s_971, s_972 := 0.0, 0.0, 0.0, 0.0
-								for r_963, v_964 := range r_947[lo_968:] {
-									o_967 := (lo_968+r_963)*d_22 + c_962
-									q_966 := row_863[o_967 : o_967+4 : o_967+4]
-									s_969 += v_964 * q_966[0]
-									s_970 += v_964 * q_966[1]
-									s_971 += v_964 * q_966[2]
-									s_972 += v_964 * q_966[3]
+							c_960 := 0
+							for ; c_960+4 <= d_22; c_960 += 4 {
+								lo_966 := min(c_960, d_21)
+								s_967, s_968, s_969, s_970 := 0.0, 0.0, 0.0, 0.0
+								for r_961, v_962 := range r_945[lo_966:] {
+									o_965 := (lo_966+r_961)*d_22 + c_960
+									q_964 := row_861[o_965 : o_965+4 : o_965+4]
+									s_967 += v_962 * q_964[0]
+									s_968 += v_962 * q_964[1]
+									s_969 += v_962 * q_964[2]
+									s_970 += v_962 * q_964[3]
 								}
-								a_950[c_962], a_950[c_962+1], a_950[c_962+2], a_950[c_962+3] = s_969, s_970, s_971, s_972
+								a_948[c_960], a_948[c_960+1], a_948[c_960+2], a_948[c_960+3] = s_967, s_968, s_969, s_970
 							}
-							for ; c_962 < d_22; c_962++ {
-								lo_968 := min(c_962, d_21)
-								s_965 := 0.0
-								for r_963, v_964 := range r_947[lo_968:] {
-									s_965 += v_964 * row_863[(lo_968+r_963)*d_22+c_962]
+							for ; c_960 < d_22; c_960++ {
+								lo_966 := min(c_960, d_21)
+								s_963 := 0.0
+								for r_961, v_962 := range r_945[lo_966:] {
+									s_963 += v_962 * row_861[(lo_966+r_961)*d_22+c_960]
 								}
-								a_950[c_962] = s_965
+								a_948[c_960] = s_963
 							}
-							if !(d_22 > 0 && math.Abs(a_950[0]) <= math.MaxFloat64) {
-								c_953 := 0
-								for ; c_953+4 <= d_22; c_953 += 4 {
-									s_958, s_959, s_960, s_961 := 0.0, 0.0, 0.0, 0.0
-									for r_951, v_954 := range r_947 {
-										o_957 := r_951*d_22 + c_953
-										q_956 := row_863[o_957 : o_957+4 : o_957+4]
-										s_958 += v_954 * q_956[0]
-										s_959 += v_954 * q_956[1]
-										s_960 += v_954 * q_956[2]
-										s_961 += v_954 * q_956[3]
+							if !(d_22 > 0 && math.Abs(a_948[0]) <= math.MaxFloat64) {
+								c_951 := 0
+								for ; c_951+4 <= d_22; c_951 += 4 {
+									s_956, s_957, s_958, s_959 := 0.0, 0.0, 0.0, 0.0
+									for r_949, v_952 := range r_945 {
+										o_955 := r_949*d_22 + c_951
+										q_954 := row_861[o_955 : o_955+4 : o_955+4]
+										s_956 += v_952 * q_954[0]
+										s_957 += v_952 * q_954[1]
+										s_958 += v_952 * q_954[2]
+										s_959 += v_952 * q_954[3]
 									}
-									a_950[c_953], a_950[c_953+1], a_950[c_953+2], a_950[c_953+3] = s_958, s_959, s_960, s_961
+									a_948[c_951], a_948[c_951+1], a_948[c_951+2], a_948[c_951+3] = s_956, s_957, s_958, s_959
 								}
-								for ; c_953 < d_22; c_953++ {
-									s_955 := 0.0
-									for r_951, v_954 := range r_947 {
-										s_955 += v_954 * row_863[r_951*d_22+c_953]
+								for ; c_951 < d_22; c_951++ {
+									s_953 := 0.0
+									for r_949, v_952 := range r_945 {
+										s_953 += v_952 * row_861[r_949*d_22+c_951]
 									}
-									a_950[c_953] = s_955
+									a_948[c_951] = s_953
 								}
 							}
 						} else {
-							c_953 := 0
-							for ; c_953+4 <= d_22; c_953 += 4 {
-								s_958, s_959, s_960, s_961 := 0.0, 0.0, 0.0, 0.0
-								for r_951, v_954 := range r_947 {
-									o_957 := r_951*d_22 + c_953
-									q_956 := row_863[o_957 : o_957+4 : o_957+4]
-									s_958 += v_954 * q_956[0]
-									s_959 += v_954 * q_956[1]
-									s_960 += v_954 * q_956[2]
-									s_961 += v_954 * q_956[3]
+							c_951 := 0
+							for ; c_951+4 <= d_22; c_951 += 4 {
+								s_956, s_957, s_958, s_959 := 0.0, 0.0, 0.0, 0.0
+								for r_949, v_952 := range r_945 {
+									o_955 := r_949*d_22 + c_951
+									q_954 := row_861[o_955 : o_955+4 : o_955+4]
+									s_956 += v_952 * q_954[0]
+									s_957 += v_952 * q_954[1]
+									s_958 += v_952 * q_954[2]
+									s_959 += v_952 * q_954[3]
 								}
-								a_950[c_953], a_950[c_953+1], a_950[c_953+2], a_950[c_953+3] = s_958, s_959, s_960, s_961
+								a_948[c_951], a_948[c_951+1], a_948[c_951+2], a_948[c_951+3] = s_956, s_957, s_958, s_959
 							}
-							for ; c_953 < d_22; c_953++ {
-								s_955 := 0.0
-								for r_951, v_954 := range r_947 {
-									s_955 += v_954 * row_863[r_951*d_22+c_953]
+							for ; c_951 < d_22; c_951++ {
+								s_953 := 0.0
+								for r_949, v_952 := range r_945 {
+									s_953 += v_952 * row_861[r_949*d_22+c_951]
 								}
-								a_950[c_953] = s_955
+								a_948[c_951] = s_953
 							}
 						}
 					} else {
 						switch d_21 {
 						case 1:
-							x_973 := r_947[0]
-							row_974 := row_863[0*d_22:][:len(a_950)]
-							for c_975 := range a_950 {
-								s_976 := 0.0
-								s_976 += x_973 * row_974[c_975]
-								a_950[c_975] = s_976
+							x_971 := r_945[0]
+							row_972 := row_861[0*d_22:][:len(a_948)]
+							for c_973 := range a_948 {
+								s_974 := 0.0
+								s_974 += x_971 * row_972[c_973]
+								a_948[c_973] = s_974
 							}
 						case 2:
-							x_977, x_978 := r_947[0], r_947[1]
-							row_979 := row_863[0*d_22:][:len(a_950)]
-							row_980 := row_863[1*d_22:][:len(a_950)]
-							for c_981 := range a_950 {
-								s_982 := 0.0
-								s_982 += x_977 * row_979[c_981]
-								s_982 += x_978 * row_980[c_981]
-								a_950[c_981] = s_982
+							x_975, x_976 := r_945[0], r_945[1]
+							row_977 := row_861[0*d_22:][:len(a_948)]
+							row_978 := row_861[1*d_22:][:len(a_948)]
+							for c_979 := range a_948 {
+								s_980 := 0.0
+								s_980 += x_975 * row_977[c_979]
+								s_980 += x_976 * row_978[c_979]
+								a_948[c_979] = s_980
 							}
 						case 3:
-							x_983, x_984, x_985 := r_947[0], r_947[1], r_947[2]
-							row_986 := row_863[0*d_22:][:len(a_950)]
-							row_987 := row_863[1*d_22:][:len(a_950)]
-							row_988 := row_863[2*d_22:][:len(a_950)]
-							for c_989 := range a_950 {
-								s_990 := 0.0
-								s_990 += x_983 * row_986[c_989]
-								s_990 += x_984 * row_987[c_989]
-								s_990 += x_985 * row_988[c_989]
-								a_950[c_989] = s_990
+							x_981, x_982, x_983 := r_945[0], r_945[1], r_945[2]
+							row_984 := row_861[0*d_22:][:len(a_948)]
+							row_985 := row_861[1*d_22:][:len(a_948)]
+							row_986 := row_861[2*d_22:][:len(a_948)]
+							for c_987 := range a_948 {
+								s_988 := 0.0
+								s_988 += x_981 * row_984[c_987]
+								s_988 += x_982 * row_985[c_987]
+								s_988 += x_983 * row_986[c_987]
+								a_948[c_987] = s_988
 							}
 						default:
-							x_991, x_992, x_993, x_994 := r_947[0], r_947[1], r_947[2], r_947[3]
-							row_995 := row_863[0*d_22:][:len(a_950)]
-							row_996 := row_863[1*d_22:][:len(a_950)]
-							row_997 := row_863[2*d_22:][:len(a_950)]
-							row_998 := row_863[3*d_22:][:len(a_950)]
-							for c_999 := range a_950 {
-								s_1000 := 0.0
-								s_1000 += x_991 * row_995[c_999]
-								s_1000 += x_992 * row_996[c_999]
-								s_1000 += x_993 * row_997[c_999]
-								s_1000 += x_994 * row_998[c_999]
-								a_950[c_999] = s_1000
+							x_989, x_990, x_991, x_992 := r_945[0], r_945[1], r_945[2], r_945[3]
+							row_993 := row_861[0*d_22:][:len(a_948)]
+							row_994 := row_861[1*d_22:][:len(a_948)]
+							row_995 := row_861[2*d_22:][:len(a_948)]
+							row_996 := row_861[3*d_22:][:len(a_948)]
+							for c_997 := range a_948 {
+								s_998 := 0.0
+								s_998 += x_989 * row_993[c_997]
+								s_998 += x_990 * row_994[c_997]
+								s_998 += x_991 * row_995[c_997]
+								s_998 += x_992 * row_996[c_997]
+								a_948[c_997] = s_998
 							}
 						}
 					}
 				} else if d_22 <= 32 {
-					clear(a_950)
-					r_947 = r_947[:d_21]
-					for r_951 := range r_947 {
-						row_952 := row_863[r_951*d_22 : (r_951+1)*d_22]
-						a_950 = a_950[:len(row_952)]
-						for c_953, v_954 := range row_952 {
-							a_950[c_953] += r_947[r_951] * v_954
+					clear(a_948)
+					r_945 = r_945[:d_21]
+					for r_949 := range r_945 {
+						row_950 := row_861[r_949*d_22 : (r_949+1)*d_22]
+						a_948 = a_948[:len(row_950)]
+						for c_951, v_952 := range row_950 {
+							a_948[c_951] += r_945[r_949] * v_952
 						}
 					}
 				} else {
-					runtime.Gemv(true, d_21, d_22, 1, row_863, r_947, 0, a_950)
+					runtime.Gemv(true, d_21, d_22, 1, row_861, r_945, 0, a_948)
 				}
-				if i_859 < 0 || i_859 >= int64(rev_682) {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_859, rev_682))
+				if i_857 < 0 || i_857 >= int64(rev_680) {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_857, rev_680))
 				}
-				if rev_683 != d_22 {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_683})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+				if rev_681 != d_22 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_681})+" and "+runtime.ShapeString([]int{d_22})+" differ")
 				}
-				row_1001 := rev_681[i_859*int64(rev_683) : (i_859+1)*int64(rev_683)]
-				a_950 = a_950[:len(row_1001)]
-				for i_1002 := range row_1001 {
-					row_1001[i_1002] += -a_950[i_1002]
+				row_999 := rev_679[i_857*int64(rev_681) : (i_857+1)*int64(rev_681)]
+				a_948 = a_948[:len(row_999)]
+				for i_1000 := range row_999 {
+					row_999[i_1000] += -a_948[i_1000]
 				}
-				tot_1004, err_1005 := runtime.MulSize(d_21, x_11)
-				if err_1005 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_1005)
+				tot_1002, err_1003 := runtime.MulSize(d_21, x_11)
+				if err_1003 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_1003)
 				}
-				_ = tot_1004
-				if rev_679 != d_21 || rev_680 != x_11 {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_679, rev_680})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
+				_ = tot_1002
+				if rev_677 != d_21 || rev_678 != x_11 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_677, rev_678})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
 				}
-				rs_1006 := rev_679 * rev_680
-				row_1007 := rev_677[i_859*int64(rs_1006) : (i_859+1)*int64(rs_1006)]
-				if len(r_866) > 4 || len(r_866) < 1 {
-					for i_1008, xi_1009 := range r_947 {
-						row_1012 := row_1007[i_1008*len(r_866) : (i_1008+1)*len(r_866)]
-						for j_1010, yj_1011 := range r_866 {
-							row_1012[j_1010] += xi_1009 * yj_1011
+				rs_1004 := rev_677 * rev_678
+				row_1005 := rev_675[i_857*int64(rs_1004) : (i_857+1)*int64(rs_1004)]
+				if len(r_864) > 4 || len(r_864) < 1 {
+					for i_1006, xi_1007 := range r_945 {
+						row_1010 := row_1005[i_1006*len(r_864) : (i_1006+1)*len(r_864)]
+						for j_1008, yj_1009 := range r_864 {
+							row_1010[j_1008] += xi_1007 * yj_1009
 						}
 					}
 				} else {
-					switch len(r_866) {
+					switch len(r_864) {
 					case 1:
-						y_1013 := r_866[0]
-						for i_1014, xi_1015 := range r_947 {
-							row_1016 := row_1007[i_1014*1 : i_1014*1+1 : i_1014*1+1]
-							row_1016[0] += xi_1015 * y_1013
+						y_1011 := r_864[0]
+						for i_1012, xi_1013 := range r_945 {
+							row_1014 := row_1005[i_1012*1 : i_1012*1+1 : i_1012*1+1]
+							row_1014[0] += xi_1013 * y_1011
 						}
 					case 2:
-						y_1017, y_1018 := r_866[0], r_866[1]
-						for i_1019, xi_1020 := range r_947 {
-							row_1021 := row_1007[i_1019*2 : i_1019*2+2 : i_1019*2+2]
-							row_1021[0] += xi_1020 * y_1017
-							row_1021[1] += xi_1020 * y_1018
+						y_1015, y_1016 := r_864[0], r_864[1]
+						for i_1017, xi_1018 := range r_945 {
+							row_1019 := row_1005[i_1017*2 : i_1017*2+2 : i_1017*2+2]
+							row_1019[0] += xi_1018 * y_1015
+							row_1019[1] += xi_1018 * y_1016
 						}
 					case 3:
-						y_1022, y_1023, y_1024 := r_866[0], r_866[1], r_866[2]
-						for i_1025, xi_1026 := range r_947 {
-							row_1027 := row_1007[i_1025*3 : i_1025*3+3 : i_1025*3+3]
-							row_1027[0] += xi_1026 * y_1022
-							row_1027[1] += xi_1026 * y_1023
-							row_1027[2] += xi_1026 * y_1024
+						y_1020, y_1021, y_1022 := r_864[0], r_864[1], r_864[2]
+						for i_1023, xi_1024 := range r_945 {
+							row_1025 := row_1005[i_1023*3 : i_1023*3+3 : i_1023*3+3]
+							row_1025[0] += xi_1024 * y_1020
+							row_1025[1] += xi_1024 * y_1021
+							row_1025[2] += xi_1024 * y_1022
 						}
 					default:
-						y_1028, y_1029, y_1030, y_1031 := r_866[0], r_866[1], r_866[2], r_866[3]
-						for i_1032, xi_1033 := range r_947 {
-							row_1034 := row_1007[i_1032*4 : i_1032*4+4 : i_1032*4+4]
-							row_1034[0] += xi_1033 * y_1028
-							row_1034[1] += xi_1033 * y_1029
-							row_1034[2] += xi_1033 * y_1030
-							row_1034[3] += xi_1033 * y_1031
+						y_1026, y_1027, y_1028, y_1029 := r_864[0], r_864[1], r_864[2], r_864[3]
+						for i_1030, xi_1031 := range r_945 {
+							row_1032 := row_1005[i_1030*4 : i_1030*4+4 : i_1030*4+4]
+							row_1032[0] += xi_1031 * y_1026
+							row_1032[1] += xi_1031 * y_1027
+							row_1032[2] += xi_1031 * y_1028
+							row_1032[3] += xi_1031 * y_1029
 						}
 					}
 				}
 			}
-			rev_675[i_859] += x_861
-			rev_673[i_859] += x_861
+			rev_673[i_857] += x_859
+			rev_671[i_857] += x_859
 			runtime.LoopCall()
 		}
 		runtime.LoopCall()
 	}
-	var rev_1035 []float64
-	var rev_1036 int
-	var rev_1037 int
-	rev_1035, rev_1036, rev_1037 = z_233, icf_7, icf_8
-	for i_1048 := int64(0); i_1048 < n_15; i_1048++ {
-		mark_1049 := ar.Mark()
-		if i_1048 < 0 || i_1048 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_1048, icf_7))
+	var rev_1033 []float64
+	var rev_1034 int
+	var rev_1035 int
+	rev_1033, rev_1034, rev_1035 = z_233, icf_7, icf_8
+	for i_1046 := int64(0); i_1046 < n_15; i_1046++ {
+		mark_1047 := ar.Mark()
+		if i_1046 < 0 || i_1046 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_1046, icf_7))
 		}
-		row_1050 := icf_6[int(i_1048)*icf_8 : (int(i_1048)+1)*icf_8]
+		row_1048 := icf_6[int(i_1046)*icf_8 : (int(i_1046)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_1051 := int(n_16) - int(int64(0))
-		s_1052 := row_1050[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_1053 := ar.F64(len(s_1052))
-		x_1054 := z_234[int(i_1048)]
-		for i_1055 := range z_1053 {
-			z_1053[i_1055] += x_1054
+		n_1049 := int(n_16) - int(int64(0))
+		s_1050 := row_1048[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_1051 := ar.F64(len(s_1050))
+		x_1052 := z_234[int(i_1046)]
+		for i_1053 := range z_1051 {
+			z_1051[i_1053] += x_1052
 		}
-		if int64(0)+int64(n_1051) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_1051), icf_8))
+		if int64(0)+int64(n_1049) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_1049), icf_8))
 		}
-		if i_1048 < 0 || i_1048 >= int64(rev_1036) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_1048, rev_1036))
+		if i_1046 < 0 || i_1046 >= int64(rev_1034) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_1046, rev_1034))
 		}
-		if rev_1037 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1037})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_1035 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1035})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_1056 := rev_1035[i_1048*int64(rev_1037) : (i_1048+1)*int64(rev_1037)]
-		region_1057 := row_1056[int(int64(0))*1 : (int(int64(0))+n_1051)*1]
-		z_1053 = z_1053[:len(region_1057)]
-		for i_1058 := range region_1057 {
-			region_1057[i_1058] += z_1053[i_1058]
+		row_1054 := rev_1033[i_1046*int64(rev_1035) : (i_1046+1)*int64(rev_1035)]
+		region_1055 := row_1054[int(int64(0))*1 : (int(int64(0))+n_1049)*1]
+		z_1051 = z_1051[:len(region_1055)]
+		for i_1056 := range region_1055 {
+			region_1055[i_1056] += z_1051[i_1056]
 		}
-		ar.Release(mark_1049)
+		ar.Release(mark_1047)
 	}
-	var rev_1059 []float64
-	var rev_1060 int
-	var rev_1061 int
-	rev_1059, rev_1060, rev_1061 = z_233, icf_7, icf_8
-	for i_1078 := int64(0); i_1078 < n_15; i_1078++ {
-		mark_1079 := ar.Mark()
-		if i_1078 < 0 || i_1078 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_1078, icf_7))
+	var rev_1057 []float64
+	var rev_1058 int
+	var rev_1059 int
+	rev_1057, rev_1058, rev_1059 = z_233, icf_7, icf_8
+	for i_1076 := int64(0); i_1076 < n_15; i_1076++ {
+		mark_1077 := ar.Mark()
+		if i_1076 < 0 || i_1076 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_1076, icf_7))
 		}
-		row_1080 := icf_6[int(i_1078)*icf_8 : (int(i_1078)+1)*icf_8]
-		r_1081, r_1082, r_1083, r_1084, r_1085, r_1086, err_1087 := fn_qmatsplit10fwd(ar, row_1080, icf_8, n_16)
+		row_1078 := icf_6[int(i_1076)*icf_8 : (int(i_1076)+1)*icf_8]
+		r_1079, r_1080, r_1081, r_1082, r_1083, r_1084, err_1085 := fn_qmatsplit10fwd(ar, row_1078, icf_8, n_16)
+		_ = r_1079
+		_ = r_1080
 		_ = r_1081
-		_ = r_1082
-		_ = r_1083
-		if err_1087 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1087, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		if err_1085 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1085, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_1088 := d_21 * d_22
-		row_1089 := z_283[int(i_1078)*rs_1088 : (int(i_1078)+1)*rs_1088]
-		r_1090, r_1091, err_1092 := fn_qmatsplit10bwd(ar, r_1084, r_1085, r_1086, row_1089, d_21, d_22)
-		if err_1092 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1092, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_1086 := d_21 * d_22
+		row_1087 := z_283[int(i_1076)*rs_1086 : (int(i_1076)+1)*rs_1086]
+		r_1088, r_1089, err_1090 := fn_qmatsplit10bwd(ar, r_1082, r_1083, r_1084, row_1087, d_21, d_22)
+		if err_1090 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1090, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_1078 < 0 || i_1078 >= int64(rev_1060) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_1078, rev_1060))
+		if i_1076 < 0 || i_1076 >= int64(rev_1058) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_1076, rev_1058))
 		}
-		if rev_1061 != r_1091 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1061})+" and "+runtime.ShapeString([]int{r_1091})+" differ")
+		if rev_1059 != r_1089 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1059})+" and "+runtime.ShapeString([]int{r_1089})+" differ")
 		}
-		row_1093 := rev_1059[i_1078*int64(rev_1061) : (i_1078+1)*int64(rev_1061)]
-		for j_1094 := range row_1093 {
-			row_1093[j_1094] += r_1090[j_1094]
+		row_1091 := rev_1057[i_1076*int64(rev_1059) : (i_1076+1)*int64(rev_1059)]
+		for j_1092 := range row_1091 {
+			row_1091[j_1092] += r_1088[j_1092]
 		}
-		ar.Release(mark_1079)
+		ar.Release(mark_1077)
 	}
-	x_1095 := n_17 * n_16
-	x_1096 := float64(x_1095)
-	x_1097 := (-0.5) * x_1096
-	x_1098 := x_1097 * 1.8378770664093453
-	s_1099 := runtime.Sum(view_185)
-	x_1100 := x_1098 + s_1099
-	x_1101 := x_221 * s_222
-	x_1102 := x_1100 - x_1101
-	s_1103 := runtime.Sum(view_220)
-	x_1104 := x_1102 + s_1103
-	x_1105 := float64(n_15)
-	r_1106, err_1107 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_1107 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1107, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_1093 := n_17 * n_16
+	x_1094 := float64(x_1093)
+	x_1095 := (-0.5) * x_1094
+	x_1096 := x_1095 * 1.8378770664093453
+	s_1097 := runtime.Sum(view_185)
+	x_1098 := x_1096 + s_1097
+	x_1099 := x_221 * s_222
+	x_1100 := x_1098 - x_1099
+	s_1101 := runtime.Sum(view_220)
+	x_1102 := x_1100 + s_1101
+	x_1103 := float64(n_15)
+	r_1104, err_1105 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_1105 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1105, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_1108 := x_1105 * r_1106
-	x_1109 := x_1104 - x_1108
-	ar.Keep(mark_1110, &r_225, &z_284, &z_233)
-	return x_1109, r_225, alphas_2, z_284, means_4, means_5, z_233, icf_7, icf_8, nil
+	x_1106 := x_1103 * r_1104
+	x_1107 := x_1102 - x_1106
+	ar.Keep(mark_1108, &r_225, &z_284, &z_233)
+	return x_1107, r_225, alphas_2, z_284, means_4, means_5, z_233, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
