@@ -199,6 +199,15 @@ func flatValue(v runtime.Value) []uint64 {
 	return []uint64{math.Float64bits(v.F), uint64(v.I)}
 }
 
+// floats reads flattened bits back as f64s, for messages.
+func floats(bits []uint64) []float64 {
+	out := make([]float64, len(bits))
+	for k, b := range bits {
+		out[k] = math.Float64frombits(b)
+	}
+	return out
+}
+
 // closeBits reports whether two flattened values are within rel of each
 // other, read as f64s (shapes and integers compare exactly as f64s too).
 func closeBits(a, b []uint64, rel float64) bool {
@@ -243,7 +252,7 @@ func TestVectorizeRules(t *testing.T) {
 				}
 				g, w := flatValue(got), flatValue(want)
 				if c.exact && !slices.Equal(g, w) || !closeBits(g, w, 1e-12) {
-					t.Fatalf("sizes %v: %v, without vectorization %v", sz, got, want)
+					t.Fatalf("sizes %v: %v, without vectorization %v", sz, floats(g), floats(w))
 				}
 			}
 		})
@@ -338,11 +347,97 @@ func TestVectorizeGMM(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !closeBits(flatValue(got), flatValue(arr), 1e-12) {
-				t.Errorf("sizes %v: %s %v, %s %v", sz, pair[0], got, pair[1], arr)
+				t.Errorf("sizes %v: %s %v, %s %v", sz, pair[0], floats(flatValue(got)), pair[1], floats(flatValue(arr)))
 			}
 			if !closeBits(flatValue(got), flatValue(elem), 1e-12) {
-				t.Errorf("sizes %v: %s %v, element-wise %v", sz, pair[0], got, elem)
+				t.Errorf("sizes %v: %s %v, element-wise %v", sz, pair[0], floats(flatValue(got)), floats(flatValue(elem)))
 			}
 		}
+	}
+}
+
+// randomBody is a random scalar f64 expression of the elements a[i] and
+// b[i], the scalar s and constants: arithmetic, smooth functions, lets,
+// squares of one variable, and (rarely) the index itself, which keeps
+// the comprehension as written.
+func randomBody(r *rand.Rand, depth int, leaves []string) string {
+	if depth == 0 || r.IntN(4) == 0 {
+		switch k := r.IntN(len(leaves) + 3); {
+		case k < len(leaves):
+			return leaves[k]
+		case k == len(leaves):
+			return []string{"0.5", "2.0", "-1.25"}[r.IntN(3)]
+		case k == len(leaves)+1 && r.IntN(8) == 0:
+			return "f64(i)"
+		default:
+			return "s"
+		}
+	}
+	d := depth - 1
+	switch r.IntN(7) {
+	case 0:
+		return fmt.Sprintf("%s(%s)", []string{"tanh", "sin", "cos", "sigmoid", "-"}[r.IntN(5)], randomBody(r, d, leaves))
+	case 1:
+		return fmt.Sprintf("(%s / (2.0 + %s * %s))", randomBody(r, d, leaves), leaves[0], leaves[0])
+	case 2:
+		t := fmt.Sprintf("t%d", len(leaves))
+		return fmt.Sprintf("(let %s = %s in %s)", t, randomBody(r, d, leaves), randomBody(r, d, append(slices.Clone(leaves), t)))
+	case 3:
+		v := leaves[r.IntN(len(leaves))]
+		return fmt.Sprintf("(%s * %s)", v, v)
+	}
+	return fmt.Sprintf("(%s %s %s)", randomBody(r, d, leaves), []string{"+", "-", "*"}[r.IntN(3)], randomBody(r, d, leaves))
+}
+
+// TestVectorizeRandomBodies compiles comprehensions of random
+// element-wise bodies, and the gradient of their sum, with and without
+// vectorization, and compares them on random inputs: the comprehension
+// bit for bit, the sum and its gradient within 1e-10 of their scale
+// (sums of arrays may add in another order). Most must vectorize.
+func TestVectorizeRandomBodies(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 29))
+	ctx := context.Background()
+	fired := 0
+	const programs = 60
+	for p := range programs {
+		body := randomBody(r, 4, []string{"a[i]", "b[i]"})
+		src := fmt.Sprintf(`def f(a: [n]f64, b: [n]f64, s: f64): [n]f64 = [%s for i < n]
+def e(a: [n]f64, b: [n]f64, s: f64): f64 = sum([%[1]s for i < n])
+def g(a: [n]f64, b: [n]f64, s: f64) = grad(e)(a, b, s)
+`, body)
+		vec, steps := compileVec(t, "r.nab", src, true)
+		ref, _ := compileVec(t, "r.nab", src, false)
+		if len(steps) > 0 {
+			fired++
+		}
+		for _, n := range []int{0, 1, 2, 7} {
+			args := makeArgs(r, []string{"n", "n", "s"}, map[string]int{"n": n})
+			for _, def := range []string{"f", "e", "g"} {
+				got, gerr := vec.Call(ctx, def, args, runtime.Limits{})
+				want, werr := ref.Call(ctx, def, args, runtime.Limits{})
+				if gerr != nil || werr != nil {
+					t.Fatalf("program %d, %s, n = %d: errors %v and %v\n%s", p, def, n, gerr, werr, src)
+				}
+				g, w := flatValue(got), flatValue(want)
+				ok := slices.Equal(g, w)
+				if def != "f" {
+					scale := 1.0
+					for _, x := range w {
+						scale += math.Abs(math.Float64frombits(x))
+					}
+					ok = len(g) == len(w)
+					for k := range g {
+						ok = ok && math.Abs(math.Float64frombits(g[k])-math.Float64frombits(w[k])) <= 1e-10*scale
+					}
+				}
+				if !ok {
+					t.Fatalf("program %d, %s, n = %d: %v, without vectorization %v\n%s", p, def, n, floats(g), floats(w), src)
+				}
+			}
+		}
+	}
+	t.Logf("%d of %d programs vectorized", fired, programs)
+	if fired < programs/2 {
+		t.Errorf("only %d of %d programs vectorized", fired, programs)
 	}
 }
