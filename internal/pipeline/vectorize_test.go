@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nabla-lang/nabla/codegen"
 	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -170,7 +171,9 @@ func compileVec(t *testing.T, name, src string, vectorize bool) (pipeline.Runner
 	return run, steps
 }
 
-// flatValue lists the numbers of v, f64s as their bits.
+// flatValue lists the numbers of v, and its shape, as the bits of f64s
+// (integers and sizes converted), so that tolerances apply to values and
+// never let a size or an integer differ.
 func flatValue(v runtime.Value) []uint64 {
 	switch {
 	case v.Array() != nil:
@@ -180,13 +183,13 @@ func flatValue(v runtime.Value) []uint64 {
 			out = append(out, math.Float64bits(f))
 		}
 		for _, i := range a.I {
-			out = append(out, uint64(i))
+			out = append(out, math.Float64bits(float64(i)))
 		}
 		for _, b := range a.Box {
 			out = append(out, flatValue(b)...)
 		}
 		for _, n := range a.Shape {
-			out = append(out, uint64(n))
+			out = append(out, math.Float64bits(float64(n)))
 		}
 		return out
 	case v.Tuple() != nil:
@@ -196,7 +199,7 @@ func flatValue(v runtime.Value) []uint64 {
 		}
 		return out
 	}
-	return []uint64{math.Float64bits(v.F), uint64(v.I)}
+	return []uint64{math.Float64bits(v.F), math.Float64bits(float64(v.I))}
 }
 
 // floats reads flattened bits back as f64s, for messages.
@@ -439,5 +442,83 @@ def g(a: [n]f64, b: [n]f64, s: f64) = grad(e)(a, b, s)
 	t.Logf("%d of %d programs vectorized", fired, programs)
 	if fired < programs/2 {
 		t.Errorf("only %d of %d programs vectorized", fired, programs)
+	}
+}
+
+// TestVectorizeGoBackend builds the vectorized element-wise GMM and
+// comprehensions of random bodies with the Go backend (one Go build) and
+// checks that it gives the interpreter's results, within rounding (the
+// generated code may fuse loops and add in another order).
+func TestVectorizeGoBackend(t *testing.T) {
+	vecSrc, err := os.ReadFile("../../tests/testdata/gmm.nab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	elemSrc, err := os.ReadFile("../../cmd/nablabench/gmm_elem.nab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.Write(vecSrc)
+	b.Write(elemSrc)
+	r := rand.New(rand.NewPCG(9, 29))
+	const bodies = 12
+	for k := range bodies {
+		body := randomBody(r, 4, []string{"a[i]", "b[i]"})
+		fmt.Fprintf(&b, `
+def f%d(a: [n]f64, b: [n]f64, s: f64): [n]f64 = [%s for i < n]
+def e%[1]d(a: [n]f64, b: [n]f64, s: f64): f64 = sum([%[2]s for i < n])
+def g%[1]d(a: [n]f64, b: [n]f64, s: f64) = grad(e%[1]d)(a, b, s)
+`, k, body)
+	}
+	src := b.String()
+	ctx := context.Background()
+	res, err := pipeline.Compile(ctx, "gov.nab", []byte(src), pipeline.Options{Trace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, err := pipeline.Interp.Load(ctx, res.Opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gp, err := codegen.Backend.Load(ctx, res.Opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type call struct {
+		def  string
+		args []runtime.Value
+	}
+	var calls []call
+	for _, sz := range []map[string]int{{"k": 3, "d": 2, "n": 7}, {"k": 2, "d": 4, "n": 5}} {
+		d := sz["d"]
+		sz["p"] = d * (d + 1) / 2
+		sz["m"] = 1
+		args := makeArgs(r, []string{"k", "k,d", "k,p", "n,d", "s", "i:m"}, sz)
+		args[4] = runtime.F64(1 + r.Float64())
+		calls = append(calls, call{"gmm_elem", args}, call{"gmm_elem_grad", args})
+	}
+	for k := range bodies {
+		for _, n := range []int{0, 1, 6} {
+			args := makeArgs(r, []string{"n", "n", "s"}, map[string]int{"n": n})
+			for _, f := range []string{"f", "e", "g"} {
+				calls = append(calls, call{fmt.Sprint(f, k), args})
+			}
+		}
+	}
+	for _, c := range calls {
+		want, werr := ip.Call(ctx, c.def, c.args, runtime.Limits{})
+		got, gerr := gp.Call(ctx, c.def, c.args, runtime.Limits{})
+		if werr != nil || gerr != nil {
+			t.Fatalf("%s: interpreter error %v, Go backend error %v", c.def, werr, gerr)
+		}
+		w, g := floats(flatValue(want)), floats(flatValue(got))
+		ok := len(w) == len(g)
+		for i := range w {
+			ok = ok && math.Abs(w[i]-g[i]) <= 1e-12+1e-10*math.Abs(w[i])
+		}
+		if !ok {
+			t.Errorf("%s: the interpreter gives %v, the Go backend %v", c.def, w, g)
+		}
 	}
 }
