@@ -24,7 +24,10 @@ package rewrite
 //     which lift over arrays), every A, B indexed by i has length n
 //     statically, and everything else (s) mentions neither i nor a
 //     variable bound in the body. Exact: the same scalar operation on
-//     the same operands, in the same order.
+//     the same operands, in the same order. A product a * a of one
+//     variable becomes a ^ 2, as the array program is written, so that
+//     reverse mode makes one product for its cotangent (lower's square
+//     makes it a * a again after AD).
 //   - build_matvec: build(n, fn(r) => sum(A[r] * v)) => A @ v (also
 //     v * A[r] and dot(A[r], v)), where A has n rows and as many columns
 //     as v has elements, statically. The matrix-vector kernel may add
