@@ -221,6 +221,11 @@ func (v *vectorizer) f64Build(b *ir.PrimCall) (*ir.Lambda, ir.Dim, bool) {
 	if !ok || len(b.Args) != 2 || ir.Rank(b.T) != 1 {
 		return nil, ir.Unknown, false
 	}
+	// lift asks at each node whether its subterm mentions the body's
+	// variables: quadratic in a deep body, so large bodies are left.
+	if v.c.facts.Size(lam.Body) > maxLiftSize {
+		return nil, ir.Unknown, false
+	}
 	if k, _ := ir.Leaf(b.T); k != ir.F64 {
 		return nil, ir.Unknown, false
 	}
@@ -231,6 +236,10 @@ func (v *vectorizer) f64Build(b *ir.PrimCall) (*ir.Lambda, ir.Dim, bool) {
 	}
 	return lam, n, true
 }
+
+// maxLiftSize is the largest comprehension body (in nodes) Vectorize
+// looks at; element-wise bodies written by hand are a few dozen.
+const maxLiftSize = 2000
 
 // bound is the set of variables bound in lam: its parameters and the
 // lets, lambdas and loops inside its body.
