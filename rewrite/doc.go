@@ -34,6 +34,14 @@
 // ApplyDef does one def, with any strategy (`nabla opt`, which parses its
 // --strategy with lang.ParseStrategy).
 //
+// One pass runs before AD instead: Vectorize (vectorize.go) rewrites the
+// element-wise comprehensions of each def without an @strategy into the
+// array operations they compute (x[i][c] - mu[c] for c < d becomes x[i]
+// - mu, a comprehension of row sums of products a matrix-vector
+// product), where sizes are statically equal and nothing moved can fail,
+// so that reverse mode differentiates array operations. Its rules need
+// size and range facts (sizewalk.go), so they are Go, not builtin.rules.
+//
 // # Rules
 //
 // A rule's left-hand side is elaborated by package lang (lang/rules.go)

@@ -57,6 +57,9 @@ type sizeWalk struct {
 	states map[*ir.Var]*ir.Loop // loop states: their loop
 	n      int                  // loops rewritten
 	err    error
+	// callShape, when set, gives the shape of a call's value (vectorize.go
+	// sets it; licm does not use it).
+	callShape func(*ir.Call) []ir.Dim
 }
 
 func (r *sizeWalk) rw(e ir.Expr) ir.Expr {
@@ -139,6 +142,10 @@ func (r *sizeWalk) shapeOf(e ir.Expr) []ir.Dim {
 	case *ir.Proj:
 		if f := r.fieldInit(x); f != nil {
 			st = r.shapeOf(f)
+		}
+	case *ir.Call:
+		if r.callShape != nil {
+			st = r.callShape(x)
 		}
 	case *ir.PrimCall:
 		switch x.Op {

@@ -14,9 +14,12 @@ import (
 // checkpointSrc has a comprehension of scalar arithmetic on elements
 // (line 3, which the default policy recomputes) and one whose body
 // multiplies arrays (line 4, which it saves). %s is f's @strategy line.
+// Line 3 uses its index (f64(i + 1)), so that the ad stage does not
+// vectorize it into sin(x) * x * exp(x) (rewrite/vectorize.go; it would
+// in the default case only, the others having an @strategy).
 const checkpointSrc = `%s
 def f(x: [n]f64, m: [k][n]f64): f64 =
-  sum([sin(x[i]) * x[i] * exp(x[i]) for i < n])
+  sum([sin(x[i]) * x[i] * exp(x[i]) * f64(i + 1) for i < n])
   + sum([sum(x * m[j]) ^ 2 for j < k])
 
 def g(x: [n]f64, m: [k][n]f64): [n]f64 = grad(fn(y) => f(y, m))(x)

@@ -424,6 +424,9 @@ ones), else the def's own @strategy, else the standard pipeline default.
 --trace first lists each successful rule or pass application, one per
 line: the rule's or pass's name (built-in rules as pass.rule), where it
 applied, and the term before and after, then a blank line and the IR.
+The list begins with the vectorization of element-wise comprehensions
+that the ad stage applies before reverse mode (vectorize.build_map,
+vectorize.build_matvec), in the def or, for f$vjp, in f.
 
 	nabla opt --trace -f f model.nab
 	nabla opt -f f --strategy 'topdown(try(map_fuse)); default' model.nab
@@ -462,7 +465,8 @@ takes the one f's @strategy names, else remat:
 		if len(rest) != 1 {
 			return c.usage(cmd, "want one FILE, got %d arguments", len(rest))
 		}
-		res, status, ok := c.compile(cmd, rest[0], pipeline.Options{Last: pipeline.AD})
+		traced := fs.Lookup("trace").Value.String() == "true"
+		res, status, ok := c.compile(cmd, rest[0], pipeline.Options{Last: pipeline.AD, Trace: traced})
 		if !ok {
 			return status
 		}
@@ -487,9 +491,21 @@ takes the one f's @strategy names, else remat:
 				return c.usage(cmd, "bad --strategy: %v", err)
 			}
 		}
-		od, trace, err := rw.ApplyDef(ep, name, st, rewrite.Options{Trace: fs.Lookup("trace").Value.String() == "true"})
+		od, trace, err := rw.ApplyDef(ep, name, st, rewrite.Options{Trace: traced})
 		if err != nil {
 			return c.programError(err)
+		}
+		if trace != nil && res.Trace != nil {
+			// The ad stage's vectorization of the def, or of the primal
+			// def that f$vjp... was made from, comes first.
+			base, _, _ := strings.Cut(name, "$")
+			var steps []rewrite.Step
+			for _, s := range res.Trace.Steps {
+				if s.Def == name || s.Def == base {
+					steps = append(steps, s)
+				}
+			}
+			trace.Steps = append(steps, trace.Steps...)
 		}
 		if trace != nil && len(trace.Steps) > 0 {
 			fmt.Fprintf(c.stdout, "%s\n", trace)

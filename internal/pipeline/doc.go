@@ -5,7 +5,9 @@
 //	core        lang.Load: parse, check, elaborate to the core IR
 //	specialize  specialize.Program: one copy of each template per function
 //	            argument, function values made static
-//	ad          ad.Expand: AD operators become ordinary IR
+//	ad          rewrite.Vectorize: element-wise comprehensions become
+//	            array operations (Options.NoVectorize: not); then
+//	            ad.Expand: AD operators become ordinary IR
 //	opt         rewrite: each def's strategy (its @strategy, or default)
 //
 // ir.Validate runs after every stage, so a stage that breaks the IR's

@@ -56,9 +56,13 @@ type Options struct {
 	OutsideRoot bool
 	// Last is the last stage to run; zero runs them all.
 	Last Stage
-	// Trace records every successful rule or pass application of the opt
-	// stage in Result.Trace.
+	// Trace records every successful rule or pass application of the ad
+	// stage's vectorization and of the opt stage in Result.Trace.
 	Trace bool
+	// NoVectorize leaves element-wise comprehensions as they are written
+	// (rewrite.Vectorize does not run before AD): for tests that compare
+	// the two.
+	NoVectorize bool
 }
 
 // Result holds each stage's program, nil for stages that did not run.
@@ -102,6 +106,13 @@ func Compile(ctx context.Context, filename string, src []byte, opts Options) (*R
 	if res.Specialized, err = checked(ctx, Specialize, p); err != nil || last == Specialize {
 		return res, err
 	}
+	// Element-wise comprehensions become array operations before reverse
+	// mode differentiates them (rewrite/vectorize.go).
+	if !opts.NoVectorize {
+		if p, res.Trace, err = rewrite.Vectorize(p, opts.Trace); err != nil {
+			return nil, err
+		}
+	}
 	if p, err = ad.ExpandMarked(ctx, p); err != nil {
 		return nil, err
 	}
@@ -112,9 +123,13 @@ func Compile(ctx context.Context, filename string, src []byte, opts Options) (*R
 	if err != nil {
 		return nil, err
 	}
+	vec := res.Trace
 	p, res.Trace, err = rw.Apply(p, rewrite.Options{Trace: opts.Trace, Context: ctx})
 	if err != nil {
 		return nil, err
+	}
+	if vec != nil && res.Trace != nil {
+		res.Trace.Steps = append(vec.Steps, res.Trace.Steps...)
 	}
 	res.Opt, err = checked(ctx, Opt, p)
 	return res, err
