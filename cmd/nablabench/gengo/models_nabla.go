@@ -4465,7 +4465,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_1110 := ar.Mark()
+	mark_2140 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -4625,884 +4625,1654 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			r_64[i_65] = s_71
 		}
 	}
-	n_83, err_84 := runtime.CheckSizeFast(n_17)
-	if err_84 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_84)
-	}
-	a_85 := ar.F64w(n_83)
-	var a_86 []float64
-	var d_87 int = 0
-	var rs_88 int = 0
-	a_89 := ar.F64w(n_83)
-	var scratch_1111 []float64
-	if scratch_1111_n, err := runtime.CheckSize(n_15); err == nil {
-		scratch_1111 = ar.F64w(scratch_1111_n)
-	}
-	scratch_1112 := ar.F64w(d_21)
-	scratch_1113 := ar.F64w(d_22)
-	for i_90 := 0; i_90 < n_83; i_90++ {
-		mark_91 := ar.Mark()
-		i_92 := int64(i_90)
-		n_93, err_94 := runtime.CheckSize(n_15)
-		if err_94 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_94)
-		}
-		r_95 := scratch_1111[:n_93:n_93]
-		for i_96 := range r_95 {
-			i_98 := int64(i_96)
-			x_99 := alphas_1[int(i_98)]
-			x_100 := r_64[int(i_98)]
-			x_101 := x_99 + x_100
-			rs_102 := d_21 * d_22
-			row_103 := a_20[int(i_98)*rs_102 : (int(i_98)+1)*rs_102]
-			row_104 := x_9[int(i_92)*x_11 : (int(i_92)+1)*x_11]
-			if i_98 < 0 || i_98 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_98, means_4))
+	var pf_83 []float64
+	var pf_85 []float64
+	var pf_87 float64
+	var pf_88 float64
+	var pf_89 []float64
+	var pf_90 int
+	var pf_91 int
+	var pf_92 []float64
+	var pf_93 int
+	var pf_94 []float64
+	var pf_95 int
+	var pf_96 []float64
+	var pf_97 int
+	var pf_98 int
+	var pf_99 int
+	var pf_100 []float64
+	var pf_101 int
+	var pf_102 int
+	fused_103 := false
+	if d_21 == d_22 && d_21 >= 8 && d_21 <= 32 {
+	Fused_104:
+		switch {
+		default:
+			kn_105, err_106 := runtime.CheckSize(n_15)
+			if err_106 != nil || kn_105 > 1<<20 {
+				break Fused_104
 			}
-			row_105 := means_3[int(i_98)*means_5 : (int(i_98)+1)*means_5]
-			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+			kept_107 := ar.F64w(kn_105 * d_21)
+			cn_108, err_109 := runtime.CheckSize(n_17)
+			if err_109 != nil {
+				break Fused_104
 			}
-			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+			col_110 := ar.F64w(cn_108)
+			n_111, err_112 := runtime.CheckSize(n_15)
+			if err_112 != nil {
+				break Fused_104
 			}
-			a_106 := scratch_1112[:d_21:d_21]
-			if d_22 <= 32 {
-				row_104 = row_104[:d_22]
-				row_105 = row_105[:d_22]
-				if d_22 > 4 || d_22 < 1 {
-					if d_22 >= 8 {
-						r_107 := 0
-						for ; r_107 < len(a_106)%4; r_107++ {
-							row_112 := row_103[r_107*d_22:][:min(r_107+1, d_22)]
-							s_109 := 0.0
-							for c_110 := range row_112 {
-								s_109 += row_112[c_110] * (row_104[c_110] - row_105[c_110])
-							}
-							a_106[r_107] = s_109
-						}
-						for ; r_107+4 <= len(a_106); r_107 += 4 {
-							n_113 := min(r_107+4, d_22)
-							blk_108 := row_103[r_107*d_22 : (r_107+4)*d_22]
-							row_114, row_115, row_116, row_117 := blk_108[:n_113], blk_108[d_22:][:n_113], blk_108[2*d_22:][:n_113], blk_108[3*d_22:][:n_113]
-							s_118, s_119, s_120, s_121 := 0.0, 0.0, 0.0, 0.0
-							for c_110 := range row_114 {
-								xc_111 := (row_104[c_110] - row_105[c_110])
-								s_118 += row_114[c_110] * xc_111
-								s_119 += row_115[c_110] * xc_111
-								s_120 += row_116[c_110] * xc_111
-								s_121 += row_117[c_110] * xc_111
-							}
-							a_106[r_107], a_106[r_107+1], a_106[r_107+2], a_106[r_107+3] = s_118, s_119, s_120, s_121
-						}
-						if !(len(a_106) >= d_22 && len(a_106) > 0 && math.Abs(a_106[len(a_106)-1]) <= math.MaxFloat64) {
-							r_122 := 0
-							for ; r_122+4 <= len(a_106); r_122 += 4 {
-								blk_123 := row_103[r_122*d_22 : (r_122+4)*d_22]
-								row_128, row_129, row_130, row_131 := blk_123[:d_22], blk_123[d_22:][:d_22], blk_123[2*d_22:][:d_22], blk_123[3*d_22:][:d_22]
-								s_132, s_133, s_134, s_135 := 0.0, 0.0, 0.0, 0.0
-								for c_125 := range row_128 {
-									xc_126 := (row_104[c_125] - row_105[c_125])
-									s_132 += row_128[c_125] * xc_126
-									s_133 += row_129[c_125] * xc_126
-									s_134 += row_130[c_125] * xc_126
-									s_135 += row_131[c_125] * xc_126
-								}
-								a_106[r_122], a_106[r_122+1], a_106[r_122+2], a_106[r_122+3] = s_132, s_133, s_134, s_135
-							}
-							for ; r_122 < len(a_106); r_122++ {
-								row_127 := row_103[r_122*d_22:][:d_22]
-								s_124 := 0.0
-								for c_125 := range row_127 {
-									s_124 += row_127[c_125] * (row_104[c_125] - row_105[c_125])
-								}
-								a_106[r_122] = s_124
-							}
-						}
-					} else {
-						r_136 := 0
-						for ; r_136+4 <= len(a_106); r_136 += 4 {
-							blk_137 := row_103[r_136*d_22 : (r_136+4)*d_22]
-							row_142, row_143, row_144, row_145 := blk_137[:d_22], blk_137[d_22:][:d_22], blk_137[2*d_22:][:d_22], blk_137[3*d_22:][:d_22]
-							s_146, s_147, s_148, s_149 := 0.0, 0.0, 0.0, 0.0
-							for c_139 := range row_142 {
-								xc_140 := (row_104[c_139] - row_105[c_139])
-								s_146 += row_142[c_139] * xc_140
-								s_147 += row_143[c_139] * xc_140
-								s_148 += row_144[c_139] * xc_140
-								s_149 += row_145[c_139] * xc_140
-							}
-							a_106[r_136], a_106[r_136+1], a_106[r_136+2], a_106[r_136+3] = s_146, s_147, s_148, s_149
-						}
-						for ; r_136 < len(a_106); r_136++ {
-							row_141 := row_103[r_136*d_22:][:d_22]
-							s_138 := 0.0
-							for c_139 := range row_141 {
-								s_138 += row_141[c_139] * (row_104[c_139] - row_105[c_139])
-							}
-							a_106[r_136] = s_138
-						}
-					}
-				} else {
-					switch d_22 {
-					case 1:
-						x_150 := (row_104[0] - row_105[0])
-						for r_151 := range a_106 {
-							q_152 := row_103[r_151*1 : r_151*1+1 : r_151*1+1]
-							s_153 := 0.0
-							s_153 += q_152[0] * x_150
-							a_106[r_151] = s_153
-						}
-					case 2:
-						x_154, x_155 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1])
-						for r_156 := range a_106 {
-							q_157 := row_103[r_156*2 : r_156*2+2 : r_156*2+2]
-							s_158 := 0.0
-							s_158 += q_157[0] * x_154
-							s_158 += q_157[1] * x_155
-							a_106[r_156] = s_158
-						}
-					case 3:
-						x_159, x_160, x_161 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1]), (row_104[2] - row_105[2])
-						for r_162 := range a_106 {
-							q_163 := row_103[r_162*3 : r_162*3+3 : r_162*3+3]
-							s_164 := 0.0
-							s_164 += q_163[0] * x_159
-							s_164 += q_163[1] * x_160
-							s_164 += q_163[2] * x_161
-							a_106[r_162] = s_164
-						}
-					default:
-						x_165, x_166, x_167, x_168 := (row_104[0] - row_105[0]), (row_104[1] - row_105[1]), (row_104[2] - row_105[2]), (row_104[3] - row_105[3])
-						for r_169 := range a_106 {
-							q_170 := row_103[r_169*4 : r_169*4+4 : r_169*4+4]
-							s_171 := 0.0
-							s_171 += q_170[0] * x_165
-							s_171 += q_170[1] * x_166
-							s_171 += q_170[2] * x_167
-							s_171 += q_170[3] * x_168
-							a_106[r_169] = s_171
-						}
-					}
+			a_113 := ar.F64w(n_111)
+			var a_114 []float64
+			var d_115 int = 0
+			var rs_116 int = 0
+			for i_117 := 0; i_117 < n_111; i_117++ {
+				mark_118 := ar.Mark()
+				i_119 := int64(i_117)
+				if i_119 < 0 || i_119 >= int64(icf_7) {
+					break Fused_104
 				}
-			} else {
-				x_172 := scratch_1113[:d_22:d_22]
-				row_104 = row_104[:len(x_172)]
-				row_105 = row_105[:len(x_172)]
-				for i_173 := range x_172 {
-					x_172[i_173] = (row_104[i_173] - row_105[i_173])
+				row_120 := icf_6[int(i_119)*icf_8 : (int(i_119)+1)*icf_8]
+				if n_16 < int64(0) || n_16 > int64(icf_8) {
+					break Fused_104
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_103, x_172, 0, a_106)
-			}
-			var s_175 float64 = 0
-			a_106 = a_106[:d_21]
-			for i_176 := 0; i_176 < d_21; i_176++ {
-				s_175 += (a_106[i_176] * a_106[i_176])
-			}
-			x_178 := 0.5 * s_175
-			x_179 := x_101 - x_178
-			r_95[i_96] = x_179
-			runtime.LoopCall()
-		}
-		s_180 := runtime.LogSumExp(r_95)
-		a_85[i_90] = s_180
-		if i_90 == 0 {
-			d_87 = n_93
-			rs_88 = d_87
-			tot_181, err_182 := runtime.MulSize(n_83, rs_88)
-			if err_182 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_182)
-			}
-			a_86 = ar.F64w(tot_181)
-		} else if n_93 != d_87 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_90)+" has shape "+runtime.ShapeString([]int{n_93})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
-		}
-		copy(a_86[i_90*rs_88:(i_90+1)*rs_88], r_95)
-		a_89[i_90] = s_180
-		if i_90 > 0 {
-			ar.Release(mark_91)
-		}
-	}
-	n_183, err_184 := runtime.CheckSizeFast(n_17)
-	_ = n_183
-	if err_184 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_184)
-	}
-	view_185 := a_85
-	n_186, err_187 := runtime.CheckSizeFast(n_15)
-	if err_187 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_187)
-	}
-	a_188 := ar.F64w(n_186)
-	var a_189 []float64
-	var d_190 int = 0
-	var rs_191 int = 0
-	for i_192 := 0; i_192 < n_186; i_192++ {
-		mark_193 := ar.Mark()
-		i_194 := int64(i_192)
-		if i_194 < 0 || i_194 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_194, icf_7))
-		}
-		row_195 := icf_6[int(i_194)*icf_8 : (int(i_194)+1)*icf_8]
-		if n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
-		}
-		n_196 := int(n_16) - int(int64(0))
-		s_197 := row_195[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_198 := ar.F64w(n_196)
-		s_197 = s_197[:len(r_198)]
-		for i_199 := range r_198 {
-			r_198[i_199] = (math.Exp(s_197[i_199]))
-		}
-		x_201 := gamma_12 * gamma_12
-		x_202 := 0.5 * x_201
-		d_203 := runtime.Dot(r_198, r_198)
-		n_204 := int64(icf_8)
-		if n_16 < 0 || n_204 < n_16 || n_204 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_204, icf_8))
-		}
-		n_205 := int(n_204) - int(n_16)
-		s_206 := row_195[int(n_16)*1 : int(n_204)*1 : int(n_204)*1]
-		var s_207 float64 = 0
-		s_206 = s_206[:n_205]
-		for i_208 := 0; i_208 < n_205; i_208++ {
-			s_207 += (s_206[i_208] * s_206[i_208])
-		}
-		x_210 := d_203 + s_207
-		x_211 := x_202 * x_210
-		x_212 := float64(m_13)
-		x_213 := r_64[int(i_194)]
-		x_214 := x_212 * x_213
-		x_215 := x_211 - x_214
-		a_188[i_192] = x_215
-		if i_192 == 0 {
-			d_190 = n_196
-			rs_191 = d_190
-			tot_216, err_217 := runtime.MulSize(n_186, rs_191)
-			if err_217 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_217)
-			}
-			a_189 = ar.F64w(tot_216)
-		} else if n_196 != d_190 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_192)+" has shape "+runtime.ShapeString([]int{n_196})+", element 0 has shape "+runtime.ShapeString([]int{d_190}))
-		}
-		copy(a_189[i_192*rs_191:(i_192+1)*rs_191], r_198)
-		if i_192 > 0 {
-			ar.Release(mark_193)
-		}
-	}
-	n_218, err_219 := runtime.CheckSizeFast(n_15)
-	_ = n_218
-	if err_219 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_219)
-	}
-	view_220 := a_188
-	x_221 := float64(n_17)
-	s_222 := runtime.LogSumExp(alphas_1)
-	x_223 := -ybar_14
-	x_224 := x_221 * x_223
-	r_225 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_225)]
-	if len(r_225) >= 262144 {
-		loop_232 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_225, runtime.Bind(alphas_1, runtime.Bind(s_222, runtime.Bind(x_224, runtime.End{})))), len(r_225), 16384)
-		if loop_232.For == nil {
-			loop_232.For = func(lo_229, hi int) {
-				r_225 := loop_232.C.H
-				alphas_1 := loop_232.C.T.H
-				s_222 := loop_232.C.T.T.H
-				x_224 := loop_232.C.T.T.T.H
-				for i_230 := lo_229; i_230 < hi; i_230++ {
-					r_225[i_230] = ((math.Exp((alphas_1[i_230] - s_222))) * x_224)
+				n_121 := int(n_16) - int(int64(0))
+				s_122 := row_120[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+				r_123 := ar.F64w(n_121)
+				s_122 = s_122[:len(r_123)]
+				for i_124 := range r_123 {
+					r_123[i_124] = (math.Exp(s_122[i_124]))
+				}
+				x_126 := gamma_12 * gamma_12
+				x_127 := 0.5 * x_126
+				d_128 := runtime.Dot(r_123, r_123)
+				n_129 := int64(icf_8)
+				if n_16 < 0 || n_129 < n_16 || n_129 > int64(icf_8) {
+					break Fused_104
+				}
+				n_130 := int(n_129) - int(n_16)
+				s_131 := row_120[int(n_16)*1 : int(n_129)*1 : int(n_129)*1]
+				var s_132 float64 = 0
+				s_131 = s_131[:n_130]
+				for i_133 := 0; i_133 < n_130; i_133++ {
+					s_132 += (s_131[i_133] * s_131[i_133])
+				}
+				x_135 := d_128 + s_132
+				x_136 := x_127 * x_135
+				x_137 := float64(m_13)
+				x_138 := r_64[int(i_119)]
+				x_139 := x_137 * x_138
+				x_140 := x_136 - x_139
+				a_113[i_117] = x_140
+				if i_117 == 0 {
+					d_115 = n_121
+					rs_116 = d_115
+					tot_141, err_142 := runtime.MulSize(n_111, rs_116)
+					if err_142 != nil {
+						break Fused_104
+					}
+					a_114 = ar.F64w(tot_141)
+				} else if n_121 != d_115 {
+					break Fused_104
+				}
+				copy(a_114[i_117*rs_116:(i_117+1)*rs_116], r_123)
+				if i_117 > 0 {
+					ar.Release(mark_118)
 				}
 			}
-		}
-		runtime.ParallelFor(len(r_225), 16384, loop_232.For)
-		loop_232.Leave(&nbLoop11)
-	} else {
-		for i_226 := range r_225 {
-			r_225[i_226] = ((math.Exp((alphas_1[i_226] - s_222))) * x_224)
-		}
-	}
-	z_233 := ar.F64(len(icf_6))
-	z_234 := ar.F64(len(r_64))
-	var rev_235 []float64
-	var rev_236 int
-	var rev_237 int
-	var rev_238 []float64
-	rev_235, rev_236, rev_237, rev_238 = z_233, icf_7, icf_8, z_234
-	for i_261 := int64(0); i_261 < n_15; i_261++ {
-		_ = a_188[int(i_261)]
-		row_264 := a_189[int(i_261)*d_190 : (int(i_261)+1)*d_190]
-		if i_261 < 0 || i_261 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_261, icf_7))
-		}
-		row_265 := icf_6[int(i_261)*icf_8 : (int(i_261)+1)*icf_8]
-		x_266 := float64(m_13)
-		x_267 := -ybar_14
-		x_268 := x_266 * x_267
-		rev_238[i_261] += x_268
-		x_269 := gamma_12 * gamma_12
-		x_270 := 0.5 * x_269
-		x_271 := x_270 * ybar_14
-		n_272 := int64(icf_8)
-		if n_16 < 0 || n_272 < n_16 || n_272 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_272, icf_8))
-		}
-		n_273 := int(n_272) - int(n_16)
-		s_274 := row_265[int(n_16)*1 : int(n_272)*1 : int(n_272)*1]
-		if n_16 < 0 || n_16+int64(n_273) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_273), icf_8))
-		}
-		if i_261 < 0 || i_261 >= int64(rev_236) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_261, rev_236))
-		}
-		if rev_237 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_237})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
-		}
-		row_275 := rev_235[i_261*int64(rev_237) : (i_261+1)*int64(rev_237)]
-		region_276 := row_275[int(n_16)*1 : (int(n_16)+n_273)*1]
-		s_274 = s_274[:len(region_276)]
-		for i_277 := range region_276 {
-			region_276[i_277] += ((2.0 * s_274[i_277]) * x_271)
-		}
-		if int64(0)+int64(d_190) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_190), icf_8))
-		}
-		if i_261 < 0 || i_261 >= int64(rev_236) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_261, rev_236))
-		}
-		if rev_237 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_237})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
-		}
-		row_279 := rev_235[i_261*int64(rev_237) : (i_261+1)*int64(rev_237)]
-		region_280 := row_279[int(int64(0))*1 : (int(int64(0))+d_190)*1]
-		row_264 = row_264[:len(region_280)]
-		for i_281 := range region_280 {
-			region_280[i_281] += (row_264[i_281] * ((2.0 * row_264[i_281]) * x_271))
-		}
-	}
-	z_283 := ar.F64(len(a_20))
-	z_284 := ar.F64(len(means_3))
-	var rev_285 []float64
-	var rev_287 []float64
-	var rev_289 []float64
-	var rev_290 int
-	var rev_291 int
-	var rev_292 int
-	var rev_293 []float64
-	var rev_294 int
-	var rev_295 int
-	rev_285, rev_287, rev_289, rev_290, rev_291, rev_292, rev_293, rev_294, rev_295 = r_225, z_234, z_283, n_18, d_21, d_22, z_284, means_4, means_5
-	scratch_1117 := ar.F64w(d_87)
-	scratch_1119 := ar.F64w(x_11)
-	scratch_1120 := ar.F64w(d_21)
-	scratch_1121 := ar.F64w(d_22)
-	scratch_1122 := ar.F64w(d_21)
-	scratch_1123 := ar.F64w(d_21)
-	scratch_1124 := ar.F64w(d_22)
-	for i_665 := int64(0); i_665 < n_17; i_665++ {
-		_ = a_85[int(i_665)]
-		row_668 := a_86[int(i_665)*d_87 : (int(i_665)+1)*d_87]
-		x_669 := a_89[int(i_665)]
-		r_670 := scratch_1117[:d_87:d_87]
-		row_668 = row_668[:len(r_670)]
-		for i_671 := range r_670 {
-			r_670[i_671] = ((math.Exp((row_668[i_671] - x_669))) * ybar_14)
-		}
-		var rev_673 []float64
-		var rev_675 []float64
-		var rev_677 []float64
-		var rev_678 int
-		var rev_679 int
-		var rev_680 int
-		var rev_681 []float64
-		var rev_682 int
-		var rev_683 int
-		rev_673, rev_675, rev_677, rev_678, rev_679, rev_680, rev_681, rev_682, rev_683 = rev_285, rev_287, rev_289, rev_290, rev_291, rev_292, rev_293, rev_294, rev_295
-		for i_859 := int64(0); i_859 < n_15; i_859++ {
-			if i_859 < 0 || i_859 >= int64(d_87) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_859, d_87))
+			n_143, err_144 := runtime.CheckSize(n_15)
+			_ = n_143
+			if err_144 != nil {
+				break Fused_104
 			}
-			x_861 := r_670[int(i_859)]
-			rs_862 := d_21 * d_22
-			row_863 := a_20[int(i_859)*rs_862 : (int(i_859)+1)*rs_862]
-			row_864 := x_9[int(i_665)*x_11 : (int(i_665)+1)*x_11]
-			if i_859 < 0 || i_859 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_859, means_4))
+			view_145 := a_113
+			x_146 := float64(n_17)
+			s_147 := runtime.LogSumExp(alphas_1)
+			x_148 := -ybar_14
+			x_149 := x_146 * x_148
+			r_150 := ar.F64w(alphas_2)
+			alphas_1 = alphas_1[:len(r_150)]
+			for i_151 := range r_150 {
+				r_150[i_151] = ((math.Exp((alphas_1[i_151] - s_147))) * x_149)
 			}
-			row_865 := means_3[int(i_859)*means_5 : (int(i_859)+1)*means_5]
-			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+			z_153 := ar.F64(len(icf_6))
+			z_154 := ar.F64(len(r_64))
+			var rev_155 []float64
+			var rev_156 int
+			var rev_157 int
+			var rev_158 []float64
+			rev_155, rev_156, rev_157, rev_158 = z_153, icf_7, icf_8, z_154
+			for i_181 := int64(0); i_181 < n_15; i_181++ {
+				_ = a_113[int(i_181)]
+				row_184 := a_114[int(i_181)*d_115 : (int(i_181)+1)*d_115]
+				if i_181 < 0 || i_181 >= int64(icf_7) {
+					break Fused_104
+				}
+				row_185 := icf_6[int(i_181)*icf_8 : (int(i_181)+1)*icf_8]
+				x_186 := float64(m_13)
+				x_187 := -ybar_14
+				x_188 := x_186 * x_187
+				rev_158[i_181] += x_188
+				x_189 := gamma_12 * gamma_12
+				x_190 := 0.5 * x_189
+				x_191 := x_190 * ybar_14
+				n_192 := int64(icf_8)
+				if n_16 < 0 || n_192 < n_16 || n_192 > int64(icf_8) {
+					break Fused_104
+				}
+				n_193 := int(n_192) - int(n_16)
+				s_194 := row_185[int(n_16)*1 : int(n_192)*1 : int(n_192)*1]
+				if n_16 < 0 || n_16+int64(n_193) > int64(icf_8) {
+					break Fused_104
+				}
+				if i_181 < 0 || i_181 >= int64(rev_156) {
+					break Fused_104
+				}
+				if rev_157 != icf_8 {
+					break Fused_104
+				}
+				row_195 := rev_155[i_181*int64(rev_157) : (i_181+1)*int64(rev_157)]
+				region_196 := row_195[int(n_16)*1 : (int(n_16)+n_193)*1]
+				s_194 = s_194[:len(region_196)]
+				for i_197 := range region_196 {
+					region_196[i_197] += ((2.0 * s_194[i_197]) * x_191)
+				}
+				if int64(0)+int64(d_115) > int64(icf_8) {
+					break Fused_104
+				}
+				if i_181 < 0 || i_181 >= int64(rev_156) {
+					break Fused_104
+				}
+				if rev_157 != icf_8 {
+					break Fused_104
+				}
+				row_199 := rev_155[i_181*int64(rev_157) : (i_181+1)*int64(rev_157)]
+				region_200 := row_199[int(int64(0))*1 : (int(int64(0))+d_115)*1]
+				row_184 = row_184[:len(region_200)]
+				for i_201 := range region_200 {
+					region_200[i_201] += (row_184[i_201] * ((2.0 * row_184[i_201]) * x_191))
+				}
 			}
-			r_866 := scratch_1119[:x_11:x_11]
-			row_864 = row_864[:len(r_866)]
-			row_865 = row_865[:len(r_866)]
-			for i_867 := range r_866 {
-				r_866[i_867] = (row_864[i_867] - row_865[i_867])
+			z_203 := ar.F64(len(a_20))
+			z_204 := ar.F64(len(means_3))
+			var rev_205 []float64
+			var rev_207 []float64
+			var rev_209 []float64
+			var rev_210 int
+			var rev_211 int
+			var rev_212 int
+			var rev_213 []float64
+			var rev_214 int
+			var rev_215 int
+			rev_205, rev_207, rev_209, rev_210, rev_211, rev_212, rev_213, rev_214, rev_215 = r_150, z_154, z_203, n_18, d_21, d_22, z_204, means_4, means_5
+			var scratch_2142 []float64
+			if scratch_2142_n, err := runtime.CheckSize(n_15); err == nil {
+				scratch_2142 = ar.F64w(scratch_2142_n)
 			}
-			sweep_869 := false
-			if d_21 == d_22 && d_21 >= 8 && d_21 <= 32 && x_11 == d_22 && i_859 >= 0 && i_859 < int64(rev_682) && rev_683 == d_22 && i_859 < int64(rev_678) && rev_679 == d_21 && rev_680 == x_11 {
-				last_870 := row_863[(d_21-1)*d_22:][:d_22]
-				s_871 := 0.0
-				for c_872, v_873 := range last_870 {
-					s_871 += v_873 * r_866[c_872]
-				}
-				sweep_869 = math.Abs(s_871) <= math.MaxFloat64
+			var scratch_2143 []float64
+			if scratch_2143_n, err := runtime.CheckSize(n_15); err == nil {
+				scratch_2143 = ar.F64w(scratch_2143_n)
 			}
-			if sweep_869 {
-				cv_874 := scratch_1120[:d_21:d_21]
-				av_875 := scratch_1121[:d_22:d_22]
-				x_876 := -x_861
-				x_877 := 0.5 * x_876
-				rs_878 := rev_679 * rev_680
-				arow_879 := rev_681[i_859*int64(rev_683) : (i_859+1)*int64(rev_683)]
-				bblk_880 := rev_677[i_859*int64(rs_878) : (i_859+1)*int64(rs_878)]
-				y_881 := r_866[:d_21]
-				clear(av_875)
-				r_882 := 0
-				for ; r_882 < d_21%4; r_882++ {
-					row_883 := row_863[r_882*d_21:][:r_882+1]
-					s_884 := 0.0
-					for c_885, v_886 := range row_883 {
-						s_884 += v_886 * y_881[c_885]
-					}
-					g_887 := ((2.0 * s_884) * x_877)
-					cv_874[r_882] = g_887
-					aa_888 := av_875[:len(row_883)]
-					for c_885, v_886 := range row_883 {
-						aa_888[c_885] += g_887 * v_886
-					}
-					br_889 := bblk_880[r_882*d_21:][:r_882+1]
-					for c_885, v_886 := range y_881[:r_882+1] {
-						br_889[c_885] += g_887 * v_886
-					}
+			scratch_2145 := ar.F64w(d_21)
+			scratch_2146 := ar.F64w(d_22)
+			scratch_2151 := ar.F64w(x_11)
+			scratch_2152 := ar.F64w(d_21)
+			scratch_2153 := ar.F64w(d_22)
+			scratch_2154 := ar.F64w(d_21)
+			scratch_2155 := ar.F64w(d_21)
+			scratch_2156 := ar.F64w(d_22)
+			for i_664 := int64(0); i_664 < n_17; i_664++ {
+				n_666, err_667 := runtime.CheckSize(n_15)
+				if err_667 != nil {
+					break Fused_104
 				}
-				for ; r_882+4 <= d_21; r_882 += 4 {
-					n_890 := r_882 + 4
-					blk_891 := row_863[r_882*d_21 : (r_882+4)*d_21]
-					q_892, q_893, q_894, q_895 := blk_891[:n_890], blk_891[d_21:][:n_890], blk_891[2*d_21:][:n_890], blk_891[3*d_21:][:n_890]
-					s_896, s_897, s_898, s_899 := 0.0, 0.0, 0.0, 0.0
-					for c_900, v_901 := range y_881[:n_890] {
-						s_896 += q_892[c_900] * v_901
-						s_897 += q_893[c_900] * v_901
-						s_898 += q_894[c_900] * v_901
-						s_899 += q_895[c_900] * v_901
+				r_668 := scratch_2142[:n_666:n_666]
+				for i_669 := range r_668 {
+					i_671 := int64(i_669)
+					x_672 := alphas_1[int(i_671)]
+					x_673 := r_64[int(i_671)]
+					x_674 := x_672 + x_673
+					rs_675 := d_21 * d_22
+					row_676 := a_20[int(i_671)*rs_675 : (int(i_671)+1)*rs_675]
+					row_677 := x_9[int(i_664)*x_11 : (int(i_664)+1)*x_11]
+					if i_671 < 0 || i_671 >= int64(means_4) {
+						break Fused_104
 					}
-					g_902 := ((2.0 * s_896) * x_877)
-					g_903 := ((2.0 * s_897) * x_877)
-					g_904 := ((2.0 * s_898) * x_877)
-					g_905 := ((2.0 * s_899) * x_877)
-					cv_874[r_882+0] = g_902
-					cv_874[r_882+1] = g_903
-					cv_874[r_882+2] = g_904
-					cv_874[r_882+3] = g_905
-					aa_906 := av_875[:n_890]
-					for c_900 := range aa_906 {
-						aa_906[c_900] = aa_906[c_900] + g_902*q_892[c_900] + g_903*q_893[c_900] + g_904*q_894[c_900] + g_905*q_895[c_900]
+					row_678 := means_3[int(i_671)*means_5 : (int(i_671)+1)*means_5]
+					if means_5 != x_11 {
+						break Fused_104
 					}
-					bb_907 := bblk_880[r_882*d_21 : (r_882+4)*d_21]
-					b_908, b_909, b_910, b_911 := bb_907[:n_890], bb_907[d_21:][:n_890], bb_907[2*d_21:][:n_890], bb_907[3*d_21:][:n_890]
-					for c_900, v_901 := range y_881[:n_890] {
-						b_908[c_900] += g_902 * v_901
-						b_909[c_900] += g_903 * v_901
-						b_910[c_900] += g_904 * v_901
-						b_911[c_900] += g_905 * v_901
+					if x_11 != d_22 {
+						break Fused_104
 					}
-				}
-				if !(math.Abs(av_875[0]) <= math.MaxFloat64) {
-					for c_912 := range av_875 {
-						s_914 := 0.0
-						for r_913, v_915 := range cv_874 {
-							s_914 += v_915 * row_863[r_913*d_21+c_912]
-						}
-						av_875[c_912] = s_914
-					}
-				}
-				av_875 = av_875[:len(arow_879)]
-				for c_916 := range arow_879 {
-					arow_879[c_916] += -av_875[c_916]
-				}
-			} else {
-				if x_11 != d_22 {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
-				}
-				a_917 := scratch_1122[:d_21:d_21]
-				if d_22 <= 32 {
-					r_866 = r_866[:d_22]
-					if d_22 > 4 || d_22 < 1 {
-						if d_22 >= 8 {
-							for r_918 := range a_917 {
-								row_919 := row_863[r_918*d_22:][:min(r_918+1, d_22)]
-								s_920 := 0.0
-								for c_921, v_922 := range row_919 {
-									s_920 += v_922 * r_866[c_921]
-								}
-								a_917[r_918] = s_920
-							}
-							if !(len(a_917) >= d_22 && len(a_917) > 0 && math.Abs(a_917[len(a_917)-1]) <= math.MaxFloat64) {
-								for r_918 := range a_917 {
-									row_919 := row_863[r_918*d_22 : (r_918+1)*d_22]
-									s_920 := 0.0
-									for c_921, v_922 := range row_919 {
-										s_920 += v_922 * r_866[c_921]
+					a_679 := scratch_2145[:d_21:d_21]
+					if d_22 <= 32 {
+						row_677 = row_677[:d_22]
+						row_678 = row_678[:d_22]
+						if d_22 > 4 || d_22 < 1 {
+							if d_22 >= 8 {
+								r_680 := 0
+								for ; r_680 < len(a_679)%4; r_680++ {
+									row_685 := row_676[r_680*d_22:][:min(r_680+1, d_22)]
+									s_682 := 0.0
+									for c_683 := range row_685 {
+										s_682 += row_685[c_683] * (row_677[c_683] - row_678[c_683])
 									}
-									a_917[r_918] = s_920
+									a_679[r_680] = s_682
+								}
+								for ; r_680+4 <= len(a_679); r_680 += 4 {
+									n_686 := min(r_680+4, d_22)
+									blk_681 := row_676[r_680*d_22 : (r_680+4)*d_22]
+									row_687, row_688, row_689, row_690 := blk_681[:n_686], blk_681[d_22:][:n_686], blk_681[2*d_22:][:n_686], blk_681[3*d_22:][:n_686]
+									s_691, s_692, s_693, s_694 := 0.0, 0.0, 0.0, 0.0
+									for c_683 := range row_687 {
+										xc_684 := (row_677[c_683] - row_678[c_683])
+										s_691 += row_687[c_683] * xc_684
+										s_692 += row_688[c_683] * xc_684
+										s_693 += row_689[c_683] * xc_684
+										s_694 += row_690[c_683] * xc_684
+									}
+									a_679[r_680], a_679[r_680+1], a_679[r_680+2], a_679[r_680+3] = s_691, s_692, s_693, s_694
+								}
+								if !(len(a_679) >= d_22 && len(a_679) > 0 && math.Abs(a_679[len(a_679)-1]) <= math.MaxFloat64) {
+									r_695 := 0
+									for ; r_695+4 <= len(a_679); r_695 += 4 {
+										blk_696 := row_676[r_695*d_22 : (r_695+4)*d_22]
+										row_701, row_702, row_703, row_704 := blk_696[:d_22], blk_696[d_22:][:d_22], blk_696[2*d_22:][:d_22], blk_696[3*d_22:][:d_22]
+										s_705, s_706, s_707, s_708 := 0.0, 0.0, 0.0, 0.0
+										for c_698 := range row_701 {
+											xc_699 := (row_677[c_698] - row_678[c_698])
+											s_705 += row_701[c_698] * xc_699
+											s_706 += row_702[c_698] * xc_699
+											s_707 += row_703[c_698] * xc_699
+											s_708 += row_704[c_698] * xc_699
+										}
+										a_679[r_695], a_679[r_695+1], a_679[r_695+2], a_679[r_695+3] = s_705, s_706, s_707, s_708
+									}
+									for ; r_695 < len(a_679); r_695++ {
+										row_700 := row_676[r_695*d_22:][:d_22]
+										s_697 := 0.0
+										for c_698 := range row_700 {
+											s_697 += row_700[c_698] * (row_677[c_698] - row_678[c_698])
+										}
+										a_679[r_695] = s_697
+									}
+								}
+							} else {
+								r_709 := 0
+								for ; r_709+4 <= len(a_679); r_709 += 4 {
+									blk_710 := row_676[r_709*d_22 : (r_709+4)*d_22]
+									row_715, row_716, row_717, row_718 := blk_710[:d_22], blk_710[d_22:][:d_22], blk_710[2*d_22:][:d_22], blk_710[3*d_22:][:d_22]
+									s_719, s_720, s_721, s_722 := 0.0, 0.0, 0.0, 0.0
+									for c_712 := range row_715 {
+										xc_713 := (row_677[c_712] - row_678[c_712])
+										s_719 += row_715[c_712] * xc_713
+										s_720 += row_716[c_712] * xc_713
+										s_721 += row_717[c_712] * xc_713
+										s_722 += row_718[c_712] * xc_713
+									}
+									a_679[r_709], a_679[r_709+1], a_679[r_709+2], a_679[r_709+3] = s_719, s_720, s_721, s_722
+								}
+								for ; r_709 < len(a_679); r_709++ {
+									row_714 := row_676[r_709*d_22:][:d_22]
+									s_711 := 0.0
+									for c_712 := range row_714 {
+										s_711 += row_714[c_712] * (row_677[c_712] - row_678[c_712])
+									}
+									a_679[r_709] = s_711
 								}
 							}
 						} else {
-							for r_918 := range a_917 {
-								row_919 := row_863[r_918*d_22 : (r_918+1)*d_22]
-								s_920 := 0.0
-								for c_921, v_922 := range row_919 {
-									s_920 += v_922 * r_866[c_921]
+							switch d_22 {
+							case 1:
+								x_723 := (row_677[0] - row_678[0])
+								for r_724 := range a_679 {
+									q_725 := row_676[r_724*1 : r_724*1+1 : r_724*1+1]
+									s_726 := 0.0
+									s_726 += q_725[0] * x_723
+									a_679[r_724] = s_726
 								}
-								a_917[r_918] = s_920
+							case 2:
+								x_727, x_728 := (row_677[0] - row_678[0]), (row_677[1] - row_678[1])
+								for r_729 := range a_679 {
+									q_730 := row_676[r_729*2 : r_729*2+2 : r_729*2+2]
+									s_731 := 0.0
+									s_731 += q_730[0] * x_727
+									s_731 += q_730[1] * x_728
+									a_679[r_729] = s_731
+								}
+							case 3:
+								x_732, x_733, x_734 := (row_677[0] - row_678[0]), (row_677[1] - row_678[1]), (row_677[2] - row_678[2])
+								for r_735 := range a_679 {
+									q_736 := row_676[r_735*3 : r_735*3+3 : r_735*3+3]
+									s_737 := 0.0
+									s_737 += q_736[0] * x_732
+									s_737 += q_736[1] * x_733
+									s_737 += q_736[2] * x_734
+									a_679[r_735] = s_737
+								}
+							default:
+								x_738, x_739, x_740, x_741 := (row_677[0] - row_678[0]), (row_677[1] - row_678[1]), (row_677[2] - row_678[2]), (row_677[3] - row_678[3])
+								for r_742 := range a_679 {
+									q_743 := row_676[r_742*4 : r_742*4+4 : r_742*4+4]
+									s_744 := 0.0
+									s_744 += q_743[0] * x_738
+									s_744 += q_743[1] * x_739
+									s_744 += q_743[2] * x_740
+									s_744 += q_743[3] * x_741
+									a_679[r_742] = s_744
+								}
+							}
+						}
+					} else {
+						x_745 := scratch_2146[:d_22:d_22]
+						row_677 = row_677[:len(x_745)]
+						row_678 = row_678[:len(x_745)]
+						for i_746 := range x_745 {
+							x_745[i_746] = (row_677[i_746] - row_678[i_746])
+						}
+						runtime.Gemv(false, d_21, d_22, 1, row_676, x_745, 0, a_679)
+					}
+					copy(kept_107[int(i_671)*d_21:(int(i_671)+1)*d_21], a_679)
+					var s_748 float64 = 0
+					a_679 = a_679[:d_21]
+					for i_749 := 0; i_749 < d_21; i_749++ {
+						s_748 += (a_679[i_749] * a_679[i_749])
+					}
+					x_751 := 0.5 * s_748
+					x_752 := x_674 - x_751
+					r_668[i_669] = x_752
+					runtime.LoopCall()
+				}
+				s_753 := runtime.LogSumExp(r_668)
+				col_110[i_664] = s_753
+				if i_664 < 0 || i_664 >= int64(cn_108) {
+					break Fused_104
+				}
+				r_754 := scratch_2143[:n_666:n_666]
+				r_668 = r_668[:len(r_754)]
+				for i_755 := range r_754 {
+					r_754[i_755] = ((math.Exp((r_668[i_755] - s_753))) * ybar_14)
+				}
+				var rev_757 []float64
+				var rev_759 []float64
+				var rev_761 []float64
+				var rev_762 int
+				var rev_763 int
+				var rev_764 int
+				var rev_765 []float64
+				var rev_766 int
+				var rev_767 int
+				rev_757, rev_759, rev_761, rev_762, rev_763, rev_764, rev_765, rev_766, rev_767 = rev_205, rev_207, rev_209, rev_210, rev_211, rev_212, rev_213, rev_214, rev_215
+				for i_940 := int64(0); i_940 < n_15; i_940++ {
+					x_942 := r_754[int(i_940)]
+					rs_943 := d_21 * d_22
+					row_944 := a_20[int(i_940)*rs_943 : (int(i_940)+1)*rs_943]
+					row_945 := x_9[int(i_664)*x_11 : (int(i_664)+1)*x_11]
+					if i_940 < 0 || i_940 >= int64(means_4) {
+						break Fused_104
+					}
+					row_946 := means_3[int(i_940)*means_5 : (int(i_940)+1)*means_5]
+					if means_5 != x_11 {
+						break Fused_104
+					}
+					r_947 := scratch_2151[:x_11:x_11]
+					row_945 = row_945[:len(r_947)]
+					row_946 = row_946[:len(r_947)]
+					for i_948 := range r_947 {
+						r_947[i_948] = (row_945[i_948] - row_946[i_948])
+					}
+					var kept_951 []float64
+					sweep_950 := false
+					if d_21 == d_22 && d_21 >= 8 && d_21 <= 32 && x_11 == d_22 && i_940 >= 0 && i_940 < int64(rev_766) && rev_767 == d_22 && i_940 < int64(rev_762) && rev_763 == d_21 && rev_764 == x_11 {
+						kept_951 = kept_107[int(i_940)*d_21:][:d_21]
+						sweep_950 = math.Abs(kept_951[d_21-1]) <= math.MaxFloat64
+					}
+					if sweep_950 {
+						cv_952 := scratch_2152[:d_21:d_21]
+						av_953 := scratch_2153[:d_22:d_22]
+						x_954 := -x_942
+						x_955 := 0.5 * x_954
+						rs_956 := rev_763 * rev_764
+						arow_957 := rev_765[i_940*int64(rev_767) : (i_940+1)*int64(rev_767)]
+						bblk_958 := rev_761[i_940*int64(rs_956) : (i_940+1)*int64(rs_956)]
+						y_959 := r_947[:d_21]
+						clear(av_953)
+						r_960 := 0
+						for ; r_960 < d_21%4; r_960++ {
+							row_961 := row_944[r_960*d_21:][:r_960+1]
+							s_962 := kept_951[r_960]
+							g_965 := ((2.0 * s_962) * x_955)
+							cv_952[r_960] = g_965
+							aa_966 := av_953[:len(row_961)]
+							for c_963, v_964 := range row_961 {
+								aa_966[c_963] += g_965 * v_964
+							}
+							br_967 := bblk_958[r_960*d_21:][:r_960+1]
+							for c_963, v_964 := range y_959[:r_960+1] {
+								br_967[c_963] += g_965 * v_964
+							}
+						}
+						for ; r_960+4 <= d_21; r_960 += 4 {
+							n_968 := r_960 + 4
+							blk_969 := row_944[r_960*d_21 : (r_960+4)*d_21]
+							q_970, q_971, q_972, q_973 := blk_969[:n_968], blk_969[d_21:][:n_968], blk_969[2*d_21:][:n_968], blk_969[3*d_21:][:n_968]
+							s_974, s_975, s_976, s_977 := kept_951[r_960], kept_951[r_960+1], kept_951[r_960+2], kept_951[r_960+3]
+							g_980 := ((2.0 * s_974) * x_955)
+							g_981 := ((2.0 * s_975) * x_955)
+							g_982 := ((2.0 * s_976) * x_955)
+							g_983 := ((2.0 * s_977) * x_955)
+							cv_952[r_960+0] = g_980
+							cv_952[r_960+1] = g_981
+							cv_952[r_960+2] = g_982
+							cv_952[r_960+3] = g_983
+							aa_984 := av_953[:n_968]
+							for c_978 := range aa_984 {
+								aa_984[c_978] = aa_984[c_978] + g_980*q_970[c_978] + g_981*q_971[c_978] + g_982*q_972[c_978] + g_983*q_973[c_978]
+							}
+							bb_985 := bblk_958[r_960*d_21 : (r_960+4)*d_21]
+							b_986, b_987, b_988, b_989 := bb_985[:n_968], bb_985[d_21:][:n_968], bb_985[2*d_21:][:n_968], bb_985[3*d_21:][:n_968]
+							for c_978, v_979 := range y_959[:n_968] {
+								b_986[c_978] += g_980 * v_979
+								b_987[c_978] += g_981 * v_979
+								b_988[c_978] += g_982 * v_979
+								b_989[c_978] += g_983 * v_979
+							}
+						}
+						if !(math.Abs(av_953[0]) <= math.MaxFloat64) {
+							for c_990 := range av_953 {
+								s_992 := 0.0
+								for r_991, v_993 := range cv_952 {
+									s_992 += v_993 * row_944[r_991*d_21+c_990]
+								}
+								av_953[c_990] = s_992
+							}
+						}
+						av_953 = av_953[:len(arow_957)]
+						for c_994 := range arow_957 {
+							arow_957[c_994] += -av_953[c_994]
+						}
+					} else {
+						if x_11 != d_22 {
+							break Fused_104
+						}
+						a_995 := scratch_2154[:d_21:d_21]
+						if d_22 <= 32 {
+							r_947 = r_947[:d_22]
+							if d_22 > 4 || d_22 < 1 {
+								if d_22 >= 8 {
+									for r_996 := range a_995 {
+										row_997 := row_944[r_996*d_22:][:min(r_996+1, d_22)]
+										s_998 := 0.0
+										for c_999, v_1000 := range row_997 {
+											s_998 += v_1000 * r_947[c_999]
+										}
+										a_995[r_996] = s_998
+									}
+									if !(len(a_995) >= d_22 && len(a_995) > 0 && math.Abs(a_995[len(a_995)-1]) <= math.MaxFloat64) {
+										for r_996 := range a_995 {
+											row_997 := row_944[r_996*d_22 : (r_996+1)*d_22]
+											s_998 := 0.0
+											for c_999, v_1000 := range row_997 {
+												s_998 += v_1000 * r_947[c_999]
+											}
+											a_995[r_996] = s_998
+										}
+									}
+								} else {
+									for r_996 := range a_995 {
+										row_997 := row_944[r_996*d_22 : (r_996+1)*d_22]
+										s_998 := 0.0
+										for c_999, v_1000 := range row_997 {
+											s_998 += v_1000 * r_947[c_999]
+										}
+										a_995[r_996] = s_998
+									}
+								}
+							} else {
+								switch d_22 {
+								case 1:
+									x_1001 := r_947[0]
+									for r_1002 := range a_995 {
+										q_1003 := row_944[r_1002*1 : r_1002*1+1 : r_1002*1+1]
+										s_1004 := 0.0
+										s_1004 += q_1003[0] * x_1001
+										a_995[r_1002] = s_1004
+									}
+								case 2:
+									x_1005, x_1006 := r_947[0], r_947[1]
+									for r_1007 := range a_995 {
+										q_1008 := row_944[r_1007*2 : r_1007*2+2 : r_1007*2+2]
+										s_1009 := 0.0
+										s_1009 += q_1008[0] * x_1005
+										s_1009 += q_1008[1] * x_1006
+										a_995[r_1007] = s_1009
+									}
+								case 3:
+									x_1010, x_1011, x_1012 := r_947[0], r_947[1], r_947[2]
+									for r_1013 := range a_995 {
+										q_1014 := row_944[r_1013*3 : r_1013*3+3 : r_1013*3+3]
+										s_1015 := 0.0
+										s_1015 += q_1014[0] * x_1010
+										s_1015 += q_1014[1] * x_1011
+										s_1015 += q_1014[2] * x_1012
+										a_995[r_1013] = s_1015
+									}
+								default:
+									x_1016, x_1017, x_1018, x_1019 := r_947[0], r_947[1], r_947[2], r_947[3]
+									for r_1020 := range a_995 {
+										q_1021 := row_944[r_1020*4 : r_1020*4+4 : r_1020*4+4]
+										s_1022 := 0.0
+										s_1022 += q_1021[0] * x_1016
+										s_1022 += q_1021[1] * x_1017
+										s_1022 += q_1021[2] * x_1018
+										s_1022 += q_1021[3] * x_1019
+										a_995[r_1020] = s_1022
+									}
+								}
+							}
+						} else {
+							runtime.Gemv(false, d_21, d_22, 1, row_944, r_947, 0, a_995)
+						}
+						x_1023 := -x_942
+						x_1024 := 0.5 * x_1023
+						r_1025 := scratch_2155[:d_21:d_21]
+						a_995 = a_995[:len(r_1025)]
+						for i_1026 := range r_1025 {
+							r_1025[i_1026] = ((2.0 * a_995[i_1026]) * x_1024)
+						}
+						a_1028 := scratch_2156[:d_22:d_22]
+						if d_22 <= 32 && d_21 <= 32 {
+							r_1025 = r_1025[:d_21]
+							if d_21 > 4 || d_21 < 1 {
+								if d_21 >= 8 {
+									c_1040 := 0
+									for ; c_1040+4 <= d_22; c_1040 += 4 {
+										lo_1046 := min(c_1040, d_21)
+										s_1047, s_1048, s_1049, s_1050 := 0.0, 0.0, 0.0, 0.0
+										for r_1041, v_1042 := range r_1025[lo_1046:] {
+											o_1045 := (lo_1046+r_1041)*d_22 + c_1040
+											q_1044 := row_944[o_1045 : o_1045+4 : o_1045+4]
+											s_1047 += v_1042 * q_1044[0]
+											s_1048 += v_1042 * q_1044[1]
+											s_1049 += v_1042 * q_1044[2]
+											s_1050 += v_1042 * q_1044[3]
+										}
+										a_1028[c_1040], a_1028[c_1040+1], a_1028[c_1040+2], a_1028[c_1040+3] = s_1047, s_1048, s_1049, s_1050
+									}
+									for ; c_1040 < d_22; c_1040++ {
+										lo_1046 := min(c_1040, d_21)
+										s_1043 := 0.0
+										for r_1041, v_1042 := range r_1025[lo_1046:] {
+											s_1043 += v_1042 * row_944[(lo_1046+r_1041)*d_22+c_1040]
+										}
+										a_1028[c_1040] = s_1043
+									}
+									if !(d_22 > 0 && math.Abs(a_1028[0]) <= math.MaxFloat64) {
+										c_1031 := 0
+										for ; c_1031+4 <= d_22; c_1031 += 4 {
+											s_1036, s_1037, s_1038, s_1039 := 0.0, 0.0, 0.0, 0.0
+											for r_1029, v_1032 := range r_1025 {
+												o_1035 := r_1029*d_22 + c_1031
+												q_1034 := row_944[o_1035 : o_1035+4 : o_1035+4]
+												s_1036 += v_1032 * q_1034[0]
+												s_1037 += v_1032 * q_1034[1]
+												s_1038 += v_1032 * q_1034[2]
+												s_1039 += v_1032 * q_1034[3]
+											}
+											a_1028[c_1031], a_1028[c_1031+1], a_1028[c_1031+2], a_1028[c_1031+3] = s_1036, s_1037, s_1038, s_1039
+										}
+										for ; c_1031 < d_22; c_1031++ {
+											s_1033 := 0.0
+											for r_1029, v_1032 := range r_1025 {
+												s_1033 += v_1032 * row_944[r_1029*d_22+c_1031]
+											}
+											a_1028[c_1031] = s_1033
+										}
+									}
+								} else {
+									c_1031 := 0
+									for ; c_1031+4 <= d_22; c_1031 += 4 {
+										s_1036, s_1037, s_1038, s_1039 := 0.0, 0.0, 0.0, 0.0
+										for r_1029, v_1032 := range r_1025 {
+											o_1035 := r_1029*d_22 + c_1031
+											q_1034 := row_944[o_1035 : o_1035+4 : o_1035+4]
+											s_1036 += v_1032 * q_1034[0]
+											s_1037 += v_1032 * q_1034[1]
+											s_1038 += v_1032 * q_1034[2]
+											s_1039 += v_1032 * q_1034[3]
+										}
+										a_1028[c_1031], a_1028[c_1031+1], a_1028[c_1031+2], a_1028[c_1031+3] = s_1036, s_1037, s_1038, s_1039
+									}
+									for ; c_1031 < d_22; c_1031++ {
+										s_1033 := 0.0
+										for r_1029, v_1032 := range r_1025 {
+											s_1033 += v_1032 * row_944[r_1029*d_22+c_1031]
+										}
+										a_1028[c_1031] = s_1033
+									}
+								}
+							} else {
+								switch d_21 {
+								case 1:
+									x_1051 := r_1025[0]
+									row_1052 := row_944[0*d_22:][:len(a_1028)]
+									for c_1053 := range a_1028 {
+										s_1054 := 0.0
+										s_1054 += x_1051 * row_1052[c_1053]
+										a_1028[c_1053] = s_1054
+									}
+								case 2:
+									x_1055, x_1056 := r_1025[0], r_1025[1]
+									row_1057 := row_944[0*d_22:][:len(a_1028)]
+									row_1058 := row_944[1*d_22:][:len(a_1028)]
+									for c_1059 := range a_1028 {
+										s_1060 := 0.0
+										s_1060 += x_1055 * row_1057[c_1059]
+										s_1060 += x_1056 * row_1058[c_1059]
+										a_1028[c_1059] = s_1060
+									}
+								case 3:
+									x_1061, x_1062, x_1063 := r_1025[0], r_1025[1], r_1025[2]
+									row_1064 := row_944[0*d_22:][:len(a_1028)]
+									row_1065 := row_944[1*d_22:][:len(a_1028)]
+									row_1066 := row_944[2*d_22:][:len(a_1028)]
+									for c_1067 := range a_1028 {
+										s_1068 := 0.0
+										s_1068 += x_1061 * row_1064[c_1067]
+										s_1068 += x_1062 * row_1065[c_1067]
+										s_1068 += x_1063 * row_1066[c_1067]
+										a_1028[c_1067] = s_1068
+									}
+								default:
+									x_1069, x_1070, x_1071, x_1072 := r_1025[0], r_1025[1], r_1025[2], r_1025[3]
+									row_1073 := row_944[0*d_22:][:len(a_1028)]
+									row_1074 := row_944[1*d_22:][:len(a_1028)]
+									row_1075 := row_944[2*d_22:][:len(a_1028)]
+									row_1076 := row_944[3*d_22:][:len(a_1028)]
+									for c_1077 := range a_1028 {
+										s_1078 := 0.0
+										s_1078 += x_1069 * row_1073[c_1077]
+										s_1078 += x_1070 * row_1074[c_1077]
+										s_1078 += x_1071 * row_1075[c_1077]
+										s_1078 += x_1072 * row_1076[c_1077]
+										a_1028[c_1077] = s_1078
+									}
+								}
+							}
+						} else if d_22 <= 32 {
+							clear(a_1028)
+							r_1025 = r_1025[:d_21]
+							for r_1029 := range r_1025 {
+								row_1030 := row_944[r_1029*d_22 : (r_1029+1)*d_22]
+								a_1028 = a_1028[:len(row_1030)]
+								for c_1031, v_1032 := range row_1030 {
+									a_1028[c_1031] += r_1025[r_1029] * v_1032
+								}
+							}
+						} else {
+							runtime.Gemv(true, d_21, d_22, 1, row_944, r_1025, 0, a_1028)
+						}
+						if i_940 < 0 || i_940 >= int64(rev_766) {
+							break Fused_104
+						}
+						if rev_767 != d_22 {
+							break Fused_104
+						}
+						row_1079 := rev_765[i_940*int64(rev_767) : (i_940+1)*int64(rev_767)]
+						a_1028 = a_1028[:len(row_1079)]
+						for i_1080 := range row_1079 {
+							row_1079[i_1080] += -a_1028[i_1080]
+						}
+						tot_1082, err_1083 := runtime.MulSize(d_21, x_11)
+						if err_1083 != nil {
+							break Fused_104
+						}
+						_ = tot_1082
+						if rev_763 != d_21 || rev_764 != x_11 {
+							break Fused_104
+						}
+						rs_1084 := rev_763 * rev_764
+						row_1085 := rev_761[i_940*int64(rs_1084) : (i_940+1)*int64(rs_1084)]
+						if len(r_947) > 4 || len(r_947) < 1 {
+							for i_1086, xi_1087 := range r_1025 {
+								row_1090 := row_1085[i_1086*len(r_947) : (i_1086+1)*len(r_947)]
+								for j_1088, yj_1089 := range r_947 {
+									row_1090[j_1088] += xi_1087 * yj_1089
+								}
+							}
+						} else {
+							switch len(r_947) {
+							case 1:
+								y_1091 := r_947[0]
+								for i_1092, xi_1093 := range r_1025 {
+									row_1094 := row_1085[i_1092*1 : i_1092*1+1 : i_1092*1+1]
+									row_1094[0] += xi_1093 * y_1091
+								}
+							case 2:
+								y_1095, y_1096 := r_947[0], r_947[1]
+								for i_1097, xi_1098 := range r_1025 {
+									row_1099 := row_1085[i_1097*2 : i_1097*2+2 : i_1097*2+2]
+									row_1099[0] += xi_1098 * y_1095
+									row_1099[1] += xi_1098 * y_1096
+								}
+							case 3:
+								y_1100, y_1101, y_1102 := r_947[0], r_947[1], r_947[2]
+								for i_1103, xi_1104 := range r_1025 {
+									row_1105 := row_1085[i_1103*3 : i_1103*3+3 : i_1103*3+3]
+									row_1105[0] += xi_1104 * y_1100
+									row_1105[1] += xi_1104 * y_1101
+									row_1105[2] += xi_1104 * y_1102
+								}
+							default:
+								y_1106, y_1107, y_1108, y_1109 := r_947[0], r_947[1], r_947[2], r_947[3]
+								for i_1110, xi_1111 := range r_1025 {
+									row_1112 := row_1085[i_1110*4 : i_1110*4+4 : i_1110*4+4]
+									row_1112[0] += xi_1111 * y_1106
+									row_1112[1] += xi_1111 * y_1107
+									row_1112[2] += xi_1111 * y_1108
+									row_1112[3] += xi_1111 * y_1109
+								}
+							}
+						}
+					}
+					rev_759[i_940] += x_942
+					rev_757[i_940] += x_942
+					runtime.LoopCall()
+				}
+				runtime.LoopCall()
+			}
+			pf_83, pf_85, pf_87, pf_88, pf_89, pf_90, pf_91, pf_92, pf_93, pf_94, pf_95, pf_96, pf_97, pf_98, pf_99, pf_100, pf_101, pf_102 = col_110, view_145, x_146, s_147, z_153, icf_7, icf_8, r_150, alphas_2, z_154, n_62, z_203, n_18, d_21, d_22, z_204, means_4, means_5
+			fused_103 = true
+		}
+	}
+	if !fused_103 {
+		n_1113, err_1114 := runtime.CheckSizeFast(n_17)
+		if err_1114 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_1114)
+		}
+		a_1115 := ar.F64w(n_1113)
+		var a_1116 []float64
+		var d_1117 int = 0
+		var rs_1118 int = 0
+		a_1119 := ar.F64w(n_1113)
+		var scratch_2165 []float64
+		if scratch_2165_n, err := runtime.CheckSize(n_15); err == nil {
+			scratch_2165 = ar.F64w(scratch_2165_n)
+		}
+		scratch_2167 := ar.F64w(d_21)
+		scratch_2168 := ar.F64w(d_22)
+		for i_1120 := 0; i_1120 < n_1113; i_1120++ {
+			mark_1121 := ar.Mark()
+			i_1122 := int64(i_1120)
+			n_1123, err_1124 := runtime.CheckSize(n_15)
+			if err_1124 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_1124)
+			}
+			r_1125 := scratch_2165[:n_1123:n_1123]
+			for i_1126 := range r_1125 {
+				i_1128 := int64(i_1126)
+				x_1129 := alphas_1[int(i_1128)]
+				x_1130 := r_64[int(i_1128)]
+				x_1131 := x_1129 + x_1130
+				rs_1132 := d_21 * d_22
+				row_1133 := a_20[int(i_1128)*rs_1132 : (int(i_1128)+1)*rs_1132]
+				row_1134 := x_9[int(i_1122)*x_11 : (int(i_1122)+1)*x_11]
+				if i_1128 < 0 || i_1128 >= int64(means_4) {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_1128, means_4))
+				}
+				row_1135 := means_3[int(i_1128)*means_5 : (int(i_1128)+1)*means_5]
+				if means_5 != x_11 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				}
+				if x_11 != d_22 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				}
+				a_1136 := scratch_2167[:d_21:d_21]
+				if d_22 <= 32 {
+					row_1134 = row_1134[:d_22]
+					row_1135 = row_1135[:d_22]
+					if d_22 > 4 || d_22 < 1 {
+						if d_22 >= 8 {
+							r_1137 := 0
+							for ; r_1137 < len(a_1136)%4; r_1137++ {
+								row_1142 := row_1133[r_1137*d_22:][:min(r_1137+1, d_22)]
+								s_1139 := 0.0
+								for c_1140 := range row_1142 {
+									s_1139 += row_1142[c_1140] * (row_1134[c_1140] - row_1135[c_1140])
+								}
+								a_1136[r_1137] = s_1139
+							}
+							for ; r_1137+4 <= len(a_1136); r_1137 += 4 {
+								n_1143 := min(r_1137+4, d_22)
+								blk_1138 := row_1133[r_1137*d_22 : (r_1137+4)*d_22]
+								row_1144, row_1145, row_1146, row_1147 := blk_1138[:n_1143], blk_1138[d_22:][:n_1143], blk_1138[2*d_22:][:n_1143], blk_1138[3*d_22:][:n_1143]
+								s_1148, s_1149, s_1150, s_1151 := 0.0, 0.0, 0.0, 0.0
+								for c_1140 := range row_1144 {
+									xc_1141 := (row_1134[c_1140] - row_1135[c_1140])
+									s_1148 += row_1144[c_1140] * xc_1141
+									s_1149 += row_1145[c_1140] * xc_1141
+									s_1150 += row_1146[c_1140] * xc_1141
+									s_1151 += row_1147[c_1140] * xc_1141
+								}
+								a_1136[r_1137], a_1136[r_1137+1], a_1136[r_1137+2], a_1136[r_1137+3] = s_1148, s_1149, s_1150, s_1151
+							}
+							if !(len(a_1136) >= d_22 && len(a_1136) > 0 && math.Abs(a_1136[len(a_1136)-1]) <= math.MaxFloat64) {
+								r_1152 := 0
+								for ; r_1152+4 <= len(a_1136); r_1152 += 4 {
+									blk_1153 := row_1133[r_1152*d_22 : (r_1152+4)*d_22]
+									row_1158, row_1159, row_1160, row_1161 := blk_1153[:d_22], blk_1153[d_22:][:d_22], blk_1153[2*d_22:][:d_22], blk_1153[3*d_22:][:d_22]
+									s_1162, s_1163, s_1164, s_1165 := 0.0, 0.0, 0.0, 0.0
+									for c_1155 := range row_1158 {
+										xc_1156 := (row_1134[c_1155] - row_1135[c_1155])
+										s_1162 += row_1158[c_1155] * xc_1156
+										s_1163 += row_1159[c_1155] * xc_1156
+										s_1164 += row_1160[c_1155] * xc_1156
+										s_1165 += row_1161[c_1155] * xc_1156
+									}
+									a_1136[r_1152], a_1136[r_1152+1], a_1136[r_1152+2], a_1136[r_1152+3] = s_1162, s_1163, s_1164, s_1165
+								}
+								for ; r_1152 < len(a_1136); r_1152++ {
+									row_1157 := row_1133[r_1152*d_22:][:d_22]
+									s_1154 := 0.0
+									for c_1155 := range row_1157 {
+										s_1154 += row_1157[c_1155] * (row_1134[c_1155] - row_1135[c_1155])
+									}
+									a_1136[r_1152] = s_1154
+								}
+							}
+						} else {
+							r_1166 := 0
+							for ; r_1166+4 <= len(a_1136); r_1166 += 4 {
+								blk_1167 := row_1133[r_1166*d_22 : (r_1166+4)*d_22]
+								row_1172, row_1173, row_1174, row_1175 := blk_1167[:d_22], blk_1167[d_22:][:d_22], blk_1167[2*d_22:][:d_22], blk_1167[3*d_22:][:d_22]
+								s_1176, s_1177, s_1178, s_1179 := 0.0, 0.0, 0.0, 0.0
+								for c_1169 := range row_1172 {
+									xc_1170 := (row_1134[c_1169] - row_1135[c_1169])
+									s_1176 += row_1172[c_1169] * xc_1170
+									s_1177 += row_1173[c_1169] * xc_1170
+									s_1178 += row_1174[c_1169] * xc_1170
+									s_1179 += row_1175[c_1169] * xc_1170
+								}
+								a_1136[r_1166], a_1136[r_1166+1], a_1136[r_1166+2], a_1136[r_1166+3] = s_1176, s_1177, s_1178, s_1179
+							}
+							for ; r_1166 < len(a_1136); r_1166++ {
+								row_1171 := row_1133[r_1166*d_22:][:d_22]
+								s_1168 := 0.0
+								for c_1169 := range row_1171 {
+									s_1168 += row_1171[c_1169] * (row_1134[c_1169] - row_1135[c_1169])
+								}
+								a_1136[r_1166] = s_1168
 							}
 						}
 					} else {
 						switch d_22 {
 						case 1:
-							x_923 := r_866[0]
-							for r_924 := range a_917 {
-								q_925 := row_863[r_924*1 : r_924*1+1 : r_924*1+1]
-								s_926 := 0.0
-								s_926 += q_925[0] * x_923
-								a_917[r_924] = s_926
+							x_1180 := (row_1134[0] - row_1135[0])
+							for r_1181 := range a_1136 {
+								q_1182 := row_1133[r_1181*1 : r_1181*1+1 : r_1181*1+1]
+								s_1183 := 0.0
+								s_1183 += q_1182[0] * x_1180
+								a_1136[r_1181] = s_1183
 							}
 						case 2:
-							x_927, x_928 := r_866[0], r_866[1]
-							for r_929 := range a_917 {
-								q_930 := row_863[r_929*2 : r_929*2+2 : r_929*2+2]
-								s_931 := 0.0
-								s_931 += q_930[0] * x_927
-								s_931 += q_930[1] * x_928
-								a_917[r_929] = s_931
+							x_1184, x_1185 := (row_1134[0] - row_1135[0]), (row_1134[1] - row_1135[1])
+							for r_1186 := range a_1136 {
+								q_1187 := row_1133[r_1186*2 : r_1186*2+2 : r_1186*2+2]
+								s_1188 := 0.0
+								s_1188 += q_1187[0] * x_1184
+								s_1188 += q_1187[1] * x_1185
+								a_1136[r_1186] = s_1188
 							}
 						case 3:
-							x_932, x_933, x_934 := r_866[0], r_866[1], r_866[2]
-							for r_935 := range a_917 {
-								q_936 := row_863[r_935*3 : r_935*3+3 : r_935*3+3]
-								s_937 := 0.0
-								s_937 += q_936[0] * x_932
-								s_937 += q_936[1] * x_933
-								s_937 += q_936[2] * x_934
-								a_917[r_935] = s_937
+							x_1189, x_1190, x_1191 := (row_1134[0] - row_1135[0]), (row_1134[1] - row_1135[1]), (row_1134[2] - row_1135[2])
+							for r_1192 := range a_1136 {
+								q_1193 := row_1133[r_1192*3 : r_1192*3+3 : r_1192*3+3]
+								s_1194 := 0.0
+								s_1194 += q_1193[0] * x_1189
+								s_1194 += q_1193[1] * x_1190
+								s_1194 += q_1193[2] * x_1191
+								a_1136[r_1192] = s_1194
 							}
 						default:
-							x_938, x_939, x_940, x_941 := r_866[0], r_866[1], r_866[2], r_866[3]
-							for r_942 := range a_917 {
-								q_943 := row_863[r_942*4 : r_942*4+4 : r_942*4+4]
-								s_944 := 0.0
-								s_944 += q_943[0] * x_938
-								s_944 += q_943[1] * x_939
-								s_944 += q_943[2] * x_940
-								s_944 += q_943[3] * x_941
-								a_917[r_942] = s_944
+							x_1195, x_1196, x_1197, x_1198 := (row_1134[0] - row_1135[0]), (row_1134[1] - row_1135[1]), (row_1134[2] - row_1135[2]), (row_1134[3] - row_1135[3])
+							for r_1199 := range a_1136 {
+								q_1200 := row_1133[r_1199*4 : r_1199*4+4 : r_1199*4+4]
+								s_1201 := 0.0
+								s_1201 += q_1200[0] * x_1195
+								s_1201 += q_1200[1] * x_1196
+								s_1201 += q_1200[2] * x_1197
+								s_1201 += q_1200[3] * x_1198
+								a_1136[r_1199] = s_1201
 							}
 						}
 					}
 				} else {
-					runtime.Gemv(false, d_21, d_22, 1, row_863, r_866, 0, a_917)
-				}
-				x_945 := -x_861
-				x_946 := 0.5 * x_945
-				r_947 := scratch_1123[:d_21:d_21]
-				a_917 = a_917[:len(r_947)]
-				for i_948 := range r_947 {
-					r_947[i_948] = ((2.0 * a_917[i_948]) * x_946)
-				}
-				a_950 := scratch_1124[:d_22:d_22]
-				if d_22 <= 32 && d_21 <= 32 {
-					r_947 = r_947[:d_21]
-					if d_21 > 4 || d_21 < 1 {
-						if d_21 >= 8 {
-							c_962 := 0
-							for ; c_962+4 <= d_22; c_962 += 4 {
-								lo_968 := min(c_962, d_21)
-								s_969, s_970, s_971, s_972 := 0.0, 0.0, 0.0, 0.0
-								for r_963, v_964 := range r_947[lo_968:] {
-									o_967 := (lo_968+r_963)*d_22 + c_962
-									q_966 := row_863[o_967 : o_967+4 : o_967+4]
-									s_969 += v_964 * q_966[0]
-									s_970 += v_964 * q_966[1]
-									s_971 += v_964 * q_966[2]
-									s_972 += v_964 * q_966[3]
-								}
-								a_950[c_962], a_950[c_962+1], a_950[c_962+2], a_950[c_962+3] = s_969, s_970, s_971, s_972
-							}
-							for ; c_962 < d_22; c_962++ {
-								lo_968 := min(c_962, d_21)
-								s_965 := 0.0
-								for r_963, v_964 := range r_947[lo_968:] {
-									s_965 += v_964 * row_863[(lo_968+r_963)*d_22+c_962]
-								}
-								a_950[c_962] = s_965
-							}
-							if !(d_22 > 0 && math.Abs(a_950[0]) <= math.MaxFloat64) {
-								c_953 := 0
-								for ; c_953+4 <= d_22; c_953 += 4 {
-									s_958, s_959, s_960, s_961 := 0.0, 0.0, 0.0, 0.0
-									for r_951, v_954 := range r_947 {
-										o_957 := r_951*d_22 + c_953
-										q_956 := row_863[o_957 : o_957+4 : o_957+4]
-										s_958 += v_954 * q_956[0]
-										s_959 += v_954 * q_956[1]
-										s_960 += v_954 * q_956[2]
-										s_961 += v_954 * q_956[3]
-									}
-									a_950[c_953], a_950[c_953+1], a_950[c_953+2], a_950[c_953+3] = s_958, s_959, s_960, s_961
-								}
-								for ; c_953 < d_22; c_953++ {
-									s_955 := 0.0
-									for r_951, v_954 := range r_947 {
-										s_955 += v_954 * row_863[r_951*d_22+c_953]
-									}
-									a_950[c_953] = s_955
-								}
-							}
-						} else {
-							c_953 := 0
-							for ; c_953+4 <= d_22; c_953 += 4 {
-								s_958, s_959, s_960, s_961 := 0.0, 0.0, 0.0, 0.0
-								for r_951, v_954 := range r_947 {
-									o_957 := r_951*d_22 + c_953
-									q_956 := row_863[o_957 : o_957+4 : o_957+4]
-									s_958 += v_954 * q_956[0]
-									s_959 += v_954 * q_956[1]
-									s_960 += v_954 * q_956[2]
-									s_961 += v_954 * q_956[3]
-								}
-								a_950[c_953], a_950[c_953+1], a_950[c_953+2], a_950[c_953+3] = s_958, s_959, s_960, s_961
-							}
-							for ; c_953 < d_22; c_953++ {
-								s_955 := 0.0
-								for r_951, v_954 := range r_947 {
-									s_955 += v_954 * row_863[r_951*d_22+c_953]
-								}
-								a_950[c_953] = s_955
-							}
-						}
-					} else {
-						switch d_21 {
-						case 1:
-							x_973 := r_947[0]
-							row_974 := row_863[0*d_22:][:len(a_950)]
-							for c_975 := range a_950 {
-								s_976 := 0.0
-								s_976 += x_973 * row_974[c_975]
-								a_950[c_975] = s_976
-							}
-						case 2:
-							x_977, x_978 := r_947[0], r_947[1]
-							row_979 := row_863[0*d_22:][:len(a_950)]
-							row_980 := row_863[1*d_22:][:len(a_950)]
-							for c_981 := range a_950 {
-								s_982 := 0.0
-								s_982 += x_977 * row_979[c_981]
-								s_982 += x_978 * row_980[c_981]
-								a_950[c_981] = s_982
-							}
-						case 3:
-							x_983, x_984, x_985 := r_947[0], r_947[1], r_947[2]
-							row_986 := row_863[0*d_22:][:len(a_950)]
-							row_987 := row_863[1*d_22:][:len(a_950)]
-							row_988 := row_863[2*d_22:][:len(a_950)]
-							for c_989 := range a_950 {
-								s_990 := 0.0
-								s_990 += x_983 * row_986[c_989]
-								s_990 += x_984 * row_987[c_989]
-								s_990 += x_985 * row_988[c_989]
-								a_950[c_989] = s_990
-							}
-						default:
-							x_991, x_992, x_993, x_994 := r_947[0], r_947[1], r_947[2], r_947[3]
-							row_995 := row_863[0*d_22:][:len(a_950)]
-							row_996 := row_863[1*d_22:][:len(a_950)]
-							row_997 := row_863[2*d_22:][:len(a_950)]
-							row_998 := row_863[3*d_22:][:len(a_950)]
-							for c_999 := range a_950 {
-								s_1000 := 0.0
-								s_1000 += x_991 * row_995[c_999]
-								s_1000 += x_992 * row_996[c_999]
-								s_1000 += x_993 * row_997[c_999]
-								s_1000 += x_994 * row_998[c_999]
-								a_950[c_999] = s_1000
-							}
-						}
+					x_1202 := scratch_2168[:d_22:d_22]
+					row_1134 = row_1134[:len(x_1202)]
+					row_1135 = row_1135[:len(x_1202)]
+					for i_1203 := range x_1202 {
+						x_1202[i_1203] = (row_1134[i_1203] - row_1135[i_1203])
 					}
-				} else if d_22 <= 32 {
-					clear(a_950)
-					r_947 = r_947[:d_21]
-					for r_951 := range r_947 {
-						row_952 := row_863[r_951*d_22 : (r_951+1)*d_22]
-						a_950 = a_950[:len(row_952)]
-						for c_953, v_954 := range row_952 {
-							a_950[c_953] += r_947[r_951] * v_954
-						}
-					}
-				} else {
-					runtime.Gemv(true, d_21, d_22, 1, row_863, r_947, 0, a_950)
+					runtime.Gemv(false, d_21, d_22, 1, row_1133, x_1202, 0, a_1136)
 				}
-				if i_859 < 0 || i_859 >= int64(rev_682) {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_859, rev_682))
+				var s_1205 float64 = 0
+				a_1136 = a_1136[:d_21]
+				for i_1206 := 0; i_1206 < d_21; i_1206++ {
+					s_1205 += (a_1136[i_1206] * a_1136[i_1206])
 				}
-				if rev_683 != d_22 {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_683})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+				x_1208 := 0.5 * s_1205
+				x_1209 := x_1131 - x_1208
+				r_1125[i_1126] = x_1209
+				runtime.LoopCall()
+			}
+			s_1210 := runtime.LogSumExp(r_1125)
+			a_1115[i_1120] = s_1210
+			if i_1120 == 0 {
+				d_1117 = n_1123
+				rs_1118 = d_1117
+				tot_1211, err_1212 := runtime.MulSize(n_1113, rs_1118)
+				if err_1212 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_1212)
 				}
-				row_1001 := rev_681[i_859*int64(rev_683) : (i_859+1)*int64(rev_683)]
-				a_950 = a_950[:len(row_1001)]
-				for i_1002 := range row_1001 {
-					row_1001[i_1002] += -a_950[i_1002]
+				a_1116 = ar.F64w(tot_1211)
+			} else if n_1123 != d_1117 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_1120)+" has shape "+runtime.ShapeString([]int{n_1123})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
+			}
+			copy(a_1116[i_1120*rs_1118:(i_1120+1)*rs_1118], r_1125)
+			a_1119[i_1120] = s_1210
+			if i_1120 > 0 {
+				ar.Release(mark_1121)
+			}
+		}
+		n_1213, err_1214 := runtime.CheckSizeFast(n_17)
+		_ = n_1213
+		if err_1214 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_1214)
+		}
+		view_1215 := a_1115
+		n_1216, err_1217 := runtime.CheckSizeFast(n_15)
+		if err_1217 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_1217)
+		}
+		a_1218 := ar.F64w(n_1216)
+		var a_1219 []float64
+		var d_1220 int = 0
+		var rs_1221 int = 0
+		for i_1222 := 0; i_1222 < n_1216; i_1222++ {
+			mark_1223 := ar.Mark()
+			i_1224 := int64(i_1222)
+			if i_1224 < 0 || i_1224 >= int64(icf_7) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_1224, icf_7))
+			}
+			row_1225 := icf_6[int(i_1224)*icf_8 : (int(i_1224)+1)*icf_8]
+			if n_16 < int64(0) || n_16 > int64(icf_8) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			}
+			n_1226 := int(n_16) - int(int64(0))
+			s_1227 := row_1225[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+			r_1228 := ar.F64w(n_1226)
+			s_1227 = s_1227[:len(r_1228)]
+			for i_1229 := range r_1228 {
+				r_1228[i_1229] = (math.Exp(s_1227[i_1229]))
+			}
+			x_1231 := gamma_12 * gamma_12
+			x_1232 := 0.5 * x_1231
+			d_1233 := runtime.Dot(r_1228, r_1228)
+			n_1234 := int64(icf_8)
+			if n_16 < 0 || n_1234 < n_16 || n_1234 > int64(icf_8) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_1234, icf_8))
+			}
+			n_1235 := int(n_1234) - int(n_16)
+			s_1236 := row_1225[int(n_16)*1 : int(n_1234)*1 : int(n_1234)*1]
+			var s_1237 float64 = 0
+			s_1236 = s_1236[:n_1235]
+			for i_1238 := 0; i_1238 < n_1235; i_1238++ {
+				s_1237 += (s_1236[i_1238] * s_1236[i_1238])
+			}
+			x_1240 := d_1233 + s_1237
+			x_1241 := x_1232 * x_1240
+			x_1242 := float64(m_13)
+			x_1243 := r_64[int(i_1224)]
+			x_1244 := x_1242 * x_1243
+			x_1245 := x_1241 - x_1244
+			a_1218[i_1222] = x_1245
+			if i_1222 == 0 {
+				d_1220 = n_1226
+				rs_1221 = d_1220
+				tot_1246, err_1247 := runtime.MulSize(n_1216, rs_1221)
+				if err_1247 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_1247)
 				}
-				tot_1004, err_1005 := runtime.MulSize(d_21, x_11)
-				if err_1005 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_1005)
-				}
-				_ = tot_1004
-				if rev_679 != d_21 || rev_680 != x_11 {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_679, rev_680})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
-				}
-				rs_1006 := rev_679 * rev_680
-				row_1007 := rev_677[i_859*int64(rs_1006) : (i_859+1)*int64(rs_1006)]
-				if len(r_866) > 4 || len(r_866) < 1 {
-					for i_1008, xi_1009 := range r_947 {
-						row_1012 := row_1007[i_1008*len(r_866) : (i_1008+1)*len(r_866)]
-						for j_1010, yj_1011 := range r_866 {
-							row_1012[j_1010] += xi_1009 * yj_1011
-						}
-					}
-				} else {
-					switch len(r_866) {
-					case 1:
-						y_1013 := r_866[0]
-						for i_1014, xi_1015 := range r_947 {
-							row_1016 := row_1007[i_1014*1 : i_1014*1+1 : i_1014*1+1]
-							row_1016[0] += xi_1015 * y_1013
-						}
-					case 2:
-						y_1017, y_1018 := r_866[0], r_866[1]
-						for i_1019, xi_1020 := range r_947 {
-							row_1021 := row_1007[i_1019*2 : i_1019*2+2 : i_1019*2+2]
-							row_1021[0] += xi_1020 * y_1017
-							row_1021[1] += xi_1020 * y_1018
-						}
-					case 3:
-						y_1022, y_1023, y_1024 := r_866[0], r_866[1], r_866[2]
-						for i_1025, xi_1026 := range r_947 {
-							row_1027 := row_1007[i_1025*3 : i_1025*3+3 : i_1025*3+3]
-							row_1027[0] += xi_1026 * y_1022
-							row_1027[1] += xi_1026 * y_1023
-							row_1027[2] += xi_1026 * y_1024
-						}
-					default:
-						y_1028, y_1029, y_1030, y_1031 := r_866[0], r_866[1], r_866[2], r_866[3]
-						for i_1032, xi_1033 := range r_947 {
-							row_1034 := row_1007[i_1032*4 : i_1032*4+4 : i_1032*4+4]
-							row_1034[0] += xi_1033 * y_1028
-							row_1034[1] += xi_1033 * y_1029
-							row_1034[2] += xi_1033 * y_1030
-							row_1034[3] += xi_1033 * y_1031
-						}
+				a_1219 = ar.F64w(tot_1246)
+			} else if n_1226 != d_1220 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_1222)+" has shape "+runtime.ShapeString([]int{n_1226})+", element 0 has shape "+runtime.ShapeString([]int{d_1220}))
+			}
+			copy(a_1219[i_1222*rs_1221:(i_1222+1)*rs_1221], r_1228)
+			if i_1222 > 0 {
+				ar.Release(mark_1223)
+			}
+		}
+		n_1248, err_1249 := runtime.CheckSizeFast(n_15)
+		_ = n_1248
+		if err_1249 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_1249)
+		}
+		view_1250 := a_1218
+		x_1251 := float64(n_17)
+		s_1252 := runtime.LogSumExp(alphas_1)
+		x_1253 := -ybar_14
+		x_1254 := x_1251 * x_1253
+		r_1255 := ar.F64w(alphas_2)
+		alphas_1 = alphas_1[:len(r_1255)]
+		if len(r_1255) >= 262144 {
+			loop_1262 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_1255, runtime.Bind(alphas_1, runtime.Bind(s_1252, runtime.Bind(x_1254, runtime.End{})))), len(r_1255), 16384)
+			if loop_1262.For == nil {
+				loop_1262.For = func(lo_1259, hi int) {
+					r_1255 := loop_1262.C.H
+					alphas_1 := loop_1262.C.T.H
+					s_1252 := loop_1262.C.T.T.H
+					x_1254 := loop_1262.C.T.T.T.H
+					for i_1260 := lo_1259; i_1260 < hi; i_1260++ {
+						r_1255[i_1260] = ((math.Exp((alphas_1[i_1260] - s_1252))) * x_1254)
 					}
 				}
 			}
-			rev_675[i_859] += x_861
-			rev_673[i_859] += x_861
+			runtime.ParallelFor(len(r_1255), 16384, loop_1262.For)
+			loop_1262.Leave(&nbLoop11)
+		} else {
+			for i_1256 := range r_1255 {
+				r_1255[i_1256] = ((math.Exp((alphas_1[i_1256] - s_1252))) * x_1254)
+			}
+		}
+		z_1263 := ar.F64(len(icf_6))
+		z_1264 := ar.F64(len(r_64))
+		var rev_1265 []float64
+		var rev_1266 int
+		var rev_1267 int
+		var rev_1268 []float64
+		rev_1265, rev_1266, rev_1267, rev_1268 = z_1263, icf_7, icf_8, z_1264
+		for i_1291 := int64(0); i_1291 < n_15; i_1291++ {
+			_ = a_1218[int(i_1291)]
+			row_1294 := a_1219[int(i_1291)*d_1220 : (int(i_1291)+1)*d_1220]
+			if i_1291 < 0 || i_1291 >= int64(icf_7) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_1291, icf_7))
+			}
+			row_1295 := icf_6[int(i_1291)*icf_8 : (int(i_1291)+1)*icf_8]
+			x_1296 := float64(m_13)
+			x_1297 := -ybar_14
+			x_1298 := x_1296 * x_1297
+			rev_1268[i_1291] += x_1298
+			x_1299 := gamma_12 * gamma_12
+			x_1300 := 0.5 * x_1299
+			x_1301 := x_1300 * ybar_14
+			n_1302 := int64(icf_8)
+			if n_16 < 0 || n_1302 < n_16 || n_1302 > int64(icf_8) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_1302, icf_8))
+			}
+			n_1303 := int(n_1302) - int(n_16)
+			s_1304 := row_1295[int(n_16)*1 : int(n_1302)*1 : int(n_1302)*1]
+			if n_16 < 0 || n_16+int64(n_1303) > int64(icf_8) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_1303), icf_8))
+			}
+			if i_1291 < 0 || i_1291 >= int64(rev_1266) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_1291, rev_1266))
+			}
+			if rev_1267 != icf_8 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1267})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+			}
+			row_1305 := rev_1265[i_1291*int64(rev_1267) : (i_1291+1)*int64(rev_1267)]
+			region_1306 := row_1305[int(n_16)*1 : (int(n_16)+n_1303)*1]
+			s_1304 = s_1304[:len(region_1306)]
+			for i_1307 := range region_1306 {
+				region_1306[i_1307] += ((2.0 * s_1304[i_1307]) * x_1301)
+			}
+			if int64(0)+int64(d_1220) > int64(icf_8) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_1220), icf_8))
+			}
+			if i_1291 < 0 || i_1291 >= int64(rev_1266) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_1291, rev_1266))
+			}
+			if rev_1267 != icf_8 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1267})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+			}
+			row_1309 := rev_1265[i_1291*int64(rev_1267) : (i_1291+1)*int64(rev_1267)]
+			region_1310 := row_1309[int(int64(0))*1 : (int(int64(0))+d_1220)*1]
+			row_1294 = row_1294[:len(region_1310)]
+			for i_1311 := range region_1310 {
+				region_1310[i_1311] += (row_1294[i_1311] * ((2.0 * row_1294[i_1311]) * x_1301))
+			}
+		}
+		z_1313 := ar.F64(len(a_20))
+		z_1314 := ar.F64(len(means_3))
+		var rev_1315 []float64
+		var rev_1317 []float64
+		var rev_1319 []float64
+		var rev_1320 int
+		var rev_1321 int
+		var rev_1322 int
+		var rev_1323 []float64
+		var rev_1324 int
+		var rev_1325 int
+		rev_1315, rev_1317, rev_1319, rev_1320, rev_1321, rev_1322, rev_1323, rev_1324, rev_1325 = r_1255, z_1264, z_1313, n_18, d_21, d_22, z_1314, means_4, means_5
+		scratch_2174 := ar.F64w(d_1117)
+		scratch_2177 := ar.F64w(x_11)
+		scratch_2178 := ar.F64w(d_21)
+		scratch_2179 := ar.F64w(d_22)
+		scratch_2180 := ar.F64w(d_21)
+		scratch_2181 := ar.F64w(d_21)
+		scratch_2182 := ar.F64w(d_22)
+		for i_1695 := int64(0); i_1695 < n_17; i_1695++ {
+			_ = a_1115[int(i_1695)]
+			row_1698 := a_1116[int(i_1695)*d_1117 : (int(i_1695)+1)*d_1117]
+			x_1699 := a_1119[int(i_1695)]
+			r_1700 := scratch_2174[:d_1117:d_1117]
+			row_1698 = row_1698[:len(r_1700)]
+			for i_1701 := range r_1700 {
+				r_1700[i_1701] = ((math.Exp((row_1698[i_1701] - x_1699))) * ybar_14)
+			}
+			var rev_1703 []float64
+			var rev_1705 []float64
+			var rev_1707 []float64
+			var rev_1708 int
+			var rev_1709 int
+			var rev_1710 int
+			var rev_1711 []float64
+			var rev_1712 int
+			var rev_1713 int
+			rev_1703, rev_1705, rev_1707, rev_1708, rev_1709, rev_1710, rev_1711, rev_1712, rev_1713 = rev_1315, rev_1317, rev_1319, rev_1320, rev_1321, rev_1322, rev_1323, rev_1324, rev_1325
+			for i_1889 := int64(0); i_1889 < n_15; i_1889++ {
+				if i_1889 < 0 || i_1889 >= int64(d_1117) {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_1889, d_1117))
+				}
+				x_1891 := r_1700[int(i_1889)]
+				rs_1892 := d_21 * d_22
+				row_1893 := a_20[int(i_1889)*rs_1892 : (int(i_1889)+1)*rs_1892]
+				row_1894 := x_9[int(i_1695)*x_11 : (int(i_1695)+1)*x_11]
+				if i_1889 < 0 || i_1889 >= int64(means_4) {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_1889, means_4))
+				}
+				row_1895 := means_3[int(i_1889)*means_5 : (int(i_1889)+1)*means_5]
+				if means_5 != x_11 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				}
+				r_1896 := scratch_2177[:x_11:x_11]
+				row_1894 = row_1894[:len(r_1896)]
+				row_1895 = row_1895[:len(r_1896)]
+				for i_1897 := range r_1896 {
+					r_1896[i_1897] = (row_1894[i_1897] - row_1895[i_1897])
+				}
+				sweep_1899 := false
+				if d_21 == d_22 && d_21 >= 8 && d_21 <= 32 && x_11 == d_22 && i_1889 >= 0 && i_1889 < int64(rev_1712) && rev_1713 == d_22 && i_1889 < int64(rev_1708) && rev_1709 == d_21 && rev_1710 == x_11 {
+					last_1900 := row_1893[(d_21-1)*d_22:][:d_22]
+					s_1901 := 0.0
+					for c_1902, v_1903 := range last_1900 {
+						s_1901 += v_1903 * r_1896[c_1902]
+					}
+					sweep_1899 = math.Abs(s_1901) <= math.MaxFloat64
+				}
+				if sweep_1899 {
+					cv_1904 := scratch_2178[:d_21:d_21]
+					av_1905 := scratch_2179[:d_22:d_22]
+					x_1906 := -x_1891
+					x_1907 := 0.5 * x_1906
+					rs_1908 := rev_1709 * rev_1710
+					arow_1909 := rev_1711[i_1889*int64(rev_1713) : (i_1889+1)*int64(rev_1713)]
+					bblk_1910 := rev_1707[i_1889*int64(rs_1908) : (i_1889+1)*int64(rs_1908)]
+					y_1911 := r_1896[:d_21]
+					clear(av_1905)
+					r_1912 := 0
+					for ; r_1912 < d_21%4; r_1912++ {
+						row_1913 := row_1893[r_1912*d_21:][:r_1912+1]
+						s_1914 := 0.0
+						for c_1915, v_1916 := range row_1913 {
+							s_1914 += v_1916 * y_1911[c_1915]
+						}
+						g_1917 := ((2.0 * s_1914) * x_1907)
+						cv_1904[r_1912] = g_1917
+						aa_1918 := av_1905[:len(row_1913)]
+						for c_1915, v_1916 := range row_1913 {
+							aa_1918[c_1915] += g_1917 * v_1916
+						}
+						br_1919 := bblk_1910[r_1912*d_21:][:r_1912+1]
+						for c_1915, v_1916 := range y_1911[:r_1912+1] {
+							br_1919[c_1915] += g_1917 * v_1916
+						}
+					}
+					for ; r_1912+4 <= d_21; r_1912 += 4 {
+						n_1920 := r_1912 + 4
+						blk_1921 := row_1893[r_1912*d_21 : (r_1912+4)*d_21]
+						q_1922, q_1923, q_1924, q_1925 := blk_1921[:n_1920], blk_1921[d_21:][:n_1920], blk_1921[2*d_21:][:n_1920], blk_1921[3*d_21:][:n_1920]
+						s_1926, s_1927, s_1928, s_1929 := 0.0, 0.0, 0.0, 0.0
+						for c_1930, v_1931 := range y_1911[:n_1920] {
+							s_1926 += q_1922[c_1930] * v_1931
+							s_1927 += q_1923[c_1930] * v_1931
+							s_1928 += q_1924[c_1930] * v_1931
+							s_1929 += q_1925[c_1930] * v_1931
+						}
+						g_1932 := ((2.0 * s_1926) * x_1907)
+						g_1933 := ((2.0 * s_1927) * x_1907)
+						g_1934 := ((2.0 * s_1928) * x_1907)
+						g_1935 := ((2.0 * s_1929) * x_1907)
+						cv_1904[r_1912+0] = g_1932
+						cv_1904[r_1912+1] = g_1933
+						cv_1904[r_1912+2] = g_1934
+						cv_1904[r_1912+3] = g_1935
+						aa_1936 := av_1905[:n_1920]
+						for c_1930 := range aa_1936 {
+							aa_1936[c_1930] = aa_1936[c_1930] + g_1932*q_1922[c_1930] + g_1933*q_1923[c_1930] + g_1934*q_1924[c_1930] + g_1935*q_1925[c_1930]
+						}
+						bb_1937 := bblk_1910[r_1912*d_21 : (r_1912+4)*d_21]
+						b_1938, b_1939, b_1940, b_1941 := bb_1937[:n_1920], bb_1937[d_21:][:n_1920], bb_1937[2*d_21:][:n_1920], bb_1937[3*d_21:][:n_1920]
+						for c_1930, v_1931 := range y_1911[:n_1920] {
+							b_1938[c_1930] += g_1932 * v_1931
+							b_1939[c_1930] += g_1933 * v_1931
+							b_1940[c_1930] += g_1934 * v_1931
+							b_1941[c_1930] += g_1935 * v_1931
+						}
+					}
+					if !(math.Abs(av_1905[0]) <= math.MaxFloat64) {
+						for c_1942 := range av_1905 {
+							s_1944 := 0.0
+							for r_1943, v_1945 := range cv_1904 {
+								s_1944 += v_1945 * row_1893[r_1943*d_21+c_1942]
+							}
+							av_1905[c_1942] = s_1944
+						}
+					}
+					av_1905 = av_1905[:len(arow_1909)]
+					for c_1946 := range arow_1909 {
+						arow_1909[c_1946] += -av_1905[c_1946]
+					}
+				} else {
+					if x_11 != d_22 {
+						return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+					}
+					a_1947 := scratch_2180[:d_21:d_21]
+					if d_22 <= 32 {
+						r_1896 = r_1896[:d_22]
+						if d_22 > 4 || d_22 < 1 {
+							if d_22 >= 8 {
+								for r_1948 := range a_1947 {
+									row_1949 := row_1893[r_1948*d_22:][:min(r_1948+1, d_22)]
+									s_1950 := 0.0
+									for c_1951, v_1952 := range row_1949 {
+										s_1950 += v_1952 * r_1896[c_1951]
+									}
+									a_1947[r_1948] = s_1950
+								}
+								if !(len(a_1947) >= d_22 && len(a_1947) > 0 && math.Abs(a_1947[len(a_1947)-1]) <= math.MaxFloat64) {
+									for r_1948 := range a_1947 {
+										row_1949 := row_1893[r_1948*d_22 : (r_1948+1)*d_22]
+										s_1950 := 0.0
+										for c_1951, v_1952 := range row_1949 {
+											s_1950 += v_1952 * r_1896[c_1951]
+										}
+										a_1947[r_1948] = s_1950
+									}
+								}
+							} else {
+								for r_1948 := range a_1947 {
+									row_1949 := row_1893[r_1948*d_22 : (r_1948+1)*d_22]
+									s_1950 := 0.0
+									for c_1951, v_1952 := range row_1949 {
+										s_1950 += v_1952 * r_1896[c_1951]
+									}
+									a_1947[r_1948] = s_1950
+								}
+							}
+						} else {
+							switch d_22 {
+							case 1:
+								x_1953 := r_1896[0]
+								for r_1954 := range a_1947 {
+									q_1955 := row_1893[r_1954*1 : r_1954*1+1 : r_1954*1+1]
+									s_1956 := 0.0
+									s_1956 += q_1955[0] * x_1953
+									a_1947[r_1954] = s_1956
+								}
+							case 2:
+								x_1957, x_1958 := r_1896[0], r_1896[1]
+								for r_1959 := range a_1947 {
+									q_1960 := row_1893[r_1959*2 : r_1959*2+2 : r_1959*2+2]
+									s_1961 := 0.0
+									s_1961 += q_1960[0] * x_1957
+									s_1961 += q_1960[1] * x_1958
+									a_1947[r_1959] = s_1961
+								}
+							case 3:
+								x_1962, x_1963, x_1964 := r_1896[0], r_1896[1], r_1896[2]
+								for r_1965 := range a_1947 {
+									q_1966 := row_1893[r_1965*3 : r_1965*3+3 : r_1965*3+3]
+									s_1967 := 0.0
+									s_1967 += q_1966[0] * x_1962
+									s_1967 += q_1966[1] * x_1963
+									s_1967 += q_1966[2] * x_1964
+									a_1947[r_1965] = s_1967
+								}
+							default:
+								x_1968, x_1969, x_1970, x_1971 := r_1896[0], r_1896[1], r_1896[2], r_1896[3]
+								for r_1972 := range a_1947 {
+									q_1973 := row_1893[r_1972*4 : r_1972*4+4 : r_1972*4+4]
+									s_1974 := 0.0
+									s_1974 += q_1973[0] * x_1968
+									s_1974 += q_1973[1] * x_1969
+									s_1974 += q_1973[2] * x_1970
+									s_1974 += q_1973[3] * x_1971
+									a_1947[r_1972] = s_1974
+								}
+							}
+						}
+					} else {
+						runtime.Gemv(false, d_21, d_22, 1, row_1893, r_1896, 0, a_1947)
+					}
+					x_1975 := -x_1891
+					x_1976 := 0.5 * x_1975
+					r_1977 := scratch_2181[:d_21:d_21]
+					a_1947 = a_1947[:len(r_1977)]
+					for i_1978 := range r_1977 {
+						r_1977[i_1978] = ((2.0 * a_1947[i_1978]) * x_1976)
+					}
+					a_1980 := scratch_2182[:d_22:d_22]
+					if d_22 <= 32 && d_21 <= 32 {
+						r_1977 = r_1977[:d_21]
+						if d_21 > 4 || d_21 < 1 {
+							if d_21 >= 8 {
+								c_1992 := 0
+								for ; c_1992+4 <= d_22; c_1992 += 4 {
+									lo_1998 := min(c_1992, d_21)
+									s_1999, s_2000, s_2001, s_2002 := 0.0, 0.0, 0.0, 0.0
+									for r_1993, v_1994 := range r_1977[lo_1998:] {
+										o_1997 := (lo_1998+r_1993)*d_22 + c_1992
+										q_1996 := row_1893[o_1997 : o_1997+4 : o_1997+4]
+										s_1999 += v_1994 * q_1996[0]
+										s_2000 += v_1994 * q_1996[1]
+										s_2001 += v_1994 * q_1996[2]
+										s_2002 += v_1994 * q_1996[3]
+									}
+									a_1980[c_1992], a_1980[c_1992+1], a_1980[c_1992+2], a_1980[c_1992+3] = s_1999, s_2000, s_2001, s_2002
+								}
+								for ; c_1992 < d_22; c_1992++ {
+									lo_1998 := min(c_1992, d_21)
+									s_1995 := 0.0
+									for r_1993, v_1994 := range r_1977[lo_1998:] {
+										s_1995 += v_1994 * row_1893[(lo_1998+r_1993)*d_22+c_1992]
+									}
+									a_1980[c_1992] = s_1995
+								}
+								if !(d_22 > 0 && math.Abs(a_1980[0]) <= math.MaxFloat64) {
+									c_1983 := 0
+									for ; c_1983+4 <= d_22; c_1983 += 4 {
+										s_1988, s_1989, s_1990, s_1991 := 0.0, 0.0, 0.0, 0.0
+										for r_1981, v_1984 := range r_1977 {
+											o_1987 := r_1981*d_22 + c_1983
+											q_1986 := row_1893[o_1987 : o_1987+4 : o_1987+4]
+											s_1988 += v_1984 * q_1986[0]
+											s_1989 += v_1984 * q_1986[1]
+											s_1990 += v_1984 * q_1986[2]
+											s_1991 += v_1984 * q_1986[3]
+										}
+										a_1980[c_1983], a_1980[c_1983+1], a_1980[c_1983+2], a_1980[c_1983+3] = s_1988, s_1989, s_1990, s_1991
+									}
+									for ; c_1983 < d_22; c_1983++ {
+										s_1985 := 0.0
+										for r_1981, v_1984 := range r_1977 {
+											s_1985 += v_1984 * row_1893[r_1981*d_22+c_1983]
+										}
+										a_1980[c_1983] = s_1985
+									}
+								}
+							} else {
+								c_1983 := 0
+								for ; c_1983+4 <= d_22; c_1983 += 4 {
+									s_1988, s_1989, s_1990, s_1991 := 0.0, 0.0, 0.0, 0.0
+									for r_1981, v_1984 := range r_1977 {
+										o_1987 := r_1981*d_22 + c_1983
+										q_1986 := row_1893[o_1987 : o_1987+4 : o_1987+4]
+										s_1988 += v_1984 * q_1986[0]
+										s_1989 += v_1984 * q_1986[1]
+										s_1990 += v_1984 * q_1986[2]
+										s_1991 += v_1984 * q_1986[3]
+									}
+									a_1980[c_1983], a_1980[c_1983+1], a_1980[c_1983+2], a_1980[c_1983+3] = s_1988, s_1989, s_1990, s_1991
+								}
+								for ; c_1983 < d_22; c_1983++ {
+									s_1985 := 0.0
+									for r_1981, v_1984 := range r_1977 {
+										s_1985 += v_1984 * row_1893[r_1981*d_22+c_1983]
+									}
+									a_1980[c_1983] = s_1985
+								}
+							}
+						} else {
+							switch d_21 {
+							case 1:
+								x_2003 := r_1977[0]
+								row_2004 := row_1893[0*d_22:][:len(a_1980)]
+								for c_2005 := range a_1980 {
+									s_2006 := 0.0
+									s_2006 += x_2003 * row_2004[c_2005]
+									a_1980[c_2005] = s_2006
+								}
+							case 2:
+								x_2007, x_2008 := r_1977[0], r_1977[1]
+								row_2009 := row_1893[0*d_22:][:len(a_1980)]
+								row_2010 := row_1893[1*d_22:][:len(a_1980)]
+								for c_2011 := range a_1980 {
+									s_2012 := 0.0
+									s_2012 += x_2007 * row_2009[c_2011]
+									s_2012 += x_2008 * row_2010[c_2011]
+									a_1980[c_2011] = s_2012
+								}
+							case 3:
+								x_2013, x_2014, x_2015 := r_1977[0], r_1977[1], r_1977[2]
+								row_2016 := row_1893[0*d_22:][:len(a_1980)]
+								row_2017 := row_1893[1*d_22:][:len(a_1980)]
+								row_2018 := row_1893[2*d_22:][:len(a_1980)]
+								for c_2019 := range a_1980 {
+									s_2020 := 0.0
+									s_2020 += x_2013 * row_2016[c_2019]
+									s_2020 += x_2014 * row_2017[c_2019]
+									s_2020 += x_2015 * row_2018[c_2019]
+									a_1980[c_2019] = s_2020
+								}
+							default:
+								x_2021, x_2022, x_2023, x_2024 := r_1977[0], r_1977[1], r_1977[2], r_1977[3]
+								row_2025 := row_1893[0*d_22:][:len(a_1980)]
+								row_2026 := row_1893[1*d_22:][:len(a_1980)]
+								row_2027 := row_1893[2*d_22:][:len(a_1980)]
+								row_2028 := row_1893[3*d_22:][:len(a_1980)]
+								for c_2029 := range a_1980 {
+									s_2030 := 0.0
+									s_2030 += x_2021 * row_2025[c_2029]
+									s_2030 += x_2022 * row_2026[c_2029]
+									s_2030 += x_2023 * row_2027[c_2029]
+									s_2030 += x_2024 * row_2028[c_2029]
+									a_1980[c_2029] = s_2030
+								}
+							}
+						}
+					} else if d_22 <= 32 {
+						clear(a_1980)
+						r_1977 = r_1977[:d_21]
+						for r_1981 := range r_1977 {
+							row_1982 := row_1893[r_1981*d_22 : (r_1981+1)*d_22]
+							a_1980 = a_1980[:len(row_1982)]
+							for c_1983, v_1984 := range row_1982 {
+								a_1980[c_1983] += r_1977[r_1981] * v_1984
+							}
+						}
+					} else {
+						runtime.Gemv(true, d_21, d_22, 1, row_1893, r_1977, 0, a_1980)
+					}
+					if i_1889 < 0 || i_1889 >= int64(rev_1712) {
+						return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_1889, rev_1712))
+					}
+					if rev_1713 != d_22 {
+						return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1713})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+					}
+					row_2031 := rev_1711[i_1889*int64(rev_1713) : (i_1889+1)*int64(rev_1713)]
+					a_1980 = a_1980[:len(row_2031)]
+					for i_2032 := range row_2031 {
+						row_2031[i_2032] += -a_1980[i_2032]
+					}
+					tot_2034, err_2035 := runtime.MulSize(d_21, x_11)
+					if err_2035 != nil {
+						return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_2035)
+					}
+					_ = tot_2034
+					if rev_1709 != d_21 || rev_1710 != x_11 {
+						return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1709, rev_1710})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
+					}
+					rs_2036 := rev_1709 * rev_1710
+					row_2037 := rev_1707[i_1889*int64(rs_2036) : (i_1889+1)*int64(rs_2036)]
+					if len(r_1896) > 4 || len(r_1896) < 1 {
+						for i_2038, xi_2039 := range r_1977 {
+							row_2042 := row_2037[i_2038*len(r_1896) : (i_2038+1)*len(r_1896)]
+							for j_2040, yj_2041 := range r_1896 {
+								row_2042[j_2040] += xi_2039 * yj_2041
+							}
+						}
+					} else {
+						switch len(r_1896) {
+						case 1:
+							y_2043 := r_1896[0]
+							for i_2044, xi_2045 := range r_1977 {
+								row_2046 := row_2037[i_2044*1 : i_2044*1+1 : i_2044*1+1]
+								row_2046[0] += xi_2045 * y_2043
+							}
+						case 2:
+							y_2047, y_2048 := r_1896[0], r_1896[1]
+							for i_2049, xi_2050 := range r_1977 {
+								row_2051 := row_2037[i_2049*2 : i_2049*2+2 : i_2049*2+2]
+								row_2051[0] += xi_2050 * y_2047
+								row_2051[1] += xi_2050 * y_2048
+							}
+						case 3:
+							y_2052, y_2053, y_2054 := r_1896[0], r_1896[1], r_1896[2]
+							for i_2055, xi_2056 := range r_1977 {
+								row_2057 := row_2037[i_2055*3 : i_2055*3+3 : i_2055*3+3]
+								row_2057[0] += xi_2056 * y_2052
+								row_2057[1] += xi_2056 * y_2053
+								row_2057[2] += xi_2056 * y_2054
+							}
+						default:
+							y_2058, y_2059, y_2060, y_2061 := r_1896[0], r_1896[1], r_1896[2], r_1896[3]
+							for i_2062, xi_2063 := range r_1977 {
+								row_2064 := row_2037[i_2062*4 : i_2062*4+4 : i_2062*4+4]
+								row_2064[0] += xi_2063 * y_2058
+								row_2064[1] += xi_2063 * y_2059
+								row_2064[2] += xi_2063 * y_2060
+								row_2064[3] += xi_2063 * y_2061
+							}
+						}
+					}
+				}
+				rev_1705[i_1889] += x_1891
+				rev_1703[i_1889] += x_1891
+				runtime.LoopCall()
+			}
 			runtime.LoopCall()
 		}
-		runtime.LoopCall()
+		pf_83, pf_85, pf_87, pf_88, pf_89, pf_90, pf_91, pf_92, pf_93, pf_94, pf_95, pf_96, pf_97, pf_98, pf_99, pf_100, pf_101, pf_102 = view_1215, view_1250, x_1251, s_1252, z_1263, icf_7, icf_8, r_1255, alphas_2, z_1264, n_62, z_1313, n_18, d_21, d_22, z_1314, means_4, means_5
 	}
-	var rev_1035 []float64
-	var rev_1036 int
-	var rev_1037 int
-	rev_1035, rev_1036, rev_1037 = z_233, icf_7, icf_8
-	for i_1048 := int64(0); i_1048 < n_15; i_1048++ {
-		mark_1049 := ar.Mark()
-		if i_1048 < 0 || i_1048 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_1048, icf_7))
+	var rev_2065 []float64
+	var rev_2066 int
+	var rev_2067 int
+	rev_2065, rev_2066, rev_2067 = pf_89, pf_90, pf_91
+	for i_2078 := int64(0); i_2078 < n_15; i_2078++ {
+		mark_2079 := ar.Mark()
+		if i_2078 < 0 || i_2078 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_2078, icf_7))
 		}
-		row_1050 := icf_6[int(i_1048)*icf_8 : (int(i_1048)+1)*icf_8]
+		row_2080 := icf_6[int(i_2078)*icf_8 : (int(i_2078)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_1051 := int(n_16) - int(int64(0))
-		s_1052 := row_1050[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_1053 := ar.F64(len(s_1052))
-		x_1054 := z_234[int(i_1048)]
-		for i_1055 := range z_1053 {
-			z_1053[i_1055] += x_1054
+		n_2081 := int(n_16) - int(int64(0))
+		s_2082 := row_2080[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_2083 := ar.F64(len(s_2082))
+		if i_2078 < 0 || i_2078 >= int64(pf_95) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:53:12", runtime.CheckIndex(i_2078, pf_95))
 		}
-		if int64(0)+int64(n_1051) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_1051), icf_8))
+		x_2084 := pf_94[int(i_2078)]
+		for i_2085 := range z_2083 {
+			z_2083[i_2085] += x_2084
 		}
-		if i_1048 < 0 || i_1048 >= int64(rev_1036) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_1048, rev_1036))
+		if int64(0)+int64(n_2081) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_2081), icf_8))
 		}
-		if rev_1037 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1037})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if i_2078 < 0 || i_2078 >= int64(rev_2066) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_2078, rev_2066))
 		}
-		row_1056 := rev_1035[i_1048*int64(rev_1037) : (i_1048+1)*int64(rev_1037)]
-		region_1057 := row_1056[int(int64(0))*1 : (int(int64(0))+n_1051)*1]
-		z_1053 = z_1053[:len(region_1057)]
-		for i_1058 := range region_1057 {
-			region_1057[i_1058] += z_1053[i_1058]
+		if rev_2067 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2067})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		ar.Release(mark_1049)
+		row_2086 := rev_2065[i_2078*int64(rev_2067) : (i_2078+1)*int64(rev_2067)]
+		region_2087 := row_2086[int(int64(0))*1 : (int(int64(0))+n_2081)*1]
+		z_2083 = z_2083[:len(region_2087)]
+		for i_2088 := range region_2087 {
+			region_2087[i_2088] += z_2083[i_2088]
+		}
+		ar.Release(mark_2079)
 	}
-	var rev_1059 []float64
-	var rev_1060 int
-	var rev_1061 int
-	rev_1059, rev_1060, rev_1061 = z_233, icf_7, icf_8
-	for i_1078 := int64(0); i_1078 < n_15; i_1078++ {
-		mark_1079 := ar.Mark()
-		if i_1078 < 0 || i_1078 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_1078, icf_7))
+	var rev_2089 []float64
+	var rev_2090 int
+	var rev_2091 int
+	rev_2089, rev_2090, rev_2091 = pf_89, pf_90, pf_91
+	for i_2108 := int64(0); i_2108 < n_15; i_2108++ {
+		mark_2109 := ar.Mark()
+		if i_2108 < 0 || i_2108 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_2108, icf_7))
 		}
-		row_1080 := icf_6[int(i_1078)*icf_8 : (int(i_1078)+1)*icf_8]
-		r_1081, r_1082, r_1083, r_1084, r_1085, r_1086, err_1087 := fn_qmatsplit10fwd(ar, row_1080, icf_8, n_16)
-		_ = r_1081
-		_ = r_1082
-		_ = r_1083
-		if err_1087 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1087, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		row_2110 := icf_6[int(i_2108)*icf_8 : (int(i_2108)+1)*icf_8]
+		r_2111, r_2112, r_2113, r_2114, r_2115, r_2116, err_2117 := fn_qmatsplit10fwd(ar, row_2110, icf_8, n_16)
+		_ = r_2111
+		_ = r_2112
+		_ = r_2113
+		if err_2117 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_2117, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_1088 := d_21 * d_22
-		row_1089 := z_283[int(i_1078)*rs_1088 : (int(i_1078)+1)*rs_1088]
-		r_1090, r_1091, err_1092 := fn_qmatsplit10bwd(ar, r_1084, r_1085, r_1086, row_1089, d_21, d_22)
-		if err_1092 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1092, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		if i_2108 < 0 || i_2108 >= int64(pf_97) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:53:12", runtime.CheckIndex(i_2108, pf_97))
 		}
-		if i_1078 < 0 || i_1078 >= int64(rev_1060) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_1078, rev_1060))
+		rs_2118 := pf_98 * pf_99
+		row_2119 := pf_96[int(i_2108)*rs_2118 : (int(i_2108)+1)*rs_2118]
+		r_2120, r_2121, err_2122 := fn_qmatsplit10bwd(ar, r_2114, r_2115, r_2116, row_2119, pf_98, pf_99)
+		if err_2122 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_2122, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if rev_1061 != r_1091 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1061})+" and "+runtime.ShapeString([]int{r_1091})+" differ")
+		if i_2108 < 0 || i_2108 >= int64(rev_2090) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_2108, rev_2090))
 		}
-		row_1093 := rev_1059[i_1078*int64(rev_1061) : (i_1078+1)*int64(rev_1061)]
-		for j_1094 := range row_1093 {
-			row_1093[j_1094] += r_1090[j_1094]
+		if rev_2091 != r_2121 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2091})+" and "+runtime.ShapeString([]int{r_2121})+" differ")
 		}
-		ar.Release(mark_1079)
+		row_2123 := rev_2089[i_2108*int64(rev_2091) : (i_2108+1)*int64(rev_2091)]
+		for j_2124 := range row_2123 {
+			row_2123[j_2124] += r_2120[j_2124]
+		}
+		ar.Release(mark_2109)
 	}
-	x_1095 := n_17 * n_16
-	x_1096 := float64(x_1095)
-	x_1097 := (-0.5) * x_1096
-	x_1098 := x_1097 * 1.8378770664093453
-	s_1099 := runtime.Sum(view_185)
-	x_1100 := x_1098 + s_1099
-	x_1101 := x_221 * s_222
-	x_1102 := x_1100 - x_1101
-	s_1103 := runtime.Sum(view_220)
-	x_1104 := x_1102 + s_1103
-	x_1105 := float64(n_15)
-	r_1106, err_1107 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_1107 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1107, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_2125 := n_17 * n_16
+	x_2126 := float64(x_2125)
+	x_2127 := (-0.5) * x_2126
+	x_2128 := x_2127 * 1.8378770664093453
+	s_2129 := runtime.Sum(pf_83)
+	x_2130 := x_2128 + s_2129
+	x_2131 := pf_87 * pf_88
+	x_2132 := x_2130 - x_2131
+	s_2133 := runtime.Sum(pf_85)
+	x_2134 := x_2132 + s_2133
+	x_2135 := float64(n_15)
+	r_2136, err_2137 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_2137 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_2137, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_1108 := x_1105 * r_1106
-	x_1109 := x_1104 - x_1108
-	ar.Keep(mark_1110, &r_225, &z_284, &z_233)
-	return x_1109, r_225, alphas_2, z_284, means_4, means_5, z_233, icf_7, icf_8, nil
+	x_2138 := x_2135 * r_2136
+	x_2139 := x_2134 - x_2138
+	ar.Keep(mark_2140, &pf_92, &pf_100, &pf_89)
+	return x_2139, pf_92, pf_93, pf_100, pf_101, pf_102, pf_89, pf_90, pf_91, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
