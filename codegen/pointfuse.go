@@ -82,7 +82,9 @@ type pointFuse struct {
 
 // matchPointFuse recognizes the region starting at e (see above).
 func (f *fn) matchPointFuse(e *ir.Let) *pointFuse {
-	if f.g.opts.noPointFuse || f.pfNo[e] || f.pf != nil || f.di == nil ||
+	// Not with step counting: a fused attempt stopped by the limit would
+	// have charged steps the general code then charges again.
+	if f.g.opts.noPointFuse || f.g.opts.Steps || f.pfNo[e] || f.pf != nil || f.di == nil ||
 		f.loops > 0 || f.dryRun > 0 || f.errHook != nil || f.framed(e) {
 		return nil
 	}
