@@ -73,8 +73,12 @@ type pointFuse struct {
 	revIdx *ir.Var      // j'
 	kcount *ir.Var      // the count of the builds over j and j'
 
+	// inner holds the variables bound in the region (a name compared as
+	// the same binding from before must not be one of them).
+	inner map[*ir.Var]bool
+
 	// Set while the fused code is emitted: the buffer of kept products,
-	// its row length, and whether the forward product was stored.
+	// its row length, and how many times the forward product is stored.
 	buf, rows string
 	stored    int
 	colBufs   map[int]string // projection k -> its column's buffer
@@ -248,6 +252,7 @@ func (f *fn) noOuterUpdates(p *pointFuse) bool {
 			}
 		})
 	}
+	p.inner = inner
 	ok := true
 	outer := func(x ir.Expr) bool {
 		v, isVar := x.(*ir.Var)
@@ -302,7 +307,10 @@ func (f *fn) matchKept(p *pointFuse) bool {
 	for _, jb := range straightPrims(p.lam.Body, ir.PrimBuild) {
 		jl, ok := jb.Args[1].(*ir.Lambda)
 		jc, okc := jb.Args[0].(*ir.Var)
-		if !ok || !okc || len(jl.Params) != 1 {
+		if !ok || !okc || len(jl.Params) != 1 || p.inner[jc] {
+			continue
+		}
+		if _, bound := f.env[jc]; !bound {
 			continue
 		}
 		prods := straightPrims(jl.Body, ir.PrimMatmul)
@@ -327,7 +335,7 @@ func (f *fn) matchKept(p *pointFuse) bool {
 			lets := chainValues(il.Body)
 			for _, rv := range straightPrims(il.Body, ir.PrimMatmul) {
 				pairs := map[*ir.Var]*ir.Var{p.lam.Params[0]: p.lp.Index, jl.Params[0]: il.Index}
-				if f.sameUnder(fwd, rv, chainValues(jl.Body), lets, pairs) {
+				if f.sameUnder(fwd, rv, chainValues(jl.Body), lets, pairs, p.inner) {
 					p.fwd, p.fwdIdx, p.mat, p.rev, p.revIdx, p.kcount = fwd, jl.Params[0], mat, rv, il.Index, jc
 					return true
 				}
@@ -405,8 +413,8 @@ func chainValues(e ir.Expr) map[*ir.Var]ir.Expr {
 // sameUnder reports whether a and b are the same expression once the
 // variables of la and lb are replaced by their values and a's variables
 // in pairs by b's; any other variable must be the same one, bound before
-// the region (in f.env).
-func (f *fn) sameUnder(a, b ir.Expr, la, lb map[*ir.Var]ir.Expr, pairs map[*ir.Var]*ir.Var) bool {
+// the region (in f.env) and not again in it (inner).
+func (f *fn) sameUnder(a, b ir.Expr, la, lb map[*ir.Var]ir.Expr, pairs map[*ir.Var]*ir.Var, inner map[*ir.Var]bool) bool {
 	for range 8 {
 		v, ok := a.(*ir.Var)
 		if !ok || la[v] == nil {
@@ -431,7 +439,7 @@ func (f *fn) sameUnder(a, b ir.Expr, la, lb map[*ir.Var]ir.Expr, pairs map[*ir.V
 			return w == bv
 		}
 		_, bound := f.env[a]
-		return a == bv && bound
+		return a == bv && bound && !inner[a]
 	case *ir.Const:
 		bc, ok := b.(*ir.Const)
 		return ok && ir.SameConst(a.Val, bc.Val)
@@ -441,7 +449,7 @@ func (f *fn) sameUnder(a, b ir.Expr, la, lb map[*ir.Var]ir.Expr, pairs map[*ir.V
 			return false
 		}
 		for i := range a.Args {
-			if !f.sameUnder(a.Args[i], bc.Args[i], la, lb, pairs) {
+			if !f.sameUnder(a.Args[i], bc.Args[i], la, lb, pairs, inner) {
 				return false
 			}
 		}
