@@ -22,9 +22,9 @@ var (
 	markRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*) := ar\.Mark\(\)$`)
 	// buildCounterRE matches a build's loop header, taking its counter.
 	buildCounterRE = regexp.MustCompile(`^for ([A-Za-z_][A-Za-z0-9_]*) := 0; ([A-Za-z_][A-Za-z0-9_]*) < [A-Za-z_][A-Za-z0-9_]*; ([A-Za-z_][A-Za-z0-9_]*)\+\+ \{$`)
-	// checkSizeRE matches a size checked in the loop body.
 	// fusedExitRE matches an error's exit from pointfuse.go's fused code.
 	fusedExitRE = regexp.MustCompile(`^break Fused_[0-9]+$`)
+	// checkSizeRE matches a size checked in the loop body.
 	checkSizeRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*), [A-Za-z_][A-Za-z0-9_]* := runtime\.CheckSize\(([A-Za-z_][A-Za-z0-9_]*)\)$`)
 )
 
