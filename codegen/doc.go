@@ -80,6 +80,18 @@
 // goes to qmat's backward def, which reads entry (r, c) only under
 // r >= c), the sweep adds c_r y to row r up to the diagonal only.
 //
+// A tape build over points whose only reader is a later reverse loop over
+// the same count, reading it at the loop's own index (GMM's gradient), is
+// compiled as one loop where the forward pass has a product M[j] @ v that
+// the reverse body's sweep recomputes (pointfuse.go): point i's forward
+// values are computed at the top of iteration i, each component's
+// product is kept in a K × d buffer, and the sweep reads its row sums
+// from there instead of computing them again. The same sums, so the same
+// bits. The fused code runs the code between the build and the loop
+// first, so it is speculative: any error leaves it, and the general code
+// runs from the build on and reports its error, in the general order.
+// It runs where the sweep can (8 to 32 rows); elsewhere the general code.
+//
 // When the summed size of a small M @ x or x @ M, or the length of y in
 // an accumulation of outer(x, y), is 1 to 4 at run time, the inner loop
 // is written out (smalltrip.go): one switch on the size, and for each of

@@ -724,7 +724,8 @@ func (f *fn) compileUnread(e ir.Expr) {
 	f.compile(e)
 	code := f.b.String()
 	f.b = save
-	if strings.Contains(code, "return ") {
+	// (In pointfuse.go's fused code an error is a break out of it.)
+	if strings.Contains(code, "return ") || strings.Contains(code, "break Fused_") {
 		f.b.WriteString(blankUnread(code))
 	}
 }

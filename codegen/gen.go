@@ -52,6 +52,9 @@ type Options struct {
 	// noUpperCut makes the sweep add its outer product above the
 	// diagonal too where nobody reads it (triupper.go; for tests).
 	noUpperCut bool
+	// noPointFuse turns off the fused tape build and reverse loop of
+	// pointfuse.go (for tests: the general code it must agree with).
+	noPointFuse bool
 	// noSmallTrips turns off the straight-line small products of
 	// smalltrip.go (for tests: the loops they must agree with).
 	noSmallTrips bool
@@ -748,6 +751,10 @@ type fn struct {
 	// noSweepAt holds the lets trisweep.go compiles as the general code
 	// of a sweep (not matched again).
 	noSweepAt map[*ir.Let]bool
+	// pf is the fused region being emitted (pointfuse.go); pfNo the
+	// build lets compiled as its general code (not matched again).
+	pf   *pointFuse
+	pfNo map[*ir.Let]bool
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -961,6 +968,10 @@ func (f *fn) compileL(e ir.Expr) val {
 		return valOf(e.Type(), constGo(e.Val))
 	case *ir.Let:
 		restore := f.letFrames(e) // inlined code's frames (inline.go)
+		if f.pf != nil && e == f.pf.tape {
+			restore()
+			return f.compilePointTape(f.pf, e) // pointfuse.go
+		}
 		if _, isFn := e.Value.Type().(*ir.Func); isFn {
 			f.fenv[e.Var] = f.staticFn(e.Value)
 			restore()
@@ -971,6 +982,10 @@ func (f *fn) compileL(e ir.Expr) val {
 			f.compileUnread(e.Value)
 			restore()
 			return f.compileL(e.Body)
+		}
+		if p := f.matchPointFuse(e); p != nil {
+			restore()
+			return f.compilePointFuse(p) // pointfuse.go
 		}
 		if t := f.matchTriSweep(e); t != nil {
 			restore()
@@ -1049,6 +1064,11 @@ func (f *fn) compileL(e ir.Expr) val {
 		}
 		return f.callDef(di, nil, e.P, e.T)
 	case *ir.PrimCall:
+		if f.pf != nil && e == f.pf.fwd {
+			v := f.force(f.compilePrim(e))
+			f.keepProduct(f.pf, v) // pointfuse.go
+			return v
+		}
 		return f.compilePrim(e)
 	case *ir.Lambda:
 		f.g.fail("%s: a function value has no run-time form in generated code", e.P)

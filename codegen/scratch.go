@@ -22,6 +22,8 @@ var (
 	markRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*) := ar\.Mark\(\)$`)
 	// buildCounterRE matches a build's loop header, taking its counter.
 	buildCounterRE = regexp.MustCompile(`^for ([A-Za-z_][A-Za-z0-9_]*) := 0; ([A-Za-z_][A-Za-z0-9_]*) < [A-Za-z_][A-Za-z0-9_]*; ([A-Za-z_][A-Za-z0-9_]*)\+\+ \{$`)
+	// fusedExitRE matches an error's exit from pointfuse.go's fused code.
+	fusedExitRE = regexp.MustCompile(`^break Fused_[0-9]+$`)
 	// checkSizeRE matches a size checked in the loop body.
 	checkSizeRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*), [A-Za-z_][A-Za-z0-9_]* := runtime\.CheckSize\(([A-Za-z_][A-Za-z0-9_]*)\)$`)
 )
@@ -122,6 +124,11 @@ func markedLoop(lines []string, depth []int, j int) (scratchLoop, bool) {
 		lp.counter, lp.rel = c[1], end-3
 	}
 	for k := j + 2; k < end; k++ {
+		if fusedExitRE.MatchString(strings.TrimSpace(lines[k])) {
+			// Leaves the fused code of pointfuse.go for good, as an
+			// error's return leaves the function.
+			continue
+		}
 		for _, id := range identRE.FindAllString(blankStrings(lines[k]), -1) {
 			if id == "continue" || id == "break" || id == "goto" || id == "defer" {
 				return scratchLoop{}, false

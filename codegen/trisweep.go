@@ -56,6 +56,9 @@ type triSweep struct {
 	ia, ib     *ir.Var
 	cUsedAfter bool // c is read after the three lets
 	lowerOnly  bool // b's entries above the diagonal are never read (triupper.go)
+	// kept, in a fused loop (pointfuse.go), holds Q y as the forward
+	// pass computed it: the sweep reads its row sums from there.
+	kept *pointFuse
 }
 
 // matchTriSweep recognizes the chain starting at e (see above).
@@ -140,6 +143,9 @@ func (f *fn) matchTriSweep(e *ir.Let) *triSweep {
 	n, _ := f.varUses(t.b.Body, e.Var)
 	t.cUsedAfter = n > 0
 	t.lowerOnly = f.upperUnread(t.b.Var)
+	if f.pf != nil && f.pf.rev == t.mv {
+		t.kept = f.pf
+	}
 	return t
 }
 
@@ -246,18 +252,35 @@ func (f *fn) compileTriSweep(t *triSweep) val {
 		ia + " >= 0", ia + " < int64(" + sa.parts[1] + ")", sa.parts[2] + " == " + cols,
 		ib + " >= 0", ib + " < int64(" + sb.parts[1] + ")", sb.parts[2] + " == " + rows, sb.parts[3] + " == " + ny,
 	}
+	var kept string
+	if t.kept != nil {
+		// The kept row has Q's row count (the fused loop's condition).
+		if rows != t.kept.rows {
+			conds = append(conds, rows+" == "+t.kept.rows)
+		}
+		kept = f.fresh("kept")
+		f.line("var %s []float64", kept)
+	}
 	f.line("%s := false", ok)
 	f.line("if %s {", strings.Join(uniq(conds), " && "))
-	last, s, c, qv := f.fresh("last"), f.fresh("s"), f.fresh("c"), f.fresh("v")
-	f.line("%s := %s[(%s-1)*%s:][:%s]", last, q, rows, cols, cols)
-	f.line("%s := 0.0", s)
-	f.line("for %s, %s := range %s {", c, qv, last)
-	f.line("%s += %s * %s[%s]", s, qv, y, c)
-	f.line("}")
-	f.line("%s = math.Abs(%s) <= math.MaxFloat64", ok, s)
+	if t.kept != nil {
+		// The forward pass's Q y for this component: its last element
+		// is the last row's sum, with every term.
+		j := f.env[t.kept.revIdx].parts[0]
+		f.line("%s = %s[int(%s)*%s:][:%s]", kept, t.kept.buf, j, rows, rows)
+		f.line("%s = math.Abs(%s[%s-1]) <= math.MaxFloat64", ok, kept, rows)
+	} else {
+		last, s, c, qv := f.fresh("last"), f.fresh("s"), f.fresh("c"), f.fresh("v")
+		f.line("%s := %s[(%s-1)*%s:][:%s]", last, q, rows, cols, cols)
+		f.line("%s := 0.0", s)
+		f.line("for %s, %s := range %s {", c, qv, last)
+		f.line("%s += %s * %s[%s]", s, qv, y, c)
+		f.line("}")
+		f.line("%s = math.Abs(%s) <= math.MaxFloat64", ok, s)
+	}
 	f.line("}")
 	f.line("if %s {", ok)
-	f.sweepBranch(t, res, mq, yv, sa, sb, ia, ib)
+	f.sweepBranch(t, res, mq, yv, sa, sb, ia, ib, kept)
 	f.line("} else {")
 	// The general code: the three lets as they are, their values as a
 	// tuple (c, a, b).
@@ -286,7 +309,9 @@ func (f *fn) compileTriSweep(t *triSweep) val {
 }
 
 // sweepBranch emits the sweep and assigns the three lets' values to res.
-func (f *fn) sweepBranch(t *triSweep, res, mq, yv, sa, sb val, ia, ib string) {
+// With kept (the forward pass's Q y for this component, pointfuse.go)
+// the row sums are read from it instead of computed.
+func (f *fn) sweepBranch(t *triSweep, res, mq, yv, sa, sb val, ia, ib, kept string) {
 	q, d := mq.parts[0], mq.parts[1]
 	y := yv.parts[0]
 	// c's recipe over Q y, whose element r is the local holding row r's
@@ -330,10 +355,14 @@ func (f *fn) sweepBranch(t *triSweep, res, mq, yv, sa, sb val, ia, ib string) {
 	{
 		row, s, c, v := f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
 		f.line("%s := %s[%s*%s:][:%s+1]", row, q, r, d, r)
-		f.line("%s := 0.0", s)
-		f.line("for %s, %s := range %s {", c, v, row)
-		f.line("%s += %s * %s[%s]", s, v, yy, c)
-		f.line("}")
+		if kept != "" {
+			f.line("%s := %s[%s]", s, kept, r)
+		} else {
+			f.line("%s := 0.0", s)
+			f.line("for %s, %s := range %s {", c, v, row)
+			f.line("%s += %s * %s[%s]", s, v, yy, c)
+			f.line("}")
+		}
 		sums[r] = s
 		g := f.def("g", elem(r))
 		f.line("%s[%s] = %s", cv, r, g)
@@ -360,13 +389,17 @@ func (f *fn) sweepBranch(t *triSweep, res, mq, yv, sa, sb val, ia, ib string) {
 		rw := f.fresh4("q")
 		f.line("%s, %s, %s, %s := %s[:%s], %s[%s:][:%s], %s[2*%s:][:%s], %s[3*%s:][:%s]", rw[0], rw[1], rw[2], rw[3], blk, n, blk, d, n, blk, d, n, blk, d, n)
 		ss := f.fresh4("s")
-		f.line("%s, %s, %s, %s := 0.0, 0.0, 0.0, 0.0", ss[0], ss[1], ss[2], ss[3])
 		c, v := f.fresh("c"), f.fresh("v")
-		f.line("for %s, %s := range %s[:%s] {", c, v, yy, n)
-		for k := range 4 {
-			f.line("%s += %s[%s] * %s", ss[k], rw[k], c, v)
+		if kept != "" {
+			f.line("%s, %s, %s, %s := %s[%s], %s[%s+1], %s[%s+2], %s[%s+3]", ss[0], ss[1], ss[2], ss[3], kept, r, kept, r, kept, r, kept, r)
+		} else {
+			f.line("%s, %s, %s, %s := 0.0, 0.0, 0.0, 0.0", ss[0], ss[1], ss[2], ss[3])
+			f.line("for %s, %s := range %s[:%s] {", c, v, yy, n)
+			for k := range 4 {
+				f.line("%s += %s[%s] * %s", ss[k], rw[k], c, v)
+			}
+			f.line("}")
 		}
-		f.line("}")
 		gs := f.fresh4("g")
 		for k := range 4 {
 			sums[fmt.Sprintf("%s+%d", r, k)] = ss[k]

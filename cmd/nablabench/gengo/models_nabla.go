@@ -4465,7 +4465,7 @@ var nbLoop11 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_1108 := ar.Mark()
+	mark_2140 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -4625,886 +4625,1661 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			r_64[i_65] = s_71
 		}
 	}
-	n_83, err_84 := runtime.CheckSizeFast(n_17)
-	if err_84 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_84)
-	}
-	a_85 := ar.F64w(n_83)
-	var a_86 []float64
-	var d_87 int = 0
-	var rs_88 int = 0
-	var scratch_1109 []float64
-	if scratch_1109_n, err := runtime.CheckSize(n_15); err == nil {
-		scratch_1109 = ar.F64w(scratch_1109_n)
-	}
-	var scratch_1110 []float64
-	if scratch_1110_n, err := runtime.CheckSize(n_15); err == nil {
-		scratch_1110 = ar.F64w(scratch_1110_n)
-	}
-	scratch_1111 := ar.F64w(d_21)
-	scratch_1112 := ar.F64w(d_22)
-	for i_89 := 0; i_89 < n_83; i_89++ {
-		mark_90 := ar.Mark()
-		i_91 := int64(i_89)
-		n_92, err_93 := runtime.CheckSize(n_15)
-		if err_93 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_93)
-		}
-		r_94 := scratch_1109[:n_92:n_92]
-		for i_95 := range r_94 {
-			i_97 := int64(i_95)
-			x_98 := alphas_1[int(i_97)]
-			x_99 := r_64[int(i_97)]
-			x_100 := x_98 + x_99
-			rs_101 := d_21 * d_22
-			row_102 := a_20[int(i_97)*rs_101 : (int(i_97)+1)*rs_101]
-			row_103 := x_9[int(i_91)*x_11 : (int(i_91)+1)*x_11]
-			if i_97 < 0 || i_97 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_97, means_4))
+	var pf_83 []float64
+	var pf_85 []float64
+	var pf_87 float64
+	var pf_88 float64
+	var pf_89 []float64
+	var pf_90 int
+	var pf_91 int
+	var pf_92 []float64
+	var pf_93 int
+	var pf_94 []float64
+	var pf_95 int
+	var pf_96 []float64
+	var pf_97 int
+	var pf_98 int
+	var pf_99 int
+	var pf_100 []float64
+	var pf_101 int
+	var pf_102 int
+	fused_103 := false
+	if d_21 == d_22 && d_21 >= 8 && d_21 <= 32 {
+	Fused_104:
+		switch {
+		default:
+			kn_105, err_106 := runtime.CheckSize(n_15)
+			if err_106 != nil || kn_105 > 1<<20 {
+				break Fused_104
 			}
-			row_104 := means_3[int(i_97)*means_5 : (int(i_97)+1)*means_5]
-			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+			kept_107 := ar.F64w(kn_105 * d_21)
+			cn_108, err_109 := runtime.CheckSize(n_17)
+			if err_109 != nil {
+				break Fused_104
 			}
-			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+			col_110 := ar.F64w(cn_108)
+			n_111, err_112 := runtime.CheckSize(n_15)
+			if err_112 != nil {
+				break Fused_104
 			}
-			a_105 := scratch_1111[:d_21:d_21]
-			if d_22 <= 32 {
-				row_103 = row_103[:d_22]
-				row_104 = row_104[:d_22]
-				if d_22 > 4 || d_22 < 1 {
-					if d_22 >= 8 {
-						r_106 := 0
-						for ; r_106 < len(a_105)%4; r_106++ {
-							row_111 := row_102[r_106*d_22:][:min(r_106+1, d_22)]
-							s_108 := 0.0
-							for c_109 := range row_111 {
-								s_108 += row_111[c_109] * (row_103[c_109] - row_104[c_109])
-							}
-							a_105[r_106] = s_108
-						}
-						for ; r_106+4 <= len(a_105); r_106 += 4 {
-							n_112 := min(r_106+4, d_22)
-							blk_107 := row_102[r_106*d_22 : (r_106+4)*d_22]
-							row_113, row_114, row_115, row_116 := blk_107[:n_112], blk_107[d_22:][:n_112], blk_107[2*d_22:][:n_112], blk_107[3*d_22:][:n_112]
-							s_117, s_118, s_119, s_120 := 0.0, 0.0, 0.0, 0.0
-							for c_109 := range row_113 {
-								xc_110 := (row_103[c_109] - row_104[c_109])
-								s_117 += row_113[c_109] * xc_110
-								s_118 += row_114[c_109] * xc_110
-								s_119 += row_115[c_109] * xc_110
-								s_120 += row_116[c_109] * xc_110
-							}
-							a_105[r_106], a_105[r_106+1], a_105[r_106+2], a_105[r_106+3] = s_117, s_118, s_119, s_120
-						}
-						if !(len(a_105) >= d_22 && len(a_105) > 0 && math.Abs(a_105[len(a_105)-1]) <= math.MaxFloat64) {
-							r_121 := 0
-							for ; r_121+4 <= len(a_105); r_121 += 4 {
-								blk_122 := row_102[r_121*d_22 : (r_121+4)*d_22]
-								row_127, row_128, row_129, row_130 := blk_122[:d_22], blk_122[d_22:][:d_22], blk_122[2*d_22:][:d_22], blk_122[3*d_22:][:d_22]
-								s_131, s_132, s_133, s_134 := 0.0, 0.0, 0.0, 0.0
-								for c_124 := range row_127 {
-									xc_125 := (row_103[c_124] - row_104[c_124])
-									s_131 += row_127[c_124] * xc_125
-									s_132 += row_128[c_124] * xc_125
-									s_133 += row_129[c_124] * xc_125
-									s_134 += row_130[c_124] * xc_125
-								}
-								a_105[r_121], a_105[r_121+1], a_105[r_121+2], a_105[r_121+3] = s_131, s_132, s_133, s_134
-							}
-							for ; r_121 < len(a_105); r_121++ {
-								row_126 := row_102[r_121*d_22:][:d_22]
-								s_123 := 0.0
-								for c_124 := range row_126 {
-									s_123 += row_126[c_124] * (row_103[c_124] - row_104[c_124])
-								}
-								a_105[r_121] = s_123
-							}
-						}
-					} else {
-						r_135 := 0
-						for ; r_135+4 <= len(a_105); r_135 += 4 {
-							blk_136 := row_102[r_135*d_22 : (r_135+4)*d_22]
-							row_141, row_142, row_143, row_144 := blk_136[:d_22], blk_136[d_22:][:d_22], blk_136[2*d_22:][:d_22], blk_136[3*d_22:][:d_22]
-							s_145, s_146, s_147, s_148 := 0.0, 0.0, 0.0, 0.0
-							for c_138 := range row_141 {
-								xc_139 := (row_103[c_138] - row_104[c_138])
-								s_145 += row_141[c_138] * xc_139
-								s_146 += row_142[c_138] * xc_139
-								s_147 += row_143[c_138] * xc_139
-								s_148 += row_144[c_138] * xc_139
-							}
-							a_105[r_135], a_105[r_135+1], a_105[r_135+2], a_105[r_135+3] = s_145, s_146, s_147, s_148
-						}
-						for ; r_135 < len(a_105); r_135++ {
-							row_140 := row_102[r_135*d_22:][:d_22]
-							s_137 := 0.0
-							for c_138 := range row_140 {
-								s_137 += row_140[c_138] * (row_103[c_138] - row_104[c_138])
-							}
-							a_105[r_135] = s_137
-						}
-					}
-				} else {
-					switch d_22 {
-					case 1:
-						x_149 := (row_103[0] - row_104[0])
-						for r_150 := range a_105 {
-							q_151 := row_102[r_150*1 : r_150*1+1 : r_150*1+1]
-							s_152 := 0.0
-							s_152 += q_151[0] * x_149
-							a_105[r_150] = s_152
-						}
-					case 2:
-						x_153, x_154 := (row_103[0] - row_104[0]), (row_103[1] - row_104[1])
-						for r_155 := range a_105 {
-							q_156 := row_102[r_155*2 : r_155*2+2 : r_155*2+2]
-							s_157 := 0.0
-							s_157 += q_156[0] * x_153
-							s_157 += q_156[1] * x_154
-							a_105[r_155] = s_157
-						}
-					case 3:
-						x_158, x_159, x_160 := (row_103[0] - row_104[0]), (row_103[1] - row_104[1]), (row_103[2] - row_104[2])
-						for r_161 := range a_105 {
-							q_162 := row_102[r_161*3 : r_161*3+3 : r_161*3+3]
-							s_163 := 0.0
-							s_163 += q_162[0] * x_158
-							s_163 += q_162[1] * x_159
-							s_163 += q_162[2] * x_160
-							a_105[r_161] = s_163
-						}
-					default:
-						x_164, x_165, x_166, x_167 := (row_103[0] - row_104[0]), (row_103[1] - row_104[1]), (row_103[2] - row_104[2]), (row_103[3] - row_104[3])
-						for r_168 := range a_105 {
-							q_169 := row_102[r_168*4 : r_168*4+4 : r_168*4+4]
-							s_170 := 0.0
-							s_170 += q_169[0] * x_164
-							s_170 += q_169[1] * x_165
-							s_170 += q_169[2] * x_166
-							s_170 += q_169[3] * x_167
-							a_105[r_168] = s_170
-						}
-					}
+			a_113 := ar.F64w(n_111)
+			var a_114 []float64
+			var d_115 int = 0
+			var rs_116 int = 0
+			for i_117 := 0; i_117 < n_111; i_117++ {
+				mark_118 := ar.Mark()
+				i_119 := int64(i_117)
+				if i_119 < 0 || i_119 >= int64(icf_7) {
+					break Fused_104
 				}
-			} else {
-				x_171 := scratch_1112[:d_22:d_22]
-				row_103 = row_103[:len(x_171)]
-				row_104 = row_104[:len(x_171)]
-				for i_172 := range x_171 {
-					x_171[i_172] = (row_103[i_172] - row_104[i_172])
+				row_120 := icf_6[int(i_119)*icf_8 : (int(i_119)+1)*icf_8]
+				if n_16 < int64(0) || n_16 > int64(icf_8) {
+					break Fused_104
 				}
-				runtime.Gemv(false, d_21, d_22, 1, row_102, x_171, 0, a_105)
-			}
-			var s_174 float64 = 0
-			a_105 = a_105[:d_21]
-			for i_175 := 0; i_175 < d_21; i_175++ {
-				s_174 += (a_105[i_175] * a_105[i_175])
-			}
-			x_177 := 0.5 * s_174
-			x_178 := x_100 - x_177
-			r_94[i_95] = x_178
-			runtime.LoopCall()
-		}
-		w_179 := scratch_1110[:n_92:n_92]
-		s_180 := runtime.LogSumExpWeights(w_179, r_94)
-		a_85[i_89] = s_180
-		if i_89 == 0 {
-			d_87 = n_92
-			rs_88 = d_87
-			tot_181, err_182 := runtime.MulSize(n_83, rs_88)
-			if err_182 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_182)
-			}
-			a_86 = ar.F64w(tot_181)
-		} else if n_92 != d_87 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_89)+" has shape "+runtime.ShapeString([]int{n_92})+", element 0 has shape "+runtime.ShapeString([]int{d_87}))
-		}
-		copy(a_86[i_89*rs_88:(i_89+1)*rs_88], w_179)
-		if i_89 > 0 {
-			ar.Release(mark_90)
-		}
-	}
-	n_183, err_184 := runtime.CheckSizeFast(n_17)
-	_ = n_183
-	if err_184 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_184)
-	}
-	view_185 := a_85
-	n_186, err_187 := runtime.CheckSizeFast(n_15)
-	if err_187 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_187)
-	}
-	a_188 := ar.F64w(n_186)
-	var a_189 []float64
-	var d_190 int = 0
-	var rs_191 int = 0
-	for i_192 := 0; i_192 < n_186; i_192++ {
-		mark_193 := ar.Mark()
-		i_194 := int64(i_192)
-		if i_194 < 0 || i_194 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_194, icf_7))
-		}
-		row_195 := icf_6[int(i_194)*icf_8 : (int(i_194)+1)*icf_8]
-		if n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
-		}
-		n_196 := int(n_16) - int(int64(0))
-		s_197 := row_195[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_198 := ar.F64w(n_196)
-		s_197 = s_197[:len(r_198)]
-		for i_199 := range r_198 {
-			r_198[i_199] = (math.Exp(s_197[i_199]))
-		}
-		x_201 := gamma_12 * gamma_12
-		x_202 := 0.5 * x_201
-		d_203 := runtime.Dot(r_198, r_198)
-		n_204 := int64(icf_8)
-		if n_16 < 0 || n_204 < n_16 || n_204 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_204, icf_8))
-		}
-		n_205 := int(n_204) - int(n_16)
-		s_206 := row_195[int(n_16)*1 : int(n_204)*1 : int(n_204)*1]
-		var s_207 float64 = 0
-		s_206 = s_206[:n_205]
-		for i_208 := 0; i_208 < n_205; i_208++ {
-			s_207 += (s_206[i_208] * s_206[i_208])
-		}
-		x_210 := d_203 + s_207
-		x_211 := x_202 * x_210
-		x_212 := float64(m_13)
-		x_213 := r_64[int(i_194)]
-		x_214 := x_212 * x_213
-		x_215 := x_211 - x_214
-		a_188[i_192] = x_215
-		if i_192 == 0 {
-			d_190 = n_196
-			rs_191 = d_190
-			tot_216, err_217 := runtime.MulSize(n_186, rs_191)
-			if err_217 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_217)
-			}
-			a_189 = ar.F64w(tot_216)
-		} else if n_196 != d_190 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_192)+" has shape "+runtime.ShapeString([]int{n_196})+", element 0 has shape "+runtime.ShapeString([]int{d_190}))
-		}
-		copy(a_189[i_192*rs_191:(i_192+1)*rs_191], r_198)
-		if i_192 > 0 {
-			ar.Release(mark_193)
-		}
-	}
-	n_218, err_219 := runtime.CheckSizeFast(n_15)
-	_ = n_218
-	if err_219 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_219)
-	}
-	view_220 := a_188
-	x_221 := float64(n_17)
-	s_222 := runtime.LogSumExp(alphas_1)
-	x_223 := -ybar_14
-	x_224 := x_221 * x_223
-	r_225 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_225)]
-	if len(r_225) >= 262144 {
-		loop_232 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_225, runtime.Bind(alphas_1, runtime.Bind(s_222, runtime.Bind(x_224, runtime.End{})))), len(r_225), 16384)
-		if loop_232.For == nil {
-			loop_232.For = func(lo_229, hi int) {
-				r_225 := loop_232.C.H
-				alphas_1 := loop_232.C.T.H
-				s_222 := loop_232.C.T.T.H
-				x_224 := loop_232.C.T.T.T.H
-				for i_230 := lo_229; i_230 < hi; i_230++ {
-					r_225[i_230] = ((math.Exp((alphas_1[i_230] - s_222))) * x_224)
+				n_121 := int(n_16) - int(int64(0))
+				s_122 := row_120[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+				r_123 := ar.F64w(n_121)
+				s_122 = s_122[:len(r_123)]
+				for i_124 := range r_123 {
+					r_123[i_124] = (math.Exp(s_122[i_124]))
+				}
+				x_126 := gamma_12 * gamma_12
+				x_127 := 0.5 * x_126
+				d_128 := runtime.Dot(r_123, r_123)
+				n_129 := int64(icf_8)
+				if n_16 < 0 || n_129 < n_16 || n_129 > int64(icf_8) {
+					break Fused_104
+				}
+				n_130 := int(n_129) - int(n_16)
+				s_131 := row_120[int(n_16)*1 : int(n_129)*1 : int(n_129)*1]
+				var s_132 float64 = 0
+				s_131 = s_131[:n_130]
+				for i_133 := 0; i_133 < n_130; i_133++ {
+					s_132 += (s_131[i_133] * s_131[i_133])
+				}
+				x_135 := d_128 + s_132
+				x_136 := x_127 * x_135
+				x_137 := float64(m_13)
+				x_138 := r_64[int(i_119)]
+				x_139 := x_137 * x_138
+				x_140 := x_136 - x_139
+				a_113[i_117] = x_140
+				if i_117 == 0 {
+					d_115 = n_121
+					rs_116 = d_115
+					tot_141, err_142 := runtime.MulSize(n_111, rs_116)
+					if err_142 != nil {
+						break Fused_104
+					}
+					a_114 = ar.F64w(tot_141)
+				} else if n_121 != d_115 {
+					break Fused_104
+				}
+				copy(a_114[i_117*rs_116:(i_117+1)*rs_116], r_123)
+				if i_117 > 0 {
+					ar.Release(mark_118)
 				}
 			}
-		}
-		runtime.ParallelFor(len(r_225), 16384, loop_232.For)
-		loop_232.Leave(&nbLoop11)
-	} else {
-		for i_226 := range r_225 {
-			r_225[i_226] = ((math.Exp((alphas_1[i_226] - s_222))) * x_224)
-		}
-	}
-	z_233 := ar.F64(len(icf_6))
-	z_234 := ar.F64(len(r_64))
-	var rev_235 []float64
-	var rev_236 int
-	var rev_237 int
-	var rev_238 []float64
-	rev_235, rev_236, rev_237, rev_238 = z_233, icf_7, icf_8, z_234
-	for i_261 := int64(0); i_261 < n_15; i_261++ {
-		_ = a_188[int(i_261)]
-		row_264 := a_189[int(i_261)*d_190 : (int(i_261)+1)*d_190]
-		if i_261 < 0 || i_261 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_261, icf_7))
-		}
-		row_265 := icf_6[int(i_261)*icf_8 : (int(i_261)+1)*icf_8]
-		x_266 := float64(m_13)
-		x_267 := -ybar_14
-		x_268 := x_266 * x_267
-		rev_238[i_261] += x_268
-		x_269 := gamma_12 * gamma_12
-		x_270 := 0.5 * x_269
-		x_271 := x_270 * ybar_14
-		n_272 := int64(icf_8)
-		if n_16 < 0 || n_272 < n_16 || n_272 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_272, icf_8))
-		}
-		n_273 := int(n_272) - int(n_16)
-		s_274 := row_265[int(n_16)*1 : int(n_272)*1 : int(n_272)*1]
-		if n_16 < 0 || n_16+int64(n_273) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_273), icf_8))
-		}
-		if i_261 < 0 || i_261 >= int64(rev_236) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_261, rev_236))
-		}
-		if rev_237 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_237})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
-		}
-		row_275 := rev_235[i_261*int64(rev_237) : (i_261+1)*int64(rev_237)]
-		region_276 := row_275[int(n_16)*1 : (int(n_16)+n_273)*1]
-		s_274 = s_274[:len(region_276)]
-		for i_277 := range region_276 {
-			region_276[i_277] += ((2.0 * s_274[i_277]) * x_271)
-		}
-		if int64(0)+int64(d_190) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_190), icf_8))
-		}
-		if i_261 < 0 || i_261 >= int64(rev_236) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_261, rev_236))
-		}
-		if rev_237 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_237})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
-		}
-		row_279 := rev_235[i_261*int64(rev_237) : (i_261+1)*int64(rev_237)]
-		region_280 := row_279[int(int64(0))*1 : (int(int64(0))+d_190)*1]
-		row_264 = row_264[:len(region_280)]
-		for i_281 := range region_280 {
-			region_280[i_281] += (row_264[i_281] * ((2.0 * row_264[i_281]) * x_271))
-		}
-	}
-	z_283 := ar.F64(len(a_20))
-	z_284 := ar.F64(len(means_3))
-	var rev_285 []float64
-	var rev_287 []float64
-	var rev_289 []float64
-	var rev_290 int
-	var rev_291 int
-	var rev_292 int
-	var rev_293 []float64
-	var rev_294 int
-	var rev_295 int
-	rev_285, rev_287, rev_289, rev_290, rev_291, rev_292, rev_293, rev_294, rev_295 = r_225, z_234, z_283, n_18, d_21, d_22, z_284, means_4, means_5
-	scratch_1116 := ar.F64w(d_87)
-	scratch_1118 := ar.F64w(x_11)
-	scratch_1119 := ar.F64w(d_21)
-	scratch_1120 := ar.F64w(d_22)
-	scratch_1121 := ar.F64w(d_21)
-	scratch_1122 := ar.F64w(d_21)
-	scratch_1123 := ar.F64w(d_22)
-	for i_664 := int64(0); i_664 < n_17; i_664++ {
-		_ = a_85[int(i_664)]
-		row_667 := a_86[int(i_664)*d_87 : (int(i_664)+1)*d_87]
-		r_668 := scratch_1116[:d_87:d_87]
-		row_667 = row_667[:len(r_668)]
-		for i_669 := range r_668 {
-			r_668[i_669] = (row_667[i_669] * ybar_14)
-		}
-		var rev_671 []float64
-		var rev_673 []float64
-		var rev_675 []float64
-		var rev_676 int
-		var rev_677 int
-		var rev_678 int
-		var rev_679 []float64
-		var rev_680 int
-		var rev_681 int
-		rev_671, rev_673, rev_675, rev_676, rev_677, rev_678, rev_679, rev_680, rev_681 = rev_285, rev_287, rev_289, rev_290, rev_291, rev_292, rev_293, rev_294, rev_295
-		for i_857 := int64(0); i_857 < n_15; i_857++ {
-			if i_857 < 0 || i_857 >= int64(d_87) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_857, d_87))
+			n_143, err_144 := runtime.CheckSize(n_15)
+			_ = n_143
+			if err_144 != nil {
+				break Fused_104
 			}
-			x_859 := r_668[int(i_857)]
-			rs_860 := d_21 * d_22
-			row_861 := a_20[int(i_857)*rs_860 : (int(i_857)+1)*rs_860]
-			row_862 := x_9[int(i_664)*x_11 : (int(i_664)+1)*x_11]
-			if i_857 < 0 || i_857 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_857, means_4))
+			view_145 := a_113
+			x_146 := float64(n_17)
+			s_147 := runtime.LogSumExp(alphas_1)
+			x_148 := -ybar_14
+			x_149 := x_146 * x_148
+			r_150 := ar.F64w(alphas_2)
+			alphas_1 = alphas_1[:len(r_150)]
+			for i_151 := range r_150 {
+				r_150[i_151] = ((math.Exp((alphas_1[i_151] - s_147))) * x_149)
 			}
-			row_863 := means_3[int(i_857)*means_5 : (int(i_857)+1)*means_5]
-			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+			z_153 := ar.F64(len(icf_6))
+			z_154 := ar.F64(len(r_64))
+			var rev_155 []float64
+			var rev_156 int
+			var rev_157 int
+			var rev_158 []float64
+			rev_155, rev_156, rev_157, rev_158 = z_153, icf_7, icf_8, z_154
+			for i_181 := int64(0); i_181 < n_15; i_181++ {
+				_ = a_113[int(i_181)]
+				row_184 := a_114[int(i_181)*d_115 : (int(i_181)+1)*d_115]
+				if i_181 < 0 || i_181 >= int64(icf_7) {
+					break Fused_104
+				}
+				row_185 := icf_6[int(i_181)*icf_8 : (int(i_181)+1)*icf_8]
+				x_186 := float64(m_13)
+				x_187 := -ybar_14
+				x_188 := x_186 * x_187
+				rev_158[i_181] += x_188
+				x_189 := gamma_12 * gamma_12
+				x_190 := 0.5 * x_189
+				x_191 := x_190 * ybar_14
+				n_192 := int64(icf_8)
+				if n_16 < 0 || n_192 < n_16 || n_192 > int64(icf_8) {
+					break Fused_104
+				}
+				n_193 := int(n_192) - int(n_16)
+				s_194 := row_185[int(n_16)*1 : int(n_192)*1 : int(n_192)*1]
+				if n_16 < 0 || n_16+int64(n_193) > int64(icf_8) {
+					break Fused_104
+				}
+				if i_181 < 0 || i_181 >= int64(rev_156) {
+					break Fused_104
+				}
+				if rev_157 != icf_8 {
+					break Fused_104
+				}
+				row_195 := rev_155[i_181*int64(rev_157) : (i_181+1)*int64(rev_157)]
+				region_196 := row_195[int(n_16)*1 : (int(n_16)+n_193)*1]
+				s_194 = s_194[:len(region_196)]
+				for i_197 := range region_196 {
+					region_196[i_197] += ((2.0 * s_194[i_197]) * x_191)
+				}
+				if int64(0)+int64(d_115) > int64(icf_8) {
+					break Fused_104
+				}
+				if i_181 < 0 || i_181 >= int64(rev_156) {
+					break Fused_104
+				}
+				if rev_157 != icf_8 {
+					break Fused_104
+				}
+				row_199 := rev_155[i_181*int64(rev_157) : (i_181+1)*int64(rev_157)]
+				region_200 := row_199[int(int64(0))*1 : (int(int64(0))+d_115)*1]
+				row_184 = row_184[:len(region_200)]
+				for i_201 := range region_200 {
+					region_200[i_201] += (row_184[i_201] * ((2.0 * row_184[i_201]) * x_191))
+				}
 			}
-			r_864 := scratch_1118[:x_11:x_11]
-			row_862 = row_862[:len(r_864)]
-			row_863 = row_863[:len(r_864)]
-			for i_865 := range r_864 {
-				r_864[i_865] = (row_862[i_865] - row_863[i_865])
+			z_203 := ar.F64(len(a_20))
+			z_204 := ar.F64(len(means_3))
+			var rev_205 []float64
+			var rev_207 []float64
+			var rev_209 []float64
+			var rev_210 int
+			var rev_211 int
+			var rev_212 int
+			var rev_213 []float64
+			var rev_214 int
+			var rev_215 int
+			rev_205, rev_207, rev_209, rev_210, rev_211, rev_212, rev_213, rev_214, rev_215 = r_150, z_154, z_203, n_18, d_21, d_22, z_204, means_4, means_5
+			var scratch_2142 []float64
+			if scratch_2142_n, err := runtime.CheckSize(n_15); err == nil {
+				scratch_2142 = ar.F64w(scratch_2142_n)
 			}
-			sweep_867 := false
-			if d_21 == d_22 && d_21 >= 8 && d_21 <= 32 && x_11 == d_22 && i_857 >= 0 && i_857 < int64(rev_680) && rev_681 == d_22 && i_857 < int64(rev_676) && rev_677 == d_21 && rev_678 == x_11 {
-				last_868 := row_861[(d_21-1)*d_22:][:d_22]
-				s_869 := 0.0
-				for c_870, v_871 := range last_868 {
-					s_869 += v_871 * r_864[c_870]
-				}
-				sweep_867 = math.Abs(s_869) <= math.MaxFloat64
+			var scratch_2143 []float64
+			if scratch_2143_n, err := runtime.CheckSize(n_15); err == nil {
+				scratch_2143 = ar.F64w(scratch_2143_n)
 			}
-			if sweep_867 {
-				cv_872 := scratch_1119[:d_21:d_21]
-				av_873 := scratch_1120[:d_22:d_22]
-				x_874 := -x_859
-				x_875 := 0.5 * x_874
-				rs_876 := rev_677 * rev_678
-				arow_877 := rev_679[i_857*int64(rev_681) : (i_857+1)*int64(rev_681)]
-				bblk_878 := rev_675[i_857*int64(rs_876) : (i_857+1)*int64(rs_876)]
-				y_879 := r_864[:d_21]
-				clear(av_873)
-				r_880 := 0
-				for ; r_880 < d_21%4; r_880++ {
-					row_881 := row_861[r_880*d_21:][:r_880+1]
-					s_882 := 0.0
-					for c_883, v_884 := range row_881 {
-						s_882 += v_884 * y_879[c_883]
-					}
-					g_885 := ((2.0 * s_882) * x_875)
-					cv_872[r_880] = g_885
-					aa_886 := av_873[:len(row_881)]
-					for c_883, v_884 := range row_881 {
-						aa_886[c_883] += g_885 * v_884
-					}
-					br_887 := bblk_878[r_880*d_21:][:r_880+1]
-					for c_883, v_884 := range y_879[:r_880+1] {
-						br_887[c_883] += g_885 * v_884
-					}
+			var scratch_2144 []float64
+			if scratch_2144_n, err := runtime.CheckSize(n_15); err == nil {
+				scratch_2144 = ar.F64w(scratch_2144_n)
+			}
+			scratch_2146 := ar.F64w(d_21)
+			scratch_2147 := ar.F64w(d_22)
+			scratch_2152 := ar.F64w(x_11)
+			scratch_2153 := ar.F64w(d_21)
+			scratch_2154 := ar.F64w(d_22)
+			scratch_2155 := ar.F64w(d_21)
+			scratch_2156 := ar.F64w(d_21)
+			scratch_2157 := ar.F64w(d_22)
+			for i_665 := int64(0); i_665 < n_17; i_665++ {
+				n_667, err_668 := runtime.CheckSize(n_15)
+				if err_668 != nil {
+					break Fused_104
 				}
-				for ; r_880+4 <= d_21; r_880 += 4 {
-					n_888 := r_880 + 4
-					blk_889 := row_861[r_880*d_21 : (r_880+4)*d_21]
-					q_890, q_891, q_892, q_893 := blk_889[:n_888], blk_889[d_21:][:n_888], blk_889[2*d_21:][:n_888], blk_889[3*d_21:][:n_888]
-					s_894, s_895, s_896, s_897 := 0.0, 0.0, 0.0, 0.0
-					for c_898, v_899 := range y_879[:n_888] {
-						s_894 += q_890[c_898] * v_899
-						s_895 += q_891[c_898] * v_899
-						s_896 += q_892[c_898] * v_899
-						s_897 += q_893[c_898] * v_899
+				r_669 := scratch_2142[:n_667:n_667]
+				for i_670 := range r_669 {
+					i_672 := int64(i_670)
+					x_673 := alphas_1[int(i_672)]
+					x_674 := r_64[int(i_672)]
+					x_675 := x_673 + x_674
+					rs_676 := d_21 * d_22
+					row_677 := a_20[int(i_672)*rs_676 : (int(i_672)+1)*rs_676]
+					row_678 := x_9[int(i_665)*x_11 : (int(i_665)+1)*x_11]
+					if i_672 < 0 || i_672 >= int64(means_4) {
+						break Fused_104
 					}
-					g_900 := ((2.0 * s_894) * x_875)
-					g_901 := ((2.0 * s_895) * x_875)
-					g_902 := ((2.0 * s_896) * x_875)
-					g_903 := ((2.0 * s_897) * x_875)
-					cv_872[r_880+0] = g_900
-					cv_872[r_880+1] = g_901
-					cv_872[r_880+2] = g_902
-					cv_872[r_880+3] = g_903
-					aa_904 := av_873[:n_888]
-					for c_898 := range aa_904 {
-						aa_904[c_898] = aa_904[c_898] + g_900*q_890[c_898] + g_901*q_891[c_898] + g_902*q_892[c_898] + g_903*q_893[c_898]
+					row_679 := means_3[int(i_672)*means_5 : (int(i_672)+1)*means_5]
+					if means_5 != x_11 {
+						break Fused_104
 					}
-					bb_905 := bblk_878[r_880*d_21 : (r_880+4)*d_21]
-					b_906, b_907, b_908, b_909 := bb_905[:n_888], bb_905[d_21:][:n_888], bb_905[2*d_21:][:n_888], bb_905[3*d_21:][:n_888]
-					for c_898, v_899 := range y_879[:n_888] {
-						b_906[c_898] += g_900 * v_899
-						b_907[c_898] += g_901 * v_899
-						b_908[c_898] += g_902 * v_899
-						b_909[c_898] += g_903 * v_899
+					if x_11 != d_22 {
+						break Fused_104
 					}
-				}
-				if !(math.Abs(av_873[0]) <= math.MaxFloat64) {
-					for c_910 := range av_873 {
-						s_912 := 0.0
-						for r_911, v_913 := range cv_872 {
-							s_912 += v_913 * row_861[r_911*d_21+c_910]
-						}
-						av_873[c_910] = s_912
-					}
-				}
-				av_873 = av_873[:len(arow_877)]
-				for c_914 := range arow_877 {
-					arow_877[c_914] += -av_873[c_914]
-				}
-			} else {
-				if x_11 != d_22 {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
-				}
-				a_915 := scratch_1121[:d_21:d_21]
-				if d_22 <= 32 {
-					r_864 = r_864[:d_22]
-					if d_22 > 4 || d_22 < 1 {
-						if d_22 >= 8 {
-							for r_916 := range a_915 {
-								row_917 := row_861[r_916*d_22:][:min(r_916+1, d_22)]
-								s_918 := 0.0
-								for c_919, v_920 := range row_917 {
-									s_918 += v_920 * r_864[c_919]
-								}
-								a_915[r_916] = s_918
-							}
-							if !(len(a_915) >= d_22 && len(a_915) > 0 && math.Abs(a_915[len(a_915)-1]) <= math.MaxFloat64) {
-								for r_916 := range a_915 {
-									row_917 := row_861[r_916*d_22 : (r_916+1)*d_22]
-									s_918 := 0.0
-									for c_919, v_920 := range row_917 {
-										s_918 += v_920 * r_864[c_919]
+					a_680 := scratch_2146[:d_21:d_21]
+					if d_22 <= 32 {
+						row_678 = row_678[:d_22]
+						row_679 = row_679[:d_22]
+						if d_22 > 4 || d_22 < 1 {
+							if d_22 >= 8 {
+								r_681 := 0
+								for ; r_681 < len(a_680)%4; r_681++ {
+									row_686 := row_677[r_681*d_22:][:min(r_681+1, d_22)]
+									s_683 := 0.0
+									for c_684 := range row_686 {
+										s_683 += row_686[c_684] * (row_678[c_684] - row_679[c_684])
 									}
-									a_915[r_916] = s_918
+									a_680[r_681] = s_683
+								}
+								for ; r_681+4 <= len(a_680); r_681 += 4 {
+									n_687 := min(r_681+4, d_22)
+									blk_682 := row_677[r_681*d_22 : (r_681+4)*d_22]
+									row_688, row_689, row_690, row_691 := blk_682[:n_687], blk_682[d_22:][:n_687], blk_682[2*d_22:][:n_687], blk_682[3*d_22:][:n_687]
+									s_692, s_693, s_694, s_695 := 0.0, 0.0, 0.0, 0.0
+									for c_684 := range row_688 {
+										xc_685 := (row_678[c_684] - row_679[c_684])
+										s_692 += row_688[c_684] * xc_685
+										s_693 += row_689[c_684] * xc_685
+										s_694 += row_690[c_684] * xc_685
+										s_695 += row_691[c_684] * xc_685
+									}
+									a_680[r_681], a_680[r_681+1], a_680[r_681+2], a_680[r_681+3] = s_692, s_693, s_694, s_695
+								}
+								if !(len(a_680) >= d_22 && len(a_680) > 0 && math.Abs(a_680[len(a_680)-1]) <= math.MaxFloat64) {
+									r_696 := 0
+									for ; r_696+4 <= len(a_680); r_696 += 4 {
+										blk_697 := row_677[r_696*d_22 : (r_696+4)*d_22]
+										row_702, row_703, row_704, row_705 := blk_697[:d_22], blk_697[d_22:][:d_22], blk_697[2*d_22:][:d_22], blk_697[3*d_22:][:d_22]
+										s_706, s_707, s_708, s_709 := 0.0, 0.0, 0.0, 0.0
+										for c_699 := range row_702 {
+											xc_700 := (row_678[c_699] - row_679[c_699])
+											s_706 += row_702[c_699] * xc_700
+											s_707 += row_703[c_699] * xc_700
+											s_708 += row_704[c_699] * xc_700
+											s_709 += row_705[c_699] * xc_700
+										}
+										a_680[r_696], a_680[r_696+1], a_680[r_696+2], a_680[r_696+3] = s_706, s_707, s_708, s_709
+									}
+									for ; r_696 < len(a_680); r_696++ {
+										row_701 := row_677[r_696*d_22:][:d_22]
+										s_698 := 0.0
+										for c_699 := range row_701 {
+											s_698 += row_701[c_699] * (row_678[c_699] - row_679[c_699])
+										}
+										a_680[r_696] = s_698
+									}
+								}
+							} else {
+								r_710 := 0
+								for ; r_710+4 <= len(a_680); r_710 += 4 {
+									blk_711 := row_677[r_710*d_22 : (r_710+4)*d_22]
+									row_716, row_717, row_718, row_719 := blk_711[:d_22], blk_711[d_22:][:d_22], blk_711[2*d_22:][:d_22], blk_711[3*d_22:][:d_22]
+									s_720, s_721, s_722, s_723 := 0.0, 0.0, 0.0, 0.0
+									for c_713 := range row_716 {
+										xc_714 := (row_678[c_713] - row_679[c_713])
+										s_720 += row_716[c_713] * xc_714
+										s_721 += row_717[c_713] * xc_714
+										s_722 += row_718[c_713] * xc_714
+										s_723 += row_719[c_713] * xc_714
+									}
+									a_680[r_710], a_680[r_710+1], a_680[r_710+2], a_680[r_710+3] = s_720, s_721, s_722, s_723
+								}
+								for ; r_710 < len(a_680); r_710++ {
+									row_715 := row_677[r_710*d_22:][:d_22]
+									s_712 := 0.0
+									for c_713 := range row_715 {
+										s_712 += row_715[c_713] * (row_678[c_713] - row_679[c_713])
+									}
+									a_680[r_710] = s_712
 								}
 							}
 						} else {
-							for r_916 := range a_915 {
-								row_917 := row_861[r_916*d_22 : (r_916+1)*d_22]
-								s_918 := 0.0
-								for c_919, v_920 := range row_917 {
-									s_918 += v_920 * r_864[c_919]
+							switch d_22 {
+							case 1:
+								x_724 := (row_678[0] - row_679[0])
+								for r_725 := range a_680 {
+									q_726 := row_677[r_725*1 : r_725*1+1 : r_725*1+1]
+									s_727 := 0.0
+									s_727 += q_726[0] * x_724
+									a_680[r_725] = s_727
 								}
-								a_915[r_916] = s_918
+							case 2:
+								x_728, x_729 := (row_678[0] - row_679[0]), (row_678[1] - row_679[1])
+								for r_730 := range a_680 {
+									q_731 := row_677[r_730*2 : r_730*2+2 : r_730*2+2]
+									s_732 := 0.0
+									s_732 += q_731[0] * x_728
+									s_732 += q_731[1] * x_729
+									a_680[r_730] = s_732
+								}
+							case 3:
+								x_733, x_734, x_735 := (row_678[0] - row_679[0]), (row_678[1] - row_679[1]), (row_678[2] - row_679[2])
+								for r_736 := range a_680 {
+									q_737 := row_677[r_736*3 : r_736*3+3 : r_736*3+3]
+									s_738 := 0.0
+									s_738 += q_737[0] * x_733
+									s_738 += q_737[1] * x_734
+									s_738 += q_737[2] * x_735
+									a_680[r_736] = s_738
+								}
+							default:
+								x_739, x_740, x_741, x_742 := (row_678[0] - row_679[0]), (row_678[1] - row_679[1]), (row_678[2] - row_679[2]), (row_678[3] - row_679[3])
+								for r_743 := range a_680 {
+									q_744 := row_677[r_743*4 : r_743*4+4 : r_743*4+4]
+									s_745 := 0.0
+									s_745 += q_744[0] * x_739
+									s_745 += q_744[1] * x_740
+									s_745 += q_744[2] * x_741
+									s_745 += q_744[3] * x_742
+									a_680[r_743] = s_745
+								}
+							}
+						}
+					} else {
+						x_746 := scratch_2147[:d_22:d_22]
+						row_678 = row_678[:len(x_746)]
+						row_679 = row_679[:len(x_746)]
+						for i_747 := range x_746 {
+							x_746[i_747] = (row_678[i_747] - row_679[i_747])
+						}
+						runtime.Gemv(false, d_21, d_22, 1, row_677, x_746, 0, a_680)
+					}
+					copy(kept_107[int(i_672)*d_21:(int(i_672)+1)*d_21], a_680)
+					var s_749 float64 = 0
+					a_680 = a_680[:d_21]
+					for i_750 := 0; i_750 < d_21; i_750++ {
+						s_749 += (a_680[i_750] * a_680[i_750])
+					}
+					x_752 := 0.5 * s_749
+					x_753 := x_675 - x_752
+					r_669[i_670] = x_753
+					runtime.LoopCall()
+				}
+				w_754 := scratch_2143[:n_667:n_667]
+				s_755 := runtime.LogSumExpWeights(w_754, r_669)
+				col_110[i_665] = s_755
+				if i_665 < 0 || i_665 >= int64(cn_108) {
+					break Fused_104
+				}
+				r_756 := scratch_2144[:n_667:n_667]
+				w_754 = w_754[:len(r_756)]
+				for i_757 := range r_756 {
+					r_756[i_757] = (w_754[i_757] * ybar_14)
+				}
+				var rev_759 []float64
+				var rev_761 []float64
+				var rev_763 []float64
+				var rev_764 int
+				var rev_765 int
+				var rev_766 int
+				var rev_767 []float64
+				var rev_768 int
+				var rev_769 int
+				rev_759, rev_761, rev_763, rev_764, rev_765, rev_766, rev_767, rev_768, rev_769 = rev_205, rev_207, rev_209, rev_210, rev_211, rev_212, rev_213, rev_214, rev_215
+				for i_942 := int64(0); i_942 < n_15; i_942++ {
+					x_944 := r_756[int(i_942)]
+					rs_945 := d_21 * d_22
+					row_946 := a_20[int(i_942)*rs_945 : (int(i_942)+1)*rs_945]
+					row_947 := x_9[int(i_665)*x_11 : (int(i_665)+1)*x_11]
+					if i_942 < 0 || i_942 >= int64(means_4) {
+						break Fused_104
+					}
+					row_948 := means_3[int(i_942)*means_5 : (int(i_942)+1)*means_5]
+					if means_5 != x_11 {
+						break Fused_104
+					}
+					r_949 := scratch_2152[:x_11:x_11]
+					row_947 = row_947[:len(r_949)]
+					row_948 = row_948[:len(r_949)]
+					for i_950 := range r_949 {
+						r_949[i_950] = (row_947[i_950] - row_948[i_950])
+					}
+					var kept_953 []float64
+					sweep_952 := false
+					if d_21 == d_22 && d_21 >= 8 && d_21 <= 32 && x_11 == d_22 && i_942 >= 0 && i_942 < int64(rev_768) && rev_769 == d_22 && i_942 < int64(rev_764) && rev_765 == d_21 && rev_766 == x_11 {
+						kept_953 = kept_107[int(i_942)*d_21:][:d_21]
+						sweep_952 = math.Abs(kept_953[d_21-1]) <= math.MaxFloat64
+					}
+					if sweep_952 {
+						cv_954 := scratch_2153[:d_21:d_21]
+						av_955 := scratch_2154[:d_22:d_22]
+						x_956 := -x_944
+						x_957 := 0.5 * x_956
+						rs_958 := rev_765 * rev_766
+						arow_959 := rev_767[i_942*int64(rev_769) : (i_942+1)*int64(rev_769)]
+						bblk_960 := rev_763[i_942*int64(rs_958) : (i_942+1)*int64(rs_958)]
+						y_961 := r_949[:d_21]
+						clear(av_955)
+						r_962 := 0
+						for ; r_962 < d_21%4; r_962++ {
+							row_963 := row_946[r_962*d_21:][:r_962+1]
+							s_964 := kept_953[r_962]
+							g_967 := ((2.0 * s_964) * x_957)
+							cv_954[r_962] = g_967
+							aa_968 := av_955[:len(row_963)]
+							for c_965, v_966 := range row_963 {
+								aa_968[c_965] += g_967 * v_966
+							}
+							br_969 := bblk_960[r_962*d_21:][:r_962+1]
+							for c_965, v_966 := range y_961[:r_962+1] {
+								br_969[c_965] += g_967 * v_966
+							}
+						}
+						for ; r_962+4 <= d_21; r_962 += 4 {
+							n_970 := r_962 + 4
+							blk_971 := row_946[r_962*d_21 : (r_962+4)*d_21]
+							q_972, q_973, q_974, q_975 := blk_971[:n_970], blk_971[d_21:][:n_970], blk_971[2*d_21:][:n_970], blk_971[3*d_21:][:n_970]
+							s_976, s_977, s_978, s_979 := kept_953[r_962], kept_953[r_962+1], kept_953[r_962+2], kept_953[r_962+3]
+							g_982 := ((2.0 * s_976) * x_957)
+							g_983 := ((2.0 * s_977) * x_957)
+							g_984 := ((2.0 * s_978) * x_957)
+							g_985 := ((2.0 * s_979) * x_957)
+							cv_954[r_962+0] = g_982
+							cv_954[r_962+1] = g_983
+							cv_954[r_962+2] = g_984
+							cv_954[r_962+3] = g_985
+							aa_986 := av_955[:n_970]
+							for c_980 := range aa_986 {
+								aa_986[c_980] = aa_986[c_980] + g_982*q_972[c_980] + g_983*q_973[c_980] + g_984*q_974[c_980] + g_985*q_975[c_980]
+							}
+							bb_987 := bblk_960[r_962*d_21 : (r_962+4)*d_21]
+							b_988, b_989, b_990, b_991 := bb_987[:n_970], bb_987[d_21:][:n_970], bb_987[2*d_21:][:n_970], bb_987[3*d_21:][:n_970]
+							for c_980, v_981 := range y_961[:n_970] {
+								b_988[c_980] += g_982 * v_981
+								b_989[c_980] += g_983 * v_981
+								b_990[c_980] += g_984 * v_981
+								b_991[c_980] += g_985 * v_981
+							}
+						}
+						if !(math.Abs(av_955[0]) <= math.MaxFloat64) {
+							for c_992 := range av_955 {
+								s_994 := 0.0
+								for r_993, v_995 := range cv_954 {
+									s_994 += v_995 * row_946[r_993*d_21+c_992]
+								}
+								av_955[c_992] = s_994
+							}
+						}
+						av_955 = av_955[:len(arow_959)]
+						for c_996 := range arow_959 {
+							arow_959[c_996] += -av_955[c_996]
+						}
+					} else {
+						if x_11 != d_22 {
+							break Fused_104
+						}
+						a_997 := scratch_2155[:d_21:d_21]
+						if d_22 <= 32 {
+							r_949 = r_949[:d_22]
+							if d_22 > 4 || d_22 < 1 {
+								if d_22 >= 8 {
+									for r_998 := range a_997 {
+										row_999 := row_946[r_998*d_22:][:min(r_998+1, d_22)]
+										s_1000 := 0.0
+										for c_1001, v_1002 := range row_999 {
+											s_1000 += v_1002 * r_949[c_1001]
+										}
+										a_997[r_998] = s_1000
+									}
+									if !(len(a_997) >= d_22 && len(a_997) > 0 && math.Abs(a_997[len(a_997)-1]) <= math.MaxFloat64) {
+										for r_998 := range a_997 {
+											row_999 := row_946[r_998*d_22 : (r_998+1)*d_22]
+											s_1000 := 0.0
+											for c_1001, v_1002 := range row_999 {
+												s_1000 += v_1002 * r_949[c_1001]
+											}
+											a_997[r_998] = s_1000
+										}
+									}
+								} else {
+									for r_998 := range a_997 {
+										row_999 := row_946[r_998*d_22 : (r_998+1)*d_22]
+										s_1000 := 0.0
+										for c_1001, v_1002 := range row_999 {
+											s_1000 += v_1002 * r_949[c_1001]
+										}
+										a_997[r_998] = s_1000
+									}
+								}
+							} else {
+								switch d_22 {
+								case 1:
+									x_1003 := r_949[0]
+									for r_1004 := range a_997 {
+										q_1005 := row_946[r_1004*1 : r_1004*1+1 : r_1004*1+1]
+										s_1006 := 0.0
+										s_1006 += q_1005[0] * x_1003
+										a_997[r_1004] = s_1006
+									}
+								case 2:
+									x_1007, x_1008 := r_949[0], r_949[1]
+									for r_1009 := range a_997 {
+										q_1010 := row_946[r_1009*2 : r_1009*2+2 : r_1009*2+2]
+										s_1011 := 0.0
+										s_1011 += q_1010[0] * x_1007
+										s_1011 += q_1010[1] * x_1008
+										a_997[r_1009] = s_1011
+									}
+								case 3:
+									x_1012, x_1013, x_1014 := r_949[0], r_949[1], r_949[2]
+									for r_1015 := range a_997 {
+										q_1016 := row_946[r_1015*3 : r_1015*3+3 : r_1015*3+3]
+										s_1017 := 0.0
+										s_1017 += q_1016[0] * x_1012
+										s_1017 += q_1016[1] * x_1013
+										s_1017 += q_1016[2] * x_1014
+										a_997[r_1015] = s_1017
+									}
+								default:
+									x_1018, x_1019, x_1020, x_1021 := r_949[0], r_949[1], r_949[2], r_949[3]
+									for r_1022 := range a_997 {
+										q_1023 := row_946[r_1022*4 : r_1022*4+4 : r_1022*4+4]
+										s_1024 := 0.0
+										s_1024 += q_1023[0] * x_1018
+										s_1024 += q_1023[1] * x_1019
+										s_1024 += q_1023[2] * x_1020
+										s_1024 += q_1023[3] * x_1021
+										a_997[r_1022] = s_1024
+									}
+								}
+							}
+						} else {
+							runtime.Gemv(false, d_21, d_22, 1, row_946, r_949, 0, a_997)
+						}
+						x_1025 := -x_944
+						x_1026 := 0.5 * x_1025
+						r_1027 := scratch_2156[:d_21:d_21]
+						a_997 = a_997[:len(r_1027)]
+						for i_1028 := range r_1027 {
+							r_1027[i_1028] = ((2.0 * a_997[i_1028]) * x_1026)
+						}
+						a_1030 := scratch_2157[:d_22:d_22]
+						if d_22 <= 32 && d_21 <= 32 {
+							r_1027 = r_1027[:d_21]
+							if d_21 > 4 || d_21 < 1 {
+								if d_21 >= 8 {
+									c_1042 := 0
+									for ; c_1042+4 <= d_22; c_1042 += 4 {
+										lo_1048 := min(c_1042, d_21)
+										s_1049, s_1050, s_1051, s_1052 := 0.0, 0.0, 0.0, 0.0
+										for r_1043, v_1044 := range r_1027[lo_1048:] {
+											o_1047 := (lo_1048+r_1043)*d_22 + c_1042
+											q_1046 := row_946[o_1047 : o_1047+4 : o_1047+4]
+											s_1049 += v_1044 * q_1046[0]
+											s_1050 += v_1044 * q_1046[1]
+											s_1051 += v_1044 * q_1046[2]
+											s_1052 += v_1044 * q_1046[3]
+										}
+										a_1030[c_1042], a_1030[c_1042+1], a_1030[c_1042+2], a_1030[c_1042+3] = s_1049, s_1050, s_1051, s_1052
+									}
+									for ; c_1042 < d_22; c_1042++ {
+										lo_1048 := min(c_1042, d_21)
+										s_1045 := 0.0
+										for r_1043, v_1044 := range r_1027[lo_1048:] {
+											s_1045 += v_1044 * row_946[(lo_1048+r_1043)*d_22+c_1042]
+										}
+										a_1030[c_1042] = s_1045
+									}
+									if !(d_22 > 0 && math.Abs(a_1030[0]) <= math.MaxFloat64) {
+										c_1033 := 0
+										for ; c_1033+4 <= d_22; c_1033 += 4 {
+											s_1038, s_1039, s_1040, s_1041 := 0.0, 0.0, 0.0, 0.0
+											for r_1031, v_1034 := range r_1027 {
+												o_1037 := r_1031*d_22 + c_1033
+												q_1036 := row_946[o_1037 : o_1037+4 : o_1037+4]
+												s_1038 += v_1034 * q_1036[0]
+												s_1039 += v_1034 * q_1036[1]
+												s_1040 += v_1034 * q_1036[2]
+												s_1041 += v_1034 * q_1036[3]
+											}
+											a_1030[c_1033], a_1030[c_1033+1], a_1030[c_1033+2], a_1030[c_1033+3] = s_1038, s_1039, s_1040, s_1041
+										}
+										for ; c_1033 < d_22; c_1033++ {
+											s_1035 := 0.0
+											for r_1031, v_1034 := range r_1027 {
+												s_1035 += v_1034 * row_946[r_1031*d_22+c_1033]
+											}
+											a_1030[c_1033] = s_1035
+										}
+									}
+								} else {
+									c_1033 := 0
+									for ; c_1033+4 <= d_22; c_1033 += 4 {
+										s_1038, s_1039, s_1040, s_1041 := 0.0, 0.0, 0.0, 0.0
+										for r_1031, v_1034 := range r_1027 {
+											o_1037 := r_1031*d_22 + c_1033
+											q_1036 := row_946[o_1037 : o_1037+4 : o_1037+4]
+											s_1038 += v_1034 * q_1036[0]
+											s_1039 += v_1034 * q_1036[1]
+											s_1040 += v_1034 * q_1036[2]
+											s_1041 += v_1034 * q_1036[3]
+										}
+										a_1030[c_1033], a_1030[c_1033+1], a_1030[c_1033+2], a_1030[c_1033+3] = s_1038, s_1039, s_1040, s_1041
+									}
+									for ; c_1033 < d_22; c_1033++ {
+										s_1035 := 0.0
+										for r_1031, v_1034 := range r_1027 {
+											s_1035 += v_1034 * row_946[r_1031*d_22+c_1033]
+										}
+										a_1030[c_1033] = s_1035
+									}
+								}
+							} else {
+								switch d_21 {
+								case 1:
+									x_1053 := r_1027[0]
+									row_1054 := row_946[0*d_22:][:len(a_1030)]
+									for c_1055 := range a_1030 {
+										s_1056 := 0.0
+										s_1056 += x_1053 * row_1054[c_1055]
+										a_1030[c_1055] = s_1056
+									}
+								case 2:
+									x_1057, x_1058 := r_1027[0], r_1027[1]
+									row_1059 := row_946[0*d_22:][:len(a_1030)]
+									row_1060 := row_946[1*d_22:][:len(a_1030)]
+									for c_1061 := range a_1030 {
+										s_1062 := 0.0
+										s_1062 += x_1057 * row_1059[c_1061]
+										s_1062 += x_1058 * row_1060[c_1061]
+										a_1030[c_1061] = s_1062
+									}
+								case 3:
+									x_1063, x_1064, x_1065 := r_1027[0], r_1027[1], r_1027[2]
+									row_1066 := row_946[0*d_22:][:len(a_1030)]
+									row_1067 := row_946[1*d_22:][:len(a_1030)]
+									row_1068 := row_946[2*d_22:][:len(a_1030)]
+									for c_1069 := range a_1030 {
+										s_1070 := 0.0
+										s_1070 += x_1063 * row_1066[c_1069]
+										s_1070 += x_1064 * row_1067[c_1069]
+										s_1070 += x_1065 * row_1068[c_1069]
+										a_1030[c_1069] = s_1070
+									}
+								default:
+									x_1071, x_1072, x_1073, x_1074 := r_1027[0], r_1027[1], r_1027[2], r_1027[3]
+									row_1075 := row_946[0*d_22:][:len(a_1030)]
+									row_1076 := row_946[1*d_22:][:len(a_1030)]
+									row_1077 := row_946[2*d_22:][:len(a_1030)]
+									row_1078 := row_946[3*d_22:][:len(a_1030)]
+									for c_1079 := range a_1030 {
+										s_1080 := 0.0
+										s_1080 += x_1071 * row_1075[c_1079]
+										s_1080 += x_1072 * row_1076[c_1079]
+										s_1080 += x_1073 * row_1077[c_1079]
+										s_1080 += x_1074 * row_1078[c_1079]
+										a_1030[c_1079] = s_1080
+									}
+								}
+							}
+						} else if d_22 <= 32 {
+							clear(a_1030)
+							r_1027 = r_1027[:d_21]
+							for r_1031 := range r_1027 {
+								row_1032 := row_946[r_1031*d_22 : (r_1031+1)*d_22]
+								a_1030 = a_1030[:len(row_1032)]
+								for c_1033, v_1034 := range row_1032 {
+									a_1030[c_1033] += r_1027[r_1031] * v_1034
+								}
+							}
+						} else {
+							runtime.Gemv(true, d_21, d_22, 1, row_946, r_1027, 0, a_1030)
+						}
+						if i_942 < 0 || i_942 >= int64(rev_768) {
+							break Fused_104
+						}
+						if rev_769 != d_22 {
+							break Fused_104
+						}
+						row_1081 := rev_767[i_942*int64(rev_769) : (i_942+1)*int64(rev_769)]
+						a_1030 = a_1030[:len(row_1081)]
+						for i_1082 := range row_1081 {
+							row_1081[i_1082] += -a_1030[i_1082]
+						}
+						tot_1084, err_1085 := runtime.MulSize(d_21, x_11)
+						if err_1085 != nil {
+							break Fused_104
+						}
+						_ = tot_1084
+						if rev_765 != d_21 || rev_766 != x_11 {
+							break Fused_104
+						}
+						rs_1086 := rev_765 * rev_766
+						row_1087 := rev_763[i_942*int64(rs_1086) : (i_942+1)*int64(rs_1086)]
+						if len(r_949) > 4 || len(r_949) < 1 {
+							for i_1088, xi_1089 := range r_1027 {
+								row_1092 := row_1087[i_1088*len(r_949) : (i_1088+1)*len(r_949)]
+								for j_1090, yj_1091 := range r_949 {
+									row_1092[j_1090] += xi_1089 * yj_1091
+								}
+							}
+						} else {
+							switch len(r_949) {
+							case 1:
+								y_1093 := r_949[0]
+								for i_1094, xi_1095 := range r_1027 {
+									row_1096 := row_1087[i_1094*1 : i_1094*1+1 : i_1094*1+1]
+									row_1096[0] += xi_1095 * y_1093
+								}
+							case 2:
+								y_1097, y_1098 := r_949[0], r_949[1]
+								for i_1099, xi_1100 := range r_1027 {
+									row_1101 := row_1087[i_1099*2 : i_1099*2+2 : i_1099*2+2]
+									row_1101[0] += xi_1100 * y_1097
+									row_1101[1] += xi_1100 * y_1098
+								}
+							case 3:
+								y_1102, y_1103, y_1104 := r_949[0], r_949[1], r_949[2]
+								for i_1105, xi_1106 := range r_1027 {
+									row_1107 := row_1087[i_1105*3 : i_1105*3+3 : i_1105*3+3]
+									row_1107[0] += xi_1106 * y_1102
+									row_1107[1] += xi_1106 * y_1103
+									row_1107[2] += xi_1106 * y_1104
+								}
+							default:
+								y_1108, y_1109, y_1110, y_1111 := r_949[0], r_949[1], r_949[2], r_949[3]
+								for i_1112, xi_1113 := range r_1027 {
+									row_1114 := row_1087[i_1112*4 : i_1112*4+4 : i_1112*4+4]
+									row_1114[0] += xi_1113 * y_1108
+									row_1114[1] += xi_1113 * y_1109
+									row_1114[2] += xi_1113 * y_1110
+									row_1114[3] += xi_1113 * y_1111
+								}
+							}
+						}
+					}
+					rev_761[i_942] += x_944
+					rev_759[i_942] += x_944
+					runtime.LoopCall()
+				}
+				runtime.LoopCall()
+			}
+			pf_83, pf_85, pf_87, pf_88, pf_89, pf_90, pf_91, pf_92, pf_93, pf_94, pf_95, pf_96, pf_97, pf_98, pf_99, pf_100, pf_101, pf_102 = col_110, view_145, x_146, s_147, z_153, icf_7, icf_8, r_150, alphas_2, z_154, n_62, z_203, n_18, d_21, d_22, z_204, means_4, means_5
+			fused_103 = true
+		}
+	}
+	if !fused_103 {
+		n_1115, err_1116 := runtime.CheckSizeFast(n_17)
+		if err_1116 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_1116)
+		}
+		a_1117 := ar.F64w(n_1115)
+		var a_1118 []float64
+		var d_1119 int = 0
+		var rs_1120 int = 0
+		var scratch_2166 []float64
+		if scratch_2166_n, err := runtime.CheckSize(n_15); err == nil {
+			scratch_2166 = ar.F64w(scratch_2166_n)
+		}
+		var scratch_2167 []float64
+		if scratch_2167_n, err := runtime.CheckSize(n_15); err == nil {
+			scratch_2167 = ar.F64w(scratch_2167_n)
+		}
+		scratch_2169 := ar.F64w(d_21)
+		scratch_2170 := ar.F64w(d_22)
+		for i_1121 := 0; i_1121 < n_1115; i_1121++ {
+			mark_1122 := ar.Mark()
+			i_1123 := int64(i_1121)
+			n_1124, err_1125 := runtime.CheckSize(n_15)
+			if err_1125 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_1125)
+			}
+			r_1126 := scratch_2166[:n_1124:n_1124]
+			for i_1127 := range r_1126 {
+				i_1129 := int64(i_1127)
+				x_1130 := alphas_1[int(i_1129)]
+				x_1131 := r_64[int(i_1129)]
+				x_1132 := x_1130 + x_1131
+				rs_1133 := d_21 * d_22
+				row_1134 := a_20[int(i_1129)*rs_1133 : (int(i_1129)+1)*rs_1133]
+				row_1135 := x_9[int(i_1123)*x_11 : (int(i_1123)+1)*x_11]
+				if i_1129 < 0 || i_1129 >= int64(means_4) {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_1129, means_4))
+				}
+				row_1136 := means_3[int(i_1129)*means_5 : (int(i_1129)+1)*means_5]
+				if means_5 != x_11 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				}
+				if x_11 != d_22 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				}
+				a_1137 := scratch_2169[:d_21:d_21]
+				if d_22 <= 32 {
+					row_1135 = row_1135[:d_22]
+					row_1136 = row_1136[:d_22]
+					if d_22 > 4 || d_22 < 1 {
+						if d_22 >= 8 {
+							r_1138 := 0
+							for ; r_1138 < len(a_1137)%4; r_1138++ {
+								row_1143 := row_1134[r_1138*d_22:][:min(r_1138+1, d_22)]
+								s_1140 := 0.0
+								for c_1141 := range row_1143 {
+									s_1140 += row_1143[c_1141] * (row_1135[c_1141] - row_1136[c_1141])
+								}
+								a_1137[r_1138] = s_1140
+							}
+							for ; r_1138+4 <= len(a_1137); r_1138 += 4 {
+								n_1144 := min(r_1138+4, d_22)
+								blk_1139 := row_1134[r_1138*d_22 : (r_1138+4)*d_22]
+								row_1145, row_1146, row_1147, row_1148 := blk_1139[:n_1144], blk_1139[d_22:][:n_1144], blk_1139[2*d_22:][:n_1144], blk_1139[3*d_22:][:n_1144]
+								s_1149, s_1150, s_1151, s_1152 := 0.0, 0.0, 0.0, 0.0
+								for c_1141 := range row_1145 {
+									xc_1142 := (row_1135[c_1141] - row_1136[c_1141])
+									s_1149 += row_1145[c_1141] * xc_1142
+									s_1150 += row_1146[c_1141] * xc_1142
+									s_1151 += row_1147[c_1141] * xc_1142
+									s_1152 += row_1148[c_1141] * xc_1142
+								}
+								a_1137[r_1138], a_1137[r_1138+1], a_1137[r_1138+2], a_1137[r_1138+3] = s_1149, s_1150, s_1151, s_1152
+							}
+							if !(len(a_1137) >= d_22 && len(a_1137) > 0 && math.Abs(a_1137[len(a_1137)-1]) <= math.MaxFloat64) {
+								r_1153 := 0
+								for ; r_1153+4 <= len(a_1137); r_1153 += 4 {
+									blk_1154 := row_1134[r_1153*d_22 : (r_1153+4)*d_22]
+									row_1159, row_1160, row_1161, row_1162 := blk_1154[:d_22], blk_1154[d_22:][:d_22], blk_1154[2*d_22:][:d_22], blk_1154[3*d_22:][:d_22]
+									s_1163, s_1164, s_1165, s_1166 := 0.0, 0.0, 0.0, 0.0
+									for c_1156 := range row_1159 {
+										xc_1157 := (row_1135[c_1156] - row_1136[c_1156])
+										s_1163 += row_1159[c_1156] * xc_1157
+										s_1164 += row_1160[c_1156] * xc_1157
+										s_1165 += row_1161[c_1156] * xc_1157
+										s_1166 += row_1162[c_1156] * xc_1157
+									}
+									a_1137[r_1153], a_1137[r_1153+1], a_1137[r_1153+2], a_1137[r_1153+3] = s_1163, s_1164, s_1165, s_1166
+								}
+								for ; r_1153 < len(a_1137); r_1153++ {
+									row_1158 := row_1134[r_1153*d_22:][:d_22]
+									s_1155 := 0.0
+									for c_1156 := range row_1158 {
+										s_1155 += row_1158[c_1156] * (row_1135[c_1156] - row_1136[c_1156])
+									}
+									a_1137[r_1153] = s_1155
+								}
+							}
+						} else {
+							r_1167 := 0
+							for ; r_1167+4 <= len(a_1137); r_1167 += 4 {
+								blk_1168 := row_1134[r_1167*d_22 : (r_1167+4)*d_22]
+								row_1173, row_1174, row_1175, row_1176 := blk_1168[:d_22], blk_1168[d_22:][:d_22], blk_1168[2*d_22:][:d_22], blk_1168[3*d_22:][:d_22]
+								s_1177, s_1178, s_1179, s_1180 := 0.0, 0.0, 0.0, 0.0
+								for c_1170 := range row_1173 {
+									xc_1171 := (row_1135[c_1170] - row_1136[c_1170])
+									s_1177 += row_1173[c_1170] * xc_1171
+									s_1178 += row_1174[c_1170] * xc_1171
+									s_1179 += row_1175[c_1170] * xc_1171
+									s_1180 += row_1176[c_1170] * xc_1171
+								}
+								a_1137[r_1167], a_1137[r_1167+1], a_1137[r_1167+2], a_1137[r_1167+3] = s_1177, s_1178, s_1179, s_1180
+							}
+							for ; r_1167 < len(a_1137); r_1167++ {
+								row_1172 := row_1134[r_1167*d_22:][:d_22]
+								s_1169 := 0.0
+								for c_1170 := range row_1172 {
+									s_1169 += row_1172[c_1170] * (row_1135[c_1170] - row_1136[c_1170])
+								}
+								a_1137[r_1167] = s_1169
 							}
 						}
 					} else {
 						switch d_22 {
 						case 1:
-							x_921 := r_864[0]
-							for r_922 := range a_915 {
-								q_923 := row_861[r_922*1 : r_922*1+1 : r_922*1+1]
-								s_924 := 0.0
-								s_924 += q_923[0] * x_921
-								a_915[r_922] = s_924
+							x_1181 := (row_1135[0] - row_1136[0])
+							for r_1182 := range a_1137 {
+								q_1183 := row_1134[r_1182*1 : r_1182*1+1 : r_1182*1+1]
+								s_1184 := 0.0
+								s_1184 += q_1183[0] * x_1181
+								a_1137[r_1182] = s_1184
 							}
 						case 2:
-							x_925, x_926 := r_864[0], r_864[1]
-							for r_927 := range a_915 {
-								q_928 := row_861[r_927*2 : r_927*2+2 : r_927*2+2]
-								s_929 := 0.0
-								s_929 += q_928[0] * x_925
-								s_929 += q_928[1] * x_926
-								a_915[r_927] = s_929
+							x_1185, x_1186 := (row_1135[0] - row_1136[0]), (row_1135[1] - row_1136[1])
+							for r_1187 := range a_1137 {
+								q_1188 := row_1134[r_1187*2 : r_1187*2+2 : r_1187*2+2]
+								s_1189 := 0.0
+								s_1189 += q_1188[0] * x_1185
+								s_1189 += q_1188[1] * x_1186
+								a_1137[r_1187] = s_1189
 							}
 						case 3:
-							x_930, x_931, x_932 := r_864[0], r_864[1], r_864[2]
-							for r_933 := range a_915 {
-								q_934 := row_861[r_933*3 : r_933*3+3 : r_933*3+3]
-								s_935 := 0.0
-								s_935 += q_934[0] * x_930
-								s_935 += q_934[1] * x_931
-								s_935 += q_934[2] * x_932
-								a_915[r_933] = s_935
+							x_1190, x_1191, x_1192 := (row_1135[0] - row_1136[0]), (row_1135[1] - row_1136[1]), (row_1135[2] - row_1136[2])
+							for r_1193 := range a_1137 {
+								q_1194 := row_1134[r_1193*3 : r_1193*3+3 : r_1193*3+3]
+								s_1195 := 0.0
+								s_1195 += q_1194[0] * x_1190
+								s_1195 += q_1194[1] * x_1191
+								s_1195 += q_1194[2] * x_1192
+								a_1137[r_1193] = s_1195
 							}
 						default:
-							x_936, x_937, x_938, x_939 := r_864[0], r_864[1], r_864[2], r_864[3]
-							for r_940 := range a_915 {
-								q_941 := row_861[r_940*4 : r_940*4+4 : r_940*4+4]
-								s_942 := 0.0
-								s_942 += q_941[0] * x_936
-								s_942 += q_941[1] * x_937
-								s_942 += q_941[2] * x_938
-								s_942 += q_941[3] * x_939
-								a_915[r_940] = s_942
+							x_1196, x_1197, x_1198, x_1199 := (row_1135[0] - row_1136[0]), (row_1135[1] - row_1136[1]), (row_1135[2] - row_1136[2]), (row_1135[3] - row_1136[3])
+							for r_1200 := range a_1137 {
+								q_1201 := row_1134[r_1200*4 : r_1200*4+4 : r_1200*4+4]
+								s_1202 := 0.0
+								s_1202 += q_1201[0] * x_1196
+								s_1202 += q_1201[1] * x_1197
+								s_1202 += q_1201[2] * x_1198
+								s_1202 += q_1201[3] * x_1199
+								a_1137[r_1200] = s_1202
 							}
 						}
 					}
 				} else {
-					runtime.Gemv(false, d_21, d_22, 1, row_861, r_864, 0, a_915)
-				}
-				x_943 := -x_859
-				x_944 := 0.5 * x_943
-				r_945 := scratch_1122[:d_21:d_21]
-				a_915 = a_915[:len(r_945)]
-				for i_946 := range r_945 {
-					r_945[i_946] = ((2.0 * a_915[i_946]) * x_944)
-				}
-				a_948 := scratch_1123[:d_22:d_22]
-				if d_22 <= 32 && d_21 <= 32 {
-					r_945 = r_945[:d_21]
-					if d_21 > 4 || d_21 < 1 {
-						if d_21 >= 8 {
-							c_960 := 0
-							for ; c_960+4 <= d_22; c_960 += 4 {
-								lo_966 := min(c_960, d_21)
-								s_967, s_968, s_969, s_970 := 0.0, 0.0, 0.0, 0.0
-								for r_961, v_962 := range r_945[lo_966:] {
-									o_965 := (lo_966+r_961)*d_22 + c_960
-									q_964 := row_861[o_965 : o_965+4 : o_965+4]
-									s_967 += v_962 * q_964[0]
-									s_968 += v_962 * q_964[1]
-									s_969 += v_962 * q_964[2]
-									s_970 += v_962 * q_964[3]
-								}
-								a_948[c_960], a_948[c_960+1], a_948[c_960+2], a_948[c_960+3] = s_967, s_968, s_969, s_970
-							}
-							for ; c_960 < d_22; c_960++ {
-								lo_966 := min(c_960, d_21)
-								s_963 := 0.0
-								for r_961, v_962 := range r_945[lo_966:] {
-									s_963 += v_962 * row_861[(lo_966+r_961)*d_22+c_960]
-								}
-								a_948[c_960] = s_963
-							}
-							if !(d_22 > 0 && math.Abs(a_948[0]) <= math.MaxFloat64) {
-								c_951 := 0
-								for ; c_951+4 <= d_22; c_951 += 4 {
-									s_956, s_957, s_958, s_959 := 0.0, 0.0, 0.0, 0.0
-									for r_949, v_952 := range r_945 {
-										o_955 := r_949*d_22 + c_951
-										q_954 := row_861[o_955 : o_955+4 : o_955+4]
-										s_956 += v_952 * q_954[0]
-										s_957 += v_952 * q_954[1]
-										s_958 += v_952 * q_954[2]
-										s_959 += v_952 * q_954[3]
-									}
-									a_948[c_951], a_948[c_951+1], a_948[c_951+2], a_948[c_951+3] = s_956, s_957, s_958, s_959
-								}
-								for ; c_951 < d_22; c_951++ {
-									s_953 := 0.0
-									for r_949, v_952 := range r_945 {
-										s_953 += v_952 * row_861[r_949*d_22+c_951]
-									}
-									a_948[c_951] = s_953
-								}
-							}
-						} else {
-							c_951 := 0
-							for ; c_951+4 <= d_22; c_951 += 4 {
-								s_956, s_957, s_958, s_959 := 0.0, 0.0, 0.0, 0.0
-								for r_949, v_952 := range r_945 {
-									o_955 := r_949*d_22 + c_951
-									q_954 := row_861[o_955 : o_955+4 : o_955+4]
-									s_956 += v_952 * q_954[0]
-									s_957 += v_952 * q_954[1]
-									s_958 += v_952 * q_954[2]
-									s_959 += v_952 * q_954[3]
-								}
-								a_948[c_951], a_948[c_951+1], a_948[c_951+2], a_948[c_951+3] = s_956, s_957, s_958, s_959
-							}
-							for ; c_951 < d_22; c_951++ {
-								s_953 := 0.0
-								for r_949, v_952 := range r_945 {
-									s_953 += v_952 * row_861[r_949*d_22+c_951]
-								}
-								a_948[c_951] = s_953
-							}
-						}
-					} else {
-						switch d_21 {
-						case 1:
-							x_971 := r_945[0]
-							row_972 := row_861[0*d_22:][:len(a_948)]
-							for c_973 := range a_948 {
-								s_974 := 0.0
-								s_974 += x_971 * row_972[c_973]
-								a_948[c_973] = s_974
-							}
-						case 2:
-							x_975, x_976 := r_945[0], r_945[1]
-							row_977 := row_861[0*d_22:][:len(a_948)]
-							row_978 := row_861[1*d_22:][:len(a_948)]
-							for c_979 := range a_948 {
-								s_980 := 0.0
-								s_980 += x_975 * row_977[c_979]
-								s_980 += x_976 * row_978[c_979]
-								a_948[c_979] = s_980
-							}
-						case 3:
-							x_981, x_982, x_983 := r_945[0], r_945[1], r_945[2]
-							row_984 := row_861[0*d_22:][:len(a_948)]
-							row_985 := row_861[1*d_22:][:len(a_948)]
-							row_986 := row_861[2*d_22:][:len(a_948)]
-							for c_987 := range a_948 {
-								s_988 := 0.0
-								s_988 += x_981 * row_984[c_987]
-								s_988 += x_982 * row_985[c_987]
-								s_988 += x_983 * row_986[c_987]
-								a_948[c_987] = s_988
-							}
-						default:
-							x_989, x_990, x_991, x_992 := r_945[0], r_945[1], r_945[2], r_945[3]
-							row_993 := row_861[0*d_22:][:len(a_948)]
-							row_994 := row_861[1*d_22:][:len(a_948)]
-							row_995 := row_861[2*d_22:][:len(a_948)]
-							row_996 := row_861[3*d_22:][:len(a_948)]
-							for c_997 := range a_948 {
-								s_998 := 0.0
-								s_998 += x_989 * row_993[c_997]
-								s_998 += x_990 * row_994[c_997]
-								s_998 += x_991 * row_995[c_997]
-								s_998 += x_992 * row_996[c_997]
-								a_948[c_997] = s_998
-							}
-						}
+					x_1203 := scratch_2170[:d_22:d_22]
+					row_1135 = row_1135[:len(x_1203)]
+					row_1136 = row_1136[:len(x_1203)]
+					for i_1204 := range x_1203 {
+						x_1203[i_1204] = (row_1135[i_1204] - row_1136[i_1204])
 					}
-				} else if d_22 <= 32 {
-					clear(a_948)
-					r_945 = r_945[:d_21]
-					for r_949 := range r_945 {
-						row_950 := row_861[r_949*d_22 : (r_949+1)*d_22]
-						a_948 = a_948[:len(row_950)]
-						for c_951, v_952 := range row_950 {
-							a_948[c_951] += r_945[r_949] * v_952
-						}
-					}
-				} else {
-					runtime.Gemv(true, d_21, d_22, 1, row_861, r_945, 0, a_948)
+					runtime.Gemv(false, d_21, d_22, 1, row_1134, x_1203, 0, a_1137)
 				}
-				if i_857 < 0 || i_857 >= int64(rev_680) {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_857, rev_680))
+				var s_1206 float64 = 0
+				a_1137 = a_1137[:d_21]
+				for i_1207 := 0; i_1207 < d_21; i_1207++ {
+					s_1206 += (a_1137[i_1207] * a_1137[i_1207])
 				}
-				if rev_681 != d_22 {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_681})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+				x_1209 := 0.5 * s_1206
+				x_1210 := x_1132 - x_1209
+				r_1126[i_1127] = x_1210
+				runtime.LoopCall()
+			}
+			w_1211 := scratch_2167[:n_1124:n_1124]
+			s_1212 := runtime.LogSumExpWeights(w_1211, r_1126)
+			a_1117[i_1121] = s_1212
+			if i_1121 == 0 {
+				d_1119 = n_1124
+				rs_1120 = d_1119
+				tot_1213, err_1214 := runtime.MulSize(n_1115, rs_1120)
+				if err_1214 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_1214)
 				}
-				row_999 := rev_679[i_857*int64(rev_681) : (i_857+1)*int64(rev_681)]
-				a_948 = a_948[:len(row_999)]
-				for i_1000 := range row_999 {
-					row_999[i_1000] += -a_948[i_1000]
+				a_1118 = ar.F64w(tot_1213)
+			} else if n_1124 != d_1119 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_1121)+" has shape "+runtime.ShapeString([]int{n_1124})+", element 0 has shape "+runtime.ShapeString([]int{d_1119}))
+			}
+			copy(a_1118[i_1121*rs_1120:(i_1121+1)*rs_1120], w_1211)
+			if i_1121 > 0 {
+				ar.Release(mark_1122)
+			}
+		}
+		n_1215, err_1216 := runtime.CheckSizeFast(n_17)
+		_ = n_1215
+		if err_1216 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_1216)
+		}
+		view_1217 := a_1117
+		n_1218, err_1219 := runtime.CheckSizeFast(n_15)
+		if err_1219 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_1219)
+		}
+		a_1220 := ar.F64w(n_1218)
+		var a_1221 []float64
+		var d_1222 int = 0
+		var rs_1223 int = 0
+		for i_1224 := 0; i_1224 < n_1218; i_1224++ {
+			mark_1225 := ar.Mark()
+			i_1226 := int64(i_1224)
+			if i_1226 < 0 || i_1226 >= int64(icf_7) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_1226, icf_7))
+			}
+			row_1227 := icf_6[int(i_1226)*icf_8 : (int(i_1226)+1)*icf_8]
+			if n_16 < int64(0) || n_16 > int64(icf_8) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			}
+			n_1228 := int(n_16) - int(int64(0))
+			s_1229 := row_1227[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+			r_1230 := ar.F64w(n_1228)
+			s_1229 = s_1229[:len(r_1230)]
+			for i_1231 := range r_1230 {
+				r_1230[i_1231] = (math.Exp(s_1229[i_1231]))
+			}
+			x_1233 := gamma_12 * gamma_12
+			x_1234 := 0.5 * x_1233
+			d_1235 := runtime.Dot(r_1230, r_1230)
+			n_1236 := int64(icf_8)
+			if n_16 < 0 || n_1236 < n_16 || n_1236 > int64(icf_8) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_1236, icf_8))
+			}
+			n_1237 := int(n_1236) - int(n_16)
+			s_1238 := row_1227[int(n_16)*1 : int(n_1236)*1 : int(n_1236)*1]
+			var s_1239 float64 = 0
+			s_1238 = s_1238[:n_1237]
+			for i_1240 := 0; i_1240 < n_1237; i_1240++ {
+				s_1239 += (s_1238[i_1240] * s_1238[i_1240])
+			}
+			x_1242 := d_1235 + s_1239
+			x_1243 := x_1234 * x_1242
+			x_1244 := float64(m_13)
+			x_1245 := r_64[int(i_1226)]
+			x_1246 := x_1244 * x_1245
+			x_1247 := x_1243 - x_1246
+			a_1220[i_1224] = x_1247
+			if i_1224 == 0 {
+				d_1222 = n_1228
+				rs_1223 = d_1222
+				tot_1248, err_1249 := runtime.MulSize(n_1218, rs_1223)
+				if err_1249 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_1249)
 				}
-				tot_1002, err_1003 := runtime.MulSize(d_21, x_11)
-				if err_1003 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_1003)
-				}
-				_ = tot_1002
-				if rev_677 != d_21 || rev_678 != x_11 {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_677, rev_678})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
-				}
-				rs_1004 := rev_677 * rev_678
-				row_1005 := rev_675[i_857*int64(rs_1004) : (i_857+1)*int64(rs_1004)]
-				if len(r_864) > 4 || len(r_864) < 1 {
-					for i_1006, xi_1007 := range r_945 {
-						row_1010 := row_1005[i_1006*len(r_864) : (i_1006+1)*len(r_864)]
-						for j_1008, yj_1009 := range r_864 {
-							row_1010[j_1008] += xi_1007 * yj_1009
-						}
-					}
-				} else {
-					switch len(r_864) {
-					case 1:
-						y_1011 := r_864[0]
-						for i_1012, xi_1013 := range r_945 {
-							row_1014 := row_1005[i_1012*1 : i_1012*1+1 : i_1012*1+1]
-							row_1014[0] += xi_1013 * y_1011
-						}
-					case 2:
-						y_1015, y_1016 := r_864[0], r_864[1]
-						for i_1017, xi_1018 := range r_945 {
-							row_1019 := row_1005[i_1017*2 : i_1017*2+2 : i_1017*2+2]
-							row_1019[0] += xi_1018 * y_1015
-							row_1019[1] += xi_1018 * y_1016
-						}
-					case 3:
-						y_1020, y_1021, y_1022 := r_864[0], r_864[1], r_864[2]
-						for i_1023, xi_1024 := range r_945 {
-							row_1025 := row_1005[i_1023*3 : i_1023*3+3 : i_1023*3+3]
-							row_1025[0] += xi_1024 * y_1020
-							row_1025[1] += xi_1024 * y_1021
-							row_1025[2] += xi_1024 * y_1022
-						}
-					default:
-						y_1026, y_1027, y_1028, y_1029 := r_864[0], r_864[1], r_864[2], r_864[3]
-						for i_1030, xi_1031 := range r_945 {
-							row_1032 := row_1005[i_1030*4 : i_1030*4+4 : i_1030*4+4]
-							row_1032[0] += xi_1031 * y_1026
-							row_1032[1] += xi_1031 * y_1027
-							row_1032[2] += xi_1031 * y_1028
-							row_1032[3] += xi_1031 * y_1029
-						}
+				a_1221 = ar.F64w(tot_1248)
+			} else if n_1228 != d_1222 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_1224)+" has shape "+runtime.ShapeString([]int{n_1228})+", element 0 has shape "+runtime.ShapeString([]int{d_1222}))
+			}
+			copy(a_1221[i_1224*rs_1223:(i_1224+1)*rs_1223], r_1230)
+			if i_1224 > 0 {
+				ar.Release(mark_1225)
+			}
+		}
+		n_1250, err_1251 := runtime.CheckSizeFast(n_15)
+		_ = n_1250
+		if err_1251 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_1251)
+		}
+		view_1252 := a_1220
+		x_1253 := float64(n_17)
+		s_1254 := runtime.LogSumExp(alphas_1)
+		x_1255 := -ybar_14
+		x_1256 := x_1253 * x_1255
+		r_1257 := ar.F64w(alphas_2)
+		alphas_1 = alphas_1[:len(r_1257)]
+		if len(r_1257) >= 262144 {
+			loop_1264 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_1257, runtime.Bind(alphas_1, runtime.Bind(s_1254, runtime.Bind(x_1256, runtime.End{})))), len(r_1257), 16384)
+			if loop_1264.For == nil {
+				loop_1264.For = func(lo_1261, hi int) {
+					r_1257 := loop_1264.C.H
+					alphas_1 := loop_1264.C.T.H
+					s_1254 := loop_1264.C.T.T.H
+					x_1256 := loop_1264.C.T.T.T.H
+					for i_1262 := lo_1261; i_1262 < hi; i_1262++ {
+						r_1257[i_1262] = ((math.Exp((alphas_1[i_1262] - s_1254))) * x_1256)
 					}
 				}
 			}
-			rev_673[i_857] += x_859
-			rev_671[i_857] += x_859
+			runtime.ParallelFor(len(r_1257), 16384, loop_1264.For)
+			loop_1264.Leave(&nbLoop11)
+		} else {
+			for i_1258 := range r_1257 {
+				r_1257[i_1258] = ((math.Exp((alphas_1[i_1258] - s_1254))) * x_1256)
+			}
+		}
+		z_1265 := ar.F64(len(icf_6))
+		z_1266 := ar.F64(len(r_64))
+		var rev_1267 []float64
+		var rev_1268 int
+		var rev_1269 int
+		var rev_1270 []float64
+		rev_1267, rev_1268, rev_1269, rev_1270 = z_1265, icf_7, icf_8, z_1266
+		for i_1293 := int64(0); i_1293 < n_15; i_1293++ {
+			_ = a_1220[int(i_1293)]
+			row_1296 := a_1221[int(i_1293)*d_1222 : (int(i_1293)+1)*d_1222]
+			if i_1293 < 0 || i_1293 >= int64(icf_7) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_1293, icf_7))
+			}
+			row_1297 := icf_6[int(i_1293)*icf_8 : (int(i_1293)+1)*icf_8]
+			x_1298 := float64(m_13)
+			x_1299 := -ybar_14
+			x_1300 := x_1298 * x_1299
+			rev_1270[i_1293] += x_1300
+			x_1301 := gamma_12 * gamma_12
+			x_1302 := 0.5 * x_1301
+			x_1303 := x_1302 * ybar_14
+			n_1304 := int64(icf_8)
+			if n_16 < 0 || n_1304 < n_16 || n_1304 > int64(icf_8) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_1304, icf_8))
+			}
+			n_1305 := int(n_1304) - int(n_16)
+			s_1306 := row_1297[int(n_16)*1 : int(n_1304)*1 : int(n_1304)*1]
+			if n_16 < 0 || n_16+int64(n_1305) > int64(icf_8) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(n_1305), icf_8))
+			}
+			if i_1293 < 0 || i_1293 >= int64(rev_1268) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_1293, rev_1268))
+			}
+			if rev_1269 != icf_8 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1269})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+			}
+			row_1307 := rev_1267[i_1293*int64(rev_1269) : (i_1293+1)*int64(rev_1269)]
+			region_1308 := row_1307[int(n_16)*1 : (int(n_16)+n_1305)*1]
+			s_1306 = s_1306[:len(region_1308)]
+			for i_1309 := range region_1308 {
+				region_1308[i_1309] += ((2.0 * s_1306[i_1309]) * x_1303)
+			}
+			if int64(0)+int64(d_1222) > int64(icf_8) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_1222), icf_8))
+			}
+			if i_1293 < 0 || i_1293 >= int64(rev_1268) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_1293, rev_1268))
+			}
+			if rev_1269 != icf_8 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1269})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+			}
+			row_1311 := rev_1267[i_1293*int64(rev_1269) : (i_1293+1)*int64(rev_1269)]
+			region_1312 := row_1311[int(int64(0))*1 : (int(int64(0))+d_1222)*1]
+			row_1296 = row_1296[:len(region_1312)]
+			for i_1313 := range region_1312 {
+				region_1312[i_1313] += (row_1296[i_1313] * ((2.0 * row_1296[i_1313]) * x_1303))
+			}
+		}
+		z_1315 := ar.F64(len(a_20))
+		z_1316 := ar.F64(len(means_3))
+		var rev_1317 []float64
+		var rev_1319 []float64
+		var rev_1321 []float64
+		var rev_1322 int
+		var rev_1323 int
+		var rev_1324 int
+		var rev_1325 []float64
+		var rev_1326 int
+		var rev_1327 int
+		rev_1317, rev_1319, rev_1321, rev_1322, rev_1323, rev_1324, rev_1325, rev_1326, rev_1327 = r_1257, z_1266, z_1315, n_18, d_21, d_22, z_1316, means_4, means_5
+		scratch_2176 := ar.F64w(d_1119)
+		scratch_2179 := ar.F64w(x_11)
+		scratch_2180 := ar.F64w(d_21)
+		scratch_2181 := ar.F64w(d_22)
+		scratch_2182 := ar.F64w(d_21)
+		scratch_2183 := ar.F64w(d_21)
+		scratch_2184 := ar.F64w(d_22)
+		for i_1696 := int64(0); i_1696 < n_17; i_1696++ {
+			_ = a_1117[int(i_1696)]
+			row_1699 := a_1118[int(i_1696)*d_1119 : (int(i_1696)+1)*d_1119]
+			r_1700 := scratch_2176[:d_1119:d_1119]
+			row_1699 = row_1699[:len(r_1700)]
+			for i_1701 := range r_1700 {
+				r_1700[i_1701] = (row_1699[i_1701] * ybar_14)
+			}
+			var rev_1703 []float64
+			var rev_1705 []float64
+			var rev_1707 []float64
+			var rev_1708 int
+			var rev_1709 int
+			var rev_1710 int
+			var rev_1711 []float64
+			var rev_1712 int
+			var rev_1713 int
+			rev_1703, rev_1705, rev_1707, rev_1708, rev_1709, rev_1710, rev_1711, rev_1712, rev_1713 = rev_1317, rev_1319, rev_1321, rev_1322, rev_1323, rev_1324, rev_1325, rev_1326, rev_1327
+			for i_1889 := int64(0); i_1889 < n_15; i_1889++ {
+				if i_1889 < 0 || i_1889 >= int64(d_1119) {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_1889, d_1119))
+				}
+				x_1891 := r_1700[int(i_1889)]
+				rs_1892 := d_21 * d_22
+				row_1893 := a_20[int(i_1889)*rs_1892 : (int(i_1889)+1)*rs_1892]
+				row_1894 := x_9[int(i_1696)*x_11 : (int(i_1696)+1)*x_11]
+				if i_1889 < 0 || i_1889 >= int64(means_4) {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_1889, means_4))
+				}
+				row_1895 := means_3[int(i_1889)*means_5 : (int(i_1889)+1)*means_5]
+				if means_5 != x_11 {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				}
+				r_1896 := scratch_2179[:x_11:x_11]
+				row_1894 = row_1894[:len(r_1896)]
+				row_1895 = row_1895[:len(r_1896)]
+				for i_1897 := range r_1896 {
+					r_1896[i_1897] = (row_1894[i_1897] - row_1895[i_1897])
+				}
+				sweep_1899 := false
+				if d_21 == d_22 && d_21 >= 8 && d_21 <= 32 && x_11 == d_22 && i_1889 >= 0 && i_1889 < int64(rev_1712) && rev_1713 == d_22 && i_1889 < int64(rev_1708) && rev_1709 == d_21 && rev_1710 == x_11 {
+					last_1900 := row_1893[(d_21-1)*d_22:][:d_22]
+					s_1901 := 0.0
+					for c_1902, v_1903 := range last_1900 {
+						s_1901 += v_1903 * r_1896[c_1902]
+					}
+					sweep_1899 = math.Abs(s_1901) <= math.MaxFloat64
+				}
+				if sweep_1899 {
+					cv_1904 := scratch_2180[:d_21:d_21]
+					av_1905 := scratch_2181[:d_22:d_22]
+					x_1906 := -x_1891
+					x_1907 := 0.5 * x_1906
+					rs_1908 := rev_1709 * rev_1710
+					arow_1909 := rev_1711[i_1889*int64(rev_1713) : (i_1889+1)*int64(rev_1713)]
+					bblk_1910 := rev_1707[i_1889*int64(rs_1908) : (i_1889+1)*int64(rs_1908)]
+					y_1911 := r_1896[:d_21]
+					clear(av_1905)
+					r_1912 := 0
+					for ; r_1912 < d_21%4; r_1912++ {
+						row_1913 := row_1893[r_1912*d_21:][:r_1912+1]
+						s_1914 := 0.0
+						for c_1915, v_1916 := range row_1913 {
+							s_1914 += v_1916 * y_1911[c_1915]
+						}
+						g_1917 := ((2.0 * s_1914) * x_1907)
+						cv_1904[r_1912] = g_1917
+						aa_1918 := av_1905[:len(row_1913)]
+						for c_1915, v_1916 := range row_1913 {
+							aa_1918[c_1915] += g_1917 * v_1916
+						}
+						br_1919 := bblk_1910[r_1912*d_21:][:r_1912+1]
+						for c_1915, v_1916 := range y_1911[:r_1912+1] {
+							br_1919[c_1915] += g_1917 * v_1916
+						}
+					}
+					for ; r_1912+4 <= d_21; r_1912 += 4 {
+						n_1920 := r_1912 + 4
+						blk_1921 := row_1893[r_1912*d_21 : (r_1912+4)*d_21]
+						q_1922, q_1923, q_1924, q_1925 := blk_1921[:n_1920], blk_1921[d_21:][:n_1920], blk_1921[2*d_21:][:n_1920], blk_1921[3*d_21:][:n_1920]
+						s_1926, s_1927, s_1928, s_1929 := 0.0, 0.0, 0.0, 0.0
+						for c_1930, v_1931 := range y_1911[:n_1920] {
+							s_1926 += q_1922[c_1930] * v_1931
+							s_1927 += q_1923[c_1930] * v_1931
+							s_1928 += q_1924[c_1930] * v_1931
+							s_1929 += q_1925[c_1930] * v_1931
+						}
+						g_1932 := ((2.0 * s_1926) * x_1907)
+						g_1933 := ((2.0 * s_1927) * x_1907)
+						g_1934 := ((2.0 * s_1928) * x_1907)
+						g_1935 := ((2.0 * s_1929) * x_1907)
+						cv_1904[r_1912+0] = g_1932
+						cv_1904[r_1912+1] = g_1933
+						cv_1904[r_1912+2] = g_1934
+						cv_1904[r_1912+3] = g_1935
+						aa_1936 := av_1905[:n_1920]
+						for c_1930 := range aa_1936 {
+							aa_1936[c_1930] = aa_1936[c_1930] + g_1932*q_1922[c_1930] + g_1933*q_1923[c_1930] + g_1934*q_1924[c_1930] + g_1935*q_1925[c_1930]
+						}
+						bb_1937 := bblk_1910[r_1912*d_21 : (r_1912+4)*d_21]
+						b_1938, b_1939, b_1940, b_1941 := bb_1937[:n_1920], bb_1937[d_21:][:n_1920], bb_1937[2*d_21:][:n_1920], bb_1937[3*d_21:][:n_1920]
+						for c_1930, v_1931 := range y_1911[:n_1920] {
+							b_1938[c_1930] += g_1932 * v_1931
+							b_1939[c_1930] += g_1933 * v_1931
+							b_1940[c_1930] += g_1934 * v_1931
+							b_1941[c_1930] += g_1935 * v_1931
+						}
+					}
+					if !(math.Abs(av_1905[0]) <= math.MaxFloat64) {
+						for c_1942 := range av_1905 {
+							s_1944 := 0.0
+							for r_1943, v_1945 := range cv_1904 {
+								s_1944 += v_1945 * row_1893[r_1943*d_21+c_1942]
+							}
+							av_1905[c_1942] = s_1944
+						}
+					}
+					av_1905 = av_1905[:len(arow_1909)]
+					for c_1946 := range arow_1909 {
+						arow_1909[c_1946] += -av_1905[c_1946]
+					}
+				} else {
+					if x_11 != d_22 {
+						return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+					}
+					a_1947 := scratch_2182[:d_21:d_21]
+					if d_22 <= 32 {
+						r_1896 = r_1896[:d_22]
+						if d_22 > 4 || d_22 < 1 {
+							if d_22 >= 8 {
+								for r_1948 := range a_1947 {
+									row_1949 := row_1893[r_1948*d_22:][:min(r_1948+1, d_22)]
+									s_1950 := 0.0
+									for c_1951, v_1952 := range row_1949 {
+										s_1950 += v_1952 * r_1896[c_1951]
+									}
+									a_1947[r_1948] = s_1950
+								}
+								if !(len(a_1947) >= d_22 && len(a_1947) > 0 && math.Abs(a_1947[len(a_1947)-1]) <= math.MaxFloat64) {
+									for r_1948 := range a_1947 {
+										row_1949 := row_1893[r_1948*d_22 : (r_1948+1)*d_22]
+										s_1950 := 0.0
+										for c_1951, v_1952 := range row_1949 {
+											s_1950 += v_1952 * r_1896[c_1951]
+										}
+										a_1947[r_1948] = s_1950
+									}
+								}
+							} else {
+								for r_1948 := range a_1947 {
+									row_1949 := row_1893[r_1948*d_22 : (r_1948+1)*d_22]
+									s_1950 := 0.0
+									for c_1951, v_1952 := range row_1949 {
+										s_1950 += v_1952 * r_1896[c_1951]
+									}
+									a_1947[r_1948] = s_1950
+								}
+							}
+						} else {
+							switch d_22 {
+							case 1:
+								x_1953 := r_1896[0]
+								for r_1954 := range a_1947 {
+									q_1955 := row_1893[r_1954*1 : r_1954*1+1 : r_1954*1+1]
+									s_1956 := 0.0
+									s_1956 += q_1955[0] * x_1953
+									a_1947[r_1954] = s_1956
+								}
+							case 2:
+								x_1957, x_1958 := r_1896[0], r_1896[1]
+								for r_1959 := range a_1947 {
+									q_1960 := row_1893[r_1959*2 : r_1959*2+2 : r_1959*2+2]
+									s_1961 := 0.0
+									s_1961 += q_1960[0] * x_1957
+									s_1961 += q_1960[1] * x_1958
+									a_1947[r_1959] = s_1961
+								}
+							case 3:
+								x_1962, x_1963, x_1964 := r_1896[0], r_1896[1], r_1896[2]
+								for r_1965 := range a_1947 {
+									q_1966 := row_1893[r_1965*3 : r_1965*3+3 : r_1965*3+3]
+									s_1967 := 0.0
+									s_1967 += q_1966[0] * x_1962
+									s_1967 += q_1966[1] * x_1963
+									s_1967 += q_1966[2] * x_1964
+									a_1947[r_1965] = s_1967
+								}
+							default:
+								x_1968, x_1969, x_1970, x_1971 := r_1896[0], r_1896[1], r_1896[2], r_1896[3]
+								for r_1972 := range a_1947 {
+									q_1973 := row_1893[r_1972*4 : r_1972*4+4 : r_1972*4+4]
+									s_1974 := 0.0
+									s_1974 += q_1973[0] * x_1968
+									s_1974 += q_1973[1] * x_1969
+									s_1974 += q_1973[2] * x_1970
+									s_1974 += q_1973[3] * x_1971
+									a_1947[r_1972] = s_1974
+								}
+							}
+						}
+					} else {
+						runtime.Gemv(false, d_21, d_22, 1, row_1893, r_1896, 0, a_1947)
+					}
+					x_1975 := -x_1891
+					x_1976 := 0.5 * x_1975
+					r_1977 := scratch_2183[:d_21:d_21]
+					a_1947 = a_1947[:len(r_1977)]
+					for i_1978 := range r_1977 {
+						r_1977[i_1978] = ((2.0 * a_1947[i_1978]) * x_1976)
+					}
+					a_1980 := scratch_2184[:d_22:d_22]
+					if d_22 <= 32 && d_21 <= 32 {
+						r_1977 = r_1977[:d_21]
+						if d_21 > 4 || d_21 < 1 {
+							if d_21 >= 8 {
+								c_1992 := 0
+								for ; c_1992+4 <= d_22; c_1992 += 4 {
+									lo_1998 := min(c_1992, d_21)
+									s_1999, s_2000, s_2001, s_2002 := 0.0, 0.0, 0.0, 0.0
+									for r_1993, v_1994 := range r_1977[lo_1998:] {
+										o_1997 := (lo_1998+r_1993)*d_22 + c_1992
+										q_1996 := row_1893[o_1997 : o_1997+4 : o_1997+4]
+										s_1999 += v_1994 * q_1996[0]
+										s_2000 += v_1994 * q_1996[1]
+										s_2001 += v_1994 * q_1996[2]
+										s_2002 += v_1994 * q_1996[3]
+									}
+									a_1980[c_1992], a_1980[c_1992+1], a_1980[c_1992+2], a_1980[c_1992+3] = s_1999, s_2000, s_2001, s_2002
+								}
+								for ; c_1992 < d_22; c_1992++ {
+									lo_1998 := min(c_1992, d_21)
+									s_1995 := 0.0
+									for r_1993, v_1994 := range r_1977[lo_1998:] {
+										s_1995 += v_1994 * row_1893[(lo_1998+r_1993)*d_22+c_1992]
+									}
+									a_1980[c_1992] = s_1995
+								}
+								if !(d_22 > 0 && math.Abs(a_1980[0]) <= math.MaxFloat64) {
+									c_1983 := 0
+									for ; c_1983+4 <= d_22; c_1983 += 4 {
+										s_1988, s_1989, s_1990, s_1991 := 0.0, 0.0, 0.0, 0.0
+										for r_1981, v_1984 := range r_1977 {
+											o_1987 := r_1981*d_22 + c_1983
+											q_1986 := row_1893[o_1987 : o_1987+4 : o_1987+4]
+											s_1988 += v_1984 * q_1986[0]
+											s_1989 += v_1984 * q_1986[1]
+											s_1990 += v_1984 * q_1986[2]
+											s_1991 += v_1984 * q_1986[3]
+										}
+										a_1980[c_1983], a_1980[c_1983+1], a_1980[c_1983+2], a_1980[c_1983+3] = s_1988, s_1989, s_1990, s_1991
+									}
+									for ; c_1983 < d_22; c_1983++ {
+										s_1985 := 0.0
+										for r_1981, v_1984 := range r_1977 {
+											s_1985 += v_1984 * row_1893[r_1981*d_22+c_1983]
+										}
+										a_1980[c_1983] = s_1985
+									}
+								}
+							} else {
+								c_1983 := 0
+								for ; c_1983+4 <= d_22; c_1983 += 4 {
+									s_1988, s_1989, s_1990, s_1991 := 0.0, 0.0, 0.0, 0.0
+									for r_1981, v_1984 := range r_1977 {
+										o_1987 := r_1981*d_22 + c_1983
+										q_1986 := row_1893[o_1987 : o_1987+4 : o_1987+4]
+										s_1988 += v_1984 * q_1986[0]
+										s_1989 += v_1984 * q_1986[1]
+										s_1990 += v_1984 * q_1986[2]
+										s_1991 += v_1984 * q_1986[3]
+									}
+									a_1980[c_1983], a_1980[c_1983+1], a_1980[c_1983+2], a_1980[c_1983+3] = s_1988, s_1989, s_1990, s_1991
+								}
+								for ; c_1983 < d_22; c_1983++ {
+									s_1985 := 0.0
+									for r_1981, v_1984 := range r_1977 {
+										s_1985 += v_1984 * row_1893[r_1981*d_22+c_1983]
+									}
+									a_1980[c_1983] = s_1985
+								}
+							}
+						} else {
+							switch d_21 {
+							case 1:
+								x_2003 := r_1977[0]
+								row_2004 := row_1893[0*d_22:][:len(a_1980)]
+								for c_2005 := range a_1980 {
+									s_2006 := 0.0
+									s_2006 += x_2003 * row_2004[c_2005]
+									a_1980[c_2005] = s_2006
+								}
+							case 2:
+								x_2007, x_2008 := r_1977[0], r_1977[1]
+								row_2009 := row_1893[0*d_22:][:len(a_1980)]
+								row_2010 := row_1893[1*d_22:][:len(a_1980)]
+								for c_2011 := range a_1980 {
+									s_2012 := 0.0
+									s_2012 += x_2007 * row_2009[c_2011]
+									s_2012 += x_2008 * row_2010[c_2011]
+									a_1980[c_2011] = s_2012
+								}
+							case 3:
+								x_2013, x_2014, x_2015 := r_1977[0], r_1977[1], r_1977[2]
+								row_2016 := row_1893[0*d_22:][:len(a_1980)]
+								row_2017 := row_1893[1*d_22:][:len(a_1980)]
+								row_2018 := row_1893[2*d_22:][:len(a_1980)]
+								for c_2019 := range a_1980 {
+									s_2020 := 0.0
+									s_2020 += x_2013 * row_2016[c_2019]
+									s_2020 += x_2014 * row_2017[c_2019]
+									s_2020 += x_2015 * row_2018[c_2019]
+									a_1980[c_2019] = s_2020
+								}
+							default:
+								x_2021, x_2022, x_2023, x_2024 := r_1977[0], r_1977[1], r_1977[2], r_1977[3]
+								row_2025 := row_1893[0*d_22:][:len(a_1980)]
+								row_2026 := row_1893[1*d_22:][:len(a_1980)]
+								row_2027 := row_1893[2*d_22:][:len(a_1980)]
+								row_2028 := row_1893[3*d_22:][:len(a_1980)]
+								for c_2029 := range a_1980 {
+									s_2030 := 0.0
+									s_2030 += x_2021 * row_2025[c_2029]
+									s_2030 += x_2022 * row_2026[c_2029]
+									s_2030 += x_2023 * row_2027[c_2029]
+									s_2030 += x_2024 * row_2028[c_2029]
+									a_1980[c_2029] = s_2030
+								}
+							}
+						}
+					} else if d_22 <= 32 {
+						clear(a_1980)
+						r_1977 = r_1977[:d_21]
+						for r_1981 := range r_1977 {
+							row_1982 := row_1893[r_1981*d_22 : (r_1981+1)*d_22]
+							a_1980 = a_1980[:len(row_1982)]
+							for c_1983, v_1984 := range row_1982 {
+								a_1980[c_1983] += r_1977[r_1981] * v_1984
+							}
+						}
+					} else {
+						runtime.Gemv(true, d_21, d_22, 1, row_1893, r_1977, 0, a_1980)
+					}
+					if i_1889 < 0 || i_1889 >= int64(rev_1712) {
+						return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_1889, rev_1712))
+					}
+					if rev_1713 != d_22 {
+						return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1713})+" and "+runtime.ShapeString([]int{d_22})+" differ")
+					}
+					row_2031 := rev_1711[i_1889*int64(rev_1713) : (i_1889+1)*int64(rev_1713)]
+					a_1980 = a_1980[:len(row_2031)]
+					for i_2032 := range row_2031 {
+						row_2031[i_2032] += -a_1980[i_2032]
+					}
+					tot_2034, err_2035 := runtime.MulSize(d_21, x_11)
+					if err_2035 != nil {
+						return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_2035)
+					}
+					_ = tot_2034
+					if rev_1709 != d_21 || rev_1710 != x_11 {
+						return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1709, rev_1710})+" and "+runtime.ShapeString([]int{d_21, x_11})+" differ")
+					}
+					rs_2036 := rev_1709 * rev_1710
+					row_2037 := rev_1707[i_1889*int64(rs_2036) : (i_1889+1)*int64(rs_2036)]
+					if len(r_1896) > 4 || len(r_1896) < 1 {
+						for i_2038, xi_2039 := range r_1977 {
+							row_2042 := row_2037[i_2038*len(r_1896) : (i_2038+1)*len(r_1896)]
+							for j_2040, yj_2041 := range r_1896 {
+								row_2042[j_2040] += xi_2039 * yj_2041
+							}
+						}
+					} else {
+						switch len(r_1896) {
+						case 1:
+							y_2043 := r_1896[0]
+							for i_2044, xi_2045 := range r_1977 {
+								row_2046 := row_2037[i_2044*1 : i_2044*1+1 : i_2044*1+1]
+								row_2046[0] += xi_2045 * y_2043
+							}
+						case 2:
+							y_2047, y_2048 := r_1896[0], r_1896[1]
+							for i_2049, xi_2050 := range r_1977 {
+								row_2051 := row_2037[i_2049*2 : i_2049*2+2 : i_2049*2+2]
+								row_2051[0] += xi_2050 * y_2047
+								row_2051[1] += xi_2050 * y_2048
+							}
+						case 3:
+							y_2052, y_2053, y_2054 := r_1896[0], r_1896[1], r_1896[2]
+							for i_2055, xi_2056 := range r_1977 {
+								row_2057 := row_2037[i_2055*3 : i_2055*3+3 : i_2055*3+3]
+								row_2057[0] += xi_2056 * y_2052
+								row_2057[1] += xi_2056 * y_2053
+								row_2057[2] += xi_2056 * y_2054
+							}
+						default:
+							y_2058, y_2059, y_2060, y_2061 := r_1896[0], r_1896[1], r_1896[2], r_1896[3]
+							for i_2062, xi_2063 := range r_1977 {
+								row_2064 := row_2037[i_2062*4 : i_2062*4+4 : i_2062*4+4]
+								row_2064[0] += xi_2063 * y_2058
+								row_2064[1] += xi_2063 * y_2059
+								row_2064[2] += xi_2063 * y_2060
+								row_2064[3] += xi_2063 * y_2061
+							}
+						}
+					}
+				}
+				rev_1705[i_1889] += x_1891
+				rev_1703[i_1889] += x_1891
+				runtime.LoopCall()
+			}
 			runtime.LoopCall()
 		}
-		runtime.LoopCall()
+		pf_83, pf_85, pf_87, pf_88, pf_89, pf_90, pf_91, pf_92, pf_93, pf_94, pf_95, pf_96, pf_97, pf_98, pf_99, pf_100, pf_101, pf_102 = view_1217, view_1252, x_1253, s_1254, z_1265, icf_7, icf_8, r_1257, alphas_2, z_1266, n_62, z_1315, n_18, d_21, d_22, z_1316, means_4, means_5
 	}
-	var rev_1033 []float64
-	var rev_1034 int
-	var rev_1035 int
-	rev_1033, rev_1034, rev_1035 = z_233, icf_7, icf_8
-	for i_1046 := int64(0); i_1046 < n_15; i_1046++ {
-		mark_1047 := ar.Mark()
-		if i_1046 < 0 || i_1046 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_1046, icf_7))
+	var rev_2065 []float64
+	var rev_2066 int
+	var rev_2067 int
+	rev_2065, rev_2066, rev_2067 = pf_89, pf_90, pf_91
+	for i_2078 := int64(0); i_2078 < n_15; i_2078++ {
+		mark_2079 := ar.Mark()
+		if i_2078 < 0 || i_2078 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_2078, icf_7))
 		}
-		row_1048 := icf_6[int(i_1046)*icf_8 : (int(i_1046)+1)*icf_8]
+		row_2080 := icf_6[int(i_2078)*icf_8 : (int(i_2078)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_1049 := int(n_16) - int(int64(0))
-		s_1050 := row_1048[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		z_1051 := ar.F64(len(s_1050))
-		x_1052 := z_234[int(i_1046)]
-		for i_1053 := range z_1051 {
-			z_1051[i_1053] += x_1052
+		n_2081 := int(n_16) - int(int64(0))
+		s_2082 := row_2080[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		z_2083 := ar.F64(len(s_2082))
+		if i_2078 < 0 || i_2078 >= int64(pf_95) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:53:12", runtime.CheckIndex(i_2078, pf_95))
 		}
-		if int64(0)+int64(n_1049) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_1049), icf_8))
+		x_2084 := pf_94[int(i_2078)]
+		for i_2085 := range z_2083 {
+			z_2083[i_2085] += x_2084
 		}
-		if i_1046 < 0 || i_1046 >= int64(rev_1034) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_1046, rev_1034))
+		if int64(0)+int64(n_2081) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(n_2081), icf_8))
 		}
-		if rev_1035 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1035})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if i_2078 < 0 || i_2078 >= int64(rev_2066) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_2078, rev_2066))
 		}
-		row_1054 := rev_1033[i_1046*int64(rev_1035) : (i_1046+1)*int64(rev_1035)]
-		region_1055 := row_1054[int(int64(0))*1 : (int(int64(0))+n_1049)*1]
-		z_1051 = z_1051[:len(region_1055)]
-		for i_1056 := range region_1055 {
-			region_1055[i_1056] += z_1051[i_1056]
+		if rev_2067 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2067})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		ar.Release(mark_1047)
+		row_2086 := rev_2065[i_2078*int64(rev_2067) : (i_2078+1)*int64(rev_2067)]
+		region_2087 := row_2086[int(int64(0))*1 : (int(int64(0))+n_2081)*1]
+		z_2083 = z_2083[:len(region_2087)]
+		for i_2088 := range region_2087 {
+			region_2087[i_2088] += z_2083[i_2088]
+		}
+		ar.Release(mark_2079)
 	}
-	var rev_1057 []float64
-	var rev_1058 int
-	var rev_1059 int
-	rev_1057, rev_1058, rev_1059 = z_233, icf_7, icf_8
-	for i_1076 := int64(0); i_1076 < n_15; i_1076++ {
-		mark_1077 := ar.Mark()
-		if i_1076 < 0 || i_1076 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_1076, icf_7))
+	var rev_2089 []float64
+	var rev_2090 int
+	var rev_2091 int
+	rev_2089, rev_2090, rev_2091 = pf_89, pf_90, pf_91
+	for i_2108 := int64(0); i_2108 < n_15; i_2108++ {
+		mark_2109 := ar.Mark()
+		if i_2108 < 0 || i_2108 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_2108, icf_7))
 		}
-		row_1078 := icf_6[int(i_1076)*icf_8 : (int(i_1076)+1)*icf_8]
-		r_1079, r_1080, r_1081, r_1082, r_1083, r_1084, err_1085 := fn_qmatsplit10fwd(ar, row_1078, icf_8, n_16)
-		_ = r_1079
-		_ = r_1080
-		_ = r_1081
-		if err_1085 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1085, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		row_2110 := icf_6[int(i_2108)*icf_8 : (int(i_2108)+1)*icf_8]
+		r_2111, r_2112, r_2113, r_2114, r_2115, r_2116, err_2117 := fn_qmatsplit10fwd(ar, row_2110, icf_8, n_16)
+		_ = r_2111
+		_ = r_2112
+		_ = r_2113
+		if err_2117 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_2117, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_1086 := d_21 * d_22
-		row_1087 := z_283[int(i_1076)*rs_1086 : (int(i_1076)+1)*rs_1086]
-		r_1088, r_1089, err_1090 := fn_qmatsplit10bwd(ar, r_1082, r_1083, r_1084, row_1087, d_21, d_22)
-		if err_1090 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1090, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		if i_2108 < 0 || i_2108 >= int64(pf_97) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:53:12", runtime.CheckIndex(i_2108, pf_97))
 		}
-		if i_1076 < 0 || i_1076 >= int64(rev_1058) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_1076, rev_1058))
+		rs_2118 := pf_98 * pf_99
+		row_2119 := pf_96[int(i_2108)*rs_2118 : (int(i_2108)+1)*rs_2118]
+		r_2120, r_2121, err_2122 := fn_qmatsplit10bwd(ar, r_2114, r_2115, r_2116, row_2119, pf_98, pf_99)
+		if err_2122 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_2122, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if rev_1059 != r_1089 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_1059})+" and "+runtime.ShapeString([]int{r_1089})+" differ")
+		if i_2108 < 0 || i_2108 >= int64(rev_2090) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_2108, rev_2090))
 		}
-		row_1091 := rev_1057[i_1076*int64(rev_1059) : (i_1076+1)*int64(rev_1059)]
-		for j_1092 := range row_1091 {
-			row_1091[j_1092] += r_1088[j_1092]
+		if rev_2091 != r_2121 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2091})+" and "+runtime.ShapeString([]int{r_2121})+" differ")
 		}
-		ar.Release(mark_1077)
+		row_2123 := rev_2089[i_2108*int64(rev_2091) : (i_2108+1)*int64(rev_2091)]
+		for j_2124 := range row_2123 {
+			row_2123[j_2124] += r_2120[j_2124]
+		}
+		ar.Release(mark_2109)
 	}
-	x_1093 := n_17 * n_16
-	x_1094 := float64(x_1093)
-	x_1095 := (-0.5) * x_1094
-	x_1096 := x_1095 * 1.8378770664093453
-	s_1097 := runtime.Sum(view_185)
-	x_1098 := x_1096 + s_1097
-	x_1099 := x_221 * s_222
-	x_1100 := x_1098 - x_1099
-	s_1101 := runtime.Sum(view_220)
-	x_1102 := x_1100 + s_1101
-	x_1103 := float64(n_15)
-	r_1104, err_1105 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_1105 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_1105, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_2125 := n_17 * n_16
+	x_2126 := float64(x_2125)
+	x_2127 := (-0.5) * x_2126
+	x_2128 := x_2127 * 1.8378770664093453
+	s_2129 := runtime.Sum(pf_83)
+	x_2130 := x_2128 + s_2129
+	x_2131 := pf_87 * pf_88
+	x_2132 := x_2130 - x_2131
+	s_2133 := runtime.Sum(pf_85)
+	x_2134 := x_2132 + s_2133
+	x_2135 := float64(n_15)
+	r_2136, err_2137 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_2137 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_2137, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_1106 := x_1103 * r_1104
-	x_1107 := x_1102 - x_1106
-	ar.Keep(mark_1108, &r_225, &z_284, &z_233)
-	return x_1107, r_225, alphas_2, z_284, means_4, means_5, z_233, icf_7, icf_8, nil
+	x_2138 := x_2135 * r_2136
+	x_2139 := x_2134 - x_2138
+	ar.Keep(mark_2140, &pf_92, &pf_100, &pf_89)
+	return x_2139, pf_92, pf_93, pf_100, pf_101, pf_102, pf_89, pf_90, pf_91, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
