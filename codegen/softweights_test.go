@@ -5,16 +5,11 @@ package codegen
 // the same errors.
 
 import (
-	"context"
 	"encoding/json"
+	"fmt"
 	"math"
-	"os"
 	"strings"
 	"testing"
-
-	"github.com/nabla-lang/nabla/internal/jsonv"
-	"github.com/nabla-lang/nabla/internal/pipeline"
-	"github.com/nabla-lang/nabla/runtime"
 )
 
 // TestSoftWeights runs every RUN of testdata/softweights.nab through the
@@ -28,62 +23,25 @@ func TestSoftWeights(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds Go programs")
 	}
-	const file = "testdata/softweights.nab"
-	src, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ip, err := pipeline.Interp.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatal(err)
-	}
 	configs := []Options{{Main: true}, {Main: true, noSoftWeights: true}, {Main: true, ParallelMin: 4}, {Main: true, ParallelMin: 4, noSoftWeights: true}}
-	runners := make([]*runner, len(configs))
-	for i, opts := range configs {
-		code, err := Generate(res.Opt, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+	v := buildVariants(t, "testdata/softweights.nab", configs, func(i int, code string) {
 		// The path runs: rows, shifted and gmm save their weights (the
 		// other tapes read v otherwise, or have none).
-		if n := strings.Count(string(code), "runtime.LogSumExpWeights("); (n == 3) == opts.noSoftWeights || n != 0 && n != 3 {
-			t.Fatalf("%+v: %d saved weights", opts, n)
+		if n := strings.Count(code, "runtime.LogSumExpWeights("); (n == 3) == configs[i].noSoftWeights || n != 0 && n != 3 {
+			t.Fatalf("%+v: %d saved weights", configs[i], n)
 		}
-		bin, err := Build(ctx, code)
-		if err != nil {
-			t.Fatal(err)
-		}
-		runners[i] = &runner{prog: res.Opt, bin: bin}
-	}
+	})
 	runs, fails, differ := 0, 0, 0
-	for _, c := range topRuns(src) {
-		name, line := c.def, c.line
-		args, result := runArgs(t, ip, c)
-		_, ierr := ip.Call(ctx, name, args, runtime.Limits{})
+	for _, c := range topRuns(v.src) {
+		outs, ierr := v.call(t, c, func(i int) string { return fmt.Sprintf("%+v", configs[i]) })
 		if ierr != nil {
 			fails++
-		}
-		outs := make([]string, len(runners))
-		for i, r := range runners {
-			v, err := r.Call(ctx, name, args, runtime.Limits{})
-			switch {
-			case (err == nil) != (ierr == nil) || err != nil && err.Error() != ierr.Error():
-				t.Errorf("line %d: %s %+v: error %v, the interpreter's %v", line, name, configs[i], err, ierr)
-			case err == nil:
-				j, _ := jsonv.Encode(result, v)
-				outs[i] = string(j)
-			}
 		}
 		for i := 1; i < len(outs); i += 2 {
 			if outs[i-1] != outs[i] {
 				differ++
 				if !nearJSON(outs[i-1], outs[i], 1e-12) {
-					t.Errorf("line %d: %s: saved weights %s, recomputed %s (%+v)", line, name, outs[i-1], outs[i], configs[i])
+					t.Errorf("line %d: %s: saved weights %s, recomputed %s (%+v)", c.line, c.def, outs[i-1], outs[i], configs[i])
 				}
 			}
 		}

@@ -5,14 +5,12 @@ package codegen
 
 import (
 	"context"
-	"os"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/internal/pipeline"
-	"github.com/nabla-lang/nabla/runtime"
 )
 
 // triFlags counts the triangular products in def name's function of the
@@ -90,60 +88,24 @@ func TestTriSameBits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds Go programs")
 	}
-	const file = "testdata/tri.nab"
-	src, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ip, err := pipeline.Interp.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatal(err)
-	}
 	configs := []Options{{Main: true}, {Main: true, noSweep: true}, {Main: true, noTri: true}, {Main: true, noUpperCut: true}}
-	var runners [4]*runner
-	for i, opts := range configs {
-		code, err := Generate(res.Opt, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := len(triFlag.FindAllString(string(code), -1)); (n > 0) == opts.noTri {
+	v := buildVariants(t, "testdata/tri.nab", configs, func(i int, code string) {
+		opts := configs[i]
+		if n := len(triFlag.FindAllString(code, -1)); (n > 0) == opts.noTri {
 			t.Fatalf("noTri %v: %d triangular checks", opts.noTri, n)
 		}
-		if n := len(sweepFlag.FindAllString(string(code), -1)); (n > 0) != (i == 0 || i == 3) {
+		if n := len(sweepFlag.FindAllString(code, -1)); (n > 0) != (i == 0 || i == 3) {
 			t.Fatalf("%+v: %d sweeps", opts, n)
 		}
-		if n := len(lowerFlag.FindAllString(string(code), -1)); (n > 0) != (i == 0) {
+		if n := len(lowerFlag.FindAllString(code, -1)); (n > 0) != (i == 0) {
 			t.Fatalf("%+v: %d sweeps into the lower triangle only", opts, n)
 		}
-		bin, err := Build(ctx, code)
-		if err != nil {
-			t.Fatal(err)
-		}
-		runners[i] = &runner{prog: res.Opt, bin: bin}
-	}
+	})
 	runs := 0
-	for _, c := range topRuns(src) {
-		name, line := c.def, c.line
-		args, result := runArgs(t, ip, c)
-		_, ierr := ip.Call(ctx, name, args, runtime.Limits{})
-		var outs [4]string
-		for i, r := range runners {
-			v, err := r.Call(ctx, name, args, runtime.Limits{})
-			switch {
-			case (err == nil) != (ierr == nil) || err != nil && err.Error() != ierr.Error():
-				t.Errorf("line %d: %s: error %v, the interpreter's %v", line, name, err, ierr)
-			case err == nil:
-				j, _ := jsonv.Encode(result, v)
-				outs[i] = string(j)
-			}
-		}
+	for _, c := range topRuns(v.src) {
+		outs, _ := v.call(t, c, func(i int) string { return fmt.Sprintf("%+v", configs[i]) })
 		if outs[0] != outs[1] || outs[1] != outs[2] || outs[2] != outs[3] {
-			t.Errorf("line %d: %s: sweep %s, triangular %s, full %s, sweep with qbar's upper triangle %s", line, name, outs[0], outs[1], outs[2], outs[3])
+			t.Errorf("line %d: %s: sweep %s, triangular %s, full %s, sweep with qbar's upper triangle %s", c.line, c.def, outs[0], outs[1], outs[2], outs[3])
 		}
 		runs++
 	}
