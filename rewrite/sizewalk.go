@@ -1,7 +1,8 @@
 package rewrite
 
 // Sizes and bounds known while walking a def's body, for the passes that
-// move code across loops (licm.go): the size each loop counter and build
+// move code across loops (licm.go) and rewrite comprehensions
+// (vectorize.go): the size each loop counter and build
 // index runs below, the sizes that i64 lets hold, and the shape of each
 // array let, taken from its type and completed from the builds that made
 // it (y = build(k, fn(j) => build(d, ...)) has rows of d elements even
@@ -51,6 +52,9 @@ type sizeWalk struct {
 	c      *ctx
 	name   string                           // the pass, for traces
 	onLoop func(l *ir.Loop) (ir.Expr, bool) // a for loop's rewrite, once its children are rewritten
+	// onBuild, when set, is a build's rewrite once its children are
+	// rewritten, with the name of the rule that made it (for traces).
+	onBuild func(b *ir.PrimCall) (ir.Expr, string, bool)
 	sizeFacts
 	shapes map[*ir.Var][]ir.Dim // array lets: the size of each axis, as far as known
 	vals   map[*ir.Var]ir.Expr  // lets of tuples and loops: their values
@@ -83,7 +87,7 @@ func (r *sizeWalk) rw(e ir.Expr) ir.Expr {
 			}
 		}
 		out, _ := ir.MapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return r.rw(k), nil })
-		if l, ok := out.(*ir.Loop); ok && l.Index != nil {
+		if l, ok := out.(*ir.Loop); ok && l.Index != nil && r.onLoop != nil {
 			if v, ok := r.onLoop(l); ok {
 				if err := r.c.fireText(r.name, r.c.posOf(x), func() (string, string) { return short(l), short(v) }); err != nil {
 					r.err = err
@@ -102,6 +106,16 @@ func (r *sizeWalk) rw(e ir.Expr) ir.Expr {
 		}
 	}
 	out, _ := ir.MapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return r.rw(k), nil })
+	if b, ok := out.(*ir.PrimCall); ok && b.Op == ir.PrimBuild && r.onBuild != nil {
+		if y, rule, ok := r.onBuild(b); ok {
+			if err := r.c.fireText(rule, b.P, func() (string, string) { return short(b), short(y) }); err != nil {
+				r.err = err
+				return e
+			}
+			r.n++
+			return y
+		}
+	}
 	return out
 }
 

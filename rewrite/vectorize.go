@@ -89,11 +89,12 @@ func vectorizeDef(e *env, d *ir.Def, tr *Trace) (*ir.Def, error) {
 		}
 	}
 	v := &vectorizer{sizeWalk: r}
-	body := v.rw(d.Body)
+	r.onBuild = v.rewriteBuild
+	body := r.rw(d.Body)
 	if r.err != nil {
 		return nil, r.err
 	}
-	if v.n == 0 {
+	if r.n == 0 {
 		return d, nil
 	}
 	nd := *d
@@ -159,59 +160,24 @@ func callShape(e *env, r *sizeWalk, call *ir.Call) []ir.Dim {
 	return out
 }
 
-// vectorizer walks a def's body with the size facts of a sizeWalk and
-// rewrites its builds.
+// vectorizer holds the rules that rewrite a build, with the size facts
+// of the sizeWalk that walks the def's body (its onBuild).
 type vectorizer struct {
 	*sizeWalk
-	n int // builds rewritten
 }
 
-func (v *vectorizer) rw(e ir.Expr) ir.Expr {
-	if v.err != nil {
-		return e
-	}
-	switch x := e.(type) {
-	case *ir.Let:
-		val := v.rw(x.Value)
-		v.learn(x.Var, val)
-		b := v.rw(x.Body)
-		if val == x.Value && b == x.Body {
-			return e
-		}
-		return &ir.Let{Var: x.Var, Value: val, Body: b, P: x.P}
-	case *ir.Loop:
-		v.states[x.State] = x
-		if x.Index != nil {
-			if d := v.dimOf(x.Count); known(d) {
-				v.below[x.Index] = d
-			}
-		}
-	case *ir.PrimCall:
-		if lam, ok := lastLambda(x, ir.PrimBuild, 1); ok {
-			if d := v.dimOf(x.Args[0]); known(d) {
-				v.below[lam.Params[0]] = d
-			}
-		}
-	}
-	out, _ := ir.MapChildren(e, func(_ int, k ir.Expr) (ir.Expr, error) { return v.rw(k), nil })
-	b, ok := out.(*ir.PrimCall)
-	if !ok || b.Op != ir.PrimBuild {
-		return out
-	}
+// rewriteBuild is the walk's onBuild: the first of the rules that
+// rewrites b.
+func (v *vectorizer) rewriteBuild(b *ir.PrimCall) (ir.Expr, string, bool) {
 	for _, rule := range []struct {
 		name string
 		fn   func(b *ir.PrimCall) (ir.Expr, bool)
 	}{{"vectorize.build_map", v.buildMap}, {"vectorize.build_matvec", v.buildMatvec}} {
 		if y, ok := rule.fn(b); ok {
-			if err := v.c.fireText(rule.name, b.P, func() (string, string) { return short(b), short(y) }); err != nil {
-				v.err = err
-				return e
-			}
-			v.n++
-			return y
+			return y, rule.name, true
 		}
 	}
-	return out
+	return nil, "", false
 }
 
 // f64Build returns, for build(n, fn(i) => body) making a vector of f64
