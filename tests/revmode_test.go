@@ -117,8 +117,9 @@ func revCases(t *testing.T) []revCase {
 		// Since stop 29 the ad stage vectorizes its comprehensions
 		// (rewrite/vectorize.go: x - mu, q @ diff, y ^ 2 in mahal, exp(v -
 		// mx) in lse): f 46154 -> 18149 steps, gradient 134550 -> 51535
-		// steps and 17.1 MB -> 0.95 MB, ratio 2.92 -> 2.84.
-		{name: "gmm element-wise", src: readTestdata(t, "gmm_elem.nab"), f: "gmm", g: "gmm_grad", args: g.args(), maxRatio: 3.1, target: 3},
+		// steps and 17.1 MB -> 0.95 MB, ratio 2.92 -> 2.84; the bound
+		// tightened from 3.1 to 2.9.
+		{name: "gmm element-wise", src: readTestdata(t, "gmm_elem.nab"), f: "gmm", g: "gmm_grad", args: g.args(), maxRatio: 2.9, target: 3},
 		{name: "lstm", src: readBench(t, "lstm.nab"), f: "objective", g: "jacobian", args: lstmArgs(rng, 2, 8, 40), maxRatio: 2.9, target: 3},
 		{name: "ba jacrev", src: ba, f: "objective", g: "jacobian", args: baArgs(rng, 4, 30, 200), maxRatio: 4.85, target: 5, fwdAllocs: true},
 	}
