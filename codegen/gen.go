@@ -55,6 +55,10 @@ type Options struct {
 	// noPointFuse turns off the fused tape build and reverse loop of
 	// pointfuse.go (for tests: the general code it must agree with).
 	noPointFuse bool
+	// noKeptDirect makes the fused loop compute its kept forward product
+	// into a buffer of its own and copy it to the kept row (pointfuse.go;
+	// for tests: the copy the direct destination must agree with).
+	noKeptDirect bool
 	// noSmallTrips turns off the straight-line small products of
 	// smalltrip.go (for tests: the loops they must agree with).
 	noSmallTrips bool

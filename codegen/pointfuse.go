@@ -39,8 +39,10 @@
 // in the reverse body, in a loop over the same count with index j', that
 // is the same expression with i ↦ the loop's index and j ↦ j' (let-bound
 // names resolved, every other name the same binding from before the
-// build). The forward product's value is copied to row j of a K × d
-// buffer; trisweep.go's sweep for the reverse product reads its row sums
+// build). The forward product's value is row j of a K × d buffer
+// (computed straight into it when the build over j has scalar elements,
+// so that the value cannot outlive its element; copied there otherwise);
+// trisweep.go's sweep for the reverse product reads its row sums
 // from that row instead of computing them, and its finiteness test from
 // the row's last element. Both are tri.go's lower-triangular row sums of
 // the same terms in the same order, so the same bits (trisweep.go). The
@@ -72,6 +74,11 @@ type pointFuse struct {
 	rev    *ir.PrimCall // the reverse product the sweep reads it for
 	revIdx *ir.Var      // j'
 	kcount *ir.Var      // the count of the builds over j and j'
+	// direct: the build over j has scalar elements, so the forward
+	// product's value cannot outlive its element and the product may be
+	// computed straight into its row of the kept buffer (no copy).
+	direct bool
+	dest   string // the kept row productDest last gave the product
 
 	// inner holds the variables bound in the region (a name compared as
 	// the same binding from before must not be one of them).
@@ -337,6 +344,7 @@ func (f *fn) matchKept(p *pointFuse) bool {
 				pairs := map[*ir.Var]*ir.Var{p.lam.Params[0]: p.lp.Index, jl.Params[0]: il.Index}
 				if f.sameUnder(fwd, rv, chainValues(jl.Body), lets, pairs, p.inner) {
 					p.fwd, p.fwdIdx, p.mat, p.rev, p.revIdx, p.kcount = fwd, jl.Params[0], mat, rv, il.Index, jc
+					p.direct = ir.Rank(jb.T) == 1 && f64Leaf(jb.T) && !f.g.opts.noKeptDirect
 					return true
 				}
 			}
@@ -567,14 +575,31 @@ func (f *fn) compilePointTape(p *pointFuse, l *ir.Let) val {
 	return f.compileL(l.Body)
 }
 
-// keepProduct stores the forward product's value v in its row of the
-// kept products.
-func (f *fn) keepProduct(p *pointFuse, v val) {
+// productDest is the destination of the matrix-vector product e with
+// rows rows: the kept row of component j when e is the kept forward
+// product and its value cannot outlive its element (p.direct), else a
+// new buffer.
+func (f *fn) productDest(e *ir.PrimCall, rows string) string {
+	p := f.pf
+	if p == nil || e != p.fwd || !p.direct || rows != p.rows {
+		return f.allocW(ir.F64, e.P, rows)
+	}
 	j := f.env[p.fwdIdx].parts[0]
-	f.line("copy(%s[int(%s)*%s:(int(%s)+1)*%s], %s)", p.buf, j, p.rows, j, p.rows, v.parts[0])
+	p.dest = f.def("kr", fmt.Sprintf("%s[int(%s)*%s:][:%s:%s]", p.buf, j, rows, rows, rows))
+	return p.dest
+}
+
+// keepProduct stores the forward product's value v in its row of the
+// kept products, unless productDest made that row its destination.
+func (f *fn) keepProduct(p *pointFuse, v val) {
 	if f.dryRun == 0 {
 		p.stored++
 	}
+	if p.dest != "" && v.parts[0] == p.dest {
+		return
+	}
+	j := f.env[p.fwdIdx].parts[0]
+	f.line("copy(%s[int(%s)*%s:(int(%s)+1)*%s], %s)", p.buf, j, p.rows, j, p.rows, v.parts[0])
 }
 
 // framed reports whether l is a let of inlined code with a frame of its

@@ -4817,14 +4817,13 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if scratch_2144_n, err := runtime.CheckSize(n_15); err == nil {
 				scratch_2144 = ar.F64w(scratch_2144_n)
 			}
-			scratch_2146 := ar.F64w(d_21)
-			scratch_2147 := ar.F64w(d_22)
-			scratch_2152 := ar.F64w(x_11)
+			scratch_2146 := ar.F64w(d_22)
+			scratch_2150 := ar.F64w(x_11)
+			scratch_2151 := ar.F64w(d_21)
+			scratch_2152 := ar.F64w(d_22)
 			scratch_2153 := ar.F64w(d_21)
-			scratch_2154 := ar.F64w(d_22)
-			scratch_2155 := ar.F64w(d_21)
-			scratch_2156 := ar.F64w(d_21)
-			scratch_2157 := ar.F64w(d_22)
+			scratch_2154 := ar.F64w(d_21)
+			scratch_2155 := ar.F64w(d_22)
 			for i_665 := int64(0); i_665 < n_17; i_665++ {
 				n_667, err_668 := runtime.CheckSize(n_15)
 				if err_668 != nil {
@@ -4849,22 +4848,22 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 					if x_11 != d_22 {
 						break Fused_104
 					}
-					a_680 := scratch_2146[:d_21:d_21]
+					kr_680 := kept_107[int(i_672)*d_21:][:d_21:d_21]
 					if d_22 <= 32 {
 						row_678 = row_678[:d_22]
 						row_679 = row_679[:d_22]
 						if d_22 > 4 || d_22 < 1 {
 							if d_22 >= 8 {
 								r_681 := 0
-								for ; r_681 < len(a_680)%4; r_681++ {
+								for ; r_681 < len(kr_680)%4; r_681++ {
 									row_686 := row_677[r_681*d_22:][:min(r_681+1, d_22)]
 									s_683 := 0.0
 									for c_684 := range row_686 {
 										s_683 += row_686[c_684] * (row_678[c_684] - row_679[c_684])
 									}
-									a_680[r_681] = s_683
+									kr_680[r_681] = s_683
 								}
-								for ; r_681+4 <= len(a_680); r_681 += 4 {
+								for ; r_681+4 <= len(kr_680); r_681 += 4 {
 									n_687 := min(r_681+4, d_22)
 									blk_682 := row_677[r_681*d_22 : (r_681+4)*d_22]
 									row_688, row_689, row_690, row_691 := blk_682[:n_687], blk_682[d_22:][:n_687], blk_682[2*d_22:][:n_687], blk_682[3*d_22:][:n_687]
@@ -4876,11 +4875,11 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 										s_694 += row_690[c_684] * xc_685
 										s_695 += row_691[c_684] * xc_685
 									}
-									a_680[r_681], a_680[r_681+1], a_680[r_681+2], a_680[r_681+3] = s_692, s_693, s_694, s_695
+									kr_680[r_681], kr_680[r_681+1], kr_680[r_681+2], kr_680[r_681+3] = s_692, s_693, s_694, s_695
 								}
-								if !(len(a_680) >= d_22 && len(a_680) > 0 && math.Abs(a_680[len(a_680)-1]) <= math.MaxFloat64) {
+								if !(len(kr_680) >= d_22 && len(kr_680) > 0 && math.Abs(kr_680[len(kr_680)-1]) <= math.MaxFloat64) {
 									r_696 := 0
-									for ; r_696+4 <= len(a_680); r_696 += 4 {
+									for ; r_696+4 <= len(kr_680); r_696 += 4 {
 										blk_697 := row_677[r_696*d_22 : (r_696+4)*d_22]
 										row_702, row_703, row_704, row_705 := blk_697[:d_22], blk_697[d_22:][:d_22], blk_697[2*d_22:][:d_22], blk_697[3*d_22:][:d_22]
 										s_706, s_707, s_708, s_709 := 0.0, 0.0, 0.0, 0.0
@@ -4891,20 +4890,20 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 											s_708 += row_704[c_699] * xc_700
 											s_709 += row_705[c_699] * xc_700
 										}
-										a_680[r_696], a_680[r_696+1], a_680[r_696+2], a_680[r_696+3] = s_706, s_707, s_708, s_709
+										kr_680[r_696], kr_680[r_696+1], kr_680[r_696+2], kr_680[r_696+3] = s_706, s_707, s_708, s_709
 									}
-									for ; r_696 < len(a_680); r_696++ {
+									for ; r_696 < len(kr_680); r_696++ {
 										row_701 := row_677[r_696*d_22:][:d_22]
 										s_698 := 0.0
 										for c_699 := range row_701 {
 											s_698 += row_701[c_699] * (row_678[c_699] - row_679[c_699])
 										}
-										a_680[r_696] = s_698
+										kr_680[r_696] = s_698
 									}
 								}
 							} else {
 								r_710 := 0
-								for ; r_710+4 <= len(a_680); r_710 += 4 {
+								for ; r_710+4 <= len(kr_680); r_710 += 4 {
 									blk_711 := row_677[r_710*d_22 : (r_710+4)*d_22]
 									row_716, row_717, row_718, row_719 := blk_711[:d_22], blk_711[d_22:][:d_22], blk_711[2*d_22:][:d_22], blk_711[3*d_22:][:d_22]
 									s_720, s_721, s_722, s_723 := 0.0, 0.0, 0.0, 0.0
@@ -4915,73 +4914,72 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 										s_722 += row_718[c_713] * xc_714
 										s_723 += row_719[c_713] * xc_714
 									}
-									a_680[r_710], a_680[r_710+1], a_680[r_710+2], a_680[r_710+3] = s_720, s_721, s_722, s_723
+									kr_680[r_710], kr_680[r_710+1], kr_680[r_710+2], kr_680[r_710+3] = s_720, s_721, s_722, s_723
 								}
-								for ; r_710 < len(a_680); r_710++ {
+								for ; r_710 < len(kr_680); r_710++ {
 									row_715 := row_677[r_710*d_22:][:d_22]
 									s_712 := 0.0
 									for c_713 := range row_715 {
 										s_712 += row_715[c_713] * (row_678[c_713] - row_679[c_713])
 									}
-									a_680[r_710] = s_712
+									kr_680[r_710] = s_712
 								}
 							}
 						} else {
 							switch d_22 {
 							case 1:
 								x_724 := (row_678[0] - row_679[0])
-								for r_725 := range a_680 {
+								for r_725 := range kr_680 {
 									q_726 := row_677[r_725*1 : r_725*1+1 : r_725*1+1]
 									s_727 := 0.0
 									s_727 += q_726[0] * x_724
-									a_680[r_725] = s_727
+									kr_680[r_725] = s_727
 								}
 							case 2:
 								x_728, x_729 := (row_678[0] - row_679[0]), (row_678[1] - row_679[1])
-								for r_730 := range a_680 {
+								for r_730 := range kr_680 {
 									q_731 := row_677[r_730*2 : r_730*2+2 : r_730*2+2]
 									s_732 := 0.0
 									s_732 += q_731[0] * x_728
 									s_732 += q_731[1] * x_729
-									a_680[r_730] = s_732
+									kr_680[r_730] = s_732
 								}
 							case 3:
 								x_733, x_734, x_735 := (row_678[0] - row_679[0]), (row_678[1] - row_679[1]), (row_678[2] - row_679[2])
-								for r_736 := range a_680 {
+								for r_736 := range kr_680 {
 									q_737 := row_677[r_736*3 : r_736*3+3 : r_736*3+3]
 									s_738 := 0.0
 									s_738 += q_737[0] * x_733
 									s_738 += q_737[1] * x_734
 									s_738 += q_737[2] * x_735
-									a_680[r_736] = s_738
+									kr_680[r_736] = s_738
 								}
 							default:
 								x_739, x_740, x_741, x_742 := (row_678[0] - row_679[0]), (row_678[1] - row_679[1]), (row_678[2] - row_679[2]), (row_678[3] - row_679[3])
-								for r_743 := range a_680 {
+								for r_743 := range kr_680 {
 									q_744 := row_677[r_743*4 : r_743*4+4 : r_743*4+4]
 									s_745 := 0.0
 									s_745 += q_744[0] * x_739
 									s_745 += q_744[1] * x_740
 									s_745 += q_744[2] * x_741
 									s_745 += q_744[3] * x_742
-									a_680[r_743] = s_745
+									kr_680[r_743] = s_745
 								}
 							}
 						}
 					} else {
-						x_746 := scratch_2147[:d_22:d_22]
+						x_746 := scratch_2146[:d_22:d_22]
 						row_678 = row_678[:len(x_746)]
 						row_679 = row_679[:len(x_746)]
 						for i_747 := range x_746 {
 							x_746[i_747] = (row_678[i_747] - row_679[i_747])
 						}
-						runtime.Gemv(false, d_21, d_22, 1, row_677, x_746, 0, a_680)
+						runtime.Gemv(false, d_21, d_22, 1, row_677, x_746, 0, kr_680)
 					}
-					copy(kept_107[int(i_672)*d_21:(int(i_672)+1)*d_21], a_680)
 					var s_749 float64 = 0
-					a_680 = a_680[:d_21]
+					kr_680 = kr_680[:d_21]
 					for i_750 := 0; i_750 < d_21; i_750++ {
-						s_749 += (a_680[i_750] * a_680[i_750])
+						s_749 += (kr_680[i_750] * kr_680[i_750])
 					}
 					x_752 := 0.5 * s_749
 					x_753 := x_675 - x_752
@@ -5021,7 +5019,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 					if means_5 != x_11 {
 						break Fused_104
 					}
-					r_949 := scratch_2152[:x_11:x_11]
+					r_949 := scratch_2150[:x_11:x_11]
 					row_947 = row_947[:len(r_949)]
 					row_948 = row_948[:len(r_949)]
 					for i_950 := range r_949 {
@@ -5034,8 +5032,8 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 						sweep_952 = math.Abs(kept_953[d_21-1]) <= math.MaxFloat64
 					}
 					if sweep_952 {
-						cv_954 := scratch_2153[:d_21:d_21]
-						av_955 := scratch_2154[:d_22:d_22]
+						cv_954 := scratch_2151[:d_21:d_21]
+						av_955 := scratch_2152[:d_22:d_22]
 						x_956 := -x_944
 						x_957 := 0.5 * x_956
 						rs_958 := rev_765 * rev_766
@@ -5101,7 +5099,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 						if x_11 != d_22 {
 							break Fused_104
 						}
-						a_997 := scratch_2155[:d_21:d_21]
+						a_997 := scratch_2153[:d_21:d_21]
 						if d_22 <= 32 {
 							r_949 = r_949[:d_22]
 							if d_22 > 4 || d_22 < 1 {
@@ -5181,12 +5179,12 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 						}
 						x_1025 := -x_944
 						x_1026 := 0.5 * x_1025
-						r_1027 := scratch_2156[:d_21:d_21]
+						r_1027 := scratch_2154[:d_21:d_21]
 						a_997 = a_997[:len(r_1027)]
 						for i_1028 := range r_1027 {
 							r_1027[i_1028] = ((2.0 * a_997[i_1028]) * x_1026)
 						}
-						a_1030 := scratch_2157[:d_22:d_22]
+						a_1030 := scratch_2155[:d_22:d_22]
 						if d_22 <= 32 && d_21 <= 32 {
 							r_1027 = r_1027[:d_21]
 							if d_21 > 4 || d_21 < 1 {
@@ -5400,16 +5398,16 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		var a_1118 []float64
 		var d_1119 int = 0
 		var rs_1120 int = 0
-		var scratch_2166 []float64
-		if scratch_2166_n, err := runtime.CheckSize(n_15); err == nil {
-			scratch_2166 = ar.F64w(scratch_2166_n)
+		var scratch_2164 []float64
+		if scratch_2164_n, err := runtime.CheckSize(n_15); err == nil {
+			scratch_2164 = ar.F64w(scratch_2164_n)
 		}
-		var scratch_2167 []float64
-		if scratch_2167_n, err := runtime.CheckSize(n_15); err == nil {
-			scratch_2167 = ar.F64w(scratch_2167_n)
+		var scratch_2165 []float64
+		if scratch_2165_n, err := runtime.CheckSize(n_15); err == nil {
+			scratch_2165 = ar.F64w(scratch_2165_n)
 		}
-		scratch_2169 := ar.F64w(d_21)
-		scratch_2170 := ar.F64w(d_22)
+		scratch_2167 := ar.F64w(d_21)
+		scratch_2168 := ar.F64w(d_22)
 		for i_1121 := 0; i_1121 < n_1115; i_1121++ {
 			mark_1122 := ar.Mark()
 			i_1123 := int64(i_1121)
@@ -5417,7 +5415,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if err_1125 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_1125)
 			}
-			r_1126 := scratch_2166[:n_1124:n_1124]
+			r_1126 := scratch_2164[:n_1124:n_1124]
 			for i_1127 := range r_1126 {
 				i_1129 := int64(i_1127)
 				x_1130 := alphas_1[int(i_1129)]
@@ -5436,7 +5434,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 				if x_11 != d_22 {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_1137 := scratch_2169[:d_21:d_21]
+				a_1137 := scratch_2167[:d_21:d_21]
 				if d_22 <= 32 {
 					row_1135 = row_1135[:d_22]
 					row_1136 = row_1136[:d_22]
@@ -5556,7 +5554,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 						}
 					}
 				} else {
-					x_1203 := scratch_2170[:d_22:d_22]
+					x_1203 := scratch_2168[:d_22:d_22]
 					row_1135 = row_1135[:len(x_1203)]
 					row_1136 = row_1136[:len(x_1203)]
 					for i_1204 := range x_1203 {
@@ -5574,7 +5572,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 				r_1126[i_1127] = x_1210
 				runtime.LoopCall()
 			}
-			w_1211 := scratch_2167[:n_1124:n_1124]
+			w_1211 := scratch_2165[:n_1124:n_1124]
 			s_1212 := runtime.LogSumExpWeights(w_1211, r_1126)
 			a_1117[i_1121] = s_1212
 			if i_1121 == 0 {
@@ -5763,17 +5761,17 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		var rev_1326 int
 		var rev_1327 int
 		rev_1317, rev_1319, rev_1321, rev_1322, rev_1323, rev_1324, rev_1325, rev_1326, rev_1327 = r_1257, z_1266, z_1315, n_18, d_21, d_22, z_1316, means_4, means_5
-		scratch_2176 := ar.F64w(d_1119)
-		scratch_2179 := ar.F64w(x_11)
+		scratch_2174 := ar.F64w(d_1119)
+		scratch_2177 := ar.F64w(x_11)
+		scratch_2178 := ar.F64w(d_21)
+		scratch_2179 := ar.F64w(d_22)
 		scratch_2180 := ar.F64w(d_21)
-		scratch_2181 := ar.F64w(d_22)
-		scratch_2182 := ar.F64w(d_21)
-		scratch_2183 := ar.F64w(d_21)
-		scratch_2184 := ar.F64w(d_22)
+		scratch_2181 := ar.F64w(d_21)
+		scratch_2182 := ar.F64w(d_22)
 		for i_1696 := int64(0); i_1696 < n_17; i_1696++ {
 			_ = a_1117[int(i_1696)]
 			row_1699 := a_1118[int(i_1696)*d_1119 : (int(i_1696)+1)*d_1119]
-			r_1700 := scratch_2176[:d_1119:d_1119]
+			r_1700 := scratch_2174[:d_1119:d_1119]
 			row_1699 = row_1699[:len(r_1700)]
 			for i_1701 := range r_1700 {
 				r_1700[i_1701] = (row_1699[i_1701] * ybar_14)
@@ -5803,7 +5801,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 				if means_5 != x_11 {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 				}
-				r_1896 := scratch_2179[:x_11:x_11]
+				r_1896 := scratch_2177[:x_11:x_11]
 				row_1894 = row_1894[:len(r_1896)]
 				row_1895 = row_1895[:len(r_1896)]
 				for i_1897 := range r_1896 {
@@ -5819,8 +5817,8 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 					sweep_1899 = math.Abs(s_1901) <= math.MaxFloat64
 				}
 				if sweep_1899 {
-					cv_1904 := scratch_2180[:d_21:d_21]
-					av_1905 := scratch_2181[:d_22:d_22]
+					cv_1904 := scratch_2178[:d_21:d_21]
+					av_1905 := scratch_2179[:d_22:d_22]
 					x_1906 := -x_1891
 					x_1907 := 0.5 * x_1906
 					rs_1908 := rev_1709 * rev_1710
@@ -5895,7 +5893,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 					if x_11 != d_22 {
 						return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 					}
-					a_1947 := scratch_2182[:d_21:d_21]
+					a_1947 := scratch_2180[:d_21:d_21]
 					if d_22 <= 32 {
 						r_1896 = r_1896[:d_22]
 						if d_22 > 4 || d_22 < 1 {
@@ -5975,12 +5973,12 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 					}
 					x_1975 := -x_1891
 					x_1976 := 0.5 * x_1975
-					r_1977 := scratch_2183[:d_21:d_21]
+					r_1977 := scratch_2181[:d_21:d_21]
 					a_1947 = a_1947[:len(r_1977)]
 					for i_1978 := range r_1977 {
 						r_1977[i_1978] = ((2.0 * a_1947[i_1978]) * x_1976)
 					}
-					a_1980 := scratch_2184[:d_22:d_22]
+					a_1980 := scratch_2182[:d_22:d_22]
 					if d_22 <= 32 && d_21 <= 32 {
 						r_1977 = r_1977[:d_21]
 						if d_21 > 4 || d_21 < 1 {
