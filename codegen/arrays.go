@@ -1230,7 +1230,8 @@ func (f *fn) fourRows(y, a, r, k, n, blk, c, xc string, rows, sums []string, x f
 func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
 	rows, k := a.parts[1], a.parts[2]
 	f.failIf(lz.dims[0]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), lz.dims[0]))
-	y := f.productDest(e, rows) // both branches store every element
+	lz = f.keepOperand(e, k, lz) // pointfuse.go
+	y := f.productDest(e, rows)  // both branches store every element
 	f.line("if %s <= 32 {", k)
 	f.reslice(lz.arrays, k)
 	// A few columns: written out (smalltrip.go).

@@ -24,6 +24,8 @@ var (
 	// keptDest matches the forward product's destination set to its
 	// row of the kept buffer.
 	keptDest = regexp.MustCompile(`kr_[0-9]+ := kept_[0-9]+\[`)
+	// keptOperand matches a row of the kept operands (pointfuse.go).
+	keptOperand = regexp.MustCompile(`kx_[0-9]+ := keptx_[0-9]+\[`)
 )
 
 // TestPointFuseSameBits runs every RUN of testdata/pointfuse.nab with
@@ -47,8 +49,8 @@ func TestPointFuseSameBits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	configs := []Options{{Main: true}, {Main: true, noPointFuse: true}, {Main: true, ParallelMin: 2}, {Main: true, noPointFuse: true, ParallelMin: 2}, {Main: true, noKeptDirect: true}}
-	names := []string{"fused", "general", "fused, parallel from 2", "general, parallel from 2", "fused, kept product copied"}
+	configs := []Options{{Main: true}, {Main: true, noPointFuse: true}, {Main: true, ParallelMin: 2}, {Main: true, noPointFuse: true, ParallelMin: 2}, {Main: true, noKeptDirect: true}, {Main: true, noKeptOperand: true}}
+	names := []string{"fused", "general", "fused, parallel from 2", "general, parallel from 2", "fused, kept product copied", "fused, operand not kept"}
 	runners := make([]*runner, len(configs))
 	for i, opts := range configs {
 		code, err := Generate(res.Opt, opts)
@@ -66,6 +68,11 @@ func TestPointFuseSameBits(t *testing.T) {
 		copied := strings.Contains(string(code), "copy(kept_")
 		if want := !opts.noPointFuse; direct != (want && !opts.noKeptDirect) || copied != (want && opts.noKeptDirect) {
 			t.Fatalf("%s: kept row as the product's destination %v, copied to it %v", names[i], direct, copied)
+		}
+		// The product's operand kept by the forward pass and read by
+		// the reverse (two rows of the kept operands: one each).
+		if n, want := len(keptOperand.FindAllString(string(code), -1)), !opts.noPointFuse && !opts.noKeptOperand; (n >= 2) != want {
+			t.Fatalf("%s: %d rows of the kept operands", names[i], n)
 		}
 		bin, err := Build(ctx, code)
 		if err != nil {
