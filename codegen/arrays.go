@@ -1137,7 +1137,7 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 	rows, k := a.parts[1], a.parts[2]
 	f.failIf(b.parts[1]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
-	y := f.allocW(ir.F64, e.P, rows) // both branches store every element
+	y := f.productDest(e, rows) // both branches store every element
 	f.line("if %s <= 32 {", k)
 	// One row at a time: where x is stored (the GMM gradient's forward
 	// pass) the four-row form of smallMatvec measured slower (d = 10:
@@ -1230,7 +1230,8 @@ func (f *fn) fourRows(y, a, r, k, n, blk, c, xc string, rows, sums []string, x f
 func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
 	rows, k := a.parts[1], a.parts[2]
 	f.failIf(lz.dims[0]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), lz.dims[0]))
-	y := f.allocW(ir.F64, e.P, rows) // both branches store every element
+	lz = f.keepOperand(e, k, lz) // pointfuse.go
+	y := f.productDest(e, rows)  // both branches store every element
 	f.line("if %s <= 32 {", k)
 	f.reslice(lz.arrays, k)
 	// A few columns: written out (smalltrip.go).

@@ -55,6 +55,14 @@ type Options struct {
 	// noPointFuse turns off the fused tape build and reverse loop of
 	// pointfuse.go (for tests: the general code it must agree with).
 	noPointFuse bool
+	// noKeptDirect makes the fused loop compute its kept forward product
+	// into a buffer of its own and copy it to the kept row (pointfuse.go;
+	// for tests: the copy the direct destination must agree with).
+	noKeptDirect bool
+	// noKeptOperand makes the fused loop's reverse body compute the
+	// kept product's vector operand again instead of reading the
+	// forward's (pointfuse.go; for tests).
+	noKeptOperand bool
 	// noSmallTrips turns off the straight-line small products of
 	// smalltrip.go (for tests: the loops they must agree with).
 	noSmallTrips bool
@@ -971,6 +979,10 @@ func (f *fn) compileL(e ir.Expr) val {
 		if f.pf != nil && e == f.pf.tape {
 			restore()
 			return f.compilePointTape(f.pf, e) // pointfuse.go
+		}
+		if f.pf != nil && e == f.pf.xLet && f.pf.xStored > 0 {
+			restore()
+			return f.compileKeptOperand(f.pf, e) // pointfuse.go
 		}
 		if _, isFn := e.Value.Type().(*ir.Func); isFn {
 			f.fenv[e.Var] = f.staticFn(e.Value)

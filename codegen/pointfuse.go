@@ -39,8 +39,10 @@
 // in the reverse body, in a loop over the same count with index j', that
 // is the same expression with i ↦ the loop's index and j ↦ j' (let-bound
 // names resolved, every other name the same binding from before the
-// build). The forward product's value is copied to row j of a K × d
-// buffer; trisweep.go's sweep for the reverse product reads its row sums
+// build). The forward product's value is row j of a K × d buffer
+// (computed straight into it when the build over j has scalar elements,
+// so that the value cannot outlive its element; copied there otherwise);
+// trisweep.go's sweep for the reverse product reads its row sums
 // from that row instead of computing them, and its finiteness test from
 // the row's last element. Both are tri.go's lower-triangular row sums of
 // the same terms in the same order, so the same bits (trisweep.go). The
@@ -72,6 +74,21 @@ type pointFuse struct {
 	rev    *ir.PrimCall // the reverse product the sweep reads it for
 	revIdx *ir.Var      // j'
 	kcount *ir.Var      // the count of the builds over j and j'
+	// direct: the build over j has scalar elements, so the forward
+	// product's value cannot outlive its element and the product may be
+	// computed straight into its row of the kept buffer (no copy).
+	direct bool
+	dest   string // the kept row productDest last gave the product
+
+	// xLet is the reverse body's let of the product's vector operand
+	// (x[i'] − μ[j'] in GMM) when it is the same expression as the
+	// forward's operand: the forward writes its operand to row j of
+	// xbuf (K × xcols) and the reverse reads row j' instead of computing
+	// it (xStored counts the forward's writes; without one it computes).
+	xLet    *ir.Let
+	xbuf    string
+	xcols   string
+	xStored int
 
 	// inner holds the variables bound in the region (a name compared as
 	// the same binding from before must not be one of them).
@@ -337,12 +354,56 @@ func (f *fn) matchKept(p *pointFuse) bool {
 				pairs := map[*ir.Var]*ir.Var{p.lam.Params[0]: p.lp.Index, jl.Params[0]: il.Index}
 				if f.sameUnder(fwd, rv, chainValues(jl.Body), lets, pairs, p.inner) {
 					p.fwd, p.fwdIdx, p.mat, p.rev, p.revIdx, p.kcount = fwd, jl.Params[0], mat, rv, il.Index, jc
+					p.direct = ir.Rank(jb.T) == 1 && f64Leaf(jb.T) && !f.g.opts.noKeptDirect
+					if v, ok := rv.Args[1].(*ir.Var); ok && !f.g.opts.noKeptOperand {
+						if xl := chainLet(il.Body, v); xl != nil && !f.framed(xl) && ir.Rank(v.T) == 1 && f64Leaf(v.T) && !updated(il.Body, v) &&
+							f.sameUnder(fwd.Args[1], xl.Value, chainValues(jl.Body), lets, pairs, p.inner) {
+							p.xLet = xl
+						}
+					}
 					return true
 				}
 			}
 		}
 	}
 	return false
+}
+
+// updated reports whether e may update v's array in place: v as an
+// in-place primitive's first argument or a loop's initial state (the
+// kept operand's row must stay as the forward wrote it).
+func updated(e ir.Expr, v *ir.Var) bool {
+	found := false
+	ir.Walk(e, func(x ir.Expr, enter bool) {
+		if !enter || found {
+			return
+		}
+		switch x := x.(type) {
+		case *ir.PrimCall:
+			found = x.Op.InPlace() && len(x.Args) > 0 && x.Args[0] == ir.Expr(v)
+		case *ir.Loop:
+			for _, r := range returned(x.Init) {
+				if r == ir.Expr(v) {
+					found = true
+				}
+			}
+		}
+	}, func(*ir.Var, bool) {})
+	return found
+}
+
+// chainLet is the let of e's let chain that binds v, or nil.
+func chainLet(e ir.Expr, v *ir.Var) *ir.Let {
+	for {
+		l, ok := e.(*ir.Let)
+		if !ok {
+			return nil
+		}
+		if l.Var == v {
+			return l
+		}
+		e = l.Body
+	}
 }
 
 // straightPrims lists the calls of op in e that run whenever e does:
@@ -493,6 +554,10 @@ func (f *fn) compilePointFuse(p *pointFuse) val {
 		f.line("}")
 		p.buf = f.def("kept", fmt.Sprintf("ar.F64w(%s * %s)", kn, rows))
 		p.rows = rows
+		if p.xLet != nil {
+			p.xbuf = f.def("keptx", fmt.Sprintf("ar.F64w(%s * %s)", kn, cols))
+			p.xcols = cols
+		}
 		// The columns of the tape the code between and after reads,
 		// filled by the fused loop.
 		cn, cerr := f.fresh("cn"), f.fresh("err")
@@ -567,14 +632,61 @@ func (f *fn) compilePointTape(p *pointFuse, l *ir.Let) val {
 	return f.compileL(l.Body)
 }
 
-// keepProduct stores the forward product's value v in its row of the
-// kept products.
-func (f *fn) keepProduct(p *pointFuse, v val) {
+// productDest is the destination of the matrix-vector product e with
+// rows rows: the kept row of component j when e is the kept forward
+// product and its value cannot outlive its element (p.direct), else a
+// new buffer.
+func (f *fn) productDest(e *ir.PrimCall, rows string) string {
+	p := f.pf
+	if p == nil || e != p.fwd || !p.direct || rows != p.rows {
+		return f.allocW(ir.F64, e.P, rows)
+	}
 	j := f.env[p.fwdIdx].parts[0]
-	f.line("copy(%s[int(%s)*%s:(int(%s)+1)*%s], %s)", p.buf, j, p.rows, j, p.rows, v.parts[0])
+	p.dest = f.def("kr", fmt.Sprintf("%s[int(%s)*%s:][:%s:%s]", p.buf, j, rows, rows, rows))
+	return p.dest
+}
+
+// keepOperand, for the kept forward product e with k columns, writes
+// its vector operand lz to the component's row of the kept operands and
+// returns a recipe that reads it there (the same values: lz's own
+// elements, computed once).
+func (f *fn) keepOperand(e *ir.PrimCall, k string, lz *lazy) *lazy {
+	p := f.pf
+	if p == nil || e != p.fwd || p.xLet == nil || k != p.xcols || lz.outer != nil {
+		return lz
+	}
+	j := f.env[p.fwdIdx].parts[0]
+	xr := f.def("kx", fmt.Sprintf("%s[int(%s)*%s:][:%s:%s]", p.xbuf, j, k, k, k))
+	f.writeLazy(xr, lz)
+	if f.dryRun == 0 {
+		p.xStored++
+	}
+	return &lazy{kind: lz.kind, dims: lz.dims, arrays: []string{xr},
+		elem: func(i string) string { return xr + "[" + i + "]" }, cheap: true, safe: true}
+}
+
+// compileKeptOperand binds the reverse body's let of the product's
+// operand to the component's row of the kept operands, which the forward
+// pass of the same point and component wrote (its errors, if any, came
+// there first), and goes on with the let's body.
+func (f *fn) compileKeptOperand(p *pointFuse, l *ir.Let) val {
+	j := f.env[p.revIdx].parts[0]
+	xr := f.def("kx", fmt.Sprintf("%s[int(%s)*%s:][:%s:%s]", p.xbuf, j, p.xcols, p.xcols, p.xcols))
+	f.env[l.Var] = val{t: l.Var.T, parts: []string{xr, p.xcols}}
+	return f.compileL(l.Body)
+}
+
+// keepProduct stores the forward product's value v in its row of the
+// kept products, unless productDest made that row its destination.
+func (f *fn) keepProduct(p *pointFuse, v val) {
 	if f.dryRun == 0 {
 		p.stored++
 	}
+	if p.dest != "" && v.parts[0] == p.dest {
+		return
+	}
+	j := f.env[p.fwdIdx].parts[0]
+	f.line("copy(%s[int(%s)*%s:(int(%s)+1)*%s], %s)", p.buf, j, p.rows, j, p.rows, v.parts[0])
 }
 
 // framed reports whether l is a let of inlined code with a frame of its

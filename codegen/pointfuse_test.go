@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/nabla-lang/nabla/internal/jsonv"
@@ -20,6 +21,11 @@ var (
 	// reading the kept products.
 	fusedFlag = regexp.MustCompile(`(?m)^\s*Fused_[0-9]+:$`)
 	keptFlag  = regexp.MustCompile(`sweep_[0-9]+ = math\.Abs\(kept_[0-9]+\[`)
+	// keptDest matches the forward product's destination set to its
+	// row of the kept buffer.
+	keptDest = regexp.MustCompile(`kr_[0-9]+ := kept_[0-9]+\[`)
+	// keptOperand matches a row of the kept operands (pointfuse.go).
+	keptOperand = regexp.MustCompile(`kx_[0-9]+ := keptx_[0-9]+\[`)
 )
 
 // TestPointFuseSameBits runs every RUN of testdata/pointfuse.nab with
@@ -43,8 +49,8 @@ func TestPointFuseSameBits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	configs := []Options{{Main: true}, {Main: true, noPointFuse: true}, {Main: true, ParallelMin: 2}, {Main: true, noPointFuse: true, ParallelMin: 2}}
-	names := []string{"fused", "general", "fused, parallel from 2", "general, parallel from 2"}
+	configs := []Options{{Main: true}, {Main: true, noPointFuse: true}, {Main: true, ParallelMin: 2}, {Main: true, noPointFuse: true, ParallelMin: 2}, {Main: true, noKeptDirect: true}, {Main: true, noKeptOperand: true}}
+	names := []string{"fused", "general", "fused, parallel from 2", "general, parallel from 2", "fused, kept product copied", "fused, operand not kept"}
 	runners := make([]*runner, len(configs))
 	for i, opts := range configs {
 		code, err := Generate(res.Opt, opts)
@@ -55,6 +61,18 @@ func TestPointFuseSameBits(t *testing.T) {
 		kept := len(keptFlag.FindAllString(string(code), -1))
 		if want := !opts.noPointFuse; (fused > 0) != want || (kept > 0) != want {
 			t.Fatalf("%s: %d fused regions, %d sweeps reading kept products", names[i], fused, kept)
+		}
+		// The forward product computed straight into its kept row, or
+		// (noKeptDirect) copied there.
+		direct := keptDest.MatchString(string(code))
+		copied := strings.Contains(string(code), "copy(kept_")
+		if want := !opts.noPointFuse; direct != (want && !opts.noKeptDirect) || copied != (want && opts.noKeptDirect) {
+			t.Fatalf("%s: kept row as the product's destination %v, copied to it %v", names[i], direct, copied)
+		}
+		// The product's operand kept by the forward pass and read by
+		// the reverse (two rows of the kept operands: one each).
+		if n, want := len(keptOperand.FindAllString(string(code), -1)), !opts.noPointFuse && !opts.noKeptOperand; (n >= 2) != want {
+			t.Fatalf("%s: %d rows of the kept operands", names[i], n)
 		}
 		bin, err := Build(ctx, code)
 		if err != nil {

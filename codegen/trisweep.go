@@ -262,7 +262,7 @@ func (f *fn) compileTriSweep(t *triSweep) val {
 		f.line("var %s []float64", kept)
 	}
 	f.line("%s := false", ok)
-	f.line("if %s {", strings.Join(uniq(conds), " && "))
+	f.line("if %s {", strings.Join(uniq(nonTrivial(conds)), " && "))
 	if t.kept != nil {
 		// The forward pass's Q y for this component: its last element
 		// is the last row's sum, with every term.
@@ -462,6 +462,18 @@ func (f *fn) sweepBranch(t *triSweep, res, mq, yv, sa, sb val, ia, ib, kept stri
 }
 
 // uniq is ss without repeats, in order.
+// nonTrivial drops the conditions "a == a" (true; y's length may be the
+// atom it is compared with when y is a kept operand, pointfuse.go).
+func nonTrivial(conds []string) []string {
+	var out []string
+	for _, c := range conds {
+		if a, b, ok := strings.Cut(c, " == "); !ok || a != b {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func uniq(ss []string) []string {
 	var out []string
 	for _, s := range ss {
