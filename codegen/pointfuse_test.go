@@ -10,10 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nabla-lang/nabla/internal/jsonv"
 	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/runtime"
 )
 
 var (
@@ -35,66 +33,31 @@ func TestPointFuseSameBits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds Go programs")
 	}
-	const file = "testdata/pointfuse.nab"
-	src, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	res, err := pipeline.Compile(ctx, file, src, pipeline.Options{ReadFile: os.ReadFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ip, err := pipeline.Interp.Load(ctx, res.Opt)
-	if err != nil {
-		t.Fatal(err)
-	}
 	configs := []Options{{Main: true}, {Main: true, noPointFuse: true}, {Main: true, ParallelMin: 2}, {Main: true, noPointFuse: true, ParallelMin: 2}, {Main: true, noKeptDirect: true}, {Main: true, noKeptOperand: true}}
 	names := []string{"fused", "general", "fused, parallel from 2", "general, parallel from 2", "fused, kept product copied", "fused, operand not kept"}
-	runners := make([]*runner, len(configs))
-	for i, opts := range configs {
-		code, err := Generate(res.Opt, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fused := len(fusedFlag.FindAllString(string(code), -1))
-		kept := len(keptFlag.FindAllString(string(code), -1))
+	v := buildVariants(t, "testdata/pointfuse.nab", configs, func(i int, code string) {
+		opts := configs[i]
+		fused := len(fusedFlag.FindAllString(code, -1))
+		kept := len(keptFlag.FindAllString(code, -1))
 		if want := !opts.noPointFuse; (fused > 0) != want || (kept > 0) != want {
 			t.Fatalf("%s: %d fused regions, %d sweeps reading kept products", names[i], fused, kept)
 		}
 		// The forward product computed straight into its kept row, or
 		// (noKeptDirect) copied there.
-		direct := keptDest.MatchString(string(code))
-		copied := strings.Contains(string(code), "copy(kept_")
+		direct := keptDest.MatchString(code)
+		copied := strings.Contains(code, "copy(kept_")
 		if want := !opts.noPointFuse; direct != (want && !opts.noKeptDirect) || copied != (want && opts.noKeptDirect) {
 			t.Fatalf("%s: kept row as the product's destination %v, copied to it %v", names[i], direct, copied)
 		}
 		// The product's operand kept by the forward pass and read by
 		// the reverse (two rows of the kept operands: one each).
-		if n, want := len(keptOperand.FindAllString(string(code), -1)), !opts.noPointFuse && !opts.noKeptOperand; (n >= 2) != want {
+		if n, want := len(keptOperand.FindAllString(code, -1)), !opts.noPointFuse && !opts.noKeptOperand; (n >= 2) != want {
 			t.Fatalf("%s: %d rows of the kept operands", names[i], n)
 		}
-		bin, err := Build(ctx, code)
-		if err != nil {
-			t.Fatal(err)
-		}
-		runners[i] = &runner{prog: res.Opt, bin: bin}
-	}
+	})
 	runs := 0
-	for _, c := range topRuns(src) {
-		args, result := runArgs(t, ip, c)
-		_, ierr := ip.Call(ctx, c.def, args, runtime.Limits{})
-		outs := make([]string, len(runners))
-		for i, r := range runners {
-			v, err := r.Call(ctx, c.def, args, runtime.Limits{})
-			switch {
-			case (err == nil) != (ierr == nil) || err != nil && err.Error() != ierr.Error():
-				t.Errorf("line %d: %s: error %v, the interpreter's %v", c.line, names[i], err, ierr)
-			case err == nil:
-				j, _ := jsonv.Encode(result, v)
-				outs[i] = string(j)
-			}
-		}
+	for _, c := range topRuns(v.src) {
+		outs, _ := v.call(t, c, func(i int) string { return names[i] })
 		for i := range outs {
 			if outs[i] != outs[0] {
 				t.Errorf("line %d: %s gives %s, %s %s", c.line, names[i], outs[i], names[0], outs[0])
