@@ -574,7 +574,7 @@ func rowSources(lam *ir.Lambda) ([]ir.Expr, []*ir.Var) {
 		return nil, nil
 	}
 	param := lam.Params[0]
-	inner := boundIn(lam.Body)
+	inner := ir.Binders(lam.Body)
 	lets := letValues(lam.Body)
 	tup := resultTuple(lam.Body)
 	if tup == nil {
@@ -596,13 +596,6 @@ func rowSources(lam *ir.Lambda) ([]ir.Expr, []*ir.Var) {
 		}
 	}
 	return tup.Elems, srcs
-}
-
-// boundIn is the set of variables e binds.
-func boundIn(e ir.Expr) map[*ir.Var]bool {
-	inner := map[*ir.Var]bool{}
-	ir.Walk(e, nil, func(v *ir.Var, bind bool) { inner[v] = true })
-	return inner
 }
 
 // letValues maps the variables of e's leading chain of lets to their
@@ -631,7 +624,7 @@ func invariantLeaves(lam *ir.Lambda) map[int]bool {
 		return nil
 	}
 	param := lam.Params[0]
-	inner := boundIn(lam.Body)
+	inner := ir.Binders(lam.Body)
 	outside := func(x ir.Expr) bool {
 		v, ok := x.(*ir.Var)
 		return ok && v != param && !inner[v]

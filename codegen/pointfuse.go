@@ -53,6 +53,7 @@ package codegen
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/nabla-lang/nabla/ir"
 )
@@ -263,11 +264,7 @@ func (f *fn) noOuterUpdates(p *pointFuse) bool {
 		inner[l.Var] = true
 	}
 	for _, e := range exprs {
-		ir.Walk(e, func(x ir.Expr, enter bool) {}, func(v *ir.Var, bind bool) {
-			if bind {
-				inner[v] = true
-			}
-		})
+		maps.Copy(inner, ir.Binders(e))
 	}
 	p.inner = inner
 	ok := true

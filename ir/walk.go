@@ -270,6 +270,18 @@ func Depth(e Expr) int {
 	return deepest
 }
 
+// Binders is the set of variables e binds: its lets', lambdas' and
+// loops' variables (not e's free variables).
+func Binders(e Expr) map[*Var]bool {
+	out := map[*Var]bool{}
+	Walk(e, nil, func(v *Var, bind bool) {
+		if bind {
+			out[v] = true
+		}
+	})
+	return out
+}
+
 // Mentions reports whether any variable in vars occurs in e.
 func Mentions(e Expr, vars map[*Var]bool) bool {
 	if len(vars) == 0 {

@@ -874,12 +874,7 @@ func buildToMap(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		return nil, false
 	}
 	i := lam.Params[0]
-	inner := map[*ir.Var]bool{i: true}
-	ir.Walk(lam.Body, nil, func(v *ir.Var, bind bool) {
-		if bind {
-			inner[v] = true
-		}
-	})
+	inner := bound(lam)
 	var arrays []ir.Expr
 	var params []*ir.Var
 	ok = true

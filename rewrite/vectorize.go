@@ -210,15 +210,10 @@ const maxLiftSize = 2000
 // bound is the set of variables bound in lam: its parameters and the
 // lets, lambdas and loops inside its body.
 func bound(lam *ir.Lambda) map[*ir.Var]bool {
-	inner := map[*ir.Var]bool{}
+	inner := ir.Binders(lam.Body)
 	for _, p := range lam.Params {
 		inner[p] = true
 	}
-	ir.Walk(lam.Body, nil, func(x *ir.Var, bind bool) {
-		if bind {
-			inner[x] = true
-		}
-	})
 	return inner
 }
 
